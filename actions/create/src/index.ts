@@ -1,0 +1,5 @@
+import { runAction } from '@db-migrate/action-kit';
+
+runAction(async () => {
+  throw new Error('not built yet');
+});

@@ -1,0 +1,13 @@
+/** Tests run from the root against a real PostgreSQL server started once by test/global-setup.ts. */
+module.exports = {
+  testEnvironment: 'node',
+  transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }] },
+  moduleNameMapper: {
+    '^@db-migrate/core$': '<rootDir>/packages/core/src/index.ts',
+    '^@db-migrate/action-kit$': '<rootDir>/packages/action-kit/src/index.ts',
+  },
+  testMatch: ['<rootDir>/{packages,actions,test,examples}/**/*.test.ts'],
+  globalSetup: '<rootDir>/test/global-setup.ts',
+  globalTeardown: '<rootDir>/test/global-teardown.ts',
+  testTimeout: 120000,
+};

@@ -1,0 +1,49 @@
+import * as core from '@actions/core';
+import { ConfigurationError, registerUrlSecrets } from '@db-migrate/core';
+
+/** An input that must be set; a ConfigurationError names it otherwise. */
+export function getRequiredInput(name: string): string {
+  const value = core.getInput(name).trim();
+  if (!value) throw new ConfigurationError(`input "${name}" is required`);
+  return value;
+}
+
+/** An input that may be left out: "" becomes undefined. */
+export function getOptionalInput(name: string): string | undefined {
+  const value = core.getInput(name).trim();
+  return value === '' ? undefined : value;
+}
+
+export function getBooleanInput(name: string, defaultValue: boolean): boolean {
+  const value = getOptionalInput(name);
+  if (value === undefined) return defaultValue;
+  if (/^(true|yes|1)$/i.test(value)) return true;
+  if (/^(false|no|0)$/i.test(value)) return false;
+  throw new ConfigurationError(`input "${name}" must be true or false, got "${value}"`);
+}
+
+export function getIntegerInput(name: string): number | undefined {
+  const value = getOptionalInput(name);
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value)) throw new ConfigurationError(`input "${name}" must be a non-negative integer, got "${value}"`);
+  return Number(value);
+}
+
+/** A secret input (URL, token): masked in the log before anything else can print it. */
+export function getSecretInput(name: string): string | undefined {
+  const value = getOptionalInput(name);
+  if (value !== undefined) maskSecret(value);
+  return value;
+}
+
+/** Masks a value with core.setSecret and registers it (and a URL's password) with the core redactor. */
+export function maskSecret(value: string): void {
+  core.setSecret(value);
+  registerUrlSecrets(value);
+  try {
+    const password = new URL(value).password;
+    if (password) core.setSecret(decodeURIComponent(password));
+  } catch {
+    /* not a URL */
+  }
+}

@@ -1,0 +1,142 @@
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync, chownSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
+import { ConfigurationError, registerUrlSecrets } from '../errors';
+import { onExitCleanup } from './cleanup';
+
+const execFileAsync = promisify(execFile);
+
+/** The Postgres major used when no option names one. Must match production's (diff output depends on it). */
+export const DEFAULT_POSTGRES_MAJOR = 15;
+
+export interface LocalServer {
+  /** Superuser URL of the server's `postgres` database, with password. */
+  readonly adminUrl: string;
+  readonly port: number;
+  readonly major: number;
+  readonly binDir: string;
+  stop(): Promise<void>;
+}
+
+export interface LocalServerOptions {
+  major?: number;
+  /** Directory holding initdb, pg_ctl and postgres; found from the major when absent. */
+  binDir?: string;
+}
+
+/** Finds the server binaries of a Postgres major: DB_MIGRATE_PG_BIN, Debian/Ubuntu's layout, or pg_config. */
+export function findPostgresBinaries(major: number, binDir?: string): string {
+  const candidates = [
+    binDir,
+    process.env.DB_MIGRATE_PG_BIN,
+    `/usr/lib/postgresql/${major}/bin`,
+    `/usr/pgsql-${major}/bin`,
+  ].filter((d): d is string => !!d);
+  for (const dir of candidates) {
+    if (existsSync(join(dir, 'initdb')) && existsSync(join(dir, 'pg_ctl'))) return dir;
+  }
+  try {
+    const dir = execFileSync('pg_config', ['--bindir'], { encoding: 'utf8' }).trim();
+    const version = execFileSync(join(dir, 'postgres'), ['--version'], { encoding: 'utf8' });
+    if (existsSync(join(dir, 'initdb')) && new RegExp(`\\b${major}\\.`).test(version)) return dir;
+  } catch {
+    /* no pg_config on PATH */
+  }
+  throw new ConfigurationError(
+    `PostgreSQL ${major} server binaries (initdb, pg_ctl) not found; looked in ${candidates.join(', ')} and pg_config. ` +
+      `Install postgresql-${major}, set DB_MIGRATE_PG_BIN, or pass a shadow database URL.`,
+  );
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function runAsServerUser(isRoot: boolean, command: string, args: string[]): Promise<{ stdout: string; stderr: string }> {
+  // initdb and postgres refuse to run as root: run them as the `postgres` OS user there.
+  return isRoot
+    ? execFileAsync('runuser', ['-u', 'postgres', '--', command, ...args])
+    : execFileAsync(command, args);
+}
+
+/**
+ * Starts a throwaway PostgreSQL server on 127.0.0.1 and a free port, tuned for speed over durability
+ * (fsync off): for schema builds, never for data. Stopped and removed by stop(), and on process exit or signal.
+ */
+export async function startLocalServer(options: LocalServerOptions = {}): Promise<LocalServer> {
+  const major = options.major ?? DEFAULT_POSTGRES_MAJOR;
+  const binDir = findPostgresBinaries(major, options.binDir);
+  const isRoot = process.getuid?.() === 0;
+  const root = mkdtempSync(join(tmpdir(), 'db-migrate-pg-'));
+  const dataDir = join(root, 'data');
+  const password = randomBytes(12).toString('hex');
+  const pwFile = join(root, 'pw');
+  writeFileSync(pwFile, password + '\n', { mode: 0o600 });
+  if (isRoot) {
+    const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
+    const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
+    chownSync(root, uid, gid);
+    chownSync(pwFile, uid, gid);
+  }
+  let stopped = false;
+  const removeFiles = () => rmSync(root, { recursive: true, force: true });
+  const stopSync = () => {
+    if (stopped) return;
+    stopped = true;
+    try {
+      const args = ['-D', dataDir, '-m', 'immediate', '-w', 'stop'];
+      if (isRoot) execFileSync('runuser', ['-u', 'postgres', '--', join(binDir, 'pg_ctl'), ...args], { stdio: 'ignore' });
+      else execFileSync(join(binDir, 'pg_ctl'), args, { stdio: 'ignore' });
+    } catch {
+      /* already down */
+    }
+    removeFiles();
+  };
+  const unregister = onExitCleanup(stopSync);
+  try {
+    await runAsServerUser(isRoot, join(binDir, 'initdb'), [
+      '-D', dataDir, '-U', 'postgres', '-E', 'UTF8', '--locale=C.UTF-8',
+      '--auth-local=trust', '--auth-host=scram-sha-256', `--pwfile=${pwFile}`, '--no-sync',
+    ]);
+    const port = await freePort();
+    const serverOptions = [
+      '-c listen_addresses=127.0.0.1', `-p ${port}`, `-k ${root}`,
+      '-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off',
+      '-c max_connections=300', '-c shared_buffers=64MB',
+    ].join(' ');
+    try {
+      await runAsServerUser(isRoot, join(binDir, 'pg_ctl'), ['-D', dataDir, '-l', join(root, 'server.log'), '-w', '-t', '60', '-o', serverOptions, 'start']);
+    } catch (error) {
+      const log = existsSync(join(root, 'server.log')) ? readFileSync(join(root, 'server.log'), 'utf8').slice(-2000) : '';
+      throw new Error(`could not start a local PostgreSQL ${major} server: ${(error as Error).message}\n${log}`);
+    }
+    const adminUrl = registerUrlSecrets(`postgresql://postgres:${password}@127.0.0.1:${port}/postgres`);
+    return {
+      adminUrl,
+      port,
+      major,
+      binDir,
+      async stop() {
+        unregister();
+        stopSync();
+      },
+    };
+  } catch (error) {
+    unregister();
+    stopSync();
+    throw error;
+  }
+}

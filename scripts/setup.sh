@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs everything db-migrate's build, tests and example need on a fresh Debian machine (root or sudo):
+# PostgreSQL 15 (server binaries for throwaway databases, pg_dump for the test oracle), git,
+# the sql-migrate CLI (interoperability tests), SQLAlchemy for the example, pnpm and the node modules.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+[ -x /usr/lib/postgresql/15/bin/initdb ] || need_apt+=(postgresql-15)
+command -v pg_dump >/dev/null || need_apt+=(postgresql-client-15)
+command -v git >/dev/null || need_apt+=(git)
+command -v sql-migrate >/dev/null || need_apt+=(sql-migrate)
+/usr/bin/python3 -c 'import sqlalchemy' 2>/dev/null || need_apt+=(python3-sqlalchemy)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "setup: installing ${need_apt[*]}" >&2
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+if ! command -v pnpm >/dev/null || [ "$(pnpm --version)" != "9.15.9" ]; then
+  echo "setup: installing pnpm 9.15.9" >&2
+  npm install -g --silent pnpm@9.15.9
+fi
+pnpm install --frozen-lockfile --reporter=silent
