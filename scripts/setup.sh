@@ -11,6 +11,7 @@ command -v pg_dump >/dev/null || need_apt+=(postgresql-client-15)
 command -v git >/dev/null || need_apt+=(git)
 command -v sql-migrate >/dev/null || need_apt+=(sql-migrate)
 /usr/bin/python3 -c 'import sqlalchemy' 2>/dev/null || need_apt+=(python3-sqlalchemy)
+/usr/bin/python3 -c 'import psycopg2' 2>/dev/null || need_apt+=(python3-psycopg2)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing ${need_apt[*]}" >&2
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo

@@ -1,9 +1,21 @@
 /**
  * Cleanup that must run however the process ends: normal exit, an uncaught error, SIGINT or SIGTERM.
- * Handlers are synchronous so they can run from the 'exit' event.
+ *
+ * Two kinds of handler:
+ * - synchronous ones (onExitCleanup) run from the 'exit' event too, where nothing asynchronous can happen;
+ * - asynchronous ones (onSignalCleanup) run on a signal only, awaited (up to SIGNAL_CLEANUP_TIMEOUT_MS) before
+ *   the process exits. Dropping a database on a remote server or removing a Docker container needs a network
+ *   round trip, which the 'exit' event cannot wait for, but a signal handler can.
+ * On a signal the asynchronous handlers run first, then the synchronous ones, then the process exits with
+ * 128 + the signal number. A second signal during the wait skips straight to the synchronous handlers.
  */
 const handlers = new Set<() => void>();
+const signalHandlers = new Set<() => Promise<void>>();
 let installed = false;
+let signalled = false;
+
+/** How long a signal waits for asynchronous cleanups before exiting anyway. */
+export const SIGNAL_CLEANUP_TIMEOUT_MS = 15_000;
 
 function runAll(): void {
   for (const handler of [...handlers]) {
@@ -16,14 +28,32 @@ function runAll(): void {
   }
 }
 
+async function runSignalHandlers(): Promise<void> {
+  const pending = [...signalHandlers];
+  signalHandlers.clear();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, SIGNAL_CLEANUP_TIMEOUT_MS);
+  });
+  await Promise.race([Promise.allSettled(pending.map((handler) => handler())), timeout]);
+  clearTimeout(timer);
+}
+
+const exitCodes = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const;
+
 function install(): void {
   if (installed) return;
   installed = true;
   process.on('exit', runAll);
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.on(signal, () => {
-      runAll();
-      process.exit(signal === 'SIGINT' ? 130 : 143);
+      const exit = () => {
+        runAll();
+        process.exit(exitCodes[signal]);
+      };
+      if (signalled) return exit();
+      signalled = true;
+      void runSignalHandlers().then(exit, exit);
     });
   }
 }
@@ -33,4 +63,14 @@ export function onExitCleanup(handler: () => void): () => void {
   install();
   handlers.add(handler);
   return () => handlers.delete(handler);
+}
+
+/**
+ * Registers an asynchronous cleanup awaited when the process gets SIGINT, SIGTERM or SIGHUP; returns the
+ * function that unregisters it. Pair it with an onExitCleanup fallback for exits that are not signals.
+ */
+export function onSignalCleanup(handler: () => Promise<void>): () => void {
+  install();
+  signalHandlers.add(handler);
+  return () => signalHandlers.delete(handler);
 }

@@ -1,0 +1,118 @@
+import { getOctokit } from '@actions/github';
+import { ConfigurationError, redact } from '@db-migrate/core';
+import { maskSecret } from './inputs';
+
+/** The Octokit client the helpers take: @actions/github's, with its REST methods and paginate. */
+export type GitHubClient = ReturnType<typeof getOctokit>;
+
+export interface RepositoryRef {
+  readonly owner: string;
+  readonly repo: string;
+}
+
+export const DEFAULT_GITHUB_API_URL = 'https://api.github.com';
+
+/** GitHub refuses issue, pull-request and comment bodies longer than this many characters. */
+export const GITHUB_BODY_LIMIT = 65536;
+
+export interface GitHubClientOptions {
+  readonly token: string;
+  /** Defaults to GITHUB_API_URL (set by the runner; GitHub Enterprise Server differs), then api.github.com. */
+  readonly apiUrl?: string;
+}
+
+/**
+ * A client for the REST API. The base URL is read when the client is made, not when @actions/github
+ * is loaded, so GitHub Enterprise Server and the tests' stand-in are both honoured.
+ */
+export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
+  if (!options.token) throw new ConfigurationError('input "token" is empty: pass a token that can use the GitHub API (default: github.token)');
+  maskSecret(options.token);
+  const baseUrl = (options.apiUrl ?? process.env.GITHUB_API_URL ?? DEFAULT_GITHUB_API_URL).replace(/\/+$/, '');
+  return getOctokit(options.token, { baseUrl, userAgent: 'db-migrate' });
+}
+
+/**
+ * A refused or failed GitHub API call. It is a ConfigurationError because what fixes it lies outside
+ * db-migrate (the token, the job's permissions, the repository settings, GitHub being up), and the
+ * action reports it as one clear line rather than as a bug.
+ */
+export class GitHubApiError extends ConfigurationError {
+  constructor(
+    message: string,
+    /** The HTTP status, or undefined when GitHub could not be reached. */
+    readonly status: number | undefined,
+    /** GitHub's `errors[].message` texts of a 422, e.g. "A pull request already exists for o:b." */
+    readonly details: readonly string[] = [],
+  ) {
+    super(message);
+  }
+}
+
+interface OctokitFailure {
+  status?: number;
+  message?: string;
+  response?: { data?: unknown; url?: string };
+  request?: { url?: string };
+}
+
+/**
+ * Runs one API call and turns a failure into a GitHubApiError that says what was being done, what
+ * GitHub answered, and what usually fixes it. `permission` names what the job's token needs.
+ */
+export async function callGitHub<T>(action: string, permission: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    const failure = (error ?? {}) as OctokitFailure;
+    // Not an answer from the API (no status): a bug of ours, reported as such by runAction.
+    if (typeof failure.status !== 'number') throw error;
+    const data = (failure.response?.data ?? {}) as { message?: unknown; errors?: unknown };
+    const said = typeof data.message === 'string' ? data.message : failure.message ?? String(error);
+    const details = Array.isArray(data.errors)
+      ? data.errors.map((e: { message?: string; field?: string; code?: string }) => e.message ?? [e.field, e.code].filter(Boolean).join(' '))
+      : [];
+    const answer = `GitHub answered ${failure.status} ${said}${details.length ? ': ' + details.join('; ') : ''}`;
+    let hint: string;
+    switch (failure.status) {
+      case 401:
+        hint = 'the token was rejected: check the "token" input (an expired or revoked token, or a secret that is not set)';
+        break;
+      case 403:
+        if (/rate limit/i.test(said)) {
+          hint = 'the API rate limit is used up: re-run the job later';
+          break;
+        }
+        hint = `the token may not do this: give the job \`permissions: ${permission}\`; to open pull requests with GITHUB_TOKEN, also allow "GitHub Actions to create and approve pull requests" in the repository's Settings > Actions`;
+        break;
+      case 404:
+        hint = 'the repository or pull request does not exist, or the token cannot see it';
+        break;
+      case 422:
+        hint = 'GitHub refused the request as invalid';
+        break;
+      case 500:
+        if (!failure.response) {
+          // @octokit/request reports a network failure as status 500 without a response.
+          const url = failure.request?.url ? new URL(failure.request.url).origin : 'the GitHub API';
+          throw new GitHubApiError(redact(`${action}: could not reach ${url}: ${said}`), undefined);
+        }
+        hint = 'GitHub failed; re-run the job later';
+        break;
+      default:
+        hint = 'GitHub failed; re-run the job later';
+    }
+    throw new GitHubApiError(redact(`${action}: ${answer} (${hint})`), failure.status, details);
+  }
+}
+
+/** Cuts a body to what GitHub accepts, saying so at the end, so a long diff never makes the call fail. */
+export function fitGitHubBody(body: string, limit = GITHUB_BODY_LIMIT): string {
+  if (body.length <= limit) return body;
+  const note = '\n\n… (cut to fit GitHub\'s size limit: the job summary has the whole text)';
+  const fence = '\n```';
+  const kept = body.slice(0, limit - note.length - fence.length);
+  // Close a code block the cut left open, or the note would render as code.
+  const open = (kept.match(/^```/gm) ?? []).length % 2 === 1;
+  return kept + (open ? fence : '') + note;
+}

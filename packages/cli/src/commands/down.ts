@@ -1,0 +1,23 @@
+import { ConfigurationError, down } from '@db-migrate/core';
+import { type Command, optionalInteger } from '../command';
+import { DATABASE_USAGE, LOCK_USAGE, databaseOptions, databaseUrl, lockOptions, migrateOptions, readMigrations } from './migrate-options';
+
+export const downCommand: Command = {
+  name: 'down',
+  summary: 'Revert applied migrations above a version, newest first, running their Down sections.',
+  usage: `down ${DATABASE_USAGE} --to N ${LOCK_USAGE}`,
+  options: { ...databaseOptions, ...lockOptions, to: { type: 'string' } },
+  async run(values, _positionals, { logger, stdout }) {
+    const url = databaseUrl(values);
+    const to = optionalInteger(values, 'to');
+    // No default: reverting is destructive, so the target is always explicit (0 reverts everything).
+    if (to === undefined) throw new ConfigurationError('missing --to N: the version to go back to (0 reverts every migration)');
+    const set = await readMigrations(values, logger);
+    const run = await down(url, set, { ...migrateOptions(values, logger), to });
+    const reverted = run.results.filter((r) => r.status === 'applied').length;
+    const at = run.version === undefined ? '' : `, now at version ${run.version}`;
+    stdout(`${run.database}: ${reverted} migration${reverted === 1 ? '' : 's'} reverted${at}\n`);
+    if (run.error) throw new ConfigurationError(run.error.message);
+    return 0;
+  },
+};

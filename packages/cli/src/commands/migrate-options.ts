@@ -1,0 +1,44 @@
+/** The options up, down and status share: where the migrations are and which database to migrate. */
+import { ConfigurationError, type MigrateOptions, type MigrationSet, type Logger, readMigrationDir, registerUrlSecrets } from '@db-migrate/core';
+import { type OptionValues, optionalInteger, requiredString } from '../command';
+
+export const databaseOptions = {
+  dir: { type: 'string' },
+  database: { type: 'string' },
+} as const;
+
+export const lockOptions = {
+  'lock-timeout': { type: 'string' },
+  'statement-timeout': { type: 'string' },
+  'lock-wait-timeout': { type: 'string' },
+} as const;
+
+export const DATABASE_USAGE = '--dir <migrations-dir> [--database <url>]';
+export const LOCK_USAGE = '[--lock-timeout ms] [--statement-timeout ms] [--lock-wait-timeout ms]';
+
+/** --database, else DATABASE_URL; registered as a secret before anything can print it. */
+export function databaseUrl(values: OptionValues): string {
+  const value = values.database;
+  const url = typeof value === 'string' && value !== '' ? value : process.env.DATABASE_URL;
+  if (!url) throw new ConfigurationError('missing --database <url> (or the DATABASE_URL environment variable)');
+  return registerUrlSecrets(url);
+}
+
+/** Reads and validates the migrations directory, printing its warnings. */
+export async function readMigrations(values: OptionValues, logger: Logger): Promise<MigrationSet> {
+  const set = await readMigrationDir(requiredString(values, 'dir'));
+  for (const warning of set.warnings) logger.warning(warning);
+  return set;
+}
+
+export function migrateOptions(values: OptionValues, logger: Logger): MigrateOptions {
+  const lockTimeoutMs = optionalInteger(values, 'lock-timeout');
+  const statementTimeoutMs = optionalInteger(values, 'statement-timeout');
+  const lockWaitTimeoutMs = optionalInteger(values, 'lock-wait-timeout');
+  return {
+    logger,
+    ...(lockTimeoutMs !== undefined ? { lockTimeoutMs } : {}),
+    ...(statementTimeoutMs !== undefined ? { statementTimeoutMs } : {}),
+    ...(lockWaitTimeoutMs !== undefined ? { lockWaitTimeoutMs } : {}),
+  };
+}

@@ -1,0 +1,21 @@
+import { ConfigurationError, up } from '@db-migrate/core';
+import { type Command, optionalInteger } from '../command';
+import { DATABASE_USAGE, LOCK_USAGE, databaseOptions, databaseUrl, lockOptions, migrateOptions, readMigrations } from './migrate-options';
+
+export const upCommand: Command = {
+  name: 'up',
+  summary: 'Apply pending migrations to a database (each in a transaction, under a lock).',
+  usage: `up ${DATABASE_USAGE} [--to N] ${LOCK_USAGE}`,
+  options: { ...databaseOptions, ...lockOptions, to: { type: 'string' } },
+  async run(values, _positionals, { logger, stdout }) {
+    const url = databaseUrl(values);
+    const set = await readMigrations(values, logger);
+    const to = optionalInteger(values, 'to');
+    const run = await up(url, set, { ...migrateOptions(values, logger), ...(to !== undefined ? { to } : {}) });
+    const applied = run.results.filter((r) => r.status === 'applied').length;
+    const at = run.version === undefined ? '' : `, now at version ${run.version}`;
+    stdout(`${run.database}: ${applied} migration${applied === 1 ? '' : 's'} applied${at}\n`);
+    if (run.error) throw new ConfigurationError(run.error.message);
+    return 0;
+  },
+};

@@ -1,0 +1,198 @@
+/**
+ * up, down and status against one database. up and down never throw: they return a MigrationRun with
+ * one result per migration they meant to run and the error that stopped them (kysely's shape), so a
+ * fleet run can report every database. The lock, the session settings and the consistency checks live
+ * here; the transaction around each migration lives in execute.ts.
+ */
+import type { Client } from 'pg';
+import { performance } from 'node:perf_hooks';
+import { ConfigurationError, describeDatabase, errorMessage } from '../errors';
+import { type Logger, silentLogger } from '../logger';
+import type { Migration, MigrationSet } from '../migrations/store';
+import { type ConnectOptions, connectDatabase } from '../pg/connect';
+import { executeMigration } from './execute';
+import { type DatabaseLockOptions, LockWaitTimeoutError, withDatabaseLock } from './lock';
+import { ensureTrackingTables, readAppliedMigrations } from './records';
+import { type MigrationDirection, MigrationError, type MigrationResult, type MigrationRun } from './result';
+import { type DatabaseStatus, databaseStatus, inconsistencyReason } from './state';
+
+export interface SessionOptions {
+  /** SET lock_timeout for the migrations' statements (ms; absent keeps the server's setting). */
+  readonly lockTimeoutMs?: number;
+  /** SET statement_timeout for the migrations' statements (ms; absent keeps the server's setting). */
+  readonly statementTimeoutMs?: number;
+}
+
+export interface MigrateOptions extends DatabaseLockOptions, SessionOptions {
+  readonly logger?: Logger;
+}
+
+export interface UpOptions extends MigrateOptions {
+  /** Apply up to and including this version (default: all). */
+  readonly to?: number;
+}
+
+export interface DownOptions extends MigrateOptions {
+  /** Revert every applied version above this one, newest first; 0 reverts everything. */
+  readonly to: number;
+}
+
+/** For the *Locked functions, which run on a connection that already holds withDatabaseLock. */
+export interface LockedOptions {
+  /** How to name the database in messages; defaults to the client's host:port/db. */
+  readonly database?: string;
+}
+
+/** host:port/db of a connected client. */
+export function describeClient(client: Client): string {
+  return `${client.host}:${client.port}/${client.database ?? ''}`;
+}
+
+/**
+ * Each migration starts from the session's defaults plus our timeouts: a SET inside one migration
+ * (search_path, a timeout) must not leak into the next one.
+ */
+async function resetSession(client: Client, options: SessionOptions): Promise<void> {
+  const statements = ['RESET ALL'];
+  if (options.lockTimeoutMs !== undefined) statements.push(`SET lock_timeout = ${Math.floor(options.lockTimeoutMs)}`);
+  if (options.statementTimeoutMs !== undefined) statements.push(`SET statement_timeout = ${Math.floor(options.statementTimeoutMs)}`);
+  await client.query(statements.join('; '));
+}
+
+function checkTarget(to: number | undefined, set: MigrationSet, database: string): MigrationError | undefined {
+  if (to === undefined || to === 0 || set.migrations.some((m) => m.version === to)) return undefined;
+  const range = set.migrations.length > 0 ? `versions ${set.migrations[0].version} to ${set.migrations[set.migrations.length - 1].version}` : 'no migrations';
+  const message = Number.isSafeInteger(to) && to > 0 ? `there is no migration version ${to} in ${set.dir} (${range})` : `invalid target version ${to}`;
+  return new MigrationError(`${database}: ${message}`, { kind: 'invalid-target', database });
+}
+
+function notRun(migrations: readonly Migration[], direction: MigrationDirection): MigrationResult[] {
+  return migrations.map((m) => ({
+    version: m.version,
+    fileName: m.fileName,
+    direction,
+    status: 'not-run',
+    noTransaction: (direction === 'up' ? m.parsed.up : m.parsed.down)?.noTransaction ?? false,
+    durationMs: 0,
+  }));
+}
+
+/** Reasons a migration cannot be reverted: no Down section, or marked irreversible in its metadata. */
+function irreversibility(migration: Migration): string | undefined {
+  if (migration.metadata?.reversible === false) {
+    const why = migration.metadata.irreversible_reason ? `: ${migration.metadata.irreversible_reason}` : '';
+    return `${migration.fileName} is marked irreversible in ${migration.metadataPath}${why}`;
+  }
+  if (!migration.parsed.down) return `${migration.path} has no "-- +migrate Down" section`;
+  return undefined;
+}
+
+async function runMigrations(
+  client: Client,
+  set: MigrationSet,
+  direction: MigrationDirection,
+  options: MigrateOptions & LockedOptions & { to?: number },
+): Promise<MigrationRun> {
+  const database = options.database ?? describeClient(client);
+  const logger = options.logger ?? silentLogger;
+  const results: MigrationResult[] = [];
+  let version: number | undefined;
+  try {
+    await ensureTrackingTables(client);
+    const status = databaseStatus(database, set, await readAppliedMigrations(client));
+    version = status.currentVersion;
+    const targetError = checkTarget(options.to, set, database);
+    if (targetError) return { database, results, version, error: targetError };
+    const applied = new Set(status.migrations.filter((m) => m.applied).map((m) => m.fileName));
+    const to = options.to ?? Number.MAX_SAFE_INTEGER;
+    const todo =
+      direction === 'up'
+        ? set.migrations.filter((m) => !applied.has(m.fileName) && m.version <= to)
+        : set.migrations.filter((m) => applied.has(m.fileName) && m.version > to).reverse();
+    const reason = inconsistencyReason(status, set);
+    if (reason) return { database, results: notRun(todo, direction), version, error: new MigrationError(reason, { kind: 'inconsistent', database }) };
+    if (direction === 'down') {
+      const problems = todo.map(irreversibility).filter((p): p is string => !!p);
+      if (problems.length > 0) {
+        const message = `${database}: cannot revert to version ${to}: ${problems.join('; ')}`;
+        return { database, results: notRun(todo, direction), version, error: new MigrationError(message, { kind: 'irreversible', database }) };
+      }
+    }
+    for (const changed of status.migrations.filter((m) => m.changedSinceApplied)) {
+      logger.warning(`${database}: ${changed.fileName} has changed since it was applied`);
+    }
+    for (const [index, migration] of todo.entries()) {
+      const noTransaction = (direction === 'up' ? migration.parsed.up : migration.parsed.down!).noTransaction;
+      await resetSession(client, options);
+      const started = performance.now();
+      const error = await executeMigration(client, migration, direction, database);
+      const durationMs = Math.round(performance.now() - started);
+      results.push({ version: migration.version, fileName: migration.fileName, direction, status: error ? 'failed' : 'applied', noTransaction, durationMs });
+      if (error) return { database, results: [...results, ...notRun(todo.slice(index + 1), direction)], version, error };
+      const position = set.migrations.indexOf(migration);
+      version = direction === 'up' ? migration.version : (set.migrations[position - 1]?.version ?? 0);
+      const verb = direction === 'up' ? 'applied' : 'reverted';
+      logger.info(`${migration.fileName}: ${verb}${noTransaction ? ' (notransaction)' : ''} in ${durationMs} ms`);
+    }
+    return { database, results, version };
+  } catch (error) {
+    // Bookkeeping outside any migration failed, or the connection broke between migrations.
+    const message = `${database}: ${errorMessage(error)}`;
+    return { database, results, version, error: new MigrationError(message, { kind: 'sql', database }) };
+  }
+}
+
+/** Applies pending migrations (up to `to`) on a connection that holds withDatabaseLock. */
+export function upLocked(client: Client, set: MigrationSet, options: UpOptions & LockedOptions = {}): Promise<MigrationRun> {
+  return runMigrations(client, set, 'up', options);
+}
+
+/** Reverts applied migrations above `to`, newest first, on a connection that holds withDatabaseLock. */
+export function downLocked(client: Client, set: MigrationSet, options: DownOptions & LockedOptions): Promise<MigrationRun> {
+  return runMigrations(client, set, 'down', options);
+}
+
+async function withLockOrError(url: string, options: MigrateOptions, fn: (client: Client, database: string) => Promise<MigrationRun>): Promise<MigrationRun> {
+  const database = describeDatabase(url);
+  try {
+    return await withDatabaseLock(url, (client) => fn(client, database), options);
+  } catch (error) {
+    const kind = error instanceof LockWaitTimeoutError ? 'lock-timeout' : 'connection';
+    const message = error instanceof ConfigurationError ? errorMessage(error) : `${database}: ${errorMessage(error)}`;
+    return { database, results: [], error: new MigrationError(message, { kind, database }) };
+  }
+}
+
+/**
+ * Applies the pending migrations of `set` to the database at `url`, in order, each in its own
+ * transaction (or statement by statement for `notransaction`), under the migration lock.
+ */
+export function up(url: string, set: MigrationSet, options: UpOptions = {}): Promise<MigrationRun> {
+  return withLockOrError(url, options, (client, database) => upLocked(client, set, { ...options, database }));
+}
+
+/** Runs the Down sections of the applied versions above `options.to`, newest first, under the migration lock. */
+export function down(url: string, set: MigrationSet, options: DownOptions): Promise<MigrationRun> {
+  return withLockOrError(url, options, (client, database) => downLocked(client, set, { ...options, database }));
+}
+
+/** Where the database stands against `set`. Read-only; throws a ConfigurationError when it cannot connect. */
+export async function status(url: string, set: MigrationSet, options: ConnectOptions = {}): Promise<DatabaseStatus> {
+  const client = await connectDatabase(url, options);
+  try {
+    return databaseStatus(describeDatabase(url), set, await readAppliedMigrations(client));
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * The version the database is at. Throws a ConfigurationError when it is at no version of `set`
+ * (a hole, or an applied migration missing from the files) or cannot be reached.
+ */
+export async function appliedVersion(url: string, set: MigrationSet, options: ConnectOptions = {}): Promise<number> {
+  const current = await status(url, set, options);
+  const reason = inconsistencyReason(current, set);
+  if (reason) throw new ConfigurationError(reason);
+  return current.currentVersion;
+}

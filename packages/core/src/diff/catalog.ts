@@ -1,0 +1,266 @@
+/**
+ * What introspection reads from one database: plain data keyed by stable object keys, so that two
+ * catalogs compare without touching a connection again. Definitions are kept as the text PostgreSQL
+ * itself prints (pg_get_*def, format_type, pg_get_expr), read with an empty search_path so every
+ * name in them is schema-qualified and the text is valid SQL on any session.
+ *
+ * Object keys: `schema:s`, `ext:e`, `coll:s.n`, `type:s.n`, `seq:s.n`, `rel:s.n`, `col:s.t.c`,
+ * `con:s.t.n`, `idx:s.n`, `fn:s.n(args)`, `trg:s.t.n`, `pol:s.t.n`. Names inside keys are raw (unquoted).
+ */
+
+export interface Acl {
+  /** grantee ('' = PUBLIC) -> privilege letters (as in aclitem), a `*` after a letter means WITH GRANT OPTION. */
+  readonly [grantee: string]: string;
+}
+
+export interface SchemaInfo {
+  readonly key: string;
+  readonly name: string;
+  readonly comment: string | null;
+  readonly acl: Acl;
+  /** What the ACL is when nothing was granted or revoked (acldefault for the owner). */
+  readonly defaultAcl: Acl;
+}
+
+export interface ExtensionInfo {
+  readonly key: string;
+  readonly name: string;
+  readonly schema: string;
+  readonly version: string;
+  readonly comment: string | null;
+}
+
+export interface CollationInfo {
+  readonly key: string;
+  readonly schema: string;
+  readonly name: string;
+  readonly provider: string;
+  readonly collate: string | null;
+  readonly ctype: string | null;
+  readonly locale: string | null;
+  readonly deterministic: boolean;
+  readonly comment: string | null;
+}
+
+export interface EnumInfo {
+  readonly key: string;
+  readonly schema: string;
+  readonly name: string;
+  readonly labels: readonly string[];
+  readonly comment: string | null;
+  readonly acl: Acl;
+  /** What the ACL is when nothing was granted or revoked (acldefault for the owner). */
+  readonly defaultAcl: Acl;
+}
+
+export interface DomainConstraintInfo {
+  readonly name: string;
+  readonly definition: string;
+  readonly comment: string | null;
+}
+
+export interface DomainInfo {
+  readonly key: string;
+  readonly schema: string;
+  readonly name: string;
+  readonly baseType: string;
+  readonly collation: string | null;
+  readonly default: string | null;
+  readonly notNull: boolean;
+  readonly constraints: readonly DomainConstraintInfo[];
+  readonly comment: string | null;
+  readonly acl: Acl;
+  /** What the ACL is when nothing was granted or revoked (acldefault for the owner). */
+  readonly defaultAcl: Acl;
+}
+
+export interface CompositeAttribute {
+  readonly name: string;
+  readonly type: string;
+  readonly collation: string | null;
+}
+
+export interface CompositeTypeInfo {
+  readonly key: string;
+  readonly schema: string;
+  readonly name: string;
+  readonly attributes: readonly CompositeAttribute[];
+  readonly comment: string | null;
+  readonly acl: Acl;
+  /** What the ACL is when nothing was granted or revoked (acldefault for the owner). */
+  readonly defaultAcl: Acl;
+}
+
+export interface SequenceInfo {
+  readonly key: string;
+  readonly schema: string;
+  readonly name: string;
+  readonly dataType: string;
+  readonly start: string;
+  readonly increment: string;
+  readonly min: string;
+  readonly max: string;
+  readonly cache: string;
+  readonly cycle: boolean;
+  /** `col:s.t.c` key of the column owning the sequence (OWNED BY), if any. */
+  readonly ownedBy: string | null;
+  readonly ownedByName: { readonly schema: string; readonly table: string; readonly column: string } | null;
+  readonly comment: string | null;
+  readonly acl: Acl;
+  /** What the ACL is when nothing was granted or revoked (acldefault for the owner). */
+  readonly defaultAcl: Acl;
+}
+
+export interface IdentityOptions {
+  readonly sequenceName: string;
+  readonly dataType: string;
+  readonly start: string;
+  readonly increment: string;
+  readonly min: string;
+  readonly max: string;
+  readonly cache: string;
+  readonly cycle: boolean;
+}
+
+export interface ColumnInfo {
+  readonly key: string;
+  readonly name: string;
+  readonly position: number;
+  readonly type: string;
+  /** Oid of the column type, to find enum/domain users. */
+  readonly typeOid: number;
+  readonly notNull: boolean;
+  /** Default expression, or the generation expression when `generated` is 's'. */
+  readonly default: string | null;
+  readonly generated: '' | 's';
+  readonly identity: '' | 'a' | 'd';
+  readonly identityOptions: IdentityOptions | null;
+  /** Qualified collation when it differs from the type's default. */
+  readonly collation: string | null;
+  /** False when the column exists only through inheritance or partitioning. */
+  readonly isLocal: boolean;
+  readonly inheritedCount: number;
+  readonly comment: string | null;
+}
+
+export type RelationKind = 'table' | 'partitioned table' | 'view' | 'materialized view' | 'foreign table';
+
+export interface RelationInfo {
+  readonly key: string;
+  readonly oid: number;
+  readonly schema: string;
+  readonly name: string;
+  readonly kind: RelationKind;
+  readonly unlogged: boolean;
+  readonly rowSecurity: boolean;
+  readonly forceRowSecurity: boolean;
+  readonly options: readonly string[];
+  /** pg_get_partkeydef for a partitioned table. */
+  readonly partitionKey: string | null;
+  /** Parent `rel:` key and bound when this table is a partition. */
+  readonly partitionOf: string | null;
+  readonly partitionBound: string | null;
+  /** Parent `rel:` keys in inheritance order (plain inheritance, not partitioning). */
+  readonly inherits: readonly string[];
+  readonly columns: readonly ColumnInfo[];
+  /** View or materialized view query (pg_get_viewdef), without the trailing semicolon. */
+  readonly viewDefinition: string | null;
+  readonly comment: string | null;
+  readonly acl: Acl;
+  /** What the ACL is when nothing was granted or revoked (acldefault for the owner). */
+  readonly defaultAcl: Acl;
+}
+
+export type ConstraintType = 'p' | 'u' | 'f' | 'c' | 'x' | 't';
+
+export interface ConstraintInfo {
+  readonly key: string;
+  readonly schema: string;
+  readonly table: string;
+  readonly tableKey: string;
+  readonly name: string;
+  readonly type: ConstraintType;
+  readonly definition: string;
+  /** `rel:` key of the referenced table of a foreign key. */
+  readonly references: string | null;
+  readonly comment: string | null;
+}
+
+export interface IndexInfo {
+  readonly key: string;
+  readonly schema: string;
+  readonly name: string;
+  readonly tableKey: string;
+  readonly definition: string;
+  readonly comment: string | null;
+}
+
+export interface FunctionInfo {
+  readonly key: string;
+  readonly schema: string;
+  readonly name: string;
+  readonly kind: 'function' | 'procedure';
+  /** pg_get_function_identity_arguments: what names the function in DROP/COMMENT/GRANT. */
+  readonly identityArguments: string;
+  /** pg_get_function_arguments: names, modes and defaults. */
+  readonly arguments: string;
+  readonly result: string | null;
+  readonly definition: string;
+  readonly language: string;
+  readonly body: string;
+  readonly comment: string | null;
+  readonly acl: Acl;
+  /** What the ACL is when nothing was granted or revoked (acldefault for the owner). */
+  readonly defaultAcl: Acl;
+}
+
+export interface TriggerInfo {
+  readonly key: string;
+  readonly schema: string;
+  readonly table: string;
+  readonly tableKey: string;
+  readonly name: string;
+  readonly definition: string;
+  /** tgenabled: O (origin, the default), D (disabled), R (replica), A (always). */
+  readonly enabled: string;
+  readonly comment: string | null;
+}
+
+export interface PolicyInfo {
+  readonly key: string;
+  readonly schema: string;
+  readonly table: string;
+  readonly tableKey: string;
+  readonly name: string;
+  readonly permissive: boolean;
+  readonly command: string;
+  readonly roles: readonly string[];
+  readonly using: string | null;
+  readonly withCheck: string | null;
+  readonly comment: string | null;
+}
+
+export interface Catalog {
+  readonly serverVersion: number;
+  readonly schemas: ReadonlyMap<string, SchemaInfo>;
+  readonly extensions: ReadonlyMap<string, ExtensionInfo>;
+  readonly collations: ReadonlyMap<string, CollationInfo>;
+  readonly enums: ReadonlyMap<string, EnumInfo>;
+  readonly domains: ReadonlyMap<string, DomainInfo>;
+  readonly compositeTypes: ReadonlyMap<string, CompositeTypeInfo>;
+  readonly sequences: ReadonlyMap<string, SequenceInfo>;
+  readonly relations: ReadonlyMap<string, RelationInfo>;
+  readonly constraints: ReadonlyMap<string, ConstraintInfo>;
+  readonly indexes: ReadonlyMap<string, IndexInfo>;
+  readonly functions: ReadonlyMap<string, FunctionInfo>;
+  readonly triggers: ReadonlyMap<string, TriggerInfo>;
+  readonly policies: ReadonlyMap<string, PolicyInfo>;
+  /** Every column of every relation, by `col:` key. */
+  readonly columns: ReadonlyMap<string, { readonly relationKey: string; readonly column: ColumnInfo }>;
+  /** Object key -> keys of the objects it depends on (pg_depend, mapped to our keys). */
+  readonly dependsOn: ReadonlyMap<string, ReadonlySet<string>>;
+  /** Object key -> keys of the objects that depend on it. */
+  readonly dependents: ReadonlyMap<string, ReadonlySet<string>>;
+  /** Type oid -> type key, for finding the columns that use an enum or domain. */
+  readonly typeKeysByOid: ReadonlyMap<number, string>;
+}

@@ -1,0 +1,77 @@
+import type { FunctionInfo } from '../catalog';
+import { hazards } from '../hazards';
+import { DiffContext, Phase } from '../plan';
+import { ident } from '../sql';
+
+export function functionSignature(f: FunctionInfo): string {
+  return `${ident(f.schema)}.${ident(f.name)}(${f.identityArguments})`;
+}
+
+/**
+ * A function whose definition changed is replaced in place (CREATE OR REPLACE) when PostgreSQL allows it:
+ * same kind, same arguments (names, modes, defaults) and same result. Otherwise it is dropped and created
+ * again, together with what depends on it (propagate.ts).
+ */
+export function decideFunctions(ctx: DiffContext): void {
+  for (const [key, a] of ctx.from.functions) {
+    const b = ctx.to.functions.get(key);
+    if (!b) ctx.markGone(key);
+    else if (a.definition !== b.definition && !replaceable(a, b)) ctx.markGone(key);
+  }
+}
+
+function replaceable(a: FunctionInfo, b: FunctionInfo): boolean {
+  return a.kind === b.kind && a.arguments === b.arguments && a.result === b.result;
+}
+
+export function emitFunctions(ctx: DiffContext): void {
+  for (const [key, a] of ctx.from.functions) {
+    if (!ctx.gone(key)) continue;
+    const recreated = ctx.recreated.has(key);
+    const what = `${a.kind} ${a.schema}.${a.name}(${a.identityArguments})`;
+    ctx.emit({
+      sql: `DROP ${a.kind === 'procedure' ? 'PROCEDURE' : 'FUNCTION'} ${functionSignature(a)}`,
+      object: { kind: a.kind, name: `${a.schema}.${a.name}(${a.identityArguments})` },
+      action: 'drop',
+      phase: Phase.dropFunction,
+      removes: [key],
+      destructive: !recreated,
+      hazards: [recreated ? hazards.recreatesObject(what) : hazards.dropsObject(what)],
+    });
+  }
+  for (const [key, b] of ctx.to.functions) {
+    const a = ctx.from.functions.get(key);
+    const survives = !!a && !ctx.gone(key);
+    if (survives && a!.definition === b.definition) continue;
+    ctx.emit({
+      sql: b.definition,
+      object: { kind: b.kind, name: `${b.schema}.${b.name}(${b.identityArguments})` },
+      action: survives ? 'replace' : 'create',
+      phase: Phase.createFunction,
+      produces: [key],
+    });
+  }
+}
+
+/**
+ * Bodies of SQL functions are checked when created, yet PostgreSQL records no dependency on the tables and
+ * views they read (unless written as BEGIN ATOMIC). Guess those from the names the body mentions, so a
+ * function is created after the relations and functions it reads.
+ */
+export function sqlBodyDependencies(ctx: DiffContext): Map<string, string[]> {
+  const result = new Map<string, string[]>();
+  const candidates: { key: string; pattern: RegExp }[] = [];
+  const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  for (const rel of ctx.to.relations.values()) {
+    candidates.push({ key: rel.key, pattern: new RegExp(`(^|[^\\w$])"?${escape(rel.name)}"?($|[^\\w$])`, 'i') });
+  }
+  for (const fn of ctx.to.functions.values()) {
+    candidates.push({ key: fn.key, pattern: new RegExp(`(^|[^\\w$])"?${escape(fn.name)}"?\\s*\\(`, 'i') });
+  }
+  for (const fn of ctx.to.functions.values()) {
+    if (fn.language !== 'sql' || !fn.body) continue;
+    const deps = candidates.filter((c) => c.key !== fn.key && c.pattern.test(fn.body)).map((c) => c.key);
+    if (deps.length) result.set(fn.key, deps);
+  }
+  return result;
+}

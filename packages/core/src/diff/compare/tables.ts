@@ -1,0 +1,390 @@
+import type { ColumnInfo, IdentityOptions, RelationInfo } from '../catalog';
+import { hazards } from '../hazards';
+import { DiffContext, Phase } from '../plan';
+import { ident, literal } from '../sql';
+import type { Hazard } from '../types';
+import { isTable } from './relations';
+
+/** The SQL name of a relation: "schema"."name". */
+export function relationName(r: { schema: string; name: string }): string {
+  return `${ident(r.schema)}.${ident(r.name)}`;
+}
+
+/** Keys a `from` relation takes with it when dropped: its columns and its implicitly dropped children. */
+export function keysGoingWith(ctx: DiffContext, rel: RelationInfo): string[] {
+  const keys = [rel.key, ...rel.columns.map((c) => c.key)];
+  for (const map of [ctx.from.indexes, ctx.from.constraints, ctx.from.triggers, ctx.from.policies] as const) {
+    for (const [key, child] of map as ReadonlyMap<string, { tableKey: string }>) {
+      if (child.tableKey === rel.key) keys.push(key);
+    }
+  }
+  for (const [key, seq] of ctx.from.sequences) {
+    if (seq.ownedBy && rel.columns.some((c) => c.key === seq.ownedBy) && ctx.implicitlyDropped.has(key)) keys.push(key);
+  }
+  return keys;
+}
+
+/** The marker key of an inheritance or partition link, removed by NO INHERIT / DETACH. */
+export function inheritanceKey(child: string, parent: string): string {
+  return `inh:${child}>${parent}`;
+}
+
+function childLinks(ctx: DiffContext, parentKey: string): string[] {
+  const links: string[] = [];
+  for (const rel of ctx.from.relations.values()) {
+    if (rel.inherits.includes(parentKey) || rel.partitionOf === parentKey) links.push(inheritanceKey(rel.key, parentKey));
+  }
+  return links;
+}
+
+export function emitTables(ctx: DiffContext): void {
+  for (const [key, a] of ctx.from.relations) {
+    if (!isTable(a) || !ctx.gone(key)) continue;
+    const recreated = ctx.recreated.has(key);
+    ctx.emit({
+      sql: `DROP TABLE ${relationName(a)}`,
+      object: { kind: 'table', name: `${a.schema}.${a.name}` },
+      action: 'drop',
+      phase: Phase.dropTable,
+      removes: keysGoingWith(ctx, a),
+      needsRemoved: childLinks(ctx, key),
+      destructive: true,
+      hazards: [hazards.dropsData(`table ${a.schema}.${a.name}`)],
+      ...(recreated ? {} : {}),
+    });
+  }
+  for (const [key, b] of ctx.to.relations) {
+    if (!isTable(b)) continue;
+    const a = ctx.from.relations.get(key);
+    if (!a || ctx.gone(key)) createTable(ctx, b);
+    else alterTable(ctx, a, b);
+  }
+}
+
+const TYPE_MAX: Record<string, string> = {
+  smallint: '32767',
+  integer: '2147483647',
+  bigint: '9223372036854775807',
+};
+
+/** Identity sequence options that differ from what a plain GENERATED ... AS IDENTITY gives. */
+function identityOptionList(table: { schema: string; name: string }, column: ColumnInfo, options: IdentityOptions | null): string[] {
+  if (!options) return [];
+  const parts: string[] = [];
+  const defaultName = `${table.schema}.${table.name}_${column.name}_seq`;
+  if (options.sequenceName !== defaultName) {
+    const [schema, ...rest] = options.sequenceName.split('.');
+    parts.push(`SEQUENCE NAME ${ident(schema!)}.${ident(rest.join('.'))}`);
+  }
+  const ascending = !options.increment.startsWith('-');
+  if (options.increment !== '1') parts.push(`INCREMENT BY ${options.increment}`);
+  const defaultMin = ascending ? '1' : `-${TYPE_MAX[options.dataType] ?? ''}`;
+  const defaultMax = ascending ? TYPE_MAX[options.dataType] : '-1';
+  if (options.min !== defaultMin) parts.push(`MINVALUE ${options.min}`);
+  if (options.max !== defaultMax) parts.push(`MAXVALUE ${options.max}`);
+  if (options.start !== (ascending ? options.min : options.max)) parts.push(`START WITH ${options.start}`);
+  if (options.cache !== '1') parts.push(`CACHE ${options.cache}`);
+  if (options.cycle) parts.push('CYCLE');
+  return parts;
+}
+
+function identityClause(table: { schema: string; name: string }, column: ColumnInfo): string {
+  const kind = column.identity === 'a' ? 'ALWAYS' : 'BY DEFAULT';
+  const options = identityOptionList(table, column, column.identityOptions);
+  return `GENERATED ${kind} AS IDENTITY${options.length ? ` (${options.join(' ')})` : ''}`;
+}
+
+export function columnDefinition(table: { schema: string; name: string }, column: ColumnInfo): string {
+  let sql = `${ident(column.name)} ${column.type}`;
+  if (column.collation) sql += ` COLLATE ${column.collation}`;
+  if (column.generated === 's') sql += ` GENERATED ALWAYS AS (${column.default}) STORED`;
+  else if (column.default !== null && !column.identity) sql += ` DEFAULT ${column.default}`;
+  if (column.identity) sql += ' ' + identityClause(table, column);
+  if (column.notNull) sql += ' NOT NULL';
+  return sql;
+}
+
+function createTable(ctx: DiffContext, b: RelationInfo): void {
+  const name = relationName(b);
+  const parentKey = b.partitionOf;
+  let sql: string;
+  const needs: string[] = [...b.inherits];
+  if (parentKey) {
+    const parent = ctx.to.relations.get(parentKey)!;
+    needs.push(parentKey);
+    sql = `CREATE TABLE ${name} PARTITION OF ${relationName(parent)} ${b.partitionBound}`;
+  } else {
+    const local = b.columns.filter((c) => c.isLocal);
+    const body = local.length ? `\n    ${local.map((c) => columnDefinition(b, c)).join(',\n    ')}\n` : '';
+    sql = `CREATE ${b.unlogged ? 'UNLOGGED ' : ''}TABLE ${name} (${body})`;
+    if (b.inherits.length) {
+      sql += ` INHERITS (${b.inherits.map((k) => relationName(ctx.to.relations.get(k)!)).join(', ')})`;
+    }
+  }
+  if (b.partitionKey) sql += ` PARTITION BY ${b.partitionKey}`;
+  if (b.options.length) sql += ` WITH (${b.options.join(', ')})`;
+  ctx.emit({
+    sql,
+    object: { kind: 'table', name: `${b.schema}.${b.name}` },
+    action: 'create',
+    phase: Phase.alterTable,
+    produces: [b.key, ...b.columns.map((c) => c.key)],
+    needs,
+  });
+  if (b.rowSecurity) alterStatement(ctx, b, 'ENABLE ROW LEVEL SECURITY');
+  if (b.forceRowSecurity) alterStatement(ctx, b, 'FORCE ROW LEVEL SECURITY');
+  // Inherited columns copy the parent's default and NOT NULL; a child that differs says so afterwards.
+  if (!parentKey) {
+    for (const column of b.columns) {
+      if (column.isLocal) continue;
+      const inherited = parentColumn(ctx, b, column.name);
+      if (!inherited) continue;
+      if (inherited.default !== column.default && column.generated === '' && !column.identity) {
+        alterColumn(ctx, b, column, column.default === null ? 'DROP DEFAULT' : `SET DEFAULT ${column.default}`);
+      }
+      if (column.notNull && !inherited.notNull) alterColumn(ctx, b, column, 'SET NOT NULL');
+    }
+  }
+}
+
+function parentColumn(ctx: DiffContext, b: RelationInfo, name: string): ColumnInfo | undefined {
+  for (const parentKey of b.inherits) {
+    const found = ctx.to.relations.get(parentKey)?.columns.find((c) => c.name === name);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+function alterStatement(ctx: DiffContext, b: RelationInfo, action: string, hazardList: Hazard[] = []): void {
+  ctx.emit({
+    sql: `ALTER TABLE ${relationName(b)} ${action}`,
+    object: { kind: 'table', name: `${b.schema}.${b.name}` },
+    action: 'alter',
+    phase: Phase.alterTable,
+    produces: [b.key],
+    hazards: hazardList,
+  });
+}
+
+function alterColumn(ctx: DiffContext, b: RelationInfo, column: ColumnInfo, action: string, extra: {
+  hazards?: Hazard[]; only?: boolean; needs?: string[];
+} = {}): void {
+  ctx.emit({
+    sql: `ALTER TABLE ${extra.only ? 'ONLY ' : ''}${relationName(b)} ALTER COLUMN ${ident(column.name)} ${action}`,
+    object: { kind: 'column', name: `${b.schema}.${b.name}.${column.name}` },
+    action: 'alter',
+    phase: Phase.alterColumn,
+    produces: [column.key],
+    hazards: extra.hazards ?? [],
+    needs: extra.needs ?? [],
+  });
+}
+
+function alterTable(ctx: DiffContext, a: RelationInfo, b: RelationInfo): void {
+  const tableName = `${a.schema}.${a.name}`;
+  if (a.unlogged !== b.unlogged) {
+    alterStatement(ctx, b, b.unlogged ? 'SET UNLOGGED' : 'SET LOGGED', [
+      { code: 'rewrites-table', message: `changes the persistence of ${tableName}: rewrites the table under an ACCESS EXCLUSIVE lock` },
+    ]);
+  }
+  if (a.rowSecurity !== b.rowSecurity) alterStatement(ctx, b, `${b.rowSecurity ? 'ENABLE' : 'DISABLE'} ROW LEVEL SECURITY`);
+  if (a.forceRowSecurity !== b.forceRowSecurity) alterStatement(ctx, b, `${b.forceRowSecurity ? '' : 'NO '}FORCE ROW LEVEL SECURITY`);
+  const removedOptions = a.options.map((o) => o.split('=')[0]!).filter((k) => !b.options.some((o) => o.split('=')[0] === k));
+  if (removedOptions.length) alterStatement(ctx, b, `RESET (${removedOptions.join(', ')})`);
+  const newOptions = b.options.filter((o) => !a.options.includes(o));
+  if (newOptions.length) alterStatement(ctx, b, `SET (${newOptions.join(', ')})`);
+
+  // Inheritance and partition links.
+  for (const parentKey of a.inherits) {
+    if (b.inherits.includes(parentKey)) continue;
+    const parent = ctx.from.relations.get(parentKey)!;
+    ctx.emit({
+      sql: `ALTER TABLE ${relationName(b)} NO INHERIT ${relationName(parent)}`,
+      object: { kind: 'table', name: tableName },
+      action: 'alter',
+      phase: Phase.dropTable,
+      removes: [inheritanceKey(a.key, parentKey)],
+    });
+  }
+  const partitionChanged = a.partitionOf !== b.partitionOf || a.partitionBound !== b.partitionBound;
+  if (a.partitionOf && partitionChanged) {
+    const parent = ctx.from.relations.get(a.partitionOf)!;
+    ctx.emit({
+      sql: `ALTER TABLE ${relationName(parent)} DETACH PARTITION ${relationName(a)}`,
+      object: { kind: 'table', name: tableName },
+      action: 'alter',
+      phase: Phase.dropTable,
+      removes: [inheritanceKey(a.key, a.partitionOf)],
+    });
+  }
+
+  if (!b.partitionOf) alterColumns(ctx, a, b);
+
+  for (const parentKey of b.inherits) {
+    if (a.inherits.includes(parentKey)) continue;
+    const parent = ctx.to.relations.get(parentKey)!;
+    ctx.emit({
+      sql: `ALTER TABLE ${relationName(b)} INHERIT ${relationName(parent)}`,
+      object: { kind: 'table', name: tableName },
+      action: 'alter',
+      phase: Phase.ownedBy,
+      produces: [b.key],
+      needs: [parentKey, ...parent.columns.map((c) => c.key)],
+    });
+  }
+  if (b.partitionOf && partitionChanged) {
+    const parent = ctx.to.relations.get(b.partitionOf)!;
+    ctx.emit({
+      sql: `ALTER TABLE ${relationName(parent)} ATTACH PARTITION ${relationName(b)} ${b.partitionBound}`,
+      object: { kind: 'table', name: tableName },
+      action: 'alter',
+      phase: Phase.ownedBy,
+      produces: [b.key],
+      needs: [b.partitionOf, ...parent.columns.map((c) => c.key), ...b.columns.map((c) => c.key)],
+      hazards: [{ code: 'validates-rows', message: `attaches ${tableName} as a partition: scans it to check the partition bound` }],
+    });
+  }
+}
+
+const VOLATILE_DEFAULT = /\b(nextval|random|clock_timestamp|gen_random_uuid|uuid_generate_v[14]|timeofday)\s*\(/i;
+
+function alterColumns(ctx: DiffContext, a: RelationInfo, b: RelationInfo): void {
+  const tableName = `${a.schema}.${a.name}`;
+  const hasChildren = [...ctx.to.relations.values()].some((r) => r.inherits.includes(b.key));
+  const aColumns = new Map(a.columns.map((c) => [c.name, c]));
+  const bColumns = new Map(b.columns.map((c) => [c.name, c]));
+
+  // Dropped columns, and columns dropped to be added again.
+  for (const column of a.columns) {
+    if (!ctx.gone(column.key)) continue;
+    if (!column.isLocal && bColumns.has(column.name)) continue;
+    if (!column.isLocal) continue; // goes away with the parent's column
+    const readded = ctx.recreated.has(column.key);
+    ctx.emit({
+      sql: `ALTER TABLE ${relationName(a)} DROP COLUMN ${ident(column.name)}`,
+      object: { kind: 'column', name: `${tableName}.${column.name}` },
+      action: 'drop',
+      phase: Phase.alterTable,
+      removes: [column.key, ...ownedSequencesOf(ctx, column.key)],
+      destructive: true,
+      hazards: [
+        readded
+          ? hazards.dropsData(`column ${tableName}.${column.name} to add it again with a new generation expression`)
+          : hazards.dropsData(`column ${tableName}.${column.name}`),
+      ],
+    });
+  }
+
+  for (const column of b.columns) {
+    const old = aColumns.get(column.name);
+    const columnName = `${tableName}.${column.name}`;
+    if (!old || ctx.recreated.has(old.key)) {
+      if (!column.isLocal && !old) continue; // arrives with the parent's ADD COLUMN
+      const columnHazards: Hazard[] = [];
+      if (column.generated === 's') columnHazards.push({ code: 'rewrites-table', message: `adds stored generated column ${columnName}: rewrites the table under an ACCESS EXCLUSIVE lock` });
+      else if (column.identity) columnHazards.push(hazards.volatileDefault(`identity column ${columnName}`));
+      else if (column.default !== null && VOLATILE_DEFAULT.test(column.default)) columnHazards.push(hazards.volatileDefault(`column ${columnName}`));
+      else if (column.notNull && column.default === null) columnHazards.push(hazards.addNotNullColumn(`column ${columnName}`));
+      ctx.emit({
+        sql: `ALTER TABLE ${relationName(b)} ADD COLUMN ${columnDefinition(b, column)}`,
+        object: { kind: 'column', name: columnName },
+        action: 'create',
+        phase: Phase.alterColumn,
+        produces: [column.key],
+        needs: [b.key],
+        hazards: columnHazards,
+      });
+      continue;
+    }
+    // Inherited columns change through their parent; only their own default and NOT NULL are set here.
+    const inheritedOnly = !column.isLocal && !old.isLocal;
+
+    const retyped = ctx.retyped.has(old.key) && !inheritedOnly;
+    const resetDefault = ctx.defaultReset.has(old.key) && old.default !== null && old.generated === '' && !old.identity;
+    if (old.generated === 's' && column.generated === '') alterColumn(ctx, b, column, 'DROP EXPRESSION');
+    if (resetDefault) alterColumn(ctx, b, column, 'DROP DEFAULT', { only: hasChildren });
+    if (retyped) {
+      const collate = column.collation ? ` COLLATE ${column.collation}` : '';
+      ctx.emit({
+        sql: `ALTER TABLE ${relationName(b)} ALTER COLUMN ${ident(column.name)} SET DATA TYPE ${column.type}${collate} USING ${usingCast(ctx, old, column)}`,
+        object: { kind: 'column', name: columnName },
+        action: 'alter',
+        phase: Phase.alterColumn,
+        produces: [column.key],
+        hazards: isSafeTypeChange(old, column) ? [] : [hazards.rewritesTable(`column ${columnName} (${old.type} to ${column.type})`)],
+      });
+    }
+    if (old.identity && !column.identity) alterColumn(ctx, b, column, 'DROP IDENTITY');
+    const plainDefault = (c: ColumnInfo) => (c.generated === '' && !c.identity ? c.default : null);
+    const oldDefault = resetDefault ? null : plainDefault(old);
+    const newDefault = plainDefault(column);
+    if (oldDefault !== newDefault) {
+      alterColumn(ctx, b, column, newDefault === null ? 'DROP DEFAULT' : `SET DEFAULT ${newDefault}`, { only: hasChildren });
+    }
+    // A column must be NOT NULL before it becomes an identity column.
+    if (!old.identity && column.identity) {
+      if (!old.notNull) alterColumn(ctx, b, column, 'SET NOT NULL', { hazards: [hazards.setNotNull(`column ${columnName}`)] });
+      alterColumn(ctx, b, column, `ADD ${identityClause(b, column)}`);
+    } else if (old.identity && column.identity) {
+      if (old.identity !== column.identity) alterColumn(ctx, b, column, `SET GENERATED ${column.identity === 'a' ? 'ALWAYS' : 'BY DEFAULT'}`);
+      const sequenceChanges = identitySequenceChanges(old.identityOptions, column.identityOptions);
+      if (sequenceChanges) alterColumn(ctx, b, column, sequenceChanges);
+    }
+    const oldNotNull = old.notNull || (!old.identity && !!column.identity);
+    if (!oldNotNull && column.notNull) {
+      alterColumn(ctx, b, column, 'SET NOT NULL', { hazards: [hazards.setNotNull(`column ${columnName}`)] });
+    } else if (oldNotNull && !column.notNull) {
+      alterColumn(ctx, b, column, 'DROP NOT NULL');
+    }
+  }
+}
+
+function ownedSequencesOf(ctx: DiffContext, columnKey: string): string[] {
+  return [...ctx.from.sequences.values()].filter((s) => s.ownedBy === columnKey).map((s) => s.key);
+}
+
+function identitySequenceChanges(a: IdentityOptions | null, b: IdentityOptions | null): string | null {
+  if (!a || !b) return null;
+  const parts: string[] = [];
+  if (a.increment !== b.increment) parts.push(`SET INCREMENT BY ${b.increment}`);
+  if (a.min !== b.min) parts.push(`SET MINVALUE ${b.min}`);
+  if (a.max !== b.max) parts.push(`SET MAXVALUE ${b.max}`);
+  if (a.start !== b.start) parts.push(`SET START WITH ${b.start}`);
+  if (a.cache !== b.cache) parts.push(`SET CACHE ${b.cache}`);
+  if (a.cycle !== b.cycle) parts.push(b.cycle ? 'SET CYCLE' : 'SET NO CYCLE');
+  return parts.length ? parts.join(' ') : null;
+}
+
+function isEnumLike(ctx: DiffContext, typeText: string, side: 'from' | 'to'): boolean {
+  const catalog = side === 'from' ? ctx.from : ctx.to;
+  const bare = typeText.replace(/\[\]$/, '');
+  for (const e of catalog.enums.values()) if (`${ident(e.schema)}.${ident(e.name)}` === bare || `${e.schema}.${e.name}` === bare) return true;
+  return false;
+}
+
+/** The USING expression of a column type change: enums only convert through text. */
+function usingCast(ctx: DiffContext, old: ColumnInfo, column: ColumnInfo): string {
+  const array = column.type.endsWith('[]');
+  if (isEnumLike(ctx, old.type, 'from') || isEnumLike(ctx, column.type, 'to')) {
+    return `${ident(column.name)}::text${array ? '[]' : ''}::${column.type}`;
+  }
+  return `${ident(column.name)}::${column.type}`;
+}
+
+/** Type changes PostgreSQL makes without a rewrite and that cannot fail: widening varchar, varchar to text. */
+export function isSafeTypeChange(a: ColumnInfo, b: ColumnInfo): boolean {
+  if (a.type === b.type) return a.collation === b.collation;
+  const varchar = /^character varying(?:\((\d+)\))?$/;
+  const va = varchar.exec(a.type);
+  if (va && (b.type === 'text' || b.type === 'character varying')) return true;
+  const vb = varchar.exec(b.type);
+  if (va && vb) return vb[1] === undefined || (va[1] !== undefined && Number(vb[1]) >= Number(va[1]));
+  const numeric = /^numeric(?:\((\d+),(\d+)\))?$/;
+  const na = numeric.exec(a.type);
+  const nb = numeric.exec(b.type);
+  if (na && nb) return nb[1] === undefined || (na[1] !== undefined && na[2] === nb[2] && Number(nb[1]) >= Number(na[1]));
+  if (a.type === 'text' && b.type === 'character varying') return true;
+  return false;
+}
+
+export { literal };

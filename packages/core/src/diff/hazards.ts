@@ -1,0 +1,53 @@
+import type { Hazard } from './types';
+
+/** The hazards the differ flags, one constructor each so codes and wording stay consistent. */
+export const hazards = {
+  dropsData: (what: string): Hazard => ({
+    code: 'drops-data',
+    message: `drops ${what}: the data it holds is lost`,
+  }),
+  dropsObject: (what: string): Hazard => ({
+    code: 'drops-object',
+    message: `drops ${what}: anything outside this schema that uses it breaks`,
+  }),
+  rewritesTable: (what: string): Hazard => ({
+    code: 'rewrites-table',
+    message: `changes the type of ${what}: may rewrite the table under an ACCESS EXCLUSIVE lock, and fails if existing values do not convert`,
+  }),
+  volatileDefault: (what: string): Hazard => ({
+    code: 'rewrites-table',
+    message: `adds ${what} with a volatile default: rewrites the table under an ACCESS EXCLUSIVE lock`,
+  }),
+  setNotNull: (what: string): Hazard => ({
+    code: 'scans-table',
+    message: `sets ${what} NOT NULL: scans the whole table under an ACCESS EXCLUSIVE lock, and fails if it holds NULLs`,
+  }),
+  addNotNullColumn: (what: string): Hazard => ({
+    code: 'fails-on-existing-rows',
+    message: `adds ${what} NOT NULL without a default: fails if the table has rows`,
+  }),
+  blocksWrites: (what: string): Hazard => ({
+    code: 'blocks-writes',
+    message: `builds ${what} without CONCURRENTLY: blocks writes to the table while it builds`,
+  }),
+  validatesRows: (what: string): Hazard => ({
+    code: 'validates-rows',
+    message: `adds ${what}: checks every existing row under a lock, and fails if one violates it`,
+  }),
+  enumRecreated: (what: string): Hazard => ({
+    code: 'enum-recreated',
+    message: `recreates ${what} to remove or reorder values: every column using it is rewritten, and fails if a row holds a removed value`,
+  }),
+  enumValueInTransaction: (what: string): Hazard => ({
+    code: 'enum-value-added',
+    message: `adds a value to ${what}: the new value cannot be used until this transaction commits`,
+  }),
+  recreatesObject: (what: string): Hazard => ({
+    code: 'recreates-object',
+    message: `drops and recreates ${what}: briefly absent, and privileges not managed here are lost`,
+  }),
+  domainConstraint: (what: string): Hazard => ({
+    code: 'validates-rows',
+    message: `adds ${what}: checks every column value of the domain, and fails if one violates it`,
+  }),
+} as const;

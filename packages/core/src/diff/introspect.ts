@@ -1,0 +1,566 @@
+import { Client } from 'pg';
+import { ConfigurationError, describeDatabase, errorMessage, registerUrlSecrets } from '../errors';
+import { parseAcl } from './acl';
+import type {
+  Catalog,
+  CollationInfo,
+  ColumnInfo,
+  CompositeTypeInfo,
+  ConstraintInfo,
+  ConstraintType,
+  DomainConstraintInfo,
+  DomainInfo,
+  EnumInfo,
+  ExtensionInfo,
+  FunctionInfo,
+  IdentityOptions,
+  IndexInfo,
+  PolicyInfo,
+  RelationInfo,
+  RelationKind,
+  SchemaInfo,
+  SequenceInfo,
+  TriggerInfo,
+} from './catalog';
+
+/*
+ * One set-based query per object kind for the whole database (never one per object). System schemas and
+ * objects that belong to an extension are left out here; schema options and bookkeeping are applied later
+ * (filter.ts) so introspection stays a pure read of the database.
+ */
+
+const USER_NAMESPACE = `n.nspname NOT IN ('pg_catalog', 'information_schema')
+  AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'`;
+
+function notExtensionMember(catalog: string, oid: string): string {
+  return `NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e
+    WHERE e.classid = '${catalog}'::regclass AND e.objid = ${oid} AND e.deptype = 'e')`;
+}
+
+const COLLATION_NAME = (oid: string) => `(SELECT pg_catalog.quote_ident(cn.nspname) || '.' || pg_catalog.quote_ident(co.collname)
+  FROM pg_catalog.pg_collation co JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = ${oid})`;
+
+const QUERIES = {
+  version: `SELECT pg_catalog.current_setting('server_version_num')::int AS version`,
+  schemas: `SELECT n.oid::int, n.nspname AS name,
+      COALESCE(n.nspacl, pg_catalog.acldefault('n', n.nspowner))::text[] AS acl,
+      pg_catalog.acldefault('n', n.nspowner)::text[] AS default_acl
+    FROM pg_catalog.pg_namespace n
+    WHERE ${USER_NAMESPACE} AND ${notExtensionMember('pg_namespace', 'n.oid')}`,
+  extensions: `SELECT e.oid::int, e.extname AS name, n.nspname AS schema, e.extversion AS version
+    FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace`,
+  collations: `SELECT c.oid::int, n.nspname AS schema, c.collname AS name, pg_catalog.to_jsonb(c) AS j
+    FROM pg_catalog.pg_collation c JOIN pg_catalog.pg_namespace n ON n.oid = c.collnamespace
+    WHERE ${USER_NAMESPACE} AND ${notExtensionMember('pg_collation', 'c.oid')}`,
+  types: `SELECT t.oid::int, n.nspname AS schema, t.typname AS name, t.typtype, t.typrelid::int AS relid,
+      CASE WHEN t.typtype = 'e' THEN ARRAY(SELECT en.enumlabel::text FROM pg_catalog.pg_enum en
+        WHERE en.enumtypid = t.oid ORDER BY en.enumsortorder) END AS labels,
+      CASE WHEN t.typtype = 'd' THEN pg_catalog.format_type(t.typbasetype, t.typtypmod) END AS base,
+      t.typnotnull, pg_catalog.pg_get_expr(t.typdefaultbin, 0) AS default_expr,
+      CASE WHEN t.typtype = 'd' AND t.typcollation <> 0 AND t.typcollation <> bt.typcollation
+        THEN ${COLLATION_NAME('t.typcollation')} END AS collation,
+      COALESCE(t.typacl, pg_catalog.acldefault('T', t.typowner))::text[] AS acl,
+      pg_catalog.acldefault('T', t.typowner)::text[] AS default_acl
+    FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+    LEFT JOIN pg_catalog.pg_type bt ON bt.oid = t.typbasetype
+    LEFT JOIN pg_catalog.pg_class tc ON tc.oid = t.typrelid
+    WHERE ${USER_NAMESPACE} AND (t.typtype IN ('e', 'd') OR (t.typtype = 'c' AND tc.relkind = 'c'))
+      AND ${notExtensionMember('pg_type', 't.oid')}`,
+  sequences: `SELECT c.oid::int, n.nspname AS schema, c.relname AS name,
+      pg_catalog.format_type(s.seqtypid, NULL) AS data_type, s.seqstart::text AS start,
+      s.seqincrement::text AS increment, s.seqmin::text AS min, s.seqmax::text AS max,
+      s.seqcache::text AS cache, s.seqcycle AS cycle,
+      o.deptype AS owner_deptype, o.relid::int AS owner_relid, o.schema AS owner_schema, o.tname AS owner_table,
+      o.attname AS owner_column,
+      COALESCE(c.relacl, pg_catalog.acldefault('s', c.relowner))::text[] AS acl,
+      pg_catalog.acldefault('s', c.relowner)::text[] AS default_acl
+    FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+    JOIN pg_catalog.pg_sequence s ON s.seqrelid = c.oid
+    LEFT JOIN LATERAL (
+      SELECT d.deptype, t.oid AS relid, tn.nspname AS schema, t.relname AS tname, a.attname
+      FROM pg_catalog.pg_depend d
+      JOIN pg_catalog.pg_class t ON t.oid = d.refobjid
+      JOIN pg_catalog.pg_namespace tn ON tn.oid = t.relnamespace
+      JOIN pg_catalog.pg_attribute a ON a.attrelid = t.oid AND a.attnum = d.refobjsubid
+      WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.refclassid = 'pg_class'::regclass
+        AND d.deptype IN ('a', 'i') LIMIT 1) o ON true
+    WHERE c.relkind = 'S' AND ${USER_NAMESPACE} AND ${notExtensionMember('pg_class', 'c.oid')}`,
+  relations: `SELECT c.oid::int, n.nspname AS schema, c.relname AS name, c.relkind, c.relpersistence,
+      c.relrowsecurity, c.relforcerowsecurity, c.reloptions::text[] AS options,
+      CASE WHEN c.relkind = 'p' THEN pg_catalog.pg_get_partkeydef(c.oid) END AS partition_key,
+      c.relispartition, CASE WHEN c.relispartition THEN pg_catalog.pg_get_expr(c.relpartbound, c.oid) END AS bound,
+      ARRAY(SELECT i.inhparent::int FROM pg_catalog.pg_inherits i WHERE i.inhrelid = c.oid ORDER BY i.inhseqno) AS parents,
+      CASE WHEN c.relkind IN ('v', 'm') THEN pg_catalog.pg_get_viewdef(c.oid) END AS view_definition,
+      COALESCE(c.relacl, pg_catalog.acldefault('r', c.relowner))::text[] AS acl,
+      pg_catalog.acldefault('r', c.relowner)::text[] AS default_acl
+    FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relkind IN ('r', 'p', 'v', 'm') AND ${USER_NAMESPACE} AND ${notExtensionMember('pg_class', 'c.oid')}`,
+  columns: `SELECT a.attrelid::int AS relid, a.attnum AS position, a.attname AS name,
+      pg_catalog.format_type(a.atttypid, a.atttypmod) AS type, a.atttypid::int AS type_oid, a.attnotnull,
+      pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) AS default_expr, a.attgenerated, a.attidentity,
+      a.attislocal, a.attinhcount,
+      CASE WHEN a.attcollation <> t.typcollation THEN ${COLLATION_NAME('a.attcollation')} END AS collation
+    FROM pg_catalog.pg_attribute a
+    JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+    JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+    LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+    WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'c') AND ${USER_NAMESPACE}
+    ORDER BY a.attrelid, a.attnum`,
+  constraints: `SELECT co.oid::int, n.nspname AS schema, co.conname AS name, co.contype, co.conrelid::int AS relid,
+      co.contypid::int AS typid, pg_catalog.pg_get_constraintdef(co.oid) AS definition,
+      co.confrelid::int AS frelid, co.conindid::int AS indid, co.conislocal, co.conparentid::int AS parentid
+    FROM pg_catalog.pg_constraint co JOIN pg_catalog.pg_namespace n ON n.oid = co.connamespace
+    WHERE ${USER_NAMESPACE} AND (co.conrelid <> 0 OR co.contypid <> 0)`,
+  indexes: `SELECT i.indexrelid::int AS oid, n.nspname AS schema, ic.relname AS name, i.indrelid::int AS relid,
+      pg_catalog.pg_get_indexdef(i.indexrelid) AS definition, ic.relispartition,
+      EXISTS (SELECT 1 FROM pg_catalog.pg_constraint co WHERE co.conindid = i.indexrelid
+        AND co.conrelid = i.indrelid AND co.contype IN ('p', 'u', 'x')) AS backs_constraint
+    FROM pg_catalog.pg_index i
+    JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+    JOIN pg_catalog.pg_namespace n ON n.oid = ic.relnamespace
+    WHERE ${USER_NAMESPACE}`,
+  functions: `SELECT p.oid::int, n.nspname AS schema, p.proname AS name, p.prokind,
+      pg_catalog.pg_get_function_identity_arguments(p.oid) AS identity_arguments,
+      pg_catalog.pg_get_function_arguments(p.oid) AS arguments,
+      pg_catalog.pg_get_function_result(p.oid) AS result,
+      pg_catalog.pg_get_functiondef(p.oid) AS definition, l.lanname AS language, p.prosrc AS body,
+      COALESCE(p.proacl, pg_catalog.acldefault('f', p.proowner))::text[] AS acl,
+      pg_catalog.acldefault('f', p.proowner)::text[] AS default_acl
+    FROM pg_catalog.pg_proc p
+    JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+    JOIN pg_catalog.pg_language l ON l.oid = p.prolang
+    WHERE p.prokind IN ('f', 'p', 'w') AND ${USER_NAMESPACE} AND ${notExtensionMember('pg_proc', 'p.oid')}`,
+  triggers: `SELECT t.oid::int, t.tgrelid::int AS relid, t.tgname AS name,
+      pg_catalog.pg_get_triggerdef(t.oid) AS definition, t.tgenabled AS enabled
+    FROM pg_catalog.pg_trigger t
+    JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid
+    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+    WHERE NOT t.tgisinternal AND t.tgparentid = 0 AND ${USER_NAMESPACE}`,
+  policies: `SELECT p.oid::int, p.polrelid::int AS relid, p.polname AS name, p.polpermissive AS permissive,
+      p.polcmd AS command,
+      ARRAY(SELECT CASE WHEN r = 0 THEN 'public' ELSE pg_catalog.pg_get_userbyid(r)::text END
+        FROM pg_catalog.unnest(p.polroles) AS r ORDER BY 1) AS roles,
+      pg_catalog.pg_get_expr(p.polqual, p.polrelid) AS using_expr,
+      pg_catalog.pg_get_expr(p.polwithcheck, p.polrelid) AS check_expr
+    FROM pg_catalog.pg_policy p`,
+  comments: `SELECT d.classoid::regclass::text AS catalog, d.objoid::int AS oid, d.objsubid AS subid, d.description
+    FROM pg_catalog.pg_description d
+    WHERE d.objoid >= 16384 OR d.classoid = 'pg_catalog.pg_namespace'::regclass`,
+  depends: `SELECT d.classid::regclass::text AS catalog, d.objid::int AS oid, d.objsubid AS subid,
+      d.refclassid::regclass::text AS ref_catalog, d.refobjid::int AS ref_oid, d.refobjsubid AS ref_subid, d.deptype,
+      rw.ev_class::int AS rule_relid, ad.adrelid::int AS default_relid, ad.adnum AS default_column,
+      rte.oid::int AS ref_type_oid, NULLIF(rte.typrelid, 0)::int AS ref_type_relid
+    FROM pg_catalog.pg_depend d
+    LEFT JOIN pg_catalog.pg_rewrite rw ON d.classid = 'pg_catalog.pg_rewrite'::regclass AND rw.oid = d.objid
+    LEFT JOIN pg_catalog.pg_attrdef ad ON d.classid = 'pg_catalog.pg_attrdef'::regclass AND ad.oid = d.objid
+    LEFT JOIN pg_catalog.pg_type rt ON d.refclassid = 'pg_catalog.pg_type'::regclass AND rt.oid = d.refobjid
+    LEFT JOIN pg_catalog.pg_type rte ON rte.oid = CASE WHEN rt.typcategory = 'A' THEN rt.typelem ELSE rt.oid END
+    WHERE d.objid >= 16384 AND d.refobjid >= 16384 AND d.deptype IN ('n', 'a', 'e')`,
+} as const;
+
+type QueryName = keyof typeof QUERIES;
+type Row = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Rows = Record<QueryName, Row[]>;
+
+/** The queries split over two connections so that each connection runs about half the work. */
+const CONNECTION_SPLIT: readonly (readonly QueryName[])[] = [
+  ['depends', 'relations', 'schemas', 'extensions', 'collations', 'types', 'sequences', 'policies'],
+  ['columns', 'functions', 'indexes', 'constraints', 'triggers', 'comments', 'version'],
+];
+
+async function connect(url: string): Promise<Client> {
+  registerUrlSecrets(url);
+  const client = new Client({ connectionString: url, application_name: 'db-migrate diff' });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    // An empty search_path makes every pg_get_*def and format_type schema-qualify user objects,
+    // so definitions compare alike and run alike whatever the applying session's search_path is.
+    await client.query(`SELECT pg_catalog.set_config('search_path', '', false)`);
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    throw new ConfigurationError(`cannot connect to database ${describeDatabase(url)}: ${errorMessage(error)}`);
+  }
+  return client;
+}
+
+async function runQueries(url: string): Promise<Rows> {
+  const clients = await Promise.all(CONNECTION_SPLIT.map(() => connect(url)));
+  try {
+    const rows = {} as Rows;
+    await Promise.all(
+      CONNECTION_SPLIT.map(async (names, i) => {
+        const client = clients[i]!;
+        for (const name of names) rows[name] = (await client.query(QUERIES[name])).rows;
+      }),
+    );
+    return rows;
+  } finally {
+    await Promise.all(clients.map((c) => c.end().catch(() => undefined)));
+  }
+}
+
+/** Reads the whole user schema of one database into plain data. */
+export async function introspect(url: string): Promise<Catalog> {
+  return buildCatalog(await runQueries(url));
+}
+
+const relationKinds: Record<string, RelationKind> = {
+  r: 'table',
+  p: 'partitioned table',
+  v: 'view',
+  m: 'materialized view',
+  f: 'foreign table',
+};
+
+function stripSemicolon(text: string): string {
+  return text.replace(/;\s*$/, '');
+}
+
+function buildCatalog(rows: Rows): Catalog {
+  // oid -> key maps per system catalog, for comments and dependencies.
+  const classKeys = new Map<number, string>();
+  const typeKeys = new Map<number, string>();
+  const procKeys = new Map<number, string>();
+  const constraintKeys = new Map<number, string>();
+  const namespaceKeys = new Map<number, string>();
+  const extensionKeys = new Map<number, string>();
+  const collationKeys = new Map<number, string>();
+  const triggerKeys = new Map<number, string>();
+  const policyKeys = new Map<number, string>();
+  const comments = new Map<string, string>();
+  const relByOid = new Map<number, { schema: string; name: string; key: string }>();
+
+  const schemas = new Map<string, SchemaInfo>();
+  for (const r of rows.schemas) {
+    const key = `schema:${r.name}`;
+    namespaceKeys.set(r.oid, key);
+    schemas.set(key, { key, name: r.name, comment: null, acl: parseAcl(r.acl), defaultAcl: parseAcl(r.default_acl) });
+  }
+
+  const extensions = new Map<string, ExtensionInfo>();
+  for (const r of rows.extensions) {
+    const key = `ext:${r.name}`;
+    extensionKeys.set(r.oid, key);
+    extensions.set(key, { key, name: r.name, schema: r.schema, version: r.version, comment: null });
+  }
+
+  const collations = new Map<string, CollationInfo>();
+  for (const r of rows.collations) {
+    const key = `coll:${r.schema}.${r.name}`;
+    const j = r.j as Record<string, unknown>;
+    collationKeys.set(r.oid, key);
+    collations.set(key, {
+      key,
+      schema: r.schema,
+      name: r.name,
+      provider: String(j.collprovider),
+      collate: (j.collcollate as string | null) ?? null,
+      ctype: (j.collctype as string | null) ?? null,
+      locale: ((j.colliculocale ?? j.colllocale) as string | null) ?? null,
+      deterministic: j.collisdeterministic !== false,
+      comment: null,
+    });
+  }
+
+  const enums = new Map<string, EnumInfo>();
+  const domains = new Map<string, DomainInfo & { constraints: DomainConstraintInfo[] }>();
+  const composites = new Map<string, CompositeTypeInfo & { attributes: CompositeTypeInfo['attributes'][number][] }>();
+  for (const r of rows.types) {
+    const key = `type:${r.schema}.${r.name}`;
+    typeKeys.set(r.oid, key);
+    const acl = parseAcl(r.acl);
+    const defaultAcl = parseAcl(r.default_acl);
+    if (r.typtype === 'e') {
+      enums.set(key, { key, schema: r.schema, name: r.name, labels: r.labels, comment: null, acl, defaultAcl });
+    } else if (r.typtype === 'd') {
+      domains.set(key, {
+        key, schema: r.schema, name: r.name, baseType: r.base, collation: r.collation ?? null,
+        default: r.default_expr ?? null, notNull: r.typnotnull, constraints: [], comment: null, acl, defaultAcl,
+      });
+    } else {
+      classKeys.set(r.relid, key);
+      composites.set(key, { key, schema: r.schema, name: r.name, attributes: [], comment: null, acl, defaultAcl });
+    }
+  }
+
+  const relations = new Map<string, RelationInfo & { columns: ColumnInfo[] }>();
+  const relRows = new Map<number, Row>();
+  for (const r of rows.relations) {
+    const key = `rel:${r.schema}.${r.name}`;
+    classKeys.set(r.oid, key);
+    relByOid.set(r.oid, { schema: r.schema, name: r.name, key });
+    relRows.set(r.oid, r);
+  }
+  for (const r of rows.relations) {
+    const key = `rel:${r.schema}.${r.name}`;
+    const parents = (r.parents as number[]).map((oid) => classKeys.get(oid)).filter((k): k is string => !!k);
+    relations.set(key, {
+      key,
+      oid: r.oid,
+      schema: r.schema,
+      name: r.name,
+      kind: relationKinds[r.relkind]!,
+      unlogged: r.relpersistence === 'u',
+      rowSecurity: r.relrowsecurity,
+      forceRowSecurity: r.relforcerowsecurity,
+      options: (r.options as string[] | null) ?? [],
+      partitionKey: r.partition_key ?? null,
+      partitionOf: r.relispartition ? parents[0] ?? null : null,
+      partitionBound: r.bound ?? null,
+      inherits: r.relispartition ? [] : parents,
+      columns: [],
+      viewDefinition: r.view_definition ? stripSemicolon(r.view_definition) : null,
+      comment: null,
+      acl: parseAcl(r.acl),
+      defaultAcl: parseAcl(r.default_acl),
+    });
+  }
+
+  // Sequences; identity sequences belong to their column instead.
+  const sequences = new Map<string, SequenceInfo>();
+  const identityByColumn = new Map<string, IdentityOptions>();
+  for (const r of rows.sequences) {
+    const key = `seq:${r.schema}.${r.name}`;
+    const ownerKey = r.owner_schema ? `col:${r.owner_schema}.${r.owner_table}.${r.owner_column}` : null;
+    if (r.owner_deptype === 'i' && ownerKey) {
+      identityByColumn.set(ownerKey, {
+        sequenceName: `${r.schema}.${r.name}`, dataType: r.data_type, start: r.start, increment: r.increment,
+        min: r.min, max: r.max, cache: r.cache, cycle: r.cycle,
+      });
+      continue;
+    }
+    classKeys.set(r.oid, key);
+    sequences.set(key, {
+      key, schema: r.schema, name: r.name, dataType: r.data_type, start: r.start, increment: r.increment,
+      min: r.min, max: r.max, cache: r.cache, cycle: r.cycle,
+      ownedBy: ownerKey,
+      ownedByName: ownerKey ? { schema: r.owner_schema, table: r.owner_table, column: r.owner_column } : null,
+      comment: null, acl: parseAcl(r.acl), defaultAcl: parseAcl(r.default_acl),
+    });
+  }
+
+  const columnKeyByRelAttnum = new Map<string, string>();
+  for (const r of rows.columns) {
+    const typeKey = classKeys.get(r.relid);
+    if (!typeKey) continue;
+    if (typeKey.startsWith('type:')) {
+      composites.get(typeKey)?.attributes.push({ name: r.name, type: r.type, collation: r.collation ?? null });
+      continue;
+    }
+    const rel = relations.get(typeKey);
+    if (!rel) continue;
+    const key = `col:${rel.schema}.${rel.name}.${r.name}`;
+    columnKeyByRelAttnum.set(`${r.relid}:${r.position}`, key);
+    rel.columns.push({
+      key, name: r.name, position: r.position, type: r.type, typeOid: r.type_oid, notNull: r.attnotnull,
+      default: r.default_expr ?? null, generated: r.attgenerated === 's' ? 's' : '',
+      identity: r.attidentity === 'a' || r.attidentity === 'd' ? r.attidentity : '',
+      identityOptions: identityByColumn.get(key) ?? null,
+      collation: r.collation ?? null, isLocal: r.attislocal, inheritedCount: r.attinhcount, comment: null,
+    });
+  }
+
+  // Constraints: table constraints cloned onto partitions or inherited from a parent come with it.
+  const constraints = new Map<string, ConstraintInfo>();
+  const constraintByIndexOid = new Map<number, string>();
+  const domainConstraintByOid = new Map<number, { domain: string; name: string }>();
+  for (const r of rows.constraints) {
+    if (r.typid) {
+      const domainKey = typeKeys.get(r.typid);
+      const domain = domainKey ? domains.get(domainKey) : undefined;
+      if (domain && r.contype === 'c') {
+        domain.constraints.push({ name: r.name, definition: r.definition, comment: null });
+        constraintKeys.set(r.oid, domainKey!);
+        domainConstraintByOid.set(r.oid, { domain: domainKey!, name: r.name });
+      }
+      continue;
+    }
+    const rel = relByOid.get(r.relid);
+    if (!rel || r.parentid || !r.conislocal || !'pufcxt'.includes(r.contype)) continue;
+    const key = `con:${rel.schema}.${rel.name}.${r.name}`;
+    constraintKeys.set(r.oid, key);
+    if ('pux'.includes(r.contype) && r.indid) constraintByIndexOid.set(r.indid, key);
+    constraints.set(key, {
+      key, schema: rel.schema, table: rel.name, tableKey: rel.key, name: r.name, type: r.contype as ConstraintType,
+      definition: r.definition, references: r.frelid ? relByOid.get(r.frelid)?.key ?? null : null, comment: null,
+    });
+  }
+
+  const indexes = new Map<string, IndexInfo>();
+  for (const r of rows.indexes) {
+    const backing = constraintByIndexOid.get(r.oid);
+    if (backing) {
+      classKeys.set(r.oid, backing);
+      continue;
+    }
+    const rel = relByOid.get(r.relid);
+    if (!rel || r.backs_constraint) continue;
+    const key = `idx:${r.schema}.${r.name}`;
+    classKeys.set(r.oid, key);
+    // An index on a partition attached to its parent's index is created by the parent's CREATE INDEX.
+    if (r.relispartition) continue;
+    indexes.set(key, { key, schema: r.schema, name: r.name, tableKey: rel.key, definition: r.definition, comment: null });
+  }
+
+  const functions = new Map<string, FunctionInfo>();
+  for (const r of rows.functions) {
+    const key = `fn:${r.schema}.${r.name}(${r.identity_arguments})`;
+    procKeys.set(r.oid, key);
+    functions.set(key, {
+      key, schema: r.schema, name: r.name, kind: r.prokind === 'p' ? 'procedure' : 'function',
+      identityArguments: r.identity_arguments, arguments: r.arguments, result: r.result ?? null,
+      definition: r.definition.replace(/\s+$/, ''), language: r.language, body: r.body ?? '', comment: null,
+      acl: parseAcl(r.acl), defaultAcl: parseAcl(r.default_acl),
+    });
+  }
+
+  const triggers = new Map<string, TriggerInfo>();
+  for (const r of rows.triggers) {
+    const rel = relByOid.get(r.relid);
+    if (!rel) continue;
+    const key = `trg:${rel.schema}.${rel.name}.${r.name}`;
+    triggerKeys.set(r.oid, key);
+    triggers.set(key, {
+      key, schema: rel.schema, table: rel.name, tableKey: rel.key, name: r.name, definition: r.definition,
+      enabled: r.enabled, comment: null,
+    });
+  }
+
+  const policies = new Map<string, PolicyInfo>();
+  for (const r of rows.policies) {
+    const rel = relByOid.get(r.relid);
+    if (!rel) continue;
+    const key = `pol:${rel.schema}.${rel.name}.${r.name}`;
+    policyKeys.set(r.oid, key);
+    policies.set(key, {
+      key, schema: rel.schema, table: rel.name, tableKey: rel.key, name: r.name, permissive: r.permissive,
+      command: r.command, roles: r.roles, using: r.using_expr ?? null, withCheck: r.check_expr ?? null, comment: null,
+    });
+  }
+
+  // Comments, attached to the objects by (catalog, oid, subid).
+  for (const r of rows.comments) {
+    const key = objectKey(r.catalog, r.oid, r.subid);
+    if (key) comments.set(key, r.description);
+    if (r.catalog === 'pg_constraint' && domainConstraintByOid.has(r.oid)) {
+      const { domain, name } = domainConstraintByOid.get(r.oid)!;
+      comments.set(`${domain}#${name}`, r.description);
+    }
+  }
+
+  function objectKey(catalog: string, oid: number, subid: number): string | undefined {
+    switch (catalog) {
+      case 'pg_class': {
+        if (subid > 0) return columnKeyByRelAttnum.get(`${oid}:${subid}`) ?? classKeys.get(oid);
+        return classKeys.get(oid);
+      }
+      case 'pg_type': return typeKeys.get(oid);
+      case 'pg_proc': return procKeys.get(oid);
+      case 'pg_constraint': return domainConstraintByOid.has(oid) ? undefined : constraintKeys.get(oid);
+      case 'pg_namespace': return namespaceKeys.get(oid);
+      case 'pg_extension': return extensionKeys.get(oid);
+      case 'pg_collation': return collationKeys.get(oid);
+      case 'pg_trigger': return triggerKeys.get(oid);
+      case 'pg_policy': return policyKeys.get(oid);
+      default: return undefined;
+    }
+  }
+
+  // Dependencies mapped onto our keys. Extension members stand for their extension.
+  const extensionMembers = new Map<string, string>();
+  for (const r of rows.depends) {
+    if (r.deptype === 'e') {
+      const ext = extensionKeys.get(r.ref_oid);
+      if (ext) extensionMembers.set(`${r.catalog}:${r.oid}`, ext);
+    }
+  }
+  const dependsOn = new Map<string, Set<string>>();
+  const dependents = new Map<string, Set<string>>();
+  const addEdge = (from: string, to: string) => {
+    if (from === to) return;
+    let set = dependsOn.get(from);
+    if (!set) dependsOn.set(from, (set = new Set()));
+    set.add(to);
+    let back = dependents.get(to);
+    if (!back) dependents.set(to, (back = new Set()));
+    back.add(from);
+  };
+  for (const r of rows.depends) {
+    if (r.deptype === 'e') continue;
+    if (extensionMembers.has(`${r.catalog}:${r.oid}`)) continue;
+    let from: string | undefined;
+    if (r.catalog === 'pg_rewrite') from = r.rule_relid ? classKeys.get(r.rule_relid) : undefined;
+    else if (r.catalog === 'pg_attrdef') from = columnKeyByRelAttnum.get(`${r.default_relid}:${r.default_column}`);
+    else from = objectKey(r.catalog, r.oid, r.subid);
+    if (!from) continue;
+    // OWNED BY is not an ordering dependency: the column's default depends on the sequence the other way.
+    if (from.startsWith('seq:') && r.deptype === 'a') continue;
+    const targets: string[] = [];
+    const member = extensionMembers.get(`${r.ref_catalog}:${r.ref_oid}`);
+    if (member) targets.push(member);
+    else if (r.ref_catalog === 'pg_type') {
+      const typeMember = r.ref_type_oid ? extensionMembers.get(`pg_type:${r.ref_type_oid}`) : undefined;
+      if (typeMember) targets.push(typeMember);
+      else if (r.ref_type_relid) {
+        const k = classKeys.get(r.ref_type_relid);
+        if (k) targets.push(k);
+      } else if (r.ref_type_oid) {
+        const k = typeKeys.get(r.ref_type_oid);
+        if (k) targets.push(k);
+      }
+    } else if (r.ref_catalog === 'pg_class' && r.ref_subid > 0) {
+      const col = columnKeyByRelAttnum.get(`${r.ref_oid}:${r.ref_subid}`);
+      if (col) targets.push(col);
+      const rel = classKeys.get(r.ref_oid);
+      if (rel) targets.push(rel);
+    } else {
+      const k = objectKey(r.ref_catalog, r.ref_oid, r.ref_subid);
+      if (k) targets.push(k);
+    }
+    for (const to of targets) addEdge(from, to);
+  }
+
+  // Attach comments now that every object is known.
+  const withComment = <T extends { key: string; comment: string | null }>(o: T): T =>
+    comments.has(o.key) ? { ...o, comment: comments.get(o.key)! } : o;
+  const mapValues = <T extends { key: string; comment: string | null }>(m: Map<string, T>) =>
+    new Map([...m].map(([k, v]) => [k, withComment(v)]));
+
+  const finalRelations = new Map<string, RelationInfo>();
+  for (const [k, rel] of relations) {
+    finalRelations.set(k, withComment({ ...rel, columns: rel.columns.map(withComment) }));
+  }
+  const finalDomains = new Map<string, DomainInfo>();
+  for (const [k, d] of domains) {
+    finalDomains.set(k, withComment({
+      ...d,
+      constraints: d.constraints.map((c) => ({ ...c, comment: comments.get(`${k}#${c.name}`) ?? null })),
+    }));
+  }
+  const version = rows.version[0]?.version as number;
+  const columns = new Map<string, { relationKey: string; column: ColumnInfo }>();
+  for (const rel of finalRelations.values()) for (const column of rel.columns) columns.set(column.key, { relationKey: rel.key, column });
+
+  return {
+    serverVersion: version,
+    schemas: mapValues(schemas),
+    extensions, // extension comments come from their control files: not compared
+    collations: mapValues(collations),
+    enums: mapValues(enums),
+    domains: finalDomains,
+    compositeTypes: mapValues(composites),
+    sequences: mapValues(sequences),
+    relations: finalRelations,
+    columns,
+    constraints: mapValues(constraints),
+    indexes: mapValues(indexes),
+    functions: mapValues(functions),
+    triggers: mapValues(triggers),
+    policies: mapValues(policies),
+    dependsOn,
+    dependents,
+    typeKeysByOid: typeKeys,
+  };
+}

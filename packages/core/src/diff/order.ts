@@ -1,0 +1,132 @@
+import type { Catalog } from './catalog';
+import type { PlannedStatement } from './plan';
+
+/**
+ * Orders statements so PostgreSQL accepts them, from the dependency graphs of both databases:
+ * - an object's dependents in `from` are removed before it is removed (drop the view, then its table);
+ * - in `to`, what an object depends on is produced before it (create the type, then the table using it);
+ * - an object is removed before it is produced again (drop, then create, for a recreation);
+ * - what depended on an object in `from` and goes away is removed before the object changes
+ *   (drop the view before altering the type of a column it reads);
+ * - an object altered away from a dependency is altered before that dependency is removed
+ *   (drop a column default before dropping its sequence).
+ * Among the statements whose dependencies are met, the lowest phase, then the earliest emitted, goes first,
+ * so the result is deterministic. A dependency cycle (rare; PostgreSQL itself would need a split statement)
+ * is broken by taking the lowest-phase remaining statement.
+ */
+export function orderStatements(
+  statements: readonly PlannedStatement[],
+  from: Catalog,
+  to: Catalog,
+  extraDependsOn: ReadonlyMap<string, readonly string[]> = new Map(),
+): PlannedStatement[] {
+  const producers = new Map<string, number[]>();
+  const removers = new Map<string, number[]>();
+  const push = (map: Map<string, number[]>, key: string, i: number) => {
+    const list = map.get(key);
+    if (list) list.push(i);
+    else map.set(key, [i]);
+  };
+  statements.forEach((s, i) => {
+    for (const k of s.produces) push(producers, k, i);
+    for (const k of s.removes) push(removers, k, i);
+  });
+
+  const successors: number[][] = statements.map(() => []);
+  const indegree = new Array<number>(statements.length).fill(0);
+  const seen = new Set<string>();
+  const edge = (before: number, after: number) => {
+    if (before === after) return;
+    const id = before + ',' + after;
+    if (seen.has(id)) return;
+    seen.add(id);
+    successors[before]!.push(after);
+    indegree[after]!++;
+  };
+  const each = (map: Map<string, number[]>, key: string, fn: (i: number) => void) => {
+    const list = map.get(key);
+    if (list) for (const i of list) fn(i);
+  };
+  const none: ReadonlySet<string> = new Set();
+
+  statements.forEach((s, j) => {
+    for (const x of s.produces) {
+      const toDeps = to.dependsOn.get(x) ?? none;
+      for (const y of toDeps) each(producers, y, (i) => edge(i, j));
+      for (const y of extraDependsOn.get(x) ?? []) each(producers, y, (i) => edge(i, j));
+      each(removers, x, (i) => edge(i, j));
+      for (const v of from.dependents.get(x) ?? none) each(removers, v, (i) => edge(i, j));
+      for (const y of from.dependsOn.get(x) ?? none) {
+        if (!toDeps.has(y)) each(removers, y, (i) => edge(j, i));
+      }
+    }
+    for (const x of s.removes) {
+      for (const v of from.dependents.get(x) ?? none) each(removers, v, (i) => edge(i, j));
+    }
+    for (const k of s.needs) each(producers, k, (i) => edge(i, j));
+    for (const k of s.needsRemoved) each(removers, k, (i) => edge(i, j));
+  });
+
+  const rank = (i: number) => statements[i]!.phase * 1e7 + i;
+  const heap = new MinHeap(rank);
+  for (let i = 0; i < statements.length; i++) if (indegree[i] === 0) heap.push(i);
+  const done = new Array<boolean>(statements.length).fill(false);
+  const out: PlannedStatement[] = [];
+  while (out.length < statements.length) {
+    let next = heap.pop();
+    if (next === undefined) {
+      // A cycle: release the lowest-ranked statement still waiting.
+      let best = -1;
+      for (let i = 0; i < statements.length; i++) if (!done[i] && (best < 0 || rank(i) < rank(best))) best = i;
+      next = best;
+    } else if (done[next]) {
+      continue;
+    }
+    done[next] = true;
+    out.push(statements[next]!);
+    for (const k of successors[next]!) {
+      indegree[k]!--;
+      if (indegree[k] === 0 && !done[k]) heap.push(k);
+    }
+  }
+  return out;
+}
+
+class MinHeap {
+  private readonly items: number[] = [];
+  constructor(private readonly rank: (i: number) => number) {}
+
+  push(item: number): void {
+    const items = this.items;
+    items.push(item);
+    let i = items.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (this.rank(items[parent]!) <= this.rank(items[i]!)) break;
+      [items[parent], items[i]] = [items[i]!, items[parent]!];
+      i = parent;
+    }
+  }
+
+  pop(): number | undefined {
+    const items = this.items;
+    if (items.length === 0) return undefined;
+    const top = items[0];
+    const last = items.pop()!;
+    if (items.length > 0) {
+      items[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let smallest = i;
+        if (l < items.length && this.rank(items[l]!) < this.rank(items[smallest]!)) smallest = l;
+        if (r < items.length && this.rank(items[r]!) < this.rank(items[smallest]!)) smallest = r;
+        if (smallest === i) break;
+        [items[smallest], items[i]] = [items[i]!, items[smallest]!];
+        i = smallest;
+      }
+    }
+    return top;
+  }
+}

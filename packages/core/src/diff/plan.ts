@@ -1,0 +1,130 @@
+import type { Catalog } from './catalog';
+import type { DiffOptions, DiffStatement } from './types';
+
+/**
+ * Coarse ordering: the priority of a statement when its dependencies leave a choice. Real ordering
+ * constraints come from the dependency edges built in order.ts; phases only break ties, so that a
+ * migration reads as drops, then creations and alterations, then late drops.
+ */
+export const Phase = {
+  dropTrigger: 10,
+  dropPolicy: 11,
+  dropView: 12,
+  dropForeignKey: 13,
+  dropConstraint: 14,
+  dropIndex: 15,
+  dropFunction: 16,
+  dropTable: 17,
+  renameType: 18,
+  createSchema: 20,
+  createExtension: 21,
+  createCollation: 22,
+  createType: 23,
+  alterType: 24,
+  createSequence: 25,
+  alterTable: 27,
+  alterColumn: 28,
+  ownedBy: 29,
+  createFunction: 30,
+  createIndex: 31,
+  addConstraint: 32,
+  addForeignKey: 33,
+  createView: 34,
+  createTrigger: 35,
+  createPolicy: 36,
+  comment: 37,
+  privilege: 38,
+  dropLate: 40,
+  dropSchema: 41,
+} as const;
+
+export interface PlannedStatement extends DiffStatement {
+  readonly phase: number;
+  /** Keys whose `to` state this statement establishes (create, alter, add). */
+  readonly produces: readonly string[];
+  /** Keys whose `from` state this statement removes (drop, implicit drops of children). */
+  readonly removes: readonly string[];
+  /** Keys that must be produced (if anything produces them) before this statement. */
+  readonly needs: readonly string[];
+  /** Keys that must be removed (if anything removes them) before this statement. */
+  readonly needsRemoved: readonly string[];
+}
+
+export type NewStatement = Omit<PlannedStatement, 'produces' | 'removes' | 'needs' | 'needsRemoved' | 'hazards' | 'destructive' | 'transactional'> &
+  Partial<Pick<PlannedStatement, 'produces' | 'removes' | 'needs' | 'needsRemoved' | 'hazards' | 'destructive' | 'transactional'>>;
+
+/**
+ * The working state of one comparison: both catalogs, the decisions taken about objects (dropped,
+ * recreated, retyped...) and the statements emitted so far.
+ */
+export class DiffContext {
+  /** `from` objects that go away and are not in `to` (or are replaced by an object of another kind). */
+  readonly dropped = new Set<string>();
+  /** Objects on both sides that must be dropped and created again. */
+  readonly recreated = new Set<string>();
+  /** Objects that disappear with their parent relation: no DROP statement of their own. */
+  readonly implicitlyDropped = new Set<string>();
+  /** Columns whose type changes, or whose type is being recreated. */
+  readonly retyped = new Set<string>();
+  /** Views whose definition changes in place (CREATE OR REPLACE): they survive. */
+  readonly replaced = new Set<string>();
+  /** Columns whose default must be dropped before a change and set again after it. */
+  readonly defaultReset = new Set<string>();
+  readonly statements: PlannedStatement[] = [];
+
+  constructor(
+    readonly from: Catalog,
+    readonly to: Catalog,
+    readonly options: DiffOptions,
+  ) {}
+
+  /** True when the `from` object stops existing at some point (dropped, or dropped to be recreated). */
+  gone(key: string): boolean {
+    return this.dropped.has(key) || this.recreated.has(key);
+  }
+
+  /** True when the object existed in `from` and survives (possibly altered): it may hold data. */
+  survives(key: string): boolean {
+    return !this.gone(key) && this.existsIn(this.from, key);
+  }
+
+  existsIn(catalog: Catalog, key: string): boolean {
+    const [prefix] = key.split(':', 1);
+    switch (prefix) {
+      case 'schema': return catalog.schemas.has(key);
+      case 'ext': return catalog.extensions.has(key);
+      case 'coll': return catalog.collations.has(key);
+      case 'type': return catalog.enums.has(key) || catalog.domains.has(key) || catalog.compositeTypes.has(key);
+      case 'seq': return catalog.sequences.has(key);
+      case 'rel': return catalog.relations.has(key);
+      case 'con': return catalog.constraints.has(key);
+      case 'idx': return catalog.indexes.has(key);
+      case 'fn': return catalog.functions.has(key);
+      case 'trg': return catalog.triggers.has(key);
+      case 'pol': return catalog.policies.has(key);
+      case 'col': return catalog.columns.has(key);
+      default: return false;
+    }
+  }
+
+  /** Marks an object as going away: recreated when `to` still has it, dropped otherwise. */
+  markGone(key: string, implicit = false): void {
+    if (implicit) this.implicitlyDropped.add(key);
+    if (this.existsIn(this.to, key)) this.recreated.add(key);
+    else this.dropped.add(key);
+  }
+
+  emit(statement: NewStatement): void {
+    this.statements.push({
+      produces: [],
+      removes: [],
+      needs: [],
+      needsRemoved: [],
+      hazards: [],
+      destructive: false,
+      transactional: true,
+      ...statement,
+    });
+  }
+}
+

@@ -1,0 +1,67 @@
+/** The public shapes of the schema differ: plain data in, plain data out. */
+
+export type ObjectKind =
+  | 'schema'
+  | 'extension'
+  | 'collation'
+  | 'enum'
+  | 'domain'
+  | 'composite type'
+  | 'sequence'
+  | 'table'
+  | 'column'
+  | 'constraint'
+  | 'index'
+  | 'view'
+  | 'materialized view'
+  | 'function'
+  | 'procedure'
+  | 'trigger'
+  | 'policy'
+  | 'privilege'
+  | 'comment';
+
+export type StatementAction = 'create' | 'alter' | 'drop' | 'replace' | 'rename' | 'grant' | 'revoke' | 'comment';
+
+export interface Hazard {
+  /** Stable machine-readable code, e.g. `drops-data`, `rewrites-table`. */
+  readonly code: string;
+  /** One human sentence saying what the statement risks. */
+  readonly message: string;
+}
+
+export interface DiffStatement {
+  /** One SQL statement, without the trailing semicolon. */
+  readonly sql: string;
+  /** The object the statement is about; `name` is schema-qualified where the object lives in a schema. */
+  readonly object: { readonly kind: ObjectKind; readonly name: string };
+  readonly action: StatementAction;
+  /** True when the statement throws away data or an object that held data or code. */
+  readonly destructive: boolean;
+  readonly hazards: readonly Hazard[];
+  /** False where PostgreSQL refuses to run the statement inside a transaction block. */
+  readonly transactional: boolean;
+}
+
+export interface DiffOptions {
+  /** Compare only this schema (as migra's --schema). */
+  readonly schema?: string;
+  /** Leave these schemas out of the comparison (migra allows one; we allow several). */
+  readonly excludeSchemas?: readonly string[];
+  /** Also compare GRANTs on tables, sequences, functions, schemas and types. */
+  readonly withPrivileges?: boolean;
+  /** Emit only CREATE EXTENSION statements for extensions missing from `from`. */
+  readonly createExtensionsOnly?: boolean;
+  /** Do not compare (nor emit) extension versions. */
+  readonly ignoreExtensionVersions?: boolean;
+  /**
+   * Create indexes on tables that already exist with CREATE INDEX CONCURRENTLY (transactional: false)
+   * instead of a plain CREATE INDEX that blocks writes.
+   */
+  readonly concurrentIndexes?: boolean;
+}
+
+export interface DiffResult {
+  /** The statements that take `from` to `to`, in an order PostgreSQL accepts. Empty when equal. */
+  readonly statements: readonly DiffStatement[];
+}

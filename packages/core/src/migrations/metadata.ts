@@ -1,0 +1,104 @@
+/**
+ * The metadata file beside each generated migration (`NNNN.json`): where the migration came from
+ * (base and goal commits, schema source, generator), a checksum of the SQL as generated, and opt-outs
+ * (`reversible: false`) and hazards for the checks that read it.
+ */
+import { createHash } from 'node:crypto';
+import { ConfigurationError } from '../errors';
+import { jsonErrorOffset } from './json-position';
+
+export interface MigrationHazard {
+  readonly code: string;
+  readonly message: string;
+}
+
+/**
+ * Field names are snake_case because they are the JSON file format. Only version and name are required
+ * when reading: a hand-written metadata file may carry just an opt-out such as `reversible: false`.
+ */
+export interface MigrationMetadata {
+  readonly version: number;
+  readonly name: string;
+  readonly base_sha?: string;
+  readonly goal_sha?: string;
+  /** What built the schema: the build command, or the SQL files and their directory. */
+  readonly schema_source?: string;
+  /** e.g. "db-migrate 0.1.0" */
+  readonly generator?: string;
+  /** ISO 8601 */
+  readonly created_at?: string;
+  /** "sha256:<hex>" of the .sql file text as generated. */
+  readonly checksum?: string;
+  /** false opts the migration out of the Down check (and `down` refuses to revert it). */
+  readonly reversible?: boolean;
+  readonly irreversible_reason?: string;
+  readonly hazards?: readonly MigrationHazard[];
+}
+
+/** The one checksum format: "sha256:" and the hex digest of the text's UTF-8 bytes. */
+export function sha256Checksum(text: string): string {
+  return 'sha256:' + createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+/** Serializes metadata with a fixed key order, so files diff well and identical input gives identical bytes. */
+export function formatMetadata(metadata: MigrationMetadata): string {
+  const ordered: Record<string, unknown> = {};
+  for (const key of FIELD_ORDER) {
+    const value = (metadata as unknown as Record<string, unknown>)[key];
+    if (value !== undefined) ordered[key] = value;
+  }
+  return JSON.stringify(ordered, null, 2) + '\n';
+}
+
+const FIELD_ORDER = [
+  'version', 'name', 'base_sha', 'goal_sha', 'schema_source', 'generator', 'created_at', 'checksum',
+  'reversible', 'irreversible_reason', 'hazards',
+] as const;
+const STRING_FIELDS = ['name', 'base_sha', 'goal_sha', 'schema_source', 'generator', 'created_at', 'checksum', 'irreversible_reason'] as const;
+
+function lineAndColumn(text: string, offset: number): string {
+  const before = text.slice(0, offset).split('\n');
+  return `line ${before.length} column ${before[before.length - 1].length + 1}`;
+}
+
+/** The line where `"key":` appears, for pointing at a bad field. */
+function keyLine(text: string, key: string): string {
+  const index = text.search(new RegExp(`"${key}"\\s*:`));
+  return index < 0 ? '' : ` ${lineAndColumn(text, index).split(' column')[0]}`;
+}
+
+/** Parses and checks a metadata file, or throws a ConfigurationError naming `source` and the position. */
+export function parseMetadata(source: string, text: string): MigrationMetadata {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    const message = (error as Error).message;
+    const offset = jsonErrorOffset(text);
+    const where = offset === undefined ? '' : ` ${lineAndColumn(text, offset)}`;
+    throw new ConfigurationError(`${source}${where}: not valid JSON (${message.replace(/\s+/g, ' ')})`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ConfigurationError(`${source}: expected a JSON object`);
+  }
+  const record = value as Record<string, unknown>;
+  const bad = (key: string, expected: string): never => {
+    throw new ConfigurationError(`${source}${keyLine(text, key)}: "${key}" must be ${expected}`);
+  };
+  if (!Number.isSafeInteger(record.version) || (record.version as number) < 1) bad('version', 'a positive integer');
+  if (typeof record.name !== 'string') bad('name', 'a string');
+  for (const key of STRING_FIELDS) {
+    if (record[key] !== undefined && typeof record[key] !== 'string') bad(key, 'a string');
+  }
+  if (record.checksum !== undefined && !/^sha256:[0-9a-f]{64}$/.test(record.checksum as string)) bad('checksum', '"sha256:" and 64 hex digits');
+  if (record.reversible !== undefined && typeof record.reversible !== 'boolean') bad('reversible', 'true or false');
+  if (record.hazards !== undefined) {
+    const ok =
+      Array.isArray(record.hazards) &&
+      record.hazards.every((h) => typeof h === 'object' && h !== null && typeof h.code === 'string' && typeof h.message === 'string');
+    if (!ok) bad('hazards', 'an array of {"code": string, "message": string}');
+  }
+  const metadata: Record<string, unknown> = {};
+  for (const key of FIELD_ORDER) if (record[key] !== undefined) metadata[key] = record[key];
+  return metadata as unknown as MigrationMetadata;
+}

@@ -1,0 +1,75 @@
+/**
+ * Opens a pg Client from a URL. Connection failures become one ConfigurationError line naming the
+ * database as host:port/db (never the URL or password) and saying what went wrong in plain words.
+ */
+import { Client } from 'pg';
+import { ConfigurationError, describeDatabase, errorMessage, registerUrlSecrets } from '../errors';
+
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+export const APPLICATION_NAME = 'db-migrate';
+
+export interface ConnectOptions {
+  /** Give up connecting after this long (default DEFAULT_CONNECT_TIMEOUT_MS). */
+  readonly connectTimeoutMs?: number;
+}
+
+/** Why a connection attempt failed, in one line that is safe to print. */
+export function describeConnectionError(url: string, error: unknown, timeoutMs: number): string {
+  const where = describeDatabase(url);
+  const code = (error as { code?: string }).code;
+  const message = errorMessage(error);
+  const user = safeUser(url);
+  switch (code) {
+    case 'ECONNREFUSED':
+      return `cannot connect to ${where}: connection refused (is PostgreSQL running and listening there?)`;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `cannot connect to ${where}: host not found`;
+    case 'ETIMEDOUT':
+      return `cannot connect to ${where}: timed out`;
+    case '28P01':
+      return `cannot connect to ${where}: password authentication failed for user "${user}"`;
+    case '28000':
+      return `cannot connect to ${where}: access denied for user "${user}" (${message})`;
+    case '3D000':
+      return `cannot connect to ${where}: the database does not exist`;
+    case '57P03':
+      return `cannot connect to ${where}: the server is starting up or shutting down`;
+  }
+  if (/timeout/i.test(message)) return `cannot connect to ${where}: no answer within ${timeoutMs} ms`;
+  return `cannot connect to ${where}: ${message}`;
+}
+
+function safeUser(url: string): string {
+  try {
+    return decodeURIComponent(new URL(url).username) || '(default)';
+  } catch {
+    return '(unknown)';
+  }
+}
+
+/**
+ * Connects, or throws a ConfigurationError. The URL and its password are registered as secrets first,
+ * so nothing printed afterwards can contain them.
+ */
+export async function connectDatabase(url: string, options: ConnectOptions = {}): Promise<Client> {
+  registerUrlSecrets(url);
+  try {
+    const parsed = new URL(url);
+    if (!/^postgres(ql)?:$/.test(parsed.protocol)) throw new Error('not postgres');
+  } catch {
+    throw new ConfigurationError('the database URL is not a postgres:// or postgresql:// URL');
+  }
+  const timeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  const client = new Client({ connectionString: url, connectionTimeoutMillis: timeoutMs, application_name: APPLICATION_NAME });
+  // A connection that breaks while idle emits 'error'; without a listener that would crash the process.
+  // The next query on the client fails with the same error, which is where callers handle it.
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    throw new ConfigurationError(describeConnectionError(url, error, timeoutMs));
+  }
+  return client;
+}

@@ -1,0 +1,4 @@
+export * from './schema-source';
+export { materializeSchemaSource, describeCommit, type MaterializedSchemaSource } from './materialize';
+export * from './build';
+export { BUILD_OUTPUT_TAIL_LINES, DEFAULT_BUILD_TIMEOUT_MS } from './build-command';

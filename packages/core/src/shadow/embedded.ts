@@ -1,0 +1,35 @@
+import type { Logger } from '../logger';
+import { startLocalServer } from './local-server';
+import { openTemporaryDatabases } from './temporary-databases';
+import type { ShadowServer } from './types';
+
+/**
+ * A PostgreSQL server started for this job from the machine's own binaries (the mechanism the tests use):
+ * about a second to start, no Docker needed. Stopping it removes every database and file it had.
+ */
+export async function openEmbeddedServer(options: { major: number; logger: Logger }): Promise<ShadowServer> {
+  const server = await startLocalServer({ major: options.major });
+  const description = `embedded PostgreSQL ${server.major} (127.0.0.1:${server.port})`;
+  try {
+    // No last-resort psql: the local server's own exit cleanup stops it and deletes its data directory.
+    const databases = await openTemporaryDatabases(server.adminUrl, { label: description, logger: options.logger, dropOnExit: false });
+    let closed = false;
+    return {
+      description,
+      major: server.major,
+      createDatabase: (createOptions) => databases.create(createOptions),
+      async close() {
+        if (closed) return;
+        closed = true;
+        try {
+          await databases.close();
+        } finally {
+          await server.stop();
+        }
+      },
+    };
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+}

@@ -1,0 +1,28 @@
+import { ConfigurationError, describeDatabase, registerUrlSecrets } from '../errors';
+import type { Logger } from '../logger';
+import { openTemporaryDatabases } from './temporary-databases';
+import type { ShadowServer } from './types';
+
+/**
+ * An existing server given by URL (e.g. a workflow `services:` container): temporary databases are created
+ * and dropped on it; nothing else on it is touched. Its major must be the requested one, because the
+ * schema built and diffed there must be what production's Postgres would produce.
+ */
+export async function openExistingServer(url: string, options: { major: number; logger: Logger }): Promise<ShadowServer> {
+  registerUrlSecrets(url);
+  const label = describeDatabase(url);
+  const databases = await openTemporaryDatabases(url, { label, logger: options.logger });
+  if (databases.major !== options.major) {
+    await databases.close();
+    throw new ConfigurationError(
+      `shadow database server ${label} runs PostgreSQL ${databases.major} (server_version_num ${databases.serverVersionNum}), ` +
+        `but PostgreSQL ${options.major} was requested: use a server of that major, or change the requested major`,
+    );
+  }
+  return {
+    description: `PostgreSQL ${databases.major} at ${label}`,
+    major: databases.major,
+    createDatabase: (createOptions) => databases.create(createOptions),
+    close: () => databases.close(),
+  };
+}

@@ -1,0 +1,46 @@
+import type { Logger } from '../logger';
+import { silentLogger } from '../logger';
+import { openDockerServer } from './docker';
+import { openEmbeddedServer } from './embedded';
+import { openExistingServer } from './existing-server';
+import { DEFAULT_POSTGRES_MAJOR } from './local-server';
+import { parseShadowSpec, type ShadowSpec } from './spec';
+import type { ShadowServer } from './types';
+
+export interface OpenShadowServerOptions {
+  /** The PostgreSQL major to build schemas with; DEFAULT_POSTGRES_MAJOR unless given. */
+  readonly major?: number;
+  readonly logger?: Logger;
+}
+
+/**
+ * Opens the server on which throwaway databases are created, as chosen by one option (`--shadow`,
+ * `shadow-database`): `embedded` (default), `docker`, or a postgres URL. Always close() it (in finally):
+ * signals are handled, but a normal run should not rely on that.
+ */
+export async function openShadowServer(spec: string | ShadowSpec | undefined, options: OpenShadowServerOptions = {}): Promise<ShadowServer> {
+  const parsed = typeof spec === 'object' ? spec : parseShadowSpec(spec);
+  const major = options.major ?? DEFAULT_POSTGRES_MAJOR;
+  const logger = options.logger ?? silentLogger;
+  const server = await (parsed.kind === 'embedded'
+    ? openEmbeddedServer({ major, logger })
+    : parsed.kind === 'docker'
+      ? openDockerServer({ major, logger })
+      : openExistingServer(parsed.url, { major, logger }));
+  logger.debug(`shadow server: ${server.description}`);
+  return server;
+}
+
+/** Runs fn with a shadow server and closes it afterwards, whatever happens. */
+export async function withShadowServer<T>(
+  spec: string | ShadowSpec | undefined,
+  options: OpenShadowServerOptions,
+  fn: (server: ShadowServer) => Promise<T>,
+): Promise<T> {
+  const server = await openShadowServer(spec, options);
+  try {
+    return await fn(server);
+  } finally {
+    await server.close();
+  }
+}

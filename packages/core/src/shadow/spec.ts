@@ -1,0 +1,33 @@
+import { ConfigurationError, redact } from '../errors';
+
+/**
+ * Where throwaway databases come from, as given by `--shadow` / the `shadow-database` input:
+ * - `embedded` (the default): a PostgreSQL server started from the machine's binaries for this job;
+ * - `docker`: a `postgres:<major>` container started for this job;
+ * - a postgres URL: an existing server (e.g. a workflow `services:` container) on which temporary
+ *   databases are created and dropped; its other databases are never touched.
+ */
+export type ShadowSpec =
+  | { readonly kind: 'embedded' }
+  | { readonly kind: 'docker' }
+  | { readonly kind: 'url'; readonly url: string };
+
+export const DEFAULT_SHADOW_SPEC = 'embedded';
+
+/** Parses a shadow spec; empty or absent means `embedded`. `input` names the option in error messages. */
+export function parseShadowSpec(spec: string | undefined, input = 'shadow-database'): ShadowSpec {
+  const value = (spec ?? '').trim();
+  if (value === '' || value.toLowerCase() === 'embedded') return { kind: 'embedded' };
+  if (value.toLowerCase() === 'docker') return { kind: 'docker' };
+  if (/^postgres(ql)?:\/\//i.test(value)) {
+    try {
+      new URL(value);
+    } catch {
+      throw new ConfigurationError(`${input}: "${redact(value)}" is not a valid postgres URL`);
+    }
+    return { kind: 'url', url: value };
+  }
+  // Not a postgres URL, but it may still carry credentials (mysql://user:pw@...): never echo them.
+  const shown = redact(value).replace(/\/\/[^@/\s]*@/, '//***@');
+  throw new ConfigurationError(`${input}: "${shown}" is not one of embedded, docker or a postgres:// URL`);
+}

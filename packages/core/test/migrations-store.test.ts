@@ -1,0 +1,135 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigurationError } from '../src/errors';
+import { formatMigrationFile } from '../src/migrations/format';
+import { formatMetadata, sha256Checksum } from '../src/migrations/metadata';
+import { migrationFileName, slugify } from '../src/migrations/naming';
+import { nextVersion, readMigrationDir, writeMigration } from '../src/migrations/store';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'db-migrate-store-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const sql = (n: number) => formatMigrationFile({ up: [`CREATE TABLE t${n} (id int)`], down: [`DROP TABLE t${n}`] });
+const provenance = { base_sha: 'a'.repeat(40), goal_sha: 'b'.repeat(40), schema_source: 'command: python3 models.py', generator: 'db-migrate 0.1.0' };
+
+function put(name: string, text: string) {
+  writeFileSync(join(dir, name), text);
+}
+
+async function dirError(): Promise<string> {
+  try {
+    await readMigrationDir(dir);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigurationError);
+    return (error as Error).message;
+  }
+  throw new Error('expected readMigrationDir to fail');
+}
+
+describe('naming', () => {
+  it('pads versions to 4 digits and slugifies names', () => {
+    expect(migrationFileName(42, 'Add users & Orders!')).toBe('0042_add_users_orders.sql');
+    expect(migrationFileName(12345, 'x')).toBe('12345_x.sql');
+    expect(slugify('***')).toBe('migration');
+  });
+});
+
+describe('writeMigration and readMigrationDir', () => {
+  it('writes NNNN_slug.sql and NNNN.json and reads them back in order', async () => {
+    expect(nextVersion(await readMigrationDir(dir))).toBe(1);
+    const first = await writeMigration(dir, { version: 1, name: 'create t1', sql: sql(1), metadata: { ...provenance, hazards: [{ code: 'none', message: 'fine' }] } });
+    expect(first.sqlPath).toBe(join(dir, '0001_create_t1.sql'));
+    expect(first.metadataPath).toBe(join(dir, '0001.json'));
+    const json = JSON.parse(readFileSync(first.metadataPath, 'utf8'));
+    expect(json).toMatchObject({ version: 1, name: 'create_t1', ...provenance, checksum: sha256Checksum(sql(1)) });
+    expect(Date.parse(json.created_at)).not.toBeNaN();
+    await writeMigration(dir, { version: 2, name: 'create t2', sql: sql(2), metadata: provenance });
+    put('README.md', 'not a migration');
+    const set = await readMigrationDir(dir);
+    expect(set.migrations.map((m) => [m.version, m.fileName, m.name])).toEqual([[1, '0001_create_t1.sql', 'create_t1'], [2, '0002_create_t2.sql', 'create_t2']]);
+    expect(set.migrations[0].metadata?.hazards).toEqual([{ code: 'none', message: 'fine' }]);
+    expect(set.migrations[1].parsed.up.statements[0].sql.trim()).toBe('CREATE TABLE t2 (id int);');
+    expect(set.warnings).toEqual([]);
+    expect(nextVersion(set)).toBe(3);
+  });
+
+  it('refuses a version already taken and a file sql-migrate would read differently', async () => {
+    put('0001_hand.sql', sql(1));
+    await expect(writeMigration(dir, { version: 1, name: 'other', sql: sql(1), metadata: provenance })).rejects.toThrow(/version 1 is already taken .*0001_hand\.sql/);
+    await expect(writeMigration(dir, { version: 2, name: 'bad', sql: 'CREATE TABLE x (id int);\n', metadata: provenance })).rejects.toThrow(/0002_bad\.sql line 1/);
+  });
+
+  it('orders versions as integers like sql-migrate (10000 after 9999) and allows hand-written files with a warning', async () => {
+    put('9999_a.sql', sql(1));
+    put('10000_b.sql', sql(2));
+    put('0003_X.SQL', sql(3));
+    const set = await readMigrationDir(dir);
+    expect(set.migrations.map((m) => m.fileName)).toEqual(['9999_a.sql', '10000_b.sql']);
+    expect(set.warnings).toEqual([
+      expect.stringContaining('0003_X.SQL is ignored'),
+      expect.stringMatching(/9999_a\.sql has no metadata file 9999\.json/),
+      expect.stringMatching(/10000_b\.sql has no metadata file 10000\.json/),
+    ]);
+  });
+
+  it('warns when a generated file was edited afterwards', async () => {
+    await writeMigration(dir, { version: 1, name: 'a', sql: sql(1), metadata: provenance });
+    put('0001_a.sql', sql(1) + '-- edited\n');
+    expect((await readMigrationDir(dir)).warnings).toEqual([expect.stringMatching(/0001_a\.sql was edited after it was generated/)]);
+  });
+
+  it('names the missing version and the file after a gap', async () => {
+    put('0001_a.sql', sql(1));
+    put('0002_b.sql', sql(2));
+    put('0004_d.sql', sql(4));
+    expect(await dirError()).toBe(`version 3 is missing: ${join(dir, '0004_d.sql')} follows ${join(dir, '0002_b.sql')}`);
+  });
+
+  it('names both files of a duplicate version', async () => {
+    put('0001_a.sql', sql(1));
+    put('0001_b.sql', sql(2));
+    expect(await dirError()).toBe(`duplicate version 1: ${join(dir, '0001_a.sql')} and ${join(dir, '0001_b.sql')}`);
+  });
+
+  it('names file and line of a broken migration, and counts the other problems', async () => {
+    put('0001_a.sql', '-- +migrate Up\n-- +migrate StatementBegin\nSELECT 1;\n');
+    put('0002_b.sql', '-- +migrate Down\nSELECT 1;\n');
+    put('init.sql', sql(9));
+    expect(await dirError()).toBe(
+      `${join(dir, 'init.sql')}: a migration file name must start with its version number, e.g. 0001_create_users.sql (and 2 more: ` +
+        `${join(dir, '0001_a.sql')} line 2: StatementBegin without a matching "-- +migrate StatementEnd"; ` +
+        `${join(dir, '0002_b.sql')}: no "-- +migrate Up" section)`,
+    );
+  });
+
+  it('names file, line and column of unparsable metadata', async () => {
+    put('0001_a.sql', sql(1));
+    put('0001.json', '{\n  "version": 1,\n  "name": "a",\n  "base_sha": }\n');
+    expect(await dirError()).toMatch(new RegExp(`^${join(dir, '0001.json')} line 4 column 15: not valid JSON`));
+  });
+
+  it('refuses metadata whose version or name does not match its file, and metadata without a file', async () => {
+    put('0001_a.sql', sql(1));
+    put('0001.json', formatMetadata({ version: 1, name: 'b' }));
+    expect(await dirError()).toBe(`${join(dir, '0001.json')} line 3: "name" is "b" but the migration file is 0001_a.sql (name "a")`);
+    put('0001.json', formatMetadata({ version: 7, name: 'a' }));
+    expect(await dirError()).toBe(`${join(dir, '0001.json')} line 2: "version" is 7 but the file belongs to 0001_a.sql`);
+    put('0001.json', formatMetadata({ version: 1, name: 'a', reversible: false }));
+    put('0002.json', formatMetadata({ version: 2, name: 'b' }));
+    expect(await dirError()).toBe(`${join(dir, '0002.json')} has no migration file 0002_*.sql`);
+  });
+
+  it('refuses a metadata field of the wrong type, naming its line', async () => {
+    put('0001_a.sql', sql(1));
+    put('0001.json', '{\n  "version": 1,\n  "name": "a",\n  "reversible": "no"\n}\n');
+    expect(await dirError()).toBe(`${join(dir, '0001.json')} line 4: "reversible" must be true or false`);
+  });
+
+  it('says when the directory does not exist', async () => {
+    await expect(readMigrationDir(join(dir, 'nope'))).rejects.toThrow(`migrations directory ${join(dir, 'nope')} does not exist`);
+  });
+});
