@@ -177,12 +177,5 @@ export async function runShadowBench(): Promise<string> {
   return `${table(rows)}\n\n${summary(rows)}`;
 }
 
-if (process.argv[1]?.endsWith('shadow.ts')) {
-  runShadowBench().then(
-    (output) => process.stdout.write(`shadow databases (${RUNS} runs each)\n${output}\n`),
-    (error: unknown) => {
-      process.stderr.write(`bench/shadow.ts: ${errorMessage(error)}\n`);
-      process.exitCode = 1;
-    },
-  );
-}
+/** The entry bench/run.ts calls. */
+export const run = async (): Promise<string> => `shadow databases (${RUNS} runs each)\n${await runShadowBench()}`;

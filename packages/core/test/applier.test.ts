@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type AddressInfo, createServer } from 'node:net';
 import { Client } from 'pg';
 import { adminUrl, createTestDatabase, databaseUrl, dropTestDatabase, query } from '../../../test/support/pg';
 import { ADVISORY_LOCK_KEY } from '../src/applier/lock';
@@ -240,6 +241,18 @@ describe('up, down and status', () => {
     closed.port = String(port);
     const refused = await up(closed.toString(), set, { connectTimeoutMs: 2000 });
     expect(refused.error!.message).toBe(`cannot connect to 127.0.0.1:${port}/${new URL(url).pathname.slice(1)}: connection refused (is PostgreSQL running and listening there?)`);
+
+    // A server that accepts the connection and never answers: the connect timeout ends the wait.
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const silentUrl = `postgresql://postgres:secret-pw-789@127.0.0.1:${(silent.address() as AddressInfo).port}/app`;
+    try {
+      const hung = await up(silentUrl, set, { connectTimeoutMs: 300 });
+      expect(hung.error!.message).toBe(`cannot connect to ${describeDatabase(silentUrl)}: no answer within 300 ms`);
+    } finally {
+      silent.close();
+    }
+    expect((await up('mysql://x@y/z', set)).error!.message).toBe('the database URL is not a postgres:// or postgresql:// URL');
 
     const missing = databaseUrl('no_such_database_here');
     await expect(status(missing, set)).rejects.toThrow(`cannot connect to ${describeDatabase(missing)}: the database does not exist`);

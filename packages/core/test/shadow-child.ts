@@ -1,7 +1,7 @@
 /**
  * A process that opens a shadow server, creates databases, reports them on stdout as one JSON line, then
  * waits to be killed (or exits at once with `exit`). shadow.test.ts checks that nothing is left behind.
- * Usage: node -r ./shadow-child-register.js shadow-child.ts <shadow spec> [wait|exit]
+ * Usage: node -r scripts/register-ts.js packages/core/test/shadow-child.ts <shadow spec> [wait|exit]
  */
 import { Client } from 'pg';
 import { openShadowServer } from '../src/shadow';

@@ -251,7 +251,7 @@ interface ChildReport {
 function startChild(spec: string, mode: 'wait' | 'exit', options: { withoutPsql?: boolean } = {}) {
   // Without psql on PATH only the asynchronous signal cleanup can drop the databases: proves that path alone.
   const path = options.withoutPsql ? mkdtempSync(join(tmpdir(), 'db-migrate-test-empty-path-')) : process.env.PATH;
-  const child = spawn(process.execPath, ['-r', join(__dirname, 'shadow-child-register.js'), join(__dirname, 'shadow-child.ts'), spec, mode], {
+  const child = spawn(process.execPath, ['-r', join(__dirname, '../../../scripts/register-ts.js'), join(__dirname, 'shadow-child.ts'), spec, mode], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, DOCKER_HOST: undefined, PATH: path },
   });

@@ -378,7 +378,7 @@ function buildCatalog(rows: Rows): Catalog {
       continue;
     }
     const rel = relByOid.get(r.relid);
-    if (!rel || r.parentid || !r.conislocal || !'pufcxt'.includes(r.contype)) continue;
+    if (!rel || r.parentid || !r.conislocal || !'pufcx'.includes(r.contype)) continue;
     const key = `con:${rel.schema}.${rel.name}.${r.name}`;
     constraintKeys.set(r.oid, key);
     if ('pux'.includes(r.contype) && r.indid) constraintByIndexOid.set(r.indid, key);

@@ -18,6 +18,8 @@ import {
   parseMigrationFileName,
 } from './naming';
 
+const MAX_NAMES_IN_WARNING = 5;
+
 export interface Migration {
   readonly version: number;
   /** The part of the file name after the version: `add_users` for `0042_add_users.sql`. */
@@ -63,6 +65,7 @@ export async function readMigrationDir(dir: string): Promise<MigrationSet> {
   const warnings: string[] = [];
   const sqlFiles: { version: number; name: string; fileName: string }[] = [];
   const metadataFiles = new Map<number, string[]>();
+  const withoutMetadata: string[] = [];
 
   for (const fileName of (await listFiles(dir)).sort()) {
     if (isMigrationFileName(fileName)) {
@@ -111,7 +114,7 @@ export async function readMigrationDir(dir: string): Promise<MigrationSet> {
     let metadata: MigrationMetadata | undefined;
     let metadataPath: string | undefined;
     if (metadataNames.length === 0) {
-      warnings.push(`${path} has no metadata file ${metadataFileName(file.version)} (allowed for hand-written migrations)`);
+      withoutMetadata.push(file.fileName);
     } else {
       metadataPath = join(dir, metadataNames[0]);
       const metadataText = await readFile(metadataPath, 'utf8');
@@ -129,6 +132,13 @@ export async function readMigrationDir(dir: string): Promise<MigrationSet> {
       }
     }
     migrations.push({ version: file.version, name: file.name, fileName: file.fileName, path, text, checksum, parsed, metadata, metadataPath });
+  }
+  if (withoutMetadata.length > 0) {
+    // One line however many: a project of hand-written migrations should not drown in warnings.
+    const shown = withoutMetadata.slice(0, MAX_NAMES_IN_WARNING).join(', ');
+    const more = withoutMetadata.length > MAX_NAMES_IN_WARNING ? ` and ${withoutMetadata.length - MAX_NAMES_IN_WARNING} more` : '';
+    const count = withoutMetadata.length === 1 ? '1 migration has' : `${withoutMetadata.length} migrations have`;
+    warnings.push(`${count} no NNNN.json metadata in ${dir} (fine for hand-written migrations): ${shown}${more}`);
   }
   for (const [version, names] of metadataFiles) {
     for (const name of names) problems.push(`${join(dir, name)} has no migration file ${padVersion(version)}_*.sql`);

@@ -1,4 +1,4 @@
-// Lets a plain `node` child process (spawned by shadow.test.ts) load the TypeScript sources, the way jest does.
+// Lets a plain `node` process load the TypeScript sources the way jest does (swc, CommonJS): for child processes in tests and for bench/.
 const { readFileSync } = require('node:fs');
 const { transformSync } = require('@swc/core');
 

@@ -1,0 +1,77 @@
+import type { SequenceInfo } from '../catalog';
+import { hazards } from '../hazards';
+import { DiffContext, Phase } from '../plan';
+import { ident } from '../sql';
+
+function sequenceName(s: { schema: string; name: string }): string {
+  return `${ident(s.schema)}.${ident(s.name)}`;
+}
+
+function ownerName(s: SequenceInfo): string {
+  const o = s.ownedByName;
+  return o ? `${ident(o.schema)}.${ident(o.table)}.${ident(o.column)}` : 'NONE';
+}
+
+/**
+ * Sequences with all their parameters (type, increment, bounds, start, cache, cycle) and OWNED BY,
+ * which migra ignores. Identity sequences belong to their column (tables.ts).
+ */
+export function decideSequences(ctx: DiffContext): void {
+  for (const key of ctx.from.sequences.keys()) {
+    if (!ctx.to.sequences.has(key) && !ctx.gone(key)) ctx.markGone(key);
+  }
+}
+
+export function emitSequences(ctx: DiffContext): void {
+  for (const [key, a] of ctx.from.sequences) {
+    if (!ctx.gone(key) || ctx.implicitlyDropped.has(key)) continue;
+    ctx.emit({
+      sql: `DROP SEQUENCE ${sequenceName(a)}`,
+      object: { kind: 'sequence', name: `${a.schema}.${a.name}` },
+      action: 'drop',
+      phase: Phase.dropLate,
+      removes: [key],
+      destructive: true,
+      hazards: [hazards.dropsObject(`sequence ${a.schema}.${a.name} and its current value`)],
+    });
+  }
+  for (const [key, b] of ctx.to.sequences) {
+    const a = ctx.from.sequences.get(key);
+    const survives = !!a && !ctx.gone(key);
+    const name = `${b.schema}.${b.name}`;
+    if (!survives) {
+      const sql = `CREATE SEQUENCE ${sequenceName(b)} AS ${b.dataType} INCREMENT BY ${b.increment} MINVALUE ${b.min} ` +
+        `MAXVALUE ${b.max} START WITH ${b.start} CACHE ${b.cache}${b.cycle ? ' CYCLE' : ' NO CYCLE'}`;
+      ctx.emit({ sql, object: { kind: 'sequence', name }, action: 'create', phase: Phase.createSequence, produces: [key] });
+    } else {
+      const parts: string[] = [];
+      if (a!.dataType !== b.dataType) parts.push(`AS ${b.dataType}`);
+      if (a!.increment !== b.increment) parts.push(`INCREMENT BY ${b.increment}`);
+      if (a!.min !== b.min) parts.push(`MINVALUE ${b.min}`);
+      if (a!.max !== b.max) parts.push(`MAXVALUE ${b.max}`);
+      if (a!.start !== b.start) parts.push(`START WITH ${b.start}`);
+      if (a!.cache !== b.cache) parts.push(`CACHE ${b.cache}`);
+      if (a!.cycle !== b.cycle) parts.push(b.cycle ? 'CYCLE' : 'NO CYCLE');
+      if (parts.length) {
+        ctx.emit({
+          sql: `ALTER SEQUENCE ${sequenceName(b)} ${parts.join(' ')}`,
+          object: { kind: 'sequence', name },
+          action: 'alter',
+          phase: Phase.createSequence,
+          produces: [key],
+        });
+      }
+    }
+    const ownerBefore = survives ? a!.ownedBy : null;
+    if (ownerBefore !== b.ownedBy && (b.ownedBy || ownerBefore)) {
+      ctx.emit({
+        sql: `ALTER SEQUENCE ${sequenceName(b)} OWNED BY ${ownerName(b)}`,
+        object: { kind: 'sequence', name },
+        action: 'alter',
+        phase: Phase.ownedBy,
+        needs: [key, ...(b.ownedBy ? [b.ownedBy] : [])],
+        produces: [`owner:${key}`],
+      });
+    }
+  }
+}

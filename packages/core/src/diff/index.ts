@@ -1,0 +1,90 @@
+import type { Catalog } from './catalog';
+import { emitComments } from './compare/comments';
+import { decideConstraints, emitConstraints } from './compare/constraints';
+import { decideFunctions, emitFunctions, sqlBodyDependencies } from './compare/functions';
+import { decideIndexes, emitIndexes } from './compare/indexes';
+import { decidePolicies, emitPolicies } from './compare/policies';
+import { emitPrivileges } from './compare/privileges';
+import { propagate } from './compare/propagate';
+import { decideRelations } from './compare/relations';
+import { decideSchemas, emitCollations, emitExtensions, emitSchemas } from './compare/schemas';
+import { decideSequences, emitSequences } from './compare/sequences';
+import { emitTables } from './compare/tables';
+import { decideTriggers, emitTriggers } from './compare/triggers';
+import { decideTypes, emitTypes } from './compare/types';
+import { emitViews } from './compare/views';
+import { filterCatalog } from './filter';
+import { introspect } from './introspect';
+import { orderStatements } from './order';
+import { DiffContext, type PlannedStatement } from './plan';
+import type { DiffOptions, DiffResult, DiffStatement } from './types';
+
+export type { DiffOptions, DiffResult, DiffStatement, Hazard, ObjectKind, StatementAction } from './types';
+export type { Catalog } from './catalog';
+export { introspect } from './introspect';
+export { renderSql } from './render';
+
+/**
+ * The statements that take the database at `fromUrl` to the schema of the database at `toUrl`, in an
+ * order PostgreSQL accepts. Both databases are only read. Migration bookkeeping (gorp_migrations, the
+ * db_migrate schema), system schemas and objects owned by extensions are never part of the comparison.
+ */
+export async function diff(fromUrl: string, toUrl: string, options: DiffOptions = {}): Promise<DiffResult> {
+  const [from, to] = await Promise.all([introspect(fromUrl), introspect(toUrl)]);
+  return { statements: diffCatalogs(from, to, options) };
+}
+
+/** True when the two databases have the same schema under the given options. */
+export async function schemasEqual(fromUrl: string, toUrl: string, options: DiffOptions = {}): Promise<boolean> {
+  return (await diff(fromUrl, toUrl, options)).statements.length === 0;
+}
+
+/** The comparison itself, on catalogs already read: pure, no connection. */
+export function diffCatalogs(fromCatalog: Catalog, toCatalog: Catalog, options: DiffOptions = {}): DiffStatement[] {
+  const ctx = new DiffContext(filterCatalog(fromCatalog, options), filterCatalog(toCatalog, options), options);
+  if (options.createExtensionsOnly) {
+    emitExtensions(ctx);
+    return finish(ctx);
+  }
+  decideSchemas(ctx);
+  decideRelations(ctx);
+  decideTypes(ctx);
+  decideFunctions(ctx);
+  decideConstraints(ctx);
+  decideIndexes(ctx);
+  decideTriggers(ctx);
+  decidePolicies(ctx);
+  decideSequences(ctx);
+  propagate(ctx);
+
+  emitSchemas(ctx);
+  emitExtensions(ctx);
+  emitCollations(ctx);
+  emitTypes(ctx);
+  emitSequences(ctx);
+  emitTables(ctx);
+  emitViews(ctx);
+  emitFunctions(ctx);
+  emitConstraints(ctx);
+  emitIndexes(ctx);
+  emitTriggers(ctx);
+  emitPolicies(ctx);
+  emitComments(ctx);
+  emitPrivileges(ctx);
+  return finish(ctx, sqlBodyDependencies(ctx));
+}
+
+function finish(ctx: DiffContext, extra?: Map<string, string[]>): DiffStatement[] {
+  return orderStatements(ctx.statements, ctx.from, ctx.to, extra).map(publicShape);
+}
+
+function publicShape(s: PlannedStatement): DiffStatement {
+  return {
+    sql: s.sql,
+    object: s.object,
+    action: s.action,
+    destructive: s.destructive,
+    hazards: s.hazards,
+    transactional: s.transactional,
+  };
+}
