@@ -107,6 +107,7 @@ describe('db-migrate up, down, status', () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toBe(`db-migrate up: cannot connect to ${describeDatabase(closed.toString())}: connection refused (is PostgreSQL running and listening there?)\n`);
     expect(run.stderr).not.toContain(password());
+    expect(run.stdout).toBe('');
   });
 
   it('fails with one line and no password when the password is wrong', async () => {

@@ -15,3 +15,4 @@ export * from './applier/records';
 export * from './applier/result';
 export * from './applier/state';
 export * from './applier/migrator';
+export * from './create';

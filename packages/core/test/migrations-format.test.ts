@@ -96,6 +96,7 @@ describe('parseMigrationFile', () => {
     ['an unknown marker', '-- +migrate Up\n-- +migrate up\n', /line 2: unknown marker "-- \+migrate up"/],
     ['an indented marker', '-- +migrate Up\nSELECT 1;\n  -- +migrate Down\n', /line 3: .* is not a marker sql-migrate reads/],
     ['a marker without its space', '--+migrate Up\nSELECT 1;\n', /line 1: .* is not a marker sql-migrate reads/],
+    ['a "-- " line inside a string', "-- +migrate Up\nINSERT INTO t VALUES ('a\n-- b');\n", /line 3: sql-migrate drops lines starting with "-- ", but this one is inside the string opened at line 2/],
   ])('refuses %s, naming file and line', (_label, text, pattern) => {
     expect(parseError(text)).toMatch(pattern);
   });
@@ -134,7 +135,8 @@ describe('formatMigrationFile', () => {
     expect(parseMigrationFile('x.sql', text).down).toBeUndefined();
   });
 
-  it('refuses a statement that would read as a marker', () => {
+  it('refuses statements it cannot write so that sql-migrate reads them back', () => {
     expect(() => formatMigrationFile({ up: ['SELECT 1\n-- +migrate Down\n'] })).toThrow(/must not look like a sql-migrate marker/);
+    expect(() => formatMigrationFile({ up: ["COMMENT ON TABLE t IS 'a\n-- b'"] })).toThrow(/sql-migrate drops lines starting with "-- "/);
   });
 });

@@ -16,7 +16,8 @@ export const downCommand: Command = {
     const run = await down(url, set, { ...migrateOptions(values, logger), to });
     const reverted = run.results.filter((r) => r.status === 'applied').length;
     const at = run.version === undefined ? '' : `, now at version ${run.version}`;
-    stdout(`${run.database}: ${reverted} migration${reverted === 1 ? '' : 's'} reverted${at}\n`);
+    // After a failure the summary says what did happen, if anything; the error line says the rest.
+    if (!run.error || reverted > 0) stdout(`${run.database}: ${reverted} migration${reverted === 1 ? '' : 's'} reverted${at}\n`);
     if (run.error) throw new ConfigurationError(run.error.message);
     return 0;
   },

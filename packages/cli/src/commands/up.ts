@@ -14,7 +14,8 @@ export const upCommand: Command = {
     const run = await up(url, set, { ...migrateOptions(values, logger), ...(to !== undefined ? { to } : {}) });
     const applied = run.results.filter((r) => r.status === 'applied').length;
     const at = run.version === undefined ? '' : `, now at version ${run.version}`;
-    stdout(`${run.database}: ${applied} migration${applied === 1 ? '' : 's'} applied${at}\n`);
+    // After a failure the summary says what did happen, if anything; the error line says the rest.
+    if (!run.error || applied > 0) stdout(`${run.database}: ${applied} migration${applied === 1 ? '' : 's'} applied${at}\n`);
     if (run.error) throw new ConfigurationError(run.error.message);
     return 0;
   },

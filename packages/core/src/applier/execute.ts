@@ -48,7 +48,7 @@ export async function executeMigration(
     const outcome = noTransaction
       ? done > 0
         ? `; notransaction: the ${done} statement(s) before it stay applied and the migration is not recorded`
-        : '; notransaction: nothing was applied'
+        : '; notransaction: it was the first statement, and the migration is not recorded'
       : '; the migration was rolled back';
     const message = `${where} (${direction}) on ${database}: ${what}: ${oneLine(String(pgError.message ?? error))}${outcome}`;
     return new MigrationError(redact(message), {

@@ -56,8 +56,11 @@ export function orderStatements(
       for (const y of extraDependsOn.get(x) ?? []) each(producers, y, (i) => edge(i, j));
       each(removers, x, (i) => edge(i, j));
       for (const v of from.dependents.get(x) ?? none) each(removers, v, (i) => edge(i, j));
-      for (const y of from.dependsOn.get(x) ?? none) {
-        if (!toDeps.has(y)) each(removers, y, (i) => edge(j, i));
+      // Only an object altered in place (never removed here) must move off a dependency before it goes.
+      if (!removers.has(x)) {
+        for (const y of from.dependsOn.get(x) ?? none) {
+          if (!toDeps.has(y)) each(removers, y, (i) => edge(j, i));
+        }
       }
     }
     for (const x of s.removes) {

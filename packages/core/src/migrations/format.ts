@@ -5,7 +5,7 @@
  * read differently from what its author meant. The formatter only writes files both tools read alike.
  */
 import { ConfigurationError } from '../errors';
-import { scanSql } from './sql-scan';
+import { type OpenTokenKind, scanSql } from './sql-scan';
 import {
   DOWN_MARKER,
   MARKER_PREFIX,
@@ -54,6 +54,7 @@ interface OpenSection {
   readonly statements: MigrationStatement[];
 }
 
+const TEXT_TOKENS: ReadonlySet<OpenTokenKind> = new Set(['string', 'escape string', 'quoted identifier']);
 const WRAP_HINT = `wrap the statement in "${STATEMENT_BEGIN_MARKER}" and "${STATEMENT_END_MARKER}" lines`;
 // A line that was probably meant as a marker but is not one for sql-migrate (indented, no space, lower case...).
 const MARKER_LOOKALIKE = /^\s*--\s*\+\s*migrate\b/i;
@@ -100,10 +101,19 @@ export function parseMigrationFile(source: string, text: string): MigrationFile 
 
   splitLines(text).forEach((line, index) => {
     const lineNo = index + 1;
-    if (isDroppedCommentLine(line)) return;
+    if (isDroppedCommentLine(line)) {
+      // Harmless between statements or in a function body (where it is a comment anyway), but inside a
+      // string it silently changes the data.
+      const open = buffer.length > 0 ? scanSql(buffer.map((l) => l + '\n').join('')).open : undefined;
+      if (open && TEXT_TOKENS.has(open.kind)) {
+        const openLine = bufferLines[buffer.join('\n').slice(0, open.offset).split('\n').length - 1];
+        fail(lineNo, `sql-migrate drops lines starting with "-- ", but this one is inside the ${open.kind} opened at line ${openLine}; indent it or start it differently`);
+      }
+      return;
+    }
     const marker = parseMarker(line);
     if (!marker) {
-      if (MARKER_LOOKALIKE.test(line) && !isDroppedCommentLine(line)) {
+      if (MARKER_LOOKALIKE.test(line)) {
         fail(lineNo, `"${line.trim()}" is not a marker sql-migrate reads: write "${UP_MARKER}", "${DOWN_MARKER}", ` +
           `"${STATEMENT_BEGIN_MARKER}" or "${STATEMENT_END_MARKER}" at the start of the line`);
       }
@@ -128,7 +138,7 @@ export function parseMigrationFile(source: string, text: string): MigrationFile 
         if (unknown.length > 0) fail(lineNo, `unknown option "${unknown[0]}" (the only option is "${NO_TRANSACTION_OPTION}")`);
         const previous = sections[marker.command];
         if (previous) fail(lineNo, `a second "${MARKER_PREFIX}${marker.command}" section (the first is at line ${previous.line})`);
-        current = { direction: marker.command, line: lineNo, noTransaction: marker.options.length > 0, statements: [] };
+        current = { direction: marker.command, line: lineNo, noTransaction: marker.options.includes(NO_TRANSACTION_OPTION), statements: [] };
         sections[marker.command] = current;
         return;
       }
@@ -193,7 +203,23 @@ export function formatMigrationFile(content: MigrationFileContent): string {
   };
   section(UP_MARKER, content.upNoTransaction, content.up);
   if (content.down) section(DOWN_MARKER, content.downNoTransaction, content.down);
-  return out.join('\n').replace(/\n+$/, '') + '\n';
+  const text = out.join('\n').replace(/\n+$/, '') + '\n';
+  checkFormatted(text, content);
+  return text;
+}
+
+/** The formatter's promise, checked: the text parses into as many statements as were given. */
+function checkFormatted(text: string, content: MigrationFileContent): void {
+  const count = (statements: readonly string[] | undefined) => (statements ?? []).filter((s) => s.trim() !== '').length;
+  let parsed: MigrationFile;
+  try {
+    parsed = parseMigrationFile('formatted migration', text);
+  } catch (error) {
+    throw new Error(`cannot write these statements so that sql-migrate reads them back: ${(error as Error).message}`);
+  }
+  if (parsed.up.statements.length !== count(content.up) || (parsed.down?.statements.length ?? 0) !== count(content.down)) {
+    throw new Error('cannot write these statements so that sql-migrate reads them back one for one');
+  }
 }
 
 function formatStatement(statement: string): string[] {

@@ -365,6 +365,7 @@ function isEnumLike(ctx: DiffContext, typeText: string, side: 'from' | 'to'): bo
 /** The USING expression of a column type change: enums only convert through text. */
 function usingCast(ctx: DiffContext, old: ColumnInfo, column: ColumnInfo): string {
   const array = column.type.endsWith('[]');
+  if (column.type === 'text' || column.type === 'text[]') return `${ident(column.name)}::${column.type}`;
   if (isEnumLike(ctx, old.type, 'from') || isEnumLike(ctx, column.type, 'to')) {
     return `${ident(column.name)}::text${array ? '[]' : ''}::${column.type}`;
   }

@@ -1,0 +1,162 @@
+import { diff, renderSql } from '../diff';
+import type { DiffOptions } from '../diff/types';
+import { ConfigurationError } from '../errors';
+import { Git } from '../git';
+import { type Logger, silentLogger } from '../logger';
+import type { MigrationHazard } from '../migrations/metadata';
+import { nextVersion, readMigrationDir, writeMigration } from '../migrations/store';
+import { buildSchemaAt, schemaSourceChanges } from '../schema-source/build';
+import { describeCommit } from '../schema-source/materialize';
+import { describeSchemaSource, type SchemaSource, validateSchemaSource } from '../schema-source/schema-source';
+import { withShadowServer } from '../shadow/shadow-server';
+import type { ShadowSpec } from '../shadow/spec';
+import { baseOfNextMigration } from './base-commit';
+import { DB_MIGRATE_GENERATOR } from './generator';
+import { renderMigrationFile } from './migration-file';
+import { migrationNameFor } from './migration-name';
+
+export interface CreateMigrationOptions {
+  /** Where the goal schema comes from (and, at the base commit, the base schema). */
+  readonly source: SchemaSource;
+  /** The migrations directory; it must exist (an empty one for the first migration). */
+  readonly migrationsDir: string;
+  /** The commit of the schema source to migrate to (default HEAD). */
+  readonly goal?: string;
+  /** Where the throwaway databases live: `embedded` (default), `docker`, or a postgres URL. */
+  readonly shadow?: string | ShadowSpec;
+  /** PostgreSQL major of the shadow server (DEFAULT_POSTGRES_MAJOR unless given). */
+  readonly postgresMajor?: number;
+  /** The migration's name; derived from the change when left out. */
+  readonly name?: string;
+  /** Passed to the differ, e.g. `concurrentIndexes`. */
+  readonly diff?: DiffOptions;
+  /** Stops a schema build command running longer than this. */
+  readonly buildTimeoutMs?: number;
+  readonly logger?: Logger;
+}
+
+export interface CreatedMigration {
+  readonly outcome: 'created';
+  readonly version: number;
+  /** The name part of the file name, e.g. `create_orders`. */
+  readonly name: string;
+  /** Paths written: the .sql file, then its NNNN.json metadata. */
+  readonly files: readonly string[];
+  /** The whole .sql file as written. */
+  readonly text: string;
+  readonly upSql: string;
+  readonly downSql: string;
+  readonly hazards: readonly MigrationHazard[];
+  readonly upNoTransaction: boolean;
+  readonly downNoTransaction: boolean;
+  /** null: the migration starts from the empty database. */
+  readonly baseSha: string | null;
+  readonly goalSha: string;
+}
+
+export interface NothingToCreate {
+  readonly outcome: 'no-op';
+  /** One sentence saying why nothing was written. */
+  readonly reason: string;
+  readonly baseSha: string | null;
+  readonly goalSha: string;
+}
+
+export type CreateOutcome = CreatedMigration | NothingToCreate;
+
+/**
+ * Writes the next migration: builds the schema at the commit the latest migration reached (base) and at
+ * the goal commit into two throwaway databases on one shadow server, diffs base -> goal into the Up
+ * section and goal -> base into the Down section, and writes version latest+1 with its metadata.
+ * Nothing to migrate is a named outcome, not an error; the user's mistakes (a failing build command, a
+ * broken migrations directory, an unknown ref) are ConfigurationErrors. The shadow server is always closed.
+ */
+export async function createMigration(options: CreateMigrationOptions): Promise<CreateOutcome> {
+  const logger = options.logger ?? silentLogger;
+  const source = validateSchemaSource(options.source);
+  const set = await readMigrationDir(options.migrationsDir);
+  for (const warning of set.warnings) logger.warning(warning);
+  const base = baseOfNextMigration(set);
+
+  const git = await Git.open(source.repoDir);
+  const goalRef = options.goal ?? 'HEAD';
+  const goalSha = await git.resolveCommit(goalRef);
+  const baseSha = base.sha === null ? null : await resolveBase(git, base.sha, base.migration!.metadataPath!);
+  const goalLabel = describeCommit(goalSha, goalRef);
+  const baseLabel = baseSha === null ? 'the empty database' : `${baseSha.slice(0, 7)} (migration ${base.migration!.version})`;
+  logger.info(`base: ${baseLabel}; goal: ${goalLabel}`);
+
+  const noOp = (reason: string): NothingToCreate => {
+    logger.info(`nothing to do: ${reason}`);
+    return { outcome: 'no-op', reason, baseSha, goalSha };
+  };
+  if (baseSha === goalSha) return noOp(`migration ${base.migration!.version} already reaches the goal commit ${goalLabel}`);
+  if (baseSha !== null && !(await git.isAncestor(baseSha, goalSha))) {
+    if (await git.isAncestor(goalSha, baseSha)) {
+      return noOp(`the goal commit ${goalLabel} is older than ${baseSha.slice(0, 7)}, which migration ${base.migration!.version} already reaches`);
+    }
+    logger.warning(`the goal commit ${goalLabel} does not descend from the base ${baseSha.slice(0, 7)} (history diverged): migrating from the schema at base to the schema at goal all the same`);
+  }
+  // SQL files are all inside the schema directory: no change there means no change to the schema, so
+  // the builds can be skipped. A build command may read files elsewhere, so it is always run.
+  if (source.sqlFiles && (await schemaSourceChanges(source, baseSha, goalSha)).length === 0) {
+    return noOp(`no file under ${source.schemaDir} changed between ${baseSha?.slice(0, 7) ?? 'the empty database'} and ${goalLabel}`);
+  }
+
+  const { up, down } = await withShadowServer(options.shadow, { major: options.postgresMajor, logger }, async (server) => {
+    const [baseDb, goalDb] = await Promise.all([server.createDatabase(), server.createDatabase()]);
+    const build = { logger, timeoutMs: options.buildTimeoutMs };
+    await settleAll([buildSchemaAt(source, baseSha, baseDb, build), buildSchemaAt(source, goalSha, goalDb, build)]);
+    const [upDiff, downDiff] = await Promise.all([diff(baseDb.url, goalDb.url, options.diff), diff(goalDb.url, baseDb.url, options.diff)]);
+    return { up: upDiff.statements, down: downDiff.statements };
+  });
+  if (up.length === 0) return noOp(`the schema at ${goalLabel} is the same as at ${baseLabel}`);
+
+  const schemaSource = describeSchemaSource(source);
+  const rendered = renderMigrationFile({ up, down, baseSha, goalSha, schemaSource, generator: DB_MIGRATE_GENERATOR });
+  const version = nextVersion(set);
+  const written = await writeMigration(options.migrationsDir, {
+    version,
+    name: options.name?.trim() || migrationNameFor(up),
+    sql: rendered.text,
+    metadata: {
+      ...(baseSha !== null ? { base_sha: baseSha } : {}),
+      goal_sha: goalSha,
+      schema_source: schemaSource,
+      generator: DB_MIGRATE_GENERATOR,
+      ...(rendered.hazards.length > 0 ? { hazards: rendered.hazards } : {}),
+    },
+  });
+  logger.info(`wrote ${written.sqlPath} and ${written.metadataPath}`);
+  return {
+    outcome: 'created',
+    version,
+    name: written.metadata.name,
+    files: [written.sqlPath, written.metadataPath],
+    text: rendered.text,
+    upSql: renderSql(up),
+    downSql: renderSql(down),
+    hazards: rendered.hazards,
+    upNoTransaction: rendered.upNoTransaction,
+    downNoTransaction: rendered.downNoTransaction,
+    baseSha,
+    goalSha,
+  };
+}
+
+/** The base commit must exist in the schema repository: name the metadata that recorded it when it does not. */
+async function resolveBase(git: Git, sha: string, metadataPath: string): Promise<string> {
+  try {
+    return await git.resolveCommit(sha);
+  } catch (error) {
+    if (!(error instanceof ConfigurationError)) throw error;
+    throw new ConfigurationError(`goal_sha of ${metadataPath}: ${error.message}`);
+  }
+}
+
+/** Waits for every build (so none is still writing to a database being dropped), then throws the first failure. */
+async function settleAll(builds: readonly Promise<unknown>[]): Promise<void> {
+  const results = await Promise.allSettled(builds);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}

@@ -1,0 +1,18 @@
+import type { CreateOutcome } from './create-migration';
+
+/**
+ * What create did, as text for a terminal or a job log: the files written, the hazards, whether a section
+ * runs without a transaction, and the migration itself; or why nothing was written.
+ */
+export function formatCreateReport(outcome: CreateOutcome): string {
+  if (outcome.outcome === 'no-op') return `nothing to do: ${outcome.reason}\n`;
+  const lines = [
+    `created migration ${outcome.version} (${outcome.name}): base ${outcome.baseSha ?? 'the empty database'}, goal ${outcome.goalSha}`,
+    ...outcome.files.map((file) => `  wrote ${file}`),
+  ];
+  if (outcome.hazards.length === 0) lines.push('hazards: none found');
+  else lines.push(`hazards (${outcome.hazards.length}):`, ...outcome.hazards.map((h) => `  - ${h.code}: ${h.message}`));
+  if (outcome.upNoTransaction) lines.push('Up runs without a transaction (notransaction): see the file header');
+  if (outcome.downNoTransaction) lines.push('Down runs without a transaction (notransaction): see the file header');
+  return `${lines.join('\n')}\n\n${outcome.text}`;
+}

@@ -1,0 +1,40 @@
+/**
+ * The consistency check: does a database's live schema equal the schema its recorded version implies?
+ * Any difference is drift, reported as the SQL that would take the live database back to the expected
+ * schema (what a person would run, or undo, to make the database safe to migrate again).
+ */
+import { type Catalog, type DiffOptions, diffCatalogs, renderSql } from '../diff';
+
+export interface Drift {
+  /** The version whose schema the database was compared with. */
+  readonly version: number;
+  /** How many statements the difference takes. */
+  readonly statements: number;
+  /** The statements that take the live schema to the expected one, as SQL. */
+  readonly sql: string;
+  /** One line per statement: `drop column public.users.nickname`, for summaries. */
+  readonly changes: readonly string[];
+}
+
+/**
+ * Options every consistency check uses. Extension versions depend on what the server has installed,
+ * not on anything a migration did, so they are not drift.
+ */
+export const CONSISTENCY_DIFF_OPTIONS: DiffOptions = { ignoreExtensionVersions: true };
+
+/** The drift of `live` from `expected`, or undefined when they are the same schema. */
+export function compareWithExpected(live: Catalog, expected: Catalog, version: number, options: DiffOptions = {}): Drift | undefined {
+  const statements = diffCatalogs(live, expected, { ...CONSISTENCY_DIFF_OPTIONS, ...options });
+  if (statements.length === 0) return undefined;
+  return {
+    version,
+    statements: statements.length,
+    sql: renderSql(statements),
+    changes: statements.map((s) => `${s.action} ${s.object.kind} ${s.object.name}`),
+  };
+}
+
+/** A PostgreSQL major from server_version_num (150004 -> 15). */
+export function serverMajor(serverVersionNum: number): number {
+  return Math.floor(serverVersionNum / 10000);
+}

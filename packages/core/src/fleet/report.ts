@@ -1,0 +1,128 @@
+/**
+ * What a fleet run returns: one outcome per target (never an exception for one target's failure), the
+ * counts, and the rows of the table the CLI prints and the action writes to the job summary.
+ */
+import type { Drift } from './consistency';
+
+export type FleetMode = 'apply' | 'drift' | 'sync';
+
+/**
+ * - applied: migrations ran (or, for sync, statements ran) and the result matches the expected schema;
+ * - pending: dry run: consistent, with work that a real run would do;
+ * - up-to-date: consistent and nothing to do;
+ * - postponed: the live schema drifted from its version's; nothing was run on it;
+ * - failed: unreachable, inconsistent records, a failing migration, or a result that does not match;
+ * - consistent / drifted: the outcomes of a drift check.
+ */
+export type TargetStatus = 'applied' | 'pending' | 'up-to-date' | 'postponed' | 'failed' | 'consistent' | 'drifted';
+
+export const TARGET_STATUSES: readonly TargetStatus[] = ['applied', 'pending', 'up-to-date', 'postponed', 'failed', 'consistent', 'drifted'];
+
+export interface TargetOutcome {
+  readonly name: string;
+  /** host:port/db, safe to print. */
+  readonly database: string;
+  readonly status: TargetStatus;
+  /** The version read under the lock at the start (absent when it could not be read). */
+  readonly fromVersion?: number;
+  /** The version reached (applied, failed part-way) or that a real run would reach (pending). */
+  readonly toVersion?: number;
+  readonly direction?: 'up' | 'down';
+  /** Migration files applied or reverted, in order (pending: those a real run would run). */
+  readonly migrations: readonly string[];
+  /** Sync: the statements run (pending: those a real run would run). */
+  readonly statements?: number;
+  /** Sync: statements that cannot run in a transaction and ran after it, one by one. */
+  readonly outsideTransaction?: number;
+  /** Postponed and drifted: the difference; failed: what the result lacks after running. */
+  readonly drift?: Drift;
+  /** One line, redacted, naming the database (and file and line for a failing migration). */
+  readonly error?: string;
+  readonly warnings: readonly string[];
+  readonly attempts: number;
+  readonly durationMs: number;
+}
+
+export interface FleetReport {
+  readonly mode: FleetMode;
+  readonly dryRun: boolean;
+  /** apply: the version every target is brought to (the latest, or --to); sync: the commit synced to. */
+  readonly target?: string;
+  readonly targets: readonly TargetOutcome[];
+  readonly counts: Readonly<Record<TargetStatus, number>>;
+  readonly durationMs: number;
+  /** apply and drift: the versions whose schema was built on the shadow server, and what that cost. */
+  readonly expectedSchemas?: { readonly built: readonly number[]; readonly buildMs: number; readonly introspectMs: number };
+}
+
+export function countOutcomes(targets: readonly TargetOutcome[]): Record<TargetStatus, number> {
+  const counts = Object.fromEntries(TARGET_STATUSES.map((s) => [s, 0])) as Record<TargetStatus, number>;
+  for (const t of targets) counts[t.status]++;
+  return counts;
+}
+
+/**
+ * True when the run should fail the job: a target failed, drifted, or was postponed (unless postponed
+ * is only a warning for this workflow).
+ */
+export function reportFails(report: FleetReport, options: { readonly postponedIsWarning?: boolean } = {}): boolean {
+  const { counts } = report;
+  return counts.failed > 0 || counts.drifted > 0 || (counts.postponed > 0 && !options.postponedIsWarning);
+}
+
+function versions(t: TargetOutcome): string {
+  if (t.fromVersion === undefined) return '';
+  if (t.toVersion === undefined || t.toVersion === t.fromVersion) return String(t.fromVersion);
+  return `${t.fromVersion} → ${t.toVersion}`;
+}
+
+/** One line saying what happened to a target, for progress lines and the table's detail column. */
+export function describeOutcome(t: TargetOutcome, mode: FleetMode): string {
+  const files = (list: readonly string[]) => (list.length <= 3 ? list.join(', ') : `${list.slice(0, 2).join(', ')} … ${list[list.length - 1]} (${list.length})`);
+  const statementCount = (n: number | undefined) => `${n ?? 0} statement${n === 1 ? '' : 's'}`;
+  const outside = t.outsideTransaction ? `, ${t.outsideTransaction} of them after the transaction (cannot run inside one)` : '';
+  switch (t.status) {
+    case 'applied':
+      if (mode === 'sync') return `synced: ${statementCount(t.statements)} applied${outside}`;
+      return `${t.direction === 'down' ? 'reverted' : 'applied'} ${versions(t)}: ${files(t.migrations)}`;
+    case 'pending':
+      if (mode === 'sync') return `would run ${statementCount(t.statements)}${outside}`;
+      return `would ${t.direction === 'down' ? 'revert' : 'apply'} ${versions(t)}: ${files(t.migrations)}`;
+    case 'up-to-date':
+      return mode === 'sync' ? 'already matches the schema' : `up to date at version ${t.fromVersion}`;
+    case 'consistent':
+      return `matches version ${t.fromVersion}${t.migrations.length ? `; ${t.migrations.length} pending` : ''}`;
+    case 'postponed':
+    case 'drifted': {
+      const changes = t.drift ? `${t.drift.statements} difference${t.drift.statements === 1 ? '' : 's'} (${t.drift.changes.slice(0, 3).join('; ')}${t.drift.changes.length > 3 ? '; …' : ''})` : 'drift';
+      return `${t.status === 'postponed' ? 'postponed: ' : ''}schema drifted from version ${t.drift?.version ?? t.fromVersion}: ${changes}`;
+    }
+    case 'failed':
+      return `failed${t.fromVersion !== undefined ? ` at version ${versions(t)}` : ''}: ${t.error ?? 'unknown error'}`;
+  }
+}
+
+export const REPORT_TABLE_HEADER = ['Target', 'Database', 'Outcome', 'Version', 'Details'] as const;
+
+/** The report as table rows (plain strings): the CLI aligns them, the action renders them as HTML. */
+export function reportTableRows(report: FleetReport): string[][] {
+  return report.targets.map((t) => [t.name, t.database, t.status, versions(t), describeOutcome(t, report.mode)]);
+}
+
+/** One line of counts: `200 targets: 150 applied, 45 up-to-date, 5 postponed`. */
+export function describeCounts(report: FleetReport): string {
+  const parts = TARGET_STATUSES.filter((s) => report.counts[s] > 0).map((s) => `${report.counts[s]} ${s}`);
+  const n = report.targets.length;
+  return `${n} target${n === 1 ? '' : 's'}${parts.length ? ': ' + parts.join(', ') : ''}${report.dryRun ? ' (dry run: nothing changed)' : ''}`;
+}
+
+/** The report as aligned plain text, for a terminal. */
+export function formatReportText(report: FleetReport): string {
+  const rows = [[...REPORT_TABLE_HEADER], ...reportTableRows(report)];
+  const widths = REPORT_TABLE_HEADER.map((_, i) => (i === REPORT_TABLE_HEADER.length - 1 ? 0 : Math.max(...rows.map((r) => r[i].length))));
+  const lines = rows.map((r) => r.map((cell, i) => (widths[i] ? cell.padEnd(widths[i]) : cell)).join('  ').trimEnd());
+  const driftBlocks = report.targets
+    .filter((t) => t.drift)
+    .map((t) => `-- ${t.name} (${t.database}): SQL that would take it back to the schema of version ${t.drift!.version}\n${t.drift!.sql}`);
+  return [lines.join('\n'), '', describeCounts(report), ...(driftBlocks.length ? ['', ...driftBlocks] : [])].join('\n') + '\n';
+}

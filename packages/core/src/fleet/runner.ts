@@ -1,0 +1,107 @@
+/**
+ * What apply, drift and sync share: work on every target in parallel (a concurrency limit), retry the
+ * transient failures with backoff, turn anything thrown into that target's failure, log one progress
+ * line per finished target, and time it all. The mode decides what one attempt does.
+ */
+import { availableParallelism } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { errorMessage } from '../errors';
+import type { Logger } from '../logger';
+import { mapWithConcurrency } from './pool';
+import { type FleetMode, type TargetOutcome, describeOutcome } from './report';
+import { DEFAULT_RETRY_ATTEMPTS, isTransientFailure, type RetryOptions, retryDelayMs, sleep } from './retry';
+import type { Target } from './targets';
+
+/**
+ * Most of a target's time is spent waiting on its server, not on this machine's CPU: twice the cores,
+ * and at least 8, keeps one runner busy without flooding a shared database server with connections
+ * (each target uses up to three at once).
+ */
+export const DEFAULT_CONCURRENCY = Math.max(8, 2 * availableParallelism());
+
+export interface FleetRunOptions {
+  /** Targets worked on at once (default DEFAULT_CONCURRENCY). */
+  readonly concurrency?: number;
+  readonly retry?: RetryOptions;
+  readonly logger: Logger;
+}
+
+/** A target with a URL: the only kind an attempt is given. */
+export type ReachableTarget = Target & { readonly url: string };
+
+/** What one attempt on one target found and did. */
+export type AttemptOutcome = Omit<TargetOutcome, 'name' | 'database' | 'attempts' | 'durationMs' | 'warnings' | 'migrations'> & {
+  readonly migrations?: readonly string[];
+  readonly warnings?: readonly string[];
+  /** The failure may pass on its own (a deadlock, a dropped connection): another attempt is worth it. */
+  readonly transient?: boolean;
+};
+
+export type Attempt = (target: ReachableTarget) => Promise<AttemptOutcome>;
+
+/** Later attempts continue where earlier ones stopped: what they did adds up. */
+function merge(previous: AttemptOutcome | undefined, next: AttemptOutcome): AttemptOutcome {
+  if (!previous) return next;
+  const sum = (a: number | undefined, b: number | undefined) => (a === undefined && b === undefined ? undefined : (a ?? 0) + (b ?? 0));
+  const statements = sum(previous.statements, next.statements);
+  const outsideTransaction = sum(previous.outsideTransaction, next.outsideTransaction);
+  return {
+    ...next,
+    fromVersion: previous.fromVersion ?? next.fromVersion,
+    direction: next.direction ?? previous.direction,
+    migrations: [...(previous.migrations ?? []), ...(next.migrations ?? [])],
+    warnings: [...new Set([...(previous.warnings ?? []), ...(next.warnings ?? [])])],
+    ...(statements !== undefined ? { statements } : {}),
+    ...(outsideTransaction !== undefined ? { outsideTransaction } : {}),
+  };
+}
+
+async function runTarget(target: Target, attempt: Attempt, options: FleetRunOptions): Promise<TargetOutcome> {
+  const started = performance.now();
+  const finish = (outcome: AttemptOutcome, attempts: number): TargetOutcome => {
+    const { transient: _transient, ...rest } = outcome;
+    return {
+      name: target.name,
+      database: target.database,
+      ...rest,
+      migrations: outcome.migrations ?? [],
+      warnings: outcome.warnings ?? [],
+      attempts,
+      durationMs: Math.round(performance.now() - started),
+    };
+  };
+  if (target.problem || !target.url) return finish({ status: 'failed', error: target.problem ?? 'no URL' }, 0);
+  const attempts = Math.max(1, options.retry?.attempts ?? DEFAULT_RETRY_ATTEMPTS);
+  let outcome: AttemptOutcome | undefined;
+  for (let n = 1; ; n++) {
+    let next: AttemptOutcome;
+    try {
+      next = await attempt(target as ReachableTarget);
+    } catch (error) {
+      const message = errorMessage(error);
+      next = { status: 'failed', error: message.includes(target.database) ? message : `${target.database}: ${message}`, transient: isTransientFailure(error) };
+    }
+    outcome = merge(outcome, next);
+    if (!(next.status === 'failed' && next.transient) || n >= attempts) return finish(outcome, n);
+    const wait = retryDelayMs(n, options.retry);
+    options.logger.info(`${target.name}: ${next.error} — transient, trying again in ${wait} ms (attempt ${n + 1} of ${attempts})`);
+    await sleep(wait);
+  }
+}
+
+/** Runs `attempt` on every target; returns one outcome per target, in the targets' order. */
+export async function runFleet(mode: FleetMode, targets: readonly Target[], attempt: Attempt, options: FleetRunOptions): Promise<TargetOutcome[]> {
+  const { logger } = options;
+  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
+  let done = 0;
+  return mapWithConcurrency(targets, concurrency, async (target) => {
+    const outcome = await runTarget(target, attempt, options);
+    done++;
+    const line = `[${done}/${targets.length}] ${target.name} (${target.database}): ${describeOutcome(outcome, mode)} (${outcome.durationMs} ms)`;
+    if (outcome.status === 'failed') logger.error(line);
+    else if (outcome.status === 'postponed' || outcome.status === 'drifted') logger.warning(line);
+    else logger.info(line);
+    for (const warning of outcome.warnings) logger.warning(`${target.name}: ${warning}`);
+    return outcome;
+  });
+}

@@ -1,0 +1,199 @@
+/**
+ * The databases a fleet run works on. A targets file (YAML, in the consumer's repository) names each
+ * database and the environment variable that holds its URL, because URLs carry passwords and belong in
+ * the CI secrets, not in git:
+ *
+ *   databases:
+ *     - name: acme
+ *       url-env: ACME_DATABASE_URL
+ *       groups: [prod]
+ *
+ * Small setups may list `name=postgres://...` lines instead (an action input fed from one secret, or
+ * `--database` options). Either way every URL is registered with the redactor as soon as it is read.
+ */
+import { readFile } from 'node:fs/promises';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
+import { ConfigurationError, describeDatabase, registerUrlSecrets } from '../errors';
+
+/** One database as written by the user, before its URL is looked up. */
+export interface TargetSpec {
+  readonly name: string;
+  /** The environment variable holding the URL (targets file). */
+  readonly urlEnv?: string;
+  /** The URL itself (`name=url` lines). */
+  readonly url?: string;
+  readonly groups: readonly string[];
+  /** Where the entry was written, for messages: `db-targets.yml line 4`, `input "databases" line 2`. */
+  readonly origin: string;
+}
+
+/** A database ready to work on, or the reason it cannot be (its URL variable is missing or empty). */
+export interface Target {
+  readonly name: string;
+  readonly groups: readonly string[];
+  /** The URL (a secret: print `database`, never this); absent when `problem` says why. */
+  readonly url?: string;
+  /** host:port/db, safe to print; the variable name when there is no URL. */
+  readonly database: string;
+  readonly problem?: string;
+}
+
+const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+const ENV_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const ENTRY_KEYS = ['name', 'url-env', 'groups'];
+const NAME_RULE = 'letters, digits, ".", "_" and "-", starting with a letter or digit';
+
+function isPostgresUrl(text: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(text);
+}
+
+/** Reads and checks a targets file; errors name the file and line. */
+export async function readTargetsFile(path: string): Promise<TargetSpec[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new ConfigurationError(`targets file ${path} does not exist`);
+    throw new ConfigurationError(`cannot read targets file ${path}: ${(error as Error).message}`);
+  }
+  return parseTargetsYaml(text, path);
+}
+
+/** Parses the text of a targets file; `file` names it in error messages. */
+export function parseTargetsYaml(text: string, file: string): TargetSpec[] {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const lineOf = (node: YamlNode | null | undefined) => (node?.range ? lines.linePos(node.range[0]).line : 1);
+  const fail = (node: YamlNode | null | undefined, message: string): never => {
+    throw new ConfigurationError(`${file} line ${lineOf(node)}: ${message}`);
+  };
+  if (doc.errors.length > 0) {
+    const error = doc.errors[0];
+    const line = error.linePos?.[0].line ?? 1;
+    throw new ConfigurationError(`${file} line ${line}: not valid YAML: ${error.message.split('\n')[0]}`);
+  }
+  const root = doc.contents;
+  if (!isMap(root)) return fail(root, 'expected a mapping with a "databases" list');
+  let list: YamlNode | null | undefined;
+  for (const pair of root.items) {
+    const key = isScalar(pair.key) ? String(pair.key.value) : '';
+    if (key !== 'databases') fail(pair.key as YamlNode, `unknown key "${key}" (the file holds one key, "databases")`);
+    list = pair.value as YamlNode | null;
+  }
+  if (list === undefined) return fail(root, 'missing the "databases" list');
+  if (!isSeq(list)) return fail(list ?? root, '"databases" must be a list of entries with name and url-env');
+
+  const specs: TargetSpec[] = [];
+  const seen = new Map<string, number>();
+  for (const item of list.items as YamlNode[]) {
+    const origin = `${file} line ${lineOf(item)}`;
+    if (!isMap(item)) fail(item, 'each database must be a mapping with name, url-env and optional groups');
+    const entry = item as unknown as { items: { key: YamlNode; value: YamlNode | null }[] };
+    const fields = new Map<string, { key: YamlNode; value: YamlNode | null }>();
+    for (const pair of entry.items) {
+      const key = isScalar(pair.key) ? String(pair.key.value) : '';
+      if (key === 'url') {
+        fail(pair.key, 'a URL does not belong in the targets file (it holds a password): put it in a secret, map it to an environment variable and name that with url-env');
+      }
+      if (!ENTRY_KEYS.includes(key)) fail(pair.key, `unknown key "${key}" (expected ${ENTRY_KEYS.join(', ')})`);
+      fields.set(key, pair);
+    }
+    const scalarText = (key: string): string | undefined => {
+      const pair = fields.get(key);
+      if (!pair) return undefined;
+      if (!isScalar(pair.value) || pair.value.value === null || typeof pair.value.value === 'object') fail(pair.value ?? pair.key, `"${key}" must be a string`);
+      return String((pair.value as { value: unknown }).value).trim();
+    };
+    const name = scalarText('name');
+    if (!name) fail(item, 'a database needs a "name"');
+    if (!NAME_PATTERN.test(name!)) fail(fields.get('name')!.value, `database name "${name}" may only hold ${NAME_RULE}`);
+    if (seen.has(name!)) fail(fields.get('name')!.value, `database name "${name}" is already used on line ${seen.get(name!)}`);
+    seen.set(name!, lineOf(item));
+    const urlEnv = scalarText('url-env');
+    if (!urlEnv) fail(item, `database "${name}" needs "url-env": the environment variable holding its URL`);
+    if (!ENV_PATTERN.test(urlEnv!)) fail(fields.get('url-env')!.value, `url-env "${urlEnv}" is not an environment variable name`);
+    const groups = readGroups(fields.get('groups')?.value ?? null, fail);
+    specs.push({ name: name!, urlEnv: urlEnv!, groups, origin });
+  }
+  if (specs.length === 0) fail(list, '"databases" is empty');
+  return specs;
+}
+
+function readGroups(node: YamlNode | null, fail: (node: YamlNode | null | undefined, message: string) => never): string[] {
+  if (node === null) return [];
+  const one = (n: YamlNode): string => {
+    if (!isScalar(n) || n.value === null || typeof n.value === 'object' || String(n.value).trim() === '') fail(n, 'a group must be a non-empty string');
+    const group = String((n as { value: unknown }).value).trim();
+    if (!NAME_PATTERN.test(group)) fail(n, `group "${group}" may only hold ${NAME_RULE}`);
+    return group;
+  };
+  if (isScalar(node)) return [one(node)];
+  if (isSeq(node)) return [...new Set((node.items as YamlNode[]).map(one))];
+  return fail(node, '"groups" must be a list of names, e.g. [prod, eu]');
+}
+
+/**
+ * Parses `name=postgres://...` lines (blank lines and `#` comments skipped). A bare URL is named after
+ * its host:port/db. Errors name `where` and the line but never echo the line: it may hold a password.
+ */
+export function parseDatabaseList(lines: readonly string[], where: string): TargetSpec[] {
+  const specs: TargetSpec[] = [];
+  const seen = new Map<string, number>();
+  lines.forEach((raw, index) => {
+    const line = raw.trim();
+    const origin = `${where} line ${index + 1}`;
+    if (line === '' || line.startsWith('#')) return;
+    let name: string;
+    let url: string;
+    if (isPostgresUrl(line)) {
+      url = registerUrlSecrets(line);
+      name = describeDatabase(url);
+    } else {
+      const at = line.indexOf('=');
+      if (at < 0) throw new ConfigurationError(`${origin}: expected name=postgres://... (the line is not shown: it may hold a password)`);
+      name = line.slice(0, at).trim();
+      url = registerUrlSecrets(line.slice(at + 1).trim());
+      if (!NAME_PATTERN.test(name)) throw new ConfigurationError(`${origin}: database name "${name}" may only hold ${NAME_RULE}`);
+      if (!isPostgresUrl(url)) throw new ConfigurationError(`${origin}: the URL of "${name}" must start with postgres:// or postgresql://`);
+    }
+    if (seen.has(name)) throw new ConfigurationError(`${origin}: database name "${name}" is already used on line ${seen.get(name)}`);
+    seen.set(name, index + 1);
+    specs.push({ name, url, groups: [], origin });
+  });
+  return specs;
+}
+
+/**
+ * Looks up each target's URL (in `env` for url-env entries) and registers it with the redactor. A missing
+ * or empty variable does not stop the run: that target carries a problem and fails on its own.
+ */
+export function resolveTargets(specs: readonly TargetSpec[], env: Readonly<Record<string, string | undefined>> = process.env): Target[] {
+  return specs.map((spec) => {
+    const url = spec.url ?? (spec.urlEnv ? env[spec.urlEnv]?.trim() : undefined);
+    if (!url) {
+      const problem = spec.urlEnv
+        ? `environment variable ${spec.urlEnv} (url-env of "${spec.name}", ${spec.origin}) is not set or empty`
+        : `no URL for "${spec.name}" (${spec.origin})`;
+      return { name: spec.name, groups: spec.groups, database: spec.urlEnv ? `$${spec.urlEnv}` : '(no URL)', problem };
+    }
+    registerUrlSecrets(url);
+    if (!isPostgresUrl(url)) {
+      const problem = `the value of ${spec.urlEnv ?? 'the URL'} for "${spec.name}" is not a postgres:// or postgresql:// URL`;
+      return { name: spec.name, groups: spec.groups, database: spec.urlEnv ? `$${spec.urlEnv}` : '(bad URL)', problem };
+    }
+    return { name: spec.name, groups: spec.groups, url, database: describeDatabase(url) };
+  });
+}
+
+/** Keeps the targets of one group; a group nobody belongs to is a mistake worth stopping for. */
+export function selectGroup<T extends { readonly groups: readonly string[] }>(targets: readonly T[], group: string | undefined, where = 'targets'): T[] {
+  if (group === undefined) return [...targets];
+  const selected = targets.filter((t) => t.groups.includes(group));
+  if (selected.length === 0) {
+    const known = [...new Set(targets.flatMap((t) => t.groups))].sort();
+    const list = known.length > 0 ? `groups in ${where}: ${known.join(', ')}` : `no target of ${where} has a group`;
+    throw new ConfigurationError(`no target in group "${group}" (${list})`);
+  }
+  return selected;
+}

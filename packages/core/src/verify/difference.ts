@@ -1,0 +1,21 @@
+import { diff, renderSql } from '../diff';
+
+export interface SchemaDifference {
+  /** The SQL that takes `from` to `to`; '' when the schemas are equal. */
+  readonly sql: string;
+  /** What differs, e.g. "column public.users.name", in statement order. */
+  readonly objects: readonly string[];
+}
+
+/** How `from` differs from `to`, as the differ's SQL (bookkeeping tables are never part of it). */
+export async function schemaDifference(fromUrl: string, toUrl: string): Promise<SchemaDifference> {
+  const { statements } = await diff(fromUrl, toUrl);
+  return { sql: renderSql(statements), objects: statements.map((s) => `${s.object.kind} ${s.object.name}`) };
+}
+
+/** "column a, table b and 3 more": a difference in one line. */
+export function listObjects(objects: readonly string[], max = 4): string {
+  const unique = [...new Set(objects)];
+  if (unique.length <= max) return unique.join(', ');
+  return `${unique.slice(0, max).join(', ')} and ${unique.length - max} more`;
+}

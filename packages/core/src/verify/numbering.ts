@@ -1,0 +1,264 @@
+/**
+ * Check 1, numbering: the pull request's new migrations (files absent from the migrations directory at
+ * the base commit, read with git) continue the base's latest version without gap or duplicate, each
+ * metadata's base_sha is the previous version's goal_sha, and every file parses. Each problem names
+ * the file (and line) at fault, for the annotation on the pull request.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ConfigurationError } from '../errors';
+import type { Git } from '../git';
+import { type MigrationFile, parseMigrationFile } from '../migrations/format';
+import { type MigrationMetadata, parseMetadata } from '../migrations/metadata';
+import { isMetadataFileName, isMigrationFileName, metadataFileName, padVersion, parseMetadataFileName, parseMigrationFileName } from '../migrations/naming';
+import { type MigrationSet, readMigrationDir } from '../migrations/store';
+import { isEmptySchemaRef } from '../schema-source/schema-source';
+import { CHECK_TITLES, type VerifyCheck, type VerifyFinding } from './report';
+
+/** A migration file of the pull request, read on its own so one broken file does not hide the others. */
+export interface MigrationEntry {
+  readonly version: number;
+  readonly fileName: string;
+  readonly path: string;
+  readonly text: string;
+  /** Absent when the file does not parse (the numbering check says why). */
+  readonly parsed?: MigrationFile;
+  readonly metadata?: MigrationMetadata;
+  readonly metadataPath?: string;
+  readonly metadataText?: string;
+  /** Not in the migrations directory at the base commit. */
+  readonly isNew: boolean;
+}
+
+export interface NumberingOutcome {
+  readonly check: VerifyCheck;
+  /** Every migration in the working tree, in version order. */
+  readonly entries: readonly MigrationEntry[];
+  readonly newEntries: readonly MigrationEntry[];
+  /** The highest version at the base commit (0 when it had none). */
+  readonly baseLatest: number;
+  /** The directory as the applier reads it; absent when numbering found errors. */
+  readonly set?: MigrationSet;
+}
+
+export interface NumberingOptions {
+  /** The migrations directory on disk. */
+  readonly dir: string;
+  /** The repository holding it, and the directory's path inside it. */
+  readonly git: Git;
+  readonly repoPath: string;
+  /** Without a base commit every migration counts as new. */
+  readonly baseSha?: string;
+}
+
+/** The line a ConfigurationError from our parsers points at: they all say "<source> line N...". */
+function lineFromMessage(source: string, message: string): number | undefined {
+  if (!message.startsWith(`${source} line `)) return undefined;
+  const line = Number(/^ line (\d+)/.exec(message.slice(source.length))?.[1]);
+  return Number.isInteger(line) && line > 0 ? line : undefined;
+}
+
+/** The 1-based line where `"key":` appears in a JSON text, for pointing at a metadata field. */
+function keyLine(text: string | undefined, key: string): number | undefined {
+  if (text === undefined) return undefined;
+  const index = text.search(new RegExp(`"${key}"\\s*:`));
+  return index < 0 ? undefined : text.slice(0, index).split('\n').length;
+}
+
+/** Two commit names for the same commit: equal, or one an abbreviation (7+ hex digits) of the other. */
+export function sameCommit(a: string, b: string): boolean {
+  const x = a.toLowerCase();
+  const y = b.toLowerCase();
+  if (x === y) return true;
+  const [short, long] = x.length < y.length ? [x, y] : [y, x];
+  return /^[0-9a-f]{7,}$/.test(short) && /^[0-9a-f]{40,64}$/.test(long) && long.startsWith(short);
+}
+
+async function readEntries(dir: string, isNew: (fileName: string) => boolean, findings: VerifyFinding[]): Promise<MigrationEntry[]> {
+  let names: string[];
+  try {
+    names = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isFile() || e.isSymbolicLink()).map((e) => e.name).sort();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new ConfigurationError(`migrations directory ${dir} does not exist`);
+    throw error;
+  }
+  const metadataNames = new Map<number, string>();
+  for (const name of names.filter(isMetadataFileName)) metadataNames.set(parseMetadataFileName(name)!, name);
+  const entries: MigrationEntry[] = [];
+  const versions = new Set<number>();
+  for (const fileName of names.filter(isMigrationFileName)) {
+    const path = join(dir, fileName);
+    const nameParts = parseMigrationFileName(fileName);
+    if (!nameParts || nameParts.version < 1) {
+      findings.push({ level: 'error', file: path, message: `${fileName}: a migration file name must start with its version number (from 1), e.g. 0001_create_users.sql` });
+      continue;
+    }
+    const text = await readFile(path, 'utf8');
+    let parsed: MigrationFile | undefined;
+    try {
+      parsed = parseMigrationFile(path, text);
+    } catch (error) {
+      if (!(error instanceof ConfigurationError)) throw error;
+      findings.push({ level: 'error', file: path, line: lineFromMessage(path, error.message), message: error.message });
+    }
+    let metadata: MigrationMetadata | undefined;
+    let metadataPath: string | undefined;
+    let metadataText: string | undefined;
+    const metadataName = metadataNames.get(nameParts.version);
+    if (metadataName !== undefined && !versions.has(nameParts.version)) {
+      metadataPath = join(dir, metadataName);
+      metadataText = await readFile(metadataPath, 'utf8');
+      try {
+        metadata = parseMetadata(metadataPath, metadataText);
+      } catch (error) {
+        if (!(error instanceof ConfigurationError)) throw error;
+        findings.push({ level: 'error', file: metadataPath, line: lineFromMessage(metadataPath, error.message), message: error.message });
+      }
+    }
+    versions.add(nameParts.version);
+    entries.push({ version: nameParts.version, fileName, path, text, parsed, metadata, metadataPath, metadataText, isNew: isNew(fileName) });
+  }
+  for (const [version, name] of metadataNames) {
+    if (!versions.has(version)) findings.push({ level: 'error', file: join(dir, name), message: `${name} has no migration file ${padVersion(version)}_*.sql` });
+  }
+  // sql-migrate's order: the version as an integer, then the file name.
+  return entries.sort((a, b) => a.version - b.version || (a.fileName < b.fileName ? -1 : 1));
+}
+
+/** The metadata chain: each migration starts where the previous one ended. */
+function checkChain(entries: readonly MigrationEntry[], findings: VerifyFinding[]): void {
+  for (const entry of entries.filter((e) => e.isNew)) {
+    const metadata = entry.metadata;
+    if (!metadata) {
+      if (entry.metadataPath === undefined) {
+        findings.push({ level: 'notice', file: entry.path, line: 1, message: `${entry.fileName} has no metadata file ${metadataFileName(entry.version)}: its base_sha cannot be checked (allowed for hand-written migrations)` });
+      }
+      continue;
+    }
+    const previous = entries.filter((e) => e.version === entry.version - 1)[0];
+    const at = { file: entry.metadataPath, line: keyLine(entry.metadataText, 'base_sha') ?? 1 };
+    if (entry.version === 1 || !previous) {
+      if (entry.version === 1 && !isEmptySchemaRef(metadata.base_sha)) {
+        findings.push({ level: 'error', ...at, message: `${entry.metadataPath}: the first migration must start from the empty database, but its base_sha is ${metadata.base_sha}` });
+      }
+      continue;
+    }
+    if (metadata.base_sha === undefined) {
+      findings.push({ level: 'warning', ...at, message: `${entry.metadataPath} has no base_sha: cannot check that ${entry.fileName} starts where ${previous.fileName} ends` });
+      continue;
+    }
+    const expected = previous.metadata?.goal_sha;
+    if (expected === undefined) {
+      findings.push({ level: 'notice', ...at, message: `${previous.fileName} records no goal_sha: cannot check the base_sha of ${entry.fileName}` });
+      continue;
+    }
+    if (!sameCommit(metadata.base_sha, expected)) {
+      findings.push({
+        level: 'error',
+        ...at,
+        message:
+          `${entry.metadataPath}: base_sha is ${metadata.base_sha} but the previous migration ${previous.fileName} ends at goal_sha ${expected}: ` +
+          `${entry.fileName} was generated from another starting point (regenerate it from the latest migration)`,
+      });
+    }
+  }
+}
+
+export async function checkNumbering(options: NumberingOptions): Promise<NumberingOutcome> {
+  const { dir, git, repoPath, baseSha } = options;
+  const findings: VerifyFinding[] = [];
+
+  // The migrations at the base commit: what is already merged (and maybe applied somewhere).
+  const baseFiles = new Map<string, number>();
+  if (baseSha) {
+    for (const fileName of await git.listFiles(baseSha, repoPath)) {
+      const parsedName = parseMigrationFileName(fileName);
+      if (isMigrationFileName(fileName) && parsedName) baseFiles.set(fileName, parsedName.version);
+    }
+  }
+  const baseLatest = Math.max(0, ...baseFiles.values());
+  const entries = await readEntries(dir, (fileName) => !baseFiles.has(fileName), findings);
+  const newEntries = entries.filter((e) => e.isNew);
+  const present = new Set(entries.map((e) => e.fileName));
+  const short = baseSha?.slice(0, 7);
+
+  for (const [fileName] of baseFiles) {
+    if (!present.has(fileName)) {
+      findings.push({
+        level: 'error',
+        file: join(dir, fileName),
+        message: `${fileName} exists at the base commit ${short} but not here: a merged migration may already be applied, so it must stay (add a new migration instead)`,
+      });
+    }
+  }
+  for (const entry of entries.filter((e) => !e.isNew)) {
+    const before = await git.showFile(baseSha!, repoPath === '.' ? entry.fileName : `${repoPath}/${entry.fileName}`);
+    if (before !== undefined && before !== entry.text) {
+      findings.push({
+        level: 'warning',
+        file: entry.path,
+        line: 1,
+        message: `${entry.fileName} was changed after it was merged (base ${short}): databases that already applied it will not get the change`,
+      });
+    }
+  }
+
+  // Duplicates anywhere, then the new versions must run on from the base's latest.
+  for (const [index, entry] of entries.entries()) {
+    const earlier = entries[index - 1];
+    if (earlier && earlier.version === entry.version) {
+      const culprit = entry.isNew ? entry : earlier;
+      const other = culprit === entry ? earlier : entry;
+      const where = other.isNew ? '' : ` (already merged at the base commit ${short})`;
+      findings.push({ level: 'error', file: culprit.path, line: 1, message: `duplicate version ${entry.version}: ${culprit.fileName} and ${other.fileName}${where}; renumber ${culprit.fileName}` });
+    }
+  }
+  let expected = baseLatest + 1;
+  const newVersions = [...new Set(newEntries.map((e) => e.version))];
+  for (const version of newVersions) {
+    const entry = newEntries.find((e) => e.version === version)!;
+    if (version > expected) {
+      const missing = version - 1 === expected ? `version ${expected} is` : `versions ${expected} to ${version - 1} are`;
+      const after = entries.filter((e) => e.version < version).pop();
+      findings.push({ level: 'error', file: entry.path, line: 1, message: `${missing} missing: ${entry.fileName} follows ${after ? after.fileName : 'no migration'}; renumber it ${padVersion(expected)}` });
+    } else if (version < expected && !entries.some((e) => !e.isNew && e.version === version)) {
+      findings.push({ level: 'error', file: entry.path, line: 1, message: `${entry.fileName} is new but the base commit ${short} is already at version ${baseLatest}: number it ${padVersion(expected)} or later` });
+    }
+    expected = Math.max(expected, version) + 1;
+  }
+  // Gaps among the merged migrations are the base's problem, but the applier refuses them all the same.
+  const merged = entries.filter((e) => !e.isNew);
+  for (const [index, entry] of merged.entries()) {
+    const earlier = merged[index - 1];
+    const first = index === 0 ? 1 : earlier.version + 1;
+    if (entry.version > first) findings.push({ level: 'error', file: entry.path, line: 1, message: `version ${first} is missing before ${entry.fileName}` });
+  }
+
+  checkChain(entries, findings);
+
+  // Whatever else the store refuses (a metadata "version" or "name" that does not match its file...).
+  let set: MigrationSet | undefined;
+  if (!findings.some((f) => f.level === 'error')) {
+    try {
+      set = await readMigrationDir(dir);
+    } catch (error) {
+      if (!(error instanceof ConfigurationError)) throw error;
+      const file = entries.find((e) => error.message.startsWith(e.path) || (e.metadataPath && error.message.startsWith(e.metadataPath)));
+      const path = file && error.message.startsWith(file.path) ? file.path : file?.metadataPath;
+      findings.push({ level: 'error', message: error.message, ...(path ? { file: path, line: lineFromMessage(path, error.message) ?? 1 } : {}) });
+    }
+  }
+
+  const errors = findings.filter((f) => f.level === 'error').length;
+  const warnings = findings.filter((f) => f.level === 'warning').length;
+  const range =
+    newEntries.length === 0 ? 'no new migrations' : `new: ${newEntries.map((e) => e.fileName).join(', ')}${baseSha ? ` after version ${baseLatest}` : ''}`;
+  const check: VerifyCheck = {
+    name: 'numbering',
+    title: CHECK_TITLES.numbering,
+    status: errors > 0 ? 'failed' : warnings > 0 ? 'warning' : 'passed',
+    summary: errors > 0 ? `${errors} problem${errors === 1 ? '' : 's'} (${range})` : range,
+    findings,
+  };
+  return { check, entries, newEntries, baseLatest, ...(set ? { set } : {}) };
+}

@@ -1,0 +1,94 @@
+/**
+ * What `verify` returns: one result per named check, never an exception for a failed check, so the
+ * CLI, the job summary, the annotations and the pull-request comment all report the same thing.
+ */
+
+export type VerifyCheckName = 'numbering' | 'consistency' | 'reversibility' | 'hazards';
+
+/**
+ * `warning`: passed, with things worth reading (hazards, a migration without metadata);
+ * `skipped`: not run, and the summary says why (an opt-out, an earlier failure it depends on).
+ */
+export type VerifyCheckStatus = 'passed' | 'warning' | 'failed' | 'skipped';
+
+export interface VerifyFinding {
+  readonly level: 'error' | 'warning' | 'notice';
+  readonly message: string;
+  /** The file at fault (absolute path), for annotations. */
+  readonly file?: string;
+  /** 1-based line in `file`. */
+  readonly line?: number;
+  /** A hazard or lint code, e.g. `blocks-writes`. */
+  readonly code?: string;
+}
+
+export interface VerifyCheck {
+  readonly name: VerifyCheckName;
+  /** A short heading, e.g. "Consistency: migrations = schema at goal". */
+  readonly title: string;
+  readonly status: VerifyCheckStatus;
+  /** One line saying what was found. */
+  readonly summary: string;
+  readonly findings: readonly VerifyFinding[];
+  /** SQL that shows a difference between two databases (what the migrations miss, what Down leaves). */
+  readonly difference?: string;
+}
+
+export interface VerifyReport {
+  readonly result: 'passed' | 'failed';
+  /** In the order they ran: numbering, consistency, reversibility, hazards. */
+  readonly checks: readonly VerifyCheck[];
+  /** File names of the migrations that are not in the migrations directory at the base ref. */
+  readonly newMigrations: readonly string[];
+  /** The base commit the new migrations were told apart by; absent without a base ref. */
+  readonly baseSha?: string;
+  /** The commit of the schema source the migrations must reach, and where that choice came from. */
+  readonly goal?: { readonly sha: string; readonly from: string };
+  /** The consistency difference: SQL taking the migrations' database to the schema at goal ('' when equal). */
+  readonly difference: string;
+  readonly durationMs: number;
+}
+
+export const CHECK_TITLES: Readonly<Record<VerifyCheckName, string>> = {
+  numbering: 'Numbering',
+  consistency: 'Consistency',
+  reversibility: 'Reversibility',
+  hazards: 'Hazards',
+};
+
+/** failed if any check failed. Warnings and skips do not fail verification. */
+export function overallResult(checks: readonly VerifyCheck[]): 'passed' | 'failed' {
+  return checks.some((c) => c.status === 'failed') ? 'failed' : 'passed';
+}
+
+const STATUS_WORDS: Readonly<Record<VerifyCheckStatus, string>> = {
+  passed: 'passed',
+  warning: 'passed with warnings',
+  failed: 'FAILED',
+  skipped: 'skipped',
+};
+
+export function describeStatus(status: VerifyCheckStatus): string {
+  return STATUS_WORDS[status];
+}
+
+/** The report as plain text for a terminal: one block per check, then the differences as SQL. */
+export function formatVerifyReport(report: VerifyReport): string {
+  const out: string[] = [];
+  const newOnes = report.newMigrations.length > 0 ? report.newMigrations.join(', ') : 'none';
+  out.push(`new migrations: ${newOnes}`);
+  if (report.goal) out.push(`goal: ${report.goal.sha.slice(0, 12)} (${report.goal.from})`);
+  for (const check of report.checks) {
+    out.push('', `${check.title}: ${describeStatus(check.status)} - ${check.summary}`);
+    for (const finding of check.findings) {
+      const where = finding.file ? `${finding.file}${finding.line ? `:${finding.line}` : ''}: ` : '';
+      const code = finding.code ? ` [${finding.code}]` : '';
+      out.push(`  ${finding.level}: ${where}${finding.message}${code}`);
+    }
+    if (check.difference) {
+      out.push('', ...check.difference.trimEnd().split('\n').map((l) => `    ${l}`));
+    }
+  }
+  out.push('', `verify ${report.result}`);
+  return out.join('\n') + '\n';
+}

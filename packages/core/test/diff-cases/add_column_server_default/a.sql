@@ -1,0 +1,2 @@
+create table accounts (id serial primary key);
+insert into accounts default values;

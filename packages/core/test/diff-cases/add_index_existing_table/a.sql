@@ -1,0 +1,1 @@
+create table logs (id bigint primary key, at timestamptz, level text);

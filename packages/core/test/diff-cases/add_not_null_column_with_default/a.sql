@@ -1,0 +1,2 @@
+create table orders (id serial primary key);
+insert into orders default values;

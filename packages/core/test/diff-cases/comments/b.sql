@@ -1,0 +1,13 @@
+create schema app;
+create table app.things (id int primary key, name text);
+create view app.thing_names as select name from app.things;
+create function app.f() returns int language sql as $$ select 1 $$;
+create type app.color as enum ('red');
+create index things_name on app.things(name);
+comment on table app.things is 'new comment, with ''quotes''';
+comment on column app.things.id is 'the key';
+comment on view app.thing_names is 'names';
+comment on function app.f() is 'one';
+comment on type app.color is 'colors';
+comment on index app.things_name is 'lookup';
+comment on constraint things_pkey on app.things is 'pk';

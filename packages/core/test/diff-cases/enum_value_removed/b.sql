@@ -1,0 +1,3 @@
+create type status as enum ('new', 'open', 'closed');
+create table tickets (id int primary key, status status not null default 'new', history status[]);
+create view open_tickets as select id, status from tickets where status = 'open';

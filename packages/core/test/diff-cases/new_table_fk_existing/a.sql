@@ -1,0 +1,1 @@
+create table customers (id serial primary key, name text);

@@ -1,0 +1,1 @@
+create table profiles (id int primary key, fullname text);

@@ -1,0 +1,1 @@
+create table profiles (id int primary key, display_name text);

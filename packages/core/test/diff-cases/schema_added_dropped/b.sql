@@ -1,0 +1,2 @@
+create schema reporting;
+create table reporting.daily (day date primary key, n int);

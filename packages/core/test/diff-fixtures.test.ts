@@ -1,0 +1,79 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DiffOptions } from '../src/diff';
+import type { OracleOptions } from '../../../test/support/schema-oracle';
+import { adminUrl, query } from '../../../test/support/pg';
+import { converged, ensureTestRole, runCase, summary } from './diff-harness';
+
+/**
+ * migra's own fixtures (shared/fixtures/migra, see its README): for each, the diff applied to `a` must make
+ * it equal to `b` under the pg_dump oracle, and diffing again must give nothing. Cases with an
+ * additions.sql run a second time with those additions applied to `a` first.
+ */
+const FIXTURES = process.env.DB_MIGRATE_MIGRA_FIXTURES ?? join(__dirname, '../../../../shared/fixtures/migra');
+
+interface CaseOptions {
+  readonly diff: DiffOptions;
+  readonly oracle: OracleOptions;
+}
+
+/** The options migra's test suite passes per case (README), and the oracle view that matches them. */
+function optionsFor(name: string): CaseOptions {
+  switch (name) {
+    case 'singleschema':
+      return { diff: { schema: 'goodschema', ignoreExtensionVersions: true }, oracle: { schema: 'goodschema' } };
+    case 'excludeschema':
+      return { diff: { excludeSchemas: ['excludedschema'], ignoreExtensionVersions: true }, oracle: { excludeSchemas: ['excludedschema'] } };
+    case 'singleschema_ext':
+      return { diff: { createExtensionsOnly: true, ignoreExtensionVersions: true }, oracle: {} };
+    case 'extversions':
+      return { diff: {}, oracle: { extensionVersions: true } };
+    default:
+      return { diff: { ignoreExtensionVersions: true, withPrivileges: true }, oracle: { privileges: true } };
+  }
+}
+
+const cases = existsSync(FIXTURES)
+  ? readdirSync(FIXTURES).filter((d) => existsSync(join(FIXTURES, d, 'a.sql'))).sort()
+  : [];
+
+const read = (name: string, file: string) => {
+  const path = join(FIXTURES, name, file);
+  return existsSync(path) ? readFileSync(path, 'utf8') : '';
+};
+
+beforeAll(async () => {
+  await ensureTestRole(adminUrl());
+});
+
+test('the migra fixtures are present', () => {
+  expect(cases.length).toBeGreaterThanOrEqual(18);
+});
+
+describe.each(cases)('migra fixture %s', (name) => {
+  const { diff: options, oracle } = optionsFor(name);
+  const scenarios: [string, string][] = [['a -> b', read(name, 'a.sql')]];
+  const additions = read(name, 'additions.sql');
+  if (additions.trim()) scenarios.push(['a + additions -> b', read(name, 'a.sql') + '\n;\n' + additions]);
+
+  test.concurrent.each(scenarios)('%s converges and is idempotent', async (_label, fromSql) => {
+    if (options.createExtensionsOnly) {
+      // Only extensions are created: the oracle is that every extension of b now exists in a.
+      let missing: string[] = [];
+      const outcome = await runCase(fromSql, read(name, 'b.sql'), options, oracle, async (a, b) => {
+        const names = async (url: string) => (await query<{ extname: string }>(url, 'SELECT extname FROM pg_extension')).map((r) => r.extname);
+        const [have, want] = await Promise.all([names(a), names(b)]);
+        missing = want.filter((e) => !have.includes(e));
+      });
+      expect(outcome.statements.every((s) => /^CREATE EXTENSION /.test(s.sql))).toBe(true);
+      expect(outcome.statements.length).toBeGreaterThan(0);
+      expect({ applyError: outcome.applyError ?? null, missing, secondDiff: outcome.secondDiff }).toEqual({ applyError: null, missing: [], secondDiff: '' });
+      return;
+    }
+    const outcome = await runCase(fromSql, read(name, 'b.sql'), options, oracle);
+    if (process.env.DIFF_DEBUG) console.log(`${name} ${_label}\n${outcome.sql}`);
+    expect(summary(outcome)).toEqual(converged);
+    expect(outcome.statements.length).toBeGreaterThan(0);
+    expect(outcome.oracleSawDifference).toBe(true);
+  });
+});
