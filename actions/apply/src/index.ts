@@ -1,5 +1,38 @@
-import { runAction } from '@db-migrate/action-kit';
+import * as core from '@actions/core';
+import { actionsLogger, runAction, writeSummary } from '@db-migrate/action-kit';
+import { type FleetReport, TARGET_STATUSES, applyFleet, checkFleetDrift, readMigrationDir, reportFails, syncFleet } from '@db-migrate/core';
+import { readApplyInputs } from './inputs';
+import { fleetSummary } from './summary';
 
 runAction(async () => {
-  throw new Error('not built yet');
+  const inputs = await readApplyInputs(process.env.GITHUB_WORKSPACE ?? process.cwd());
+  const common = {
+    targets: inputs.targets,
+    shadow: inputs.shadow,
+    postgresVersion: inputs.postgresMajor,
+    logger: actionsLogger,
+    ...(inputs.concurrency !== undefined ? { concurrency: inputs.concurrency } : {}),
+  };
+  let report: FleetReport;
+  if (inputs.mode === 'sync') {
+    report = await syncFleet({ ...common, source: inputs.source!, ref: inputs.ref, dryRun: inputs.dryRun });
+  } else {
+    const set = await readMigrationDir(inputs.migrationsDir!);
+    report =
+      inputs.mode === 'drift'
+        ? await checkFleetDrift({ ...common, set })
+        : await applyFleet({ ...common, set, dryRun: inputs.dryRun, ...(inputs.toVersion !== undefined ? { to: inputs.toVersion } : {}) });
+  }
+
+  core.setOutput('report', JSON.stringify(report));
+  for (const status of TARGET_STATUSES) core.setOutput(status, String(report.counts[status]));
+  await writeSummary(fleetSummary(report));
+
+  const { failed, postponed, drifted } = report.counts;
+  if (reportFails(report, { postponedIsWarning: inputs.postponedIsWarning })) {
+    const parts = [failed && `${failed} failed`, postponed && `${postponed} postponed (schema drifted)`, drifted && `${drifted} drifted`].filter(Boolean);
+    core.setFailed(`${inputs.mode}: ${parts.join(', ')} of ${report.targets.length} target(s); see the job summary`);
+  } else if (postponed > 0) {
+    core.warning(`${postponed} target(s) postponed because their schema drifted; they were not touched`);
+  }
 });

@@ -233,7 +233,7 @@ describe('create from SQL files', () => {
       // A goal older than what the migrations already reach never migrates backwards.
       const older = await createMigration({ source: sqlSource(repo), migrationsDir: scratch, goal: v1, ...shadow(), logger });
       expect(older).toMatchObject({ outcome: 'no-op', reason: expect.stringMatching(/^the goal commit .* is older than/) });
-      expect(readdirSync(scratch).sort()).toEqual(['0001.json', '0001_create_users.sql', '0002.json', '0002_create_orders.sql']);
+      expect(readdirSync(scratch).sort()).toEqual(['.gitkeep', '0001.json', '0001_create_users.sql', '0002.json', '0002_create_orders.sql']);
     } finally {
       rmSync(scratch, { recursive: true, force: true });
     }
@@ -247,6 +247,34 @@ describe('create from SQL files', () => {
     expect(report).toMatch(/hazards \(\d+\):\n  - /);
     expect(report).toContain('Up runs without a transaction');
     expect(report.endsWith(second.text)).toBe(true);
+  });
+});
+
+describe('create with concurrent indexes', () => {
+  it('builds an index on an existing table CONCURRENTLY in a notransaction Up that sql-migrate applies', async () => {
+    const repo = makeTestRepo();
+    const databases: string[] = [];
+    try {
+      const source: SchemaSource = { repoDir: repo.dir, schemaDir: 'schema', sqlFiles: ['schema.sql'] };
+      repo.commit('v1', { 'schema/schema.sql': 'CREATE TABLE events (id bigint PRIMARY KEY, at timestamptz NOT NULL);\n', 'migrations/.gitkeep': '' });
+      const migrationsDir = join(repo.dir, 'migrations');
+      created(await createMigration({ source, migrationsDir, ...shadow() }));
+      const v2 = repo.commit('index', { 'schema/schema.sql': 'CREATE TABLE events (id bigint PRIMARY KEY, at timestamptz NOT NULL);\nCREATE INDEX events_at_idx ON events (at);\n' });
+      const migration = created(await createMigration({ source, migrationsDir, ...shadow(), diff: { concurrentIndexes: true } }));
+
+      expect(migration).toMatchObject({ version: 2, upNoTransaction: true, downNoTransaction: false, hazards: [] });
+      expect(migration.upSql).toBe('CREATE INDEX CONCURRENTLY events_at_idx ON public.events USING btree (at);\n');
+      expect(migration.text).toMatch(/^-- \+migrate Up notransaction$/m);
+      expect(migration.text).toContain('-- Up runs without a transaction (notransaction): CREATE INDEX CONCURRENTLY events_at_idx ON public.events USING btree (at) cannot run inside a transaction.');
+
+      const url = await createTestDatabase('create_concurrent');
+      databases.push(url);
+      expect(sqlMigrateUp(migrationsDir, url)).toMatch(/Applied 2 migrations/);
+      await expectSameSchema(url, await schemaAt(source, v2, databases));
+    } finally {
+      for (const url of databases) await dropTestDatabase(url);
+      repo.remove();
+    }
   });
 });
 
@@ -270,7 +298,7 @@ describe('create from a build command (SQLAlchemy)', () => {
     expect(two).toMatchObject({ version: 2, name: 'invoices', baseSha: one.goalSha, goalSha: v2 });
     expect(two.files[0]).toBe(join(migrationsDir, '0002_invoices.sql'));
     expect(two.upSql).toMatch(/CREATE TABLE "public"\."invoices"/);
-    expect(two.upSql).toMatch(/CREATE INDEX "ix_invoices_user_id"/);
+    expect(two.upSql).toMatch(/CREATE INDEX ix_invoices_user_id ON public\.invoices/);
     expect(two.hazards).toEqual([]); // an index on a new table blocks nobody
 
     repo.commit('a comment in the models', { 'db/models.py': `# the billing models\n${MODELS_V2}` });
@@ -286,7 +314,7 @@ describe('create from a build command (SQLAlchemy)', () => {
     const error = await createMigration({ source: source(repo), migrationsDir, ...shadow(), logger }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigurationError);
     const message = (error as Error).message;
-    expect(message).toContain(`schema build command failed with exit code 1 at commit ${broken.slice(0, 7)} (HEAD): /usr/bin/python3 create_all.py`);
+    expect(message).toContain(`schema build command failed with exit code 1 at commit ${broken.slice(0, 7)}: /usr/bin/python3 create_all.py`);
     expect(message).toContain('RuntimeError: models are broken here');
     expect(message).not.toContain(new URL(adminUrl()).password);
     expect(readdirSync(migrationsDir).sort()).toEqual(['.gitkeep', '0001.json', '0001_create_users.sql']);
@@ -306,8 +334,13 @@ describe('create refuses what it cannot work from', () => {
   });
   afterEach(() => repo.remove());
 
-  const attempt = (migrationsDir: string, extra: object = {}) =>
-    createMigration({ source: sqlSource(repo), migrationsDir, ...shadow(), ...extra }).catch((e: unknown) => e as Error);
+  const attempt = (migrationsDir: string, extra: object = {}): Promise<Error> =>
+    createMigration({ source: sqlSource(repo), migrationsDir, ...shadow(), ...extra }).then(
+      (outcome) => {
+        throw new Error(`expected a refusal, got ${outcome.outcome}`);
+      },
+      (error: unknown) => error as Error,
+    );
 
   it('a missing migrations directory', async () => {
     const error = await attempt(join(repo.dir, 'nope'));

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DiffOptions } from '../src/diff';
 import type { OracleOptions } from '../../../test/support/schema-oracle';
-import { adminUrl } from '../../../test/support/pg';
+import { adminUrl, query } from '../../../test/support/pg';
 import { converged, ensureTestRole, runCase, summary } from './diff-harness';
 
 /**
@@ -11,7 +11,9 @@ import { converged, ensureTestRole, runCase, summary } from './diff-harness';
  * extension versions) and be idempotent. case.json adds expectations on the statements themselves:
  * - expectSql: regexes each matching at least one statement; forbidSql: regexes matching none;
  * - hazards: hazard codes that must appear ([] = no hazard at all);
- * - destructive: whether some statement (true) or none (false) is destructive.
+ * - destructive: whether some statement (true) or none (false) is destructive;
+ * - checkSql: SQL that must then run on the migrated database;
+ * - nonTransactional: regexes of statements that must run outside a transaction (the rest must not).
  */
 interface CaseSpec {
   readonly options?: DiffOptions;
@@ -20,6 +22,10 @@ interface CaseSpec {
   readonly forbidSql?: readonly string[];
   readonly hazards?: readonly string[];
   readonly destructive?: boolean;
+  /** SQL that must succeed on the migrated database (data still usable, e.g. inserts without key collisions). */
+  readonly checkSql?: string;
+  /** Regexes of statements that must come with transactional: false. */
+  readonly nonTransactional?: readonly string[];
 }
 
 const ROOT = join(__dirname, 'diff-cases');
@@ -38,7 +44,8 @@ test.concurrent.each(names)('%s converges, is idempotent and meets its expectati
   const spec: CaseSpec = existsSync(join(ROOT, name, 'case.json')) ? JSON.parse(read('case.json')) : {};
   const options: DiffOptions = spec.options ?? { withPrivileges: true };
   const oracle: OracleOptions = spec.oracle ?? { privileges: !!options.withPrivileges, extensionVersions: !options.ignoreExtensionVersions };
-  const outcome = await runCase(read('a.sql'), read('b.sql'), options, oracle);
+  const check = spec.checkSql ? async (migrated: string) => void (await query(migrated, spec.checkSql!)) : undefined;
+  const outcome = await runCase(read('a.sql'), read('b.sql'), options, oracle, check);
   if (process.env.DIFF_DEBUG) console.log(`${name}\n${outcome.sql}`);
 
   expect(summary(outcome)).toEqual(converged);
@@ -54,6 +61,9 @@ test.concurrent.each(names)('%s converges, is idempotent and meets its expectati
   const codes = new Set(outcome.statements.flatMap((s) => s.hazards.map((h) => h.code)));
   if (spec.hazards && spec.hazards.length === 0) expect([...codes]).toEqual([]);
   for (const code of spec.hazards ?? []) expect([...codes]).toContain(code);
+  const outside = outcome.statements.filter((s) => !s.transactional).map((s) => s.sql);
+  expect(outside.length).toBe((spec.nonTransactional ?? []).length);
+  for (const pattern of spec.nonTransactional ?? []) expect(outside.some((s) => new RegExp(pattern).test(s))).toBe(true);
   if (spec.destructive !== undefined) {
     expect(outcome.statements.some((s) => s.destructive)).toBe(spec.destructive);
   }

@@ -2,6 +2,12 @@ import type { Command } from '../command';
 import { upCommand } from './up';
 import { downCommand } from './down';
 import { statusCommand } from './status';
+import { createCommand } from './create';
+import { diffCommand } from './diff';
+import { verifyCommand } from './verify';
+import { applyCommand } from './apply';
+import { driftCommand } from './drift';
+import { syncCommand } from './sync';
 
 /** Every CLI command, in the order `db-migrate --help` lists them. One file per command. */
-export const commands: readonly Command[] = [upCommand, downCommand, statusCommand];
+export const commands: readonly Command[] = [upCommand, downCommand, statusCommand, createCommand, diffCommand, verifyCommand, applyCommand, driftCommand, syncCommand];

@@ -240,6 +240,13 @@ export interface PolicyInfo {
   readonly comment: string | null;
 }
 
+export interface UnsupportedObject {
+  readonly kind: string;
+  /** Null for database-wide objects (publications, event triggers). */
+  readonly schema: string | null;
+  readonly name: string;
+}
+
 export interface Catalog {
   readonly serverVersion: number;
   readonly schemas: ReadonlyMap<string, SchemaInfo>;
@@ -261,6 +268,8 @@ export interface Catalog {
   readonly dependsOn: ReadonlyMap<string, ReadonlySet<string>>;
   /** Object key -> keys of the objects that depend on it. */
   readonly dependents: ReadonlyMap<string, ReadonlySet<string>>;
+  /** Objects of kinds the differ does not compare (range types, aggregates, rules...): reported, never migrated. */
+  readonly unsupported: readonly UnsupportedObject[];
   /** Type oid -> type key, for finding the columns that use an enum or domain. */
   readonly typeKeysByOid: ReadonlyMap<number, string>;
 }

@@ -33,5 +33,6 @@ export function filterCatalog(catalog: Catalog, options: DiffOptions): Catalog {
     functions: keep(catalog.functions),
     triggers: keep(catalog.triggers, onKeptTable),
     policies: keep(catalog.policies, onKeptTable),
+    unsupported: catalog.unsupported.filter((u) => u.schema === null || inScope(u.schema)),
   };
 }

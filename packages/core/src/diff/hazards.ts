@@ -50,4 +50,8 @@ export const hazards = {
     code: 'validates-rows',
     message: `adds ${what}: checks every column value of the domain, and fails if one violates it`,
   }),
+  sequenceBounds: (what: string): Hazard => ({
+    code: 'sequence-bounds',
+    message: `narrows the bounds of ${what}: fails if its current value lies outside them`,
+  }),
 } as const;

@@ -11,7 +11,7 @@ import { decideSchemas, emitCollations, emitExtensions, emitSchemas } from './co
 import { decideSequences, emitSequences } from './compare/sequences';
 import { emitTables } from './compare/tables';
 import { decideTriggers, emitTriggers } from './compare/triggers';
-import { decideTypes, emitTypes } from './compare/types';
+import { commitAddedEnumValuesBeforeUse, decideTypes, emitTypes } from './compare/types';
 import { emitViews } from './compare/views';
 import { filterCatalog } from './filter';
 import { introspect } from './introspect';
@@ -31,12 +31,16 @@ export { renderSql } from './render';
  */
 export async function diff(fromUrl: string, toUrl: string, options: DiffOptions = {}): Promise<DiffResult> {
   const [from, to] = await Promise.all([introspect(fromUrl), introspect(toUrl)]);
-  return { statements: diffCatalogs(from, to, options) };
+  return { statements: diffCatalogs(from, to, options), warnings: unsupportedObjects(from, to, options) };
 }
 
-/** True when the two databases have the same schema under the given options. */
+/**
+ * True when the two databases have the same schema under the given options: no statement to run, and no
+ * object of an unsupported kind on one side only.
+ */
 export async function schemasEqual(fromUrl: string, toUrl: string, options: DiffOptions = {}): Promise<boolean> {
-  return (await diff(fromUrl, toUrl, options)).statements.length === 0;
+  const { statements, warnings } = await diff(fromUrl, toUrl, options);
+  return statements.length === 0 && !warnings.some((w) => w.includes(' exists only in '));
 }
 
 /** The comparison itself, on catalogs already read: pure, no connection. */
@@ -71,7 +75,20 @@ export function diffCatalogs(fromCatalog: Catalog, toCatalog: Catalog, options: 
   emitPolicies(ctx);
   emitComments(ctx);
   emitPrivileges(ctx);
+  commitAddedEnumValuesBeforeUse(ctx);
   return finish(ctx, sqlBodyDependencies(ctx));
+}
+
+/** One warning per object of a kind the differ does not compare, so nothing is ignored silently. */
+export function unsupportedObjects(fromCatalog: Catalog, toCatalog: Catalog, options: DiffOptions = {}): string[] {
+  if (options.createExtensionsOnly) return [];
+  const label = (u: Catalog['unsupported'][number]) => `${u.kind} ${u.schema === null ? '' : u.schema + '.'}${u.name}`;
+  const before = new Set(filterCatalog(fromCatalog, options).unsupported.map(label));
+  const after = new Set(filterCatalog(toCatalog, options).unsupported.map(label));
+  const warnings: string[] = [];
+  for (const x of before) warnings.push(after.has(x) ? `${x} is not compared (not supported by the differ)` : `${x} exists only in the first database and is not dropped (not supported by the differ)`);
+  for (const x of after) if (!before.has(x)) warnings.push(`${x} exists only in the second database and is not created (not supported by the differ)`);
+  return warnings.sort();
 }
 
 function finish(ctx: DiffContext, extra?: Map<string, string[]>): DiffStatement[] {

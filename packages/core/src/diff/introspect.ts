@@ -1,5 +1,6 @@
-import { Client } from 'pg';
-import { ConfigurationError, describeDatabase, errorMessage, registerUrlSecrets } from '../errors';
+import type { Client } from 'pg';
+import { ConfigurationError, describeDatabase, errorMessage } from '../errors';
+import { connectDatabase } from '../pg/connect';
 import { parseAcl } from './acl';
 import type {
   Catalog,
@@ -113,12 +114,13 @@ const QUERIES = {
     FROM pg_catalog.pg_constraint co JOIN pg_catalog.pg_namespace n ON n.oid = co.connamespace
     WHERE ${USER_NAMESPACE} AND (co.conrelid <> 0 OR co.contypid <> 0)`,
   indexes: `SELECT i.indexrelid::int AS oid, n.nspname AS schema, ic.relname AS name, i.indrelid::int AS relid,
-      pg_catalog.pg_get_indexdef(i.indexrelid) AS definition, ic.relispartition,
-      EXISTS (SELECT 1 FROM pg_catalog.pg_constraint co WHERE co.conindid = i.indexrelid
-        AND co.conrelid = i.indrelid AND co.contype IN ('p', 'u', 'x')) AS backs_constraint
+      ic.relispartition, backing.conindid IS NOT NULL AS backs_constraint,
+      CASE WHEN backing.conindid IS NULL THEN pg_catalog.pg_get_indexdef(i.indexrelid) END AS definition
     FROM pg_catalog.pg_index i
     JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
     JOIN pg_catalog.pg_namespace n ON n.oid = ic.relnamespace
+    LEFT JOIN (SELECT DISTINCT co.conindid, co.conrelid FROM pg_catalog.pg_constraint co
+      WHERE co.contype IN ('p', 'u', 'x')) backing ON backing.conindid = i.indexrelid AND backing.conrelid = i.indrelid
     WHERE ${USER_NAMESPACE}`,
   functions: `SELECT p.oid::int, n.nspname AS schema, p.proname AS name, p.prokind,
       pg_catalog.pg_get_function_identity_arguments(p.oid) AS identity_arguments,
@@ -147,6 +149,30 @@ const QUERIES = {
   comments: `SELECT d.classoid::regclass::text AS catalog, d.objoid::int AS oid, d.objsubid AS subid, d.description
     FROM pg_catalog.pg_description d
     WHERE d.objoid >= 16384 OR d.classoid = 'pg_catalog.pg_namespace'::regclass`,
+  unsupported: `SELECT 'range type' AS kind, n.nspname AS schema, t.typname::text AS name
+      FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+      WHERE t.typtype = 'r' AND ${USER_NAMESPACE} AND ${notExtensionMember('pg_type', 't.oid')}
+    UNION ALL SELECT 'aggregate', n.nspname, p.proname || '(' || pg_catalog.pg_get_function_identity_arguments(p.oid) || ')'
+      FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+      WHERE p.prokind = 'a' AND ${USER_NAMESPACE} AND ${notExtensionMember('pg_proc', 'p.oid')}
+    UNION ALL SELECT 'foreign table', n.nspname, c.relname::text
+      FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relkind = 'f' AND ${USER_NAMESPACE} AND ${notExtensionMember('pg_class', 'c.oid')}
+    UNION ALL SELECT 'rule', n.nspname, r.rulename || ' on ' || c.relname
+      FROM pg_catalog.pg_rewrite r JOIN pg_catalog.pg_class c ON c.oid = r.ev_class
+      JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+      WHERE r.rulename <> '_RETURN' AND ${USER_NAMESPACE}
+    UNION ALL SELECT 'extended statistics', n.nspname, s.stxname::text
+      FROM pg_catalog.pg_statistic_ext s JOIN pg_catalog.pg_namespace n ON n.oid = s.stxnamespace
+      WHERE ${USER_NAMESPACE}
+    UNION ALL SELECT 'column privileges', n.nspname, c.relname || '.' || a.attname
+      FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+      JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+      WHERE a.attacl IS NOT NULL AND a.attnum > 0 AND ${USER_NAMESPACE}
+    UNION ALL SELECT 'default privileges', n.nspname, pg_catalog.pg_get_userbyid(d.defaclrole)::text || ' ' || d.defaclobjtype::text
+      FROM pg_catalog.pg_default_acl d LEFT JOIN pg_catalog.pg_namespace n ON n.oid = d.defaclnamespace
+    UNION ALL SELECT 'publication', NULL, pubname::text FROM pg_catalog.pg_publication
+    UNION ALL SELECT 'event trigger', NULL, evtname::text FROM pg_catalog.pg_event_trigger`,
   depends: `SELECT d.classid::regclass::text AS catalog, d.objid::int AS oid, d.objsubid AS subid,
       d.refclassid::regclass::text AS ref_catalog, d.refobjid::int AS ref_oid, d.refobjsubid AS ref_subid, d.deptype,
       rw.ev_class::int AS rule_relid, ad.adrelid::int AS default_relid, ad.adnum AS default_column,
@@ -165,22 +191,19 @@ type Rows = Record<QueryName, Row[]>;
 
 /** The queries split over two connections so that each connection runs about half the work. */
 const CONNECTION_SPLIT: readonly (readonly QueryName[])[] = [
-  ['depends', 'relations', 'schemas', 'extensions', 'collations', 'types', 'sequences', 'policies'],
-  ['columns', 'functions', 'indexes', 'constraints', 'triggers', 'comments', 'version'],
+  ['depends', 'relations', 'sequences', 'comments', 'schemas', 'extensions', 'collations', 'types', 'policies'],
+  ['columns', 'indexes', 'functions', 'constraints', 'triggers', 'unsupported', 'version'],
 ];
 
 async function connect(url: string): Promise<Client> {
-  registerUrlSecrets(url);
-  const client = new Client({ connectionString: url, application_name: 'db-migrate diff' });
-  client.on('error', () => undefined);
+  const client = await connectDatabase(url);
   try {
-    await client.connect();
     // An empty search_path makes every pg_get_*def and format_type schema-qualify user objects,
     // so definitions compare alike and run alike whatever the applying session's search_path is.
     await client.query(`SELECT pg_catalog.set_config('search_path', '', false)`);
   } catch (error) {
     await client.end().catch(() => undefined);
-    throw new ConfigurationError(`cannot connect to database ${describeDatabase(url)}: ${errorMessage(error)}`);
+    throw new ConfigurationError(`cannot read the schema of ${describeDatabase(url)}: ${errorMessage(error)}`);
   }
   return client;
 }
@@ -562,5 +585,6 @@ function buildCatalog(rows: Rows): Catalog {
     dependsOn,
     dependents,
     typeKeysByOid: typeKeys,
+    unsupported: rows.unsupported.map((r) => ({ kind: r.kind, schema: r.schema ?? null, name: r.name })),
   };
 }

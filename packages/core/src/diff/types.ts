@@ -64,4 +64,10 @@ export interface DiffOptions {
 export interface DiffResult {
   /** The statements that take `from` to `to`, in an order PostgreSQL accepts. Empty when equal. */
   readonly statements: readonly DiffStatement[];
+  /**
+   * Objects of kinds the differ does not compare (range types, aggregates, rules, extended statistics,
+   * foreign tables, column privileges, default privileges, publications, event triggers), one line each:
+   * present on one side only, or on both sides without their definitions being compared.
+   */
+  readonly warnings: readonly string[];
 }

@@ -32,10 +32,12 @@ export interface TargetOutcome {
   readonly migrations: readonly string[];
   /** Sync: the statements run (pending: those a real run would run). */
   readonly statements?: number;
-  /** Sync: statements that cannot run in a transaction and ran after it, one by one. */
+  /** Sync: statements that cannot run in a transaction and ran outside it, one by one. */
   readonly outsideTransaction?: number;
   /** Postponed and drifted: the difference; failed: what the result lacks after running. */
   readonly drift?: Drift;
+  /** Sync: the statements that take the target to the schema (run, or that a real run would run). */
+  readonly sync?: { readonly sql: string; readonly changes: readonly string[] };
   /** One line, redacted, naming the database (and file and line for a failing migration). */
   readonly error?: string;
   readonly warnings: readonly string[];
@@ -80,7 +82,7 @@ function versions(t: TargetOutcome): string {
 export function describeOutcome(t: TargetOutcome, mode: FleetMode): string {
   const files = (list: readonly string[]) => (list.length <= 3 ? list.join(', ') : `${list.slice(0, 2).join(', ')} … ${list[list.length - 1]} (${list.length})`);
   const statementCount = (n: number | undefined) => `${n ?? 0} statement${n === 1 ? '' : 's'}`;
-  const outside = t.outsideTransaction ? `, ${t.outsideTransaction} of them after the transaction (cannot run inside one)` : '';
+  const outside = t.outsideTransaction ? `, ${t.outsideTransaction} of them outside the transaction (PostgreSQL refuses them inside one)` : '';
   switch (t.status) {
     case 'applied':
       if (mode === 'sync') return `synced: ${statementCount(t.statements)} applied${outside}`;
@@ -121,8 +123,11 @@ export function formatReportText(report: FleetReport): string {
   const rows = [[...REPORT_TABLE_HEADER], ...reportTableRows(report)];
   const widths = REPORT_TABLE_HEADER.map((_, i) => (i === REPORT_TABLE_HEADER.length - 1 ? 0 : Math.max(...rows.map((r) => r[i].length))));
   const lines = rows.map((r) => r.map((cell, i) => (widths[i] ? cell.padEnd(widths[i]) : cell)).join('  ').trimEnd());
-  const driftBlocks = report.targets
-    .filter((t) => t.drift)
-    .map((t) => `-- ${t.name} (${t.database}): SQL that would take it back to the schema of version ${t.drift!.version}\n${t.drift!.sql}`);
-  return [lines.join('\n'), '', describeCounts(report), ...(driftBlocks.length ? ['', ...driftBlocks] : [])].join('\n') + '\n';
+  const blocks = report.targets.flatMap((t) => {
+    const label = `-- ${t.name} (${t.database})`;
+    if (t.drift) return [`${label}: SQL that would take it back to the schema of version ${t.drift.version}\n${t.drift.sql}`];
+    if (t.sync && t.status === 'pending') return [`${label}: would run\n${t.sync.sql}`];
+    return [];
+  });
+  return [lines.join('\n'), '', describeCounts(report), ...(blocks.length ? ['', ...blocks] : [])].join('\n') + '\n';
 }

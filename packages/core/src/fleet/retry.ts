@@ -25,6 +25,7 @@ const TRANSIENT_NODE_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOST
 /** Connection failures reach us as one-line messages (connectDatabase keeps no code): recognise their words. */
 const TRANSIENT_MESSAGES = [
   /too many clients/i,
+  /too many connections/i,
   /remaining connection slots are reserved/i,
   /starting up or shutting down/i,
   /the database system is (starting up|shutting down|in recovery mode)/i,

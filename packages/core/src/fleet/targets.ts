@@ -14,6 +14,7 @@
 import { readFile } from 'node:fs/promises';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import { ConfigurationError, describeDatabase, registerUrlSecrets } from '../errors';
+import { type Shard, selectShard } from './shard';
 
 /** One database as written by the user, before its URL is looked up. */
 export interface TargetSpec {
@@ -134,15 +135,16 @@ function readGroups(node: YamlNode | null, fail: (node: YamlNode | null | undefi
 }
 
 /**
- * Parses `name=postgres://...` lines (blank lines and `#` comments skipped). A bare URL is named after
- * its host:port/db. Errors name `where` and the line but never echo the line: it may hold a password.
+ * Parses `name=postgres://...` entries (blank ones and `#` comments skipped). A bare URL is named after
+ * its host:port/db. Errors name the entry (`origin(index)`, e.g. `input "databases" line 3`) but never
+ * echo it: it may hold a password.
  */
-export function parseDatabaseList(lines: readonly string[], where: string): TargetSpec[] {
+export function parseDatabaseList(lines: readonly string[], origin: (index: number) => string): TargetSpec[] {
   const specs: TargetSpec[] = [];
-  const seen = new Map<string, number>();
+  const seen = new Map<string, string>();
   lines.forEach((raw, index) => {
     const line = raw.trim();
-    const origin = `${where} line ${index + 1}`;
+    const where = origin(index);
     if (line === '' || line.startsWith('#')) return;
     let name: string;
     let url: string;
@@ -151,15 +153,15 @@ export function parseDatabaseList(lines: readonly string[], where: string): Targ
       name = describeDatabase(url);
     } else {
       const at = line.indexOf('=');
-      if (at < 0) throw new ConfigurationError(`${origin}: expected name=postgres://... (the line is not shown: it may hold a password)`);
+      if (at < 0) throw new ConfigurationError(`${where}: expected name=postgres://... (not shown: it may hold a password)`);
       name = line.slice(0, at).trim();
       url = registerUrlSecrets(line.slice(at + 1).trim());
-      if (!NAME_PATTERN.test(name)) throw new ConfigurationError(`${origin}: database name "${name}" may only hold ${NAME_RULE}`);
-      if (!isPostgresUrl(url)) throw new ConfigurationError(`${origin}: the URL of "${name}" must start with postgres:// or postgresql://`);
+      if (!NAME_PATTERN.test(name)) throw new ConfigurationError(`${where}: database name "${name}" may only hold ${NAME_RULE}`);
+      if (!isPostgresUrl(url)) throw new ConfigurationError(`${where}: the URL of "${name}" must start with postgres:// or postgresql://`);
     }
-    if (seen.has(name)) throw new ConfigurationError(`${origin}: database name "${name}" is already used on line ${seen.get(name)}`);
-    seen.set(name, index + 1);
-    specs.push({ name, url, groups: [], origin });
+    if (seen.has(name)) throw new ConfigurationError(`${where}: database name "${name}" is already used by ${seen.get(name)}`);
+    seen.set(name, where);
+    specs.push({ name, url, groups: [], origin: where });
   });
   return specs;
 }
@@ -196,4 +198,35 @@ export function selectGroup<T extends { readonly groups: readonly string[] }>(ta
     throw new ConfigurationError(`no target in group "${group}" (${list})`);
   }
   return selected;
+}
+
+export interface TargetSelection {
+  /** A targets file (YAML); give this or `databases`. */
+  readonly targetsFile?: string;
+  /** `name=postgres://...` entries; give this or `targetsFile`. */
+  readonly databases?: readonly string[];
+  /** Names an entry of `databases` in messages, e.g. `input "databases" line 2`. */
+  readonly databaseOrigin?: (index: number) => string;
+  readonly group?: string;
+  readonly shard?: Shard;
+  /** Where url-env variables are looked up (default process.env). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** How the two sources are called in messages (default: the CLI's option names). */
+  readonly names?: { readonly targetsFile: string; readonly databases: string };
+}
+
+/**
+ * The targets of a run: read from the targets file or the `name=url` entries, narrowed to a group, then
+ * to a shard, with their URLs resolved and registered with the redactor.
+ */
+export async function loadTargets(selection: TargetSelection): Promise<Target[]> {
+  const names = selection.names ?? { targetsFile: '--targets', databases: '--database' };
+  const entries = (selection.databases ?? []).filter((line) => line.trim() !== '');
+  if (selection.targetsFile && entries.length > 0) throw new ConfigurationError(`give ${names.targetsFile} or ${names.databases}, not both`);
+  if (!selection.targetsFile && entries.length === 0) throw new ConfigurationError(`give the databases to work on: ${names.targetsFile} <file> or ${names.databases} name=postgres://...`);
+  const specs = selection.targetsFile
+    ? await readTargetsFile(selection.targetsFile)
+    : parseDatabaseList(selection.databases ?? [], selection.databaseOrigin ?? ((i) => `${names.databases} #${i + 1}`));
+  const grouped = selectGroup(specs, selection.group, selection.targetsFile ?? names.databases);
+  return resolveTargets(selectShard(grouped, selection.shard), selection.env ?? process.env);
 }

@@ -1,2 +1,1 @@
 export { lintMigrations, type LintFinding, type LintInput, type LintLevel } from './lint';
-export { maskSql } from './sql-text';

@@ -56,6 +56,12 @@ export const CHECK_TITLES: Readonly<Record<VerifyCheckName, string>> = {
   hazards: 'Hazards',
 };
 
+/** What a check's `difference` SQL is, in words. */
+export const DIFFERENCE_LABELS: Readonly<Partial<Record<VerifyCheckName, string>>> = {
+  consistency: 'What the migrations miss: SQL taking their database to the schema at goal',
+  reversibility: 'What the Down sections fail to undo: SQL taking the reverted database to the base schema',
+};
+
 /** failed if any check failed. Warnings and skips do not fail verification. */
 export function overallResult(checks: readonly VerifyCheck[]): 'passed' | 'failed' {
   return checks.some((c) => c.status === 'failed') ? 'failed' : 'passed';
@@ -81,12 +87,14 @@ export function formatVerifyReport(report: VerifyReport): string {
   for (const check of report.checks) {
     out.push('', `${check.title}: ${describeStatus(check.status)} - ${check.summary}`);
     for (const finding of check.findings) {
-      const where = finding.file ? `${finding.file}${finding.line ? `:${finding.line}` : ''}: ` : '';
+      // Messages from the parsers and the applier name the file themselves.
+      const named = finding.file !== undefined && finding.message.startsWith(finding.file);
+      const where = finding.file && !named ? `${finding.file}${finding.line ? `:${finding.line}` : ''}: ` : '';
       const code = finding.code ? ` [${finding.code}]` : '';
       out.push(`  ${finding.level}: ${where}${finding.message}${code}`);
     }
     if (check.difference) {
-      out.push('', ...check.difference.trimEnd().split('\n').map((l) => `    ${l}`));
+      out.push(`  ${DIFFERENCE_LABELS[check.name] ?? 'Difference'}:`, '', ...check.difference.trimEnd().split('\n').map((l) => `    ${l}`));
     }
   }
   out.push('', `verify ${report.result}`);

@@ -4,6 +4,7 @@
  * `"reversible": false` (and an `irreversible_reason`) in its metadata: reverting stops above it and the
  * check names it; when the newest migration opts out there is nothing to revert and the check is skipped.
  */
+import { metadataFileName } from '../migrations/naming';
 import { isEmptySchemaRef } from '../schema-source/schema-source';
 import type { MigrationEntry } from './numbering';
 import type { VerifyFinding } from './report';
@@ -40,7 +41,7 @@ function optOutNote(entry: MigrationEntry): VerifyFinding {
     level: 'notice',
     file: entry.metadataPath,
     line: lineOfKey(entry, 'reversible'),
-    message: `${entry.fileName} opts out of the Down check ("reversible": false in ${entry.metadataPath})${reason}`,
+    message: `${entry.fileName} opts out of the Down check ("reversible": false in ${metadataFileName(entry.version)})${reason}`,
   };
 }
 
@@ -67,7 +68,7 @@ export function planReversibility(newEntries: readonly MigrationEntry[]): Revers
           line: e.parsed!.up.line,
           message:
             `${e.fileName} has no "-- +migrate Down" section: write one that undoes the Up section, ` +
-            `or opt out with "reversible": false and an "irreversible_reason" in its metadata ${e.metadataPath ?? 'file'}`,
+            `or opt out with "reversible": false and an "irreversible_reason" in its metadata ${metadataFileName(e.version)}`,
         })),
         ...notes,
       ],

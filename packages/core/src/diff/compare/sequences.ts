@@ -53,7 +53,9 @@ export function emitSequences(ctx: DiffContext): void {
       if (a!.cache !== b.cache) parts.push(`CACHE ${b.cache}`);
       if (a!.cycle !== b.cycle) parts.push(b.cycle ? 'CYCLE' : 'NO CYCLE');
       if (parts.length) {
+        const raisesFloor = BigInt(b.min) > BigInt(a!.min) || BigInt(b.max) < BigInt(a!.max);
         ctx.emit({
+          hazards: raisesFloor ? [hazards.sequenceBounds(`sequence ${name}`)] : [],
           sql: `ALTER SEQUENCE ${sequenceName(b)} ${parts.join(' ')}`,
           object: { kind: 'sequence', name },
           action: 'alter',

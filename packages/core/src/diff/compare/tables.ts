@@ -40,7 +40,6 @@ function childLinks(ctx: DiffContext, parentKey: string): string[] {
 export function emitTables(ctx: DiffContext): void {
   for (const [key, a] of ctx.from.relations) {
     if (!isTable(a) || !ctx.gone(key)) continue;
-    const recreated = ctx.recreated.has(key);
     ctx.emit({
       sql: `DROP TABLE ${relationName(a)}`,
       object: { kind: 'table', name: `${a.schema}.${a.name}` },
@@ -49,8 +48,8 @@ export function emitTables(ctx: DiffContext): void {
       removes: keysGoingWith(ctx, a),
       needsRemoved: childLinks(ctx, key),
       destructive: true,
+      // Also when the table is recreated (its kind or partitioning changed): its rows go with it.
       hazards: [hazards.dropsData(`table ${a.schema}.${a.name}`)],
-      ...(recreated ? {} : {}),
     });
   }
   for (const [key, b] of ctx.to.relations) {
@@ -133,18 +132,19 @@ function createTable(ctx: DiffContext, b: RelationInfo): void {
   });
   if (b.rowSecurity) alterStatement(ctx, b, 'ENABLE ROW LEVEL SECURITY');
   if (b.forceRowSecurity) alterStatement(ctx, b, 'FORCE ROW LEVEL SECURITY');
-  // Inherited columns copy the parent's default and NOT NULL; a child that differs says so afterwards.
-  if (!parentKey) {
-    for (const column of b.columns) {
-      if (column.isLocal) continue;
-      const inherited = parentColumn(ctx, b, column.name);
-      if (!inherited) continue;
-      if (inherited.default !== column.default && column.generated === '' && !column.identity) {
-        alterColumn(ctx, b, column, column.default === null ? 'DROP DEFAULT' : `SET DEFAULT ${column.default}`);
-      }
-      if (column.notNull && !inherited.notNull) alterColumn(ctx, b, column, 'SET NOT NULL');
-    }
+  if (!parentKey) for (const column of b.columns) if (!column.isLocal) inheritedDifferences(ctx, b, column);
+}
+
+/** Inherited columns copy the parent's default and NOT NULL; a child that differs says so afterwards. */
+function inheritedDifferences(ctx: DiffContext, b: RelationInfo, column: ColumnInfo): void {
+  const inherited = parentColumn(ctx, b, column.name);
+  if (!inherited) return;
+  const parentKey = ctx.to.columns.get(inherited.key)?.relationKey;
+  const needs = [inherited.key, ...(parentKey ? [parentKey] : [])];
+  if (inherited.default !== column.default && column.generated === '' && !column.identity) {
+    alterColumn(ctx, b, column, column.default === null ? 'DROP DEFAULT' : `SET DEFAULT ${column.default}`, { needs });
   }
+  if (column.notNull && !inherited.notNull) alterColumn(ctx, b, column, 'SET NOT NULL', { needs });
 }
 
 function parentColumn(ctx: DiffContext, b: RelationInfo, name: string): ColumnInfo | undefined {
@@ -252,13 +252,11 @@ function alterColumns(ctx: DiffContext, a: RelationInfo, b: RelationInfo): void 
   const tableName = `${a.schema}.${a.name}`;
   const hasChildren = [...ctx.to.relations.values()].some((r) => r.inherits.includes(b.key));
   const aColumns = new Map(a.columns.map((c) => [c.name, c]));
-  const bColumns = new Map(b.columns.map((c) => [c.name, c]));
 
   // Dropped columns, and columns dropped to be added again.
   for (const column of a.columns) {
-    if (!ctx.gone(column.key)) continue;
-    if (!column.isLocal && bColumns.has(column.name)) continue;
-    if (!column.isLocal) continue; // goes away with the parent's column
+    // An inherited column goes away with the parent's column.
+    if (!ctx.gone(column.key) || !column.isLocal) continue;
     const readded = ctx.recreated.has(column.key);
     ctx.emit({
       sql: `ALTER TABLE ${relationName(a)} DROP COLUMN ${ident(column.name)}`,
@@ -279,7 +277,11 @@ function alterColumns(ctx: DiffContext, a: RelationInfo, b: RelationInfo): void 
     const old = aColumns.get(column.name);
     const columnName = `${tableName}.${column.name}`;
     if (!old || ctx.recreated.has(old.key)) {
-      if (!column.isLocal && !old) continue; // arrives with the parent's ADD COLUMN
+      if (!column.isLocal && !old) {
+        // Arrives with the parent's ADD COLUMN, carrying the parent's default and NOT NULL.
+        inheritedDifferences(ctx, b, column);
+        continue;
+      }
       const columnHazards: Hazard[] = [];
       if (column.generated === 's') columnHazards.push({ code: 'rewrites-table', message: `adds stored generated column ${columnName}: rewrites the table under an ACCESS EXCLUSIVE lock` });
       else if (column.identity) columnHazards.push(hazards.volatileDefault(`identity column ${columnName}`));
@@ -324,9 +326,21 @@ function alterColumns(ctx: DiffContext, a: RelationInfo, b: RelationInfo): void 
     // A column must be NOT NULL before it becomes an identity column.
     if (!old.identity && column.identity) {
       if (!old.notNull) alterColumn(ctx, b, column, 'SET NOT NULL', { hazards: [hazards.setNotNull(`column ${columnName}`)] });
-      alterColumn(ctx, b, column, `ADD ${identityClause(b, column)}`);
+      addIdentity(ctx, b, column);
     } else if (old.identity && column.identity) {
       if (old.identity !== column.identity) alterColumn(ctx, b, column, `SET GENERATED ${column.identity === 'a' ? 'ALWAYS' : 'BY DEFAULT'}`);
+      const [oldName, newName] = [old.identityOptions?.sequenceName, column.identityOptions?.sequenceName];
+      if (oldName && newName && oldName !== newName && oldName.split('.')[0] === newName.split('.')[0]) {
+        const schema = newName.split('.')[0]!;
+        ctx.emit({
+          sql: `ALTER SEQUENCE ${ident(schema)}.${ident(oldName.slice(schema.length + 1))} RENAME TO ${ident(newName.slice(schema.length + 1))}`,
+          object: { kind: 'column', name: columnName },
+          action: 'rename',
+          phase: Phase.alterColumn,
+          produces: [column.key],
+          needsRemoved: clashingSequences(ctx, newName),
+        });
+      }
       const sequenceChanges = identitySequenceChanges(old.identityOptions, column.identityOptions);
       if (sequenceChanges) alterColumn(ctx, b, column, sequenceChanges);
     }
@@ -336,6 +350,45 @@ function alterColumns(ctx: DiffContext, a: RelationInfo, b: RelationInfo): void 
     } else if (oldNotNull && !column.notNull) {
       alterColumn(ctx, b, column, 'DROP NOT NULL');
     }
+  }
+}
+
+/** Sequences of `from` that go away and hold the name a new identity sequence needs. */
+function clashingSequences(ctx: DiffContext, qualifiedName: string): string[] {
+  return [...ctx.from.sequences.values()]
+    .filter((s) => `${s.schema}.${s.name}` === qualifiedName && ctx.gone(s.key))
+    .map((s) => s.key);
+}
+
+/**
+ * Makes an existing column an identity column. Its sequence takes the default name, so a serial sequence
+ * of that name that goes away is dropped first. Rows already hold values: the new sequence is moved past
+ * them, or the next insert would collide (a serial column turned identity keeps counting from its maximum).
+ */
+function addIdentity(ctx: DiffContext, b: RelationInfo, column: ColumnInfo): void {
+  const identityKey = `${column.key}#identity`;
+  const name = column.identityOptions?.sequenceName ?? `${b.schema}.${b.name}_${column.name}_seq`;
+  ctx.emit({
+    sql: `ALTER TABLE ${relationName(b)} ALTER COLUMN ${ident(column.name)} ADD ${identityClause(b, column)}`,
+    object: { kind: 'column', name: `${b.schema}.${b.name}.${column.name}` },
+    action: 'alter',
+    phase: Phase.alterColumn,
+    produces: [identityKey],
+    needs: [column.key],
+    needsRemoved: clashingSequences(ctx, name),
+  });
+  const options = column.identityOptions;
+  if (options && !options.increment.startsWith('-')) {
+    const table = relationName(b);
+    ctx.emit({
+      sql: `SELECT pg_catalog.setval(pg_catalog.pg_get_serial_sequence(${literal(table)}, ${literal(column.name)}), ` +
+        `GREATEST(COALESCE(MAX(${ident(column.name)}) + 1, ${options.start}), ${options.start}), false) FROM ${table}`,
+      object: { kind: 'column', name: `${b.schema}.${b.name}.${column.name}` },
+      action: 'alter',
+      phase: Phase.alterColumn,
+      produces: [`${identityKey}#position`],
+      needs: [identityKey],
+    });
   }
 }
 
@@ -388,4 +441,3 @@ export function isSafeTypeChange(a: ColumnInfo, b: ColumnInfo): boolean {
   return false;
 }
 
-export { literal };

@@ -175,3 +175,30 @@ export function emitTypes(ctx: DiffContext): void {
     }
   }
 }
+
+/**
+ * A value added to an enum cannot be used before the transaction that added it commits. When another
+ * statement of the same diff uses it (a default, a view, a check), the ADD VALUE must run on its own,
+ * outside the migration's transaction; IF NOT EXISTS keeps it safe to run again after a failure.
+ */
+export function commitAddedEnumValuesBeforeUse(ctx: DiffContext): void {
+  const statements = ctx.statements;
+  statements.forEach((s, i) => {
+    const match = /^ALTER TYPE "((?:[^"]|"")+)"\."((?:[^"]|"")+)" ADD VALUE ('(?:[^']|'')*')/.exec(s.sql);
+    if (!match) return;
+    const [, schema, name, label] = match;
+    const typeText = new RegExp(`${escapeRegExp(label!)}::"?${escapeRegExp(schema!)}"?\\."?${escapeRegExp(name!)}"?\\b`);
+    const used = statements.some((other, j) => j !== i && typeText.test(other.sql));
+    if (!used) return;
+    statements[i] = {
+      ...s,
+      sql: s.sql.replace(' ADD VALUE ', ' ADD VALUE IF NOT EXISTS '),
+      transactional: false,
+      hazards: [{ code: 'enum-value-added', message: `adds a value to enum ${schema}.${name} that this migration uses: it must commit first, so it runs outside the migration's transaction` }],
+    };
+  });
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

@@ -1,0 +1,92 @@
+import { resolve } from 'node:path';
+import { getBooleanInput, getIntegerInput, getOptionalInput, getSecretInput, maskSecret } from '@db-migrate/action-kit';
+import {
+  ConfigurationError,
+  DEFAULT_POSTGRES_MAJOR,
+  type SchemaSource,
+  type ShadowSpec,
+  type Target,
+  loadTargets,
+  parseShadowSpec,
+  parseShard,
+} from '@db-migrate/core';
+
+export type ApplyMode = 'apply' | 'sync' | 'drift';
+
+export interface ApplyActionInputs {
+  readonly mode: ApplyMode;
+  readonly targets: readonly Target[];
+  /** apply and drift. */
+  readonly migrationsDir?: string;
+  /** sync. */
+  readonly source?: SchemaSource;
+  readonly ref: string;
+  readonly dryRun: boolean;
+  readonly toVersion?: number;
+  readonly concurrency?: number;
+  readonly shadow: ShadowSpec;
+  readonly postgresMajor: number;
+  readonly postponedIsWarning: boolean;
+}
+
+const MODES: readonly ApplyMode[] = ['apply', 'sync', 'drift'];
+
+/** Masks each `name=url` entry's URL with the runner before anything can print it. */
+function maskDatabaseEntries(text: string | undefined): string[] {
+  const lines = (text ?? '').split(/\r?\n/);
+  for (const line of lines.map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'))) {
+    maskSecret(/^postgres(ql)?:\/\//i.test(line) || !line.includes('=') ? line : line.slice(line.indexOf('=') + 1).trim());
+  }
+  return lines;
+}
+
+/** Reads and checks every input (a ConfigurationError names the one at fault); every URL is masked. */
+export async function readApplyInputs(workspace: string): Promise<ApplyActionInputs> {
+  const databases = maskDatabaseEntries(getOptionalInput('databases'));
+  const shadow = parseShadowSpec(getSecretInput('shadow-database'), 'input "shadow-database"');
+  const mode = (getOptionalInput('mode') ?? 'apply') as ApplyMode;
+  if (!MODES.includes(mode)) throw new ConfigurationError(`input "mode" must be one of ${MODES.join(', ')}, got "${mode}"`);
+  const shard = getOptionalInput('shard');
+  const targetsFile = getOptionalInput('targets-file');
+  const targets = await loadTargets({
+    ...(targetsFile ? { targetsFile: resolve(workspace, targetsFile) } : {}),
+    databases,
+    databaseOrigin: (i) => `input "databases" line ${i + 1}`,
+    group: getOptionalInput('group'),
+    ...(shard ? { shard: parseShard(shard, 'input "shard"') } : {}),
+    names: { targetsFile: 'input "targets-file"', databases: 'input "databases"' },
+  });
+  for (const target of targets) if (target.url) maskSecret(target.url);
+
+  const migrationsRepo = resolve(workspace, getOptionalInput('migrations-repository-path') ?? '.');
+  const migrationsDirInput = getOptionalInput('migrations-dir');
+  if (mode !== 'sync' && !migrationsDirInput) throw new ConfigurationError(`input "migrations-dir" is required for mode ${mode}`);
+  const concurrency = getIntegerInput('concurrency');
+  if (concurrency === 0) throw new ConfigurationError('input "concurrency" must be at least 1');
+  const toVersion = getIntegerInput('to-version');
+  if (toVersion !== undefined && mode !== 'apply') throw new ConfigurationError(`input "to-version" only applies to mode apply, not ${mode}`);
+  return {
+    mode,
+    targets,
+    ...(migrationsDirInput ? { migrationsDir: resolve(migrationsRepo, migrationsDirInput) } : {}),
+    ...(mode === 'sync' ? { source: schemaSource(workspace, migrationsRepo) } : {}),
+    ref: getOptionalInput('ref') ?? 'HEAD',
+    dryRun: getBooleanInput('dry-run', false),
+    ...(toVersion !== undefined ? { toVersion } : {}),
+    ...(concurrency !== undefined ? { concurrency } : {}),
+    shadow,
+    postgresMajor: getIntegerInput('postgres-version') ?? DEFAULT_POSTGRES_MAJOR,
+    postponedIsWarning: getBooleanInput('postponed-is-warning', false),
+  };
+}
+
+function schemaSource(workspace: string, migrationsRepo: string): SchemaSource {
+  const schemaDir = getOptionalInput('schema-dir');
+  if (!schemaDir) throw new ConfigurationError('input "schema-dir" is required for mode sync');
+  const command = getOptionalInput('schema-command');
+  const sqlFiles = (getOptionalInput('schema-sql') ?? '').split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
+  if (command && sqlFiles.length > 0) throw new ConfigurationError('give input "schema-command" or input "schema-sql", not both');
+  if (!command && sqlFiles.length === 0) throw new ConfigurationError('input "schema-command" or input "schema-sql" is required for mode sync');
+  const repoDir = resolve(workspace, getOptionalInput('schema-repository-path') ?? migrationsRepo);
+  return { repoDir, schemaDir, ...(command ? { command } : { sqlFiles }) };
+}

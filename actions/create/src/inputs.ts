@@ -1,0 +1,76 @@
+import { resolve } from 'node:path';
+import { getBooleanInput, getIntegerInput, getOptionalInput, getRequiredInput, getSecretInput, type GitHubContext, type RepositoryRef } from '@db-migrate/action-kit';
+import { ConfigurationError, DEFAULT_POSTGRES_MAJOR, type GitIdentity, parseShadowSpec, type SchemaSource, type ShadowSpec } from '@db-migrate/core';
+
+export interface CreateActionInputs {
+  readonly source: SchemaSource;
+  /** owner/name of the schema's repository, for links to the base and goal commits. */
+  readonly schemaRepository: RepositoryRef;
+  /** The checkout of the migrations repository: branches are committed and pushed there. */
+  readonly migrationsRepoDir: string;
+  readonly migrationsDir: string;
+  /** owner/name of the migrations repository: the pull request is opened there. */
+  readonly migrationsRepository: RepositoryRef;
+  readonly goalRef: string;
+  readonly shadow: ShadowSpec;
+  readonly postgresMajor: number;
+  readonly token: string;
+  readonly branch: string;
+  readonly label: string;
+  /** Absent: the migrations repository's default branch. */
+  readonly baseBranch?: string;
+  readonly author: GitIdentity;
+  readonly concurrentIndexes: boolean;
+}
+
+function repositoryInput(name: string, fallback: string): RepositoryRef {
+  const value = getOptionalInput(name) ?? fallback;
+  const match = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/.exec(value);
+  if (!match) throw new ConfigurationError(`input "${name}" must look like owner/name, got "${value}"`);
+  return { owner: match[1]!, repo: match[2]! };
+}
+
+/** A branch name git accepts and no one reads as an option or a path trick. */
+function branchInput(name: string): string {
+  const value = getRequiredInput(name);
+  const bad = !/^[A-Za-z0-9._/-]+$/.test(value) || /^[-/.]|\/$|\.\.|\/\/|\.lock$|@\{/.test(value);
+  if (bad) throw new ConfigurationError(`input "${name}" is not a usable branch name: "${value}"`);
+  return value;
+}
+
+/** `Name <email>`, as git prints an identity. */
+export function parseIdentity(input: string, value: string): GitIdentity {
+  const match = /^\s*([^<>]+?)\s*<([^<>\s]+)>\s*$/.exec(value);
+  if (!match) throw new ConfigurationError(`input "${input}" must look like "Name <email>", got "${value}"`);
+  return { name: match[1]!, email: match[2]! };
+}
+
+/** Reads and checks every input; a ConfigurationError names the one at fault. */
+export function readCreateInputs(context: GitHubContext): CreateActionInputs {
+  const workspace = context.workspace ?? process.cwd();
+  const schemaRepoPath = resolve(workspace, getOptionalInput('schema-repository-path') ?? '.');
+  const migrationsRepoDir = resolve(workspace, getOptionalInput('migrations-repository-path') ?? schemaRepoPath);
+  const command = getOptionalInput('schema-command');
+  const sqlFiles = (getOptionalInput('schema-sql') ?? '').split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
+  if (command && sqlFiles.length > 0) throw new ConfigurationError('give input "schema-command" or input "schema-sql", not both');
+  if (!command && sqlFiles.length === 0) throw new ConfigurationError('input "schema-command" or input "schema-sql" is required');
+  const sameRepository = `${context.owner}/${context.repo}`;
+  const token = getSecretInput('token');
+  if (!token) throw new ConfigurationError('input "token" is required (default: github.token)');
+  return {
+    source: { repoDir: schemaRepoPath, schemaDir: getRequiredInput('schema-dir'), ...(command ? { command } : { sqlFiles }) },
+    schemaRepository: repositoryInput('schema-repository', sameRepository),
+    migrationsRepoDir,
+    migrationsDir: resolve(migrationsRepoDir, getRequiredInput('migrations-dir')),
+    migrationsRepository: repositoryInput('migrations-repository', sameRepository),
+    goalRef: getOptionalInput('goal-ref') ?? 'HEAD',
+    shadow: parseShadowSpec(getSecretInput('shadow-database'), 'input "shadow-database"'),
+    postgresMajor: getIntegerInput('postgres-version') ?? DEFAULT_POSTGRES_MAJOR,
+    token,
+    branch: branchInput('branch'),
+    label: getRequiredInput('label'),
+    baseBranch: getOptionalInput('base-branch'),
+    author: parseIdentity('commit-author', getRequiredInput('commit-author')),
+    concurrentIndexes: getBooleanInput('concurrent-indexes', false),
+  };
+}

@@ -1,0 +1,41 @@
+import { resolve } from 'node:path';
+import { getBooleanInput, getIntegerInput, getOptionalInput, getRequiredInput, getSecretInput } from '@db-migrate/action-kit';
+import { ConfigurationError, DEFAULT_POSTGRES_MAJOR, parseShadowSpec, type SchemaSource, type ShadowSpec } from '@db-migrate/core';
+
+export interface VerifyActionInputs {
+  readonly source: SchemaSource;
+  /** The checkout of the migrations' repository: annotations are made relative to it. */
+  readonly migrationsRepoDir: string;
+  readonly migrationsDir: string;
+  /** Absent: every migration counts as new (e.g. outside a pull request). */
+  readonly baseRef?: string;
+  /** Absent: the goal_sha recorded in the newest migration's metadata. */
+  readonly goalRef?: string;
+  readonly shadow: ShadowSpec;
+  readonly postgresMajor: number;
+  readonly failOnHazards: boolean;
+  readonly comment: boolean;
+  readonly token?: string;
+}
+
+/** Reads and checks every input; a ConfigurationError names the one at fault. */
+export function readVerifyInputs(workspace: string): VerifyActionInputs {
+  const schemaRepoPath = resolve(workspace, getOptionalInput('schema-repository-path') ?? '.');
+  const migrationsRepoDir = resolve(workspace, getOptionalInput('migrations-repository-path') ?? schemaRepoPath);
+  const command = getOptionalInput('schema-command');
+  const sqlFiles = (getOptionalInput('schema-sql') ?? '').split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
+  if (command && sqlFiles.length > 0) throw new ConfigurationError('give input "schema-command" or input "schema-sql", not both');
+  if (!command && sqlFiles.length === 0) throw new ConfigurationError('input "schema-command" or input "schema-sql" is required');
+  return {
+    source: { repoDir: schemaRepoPath, schemaDir: getRequiredInput('schema-dir'), ...(command ? { command } : { sqlFiles }) },
+    migrationsRepoDir,
+    migrationsDir: resolve(migrationsRepoDir, getRequiredInput('migrations-dir')),
+    baseRef: getOptionalInput('base-ref'),
+    goalRef: getOptionalInput('goal-ref'),
+    shadow: parseShadowSpec(getSecretInput('shadow-database'), 'input "shadow-database"'),
+    postgresMajor: getIntegerInput('postgres-version') ?? DEFAULT_POSTGRES_MAJOR,
+    failOnHazards: getBooleanInput('fail-on-hazards', false),
+    comment: getBooleanInput('comment', true),
+    token: getSecretInput('token'),
+  };
+}

@@ -1,0 +1,174 @@
+/**
+ * Runs the example (run.sh, the README's first command) against the test server, then judges what it
+ * left behind with tools it did not use: the migrations with our applier from empty, and every schema
+ * with the pg_dump oracle against the SQLAlchemy models built directly at the matching history step.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { randomBytes } from 'node:crypto';
+import { readMigrationDir, silentLogger, up } from '@db-migrate/core';
+import { adminUrl, createTestDatabase, databaseUrl, dropTestDatabase, query } from '../../../test/support/pg';
+import { compareSchemas } from '../../../test/support/schema-oracle';
+
+const exampleDir = resolve(__dirname, '..');
+const historyDir = join(exampleDir, 'history');
+const PYTHON = process.env.PYTHON ?? '/usr/bin/python3';
+const steps = readdirSync(historyDir).filter((name) => /^\d\d-/.test(name)).sort();
+const FLEET = ['acme', 'globex', 'initech', 'umbrella', 'hooli', 'staging'] as const;
+
+interface Run {
+  readonly code: number | null;
+  readonly output: string;
+}
+
+function runExample(env: Record<string, string>): Promise<Run> {
+  return new Promise((done, fail) => {
+    const child = spawn('bash', [join(exampleDir, 'run.sh')], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+    child.on('error', fail);
+    child.on('close', (code) => done({ code, output }));
+  });
+}
+
+interface Outcome {
+  readonly name: string;
+  readonly status: string;
+  readonly fromVersion?: number;
+  readonly toVersion?: number;
+  readonly direction?: string;
+  readonly drift?: { readonly changes: readonly string[] };
+}
+
+function report(file: string): { targets: Outcome[] } {
+  return JSON.parse(readFileSync(file, 'utf8')) as { targets: Outcome[] };
+}
+
+/** The schema of one history step, built straight from its SQLAlchemy models into a new database. */
+const builtSteps: string[] = [];
+async function buildStep(step: string): Promise<string> {
+  const url = await createTestDatabase('example_expected');
+  builtSteps.push(url);
+  await promisify(execFile)(PYTHON, ['-m', 'db_schema.create_all'], {
+    cwd: join(historyDir, step, 'schema'),
+    // No __pycache__ left in the repository's history folders.
+    env: { ...process.env, DATABASE_URL: url, PYTHONDONTWRITEBYTECODE: '1' },
+  });
+  return url;
+}
+
+async function versionOf(url: string): Promise<{ version: number; rows: number }> {
+  const [row] = await query<{ version: number; rows: number }>(
+    url,
+    "SELECT coalesce(max(substring(id from '^[0-9]+')::int), 0) AS version, count(*)::int AS rows FROM gorp_migrations",
+  );
+  return row!;
+}
+
+describe('examples/sqlalchemy-fleet/run.sh', () => {
+  const prefix = `ex_${randomBytes(4).toString('hex')}`;
+  const work = mkdtempSync(join(tmpdir(), 'db-migrate-example-test-'));
+  const repo = join(work, 'schema-repo');
+  const fleetUrl = (name: string) => databaseUrl(`${prefix}_${name}`);
+  let run: Run;
+  const expected = new Map<string, string>();
+
+  beforeAll(async () => {
+    run = await runExample({
+      DB_MIGRATE_EXAMPLE_SERVER_URL: adminUrl(),
+      DB_MIGRATE_EXAMPLE_PREFIX: prefix,
+      DB_MIGRATE_EXAMPLE_WORKDIR: work,
+      DB_MIGRATE_EXAMPLE_KEEP: '1',
+    });
+    for (const step of [...steps, 'branch-coupons']) expected.set(step, await buildStep(step));
+  }, 300_000);
+
+  afterAll(async () => {
+    for (const name of FLEET) await dropTestDatabase(fleetUrl(name));
+    for (const url of builtSteps) await dropTestDatabase(url);
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('runs to its summary without printing a password', () => {
+    if (run.code !== 0) throw new Error(`run.sh exited with ${run.code}:\n${run.output.slice(-4000)}`);
+    expect(run.output).toMatch(/== Summary ==/);
+    expect(run.output).toMatch(/migrations created: 8, each verified on its pull request: 8\/8/);
+    const password = decodeURIComponent(new URL(adminUrl()).password);
+    expect(password.length).toBeGreaterThan(0);
+    expect(run.output).not.toContain(password);
+  });
+
+  it('creates one migration per schema commit, each made from that commit and verified on its pull request', async () => {
+    const set = await readMigrationDir(join(repo, 'migrations'));
+    expect(set.migrations.map((m) => m.version)).toEqual(steps.map((_, i) => i + 1));
+    const { stdout } = await promisify(execFile)('git', ['-C', repo, 'log', '--reverse', '--format=%H %s', 'main', '--', 'schema']);
+    const schemaCommits = stdout.trim().split('\n').map((line) => line.split(' ')[0]);
+    expect(schemaCommits).toHaveLength(steps.length);
+    set.migrations.forEach((m, i) => {
+      expect(m.metadata?.goal_sha).toBe(schemaCommits[i]);
+      expect(m.metadata?.base_sha).toBe(i === 0 ? undefined : schemaCommits[i - 1]);
+    });
+    // verify ran on each migration's branch and passed every check.
+    expect(run.output.match(/^ +verify passed$/gm)).toHaveLength(steps.length);
+    expect(run.output).not.toMatch(/^ +(Numbering|Consistency|Reversibility): failed/m);
+  });
+
+  it('has migrations that, applied one by one from empty, build exactly each commit\'s schema (pg_dump oracle)', async () => {
+    const set = await readMigrationDir(join(repo, 'migrations'));
+    const db = await createTestDatabase('example_replay');
+    try {
+      for (const [i, step] of steps.entries()) {
+        const applied = await up(db, set, { to: i + 1, logger: silentLogger });
+        expect(applied.error).toBeUndefined();
+        const verdict = await compareSchemas(db, expected.get(step)!);
+        expect({ step, ...verdict }).toEqual({ step, equal: true, onlyInFirst: [], onlyInSecond: [] });
+      }
+    } finally {
+      await dropTestDatabase(db);
+    }
+  });
+
+  it('brings the fleet to the latest version, except the drifted database, which is postponed untouched', async () => {
+    const outcomes = new Map(report(join(work, 'apply-report.json')).targets.map((t) => [t.name, t]));
+    expect(outcomes.get('acme')).toMatchObject({ status: 'applied', fromVersion: 0, toVersion: 8 });
+    expect(outcomes.get('globex')).toMatchObject({ status: 'applied', fromVersion: 3, toVersion: 8 });
+    expect(outcomes.get('initech')).toMatchObject({ status: 'applied', fromVersion: 5, toVersion: 8 });
+    expect(outcomes.get('hooli')).toMatchObject({ status: 'up-to-date', fromVersion: 8 });
+    expect(outcomes.get('umbrella')).toMatchObject({ status: 'postponed', fromVersion: 7 });
+    expect(outcomes.get('umbrella')!.drift!.changes.join('\n')).toContain('customers_lower_email');
+
+    const latest = expected.get(steps[steps.length - 1]!)!;
+    for (const name of ['acme', 'initech', 'hooli']) {
+      expect(await versionOf(fleetUrl(name))).toEqual({ version: 8, rows: 8 });
+      expect(await compareSchemas(fleetUrl(name), latest)).toMatchObject({ equal: true });
+    }
+    // Data written before the apply is still there.
+    expect(await query(fleetUrl('initech'), 'SELECT count(*)::int AS n FROM orders')).toEqual([{ n: 2 }]);
+
+    // umbrella: still at 7, and its schema is version 7's plus exactly the index made by hand.
+    expect(await versionOf(fleetUrl('umbrella'))).toEqual({ version: 7, rows: 7 });
+    const drift = await compareSchemas(fleetUrl('umbrella'), expected.get(steps[6]!)!);
+    expect(drift.onlyInSecond).toEqual([]);
+    expect(drift.onlyInFirst).toHaveLength(1);
+    expect(drift.onlyInFirst[0]).toContain('CREATE INDEX customers_lower_email ON public.customers');
+  });
+
+  it('reverts one database by one version to exactly the schema of version 7', async () => {
+    const [revert] = report(join(work, 'revert-report.json')).targets;
+    expect(revert).toMatchObject({ name: 'globex', status: 'applied', fromVersion: 8, toVersion: 7, direction: 'down' });
+    expect(await versionOf(fleetUrl('globex'))).toEqual({ version: 7, rows: 7 });
+    expect(await compareSchemas(fleetUrl('globex'), expected.get(steps[6]!)!)).toMatchObject({ equal: true });
+    expect(await query(fleetUrl('globex'), 'SELECT count(*)::int AS n FROM orders')).toEqual([{ n: 2 }]);
+  });
+
+  it('syncs staging to the feature branch\'s schema without recording a version', async () => {
+    const [sync] = report(join(work, 'sync-report.json')).targets;
+    expect(sync).toMatchObject({ name: 'staging', status: 'applied' });
+    expect(await compareSchemas(fleetUrl('staging'), expected.get('branch-coupons')!)).toMatchObject({ equal: true });
+    expect(await versionOf(fleetUrl('staging'))).toEqual({ version: 8, rows: 8 });
+  });
+});

@@ -1,0 +1,10 @@
+// Fleet apply, the drift check and the pieces callers need (targets, shards, the report).
+export { applyFleet, checkFleetDrift, type FleetApplyOptions, type FleetCheckOptions } from './apply';
+export { compareWithExpected, CONSISTENCY_DIFF_OPTIONS, type Drift } from './consistency';
+export { expectedSchemas, type ExpectedSchema, type ExpectedSchemas, type ExpectedSchemaStats } from './expected-schemas';
+export { checkTargetVersion, latestVersion, planTarget, type TargetPlan } from './plan';
+export * from './report';
+export { DEFAULT_RETRY_ATTEMPTS, DEFAULT_RETRY_BASE_DELAY_MS, isTransientFailure, type RetryOptions } from './retry';
+export { DEFAULT_CONCURRENCY } from './runner';
+export { parseShard, selectShard, shardOf, type Shard } from './shard';
+export * from './targets';

@@ -1,0 +1,1 @@
+export { syncFleet, type SyncOptions } from './sync';

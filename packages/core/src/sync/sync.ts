@@ -1,0 +1,173 @@
+/**
+ * Staging sync: make each target's schema equal the schema source at a ref, without migrations or
+ * versions (the way a staging database follows the schema's main branch). The schema is built once in a
+ * throwaway database and introspected; then, for every target in parallel and under the migration lock,
+ * the live schema is diffed against it and the difference applied in ONE transaction. Statements that
+ * PostgreSQL refuses inside a transaction run outside it, one by one, and the outcome says so: enum
+ * values the other statements use before it (they must be committed to be usable), the rest (CREATE
+ * INDEX CONCURRENTLY) after it. Afterwards the target is compared again.
+ */
+import { performance } from 'node:perf_hooks';
+import type { Client } from 'pg';
+import { withDatabaseLock } from '../applier/lock';
+import { type Catalog, type DiffOptions, type DiffStatement, diffCatalogs, introspect, renderSql } from '../diff';
+import { errorMessage, redact } from '../errors';
+import { CONSISTENCY_DIFF_OPTIONS } from '../fleet/consistency';
+import { type FleetReport, countOutcomes } from '../fleet/report';
+import type { RetryOptions } from '../fleet/retry';
+import { isTransientFailure } from '../fleet/retry';
+import { type AttemptOutcome, DEFAULT_CONCURRENCY, type ReachableTarget, runFleet } from '../fleet/runner';
+import type { Target } from '../fleet/targets';
+import { type Logger, silentLogger } from '../logger';
+import { buildSchemaAt } from '../schema-source/build';
+import type { SchemaSource } from '../schema-source/schema-source';
+import { withShadowServer } from '../shadow/shadow-server';
+import { parseShadowSpec, type ShadowSpec } from '../shadow/spec';
+
+export interface SyncOptions {
+  readonly targets: readonly Target[];
+  /** Where the desired schema comes from. */
+  readonly source: SchemaSource;
+  /** The ref of the schema source to sync to (default HEAD). */
+  readonly ref?: string;
+  /** Where the schema is built: `embedded` (default), `docker` or a postgres URL. */
+  readonly shadow?: string | ShadowSpec;
+  readonly postgresVersion?: number;
+  /** Show what would run on each target; change nothing. */
+  readonly dryRun?: boolean;
+  readonly concurrency?: number;
+  readonly retry?: RetryOptions;
+  readonly lockWaitTimeoutMs?: number;
+  readonly connectTimeoutMs?: number;
+  /** SET lock_timeout / statement_timeout for the sync statements (ms). */
+  readonly lockTimeoutMs?: number;
+  readonly statementTimeoutMs?: number;
+  readonly diffOptions?: DiffOptions;
+  readonly logger?: Logger;
+}
+
+/** Syncs every target to the schema at `ref`. Throws only when the schema itself cannot be built. */
+export async function syncFleet(options: SyncOptions): Promise<FleetReport> {
+  const started = performance.now();
+  const logger = options.logger ?? silentLogger;
+  const ref = options.ref ?? 'HEAD';
+  const shadowSpec = typeof options.shadow === 'object' ? options.shadow : parseShadowSpec(options.shadow, '--shadow');
+  const dryRun = !!options.dryRun;
+  const diffOptions = { ...CONSISTENCY_DIFF_OPTIONS, ...options.diffOptions };
+  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
+
+  // The schema is built and read once; the shadow server is gone before the first target is touched.
+  const { goal, sha } = await withShadowServer(shadowSpec, { major: options.postgresVersion, logger }, async (server) => {
+    const db = await server.createDatabase();
+    const build = await buildSchemaAt(options.source, ref, db, { logger });
+    return { goal: await introspect(db.url), sha: build.sha };
+  });
+  const commit = sha ? `${sha.slice(0, 12)} (${ref})` : ref;
+  const n = options.targets.length;
+  logger.info(`syncing ${n} database${n === 1 ? '' : 's'} to the schema at ${commit}, ${concurrency} at a time${dryRun ? '; dry run: nothing is changed' : ''}`);
+
+  const outcomes = await runFleet(
+    'sync',
+    options.targets,
+    (target) =>
+      withDatabaseLock(target.url, (client) => syncLocked(client, target, goal, { ...options, dryRun, diffOptions }), {
+        logger,
+        ...(options.lockWaitTimeoutMs !== undefined ? { lockWaitTimeoutMs: options.lockWaitTimeoutMs } : {}),
+        ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
+      }),
+    { concurrency, retry: options.retry, logger },
+  );
+  return { mode: 'sync', dryRun, target: commit, targets: outcomes, counts: countOutcomes(outcomes), durationMs: Math.round(performance.now() - started) };
+}
+
+function excerpt(sql: string): string {
+  const text = sql.trim().replace(/\s+/g, ' ');
+  return text.length > 80 ? text.slice(0, 80) + ' …' : text;
+}
+
+function describeStatements(statements: readonly DiffStatement[]): string[] {
+  return statements.map((s) => `${s.action} ${s.object.kind} ${s.object.name}`);
+}
+
+async function syncLocked(
+  client: Client,
+  target: ReachableTarget,
+  goal: Catalog,
+  options: SyncOptions & { readonly dryRun: boolean; readonly diffOptions: DiffOptions },
+): Promise<AttemptOutcome> {
+  const database = target.database;
+  const statements = diffCatalogs(await introspect(target.url), goal, options.diffOptions);
+  if (statements.length === 0) return { status: 'up-to-date', statements: 0 };
+  // Outside the transaction: enum values that later statements use must be committed before them
+  // (the differ emits those ADD VALUE IF NOT EXISTS, safe to repeat); anything else that cannot run in a
+  // transaction (CREATE INDEX CONCURRENTLY) goes after it, once what it needs exists.
+  const inside = statements.filter((s) => s.transactional);
+  const first = statements.filter((s) => !s.transactional && s.object.kind === 'enum');
+  const last = statements.filter((s) => !s.transactional && s.object.kind !== 'enum');
+  const warnings = statements.filter((s) => s.destructive).map((s) => `destructive: ${s.action} ${s.object.kind} ${s.object.name}`);
+  const planned = { sql: renderSql(statements), changes: describeStatements(statements) };
+  const outsideCount = first.length + last.length;
+  const counts = { statements: statements.length, ...(outsideCount ? { outsideTransaction: outsideCount } : {}) };
+  if (options.dryRun) return { status: 'pending', ...counts, sync: planned, warnings };
+
+  const settings = ['RESET ALL'];
+  if (options.lockTimeoutMs !== undefined) settings.push(`SET lock_timeout = ${Math.floor(options.lockTimeoutMs)}`);
+  if (options.statementTimeoutMs !== undefined) settings.push(`SET statement_timeout = ${Math.floor(options.statementTimeoutMs)}`);
+  await client.query(settings.join('; '));
+
+  let ranOutside = 0;
+  let committed = false;
+  const failure = (error: unknown, what: string, consequence: string): AttemptOutcome => ({
+    status: 'failed',
+    statements: (committed ? inside.length : 0) + ranOutside,
+    ...(ranOutside ? { outsideTransaction: ranOutside } : {}),
+    sync: planned,
+    warnings,
+    error: redact(`${database}: ${what}: ${errorMessage(error)}; ${consequence}`),
+    transient: isTransientFailure(error, (error as { code?: string }).code),
+  });
+  const runOutside = async (list: readonly DiffStatement[], when: string): Promise<AttemptOutcome | undefined> => {
+    for (const [index, statement] of list.entries()) {
+      try {
+        await client.query(statement.sql);
+        ranOutside++;
+      } catch (error) {
+        const left = list.length - index - 1 + (when === 'before' ? inside.length + last.length : 0);
+        return failure(error, `"${excerpt(statement.sql)}" (which cannot run in a transaction, ${when} it) failed`, `${ranOutside} statement(s) ran, ${left} did not`);
+      }
+    }
+    return undefined;
+  };
+
+  const early = await runOutside(first, 'before');
+  if (early) return early;
+  let current: DiffStatement | undefined;
+  try {
+    await client.query('BEGIN');
+    for (const statement of inside) {
+      current = statement;
+      await client.query(statement.sql);
+    }
+    current = undefined;
+    await client.query('COMMIT');
+    committed = true;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    const what = current ? `statement "${excerpt(current.sql)}" failed` : 'the transaction failed';
+    const before = ranOutside ? ` (the ${ranOutside} statement(s) run before it stay)` : '';
+    return failure(error, what, `the transaction was rolled back, nothing in it changed${before}`);
+  }
+  const late = await runOutside(last, 'after');
+  if (late) return late;
+  const after = diffCatalogs(await introspect(target.url), goal, options.diffOptions);
+  if (after.length > 0) {
+    return {
+      status: 'failed',
+      ...counts,
+      sync: planned,
+      warnings,
+      error: `${database}: ran ${statements.length} statement(s), but ${after.length} difference(s) remain: ${describeStatements(after).slice(0, 5).join('; ')}`,
+    };
+  }
+  return { status: 'applied', ...counts, sync: planned, warnings };
+}

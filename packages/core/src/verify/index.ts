@@ -1,0 +1,5 @@
+export * from './report';
+export { verifyMigrations, type VerifyOptions } from './verify';
+export { checkNumbering, sameCommit, type MigrationEntry, type NumberingOptions, type NumberingOutcome } from './numbering';
+export { checkHazards } from './hazards';
+export { planReversibility, type ReversibilityPlan, type RevertTarget } from './reversibility';

@@ -1,0 +1,2 @@
+create table widgets (id serial primary key, name text);
+insert into widgets (name) values ('a'), ('b');

@@ -1,0 +1,60 @@
+import { query } from '../../../test/support/pg';
+import { checkFleetDrift } from '../src/fleet/apply';
+import { formatReportText, reportFails } from '../src/fleet/report';
+import { resolveTargets } from '../src/fleet/targets';
+import { memoryLogger } from '../src/logger';
+import { freePort } from '../src/shadow/local-server';
+import { FAST_RETRY, SHOP, columns, recordedIds, shadow, workspace } from './fleet-fixture';
+
+const ws = workspace('drift');
+afterAll(() => ws.cleanup());
+
+describe('checkFleetDrift', () => {
+  it('reports each target consistent, drifted (with the SQL) or failed, and changes nothing', async () => {
+    const set = await ws.migrations(SHOP);
+    const behind = await ws.database(set, 3, 'behind');
+    const current = await ws.database(set, 5, 'current');
+    const handMade = await ws.database(set, 5, 'hand-made');
+    await query(handMade.url, `ALTER TABLE orders ADD COLUMN note text; CREATE INDEX orders_total ON orders (total)`);
+    // The SQL of migration 4 run by hand, never recorded: the database claims version 3 but is not at it.
+    const unrecorded = await ws.database(set, 3, 'unrecorded');
+    await query(unrecorded.url, SHOP['0004_big_orders.sql'].up[0]);
+    const fresh = await ws.database(set, 0, 'fresh');
+    const port = await freePort();
+    const [down] = resolveTargets([{ name: 'down', url: `postgres://app:pw@127.0.0.1:${port}/x`, groups: [], origin: 'test' }], {});
+    const before = await Promise.all([handMade, unrecorded].map((t) => columns(t.url)));
+
+    const logger = memoryLogger();
+    const report = await checkFleetDrift({ set, targets: [behind, current, handMade, unrecorded, fresh, down], shadow: shadow(), logger, retry: FAST_RETRY });
+    expect(report.mode).toBe('drift');
+    expect(report.targets.map((t) => [t.name, t.status, t.fromVersion])).toEqual([
+      ['behind', 'consistent', 3],
+      ['current', 'consistent', 5],
+      ['hand-made', 'drifted', 5],
+      ['unrecorded', 'drifted', 3],
+      ['fresh', 'consistent', 0],
+      ['down', 'failed', undefined],
+    ]);
+    expect(report.targets[0].migrations).toEqual(['0004_big_orders.sql', '0005_unique_email.sql']);
+    expect(report.targets[2].drift?.sql).toMatch(/DROP COLUMN "note"/);
+    expect(report.targets[2].drift?.sql).toMatch(/DROP INDEX "public"\."orders_total"/);
+    expect(report.targets[2].drift?.changes).toHaveLength(2);
+    expect(report.targets[3].drift?.sql).toMatch(/DROP VIEW "public"\."big_orders"/);
+    expect(report.targets[5].error).toMatch(/connection refused/);
+    expect(report.expectedSchemas?.built).toEqual([0, 3, 5]);
+    expect(reportFails(report)).toBe(true);
+    expect(formatReportText(report)).toMatch(/hand-made .* drifted .* schema drifted from version 5: 2 differences/);
+
+    // Only read: records and schemas as they were; a fresh database gets no tracking table.
+    expect(await recordedIds(handMade.url)).toEqual(Object.keys(SHOP));
+    expect(await Promise.all([handMade, unrecorded].map((t) => columns(t.url)))).toEqual(before);
+    expect(await query(fresh.url, `SELECT to_regclass('public.gorp_migrations') AS t`)).toEqual([{ t: null }]);
+  });
+
+  it('an all-consistent fleet does not fail', async () => {
+    const set = await ws.migrations(SHOP);
+    const report = await checkFleetDrift({ set, targets: [await ws.database(set, 2), await ws.database(set, 5)], shadow: shadow() });
+    expect(report.counts).toMatchObject({ consistent: 2, drifted: 0, failed: 0 });
+    expect(reportFails(report)).toBe(false);
+  });
+});

@@ -1,0 +1,149 @@
+import { query } from '../../../test/support/pg';
+import { ConfigurationError } from '../src/errors';
+import { applyFleet } from '../src/fleet/apply';
+import { formatReportText, reportFails } from '../src/fleet/report';
+import { memoryLogger } from '../src/logger';
+import { FAST_RETRY, SHOP, columns, recordedIds, shadow, workspace } from './fleet-fixture';
+
+const ws = workspace('fleet');
+afterAll(() => ws.cleanup());
+
+const ids = (n: number) => Object.keys(SHOP).slice(0, n);
+
+describe('applyFleet', () => {
+  it('brings a fleet at mixed versions to the latest, building each expected schema once', async () => {
+    const set = await ws.migrations(SHOP);
+    const targets = await Promise.all([0, 1, 3, 3, 5].map((v, i) => ws.database(set, v, `client-${i}`)));
+    const logger = memoryLogger();
+    const report = await applyFleet({ set, targets, shadow: shadow(), logger, retry: FAST_RETRY });
+
+    expect(report.targets.map((t) => [t.name, t.status, t.fromVersion, t.toVersion, t.migrations.length])).toEqual([
+      ['client-0', 'applied', 0, 5, 5],
+      ['client-1', 'applied', 1, 5, 4],
+      ['client-2', 'applied', 3, 5, 2],
+      ['client-3', 'applied', 3, 5, 2],
+      ['client-4', 'up-to-date', 5, 5, 0],
+    ]);
+    expect(report.targets[2].migrations).toEqual(['0004_big_orders.sql', '0005_unique_email.sql']);
+    expect(report.counts).toMatchObject({ applied: 4, 'up-to-date': 1, failed: 0, postponed: 0 });
+    expect(reportFails(report)).toBe(false);
+    // Versions 0, 1 and 3 for the checks before, 5 for the checks after: each built exactly once.
+    expect(report.expectedSchemas?.built).toEqual([0, 1, 3, 5]);
+    for (const t of targets) expect(await recordedIds(t.url)).toEqual(ids(5));
+    const reference = await columns(targets[4].url);
+    for (const t of targets) expect(await columns(t.url)).toEqual(reference);
+    // One progress line per target, numbered as they finish.
+    const progress = logger.lines.filter((l) => /^\[\d\/5\] client-\d /.test(l));
+    expect(progress).toHaveLength(5);
+    expect(logger.lines).toContainEqual(expect.stringMatching(/^\[\d\/5\] client-1 \([^)]+\): applied 1 → 5: 0002_orders\.sql, 0003_customer_email\.sql … 0005_unique_email\.sql \(4\) \(\d+ ms\)$/));
+
+    // Re-running finds nothing to do.
+    const again = await applyFleet({ set, targets, shadow: shadow(), retry: FAST_RETRY });
+    expect(again.targets.map((t) => t.status)).toEqual(Array(5).fill('up-to-date'));
+    expect(again.expectedSchemas?.built).toEqual([5]);
+  });
+
+  it('dry run: plans each target and changes nothing', async () => {
+    const set = await ws.migrations(SHOP);
+    const targets = [await ws.database(set, 2, 'behind'), await ws.database(set, 5, 'current')];
+    const before = await columns(targets[0].url);
+    const report = await applyFleet({ set, targets, shadow: shadow(), dryRun: true });
+    expect(report.dryRun).toBe(true);
+    expect(report.targets.map((t) => [t.status, t.fromVersion, t.toVersion, t.direction, t.migrations])).toEqual([
+      ['pending', 2, 5, 'up', ['0003_customer_email.sql', '0004_big_orders.sql', '0005_unique_email.sql']],
+      ['up-to-date', 5, 5, undefined, []],
+    ]);
+    expect(await recordedIds(targets[0].url)).toEqual(ids(2));
+    expect(await columns(targets[0].url)).toEqual(before);
+    expect(formatReportText(report)).toContain('would apply 2 → 5: 0003_customer_email.sql, 0004_big_orders.sql, 0005_unique_email.sql');
+  });
+
+  it('--to: reverts through the Down sections those above, applies up to it those below', async () => {
+    const set = await ws.migrations(SHOP);
+    const targets = await Promise.all([5, 4, 3, 1].map((v) => ws.database(set, v)));
+    const atThree = await columns(targets[2].url);
+    const report = await applyFleet({ set, targets, shadow: shadow(), to: 3 });
+    expect(report.target).toBe('3');
+    expect(report.targets.map((t) => [t.status, t.direction, t.fromVersion, t.toVersion, t.migrations])).toEqual([
+      ['applied', 'down', 5, 3, ['0005_unique_email.sql', '0004_big_orders.sql']],
+      ['applied', 'down', 4, 3, ['0004_big_orders.sql']],
+      ['up-to-date', undefined, 3, 3, []],
+      ['applied', 'up', 1, 3, ['0002_orders.sql', '0003_customer_email.sql']],
+    ]);
+    for (const t of targets) {
+      expect(await recordedIds(t.url)).toEqual(ids(3));
+      expect(await columns(t.url)).toEqual(atThree);
+    }
+    const views = await query(targets[0].url, `SELECT 1 FROM pg_views WHERE viewname = 'big_orders'`);
+    expect(views).toHaveLength(0);
+    expect(formatReportText(report)).toContain('reverted 5 → 3: 0005_unique_email.sql, 0004_big_orders.sql');
+  });
+
+  it('--to refuses a version that does not exist before touching anything, and an irreversible step per target', async () => {
+    const set = await ws.migrations(SHOP);
+    const target = await ws.database(set, 5);
+    await expect(applyFleet({ set, targets: [target], shadow: shadow(), to: 9 })).rejects.toThrow(ConfigurationError);
+    await expect(applyFleet({ set, targets: [target], shadow: shadow(), to: 9 })).rejects.toThrow(/--to 9: there is no migration version 9 in .* \(versions 1 to 5\)/);
+
+    const oneWay = await ws.migrations({ ...SHOP, '0005_unique_email.sql': { up: SHOP['0005_unique_email.sql'].up } });
+    const stuck = await ws.database(oneWay, 5);
+    const report = await applyFleet({ set: oneWay, targets: [stuck], shadow: shadow(), to: 3 });
+    expect(report.targets[0]).toMatchObject({ status: 'failed', fromVersion: 5 });
+    expect(report.targets[0].error).toMatch(/cannot revert to version 3: 0005_unique_email\.sql has no "-- \+migrate Down" section/);
+    expect(await recordedIds(stuck.url)).toEqual(ids(5));
+  });
+
+  it('a drifted target is postponed, untouched, its drift shown as SQL; the others are migrated', async () => {
+    const set = await ws.migrations(SHOP);
+    const clean = await ws.database(set, 3, 'clean');
+    const drifted = await ws.database(set, 3, 'drifted');
+    await query(drifted.url, `ALTER TABLE customers ADD COLUMN nickname text; DROP INDEX customers_email`);
+    const before = await columns(drifted.url);
+    const logger = memoryLogger();
+    const report = await applyFleet({ set, targets: [clean, drifted], shadow: shadow(), logger });
+
+    expect(report.targets[0]).toMatchObject({ status: 'applied', fromVersion: 3, toVersion: 5 });
+    const postponed = report.targets[1];
+    expect(postponed).toMatchObject({ status: 'postponed', fromVersion: 3, migrations: [] });
+    expect(postponed.drift?.version).toBe(3);
+    expect(postponed.drift?.sql).toMatch(/ALTER TABLE "public"\."customers" DROP COLUMN "nickname"/i);
+    expect(postponed.drift?.sql).toMatch(/CREATE INDEX customers_email ON public\.customers/i);
+    // Not one statement ran: same records, same columns, the hand-made change still there.
+    expect(await recordedIds(drifted.url)).toEqual(ids(3));
+    expect(await columns(drifted.url)).toEqual(before);
+    expect(await query(drifted.url, `SELECT 1 FROM pg_indexes WHERE indexname = 'customers_email'`)).toHaveLength(0);
+
+    expect(report.counts).toMatchObject({ applied: 1, postponed: 1 });
+    expect(reportFails(report)).toBe(true);
+    expect(reportFails(report, { postponedIsWarning: true })).toBe(false);
+    expect(logger.lines).toContainEqual(expect.stringMatching(/^warning: \[\d\/2\] drifted \(.*\): postponed: schema drifted from version 3: 2 differences/));
+    expect(formatReportText(report)).toMatch(/-- drifted \(.*\): SQL that would take it back to the schema of version 3\n/);
+  });
+
+  it('checks the result: a migration that behaves differently on a live database fails the target', async () => {
+    // Adds a column only where customers exist: nothing on the empty database the expected schema is built in.
+    const set = await ws.migrations({
+      ...SHOP,
+      '0006_flag.sql': {
+        up: [`DO $$ BEGIN IF EXISTS (SELECT 1 FROM customers) THEN ALTER TABLE customers ADD COLUMN flagged boolean; END IF; END $$`],
+        down: ['ALTER TABLE customers DROP COLUMN IF EXISTS flagged'],
+      },
+    });
+    const empty = await ws.database(set, 5, 'empty');
+    const busy = await ws.database(set, 5, 'busy');
+    await query(busy.url, `INSERT INTO customers (name) VALUES ('ada')`);
+    const report = await applyFleet({ set, targets: [empty, busy], shadow: shadow() });
+    expect(report.targets[0]).toMatchObject({ status: 'applied', fromVersion: 5, toVersion: 6 });
+    expect(report.targets[1]).toMatchObject({ status: 'failed', fromVersion: 5, toVersion: 6, migrations: ['0006_flag.sql'] });
+    expect(report.targets[1].error).toMatch(/migrated 5 → 6, but its schema differs from the schema of version 6 \(1 difference\)/);
+    expect(report.targets[1].drift?.sql).toMatch(/DROP COLUMN "flagged"/);
+  });
+
+  it('an empty fleet is a clean no-op that starts no shadow server', async () => {
+    const set = await ws.migrations(SHOP);
+    const report = await applyFleet({ set, targets: [], shadow: 'postgres://nobody@127.0.0.1:1/none' });
+    expect(report.targets).toEqual([]);
+    expect(report.expectedSchemas?.built).toEqual([]);
+    expect(reportFails(report)).toBe(false);
+  });
+});
