@@ -94,7 +94,13 @@ cleanup() {
       psql -X -q "$SERVER_URL" -c "DROP DATABASE IF EXISTS \"$name\" WITH (FORCE)" >/dev/null 2>&1 || true
     done
   fi
-  if [ -z "$keep" ]; then rm -rf "$work"; else printf '\nkept: %s\n' "$work"; fi
+  if [ -z "$keep" ]; then
+    rm -rf "$work"
+  elif [ -n "$server_pid" ]; then
+    printf '\nkept: %s (the databases went with the throwaway server)\n' "$work"
+  else
+    printf '\nkept: %s and the databases %s\n' "$work" "${databases[*]}"
+  fi
   exit "$status"
 }
 trap cleanup EXIT
@@ -154,6 +160,7 @@ cd "$repo"
 
 created=0
 verified=0
+edited=0
 for step_dir in "$here"/history/[0-9][0-9]-*/; do
   step="$(basename "$step_dir")"
   "$here/replay-history.sh" "$repo" "$step" >/dev/null
@@ -175,6 +182,17 @@ for step_dir in "$here"/history/[0-9][0-9]-*/; do
   git switch -q -c db-migrate/next-migration
   git add migrations
   bot commit -q -m "Migration $version: $(basename "$file" .sql | sed 's/^[0-9]*_//')"
+  if grep -q '^CREATE INDEX ' "$file"; then
+    # A reviewer edits the generated migration on its branch, as the pull request invites: the index is
+    # built CONCURRENTLY so writes to orders go on meanwhile, which PostgreSQL allows only outside a
+    # transaction. verify below checks that the edited file still builds exactly the schema.
+    say ''
+    say '  A reviewer edits it by hand: build the index without blocking writes (CONCURRENTLY, no transaction).'
+    sed -i -e 's/^-- +migrate Up$/-- +migrate Up notransaction/' -e 's/^CREATE INDEX /CREATE INDEX CONCURRENTLY /' "$file"
+    git diff --unified=0 -- "$file" | grep '^[-+][^-+]' | indent
+    git_as 'Rita Reviewer' 'rita@example.com' commit -q -am 'Build the orders index concurrently'
+    edited=$((edited + 1))
+  fi
   run_quietly 'db-migrate verify --schema-dir schema --schema-command "$SCHEMA_COMMAND" --dir migrations --base-ref main --shadow "$SHADOW"' ||
     { cat "$out.err" "$out" >&2; fail "verify failed at $step"; }
   grep -E '^(Numbering|Consistency|Reversibility|Hazards|verify )' "$out" | indent
@@ -254,7 +272,7 @@ cp sync-report.json "$work/sync-report.json"
 
 # --- summary ----------------------------------------------------------------------------------------------
 heading 'Summary'
-say "migrations created: $created, each verified on its pull request: $verified/$created (latest version: $latest)"
+say "migrations created: $created, each verified on its pull request: $verified/$created (latest version: $latest; edited by hand: $edited)"
 say ''
 printf '  %-10s %-9s %-8s %s\n' DATABASE VERSION ORDERS 'WHAT HAPPENED'
 for name in "${fleet[@]}"; do

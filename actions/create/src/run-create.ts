@@ -1,7 +1,8 @@
-import { relative } from 'node:path';
-import { rm } from 'node:fs/promises';
+import { realpath, rm } from 'node:fs/promises';
+import { isAbsolute, relative } from 'node:path';
 import { createPullRequest, findOpenPullRequest, type GitHubClient, updatePullRequest } from '@db-migrate/action-kit';
 import {
+  ConfigurationError,
   type CreatedMigration,
   createMigration,
   describeSchemaSource,
@@ -53,14 +54,15 @@ export async function runCreate(inputs: CreateActionInputs, context: CreateActio
   if (skippedEarly) return skippedEarly;
 
   const git = await Git.open(inputs.migrationsRepoDir);
-  const baseBranch = inputs.baseBranch ?? (await originDefaultBranch(git)) ?? context.eventDefaultBranch ?? 'main';
   const latest = (await readMigrationDir(inputs.migrationsDir)).migrations.at(-1)?.version ?? 0;
-  const branchState = await inspectMigrationBranch(git, {
-    branch: inputs.branch,
-    baseBranch,
-    migrationsPath: relative(git.repoDir, inputs.migrationsDir) || '.',
-    latestVersion: latest,
-  });
+  // git names the repository by its real path; so must the files committed in it.
+  const migrationsDir = await realpath(inputs.migrationsDir);
+  const migrationsPath = relative(git.repoDir, migrationsDir) || '.';
+  if (migrationsPath.startsWith('..') || isAbsolute(migrationsPath)) {
+    throw new ConfigurationError(`input "migrations-dir": ${inputs.migrationsDir} is not inside the migrations repository ${git.repoDir}`);
+  }
+  const baseBranch = inputs.baseBranch ?? (await originDefaultBranch(git)) ?? context.eventDefaultBranch ?? 'main';
+  const branchState = await inspectMigrationBranch(git, { branch: inputs.branch, baseBranch, migrationsPath, latestVersion: latest });
   if (branchState.kind === 'in-progress') {
     return {
       outcome: 'skipped',
@@ -72,7 +74,7 @@ export async function runCreate(inputs: CreateActionInputs, context: CreateActio
   const outcome = await logger.group('Writing the next migration', () =>
     createMigration({
       source: inputs.source,
-      migrationsDir: inputs.migrationsDir,
+      migrationsDir,
       goal: inputs.goalRef,
       shadow: inputs.shadow,
       postgresMajor: inputs.postgresMajor,

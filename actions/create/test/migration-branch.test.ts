@@ -51,13 +51,15 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(root, { recursive: true, force: true }));
 
-/** Another run's push of migration 2 to the branch, `ago` ms in the past. */
+let otherRuns = 0;
+/** Another run's push of migration 2 to the branch, `ago` ms in the past; each push is a new commit. */
 function pushFromOtherRun(ago = 0): string {
+  otherRuns++;
   git(other, 'checkout', '--quiet', '-B', BRANCH, main);
   write(other, { 'migrations/0002.json': '{"version":2,"name":"b"}\n', 'migrations/0002_b.sql': '-- +migrate Up\n' });
   git(other, 'add', '--all');
   const date = new Date(Date.now() - ago).toISOString();
-  spawnSync('git', ['commit', '--quiet', '-m', 'migration 2'], {
+  spawnSync('git', ['commit', '--quiet', '-m', `migration 2, run ${otherRuns}`], {
     cwd: other,
     env: { ...process.env, GIT_AUTHOR_NAME: 'Bot', GIT_AUTHOR_EMAIL: 'b@example.com', GIT_COMMITTER_NAME: 'Bot', GIT_COMMITTER_EMAIL: 'b@example.com', GIT_COMMITTER_DATE: date, GIT_AUTHOR_DATE: date },
   });

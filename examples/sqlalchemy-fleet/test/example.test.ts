@@ -112,6 +112,10 @@ describe('examples/sqlalchemy-fleet/run.sh', () => {
       expect(m.metadata?.goal_sha).toBe(schemaCommits[i]);
       expect(m.metadata?.base_sha).toBe(i === 0 ? undefined : schemaCommits[i - 1]);
     });
+    // The index migration was edited by hand on its branch (concurrently, outside a transaction) and still verified.
+    const index = set.migrations[4]!;
+    expect(index.parsed.up.noTransaction).toBe(true);
+    expect(readFileSync(index.path, 'utf8')).toMatch(/^CREATE INDEX CONCURRENTLY ix_orders_customer_id_created_at /m);
     // verify ran on each migration's branch and passed every check.
     expect(run.output.match(/^ +verify passed$/gm)).toHaveLength(steps.length);
     expect(run.output).not.toMatch(/^ +(Numbering|Consistency|Reversibility): failed/m);

@@ -74461,8 +74461,10 @@ exports.diffCommand = {
             throw new core_1.ConfigurationError(`expected two database URLs, <from-url> <to-url>; got ${positionals.length} argument(s)`);
         }
         const [from, to] = positionals.map(core_1.registerUrlSecrets);
-        const { statements } = await (0, core_1.diff)(from, to, diffOptions(values));
+        const { statements, warnings } = await (0, core_1.diff)(from, to, diffOptions(values));
         stdout((0, core_1.renderSql)(statements));
+        for (const warning of warnings)
+            logger.warning(warning);
         statements.forEach((statement, i) => {
             for (const hazard of statement.hazards) {
                 logger.warning(`hazard ${hazard.code} (statement ${i + 1}, ${statement.object.kind} ${statement.object.name}): ${hazard.message}`);
@@ -76696,7 +76698,6 @@ function emitTables(ctx) {
     for (const [key, a] of ctx.from.relations) {
         if (!(0, relations_1.isTable)(a) || !ctx.gone(key))
             continue;
-        const recreated = ctx.recreated.has(key);
         ctx.emit({
             sql: `DROP TABLE ${relationName(a)}`,
             object: { kind: 'table', name: `${a.schema}.${a.name}` },
@@ -76705,8 +76706,8 @@ function emitTables(ctx) {
             removes: keysGoingWith(ctx, a),
             needsRemoved: childLinks(ctx, key),
             destructive: true,
+            // Also when the table is recreated (its kind or partitioning changed): its rows go with it.
             hazards: [hazards_1.hazards.dropsData(`table ${a.schema}.${a.name}`)],
-            ...(recreated ? {} : {}),
         });
     }
     for (const [key, b] of ctx.to.relations) {
@@ -76925,15 +76926,11 @@ function alterColumns(ctx, a, b) {
     const tableName = `${a.schema}.${a.name}`;
     const hasChildren = [...ctx.to.relations.values()].some((r) => r.inherits.includes(b.key));
     const aColumns = new Map(a.columns.map((c) => [c.name, c]));
-    const bColumns = new Map(b.columns.map((c) => [c.name, c]));
     // Dropped columns, and columns dropped to be added again.
     for (const column of a.columns) {
-        if (!ctx.gone(column.key))
+        // An inherited column goes away with the parent's column.
+        if (!ctx.gone(column.key) || !column.isLocal)
             continue;
-        if (!column.isLocal && bColumns.has(column.name))
-            continue;
-        if (!column.isLocal)
-            continue; // goes away with the parent's column
         const readded = ctx.recreated.has(column.key);
         ctx.emit({
             sql: `ALTER TABLE ${relationName(a)} DROP COLUMN ${(0, sql_1.ident)(column.name)}`,
@@ -77529,6 +77526,7 @@ function filterCatalog(catalog, options) {
         functions: keep(catalog.functions),
         triggers: keep(catalog.triggers, onKeptTable),
         policies: keep(catalog.policies, onKeptTable),
+        unsupported: catalog.unsupported.filter((u) => u.schema === null || inScope(u.schema)),
     };
 }
 
@@ -77611,6 +77609,7 @@ exports.renderSql = exports.introspect = void 0;
 exports.diff = diff;
 exports.schemasEqual = schemasEqual;
 exports.diffCatalogs = diffCatalogs;
+exports.unsupportedObjects = unsupportedObjects;
 const comments_1 = __nccwpck_require__(4633);
 const constraints_1 = __nccwpck_require__(6771);
 const functions_1 = __nccwpck_require__(5666);
@@ -77640,11 +77639,15 @@ Object.defineProperty(exports, "renderSql", ({ enumerable: true, get: function (
  */
 async function diff(fromUrl, toUrl, options = {}) {
     const [from, to] = await Promise.all([(0, introspect_1.introspect)(fromUrl), (0, introspect_1.introspect)(toUrl)]);
-    return { statements: diffCatalogs(from, to, options) };
+    return { statements: diffCatalogs(from, to, options), warnings: unsupportedObjects(from, to, options) };
 }
-/** True when the two databases have the same schema under the given options. */
+/**
+ * True when the two databases have the same schema under the given options: no statement to run, and no
+ * object of an unsupported kind on one side only.
+ */
 async function schemasEqual(fromUrl, toUrl, options = {}) {
-    return (await diff(fromUrl, toUrl, options)).statements.length === 0;
+    const { statements, warnings } = await diff(fromUrl, toUrl, options);
+    return statements.length === 0 && !warnings.some((w) => w.includes(' exists only in '));
 }
 /** The comparison itself, on catalogs already read: pure, no connection. */
 function diffCatalogs(fromCatalog, toCatalog, options = {}) {
@@ -77679,6 +77682,21 @@ function diffCatalogs(fromCatalog, toCatalog, options = {}) {
     (0, privileges_1.emitPrivileges)(ctx);
     (0, types_1.commitAddedEnumValuesBeforeUse)(ctx);
     return finish(ctx, (0, functions_1.sqlBodyDependencies)(ctx));
+}
+/** One warning per object of a kind the differ does not compare, so nothing is ignored silently. */
+function unsupportedObjects(fromCatalog, toCatalog, options = {}) {
+    if (options.createExtensionsOnly)
+        return [];
+    const label = (u) => `${u.kind} ${u.schema === null ? '' : u.schema + '.'}${u.name}`;
+    const before = new Set((0, filter_1.filterCatalog)(fromCatalog, options).unsupported.map(label));
+    const after = new Set((0, filter_1.filterCatalog)(toCatalog, options).unsupported.map(label));
+    const warnings = [];
+    for (const x of before)
+        warnings.push(after.has(x) ? `${x} is not compared (not supported by the differ)` : `${x} exists only in the first database and is not dropped (not supported by the differ)`);
+    for (const x of after)
+        if (!before.has(x))
+            warnings.push(`${x} exists only in the second database and is not created (not supported by the differ)`);
+    return warnings.sort();
 }
 function finish(ctx, extra) {
     return (0, order_1.orderStatements)(ctx.statements, ctx.from, ctx.to, extra).map(publicShape);
@@ -77828,6 +77846,30 @@ const QUERIES = {
     comments: `SELECT d.classoid::regclass::text AS catalog, d.objoid::int AS oid, d.objsubid AS subid, d.description
     FROM pg_catalog.pg_description d
     WHERE d.objoid >= 16384 OR d.classoid = 'pg_catalog.pg_namespace'::regclass`,
+    unsupported: `SELECT 'range type' AS kind, n.nspname AS schema, t.typname::text AS name
+      FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+      WHERE t.typtype = 'r' AND ${USER_NAMESPACE} AND ${notExtensionMember('pg_type', 't.oid')}
+    UNION ALL SELECT 'aggregate', n.nspname, p.proname || '(' || pg_catalog.pg_get_function_identity_arguments(p.oid) || ')'
+      FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+      WHERE p.prokind = 'a' AND ${USER_NAMESPACE} AND ${notExtensionMember('pg_proc', 'p.oid')}
+    UNION ALL SELECT 'foreign table', n.nspname, c.relname::text
+      FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relkind = 'f' AND ${USER_NAMESPACE} AND ${notExtensionMember('pg_class', 'c.oid')}
+    UNION ALL SELECT 'rule', n.nspname, r.rulename || ' on ' || c.relname
+      FROM pg_catalog.pg_rewrite r JOIN pg_catalog.pg_class c ON c.oid = r.ev_class
+      JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+      WHERE r.rulename <> '_RETURN' AND ${USER_NAMESPACE}
+    UNION ALL SELECT 'extended statistics', n.nspname, s.stxname::text
+      FROM pg_catalog.pg_statistic_ext s JOIN pg_catalog.pg_namespace n ON n.oid = s.stxnamespace
+      WHERE ${USER_NAMESPACE}
+    UNION ALL SELECT 'column privileges', n.nspname, c.relname || '.' || a.attname
+      FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+      JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+      WHERE a.attacl IS NOT NULL AND a.attnum > 0 AND ${USER_NAMESPACE}
+    UNION ALL SELECT 'default privileges', n.nspname, pg_catalog.pg_get_userbyid(d.defaclrole)::text || ' ' || d.defaclobjtype::text
+      FROM pg_catalog.pg_default_acl d LEFT JOIN pg_catalog.pg_namespace n ON n.oid = d.defaclnamespace
+    UNION ALL SELECT 'publication', NULL, pubname::text FROM pg_catalog.pg_publication
+    UNION ALL SELECT 'event trigger', NULL, evtname::text FROM pg_catalog.pg_event_trigger`,
     depends: `SELECT d.classid::regclass::text AS catalog, d.objid::int AS oid, d.objsubid AS subid,
       d.refclassid::regclass::text AS ref_catalog, d.refobjid::int AS ref_oid, d.refobjsubid AS ref_subid, d.deptype,
       rw.ev_class::int AS rule_relid, ad.adrelid::int AS default_relid, ad.adnum AS default_column,
@@ -77842,7 +77884,7 @@ const QUERIES = {
 /** The queries split over two connections so that each connection runs about half the work. */
 const CONNECTION_SPLIT = [
     ['depends', 'relations', 'sequences', 'comments', 'schemas', 'extensions', 'collations', 'types', 'policies'],
-    ['columns', 'indexes', 'functions', 'constraints', 'triggers', 'version'],
+    ['columns', 'indexes', 'functions', 'constraints', 'triggers', 'unsupported', 'version'],
 ];
 async function connect(url) {
     const client = await (0, connect_1.connectDatabase)(url);
@@ -78246,6 +78288,7 @@ function buildCatalog(rows) {
         dependsOn,
         dependents,
         typeKeysByOid: typeKeys,
+        unsupported: rows.unsupported.map((r) => ({ kind: r.kind, schema: r.schema ?? null, name: r.name })),
     };
 }
 
@@ -82792,6 +82835,9 @@ async function readEntries(dir, isNew, findings) {
     const metadataNames = new Map();
     for (const name of names.filter(naming_1.isMetadataFileName))
         metadataNames.set((0, naming_1.parseMetadataFileName)(name), name);
+    for (const name of names.filter((n) => !(0, naming_1.isMigrationFileName)(n) && n.toLowerCase().endsWith('.sql'))) {
+        findings.push({ level: 'warning', file: (0, node_path_1.join)(dir, name), message: `${name} is ignored: sql-migrate reads only names ending in lower-case ".sql"` });
+    }
     const entries = [];
     const versions = new Set();
     for (const fileName of names.filter(naming_1.isMigrationFileName)) {
@@ -83258,12 +83304,19 @@ async function verifyMigrations(options) {
             const [goalBuilt, applied, target] = settled.map((s) => s.value);
             // Check 2: the migrations, applied from empty, must build the schema at goal.
             const upError = applied.run.error;
-            if (goalBuilt.error !== undefined) {
-                const at = goal.entry?.metadataPath ? { file: goal.entry.metadataPath, line: keyLine(goal.entry, 'goal_sha') ?? 1 } : {};
-                consistency = failed('consistency', `could not build the schema at ${goal.ref} (${goal.from})`, [{ level: 'error', message: goalBuilt.error, ...at }]);
-            }
-            else if (upError) {
-                consistency = failed('consistency', `the migrations do not apply from empty`, [migrationErrorFinding(upError, set)]);
+            if (goalBuilt.error !== undefined || upError) {
+                const findings = [];
+                const problems = [];
+                if (goalBuilt.error !== undefined) {
+                    const at = goal.entry?.metadataPath ? { file: goal.entry.metadataPath, line: keyLine(goal.entry, 'goal_sha') ?? 1 } : {};
+                    findings.push({ level: 'error', message: goalBuilt.error, ...at });
+                    problems.push(`could not build the schema at ${goal.ref} (${goal.from})`);
+                }
+                if (upError) {
+                    findings.push(migrationErrorFinding(upError, set));
+                    problems.push('the migrations do not apply from empty');
+                }
+                consistency = failed('consistency', problems.join('; '), findings);
             }
             else {
                 const found = await (0, difference_1.schemaDifference)(applied.db.url, goalBuilt.value.url);

@@ -84,6 +84,9 @@ async function readEntries(dir: string, isNew: (fileName: string) => boolean, fi
   }
   const metadataNames = new Map<number, string>();
   for (const name of names.filter(isMetadataFileName)) metadataNames.set(parseMetadataFileName(name)!, name);
+  for (const name of names.filter((n) => !isMigrationFileName(n) && n.toLowerCase().endsWith('.sql'))) {
+    findings.push({ level: 'warning', file: join(dir, name), message: `${name} is ignored: sql-migrate reads only names ending in lower-case ".sql"` });
+  }
   const entries: MigrationEntry[] = [];
   const versions = new Set<number>();
   for (const fileName of names.filter(isMigrationFileName)) {
