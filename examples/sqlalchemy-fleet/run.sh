@@ -189,7 +189,7 @@ for step_dir in "$here"/history/[0-9][0-9]-*/; do
     say ''
     say '  A reviewer edits it by hand: build the index without blocking writes (CONCURRENTLY, no transaction).'
     sed -i -e 's/^-- +migrate Up$/-- +migrate Up notransaction/' -e 's/^CREATE INDEX /CREATE INDEX CONCURRENTLY /' "$file"
-    git diff --unified=0 -- "$file" | grep '^[-+][^-+]' | indent
+    git diff --unified=0 -- "$file" | sed '1,/^@@/d' | grep -v '^@@' | indent
     git_as 'Rita Reviewer' 'rita@example.com' commit -q -am 'Build the orders index concurrently'
     edited=$((edited + 1))
   fi

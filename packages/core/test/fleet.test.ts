@@ -139,6 +139,29 @@ describe('applyFleet', () => {
     expect(report.targets[1].drift?.sql).toMatch(/DROP COLUMN "flagged"/);
   });
 
+  it('a version whose schema cannot be built on the shadow server fails the targets at it, with the reason', async () => {
+    // Works only where customers exist: on the empty shadow database it divides by zero.
+    const set = await ws.migrations({
+      '0001_customers.sql': SHOP['0001_customers.sql'],
+      '0002_needs_data.sql': { up: ['SELECT 1 / (SELECT count(*) FROM customers)::int'], down: [] },
+      '0003_orders.sql': SHOP['0002_orders.sql'],
+    });
+    const atOne = await ws.database(set, 1, 'at-one');
+    const atTwo = await ws.database(set, 1, 'at-two');
+    await query(atTwo.url, `INSERT INTO customers (name) VALUES ('ada')`);
+    expect((await applyFleet({ set, targets: [atTwo], shadow: shadow(), to: 2 })).targets[0]).toMatchObject({ status: 'failed', toVersion: 2 });
+    expect(await recordedIds(atTwo.url)).toEqual(['0001_customers.sql', '0002_needs_data.sql']);
+
+    const report = await applyFleet({ set, targets: [atOne, atTwo], shadow: shadow() });
+    // at-one: checked at version 1, then migration 2 fails on it too (no customers) and it stays at 1.
+    expect(report.targets[0]).toMatchObject({ status: 'failed', fromVersion: 1, toVersion: 1 });
+    expect(report.targets[0].error).toMatch(/0002_needs_data\.sql line \d+ \(up\) on .*division by zero/);
+    // at-two: its version's schema cannot be built, so it cannot be checked: failed, untouched.
+    expect(report.targets[1]).toMatchObject({ status: 'failed', fromVersion: 2, migrations: [] });
+    expect(report.targets[1].error).toMatch(/cannot build the schema of version 2 on the shadow server: .*0002_needs_data\.sql line \d+ \(up\) on .*division by zero/);
+    expect(await recordedIds(atTwo.url)).toEqual(['0001_customers.sql', '0002_needs_data.sql']);
+  });
+
   it('an empty fleet is a clean no-op that starts no shadow server', async () => {
     const set = await ws.migrations(SHOP);
     const report = await applyFleet({ set, targets: [], shadow: 'postgres://nobody@127.0.0.1:1/none' });

@@ -15,6 +15,7 @@ import { type SessionOptions, downLocked, status as readStatus, upLocked } from 
 import { readAppliedMigrations } from '../applier/records';
 import { databaseStatus, inconsistencyReason } from '../applier/state';
 import { type DiffOptions, introspect } from '../diff';
+import { errorMessage } from '../errors';
 import { type Logger, silentLogger } from '../logger';
 import type { MigrationSet } from '../migrations/store';
 import { openShadowServer } from '../shadow/shadow-server';
@@ -119,7 +120,12 @@ function lockOptions(context: Context): DatabaseLockOptions {
 
 /** Compares the live schema with the schema of `version`; warns when the servers' majors differ. */
 async function consistency(target: ReachableTarget, version: number, context: Context, warnings: string[]): Promise<Drift | undefined> {
-  const [expected, live] = await Promise.all([context.expected.get(version), introspect(target.url)]);
+  // Both settle before either failure is thrown: no read is left running unobserved.
+  const [expectedResult, liveResult] = await Promise.allSettled([context.expected.get(version), introspect(target.url)]);
+  if (expectedResult.status === 'rejected') throw expectedResult.reason;
+  if (liveResult.status === 'rejected') throw liveResult.reason;
+  const expected = expectedResult.value;
+  const live = liveResult.value;
   const liveMajor = serverMajor(live.serverVersion);
   const expectedMajor = serverMajor(expected.catalog.serverVersion);
   if (liveMajor !== expectedMajor) {
@@ -145,7 +151,13 @@ async function checkLocked(client: Client, target: ReachableTarget, context: Con
     warnings.push(`${changed.fileName} has changed since it was applied to ${database}`);
   }
 
-  const drift = await consistency(target, from, context, warnings);
+  let drift: Drift | undefined;
+  try {
+    drift = await consistency(target, from, context, warnings);
+  } catch (error) {
+    // No expected schema (its migrations fail on an empty database) or the catalog could not be read.
+    return { status: 'failed', fromVersion: from, error: `${database}: ${errorMessage(error)}`, transient: isTransientFailure(error), warnings };
+  }
   if (drift) return { status: mode === 'drift' ? 'drifted' : 'postponed', fromVersion: from, drift, warnings };
 
   const plan = planTarget(status, set, to);
