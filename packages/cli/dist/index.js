@@ -78719,6 +78719,7 @@ const migrator_1 = __nccwpck_require__(8680);
 const records_1 = __nccwpck_require__(2805);
 const state_1 = __nccwpck_require__(1734);
 const diff_1 = __nccwpck_require__(9571);
+const errors_1 = __nccwpck_require__(1240);
 const logger_1 = __nccwpck_require__(5419);
 const shadow_server_1 = __nccwpck_require__(1572);
 const spec_1 = __nccwpck_require__(4837);
@@ -78780,7 +78781,14 @@ function lockOptions(context) {
 }
 /** Compares the live schema with the schema of `version`; warns when the servers' majors differ. */
 async function consistency(target, version, context, warnings) {
-    const [expected, live] = await Promise.all([context.expected.get(version), (0, diff_1.introspect)(target.url)]);
+    // Both settle before either failure is thrown: no read is left running unobserved.
+    const [expectedResult, liveResult] = await Promise.allSettled([context.expected.get(version), (0, diff_1.introspect)(target.url)]);
+    if (expectedResult.status === 'rejected')
+        throw expectedResult.reason;
+    if (liveResult.status === 'rejected')
+        throw liveResult.reason;
+    const expected = expectedResult.value;
+    const live = liveResult.value;
     const liveMajor = (0, consistency_1.serverMajor)(live.serverVersion);
     const expectedMajor = (0, consistency_1.serverMajor)(expected.catalog.serverVersion);
     if (liveMajor !== expectedMajor) {
@@ -78805,7 +78813,14 @@ async function checkLocked(client, target, context) {
     for (const changed of status.migrations.filter((m) => m.changedSinceApplied)) {
         warnings.push(`${changed.fileName} has changed since it was applied to ${database}`);
     }
-    const drift = await consistency(target, from, context, warnings);
+    let drift;
+    try {
+        drift = await consistency(target, from, context, warnings);
+    }
+    catch (error) {
+        // No expected schema (its migrations fail on an empty database) or the catalog could not be read.
+        return { status: 'failed', fromVersion: from, error: `${database}: ${(0, errors_1.errorMessage)(error)}`, transient: (0, retry_1.isTransientFailure)(error), warnings };
+    }
     if (drift)
         return { status: mode === 'drift' ? 'drifted' : 'postponed', fromVersion: from, drift, warnings };
     const plan = (0, plan_1.planTarget)(status, set, to);

@@ -18,6 +18,22 @@ afterAll(() => ws.cleanup());
 const ids = (n: number) => Object.keys(SHOP).slice(0, n);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** A memory logger that calls `onMatch` the first time an info line matches (e.g. the first retry). */
+function watchingLogger(pattern: RegExp, onMatch: () => void) {
+  const inner = memoryLogger();
+  let fired = false;
+  return {
+    ...inner,
+    info(message: string) {
+      inner.info(message);
+      if (!fired && pattern.test(message)) {
+        fired = true;
+        onMatch();
+      }
+    },
+  };
+}
+
 async function tableExists(url: string, name: string): Promise<boolean> {
   return (await query(url, `SELECT 1 FROM pg_tables WHERE schemaname = 'public' AND tablename = $1`, [name])).length > 0;
 }
@@ -142,8 +158,12 @@ describe('fleet apply under faults', () => {
     await blocker.connect();
     await blocker.query('BEGIN');
     await blocker.query('SELECT count(*) FROM customers');
-    const release = sleep(700).then(() => blocker.query('COMMIT')).finally(() => blocker.end());
-    const logger = memoryLogger();
+    // The application's transaction ends once the run has hit the lock timeout and scheduled a retry.
+    let releaseNow: () => void = () => undefined;
+    const release = Promise.race([new Promise<void>((resolve) => (releaseNow = resolve)), sleep(30_000)])
+      .then(() => blocker.query('COMMIT'))
+      .finally(() => blocker.end());
+    const logger = watchingLogger(/transient, trying again/, () => releaseNow());
     const report = await applyFleet({ set, targets: [target], shadow: shadow(), logger, lockTimeoutMs: 150, retry: { attempts: 6, baseDelayMs: 150 } });
     await release;
     const outcome = report.targets[0];
@@ -172,8 +192,12 @@ describe('fleet apply under faults', () => {
       }
       const set = await ws.migrations(SHOP);
       const [target] = resolveTargets([{ name: 'limited', url: url.toString(), groups: [], origin: 'test' }], {});
-      const release = sleep(400).then(() => Promise.all(holders.splice(0).map((c) => c.end())));
-      const logger = memoryLogger();
+      // The slots free up once the run has been refused and scheduled a retry.
+      let releaseNow: () => void = () => undefined;
+      const release = Promise.race([new Promise<void>((resolve) => (releaseNow = resolve)), sleep(30_000)]).then(() =>
+        Promise.all(holders.splice(0).map((c) => c.end())),
+      );
+      const logger = watchingLogger(/transient, trying again/, () => releaseNow());
       const report = await applyFleet({ set, targets: [target], shadow: shadow(), logger, retry: { attempts: 6, baseDelayMs: 150 } });
       await release;
       expect(report.targets[0]).toMatchObject({ status: 'applied', fromVersion: 0, toVersion: 5 });
