@@ -74253,12 +74253,12 @@ function optionalInteger(values, name) {
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.applyCommand = exports.FLEET_USAGE = exports.fleetOptions = void 0;
 exports.fleetTargets = fleetTargets;
-exports.shadowOption = shadowOption;
 exports.fleetRunOptions = fleetRunOptions;
 exports.finishFleetRun = finishFleetRun;
 const promises_1 = __nccwpck_require__(1455);
 const core_1 = __nccwpck_require__(4843);
 const command_1 = __nccwpck_require__(7802);
+const schema_options_1 = __nccwpck_require__(7176);
 /** The options apply, drift and sync share: which databases, how many at once, where to build schemas. */
 exports.fleetOptions = {
     targets: { type: 'string' },
@@ -74285,13 +74285,6 @@ async function fleetTargets(values) {
         ...(shard ? { shard: (0, core_1.parseShard)(shard, '--shard') } : {}),
     });
 }
-/** --shadow, registered as a secret (it may be a URL with a password) before anything is printed. */
-function shadowOption(values) {
-    const shadow = (0, command_1.optionalString)(values, 'shadow');
-    if (shadow)
-        (0, core_1.registerUrlSecrets)(shadow);
-    return shadow;
-}
 /** The settings every fleet run takes from the command line. */
 function fleetRunOptions(values, logger) {
     const concurrency = (0, command_1.optionalInteger)(values, 'concurrency');
@@ -74300,7 +74293,7 @@ function fleetRunOptions(values, logger) {
     const lockWaitTimeoutMs = (0, command_1.optionalInteger)(values, 'lock-wait-timeout');
     return {
         logger,
-        shadow: shadowOption(values),
+        shadow: (0, schema_options_1.shadowOption)(values),
         postgresVersion: (0, command_1.optionalInteger)(values, 'postgres-version'),
         ...(concurrency !== undefined ? { concurrency } : {}),
         ...(lockWaitTimeoutMs !== undefined ? { lockWaitTimeoutMs } : {}),
@@ -74361,45 +74354,25 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.createCommand = void 0;
 const core_1 = __nccwpck_require__(4843);
 const command_1 = __nccwpck_require__(7802);
-/** --schema-sql may be repeated, one file each, loaded in the order given. */
-function sqlFiles(values) {
-    const raw = values['schema-sql'];
-    const list = Array.isArray(raw) ? raw : raw === undefined ? [] : [raw];
-    return list.filter((v) => typeof v === 'string' && v.trim() !== '');
-}
+const schema_options_1 = __nccwpck_require__(7176);
 exports.createCommand = {
     name: 'create',
     summary: 'Write the next migration: the schema at the latest migration\'s goal commit diffed against the schema at --goal.',
     usage: 'create --schema-dir <path> (--schema-command "<cmd>" | --schema-sql <file> [--schema-sql <file>...]) --dir <migrations-dir>\n' +
         '       [--goal <ref>] [--repo <path>] [--shadow embedded|docker|<url>] [--postgres-version N] [--name <slug>] [--concurrent-indexes]',
     options: {
-        'schema-dir': { type: 'string' },
-        'schema-command': { type: 'string' },
-        'schema-sql': { type: 'string', multiple: true },
+        ...schema_options_1.schemaSourceOptions,
         dir: { type: 'string' },
         goal: { type: 'string' },
-        repo: { type: 'string' },
         shadow: { type: 'string' },
         'postgres-version': { type: 'string' },
         name: { type: 'string' },
         'concurrent-indexes': { type: 'boolean' },
     },
     async run(values, _positionals, { logger, stdout }) {
-        const shadow = (0, command_1.optionalString)(values, 'shadow');
-        if (shadow)
-            (0, core_1.registerUrlSecrets)(shadow);
-        const command = (0, command_1.optionalString)(values, 'schema-command');
-        const files = sqlFiles(values);
-        if (command && files.length > 0)
-            throw new core_1.ConfigurationError('give either --schema-command or --schema-sql, not both');
-        if (!command && files.length === 0)
-            throw new core_1.ConfigurationError('missing --schema-command "<cmd>" or --schema-sql <file>');
+        const shadow = (0, schema_options_1.shadowOption)(values);
         const outcome = await (0, core_1.createMigration)({
-            source: {
-                repoDir: (0, command_1.optionalString)(values, 'repo') ?? process.cwd(),
-                schemaDir: (0, command_1.requiredString)(values, 'schema-dir'),
-                ...(command ? { command } : { sqlFiles: files }),
-            },
+            source: (0, schema_options_1.readSchemaSource)(values),
             migrationsDir: (0, command_1.requiredString)(values, 'dir'),
             goal: (0, command_1.optionalString)(values, 'goal'),
             shadow: (0, core_1.parseShadowSpec)(shadow, '--shadow'),
@@ -74617,6 +74590,56 @@ function migrateOptions(values, logger) {
 
 /***/ }),
 
+/***/ 7176:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.SCHEMA_SOURCE_USAGE = exports.schemaSourceOptions = void 0;
+exports.readSchemaSource = readSchemaSource;
+exports.shadowOption = shadowOption;
+const core_1 = __nccwpck_require__(4843);
+const command_1 = __nccwpck_require__(7802);
+/** The options naming a schema source, shared by create, verify and sync. */
+exports.schemaSourceOptions = {
+    'schema-dir': { type: 'string' },
+    'schema-command': { type: 'string' },
+    'schema-sql': { type: 'string', multiple: true },
+    repo: { type: 'string' },
+};
+exports.SCHEMA_SOURCE_USAGE = '--schema-dir <path> (--schema-command "<cmd>" | --schema-sql <file> [--schema-sql <file>...]) [--repo <path>]';
+/** --schema-sql may be repeated, one file each, loaded in the order given. */
+function sqlFiles(values) {
+    const raw = values['schema-sql'];
+    const list = Array.isArray(raw) ? raw : raw === undefined ? [] : [raw];
+    return list.filter((v) => typeof v === 'string' && v.trim() !== '');
+}
+/** Reads the schema source: a directory of the repository (--repo, default the working directory) and how to build it. */
+function readSchemaSource(values) {
+    const command = (0, command_1.optionalString)(values, 'schema-command');
+    const files = sqlFiles(values);
+    if (command && files.length > 0)
+        throw new core_1.ConfigurationError('give either --schema-command or --schema-sql, not both');
+    if (!command && files.length === 0)
+        throw new core_1.ConfigurationError('missing --schema-command "<cmd>" or --schema-sql <file>');
+    return {
+        repoDir: (0, command_1.optionalString)(values, 'repo') ?? process.cwd(),
+        schemaDir: (0, command_1.requiredString)(values, 'schema-dir'),
+        ...(command ? { command } : { sqlFiles: files }),
+    };
+}
+/** --shadow, registered as a secret (it may be a URL with a password) before anything is printed. */
+function shadowOption(values) {
+    const shadow = (0, command_1.optionalString)(values, 'shadow');
+    if (shadow)
+        (0, core_1.registerUrlSecrets)(shadow);
+    return shadow;
+}
+
+
+/***/ }),
+
 /***/ 3070:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
@@ -74676,13 +74699,8 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.syncCommand = void 0;
 const core_1 = __nccwpck_require__(4843);
 const command_1 = __nccwpck_require__(7802);
+const schema_options_1 = __nccwpck_require__(7176);
 const apply_1 = __nccwpck_require__(3210);
-/** --schema-sql may be repeated, one file each, loaded in the order given. */
-function sqlFiles(values) {
-    const raw = values['schema-sql'];
-    const list = Array.isArray(raw) ? raw : raw === undefined ? [] : [raw];
-    return list.filter((v) => typeof v === 'string' && v.trim() !== '');
-}
 exports.syncCommand = {
     name: 'sync',
     summary: 'Make databases (staging) match the schema source at a ref, in one transaction each, without versions.',
@@ -74691,11 +74709,8 @@ exports.syncCommand = {
         '       [--dry-run] [--lock-timeout ms] [--statement-timeout ms]',
     options: {
         ...apply_1.fleetOptions,
-        'schema-dir': { type: 'string' },
-        'schema-command': { type: 'string' },
-        'schema-sql': { type: 'string', multiple: true },
+        ...schema_options_1.schemaSourceOptions,
         ref: { type: 'string' },
-        repo: { type: 'string' },
         'dry-run': { type: 'boolean' },
         'lock-timeout': { type: 'string' },
         'statement-timeout': { type: 'string' },
@@ -74703,22 +74718,13 @@ exports.syncCommand = {
     async run(values, _positionals, { logger, stdout }) {
         const run = (0, apply_1.fleetRunOptions)(values, logger);
         const targets = await (0, apply_1.fleetTargets)(values);
-        const command = (0, command_1.optionalString)(values, 'schema-command');
-        const files = sqlFiles(values);
-        if (command && files.length > 0)
-            throw new core_1.ConfigurationError('give either --schema-command or --schema-sql, not both');
-        if (!command && files.length === 0)
-            throw new core_1.ConfigurationError('missing --schema-command "<cmd>" or --schema-sql <file>');
+        const source = (0, schema_options_1.readSchemaSource)(values);
         const lockTimeoutMs = (0, command_1.optionalInteger)(values, 'lock-timeout');
         const statementTimeoutMs = (0, command_1.optionalInteger)(values, 'statement-timeout');
         const report = await (0, core_1.syncFleet)({
             ...run,
             targets,
-            source: {
-                repoDir: (0, command_1.optionalString)(values, 'repo') ?? process.cwd(),
-                schemaDir: (0, command_1.requiredString)(values, 'schema-dir'),
-                ...(command ? { command } : { sqlFiles: files }),
-            },
+            source,
             ref: (0, command_1.optionalString)(values, 'ref') ?? 'HEAD',
             dryRun: values['dry-run'] === true,
             ...(lockTimeoutMs !== undefined ? { lockTimeoutMs } : {}),
@@ -74774,44 +74780,24 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.verifyCommand = void 0;
 const core_1 = __nccwpck_require__(4843);
 const command_1 = __nccwpck_require__(7802);
-/** --schema-sql may be repeated, one file each, loaded in the order given. */
-function sqlFiles(values) {
-    const raw = values['schema-sql'];
-    const list = Array.isArray(raw) ? raw : raw === undefined ? [] : [raw];
-    return list.filter((v) => typeof v === 'string' && v.trim() !== '');
-}
+const schema_options_1 = __nccwpck_require__(7176);
 exports.verifyCommand = {
     name: 'verify',
     summary: 'Check the migrations: numbering, migrations = schema at goal, Down sections undo the new ones, hazards. Exit 1 when a check fails.',
     usage: 'verify --schema-dir <path> (--schema-command "<cmd>" | --schema-sql <file> [--schema-sql <file>...]) --dir <migrations-dir>\n' +
         '       [--base-ref <ref>] [--goal <ref>] [--repo <path>] [--shadow embedded|docker|<url>] [--postgres-version N] [--fail-on-hazards]',
     options: {
-        'schema-dir': { type: 'string' },
-        'schema-command': { type: 'string' },
-        'schema-sql': { type: 'string', multiple: true },
+        ...schema_options_1.schemaSourceOptions,
         dir: { type: 'string' },
         'base-ref': { type: 'string' },
         goal: { type: 'string' },
-        repo: { type: 'string' },
         shadow: { type: 'string' },
         'postgres-version': { type: 'string' },
         'fail-on-hazards': { type: 'boolean' },
     },
     async run(values, _positionals, { logger, stdout }) {
-        const shadow = (0, command_1.optionalString)(values, 'shadow');
-        if (shadow)
-            (0, core_1.registerUrlSecrets)(shadow);
-        const command = (0, command_1.optionalString)(values, 'schema-command');
-        const files = sqlFiles(values);
-        if (command && files.length > 0)
-            throw new core_1.ConfigurationError('give either --schema-command or --schema-sql, not both');
-        if (!command && files.length === 0)
-            throw new core_1.ConfigurationError('missing --schema-command "<cmd>" or --schema-sql <file>');
-        const source = {
-            repoDir: (0, command_1.optionalString)(values, 'repo') ?? process.cwd(),
-            schemaDir: (0, command_1.requiredString)(values, 'schema-dir'),
-            ...(command ? { command } : { sqlFiles: files }),
-        };
+        const shadow = (0, schema_options_1.shadowOption)(values);
+        const source = (0, schema_options_1.readSchemaSource)(values);
         const migrationsDir = (0, command_1.requiredString)(values, 'dir');
         const major = (0, command_1.optionalInteger)(values, 'postgres-version');
         const report = await (0, core_1.withShadowServer)((0, core_1.parseShadowSpec)(shadow, '--shadow'), { major, logger }, (server) => (0, core_1.verifyMigrations)({
@@ -81902,25 +81888,7 @@ async function openDockerServer(options) {
         const adminUrl = (0, errors_1.registerUrlSecrets)(`postgresql://postgres:${password}@127.0.0.1:${port}/postgres`);
         await waitUntilAccepting(adminUrl, exports.DOCKER_READY_TIMEOUT_MS);
         const description = `docker ${image} (container ${shortId}, 127.0.0.1:${port})`;
-        // The container takes its databases with it: no last-resort psql needed.
-        const databases = await (0, temporary_databases_1.openTemporaryDatabases)(adminUrl, { label: description, logger, dropOnExit: false });
-        let closed = false;
-        return {
-            description,
-            major: databases.major,
-            createDatabase: (createOptions) => databases.create(createOptions),
-            async close() {
-                if (closed)
-                    return;
-                closed = true;
-                try {
-                    await databases.close();
-                }
-                finally {
-                    await stop();
-                }
-            },
-        };
+        return await (0, temporary_databases_1.shadowOnOwnedServer)(adminUrl, { description, logger, stopServer: stop });
     }
     catch (error) {
         await stop().catch((removeError) => logger.warning(`could not remove container ${shortId}: ${(0, errors_1.errorMessage)(removeError)}`));
@@ -81948,25 +81916,7 @@ async function openEmbeddedServer(options) {
     const server = await (0, local_server_1.startLocalServer)({ major: options.major });
     const description = `embedded PostgreSQL ${server.major} (127.0.0.1:${server.port})`;
     try {
-        // No last-resort psql: the local server's own exit cleanup stops it and deletes its data directory.
-        const databases = await (0, temporary_databases_1.openTemporaryDatabases)(server.adminUrl, { label: description, logger: options.logger, dropOnExit: false });
-        let closed = false;
-        return {
-            description,
-            major: server.major,
-            createDatabase: (createOptions) => databases.create(createOptions),
-            async close() {
-                if (closed)
-                    return;
-                closed = true;
-                try {
-                    await databases.close();
-                }
-                finally {
-                    await server.stop();
-                }
-            },
-        };
+        return await (0, temporary_databases_1.shadowOnOwnedServer)(server.adminUrl, { description, logger: options.logger, stopServer: () => server.stop() });
     }
     catch (error) {
         await server.stop();
@@ -82279,6 +82229,7 @@ exports.temporaryDatabaseName = temporaryDatabaseName;
 exports.isTemporaryDatabaseName = isTemporaryDatabaseName;
 exports.siblingDatabaseUrl = siblingDatabaseUrl;
 exports.openTemporaryDatabases = openTemporaryDatabases;
+exports.shadowOnOwnedServer = shadowOnOwnedServer;
 const node_child_process_1 = __nccwpck_require__(1421);
 const node_crypto_1 = __nccwpck_require__(7598);
 const errors_1 = __nccwpck_require__(1240);
@@ -82455,6 +82406,31 @@ async function openTemporaryDatabases(adminUrl, options) {
                 unregisterSignal();
             }
             await admin.end().catch(() => undefined);
+        },
+    };
+}
+/**
+ * A shadow server on a PostgreSQL server this job started itself (embedded or a container): databases come and go
+ * through openTemporaryDatabases, and close() drops them, then stops the server with `stopServer`. No last-resort
+ * psql drop on exit is needed: stopping the server takes its databases with it.
+ */
+async function shadowOnOwnedServer(adminUrl, options) {
+    const databases = await openTemporaryDatabases(adminUrl, { label: options.description, logger: options.logger, dropOnExit: false });
+    let closed = false;
+    return {
+        description: options.description,
+        major: databases.major,
+        createDatabase: (createOptions) => databases.create(createOptions),
+        async close() {
+            if (closed)
+                return;
+            closed = true;
+            try {
+                await databases.close();
+            }
+            finally {
+                await options.stopServer();
+            }
         },
     };
 }

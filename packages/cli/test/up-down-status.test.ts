@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { adminUrl, createTestDatabase, dropTestDatabase, query } from '../../../test/support/pg';
 import { describeDatabase, formatMigrationFile, freePort, writeMigration } from '@db-migrate/core';
-import { main } from '../src/index';
+import { cli } from '../../../test/support/cli';
 
 let dir: string;
 let url: string;
@@ -29,21 +29,6 @@ afterEach(async () => {
   await dropTestDatabase(url);
   rmSync(dir, { recursive: true, force: true });
 });
-
-/** Runs the CLI in-process and captures what it writes. */
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
-  const err = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
-  try {
-    const code = await main(args);
-    return { code, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
 
 const password = () => decodeURIComponent(new URL(adminUrl()).password);
 const migrationsDir = () => join(dir, 'migrations');

@@ -9,10 +9,10 @@ import {
   loadTargets,
   parseShard,
   readMigrationDir,
-  registerUrlSecrets,
   reportFails,
 } from '@db-migrate/core';
 import { type Command, type OptionValues, optionalInteger, optionalString, requiredString } from '../command';
+import { shadowOption } from './schema-options';
 
 /** The options apply, drift and sync share: which databases, how many at once, where to build schemas. */
 export const fleetOptions = {
@@ -42,13 +42,6 @@ export async function fleetTargets(values: OptionValues): Promise<Target[]> {
     group: optionalString(values, 'group'),
     ...(shard ? { shard: parseShard(shard, '--shard') } : {}),
   });
-}
-
-/** --shadow, registered as a secret (it may be a URL with a password) before anything is printed. */
-export function shadowOption(values: OptionValues): string | undefined {
-  const shadow = optionalString(values, 'shadow');
-  if (shadow) registerUrlSecrets(shadow);
-  return shadow;
 }
 
 /** The settings every fleet run takes from the command line. */

@@ -91,10 +91,8 @@ export interface CompositeTypeInfo {
   readonly defaultAcl: Acl;
 }
 
-export interface SequenceInfo {
-  readonly key: string;
-  readonly schema: string;
-  readonly name: string;
+/** The parameters a sequence and an identity column's sequence share. */
+export interface SequenceOptions {
   readonly dataType: string;
   readonly start: string;
   readonly increment: string;
@@ -102,6 +100,12 @@ export interface SequenceInfo {
   readonly max: string;
   readonly cache: string;
   readonly cycle: boolean;
+}
+
+export interface SequenceInfo extends SequenceOptions {
+  readonly key: string;
+  readonly schema: string;
+  readonly name: string;
   /** `col:s.t.c` key of the column owning the sequence (OWNED BY), if any. */
   readonly ownedBy: string | null;
   readonly ownedByName: { readonly schema: string; readonly table: string; readonly column: string } | null;
@@ -111,15 +115,8 @@ export interface SequenceInfo {
   readonly defaultAcl: Acl;
 }
 
-export interface IdentityOptions {
+export interface IdentityOptions extends SequenceOptions {
   readonly sequenceName: string;
-  readonly dataType: string;
-  readonly start: string;
-  readonly increment: string;
-  readonly min: string;
-  readonly max: string;
-  readonly cache: string;
-  readonly cycle: boolean;
 }
 
 export interface ColumnInfo {

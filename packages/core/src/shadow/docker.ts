@@ -8,7 +8,7 @@ import { Client } from 'pg';
 import { ConfigurationError, errorMessage, redact, registerUrlSecrets } from '../errors';
 import type { Logger } from '../logger';
 import { onExitCleanup, onSignalCleanup } from './cleanup';
-import { openTemporaryDatabases } from './temporary-databases';
+import { shadowOnOwnedServer } from './temporary-databases';
 import type { ShadowServer } from './types';
 
 /** How long a new container gets to accept connections (first start runs initdb; image pulls come before). */
@@ -132,23 +132,7 @@ export async function openDockerServer(options: { major: number; logger: Logger;
     const adminUrl = registerUrlSecrets(`postgresql://postgres:${password}@127.0.0.1:${port}/postgres`);
     await waitUntilAccepting(adminUrl, DOCKER_READY_TIMEOUT_MS);
     const description = `docker ${image} (container ${shortId}, 127.0.0.1:${port})`;
-    // The container takes its databases with it: no last-resort psql needed.
-    const databases = await openTemporaryDatabases(adminUrl, { label: description, logger, dropOnExit: false });
-    let closed = false;
-    return {
-      description,
-      major: databases.major,
-      createDatabase: (createOptions) => databases.create(createOptions),
-      async close() {
-        if (closed) return;
-        closed = true;
-        try {
-          await databases.close();
-        } finally {
-          await stop();
-        }
-      },
-    };
+    return await shadowOnOwnedServer(adminUrl, { description, logger, stopServer: stop });
   } catch (error) {
     await stop().catch((removeError) => logger.warning(`could not remove container ${shortId}: ${errorMessage(removeError)}`));
     throw error;

@@ -1,6 +1,6 @@
 import type { Logger } from '../logger';
 import { startLocalServer } from './local-server';
-import { openTemporaryDatabases } from './temporary-databases';
+import { shadowOnOwnedServer } from './temporary-databases';
 import type { ShadowServer } from './types';
 
 /**
@@ -11,23 +11,7 @@ export async function openEmbeddedServer(options: { major: number; logger: Logge
   const server = await startLocalServer({ major: options.major });
   const description = `embedded PostgreSQL ${server.major} (127.0.0.1:${server.port})`;
   try {
-    // No last-resort psql: the local server's own exit cleanup stops it and deletes its data directory.
-    const databases = await openTemporaryDatabases(server.adminUrl, { label: description, logger: options.logger, dropOnExit: false });
-    let closed = false;
-    return {
-      description,
-      major: server.major,
-      createDatabase: (createOptions) => databases.create(createOptions),
-      async close() {
-        if (closed) return;
-        closed = true;
-        try {
-          await databases.close();
-        } finally {
-          await server.stop();
-        }
-      },
-    };
+    return await shadowOnOwnedServer(server.adminUrl, { description, logger: options.logger, stopServer: () => server.stop() });
   } catch (error) {
     await server.stop();
     throw error;

@@ -5,7 +5,7 @@ import { ConfigurationError, errorMessage, registerUrlSecrets } from '../errors'
 import type { Logger } from '../logger';
 import { connectDatabase } from '../pg/connect';
 import { onExitCleanup, onSignalCleanup } from './cleanup';
-import type { CreateDatabaseOptions, ThrowawayDatabase } from './types';
+import type { CreateDatabaseOptions, ShadowServer, ThrowawayDatabase } from './types';
 
 /**
  * Every throwaway database is named with this prefix plus random hex, so it can never be mistaken for a
@@ -206,6 +206,33 @@ export async function openTemporaryDatabases(adminUrl: string, options: Temporar
         unregisterSignal();
       }
       await admin.end().catch(() => undefined);
+    },
+  };
+}
+
+/**
+ * A shadow server on a PostgreSQL server this job started itself (embedded or a container): databases come and go
+ * through openTemporaryDatabases, and close() drops them, then stops the server with `stopServer`. No last-resort
+ * psql drop on exit is needed: stopping the server takes its databases with it.
+ */
+export async function shadowOnOwnedServer(
+  adminUrl: string,
+  options: { description: string; logger: Logger; stopServer: () => Promise<void> },
+): Promise<ShadowServer> {
+  const databases = await openTemporaryDatabases(adminUrl, { label: options.description, logger: options.logger, dropOnExit: false });
+  let closed = false;
+  return {
+    description: options.description,
+    major: databases.major,
+    createDatabase: (createOptions) => databases.create(createOptions),
+    async close() {
+      if (closed) return;
+      closed = true;
+      try {
+        await databases.close();
+      } finally {
+        await options.stopServer();
+      }
     },
   };
 }
