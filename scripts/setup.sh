@@ -19,8 +19,8 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
 fi
 
-if ! command -v pnpm >/dev/null || [ "$(pnpm --version)" != "9.15.9" ]; then
+if [ "$(pnpm --version 2>/dev/null)" != "9.15.9" ]; then
   echo "setup: installing pnpm 9.15.9" >&2
-  npm install -g --silent pnpm@9.15.9
+  npm install -g --force --silent pnpm@9.15.9  # --force: replaces a corepack shim if there is one
 fi
 pnpm install --frozen-lockfile --reporter=silent

@@ -4,7 +4,8 @@ import type { PlannedStatement } from './plan';
 /**
  * Orders statements so PostgreSQL accepts them, from the dependency graphs of both databases:
  * - an object's dependents in `from` are removed before it is removed (drop the view, then its table);
- * - in `to`, what an object depends on is produced before it (create the type, then the table using it);
+ * - in `to`, what an object depends on is produced before it (create the type, then the table using it),
+ *   unless the same statement produces both;
  * - an object is removed before it is produced again (drop, then create, for a recreation);
  * - what depended on an object in `from` and goes away is removed before the object changes
  *   (drop the view before altering the type of a column it reads);
@@ -50,10 +51,13 @@ export function orderStatements(
   const none: ReadonlySet<string> = new Set();
 
   statements.forEach((s, j) => {
+    const own = new Set(s.produces);
     for (const x of s.produces) {
       const toDeps = to.dependsOn.get(x) ?? none;
-      for (const y of toDeps) each(producers, y, (i) => edge(i, j));
-      for (const y of extraDependsOn.get(x) ?? []) each(producers, y, (i) => edge(i, j));
+      // A dependency the statement establishes itself (CREATE TABLE makes the table its columns' defaults
+      // hang on) is met by it: other statements producing that key alter it and come after, not before.
+      for (const y of toDeps) if (!own.has(y)) each(producers, y, (i) => edge(i, j));
+      for (const y of extraDependsOn.get(x) ?? []) if (!own.has(y)) each(producers, y, (i) => edge(i, j));
       each(removers, x, (i) => edge(i, j));
       for (const v of from.dependents.get(x) ?? none) each(removers, v, (i) => edge(i, j));
       // Only an object altered in place (never removed here) must move off a dependency before it goes.

@@ -69,7 +69,8 @@ export async function connectDatabase(url: string, options: ConnectOptions = {})
     await client.connect();
   } catch (error) {
     await client.end().catch(() => undefined);
-    throw new ConfigurationError(describeConnectionError(url, error, timeoutMs));
+    // The cause keeps the SQLSTATE / network code, so callers can tell a transient failure by code, not words.
+    throw new ConfigurationError(describeConnectionError(url, error, timeoutMs), { cause: error });
   }
   return client;
 }

@@ -130,8 +130,8 @@ function createTable(ctx: DiffContext, b: RelationInfo): void {
     produces: [b.key, ...b.columns.map((c) => c.key)],
     needs,
   });
-  if (b.rowSecurity) alterStatement(ctx, b, 'ENABLE ROW LEVEL SECURITY');
-  if (b.forceRowSecurity) alterStatement(ctx, b, 'FORCE ROW LEVEL SECURITY');
+  if (b.rowSecurity) settingOfNewTable(ctx, b, 'ENABLE ROW LEVEL SECURITY');
+  if (b.forceRowSecurity) settingOfNewTable(ctx, b, 'FORCE ROW LEVEL SECURITY');
   if (!parentKey) for (const column of b.columns) if (!column.isLocal) inheritedDifferences(ctx, b, column);
 }
 
@@ -153,6 +153,21 @@ function parentColumn(ctx: DiffContext, b: RelationInfo, name: string): ColumnIn
     if (found) return found;
   }
   return undefined;
+}
+
+/**
+ * A setting of a table created here: after the CREATE TABLE (it needs the table), and producing only a
+ * marker, so statements that need the table need not wait for it.
+ */
+function settingOfNewTable(ctx: DiffContext, b: RelationInfo, action: string): void {
+  ctx.emit({
+    sql: `ALTER TABLE ${relationName(b)} ${action}`,
+    object: { kind: 'table', name: `${b.schema}.${b.name}` },
+    action: 'alter',
+    phase: Phase.alterTable,
+    produces: [`${b.key}#settings`],
+    needs: [b.key],
+  });
 }
 
 function alterStatement(ctx: DiffContext, b: RelationInfo, action: string, hazardList: Hazard[] = []): void {
