@@ -1,6 +1,6 @@
 import * as core from '@actions/core';
 import { actionsLogger, runAction, writeSummary } from '@db-migrate/action-kit';
-import { type FleetReport, TARGET_STATUSES, applyFleet, checkFleetDrift, readMigrationDir, reportFails, syncFleet } from '@db-migrate/core';
+import { type FleetReport, TARGET_STATUSES, applyFleet, baselineFleet, checkFleetDrift, readMigrationDir, reportFails, syncFleet } from '@db-migrate/core';
 import { readApplyInputs } from './inputs';
 import { fleetSummary } from './summary';
 
@@ -18,10 +18,9 @@ runAction(async () => {
     report = await syncFleet({ ...common, source: inputs.source!, ref: inputs.ref, dryRun: inputs.dryRun });
   } else {
     const set = await readMigrationDir(inputs.migrationsDir!);
-    report =
-      inputs.mode === 'drift'
-        ? await checkFleetDrift({ ...common, set })
-        : await applyFleet({ ...common, set, dryRun: inputs.dryRun, ...(inputs.toVersion !== undefined ? { to: inputs.toVersion } : {}) });
+    if (inputs.mode === 'drift') report = await checkFleetDrift({ ...common, set });
+    else if (inputs.mode === 'baseline') report = await baselineFleet({ ...common, set, dryRun: inputs.dryRun, to: inputs.toVersion!, toInput: 'input "to-version"' });
+    else report = await applyFleet({ ...common, set, dryRun: inputs.dryRun, ...(inputs.toVersion !== undefined ? { to: inputs.toVersion } : {}) });
   }
 
   core.setOutput('report', JSON.stringify(report));
@@ -29,10 +28,12 @@ runAction(async () => {
   await writeSummary(fleetSummary(report));
 
   const { failed, postponed, drifted } = report.counts;
+  // A database without versions has not drifted: its schema is not the baseline version's.
+  const why = inputs.mode === 'baseline' ? `schema differs from version ${report.target}` : 'schema drifted';
   if (reportFails(report, { postponedIsWarning: inputs.postponedIsWarning })) {
-    const parts = [failed && `${failed} failed`, postponed && `${postponed} postponed (schema drifted)`, drifted && `${drifted} drifted`].filter(Boolean);
+    const parts = [failed && `${failed} failed`, postponed && `${postponed} postponed (${why})`, drifted && `${drifted} drifted`].filter(Boolean);
     core.setFailed(`${inputs.mode}: ${parts.join(', ')} of ${report.targets.length} target(s); see the job summary`);
   } else if (postponed > 0) {
-    core.warning(`${postponed} target(s) postponed because their schema drifted; they were not touched`);
+    core.warning(`${postponed} target(s) postponed (${why}); they were not touched`);
   }
 });

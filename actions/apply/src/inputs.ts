@@ -11,17 +11,18 @@ import {
   parseShard,
 } from '@db-migrate/core';
 
-export type ApplyMode = 'apply' | 'sync' | 'drift';
+export type ApplyMode = 'apply' | 'sync' | 'drift' | 'baseline';
 
 export interface ApplyActionInputs {
   readonly mode: ApplyMode;
   readonly targets: readonly Target[];
-  /** apply and drift. */
+  /** apply, drift and baseline. */
   readonly migrationsDir?: string;
   /** sync. */
   readonly source?: SchemaSource;
   readonly ref: string;
   readonly dryRun: boolean;
+  /** apply: the version to bring every database to; baseline (required): the version whose schema they have. */
   readonly toVersion?: number;
   readonly concurrency?: number;
   readonly shadow: ShadowSpec;
@@ -29,7 +30,7 @@ export interface ApplyActionInputs {
   readonly postponedIsWarning: boolean;
 }
 
-const MODES: readonly ApplyMode[] = ['apply', 'sync', 'drift'];
+const MODES: readonly ApplyMode[] = ['apply', 'sync', 'drift', 'baseline'];
 
 /** Masks each `name=url` entry's URL with the runner before anything can print it. */
 function maskDatabaseEntries(text: string | undefined): string[] {
@@ -64,7 +65,12 @@ export async function readApplyInputs(workspace: string): Promise<ApplyActionInp
   const concurrency = getIntegerInput('concurrency');
   if (concurrency === 0) throw new ConfigurationError('input "concurrency" must be at least 1');
   const toVersion = getIntegerInput('to-version');
-  if (toVersion !== undefined && mode !== 'apply') throw new ConfigurationError(`input "to-version" only applies to mode apply, not ${mode}`);
+  if (toVersion !== undefined && mode !== 'apply' && mode !== 'baseline') {
+    throw new ConfigurationError(`input "to-version" only applies to modes apply and baseline, not ${mode}`);
+  }
+  if (toVersion === undefined && mode === 'baseline') {
+    throw new ConfigurationError('input "to-version" is required for mode baseline: the version whose schema the databases already have');
+  }
   return {
     mode,
     targets,

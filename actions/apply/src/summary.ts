@@ -1,7 +1,7 @@
 import type { SummaryBlock } from '@db-migrate/action-kit';
-import { type FleetReport, REPORT_TABLE_HEADER, describeCounts, reportTableRows } from '@db-migrate/core';
+import { type FleetReport, REPORT_TABLE_HEADER, describeCounts, driftDirection, reportTableRows } from '@db-migrate/core';
 
-const TITLES = { apply: 'db-migrate apply', drift: 'db-migrate drift check', sync: 'db-migrate staging sync' } as const;
+const TITLES = { apply: 'db-migrate apply', drift: 'db-migrate drift check', sync: 'db-migrate staging sync', baseline: 'db-migrate baseline' } as const;
 
 /** The job summary: counts, one row per target, then the SQL of each drift (and of each planned sync). */
 export function fleetSummary(report: FleetReport): SummaryBlock[] {
@@ -16,7 +16,7 @@ export function fleetSummary(report: FleetReport): SummaryBlock[] {
         kind: 'details',
         summary: `${t.name}: ${t.drift.statements} difference(s) from the schema of version ${t.drift.version}`,
         blocks: [
-          { kind: 'text', text: `SQL that would take ${t.database} back to the schema of version ${t.drift.version}:` },
+          { kind: 'text', text: `SQL that would take ${t.database} ${driftDirection(report.mode)} the schema of version ${t.drift.version}:` },
           { kind: 'code', code: t.drift.sql, language: 'sql' },
         ],
       });

@@ -74345,6 +74345,36 @@ exports.applyCommand = {
 
 /***/ }),
 
+/***/ 5699:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.baselineCommand = void 0;
+const core_1 = __nccwpck_require__(4843);
+const command_1 = __nccwpck_require__(7802);
+const apply_1 = __nccwpck_require__(3210);
+exports.baselineCommand = {
+    name: 'baseline',
+    summary: 'Adopt databases built before db-migrate: where the schema equals version N\'s, record 1..N as applied (nothing runs).',
+    usage: `baseline --dir <migrations-dir> --to N ${apply_1.FLEET_USAGE}\n       [--dry-run]`,
+    options: { ...apply_1.fleetOptions, dir: { type: 'string' }, to: { type: 'string' }, 'dry-run': { type: 'boolean' } },
+    async run(values, _positionals, { logger, stdout }) {
+        const run = (0, apply_1.fleetRunOptions)(values, logger);
+        const targets = await (0, apply_1.fleetTargets)(values);
+        const set = await (0, core_1.readMigrationDir)((0, command_1.requiredString)(values, 'dir'));
+        for (const warning of set.warnings)
+            logger.debug(warning);
+        const to = (0, core_1.checkBaselineVersion)(set, (0, command_1.optionalInteger)(values, 'to'), '--to');
+        const report = await (0, core_1.baselineFleet)({ ...run, set, targets, to, dryRun: values['dry-run'] === true });
+        return (0, apply_1.finishFleetRun)(report, values, stdout);
+    },
+};
+
+
+/***/ }),
+
 /***/ 796:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
@@ -74529,9 +74559,10 @@ const diff_1 = __nccwpck_require__(9368);
 const verify_1 = __nccwpck_require__(461);
 const apply_1 = __nccwpck_require__(3210);
 const drift_1 = __nccwpck_require__(6109);
+const baseline_1 = __nccwpck_require__(5699);
 const sync_1 = __nccwpck_require__(411);
 /** Every CLI command, in the order `db-migrate --help` lists them. One file per command. */
-exports.commands = [up_1.upCommand, down_1.downCommand, status_1.statusCommand, create_1.createCommand, diff_1.diffCommand, verify_1.verifyCommand, apply_1.applyCommand, drift_1.driftCommand, sync_1.syncCommand];
+exports.commands = [up_1.upCommand, down_1.downCommand, status_1.statusCommand, create_1.createCommand, diff_1.diffCommand, verify_1.verifyCommand, apply_1.applyCommand, drift_1.driftCommand, baseline_1.baselineCommand, sync_1.syncCommand];
 
 
 /***/ }),
@@ -75172,6 +75203,7 @@ exports.readAppliedMigrations = readAppliedMigrations;
 exports.readAppliedIds = readAppliedIds;
 exports.recordApplied = recordApplied;
 exports.removeApplied = removeApplied;
+exports.recordBaseline = recordBaseline;
 const tracking_1 = __nccwpck_require__(1898);
 exports.CHECKSUM_TABLE = 'applied_checksums';
 const quote = (name) => `"${name.replace(/"/g, '""')}"`;
@@ -75218,6 +75250,39 @@ async function recordApplied(client, id, checksum) {
 async function removeApplied(client, id) {
     await client.query(`DELETE FROM ${trackingTable} WHERE id = $1`, [id]);
     await client.query(`DELETE FROM ${checksumTable} WHERE id = $1`, [id]);
+}
+/**
+ * Records migrations as applied without running them (a baseline: the schema is already there), in ONE
+ * transaction together with the tracking tables it may create, so either every row lands or nothing,
+ * not even an empty table, is left behind. The advisory lock keeps other db-migrate runs out but not the
+ * sql-migrate CLI, so gorp_migrations is locked against inserts and read again inside the transaction:
+ * when it is no longer empty, nothing is recorded and the ids found are returned.
+ */
+async function recordBaseline(client, migrations, session = {}) {
+    try {
+        await client.query('BEGIN');
+        if (session.lockTimeoutMs !== undefined)
+            await client.query(`SET LOCAL lock_timeout = ${Math.floor(session.lockTimeoutMs)}`);
+        if (session.statementTimeoutMs !== undefined)
+            await client.query(`SET LOCAL statement_timeout = ${Math.floor(session.statementTimeoutMs)}`);
+        await ensureTrackingTables(client);
+        // SHARE ROW EXCLUSIVE conflicts with the ROW EXCLUSIVE lock an INSERT takes: sql-migrate's
+        // transaction in progress finishes first, and none starts until this one ends.
+        await client.query(`LOCK TABLE ${trackingTable} IN SHARE ROW EXCLUSIVE MODE`);
+        const { rows } = await client.query(`SELECT id FROM ${trackingTable} ORDER BY id`);
+        if (rows.length > 0) {
+            await client.query('ROLLBACK');
+            return { recorded: false, existing: rows.map((r) => r.id) };
+        }
+        for (const migration of migrations)
+            await recordApplied(client, migration.fileName, migration.checksum);
+        await client.query('COMMIT');
+        return { recorded: true, existing: [] };
+    }
+    catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+    }
 }
 
 
@@ -75855,13 +75920,38 @@ const tables_1 = __nccwpck_require__(5906);
 const TYPE_NAMES = {
     p: 'primary key', u: 'unique constraint', f: 'foreign key', c: 'check constraint', x: 'exclusion constraint', t: 'constraint trigger',
 };
-/** Constraints compare by pg_get_constraintdef; a changed one is dropped and added again. */
+function clauses(definition) {
+    const m = /^(.*?)( DEFERRABLE)?( INITIALLY DEFERRED)?( NOT VALID)?$/s.exec(definition);
+    return { core: m[1], deferrable: !!m[2], deferred: !!m[3], notValid: !!m[4] };
+}
+/**
+ * What turns `a` into `b` in place, or null when it must be dropped and added again. A foreign key's
+ * deferrability changes with ALTER CONSTRAINT (PostgreSQL refuses it on other kinds), and a NOT VALID
+ * foreign key or check becomes valid with VALIDATE CONSTRAINT: neither rebuilds nor re-adds anything.
+ * The way back to NOT VALID has no statement of its own: drop and add.
+ */
+function inPlaceChange(a, b) {
+    if (a.type !== b.type)
+        return null;
+    const x = clauses(a.definition);
+    const y = clauses(b.definition);
+    if (x.core !== y.core || (!x.notValid && y.notValid))
+        return null;
+    const deferrabilityChanged = x.deferrable !== y.deferrable || x.deferred !== y.deferred;
+    if (deferrabilityChanged && a.type !== 'f')
+        return null;
+    const deferrability = deferrabilityChanged
+        ? (y.deferrable ? 'DEFERRABLE' : 'NOT DEFERRABLE') + (y.deferred ? ' INITIALLY DEFERRED' : ' INITIALLY IMMEDIATE')
+        : null;
+    return { deferrability, validate: x.notValid && !y.notValid };
+}
+/** Constraints compare by pg_get_constraintdef; a changed one is altered in place when it can be, else re-added. */
 function decideConstraints(ctx) {
     for (const [key, a] of ctx.from.constraints) {
         if (ctx.gone(key))
             continue;
         const b = ctx.to.constraints.get(key);
-        if (!b || b.definition !== a.definition || b.type !== a.type)
+        if (!b || (b.definition !== a.definition && !inPlaceChange(a, b)))
             ctx.markGone(key);
     }
 }
@@ -75881,8 +75971,24 @@ function emitConstraints(ctx) {
         });
     }
     for (const [key, b] of ctx.to.constraints) {
-        if (ctx.from.constraints.has(key) && !ctx.gone(key))
+        const a = ctx.from.constraints.get(key);
+        if (a && !ctx.gone(key)) {
+            const change = a.definition === b.definition ? null : inPlaceChange(a, b);
+            const alter = (action, hazardList = []) => ctx.emit({
+                sql: `ALTER TABLE ${tableOf(b)} ${action} CONSTRAINT ${(0, sql_1.ident)(b.name)}${action === 'ALTER' ? ' ' + change.deferrability : ''}`,
+                object: { kind: 'constraint', name: `${b.schema}.${b.table}.${b.name}` },
+                action: 'alter',
+                phase: b.type === 'f' ? plan_1.Phase.addForeignKey : plan_1.Phase.addConstraint,
+                produces: [key],
+                needs: [b.tableKey],
+                hazards: hazardList,
+            });
+            if (change?.deferrability)
+                alter('ALTER');
+            if (change?.validate)
+                alter('VALIDATE', [hazards_1.hazards.validatesExistingRows(`${TYPE_NAMES[b.type]} ${b.name} on ${b.schema}.${b.table}`)]);
             continue;
+        }
         const tableSurvives = ctx.survives(b.tableKey);
         const what = `${TYPE_NAMES[b.type]} ${b.name} on ${b.schema}.${b.table}`;
         const constraintHazards = [];
@@ -76038,7 +76144,11 @@ function emitIndexes(ctx) {
         const existing = ctx.survives(b.tableKey);
         // CONCURRENTLY is refused on partitioned tables and pointless on tables created in the same migration.
         const concurrently = existing && !!ctx.options.concurrentIndexes && table?.kind !== 'partitioned table';
-        const sql = concurrently ? b.definition.replace(/^CREATE (UNIQUE )?INDEX /, 'CREATE $1INDEX CONCURRENTLY ') : b.definition;
+        let sql = concurrently ? b.definition.replace(/^CREATE (UNIQUE )?INDEX /, 'CREATE $1INDEX CONCURRENTLY ') : b.definition;
+        // pg_get_indexdef prints ON ONLY for a partitioned table, which would leave the partitions without
+        // the index (and the parent's index invalid): without ONLY it is built, or an equal one attached, on each.
+        if (table?.kind === 'partitioned table')
+            sql = sql.replace(/^(CREATE (?:UNIQUE )?INDEX (?:CONCURRENTLY )?(?:"(?:[^"]|"")*"|[^\s"]+) ON )ONLY /, '$1');
         ctx.emit({
             sql,
             object: { kind: 'index', name: `${b.schema}.${b.name}` },
@@ -76788,13 +76898,25 @@ function createTable(ctx, b) {
         needs,
     });
     if (b.rowSecurity)
-        alterStatement(ctx, b, 'ENABLE ROW LEVEL SECURITY');
+        settingOfNewTable(ctx, b, 'ENABLE ROW LEVEL SECURITY');
     if (b.forceRowSecurity)
-        alterStatement(ctx, b, 'FORCE ROW LEVEL SECURITY');
+        settingOfNewTable(ctx, b, 'FORCE ROW LEVEL SECURITY');
     if (!parentKey)
         for (const column of b.columns)
             if (!column.isLocal)
                 inheritedDifferences(ctx, b, column);
+}
+/**
+ * Whether a column the child inherits in `to` and lacks in `from` comes with its parent's ADD COLUMN: only
+ * when the child already inherits from that parent. A parent linked here (INHERIT) requires the child to
+ * have the column already, so it is added to the child first; it then stays a local column as well.
+ */
+function arrivesFromParent(ctx, a, b, column) {
+    return b.inherits.some((parentKey) => {
+        if (!a.inherits.includes(parentKey))
+            return false;
+        return !!ctx.to.relations.get(parentKey)?.columns.some((c) => c.name === column.name);
+    });
 }
 /** Inherited columns copy the parent's default and NOT NULL; a child that differs says so afterwards. */
 function inheritedDifferences(ctx, b, column) {
@@ -76817,6 +76939,20 @@ function parentColumn(ctx, b, name) {
     }
     return undefined;
 }
+/**
+ * A setting of a table created here: after the CREATE TABLE (it needs the table), and producing only a
+ * marker, so statements that need the table need not wait for it.
+ */
+function settingOfNewTable(ctx, b, action) {
+    ctx.emit({
+        sql: `ALTER TABLE ${relationName(b)} ${action}`,
+        object: { kind: 'table', name: `${b.schema}.${b.name}` },
+        action: 'alter',
+        phase: plan_1.Phase.alterTable,
+        produces: [`${b.key}#settings`],
+        needs: [b.key],
+    });
+}
 function alterStatement(ctx, b, action, hazardList = []) {
     ctx.emit({
         sql: `ALTER TABLE ${relationName(b)} ${action}`,
@@ -76833,9 +76969,10 @@ function alterColumn(ctx, b, column, action, extra = {}) {
         object: { kind: 'column', name: `${b.schema}.${b.name}.${column.name}` },
         action: 'alter',
         phase: plan_1.Phase.alterColumn,
-        produces: [column.key],
+        produces: extra.produces ?? [column.key],
         hazards: extra.hazards ?? [],
         needs: extra.needs ?? [],
+        removes: extra.removes ?? [],
     });
 }
 function alterTable(ctx, a, b) {
@@ -76891,7 +77028,8 @@ function alterTable(ctx, a, b) {
             action: 'alter',
             phase: plan_1.Phase.ownedBy,
             produces: [b.key],
-            needs: [parentKey, ...parent.columns.map((c) => c.key)],
+            // The child must have each of the parent's columns (with its NOT NULL) before it can inherit.
+            needs: [parentKey, ...parent.columns.map((c) => c.key), ...b.columns.map((c) => c.key)],
         });
     }
     if (b.partitionOf && partitionChanged) {
@@ -76914,12 +77052,30 @@ function alterColumns(ctx, a, b) {
     const aColumns = new Map(a.columns.map((c) => [c.name, c]));
     // Dropped columns, and columns dropped to be added again.
     for (const column of a.columns) {
-        // An inherited column goes away with the parent's column.
-        if (!ctx.gone(column.key) || !column.isLocal)
+        if (!ctx.gone(column.key))
             continue;
+        if (!column.isLocal) {
+            // An inherited column goes away with the parent's column, unless the parent's drop keeps it (ONLY).
+            const parentColumn = inheritedFromOnlyDroppedColumn(ctx, a, column);
+            if (!parentColumn)
+                continue;
+            ctx.emit({
+                sql: `ALTER TABLE ${relationName(a)} DROP COLUMN ${(0, sql_1.ident)(column.name)}`,
+                object: { kind: 'column', name: `${tableName}.${column.name}` },
+                action: 'drop',
+                phase: plan_1.Phase.alterTable,
+                removes: [column.key, ...ownedSequencesOf(ctx, column.key)],
+                needsRemoved: [parentColumn],
+                destructive: true,
+                hazards: [hazards_1.hazards.dropsData(`column ${tableName}.${column.name}`)],
+            });
+            continue;
+        }
         const readded = ctx.recreated.has(column.key);
+        // Children that keep a column their parent drops must keep its data: ONLY turns theirs into local columns.
+        const only = !readded && childrenKeepingColumn(ctx, a, column.name).length > 0;
         ctx.emit({
-            sql: `ALTER TABLE ${relationName(a)} DROP COLUMN ${(0, sql_1.ident)(column.name)}`,
+            sql: `ALTER TABLE ${only ? 'ONLY ' : ''}${relationName(a)} DROP COLUMN ${(0, sql_1.ident)(column.name)}`,
             object: { kind: 'column', name: `${tableName}.${column.name}` },
             action: 'drop',
             phase: plan_1.Phase.alterTable,
@@ -76936,7 +77092,7 @@ function alterColumns(ctx, a, b) {
         const old = aColumns.get(column.name);
         const columnName = `${tableName}.${column.name}`;
         if (!old || ctx.recreated.has(old.key)) {
-            if (!column.isLocal && !old) {
+            if (!column.isLocal && !old && arrivesFromParent(ctx, a, b, column)) {
                 // Arrives with the parent's ADD COLUMN, carrying the parent's default and NOT NULL.
                 inheritedDifferences(ctx, b, column);
                 continue;
@@ -76968,7 +77124,7 @@ function alterColumns(ctx, a, b) {
         if (old.generated === 's' && column.generated === '')
             alterColumn(ctx, b, column, 'DROP EXPRESSION');
         if (resetDefault)
-            alterColumn(ctx, b, column, 'DROP DEFAULT', { only: hasChildren });
+            alterColumn(ctx, b, column, 'DROP DEFAULT', { only: hasChildren, produces: [], removes: [`${old.key}#default`] });
         if (retyped) {
             const collate = column.collation ? ` COLLATE ${column.collation}` : '';
             ctx.emit({
@@ -77021,6 +77177,38 @@ function alterColumns(ctx, a, b) {
             alterColumn(ctx, b, column, 'DROP NOT NULL');
         }
     }
+}
+/**
+ * Plain-inheritance children (in `from`) whose column of this name exists only through inheritance from
+ * `parent` and that still have the column in `to`: dropping the parent's column would drop theirs too.
+ */
+function childrenKeepingColumn(ctx, parent, name) {
+    return [...ctx.from.relations.values()].filter((child) => {
+        if (!child.inherits.includes(parent.key) || ctx.gone(child.key))
+            return false;
+        const column = child.columns.find((c) => c.name === name);
+        if (!column || column.isLocal || column.inheritedCount !== 1)
+            return false;
+        return !!ctx.to.relations.get(child.key)?.columns.some((c) => c.name === name);
+    });
+}
+/**
+ * The `col:` key of the parent column an inherited column of `child` comes from, when that parent column
+ * is dropped with ONLY (another child keeps it): the child's column then survives as a local one and
+ * needs a DROP COLUMN of its own, after the parent's.
+ */
+function inheritedFromOnlyDroppedColumn(ctx, child, column) {
+    if (column.inheritedCount !== 1)
+        return null;
+    for (const parentKey of child.inherits) {
+        const parent = ctx.from.relations.get(parentKey);
+        const parentColumn = parent?.columns.find((c) => c.name === column.name);
+        if (!parent || !parentColumn || !parentColumn.isLocal || !ctx.dropped.has(parentColumn.key) || ctx.gone(parent.key))
+            continue;
+        if (childrenKeepingColumn(ctx, parent, column.name).length > 0)
+            return parentColumn.key;
+    }
+    return null;
 }
 /** Sequences of `from` that go away and hold the name a new identity sequence needs. */
 function clashingSequences(ctx, qualifiedName) {
@@ -77088,11 +77276,22 @@ function isEnumLike(ctx, typeText, side) {
             return true;
     return false;
 }
-/** The USING expression of a column type change: enums only convert through text. */
+/**
+ * The USING expression of a column type change: enums only convert through text; a recreated composite
+ * type is rebuilt from the old value's attributes (new ones NULL), keeping NULL values NULL.
+ */
 function usingCast(ctx, old, column) {
     const array = column.type.endsWith('[]');
     if (column.type === 'text' || column.type === 'text[]')
         return `${(0, sql_1.ident)(column.name)}::${column.type}`;
+    const before = ctx.from.compositeTypes.get(ctx.from.typeKeysByOid.get(old.typeOid) ?? '');
+    const after = ctx.to.compositeTypes.get(ctx.to.typeKeysByOid.get(column.typeOid) ?? '');
+    if (before && after) {
+        const value = (0, sql_1.ident)(column.name);
+        const kept = new Set(before.attributes.map((x) => x.name));
+        const fields = after.attributes.map((x) => (kept.has(x.name) ? `(${value}).${(0, sql_1.ident)(x.name)}::${x.type}` : `NULL::${x.type}`));
+        return `CASE WHEN pg_catalog.num_nulls(${value}) = 1 THEN NULL ELSE ROW(${fields.join(', ')})::${column.type} END`;
+    }
     if (isEnumLike(ctx, old.type, 'from') || isEnumLike(ctx, column.type, 'to')) {
         return `${(0, sql_1.ident)(column.name)}::text${array ? '[]' : ''}::${column.type}`;
     }
@@ -77236,10 +77435,23 @@ function decideTypes(ctx) {
         else if (a.baseType !== b.baseType || a.collation !== b.collation)
             ctx.markGone(key);
     }
-    for (const [key] of ctx.from.compositeTypes) {
-        if (!ctx.to.compositeTypes.has(key))
+    for (const [key, a] of ctx.from.compositeTypes) {
+        const b = ctx.to.compositeTypes.get(key);
+        // PostgreSQL refuses ALTER ATTRIBUTE ... TYPE while a column stores the type (even with CASCADE):
+        // recreate it, and convert those columns attribute by attribute (tables.ts).
+        if (!b || (attributeRetyped(a, b) && storedInColumns(ctx, key)))
             ctx.markGone(key);
     }
+}
+function attributeRetyped(a, b) {
+    const after = new Map(b.attributes.map((x) => [x.name, x]));
+    return a.attributes.some((x) => {
+        const y = after.get(x.name);
+        return !!y && (y.type !== x.type || y.collation !== x.collation);
+    });
+}
+function storedInColumns(ctx, typeKey) {
+    return [...(ctx.from.dependents.get(typeKey) ?? [])].some((k) => k.startsWith('col:'));
 }
 function createEnum(b) {
     return `CREATE TYPE ${typeName(b)} AS ENUM (${b.labels.map(sql_1.literal).join(', ')})`;
@@ -77398,7 +77610,9 @@ function commitAddedEnumValuesBeforeUse(ctx) {
         if (!match)
             return;
         const [, schema, name, label] = match;
-        const typeText = new RegExp(`${escapeRegExp(label)}::"?${escapeRegExp(schema)}"?\\."?${escapeRegExp(name)}"?\\b`);
+        // The type as PostgreSQL prints it (quoted when it must be, schema-qualified) or as a user wrote it in
+        // a function body (maybe unqualified); a quoted name ends in `"`, where \b would never match.
+        const typeText = new RegExp(`${escapeRegExp(label)}::(?:"?${escapeRegExp(schema)}"?\\.)?"?${escapeRegExp(name)}"?(?![\\w$])`);
         const used = statements.some((other, j) => j !== i && typeText.test(other.sql));
         if (!used)
             return;
@@ -77559,6 +77773,10 @@ exports.hazards = {
     validatesRows: (what) => ({
         code: 'validates-rows',
         message: `adds ${what}: checks every existing row under a lock, and fails if one violates it`,
+    }),
+    validatesExistingRows: (what) => ({
+        code: 'validates-rows',
+        message: `validates ${what}: scans every row (without blocking writes), and fails if one violates it`,
     }),
     enumRecreated: (what) => ({
         code: 'enum-recreated',
@@ -78282,7 +78500,7 @@ function buildCatalog(rows) {
 /***/ }),
 
 /***/ 3463:
-/***/ ((__unused_webpack_module, exports) => {
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
@@ -78291,12 +78509,15 @@ exports.orderStatements = orderStatements;
 /**
  * Orders statements so PostgreSQL accepts them, from the dependency graphs of both databases:
  * - an object's dependents in `from` are removed before it is removed (drop the view, then its table);
- * - in `to`, what an object depends on is produced before it (create the type, then the table using it);
- * - an object is removed before it is produced again (drop, then create, for a recreation);
+ * - in `to`, what an object depends on is produced before it (create the type, then the table using it),
+ *   unless the same statement produces both;
+ * - an object is removed before it is produced again (drop, then create, for a recreation), and so are
+ *   its removed parts (drop a column's default, then change its type);
  * - what depended on an object in `from` and goes away is removed before the object changes
  *   (drop the view before altering the type of a column it reads);
  * - an object altered away from a dependency is altered before that dependency is removed
- *   (drop a column default before dropping its sequence).
+ *   (drop a column default before dropping its sequence), and so is a removed part of an object
+ *   (`col:...#default`: the default dropped before the function it calls is dropped and recreated).
  * Among the statements whose dependencies are met, the lowest phase, then the earliest emitted, goes first,
  * so the result is deterministic. A dependency cycle (rare; PostgreSQL itself would need a split statement)
  * is broken by taking the lowest-phase remaining statement.
@@ -78304,6 +78525,9 @@ exports.orderStatements = orderStatements;
 function orderStatements(statements, from, to, extraDependsOn = new Map()) {
     const producers = new Map();
     const removers = new Map();
+    // Statements removing a part of an object (`col:...#default`): the object stays, its old part's
+    // dependencies go, so what that part depended on is removed after it.
+    const partRemovers = new Map();
     const push = (map, key, i) => {
         const list = map.get(key);
         if (list)
@@ -78314,8 +78538,11 @@ function orderStatements(statements, from, to, extraDependsOn = new Map()) {
     statements.forEach((s, i) => {
         for (const k of s.produces)
             push(producers, k, i);
-        for (const k of s.removes)
+        for (const k of s.removes) {
             push(removers, k, i);
+            if (k.includes('#'))
+                push(partRemovers, k.slice(0, k.indexOf('#')), i);
+        }
     });
     const successors = statements.map(() => []);
     const indegree = new Array(statements.length).fill(0);
@@ -78338,13 +78565,19 @@ function orderStatements(statements, from, to, extraDependsOn = new Map()) {
     };
     const none = new Set();
     statements.forEach((s, j) => {
+        const own = new Set(s.produces);
         for (const x of s.produces) {
             const toDeps = to.dependsOn.get(x) ?? none;
+            // A dependency the statement establishes itself (CREATE TABLE makes the table its columns' defaults
+            // hang on) is met by it: other statements producing that key alter it and come after, not before.
             for (const y of toDeps)
-                each(producers, y, (i) => edge(i, j));
+                if (!own.has(y))
+                    each(producers, y, (i) => edge(i, j));
             for (const y of extraDependsOn.get(x) ?? [])
-                each(producers, y, (i) => edge(i, j));
+                if (!own.has(y))
+                    each(producers, y, (i) => edge(i, j));
             each(removers, x, (i) => edge(i, j));
+            each(partRemovers, x, (i) => edge(i, j));
             for (const v of from.dependents.get(x) ?? none)
                 each(removers, v, (i) => edge(i, j));
             // Only an object altered in place (never removed here) must move off a dependency before it goes.
@@ -78356,8 +78589,10 @@ function orderStatements(statements, from, to, extraDependsOn = new Map()) {
             }
         }
         for (const x of s.removes) {
-            for (const v of from.dependents.get(x) ?? none)
+            for (const v of from.dependents.get(x) ?? none) {
                 each(removers, v, (i) => edge(i, j));
+                each(partRemovers, v, (i) => edge(i, j));
+            }
         }
         for (const k of s.needs)
             each(producers, k, (i) => edge(i, j));
@@ -78380,6 +78615,8 @@ function orderStatements(statements, from, to, extraDependsOn = new Map()) {
                 if (!done[i] && (best < 0 || rank(i) < rank(best)))
                     best = i;
             next = best;
+            if (process.env.DIFF_CYCLE_DEBUG)
+                (__nccwpck_require__(9896).appendFileSync)('/tmp/cycles.log', statements[best].sql.slice(0, 120) + '\n');
         }
         else if (done[next]) {
             continue;
@@ -78689,109 +78926,32 @@ function errorMessage(error) {
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.applyFleet = applyFleet;
 exports.checkFleetDrift = checkFleetDrift;
-/**
- * Fleet apply and the drift check. For every target, in parallel:
- *   1. connect and take the migration lock (the applier's advisory lock);
- *   2. read its version from gorp_migrations;
- *   3. compare its live schema with the schema that version implies (built once per version, shared);
- *   4. drifted: postponed, nothing run; consistent: apply the pending migrations (or revert to `to`)
- *      through the applier, each in its own transaction;
- *   5. compare again with the schema of the version reached.
- * The drift check stops after step 3. Nothing here throws for one target's sake: each gets an outcome.
- */
-const node_perf_hooks_1 = __nccwpck_require__(643);
-const lock_1 = __nccwpck_require__(188);
 const migrator_1 = __nccwpck_require__(8680);
 const records_1 = __nccwpck_require__(2805);
 const state_1 = __nccwpck_require__(1734);
-const diff_1 = __nccwpck_require__(9571);
 const errors_1 = __nccwpck_require__(1240);
 const logger_1 = __nccwpck_require__(5419);
-const shadow_server_1 = __nccwpck_require__(1572);
-const spec_1 = __nccwpck_require__(4837);
-const consistency_1 = __nccwpck_require__(3584);
-const expected_schemas_1 = __nccwpck_require__(3055);
 const plan_1 = __nccwpck_require__(7257);
-const report_1 = __nccwpck_require__(5912);
 const retry_1 = __nccwpck_require__(8150);
-const runner_1 = __nccwpck_require__(1228);
+const versioned_run_1 = __nccwpck_require__(217);
 /** Applies the pending migrations to every target whose schema matches its version. Never throws for a target. */
-function applyFleet(options) {
-    return checkFleet('apply', options);
+async function applyFleet(options) {
+    // A bad --to stops the run before any database is touched.
+    const to = (0, plan_1.checkTargetVersion)(options.set, options.to);
+    const dryRun = !!options.dryRun;
+    return (0, versioned_run_1.runVersionedFleet)({ mode: 'apply', to, dryRun, verb: dryRun ? 'planning' : 'migrating', versionPhrase: `to version ${to}` }, options, checkLocked);
 }
 /** Only the consistency check of every target (no migration runs); `drifted` for each difference. */
-function checkFleetDrift(options) {
-    return checkFleet('drift', options);
-}
-async function checkFleet(mode, options) {
-    const started = node_perf_hooks_1.performance.now();
-    const logger = options.logger ?? logger_1.silentLogger;
-    const { set, targets } = options;
-    // Bad options stop the run before any database is touched.
-    const to = mode === 'drift' ? (0, plan_1.latestVersion)(set) : (0, plan_1.checkTargetVersion)(set, options.to);
-    const shadowSpec = typeof options.shadow === 'object' ? options.shadow : (0, spec_1.parseShadowSpec)(options.shadow, '--shadow');
-    const dryRun = mode === 'apply' && !!options.dryRun;
-    const concurrency = options.concurrency ?? runner_1.DEFAULT_CONCURRENCY;
-    const what = mode === 'drift' ? 'checking' : dryRun ? 'planning' : 'migrating';
-    logger.info(`${what} ${targets.length} database${targets.length === 1 ? '' : 's'} against ${set.migrations.length} migration${set.migrations.length === 1 ? '' : 's'} ` +
-        `in ${set.dir} (${mode === 'apply' ? `to version ${to}` : `latest version ${to}`}), ${concurrency} at a time${dryRun ? '; dry run: nothing is changed' : ''}`);
-    // The shadow server starts only when a first target needs an expected schema.
-    let server;
-    const openServer = () => (server ??= (0, shadow_server_1.openShadowServer)(shadowSpec, { major: options.postgresVersion, logger }));
-    const expected = (0, expected_schemas_1.expectedSchemas)(openServer, set, { logger });
-    const context = { mode, set, to, dryRun, expected, options, logger };
-    try {
-        const outcomes = await (0, runner_1.runFleet)(mode, targets, (target) => checkTarget(target, context), { concurrency, retry: options.retry, logger });
-        return {
-            mode,
-            dryRun,
-            target: String(to),
-            targets: outcomes,
-            counts: (0, report_1.countOutcomes)(outcomes),
-            durationMs: Math.round(node_perf_hooks_1.performance.now() - started),
-            expectedSchemas: expected.stats(),
-        };
-    }
-    finally {
-        if (server)
-            await (await server.catch(() => undefined))?.close();
-    }
-}
-function lockOptions(context) {
-    const { options } = context;
-    return {
-        logger: context.logger,
-        ...(options.lockWaitTimeoutMs !== undefined ? { lockWaitTimeoutMs: options.lockWaitTimeoutMs } : {}),
-        ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
-    };
-}
-/** Compares the live schema with the schema of `version`; warns when the servers' majors differ. */
-async function consistency(target, version, context, warnings) {
-    // Both settle before either failure is thrown: no read is left running unobserved.
-    const [expectedResult, liveResult] = await Promise.allSettled([context.expected.get(version), (0, diff_1.introspect)(target.url)]);
-    if (expectedResult.status === 'rejected')
-        throw expectedResult.reason;
-    if (liveResult.status === 'rejected')
-        throw liveResult.reason;
-    const expected = expectedResult.value;
-    const live = liveResult.value;
-    const liveMajor = (0, consistency_1.serverMajor)(live.serverVersion);
-    const expectedMajor = (0, consistency_1.serverMajor)(expected.catalog.serverVersion);
-    if (liveMajor !== expectedMajor) {
-        const warning = `runs PostgreSQL ${liveMajor} but expected schemas are built on PostgreSQL ${expectedMajor}: set the postgres version to ${liveMajor} if definitions differ only in how they print`;
-        if (!warnings.includes(warning))
-            warnings.push(warning);
-    }
-    return (0, consistency_1.compareWithExpected)(live, expected.catalog, version, context.options.diffOptions);
-}
-function checkTarget(target, context) {
-    return (0, lock_1.withDatabaseLock)(target.url, (client) => checkLocked(client, target, context), lockOptions(context));
+async function checkFleetDrift(options) {
+    const to = (0, plan_1.latestVersion)(options.set);
+    return (0, versioned_run_1.runVersionedFleet)({ mode: 'drift', to, dryRun: false, verb: 'checking', versionPhrase: `latest version ${to}` }, options, checkLocked);
 }
 async function checkLocked(client, target, context) {
     const { set, mode, to, options } = context;
     const database = target.database;
     const warnings = [];
-    const status = (0, state_1.databaseStatus)(database, set, await (0, records_1.readAppliedMigrations)(client));
+    const applied = await (0, records_1.readAppliedMigrations)(client);
+    const status = (0, state_1.databaseStatus)(database, set, applied);
     const from = status.currentVersion;
     const reason = (0, state_1.inconsistencyReason)(status, set);
     if (reason)
@@ -78801,14 +78961,18 @@ async function checkLocked(client, target, context) {
     }
     let drift;
     try {
-        drift = await consistency(target, from, context, warnings);
+        drift = await (0, versioned_run_1.compareWithVersion)(target, from, context, warnings);
     }
     catch (error) {
         // No expected schema (its migrations fail on an empty database) or the catalog could not be read.
         return { status: 'failed', fromVersion: from, error: `${database}: ${(0, errors_1.errorMessage)(error)}`, transient: (0, retry_1.isTransientFailure)(error), warnings };
     }
-    if (drift)
+    if (drift) {
+        if (applied.length === 0) {
+            warnings.push(`no migrations are recorded on ${database}: if its schema was built before db-migrate, adopt it with a baseline (db-migrate baseline --to N, or mode: baseline)`);
+        }
         return { status: mode === 'drift' ? 'drifted' : 'postponed', fromVersion: from, drift, warnings };
+    }
     const plan = (0, plan_1.planTarget)(status, set, to);
     const names = plan.migrations.map((m) => m.fileName);
     if (mode === 'drift')
@@ -78839,7 +79003,7 @@ async function checkLocked(client, target, context) {
             .then((s) => s.currentVersion)
             .catch(() => reached);
     }
-    const after = await consistency(target, reached, context, warnings).catch((error) => error);
+    const after = await (0, versioned_run_1.compareWithVersion)(target, reached, context, warnings).catch((error) => error);
     const base = { fromVersion: from, toVersion: reached, direction, migrations: ran, warnings };
     if (run.error) {
         const left = after instanceof Error
@@ -78866,6 +79030,87 @@ async function checkLocked(client, target, context) {
         };
     }
     return { status: 'applied', ...base };
+}
+
+
+/***/ }),
+
+/***/ 4321:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.checkBaselineVersion = checkBaselineVersion;
+exports.baselineFleet = baselineFleet;
+const records_1 = __nccwpck_require__(2805);
+const state_1 = __nccwpck_require__(1734);
+const errors_1 = __nccwpck_require__(1240);
+const plan_1 = __nccwpck_require__(7257);
+const retry_1 = __nccwpck_require__(8150);
+const versioned_run_1 = __nccwpck_require__(217);
+/** Checks the baseline version before anything is touched: required, and a version of the set. */
+function checkBaselineVersion(set, to, input = '--to') {
+    if (to === undefined)
+        throw new errors_1.ConfigurationError(`${input} is required: the version of ${set.dir} whose schema the databases already have`);
+    if (to === 0) {
+        throw new errors_1.ConfigurationError(`${input} 0: a baseline records versions 1..N of ${set.dir} as applied; give the version whose schema the databases have (a database at version 0 needs no baseline)`);
+    }
+    return (0, plan_1.checkTargetVersion)(set, to, input);
+}
+/** Records versions 1..`to` on every target without versions whose schema is version `to`'s. Never throws for a target. */
+async function baselineFleet(options) {
+    const to = checkBaselineVersion(options.set, options.to, options.toInput);
+    const dryRun = !!options.dryRun;
+    return (0, versioned_run_1.runVersionedFleet)({ mode: 'baseline', to, dryRun, verb: dryRun ? 'planning a baseline of' : 'baselining', versionPhrase: `at version ${to}` }, options, baselineLocked);
+}
+async function baselineLocked(client, target, context) {
+    const { set, to, options } = context;
+    const database = target.database;
+    const warnings = [];
+    const applied = await (0, records_1.readAppliedMigrations)(client);
+    if (applied.length > 0) {
+        const status = (0, state_1.databaseStatus)(database, set, applied);
+        const from = status.currentVersion;
+        const reason = (0, state_1.inconsistencyReason)(status, set);
+        if (reason)
+            return { status: 'failed', fromVersion: from, error: reason, warnings };
+        if (from >= to)
+            return { status: 'up-to-date', fromVersion: from, warnings };
+        return {
+            status: 'failed',
+            fromVersion: from,
+            error: `${database}: already versioned at version ${from}, below ${to}: a baseline only records versions on a database without any; apply the migrations up to ${to} instead`,
+            warnings,
+        };
+    }
+    let drift;
+    try {
+        drift = await (0, versioned_run_1.compareWithVersion)(target, to, context, warnings);
+    }
+    catch (error) {
+        // No expected schema (its migrations fail on an empty database) or the catalog could not be read.
+        return { status: 'failed', fromVersion: 0, error: `${database}: ${(0, errors_1.errorMessage)(error)}`, transient: (0, retry_1.isTransientFailure)(error), warnings };
+    }
+    if (drift)
+        return { status: 'postponed', fromVersion: 0, drift, warnings };
+    const migrations = set.migrations.filter((m) => m.version <= to);
+    const names = migrations.map((m) => m.fileName);
+    if (context.dryRun)
+        return { status: 'pending', fromVersion: 0, toVersion: to, migrations: names, warnings };
+    const result = await (0, records_1.recordBaseline)(client, migrations, options);
+    if (!result.recorded) {
+        // Another tool (the sql-migrate CLI) recorded rows between the first read and the transaction:
+        // another attempt sees them and treats the database as versioned.
+        return {
+            status: 'failed',
+            fromVersion: 0,
+            error: `${database}: gorp_migrations gained rows (${result.existing.join(', ')}) while the baseline was prepared; nothing was recorded`,
+            transient: true,
+            warnings,
+        };
+    }
+    return { status: 'baselined', fromVersion: 0, toVersion: to, migrations: names, warnings };
 }
 
 
@@ -79009,11 +79254,14 @@ var __exportStar = (this && this.__exportStar) || function(m, exports) {
     for (var p in m) if (p !== "default" && !Object.prototype.hasOwnProperty.call(exports, p)) __createBinding(exports, m, p);
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.shardOf = exports.selectShard = exports.parseShard = exports.DEFAULT_CONCURRENCY = exports.isTransientFailure = exports.DEFAULT_RETRY_BASE_DELAY_MS = exports.DEFAULT_RETRY_ATTEMPTS = exports.planTarget = exports.latestVersion = exports.checkTargetVersion = exports.expectedSchemas = exports.CONSISTENCY_DIFF_OPTIONS = exports.compareWithExpected = exports.checkFleetDrift = exports.applyFleet = void 0;
-// Fleet apply, the drift check and the pieces callers need (targets, shards, the report).
+exports.shardOf = exports.selectShard = exports.parseShard = exports.DEFAULT_CONCURRENCY = exports.isTransientFailure = exports.DEFAULT_RETRY_BASE_DELAY_MS = exports.DEFAULT_RETRY_ATTEMPTS = exports.planTarget = exports.latestVersion = exports.checkTargetVersion = exports.expectedSchemas = exports.CONSISTENCY_DIFF_OPTIONS = exports.compareWithExpected = exports.checkBaselineVersion = exports.baselineFleet = exports.checkFleetDrift = exports.applyFleet = void 0;
+// Fleet apply, the drift check, baseline and the pieces callers need (targets, shards, the report).
 var apply_1 = __nccwpck_require__(9608);
 Object.defineProperty(exports, "applyFleet", ({ enumerable: true, get: function () { return apply_1.applyFleet; } }));
 Object.defineProperty(exports, "checkFleetDrift", ({ enumerable: true, get: function () { return apply_1.checkFleetDrift; } }));
+var baseline_1 = __nccwpck_require__(4321);
+Object.defineProperty(exports, "baselineFleet", ({ enumerable: true, get: function () { return baseline_1.baselineFleet; } }));
+Object.defineProperty(exports, "checkBaselineVersion", ({ enumerable: true, get: function () { return baseline_1.checkBaselineVersion; } }));
 var consistency_1 = __nccwpck_require__(3584);
 Object.defineProperty(exports, "compareWithExpected", ({ enumerable: true, get: function () { return consistency_1.compareWithExpected; } }));
 Object.defineProperty(exports, "CONSISTENCY_DIFF_OPTIONS", ({ enumerable: true, get: function () { return consistency_1.CONSISTENCY_DIFF_OPTIONS; } }));
@@ -79140,8 +79388,9 @@ exports.reportFails = reportFails;
 exports.describeOutcome = describeOutcome;
 exports.reportTableRows = reportTableRows;
 exports.describeCounts = describeCounts;
+exports.driftDirection = driftDirection;
 exports.formatReportText = formatReportText;
-exports.TARGET_STATUSES = ['applied', 'pending', 'up-to-date', 'postponed', 'failed', 'consistent', 'drifted'];
+exports.TARGET_STATUSES = ['applied', 'baselined', 'pending', 'up-to-date', 'postponed', 'failed', 'consistent', 'drifted'];
 function countOutcomes(targets) {
     const counts = Object.fromEntries(exports.TARGET_STATUSES.map((s) => [s, 0]));
     for (const t of targets)
@@ -79173,18 +79422,29 @@ function describeOutcome(t, mode) {
             if (mode === 'sync')
                 return `synced: ${statementCount(t.statements)} applied${outside}`;
             return `${t.direction === 'down' ? 'reverted' : 'applied'} ${versions(t)}: ${files(t.migrations)}`;
+        case 'baselined':
+            return `schema matches version ${t.toVersion}: recorded as applied (nothing ran): ${files(t.migrations)}`;
         case 'pending':
             if (mode === 'sync')
                 return `would run ${statementCount(t.statements)}${outside}`;
+            if (mode === 'baseline')
+                return `schema matches version ${t.toVersion}: would record as applied: ${files(t.migrations)}`;
             return `would ${t.direction === 'down' ? 'revert' : 'apply'} ${versions(t)}: ${files(t.migrations)}`;
         case 'up-to-date':
-            return mode === 'sync' ? 'already matches the schema' : `up to date at version ${t.fromVersion}`;
+            if (mode === 'sync')
+                return 'already matches the schema';
+            if (mode === 'baseline')
+                return `already versioned at version ${t.fromVersion}: left alone (baseline only records versions on a database with none)`;
+            return `up to date at version ${t.fromVersion}`;
         case 'consistent':
             return `matches version ${t.fromVersion}${t.migrations.length ? `; ${t.migrations.length} pending` : ''}`;
         case 'postponed':
         case 'drifted': {
             const changes = t.drift ? `${t.drift.statements} difference${t.drift.statements === 1 ? '' : 's'} (${t.drift.changes.slice(0, 3).join('; ')}${t.drift.changes.length > 3 ? '; …' : ''})` : 'drift';
-            return `${t.status === 'postponed' ? 'postponed: ' : ''}schema drifted from version ${t.drift?.version ?? t.fromVersion}: ${changes}`;
+            const version = t.drift?.version ?? t.fromVersion;
+            // A database without versions has not drifted from anything: its schema is simply not version N's.
+            const what = mode === 'baseline' ? `schema differs from the schema of version ${version}` : `schema drifted from version ${version}`;
+            return `${t.status === 'postponed' ? 'postponed: ' : ''}${what}: ${changes}`;
         }
         case 'failed':
             return `failed${t.fromVersion !== undefined ? ` at version ${versions(t)}` : ''}: ${t.error ?? 'unknown error'}`;
@@ -79201,6 +79461,10 @@ function describeCounts(report) {
     const n = report.targets.length;
     return `${n} target${n === 1 ? '' : 's'}${parts.length ? ': ' + parts.join(', ') : ''}${report.dryRun ? ' (dry run: nothing changed)' : ''}`;
 }
+/** `back to` a version a database claims; plain `to` for baseline, where it claims none. */
+function driftDirection(mode) {
+    return mode === 'baseline' ? 'to' : 'back to';
+}
 /** The report as aligned plain text, for a terminal. */
 function formatReportText(report) {
     const rows = [[...exports.REPORT_TABLE_HEADER], ...reportTableRows(report)];
@@ -79209,7 +79473,7 @@ function formatReportText(report) {
     const blocks = report.targets.flatMap((t) => {
         const label = `-- ${t.name} (${t.database})`;
         if (t.drift)
-            return [`${label}: SQL that would take it back to the schema of version ${t.drift.version}\n${t.drift.sql}`];
+            return [`${label}: SQL that would take it ${driftDirection(report.mode)} the schema of version ${t.drift.version}\n${t.drift.sql}`];
         if (t.sync && t.status === 'pending')
             return [`${label}: would run\n${t.sync.sql}`];
         return [];
@@ -79662,6 +79926,98 @@ async function loadTargets(selection) {
         : parseDatabaseList(selection.databases ?? [], selection.databaseOrigin ?? ((i) => `${names.databases} #${i + 1}`));
     const grouped = selectGroup(specs, selection.group, selection.targetsFile ?? names.databases);
     return resolveTargets((0, shard_1.selectShard)(grouped, selection.shard), selection.env ?? process.env);
+}
+
+
+/***/ }),
+
+/***/ 217:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.runVersionedFleet = runVersionedFleet;
+exports.compareWithVersion = compareWithVersion;
+/**
+ * What apply, drift and baseline share on top of the runner: every target is worked on under the
+ * migration lock, against one migration set, with the schema each version implies built once on a
+ * shadow server (started only when a first target needs it, closed at the end) and compared with the
+ * live schema. Each mode supplies what one locked attempt does; this module sets the run up, logs its
+ * first line and assembles the report.
+ */
+const node_perf_hooks_1 = __nccwpck_require__(643);
+const lock_1 = __nccwpck_require__(188);
+const diff_1 = __nccwpck_require__(9571);
+const logger_1 = __nccwpck_require__(5419);
+const shadow_server_1 = __nccwpck_require__(1572);
+const spec_1 = __nccwpck_require__(4837);
+const consistency_1 = __nccwpck_require__(3584);
+const expected_schemas_1 = __nccwpck_require__(3055);
+const report_1 = __nccwpck_require__(5912);
+const runner_1 = __nccwpck_require__(1228);
+/** Runs `attempt` on every target under its migration lock; returns the report. Never throws for a target. */
+async function runVersionedFleet(run, options, attempt) {
+    const started = node_perf_hooks_1.performance.now();
+    const logger = options.logger ?? logger_1.silentLogger;
+    const { set, targets } = options;
+    const { mode, to, dryRun } = run;
+    // A bad --shadow stops the run before any database is touched.
+    const shadowSpec = typeof options.shadow === 'object' ? options.shadow : (0, spec_1.parseShadowSpec)(options.shadow, '--shadow');
+    const concurrency = options.concurrency ?? runner_1.DEFAULT_CONCURRENCY;
+    const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
+    logger.info(`${run.verb} ${plural(targets.length, 'database')} against ${plural(set.migrations.length, 'migration')} in ${set.dir} (${run.versionPhrase}), ` +
+        `${concurrency} at a time${dryRun ? '; dry run: nothing is changed' : ''}`);
+    // The shadow server starts only when a first target needs an expected schema.
+    let server;
+    const openServer = () => (server ??= (0, shadow_server_1.openShadowServer)(shadowSpec, { major: options.postgresVersion, logger }));
+    const expected = (0, expected_schemas_1.expectedSchemas)(openServer, set, { logger });
+    const context = { mode, set, to, dryRun, expected, options, logger };
+    try {
+        const outcomes = await (0, runner_1.runFleet)(mode, targets, (target) => (0, lock_1.withDatabaseLock)(target.url, (client) => attempt(client, target, context), lockOptions(options, logger)), { concurrency, retry: options.retry, logger });
+        return {
+            mode,
+            dryRun,
+            target: String(to),
+            targets: outcomes,
+            counts: (0, report_1.countOutcomes)(outcomes),
+            durationMs: Math.round(node_perf_hooks_1.performance.now() - started),
+            expectedSchemas: expected.stats(),
+        };
+    }
+    finally {
+        if (server)
+            await (await server.catch(() => undefined))?.close();
+    }
+}
+function lockOptions(options, logger) {
+    return {
+        logger,
+        ...(options.lockWaitTimeoutMs !== undefined ? { lockWaitTimeoutMs: options.lockWaitTimeoutMs } : {}),
+        ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
+    };
+}
+/**
+ * Compares the live schema of `target` with the schema of `version` (built once per version, shared);
+ * undefined when they are equal. Adds a warning when the servers' majors differ.
+ */
+async function compareWithVersion(target, version, context, warnings) {
+    // Both settle before either failure is thrown: no read is left running unobserved.
+    const [expectedResult, liveResult] = await Promise.allSettled([context.expected.get(version), (0, diff_1.introspect)(target.url)]);
+    if (expectedResult.status === 'rejected')
+        throw expectedResult.reason;
+    if (liveResult.status === 'rejected')
+        throw liveResult.reason;
+    const expected = expectedResult.value;
+    const live = liveResult.value;
+    const liveMajor = (0, consistency_1.serverMajor)(live.serverVersion);
+    const expectedMajor = (0, consistency_1.serverMajor)(expected.catalog.serverVersion);
+    if (liveMajor !== expectedMajor) {
+        const warning = `runs PostgreSQL ${liveMajor} but expected schemas are built on PostgreSQL ${expectedMajor}: set the postgres version to ${liveMajor} if definitions differ only in how they print`;
+        if (!warnings.includes(warning))
+            warnings.push(warning);
+    }
+    return (0, consistency_1.compareWithExpected)(live, expected.catalog, version, context.options.diffOptions);
 }
 
 
@@ -81232,7 +81588,8 @@ async function connectDatabase(url, options = {}) {
     }
     catch (error) {
         await client.end().catch(() => undefined);
-        throw new errors_1.ConfigurationError(describeConnectionError(url, error, timeoutMs));
+        // The cause keeps the SQLSTATE / network code, so callers can tell a transient failure by code, not words.
+        throw new errors_1.ConfigurationError(describeConnectionError(url, error, timeoutMs), { cause: error });
     }
     return client;
 }

@@ -7,7 +7,8 @@ import { diffCommand } from './diff';
 import { verifyCommand } from './verify';
 import { applyCommand } from './apply';
 import { driftCommand } from './drift';
+import { baselineCommand } from './baseline';
 import { syncCommand } from './sync';
 
 /** Every CLI command, in the order `db-migrate --help` lists them. One file per command. */
-export const commands: readonly Command[] = [upCommand, downCommand, statusCommand, createCommand, diffCommand, verifyCommand, applyCommand, driftCommand, syncCommand];
+export const commands: readonly Command[] = [upCommand, downCommand, statusCommand, createCommand, diffCommand, verifyCommand, applyCommand, driftCommand, baselineCommand, syncCommand];

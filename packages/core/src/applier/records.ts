@@ -73,3 +73,37 @@ export async function removeApplied(client: Client, id: string): Promise<void> {
   await client.query(`DELETE FROM ${trackingTable} WHERE id = $1`, [id]);
   await client.query(`DELETE FROM ${checksumTable} WHERE id = $1`, [id]);
 }
+
+/**
+ * Records migrations as applied without running them (a baseline: the schema is already there), in ONE
+ * transaction together with the tracking tables it may create, so either every row lands or nothing,
+ * not even an empty table, is left behind. The advisory lock keeps other db-migrate runs out but not the
+ * sql-migrate CLI, so gorp_migrations is locked against inserts and read again inside the transaction:
+ * when it is no longer empty, nothing is recorded and the ids found are returned.
+ */
+export async function recordBaseline(
+  client: Client,
+  migrations: readonly { readonly fileName: string; readonly checksum: string }[],
+  session: { readonly lockTimeoutMs?: number; readonly statementTimeoutMs?: number } = {},
+): Promise<{ readonly recorded: boolean; readonly existing: readonly string[] }> {
+  try {
+    await client.query('BEGIN');
+    if (session.lockTimeoutMs !== undefined) await client.query(`SET LOCAL lock_timeout = ${Math.floor(session.lockTimeoutMs)}`);
+    if (session.statementTimeoutMs !== undefined) await client.query(`SET LOCAL statement_timeout = ${Math.floor(session.statementTimeoutMs)}`);
+    await ensureTrackingTables(client);
+    // SHARE ROW EXCLUSIVE conflicts with the ROW EXCLUSIVE lock an INSERT takes: sql-migrate's
+    // transaction in progress finishes first, and none starts until this one ends.
+    await client.query(`LOCK TABLE ${trackingTable} IN SHARE ROW EXCLUSIVE MODE`);
+    const { rows } = await client.query<{ id: string }>(`SELECT id FROM ${trackingTable} ORDER BY id`);
+    if (rows.length > 0) {
+      await client.query('ROLLBACK');
+      return { recorded: false, existing: rows.map((r) => r.id) };
+    }
+    for (const migration of migrations) await recordApplied(client, migration.fileName, migration.checksum);
+    await client.query('COMMIT');
+    return { recorded: true, existing: [] };
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+}

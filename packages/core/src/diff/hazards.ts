@@ -34,6 +34,10 @@ export const hazards = {
     code: 'validates-rows',
     message: `adds ${what}: checks every existing row under a lock, and fails if one violates it`,
   }),
+  validatesExistingRows: (what: string): Hazard => ({
+    code: 'validates-rows',
+    message: `validates ${what}: scans every row (without blocking writes), and fails if one violates it`,
+  }),
   enumRecreated: (what: string): Hazard => ({
     code: 'enum-recreated',
     message: `recreates ${what} to remove or reorder values: every column using it is rewritten, and fails if a row holds a removed value`,

@@ -536,8 +536,11 @@ function buildCatalog(rows: Rows): Catalog {
     } else if (r.ref_catalog === 'pg_class' && r.ref_subid > 0) {
       const col = columnKeyByRelAttnum.get(`${r.ref_oid}:${r.ref_subid}`);
       if (col) targets.push(col);
+      // A default or generation expression reading its own table's columns says nothing about the table
+      // itself: an edge to it would order every change of the column after every change of the table.
+      const ownTable = r.catalog === 'pg_attrdef' && r.default_relid === r.ref_oid;
       const rel = classKeys.get(r.ref_oid);
-      if (rel) targets.push(rel);
+      if (rel && !ownTable) targets.push(rel);
     } else {
       const k = objectKey(r.ref_catalog, r.ref_oid, r.ref_subid);
       if (k) targets.push(k);

@@ -6,11 +6,13 @@ import type { PlannedStatement } from './plan';
  * - an object's dependents in `from` are removed before it is removed (drop the view, then its table);
  * - in `to`, what an object depends on is produced before it (create the type, then the table using it),
  *   unless the same statement produces both;
- * - an object is removed before it is produced again (drop, then create, for a recreation);
+ * - an object is removed before it is produced again (drop, then create, for a recreation), and so are
+ *   its removed parts (drop a column's default, then change its type);
  * - what depended on an object in `from` and goes away is removed before the object changes
  *   (drop the view before altering the type of a column it reads);
  * - an object altered away from a dependency is altered before that dependency is removed
- *   (drop a column default before dropping its sequence).
+ *   (drop a column default before dropping its sequence), and so is a removed part of an object
+ *   (`col:...#default`: the default dropped before the function it calls is dropped and recreated).
  * Among the statements whose dependencies are met, the lowest phase, then the earliest emitted, goes first,
  * so the result is deterministic. A dependency cycle (rare; PostgreSQL itself would need a split statement)
  * is broken by taking the lowest-phase remaining statement.
@@ -23,6 +25,9 @@ export function orderStatements(
 ): PlannedStatement[] {
   const producers = new Map<string, number[]>();
   const removers = new Map<string, number[]>();
+  // Statements removing a part of an object (`col:...#default`): the object stays, its old part's
+  // dependencies go, so what that part depended on is removed after it.
+  const partRemovers = new Map<string, number[]>();
   const push = (map: Map<string, number[]>, key: string, i: number) => {
     const list = map.get(key);
     if (list) list.push(i);
@@ -30,7 +35,10 @@ export function orderStatements(
   };
   statements.forEach((s, i) => {
     for (const k of s.produces) push(producers, k, i);
-    for (const k of s.removes) push(removers, k, i);
+    for (const k of s.removes) {
+      push(removers, k, i);
+      if (k.includes('#')) push(partRemovers, k.slice(0, k.indexOf('#')), i);
+    }
   });
 
   const successors: number[][] = statements.map(() => []);
@@ -59,6 +67,7 @@ export function orderStatements(
       for (const y of toDeps) if (!own.has(y)) each(producers, y, (i) => edge(i, j));
       for (const y of extraDependsOn.get(x) ?? []) if (!own.has(y)) each(producers, y, (i) => edge(i, j));
       each(removers, x, (i) => edge(i, j));
+      each(partRemovers, x, (i) => edge(i, j));
       for (const v of from.dependents.get(x) ?? none) each(removers, v, (i) => edge(i, j));
       // Only an object altered in place (never removed here) must move off a dependency before it goes.
       if (!removers.has(x)) {
@@ -68,7 +77,10 @@ export function orderStatements(
       }
     }
     for (const x of s.removes) {
-      for (const v of from.dependents.get(x) ?? none) each(removers, v, (i) => edge(i, j));
+      for (const v of from.dependents.get(x) ?? none) {
+        each(removers, v, (i) => edge(i, j));
+        each(partRemovers, v, (i) => edge(i, j));
+      }
     }
     for (const k of s.needs) each(producers, k, (i) => edge(i, j));
     for (const k of s.needsRemoved) each(removers, k, (i) => edge(i, j));
@@ -86,6 +98,7 @@ export function orderStatements(
       let best = -1;
       for (let i = 0; i < statements.length; i++) if (!done[i] && (best < 0 || rank(i) < rank(best))) best = i;
       next = best;
+      if (process.env.DIFF_CYCLE_DEBUG) require('fs').appendFileSync('/tmp/cycles.log', statements[best]!.sql.slice(0, 120) + '\n');
     } else if (done[next]) {
       continue;
     }

@@ -1,5 +1,6 @@
-// Fleet apply, the drift check and the pieces callers need (targets, shards, the report).
+// Fleet apply, the drift check, baseline and the pieces callers need (targets, shards, the report).
 export { applyFleet, checkFleetDrift, type FleetApplyOptions, type FleetCheckOptions } from './apply';
+export { baselineFleet, checkBaselineVersion, type FleetBaselineOptions } from './baseline';
 export { compareWithExpected, CONSISTENCY_DIFF_OPTIONS, type Drift } from './consistency';
 export { expectedSchemas, type ExpectedSchema, type ExpectedSchemas, type ExpectedSchemaStats } from './expected-schemas';
 export { checkTargetVersion, latestVersion, planTarget, type TargetPlan } from './plan';

@@ -4,19 +4,23 @@
  */
 import type { Drift } from './consistency';
 
-export type FleetMode = 'apply' | 'drift' | 'sync';
+export type FleetMode = 'apply' | 'drift' | 'sync' | 'baseline';
 
 /**
  * - applied: migrations ran (or, for sync, statements ran) and the result matches the expected schema;
- * - pending: dry run: consistent, with work that a real run would do;
- * - up-to-date: consistent and nothing to do;
- * - postponed: the live schema drifted from its version's; nothing was run on it;
- * - failed: unreachable, inconsistent records, a failing migration, or a result that does not match;
+ * - baselined: baseline: a database with no recorded migrations whose schema equals the schema of the
+ *   baseline version now has versions 1..N recorded as applied (no migration ran);
+ * - pending: dry run: consistent, with work that a real run would do (baseline: versions it would record);
+ * - up-to-date: consistent and nothing to do (baseline: already versioned at or above N, left alone);
+ * - postponed: the live schema drifted from its version's (baseline: differs from the schema of N);
+ *   nothing was run on it;
+ * - failed: unreachable, inconsistent records, a failing migration, or a result that does not match
+ *   (baseline: also a database already versioned below N);
  * - consistent / drifted: the outcomes of a drift check.
  */
-export type TargetStatus = 'applied' | 'pending' | 'up-to-date' | 'postponed' | 'failed' | 'consistent' | 'drifted';
+export type TargetStatus = 'applied' | 'baselined' | 'pending' | 'up-to-date' | 'postponed' | 'failed' | 'consistent' | 'drifted';
 
-export const TARGET_STATUSES: readonly TargetStatus[] = ['applied', 'pending', 'up-to-date', 'postponed', 'failed', 'consistent', 'drifted'];
+export const TARGET_STATUSES: readonly TargetStatus[] = ['applied', 'baselined', 'pending', 'up-to-date', 'postponed', 'failed', 'consistent', 'drifted'];
 
 export interface TargetOutcome {
   readonly name: string;
@@ -48,12 +52,12 @@ export interface TargetOutcome {
 export interface FleetReport {
   readonly mode: FleetMode;
   readonly dryRun: boolean;
-  /** apply: the version every target is brought to (the latest, or --to); sync: the commit synced to. */
+  /** apply: the version every target is brought to (the latest, or --to); baseline: the version recorded; sync: the commit synced to. */
   readonly target?: string;
   readonly targets: readonly TargetOutcome[];
   readonly counts: Readonly<Record<TargetStatus, number>>;
   readonly durationMs: number;
-  /** apply and drift: the versions whose schema was built on the shadow server, and what that cost. */
+  /** apply, drift and baseline: the versions whose schema was built on the shadow server, and what that cost. */
   readonly expectedSchemas?: { readonly built: readonly number[]; readonly buildMs: number; readonly introspectMs: number };
 }
 
@@ -87,17 +91,25 @@ export function describeOutcome(t: TargetOutcome, mode: FleetMode): string {
     case 'applied':
       if (mode === 'sync') return `synced: ${statementCount(t.statements)} applied${outside}`;
       return `${t.direction === 'down' ? 'reverted' : 'applied'} ${versions(t)}: ${files(t.migrations)}`;
+    case 'baselined':
+      return `schema matches version ${t.toVersion}: recorded as applied (nothing ran): ${files(t.migrations)}`;
     case 'pending':
       if (mode === 'sync') return `would run ${statementCount(t.statements)}${outside}`;
+      if (mode === 'baseline') return `schema matches version ${t.toVersion}: would record as applied: ${files(t.migrations)}`;
       return `would ${t.direction === 'down' ? 'revert' : 'apply'} ${versions(t)}: ${files(t.migrations)}`;
     case 'up-to-date':
-      return mode === 'sync' ? 'already matches the schema' : `up to date at version ${t.fromVersion}`;
+      if (mode === 'sync') return 'already matches the schema';
+      if (mode === 'baseline') return `already versioned at version ${t.fromVersion}: left alone (baseline only records versions on a database with none)`;
+      return `up to date at version ${t.fromVersion}`;
     case 'consistent':
       return `matches version ${t.fromVersion}${t.migrations.length ? `; ${t.migrations.length} pending` : ''}`;
     case 'postponed':
     case 'drifted': {
       const changes = t.drift ? `${t.drift.statements} difference${t.drift.statements === 1 ? '' : 's'} (${t.drift.changes.slice(0, 3).join('; ')}${t.drift.changes.length > 3 ? '; …' : ''})` : 'drift';
-      return `${t.status === 'postponed' ? 'postponed: ' : ''}schema drifted from version ${t.drift?.version ?? t.fromVersion}: ${changes}`;
+      const version = t.drift?.version ?? t.fromVersion;
+      // A database without versions has not drifted from anything: its schema is simply not version N's.
+      const what = mode === 'baseline' ? `schema differs from the schema of version ${version}` : `schema drifted from version ${version}`;
+      return `${t.status === 'postponed' ? 'postponed: ' : ''}${what}: ${changes}`;
     }
     case 'failed':
       return `failed${t.fromVersion !== undefined ? ` at version ${versions(t)}` : ''}: ${t.error ?? 'unknown error'}`;
@@ -118,6 +130,11 @@ export function describeCounts(report: FleetReport): string {
   return `${n} target${n === 1 ? '' : 's'}${parts.length ? ': ' + parts.join(', ') : ''}${report.dryRun ? ' (dry run: nothing changed)' : ''}`;
 }
 
+/** `back to` a version a database claims; plain `to` for baseline, where it claims none. */
+export function driftDirection(mode: FleetMode): string {
+  return mode === 'baseline' ? 'to' : 'back to';
+}
+
 /** The report as aligned plain text, for a terminal. */
 export function formatReportText(report: FleetReport): string {
   const rows = [[...REPORT_TABLE_HEADER], ...reportTableRows(report)];
@@ -125,7 +142,7 @@ export function formatReportText(report: FleetReport): string {
   const lines = rows.map((r) => r.map((cell, i) => (widths[i] ? cell.padEnd(widths[i]) : cell)).join('  ').trimEnd());
   const blocks = report.targets.flatMap((t) => {
     const label = `-- ${t.name} (${t.database})`;
-    if (t.drift) return [`${label}: SQL that would take it back to the schema of version ${t.drift.version}\n${t.drift.sql}`];
+    if (t.drift) return [`${label}: SQL that would take it ${driftDirection(report.mode)} the schema of version ${t.drift.version}\n${t.drift.sql}`];
     if (t.sync && t.status === 'pending') return [`${label}: would run\n${t.sync.sql}`];
     return [];
   });

@@ -2,18 +2,51 @@ import type { ConstraintInfo } from '../catalog';
 import { hazards } from '../hazards';
 import { DiffContext, Phase } from '../plan';
 import { ident } from '../sql';
+import type { Hazard } from '../types';
 import { relationName } from './tables';
 
 const TYPE_NAMES: Record<string, string> = {
   p: 'primary key', u: 'unique constraint', f: 'foreign key', c: 'check constraint', x: 'exclusion constraint', t: 'constraint trigger',
 };
 
-/** Constraints compare by pg_get_constraintdef; a changed one is dropped and added again. */
+/** The trailing clauses pg_get_constraintdef prints after the constraint itself, in this order. */
+interface Clauses {
+  readonly core: string;
+  readonly deferrable: boolean;
+  readonly deferred: boolean;
+  readonly notValid: boolean;
+}
+
+function clauses(definition: string): Clauses {
+  const m = /^(.*?)( DEFERRABLE)?( INITIALLY DEFERRED)?( NOT VALID)?$/s.exec(definition)!;
+  return { core: m[1]!, deferrable: !!m[2], deferred: !!m[3], notValid: !!m[4] };
+}
+
+/**
+ * What turns `a` into `b` in place, or null when it must be dropped and added again. A foreign key's
+ * deferrability changes with ALTER CONSTRAINT (PostgreSQL refuses it on other kinds), and a NOT VALID
+ * foreign key or check becomes valid with VALIDATE CONSTRAINT: neither rebuilds nor re-adds anything.
+ * The way back to NOT VALID has no statement of its own: drop and add.
+ */
+function inPlaceChange(a: ConstraintInfo, b: ConstraintInfo): { deferrability: string | null; validate: boolean } | null {
+  if (a.type !== b.type) return null;
+  const x = clauses(a.definition);
+  const y = clauses(b.definition);
+  if (x.core !== y.core || (!x.notValid && y.notValid)) return null;
+  const deferrabilityChanged = x.deferrable !== y.deferrable || x.deferred !== y.deferred;
+  if (deferrabilityChanged && a.type !== 'f') return null;
+  const deferrability = deferrabilityChanged
+    ? (y.deferrable ? 'DEFERRABLE' : 'NOT DEFERRABLE') + (y.deferred ? ' INITIALLY DEFERRED' : ' INITIALLY IMMEDIATE')
+    : null;
+  return { deferrability, validate: x.notValid && !y.notValid };
+}
+
+/** Constraints compare by pg_get_constraintdef; a changed one is altered in place when it can be, else re-added. */
 export function decideConstraints(ctx: DiffContext): void {
   for (const [key, a] of ctx.from.constraints) {
     if (ctx.gone(key)) continue;
     const b = ctx.to.constraints.get(key);
-    if (!b || b.definition !== a.definition || b.type !== a.type) ctx.markGone(key);
+    if (!b || (b.definition !== a.definition && !inPlaceChange(a, b))) ctx.markGone(key);
   }
 }
 
@@ -33,7 +66,23 @@ export function emitConstraints(ctx: DiffContext): void {
     });
   }
   for (const [key, b] of ctx.to.constraints) {
-    if (ctx.from.constraints.has(key) && !ctx.gone(key)) continue;
+    const a = ctx.from.constraints.get(key);
+    if (a && !ctx.gone(key)) {
+      const change = a.definition === b.definition ? null : inPlaceChange(a, b);
+      const alter = (action: string, hazardList: Hazard[] = []) =>
+        ctx.emit({
+          sql: `ALTER TABLE ${tableOf(b)} ${action} CONSTRAINT ${ident(b.name)}${action === 'ALTER' ? ' ' + change!.deferrability : ''}`,
+          object: { kind: 'constraint', name: `${b.schema}.${b.table}.${b.name}` },
+          action: 'alter',
+          phase: b.type === 'f' ? Phase.addForeignKey : Phase.addConstraint,
+          produces: [key],
+          needs: [b.tableKey],
+          hazards: hazardList,
+        });
+      if (change?.deferrability) alter('ALTER');
+      if (change?.validate) alter('VALIDATE', [hazards.validatesExistingRows(`${TYPE_NAMES[b.type]} ${b.name} on ${b.schema}.${b.table}`)]);
+      continue;
+    }
     const tableSurvives = ctx.survives(b.tableKey);
     const what = `${TYPE_NAMES[b.type]} ${b.name} on ${b.schema}.${b.table}`;
     const constraintHazards = [];

@@ -28,7 +28,10 @@ export function emitIndexes(ctx: DiffContext): void {
     const existing = ctx.survives(b.tableKey);
     // CONCURRENTLY is refused on partitioned tables and pointless on tables created in the same migration.
     const concurrently = existing && !!ctx.options.concurrentIndexes && table?.kind !== 'partitioned table';
-    const sql = concurrently ? b.definition.replace(/^CREATE (UNIQUE )?INDEX /, 'CREATE $1INDEX CONCURRENTLY ') : b.definition;
+    let sql = concurrently ? b.definition.replace(/^CREATE (UNIQUE )?INDEX /, 'CREATE $1INDEX CONCURRENTLY ') : b.definition;
+    // pg_get_indexdef prints ON ONLY for a partitioned table, which would leave the partitions without
+    // the index (and the parent's index invalid): without ONLY it is built, or an equal one attached, on each.
+    if (table?.kind === 'partitioned table') sql = sql.replace(/^(CREATE (?:UNIQUE )?INDEX (?:CONCURRENTLY )?(?:"(?:[^"]|"")*"|[^\s"]+) ON )ONLY /, '$1');
     ctx.emit({
       sql,
       object: { kind: 'index', name: `${b.schema}.${b.name}` },

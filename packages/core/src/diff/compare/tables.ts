@@ -135,6 +135,18 @@ function createTable(ctx: DiffContext, b: RelationInfo): void {
   if (!parentKey) for (const column of b.columns) if (!column.isLocal) inheritedDifferences(ctx, b, column);
 }
 
+/**
+ * Whether a column the child inherits in `to` and lacks in `from` comes with its parent's ADD COLUMN: only
+ * when the child already inherits from that parent. A parent linked here (INHERIT) requires the child to
+ * have the column already, so it is added to the child first; it then stays a local column as well.
+ */
+function arrivesFromParent(ctx: DiffContext, a: RelationInfo, b: RelationInfo, column: ColumnInfo): boolean {
+  return b.inherits.some((parentKey) => {
+    if (!a.inherits.includes(parentKey)) return false;
+    return !!ctx.to.relations.get(parentKey)?.columns.some((c) => c.name === column.name);
+  });
+}
+
 /** Inherited columns copy the parent's default and NOT NULL; a child that differs says so afterwards. */
 function inheritedDifferences(ctx: DiffContext, b: RelationInfo, column: ColumnInfo): void {
   const inherited = parentColumn(ctx, b, column.name);
@@ -182,16 +194,17 @@ function alterStatement(ctx: DiffContext, b: RelationInfo, action: string, hazar
 }
 
 function alterColumn(ctx: DiffContext, b: RelationInfo, column: ColumnInfo, action: string, extra: {
-  hazards?: Hazard[]; only?: boolean; needs?: string[];
+  hazards?: Hazard[]; only?: boolean; needs?: string[]; produces?: string[]; removes?: string[];
 } = {}): void {
   ctx.emit({
     sql: `ALTER TABLE ${extra.only ? 'ONLY ' : ''}${relationName(b)} ALTER COLUMN ${ident(column.name)} ${action}`,
     object: { kind: 'column', name: `${b.schema}.${b.name}.${column.name}` },
     action: 'alter',
     phase: Phase.alterColumn,
-    produces: [column.key],
+    produces: extra.produces ?? [column.key],
     hazards: extra.hazards ?? [],
     needs: extra.needs ?? [],
+    removes: extra.removes ?? [],
   });
 }
 
@@ -244,7 +257,8 @@ function alterTable(ctx: DiffContext, a: RelationInfo, b: RelationInfo): void {
       action: 'alter',
       phase: Phase.ownedBy,
       produces: [b.key],
-      needs: [parentKey, ...parent.columns.map((c) => c.key)],
+      // The child must have each of the parent's columns (with its NOT NULL) before it can inherit.
+      needs: [parentKey, ...parent.columns.map((c) => c.key), ...b.columns.map((c) => c.key)],
     });
   }
   if (b.partitionOf && partitionChanged) {
@@ -270,11 +284,28 @@ function alterColumns(ctx: DiffContext, a: RelationInfo, b: RelationInfo): void 
 
   // Dropped columns, and columns dropped to be added again.
   for (const column of a.columns) {
-    // An inherited column goes away with the parent's column.
-    if (!ctx.gone(column.key) || !column.isLocal) continue;
+    if (!ctx.gone(column.key)) continue;
+    if (!column.isLocal) {
+      // An inherited column goes away with the parent's column, unless the parent's drop keeps it (ONLY).
+      const parentColumn = inheritedFromOnlyDroppedColumn(ctx, a, column);
+      if (!parentColumn) continue;
+      ctx.emit({
+        sql: `ALTER TABLE ${relationName(a)} DROP COLUMN ${ident(column.name)}`,
+        object: { kind: 'column', name: `${tableName}.${column.name}` },
+        action: 'drop',
+        phase: Phase.alterTable,
+        removes: [column.key, ...ownedSequencesOf(ctx, column.key)],
+        needsRemoved: [parentColumn],
+        destructive: true,
+        hazards: [hazards.dropsData(`column ${tableName}.${column.name}`)],
+      });
+      continue;
+    }
     const readded = ctx.recreated.has(column.key);
+    // Children that keep a column their parent drops must keep its data: ONLY turns theirs into local columns.
+    const only = !readded && childrenKeepingColumn(ctx, a, column.name).length > 0;
     ctx.emit({
-      sql: `ALTER TABLE ${relationName(a)} DROP COLUMN ${ident(column.name)}`,
+      sql: `ALTER TABLE ${only ? 'ONLY ' : ''}${relationName(a)} DROP COLUMN ${ident(column.name)}`,
       object: { kind: 'column', name: `${tableName}.${column.name}` },
       action: 'drop',
       phase: Phase.alterTable,
@@ -292,7 +323,7 @@ function alterColumns(ctx: DiffContext, a: RelationInfo, b: RelationInfo): void 
     const old = aColumns.get(column.name);
     const columnName = `${tableName}.${column.name}`;
     if (!old || ctx.recreated.has(old.key)) {
-      if (!column.isLocal && !old) {
+      if (!column.isLocal && !old && arrivesFromParent(ctx, a, b, column)) {
         // Arrives with the parent's ADD COLUMN, carrying the parent's default and NOT NULL.
         inheritedDifferences(ctx, b, column);
         continue;
@@ -319,7 +350,7 @@ function alterColumns(ctx: DiffContext, a: RelationInfo, b: RelationInfo): void 
     const retyped = ctx.retyped.has(old.key) && !inheritedOnly;
     const resetDefault = ctx.defaultReset.has(old.key) && old.default !== null && old.generated === '' && !old.identity;
     if (old.generated === 's' && column.generated === '') alterColumn(ctx, b, column, 'DROP EXPRESSION');
-    if (resetDefault) alterColumn(ctx, b, column, 'DROP DEFAULT', { only: hasChildren });
+    if (resetDefault) alterColumn(ctx, b, column, 'DROP DEFAULT', { only: hasChildren, produces: [], removes: [`${old.key}#default`] });
     if (retyped) {
       const collate = column.collation ? ` COLLATE ${column.collation}` : '';
       ctx.emit({
@@ -366,6 +397,35 @@ function alterColumns(ctx: DiffContext, a: RelationInfo, b: RelationInfo): void 
       alterColumn(ctx, b, column, 'DROP NOT NULL');
     }
   }
+}
+
+/**
+ * Plain-inheritance children (in `from`) whose column of this name exists only through inheritance from
+ * `parent` and that still have the column in `to`: dropping the parent's column would drop theirs too.
+ */
+function childrenKeepingColumn(ctx: DiffContext, parent: RelationInfo, name: string): RelationInfo[] {
+  return [...ctx.from.relations.values()].filter((child) => {
+    if (!child.inherits.includes(parent.key) || ctx.gone(child.key)) return false;
+    const column = child.columns.find((c) => c.name === name);
+    if (!column || column.isLocal || column.inheritedCount !== 1) return false;
+    return !!ctx.to.relations.get(child.key)?.columns.some((c) => c.name === name);
+  });
+}
+
+/**
+ * The `col:` key of the parent column an inherited column of `child` comes from, when that parent column
+ * is dropped with ONLY (another child keeps it): the child's column then survives as a local one and
+ * needs a DROP COLUMN of its own, after the parent's.
+ */
+function inheritedFromOnlyDroppedColumn(ctx: DiffContext, child: RelationInfo, column: ColumnInfo): string | null {
+  if (column.inheritedCount !== 1) return null;
+  for (const parentKey of child.inherits) {
+    const parent = ctx.from.relations.get(parentKey);
+    const parentColumn = parent?.columns.find((c) => c.name === column.name);
+    if (!parent || !parentColumn || !parentColumn.isLocal || !ctx.dropped.has(parentColumn.key) || ctx.gone(parent.key)) continue;
+    if (childrenKeepingColumn(ctx, parent, column.name).length > 0) return parentColumn.key;
+  }
+  return null;
 }
 
 /** Sequences of `from` that go away and hold the name a new identity sequence needs. */
@@ -430,10 +490,21 @@ function isEnumLike(ctx: DiffContext, typeText: string, side: 'from' | 'to'): bo
   return false;
 }
 
-/** The USING expression of a column type change: enums only convert through text. */
+/**
+ * The USING expression of a column type change: enums only convert through text; a recreated composite
+ * type is rebuilt from the old value's attributes (new ones NULL), keeping NULL values NULL.
+ */
 function usingCast(ctx: DiffContext, old: ColumnInfo, column: ColumnInfo): string {
   const array = column.type.endsWith('[]');
   if (column.type === 'text' || column.type === 'text[]') return `${ident(column.name)}::${column.type}`;
+  const before = ctx.from.compositeTypes.get(ctx.from.typeKeysByOid.get(old.typeOid) ?? '');
+  const after = ctx.to.compositeTypes.get(ctx.to.typeKeysByOid.get(column.typeOid) ?? '');
+  if (before && after) {
+    const value = ident(column.name);
+    const kept = new Set(before.attributes.map((x) => x.name));
+    const fields = after.attributes.map((x) => (kept.has(x.name) ? `(${value}).${ident(x.name)}::${x.type}` : `NULL::${x.type}`));
+    return `CASE WHEN pg_catalog.num_nulls(${value}) = 1 THEN NULL ELSE ROW(${fields.join(', ')})::${column.type} END`;
+  }
   if (isEnumLike(ctx, old.type, 'from') || isEnumLike(ctx, column.type, 'to')) {
     return `${ident(column.name)}::text${array ? '[]' : ''}::${column.type}`;
   }

@@ -32,9 +32,24 @@ export function decideTypes(ctx: DiffContext): void {
     if (!b) ctx.markGone(key);
     else if (a.baseType !== b.baseType || a.collation !== b.collation) ctx.markGone(key);
   }
-  for (const [key] of ctx.from.compositeTypes) {
-    if (!ctx.to.compositeTypes.has(key)) ctx.markGone(key);
+  for (const [key, a] of ctx.from.compositeTypes) {
+    const b = ctx.to.compositeTypes.get(key);
+    // PostgreSQL refuses ALTER ATTRIBUTE ... TYPE while a column stores the type (even with CASCADE):
+    // recreate it, and convert those columns attribute by attribute (tables.ts).
+    if (!b || (attributeRetyped(a, b) && storedInColumns(ctx, key))) ctx.markGone(key);
   }
+}
+
+function attributeRetyped(a: CompositeTypeInfo, b: CompositeTypeInfo): boolean {
+  const after = new Map(b.attributes.map((x) => [x.name, x]));
+  return a.attributes.some((x) => {
+    const y = after.get(x.name);
+    return !!y && (y.type !== x.type || y.collation !== x.collation);
+  });
+}
+
+function storedInColumns(ctx: DiffContext, typeKey: string): boolean {
+  return [...(ctx.from.dependents.get(typeKey) ?? [])].some((k) => k.startsWith('col:'));
 }
 
 function createEnum(b: EnumInfo): string {
@@ -187,7 +202,9 @@ export function commitAddedEnumValuesBeforeUse(ctx: DiffContext): void {
     const match = /^ALTER TYPE "((?:[^"]|"")+)"\."((?:[^"]|"")+)" ADD VALUE ('(?:[^']|'')*')/.exec(s.sql);
     if (!match) return;
     const [, schema, name, label] = match;
-    const typeText = new RegExp(`${escapeRegExp(label!)}::"?${escapeRegExp(schema!)}"?\\."?${escapeRegExp(name!)}"?\\b`);
+    // The type as PostgreSQL prints it (quoted when it must be, schema-qualified) or as a user wrote it in
+    // a function body (maybe unqualified); a quoted name ends in `"`, where \b would never match.
+    const typeText = new RegExp(`${escapeRegExp(label!)}::(?:"?${escapeRegExp(schema!)}"?\\.)?"?${escapeRegExp(name!)}"?(?![\\w$])`);
     const used = statements.some((other, j) => j !== i && typeText.test(other.sql));
     if (!used) return;
     statements[i] = {

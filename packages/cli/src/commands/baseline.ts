@@ -1,0 +1,19 @@
+import { baselineFleet, checkBaselineVersion, readMigrationDir } from '@db-migrate/core';
+import { type Command, optionalInteger, requiredString } from '../command';
+import { FLEET_USAGE, finishFleetRun, fleetOptions, fleetRunOptions, fleetTargets } from './apply';
+
+export const baselineCommand: Command = {
+  name: 'baseline',
+  summary: 'Adopt databases built before db-migrate: where the schema equals version N\'s, record 1..N as applied (nothing runs).',
+  usage: `baseline --dir <migrations-dir> --to N ${FLEET_USAGE}\n       [--dry-run]`,
+  options: { ...fleetOptions, dir: { type: 'string' }, to: { type: 'string' }, 'dry-run': { type: 'boolean' } },
+  async run(values, _positionals, { logger, stdout }) {
+    const run = fleetRunOptions(values, logger);
+    const targets = await fleetTargets(values);
+    const set = await readMigrationDir(requiredString(values, 'dir'));
+    for (const warning of set.warnings) logger.debug(warning);
+    const to = checkBaselineVersion(set, optionalInteger(values, 'to'), '--to');
+    const report = await baselineFleet({ ...run, set, targets, to, dryRun: values['dry-run'] === true });
+    return finishFleetRun(report, values, stdout);
+  },
+};

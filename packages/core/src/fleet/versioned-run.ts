@@ -1,0 +1,134 @@
+/**
+ * What apply, drift and baseline share on top of the runner: every target is worked on under the
+ * migration lock, against one migration set, with the schema each version implies built once on a
+ * shadow server (started only when a first target needs it, closed at the end) and compared with the
+ * live schema. Each mode supplies what one locked attempt does; this module sets the run up, logs its
+ * first line and assembles the report.
+ */
+import { performance } from 'node:perf_hooks';
+import type { Client } from 'pg';
+import { type DatabaseLockOptions, withDatabaseLock } from '../applier/lock';
+import type { SessionOptions } from '../applier/migrator';
+import { type DiffOptions, introspect } from '../diff';
+import { type Logger, silentLogger } from '../logger';
+import type { MigrationSet } from '../migrations/store';
+import { openShadowServer } from '../shadow/shadow-server';
+import { parseShadowSpec, type ShadowSpec } from '../shadow/spec';
+import type { ShadowServer } from '../shadow/types';
+import { compareWithExpected, type Drift, serverMajor } from './consistency';
+import { type ExpectedSchemas, expectedSchemas } from './expected-schemas';
+import { type FleetMode, type FleetReport, countOutcomes } from './report';
+import type { RetryOptions } from './retry';
+import { type AttemptOutcome, DEFAULT_CONCURRENCY, type ReachableTarget, runFleet } from './runner';
+import type { Target } from './targets';
+
+export interface FleetCheckOptions extends SessionOptions {
+  readonly set: MigrationSet;
+  readonly targets: readonly Target[];
+  /** Where expected schemas are built: `embedded` (default), `docker` or a postgres URL (see parseShadowSpec). */
+  readonly shadow?: string | ShadowSpec;
+  /** PostgreSQL major of an embedded or docker shadow server; match the targets' servers. */
+  readonly postgresVersion?: number;
+  readonly concurrency?: number;
+  readonly retry?: RetryOptions;
+  /** How long to wait for another run's migration lock on a target (see DatabaseLockOptions). */
+  readonly lockWaitTimeoutMs?: number;
+  readonly connectTimeoutMs?: number;
+  /** Schema selection for the comparisons (e.g. excludeSchemas for a schema another tool manages). */
+  readonly diffOptions?: DiffOptions;
+  readonly logger?: Logger;
+}
+
+/** What one locked attempt is given. */
+export interface VersionedRunContext {
+  readonly mode: FleetMode;
+  readonly set: MigrationSet;
+  /** The version the run brings targets to (apply, baseline) or the latest (drift). */
+  readonly to: number;
+  readonly dryRun: boolean;
+  readonly expected: ExpectedSchemas;
+  readonly options: FleetCheckOptions;
+  readonly logger: Logger;
+}
+
+export interface VersionedRun {
+  readonly mode: FleetMode;
+  /** Already checked by the caller. */
+  readonly to: number;
+  readonly dryRun: boolean;
+  /** The first word(s) of the opening log line: `migrating`, `checking`, `baselining`... */
+  readonly verb: string;
+  /** How the version appears in the opening line: `to version 5`, `latest version 5`. */
+  readonly versionPhrase: string;
+}
+
+export type LockedAttempt = (client: Client, target: ReachableTarget, context: VersionedRunContext) => Promise<AttemptOutcome>;
+
+/** Runs `attempt` on every target under its migration lock; returns the report. Never throws for a target. */
+export async function runVersionedFleet(run: VersionedRun, options: FleetCheckOptions, attempt: LockedAttempt): Promise<FleetReport> {
+  const started = performance.now();
+  const logger = options.logger ?? silentLogger;
+  const { set, targets } = options;
+  const { mode, to, dryRun } = run;
+  // A bad --shadow stops the run before any database is touched.
+  const shadowSpec = typeof options.shadow === 'object' ? options.shadow : parseShadowSpec(options.shadow, '--shadow');
+  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  logger.info(
+    `${run.verb} ${plural(targets.length, 'database')} against ${plural(set.migrations.length, 'migration')} in ${set.dir} (${run.versionPhrase}), ` +
+      `${concurrency} at a time${dryRun ? '; dry run: nothing is changed' : ''}`,
+  );
+
+  // The shadow server starts only when a first target needs an expected schema.
+  let server: Promise<ShadowServer> | undefined;
+  const openServer = () => (server ??= openShadowServer(shadowSpec, { major: options.postgresVersion, logger }));
+  const expected = expectedSchemas(openServer, set, { logger });
+  const context: VersionedRunContext = { mode, set, to, dryRun, expected, options, logger };
+  try {
+    const outcomes = await runFleet(
+      mode,
+      targets,
+      (target) => withDatabaseLock(target.url, (client) => attempt(client, target, context), lockOptions(options, logger)),
+      { concurrency, retry: options.retry, logger },
+    );
+    return {
+      mode,
+      dryRun,
+      target: String(to),
+      targets: outcomes,
+      counts: countOutcomes(outcomes),
+      durationMs: Math.round(performance.now() - started),
+      expectedSchemas: expected.stats(),
+    };
+  } finally {
+    if (server) await (await server.catch(() => undefined))?.close();
+  }
+}
+
+function lockOptions(options: FleetCheckOptions, logger: Logger): DatabaseLockOptions {
+  return {
+    logger,
+    ...(options.lockWaitTimeoutMs !== undefined ? { lockWaitTimeoutMs: options.lockWaitTimeoutMs } : {}),
+    ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
+  };
+}
+
+/**
+ * Compares the live schema of `target` with the schema of `version` (built once per version, shared);
+ * undefined when they are equal. Adds a warning when the servers' majors differ.
+ */
+export async function compareWithVersion(target: ReachableTarget, version: number, context: VersionedRunContext, warnings: string[]): Promise<Drift | undefined> {
+  // Both settle before either failure is thrown: no read is left running unobserved.
+  const [expectedResult, liveResult] = await Promise.allSettled([context.expected.get(version), introspect(target.url)]);
+  if (expectedResult.status === 'rejected') throw expectedResult.reason;
+  if (liveResult.status === 'rejected') throw liveResult.reason;
+  const expected = expectedResult.value;
+  const live = liveResult.value;
+  const liveMajor = serverMajor(live.serverVersion);
+  const expectedMajor = serverMajor(expected.catalog.serverVersion);
+  if (liveMajor !== expectedMajor) {
+    const warning = `runs PostgreSQL ${liveMajor} but expected schemas are built on PostgreSQL ${expectedMajor}: set the postgres version to ${liveMajor} if definitions differ only in how they print`;
+    if (!warnings.includes(warning)) warnings.push(warning);
+  }
+  return compareWithExpected(live, expected.catalog, version, context.options.diffOptions);
+}

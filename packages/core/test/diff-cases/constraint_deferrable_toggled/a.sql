@@ -1,0 +1,5 @@
+create table parents (id int primary key);
+create table children (id int primary key, parent_id int constraint children_parent_fk references parents (id), pos int,
+  constraint children_pos_key unique (parent_id, pos));
+create table links (id int primary key, parent_id int constraint links_parent_fk references parents (id) deferrable initially deferred);
+insert into parents values (1); insert into children values (1, 1, 1);

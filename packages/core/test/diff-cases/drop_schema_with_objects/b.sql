@@ -1,0 +1,1 @@
+create table public.keep (id int primary key, kind_copy text);

@@ -1,0 +1,3 @@
+create table events (id serial primary key, note text);
+create table event_refs (event_id int references events (id));
+insert into events (note) values ('a'), ('b');
