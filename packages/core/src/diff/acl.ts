@@ -46,6 +46,13 @@ export function privilegeMap(privileges: string): Map<string, boolean> {
   return map;
 }
 
+/** The union of two ACLs, grantee by grantee (what a default privilege entry adds to another). */
+export function mergeAcls(a: Acl, b: Acl): Acl {
+  const merged: Record<string, string> = { ...a };
+  for (const [grantee, privileges] of Object.entries(b)) merged[grantee] = mergePrivileges(merged[grantee] ?? '', privileges);
+  return merged;
+}
+
 function mergePrivileges(a: string, b: string): string {
   const merged = privilegeMap(a);
   for (const [letter, grant] of privilegeMap(b)) merged.set(letter, (merged.get(letter) ?? false) || grant);

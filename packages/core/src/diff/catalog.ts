@@ -5,7 +5,8 @@
  * name in them is schema-qualified and the text is valid SQL on any session.
  *
  * Object keys: `schema:s`, `ext:e`, `coll:s.n`, `type:s.n`, `seq:s.n`, `rel:s.n`, `col:s.t.c`,
- * `con:s.t.n`, `idx:s.n`, `fn:s.n(args)`, `trg:s.t.n`, `pol:s.t.n`. Names inside keys are raw (unquoted).
+ * `con:s.t.n`, `idx:s.n`, `fn:s.n(args)` (functions, procedures, aggregates), `trg:s.t.n`, `pol:s.t.n`,
+ * `stx:s.n`, `rule:s.t.n`, `defacl:role/schema/type`. Names inside keys are raw (unquoted).
  */
 
 export interface Acl {
@@ -91,6 +92,25 @@ export interface CompositeTypeInfo {
   readonly defaultAcl: Acl;
 }
 
+export interface RangeTypeInfo {
+  readonly key: string;
+  readonly schema: string;
+  readonly name: string;
+  readonly subtype: string;
+  /** Qualified operator class when not the subtype's default. */
+  readonly opclass: string | null;
+  /** Qualified collation when not the subtype's default. */
+  readonly collation: string | null;
+  readonly canonical: string | null;
+  readonly subtypeDiff: string | null;
+  /** Qualified name of the multirange type created with it. */
+  readonly multirange: string;
+  readonly comment: string | null;
+  readonly acl: Acl;
+  /** What the ACL is when nothing was granted or revoked (acldefault for the owner). */
+  readonly defaultAcl: Acl;
+}
+
 /** The parameters a sequence and an identity column's sequence share. */
 export interface SequenceOptions {
   readonly dataType: string;
@@ -138,6 +158,18 @@ export interface ColumnInfo {
   readonly isLocal: boolean;
   readonly inheritedCount: number;
   readonly comment: string | null;
+  /** Column privileges (GRANT SELECT (c) ON t); empty when none were granted. */
+  readonly acl: Acl;
+  /** SET STORAGE: p, e, m or x when it differs from the type's default, else null. */
+  readonly storage: string | null;
+  /** The type's own storage, what SET STORAGE goes back to. */
+  readonly typeStorage: string;
+  /** SET COMPRESSION: '' (the default), p (pglz) or l (lz4). */
+  readonly compression: string;
+  /** SET STATISTICS: -1 for the default. */
+  readonly statisticsTarget: number;
+  /** SET (n_distinct = ...) options, as `name=value`. */
+  readonly options: readonly string[];
 }
 
 export type RelationKind = 'table' | 'partitioned table' | 'view' | 'materialized view' | 'foreign table';
@@ -151,6 +183,14 @@ export interface RelationInfo {
   readonly unlogged: boolean;
   readonly rowSecurity: boolean;
   readonly forceRowSecurity: boolean;
+  /**
+   * REPLICA IDENTITY: d (default), n (nothing), f (full), i (an index, named below). An index identity
+   * whose index is gone logs nothing, as pg_dump shows it: read as d.
+   */
+  readonly replicaIdentity: 'd' | 'n' | 'f' | 'i';
+  readonly replicaIdentityIndex: string | null;
+  /** The index CLUSTER ON marks, if any. */
+  readonly clusterIndex: string | null;
   readonly options: readonly string[];
   /** pg_get_partkeydef for a partitioned table. */
   readonly partitionKey: string | null;
@@ -196,7 +236,7 @@ export interface FunctionInfo {
   readonly key: string;
   readonly schema: string;
   readonly name: string;
-  readonly kind: 'function' | 'procedure';
+  readonly kind: 'function' | 'procedure' | 'aggregate';
   /** pg_get_function_identity_arguments: what names the function in DROP/COMMENT/GRANT. */
   readonly identityArguments: string;
   /** pg_get_function_arguments: names, modes and defaults. */
@@ -208,6 +248,56 @@ export interface FunctionInfo {
   readonly comment: string | null;
   readonly acl: Acl;
   /** What the ACL is when nothing was granted or revoked (acldefault for the owner). */
+  readonly defaultAcl: Acl;
+}
+
+/** An extended statistics object (CREATE STATISTICS). */
+export interface StatisticsInfo {
+  readonly key: string;
+  readonly schema: string;
+  readonly name: string;
+  readonly tableKey: string;
+  /** pg_get_statisticsobjdef: the whole CREATE STATISTICS statement. */
+  readonly definition: string;
+  /** stxstattarget; -1 means the default. */
+  readonly target: number;
+  readonly comment: string | null;
+}
+
+/** A rewrite rule other than a view's own _RETURN rule. */
+export interface RuleInfo {
+  readonly key: string;
+  readonly schema: string;
+  readonly table: string;
+  readonly tableKey: string;
+  readonly name: string;
+  /** pg_get_ruledef, without the trailing semicolon. */
+  readonly definition: string;
+  /** ev_enabled: O (origin, the default), D (disabled), R (replica), A (always). */
+  readonly enabled: string;
+  readonly comment: string | null;
+}
+
+/** pg_default_acl object types: tables (and views), sequences, functions, types, schemas. */
+export type DefaultAclObjectType = 'r' | 'S' | 'f' | 'T' | 'n';
+
+/** The key of an ALTER DEFAULT PRIVILEGES entry (role, schema or database-wide, object type). */
+export function defaultPrivilegeKey(role: string, schema: string | null, objectType: string): string {
+  return `defacl:${role}/${schema ?? ''}/${objectType}`;
+}
+
+/** One ALTER DEFAULT PRIVILEGES entry: for objects `role` creates, database-wide or in one schema. */
+export interface DefaultPrivilegeInfo {
+  readonly key: string;
+  readonly role: string;
+  /** Null for the database-wide entry. */
+  readonly schema: string | null;
+  readonly objectType: DefaultAclObjectType;
+  readonly acl: Acl;
+  /**
+   * What the entry means when absent: the built-in default (acldefault) for a database-wide entry, nothing
+   * for a schema's entry (which only adds to the database-wide one).
+   */
   readonly defaultAcl: Acl;
 }
 
@@ -252,6 +342,7 @@ export interface Catalog {
   readonly enums: ReadonlyMap<string, EnumInfo>;
   readonly domains: ReadonlyMap<string, DomainInfo>;
   readonly compositeTypes: ReadonlyMap<string, CompositeTypeInfo>;
+  readonly ranges: ReadonlyMap<string, RangeTypeInfo>;
   readonly sequences: ReadonlyMap<string, SequenceInfo>;
   readonly relations: ReadonlyMap<string, RelationInfo>;
   readonly constraints: ReadonlyMap<string, ConstraintInfo>;
@@ -259,13 +350,17 @@ export interface Catalog {
   readonly functions: ReadonlyMap<string, FunctionInfo>;
   readonly triggers: ReadonlyMap<string, TriggerInfo>;
   readonly policies: ReadonlyMap<string, PolicyInfo>;
+  readonly statistics: ReadonlyMap<string, StatisticsInfo>;
+  readonly rules: ReadonlyMap<string, RuleInfo>;
+  /** ALTER DEFAULT PRIVILEGES entries, by `defacl:role/schema/type` key. */
+  readonly defaultPrivileges: ReadonlyMap<string, DefaultPrivilegeInfo>;
   /** Every column of every relation, by `col:` key. */
   readonly columns: ReadonlyMap<string, { readonly relationKey: string; readonly column: ColumnInfo }>;
   /** Object key -> keys of the objects it depends on (pg_depend, mapped to our keys). */
   readonly dependsOn: ReadonlyMap<string, ReadonlySet<string>>;
   /** Object key -> keys of the objects that depend on it. */
   readonly dependents: ReadonlyMap<string, ReadonlySet<string>>;
-  /** Objects of kinds the differ does not compare (range types, aggregates, rules...): reported, never migrated. */
+  /** Objects of kinds the differ does not compare (foreign tables, publications...): reported, never migrated. */
   readonly unsupported: readonly UnsupportedObject[];
   /** Type oid -> type key, for finding the columns that use an enum or domain. */
   readonly typeKeysByOid: ReadonlyMap<number, string>;

@@ -25,6 +25,7 @@ export function filterCatalog(catalog: Catalog, options: DiffOptions): Catalog {
     enums: keep(catalog.enums),
     domains: keep(catalog.domains),
     compositeTypes: keep(catalog.compositeTypes),
+    ranges: keep(catalog.ranges),
     sequences: keep(catalog.sequences),
     relations,
     columns,
@@ -33,6 +34,11 @@ export function filterCatalog(catalog: Catalog, options: DiffOptions): Catalog {
     functions: keep(catalog.functions),
     triggers: keep(catalog.triggers, onKeptTable),
     policies: keep(catalog.policies, onKeptTable),
+    statistics: keep(catalog.statistics, onKeptTable),
+    rules: keep(catalog.rules, onKeptTable),
+    // Database-wide entries belong to no schema: left out only when a single schema is compared.
+    defaultPrivileges: new Map([...catalog.defaultPrivileges].filter(([, d]) =>
+      d.schema === null ? options.schema === undefined : inScope(d.schema))),
     unsupported: catalog.unsupported.filter((u) => u.schema === null || inScope(u.schema)),
   };
 }

@@ -1,14 +1,18 @@
 import type { Catalog } from './catalog';
 import { emitComments } from './compare/comments';
 import { decideConstraints, emitConstraints } from './compare/constraints';
+import { emitDefaultPrivileges } from './compare/default-privileges';
 import { decideFunctions, emitFunctions, sqlBodyDependencies } from './compare/functions';
 import { decideIndexes, emitIndexes } from './compare/indexes';
 import { decidePolicies, emitPolicies } from './compare/policies';
 import { emitPrivileges } from './compare/privileges';
 import { propagate } from './compare/propagate';
 import { decideRelations } from './compare/relations';
+import { decideRules, emitRules } from './compare/rules';
 import { decideSchemas, emitCollations, emitExtensions, emitSchemas } from './compare/schemas';
 import { decideSequences, emitSequences } from './compare/sequences';
+import { decideStatistics, emitStatistics } from './compare/statistics';
+import { emitTableSettings } from './compare/table-settings';
 import { emitTables } from './compare/tables';
 import { decideTriggers, emitTriggers } from './compare/triggers';
 import { commitAddedEnumValuesBeforeUse, decideTypes, emitTypes } from './compare/types';
@@ -58,6 +62,8 @@ export function diffCatalogs(fromCatalog: Catalog, toCatalog: Catalog, options: 
   decideIndexes(ctx);
   decideTriggers(ctx);
   decidePolicies(ctx);
+  decideStatistics(ctx);
+  decideRules(ctx);
   decideSequences(ctx);
   propagate(ctx);
 
@@ -71,9 +77,13 @@ export function diffCatalogs(fromCatalog: Catalog, toCatalog: Catalog, options: 
   emitFunctions(ctx);
   emitConstraints(ctx);
   emitIndexes(ctx);
+  emitTableSettings(ctx);
+  emitStatistics(ctx);
   emitTriggers(ctx);
   emitPolicies(ctx);
+  emitRules(ctx);
   emitComments(ctx);
+  emitDefaultPrivileges(ctx);
   emitPrivileges(ctx);
   commitAddedEnumValuesBeforeUse(ctx);
   return finish(ctx, sqlBodyDependencies(ctx));

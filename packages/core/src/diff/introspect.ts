@@ -2,6 +2,8 @@ import type { Client } from 'pg';
 import { ConfigurationError, describeDatabase, errorMessage } from '../errors';
 import { connectDatabase } from '../pg/connect';
 import { parseAcl } from './acl';
+import { ident, literal } from './sql';
+import { defaultPrivilegeKey } from './catalog';
 import type {
   Catalog,
   CollationInfo,
@@ -17,7 +19,11 @@ import type {
   IdentityOptions,
   IndexInfo,
   PolicyInfo,
+  RangeTypeInfo,
   RelationInfo,
+  RuleInfo,
+  StatisticsInfo,
+  DefaultPrivilegeInfo,
   RelationKind,
   SchemaInfo,
   SequenceInfo,
@@ -61,11 +67,20 @@ const QUERIES = {
       CASE WHEN t.typtype = 'd' AND t.typcollation <> 0 AND t.typcollation <> bt.typcollation
         THEN ${COLLATION_NAME('t.typcollation')} END AS collation,
       COALESCE(t.typacl, pg_catalog.acldefault('T', t.typowner))::text[] AS acl,
-      pg_catalog.acldefault('T', t.typowner)::text[] AS default_acl
+      pg_catalog.acldefault('T', t.typowner)::text[] AS default_acl,
+      pg_catalog.format_type(rg.rngsubtype, NULL) AS range_subtype,
+      CASE WHEN NOT opc.opcdefault THEN pg_catalog.quote_ident(opcn.nspname) || '.' || pg_catalog.quote_ident(opc.opcname) END AS range_opclass,
+      CASE WHEN rg.rngcollation <> 0 AND rg.rngcollation <> st.typcollation THEN ${COLLATION_NAME('rg.rngcollation')} END AS range_collation,
+      NULLIF(rg.rngcanonical, 0)::regproc::text AS range_canonical, NULLIF(rg.rngsubdiff, 0)::regproc::text AS range_subdiff,
+      rg.rngmultitypid::regtype::text AS multirange, rg.rngmultitypid::int AS multirange_oid
     FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
     LEFT JOIN pg_catalog.pg_type bt ON bt.oid = t.typbasetype
     LEFT JOIN pg_catalog.pg_class tc ON tc.oid = t.typrelid
-    WHERE ${USER_NAMESPACE} AND (t.typtype IN ('e', 'd') OR (t.typtype = 'c' AND tc.relkind = 'c'))
+    LEFT JOIN pg_catalog.pg_range rg ON rg.rngtypid = t.oid
+    LEFT JOIN pg_catalog.pg_type st ON st.oid = rg.rngsubtype
+    LEFT JOIN pg_catalog.pg_opclass opc ON opc.oid = rg.rngsubopc
+    LEFT JOIN pg_catalog.pg_namespace opcn ON opcn.oid = opc.opcnamespace
+    WHERE ${USER_NAMESPACE} AND (t.typtype IN ('e', 'd', 'r') OR (t.typtype = 'c' AND tc.relkind = 'c'))
       AND ${notExtensionMember('pg_type', 't.oid')}`,
   sequences: `SELECT c.oid::int, n.nspname AS schema, c.relname AS name,
       pg_catalog.format_type(s.seqtypid, NULL) AS data_type, s.seqstart::text AS start,
@@ -87,7 +102,11 @@ const QUERIES = {
         AND d.deptype IN ('a', 'i') LIMIT 1) o ON true
     WHERE c.relkind = 'S' AND ${USER_NAMESPACE} AND ${notExtensionMember('pg_class', 'c.oid')}`,
   relations: `SELECT c.oid::int, n.nspname AS schema, c.relname AS name, c.relkind, c.relpersistence,
-      c.relrowsecurity, c.relforcerowsecurity, c.reloptions::text[] AS options,
+      c.relrowsecurity, c.relforcerowsecurity, c.reloptions::text[] AS options, c.relreplident,
+      (SELECT ic.relname FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+        WHERE i.indrelid = c.oid AND i.indisreplident LIMIT 1) AS replident_index,
+      (SELECT ic.relname FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+        WHERE i.indrelid = c.oid AND i.indisclustered LIMIT 1) AS cluster_index,
       CASE WHEN c.relkind = 'p' THEN pg_catalog.pg_get_partkeydef(c.oid) END AS partition_key,
       c.relispartition, CASE WHEN c.relispartition THEN pg_catalog.pg_get_expr(c.relpartbound, c.oid) END AS bound,
       ARRAY(SELECT i.inhparent::int FROM pg_catalog.pg_inherits i WHERE i.inhrelid = c.oid ORDER BY i.inhseqno) AS parents,
@@ -99,7 +118,10 @@ const QUERIES = {
   columns: `SELECT a.attrelid::int AS relid, a.attnum AS position, a.attname AS name,
       pg_catalog.format_type(a.atttypid, a.atttypmod) AS type, a.atttypid::int AS type_oid, a.attnotnull,
       pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) AS default_expr, a.attgenerated, a.attidentity,
-      a.attislocal, a.attinhcount,
+      a.attislocal, a.attinhcount, a.attacl::text[] AS acl,
+      CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage::text END AS storage, t.typstorage::text AS type_storage,
+      a.attcompression::text AS compression,
+      COALESCE(a.attstattarget, -1)::int AS stattarget, a.attoptions::text[] AS attoptions,
       CASE WHEN a.attcollation <> t.typcollation THEN ${COLLATION_NAME('a.attcollation')} END AS collation
     FROM pg_catalog.pg_attribute a
     JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
@@ -132,7 +154,44 @@ const QUERIES = {
     FROM pg_catalog.pg_proc p
     JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
     JOIN pg_catalog.pg_language l ON l.oid = p.prolang
-    WHERE p.prokind IN ('f', 'p', 'w') AND ${USER_NAMESPACE} AND ${notExtensionMember('pg_proc', 'p.oid')}`,
+    WHERE p.prokind IN ('f', 'p', 'w') AND ${USER_NAMESPACE} AND ${notExtensionMember('pg_proc', 'p.oid')}
+      AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend i
+        WHERE i.classid = 'pg_proc'::regclass AND i.objid = p.oid AND i.deptype = 'i')`,
+  aggregates: `SELECT p.oid::int, n.nspname AS schema, p.proname AS name,
+      pg_catalog.pg_get_function_identity_arguments(p.oid) AS identity_arguments,
+      pg_catalog.pg_get_function_arguments(p.oid) AS arguments,
+      pg_catalog.pg_get_function_result(p.oid) AS result, p.proparallel AS parallel, a.aggkind AS kind,
+      a.aggtransfn::regproc::text AS sfunc, pg_catalog.format_type(a.aggtranstype, NULL) AS stype, a.aggtransspace AS sspace,
+      NULLIF(a.aggfinalfn, 0)::regproc::text AS finalfunc, a.aggfinalextra AS finalextra, a.aggfinalmodify AS finalmodify,
+      NULLIF(a.aggcombinefn, 0)::regproc::text AS combinefunc, NULLIF(a.aggserialfn, 0)::regproc::text AS serialfunc,
+      NULLIF(a.aggdeserialfn, 0)::regproc::text AS deserialfunc, a.agginitval AS initcond,
+      NULLIF(a.aggmtransfn, 0)::regproc::text AS msfunc, NULLIF(a.aggminvtransfn, 0)::regproc::text AS minvfunc,
+      CASE WHEN a.aggmtranstype <> 0 THEN pg_catalog.format_type(a.aggmtranstype, NULL) END AS mstype,
+      a.aggmtransspace AS msspace, NULLIF(a.aggmfinalfn, 0)::regproc::text AS mfinalfunc, a.aggmfinalextra AS mfinalextra,
+      a.aggmfinalmodify AS mfinalmodify, a.aggminitval AS minitcond,
+      CASE WHEN a.aggsortop <> 0 THEN 'OPERATOR(' || pg_catalog.quote_ident(opn.nspname) || '.' || op.oprname || ')' END AS sortop,
+      COALESCE(p.proacl, pg_catalog.acldefault('f', p.proowner))::text[] AS acl,
+      pg_catalog.acldefault('f', p.proowner)::text[] AS default_acl
+    FROM pg_catalog.pg_proc p
+    JOIN pg_catalog.pg_aggregate a ON a.aggfnoid = p.oid
+    JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+    LEFT JOIN pg_catalog.pg_operator op ON op.oid = a.aggsortop
+    LEFT JOIN pg_catalog.pg_namespace opn ON opn.oid = op.oprnamespace
+    WHERE ${USER_NAMESPACE} AND ${notExtensionMember('pg_proc', 'p.oid')}`,
+  statistics: `SELECT s.oid::int, n.nspname AS schema, s.stxname AS name, s.stxrelid::int AS relid,
+      pg_catalog.pg_get_statisticsobjdef(s.oid) AS definition, s.stxstattarget AS target
+    FROM pg_catalog.pg_statistic_ext s JOIN pg_catalog.pg_namespace n ON n.oid = s.stxnamespace
+    WHERE ${USER_NAMESPACE} AND ${notExtensionMember('pg_statistic_ext', 's.oid')}`,
+  rules: `SELECT r.oid::int, r.ev_class::int AS relid, r.rulename AS name, pg_catalog.pg_get_ruledef(r.oid) AS definition,
+      r.ev_enabled AS enabled
+    FROM pg_catalog.pg_rewrite r
+    JOIN pg_catalog.pg_class c ON c.oid = r.ev_class
+    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+    WHERE r.rulename <> '_RETURN' AND ${USER_NAMESPACE}`,
+  defaultAcls: `SELECT pg_catalog.pg_get_userbyid(d.defaclrole) AS role, n.nspname AS schema, d.defaclobjtype AS objtype,
+      d.defaclacl::text[] AS acl,
+      pg_catalog.acldefault(CASE d.defaclobjtype WHEN 'S' THEN 's' ELSE d.defaclobjtype END, d.defaclrole)::text[] AS builtin_acl
+    FROM pg_catalog.pg_default_acl d LEFT JOIN pg_catalog.pg_namespace n ON n.oid = d.defaclnamespace`,
   triggers: `SELECT t.oid::int, t.tgrelid::int AS relid, t.tgname AS name,
       pg_catalog.pg_get_triggerdef(t.oid) AS definition, t.tgenabled AS enabled
     FROM pg_catalog.pg_trigger t
@@ -149,28 +208,10 @@ const QUERIES = {
   comments: `SELECT d.classoid::regclass::text AS catalog, d.objoid::int AS oid, d.objsubid AS subid, d.description
     FROM pg_catalog.pg_description d
     WHERE d.objoid >= 16384 OR d.classoid = 'pg_catalog.pg_namespace'::regclass`,
-  unsupported: `SELECT 'range type' AS kind, n.nspname AS schema, t.typname::text AS name
-      FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
-      WHERE t.typtype = 'r' AND ${USER_NAMESPACE} AND ${notExtensionMember('pg_type', 't.oid')}
-    UNION ALL SELECT 'aggregate', n.nspname, p.proname || '(' || pg_catalog.pg_get_function_identity_arguments(p.oid) || ')'
-      FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
-      WHERE p.prokind = 'a' AND ${USER_NAMESPACE} AND ${notExtensionMember('pg_proc', 'p.oid')}
-    UNION ALL SELECT 'foreign table', n.nspname, c.relname::text
+  unsupported: `SELECT 'foreign table' AS kind, n.nspname AS schema, c.relname::text AS name
       FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
       WHERE c.relkind = 'f' AND ${USER_NAMESPACE} AND ${notExtensionMember('pg_class', 'c.oid')}
-    UNION ALL SELECT 'rule', n.nspname, r.rulename || ' on ' || c.relname
-      FROM pg_catalog.pg_rewrite r JOIN pg_catalog.pg_class c ON c.oid = r.ev_class
-      JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-      WHERE r.rulename <> '_RETURN' AND ${USER_NAMESPACE}
-    UNION ALL SELECT 'extended statistics', n.nspname, s.stxname::text
-      FROM pg_catalog.pg_statistic_ext s JOIN pg_catalog.pg_namespace n ON n.oid = s.stxnamespace
-      WHERE ${USER_NAMESPACE}
-    UNION ALL SELECT 'column privileges', n.nspname, c.relname || '.' || a.attname
-      FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
-      JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-      WHERE a.attacl IS NOT NULL AND a.attnum > 0 AND ${USER_NAMESPACE}
-    UNION ALL SELECT 'default privileges', n.nspname, pg_catalog.pg_get_userbyid(d.defaclrole)::text || ' ' || d.defaclobjtype::text
-      FROM pg_catalog.pg_default_acl d LEFT JOIN pg_catalog.pg_namespace n ON n.oid = d.defaclnamespace
+
     UNION ALL SELECT 'publication', NULL, pubname::text FROM pg_catalog.pg_publication
     UNION ALL SELECT 'event trigger', NULL, evtname::text FROM pg_catalog.pg_event_trigger`,
   depends: `SELECT d.classid::regclass::text AS catalog, d.objid::int AS oid, d.objsubid AS subid,
@@ -182,7 +223,8 @@ const QUERIES = {
     LEFT JOIN pg_catalog.pg_attrdef ad ON d.classid = 'pg_catalog.pg_attrdef'::regclass AND ad.oid = d.objid
     LEFT JOIN pg_catalog.pg_type rt ON d.refclassid = 'pg_catalog.pg_type'::regclass AND rt.oid = d.refobjid
     LEFT JOIN pg_catalog.pg_type rte ON rte.oid = CASE WHEN rt.typcategory = 'A' THEN rt.typelem ELSE rt.oid END
-    WHERE d.objid >= 16384 AND d.refobjid >= 16384 AND d.deptype IN ('n', 'a', 'e')`,
+    WHERE d.objid >= 16384 AND d.refobjid >= 16384 AND (d.deptype IN ('n', 'a', 'e')
+      OR (d.deptype = 'i' AND d.classid = 'pg_catalog.pg_proc'::regclass AND d.refclassid = 'pg_catalog.pg_type'::regclass))`,
 } as const;
 
 type QueryName = keyof typeof QUERIES;
@@ -191,8 +233,8 @@ type Rows = Record<QueryName, Row[]>;
 
 /** The queries split over two connections so that each connection runs about half the work. */
 const CONNECTION_SPLIT: readonly (readonly QueryName[])[] = [
-  ['depends', 'relations', 'sequences', 'comments', 'schemas', 'extensions', 'collations', 'types', 'policies'],
-  ['columns', 'indexes', 'functions', 'constraints', 'triggers', 'unsupported', 'version'],
+  ['depends', 'relations', 'sequences', 'comments', 'schemas', 'extensions', 'collations', 'types', 'policies', 'defaultAcls'],
+  ['columns', 'indexes', 'functions', 'aggregates', 'constraints', 'triggers', 'statistics', 'rules', 'unsupported', 'version'],
 ];
 
 async function connect(url: string): Promise<Client> {
@@ -252,6 +294,8 @@ function buildCatalog(rows: Rows): Catalog {
   const collationKeys = new Map<number, string>();
   const triggerKeys = new Map<number, string>();
   const policyKeys = new Map<number, string>();
+  const statisticsKeys = new Map<number, string>();
+  const ruleKeys = new Map<number, string>();
   const comments = new Map<string, string>();
   const relByOid = new Map<number, { schema: string; name: string; key: string }>();
 
@@ -290,12 +334,21 @@ function buildCatalog(rows: Rows): Catalog {
   const enums = new Map<string, EnumInfo>();
   const domains = new Map<string, DomainInfo & { constraints: DomainConstraintInfo[] }>();
   const composites = new Map<string, CompositeTypeInfo & { attributes: CompositeTypeInfo['attributes'][number][] }>();
+  const ranges = new Map<string, RangeTypeInfo>();
   for (const r of rows.types) {
     const key = `type:${r.schema}.${r.name}`;
     typeKeys.set(r.oid, key);
     const acl = parseAcl(r.acl);
     const defaultAcl = parseAcl(r.default_acl);
-    if (r.typtype === 'e') {
+    if (r.typtype === 'r') {
+      // The multirange type comes and goes with its range: a column of either uses the range.
+      typeKeys.set(r.multirange_oid, key);
+      ranges.set(key, {
+        key, schema: r.schema, name: r.name, subtype: r.range_subtype, opclass: r.range_opclass ?? null,
+        collation: r.range_collation ?? null, canonical: r.range_canonical ?? null, subtypeDiff: r.range_subdiff ?? null,
+        multirange: r.multirange, comment: null, acl, defaultAcl,
+      });
+    } else if (r.typtype === 'e') {
       enums.set(key, { key, schema: r.schema, name: r.name, labels: r.labels, comment: null, acl, defaultAcl });
     } else if (r.typtype === 'd') {
       domains.set(key, {
@@ -328,6 +381,9 @@ function buildCatalog(rows: Rows): Catalog {
       unlogged: r.relpersistence === 'u',
       rowSecurity: r.relrowsecurity,
       forceRowSecurity: r.relforcerowsecurity,
+      replicaIdentity: r.relreplident === 'i' && !r.replident_index ? 'd' : r.relreplident,
+      replicaIdentityIndex: r.relreplident === 'i' ? r.replident_index ?? null : null,
+      clusterIndex: r.cluster_index ?? null,
       options: (r.options as string[] | null) ?? [],
       partitionKey: r.partition_key ?? null,
       partitionOf: r.relispartition ? parents[0] ?? null : null,
@@ -381,7 +437,8 @@ function buildCatalog(rows: Rows): Catalog {
       default: r.default_expr ?? null, generated: r.attgenerated === 's' ? 's' : '',
       identity: r.attidentity === 'a' || r.attidentity === 'd' ? r.attidentity : '',
       identityOptions: identityByColumn.get(key) ?? null,
-      collation: r.collation ?? null, isLocal: r.attislocal, inheritedCount: r.attinhcount, comment: null,
+      collation: r.collation ?? null, isLocal: r.attislocal, inheritedCount: r.attinhcount, comment: null, acl: parseAcl(r.acl),
+      storage: r.storage ?? null, typeStorage: r.type_storage, compression: r.compression ?? '', statisticsTarget: r.stattarget, options: r.attoptions ?? [],
     });
   }
 
@@ -439,6 +496,47 @@ function buildCatalog(rows: Rows): Catalog {
     });
   }
 
+  for (const r of rows.aggregates) {
+    const key = `fn:${r.schema}.${r.name}(${r.identity_arguments})`;
+    procKeys.set(r.oid, key);
+    functions.set(key, {
+      key, schema: r.schema, name: r.name, kind: 'aggregate', identityArguments: r.identity_arguments,
+      arguments: r.arguments, result: r.result ?? null, definition: aggregateDefinition(r), language: 'internal', body: '',
+      comment: null, acl: parseAcl(r.acl), defaultAcl: parseAcl(r.default_acl),
+    });
+  }
+
+  const statistics = new Map<string, StatisticsInfo>();
+  for (const r of rows.statistics) {
+    const rel = relByOid.get(r.relid);
+    if (!rel) continue;
+    const key = `stx:${r.schema}.${r.name}`;
+    statisticsKeys.set(r.oid, key);
+    statistics.set(key, { key, schema: r.schema, name: r.name, tableKey: rel.key, definition: r.definition, target: r.target ?? -1, comment: null });
+  }
+
+  const rules = new Map<string, RuleInfo>();
+  for (const r of rows.rules) {
+    const rel = relByOid.get(r.relid);
+    if (!rel) continue;
+    const key = `rule:${rel.schema}.${rel.name}.${r.name}`;
+    ruleKeys.set(r.oid, key);
+    rules.set(key, {
+      key, schema: rel.schema, table: rel.name, tableKey: rel.key, name: r.name,
+      definition: stripSemicolon(r.definition), enabled: r.enabled, comment: null,
+    });
+  }
+
+  const defaultPrivileges = new Map<string, DefaultPrivilegeInfo>();
+  for (const r of rows.defaultAcls) {
+    const schema: string | null = r.schema ?? null;
+    const key = defaultPrivilegeKey(r.role, schema, r.objtype);
+    defaultPrivileges.set(key, {
+      key, role: r.role, schema, objectType: r.objtype, acl: parseAcl(r.acl),
+      defaultAcl: schema === null ? parseAcl(r.builtin_acl) : {},
+    });
+  }
+
   const triggers = new Map<string, TriggerInfo>();
   for (const r of rows.triggers) {
     const rel = relByOid.get(r.relid);
@@ -487,16 +585,22 @@ function buildCatalog(rows: Rows): Catalog {
       case 'pg_collation': return collationKeys.get(oid);
       case 'pg_trigger': return triggerKeys.get(oid);
       case 'pg_policy': return policyKeys.get(oid);
+      case 'pg_statistic_ext': return statisticsKeys.get(oid);
+      case 'pg_rewrite': return ruleKeys.get(oid);
       default: return undefined;
     }
   }
 
-  // Dependencies mapped onto our keys. Extension members stand for their extension.
-  const extensionMembers = new Map<string, string>();
+  // Dependencies mapped onto our keys. Extension members stand for their extension, and functions a type
+  // made for itself (a range type's constructors) for that type.
+  const standsFor = new Map<string, string>();
   for (const r of rows.depends) {
     if (r.deptype === 'e') {
       const ext = extensionKeys.get(r.ref_oid);
-      if (ext) extensionMembers.set(`${r.catalog}:${r.oid}`, ext);
+      if (ext) standsFor.set(`${r.catalog}:${r.oid}`, ext);
+    } else if (r.deptype === 'i') {
+      const type = typeKeys.get(r.ref_oid);
+      if (type) standsFor.set(`${r.catalog}:${r.oid}`, type);
     }
   }
   const dependsOn = new Map<string, Set<string>>();
@@ -511,20 +615,21 @@ function buildCatalog(rows: Rows): Catalog {
     back.add(from);
   };
   for (const r of rows.depends) {
-    if (r.deptype === 'e') continue;
-    if (extensionMembers.has(`${r.catalog}:${r.oid}`)) continue;
+    if (r.deptype === 'e' || r.deptype === 'i') continue;
+    if (standsFor.has(`${r.catalog}:${r.oid}`)) continue;
     let from: string | undefined;
-    if (r.catalog === 'pg_rewrite') from = r.rule_relid ? classKeys.get(r.rule_relid) : undefined;
+    // A view's _RETURN rule stands for the view; other rules are objects of their own.
+    if (r.catalog === 'pg_rewrite') from = ruleKeys.get(r.oid) ?? (r.rule_relid ? classKeys.get(r.rule_relid) : undefined);
     else if (r.catalog === 'pg_attrdef') from = columnKeyByRelAttnum.get(`${r.default_relid}:${r.default_column}`);
     else from = objectKey(r.catalog, r.oid, r.subid);
     if (!from) continue;
     // OWNED BY is not an ordering dependency: the column's default depends on the sequence the other way.
     if (from.startsWith('seq:') && r.deptype === 'a') continue;
     const targets: string[] = [];
-    const member = extensionMembers.get(`${r.ref_catalog}:${r.ref_oid}`);
+    const member = standsFor.get(`${r.ref_catalog}:${r.ref_oid}`);
     if (member) targets.push(member);
     else if (r.ref_catalog === 'pg_type') {
-      const typeMember = r.ref_type_oid ? extensionMembers.get(`pg_type:${r.ref_type_oid}`) : undefined;
+      const typeMember = r.ref_type_oid ? standsFor.get(`pg_type:${r.ref_type_oid}`) : undefined;
       if (typeMember) targets.push(typeMember);
       else if (r.ref_type_relid) {
         const k = classKeys.get(r.ref_type_relid);
@@ -577,6 +682,7 @@ function buildCatalog(rows: Rows): Catalog {
     enums: mapValues(enums),
     domains: finalDomains,
     compositeTypes: mapValues(composites),
+    ranges: mapValues(ranges),
     sequences: mapValues(sequences),
     relations: finalRelations,
     columns,
@@ -585,9 +691,47 @@ function buildCatalog(rows: Rows): Catalog {
     functions: mapValues(functions),
     triggers: mapValues(triggers),
     policies: mapValues(policies),
+    statistics: mapValues(statistics),
+    rules: mapValues(rules),
+    defaultPrivileges,
     dependsOn,
     dependents,
     typeKeysByOid: typeKeys,
     unsupported: rows.unsupported.map((r) => ({ kind: r.kind, schema: r.schema ?? null, name: r.name })),
   };
+}
+
+const FINAL_MODIFY: Record<string, string> = { r: 'READ_ONLY', s: 'SHAREABLE', w: 'READ_WRITE' };
+const PARALLEL: Record<string, string> = { s: 'SAFE', r: 'RESTRICTED' };
+
+/**
+ * CREATE OR REPLACE AGGREGATE from pg_aggregate: PostgreSQL has no pg_get_aggregatedef. Every option that
+ * differs from its default is spelled out; function and type names come qualified (empty search_path).
+ */
+function aggregateDefinition(r: Row): string {
+  const options: string[] = [`SFUNC = ${r.sfunc}`, `STYPE = ${r.stype}`];
+  if (r.sspace > 0) options.push(`SSPACE = ${r.sspace}`);
+  if (r.finalfunc) {
+    options.push(`FINALFUNC = ${r.finalfunc}`);
+    if (r.finalextra) options.push('FINALFUNC_EXTRA');
+    options.push(`FINALFUNC_MODIFY = ${FINAL_MODIFY[r.finalmodify] ?? 'READ_ONLY'}`);
+  }
+  if (r.combinefunc) options.push(`COMBINEFUNC = ${r.combinefunc}`);
+  if (r.serialfunc) options.push(`SERIALFUNC = ${r.serialfunc}`);
+  if (r.deserialfunc) options.push(`DESERIALFUNC = ${r.deserialfunc}`);
+  if (r.initcond !== null) options.push(`INITCOND = ${literal(r.initcond)}`);
+  if (r.msfunc) {
+    options.push(`MSFUNC = ${r.msfunc}`, `MINVFUNC = ${r.minvfunc}`, `MSTYPE = ${r.mstype}`);
+    if (r.msspace > 0) options.push(`MSSPACE = ${r.msspace}`);
+    if (r.mfinalfunc) {
+      options.push(`MFINALFUNC = ${r.mfinalfunc}`);
+      if (r.mfinalextra) options.push('MFINALFUNC_EXTRA');
+      options.push(`MFINALFUNC_MODIFY = ${FINAL_MODIFY[r.mfinalmodify] ?? 'READ_ONLY'}`);
+    }
+    if (r.minitcond !== null) options.push(`MINITCOND = ${literal(r.minitcond)}`);
+  }
+  if (r.sortop) options.push(`SORTOP = ${r.sortop}`);
+  if (PARALLEL[r.parallel]) options.push(`PARALLEL = ${PARALLEL[r.parallel]}`);
+  if (r.kind === 'h') options.push('HYPOTHETICAL');
+  return `CREATE OR REPLACE AGGREGATE ${ident(r.schema)}.${ident(r.name)}(${r.arguments}) (\n    ${options.join(',\n    ')}\n)`;
 }

@@ -98,7 +98,6 @@ export function orderStatements(
       let best = -1;
       for (let i = 0; i < statements.length; i++) if (!done[i] && (best < 0 || rank(i) < rank(best))) best = i;
       next = best;
-      if (process.env.DIFF_CYCLE_DEBUG) require('fs').appendFileSync('/tmp/cycles.log', statements[best]!.sql.slice(0, 120) + '\n');
     } else if (done[next]) {
       continue;
     }

@@ -9,6 +9,7 @@ import type { DiffOptions, DiffStatement } from './types';
 export const Phase = {
   dropTrigger: 10,
   dropPolicy: 11,
+  dropRule: 11.5,
   dropView: 12,
   dropForeignKey: 13,
   dropConstraint: 14,
@@ -17,6 +18,8 @@ export const Phase = {
   dropTable: 17,
   renameType: 18,
   createSchema: 20,
+  // Before anything is created, so objects created here get `to`'s default privileges.
+  defaultPrivileges: 20.5,
   createExtension: 21,
   createCollation: 22,
   createType: 23,
@@ -32,6 +35,7 @@ export const Phase = {
   createView: 34,
   createTrigger: 35,
   createPolicy: 36,
+  createRule: 36.5,
   comment: 37,
   privilege: 38,
   dropLate: 40,
@@ -94,7 +98,7 @@ export class DiffContext {
       case 'schema': return catalog.schemas.has(key);
       case 'ext': return catalog.extensions.has(key);
       case 'coll': return catalog.collations.has(key);
-      case 'type': return catalog.enums.has(key) || catalog.domains.has(key) || catalog.compositeTypes.has(key);
+      case 'type': return catalog.enums.has(key) || catalog.domains.has(key) || catalog.compositeTypes.has(key) || catalog.ranges.has(key);
       case 'seq': return catalog.sequences.has(key);
       case 'rel': return catalog.relations.has(key);
       case 'con': return catalog.constraints.has(key);
@@ -103,6 +107,9 @@ export class DiffContext {
       case 'trg': return catalog.triggers.has(key);
       case 'pol': return catalog.policies.has(key);
       case 'col': return catalog.columns.has(key);
+      case 'stx': return catalog.statistics.has(key);
+      case 'rule': return catalog.rules.has(key);
+      case 'defacl': return catalog.defaultPrivileges.has(key);
       default: return false;
     }
   }

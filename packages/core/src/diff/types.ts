@@ -7,6 +7,7 @@ export type ObjectKind =
   | 'enum'
   | 'domain'
   | 'composite type'
+  | 'range type'
   | 'sequence'
   | 'table'
   | 'column'
@@ -16,8 +17,12 @@ export type ObjectKind =
   | 'materialized view'
   | 'function'
   | 'procedure'
+  | 'aggregate'
   | 'trigger'
   | 'policy'
+  | 'rule'
+  | 'statistics'
+  | 'default privileges'
   | 'privilege'
   | 'comment';
 
@@ -48,7 +53,12 @@ export interface DiffOptions {
   readonly schema?: string;
   /** Leave these schemas out of the comparison (migra allows one; we allow several). */
   readonly excludeSchemas?: readonly string[];
-  /** Also compare GRANTs on tables, sequences, functions, schemas and types. */
+  /**
+   * Also compare GRANTs on tables (and their columns), sequences, functions, schemas and types, and
+   * ALTER DEFAULT PRIVILEGES.
+   * Objects created by the migration start from `to`'s default privileges, as they would when the
+   * migration runs as the role that built `to`.
+   */
   readonly withPrivileges?: boolean;
   /** Emit only CREATE EXTENSION statements for extensions missing from `from`. */
   readonly createExtensionsOnly?: boolean;
@@ -65,9 +75,9 @@ export interface DiffResult {
   /** The statements that take `from` to `to`, in an order PostgreSQL accepts. Empty when equal. */
   readonly statements: readonly DiffStatement[];
   /**
-   * Objects of kinds the differ does not compare (range types, aggregates, rules, extended statistics,
-   * foreign tables, column privileges, default privileges, publications, event triggers), one line each:
-   * present on one side only, or on both sides without their definitions being compared.
+   * Objects of kinds the differ does not compare (foreign tables, publications, event triggers), one line
+   * each: present on one side only, or on both sides without their definitions being
+   * compared.
    */
   readonly warnings: readonly string[];
 }

@@ -2,7 +2,7 @@ import type { Catalog } from '../catalog';
 import { DiffContext, Phase } from '../plan';
 import { ident, literal } from '../sql';
 import type { ObjectKind } from '../types';
-import { functionSignature } from './functions';
+import { functionSignature, routineKeyword } from './functions';
 
 interface Commentable {
   readonly key: string;
@@ -49,7 +49,10 @@ function commentables(c: Catalog): Map<string, Commentable> {
   }
   for (const x of c.constraints.values()) add({ key: x.key, owner: x.key, target: `CONSTRAINT ${ident(x.name)} ON ${q(x.schema, x.table)}`, kind: 'constraint', name: `${x.schema}.${x.table}.${x.name}`, comment: x.comment });
   for (const x of c.indexes.values()) add({ key: x.key, owner: x.key, target: `INDEX ${q(x.schema, x.name)}`, kind: 'index', name: `${x.schema}.${x.name}`, comment: x.comment });
-  for (const x of c.functions.values()) add({ key: x.key, owner: x.key, target: `${x.kind === 'procedure' ? 'PROCEDURE' : 'FUNCTION'} ${functionSignature(x)}`, kind: x.kind, name: `${x.schema}.${x.name}(${x.identityArguments})`, comment: x.comment });
+  for (const x of c.functions.values()) add({ key: x.key, owner: x.key, target: `${routineKeyword(x)} ${functionSignature(x)}`, kind: x.kind, name: `${x.schema}.${x.name}(${x.identityArguments})`, comment: x.comment });
+  for (const x of c.ranges.values()) add({ key: x.key, owner: x.key, target: `TYPE ${q(x.schema, x.name)}`, kind: 'range type', name: `${x.schema}.${x.name}`, comment: x.comment });
+  for (const x of c.statistics.values()) add({ key: x.key, owner: x.key, target: `STATISTICS ${q(x.schema, x.name)}`, kind: 'statistics', name: `${x.schema}.${x.name}`, comment: x.comment });
+  for (const x of c.rules.values()) add({ key: x.key, owner: x.key, target: `RULE ${ident(x.name)} ON ${q(x.schema, x.table)}`, kind: 'rule', name: `${x.schema}.${x.table}.${x.name}`, comment: x.comment });
   for (const x of c.triggers.values()) add({ key: x.key, owner: x.key, target: `TRIGGER ${ident(x.name)} ON ${q(x.schema, x.table)}`, kind: 'trigger', name: `${x.schema}.${x.table}.${x.name}`, comment: x.comment });
   for (const x of c.policies.values()) add({ key: x.key, owner: x.key, target: `POLICY ${ident(x.name)} ON ${q(x.schema, x.table)}`, kind: 'policy', name: `${x.schema}.${x.table}.${x.name}`, comment: x.comment });
   return out;

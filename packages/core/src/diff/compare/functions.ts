@@ -7,9 +7,14 @@ export function functionSignature(f: FunctionInfo): string {
   return `${ident(f.schema)}.${ident(f.name)}(${f.identityArguments})`;
 }
 
+/** The keyword that names the routine in DROP and COMMENT ON. */
+export function routineKeyword(f: FunctionInfo): string {
+  return f.kind === 'procedure' ? 'PROCEDURE' : f.kind === 'aggregate' ? 'AGGREGATE' : 'FUNCTION';
+}
+
 /**
- * A function whose definition changed is replaced in place (CREATE OR REPLACE) when PostgreSQL allows it:
- * same kind, same arguments (names, modes, defaults) and same result. Otherwise it is dropped and created
+ * A function, procedure or aggregate whose definition changed is replaced in place (CREATE OR REPLACE)
+ * when PostgreSQL allows it: same kind, same arguments (names, modes, defaults) and same result. Otherwise it is dropped and created
  * again, together with what depends on it (propagate.ts).
  */
 export function decideFunctions(ctx: DiffContext): void {
@@ -30,7 +35,7 @@ export function emitFunctions(ctx: DiffContext): void {
     const recreated = ctx.recreated.has(key);
     const what = `${a.kind} ${a.schema}.${a.name}(${a.identityArguments})`;
     ctx.emit({
-      sql: `DROP ${a.kind === 'procedure' ? 'PROCEDURE' : 'FUNCTION'} ${functionSignature(a)}`,
+      sql: `DROP ${routineKeyword(a)} ${functionSignature(a)}`,
       object: { kind: a.kind, name: `${a.schema}.${a.name}(${a.identityArguments})` },
       action: 'drop',
       phase: Phase.dropFunction,

@@ -1,8 +1,8 @@
-import { PRIVILEGE_NAMES, privilegeMap } from '../acl';
-import type { Acl, Catalog } from '../catalog';
+import { mergeAcls, PRIVILEGE_NAMES, privilegeMap } from '../acl';
+import { defaultPrivilegeKey, type Acl, type Catalog, type DefaultAclObjectType } from '../catalog';
 import { DiffContext, Phase } from '../plan';
 import { ident } from '../sql';
-import type { ObjectKind } from '../types';
+import type { ObjectKind, StatementAction } from '../types';
 import { functionSignature } from './functions';
 
 interface Grantable {
@@ -10,6 +10,9 @@ interface Grantable {
   readonly target: string;
   readonly kind: ObjectKind;
   readonly name: string;
+  /** The schema the object lives in (null for a schema itself) and its pg_default_acl object type. */
+  readonly schema: string | null;
+  readonly aclType: DefaultAclObjectType;
   readonly acl: Acl;
   readonly defaultAcl: Acl;
 }
@@ -17,18 +20,23 @@ interface Grantable {
 function grantables(c: Catalog): Map<string, Grantable> {
   const out = new Map<string, Grantable>();
   const q = (s: string, n: string) => `${ident(s)}.${ident(n)}`;
-  for (const x of c.schemas.values()) out.set(x.key, { key: x.key, target: `SCHEMA ${ident(x.name)}`, kind: 'schema', name: x.name, acl: x.acl, defaultAcl: x.defaultAcl });
+  const add = (g: Grantable) => out.set(g.key, g);
+  for (const x of c.schemas.values()) add({ key: x.key, target: `SCHEMA ${ident(x.name)}`, kind: 'schema', name: x.name, schema: null, aclType: 'n', acl: x.acl, defaultAcl: x.defaultAcl });
   for (const x of c.relations.values()) {
     const kind: ObjectKind = x.kind === 'view' ? 'view' : x.kind === 'materialized view' ? 'materialized view' : 'table';
-    out.set(x.key, { key: x.key, target: `TABLE ${q(x.schema, x.name)}`, kind, name: `${x.schema}.${x.name}`, acl: x.acl, defaultAcl: x.defaultAcl });
+    add({ key: x.key, target: `TABLE ${q(x.schema, x.name)}`, kind, name: `${x.schema}.${x.name}`, schema: x.schema, aclType: 'r', acl: x.acl, defaultAcl: x.defaultAcl });
   }
-  for (const x of c.sequences.values()) out.set(x.key, { key: x.key, target: `SEQUENCE ${q(x.schema, x.name)}`, kind: 'sequence', name: `${x.schema}.${x.name}`, acl: x.acl, defaultAcl: x.defaultAcl });
+  for (const x of c.sequences.values()) add({ key: x.key, target: `SEQUENCE ${q(x.schema, x.name)}`, kind: 'sequence', name: `${x.schema}.${x.name}`, schema: x.schema, aclType: 'S', acl: x.acl, defaultAcl: x.defaultAcl });
   for (const x of c.functions.values()) {
-    out.set(x.key, { key: x.key, target: `${x.kind === 'procedure' ? 'PROCEDURE' : 'FUNCTION'} ${functionSignature(x)}`, kind: x.kind, name: `${x.schema}.${x.name}(${x.identityArguments})`, acl: x.acl, defaultAcl: x.defaultAcl });
+    // GRANT ... ON FUNCTION also names aggregates.
+    add({ key: x.key, target: `${x.kind === 'procedure' ? 'PROCEDURE' : 'FUNCTION'} ${functionSignature(x)}`, kind: x.kind, name: `${x.schema}.${x.name}(${x.identityArguments})`, schema: x.schema, aclType: 'f', acl: x.acl, defaultAcl: x.defaultAcl });
   }
-  for (const x of c.enums.values()) out.set(x.key, { key: x.key, target: `TYPE ${q(x.schema, x.name)}`, kind: 'enum', name: `${x.schema}.${x.name}`, acl: x.acl, defaultAcl: x.defaultAcl });
-  for (const x of c.domains.values()) out.set(x.key, { key: x.key, target: `DOMAIN ${q(x.schema, x.name)}`, kind: 'domain', name: `${x.schema}.${x.name}`, acl: x.acl, defaultAcl: x.defaultAcl });
-  for (const x of c.compositeTypes.values()) out.set(x.key, { key: x.key, target: `TYPE ${q(x.schema, x.name)}`, kind: 'composite type', name: `${x.schema}.${x.name}`, acl: x.acl, defaultAcl: x.defaultAcl });
+  const types: [Iterable<{ key: string; schema: string; name: string; acl: Acl; defaultAcl: Acl }>, ObjectKind, string][] = [
+    [c.enums.values(), 'enum', 'TYPE'], [c.domains.values(), 'domain', 'DOMAIN'], [c.compositeTypes.values(), 'composite type', 'TYPE'], [c.ranges.values(), 'range type', 'TYPE'],
+  ];
+  for (const [list, kind, word] of types) {
+    for (const x of list) add({ key: x.key, target: `${word} ${q(x.schema, x.name)}`, kind, name: `${x.schema}.${x.name}`, schema: x.schema, aclType: 'T', acl: x.acl, defaultAcl: x.defaultAcl });
+  }
   return out;
 }
 
@@ -36,36 +44,102 @@ function grantee(name: string): string {
   return name === '' ? 'PUBLIC' : ident(name);
 }
 
+/** One GRANT or REVOKE clause turning `current` into `target`: the caller wraps it in its statement. */
+export interface AclChange {
+  readonly action: Extract<StatementAction, 'grant' | 'revoke'>;
+  /** E.g. `SELECT, INSERT` / `GRANT OPTION FOR SELECT`, then the grantee and a trailing option. */
+  readonly privileges: string;
+  readonly grantee: string;
+  readonly withGrantOption: boolean;
+}
+
+/** The grants and revokes that turn one ACL into another, grantee by grantee (sorted: deterministic). */
+export function aclChanges(current: Acl, target: Acl): AclChange[] {
+  const changes: AclChange[] = [];
+  const grantees = new Set([...Object.keys(current), ...Object.keys(target)]);
+  const names = (letters: string[]) => letters.map((p) => PRIVILEGE_NAMES[p] ?? p).join(', ');
+  for (const who of [...grantees].sort()) {
+    const have = privilegeMap(current[who] ?? '');
+    const want = privilegeMap(target[who] ?? '');
+    const revoke = [...have.keys()].filter((p) => !want.has(p));
+    const revokeGrantOption = [...have.keys()].filter((p) => want.has(p) && have.get(p) && !want.get(p));
+    const grant = [...want.keys()].filter((p) => !have.has(p) || (want.get(p) && !have.get(p)));
+    const plain = grant.filter((p) => !want.get(p));
+    const withOption = grant.filter((p) => want.get(p));
+    const to = grantee(who);
+    if (revoke.length) changes.push({ action: 'revoke', privileges: names(revoke), grantee: to, withGrantOption: false });
+    if (revokeGrantOption.length) changes.push({ action: 'revoke', privileges: `GRANT OPTION FOR ${names(revokeGrantOption)}`, grantee: to, withGrantOption: false });
+    if (plain.length) changes.push({ action: 'grant', privileges: names(plain), grantee: to, withGrantOption: false });
+    if (withOption.length) changes.push({ action: 'grant', privileges: names(withOption), grantee: to, withGrantOption: true });
+  }
+  return changes;
+}
+
+/** `GRANT x ON target TO g` / `REVOKE x ON target FROM g`; with a column, each privilege names it: `SELECT ("c")`. */
+export function aclClause(change: AclChange, target: string, column?: string): string {
+  const privileges = column === undefined ? change.privileges : change.privileges.replace(/([A-Z]+)(?=,|$)/g, `$1 (${ident(column)})`);
+  return change.action === 'grant'
+    ? `GRANT ${privileges} ON ${target} TO ${change.grantee}${change.withGrantOption ? ' WITH GRANT OPTION' : ''}`
+    : `REVOKE ${privileges} ON ${target} FROM ${change.grantee}`;
+}
+
+/**
+ * The ACL an object has right after CREATE: the built-in default for its owner, as the database-wide
+ * default privileges of that owner replace it, plus what those of its schema add.
+ */
+function initialAcl(c: Catalog, g: Grantable): Acl {
+  const owner = Object.keys(g.defaultAcl).find((k) => k !== '');
+  if (owner === undefined) return g.defaultAcl;
+  const databaseWide = c.defaultPrivileges.get(defaultPrivilegeKey(owner, null, g.aclType))?.acl ?? g.defaultAcl;
+  const inSchema = g.schema === null ? undefined : c.defaultPrivileges.get(defaultPrivilegeKey(owner, g.schema, g.aclType))?.acl;
+  return inSchema ? mergeAcls(databaseWide, inSchema) : databaseWide;
+}
+
 /**
  * GRANT/REVOKE so each object's privileges match `to` (withPrivileges). Without withPrivileges, an object
  * dropped and recreated here gets back the privileges it had, so recreation never loses grants silently.
+ * A created object starts from the default privileges in force when it is created: `to`'s (set first, see
+ * default-privileges.ts) with withPrivileges, else `from`'s.
  */
 export function emitPrivileges(ctx: DiffContext): void {
   const before = grantables(ctx.from);
   const after = grantables(ctx.to);
+  const defaultsInForce = ctx.options.withPrivileges ? ctx.to : ctx.from;
   for (const [key, b] of after) {
     const a = before.get(key);
     const survives = !!a && !ctx.gone(key);
     const recreated = ctx.recreated.has(key);
     if (!ctx.options.withPrivileges && !recreated) continue;
-    const current = survives ? a!.acl : b.defaultAcl;
+    const current = survives ? a!.acl : initialAcl(defaultsInForce, b);
     const target = ctx.options.withPrivileges ? b.acl : a!.acl;
-    const grantees = new Set([...Object.keys(current), ...Object.keys(target)]);
-    for (const who of [...grantees].sort()) {
-      const have = privilegeMap(current[who] ?? '');
-      const want = privilegeMap(target[who] ?? '');
-      const revoke = [...have.keys()].filter((p) => !want.has(p));
-      const revokeGrantOption = [...have.keys()].filter((p) => want.has(p) && have.get(p) && !want.get(p));
-      const grant = [...want.keys()].filter((p) => !have.has(p) || (want.get(p) && !have.get(p)));
-      const names = (letters: string[]) => letters.map((p) => PRIVILEGE_NAMES[p] ?? p).join(', ');
-      const emit = (sql: string, action: 'grant' | 'revoke') =>
-        ctx.emit({ sql, object: { kind: b.kind, name: b.name }, action, phase: Phase.privilege, needs: [key] });
-      if (revoke.length) emit(`REVOKE ${names(revoke)} ON ${b.target} FROM ${grantee(who)}`, 'revoke');
-      if (revokeGrantOption.length) emit(`REVOKE GRANT OPTION FOR ${names(revokeGrantOption)} ON ${b.target} FROM ${grantee(who)}`, 'revoke');
-      const plain = grant.filter((p) => !want.get(p));
-      const withOption = grant.filter((p) => want.get(p));
-      if (plain.length) emit(`GRANT ${names(plain)} ON ${b.target} TO ${grantee(who)}`, 'grant');
-      if (withOption.length) emit(`GRANT ${names(withOption)} ON ${b.target} TO ${grantee(who)} WITH GRANT OPTION`, 'grant');
+    for (const change of aclChanges(current, target)) {
+      ctx.emit({ sql: aclClause(change, b.target), object: { kind: b.kind, name: b.name }, action: change.action, phase: Phase.privilege, needs: [key] });
+    }
+  }
+  emitColumnPrivileges(ctx);
+}
+
+/**
+ * Column privileges, on the same terms as the table's: compared with withPrivileges, else given back to
+ * columns dropped and added again (or whose table is). A new column starts with none.
+ */
+function emitColumnPrivileges(ctx: DiffContext): void {
+  for (const b of ctx.to.relations.values()) {
+    for (const column of b.columns) {
+      const old = ctx.from.columns.get(column.key)?.column;
+      const survives = !!old && !ctx.gone(column.key) && !ctx.gone(b.key);
+      if (!ctx.options.withPrivileges && (survives || !old)) continue;
+      const current = survives ? old!.acl : {};
+      const target = ctx.options.withPrivileges ? column.acl : old!.acl;
+      for (const change of aclChanges(current, target)) {
+        ctx.emit({
+          sql: aclClause(change, `TABLE ${ident(b.schema)}.${ident(b.name)}`, column.name),
+          object: { kind: 'column', name: `${b.schema}.${b.name}.${column.name}` },
+          action: change.action,
+          phase: Phase.privilege,
+          needs: [column.key],
+        });
+      }
     }
   }
 }

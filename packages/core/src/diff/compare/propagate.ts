@@ -25,12 +25,12 @@ export function propagate(ctx: DiffContext): void {
           markChildrenGone(ctx, dependent);
           queue.push(dependent);
         }
-      } else if (prefix === 'fn' || prefix === 'trg' || prefix === 'pol') {
+      } else if (prefix === 'fn' || prefix === 'trg' || prefix === 'pol' || prefix === 'rule') {
         if (prefix === 'fn' && !causeGone) continue; // a function signature survives a column type change
         ctx.markGone(dependent);
         queue.push(dependent);
-      } else if (prefix === 'idx' || prefix === 'con') {
-        // PostgreSQL rebuilds indexes and constraints itself when a column changes type.
+      } else if (prefix === 'idx' || prefix === 'con' || prefix === 'stx') {
+        // PostgreSQL rebuilds indexes, constraints and statistics itself when a column changes type.
         if (!causeGone) continue;
         ctx.markGone(dependent);
         queue.push(dependent);
@@ -45,16 +45,17 @@ export function propagate(ctx: DiffContext): void {
           } else if (column.column.default !== null) {
             ctx.defaultReset.add(dependent);
           }
-        } else if (cause.startsWith('col:') && column.column.generated === 's') {
-          // A generated column reading a changed column is dropped and added again.
+        } else if ((cause.startsWith('col:') || (cause.startsWith('fn:') && causeGone)) && column.column.generated === 's') {
+          // A generated column reading a changed column, or calling a function dropped and created again, is
+          // dropped and added again (its values are computed anew): its expression cannot be set aside.
           ctx.markGone(dependent);
           queue.push(dependent);
         } else if (cause.startsWith('fn:') && column.column.default !== null) {
           ctx.defaultReset.add(dependent);
         }
       } else if (prefix === 'type' && causeGone) {
-        // A domain over a recreated type is recreated too (rare).
-        if (ctx.from.domains.has(dependent)) {
+        // A domain or range type over a recreated type is recreated too (rare).
+        if (ctx.from.domains.has(dependent) || ctx.from.ranges.has(dependent)) {
           ctx.markGone(dependent);
           queue.push(dependent);
         }
@@ -68,10 +69,10 @@ function isArrayColumn(ctx: DiffContext, column: { typeOid: number; type: string
   return column.type.endsWith('[]') && !ctx.from.typeKeysByOid.has(column.typeOid);
 }
 
-/** Indexes, constraints, triggers and policies of a relation that is dropped or recreated go with it. */
+/** Indexes, constraints, triggers, policies, statistics and rules of a relation dropped or recreated go with it. */
 export function markChildrenGone(ctx: DiffContext, relationKey: string): void {
   const { from } = ctx;
-  for (const map of [from.indexes, from.constraints, from.triggers, from.policies] as const) {
+  for (const map of [from.indexes, from.constraints, from.triggers, from.policies, from.statistics, from.rules] as const) {
     for (const [key, child] of map as ReadonlyMap<string, { tableKey: string }>) {
       if (child.tableKey === relationKey && !ctx.gone(key)) ctx.markGone(key, true);
     }

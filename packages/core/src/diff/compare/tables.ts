@@ -4,6 +4,7 @@ import { DiffContext, Phase } from '../plan';
 import { ident, literal } from '../sql';
 import type { Hazard } from '../types';
 import { isTable } from './relations';
+import { isRecreatedRange } from './types';
 
 /** The SQL name of a relation: "schema"."name". */
 export function relationName(r: { schema: string; name: string }): string {
@@ -13,7 +14,7 @@ export function relationName(r: { schema: string; name: string }): string {
 /** Keys a `from` relation takes with it when dropped: its columns and its implicitly dropped children. */
 export function keysGoingWith(ctx: DiffContext, rel: RelationInfo): string[] {
   const keys = [rel.key, ...rel.columns.map((c) => c.key)];
-  for (const map of [ctx.from.indexes, ctx.from.constraints, ctx.from.triggers, ctx.from.policies] as const) {
+  for (const map of [ctx.from.indexes, ctx.from.constraints, ctx.from.triggers, ctx.from.policies, ctx.from.statistics, ctx.from.rules] as const) {
     for (const [key, child] of map as ReadonlyMap<string, { tableKey: string }>) {
       if (child.tableKey === rel.key) keys.push(key);
     }
@@ -351,6 +352,19 @@ function alterColumns(ctx: DiffContext, a: RelationInfo, b: RelationInfo): void 
     const resetDefault = ctx.defaultReset.has(old.key) && old.default !== null && old.generated === '' && !old.identity;
     if (old.generated === 's' && column.generated === '') alterColumn(ctx, b, column, 'DROP EXPRESSION');
     if (resetDefault) alterColumn(ctx, b, column, 'DROP DEFAULT', { only: hasChildren, produces: [], removes: [`${old.key}#default`] });
+    if (retyped && usesRecreatedRange(ctx, old)) {
+      // Parked as text while its range type is dropped and created again; converted back below.
+      const text = old.type.endsWith('[]') ? 'text[]' : 'text';
+      ctx.emit({
+        sql: `ALTER TABLE ${relationName(b)} ALTER COLUMN ${ident(column.name)} SET DATA TYPE ${text} USING ${ident(column.name)}::${text}`,
+        object: { kind: 'column', name: columnName },
+        action: 'alter',
+        phase: Phase.alterColumn,
+        removes: [`${old.key}#type`],
+        needsRemoved: [...(ctx.from.dependents.get(old.key) ?? []), `${old.key}#default`],
+        hazards: [hazards.rewritesTable(`column ${columnName} (${old.type} to ${text}, while its type is recreated)`)],
+      });
+    }
     if (retyped) {
       const collate = column.collation ? ` COLLATE ${column.collation}` : '';
       ctx.emit({
@@ -481,6 +495,14 @@ function identitySequenceChanges(a: IdentityOptions | null, b: IdentityOptions |
   if (a.cache !== b.cache) parts.push(`SET CACHE ${b.cache}`);
   if (a.cycle !== b.cycle) parts.push(b.cycle ? 'SET CYCLE' : 'SET NO CYCLE');
   return parts.length ? parts.join(' ') : null;
+}
+
+/** Whether a column (or an array column) is of a range type that is dropped and created again. */
+function usesRecreatedRange(ctx: DiffContext, column: ColumnInfo): boolean {
+  if (isRecreatedRange(ctx, ctx.from.typeKeysByOid.get(column.typeOid))) return true;
+  const bare = column.type.replace(/\[\]$/, '');
+  return [...ctx.from.ranges.values()].some((r) =>
+    isRecreatedRange(ctx, r.key) && (bare === `${r.schema}.${r.name}` || bare === `${ident(r.schema)}.${ident(r.name)}`));
 }
 
 function isEnumLike(ctx: DiffContext, typeText: string, side: 'from' | 'to'): boolean {

@@ -1,4 +1,4 @@
-import type { CompositeTypeInfo, DomainInfo, EnumInfo } from '../catalog';
+import type { CompositeTypeInfo, DomainInfo, EnumInfo, RangeTypeInfo } from '../catalog';
 import { hazards } from '../hazards';
 import { DiffContext, Phase } from '../plan';
 import { ident, literal } from '../sql';
@@ -31,6 +31,10 @@ export function decideTypes(ctx: DiffContext): void {
     const b = ctx.to.domains.get(key);
     if (!b) ctx.markGone(key);
     else if (a.baseType !== b.baseType || a.collation !== b.collation) ctx.markGone(key);
+  }
+  for (const [key, a] of ctx.from.ranges) {
+    const b = ctx.to.ranges.get(key);
+    if (!b || createRange(a) !== createRange(b)) ctx.markGone(key);
   }
   for (const [key, a] of ctx.from.compositeTypes) {
     const b = ctx.to.compositeTypes.get(key);
@@ -65,12 +69,52 @@ function createDomain(b: DomainInfo): string {
   return sql;
 }
 
+function createRange(b: RangeTypeInfo): string {
+  const options = [`SUBTYPE = ${b.subtype}`];
+  if (b.opclass) options.push(`SUBTYPE_OPCLASS = ${b.opclass}`);
+  if (b.collation) options.push(`COLLATION = ${b.collation}`);
+  if (b.canonical) options.push(`CANONICAL = ${b.canonical}`);
+  if (b.subtypeDiff) options.push(`SUBTYPE_DIFF = ${b.subtypeDiff}`);
+  options.push(`MULTIRANGE_TYPE_NAME = ${b.multirange}`);
+  return `CREATE TYPE ${typeName(b)} AS RANGE (${options.join(', ')})`;
+}
+
+/**
+ * A recreated range type cannot step aside by renaming like an enum (its constructor functions keep the
+ * name): its columns move to text first (tables.ts), then it is dropped and created again.
+ */
+export function isRecreatedRange(ctx: DiffContext, typeKey: string | undefined): boolean {
+  return !!typeKey && ctx.from.ranges.has(typeKey) && ctx.recreated.has(typeKey);
+}
+
+function emitRanges(ctx: DiffContext): void {
+  for (const [key, a] of ctx.from.ranges) {
+    if (!ctx.gone(key)) continue;
+    const recreated = ctx.recreated.has(key);
+    const what = `range type ${a.schema}.${a.name}`;
+    ctx.emit({
+      sql: `DROP TYPE ${typeName(a)}`,
+      object: { kind: 'range type', name: `${a.schema}.${a.name}` },
+      action: 'drop',
+      phase: recreated ? Phase.renameType : Phase.dropLate,
+      removes: [key],
+      destructive: !recreated,
+      hazards: [recreated ? hazards.recreatesObject(what) : hazards.dropsObject(what)],
+    });
+  }
+  for (const [key, b] of ctx.to.ranges) {
+    if (ctx.from.ranges.has(key) && !ctx.gone(key)) continue;
+    ctx.emit({ sql: createRange(b), object: { kind: 'range type', name: `${b.schema}.${b.name}` }, action: 'create', phase: Phase.createType, produces: [key] });
+  }
+}
+
 function createComposite(b: CompositeTypeInfo): string {
   const attributes = b.attributes.map((a) => `${ident(a.name)} ${a.type}${a.collation ? ` COLLATE ${a.collation}` : ''}`);
   return `CREATE TYPE ${typeName(b)} AS (${attributes.join(', ')})`;
 }
 
 export function emitTypes(ctx: DiffContext): void {
+  emitRanges(ctx);
   const kindOf = (key: string) => (ctx.from.enums.has(key) || ctx.to.enums.has(key) ? 'enum' : ctx.from.domains.has(key) || ctx.to.domains.has(key) ? 'domain' : 'composite type');
   const allFrom = [...ctx.from.enums.values(), ...ctx.from.domains.values(), ...ctx.from.compositeTypes.values()];
   for (const a of allFrom) {
