@@ -75751,6 +75751,7 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.PRIVILEGE_NAMES = void 0;
 exports.parseAcl = parseAcl;
 exports.privilegeMap = privilegeMap;
+exports.mergeAcls = mergeAcls;
 /**
  * Parses PostgreSQL aclitem text (`grantee=privs/grantor`, grantee '' meaning PUBLIC) into one entry per
  * grantee. Grantors are ignored: two databases built by different users still hold the same grants.
@@ -75797,6 +75798,13 @@ function privilegeMap(privileges) {
     }
     return map;
 }
+/** The union of two ACLs, grantee by grantee (what a default privilege entry adds to another). */
+function mergeAcls(a, b) {
+    const merged = { ...a };
+    for (const [grantee, privileges] of Object.entries(b))
+        merged[grantee] = mergePrivileges(merged[grantee] ?? '', privileges);
+    return merged;
+}
 function mergePrivileges(a, b) {
     const merged = privilegeMap(a);
     for (const [letter, grant] of privilegeMap(b))
@@ -75821,6 +75829,31 @@ exports.PRIVILEGE_NAMES = {
     T: 'TEMPORARY',
     m: 'MAINTAIN',
 };
+
+
+/***/ }),
+
+/***/ 7940:
+/***/ ((__unused_webpack_module, exports) => {
+
+"use strict";
+
+/**
+ * What introspection reads from one database: plain data keyed by stable object keys, so that two
+ * catalogs compare without touching a connection again. Definitions are kept as the text PostgreSQL
+ * itself prints (pg_get_*def, format_type, pg_get_expr), read with an empty search_path so every
+ * name in them is schema-qualified and the text is valid SQL on any session.
+ *
+ * Object keys: `schema:s`, `ext:e`, `coll:s.n`, `type:s.n`, `seq:s.n`, `rel:s.n`, `col:s.t.c`,
+ * `con:s.t.n`, `idx:s.n`, `fn:s.n(args)` (functions, procedures, aggregates), `trg:s.t.n`, `pol:s.t.n`,
+ * `stx:s.n`, `rule:s.t.n`, `defacl:role/schema/type`. Names inside keys are raw (unquoted).
+ */
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.defaultPrivilegeKey = defaultPrivilegeKey;
+/** The key of an ALTER DEFAULT PRIVILEGES entry (role, schema or database-wide, object type). */
+function defaultPrivilegeKey(role, schema, objectType) {
+    return `defacl:${role}/${schema ?? ''}/${objectType}`;
+}
 
 
 /***/ }),
@@ -75876,7 +75909,13 @@ function commentables(c) {
     for (const x of c.indexes.values())
         add({ key: x.key, owner: x.key, target: `INDEX ${q(x.schema, x.name)}`, kind: 'index', name: `${x.schema}.${x.name}`, comment: x.comment });
     for (const x of c.functions.values())
-        add({ key: x.key, owner: x.key, target: `${x.kind === 'procedure' ? 'PROCEDURE' : 'FUNCTION'} ${(0, functions_1.functionSignature)(x)}`, kind: x.kind, name: `${x.schema}.${x.name}(${x.identityArguments})`, comment: x.comment });
+        add({ key: x.key, owner: x.key, target: `${(0, functions_1.routineKeyword)(x)} ${(0, functions_1.functionSignature)(x)}`, kind: x.kind, name: `${x.schema}.${x.name}(${x.identityArguments})`, comment: x.comment });
+    for (const x of c.ranges.values())
+        add({ key: x.key, owner: x.key, target: `TYPE ${q(x.schema, x.name)}`, kind: 'range type', name: `${x.schema}.${x.name}`, comment: x.comment });
+    for (const x of c.statistics.values())
+        add({ key: x.key, owner: x.key, target: `STATISTICS ${q(x.schema, x.name)}`, kind: 'statistics', name: `${x.schema}.${x.name}`, comment: x.comment });
+    for (const x of c.rules.values())
+        add({ key: x.key, owner: x.key, target: `RULE ${(0, sql_1.ident)(x.name)} ON ${q(x.schema, x.table)}`, kind: 'rule', name: `${x.schema}.${x.table}.${x.name}`, comment: x.comment });
     for (const x of c.triggers.values())
         add({ key: x.key, owner: x.key, target: `TRIGGER ${(0, sql_1.ident)(x.name)} ON ${q(x.schema, x.table)}`, kind: 'trigger', name: `${x.schema}.${x.table}.${x.name}`, comment: x.comment });
     for (const x of c.policies.values())
@@ -76013,6 +76052,57 @@ function emitConstraints(ctx) {
 
 /***/ }),
 
+/***/ 5867:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.emitDefaultPrivileges = emitDefaultPrivileges;
+const plan_1 = __nccwpck_require__(8500);
+const sql_1 = __nccwpck_require__(7067);
+const privileges_1 = __nccwpck_require__(5159);
+const OBJECT_WORDS = { r: 'TABLES', S: 'SEQUENCES', f: 'FUNCTIONS', T: 'TYPES', n: 'SCHEMAS' };
+/**
+ * ALTER DEFAULT PRIVILEGES so that each role's defaults (database-wide and per schema) match `to`
+ * (withPrivileges only, like every grant). An entry absent on one side stands for its default: the
+ * built-in one database-wide, nothing in a schema. They run before anything is created, so objects this
+ * migration creates get the same privileges as in `to`.
+ */
+function emitDefaultPrivileges(ctx) {
+    if (!ctx.options.withPrivileges)
+        return;
+    const keys = new Set([...ctx.from.defaultPrivileges.keys(), ...ctx.to.defaultPrivileges.keys()]);
+    for (const key of [...keys].sort()) {
+        const a = ctx.from.defaultPrivileges.get(key);
+        const b = ctx.to.defaultPrivileges.get(key);
+        const entry = (b ?? a);
+        // Dropping a schema drops its entries with it.
+        if (entry.schema !== null && ctx.dropped.has(`schema:${entry.schema}`))
+            continue;
+        // The side without the entry has its default; both sides compute the same one for the same role.
+        const current = a?.acl ?? entry.defaultAcl;
+        const target = b?.acl ?? entry.defaultAcl;
+        for (const change of (0, privileges_1.aclChanges)(current, target)) {
+            ctx.emit({
+                sql: `ALTER DEFAULT PRIVILEGES ${scope(entry)} ${(0, privileges_1.aclClause)(change, OBJECT_WORDS[entry.objectType])}`,
+                object: { kind: 'default privileges', name: `${entry.role}${entry.schema === null ? '' : ' in ' + entry.schema} on ${OBJECT_WORDS[entry.objectType].toLowerCase()}` },
+                action: change.action,
+                phase: plan_1.Phase.defaultPrivileges,
+                produces: [key],
+                needs: entry.schema === null ? [] : [`schema:${entry.schema}`],
+            });
+        }
+    }
+}
+/** `FOR ROLE r [IN SCHEMA s]`: always explicit, so the statement means the same whoever runs it. */
+function scope(entry) {
+    return `FOR ROLE ${(0, sql_1.ident)(entry.role)}${entry.schema === null ? '' : ` IN SCHEMA ${(0, sql_1.ident)(entry.schema)}`}`;
+}
+
+
+/***/ }),
+
 /***/ 5666:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
@@ -76020,6 +76110,7 @@ function emitConstraints(ctx) {
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.functionSignature = functionSignature;
+exports.routineKeyword = routineKeyword;
 exports.decideFunctions = decideFunctions;
 exports.emitFunctions = emitFunctions;
 exports.sqlBodyDependencies = sqlBodyDependencies;
@@ -76029,9 +76120,13 @@ const sql_1 = __nccwpck_require__(7067);
 function functionSignature(f) {
     return `${(0, sql_1.ident)(f.schema)}.${(0, sql_1.ident)(f.name)}(${f.identityArguments})`;
 }
+/** The keyword that names the routine in DROP and COMMENT ON. */
+function routineKeyword(f) {
+    return f.kind === 'procedure' ? 'PROCEDURE' : f.kind === 'aggregate' ? 'AGGREGATE' : 'FUNCTION';
+}
 /**
- * A function whose definition changed is replaced in place (CREATE OR REPLACE) when PostgreSQL allows it:
- * same kind, same arguments (names, modes, defaults) and same result. Otherwise it is dropped and created
+ * A function, procedure or aggregate whose definition changed is replaced in place (CREATE OR REPLACE)
+ * when PostgreSQL allows it: same kind, same arguments (names, modes, defaults) and same result. Otherwise it is dropped and created
  * again, together with what depends on it (propagate.ts).
  */
 function decideFunctions(ctx) {
@@ -76053,7 +76148,7 @@ function emitFunctions(ctx) {
         const recreated = ctx.recreated.has(key);
         const what = `${a.kind} ${a.schema}.${a.name}(${a.identityArguments})`;
         ctx.emit({
-            sql: `DROP ${a.kind === 'procedure' ? 'PROCEDURE' : 'FUNCTION'} ${functionSignature(a)}`,
+            sql: `DROP ${routineKeyword(a)} ${functionSignature(a)}`,
             object: { kind: a.kind, name: `${a.schema}.${a.name}(${a.identityArguments})` },
             action: 'drop',
             phase: plan_1.Phase.dropFunction,
@@ -76235,70 +76330,132 @@ function emitPolicies(ctx) {
 "use strict";
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.aclChanges = aclChanges;
+exports.aclClause = aclClause;
 exports.emitPrivileges = emitPrivileges;
 const acl_1 = __nccwpck_require__(2259);
+const catalog_1 = __nccwpck_require__(7940);
 const plan_1 = __nccwpck_require__(8500);
 const sql_1 = __nccwpck_require__(7067);
 const functions_1 = __nccwpck_require__(5666);
 function grantables(c) {
     const out = new Map();
     const q = (s, n) => `${(0, sql_1.ident)(s)}.${(0, sql_1.ident)(n)}`;
+    const add = (g) => out.set(g.key, g);
     for (const x of c.schemas.values())
-        out.set(x.key, { key: x.key, target: `SCHEMA ${(0, sql_1.ident)(x.name)}`, kind: 'schema', name: x.name, acl: x.acl, defaultAcl: x.defaultAcl });
+        add({ key: x.key, target: `SCHEMA ${(0, sql_1.ident)(x.name)}`, kind: 'schema', name: x.name, schema: null, aclType: 'n', acl: x.acl, defaultAcl: x.defaultAcl });
     for (const x of c.relations.values()) {
         const kind = x.kind === 'view' ? 'view' : x.kind === 'materialized view' ? 'materialized view' : 'table';
-        out.set(x.key, { key: x.key, target: `TABLE ${q(x.schema, x.name)}`, kind, name: `${x.schema}.${x.name}`, acl: x.acl, defaultAcl: x.defaultAcl });
+        add({ key: x.key, target: `TABLE ${q(x.schema, x.name)}`, kind, name: `${x.schema}.${x.name}`, schema: x.schema, aclType: 'r', acl: x.acl, defaultAcl: x.defaultAcl });
     }
     for (const x of c.sequences.values())
-        out.set(x.key, { key: x.key, target: `SEQUENCE ${q(x.schema, x.name)}`, kind: 'sequence', name: `${x.schema}.${x.name}`, acl: x.acl, defaultAcl: x.defaultAcl });
+        add({ key: x.key, target: `SEQUENCE ${q(x.schema, x.name)}`, kind: 'sequence', name: `${x.schema}.${x.name}`, schema: x.schema, aclType: 'S', acl: x.acl, defaultAcl: x.defaultAcl });
     for (const x of c.functions.values()) {
-        out.set(x.key, { key: x.key, target: `${x.kind === 'procedure' ? 'PROCEDURE' : 'FUNCTION'} ${(0, functions_1.functionSignature)(x)}`, kind: x.kind, name: `${x.schema}.${x.name}(${x.identityArguments})`, acl: x.acl, defaultAcl: x.defaultAcl });
+        // GRANT ... ON FUNCTION also names aggregates.
+        add({ key: x.key, target: `${x.kind === 'procedure' ? 'PROCEDURE' : 'FUNCTION'} ${(0, functions_1.functionSignature)(x)}`, kind: x.kind, name: `${x.schema}.${x.name}(${x.identityArguments})`, schema: x.schema, aclType: 'f', acl: x.acl, defaultAcl: x.defaultAcl });
     }
-    for (const x of c.enums.values())
-        out.set(x.key, { key: x.key, target: `TYPE ${q(x.schema, x.name)}`, kind: 'enum', name: `${x.schema}.${x.name}`, acl: x.acl, defaultAcl: x.defaultAcl });
-    for (const x of c.domains.values())
-        out.set(x.key, { key: x.key, target: `DOMAIN ${q(x.schema, x.name)}`, kind: 'domain', name: `${x.schema}.${x.name}`, acl: x.acl, defaultAcl: x.defaultAcl });
-    for (const x of c.compositeTypes.values())
-        out.set(x.key, { key: x.key, target: `TYPE ${q(x.schema, x.name)}`, kind: 'composite type', name: `${x.schema}.${x.name}`, acl: x.acl, defaultAcl: x.defaultAcl });
+    const types = [
+        [c.enums.values(), 'enum', 'TYPE'], [c.domains.values(), 'domain', 'DOMAIN'], [c.compositeTypes.values(), 'composite type', 'TYPE'], [c.ranges.values(), 'range type', 'TYPE'],
+    ];
+    for (const [list, kind, word] of types) {
+        for (const x of list)
+            add({ key: x.key, target: `${word} ${q(x.schema, x.name)}`, kind, name: `${x.schema}.${x.name}`, schema: x.schema, aclType: 'T', acl: x.acl, defaultAcl: x.defaultAcl });
+    }
     return out;
 }
 function grantee(name) {
     return name === '' ? 'PUBLIC' : (0, sql_1.ident)(name);
 }
+/** The grants and revokes that turn one ACL into another, grantee by grantee (sorted: deterministic). */
+function aclChanges(current, target) {
+    const changes = [];
+    const grantees = new Set([...Object.keys(current), ...Object.keys(target)]);
+    const names = (letters) => letters.map((p) => acl_1.PRIVILEGE_NAMES[p] ?? p).join(', ');
+    for (const who of [...grantees].sort()) {
+        const have = (0, acl_1.privilegeMap)(current[who] ?? '');
+        const want = (0, acl_1.privilegeMap)(target[who] ?? '');
+        const revoke = [...have.keys()].filter((p) => !want.has(p));
+        const revokeGrantOption = [...have.keys()].filter((p) => want.has(p) && have.get(p) && !want.get(p));
+        const grant = [...want.keys()].filter((p) => !have.has(p) || (want.get(p) && !have.get(p)));
+        const plain = grant.filter((p) => !want.get(p));
+        const withOption = grant.filter((p) => want.get(p));
+        const to = grantee(who);
+        if (revoke.length)
+            changes.push({ action: 'revoke', privileges: names(revoke), grantee: to, withGrantOption: false });
+        if (revokeGrantOption.length)
+            changes.push({ action: 'revoke', privileges: `GRANT OPTION FOR ${names(revokeGrantOption)}`, grantee: to, withGrantOption: false });
+        if (plain.length)
+            changes.push({ action: 'grant', privileges: names(plain), grantee: to, withGrantOption: false });
+        if (withOption.length)
+            changes.push({ action: 'grant', privileges: names(withOption), grantee: to, withGrantOption: true });
+    }
+    return changes;
+}
+/** `GRANT x ON target TO g` / `REVOKE x ON target FROM g`; with a column, each privilege names it: `SELECT ("c")`. */
+function aclClause(change, target, column) {
+    const privileges = column === undefined ? change.privileges : change.privileges.replace(/([A-Z]+)(?=,|$)/g, `$1 (${(0, sql_1.ident)(column)})`);
+    return change.action === 'grant'
+        ? `GRANT ${privileges} ON ${target} TO ${change.grantee}${change.withGrantOption ? ' WITH GRANT OPTION' : ''}`
+        : `REVOKE ${privileges} ON ${target} FROM ${change.grantee}`;
+}
+/**
+ * The ACL an object has right after CREATE: the built-in default for its owner, as the database-wide
+ * default privileges of that owner replace it, plus what those of its schema add.
+ */
+function initialAcl(c, g) {
+    const owner = Object.keys(g.defaultAcl).find((k) => k !== '');
+    if (owner === undefined)
+        return g.defaultAcl;
+    const databaseWide = c.defaultPrivileges.get((0, catalog_1.defaultPrivilegeKey)(owner, null, g.aclType))?.acl ?? g.defaultAcl;
+    const inSchema = g.schema === null ? undefined : c.defaultPrivileges.get((0, catalog_1.defaultPrivilegeKey)(owner, g.schema, g.aclType))?.acl;
+    return inSchema ? (0, acl_1.mergeAcls)(databaseWide, inSchema) : databaseWide;
+}
 /**
  * GRANT/REVOKE so each object's privileges match `to` (withPrivileges). Without withPrivileges, an object
  * dropped and recreated here gets back the privileges it had, so recreation never loses grants silently.
+ * A created object starts from the default privileges in force when it is created: `to`'s (set first, see
+ * default-privileges.ts) with withPrivileges, else `from`'s.
  */
 function emitPrivileges(ctx) {
     const before = grantables(ctx.from);
     const after = grantables(ctx.to);
+    const defaultsInForce = ctx.options.withPrivileges ? ctx.to : ctx.from;
     for (const [key, b] of after) {
         const a = before.get(key);
         const survives = !!a && !ctx.gone(key);
         const recreated = ctx.recreated.has(key);
         if (!ctx.options.withPrivileges && !recreated)
             continue;
-        const current = survives ? a.acl : b.defaultAcl;
+        const current = survives ? a.acl : initialAcl(defaultsInForce, b);
         const target = ctx.options.withPrivileges ? b.acl : a.acl;
-        const grantees = new Set([...Object.keys(current), ...Object.keys(target)]);
-        for (const who of [...grantees].sort()) {
-            const have = (0, acl_1.privilegeMap)(current[who] ?? '');
-            const want = (0, acl_1.privilegeMap)(target[who] ?? '');
-            const revoke = [...have.keys()].filter((p) => !want.has(p));
-            const revokeGrantOption = [...have.keys()].filter((p) => want.has(p) && have.get(p) && !want.get(p));
-            const grant = [...want.keys()].filter((p) => !have.has(p) || (want.get(p) && !have.get(p)));
-            const names = (letters) => letters.map((p) => acl_1.PRIVILEGE_NAMES[p] ?? p).join(', ');
-            const emit = (sql, action) => ctx.emit({ sql, object: { kind: b.kind, name: b.name }, action, phase: plan_1.Phase.privilege, needs: [key] });
-            if (revoke.length)
-                emit(`REVOKE ${names(revoke)} ON ${b.target} FROM ${grantee(who)}`, 'revoke');
-            if (revokeGrantOption.length)
-                emit(`REVOKE GRANT OPTION FOR ${names(revokeGrantOption)} ON ${b.target} FROM ${grantee(who)}`, 'revoke');
-            const plain = grant.filter((p) => !want.get(p));
-            const withOption = grant.filter((p) => want.get(p));
-            if (plain.length)
-                emit(`GRANT ${names(plain)} ON ${b.target} TO ${grantee(who)}`, 'grant');
-            if (withOption.length)
-                emit(`GRANT ${names(withOption)} ON ${b.target} TO ${grantee(who)} WITH GRANT OPTION`, 'grant');
+        for (const change of aclChanges(current, target)) {
+            ctx.emit({ sql: aclClause(change, b.target), object: { kind: b.kind, name: b.name }, action: change.action, phase: plan_1.Phase.privilege, needs: [key] });
+        }
+    }
+    emitColumnPrivileges(ctx);
+}
+/**
+ * Column privileges, on the same terms as the table's: compared with withPrivileges, else given back to
+ * columns dropped and added again (or whose table is). A new column starts with none.
+ */
+function emitColumnPrivileges(ctx) {
+    for (const b of ctx.to.relations.values()) {
+        for (const column of b.columns) {
+            const old = ctx.from.columns.get(column.key)?.column;
+            const survives = !!old && !ctx.gone(column.key) && !ctx.gone(b.key);
+            if (!ctx.options.withPrivileges && (survives || !old))
+                continue;
+            const current = survives ? old.acl : {};
+            const target = ctx.options.withPrivileges ? column.acl : old.acl;
+            for (const change of aclChanges(current, target)) {
+                ctx.emit({
+                    sql: aclClause(change, `TABLE ${(0, sql_1.ident)(b.schema)}.${(0, sql_1.ident)(b.name)}`, column.name),
+                    object: { kind: 'column', name: `${b.schema}.${b.name}.${column.name}` },
+                    action: change.action,
+                    phase: plan_1.Phase.privilege,
+                    needs: [column.key],
+                });
+            }
         }
     }
 }
@@ -76343,14 +76500,14 @@ function propagate(ctx) {
                     queue.push(dependent);
                 }
             }
-            else if (prefix === 'fn' || prefix === 'trg' || prefix === 'pol') {
+            else if (prefix === 'fn' || prefix === 'trg' || prefix === 'pol' || prefix === 'rule') {
                 if (prefix === 'fn' && !causeGone)
                     continue; // a function signature survives a column type change
                 ctx.markGone(dependent);
                 queue.push(dependent);
             }
-            else if (prefix === 'idx' || prefix === 'con') {
-                // PostgreSQL rebuilds indexes and constraints itself when a column changes type.
+            else if (prefix === 'idx' || prefix === 'con' || prefix === 'stx') {
+                // PostgreSQL rebuilds indexes, constraints and statistics itself when a column changes type.
                 if (!causeGone)
                     continue;
                 ctx.markGone(dependent);
@@ -76371,8 +76528,9 @@ function propagate(ctx) {
                         ctx.defaultReset.add(dependent);
                     }
                 }
-                else if (cause.startsWith('col:') && column.column.generated === 's') {
-                    // A generated column reading a changed column is dropped and added again.
+                else if ((cause.startsWith('col:') || (cause.startsWith('fn:') && causeGone)) && column.column.generated === 's') {
+                    // A generated column reading a changed column, or calling a function dropped and created again, is
+                    // dropped and added again (its values are computed anew): its expression cannot be set aside.
                     ctx.markGone(dependent);
                     queue.push(dependent);
                 }
@@ -76381,8 +76539,8 @@ function propagate(ctx) {
                 }
             }
             else if (prefix === 'type' && causeGone) {
-                // A domain over a recreated type is recreated too (rare).
-                if (ctx.from.domains.has(dependent)) {
+                // A domain or range type over a recreated type is recreated too (rare).
+                if (ctx.from.domains.has(dependent) || ctx.from.ranges.has(dependent)) {
                     ctx.markGone(dependent);
                     queue.push(dependent);
                 }
@@ -76394,10 +76552,10 @@ function propagate(ctx) {
 function isArrayColumn(ctx, column) {
     return column.type.endsWith('[]') && !ctx.from.typeKeysByOid.has(column.typeOid);
 }
-/** Indexes, constraints, triggers and policies of a relation that is dropped or recreated go with it. */
+/** Indexes, constraints, triggers, policies, statistics and rules of a relation dropped or recreated go with it. */
 function markChildrenGone(ctx, relationKey) {
     const { from } = ctx;
-    for (const map of [from.indexes, from.constraints, from.triggers, from.policies]) {
+    for (const map of [from.indexes, from.constraints, from.triggers, from.policies, from.statistics, from.rules]) {
         for (const [key, child] of map) {
             if (child.tableKey === relationKey && !ctx.gone(key))
                 ctx.markGone(key, true);
@@ -76499,6 +76657,71 @@ function columnsArePrefix(a, b) {
     if (a.length > b.length)
         return false;
     return a.every((c, i) => c.name === b[i].name && c.type === b[i].type && c.collation === b[i].collation);
+}
+
+
+/***/ }),
+
+/***/ 7632:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.decideRules = decideRules;
+exports.emitRules = emitRules;
+const plan_1 = __nccwpck_require__(8500);
+const sql_1 = __nccwpck_require__(7067);
+const tables_1 = __nccwpck_require__(5906);
+const ENABLE_ACTIONS = {
+    O: 'ENABLE RULE',
+    D: 'DISABLE RULE',
+    R: 'ENABLE REPLICA RULE',
+    A: 'ENABLE ALWAYS RULE',
+};
+/**
+ * Rewrite rules (CREATE RULE) compare by pg_get_ruledef; a changed one is dropped and created again, as is
+ * one reading a column whose type changes (PostgreSQL refuses the change while a rule uses the column).
+ */
+function decideRules(ctx) {
+    for (const [key, a] of ctx.from.rules) {
+        if (ctx.gone(key))
+            continue;
+        const b = ctx.to.rules.get(key);
+        if (!b || b.definition !== a.definition)
+            ctx.markGone(key);
+    }
+}
+function emitRules(ctx) {
+    for (const [key, a] of ctx.from.rules) {
+        if (!ctx.gone(key) || ctx.implicitlyDropped.has(key))
+            continue;
+        ctx.emit({
+            sql: `DROP RULE ${(0, sql_1.ident)(a.name)} ON ${(0, tables_1.relationName)({ schema: a.schema, name: a.table })}`,
+            object: { kind: 'rule', name: `${a.schema}.${a.table}.${a.name}` },
+            action: 'drop',
+            phase: plan_1.Phase.dropRule,
+            removes: [key],
+        });
+    }
+    for (const [key, b] of ctx.to.rules) {
+        const a = ctx.from.rules.get(key);
+        const survives = !!a && !ctx.gone(key);
+        const name = `${b.schema}.${b.table}.${b.name}`;
+        if (!survives) {
+            ctx.emit({ sql: b.definition, object: { kind: 'rule', name }, action: 'create', phase: plan_1.Phase.createRule, produces: [key], needs: [b.tableKey] });
+        }
+        if ((survives ? a.enabled : 'O') !== b.enabled) {
+            ctx.emit({
+                sql: `ALTER TABLE ${(0, tables_1.relationName)({ schema: b.schema, name: b.table })} ${ENABLE_ACTIONS[b.enabled] ?? 'ENABLE RULE'} ${(0, sql_1.ident)(b.name)}`,
+                object: { kind: 'rule', name },
+                action: 'alter',
+                phase: plan_1.Phase.createRule,
+                produces: [`${key}#enabled`],
+                needs: [key],
+            });
+        }
+    }
 }
 
 
@@ -76743,6 +76966,182 @@ function emitSequences(ctx) {
 
 /***/ }),
 
+/***/ 2488:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.decideStatistics = decideStatistics;
+exports.emitStatistics = emitStatistics;
+const plan_1 = __nccwpck_require__(8500);
+const sql_1 = __nccwpck_require__(7067);
+function statisticsName(s) {
+    return `${(0, sql_1.ident)(s.schema)}.${(0, sql_1.ident)(s.name)}`;
+}
+/**
+ * Extended statistics (CREATE STATISTICS) compare by pg_get_statisticsobjdef; a changed one is dropped and
+ * created again. Its statistics target changes in place. PostgreSQL rebuilds them itself when a column
+ * they cover changes type.
+ */
+function decideStatistics(ctx) {
+    for (const [key, a] of ctx.from.statistics) {
+        if (ctx.gone(key))
+            continue;
+        const b = ctx.to.statistics.get(key);
+        if (!b || b.definition !== a.definition)
+            ctx.markGone(key);
+    }
+}
+function emitStatistics(ctx) {
+    for (const [key, a] of ctx.from.statistics) {
+        if (!ctx.gone(key) || ctx.implicitlyDropped.has(key))
+            continue;
+        ctx.emit({
+            sql: `DROP STATISTICS ${statisticsName(a)}`,
+            object: { kind: 'statistics', name: `${a.schema}.${a.name}` },
+            action: 'drop',
+            phase: plan_1.Phase.dropIndex,
+            removes: [key],
+        });
+    }
+    for (const [key, b] of ctx.to.statistics) {
+        const a = ctx.from.statistics.get(key);
+        const survives = !!a && !ctx.gone(key);
+        const name = `${b.schema}.${b.name}`;
+        if (!survives) {
+            ctx.emit({
+                sql: b.definition,
+                object: { kind: 'statistics', name },
+                action: 'create',
+                phase: plan_1.Phase.createIndex,
+                produces: [key],
+                needs: [b.tableKey],
+            });
+        }
+        if ((survives ? a.target : -1) !== b.target) {
+            ctx.emit({
+                sql: `ALTER STATISTICS ${statisticsName(b)} SET STATISTICS ${b.target}`,
+                object: { kind: 'statistics', name },
+                action: 'alter',
+                phase: plan_1.Phase.createIndex,
+                produces: [`${key}#target`],
+                needs: [key],
+            });
+        }
+    }
+}
+
+
+/***/ }),
+
+/***/ 297:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.emitTableSettings = emitTableSettings;
+const plan_1 = __nccwpck_require__(8500);
+const sql_1 = __nccwpck_require__(7067);
+const relations_1 = __nccwpck_require__(1502);
+const tables_1 = __nccwpck_require__(5906);
+const STORAGE = { p: 'PLAIN', e: 'EXTERNAL', m: 'MAIN', x: 'EXTENDED' };
+const COMPRESSION = { '': 'default', p: 'pglz', l: 'lz4' };
+const REPLICA_IDENTITY = { d: 'DEFAULT', n: 'NOTHING', f: 'FULL' };
+/** The key of the index named `name` on a table: the constraint's when it backs one. */
+function indexKey(catalog, table, name) {
+    const constraint = `con:${table.schema}.${table.name}.${name}`;
+    return catalog.constraints.has(constraint) ? constraint : `idx:${table.schema}.${name}`;
+}
+/**
+ * Settings pg_dump prints apart from CREATE TABLE: REPLICA IDENTITY, CLUSTER ON, and per column STORAGE,
+ * COMPRESSION, STATISTICS and options. Each is compared with what the table has once the rest of the
+ * migration ran: a new table or column has the defaults; a type change resets storage and compression;
+ * an index we drop and create again loses its replica-identity and cluster marks.
+ */
+function emitTableSettings(ctx) {
+    for (const [key, b] of ctx.to.relations) {
+        if (!(0, relations_1.isTable)(b) || b.kind === 'foreign table')
+            continue;
+        const old = ctx.from.relations.get(key);
+        const a = old && !ctx.gone(key) ? old : undefined;
+        replicaIdentity(ctx, a, b);
+        cluster(ctx, a, b);
+        // Partitions take their columns' settings from the partitioned table's statements, which recurse.
+        if (!b.partitionOf)
+            for (const column of b.columns)
+                columnSettings(ctx, a, b, column);
+    }
+}
+function alterTable(ctx, b, action, marker, needs) {
+    ctx.emit({
+        sql: `ALTER TABLE ${(0, tables_1.relationName)(b)} ${action}`,
+        object: { kind: 'table', name: `${b.schema}.${b.name}` },
+        action: 'alter',
+        phase: plan_1.Phase.ownedBy,
+        produces: [`${b.key}#${marker}`],
+        needs: [b.key, ...needs],
+    });
+}
+function replicaIdentity(ctx, a, b) {
+    let current = a?.replicaIdentity ?? 'd';
+    let currentIndex = a?.replicaIdentityIndex ?? null;
+    if (a && currentIndex && ctx.gone(indexKey(ctx.from, a, currentIndex)))
+        [current, currentIndex] = ['d', null];
+    if (current === b.replicaIdentity && currentIndex === b.replicaIdentityIndex)
+        return;
+    if (b.replicaIdentity === 'i' && b.replicaIdentityIndex) {
+        alterTable(ctx, b, `REPLICA IDENTITY USING INDEX ${(0, sql_1.ident)(b.replicaIdentityIndex)}`, 'replica-identity', [indexKey(ctx.to, b, b.replicaIdentityIndex)]);
+    }
+    else {
+        alterTable(ctx, b, `REPLICA IDENTITY ${REPLICA_IDENTITY[b.replicaIdentity] ?? 'DEFAULT'}`, 'replica-identity', []);
+    }
+}
+function cluster(ctx, a, b) {
+    const current = a?.clusterIndex && !ctx.gone(indexKey(ctx.from, a, a.clusterIndex)) ? a.clusterIndex : null;
+    if (current === b.clusterIndex)
+        return;
+    if (b.clusterIndex)
+        alterTable(ctx, b, `CLUSTER ON ${(0, sql_1.ident)(b.clusterIndex)}`, 'cluster', [indexKey(ctx.to, b, b.clusterIndex)]);
+    else
+        alterTable(ctx, b, 'SET WITHOUT CLUSTER', 'cluster', []);
+}
+function columnSettings(ctx, a, b, column) {
+    const found = a?.columns.find((c) => c.name === column.name);
+    const old = found && !ctx.gone(found.key) ? found : undefined;
+    const retyped = !!old && ctx.retyped.has(old.key);
+    const actions = [];
+    const storage = old && !retyped ? old.storage : null;
+    if (storage !== column.storage)
+        actions.push(`SET STORAGE ${STORAGE[column.storage ?? column.typeStorage] ?? 'EXTENDED'}`);
+    const compression = old && !retyped ? old.compression : '';
+    if (compression !== column.compression)
+        actions.push(`SET COMPRESSION ${COMPRESSION[column.compression] ?? 'default'}`);
+    if ((old?.statisticsTarget ?? -1) !== column.statisticsTarget)
+        actions.push(`SET STATISTICS ${column.statisticsTarget}`);
+    const before = old?.options ?? [];
+    const removed = before.map((o) => o.split('=')[0]).filter((k) => !column.options.some((o) => o.split('=')[0] === k));
+    if (removed.length)
+        actions.push(`RESET (${removed.join(', ')})`);
+    const added = column.options.filter((o) => !before.includes(o));
+    if (added.length)
+        actions.push(`SET (${added.join(', ')})`);
+    for (const action of actions) {
+        ctx.emit({
+            sql: `ALTER TABLE ${(0, tables_1.relationName)(b)} ALTER COLUMN ${(0, sql_1.ident)(column.name)} ${action}`,
+            object: { kind: 'column', name: `${b.schema}.${b.name}.${column.name}` },
+            action: 'alter',
+            phase: plan_1.Phase.ownedBy,
+            produces: [`${column.key}#settings`],
+            needs: [column.key],
+        });
+    }
+}
+
+
+/***/ }),
+
 /***/ 5906:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
@@ -76759,6 +77158,7 @@ const hazards_1 = __nccwpck_require__(3158);
 const plan_1 = __nccwpck_require__(8500);
 const sql_1 = __nccwpck_require__(7067);
 const relations_1 = __nccwpck_require__(1502);
+const types_1 = __nccwpck_require__(2502);
 /** The SQL name of a relation: "schema"."name". */
 function relationName(r) {
     return `${(0, sql_1.ident)(r.schema)}.${(0, sql_1.ident)(r.name)}`;
@@ -76766,7 +77166,7 @@ function relationName(r) {
 /** Keys a `from` relation takes with it when dropped: its columns and its implicitly dropped children. */
 function keysGoingWith(ctx, rel) {
     const keys = [rel.key, ...rel.columns.map((c) => c.key)];
-    for (const map of [ctx.from.indexes, ctx.from.constraints, ctx.from.triggers, ctx.from.policies]) {
+    for (const map of [ctx.from.indexes, ctx.from.constraints, ctx.from.triggers, ctx.from.policies, ctx.from.statistics, ctx.from.rules]) {
         for (const [key, child] of map) {
             if (child.tableKey === rel.key)
                 keys.push(key);
@@ -77125,6 +77525,19 @@ function alterColumns(ctx, a, b) {
             alterColumn(ctx, b, column, 'DROP EXPRESSION');
         if (resetDefault)
             alterColumn(ctx, b, column, 'DROP DEFAULT', { only: hasChildren, produces: [], removes: [`${old.key}#default`] });
+        if (retyped && usesRecreatedRange(ctx, old)) {
+            // Parked as text while its range type is dropped and created again; converted back below.
+            const text = old.type.endsWith('[]') ? 'text[]' : 'text';
+            ctx.emit({
+                sql: `ALTER TABLE ${relationName(b)} ALTER COLUMN ${(0, sql_1.ident)(column.name)} SET DATA TYPE ${text} USING ${(0, sql_1.ident)(column.name)}::${text}`,
+                object: { kind: 'column', name: columnName },
+                action: 'alter',
+                phase: plan_1.Phase.alterColumn,
+                removes: [`${old.key}#type`],
+                needsRemoved: [...(ctx.from.dependents.get(old.key) ?? []), `${old.key}#default`],
+                hazards: [hazards_1.hazards.rewritesTable(`column ${columnName} (${old.type} to ${text}, while its type is recreated)`)],
+            });
+        }
         if (retyped) {
             const collate = column.collation ? ` COLLATE ${column.collation}` : '';
             ctx.emit({
@@ -77268,6 +77681,13 @@ function identitySequenceChanges(a, b) {
         parts.push(b.cycle ? 'SET CYCLE' : 'SET NO CYCLE');
     return parts.length ? parts.join(' ') : null;
 }
+/** Whether a column (or an array column) is of a range type that is dropped and created again. */
+function usesRecreatedRange(ctx, column) {
+    if ((0, types_1.isRecreatedRange)(ctx, ctx.from.typeKeysByOid.get(column.typeOid)))
+        return true;
+    const bare = column.type.replace(/\[\]$/, '');
+    return [...ctx.from.ranges.values()].some((r) => (0, types_1.isRecreatedRange)(ctx, r.key) && (bare === `${r.schema}.${r.name}` || bare === `${(0, sql_1.ident)(r.schema)}.${(0, sql_1.ident)(r.name)}`));
+}
 function isEnumLike(ctx, typeText, side) {
     const catalog = side === 'from' ? ctx.from : ctx.to;
     const bare = typeText.replace(/\[\]$/, '');
@@ -77398,6 +77818,7 @@ function emitTriggers(ctx) {
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.typeName = typeName;
 exports.decideTypes = decideTypes;
+exports.isRecreatedRange = isRecreatedRange;
 exports.emitTypes = emitTypes;
 exports.commitAddedEnumValuesBeforeUse = commitAddedEnumValuesBeforeUse;
 const hazards_1 = __nccwpck_require__(3158);
@@ -77435,6 +77856,11 @@ function decideTypes(ctx) {
         else if (a.baseType !== b.baseType || a.collation !== b.collation)
             ctx.markGone(key);
     }
+    for (const [key, a] of ctx.from.ranges) {
+        const b = ctx.to.ranges.get(key);
+        if (!b || createRange(a) !== createRange(b))
+            ctx.markGone(key);
+    }
     for (const [key, a] of ctx.from.compositeTypes) {
         const b = ctx.to.compositeTypes.get(key);
         // PostgreSQL refuses ALTER ATTRIBUTE ... TYPE while a column stores the type (even with CASCADE):
@@ -77468,11 +77894,54 @@ function createDomain(b) {
         sql += ` CONSTRAINT ${(0, sql_1.ident)(c.name)} ${c.definition}`;
     return sql;
 }
+function createRange(b) {
+    const options = [`SUBTYPE = ${b.subtype}`];
+    if (b.opclass)
+        options.push(`SUBTYPE_OPCLASS = ${b.opclass}`);
+    if (b.collation)
+        options.push(`COLLATION = ${b.collation}`);
+    if (b.canonical)
+        options.push(`CANONICAL = ${b.canonical}`);
+    if (b.subtypeDiff)
+        options.push(`SUBTYPE_DIFF = ${b.subtypeDiff}`);
+    options.push(`MULTIRANGE_TYPE_NAME = ${b.multirange}`);
+    return `CREATE TYPE ${typeName(b)} AS RANGE (${options.join(', ')})`;
+}
+/**
+ * A recreated range type cannot step aside by renaming like an enum (its constructor functions keep the
+ * name): its columns move to text first (tables.ts), then it is dropped and created again.
+ */
+function isRecreatedRange(ctx, typeKey) {
+    return !!typeKey && ctx.from.ranges.has(typeKey) && ctx.recreated.has(typeKey);
+}
+function emitRanges(ctx) {
+    for (const [key, a] of ctx.from.ranges) {
+        if (!ctx.gone(key))
+            continue;
+        const recreated = ctx.recreated.has(key);
+        const what = `range type ${a.schema}.${a.name}`;
+        ctx.emit({
+            sql: `DROP TYPE ${typeName(a)}`,
+            object: { kind: 'range type', name: `${a.schema}.${a.name}` },
+            action: 'drop',
+            phase: recreated ? plan_1.Phase.renameType : plan_1.Phase.dropLate,
+            removes: [key],
+            destructive: !recreated,
+            hazards: [recreated ? hazards_1.hazards.recreatesObject(what) : hazards_1.hazards.dropsObject(what)],
+        });
+    }
+    for (const [key, b] of ctx.to.ranges) {
+        if (ctx.from.ranges.has(key) && !ctx.gone(key))
+            continue;
+        ctx.emit({ sql: createRange(b), object: { kind: 'range type', name: `${b.schema}.${b.name}` }, action: 'create', phase: plan_1.Phase.createType, produces: [key] });
+    }
+}
 function createComposite(b) {
     const attributes = b.attributes.map((a) => `${(0, sql_1.ident)(a.name)} ${a.type}${a.collation ? ` COLLATE ${a.collation}` : ''}`);
     return `CREATE TYPE ${typeName(b)} AS (${attributes.join(', ')})`;
 }
 function emitTypes(ctx) {
+    emitRanges(ctx);
     const kindOf = (key) => (ctx.from.enums.has(key) || ctx.to.enums.has(key) ? 'enum' : ctx.from.domains.has(key) || ctx.to.domains.has(key) ? 'domain' : 'composite type');
     const allFrom = [...ctx.from.enums.values(), ...ctx.from.domains.values(), ...ctx.from.compositeTypes.values()];
     for (const a of allFrom) {
@@ -77718,6 +78187,7 @@ function filterCatalog(catalog, options) {
         enums: keep(catalog.enums),
         domains: keep(catalog.domains),
         compositeTypes: keep(catalog.compositeTypes),
+        ranges: keep(catalog.ranges),
         sequences: keep(catalog.sequences),
         relations,
         columns,
@@ -77726,6 +78196,10 @@ function filterCatalog(catalog, options) {
         functions: keep(catalog.functions),
         triggers: keep(catalog.triggers, onKeptTable),
         policies: keep(catalog.policies, onKeptTable),
+        statistics: keep(catalog.statistics, onKeptTable),
+        rules: keep(catalog.rules, onKeptTable),
+        // Database-wide entries belong to no schema: left out only when a single schema is compared.
+        defaultPrivileges: new Map([...catalog.defaultPrivileges].filter(([, d]) => d.schema === null ? options.schema === undefined : inScope(d.schema))),
         unsupported: catalog.unsupported.filter((u) => u.schema === null || inScope(u.schema)),
     };
 }
@@ -77816,14 +78290,18 @@ exports.diffCatalogs = diffCatalogs;
 exports.unsupportedObjects = unsupportedObjects;
 const comments_1 = __nccwpck_require__(4633);
 const constraints_1 = __nccwpck_require__(6771);
+const default_privileges_1 = __nccwpck_require__(5867);
 const functions_1 = __nccwpck_require__(5666);
 const indexes_1 = __nccwpck_require__(9027);
 const policies_1 = __nccwpck_require__(9869);
 const privileges_1 = __nccwpck_require__(5159);
 const propagate_1 = __nccwpck_require__(2532);
 const relations_1 = __nccwpck_require__(1502);
+const rules_1 = __nccwpck_require__(7632);
 const schemas_1 = __nccwpck_require__(7199);
 const sequences_1 = __nccwpck_require__(2557);
+const statistics_1 = __nccwpck_require__(2488);
+const table_settings_1 = __nccwpck_require__(297);
 const tables_1 = __nccwpck_require__(5906);
 const triggers_1 = __nccwpck_require__(8494);
 const types_1 = __nccwpck_require__(2502);
@@ -77868,6 +78346,8 @@ function diffCatalogs(fromCatalog, toCatalog, options = {}) {
     (0, indexes_1.decideIndexes)(ctx);
     (0, triggers_1.decideTriggers)(ctx);
     (0, policies_1.decidePolicies)(ctx);
+    (0, statistics_1.decideStatistics)(ctx);
+    (0, rules_1.decideRules)(ctx);
     (0, sequences_1.decideSequences)(ctx);
     (0, propagate_1.propagate)(ctx);
     (0, schemas_1.emitSchemas)(ctx);
@@ -77880,9 +78360,13 @@ function diffCatalogs(fromCatalog, toCatalog, options = {}) {
     (0, functions_1.emitFunctions)(ctx);
     (0, constraints_1.emitConstraints)(ctx);
     (0, indexes_1.emitIndexes)(ctx);
+    (0, table_settings_1.emitTableSettings)(ctx);
+    (0, statistics_1.emitStatistics)(ctx);
     (0, triggers_1.emitTriggers)(ctx);
     (0, policies_1.emitPolicies)(ctx);
+    (0, rules_1.emitRules)(ctx);
     (0, comments_1.emitComments)(ctx);
+    (0, default_privileges_1.emitDefaultPrivileges)(ctx);
     (0, privileges_1.emitPrivileges)(ctx);
     (0, types_1.commitAddedEnumValuesBeforeUse)(ctx);
     return finish(ctx, (0, functions_1.sqlBodyDependencies)(ctx));
@@ -77929,6 +78413,8 @@ exports.introspect = introspect;
 const errors_1 = __nccwpck_require__(1240);
 const connect_1 = __nccwpck_require__(7143);
 const acl_1 = __nccwpck_require__(2259);
+const sql_1 = __nccwpck_require__(7067);
+const catalog_1 = __nccwpck_require__(7940);
 /*
  * One set-based query per object kind for the whole database (never one per object). System schemas and
  * objects that belong to an extension are left out here; schema options and bookkeeping are applied later
@@ -77962,11 +78448,20 @@ const QUERIES = {
       CASE WHEN t.typtype = 'd' AND t.typcollation <> 0 AND t.typcollation <> bt.typcollation
         THEN ${COLLATION_NAME('t.typcollation')} END AS collation,
       COALESCE(t.typacl, pg_catalog.acldefault('T', t.typowner))::text[] AS acl,
-      pg_catalog.acldefault('T', t.typowner)::text[] AS default_acl
+      pg_catalog.acldefault('T', t.typowner)::text[] AS default_acl,
+      pg_catalog.format_type(rg.rngsubtype, NULL) AS range_subtype,
+      CASE WHEN NOT opc.opcdefault THEN pg_catalog.quote_ident(opcn.nspname) || '.' || pg_catalog.quote_ident(opc.opcname) END AS range_opclass,
+      CASE WHEN rg.rngcollation <> 0 AND rg.rngcollation <> st.typcollation THEN ${COLLATION_NAME('rg.rngcollation')} END AS range_collation,
+      NULLIF(rg.rngcanonical, 0)::regproc::text AS range_canonical, NULLIF(rg.rngsubdiff, 0)::regproc::text AS range_subdiff,
+      rg.rngmultitypid::regtype::text AS multirange, rg.rngmultitypid::int AS multirange_oid
     FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
     LEFT JOIN pg_catalog.pg_type bt ON bt.oid = t.typbasetype
     LEFT JOIN pg_catalog.pg_class tc ON tc.oid = t.typrelid
-    WHERE ${USER_NAMESPACE} AND (t.typtype IN ('e', 'd') OR (t.typtype = 'c' AND tc.relkind = 'c'))
+    LEFT JOIN pg_catalog.pg_range rg ON rg.rngtypid = t.oid
+    LEFT JOIN pg_catalog.pg_type st ON st.oid = rg.rngsubtype
+    LEFT JOIN pg_catalog.pg_opclass opc ON opc.oid = rg.rngsubopc
+    LEFT JOIN pg_catalog.pg_namespace opcn ON opcn.oid = opc.opcnamespace
+    WHERE ${USER_NAMESPACE} AND (t.typtype IN ('e', 'd', 'r') OR (t.typtype = 'c' AND tc.relkind = 'c'))
       AND ${notExtensionMember('pg_type', 't.oid')}`,
     sequences: `SELECT c.oid::int, n.nspname AS schema, c.relname AS name,
       pg_catalog.format_type(s.seqtypid, NULL) AS data_type, s.seqstart::text AS start,
@@ -77988,7 +78483,11 @@ const QUERIES = {
         AND d.deptype IN ('a', 'i') LIMIT 1) o ON true
     WHERE c.relkind = 'S' AND ${USER_NAMESPACE} AND ${notExtensionMember('pg_class', 'c.oid')}`,
     relations: `SELECT c.oid::int, n.nspname AS schema, c.relname AS name, c.relkind, c.relpersistence,
-      c.relrowsecurity, c.relforcerowsecurity, c.reloptions::text[] AS options,
+      c.relrowsecurity, c.relforcerowsecurity, c.reloptions::text[] AS options, c.relreplident,
+      (SELECT ic.relname FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+        WHERE i.indrelid = c.oid AND i.indisreplident LIMIT 1) AS replident_index,
+      (SELECT ic.relname FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+        WHERE i.indrelid = c.oid AND i.indisclustered LIMIT 1) AS cluster_index,
       CASE WHEN c.relkind = 'p' THEN pg_catalog.pg_get_partkeydef(c.oid) END AS partition_key,
       c.relispartition, CASE WHEN c.relispartition THEN pg_catalog.pg_get_expr(c.relpartbound, c.oid) END AS bound,
       ARRAY(SELECT i.inhparent::int FROM pg_catalog.pg_inherits i WHERE i.inhrelid = c.oid ORDER BY i.inhseqno) AS parents,
@@ -78000,7 +78499,10 @@ const QUERIES = {
     columns: `SELECT a.attrelid::int AS relid, a.attnum AS position, a.attname AS name,
       pg_catalog.format_type(a.atttypid, a.atttypmod) AS type, a.atttypid::int AS type_oid, a.attnotnull,
       pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) AS default_expr, a.attgenerated, a.attidentity,
-      a.attislocal, a.attinhcount,
+      a.attislocal, a.attinhcount, a.attacl::text[] AS acl,
+      CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage::text END AS storage, t.typstorage::text AS type_storage,
+      a.attcompression::text AS compression,
+      COALESCE(a.attstattarget, -1)::int AS stattarget, a.attoptions::text[] AS attoptions,
       CASE WHEN a.attcollation <> t.typcollation THEN ${COLLATION_NAME('a.attcollation')} END AS collation
     FROM pg_catalog.pg_attribute a
     JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
@@ -78033,7 +78535,44 @@ const QUERIES = {
     FROM pg_catalog.pg_proc p
     JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
     JOIN pg_catalog.pg_language l ON l.oid = p.prolang
-    WHERE p.prokind IN ('f', 'p', 'w') AND ${USER_NAMESPACE} AND ${notExtensionMember('pg_proc', 'p.oid')}`,
+    WHERE p.prokind IN ('f', 'p', 'w') AND ${USER_NAMESPACE} AND ${notExtensionMember('pg_proc', 'p.oid')}
+      AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend i
+        WHERE i.classid = 'pg_proc'::regclass AND i.objid = p.oid AND i.deptype = 'i')`,
+    aggregates: `SELECT p.oid::int, n.nspname AS schema, p.proname AS name,
+      pg_catalog.pg_get_function_identity_arguments(p.oid) AS identity_arguments,
+      pg_catalog.pg_get_function_arguments(p.oid) AS arguments,
+      pg_catalog.pg_get_function_result(p.oid) AS result, p.proparallel AS parallel, a.aggkind AS kind,
+      a.aggtransfn::regproc::text AS sfunc, pg_catalog.format_type(a.aggtranstype, NULL) AS stype, a.aggtransspace AS sspace,
+      NULLIF(a.aggfinalfn, 0)::regproc::text AS finalfunc, a.aggfinalextra AS finalextra, a.aggfinalmodify AS finalmodify,
+      NULLIF(a.aggcombinefn, 0)::regproc::text AS combinefunc, NULLIF(a.aggserialfn, 0)::regproc::text AS serialfunc,
+      NULLIF(a.aggdeserialfn, 0)::regproc::text AS deserialfunc, a.agginitval AS initcond,
+      NULLIF(a.aggmtransfn, 0)::regproc::text AS msfunc, NULLIF(a.aggminvtransfn, 0)::regproc::text AS minvfunc,
+      CASE WHEN a.aggmtranstype <> 0 THEN pg_catalog.format_type(a.aggmtranstype, NULL) END AS mstype,
+      a.aggmtransspace AS msspace, NULLIF(a.aggmfinalfn, 0)::regproc::text AS mfinalfunc, a.aggmfinalextra AS mfinalextra,
+      a.aggmfinalmodify AS mfinalmodify, a.aggminitval AS minitcond,
+      CASE WHEN a.aggsortop <> 0 THEN 'OPERATOR(' || pg_catalog.quote_ident(opn.nspname) || '.' || op.oprname || ')' END AS sortop,
+      COALESCE(p.proacl, pg_catalog.acldefault('f', p.proowner))::text[] AS acl,
+      pg_catalog.acldefault('f', p.proowner)::text[] AS default_acl
+    FROM pg_catalog.pg_proc p
+    JOIN pg_catalog.pg_aggregate a ON a.aggfnoid = p.oid
+    JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+    LEFT JOIN pg_catalog.pg_operator op ON op.oid = a.aggsortop
+    LEFT JOIN pg_catalog.pg_namespace opn ON opn.oid = op.oprnamespace
+    WHERE ${USER_NAMESPACE} AND ${notExtensionMember('pg_proc', 'p.oid')}`,
+    statistics: `SELECT s.oid::int, n.nspname AS schema, s.stxname AS name, s.stxrelid::int AS relid,
+      pg_catalog.pg_get_statisticsobjdef(s.oid) AS definition, s.stxstattarget AS target
+    FROM pg_catalog.pg_statistic_ext s JOIN pg_catalog.pg_namespace n ON n.oid = s.stxnamespace
+    WHERE ${USER_NAMESPACE} AND ${notExtensionMember('pg_statistic_ext', 's.oid')}`,
+    rules: `SELECT r.oid::int, r.ev_class::int AS relid, r.rulename AS name, pg_catalog.pg_get_ruledef(r.oid) AS definition,
+      r.ev_enabled AS enabled
+    FROM pg_catalog.pg_rewrite r
+    JOIN pg_catalog.pg_class c ON c.oid = r.ev_class
+    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+    WHERE r.rulename <> '_RETURN' AND ${USER_NAMESPACE}`,
+    defaultAcls: `SELECT pg_catalog.pg_get_userbyid(d.defaclrole) AS role, n.nspname AS schema, d.defaclobjtype AS objtype,
+      d.defaclacl::text[] AS acl,
+      pg_catalog.acldefault(CASE d.defaclobjtype WHEN 'S' THEN 's' ELSE d.defaclobjtype END, d.defaclrole)::text[] AS builtin_acl
+    FROM pg_catalog.pg_default_acl d LEFT JOIN pg_catalog.pg_namespace n ON n.oid = d.defaclnamespace`,
     triggers: `SELECT t.oid::int, t.tgrelid::int AS relid, t.tgname AS name,
       pg_catalog.pg_get_triggerdef(t.oid) AS definition, t.tgenabled AS enabled
     FROM pg_catalog.pg_trigger t
@@ -78050,28 +78589,10 @@ const QUERIES = {
     comments: `SELECT d.classoid::regclass::text AS catalog, d.objoid::int AS oid, d.objsubid AS subid, d.description
     FROM pg_catalog.pg_description d
     WHERE d.objoid >= 16384 OR d.classoid = 'pg_catalog.pg_namespace'::regclass`,
-    unsupported: `SELECT 'range type' AS kind, n.nspname AS schema, t.typname::text AS name
-      FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
-      WHERE t.typtype = 'r' AND ${USER_NAMESPACE} AND ${notExtensionMember('pg_type', 't.oid')}
-    UNION ALL SELECT 'aggregate', n.nspname, p.proname || '(' || pg_catalog.pg_get_function_identity_arguments(p.oid) || ')'
-      FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
-      WHERE p.prokind = 'a' AND ${USER_NAMESPACE} AND ${notExtensionMember('pg_proc', 'p.oid')}
-    UNION ALL SELECT 'foreign table', n.nspname, c.relname::text
+    unsupported: `SELECT 'foreign table' AS kind, n.nspname AS schema, c.relname::text AS name
       FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
       WHERE c.relkind = 'f' AND ${USER_NAMESPACE} AND ${notExtensionMember('pg_class', 'c.oid')}
-    UNION ALL SELECT 'rule', n.nspname, r.rulename || ' on ' || c.relname
-      FROM pg_catalog.pg_rewrite r JOIN pg_catalog.pg_class c ON c.oid = r.ev_class
-      JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-      WHERE r.rulename <> '_RETURN' AND ${USER_NAMESPACE}
-    UNION ALL SELECT 'extended statistics', n.nspname, s.stxname::text
-      FROM pg_catalog.pg_statistic_ext s JOIN pg_catalog.pg_namespace n ON n.oid = s.stxnamespace
-      WHERE ${USER_NAMESPACE}
-    UNION ALL SELECT 'column privileges', n.nspname, c.relname || '.' || a.attname
-      FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
-      JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-      WHERE a.attacl IS NOT NULL AND a.attnum > 0 AND ${USER_NAMESPACE}
-    UNION ALL SELECT 'default privileges', n.nspname, pg_catalog.pg_get_userbyid(d.defaclrole)::text || ' ' || d.defaclobjtype::text
-      FROM pg_catalog.pg_default_acl d LEFT JOIN pg_catalog.pg_namespace n ON n.oid = d.defaclnamespace
+
     UNION ALL SELECT 'publication', NULL, pubname::text FROM pg_catalog.pg_publication
     UNION ALL SELECT 'event trigger', NULL, evtname::text FROM pg_catalog.pg_event_trigger`,
     depends: `SELECT d.classid::regclass::text AS catalog, d.objid::int AS oid, d.objsubid AS subid,
@@ -78083,12 +78604,13 @@ const QUERIES = {
     LEFT JOIN pg_catalog.pg_attrdef ad ON d.classid = 'pg_catalog.pg_attrdef'::regclass AND ad.oid = d.objid
     LEFT JOIN pg_catalog.pg_type rt ON d.refclassid = 'pg_catalog.pg_type'::regclass AND rt.oid = d.refobjid
     LEFT JOIN pg_catalog.pg_type rte ON rte.oid = CASE WHEN rt.typcategory = 'A' THEN rt.typelem ELSE rt.oid END
-    WHERE d.objid >= 16384 AND d.refobjid >= 16384 AND d.deptype IN ('n', 'a', 'e')`,
+    WHERE d.objid >= 16384 AND d.refobjid >= 16384 AND (d.deptype IN ('n', 'a', 'e')
+      OR (d.deptype = 'i' AND d.classid = 'pg_catalog.pg_proc'::regclass AND d.refclassid = 'pg_catalog.pg_type'::regclass))`,
 };
 /** The queries split over two connections so that each connection runs about half the work. */
 const CONNECTION_SPLIT = [
-    ['depends', 'relations', 'sequences', 'comments', 'schemas', 'extensions', 'collations', 'types', 'policies'],
-    ['columns', 'indexes', 'functions', 'constraints', 'triggers', 'unsupported', 'version'],
+    ['depends', 'relations', 'sequences', 'comments', 'schemas', 'extensions', 'collations', 'types', 'policies', 'defaultAcls'],
+    ['columns', 'indexes', 'functions', 'aggregates', 'constraints', 'triggers', 'statistics', 'rules', 'unsupported', 'version'],
 ];
 async function connect(url) {
     const client = await (0, connect_1.connectDatabase)(url);
@@ -78143,6 +78665,8 @@ function buildCatalog(rows) {
     const collationKeys = new Map();
     const triggerKeys = new Map();
     const policyKeys = new Map();
+    const statisticsKeys = new Map();
+    const ruleKeys = new Map();
     const comments = new Map();
     const relByOid = new Map();
     const schemas = new Map();
@@ -78177,12 +78701,22 @@ function buildCatalog(rows) {
     const enums = new Map();
     const domains = new Map();
     const composites = new Map();
+    const ranges = new Map();
     for (const r of rows.types) {
         const key = `type:${r.schema}.${r.name}`;
         typeKeys.set(r.oid, key);
         const acl = (0, acl_1.parseAcl)(r.acl);
         const defaultAcl = (0, acl_1.parseAcl)(r.default_acl);
-        if (r.typtype === 'e') {
+        if (r.typtype === 'r') {
+            // The multirange type comes and goes with its range: a column of either uses the range.
+            typeKeys.set(r.multirange_oid, key);
+            ranges.set(key, {
+                key, schema: r.schema, name: r.name, subtype: r.range_subtype, opclass: r.range_opclass ?? null,
+                collation: r.range_collation ?? null, canonical: r.range_canonical ?? null, subtypeDiff: r.range_subdiff ?? null,
+                multirange: r.multirange, comment: null, acl, defaultAcl,
+            });
+        }
+        else if (r.typtype === 'e') {
             enums.set(key, { key, schema: r.schema, name: r.name, labels: r.labels, comment: null, acl, defaultAcl });
         }
         else if (r.typtype === 'd') {
@@ -78216,6 +78750,9 @@ function buildCatalog(rows) {
             unlogged: r.relpersistence === 'u',
             rowSecurity: r.relrowsecurity,
             forceRowSecurity: r.relforcerowsecurity,
+            replicaIdentity: r.relreplident === 'i' && !r.replident_index ? 'd' : r.relreplident,
+            replicaIdentityIndex: r.relreplident === 'i' ? r.replident_index ?? null : null,
+            clusterIndex: r.cluster_index ?? null,
             options: r.options ?? [],
             partitionKey: r.partition_key ?? null,
             partitionOf: r.relispartition ? parents[0] ?? null : null,
@@ -78269,7 +78806,8 @@ function buildCatalog(rows) {
             default: r.default_expr ?? null, generated: r.attgenerated === 's' ? 's' : '',
             identity: r.attidentity === 'a' || r.attidentity === 'd' ? r.attidentity : '',
             identityOptions: identityByColumn.get(key) ?? null,
-            collation: r.collation ?? null, isLocal: r.attislocal, inheritedCount: r.attinhcount, comment: null,
+            collation: r.collation ?? null, isLocal: r.attislocal, inheritedCount: r.attinhcount, comment: null, acl: (0, acl_1.parseAcl)(r.acl),
+            storage: r.storage ?? null, typeStorage: r.type_storage, compression: r.compression ?? '', statisticsTarget: r.stattarget, options: r.attoptions ?? [],
         });
     }
     // Constraints: table constraints cloned onto partitions or inherited from a parent come with it.
@@ -78327,6 +78865,45 @@ function buildCatalog(rows) {
             acl: (0, acl_1.parseAcl)(r.acl), defaultAcl: (0, acl_1.parseAcl)(r.default_acl),
         });
     }
+    for (const r of rows.aggregates) {
+        const key = `fn:${r.schema}.${r.name}(${r.identity_arguments})`;
+        procKeys.set(r.oid, key);
+        functions.set(key, {
+            key, schema: r.schema, name: r.name, kind: 'aggregate', identityArguments: r.identity_arguments,
+            arguments: r.arguments, result: r.result ?? null, definition: aggregateDefinition(r), language: 'internal', body: '',
+            comment: null, acl: (0, acl_1.parseAcl)(r.acl), defaultAcl: (0, acl_1.parseAcl)(r.default_acl),
+        });
+    }
+    const statistics = new Map();
+    for (const r of rows.statistics) {
+        const rel = relByOid.get(r.relid);
+        if (!rel)
+            continue;
+        const key = `stx:${r.schema}.${r.name}`;
+        statisticsKeys.set(r.oid, key);
+        statistics.set(key, { key, schema: r.schema, name: r.name, tableKey: rel.key, definition: r.definition, target: r.target ?? -1, comment: null });
+    }
+    const rules = new Map();
+    for (const r of rows.rules) {
+        const rel = relByOid.get(r.relid);
+        if (!rel)
+            continue;
+        const key = `rule:${rel.schema}.${rel.name}.${r.name}`;
+        ruleKeys.set(r.oid, key);
+        rules.set(key, {
+            key, schema: rel.schema, table: rel.name, tableKey: rel.key, name: r.name,
+            definition: stripSemicolon(r.definition), enabled: r.enabled, comment: null,
+        });
+    }
+    const defaultPrivileges = new Map();
+    for (const r of rows.defaultAcls) {
+        const schema = r.schema ?? null;
+        const key = (0, catalog_1.defaultPrivilegeKey)(r.role, schema, r.objtype);
+        defaultPrivileges.set(key, {
+            key, role: r.role, schema, objectType: r.objtype, acl: (0, acl_1.parseAcl)(r.acl),
+            defaultAcl: schema === null ? (0, acl_1.parseAcl)(r.builtin_acl) : {},
+        });
+    }
     const triggers = new Map();
     for (const r of rows.triggers) {
         const rel = relByOid.get(r.relid);
@@ -78376,16 +78953,24 @@ function buildCatalog(rows) {
             case 'pg_collation': return collationKeys.get(oid);
             case 'pg_trigger': return triggerKeys.get(oid);
             case 'pg_policy': return policyKeys.get(oid);
+            case 'pg_statistic_ext': return statisticsKeys.get(oid);
+            case 'pg_rewrite': return ruleKeys.get(oid);
             default: return undefined;
         }
     }
-    // Dependencies mapped onto our keys. Extension members stand for their extension.
-    const extensionMembers = new Map();
+    // Dependencies mapped onto our keys. Extension members stand for their extension, and functions a type
+    // made for itself (a range type's constructors) for that type.
+    const standsFor = new Map();
     for (const r of rows.depends) {
         if (r.deptype === 'e') {
             const ext = extensionKeys.get(r.ref_oid);
             if (ext)
-                extensionMembers.set(`${r.catalog}:${r.oid}`, ext);
+                standsFor.set(`${r.catalog}:${r.oid}`, ext);
+        }
+        else if (r.deptype === 'i') {
+            const type = typeKeys.get(r.ref_oid);
+            if (type)
+                standsFor.set(`${r.catalog}:${r.oid}`, type);
         }
     }
     const dependsOn = new Map();
@@ -78403,13 +78988,14 @@ function buildCatalog(rows) {
         back.add(from);
     };
     for (const r of rows.depends) {
-        if (r.deptype === 'e')
+        if (r.deptype === 'e' || r.deptype === 'i')
             continue;
-        if (extensionMembers.has(`${r.catalog}:${r.oid}`))
+        if (standsFor.has(`${r.catalog}:${r.oid}`))
             continue;
         let from;
+        // A view's _RETURN rule stands for the view; other rules are objects of their own.
         if (r.catalog === 'pg_rewrite')
-            from = r.rule_relid ? classKeys.get(r.rule_relid) : undefined;
+            from = ruleKeys.get(r.oid) ?? (r.rule_relid ? classKeys.get(r.rule_relid) : undefined);
         else if (r.catalog === 'pg_attrdef')
             from = columnKeyByRelAttnum.get(`${r.default_relid}:${r.default_column}`);
         else
@@ -78420,11 +79006,11 @@ function buildCatalog(rows) {
         if (from.startsWith('seq:') && r.deptype === 'a')
             continue;
         const targets = [];
-        const member = extensionMembers.get(`${r.ref_catalog}:${r.ref_oid}`);
+        const member = standsFor.get(`${r.ref_catalog}:${r.ref_oid}`);
         if (member)
             targets.push(member);
         else if (r.ref_catalog === 'pg_type') {
-            const typeMember = r.ref_type_oid ? extensionMembers.get(`pg_type:${r.ref_type_oid}`) : undefined;
+            const typeMember = r.ref_type_oid ? standsFor.get(`pg_type:${r.ref_type_oid}`) : undefined;
             if (typeMember)
                 targets.push(typeMember);
             else if (r.ref_type_relid) {
@@ -78442,8 +79028,11 @@ function buildCatalog(rows) {
             const col = columnKeyByRelAttnum.get(`${r.ref_oid}:${r.ref_subid}`);
             if (col)
                 targets.push(col);
+            // A default or generation expression reading its own table's columns says nothing about the table
+            // itself: an edge to it would order every change of the column after every change of the table.
+            const ownTable = r.catalog === 'pg_attrdef' && r.default_relid === r.ref_oid;
             const rel = classKeys.get(r.ref_oid);
-            if (rel)
+            if (rel && !ownTable)
                 targets.push(rel);
         }
         else {
@@ -78481,6 +79070,7 @@ function buildCatalog(rows) {
         enums: mapValues(enums),
         domains: finalDomains,
         compositeTypes: mapValues(composites),
+        ranges: mapValues(ranges),
         sequences: mapValues(sequences),
         relations: finalRelations,
         columns,
@@ -78489,18 +79079,66 @@ function buildCatalog(rows) {
         functions: mapValues(functions),
         triggers: mapValues(triggers),
         policies: mapValues(policies),
+        statistics: mapValues(statistics),
+        rules: mapValues(rules),
+        defaultPrivileges,
         dependsOn,
         dependents,
         typeKeysByOid: typeKeys,
         unsupported: rows.unsupported.map((r) => ({ kind: r.kind, schema: r.schema ?? null, name: r.name })),
     };
 }
+const FINAL_MODIFY = { r: 'READ_ONLY', s: 'SHAREABLE', w: 'READ_WRITE' };
+const PARALLEL = { s: 'SAFE', r: 'RESTRICTED' };
+/**
+ * CREATE OR REPLACE AGGREGATE from pg_aggregate: PostgreSQL has no pg_get_aggregatedef. Every option that
+ * differs from its default is spelled out; function and type names come qualified (empty search_path).
+ */
+function aggregateDefinition(r) {
+    const options = [`SFUNC = ${r.sfunc}`, `STYPE = ${r.stype}`];
+    if (r.sspace > 0)
+        options.push(`SSPACE = ${r.sspace}`);
+    if (r.finalfunc) {
+        options.push(`FINALFUNC = ${r.finalfunc}`);
+        if (r.finalextra)
+            options.push('FINALFUNC_EXTRA');
+        options.push(`FINALFUNC_MODIFY = ${FINAL_MODIFY[r.finalmodify] ?? 'READ_ONLY'}`);
+    }
+    if (r.combinefunc)
+        options.push(`COMBINEFUNC = ${r.combinefunc}`);
+    if (r.serialfunc)
+        options.push(`SERIALFUNC = ${r.serialfunc}`);
+    if (r.deserialfunc)
+        options.push(`DESERIALFUNC = ${r.deserialfunc}`);
+    if (r.initcond !== null)
+        options.push(`INITCOND = ${(0, sql_1.literal)(r.initcond)}`);
+    if (r.msfunc) {
+        options.push(`MSFUNC = ${r.msfunc}`, `MINVFUNC = ${r.minvfunc}`, `MSTYPE = ${r.mstype}`);
+        if (r.msspace > 0)
+            options.push(`MSSPACE = ${r.msspace}`);
+        if (r.mfinalfunc) {
+            options.push(`MFINALFUNC = ${r.mfinalfunc}`);
+            if (r.mfinalextra)
+                options.push('MFINALFUNC_EXTRA');
+            options.push(`MFINALFUNC_MODIFY = ${FINAL_MODIFY[r.mfinalmodify] ?? 'READ_ONLY'}`);
+        }
+        if (r.minitcond !== null)
+            options.push(`MINITCOND = ${(0, sql_1.literal)(r.minitcond)}`);
+    }
+    if (r.sortop)
+        options.push(`SORTOP = ${r.sortop}`);
+    if (PARALLEL[r.parallel])
+        options.push(`PARALLEL = ${PARALLEL[r.parallel]}`);
+    if (r.kind === 'h')
+        options.push('HYPOTHETICAL');
+    return `CREATE OR REPLACE AGGREGATE ${(0, sql_1.ident)(r.schema)}.${(0, sql_1.ident)(r.name)}(${r.arguments}) (\n    ${options.join(',\n    ')}\n)`;
+}
 
 
 /***/ }),
 
 /***/ 3463:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ ((__unused_webpack_module, exports) => {
 
 "use strict";
 
@@ -78615,8 +79253,6 @@ function orderStatements(statements, from, to, extraDependsOn = new Map()) {
                 if (!done[i] && (best < 0 || rank(i) < rank(best)))
                     best = i;
             next = best;
-            if (process.env.DIFF_CYCLE_DEBUG)
-                (__nccwpck_require__(9896).appendFileSync)('/tmp/cycles.log', statements[best].sql.slice(0, 120) + '\n');
         }
         else if (done[next]) {
             continue;
@@ -78694,6 +79330,7 @@ exports.DiffContext = exports.Phase = void 0;
 exports.Phase = {
     dropTrigger: 10,
     dropPolicy: 11,
+    dropRule: 11.5,
     dropView: 12,
     dropForeignKey: 13,
     dropConstraint: 14,
@@ -78702,6 +79339,8 @@ exports.Phase = {
     dropTable: 17,
     renameType: 18,
     createSchema: 20,
+    // Before anything is created, so objects created here get `to`'s default privileges.
+    defaultPrivileges: 20.5,
     createExtension: 21,
     createCollation: 22,
     createType: 23,
@@ -78717,6 +79356,7 @@ exports.Phase = {
     createView: 34,
     createTrigger: 35,
     createPolicy: 36,
+    createRule: 36.5,
     comment: 37,
     privilege: 38,
     dropLate: 40,
@@ -78762,7 +79402,7 @@ class DiffContext {
             case 'schema': return catalog.schemas.has(key);
             case 'ext': return catalog.extensions.has(key);
             case 'coll': return catalog.collations.has(key);
-            case 'type': return catalog.enums.has(key) || catalog.domains.has(key) || catalog.compositeTypes.has(key);
+            case 'type': return catalog.enums.has(key) || catalog.domains.has(key) || catalog.compositeTypes.has(key) || catalog.ranges.has(key);
             case 'seq': return catalog.sequences.has(key);
             case 'rel': return catalog.relations.has(key);
             case 'con': return catalog.constraints.has(key);
@@ -78771,6 +79411,9 @@ class DiffContext {
             case 'trg': return catalog.triggers.has(key);
             case 'pol': return catalog.policies.has(key);
             case 'col': return catalog.columns.has(key);
+            case 'stx': return catalog.statistics.has(key);
+            case 'rule': return catalog.rules.has(key);
+            case 'defacl': return catalog.defaultPrivileges.has(key);
             default: return false;
         }
     }

@@ -6,13 +6,12 @@ import { adminUrl, query } from '../../../test/support/pg';
 import { converged, ensureTestRole, runCase, summary } from './diff-harness';
 
 /**
- * migra's own fixtures (migra-fixtures, copied from migra's public-domain suite, see its README, plus the cases it lacks, copied into
- * diff-fixtures-extra): for each, the diff applied to `a` must make it equal to `b` under the pg_dump oracle,
+ * migra's own fixtures (all 26, copied from migra's public-domain suite into migra-fixtures, see its README):
+ * for each, the diff applied to `a` must make it equal to `b` under the pg_dump oracle,
  * and diffing again must give nothing. Cases with an additions.sql run a second time with those additions
  * applied to `a` first.
  */
 const FIXTURES = join(__dirname, 'migra-fixtures');
-const EXTRA = join(__dirname, 'diff-fixtures-extra');
 
 interface CaseOptions {
   readonly diff: DiffOptions;
@@ -35,20 +34,10 @@ function optionsFor(name: string): CaseOptions {
   }
 }
 
-/** Case name -> its folder; a name in both places would be ambiguous, so the extra folder must not repeat one. */
-const folders = new Map<string, string>();
-for (const root of [FIXTURES, EXTRA]) {
-  if (!existsSync(root)) continue;
-  for (const d of readdirSync(root)) {
-    if (!existsSync(join(root, d, 'a.sql'))) continue;
-    if (folders.has(d)) throw new Error(`migra fixture ${d} exists in both ${FIXTURES} and ${EXTRA}`);
-    folders.set(d, join(root, d));
-  }
-}
-const cases = [...folders.keys()].sort();
+const cases = readdirSync(FIXTURES).filter((d) => existsSync(join(FIXTURES, d, 'a.sql'))).sort();
 
 const read = (name: string, file: string) => {
-  const path = join(folders.get(name)!, file);
+  const path = join(FIXTURES, name, file);
   return existsSync(path) ? readFileSync(path, 'utf8') : '';
 };
 
