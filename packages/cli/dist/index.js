@@ -78283,7 +78283,7 @@ exports.hazards = {
 "use strict";
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.renderSql = exports.introspect = void 0;
+exports.renderSql = exports.INTROSPECTION_LOCK_TIMEOUT_MS = exports.introspect = void 0;
 exports.diff = diff;
 exports.schemasEqual = schemasEqual;
 exports.diffCatalogs = diffCatalogs;
@@ -78312,6 +78312,7 @@ const order_1 = __nccwpck_require__(3463);
 const plan_1 = __nccwpck_require__(8500);
 var introspect_2 = __nccwpck_require__(1108);
 Object.defineProperty(exports, "introspect", ({ enumerable: true, get: function () { return introspect_2.introspect; } }));
+Object.defineProperty(exports, "INTROSPECTION_LOCK_TIMEOUT_MS", ({ enumerable: true, get: function () { return introspect_2.INTROSPECTION_LOCK_TIMEOUT_MS; } }));
 var render_1 = __nccwpck_require__(579);
 Object.defineProperty(exports, "renderSql", ({ enumerable: true, get: function () { return render_1.renderSql; } }));
 /**
@@ -78409,6 +78410,7 @@ function publicShape(s) {
 "use strict";
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.INTROSPECTION_STATEMENT_TIMEOUT_MS = exports.INTROSPECTION_LOCK_TIMEOUT_MS = void 0;
 exports.introspect = introspect;
 const errors_1 = __nccwpck_require__(1240);
 const connect_1 = __nccwpck_require__(7143);
@@ -78612,12 +78614,17 @@ const CONNECTION_SPLIT = [
     ['depends', 'relations', 'sequences', 'comments', 'schemas', 'extensions', 'collations', 'types', 'policies', 'defaultAcls'],
     ['columns', 'indexes', 'functions', 'aggregates', 'constraints', 'triggers', 'statistics', 'rules', 'unsupported', 'version'],
 ];
-async function connect(url) {
+/** How long reading a catalog waits for a lock held by someone else, and how long one catalog query may run. */
+exports.INTROSPECTION_LOCK_TIMEOUT_MS = 30_000;
+exports.INTROSPECTION_STATEMENT_TIMEOUT_MS = 300_000;
+async function connect(url, options) {
     const client = await (0, connect_1.connectDatabase)(url);
     try {
         // An empty search_path makes every pg_get_*def and format_type schema-qualify user objects,
         // so definitions compare alike and run alike whatever the applying session's search_path is.
-        await client.query(`SELECT pg_catalog.set_config('search_path', '', false)`);
+        // Some pg_get_*def functions lock the relation they describe: behind a long exclusive lock, reading
+        // gives up after the lock timeout (55P03, which the fleet retries) instead of waiting for ever.
+        await client.query(`SELECT pg_catalog.set_config('search_path', '', false), pg_catalog.set_config('lock_timeout', $1, false), pg_catalog.set_config('statement_timeout', $2, false)`, [`${options.lockTimeoutMs ?? exports.INTROSPECTION_LOCK_TIMEOUT_MS}ms`, `${exports.INTROSPECTION_STATEMENT_TIMEOUT_MS}ms`]);
     }
     catch (error) {
         await client.end().catch(() => undefined);
@@ -78625,8 +78632,8 @@ async function connect(url) {
     }
     return client;
 }
-async function runQueries(url) {
-    const clients = await Promise.all(CONNECTION_SPLIT.map(() => connect(url)));
+async function runQueries(url, options) {
+    const clients = await Promise.all(CONNECTION_SPLIT.map(() => connect(url, options)));
     try {
         const rows = {};
         await Promise.all(CONNECTION_SPLIT.map(async (names, i) => {
@@ -78641,8 +78648,8 @@ async function runQueries(url) {
     }
 }
 /** Reads the whole user schema of one database into plain data. */
-async function introspect(url) {
-    return buildCatalog(await runQueries(url));
+async function introspect(url, options = {}) {
+    return buildCatalog(await runQueries(url, options));
 }
 const relationKinds = {
     r: 'table',

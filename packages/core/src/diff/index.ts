@@ -25,7 +25,7 @@ import type { DiffOptions, DiffResult, DiffStatement } from './types';
 
 export type { DiffOptions, DiffResult, DiffStatement, Hazard, ObjectKind, StatementAction } from './types';
 export type { Catalog } from './catalog';
-export { introspect } from './introspect';
+export { introspect, INTROSPECTION_LOCK_TIMEOUT_MS, type IntrospectOptions } from './introspect';
 export { renderSql } from './render';
 
 /**

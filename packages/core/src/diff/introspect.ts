@@ -237,12 +237,26 @@ const CONNECTION_SPLIT: readonly (readonly QueryName[])[] = [
   ['columns', 'indexes', 'functions', 'aggregates', 'constraints', 'triggers', 'statistics', 'rules', 'unsupported', 'version'],
 ];
 
-async function connect(url: string): Promise<Client> {
+/** How long reading a catalog waits for a lock held by someone else, and how long one catalog query may run. */
+export const INTROSPECTION_LOCK_TIMEOUT_MS = 30_000;
+export const INTROSPECTION_STATEMENT_TIMEOUT_MS = 300_000;
+
+export interface IntrospectOptions {
+  /** Give up (SQLSTATE 55P03) when a catalog read waits this long for a lock; default INTROSPECTION_LOCK_TIMEOUT_MS. */
+  readonly lockTimeoutMs?: number;
+}
+
+async function connect(url: string, options: IntrospectOptions): Promise<Client> {
   const client = await connectDatabase(url);
   try {
     // An empty search_path makes every pg_get_*def and format_type schema-qualify user objects,
     // so definitions compare alike and run alike whatever the applying session's search_path is.
-    await client.query(`SELECT pg_catalog.set_config('search_path', '', false)`);
+    // Some pg_get_*def functions lock the relation they describe: behind a long exclusive lock, reading
+    // gives up after the lock timeout (55P03, which the fleet retries) instead of waiting for ever.
+    await client.query(
+      `SELECT pg_catalog.set_config('search_path', '', false), pg_catalog.set_config('lock_timeout', $1, false), pg_catalog.set_config('statement_timeout', $2, false)`,
+      [`${options.lockTimeoutMs ?? INTROSPECTION_LOCK_TIMEOUT_MS}ms`, `${INTROSPECTION_STATEMENT_TIMEOUT_MS}ms`],
+    );
   } catch (error) {
     await client.end().catch(() => undefined);
     throw new ConfigurationError(`cannot read the schema of ${describeDatabase(url)}: ${errorMessage(error)}`);
@@ -250,8 +264,8 @@ async function connect(url: string): Promise<Client> {
   return client;
 }
 
-async function runQueries(url: string): Promise<Rows> {
-  const clients = await Promise.all(CONNECTION_SPLIT.map(() => connect(url)));
+async function runQueries(url: string, options: IntrospectOptions): Promise<Rows> {
+  const clients = await Promise.all(CONNECTION_SPLIT.map(() => connect(url, options)));
   try {
     const rows = {} as Rows;
     await Promise.all(
@@ -267,8 +281,8 @@ async function runQueries(url: string): Promise<Rows> {
 }
 
 /** Reads the whole user schema of one database into plain data. */
-export async function introspect(url: string): Promise<Catalog> {
-  return buildCatalog(await runQueries(url));
+export async function introspect(url: string, options: IntrospectOptions = {}): Promise<Catalog> {
+  return buildCatalog(await runQueries(url, options));
 }
 
 const relationKinds: Record<string, RelationKind> = {
