@@ -8,8 +8,9 @@ export function adminUrl(): string {
   return url;
 }
 
-export function databaseUrl(name: string): string {
-  const url = new URL(adminUrl());
+/** URL of database `name` on the server of `server` (an admin URL; the main test server by default). */
+export function databaseUrl(name: string, server: string = adminUrl()): string {
+  const url = new URL(server);
   url.pathname = '/' + name;
   return url.toString();
 }
@@ -27,14 +28,22 @@ export async function query<T = Record<string, unknown>>(url: string, sql: strin
   }
 }
 
-/** Creates a fresh, uniquely named database for one test and returns its URL. */
-export async function createTestDatabase(prefix = 'test'): Promise<string> {
+/**
+ * Creates a fresh, uniquely named database for one test and returns its URL; on the main test server
+ * unless `server` names another one (e.g. a PostgreSQL 16 or 17 server a test started).
+ */
+export async function createTestDatabase(prefix = 'test', server: string = adminUrl()): Promise<string> {
   const name = `${prefix}_${randomBytes(5).toString('hex')}`.toLowerCase();
-  await query(adminUrl(), `CREATE DATABASE "${name}"`);
-  return databaseUrl(name);
+  await query(server, `CREATE DATABASE "${name}"`);
+  return databaseUrl(name, server);
 }
 
+/** Drops a database made by createTestDatabase, as the superuser of the server its URL names. */
 export async function dropTestDatabase(url: string): Promise<void> {
-  const name = decodeURIComponent(new URL(url).pathname.slice(1));
-  await query(adminUrl(), `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  const target = new URL(url);
+  const name = decodeURIComponent(target.pathname.slice(1));
+  const main = process.env.DB_MIGRATE_TEST_ADMIN_URL;
+  // On the main server the URL may carry a lesser role: drop as its superuser. Elsewhere the URL is the admin's.
+  const server = main && new URL(main).host === target.host ? main : databaseUrl('postgres', url);
+  await query(server, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
 }

@@ -1,5 +1,6 @@
+import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { getBooleanInput, getIntegerInput, getOptionalInput, getRequiredInput, getSecretInput, type GitHubContext, type RepositoryRef } from '@db-migrate/action-kit';
+import { getBooleanInput, getConnectionInput, getIntegerInput, getOptionalInput, getRequiredInput, getSecretInput, type GitHubContext, type RepositoryRef } from '@db-migrate/action-kit';
 import { ConfigurationError, DEFAULT_POSTGRES_MAJOR, type GitIdentity, parseShadowSpec, type SchemaSource, type ShadowSpec } from '@db-migrate/core';
 
 export interface CreateActionInputs {
@@ -54,6 +55,11 @@ export function readCreateInputs(context: GitHubContext): CreateActionInputs {
   const sqlFiles = (getOptionalInput('schema-sql') ?? '').split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
   if (command && sqlFiles.length > 0) throw new ConfigurationError('give input "schema-command" or input "schema-sql", not both');
   if (!command && sqlFiles.length === 0) throw new ConfigurationError('input "schema-command" or input "schema-sql" is required');
+  const migrationsDir = resolve(migrationsRepoDir, getRequiredInput('migrations-dir'));
+  if (!statSync(migrationsDir, { throwIfNoEntry: false })?.isDirectory()) {
+    // git keeps no empty directories: a fresh repository's migrations directory needs a file to exist.
+    throw new ConfigurationError(`input "migrations-dir": migrations directory ${migrationsDir} does not exist (commit an empty .gitkeep in it before the first migration)`);
+  }
   const sameRepository = `${context.owner}/${context.repo}`;
   const token = getSecretInput('token');
   if (!token) throw new ConfigurationError('input "token" is required (default: github.token)');
@@ -61,10 +67,10 @@ export function readCreateInputs(context: GitHubContext): CreateActionInputs {
     source: { repoDir: schemaRepoPath, schemaDir: getRequiredInput('schema-dir'), ...(command ? { command } : { sqlFiles }) },
     schemaRepository: repositoryInput('schema-repository', sameRepository),
     migrationsRepoDir,
-    migrationsDir: resolve(migrationsRepoDir, getRequiredInput('migrations-dir')),
+    migrationsDir,
     migrationsRepository: repositoryInput('migrations-repository', sameRepository),
     goalRef: getOptionalInput('goal-ref') ?? 'HEAD',
-    shadow: parseShadowSpec(getSecretInput('shadow-database'), 'input "shadow-database"'),
+    shadow: parseShadowSpec(getConnectionInput('shadow-database'), 'input "shadow-database"'),
     postgresMajor: getIntegerInput('postgres-version') ?? DEFAULT_POSTGRES_MAJOR,
     token,
     branch: branchInput('branch'),

@@ -202,6 +202,16 @@ describe('the create action', () => {
     expect(writes().length).toBe(requestsBefore);
   });
 
+  it('a migrations-dir missing from the checkout fails naming the input and the fix, before building anything', async () => {
+    const run = await runCreate(project.checkout(), { 'migrations-dir': 'db/migrations' });
+    expect(run.exitCode).toBe(1);
+    const errors = run.annotations.filter((a) => a.level === 'error');
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.message).toMatch(/^input "migrations-dir": migrations directory .*\/db\/migrations does not exist \(commit an empty \.gitkeep in it before the first migration\)$/);
+    expect(project.branches()).toEqual({ main: expect.any(String) });
+    expect(api.pullRequests()).toEqual([]);
+  });
+
   it('fails with one clear error when the schema command fails, pushing nothing', async () => {
     const run = await runCreate(project.checkout(), { 'schema-sql': '', 'schema-command': 'echo "ImportError: no module named app" >&2; exit 3' });
     expect(run.exitCode).toBe(1);

@@ -12,12 +12,13 @@ import {
   writeSummary,
 } from '@db-migrate/action-kit';
 import { errorMessage, slugify, verifyMigrations, withShadowServer } from '@db-migrate/core';
-import { readVerifyInputs } from './inputs';
+import { checkRefInputs, readVerifyInputs } from './inputs';
 import { verifyAnnotations, verifyComment, verifySummary } from './report';
 
 runAction(async () => {
   const context = readGitHubContext();
   const inputs = readVerifyInputs(context.workspace ?? process.cwd());
+  await checkRefInputs(inputs);
   const report = await withShadowServer(inputs.shadow, { major: inputs.postgresMajor, logger: actionsLogger }, (shadow) =>
     verifyMigrations({
       source: inputs.source,

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
-import { getBooleanInput, getIntegerInput, getOptionalInput, getRequiredInput, getSecretInput } from '@db-migrate/action-kit';
-import { ConfigurationError, DEFAULT_POSTGRES_MAJOR, parseShadowSpec, type SchemaSource, type ShadowSpec } from '@db-migrate/core';
+import { getBooleanInput, getConnectionInput, getIntegerInput, getOptionalInput, getRequiredInput, getSecretInput } from '@db-migrate/action-kit';
+import { ConfigurationError, DEFAULT_POSTGRES_MAJOR, Git, parseShadowSpec, type SchemaSource, type ShadowSpec } from '@db-migrate/core';
 
 export interface VerifyActionInputs {
   readonly source: SchemaSource;
@@ -32,10 +32,31 @@ export function readVerifyInputs(workspace: string): VerifyActionInputs {
     migrationsDir: resolve(migrationsRepoDir, getRequiredInput('migrations-dir')),
     baseRef: getOptionalInput('base-ref'),
     goalRef: getOptionalInput('goal-ref'),
-    shadow: parseShadowSpec(getSecretInput('shadow-database'), 'input "shadow-database"'),
+    shadow: parseShadowSpec(getConnectionInput('shadow-database'), 'input "shadow-database"'),
     postgresMajor: getIntegerInput('postgres-version') ?? DEFAULT_POSTGRES_MAJOR,
     failOnHazards: getBooleanInput('fail-on-hazards', false),
     comment: getBooleanInput('comment', true),
     token: getSecretInput('token'),
   };
+}
+
+/**
+ * Resolves the commits the inputs name before any work, so that an unknown one (most often a shallow
+ * checkout: actions/checkout fetches one commit unless told `fetch-depth: 0`) fails naming its input.
+ */
+export async function checkRefInputs(inputs: VerifyActionInputs): Promise<void> {
+  const refs: [string, string | undefined, string][] = [
+    ['base-ref', inputs.baseRef, inputs.migrationsRepoDir],
+    ['goal-ref', inputs.goalRef, inputs.source.repoDir],
+  ];
+  for (const [name, ref, repoDir] of refs) {
+    if (!ref) continue;
+    const git = await Git.open(repoDir);
+    try {
+      await git.resolveCommit(ref);
+    } catch (error) {
+      if (error instanceof ConfigurationError) throw new ConfigurationError(`input "${name}": ${error.message}`);
+      throw error;
+    }
+  }
 }

@@ -136,3 +136,50 @@ test('a token that may not comment gives a warning; the check result still stand
   expect(github.comments(pull.number)).toEqual([]);
   expect(result.exitCode).toBe(1);
 });
+
+test('a shallow checkout (actions/checkout without fetch-depth: 0) fails with one message naming the input and the fix', async () => {
+  const { execFileSync } = await import('node:child_process');
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const temp = mkdtempSync(join(tmpdir(), 'db-migrate-shallow-'));
+  try {
+    const clone = join(temp, 'checkout');
+    execFileSync('git', ['clone', '--quiet', '--depth', '1', '--branch', 'feature', `file://${repo.dir}`, clone]);
+    const result = await runActionBundle('verify', {
+      cwd: clone,
+      event: pullRequestEvent({ number: 1, headRef: 'feature', headSha, baseSha }),
+      githubApiUrl: github.url,
+      token: github.token,
+      inputs: { 'schema-dir': 'schema', 'schema-sql': 'schema.sql', 'migrations-dir': 'db/migrations', 'shadow-database': adminUrl(), comment: 'false' },
+      timeoutMs: 90_000,
+    });
+    expect(result.exitCode).toBe(1);
+    const errors = result.annotations.filter((a) => a.level === 'error');
+    expect(errors).toHaveLength(1);
+    expect(errors[0].message).toMatch(/^input "base-ref": /);
+    expect(errors[0].message).toContain(baseSha);
+    expect(errors[0].message).toContain('fetch-depth: 0');
+    expect(errors[0].message).not.toMatch(/bug/);
+  } finally {
+    rmSync(temp, { recursive: true, force: true });
+  }
+});
+
+test('a shadow-database keyword (here docker) is not a secret: it stays readable in the log', async () => {
+  const result = await runActionBundle('verify', {
+    cwd: repo.dir,
+    event: pullRequestEvent({ number: 1, headRef: 'feature', headSha, baseSha }),
+    githubApiUrl: github.url,
+    token: github.token,
+    // An engine that is not there: the docker shadow fails at once, and its message must stay legible.
+    env: { DOCKER_HOST: 'unix:///nonexistent/docker.sock' },
+    inputs: { 'schema-dir': 'schema', 'schema-sql': 'schema.sql', 'migrations-dir': 'db/migrations', 'shadow-database': 'docker', comment: 'false' },
+    timeoutMs: 90_000,
+  });
+  expect(result.exitCode).toBe(1);
+  expect(result.masks).not.toContain('docker');
+  expect(result.masks).toContain(github.token);
+  const [error] = result.annotations.filter((a) => a.level === 'error');
+  expect(error.message).toMatch(/docker/i);
+  expect(error.message).not.toContain('***');
+});

@@ -36,6 +36,16 @@ export function getSecretInput(name: string): string | undefined {
   return value;
 }
 
+/**
+ * An input that is either a keyword (`embedded`, `docker`) or a connection URL: masked only when it is
+ * not a plain word, because a masked word is hidden everywhere in the log ("starting an *** server").
+ */
+export function getConnectionInput(name: string): string | undefined {
+  const value = getOptionalInput(name);
+  if (value !== undefined && !/^[A-Za-z][A-Za-z0-9_-]*$/.test(value)) maskSecret(value);
+  return value;
+}
+
 /** Masks a value with core.setSecret and registers it (and a URL's password) with the core redactor. */
 export function maskSecret(value: string): void {
   core.setSecret(value);

@@ -19,7 +19,9 @@ export function registerSecret(secret: string | undefined): void {
  * and every secret registered with registerSecret, from any text before it is printed.
  */
 export function redact(text: string): string {
-  let out = text.replace(/(postgres(?:ql)?:\/\/[^:@/\s]*:)([^@\s]*)(@)/gi, '$1***$3');
+  // A URL's password runs to the LAST "@" before the host: an unencoded "@" belongs to the password, and
+  // stopping at the first one would leave its tail printed (and stop the whole URL matching below).
+  let out = text.replace(/(postgres(?:ql)?:\/\/[^:@/\s]*:)([^/\s]*)(@)/gi, '$1***$3');
   out = out.replace(/(password\s*=\s*)('[^']*'|[^\s]+)/gi, '$1***');
   for (const secret of [...registeredSecrets].sort((a, b) => b.length - a.length)) {
     out = out.split(secret).join('***');
@@ -32,7 +34,10 @@ export function registerUrlSecrets(url: string): string {
   registerSecret(url);
   try {
     const parsed = new URL(url);
-    if (parsed.password) registerSecret(decodeURIComponent(parsed.password));
+    if (parsed.password) {
+      registerSecret(parsed.password); // as written in the URL (percent-encoded)
+      registerSecret(decodeURIComponent(parsed.password));
+    }
   } catch {
     /* not a URL: the whole string is registered already */
   }

@@ -1,9 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { DiffOptions } from '../src/diff';
-import type { OracleOptions } from '../../../test/support/schema-oracle';
 import { adminUrl, query } from '../../../test/support/pg';
-import { converged, ensureTestRole, runCase, summary } from './diff-harness';
+import { converged, ensureTestRole, migraFixtureOptions, runCase, summary } from './diff-harness';
 
 /**
  * migra's own fixtures (all 26, copied from migra's public-domain suite into migra-fixtures, see its README):
@@ -12,27 +10,6 @@ import { converged, ensureTestRole, runCase, summary } from './diff-harness';
  * applied to `a` first.
  */
 const FIXTURES = join(__dirname, 'migra-fixtures');
-
-interface CaseOptions {
-  readonly diff: DiffOptions;
-  readonly oracle: OracleOptions;
-}
-
-/** The options migra's test suite passes per case (README), and the oracle view that matches them. */
-function optionsFor(name: string): CaseOptions {
-  switch (name) {
-    case 'singleschema':
-      return { diff: { schema: 'goodschema', ignoreExtensionVersions: true }, oracle: { schema: 'goodschema' } };
-    case 'excludeschema':
-      return { diff: { excludeSchemas: ['excludedschema'], ignoreExtensionVersions: true }, oracle: { excludeSchemas: ['excludedschema'] } };
-    case 'singleschema_ext':
-      return { diff: { createExtensionsOnly: true, ignoreExtensionVersions: true }, oracle: {} };
-    case 'extversions':
-      return { diff: {}, oracle: { extensionVersions: true } };
-    default:
-      return { diff: { ignoreExtensionVersions: true, withPrivileges: true }, oracle: { privileges: true } };
-  }
-}
 
 const cases = readdirSync(FIXTURES).filter((d) => existsSync(join(FIXTURES, d, 'a.sql'))).sort();
 
@@ -50,7 +27,7 @@ test('the migra fixtures are present', () => {
 });
 
 describe.each(cases)('migra fixture %s', (name) => {
-  const { diff: options, oracle } = optionsFor(name);
+  const { diff: options, oracle } = migraFixtureOptions(name);
   const scenarios: [string, string][] = [['a -> b', read(name, 'a.sql')]];
   const additions = read(name, 'additions.sql');
   if (additions.trim()) scenarios.push(['a + additions -> b', read(name, 'a.sql') + '\n;\n' + additions]);

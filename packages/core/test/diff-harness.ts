@@ -1,5 +1,7 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Client } from 'pg';
-import { diff, renderSql, type DiffOptions, type DiffStatement } from '../src/diff';
+import { diff, diffCatalogs, introspect, renderSql, type Catalog, type DiffOptions, type DiffStatement } from '../src/diff';
 import { compareSchemas, type OracleOptions } from '../../../test/support/schema-oracle';
 import { createTestDatabase, dropTestDatabase, query } from '../../../test/support/pg';
 
@@ -106,3 +108,92 @@ export function summary(outcome: CaseOutcome): Record<string, unknown> {
 }
 
 export const converged = { applyError: null, onlyInMigrated: [], onlyInTarget: [], secondDiff: '' };
+
+/** The options migra's test suite passes per fixture (migra-fixtures/README.md), and the oracle view that matches them. */
+export function migraFixtureOptions(name: string): { readonly diff: DiffOptions; readonly oracle: OracleOptions } {
+  switch (name) {
+    case 'singleschema':
+      return { diff: { schema: 'goodschema', ignoreExtensionVersions: true }, oracle: { schema: 'goodschema' } };
+    case 'excludeschema':
+      return { diff: { excludeSchemas: ['excludedschema'], ignoreExtensionVersions: true }, oracle: { excludeSchemas: ['excludedschema'] } };
+    case 'singleschema_ext':
+      return { diff: { createExtensionsOnly: true, ignoreExtensionVersions: true }, oracle: {} };
+    case 'extversions':
+      return { diff: {}, oracle: { extensionVersions: true } };
+    default:
+      return { diff: { ignoreExtensionVersions: true, withPrivileges: true }, oracle: { privileges: true } };
+  }
+}
+
+export interface ConvergenceCase {
+  /** e.g. "migra/everything (a + additions -> b)" or "own/add_nullable_column". */
+  readonly label: string;
+  readonly fromSql: string;
+  readonly toSql: string;
+  readonly options: DiffOptions;
+}
+
+/** Every migra fixture (and its additions scenario) and every own case, with the diff options its suite uses. */
+export function listConvergenceCases(): ConvergenceCase[] {
+  const read = (path: string) => (existsSync(path) ? readFileSync(path, 'utf8') : '');
+  const dirs = (root: string) => readdirSync(root).filter((d) => existsSync(join(root, d, 'a.sql'))).sort();
+  const cases: ConvergenceCase[] = [];
+  const migra = join(__dirname, 'migra-fixtures');
+  for (const name of dirs(migra)) {
+    const a = read(join(migra, name, 'a.sql'));
+    const b = read(join(migra, name, 'b.sql'));
+    const options = migraFixtureOptions(name).diff;
+    cases.push({ label: `migra/${name} (a -> b)`, fromSql: a, toSql: b, options });
+    const additions = read(join(migra, name, 'additions.sql'));
+    if (additions.trim()) cases.push({ label: `migra/${name} (a + additions -> b)`, fromSql: a + '\n;\n' + additions, toSql: b, options });
+  }
+  const own = join(__dirname, 'diff-cases');
+  for (const name of dirs(own)) {
+    const spec = read(join(own, name, 'case.json'));
+    const options: DiffOptions = (spec ? (JSON.parse(spec) as { options?: DiffOptions }).options : undefined) ?? { withPrivileges: true };
+    cases.push({ label: `own/${name}`, fromSql: read(join(own, name, 'a.sql')), toSql: read(join(own, name, 'b.sql')), options });
+  }
+  return cases;
+}
+
+export interface DirectionOutcome {
+  readonly statements: readonly DiffStatement[];
+  readonly applyError: string | null;
+  /** What diff() still reports after applying its own output (empty when idempotent). */
+  readonly secondDiff: string;
+}
+
+/**
+ * Without a pg_dump oracle (none for a newer server here): on the server of `server` (an admin URL), loads
+ * A and B and reads both catalogs once; applies diff(A, B) to A and diff(B, A) to B (at the same time: they
+ * touch different databases), then compares each migrated database with the catalog its target had. The
+ * catalogs read before any change stand for the untouched databases (B is never changed by the forward
+ * direction, and A's first catalog is A as loaded), so no second copy of A is needed. Databases are always dropped.
+ */
+export async function runRoundTrip(
+  server: string,
+  fromSql: string,
+  toSql: string,
+  options: DiffOptions,
+): Promise<{ forward: DirectionOutcome; backward: DirectionOutcome }> {
+  const [a, b] = await Promise.all([createTestDatabase('rt_a', server), createTestDatabase('rt_b', server)]);
+  const load = (url: string, sql: string) => (sql.trim() ? query(url, sql) : null);
+  const direction = async (url: string, from: Catalog, to: Catalog): Promise<DirectionOutcome> => {
+    const statements = diffCatalogs(from, to, options);
+    let applyError: string | null = null;
+    try {
+      await applyStatements(url, statements);
+    } catch (error) {
+      applyError = (error as Error).message;
+    }
+    return { statements, applyError, secondDiff: renderSql(diffCatalogs(await introspect(url), to, options)) };
+  };
+  try {
+    await Promise.all([load(a, fromSql), load(b, toSql)]);
+    const [catalogA, catalogB] = await Promise.all([introspect(a), introspect(b)]);
+    const [forward, backward] = await Promise.all([direction(a, catalogA, catalogB), direction(b, catalogB, catalogA)]);
+    return { forward, backward };
+  } finally {
+    await Promise.all([a, b].map(dropTestDatabase));
+  }
+}

@@ -153,6 +153,40 @@ describe('building the schema at a commit', () => {
     }
   });
 
+  it("keeps the runner's tokens and workflow-command files from the command: it may be a pull request's code", async () => {
+    // A JavaScript action's environment holds the runner's tokens (cache, OIDC) and the files through which a
+    // step sets outputs and later steps' environment; the schema build needs none of them.
+    const db = await server.createDatabase();
+    const runner = {
+      ACTIONS_RUNTIME_TOKEN: 'runtime_secret',
+      ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'oidc_secret',
+      ACTIONS_ID_TOKEN_REQUEST_URL: 'https://oidc.example/token',
+      GITHUB_TOKEN: 'ghs_env_token',
+      GITHUB_ENV: join(scratch, 'github_env'),
+      GITHUB_OUTPUT: join(scratch, 'github_output'),
+      GITHUB_PATH: join(scratch, 'github_path'),
+      GITHUB_STATE: join(scratch, 'github_state'),
+      GITHUB_STEP_SUMMARY: join(scratch, 'github_summary'),
+    };
+    const saved = Object.fromEntries(Object.keys(runner).map((key) => [key, process.env[key]]));
+    Object.assign(process.env, runner);
+    try {
+      const record = join(scratch, 'env');
+      await buildSchemaAt({ repoDir: repo.dir, schemaDir: 'sql', command: `env > '${record}'` }, v1, db, { logger: silentLogger });
+      const env = readFileSync(record, 'utf8');
+      for (const [key, value] of Object.entries(runner)) {
+        expect(env).not.toContain(`${key}=`);
+        expect(env).not.toContain(value);
+      }
+      expect(env).toMatch(/^PATH=/m);
+    } finally {
+      for (const [key, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
+    }
+  });
+
   it('hands SQLAlchemy a postgresql:// URL even when the database URL says postgres://', async () => {
     const db = await server.createDatabase();
     const legacy = { url: db.url.replace(/^postgresql:/, 'postgres:') };
@@ -216,6 +250,35 @@ describe('building the schema at a commit', () => {
     const state = existsSync(`/proc/${pid}/status`) ? /State:\s+(\w)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] : 'gone';
     expect(['gone', 'Z']).toContain(state);
   });
+
+  it('a Python build that cannot import from the repository root is told how: PYTHONPATH="$DB_MIGRATE_REPO_ROOT"', async () => {
+    // The command runs in a copy of db/ at the commit; the models live in app/ at the repository root.
+    const db = await server.createDatabase();
+    const importModels = `${PYTHON} -c "from app.models import Base"`;
+    const error = await caught(buildSchemaAt({ repoDir: repo.dir, schemaDir: 'db', command: importModels }, v1, db, { logger: silentLogger }));
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect(error.message).toContain("No module named 'app'");
+    expect(error.message).toContain('the command runs in a copy of db at the commit; to import from the repository root, set PYTHONPATH="$DB_MIGRATE_REPO_ROOT"');
+    // Following the hint works.
+    await buildSchemaAt({ repoDir: repo.dir, schemaDir: 'db', command: `PYTHONPATH="$DB_MIGRATE_REPO_ROOT" ${importModels}` }, v1, db, { logger: silentLogger });
+  });
+
+  it('finishes when the command exits, stopping what it left running in the background', async () => {
+    // A build that starts a helper (a log shipper, a dev server) and exits: the helper holds the output
+    // pipes open, so waiting for them would wait for the helper (here 30 s, or the build timeout).
+    const db = await server.createDatabase();
+    const pidFile = join(scratch, 'background-pid');
+    const command = `sleep 30 & echo $! > '${pidFile}'; echo built`;
+    const started = Date.now();
+    const logger = memoryLogger();
+    await buildSchemaAt({ repoDir: repo.dir, schemaDir: 'db', command }, v1, db, { logger, timeoutMs: 20_000 });
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(logger.lines).toContain(`warning: the schema build command at commit ${v1.slice(0, 7)} left processes running in the background: they were stopped`);
+    const pid = Number(readFileSync(pidFile, 'utf8').trim());
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const state = existsSync(`/proc/${pid}/status`) ? /State:\s+(\w)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] : 'gone';
+    expect(['gone', 'Z']).toContain(state);
+  }, 30_000);
 
   it('builds nothing for the empty schema', async () => {
     const db = await server.createDatabase();

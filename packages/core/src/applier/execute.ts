@@ -3,7 +3,7 @@
  * record in one transaction, so it lands whole or not at all; a `notransaction` section runs statement
  * by statement (as sql-migrate does) and is recorded only after its last statement succeeds.
  */
-import type { Client } from 'pg';
+import type { Client, QueryResult } from 'pg';
 import { redact } from '../errors';
 import type { MigrationStatement } from '../migrations/format';
 import type { Migration } from '../migrations/store';
@@ -31,6 +31,19 @@ function oneLine(text: string): string {
   return text.replace(/\s*\n\s*/g, ' ').trim();
 }
 
+/** Command tags of statements that end a transaction block (ROLLBACK is also ROLLBACK TO SAVEPOINT's tag). */
+const ENDING_TAGS = new Set(['COMMIT', 'ROLLBACK', 'PREPARE TRANSACTION']);
+
+function commandTags(result: QueryResult | QueryResult[]): string[] {
+  return (Array.isArray(result) ? result : [result]).map((r) => r.command);
+}
+
+/** The id of the open transaction; a different one later means the migration ended ours. */
+async function transactionId(client: Client): Promise<string> {
+  const { rows } = await client.query<{ xid: string }>('SELECT txid_current()::text AS xid');
+  return rows[0].xid;
+}
+
 export async function executeMigration(
   client: Client,
   migration: Migration,
@@ -40,16 +53,25 @@ export async function executeMigration(
   const section = direction === 'up' ? migration.parsed.up : migration.parsed.down;
   if (!section) throw new Error(`${migration.fileName} has no ${direction} section`); // checked by the caller
   const noTransaction = section.noTransaction;
-  const fail = (error: unknown, statement: MigrationStatement | undefined, done: number, step = 'recording the migration'): MigrationError => {
+  const fail = (
+    error: unknown,
+    statement: MigrationStatement | undefined,
+    done: number,
+    step = 'recording the migration',
+    partial = false,
+    outcomeOverride?: string,
+  ): MigrationError => {
     const pgError = error as { code?: string; position?: string; message?: string };
     const line = statement ? failingLine(statement, pgError.position) : undefined;
     const where = line ? `${migration.path} line ${line}` : migration.path;
     const what = statement ? `statement "${excerpt(statement)}" failed` : `${step} failed`;
-    const outcome = noTransaction
-      ? done > 0
-        ? `; notransaction: the ${done} statement(s) before it stay applied and the migration is not recorded`
-        : '; notransaction: it was the first statement, and the migration is not recorded'
-      : '; the migration was rolled back';
+    const outcome =
+      outcomeOverride ??
+      (noTransaction
+        ? done > 0
+          ? `; notransaction: the ${done} statement(s) before it stay applied and the migration is not recorded`
+          : '; notransaction: it was the first statement, and the migration is not recorded'
+        : '; the migration was rolled back');
     const message = `${where} (${direction}) on ${database}: ${what}: ${oneLine(String(pgError.message ?? error))}${outcome}`;
     return new MigrationError(redact(message), {
       kind: 'sql',
@@ -59,6 +81,7 @@ export async function executeMigration(
       ...(line ? { line } : {}),
       ...(statement ? { statement: redact(excerpt(statement)) } : {}),
       ...(pgError.code ? { sqlState: pgError.code } : {}),
+      ...(partial ? { partial } : {}),
     });
   };
   const record = () => (direction === 'up' ? recordApplied(client, migration.fileName, migration.checksum) : removeApplied(client, migration.fileName));
@@ -69,7 +92,10 @@ export async function executeMigration(
       try {
         await client.query(statement.sql);
       } catch (error) {
-        return fail(error, statement, done);
+        // Earlier statements stay; and even a first statement can leave something behind on failure
+        // (CREATE INDEX CONCURRENTLY leaves an invalid index; a broken connection hides whether it ran).
+        // A retry would repeat what ran or find drift and hide this failure behind a postponement.
+        return fail(error, statement, done, undefined, true);
       }
       done++;
     }
@@ -79,7 +105,7 @@ export async function executeMigration(
       await client.query('COMMIT');
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
-      return fail(error, undefined, done);
+      return fail(error, undefined, done, undefined, done > 0);
     }
     return undefined;
   }
@@ -88,9 +114,24 @@ export async function executeMigration(
   let step = 'starting the transaction';
   try {
     await client.query('BEGIN');
-    for (const statement of section.statements) {
+    const xid = await transactionId(client);
+    for (const [index, statement] of section.statements.entries()) {
       current = statement;
-      await client.query(statement.sql);
+      const tags = commandTags(await client.query(statement.sql));
+      // A COMMIT (or ROLLBACK, or PREPARE TRANSACTION) in the file ends the transaction the migration and
+      // its record share: what follows would run unprotected and the record would land on its own. Stop.
+      const ending = tags.filter((t) => ENDING_TAGS.has(t));
+      if (ending.length > 0 && (await transactionId(client)) !== xid) {
+        const committed = ending.some((t) => t !== 'ROLLBACK');
+        const stays = committed
+          ? `; the ${index} statement(s) before it were committed by it and stay, the migration is not recorded`
+          : `; the statement(s) before it were rolled back by it, the migration is not recorded`;
+        const problem = new Error(
+          `it ended the migration's transaction (db-migrate runs each migration in its own transaction: remove ${ending[0]}, or mark the section notransaction)`,
+        );
+        await client.query('ROLLBACK').catch(() => undefined);
+        return fail(problem, statement, index, undefined, committed, stays);
+      }
     }
     current = undefined;
     step = 'recording the migration';

@@ -10,6 +10,7 @@ import { ConfigurationError, describeDatabase, errorMessage } from '../errors';
 import { type Logger, silentLogger } from '../logger';
 import type { Migration, MigrationSet } from '../migrations/store';
 import { type ConnectOptions, connectDatabase } from '../pg/connect';
+import { signalReceived } from '../shadow/cleanup';
 import { executeMigration } from './execute';
 import { type DatabaseLockOptions, LockWaitTimeoutError, withDatabaseLock } from './lock';
 import { ensureTrackingTables, readAppliedMigrations } from './records';
@@ -122,6 +123,10 @@ async function runMigrations(
       logger.warning(`${database}: ${changed.fileName} has changed since it was applied`);
     }
     for (const [index, migration] of todo.entries()) {
+      if (signalReceived()) {
+        const message = `${database}: interrupted by a signal before ${migration.fileName}, which did not start`;
+        return { database, results: [...results, ...notRun(todo.slice(index), direction)], version, error: new MigrationError(message, { kind: 'interrupted', database }) };
+      }
       const noTransaction = (direction === 'up' ? migration.parsed.up : migration.parsed.down!).noTransaction;
       await resetSession(client, options);
       const started = performance.now();

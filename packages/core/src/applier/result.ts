@@ -37,7 +37,9 @@ export type MigrationErrorKind =
   /** A migration to revert has no Down section, or is marked irreversible. */
   | 'irreversible'
   /** A statement (or the bookkeeping around it) failed on the server. */
-  | 'sql';
+  | 'sql'
+  /** The process got a signal: the migrations not started yet were left alone. */
+  | 'interrupted';
 
 export interface MigrationErrorDetails {
   readonly kind: MigrationErrorKind;
@@ -50,6 +52,13 @@ export interface MigrationErrorDetails {
   readonly statement?: string;
   /** PostgreSQL's SQLSTATE, e.g. 42P01. */
   readonly sqlState?: string;
+  /**
+   * The failed migration may have left changes behind, unrecorded: a notransaction section (its earlier
+   * statements stay; a failed CREATE INDEX CONCURRENTLY leaves an invalid index), or a migration that
+   * committed its own transaction. Running it again would repeat them, so it is never retried
+   * automatically, however transient the failure.
+   */
+  readonly partial?: boolean;
 }
 
 /** One line, already redacted, naming the database and (for SQL errors) the file, line and statement. */
@@ -62,6 +71,7 @@ export class MigrationError extends Error implements MigrationErrorDetails {
   readonly line?: number;
   readonly statement?: string;
   readonly sqlState?: string;
+  readonly partial?: boolean;
 
   constructor(message: string, details: MigrationErrorDetails) {
     super(message);
@@ -72,5 +82,6 @@ export class MigrationError extends Error implements MigrationErrorDetails {
     this.line = details.line;
     this.statement = details.statement;
     this.sqlState = details.sqlState;
+    this.partial = details.partial;
   }
 }

@@ -230,6 +230,8 @@ export interface IndexInfo {
   readonly tableKey: string;
   readonly definition: string;
   readonly comment: string | null;
+  /** For an index in `partitionIndexes`: the key of the parent's index it is attached to. */
+  readonly parentIndexKey?: string | null;
 }
 
 export interface FunctionInfo {
@@ -347,6 +349,11 @@ export interface Catalog {
   readonly relations: ReadonlyMap<string, RelationInfo>;
   readonly constraints: ReadonlyMap<string, ConstraintInfo>;
   readonly indexes: ReadonlyMap<string, IndexInfo>;
+  /**
+   * Indexes of partitions attached to their parent's partitioned index: made and dropped with the parent's
+   * index, so not in `indexes`, but a DETACH PARTITION leaves them behind as the table's own indexes.
+   */
+  readonly partitionIndexes: ReadonlyMap<string, IndexInfo>;
   readonly functions: ReadonlyMap<string, FunctionInfo>;
   readonly triggers: ReadonlyMap<string, TriggerInfo>;
   readonly policies: ReadonlyMap<string, PolicyInfo>;

@@ -137,6 +137,7 @@ const QUERIES = {
     WHERE ${USER_NAMESPACE} AND (co.conrelid <> 0 OR co.contypid <> 0)`,
   indexes: `SELECT i.indexrelid::int AS oid, n.nspname AS schema, ic.relname AS name, i.indrelid::int AS relid,
       ic.relispartition, backing.conindid IS NOT NULL AS backs_constraint,
+      (SELECT inh.inhparent::int FROM pg_catalog.pg_inherits inh WHERE inh.inhrelid = i.indexrelid) AS parent_index,
       CASE WHEN backing.conindid IS NULL THEN pg_catalog.pg_get_indexdef(i.indexrelid) END AS definition
     FROM pg_catalog.pg_index i
     JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
@@ -483,6 +484,7 @@ function buildCatalog(rows: Rows): Catalog {
   }
 
   const indexes = new Map<string, IndexInfo>();
+  const partitionIndexes = new Map<string, IndexInfo>();
   for (const r of rows.indexes) {
     const backing = constraintByIndexOid.get(r.oid);
     if (backing) {
@@ -494,8 +496,14 @@ function buildCatalog(rows: Rows): Catalog {
     const key = `idx:${r.schema}.${r.name}`;
     classKeys.set(r.oid, key);
     // An index on a partition attached to its parent's index is created by the parent's CREATE INDEX.
-    if (r.relispartition) continue;
-    indexes.set(key, { key, schema: r.schema, name: r.name, tableKey: rel.key, definition: r.definition, comment: null });
+    const index = { key, schema: r.schema, name: r.name, tableKey: rel.key, definition: r.definition, comment: null };
+    (r.relispartition ? partitionIndexes : indexes).set(key, index);
+  }
+  // Parents are keyed once every index is (a parent may come after its partitions' indexes).
+  for (const r of rows.indexes) {
+    const key = classKeys.get(r.oid);
+    const index = key ? partitionIndexes.get(key) : undefined;
+    if (index && r.parent_index) partitionIndexes.set(key!, { ...index, parentIndexKey: classKeys.get(r.parent_index) ?? null });
   }
 
   const functions = new Map<string, FunctionInfo>();
@@ -702,6 +710,7 @@ function buildCatalog(rows: Rows): Catalog {
     columns,
     constraints: mapValues(constraints),
     indexes: mapValues(indexes),
+    partitionIndexes: mapValues(partitionIndexes),
     functions: mapValues(functions),
     triggers: mapValues(triggers),
     policies: mapValues(policies),

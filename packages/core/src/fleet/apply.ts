@@ -105,7 +105,7 @@ async function checkLocked(client: Client, target: ReachableTarget, context: Ver
   if (run.error) {
     const left =
       after instanceof Error
-        ? ` (could not check its schema afterwards: ${after.message})`
+        ? ` (could not check its schema afterwards: ${errorMessage(after)})`
         : after
           ? `; its schema now differs from the schema of version ${reached} (${after.statements} difference${after.statements === 1 ? '' : 's'})`
           : `; it is left at version ${reached}, unchanged by the failed migration`;
@@ -114,10 +114,12 @@ async function checkLocked(client: Client, target: ReachableTarget, context: Ver
       ...base,
       error: run.error.message + left,
       ...(after && !(after instanceof Error) ? { drift: after } : {}),
-      transient: isTransientFailure(run.error, run.error.sqlState),
+      // A migration that may have left changes behind (notransaction, or one that committed itself) would
+      // repeat them, or meet its own leftovers as drift and be reported postponed: never retried.
+      transient: !run.error.partial && isTransientFailure(run.error, run.error.sqlState),
     };
   }
-  if (after instanceof Error) return { status: 'failed', ...base, error: `${database}: migrated, but could not check its schema afterwards: ${after.message}` };
+  if (after instanceof Error) return { status: 'failed', ...base, error: `${database}: migrated, but could not check its schema afterwards: ${errorMessage(after)}` };
   if (after) {
     return {
       status: 'failed',

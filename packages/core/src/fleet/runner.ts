@@ -6,6 +6,7 @@
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { errorMessage } from '../errors';
+import { signalReceived } from '../shadow/cleanup';
 import type { Logger } from '../logger';
 import { mapWithConcurrency } from './pool';
 import { type FleetMode, type TargetOutcome, describeOutcome } from './report';
@@ -74,6 +75,11 @@ async function runTarget(target: Target, attempt: Attempt, options: FleetRunOpti
   const attempts = Math.max(1, options.retry?.attempts ?? DEFAULT_RETRY_ATTEMPTS);
   let outcome: AttemptOutcome | undefined;
   for (let n = 1; ; n++) {
+    if (signalReceived()) {
+      // The process is about to exit: a target started now would be cut off in the middle.
+      const interrupted: AttemptOutcome = { status: 'failed', error: `${target.database}: not started: the run was interrupted by a signal` };
+      return finish(outcome ? merge(outcome, interrupted) : interrupted, n - 1);
+    }
     let next: AttemptOutcome;
     try {
       next = await attempt(target as ReachableTarget);

@@ -16,20 +16,29 @@ export interface BuildCommandOptions {
   readonly databaseUrl: string;
   /** Names the commit in messages, e.g. "abc1234 (main)". */
   readonly commitLabel: string;
+  /** The schema directory as the user named it, for hints (e.g. `schema`). */
+  readonly schemaDir?: string;
   readonly extraEnv?: Readonly<Record<string, string>>;
   readonly timeoutMs?: number;
   readonly logger: Logger;
 }
 
 /**
- * The environment of a build command: the caller's, minus anything that could point it at another
- * database (inherited PG* variables) or hand it the action's inputs (INPUT_*, which include tokens), plus
- * DATABASE_URL and the libpq variables for the throwaway database.
+ * What a build command never gets: anything that could point it at another database (inherited PG*
+ * variables), the action's inputs (INPUT_*, which include tokens), the runner's tokens for the cache and
+ * OIDC (ACTIONS_*) and GITHUB_TOKEN, and the files through which a step sets outputs, the environment of
+ * later steps, PATH and the summary. The command may be a pull request's code.
+ */
+const WITHHELD_ENV = /^(PG[A-Z]+|INPUT_.*|DATABASE_URL|ACTIONS_.*|GITHUB_TOKEN|GITHUB_(ENV|OUTPUT|PATH|STATE|STEP_SUMMARY))$/;
+
+/**
+ * The environment of a build command: the caller's, minus WITHHELD_ENV, plus DATABASE_URL and the libpq
+ * variables for the throwaway database.
  */
 export function buildCommandEnv(databaseUrl: string, extra: Readonly<Record<string, string>> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
-    if (!/^(PG[A-Z]+|INPUT_.*|DATABASE_URL)$/.test(key)) env[key] = value;
+    if (!WITHHELD_ENV.test(key)) env[key] = value;
   }
   const url = new URL(databaseUrl);
   // SQLAlchemy 1.4+ rejects the postgres:// spelling; postgresql:// is understood by every client.
@@ -42,6 +51,20 @@ export function buildCommandEnv(databaseUrl: string, extra: Readonly<Record<stri
   const sslmode = url.searchParams.get('sslmode');
   if (sslmode) env.PGSSLMODE = sslmode;
   return { ...env, ...extra };
+}
+
+/** How long output is still read after the command exited (a background process may hold the pipes). */
+const OUTPUT_GRACE_MS = 2_000;
+
+/** Whether any process is left in the process group the command led (the command itself is reaped). */
+function groupAlive(pid: number | undefined): boolean {
+  if (!pid) return false;
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Keeps the last lines of a stream of text chunks. */
@@ -105,10 +128,25 @@ export async function runBuildCommand(options: BuildCommandOptions): Promise<voi
       unregister();
       reject(error);
     });
+    // The build is over when the command exits, not when its output pipes close: a helper it started in
+    // the background (`server &`) keeps them open, and waiting for it would wait for the timeout. What it
+    // left in its process group is stopped; one that left the group may hold the pipes, so stop reading soon.
+    let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+    child.on('exit', (code, signal) => {
+      exited = { code, signal };
+      if (!timedOut && groupAlive(child.pid)) {
+        logger.warning(`the schema build command at commit ${options.commitLabel} left processes running in the background: they were stopped`);
+        killTree('SIGKILL');
+      }
+      setTimeout(() => {
+        child.stdout.destroy();
+        child.stderr.destroy();
+      }, OUTPUT_GRACE_MS).unref();
+    });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       unregister();
-      resolve({ code, signal, timedOut });
+      resolve({ code: exited ? exited.code : code, signal: exited ? exited.signal : signal, timedOut });
     });
   });
   const lines = tail.finish();
@@ -119,5 +157,15 @@ export async function runBuildCommand(options: BuildCommandOptions): Promise<voi
       ? `failed with exit code ${outcome.code}`
       : `was killed by ${outcome.signal}`;
   const output = lines.length > 0 ? `\nlast ${lines.length} lines of its output:\n${lines.join('\n')}` : '\n(it printed nothing)';
-  throw new ConfigurationError(redact(`schema build command ${how} at commit ${options.commitLabel}: ${options.command}${output}`));
+  throw new ConfigurationError(redact(`schema build command ${how} at commit ${options.commitLabel}: ${options.command}${output}${importHint(lines, options.schemaDir)}`));
+}
+
+/**
+ * Python finds modules next to the script or in the working directory, which is the copy of the schema
+ * directory: packages at the repository root are not found unless the command puts the copy's root on
+ * PYTHONPATH. (Pointing it at the checkout instead would import the models of HEAD at every commit.)
+ */
+function importHint(lines: readonly string[], schemaDir: string | undefined): string {
+  if (!lines.some((line) => /\b(ModuleNotFoundError|No module named)\b/.test(line))) return '';
+  return `\nthe command runs in a copy of ${schemaDir ?? 'the schema directory'} at the commit; to import from the repository root, set PYTHONPATH="$DB_MIGRATE_REPO_ROOT" (the copy's root), not the checkout's path`;
 }

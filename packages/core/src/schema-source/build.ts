@@ -51,6 +51,7 @@ export async function buildSchemaAt(
         cwd: copy.dir,
         databaseUrl: db.url,
         commitLabel,
+        schemaDir: checked.schemaDir,
         extraEnv: { DB_MIGRATE_COMMIT: copy.sha, DB_MIGRATE_REPO_ROOT: copy.root },
         timeoutMs: options.timeoutMs,
         logger,

@@ -58,6 +58,15 @@ function install(): void {
   }
 }
 
+/**
+ * True once SIGINT, SIGTERM or SIGHUP arrived and the process is cleaning up before it exits. Work that
+ * changes databases checks it before each new step (a target, a migration): the user asked to stop, and
+ * the exit will cut any step started now in the middle.
+ */
+export function signalReceived(): boolean {
+  return signalled;
+}
+
 /** Registers a cleanup; returns the function that unregisters it (call it once cleaned up normally). */
 export function onExitCleanup(handler: () => void): () => void {
   install();

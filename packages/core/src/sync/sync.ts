@@ -117,14 +117,14 @@ async function syncLocked(
 
   let ranOutside = 0;
   let committed = false;
-  const failure = (error: unknown, what: string, consequence: string): AttemptOutcome => ({
+  const failure = (error: unknown, what: string, consequence: string, retryable = true): AttemptOutcome => ({
     status: 'failed',
     statements: (committed ? inside.length : 0) + ranOutside,
     ...(ranOutside ? { outsideTransaction: ranOutside } : {}),
     sync: planned,
     warnings,
     error: redact(`${database}: ${what}: ${errorMessage(error)}; ${consequence}`),
-    transient: isTransientFailure(error, (error as { code?: string }).code),
+    transient: retryable && isTransientFailure(error, (error as { code?: string }).code),
   });
   const runOutside = async (list: readonly DiffStatement[], when: string): Promise<AttemptOutcome | undefined> => {
     for (const [index, statement] of list.entries()) {
@@ -133,7 +133,10 @@ async function syncLocked(
         ranOutside++;
       } catch (error) {
         const left = list.length - index - 1 + (when === 'before' ? inside.length + last.length : 0);
-        return failure(error, `"${excerpt(statement.sql)}" (which cannot run in a transaction, ${when} it) failed`, `${ranOutside} statement(s) ran, ${left} did not`);
+        // Enum values (before) are added with IF NOT EXISTS, all or nothing: safe to retry. What runs after
+        // (CREATE INDEX CONCURRENTLY) can fail half-done, leaving an invalid index that a new diff takes
+        // for the real one: a retry would report success. Not retried.
+        return failure(error, `"${excerpt(statement.sql)}" (which cannot run in a transaction, ${when} it) failed`, `${ranOutside} statement(s) ran, ${left} did not`, when === 'before');
       }
     }
     return undefined;

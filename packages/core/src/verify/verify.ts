@@ -37,7 +37,8 @@ export interface VerifyOptions {
   readonly baseRef?: string;
   /**
    * The commit of the schema source the migrations must reach. Default: the goal_sha recorded in the
-   * newest migration's metadata, else HEAD of the schema repository.
+   * newest migration's metadata, else HEAD of the schema repository; with no migrations at all, nothing
+   * is compared (they reach the empty database, and create writes the first one).
    */
   readonly goalRef?: string;
   /** Where the throwaway databases are created; the caller opens and closes it. */
@@ -144,6 +145,17 @@ export async function verifyMigrations(options: VerifyOptions): Promise<VerifyRe
     if (!set) {
       consistency = skipped('consistency', NEEDS_VALID_FILES);
       reversibility = skipped('reversibility', NEEDS_VALID_FILES);
+    } else if (entries.length === 0 && !options.goalRef) {
+      // No migrations claim to reach any schema yet (a repository adopting db-migrate): the pull request
+      // that adds the empty directory must be able to merge, and create writes migration 1 after it.
+      consistency = {
+        name: 'consistency',
+        title: CHECK_TITLES.consistency,
+        status: 'passed',
+        summary: 'no migrations yet: nothing to compare with the schema (create writes the first migration, from the empty database)',
+        findings: [],
+      };
+      reversibility = skipped('reversibility', 'no new migrations to revert');
     } else {
       // The three databases are independent: build them at the same time.
       const goalStep = attempt(async () => {

@@ -22,12 +22,27 @@ export function keysGoingWith(ctx: DiffContext, rel: RelationInfo): string[] {
   for (const [key, seq] of ctx.from.sequences) {
     if (seq.ownedBy && rel.columns.some((c) => c.key === seq.ownedBy) && ctx.implicitlyDropped.has(key)) keys.push(key);
   }
+  for (const column of rel.columns) keys.push(...identitySequenceKeys(column));
   return keys;
+}
+
+/**
+ * The `seq:` key of an identity column's sequence. Identity sequences are not in the catalog's sequences
+ * (they belong to their column), but they hold their name: whatever takes the identity away (DROP IDENTITY,
+ * DROP COLUMN, DROP TABLE, a rename) removes this key, so a sequence created under that name comes after.
+ */
+function identitySequenceKeys(column: ColumnInfo): string[] {
+  return column.identity && column.identityOptions ? [`seq:${column.identityOptions.sequenceName}`] : [];
 }
 
 /** The marker key of an inheritance or partition link, removed by NO INHERIT / DETACH. */
 export function inheritanceKey(child: string, parent: string): string {
   return `inh:${child}>${parent}`;
+}
+
+/** Whether a surviving table `a` is detached from its parent on its way to `b` (to stand alone, or to be attached again). */
+export function detachesPartition(a: RelationInfo, b: RelationInfo): boolean {
+  return !!a.partitionOf && (a.partitionOf !== b.partitionOf || a.partitionBound !== b.partitionBound);
 }
 
 function childLinks(ctx: DiffContext, parentKey: string): string[] {
@@ -236,7 +251,7 @@ function alterTable(ctx: DiffContext, a: RelationInfo, b: RelationInfo): void {
     });
   }
   const partitionChanged = a.partitionOf !== b.partitionOf || a.partitionBound !== b.partitionBound;
-  if (a.partitionOf && partitionChanged) {
+  if (a.partitionOf && detachesPartition(a, b)) {
     const parent = ctx.from.relations.get(a.partitionOf)!;
     ctx.emit({
       sql: `ALTER TABLE ${relationName(parent)} DETACH PARTITION ${relationName(a)}`,
@@ -295,7 +310,7 @@ function alterColumns(ctx: DiffContext, a: RelationInfo, b: RelationInfo): void 
         object: { kind: 'column', name: `${tableName}.${column.name}` },
         action: 'drop',
         phase: Phase.alterTable,
-        removes: [column.key, ...ownedSequencesOf(ctx, column.key)],
+        removes: [column.key, ...ownedSequencesOf(ctx, column.key), ...identitySequenceKeys(column)],
         needsRemoved: [parentColumn],
         destructive: true,
         hazards: [hazards.dropsData(`column ${tableName}.${column.name}`)],
@@ -310,7 +325,7 @@ function alterColumns(ctx: DiffContext, a: RelationInfo, b: RelationInfo): void 
       object: { kind: 'column', name: `${tableName}.${column.name}` },
       action: 'drop',
       phase: Phase.alterTable,
-      removes: [column.key, ...ownedSequencesOf(ctx, column.key)],
+      removes: [column.key, ...ownedSequencesOf(ctx, column.key), ...identitySequenceKeys(column)],
       destructive: true,
       hazards: [
         readded
@@ -376,7 +391,11 @@ function alterColumns(ctx: DiffContext, a: RelationInfo, b: RelationInfo): void 
         hazards: isSafeTypeChange(old, column) ? [] : [hazards.rewritesTable(`column ${columnName} (${old.type} to ${column.type})`)],
       });
     }
-    if (old.identity && !column.identity) alterColumn(ctx, b, column, 'DROP IDENTITY');
+    // Removes a part of the column (produces nothing of `to`: the column's new default, which may need a
+    // sequence taking the identity sequence's name, is set after it).
+    if (old.identity && !column.identity) {
+      alterColumn(ctx, b, column, 'DROP IDENTITY', { produces: [], removes: [`${old.key}#identity`, ...identitySequenceKeys(old)] });
+    }
     const plainDefault = (c: ColumnInfo) => (c.generated === '' && !c.identity ? c.default : null);
     const oldDefault = resetDefault ? null : plainDefault(old);
     const newDefault = plainDefault(column);
@@ -398,6 +417,7 @@ function alterColumns(ctx: DiffContext, a: RelationInfo, b: RelationInfo): void 
           action: 'rename',
           phase: Phase.alterColumn,
           produces: [column.key],
+          removes: [`seq:${oldName}`],
           needsRemoved: clashingSequences(ctx, newName),
         });
       }

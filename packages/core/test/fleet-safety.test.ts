@@ -1,0 +1,224 @@
+/**
+ * Safety properties found missing in review, each against the real test server: a notransaction
+ * migration that failed is never re-run by a retry (it would repeat statements, or meet its own invalid
+ * index as drift and be reported postponed); a sync CREATE INDEX CONCURRENTLY that failed is not retried
+ * into a false success; a migration that ends the applier's transaction (COMMIT in its body) is stopped
+ * before its record is written; a password with an unencoded "@" never leaks in part through redact();
+ * and SIGINT mid-fleet exits at once (130), rolls the open migration back, releases the lock, and starts
+ * nothing new while cleanup runs.
+ */
+import { spawn } from 'node:child_process';
+import { Client } from 'pg';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { createTestRepo } from '../../../test/support/git';
+import { query } from '../../../test/support/pg';
+import { up } from '../src/applier/migrator';
+import { redact, registerUrlSecrets } from '../src/errors';
+import { applyFleet } from '../src/fleet/apply';
+import { reportFails } from '../src/fleet/report';
+import type { SchemaSource } from '../src/schema-source';
+import { syncFleet } from '../src/sync/sync';
+import { FAST_RETRY, password, recordedIds, shadow, workspace } from './fleet-fixture';
+
+const ws = workspace('safety');
+afterAll(() => ws.cleanup());
+
+/** A statement that always fails with SQLSTATE 40P01 (deadlock detected): a failure the fleet retries. */
+const DEADLOCK = `DO $$ BEGIN RAISE EXCEPTION 'simulated deadlock' USING ERRCODE = '40P01'; END $$`;
+
+describe('retries never re-run statements that already ran', () => {
+  it('a notransaction migration failing transiently after its first statement is not retried', async () => {
+    const set = await ws.migrations({
+      '0001_counter.sql': { up: ['CREATE TABLE counter (n int NOT NULL)', 'INSERT INTO counter VALUES (0)'], down: ['DROP TABLE counter'] },
+      '0002_bump.sql': { up: ['UPDATE counter SET n = n + 1', DEADLOCK], down: ['UPDATE counter SET n = n - 1'], upNoTransaction: true },
+    });
+    const target = await ws.database(set, 1);
+    const report = await applyFleet({ set, targets: [target], shadow: shadow(), retry: FAST_RETRY });
+    const outcome = report.targets[0];
+    expect(outcome.status).toBe('failed');
+    // The UPDATE committed on its own; running the section again would add 1 a second time.
+    expect(await query(target.url, 'SELECT n FROM counter')).toEqual([{ n: 1 }]);
+    expect(outcome.attempts).toBe(1);
+    expect(outcome.error).toMatch(/notransaction: the 1 statement\(s\) before it stay applied/);
+    expect(await recordedIds(target.url)).toEqual(['0001_counter.sql']);
+  });
+
+  it('a notransaction CREATE INDEX CONCURRENTLY that fails transiently is not retried: its invalid index would turn the failure into a postponement', async () => {
+    const set = await ws.migrations({
+      '0001_t.sql': { up: ['CREATE TABLE t (id int)'], down: ['DROP TABLE t'] },
+      '0002_index.sql': { up: ['CREATE INDEX CONCURRENTLY t_id ON t (id)'], down: ['DROP INDEX CONCURRENTLY t_id'], upNoTransaction: true },
+    });
+    const target = await ws.database(set, 1);
+    // An open transaction that has written to t: the index build waits for it, past lock_timeout (55P03).
+    const blocker = new Client({ connectionString: target.url });
+    await blocker.connect();
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query('INSERT INTO t VALUES (1)');
+      const report = await applyFleet({ set, targets: [target], shadow: shadow(), retry: FAST_RETRY, lockTimeoutMs: 300 });
+      const outcome = report.targets[0];
+      expect(outcome).toMatchObject({ status: 'failed', attempts: 1 });
+      // Fails the job even where a postponement would only warn.
+      expect(reportFails(report, { postponedIsWarning: true })).toBe(true);
+      expect(outcome.error).toMatch(/0002_index\.sql .*lock timeout/);
+      // The failed build left an invalid index behind: the report says the schema now differs.
+      expect(outcome.error).toMatch(/its schema now differs from the schema of version 1/);
+    } finally {
+      await blocker.query('ROLLBACK').catch(() => undefined);
+      await blocker.end();
+    }
+  });
+});
+
+describe('a migration cannot end the transaction it runs in', () => {
+  it('COMMIT inside a transactional Up section: refused, nothing recorded, and the report says what stayed', async () => {
+    const set = await ws.migrations({
+      '0001_a.sql': { up: ['CREATE TABLE a (id int)'], down: ['DROP TABLE a'] },
+      '0002_b.sql': { up: ['CREATE TABLE b (id int)', 'COMMIT', 'CREATE TABLE c (id int)'], down: ['DROP TABLE c', 'DROP TABLE b'] },
+    });
+    const target = await ws.database(set, 1);
+    const run = await up(target.url, set);
+    expect(run.error?.message).toMatch(/0002_b\.sql line \d+ \(up\) .*statement "COMMIT;" failed: it ended the migration's transaction.*the 1 statement\(s\) before it were committed by it and stay/);
+    expect(run.results.map((r) => r.status)).toEqual(['failed']);
+    // Not recorded: the database now differs from version 1, which the fleet's drift gate will show.
+    expect(await recordedIds(target.url)).toEqual(['0001_a.sql']);
+    expect(run.version).toBe(1);
+  });
+});
+
+describe('redact()', () => {
+  it('never leaves part of a password with an unencoded "@" behind', () => {
+    const url = 'postgres://app:s3cr@tPass@db.example.com:5432/shop';
+    registerUrlSecrets(url);
+    for (const text of [`could not connect to ${url}`, `password=s3cr@tPass`, 'the password is s3cr@tPass']) {
+      const out = redact(text);
+      expect(out).not.toContain('s3cr');
+      expect(out).not.toContain('tPass');
+    }
+    // The host stays readable: only the password goes.
+    expect(redact(`could not connect to ${url}`)).toBe('could not connect to postgres://app:***@db.example.com:5432/shop');
+  });
+});
+
+describe('SIGINT in the middle of a fleet run (the CLI, in a child process)', () => {
+  it('exits at once with 130; the interrupted migration rolls back, its lock is released, later targets are untouched', async () => {
+    const set = await ws.migrations({
+      '0001_a.sql': { up: ['CREATE TABLE a (id int)'], down: ['DROP TABLE a'] },
+      '0002_slow.sql': { up: ['CREATE TABLE slow (id int)', 'SELECT pg_sleep(3)'], down: ['DROP TABLE slow'] },
+    });
+    const targets = [await ws.database(set, 1, 't1'), await ws.database(set, 1, 't2'), await ws.database(set, 1, 't3')];
+    const args = ['apply', '--dir', set.dir, '--shadow', shadow(), '--concurrency', '1', ...targets.flatMap((t) => ['--database', `${t.name}=${t.url}`])];
+    const child = spawn(process.execPath, ['-r', join(__dirname, '../../../scripts/register-ts.js'), join(__dirname, '../../cli/src/index.ts'), ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.stderr.on('data', (chunk) => (output += chunk));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+
+    // Wait until the first target sleeps inside migration 2, holding the migration lock.
+    const names = targets.map((t) => new URL(t.url).pathname.slice(1));
+    let sleeping: string | undefined;
+    for (let i = 0; i < 400 && !sleeping; i++) {
+      const rows = await query<{ datname: string }>(shadow(), `SELECT datname FROM pg_stat_activity WHERE datname = ANY($1) AND query LIKE '%pg_sleep(3)%' AND pid <> pg_backend_pid()`, [names]);
+      sleeping = rows[0]?.datname;
+      if (!sleeping) await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    expect(sleeping).toBeDefined();
+    const signalled = performance.now();
+    child.kill('SIGINT');
+    const { code } = await exited;
+    expect(performance.now() - signalled).toBeLessThan(2500); // before the 3 s sleep could end
+    expect(code).toBe(130);
+    expect(output).not.toContain(password());
+
+    // The server ends the orphaned session once the sleep is over: the transaction rolls back, the lock goes.
+    const interrupted = targets[names.indexOf(sleeping!)];
+    for (let i = 0; i < 200; i++) {
+      const rows = await query(shadow(), `SELECT 1 FROM pg_locks l JOIN pg_database d ON d.oid = l.database WHERE l.locktype = 'advisory' AND d.datname = ANY($1)`, [names]);
+      if (rows.length === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(await query(shadow(), `SELECT 1 FROM pg_locks l JOIN pg_database d ON d.oid = l.database WHERE l.locktype = 'advisory' AND d.datname = ANY($1)`, [names])).toEqual([]);
+    for (const target of targets) {
+      expect(await recordedIds(target.url)).toEqual(['0001_a.sql']);
+      expect(await query(target.url, `SELECT 1 FROM pg_tables WHERE tablename = 'slow'`)).toEqual([]);
+    }
+    expect(interrupted).toBeDefined();
+  }, 30_000);
+});
+
+describe('sync: a statement that failed outside the transaction is not retried', () => {
+  it('CREATE INDEX CONCURRENTLY failing on a lock timeout stays a failure (its invalid index would look like success)', async () => {
+    const repo = createTestRepo();
+    try {
+      mkdirSync(join(repo.dir, 'schema'));
+      writeFileSync(join(repo.dir, 'schema', 'schema.sql'), 'CREATE TABLE t (id int);\nCREATE INDEX t_id ON t (id);\n');
+      repo.commitAll('schema');
+      const source: SchemaSource = { repoDir: repo.dir, schemaDir: 'schema', sqlFiles: ['schema.sql'] };
+      const set = await ws.migrations({ '0001_t.sql': { up: ['CREATE TABLE t (id int)'], down: ['DROP TABLE t'] } });
+      const target = await ws.database(set, 1);
+      const blocker = new Client({ connectionString: target.url });
+      await blocker.connect();
+      try {
+        await blocker.query('BEGIN');
+        await blocker.query('INSERT INTO t VALUES (1)');
+        const report = await syncFleet({
+          targets: [target],
+          source,
+          shadow: shadow(),
+          retry: FAST_RETRY,
+          lockTimeoutMs: 300,
+          diffOptions: { concurrentIndexes: true },
+        });
+        expect(report.targets[0]).toMatchObject({ status: 'failed', attempts: 1 });
+        expect(report.targets[0].error).toMatch(/CREATE INDEX CONCURRENTLY .*lock timeout/);
+      } finally {
+        await blocker.query('ROLLBACK').catch(() => undefined);
+        await blocker.end();
+      }
+    } finally {
+      repo.remove();
+    }
+  });
+});
+
+describe('SIGINT while a slow cleanup runs', () => {
+  it('no target is started, and no further migration run, after the signal', async () => {
+    const set = await ws.migrations({
+      '0001_a.sql': { up: ['CREATE TABLE a (id int)'], down: ['DROP TABLE a'] },
+      '0002_slow.sql': { up: ['CREATE TABLE slow (id int)', 'SELECT pg_sleep(1)'], down: ['DROP TABLE slow'] },
+      '0003_after.sql': { up: ['CREATE TABLE after_slow (id int)'], down: ['DROP TABLE after_slow'] },
+    });
+    const targets = [await ws.database(set, 1, 'i1'), await ws.database(set, 1, 'i2'), await ws.database(set, 1, 'i3')];
+    const child = spawn(
+      process.execPath,
+      ['-r', join(__dirname, '../../../scripts/register-ts.js'), join(__dirname, 'fleet-interrupt-child.ts'), set.dir, shadow(), ...targets.map((t) => `${t.name}=${t.url}`)],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.stderr.on('data', (chunk) => (output += chunk));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const names = targets.map((t) => new URL(t.url).pathname.slice(1));
+    let sleeping: string | undefined;
+    for (let i = 0; i < 400 && !sleeping; i++) {
+      const rows = await query<{ datname: string }>(shadow(), `SELECT datname FROM pg_stat_activity WHERE datname = ANY($1) AND query LIKE '%pg_sleep(1)%' AND pid <> pg_backend_pid()`, [names]);
+      sleeping = rows[0]?.datname;
+      if (!sleeping) await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    expect(sleeping).toBeDefined();
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    // The interrupted target finishes the migration it was in (its connection outlived the signal) but
+    // starts no other; the other targets are never touched.
+    for (const target of targets) {
+      const ids = await recordedIds(target.url);
+      expect(ids).not.toContain('0003_after.sql');
+      if (target.url !== targets[names.indexOf(sleeping!)].url) expect(ids).toEqual(['0001_a.sql']);
+    }
+    expect(output).not.toContain(password());
+  }, 30_000);
+});
