@@ -1,5 +1,5 @@
 import * as core from '@actions/core';
-import { actionsLogger, runAction, writeSummary } from '@db-migrate/action-kit';
+import { actionsLogger, OUTPUT_LIMIT, runAction, writeSummary } from '@db-migrate/action-kit';
 import { type FleetReport, TARGET_STATUSES, applyFleet, baselineFleet, checkFleetDrift, readMigrationDir, reportFails, syncFleet } from '@db-migrate/core';
 import { readApplyInputs } from './inputs';
 import { fleetSummary } from './summary';
@@ -23,7 +23,7 @@ runAction(async () => {
     else report = await applyFleet({ ...common, set, dryRun: inputs.dryRun, ...(inputs.toVersion !== undefined ? { to: inputs.toVersion } : {}) });
   }
 
-  core.setOutput('report', JSON.stringify(report));
+  core.setOutput('report', reportOutput(report));
   for (const status of TARGET_STATUSES) core.setOutput(status, String(report.counts[status]));
   await writeSummary(fleetSummary(report));
 
@@ -37,3 +37,14 @@ runAction(async () => {
     core.warning(`${postponed} target(s) postponed (${why}); they were not touched`);
   }
 });
+
+/**
+ * The report as JSON for the `report` output. When the drift SQL of many databases would pass GitHub's
+ * output limit, the SQL is left out of each target (the summary shows it) and the rest is kept whole.
+ */
+function reportOutput(report: FleetReport): string {
+  const json = JSON.stringify(report);
+  if (json.length <= OUTPUT_LIMIT) return json;
+  core.warning(`output "report" is ${json.length} characters: the drift SQL of each target is left out of it (the job summary shows it)`);
+  return JSON.stringify({ ...report, targets: report.targets.map((t) => (t.drift ? { ...t, drift: { ...t.drift, sql: '(left out: see the job summary)' } } : t)) });
+}

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { getBooleanInput, getIntegerInput, getOptionalInput, getSecretInput, maskSecret } from '@db-migrate/action-kit';
+import { getBooleanInput, getConnectionInput, getIntegerInput, getOptionalInput, maskSecret } from '@db-migrate/action-kit';
 import {
   ConfigurationError,
   DEFAULT_POSTGRES_MAJOR,
@@ -44,7 +44,7 @@ function maskDatabaseEntries(text: string | undefined): string[] {
 /** Reads and checks every input (a ConfigurationError names the one at fault); every URL is masked. */
 export async function readApplyInputs(workspace: string): Promise<ApplyActionInputs> {
   const databases = maskDatabaseEntries(getOptionalInput('databases'));
-  const shadow = parseShadowSpec(getSecretInput('shadow-database'), 'input "shadow-database"');
+  const shadow = parseShadowSpec(getConnectionInput('shadow-database'), 'input "shadow-database"');
   const mode = (getOptionalInput('mode') ?? 'apply') as ApplyMode;
   if (!MODES.includes(mode)) throw new ConfigurationError(`input "mode" must be one of ${MODES.join(', ')}, got "${mode}"`);
   const shard = getOptionalInput('shard');

@@ -8,6 +8,7 @@ import {
   GitHubApiError,
   readGitHubContext,
   runAction,
+  setTextOutput,
   upsertComment,
   writeSummary,
 } from '@db-migrate/action-kit';
@@ -35,7 +36,7 @@ runAction(async () => {
   const root = realpathSync(inputs.migrationsRepoDir);
   for (const annotation of verifyAnnotations(report, root)) annotate(annotation, { root });
   core.setOutput('result', report.result);
-  core.setOutput('difference', report.difference);
+  setTextOutput('difference', report.difference);
   await writeSummary(verifySummary(report, root));
 
   if (inputs.comment && context.pullRequest && inputs.token) {

@@ -7,3 +7,4 @@ export * from './pull-requests';
 export * from './comments';
 export * from './summary';
 export * from './annotations';
+export * from './outputs';

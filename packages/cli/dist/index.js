@@ -43317,21 +43317,32 @@ function failingLine(statement, position) {
 function oneLine(text) {
     return text.replace(/\s*\n\s*/g, ' ').trim();
 }
+/** Command tags of statements that end a transaction block (ROLLBACK is also ROLLBACK TO SAVEPOINT's tag). */
+const ENDING_TAGS = new Set(['COMMIT', 'ROLLBACK', 'PREPARE TRANSACTION']);
+function commandTags(result) {
+    return (Array.isArray(result) ? result : [result]).map((r) => r.command);
+}
+/** The id of the open transaction; a different one later means the migration ended ours. */
+async function transactionId(client) {
+    const { rows } = await client.query('SELECT txid_current()::text AS xid');
+    return rows[0].xid;
+}
 async function executeMigration(client, migration, direction, database) {
     const section = direction === 'up' ? migration.parsed.up : migration.parsed.down;
     if (!section)
         throw new Error(`${migration.fileName} has no ${direction} section`); // checked by the caller
     const noTransaction = section.noTransaction;
-    const fail = (error, statement, done, step = 'recording the migration') => {
+    const fail = (error, statement, done, step = 'recording the migration', partial = false, outcomeOverride) => {
         const pgError = error;
         const line = statement ? failingLine(statement, pgError.position) : undefined;
         const where = line ? `${migration.path} line ${line}` : migration.path;
         const what = statement ? `statement "${excerpt(statement)}" failed` : `${step} failed`;
-        const outcome = noTransaction
-            ? done > 0
-                ? `; notransaction: the ${done} statement(s) before it stay applied and the migration is not recorded`
-                : '; notransaction: it was the first statement, and the migration is not recorded'
-            : '; the migration was rolled back';
+        const outcome = outcomeOverride ??
+            (noTransaction
+                ? done > 0
+                    ? `; notransaction: the ${done} statement(s) before it stay applied and the migration is not recorded`
+                    : '; notransaction: it was the first statement, and the migration is not recorded'
+                : '; the migration was rolled back');
         const message = `${where} (${direction}) on ${database}: ${what}: ${oneLine(String(pgError.message ?? error))}${outcome}`;
         return new result_1.MigrationError((0, errors_1.redact)(message), {
             kind: 'sql',
@@ -43341,6 +43352,7 @@ async function executeMigration(client, migration, direction, database) {
             ...(line ? { line } : {}),
             ...(statement ? { statement: (0, errors_1.redact)(excerpt(statement)) } : {}),
             ...(pgError.code ? { sqlState: pgError.code } : {}),
+            ...(partial ? { partial } : {}),
         });
     };
     const record = () => (direction === 'up' ? (0, records_1.recordApplied)(client, migration.fileName, migration.checksum) : (0, records_1.removeApplied)(client, migration.fileName));
@@ -43351,7 +43363,10 @@ async function executeMigration(client, migration, direction, database) {
                 await client.query(statement.sql);
             }
             catch (error) {
-                return fail(error, statement, done);
+                // Earlier statements stay; and even a first statement can leave something behind on failure
+                // (CREATE INDEX CONCURRENTLY leaves an invalid index; a broken connection hides whether it ran).
+                // A retry would repeat what ran or find drift and hide this failure behind a postponement.
+                return fail(error, statement, done, undefined, true);
             }
             done++;
         }
@@ -43362,7 +43377,7 @@ async function executeMigration(client, migration, direction, database) {
         }
         catch (error) {
             await client.query('ROLLBACK').catch(() => undefined);
-            return fail(error, undefined, done);
+            return fail(error, undefined, done, undefined, done > 0);
         }
         return undefined;
     }
@@ -43370,9 +43385,22 @@ async function executeMigration(client, migration, direction, database) {
     let step = 'starting the transaction';
     try {
         await client.query('BEGIN');
-        for (const statement of section.statements) {
+        const xid = await transactionId(client);
+        for (const [index, statement] of section.statements.entries()) {
             current = statement;
-            await client.query(statement.sql);
+            const tags = commandTags(await client.query(statement.sql));
+            // A COMMIT (or ROLLBACK, or PREPARE TRANSACTION) in the file ends the transaction the migration and
+            // its record share: what follows would run unprotected and the record would land on its own. Stop.
+            const ending = tags.filter((t) => ENDING_TAGS.has(t));
+            if (ending.length > 0 && (await transactionId(client)) !== xid) {
+                const committed = ending.some((t) => t !== 'ROLLBACK');
+                const stays = committed
+                    ? `; the ${index} statement(s) before it were committed by it and stay, the migration is not recorded`
+                    : `; the statement(s) before it were rolled back by it, the migration is not recorded`;
+                const problem = new Error(`it ended the migration's transaction (db-migrate runs each migration in its own transaction: remove ${ending[0]}, or mark the section notransaction)`);
+                await client.query('ROLLBACK').catch(() => undefined);
+                return fail(problem, statement, index, undefined, committed, stays);
+            }
         }
         current = undefined;
         step = 'recording the migration';
@@ -43477,6 +43505,7 @@ const node_perf_hooks_1 = __nccwpck_require__(643);
 const errors_1 = __nccwpck_require__(1240);
 const logger_1 = __nccwpck_require__(5419);
 const connect_1 = __nccwpck_require__(7143);
+const cleanup_1 = __nccwpck_require__(2844);
 const execute_1 = __nccwpck_require__(1920);
 const lock_1 = __nccwpck_require__(188);
 const records_1 = __nccwpck_require__(2805);
@@ -43556,6 +43585,10 @@ async function runMigrations(client, set, direction, options) {
             logger.warning(`${database}: ${changed.fileName} has changed since it was applied`);
         }
         for (const [index, migration] of todo.entries()) {
+            if ((0, cleanup_1.signalReceived)()) {
+                const message = `${database}: interrupted by a signal before ${migration.fileName}, which did not start`;
+                return { database, results: [...results, ...notRun(todo.slice(index), direction)], version, error: new result_1.MigrationError(message, { kind: 'interrupted', database }) };
+            }
             const noTransaction = (direction === 'up' ? migration.parsed.up : migration.parsed.down).noTransaction;
             await resetSession(client, options);
             const started = node_perf_hooks_1.performance.now();
@@ -43750,6 +43783,7 @@ class MigrationError extends Error {
     line;
     statement;
     sqlState;
+    partial;
     constructor(message, details) {
         super(message);
         this.kind = details.kind;
@@ -43759,6 +43793,7 @@ class MigrationError extends Error {
         this.line = details.line;
         this.statement = details.statement;
         this.sqlState = details.sqlState;
+        this.partial = details.partial;
     }
 }
 exports.MigrationError = MigrationError;
@@ -44651,6 +44686,7 @@ exports.emitIndexes = emitIndexes;
 const hazards_1 = __nccwpck_require__(3158);
 const plan_1 = __nccwpck_require__(8500);
 const sql_1 = __nccwpck_require__(7067);
+const tables_1 = __nccwpck_require__(5906);
 /** Indexes compare by pg_get_indexdef (indexes backing constraints belong to the constraint). */
 function decideIndexes(ctx) {
     for (const [key, a] of ctx.from.indexes) {
@@ -44661,20 +44697,48 @@ function decideIndexes(ctx) {
             ctx.markGone(key);
     }
 }
+/**
+ * The indexes a DETACH PARTITION turns into the detached table's own (those it had through its parent's
+ * partitioned indexes), split by what `to` wants of them: `kept` when `to` has the same index on that table,
+ * as its own or attached to its new parent's index (ATTACH PARTITION adopts a matching index rather than
+ * building one); `leftOver` otherwise, to be dropped once the DETACH has made them droppable. Also, by the
+ * key of a parent's index that goes away, the partition links whose DETACH must come before its DROP.
+ */
+function detachedIndexes(ctx) {
+    const kept = new Set();
+    const leftOver = [];
+    const detachesBeforeDrop = new Map();
+    for (const [key, a] of ctx.from.partitionIndexes) {
+        const before = ctx.from.relations.get(a.tableKey);
+        const after = ctx.to.relations.get(a.tableKey);
+        if (!before?.partitionOf || !after || !ctx.survives(a.tableKey) || !(0, tables_1.detachesPartition)(before, after))
+            continue;
+        // Dropping the parent's index first would take this one with it: the parent's DROP waits for the DETACH.
+        if (a.parentIndexKey && ctx.gone(a.parentIndexKey)) {
+            const links = detachesBeforeDrop.get(a.parentIndexKey) ?? [];
+            links.push((0, tables_1.inheritanceKey)(a.tableKey, before.partitionOf));
+            detachesBeforeDrop.set(a.parentIndexKey, links);
+        }
+        const b = ctx.to.indexes.get(key) ?? (after.partitionOf ? ctx.to.partitionIndexes.get(key) : undefined);
+        if (b && b.tableKey === a.tableKey && b.definition === a.definition)
+            kept.add(key);
+        else
+            leftOver.push(a);
+    }
+    return { kept, leftOver, detachesBeforeDrop };
+}
 function emitIndexes(ctx) {
+    const detached = detachedIndexes(ctx);
     for (const [key, a] of ctx.from.indexes) {
         if (!ctx.gone(key) || ctx.implicitlyDropped.has(key))
             continue;
-        ctx.emit({
-            sql: `DROP INDEX ${(0, sql_1.ident)(a.schema)}.${(0, sql_1.ident)(a.name)}`,
-            object: { kind: 'index', name: `${a.schema}.${a.name}` },
-            action: 'drop',
-            phase: plan_1.Phase.dropIndex,
-            removes: [key],
-        });
+        dropIndex(ctx, a, detached.detachesBeforeDrop.get(key) ?? []);
+    }
+    for (const a of detached.leftOver) {
+        dropIndex(ctx, a, [(0, tables_1.inheritanceKey)(a.tableKey, ctx.from.relations.get(a.tableKey).partitionOf)]);
     }
     for (const [key, b] of ctx.to.indexes) {
-        if (ctx.from.indexes.has(key) && !ctx.gone(key))
+        if ((ctx.from.indexes.has(key) && !ctx.gone(key)) || detached.kept.has(key))
             continue;
         const table = ctx.to.relations.get(b.tableKey);
         const existing = ctx.survives(b.tableKey);
@@ -44696,6 +44760,17 @@ function emitIndexes(ctx) {
             hazards: existing && !concurrently ? [hazards_1.hazards.blocksWrites(`index ${b.schema}.${b.name}`)] : [],
         });
     }
+}
+/** A DROP INDEX; `needsRemoved` holds what must go first (the partition link that kept the index attached). */
+function dropIndex(ctx, a, needsRemoved) {
+    ctx.emit({
+        sql: `DROP INDEX ${(0, sql_1.ident)(a.schema)}.${(0, sql_1.ident)(a.name)}`,
+        object: { kind: 'index', name: `${a.schema}.${a.name}` },
+        action: 'drop',
+        phase: plan_1.Phase.dropIndex,
+        removes: [a.key],
+        needsRemoved,
+    });
 }
 
 
@@ -45401,7 +45476,32 @@ function emitSequences(ctx) {
                 produces: [`owner:${key}`],
             });
         }
+        if (!survives)
+            moveNewCounterPastRows(ctx, b);
     }
+}
+/**
+ * A sequence created here, owned by a column that already holds rows and whose default draws from it (an
+ * identity column turned serial), is that column's counter: starting at START WITH, the next insert would collide with the values already
+ * there, so it is moved past them, as a column turned identity is (tables.ts).
+ */
+function moveNewCounterPastRows(ctx, b) {
+    const column = b.ownedBy ? ctx.to.columns.get(b.ownedBy) : undefined;
+    if (!column || !b.ownedByName || b.increment.startsWith('-') || !ctx.survives(column.relationKey) || !ctx.survives(b.ownedBy))
+        return;
+    // Only a column counting with it (its default calls nextval on it): MAX of any other column means nothing.
+    if (!ctx.to.dependsOn.get(b.ownedBy)?.has(b.key))
+        return;
+    const table = `${(0, sql_1.ident)(b.ownedByName.schema)}.${(0, sql_1.ident)(b.ownedByName.table)}`;
+    const value = (0, sql_1.ident)(b.ownedByName.column);
+    ctx.emit({
+        sql: `SELECT pg_catalog.setval(${(0, sql_1.literal)(sequenceName(b))}, GREATEST(COALESCE(MAX(${value}) + 1, ${b.start}), ${b.start}), false) FROM ${table}`,
+        object: { kind: 'sequence', name: `${b.schema}.${b.name}` },
+        action: 'alter',
+        phase: plan_1.Phase.ownedBy,
+        produces: [`${b.key}#position`],
+        needs: [b.key, b.ownedBy, `owner:${b.key}`],
+    });
 }
 
 
@@ -45592,6 +45692,7 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.relationName = relationName;
 exports.keysGoingWith = keysGoingWith;
 exports.inheritanceKey = inheritanceKey;
+exports.detachesPartition = detachesPartition;
 exports.emitTables = emitTables;
 exports.columnDefinition = columnDefinition;
 exports.isSafeTypeChange = isSafeTypeChange;
@@ -45617,11 +45718,25 @@ function keysGoingWith(ctx, rel) {
         if (seq.ownedBy && rel.columns.some((c) => c.key === seq.ownedBy) && ctx.implicitlyDropped.has(key))
             keys.push(key);
     }
+    for (const column of rel.columns)
+        keys.push(...identitySequenceKeys(column));
     return keys;
+}
+/**
+ * The `seq:` key of an identity column's sequence. Identity sequences are not in the catalog's sequences
+ * (they belong to their column), but they hold their name: whatever takes the identity away (DROP IDENTITY,
+ * DROP COLUMN, DROP TABLE, a rename) removes this key, so a sequence created under that name comes after.
+ */
+function identitySequenceKeys(column) {
+    return column.identity && column.identityOptions ? [`seq:${column.identityOptions.sequenceName}`] : [];
 }
 /** The marker key of an inheritance or partition link, removed by NO INHERIT / DETACH. */
 function inheritanceKey(child, parent) {
     return `inh:${child}>${parent}`;
+}
+/** Whether a surviving table `a` is detached from its parent on its way to `b` (to stand alone, or to be attached again). */
+function detachesPartition(a, b) {
+    return !!a.partitionOf && (a.partitionOf !== b.partitionOf || a.partitionBound !== b.partitionBound);
 }
 function childLinks(ctx, parentKey) {
     const links = [];
@@ -45847,7 +45962,7 @@ function alterTable(ctx, a, b) {
         });
     }
     const partitionChanged = a.partitionOf !== b.partitionOf || a.partitionBound !== b.partitionBound;
-    if (a.partitionOf && partitionChanged) {
+    if (a.partitionOf && detachesPartition(a, b)) {
         const parent = ctx.from.relations.get(a.partitionOf);
         ctx.emit({
             sql: `ALTER TABLE ${relationName(parent)} DETACH PARTITION ${relationName(a)}`,
@@ -45905,7 +46020,7 @@ function alterColumns(ctx, a, b) {
                 object: { kind: 'column', name: `${tableName}.${column.name}` },
                 action: 'drop',
                 phase: plan_1.Phase.alterTable,
-                removes: [column.key, ...ownedSequencesOf(ctx, column.key)],
+                removes: [column.key, ...ownedSequencesOf(ctx, column.key), ...identitySequenceKeys(column)],
                 needsRemoved: [parentColumn],
                 destructive: true,
                 hazards: [hazards_1.hazards.dropsData(`column ${tableName}.${column.name}`)],
@@ -45920,7 +46035,7 @@ function alterColumns(ctx, a, b) {
             object: { kind: 'column', name: `${tableName}.${column.name}` },
             action: 'drop',
             phase: plan_1.Phase.alterTable,
-            removes: [column.key, ...ownedSequencesOf(ctx, column.key)],
+            removes: [column.key, ...ownedSequencesOf(ctx, column.key), ...identitySequenceKeys(column)],
             destructive: true,
             hazards: [
                 readded
@@ -45990,8 +46105,11 @@ function alterColumns(ctx, a, b) {
                 hazards: isSafeTypeChange(old, column) ? [] : [hazards_1.hazards.rewritesTable(`column ${columnName} (${old.type} to ${column.type})`)],
             });
         }
-        if (old.identity && !column.identity)
-            alterColumn(ctx, b, column, 'DROP IDENTITY');
+        // Removes a part of the column (produces nothing of `to`: the column's new default, which may need a
+        // sequence taking the identity sequence's name, is set after it).
+        if (old.identity && !column.identity) {
+            alterColumn(ctx, b, column, 'DROP IDENTITY', { produces: [], removes: [`${old.key}#identity`, ...identitySequenceKeys(old)] });
+        }
         const plainDefault = (c) => (c.generated === '' && !c.identity ? c.default : null);
         const oldDefault = resetDefault ? null : plainDefault(old);
         const newDefault = plainDefault(column);
@@ -46016,6 +46134,7 @@ function alterColumns(ctx, a, b) {
                     action: 'rename',
                     phase: plan_1.Phase.alterColumn,
                     produces: [column.key],
+                    removes: [`seq:${oldName}`],
                     needsRemoved: clashingSequences(ctx, newName),
                 });
             }
@@ -46634,6 +46753,7 @@ function filterCatalog(catalog, options) {
         columns,
         constraints: keep(catalog.constraints, onKeptTable),
         indexes: keep(catalog.indexes, onKeptTable),
+        partitionIndexes: keep(catalog.partitionIndexes, onKeptTable),
         functions: keep(catalog.functions),
         triggers: keep(catalog.triggers, onKeptTable),
         policies: keep(catalog.policies, onKeptTable),
@@ -46961,6 +47081,7 @@ const QUERIES = {
     WHERE ${USER_NAMESPACE} AND (co.conrelid <> 0 OR co.contypid <> 0)`,
     indexes: `SELECT i.indexrelid::int AS oid, n.nspname AS schema, ic.relname AS name, i.indrelid::int AS relid,
       ic.relispartition, backing.conindid IS NOT NULL AS backs_constraint,
+      (SELECT inh.inhparent::int FROM pg_catalog.pg_inherits inh WHERE inh.inhrelid = i.indexrelid) AS parent_index,
       CASE WHEN backing.conindid IS NULL THEN pg_catalog.pg_get_indexdef(i.indexrelid) END AS definition
     FROM pg_catalog.pg_index i
     JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
@@ -47286,6 +47407,7 @@ function buildCatalog(rows) {
         });
     }
     const indexes = new Map();
+    const partitionIndexes = new Map();
     for (const r of rows.indexes) {
         const backing = constraintByIndexOid.get(r.oid);
         if (backing) {
@@ -47298,9 +47420,15 @@ function buildCatalog(rows) {
         const key = `idx:${r.schema}.${r.name}`;
         classKeys.set(r.oid, key);
         // An index on a partition attached to its parent's index is created by the parent's CREATE INDEX.
-        if (r.relispartition)
-            continue;
-        indexes.set(key, { key, schema: r.schema, name: r.name, tableKey: rel.key, definition: r.definition, comment: null });
+        const index = { key, schema: r.schema, name: r.name, tableKey: rel.key, definition: r.definition, comment: null };
+        (r.relispartition ? partitionIndexes : indexes).set(key, index);
+    }
+    // Parents are keyed once every index is (a parent may come after its partitions' indexes).
+    for (const r of rows.indexes) {
+        const key = classKeys.get(r.oid);
+        const index = key ? partitionIndexes.get(key) : undefined;
+        if (index && r.parent_index)
+            partitionIndexes.set(key, { ...index, parentIndexKey: classKeys.get(r.parent_index) ?? null });
     }
     const functions = new Map();
     for (const r of rows.functions) {
@@ -47524,6 +47652,7 @@ function buildCatalog(rows) {
         columns,
         constraints: mapValues(constraints),
         indexes: mapValues(indexes),
+        partitionIndexes: mapValues(partitionIndexes),
         functions: mapValues(functions),
         triggers: mapValues(triggers),
         policies: mapValues(policies),
@@ -47969,7 +48098,9 @@ function registerSecret(secret) {
  * and every secret registered with registerSecret, from any text before it is printed.
  */
 function redact(text) {
-    let out = text.replace(/(postgres(?:ql)?:\/\/[^:@/\s]*:)([^@\s]*)(@)/gi, '$1***$3');
+    // A URL's password runs to the LAST "@" before the host: an unencoded "@" belongs to the password, and
+    // stopping at the first one would leave its tail printed (and stop the whole URL matching below).
+    let out = text.replace(/(postgres(?:ql)?:\/\/[^:@/\s]*:)([^/\s]*)(@)/gi, '$1***$3');
     out = out.replace(/(password\s*=\s*)('[^']*'|[^\s]+)/gi, '$1***');
     for (const secret of [...registeredSecrets].sort((a, b) => b.length - a.length)) {
         out = out.split(secret).join('***');
@@ -47981,8 +48112,10 @@ function registerUrlSecrets(url) {
     registerSecret(url);
     try {
         const parsed = new URL(url);
-        if (parsed.password)
+        if (parsed.password) {
+            registerSecret(parsed.password); // as written in the URL (percent-encoded)
             registerSecret(decodeURIComponent(parsed.password));
+        }
     }
     catch {
         /* not a URL: the whole string is registered already */
@@ -48098,7 +48231,7 @@ async function checkLocked(client, target, context) {
     const base = { fromVersion: from, toVersion: reached, direction, migrations: ran, warnings };
     if (run.error) {
         const left = after instanceof Error
-            ? ` (could not check its schema afterwards: ${after.message})`
+            ? ` (could not check its schema afterwards: ${(0, errors_1.errorMessage)(after)})`
             : after
                 ? `; its schema now differs from the schema of version ${reached} (${after.statements} difference${after.statements === 1 ? '' : 's'})`
                 : `; it is left at version ${reached}, unchanged by the failed migration`;
@@ -48107,11 +48240,13 @@ async function checkLocked(client, target, context) {
             ...base,
             error: run.error.message + left,
             ...(after && !(after instanceof Error) ? { drift: after } : {}),
-            transient: (0, retry_1.isTransientFailure)(run.error, run.error.sqlState),
+            // A migration that may have left changes behind (notransaction, or one that committed itself) would
+            // repeat them, or meet its own leftovers as drift and be reported postponed: never retried.
+            transient: !run.error.partial && (0, retry_1.isTransientFailure)(run.error, run.error.sqlState),
         };
     }
     if (after instanceof Error)
-        return { status: 'failed', ...base, error: `${database}: migrated, but could not check its schema afterwards: ${after.message}` };
+        return { status: 'failed', ...base, error: `${database}: migrated, but could not check its schema afterwards: ${(0, errors_1.errorMessage)(after)}` };
     if (after) {
         return {
             status: 'failed',
@@ -48666,6 +48801,7 @@ exports.runFleet = runFleet;
 const node_os_1 = __nccwpck_require__(8161);
 const node_perf_hooks_1 = __nccwpck_require__(643);
 const errors_1 = __nccwpck_require__(1240);
+const cleanup_1 = __nccwpck_require__(2844);
 const pool_1 = __nccwpck_require__(5868);
 const report_1 = __nccwpck_require__(5912);
 const retry_1 = __nccwpck_require__(8150);
@@ -48711,6 +48847,11 @@ async function runTarget(target, attempt, options) {
     const attempts = Math.max(1, options.retry?.attempts ?? retry_1.DEFAULT_RETRY_ATTEMPTS);
     let outcome;
     for (let n = 1;; n++) {
+        if ((0, cleanup_1.signalReceived)()) {
+            // The process is about to exit: a target started now would be cut off in the middle.
+            const interrupted = { status: 'failed', error: `${target.database}: not started: the run was interrupted by a signal` };
+            return finish(outcome ? merge(outcome, interrupted) : interrupted, n - 1);
+        }
         let next;
         try {
             next = await attempt(target);
@@ -50705,14 +50846,20 @@ exports.BUILD_OUTPUT_TAIL_LINES = 40;
 /** A build command running longer than this is stopped (a hung import must not hold CI for hours). */
 exports.DEFAULT_BUILD_TIMEOUT_MS = 20 * 60_000;
 /**
- * The environment of a build command: the caller's, minus anything that could point it at another
- * database (inherited PG* variables) or hand it the action's inputs (INPUT_*, which include tokens), plus
- * DATABASE_URL and the libpq variables for the throwaway database.
+ * What a build command never gets: anything that could point it at another database (inherited PG*
+ * variables), the action's inputs (INPUT_*, which include tokens), the runner's tokens for the cache and
+ * OIDC (ACTIONS_*) and GITHUB_TOKEN, and the files through which a step sets outputs, the environment of
+ * later steps, PATH and the summary. The command may be a pull request's code.
+ */
+const WITHHELD_ENV = /^(PG[A-Z]+|INPUT_.*|DATABASE_URL|ACTIONS_.*|GITHUB_TOKEN|GITHUB_(ENV|OUTPUT|PATH|STATE|STEP_SUMMARY))$/;
+/**
+ * The environment of a build command: the caller's, minus WITHHELD_ENV, plus DATABASE_URL and the libpq
+ * variables for the throwaway database.
  */
 function buildCommandEnv(databaseUrl, extra = {}) {
     const env = {};
     for (const [key, value] of Object.entries(process.env)) {
-        if (!/^(PG[A-Z]+|INPUT_.*|DATABASE_URL)$/.test(key))
+        if (!WITHHELD_ENV.test(key))
             env[key] = value;
     }
     const url = new URL(databaseUrl);
@@ -50727,6 +50874,20 @@ function buildCommandEnv(databaseUrl, extra = {}) {
     if (sslmode)
         env.PGSSLMODE = sslmode;
     return { ...env, ...extra };
+}
+/** How long output is still read after the command exited (a background process may hold the pipes). */
+const OUTPUT_GRACE_MS = 2_000;
+/** Whether any process is left in the process group the command led (the command itself is reaped). */
+function groupAlive(pid) {
+    if (!pid)
+        return false;
+    try {
+        process.kill(-pid, 0);
+        return true;
+    }
+    catch {
+        return false;
+    }
 }
 /** Keeps the last lines of a stream of text chunks. */
 class OutputTail {
@@ -50796,10 +50957,25 @@ async function runBuildCommand(options) {
             unregister();
             reject(error);
         });
+        // The build is over when the command exits, not when its output pipes close: a helper it started in
+        // the background (`server &`) keeps them open, and waiting for it would wait for the timeout. What it
+        // left in its process group is stopped; one that left the group may hold the pipes, so stop reading soon.
+        let exited;
+        child.on('exit', (code, signal) => {
+            exited = { code, signal };
+            if (!timedOut && groupAlive(child.pid)) {
+                logger.warning(`the schema build command at commit ${options.commitLabel} left processes running in the background: they were stopped`);
+                killTree('SIGKILL');
+            }
+            setTimeout(() => {
+                child.stdout.destroy();
+                child.stderr.destroy();
+            }, OUTPUT_GRACE_MS).unref();
+        });
         child.on('close', (code, signal) => {
             clearTimeout(timer);
             unregister();
-            resolve({ code, signal, timedOut });
+            resolve({ code: exited ? exited.code : code, signal: exited ? exited.signal : signal, timedOut });
         });
     });
     const lines = tail.finish();
@@ -50811,7 +50987,17 @@ async function runBuildCommand(options) {
             ? `failed with exit code ${outcome.code}`
             : `was killed by ${outcome.signal}`;
     const output = lines.length > 0 ? `\nlast ${lines.length} lines of its output:\n${lines.join('\n')}` : '\n(it printed nothing)';
-    throw new errors_1.ConfigurationError((0, errors_1.redact)(`schema build command ${how} at commit ${options.commitLabel}: ${options.command}${output}`));
+    throw new errors_1.ConfigurationError((0, errors_1.redact)(`schema build command ${how} at commit ${options.commitLabel}: ${options.command}${output}${importHint(lines, options.schemaDir)}`));
+}
+/**
+ * Python finds modules next to the script or in the working directory, which is the copy of the schema
+ * directory: packages at the repository root are not found unless the command puts the copy's root on
+ * PYTHONPATH. (Pointing it at the checkout instead would import the models of HEAD at every commit.)
+ */
+function importHint(lines, schemaDir) {
+    if (!lines.some((line) => /\b(ModuleNotFoundError|No module named)\b/.test(line)))
+        return '';
+    return `\nthe command runs in a copy of ${schemaDir ?? 'the schema directory'} at the commit; to import from the repository root, set PYTHONPATH="$DB_MIGRATE_REPO_ROOT" (the copy's root), not the checkout's path`;
 }
 
 
@@ -50859,6 +51045,7 @@ async function buildSchemaAt(source, ref, db, options) {
                 cwd: copy.dir,
                 databaseUrl: db.url,
                 commitLabel,
+                schemaDir: checked.schemaDir,
                 extraEnv: { DB_MIGRATE_COMMIT: copy.sha, DB_MIGRATE_REPO_ROOT: copy.root },
                 timeoutMs: options.timeoutMs,
                 logger,
@@ -51089,6 +51276,7 @@ async function loadSqlFiles(options) {
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.SIGNAL_CLEANUP_TIMEOUT_MS = void 0;
+exports.signalReceived = signalReceived;
 exports.onExitCleanup = onExitCleanup;
 exports.onSignalCleanup = onSignalCleanup;
 /**
@@ -51147,6 +51335,14 @@ function install() {
             void runSignalHandlers().then(exit, exit);
         });
     }
+}
+/**
+ * True once SIGINT, SIGTERM or SIGHUP arrived and the process is cleaning up before it exits. Work that
+ * changes databases checks it before each new step (a target, a migration): the user asked to stop, and
+ * the exit will cut any step started now in the middle.
+ */
+function signalReceived() {
+    return signalled;
 }
 /** Registers a cleanup; returns the function that unregisters it (call it once cleaned up normally). */
 function onExitCleanup(handler) {
@@ -51994,14 +52190,14 @@ async function syncLocked(client, target, goal, options) {
     await client.query(settings.join('; '));
     let ranOutside = 0;
     let committed = false;
-    const failure = (error, what, consequence) => ({
+    const failure = (error, what, consequence, retryable = true) => ({
         status: 'failed',
         statements: (committed ? inside.length : 0) + ranOutside,
         ...(ranOutside ? { outsideTransaction: ranOutside } : {}),
         sync: planned,
         warnings,
         error: (0, errors_1.redact)(`${database}: ${what}: ${(0, errors_1.errorMessage)(error)}; ${consequence}`),
-        transient: (0, retry_1.isTransientFailure)(error, error.code),
+        transient: retryable && (0, retry_1.isTransientFailure)(error, error.code),
     });
     const runOutside = async (list, when) => {
         for (const [index, statement] of list.entries()) {
@@ -52011,7 +52207,10 @@ async function syncLocked(client, target, goal, options) {
             }
             catch (error) {
                 const left = list.length - index - 1 + (when === 'before' ? inside.length + last.length : 0);
-                return failure(error, `"${excerpt(statement.sql)}" (which cannot run in a transaction, ${when} it) failed`, `${ranOutside} statement(s) ran, ${left} did not`);
+                // Enum values (before) are added with IF NOT EXISTS, all or nothing: safe to retry. What runs after
+                // (CREATE INDEX CONCURRENTLY) can fail half-done, leaving an invalid index that a new diff takes
+                // for the real one: a retry would report success. Not retried.
+                return failure(error, `"${excerpt(statement.sql)}" (which cannot run in a transaction, ${when} it) failed`, `${ranOutside} statement(s) ran, ${left} did not`, when === 'before');
             }
         }
         return undefined;
@@ -52707,6 +52906,18 @@ async function verifyMigrations(options) {
         if (!set) {
             consistency = skipped('consistency', NEEDS_VALID_FILES);
             reversibility = skipped('reversibility', NEEDS_VALID_FILES);
+        }
+        else if (entries.length === 0 && !options.goalRef) {
+            // No migrations claim to reach any schema yet (a repository adopting db-migrate): the pull request
+            // that adds the empty directory must be able to merge, and create writes migration 1 after it.
+            consistency = {
+                name: 'consistency',
+                title: report_1.CHECK_TITLES.consistency,
+                status: 'passed',
+                summary: 'no migrations yet: nothing to compare with the schema (create writes the first migration, from the empty database)',
+                findings: [],
+            };
+            reversibility = skipped('reversibility', 'no new migrations to revert');
         }
         else {
             // The three databases are independent: build them at the same time.

@@ -31,6 +31,7 @@ export function filterCatalog(catalog: Catalog, options: DiffOptions): Catalog {
     columns,
     constraints: keep(catalog.constraints, onKeptTable),
     indexes: keep(catalog.indexes, onKeptTable),
+    partitionIndexes: keep(catalog.partitionIndexes, onKeptTable),
     functions: keep(catalog.functions),
     triggers: keep(catalog.triggers, onKeptTable),
     policies: keep(catalog.policies, onKeptTable),

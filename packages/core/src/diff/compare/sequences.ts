@@ -1,7 +1,7 @@
 import type { SequenceInfo } from '../catalog';
 import { hazards } from '../hazards';
 import { DiffContext, Phase } from '../plan';
-import { ident } from '../sql';
+import { ident, literal } from '../sql';
 
 function sequenceName(s: { schema: string; name: string }): string {
   return `${ident(s.schema)}.${ident(s.name)}`;
@@ -75,5 +75,28 @@ export function emitSequences(ctx: DiffContext): void {
         produces: [`owner:${key}`],
       });
     }
+    if (!survives) moveNewCounterPastRows(ctx, b);
   }
+}
+
+/**
+ * A sequence created here, owned by a column that already holds rows and whose default draws from it (an
+ * identity column turned serial), is that column's counter: starting at START WITH, the next insert would collide with the values already
+ * there, so it is moved past them, as a column turned identity is (tables.ts).
+ */
+function moveNewCounterPastRows(ctx: DiffContext, b: SequenceInfo): void {
+  const column = b.ownedBy ? ctx.to.columns.get(b.ownedBy) : undefined;
+  if (!column || !b.ownedByName || b.increment.startsWith('-') || !ctx.survives(column.relationKey) || !ctx.survives(b.ownedBy!)) return;
+  // Only a column counting with it (its default calls nextval on it): MAX of any other column means nothing.
+  if (!ctx.to.dependsOn.get(b.ownedBy!)?.has(b.key)) return;
+  const table = `${ident(b.ownedByName.schema)}.${ident(b.ownedByName.table)}`;
+  const value = ident(b.ownedByName.column);
+  ctx.emit({
+    sql: `SELECT pg_catalog.setval(${literal(sequenceName(b))}, GREATEST(COALESCE(MAX(${value}) + 1, ${b.start}), ${b.start}), false) FROM ${table}`,
+    object: { kind: 'sequence', name: `${b.schema}.${b.name}` },
+    action: 'alter',
+    phase: Phase.ownedBy,
+    produces: [`${b.key}#position`],
+    needs: [b.key, b.ownedBy!, `owner:${b.key}`],
+  });
 }
