@@ -44687,13 +44687,16 @@ const hazards_1 = __nccwpck_require__(3158);
 const plan_1 = __nccwpck_require__(8500);
 const sql_1 = __nccwpck_require__(7067);
 const tables_1 = __nccwpck_require__(5906);
-/** Indexes compare by pg_get_indexdef (indexes backing constraints belong to the constraint). */
+/**
+ * Indexes compare by pg_get_indexdef (indexes backing constraints belong to the constraint) and validity:
+ * an invalid index (a failed CREATE INDEX CONCURRENTLY) is rebuilt even where its definition matches.
+ */
 function decideIndexes(ctx) {
     for (const [key, a] of ctx.from.indexes) {
         if (ctx.gone(key))
             continue;
         const b = ctx.to.indexes.get(key);
-        if (!b || b.definition !== a.definition)
+        if (!b || b.definition !== a.definition || a.valid !== b.valid)
             ctx.markGone(key);
     }
 }
@@ -47080,7 +47083,7 @@ const QUERIES = {
     FROM pg_catalog.pg_constraint co JOIN pg_catalog.pg_namespace n ON n.oid = co.connamespace
     WHERE ${USER_NAMESPACE} AND (co.conrelid <> 0 OR co.contypid <> 0)`,
     indexes: `SELECT i.indexrelid::int AS oid, n.nspname AS schema, ic.relname AS name, i.indrelid::int AS relid,
-      ic.relispartition, backing.conindid IS NOT NULL AS backs_constraint,
+      ic.relispartition, i.indisvalid AS valid, backing.conindid IS NOT NULL AS backs_constraint,
       (SELECT inh.inhparent::int FROM pg_catalog.pg_inherits inh WHERE inh.inhrelid = i.indexrelid) AS parent_index,
       CASE WHEN backing.conindid IS NULL THEN pg_catalog.pg_get_indexdef(i.indexrelid) END AS definition
     FROM pg_catalog.pg_index i
@@ -47420,7 +47423,7 @@ function buildCatalog(rows) {
         const key = `idx:${r.schema}.${r.name}`;
         classKeys.set(r.oid, key);
         // An index on a partition attached to its parent's index is created by the parent's CREATE INDEX.
-        const index = { key, schema: r.schema, name: r.name, tableKey: rel.key, definition: r.definition, comment: null };
+        const index = { key, schema: r.schema, name: r.name, tableKey: rel.key, definition: r.definition, valid: r.valid !== false, comment: null };
         (r.relispartition ? partitionIndexes : indexes).set(key, index);
     }
     // Parents are keyed once every index is (a parent may come after its partitions' indexes).

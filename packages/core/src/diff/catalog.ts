@@ -229,6 +229,11 @@ export interface IndexInfo {
   readonly name: string;
   readonly tableKey: string;
   readonly definition: string;
+  /**
+   * False for an index a failed CREATE INDEX CONCURRENTLY left behind: it exists but is never used, so it
+   * is not the index `to` has (it is dropped and built again).
+   */
+  readonly valid: boolean;
   readonly comment: string | null;
   /** For an index in `partitionIndexes`: the key of the parent's index it is attached to. */
   readonly parentIndexKey?: string | null;

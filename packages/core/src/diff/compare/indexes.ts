@@ -4,12 +4,15 @@ import { DiffContext, Phase } from '../plan';
 import { ident } from '../sql';
 import { detachesPartition, inheritanceKey } from './tables';
 
-/** Indexes compare by pg_get_indexdef (indexes backing constraints belong to the constraint). */
+/**
+ * Indexes compare by pg_get_indexdef (indexes backing constraints belong to the constraint) and validity:
+ * an invalid index (a failed CREATE INDEX CONCURRENTLY) is rebuilt even where its definition matches.
+ */
 export function decideIndexes(ctx: DiffContext): void {
   for (const [key, a] of ctx.from.indexes) {
     if (ctx.gone(key)) continue;
     const b = ctx.to.indexes.get(key);
-    if (!b || b.definition !== a.definition) ctx.markGone(key);
+    if (!b || b.definition !== a.definition || a.valid !== b.valid) ctx.markGone(key);
   }
 }
 
