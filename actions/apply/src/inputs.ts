@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { getBooleanInput, getConnectionInput, getIntegerInput, getOptionalInput, maskSecret } from '@db-migrate/action-kit';
+import { getBooleanInput, getConnectionInput, getIntegerInput, getOptionalInput, getSchemaSourceInputs, maskSecret } from '@db-migrate/action-kit';
 import {
   ConfigurationError,
   DEFAULT_POSTGRES_MAJOR,
@@ -87,12 +87,5 @@ export async function readApplyInputs(workspace: string): Promise<ApplyActionInp
 }
 
 function schemaSource(workspace: string, migrationsRepo: string): SchemaSource {
-  const schemaDir = getOptionalInput('schema-dir');
-  if (!schemaDir) throw new ConfigurationError('input "schema-dir" is required for mode sync');
-  const command = getOptionalInput('schema-command');
-  const sqlFiles = (getOptionalInput('schema-sql') ?? '').split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
-  if (command && sqlFiles.length > 0) throw new ConfigurationError('give input "schema-command" or input "schema-sql", not both');
-  if (!command && sqlFiles.length === 0) throw new ConfigurationError('input "schema-command" or input "schema-sql" is required for mode sync');
-  const repoDir = resolve(workspace, getOptionalInput('schema-repository-path') ?? migrationsRepo);
-  return { repoDir, schemaDir, ...(command ? { command } : { sqlFiles }) };
+  return getSchemaSourceInputs(resolve(workspace, getOptionalInput('schema-repository-path') ?? migrationsRepo), 'mode sync');
 }

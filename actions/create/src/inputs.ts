@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { getBooleanInput, getConnectionInput, getIntegerInput, getOptionalInput, getRequiredInput, getSecretInput, type GitHubContext, type RepositoryRef } from '@db-migrate/action-kit';
+import { getBooleanInput, getConnectionInput, getIntegerInput, getOptionalInput, getRequiredInput, getSchemaSourceInputs, getSecretInput, type GitHubContext, type RepositoryRef } from '@db-migrate/action-kit';
 import { ConfigurationError, DEFAULT_POSTGRES_MAJOR, type GitIdentity, parseShadowSpec, type SchemaSource, type ShadowSpec } from '@db-migrate/core';
 
 export interface CreateActionInputs {
@@ -51,10 +51,7 @@ export function readCreateInputs(context: GitHubContext): CreateActionInputs {
   const workspace = context.workspace ?? process.cwd();
   const schemaRepoPath = resolve(workspace, getOptionalInput('schema-repository-path') ?? '.');
   const migrationsRepoDir = resolve(workspace, getOptionalInput('migrations-repository-path') ?? schemaRepoPath);
-  const command = getOptionalInput('schema-command');
-  const sqlFiles = (getOptionalInput('schema-sql') ?? '').split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
-  if (command && sqlFiles.length > 0) throw new ConfigurationError('give input "schema-command" or input "schema-sql", not both');
-  if (!command && sqlFiles.length === 0) throw new ConfigurationError('input "schema-command" or input "schema-sql" is required');
+  const source = getSchemaSourceInputs(schemaRepoPath);
   const migrationsDir = resolve(migrationsRepoDir, getRequiredInput('migrations-dir'));
   if (!statSync(migrationsDir, { throwIfNoEntry: false })?.isDirectory()) {
     // git keeps no empty directories: a fresh repository's migrations directory needs a file to exist.
@@ -64,7 +61,7 @@ export function readCreateInputs(context: GitHubContext): CreateActionInputs {
   const token = getSecretInput('token');
   if (!token) throw new ConfigurationError('input "token" is required (default: github.token)');
   return {
-    source: { repoDir: schemaRepoPath, schemaDir: getRequiredInput('schema-dir'), ...(command ? { command } : { sqlFiles }) },
+    source,
     schemaRepository: repositoryInput('schema-repository', sameRepository),
     migrationsRepoDir,
     migrationsDir,

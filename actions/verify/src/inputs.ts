@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { getBooleanInput, getConnectionInput, getIntegerInput, getOptionalInput, getRequiredInput, getSecretInput } from '@db-migrate/action-kit';
+import { getBooleanInput, getConnectionInput, getIntegerInput, getOptionalInput, getRequiredInput, getSchemaSourceInputs, getSecretInput } from '@db-migrate/action-kit';
 import { ConfigurationError, DEFAULT_POSTGRES_MAJOR, Git, parseShadowSpec, type SchemaSource, type ShadowSpec } from '@db-migrate/core';
 
 export interface VerifyActionInputs {
@@ -22,12 +22,9 @@ export interface VerifyActionInputs {
 export function readVerifyInputs(workspace: string): VerifyActionInputs {
   const schemaRepoPath = resolve(workspace, getOptionalInput('schema-repository-path') ?? '.');
   const migrationsRepoDir = resolve(workspace, getOptionalInput('migrations-repository-path') ?? schemaRepoPath);
-  const command = getOptionalInput('schema-command');
-  const sqlFiles = (getOptionalInput('schema-sql') ?? '').split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
-  if (command && sqlFiles.length > 0) throw new ConfigurationError('give input "schema-command" or input "schema-sql", not both');
-  if (!command && sqlFiles.length === 0) throw new ConfigurationError('input "schema-command" or input "schema-sql" is required');
+  const source = getSchemaSourceInputs(schemaRepoPath);
   return {
-    source: { repoDir: schemaRepoPath, schemaDir: getRequiredInput('schema-dir'), ...(command ? { command } : { sqlFiles }) },
+    source,
     migrationsRepoDir,
     migrationsDir: resolve(migrationsRepoDir, getRequiredInput('migrations-dir')),
     baseRef: getOptionalInput('base-ref'),

@@ -1,5 +1,5 @@
 import * as core from '@actions/core';
-import { ConfigurationError, registerUrlSecrets } from '@db-migrate/core';
+import { ConfigurationError, registerUrlSecrets, type SchemaSource } from '@db-migrate/core';
 
 /** An input that must be set; a ConfigurationError names it otherwise. */
 export function getRequiredInput(name: string): string {
@@ -56,4 +56,20 @@ export function maskSecret(value: string): void {
   } catch {
     /* not a URL */
   }
+}
+
+/**
+ * The schema source inputs of create, verify and apply's sync mode: `schema-dir` in the checkout `repoDir`,
+ * built by `schema-command` or by the `schema-sql` files (one per line). `neededFor` ends the messages
+ * of an action where they are required only in one mode ("mode sync").
+ */
+export function getSchemaSourceInputs(repoDir: string, neededFor?: string): SchemaSource {
+  const forWhat = neededFor ? ` for ${neededFor}` : '';
+  const schemaDir = getOptionalInput('schema-dir');
+  if (!schemaDir) throw new ConfigurationError(`input "schema-dir" is required${forWhat}`);
+  const command = getOptionalInput('schema-command');
+  const sqlFiles = (getOptionalInput('schema-sql') ?? '').split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
+  if (command && sqlFiles.length > 0) throw new ConfigurationError('give input "schema-command" or input "schema-sql", not both');
+  if (!command && sqlFiles.length === 0) throw new ConfigurationError(`input "schema-command" or input "schema-sql" is required${forWhat}`);
+  return { repoDir, schemaDir, ...(command ? { command } : { sqlFiles }) };
 }
