@@ -1,6 +1,5 @@
-import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { getBooleanInput, getConnectionInput, getIntegerInput, getOptionalInput, getRequiredInput, getSchemaSourceInputs, getSecretInput, type GitHubContext, type RepositoryRef } from '@db-migrate/action-kit';
+import { getBooleanInput, getConnectionInput, getIntegerInput, getMigrationsDirInput, getOptionalInput, getRequiredInput, getSchemaSourceInputs, getSecretInput, type GitHubContext, type RepositoryRef } from '@db-migrate/action-kit';
 import { ConfigurationError, DEFAULT_POSTGRES_MAJOR, type GitIdentity, parseShadowSpec, type SchemaSource, type ShadowSpec } from '@db-migrate/core';
 
 export interface CreateActionInputs {
@@ -52,11 +51,7 @@ export function readCreateInputs(context: GitHubContext): CreateActionInputs {
   const schemaRepoPath = resolve(workspace, getOptionalInput('schema-repository-path') ?? '.');
   const migrationsRepoDir = resolve(workspace, getOptionalInput('migrations-repository-path') ?? schemaRepoPath);
   const source = getSchemaSourceInputs(schemaRepoPath);
-  const migrationsDir = resolve(migrationsRepoDir, getRequiredInput('migrations-dir'));
-  if (!statSync(migrationsDir, { throwIfNoEntry: false })?.isDirectory()) {
-    // git keeps no empty directories: a fresh repository's migrations directory needs a file to exist.
-    throw new ConfigurationError(`input "migrations-dir": migrations directory ${migrationsDir} does not exist (commit an empty .gitkeep in it before the first migration)`);
-  }
+  const migrationsDir = getMigrationsDirInput(migrationsRepoDir);
   const sameRepository = `${context.owner}/${context.repo}`;
   const token = getSecretInput('token');
   if (!token) throw new ConfigurationError('input "token" is required (default: github.token)');

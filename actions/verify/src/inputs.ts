@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { getBooleanInput, getConnectionInput, getIntegerInput, getOptionalInput, getRequiredInput, getSchemaSourceInputs, getSecretInput } from '@db-migrate/action-kit';
+import { getBooleanInput, getConnectionInput, getIntegerInput, getMigrationsDirInput, getOptionalInput, getSchemaSourceInputs, getSecretInput } from '@db-migrate/action-kit';
 import { ConfigurationError, DEFAULT_POSTGRES_MAJOR, Git, parseShadowSpec, type SchemaSource, type ShadowSpec } from '@db-migrate/core';
 
 export interface VerifyActionInputs {
@@ -26,7 +26,7 @@ export function readVerifyInputs(workspace: string): VerifyActionInputs {
   return {
     source,
     migrationsRepoDir,
-    migrationsDir: resolve(migrationsRepoDir, getRequiredInput('migrations-dir')),
+    migrationsDir: getMigrationsDirInput(migrationsRepoDir),
     baseRef: getOptionalInput('base-ref'),
     goalRef: getOptionalInput('goal-ref'),
     shadow: parseShadowSpec(getConnectionInput('shadow-database'), 'input "shadow-database"'),

@@ -183,3 +183,19 @@ test('a shadow-database keyword (here docker) is not a secret: it stays readable
   expect(error.message).toMatch(/docker/i);
   expect(error.message).not.toContain('***');
 });
+
+test('a migrations-dir missing from the checkout fails naming the input, before any database is built', async () => {
+  const result = await runActionBundle('verify', {
+    cwd: repo.dir,
+    event: pullRequestEvent({ number: 1, headRef: 'feature', headSha, baseSha }),
+    githubApiUrl: github.url,
+    token: github.token,
+    inputs: { 'schema-dir': 'schema', 'schema-sql': 'schema.sql', 'migrations-dir': 'db/no-such-dir', 'shadow-database': adminUrl(), comment: 'false' },
+    timeoutMs: 90_000,
+  });
+  expect(result.exitCode).toBe(1);
+  const errors = result.annotations.filter((a) => a.level === 'error');
+  expect(errors).toHaveLength(1);
+  expect(errors[0]!.message).toMatch(/^input "migrations-dir": migrations directory .*db\/no-such-dir does not exist/);
+  expect(result.outputs.result).toBeUndefined();
+});

@@ -1,3 +1,5 @@
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import * as core from '@actions/core';
 import { ConfigurationError, registerUrlSecrets, type SchemaSource } from '@db-migrate/core';
 
@@ -72,4 +74,14 @@ export function getSchemaSourceInputs(repoDir: string, neededFor?: string): Sche
   if (command && sqlFiles.length > 0) throw new ConfigurationError('give input "schema-command" or input "schema-sql", not both');
   if (!command && sqlFiles.length === 0) throw new ConfigurationError(`input "schema-command" or input "schema-sql" is required${forWhat}`);
   return { repoDir, schemaDir, ...(command ? { command } : { sqlFiles }) };
+}
+
+/** The `migrations-dir` input, resolved in the checkout `repoDir` and checked to exist. */
+export function getMigrationsDirInput(repoDir: string): string {
+  const migrationsDir = resolve(repoDir, getRequiredInput('migrations-dir'));
+  if (!statSync(migrationsDir, { throwIfNoEntry: false })?.isDirectory()) {
+    // git keeps no empty directories: a fresh repository's migrations directory needs a file to exist.
+    throw new ConfigurationError(`input "migrations-dir": migrations directory ${migrationsDir} does not exist (commit an empty .gitkeep in it before the first migration)`);
+  }
+  return migrationsDir;
 }
