@@ -109,10 +109,17 @@ export async function callGitHub<T>(action: string, permission: string, call: ()
 /** Cuts a body to what GitHub accepts, saying so at the end, so a long diff never makes the call fail. */
 export function fitGitHubBody(body: string, limit = GITHUB_BODY_LIMIT): string {
   if (body.length <= limit) return body;
-  const note = '\n\n… (cut to fit GitHub\'s size limit: the job summary has the whole text)';
-  const fence = '\n```';
-  const kept = body.slice(0, limit - note.length - fence.length);
-  // Close a code block the cut left open, or the note would render as code.
-  const open = (kept.match(/^```/gm) ?? []).length % 2 === 1;
-  return kept + (open ? fence : '') + note;
+  const note = "\n\n… (cut to fit GitHub's size limit of " + limit + ' characters)';
+  // Room for closing what the cut leaves open: a code fence of any length and <details> blocks.
+  const kept = body.slice(0, Math.max(0, limit - note.length - 200));
+  let fence: string | undefined;
+  for (const line of kept.split('\n')) {
+    const run = /^(`{3,})/.exec(line)?.[1];
+    if (!run) continue;
+    if (fence === undefined) fence = run;
+    else if (run.length >= fence.length && line.trim() === run) fence = undefined;
+  }
+  const openDetails = Math.max(0, (kept.match(/<details>/g) ?? []).length - (kept.match(/<\/details>/g) ?? []).length);
+  // Close a code block the cut left open (with a fence as long as its opening one), or the rest renders as code.
+  return kept + (fence ? `\n${fence}` : '') + '\n</details>'.repeat(Math.min(openDetails, 10)) + note;
 }

@@ -8,6 +8,7 @@ import {
   updatePullRequest,
   upsertComment,
   GITHUB_BODY_LIMIT,
+  fitGitHubBody,
 } from '@db-migrate/action-kit';
 import { startGitHubApi, type GitHubApiStandIn } from '../../../test/support/github-api';
 
@@ -90,10 +91,24 @@ describe('pull requests', () => {
     const { number } = await createPullRequest(github, { ...repository, head: branch, base: 'main', title: 't', body: sql });
     const body = api.pullRequests()[0].body ?? '';
     expect(body.length).toBeLessThanOrEqual(GITHUB_BODY_LIMIT);
-    expect(body).toMatch(/\n```\n\n… \(cut to fit GitHub's size limit: the job summary has the whole text\)$/);
+    expect(body).toMatch(/\n```\n\n… \(cut to fit GitHub's size limit of 65536 characters\)$/);
 
     const updated = await updatePullRequest(github, { ...repository, number, title: 'Migration 0003', body: 'short' });
     expect(updated).toMatchObject({ number, title: 'Migration 0003', body: 'short', state: 'open' });
+  });
+});
+
+describe('fitGitHubBody', () => {
+  test('closes a longer fence and open <details> blocks the cut leaves open', () => {
+    const body = 'intro\n<details><summary>Down</summary>\n\n````sql\n' + 'select 1; -- ```\n'.repeat(500) + '````\n</details>\n';
+    const fitted = fitGitHubBody(body, 2000);
+    expect(fitted.length).toBeLessThanOrEqual(2000);
+    expect(fitted).toMatch(/\n````\n<\/details>\n\n… \(cut to fit GitHub's size limit of 2000 characters\)$/);
+  });
+
+  test('adds no fence when the cut falls outside a code block', () => {
+    const body = '```sql\nselect 1;\n```\n' + 'words '.repeat(1000);
+    expect(fitGitHubBody(body, 500)).toMatch(/^```sql\nselect 1;\n```\n(words )+\S*\n\n… \(cut to fit/);
   });
 });
 
