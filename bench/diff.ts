@@ -13,6 +13,8 @@
  *
  * Run: pnpm bench diff      BENCH_RUNS=5 BENCH_TABLES=400 to change the sample size and the schema size.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { connectDatabase } from '../packages/core/src/pg/connect';
 import { startLocalServer } from '../packages/core/src/shadow/local-server';
@@ -159,6 +161,24 @@ export async function run(): Promise<string> {
       if (result.code === 0) dumpSamples.push(result.wallMs);
     }
     rows.push(['pg_dump -s (one side)', dumpSamples.length ? median(dumpSamples).toFixed(0) : '-', '-', '-', '-', `${dumpSamples.length} runs, whole process`]);
+
+    // What a user runs: the bundled CLI, one whole process (start-up, both catalogs, printing the SQL),
+    // its peak RSS from GNU time (%M, KiB), without the TypeScript loader the rows above carry.
+    const cliSamples: { ms: number; maxRss: number; statements: number }[] = [];
+    if (existsSync('/usr/bin/time')) {
+      const cli = join(__dirname, '..', 'packages', 'cli', 'dist', 'index.js');
+      for (let i = 0; i < RUNS; i++) {
+        const result = await runChild('/usr/bin/time', ['-f', '%M', process.execPath, cli, 'diff', from, to, '--with-privileges'], {});
+        const kib = Number(result.stderr.trim().split('\n').pop());
+        if (result.code !== 0 || !Number.isFinite(kib)) break;
+        cliSamples.push({ ms: result.wallMs, maxRss: kib * 1024, statements: result.stdout.split(/;\n/).filter((t) => t.trim()).length });
+      }
+    }
+    rows.push(
+      cliSamples.length
+        ? ['db-migrate diff CLI (bundled)', median(cliSamples.map((c) => c.ms)).toFixed(0), (Math.max(...cliSamples.map((c) => c.maxRss)) / MiB).toFixed(0), '-', String(cliSamples[0]!.statements), `${cliSamples.length} runs, whole process`]
+        : ['db-migrate diff CLI (bundled)', '-', '-', '-', '-', 'not measured: needs /usr/bin/time (Debian package time)'],
+    );
 
     // Our result must also be right: applied to a copy of `from`, nothing is left to diff.
     const { diff } = require('../packages/core/src/diff') as typeof import('../packages/core/src/diff');
