@@ -49692,108 +49692,36 @@ function lintAlterTableAction(action, table, line, add) {
 /***/ }),
 
 /***/ 7357:
-/***/ ((__unused_webpack_module, exports) => {
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
-/**
- * What the lint rules match against: a statement with its comments, string literals and dollar-quoted
- * bodies blanked out (same length, newlines kept, so an offset still maps to a line), so that a
- * `DROP COLUMN` written inside a string or a function body is never taken for one.
- */
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.NAME = void 0;
 exports.maskSql = maskSql;
 exports.normalizeTableName = normalizeTableName;
 exports.splitTopLevel = splitTopLevel;
-const DOLLAR_TAG = /^\$([A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$/;
-const IDENTIFIER_CHAR = /[A-Za-z0-9_$\u0080-\uffff]/;
+const sql_scan_1 = __nccwpck_require__(9667);
+/**
+ * What the lint rules match against: a statement with its comments, string literals and dollar-quoted
+ * bodies blanked out (same length, newlines kept, so an offset still maps to a line), so that a
+ * `DROP COLUMN` written inside a string or a function body is never taken for one.
+ */
 const blank = (text) => text.replace(/[^\n]/g, ' ');
-/** The statement with comments, literals and bodies replaced by spaces; quoted identifiers are kept. */
+/**
+ * The statement with comments, and the insides of literals and bodies, replaced by spaces; quotes,
+ * dollar tags and quoted identifiers are kept (`DEFAULT ''` must still read as a default).
+ */
 function maskSql(sql) {
     let out = '';
-    let i = 0;
-    const n = sql.length;
-    const take = (end, hide) => {
-        const piece = sql.slice(i, end);
-        out += hide ? blank(piece) : piece;
-        i = end;
-    };
-    while (i < n) {
-        const c = sql[i];
-        const next = sql[i + 1];
-        if (c === '-' && next === '-') {
-            const end = sql.indexOf('\n', i);
-            take(end < 0 ? n : end, true);
-        }
-        else if (c === '/' && next === '*') {
-            let depth = 1;
-            let j = i + 2;
-            while (j < n && depth > 0) {
-                if (sql[j] === '/' && sql[j + 1] === '*') {
-                    depth++;
-                    j += 2;
-                }
-                else if (sql[j] === '*' && sql[j + 1] === '/') {
-                    depth--;
-                    j += 2;
-                }
-                else
-                    j++;
-            }
-            take(j, true);
-        }
-        else if (c === "'") {
-            const escaped = i > 0 && /[eE]/.test(sql[i - 1]);
-            let j = i + 1;
-            while (j < n) {
-                if (escaped && sql[j] === '\\')
-                    j += 2;
-                else if (sql[j] === "'" && sql[j + 1] === "'")
-                    j += 2;
-                else if (sql[j] === "'")
-                    break;
-                else
-                    j++;
-            }
-            // Keep the quotes: `DEFAULT ''` must still read as a default.
-            out += "'";
-            i++;
-            take(Math.min(j, n), true);
-            if (i < n)
-                take(i + 1, false);
-        }
-        else if (c === '"') {
-            let j = i + 1;
-            while (j < n) {
-                if (sql[j] === '"' && sql[j + 1] === '"')
-                    j += 2;
-                else if (sql[j] === '"')
-                    break;
-                else
-                    j++;
-            }
-            take(Math.min(j + 1, n), false);
-        }
-        else if (c === '$' && !(i > 0 && IDENTIFIER_CHAR.test(sql[i - 1]))) {
-            const match = DOLLAR_TAG.exec(sql.slice(i, i + 200));
-            if (!match) {
-                take(i + 1, false);
-                continue;
-            }
-            const tag = match[0];
-            const end = sql.indexOf(tag, i + tag.length);
-            out += tag;
-            i += tag.length;
-            take(end < 0 ? n : end, true);
-            if (end >= 0)
-                take(i + tag.length, false);
-        }
-        else {
-            take(i + 1, false);
-        }
+    let kept = 0;
+    for (const span of (0, sql_scan_1.quotedSpans)(sql)) {
+        if (span.kind === 'quoted identifier')
+            continue;
+        out += sql.slice(kept, span.contentStart) + blank(sql.slice(span.contentStart, span.contentEnd));
+        kept = span.contentEnd;
     }
-    return out;
+    return out + sql.slice(kept);
 }
 /** A possibly qualified, possibly quoted name: `users`, `public.users`, `"Odd Name"`. */
 exports.NAME = String.raw `(?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)(?:\s*\.\s*(?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*))?`;
@@ -50453,14 +50381,15 @@ function parseMarker(line) {
  * or a comment: exactly the places where sql-migrate's line-based splitting goes wrong.
  */
 Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.quotedSpans = quotedSpans;
 exports.scanSql = scanSql;
 const IDENTIFIER_CHAR = /[A-Za-z0-9_$\u0080-\uffff]/;
 const DOLLAR_TAG = /^\$([A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$/;
 function continuesIdentifier(text, index) {
     return index > 0 && IDENTIFIER_CHAR.test(text[index - 1]);
 }
-function scanSql(text) {
-    let hasDollarQuote = false;
+/** The strings, quoted identifiers, dollar-quoted bodies and comments of a piece of SQL, in order. */
+function* quotedSpans(text) {
     let i = 0;
     const n = text.length;
     while (i < n) {
@@ -50468,8 +50397,10 @@ function scanSql(text) {
         const next = text[i + 1];
         if (c === '-' && next === '-') {
             const end = text.indexOf('\n', i);
+            const stop = end < 0 ? n : end;
+            yield { kind: 'line comment', start: i, end: stop, contentStart: i, contentEnd: stop, closed: end >= 0 };
             if (end < 0)
-                return { open: { kind: 'line comment', offset: i }, hasDollarQuote };
+                return;
             i = end + 1;
         }
         else if (c === '/' && next === '*') {
@@ -50489,22 +50420,23 @@ function scanSql(text) {
                 else
                     i++;
             }
+            yield { kind: 'block comment', start, end: i, contentStart: start, contentEnd: i, closed: depth === 0 };
             if (depth > 0)
-                return { open: { kind: 'block comment', offset: start }, hasDollarQuote };
+                return;
         }
-        else if (c === "'") {
-            const escaped = i > 0 && /[eE]/.test(text[i - 1]) && !continuesIdentifier(text, i - 1);
+        else if (c === "'" || c === '"') {
+            const escaped = c === "'" && i > 0 && /[eE]/.test(text[i - 1]) && !continuesIdentifier(text, i - 1);
             const start = escaped ? i - 1 : i;
+            const contentStart = i + 1;
             i++;
             let closed = false;
             while (i < n) {
                 if (escaped && text[i] === '\\')
                     i += 2;
-                else if (text[i] === "'") {
-                    if (text[i + 1] === "'")
+                else if (text[i] === c) {
+                    if (text[i + 1] === c)
                         i += 2;
                     else {
-                        i++;
                         closed = true;
                         break;
                     }
@@ -50512,28 +50444,12 @@ function scanSql(text) {
                 else
                     i++;
             }
+            const contentEnd = Math.min(i, n);
+            const kind = c === '"' ? 'quoted identifier' : escaped ? 'escape string' : 'string';
+            yield { kind, start, end: closed ? contentEnd + 1 : n, contentStart, contentEnd, closed };
             if (!closed)
-                return { open: { kind: escaped ? 'escape string' : 'string', offset: start }, hasDollarQuote };
-        }
-        else if (c === '"') {
-            const start = i;
-            i++;
-            let closed = false;
-            while (i < n) {
-                if (text[i] === '"') {
-                    if (text[i + 1] === '"')
-                        i += 2;
-                    else {
-                        i++;
-                        closed = true;
-                        break;
-                    }
-                }
-                else
-                    i++;
-            }
-            if (!closed)
-                return { open: { kind: 'quoted identifier', offset: start }, hasDollarQuote };
+                return;
+            i = contentEnd + 1;
         }
         else if (c === '$' && !continuesIdentifier(text, i)) {
             const match = DOLLAR_TAG.exec(text.slice(i, i + 200));
@@ -50541,15 +50457,25 @@ function scanSql(text) {
                 i++;
                 continue;
             }
-            hasDollarQuote = true;
             const tag = match[0];
-            const end = text.indexOf(tag, i + tag.length);
-            if (end < 0)
-                return { open: { kind: 'dollar-quoted body', offset: i, tag }, hasDollarQuote };
-            i = end + tag.length;
+            const close = text.indexOf(tag, i + tag.length);
+            const contentEnd = close < 0 ? n : close;
+            yield { kind: 'dollar-quoted body', start: i, end: close < 0 ? n : close + tag.length, contentStart: i + tag.length, contentEnd, closed: close >= 0, tag };
+            if (close < 0)
+                return;
+            i = close + tag.length;
         }
         else
             i++;
+    }
+}
+function scanSql(text) {
+    let hasDollarQuote = false;
+    for (const span of quotedSpans(text)) {
+        if (span.kind === 'dollar-quoted body')
+            hasDollarQuote = true;
+        if (!span.closed)
+            return { open: { kind: span.kind, offset: span.start, ...(span.tag ? { tag: span.tag } : {}) }, hasDollarQuote };
     }
     return { hasDollarQuote };
 }

@@ -1,82 +1,26 @@
+import { quotedSpans } from '../migrations/sql-scan';
+
 /**
  * What the lint rules match against: a statement with its comments, string literals and dollar-quoted
  * bodies blanked out (same length, newlines kept, so an offset still maps to a line), so that a
  * `DROP COLUMN` written inside a string or a function body is never taken for one.
  */
 
-const DOLLAR_TAG = /^\$([A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$/;
-const IDENTIFIER_CHAR = /[A-Za-z0-9_$\u0080-\uffff]/;
-
 const blank = (text: string) => text.replace(/[^\n]/g, ' ');
 
-/** The statement with comments, literals and bodies replaced by spaces; quoted identifiers are kept. */
+/**
+ * The statement with comments, and the insides of literals and bodies, replaced by spaces; quotes,
+ * dollar tags and quoted identifiers are kept (`DEFAULT ''` must still read as a default).
+ */
 export function maskSql(sql: string): string {
   let out = '';
-  let i = 0;
-  const n = sql.length;
-  const take = (end: number, hide: boolean) => {
-    const piece = sql.slice(i, end);
-    out += hide ? blank(piece) : piece;
-    i = end;
-  };
-  while (i < n) {
-    const c = sql[i];
-    const next = sql[i + 1];
-    if (c === '-' && next === '-') {
-      const end = sql.indexOf('\n', i);
-      take(end < 0 ? n : end, true);
-    } else if (c === '/' && next === '*') {
-      let depth = 1;
-      let j = i + 2;
-      while (j < n && depth > 0) {
-        if (sql[j] === '/' && sql[j + 1] === '*') {
-          depth++;
-          j += 2;
-        } else if (sql[j] === '*' && sql[j + 1] === '/') {
-          depth--;
-          j += 2;
-        } else j++;
-      }
-      take(j, true);
-    } else if (c === "'") {
-      const escaped = i > 0 && /[eE]/.test(sql[i - 1]);
-      let j = i + 1;
-      while (j < n) {
-        if (escaped && sql[j] === '\\') j += 2;
-        else if (sql[j] === "'" && sql[j + 1] === "'") j += 2;
-        else if (sql[j] === "'") break;
-        else j++;
-      }
-      // Keep the quotes: `DEFAULT ''` must still read as a default.
-      out += "'";
-      i++;
-      take(Math.min(j, n), true);
-      if (i < n) take(i + 1, false);
-    } else if (c === '"') {
-      let j = i + 1;
-      while (j < n) {
-        if (sql[j] === '"' && sql[j + 1] === '"') j += 2;
-        else if (sql[j] === '"') break;
-        else j++;
-      }
-      take(Math.min(j + 1, n), false);
-    } else if (c === '$' && !(i > 0 && IDENTIFIER_CHAR.test(sql[i - 1]))) {
-      const match = DOLLAR_TAG.exec(sql.slice(i, i + 200));
-      if (!match) {
-        take(i + 1, false);
-        continue;
-      }
-      const tag = match[0];
-      const end = sql.indexOf(tag, i + tag.length);
-      out += tag;
-      i += tag.length;
-      take(end < 0 ? n : end, true);
-      if (end >= 0) take(i + tag.length, false);
-    } else {
-      take(i + 1, false);
-    }
+  let kept = 0;
+  for (const span of quotedSpans(sql)) {
+    if (span.kind === 'quoted identifier') continue;
+    out += sql.slice(kept, span.contentStart) + blank(sql.slice(span.contentStart, span.contentEnd));
+    kept = span.contentEnd;
   }
-  return out;
+  return out + sql.slice(kept);
 }
 
 /** A possibly qualified, possibly quoted name: `users`, `public.users`, `"Odd Name"`. */

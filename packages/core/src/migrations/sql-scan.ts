@@ -28,8 +28,24 @@ function continuesIdentifier(text: string, index: number): boolean {
   return index > 0 && IDENTIFIER_CHAR.test(text[index - 1]);
 }
 
-export function scanSql(text: string): SqlScan {
-  let hasDollarQuote = false;
+/**
+ * A stretch of quoted text or comment: `start`..`end` is all of it (quotes, tags and comment markers
+ * included), `contentStart`..`contentEnd` what lies between its delimiters. `closed` is false for the
+ * one the text ends inside, which is then the last.
+ */
+export interface QuotedSpan {
+  readonly kind: OpenTokenKind;
+  readonly start: number;
+  readonly end: number;
+  readonly contentStart: number;
+  readonly contentEnd: number;
+  readonly closed: boolean;
+  /** The dollar-quote tag, `$$` or `$name$`. */
+  readonly tag?: string;
+}
+
+/** The strings, quoted identifiers, dollar-quoted bodies and comments of a piece of SQL, in order. */
+export function* quotedSpans(text: string): Generator<QuotedSpan> {
   let i = 0;
   const n = text.length;
   while (i < n) {
@@ -37,7 +53,9 @@ export function scanSql(text: string): SqlScan {
     const next = text[i + 1];
     if (c === '-' && next === '-') {
       const end = text.indexOf('\n', i);
-      if (end < 0) return { open: { kind: 'line comment', offset: i }, hasDollarQuote };
+      const stop = end < 0 ? n : end;
+      yield { kind: 'line comment', start: i, end: stop, contentStart: i, contentEnd: stop, closed: end >= 0 };
+      if (end < 0) return;
       i = end + 1;
     } else if (c === '/' && next === '*') {
       // Postgres block comments nest.
@@ -53,51 +71,50 @@ export function scanSql(text: string): SqlScan {
           i += 2;
         } else i++;
       }
-      if (depth > 0) return { open: { kind: 'block comment', offset: start }, hasDollarQuote };
-    } else if (c === "'") {
-      const escaped = i > 0 && /[eE]/.test(text[i - 1]) && !continuesIdentifier(text, i - 1);
+      yield { kind: 'block comment', start, end: i, contentStart: start, contentEnd: i, closed: depth === 0 };
+      if (depth > 0) return;
+    } else if (c === "'" || c === '"') {
+      const escaped = c === "'" && i > 0 && /[eE]/.test(text[i - 1]) && !continuesIdentifier(text, i - 1);
       const start = escaped ? i - 1 : i;
+      const contentStart = i + 1;
       i++;
       let closed = false;
       while (i < n) {
         if (escaped && text[i] === '\\') i += 2;
-        else if (text[i] === "'") {
-          if (text[i + 1] === "'") i += 2;
+        else if (text[i] === c) {
+          if (text[i + 1] === c) i += 2;
           else {
-            i++;
             closed = true;
             break;
           }
         } else i++;
       }
-      if (!closed) return { open: { kind: escaped ? 'escape string' : 'string', offset: start }, hasDollarQuote };
-    } else if (c === '"') {
-      const start = i;
-      i++;
-      let closed = false;
-      while (i < n) {
-        if (text[i] === '"') {
-          if (text[i + 1] === '"') i += 2;
-          else {
-            i++;
-            closed = true;
-            break;
-          }
-        } else i++;
-      }
-      if (!closed) return { open: { kind: 'quoted identifier', offset: start }, hasDollarQuote };
+      const contentEnd = Math.min(i, n);
+      const kind: OpenTokenKind = c === '"' ? 'quoted identifier' : escaped ? 'escape string' : 'string';
+      yield { kind, start, end: closed ? contentEnd + 1 : n, contentStart, contentEnd, closed };
+      if (!closed) return;
+      i = contentEnd + 1;
     } else if (c === '$' && !continuesIdentifier(text, i)) {
       const match = DOLLAR_TAG.exec(text.slice(i, i + 200));
       if (!match) {
         i++;
         continue;
       }
-      hasDollarQuote = true;
       const tag = match[0];
-      const end = text.indexOf(tag, i + tag.length);
-      if (end < 0) return { open: { kind: 'dollar-quoted body', offset: i, tag }, hasDollarQuote };
-      i = end + tag.length;
+      const close = text.indexOf(tag, i + tag.length);
+      const contentEnd = close < 0 ? n : close;
+      yield { kind: 'dollar-quoted body', start: i, end: close < 0 ? n : close + tag.length, contentStart: i + tag.length, contentEnd, closed: close >= 0, tag };
+      if (close < 0) return;
+      i = close + tag.length;
     } else i++;
+  }
+}
+
+export function scanSql(text: string): SqlScan {
+  let hasDollarQuote = false;
+  for (const span of quotedSpans(text)) {
+    if (span.kind === 'dollar-quoted body') hasDollarQuote = true;
+    if (!span.closed) return { open: { kind: span.kind, offset: span.start, ...(span.tag ? { tag: span.tag } : {}) }, hasDollarQuote };
   }
   return { hasDollarQuote };
 }
