@@ -47,3 +47,9 @@ export async function dropTestDatabase(url: string): Promise<void> {
   const server = main && new URL(main).host === target.host ? main : databaseUrl('postgres', url);
   await query(server, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
 }
+
+/** The tables of the `public` schema of a database, sorted by name. */
+export async function publicTables(url: string): Promise<string[]> {
+  const rows = await query<{ t: string }>(url, `select table_name as t from information_schema.tables where table_schema = 'public' order by 1`);
+  return rows.map((row) => row.t);
+}

@@ -1,7 +1,8 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { adminUrl, query } from '../../../test/support/pg';
+import { adminUrl, query, publicTables } from '../../../test/support/pg';
+import { caught } from '../../../test/support/rejection';
 import { ConfigurationError } from '../src/errors';
 import { memoryLogger, silentLogger } from '../src/logger';
 import {
@@ -47,23 +48,9 @@ from app.models import Base
 Base.metadata.create_all(create_engine(os.environ["DATABASE_URL"]))
 `;
 
-async function tables(url: string): Promise<string[]> {
-  const rows = await query<{ t: string }>(url, `select table_name as t from information_schema.tables where table_schema = 'public' order by 1`);
-  return rows.map((row) => row.t);
-}
-
 async function columns(url: string, table: string): Promise<string[]> {
   const rows = await query<{ c: string }>(url, `select column_name as c from information_schema.columns where table_name = $1 order by ordinal_position`, [table]);
   return rows.map((row) => row.c);
-}
-
-async function caught(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('building the schema at a commit', () => {
@@ -118,8 +105,8 @@ describe('building the schema at a commit', () => {
     expect(builtBase.sha).toBe(v1);
     expect(builtGoal.sha).toBe(v2);
     expect(builtGoal.durationMs).toBeGreaterThan(0);
-    expect(await tables(base.url)).toEqual(['users']);
-    expect(await tables(goal.url)).toEqual(['orders', 'users']);
+    expect(await publicTables(base.url)).toEqual(['users']);
+    expect(await publicTables(goal.url)).toEqual(['orders', 'users']);
     expect(await columns(goal.url, 'users')).toEqual(['id', 'email']);
     // The command ran in the copied schema directory, which is gone afterwards.
     expect(copyDir.endsWith('/db')).toBe(true);
@@ -139,7 +126,7 @@ describe('building the schema at a commit', () => {
       // psql reads PGHOST/PGPORT/PGUSER/PGPASSWORD/PGDATABASE; `env` shows what else leaked in.
       const command = `env > '${record}' && psql -X -q -v ON_ERROR_STOP=1 -f schema.sql`;
       await buildSchemaAt({ repoDir: repo.dir, schemaDir: 'sql', command }, v1, db, { logger: silentLogger });
-      expect(await tables(db.url)).toEqual(['accounts']);
+      expect(await publicTables(db.url)).toEqual(['accounts']);
       const env = readFileSync(record, 'utf8');
       expect(env).toContain(`PGDATABASE=${db.name}\n`);
       expect(env).toContain(`DB_MIGRATE_COMMIT=${v1}\n`);
@@ -191,7 +178,7 @@ describe('building the schema at a commit', () => {
     const db = await server.createDatabase();
     const legacy = { url: db.url.replace(/^postgresql:/, 'postgres:') };
     await buildSchemaAt({ repoDir: repo.dir, schemaDir: 'db', command: `${PYTHON} create_all.py` }, v1, legacy, { logger: silentLogger });
-    expect(await tables(db.url)).toEqual(['users']);
+    expect(await publicTables(db.url)).toEqual(['users']);
   });
 
   it('loads SQL files in order at each commit', async () => {
@@ -213,7 +200,7 @@ describe('building the schema at a commit', () => {
     expect(error).toBeInstanceOf(ConfigurationError);
     expect(error.message).toBe(`sql/broken.sql:3 (commit ${v2.slice(0, 7)} (main)): syntax error at or near "tabel"`);
     // The file is one query: nothing of it stays.
-    expect(await tables(db.url)).toEqual([]);
+    expect(await publicTables(db.url)).toEqual([]);
 
     const missing = await caught(buildSchemaAt({ repoDir: repo.dir, schemaDir: 'sql', sqlFiles: ['schema.sql', 'broken.sql'] }, v1, db, { logger: silentLogger }));
     expect(missing).toBeInstanceOf(ConfigurationError);
@@ -285,7 +272,7 @@ describe('building the schema at a commit', () => {
     const source: SchemaSource = { repoDir: repo.dir, schemaDir: 'sql', sqlFiles: ['schema.sql'] };
     expect(await buildSchemaAt(source, null, db, { logger: silentLogger })).toEqual({ sha: null, durationMs: 0 });
     expect(await buildSchemaAt(source, 'empty', db, { logger: silentLogger })).toEqual({ sha: null, durationMs: 0 });
-    expect(await tables(db.url)).toEqual([]);
+    expect(await publicTables(db.url)).toEqual([]);
   });
 
   it('refuses unknown commits, a schema directory absent at the commit, and bad sources', async () => {

@@ -3,7 +3,8 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { adminUrl, createTestDatabase, databaseUrl, dropTestDatabase, query } from '../../../test/support/pg';
+import { adminUrl, createTestDatabase, databaseUrl, dropTestDatabase, query, publicTables } from '../../../test/support/pg';
+import { caught } from '../../../test/support/rejection';
 import { ConfigurationError, describeDatabase } from '../src/errors';
 import { silentLogger } from '../src/logger';
 import { dockerEndpoint, openDockerServer } from '../src/shadow/docker';
@@ -15,20 +16,6 @@ const password = () => decodeURIComponent(new URL(adminUrl()).password);
 async function databaseExists(name: string): Promise<boolean> {
   const rows = await query(adminUrl(), 'select 1 from pg_database where datname = $1', [name]);
   return rows.length === 1;
-}
-
-async function tables(url: string): Promise<string[]> {
-  const rows = await query<{ t: string }>(url, `select table_name as t from information_schema.tables where table_schema = 'public' order by 1`);
-  return rows.map((row) => row.t);
-}
-
-async function caught(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('parseShadowSpec', () => {
@@ -120,7 +107,7 @@ describe('the URL shadow provider (an existing server)', () => {
     try {
       await query(foreign, 'create table f (id int)');
       const copy = await server.createDatabase({ template: foreignName });
-      expect(await tables(copy.url)).toEqual(['f']);
+      expect(await publicTables(copy.url)).toEqual(['f']);
 
       const session = new Client({ connectionString: foreign });
       await session.connect();
@@ -190,7 +177,7 @@ describe('the embedded shadow provider', () => {
       template1.pathname = '/template1';
       await query(template1.toString(), 'create table leftover (id int)');
       const second = await server.createDatabase();
-      expect(await tables(second.url)).toEqual([]);
+      expect(await publicTables(second.url)).toEqual([]);
       expect(second.name.startsWith(TEMPORARY_DATABASE_PREFIX)).toBe(true);
     } finally {
       await server.close();

@@ -271,19 +271,24 @@ export interface StatisticsInfo {
   readonly comment: string | null;
 }
 
-/** A rewrite rule other than a view's own _RETURN rule. */
-export interface RuleInfo {
+/**
+ * What a trigger and a rewrite rule have alike: a named object on one table, defined by one statement
+ * (pg_get_triggerdef / pg_get_ruledef, without the trailing semicolon), that can be switched off.
+ */
+interface TableEventObject {
   readonly key: string;
   readonly schema: string;
   readonly table: string;
   readonly tableKey: string;
   readonly name: string;
-  /** pg_get_ruledef, without the trailing semicolon. */
   readonly definition: string;
-  /** ev_enabled: O (origin, the default), D (disabled), R (replica), A (always). */
+  /** tgenabled / ev_enabled: O (origin, the default), D (disabled), R (replica), A (always). */
   readonly enabled: string;
   readonly comment: string | null;
 }
+
+/** A rewrite rule other than a view's own _RETURN rule. */
+export type RuleInfo = TableEventObject;
 
 /** pg_default_acl object types: tables (and views), sequences, functions, types, schemas. */
 export type DefaultAclObjectType = 'r' | 'S' | 'f' | 'T' | 'n';
@@ -308,17 +313,7 @@ export interface DefaultPrivilegeInfo {
   readonly defaultAcl: Acl;
 }
 
-export interface TriggerInfo {
-  readonly key: string;
-  readonly schema: string;
-  readonly table: string;
-  readonly tableKey: string;
-  readonly name: string;
-  readonly definition: string;
-  /** tgenabled: O (origin, the default), D (disabled), R (replica), A (always). */
-  readonly enabled: string;
-  readonly comment: string | null;
-}
+export type TriggerInfo = TableEventObject;
 
 export interface PolicyInfo {
   readonly key: string;
