@@ -21,6 +21,9 @@ export interface BuildCommandOptions {
   readonly extraEnv?: Readonly<Record<string, string>>;
   readonly timeoutMs?: number;
   readonly logger: Logger;
+  /** What the command is called in messages (default "schema build command"), and where it ran (default "at commit <commitLabel>"). */
+  readonly label?: string;
+  readonly at?: string;
 }
 
 /**
@@ -135,7 +138,7 @@ export async function runBuildCommand(options: BuildCommandOptions): Promise<voi
     child.on('exit', (code, signal) => {
       exited = { code, signal };
       if (!timedOut && groupAlive(child.pid)) {
-        logger.warning(`the schema build command at commit ${options.commitLabel} left processes running in the background: they were stopped`);
+        logger.warning(`the ${options.label ?? 'schema build command'} ${options.at ?? `at commit ${options.commitLabel}`} left processes running in the background: they were stopped`);
         killTree('SIGKILL');
       }
       setTimeout(() => {
@@ -157,7 +160,7 @@ export async function runBuildCommand(options: BuildCommandOptions): Promise<voi
       ? `failed with exit code ${outcome.code}`
       : `was killed by ${outcome.signal}`;
   const output = lines.length > 0 ? `\nlast ${lines.length} lines of its output:\n${lines.join('\n')}` : '\n(it printed nothing)';
-  throw new ConfigurationError(redact(`schema build command ${how} at commit ${options.commitLabel}: ${options.command}${output}${importHint(lines, options.schemaDir)}`));
+  throw new ConfigurationError(redact(`${options.label ?? 'schema build command'} ${how} ${options.at ?? `at commit ${options.commitLabel}`}: ${options.command}${output}${importHint(lines, options.schemaDir)}`));
 }
 
 /**
