@@ -140,7 +140,7 @@ test('a generated migration passes every check; its write-blocking index is a wa
   const report = await verify(repo);
 
   expect(report.result).toBe('passed');
-  expect(statuses(report)).toEqual({ numbering: 'passed', consistency: 'passed', reversibility: 'passed', hazards: 'warning' });
+  expect(statuses(report)).toEqual({ numbering: 'passed', consistency: 'passed', reversibility: 'passed', data: 'passed', hazards: 'warning' });
   expect(report.newMigrations).toEqual([expect.stringMatching(/^0002_.*\.sql$/)]);
   expect(report.goal).toEqual({ sha: schemaV2, from: expect.stringMatching(/^goal_sha of 0002_/) });
   expect(report.difference).toBe('');
@@ -179,7 +179,7 @@ test('a hand edit that stays consistent passes: the index made CONCURRENTLY in a
 
   const report = await verify(repo);
 
-  expect(statuses(report)).toEqual({ numbering: 'passed', consistency: 'passed', reversibility: 'passed', hazards: 'passed' });
+  expect(statuses(report)).toEqual({ numbering: 'passed', consistency: 'passed', reversibility: 'passed', data: 'passed', hazards: 'passed' });
   expect(report.result).toBe('passed');
   expect(report.newMigrations).toEqual([expect.stringMatching(/^0002_/), '0003_users_email_concurrently.sql']);
   // 0003 has no metadata: the goal is still 0002's, and the check says why base_sha is not checked.
@@ -456,7 +456,7 @@ test('before the first migration (adopting db-migrate) a pull request passes: th
     baseRef: base,
     shadow,
   });
-  expect(statuses(report)).toEqual({ numbering: 'passed', consistency: 'passed', reversibility: 'skipped', hazards: 'passed' });
+  expect(statuses(report)).toEqual({ numbering: 'passed', consistency: 'passed', reversibility: 'skipped', data: 'skipped', hazards: 'passed' });
   expect(report.result).toBe('passed');
   expect(check(report, 'consistency').summary).toMatch(/^no migrations yet: nothing to compare with the schema/);
   // Asked for explicitly, the goal is still enforced: the schema at HEAD has no migration.
@@ -478,7 +478,7 @@ test('a migration saved with Windows line endings, next to unrelated files, veri
   repo.git('add', '--all');
   repo.commit('CRLF', {});
   const report = await verify(repo);
-  expect(statuses(report)).toEqual({ numbering: 'passed', consistency: 'passed', reversibility: 'passed', hazards: 'warning' });
+  expect(statuses(report)).toEqual({ numbering: 'passed', consistency: 'passed', reversibility: 'passed', data: 'passed', hazards: 'warning' });
   // The hazard still points at its statement's line in the CRLF file.
   const hazard = check(report, 'hazards').findings.find((f) => f.code === 'blocks-writes')!;
   const lines = readFileSync(migrationFile(repo, 2), 'utf8').split('\r\n');

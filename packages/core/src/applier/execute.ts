@@ -61,7 +61,7 @@ export async function executeMigration(
     partial = false,
     outcomeOverride?: string,
   ): MigrationError => {
-    const pgError = error as { code?: string; position?: string; message?: string };
+    const pgError = error as { code?: string; position?: string; message?: string; schema?: string; table?: string };
     const line = statement ? failingLine(statement, pgError.position) : undefined;
     const where = line ? `${migration.path} line ${line}` : migration.path;
     const what = statement ? `statement "${excerpt(statement)}" failed` : `${step} failed`;
@@ -81,6 +81,7 @@ export async function executeMigration(
       ...(line ? { line } : {}),
       ...(statement ? { statement: redact(excerpt(statement)) } : {}),
       ...(pgError.code ? { sqlState: pgError.code } : {}),
+      ...(pgError.table ? { table: pgError.schema ? `${pgError.schema}.${pgError.table}` : pgError.table } : {}),
       ...(partial ? { partial } : {}),
     });
   };

@@ -52,6 +52,8 @@ export interface MigrationErrorDetails {
   readonly statement?: string;
   /** PostgreSQL's SQLSTATE, e.g. 42P01. */
   readonly sqlState?: string;
+  /** The table PostgreSQL's error names (schema.name), when it names one. */
+  readonly table?: string;
   /**
    * The failed migration may have left changes behind, unrecorded: a notransaction section (its earlier
    * statements stay; a failed CREATE INDEX CONCURRENTLY leaves an invalid index), or a migration that
@@ -71,6 +73,7 @@ export class MigrationError extends Error implements MigrationErrorDetails {
   readonly line?: number;
   readonly statement?: string;
   readonly sqlState?: string;
+  readonly table?: string;
   readonly partial?: boolean;
 
   constructor(message: string, details: MigrationErrorDetails) {
@@ -82,6 +85,7 @@ export class MigrationError extends Error implements MigrationErrorDetails {
     this.line = details.line;
     this.statement = details.statement;
     this.sqlState = details.sqlState;
+    this.table = details.table;
     this.partial = details.partial;
   }
 }

@@ -3,7 +3,7 @@
  * CLI, the job summary, the annotations and the pull-request comment all report the same thing.
  */
 
-export type VerifyCheckName = 'numbering' | 'consistency' | 'reversibility' | 'hazards';
+export type VerifyCheckName = 'numbering' | 'consistency' | 'reversibility' | 'data' | 'hazards';
 
 /**
  * `warning`: passed, with things worth reading (hazards, a migration without metadata);
@@ -36,7 +36,7 @@ export interface VerifyCheck {
 
 export interface VerifyReport {
   readonly result: 'passed' | 'failed';
-  /** In the order they ran: numbering, consistency, reversibility, hazards. */
+  /** In the order they ran: numbering, consistency, reversibility, data, hazards. */
   readonly checks: readonly VerifyCheck[];
   /** File names of the migrations that are not in the migrations directory at the base ref. */
   readonly newMigrations: readonly string[];
@@ -53,6 +53,7 @@ export const CHECK_TITLES: Readonly<Record<VerifyCheckName, string>> = {
   numbering: 'Numbering',
   consistency: 'Consistency',
   reversibility: 'Reversibility',
+  data: 'Data',
   hazards: 'Hazards',
 };
 

@@ -1,11 +1,12 @@
 /**
- * verify: the pull-request check that the migrations are right, edited by hand or not. Four named
- * checks (numbering, consistency, reversibility, hazards), each a result in the report; a failed check
- * never stops the others from running, and only a mistake in the options themselves throws.
+ * verify: the pull-request check that the migrations are right, edited by hand or not. Five named
+ * checks (numbering, consistency, reversibility, data, hazards), each a result in the report and each
+ * one function here; a failed check never stops the others from running, and only a mistake in the
+ * options themselves throws.
  *
  * Databases, all on one shadow server and all dropped at the end: the schema at goal, the migrations
- * applied from empty (later reverted for check 3), and the schema the revert must land on. The three
- * are built at the same time.
+ * applied from empty (later reverted for check 3), the schema the revert must land on, and the base
+ * version with rows (check 4, data.ts). The four are built at the same time.
  */
 import { realpath } from 'node:fs/promises';
 import { relative, resolve, sep } from 'node:path';
@@ -15,6 +16,7 @@ import type { MigrationError } from '../applier/result';
 import { ConfigurationError, describeDatabase, errorMessage } from '../errors';
 import { Git } from '../git';
 import { type Logger, silentLogger } from '../logger';
+import type { MigrationRun } from '../applier/result';
 import type { MigrationSet } from '../migrations/store';
 import { buildSchemaAt } from '../schema-source/build';
 import { type SchemaSource, validateSchemaSource } from '../schema-source/schema-source';
@@ -22,6 +24,8 @@ import type { ShadowServer, ThrowawayDatabase } from '../shadow/types';
 import { listObjects, schemaDifference } from './difference';
 import { checkHazards } from './hazards';
 import { type MigrationEntry, checkNumbering } from './numbering';
+import { checkUserSeed, type UserSeed } from '../seed/user-seed';
+import { checkData } from './data';
 import { CHECK_TITLES, type VerifyCheck, type VerifyFinding, type VerifyReport, overallResult } from './report';
 import { type ReversibilityPlan, planReversibility } from './reversibility';
 
@@ -47,6 +51,8 @@ export interface VerifyOptions {
   readonly failOnHazards?: boolean;
   /** Stops a schema build command running longer than this. */
   readonly buildTimeoutMs?: number;
+  /** Rows for the data check (seed-sql files or a seed-command); without one, synthetic rows. */
+  readonly seed?: UserSeed;
   readonly logger?: Logger;
 }
 
@@ -104,12 +110,46 @@ const failed = (name: VerifyCheck['name'], summary: string, findings: readonly V
   ...(difference ? { difference } : {}),
 });
 
+/** What every check reads: the options, the migrations as numbering found them, the goal and the revert plan. */
+interface VerifyRun {
+  readonly options: VerifyOptions;
+  readonly logger: Logger;
+  readonly source: SchemaSource;
+  readonly schemaGit: Git;
+  readonly baseSha?: string;
+  readonly numbering: Awaited<ReturnType<typeof checkNumbering>>;
+  readonly goal: Goal;
+  readonly plan: ReversibilityPlan;
+  readonly seed?: UserSeed;
+  /** A throwaway database on the shadow server, dropped when verify ends. */
+  readonly newDatabase: () => Promise<ThrowawayDatabase>;
+}
+
+interface GoalBuilt {
+  readonly sha?: string;
+  readonly db?: ThrowawayDatabase;
+  readonly error?: string;
+}
+
+interface AppliedFromEmpty {
+  readonly db: ThrowawayDatabase;
+  readonly run: MigrationRun;
+}
+
+interface DatabaseChecks {
+  readonly consistency: VerifyCheck;
+  readonly reversibility: VerifyCheck;
+  readonly data: VerifyCheck;
+  readonly goalSha?: string;
+  readonly difference: string;
+}
+
 /** Verifies the migrations of a pull request. Throws only for bad options (ConfigurationError). */
 export async function verifyMigrations(options: VerifyOptions): Promise<VerifyReport> {
   const started = performance.now();
   const logger = options.logger ?? silentLogger;
   const source = validateSchemaSource(options.source);
-  const { shadow } = options;
+  const seed = checkUserSeed(options.seed);
 
   let dir: string;
   try {
@@ -124,136 +164,197 @@ export async function verifyMigrations(options: VerifyOptions): Promise<VerifyRe
 
   const numbering = await checkNumbering({ dir, git, repoPath, baseSha });
   const { entries, newEntries, set } = numbering;
-  const newest = newEntries[newEntries.length - 1] ?? entries[entries.length - 1];
   logger.info(`new migrations: ${newEntries.map((e) => e.fileName).join(', ') || 'none'}${baseSha ? ` (base ${baseSha.slice(0, 7)})` : ''}`);
 
-  const goal = chooseGoal(entries, options.goalRef);
-  const plan: ReversibilityPlan = set ? planReversibility(newEntries) : { kind: 'skip', summary: NEEDS_VALID_FILES, findings: [] };
   const databases: ThrowawayDatabase[] = [];
   const newDatabase = async () => {
-    const db = await shadow.createDatabase();
+    const db = await options.shadow.createDatabase();
     databases.push(db);
     return db;
   };
-  const build = (ref: string | null, db: ThrowawayDatabase) => buildSchemaAt(source, ref, db, { logger, timeoutMs: options.buildTimeoutMs });
+  const run: VerifyRun = {
+    options,
+    logger,
+    source,
+    schemaGit,
+    ...(baseSha ? { baseSha } : {}),
+    numbering,
+    goal: chooseGoal(entries, options.goalRef),
+    plan: set ? planReversibility(newEntries) : { kind: 'skip', summary: NEEDS_VALID_FILES, findings: [] },
+    ...(seed ? { seed } : {}),
+    newDatabase,
+  };
 
-  let consistency: VerifyCheck;
-  let reversibility: VerifyCheck;
-  let goalSha: string | undefined;
-  let difference = '';
+  let checked: DatabaseChecks;
   try {
-    if (!set) {
-      consistency = skipped('consistency', NEEDS_VALID_FILES);
-      reversibility = skipped('reversibility', NEEDS_VALID_FILES);
-    } else if (entries.length === 0 && !options.goalRef) {
-      // No migrations claim to reach any schema yet (a repository adopting db-migrate): the pull request
-      // that adds the empty directory must be able to merge, and create writes migration 1 after it.
-      consistency = {
-        name: 'consistency',
-        title: CHECK_TITLES.consistency,
-        status: 'passed',
-        summary: 'no migrations yet: nothing to compare with the schema (create writes the first migration, from the empty database)',
-        findings: [],
-      };
-      reversibility = skipped('reversibility', 'no new migrations to revert');
-    } else {
-      // The three databases are independent: build them at the same time.
-      const goalStep = attempt(async () => {
-        goalSha = await schemaGit.resolveCommit(goal.ref);
-        const db = await newDatabase();
-        await build(goalSha, db);
-        return db;
-      });
-      const migrationsStep = (async () => {
-        const db = await newDatabase();
-        logger.info(`applying ${set.migrations.length} migration(s) from empty to ${describeDatabase(db.url)}`);
-        return { db, run: await up(db.url, set, { logger }) };
-      })();
-      const targetStep =
-        plan.kind === 'run'
-          ? attempt(async () => {
-              const db = await newDatabase();
-              if (plan.target.kind === 'schema') {
-                await build(plan.target.ref, db);
-              } else {
-                const replay = await up(db.url, set, { to: plan.target.version, logger: silentLogger });
-                if (replay.error) throw new ConfigurationError(`replaying the migrations up to version ${plan.target.version}: ${replay.error.message}`);
-              }
-              return db;
-            })
-          : undefined;
-      // Wait for all three before anything can throw: the finally below drops what they created.
-      const settled = await Promise.allSettled([goalStep, migrationsStep, targetStep]);
-      const rejected = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-      if (rejected) throw rejected.reason;
-      const [goalBuilt, applied, target] = settled.map((s) => (s as PromiseFulfilledResult<unknown>).value) as [
-        Awaited<typeof goalStep>,
-        Awaited<typeof migrationsStep>,
-        Awaited<typeof targetStep>,
-      ];
-
-      // Check 2: the migrations, applied from empty, must build the schema at goal.
-      const upError = applied.run.error;
-      if (goalBuilt.error !== undefined || upError) {
-        const findings: VerifyFinding[] = [];
-        const problems: string[] = [];
-        if (goalBuilt.error !== undefined) {
-          const at = goal.entry?.metadataPath ? { file: goal.entry.metadataPath, line: keyLine(goal.entry, 'goal_sha') ?? 1 } : {};
-          findings.push({ level: 'error', message: goalBuilt.error, ...at });
-          problems.push(`could not build the schema at ${goal.ref} (${goal.from})`);
-        }
-        if (upError) {
-          findings.push(migrationErrorFinding(upError, set));
-          problems.push('the migrations do not apply from empty');
-        }
-        consistency = failed('consistency', problems.join('; '), findings);
-      } else {
-        const found = await schemaDifference(applied.db.url, goalBuilt.value!.url);
-        difference = found.sql;
-        const short = goalSha!.slice(0, 7);
-        if (found.sql === '') {
-          consistency = { name: 'consistency', title: CHECK_TITLES.consistency, status: 'passed', summary: `the migrations build exactly the schema at ${short} (${goal.from})`, findings: [] };
-        } else {
-          const at = newest ? { file: newest.path, line: newest.parsed?.up.line ?? 1 } : {};
-          consistency = failed(
-            'consistency',
-            `the migrations do not build the schema at ${short} (${goal.from}): ${found.objects.length} difference(s)`,
-            [{ level: 'error', ...at, message: `the migrations do not build the schema at ${short}; they miss: ${listObjects(found.objects)}` }],
-            found.sql,
-          );
-        }
-      }
-
-      // Check 3: the new migrations' Down sections must undo them.
-      if (plan.kind !== 'run') {
-        reversibility = plan.kind === 'skip' ? skipped('reversibility', plan.summary, plan.findings) : failed('reversibility', plan.summary, plan.findings);
-      } else if (upError) {
-        reversibility = skipped('reversibility', 'skipped: the Up sections did not all apply', plan.findings);
-      } else if (target!.error !== undefined) {
-        const where = plan.target.kind === 'schema' ? `the schema at ${plan.target.ref ?? 'empty'} (${plan.target.from})` : `version ${plan.target.version}`;
-        const oldest = plan.revert[plan.revert.length - 1];
-        const at = plan.target.kind === 'schema' && oldest.metadataPath ? { file: oldest.metadataPath, line: keyLine(oldest, 'base_sha') ?? 1 } : {};
-        reversibility = failed('reversibility', `could not build ${where} to compare with`, [{ level: 'error', message: target!.error, ...at }, ...plan.findings]);
-      } else {
-        reversibility = await checkRevert(plan, set, applied.db, target!.value!, logger);
-      }
-    }
+    checked = await runDatabaseChecks(run);
   } finally {
     for (const db of databases) await db.drop().catch((error) => logger.warning(`could not drop ${db.name}: ${errorMessage(error)}`));
   }
 
   const hazards = checkHazards(newEntries, { failOnHazards: options.failOnHazards });
-  const checks = [numbering.check, consistency, reversibility, hazards];
+  const checks = [numbering.check, checked.consistency, checked.reversibility, checked.data, hazards];
   for (const check of checks) logger.info(`${check.title}: ${check.status} - ${check.summary}`);
   return {
     result: overallResult(checks),
     checks,
     newMigrations: newEntries.map((e) => e.fileName),
     ...(baseSha ? { baseSha } : {}),
-    ...(goalSha ? { goal: { sha: goalSha, from: goal.from } } : {}),
-    difference,
+    ...(checked.goalSha ? { goal: { sha: checked.goalSha, from: run.goal.from } } : {}),
+    difference: checked.difference,
     durationMs: Math.round(performance.now() - started),
   };
+}
+
+/** Checks 2, 3 and 4: their databases are built at the same time, then each check reads its own. */
+async function runDatabaseChecks(run: VerifyRun): Promise<DatabaseChecks> {
+  const { set, entries } = run.numbering;
+  if (!set) {
+    return { consistency: skipped('consistency', NEEDS_VALID_FILES), reversibility: skipped('reversibility', NEEDS_VALID_FILES), data: skipped('data', NEEDS_VALID_FILES), difference: '' };
+  }
+  if (entries.length === 0 && !run.options.goalRef) {
+    // No migrations claim to reach any schema yet (a repository adopting db-migrate): the pull request
+    // that adds the empty directory must be able to merge, and create writes migration 1 after it.
+    return {
+      consistency: {
+        name: 'consistency',
+        title: CHECK_TITLES.consistency,
+        status: 'passed',
+        summary: 'no migrations yet: nothing to compare with the schema (create writes the first migration, from the empty database)',
+        findings: [],
+      },
+      reversibility: skipped('reversibility', 'no new migrations to revert'),
+      data: skipped('data', 'no new migrations to run on rows'),
+      difference: '',
+    };
+  }
+  // Wait for all four before anything can throw: the caller drops what they created.
+  const settled = await Promise.allSettled([
+    buildGoal(run),
+    applyFromEmpty(run, set),
+    buildRevertTarget(run, set),
+    checkData({ set, newEntries: run.numbering.newEntries, plan: run.plan, seed: run.seed, newDatabase: run.newDatabase, logger: run.logger }),
+  ] as const);
+  const rejected = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (rejected) throw rejected.reason;
+  const [goalBuilt, applied, target, data] = settled.map((s) => (s as PromiseFulfilledResult<unknown>).value) as [
+    GoalBuilt,
+    AppliedFromEmpty,
+    { value?: ThrowawayDatabase; error?: string } | undefined,
+    VerifyCheck,
+  ];
+  const consistency = await checkConsistency(run, set, goalBuilt, applied);
+  // The Down sections run on the database consistency has just compared.
+  const reversibility = await checkReversibility(run, set, applied, target);
+  return {
+    ...consistency,
+    reversibility,
+    // A migration that fails on an empty database is consistency's failure, not a matter of rows.
+    data: applied.run.error ? skipped('data', 'skipped: the Up sections did not all apply from empty (see Consistency)') : data,
+    ...(goalBuilt.sha ? { goalSha: goalBuilt.sha } : {}),
+  };
+}
+
+const buildSchema = (run: VerifyRun, ref: string | null, db: ThrowawayDatabase) =>
+  buildSchemaAt(run.source, ref, db, { logger: run.logger, timeoutMs: run.options.buildTimeoutMs });
+
+/** The schema source built at the goal commit. */
+async function buildGoal(run: VerifyRun): Promise<GoalBuilt> {
+  let sha: string | undefined;
+  const built = await attempt(async () => {
+    sha = await run.schemaGit.resolveCommit(run.goal.ref);
+    const db = await run.newDatabase();
+    await buildSchema(run, sha, db);
+    return db;
+  });
+  return { ...(sha ? { sha } : {}), ...(built.value ? { db: built.value } : {}), ...(built.error !== undefined ? { error: built.error } : {}) };
+}
+
+/** Every migration applied from empty. */
+async function applyFromEmpty(run: VerifyRun, set: MigrationSet): Promise<AppliedFromEmpty> {
+  const db = await run.newDatabase();
+  run.logger.info(`applying ${set.migrations.length} migration(s) from empty to ${describeDatabase(db.url)}`);
+  return { db, run: await up(db.url, set, { logger: run.logger }) };
+}
+
+/** The schema the new migrations' Down sections must land on (none when nothing is reverted). */
+async function buildRevertTarget(run: VerifyRun, set: MigrationSet): Promise<{ value?: ThrowawayDatabase; error?: string } | undefined> {
+  const { plan } = run;
+  if (plan.kind !== 'run') return undefined;
+  return attempt(async () => {
+    const db = await run.newDatabase();
+    if (plan.target.kind === 'schema') {
+      await buildSchema(run, plan.target.ref, db);
+    } else {
+      const replay = await up(db.url, set, { to: plan.target.version, logger: silentLogger });
+      if (replay.error) throw new ConfigurationError(`replaying the migrations up to version ${plan.target.version}: ${replay.error.message}`);
+    }
+    return db;
+  });
+}
+
+/** Check 2: the migrations, applied from empty, must build the schema at goal. */
+async function checkConsistency(
+  run: VerifyRun,
+  set: MigrationSet,
+  goalBuilt: GoalBuilt,
+  applied: AppliedFromEmpty,
+): Promise<{ consistency: VerifyCheck; difference: string }> {
+  const { goal } = run;
+  const upError = applied.run.error;
+  if (goalBuilt.error !== undefined || upError) {
+    const findings: VerifyFinding[] = [];
+    const problems: string[] = [];
+    if (goalBuilt.error !== undefined) {
+      const at = goal.entry?.metadataPath ? { file: goal.entry.metadataPath, line: keyLine(goal.entry, 'goal_sha') ?? 1 } : {};
+      findings.push({ level: 'error', message: goalBuilt.error, ...at });
+      problems.push(`could not build the schema at ${goal.ref} (${goal.from})`);
+    }
+    if (upError) {
+      findings.push(migrationErrorFinding(upError, set));
+      problems.push('the migrations do not apply from empty');
+    }
+    return { consistency: failed('consistency', problems.join('; '), findings), difference: '' };
+  }
+  const found = await schemaDifference(applied.db.url, goalBuilt.db!.url);
+  const short = goalBuilt.sha!.slice(0, 7);
+  if (found.sql === '') {
+    return {
+      consistency: { name: 'consistency', title: CHECK_TITLES.consistency, status: 'passed', summary: `the migrations build exactly the schema at ${short} (${goal.from})`, findings: [] },
+      difference: '',
+    };
+  }
+  const { newEntries, entries } = run.numbering;
+  const newest = newEntries[newEntries.length - 1] ?? entries[entries.length - 1];
+  const at = newest ? { file: newest.path, line: newest.parsed?.up.line ?? 1 } : {};
+  return {
+    consistency: failed(
+      'consistency',
+      `the migrations do not build the schema at ${short} (${goal.from}): ${found.objects.length} difference(s)`,
+      [{ level: 'error', ...at, message: `the migrations do not build the schema at ${short}; they miss: ${listObjects(found.objects)}` }],
+      found.sql,
+    ),
+    difference: found.sql,
+  };
+}
+
+/** Check 3: the new migrations' Down sections must undo them. */
+async function checkReversibility(
+  run: VerifyRun,
+  set: MigrationSet,
+  applied: AppliedFromEmpty,
+  target: { value?: ThrowawayDatabase; error?: string } | undefined,
+): Promise<VerifyCheck> {
+  const { plan } = run;
+  if (plan.kind !== 'run') return plan.kind === 'skip' ? skipped('reversibility', plan.summary, plan.findings) : failed('reversibility', plan.summary, plan.findings);
+  if (applied.run.error) return skipped('reversibility', 'skipped: the Up sections did not all apply', plan.findings);
+  if (target!.error !== undefined) {
+    const where = plan.target.kind === 'schema' ? `the schema at ${plan.target.ref ?? 'empty'} (${plan.target.from})` : `version ${plan.target.version}`;
+    const oldest = plan.revert[plan.revert.length - 1];
+    const at = plan.target.kind === 'schema' && oldest.metadataPath ? { file: oldest.metadataPath, line: keyLine(oldest, 'base_sha') ?? 1 } : {};
+    return failed('reversibility', `could not build ${where} to compare with`, [{ level: 'error', message: target!.error, ...at }, ...plan.findings]);
+  }
+  return checkRevert(plan, set, applied.db, target!.value!, run.logger);
 }
 
 async function checkRevert(
