@@ -23,7 +23,7 @@ export async function fillEmptyTables(url: string): Promise<FillResult> {
   const client = await connectDatabase(url);
   try {
     const before = await countRows(client);
-    const empty = [...before].filter(([, n]) => n === 0).map(([table]) => `rel:${table}`);
+    const empty = [...before].filter(([, t]) => t.rows === 0).map(([table]) => `rel:${table}`);
     if (empty.length === 0) return { filled: new Map(), unfillable: [], counts: before };
     const catalog = filterCatalog(await introspect(url), {});
     const plan = planSyntheticRows(catalog, new Set(empty));

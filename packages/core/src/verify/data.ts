@@ -39,6 +39,8 @@ const result = (status: VerifyCheck['status'], summary: string, findings: readon
   findings,
 });
 
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
 /** What to do about a statement that runs on an empty table and fails on rows, by SQLSTATE. */
 export function rowFailureHint(error: Pick<MigrationError, 'sqlState' | 'message' | 'statement'>): string {
   const statement = error.statement ?? '';
@@ -67,22 +69,18 @@ export function rowFailureHint(error: Pick<MigrationError, 'sqlState' | 'message
   }
 }
 
-/** The table a failing statement is about: PostgreSQL's error names it, else the statement's ALTER TABLE. */
-function failingTable(error: MigrationError): string | undefined {
-  if (error.table) return error.table;
+/** The table a failing statement is about: PostgreSQL's error names it, else the statement's ALTER TABLE; qualified as counted. */
+function failingTable(error: MigrationError, counts: RowCounts | undefined): string | undefined {
   const match = /\bALTER\s+TABLE\s+(?:ONLY\s+)?(?:IF\s+EXISTS\s+)?((?:"(?:[^"]|"")+"|[\w$]+)(?:\.(?:"(?:[^"]|"")+"|[\w$]+))?)/i.exec(error.statement ?? '');
-  return match?.[1].replace(/"/g, '');
-}
-
-function rowsOf(counts: RowCounts | undefined, table: string | undefined): number | undefined {
-  if (!counts || !table) return undefined;
-  return counts.get(table) ?? counts.get(table.includes('.') ? table : `public.${table}`);
+  const named = error.table ?? match?.[1].replace(/"/g, '');
+  if (!named || named.includes('.') || !counts) return named;
+  return counts.has(`public.${named}`) ? `public.${named}` : ([...counts.keys()].find((t) => t.endsWith(`.${named}`)) ?? named);
 }
 
 function failureFinding(error: MigrationError, entry: MigrationEntry | undefined, counts: RowCounts | undefined): VerifyFinding {
-  const table = failingTable(error);
-  const rows = rowsOf(counts, table);
-  const held = table ? ` Table ${table}${rows !== undefined ? ` held ${rows} row${rows === 1 ? '' : 's'}` : ''}.` : '';
+  const table = failingTable(error, counts);
+  const rows = table ? counts?.get(table)?.rows : undefined;
+  const held = table ? ` Table ${table}${rows !== undefined ? ` held ${plural(rows, 'row')}` : ''}.` : '';
   return {
     level: 'error',
     message: `${error.message}.${held} Hint: ${rowFailureHint(error)}`,
@@ -90,8 +88,6 @@ function failureFinding(error: MigrationError, entry: MigrationEntry | undefined
     code: 'fails-on-existing-rows',
   };
 }
-
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 async function rowCountsOf(url: string): Promise<RowCounts> {
   const client = await connectDatabase(url);
@@ -142,7 +138,7 @@ export async function checkData(input: DataCheckInput): Promise<VerifyCheck> {
   }
   // The tables the last migration created get rows too, so the Down sections meet rows everywhere.
   const afterUp = await fill();
-  const total = [...afterUp.values()].reduce((a, b) => a + b, 0);
+  const total = [...afterUp.values()].reduce((sum, t) => sum + t.rows, 0);
   const rowsPhrase = `${plural(afterUp.size, 'table')} holding ${plural(total, 'row')} (${seed ? `${describeUserSeed(seed)}, and synthetic rows in the tables it left empty` : 'synthetic rows'})`;
 
   if (plan.kind !== 'run') {
@@ -159,20 +155,21 @@ export async function checkData(input: DataCheckInput): Promise<VerifyCheck> {
   }
 
   // Rows must survive: every table the database had before the first reverted Up keeps its rows, unless
-  // a new migration dropped it (it is absent from some later count).
+  // a new migration dropped it (its oid is gone from a later count; a renamed table keeps its oid).
   const start = before.get(plan.toVersion)!;
   const later = [...before].filter(([v]) => v > plan.toVersion).map(([, c]) => c);
-  const dropped = (table: string) => [...later, afterUp].some((c) => !c.has(table));
+  const laterOids = [...later, afterUp].map((c) => new Set([...c.values()].map((t) => t.oid)));
+  const dropped = (table: string) => laterOids.some((oids) => !oids.has(start.get(table)!.oid));
   const after = await rowCountsOf(db.url);
-  const lost = [...start].filter(([table, n]) => !dropped(table) && (after.get(table) ?? 0) < n);
+  const lost = [...start].filter(([table, t]) => !dropped(table) && (after.get(table)?.rows ?? 0) < t.rows);
   const newest = plan.revert[0];
   if (lost.length > 0) {
     return result('failed', `rows do not survive Up and Down: ${lost.map(([t]) => t).join(', ')}`, [
-      ...lost.map(([table, n]): VerifyFinding => ({
+      ...lost.map(([table, { rows: n }]): VerifyFinding => ({
         level: 'error',
         file: newest.path,
         line: newest.parsed?.down?.line ?? 1,
-        message: `${table} held ${plural(n, 'row')} before the Up sections and ${after.has(table) ? plural(after.get(table)!, 'row') : 'is gone'} after the Down sections: the migrations lose data they do not drop`,
+        message: `${table} held ${plural(n, 'row')} before the Up sections and ${after.has(table) ? plural(after.get(table)!.rows, 'row') : 'is gone'} after the Down sections: the migrations lose data they do not drop`,
       })),
       ...unfillableFindings(unfillable),
     ]);
