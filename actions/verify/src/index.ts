@@ -27,6 +27,7 @@ runAction(async () => {
       baseRef: inputs.baseRef,
       goalRef: inputs.goalRef,
       failOnHazards: inputs.failOnHazards,
+      ...(inputs.seed ? { seed: inputs.seed } : {}),
       shadow,
       logger: actionsLogger,
     }),

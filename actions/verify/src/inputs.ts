@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
-import { getBooleanInput, getConnectionInput, getIntegerInput, getMigrationsDirInput, getOptionalInput, getSchemaSourceInputs, getSecretInput } from '@db-migrate/action-kit';
-import { ConfigurationError, DEFAULT_POSTGRES_MAJOR, Git, parseShadowSpec, type SchemaSource, type ShadowSpec } from '@db-migrate/core';
+import { getBooleanInput, getConnectionInput, getIntegerInput, getMigrationsDirInput, getOptionalInput, getSchemaSourceInputs, getSecretInput, getSeedInputs } from '@db-migrate/action-kit';
+import { ConfigurationError, DEFAULT_POSTGRES_MAJOR, Git, parseShadowSpec, type SchemaSource, type ShadowSpec, type UserSeed } from '@db-migrate/core';
 
 export interface VerifyActionInputs {
   readonly source: SchemaSource;
@@ -14,6 +14,8 @@ export interface VerifyActionInputs {
   readonly shadow: ShadowSpec;
   readonly postgresMajor: number;
   readonly failOnHazards: boolean;
+  /** Rows for the data check (seed-sql / seed-command, relative to the workspace); absent: synthetic rows. */
+  readonly seed?: UserSeed;
   readonly comment: boolean;
   readonly token?: string;
 }
@@ -32,6 +34,7 @@ export function readVerifyInputs(workspace: string): VerifyActionInputs {
     shadow: parseShadowSpec(getConnectionInput('shadow-database'), 'input "shadow-database"'),
     postgresMajor: getIntegerInput('postgres-version') ?? DEFAULT_POSTGRES_MAJOR,
     failOnHazards: getBooleanInput('fail-on-hazards', false),
+    seed: getSeedInputs(workspace),
     comment: getBooleanInput('comment', true),
     token: getSecretInput('token'),
   };

@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import * as core from '@actions/core';
-import { ConfigurationError, registerUrlSecrets, type SchemaSource } from '@db-migrate/core';
+import { checkUserSeed, ConfigurationError, registerUrlSecrets, type SchemaSource, type UserSeed } from '@db-migrate/core';
 
 /** An input that must be set; a ConfigurationError names it otherwise. */
 export function getRequiredInput(name: string): string {
@@ -74,6 +74,15 @@ export function getSchemaSourceInputs(repoDir: string, neededFor?: string): Sche
   if (command && sqlFiles.length > 0) throw new ConfigurationError('give input "schema-command" or input "schema-sql", not both');
   if (!command && sqlFiles.length === 0) throw new ConfigurationError(`input "schema-command" or input "schema-sql" is required${forWhat}`);
   return { repoDir, schemaDir, ...(command ? { command } : { sqlFiles }) };
+}
+
+/**
+ * The `seed-sql` (files, one per line) and `seed-command` inputs of verify and apply: rows for the data
+ * check and the pre-flight, found and run in `dir` (the workspace). Undefined when neither is given.
+ */
+export function getSeedInputs(dir: string): UserSeed | undefined {
+  const sqlFiles = (getOptionalInput('seed-sql') ?? '').split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
+  return checkUserSeed({ sqlFiles, command: getOptionalInput('seed-command'), dir }, { sql: 'input "seed-sql"', command: 'input "seed-command"' });
 }
 
 /** The `migrations-dir` input, resolved in the checkout `repoDir` and checked to exist. */
