@@ -20,7 +20,16 @@ runAction(async () => {
     const set = await readMigrationDir(inputs.migrationsDir!);
     if (inputs.mode === 'drift') report = await checkFleetDrift({ ...common, set });
     else if (inputs.mode === 'baseline') report = await baselineFleet({ ...common, set, dryRun: inputs.dryRun, to: inputs.toVersion!, toInput: 'input "to-version"' });
-    else report = await applyFleet({ ...common, set, dryRun: inputs.dryRun, ...(inputs.toVersion !== undefined ? { to: inputs.toVersion } : {}) });
+    else {
+      report = await applyFleet({
+        ...common,
+        set,
+        dryRun: inputs.dryRun,
+        ...(inputs.toVersion !== undefined ? { to: inputs.toVersion } : {}),
+        ...(inputs.maxFailures !== undefined ? { maxFailures: inputs.maxFailures } : {}),
+        ...(inputs.seed ? { seed: inputs.seed } : {}),
+      });
+    }
   }
 
   core.setOutput('report', reportOutput(report));

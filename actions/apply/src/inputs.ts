@@ -1,11 +1,12 @@
 import { resolve } from 'node:path';
-import { getBooleanInput, getConnectionInput, getIntegerInput, getOptionalInput, getSchemaSourceInputs, maskSecret } from '@db-migrate/action-kit';
+import { getBooleanInput, getConnectionInput, getIntegerInput, getOptionalInput, getSchemaSourceInputs, getSeedInputs, maskSecret } from '@db-migrate/action-kit';
 import {
   ConfigurationError,
   DEFAULT_POSTGRES_MAJOR,
   type SchemaSource,
   type ShadowSpec,
   type Target,
+  type UserSeed,
   loadTargets,
   parseShadowSpec,
   parseShard,
@@ -28,6 +29,10 @@ export interface ApplyActionInputs {
   readonly shadow: ShadowSpec;
   readonly postgresMajor: number;
   readonly postponedIsWarning: boolean;
+  /** apply: stop starting databases once this many have had a migration fail. */
+  readonly maxFailures?: number;
+  /** apply: rows for the pre-flight's seeded copies. */
+  readonly seed?: UserSeed;
 }
 
 const MODES: readonly ApplyMode[] = ['apply', 'sync', 'drift', 'baseline'];
@@ -68,6 +73,11 @@ export async function readApplyInputs(workspace: string): Promise<ApplyActionInp
   if (toVersion !== undefined && mode !== 'apply' && mode !== 'baseline') {
     throw new ConfigurationError(`input "to-version" only applies to modes apply and baseline, not ${mode}`);
   }
+  const maxFailures = getIntegerInput('max-failures');
+  if (maxFailures !== undefined && mode !== 'apply') throw new ConfigurationError(`input "max-failures" only applies to mode apply, not ${mode}`);
+  if (maxFailures === 0) throw new ConfigurationError('input "max-failures" must be at least 1');
+  const seed = getSeedInputs(workspace);
+  if (seed && mode !== 'apply') throw new ConfigurationError(`inputs "seed-sql" and "seed-command" only apply to mode apply, not ${mode}`);
   if (toVersion === undefined && mode === 'baseline') {
     throw new ConfigurationError('input "to-version" is required for mode baseline: the version whose schema the databases already have');
   }
@@ -83,6 +93,8 @@ export async function readApplyInputs(workspace: string): Promise<ApplyActionInp
     shadow,
     postgresMajor: getIntegerInput('postgres-version') ?? DEFAULT_POSTGRES_MAJOR,
     postponedIsWarning: getBooleanInput('postponed-is-warning', false),
+    ...(maxFailures !== undefined ? { maxFailures } : {}),
+    ...(seed ? { seed } : {}),
   };
 }
 

@@ -1,5 +1,5 @@
 import type { SummaryBlock } from '@db-migrate/action-kit';
-import { type FleetReport, REPORT_TABLE_HEADER, describeCounts, driftDirection, reportTableRows } from '@db-migrate/core';
+import { type FleetReport, REPORT_TABLE_HEADER, describeCounts, describePreflight, driftDirection, reportTableRows } from '@db-migrate/core';
 
 const TITLES = { apply: 'db-migrate apply', drift: 'db-migrate drift check', sync: 'db-migrate staging sync', baseline: 'db-migrate baseline' } as const;
 
@@ -9,6 +9,7 @@ export function fleetSummary(report: FleetReport): SummaryBlock[] {
     { kind: 'heading', text: `${TITLES[report.mode]}${report.target ? (report.mode === 'sync' ? ` to ${report.target}` : ` (version ${report.target})`) : ''}` },
     { kind: 'text', text: describeCounts(report) },
   ];
+  if (report.preflight) blocks.push({ kind: 'text', text: describePreflight(report.preflight) });
   if (report.targets.length > 0) blocks.push({ kind: 'table', header: REPORT_TABLE_HEADER, rows: reportTableRows(report) });
   for (const t of report.targets) {
     if (t.drift) {

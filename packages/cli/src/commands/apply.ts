@@ -13,6 +13,7 @@ import {
 } from '@db-migrate/core';
 import { type Command, type OptionValues, optionalInteger, optionalString, requiredString } from '../command';
 import { shadowOption } from './schema-options';
+import { readSeed, SEED_USAGE, seedOptions } from './seed-options';
 
 /** The options apply, drift and sync share: which databases, how many at once, where to build schemas. */
 export const fleetOptions = {
@@ -71,7 +72,8 @@ export const applyCommand: Command = {
   summary: 'Migrate a fleet: check each database against its version\'s schema, postpone drifted ones, apply the rest in parallel.',
   usage:
     `apply --dir <migrations-dir> ${FLEET_USAGE}\n` +
-    '       [--dry-run] [--to N] [--postponed-is-warning] [--lock-timeout ms] [--statement-timeout ms]',
+    '       [--dry-run] [--to N] [--postponed-is-warning] [--lock-timeout ms] [--statement-timeout ms]\n' +
+    `       [--max-failures N] ${SEED_USAGE}`,
   options: {
     ...fleetOptions,
     dir: { type: 'string' },
@@ -80,6 +82,8 @@ export const applyCommand: Command = {
     'postponed-is-warning': { type: 'boolean' },
     'lock-timeout': { type: 'string' },
     'statement-timeout': { type: 'string' },
+    'max-failures': { type: 'string' },
+    ...seedOptions,
   },
   async run(values, _positionals, { logger, stdout }) {
     const run = fleetRunOptions(values, logger);
@@ -88,6 +92,8 @@ export const applyCommand: Command = {
     for (const warning of set.warnings) logger.debug(warning);
     const lockTimeoutMs = optionalInteger(values, 'lock-timeout');
     const statementTimeoutMs = optionalInteger(values, 'statement-timeout');
+    const maxFailures = optionalInteger(values, 'max-failures');
+    const seed = readSeed(values);
     const report = await applyFleet({
       ...run,
       set,
@@ -96,6 +102,8 @@ export const applyCommand: Command = {
       to: optionalInteger(values, 'to'),
       ...(lockTimeoutMs !== undefined ? { lockTimeoutMs } : {}),
       ...(statementTimeoutMs !== undefined ? { statementTimeoutMs } : {}),
+      ...(maxFailures !== undefined ? { maxFailures } : {}),
+      ...(seed ? { seed } : {}),
     });
     return finishFleetRun(report, values, stdout, values['postponed-is-warning'] === true);
   },

@@ -50,7 +50,7 @@ export function uniqueHazards(statements: readonly DiffStatement[]): MigrationHa
     const key = `${hazard.code}\0${hazard.message}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    out.push({ code: hazard.code, message: hazard.message });
+    out.push({ code: hazard.code, message: hazard.message, ...(hazard.table ? { table: hazard.table } : {}) });
   }
   return out;
 }

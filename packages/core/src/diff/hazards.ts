@@ -22,9 +22,10 @@ export const hazards = {
     code: 'scans-table',
     message: `sets ${what} NOT NULL: scans the whole table under an ACCESS EXCLUSIVE lock, and fails if it holds NULLs`,
   }),
-  addNotNullColumn: (what: string): Hazard => ({
+  addNotNullColumn: (what: string, table?: string): Hazard => ({
     code: 'fails-on-existing-rows',
     message: `adds ${what} NOT NULL without a default: fails if the table has rows`,
+    ...(table ? { table } : {}),
   }),
   blocksWrites: (what: string): Hazard => ({
     code: 'blocks-writes',

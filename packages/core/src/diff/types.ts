@@ -33,6 +33,8 @@ export interface Hazard {
   readonly code: string;
   /** One human sentence saying what the statement risks. */
   readonly message: string;
+  /** schema.name of the table whose rows the statement meets, for hazards that depend on rows (fails-on-existing-rows). */
+  readonly table?: string;
 }
 
 export interface DiffStatement {

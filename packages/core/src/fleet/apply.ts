@@ -12,7 +12,12 @@ import type { Client } from 'pg';
 import { downLocked, status as readStatus, upLocked } from '../applier/migrator';
 import { readAppliedMigrations } from '../applier/records';
 import { databaseStatus, inconsistencyReason } from '../applier/state';
-import { errorMessage } from '../errors';
+import { ConfigurationError, errorMessage } from '../errors';
+import { ident } from '../diff/sql';
+import type { Migration } from '../migrations/store';
+import { checkUserSeed, type UserSeed } from '../seed/user-seed';
+import { readStartingVersions, runPreflight } from './preflight';
+import { DEFAULT_CONCURRENCY } from './runner';
 import { type Logger, silentLogger } from '../logger';
 import type { Drift } from './consistency';
 import { checkTargetVersion, latestVersion, planTarget } from './plan';
@@ -28,6 +33,10 @@ export interface FleetApplyOptions extends FleetCheckOptions {
   readonly dryRun?: boolean;
   /** Bring every target to this version: revert those above it (Down sections), apply up to it below. Default: the latest. */
   readonly to?: number;
+  /** The canary: stop starting targets once this many have had a migration fail; the rest are `not-started`. */
+  readonly maxFailures?: number;
+  /** Rows for the pre-flight's seeded copies (seed-sql files or a seed-command). */
+  readonly seed?: UserSeed;
 }
 
 /** Applies the pending migrations to every target whose schema matches its version. Never throws for a target. */
@@ -35,7 +44,28 @@ export async function applyFleet(options: FleetApplyOptions): Promise<FleetRepor
   // A bad --to stops the run before any database is touched.
   const to = checkTargetVersion(options.set, options.to);
   const dryRun = !!options.dryRun;
-  return runVersionedFleet({ mode: 'apply', to, dryRun, verb: dryRun ? 'planning' : 'migrating', versionPhrase: `to version ${to}` }, options, checkLocked);
+  const maxFailures = options.maxFailures;
+  if (maxFailures !== undefined && (!Number.isSafeInteger(maxFailures) || maxFailures < 1)) {
+    throw new ConfigurationError(`--max-failures must be a whole number of at least 1, got ${maxFailures}`);
+  }
+  const seed = checkUserSeed(options.seed);
+  // The pre-flight rehearses a real run; a dry run changes nothing and only plans.
+  const beforeTargets = dryRun
+    ? undefined
+    : async (context: VersionedRunContext) =>
+        runPreflight({
+          set: options.set,
+          to,
+          fromVersions: await readStartingVersions(options.targets, options.set, { concurrency: options.concurrency ?? DEFAULT_CONCURRENCY, connectTimeoutMs: options.connectTimeoutMs }),
+          expected: context.expected,
+          ...(seed ? { seed } : {}),
+          logger: context.logger,
+        });
+  return runVersionedFleet(
+    { mode: 'apply', to, dryRun, verb: dryRun ? 'planning' : 'migrating', versionPhrase: `to version ${to}`, ...(beforeTargets ? { beforeTargets } : {}), ...(maxFailures !== undefined ? { maxFailures } : {}) },
+    options,
+    checkLocked,
+  );
 }
 
 /** Only the consistency check of every target (no migration runs); `drifted` for each difference. */
@@ -79,7 +109,10 @@ async function checkLocked(client: Client, target: ReachableTarget, context: Ver
   if (plan.problems.length > 0) {
     return { status: 'failed', fromVersion: from, direction, error: `${database}: cannot revert to version ${to}: ${plan.problems.join('; ')}`, warnings };
   }
-  if (context.dryRun) return { status: 'pending', fromVersion: from, toVersion: to, direction, migrations: names, warnings };
+  if (context.dryRun) {
+    const rowsAtRisk = direction === 'up' ? await tablesWithRowsAtRisk(client, plan.migrations) : [];
+    return { status: 'pending', fromVersion: from, toVersion: to, direction, migrations: names, warnings, ...(rowsAtRisk.length > 0 ? { rowsAtRisk } : {}) };
+  }
 
   // The applier's per-migration lines would drown the progress lines of a large fleet: debug only.
   const quiet: Logger = { ...silentLogger, info: (m) => context.logger.debug(`${target.name}: ${m}`), warning: (m) => context.logger.debug(`${target.name}: ${m}`) };
@@ -113,6 +146,7 @@ async function checkLocked(client: Client, target: ReachableTarget, context: Ver
       status: 'failed',
       ...base,
       error: run.error.message + left,
+      ...(run.error.fileName ? { failedMigration: run.error.fileName } : {}),
       ...(after && !(after instanceof Error) ? { drift: after } : {}),
       // A migration that may have left changes behind (notransaction, or one that committed itself) would
       // repeat them, or meet its own leftovers as drift and be reported postponed: never retried.
@@ -129,4 +163,32 @@ async function checkLocked(client: Client, target: ReachableTarget, context: Ver
     };
   }
   return { status: 'applied', ...base };
+}
+
+/** The table of a `fails-on-existing-rows` hazard: recorded with it, else read from the differ's wording. */
+function hazardTable(hazard: { readonly message: string; readonly table?: string }): string | undefined {
+  return hazard.table ?? /^adds column (\S+)\.[^.\s]+ NOT NULL/.exec(hazard.message)?.[1];
+}
+
+/**
+ * Dry run: the tables a pending migration's `fails-on-existing-rows` statement touches (from the hazards
+ * recorded in its metadata) that hold rows on this target, each as `table (file)`.
+ */
+async function tablesWithRowsAtRisk(client: Client, migrations: readonly Migration[]): Promise<string[]> {
+  const found: string[] = [];
+  for (const migration of migrations) {
+    for (const hazard of migration.metadata?.hazards ?? []) {
+      if (hazard.code !== 'fails-on-existing-rows') continue;
+      const table = hazardTable(hazard);
+      const [schema, name] = table?.includes('.') ? [table.slice(0, table.indexOf('.')), table.slice(table.indexOf('.') + 1)] : ['public', table];
+      if (!name) continue;
+      // A table an earlier pending migration creates does not exist yet: it has no rows here.
+      const { rows } = await client
+        .query<{ has: boolean }>(`SELECT EXISTS (SELECT 1 FROM ${ident(schema)}.${ident(name)}) AS has`)
+        .catch(() => ({ rows: [{ has: false }] }));
+      const entry = `${schema}.${name} (${migration.fileName})`;
+      if (rows[0]?.has && !found.includes(entry)) found.push(entry);
+    }
+  }
+  return found;
 }

@@ -33,6 +33,11 @@ export interface ExpectedSchemaStats {
 export interface ExpectedSchemas {
   /** The schema `version` implies; rejects (with a one-line message) when its migrations fail on an empty database. */
   get(version: number): Promise<ExpectedSchema>;
+  /**
+   * A new database copied (as a template) from the one built for `version`, which stays intact: the
+   * pre-flight runs the pending migrations there. The caller drops it.
+   */
+  copy(version: number): Promise<ThrowawayDatabase>;
   stats(): ExpectedSchemaStats;
 }
 
@@ -78,17 +83,23 @@ export function expectedSchemas(server: () => Promise<ShadowServer>, set: Migrat
     return { version, catalog, db };
   }
 
+  const buildOnce = (version: number): Promise<Built> => {
+    let promise = builds.get(version);
+    if (!promise) {
+      // The closest lower version already asked for is the cheapest starting point.
+      const below = [...builds.keys()].filter((v) => v < version).sort((a, b) => b - a)[0];
+      promise = build(version, below === undefined ? undefined : builds.get(below));
+      builds.set(version, promise);
+      promise.catch(() => undefined); // observed by every caller of get(); never an unhandled rejection
+    }
+    return promise;
+  };
+
   return {
-    get(version: number): Promise<ExpectedSchema> {
-      let promise = builds.get(version);
-      if (!promise) {
-        // The closest lower version already asked for is the cheapest starting point.
-        const below = [...builds.keys()].filter((v) => v < version).sort((a, b) => b - a)[0];
-        promise = build(version, below === undefined ? undefined : builds.get(below));
-        builds.set(version, promise);
-        promise.catch(() => undefined); // observed by every caller of get(); never an unhandled rejection
-      }
-      return promise.then(({ version: v, catalog }) => ({ version: v, catalog }));
+    get: (version: number): Promise<ExpectedSchema> => buildOnce(version).then(({ version: v, catalog }) => ({ version: v, catalog })),
+    async copy(version: number): Promise<ThrowawayDatabase> {
+      const { db } = await buildOnce(version);
+      return (await server()).createDatabase({ template: db });
     },
     stats: () => ({ built: [...built].sort((a, b) => a - b), buildMs: Math.round(buildMs), introspectMs: Math.round(introspectMs) }),
   };

@@ -9,3 +9,4 @@ export { DEFAULT_RETRY_ATTEMPTS, DEFAULT_RETRY_BASE_DELAY_MS, isTransientFailure
 export { DEFAULT_CONCURRENCY } from './runner';
 export { parseShard, selectShard, shardOf, type Shard } from './shard';
 export * from './targets';
+export { readStartingVersions, runPreflight, type PreflightFailure, type PreflightInput, type PreflightReport } from './preflight';

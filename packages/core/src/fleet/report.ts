@@ -3,6 +3,7 @@
  * counts, and the rows of the table the CLI prints and the action writes to the job summary.
  */
 import type { Drift } from './consistency';
+import type { PreflightReport } from './preflight';
 
 export type FleetMode = 'apply' | 'drift' | 'sync' | 'baseline';
 
@@ -16,11 +17,13 @@ export type FleetMode = 'apply' | 'drift' | 'sync' | 'baseline';
  *   nothing was run on it;
  * - failed: unreachable, inconsistent records, a failing migration, or a result that does not match
  *   (baseline: also a database already versioned below N);
+ * - not-started: the run stopped before this target: the pre-flight failed, or --max-failures targets failed;
+ *   nothing was run on it;
  * - consistent / drifted: the outcomes of a drift check.
  */
-export type TargetStatus = 'applied' | 'baselined' | 'pending' | 'up-to-date' | 'postponed' | 'failed' | 'consistent' | 'drifted';
+export type TargetStatus = 'applied' | 'baselined' | 'pending' | 'up-to-date' | 'postponed' | 'failed' | 'not-started' | 'consistent' | 'drifted';
 
-export const TARGET_STATUSES: readonly TargetStatus[] = ['applied', 'baselined', 'pending', 'up-to-date', 'postponed', 'failed', 'consistent', 'drifted'];
+export const TARGET_STATUSES: readonly TargetStatus[] = ['applied', 'baselined', 'pending', 'up-to-date', 'postponed', 'failed', 'not-started', 'consistent', 'drifted'];
 
 export interface TargetOutcome {
   readonly name: string;
@@ -44,6 +47,10 @@ export interface TargetOutcome {
   readonly sync?: { readonly sql: string; readonly changes: readonly string[] };
   /** One line, redacted, naming the database (and file and line for a failing migration). */
   readonly error?: string;
+  /** The migration file that failed on this target (what --max-failures counts). */
+  readonly failedMigration?: string;
+  /** Dry run: tables with rows that a pending `fails-on-existing-rows` statement touches, each as `table (file)`. */
+  readonly rowsAtRisk?: readonly string[];
   readonly warnings: readonly string[];
   readonly attempts: number;
   readonly durationMs: number;
@@ -57,6 +64,8 @@ export interface FleetReport {
   readonly targets: readonly TargetOutcome[];
   readonly counts: Readonly<Record<TargetStatus, number>>;
   readonly durationMs: number;
+  /** apply: the pending migrations run first on copies of each starting version's throwaway database. */
+  readonly preflight?: PreflightReport;
   /** apply, drift and baseline: the versions whose schema was built on the shadow server, and what that cost. */
   readonly expectedSchemas?: { readonly built: readonly number[]; readonly buildMs: number; readonly introspectMs: number };
 }
@@ -73,7 +82,7 @@ export function countOutcomes(targets: readonly TargetOutcome[]): Record<TargetS
  */
 export function reportFails(report: FleetReport, options: { readonly postponedIsWarning?: boolean } = {}): boolean {
   const { counts } = report;
-  return counts.failed > 0 || counts.drifted > 0 || (counts.postponed > 0 && !options.postponedIsWarning);
+  return counts.failed > 0 || counts['not-started'] > 0 || counts.drifted > 0 || (counts.postponed > 0 && !options.postponedIsWarning);
 }
 
 function versions(t: TargetOutcome): string {
@@ -96,7 +105,7 @@ export function describeOutcome(t: TargetOutcome, mode: FleetMode): string {
     case 'pending':
       if (mode === 'sync') return `would run ${statementCount(t.statements)}${outside}`;
       if (mode === 'baseline') return `schema matches version ${t.toVersion}: would record as applied: ${files(t.migrations)}`;
-      return `would ${t.direction === 'down' ? 'revert' : 'apply'} ${versions(t)}: ${files(t.migrations)}`;
+      return `would ${t.direction === 'down' ? 'revert' : 'apply'} ${versions(t)}: ${files(t.migrations)}${t.rowsAtRisk?.length ? `; has rows in ${t.rowsAtRisk.join(', ')}, which a fails-on-existing-rows statement touches` : ''}`;
     case 'up-to-date':
       if (mode === 'sync') return 'already matches the schema';
       if (mode === 'baseline') return `already versioned at version ${t.fromVersion}: left alone (baseline only records versions on a database with none)`;
@@ -111,6 +120,8 @@ export function describeOutcome(t: TargetOutcome, mode: FleetMode): string {
       const what = mode === 'baseline' ? `schema differs from the schema of version ${version}` : `schema drifted from version ${version}`;
       return `${t.status === 'postponed' ? 'postponed: ' : ''}${what}: ${changes}`;
     }
+    case 'not-started':
+      return `not started: ${t.error ?? 'the run stopped before this target'}`;
     case 'failed':
       return `failed${t.fromVersion !== undefined ? ` at version ${versions(t)}` : ''}: ${t.error ?? 'unknown error'}`;
   }
@@ -146,5 +157,15 @@ export function formatReportText(report: FleetReport): string {
     if (t.sync && t.status === 'pending') return [`${label}: would run\n${t.sync.sql}`];
     return [];
   });
-  return [lines.join('\n'), '', describeCounts(report), ...(blocks.length ? ['', ...blocks] : [])].join('\n') + '\n';
+  const preflight = report.preflight ? [describePreflight(report.preflight)] : [];
+  return [lines.join('\n'), '', ...preflight, describeCounts(report), ...(blocks.length ? ['', ...blocks] : [])].join('\n') + '\n';
+}
+
+/** One line (and one per failure) saying what the pre-flight rehearsed and found. */
+export function describePreflight(preflight: PreflightReport): string {
+  const from = preflight.fromVersions;
+  if (from.length === 0) return 'pre-flight: nothing pending on any target';
+  const where = `from version${from.length === 1 ? '' : 's'} ${from.join(', ')}${preflight.seed ? ` (plain and seeded copies; ${preflight.seed})` : ''}`;
+  if (preflight.failures.length === 0) return `pre-flight: the pending migrations ran ${where} (${preflight.durationMs} ms)`;
+  return [`pre-flight FAILED ${where}: no database was touched`, ...preflight.failures.map((f) => `  ${f.error}`)].join('\n');
 }

@@ -25,6 +25,11 @@ export interface FleetRunOptions {
   readonly concurrency?: number;
   readonly retry?: RetryOptions;
   readonly logger: Logger;
+  /**
+   * The canary: once this many targets have had a migration fail, no further target is started (they
+   * are `not-started`); those already running finish.
+   */
+  readonly maxFailures?: number;
 }
 
 /** A target with a URL: the only kind an attempt is given. */
@@ -100,12 +105,27 @@ export async function runFleet(mode: FleetMode, targets: readonly Target[], atte
   const { logger } = options;
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   let done = 0;
+  let migrationFailures = 0;
+  const limit = options.maxFailures;
   return mapWithConcurrency(targets, concurrency, async (target) => {
-    const outcome = await runTarget(target, attempt, options);
+    const outcome: TargetOutcome =
+      limit !== undefined && migrationFailures >= limit
+        ? {
+            name: target.name,
+            database: target.database,
+            status: 'not-started',
+            error: `the rollout stopped after ${migrationFailures} target${migrationFailures === 1 ? '' : 's'} whose migration failed (--max-failures ${limit})`,
+            migrations: [],
+            warnings: [],
+            attempts: 0,
+            durationMs: 0,
+          }
+        : await runTarget(target, attempt, options);
+    if (outcome.failedMigration) migrationFailures++;
     done++;
     const line = `[${done}/${targets.length}] ${target.name} (${target.database}): ${describeOutcome(outcome, mode)} (${outcome.durationMs} ms)`;
     if (outcome.status === 'failed') logger.error(line);
-    else if (outcome.status === 'postponed' || outcome.status === 'drifted') logger.warning(line);
+    else if (outcome.status === 'postponed' || outcome.status === 'drifted' || outcome.status === 'not-started') logger.warning(line);
     else logger.info(line);
     for (const warning of outcome.warnings) logger.warning(`${target.name}: ${warning}`);
     return outcome;

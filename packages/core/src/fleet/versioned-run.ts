@@ -17,7 +17,8 @@ import { parseShadowSpec, type ShadowSpec } from '../shadow/spec';
 import type { ShadowServer } from '../shadow/types';
 import { compareWithExpected, type Drift, serverMajor } from './consistency';
 import { type ExpectedSchemas, expectedSchemas } from './expected-schemas';
-import { type FleetMode, type FleetReport, countOutcomes } from './report';
+import type { PreflightReport } from './preflight';
+import { type FleetMode, type FleetReport, type TargetOutcome, countOutcomes } from './report';
 import type { RetryOptions } from './retry';
 import { type AttemptOutcome, DEFAULT_CONCURRENCY, type ReachableTarget, runFleet } from './runner';
 import type { Target } from './targets';
@@ -60,6 +61,13 @@ export interface VersionedRun {
   readonly verb: string;
   /** How the version appears in the opening line: `to version 5`, `latest version 5`. */
   readonly versionPhrase: string;
+  /**
+   * Runs before any target is worked on (apply's pre-flight). When it reports failures, no target is
+   * started: each is `not-started`, naming the first failure.
+   */
+  readonly beforeTargets?: (context: VersionedRunContext) => Promise<PreflightReport | undefined>;
+  /** Stop starting targets once this many have had a migration fail (the rest are `not-started`). */
+  readonly maxFailures?: number;
 }
 
 export type LockedAttempt = (client: Client, target: ReachableTarget, context: VersionedRunContext) => Promise<AttemptOutcome>;
@@ -85,12 +93,16 @@ export async function runVersionedFleet(run: VersionedRun, options: FleetCheckOp
   const expected = expectedSchemas(openServer, set, { logger });
   const context: VersionedRunContext = { mode, set, to, dryRun, expected, options, logger };
   try {
-    const outcomes = await runFleet(
-      mode,
-      targets,
-      (target) => withDatabaseLock(target.url, (client) => attempt(client, target, context), lockOptions(options, logger)),
-      { concurrency, retry: options.retry, logger },
-    );
+    const preflight = run.beforeTargets ? await run.beforeTargets(context) : undefined;
+    const stopped = preflight?.failures[0];
+    const outcomes = stopped
+      ? notStarted(targets, `the pre-flight failed, so no database was touched: ${stopped.error}`)
+      : await runFleet(
+          mode,
+          targets,
+          (target) => withDatabaseLock(target.url, (client) => attempt(client, target, context), lockOptions(options, logger)),
+          { concurrency, retry: options.retry, logger, ...(run.maxFailures !== undefined ? { maxFailures: run.maxFailures } : {}) },
+        );
     return {
       mode,
       dryRun,
@@ -98,11 +110,16 @@ export async function runVersionedFleet(run: VersionedRun, options: FleetCheckOp
       targets: outcomes,
       counts: countOutcomes(outcomes),
       durationMs: Math.round(performance.now() - started),
+      ...(preflight ? { preflight } : {}),
       expectedSchemas: expected.stats(),
     };
   } finally {
     if (server) await (await server.catch(() => undefined))?.close();
   }
+}
+
+function notStarted(targets: readonly Target[], why: string): TargetOutcome[] {
+  return targets.map((t) => ({ name: t.name, database: t.database, status: 'not-started', error: why, migrations: [], warnings: [], attempts: 0, durationMs: 0 }));
 }
 
 function lockOptions(options: FleetCheckOptions, logger: Logger): DatabaseLockOptions {

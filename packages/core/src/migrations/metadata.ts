@@ -10,6 +10,8 @@ import { jsonErrorOffset } from './json-position';
 export interface MigrationHazard {
   readonly code: string;
   readonly message: string;
+  /** schema.name of the table whose rows the statement meets (fails-on-existing-rows): apply --dry-run checks it for rows. */
+  readonly table?: string;
 }
 
 /**

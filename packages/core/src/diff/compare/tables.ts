@@ -348,7 +348,7 @@ function alterColumns(ctx: DiffContext, a: RelationInfo, b: RelationInfo): void 
       if (column.generated === 's') columnHazards.push({ code: 'rewrites-table', message: `adds stored generated column ${columnName}: rewrites the table under an ACCESS EXCLUSIVE lock` });
       else if (column.identity) columnHazards.push(hazards.volatileDefault(`identity column ${columnName}`));
       else if (column.default !== null && VOLATILE_DEFAULT.test(column.default)) columnHazards.push(hazards.volatileDefault(`column ${columnName}`));
-      else if (column.notNull && column.default === null) columnHazards.push(hazards.addNotNullColumn(`column ${columnName}`));
+      else if (column.notNull && column.default === null) columnHazards.push(hazards.addNotNullColumn(`column ${columnName}`, tableName));
       ctx.emit({
         sql: `ALTER TABLE ${relationName(b)} ADD COLUMN ${columnDefinition(b, column)}`,
         object: { kind: 'column', name: columnName },

@@ -1,0 +1,122 @@
+/**
+ * The pre-flight: before apply touches any target, every pending migration runs on a copy of the
+ * throwaway database of each starting version (the one the consistency check builds anyway, copied as
+ * a template so it stays intact), and, when a seed is given, on a second copy holding the seed's rows
+ * (and synthetic rows in the tables it leaves empty). A migration that fails there (a syntax error, a
+ * COMMIT, a missing role, rows it cannot handle) would fail on the targets too: the run stops before
+ * one of them changes.
+ */
+import { performance } from 'node:perf_hooks';
+import { down, status, up } from '../applier/migrator';
+import { inconsistencyReason } from '../applier/state';
+import { errorMessage } from '../errors';
+import { type Logger, silentLogger } from '../logger';
+import type { MigrationSet } from '../migrations/store';
+import { fillEmptyTables } from '../seed/fill';
+import { describeUserSeed, runUserSeed, type UserSeed } from '../seed/user-seed';
+import type { ThrowawayDatabase } from '../shadow/types';
+import type { ExpectedSchemas } from './expected-schemas';
+import { mapWithConcurrency } from './pool';
+import type { Target } from './targets';
+
+export interface PreflightFailure {
+  /** The version the copy started at (a target's recorded version). */
+  readonly fromVersion: number;
+  /** On the copy holding the seed's rows. */
+  readonly seeded: boolean;
+  readonly fileName?: string;
+  readonly line?: number;
+  /** One line naming the starting version, the file, line and statement, and PostgreSQL's message. */
+  readonly error: string;
+}
+
+export interface PreflightReport {
+  /** The starting versions run from, ascending. */
+  readonly fromVersions: readonly number[];
+  /** The seed the seeded copies got, described; absent without one. */
+  readonly seed?: string;
+  readonly failures: readonly PreflightFailure[];
+  readonly durationMs: number;
+}
+
+/** Copies at once: each runs migrations on the one shadow server. */
+const PREFLIGHT_CONCURRENCY = 4;
+
+/**
+ * The recorded versions of the targets, read without the lock (only to choose what to rehearse; each
+ * target is read again under its lock). A target that cannot be read is left to its own attempt.
+ */
+export async function readStartingVersions(targets: readonly Target[], set: MigrationSet, options: { concurrency: number; connectTimeoutMs?: number }): Promise<number[]> {
+  const versions = await mapWithConcurrency(targets, options.concurrency, async (target) => {
+    if (target.problem || !target.url) return undefined;
+    try {
+      const found = await status(target.url, set, { connectTimeoutMs: options.connectTimeoutMs });
+      return inconsistencyReason(found, set) ? undefined : found.currentVersion;
+    } catch {
+      return undefined;
+    }
+  });
+  return [...new Set(versions.filter((v): v is number => v !== undefined))].sort((a, b) => a - b);
+}
+
+export interface PreflightInput {
+  readonly set: MigrationSet;
+  /** The version the run brings targets to. */
+  readonly to: number;
+  readonly fromVersions: readonly number[];
+  readonly expected: ExpectedSchemas;
+  readonly seed?: UserSeed;
+  readonly logger?: Logger;
+}
+
+/** Runs the pending migrations from every starting version on copies; never throws for a migration's sake. */
+export async function runPreflight(input: PreflightInput): Promise<PreflightReport> {
+  const started = performance.now();
+  const logger = input.logger ?? silentLogger;
+  const { set, to, expected, seed } = input;
+  const fromVersions = input.fromVersions.filter((v) => v !== to);
+  const runs = fromVersions.flatMap((fromVersion) => [{ fromVersion, seeded: false }, ...(seed ? [{ fromVersion, seeded: true }] : [])]);
+  if (runs.length > 0) {
+    logger.info(`pre-flight: running the pending migrations to version ${to} on copies of version${fromVersions.length === 1 ? '' : 's'} ${fromVersions.join(', ')}${seed ? ' (plain and seeded)' : ''}`);
+  }
+  const results = await mapWithConcurrency(runs, PREFLIGHT_CONCURRENCY, async ({ fromVersion, seeded }): Promise<PreflightFailure | undefined> => {
+    const label = `version ${fromVersion}${seeded ? ' (seeded copy)' : ''}`;
+    let copy: ThrowawayDatabase;
+    try {
+      copy = await expected.copy(fromVersion);
+    } catch (error) {
+      // Its migrations do not build on an empty database: the targets at this version fail their own check.
+      logger.debug(`pre-flight: no copy of version ${fromVersion}: ${errorMessage(error)}`);
+      return undefined;
+    }
+    try {
+      if (seeded) {
+        try {
+          await runUserSeed(seed!, copy.url, `on a copy of version ${fromVersion}`, logger);
+          await fillEmptyTables(copy.url);
+        } catch (error) {
+          return { fromVersion, seeded, error: `pre-flight from ${label}: ${errorMessage(error)}` };
+        }
+      }
+      const run = to > fromVersion ? await up(copy.url, set, { to, logger: silentLogger }) : await down(copy.url, set, { to, logger: silentLogger });
+      if (!run.error) return undefined;
+      return {
+        fromVersion,
+        seeded,
+        ...(run.error.fileName ? { fileName: run.error.fileName } : {}),
+        ...(run.error.line ? { line: run.error.line } : {}),
+        error: `pre-flight from ${label}: ${run.error.message}`,
+      };
+    } finally {
+      await copy.drop().catch(() => undefined);
+    }
+  });
+  const failures = results.filter((f): f is PreflightFailure => f !== undefined);
+  for (const failure of failures) logger.error(failure.error);
+  return {
+    fromVersions,
+    ...(seed ? { seed: describeUserSeed(seed) } : {}),
+    failures,
+    durationMs: Math.round(performance.now() - started),
+  };
+}
