@@ -1,0 +1,95 @@
+/**
+ * Apply's safety before the fleet, on real databases: the pre-flight runs the pending migrations on
+ * copies of each starting version (and seeded copies) and refuses the run before any target changes;
+ * --max-failures stops the rollout; a dry run names the targets with rows a fails-on-existing-rows
+ * statement meets.
+ */
+import { writeFileSync } from 'node:fs';
+import { query } from '../../../test/support/pg';
+import { applyFleet } from '../src/fleet/apply';
+import { formatReportText, reportFails } from '../src/fleet/report';
+import { FAST_RETRY, SHOP, columns, recordedIds, shadow, workspace } from './fleet-fixture';
+
+const ws = workspace('preflight');
+afterAll(() => ws.cleanup());
+
+const ADD_TIER = { '0006_customer_tier.sql': { up: ['ALTER TABLE customers ADD COLUMN tier text NOT NULL'], down: ['ALTER TABLE customers DROP COLUMN tier'] } };
+const withRows = (url: string) => query(url, "INSERT INTO customers (name) VALUES ('Ada'), ('Grace')");
+
+test('a migration that fails on the starting versions is refused before any target changes, naming file, line and version', async () => {
+  const set = await ws.migrations({ ...SHOP, '0006_grant.sql': { up: ['ALTER TABLE customers ADD COLUMN note text', 'GRANT SELECT ON customers TO no_such_role'], down: ['ALTER TABLE customers DROP COLUMN note'] } });
+  const targets = [await ws.database(set, 3, 'at-3'), await ws.database(set, 5, 'at-5a'), await ws.database(set, 5, 'at-5b')];
+  const before = await Promise.all(targets.map((t) => columns(t.url)));
+  const report = await applyFleet({ set, targets, shadow: shadow(), retry: FAST_RETRY });
+
+  expect(report.targets.map((t) => t.status)).toEqual(['not-started', 'not-started', 'not-started']);
+  expect(report.counts['not-started']).toBe(3);
+  expect(reportFails(report)).toBe(true);
+  expect(report.preflight?.fromVersions).toEqual([3, 5]);
+  const failures = report.preflight!.failures;
+  expect(failures.map((f) => [f.fromVersion, f.fileName, f.line])).toEqual([
+    [3, '0006_grant.sql', expect.any(Number)],
+    [5, '0006_grant.sql', expect.any(Number)],
+  ]);
+  expect(failures[0].error).toMatch(/^pre-flight from version 3: .*0006_grant\.sql line \d+ \(up\).*GRANT SELECT ON customers TO no_such_role.*role "no_such_role" does not exist/);
+  expect(report.targets[0].error).toMatch(/^the pre-flight failed, so no database was touched: pre-flight from version 3/);
+  expect(formatReportText(report)).toContain('pre-flight FAILED from versions 3, 5: no database was touched');
+  // Not one target changed.
+  expect(await Promise.all(targets.map((t) => columns(t.url)))).toEqual(before);
+  expect(await recordedIds(targets[0].url)).toHaveLength(3);
+  expect(await recordedIds(targets[1].url)).toHaveLength(5);
+});
+
+test('with a seed, the pre-flight also runs on a seeded copy: a NOT NULL column without default is refused before the fleet', async () => {
+  const set = await ws.migrations({ ...SHOP, ...ADD_TIER });
+  const targets = [await ws.database(set, 5, 'empty-a'), await ws.database(set, 5, 'empty-b')];
+  const seedDir = ws.dir;
+  writeFileSync(`${seedDir}/seed.sql`, "INSERT INTO customers (name) VALUES ('Ada');\n");
+  const seeded = await applyFleet({ set, targets, shadow: shadow(), seed: { sqlFiles: ['seed.sql'], dir: seedDir }, retry: FAST_RETRY });
+  expect(seeded.targets.map((t) => t.status)).toEqual(['not-started', 'not-started']);
+  expect(seeded.preflight?.seed).toBe('seed SQL: seed.sql');
+  expect(seeded.preflight?.failures.map((f) => [f.fromVersion, f.seeded])).toEqual([[5, true]]);
+  expect(seeded.preflight?.failures[0].error).toMatch(/^pre-flight from version 5 \(seeded copy\): .*0006_customer_tier\.sql line \d+ \(up\).*column "tier" of relation "customers" contains null values/);
+  expect(await recordedIds(targets[0].url)).toHaveLength(5);
+  // Without the seed the copies are empty, the pre-flight passes, and these empty targets migrate.
+  const plain = await applyFleet({ set, targets, shadow: shadow(), retry: FAST_RETRY });
+  expect(plain.preflight?.failures).toEqual([]);
+  expect(plain.targets.map((t) => t.status)).toEqual(['applied', 'applied']);
+});
+
+test('--max-failures stops the rollout after the first target whose migration failed; the rest are not started', async () => {
+  const set = await ws.migrations({ ...SHOP, ...ADD_TIER });
+  const targets = await Promise.all(['c1', 'c2', 'c3', 'c4'].map((name) => ws.database(set, 5, name)));
+  for (const t of targets) await withRows(t.url);
+  const report = await applyFleet({ set, targets, shadow: shadow(), concurrency: 1, maxFailures: 1, retry: FAST_RETRY });
+  expect(report.targets.map((t) => t.status)).toEqual(['failed', 'not-started', 'not-started', 'not-started']);
+  expect(report.targets[0].failedMigration).toBe('0006_customer_tier.sql');
+  expect(report.targets[1].error).toBe('the rollout stopped after 1 target whose migration failed (--max-failures 1)');
+  expect(formatReportText(report)).toContain('not started: the rollout stopped after 1 target');
+  for (const t of targets) expect(await recordedIds(t.url)).toHaveLength(5);
+  // Without the limit every target is tried (and fails on its rows).
+  const all = await applyFleet({ set, targets, shadow: shadow(), concurrency: 1, retry: FAST_RETRY });
+  expect(all.targets.map((t) => t.status)).toEqual(['failed', 'failed', 'failed', 'failed']);
+});
+
+test('a dry run names the targets that have rows in a table a fails-on-existing-rows statement touches', async () => {
+  const metadata = JSON.stringify({
+    version: 6,
+    name: 'customer_tier',
+    hazards: [{ code: 'fails-on-existing-rows', message: 'adds column public.customers.tier NOT NULL without a default: fails if the table has rows', table: 'public.customers' }],
+  });
+  const set = await ws.migrations({ ...SHOP, ...ADD_TIER, '0006.json': metadata });
+  const full = await ws.database(set, 5, 'with-rows');
+  await withRows(full.url);
+  const empty = await ws.database(set, 5, 'no-rows');
+  const behind = await ws.database(set, 3, 'behind');
+  await withRows(behind.url);
+  const report = await applyFleet({ set, targets: [full, empty, behind], shadow: shadow(), dryRun: true });
+  expect(report.targets.map((t) => [t.name, t.status, t.rowsAtRisk])).toEqual([
+    ['with-rows', 'pending', ['public.customers (0006_customer_tier.sql)']],
+    ['no-rows', 'pending', undefined],
+    ['behind', 'pending', ['public.customers (0006_customer_tier.sql)']],
+  ]);
+  expect(formatReportText(report)).toMatch(/with-rows .*would apply 5 → 6: 0006_customer_tier\.sql; has rows in public\.customers \(0006_customer_tier\.sql\), which a fails-on-existing-rows statement touches/);
+  expect(report.preflight).toBeUndefined();
+});
