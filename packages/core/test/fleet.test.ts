@@ -1,4 +1,5 @@
 import { query } from '../../../test/support/pg';
+import { up } from '../src/applier/migrator';
 import { ConfigurationError } from '../src/errors';
 import { applyFleet } from '../src/fleet/apply';
 import { formatReportText, reportFails } from '../src/fleet/report';
@@ -139,7 +140,7 @@ describe('applyFleet', () => {
     expect(report.targets[1].drift?.sql).toMatch(/DROP COLUMN "flagged"/);
   });
 
-  it('a version whose schema cannot be built on the shadow server fails the targets at it, with the reason', async () => {
+  it('a migration that fails on an empty copy of a starting version is refused by the pre-flight; a version whose schema cannot be built fails the targets at it', async () => {
     // Works only where customers exist: on the empty shadow database it divides by zero.
     const set = await ws.migrations({
       '0001_customers.sql': SHOP['0001_customers.sql'],
@@ -149,16 +150,17 @@ describe('applyFleet', () => {
     const atOne = await ws.database(set, 1, 'at-one');
     const atTwo = await ws.database(set, 1, 'at-two');
     await query(atTwo.url, `INSERT INTO customers (name) VALUES ('ada')`);
-    expect((await applyFleet({ set, targets: [atTwo], shadow: shadow(), to: 2 })).targets[0]).toMatchObject({ status: 'failed', toVersion: 2 });
-    expect(await recordedIds(atTwo.url)).toEqual(['0001_customers.sql', '0002_needs_data.sql']);
+    // The pre-flight runs 0002 on an empty copy of version 1: division by zero, and no target is touched.
+    const refused = await applyFleet({ set, targets: [atOne, atTwo], shadow: shadow(), to: 2 });
+    expect(refused.targets.map((t) => t.status)).toEqual(['not-started', 'not-started']);
+    expect(refused.preflight?.failures[0].error).toMatch(/^pre-flight from version 1: .*0002_needs_data\.sql line \d+ \(up\) on .*division by zero/);
+    expect(await recordedIds(atTwo.url)).toEqual(['0001_customers.sql']);
 
-    const report = await applyFleet({ set, targets: [atOne, atTwo], shadow: shadow() });
-    // at-one: checked at version 1, then migration 2 fails on it too (no customers) and it stays at 1.
-    expect(report.targets[0]).toMatchObject({ status: 'failed', fromVersion: 1, toVersion: 1 });
-    expect(report.targets[0].error).toMatch(/0002_needs_data\.sql line \d+ \(up\) on .*division by zero/);
-    // at-two: its version's schema cannot be built, so it cannot be checked: failed, untouched.
-    expect(report.targets[1]).toMatchObject({ status: 'failed', fromVersion: 2, migrations: [] });
-    expect(report.targets[1].error).toMatch(/cannot build the schema of version 2 on the shadow server: .*0002_needs_data\.sql line \d+ \(up\) on .*division by zero/);
+    // Migrated by hand where its data allows it, at-two is at a version whose schema cannot be built: it cannot be checked: failed, untouched.
+    expect((await up(atTwo.url, set, { to: 2 })).error).toBeUndefined();
+    const report = await applyFleet({ set, targets: [atTwo], shadow: shadow() });
+    expect(report.targets[0]).toMatchObject({ status: 'failed', fromVersion: 2, migrations: [] });
+    expect(report.targets[0].error).toMatch(/cannot build the schema of version 2 on the shadow server: .*0002_needs_data\.sql line \d+ \(up\) on .*division by zero/);
     expect(await recordedIds(atTwo.url)).toEqual(['0001_customers.sql', '0002_needs_data.sql']);
   });
 

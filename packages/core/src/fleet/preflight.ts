@@ -17,6 +17,7 @@ import { describeUserSeed, runUserSeed, type UserSeed } from '../seed/user-seed'
 import type { ThrowawayDatabase } from '../shadow/types';
 import type { ExpectedSchemas } from './expected-schemas';
 import { mapWithConcurrency } from './pool';
+import { isTransientFailure } from './retry';
 import type { Target } from './targets';
 
 export interface PreflightFailure {
@@ -99,7 +100,9 @@ export async function runPreflight(input: PreflightInput): Promise<PreflightRepo
         }
       }
       const run = to > fromVersion ? await up(copy.url, set, { to, logger: silentLogger }) : await down(copy.url, set, { to, logger: silentLogger });
-      if (!run.error) return undefined;
+      // Only a statement that fails counts: a revert the target's own plan refuses (no Down section), or a
+      // transient failure (a deadlock, a lock timeout) that says nothing about the migration, is left to the targets.
+      if (!run.error || run.error.kind !== 'sql' || isTransientFailure(run.error, run.error.sqlState)) return undefined;
       return {
         fromVersion,
         seeded,
