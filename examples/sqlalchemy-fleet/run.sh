@@ -195,12 +195,29 @@ for step_dir in "$here"/history/[0-9][0-9]-*/; do
   fi
   run_quietly 'db-migrate verify --schema-dir schema --schema-command "$SCHEMA_COMMAND" --dir migrations --base-ref main --shadow "$SHADOW"' ||
     { cat "$out.err" "$out" >&2; fail "verify failed at $step"; }
-  grep -E '^(Numbering|Consistency|Reversibility|Hazards|verify )' "$out" | indent
+  grep -E '^(Numbering|Consistency|Reversibility|Data|Hazards|verify )' "$out" | indent
   verified=$((verified + 1))
   git switch -q main
   git merge -q --ff-only db-migrate/next-migration
   git branch -q -d db-migrate/next-migration
 done
+# A migration verify must refuse: a NOT NULL column without a database default passes on empty databases
+# and fails on every client database with customers. verify's data check runs it on rows and says so.
+say ''
+say "${bold}-- a feature branch adds customers.loyalty_tier NOT NULL, without a default${plain}"
+git switch -q -c feature/loyalty-tier
+"$here/replay-history.sh" "$repo" branch-loyalty-tier | sed 's/^/    commit on feature\/loyalty-tier: /'
+run_quietly 'db-migrate create --schema-dir schema --schema-command "$SCHEMA_COMMAND" --dir migrations --shadow "$SHADOW"' ||
+  { cat "$out.err" "$out" >&2; fail 'create failed on feature/loyalty-tier'; }
+git add migrations
+bot commit -q -m 'Migration: loyalty tier'
+status=0
+run_quietly 'db-migrate verify --schema-dir schema --schema-command "$SCHEMA_COMMAND" --dir migrations --base-ref main --shadow "$SHADOW"' || status=$?
+[ "$status" = 1 ] || { cat "$out.err" "$out" >&2; fail "verify should refuse the loyalty tier migration on rows (exit $status)"; }
+grep -E '^(Data|  error: .*contains null values|verify )' "$out" | sed 's/ on [^ ]*: statement/: statement/' | indent
+say '  The pull request cannot merge: a DEFAULT, or a nullable column backfilled before SET NOT NULL, fixes it.'
+git switch -q main
+git branch -q -D feature/loyalty-tier
 latest="$(ls migrations/*.sql | wc -l | tr -d ' ')"
 say ''
 say "migrations/ now holds $latest migrations (sql-migrate format) with their metadata:"

@@ -42700,6 +42700,7 @@ const promises_1 = __nccwpck_require__(1455);
 const core_1 = __nccwpck_require__(4843);
 const command_1 = __nccwpck_require__(7802);
 const schema_options_1 = __nccwpck_require__(7176);
+const seed_options_1 = __nccwpck_require__(1510);
 /** The options apply, drift and sync share: which databases, how many at once, where to build schemas. */
 exports.fleetOptions = {
     targets: { type: 'string' },
@@ -42752,7 +42753,8 @@ exports.applyCommand = {
     name: 'apply',
     summary: 'Migrate a fleet: check each database against its version\'s schema, postpone drifted ones, apply the rest in parallel.',
     usage: `apply --dir <migrations-dir> ${exports.FLEET_USAGE}\n` +
-        '       [--dry-run] [--to N] [--postponed-is-warning] [--lock-timeout ms] [--statement-timeout ms]',
+        '       [--dry-run] [--to N] [--postponed-is-warning] [--lock-timeout ms] [--statement-timeout ms]\n' +
+        `       [--max-failures N] ${seed_options_1.SEED_USAGE}`,
     options: {
         ...exports.fleetOptions,
         dir: { type: 'string' },
@@ -42761,6 +42763,8 @@ exports.applyCommand = {
         'postponed-is-warning': { type: 'boolean' },
         'lock-timeout': { type: 'string' },
         'statement-timeout': { type: 'string' },
+        'max-failures': { type: 'string' },
+        ...seed_options_1.seedOptions,
     },
     async run(values, _positionals, { logger, stdout }) {
         const run = fleetRunOptions(values, logger);
@@ -42770,6 +42774,8 @@ exports.applyCommand = {
             logger.debug(warning);
         const lockTimeoutMs = (0, command_1.optionalInteger)(values, 'lock-timeout');
         const statementTimeoutMs = (0, command_1.optionalInteger)(values, 'statement-timeout');
+        const maxFailures = (0, command_1.optionalInteger)(values, 'max-failures');
+        const seed = (0, seed_options_1.readSeed)(values);
         const report = await (0, core_1.applyFleet)({
             ...run,
             set,
@@ -42778,6 +42784,8 @@ exports.applyCommand = {
             to: (0, command_1.optionalInteger)(values, 'to'),
             ...(lockTimeoutMs !== undefined ? { lockTimeoutMs } : {}),
             ...(statementTimeoutMs !== undefined ? { statementTimeoutMs } : {}),
+            ...(maxFailures !== undefined ? { maxFailures } : {}),
+            ...(seed ? { seed } : {}),
         });
         return finishFleetRun(report, values, stdout, values['postponed-is-warning'] === true);
     },
@@ -43112,6 +43120,31 @@ function shadowOption(values) {
 
 /***/ }),
 
+/***/ 1510:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.SEED_USAGE = exports.seedOptions = void 0;
+exports.readSeed = readSeed;
+const core_1 = __nccwpck_require__(4843);
+const command_1 = __nccwpck_require__(7802);
+/** Rows for verify's data check and apply's pre-flight: SQL files (repeatable) or a command, run in the current directory. */
+exports.seedOptions = {
+    'seed-sql': { type: 'string', multiple: true },
+    'seed-command': { type: 'string' },
+};
+exports.SEED_USAGE = '[--seed-sql <file> [--seed-sql <file>...] | --seed-command "<cmd>"]';
+function readSeed(values) {
+    const raw = values['seed-sql'];
+    const sqlFiles = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).filter((v) => typeof v === 'string');
+    return (0, core_1.checkUserSeed)({ sqlFiles, command: (0, command_1.optionalString)(values, 'seed-command'), dir: process.cwd() }, { sql: '--seed-sql', command: '--seed-command' });
+}
+
+
+/***/ }),
+
 /***/ 3070:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
@@ -43253,11 +43286,13 @@ exports.verifyCommand = void 0;
 const core_1 = __nccwpck_require__(4843);
 const command_1 = __nccwpck_require__(7802);
 const schema_options_1 = __nccwpck_require__(7176);
+const seed_options_1 = __nccwpck_require__(1510);
 exports.verifyCommand = {
     name: 'verify',
-    summary: 'Check the migrations: numbering, migrations = schema at goal, Down sections undo the new ones, hazards. Exit 1 when a check fails.',
+    summary: 'Check the migrations: numbering, migrations = schema at goal, Down sections undo the new ones, the new ones on rows (data), hazards. Exit 1 when a check fails.',
     usage: 'verify --schema-dir <path> (--schema-command "<cmd>" | --schema-sql <file> [--schema-sql <file>...]) --dir <migrations-dir>\n' +
-        '       [--base-ref <ref>] [--goal <ref>] [--repo <path>] [--shadow embedded|docker|<url>] [--postgres-version N] [--fail-on-hazards]',
+        '       [--base-ref <ref>] [--goal <ref>] [--repo <path>] [--shadow embedded|docker|<url>] [--postgres-version N] [--fail-on-hazards]\n' +
+        `       ${seed_options_1.SEED_USAGE}`,
     options: {
         ...schema_options_1.schemaSourceOptions,
         dir: { type: 'string' },
@@ -43266,12 +43301,14 @@ exports.verifyCommand = {
         shadow: { type: 'string' },
         'postgres-version': { type: 'string' },
         'fail-on-hazards': { type: 'boolean' },
+        ...seed_options_1.seedOptions,
     },
     async run(values, _positionals, { logger, stdout }) {
         const shadow = (0, schema_options_1.shadowOption)(values);
         const source = (0, schema_options_1.readSchemaSource)(values);
         const migrationsDir = (0, command_1.requiredString)(values, 'dir');
         const major = (0, command_1.optionalInteger)(values, 'postgres-version');
+        const seed = (0, seed_options_1.readSeed)(values);
         const report = await (0, core_1.withShadowServer)((0, core_1.parseShadowSpec)(shadow, '--shadow'), { major, logger }, (server) => (0, core_1.verifyMigrations)({
             source,
             migrationsDir,
@@ -43279,6 +43316,7 @@ exports.verifyCommand = {
             goalRef: (0, command_1.optionalString)(values, 'goal'),
             shadow: server,
             failOnHazards: values['fail-on-hazards'] === true,
+            ...(seed ? { seed } : {}),
             logger,
         }));
         stdout((0, core_1.formatVerifyReport)(report));
@@ -43352,6 +43390,7 @@ async function executeMigration(client, migration, direction, database) {
             ...(line ? { line } : {}),
             ...(statement ? { statement: (0, errors_1.redact)(excerpt(statement)) } : {}),
             ...(pgError.code ? { sqlState: pgError.code } : {}),
+            ...(pgError.table ? { table: pgError.schema ? `${pgError.schema}.${pgError.table}` : pgError.table } : {}),
             ...(partial ? { partial } : {}),
         });
     };
@@ -43783,6 +43822,7 @@ class MigrationError extends Error {
     line;
     statement;
     sqlState;
+    table;
     partial;
     constructor(message, details) {
         super(message);
@@ -43793,6 +43833,7 @@ class MigrationError extends Error {
         this.line = details.line;
         this.statement = details.statement;
         this.sqlState = details.sqlState;
+        this.table = details.table;
         this.partial = details.partial;
     }
 }
@@ -44087,7 +44128,7 @@ function uniqueHazards(statements) {
         if (seen.has(key))
             continue;
         seen.add(key);
-        out.push({ code: hazard.code, message: hazard.message });
+        out.push({ code: hazard.code, message: hazard.message, ...(hazard.table ? { table: hazard.table } : {}) });
     }
     return out;
 }
@@ -46064,7 +46105,7 @@ function alterColumns(ctx, a, b) {
             else if (column.default !== null && VOLATILE_DEFAULT.test(column.default))
                 columnHazards.push(hazards_1.hazards.volatileDefault(`column ${columnName}`));
             else if (column.notNull && column.default === null)
-                columnHazards.push(hazards_1.hazards.addNotNullColumn(`column ${columnName}`));
+                columnHazards.push(hazards_1.hazards.addNotNullColumn(`column ${columnName}`, tableName));
             ctx.emit({
                 sql: `ALTER TABLE ${relationName(b)} ADD COLUMN ${columnDefinition(b, column)}`,
                 object: { kind: 'column', name: columnName },
@@ -46800,9 +46841,10 @@ exports.hazards = {
         code: 'scans-table',
         message: `sets ${what} NOT NULL: scans the whole table under an ACCESS EXCLUSIVE lock, and fails if it holds NULLs`,
     }),
-    addNotNullColumn: (what) => ({
+    addNotNullColumn: (what, table) => ({
         code: 'fails-on-existing-rows',
         message: `adds ${what} NOT NULL without a default: fails if the table has rows`,
+        ...(table ? { table } : {}),
     }),
     blocksWrites: (what) => ({
         code: 'blocks-writes',
@@ -48157,6 +48199,10 @@ const migrator_1 = __nccwpck_require__(8680);
 const records_1 = __nccwpck_require__(2805);
 const state_1 = __nccwpck_require__(1734);
 const errors_1 = __nccwpck_require__(1240);
+const sql_1 = __nccwpck_require__(7067);
+const user_seed_1 = __nccwpck_require__(1802);
+const preflight_1 = __nccwpck_require__(9767);
+const runner_1 = __nccwpck_require__(1228);
 const logger_1 = __nccwpck_require__(5419);
 const plan_1 = __nccwpck_require__(7257);
 const retry_1 = __nccwpck_require__(8150);
@@ -48166,7 +48212,23 @@ async function applyFleet(options) {
     // A bad --to stops the run before any database is touched.
     const to = (0, plan_1.checkTargetVersion)(options.set, options.to);
     const dryRun = !!options.dryRun;
-    return (0, versioned_run_1.runVersionedFleet)({ mode: 'apply', to, dryRun, verb: dryRun ? 'planning' : 'migrating', versionPhrase: `to version ${to}` }, options, checkLocked);
+    const maxFailures = options.maxFailures;
+    if (maxFailures !== undefined && (!Number.isSafeInteger(maxFailures) || maxFailures < 1)) {
+        throw new errors_1.ConfigurationError(`--max-failures must be a whole number of at least 1, got ${maxFailures}`);
+    }
+    const seed = (0, user_seed_1.checkUserSeed)(options.seed);
+    // The pre-flight rehearses a real run; a dry run changes nothing and only plans.
+    const beforeTargets = dryRun
+        ? undefined
+        : async (context) => (0, preflight_1.runPreflight)({
+            set: options.set,
+            to,
+            fromVersions: await (0, preflight_1.readStartingVersions)(options.targets, options.set, { concurrency: options.concurrency ?? runner_1.DEFAULT_CONCURRENCY, connectTimeoutMs: options.connectTimeoutMs }),
+            expected: context.expected,
+            ...(seed ? { seed } : {}),
+            logger: context.logger,
+        });
+    return (0, versioned_run_1.runVersionedFleet)({ mode: 'apply', to, dryRun, verb: dryRun ? 'planning' : 'migrating', versionPhrase: `to version ${to}`, ...(beforeTargets ? { beforeTargets } : {}), ...(maxFailures !== undefined ? { maxFailures } : {}) }, options, checkLocked);
 }
 /** Only the consistency check of every target (no migration runs); `drifted` for each difference. */
 async function checkFleetDrift(options) {
@@ -48210,8 +48272,10 @@ async function checkLocked(client, target, context) {
     if (plan.problems.length > 0) {
         return { status: 'failed', fromVersion: from, direction, error: `${database}: cannot revert to version ${to}: ${plan.problems.join('; ')}`, warnings };
     }
-    if (context.dryRun)
-        return { status: 'pending', fromVersion: from, toVersion: to, direction, migrations: names, warnings };
+    if (context.dryRun) {
+        const rowsAtRisk = direction === 'up' ? await tablesWithRowsAtRisk(client, plan.migrations) : [];
+        return { status: 'pending', fromVersion: from, toVersion: to, direction, migrations: names, warnings, ...(rowsAtRisk.length > 0 ? { rowsAtRisk } : {}) };
+    }
     // The applier's per-migration lines would drown the progress lines of a large fleet: debug only.
     const quiet = { ...logger_1.silentLogger, info: (m) => context.logger.debug(`${target.name}: ${m}`), warning: (m) => context.logger.debug(`${target.name}: ${m}`) };
     const session = {
@@ -48242,6 +48306,7 @@ async function checkLocked(client, target, context) {
             status: 'failed',
             ...base,
             error: run.error.message + left,
+            ...(run.error.fileName ? { failedMigration: run.error.fileName } : {}),
             ...(after && !(after instanceof Error) ? { drift: after } : {}),
             // A migration that may have left changes behind (notransaction, or one that committed itself) would
             // repeat them, or meet its own leftovers as drift and be reported postponed: never retried.
@@ -48259,6 +48324,35 @@ async function checkLocked(client, target, context) {
         };
     }
     return { status: 'applied', ...base };
+}
+/** The table of a `fails-on-existing-rows` hazard: recorded with it, else read from the differ's wording. */
+function hazardTable(hazard) {
+    return hazard.table ?? /^adds column (\S+)\.[^.\s]+ NOT NULL/.exec(hazard.message)?.[1];
+}
+/**
+ * Dry run: the tables a pending migration's `fails-on-existing-rows` statement touches (from the hazards
+ * recorded in its metadata) that hold rows on this target, each as `table (file)`.
+ */
+async function tablesWithRowsAtRisk(client, migrations) {
+    const found = [];
+    for (const migration of migrations) {
+        for (const hazard of migration.metadata?.hazards ?? []) {
+            if (hazard.code !== 'fails-on-existing-rows')
+                continue;
+            const table = hazardTable(hazard);
+            const [schema, name] = table?.includes('.') ? [table.slice(0, table.indexOf('.')), table.slice(table.indexOf('.') + 1)] : ['public', table];
+            if (!name)
+                continue;
+            // A table an earlier pending migration creates does not exist yet: it has no rows here.
+            const { rows } = await client
+                .query(`SELECT EXISTS (SELECT 1 FROM ${(0, sql_1.ident)(schema)}.${(0, sql_1.ident)(name)}) AS has`)
+                .catch(() => ({ rows: [{ has: false }] }));
+            const entry = `${schema}.${name} (${migration.fileName})`;
+            if (rows[0]?.has && !found.includes(entry))
+                found.push(entry);
+        }
+    }
+    return found;
 }
 
 
@@ -48444,17 +48538,22 @@ function expectedSchemas(server, set, options = {}) {
         logger.debug(`expected schema of version ${version} built${template ? ` from version ${template.version}` : ''} in ${Math.round(done - started)} ms`);
         return { version, catalog, db };
     }
+    const buildOnce = (version) => {
+        let promise = builds.get(version);
+        if (!promise) {
+            // The closest lower version already asked for is the cheapest starting point.
+            const below = [...builds.keys()].filter((v) => v < version).sort((a, b) => b - a)[0];
+            promise = build(version, below === undefined ? undefined : builds.get(below));
+            builds.set(version, promise);
+            promise.catch(() => undefined); // observed by every caller of get(); never an unhandled rejection
+        }
+        return promise;
+    };
     return {
-        get(version) {
-            let promise = builds.get(version);
-            if (!promise) {
-                // The closest lower version already asked for is the cheapest starting point.
-                const below = [...builds.keys()].filter((v) => v < version).sort((a, b) => b - a)[0];
-                promise = build(version, below === undefined ? undefined : builds.get(below));
-                builds.set(version, promise);
-                promise.catch(() => undefined); // observed by every caller of get(); never an unhandled rejection
-            }
-            return promise.then(({ version: v, catalog }) => ({ version: v, catalog }));
+        get: (version) => buildOnce(version).then(({ version: v, catalog }) => ({ version: v, catalog })),
+        async copy(version) {
+            const { db } = await buildOnce(version);
+            return (await server()).createDatabase({ template: db });
         },
         stats: () => ({ built: [...built].sort((a, b) => a - b), buildMs: Math.round(buildMs), introspectMs: Math.round(introspectMs) }),
     };
@@ -48483,7 +48582,7 @@ var __exportStar = (this && this.__exportStar) || function(m, exports) {
     for (var p in m) if (p !== "default" && !Object.prototype.hasOwnProperty.call(exports, p)) __createBinding(exports, m, p);
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.shardOf = exports.selectShard = exports.parseShard = exports.DEFAULT_CONCURRENCY = exports.isTransientFailure = exports.DEFAULT_RETRY_BASE_DELAY_MS = exports.DEFAULT_RETRY_ATTEMPTS = exports.planTarget = exports.latestVersion = exports.checkTargetVersion = exports.expectedSchemas = exports.CONSISTENCY_DIFF_OPTIONS = exports.compareWithExpected = exports.checkBaselineVersion = exports.baselineFleet = exports.checkFleetDrift = exports.applyFleet = void 0;
+exports.runPreflight = exports.readStartingVersions = exports.shardOf = exports.selectShard = exports.parseShard = exports.DEFAULT_CONCURRENCY = exports.isTransientFailure = exports.DEFAULT_RETRY_BASE_DELAY_MS = exports.DEFAULT_RETRY_ATTEMPTS = exports.planTarget = exports.latestVersion = exports.checkTargetVersion = exports.expectedSchemas = exports.CONSISTENCY_DIFF_OPTIONS = exports.compareWithExpected = exports.checkBaselineVersion = exports.baselineFleet = exports.checkFleetDrift = exports.applyFleet = void 0;
 // Fleet apply, the drift check, baseline and the pieces callers need (targets, shards, the report).
 var apply_1 = __nccwpck_require__(9608);
 Object.defineProperty(exports, "applyFleet", ({ enumerable: true, get: function () { return apply_1.applyFleet; } }));
@@ -48512,6 +48611,9 @@ Object.defineProperty(exports, "parseShard", ({ enumerable: true, get: function 
 Object.defineProperty(exports, "selectShard", ({ enumerable: true, get: function () { return shard_1.selectShard; } }));
 Object.defineProperty(exports, "shardOf", ({ enumerable: true, get: function () { return shard_1.shardOf; } }));
 __exportStar(__nccwpck_require__(6922), exports);
+var preflight_1 = __nccwpck_require__(9767);
+Object.defineProperty(exports, "readStartingVersions", ({ enumerable: true, get: function () { return preflight_1.readStartingVersions; } }));
+Object.defineProperty(exports, "runPreflight", ({ enumerable: true, get: function () { return preflight_1.runPreflight; } }));
 
 
 /***/ }),
@@ -48605,6 +48707,113 @@ async function mapWithConcurrency(items, limit, fn) {
 
 /***/ }),
 
+/***/ 9767:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.readStartingVersions = readStartingVersions;
+exports.runPreflight = runPreflight;
+/**
+ * The pre-flight: before apply touches any target, every pending migration runs on a copy of the
+ * throwaway database of each starting version (the one the consistency check builds anyway, copied as
+ * a template so it stays intact), and, when a seed is given, on a second copy holding the seed's rows
+ * (and synthetic rows in the tables it leaves empty). A migration that fails there (a syntax error, a
+ * COMMIT, a missing role, rows it cannot handle) would fail on the targets too: the run stops before
+ * one of them changes.
+ */
+const node_perf_hooks_1 = __nccwpck_require__(643);
+const migrator_1 = __nccwpck_require__(8680);
+const state_1 = __nccwpck_require__(1734);
+const errors_1 = __nccwpck_require__(1240);
+const logger_1 = __nccwpck_require__(5419);
+const fill_1 = __nccwpck_require__(9104);
+const user_seed_1 = __nccwpck_require__(1802);
+const pool_1 = __nccwpck_require__(5868);
+const retry_1 = __nccwpck_require__(8150);
+/** Copies at once: each runs migrations on the one shadow server. */
+const PREFLIGHT_CONCURRENCY = 4;
+/**
+ * The recorded versions of the targets, read without the lock (only to choose what to rehearse; each
+ * target is read again under its lock). A target that cannot be read is left to its own attempt.
+ */
+async function readStartingVersions(targets, set, options) {
+    const versions = await (0, pool_1.mapWithConcurrency)(targets, options.concurrency, async (target) => {
+        if (target.problem || !target.url)
+            return undefined;
+        try {
+            const found = await (0, migrator_1.status)(target.url, set, { connectTimeoutMs: options.connectTimeoutMs });
+            return (0, state_1.inconsistencyReason)(found, set) ? undefined : found.currentVersion;
+        }
+        catch {
+            return undefined;
+        }
+    });
+    return [...new Set(versions.filter((v) => v !== undefined))].sort((a, b) => a - b);
+}
+/** Runs the pending migrations from every starting version on copies; never throws for a migration's sake. */
+async function runPreflight(input) {
+    const started = node_perf_hooks_1.performance.now();
+    const logger = input.logger ?? logger_1.silentLogger;
+    const { set, to, expected, seed } = input;
+    const fromVersions = input.fromVersions.filter((v) => v !== to);
+    const runs = fromVersions.flatMap((fromVersion) => [{ fromVersion, seeded: false }, ...(seed ? [{ fromVersion, seeded: true }] : [])]);
+    if (runs.length > 0) {
+        logger.info(`pre-flight: running the pending migrations to version ${to} on copies of version${fromVersions.length === 1 ? '' : 's'} ${fromVersions.join(', ')}${seed ? ' (plain and seeded)' : ''}`);
+    }
+    const results = await (0, pool_1.mapWithConcurrency)(runs, PREFLIGHT_CONCURRENCY, async ({ fromVersion, seeded }) => {
+        const label = `version ${fromVersion}${seeded ? ' (seeded copy)' : ''}`;
+        let copy;
+        try {
+            copy = await expected.copy(fromVersion);
+        }
+        catch (error) {
+            // Its migrations do not build on an empty database: the targets at this version fail their own check.
+            logger.debug(`pre-flight: no copy of version ${fromVersion}: ${(0, errors_1.errorMessage)(error)}`);
+            return undefined;
+        }
+        try {
+            if (seeded) {
+                try {
+                    await (0, user_seed_1.runUserSeed)(seed, copy.url, `on a copy of version ${fromVersion}`, logger);
+                    await (0, fill_1.fillEmptyTables)(copy.url);
+                }
+                catch (error) {
+                    return { fromVersion, seeded, error: `pre-flight from ${label}: ${(0, errors_1.errorMessage)(error)}` };
+                }
+            }
+            const run = to > fromVersion ? await (0, migrator_1.up)(copy.url, set, { to, logger: logger_1.silentLogger }) : await (0, migrator_1.down)(copy.url, set, { to, logger: logger_1.silentLogger });
+            // Only a statement that fails counts: a revert the target's own plan refuses (no Down section), or a
+            // transient failure (a deadlock, a lock timeout) that says nothing about the migration, is left to the targets.
+            if (!run.error || run.error.kind !== 'sql' || (0, retry_1.isTransientFailure)(run.error, run.error.sqlState))
+                return undefined;
+            return {
+                fromVersion,
+                seeded,
+                ...(run.error.fileName ? { fileName: run.error.fileName } : {}),
+                ...(run.error.line ? { line: run.error.line } : {}),
+                error: `pre-flight from ${label}: ${run.error.message}`,
+            };
+        }
+        finally {
+            await copy.drop().catch(() => undefined);
+        }
+    });
+    const failures = results.filter((f) => f !== undefined);
+    for (const failure of failures)
+        logger.error(failure.error);
+    return {
+        fromVersions,
+        ...(seed ? { seed: (0, user_seed_1.describeUserSeed)(seed) } : {}),
+        failures,
+        durationMs: Math.round(node_perf_hooks_1.performance.now() - started),
+    };
+}
+
+
+/***/ }),
+
 /***/ 5912:
 /***/ ((__unused_webpack_module, exports) => {
 
@@ -48619,7 +48828,8 @@ exports.reportTableRows = reportTableRows;
 exports.describeCounts = describeCounts;
 exports.driftDirection = driftDirection;
 exports.formatReportText = formatReportText;
-exports.TARGET_STATUSES = ['applied', 'baselined', 'pending', 'up-to-date', 'postponed', 'failed', 'consistent', 'drifted'];
+exports.describePreflight = describePreflight;
+exports.TARGET_STATUSES = ['applied', 'baselined', 'pending', 'up-to-date', 'postponed', 'failed', 'not-started', 'consistent', 'drifted'];
 function countOutcomes(targets) {
     const counts = Object.fromEntries(exports.TARGET_STATUSES.map((s) => [s, 0]));
     for (const t of targets)
@@ -48632,7 +48842,7 @@ function countOutcomes(targets) {
  */
 function reportFails(report, options = {}) {
     const { counts } = report;
-    return counts.failed > 0 || counts.drifted > 0 || (counts.postponed > 0 && !options.postponedIsWarning);
+    return counts.failed > 0 || counts['not-started'] > 0 || counts.drifted > 0 || (counts.postponed > 0 && !options.postponedIsWarning);
 }
 function versions(t) {
     if (t.fromVersion === undefined)
@@ -48658,7 +48868,7 @@ function describeOutcome(t, mode) {
                 return `would run ${statementCount(t.statements)}${outside}`;
             if (mode === 'baseline')
                 return `schema matches version ${t.toVersion}: would record as applied: ${files(t.migrations)}`;
-            return `would ${t.direction === 'down' ? 'revert' : 'apply'} ${versions(t)}: ${files(t.migrations)}`;
+            return `would ${t.direction === 'down' ? 'revert' : 'apply'} ${versions(t)}: ${files(t.migrations)}${t.rowsAtRisk?.length ? `; has rows in ${t.rowsAtRisk.join(', ')}, which a fails-on-existing-rows statement touches` : ''}`;
         case 'up-to-date':
             if (mode === 'sync')
                 return 'already matches the schema';
@@ -48675,6 +48885,8 @@ function describeOutcome(t, mode) {
             const what = mode === 'baseline' ? `schema differs from the schema of version ${version}` : `schema drifted from version ${version}`;
             return `${t.status === 'postponed' ? 'postponed: ' : ''}${what}: ${changes}`;
         }
+        case 'not-started':
+            return `not started: ${t.error ?? 'the run stopped before this target'}`;
         case 'failed':
             return `failed${t.fromVersion !== undefined ? ` at version ${versions(t)}` : ''}: ${t.error ?? 'unknown error'}`;
     }
@@ -48707,7 +48919,18 @@ function formatReportText(report) {
             return [`${label}: would run\n${t.sync.sql}`];
         return [];
     });
-    return [lines.join('\n'), '', describeCounts(report), ...(blocks.length ? ['', ...blocks] : [])].join('\n') + '\n';
+    const preflight = report.preflight ? [describePreflight(report.preflight)] : [];
+    return [lines.join('\n'), '', ...preflight, describeCounts(report), ...(blocks.length ? ['', ...blocks] : [])].join('\n') + '\n';
+}
+/** One line (and one per failure) saying what the pre-flight rehearsed and found. */
+function describePreflight(preflight) {
+    const from = preflight.fromVersions;
+    if (from.length === 0)
+        return 'pre-flight: nothing pending on any target';
+    const where = `from version${from.length === 1 ? '' : 's'} ${from.join(', ')}${preflight.seed ? ` (plain and seeded copies; ${preflight.seed})` : ''}`;
+    if (preflight.failures.length === 0)
+        return `pre-flight: the pending migrations ran ${where} (${preflight.durationMs} ms)`;
+    return [`pre-flight FAILED ${where}: no database was touched`, ...preflight.failures.map((f) => `  ${f.error}`)].join('\n');
 }
 
 
@@ -48876,13 +49099,28 @@ async function runFleet(mode, targets, attempt, options) {
     const { logger } = options;
     const concurrency = options.concurrency ?? exports.DEFAULT_CONCURRENCY;
     let done = 0;
+    let migrationFailures = 0;
+    const limit = options.maxFailures;
     return (0, pool_1.mapWithConcurrency)(targets, concurrency, async (target) => {
-        const outcome = await runTarget(target, attempt, options);
+        const outcome = limit !== undefined && migrationFailures >= limit
+            ? {
+                name: target.name,
+                database: target.database,
+                status: 'not-started',
+                error: `the rollout stopped after ${migrationFailures} target${migrationFailures === 1 ? '' : 's'} whose migration failed (--max-failures ${limit})`,
+                migrations: [],
+                warnings: [],
+                attempts: 0,
+                durationMs: 0,
+            }
+            : await runTarget(target, attempt, options);
+        if (outcome.failedMigration)
+            migrationFailures++;
         done++;
         const line = `[${done}/${targets.length}] ${target.name} (${target.database}): ${(0, report_1.describeOutcome)(outcome, mode)} (${outcome.durationMs} ms)`;
         if (outcome.status === 'failed')
             logger.error(line);
-        else if (outcome.status === 'postponed' || outcome.status === 'drifted')
+        else if (outcome.status === 'postponed' || outcome.status === 'drifted' || outcome.status === 'not-started')
             logger.warning(line);
         else
             logger.info(line);
@@ -49209,7 +49447,11 @@ async function runVersionedFleet(run, options, attempt) {
     const expected = (0, expected_schemas_1.expectedSchemas)(openServer, set, { logger });
     const context = { mode, set, to, dryRun, expected, options, logger };
     try {
-        const outcomes = await (0, runner_1.runFleet)(mode, targets, (target) => (0, lock_1.withDatabaseLock)(target.url, (client) => attempt(client, target, context), lockOptions(options, logger)), { concurrency, retry: options.retry, logger });
+        const preflight = run.beforeTargets ? await run.beforeTargets(context) : undefined;
+        const stopped = preflight?.failures[0];
+        const outcomes = stopped
+            ? notStarted(targets, `the pre-flight failed, so no database was touched: ${stopped.error}`)
+            : await (0, runner_1.runFleet)(mode, targets, (target) => (0, lock_1.withDatabaseLock)(target.url, (client) => attempt(client, target, context), lockOptions(options, logger)), { concurrency, retry: options.retry, logger, ...(run.maxFailures !== undefined ? { maxFailures: run.maxFailures } : {}) });
         return {
             mode,
             dryRun,
@@ -49217,6 +49459,7 @@ async function runVersionedFleet(run, options, attempt) {
             targets: outcomes,
             counts: (0, report_1.countOutcomes)(outcomes),
             durationMs: Math.round(node_perf_hooks_1.performance.now() - started),
+            ...(preflight ? { preflight } : {}),
             expectedSchemas: expected.stats(),
         };
     }
@@ -49224,6 +49467,9 @@ async function runVersionedFleet(run, options, attempt) {
         if (server)
             await (await server.catch(() => undefined))?.close();
     }
+}
+function notStarted(targets, why) {
+    return targets.map((t) => ({ name: t.name, database: t.database, status: 'not-started', error: why, migrations: [], warnings: [], attempts: 0, durationMs: 0 }));
 }
 function lockOptions(options, logger) {
     return {
@@ -49537,6 +49783,7 @@ __exportStar(__nccwpck_require__(6652), exports);
 __exportStar(__nccwpck_require__(9445), exports);
 __exportStar(__nccwpck_require__(5066), exports);
 __exportStar(__nccwpck_require__(9571), exports);
+__exportStar(__nccwpck_require__(4597), exports);
 
 
 /***/ }),
@@ -50893,7 +51140,7 @@ async function runBuildCommand(options) {
         child.on('exit', (code, signal) => {
             exited = { code, signal };
             if (!timedOut && groupAlive(child.pid)) {
-                logger.warning(`the schema build command at commit ${options.commitLabel} left processes running in the background: they were stopped`);
+                logger.warning(`the ${options.label ?? 'schema build command'} ${options.at ?? `at commit ${options.commitLabel}`} left processes running in the background: they were stopped`);
                 killTree('SIGKILL');
             }
             setTimeout(() => {
@@ -50916,7 +51163,7 @@ async function runBuildCommand(options) {
             ? `failed with exit code ${outcome.code}`
             : `was killed by ${outcome.signal}`;
     const output = lines.length > 0 ? `\nlast ${lines.length} lines of its output:\n${lines.join('\n')}` : '\n(it printed nothing)';
-    throw new errors_1.ConfigurationError((0, errors_1.redact)(`schema build command ${how} at commit ${options.commitLabel}: ${options.command}${output}${importHint(lines, options.schemaDir)}`));
+    throw new errors_1.ConfigurationError((0, errors_1.redact)(`${options.label ?? 'schema build command'} ${how} ${options.at ?? `at commit ${options.commitLabel}`}: ${options.command}${output}${importHint(lines, options.schemaDir)}`));
 }
 /**
  * Python finds modules next to the script or in the working directory, which is the copy of the schema
@@ -51187,6 +51434,553 @@ async function loadSqlFiles(options) {
                 const position = Number(error.position);
                 const where = Number.isFinite(position) && position > 0 ? `${shown}:${lineAtPosition(sql, position)}` : shown;
                 throw new errors_1.ConfigurationError(`${where} (commit ${options.commitLabel}): ${(0, errors_1.errorMessage)(error)}`);
+            }
+        }
+    }
+    finally {
+        await client.end().catch(() => undefined);
+    }
+}
+
+
+/***/ }),
+
+/***/ 9104:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.fillEmptyTables = fillEmptyTables;
+/**
+ * Puts synthetic rows in every user table that has none: plans them from the catalog (synthetic.ts) and
+ * inserts them in one transaction, each row tried with wide values first and smaller ones after (each
+ * attempt in a savepoint). A table that ends up without a row is named with PostgreSQL's reason.
+ */
+const diff_1 = __nccwpck_require__(9571);
+const filter_1 = __nccwpck_require__(4913);
+const errors_1 = __nccwpck_require__(1240);
+const connect_1 = __nccwpck_require__(7143);
+const rows_1 = __nccwpck_require__(7828);
+const synthetic_1 = __nccwpck_require__(9802);
+/** Fills the empty tables of the database at `url` with synthetic rows. Throws only when the database cannot be reached. */
+async function fillEmptyTables(url) {
+    const client = await (0, connect_1.connectDatabase)(url);
+    try {
+        const before = await (0, rows_1.countRows)(client);
+        const empty = [...before].filter(([, t]) => t.rows === 0).map(([table]) => `rel:${table}`);
+        if (empty.length === 0)
+            return { filled: new Map(), unfillable: [], counts: before };
+        const catalog = (0, filter_1.filterCatalog)(await (0, diff_1.introspect)(url), {});
+        const plan = (0, synthetic_1.planSyntheticRows)(catalog, new Set(empty));
+        const filled = new Map();
+        const unfillable = [...plan.unfillable];
+        await client.query('BEGIN');
+        for (const table of plan.tables) {
+            let inserted = 0;
+            let lastError;
+            for (const attempts of table.rows) {
+                for (const statement of attempts) {
+                    await client.query('SAVEPOINT synthetic_row');
+                    try {
+                        const result = await client.query(statement);
+                        await client.query('RELEASE SAVEPOINT synthetic_row');
+                        if ((result.rowCount ?? 0) > 0) {
+                            inserted += result.rowCount ?? 0;
+                            break;
+                        }
+                        lastError = 'a table it references has no row to point at';
+                    }
+                    catch (error) {
+                        await client.query('ROLLBACK TO SAVEPOINT synthetic_row');
+                        lastError = (0, errors_1.errorMessage)(error);
+                    }
+                }
+            }
+            if (inserted > 0)
+                filled.set(table.table, inserted);
+            else
+                unfillable.push({ table: table.table, reason: lastError ?? 'no row could be planned' });
+        }
+        await client.query('COMMIT');
+        return { filled, unfillable, counts: await (0, rows_1.countRows)(client) };
+    }
+    catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+    }
+    finally {
+        await client.end().catch(() => undefined);
+    }
+}
+
+
+/***/ }),
+
+/***/ 4597:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.runUserSeed = exports.describeUserSeed = exports.checkUserSeed = exports.countRows = exports.fillEmptyTables = exports.fillableTables = exports.planSyntheticRows = void 0;
+var synthetic_1 = __nccwpck_require__(9802);
+Object.defineProperty(exports, "planSyntheticRows", ({ enumerable: true, get: function () { return synthetic_1.planSyntheticRows; } }));
+Object.defineProperty(exports, "fillableTables", ({ enumerable: true, get: function () { return synthetic_1.fillableTables; } }));
+var fill_1 = __nccwpck_require__(9104);
+Object.defineProperty(exports, "fillEmptyTables", ({ enumerable: true, get: function () { return fill_1.fillEmptyTables; } }));
+var rows_1 = __nccwpck_require__(7828);
+Object.defineProperty(exports, "countRows", ({ enumerable: true, get: function () { return rows_1.countRows; } }));
+var user_seed_1 = __nccwpck_require__(1802);
+Object.defineProperty(exports, "checkUserSeed", ({ enumerable: true, get: function () { return user_seed_1.checkUserSeed; } }));
+Object.defineProperty(exports, "describeUserSeed", ({ enumerable: true, get: function () { return user_seed_1.describeUserSeed; } }));
+Object.defineProperty(exports, "runUserSeed", ({ enumerable: true, get: function () { return user_seed_1.runUserSeed; } }));
+
+
+/***/ }),
+
+/***/ 7828:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.countRows = countRows;
+const sql_1 = __nccwpck_require__(7067);
+const tracking_1 = __nccwpck_require__(1898);
+const USER_TABLES = `
+SELECT n.nspname AS schema, c.relname AS name, c.oid::int8 AS oid
+FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
+  AND n.nspname NOT IN ('pg_catalog', 'information_schema', $1) AND n.nspname NOT LIKE 'pg\\_%'
+  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
+ORDER BY 1, 2`;
+async function countRows(client) {
+    const { rows } = await client.query(USER_TABLES, [tracking_1.BOOKKEEPING_SCHEMA]);
+    const tables = rows.filter((r) => !(0, tracking_1.isBookkeepingRelation)(r.schema, r.name));
+    if (tables.length === 0)
+        return new Map();
+    const counts = tables.map((t, i) => `(SELECT count(*) FROM ${(0, sql_1.ident)(t.schema)}.${(0, sql_1.ident)(t.name)}) AS c${i}`);
+    const { rows: [counted] } = await client.query(`SELECT ${counts.join(', ')}`);
+    return new Map(tables.map((t, i) => [`${t.schema}.${t.name}`, { oid: Number(t.oid), rows: Number(counted[`c${i}`]) }]));
+}
+
+
+/***/ }),
+
+/***/ 9802:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.tableName = tableName;
+exports.fillableTables = fillableTables;
+exports.planSyntheticRows = planSyntheticRows;
+const sql_1 = __nccwpck_require__(7067);
+/** How many value sizes each row is tried with: wide, small, zero. */
+const VARIANTS = 3;
+/** At most this many rows per table (enum labels beyond it are not all covered). */
+const MAX_ROWS = 8;
+function tableName(relation) {
+    return `${relation.schema}.${relation.name}`;
+}
+/** Tables rows can be put in: plain and partitioned tables, not partitions (rows reach them through the parent). */
+function fillableTables(catalog) {
+    return [...catalog.relations.values()].filter((r) => (r.kind === 'table' || r.kind === 'partitioned table') && !r.partitionOf);
+}
+/** Identifiers in a parenthesised list as pg_get_constraintdef prints it: `(a, "B c")`. */
+function identifierList(text) {
+    const names = [];
+    const pattern = /\s*(?:"((?:[^"]|"")*)"|([^,\s()]+))\s*(?:,|$)/gy;
+    let match;
+    while (pattern.lastIndex < text.length && (match = pattern.exec(text))) {
+        names.push(match[1] !== undefined ? match[1].replace(/""/g, '"') : match[2]);
+        if (match[0] === '')
+            break;
+    }
+    return names;
+}
+function foreignKeys(relation, constraints) {
+    const columns = new Map(relation.columns.map((c) => [c.name, c]));
+    return constraints
+        .filter((c) => c.type === 'f' && c.references)
+        .map((c) => {
+        const match = /^FOREIGN KEY \((.*?)\) REFERENCES .*?\((.*?)\)/s.exec(c.definition);
+        const own = match ? identifierList(match[1]) : [];
+        const parent = match ? identifierList(match[2]) : [];
+        return { columns: own, parentKey: c.references, parentColumns: parent, nullable: own.every((n) => !columns.get(n)?.notNull) };
+    })
+        .filter((fk) => fk.columns.length > 0 && fk.columns.length === fk.parentColumns.length);
+}
+const escapeRegex = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+function columnRules(column, definitions) {
+    const rules = { allowed: [] };
+    const name = `(?:"${escapeRegex(column.replace(/"/g, '""'))}"|${/^[a-z_][a-z0-9_$]*$/.test(column) ? escapeRegex(column) : '(?!)'})`;
+    for (const definition of definitions) {
+        if (!new RegExp(`\\b${name}\\b|${name}`).test(definition))
+            continue;
+        const inList = new RegExp(`${name}\\)?(?:::[\\w ."]+)?\\s*=\\s*ANY\\s*\\(\\s*(?:\\(\\s*)?ARRAY\\[(.*?)\\]`, 's').exec(definition);
+        if (inList)
+            for (const m of inList[1].matchAll(/'((?:[^']|'')*)'/g))
+                rules.allowed.push(m[1].replace(/''/g, "'"));
+        const equal = new RegExp(`${name}\\)?(?:::[\\w ."]+)?\\s*=\\s*'((?:[^']|'')*)'`).exec(definition);
+        if (equal)
+            rules.allowed.push(equal[1].replace(/''/g, "'"));
+        for (const m of definition.matchAll(new RegExp(`${name}\\)?(?:::[\\w ."]+)?\\s*(>=|>|<=|<)\\s*\\(?'?(-?\\d+(?:\\.\\d+)?)`, 'g'))) {
+            const bound = Number(m[2]);
+            if (m[1] === '>')
+                rules.lower = Math.max(rules.lower ?? -Infinity, Math.floor(bound) + 1);
+            if (m[1] === '>=')
+                rules.lower = Math.max(rules.lower ?? -Infinity, Math.ceil(bound));
+            if (m[1] === '<')
+                rules.upper = Math.min(rules.upper ?? Infinity, Math.ceil(bound) - 1);
+            if (m[1] === '<=')
+                rules.upper = Math.min(rules.upper ?? Infinity, Math.floor(bound));
+        }
+        for (const m of definition.matchAll(new RegExp(`${name}\\)?(?:::[\\w ."]+)?\\s+BETWEEN\\s+\\(?'?(-?\\d+)'?\\)?(?:::\\w+)?\\s+AND\\s+\\(?'?(-?\\d+)`, 'g'))) {
+            rules.lower = Math.max(rules.lower ?? -Infinity, Number(m[1]));
+            rules.upper = Math.min(rules.upper ?? Infinity, Number(m[2]));
+        }
+    }
+    return rules;
+}
+const quote = (text) => `'${text.replace(/'/g, "''")}'`;
+/** A string of exactly `length` characters that differs by row. */
+function sized(prefix, row, length) {
+    const text = `${prefix}${row}`;
+    if (text.length >= length)
+        return text.slice(text.length - length);
+    return (text + 'x'.repeat(length)).slice(0, length);
+}
+/** Values for one scalar type name (as format_type prints it), one per variant, for row `row`. */
+function valuesForType(type, row) {
+    if (type.endsWith('[]'))
+        return [`'{}'`];
+    const base = type.replace(/\(.*\)/, '').trim();
+    const size = /\((\d+)(?:,\s*(\d+))?\)/.exec(type);
+    const numberVariants = (wide) => [String(wide + row), String(1 + row), String(row)];
+    switch (base) {
+        case 'smallint':
+            return numberVariants(1000);
+        case 'integer':
+            return numberVariants(100000);
+        case 'bigint':
+            return numberVariants(3000000000);
+        case 'numeric': {
+            const precision = size ? Number(size[1]) : undefined;
+            const scale = size?.[2] !== undefined ? Number(size[2]) : 0;
+            const digits = precision !== undefined ? Math.min(precision - scale, 15) : 9;
+            const whole = digits > 0 ? String(10 ** digits - 1 - row) : '0';
+            const wide = scale > 0 ? `${whole}.${'9'.repeat(Math.min(scale, 15))}` : whole;
+            return [wide, String(1 + row), String(row)];
+        }
+        case 'real':
+        case 'double precision':
+            return ['12345.5', String(1 + row), String(row)].map((v, i) => (i === 0 ? String(12345.5 + row) : v));
+        case 'money':
+            return [`${1000 + row}`, `${1 + row}`, `${row}`].map(quote);
+        case 'text':
+        case 'citext':
+        case 'name':
+            return [quote(sized('synthetic value of a text column, row ', row, 48)), quote(`v${row}`), quote(`${row}`)];
+        case 'character varying':
+        case 'character':
+        case 'bpchar': {
+            const length = size ? Number(size[1]) : base === 'character varying' ? 48 : 1;
+            return [quote(sized('synthetic value, row ', row, Math.min(length, 200))), quote(sized('v', row, Math.min(length, 3))), quote(sized('', row, 1))];
+        }
+        case 'boolean':
+            return [row % 2 === 0 ? 'true' : 'false', row % 2 === 0 ? 'false' : 'true', 'true'];
+        case 'date':
+            return [quote(`2024-01-01`) + `::date + ${row}`, quote('2000-01-01') + `::date + ${row}`];
+        case 'timestamp without time zone':
+        case 'timestamp with time zone':
+            return [quote('2024-01-01 12:00:00+00') + `::timestamptz + interval '${row} day'`, quote('2000-01-01 00:00:00+00') + `::timestamptz + interval '${row} day'`];
+        case 'time without time zone':
+        case 'time with time zone':
+            return [quote(`12:${String(row % 60).padStart(2, '0')}:00`)];
+        case 'interval':
+            return [quote(`${row + 1} days`)];
+        case 'uuid':
+            return [quote(`00000000-0000-4000-8000-${String(row + 1).padStart(12, '0')}`)];
+        case 'json':
+        case 'jsonb':
+            return [quote(`{"synthetic": ${row}}`), quote('{}')];
+        case 'bytea':
+            return [quote(`\\x${(row % 256).toString(16).padStart(2, '0')}`)];
+        case 'inet':
+            return [quote(`192.0.2.${(row % 250) + 1}`)];
+        case 'cidr':
+            return [quote(`10.${row % 250}.0.0/16`)];
+        case 'macaddr':
+            return [quote(`08:00:2b:01:02:${(row % 256).toString(16).padStart(2, '0')}`)];
+        case 'xml':
+            return [quote(`<synthetic row="${row}"/>`)];
+        case 'tsvector':
+            return [quote(`synthetic row${row}`)];
+        case 'point':
+            return [quote(`(${row},${row})`)];
+        default:
+            return [undefined];
+    }
+}
+function typeFacts(catalog, column) {
+    const byName = (name) => {
+        const key = `type:${name.replace(/"/g, '')}`;
+        return { enumInfo: catalog.enums.get(key), domain: catalog.domains.get(key) };
+    };
+    const keyed = catalog.typeKeysByOid.get(column.typeOid);
+    let { enumInfo, domain } = keyed ? { enumInfo: catalog.enums.get(keyed), domain: catalog.domains.get(keyed) } : byName(column.type);
+    const checks = [];
+    let notNull = false;
+    for (let depth = 0; domain && depth < 5; depth++) {
+        checks.push(...domain.constraints.map((c) => c.definition.replace(/\bVALUE\b/g, '"value"')));
+        notNull ||= domain.notNull;
+        const next = byName(domain.baseType);
+        if (!next.domain && !next.enumInfo)
+            return { scalar: domain.baseType, checks, notNull };
+        ({ enumInfo, domain } = next);
+    }
+    if (enumInfo)
+        return { labels: enumInfo.labels, scalar: column.type, checks, notNull };
+    return { scalar: column.type, checks, notNull };
+}
+function planColumn(catalog, column, checks) {
+    const facts = typeFacts(catalog, column);
+    const rules = columnRules(column.name, checks);
+    const domainRules = columnRules('value', facts.checks);
+    const allowed = [...rules.allowed, ...domainRules.allowed];
+    const lower = Math.max(rules.lower ?? -Infinity, domainRules.lower ?? -Infinity);
+    const upper = Math.min(rules.upper ?? Infinity, domainRules.upper ?? Infinity);
+    const cast = (expression) => `(${expression})::${column.type}`;
+    if (facts.labels && facts.labels.length > 0) {
+        const labels = allowed.length > 0 ? facts.labels.filter((l) => allowed.includes(l)) : facts.labels;
+        const usable = labels.length > 0 ? labels : facts.labels;
+        // Row 1 is the sparse row: the full row and the rows after it cover every label.
+        const label = (row) => usable[(row <= 1 ? 0 : row - 1) % usable.length];
+        return { column, labels: usable.length, notNull: column.notNull || facts.notNull, value: (row) => cast(quote(label(row))) };
+    }
+    return {
+        column,
+        labels: 0,
+        notNull: column.notNull || facts.notNull,
+        value: (row, variant) => {
+            if (allowed.length > 0)
+                return cast(quote(allowed[(row + variant) % allowed.length]));
+            const values = valuesForType(facts.scalar, row);
+            const numeric = /^-?\d+(\.\d+)?$/;
+            if ((lower > -Infinity || upper < Infinity) && values.every((v) => v === undefined || numeric.test(v))) {
+                // Keep the values inside the bounds a CHECK sets; add the bounds themselves as last tries.
+                const inside = values.filter((v) => v !== undefined && Number(v) >= lower && Number(v) <= upper);
+                const candidates = [...inside, ...[lower + row, upper - row, lower, upper].filter((n) => Number.isFinite(n) && n >= lower && n <= upper).map(String)];
+                const chosen = candidates[Math.min(variant, candidates.length - 1)];
+                return chosen === undefined ? undefined : cast(chosen);
+            }
+            const chosen = values[Math.min(variant, values.length - 1)];
+            if (chosen !== undefined)
+                return cast(chosen);
+            // A type the generator does not know: text that most types accept, tried in turn.
+            return cast(quote(['1', '', '{}'][variant] ?? ''));
+        },
+    };
+}
+function insertStatement(relation, entries, joins) {
+    const target = `${(0, sql_1.ident)(relation.schema)}.${(0, sql_1.ident)(relation.name)}`;
+    if (entries.length === 0)
+        return `INSERT INTO ${target} DEFAULT VALUES`;
+    const names = entries.map((e) => (0, sql_1.ident)(e.name)).join(', ');
+    const values = entries.map((e) => e.value).join(', ');
+    if (joins.length === 0)
+        return `INSERT INTO ${target} (${names}) VALUES (${values})`;
+    return `INSERT INTO ${target} (${names}) SELECT ${values} FROM ${joins.join(', ')}`;
+}
+function planRows(catalog, plan, constraints) {
+    const { relation, keys, nulled } = plan;
+    const checks = constraints.filter((c) => c.type === 'c').map((c) => c.definition);
+    const fkColumn = new Map();
+    for (const fk of keys)
+        fk.columns.forEach((name, index) => fkColumn.set(name, { fk, index }));
+    // Left to the database: identity and generated columns, serial ones, and defaults in the sparse row.
+    const settable = relation.columns.filter((c) => !c.identity && c.generated === '');
+    const planned = settable.map((c) => planColumn(catalog, c, checks));
+    const rowCount = Math.min(MAX_ROWS, Math.max(2, ...planned.map((p) => p.labels + 1)));
+    const rows = [];
+    for (let row = 0; row < rowCount; row++) {
+        const sparse = row === 1;
+        const attempts = [];
+        for (let variant = 0; variant < VARIANTS; variant++) {
+            const joins = new Map();
+            const entries = [];
+            for (const p of planned) {
+                const { column } = p;
+                const reference = fkColumn.get(column.name);
+                if (reference) {
+                    const { fk, index } = reference;
+                    if (nulled.has(fk) || (sparse && fk.nullable)) {
+                        if (!p.notNull)
+                            entries.push({ name: column.name, value: 'NULL' });
+                        continue;
+                    }
+                    let alias = joins.get(fk);
+                    if (!alias) {
+                        alias = `parent${joins.size}`;
+                        joins.set(fk, alias);
+                    }
+                    entries.push({ name: column.name, value: `${alias}.${(0, sql_1.ident)(fk.parentColumns[index])}` });
+                    continue;
+                }
+                const defaulted = column.default !== null;
+                if (defaulted && p.labels === 0 && (sparse || /nextval\(/.test(column.default)))
+                    continue;
+                if (sparse && !p.notNull) {
+                    entries.push({ name: column.name, value: 'NULL' });
+                    continue;
+                }
+                const value = p.value(row, variant);
+                if (value === undefined) {
+                    if (!p.notNull)
+                        continue;
+                    entries.push({ name: column.name, value: `NULL` });
+                    continue;
+                }
+                entries.push({ name: column.name, value });
+            }
+            const from = [...joins].map(([fk, alias]) => {
+                const parent = catalog.relations.get(fk.parentKey);
+                const columns = fk.parentColumns.map(sql_1.ident).join(', ');
+                const notNull = fk.parentColumns.map((c) => `${(0, sql_1.ident)(c)} IS NOT NULL`).join(' AND ');
+                return `(SELECT ${columns} FROM ${(0, sql_1.ident)(parent.schema)}.${(0, sql_1.ident)(parent.name)} WHERE ${notNull} LIMIT 1) AS ${alias}`;
+            });
+            const statement = insertStatement(relation, entries, from);
+            if (!attempts.includes(statement))
+                attempts.push(statement);
+        }
+        rows.push(attempts);
+    }
+    return rows;
+}
+/**
+ * Plans rows for the tables `fill` names (`rel:` keys; default: every fillable table). Parents come before
+ * children; a foreign key into a cycle (or to the table itself) is left NULL where its columns allow it;
+ * a cycle of NOT NULL foreign keys makes its tables unfillable, named with the reason.
+ */
+function planSyntheticRows(catalog, fill) {
+    const tables = fillableTables(catalog).filter((r) => !fill || fill.has(r.key));
+    const constraintsOf = new Map();
+    for (const c of catalog.constraints.values())
+        constraintsOf.set(c.tableKey, [...(constraintsOf.get(c.tableKey) ?? []), c]);
+    const keysOf = new Map(tables.map((r) => [r.key, foreignKeys(r, constraintsOf.get(r.key) ?? [])]));
+    const toPlace = new Set(tables.map((r) => r.key));
+    const ordered = [];
+    const unfillable = [];
+    const nulledOf = new Map(tables.map((r) => [r.key, new Set()]));
+    // A key to the table itself can only be NULL in the first rows.
+    for (const r of tables)
+        for (const fk of keysOf.get(r.key))
+            if (fk.parentKey === r.key && fk.nullable)
+                nulledOf.get(r.key).add(fk);
+    const waitsOn = (key) => keysOf.get(key).filter((fk) => toPlace.has(fk.parentKey) && !nulledOf.get(key).has(fk));
+    while (toPlace.size > 0) {
+        const ready = [...toPlace].filter((key) => waitsOn(key).length === 0);
+        if (ready.length > 0) {
+            for (const key of ready) {
+                toPlace.delete(key);
+                const relation = catalog.relations.get(key);
+                ordered.push({ relation, keys: keysOf.get(key), nulled: nulledOf.get(key) });
+            }
+            continue;
+        }
+        // A cycle: break it where every key still waited on may be NULL.
+        const breakable = [...toPlace].find((key) => waitsOn(key).every((fk) => fk.nullable));
+        if (breakable) {
+            for (const fk of waitsOn(breakable))
+                nulledOf.get(breakable).add(fk);
+            continue;
+        }
+        const reaches = (from, goal, seen = new Set()) => waitsOn(from).some((fk) => fk.parentKey === goal || (!seen.has(fk.parentKey) && (seen.add(fk.parentKey), reaches(fk.parentKey, goal, seen))));
+        for (const key of toPlace) {
+            const relation = catalog.relations.get(key);
+            const through = waitsOn(key).map((fk) => `${fk.columns.join(', ')} -> ${tableName(catalog.relations.get(fk.parentKey))}`);
+            const reason = reaches(key, key)
+                ? `its NOT NULL foreign keys form a cycle (${through.join('; ')}): no row can be inserted first`
+                : `it references tables that cannot be filled (${through.join('; ')})`;
+            unfillable.push({ table: tableName(relation), reason });
+        }
+        break;
+    }
+    return {
+        tables: ordered.map((plan) => ({ key: plan.relation.key, table: tableName(plan.relation), rows: planRows(catalog, plan, constraintsOf.get(plan.relation.key) ?? []) })),
+        unfillable,
+    };
+}
+
+
+/***/ }),
+
+/***/ 1802:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.checkUserSeed = checkUserSeed;
+exports.describeUserSeed = describeUserSeed;
+exports.runUserSeed = runUserSeed;
+/**
+ * Rows the user gives: SQL files (`seed-sql`), run in order, each as one multi-statement query, or a
+ * command (`seed-command`) run like a schema build command (sh -c, a clean environment with
+ * DATABASE_URL and PG* naming the database). Both run against a throwaway database holding the base
+ * version's schema; a failure is a ConfigurationError naming the file and line, or the command.
+ */
+const promises_1 = __nccwpck_require__(1455);
+const node_path_1 = __nccwpck_require__(6760);
+const errors_1 = __nccwpck_require__(1240);
+const connect_1 = __nccwpck_require__(7143);
+const build_command_1 = __nccwpck_require__(4011);
+const sql_files_1 = __nccwpck_require__(4469);
+/** Undefined when no seed is given; rejects both at once (one way to give rows). */
+function checkUserSeed(seed, names = { sql: 'seed-sql', command: 'seed-command' }) {
+    if (!seed)
+        return undefined;
+    const files = (seed.sqlFiles ?? []).filter((f) => f.trim() !== '');
+    const command = seed.command?.trim() || undefined;
+    if (files.length > 0 && command)
+        throw new errors_1.ConfigurationError(`give ${names.sql} or ${names.command}, not both`);
+    if (files.length === 0 && !command)
+        return undefined;
+    return { ...seed, ...(files.length > 0 ? { sqlFiles: files } : { sqlFiles: undefined }), command };
+}
+function describeUserSeed(seed) {
+    return seed.command ? `seed command: ${seed.command}` : `seed SQL: ${(seed.sqlFiles ?? []).join(', ')}`;
+}
+/** Runs the user's seed against the database at `url`, described as `where` in messages (e.g. "on the base version 3"). */
+async function runUserSeed(seed, url, where, logger) {
+    const dir = (0, node_path_1.resolve)(seed.dir ?? '.');
+    if (seed.command) {
+        logger.info(`seeding ${where}: ${seed.command}`);
+        await (0, build_command_1.runBuildCommand)({ command: seed.command, cwd: dir, databaseUrl: url, commitLabel: where, label: 'seed command', at: where, timeoutMs: seed.timeoutMs, logger });
+        return;
+    }
+    const client = await (0, connect_1.connectDatabase)(url);
+    try {
+        for (const file of seed.sqlFiles ?? []) {
+            const path = (0, node_path_1.isAbsolute)(file) ? file : (0, node_path_1.resolve)(dir, file);
+            let sql;
+            try {
+                sql = await (0, promises_1.readFile)(path, 'utf8');
+            }
+            catch {
+                throw new errors_1.ConfigurationError(`seed SQL file ${file} does not exist (looked for ${path})`);
+            }
+            logger.info(`seeding ${where}: ${file}`);
+            try {
+                await client.query(sql);
+            }
+            catch (error) {
+                const position = Number(error.position);
+                const at = Number.isFinite(position) && position > 0 ? `${file}:${(0, sql_files_1.lineAtPosition)(sql, position)}` : file;
+                throw new errors_1.ConfigurationError(`seed SQL ${at} failed ${where}: ${(0, errors_1.errorMessage)(error)}`);
             }
         }
     }
@@ -52210,6 +53004,183 @@ function isBookkeepingRelation(schema, name) {
 
 /***/ }),
 
+/***/ 3225:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.rowFailureHint = rowFailureHint;
+exports.checkData = checkData;
+/**
+ * Check 4, data: the new migrations on a database that has rows. The base version (the migrations
+ * present at the base, applied to a throwaway database) gets the user's seed when one is given, then a
+ * synthetic row set in every table still empty. Each new migration's Up runs in turn (the tables an
+ * earlier one created get rows before the next one runs), then the Down sections, newest first. A
+ * statement that fails on the rows fails the check with the file, line, statement, table, PostgreSQL's
+ * message and a hint; so do rows that do not survive Up and Down (counted per table; a table a new
+ * migration drops is exempt). A table no row could be put in is named.
+ */
+const migrator_1 = __nccwpck_require__(8680);
+const errors_1 = __nccwpck_require__(1240);
+const logger_1 = __nccwpck_require__(5419);
+const fill_1 = __nccwpck_require__(9104);
+const rows_1 = __nccwpck_require__(7828);
+const user_seed_1 = __nccwpck_require__(1802);
+const connect_1 = __nccwpck_require__(7143);
+const report_1 = __nccwpck_require__(4467);
+const result = (status, summary, findings = []) => ({
+    name: 'data',
+    title: report_1.CHECK_TITLES.data,
+    status,
+    summary,
+    findings,
+});
+const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
+/** What to do about a statement that runs on an empty table and fails on rows, by SQLSTATE. */
+function rowFailureHint(error) {
+    const statement = error.statement ?? '';
+    switch (error.sqlState) {
+        case '23502':
+            return /\bADD\b/i.test(statement) && !/SET NOT NULL/i.test(statement)
+                ? 'existing rows get NULL in the new column: add it with a DEFAULT (ADD COLUMN ... NOT NULL DEFAULT ...), or add it nullable, backfill it with an UPDATE and SET NOT NULL after'
+                : 'existing rows hold NULL in the column: backfill it with an UPDATE before SET NOT NULL (or give the column a DEFAULT and update the NULLs)';
+        case '22P02':
+            if (/enum/i.test(error.message))
+                return 'rows still use the enum value the migration removes: UPDATE them to a value that stays before the type is recreated';
+            return 'existing values do not convert to the new type: convert them with a USING clause, or clean the data first';
+        case '22001':
+        case '22003':
+        case '22007':
+        case '22008':
+        case '42804':
+            return 'existing values do not fit the new type: convert them with a USING clause or clean the data before narrowing the column';
+        case '23505':
+            return 'existing rows hold duplicate values: remove or merge them before adding the unique constraint or index';
+        case '23514':
+            return 'existing rows violate the CHECK constraint: fix them first, or add it NOT VALID and VALIDATE it once the data is clean';
+        case '23503':
+            return 'existing rows point at rows that do not exist: fix or remove them first, or add the foreign key NOT VALID and VALIDATE it after';
+        default:
+            return 'it runs on an empty database but not on one with rows: make it work on existing data (a DEFAULT, a backfill UPDATE, a USING clause)';
+    }
+}
+/** The table a failing statement is about: PostgreSQL's error names it, else the statement's ALTER TABLE; qualified as counted. */
+function failingTable(error, counts) {
+    const match = /\bALTER\s+TABLE\s+(?:ONLY\s+)?(?:IF\s+EXISTS\s+)?((?:"(?:[^"]|"")+"|[\w$]+)(?:\.(?:"(?:[^"]|"")+"|[\w$]+))?)/i.exec(error.statement ?? '');
+    const named = error.table ?? match?.[1].replace(/"/g, '');
+    if (!named || named.includes('.') || !counts)
+        return named;
+    return counts.has(`public.${named}`) ? `public.${named}` : ([...counts.keys()].find((t) => t.endsWith(`.${named}`)) ?? named);
+}
+function failureFinding(error, entry, counts) {
+    const table = failingTable(error, counts);
+    const rows = table ? counts?.get(table)?.rows : undefined;
+    const held = table ? ` Table ${table}${rows !== undefined ? ` held ${plural(rows, 'row')}` : ''}.` : '';
+    return {
+        level: 'error',
+        message: `${error.message}.${held} Hint: ${rowFailureHint(error)}`,
+        ...(entry ? { file: entry.path, line: error.line ?? 1 } : {}),
+        code: 'fails-on-existing-rows',
+    };
+}
+async function rowCountsOf(url) {
+    const client = await (0, connect_1.connectDatabase)(url);
+    try {
+        return await (0, rows_1.countRows)(client);
+    }
+    finally {
+        await client.end().catch(() => undefined);
+    }
+}
+/** Runs the data check; a failure to report is a result, only bugs throw. */
+async function checkData(input) {
+    const { set, newEntries, plan, seed } = input;
+    const logger = input.logger ?? logger_1.silentLogger;
+    if (newEntries.length === 0)
+        return result('skipped', 'no new migrations to run on rows');
+    const base = newEntries[0].version - 1;
+    const entryOf = (fileName) => newEntries.find((e) => e.fileName === fileName);
+    const db = await input.newDatabase();
+    if (base > 0) {
+        const built = await (0, migrator_1.up)(db.url, set, { to: base, logger: logger_1.silentLogger });
+        if (built.error)
+            return result('skipped', `skipped: the migrations up to the base version ${base} do not apply (see Consistency)`);
+    }
+    const where = base > 0 ? `the base version ${base}` : 'the empty base';
+    if (seed) {
+        try {
+            await (0, user_seed_1.runUserSeed)(seed, db.url, `on ${where}`, logger);
+        }
+        catch (error) {
+            if (!(error instanceof errors_1.ConfigurationError))
+                throw error;
+            return result('failed', `the seed does not run on ${where}`, [{ level: 'error', message: (0, errors_1.errorMessage)(error) }]);
+        }
+    }
+    const unfillable = new Map();
+    /** Row counts before each new migration's Up, by the version the database was at. */
+    const before = new Map();
+    const fill = async () => {
+        const filled = await (0, fill_1.fillEmptyTables)(db.url);
+        for (const u of filled.unfillable)
+            unfillable.set(u.table, u.reason);
+        return filled.counts;
+    };
+    for (const entry of newEntries) {
+        const counts = await fill();
+        before.set(entry.version - 1, counts);
+        const run = await (0, migrator_1.up)(db.url, set, { to: entry.version, logger: logger_1.silentLogger });
+        if (run.error) {
+            return result('failed', `${entry.fileName} fails on a database with rows`, [failureFinding(run.error, entryOf(run.error.fileName) ?? entry, counts), ...unfillableFindings(unfillable)]);
+        }
+    }
+    // The tables the last migration created get rows too, so the Down sections meet rows everywhere.
+    const afterUp = await fill();
+    const total = [...afterUp.values()].reduce((sum, t) => sum + t.rows, 0);
+    const rowsPhrase = `${plural(afterUp.size, 'table')} holding ${plural(total, 'row')} (${seed ? `${(0, user_seed_1.describeUserSeed)(seed)}, and synthetic rows in the tables it left empty` : 'synthetic rows'})`;
+    if (plan.kind !== 'run') {
+        return result(unfillable.size > 0 ? 'warning' : 'passed', `the Up sections run on ${rowsPhrase}; Down not run: ${plan.summary}`, unfillableFindings(unfillable));
+    }
+    const reverted = await (0, migrator_1.down)(db.url, set, { to: plan.toVersion, logger: logger_1.silentLogger });
+    if (reverted.error) {
+        const counts = await rowCountsOf(db.url).catch(() => afterUp);
+        const entry = entryOf(reverted.error.fileName);
+        return result('failed', `the Down section of ${reverted.error.fileName ?? 'a new migration'} fails on a database with rows`, [
+            { ...failureFinding(reverted.error, entry, counts), ...(entry?.parsed?.down ? { line: reverted.error.line ?? entry.parsed.down.line } : {}) },
+            ...unfillableFindings(unfillable),
+        ]);
+    }
+    // Rows must survive: every table the database had before the first reverted Up keeps its rows, unless
+    // a new migration dropped it (its oid is gone from a later count; a renamed table keeps its oid).
+    const start = before.get(plan.toVersion);
+    const later = [...before].filter(([v]) => v > plan.toVersion).map(([, c]) => c);
+    const laterOids = [...later, afterUp].map((c) => new Set([...c.values()].map((t) => t.oid)));
+    const dropped = (table) => laterOids.some((oids) => !oids.has(start.get(table).oid));
+    const after = await rowCountsOf(db.url);
+    const lost = [...start].filter(([table, t]) => !dropped(table) && (after.get(table)?.rows ?? 0) < t.rows);
+    const newest = plan.revert[0];
+    if (lost.length > 0) {
+        return result('failed', `rows do not survive Up and Down: ${lost.map(([t]) => t).join(', ')}`, [
+            ...lost.map(([table, { rows: n }]) => ({
+                level: 'error',
+                file: newest.path,
+                line: newest.parsed?.down?.line ?? 1,
+                message: `${table} held ${plural(n, 'row')} before the Up sections and ${after.has(table) ? plural(after.get(table).rows, 'row') : 'is gone'} after the Down sections: the migrations lose data they do not drop`,
+            })),
+            ...unfillableFindings(unfillable),
+        ]);
+    }
+    const kept = [...start].filter(([t]) => !dropped(t)).length;
+    return result(unfillable.size > 0 ? 'warning' : 'passed', `Up and Down run on ${rowsPhrase}; the rows of ${plural(kept, 'table')} at ${plan.toVersion > 0 ? `version ${plan.toVersion}` : 'the base'} survive Up and Down`, unfillableFindings(unfillable));
+}
+function unfillableFindings(unfillable) {
+    return [...unfillable].map(([table, reason]) => ({ level: 'warning', message: `no synthetic row could be put in ${table}, so the migrations were not tried on its rows: ${reason}` }));
+}
+
+
+/***/ }),
+
 /***/ 7946:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
@@ -52328,7 +53299,7 @@ var __exportStar = (this && this.__exportStar) || function(m, exports) {
     for (var p in m) if (p !== "default" && !Object.prototype.hasOwnProperty.call(exports, p)) __createBinding(exports, m, p);
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.planReversibility = exports.checkHazards = exports.sameCommit = exports.checkNumbering = exports.verifyMigrations = void 0;
+exports.rowFailureHint = exports.checkData = exports.planReversibility = exports.checkHazards = exports.sameCommit = exports.checkNumbering = exports.verifyMigrations = void 0;
 __exportStar(__nccwpck_require__(4467), exports);
 var verify_1 = __nccwpck_require__(3540);
 Object.defineProperty(exports, "verifyMigrations", ({ enumerable: true, get: function () { return verify_1.verifyMigrations; } }));
@@ -52339,6 +53310,9 @@ var hazards_1 = __nccwpck_require__(5400);
 Object.defineProperty(exports, "checkHazards", ({ enumerable: true, get: function () { return hazards_1.checkHazards; } }));
 var reversibility_1 = __nccwpck_require__(9098);
 Object.defineProperty(exports, "planReversibility", ({ enumerable: true, get: function () { return reversibility_1.planReversibility; } }));
+var data_1 = __nccwpck_require__(3225);
+Object.defineProperty(exports, "checkData", ({ enumerable: true, get: function () { return data_1.checkData; } }));
+Object.defineProperty(exports, "rowFailureHint", ({ enumerable: true, get: function () { return data_1.rowFailureHint; } }));
 
 
 /***/ }),
@@ -52605,6 +53579,7 @@ exports.CHECK_TITLES = {
     numbering: 'Numbering',
     consistency: 'Consistency',
     reversibility: 'Reversibility',
+    data: 'Data',
     hazards: 'Hazards',
 };
 /** What a check's `difference` SQL is, in words. */
@@ -52731,13 +53706,14 @@ function planReversibility(newEntries) {
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.verifyMigrations = verifyMigrations;
 /**
- * verify: the pull-request check that the migrations are right, edited by hand or not. Four named
- * checks (numbering, consistency, reversibility, hazards), each a result in the report; a failed check
- * never stops the others from running, and only a mistake in the options themselves throws.
+ * verify: the pull-request check that the migrations are right, edited by hand or not. Five named
+ * checks (numbering, consistency, reversibility, data, hazards), each a result in the report and each
+ * one function here; a failed check never stops the others from running, and only a mistake in the
+ * options themselves throws.
  *
  * Databases, all on one shadow server and all dropped at the end: the schema at goal, the migrations
- * applied from empty (later reverted for check 3), and the schema the revert must land on. The three
- * are built at the same time.
+ * applied from empty (later reverted for check 3), the schema the revert must land on, and the base
+ * version with rows (check 4, data.ts). The four are built at the same time.
  */
 const promises_1 = __nccwpck_require__(1455);
 const node_path_1 = __nccwpck_require__(6760);
@@ -52751,6 +53727,8 @@ const schema_source_1 = __nccwpck_require__(6876);
 const difference_1 = __nccwpck_require__(7946);
 const hazards_1 = __nccwpck_require__(5400);
 const numbering_1 = __nccwpck_require__(742);
+const user_seed_1 = __nccwpck_require__(1802);
+const data_1 = __nccwpck_require__(3225);
 const report_1 = __nccwpck_require__(4467);
 const reversibility_1 = __nccwpck_require__(9098);
 /** The newest goal_sha recorded in the migrations' metadata, else HEAD. */
@@ -52802,7 +53780,7 @@ async function verifyMigrations(options) {
     const started = node_perf_hooks_1.performance.now();
     const logger = options.logger ?? logger_1.silentLogger;
     const source = (0, schema_source_1.validateSchemaSource)(options.source);
-    const { shadow } = options;
+    const seed = (0, user_seed_1.checkUserSeed)(options.seed);
     let dir;
     try {
         dir = await (0, promises_1.realpath)((0, node_path_1.resolve)(options.migrationsDir));
@@ -52816,123 +53794,35 @@ async function verifyMigrations(options) {
     const schemaGit = await git_1.Git.open(source.repoDir);
     const numbering = await (0, numbering_1.checkNumbering)({ dir, git, repoPath, baseSha });
     const { entries, newEntries, set } = numbering;
-    const newest = newEntries[newEntries.length - 1] ?? entries[entries.length - 1];
     logger.info(`new migrations: ${newEntries.map((e) => e.fileName).join(', ') || 'none'}${baseSha ? ` (base ${baseSha.slice(0, 7)})` : ''}`);
-    const goal = chooseGoal(entries, options.goalRef);
-    const plan = set ? (0, reversibility_1.planReversibility)(newEntries) : { kind: 'skip', summary: NEEDS_VALID_FILES, findings: [] };
     const databases = [];
     const newDatabase = async () => {
-        const db = await shadow.createDatabase();
+        const db = await options.shadow.createDatabase();
         databases.push(db);
         return db;
     };
-    const build = (ref, db) => (0, build_1.buildSchemaAt)(source, ref, db, { logger, timeoutMs: options.buildTimeoutMs });
-    let consistency;
-    let reversibility;
-    let goalSha;
-    let difference = '';
+    const run = {
+        options,
+        logger,
+        source,
+        schemaGit,
+        ...(baseSha ? { baseSha } : {}),
+        numbering,
+        goal: chooseGoal(entries, options.goalRef),
+        plan: set ? (0, reversibility_1.planReversibility)(newEntries) : { kind: 'skip', summary: NEEDS_VALID_FILES, findings: [] },
+        ...(seed ? { seed } : {}),
+        newDatabase,
+    };
+    let checked;
     try {
-        if (!set) {
-            consistency = skipped('consistency', NEEDS_VALID_FILES);
-            reversibility = skipped('reversibility', NEEDS_VALID_FILES);
-        }
-        else if (entries.length === 0 && !options.goalRef) {
-            // No migrations claim to reach any schema yet (a repository adopting db-migrate): the pull request
-            // that adds the empty directory must be able to merge, and create writes migration 1 after it.
-            consistency = {
-                name: 'consistency',
-                title: report_1.CHECK_TITLES.consistency,
-                status: 'passed',
-                summary: 'no migrations yet: nothing to compare with the schema (create writes the first migration, from the empty database)',
-                findings: [],
-            };
-            reversibility = skipped('reversibility', 'no new migrations to revert');
-        }
-        else {
-            // The three databases are independent: build them at the same time.
-            const goalStep = attempt(async () => {
-                goalSha = await schemaGit.resolveCommit(goal.ref);
-                const db = await newDatabase();
-                await build(goalSha, db);
-                return db;
-            });
-            const migrationsStep = (async () => {
-                const db = await newDatabase();
-                logger.info(`applying ${set.migrations.length} migration(s) from empty to ${(0, errors_1.describeDatabase)(db.url)}`);
-                return { db, run: await (0, migrator_1.up)(db.url, set, { logger }) };
-            })();
-            const targetStep = plan.kind === 'run'
-                ? attempt(async () => {
-                    const db = await newDatabase();
-                    if (plan.target.kind === 'schema') {
-                        await build(plan.target.ref, db);
-                    }
-                    else {
-                        const replay = await (0, migrator_1.up)(db.url, set, { to: plan.target.version, logger: logger_1.silentLogger });
-                        if (replay.error)
-                            throw new errors_1.ConfigurationError(`replaying the migrations up to version ${plan.target.version}: ${replay.error.message}`);
-                    }
-                    return db;
-                })
-                : undefined;
-            // Wait for all three before anything can throw: the finally below drops what they created.
-            const settled = await Promise.allSettled([goalStep, migrationsStep, targetStep]);
-            const rejected = settled.find((s) => s.status === 'rejected');
-            if (rejected)
-                throw rejected.reason;
-            const [goalBuilt, applied, target] = settled.map((s) => s.value);
-            // Check 2: the migrations, applied from empty, must build the schema at goal.
-            const upError = applied.run.error;
-            if (goalBuilt.error !== undefined || upError) {
-                const findings = [];
-                const problems = [];
-                if (goalBuilt.error !== undefined) {
-                    const at = goal.entry?.metadataPath ? { file: goal.entry.metadataPath, line: keyLine(goal.entry, 'goal_sha') ?? 1 } : {};
-                    findings.push({ level: 'error', message: goalBuilt.error, ...at });
-                    problems.push(`could not build the schema at ${goal.ref} (${goal.from})`);
-                }
-                if (upError) {
-                    findings.push(migrationErrorFinding(upError, set));
-                    problems.push('the migrations do not apply from empty');
-                }
-                consistency = failed('consistency', problems.join('; '), findings);
-            }
-            else {
-                const found = await (0, difference_1.schemaDifference)(applied.db.url, goalBuilt.value.url);
-                difference = found.sql;
-                const short = goalSha.slice(0, 7);
-                if (found.sql === '') {
-                    consistency = { name: 'consistency', title: report_1.CHECK_TITLES.consistency, status: 'passed', summary: `the migrations build exactly the schema at ${short} (${goal.from})`, findings: [] };
-                }
-                else {
-                    const at = newest ? { file: newest.path, line: newest.parsed?.up.line ?? 1 } : {};
-                    consistency = failed('consistency', `the migrations do not build the schema at ${short} (${goal.from}): ${found.objects.length} difference(s)`, [{ level: 'error', ...at, message: `the migrations do not build the schema at ${short}; they miss: ${(0, difference_1.listObjects)(found.objects)}` }], found.sql);
-                }
-            }
-            // Check 3: the new migrations' Down sections must undo them.
-            if (plan.kind !== 'run') {
-                reversibility = plan.kind === 'skip' ? skipped('reversibility', plan.summary, plan.findings) : failed('reversibility', plan.summary, plan.findings);
-            }
-            else if (upError) {
-                reversibility = skipped('reversibility', 'skipped: the Up sections did not all apply', plan.findings);
-            }
-            else if (target.error !== undefined) {
-                const where = plan.target.kind === 'schema' ? `the schema at ${plan.target.ref ?? 'empty'} (${plan.target.from})` : `version ${plan.target.version}`;
-                const oldest = plan.revert[plan.revert.length - 1];
-                const at = plan.target.kind === 'schema' && oldest.metadataPath ? { file: oldest.metadataPath, line: keyLine(oldest, 'base_sha') ?? 1 } : {};
-                reversibility = failed('reversibility', `could not build ${where} to compare with`, [{ level: 'error', message: target.error, ...at }, ...plan.findings]);
-            }
-            else {
-                reversibility = await checkRevert(plan, set, applied.db, target.value, logger);
-            }
-        }
+        checked = await runDatabaseChecks(run);
     }
     finally {
         for (const db of databases)
             await db.drop().catch((error) => logger.warning(`could not drop ${db.name}: ${(0, errors_1.errorMessage)(error)}`));
     }
     const hazards = (0, hazards_1.checkHazards)(newEntries, { failOnHazards: options.failOnHazards });
-    const checks = [numbering.check, consistency, reversibility, hazards];
+    const checks = [numbering.check, checked.consistency, checked.reversibility, checked.data, hazards];
     for (const check of checks)
         logger.info(`${check.title}: ${check.status} - ${check.summary}`);
     return {
@@ -52940,10 +53830,139 @@ async function verifyMigrations(options) {
         checks,
         newMigrations: newEntries.map((e) => e.fileName),
         ...(baseSha ? { baseSha } : {}),
-        ...(goalSha ? { goal: { sha: goalSha, from: goal.from } } : {}),
-        difference,
+        ...(checked.goalSha ? { goal: { sha: checked.goalSha, from: run.goal.from } } : {}),
+        difference: checked.difference,
         durationMs: Math.round(node_perf_hooks_1.performance.now() - started),
     };
+}
+/** Checks 2, 3 and 4: their databases are built at the same time, then each check reads its own. */
+async function runDatabaseChecks(run) {
+    const { set, entries } = run.numbering;
+    if (!set) {
+        return { consistency: skipped('consistency', NEEDS_VALID_FILES), reversibility: skipped('reversibility', NEEDS_VALID_FILES), data: skipped('data', NEEDS_VALID_FILES), difference: '' };
+    }
+    if (entries.length === 0 && !run.options.goalRef) {
+        // No migrations claim to reach any schema yet (a repository adopting db-migrate): the pull request
+        // that adds the empty directory must be able to merge, and create writes migration 1 after it.
+        return {
+            consistency: {
+                name: 'consistency',
+                title: report_1.CHECK_TITLES.consistency,
+                status: 'passed',
+                summary: 'no migrations yet: nothing to compare with the schema (create writes the first migration, from the empty database)',
+                findings: [],
+            },
+            reversibility: skipped('reversibility', 'no new migrations to revert'),
+            data: skipped('data', 'no new migrations to run on rows'),
+            difference: '',
+        };
+    }
+    // Wait for all four before anything can throw: the caller drops what they created.
+    const settled = await Promise.allSettled([
+        buildGoal(run),
+        applyFromEmpty(run, set),
+        buildRevertTarget(run, set),
+        (0, data_1.checkData)({ set, newEntries: run.numbering.newEntries, plan: run.plan, seed: run.seed, newDatabase: run.newDatabase, logger: run.logger }),
+    ]);
+    const rejected = settled.find((s) => s.status === 'rejected');
+    if (rejected)
+        throw rejected.reason;
+    const [goalBuilt, applied, target, data] = settled.map((s) => s.value);
+    const consistency = await checkConsistency(run, set, goalBuilt, applied);
+    // The Down sections run on the database consistency has just compared.
+    const reversibility = await checkReversibility(run, set, applied, target);
+    return {
+        ...consistency,
+        reversibility,
+        // A migration that fails on an empty database is consistency's failure, not a matter of rows.
+        data: applied.run.error ? skipped('data', 'skipped: the Up sections did not all apply from empty (see Consistency)') : data,
+        ...(goalBuilt.sha ? { goalSha: goalBuilt.sha } : {}),
+    };
+}
+const buildSchema = (run, ref, db) => (0, build_1.buildSchemaAt)(run.source, ref, db, { logger: run.logger, timeoutMs: run.options.buildTimeoutMs });
+/** The schema source built at the goal commit. */
+async function buildGoal(run) {
+    let sha;
+    const built = await attempt(async () => {
+        sha = await run.schemaGit.resolveCommit(run.goal.ref);
+        const db = await run.newDatabase();
+        await buildSchema(run, sha, db);
+        return db;
+    });
+    return { ...(sha ? { sha } : {}), ...(built.value ? { db: built.value } : {}), ...(built.error !== undefined ? { error: built.error } : {}) };
+}
+/** Every migration applied from empty. */
+async function applyFromEmpty(run, set) {
+    const db = await run.newDatabase();
+    run.logger.info(`applying ${set.migrations.length} migration(s) from empty to ${(0, errors_1.describeDatabase)(db.url)}`);
+    return { db, run: await (0, migrator_1.up)(db.url, set, { logger: run.logger }) };
+}
+/** The schema the new migrations' Down sections must land on (none when nothing is reverted). */
+async function buildRevertTarget(run, set) {
+    const { plan } = run;
+    if (plan.kind !== 'run')
+        return undefined;
+    return attempt(async () => {
+        const db = await run.newDatabase();
+        if (plan.target.kind === 'schema') {
+            await buildSchema(run, plan.target.ref, db);
+        }
+        else {
+            const replay = await (0, migrator_1.up)(db.url, set, { to: plan.target.version, logger: logger_1.silentLogger });
+            if (replay.error)
+                throw new errors_1.ConfigurationError(`replaying the migrations up to version ${plan.target.version}: ${replay.error.message}`);
+        }
+        return db;
+    });
+}
+/** Check 2: the migrations, applied from empty, must build the schema at goal. */
+async function checkConsistency(run, set, goalBuilt, applied) {
+    const { goal } = run;
+    const upError = applied.run.error;
+    if (goalBuilt.error !== undefined || upError) {
+        const findings = [];
+        const problems = [];
+        if (goalBuilt.error !== undefined) {
+            const at = goal.entry?.metadataPath ? { file: goal.entry.metadataPath, line: keyLine(goal.entry, 'goal_sha') ?? 1 } : {};
+            findings.push({ level: 'error', message: goalBuilt.error, ...at });
+            problems.push(`could not build the schema at ${goal.ref} (${goal.from})`);
+        }
+        if (upError) {
+            findings.push(migrationErrorFinding(upError, set));
+            problems.push('the migrations do not apply from empty');
+        }
+        return { consistency: failed('consistency', problems.join('; '), findings), difference: '' };
+    }
+    const found = await (0, difference_1.schemaDifference)(applied.db.url, goalBuilt.db.url);
+    const short = goalBuilt.sha.slice(0, 7);
+    if (found.sql === '') {
+        return {
+            consistency: { name: 'consistency', title: report_1.CHECK_TITLES.consistency, status: 'passed', summary: `the migrations build exactly the schema at ${short} (${goal.from})`, findings: [] },
+            difference: '',
+        };
+    }
+    const { newEntries, entries } = run.numbering;
+    const newest = newEntries[newEntries.length - 1] ?? entries[entries.length - 1];
+    const at = newest ? { file: newest.path, line: newest.parsed?.up.line ?? 1 } : {};
+    return {
+        consistency: failed('consistency', `the migrations do not build the schema at ${short} (${goal.from}): ${found.objects.length} difference(s)`, [{ level: 'error', ...at, message: `the migrations do not build the schema at ${short}; they miss: ${(0, difference_1.listObjects)(found.objects)}` }], found.sql),
+        difference: found.sql,
+    };
+}
+/** Check 3: the new migrations' Down sections must undo them. */
+async function checkReversibility(run, set, applied, target) {
+    const { plan } = run;
+    if (plan.kind !== 'run')
+        return plan.kind === 'skip' ? skipped('reversibility', plan.summary, plan.findings) : failed('reversibility', plan.summary, plan.findings);
+    if (applied.run.error)
+        return skipped('reversibility', 'skipped: the Up sections did not all apply', plan.findings);
+    if (target.error !== undefined) {
+        const where = plan.target.kind === 'schema' ? `the schema at ${plan.target.ref ?? 'empty'} (${plan.target.from})` : `version ${plan.target.version}`;
+        const oldest = plan.revert[plan.revert.length - 1];
+        const at = plan.target.kind === 'schema' && oldest.metadataPath ? { file: oldest.metadataPath, line: keyLine(oldest, 'base_sha') ?? 1 } : {};
+        return failed('reversibility', `could not build ${where} to compare with`, [{ level: 'error', message: target.error, ...at }, ...plan.findings]);
+    }
+    return checkRevert(plan, set, applied.db, target.value, run.logger);
 }
 async function checkRevert(plan, set, db, target, logger) {
     const names = plan.revert.map((e) => e.fileName).join(', ');

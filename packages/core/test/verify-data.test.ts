@@ -186,3 +186,17 @@ ALTER TABLE eggs ADD FOREIGN KEY (hen_id) REFERENCES hens (id);`;
   expect(messages(check)).toMatch(/no synthetic row could be put in public\.eggs, so the migrations were not tried on its rows: its NOT NULL foreign keys form a cycle/);
   expect(messages(check)).toMatch(/public\.hens/);
 });
+
+test('a foreign key refused by made-up values is a warning on synthetic rows, and a failure on the seed\'s rows', async () => {
+  const base = `${BASE}\nCREATE TABLE payments (id serial PRIMARY KEY, customer_ref bigint NOT NULL);`;
+  const next = { up: 'ALTER TABLE payments ADD FOREIGN KEY (customer_ref) REFERENCES customers (id);', down: 'ALTER TABLE payments DROP CONSTRAINT payments_customer_ref_fkey;' };
+  const synthetic = await dataCheck(next, { base });
+  expect(synthetic.status).toBe('warning');
+  expect(messages(synthetic)).toMatch(/violates foreign key constraint "payments_customer_ref_fkey".*The rows of public\.payments were synthetic, with made-up values: give seed-sql or seed-command rows/);
+  const seedDir = mkdtempSync(join(tmpdir(), 'verify-seed-'));
+  dirs.push(seedDir);
+  writeFileSync(join(seedDir, 'seed.sql'), 'INSERT INTO payments (customer_ref) VALUES (424242);\n');
+  const seeded = await dataCheck(next, { base, seed: { sqlFiles: ['seed.sql'], dir: seedDir } });
+  expect(seeded.status).toBe('failed');
+  expect(seeded.findings[0].message).toMatch(/violates foreign key constraint.*Hint: existing rows point at rows that do not exist/);
+});
