@@ -3,7 +3,7 @@
  * database as host:port/db (never the URL or password) and saying what went wrong in plain words.
  */
 import { Client } from 'pg';
-import { ConfigurationError, describeDatabase, errorMessage, registerUrlSecrets } from '../errors';
+import { ConfigurationError, databaseUrlProblem, describeDatabase, errorMessage, registerUrlSecrets } from '../errors';
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 export const APPLICATION_NAME = 'db-migrate';
@@ -54,6 +54,8 @@ function safeUser(url: string): string {
  */
 export async function connectDatabase(url: string, options: ConnectOptions = {}): Promise<Client> {
   registerUrlSecrets(url);
+  const urlProblem = databaseUrlProblem(url);
+  if (urlProblem) throw new ConfigurationError(`the URL of ${describeDatabase(url)} cannot be used: ${urlProblem}`);
   try {
     const parsed = new URL(url);
     if (!/^postgres(ql)?:$/.test(parsed.protocol)) throw new Error('not postgres');
