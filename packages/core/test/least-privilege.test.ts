@@ -47,6 +47,7 @@ describe('rights', () => {
     );
     expect(failed.stderr).not.toContain('a bug in db-migrate');
     expect(await relationExists(url, 'gorp_migrations')).toBe(false);
+    expect(await schemaExists(url, 'db_migrate')).toBe(false);
     expect(await relationExists(url, 'customers')).toBe(false);
 
     // The least-privilege set-up of the README: the DBA creates the schema for the owner role once.
