@@ -25,7 +25,12 @@ export class LockWaitTimeoutError extends ConfigurationError {}
 const LOCK_NOT_AVAILABLE = '55P03';
 
 async function acquire(client: Client, database: string, waitMs: number, logger: Logger): Promise<void> {
-  const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [ADVISORY_LOCK_KEY]);
+  // The lock's connection idles while expected schemas are built elsewhere: a server or role
+  // idle_session_timeout (PostgreSQL 14+) would close it, and the lock with it. Off for this session.
+  const { rows } = await client.query<{ locked: boolean }>(
+    `SELECT pg_try_advisory_lock($1) AS locked, CASE WHEN current_setting('server_version_num')::int >= 140000 THEN set_config('idle_session_timeout', '0', false) END AS idle`,
+    [ADVISORY_LOCK_KEY],
+  );
   if (rows[0].locked) return;
   logger.info(`${database}: another db-migrate run holds the migration lock; waiting${waitMs ? ` up to ${waitMs} ms` : ''}`);
   // lock_timeout bounds the wait for an advisory lock too; statement_timeout must not cut it shorter.

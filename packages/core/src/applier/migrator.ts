@@ -6,7 +6,7 @@
  */
 import type { Client } from 'pg';
 import { performance } from 'node:perf_hooks';
-import { ConfigurationError, describeDatabase, errorMessage } from '../errors';
+import { ConfigurationError, describeDatabase, environmentProblem, errorMessage } from '../errors';
 import { type Logger, silentLogger } from '../logger';
 import type { Migration, MigrationSet } from '../migrations/store';
 import { type ConnectOptions, connectDatabase } from '../pg/connect';
@@ -144,7 +144,7 @@ async function runMigrations(
     // The role may not record migrations here (a missing right, foreign bookkeeping): said as it is.
     if (error instanceof ConfigurationError) return { database, results, version, error: new MigrationError(errorMessage(error), { kind: 'bookkeeping', database }) };
     // Bookkeeping outside any migration failed, or the connection broke between migrations.
-    const message = `${database}: ${errorMessage(error)}`;
+    const message = `${database}: ${environmentProblem(error) ?? errorMessage(error)}`;
     return { database, results, version, error: new MigrationError(message, { kind: 'sql', database }) };
   }
 }

@@ -33,6 +33,8 @@ export function describeConnectionError(url: string, error: unknown, timeoutMs: 
       return `cannot connect to ${where}: access denied for user "${user}" (${message})`;
     case '3D000':
       return `cannot connect to ${where}: the database does not exist`;
+    case '53300':
+      return `cannot connect to ${where}: too many connections (${message}): the role's CONNECTION LIMIT or the server's max_connections is reached; lower --concurrency or raise the limit`;
     case '57P03':
       return `cannot connect to ${where}: the server is starting up or shutting down`;
   }
@@ -63,7 +65,8 @@ export async function connectDatabase(url: string, options: ConnectOptions = {})
     throw new ConfigurationError('the database URL is not a postgres:// or postgresql:// URL');
   }
   const timeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
-  const client = new Client({ connectionString: url, connectionTimeoutMillis: timeoutMs, application_name: APPLICATION_NAME });
+  // TCP keepalives: a peer that vanishes (a dropped VPN, a killed proxy) fails the next wait instead of hanging it.
+  const client = new Client({ connectionString: url, connectionTimeoutMillis: timeoutMs, application_name: APPLICATION_NAME, keepAlive: true, keepAliveInitialDelayMillis: 10_000 });
   // A connection that breaks while idle emits 'error'; without a listener that would crash the process.
   // The next query on the client fails with the same error, which is where callers handle it.
   client.on('error', () => undefined);
