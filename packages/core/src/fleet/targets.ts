@@ -71,7 +71,8 @@ export function parseTargetsYaml(text: string, file: string): TargetSpec[] {
   };
   if (doc.errors.length > 0) {
     const error = doc.errors[0];
-    const line = error.linePos?.[0].line ?? 1;
+    // With prettyErrors off the error carries only its offset: its line comes from the line counter.
+    const line = error.linePos?.[0].line ?? lines.linePos(error.pos[0]).line;
     throw new ConfigurationError(`${file} line ${line}: not valid YAML: ${error.message.split('\n')[0]}`);
   }
   const root = doc.contents;
