@@ -3,7 +3,8 @@
  * printed, in part or whole: not in the fleet table, on stderr, nor in --json. Written unencoded, the
  * URL is refused with "percent-encode the password" and the target's name; percent-encoded, it works.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createTestRepo } from '../../../test/support/git';
 import { join } from 'node:path';
 import { cli } from '../../../test/support/cli';
 import { adminUrl, query } from '../../../test/support/pg';
@@ -61,6 +62,33 @@ describe('passwords with reserved characters', () => {
     } finally {
       delete process.env.SECRETS_ACME_URL;
       delete process.env.SECRETS_GOOD_URL;
+    }
+  });
+
+  it("sync: the schema command never sees the targets' URL variables", async () => {
+    const repo = createTestRepo();
+    const set = await ws.migrations({});
+    const staging = await ws.database(set, 0, 'staging');
+    const targets = join(ws.dir, 'sync-targets.yml');
+    writeFileSync(targets, 'databases:\n  - name: staging\n    url-env: SECRETS_STAGING_URL\n');
+    const dump = join(ws.dir, 'build-env.txt');
+    process.env.SECRETS_STAGING_URL = staging.url;
+    process.env.SECRETS_PLAIN = 'kept';
+    try {
+      mkdirSync(join(repo.dir, 'db'));
+      writeFileSync(join(repo.dir, 'db', 'build.sh'), `env > '${dump}'\npsql -q -c 'CREATE TABLE accounts (id int)'\n`);
+      repo.commitAll('schema');
+      const run = await cli(['sync', '--repo', repo.dir, '--schema-dir', 'db', '--schema-command', 'sh build.sh', '--shadow', adminUrl(), '--targets', targets]);
+      expect(run.stdout).toMatch(/applied +synced: 1 statement applied$/m);
+      const env = readFileSync(dump, 'utf8');
+      expect(env).toMatch(/^SECRETS_PLAIN=kept$/m);
+      expect(env).not.toMatch(/^SECRETS_STAGING_URL=/m);
+      expect(env).not.toContain(new URL(staging.url).pathname.slice(1));
+      expect(env).toMatch(/^DATABASE_URL=postgresql:\/\//m);
+    } finally {
+      delete process.env.SECRETS_STAGING_URL;
+      delete process.env.SECRETS_PLAIN;
+      repo.remove();
     }
   });
 

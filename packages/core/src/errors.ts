@@ -104,6 +104,14 @@ export function describeDatabase(url: string): string {
   }
 }
 
+/**
+ * True when `text` is a registered secret, or holds a URL with a password or a key=value password.
+ * (Not "contains a registered secret": a short password such as "postgres" is part of many paths.)
+ */
+export function holdsSecret(text: string): boolean {
+  return registeredSecrets.has(text.trim()) || /[a-z][a-z0-9+.-]*:\/\/[^\s/@:]*:[^\s]*@/i.test(text) || /\bpassword\s*=/i.test(text);
+}
+
 /** The message of any thrown value, redacted. */
 export function errorMessage(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
