@@ -7,8 +7,12 @@ import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { ConfigurationError, registerUrlSecrets } from '../errors';
 import { onExitCleanup } from './cleanup';
+import { OWNER_FILE, ownerStamp, sweepLeftoverServers } from './leftovers';
 
 const execFileAsync = promisify(execFile);
+
+/** Every embedded server lives in a directory of the temp directory with this prefix (swept when its owner is gone). */
+export const LOCAL_SERVER_DIR_PREFIX = 'db-migrate-pg-';
 
 /** The Postgres major used when no option names one. Must match production's (diff output depends on it). */
 export const DEFAULT_POSTGRES_MAJOR = 15;
@@ -80,7 +84,11 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
   const major = options.major ?? DEFAULT_POSTGRES_MAJOR;
   const binDir = findPostgresBinaries(major, options.binDir);
   const isRoot = process.getuid?.() === 0;
-  const root = mkdtempSync(join(tmpdir(), 'db-migrate-pg-'));
+  // Servers that runs killed with SIGKILL left running (with their password files) go first.
+  await sweepLeftoverServers(tmpdir(), LOCAL_SERVER_DIR_PREFIX);
+  const root = mkdtempSync(join(tmpdir(), LOCAL_SERVER_DIR_PREFIX));
+  // Written first, so that a run killed at any later point leaves a directory the next sweep can judge.
+  writeFileSync(join(root, OWNER_FILE), JSON.stringify(ownerStamp()) + '\n');
   const dataDir = join(root, 'data');
   const password = randomBytes(12).toString('hex');
   const pwFile = join(root, 'pw');
