@@ -111,8 +111,12 @@ function toObject(row: RelationRow, name: string): BookkeepingObject {
 
 /** Reads where the bookkeeping is and what the role may do with it. Changes nothing. */
 export async function inspectBookkeeping(client: Client): Promise<Bookkeeping> {
-  const session = (await client.query<SessionRow>(SESSION_QUERY)).rows[0];
-  const { rows } = await client.query<RelationRow>(OBJECTS_QUERY, [TRACKING_TABLE, CHECKSUM_TABLE, BOOKKEEPING_SCHEMA]);
+  // One round trip: both statements in one simple query (the names are constants, quoted as literals).
+  const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
+  const objects = OBJECTS_QUERY.replace(/\$1/g, literal(TRACKING_TABLE)).replace(/\$2/g, literal(CHECKSUM_TABLE)).replace(/\$3/g, literal(BOOKKEEPING_SCHEMA));
+  const results = (await client.query(`${SESSION_QUERY};\n${objects}`)) as unknown as [{ rows: SessionRow[] }, { rows: RelationRow[] }];
+  const session = results[0].rows[0];
+  const rows = results[1].rows;
   const trackingRows = rows.filter((r) => r.kind === 'tracking').sort((a, b) => session.path.indexOf(a.schema) - session.path.indexOf(b.schema));
   const own = trackingRows.find((r) => r.schema === session.create_schema);
   const first = trackingRows[0];
