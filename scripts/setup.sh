@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything db-migrate's build, tests and example need on a fresh Debian machine (root or sudo):
 # PostgreSQL 15 (server binaries for throwaway databases, pg_dump for the test oracle), git,
-# the sql-migrate CLI (interoperability tests), SQLAlchemy for the example, pnpm and the node modules.
+# the sql-migrate CLI (interoperability tests), PgBouncer (the pooler-detection test), SQLAlchemy for the example, pnpm and the node modules.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +10,7 @@ need_apt=()
 command -v pg_dump >/dev/null || need_apt+=(postgresql-client-15)
 command -v git >/dev/null || need_apt+=(git)
 command -v sql-migrate >/dev/null || need_apt+=(sql-migrate)
+command -v pgbouncer >/dev/null || need_apt+=(pgbouncer)
 /usr/bin/python3 -c 'import sqlalchemy' 2>/dev/null || need_apt+=(python3-sqlalchemy)
 /usr/bin/python3 -c 'import psycopg2' 2>/dev/null || need_apt+=(python3-psycopg2)
 if [ ${#need_apt[@]} -gt 0 ]; then

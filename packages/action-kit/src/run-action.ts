@@ -1,5 +1,5 @@
 import * as core from '@actions/core';
-import { ConfigurationError, errorMessage } from '@db-migrate/core';
+import { asConfigurationError, errorMessage } from '@db-migrate/core';
 
 /**
  * Runs an action's body: a ConfigurationError fails the step with its one-line message;
@@ -9,8 +9,9 @@ export async function runAction(body: () => Promise<void>): Promise<void> {
   try {
     await body();
   } catch (error) {
-    if (error instanceof ConfigurationError) {
-      core.setFailed(errorMessage(error));
+    const configuration = asConfigurationError(error);
+    if (configuration) {
+      core.setFailed(errorMessage(configuration));
     } else {
       if (error instanceof Error && error.stack) core.debug(errorMessage(error.stack));
       core.setFailed(`unexpected error (a bug in db-migrate): ${errorMessage(error)}`);

@@ -89,7 +89,7 @@ describe('annotations', () => {
       {
         level: 'error',
         title: 'verify: consistency',
-        message: 'column "email" missing\nfrom postgres://u:***@h/db',
+        message: 'column "email" missing\nfrom postgres://***@h/db',
         file: 'migrations/0004_add_email.sql',
         line: 3,
         endLine: 5,

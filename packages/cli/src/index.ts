@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { ConfigurationError, consoleLogger, errorMessage } from '@db-migrate/core';
+import { asConfigurationError, consoleLogger, errorMessage } from '@db-migrate/core';
 import type { Command } from './command';
 import { commands } from './commands';
 
@@ -44,8 +44,9 @@ export async function main(argv: string[]): Promise<number> {
     return await command.run(values, positionals, { logger, stdout: (text) => process.stdout.write(text) });
   } catch (error) {
     const isUsage = error instanceof TypeError && 'code' in error && String((error as { code: unknown }).code).startsWith('ERR_PARSE_ARGS');
-    if (error instanceof ConfigurationError || isUsage) {
-      process.stderr.write(`db-migrate ${name}: ${errorMessage(error)}\n`);
+    const configuration = asConfigurationError(error);
+    if (configuration || isUsage) {
+      process.stderr.write(`db-migrate ${name}: ${errorMessage(configuration ?? error)}\n`);
       if (isUsage) process.stderr.write(`usage: db-migrate ${command.usage}\n`);
     } else {
       process.stderr.write(`db-migrate ${name}: unexpected error (a bug in db-migrate): ${errorMessage(error)}\n`);

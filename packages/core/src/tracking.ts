@@ -6,11 +6,15 @@
  *
  * None of these objects is part of the user's schema: the differ leaves them out of every comparison.
  */
+/** Where gorp_migrations is when the role's search_path is the default one (it follows search_path: applier/bookkeeping.ts). */
 export const TRACKING_SCHEMA = 'public';
 export const TRACKING_TABLE = 'gorp_migrations';
 export const BOOKKEEPING_SCHEMA = 'db_migrate';
 
-/** True for a relation that belongs to migration bookkeeping, not to the schema being migrated. */
+/**
+ * True for a relation that belongs to migration bookkeeping, not to the schema being migrated:
+ * gorp_migrations in whichever schema the role's search_path put it, and all of db_migrate.
+ */
 export function isBookkeepingRelation(schema: string, name: string): boolean {
-  return schema === BOOKKEEPING_SCHEMA || (schema === TRACKING_SCHEMA && name === TRACKING_TABLE);
+  return schema === BOOKKEEPING_SCHEMA || name === TRACKING_TABLE;
 }

@@ -97,8 +97,8 @@ describe('redact()', () => {
       expect(out).not.toContain('s3cr');
       expect(out).not.toContain('tPass');
     }
-    // The host stays readable: only the password goes.
-    expect(redact(`could not connect to ${url}`)).toBe('could not connect to postgres://app:***@db.example.com:5432/shop');
+    // The host stays readable: only the credentials go.
+    expect(redact(`could not connect to ${url}`)).toBe('could not connect to postgres://***@db.example.com:5432/shop');
   });
 });
 

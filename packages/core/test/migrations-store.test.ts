@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigurationError } from '../src/errors';
@@ -66,13 +66,28 @@ describe('writeMigration and readMigrationDir', () => {
   it('orders versions as integers like sql-migrate (10000 after 9999) and allows hand-written files with a warning', async () => {
     put('9999_a.sql', sql(1));
     put('10000_b.sql', sql(2));
-    put('0003_X.SQL', sql(3));
     const set = await readMigrationDir(dir);
     expect(set.migrations.map((m) => m.fileName)).toEqual(['9999_a.sql', '10000_b.sql']);
-    expect(set.warnings).toEqual([
-      expect.stringContaining('0003_X.SQL is ignored'),
-      `2 migrations have no NNNN.json metadata in ${dir} (fine for hand-written migrations): 9999_a.sql, 10000_b.sql`,
-    ]);
+    expect(set.warnings).toEqual([`2 migrations have no NNNN.json metadata in ${dir} (fine for hand-written migrations): 9999_a.sql, 10000_b.sql`]);
+  });
+
+  it('refuses, naming the file and line, what sql-migrate would read differently or not at all', async () => {
+    put('0001_a.sql', sql(1));
+    const refused = async (make: () => void, message: RegExp) => {
+      make();
+      await expect(readMigrationDir(dir)).rejects.toThrow(message);
+    };
+    await refused(() => put('0002_X.SQL', sql(2)), /0002_X\.SQL: sql-migrate reads only names ending in lower-case "\.sql" and would never run it: rename it to 0002_X\.sql/);
+    rmSync(join(dir, '0002_X.SQL'));
+    await refused(() => mkdirSync(join(dir, '0002_x.sql')), /0002_x\.sql is a directory, not a migration file/);
+    rmSync(join(dir, '0002_x.sql'), { recursive: true });
+    await refused(() => symlinkSync(join(dir, 'gone.sql'), join(dir, '0002_link.sql')), /0002_link\.sql is a symbolic link to .*gone\.sql, which does not exist/);
+    rmSync(join(dir, '0002_link.sql'));
+    const bytes = Buffer.concat([Buffer.from('-- +migrate Up\nCREATE TABLE caf'), Buffer.from([0xe9]), Buffer.from(' (id int);\n')]);
+    await refused(() => writeFileSync(join(dir, '0002_latin1.sql'), bytes), /0002_latin1\.sql line 2: not valid UTF-8 \(byte 0xe9\); save the file as UTF-8/);
+    writeFileSync(join(dir, '0002_latin1.sql'), sql(2));
+    const set = await readMigrationDir(dir);
+    expect(set.migrations.map((m) => m.fileName)).toEqual(['0001_a.sql', '0002_latin1.sql']);
   });
 
   it('warns when a generated file was edited afterwards', async () => {

@@ -220,7 +220,7 @@ describe('building the schema at a commit', () => {
     expect(message).toContain('line 60');
     expect(message).toContain('line 22\n');
     expect(message).not.toContain('line 21\n');
-    expect(message).toMatch(/url postgresql:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/db_migrate_tmp_[0-9a-f]+ pw \*\*\*/);
+    expect(message).toMatch(/url postgresql:\/\/\*\*\*@127\.0\.0\.1:\d+\/db_migrate_tmp_[0-9a-f]+ pw \*\*\*/);
     expect(message).not.toContain(password);
     expect(existsSync(readFileSync(record, 'utf8').trim())).toBe(false);
   });

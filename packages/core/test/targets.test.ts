@@ -41,6 +41,9 @@ describe('targets file', () => {
     ['databases:\n  - name: a\n    url-env: A\n    groups: {x: 1}\n', /line 4: "groups" must be a list/],
     ['targets:\n  - name: a\n', /line 1: unknown key "targets"/],
     ['databases: [\n', /line \d+: not valid YAML/],
+    ['databases:\n  - name: a\n    url-env: A\n  - name: b\n   url-env: B\n', /line 5: not valid YAML: Sequence item without - indicator/],
+    ['databases:\n  - name: a\n    url-env: A\n\t- name: b\n', /line 4: not valid YAML: Tabs are not allowed as indentation/],
+    ['databases:\n  - name: a\n    name: b\n    url-env: A\n', /line 3: not valid YAML: Map keys must be unique/],
     ['databases: []\n', /line 1: "databases" is empty/],
     ['- a\n- b\n', /line 1: expected a mapping with a "databases" list/],
   ])('rejects %j naming the file and line', (text, message) => {

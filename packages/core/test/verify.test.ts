@@ -410,18 +410,24 @@ test('bad options throw one clear ConfigurationError; a schema that does not bui
   expect(leftover).toEqual([]);
 });
 
-test('a merged migration edited and an upper-case .SQL file are warnings, a merged migration deleted an error, each naming the file', async () => {
+test('a merged migration edited is a warning; an upper-case .SQL file and a merged migration deleted are errors, each naming the file', async () => {
   const repo = clonePullRequest();
   const first = migrationFile(repo, 1);
   writeFileSync(first, readFileSync(first, 'utf8') + '\n-- a late comment\n');
-  writeFileSync(join(repo.dir, MIGRATIONS, '0003_shouting.SQL'), '-- +migrate Up\nSELECT 1;\n');
   const git = await Git.open(repo.dir);
   const edited = await checkNumbering({ dir: join(repo.dir, MIGRATIONS), git, repoPath: MIGRATIONS, baseSha });
   expect(edited.check.status).toBe('warning');
   expect(edited.check.findings).toEqual([
-    expect.objectContaining({ level: 'warning', file: join(repo.dir, MIGRATIONS, '0003_shouting.SQL'), message: '0003_shouting.SQL is ignored: sql-migrate reads only names ending in lower-case ".sql"' }),
     expect.objectContaining({ level: 'warning', file: first, line: 1, message: expect.stringMatching(/^0001_\S+\.sql was changed after it was merged \(base [0-9a-f]{7}\)/) }),
   ]);
+  const shouting = join(repo.dir, MIGRATIONS, '0003_shouting.SQL');
+  writeFileSync(shouting, '-- +migrate Up\nSELECT 1;\n');
+  const upper = await checkNumbering({ dir: join(repo.dir, MIGRATIONS), git, repoPath: MIGRATIONS, baseSha });
+  expect(upper.check.status).toBe('failed');
+  expect(upper.check.findings).toContainEqual(
+    expect.objectContaining({ level: 'error', file: shouting, message: expect.stringContaining('sql-migrate reads only names ending in lower-case ".sql" and would never run it: rename it to 0003_shouting.sql') }),
+  );
+  rmSync(shouting);
 
   rmSync(first);
   const deleted = await checkNumbering({ dir: join(repo.dir, MIGRATIONS), git, repoPath: MIGRATIONS, baseSha });

@@ -1,4 +1,6 @@
+import { accessSync, constants, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import {
   ConfigurationError,
   type FleetReport,
@@ -45,8 +47,34 @@ export async function fleetTargets(values: OptionValues): Promise<Target[]> {
   });
 }
 
+/** Refuses, before any work, a --json path the report could not be written to at the end. */
+function checkJsonPath(path: string | undefined): void {
+  if (!path) return;
+  const fail = (why: string): never => {
+    throw new ConfigurationError(`--json ${path}: ${why} (checked before any database is touched)`);
+  };
+  const existing = (() => {
+    try {
+      return statSync(path);
+    } catch {
+      return undefined;
+    }
+  })();
+  if (existing?.isDirectory()) fail('is a directory');
+  const target = existing ? path : dirname(resolve(path));
+  try {
+    if (!existing && !statSync(target).isDirectory()) fail(`${target} is not a directory`);
+    accessSync(target, constants.W_OK);
+  } catch (error) {
+    if (error instanceof ConfigurationError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    fail(code === 'ENOENT' ? `directory ${target} does not exist` : `${existing ? 'the file' : `directory ${target}`} is not writable`);
+  }
+}
+
 /** The settings every fleet run takes from the command line. */
 export function fleetRunOptions(values: OptionValues, logger: Logger) {
+  checkJsonPath(optionalString(values, 'json'));
   const concurrency = optionalInteger(values, 'concurrency');
   if (concurrency === 0) throw new ConfigurationError('--concurrency must be at least 1');
   const lockWaitTimeoutMs = optionalInteger(values, 'lock-wait-timeout');
@@ -63,7 +91,11 @@ export function fleetRunOptions(values: OptionValues, logger: Logger) {
 export async function finishFleetRun(report: FleetReport, values: OptionValues, stdout: (text: string) => void, postponedIsWarning = false): Promise<number> {
   stdout(formatReportText(report));
   const json = optionalString(values, 'json');
-  if (json) await writeFile(json, JSON.stringify(report, null, 2) + '\n');
+  if (json) {
+    await writeFile(json, JSON.stringify(report, null, 2) + '\n').catch((error: unknown) => {
+      throw new ConfigurationError(`--json ${json}: cannot write the report: ${(error as Error).message}`);
+    });
+  }
   return reportFails(report, { postponedIsWarning }) ? 1 : 0;
 }
 

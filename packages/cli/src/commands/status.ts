@@ -30,6 +30,7 @@ export const statusCommand: Command = {
     const set = await readMigrations(values, logger);
     const current = await status(url, set);
     stdout(formatStatusTable(current));
+    for (const note of current.notes ?? []) logger.warning(`${current.database}: ${note}`);
     const problem = inconsistencyReason(current, set);
     if (problem) logger.warning(problem);
     const at = problem ? `at no consistent version (highest applied ${current.currentVersion})` : `at version ${current.currentVersion}`;

@@ -24,8 +24,59 @@ export class LockWaitTimeoutError extends ConfigurationError {}
 
 const LOCK_NOT_AVAILABLE = '55P03';
 
-async function acquire(client: Client, database: string, waitMs: number, logger: Logger): Promise<void> {
-  const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [ADVISORY_LOCK_KEY]);
+interface FirstProbe {
+  readonly locked: boolean;
+  readonly pid: number;
+  /** The client port the server sees; null over a Unix socket. */
+  readonly client_port: number | null;
+}
+
+const UNLOCK = 'SELECT pg_advisory_unlock($1)';
+
+/**
+ * Refuses a session that does not keep its server connection: a pooler in transaction or statement mode
+ * (PgBouncer) hands each transaction any server connection, so a session advisory lock is held by
+ * whichever client gets that connection next. Cheap when direct: the server then sees our own client
+ * port. Through a proxy (the ports differ), a second connection holds a transaction open while this one
+ * asks for its backend again: a pooler gives the second one our server connection, or gives us another.
+ */
+async function refusePooledSession(client: Client, url: string, database: string, first: FirstProbe, options: ConnectOptions): Promise<void> {
+  const localPort = (client as unknown as { connection?: { stream?: { localPort?: number } } }).connection?.stream?.localPort;
+  if (first.client_port === null || localPort === undefined || first.client_port === localPort) return;
+  const probe = await connectDatabase(url, options);
+  try {
+    await probe.query('BEGIN');
+    const other = (await probe.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+    const again = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+    if (again === first.pid && other !== first.pid) return;
+    // The lock stays with the server connection it was taken on: release it there if we can reach it.
+    let lingering = false;
+    if (first.locked) {
+      const holder = other === first.pid ? probe : again === first.pid ? client : undefined;
+      if (holder) await holder.query(UNLOCK, [ADVISORY_LOCK_KEY]).catch(() => undefined);
+      else lingering = true;
+    }
+    throw new ConfigurationError(
+      `${database}: the connection goes through a pooler that gives each transaction its own server connection (PgBouncer in pool_mode transaction or statement): ` +
+        `the session advisory lock that keeps two runs off one database would not hold, and session settings would reach other clients. ` +
+        `Connect db-migrate to PostgreSQL directly, or through a PgBouncer database with pool_mode=session` +
+        (lingering ? ` (the lock taken may stay held on a pooled server connection until PgBouncer closes it)` : ''),
+    );
+  } finally {
+    await probe.query('ROLLBACK').catch(() => undefined);
+    await probe.end().catch(() => undefined);
+  }
+}
+
+async function acquire(client: Client, url: string, database: string, waitMs: number, logger: Logger, options: ConnectOptions): Promise<void> {
+  // The lock's connection idles while expected schemas are built elsewhere: a server or role
+  // idle_session_timeout (PostgreSQL 14+) would close it, and the lock with it. Off for this session.
+  const { rows } = await client.query<FirstProbe>(
+    `SELECT pg_try_advisory_lock($1) AS locked, pg_backend_pid() AS pid, inet_client_port() AS client_port,
+       CASE WHEN current_setting('server_version_num')::int >= 140000 THEN set_config('idle_session_timeout', '0', false) END AS idle`,
+    [ADVISORY_LOCK_KEY],
+  );
+  await refusePooledSession(client, url, database, rows[0], options);
   if (rows[0].locked) return;
   logger.info(`${database}: another db-migrate run holds the migration lock; waiting${waitMs ? ` up to ${waitMs} ms` : ''}`);
   // lock_timeout bounds the wait for an advisory lock too; statement_timeout must not cut it shorter.
@@ -51,11 +102,11 @@ export async function withDatabaseLock<T>(url: string, fn: (client: Client) => P
   const database = describeDatabase(url);
   const client = await connectDatabase(url, options);
   try {
-    await acquire(client, database, options.lockWaitTimeoutMs ?? DEFAULT_LOCK_WAIT_TIMEOUT_MS, options.logger ?? silentLogger);
+    await acquire(client, url, database, options.lockWaitTimeoutMs ?? DEFAULT_LOCK_WAIT_TIMEOUT_MS, options.logger ?? silentLogger, options);
     try {
       return await fn(client);
     } finally {
-      await client.query('SELECT pg_advisory_unlock($1)', [ADVISORY_LOCK_KEY]).catch(() => undefined);
+      await client.query(UNLOCK, [ADVISORY_LOCK_KEY]).catch(() => undefined);
     }
   } finally {
     await client.end().catch(() => undefined);

@@ -6,14 +6,14 @@
  */
 import type { Client } from 'pg';
 import { performance } from 'node:perf_hooks';
-import { ConfigurationError, describeDatabase, errorMessage } from '../errors';
+import { ConfigurationError, describeDatabase, environmentProblem, errorMessage } from '../errors';
 import { type Logger, silentLogger } from '../logger';
 import type { Migration, MigrationSet } from '../migrations/store';
 import { type ConnectOptions, connectDatabase } from '../pg/connect';
 import { signalReceived } from '../shadow/cleanup';
 import { executeMigration } from './execute';
 import { type DatabaseLockOptions, LockWaitTimeoutError, withDatabaseLock } from './lock';
-import { ensureTrackingTables, readAppliedMigrations } from './records';
+import { ensureTrackingTables, readAppliedMigrations, readAppliedRecords } from './records';
 import { type MigrationDirection, MigrationError, type MigrationResult, type MigrationRun } from './result';
 import { type DatabaseStatus, databaseStatus, inconsistencyReason } from './state';
 
@@ -99,8 +99,8 @@ async function runMigrations(
   const results: MigrationResult[] = [];
   let version: number | undefined;
   try {
-    await ensureTrackingTables(client);
-    const status = databaseStatus(database, set, await readAppliedMigrations(client));
+    await ensureTrackingTables(client, database);
+    const status = databaseStatus(database, set, await readAppliedMigrations(client, database));
     version = status.currentVersion;
     const targetError = checkTarget(options.to, set, database);
     if (targetError) return { database, results, version, error: targetError };
@@ -141,8 +141,10 @@ async function runMigrations(
     }
     return { database, results, version };
   } catch (error) {
+    // The role may not record migrations here (a missing right, foreign bookkeeping): said as it is.
+    if (error instanceof ConfigurationError) return { database, results, version, error: new MigrationError(errorMessage(error), { kind: 'bookkeeping', database }) };
     // Bookkeeping outside any migration failed, or the connection broke between migrations.
-    const message = `${database}: ${errorMessage(error)}`;
+    const message = `${database}: ${environmentProblem(error) ?? errorMessage(error)}`;
     return { database, results, version, error: new MigrationError(message, { kind: 'sql', database }) };
   }
 }
@@ -185,7 +187,9 @@ export function down(url: string, set: MigrationSet, options: DownOptions): Prom
 export async function status(url: string, set: MigrationSet, options: ConnectOptions = {}): Promise<DatabaseStatus> {
   const client = await connectDatabase(url, options);
   try {
-    return databaseStatus(describeDatabase(url), set, await readAppliedMigrations(client));
+    const database = describeDatabase(url);
+    const records = await readAppliedRecords(client, database);
+    return { ...databaseStatus(database, set, records.applied), notes: records.notes };
   } finally {
     await client.end().catch(() => undefined);
   }

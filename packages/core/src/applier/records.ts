@@ -1,57 +1,103 @@
 /**
  * Reading and writing the record of applied migrations: sql-migrate's gorp_migrations table, exactly as
- * sql-migrate creates it, plus db-migrate's checksum of each file it applied, kept apart in the
- * db_migrate schema so the sql-migrate CLI keeps working on the same database.
+ * sql-migrate creates and finds it (bookkeeping.ts), plus db-migrate's checksum of each file it applied,
+ * kept apart in the db_migrate schema so the sql-migrate CLI keeps working on the same database.
+ *
+ * Reading needs only SELECT on gorp_migrations (status and drift work as a read-only role); checksums
+ * the role cannot read are unknown. Writing first checks the bookkeeping (location, owner, triggers,
+ * rights) and creates what is missing in one transaction, so a failure leaves nothing behind.
  */
 import type { Client } from 'pg';
-import { BOOKKEEPING_SCHEMA, TRACKING_SCHEMA, TRACKING_TABLE } from '../tracking';
+import { ConfigurationError } from '../errors';
+import { BOOKKEEPING_SCHEMA } from '../tracking';
+import { type Bookkeeping, CHECKSUM_TABLE, checkWritable, inspectBookkeeping, quoteIdent, trackingProblem } from './bookkeeping';
 
-export const CHECKSUM_TABLE = 'applied_checksums';
+export { CHECKSUM_TABLE } from './bookkeeping';
 
-const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
-const trackingTable = `${quote(TRACKING_SCHEMA)}.${quote(TRACKING_TABLE)}`;
-const checksumTable = `${quote(BOOKKEEPING_SCHEMA)}.${quote(CHECKSUM_TABLE)}`;
+const checksumTable = `${quoteIdent(BOOKKEEPING_SCHEMA)}.${quoteIdent(CHECKSUM_TABLE)}`;
+
+/** The tables writes go to, resolved once per connection (a migration's SET search_path cannot move them). */
+const resolvedTables = new WeakMap<Client, string>();
 
 export interface AppliedMigration {
   /** The migration's file name. */
   readonly id: string;
   readonly appliedAt?: Date;
-  /** sha256Checksum of the file when db-migrate applied it; absent when another tool applied it. */
+  /** sha256Checksum of the file when db-migrate applied it; absent when another tool applied it (or it cannot be read). */
   readonly checksum?: string;
 }
 
-async function relationExists(client: Client, qualifiedName: string): Promise<boolean> {
-  const { rows } = await client.query<{ exists: boolean }>('SELECT to_regclass($1) IS NOT NULL AS exists', [qualifiedName]);
-  return rows[0].exists;
+export interface AppliedRecords {
+  readonly applied: AppliedMigration[];
+  /** Said once per database: why checksums are unknown (the role cannot read them). */
+  readonly notes: readonly string[];
 }
 
 /**
- * Creates the tracking tables when absent. Checks first rather than relying on IF NOT EXISTS, because
- * CREATE SCHEMA checks the CREATE privilege even when the schema exists.
+ * Makes sure the bookkeeping exists and may be written by this role, creating what is missing in one
+ * transaction. Throws a ConfigurationError naming the missing right, a foreign owner, a trigger, or a
+ * search_path on which sql-migrate would use another table; nothing is created then.
  */
-export async function ensureTrackingTables(client: Client): Promise<void> {
-  if (!(await relationExists(client, trackingTable))) {
-    // sql-migrate's own DDL (through gorp), so both tools see the same table.
-    await client.query(`CREATE TABLE IF NOT EXISTS ${trackingTable} (id text not null primary key, applied_at timestamp with time zone)`);
+export async function ensureTrackingTables(client: Client, database = '', options: { readonly inTransaction?: boolean } = {}): Promise<void> {
+  const bookkeeping = await inspectBookkeeping(client);
+  checkWritable(bookkeeping, database);
+  const tracking = bookkeeping.trackingTable!;
+  if (!bookkeeping.tracking || !bookkeeping.schema || !bookkeeping.checksums) {
+    // Inside the caller's transaction (a baseline) its COMMIT or ROLLBACK covers these too.
+    const own = !options.inTransaction;
+    try {
+      if (own) await client.query('BEGIN');
+      // sql-migrate's own DDL (through gorp), so both tools see the same table.
+      if (!bookkeeping.tracking) await client.query(`CREATE TABLE ${tracking} (id text not null primary key, applied_at timestamp with time zone)`);
+      if (!bookkeeping.schema) await client.query(`CREATE SCHEMA ${quoteIdent(BOOKKEEPING_SCHEMA)}`);
+      if (!bookkeeping.checksums) {
+        await client.query(`CREATE TABLE ${checksumTable} (id text primary key, checksum text not null, recorded_at timestamp with time zone not null default now())`);
+      }
+      if (own) await client.query('COMMIT');
+    } catch (error) {
+      if (own) await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
   }
-  if (!(await relationExists(client, checksumTable))) {
-    await client.query(`CREATE SCHEMA IF NOT EXISTS ${quote(BOOKKEEPING_SCHEMA)}`);
-    await client.query(
-      `CREATE TABLE IF NOT EXISTS ${checksumTable} (id text primary key, checksum text not null, recorded_at timestamp with time zone not null default now())`,
-    );
-  }
+  resolvedTables.set(client, tracking);
 }
 
-/** Every applied migration, with db-migrate's checksum when it has one. Creates nothing. */
-export async function readAppliedMigrations(client: Client): Promise<AppliedMigration[]> {
-  if (!(await relationExists(client, trackingTable))) return [];
-  const withChecksums = await relationExists(client, checksumTable);
+async function trackingTableFor(client: Client, database: string): Promise<{ table?: string; bookkeeping: Bookkeeping }> {
+  const bookkeeping = await inspectBookkeeping(client);
+  const problem = trackingProblem(bookkeeping);
+  if (problem) throw new ConfigurationError(database ? `${database}: ${problem}` : problem);
+  if (!bookkeeping.tracking) return { bookkeeping };
+  if (!bookkeeping.tracking.canRead) {
+    throw new ConfigurationError(
+      `${database ? database + ': ' : ''}role ${bookkeeping.role} cannot read ${bookkeeping.tracking.label}: GRANT USAGE ON SCHEMA ${quoteIdent(bookkeeping.trackingSchema!)} TO ${quoteIdent(bookkeeping.role)}; ` +
+        `GRANT SELECT ON ${bookkeeping.tracking.qualified} TO ${quoteIdent(bookkeeping.role)}`,
+    );
+  }
+  return { table: bookkeeping.tracking.qualified, bookkeeping };
+}
+
+/** Every applied migration, with db-migrate's checksum when it has one and may read it. Creates nothing. */
+export async function readAppliedRecords(client: Client, database = ''): Promise<AppliedRecords> {
+  const { table, bookkeeping } = await trackingTableFor(client, database);
+  if (!table) return { applied: [], notes: [] };
+  const checksums = bookkeeping.checksums;
+  const readable = !!checksums?.canRead;
+  const notes =
+    checksums && !readable
+      ? [`role ${bookkeeping.role} cannot read ${checksums.label}: whether applied files changed since is unknown (GRANT USAGE ON SCHEMA ${BOOKKEEPING_SCHEMA}, SELECT ON ${checksumTable} to know)`]
+      : [];
   const { rows } = await client.query<{ id: string; applied_at: Date | null; checksum: string | null }>(
-    withChecksums
-      ? `SELECT t.id, t.applied_at, c.checksum FROM ${trackingTable} t LEFT JOIN ${checksumTable} c ON c.id = t.id ORDER BY t.id`
-      : `SELECT id, applied_at, NULL AS checksum FROM ${trackingTable} ORDER BY id`,
+    readable
+      ? `SELECT t.id, t.applied_at, c.checksum FROM ${table} t LEFT JOIN ${checksumTable} c ON c.id = t.id ORDER BY t.id`
+      : `SELECT id, applied_at, NULL AS checksum FROM ${table} ORDER BY id`,
   );
-  return rows.map((r) => ({ id: r.id, ...(r.applied_at ? { appliedAt: r.applied_at } : {}), ...(r.checksum ? { checksum: r.checksum } : {}) }));
+  const applied = rows.map((r) => ({ id: r.id, ...(r.applied_at ? { appliedAt: r.applied_at } : {}), ...(r.checksum ? { checksum: r.checksum } : {}) }));
+  return { applied, notes };
+}
+
+/** Every applied migration (see readAppliedRecords). Creates nothing. */
+export async function readAppliedMigrations(client: Client, database?: string): Promise<AppliedMigration[]> {
+  return (await readAppliedRecords(client, database)).applied;
 }
 
 /** The ids (file names) in gorp_migrations; empty when the table does not exist yet. */
@@ -59,9 +105,17 @@ export async function readAppliedIds(client: Client): Promise<string[]> {
   return (await readAppliedMigrations(client)).map((m) => m.id);
 }
 
+async function writableTrackingTable(client: Client): Promise<string> {
+  const known = resolvedTables.get(client);
+  if (known) return known;
+  await ensureTrackingTables(client);
+  return resolvedTables.get(client)!;
+}
+
 /** Records a migration as applied. Runs inside the caller's transaction when there is one. */
 export async function recordApplied(client: Client, id: string, checksum: string): Promise<void> {
-  await client.query(`INSERT INTO ${trackingTable} (id, applied_at) VALUES ($1, now())`, [id]);
+  const table = await writableTrackingTable(client);
+  await client.query(`INSERT INTO ${table} (id, applied_at) VALUES ($1, now())`, [id]);
   await client.query(
     `INSERT INTO ${checksumTable} (id, checksum) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET checksum = EXCLUDED.checksum, recorded_at = now()`,
     [id, checksum],
@@ -70,7 +124,8 @@ export async function recordApplied(client: Client, id: string, checksum: string
 
 /** Removes a reverted migration's records. Runs inside the caller's transaction when there is one. */
 export async function removeApplied(client: Client, id: string): Promise<void> {
-  await client.query(`DELETE FROM ${trackingTable} WHERE id = $1`, [id]);
+  const table = await writableTrackingTable(client);
+  await client.query(`DELETE FROM ${table} WHERE id = $1`, [id]);
   await client.query(`DELETE FROM ${checksumTable} WHERE id = $1`, [id]);
 }
 
@@ -90,11 +145,12 @@ export async function recordBaseline(
     await client.query('BEGIN');
     if (session.lockTimeoutMs !== undefined) await client.query(`SET LOCAL lock_timeout = ${Math.floor(session.lockTimeoutMs)}`);
     if (session.statementTimeoutMs !== undefined) await client.query(`SET LOCAL statement_timeout = ${Math.floor(session.statementTimeoutMs)}`);
-    await ensureTrackingTables(client);
+    await ensureTrackingTables(client, undefined, { inTransaction: true });
+    const table = resolvedTables.get(client)!;
     // SHARE ROW EXCLUSIVE conflicts with the ROW EXCLUSIVE lock an INSERT takes: sql-migrate's
     // transaction in progress finishes first, and none starts until this one ends.
-    await client.query(`LOCK TABLE ${trackingTable} IN SHARE ROW EXCLUSIVE MODE`);
-    const { rows } = await client.query<{ id: string }>(`SELECT id FROM ${trackingTable} ORDER BY id`);
+    await client.query(`LOCK TABLE ${table} IN SHARE ROW EXCLUSIVE MODE`);
+    const { rows } = await client.query<{ id: string }>(`SELECT id FROM ${table} ORDER BY id`);
     if (rows.length > 0) {
       await client.query('ROLLBACK');
       return { recorded: false, existing: rows.map((r) => r.id) };

@@ -38,6 +38,8 @@ export type MigrationErrorKind =
   | 'irreversible'
   /** A statement (or the bookkeeping around it) failed on the server. */
   | 'sql'
+  /** The migration records cannot be written safely: a missing right, a foreign owner, a trigger, a search_path mismatch. */
+  | 'bookkeeping'
   /** The process got a signal: the migrations not started yet were left alone. */
   | 'interrupted';
 

@@ -32,6 +32,8 @@ export interface DatabaseStatus {
   readonly appliedMissing: readonly string[];
   /** No holes and nothing applied-but-missing: the database is at exactly `currentVersion`. */
   readonly consistent: boolean;
+  /** What could not be known, said once (checksums the role cannot read). */
+  readonly notes?: readonly string[];
 }
 
 export function databaseStatus(database: string, set: MigrationSet, applied: readonly AppliedMigration[]): DatabaseStatus {

@@ -10,7 +10,7 @@
  */
 import type { Client } from 'pg';
 import { downLocked, status as readStatus, upLocked } from '../applier/migrator';
-import { readAppliedMigrations } from '../applier/records';
+import { readAppliedRecords } from '../applier/records';
 import { databaseStatus, inconsistencyReason } from '../applier/state';
 import { ConfigurationError, errorMessage } from '../errors';
 import { ident } from '../diff/sql';
@@ -77,8 +77,9 @@ export async function checkFleetDrift(options: FleetCheckOptions): Promise<Fleet
 async function checkLocked(client: Client, target: ReachableTarget, context: VersionedRunContext): Promise<AttemptOutcome> {
   const { set, mode, to, options } = context;
   const database = target.database;
-  const warnings: string[] = [];
-  const applied = await readAppliedMigrations(client);
+  const records = await readAppliedRecords(client, database);
+  const warnings: string[] = [...records.notes];
+  const applied = records.applied;
   const status = databaseStatus(database, set, applied);
   const from = status.currentVersion;
   const reason = inconsistencyReason(status, set);

@@ -55,7 +55,7 @@ async function baselineLocked(client: Client, target: ReachableTarget, context: 
   const { set, to, options } = context;
   const database = target.database;
   const warnings: string[] = [];
-  const applied = await readAppliedMigrations(client);
+  const applied = await readAppliedMigrations(client, database);
   if (applied.length > 0) {
     const status = databaseStatus(database, set, applied);
     const from = status.currentVersion;

@@ -5,7 +5,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { errorMessage } from '../errors';
+import { environmentProblem, errorMessage } from '../errors';
 import { signalReceived } from '../shadow/cleanup';
 import type { Logger } from '../logger';
 import { mapWithConcurrency } from './pool';
@@ -89,7 +89,7 @@ async function runTarget(target: Target, attempt: Attempt, options: FleetRunOpti
     try {
       next = await attempt(target as ReachableTarget);
     } catch (error) {
-      const message = errorMessage(error);
+      const message = environmentProblem(error) ?? errorMessage(error);
       next = { status: 'failed', error: message.includes(target.database) ? message : `${target.database}: ${message}`, transient: isTransientFailure(error) };
     }
     outcome = merge(outcome, next);

@@ -13,7 +13,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
-import { ConfigurationError, describeDatabase, registerUrlSecrets } from '../errors';
+import { ConfigurationError, databaseUrlProblem, describeDatabase, registerUrlSecrets } from '../errors';
 import { type Shard, selectShard } from './shard';
 
 /** One database as written by the user, before its URL is looked up. */
@@ -71,7 +71,8 @@ export function parseTargetsYaml(text: string, file: string): TargetSpec[] {
   };
   if (doc.errors.length > 0) {
     const error = doc.errors[0];
-    const line = error.linePos?.[0].line ?? 1;
+    // With prettyErrors off the error carries only its offset: its line comes from the line counter.
+    const line = error.linePos?.[0].line ?? lines.linePos(error.pos[0]).line;
     throw new ConfigurationError(`${file} line ${line}: not valid YAML: ${error.message.split('\n')[0]}`);
   }
   const root = doc.contents;
@@ -159,6 +160,8 @@ export function parseDatabaseList(lines: readonly string[], origin: (index: numb
       if (!NAME_PATTERN.test(name)) throw new ConfigurationError(`${where}: database name "${name}" may only hold ${NAME_RULE}`);
       if (!isPostgresUrl(url)) throw new ConfigurationError(`${where}: the URL of "${name}" must start with postgres:// or postgresql://`);
     }
+    const urlProblem = databaseUrlProblem(url);
+    if (urlProblem) throw new ConfigurationError(`${where}: the URL of "${name}" cannot be used: ${urlProblem}`);
     if (seen.has(name)) throw new ConfigurationError(`${where}: database name "${name}" is already used by ${seen.get(name)}`);
     seen.set(name, where);
     specs.push({ name, url, groups: [], origin: where });
@@ -183,6 +186,11 @@ export function resolveTargets(specs: readonly TargetSpec[], env: Readonly<Recor
     if (!isPostgresUrl(url)) {
       const problem = `the value of ${spec.urlEnv ?? 'the URL'} for "${spec.name}" is not a postgres:// or postgresql:// URL`;
       return { name: spec.name, groups: spec.groups, database: spec.urlEnv ? `$${spec.urlEnv}` : '(bad URL)', problem };
+    }
+    const urlProblem = databaseUrlProblem(url);
+    if (urlProblem) {
+      const problem = `the URL of "${spec.name}"${spec.urlEnv ? ` (in ${spec.urlEnv})` : ''} cannot be used: ${urlProblem}`;
+      return { name: spec.name, groups: spec.groups, database: describeDatabase(url), problem };
     }
     return { name: spec.name, groups: spec.groups, url, database: describeDatabase(url) };
   });

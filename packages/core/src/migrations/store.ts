@@ -3,7 +3,8 @@
  * version and writes new migrations. Version numbers must run without gaps or duplicates, because the
  * applier and the `NNNN.json` optimistic lock both rely on one file per version.
  */
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import type { Dirent } from 'node:fs';
+import { mkdir, readdir, readFile, readlink, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigurationError } from '../errors';
 import { type MigrationFile, parseMigrationFile } from './format';
@@ -44,15 +45,95 @@ export interface MigrationSet {
 }
 
 async function listFiles(dir: string): Promise<string[]> {
+  return (await listMigrationDir(dir)).files;
+}
+
+export interface MigrationDirListing {
+  /** Regular files (and symbolic links to them), by name. */
+  readonly files: string[];
+  /** Entries that look like migrations but that sql-migrate would not read as one: each refused, with its path. */
+  readonly problems: { readonly path: string; readonly message: string }[];
+}
+
+/**
+ * Lists a migrations directory. A directory or a dangling symbolic link named like a migration, and a
+ * `.SQL` (any case but lower) file, which sql-migrate silently skips, are problems, never skipped silently.
+ */
+export async function listMigrationDir(dir: string): Promise<MigrationDirListing> {
+  let entries: Dirent[];
   try {
-    const entries = await readdir(dir, { withFileTypes: true });
-    return entries.filter((e) => e.isFile() || e.isSymbolicLink()).map((e) => e.name);
+    entries = await readdir(dir, { withFileTypes: true });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new ConfigurationError(`migrations directory ${dir} does not exist`);
     if (code === 'ENOTDIR') throw new ConfigurationError(`migrations directory ${dir} is not a directory`);
+    if (code === 'EACCES' || code === 'EPERM') throw new ConfigurationError(`cannot read migrations directory ${dir}: permission denied`);
     throw error;
   }
+  const files: string[] = [];
+  const problems: { path: string; message: string }[] = [];
+  for (const entry of entries) {
+    const path = join(dir, entry.name);
+    const lower = entry.name.toLowerCase();
+    const looksLikeMigration = lower.endsWith('.sql') || isMetadataFileName(entry.name);
+    if (lower.endsWith('.sql') && !entry.name.endsWith('.sql')) {
+      problems.push({ path, message: `${path}: sql-migrate reads only names ending in lower-case ".sql" and would never run it: rename it to ${entry.name.slice(0, -4)}.sql, or move it out of ${dir}` });
+      continue;
+    }
+    let kind: 'file' | 'directory' | 'other' = entry.isFile() ? 'file' : entry.isDirectory() ? 'directory' : 'other';
+    if (entry.isSymbolicLink()) {
+      try {
+        const target = await stat(path);
+        kind = target.isFile() ? 'file' : target.isDirectory() ? 'directory' : 'other';
+      } catch {
+        const target = await readlink(path).catch(() => '?');
+        if (looksLikeMigration) problems.push({ path, message: `${path} is a symbolic link to ${target}, which does not exist` });
+        continue;
+      }
+    }
+    if (kind === 'file') files.push(entry.name);
+    else if (looksLikeMigration) problems.push({ path, message: `${path} is a ${kind === 'directory' ? 'directory' : 'special file'}, not a migration file: rename or move it` });
+  }
+  return { files, problems };
+}
+
+/** The byte offset of the first invalid UTF-8 sequence in `bytes`, or -1. */
+function invalidUtf8Offset(bytes: Uint8Array): number {
+  for (let i = 0; i < bytes.length; ) {
+    const b = bytes[i];
+    const length = b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
+    if (length === 0 || i + length > bytes.length) return i;
+    for (let k = 1; k < length; k++) if ((bytes[i + k] & 0xc0) !== 0x80) return i;
+    // Overlong, surrogate and out-of-range forms.
+    if ((b === 0xe0 && bytes[i + 1] < 0xa0) || (b === 0xed && bytes[i + 1] > 0x9f) || (b === 0xf0 && bytes[i + 1] < 0x90) || (b === 0xf4 && bytes[i + 1] > 0x8f)) return i;
+    i += length;
+  }
+  return -1;
+}
+
+/**
+ * Reads a migration or metadata file as UTF-8, strictly: invalid UTF-8 (which PostgreSQL and
+ * sql-migrate refuse) and NUL bytes are refused with the file and line, never replaced by U+FFFD.
+ */
+export async function readTextFile(path: string): Promise<string> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new ConfigurationError(`${path} does not exist (a dangling symbolic link?)`);
+    if (code === 'EISDIR') throw new ConfigurationError(`${path} is a directory, not a file`);
+    if (code === 'EACCES' || code === 'EPERM') throw new ConfigurationError(`cannot read ${path}: permission denied`);
+    throw new ConfigurationError(`cannot read ${path}: ${(error as Error).message}`);
+  }
+  const lineAt = (offset: number) => bytes.subarray(0, offset).filter((b) => b === 0x0a).length + 1;
+  const bad = invalidUtf8Offset(bytes);
+  if (bad >= 0) {
+    throw new ConfigurationError(`${path} line ${lineAt(bad)}: not valid UTF-8 (byte 0x${bytes[bad].toString(16).padStart(2, '0')}); save the file as UTF-8`);
+  }
+  const nul = bytes.indexOf(0);
+  if (nul >= 0) throw new ConfigurationError(`${path} line ${lineAt(nul)}: holds a NUL byte, which PostgreSQL cannot take in SQL text`);
+  return bytes.toString('utf8');
 }
 
 /**
@@ -67,7 +148,9 @@ export async function readMigrationDir(dir: string): Promise<MigrationSet> {
   const metadataFiles = new Map<number, string[]>();
   const withoutMetadata: string[] = [];
 
-  for (const fileName of (await listFiles(dir)).sort()) {
+  const listing = await listMigrationDir(dir);
+  problems.push(...listing.problems.map((p) => p.message));
+  for (const fileName of listing.files.sort()) {
     if (isMigrationFileName(fileName)) {
       const parsed = parseMigrationFileName(fileName);
       if (!parsed) problems.push(`${join(dir, fileName)}: a migration file name must start with its version number, e.g. 0001_create_users.sql`);
@@ -76,8 +159,6 @@ export async function readMigrationDir(dir: string): Promise<MigrationSet> {
     } else if (isMetadataFileName(fileName)) {
       const version = parseMetadataFileName(fileName)!;
       metadataFiles.set(version, [...(metadataFiles.get(version) ?? []), fileName]);
-    } else if (fileName.toLowerCase().endsWith('.sql')) {
-      warnings.push(`${join(dir, fileName)} is ignored: sql-migrate reads only names ending in lower-case ".sql"`);
     }
   }
   // sql-migrate's order: the leading number as an integer, then the name.
@@ -95,7 +176,14 @@ export async function readMigrationDir(dir: string): Promise<MigrationSet> {
       const missing = previous.version + 1 === file.version - 1 ? `version ${previous.version + 1} is` : `versions ${previous.version + 1} to ${file.version - 1} are`;
       problems.push(`${missing} missing: ${path} follows ${join(dir, previous.fileName)}`);
     }
-    const text = await readFile(path, 'utf8');
+    let text: string;
+    try {
+      text = await readTextFile(path);
+    } catch (error) {
+      if (!(error instanceof ConfigurationError)) throw error;
+      problems.push(error.message);
+      continue;
+    }
     let parsed: MigrationFile;
     try {
       parsed = parseMigrationFile(path, text);
@@ -117,8 +205,9 @@ export async function readMigrationDir(dir: string): Promise<MigrationSet> {
       withoutMetadata.push(file.fileName);
     } else {
       metadataPath = join(dir, metadataNames[0]);
-      const metadataText = await readFile(metadataPath, 'utf8');
+      let metadataText: string;
       try {
+        metadataText = await readTextFile(metadataPath);
         metadata = parseMetadata(metadataPath, metadataText);
       } catch (error) {
         if (!(error instanceof ConfigurationError)) throw error;

@@ -3,7 +3,7 @@
  * database as host:port/db (never the URL or password) and saying what went wrong in plain words.
  */
 import { Client } from 'pg';
-import { ConfigurationError, describeDatabase, errorMessage, registerUrlSecrets } from '../errors';
+import { ConfigurationError, databaseUrlProblem, describeDatabase, errorMessage, registerUrlSecrets } from '../errors';
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 export const APPLICATION_NAME = 'db-migrate';
@@ -33,6 +33,8 @@ export function describeConnectionError(url: string, error: unknown, timeoutMs: 
       return `cannot connect to ${where}: access denied for user "${user}" (${message})`;
     case '3D000':
       return `cannot connect to ${where}: the database does not exist`;
+    case '53300':
+      return `cannot connect to ${where}: too many connections (${message}): the role's CONNECTION LIMIT or the server's max_connections is reached; lower --concurrency or raise the limit`;
     case '57P03':
       return `cannot connect to ${where}: the server is starting up or shutting down`;
   }
@@ -54,6 +56,8 @@ function safeUser(url: string): string {
  */
 export async function connectDatabase(url: string, options: ConnectOptions = {}): Promise<Client> {
   registerUrlSecrets(url);
+  const urlProblem = databaseUrlProblem(url);
+  if (urlProblem) throw new ConfigurationError(`the URL of ${describeDatabase(url)} cannot be used: ${urlProblem}`);
   try {
     const parsed = new URL(url);
     if (!/^postgres(ql)?:$/.test(parsed.protocol)) throw new Error('not postgres');
@@ -61,7 +65,8 @@ export async function connectDatabase(url: string, options: ConnectOptions = {})
     throw new ConfigurationError('the database URL is not a postgres:// or postgresql:// URL');
   }
   const timeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
-  const client = new Client({ connectionString: url, connectionTimeoutMillis: timeoutMs, application_name: APPLICATION_NAME });
+  // TCP keepalives: a peer that vanishes (a dropped VPN, a killed proxy) fails the next wait instead of hanging it.
+  const client = new Client({ connectionString: url, connectionTimeoutMillis: timeoutMs, application_name: APPLICATION_NAME, keepAlive: true, keepAliveInitialDelayMillis: 10_000 });
   // A connection that breaks while idle emits 'error'; without a listener that would crash the process.
   // The next query on the client fails with the same error, which is where callers handle it.
   client.on('error', () => undefined);

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { ConfigurationError, redact, registerUrlSecrets } from '../errors';
+import { ConfigurationError, holdsSecret, redact, registerUrlSecrets } from '../errors';
 import type { Logger } from '../logger';
 import { onExitCleanup } from '../shadow/cleanup';
 
@@ -30,7 +30,8 @@ export interface BuildCommandOptions {
  * What a build command never gets: anything that could point it at another database (inherited PG*
  * variables), the action's inputs (INPUT_*, which include tokens), the runner's tokens for the cache and
  * OIDC (ACTIONS_*) and GITHUB_TOKEN, and the files through which a step sets outputs, the environment of
- * later steps, PATH and the summary. The command may be a pull request's code.
+ * later steps, PATH and the summary, nor any variable whose value holds a database URL with credentials
+ * or a registered secret. The command may be a pull request's code.
  */
 const WITHHELD_ENV = /^(PG[A-Z]+|INPUT_.*|DATABASE_URL|ACTIONS_.*|GITHUB_TOKEN|GITHUB_(ENV|OUTPUT|PATH|STATE|STEP_SUMMARY))$/;
 
@@ -41,7 +42,8 @@ const WITHHELD_ENV = /^(PG[A-Z]+|INPUT_.*|DATABASE_URL|ACTIONS_.*|GITHUB_TOKEN|G
 export function buildCommandEnv(databaseUrl: string, extra: Readonly<Record<string, string>> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
-    if (!WITHHELD_ENV.test(key)) env[key] = value;
+    // Nor any variable holding a secret: the targets' URL variables (sync runs beside them), a password.
+    if (!WITHHELD_ENV.test(key) && !(value && holdsSecret(value))) env[key] = value;
   }
   const url = new URL(databaseUrl);
   // SQLAlchemy 1.4+ rejects the postgres:// spelling; postgresql:// is understood by every client.

@@ -7,8 +7,12 @@ import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { ConfigurationError, registerUrlSecrets } from '../errors';
 import { onExitCleanup } from './cleanup';
+import { OWNER_FILE, ownerStamp, sweepLeftoverServers } from './leftovers';
 
 const execFileAsync = promisify(execFile);
+
+/** Every embedded server lives in a directory of the temp directory with this prefix (swept when its owner is gone). */
+export const LOCAL_SERVER_DIR_PREFIX = 'db-migrate-pg-';
 
 /** The Postgres major used when no option names one. Must match production's (diff output depends on it). */
 export const DEFAULT_POSTGRES_MAJOR = 15;
@@ -80,7 +84,11 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
   const major = options.major ?? DEFAULT_POSTGRES_MAJOR;
   const binDir = findPostgresBinaries(major, options.binDir);
   const isRoot = process.getuid?.() === 0;
-  const root = mkdtempSync(join(tmpdir(), 'db-migrate-pg-'));
+  // Servers that runs killed with SIGKILL left running (with their password files) go first.
+  await sweepLeftoverServers(tmpdir(), LOCAL_SERVER_DIR_PREFIX);
+  const root = mkdtempSync(join(tmpdir(), LOCAL_SERVER_DIR_PREFIX));
+  // Written first, so that a run killed at any later point leaves a directory the next sweep can judge.
+  writeFileSync(join(root, OWNER_FILE), JSON.stringify(ownerStamp()) + '\n');
   const dataDir = join(root, 'data');
   const password = randomBytes(12).toString('hex');
   const pwFile = join(root, 'pw');
@@ -107,10 +115,21 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
   };
   const unregister = onExitCleanup(stopSync);
   try {
-    await runAsServerUser(isRoot, join(binDir, 'initdb'), [
-      '-D', dataDir, '-U', 'postgres', '-E', 'UTF8', '--locale=C.UTF-8',
-      '--auth-local=trust', '--auth-host=scram-sha-256', `--pwfile=${pwFile}`, '--no-sync',
-    ]);
+    try {
+      await runAsServerUser(isRoot, join(binDir, 'initdb'), [
+        '-D', dataDir, '-U', 'postgres', '-E', 'UTF8', '--locale=C.UTF-8',
+        '--auth-local=trust', '--auth-host=scram-sha-256', `--pwfile=${pwFile}`, '--no-sync',
+      ]);
+    } catch (error) {
+      // The environment, not db-migrate: a missing shared library, a temp directory the server user cannot write.
+      const output = String((error as { stderr?: string }).stderr ?? (error as Error).message).trim().split('\n').slice(-5).join('\n');
+      throw new ConfigurationError(
+        `initdb of PostgreSQL ${major} (${binDir}) failed: ${output}\n` +
+          `hint: check that the server package is complete (its shared libraries load: ${join(binDir, 'postgres')} --version) and that ` +
+          `${root} is writable by ${isRoot ? 'the postgres user (the temp directory and its parents must be searchable by it)' : 'this user'}; or pass a shadow database URL`,
+        { cause: error },
+      );
+    }
     const port = await freePort();
     const serverOptions = [
       '-c listen_addresses=127.0.0.1', `-p ${port}`, `-k ${root}`,
@@ -121,7 +140,11 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       await runAsServerUser(isRoot, join(binDir, 'pg_ctl'), ['-D', dataDir, '-l', join(root, 'server.log'), '-w', '-t', '60', '-o', serverOptions, 'start']);
     } catch (error) {
       const log = existsSync(join(root, 'server.log')) ? readFileSync(join(root, 'server.log'), 'utf8').slice(-2000) : '';
-      throw new Error(`could not start a local PostgreSQL ${major} server: ${(error as Error).message}\n${log}`);
+      throw new ConfigurationError(
+        `could not start a local PostgreSQL ${major} server (it did not become ready within 60 s, or exited): ${(error as Error).message}\n${log}\n` +
+          `hint: the server log above says why (port, shared memory, permissions); or pass a shadow database URL`,
+        { cause: error },
+      );
     }
     const adminUrl = registerUrlSecrets(`postgresql://postgres:${password}@127.0.0.1:${port}/postgres`);
     return {

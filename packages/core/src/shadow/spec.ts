@@ -1,4 +1,4 @@
-import { ConfigurationError, redact } from '../errors';
+import { ConfigurationError, databaseUrlProblem, redact } from '../errors';
 
 /**
  * Where throwaway databases come from, as given by `--shadow` / the `shadow-database` input:
@@ -20,6 +20,8 @@ export function parseShadowSpec(spec: string | undefined, input = 'shadow-databa
   if (value === '' || value.toLowerCase() === 'embedded') return { kind: 'embedded' };
   if (value.toLowerCase() === 'docker') return { kind: 'docker' };
   if (/^postgres(ql)?:\/\//i.test(value)) {
+    const urlProblem = databaseUrlProblem(value);
+    if (urlProblem) throw new ConfigurationError(`${input}: the shadow database URL cannot be used: ${urlProblem}`);
     try {
       new URL(value);
     } catch {

@@ -5,6 +5,7 @@ import { ConfigurationError, errorMessage, registerUrlSecrets } from '../errors'
 import type { Logger } from '../logger';
 import { connectDatabase } from '../pg/connect';
 import { onExitCleanup, onSignalCleanup } from './cleanup';
+import { ownerIsGone, ownerStamp, parseStampComment, stampComment } from './leftovers';
 import type { CreateDatabaseOptions, ShadowServer, ThrowawayDatabase } from './types';
 
 /**
@@ -118,6 +119,7 @@ export async function openTemporaryDatabases(adminUrl: string, options: Temporar
   }
   // A server that goes away with the process (embedded, docker) takes its databases with it: no handlers.
   const handlesExit = options.dropOnExit !== false;
+  if (handlesExit) await sweepLeftoverDatabases(admin, dropSql, label, logger);
   const unregisterExit = handlesExit ? onExitCleanup(dropAllWithPsql) : () => false;
   const unregisterSignal = handlesExit ? onSignalCleanup(async () => void (await dropAll())) : () => false;
 
@@ -187,6 +189,10 @@ export async function openTemporaryDatabases(adminUrl: string, options: Temporar
       }
       throw new Error(`could not create throwaway database ${name} on ${label}: ${errorMessage(error)}`);
     }
+    // The owner stamp lets the next run on this server drop it if this process dies without cleaning up.
+    await admin.query(`COMMENT ON DATABASE ${quote(name)} IS '${stampComment(ownerStamp()).replace(/'/g, "''")}'`).catch((error: unknown) => {
+      logger.debug(`could not stamp throwaway database ${name}: ${errorMessage(error)}`);
+    });
     const url = siblingDatabaseUrl(adminUrl, name);
     logger.debug(`created throwaway database ${name} on ${label}${template ? ` from template ${template}` : ''}`);
     return { name, url, drop: () => drop(name) };
@@ -208,6 +214,36 @@ export async function openTemporaryDatabases(adminUrl: string, options: Temporar
       await admin.end().catch(() => undefined);
     },
   };
+}
+
+/**
+ * Drops the throwaway databases that dead runs left on this server (SIGKILL, a vanished runner): those
+ * whose owner stamp names a process gone from this host, or that are older than LEFTOVER_MAX_AGE_MS.
+ * Unstamped ones, and those of live runs, are left alone. Failures are warnings: the run goes on.
+ */
+async function sweepLeftoverDatabases(admin: Client, dropSql: (name: string) => string[], label: string, logger: Logger): Promise<void> {
+  let rows: { datname: string; comment: string | null }[];
+  try {
+    rows = (
+      await admin.query<{ datname: string; comment: string | null }>(
+        `SELECT datname, shobj_description(oid, 'pg_database') AS comment FROM pg_database WHERE starts_with(datname, $1)`,
+        [TEMPORARY_DATABASE_PREFIX],
+      )
+    ).rows;
+  } catch (error) {
+    logger.debug(`could not list leftover throwaway databases on ${label}: ${errorMessage(error)}`);
+    return;
+  }
+  for (const row of rows) {
+    const stamp = parseStampComment(row.comment);
+    if (!stamp || !ownerIsGone(stamp)) continue;
+    try {
+      for (const sql of dropSql(row.datname)) await admin.query(sql);
+      logger.info(`dropped throwaway database ${row.datname} on ${label}, left by a run that is gone (pid ${stamp.pid} on ${stamp.host}, ${stamp.created})`);
+    } catch (error) {
+      logger.warning(`could not drop throwaway database ${row.datname} on ${label}, left by a run that is gone: ${errorMessage(error)}`);
+    }
+  }
 }
 
 /**

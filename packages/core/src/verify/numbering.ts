@@ -4,14 +4,13 @@
  * metadata's base_sha is the previous version's goal_sha, and every file parses. Each problem names
  * the file (and line) at fault, for the annotation on the pull request.
  */
-import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigurationError } from '../errors';
 import type { Git } from '../git';
 import { type MigrationFile, parseMigrationFile } from '../migrations/format';
 import { type MigrationMetadata, parseMetadata } from '../migrations/metadata';
 import { isMetadataFileName, isMigrationFileName, metadataFileName, padVersion, parseMetadataFileName, parseMigrationFileName } from '../migrations/naming';
-import { type MigrationSet, readMigrationDir } from '../migrations/store';
+import { type MigrationSet, listMigrationDir, readMigrationDir, readTextFile } from '../migrations/store';
 import { isEmptySchemaRef } from '../schema-source/schema-source';
 import { CHECK_TITLES, type VerifyCheck, type VerifyFinding } from './report';
 
@@ -75,18 +74,11 @@ export function sameCommit(a: string, b: string): boolean {
 }
 
 async function readEntries(dir: string, isNew: (fileName: string) => boolean, findings: VerifyFinding[]): Promise<MigrationEntry[]> {
-  let names: string[];
-  try {
-    names = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isFile() || e.isSymbolicLink()).map((e) => e.name).sort();
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new ConfigurationError(`migrations directory ${dir} does not exist`);
-    throw error;
-  }
+  const listing = await listMigrationDir(dir);
+  const names = listing.files.sort();
+  for (const problem of listing.problems) findings.push({ level: 'error', file: problem.path, message: problem.message });
   const metadataNames = new Map<number, string>();
   for (const name of names.filter(isMetadataFileName)) metadataNames.set(parseMetadataFileName(name)!, name);
-  for (const name of names.filter((n) => !isMigrationFileName(n) && n.toLowerCase().endsWith('.sql'))) {
-    findings.push({ level: 'warning', file: join(dir, name), message: `${name} is ignored: sql-migrate reads only names ending in lower-case ".sql"` });
-  }
   const entries: MigrationEntry[] = [];
   const versions = new Set<number>();
   for (const fileName of names.filter(isMigrationFileName)) {
@@ -96,7 +88,14 @@ async function readEntries(dir: string, isNew: (fileName: string) => boolean, fi
       findings.push({ level: 'error', file: path, message: `${fileName}: a migration file name must start with its version number (from 1), e.g. 0001_create_users.sql` });
       continue;
     }
-    const text = await readFile(path, 'utf8');
+    let text: string;
+    try {
+      text = await readTextFile(path);
+    } catch (error) {
+      if (!(error instanceof ConfigurationError)) throw error;
+      findings.push({ level: 'error', file: path, line: lineFromMessage(path, error.message), message: error.message });
+      continue;
+    }
     let parsed: MigrationFile | undefined;
     try {
       parsed = parseMigrationFile(path, text);
@@ -110,9 +109,10 @@ async function readEntries(dir: string, isNew: (fileName: string) => boolean, fi
     const metadataName = metadataNames.get(nameParts.version);
     if (metadataName !== undefined && !versions.has(nameParts.version)) {
       metadataPath = join(dir, metadataName);
-      metadataText = await readFile(metadataPath, 'utf8');
       try {
-        metadata = parseMetadata(metadataPath, metadataText);
+        const read = await readTextFile(metadataPath);
+        metadataText = read;
+        metadata = parseMetadata(metadataPath, read);
       } catch (error) {
         if (!(error instanceof ConfigurationError)) throw error;
         findings.push({ level: 'error', file: metadataPath, line: lineFromMessage(metadataPath, error.message), message: error.message });
