@@ -1,7 +1,8 @@
 import type { Catalog } from './catalog';
 import { emitComments } from './compare/comments';
-import { decideConstraints, emitConstraints } from './compare/constraints';
+import { breakForeignKeyCycles, decideConstraints, emitConstraints } from './compare/constraints';
 import { emitDefaultPrivileges } from './compare/default-privileges';
+import { decideDefinedObjects, emitDefinedObjects } from './compare/defined-objects';
 import { decideFunctions, emitFunctions, sqlBodyDependencies } from './compare/functions';
 import { decideIndexes, emitIndexes } from './compare/indexes';
 import { decidePolicies, emitPolicies } from './compare/policies';
@@ -65,7 +66,9 @@ export function diffCatalogs(fromCatalog: Catalog, toCatalog: Catalog, options: 
   decideStatistics(ctx);
   decideRules(ctx);
   decideSequences(ctx);
+  decideDefinedObjects(ctx);
   propagate(ctx);
+  breakForeignKeyCycles(ctx);
 
   emitSchemas(ctx);
   emitExtensions(ctx);
@@ -75,6 +78,7 @@ export function diffCatalogs(fromCatalog: Catalog, toCatalog: Catalog, options: 
   emitTables(ctx);
   emitViews(ctx);
   emitFunctions(ctx);
+  emitDefinedObjects(ctx);
   emitConstraints(ctx);
   emitIndexes(ctx);
   emitTableSettings(ctx);

@@ -24,7 +24,13 @@ export type ObjectKind =
   | 'statistics'
   | 'default privileges'
   | 'privilege'
-  | 'comment';
+  | 'comment'
+  | 'operator'
+  | 'cast'
+  | 'text search dictionary'
+  | 'text search configuration'
+  | 'event trigger'
+  | 'publication';
 
 export type StatementAction = 'create' | 'alter' | 'drop' | 'replace' | 'rename' | 'grant' | 'revoke' | 'comment';
 

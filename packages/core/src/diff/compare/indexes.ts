@@ -54,7 +54,9 @@ export function emitIndexes(ctx: DiffContext): void {
     dropIndex(ctx, a, [inheritanceKey(a.tableKey, ctx.from.relations.get(a.tableKey)!.partitionOf!)]);
   }
   for (const [key, b] of ctx.to.indexes) {
-    if ((ctx.from.indexes.has(key) && !ctx.gone(key)) || detached.kept.has(key)) continue;
+    const a = ctx.from.indexes.get(key);
+    statisticsTargets(ctx, a && !ctx.gone(key) ? a.statisticsTargets : [], b);
+    if ((a && !ctx.gone(key)) || detached.kept.has(key)) continue;
     const table = ctx.to.relations.get(b.tableKey);
     const existing = ctx.survives(b.tableKey);
     // CONCURRENTLY is refused on partitioned tables and pointless on tables created in the same migration.
@@ -72,6 +74,24 @@ export function emitIndexes(ctx: DiffContext): void {
       needs: [b.tableKey],
       transactional: !concurrently,
       hazards: existing && !concurrently ? [hazards.blocksWrites(`index ${b.schema}.${b.name}`)] : [],
+    });
+  }
+}
+
+/** ALTER INDEX ... ALTER COLUMN n SET STATISTICS for each (expression) column whose target differs. */
+function statisticsTargets(ctx: DiffContext, before: readonly string[], b: IndexInfo): void {
+  const parse = (list: readonly string[]) => new Map(list.map((x) => x.split('=') as [string, string]));
+  const [was, now] = [parse(before), parse(b.statisticsTargets)];
+  for (const column of new Set([...was.keys(), ...now.keys()])) {
+    const target = now.get(column) ?? '-1';
+    if ((was.get(column) ?? '-1') === target) continue;
+    ctx.emit({
+      sql: `ALTER INDEX ${ident(b.schema)}.${ident(b.name)} ALTER COLUMN ${column} SET STATISTICS ${target}`,
+      object: { kind: 'index', name: `${b.schema}.${b.name}` },
+      action: 'alter',
+      phase: Phase.createIndex,
+      produces: [`${b.key}#statistics`],
+      needs: [b.key],
     });
   }
 }

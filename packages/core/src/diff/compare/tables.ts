@@ -4,6 +4,7 @@ import { DiffContext, Phase } from '../plan';
 import { ident, literal } from '../sql';
 import type { Hazard } from '../types';
 import { isTable } from './relations';
+import { moveIntoNewBounds } from './sequences';
 import { isRecreatedRange } from './types';
 
 /** The SQL name of a relation: "schema"."name". */
@@ -11,12 +12,15 @@ export function relationName(r: { schema: string; name: string }): string {
   return `${ident(r.schema)}.${ident(r.name)}`;
 }
 
-/** Keys a `from` relation takes with it when dropped: its columns and its implicitly dropped children. */
+/**
+ * Keys a `from` relation takes with it when dropped: its columns and its implicitly dropped children (a child
+ * with a DROP of its own, such as a foreign key in a cycle, removes its key itself).
+ */
 export function keysGoingWith(ctx: DiffContext, rel: RelationInfo): string[] {
   const keys = [rel.key, ...rel.columns.map((c) => c.key)];
   for (const map of [ctx.from.indexes, ctx.from.constraints, ctx.from.triggers, ctx.from.policies, ctx.from.statistics, ctx.from.rules] as const) {
     for (const [key, child] of map as ReadonlyMap<string, { tableKey: string }>) {
-      if (child.tableKey === rel.key) keys.push(key);
+      if (child.tableKey === rel.key && (!ctx.gone(key) || ctx.implicitlyDropped.has(key))) keys.push(key);
     }
   }
   for (const [key, seq] of ctx.from.sequences) {
@@ -328,9 +332,11 @@ function alterColumns(ctx: DiffContext, a: RelationInfo, b: RelationInfo): void 
       removes: [column.key, ...ownedSequencesOf(ctx, column.key), ...identitySequenceKeys(column)],
       destructive: true,
       hazards: [
-        readded
-          ? hazards.dropsData(`column ${tableName}.${column.name} to add it again with a new generation expression`)
-          : hazards.dropsData(`column ${tableName}.${column.name}`),
+        !readded
+          ? hazards.dropsData(`column ${tableName}.${column.name}`)
+          : ctx.noCast.has(column.key)
+            ? hazards.dropsData(`column ${tableName}.${column.name} to add it again as ${newType(ctx, b, column.name)}: ${ctx.noCast.get(column.key)}, so its values cannot be converted`)
+            : hazards.dropsData(`column ${tableName}.${column.name} to add it again with a new generation expression`),
       ],
     });
   }
@@ -422,7 +428,13 @@ function alterColumns(ctx: DiffContext, a: RelationInfo, b: RelationInfo): void 
         });
       }
       const sequenceChanges = identitySequenceChanges(old.identityOptions, column.identityOptions);
-      if (sequenceChanges) alterColumn(ctx, b, column, sequenceChanges);
+      if (sequenceChanges) {
+        // Runs before anything alters the column (the sequence may be renamed there): it names the old sequence.
+        const [schema, ...rest] = old.identityOptions!.sequenceName.split('.');
+        moveIntoNewBounds(ctx, old.identityOptions!, column.identityOptions!, `${ident(schema!)}.${ident(rest.join('.'))}`,
+          { removes: [`${old.key}#sequence-value`] }, { kind: 'column', name: columnName });
+        alterColumn(ctx, b, column, sequenceChanges);
+      }
     }
     const oldNotNull = old.notNull || (!old.identity && !!column.identity);
     if (!oldNotNull && column.notNull) {
@@ -431,6 +443,10 @@ function alterColumns(ctx: DiffContext, a: RelationInfo, b: RelationInfo): void 
       alterColumn(ctx, b, column, 'DROP NOT NULL');
     }
   }
+}
+
+function newType(ctx: DiffContext, b: RelationInfo, name: string): string {
+  return ctx.to.relations.get(b.key)?.columns.find((c) => c.name === name)?.type ?? '?';
 }
 
 /**
