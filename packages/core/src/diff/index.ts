@@ -41,11 +41,11 @@ export async function diff(fromUrl: string, toUrl: string, options: DiffOptions 
 
 /**
  * True when the two databases have the same schema under the given options: no statement to run, and no
- * object of an unsupported kind on one side only.
+ * object of a kind the differ does not compare on either side (it cannot say they are equal).
  */
 export async function schemasEqual(fromUrl: string, toUrl: string, options: DiffOptions = {}): Promise<boolean> {
   const { statements, warnings } = await diff(fromUrl, toUrl, options);
-  return statements.length === 0 && !warnings.some((w) => w.includes(' exists only in '));
+  return statements.length === 0 && warnings.length === 0;
 }
 
 /** The comparison itself, on catalogs already read: pure, no connection. */
@@ -93,7 +93,11 @@ export function diffCatalogs(fromCatalog: Catalog, toCatalog: Catalog, options: 
   return finish(ctx, sqlBodyDependencies(ctx));
 }
 
-/** One warning per object of a kind the differ does not compare, so nothing is ignored silently. */
+/**
+ * One line per object of a kind the differ does not compare (foreign tables, operator classes...), on either
+ * side, so nothing is ignored silently: every caller that decides "equal" (diff --exit-code, verify, drift)
+ * counts these as a difference.
+ */
 export function unsupportedObjects(fromCatalog: Catalog, toCatalog: Catalog, options: DiffOptions = {}): string[] {
   if (options.createExtensionsOnly) return [];
   const label = (u: Catalog['unsupported'][number]) => `${u.kind} ${u.schema === null ? '' : u.schema + '.'}${u.name}`;
