@@ -524,6 +524,18 @@ function buildCatalog(rows: Rows): Catalog {
     });
   }
 
+  // A foreign key referencing a partitioned table has a clone per partition, on the referencing table itself:
+  // each clone stands for that foreign key, so its pg_depend rows (on the partitions) become the key's, and
+  // the partitions are dropped after it. (Clones on the referencing side's own partitions belong to those.)
+  const constraintRows = new Map<number, Row>(rows.constraints.map((r) => [r.oid, r]));
+  for (const r of rows.constraints) {
+    if (!r.parentid || r.contype !== 'f' || constraintKeys.has(r.oid)) continue;
+    let root = r;
+    for (let hops = 0; root.parentid && constraintRows.has(root.parentid) && hops < 100; hops++) root = constraintRows.get(root.parentid)!;
+    const key = constraintKeys.get(root.oid);
+    if (key && root.relid === r.relid) constraintKeys.set(r.oid, key);
+  }
+
   const indexes = new Map<string, IndexInfo>();
   const partitionIndexes = new Map<string, IndexInfo>();
   for (const r of rows.indexes) {

@@ -69,7 +69,7 @@ export function emitTables(ctx: DiffContext): void {
       needsRemoved: childLinks(ctx, key),
       destructive: true,
       // Also when the table is recreated (its kind or partitioning changed): its rows go with it.
-      hazards: [hazards.dropsData(`table ${a.schema}.${a.name}`)],
+      hazards: [hazards.dropsData(droppedTableWhat(ctx, a))],
     });
   }
   for (const [key, b] of ctx.to.relations) {
@@ -78,6 +78,28 @@ export function emitTables(ctx: DiffContext): void {
     if (!a || ctx.gone(key)) createTable(ctx, b);
     else alterTable(ctx, a, b);
   }
+}
+
+/**
+ * What a DROP TABLE loses, for its hazard. A table recreated to change its partitioning says so, and names
+ * every partition dropped with it (the partitions `to` keeps are detached first and attached again).
+ */
+function droppedTableWhat(ctx: DiffContext, a: RelationInfo): string {
+  const b = ctx.to.relations.get(a.key);
+  const name = `table ${a.schema}.${a.name}`;
+  if (!b || b.partitionKey === a.partitionKey || b.kind !== a.kind && !(a.partitionKey || b.partitionKey)) return name;
+  const how = (r: RelationInfo) => (r.partitionKey ? `PARTITION BY ${r.partitionKey}` : 'not partitioned');
+  const dropped: string[] = [];
+  const visit = (parentKey: string) => {
+    for (const r of ctx.from.relations.values()) {
+      if (r.partitionOf !== parentKey) continue;
+      if (!ctx.survives(r.key) || !ctx.to.relations.has(r.key)) dropped.push(`${r.schema}.${r.name}`);
+      visit(r.key);
+    }
+  };
+  visit(a.key);
+  const partitions = dropped.length ? `, and with it its partitions ${dropped.sort().join(', ')}` : '';
+  return `${name} to recreate it with a new partitioning (${how(a)} to ${how(b)})${partitions}`;
 }
 
 const TYPE_MAX: Record<string, string> = {
