@@ -61,6 +61,8 @@ const casts = `SELECT c.oid::int, 'pg_cast' AS catalog, 'cast' AS kind, NULL AS 
     'DROP CAST ' || ${castPair} AS drop_sql, 'CAST ' || ${castPair} AS comment_target, ${noMembers}
   FROM pg_catalog.pg_cast c
   WHERE c.oid >= 16384 AND ${notExtensionMember('pg_cast', 'c.oid')}
+    -- A range type makes its multirange casts itself (an internal dependency): they come and go with it.
+    AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend i WHERE i.classid = 'pg_catalog.pg_cast'::regclass AND i.objid = c.oid AND i.deptype = 'i')
   ORDER BY 5`;
 
 const dictName = `${qi('n.nspname')} || '.' || ${qi('d.dictname')}`;
