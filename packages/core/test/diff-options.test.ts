@@ -3,7 +3,7 @@ import { diff, introspect, renderSql, schemasEqual } from '../src/diff';
 import { compareWithExpected } from '../src/fleet/consistency';
 import { schemaDifference } from '../src/verify/difference';
 import { cli } from '../../../test/support/cli';
-import { createTestDatabase, dropTestDatabase, query } from '../../../test/support/pg';
+import { adminUrl, createTestDatabase, dropTestDatabase, query } from '../../../test/support/pg';
 import { applyStatements } from './diff-harness';
 
 /** Options, exclusions and error behaviour of diff(), on real databases. */
@@ -199,5 +199,16 @@ test.concurrent('equal schemas without unsupported objects pass every equality c
     expect((await cli(['diff', a, b, '--exit-code'])).code).toBe(0);
     expect(await schemaDifference(a, b)).toEqual({ sql: '', objects: [] });
     expect(compareWithExpected(await introspect(a), await introspect(b), 1)).toBeUndefined();
+  });
+});
+
+test.concurrent('withOwners (--with-owners): owners are compared only when asked', async () => {
+  await query(adminUrl(), `DO $$ BEGIN CREATE ROLE schemainspect_test_role; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$`);
+  await withPair('create table t (id int)', 'create table t (id int); alter table t owner to schemainspect_test_role', async (a, b) => {
+    expect(await sqlOf(a, b)).toEqual([]);
+    expect(await sqlOf(a, b, { withOwners: true })).toEqual(['ALTER TABLE "public"."t" OWNER TO "schemainspect_test_role"']);
+    const run = await cli(['diff', a, b, '--with-owners', '--exit-code']);
+    expect({ code: run.code, stdout: run.stdout }).toEqual({ code: 2, stdout: 'ALTER TABLE "public"."t" OWNER TO "schemainspect_test_role";\n' });
+    expect((await cli(['diff', a, b, '--exit-code'])).code).toBe(0);
   });
 });

@@ -13,7 +13,7 @@ import { ensureTestRole, listConvergenceCases, runRoundTrip, type DirectionOutco
  * The differ and the applier on PostgreSQL 16, 17 and 18 (the main suite runs 15). There is no pg_dump for a
  * newer server here, so the differ is its own oracle, in both directions: for every migra fixture and own
  * case, diff(A, B) applies to A without error and leaves nothing to diff, and a fresh diff(B, A) applied to B
- * converges back too. Both majors run inside each test, so the two servers work in parallel.
+ * converges back too. All majors run inside each test, so their servers work in parallel.
  */
 const cases = listConvergenceCases();
 

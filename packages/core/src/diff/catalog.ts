@@ -404,4 +404,8 @@ export interface Catalog {
   readonly typeKeysByOid: ReadonlyMap<number, string>;
   /** Every cast pg_cast knows, as `source->target` (format_type names, no typmod). */
   readonly casts: ReadonlySet<string>;
+  /** Object key -> the role owning it (relations, sequences, types, functions, schemas, collations, operators...). */
+  readonly owners: ReadonlyMap<string, string>;
+  /** The owner of the database: who is taken to have built it (and to run its migrations). */
+  readonly databaseOwner: string;
 }

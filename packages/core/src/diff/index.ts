@@ -6,6 +6,7 @@ import { decideDefinedObjects, emitDefinedObjects } from './compare/defined-obje
 import { decideFunctions, emitFunctions, sqlBodyDependencies } from './compare/functions';
 import { decideIndexes, emitIndexes } from './compare/indexes';
 import { decidePolicies, emitPolicies } from './compare/policies';
+import { emitOwners } from './compare/owners';
 import { emitPrivileges } from './compare/privileges';
 import { propagate } from './compare/propagate';
 import { decideRelations } from './compare/relations';
@@ -88,6 +89,7 @@ export function diffCatalogs(fromCatalog: Catalog, toCatalog: Catalog, options: 
   emitRules(ctx);
   emitComments(ctx);
   emitDefaultPrivileges(ctx);
+  emitOwners(ctx);
   emitPrivileges(ctx);
   commitAddedEnumValuesBeforeUse(ctx);
   return finish(ctx, sqlBodyDependencies(ctx));

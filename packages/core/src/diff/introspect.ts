@@ -223,6 +223,20 @@ const QUERIES = {
   casts: `SELECT pg_catalog.format_type(c.castsource, NULL) AS source, pg_catalog.format_type(c.casttarget, NULL) AS target
     FROM pg_catalog.pg_cast c ORDER BY 1, 2`,
   ...DEFINED_OBJECT_QUERIES,
+  owners: `SELECT 'pg_class' AS catalog, c.oid::int, pg_catalog.pg_get_userbyid(c.relowner) AS owner FROM pg_catalog.pg_class c
+      WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND c.oid >= 16384
+    UNION ALL SELECT 'pg_type', t.oid::int, pg_catalog.pg_get_userbyid(t.typowner) FROM pg_catalog.pg_type t WHERE t.oid >= 16384
+    UNION ALL SELECT 'pg_proc', p.oid::int, pg_catalog.pg_get_userbyid(p.proowner) FROM pg_catalog.pg_proc p WHERE p.oid >= 16384
+    UNION ALL SELECT 'pg_namespace', n.oid::int, pg_catalog.pg_get_userbyid(n.nspowner) FROM pg_catalog.pg_namespace n
+    UNION ALL SELECT 'pg_collation', c.oid::int, pg_catalog.pg_get_userbyid(c.collowner) FROM pg_catalog.pg_collation c WHERE c.oid >= 16384
+    UNION ALL SELECT 'pg_operator', o.oid::int, pg_catalog.pg_get_userbyid(o.oprowner) FROM pg_catalog.pg_operator o WHERE o.oid >= 16384
+    UNION ALL SELECT 'pg_ts_dict', d.oid::int, pg_catalog.pg_get_userbyid(d.dictowner) FROM pg_catalog.pg_ts_dict d WHERE d.oid >= 16384
+    UNION ALL SELECT 'pg_ts_config', c.oid::int, pg_catalog.pg_get_userbyid(c.cfgowner) FROM pg_catalog.pg_ts_config c WHERE c.oid >= 16384
+    UNION ALL SELECT 'pg_event_trigger', e.oid::int, pg_catalog.pg_get_userbyid(e.evtowner) FROM pg_catalog.pg_event_trigger e
+    UNION ALL SELECT 'pg_publication', p.oid::int, pg_catalog.pg_get_userbyid(p.pubowner) FROM pg_catalog.pg_publication p
+    UNION ALL SELECT 'pg_statistic_ext', s.oid::int, pg_catalog.pg_get_userbyid(s.stxowner) FROM pg_catalog.pg_statistic_ext s
+    UNION ALL SELECT 'database', 0, pg_catalog.pg_get_userbyid(d.datdba) FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database()
+    ORDER BY 1, 2`,
   comments: `SELECT d.classoid::regclass::text AS catalog, d.objoid::int AS oid, d.objsubid AS subid, d.description
     FROM pg_catalog.pg_description d
     WHERE d.objoid >= 16384 OR d.classoid = 'pg_catalog.pg_namespace'::regclass
@@ -274,7 +288,7 @@ type Rows = Record<QueryName, Row[]>;
 /** The queries split over two connections so that each connection runs about half the work. */
 const CONNECTION_SPLIT: readonly (readonly QueryName[])[] = [
   ['depends', 'relations', 'sequences', 'comments', 'schemas', 'extensions', 'collations', 'types', 'policies', 'defaultAcls',
-    'operators', 'userCasts', 'textSearchDictionaries', 'textSearchConfigurations', 'eventTriggers', 'publications'],
+    'operators', 'userCasts', 'textSearchDictionaries', 'textSearchConfigurations', 'eventTriggers', 'publications', 'owners'],
   ['columns', 'indexes', 'functions', 'aggregates', 'constraints', 'triggers', 'statistics', 'rules', 'unsupported', 'version', 'casts'],
 ];
 
@@ -736,6 +750,14 @@ function buildCatalog(rows: Rows): Catalog {
     for (const to of targets) addEdge(from, to);
   }
 
+  // Owners by key (a composite type's pg_class row is its type's: the type's own row says it).
+  const owners = new Map<string, string>();
+  for (const r of rows.owners) {
+    if (r.catalog === 'database') continue;
+    const key = objectKey(r.catalog, r.oid, 0);
+    if (key && !(r.catalog === 'pg_class' && key.startsWith('type:'))) owners.set(key, r.owner);
+  }
+
   // Attach comments now that every object is known.
   const withComment = <T extends { key: string; comment: string | null }>(o: T): T =>
     comments.has(o.key) ? { ...o, comment: comments.get(o.key)! } : o;
@@ -783,6 +805,8 @@ function buildCatalog(rows: Rows): Catalog {
     dependents,
     typeKeysByOid: typeKeys,
     casts: new Set(rows.casts.map((r) => `${r.source}->${r.target}`)),
+    owners,
+    databaseOwner: rows.owners.find((r) => r.catalog === 'database')?.owner ?? '',
     unsupported: rows.unsupported.map((r) => ({ kind: r.kind, schema: r.schema ?? null, name: r.name })),
   };
 }

@@ -26,7 +26,7 @@ function q(schema: string, name: string): string {
 }
 
 /** Everything that can carry a comment, with the COMMENT ON target that names it. */
-function commentables(c: Catalog): Map<string, Commentable> {
+export function commentables(c: Catalog): Map<string, Commentable> {
   const out = new Map<string, Commentable>();
   const add = (x: Commentable) => out.set(x.key, x);
   for (const s of c.schemas.values()) add({ key: s.key, owner: s.key, target: `SCHEMA ${ident(s.name)}`, kind: 'schema', name: s.name, comment: s.comment });
