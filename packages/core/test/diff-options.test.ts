@@ -151,12 +151,12 @@ test('an unreachable database is a ConfigurationError naming it without the pass
   expect((error as Error).message).not.toContain('s3cretpw');
 });
 
-test.concurrent('objects of kinds the differ does not compare are listed, and make every equality check fail', async () => {
+// Not concurrent: the CLI runs in-process and its output is captured by swapping process.stdout/stderr.
+test('objects of kinds the differ does not compare are listed, and make every equality check fail', async () => {
   const fdw = `create foreign data wrapper dummy_fdw; create server dummy_srv foreign data wrapper dummy_fdw;`;
-  const opclass = `create operator class int4_rev_ops for type int4 using btree as operator 1 >, function 1 btint4cmp(int4, int4);`;
   await withPair(
     `create table t (id int, v int); ${fdw}`,
-    `create table t (id int, v int); ${fdw} create foreign table ft (a int) server dummy_srv; ${opclass}`,
+    `create table t (id int, v int); ${fdw} create foreign table ft (a int) server dummy_srv;`,
     async (a, b) => {
       const { statements, warnings } = await diff(a, b);
       expect(statements).toEqual([]);
@@ -164,7 +164,6 @@ test.concurrent('objects of kinds the differ does not compare are listed, and ma
         'foreign server dummy_srv is not compared (not supported by the differ)',
         'foreign table public.ft exists only in the second database and is not created (not supported by the differ)',
         'foreign-data wrapper dummy_fdw is not compared (not supported by the differ)',
-        'operator class public.int4_rev_ops USING btree exists only in the second database and is not created (not supported by the differ)',
       ]);
       expect(await schemasEqual(a, b)).toBe(false);
       // Present on both sides is no pass either: the differ cannot tell they are the same.
@@ -181,19 +180,18 @@ test.concurrent('objects of kinds the differ does not compare are listed, and ma
       expect((await cli(['diff', b, b, '--exit-code'])).code).toBe(2);
       const found = await schemaDifference(b, b);
       expect(found.sql).toContain('-- not compared: foreign table public.ft is not compared (not supported by the differ)');
-      expect(found.objects).toContain('operator class public.int4_rev_ops USING btree is not compared (not supported by the differ)');
+      expect(found.objects).toContain('foreign-data wrapper dummy_fdw is not compared (not supported by the differ)');
       const catalog = await introspect(b);
       expect(compareWithExpected(catalog, catalog, 3)?.changes).toEqual([
         'not compared: foreign server dummy_srv is not compared (not supported by the differ)',
         'not compared: foreign table public.ft is not compared (not supported by the differ)',
         'not compared: foreign-data wrapper dummy_fdw is not compared (not supported by the differ)',
-        'not compared: operator class public.int4_rev_ops USING btree is not compared (not supported by the differ)',
       ]);
     },
   );
 });
 
-test.concurrent('equal schemas without unsupported objects pass every equality check', async () => {
+test('equal schemas without unsupported objects pass every equality check', async () => {
   await withPair('create table t (id int)', 'create table t (id int)', async (a, b) => {
     expect(await schemasEqual(a, b)).toBe(true);
     expect((await cli(['diff', a, b, '--exit-code'])).code).toBe(0);
@@ -202,7 +200,7 @@ test.concurrent('equal schemas without unsupported objects pass every equality c
   });
 });
 
-test.concurrent('withOwners (--with-owners): owners are compared only when asked', async () => {
+test('withOwners (--with-owners): owners are compared only when asked', async () => {
   await query(adminUrl(), `DO $$ BEGIN CREATE ROLE schemainspect_test_role; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$`);
   await withPair('create table t (id int)', 'create table t (id int); alter table t owner to schemainspect_test_role', async (a, b) => {
     expect(await sqlOf(a, b)).toEqual([]);

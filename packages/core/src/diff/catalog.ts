@@ -340,12 +340,12 @@ export interface PolicyInfo {
 /**
  * An object of a kind defined by a few statements and nothing else (operators, casts, text search
  * dictionaries and configurations, event triggers, publications): compared by those statements, dropped
- * and created again when they differ. Keys: `op:s.name(left,right)`, `cast:source->target`,
+ * and created again when they differ. Keys: `op:s.name(left,right)`, `opc:s.name/am`, `opf:s.name/am`, `cast:source->target`,
  * `tsdict:s.n`, `tscfg:s.n`, `evt:n`, `pub:n`.
  */
 export interface DefinedObjectInfo {
   readonly key: string;
-  readonly kind: 'operator' | 'cast' | 'text search dictionary' | 'text search configuration' | 'event trigger' | 'publication';
+  readonly kind: 'operator' | 'operator class' | 'operator family' | 'cast' | 'text search dictionary' | 'text search configuration' | 'event trigger' | 'publication';
   /** Null for database-wide objects (casts, event triggers, publications). */
   readonly schema: string | null;
   /** How messages name it, e.g. `public.===(integer,integer)` or `cast (bigint AS public.money2)`. */

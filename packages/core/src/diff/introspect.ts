@@ -244,13 +244,6 @@ const QUERIES = {
   unsupported: `SELECT 'foreign table' AS kind, n.nspname AS schema, c.relname::text AS name
       FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
       WHERE c.relkind = 'f' AND ${USER_NAMESPACE} AND ${notExtensionMember('pg_class', 'c.oid')}
-    UNION ALL SELECT 'operator class', n.nspname, c.opcname || ' USING ' || am.amname
-      FROM pg_catalog.pg_opclass c JOIN pg_catalog.pg_namespace n ON n.oid = c.opcnamespace JOIN pg_catalog.pg_am am ON am.oid = c.opcmethod
-      WHERE ${USER_NAMESPACE} AND ${notExtensionMember('pg_opclass', 'c.oid')}
-    UNION ALL SELECT 'operator family', n.nspname, f.opfname || ' USING ' || am.amname
-      FROM pg_catalog.pg_opfamily f JOIN pg_catalog.pg_namespace n ON n.oid = f.opfnamespace JOIN pg_catalog.pg_am am ON am.oid = f.opfmethod
-      WHERE ${USER_NAMESPACE} AND ${notExtensionMember('pg_opfamily', 'f.oid')}
-        AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_opclass c WHERE c.opcfamily = f.oid AND c.opcname = f.opfname AND c.opcnamespace = f.opfnamespace)
     UNION ALL SELECT 'text search parser', n.nspname, p.prsname::text
       FROM pg_catalog.pg_ts_parser p JOIN pg_catalog.pg_namespace n ON n.oid = p.prsnamespace
       WHERE ${USER_NAMESPACE} AND ${notExtensionMember('pg_ts_parser', 'p.oid')}
@@ -288,7 +281,7 @@ type Rows = Record<QueryName, Row[]>;
 /** The queries split over two connections so that each connection runs about half the work. */
 const CONNECTION_SPLIT: readonly (readonly QueryName[])[] = [
   ['depends', 'relations', 'sequences', 'comments', 'schemas', 'extensions', 'collations', 'types', 'policies', 'defaultAcls',
-    'operators', 'userCasts', 'textSearchDictionaries', 'textSearchConfigurations', 'eventTriggers', 'publications', 'owners'],
+    'operators', 'operatorFamilies', 'operatorClasses', 'userCasts', 'textSearchDictionaries', 'textSearchConfigurations', 'eventTriggers', 'publications', 'owners'],
   ['columns', 'indexes', 'functions', 'aggregates', 'constraints', 'triggers', 'statistics', 'rules', 'unsupported', 'version', 'casts'],
 ];
 
@@ -577,7 +570,7 @@ function buildCatalog(rows: Rows): Catalog {
   }
 
   const defined = buildDefinedObjects(
-    (['operators', 'userCasts', 'textSearchDictionaries', 'textSearchConfigurations', 'eventTriggers', 'publications'] as const)
+    (['operators', 'operatorFamilies', 'operatorClasses', 'userCasts', 'textSearchDictionaries', 'textSearchConfigurations', 'eventTriggers', 'publications'] as const)
       .flatMap((name) => rows[name] as DefinedObjectRow[]),
   );
 

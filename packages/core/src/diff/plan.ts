@@ -112,7 +112,7 @@ export class DiffContext {
       case 'stx': return catalog.statistics.has(key);
       case 'rule': return catalog.rules.has(key);
       case 'defacl': return catalog.defaultPrivileges.has(key);
-      case 'op': case 'cast': case 'tsdict': case 'tscfg': case 'evt': case 'pub': return catalog.definedObjects.has(key);
+      case 'op': case 'opc': case 'opf': case 'cast': case 'tsdict': case 'tscfg': case 'evt': case 'pub': return catalog.definedObjects.has(key);
       default: return false;
     }
   }

@@ -26,6 +26,8 @@ export type ObjectKind =
   | 'privilege'
   | 'comment'
   | 'operator'
+  | 'operator class'
+  | 'operator family'
   | 'cast'
   | 'text search dictionary'
   | 'text search configuration'

@@ -25,7 +25,7 @@ export function propagate(ctx: DiffContext): void {
           markChildrenGone(ctx, dependent);
           queue.push(dependent);
         }
-      } else if (['op', 'cast', 'tsdict', 'tscfg', 'evt', 'pub'].includes(prefix)) {
+      } else if (['op', 'opc', 'opf', 'cast', 'tsdict', 'tscfg', 'evt', 'pub'].includes(prefix)) {
         // Defined by what they name (a function, a type, a dictionary, a table): recreated when it goes.
         if (!causeGone) continue;
         ctx.markGone(dependent);

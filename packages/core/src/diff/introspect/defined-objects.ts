@@ -129,7 +129,73 @@ const publications = `SELECT p.oid::int, 'pg_publication' AS catalog, 'publicati
   FROM pg_catalog.pg_publication p
   ORDER BY 5`;
 
+const opName = (nsp: string, name: string) => `CASE WHEN ${nsp} = 'pg_catalog' THEN ${name}::text ELSE ${qi(nsp)} || '.' || ${name} END`;
+/** The members (operators, support functions) of an operator family that pg_depend ties to `owner` (a class or a family). */
+const members = (family: string, owner: string) => `ARRAY(SELECT m.item FROM (
+    SELECT 0 AS kind, ao.amopstrategy::int AS n, 'OPERATOR ' || ao.amopstrategy || ' ' || ${opName('aon.nspname', 'aop.oprname')} ||
+        '(' || pg_catalog.format_type(ao.amoplefttype, NULL) || ', ' || pg_catalog.format_type(ao.amoprighttype, NULL) || ')' ||
+        CASE WHEN ao.amoppurpose = 'o' THEN ' FOR ORDER BY ' || ${qi('sfn.nspname')} || '.' || ${qi('sf.opfname')} ELSE '' END AS item,
+        pg_catalog.format_type(ao.amoplefttype, NULL) || pg_catalog.format_type(ao.amoprighttype, NULL) AS types
+      FROM pg_catalog.pg_amop ao JOIN pg_catalog.pg_operator aop ON aop.oid = ao.amopopr
+      JOIN pg_catalog.pg_namespace aon ON aon.oid = aop.oprnamespace
+      LEFT JOIN pg_catalog.pg_opfamily sf ON sf.oid = ao.amopsortfamily LEFT JOIN pg_catalog.pg_namespace sfn ON sfn.oid = sf.opfnamespace
+      WHERE ao.amopfamily = ${family} AND EXISTS (SELECT 1 FROM pg_catalog.pg_depend md WHERE md.classid = 'pg_catalog.pg_amop'::regclass
+        AND md.objid = ao.oid AND md.refobjid = ${owner})
+    UNION ALL SELECT 1, ap.amprocnum::int, 'FUNCTION ' || ap.amprocnum || ' (' || pg_catalog.format_type(ap.amproclefttype, NULL) || ', ' ||
+        pg_catalog.format_type(ap.amprocrighttype, NULL) || ') ' || ap.amproc::regprocedure::text,
+        pg_catalog.format_type(ap.amproclefttype, NULL) || pg_catalog.format_type(ap.amprocrighttype, NULL)
+      FROM pg_catalog.pg_amproc ap
+      WHERE ap.amprocfamily = ${family} AND EXISTS (SELECT 1 FROM pg_catalog.pg_depend md WHERE md.classid = 'pg_catalog.pg_amproc'::regclass
+        AND md.objid = ap.oid AND md.refobjid = ${owner})
+    ) m ORDER BY m.kind, m.n, m.types)`;
+
+/** A family an operator class made for itself (CREATE OPERATOR CLASS without FAMILY): same name and schema as the class. */
+const implicitFamily = `(f.opfname = c.opcname AND f.opfnamespace = c.opcnamespace)`;
+const className = `${qi('n.nspname')} || '.' || ${qi('c.opcname')}`;
+const operatorClasses = `SELECT c.oid::int, 'pg_opclass' AS catalog, 'operator class' AS kind, n.nspname AS schema,
+    'opc:' || n.nspname || '.' || c.opcname || '/' || am.amname AS key, n.nspname || '.' || c.opcname || ' USING ' || am.amname AS name,
+    ARRAY['CREATE OPERATOR CLASS ' || ${className} || CASE WHEN c.opcdefault THEN ' DEFAULT' ELSE '' END ||
+      ' FOR TYPE ' || pg_catalog.format_type(c.opcintype, NULL) || ' USING ' || ${qi('am.amname')} ||
+      CASE WHEN ${implicitFamily} THEN '' ELSE ' FAMILY ' || ${qi('fn.nspname')} || '.' || ${qi('f.opfname')} END || ' AS ' ||
+      pg_catalog.array_to_string(${members('c.opcfamily', 'c.oid')} ||
+        CASE WHEN c.opckeytype <> 0 THEN ARRAY['STORAGE ' || pg_catalog.format_type(c.opckeytype, NULL)] ELSE ARRAY[]::text[] END, ', ')] ||
+      -- Members bound to the family it made for itself (btree's support function 4, ALTER OPERATOR FAMILY ... ADD).
+      CASE WHEN ${implicitFamily} AND pg_catalog.cardinality(${members('f.oid', 'f.oid')}) > 0
+        THEN ARRAY['ALTER OPERATOR FAMILY ' || ${qi('fn.nspname')} || '.' || ${qi('f.opfname')} || ' USING ' || ${qi('am.amname')} ||
+          ' ADD ' || pg_catalog.array_to_string(${members('f.oid', 'f.oid')}, ', ')]
+        ELSE ARRAY[]::text[] END AS definition,
+    -- Dropping the family a class made for itself drops both (DROP OPERATOR CLASS would leave the family behind).
+    CASE WHEN ${implicitFamily} THEN 'DROP OPERATOR FAMILY ' || ${qi('fn.nspname')} || '.' || ${qi('f.opfname')}
+      ELSE 'DROP OPERATOR CLASS ' || ${className} END || ' USING ' || ${qi('am.amname')} AS drop_sql,
+    'OPERATOR CLASS ' || ${className} || ' USING ' || ${qi('am.amname')} AS comment_target,
+    ARRAY(SELECT md.classid::regclass::text || ':' || md.objid FROM pg_catalog.pg_depend md
+      WHERE md.classid IN ('pg_catalog.pg_amop'::regclass, 'pg_catalog.pg_amproc'::regclass)
+        AND ((md.refobjid = c.oid AND md.refclassid = 'pg_catalog.pg_opclass'::regclass)
+          OR (${implicitFamily} AND md.refobjid = f.oid AND md.refclassid = 'pg_catalog.pg_opfamily'::regclass)) ORDER BY 1) AS members
+  FROM pg_catalog.pg_opclass c JOIN pg_catalog.pg_namespace n ON n.oid = c.opcnamespace JOIN pg_catalog.pg_am am ON am.oid = c.opcmethod
+  JOIN pg_catalog.pg_opfamily f ON f.oid = c.opcfamily JOIN pg_catalog.pg_namespace fn ON fn.oid = f.opfnamespace
+  WHERE ${USER_NAMESPACE} AND ${notExtensionMember('pg_opclass', 'c.oid')}
+  ORDER BY 5`;
+
+const familyName = `${qi('n.nspname')} || '.' || ${qi('f.opfname')} || ' USING ' || ${qi('am.amname')}`;
+const operatorFamilies = `SELECT f.oid::int, 'pg_opfamily' AS catalog, 'operator family' AS kind, n.nspname AS schema,
+    'opf:' || n.nspname || '.' || f.opfname || '/' || am.amname AS key, n.nspname || '.' || f.opfname || ' USING ' || am.amname AS name,
+    ARRAY['CREATE OPERATOR FAMILY ' || ${familyName}] ||
+      CASE WHEN pg_catalog.cardinality(${members('f.oid', 'f.oid')}) > 0
+        THEN ARRAY['ALTER OPERATOR FAMILY ' || ${familyName} || ' ADD ' || pg_catalog.array_to_string(${members('f.oid', 'f.oid')}, ', ')]
+        ELSE ARRAY[]::text[] END AS definition,
+    'DROP OPERATOR FAMILY ' || ${familyName} AS drop_sql, 'OPERATOR FAMILY ' || ${familyName} AS comment_target,
+    ARRAY(SELECT md.classid::regclass::text || ':' || md.objid FROM pg_catalog.pg_depend md
+      WHERE md.classid IN ('pg_catalog.pg_amop'::regclass, 'pg_catalog.pg_amproc'::regclass) AND md.refobjid = f.oid
+        AND md.refclassid = 'pg_catalog.pg_opfamily'::regclass ORDER BY 1) AS members
+  FROM pg_catalog.pg_opfamily f JOIN pg_catalog.pg_namespace n ON n.oid = f.opfnamespace JOIN pg_catalog.pg_am am ON am.oid = f.opfmethod
+  WHERE ${USER_NAMESPACE} AND ${notExtensionMember('pg_opfamily', 'f.oid')}
+    AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_opclass c WHERE c.opcfamily = f.oid AND ${implicitFamily})
+  ORDER BY 5`;
+
 export const DEFINED_OBJECT_QUERIES = {
+  operatorFamilies,
+  operatorClasses,
   operators,
   userCasts: casts,
   textSearchDictionaries,
