@@ -23,6 +23,8 @@ export interface OracleOptions {
   readonly privileges?: boolean;
   /** pg_dump leaves extension versions out; also compare them from pg_extension. */
   readonly extensionVersions?: boolean;
+  /** Include ALTER ... OWNER TO (otherwise --no-owner). */
+  readonly owners?: boolean;
 }
 
 function pgDumpBinary(): string {
@@ -33,7 +35,8 @@ function pgDumpBinary(): string {
 
 async function pgDump(url: string, options: OracleOptions): Promise<string> {
   const parsed = new URL(url);
-  const args = ['--schema-only', '--no-owner', '--exclude-table=public.gorp_migrations', '--exclude-schema=db_migrate'];
+  const args = ['--schema-only', '--exclude-table=public.gorp_migrations', '--exclude-schema=db_migrate'];
+  if (!options.owners) args.push('--no-owner');
   if (!options.privileges) args.push('--no-privileges');
   if (options.schema) args.push(`--schema=${options.schema}`);
   for (const s of options.excludeSchemas ?? []) args.push(`--exclude-schema=${s}`);

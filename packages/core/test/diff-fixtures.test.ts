@@ -52,4 +52,26 @@ describe.each(cases)('migra fixture %s', (name) => {
     expect(outcome.statements.length).toBeGreaterThan(0);
     expect(outcome.oracleSawDifference).toBe(true);
   });
+
+  // The way back (b -> a), judged the same way; extension-only mode has no way back to test.
+  if (!options.createExtensionsOnly) {
+    test.concurrent('b -> a converges and is idempotent', async () => {
+      const outcome = await runCase(read(name, 'b.sql'), read(name, 'a.sql'), options, oracle);
+      if (process.env.DIFF_DEBUG) console.log(`${name} b -> a\n${outcome.sql}`);
+      const known = BACKWARD_KNOWN[name];
+      if (known instanceof RegExp) expect(outcome.applyError).toMatch(known);
+      else expect(summary(outcome)).toEqual({ ...converged, ...known });
+    });
+  }
 });
+
+/** Ways back that cannot work, with the error they give or the difference pg_dump still sees. */
+const BACKWARD_KNOWN: Record<string, RegExp | { readonly onlyInMigrated: string[]; readonly onlyInTarget: string[] }> = {
+  // Not a differ bug: pg_trgm ships no downgrade script, so 1.4 -> 1.3 cannot be done by any tool.
+  extversions: /no update path from version "1\.4" to version "1\.3"/,
+  // README, Limits: a table that gains a parent (INHERIT) keeps the parent's columns as local columns too.
+  inherit2: {
+    onlyInMigrated: ['CREATE TABLE public.a (\n    a1 integer\n    a2 integer\n    e integer\n)\nINHERITS (public.timestamp_base);'],
+    onlyInTarget: ['CREATE TABLE public.a (\n    a1 integer\n    a2 integer\n)\nINHERITS (public.timestamp_base);'],
+  },
+};

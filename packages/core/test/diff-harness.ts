@@ -97,6 +97,48 @@ export async function runCase(
   }
 }
 
+/**
+ * A first migration and its Down: from the empty database to `schemaSql` (diff(empty, S) applied to an empty
+ * database W, judged by pg_dump against S, then diffed again), and back (diff(W, empty) applied to W, judged
+ * against an empty database, diffed again). Both outcomes in CaseOutcome's shape. Databases are always dropped.
+ */
+export async function runFromEmpty(
+  schemaSql: string,
+  options: DiffOptions = {},
+  oracle: OracleOptions = {},
+): Promise<{ up: CaseOutcome; down: CaseOutcome }> {
+  const [goal, work, empty] = await Promise.all([createTestDatabase('fe_goal'), createTestDatabase('fe_work'), createTestDatabase('fe_empty')]);
+  const step = async (to: string, sawDifference: boolean): Promise<CaseOutcome> => {
+    const { statements } = await diff(work, to, options);
+    let applyError: string | undefined;
+    try {
+      await applyStatements(work, statements);
+    } catch (error) {
+      applyError = (error as Error).message;
+    }
+    const verdict = await compareSchemas(work, to, oracle);
+    const second = await diff(work, to, options);
+    return {
+      oracleSawDifference: sawDifference,
+      sql: renderSql(statements),
+      statements,
+      onlyInMigrated: verdict.onlyInFirst,
+      onlyInTarget: verdict.onlyInSecond,
+      secondDiff: renderSql(second.statements),
+      ...(applyError ? { applyError } : {}),
+    };
+  };
+  try {
+    if (schemaSql.trim()) await query(goal, schemaSql);
+    const sawDifference = !(await compareSchemas(work, goal, oracle)).equal;
+    const up = await step(goal, sawDifference);
+    const down = await step(empty, sawDifference);
+    return { up, down };
+  } finally {
+    await Promise.all([goal, work, empty].map(dropTestDatabase));
+  }
+}
+
 /** A readable failure report for expect(...).toEqual(converged). */
 export function summary(outcome: CaseOutcome): Record<string, unknown> {
   return {
@@ -131,6 +173,28 @@ export interface ConvergenceCase {
   readonly fromSql: string;
   readonly toSql: string;
   readonly options: DiffOptions;
+  /** The pg_dump view the case is judged with. */
+  readonly oracle: OracleOptions;
+}
+
+/**
+ * Every distinct schema of the convergence cases (each side of each case), once, with the options and oracle
+ * of the first case that has it: the schemas whose first migration (from empty) and its Down are tested.
+ */
+export function listCaseSchemas(): { readonly label: string; readonly sql: string; readonly options: DiffOptions; readonly oracle: OracleOptions }[] {
+  const seen = new Set<string>();
+  const schemas: { label: string; sql: string; options: DiffOptions; oracle: OracleOptions }[] = [];
+  for (const c of listConvergenceCases()) {
+    // Only extensions, or one schema (whose CREATE SCHEMA is not compared): neither builds a schema from empty.
+    if (c.options.createExtensionsOnly || c.options.schema !== undefined) continue;
+    for (const [side, sql] of [['a', c.fromSql], ['b', c.toSql]] as const) {
+      const key = sql.trim();
+      if (!key || seen.has(key)) continue;
+      seen.add(key);
+      schemas.push({ label: `${c.label.replace(/ \(.*\)$/, '')} ${side}`, sql, options: c.options, oracle: c.oracle });
+    }
+  }
+  return schemas;
 }
 
 /** Every migra fixture (and its additions scenario) and every own case, with the diff options its suite uses. */
@@ -142,18 +206,25 @@ export function listConvergenceCases(): ConvergenceCase[] {
   for (const name of dirs(migra)) {
     const a = read(join(migra, name, 'a.sql'));
     const b = read(join(migra, name, 'b.sql'));
-    const options = migraFixtureOptions(name).diff;
-    cases.push({ label: `migra/${name} (a -> b)`, fromSql: a, toSql: b, options });
+    const { diff: options, oracle } = migraFixtureOptions(name);
+    cases.push({ label: `migra/${name} (a -> b)`, fromSql: a, toSql: b, options, oracle });
     const additions = read(join(migra, name, 'additions.sql'));
-    if (additions.trim()) cases.push({ label: `migra/${name} (a + additions -> b)`, fromSql: a + '\n;\n' + additions, toSql: b, options });
+    if (additions.trim()) cases.push({ label: `migra/${name} (a + additions -> b)`, fromSql: a + '\n;\n' + additions, toSql: b, options, oracle });
   }
   const own = join(__dirname, 'diff-cases');
   for (const name of dirs(own)) {
     const spec = read(join(own, name, 'case.json'));
-    const options: DiffOptions = (spec ? (JSON.parse(spec) as { options?: DiffOptions }).options : undefined) ?? { withPrivileges: true };
-    cases.push({ label: `own/${name}`, fromSql: read(join(own, name, 'a.sql')), toSql: read(join(own, name, 'b.sql')), options });
+    const parsed = (spec ? JSON.parse(spec) : {}) as { options?: DiffOptions; oracle?: OracleOptions };
+    const options: DiffOptions = parsed.options ?? { withPrivileges: true };
+    const oracle: OracleOptions = parsed.oracle ?? ownCaseOracle(options);
+    cases.push({ label: `own/${name}`, fromSql: read(join(own, name, 'a.sql')), toSql: read(join(own, name, 'b.sql')), options, oracle });
   }
   return cases;
+}
+
+/** The pg_dump view an own case is judged with when its case.json names none: what its diff options compare. */
+export function ownCaseOracle(options: DiffOptions): OracleOptions {
+  return { privileges: !!options.withPrivileges, extensionVersions: !options.ignoreExtensionVersions };
 }
 
 export interface DirectionOutcome {

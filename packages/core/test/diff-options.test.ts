@@ -1,6 +1,9 @@
 import { ConfigurationError } from '../src/errors';
-import { diff, renderSql, schemasEqual } from '../src/diff';
-import { createTestDatabase, dropTestDatabase, query } from '../../../test/support/pg';
+import { diff, introspect, renderSql, schemasEqual } from '../src/diff';
+import { compareWithExpected } from '../src/fleet/consistency';
+import { schemaDifference } from '../src/verify/difference';
+import { cli } from '../../../test/support/cli';
+import { adminUrl, createTestDatabase, dropTestDatabase, query } from '../../../test/support/pg';
 import { applyStatements } from './diff-harness';
 
 /** Options, exclusions and error behaviour of diff(), on real databases. */
@@ -148,28 +151,62 @@ test('an unreachable database is a ConfigurationError naming it without the pass
   expect((error as Error).message).not.toContain('s3cretpw');
 });
 
-test.concurrent('objects of kinds the differ does not compare are reported as warnings, never ignored silently', async () => {
-  const onDdl = `create function on_ddl() returns event_trigger language plpgsql as $$ begin end $$;`;
+// Not concurrent: the CLI runs in-process and its output is captured by swapping process.stdout/stderr.
+test('objects of kinds the differ does not compare are listed, and make every equality check fail', async () => {
+  const fdw = `create foreign data wrapper dummy_fdw; create server dummy_srv foreign data wrapper dummy_fdw;`;
   await withPair(
-    `create table t (id int, v int); ${onDdl}
-     create event trigger t_ddl on ddl_command_end execute function on_ddl();`,
-    `create table t (id int, v int); ${onDdl} create publication t_pub for table t;
-     create foreign data wrapper dummy_fdw; create server dummy_srv foreign data wrapper dummy_fdw;
-     create foreign table ft (a int) server dummy_srv;`,
+    `create table t (id int, v int); ${fdw}`,
+    `create table t (id int, v int); ${fdw} create foreign table ft (a int) server dummy_srv;`,
     async (a, b) => {
       const { statements, warnings } = await diff(a, b);
       expect(statements).toEqual([]);
       expect(warnings).toEqual([
-        'event trigger t_ddl exists only in the first database and is not dropped (not supported by the differ)',
+        'foreign server dummy_srv is not compared (not supported by the differ)',
         'foreign table public.ft exists only in the second database and is not created (not supported by the differ)',
-        'publication t_pub exists only in the second database and is not created (not supported by the differ)',
+        'foreign-data wrapper dummy_fdw is not compared (not supported by the differ)',
       ]);
       expect(await schemasEqual(a, b)).toBe(false);
-      // Publications and event triggers belong to no schema: a single-schema comparison still reports them.
+      // Present on both sides is no pass either: the differ cannot tell they are the same.
+      expect(await schemasEqual(b, b)).toBe(false);
+      // Servers and wrappers belong to no schema: a single-schema comparison still lists them.
       expect((await diff(a, b, { schema: 'other' })).warnings).toEqual([
-        'event trigger t_ddl exists only in the first database and is not dropped (not supported by the differ)',
-        'publication t_pub exists only in the second database and is not created (not supported by the differ)',
+        'foreign server dummy_srv is not compared (not supported by the differ)',
+        'foreign-data wrapper dummy_fdw is not compared (not supported by the differ)',
+      ]);
+      // diff --exit-code, verify's comparison and the fleet's drift check all count them as a difference.
+      const run = await cli(['diff', a, b, '--exit-code']);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain('foreign table public.ft exists only in the second database');
+      expect((await cli(['diff', b, b, '--exit-code'])).code).toBe(2);
+      const found = await schemaDifference(b, b);
+      expect(found.sql).toContain('-- not compared: foreign table public.ft is not compared (not supported by the differ)');
+      expect(found.objects).toContain('foreign-data wrapper dummy_fdw is not compared (not supported by the differ)');
+      const catalog = await introspect(b);
+      expect(compareWithExpected(catalog, catalog, 3)?.changes).toEqual([
+        'not compared: foreign server dummy_srv is not compared (not supported by the differ)',
+        'not compared: foreign table public.ft is not compared (not supported by the differ)',
+        'not compared: foreign-data wrapper dummy_fdw is not compared (not supported by the differ)',
       ]);
     },
   );
+});
+
+test('equal schemas without unsupported objects pass every equality check', async () => {
+  await withPair('create table t (id int)', 'create table t (id int)', async (a, b) => {
+    expect(await schemasEqual(a, b)).toBe(true);
+    expect((await cli(['diff', a, b, '--exit-code'])).code).toBe(0);
+    expect(await schemaDifference(a, b)).toEqual({ sql: '', objects: [] });
+    expect(compareWithExpected(await introspect(a), await introspect(b), 1)).toBeUndefined();
+  });
+});
+
+test('withOwners (--with-owners): owners are compared only when asked', async () => {
+  await query(adminUrl(), `DO $$ BEGIN CREATE ROLE schemainspect_test_role; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$`);
+  await withPair('create table t (id int)', 'create table t (id int); alter table t owner to schemainspect_test_role', async (a, b) => {
+    expect(await sqlOf(a, b)).toEqual([]);
+    expect(await sqlOf(a, b, { withOwners: true })).toEqual(['ALTER TABLE "public"."t" OWNER TO "schemainspect_test_role"']);
+    const run = await cli(['diff', a, b, '--with-owners', '--exit-code']);
+    expect({ code: run.code, stdout: run.stdout }).toEqual({ code: 2, stdout: 'ALTER TABLE "public"."t" OWNER TO "schemainspect_test_role";\n' });
+    expect((await cli(['diff', a, b, '--exit-code'])).code).toBe(0);
+  });
 });

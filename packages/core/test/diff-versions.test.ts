@@ -10,10 +10,10 @@ import { createTestDatabase, dropTestDatabase, query } from '../../../test/suppo
 import { ensureTestRole, listConvergenceCases, runRoundTrip, type DirectionOutcome } from './diff-harness';
 
 /**
- * The differ and the applier on PostgreSQL 16 and 17 (the main suite runs 15). There is no pg_dump for a
+ * The differ and the applier on PostgreSQL 16, 17 and 18 (the main suite runs 15). There is no pg_dump for a
  * newer server here, so the differ is its own oracle, in both directions: for every migra fixture and own
  * case, diff(A, B) applies to A without error and leaves nothing to diff, and a fresh diff(B, A) applied to B
- * converges back too. Both majors run inside each test, so the two servers work in parallel.
+ * converges back too. All majors run inside each test, so their servers work in parallel.
  */
 const cases = listConvergenceCases();
 
@@ -58,7 +58,7 @@ test.each(EXTRA_TEST_MAJORS)('the PostgreSQL %i server is that major', async (ma
 
 const view = (o: DirectionOutcome) => ({ applyError: o.applyError, secondDiff: o.secondDiff });
 
-test.concurrent.each(cases.map((c) => [c.label, c] as const))('%s round-trips on PostgreSQL 16 and 17', async (label, c) => {
+test.concurrent.each(cases.map((c) => [c.label, c] as const))(`%s round-trips on PostgreSQL ${EXTRA_TEST_MAJORS.join(', ')}`, async (label, c) => {
   const outcomes = await Promise.all(
     EXTRA_TEST_MAJORS.map(async (major) => ({ major, ...(await runRoundTrip((await server(major)).adminUrl, c.fromSql, c.toSql, c.options)) })),
   );

@@ -9,6 +9,7 @@ function diffOptions(values: OptionValues): DiffOptions {
     ...(schema ? { schema } : {}),
     ...(Array.isArray(excluded) && excluded.length ? { excludeSchemas: excluded.map(String) } : {}),
     withPrivileges: values['with-privileges'] === true,
+    withOwners: values['with-owners'] === true,
     createExtensionsOnly: values['create-extensions-only'] === true,
     ignoreExtensionVersions: values['ignore-extension-versions'] === true,
     concurrentIndexes: values['concurrent-indexes'] === true,
@@ -23,12 +24,13 @@ export const diffCommand: Command = {
   name: 'diff',
   summary: "Print the SQL that takes the first database's schema to the second's.",
   usage:
-    'diff <from-url> <to-url> [--schema S] [--exclude-schema S]... [--with-privileges] [--create-extensions-only] ' +
+    'diff <from-url> <to-url> [--schema S] [--exclude-schema S]... [--with-privileges] [--with-owners] [--create-extensions-only] ' +
     '[--ignore-extension-versions] [--concurrent-indexes] [--exit-code]',
   options: {
     schema: { type: 'string' },
     'exclude-schema': { type: 'string', multiple: true },
     'with-privileges': { type: 'boolean' },
+    'with-owners': { type: 'boolean' },
     'create-extensions-only': { type: 'boolean' },
     'ignore-extension-versions': { type: 'boolean' },
     'concurrent-indexes': { type: 'boolean' },
@@ -48,6 +50,7 @@ export const diffCommand: Command = {
         logger.warning(`hazard ${hazard.code} (statement ${i + 1}, ${statement.object.kind} ${statement.object.name}): ${hazard.message}`);
       }
     });
-    return values['exit-code'] === true && statements.length > 0 ? 2 : 0;
+    // An object the differ does not compare may differ: --exit-code cannot call the schemas equal.
+    return values['exit-code'] === true && (statements.length > 0 || warnings.length > 0) ? 2 : 0;
   },
 };

@@ -28,6 +28,7 @@ export interface ExtensionInfo {
   readonly name: string;
   readonly schema: string;
   readonly version: string;
+  /** COMMENT ON EXTENSION (CREATE EXTENSION sets the one of its control file). */
   readonly comment: string | null;
 }
 
@@ -170,6 +171,11 @@ export interface ColumnInfo {
   readonly statisticsTarget: number;
   /** SET (n_distinct = ...) options, as `name=value`. */
   readonly options: readonly string[];
+  /** The type a cast of a value of the column starts from: the element type of an array, the base type of a domain, without typmod. */
+  readonly castType: string;
+  /** pg_type.typcategory of castType (S string, E enum, C composite, N numeric...). */
+  readonly castCategory: string;
+  readonly isArray: boolean;
 }
 
 export type RelationKind = 'table' | 'partitioned table' | 'view' | 'materialized view' | 'foreign table';
@@ -225,6 +231,8 @@ export interface ConstraintInfo {
 
 export interface IndexInfo {
   readonly key: string;
+  /** ALTER INDEX ... ALTER COLUMN n SET STATISTICS: `n=target` for each column whose target is set, in column order. */
+  readonly statisticsTargets: readonly string[];
   readonly schema: string;
   readonly name: string;
   readonly tableKey: string;
@@ -329,6 +337,27 @@ export interface PolicyInfo {
   readonly comment: string | null;
 }
 
+/**
+ * An object of a kind defined by a few statements and nothing else (operators, casts, text search
+ * dictionaries and configurations, event triggers, publications): compared by those statements, dropped
+ * and created again when they differ. Keys: `op:s.name(left,right)`, `opc:s.name/am`, `opf:s.name/am`, `cast:source->target`,
+ * `tsdict:s.n`, `tscfg:s.n`, `evt:n`, `pub:n`.
+ */
+export interface DefinedObjectInfo {
+  readonly key: string;
+  readonly kind: 'operator' | 'operator class' | 'operator family' | 'cast' | 'text search dictionary' | 'text search configuration' | 'event trigger' | 'publication';
+  /** Null for database-wide objects (casts, event triggers, publications). */
+  readonly schema: string | null;
+  /** How messages name it, e.g. `public.===(integer,integer)` or `cast (bigint AS public.money2)`. */
+  readonly name: string;
+  /** The statements that create it, in order (without semicolons). */
+  readonly definition: readonly string[];
+  readonly drop: string;
+  /** The COMMENT ON target naming it, e.g. `OPERATOR public.=== (integer, integer)`. */
+  readonly commentTarget: string;
+  readonly comment: string | null;
+}
+
 export interface UnsupportedObject {
   readonly kind: string;
   /** Null for database-wide objects (publications, event triggers). */
@@ -367,8 +396,16 @@ export interface Catalog {
   readonly dependsOn: ReadonlyMap<string, ReadonlySet<string>>;
   /** Object key -> keys of the objects that depend on it. */
   readonly dependents: ReadonlyMap<string, ReadonlySet<string>>;
-  /** Objects of kinds the differ does not compare (foreign tables, publications...): reported, never migrated. */
+  /** Operators, casts, text search dictionaries and configurations, event triggers, publications. */
+  readonly definedObjects: ReadonlyMap<string, DefinedObjectInfo>;
+  /** Objects of kinds the differ does not compare (foreign tables, operator classes...): reported, never migrated. */
   readonly unsupported: readonly UnsupportedObject[];
   /** Type oid -> type key, for finding the columns that use an enum or domain. */
   readonly typeKeysByOid: ReadonlyMap<number, string>;
+  /** Every cast pg_cast knows, as `source->target` (format_type names, no typmod). */
+  readonly casts: ReadonlySet<string>;
+  /** Object key -> the role owning it (relations, sequences, types, functions, schemas, collations, operators...). */
+  readonly owners: ReadonlyMap<string, string>;
+  /** The owner of the database: who is taken to have built it (and to run its migrations). */
+  readonly databaseOwner: string;
 }

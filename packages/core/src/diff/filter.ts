@@ -40,6 +40,7 @@ export function filterCatalog(catalog: Catalog, options: DiffOptions): Catalog {
     // Database-wide entries belong to no schema: left out only when a single schema is compared.
     defaultPrivileges: new Map([...catalog.defaultPrivileges].filter(([, d]) =>
       d.schema === null ? options.schema === undefined : inScope(d.schema))),
+    definedObjects: new Map([...catalog.definedObjects].filter(([, o]) => (o.schema === null ? options.schema === undefined : inScope(o.schema)))),
     unsupported: catalog.unsupported.filter((u) => u.schema === null || inScope(u.schema)),
   };
 }

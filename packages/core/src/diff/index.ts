@@ -1,10 +1,12 @@
 import type { Catalog } from './catalog';
 import { emitComments } from './compare/comments';
-import { decideConstraints, emitConstraints } from './compare/constraints';
+import { breakForeignKeyCycles, decideConstraints, emitConstraints } from './compare/constraints';
 import { emitDefaultPrivileges } from './compare/default-privileges';
+import { decideDefinedObjects, emitDefinedObjects } from './compare/defined-objects';
 import { decideFunctions, emitFunctions, sqlBodyDependencies } from './compare/functions';
 import { decideIndexes, emitIndexes } from './compare/indexes';
 import { decidePolicies, emitPolicies } from './compare/policies';
+import { emitOwners } from './compare/owners';
 import { emitPrivileges } from './compare/privileges';
 import { propagate } from './compare/propagate';
 import { decideRelations } from './compare/relations';
@@ -40,11 +42,11 @@ export async function diff(fromUrl: string, toUrl: string, options: DiffOptions 
 
 /**
  * True when the two databases have the same schema under the given options: no statement to run, and no
- * object of an unsupported kind on one side only.
+ * object of a kind the differ does not compare on either side (it cannot say they are equal).
  */
 export async function schemasEqual(fromUrl: string, toUrl: string, options: DiffOptions = {}): Promise<boolean> {
   const { statements, warnings } = await diff(fromUrl, toUrl, options);
-  return statements.length === 0 && !warnings.some((w) => w.includes(' exists only in '));
+  return statements.length === 0 && warnings.length === 0;
 }
 
 /** The comparison itself, on catalogs already read: pure, no connection. */
@@ -65,7 +67,9 @@ export function diffCatalogs(fromCatalog: Catalog, toCatalog: Catalog, options: 
   decideStatistics(ctx);
   decideRules(ctx);
   decideSequences(ctx);
+  decideDefinedObjects(ctx);
   propagate(ctx);
+  breakForeignKeyCycles(ctx);
 
   emitSchemas(ctx);
   emitExtensions(ctx);
@@ -75,6 +79,7 @@ export function diffCatalogs(fromCatalog: Catalog, toCatalog: Catalog, options: 
   emitTables(ctx);
   emitViews(ctx);
   emitFunctions(ctx);
+  emitDefinedObjects(ctx);
   emitConstraints(ctx);
   emitIndexes(ctx);
   emitTableSettings(ctx);
@@ -84,12 +89,17 @@ export function diffCatalogs(fromCatalog: Catalog, toCatalog: Catalog, options: 
   emitRules(ctx);
   emitComments(ctx);
   emitDefaultPrivileges(ctx);
+  emitOwners(ctx);
   emitPrivileges(ctx);
   commitAddedEnumValuesBeforeUse(ctx);
   return finish(ctx, sqlBodyDependencies(ctx));
 }
 
-/** One warning per object of a kind the differ does not compare, so nothing is ignored silently. */
+/**
+ * One line per object of a kind the differ does not compare (foreign tables, operator classes...), on either
+ * side, so nothing is ignored silently: every caller that decides "equal" (diff --exit-code, verify, drift)
+ * counts these as a difference.
+ */
 export function unsupportedObjects(fromCatalog: Catalog, toCatalog: Catalog, options: DiffOptions = {}): string[] {
   if (options.createExtensionsOnly) return [];
   const label = (u: Catalog['unsupported'][number]) => `${u.kind} ${u.schema === null ? '' : u.schema + '.'}${u.name}`;

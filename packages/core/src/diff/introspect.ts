@@ -4,6 +4,8 @@ import { connectDatabase } from '../pg/connect';
 import { parseAcl } from './acl';
 import { ident, literal } from './sql';
 import { defaultPrivilegeKey } from './catalog';
+import { buildDefinedObjects, DEFINED_OBJECT_QUERIES, type DefinedObjectRow } from './introspect/defined-objects';
+import { notExtensionMember, USER_NAMESPACE } from './introspect/scope';
 import type {
   Catalog,
   CollationInfo,
@@ -36,14 +38,6 @@ import type {
  * (filter.ts) so introspection stays a pure read of the database.
  */
 
-const USER_NAMESPACE = `n.nspname NOT IN ('pg_catalog', 'information_schema')
-  AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'`;
-
-function notExtensionMember(catalog: string, oid: string): string {
-  return `NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e
-    WHERE e.classid = '${catalog}'::regclass AND e.objid = ${oid} AND e.deptype = 'e')`;
-}
-
 const COLLATION_NAME = (oid: string) => `(SELECT pg_catalog.quote_ident(cn.nspname) || '.' || pg_catalog.quote_ident(co.collname)
   FROM pg_catalog.pg_collation co JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = ${oid})`;
 
@@ -53,12 +47,15 @@ const QUERIES = {
       COALESCE(n.nspacl, pg_catalog.acldefault('n', n.nspowner))::text[] AS acl,
       pg_catalog.acldefault('n', n.nspowner)::text[] AS default_acl
     FROM pg_catalog.pg_namespace n
-    WHERE ${USER_NAMESPACE} AND ${notExtensionMember('pg_namespace', 'n.oid')}`,
+    WHERE ${USER_NAMESPACE} AND ${notExtensionMember('pg_namespace', 'n.oid')}
+    ORDER BY n.nspname`,
   extensions: `SELECT e.oid::int, e.extname AS name, n.nspname AS schema, e.extversion AS version
-    FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace`,
+    FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
+    ORDER BY e.extname`,
   collations: `SELECT c.oid::int, n.nspname AS schema, c.collname AS name, pg_catalog.to_jsonb(c) AS j
     FROM pg_catalog.pg_collation c JOIN pg_catalog.pg_namespace n ON n.oid = c.collnamespace
-    WHERE ${USER_NAMESPACE} AND ${notExtensionMember('pg_collation', 'c.oid')}`,
+    WHERE ${USER_NAMESPACE} AND ${notExtensionMember('pg_collation', 'c.oid')}
+    ORDER BY n.nspname, c.collname`,
   types: `SELECT t.oid::int, n.nspname AS schema, t.typname AS name, t.typtype, t.typrelid::int AS relid,
       CASE WHEN t.typtype = 'e' THEN ARRAY(SELECT en.enumlabel::text FROM pg_catalog.pg_enum en
         WHERE en.enumtypid = t.oid ORDER BY en.enumsortorder) END AS labels,
@@ -81,7 +78,8 @@ const QUERIES = {
     LEFT JOIN pg_catalog.pg_opclass opc ON opc.oid = rg.rngsubopc
     LEFT JOIN pg_catalog.pg_namespace opcn ON opcn.oid = opc.opcnamespace
     WHERE ${USER_NAMESPACE} AND (t.typtype IN ('e', 'd', 'r') OR (t.typtype = 'c' AND tc.relkind = 'c'))
-      AND ${notExtensionMember('pg_type', 't.oid')}`,
+      AND ${notExtensionMember('pg_type', 't.oid')}
+    ORDER BY n.nspname, t.typname`,
   sequences: `SELECT c.oid::int, n.nspname AS schema, c.relname AS name,
       pg_catalog.format_type(s.seqtypid, NULL) AS data_type, s.seqstart::text AS start,
       s.seqincrement::text AS increment, s.seqmin::text AS min, s.seqmax::text AS max,
@@ -100,7 +98,8 @@ const QUERIES = {
       JOIN pg_catalog.pg_attribute a ON a.attrelid = t.oid AND a.attnum = d.refobjsubid
       WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.refclassid = 'pg_class'::regclass
         AND d.deptype IN ('a', 'i') LIMIT 1) o ON true
-    WHERE c.relkind = 'S' AND ${USER_NAMESPACE} AND ${notExtensionMember('pg_class', 'c.oid')}`,
+    WHERE c.relkind = 'S' AND ${USER_NAMESPACE} AND ${notExtensionMember('pg_class', 'c.oid')}
+    ORDER BY n.nspname, c.relname`,
   relations: `SELECT c.oid::int, n.nspname AS schema, c.relname AS name, c.relkind, c.relpersistence,
       c.relrowsecurity, c.relforcerowsecurity, c.reloptions::text[] AS options, c.relreplident,
       (SELECT ic.relname FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
@@ -114,7 +113,8 @@ const QUERIES = {
       COALESCE(c.relacl, pg_catalog.acldefault('r', c.relowner))::text[] AS acl,
       pg_catalog.acldefault('r', c.relowner)::text[] AS default_acl
     FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-    WHERE c.relkind IN ('r', 'p', 'v', 'm') AND ${USER_NAMESPACE} AND ${notExtensionMember('pg_class', 'c.oid')}`,
+    WHERE c.relkind IN ('r', 'p', 'v', 'm') AND ${USER_NAMESPACE} AND ${notExtensionMember('pg_class', 'c.oid')}
+    ORDER BY n.nspname, c.relname`,
   columns: `SELECT a.attrelid::int AS relid, a.attnum AS position, a.attname AS name,
       pg_catalog.format_type(a.atttypid, a.atttypmod) AS type, a.atttypid::int AS type_oid, a.attnotnull,
       pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) AS default_expr, a.attgenerated, a.attidentity,
@@ -122,29 +122,36 @@ const QUERIES = {
       CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage::text END AS storage, t.typstorage::text AS type_storage,
       a.attcompression::text AS compression,
       COALESCE(a.attstattarget, -1)::int AS stattarget, a.attoptions::text[] AS attoptions,
-      CASE WHEN a.attcollation <> t.typcollation THEN ${COLLATION_NAME('a.attcollation')} END AS collation
+      CASE WHEN a.attcollation <> t.typcollation THEN ${COLLATION_NAME('a.attcollation')} END AS collation,
+      pg_catalog.format_type(bt.oid, NULL) AS cast_type, bt.typcategory::text AS cast_category, t.typcategory = 'A' AS is_array
     FROM pg_catalog.pg_attribute a
     JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
     JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
     JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+    LEFT JOIN pg_catalog.pg_type et ON et.oid = CASE WHEN t.typcategory = 'A' THEN t.typelem ELSE t.oid END
+    LEFT JOIN pg_catalog.pg_type bt ON bt.oid = COALESCE(NULLIF(et.typbasetype, 0), et.oid)
     LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
     WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'c') AND ${USER_NAMESPACE}
-    ORDER BY a.attrelid, a.attnum`,
+    ORDER BY n.nspname, c.relname, a.attnum`,
   constraints: `SELECT co.oid::int, n.nspname AS schema, co.conname AS name, co.contype, co.conrelid::int AS relid,
       co.contypid::int AS typid, pg_catalog.pg_get_constraintdef(co.oid) AS definition,
       co.confrelid::int AS frelid, co.conindid::int AS indid, co.conislocal, co.conparentid::int AS parentid
     FROM pg_catalog.pg_constraint co JOIN pg_catalog.pg_namespace n ON n.oid = co.connamespace
-    WHERE ${USER_NAMESPACE} AND (co.conrelid <> 0 OR co.contypid <> 0)`,
+    WHERE ${USER_NAMESPACE} AND (co.conrelid <> 0 OR co.contypid <> 0)
+    ORDER BY n.nspname, co.conrelid::regclass::text, co.contypid::regtype::text, co.conname`,
   indexes: `SELECT i.indexrelid::int AS oid, n.nspname AS schema, ic.relname AS name, i.indrelid::int AS relid,
       ic.relispartition, i.indisvalid AS valid, backing.conindid IS NOT NULL AS backs_constraint,
       (SELECT inh.inhparent::int FROM pg_catalog.pg_inherits inh WHERE inh.inhrelid = i.indexrelid) AS parent_index,
-      CASE WHEN backing.conindid IS NULL THEN pg_catalog.pg_get_indexdef(i.indexrelid) END AS definition
+      CASE WHEN backing.conindid IS NULL THEN pg_catalog.pg_get_indexdef(i.indexrelid) END AS definition,
+      ARRAY(SELECT a.attnum || '=' || a.attstattarget FROM pg_catalog.pg_attribute a
+        WHERE a.attrelid = i.indexrelid AND COALESCE(a.attstattarget::int, -1) >= 0 ORDER BY a.attnum) AS statistics_targets
     FROM pg_catalog.pg_index i
     JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
     JOIN pg_catalog.pg_namespace n ON n.oid = ic.relnamespace
     LEFT JOIN (SELECT DISTINCT co.conindid, co.conrelid FROM pg_catalog.pg_constraint co
       WHERE co.contype IN ('p', 'u', 'x')) backing ON backing.conindid = i.indexrelid AND backing.conrelid = i.indrelid
-    WHERE ${USER_NAMESPACE}`,
+    WHERE ${USER_NAMESPACE}
+    ORDER BY n.nspname, ic.relname`,
   functions: `SELECT p.oid::int, n.nspname AS schema, p.proname AS name, p.prokind,
       pg_catalog.pg_get_function_identity_arguments(p.oid) AS identity_arguments,
       pg_catalog.pg_get_function_arguments(p.oid) AS arguments,
@@ -157,7 +164,8 @@ const QUERIES = {
     JOIN pg_catalog.pg_language l ON l.oid = p.prolang
     WHERE p.prokind IN ('f', 'p', 'w') AND ${USER_NAMESPACE} AND ${notExtensionMember('pg_proc', 'p.oid')}
       AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend i
-        WHERE i.classid = 'pg_proc'::regclass AND i.objid = p.oid AND i.deptype = 'i')`,
+        WHERE i.classid = 'pg_proc'::regclass AND i.objid = p.oid AND i.deptype = 'i')
+    ORDER BY n.nspname, p.proname, identity_arguments`,
   aggregates: `SELECT p.oid::int, n.nspname AS schema, p.proname AS name,
       pg_catalog.pg_get_function_identity_arguments(p.oid) AS identity_arguments,
       pg_catalog.pg_get_function_arguments(p.oid) AS arguments,
@@ -178,43 +186,80 @@ const QUERIES = {
     JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
     LEFT JOIN pg_catalog.pg_operator op ON op.oid = a.aggsortop
     LEFT JOIN pg_catalog.pg_namespace opn ON opn.oid = op.oprnamespace
-    WHERE ${USER_NAMESPACE} AND ${notExtensionMember('pg_proc', 'p.oid')}`,
+    WHERE ${USER_NAMESPACE} AND ${notExtensionMember('pg_proc', 'p.oid')}
+    ORDER BY n.nspname, p.proname, identity_arguments`,
   statistics: `SELECT s.oid::int, n.nspname AS schema, s.stxname AS name, s.stxrelid::int AS relid,
       pg_catalog.pg_get_statisticsobjdef(s.oid) AS definition, s.stxstattarget AS target
     FROM pg_catalog.pg_statistic_ext s JOIN pg_catalog.pg_namespace n ON n.oid = s.stxnamespace
-    WHERE ${USER_NAMESPACE} AND ${notExtensionMember('pg_statistic_ext', 's.oid')}`,
+    WHERE ${USER_NAMESPACE} AND ${notExtensionMember('pg_statistic_ext', 's.oid')}
+    ORDER BY n.nspname, s.stxname`,
   rules: `SELECT r.oid::int, r.ev_class::int AS relid, r.rulename AS name, pg_catalog.pg_get_ruledef(r.oid) AS definition,
       r.ev_enabled AS enabled
     FROM pg_catalog.pg_rewrite r
     JOIN pg_catalog.pg_class c ON c.oid = r.ev_class
     JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-    WHERE r.rulename <> '_RETURN' AND ${USER_NAMESPACE}`,
+    WHERE r.rulename <> '_RETURN' AND ${USER_NAMESPACE}
+    ORDER BY n.nspname, c.relname, r.rulename`,
   defaultAcls: `SELECT pg_catalog.pg_get_userbyid(d.defaclrole) AS role, n.nspname AS schema, d.defaclobjtype AS objtype,
       d.defaclacl::text[] AS acl,
       pg_catalog.acldefault(CASE d.defaclobjtype WHEN 'S' THEN 's' ELSE d.defaclobjtype END, d.defaclrole)::text[] AS builtin_acl
-    FROM pg_catalog.pg_default_acl d LEFT JOIN pg_catalog.pg_namespace n ON n.oid = d.defaclnamespace`,
+    FROM pg_catalog.pg_default_acl d LEFT JOIN pg_catalog.pg_namespace n ON n.oid = d.defaclnamespace
+    ORDER BY 1, 2 NULLS FIRST, 3`,
   triggers: `SELECT t.oid::int, t.tgrelid::int AS relid, t.tgname AS name,
       pg_catalog.pg_get_triggerdef(t.oid) AS definition, t.tgenabled AS enabled
     FROM pg_catalog.pg_trigger t
     JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid
     JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-    WHERE NOT t.tgisinternal AND t.tgparentid = 0 AND ${USER_NAMESPACE}`,
+    WHERE NOT t.tgisinternal AND t.tgparentid = 0 AND ${USER_NAMESPACE}
+    ORDER BY n.nspname, c.relname, t.tgname`,
   policies: `SELECT p.oid::int, p.polrelid::int AS relid, p.polname AS name, p.polpermissive AS permissive,
       p.polcmd AS command,
       ARRAY(SELECT CASE WHEN r = 0 THEN 'public' ELSE pg_catalog.pg_get_userbyid(r)::text END
         FROM pg_catalog.unnest(p.polroles) AS r ORDER BY 1) AS roles,
       pg_catalog.pg_get_expr(p.polqual, p.polrelid) AS using_expr,
       pg_catalog.pg_get_expr(p.polwithcheck, p.polrelid) AS check_expr
-    FROM pg_catalog.pg_policy p`,
+    FROM pg_catalog.pg_policy p
+    ORDER BY p.polrelid::regclass::text, p.polname`,
+  casts: `SELECT pg_catalog.format_type(c.castsource, NULL) AS source, pg_catalog.format_type(c.casttarget, NULL) AS target
+    FROM pg_catalog.pg_cast c ORDER BY 1, 2`,
+  ...DEFINED_OBJECT_QUERIES,
+  owners: `SELECT 'pg_class' AS catalog, c.oid::int, pg_catalog.pg_get_userbyid(c.relowner) AS owner FROM pg_catalog.pg_class c
+      WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND c.oid >= 16384
+    UNION ALL SELECT 'pg_type', t.oid::int, pg_catalog.pg_get_userbyid(t.typowner) FROM pg_catalog.pg_type t WHERE t.oid >= 16384
+    UNION ALL SELECT 'pg_proc', p.oid::int, pg_catalog.pg_get_userbyid(p.proowner) FROM pg_catalog.pg_proc p WHERE p.oid >= 16384
+    UNION ALL SELECT 'pg_namespace', n.oid::int, pg_catalog.pg_get_userbyid(n.nspowner) FROM pg_catalog.pg_namespace n
+    UNION ALL SELECT 'pg_collation', c.oid::int, pg_catalog.pg_get_userbyid(c.collowner) FROM pg_catalog.pg_collation c WHERE c.oid >= 16384
+    UNION ALL SELECT 'pg_operator', o.oid::int, pg_catalog.pg_get_userbyid(o.oprowner) FROM pg_catalog.pg_operator o WHERE o.oid >= 16384
+    UNION ALL SELECT 'pg_ts_dict', d.oid::int, pg_catalog.pg_get_userbyid(d.dictowner) FROM pg_catalog.pg_ts_dict d WHERE d.oid >= 16384
+    UNION ALL SELECT 'pg_ts_config', c.oid::int, pg_catalog.pg_get_userbyid(c.cfgowner) FROM pg_catalog.pg_ts_config c WHERE c.oid >= 16384
+    UNION ALL SELECT 'pg_event_trigger', e.oid::int, pg_catalog.pg_get_userbyid(e.evtowner) FROM pg_catalog.pg_event_trigger e
+    UNION ALL SELECT 'pg_publication', p.oid::int, pg_catalog.pg_get_userbyid(p.pubowner) FROM pg_catalog.pg_publication p
+    UNION ALL SELECT 'pg_statistic_ext', s.oid::int, pg_catalog.pg_get_userbyid(s.stxowner) FROM pg_catalog.pg_statistic_ext s
+    UNION ALL SELECT 'database', 0, pg_catalog.pg_get_userbyid(d.datdba) FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database()
+    ORDER BY 1, 2`,
   comments: `SELECT d.classoid::regclass::text AS catalog, d.objoid::int AS oid, d.objsubid AS subid, d.description
     FROM pg_catalog.pg_description d
-    WHERE d.objoid >= 16384 OR d.classoid = 'pg_catalog.pg_namespace'::regclass`,
+    WHERE d.objoid >= 16384 OR d.classoid = 'pg_catalog.pg_namespace'::regclass
+    ORDER BY 1, 2, 3`,
   unsupported: `SELECT 'foreign table' AS kind, n.nspname AS schema, c.relname::text AS name
       FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
       WHERE c.relkind = 'f' AND ${USER_NAMESPACE} AND ${notExtensionMember('pg_class', 'c.oid')}
-
-    UNION ALL SELECT 'publication', NULL, pubname::text FROM pg_catalog.pg_publication
-    UNION ALL SELECT 'event trigger', NULL, evtname::text FROM pg_catalog.pg_event_trigger`,
+    UNION ALL SELECT 'text search parser', n.nspname, p.prsname::text
+      FROM pg_catalog.pg_ts_parser p JOIN pg_catalog.pg_namespace n ON n.oid = p.prsnamespace
+      WHERE ${USER_NAMESPACE} AND ${notExtensionMember('pg_ts_parser', 'p.oid')}
+    UNION ALL SELECT 'text search template', n.nspname, t.tmplname::text
+      FROM pg_catalog.pg_ts_template t JOIN pg_catalog.pg_namespace n ON n.oid = t.tmplnamespace
+      WHERE ${USER_NAMESPACE} AND ${notExtensionMember('pg_ts_template', 't.oid')}
+    UNION ALL SELECT 'conversion', n.nspname, c.conname::text
+      FROM pg_catalog.pg_conversion c JOIN pg_catalog.pg_namespace n ON n.oid = c.connamespace
+      WHERE ${USER_NAMESPACE} AND ${notExtensionMember('pg_conversion', 'c.oid')}
+    UNION ALL SELECT 'foreign server', NULL, srvname::text FROM pg_catalog.pg_foreign_server s WHERE ${notExtensionMember('pg_foreign_server', 's.oid')}
+    UNION ALL SELECT 'foreign-data wrapper', NULL, fdwname::text FROM pg_catalog.pg_foreign_data_wrapper w WHERE ${notExtensionMember('pg_foreign_data_wrapper', 'w.oid')}
+    UNION ALL SELECT 'language', NULL, lanname::text FROM pg_catalog.pg_language l WHERE l.oid >= 16384 AND ${notExtensionMember('pg_language', 'l.oid')}
+    UNION ALL SELECT 'access method', NULL, amname::text FROM pg_catalog.pg_am a WHERE a.oid >= 16384 AND ${notExtensionMember('pg_am', 'a.oid')}
+    UNION ALL SELECT 'transform', NULL, pg_catalog.format_type(t.trftype, NULL) || ' LANGUAGE ' || l.lanname
+      FROM pg_catalog.pg_transform t JOIN pg_catalog.pg_language l ON l.oid = t.trflang WHERE ${notExtensionMember('pg_transform', 't.oid')}
+    ORDER BY 1, 2, 3`,
   depends: `SELECT d.classid::regclass::text AS catalog, d.objid::int AS oid, d.objsubid AS subid,
       d.refclassid::regclass::text AS ref_catalog, d.refobjid::int AS ref_oid, d.refobjsubid AS ref_subid, d.deptype,
       rw.ev_class::int AS rule_relid, ad.adrelid::int AS default_relid, ad.adnum AS default_column,
@@ -225,7 +270,8 @@ const QUERIES = {
     LEFT JOIN pg_catalog.pg_type rt ON d.refclassid = 'pg_catalog.pg_type'::regclass AND rt.oid = d.refobjid
     LEFT JOIN pg_catalog.pg_type rte ON rte.oid = CASE WHEN rt.typcategory = 'A' THEN rt.typelem ELSE rt.oid END
     WHERE d.objid >= 16384 AND d.refobjid >= 16384 AND (d.deptype IN ('n', 'a', 'e')
-      OR (d.deptype = 'i' AND d.classid = 'pg_catalog.pg_proc'::regclass AND d.refclassid = 'pg_catalog.pg_type'::regclass))`,
+      OR (d.deptype = 'i' AND d.classid = 'pg_catalog.pg_proc'::regclass AND d.refclassid = 'pg_catalog.pg_type'::regclass))
+    ORDER BY 1, 2, 3, 4, 5, 6`,
 } as const;
 
 type QueryName = keyof typeof QUERIES;
@@ -234,8 +280,9 @@ type Rows = Record<QueryName, Row[]>;
 
 /** The queries split over two connections so that each connection runs about half the work. */
 const CONNECTION_SPLIT: readonly (readonly QueryName[])[] = [
-  ['depends', 'relations', 'sequences', 'comments', 'schemas', 'extensions', 'collations', 'types', 'policies', 'defaultAcls'],
-  ['columns', 'indexes', 'functions', 'aggregates', 'constraints', 'triggers', 'statistics', 'rules', 'unsupported', 'version'],
+  ['depends', 'relations', 'sequences', 'comments', 'schemas', 'extensions', 'collations', 'types', 'policies', 'defaultAcls',
+    'operators', 'operatorFamilies', 'operatorClasses', 'userCasts', 'textSearchDictionaries', 'textSearchConfigurations', 'eventTriggers', 'publications', 'owners'],
+  ['columns', 'indexes', 'functions', 'aggregates', 'constraints', 'triggers', 'statistics', 'rules', 'unsupported', 'version', 'casts'],
 ];
 
 /** How long reading a catalog waits for a lock held by someone else, and how long one catalog query may run. */
@@ -454,6 +501,7 @@ function buildCatalog(rows: Rows): Catalog {
       identityOptions: identityByColumn.get(key) ?? null,
       collation: r.collation ?? null, isLocal: r.attislocal, inheritedCount: r.attinhcount, comment: null, acl: parseAcl(r.acl),
       storage: r.storage ?? null, typeStorage: r.type_storage, compression: r.compression ?? '', statisticsTarget: r.stattarget, options: r.attoptions ?? [],
+      castType: r.cast_type ?? r.type, castCategory: r.cast_category ?? 'U', isArray: r.is_array === true,
     });
   }
 
@@ -483,6 +531,18 @@ function buildCatalog(rows: Rows): Catalog {
     });
   }
 
+  // A foreign key referencing a partitioned table has a clone per partition, on the referencing table itself:
+  // each clone stands for that foreign key, so its pg_depend rows (on the partitions) become the key's, and
+  // the partitions are dropped after it. (Clones on the referencing side's own partitions belong to those.)
+  const constraintRows = new Map<number, Row>(rows.constraints.map((r) => [r.oid, r]));
+  for (const r of rows.constraints) {
+    if (!r.parentid || r.contype !== 'f' || constraintKeys.has(r.oid)) continue;
+    let root = r;
+    for (let hops = 0; root.parentid && constraintRows.has(root.parentid) && hops < 100; hops++) root = constraintRows.get(root.parentid)!;
+    const key = constraintKeys.get(root.oid);
+    if (key && root.relid === r.relid) constraintKeys.set(r.oid, key);
+  }
+
   const indexes = new Map<string, IndexInfo>();
   const partitionIndexes = new Map<string, IndexInfo>();
   for (const r of rows.indexes) {
@@ -496,7 +556,10 @@ function buildCatalog(rows: Rows): Catalog {
     const key = `idx:${r.schema}.${r.name}`;
     classKeys.set(r.oid, key);
     // An index on a partition attached to its parent's index is created by the parent's CREATE INDEX.
-    const index = { key, schema: r.schema, name: r.name, tableKey: rel.key, definition: r.definition, valid: r.valid !== false, comment: null };
+    const index = {
+      key, schema: r.schema, name: r.name, tableKey: rel.key, definition: r.definition, valid: r.valid !== false,
+      statisticsTargets: (r.statistics_targets as string[] | null) ?? [], comment: null,
+    };
     (r.relispartition ? partitionIndexes : indexes).set(key, index);
   }
   // Parents are keyed once every index is (a parent may come after its partitions' indexes).
@@ -505,6 +568,11 @@ function buildCatalog(rows: Rows): Catalog {
     const index = key ? partitionIndexes.get(key) : undefined;
     if (index && r.parent_index) partitionIndexes.set(key!, { ...index, parentIndexKey: classKeys.get(r.parent_index) ?? null });
   }
+
+  const defined = buildDefinedObjects(
+    (['operators', 'operatorFamilies', 'operatorClasses', 'userCasts', 'textSearchDictionaries', 'textSearchConfigurations', 'eventTriggers', 'publications'] as const)
+      .flatMap((name) => rows[name] as DefinedObjectRow[]),
+  );
 
   const functions = new Map<string, FunctionInfo>();
   for (const r of rows.functions) {
@@ -609,7 +677,7 @@ function buildCatalog(rows: Rows): Catalog {
       case 'pg_policy': return policyKeys.get(oid);
       case 'pg_statistic_ext': return statisticsKeys.get(oid);
       case 'pg_rewrite': return ruleKeys.get(oid);
-      default: return undefined;
+      default: return defined.keysByOid.get(`${catalog}:${oid}`);
     }
   }
 
@@ -675,6 +743,14 @@ function buildCatalog(rows: Rows): Catalog {
     for (const to of targets) addEdge(from, to);
   }
 
+  // Owners by key (a composite type's pg_class row is its type's: the type's own row says it).
+  const owners = new Map<string, string>();
+  for (const r of rows.owners) {
+    if (r.catalog === 'database') continue;
+    const key = objectKey(r.catalog, r.oid, 0);
+    if (key && !(r.catalog === 'pg_class' && key.startsWith('type:'))) owners.set(key, r.owner);
+  }
+
   // Attach comments now that every object is known.
   const withComment = <T extends { key: string; comment: string | null }>(o: T): T =>
     comments.has(o.key) ? { ...o, comment: comments.get(o.key)! } : o;
@@ -699,7 +775,8 @@ function buildCatalog(rows: Rows): Catalog {
   return {
     serverVersion: version,
     schemas: mapValues(schemas),
-    extensions, // extension comments come from their control files: not compared
+    extensions: mapValues(extensions),
+    definedObjects: mapValues(defined.objects),
     collations: mapValues(collations),
     enums: mapValues(enums),
     domains: finalDomains,
@@ -720,6 +797,9 @@ function buildCatalog(rows: Rows): Catalog {
     dependsOn,
     dependents,
     typeKeysByOid: typeKeys,
+    casts: new Set(rows.casts.map((r) => `${r.source}->${r.target}`)),
+    owners,
+    databaseOwner: rows.owners.find((r) => r.catalog === 'database')?.owner ?? '',
     unsupported: rows.unsupported.map((r) => ({ kind: r.kind, schema: r.schema ?? null, name: r.name })),
   };
 }

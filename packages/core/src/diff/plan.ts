@@ -74,6 +74,8 @@ export class DiffContext {
   readonly replaced = new Set<string>();
   /** Columns whose default must be dropped before a change and set again after it. */
   readonly defaultReset = new Set<string>();
+  /** Columns dropped and added again because their type changes to one no cast reaches: column key -> why. */
+  readonly noCast = new Map<string, string>();
   readonly statements: PlannedStatement[] = [];
 
   constructor(
@@ -110,6 +112,7 @@ export class DiffContext {
       case 'stx': return catalog.statistics.has(key);
       case 'rule': return catalog.rules.has(key);
       case 'defacl': return catalog.defaultPrivileges.has(key);
+      case 'op': case 'opc': case 'opf': case 'cast': case 'tsdict': case 'tscfg': case 'evt': case 'pub': return catalog.definedObjects.has(key);
       default: return false;
     }
   }

@@ -24,7 +24,15 @@ export type ObjectKind =
   | 'statistics'
   | 'default privileges'
   | 'privilege'
-  | 'comment';
+  | 'comment'
+  | 'operator'
+  | 'operator class'
+  | 'operator family'
+  | 'cast'
+  | 'text search dictionary'
+  | 'text search configuration'
+  | 'event trigger'
+  | 'publication';
 
 export type StatementAction = 'create' | 'alter' | 'drop' | 'replace' | 'rename' | 'grant' | 'revoke' | 'comment';
 
@@ -62,6 +70,11 @@ export interface DiffOptions {
    * migration runs as the role that built `to`.
    */
   readonly withPrivileges?: boolean;
+  /**
+   * Also compare owners (ALTER ... OWNER TO). An object created by the migration is taken to be owned by the
+   * role that runs it, which is taken to be `to`'s database owner: only other owners are set.
+   */
+  readonly withOwners?: boolean;
   /** Emit only CREATE EXTENSION statements for extensions missing from `from`. */
   readonly createExtensionsOnly?: boolean;
   /** Do not compare (nor emit) extension versions. */

@@ -3,7 +3,7 @@
  * Any difference is drift, reported as the SQL that would take the live database back to the expected
  * schema (what a person would run, or undo, to make the database safe to migrate again).
  */
-import { type Catalog, type DiffOptions, diffCatalogs, renderSql } from '../diff';
+import { type Catalog, type DiffOptions, diffCatalogs, renderSql, unsupportedObjects } from '../diff';
 
 export interface Drift {
   /** The version whose schema the database was compared with. */
@@ -22,15 +22,20 @@ export interface Drift {
  */
 export const CONSISTENCY_DIFF_OPTIONS: DiffOptions = { ignoreExtensionVersions: true };
 
-/** The drift of `live` from `expected`, or undefined when they are the same schema. */
+/**
+ * The drift of `live` from `expected`, or undefined when they are the same schema. An object of a kind the
+ * differ does not compare, on either side, is drift too (named in an SQL comment): it cannot be shown equal.
+ */
 export function compareWithExpected(live: Catalog, expected: Catalog, version: number, options: DiffOptions = {}): Drift | undefined {
-  const statements = diffCatalogs(live, expected, { ...CONSISTENCY_DIFF_OPTIONS, ...options });
-  if (statements.length === 0) return undefined;
+  const diffOptions = { ...CONSISTENCY_DIFF_OPTIONS, ...options };
+  const statements = diffCatalogs(live, expected, diffOptions);
+  const unsupported = unsupportedObjects(live, expected, diffOptions);
+  if (statements.length === 0 && unsupported.length === 0) return undefined;
   return {
     version,
     statements: statements.length,
-    sql: renderSql(statements),
-    changes: statements.map((s) => `${s.action} ${s.object.kind} ${s.object.name}`),
+    sql: [renderSql(statements), ...unsupported.map((w) => `-- not compared: ${w}`)].filter((x) => x !== '').join('\n'),
+    changes: [...statements.map((s) => `${s.action} ${s.object.kind} ${s.object.name}`), ...unsupported.map((w) => `not compared: ${w}`)],
   };
 }
 

@@ -7,10 +7,15 @@ export interface SchemaDifference {
   readonly objects: readonly string[];
 }
 
-/** How `from` differs from `to`, as the differ's SQL (bookkeeping tables are never part of it). */
+/**
+ * How `from` differs from `to`, as the differ's SQL (bookkeeping tables are never part of it). An object of a
+ * kind the differ does not compare, on either side, is a difference too (an SQL comment naming it): the
+ * differ cannot tell that it is the same, so the check fails rather than pass.
+ */
 export async function schemaDifference(fromUrl: string, toUrl: string): Promise<SchemaDifference> {
-  const { statements } = await diff(fromUrl, toUrl);
-  return { sql: renderSql(statements), objects: statements.map((s) => `${s.object.kind} ${s.object.name}`) };
+  const { statements, warnings } = await diff(fromUrl, toUrl);
+  const sql = [renderSql(statements), ...warnings.map((w) => `-- not compared: ${w}`)].filter((x) => x !== '').join('\n');
+  return { sql, objects: [...statements.map((s) => `${s.object.kind} ${s.object.name}`), ...warnings] };
 }
 
 /** "column a, table b and 3 more": a difference in one line. */

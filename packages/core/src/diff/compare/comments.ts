@@ -26,7 +26,7 @@ function q(schema: string, name: string): string {
 }
 
 /** Everything that can carry a comment, with the COMMENT ON target that names it. */
-function commentables(c: Catalog): Map<string, Commentable> {
+export function commentables(c: Catalog): Map<string, Commentable> {
   const out = new Map<string, Commentable>();
   const add = (x: Commentable) => out.set(x.key, x);
   for (const s of c.schemas.values()) add({ key: s.key, owner: s.key, target: `SCHEMA ${ident(s.name)}`, kind: 'schema', name: s.name, comment: s.comment });
@@ -54,6 +54,8 @@ function commentables(c: Catalog): Map<string, Commentable> {
   for (const x of c.statistics.values()) add({ key: x.key, owner: x.key, target: `STATISTICS ${q(x.schema, x.name)}`, kind: 'statistics', name: `${x.schema}.${x.name}`, comment: x.comment });
   for (const x of c.rules.values()) add({ key: x.key, owner: x.key, target: `RULE ${ident(x.name)} ON ${q(x.schema, x.table)}`, kind: 'rule', name: `${x.schema}.${x.table}.${x.name}`, comment: x.comment });
   for (const x of c.triggers.values()) add({ key: x.key, owner: x.key, target: `TRIGGER ${ident(x.name)} ON ${q(x.schema, x.table)}`, kind: 'trigger', name: `${x.schema}.${x.table}.${x.name}`, comment: x.comment });
+  for (const x of c.definedObjects.values()) add({ key: x.key, owner: x.key, target: x.commentTarget, kind: x.kind, name: x.name, comment: x.comment });
+  for (const x of c.extensions.values()) add({ key: x.key, owner: x.key, target: `EXTENSION ${ident(x.name)}`, kind: 'extension', name: x.name, comment: x.comment });
   for (const x of c.policies.values()) add({ key: x.key, owner: x.key, target: `POLICY ${ident(x.name)} ON ${q(x.schema, x.table)}`, kind: 'policy', name: `${x.schema}.${x.table}.${x.name}`, comment: x.comment });
   return out;
 }

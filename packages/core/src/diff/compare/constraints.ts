@@ -50,6 +50,65 @@ export function decideConstraints(ctx: DiffContext): void {
   }
 }
 
+/**
+ * Foreign keys between tables that are all dropped (or recreated) and reference each other in a cycle get a
+ * DROP CONSTRAINT of their own, before any of those tables is dropped: otherwise each DROP TABLE waits for
+ * another (PostgreSQL refuses to drop a table another table's foreign key references), and no order works.
+ * Foreign keys outside a cycle still go with their table.
+ */
+export function breakForeignKeyCycles(ctx: DiffContext): void {
+  const edges = new Map<string, Set<string>>();
+  const cross: ConstraintInfo[] = [];
+  for (const c of ctx.from.constraints.values()) {
+    if (c.type !== 'f' || !c.references || c.references === c.tableKey || !ctx.gone(c.tableKey) || !ctx.gone(c.references)) continue;
+    cross.push(c);
+    const out = edges.get(c.tableKey) ?? new Set<string>();
+    out.add(c.references);
+    edges.set(c.tableKey, out);
+  }
+  if (cross.length === 0) return;
+  const component = stronglyConnectedComponents(edges);
+  for (const c of cross) {
+    if (component.get(c.tableKey) === component.get(c.references!)) ctx.implicitlyDropped.delete(c.key);
+  }
+}
+
+/** Tarjan's algorithm: node -> the id of its strongly connected component. */
+function stronglyConnectedComponents(edges: ReadonlyMap<string, ReadonlySet<string>>): Map<string, number> {
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const onStack = new Set<string>();
+  const stack: string[] = [];
+  const component = new Map<string, number>();
+  let counter = 0;
+  let components = 0;
+  const visit = (v: string): void => {
+    index.set(v, counter);
+    low.set(v, counter++);
+    stack.push(v);
+    onStack.add(v);
+    for (const w of edges.get(v) ?? []) {
+      if (!index.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      } else if (onStack.has(w)) {
+        low.set(v, Math.min(low.get(v)!, index.get(w)!));
+      }
+    }
+    if (low.get(v) === index.get(v)) {
+      for (;;) {
+        const w = stack.pop()!;
+        onStack.delete(w);
+        component.set(w, components);
+        if (w === v) break;
+      }
+      components++;
+    }
+  };
+  for (const v of [...edges.keys()].sort()) if (!index.has(v)) visit(v);
+  return component;
+}
+
 function tableOf(c: ConstraintInfo): string {
   return relationName({ schema: c.schema, name: c.table });
 }

@@ -12,7 +12,81 @@ export function decideIndexes(ctx: DiffContext): void {
   for (const [key, a] of ctx.from.indexes) {
     if (ctx.gone(key)) continue;
     const b = ctx.to.indexes.get(key);
-    if (!b || b.definition !== a.definition || a.valid !== b.valid) ctx.markGone(key);
+    if (b && b.definition === a.definition && a.valid === b.valid) continue;
+    // A partition's own index that `to` has attached to its parent's index: kept, the parent's CREATE INDEX adopts it.
+    if (!b && a.valid && adoptedBy(ctx, a)) continue;
+    ctx.markGone(key);
+  }
+}
+
+/** The `to` partition index `a` (a partition's own index in `from`) becomes by adoption, if any. */
+function adoptedBy(ctx: DiffContext, a: IndexInfo): IndexInfo | undefined {
+  const b = ctx.to.partitionIndexes.get(a.key);
+  if (!b || b.tableKey !== a.tableKey || b.definition !== a.definition || !b.parentIndexKey) return undefined;
+  // Only a parent index created here adopts it (ALTER INDEX ... ATTACH PARTITION is not emitted).
+  return ctx.from.indexes.has(b.parentIndexKey) && !ctx.gone(b.parentIndexKey) ? undefined : b;
+}
+
+/**
+ * The partition indexes `to` attaches to the partitioned index `parentKey`, created under their own names
+ * before the parent's CREATE INDEX (which adopts an equal index rather than building one it would name
+ * itself): the partitions' index names come out as in `to`. Returns their keys, for the parent to wait on.
+ */
+function createChildIndexes(ctx: DiffContext, parentKey: string, kept: ReadonlySet<string>, attach: boolean): string[] {
+  const keys: string[] = [];
+  for (const [key, child] of ctx.to.partitionIndexes) {
+    if (child.parentIndexKey !== parentKey || !child.definition) continue;
+    const grandchildren = createChildIndexes(ctx, key, kept, !child.valid);
+    keys.push(attach ? `${key}#attached` : key);
+    if (attach) {
+      // The parent is built ON ONLY (it is invalid in `to`): its attached partition indexes are attached one by one.
+      const parent = ctx.to.indexes.get(parentKey) ?? ctx.to.partitionIndexes.get(parentKey)!;
+      ctx.emit({
+        sql: `ALTER INDEX ${ident(parent.schema)}.${ident(parent.name)} ATTACH PARTITION ${ident(child.schema)}.${ident(child.name)}`,
+        object: { kind: 'index', name: `${child.schema}.${child.name}` },
+        action: 'alter',
+        phase: Phase.createIndex,
+        produces: [`${key}#attached`],
+        needs: [key, parentKey],
+      });
+    }
+    if ((ctx.from.indexes.has(key) && !ctx.gone(key) && ctx.from.indexes.get(key)!.tableKey === child.tableKey) || kept.has(key)) continue;
+    ctx.emit({
+      sql: child.valid ? withoutOnly(child.definition) : child.definition,
+      object: { kind: 'index', name: `${child.schema}.${child.name}` },
+      action: 'create',
+      phase: Phase.createIndex,
+      produces: [key],
+      needs: [child.tableKey, ...(child.valid ? grandchildren : [])],
+      hazards: ctx.survives(child.tableKey) ? [hazards.blocksWrites(`index ${child.schema}.${child.name}`)] : [],
+    });
+  }
+  return keys;
+}
+
+/** pg_get_indexdef prints ON ONLY for a partitioned table: without ONLY the index is built on (or adopted by) every partition. */
+function withoutOnly(definition: string): string {
+  return definition.replace(/^(CREATE (?:UNIQUE )?INDEX (?:CONCURRENTLY )?(?:"(?:[^"]|"")*"|[^\s"]+) ON )ONLY /, '$1');
+}
+
+/**
+ * A partition index attached to a parent index that stays, under another name in `to` (the parent's CREATE
+ * INDEX named it, or `to` renamed it): ALTER INDEX ... RENAME, so partition index names compare too.
+ */
+function renamePartitionIndexes(ctx: DiffContext): void {
+  for (const [key, b] of ctx.to.partitionIndexes) {
+    if (ctx.from.partitionIndexes.has(key) || !b.parentIndexKey || !ctx.survives(b.parentIndexKey) || !ctx.survives(b.tableKey)) continue;
+    const a = [...ctx.from.partitionIndexes.values()].find((x) =>
+      x.tableKey === b.tableKey && x.parentIndexKey === b.parentIndexKey && !ctx.to.partitionIndexes.has(x.key));
+    if (!a) continue;
+    ctx.emit({
+      sql: `ALTER INDEX ${ident(a.schema)}.${ident(a.name)} RENAME TO ${ident(b.name)}`,
+      object: { kind: 'index', name: `${b.schema}.${b.name}` },
+      action: 'rename',
+      phase: Phase.createIndex,
+      removes: [a.key],
+      produces: [key],
+    });
   }
 }
 
@@ -46,6 +120,7 @@ function detachedIndexes(ctx: DiffContext): { kept: Set<string>; leftOver: Index
 
 export function emitIndexes(ctx: DiffContext): void {
   const detached = detachedIndexes(ctx);
+  renamePartitionIndexes(ctx);
   for (const [key, a] of ctx.from.indexes) {
     if (!ctx.gone(key) || ctx.implicitlyDropped.has(key)) continue;
     dropIndex(ctx, a, detached.detachesBeforeDrop.get(key) ?? []);
@@ -54,24 +129,46 @@ export function emitIndexes(ctx: DiffContext): void {
     dropIndex(ctx, a, [inheritanceKey(a.tableKey, ctx.from.relations.get(a.tableKey)!.partitionOf!)]);
   }
   for (const [key, b] of ctx.to.indexes) {
-    if ((ctx.from.indexes.has(key) && !ctx.gone(key)) || detached.kept.has(key)) continue;
+    const a = ctx.from.indexes.get(key);
+    statisticsTargets(ctx, a && !ctx.gone(key) ? a.statisticsTargets : [], b);
+    if ((a && !ctx.gone(key)) || detached.kept.has(key)) continue;
     const table = ctx.to.relations.get(b.tableKey);
     const existing = ctx.survives(b.tableKey);
     // CONCURRENTLY is refused on partitioned tables and pointless on tables created in the same migration.
     const concurrently = existing && !!ctx.options.concurrentIndexes && table?.kind !== 'partitioned table';
     let sql = concurrently ? b.definition.replace(/^CREATE (UNIQUE )?INDEX /, 'CREATE $1INDEX CONCURRENTLY ') : b.definition;
-    // pg_get_indexdef prints ON ONLY for a partitioned table, which would leave the partitions without
-    // the index (and the parent's index invalid): without ONLY it is built, or an equal one attached, on each.
-    if (table?.kind === 'partitioned table') sql = sql.replace(/^(CREATE (?:UNIQUE )?INDEX (?:CONCURRENTLY )?(?:"(?:[^"]|"")*"|[^\s"]+) ON )ONLY /, '$1');
+    // ON ONLY would leave the partitions without the index (and the parent's index invalid).
+    // An invalid partitioned index in `to` (ON ONLY, partitions not all attached) is made so: ON ONLY, then ATTACH.
+    const children = table?.kind === 'partitioned table' ? createChildIndexes(ctx, key, detached.kept, !b.valid) : [];
+    if (table?.kind === 'partitioned table' && b.valid) sql = withoutOnly(sql);
     ctx.emit({
       sql,
       object: { kind: 'index', name: `${b.schema}.${b.name}` },
       action: 'create',
       phase: Phase.createIndex,
       produces: [key],
-      needs: [b.tableKey],
+      // A valid one adopts the partition indexes made before it; an invalid one is attached to afterwards.
+      needs: [b.tableKey, ...(b.valid ? children : [])],
       transactional: !concurrently,
       hazards: existing && !concurrently ? [hazards.blocksWrites(`index ${b.schema}.${b.name}`)] : [],
+    });
+  }
+}
+
+/** ALTER INDEX ... ALTER COLUMN n SET STATISTICS for each (expression) column whose target differs. */
+function statisticsTargets(ctx: DiffContext, before: readonly string[], b: IndexInfo): void {
+  const parse = (list: readonly string[]) => new Map(list.map((x) => x.split('=') as [string, string]));
+  const [was, now] = [parse(before), parse(b.statisticsTargets)];
+  for (const column of new Set([...was.keys(), ...now.keys()])) {
+    const target = now.get(column) ?? '-1';
+    if ((was.get(column) ?? '-1') === target) continue;
+    ctx.emit({
+      sql: `ALTER INDEX ${ident(b.schema)}.${ident(b.name)} ALTER COLUMN ${column} SET STATISTICS ${target}`,
+      object: { kind: 'index', name: `${b.schema}.${b.name}` },
+      action: 'alter',
+      phase: Phase.createIndex,
+      produces: [`${b.key}#statistics`],
+      needs: [b.key],
     });
   }
 }

@@ -25,6 +25,11 @@ export function propagate(ctx: DiffContext): void {
           markChildrenGone(ctx, dependent);
           queue.push(dependent);
         }
+      } else if (['op', 'opc', 'opf', 'cast', 'tsdict', 'tscfg', 'evt', 'pub'].includes(prefix)) {
+        // Defined by what they name (a function, a type, a dictionary, a table): recreated when it goes.
+        if (!causeGone) continue;
+        ctx.markGone(dependent);
+        queue.push(dependent);
       } else if (prefix === 'fn' || prefix === 'trg' || prefix === 'pol' || prefix === 'rule') {
         if (prefix === 'fn' && !causeGone) continue; // a function signature survives a column type change
         ctx.markGone(dependent);

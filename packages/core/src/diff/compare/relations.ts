@@ -48,12 +48,32 @@ export function decideRelations(ctx: DiffContext): void {
       if (needsReadd(column, target)) {
         ctx.markGone(column.key);
         markOwnedSequencesGone(ctx, column.key);
+      } else if (column.type !== target.type && !castExists(ctx, column, target)) {
+        ctx.noCast.set(column.key, `no cast from ${column.type} to ${target.type} exists`);
+        ctx.markGone(column.key);
+        markOwnedSequencesGone(ctx, column.key);
       } else if (column.type !== target.type || column.collation !== target.collation) {
         ctx.retyped.add(column.key);
         if (column.default !== null && column.generated === '') ctx.defaultReset.add(column.key);
       }
     }
   }
+}
+
+/**
+ * Whether `USING col::newtype` can work at all (it may still fail on some values): the same type with another
+ * typmod, an I/O conversion from or to a string type, enums and composite types (converted through text or
+ * rebuilt, tables.ts), or a cast pg_cast knows between the base types (element types for arrays, which
+ * convert element by element). bigint to timestamp or to uuid has none: `USING` would fail even on an
+ * empty table.
+ */
+export function castExists(ctx: DiffContext, a: ColumnInfo, b: ColumnInfo): boolean {
+  if (a.isArray !== b.isArray) return (!a.isArray && a.castCategory === 'S') || (!b.isArray && b.castCategory === 'S');
+  if (a.castType === b.castType) return true;
+  if (a.castCategory === 'S' || b.castCategory === 'S') return true;
+  if ('EC'.includes(a.castCategory) || 'EC'.includes(b.castCategory)) return true;
+  const cast = `${a.castType}->${b.castType}`;
+  return ctx.to.casts.has(cast) || ctx.from.casts.has(cast);
 }
 
 /** A stored generated column whose expression changes, or a plain column becoming generated, is re-added. */

@@ -1,4 +1,5 @@
-import type { SequenceInfo } from '../catalog';
+import type { SequenceInfo, SequenceOptions } from '../catalog';
+import type { ObjectKind } from '../types';
 import { hazards } from '../hazards';
 import { DiffContext, Phase } from '../plan';
 import { ident, literal } from '../sql';
@@ -54,7 +55,9 @@ export function emitSequences(ctx: DiffContext): void {
       if (a!.cycle !== b.cycle) parts.push(b.cycle ? 'CYCLE' : 'NO CYCLE');
       if (parts.length) {
         const raisesFloor = BigInt(b.min) > BigInt(a!.min) || BigInt(b.max) < BigInt(a!.max);
+        moveIntoNewBounds(ctx, a!, b, sequenceName(a!), { produces: [`${key}#bounds`] }, { kind: 'sequence', name });
         ctx.emit({
+          needs: [`${key}#bounds`],
           hazards: raisesFloor ? [hazards.sequenceBounds(`sequence ${name}`)] : [],
           sql: `ALTER SEQUENCE ${sequenceName(b)} ${parts.join(' ')}`,
           object: { kind: 'sequence', name },
@@ -77,6 +80,44 @@ export function emitSequences(ctx: DiffContext): void {
     }
     if (!survives) moveNewCounterPastRows(ctx, b);
   }
+}
+
+/**
+ * ALTER SEQUENCE checks the sequence's current value against new bounds, so raising MINVALUE above it (or
+ * lowering MAXVALUE below it) fails, even on a sequence never used (its value is then START WITH). Before such
+ * an ALTER this moves the value inside the new bounds: a used sequence only the way it counts (up for an
+ * ascending sequence whose floor rises), which never hands out a value twice; an unused one to `to`'s START
+ * WITH. A used sequence past the bound it counts towards is left alone: the ALTER then fails, as its
+ * sequence-bounds hazard says. `sequence` is the sequence's SQL name in `from`.
+ */
+export function moveIntoNewBounds(
+  ctx: DiffContext,
+  a: SequenceOptions,
+  b: SequenceOptions,
+  sequence: string,
+  order: { produces?: string[]; removes?: string[] },
+  object: { kind: ObjectKind; name: string },
+): void {
+  const [oldMin, oldMax, newMin, newMax, start] = [a.min, a.max, b.min, b.max, b.start].map((v) => BigInt(v)) as [bigint, bigint, bigint, bigint, bigint];
+  const raisesMin = newMin > oldMin;
+  const lowersMax = newMax < oldMax;
+  if (!raisesMin && !lowersMax) return;
+  const ascending = !b.increment.startsWith('-');
+  const low = raisesMin ? newMin : oldMin;
+  const high = lowersMax ? newMax : oldMax;
+  if (low > high) return;
+  const fresh = start < low ? low : start > high ? high : start;
+  const below = raisesMin ? `(last_value < ${newMin}${ascending ? '' : ' AND NOT is_called'})` : null;
+  const above = lowersMax ? `(last_value > ${newMax}${ascending ? ' AND NOT is_called' : ''})` : null;
+  const value = `CASE WHEN NOT is_called THEN ${fresh} WHEN last_value < ${low} THEN ${low} ELSE ${high} END`;
+  ctx.emit({
+    sql: `SELECT pg_catalog.setval(${literal(sequence)}, ${value}, false) FROM ${sequence} WHERE ${[below, above].filter(Boolean).join(' OR ')}`,
+    object,
+    action: 'alter',
+    phase: Phase.createSequence - 0.5,
+    produces: order.produces ?? [],
+    removes: order.removes ?? [],
+  });
 }
 
 /**

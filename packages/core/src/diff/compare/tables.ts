@@ -4,6 +4,7 @@ import { DiffContext, Phase } from '../plan';
 import { ident, literal } from '../sql';
 import type { Hazard } from '../types';
 import { isTable } from './relations';
+import { moveIntoNewBounds } from './sequences';
 import { isRecreatedRange } from './types';
 
 /** The SQL name of a relation: "schema"."name". */
@@ -11,12 +12,15 @@ export function relationName(r: { schema: string; name: string }): string {
   return `${ident(r.schema)}.${ident(r.name)}`;
 }
 
-/** Keys a `from` relation takes with it when dropped: its columns and its implicitly dropped children. */
+/**
+ * Keys a `from` relation takes with it when dropped: its columns and its implicitly dropped children (a child
+ * with a DROP of its own, such as a foreign key in a cycle, removes its key itself).
+ */
 export function keysGoingWith(ctx: DiffContext, rel: RelationInfo): string[] {
   const keys = [rel.key, ...rel.columns.map((c) => c.key)];
   for (const map of [ctx.from.indexes, ctx.from.constraints, ctx.from.triggers, ctx.from.policies, ctx.from.statistics, ctx.from.rules] as const) {
     for (const [key, child] of map as ReadonlyMap<string, { tableKey: string }>) {
-      if (child.tableKey === rel.key) keys.push(key);
+      if (child.tableKey === rel.key && (!ctx.gone(key) || ctx.implicitlyDropped.has(key))) keys.push(key);
     }
   }
   for (const [key, seq] of ctx.from.sequences) {
@@ -65,7 +69,7 @@ export function emitTables(ctx: DiffContext): void {
       needsRemoved: childLinks(ctx, key),
       destructive: true,
       // Also when the table is recreated (its kind or partitioning changed): its rows go with it.
-      hazards: [hazards.dropsData(`table ${a.schema}.${a.name}`)],
+      hazards: [hazards.dropsData(droppedTableWhat(ctx, a))],
     });
   }
   for (const [key, b] of ctx.to.relations) {
@@ -74,6 +78,28 @@ export function emitTables(ctx: DiffContext): void {
     if (!a || ctx.gone(key)) createTable(ctx, b);
     else alterTable(ctx, a, b);
   }
+}
+
+/**
+ * What a DROP TABLE loses, for its hazard. A table recreated to change its partitioning says so, and names
+ * every partition dropped with it (the partitions `to` keeps are detached first and attached again).
+ */
+function droppedTableWhat(ctx: DiffContext, a: RelationInfo): string {
+  const b = ctx.to.relations.get(a.key);
+  const name = `table ${a.schema}.${a.name}`;
+  if (!b || b.partitionKey === a.partitionKey || b.kind !== a.kind && !(a.partitionKey || b.partitionKey)) return name;
+  const how = (r: RelationInfo) => (r.partitionKey ? `PARTITION BY ${r.partitionKey}` : 'not partitioned');
+  const dropped: string[] = [];
+  const visit = (parentKey: string) => {
+    for (const r of ctx.from.relations.values()) {
+      if (r.partitionOf !== parentKey) continue;
+      if (!ctx.survives(r.key) || !ctx.to.relations.has(r.key)) dropped.push(`${r.schema}.${r.name}`);
+      visit(r.key);
+    }
+  };
+  visit(a.key);
+  const partitions = dropped.length ? `, and with it its partitions ${dropped.sort().join(', ')}` : '';
+  return `${name} to recreate it with a new partitioning (${how(a)} to ${how(b)})${partitions}`;
 }
 
 const TYPE_MAX: Record<string, string> = {
@@ -328,9 +354,11 @@ function alterColumns(ctx: DiffContext, a: RelationInfo, b: RelationInfo): void 
       removes: [column.key, ...ownedSequencesOf(ctx, column.key), ...identitySequenceKeys(column)],
       destructive: true,
       hazards: [
-        readded
-          ? hazards.dropsData(`column ${tableName}.${column.name} to add it again with a new generation expression`)
-          : hazards.dropsData(`column ${tableName}.${column.name}`),
+        !readded
+          ? hazards.dropsData(`column ${tableName}.${column.name}`)
+          : ctx.noCast.has(column.key)
+            ? hazards.dropsData(`column ${tableName}.${column.name} to add it again as ${newType(ctx, b, column.name)}: ${ctx.noCast.get(column.key)}, so its values cannot be converted`)
+            : hazards.dropsData(`column ${tableName}.${column.name} to add it again with a new generation expression`),
       ],
     });
   }
@@ -422,7 +450,13 @@ function alterColumns(ctx: DiffContext, a: RelationInfo, b: RelationInfo): void 
         });
       }
       const sequenceChanges = identitySequenceChanges(old.identityOptions, column.identityOptions);
-      if (sequenceChanges) alterColumn(ctx, b, column, sequenceChanges);
+      if (sequenceChanges) {
+        // Runs before anything alters the column (the sequence may be renamed there): it names the old sequence.
+        const [schema, ...rest] = old.identityOptions!.sequenceName.split('.');
+        moveIntoNewBounds(ctx, old.identityOptions!, column.identityOptions!, `${ident(schema!)}.${ident(rest.join('.'))}`,
+          { removes: [`${old.key}#sequence-value`] }, { kind: 'column', name: columnName });
+        alterColumn(ctx, b, column, sequenceChanges);
+      }
     }
     const oldNotNull = old.notNull || (!old.identity && !!column.identity);
     if (!oldNotNull && column.notNull) {
@@ -431,6 +465,10 @@ function alterColumns(ctx: DiffContext, a: RelationInfo, b: RelationInfo): void 
       alterColumn(ctx, b, column, 'DROP NOT NULL');
     }
   }
+}
+
+function newType(ctx: DiffContext, b: RelationInfo, name: string): string {
+  return ctx.to.relations.get(b.key)?.columns.find((c) => c.name === name)?.type ?? '?';
 }
 
 /**

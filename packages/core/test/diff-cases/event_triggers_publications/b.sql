@@ -1,0 +1,11 @@
+create function log_ddl() returns event_trigger language plpgsql as $$ begin raise notice 'ddl'; end $$;
+create event trigger on_ddl on ddl_command_end when tag in ('CREATE TABLE', 'ALTER TABLE') execute function log_ddl();
+alter event trigger on_ddl disable;
+comment on event trigger on_ddl is 'logs table changes';
+create table orders (id int primary key, total numeric, note text);
+create table customers (id int primary key);
+create schema reporting;
+create table reporting.daily (day date primary key);
+create publication orders_pub for table orders (id, total) where (total > 0), table customers with (publish = 'insert, update');
+create publication reporting_pub for tables in schema reporting;
+create publication all_pub for all tables with (publish_via_partition_root = true);

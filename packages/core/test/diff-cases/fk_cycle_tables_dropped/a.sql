@@ -1,0 +1,11 @@
+create table keep (id int primary key);
+create table authors (id int primary key, favourite_book int);
+create table books (id int primary key, author_id int references authors (id));
+alter table authors add constraint authors_favourite_book_fkey foreign key (favourite_book) references books (id);
+create table reviews (id int primary key, book_id int references books (id), keep_id int references keep (id));
+create table a1 (id int primary key, c_id int);
+create table b1 (id int primary key, a_id int references a1 (id));
+create table c1 (id int primary key, b_id int references b1 (id));
+alter table a1 add constraint a1_c_fkey foreign key (c_id) references c1 (id) deferrable;
+create table self_ref (id int primary key, parent int references self_ref (id));
+create table keep_child (id int primary key, keep_id int references keep (id));

@@ -1,0 +1,12 @@
+create function approx_eq(a numeric, b numeric) returns boolean language sql immutable as $$ select abs(a - b) < 0.01 $$;
+create operator === (function = approx_eq, leftarg = numeric, rightarg = numeric);
+create function old_op(a int, b int) returns boolean language sql immutable as $$ select a = b $$;
+create operator public.~~~ (function = old_op, leftarg = int, rightarg = int);
+create type money2 as (amount numeric);
+create function money2_of(numeric) returns money2 language sql immutable as $$ select row($1)::money2 $$;
+create cast (numeric as money2) with function money2_of(numeric);
+create text search dictionary english_simple (template = pg_catalog.simple, stopwords = 'english');
+create text search configuration app (parser = pg_catalog."default");
+alter text search configuration app add mapping for asciiword with english_simple;
+create table docs (id int primary key, body text);
+create index docs_body_fts on docs using gin (to_tsvector('public.app', body));

@@ -1,0 +1,17 @@
+create function approx_eq(a numeric, b numeric) returns boolean language sql immutable as $$ select abs(a - b) < 0.01 $$;
+create function approx_ne(a numeric, b numeric) returns boolean language sql immutable as $$ select abs(a - b) >= 0.01 $$;
+create operator === (function = approx_eq, leftarg = numeric, rightarg = numeric, commutator = ===, negator = !==);
+create operator !== (function = approx_ne, leftarg = numeric, rightarg = numeric, commutator = !==, negator = ===);
+comment on operator === (numeric, numeric) is 'equal within a cent';
+create type money2 as (amount numeric);
+create function money2_of(numeric) returns money2 language sql immutable as $$ select row($1)::money2 $$;
+create cast (numeric as money2) with function money2_of(numeric) as assignment;
+create cast (money2 as text) with inout;
+comment on cast (numeric as money2) is 'money from a number';
+create text search dictionary english_simple (template = pg_catalog.simple, stopwords = 'english', accept = false);
+create text search configuration app (parser = pg_catalog."default");
+alter text search configuration app add mapping for asciiword, word with english_simple, simple;
+alter text search configuration app add mapping for int with simple;
+comment on text search configuration app is 'the app search';
+create table docs (id int primary key, body text);
+create index docs_body_fts on docs using gin (to_tsvector('public.app', body));

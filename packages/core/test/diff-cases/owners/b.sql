@@ -1,0 +1,13 @@
+create table kept (id int primary key, n serial);
+create view kept_view as select id from kept;
+alter view kept_view owner to schemainspect_test_role;
+create function f() returns int language sql as $$ select 1 $$;
+alter function f() owner to schemainspect_test_role;
+create type mood as enum ('ok');
+alter type mood owner to schemainspect_test_role;
+create schema reports authorization schemainspect_test_role;
+create table reports.daily (day date);
+alter table reports.daily owner to schemainspect_test_role;
+create sequence counter;
+alter sequence counter owner to schemainspect_test_role;
+create table plain (id int);

@@ -1,0 +1,10 @@
+create table accounts (id int not null, region text not null, owner text) partition by list (region);
+create table accounts_eu partition of accounts for values in ('eu');
+create table accounts_us partition of accounts for values in ('us');
+alter table accounts_eu add constraint accounts_eu_pkey primary key (id);
+alter table accounts_us add constraint accounts_us_owner_key unique (owner);
+alter table accounts_us add primary key (id);
+alter table accounts_eu enable row level security;
+alter table accounts_us enable row level security;
+alter table accounts_us force row level security;
+create policy eu_owner on accounts_eu using (owner = current_user);
