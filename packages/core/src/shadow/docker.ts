@@ -132,7 +132,7 @@ export async function openDockerServer(options: { major: number; logger: Logger;
     const adminUrl = registerUrlSecrets(`postgresql://postgres:${password}@127.0.0.1:${port}/postgres`);
     await waitUntilAccepting(adminUrl, DOCKER_READY_TIMEOUT_MS);
     const description = `docker ${image} (container ${shortId}, 127.0.0.1:${port})`;
-    return await shadowOnOwnedServer(adminUrl, { description, logger, stopServer: stop });
+    return await shadowOnOwnedServer(adminUrl, { description, major, logger, stopServer: stop });
   } catch (error) {
     await stop().catch((removeError) => logger.warning(`could not remove container ${shortId}: ${errorMessage(removeError)}`));
     throw error;
