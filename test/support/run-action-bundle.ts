@@ -182,7 +182,7 @@ export function readActionDefinition(action: ActionName): ActionDefinition {
   // `yaml` is a dependency of action-kit (pnpm does not hoist it to the root, where this file lives).
   const { parse } = createRequire(join(ROOT, 'packages/action-kit/package.json'))('yaml') as { parse(text: string): unknown };
   const parsed = parse(readFileSync(file, 'utf8')) as { runs?: { using?: string; main?: string }; inputs?: Record<string, ActionInput | null> };
-  if (parsed?.runs?.using !== 'node20' || !parsed.runs.main) throw new Error(`${file}: runs must be { using: node20, main: ... }`);
+  if (parsed?.runs?.using !== 'node24' || !parsed.runs.main) throw new Error(`${file}: runs must be { using: node24, main: ... }`);
   return { main: resolve(dirname(file), parsed.runs.main), inputs: parsed.inputs ?? {} };
 }
 

@@ -10,7 +10,7 @@ export function createSummary(result: CreateActionResult): SummaryBlock[] {
   if (result.outcome === 'no-op') return [heading, { kind: 'text', text: `Nothing to do: ${result.reason}.` }];
   if (result.outcome === 'skipped') {
     const blocks: SummaryBlock[] = [heading, { kind: 'text', text: `Skipped: ${result.reason}.` }];
-    if (result.pullRequest) blocks.push({ kind: 'markdown', markdown: `Open migration pull request: [#${result.pullRequest.number}](${result.pullRequest.url})` });
+    blocks.push({ kind: 'markdown', markdown: `Open migration pull request: [#${result.pullRequest.number}](${result.pullRequest.url})` });
     return blocks;
   }
   const { migration, description: d, pullRequest } = result;

@@ -225,6 +225,47 @@ describe('the create action', () => {
     expect(api.pullRequests()).toEqual([]);
   });
 
+  it('resumes a run that pushed its branch but could not open the pull request: the next run opens it', async () => {
+    // The first run's POST /pulls is refused after the push (as a token without pull-requests: write is).
+    api.failNext('POST', /\/pulls$/, { status: 403, body: { message: 'Resource not accessible by integration' } });
+    const failed = await runCreate(project.checkout());
+    expect(failed.exitCode).toBe(1);
+    expect(failed.outputs.outcome).toBeUndefined();
+    const pushed = project.branches()[BRANCH];
+    expect(pushed).toBeDefined();
+    expect(api.pullRequests()).toEqual([]);
+
+    // The next run (seconds later, the branch still "in progress") opens the pull request for that branch.
+    const resumed = await runCreate(project.checkout());
+    expect(resumed.exitCode).toBe(0);
+    expect(resumed.outputs).toEqual({ outcome: 'skipped', skipped: 'true', 'pr-number': '1', 'pr-url': `https://github.com/${REPOSITORY}/pull/1` });
+    expect(resumed.log).toMatch(/skipped: origin's db-migrate\/next-migration holds a migration pushed \d+ s ago with no pull request open from it: opened #1 for it/);
+    expect(project.branches()[BRANCH]).toBe(pushed);
+    const [pull] = api.pullRequests();
+    expect(pull).toMatchObject({ state: 'open', headLabel: `octo-org:${BRANCH}`, base: 'main', labels: ['db-migrate'], title: 'db-migrate: migration 0001 create_users' });
+    expect(pull!.body).toContain(`(commit ${pushed})`);
+
+    // And the run after that sees it as the open migration pull request: no third anything.
+    const writesBefore = writes().length;
+    const third = await runCreate(project.checkout());
+    expect(third.outputs).toMatchObject({ outcome: 'skipped', 'pr-number': '1' });
+    expect(writes().length).toBe(writesBefore);
+  });
+
+  it('a token that may not label (no issues: write): the pull request is opened, a warning says why, and it still counts as ours', async () => {
+    api.failNext('POST', /\/issues\/\d+\/labels$/, { status: 403, body: { message: 'Resource not accessible by integration' } });
+    const run = await runCreate(project.checkout());
+    expect(run.exitCode).toBe(0);
+    expect(run.outputs).toMatchObject({ outcome: 'created', 'pr-number': '1' });
+    expect(api.pullRequests()[0]).toMatchObject({ state: 'open', labels: [] });
+    const warnings = run.annotations.filter((a) => a.level === 'warning').map((a) => a.message);
+    expect(warnings).toEqual([expect.stringMatching(/^pull request #1 is not labelled "db-migrate" \(it still counts as the migration pull request\): labelling pull request #1 .*issues: write/)]);
+
+    const again = await runCreate(project.checkout());
+    expect(again.outputs).toMatchObject({ outcome: 'skipped', 'pr-number': '1' });
+    expect(api.pullRequests()).toHaveLength(1);
+  });
+
   it('two runs racing on the same base: one pushed branch, one pull request', async () => {
     const [a, b] = [project.checkout(), project.checkout()];
     const runs = await Promise.all([runCreate(a), runCreate(b)]);

@@ -1,4 +1,7 @@
+import * as core from '@actions/core';
 import { getOctokit } from '@actions/github';
+import { retry } from '@octokit/plugin-retry';
+import { throttling } from '@octokit/plugin-throttling';
 import { ConfigurationError, redact } from '@db-migrate/core';
 import { maskSecret } from './inputs';
 
@@ -15,21 +18,74 @@ export const DEFAULT_GITHUB_API_URL = 'https://api.github.com';
 /** GitHub refuses issue, pull-request and comment bodies longer than this many characters. */
 export const GITHUB_BODY_LIMIT = 65536;
 
+/** The REST API version every request asks for (GitHub answers with its default one otherwise, which may change). */
+export const GITHUB_API_VERSION = '2022-11-28';
+/** Retries of a request GitHub failed (5xx), refused for rate (429, secondary limits), or that did not reach it. */
+export const GITHUB_RETRIES = 3;
+/** A rate limit that asks to wait longer than this fails the step instead (a primary limit resets hourly). */
+export const GITHUB_MAX_RETRY_AFTER_S = 120;
+
 export interface GitHubClientOptions {
   readonly token: string;
   /** Defaults to GITHUB_API_URL (set by the runner; GitHub Enterprise Server differs), then api.github.com. */
   readonly apiUrl?: string;
+  /** GITHUB_RETRIES unless given. */
+  readonly retries?: number;
 }
+
+interface RequestOptions {
+  readonly method: string;
+  readonly url: string;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * A client for the REST API. The base URL is read when the client is made, not when @actions/github
- * is loaded, so GitHub Enterprise Server and the tests' stand-in are both honoured.
+ * is loaded, so GitHub Enterprise Server and the tests' stand-in are both honoured. Requests carry
+ * X-GitHub-Api-Version; a 5xx is retried with backoff (@octokit/plugin-retry), a 429 after its
+ * `retry-after`, primary and secondary rate limits through @octokit/plugin-throttling, each at most
+ * GITHUB_RETRIES times and never for longer than GITHUB_MAX_RETRY_AFTER_S.
  */
 export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
   if (!options.token) throw new ConfigurationError('input "token" is empty: pass a token that can use the GitHub API (default: github.token)');
   maskSecret(options.token);
   const baseUrl = (options.apiUrl ?? process.env.GITHUB_API_URL ?? DEFAULT_GITHUB_API_URL).replace(/\/+$/, '');
-  return getOctokit(options.token, { baseUrl, userAgent: 'db-migrate' });
+  const retries = options.retries ?? GITHUB_RETRIES;
+  const onLimit = (kind: string) => (retryAfter: number, request: RequestOptions, _octokit: unknown, retryCount: number) => {
+    const retrying = retryCount < retries && retryAfter <= GITHUB_MAX_RETRY_AFTER_S;
+    core.warning(`GitHub's ${kind} rate limit on ${request.method} ${new URL(request.url, baseUrl).pathname}: ${retrying ? `retrying in ${retryAfter} s` : `not retrying (it asks to wait ${retryAfter} s)`}`);
+    return retrying;
+  };
+  const github = getOctokit(
+    options.token,
+    {
+      baseUrl,
+      userAgent: 'db-migrate',
+      // 429 is left to the retry-after hook below, which waits what GitHub asks rather than a fixed backoff.
+      retry: { retries, doNotRetry: [400, 401, 403, 404, 409, 422, 429, 451] },
+      throttle: { onRateLimit: onLimit('primary'), onSecondaryRateLimit: onLimit('secondary') },
+    },
+    retry,
+    throttling,
+  );
+  github.hook.before('request', (request) => {
+    request.headers['x-github-api-version'] = GITHUB_API_VERSION;
+  });
+  github.hook.wrap('request', async (send, request) => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await send(request);
+      } catch (error) {
+        const failure = error as { status?: number; response?: { headers?: Record<string, string | undefined> } };
+        const after = Number(failure.response?.headers?.['retry-after'] ?? 60);
+        if (failure.status !== 429 || attempt >= retries || !(after >= 0 && after <= GITHUB_MAX_RETRY_AFTER_S)) throw error;
+        core.warning(`GitHub answered 429 to ${request.method} ${new URL(request.url, baseUrl).pathname}: retrying in ${after} s (retry-after)`);
+        await sleep(after * 1000);
+      }
+    }
+  });
+  return github;
 }
 
 /**

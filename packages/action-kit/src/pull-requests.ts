@@ -13,6 +13,9 @@ export interface PullRequestInfo {
   readonly headLabel: string;
   readonly baseRef: string;
   readonly labels: readonly string[];
+  /** The login that opened it, and whether that is a bot account (GITHUB_TOKEN's, an App's). */
+  readonly author: string;
+  readonly authorIsBot: boolean;
 }
 
 export interface FindPullRequestOptions extends RepositoryRef {
@@ -36,6 +39,8 @@ export interface CreatedPullRequest {
   readonly url: string;
   /** 'already-open': GitHub refused a second one for this head and base (another run won a race); this is that one. */
   readonly outcome: 'created' | 'already-open';
+  /** Why the labels could not be added (the token lacks `issues: write`): the pull request exists without them. */
+  readonly unlabelled?: string;
 }
 
 export interface UpdatePullRequestOptions extends RepositoryRef {
@@ -87,9 +92,16 @@ export async function createPullRequest(github: GitHubClient, options: CreatePul
   }
   const labels = [...(options.labels ?? [])].filter((l) => l !== '');
   if (labels.length > 0) {
-    await callGitHub(`labelling pull request #${created.number} in ${owner}/${repo}`, `${PERMISSION}, issues: write`, () =>
-      github.rest.issues.addLabels({ owner, repo, issue_number: created.number, labels }),
-    );
+    try {
+      await callGitHub(`labelling pull request #${created.number} in ${owner}/${repo}`, `${PERMISSION}, issues: write`, () =>
+        github.rest.issues.addLabels({ owner, repo, issue_number: created.number, labels }),
+      );
+    } catch (error) {
+      // Labels are issues: a token with pull-requests: write but not issues: write opens the pull request and
+      // cannot label it. The pull request is what matters: say so rather than fail after opening it.
+      if (!(error instanceof GitHubApiError && (error.status === 403 || error.status === 404))) throw error;
+      return { ...created, unlabelled: error.message };
+    }
   }
   return created;
 }
@@ -118,6 +130,7 @@ interface PullJson {
   head: { ref: string; label: string };
   base: { ref: string };
   labels: ReadonlyArray<{ name?: string } | string>;
+  user?: { login?: string; type?: string } | null;
 }
 
 function toInfo(pull: PullJson): PullRequestInfo {
@@ -131,5 +144,7 @@ function toInfo(pull: PullJson): PullRequestInfo {
     headLabel: pull.head.label,
     baseRef: pull.base.ref,
     labels: pull.labels.map((l) => (typeof l === 'string' ? l : l.name ?? '')).filter((l) => l !== ''),
+    author: pull.user?.login ?? '',
+    authorIsBot: pull.user?.type === 'Bot' || /\[bot\]$/.test(pull.user?.login ?? ''),
   };
 }

@@ -9,12 +9,12 @@ const ROOT = resolve(__dirname, '../../..');
 const ACTIONS = ['create', 'verify', 'apply'] as const;
 
 describe('the action.yml files', () => {
-  test.each(ACTIONS)('%s/action.yml: metadata, kebab-case inputs and outputs, runs its bundle on node20', (action) => {
+  test.each(ACTIONS)('%s/action.yml: metadata, kebab-case inputs and outputs, runs its bundle on node24', (action) => {
     const definition = parse(readFileSync(join(ROOT, action, 'action.yml'), 'utf8'));
     expect(definition.name).toBe(`db-migrate ${action}`);
     expect(typeof definition.description).toBe('string');
     expect(definition.branding).toEqual({ icon: expect.any(String), color: expect.any(String) });
-    expect(definition.runs).toEqual({ using: 'node20', main: `../actions/${action}/dist/index.js` });
+    expect(definition.runs).toEqual({ using: 'node24', main: `../actions/${action}/dist/index.js` });
     expect(existsSync(readActionDefinition(action).main)).toBe(true);
     for (const [name, input] of Object.entries<Record<string, unknown>>(definition.inputs)) {
       expect(name).toMatch(/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/);

@@ -173,7 +173,7 @@ describe('clear failures', () => {
   });
 
   test('an unreachable API names its address', async () => {
-    const github = createGitHubClient({ token: 'x-token', apiUrl: 'http://127.0.0.1:1' });
+    const github = createGitHubClient({ token: 'x-token', apiUrl: 'http://127.0.0.1:1', retries: 0 });
     const error = await failureOf(findOpenPullRequest(github, { ...repository, head: branch }));
     expect(error.status).toBeUndefined();
     expect(error.message).toMatch(/^listing open pull requests .*: could not reach http:\/\/127\.0\.0\.1:1: /);
@@ -181,5 +181,64 @@ describe('clear failures', () => {
 
   test('an empty token is a configuration error before any request', () => {
     expect(() => createGitHubClient({ token: '', apiUrl: api.url })).toThrow(/input "token" is empty/);
+  });
+});
+
+describe('resilience against a flaky or busy API', () => {
+  const warnings: string[] = [];
+  let write: jest.SpyInstance;
+  beforeEach(() => {
+    warnings.length = 0;
+    // core.warning writes a workflow command to stdout.
+    write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => (warnings.push(String(chunk)), true));
+  });
+  afterEach(() => write.mockRestore());
+
+  test('every request names the REST API version', async () => {
+    await findOpenPullRequest(client(), { ...repository, head: branch });
+    expect(api.requests.length).toBeGreaterThan(0);
+    for (const r of api.requests) expect(r.apiVersion).toBe('2022-11-28');
+  });
+
+  test('a 502 then success: retried, and the pull request is opened once', async () => {
+    api.failNext('POST', /\/pulls$/, { status: 502, body: { message: 'Server Error' } });
+    const created = await createPullRequest(client(), { ...repository, head: branch, base: 'main', title: 't', body: 'b' });
+    expect(created.outcome).toBe('created');
+    expect(api.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/pulls')).map((r) => r.status)).toEqual([502, 201]);
+    expect(api.pullRequests()).toHaveLength(1);
+  });
+
+  test('a 429 with retry-after: waits what GitHub asks, then goes on', async () => {
+    api.failNext('GET', /\/pulls$/, { status: 429, headers: { 'retry-after': '1' }, body: { message: 'Too Many Requests' } });
+    expect(await findOpenPullRequest(client(), { ...repository, head: branch })).toBeUndefined();
+    expect(api.requests.map((r) => r.status)).toEqual([429, 200]);
+    expect(warnings.join('')).toMatch(/::warning::GitHub answered 429 to GET \/repos\/octo-org\/octo-repo\/pulls: retrying in 1 s \(retry-after\)/);
+  });
+
+  test('a secondary rate limit (403) with retry-after: retried through the throttling plugin', async () => {
+    api.failNext('GET', /\/pulls$/, {
+      status: 403,
+      headers: { 'retry-after': '1' },
+      body: { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.' },
+    });
+    expect(await findOpenPullRequest(client(), { ...repository, head: branch })).toBeUndefined();
+    expect(api.requests.map((r) => r.status)).toEqual([403, 200]);
+    expect(warnings.join('')).toContain("GitHub's secondary rate limit on GET /repos/octo-org/octo-repo/pulls: retrying in 1 s");
+  });
+
+  test('a rate limit asking for a long wait fails at once with the rate-limit hint', async () => {
+    api.failNext('GET', /\/pulls$/, { status: 429, headers: { 'retry-after': '3600' }, body: { message: 'Too Many Requests' } });
+    const error = await failureOf(findOpenPullRequest(client(), { ...repository, head: branch }));
+    expect(error.status).toBe(429);
+    expect(api.requests.map((r) => r.status)).toEqual([429]);
+  });
+
+  test('a 5xx that persists fails after the retries with the outage hint', async () => {
+    const outage = { status: 503, body: { message: 'Service Unavailable' } };
+    api.failNext('GET', /\/pulls$/, outage, outage);
+    const error = await failureOf(findOpenPullRequest(createGitHubClient({ token: api.token, apiUrl: api.url, retries: 1 }), { ...repository, head: branch }));
+    expect(error.status).toBe(503);
+    expect(error.message).toMatch(/GitHub answered 503 Service Unavailable \(GitHub failed; re-run the job later\)$/);
+    expect(api.requests.map((r) => r.status)).toEqual([503, 503]);
   });
 });

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { asConfigurationError, consoleLogger, errorMessage } from '@db-migrate/core';
+import { asConfigurationError, ConfigurationError, consoleLogger, errorMessage, SUPPORTED_POSTGRES_MAJORS } from '@db-migrate/core';
 import type { Command } from './command';
 import { commands } from './commands';
 
@@ -16,12 +18,25 @@ function commandHelp(command: Command): string {
   return lines.join('\n');
 }
 
+/**
+ * `db-migrate --version`: the package's version (read from its package.json, next to src/ and to the
+ * bundle's dist/) and the PostgreSQL majors it builds schemas with.
+ */
+export function versionText(): string {
+  const { version } = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string };
+  return `db-migrate ${version} (PostgreSQL ${SUPPORTED_POSTGRES_MAJORS.join(', ')}; Node ${process.versions.node})`;
+}
+
 /** Runs the CLI and returns its exit code: 0 success, 1 failure or bad input, 2 differences found (--exit-code). */
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(usage() + '\n');
     return name ? 0 : 1;
+  }
+  if (name === '--version' || name === '-V' || name === 'version') {
+    process.stdout.write(versionText() + '\n');
+    return 0;
   }
   const command = commands.find((c) => c.name === name);
   if (!command) {

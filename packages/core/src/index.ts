@@ -1,6 +1,7 @@
 export * from './errors';
 export * from './logger';
 export * from './shadow/local-server';
+export * from './shadow/postgres-binaries';
 export * from './tracking';
 export * from './shadow';
 export * from './git';

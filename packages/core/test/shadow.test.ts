@@ -187,18 +187,11 @@ describe('the embedded shadow provider', () => {
   });
 });
 
-describe('the docker shadow provider (no Docker engine on this machine)', () => {
+describe('the docker shadow provider without an engine (the real engine: docker.test.ts)', () => {
   const saved = process.env.DOCKER_HOST;
   afterEach(() => {
     if (saved === undefined) delete process.env.DOCKER_HOST;
     else process.env.DOCKER_HOST = saved;
-  });
-
-  it('finds the engine the way the docker CLI does', () => {
-    expect(dockerEndpoint({ DOCKER_HOST: 'unix:///run/user/1000/docker.sock' })).toEqual({ socketPath: '/run/user/1000/docker.sock', label: '/run/user/1000/docker.sock' });
-    expect(dockerEndpoint({ DOCKER_HOST: 'tcp://docker:2375' })).toEqual({ label: 'DOCKER_HOST=tcp://docker:2375' });
-    const fallback = dockerEndpoint({});
-    expect(fallback.socketPath === '/var/run/docker.sock' || fallback.socketPath?.endsWith('/.docker/run/docker.sock')).toBe(true);
   });
 
   it('names the missing socket in a configuration error', async () => {
@@ -221,7 +214,7 @@ describe('the docker shadow provider (no Docker engine on this machine)', () => 
       writeFileSync(notASocket, '');
       const error = await caught(openDockerServer({ major: 15, logger: silentLogger, env: { DOCKER_HOST: `unix://${notASocket}` } }));
       expect(error).toBeInstanceOf(ConfigurationError);
-      expect(error.message).toContain(`the Docker engine at ${notASocket} does not answer`);
+      expect(error.message).toContain(`the Docker engine at DOCKER_HOST=unix://${notASocket} does not answer`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -31,9 +31,12 @@ export function readSchemaSource(values: OptionValues): SchemaSource {
   };
 }
 
-/** --shadow, registered as a secret (it may be a URL with a password) before anything is printed. */
+/**
+ * --shadow, registered as a secret before anything is printed when it is a URL (it may hold a password);
+ * never the words `embedded` and `docker`, which would then be masked everywhere ("wrote 0002_***_hosts.sql").
+ */
 export function shadowOption(values: OptionValues): string | undefined {
   const shadow = optionalString(values, 'shadow');
-  if (shadow) registerUrlSecrets(shadow);
+  if (shadow && !/^[A-Za-z][A-Za-z0-9_-]*$/.test(shadow.trim())) registerUrlSecrets(shadow);
   return shadow;
 }

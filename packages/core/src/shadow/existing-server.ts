@@ -1,6 +1,6 @@
-import { ConfigurationError, describeDatabase, registerUrlSecrets } from '../errors';
+import { describeDatabase, registerUrlSecrets } from '../errors';
 import type { Logger } from '../logger';
-import { openTemporaryDatabases } from './temporary-databases';
+import { openTemporaryDatabases, refuseOtherMajor } from './temporary-databases';
 import type { ShadowServer } from './types';
 
 /**
@@ -12,12 +12,11 @@ export async function openExistingServer(url: string, options: { major: number; 
   registerUrlSecrets(url);
   const label = describeDatabase(url);
   const databases = await openTemporaryDatabases(url, { label, logger: options.logger });
-  if (databases.major !== options.major) {
+  try {
+    refuseOtherMajor(databases, options.major, label);
+  } catch (error) {
     await databases.close();
-    throw new ConfigurationError(
-      `shadow database server ${label} runs PostgreSQL ${databases.major} (server_version_num ${databases.serverVersionNum}), ` +
-        `but PostgreSQL ${options.major} was requested: use a server of that major, or change the requested major`,
-    );
+    throw error;
   }
   return {
     description: `PostgreSQL ${databases.major} at ${label}`,

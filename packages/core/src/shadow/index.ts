@@ -4,4 +4,4 @@ export * from './types';
 export * from './spec';
 export * from './shadow-server';
 export { TEMPORARY_DATABASE_PREFIX, temporaryDatabaseName, isTemporaryDatabaseName } from './temporary-databases';
-export { dockerEndpoint, type DockerEndpoint } from './docker';
+export { dockerEndpoint, containerAddresses, sweepDeadShadowContainers, DOCKER_SHADOW_LABEL, DOCKER_OWNER_LABEL, type DockerEndpoint, type ContainerAddress } from './docker';

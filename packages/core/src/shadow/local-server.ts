@@ -5,9 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
-import { ConfigurationError, registerUrlSecrets } from '../errors';
+import { registerUrlSecrets } from '../errors';
+import type { Logger } from '../logger';
 import { onExitCleanup } from './cleanup';
 import { OWNER_FILE, ownerStamp, sweepLeftoverServers } from './leftovers';
+import { findPostgresBinaries } from './postgres-binaries';
 
 const execFileAsync = promisify(execFile);
 
@@ -28,32 +30,10 @@ export interface LocalServer {
 
 export interface LocalServerOptions {
   major?: number;
-  /** Directory holding initdb, pg_ctl and postgres; found from the major when absent. */
+  /** Directory holding initdb, pg_ctl and postgres; found (or downloaded) from the major when absent. */
   binDir?: string;
-}
-
-/** Finds the server binaries of a Postgres major: DB_MIGRATE_PG_BIN, Debian/Ubuntu's layout, or pg_config. */
-export function findPostgresBinaries(major: number, binDir?: string): string {
-  const candidates = [
-    binDir,
-    process.env.DB_MIGRATE_PG_BIN,
-    `/usr/lib/postgresql/${major}/bin`,
-    `/usr/pgsql-${major}/bin`,
-  ].filter((d): d is string => !!d);
-  for (const dir of candidates) {
-    if (existsSync(join(dir, 'initdb')) && existsSync(join(dir, 'pg_ctl'))) return dir;
-  }
-  try {
-    const dir = execFileSync('pg_config', ['--bindir'], { encoding: 'utf8' }).trim();
-    const version = execFileSync(join(dir, 'postgres'), ['--version'], { encoding: 'utf8' });
-    if (existsSync(join(dir, 'initdb')) && new RegExp(`\\b${major}\\.`).test(version)) return dir;
-  } catch {
-    /* no pg_config on PATH */
-  }
-  throw new ConfigurationError(
-    `PostgreSQL ${major} server binaries (initdb, pg_ctl) not found; looked in ${candidates.join(', ')} and pg_config. ` +
-      `Install postgresql-${major}, set DB_MIGRATE_PG_BIN, or pass a shadow database URL.`,
-  );
+  /** Says when binaries are downloaded. */
+  logger?: Logger;
 }
 
 export async function freePort(): Promise<number> {
@@ -82,7 +62,7 @@ function runAsServerUser(isRoot: boolean, command: string, args: string[]): Prom
  */
 export async function startLocalServer(options: LocalServerOptions = {}): Promise<LocalServer> {
   const major = options.major ?? DEFAULT_POSTGRES_MAJOR;
-  const binDir = findPostgresBinaries(major, options.binDir);
+  const binDir = await findPostgresBinaries(major, { binDir: options.binDir, logger: options.logger });
   const isRoot = process.getuid?.() === 0;
   // Servers that runs killed with SIGKILL left running (with their password files) go first.
   await sweepLeftoverServers(tmpdir(), LOCAL_SERVER_DIR_PREFIX);

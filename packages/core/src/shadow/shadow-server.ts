@@ -1,3 +1,4 @@
+import { errorMessage } from '../errors';
 import type { Logger } from '../logger';
 import { silentLogger } from '../logger';
 import { openDockerServer } from './docker';
@@ -37,10 +38,21 @@ export async function withShadowServer<T>(
   options: OpenShadowServerOptions,
   fn: (server: ShadowServer) => Promise<T>,
 ): Promise<T> {
-  const server = await openShadowServer(spec, options);
+  return closingAfter(await openShadowServer(spec, options), fn, options.logger ?? silentLogger);
+}
+
+/**
+ * Runs fn, then closes the server. When fn failed, a failing close() is only a warning: the user must
+ * see why the work failed, not that the cleanup after it did too.
+ */
+export async function closingAfter<T>(server: ShadowServer, fn: (server: ShadowServer) => Promise<T>, logger: Logger): Promise<T> {
+  let result: T;
   try {
-    return await fn(server);
-  } finally {
-    await server.close();
+    result = await fn(server);
+  } catch (error) {
+    await server.close().catch((closeError: unknown) => logger.warning(`could not close the shadow server ${server.description}: ${errorMessage(closeError)}`));
+    throw error;
   }
+  await server.close();
+  return result;
 }

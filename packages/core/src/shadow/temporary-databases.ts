@@ -244,6 +244,15 @@ async function sweepLeftoverDatabases(admin: Client, dropSql: (name: string) => 
       logger.warning(`could not drop throwaway database ${row.datname} on ${label}, left by a run that is gone: ${errorMessage(error)}`);
     }
   }
+ * Every provider checks the server it got (server_version_num) against the requested major: the schema
+ * built and diffed there must be what production's PostgreSQL would produce.
+ */
+export function refuseOtherMajor(databases: TemporaryDatabases, requested: number, label: string): void {
+  if (databases.major === requested) return;
+  throw new ConfigurationError(
+    `shadow database server ${label} runs PostgreSQL ${databases.major} (server_version_num ${databases.serverVersionNum}), ` +
+      `but PostgreSQL ${requested} was requested: use a server of that major, or change the requested major`,
+  );
 }
 
 /**
@@ -253,9 +262,15 @@ async function sweepLeftoverDatabases(admin: Client, dropSql: (name: string) => 
  */
 export async function shadowOnOwnedServer(
   adminUrl: string,
-  options: { description: string; logger: Logger; stopServer: () => Promise<void> },
+  options: { description: string; major: number; logger: Logger; stopServer: () => Promise<void> },
 ): Promise<ShadowServer> {
   const databases = await openTemporaryDatabases(adminUrl, { label: options.description, logger: options.logger, dropOnExit: false });
+  try {
+    refuseOtherMajor(databases, options.major, options.description);
+  } catch (error) {
+    await databases.close();
+    throw error;
+  }
   let closed = false;
   return {
     description: options.description,
