@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { asConfigurationError, ConfigurationError, consoleLogger, errorMessage, SUPPORTED_POSTGRES_MAJORS } from '@db-migrate/core';
+import { asConfigurationError, consoleLogger, errorMessage, SUPPORTED_POSTGRES_MAJORS } from '@db-migrate/core';
 import type { Command } from './command';
 import { commands } from './commands';
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
-import { registerUrlSecrets } from '../errors';
+import { ConfigurationError, registerUrlSecrets } from '../errors';
 import type { Logger } from '../logger';
 import { onExitCleanup } from './cleanup';
 import { OWNER_FILE, ownerStamp, sweepLeftoverServers } from './leftovers';

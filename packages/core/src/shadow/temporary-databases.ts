@@ -244,6 +244,9 @@ async function sweepLeftoverDatabases(admin: Client, dropSql: (name: string) => 
       logger.warning(`could not drop throwaway database ${row.datname} on ${label}, left by a run that is gone: ${errorMessage(error)}`);
     }
   }
+}
+
+/**
  * Every provider checks the server it got (server_version_num) against the requested major: the schema
  * built and diffed there must be what production's PostgreSQL would produce.
  */
