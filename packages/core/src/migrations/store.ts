@@ -7,6 +7,7 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigurationError } from '../errors';
 import { type MigrationFile, parseMigrationFile } from './format';
+import { checkTransactionControl } from './transaction-control';
 import { type MigrationMetadata, formatMetadata, parseMetadata, sha256Checksum } from './metadata';
 import {
   isMetadataFileName,
@@ -99,6 +100,7 @@ export async function readMigrationDir(dir: string): Promise<MigrationSet> {
     let parsed: MigrationFile;
     try {
       parsed = parseMigrationFile(path, text);
+      await checkTransactionControl(parsed);
     } catch (error) {
       if (!(error instanceof ConfigurationError)) throw error;
       problems.push(error.message);
