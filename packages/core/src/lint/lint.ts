@@ -101,6 +101,11 @@ const OBJECT_WORDS: Record<string, string> = {
   OBJECT_POLICY: 'policy', OBJECT_RULE: 'rule', OBJECT_FOREIGN_TABLE: 'foreign table', OBJECT_AGGREGATE: 'aggregate',
 };
 
+const RENAMES_BREAKING_CODE = new Set([
+  'OBJECT_TABLE', 'OBJECT_COLUMN', 'OBJECT_VIEW', 'OBJECT_MATVIEW', 'OBJECT_SEQUENCE', 'OBJECT_FUNCTION', 'OBJECT_PROCEDURE',
+  'OBJECT_SCHEMA', 'OBJECT_FOREIGN_TABLE',
+]);
+
 class SectionLint {
   private lockTimeoutSet = false;
   private lockNoted = false;
@@ -302,6 +307,8 @@ class SectionLint {
   }
 
   private rename(n: PgNode, line: number): void {
+    // Names that running code uses in its queries; an index, constraint or type name it hardly ever does.
+    if (!RENAMES_BREAKING_CODE.has(n.renameType)) return;
     const kind = OBJECT_WORDS[n.renameType as string] ?? String(n.renameType).replace('OBJECT_', '').toLowerCase();
     const table = n.relation ? relationName(n.relation) : undefined;
     if (table !== undefined && this.isNew(table)) return;
