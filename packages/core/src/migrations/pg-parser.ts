@@ -3,11 +3,12 @@
  * that must understand SQL rather than cut it: the lint and the refusal of transaction control. Applying
  * files still follows sql-migrate's line rules (format.ts); this only reads the statements they cut.
  *
- * The WASM module loads asynchronously once per process (`loadPgParser`); after that `parseSql` is
- * synchronous and pure.
+ * The WASM module (libpg-query.wasm, beside the bundle in dist/) loads asynchronously, once per
+ * process and only when first needed (`loadPgParser`); after that `parseSql` is synchronous and pure.
  */
-import { loadModule, parseSync } from 'libpg-query';
 import type { MigrationStatement } from './format';
+
+type PgQuery = typeof import('libpg-query');
 
 /** One top-level statement of a piece of SQL, as the parser read it. */
 export interface ParsedSql {
@@ -33,13 +34,20 @@ export class SqlSyntaxError extends Error {
 }
 
 let loaded: Promise<void> | undefined;
-let ready = false;
+let pgQuery: PgQuery | undefined;
 
 /** Loads the parser's WASM module (once; later calls return at once). */
 export function loadPgParser(): Promise<void> {
-  loaded ??= loadModule().then(() => {
-    ready = true;
-  });
+  loaded ??= (async () => {
+    // Required here, not imported: the module starts loading its WASM as soon as it is required.
+    const module = require('libpg-query') as PgQuery;
+    try {
+      await module.loadModule();
+    } catch (error) {
+      throw new Error(`cannot load PostgreSQL's parser (libpg-query.wasm, expected beside the bundle): ${(error as Error).message}`);
+    }
+    pgQuery = module;
+  })();
   return loaded;
 }
 
@@ -70,10 +78,10 @@ function firstToken(text: string, offset: number): number {
 
 /** The statements of `sql`, or throws a SqlSyntaxError at the offset the parser names. */
 export function parseSql(sql: string): ParsedSql[] {
-  if (!ready) throw new Error('the PostgreSQL parser is not loaded: await loadPgParser() first');
+  if (!pgQuery) throw new Error('the PostgreSQL parser is not loaded: await loadPgParser() first');
   let tree: { stmts?: { stmt: PgNode; stmt_location?: number }[] };
   try {
-    tree = parseSync(sql);
+    tree = pgQuery.parseSync(sql);
   } catch (error) {
     const details = (error as { sqlDetails?: { cursorPosition?: number } }).sqlDetails;
     const position = details?.cursorPosition ?? 0;
