@@ -252,6 +252,7 @@ describe('the hazards check', () => {
     const edited = generated.replace('-- +migrate Up\n', '-- +migrate Up notransaction\n').replace('CREATE INDEX orders_at_idx', 'CREATE INDEX CONCURRENTLY orders_at_idx');
     const result = await checkHazards([entry(edited)]);
     expect(result.findings.filter((f) => f.level === 'warning').map((f) => f.code)).toEqual(['enum-recreated', 'drops-data']);
+    expect(result.findings).toContainEqual(expect.objectContaining({ level: 'notice', line: 1, message: expect.stringContaining('was edited after it was generated, and the lint, reading it as it is now, no longer finds what 0003.json recorded: blocks-writes') }));
   });
 
   test('a statement the parser refuses fails the check without fail-on-hazards', async () => {

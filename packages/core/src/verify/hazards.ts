@@ -35,12 +35,24 @@ export async function checkHazards(newEntries: readonly MigrationEntry[], option
     if (recorded.length === 0) continue;
     const asGenerated = entry.metadata?.checksum === sha256Checksum(entry.text);
     const linted = new Set(lint.filter((f) => f.file === entry.path && f.section === 'up').map((f) => f.code));
+    const removed: string[] = [];
     for (const hazard of recorded) {
       if (linted.has(hazard.code)) continue;
       // The lint read the edited SQL and no longer finds this kind of hazard: the edit removed it.
-      if (!asGenerated && LINT_HAZARD_CODES.has(hazard.code)) continue;
+      if (!asGenerated && LINT_HAZARD_CODES.has(hazard.code)) {
+        removed.push(hazard.code);
+        continue;
+      }
       const source = asGenerated ? 'recorded by the differ' : `recorded by the differ in ${metadataFileName(entry.version)}; the file was edited since, check that it still applies`;
       findings.push({ level: 'warning', file: entry.path, line: hazardLine(entry, hazard.code), code: hazard.code, message: `${hazard.message} (${source})` });
+    }
+    if (removed.length > 0) {
+      findings.push({
+        level: 'notice',
+        file: entry.path,
+        line: 1,
+        message: `${entry.fileName} was edited after it was generated, and the lint, reading it as it is now, no longer finds what ${metadataFileName(entry.version)} recorded: ${[...new Set(removed)].join(', ')}`,
+      });
     }
   }
 
