@@ -2,8 +2,8 @@
  * Safety properties found missing in review, each against the real test server: a notransaction
  * migration that failed is never re-run by a retry (it would repeat statements, or meet its own invalid
  * index as drift and be reported postponed); a sync CREATE INDEX CONCURRENTLY that failed is not retried
- * into a false success; a migration that ends the applier's transaction (COMMIT in its body) is stopped
- * before its record is written; a password with an unencoded "@" never leaks in part through redact();
+ * into a false success; a migration that would end the applier's transaction (COMMIT in its body) is
+ * refused before anything runs; a password with an unencoded "@" never leaks in part through redact();
  * and SIGINT mid-fleet exits at once (130), rolls the open migration back, releases the lock, and starts
  * nothing new while cleanup runs.
  */
@@ -14,7 +14,6 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createTestRepo } from '../../../test/support/git';
 import { query } from '../../../test/support/pg';
-import { up } from '../src/applier/migrator';
 import { redact, registerUrlSecrets } from '../src/errors';
 import { applyFleet } from '../src/fleet/apply';
 import { reportFails } from '../src/fleet/report';
@@ -73,18 +72,17 @@ describe('retries never re-run statements that already ran', () => {
 });
 
 describe('a migration cannot end the transaction it runs in', () => {
-  it('COMMIT inside a transactional Up section: refused, nothing recorded, and the report says what stayed', async () => {
-    const set = await ws.migrations({
+  it('COMMIT inside a transactional Up section: refused when the directory is read, before any target is touched', async () => {
+    const set = await ws.migrations({ '0001_a.sql': { up: ['CREATE TABLE a (id int)'], down: ['DROP TABLE a'] } });
+    const target = await ws.database(set, 1);
+    const refused = ws.migrations({
       '0001_a.sql': { up: ['CREATE TABLE a (id int)'], down: ['DROP TABLE a'] },
       '0002_b.sql': { up: ['CREATE TABLE b (id int)', 'COMMIT', 'CREATE TABLE c (id int)'], down: ['DROP TABLE c', 'DROP TABLE b'] },
     });
-    const target = await ws.database(set, 1);
-    const run = await up(target.url, set);
-    expect(run.error?.message).toMatch(/0002_b\.sql line \d+ \(up\) .*statement "COMMIT;" failed: it ended the migration's transaction.*the 1 statement\(s\) before it were committed by it and stay/);
-    expect(run.results.map((r) => r.status)).toEqual(['failed']);
-    // Not recorded: the database now differs from version 1, which the fleet's drift gate will show.
+    await expect(refused).rejects.toThrow(/0002_b\.sql line 4: COMMIT in the Up section: db-migrate runs the section and its tracking record in one transaction/);
+    // Nothing ran: the target is still at version 1.
     expect(await recordedIds(target.url)).toEqual(['0001_a.sql']);
-    expect(run.version).toBe(1);
+    expect(await query(target.url, `SELECT 1 FROM pg_tables WHERE tablename = 'b'`)).toEqual([]);
   });
 });
 

@@ -96,6 +96,8 @@ export async function executeMigration(
         // Earlier statements stay; and even a first statement can leave something behind on failure
         // (CREATE INDEX CONCURRENTLY leaves an invalid index; a broken connection hides whether it ran).
         // A retry would repeat what ran or find drift and hide this failure behind a postponement.
+        // A failure inside a BEGIN ... COMMIT group of the section leaves that transaction aborted: end it.
+        await client.query('ROLLBACK').catch(() => undefined);
         return fail(error, statement, done, undefined, true);
       }
       done++;

@@ -24,17 +24,22 @@ export interface RenderedMigration {
 }
 
 /**
- * Why a section must run outside a transaction, or undefined when it can run in one. PostgreSQL refuses
- * some statements in a transaction block (CREATE INDEX CONCURRENTLY: `transactional: false`), and a value
- * added to an enum cannot be used by a later statement of the same transaction, so a section that adds one
- * runs statement by statement too.
+ * Why a section must run outside a transaction, or undefined when it can run in one: only a statement
+ * PostgreSQL refuses in a transaction block forces it (`transactional: false`: CREATE INDEX CONCURRENTLY,
+ * or an enum value added and used by a later statement of the same migration, which must commit first).
+ * An enum value added and not used stays in the migration's transaction (PostgreSQL 12+), so a failure
+ * later in the migration rolls it back with the rest. Each statement that forced it is named.
  */
 function noTransactionReason(statements: readonly DiffStatement[]): string | undefined {
-  const refused = statements.find((s) => !s.transactional);
-  if (refused) return `${firstLine(refused.sql)} cannot run inside a transaction`;
-  const enumValue = statements.find((s) => s.hazards.some((h) => h.code === 'enum-value-added'));
-  if (enumValue) return `${firstLine(enumValue.sql)} adds an enum value, which later statements could not use inside the same transaction`;
-  return undefined;
+  const refused = statements.filter((s) => !s.transactional);
+  if (refused.length === 0) return undefined;
+  return refused
+    .map((s) =>
+      s.hazards.some((h) => h.code === 'enum-value-added')
+        ? `${firstLine(s.sql)} adds an enum value that a later statement of this migration uses, and PostgreSQL refuses a new value before the transaction that added it commits`
+        : `${firstLine(s.sql)} cannot run inside a transaction`,
+    )
+    .join('; ');
 }
 
 function firstLine(sql: string): string {

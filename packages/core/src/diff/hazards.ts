@@ -59,4 +59,33 @@ export const hazards = {
     code: 'sequence-bounds',
     message: `narrows the bounds of ${what}: fails if its current value lies outside them`,
   }),
+  // Found by the lint in SQL written by hand (the differ never writes these statements).
+  generatedStoredColumn: (what: string): Hazard => ({
+    code: 'rewrites-table',
+    message: `adds ${what} as a GENERATED ... STORED column: computes it for every row, rewriting the table under an ACCESS EXCLUSIVE lock`,
+  }),
+  setsPersistence: (what: string, persistence: 'LOGGED' | 'UNLOGGED'): Hazard => ({
+    code: 'rewrites-table',
+    message: `sets ${what} ${persistence}: rewrites the table under an ACCESS EXCLUSIVE lock`,
+  }),
+  rewritesWholeTable: (command: string, what: string): Hazard => ({
+    code: 'rewrites-table',
+    message: `${command} ${what}: rewrites the table under an ACCESS EXCLUSIVE lock, blocking reads and writes until it ends`,
+  }),
+  deletesRows: (how: string, what: string): Hazard => ({
+    code: 'drops-data',
+    message: `${how} every row of ${what}: the data it holds is lost`,
+  }),
+  updatesEveryRow: (what: string): Hazard => ({
+    code: 'updates-every-row',
+    message: `updates every row of ${what} (no WHERE): one long transaction that locks every row, and overwrites what they held`,
+  }),
+  renames: (what: string, to: string): Hazard => ({
+    code: 'renames-object',
+    message: `renames ${what} to ${to}: running code that still uses the old name breaks until it is deployed`,
+  }),
+  enumValueUsedInTransaction: (what: string, line: number): Hazard => ({
+    code: 'enum-value-added',
+    message: `adds ${what}, and the statement at line ${line} uses it in the same transaction: PostgreSQL refuses a new enum value before the transaction that added it commits`,
+  }),
 } as const;

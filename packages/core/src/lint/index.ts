@@ -1,1 +1,1 @@
-export { lintMigrations, type LintFinding, type LintInput, type LintLevel } from './lint';
+export { LINT_HAZARD_CODES, VOLATILE_FUNCTIONS, lintMigrations, type LintFinding, type LintInput, type LintLevel, type LintSection } from './lint';

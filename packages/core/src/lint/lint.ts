@@ -1,28 +1,38 @@
 /**
- * A small lint of migration SQL for operations that hurt a live database: locks that block writes,
- * table rewrites, data loss, validations that scan whole tables. It reads our parser's sections, so it
- * knows what sql-migrate runs: Up statements only, with the file line of each. Codes are the differ's
- * hazard codes (diff/hazards.ts), so a hazard reads the same whether the differ or the lint found it.
+ * The lint of migration SQL for operations that hurt a live database: data loss, table rewrites, locks
+ * that block writes, validations that scan whole tables, statements PostgreSQL refuses in a transaction.
+ * It reads each statement of our parser's sections (what sql-migrate sends, Up and Down, hand edits
+ * included) with PostgreSQL's own parser (libpg-query), so strings, comments and function bodies are never
+ * taken for statements. Hazard codes and wording are the differ's (diff/hazards.ts).
  *
- * It is deliberately a lint, not a parser: it matches statement shapes on SQL whose comments, strings
- * and function bodies are blanked out. A table is "existing" (and so may hold rows and serve traffic)
- * unless an earlier statement of the migrations being linted created it.
+ * A table is "existing" (it may hold rows and serve traffic) unless an earlier statement of the
+ * migrations being linted created it. Down runs on the goal schema, so in a Down section every table is
+ * existing; what the same file's Up created is only noted there (its loss is what reverting means).
+ *
+ * Volatility of functions lives in pg_proc, which a parser cannot see: a default is taken as volatile
+ * when it calls one of VOLATILE_FUNCTIONS or a function created VOLATILE by the linted migrations.
  */
-import type { MigrationFile, MigrationStatement } from '../migrations/format';
-import { NAME, maskSql, normalizeTableName, splitTopLevel } from './sql-text';
+import { hazards } from '../diff/hazards';
+import type { Hazard } from '../diff/types';
+import type { MigrationFile, MigrationSection, MigrationStatement } from '../migrations/format';
+import { type ParsedSql, type PgNode, SqlSyntaxError, fileLineAt, loadPgParser, nameOf, parseSql, relationName } from '../migrations/pg-parser';
+import { DOWN_MARKER, NO_TRANSACTION_OPTION, UP_MARKER } from '../migrations/sql-migrate-syntax';
+import { maskSql, splitTopLevel } from './sql-text';
 
-export type LintLevel = 'warning' | 'notice';
+export type LintLevel = 'error' | 'warning' | 'notice';
+export type LintSection = 'up' | 'down';
 
 export interface LintFinding {
-  /** e.g. `blocks-writes`, `drops-data`, `rewrites-table`, `missing-lock-timeout`. */
+  /** A hazard code of diff/hazards.ts (`drops-data`, `rewrites-table`...), `missing-lock-timeout`, or for errors `syntax-error` / `not-in-transaction`. */
   readonly code: string;
-  /** `notice` findings are advice and never fail a check, even with --fail-on-hazards. */
+  /** `error`: the statement cannot run as written. `notice` findings are advice and never fail a check. */
   readonly level: LintLevel;
   readonly message: string;
   /** The migration file (as given). */
   readonly file: string;
-  /** 1-based line in the file. */
+  /** 1-based line in the file of the statement (or of its ALTER TABLE action). */
   readonly line: number;
+  readonly section: LintSection;
 }
 
 export interface LintInput {
@@ -31,157 +41,371 @@ export interface LintInput {
   readonly parsed: MigrationFile;
 }
 
-const re = (source: string) => new RegExp(source, 'is');
-
-const CREATE_TABLE = re(String.raw`^\s*CREATE\s+(?:(?:GLOBAL|LOCAL)\s+)?(?:(?:TEMP|TEMPORARY|UNLOGGED)\s+)?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?(${NAME})`);
-const CREATE_INDEX = re(String.raw`^\s*CREATE\s+(?:UNIQUE\s+)?INDEX\s+(CONCURRENTLY\s+)?(?:IF\s+NOT\s+EXISTS\s+)?(?:${NAME}\s+)?ON\s+(?:ONLY\s+)?(${NAME})`);
-const DROP_TABLE = re(String.raw`^\s*DROP\s+TABLE\s+(?:IF\s+EXISTS\s+)?(${NAME}(?:\s*,\s*${NAME})*)`);
-const ALTER_TABLE = re(String.raw`^(\s*ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?(${NAME})\s*\*?\s+)(.*)$`);
-const SET_LOCK_TIMEOUT = re(String.raw`^\s*SET\s+(?:LOCAL\s+|SESSION\s+)?lock_timeout\b`);
-
-const DROP_COLUMN = re(String.raw`^\s*DROP\s+(?!CONSTRAINT\b)(?:COLUMN\s+)?(?:IF\s+EXISTS\s+)?(${NAME})`);
-const ALTER_TYPE = re(String.raw`^\s*ALTER\s+(?:COLUMN\s+)?(${NAME})\s+(?:SET\s+DATA\s+)?TYPE\b`);
-const SET_NOT_NULL = re(String.raw`^\s*ALTER\s+(?:COLUMN\s+)?(${NAME})\s+SET\s+NOT\s+NULL\b`);
-const ADD_CONSTRAINT = re(String.raw`^\s*ADD\s+(?:CONSTRAINT\s+${NAME}\s+)?(CHECK|FOREIGN\s+KEY|UNIQUE|PRIMARY\s+KEY|EXCLUDE)\b(.*)$`);
-const ADD_COLUMN = re(String.raw`^\s*ADD\s+(?:COLUMN\s+)?(?:IF\s+NOT\s+EXISTS\s+)?(${NAME})\s+(.*)$`);
-
-/** The file line of an offset in a statement's SQL. */
-function lineOf(statement: MigrationStatement, offset: number): number {
-  const index = statement.sql.slice(0, offset).split('\n').length - 1;
-  return statement.lines[index] ?? statement.line;
-}
-
-const shown = (table: string) => (table.startsWith('public.') ? table.slice('public.'.length) : table);
-const unquote = (name: string) => (name.startsWith('"') ? name.slice(1, -1).replace(/""/g, '"') : name.toLowerCase());
-
 /**
- * Lints the Up sections of migrations in the order they apply. Tables created by an earlier migration
- * of the list count as new (empty), so list the migrations of one change together, oldest first.
+ * Hazard codes the lint derives from the SQL as written, for every statement form the differ emits them
+ * for: for these, the lint of an edited file is the authority. Others (`enum-recreated`, `recreates-object`,
+ * `sequence-bounds`) need the catalog the differ compared, so only the differ's record knows them.
  */
-export function lintMigrations(migrations: readonly LintInput[]): LintFinding[] {
-  const created = new Set<string>();
-  const findings: LintFinding[] = [];
-  for (const migration of migrations) {
-    let lockTimeoutSet = false;
-    let lockTimeoutReported = false;
-    const add = (code: string, message: string, line: number, level: LintLevel = 'warning') =>
-      findings.push({ code, level, message, file: migration.path, line });
-    /** A statement that locks an existing table: say once per file if no lock_timeout bounds the wait. */
-    const locks = (table: string, line: number) => {
-      if (lockTimeoutSet || lockTimeoutReported) return;
-      lockTimeoutReported = true;
-      add(
-        'missing-lock-timeout',
-        `locks ${shown(table)} with no lock_timeout set before it: queued behind a long query, the lock blocks every other ` +
-          `session on the table; add "SET lock_timeout = '5s';" before it, or apply with --lock-timeout`,
-        line,
-        'notice',
-      );
-    };
+export const LINT_HAZARD_CODES: ReadonlySet<string> = new Set([
+  'drops-data',
+  'drops-object',
+  'fails-on-existing-rows',
+  'rewrites-table',
+  'scans-table',
+  'blocks-writes',
+  'validates-rows',
+  'enum-value-added',
+]);
 
-    for (const statement of migration.parsed.up.statements) {
-      const sql = maskSql(statement.sql);
-      const start = lineOf(statement, Math.max(0, sql.search(/\S/)));
-      if (SET_LOCK_TIMEOUT.test(sql)) {
-        lockTimeoutSet = true;
-        continue;
-      }
-      let match = CREATE_TABLE.exec(sql);
-      if (match) {
-        created.add(normalizeTableName(match[1]));
-        continue;
-      }
-      match = CREATE_INDEX.exec(sql);
-      if (match) {
-        const table = normalizeTableName(match[2]);
-        if (!match[1] && !created.has(table)) {
-          add(
-            'blocks-writes',
-            `CREATE INDEX on ${shown(table)} without CONCURRENTLY: blocks writes to the table while it builds ` +
-              `(use CREATE INDEX CONCURRENTLY in a "-- +migrate Up notransaction" migration)`,
-            start,
-          );
-          locks(table, start);
-        }
-        continue;
-      }
-      match = DROP_TABLE.exec(sql);
-      if (match) {
-        for (const name of match[1].split(',').map((n) => normalizeTableName(n.trim()))) {
-          if (created.delete(name)) continue;
-          add('drops-data', `drops table ${shown(name)}: the data it holds is lost`, start);
-          locks(name, start);
-        }
-        continue;
-      }
-      match = ALTER_TABLE.exec(sql);
-      if (match) {
-        const table = normalizeTableName(match[2]);
-        if (created.has(table)) continue;
-        locks(table, start);
-        for (const action of splitTopLevel(match[3], match[1].length)) {
-          const line = lineOf(statement, action.offset + (action.text.length - action.text.trimStart().length));
-          lintAlterTableAction(action.text, table, line, add);
-        }
-      }
+/** Built-in functions that are VOLATILE in pg_proc and commonly used in defaults (each call differs, so every row is written). */
+export const VOLATILE_FUNCTIONS: ReadonlySet<string> = new Set([
+  'clock_timestamp', 'timeofday', 'random', 'random_normal', 'setseed', 'gen_random_uuid', 'gen_random_bytes',
+  'uuid_generate_v1', 'uuid_generate_v1mc', 'uuid_generate_v4', 'uuidv4', 'uuidv7', 'nextval', 'currval', 'lastval',
+  'txid_current', 'pg_current_xact_id', 'crypt', 'gen_salt',
+]);
+
+const SERIAL_TYPES = new Set(['serial', 'serial2', 'serial4', 'serial8', 'smallserial', 'bigserial']);
+
+/** Lints the Up and Down sections of migrations in the order they apply (oldest first: tables created by an earlier one count as new). */
+export async function lintMigrations(migrations: readonly LintInput[]): Promise<LintFinding[]> {
+  await loadPgParser();
+  const findings: LintFinding[] = [];
+  const createdByUp = new Set<string>();
+  const volatileFunctions = new Set(VOLATILE_FUNCTIONS);
+  for (const migration of migrations) {
+    const upCreated = new Set<string>();
+    new SectionLint(migration.path, 'up', migration.parsed.up, createdByUp, upCreated, volatileFunctions, findings).run();
+    if (migration.parsed.down) {
+      new SectionLint(migration.path, 'down', migration.parsed.down, new Set(), upCreated, volatileFunctions, findings).run();
     }
   }
   return findings;
 }
 
-function lintAlterTableAction(action: string, table: string, line: number, add: (code: string, message: string, line: number) => void): void {
-  let match = DROP_COLUMN.exec(action);
-  if (match) {
-    add('drops-data', `drops column ${shown(table)}.${unquote(match[1])}: the data it holds is lost`, line);
-    return;
+/** `public.users` for `users`: how PostgreSQL resolves a name without a search_path. */
+function tableKey(name: string): string {
+  return name.includes('.') ? name : `public.${name}`;
+}
+
+const deepSome = (node: unknown, test: (n: PgNode) => boolean): boolean => {
+  if (Array.isArray(node)) return node.some((n) => deepSome(n, test));
+  if (node === null || typeof node !== 'object') return false;
+  if (test(node as PgNode)) return true;
+  return Object.values(node).some((v) => deepSome(v, test));
+};
+
+const OBJECT_WORDS: Record<string, string> = {
+  OBJECT_TABLE: 'table', OBJECT_COLUMN: 'column', OBJECT_INDEX: 'index', OBJECT_VIEW: 'view', OBJECT_MATVIEW: 'materialized view',
+  OBJECT_SEQUENCE: 'sequence', OBJECT_TYPE: 'type', OBJECT_DOMAIN: 'domain', OBJECT_FUNCTION: 'function', OBJECT_PROCEDURE: 'procedure',
+  OBJECT_SCHEMA: 'schema', OBJECT_TABCONSTRAINT: 'constraint', OBJECT_TRIGGER: 'trigger', OBJECT_EXTENSION: 'extension',
+  OBJECT_POLICY: 'policy', OBJECT_RULE: 'rule', OBJECT_FOREIGN_TABLE: 'foreign table', OBJECT_AGGREGATE: 'aggregate',
+};
+
+const RENAMES_BREAKING_CODE = new Set([
+  'OBJECT_TABLE', 'OBJECT_COLUMN', 'OBJECT_VIEW', 'OBJECT_MATVIEW', 'OBJECT_SEQUENCE', 'OBJECT_FUNCTION', 'OBJECT_PROCEDURE',
+  'OBJECT_SCHEMA', 'OBJECT_FOREIGN_TABLE',
+]);
+
+class SectionLint {
+  private lockTimeoutSet = false;
+  private lockNoted = false;
+  private readonly marker: string;
+
+  constructor(
+    private readonly file: string,
+    private readonly section: LintSection,
+    private readonly migrationSection: MigrationSection,
+    /** Tables created so far by the statements linted before (new, so empty). */
+    private readonly created: Set<string>,
+    /** Tables and columns the file's Up creates; in Down their loss is only noted. */
+    private readonly upCreated: Set<string>,
+    private readonly volatileFunctions: Set<string>,
+    private readonly findings: LintFinding[],
+  ) {
+    this.marker = section === 'up' ? UP_MARKER : DOWN_MARKER;
   }
-  match = ALTER_TYPE.exec(action);
-  if (match) {
-    add(
-      'rewrites-table',
-      `changes the type of ${shown(table)}.${unquote(match[1])}: may rewrite the table under an ACCESS EXCLUSIVE lock, and fails if existing values do not convert`,
+
+  run(): void {
+    const parsedStatements: { statement: MigrationStatement; parsed: ParsedSql[] }[] = [];
+    for (const statement of this.migrationSection.statements) {
+      try {
+        parsedStatements.push({ statement, parsed: parseSql(statement.sql) });
+      } catch (error) {
+        if (!(error instanceof SqlSyntaxError)) throw error;
+        this.add('error', 'syntax-error', `PostgreSQL's parser refuses this statement: ${error.message}`, fileLineAt(statement, error.offset));
+      }
+    }
+    const all = parsedStatements.flatMap(({ statement, parsed }) => parsed.map((s, i) => ({ statement, s, end: parsed[i + 1]?.offset ?? statement.sql.length })));
+    all.forEach(({ statement, s, end }, index) => {
+      const line = fileLineAt(statement, s.offset);
+      const later = all.slice(index + 1);
+      this.statement(statement, s, end, line, later);
+    });
+  }
+
+  private add(level: LintLevel, code: string, message: string, line: number): void {
+    this.findings.push({ code, level, message, file: this.file, line, section: this.section });
+  }
+
+  private hazard(hazard: Hazard, line: number, options: { hint?: string; createdByUp?: string } = {}): void {
+    // In Down, losing what the file's own Up created is what reverting it means: noted, not warned.
+    const reverted = this.section === 'down' && options.createdByUp !== undefined && this.upCreated.has(options.createdByUp);
+    const message = hazard.message + (options.hint ? ` (${options.hint})` : '') + (reverted ? ' (this Down reverts what the Up created)' : '');
+    this.add(reverted ? 'notice' : 'warning', hazard.code, message, line);
+  }
+
+  private refusedInTransaction(what: string, line: number): void {
+    if (this.migrationSection.noTransaction) return;
+    this.add(
+      'error',
+      'not-in-transaction',
+      `${what} cannot run inside a transaction block, and this section runs in one: put it in a migration of its own marked "${this.marker} ${NO_TRANSACTION_OPTION}", so the rest stays atomic`,
       line,
     );
-    return;
   }
-  match = SET_NOT_NULL.exec(action);
-  if (match) {
-    add(
-      'scans-table',
-      `sets ${shown(table)}.${unquote(match[1])} NOT NULL: scans the whole table under an ACCESS EXCLUSIVE lock ` +
-        `(add a CHECK (... IS NOT NULL) NOT VALID constraint and VALIDATE it first)`,
+
+  /** Says once per section that no lock_timeout bounds the wait for a lock on an existing table. */
+  private locks(table: string, line: number): void {
+    if (this.lockTimeoutSet || this.lockNoted) return;
+    this.lockNoted = true;
+    this.add(
+      'notice',
+      'missing-lock-timeout',
+      `locks ${table} with no lock_timeout set before it: queued behind a long query, the lock blocks every other ` +
+        `session on the table; add "SET lock_timeout = '5s';" before it, or apply with --lock-timeout`,
       line,
     );
-    return;
   }
-  match = ADD_CONSTRAINT.exec(action);
-  if (match) {
-    const kind = match[1].toUpperCase().replace(/\s+/g, ' ');
-    const rest = match[2];
-    if ((kind === 'CHECK' || kind === 'FOREIGN KEY') && !/\bNOT\s+VALID\b/i.test(rest)) {
-      add(
-        'validates-rows',
-        `adds a ${kind} constraint to ${shown(table)} without NOT VALID: checks every existing row under a lock ` +
-          `(add it NOT VALID, then VALIDATE CONSTRAINT in a later migration)`,
-        line,
-      );
-    } else if ((kind === 'UNIQUE' || kind === 'PRIMARY KEY') && !/\bUSING\s+INDEX\b/i.test(rest)) {
-      add(
-        'blocks-writes',
-        `adds a ${kind} constraint to ${shown(table)}: builds its index while blocking writes ` +
-          `(build a unique index CONCURRENTLY first, then ADD CONSTRAINT ... USING INDEX)`,
-        line,
-      );
-    }
-    return;
+
+  private isNew(table: string): boolean {
+    return this.created.has(tableKey(table));
   }
-  match = ADD_COLUMN.exec(action);
-  if (match) {
-    const definition = match[2];
-    const notNull = /\bNOT\s+NULL\b/i.test(definition) || /\bPRIMARY\s+KEY\b/i.test(definition);
-    const filled = /\bDEFAULT\b/i.test(definition) || /\bGENERATED\b/i.test(definition) || /\b(?:SMALL|BIG)?SERIAL\d?\b/i.test(definition);
-    if (notNull && !filled) {
-      add('fails-on-existing-rows', `adds ${shown(table)}.${unquote(match[1])} NOT NULL without a default: fails if the table has rows`, line);
+
+  private statement(statement: MigrationStatement, s: ParsedSql, end: number, line: number, later: readonly { statement: MigrationStatement; s: ParsedSql }[]): void {
+    const n = s.node;
+    switch (s.kind) {
+      case 'VariableSetStmt':
+        if (n.name === 'lock_timeout') this.lockTimeoutSet = n.kind !== 'VAR_RESET';
+        return;
+      case 'CreateStmt':
+        this.created.add(tableKey(relationName(n.relation)));
+        if (this.section === 'up') this.upCreated.add(tableKey(relationName(n.relation)));
+        return;
+      case 'CreateTableAsStmt':
+        if (n.into?.rel) {
+          this.created.add(tableKey(relationName(n.into.rel)));
+          if (this.section === 'up') this.upCreated.add(tableKey(relationName(n.into.rel)));
+        }
+        return;
+      case 'CreateFunctionStmt': {
+        const volatility = (n.options as PgNode[] | undefined)?.find((o) => o.DefElem?.defname === 'volatility')?.DefElem.arg?.String?.sval;
+        const name = (n.funcname as PgNode[]).at(-1)?.String?.sval as string;
+        if (volatility === undefined || volatility === 'volatile') this.volatileFunctions.add(name);
+        else this.volatileFunctions.delete(name);
+        return;
+      }
+      case 'IndexStmt': {
+        const table = relationName(n.relation);
+        if (n.concurrent) return this.refusedInTransaction('CREATE INDEX CONCURRENTLY', line);
+        if (this.isNew(table)) return;
+        this.hazard(hazards.blocksWrites(`index ${n.idxname ?? '(unnamed)'} on ${table}`), line, {
+          hint: `use CREATE INDEX CONCURRENTLY in a "${this.marker} ${NO_TRANSACTION_OPTION}" migration of its own`,
+        });
+        return this.locks(table, line);
+      }
+      case 'ReindexStmt': {
+        const concurrently = (n.params as PgNode[] | undefined)?.some((p) => p.DefElem?.defname === 'concurrently');
+        const wide = ['REINDEX_OBJECT_SCHEMA', 'REINDEX_OBJECT_DATABASE', 'REINDEX_OBJECT_SYSTEM'].includes(n.kind);
+        if (concurrently || wide) return this.refusedInTransaction(`REINDEX ${concurrently ? 'CONCURRENTLY' : n.kind.replace('REINDEX_OBJECT_', '')}`, line);
+        const target = n.relation ? relationName(n.relation) : String(n.name ?? '');
+        return this.hazard(hazards.blocksWrites(`the indexes of ${target} again (REINDEX)`), line, { hint: 'use REINDEX CONCURRENTLY in a notransaction migration' });
+      }
+      case 'DropStmt':
+        return this.drop(n, line);
+      case 'AlterTableStmt':
+        return this.alterTable(statement, s, end, line);
+      case 'RenameStmt':
+        return this.rename(n, line);
+      case 'AlterEnumStmt': {
+        const type = `enum ${nameOf(n.typeName)}`;
+        if (n.oldVal !== undefined) return this.hazard(hazards.renames(`value '${n.oldVal}' of ${type}`, `'${n.newVal}'`), line);
+        if (this.migrationSection.noTransaction) return;
+        const user = later.find((l) => deepSome(l.s.node, (x) => x.A_Const?.sval?.sval === n.newVal));
+        if (user) this.hazard(hazards.enumValueUsedInTransaction(`value '${n.newVal}' to ${type}`, fileLineAt(user.statement, user.s.offset)), line, { hint: `add the value in a migration of its own marked "${this.marker} ${NO_TRANSACTION_OPTION}", before the one that uses it` });
+        return;
+      }
+      case 'AlterDomainStmt': {
+        const domain = `domain ${nameOf(n.typeName)}`;
+        if (n.subtype === 'O') this.hazard(hazards.domainConstraint(`NOT NULL to ${domain}`), line);
+        else if (n.subtype === 'C' && !n.def?.Constraint?.skip_validation) this.hazard(hazards.domainConstraint(`constraint ${n.def?.Constraint?.conname ?? ''} to ${domain}`.replace('  ', ' ')), line);
+        return;
+      }
+      case 'TruncateStmt':
+        for (const r of n.relations as PgNode[]) {
+          const table = relationName(r.RangeVar);
+          if (this.isNew(table)) continue;
+          this.hazard(hazards.deletesRows('truncates', table), line, { createdByUp: tableKey(table) });
+          this.locks(table, line);
+        }
+        return;
+      case 'DeleteStmt':
+      case 'UpdateStmt': {
+        const table = relationName(n.relation);
+        if (n.whereClause || this.isNew(table)) return;
+        const hazard = s.kind === 'DeleteStmt' ? hazards.deletesRows('deletes', table) : hazards.updatesEveryRow(table);
+        return this.hazard(hazard, line, { createdByUp: tableKey(table) });
+      }
+      case 'VacuumStmt': {
+        if (!n.is_vacuumcmd) return; // ANALYZE
+        const full = (n.options as PgNode[] | undefined)?.some((o) => o.DefElem?.defname === 'full');
+        this.refusedInTransaction(full ? 'VACUUM FULL' : 'VACUUM', line);
+        if (!full) return;
+        const tables = ((n.rels as PgNode[] | undefined) ?? []).map((r) => relationName(r.VacuumRelation.relation));
+        this.hazard(hazards.rewritesWholeTable('VACUUM FULL', tables.length > 0 ? tables.join(', ') : 'every table of the database'), line);
+        return;
+      }
+      case 'ClusterStmt':
+        if (!n.relation) {
+          this.refusedInTransaction('CLUSTER without a table', line);
+          return this.hazard(hazards.rewritesWholeTable('CLUSTER', 'every clustered table of the database'), line);
+        }
+        if (this.isNew(relationName(n.relation))) return;
+        this.hazard(hazards.rewritesWholeTable('CLUSTER', relationName(n.relation)), line);
+        return this.locks(relationName(n.relation), line);
+      case 'CreatedbStmt':
+        return this.refusedInTransaction('CREATE DATABASE', line);
+      case 'DropdbStmt':
+        return this.refusedInTransaction('DROP DATABASE', line);
+      case 'AlterSystemStmt':
+        return this.refusedInTransaction('ALTER SYSTEM', line);
+      case 'CreateTableSpaceStmt':
+        return this.refusedInTransaction('CREATE TABLESPACE', line);
+      case 'DropTableSpaceStmt':
+        return this.refusedInTransaction('DROP TABLESPACE', line);
+      default:
+        return;
     }
+  }
+
+  private drop(n: PgNode, line: number): void {
+    const kind = OBJECT_WORDS[n.removeType as string] ?? String(n.removeType).replace('OBJECT_', '').toLowerCase();
+    if (n.concurrent) this.refusedInTransaction(`DROP ${kind.toUpperCase()} CONCURRENTLY`, line);
+    for (const object of (n.objects as PgNode[] | undefined) ?? []) {
+      const name = object.List ? nameOf(object.List.items) : object.String ? object.String.sval : object.TypeName ? nameOf(object.TypeName.names) : object.ObjectWithArgs ? nameOf(object.ObjectWithArgs.objname) : '?';
+      if (n.removeType === 'OBJECT_TABLE') {
+        if (this.created.delete(tableKey(name))) continue;
+        this.hazard(hazards.dropsData(`table ${name}`), line, { createdByUp: tableKey(name) });
+        this.locks(name, line);
+      } else if (n.removeType === 'OBJECT_SCHEMA') {
+        this.hazard(n.behavior === 'DROP_CASCADE' ? hazards.dropsData(`schema ${name} and every table in it`) : hazards.dropsObject(`schema ${name}`), line);
+      } else if (n.removeType === 'OBJECT_MATVIEW' || n.removeType === 'OBJECT_SEQUENCE') {
+        this.hazard(hazards.dropsObject(`${kind} ${name}${n.removeType === 'OBJECT_SEQUENCE' ? ' and its current value' : ''}`), line);
+      } else if (['OBJECT_VIEW', 'OBJECT_TYPE', 'OBJECT_DOMAIN', 'OBJECT_FUNCTION', 'OBJECT_PROCEDURE', 'OBJECT_EXTENSION', 'OBJECT_AGGREGATE'].includes(n.removeType)) {
+        this.hazard(hazards.dropsObject(`${kind} ${name}`), line);
+      }
+    }
+  }
+
+  private rename(n: PgNode, line: number): void {
+    // Names that running code uses in its queries; an index, constraint or type name it hardly ever does.
+    if (!RENAMES_BREAKING_CODE.has(n.renameType)) return;
+    const kind = OBJECT_WORDS[n.renameType as string] ?? String(n.renameType).replace('OBJECT_', '').toLowerCase();
+    const table = n.relation ? relationName(n.relation) : undefined;
+    if (table !== undefined && this.isNew(table)) return;
+    let what: string;
+    if (n.renameType === 'OBJECT_COLUMN') what = `column ${table}.${n.subname}`;
+    else if (n.renameType === 'OBJECT_TABCONSTRAINT' || n.renameType === 'OBJECT_TRIGGER' || n.renameType === 'OBJECT_POLICY' || n.renameType === 'OBJECT_RULE') what = `${kind} ${n.subname} on ${table}`;
+    else if (table !== undefined) what = `${kind} ${table}`;
+    else {
+      const o = n.object as PgNode | undefined;
+      what = `${kind} ${o?.List ? nameOf(o.List.items) : o?.String ? o.String.sval : o?.ObjectWithArgs ? nameOf(o.ObjectWithArgs.objname) : '?'}`;
+    }
+    this.hazard(hazards.renames(what, n.newname), line);
+  }
+
+  private alterTable(statement: MigrationStatement, s: ParsedSql, end: number, line: number): void {
+    const n = s.node;
+    if (n.objtype !== undefined && n.objtype !== 'OBJECT_TABLE') return;
+    const table = relationName(n.relation);
+    const cmds = ((n.cmds as PgNode[] | undefined) ?? []).map((c) => c.AlterTableCmd as PgNode);
+    const isNew = this.isNew(table);
+    if (isNew) {
+      if (this.section === 'up') for (const c of cmds) if (c.subtype === 'AT_AddColumn') this.upCreated.add(`${tableKey(table)}.${c.def.ColumnDef.colname}`);
+      return;
+    }
+    const lines = this.actionLines(statement, s, end, cmds.length) ?? cmds.map(() => line);
+    let locked = false;
+    cmds.forEach((cmd, i) => {
+      const at = lines[i]!;
+      const found = this.findings.length;
+      this.alterTableCmd(cmd, table, at);
+      if (!locked) {
+        locked = true;
+        this.locks(table, found < this.findings.length ? this.findings[found]!.line : at);
+      }
+    });
+  }
+
+  private alterTableCmd(cmd: PgNode, table: string, line: number): void {
+    const column = (name: string) => `column ${table}.${name}`;
+    const key = (name: string) => `${tableKey(table)}.${name}`;
+    switch (cmd.subtype) {
+      case 'AT_AddColumn': {
+        const def = cmd.def.ColumnDef as PgNode;
+        if (this.section === 'up') this.upCreated.add(key(def.colname));
+        const constraints = ((def.constraints as PgNode[] | undefined) ?? []).map((c) => c.Constraint as PgNode);
+        const has = (type: string) => constraints.find((c) => c.contype === type);
+        const typeName = (def.typeName?.names as PgNode[] | undefined)?.at(-1)?.String?.sval as string | undefined;
+        const defaultExpr = has('CONSTR_DEFAULT')?.raw_expr;
+        const volatileDefault = defaultExpr !== undefined && deepSome(defaultExpr, (x) => x.FuncCall !== undefined && this.volatileFunctions.has((x.FuncCall.funcname as PgNode[]).at(-1)?.String?.sval));
+        if (has('CONSTR_GENERATED')) this.hazard(hazards.generatedStoredColumn(column(def.colname)), line);
+        else if (has('CONSTR_IDENTITY')) this.hazard(hazards.volatileDefault(`identity column ${table}.${def.colname}`), line);
+        else if (typeName !== undefined && SERIAL_TYPES.has(typeName)) this.hazard(hazards.volatileDefault(`${typeName} ${column(def.colname)}`), line);
+        else if (volatileDefault) this.hazard(hazards.volatileDefault(column(def.colname)), line);
+        else if ((has('CONSTR_NOTNULL') || has('CONSTR_PRIMARY')) && !defaultExpr) {
+          this.hazard(hazards.addNotNullColumn(column(def.colname)), line, { hint: 'add a DEFAULT, or add it nullable, backfill, then SET NOT NULL' });
+        }
+        return;
+      }
+      case 'AT_DropColumn':
+        return this.hazard(hazards.dropsData(column(cmd.name)), line, { createdByUp: key(cmd.name) });
+      case 'AT_AlterColumnType':
+        return this.hazard(hazards.rewritesTable(column(cmd.name)), line);
+      case 'AT_SetNotNull':
+        return this.hazard(hazards.setNotNull(column(cmd.name)), line, { hint: 'add a CHECK (... IS NOT NULL) NOT VALID constraint and VALIDATE it first' });
+      case 'AT_SetLogged':
+        return this.hazard(hazards.setsPersistence(`table ${table}`, 'LOGGED'), line);
+      case 'AT_SetUnLogged':
+        return this.hazard(hazards.setsPersistence(`table ${table}`, 'UNLOGGED'), line);
+      case 'AT_ValidateConstraint':
+        return this.hazard(hazards.validatesExistingRows(`constraint ${cmd.name} on ${table}`), line);
+      case 'AT_AddConstraint': {
+        const c = cmd.def.Constraint as PgNode;
+        const kind = ({ CONSTR_CHECK: 'CHECK', CONSTR_FOREIGN: 'FOREIGN KEY', CONSTR_UNIQUE: 'UNIQUE', CONSTR_PRIMARY: 'PRIMARY KEY', CONSTR_EXCLUSION: 'EXCLUDE' } as Record<string, string>)[c.contype];
+        if (!kind) return;
+        const what = `${kind} constraint ${c.conname ? `${c.conname} ` : ''}to ${table}`;
+        if (kind === 'CHECK' || kind === 'FOREIGN KEY') {
+          if (!c.skip_validation) this.hazard(hazards.validatesRows(what), line, { hint: 'add it NOT VALID, then VALIDATE CONSTRAINT in a later migration' });
+        } else if (!c.indexname) {
+          this.hazard(hazards.blocksWrites(`the index of ${what}`), line, { hint: 'build a unique index CONCURRENTLY first, then ADD CONSTRAINT ... USING INDEX' });
+        }
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  /** The file line of each action of an ALTER TABLE (they are separated by top-level commas), when they can be told apart. */
+  private actionLines(statement: MigrationStatement, s: ParsedSql, end: number, count: number): number[] | undefined {
+    const text = maskSql(statement.sql.slice(0, end));
+    const relationStart = s.offset + text.slice(s.offset).search(/\bTABLE\b/i) + 'TABLE'.length;
+    // After TABLE: [IF EXISTS] [ONLY] name [*], then the first action.
+    const head = /^\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?(?:"(?:[^"]|"")*"|[^\s."]+)(?:\s*\.\s*(?:"(?:[^"]|"")*"|[^\s."]+))?\s*\*?/i.exec(text.slice(relationStart));
+    if (!head) return undefined;
+    const actionsStart = relationStart + head[0].length;
+    const pieces = splitTopLevel(text.slice(actionsStart), actionsStart);
+    if (pieces.length !== count) return undefined;
+    return pieces.map((p) => fileLineAt(statement, p.offset + (p.text.length - p.text.trimStart().length)));
   }
 }

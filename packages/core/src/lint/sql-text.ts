@@ -3,7 +3,7 @@ import { quotedSpans } from '../migrations/sql-scan';
 /**
  * What the lint rules match against: a statement with its comments, string literals and dollar-quoted
  * bodies blanked out (same length, newlines kept, so an offset still maps to a line), so that a
- * `DROP COLUMN` written inside a string or a function body is never taken for one.
+ * comma inside a string is never taken for one between ALTER TABLE actions.
  */
 
 const blank = (text: string) => text.replace(/[^\n]/g, ' ');
@@ -21,16 +21,6 @@ export function maskSql(sql: string): string {
     kept = span.contentEnd;
   }
   return out + sql.slice(kept);
-}
-
-/** A possibly qualified, possibly quoted name: `users`, `public.users`, `"Odd Name"`. */
-export const NAME = String.raw`(?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)(?:\s*\.\s*(?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*))?`;
-
-/** A table name as Postgres resolves it without a search_path: unquoted parts fold to lower case, `public` by default. */
-export function normalizeTableName(name: string): string {
-  const parts = name.match(/"(?:[^"]|"")+"|[^.\s"]+/g) ?? [name];
-  const folded = parts.map((p) => (p.startsWith('"') ? p.slice(1, -1).replace(/""/g, '"') : p.toLowerCase()));
-  return folded.length === 1 ? `public.${folded[0]}` : folded.join('.');
 }
 
 /** Splits at commas outside parentheses: the actions of one ALTER TABLE. Offsets are kept. */

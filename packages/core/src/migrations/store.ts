@@ -8,6 +8,7 @@ import { mkdir, readdir, readFile, readlink, stat, writeFile } from 'node:fs/pro
 import { join } from 'node:path';
 import { ConfigurationError } from '../errors';
 import { type MigrationFile, parseMigrationFile } from './format';
+import { checkTransactionControl } from './transaction-control';
 import { type MigrationMetadata, formatMetadata, parseMetadata, sha256Checksum } from './metadata';
 import {
   isMetadataFileName,
@@ -187,6 +188,7 @@ export async function readMigrationDir(dir: string): Promise<MigrationSet> {
     let parsed: MigrationFile;
     try {
       parsed = parseMigrationFile(path, text);
+      await checkTransactionControl(parsed);
     } catch (error) {
       if (!(error instanceof ConfigurationError)) throw error;
       problems.push(error.message);

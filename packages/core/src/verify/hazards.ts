@@ -1,11 +1,13 @@
 /**
  * Check 4, hazards: what the new migrations risk on a live database, as warnings (failures only when
- * asked). Two sources: the lint of the Up SQL as it is now (lint/), and the hazards the differ
- * recorded in the metadata when it generated the file. Recorded hazards are trusted only while the
- * file is as generated (its checksum matches): a hand edit such as CREATE INDEX CONCURRENTLY removes
- * a hazard, and then only the lint can say what is left.
+ * asked; a statement that cannot run as written, such as one PostgreSQL's parser refuses, always fails
+ * it). Two sources: the lint of the Up and Down SQL as it is now (lint/), and the hazards the differ
+ * recorded in the metadata when it generated the file. The lint is the authority for the codes it derives
+ * from SQL (LINT_HAZARD_CODES), so a hand edit such as CREATE INDEX CONCURRENTLY removes that hazard;
+ * recorded hazards of other codes (they need the catalog the differ compared, e.g. enum-recreated) are
+ * kept after an edit too, so no edit makes a hazard disappear unread.
  */
-import { lintMigrations } from '../lint';
+import { LINT_HAZARD_CODES, lintMigrations } from '../lint';
 import { sha256Checksum } from '../migrations/metadata';
 import { metadataFileName } from '../migrations/naming';
 import type { MigrationEntry } from './numbering';
@@ -17,46 +19,61 @@ function hazardLine(entry: MigrationEntry, code: string): number {
   return index >= 0 ? index + 1 : (entry.parsed?.up.line ?? 1);
 }
 
-export function checkHazards(newEntries: readonly MigrationEntry[], options: { readonly failOnHazards?: boolean } = {}): VerifyCheck {
+export async function checkHazards(newEntries: readonly MigrationEntry[], options: { readonly failOnHazards?: boolean } = {}): Promise<VerifyCheck> {
   const parsed = newEntries.filter((e): e is MigrationEntry & { parsed: NonNullable<MigrationEntry['parsed']> } => e.parsed !== undefined);
-  const lint = lintMigrations(parsed.map((e) => ({ path: e.path, parsed: e.parsed })));
-  const findings: VerifyFinding[] = lint.map((f) => ({ level: f.level, message: f.message, file: f.file, line: f.line, code: f.code }));
+  const lint = await lintMigrations(parsed.map((e) => ({ path: e.path, parsed: e.parsed })));
+  const findings: VerifyFinding[] = lint.map((f) => ({
+    level: f.level,
+    message: f.section === 'down' ? `Down: ${f.message}` : f.message,
+    file: f.file,
+    line: f.line,
+    code: f.code,
+  }));
 
   for (const entry of parsed) {
     const recorded = entry.metadata?.hazards ?? [];
     if (recorded.length === 0) continue;
     const asGenerated = entry.metadata?.checksum === sha256Checksum(entry.text);
-    if (!asGenerated) {
+    const linted = new Set(lint.filter((f) => f.file === entry.path && f.section === 'up').map((f) => f.code));
+    const removed: string[] = [];
+    for (const hazard of recorded) {
+      if (linted.has(hazard.code)) continue;
+      // The lint read the edited SQL and no longer finds this kind of hazard: the edit removed it.
+      if (!asGenerated && LINT_HAZARD_CODES.has(hazard.code)) {
+        removed.push(hazard.code);
+        continue;
+      }
+      const source = asGenerated ? 'recorded by the differ' : `recorded by the differ in ${metadataFileName(entry.version)}; the file was edited since, check that it still applies`;
+      findings.push({ level: 'warning', file: entry.path, line: hazardLine(entry, hazard.code), code: hazard.code, message: `${hazard.message} (${source})` });
+    }
+    if (removed.length > 0) {
       findings.push({
         level: 'notice',
         file: entry.path,
         line: 1,
-        message: `${entry.fileName} was edited after it was generated: the ${recorded.length} hazard(s) recorded in ${metadataFileName(entry.version)} are not repeated; the lint reads the SQL as it is now`,
+        message: `${entry.fileName} was edited after it was generated, and the lint, reading it as it is now, no longer finds what ${metadataFileName(entry.version)} recorded: ${[...new Set(removed)].join(', ')}`,
       });
-      continue;
-    }
-    const linted = new Set(lint.filter((f) => f.file === entry.path).map((f) => f.code));
-    for (const hazard of recorded) {
-      if (linted.has(hazard.code)) continue;
-      findings.push({ level: 'warning', file: entry.path, line: hazardLine(entry, hazard.code), code: hazard.code, message: `${hazard.message} (recorded by the differ)` });
     }
   }
 
   findings.sort((a, b) => (a.file ?? '').localeCompare(b.file ?? '') || (a.line ?? 0) - (b.line ?? 0));
+  const errors = findings.filter((f) => f.level === 'error');
   const warnings = findings.filter((f) => f.level === 'warning');
-  const notices = findings.length - warnings.length;
-  const failing = warnings.length > 0 && options.failOnHazards === true;
+  const notices = findings.length - warnings.length - errors.length;
+  const failing = errors.length > 0 || (warnings.length > 0 && options.failOnHazards === true);
   const noun = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
   let summary: string;
+  const hazardFailing = warnings.length > 0 && options.failOnHazards === true;
   if (parsed.length === 0) summary = 'no new migrations to lint';
   else if (warnings.length === 0) summary = notices > 0 ? `no hazards (${noun(notices, 'note')})` : 'no hazards';
-  else summary = `${noun(warnings.length, 'hazard')}${failing ? ' (failing: fail-on-hazards is set)' : ''}: ${[...new Set(warnings.map((w) => w.code))].join(', ')}`;
+  else summary = `${noun(warnings.length, 'hazard')}${hazardFailing ? ' (failing: fail-on-hazards is set)' : ''}: ${[...new Set(warnings.map((w) => w.code))].join(', ')}`;
+  if (errors.length > 0) summary = `${noun(errors.length, 'statement')} that cannot run as written (${[...new Set(errors.map((e) => e.code))].join(', ')}); ${summary}`;
   return {
     name: 'hazards',
     title: CHECK_TITLES.hazards,
     status: failing ? 'failed' : warnings.length > 0 ? 'warning' : 'passed',
     summary,
     // With fail-on-hazards the hazards are what fails the check: annotate them as errors.
-    findings: failing ? findings.map((f) => (f.level === 'warning' ? { ...f, level: 'error' as const } : f)) : findings,
+    findings: hazardFailing ? findings.map((f) => (f.level === 'warning' ? { ...f, level: 'error' as const } : f)) : findings,
   };
 }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { ConfigurationError } from '../errors';
 import type { Git } from '../git';
 import { type MigrationFile, parseMigrationFile } from '../migrations/format';
+import { checkTransactionControl } from '../migrations/transaction-control';
 import { type MigrationMetadata, parseMetadata } from '../migrations/metadata';
 import { isMetadataFileName, isMigrationFileName, metadataFileName, padVersion, parseMetadataFileName, parseMigrationFileName } from '../migrations/naming';
 import { type MigrationSet, listMigrationDir, readMigrationDir, readTextFile } from '../migrations/store';
@@ -98,7 +99,9 @@ async function readEntries(dir: string, isNew: (fileName: string) => boolean, fi
     }
     let parsed: MigrationFile | undefined;
     try {
-      parsed = parseMigrationFile(path, text);
+      const file = parseMigrationFile(path, text);
+      await checkTransactionControl(file);
+      parsed = file;
     } catch (error) {
       if (!(error instanceof ConfigurationError)) throw error;
       findings.push({ level: 'error', file: path, line: lineFromMessage(path, error.message), message: error.message });

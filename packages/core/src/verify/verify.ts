@@ -192,7 +192,7 @@ export async function verifyMigrations(options: VerifyOptions): Promise<VerifyRe
     for (const db of databases) await db.drop().catch((error) => logger.warning(`could not drop ${db.name}: ${errorMessage(error)}`));
   }
 
-  const hazards = checkHazards(newEntries, { failOnHazards: options.failOnHazards });
+  const hazards = await checkHazards(newEntries, { failOnHazards: options.failOnHazards });
   const checks = [numbering.check, checked.consistency, checked.reversibility, checked.data, hazards];
   for (const check of checks) logger.info(`${check.title}: ${check.status} - ${check.summary}`);
   return {
