@@ -16,7 +16,6 @@ export * from './applier/result';
 export * from './applier/state';
 export * from './applier/migrator';
 export * from './fleet';
-export * from './sync';
 export * from './create';
 export * from './lint';
 export * from './verify';

@@ -12,17 +12,16 @@ import type { Client } from 'pg';
 import { withDatabaseLock } from '../applier/lock';
 import { type Catalog, type DiffOptions, type DiffStatement, diffCatalogs, introspect, renderSql } from '../diff';
 import { errorMessage, redact } from '../errors';
-import { CONSISTENCY_DIFF_OPTIONS } from '../fleet/consistency';
-import { type FleetReport, countOutcomes } from '../fleet/report';
-import type { RetryOptions } from '../fleet/retry';
-import { isTransientFailure } from '../fleet/retry';
-import { type AttemptOutcome, DEFAULT_CONCURRENCY, type ReachableTarget, runFleet } from '../fleet/runner';
-import type { Target } from '../fleet/targets';
 import { type Logger, silentLogger } from '../logger';
 import { buildSchemaAt } from '../schema-source/build';
 import type { SchemaSource } from '../schema-source/schema-source';
 import { withShadowServer } from '../shadow/shadow-server';
 import { parseShadowSpec, type ShadowSpec } from '../shadow/spec';
+import { CONSISTENCY_DIFF_OPTIONS } from './consistency';
+import { type FleetReport, countOutcomes } from './report';
+import { isTransientFailure, type RetryOptions } from './retry';
+import { type AttemptOutcome, DEFAULT_CONCURRENCY, type ReachableTarget, runFleet } from './runner';
+import type { Target } from './targets';
 
 export interface SyncOptions {
   readonly targets: readonly Target[];
