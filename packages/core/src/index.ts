@@ -20,3 +20,5 @@ export * from './create';
 export * from './lint';
 export * from './verify';
 export * from './diff';
+export * from './diff/renames';
+export * from './intent';

@@ -8,6 +8,7 @@
 import { lintMigrations } from '../lint';
 import { sha256Checksum } from '../migrations/metadata';
 import { metadataFileName } from '../migrations/naming';
+import type { DataLossGate } from './data-loss-gate';
 import type { MigrationEntry } from './numbering';
 import { CHECK_TITLES, type VerifyCheck, type VerifyFinding } from './report';
 
@@ -17,7 +18,7 @@ function hazardLine(entry: MigrationEntry, code: string): number {
   return index >= 0 ? index + 1 : (entry.parsed?.up.line ?? 1);
 }
 
-export function checkHazards(newEntries: readonly MigrationEntry[], options: { readonly failOnHazards?: boolean } = {}): VerifyCheck {
+export function checkHazards(newEntries: readonly MigrationEntry[], options: { readonly failOnHazards?: boolean; readonly dataLoss?: DataLossGate } = {}): VerifyCheck {
   const parsed = newEntries.filter((e): e is MigrationEntry & { parsed: NonNullable<MigrationEntry['parsed']> } => e.parsed !== undefined);
   const lint = lintMigrations(parsed.map((e) => ({ path: e.path, parsed: e.parsed })));
   const findings: VerifyFinding[] = lint.map((f) => ({ level: f.level, message: f.message, file: f.file, line: f.line, code: f.code }));
@@ -42,19 +43,26 @@ export function checkHazards(newEntries: readonly MigrationEntry[], options: { r
     }
   }
 
+  // The destructive-change gate: measured data losses, failing unless acknowledged (fail-on-hazards or not).
+  const gate = options.dataLoss;
+  if (gate) findings.push(...gate.findings);
+  if (gate?.skipped) findings.push({ level: 'notice', message: `data losses not measured: ${gate.skipped}` });
   findings.sort((a, b) => (a.file ?? '').localeCompare(b.file ?? '') || (a.line ?? 0) - (b.line ?? 0));
   const warnings = findings.filter((f) => f.level === 'warning');
   const notices = findings.length - warnings.length;
   const failing = warnings.length > 0 && options.failOnHazards === true;
-  const noun = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  const losses = gate?.unacknowledged ?? 0;
+  const noun = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : word.endsWith('s') ? 'es' : 's'}`;
   let summary: string;
   if (parsed.length === 0) summary = 'no new migrations to lint';
   else if (warnings.length === 0) summary = notices > 0 ? `no hazards (${noun(notices, 'note')})` : 'no hazards';
   else summary = `${noun(warnings.length, 'hazard')}${failing ? ' (failing: fail-on-hazards is set)' : ''}: ${[...new Set(warnings.map((w) => w.code))].join(', ')}`;
+  if (losses > 0) summary = `${noun(losses, 'data loss')} not acknowledged (each error says the trailer or marker line that acknowledges it); ${summary}`;
+  else if (gate && gate.acknowledged > 0) summary = `${summary}; ${noun(gate.acknowledged, 'data loss')}, each acknowledged`;
   return {
     name: 'hazards',
     title: CHECK_TITLES.hazards,
-    status: failing ? 'failed' : warnings.length > 0 ? 'warning' : 'passed',
+    status: failing || losses > 0 ? 'failed' : warnings.length > 0 ? 'warning' : 'passed',
     summary,
     // With fail-on-hazards the hazards are what fails the check: annotate them as errors.
     findings: failing ? findings.map((f) => (f.level === 'warning' ? { ...f, level: 'error' as const } : f)) : findings,

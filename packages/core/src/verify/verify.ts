@@ -20,6 +20,10 @@ import { buildSchemaAt } from '../schema-source/build';
 import { type SchemaSource, validateSchemaSource } from '../schema-source/schema-source';
 import type { ShadowServer, ThrowawayDatabase } from '../shadow/types';
 import { listObjects, schemaDifference } from './difference';
+import { emptyGoalProblem } from '../intent/empty-goal';
+import { inventoryTables, readDataInventoryAt } from '../intent/data-loss';
+import { describeSchemaSource } from '../schema-source/schema-source';
+import { type DataLossGate, checkDataLoss } from './data-loss-gate';
 import { checkHazards } from './hazards';
 import { type MigrationEntry, checkNumbering } from './numbering';
 import { CHECK_TITLES, type VerifyCheck, type VerifyFinding, type VerifyReport, overallResult } from './report';
@@ -43,8 +47,10 @@ export interface VerifyOptions {
   readonly goalRef?: string;
   /** Where the throwaway databases are created; the caller opens and closes it. */
   readonly shadow: ShadowServer;
-  /** Hazards fail the check instead of only warning. */
+  /** Hazards fail the check instead of only warning (unacknowledged data losses always fail it). */
   readonly failOnHazards?: boolean;
+  /** Accept a goal build without tables while the migrations at the base have some. */
+  readonly allowEmptyGoal?: boolean;
   /** Stops a schema build command running longer than this. */
   readonly buildTimeoutMs?: number;
   readonly logger?: Logger;
@@ -137,6 +143,10 @@ export async function verifyMigrations(options: VerifyOptions): Promise<VerifyRe
   };
   const build = (ref: string | null, db: ThrowawayDatabase) => buildSchemaAt(source, ref, db, { logger, timeoutMs: options.buildTimeoutMs });
 
+  // The gate runs on a database of its own, beside the three below (it never throws for a bad migration).
+  const dataLoss = set ? checkDataLoss({ shadow, set, newEntries, logger }) : undefined;
+  dataLoss?.catch(() => undefined);
+  let emptyGoal: string | undefined;
   let consistency: VerifyCheck;
   let reversibility: VerifyCheck;
   let goalSha: string | undefined;
@@ -207,6 +217,8 @@ export async function verifyMigrations(options: VerifyOptions): Promise<VerifyRe
           problems.push('the migrations do not apply from empty');
         }
         consistency = failed('consistency', problems.join('; '), findings);
+      } else if ((emptyGoal = await emptyGoalOf(goalBuilt.value!.url, applied.db.url, dataLoss, { ...options, source }, `${goalSha!.slice(0, 7)} (${goal.from})`))) {
+        consistency = failed('consistency', `the goal build at ${goalSha!.slice(0, 7)} produced no tables`, [{ level: 'error', message: emptyGoal }]);
       } else {
         const found = await schemaDifference(applied.db.url, goalBuilt.value!.url);
         difference = found.sql;
@@ -242,7 +254,7 @@ export async function verifyMigrations(options: VerifyOptions): Promise<VerifyRe
     for (const db of databases) await db.drop().catch((error) => logger.warning(`could not drop ${db.name}: ${errorMessage(error)}`));
   }
 
-  const hazards = checkHazards(newEntries, { failOnHazards: options.failOnHazards });
+  const hazards = checkHazards(newEntries, { failOnHazards: options.failOnHazards, dataLoss: await dataLoss });
   const checks = [numbering.check, consistency, reversibility, hazards];
   for (const check of checks) logger.info(`${check.title}: ${check.status} - ${check.summary}`);
   return {
@@ -254,6 +266,16 @@ export async function verifyMigrations(options: VerifyOptions): Promise<VerifyRe
     difference,
     durationMs: Math.round(performance.now() - started),
   };
+}
+
+/** The empty-goal refusal when the goal build has no tables while the migrations at the base have some. */
+async function emptyGoalOf(goalUrl: string, appliedUrl: string, gate: Promise<DataLossGate> | undefined, options: VerifyOptions, commit: string): Promise<string | undefined> {
+  if (options.allowEmptyGoal) return undefined;
+  const goal = await readDataInventoryAt(goalUrl);
+  if (goal.tables.size > 0) return undefined;
+  const atBase = (await gate)?.baseTables ?? [];
+  const tables = atBase.length > 0 ? atBase : inventoryTables(await readDataInventoryAt(appliedUrl));
+  return emptyGoalProblem({ goalTables: 0, tables, other: `the schema the migrations reach${atBase.length > 0 ? ' at the base' : ''}`, build: describeSchemaSource(options.source), commit });
 }
 
 async function checkRevert(
