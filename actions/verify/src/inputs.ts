@@ -14,6 +14,7 @@ export interface VerifyActionInputs {
   readonly shadow: ShadowSpec;
   readonly postgresMajor: number;
   readonly failOnHazards: boolean;
+  readonly allowEmptyGoal: boolean;
   readonly comment: boolean;
   readonly token?: string;
 }
@@ -32,6 +33,7 @@ export function readVerifyInputs(workspace: string): VerifyActionInputs {
     shadow: parseShadowSpec(getConnectionInput('shadow-database'), 'input "shadow-database"'),
     postgresMajor: getIntegerInput('postgres-version') ?? DEFAULT_POSTGRES_MAJOR,
     failOnHazards: getBooleanInput('fail-on-hazards', false),
+    allowEmptyGoal: getBooleanInput('allow-empty-goal', false),
     comment: getBooleanInput('comment', true),
     token: getSecretInput('token'),
   };

@@ -7,7 +7,8 @@ export const verifyCommand: Command = {
   summary: 'Check the migrations: numbering, migrations = schema at goal, Down sections undo the new ones, hazards. Exit 1 when a check fails.',
   usage:
     'verify --schema-dir <path> (--schema-command "<cmd>" | --schema-sql <file> [--schema-sql <file>...]) --dir <migrations-dir>\n' +
-    '       [--base-ref <ref>] [--goal <ref>] [--repo <path>] [--shadow embedded|docker|<url>] [--postgres-version N] [--fail-on-hazards]',
+    '       [--base-ref <ref>] [--goal <ref>] [--repo <path>] [--shadow embedded|docker|<url>] [--postgres-version N] [--fail-on-hazards]\n' +
+    '       [--allow-empty-goal]',
   options: {
     ...schemaSourceOptions,
     dir: { type: 'string' },
@@ -16,6 +17,7 @@ export const verifyCommand: Command = {
     shadow: { type: 'string' },
     'postgres-version': { type: 'string' },
     'fail-on-hazards': { type: 'boolean' },
+    'allow-empty-goal': { type: 'boolean' },
   },
   async run(values, _positionals, { logger, stdout }) {
     const shadow = shadowOption(values);
@@ -30,6 +32,7 @@ export const verifyCommand: Command = {
         goalRef: optionalString(values, 'goal'),
         shadow: server,
         failOnHazards: values['fail-on-hazards'] === true,
+        allowEmptyGoal: values['allow-empty-goal'] === true,
         logger,
       }),
     );

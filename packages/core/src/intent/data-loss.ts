@@ -108,7 +108,7 @@ export function dataLosses(before: DataInventory, after: DataInventory): DataLos
       loss(`${name}.${label}`, hazards.removesEnumValue(`enum ${name}`, label));
     }
   }
-  return losses;
+  return losses.sort((a, b) => a.object.localeCompare(b.object) || a.code.localeCompare(b.code));
 }
 
 const INTEGER_DIGITS: Record<string, number> = { smallint: 5, integer: 10, bigint: 19 };
