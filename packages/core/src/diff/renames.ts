@@ -148,7 +148,8 @@ async function impliedRenames(client: Client, goal: Client, renames: readonly Re
     const inBase = new Set(here.rows.map(key));
     const inGoal = new Set(there.rows.map(key));
     for (const row of here.rows as { kind: string; name: string }[]) {
-      if (!row.name.includes(change.from)) continue;
+      // A column's name alone is too common a word: the derived name must name its table too.
+      if (!row.name.includes(change.from) || (rename.kind === 'column' && !row.name.includes(change.table))) continue;
       const renamed = row.name.split(change.from).join(change.to);
       const kind = row.kind === 'rel' ? 'rel' : 'con';
       if (!inGoal.has(`${kind}\0${renamed}`) || inGoal.has(`${kind}\0${row.name}`) || inBase.has(`${kind}\0${renamed}`)) continue;

@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import type { Client } from 'pg';
 import { withDatabaseLock } from '../applier/lock';
 import { type Catalog, type DiffOptions, type DiffStatement, diffCatalogs, introspect, renderSql } from '../diff';
+import { filterCatalog } from '../diff/filter';
 import { qualified } from '../diff/sql';
 import { errorMessage, redact } from '../errors';
 import { type Acknowledgement, parseAcknowledgement, unacknowledged } from '../intent/acknowledgements';
@@ -90,7 +91,7 @@ export async function syncFleet(options: SyncOptions): Promise<FleetReport> {
   return { mode: 'sync', dryRun, target: commit, targets: outcomes, counts: countOutcomes(outcomes), durationMs: Math.round(performance.now() - started) };
 }
 
-/** Tables of a catalog (not views), as `schema.name`. */
+/** Tables of a catalog (not views), as `schema.name`; pass it filtered, without the migration bookkeeping. */
 function tablesOf(catalog: Catalog): string[] {
   return [...catalog.relations.values()].filter((r) => r.kind === 'table' || r.kind === 'partitioned table').map((r) => `${r.schema}.${r.name}`).sort();
 }
@@ -144,7 +145,7 @@ async function syncLocked(
   const live = await introspect(target.url);
   const statements = diffCatalogs(live, goal, options.diffOptions);
   if (statements.length === 0) return { status: 'up-to-date', statements: 0 };
-  const refused = await refusedDrops(client, live, goal, options);
+  const refused = await refusedDrops(client, filterCatalog(live, options.diffOptions), filterCatalog(goal, options.diffOptions), options);
   if (refused) return { status: 'failed', statements: 0, error: redact(`${database}: ${refused}; nothing was changed`) };
   // Outside the transaction: enum values that later statements use must be committed before them
   // (the differ emits those ADD VALUE IF NOT EXISTS, safe to repeat); anything else that cannot run in a
