@@ -15,7 +15,7 @@ runAction(async () => {
   };
   let report: FleetReport;
   if (inputs.mode === 'sync') {
-    report = await syncFleet({ ...common, source: inputs.source!, ref: inputs.ref, dryRun: inputs.dryRun });
+    report = await syncFleet({ ...common, source: inputs.source!, ref: inputs.ref, dryRun: inputs.dryRun, allow: inputs.allow, allowEmptyGoal: inputs.allowEmptyGoal });
   } else {
     const set = await readMigrationDir(inputs.migrationsDir!);
     if (inputs.mode === 'drift') report = await checkFleetDrift({ ...common, set });

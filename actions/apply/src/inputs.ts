@@ -22,6 +22,9 @@ export interface ApplyActionInputs {
   /** sync. */
   readonly source?: SchemaSource;
   readonly ref: string;
+  /** sync: acknowledged drops of tables holding rows, `drops-data <schema>.<table>` each. */
+  readonly allow: readonly string[];
+  readonly allowEmptyGoal: boolean;
   readonly dryRun: boolean;
   /** apply: the version to bring every database to; baseline (required): the version whose schema they have. */
   readonly toVersion?: number;
@@ -87,6 +90,8 @@ export async function readApplyInputs(workspace: string): Promise<ApplyActionInp
     ...(migrationsDirInput ? { migrationsDir: resolve(migrationsRepo, migrationsDirInput) } : {}),
     ...(mode === 'sync' ? { source: schemaSource(workspace, migrationsRepo) } : {}),
     ref: getOptionalInput('ref') ?? 'HEAD',
+    allow: (getOptionalInput('allow') ?? '').split('\n').map((l) => l.trim()).filter((l) => l !== ''),
+    allowEmptyGoal: getBooleanInput('allow-empty-goal', false),
     dryRun: getBooleanInput('dry-run', false),
     ...(toVersion !== undefined ? { toVersion } : {}),
     ...(concurrency !== undefined ? { concurrency } : {}),

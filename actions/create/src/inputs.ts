@@ -21,6 +21,9 @@ export interface CreateActionInputs {
   readonly baseBranch?: string;
   readonly author: GitIdentity;
   readonly concurrentIndexes: boolean;
+  /** Renames besides the DB-Migrate-Rename trailers, one `public.products.title -> name` per line. */
+  readonly renames: readonly string[];
+  readonly allowEmptyGoal: boolean;
 }
 
 function repositoryInput(name: string, fallback: string): RepositoryRef {
@@ -70,5 +73,7 @@ export function readCreateInputs(context: GitHubContext): CreateActionInputs {
     baseBranch: getOptionalInput('base-branch'),
     author: parseIdentity('commit-author', getRequiredInput('commit-author')),
     concurrentIndexes: getBooleanInput('concurrent-indexes', false),
+    renames: (getOptionalInput('renames') ?? '').split('\n').map((l) => l.trim()).filter((l) => l !== ''),
+    allowEmptyGoal: getBooleanInput('allow-empty-goal', false),
   };
 }

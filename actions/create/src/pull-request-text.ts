@@ -1,6 +1,6 @@
 import { relative } from 'node:path';
 import { commitUrl, type RepositoryRef } from '@db-migrate/action-kit';
-import { type CreatedMigration, padVersion } from '@db-migrate/core';
+import { allowMarkerLine, allowTrailerLine, type CreatedMigration, padVersion } from '@db-migrate/core';
 
 export interface MigrationDescription {
   readonly migration: CreatedMigration;
@@ -56,6 +56,7 @@ export function pullRequestBody(d: MigrationDescription): string {
     '',
     ...(migration.hazards.length === 0 ? ['None found.'] : migration.hazards.map((h) => `- **${h.code}**: ${h.message}`)),
   ];
+  lines.push(...intentSection(migration));
   for (const [direction, noTransaction] of [['Up', migration.upNoTransaction], ['Down', migration.downNoTransaction]] as const) {
     if (noTransaction) {
       lines.push('', `> ${direction} runs without a transaction (\`notransaction\`): its statements run one by one, so a failure leaves those before it applied. The file header says why.`);
@@ -84,4 +85,45 @@ export function pullRequestBody(d: MigrationDescription): string {
     'While this pull request is open, db-migrate does not open another one; schema changes pushed meanwhile become the next migration once this one is merged.',
   );
   return lines.join('\n') + '\n';
+}
+
+/**
+ * Data loss and renames: what the migration loses, which losses verify will refuse until acknowledged and
+ * the exact lines that acknowledge them, the renames it runs, and the possible renames to declare.
+ */
+function intentSection(migration: CreatedMigration): string[] {
+  const lines: string[] = [];
+  if (migration.renames.length > 0) {
+    lines.push('', '### Renames', '', 'Declared, so Up renames (keeping the data) instead of dropping and adding:', '', ...migration.renames.map((r) => `- \`${r}\``));
+  }
+  if (migration.renameCandidates.length > 0) {
+    lines.push(
+      '',
+      '### Possible renames',
+      '',
+      'This migration drops and adds where a rename may have been meant: as written, the data of what it drops is lost. ' +
+        'If it is a rename, add the trailer to the schema commit (e.g. `git commit --amend`, or an empty commit `git commit --allow-empty`) ' +
+        'and run create again: Up then runs the RENAME.',
+      '',
+      ...migration.renameCandidates.flatMap((c) => [`- \`${c.trailer}\``, `  (Up: \`${c.sql}\`)`]),
+    );
+  }
+  if (migration.dataLosses.length > 0) {
+    const open = new Set(migration.unacknowledged.map((l) => `${l.code} ${l.object}`));
+    lines.push('', '### Data loss', '', ...migration.dataLosses.map((l) => `- **${l.code}** \`${l.object}\`: ${l.message}${open.has(`${l.code} ${l.object}`) ? '' : ' (acknowledged)'}`));
+  }
+  if (migration.unacknowledged.length > 0) {
+    lines.push(
+      '',
+      `> [!CAUTION]`,
+      `> verify fails until each data loss above is acknowledged. If the loss is intended, add to the schema commit the trailer(s) and run create again:`,
+      '',
+      fenced(migration.unacknowledged.map(allowTrailerLine).join('\n'), ''),
+      '',
+      'or add to the migration file\'s header, in this branch, the line(s):',
+      '',
+      fenced(migration.unacknowledged.map(allowMarkerLine).join('\n'), 'sql'),
+    );
+  }
+  return lines;
 }

@@ -118,6 +118,8 @@ export async function runCreate(inputs: CreateActionInputs, context: CreateActio
       shadow: inputs.shadow,
       postgresMajor: inputs.postgresMajor,
       diff: { concurrentIndexes: inputs.concurrentIndexes },
+      renames: inputs.renames,
+      allowEmptyGoal: inputs.allowEmptyGoal,
       logger,
     }),
   );

@@ -28,6 +28,7 @@ runAction(async () => {
       goalRef: inputs.goalRef,
       failOnHazards: inputs.failOnHazards,
       ...(inputs.seed ? { seed: inputs.seed } : {}),
+      allowEmptyGoal: inputs.allowEmptyGoal,
       shadow,
       logger: actionsLogger,
     }),

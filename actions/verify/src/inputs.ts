@@ -16,6 +16,7 @@ export interface VerifyActionInputs {
   readonly failOnHazards: boolean;
   /** Rows for the data check (seed-sql / seed-command, relative to the workspace); absent: synthetic rows. */
   readonly seed?: UserSeed;
+  readonly allowEmptyGoal: boolean;
   readonly comment: boolean;
   readonly token?: string;
 }
@@ -35,6 +36,7 @@ export function readVerifyInputs(workspace: string): VerifyActionInputs {
     postgresMajor: getIntegerInput('postgres-version') ?? DEFAULT_POSTGRES_MAJOR,
     failOnHazards: getBooleanInput('fail-on-hazards', false),
     seed: getSeedInputs(workspace),
+    allowEmptyGoal: getBooleanInput('allow-empty-goal', false),
     comment: getBooleanInput('comment', true),
     token: getSecretInput('token'),
   };

@@ -116,6 +116,16 @@ describe('examples/sqlalchemy-fleet/run.sh', () => {
     const index = set.migrations[4]!;
     expect(index.parsed.up.noTransaction).toBe(true);
     expect(readFileSync(index.path, 'utf8')).toMatch(/^CREATE INDEX CONCURRENTLY ix_orders_customer_id_created_at /m);
+    // The last commit declares its intent in trailers: the dropped column is acknowledged (copied into the
+    // file, which verify reads), the renamed one is renamed in place (its values and unique key kept), not dropped and added.
+    const last = readFileSync(set.migrations[7]!.path, 'utf8');
+    expect(last).toMatch(/^-- db-migrate: allow drops-data public\.customers\.legacy_code$/m);
+    expect(last).toMatch(/^-- db-migrate: rename public\.invoices\.number -> invoice_number$/m);
+    expect(set.migrations[7]!.parsed.up.statements.map((s) => s.sql.trim().replace(/;$/, ''))).toEqual([
+      'ALTER TABLE "public"."invoices" RENAME COLUMN "number" TO "invoice_number"',
+      'ALTER TABLE "public"."invoices" RENAME CONSTRAINT "uq_invoices_number" TO "uq_invoices_invoice_number"',
+      'ALTER TABLE "public"."customers" DROP COLUMN "legacy_code"',
+    ]);
     // verify ran on each migration's branch and passed every check.
     expect(run.output.match(/^ +verify passed$/gm)).toHaveLength(steps.length);
     expect(run.output).not.toMatch(/^ +(Numbering|Consistency|Reversibility): failed/m);

@@ -43,3 +43,10 @@ export function optionalInteger(values: OptionValues, name: string): number | un
   }
   return Number(raw);
 }
+
+/** A repeatable string option (`--rename a --rename b`), as a list; empty when not given. */
+export function stringList(values: OptionValues, name: string): string[] {
+  const value = values[name];
+  const list = Array.isArray(value) ? value : typeof value === 'string' ? [value] : [];
+  return list.filter((v): v is string => typeof v === 'string' && v.trim() !== '');
+}

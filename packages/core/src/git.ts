@@ -167,6 +167,23 @@ export class Git {
       });
   }
 
+  /**
+   * The values of the trailers named `key` in the commits after `base` up to `goal` (all of goal's history
+   * when base is null), oldest commit first, each with the commit it came from. Read with git's own
+   * trailer parsing (the last paragraph of the message, "Key: value" lines).
+   */
+  async trailers(key: string, base: string | null, goal: string): Promise<readonly { readonly sha: string; readonly value: string }[]> {
+    const range = base === null ? checkArgument('revision', goal) : `${checkArgument('revision', base)}..${checkArgument('revision', goal)}`;
+    const { stdout } = await this.exec(['log', '-z', '--reverse', `--format=%H%x1f%(trailers:key=${key},valueonly,unfold)`, range]);
+    return stdout
+      .split('\0')
+      .filter((record) => record.trim() !== '')
+      .flatMap((record) => {
+        const [sha, values = ''] = record.replace(/^\n/, '').split('\x1f');
+        return values.split('\n').map((v) => v.trim()).filter((v) => v !== '').map((value) => ({ sha: sha!, value }));
+      });
+  }
+
   /** What kind of object a path is at a commit: 'blob' (file), 'tree' (directory), or undefined (absent). */
   async pathType(ref: string, path: string): Promise<'blob' | 'tree' | undefined> {
     const spec = path === '.' || path === '' ? `${checkArgument('ref', ref)}^{tree}` : `${checkArgument('ref', ref)}:${path}`;

@@ -18,7 +18,7 @@ import { redact, registerUrlSecrets } from '../src/errors';
 import { applyFleet } from '../src/fleet/apply';
 import { reportFails } from '../src/fleet/report';
 import type { SchemaSource } from '../src/schema-source';
-import { syncFleet } from '../src/sync/sync';
+import { syncFleet } from '../src/fleet/sync';
 import { FAST_RETRY, password, recordedIds, shadow, workspace } from './fleet-fixture';
 
 const ws = workspace('safety');

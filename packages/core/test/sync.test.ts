@@ -8,7 +8,7 @@ import { formatReportText, reportFails } from '../src/fleet/report';
 import { resolveTargets, type Target } from '../src/fleet/targets';
 import { memoryLogger } from '../src/logger';
 import type { SchemaSource } from '../src/schema-source';
-import { syncFleet } from '../src/sync/sync';
+import { syncFleet } from '../src/fleet/sync';
 import { shadow } from './fleet-fixture';
 
 const V1 = `CREATE TYPE status AS ENUM ('new', 'active');

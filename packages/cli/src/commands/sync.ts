@@ -1,5 +1,5 @@
 import { syncFleet } from '@db-migrate/core';
-import { type Command, optionalInteger, optionalString } from '../command';
+import { type Command, optionalInteger, optionalString, stringList } from '../command';
 import { readSchemaSource, schemaSourceOptions } from './schema-options';
 import { FLEET_USAGE, finishFleetRun, fleetOptions, fleetRunOptions, fleetTargets } from './apply';
 
@@ -9,7 +9,7 @@ export const syncCommand: Command = {
   usage:
     'sync --schema-dir <path> (--schema-command "<cmd>" | --schema-sql <file> ...) [--ref <ref>] [--repo <path>]\n' +
     `       ${FLEET_USAGE}\n` +
-    '       [--dry-run] [--lock-timeout ms] [--statement-timeout ms]',
+    '       [--dry-run] [--lock-timeout ms] [--statement-timeout ms] [--allow "drops-data <schema>.<table>" ...] [--allow-empty-goal]',
   options: {
     ...fleetOptions,
     ...schemaSourceOptions,
@@ -17,6 +17,8 @@ export const syncCommand: Command = {
     'dry-run': { type: 'boolean' },
     'lock-timeout': { type: 'string' },
     'statement-timeout': { type: 'string' },
+    allow: { type: 'string', multiple: true },
+    'allow-empty-goal': { type: 'boolean' },
   },
   async run(values, _positionals, { logger, stdout }) {
     const run = fleetRunOptions(values, logger);
@@ -30,6 +32,8 @@ export const syncCommand: Command = {
       source,
       ref: optionalString(values, 'ref') ?? 'HEAD',
       dryRun: values['dry-run'] === true,
+      allow: stringList(values, 'allow'),
+      allowEmptyGoal: values['allow-empty-goal'] === true,
       ...(lockTimeoutMs !== undefined ? { lockTimeoutMs } : {}),
       ...(statementTimeoutMs !== undefined ? { statementTimeoutMs } : {}),
     });

@@ -9,7 +9,8 @@ export const verifyCommand: Command = {
   usage:
     'verify --schema-dir <path> (--schema-command "<cmd>" | --schema-sql <file> [--schema-sql <file>...]) --dir <migrations-dir>\n' +
     '       [--base-ref <ref>] [--goal <ref>] [--repo <path>] [--shadow embedded|docker|<url>] [--postgres-version N] [--fail-on-hazards]\n' +
-    `       ${SEED_USAGE}`,
+    `       ${SEED_USAGE}\n` +
+    '       [--allow-empty-goal]',
   options: {
     ...schemaSourceOptions,
     dir: { type: 'string' },
@@ -19,6 +20,7 @@ export const verifyCommand: Command = {
     'postgres-version': { type: 'string' },
     'fail-on-hazards': { type: 'boolean' },
     ...seedOptions,
+    'allow-empty-goal': { type: 'boolean' },
   },
   async run(values, _positionals, { logger, stdout }) {
     const shadow = shadowOption(values);
@@ -35,6 +37,7 @@ export const verifyCommand: Command = {
         shadow: server,
         failOnHazards: values['fail-on-hazards'] === true,
         ...(seed ? { seed } : {}),
+        allowEmptyGoal: values['allow-empty-goal'] === true,
         logger,
       }),
     );

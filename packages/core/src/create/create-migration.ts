@@ -1,6 +1,7 @@
 import { diff, renderSql } from '../diff';
-import type { DiffOptions } from '../diff/types';
-import { ConfigurationError } from '../errors';
+import { type RenameDeclaration, diffWithRenames } from '../diff/renames';
+import type { DiffOptions, DiffStatement } from '../diff/types';
+import { ConfigurationError, errorMessage } from '../errors';
 import { Git } from '../git';
 import { type Logger, silentLogger } from '../logger';
 import type { MigrationHazard } from '../migrations/metadata';
@@ -10,6 +11,12 @@ import { describeCommit } from '../schema-source/materialize';
 import { describeSchemaSource, type SchemaSource, validateSchemaSource } from '../schema-source/schema-source';
 import { withShadowServer } from '../shadow/shadow-server';
 import type { ShadowSpec } from '../shadow/spec';
+import { type Acknowledgement, acknowledgementText, unacknowledged } from '../intent/acknowledgements';
+import { type DataLoss, dataLosses, inventoryTables, readDataInventoryAt } from '../intent/data-loss';
+import { readDeclaredIntent } from '../intent/declared';
+import { refuseEmptyGoal } from '../intent/empty-goal';
+import { type RenameCandidate, renameCandidates } from '../intent/rename-candidates';
+import { connectDatabase } from '../pg/connect';
 import { baseOfNextMigration } from './base-commit';
 import { DB_MIGRATE_GENERATOR } from './generator';
 import { renderMigrationFile } from './migration-file';
@@ -32,6 +39,10 @@ export interface CreateMigrationOptions {
   readonly diff?: DiffOptions;
   /** Stops a schema build command running longer than this. */
   readonly buildTimeoutMs?: number;
+  /** Renames besides the DB-Migrate-Rename trailers, e.g. `public.products.title -> name`. */
+  readonly renames?: readonly string[];
+  /** Write the migration even when the goal build has no tables while the base has some. */
+  readonly allowEmptyGoal?: boolean;
   readonly logger?: Logger;
 }
 
@@ -49,6 +60,16 @@ export interface CreatedMigration {
   readonly hazards: readonly MigrationHazard[];
   readonly upNoTransaction: boolean;
   readonly downNoTransaction: boolean;
+  /** What Up loses of the data a client database holds (measured on the base schema). */
+  readonly dataLosses: readonly DataLoss[];
+  /** The losses no DB-Migrate-Allow trailer acknowledges: verify fails until they are. */
+  readonly unacknowledged: readonly DataLoss[];
+  /** The acknowledgements copied from the trailers into the file. */
+  readonly allow: readonly Acknowledgement[];
+  /** The renames Up runs (declared, and the names derived from them), as `public.products.title -> name`. */
+  readonly renames: readonly string[];
+  /** Undeclared drops and adds that may be renames. */
+  readonly renameCandidates: readonly RenameCandidate[];
   /** null: the migration starts from the empty database. */
   readonly baseSha: string | null;
   readonly goalSha: string;
@@ -103,21 +124,47 @@ export async function createMigration(options: CreateMigrationOptions): Promise<
     return noOp(`no file under ${source.schemaDir} changed between ${baseSha?.slice(0, 7) ?? 'the empty database'} and ${goalLabel}`);
   }
 
-  const { up, down } = await withShadowServer(options.shadow, { major: options.postgresMajor, logger }, async (server) => {
+  const intent = await readDeclaredIntent(git, baseSha, goalSha);
+  const declaredRenames: RenameDeclaration[] = [...intent.renames, ...(options.renames ?? []).map((text) => ({ text, source: 'the rename option' }))];
+  const schemaSource = describeSchemaSource(source);
+
+  const changes = await withShadowServer(options.shadow, { major: options.postgresMajor, logger }, async (server) => {
     const [baseDb, goalDb] = await Promise.all([server.createDatabase(), server.createDatabase()]);
     const build = { logger, timeoutMs: options.buildTimeoutMs };
     await settleAll([buildSchemaAt(source, baseSha, baseDb, build), buildSchemaAt(source, goalSha, goalDb, build)]);
-    const [upDiff, downDiff] = await Promise.all([diff(baseDb.url, goalDb.url, options.diff), diff(goalDb.url, baseDb.url, options.diff)]);
-    return { up: upDiff.statements, down: downDiff.statements };
+    const [before, goal] = await Promise.all([readDataInventoryAt(baseDb.url), readDataInventoryAt(goalDb.url)]);
+    refuseEmptyGoal({ goalTables: goal.tables.size, tables: inventoryTables(before), other: `the base (${baseLabel})`, build: schemaSource, commit: goalLabel, allowEmptyGoal: options.allowEmptyGoal });
+    const candidates = declaredRenames.length > 0 ? [] : renameCandidates(before, goal);
+    let diffs: { up: readonly DiffStatement[]; down: readonly DiffStatement[]; renames: readonly string[] };
+    if (declaredRenames.length > 0) {
+      const renamed = await diffWithRenames(baseDb.url, goalDb.url, declaredRenames, options.diff);
+      diffs = { up: renamed.up, down: renamed.down, renames: renamed.renames.map((r) => r.text) };
+    } else {
+      const [upDiff, downDiff] = await Promise.all([diff(baseDb.url, goalDb.url, options.diff), diff(goalDb.url, baseDb.url, options.diff)]);
+      diffs = { up: upDiff.statements, down: downDiff.statements, renames: [] };
+    }
+    // What Up loses, measured by running it on the base (a throwaway database, renames already run).
+    const losses = await measureLosses(baseDb.url, diffs.up.filter((s) => s.action !== 'rename'), before, logger);
+    return { ...diffs, candidates, losses };
   });
+  const { up, down } = changes;
   if (up.length === 0) return noOp(`the schema at ${goalLabel} is the same as at ${baseLabel}`);
 
-  const schemaSource = describeSchemaSource(source);
-  const rendered = renderMigrationFile({ up, down, baseSha, goalSha, schemaSource, generator: DB_MIGRATE_GENERATOR });
+  const open = unacknowledged(changes.losses, intent.allow);
+  const rendered = renderMigrationFile({
+    up,
+    down,
+    baseSha,
+    goalSha,
+    schemaSource,
+    generator: DB_MIGRATE_GENERATOR,
+    intent: { allow: intent.allow, renames: changes.renames, losses: changes.losses, unacknowledged: open, candidates: changes.candidates },
+  });
   const version = nextVersion(set);
+  const name = options.name?.trim() || (changes.candidates.length > 0 ? `rename_or_replace_${changes.candidates[0]!.rename.split(' -> ')[0]!.replace(/^public\./, '')}` : migrationNameFor(up));
   const written = await writeMigration(options.migrationsDir, {
     version,
-    name: options.name?.trim() || migrationNameFor(up),
+    name,
     sql: rendered.text,
     metadata: {
       ...(baseSha !== null ? { base_sha: baseSha } : {}),
@@ -125,6 +172,8 @@ export async function createMigration(options: CreateMigrationOptions): Promise<
       schema_source: schemaSource,
       generator: DB_MIGRATE_GENERATOR,
       ...(rendered.hazards.length > 0 ? { hazards: rendered.hazards } : {}),
+      ...(intent.allow.length > 0 ? { allow: intent.allow.map(acknowledgementText) } : {}),
+      ...(changes.renames.length > 0 ? { renames: changes.renames } : {}),
     },
   });
   logger.info(`wrote ${written.sqlPath} and ${written.metadataPath}`);
@@ -139,6 +188,11 @@ export async function createMigration(options: CreateMigrationOptions): Promise<
     hazards: rendered.hazards,
     upNoTransaction: rendered.upNoTransaction,
     downNoTransaction: rendered.downNoTransaction,
+    dataLosses: changes.losses,
+    unacknowledged: open,
+    allow: intent.allow,
+    renames: changes.renames,
+    renameCandidates: changes.candidates,
     baseSha,
     goalSha,
   };
@@ -159,4 +213,22 @@ async function settleAll(builds: readonly Promise<unknown>[]): Promise<void> {
   const results = await Promise.allSettled(builds);
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
+}
+
+/**
+ * Runs the Up statements on the throwaway base database, one by one (as a notransaction section would),
+ * and compares what holds data before and after. When a statement fails there, the losses cannot be
+ * measured: verify measures them on the file, and fails on the statement.
+ */
+async function measureLosses(url: string, statements: readonly DiffStatement[], before: Awaited<ReturnType<typeof readDataInventoryAt>>, logger: Logger): Promise<DataLoss[]> {
+  const client = await connectDatabase(url);
+  try {
+    for (const statement of statements) await client.query(statement.sql);
+  } catch (error) {
+    logger.warning(`could not run the Up statements on the base schema to find what they lose (verify will): ${errorMessage(error)}`);
+    return [];
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+  return dataLosses(before, await readDataInventoryAt(url));
 }

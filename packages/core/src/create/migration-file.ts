@@ -1,6 +1,18 @@
 import type { DiffStatement } from '../diff/types';
 import { formatMigrationFile } from '../migrations/format';
 import type { MigrationHazard } from '../migrations/metadata';
+import { type Acknowledgement, RENAME_TRAILER, allowMarkerLine, allowTrailerLine, renameMarkerLine } from '../intent/acknowledgements';
+import type { DataLoss } from '../intent/data-loss';
+import type { RenameCandidate } from '../intent/rename-candidates';
+
+/** Declared intent and what the gate will ask for, written into the header. */
+export interface MigrationIntent {
+  readonly allow: readonly Acknowledgement[];
+  readonly renames: readonly string[];
+  readonly losses: readonly DataLoss[];
+  readonly unacknowledged: readonly DataLoss[];
+  readonly candidates: readonly RenameCandidate[];
+}
 
 export interface MigrationFileInput {
   /** The statements that take the base schema to the goal schema. */
@@ -12,6 +24,7 @@ export interface MigrationFileInput {
   readonly goalSha: string;
   readonly schemaSource: string;
   readonly generator: string;
+  readonly intent?: MigrationIntent;
 }
 
 export interface RenderedMigration {
@@ -80,6 +93,7 @@ export function renderMigrationFile(input: MigrationFileInput): RenderedMigratio
   } else {
     header.push('', 'Hazards: none found.');
   }
+  if (input.intent) header.push(...intentHeader(input.intent));
   for (const [direction, reason] of [['Up', upReason], ['Down', downReason]] as const) {
     if (!reason) continue;
     header.push(
@@ -96,4 +110,36 @@ export function renderMigrationFile(input: MigrationFileInput): RenderedMigratio
     downNoTransaction: downReason !== undefined,
   });
   return { text, hazards, upNoTransaction: upReason !== undefined, downNoTransaction: downReason !== undefined };
+}
+
+/**
+ * The header lines of declared intent: marker lines (read by verify from the file as it is), the data
+ * losses and how to acknowledge those not yet acknowledged, and possible renames with their RENAME.
+ * Marker lines are written without the leading "-- " here: the file format adds it.
+ */
+function intentHeader(intent: MigrationIntent): string[] {
+  const lines: string[] = [];
+  const marker = (line: string) => line.replace(/^-- /, '');
+  if (intent.renames.length > 0 || intent.allow.length > 0) {
+    lines.push('', 'Declared intent (verify reads these lines):', ...intent.renames.map((r) => marker(renameMarkerLine(r))), ...intent.allow.map((a) => marker(allowMarkerLine(a))));
+  }
+  if (intent.losses.length > 0) {
+    lines.push('', `Data loss (${intent.losses.length}): verify fails on each one not acknowledged.`, ...intent.losses.map((l) => `  ${l.code} ${l.object}: ${l.message}`));
+  }
+  if (intent.unacknowledged.length > 0) {
+    lines.push(
+      '',
+      'To acknowledge a loss, add its trailer to the schema commit and run create again, or add its line to this header:',
+      ...intent.unacknowledged.flatMap((l) => [`  trailer: ${allowTrailerLine(l)}`, `  line:    ${allowMarkerLine(l)}`]),
+    );
+  }
+  if (intent.candidates.length > 0) {
+    lines.push(
+      '',
+      `Possible rename${intent.candidates.length === 1 ? '' : 's'}: this migration drops and adds; if it is a rename, the data would be lost.`,
+      `Declare it with a ${RENAME_TRAILER} trailer on the schema commit and run create again, which then writes the RENAME:`,
+      ...intent.candidates.flatMap((c) => [`  trailer: ${c.trailer}`, `  Up:      ${c.sql}`]),
+    );
+  }
+  return lines;
 }

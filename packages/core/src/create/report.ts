@@ -1,3 +1,4 @@
+import { allowMarkerLine, allowTrailerLine } from '../intent/acknowledgements';
 import type { CreateOutcome } from './create-migration';
 
 /**
@@ -12,6 +13,11 @@ export function formatCreateReport(outcome: CreateOutcome): string {
   ];
   if (outcome.hazards.length === 0) lines.push('hazards: none found');
   else lines.push(`hazards (${outcome.hazards.length}):`, ...outcome.hazards.map((h) => `  - ${h.code}: ${h.message}`));
+  for (const rename of outcome.renames) lines.push(`renames: ${rename}`);
+  for (const candidate of outcome.renameCandidates) lines.push(`possible rename (declare it with the trailer "${candidate.trailer}" and run create again): ${candidate.sql}`);
+  for (const loss of outcome.unacknowledged) {
+    lines.push(`data loss not acknowledged, verify fails on it: ${loss.code} ${loss.object}; if intended, add the trailer "${allowTrailerLine(loss)}" to the schema commit, or the line "${allowMarkerLine(loss)}" to the file`);
+  }
   if (outcome.upNoTransaction) lines.push('Up runs without a transaction (notransaction): see the file header');
   if (outcome.downNoTransaction) lines.push('Down runs without a transaction (notransaction): see the file header');
   return `${lines.join('\n')}\n\n${outcome.text}`;

@@ -55,6 +55,14 @@ export const hazards = {
     code: 'validates-rows',
     message: `adds ${what}: checks every column value of the domain, and fails if one violates it`,
   }),
+  narrowsType: (what: string, from: string, to: string): Hazard => ({
+    code: 'narrows-type',
+    message: `changes the type of ${what} from ${from} to ${to}, which cannot hold every value of the old type: values are cut, rounded or refused`,
+  }),
+  removesEnumValue: (what: string, value: string): Hazard => ({
+    code: 'enum-recreated',
+    message: `removes the value '${value}' from ${what}: rows holding it fail the change or lose it`,
+  }),
   sequenceBounds: (what: string): Hazard => ({
     code: 'sequence-bounds',
     message: `narrows the bounds of ${what}: fails if its current value lies outside them`,

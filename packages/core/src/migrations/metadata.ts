@@ -35,6 +35,10 @@ export interface MigrationMetadata {
   readonly reversible?: boolean;
   readonly irreversible_reason?: string;
   readonly hazards?: readonly MigrationHazard[];
+  /** Data losses acknowledged by DB-Migrate-Allow trailers, as `drops-data public.customers.legacy_code` (also marker lines in the file). */
+  readonly allow?: readonly string[];
+  /** Renames the Up section runs, as `public.products.title -> name`. */
+  readonly renames?: readonly string[];
 }
 
 /** The one checksum format: "sha256:" and the hex digest of the text's UTF-8 bytes. */
@@ -54,7 +58,7 @@ export function formatMetadata(metadata: MigrationMetadata): string {
 
 const FIELD_ORDER = [
   'version', 'name', 'base_sha', 'goal_sha', 'schema_source', 'generator', 'created_at', 'checksum',
-  'reversible', 'irreversible_reason', 'hazards',
+  'reversible', 'irreversible_reason', 'hazards', 'allow', 'renames',
 ] as const;
 const STRING_FIELDS = ['name', 'base_sha', 'goal_sha', 'schema_source', 'generator', 'created_at', 'checksum', 'irreversible_reason'] as const;
 
@@ -99,6 +103,9 @@ export function parseMetadata(source: string, text: string): MigrationMetadata {
       Array.isArray(record.hazards) &&
       record.hazards.every((h) => typeof h === 'object' && h !== null && typeof h.code === 'string' && typeof h.message === 'string');
     if (!ok) bad('hazards', 'an array of {"code": string, "message": string}');
+  }
+  for (const key of ['allow', 'renames'] as const) {
+    if (record[key] !== undefined && !(Array.isArray(record[key]) && (record[key] as unknown[]).every((v) => typeof v === 'string'))) bad(key, 'an array of strings');
   }
   const metadata: Record<string, unknown> = {};
   for (const key of FIELD_ORDER) if (record[key] !== undefined) metadata[key] = record[key];

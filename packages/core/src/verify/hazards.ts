@@ -10,6 +10,7 @@
 import { LINT_HAZARD_CODES, lintMigrations } from '../lint';
 import { sha256Checksum } from '../migrations/metadata';
 import { metadataFileName } from '../migrations/naming';
+import type { DataLossGate } from './data-loss-gate';
 import type { MigrationEntry } from './numbering';
 import { CHECK_TITLES, type VerifyCheck, type VerifyFinding } from './report';
 
@@ -19,7 +20,7 @@ function hazardLine(entry: MigrationEntry, code: string): number {
   return index >= 0 ? index + 1 : (entry.parsed?.up.line ?? 1);
 }
 
-export async function checkHazards(newEntries: readonly MigrationEntry[], options: { readonly failOnHazards?: boolean } = {}): Promise<VerifyCheck> {
+export async function checkHazards(newEntries: readonly MigrationEntry[], options: { readonly failOnHazards?: boolean; readonly dataLoss?: DataLossGate } = {}): Promise<VerifyCheck> {
   const parsed = newEntries.filter((e): e is MigrationEntry & { parsed: NonNullable<MigrationEntry['parsed']> } => e.parsed !== undefined);
   const lint = await lintMigrations(parsed.map((e) => ({ path: e.path, parsed: e.parsed })));
   const findings: VerifyFinding[] = lint.map((f) => ({
@@ -56,22 +57,29 @@ export async function checkHazards(newEntries: readonly MigrationEntry[], option
     }
   }
 
+  // The destructive-change gate: measured data losses, failing unless acknowledged (fail-on-hazards or not).
+  const gate = options.dataLoss;
+  if (gate) findings.push(...gate.findings);
+  if (gate?.skipped) findings.push({ level: 'notice', message: `data losses not measured: ${gate.skipped}` });
   findings.sort((a, b) => (a.file ?? '').localeCompare(b.file ?? '') || (a.line ?? 0) - (b.line ?? 0));
   const errors = findings.filter((f) => f.level === 'error');
   const warnings = findings.filter((f) => f.level === 'warning');
   const notices = findings.length - warnings.length - errors.length;
   const failing = errors.length > 0 || (warnings.length > 0 && options.failOnHazards === true);
-  const noun = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  const losses = gate?.unacknowledged ?? 0;
+  const noun = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : word.endsWith('s') ? 'es' : 's'}`;
   let summary: string;
   const hazardFailing = warnings.length > 0 && options.failOnHazards === true;
   if (parsed.length === 0) summary = 'no new migrations to lint';
   else if (warnings.length === 0) summary = notices > 0 ? `no hazards (${noun(notices, 'note')})` : 'no hazards';
   else summary = `${noun(warnings.length, 'hazard')}${hazardFailing ? ' (failing: fail-on-hazards is set)' : ''}: ${[...new Set(warnings.map((w) => w.code))].join(', ')}`;
   if (errors.length > 0) summary = `${noun(errors.length, 'statement')} that cannot run as written (${[...new Set(errors.map((e) => e.code))].join(', ')}); ${summary}`;
+  if (losses > 0) summary = `${noun(losses, 'data loss')} not acknowledged (each error says the trailer or marker line that acknowledges it); ${summary}`;
+  else if (gate && gate.acknowledged > 0) summary = `${summary}; ${noun(gate.acknowledged, 'data loss')}, each acknowledged`;
   return {
     name: 'hazards',
     title: CHECK_TITLES.hazards,
-    status: failing ? 'failed' : warnings.length > 0 ? 'warning' : 'passed',
+    status: failing || losses > 0 ? 'failed' : warnings.length > 0 ? 'warning' : 'passed',
     summary,
     // With fail-on-hazards the hazards are what fails the check: annotate them as errors.
     findings: hazardFailing ? findings.map((f) => (f.level === 'warning' ? { ...f, level: 'error' as const } : f)) : findings,

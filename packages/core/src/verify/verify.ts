@@ -22,6 +22,10 @@ import { buildSchemaAt } from '../schema-source/build';
 import { type SchemaSource, validateSchemaSource } from '../schema-source/schema-source';
 import type { ShadowServer, ThrowawayDatabase } from '../shadow/types';
 import { listObjects, schemaDifference } from './difference';
+import { emptyGoalProblem } from '../intent/empty-goal';
+import { inventoryTables, readDataInventoryAt } from '../intent/data-loss';
+import { describeSchemaSource } from '../schema-source/schema-source';
+import { type DataLossGate, checkDataLoss } from './data-loss-gate';
 import { checkHazards } from './hazards';
 import { type MigrationEntry, checkNumbering } from './numbering';
 import { checkUserSeed, type UserSeed } from '../seed/user-seed';
@@ -47,8 +51,10 @@ export interface VerifyOptions {
   readonly goalRef?: string;
   /** Where the throwaway databases are created; the caller opens and closes it. */
   readonly shadow: ShadowServer;
-  /** Hazards fail the check instead of only warning. */
+  /** Hazards fail the check instead of only warning (unacknowledged data losses always fail it). */
   readonly failOnHazards?: boolean;
+  /** Accept a goal build without tables while the migrations at the base have some. */
+  readonly allowEmptyGoal?: boolean;
   /** Stops a schema build command running longer than this. */
   readonly buildTimeoutMs?: number;
   /** Rows for the data check (seed-sql files or a seed-command); without one, synthetic rows. */
@@ -121,6 +127,8 @@ interface VerifyRun {
   readonly goal: Goal;
   readonly plan: ReversibilityPlan;
   readonly seed?: UserSeed;
+  /** The destructive-change gate, measured on a database of its own beside the others. */
+  readonly dataLoss?: Promise<DataLossGate>;
   /** A throwaway database on the shadow server, dropped when verify ends. */
   readonly newDatabase: () => Promise<ThrowawayDatabase>;
 }
@@ -172,6 +180,9 @@ export async function verifyMigrations(options: VerifyOptions): Promise<VerifyRe
     databases.push(db);
     return db;
   };
+  // The gate runs on a database of its own, beside the others (it never throws for a bad migration).
+  const dataLoss = set ? checkDataLoss({ shadow: options.shadow, set, newEntries, logger }) : undefined;
+  dataLoss?.catch(() => undefined);
   const run: VerifyRun = {
     options,
     logger,
@@ -182,6 +193,7 @@ export async function verifyMigrations(options: VerifyOptions): Promise<VerifyRe
     goal: chooseGoal(entries, options.goalRef),
     plan: set ? planReversibility(newEntries) : { kind: 'skip', summary: NEEDS_VALID_FILES, findings: [] },
     ...(seed ? { seed } : {}),
+    ...(dataLoss ? { dataLoss } : {}),
     newDatabase,
   };
 
@@ -192,7 +204,7 @@ export async function verifyMigrations(options: VerifyOptions): Promise<VerifyRe
     for (const db of databases) await db.drop().catch((error) => logger.warning(`could not drop ${db.name}: ${errorMessage(error)}`));
   }
 
-  const hazards = await checkHazards(newEntries, { failOnHazards: options.failOnHazards });
+  const hazards = await checkHazards(newEntries, { failOnHazards: options.failOnHazards, ...(dataLoss ? { dataLoss: await dataLoss } : {}) });
   const checks = [numbering.check, checked.consistency, checked.reversibility, checked.data, hazards];
   for (const check of checks) logger.info(`${check.title}: ${check.status} - ${check.summary}`);
   return {
@@ -316,8 +328,10 @@ async function checkConsistency(
     }
     return { consistency: failed('consistency', problems.join('; '), findings), difference: '' };
   }
-  const found = await schemaDifference(applied.db.url, goalBuilt.db!.url);
   const short = goalBuilt.sha!.slice(0, 7);
+  const emptyGoal = await emptyGoalOf(goalBuilt.db!.url, applied.db.url, run.dataLoss, { ...run.options, source: run.source }, `${short} (${goal.from})`);
+  if (emptyGoal) return { consistency: failed('consistency', `the goal build at ${short} produced no tables`, [{ level: 'error', message: emptyGoal }]), difference: '' };
+  const found = await schemaDifference(applied.db.url, goalBuilt.db!.url);
   if (found.sql === '') {
     return {
       consistency: { name: 'consistency', title: CHECK_TITLES.consistency, status: 'passed', summary: `the migrations build exactly the schema at ${short} (${goal.from})`, findings: [] },
@@ -355,6 +369,16 @@ async function checkReversibility(
     return failed('reversibility', `could not build ${where} to compare with`, [{ level: 'error', message: target!.error, ...at }, ...plan.findings]);
   }
   return checkRevert(plan, set, applied.db, target!.value!, run.logger);
+}
+
+/** The empty-goal refusal when the goal build has no tables while the migrations at the base have some. */
+async function emptyGoalOf(goalUrl: string, appliedUrl: string, gate: Promise<DataLossGate> | undefined, options: VerifyOptions, commit: string): Promise<string | undefined> {
+  if (options.allowEmptyGoal) return undefined;
+  const goal = await readDataInventoryAt(goalUrl);
+  if (goal.tables.size > 0) return undefined;
+  const atBase = (await gate)?.baseTables ?? [];
+  const tables = atBase.length > 0 ? atBase : inventoryTables(await readDataInventoryAt(appliedUrl));
+  return emptyGoalProblem({ goalTables: 0, tables, other: `the schema the migrations reach${atBase.length > 0 ? ' at the base' : ''}`, build: describeSchemaSource(options.source), commit });
 }
 
 async function checkRevert(

@@ -11,18 +11,21 @@ import { performance } from 'node:perf_hooks';
 import type { Client } from 'pg';
 import { withDatabaseLock } from '../applier/lock';
 import { type Catalog, type DiffOptions, type DiffStatement, diffCatalogs, introspect, renderSql } from '../diff';
+import { filterCatalog } from '../diff/filter';
+import { qualified } from '../diff/sql';
 import { errorMessage, redact } from '../errors';
-import { CONSISTENCY_DIFF_OPTIONS } from '../fleet/consistency';
-import { type FleetReport, countOutcomes } from '../fleet/report';
-import type { RetryOptions } from '../fleet/retry';
-import { isTransientFailure } from '../fleet/retry';
-import { type AttemptOutcome, DEFAULT_CONCURRENCY, type ReachableTarget, runFleet } from '../fleet/runner';
-import type { Target } from '../fleet/targets';
+import { type Acknowledgement, parseAcknowledgement, unacknowledged } from '../intent/acknowledgements';
+import { emptyGoalProblem } from '../intent/empty-goal';
 import { type Logger, silentLogger } from '../logger';
 import { buildSchemaAt } from '../schema-source/build';
-import type { SchemaSource } from '../schema-source/schema-source';
+import { describeSchemaSource, type SchemaSource } from '../schema-source/schema-source';
 import { withShadowServer } from '../shadow/shadow-server';
 import { parseShadowSpec, type ShadowSpec } from '../shadow/spec';
+import { CONSISTENCY_DIFF_OPTIONS } from './consistency';
+import { type FleetReport, countOutcomes } from './report';
+import { isTransientFailure, type RetryOptions } from './retry';
+import { type AttemptOutcome, DEFAULT_CONCURRENCY, type ReachableTarget, runFleet } from './runner';
+import type { Target } from './targets';
 
 export interface SyncOptions {
   readonly targets: readonly Target[];
@@ -43,6 +46,13 @@ export interface SyncOptions {
   readonly lockTimeoutMs?: number;
   readonly statementTimeoutMs?: number;
   readonly diffOptions?: DiffOptions;
+  /**
+   * Acknowledged drops of tables holding rows, as `drops-data public.old_orders` (the DB-Migrate-Allow
+   * syntax). A table with rows that the sync would drop, unacknowledged, stops that target's sync.
+   */
+  readonly allow?: readonly string[];
+  /** Sync even when the schema build has no tables and the target has some. */
+  readonly allowEmptyGoal?: boolean;
   readonly logger?: Logger;
 }
 
@@ -54,6 +64,7 @@ export async function syncFleet(options: SyncOptions): Promise<FleetReport> {
   const shadowSpec = typeof options.shadow === 'object' ? options.shadow : parseShadowSpec(options.shadow, '--shadow');
   const dryRun = !!options.dryRun;
   const diffOptions = { ...CONSISTENCY_DIFF_OPTIONS, ...options.diffOptions };
+  const allow = (options.allow ?? []).map((text) => parseAcknowledgement(text, 'the allow option'));
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
 
   // The schema is built and read once; the shadow server is gone before the first target is touched.
@@ -70,7 +81,7 @@ export async function syncFleet(options: SyncOptions): Promise<FleetReport> {
     'sync',
     options.targets,
     (target) =>
-      withDatabaseLock(target.url, (client) => syncLocked(client, target, goal, { ...options, dryRun, diffOptions }), {
+      withDatabaseLock(target.url, (client) => syncLocked(client, target, goal, { ...options, dryRun, diffOptions, acknowledged: allow, build: describeSchemaSource(options.source), commit }), {
         logger,
         ...(options.lockWaitTimeoutMs !== undefined ? { lockWaitTimeoutMs: options.lockWaitTimeoutMs } : {}),
         ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
@@ -78,6 +89,41 @@ export async function syncFleet(options: SyncOptions): Promise<FleetReport> {
     { concurrency, retry: options.retry, logger },
   );
   return { mode: 'sync', dryRun, target: commit, targets: outcomes, counts: countOutcomes(outcomes), durationMs: Math.round(performance.now() - started) };
+}
+
+/** Tables of a catalog (not views), as `schema.name`; pass it filtered, without the migration bookkeeping. */
+function tablesOf(catalog: Catalog): string[] {
+  return [...catalog.relations.values()].filter((r) => r.kind === 'table' || r.kind === 'partitioned table').map((r) => `${r.schema}.${r.name}`).sort();
+}
+
+/**
+ * Why this target's sync must not run: the schema build has no tables while the target has some, or the
+ * sync would drop tables that hold rows without an acknowledgement naming each. Undefined when it may run.
+ */
+async function refusedDrops(
+  client: Client,
+  current: Catalog,
+  goal: Catalog,
+  options: { readonly acknowledged: readonly Acknowledgement[]; readonly allowEmptyGoal?: boolean; readonly build: string; readonly commit: string },
+): Promise<string | undefined> {
+  const tables = tablesOf(current);
+  const goalTables = new Set(tablesOf(goal));
+  const empty = emptyGoalProblem({ goalTables: goalTables.size, tables, other: 'the database', build: options.build, commit: options.commit, allowEmptyGoal: options.allowEmptyGoal });
+  if (empty) return empty;
+  const dropped = tables.filter((t) => !goalTables.has(t));
+  const withRows: { table: string; rows: number }[] = [];
+  for (const table of dropped) {
+    const loss = { code: 'drops-data' as const, object: table, message: '' };
+    if (unacknowledged([loss], options.acknowledged).length === 0) continue;
+    const [schema, ...rest] = table.split('.');
+    const { rows } = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${qualified(schema!, rest.join('.'))}`);
+    const count = Number(rows[0]!.n);
+    if (count > 0) withRows.push({ table, rows: count });
+  }
+  if (withRows.length === 0) return undefined;
+  const list = withRows.map((t) => `${t.table} (${t.rows} row${t.rows === 1 ? '' : 's'})`).join(', ');
+  const flags = withRows.map((t) => `--allow 'drops-data ${t.table}'`).join(' ');
+  return `the sync would drop ${withRows.length === 1 ? 'a table that holds' : 'tables that hold'} rows: ${list}. If that is intended, pass ${flags} (action input allow, one "drops-data <table>" per line)`;
 }
 
 function excerpt(sql: string): string {
@@ -93,11 +139,14 @@ async function syncLocked(
   client: Client,
   target: ReachableTarget,
   goal: Catalog,
-  options: SyncOptions & { readonly dryRun: boolean; readonly diffOptions: DiffOptions },
+  options: SyncOptions & { readonly dryRun: boolean; readonly diffOptions: DiffOptions; readonly acknowledged: readonly Acknowledgement[]; readonly build: string; readonly commit: string },
 ): Promise<AttemptOutcome> {
   const database = target.database;
-  const statements = diffCatalogs(await introspect(target.url), goal, options.diffOptions);
+  const live = await introspect(target.url);
+  const statements = diffCatalogs(live, goal, options.diffOptions);
   if (statements.length === 0) return { status: 'up-to-date', statements: 0 };
+  const refused = await refusedDrops(client, filterCatalog(live, options.diffOptions), filterCatalog(goal, options.diffOptions), options);
+  if (refused) return { status: 'failed', statements: 0, error: redact(`${database}: ${refused}; nothing was changed`) };
   // Outside the transaction: enum values that later statements use must be committed before them
   // (the differ emits those ADD VALUE IF NOT EXISTS, safe to repeat); anything else that cannot run in a
   // transaction (CREATE INDEX CONCURRENTLY) goes after it, once what it needs exists.

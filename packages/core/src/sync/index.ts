@@ -1,1 +1,0 @@
-export { syncFleet, type SyncOptions } from './sync';
