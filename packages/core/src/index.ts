@@ -21,3 +21,4 @@ export * from './create';
 export * from './lint';
 export * from './verify';
 export * from './diff';
+export * from './migrations/edits';

@@ -6,7 +6,12 @@ export const downCommand: Command = {
   name: 'down',
   summary: 'Revert applied migrations above a version, newest first, running their Down sections.',
   usage: `down ${DATABASE_USAGE} --to N ${LOCK_USAGE}`,
-  options: { ...databaseOptions, ...lockOptions, to: { type: 'string' } },
+  options: {
+    ...databaseOptions,
+    to: { type: 'string', value: '<N>', required: true, description: 'The version to go back to; 0 reverts every migration (no default: reverting loses data).' },
+    ...lockOptions,
+  },
+  examples: [{ comment: 'Revert the migrations above version 2', command: 'down --dir migrations --database postgres://app@localhost/client1 --to 2' }],
   async run(values, _positionals, { logger, stdout }) {
     const url = databaseUrl(values);
     const to = optionalInteger(values, 'to');

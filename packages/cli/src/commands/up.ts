@@ -6,7 +6,15 @@ export const upCommand: Command = {
   name: 'up',
   summary: 'Apply pending migrations to a database (each in a transaction, under a lock).',
   usage: `up ${DATABASE_USAGE} [--to N] ${LOCK_USAGE}`,
-  options: { ...databaseOptions, ...lockOptions, to: { type: 'string' } },
+  options: {
+    ...databaseOptions,
+    to: { type: 'string', value: '<N>', description: 'Apply up to this version only.', default: 'the newest migration' },
+    ...lockOptions,
+  },
+  examples: [
+    { comment: 'Apply every pending migration to the database in DATABASE_URL', command: 'up --dir migrations' },
+    { comment: 'Apply up to version 3 only', command: 'up --dir migrations --database postgres://app@localhost/client1 --to 3' },
+  ],
   async run(values, _positionals, { logger, stdout }) {
     const url = databaseUrl(values);
     const set = await readMigrations(values, logger);

@@ -33,6 +33,20 @@ export interface MigrationMetadata {
   readonly reversible?: boolean;
   readonly irreversible_reason?: string;
   readonly hazards?: readonly MigrationHazard[];
+  /** A hand edit accepted (`db-migrate accept-edit`): the checksum of the edited file, when, and optionally who and why. */
+  readonly edit_accepted?: EditAccepted;
+}
+
+export interface EditAccepted {
+  readonly checksum: string;
+  readonly at: string;
+  readonly by?: string;
+  readonly reason?: string;
+}
+
+/** True when the file's text is what was generated, or the hand edit accepted in the metadata. */
+export function checksumAccepted(metadata: MigrationMetadata, checksum: string): boolean {
+  return !metadata.checksum || metadata.checksum === checksum || metadata.edit_accepted?.checksum === checksum;
 }
 
 /** The one checksum format: "sha256:" and the hex digest of the text's UTF-8 bytes. */
@@ -52,7 +66,7 @@ export function formatMetadata(metadata: MigrationMetadata): string {
 
 const FIELD_ORDER = [
   'version', 'name', 'base_sha', 'goal_sha', 'schema_source', 'generator', 'created_at', 'checksum',
-  'reversible', 'irreversible_reason', 'hazards',
+  'reversible', 'irreversible_reason', 'hazards', 'edit_accepted',
 ] as const;
 const STRING_FIELDS = ['name', 'base_sha', 'goal_sha', 'schema_source', 'generator', 'created_at', 'checksum', 'irreversible_reason'] as const;
 
@@ -97,6 +111,13 @@ export function parseMetadata(source: string, text: string): MigrationMetadata {
       Array.isArray(record.hazards) &&
       record.hazards.every((h) => typeof h === 'object' && h !== null && typeof h.code === 'string' && typeof h.message === 'string');
     if (!ok) bad('hazards', 'an array of {"code": string, "message": string}');
+  }
+  if (record.edit_accepted !== undefined) {
+    const e = record.edit_accepted as Record<string, unknown> | null;
+    const ok =
+      typeof e === 'object' && e !== null && !Array.isArray(e) && typeof e.checksum === 'string' && /^sha256:[0-9a-f]{64}$/.test(e.checksum) &&
+      typeof e.at === 'string' && ['by', 'reason'].every((k) => e[k] === undefined || typeof e[k] === 'string');
+    if (!ok) bad('edit_accepted', '{"checksum": "sha256:...", "at": string, "by"?: string, "reason"?: string}');
   }
   const metadata: Record<string, unknown> = {};
   for (const key of FIELD_ORDER) if (record[key] !== undefined) metadata[key] = record[key];

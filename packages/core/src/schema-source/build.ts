@@ -1,3 +1,5 @@
+import { realpath } from 'node:fs/promises';
+import { relative, resolve, sep } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { describeDatabase } from '../errors';
 import { Git } from '../git';
@@ -5,6 +7,7 @@ import type { Logger } from '../logger';
 import { runBuildCommand } from './build-command';
 import { describeCommit, materializeSchemaSource } from './materialize';
 import { describeSchemaSource, isEmptySchemaRef, validateSchemaSource, type SchemaSource } from './schema-source';
+import { resolveSqlFiles } from './sql-file-list';
 import { loadSqlFiles } from './sql-files';
 
 export interface SchemaBuild {
@@ -57,7 +60,10 @@ export async function buildSchemaAt(
         logger,
       });
     } else {
-      await loadSqlFiles({ dir: copy.dir, files: checked.sqlFiles ?? [], databaseUrl: db.url, displayDir: checked.schemaDir, commitLabel, logger });
+      const git = await Git.open(checked.repoDir);
+      const list = await resolveSqlFiles(git, copy.sha, checked.schemaDir, checked.sqlFiles ?? []);
+      for (const entry of list.absent) logger.info(`schema SQL ${entry} names no file at commit ${commitLabel}: treated as absent`);
+      await loadSqlFiles({ dir: copy.dir, files: list.files, databaseUrl: db.url, displayDir: checked.schemaDir, commitLabel, logger });
     }
   } finally {
     await copy.cleanup();
@@ -75,4 +81,23 @@ export async function schemaSourceChanges(source: SchemaSource, base: string | n
   const git = await Git.open(checked.repoDir);
   const baseSha = isEmptySchemaRef(base) ? undefined : await git.resolveCommit(base);
   return git.diffNames(baseSha, await git.resolveCommit(goal), checked.schemaDir);
+}
+
+/**
+ * Builds read commits, never the working tree: uncommitted edits under the schema directory would be
+ * silently left out, so say so.
+ */
+export async function warnUncommittedSchema(source: SchemaSource, logger: Logger, options: { readonly migrationsDir?: string } = {}): Promise<void> {
+  const checked = validateSchemaSource(source);
+  const git = await Git.open(checked.repoDir);
+  const prefix = checked.schemaDir === '.' ? '' : `${checked.schemaDir}/`;
+  // The migrations directory may sit inside the schema directory: its new files are not schema edits.
+  const top = await realpath(git.repoDir);
+  const migrations = options.migrationsDir ? relative(top, await realpath(options.migrationsDir).catch(() => resolve(options.migrationsDir!))).split(sep).join('/') + '/' : undefined;
+  const changed = (await git.status())
+    .filter((e) => (e.path.startsWith(prefix) || e.path === checked.schemaDir) && !(migrations && e.path.startsWith(migrations)))
+    .map((e) => e.path);
+  if (changed.length === 0) return;
+  const shown = changed.slice(0, 5).join(', ') + (changed.length > 5 ? ` and ${changed.length - 5} more` : '');
+  logger.warning(`${checked.schemaDir}/ has uncommitted changes (${shown}); only committed commits are built: commit them to include them`);
 }

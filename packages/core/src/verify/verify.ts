@@ -15,6 +15,7 @@ import type { MigrationError } from '../applier/result';
 import { ConfigurationError, describeDatabase, errorMessage } from '../errors';
 import { Git } from '../git';
 import { type Logger, silentLogger } from '../logger';
+import type { DiffOptions } from '../diff/types';
 import type { MigrationSet } from '../migrations/store';
 import { buildSchemaAt } from '../schema-source/build';
 import { type SchemaSource, validateSchemaSource } from '../schema-source/schema-source';
@@ -45,6 +46,8 @@ export interface VerifyOptions {
   readonly shadow: ShadowServer;
   /** Hazards fail the check instead of only warning. */
   readonly failOnHazards?: boolean;
+  /** What the comparisons leave out (exclude-table, frameworks' bookkeeping tables). */
+  readonly diff?: DiffOptions;
   /** Stops a schema build command running longer than this. */
   readonly buildTimeoutMs?: number;
   readonly logger?: Logger;
@@ -117,9 +120,10 @@ export async function verifyMigrations(options: VerifyOptions): Promise<VerifyRe
   } catch {
     throw new ConfigurationError(`migrations directory ${options.migrationsDir} does not exist`);
   }
-  const git = await Git.open(dir);
-  const repoPath = relative(await realpath(git.repoDir), dir).split(sep).join('/') || '.';
-  const baseSha = options.baseRef ? await git.resolveCommit(options.baseRef) : undefined;
+  // Without a base ref git is not needed: a directory not committed yet (or in no repository) is all new.
+  const git = options.baseRef ? await Git.open(dir) : undefined;
+  const repoPath = git ? relative(await realpath(git.repoDir), dir).split(sep).join('/') || '.' : '.';
+  const baseSha = git && options.baseRef ? await git.resolveCommit(options.baseRef) : undefined;
   const schemaGit = await Git.open(source.repoDir);
 
   const numbering = await checkNumbering({ dir, git, repoPath, baseSha });
@@ -208,17 +212,20 @@ export async function verifyMigrations(options: VerifyOptions): Promise<VerifyRe
         }
         consistency = failed('consistency', problems.join('; '), findings);
       } else {
-        const found = await schemaDifference(applied.db.url, goalBuilt.value!.url);
+        const found = await schemaDifference(applied.db.url, goalBuilt.value!.url, options.diff);
         difference = found.sql;
         const short = goalSha!.slice(0, 7);
+        const excluded: VerifyFinding[] = found.excludedTables.length
+          ? [{ level: 'notice', message: `left out of the comparison: ${found.excludedTables.join(', ')}` }]
+          : [];
         if (found.sql === '') {
-          consistency = { name: 'consistency', title: CHECK_TITLES.consistency, status: 'passed', summary: `the migrations build exactly the schema at ${short} (${goal.from})`, findings: [] };
+          consistency = { name: 'consistency', title: CHECK_TITLES.consistency, status: 'passed', summary: `the migrations build exactly the schema at ${short} (${goal.from})`, findings: excluded };
         } else {
           const at = newest ? { file: newest.path, line: newest.parsed?.up.line ?? 1 } : {};
           consistency = failed(
             'consistency',
             `the migrations do not build the schema at ${short} (${goal.from}): ${found.objects.length} difference(s)`,
-            [{ level: 'error', ...at, message: `the migrations do not build the schema at ${short}; they miss: ${listObjects(found.objects)}` }],
+            [{ level: 'error', ...at, message: `the migrations do not build the schema at ${short}; they miss: ${listObjects(found.objects)}` }, ...excluded],
             found.sql,
           );
         }
@@ -235,7 +242,7 @@ export async function verifyMigrations(options: VerifyOptions): Promise<VerifyRe
         const at = plan.target.kind === 'schema' && oldest.metadataPath ? { file: oldest.metadataPath, line: keyLine(oldest, 'base_sha') ?? 1 } : {};
         reversibility = failed('reversibility', `could not build ${where} to compare with`, [{ level: 'error', message: target!.error, ...at }, ...plan.findings]);
       } else {
-        reversibility = await checkRevert(plan, set, applied.db, target!.value!, logger);
+        reversibility = await checkRevert(plan, set, applied.db, target!.value!, logger, options.diff);
       }
     }
   } finally {
@@ -262,6 +269,7 @@ async function checkRevert(
   db: ThrowawayDatabase,
   target: ThrowawayDatabase,
   logger: Logger,
+  diffOptions: DiffOptions | undefined,
 ): Promise<VerifyCheck> {
   const names = plan.revert.map((e) => e.fileName).join(', ');
   logger.info(`reverting ${names} on ${describeDatabase(db.url)}`);
@@ -270,7 +278,7 @@ async function checkRevert(
     return failed('reversibility', `the Down sections do not run: ${run.error.fileName ?? 'reverting'} failed`, [migrationErrorFinding(run.error, set), ...plan.findings]);
   }
   const where = plan.target.kind === 'schema' ? (plan.target.ref === null ? 'the empty database' : `the schema at ${plan.target.ref.slice(0, 7)} (${plan.target.from})`) : `the migrations up to version ${plan.target.version}`;
-  const found = await schemaDifference(db.url, target.url);
+  const found = await schemaDifference(db.url, target.url, diffOptions);
   if (found.sql !== '') {
     const newest = plan.revert[0];
     return failed(
