@@ -1,4 +1,5 @@
-import { realpath } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { realpath, symlink } from 'node:fs/promises';
 import { relative, resolve, sep } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { describeDatabase } from '../errors';
@@ -28,8 +29,10 @@ export interface BuildSchemaOptions {
  * removed whatever happens. On failure the database may hold a partial schema: the caller drops it.
  *
  * A build command runs by `sh -c` in the copied schema directory with DATABASE_URL, PGHOST, PGPORT,
- * PGUSER, PGPASSWORD, PGDATABASE naming the database, plus DB_MIGRATE_COMMIT (the sha) and
- * DB_MIGRATE_REPO_ROOT (the copied repository root, e.g. for PYTHONPATH).
+ * PGUSER, PGPASSWORD, PGDATABASE naming the database, plus DB_MIGRATE_COMMIT (the sha),
+ * DB_MIGRATE_REPO_ROOT (the copied repository root, e.g. for PYTHONPATH) and DB_MIGRATE_CHECKOUT (the
+ * user's checkout, e.g. for tools installed there). The checkout's node_modules (root and schema
+ * directory) are linked into the copy, so `npx <tool>` and require() find what `npm ci` installed.
  */
 export async function buildSchemaAt(
   source: SchemaSource,
@@ -49,13 +52,15 @@ export async function buildSchemaAt(
     const commitLabel = describeCommit(copy.sha, ref);
     logger.info(`building the schema at ${commitLabel} into ${describeDatabase(db.url)}: ${describeSchemaSource(checked)}`);
     if (checked.command) {
+      const checkout = (await Git.open(checked.repoDir)).repoDir;
+      await linkNodeModules(checkout, copy.root, checked.schemaDir);
       await runBuildCommand({
         command: checked.command,
         cwd: copy.dir,
         databaseUrl: db.url,
         commitLabel,
         schemaDir: checked.schemaDir,
-        extraEnv: { DB_MIGRATE_COMMIT: copy.sha, DB_MIGRATE_REPO_ROOT: copy.root },
+        extraEnv: { DB_MIGRATE_COMMIT: copy.sha, DB_MIGRATE_REPO_ROOT: copy.root, DB_MIGRATE_CHECKOUT: checkout },
         timeoutMs: options.timeoutMs,
         logger,
       });
@@ -100,4 +105,18 @@ export async function warnUncommittedSchema(source: SchemaSource, logger: Logger
   if (changed.length === 0) return;
   const shown = changed.slice(0, 5).join(', ') + (changed.length > 5 ? ` and ${changed.length - 5} more` : '');
   logger.warning(`${checked.schemaDir}/ has uncommitted changes (${shown}); only committed commits are built: commit them to include them`);
+}
+
+/**
+ * Links the checkout's node_modules into the copy (at the root and in the schema directory, where they
+ * exist and the copy has none): node_modules is never committed, so a copy of a commit has none, and a
+ * Node build (npx drizzle-kit, a TypeScript script) could not run. The packages are the checkout's
+ * installed ones, not the commit's: keep the tool's version stable across the commits you build.
+ */
+async function linkNodeModules(checkout: string, copyRoot: string, schemaDir: string): Promise<void> {
+  for (const dir of new Set(['.', schemaDir])) {
+    const installed = resolve(checkout, dir, 'node_modules');
+    const link = resolve(copyRoot, dir, 'node_modules');
+    if (existsSync(installed) && !existsSync(link)) await symlink(installed, link, 'dir');
+  }
 }

@@ -17,7 +17,7 @@ import { Git } from '../git';
 import { type Logger, silentLogger } from '../logger';
 import type { DiffOptions } from '../diff/types';
 import type { MigrationSet } from '../migrations/store';
-import { buildSchemaAt } from '../schema-source/build';
+import { buildSchemaAt, schemaSourceChanges } from '../schema-source/build';
 import { type SchemaSource, validateSchemaSource } from '../schema-source/schema-source';
 import type { ShadowServer, ThrowawayDatabase } from '../shadow/types';
 import { listObjects, schemaDifference } from './difference';
@@ -231,6 +231,12 @@ export async function verifyMigrations(options: VerifyOptions): Promise<VerifyRe
         }
       }
 
+      // A schema change committed without its migration: the goal came from the metadata, HEAD moved on.
+      if (!options.goalRef && goalBuilt.value && goalSha) {
+        const ahead = await schemaAhead(source, dir, goalSha, goalBuilt.value, newDatabase, build, options.diff);
+        if (ahead) consistency = { ...consistency, ...(consistency.status === 'passed' ? { status: 'warning' as const } : {}), findings: [...consistency.findings, ahead] };
+      }
+
       // Check 3: the new migrations' Down sections must undo them.
       if (plan.kind !== 'run') {
         reversibility = plan.kind === 'skip' ? skipped('reversibility', plan.summary, plan.findings) : failed('reversibility', plan.summary, plan.findings);
@@ -298,4 +304,37 @@ async function checkRevert(
   }
   const partial = plan.findings.length > 0 ? ' (reverting stops above the migration that opts out)' : '';
   return { name: 'reversibility', title: CHECK_TITLES.reversibility, status: 'passed', summary: `reverting ${names} returns to ${where}${partial}`, findings: plan.findings };
+}
+
+/**
+ * The schema at HEAD of the schema repository against the schema at goal: a warning when HEAD's differs
+ * (a schema change no migration covers yet), undefined when they are the same or nothing changed there.
+ */
+async function schemaAhead(
+  source: SchemaSource,
+  migrationsDir: string,
+  goalSha: string,
+  goalDb: ThrowawayDatabase,
+  newDatabase: () => Promise<ThrowawayDatabase>,
+  build: (ref: string | null, db: ThrowawayDatabase) => Promise<unknown>,
+  diffOptions: DiffOptions | undefined,
+): Promise<VerifyFinding | undefined> {
+  const git = await Git.open(source.repoDir);
+  const headSha = await git.headSha();
+  if (headSha === goalSha) return undefined;
+  // New migration files inside the schema directory are not schema changes.
+  const migrations = relative(await realpath(git.repoDir), migrationsDir).split(sep).join('/') + '/';
+  const changed = (await schemaSourceChanges(source, goalSha, headSha)).filter((path) => !path.startsWith(migrations));
+  if (changed.length === 0) return undefined;
+  const headDb = await newDatabase();
+  const built = await attempt(() => build(headSha, headDb));
+  if (built.error !== undefined) return { level: 'warning', message: `could not build the schema at HEAD ${headSha.slice(0, 7)} to compare with the goal: ${built.error}` };
+  const found = await schemaDifference(goalDb.url, headDb.url, diffOptions);
+  if (found.sql === '') return undefined;
+  return {
+    level: 'warning',
+    message:
+      `the schema at HEAD ${headSha.slice(0, 7)} differs from the goal ${goalSha.slice(0, 7)} (${listObjects(found.objects)}) and no migration covers it yet: ` +
+      'run db-migrate create, or verify --goal HEAD to require it',
+  };
 }
