@@ -74,7 +74,8 @@ export async function main(argv: string[]): Promise<number> {
     const logger = cliLogger({ verbose, quiet: quiet === true && !verbose, repeated: command.repeatedOnStdout, shared: sameTerminal() });
     return await command.run(values, parsed.positionals, { logger, stdout: (text) => process.stdout.write(text) });
   } catch (error) {
-    const isUsage = error instanceof TypeError && 'code' in error && String((error as { code: unknown }).code).startsWith('ERR_PARSE_ARGS');
+    // By its code, not instanceof TypeError: under a test runner's VM the error comes from another realm.
+    const isUsage = typeof error === 'object' && error !== null && String((error as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS');
     if (rest.includes('--help') || rest.includes('-h')) {
       // Help is printed even when another option on the line is wrong.
       process.stdout.write(commandHelp(command));
