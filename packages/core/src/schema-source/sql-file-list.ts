@@ -2,6 +2,7 @@
  * Which SQL files a commit's schema is loaded from. Each `--schema-sql` entry (relative to the schema
  * directory) is resolved at the commit being built, from git's tree of that commit:
  * - a file: that file; absent at the commit, it is treated as absent (a schema file added later);
+ *   an entry that names nothing at the commit nor at HEAD is a mistake (a typo), a ConfigurationError;
  * - a directory: the `*.sql` files directly in it (not in its subdirectories, so a migrations directory
  *   inside it is never loaded as schema; `dir/**\/*.sql` takes them all);
  * - a glob (`*`, `**`, `?`, `[...]`): every file it matches, e.g. `tables/*.sql` or `**\/*.sql`.
@@ -9,7 +10,8 @@
  * the path, as `LC_ALL=C sort`: `01_users.sql` before `02_orders.sql`, `a/x.sql` before `b.sql`). A file
  * named by two entries is loaded once, at its first place.
  */
-import { Git } from '../git';
+import { ConfigurationError } from '../errors';
+import type { Git } from '../git';
 
 export interface SqlFileList {
   /** Files to load, relative to the schema directory, in load order. */
@@ -71,6 +73,12 @@ export async function resolveSqlFiles(git: Git, sha: string, schemaDir: string, 
     }
     if (matched.length === 0) absent.push(raw);
     take(matched);
+  }
+  for (const entry of absent) {
+    const head = await git.revParse('HEAD');
+    if (head && head !== sha && (await resolveSqlFiles(git, head, schemaDir, [entry])).files.length > 0) continue;
+    const shown = schemaDir === '.' ? entry : `${schemaDir}/${entry}`;
+    throw new ConfigurationError(`SQL file ${shown} does not exist at commit ${sha.slice(0, 7)} nor at HEAD: check the --schema-sql entry (a file, directory or glob under the schema directory)`);
   }
   return { files, absent };
 }

@@ -183,9 +183,10 @@ function checkEdits(newEntries: readonly MigrationEntry[], findings: VerifyFindi
       findings.push({ level: 'notice', file: entry.path, line: 1, message: `${entry.fileName} was edited by hand; the edit was accepted (${who})${accepted.reason ? `: ${accepted.reason}` : ''}` });
       continue;
     }
+    // A notice (as it always was); edited again after an accepted edit, a warning: someone vouched for other text.
     const again = accepted ? ' again after its edit was accepted' : '';
     findings.push({
-      level: 'warning',
+      level: accepted ? 'warning' : 'notice',
       file: entry.path,
       line: 1,
       message: `${entry.fileName} was edited${again} after it was generated (checksum differs from ${metadataFileName(entry.version)}); if the edit is intended, record it: db-migrate accept-edit ${entry.path} --reason "..."`,
