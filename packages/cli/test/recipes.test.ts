@@ -2,7 +2,7 @@
  * The recipes of examples/recipes, each run as its README says: create -> verify -> up, in a fresh git
  * repository holding the recipe's files, with the framework's bookkeeping tables left out.
  */
-import { cpSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { adminUrl, createTestDatabase, dropTestDatabase, query } from '../../../test/support/pg';
 import { makeTestRepo, type TestRepo } from '../../core/test/git-fixture';
@@ -17,8 +17,10 @@ interface Recipe {
   readonly migrations: string;
   /** The application's tables, as up leaves them in public (bookkeeping not included). */
   readonly tables: string[];
-  /** The framework's own tables: never in the migration. */
+  /** The framework's own tables, schema-qualified: never in the migration. */
   readonly bookkeeping: string[];
+  /** Packages the build needs, installed in the checkout (as `npm ci` would): linked from the repository's install. */
+  readonly nodeModules?: boolean;
 }
 
 const recipes: Recipe[] = [
@@ -34,7 +36,7 @@ const recipes: Recipe[] = [
     source: ['--schema-dir', 'db', '--schema-sql', 'structure.sql'],
     migrations: 'db/sql-migrations',
     tables: ['articles'],
-    bookkeeping: ['schema_migrations', 'ar_internal_metadata'],
+    bookkeeping: ['public.schema_migrations', 'public.ar_internal_metadata'],
   },
   {
     name: 'django',
@@ -42,7 +44,15 @@ const recipes: Recipe[] = [
     source: ['--schema-dir', '.', '--schema-command', '/usr/bin/python3 manage.py migrate --no-input -v 0'],
     migrations: 'db-migrations',
     tables: ['shop_customer', 'shop_order'],
-    bookkeeping: ['django_migrations'],
+    bookkeeping: ['public.django_migrations'],
+  },
+  {
+    name: 'drizzle',
+    source: ['--schema-dir', '.', '--schema-command', 'npx drizzle-kit migrate'],
+    migrations: 'db-migrations',
+    tables: ['authors', 'posts'],
+    bookkeeping: ['drizzle.__drizzle_migrations'],
+    nodeModules: true,
   },
 ];
 
@@ -51,7 +61,10 @@ describe.each(recipes.map((r) => [r.name, r] as const))('recipe %s', (_name, rec
   let cwd: string;
   beforeEach(() => {
     repo = makeTestRepo();
-    cpSync(join(RECIPES, recipe.name), repo.dir, { recursive: true, filter: (src) => !src.endsWith('README.md') && !src.includes('__pycache__') });
+    cpSync(join(RECIPES, recipe.name), repo.dir, { recursive: true, filter: (src) => !/README\.md$|__pycache__|node_modules/.test(src) });
+    // node_modules is never committed: the checkout has it installed, the copy of each commit gets a link to it.
+    if (recipe.nodeModules) symlinkSync(join(RECIPES, recipe.name, 'node_modules'), join(repo.dir, 'node_modules'), 'dir');
+    writeFileSync(join(repo.dir, '.gitignore'), 'node_modules\n');
     mkdirSync(join(repo.dir, recipe.migrations), { recursive: true });
     writeFileSync(join(repo.dir, recipe.migrations, '.gitkeep'), '');
     repo.git('add', '--all');
@@ -73,9 +86,10 @@ describe.each(recipes.map((r) => [r.name, r] as const))('recipe %s', (_name, rec
     const sql = readFileSync(join(recipe.migrations, file), 'utf8');
     for (const table of recipe.tables) expect(sql).toContain(`CREATE TABLE "public"."${table}"`);
     for (const table of recipe.bookkeeping) {
-      expect(sql).not.toContain(table);
-      expect(created.stderr).toContain(`public.${table} (`);
+      expect(sql).not.toContain(table.split('.')[1]);
+      expect(created.stderr).toContain(`${table} (`);
     }
+    expect(sql).not.toMatch(/CREATE SCHEMA/);
 
     const verified = await cli(['verify', ...common, '--goal', 'HEAD']);
     expect(verified.stdout).toMatch(/Consistency: passed/);
