@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { getBooleanInput, getConnectionInput, getIntegerInput, getOptionalInput, getSchemaSourceInputs, maskSecret } from '@db-migrate/action-kit';
+import { getBooleanInput, getConnectionInput, getIntegerInput, getOptionalInput, getSchemaSourceInputs, getTableFilterInputs, maskSecret } from '@db-migrate/action-kit';
 import {
   ConfigurationError,
   DEFAULT_POSTGRES_MAJOR,
@@ -28,6 +28,8 @@ export interface ApplyActionInputs {
   readonly shadow: ShadowSpec;
   readonly postgresMajor: number;
   readonly postponedIsWarning: boolean;
+  /** exclude-tables and include-framework-tables. */
+  readonly tableFilter: ReturnType<typeof getTableFilterInputs>;
 }
 
 const MODES: readonly ApplyMode[] = ['apply', 'sync', 'drift', 'baseline'];
@@ -83,6 +85,7 @@ export async function readApplyInputs(workspace: string): Promise<ApplyActionInp
     shadow,
     postgresMajor: getIntegerInput('postgres-version') ?? DEFAULT_POSTGRES_MAJOR,
     postponedIsWarning: getBooleanInput('postponed-is-warning', false),
+    tableFilter: getTableFilterInputs(),
   };
 }
 

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { getBooleanInput, getConnectionInput, getIntegerInput, getMigrationsDirInput, getOptionalInput, getRequiredInput, getSchemaSourceInputs, getSecretInput, type GitHubContext, type RepositoryRef } from '@db-migrate/action-kit';
+import { getBooleanInput, getConnectionInput, getIntegerInput, getMigrationsDirInput, getOptionalInput, getRequiredInput, getSchemaSourceInputs, getSecretInput, getTableFilterInputs, type GitHubContext, type RepositoryRef } from '@db-migrate/action-kit';
 import { ConfigurationError, DEFAULT_POSTGRES_MAJOR, type GitIdentity, parseShadowSpec, type SchemaSource, type ShadowSpec } from '@db-migrate/core';
 
 export interface CreateActionInputs {
@@ -21,6 +21,8 @@ export interface CreateActionInputs {
   readonly baseBranch?: string;
   readonly author: GitIdentity;
   readonly concurrentIndexes: boolean;
+  /** exclude-tables and include-framework-tables. */
+  readonly tableFilter: ReturnType<typeof getTableFilterInputs>;
 }
 
 function repositoryInput(name: string, fallback: string): RepositoryRef {
@@ -70,5 +72,6 @@ export function readCreateInputs(context: GitHubContext): CreateActionInputs {
     baseBranch: getOptionalInput('base-branch'),
     author: parseIdentity('commit-author', getRequiredInput('commit-author')),
     concurrentIndexes: getBooleanInput('concurrent-indexes', false),
+    tableFilter: getTableFilterInputs(),
   };
 }

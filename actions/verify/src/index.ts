@@ -27,6 +27,7 @@ runAction(async () => {
       baseRef: inputs.baseRef,
       goalRef: inputs.goalRef,
       failOnHazards: inputs.failOnHazards,
+      diff: inputs.tableFilter,
       shadow,
       logger: actionsLogger,
     }),

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { getBooleanInput, getConnectionInput, getIntegerInput, getMigrationsDirInput, getOptionalInput, getSchemaSourceInputs, getSecretInput } from '@db-migrate/action-kit';
+import { getBooleanInput, getConnectionInput, getIntegerInput, getMigrationsDirInput, getOptionalInput, getSchemaSourceInputs, getSecretInput, getTableFilterInputs } from '@db-migrate/action-kit';
 import { ConfigurationError, DEFAULT_POSTGRES_MAJOR, Git, parseShadowSpec, type SchemaSource, type ShadowSpec } from '@db-migrate/core';
 
 export interface VerifyActionInputs {
@@ -16,6 +16,8 @@ export interface VerifyActionInputs {
   readonly failOnHazards: boolean;
   readonly comment: boolean;
   readonly token?: string;
+  /** exclude-tables and include-framework-tables. */
+  readonly tableFilter: ReturnType<typeof getTableFilterInputs>;
 }
 
 /** Reads and checks every input; a ConfigurationError names the one at fault. */
@@ -34,6 +36,7 @@ export function readVerifyInputs(workspace: string): VerifyActionInputs {
     failOnHazards: getBooleanInput('fail-on-hazards', false),
     comment: getBooleanInput('comment', true),
     token: getSecretInput('token'),
+    tableFilter: getTableFilterInputs(),
   };
 }
 
