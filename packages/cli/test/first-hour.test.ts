@@ -98,6 +98,10 @@ describe('the first hour', () => {
     expect(lost.stderr).toContain(`unknown commit "${metadata.goal_sha}"`);
     expect(lost.stderr).toContain(`db-migrate repoint --dir ${migrations()} --from ${metadata.goal_sha.slice(0, 12)} --to <new-sha>`);
 
+    const lostVerify = await cli(['verify', ...base]);
+    expect(lostVerify.code).toBe(1);
+    expect(lostVerify.stdout).toContain(`db-migrate repoint --dir ${migrations()} --from ${metadata.goal_sha.slice(0, 12)} --to <new-sha>`);
+
     const repointed = await cli(['repoint', '--dir', migrations(), '--from', metadata.goal_sha.slice(0, 12), '--to', 'HEAD', '--repo', repo.dir]);
     expect(repointed.code).toBe(0);
     const head = repo.git('rev-parse', 'HEAD');

@@ -203,7 +203,11 @@ export async function verifyMigrations(options: VerifyOptions): Promise<VerifyRe
         const problems: string[] = [];
         if (goalBuilt.error !== undefined) {
           const at = goal.entry?.metadataPath ? { file: goal.entry.metadataPath, line: keyLine(goal.entry, 'goal_sha') ?? 1 } : {};
-          findings.push({ level: 'error', message: goalBuilt.error, ...at });
+          // An amended or squashed commit: say how to point the metadata at the one that replaced it.
+          const lost = goal.entry && goalBuilt.error.startsWith('unknown commit')
+            ? `; if it was amended, squashed or rebased away: db-migrate repoint --dir ${dir} --from ${goal.ref.slice(0, 12)} --to <new-sha>`
+            : '';
+          findings.push({ level: 'error', message: goalBuilt.error + lost, ...at });
           problems.push(`could not build the schema at ${goal.ref} (${goal.from})`);
         }
         if (upError) {
