@@ -51,8 +51,11 @@ describe('the first hour', () => {
 
     const db = await createTestDatabase('firsthour');
     try {
-      const up = await cli(['up', '--dir', migrations(), '--database', db]);
-      expect(up).toMatchObject({ code: 0, stdout: expect.stringContaining('2 migrations applied, now at version 2') });
+      const up = await cli(['up', '--dir', migrations(), '--database', db, '--json', '-']);
+      expect(up.code).toBe(0);
+      expect(JSON.parse(up.stdout)).toMatchObject({ version: 2 });
+      const status = await cli(['status', '--dir', migrations(), '--database', db, '--json', '-']);
+      expect(JSON.parse(status.stdout)).toMatchObject({ currentVersion: 2, consistent: true, pending: [] });
       const tables = await query<{ t: string }>(db, "select table_name as t from information_schema.tables where table_schema = 'public' order by 1");
       expect(tables.map((r) => r.t)).toEqual(['gorp_migrations', 'reviews', 'users']);
     } finally {

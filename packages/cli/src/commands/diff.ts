@@ -1,6 +1,6 @@
 import { ConfigurationError, diff, registerUrlSecrets, renderSql, type DiffOptions } from '@db-migrate/core';
 import type { Command, OptionValues } from '../command';
-import { optionalString } from '../command';
+import { optionalString, printResult } from '../command';
 import { tableFilter, tableFilterOptions } from './schema-options';
 
 function diffOptions(values: OptionValues): DiffOptions {
@@ -40,6 +40,7 @@ export const diffCommand: Command = {
     'ignore-extension-versions': { type: 'boolean', description: 'Do not compare extension versions.' },
     'concurrent-indexes': { type: 'boolean', description: 'Create indexes on existing tables with CREATE INDEX CONCURRENTLY (runs without a transaction).' },
     'exit-code': { type: 'boolean', description: 'Exit 2 when the schemas differ.' },
+    json: { type: 'string', value: '<file>', description: 'Also write the statements (SQL, object, hazards) as JSON to this file; `-` prints JSON on stdout instead of SQL.' },
   },
   examples: [
     { comment: 'What it takes to bring staging to the schema of a fresh build', command: 'diff postgres://app@localhost/staging postgres://app@localhost/fresh > change.sql' },
@@ -52,7 +53,7 @@ export const diffCommand: Command = {
     }
     const [from, to] = positionals.map(registerUrlSecrets) as [string, string];
     const { statements, warnings, excludedTables } = await diff(from, to, diffOptions(values));
-    stdout(renderSql(statements));
+    await printResult(values, stdout, renderSql(statements), { statements, warnings, excludedTables: excludedTables ?? [] });
     for (const warning of warnings) logger.warning(warning);
     if (excludedTables) logger.info(`left out of the comparison: ${excludedTables.join(', ')}`);
     statements.forEach((statement, i) => {
