@@ -17,7 +17,7 @@ import { Git } from '../git';
 import { type Logger, silentLogger } from '../logger';
 import type { DiffOptions } from '../diff/types';
 import type { MigrationSet } from '../migrations/store';
-import { buildSchemaAt, schemaSourceChanges } from '../schema-source/build';
+import { buildSchemaAt, schemaSourceChanges, warnUncommittedSchema } from '../schema-source/build';
 import { type SchemaSource, validateSchemaSource } from '../schema-source/schema-source';
 import type { ShadowServer, ThrowawayDatabase } from '../shadow/types';
 import { listObjects, schemaDifference } from './difference';
@@ -125,6 +125,7 @@ export async function verifyMigrations(options: VerifyOptions): Promise<VerifyRe
   const repoPath = git ? relative(await realpath(git.repoDir), dir).split(sep).join('/') || '.' : '.';
   const baseSha = git && options.baseRef ? await git.resolveCommit(options.baseRef) : undefined;
   const schemaGit = await Git.open(source.repoDir);
+  await warnUncommittedSchema(source, logger, { migrationsDir: dir });
 
   const numbering = await checkNumbering({ dir, git, repoPath, baseSha });
   const { entries, newEntries, set } = numbering;
