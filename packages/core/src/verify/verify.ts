@@ -340,6 +340,6 @@ async function schemaAhead(
     level: 'warning',
     message:
       `the schema at HEAD ${headSha.slice(0, 7)} differs from the goal ${goalSha.slice(0, 7)} (${listObjects(found.objects)}) and no migration covers it yet: ` +
-      'run db-migrate create, or verify --goal HEAD to require it',
+      'create writes it (the create action after the merge, or db-migrate create); verify --goal HEAD requires it now',
   };
 }
