@@ -19,7 +19,7 @@ export const schemaSourceOptions: OptionTable = {
     type: 'string',
     multiple: true,
     value: '<file|dir|glob>',
-    description: 'SQL file, directory (its *.sql files) or glob under --schema-dir, resolved at each commit; files sorted by path, a missing one is absent.',
+    description: 'SQL file, directory (its *.sql files) or glob under --schema-dir, resolved at each commit (files in path order); a file missing at a commit is absent there.',
   },
   repo: {
     type: 'string',
