@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything db-migrate's build, tests and example need on a fresh Debian machine (root or sudo):
 # PostgreSQL 15 (server binaries for throwaway databases, pg_dump for the test oracle), git,
-# the sql-migrate CLI (interoperability tests), PgBouncer (the pooler-detection test), SQLAlchemy for the example, pnpm and the node modules.
+# the sql-migrate CLI (interoperability tests), PgBouncer (the pooler-detection test), SQLAlchemy for the
+# example, Django for its recipe, pnpm and the node modules.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +14,7 @@ command -v sql-migrate >/dev/null || need_apt+=(sql-migrate)
 command -v pgbouncer >/dev/null || need_apt+=(pgbouncer)
 /usr/bin/python3 -c 'import sqlalchemy' 2>/dev/null || need_apt+=(python3-sqlalchemy)
 /usr/bin/python3 -c 'import psycopg2' 2>/dev/null || need_apt+=(python3-psycopg2)
+/usr/bin/python3 -c 'import django' 2>/dev/null || need_apt+=(python3-django)  # the Django recipe's test
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing ${need_apt[*]}" >&2
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo

@@ -11,6 +11,7 @@ runAction(async () => {
     shadow: inputs.shadow,
     postgresVersion: inputs.postgresMajor,
     logger: actionsLogger,
+    diffOptions: inputs.tableFilter,
     ...(inputs.concurrency !== undefined ? { concurrency: inputs.concurrency } : {}),
   };
   let report: FleetReport;

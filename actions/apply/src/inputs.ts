@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { getBooleanInput, getConnectionInput, getIntegerInput, getOptionalInput, getSchemaSourceInputs, getSeedInputs, maskSecret } from '@db-migrate/action-kit';
+import { getBooleanInput, getConnectionInput, getIntegerInput, getOptionalInput, getSchemaSourceInputs, getSeedInputs, getTableFilterInputs, maskSecret } from '@db-migrate/action-kit';
 import {
   ConfigurationError,
   DEFAULT_POSTGRES_MAJOR,
@@ -36,6 +36,8 @@ export interface ApplyActionInputs {
   readonly maxFailures?: number;
   /** apply: rows for the pre-flight's seeded copies. */
   readonly seed?: UserSeed;
+  /** exclude-tables and include-framework-tables. */
+  readonly tableFilter: ReturnType<typeof getTableFilterInputs>;
 }
 
 const MODES: readonly ApplyMode[] = ['apply', 'sync', 'drift', 'baseline'];
@@ -100,6 +102,7 @@ export async function readApplyInputs(workspace: string): Promise<ApplyActionInp
     postponedIsWarning: getBooleanInput('postponed-is-warning', false),
     ...(maxFailures !== undefined ? { maxFailures } : {}),
     ...(seed ? { seed } : {}),
+    tableFilter: getTableFilterInputs(),
   };
 }
 

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { getBooleanInput, getConnectionInput, getIntegerInput, getMigrationsDirInput, getOptionalInput, getRequiredInput, getSchemaSourceInputs, getSecretInput, type GitHubContext, type RepositoryRef } from '@db-migrate/action-kit';
+import { getBooleanInput, getConnectionInput, getIntegerInput, getMigrationsDirInput, getOptionalInput, getRequiredInput, getSchemaSourceInputs, getSecretInput, getTableFilterInputs, type GitHubContext, type RepositoryRef } from '@db-migrate/action-kit';
 import { ConfigurationError, DEFAULT_POSTGRES_MAJOR, type GitIdentity, parseShadowSpec, type SchemaSource, type ShadowSpec } from '@db-migrate/core';
 
 export interface CreateActionInputs {
@@ -24,6 +24,8 @@ export interface CreateActionInputs {
   /** Renames besides the DB-Migrate-Rename trailers, one `public.products.title -> name` per line. */
   readonly renames: readonly string[];
   readonly allowEmptyGoal: boolean;
+  /** exclude-tables and include-framework-tables. */
+  readonly tableFilter: ReturnType<typeof getTableFilterInputs>;
 }
 
 function repositoryInput(name: string, fallback: string): RepositoryRef {
@@ -75,5 +77,6 @@ export function readCreateInputs(context: GitHubContext): CreateActionInputs {
     concurrentIndexes: getBooleanInput('concurrent-indexes', false),
     renames: (getOptionalInput('renames') ?? '').split('\n').map((l) => l.trim()).filter((l) => l !== ''),
     allowEmptyGoal: getBooleanInput('allow-empty-goal', false),
+    tableFilter: getTableFilterInputs(),
   };
 }

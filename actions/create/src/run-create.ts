@@ -117,7 +117,7 @@ export async function runCreate(inputs: CreateActionInputs, context: CreateActio
       goal: inputs.goalRef,
       shadow: inputs.shadow,
       postgresMajor: inputs.postgresMajor,
-      diff: { concurrentIndexes: inputs.concurrentIndexes },
+      diff: { concurrentIndexes: inputs.concurrentIndexes, ...inputs.tableFilter },
       renames: inputs.renames,
       allowEmptyGoal: inputs.allowEmptyGoal,
       logger,

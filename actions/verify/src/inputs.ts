@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { getBooleanInput, getConnectionInput, getIntegerInput, getMigrationsDirInput, getOptionalInput, getSchemaSourceInputs, getSecretInput, getSeedInputs } from '@db-migrate/action-kit';
+import { getBooleanInput, getConnectionInput, getIntegerInput, getMigrationsDirInput, getOptionalInput, getSchemaSourceInputs, getSecretInput, getSeedInputs, getTableFilterInputs } from '@db-migrate/action-kit';
 import { ConfigurationError, DEFAULT_POSTGRES_MAJOR, Git, parseShadowSpec, type SchemaSource, type ShadowSpec, type UserSeed } from '@db-migrate/core';
 
 export interface VerifyActionInputs {
@@ -19,6 +19,8 @@ export interface VerifyActionInputs {
   readonly allowEmptyGoal: boolean;
   readonly comment: boolean;
   readonly token?: string;
+  /** exclude-tables and include-framework-tables. */
+  readonly tableFilter: ReturnType<typeof getTableFilterInputs>;
 }
 
 /** Reads and checks every input; a ConfigurationError names the one at fault. */
@@ -39,6 +41,7 @@ export function readVerifyInputs(workspace: string): VerifyActionInputs {
     allowEmptyGoal: getBooleanInput('allow-empty-goal', false),
     comment: getBooleanInput('comment', true),
     token: getSecretInput('token'),
+    tableFilter: getTableFilterInputs(),
   };
 }
 

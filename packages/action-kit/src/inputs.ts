@@ -94,3 +94,15 @@ export function getMigrationsDirInput(repoDir: string): string {
   }
   return migrationsDir;
 }
+
+/**
+ * Inputs `exclude-tables` (one `[schema.]table` pattern a line, `*` and `?` globs) and
+ * `include-framework-tables` (compare the frameworks' bookkeeping tables, left out by default).
+ */
+export function getTableFilterInputs(): { excludeTables?: string[]; includeFrameworkTables?: boolean } {
+  const excludeTables = (getOptionalInput('exclude-tables') ?? '').split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+  return {
+    ...(excludeTables.length ? { excludeTables } : {}),
+    ...(getBooleanInput('include-framework-tables', false) ? { includeFrameworkTables: true } : {}),
+  };
+}

@@ -1,4 +1,5 @@
 import type { ParseArgsConfig } from 'node:util';
+import { writeFile } from 'node:fs/promises';
 import { ConfigurationError, type Logger } from '@db-migrate/core';
 
 export interface CommandContext {
@@ -9,15 +10,70 @@ export interface CommandContext {
 
 export type OptionValues = Record<string, string | boolean | (string | boolean)[] | undefined>;
 
+/**
+ * One option of a command: how it parses and what `--help` says about it. The parser and the help are
+ * both generated from a command's table, so an option cannot exist without its line of text.
+ */
+export interface OptionSpec {
+  readonly type: 'string' | 'boolean';
+  /** May be given more than once (the values are collected in order). */
+  readonly multiple?: boolean;
+  /** A one-letter alias, e.g. 'q' for -q. */
+  readonly short?: string;
+  /** What the value looks like in help, e.g. '<ref>' (string options only). */
+  readonly value?: string;
+  /** One line of help: what the option does. */
+  readonly description: string;
+  /** The default in words, shown as "(default: ...)"; leave out when there is none. */
+  readonly default?: string;
+  /** The environment variable read when the option is not given. */
+  readonly env?: string;
+  /** Shown as "(required)". */
+  readonly required?: boolean;
+}
+
+export type OptionTable = Readonly<Record<string, OptionSpec>>;
+
 export interface Command {
   readonly name: string;
+  /** One line for the global command list. */
   readonly summary: string;
   /** Usage line(s) after `db-migrate `. */
   readonly usage: string;
-  readonly options: NonNullable<ParseArgsConfig['options']>;
+  /** Paragraphs printed after the summary in `<command> --help` (how refs resolve, what the exit codes mean). */
+  readonly details?: readonly string[];
+  readonly options: OptionTable;
+  /** Example invocations: each a comment line then the command (without the leading `$ `). */
+  readonly examples: readonly { readonly comment: string; readonly command: string }[];
   readonly allowPositionals?: boolean;
+  /**
+   * Progress lines (logger.info) that the command's stdout output repeats: left out when stdout and stderr
+   * are the same terminal, so each result is printed once.
+   */
+  readonly repeatedOnStdout?: RegExp;
   /** Returns the exit code. Throws ConfigurationError for the user's mistakes. */
   run(values: OptionValues, positionals: string[], context: CommandContext): Promise<number>;
+}
+
+/** Options every command takes (handled by the CLI itself, before the command runs). */
+export const GLOBAL_OPTIONS: OptionTable = {
+  help: { type: 'boolean', short: 'h', description: 'Print this help and exit.' },
+  verbose: { type: 'boolean', description: 'Also print debug lines (the build commands\' output, each SQL file loaded).' },
+  quiet: { type: 'boolean', short: 'q', description: 'Print only warnings, errors and the result (no progress lines).' },
+};
+
+/** The --json option, one spelling for every command. */
+export const JSON_OPTION: OptionTable = {
+  json: { type: 'string', value: '<file>', description: 'Also write the result as JSON to this file; `-` prints JSON on stdout instead of text.' },
+};
+
+/** The table node:util's parseArgs reads. */
+export function parseArgsOptions(table: OptionTable): NonNullable<ParseArgsConfig['options']> {
+  const options: NonNullable<ParseArgsConfig['options']> = {};
+  for (const [name, spec] of Object.entries(table)) {
+    options[name] = { type: spec.type, ...(spec.multiple ? { multiple: true } : {}), ...(spec.short ? { short: spec.short } : {}) };
+  }
+  return options;
 }
 
 /** Reads a required string option or throws a ConfigurationError naming it. */
@@ -34,6 +90,13 @@ export function optionalString(values: OptionValues, name: string): string | und
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
+/** Every value of a repeatable string option, in the order given, blanks left out. */
+export function stringList(values: OptionValues, name: string): string[] {
+  const raw = values[name];
+  const list = Array.isArray(raw) ? raw : raw === undefined ? [] : [raw];
+  return list.filter((v): v is string => typeof v === 'string' && v.trim() !== '');
+}
+
 /** Parses an integer option, or throws a ConfigurationError naming it. */
 export function optionalInteger(values: OptionValues, name: string): number | undefined {
   const raw = optionalString(values, name);
@@ -44,9 +107,17 @@ export function optionalInteger(values: OptionValues, name: string): number | un
   return Number(raw);
 }
 
-/** A repeatable string option (`--rename a --rename b`), as a list; empty when not given. */
-export function stringList(values: OptionValues, name: string): string[] {
-  const value = values[name];
-  const list = Array.isArray(value) ? value : typeof value === 'string' ? [value] : [];
-  return list.filter((v): v is string => typeof v === 'string' && v.trim() !== '');
+/**
+ * Prints a result: as text, or as JSON on stdout with `--json -`; with `--json <file>` the text is printed
+ * and the JSON written to the file.
+ */
+export async function printResult(values: OptionValues, stdout: (text: string) => void, text: string, json: unknown): Promise<void> {
+  const target = optionalString(values, 'json');
+  const body = JSON.stringify(json, null, 2) + '\n';
+  if (target === '-') {
+    stdout(body);
+    return;
+  }
+  stdout(text);
+  if (target) await writeFile(target, body);
 }

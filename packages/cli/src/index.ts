@@ -1,21 +1,41 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
+import { fstatSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { asConfigurationError, consoleLogger, errorMessage, SUPPORTED_POSTGRES_MAJORS } from '@db-migrate/core';
-import type { Command } from './command';
+import { asConfigurationError, consoleLogger, errorMessage, type Logger, SUPPORTED_POSTGRES_MAJORS } from '@db-migrate/core';
+import { type Command, GLOBAL_OPTIONS, parseArgsOptions } from './command';
 import { commands } from './commands';
+import { closestName, commandHelp, globalHelp } from './help';
 
-function usage(): string {
-  const lines = ['usage: db-migrate <command> [options]', '', 'commands:'];
-  for (const command of commands) lines.push(`  ${command.name.padEnd(10)} ${command.summary}`);
-  lines.push('', 'Run `db-migrate <command> --help` for its options.');
-  return lines.join('\n');
+/** True when stdout and stderr are the same terminal: what both print is seen once, interleaved. */
+export function sameTerminal(): boolean {
+  if (!process.stdout.isTTY || !process.stderr.isTTY) return false;
+  try {
+    const [out, err] = [fstatSync(1), fstatSync(2)];
+    return out.dev === err.dev && out.ino === err.ino && out.rdev === err.rdev;
+  } catch {
+    return false;
+  }
 }
 
-function commandHelp(command: Command): string {
-  const lines = [`usage: db-migrate ${command.usage}`, '', command.summary];
-  return lines.join('\n');
+/**
+ * The CLI's logger: --quiet keeps warnings and errors only; info lines the command repeats on stdout are
+ * left out when both streams go to one terminal.
+ */
+export function cliLogger(options: { verbose: boolean; quiet: boolean; repeated?: RegExp; shared: boolean }): Logger {
+  const base = consoleLogger({ verbose: options.verbose });
+  const skip = (message: string) => options.quiet || (options.shared && options.repeated !== undefined && options.repeated.test(message));
+  return { ...base, info: (message) => (skip(message) ? undefined : base.info(message)) };
+}
+
+/** "unknown option --dri; did you mean --dry-run?" for a mistyped option, from the command's own table. */
+function unknownOptionMessage(error: unknown, command: Command): string {
+  const message = errorMessage(error);
+  const typed = /Unknown option '(-{1,2})([^']+)'/.exec(message);
+  if (!typed) return message;
+  const known = Object.keys({ ...command.options, ...GLOBAL_OPTIONS });
+  const suggestion = closestName(typed[2], known);
+  return `unknown option ${typed[1]}${typed[2]}${suggestion ? `; did you mean --${suggestion}?` : ''}`;
 }
 
 /**
@@ -31,7 +51,14 @@ export function versionText(): string {
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write(usage() + '\n');
+    const topic = name === 'help' ? rest[0] : undefined;
+    const command = topic ? commands.find((c) => c.name === topic) : undefined;
+    if (topic && !command) {
+      const suggestion = closestName(topic, commands.map((c) => c.name));
+      process.stderr.write(`db-migrate: unknown command "${topic}"${suggestion ? `; did you mean "${suggestion}"?` : ''}\n\n${globalHelp(commands)}`);
+      return 1;
+    }
+    process.stdout.write(command ? commandHelp(command) : globalHelp(commands));
     return name ? 0 : 1;
   }
   if (name === '--version' || name === '-V' || name === 'version') {
@@ -40,29 +67,38 @@ export async function main(argv: string[]): Promise<number> {
   }
   const command = commands.find((c) => c.name === name);
   if (!command) {
-    process.stderr.write(`db-migrate: unknown command "${name}"\n\n${usage()}\n`);
+    const suggestion = closestName(name, commands.map((c) => c.name));
+    process.stderr.write(`db-migrate: unknown command "${name}"${suggestion ? `; did you mean "${suggestion}"?` : ''}\n\n${globalHelp(commands)}`);
     return 1;
   }
-  const verbose = rest.includes('--verbose');
-  const logger = consoleLogger({ verbose });
+  let verbose = rest.includes('--verbose');
   try {
-    if (rest.includes('--help') || rest.includes('-h')) {
-      process.stdout.write(commandHelp(command) + '\n');
-      return 0;
-    }
-    const { values, positionals } = parseArgs({
-      args: rest.filter((a) => a !== '--verbose'),
-      options: command.options,
+    const parsed = parseArgs({
+      args: rest,
+      options: parseArgsOptions({ ...command.options, ...GLOBAL_OPTIONS }),
       allowPositionals: command.allowPositionals ?? false,
       strict: true,
     });
-    return await command.run(values, positionals, { logger, stdout: (text) => process.stdout.write(text) });
+    const { help, verbose: verboseFlag, quiet, ...values } = parsed.values;
+    if (help === true) {
+      process.stdout.write(commandHelp(command));
+      return 0;
+    }
+    verbose = verboseFlag === true;
+    const logger = cliLogger({ verbose, quiet: quiet === true && !verbose, repeated: command.repeatedOnStdout, shared: sameTerminal() });
+    return await command.run(values, parsed.positionals, { logger, stdout: (text) => process.stdout.write(text) });
   } catch (error) {
-    const isUsage = error instanceof TypeError && 'code' in error && String((error as { code: unknown }).code).startsWith('ERR_PARSE_ARGS');
+    // By its code, not instanceof TypeError: under a test runner's VM the error comes from another realm.
+    const isUsage = typeof error === 'object' && error !== null && String((error as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS');
+    if (rest.includes('--help') || rest.includes('-h')) {
+      // Help is printed even when another option on the line is wrong.
+      process.stdout.write(commandHelp(command));
+      return 0;
+    }
     const configuration = asConfigurationError(error);
     if (configuration || isUsage) {
-      process.stderr.write(`db-migrate ${name}: ${errorMessage(configuration ?? error)}\n`);
-      if (isUsage) process.stderr.write(`usage: db-migrate ${command.usage}\n`);
+      process.stderr.write(`db-migrate ${name}: ${isUsage ? unknownOptionMessage(error, command) : errorMessage(configuration ?? error)}\n`);
+      if (isUsage) process.stderr.write(`usage: db-migrate ${command.usage.split('\n').map((l) => l.trim()).join(' ')}\nRun \`db-migrate ${name} --help\` for every option.\n`);
     } else {
       process.stderr.write(`db-migrate ${name}: unexpected error (a bug in db-migrate): ${errorMessage(error)}\n`);
       if (verbose && error instanceof Error && error.stack) process.stderr.write(errorMessage(error.stack) + '\n');

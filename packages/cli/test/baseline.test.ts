@@ -57,7 +57,7 @@ describe('db-migrate baseline', () => {
     expect(await cli([...args, '--to', '6'])).toMatchObject({ code: 1, stderr: expect.stringMatching(/^db-migrate baseline: --to 6: there is no migration version 6 in .* \(versions 1 to 5\)\n$/) });
     expect(await cli([...args, '--to', 'two'])).toMatchObject({ code: 1, stderr: 'db-migrate baseline: --to must be a non-negative integer, got "two"\n' });
     const help = await cli(['baseline', '--help']);
-    expect(help.stdout).toContain('usage: db-migrate baseline --dir <migrations-dir> --to N (--targets <file> | --database <name>=<url> ...)');
+    expect(help.stdout).toContain('USAGE\n  db-migrate baseline --dir <migrations-dir> --to N (--targets <file> | --database <name>=<url> ...)');
     expect((await cli(['--help'])).stdout).toMatch(/^ {2}baseline +Adopt databases built before db-migrate/m);
   });
 });

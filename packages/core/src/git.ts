@@ -211,6 +211,14 @@ export class Git {
       .map((entry) => entry.name);
   }
 
+  /** Paths of every file under a directory at a commit (recursive, relative to dir); [] when the directory is absent. */
+  async listTree(ref: string, dir: string): Promise<readonly string[]> {
+    if ((await this.pathType(ref, dir)) !== 'tree') return [];
+    const tree = dir === '.' || dir === '' ? `${ref}^{tree}` : `${ref}:${dir}`;
+    const { stdout } = await this.exec(['ls-tree', '-r', '-z', '--full-tree', '--name-only', tree]);
+    return stdout.split('\0').filter((name) => name !== '');
+  }
+
   async add(paths: readonly string[]): Promise<void> {
     await this.exec(['add', '--', ...paths]);
   }

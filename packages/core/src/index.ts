@@ -24,3 +24,4 @@ export * from './diff';
 export * from './seed';
 export * from './diff/renames';
 export * from './intent';
+export * from './migrations/edits';

@@ -202,9 +202,16 @@ describe('building the schema at a commit', () => {
     // The file is one query: nothing of it stays.
     expect(await publicTables(db.url)).toEqual([]);
 
-    const missing = await caught(buildSchemaAt({ repoDir: repo.dir, schemaDir: 'sql', sqlFiles: ['schema.sql', 'broken.sql'] }, v1, db, { logger: silentLogger }));
-    expect(missing).toBeInstanceOf(ConfigurationError);
-    expect(missing.message).toBe(`SQL file sql/broken.sql does not exist at commit ${v1.slice(0, 7)}`);
+    // A file added after the commit is absent there (#15): the rest builds, and a notice says so.
+    const older = await server.createDatabase();
+    const logger = memoryLogger();
+    await buildSchemaAt({ repoDir: repo.dir, schemaDir: 'sql', sqlFiles: ['schema.sql', 'broken.sql'] }, v1, older, { logger });
+    expect(logger.lines).toContain(`schema SQL broken.sql names no file at commit ${v1.slice(0, 7)}: treated as absent`);
+    expect(await publicTables(older.url)).not.toEqual([]);
+    // One that exists at no commit built nor at HEAD is a typo.
+    const typo = await caught(buildSchemaAt({ repoDir: repo.dir, schemaDir: 'sql', sqlFiles: ['schema.sql', 'brokn.sql'] }, v1, db, { logger: silentLogger }));
+    expect(typo).toBeInstanceOf(ConfigurationError);
+    expect(typo.message).toMatch(/^SQL file sql\/brokn\.sql does not exist at commit [0-9a-f]{7} nor at HEAD/);
   });
 
   it('reports a failing build command with the command, the commit, the exit code and the tail of its output', async () => {

@@ -186,6 +186,8 @@ test('a hand edit that stays consistent passes: the index made CONCURRENTLY in a
   expect(report.goal?.sha).toBe(schemaV2);
   expect(check(report, 'numbering').findings).toEqual([
     expect.objectContaining({ level: 'notice', message: expect.stringContaining('0003_users_email_concurrently.sql has no metadata file 0003.json') }),
+    // The hand edit is named, with the command that accepts it (#15).
+    expect.objectContaining({ level: 'notice', message: expect.stringContaining('0002_create_orders.sql was edited after it was generated (checksum differs from 0002.json); if the edit is intended, record it: db-migrate accept-edit') }),
   ]);
   // The differ's recorded hazard no longer holds for the edited file: it is not repeated.
   expect(check(report, 'hazards').findings.some((f) => f.code === 'blocks-writes')).toBe(false);

@@ -1,8 +1,8 @@
 import { accessSync, constants, statSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import {
   ConfigurationError,
+  DEFAULT_CONCURRENCY,
   type FleetReport,
   type Logger,
   type Target,
@@ -13,26 +13,27 @@ import {
   readMigrationDir,
   reportFails,
 } from '@db-migrate/core';
-import { type Command, type OptionValues, optionalInteger, optionalString, requiredString } from '../command';
-import { shadowOption } from './schema-options';
+import { type Command, type OptionTable, type OptionValues, optionalInteger, optionalString, printResult, requiredString } from '../command';
+import { lockOptions, migrationsDirOption } from './migrate-options';
+import { shadowOption, shadowOptions, tableFilter, tableFilterOptions } from './schema-options';
 import { readSeed, SEED_USAGE, seedOptions } from './seed-options';
 
 /** The options apply, drift and sync share: which databases, how many at once, where to build schemas. */
-export const fleetOptions = {
-  targets: { type: 'string' },
-  database: { type: 'string', multiple: true },
-  group: { type: 'string' },
-  shard: { type: 'string' },
-  concurrency: { type: 'string' },
-  shadow: { type: 'string' },
-  'postgres-version': { type: 'string' },
-  json: { type: 'string' },
-  'lock-wait-timeout': { type: 'string' },
-} as const;
+export const fleetOptions: OptionTable = {
+  targets: { type: 'string', value: '<file>', description: 'YAML list of databases: name, url-env (the variable holding its URL), optional groups.' },
+  database: { type: 'string', multiple: true, value: '<name>=<url>', description: 'One database, instead of or besides --targets.' },
+  group: { type: 'string', value: '<G>', description: 'Only the databases of this group.' },
+  shard: { type: 'string', value: '<i/n>', description: 'Only the i-th of n equal slices of the databases (split a fleet over CI jobs).' },
+  concurrency: { type: 'string', value: '<N>', description: 'Databases worked on at once.', default: `max(8, 2 x CPUs), ${DEFAULT_CONCURRENCY} here` },
+  ...shadowOptions,
+  ...tableFilterOptions,
+  json: { type: 'string', value: '<file>', description: 'Also write the report as JSON to this file; `-` prints JSON on stdout instead of the table.' },
+  'lock-wait-timeout': { type: 'string', value: '<ms>', description: 'How long to wait for another run holding a database\'s lock; 0 waits for ever.', default: '300000 (5 min)' },
+};
 
 export const FLEET_USAGE =
   '(--targets <file> | --database <name>=<url> ...) [--group G] [--shard i/n] [--concurrency N]\n' +
-  '       [--shadow embedded|docker|<url>] [--postgres-version N] [--json <file>] [--lock-wait-timeout ms]';
+  '       [--shadow embedded|docker|<url>] [--postgres-version N] [--exclude-table T ...] [--json <file>] [--lock-wait-timeout ms]';
 
 /** The targets named by --targets or --database, narrowed by --group and --shard; URLs registered as secrets. */
 export async function fleetTargets(values: OptionValues): Promise<Target[]> {
@@ -82,22 +83,23 @@ export function fleetRunOptions(values: OptionValues, logger: Logger) {
     logger,
     shadow: shadowOption(values),
     postgresVersion: optionalInteger(values, 'postgres-version'),
+    diffOptions: tableFilter(values),
     ...(concurrency !== undefined ? { concurrency } : {}),
     ...(lockWaitTimeoutMs !== undefined ? { lockWaitTimeoutMs } : {}),
   };
 }
 
-/** Prints the table (stdout), writes --json, and returns the exit code: 1 when the run should fail. */
+/** Prints the table (stdout) or the JSON, and returns the exit code: 1 when the run should fail. */
 export async function finishFleetRun(report: FleetReport, values: OptionValues, stdout: (text: string) => void, postponedIsWarning = false): Promise<number> {
-  stdout(formatReportText(report));
-  const json = optionalString(values, 'json');
-  if (json) {
-    await writeFile(json, JSON.stringify(report, null, 2) + '\n').catch((error: unknown) => {
-      throw new ConfigurationError(`--json ${json}: cannot write the report: ${(error as Error).message}`);
-    });
-  }
+  await printResult(values, stdout, formatReportText(report), report);
   return reportFails(report, { postponedIsWarning }) ? 1 : 0;
 }
+
+/** The statement limits of apply and sync (the lock wait is in fleetOptions). */
+export const statementLimitOptions: OptionTable = {
+  'lock-timeout': lockOptions['lock-timeout'],
+  'statement-timeout': lockOptions['statement-timeout'],
+};
 
 export const applyCommand: Command = {
   name: 'apply',
@@ -106,17 +108,23 @@ export const applyCommand: Command = {
     `apply --dir <migrations-dir> ${FLEET_USAGE}\n` +
     '       [--dry-run] [--to N] [--postponed-is-warning] [--lock-timeout ms] [--statement-timeout ms]\n' +
     `       [--max-failures N] ${SEED_USAGE}`,
+  details: [
+    'Exit status: 0 when every database is at the target version (or postponed with --postponed-is-warning), 1 otherwise.',
+  ],
   options: {
+    ...migrationsDirOption,
     ...fleetOptions,
-    dir: { type: 'string' },
-    'dry-run': { type: 'boolean' },
-    to: { type: 'string' },
-    'postponed-is-warning': { type: 'boolean' },
-    'lock-timeout': { type: 'string' },
-    'statement-timeout': { type: 'string' },
-    'max-failures': { type: 'string' },
+    'dry-run': { type: 'boolean', description: 'Check every database and say what would run, changing nothing.' },
+    to: { type: 'string', value: '<N>', description: 'Migrate up to this version only.', default: 'the newest migration' },
+    'postponed-is-warning': { type: 'boolean', description: 'A drifted (postponed) database does not fail the run.' },
+    ...statementLimitOptions,
+    'max-failures': { type: 'string', value: '<N>', description: 'The canary: once N databases have had a migration fail, start no other one (they are reported not-started).', default: 'no limit' },
     ...seedOptions,
   },
+  examples: [
+    { comment: 'Migrate every database listed in targets.yml, 4 at a time', command: 'apply --dir migrations --targets targets.yml --concurrency 4' },
+    { comment: 'What would run on the eu group, changing nothing', command: 'apply --dir migrations --targets targets.yml --group eu --dry-run' },
+  ],
   async run(values, _positionals, { logger, stdout }) {
     const run = fleetRunOptions(values, logger);
     const targets = await fleetTargets(values);

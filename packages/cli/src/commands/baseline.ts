@@ -1,12 +1,19 @@
 import { baselineFleet, checkBaselineVersion, readMigrationDir } from '@db-migrate/core';
 import { type Command, optionalInteger, requiredString } from '../command';
+import { migrationsDirOption } from './migrate-options';
 import { FLEET_USAGE, finishFleetRun, fleetOptions, fleetRunOptions, fleetTargets } from './apply';
 
 export const baselineCommand: Command = {
   name: 'baseline',
   summary: 'Adopt databases built before db-migrate: where the schema equals version N\'s, record 1..N as applied (nothing runs).',
   usage: `baseline --dir <migrations-dir> --to N ${FLEET_USAGE}\n       [--dry-run]`,
-  options: { ...fleetOptions, dir: { type: 'string' }, to: { type: 'string' }, 'dry-run': { type: 'boolean' } },
+  options: {
+    ...migrationsDirOption,
+    to: { type: 'string', value: '<N>', required: true, description: 'The version whose schema the databases already have.' },
+    ...fleetOptions,
+    'dry-run': { type: 'boolean', description: 'Check which databases match version N, recording nothing.' },
+  },
+  examples: [{ comment: 'Databases built by hand to the schema of migration 4: record 1..4 as applied', command: 'baseline --dir migrations --to 4 --targets targets.yml' }],
   async run(values, _positionals, { logger, stdout }) {
     const run = fleetRunOptions(values, logger);
     const targets = await fleetTargets(values);

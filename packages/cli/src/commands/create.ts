@@ -1,40 +1,53 @@
 import { createMigration, formatCreateReport, parseShadowSpec } from '@db-migrate/core';
-import { type Command, optionalInteger, optionalString, requiredString, stringList } from '../command';
-import { readSchemaSource, schemaSourceOptions, shadowOption } from './schema-options';
+import { type Command, JSON_OPTION, optionalInteger, optionalString, printResult, requiredString, stringList } from '../command';
+import { migrationsDirOption } from './migrate-options';
+import { SCHEMA_SOURCE_USAGE, readSchemaSource, schemaSourceOptions, shadowOption, shadowOptions, tableFilter, tableFilterOptions } from './schema-options';
 
 export const createCommand: Command = {
   name: 'create',
   summary: 'Write the next migration: the schema at the latest migration\'s goal commit diffed against the schema at --goal.',
   usage:
-    'create --schema-dir <path> (--schema-command "<cmd>" | --schema-sql <file> [--schema-sql <file>...]) --dir <migrations-dir>\n' +
-    '       [--goal <ref>] [--repo <path>] [--shadow embedded|docker|<url>] [--postgres-version N] [--name <slug>] [--concurrent-indexes]\n' +
-    '       [--rename "public.products.title -> name" ...] [--allow-empty-goal]',
+    `create ${SCHEMA_SOURCE_USAGE} --dir <migrations-dir>\n` +
+    '       [--goal <ref>] [--shadow embedded|docker|<url>] [--postgres-version N] [--name <slug>] [--concurrent-indexes]\n' +
+    '       [--exclude-table T ...] [--include-framework-tables] [--rename "public.products.title -> name" ...] [--allow-empty-goal] [--json <file>]',
+  details: [
+    'Only committed commits are built: uncommitted edits under --schema-dir are left out (a warning says so); commit them first.',
+    'Two repositories: --goal is a commit of the schema repository (--repo, else the one holding --schema-dir); the migrations directory may live in another one.',
+    'Frameworks\' bookkeeping tables (django_migrations, schema_migrations, alembic_version, ...) are left out of the migration, with a notice naming them.',
+  ],
   options: {
     ...schemaSourceOptions,
-    dir: { type: 'string' },
-    goal: { type: 'string' },
-    shadow: { type: 'string' },
-    'postgres-version': { type: 'string' },
-    name: { type: 'string' },
-    'concurrent-indexes': { type: 'boolean' },
-    rename: { type: 'string', multiple: true },
-    'allow-empty-goal': { type: 'boolean' },
+    ...migrationsDirOption,
+    goal: { type: 'string', value: '<ref>', description: 'The commit of the schema repository to migrate to.', default: 'HEAD' },
+    name: { type: 'string', value: '<slug>', description: 'The migration\'s name (NNNN_<slug>.sql).', default: 'derived from the change, e.g. create_orders' },
+    'concurrent-indexes': { type: 'boolean', description: 'Create indexes on existing tables with CREATE INDEX CONCURRENTLY (that section runs without a transaction).' },
+    rename: { type: 'string', multiple: true, value: '"<old> -> <new>"', description: 'A rename to emit as ALTER ... RENAME instead of drop + add (repeatable), e.g. "public.products.title -> name"; besides DB-Migrate-Rename trailers.' },
+    'allow-empty-goal': { type: 'boolean', description: 'Write the migration even when the goal build has no tables while the base has some (drops everything).' },
+    ...tableFilterOptions,
+    ...shadowOptions,
+    ...JSON_OPTION,
   },
+  examples: [
+    { comment: 'A Python build script in db/ (SQLAlchemy create_all)', command: 'create --schema-dir db --schema-command "python3 create_all.py" --dir migrations' },
+    { comment: 'Plain SQL files: every *.sql of db/, in path order, at each commit', command: 'create --schema-dir db --schema-sql . --dir db/migrations' },
+    { comment: 'Schema and migrations in two repositories', command: 'create --schema-dir ~/src/app/schema --schema-sql structure.sql --dir ~/src/migrations/migrations --goal main' },
+  ],
+  repeatedOnStdout: /^(nothing to do: |wrote )/,
   async run(values, _positionals, { logger, stdout }) {
     const shadow = shadowOption(values);
     const outcome = await createMigration({
-      source: readSchemaSource(values),
+      source: await readSchemaSource(values),
       migrationsDir: requiredString(values, 'dir'),
       goal: optionalString(values, 'goal'),
       shadow: parseShadowSpec(shadow, '--shadow'),
       postgresMajor: optionalInteger(values, 'postgres-version'),
       name: optionalString(values, 'name'),
-      diff: { concurrentIndexes: values['concurrent-indexes'] === true },
+      diff: { concurrentIndexes: values['concurrent-indexes'] === true, ...tableFilter(values) },
       renames: stringList(values, 'rename'),
       allowEmptyGoal: values['allow-empty-goal'] === true,
       logger,
     });
-    stdout(formatCreateReport(outcome));
+    await printResult(values, stdout, formatCreateReport(outcome), outcome);
     return 0;
   },
 };

@@ -1,6 +1,7 @@
 import { ConfigurationError, diff, registerUrlSecrets, renderSql, type DiffOptions } from '@db-migrate/core';
 import type { Command, OptionValues } from '../command';
-import { optionalString } from '../command';
+import { optionalString, printResult } from '../command';
+import { tableFilter, tableFilterOptions } from './schema-options';
 
 function diffOptions(values: OptionValues): DiffOptions {
   const excluded = values['exclude-schema'];
@@ -13,6 +14,7 @@ function diffOptions(values: OptionValues): DiffOptions {
     createExtensionsOnly: values['create-extensions-only'] === true,
     ignoreExtensionVersions: values['ignore-extension-versions'] === true,
     concurrentIndexes: values['concurrent-indexes'] === true,
+    ...tableFilter(values),
   };
 }
 
@@ -24,27 +26,38 @@ export const diffCommand: Command = {
   name: 'diff',
   summary: "Print the SQL that takes the first database's schema to the second's.",
   usage:
-    'diff <from-url> <to-url> [--schema S] [--exclude-schema S]... [--with-privileges] [--with-owners] [--create-extensions-only] ' +
+    'diff <from-url> <to-url> [--schema S] [--exclude-schema S]... [--exclude-table T]... [--with-privileges] [--with-owners] [--create-extensions-only] ' +
     '[--ignore-extension-versions] [--concurrent-indexes] [--exit-code]',
+  details: [
+    'stdout holds only SQL (nothing when the schemas are equal), so it can be redirected into a file; hazards and notices go to stderr.',
+    'Exit status: 0, or 2 with --exit-code when the schemas differ; 1 on an error.',
+  ],
   options: {
-    schema: { type: 'string' },
-    'exclude-schema': { type: 'string', multiple: true },
-    'with-privileges': { type: 'boolean' },
-    'with-owners': { type: 'boolean' },
-    'create-extensions-only': { type: 'boolean' },
-    'ignore-extension-versions': { type: 'boolean' },
-    'concurrent-indexes': { type: 'boolean' },
-    'exit-code': { type: 'boolean' },
+    schema: { type: 'string', value: '<S>', description: 'Compare only this schema.', default: 'every schema' },
+    'exclude-schema': { type: 'string', multiple: true, value: '<S>', description: 'Leave this schema out.' },
+    ...tableFilterOptions,
+    'with-privileges': { type: 'boolean', description: 'Also compare GRANTs and ALTER DEFAULT PRIVILEGES.' },
+    'with-owners': { type: 'boolean', description: 'Also compare owners (ALTER ... OWNER TO).' },
+    'create-extensions-only': { type: 'boolean', description: 'Print only CREATE EXTENSION for extensions missing from the first database.' },
+    'ignore-extension-versions': { type: 'boolean', description: 'Do not compare extension versions.' },
+    'concurrent-indexes': { type: 'boolean', description: 'Create indexes on existing tables with CREATE INDEX CONCURRENTLY (runs without a transaction).' },
+    'exit-code': { type: 'boolean', description: 'Exit 2 when the schemas differ.' },
+    json: { type: 'string', value: '<file>', description: 'Also write the statements (SQL, object, hazards) as JSON to this file; `-` prints JSON on stdout instead of SQL.' },
   },
+  examples: [
+    { comment: 'What it takes to bring staging to the schema of a fresh build', command: 'diff postgres://app@localhost/staging postgres://app@localhost/fresh > change.sql' },
+    { comment: 'Fail a script when two databases differ outside the audit schema', command: 'diff "$A" "$B" --exclude-schema audit --exit-code' },
+  ],
   allowPositionals: true,
   async run(values, positionals, { logger, stdout }) {
     if (positionals.length !== 2) {
       throw new ConfigurationError(`expected two database URLs, <from-url> <to-url>; got ${positionals.length} argument(s)`);
     }
     const [from, to] = positionals.map(registerUrlSecrets) as [string, string];
-    const { statements, warnings } = await diff(from, to, diffOptions(values));
-    stdout(renderSql(statements));
+    const { statements, warnings, excludedTables } = await diff(from, to, diffOptions(values));
+    await printResult(values, stdout, renderSql(statements), { statements, warnings, excludedTables: excludedTables ?? [] });
     for (const warning of warnings) logger.warning(warning);
+    if (excludedTables) logger.info(`left out of the comparison: ${excludedTables.join(', ')}`);
     statements.forEach((statement, i) => {
       for (const hazard of statement.hazards) {
         logger.warning(`hazard ${hazard.code} (statement ${i + 1}, ${statement.object.kind} ${statement.object.name}): ${hazard.message}`);

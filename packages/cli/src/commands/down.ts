@@ -1,12 +1,18 @@
 import { ConfigurationError, down } from '@db-migrate/core';
-import { type Command, optionalInteger } from '../command';
+import { type Command, JSON_OPTION, optionalInteger, printResult } from '../command';
 import { DATABASE_USAGE, LOCK_USAGE, databaseOptions, databaseUrl, lockOptions, migrateOptions, readMigrations } from './migrate-options';
 
 export const downCommand: Command = {
   name: 'down',
   summary: 'Revert applied migrations above a version, newest first, running their Down sections.',
   usage: `down ${DATABASE_USAGE} --to N ${LOCK_USAGE}`,
-  options: { ...databaseOptions, ...lockOptions, to: { type: 'string' } },
+  options: {
+    ...databaseOptions,
+    to: { type: 'string', value: '<N>', required: true, description: 'The version to go back to; 0 reverts every migration (no default: reverting loses data).' },
+    ...lockOptions,
+    ...JSON_OPTION,
+  },
+  examples: [{ comment: 'Revert the migrations above version 2', command: 'down --dir migrations --database postgres://app@localhost/client1 --to 2' }],
   async run(values, _positionals, { logger, stdout }) {
     const url = databaseUrl(values);
     const to = optionalInteger(values, 'to');
@@ -17,7 +23,8 @@ export const downCommand: Command = {
     const reverted = run.results.filter((r) => r.status === 'applied').length;
     const at = run.version === undefined ? '' : `, now at version ${run.version}`;
     // After a failure the summary says what did happen, if anything; the error line says the rest.
-    if (!run.error || reverted > 0) stdout(`${run.database}: ${reverted} migration${reverted === 1 ? '' : 's'} reverted${at}\n`);
+    const text = `${run.database}: ${reverted} migration${reverted === 1 ? '' : 's'} reverted${at}\n`;
+    if (!run.error || reverted > 0) await printResult(values, stdout, text, run);
     if (run.error) throw new ConfigurationError(run.error.message);
     return 0;
   },

@@ -9,6 +9,8 @@ import { applyCommand } from './apply';
 import { driftCommand } from './drift';
 import { baselineCommand } from './baseline';
 import { syncCommand } from './sync';
+import { acceptEditCommand } from './accept-edit';
+import { repointCommand } from './repoint';
 
 /** Every CLI command, in the order `db-migrate --help` lists them. One file per command. */
-export const commands: readonly Command[] = [upCommand, downCommand, statusCommand, createCommand, diffCommand, verifyCommand, applyCommand, driftCommand, baselineCommand, syncCommand];
+export const commands: readonly Command[] = [upCommand, downCommand, statusCommand, createCommand, diffCommand, verifyCommand, applyCommand, driftCommand, baselineCommand, syncCommand, acceptEditCommand, repointCommand];

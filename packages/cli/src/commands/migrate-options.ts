@@ -1,17 +1,21 @@
 /** The options up, down and status share: where the migrations are and which database to migrate. */
 import { ConfigurationError, type MigrateOptions, type MigrationSet, type Logger, readMigrationDir, registerUrlSecrets } from '@db-migrate/core';
-import { type OptionValues, optionalInteger, requiredString } from '../command';
+import { type OptionTable, type OptionValues, optionalInteger, requiredString } from '../command';
 
-export const databaseOptions = {
-  dir: { type: 'string' },
-  database: { type: 'string' },
-} as const;
+export const migrationsDirOption: OptionTable = {
+  dir: { type: 'string', value: '<migrations-dir>', required: true, description: 'The migrations directory (NNNN_name.sql files and their NNNN.json metadata).' },
+};
 
-export const lockOptions = {
-  'lock-timeout': { type: 'string' },
-  'statement-timeout': { type: 'string' },
-  'lock-wait-timeout': { type: 'string' },
-} as const;
+export const databaseOptions: OptionTable = {
+  ...migrationsDirOption,
+  database: { type: 'string', value: '<url>', env: 'DATABASE_URL', description: 'The database, as a postgres:// URL.' },
+};
+
+export const lockOptions: OptionTable = {
+  'lock-timeout': { type: 'string', value: '<ms>', description: 'lock_timeout of each migration: give up instead of queueing behind a long lock.' },
+  'statement-timeout': { type: 'string', value: '<ms>', description: 'statement_timeout of each migration.' },
+  'lock-wait-timeout': { type: 'string', value: '<ms>', description: 'How long to wait for another run holding the database\'s lock; 0 waits for ever.', default: '300000 (5 min)' },
+};
 
 export const DATABASE_USAGE = '--dir <migrations-dir> [--database <url>]';
 export const LOCK_USAGE = '[--lock-timeout ms] [--statement-timeout ms] [--lock-wait-timeout ms]';

@@ -1,33 +1,81 @@
-import { ConfigurationError, registerUrlSecrets, type SchemaSource } from '@db-migrate/core';
-import { type Command, type OptionValues, optionalString, requiredString } from '../command';
+import { type DiffOptions, type SchemaSource, FRAMEWORK_TABLES, locateSchemaSource, registerUrlSecrets } from '@db-migrate/core';
+import { ConfigurationError } from '@db-migrate/core';
+import { type OptionTable, type OptionValues, optionalString, requiredString, stringList } from '../command';
 
 /** The options naming a schema source, shared by create, verify and sync. */
-export const schemaSourceOptions: Command['options'] = {
-  'schema-dir': { type: 'string' },
-  'schema-command': { type: 'string' },
-  'schema-sql': { type: 'string', multiple: true },
-  repo: { type: 'string' },
+export const schemaSourceOptions: OptionTable = {
+  'schema-dir': {
+    type: 'string',
+    value: '<path>',
+    required: true,
+    description: 'Directory of the schema source (absolute, or relative to the working directory or the repository root); the build runs in a copy of it at each commit.',
+  },
+  'schema-command': {
+    type: 'string',
+    value: '"<cmd>"',
+    description: 'Shell command that builds the schema into the empty database $DATABASE_URL (run in the copy; DB_MIGRATE_CHECKOUT names the checkout).',
+  },
+  'schema-sql': {
+    type: 'string',
+    multiple: true,
+    value: '<file|dir|glob>',
+    description: 'SQL file, directory (its *.sql files) or glob under --schema-dir, resolved at each commit (files in path order); a file missing at a commit is absent there.',
+  },
+  repo: {
+    type: 'string',
+    value: '<path>',
+    description: 'The schema repository.',
+    default: 'the git repository holding --schema-dir',
+  },
 };
 
-export const SCHEMA_SOURCE_USAGE = '--schema-dir <path> (--schema-command "<cmd>" | --schema-sql <file> [--schema-sql <file>...]) [--repo <path>]';
+/** The options choosing which tables are compared, shared by every command that diffs schemas. */
+export const tableFilterOptions: OptionTable = {
+  'exclude-table': {
+    type: 'string',
+    multiple: true,
+    value: '<[schema.]table>',
+    description: 'Leave this table out of every comparison (globs: `audit.*`, `tmp_*`; no schema means any schema).',
+  },
+  'include-framework-tables': {
+    type: 'boolean',
+    description: `Also compare the frameworks' bookkeeping tables (${FRAMEWORK_TABLES.slice(0, 3).map((t) => t.table).join(', ')}, ...), left out by default.`,
+  },
+};
 
-/** --schema-sql may be repeated, one file each, loaded in the order given. */
-function sqlFiles(values: OptionValues): string[] {
-  const raw = values['schema-sql'];
-  const list = Array.isArray(raw) ? raw : raw === undefined ? [] : [raw];
-  return list.filter((v): v is string => typeof v === 'string' && v.trim() !== '');
-}
+/** The shadow server options of create and verify. */
+export const shadowOptions: OptionTable = {
+  shadow: {
+    type: 'string',
+    value: 'embedded|docker|<url>',
+    description: 'Where throwaway databases are created: a server started for the run, a postgres container, or an existing server (only its temporary databases are touched).',
+    default: 'embedded',
+  },
+  'postgres-version': { type: 'string', value: '<N>', description: 'PostgreSQL major of the embedded or docker server.', default: '15' },
+};
 
-/** Reads the schema source: a directory of the repository (--repo, default the working directory) and how to build it. */
-export function readSchemaSource(values: OptionValues): SchemaSource {
+export const SCHEMA_SOURCE_USAGE = '--schema-dir <path> (--schema-command "<cmd>" | --schema-sql <file|dir|glob> ...) [--repo <path>]';
+
+/** Reads the schema source: paths as the user gave them, the repository found from the schema directory. */
+export async function readSchemaSource(values: OptionValues): Promise<SchemaSource> {
   const command = optionalString(values, 'schema-command');
-  const files = sqlFiles(values);
+  const files = stringList(values, 'schema-sql');
   if (command && files.length > 0) throw new ConfigurationError('give either --schema-command or --schema-sql, not both');
   if (!command && files.length === 0) throw new ConfigurationError('missing --schema-command "<cmd>" or --schema-sql <file>');
-  return {
-    repoDir: optionalString(values, 'repo') ?? process.cwd(),
+  const repoDir = optionalString(values, 'repo');
+  return locateSchemaSource({
+    ...(repoDir ? { repoDir } : {}),
     schemaDir: requiredString(values, 'schema-dir'),
     ...(command ? { command } : { sqlFiles: files }),
+  });
+}
+
+/** --exclude-table and --include-framework-tables as differ options. */
+export function tableFilter(values: OptionValues): Pick<DiffOptions, 'excludeTables' | 'includeFrameworkTables'> {
+  const excludeTables = stringList(values, 'exclude-table');
+  return {
+    ...(excludeTables.length ? { excludeTables } : {}),
+    ...(values['include-framework-tables'] === true ? { includeFrameworkTables: true } : {}),
   };
 }
 

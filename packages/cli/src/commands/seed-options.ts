@@ -1,11 +1,11 @@
 import { checkUserSeed, type UserSeed } from '@db-migrate/core';
-import { type OptionValues, optionalString } from '../command';
+import { type OptionTable, type OptionValues, optionalString } from '../command';
 
 /** Rows for verify's data check and apply's pre-flight: SQL files (repeatable) or a command, run in the current directory. */
-export const seedOptions = {
-  'seed-sql': { type: 'string', multiple: true },
-  'seed-command': { type: 'string' },
-} as const;
+export const seedOptions: OptionTable = {
+  'seed-sql': { type: 'string', multiple: true, value: '<file>', description: 'SQL file putting rows in the base version\'s database (repeatable, run in order); tables left empty get synthetic rows.', default: 'synthetic rows in every table' },
+  'seed-command': { type: 'string', value: '"<cmd>"', description: 'Command putting rows in the database named by DATABASE_URL (instead of --seed-sql).' },
+};
 
 export const SEED_USAGE = '[--seed-sql <file> [--seed-sql <file>...] | --seed-command "<cmd>"]';
 

@@ -1,5 +1,5 @@
 import { type DatabaseStatus, type MigrationState, inconsistencyReason, status } from '@db-migrate/core';
-import type { Command } from '../command';
+import { type Command, JSON_OPTION, printResult } from '../command';
 import { DATABASE_USAGE, databaseOptions, databaseUrl, readMigrations } from './migrate-options';
 
 function describeState(m: MigrationState): string {
@@ -24,17 +24,21 @@ export const statusCommand: Command = {
   name: 'status',
   summary: 'Show which migrations a database has applied and which are pending.',
   usage: `status ${DATABASE_USAGE}`,
-  options: { ...databaseOptions },
+  options: { ...databaseOptions, ...JSON_OPTION },
+  examples: [
+    { comment: 'Which migrations the database in DATABASE_URL has applied', command: 'status --dir migrations' },
+    { comment: 'The same as JSON, for a script', command: 'status --dir migrations --database postgres://app@localhost/client1 --json -' },
+  ],
   async run(values, _positionals, { logger, stdout }) {
     const url = databaseUrl(values);
     const set = await readMigrations(values, logger);
     const current = await status(url, set);
-    stdout(formatStatusTable(current));
     for (const note of current.notes ?? []) logger.warning(`${current.database}: ${note}`);
     const problem = inconsistencyReason(current, set);
     if (problem) logger.warning(problem);
     const at = problem ? `at no consistent version (highest applied ${current.currentVersion})` : `at version ${current.currentVersion}`;
-    stdout(`${current.database}: ${at}, ${current.pending.length} pending\n`);
+    const text = `${formatStatusTable(current)}${current.database}: ${at}, ${current.pending.length} pending\n`;
+    await printResult(values, stdout, text, { ...current, consistent: !problem, ...(problem ? { problem } : {}) });
     return 0;
   },
 };

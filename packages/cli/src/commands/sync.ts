@@ -1,7 +1,7 @@
 import { syncFleet } from '@db-migrate/core';
 import { type Command, optionalInteger, optionalString, stringList } from '../command';
 import { readSchemaSource, schemaSourceOptions } from './schema-options';
-import { FLEET_USAGE, finishFleetRun, fleetOptions, fleetRunOptions, fleetTargets } from './apply';
+import { FLEET_USAGE, finishFleetRun, statementLimitOptions, fleetOptions, fleetRunOptions, fleetTargets } from './apply';
 
 export const syncCommand: Command = {
   name: 'sync',
@@ -11,19 +11,21 @@ export const syncCommand: Command = {
     `       ${FLEET_USAGE}\n` +
     '       [--dry-run] [--lock-timeout ms] [--statement-timeout ms] [--allow "drops-data <schema>.<table>" ...] [--allow-empty-goal]',
   options: {
-    ...fleetOptions,
     ...schemaSourceOptions,
-    ref: { type: 'string' },
-    'dry-run': { type: 'boolean' },
-    'lock-timeout': { type: 'string' },
-    'statement-timeout': { type: 'string' },
-    allow: { type: 'string', multiple: true },
-    'allow-empty-goal': { type: 'boolean' },
+    ref: { type: 'string', value: '<ref>', description: 'The commit of the schema repository to match.', default: 'HEAD' },
+    ...fleetOptions,
+    'dry-run': { type: 'boolean', description: 'Say what each database would run, changing nothing.' },
+    ...statementLimitOptions,
+    allow: { type: 'string', multiple: true, value: '"drops-data <schema>.<table>"', description: 'A table holding rows that the sync may drop (repeatable); without it such a sync stops on that database.' },
+    'allow-empty-goal': { type: 'boolean', description: 'Sync even when the schema build has no tables and a database has some.' },
   },
+  examples: [
+    { comment: 'Make the staging databases match the schema at main, built from SQL files', command: 'sync --schema-dir db --schema-sql db --ref main --targets staging.yml' },
+  ],
   async run(values, _positionals, { logger, stdout }) {
     const run = fleetRunOptions(values, logger);
     const targets = await fleetTargets(values);
-    const source = readSchemaSource(values);
+    const source = await readSchemaSource(values);
     const lockTimeoutMs = optionalInteger(values, 'lock-timeout');
     const statementTimeoutMs = optionalInteger(values, 'statement-timeout');
     const report = await syncFleet({

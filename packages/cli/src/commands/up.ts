@@ -1,12 +1,21 @@
 import { ConfigurationError, up } from '@db-migrate/core';
-import { type Command, optionalInteger } from '../command';
+import { type Command, JSON_OPTION, optionalInteger, printResult } from '../command';
 import { DATABASE_USAGE, LOCK_USAGE, databaseOptions, databaseUrl, lockOptions, migrateOptions, readMigrations } from './migrate-options';
 
 export const upCommand: Command = {
   name: 'up',
   summary: 'Apply pending migrations to a database (each in a transaction, under a lock).',
   usage: `up ${DATABASE_USAGE} [--to N] ${LOCK_USAGE}`,
-  options: { ...databaseOptions, ...lockOptions, to: { type: 'string' } },
+  options: {
+    ...databaseOptions,
+    to: { type: 'string', value: '<N>', description: 'Apply up to this version only.', default: 'the newest migration' },
+    ...lockOptions,
+    ...JSON_OPTION,
+  },
+  examples: [
+    { comment: 'Apply every pending migration to the database in DATABASE_URL', command: 'up --dir migrations' },
+    { comment: 'Apply up to version 3 only', command: 'up --dir migrations --database postgres://app@localhost/client1 --to 3' },
+  ],
   async run(values, _positionals, { logger, stdout }) {
     const url = databaseUrl(values);
     const set = await readMigrations(values, logger);
@@ -15,7 +24,8 @@ export const upCommand: Command = {
     const applied = run.results.filter((r) => r.status === 'applied').length;
     const at = run.version === undefined ? '' : `, now at version ${run.version}`;
     // After a failure the summary says what did happen, if anything; the error line says the rest.
-    if (!run.error || applied > 0) stdout(`${run.database}: ${applied} migration${applied === 1 ? '' : 's'} applied${at}\n`);
+    const text = `${run.database}: ${applied} migration${applied === 1 ? '' : 's'} applied${at}\n`;
+    if (!run.error || applied > 0) await printResult(values, stdout, text, run);
     if (run.error) throw new ConfigurationError(run.error.message);
     return 0;
   },

@@ -1,30 +1,42 @@
 import { formatVerifyReport, parseShadowSpec, verifyMigrations, withShadowServer } from '@db-migrate/core';
-import { type Command, optionalInteger, optionalString, requiredString } from '../command';
-import { readSchemaSource, schemaSourceOptions, shadowOption } from './schema-options';
+import { type Command, JSON_OPTION, optionalInteger, optionalString, printResult, requiredString } from '../command';
+import { migrationsDirOption } from './migrate-options';
+import { SCHEMA_SOURCE_USAGE, readSchemaSource, schemaSourceOptions, shadowOption, shadowOptions, tableFilter, tableFilterOptions } from './schema-options';
 import { readSeed, SEED_USAGE, seedOptions } from './seed-options';
 
 export const verifyCommand: Command = {
   name: 'verify',
   summary: 'Check the migrations: numbering, migrations = schema at goal, Down sections undo the new ones, the new ones on rows (data), hazards. Exit 1 when a check fails.',
   usage:
-    'verify --schema-dir <path> (--schema-command "<cmd>" | --schema-sql <file> [--schema-sql <file>...]) --dir <migrations-dir>\n' +
-    '       [--base-ref <ref>] [--goal <ref>] [--repo <path>] [--shadow embedded|docker|<url>] [--postgres-version N] [--fail-on-hazards]\n' +
-    `       ${SEED_USAGE}\n` +
-    '       [--allow-empty-goal]',
+    `verify ${SCHEMA_SOURCE_USAGE} --dir <migrations-dir>\n` +
+    '       [--base-ref <ref>] [--goal <ref>] [--shadow embedded|docker|<url>] [--postgres-version N] [--fail-on-hazards]\n' +
+    `       [--exclude-table T ...] [--include-framework-tables] [--allow-empty-goal] ${SEED_USAGE} [--json <file>]`,
+  details: [
+    'Two repositories: --base-ref is a commit of the migrations\' repository (the one holding --dir); --goal is a commit of the schema repository (--repo, else the one holding --schema-dir).',
+    'Migration files not committed yet are checked too (they count as new). When the schema at HEAD differs from the goal, the report says so: a schema change without its migration.',
+    'The data check runs the new migrations Up and Down on the base version holding rows: --seed-sql/--seed-command rows, else synthetic ones.',
+    'Exit status: 0 when every check passed (warnings included), 1 when one failed.',
+  ],
   options: {
     ...schemaSourceOptions,
-    dir: { type: 'string' },
-    'base-ref': { type: 'string' },
-    goal: { type: 'string' },
-    shadow: { type: 'string' },
-    'postgres-version': { type: 'string' },
-    'fail-on-hazards': { type: 'boolean' },
+    ...migrationsDirOption,
+    'base-ref': { type: 'string', value: '<ref>', description: 'The commit the pull request starts from: migrations present there are not new.', default: 'every migration is new' },
+    goal: { type: 'string', value: '<ref>', description: 'The commit of the schema the migrations must build.', default: 'the newest goal_sha in the metadata, else HEAD' },
+    'fail-on-hazards': { type: 'boolean', description: 'Hazards (locks, rewrites, data loss) fail the check instead of warning.' },
     ...seedOptions,
-    'allow-empty-goal': { type: 'boolean' },
+    'allow-empty-goal': { type: 'boolean', description: 'Accept a goal build without tables while the migrations at the base have some.' },
+    ...tableFilterOptions,
+    ...shadowOptions,
+    ...JSON_OPTION,
   },
+  examples: [
+    { comment: 'In a pull request: the new migrations since main', command: 'verify --schema-dir db --schema-command "python3 create_all.py" --dir migrations --base-ref origin/main' },
+    { comment: 'Before committing a hand-written migration (uncommitted files count as new)', command: 'verify --schema-dir db --schema-sql . --dir db/migrations --goal HEAD' },
+  ],
+  repeatedOnStdout: /^(Numbering|Consistency|Reversibility|Data|Hazards): |^new migrations: /,
   async run(values, _positionals, { logger, stdout }) {
     const shadow = shadowOption(values);
-    const source = readSchemaSource(values);
+    const source = await readSchemaSource(values);
     const migrationsDir = requiredString(values, 'dir');
     const major = optionalInteger(values, 'postgres-version');
     const seed = readSeed(values);
@@ -38,10 +50,11 @@ export const verifyCommand: Command = {
         failOnHazards: values['fail-on-hazards'] === true,
         ...(seed ? { seed } : {}),
         allowEmptyGoal: values['allow-empty-goal'] === true,
+        diff: tableFilter(values),
         logger,
       }),
     );
-    stdout(formatVerifyReport(report));
+    await printResult(values, stdout, formatVerifyReport(report), report);
     return report.result === 'passed' ? 0 : 1;
   },
 };

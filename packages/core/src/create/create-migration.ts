@@ -6,7 +6,8 @@ import { Git } from '../git';
 import { type Logger, silentLogger } from '../logger';
 import type { MigrationHazard } from '../migrations/metadata';
 import { nextVersion, readMigrationDir, writeMigration } from '../migrations/store';
-import { buildSchemaAt, schemaSourceChanges } from '../schema-source/build';
+import { dirname } from 'node:path';
+import { buildSchemaAt, schemaSourceChanges, warnUncommittedSchema } from '../schema-source/build';
 import { describeCommit } from '../schema-source/materialize';
 import { describeSchemaSource, type SchemaSource, validateSchemaSource } from '../schema-source/schema-source';
 import { withShadowServer } from '../shadow/shadow-server';
@@ -100,6 +101,7 @@ export async function createMigration(options: CreateMigrationOptions): Promise<
   const base = baseOfNextMigration(set);
 
   const git = await Git.open(source.repoDir);
+  await warnUncommittedSchema(source, logger, { migrationsDir: options.migrationsDir });
   const goalRef = options.goal ?? 'HEAD';
   const goalSha = await git.resolveCommit(goalRef);
   const baseSha = base.sha === null ? null : await resolveBase(git, base.sha, base.migration!.metadataPath!);
@@ -141,6 +143,7 @@ export async function createMigration(options: CreateMigrationOptions): Promise<
       diffs = { up: renamed.up, down: renamed.down, renames: renamed.renames.map((r) => r.text) };
     } else {
       const [upDiff, downDiff] = await Promise.all([diff(baseDb.url, goalDb.url, options.diff), diff(goalDb.url, baseDb.url, options.diff)]);
+      if (upDiff.excludedTables) logger.info(`left out of the migration: ${upDiff.excludedTables.join(', ')} (include-framework-tables / exclude-table to change)`);
       diffs = { up: upDiff.statements, down: downDiff.statements, renames: [] };
     }
     // What Up loses, measured by running it on the base (a throwaway database, renames already run).
@@ -204,7 +207,11 @@ async function resolveBase(git: Git, sha: string, metadataPath: string): Promise
     return await git.resolveCommit(sha);
   } catch (error) {
     if (!(error instanceof ConfigurationError)) throw error;
-    throw new ConfigurationError(`goal_sha of ${metadataPath}: ${error.message}`);
+    throw new ConfigurationError(
+      `goal_sha of ${metadataPath}: ${error.message}. If that commit was amended, squashed or rebased away, point the migration at the ` +
+        `commit that replaced it: db-migrate repoint --dir ${dirname(metadataPath)} --from ${sha.slice(0, 12)} --to <new-sha> ` +
+        `(or edit "goal_sha" in ${metadataPath} and "base_sha" in the next migration's metadata)`,
+    );
   }
 }
 

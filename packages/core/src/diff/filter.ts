@@ -1,11 +1,36 @@
 import { BOOKKEEPING_SCHEMA, isBookkeepingRelation } from '../tracking';
 import type { Catalog } from './catalog';
+import { FRAMEWORK_SCHEMAS, frameworkOf, tablePatternMatcher } from './framework-tables';
 import type { DiffOptions } from './types';
+
+/** Why a table is left out by the options: a framework's bookkeeping or an exclude-table pattern. */
+export function tableExclusion(options: DiffOptions): (schema: string, table: string) => string | undefined {
+  const patterns = (options.excludeTables ?? []).map((p) => ({ p, match: tablePatternMatcher(p) }));
+  return (schema, table) => {
+    const framework = options.includeFrameworkTables ? undefined : frameworkOf(schema, table);
+    if (framework) return `${framework} bookkeeping`;
+    const pattern = patterns.find((p) => p.match(schema, table));
+    return pattern ? `exclude-table ${pattern.p}` : undefined;
+  };
+}
+
+/** The tables of a catalog that the options leave out, as "schema.table (why)", sorted. */
+export function excludedTables(catalog: Catalog, options: DiffOptions): string[] {
+  const why = tableExclusion(options);
+  const out: string[] = [];
+  for (const r of catalog.relations.values()) {
+    const reason = why(r.schema, r.name);
+    if (reason) out.push(`${r.schema}.${r.name} (${reason})`);
+  }
+  return out.sort();
+}
 
 /**
  * Leaves out of a catalog what the comparison must not see: schemas outside the --schema/--exclude-schema
  * selection, and migration bookkeeping (sql-migrate's gorp_migrations, our db_migrate schema), which is
- * never part of the user's schema.
+ * never part of the user's schema. Tables left out by tableExclusion (frameworks' bookkeeping unless
+ * includeFrameworkTables, and excludeTables patterns) go with what hangs on them: columns, constraints,
+ * indexes, triggers, policies, and the sequences they own; a framework's own schema goes when it is left empty.
  */
 export function filterCatalog(catalog: Catalog, options: DiffOptions): Catalog {
   const excluded = new Set(options.excludeSchemas ?? []);
@@ -14,19 +39,23 @@ export function filterCatalog(catalog: Catalog, options: DiffOptions): Catalog {
   const keep = <T extends { schema: string }>(map: ReadonlyMap<string, T>, extra: (v: T) => boolean = () => true) =>
     new Map([...map].filter(([, v]) => inScope(v.schema) && extra(v)));
 
-  const relations = keep(catalog.relations, (r) => !isBookkeepingRelation(r.schema, r.name));
+  const excludedTable = tableExclusion(options);
+  const relations = keep(catalog.relations, (r) => !isBookkeepingRelation(r.schema, r.name) && excludedTable(r.schema, r.name) === undefined);
+  const sequences = keep(catalog.sequences, (s) => s.ownedByName === null || excludedTable(s.ownedByName.schema, s.ownedByName.table) === undefined);
+  const used = new Set([...relations.values(), ...sequences.values(), ...catalog.functions.values(), ...catalog.enums.values()].map((o) => o.schema));
+  const leftEmpty = (schema: string) => FRAMEWORK_SCHEMAS.includes(schema) && !options.includeFrameworkTables && !used.has(schema);
   const onKeptTable = (v: { tableKey: string }) => relations.has(v.tableKey);
   const columns = new Map([...catalog.columns].filter(([, c]) => relations.has(c.relationKey)));
   return {
     ...catalog,
-    schemas: new Map([...catalog.schemas].filter(([, s]) => inScope(s.name))),
+    schemas: new Map([...catalog.schemas].filter(([, s]) => inScope(s.name) && !leftEmpty(s.name))),
     extensions: keep(catalog.extensions),
     collations: keep(catalog.collations),
     enums: keep(catalog.enums),
     domains: keep(catalog.domains),
     compositeTypes: keep(catalog.compositeTypes),
     ranges: keep(catalog.ranges),
-    sequences: keep(catalog.sequences),
+    sequences,
     relations,
     columns,
     constraints: keep(catalog.constraints, onKeptTable),

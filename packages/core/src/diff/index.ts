@@ -19,12 +19,14 @@ import { emitTables } from './compare/tables';
 import { decideTriggers, emitTriggers } from './compare/triggers';
 import { commitAddedEnumValuesBeforeUse, decideTypes, emitTypes } from './compare/types';
 import { emitViews } from './compare/views';
-import { filterCatalog } from './filter';
+import { excludedTables, filterCatalog } from './filter';
 import { introspect } from './introspect';
 import { orderStatements } from './order';
 import { DiffContext, type PlannedStatement } from './plan';
 import type { DiffOptions, DiffResult, DiffStatement } from './types';
 
+export { FRAMEWORK_TABLES, type FrameworkTable } from './framework-tables';
+export { excludedTables } from './filter';
 export type { DiffOptions, DiffResult, DiffStatement, Hazard, ObjectKind, StatementAction } from './types';
 export type { Catalog } from './catalog';
 export { introspect, INTROSPECTION_LOCK_TIMEOUT_MS, type IntrospectOptions } from './introspect';
@@ -37,7 +39,8 @@ export { renderSql } from './render';
  */
 export async function diff(fromUrl: string, toUrl: string, options: DiffOptions = {}): Promise<DiffResult> {
   const [from, to] = await Promise.all([introspect(fromUrl), introspect(toUrl)]);
-  return { statements: diffCatalogs(from, to, options), warnings: unsupportedObjects(from, to, options) };
+  const excluded = [...new Set([...excludedTables(from, options), ...excludedTables(to, options)])].sort();
+  return { statements: diffCatalogs(from, to, options), warnings: unsupportedObjects(from, to, options), ...(excluded.length ? { excludedTables: excluded } : {}) };
 }
 
 /**

@@ -84,6 +84,13 @@ export interface DiffOptions {
    * instead of a plain CREATE INDEX that blocks writes.
    */
   readonly concurrentIndexes?: boolean;
+  /**
+   * Tables to leave out, with what hangs on them: `table` (any schema) or `schema.table`, `*` and `?`
+   * as globs, e.g. `audit.*`, `public.tmp_*`.
+   */
+  readonly excludeTables?: readonly string[];
+  /** Compare the frameworks' bookkeeping tables too (FRAMEWORK_TABLES: django_migrations, ...), left out by default. */
+  readonly includeFrameworkTables?: boolean;
 }
 
 export interface DiffResult {
@@ -95,4 +102,6 @@ export interface DiffResult {
    * compared.
    */
   readonly warnings: readonly string[];
+  /** Tables left out by the options (frameworks' bookkeeping, exclude-table), "schema.table (why)", on either side. */
+  readonly excludedTables?: readonly string[];
 }

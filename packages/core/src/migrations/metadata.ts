@@ -39,6 +39,20 @@ export interface MigrationMetadata {
   readonly allow?: readonly string[];
   /** Renames the Up section runs, as `public.products.title -> name`. */
   readonly renames?: readonly string[];
+  /** A hand edit accepted (`db-migrate accept-edit`): the checksum of the edited file, when, and optionally who and why. */
+  readonly edit_accepted?: EditAccepted;
+}
+
+export interface EditAccepted {
+  readonly checksum: string;
+  readonly at: string;
+  readonly by?: string;
+  readonly reason?: string;
+}
+
+/** True when the file's text is what was generated, or the hand edit accepted in the metadata. */
+export function checksumAccepted(metadata: MigrationMetadata, checksum: string): boolean {
+  return !metadata.checksum || metadata.checksum === checksum || metadata.edit_accepted?.checksum === checksum;
 }
 
 /** The one checksum format: "sha256:" and the hex digest of the text's UTF-8 bytes. */
@@ -58,7 +72,7 @@ export function formatMetadata(metadata: MigrationMetadata): string {
 
 const FIELD_ORDER = [
   'version', 'name', 'base_sha', 'goal_sha', 'schema_source', 'generator', 'created_at', 'checksum',
-  'reversible', 'irreversible_reason', 'hazards', 'allow', 'renames',
+  'reversible', 'irreversible_reason', 'hazards', 'allow', 'renames', 'edit_accepted',
 ] as const;
 const STRING_FIELDS = ['name', 'base_sha', 'goal_sha', 'schema_source', 'generator', 'created_at', 'checksum', 'irreversible_reason'] as const;
 
@@ -106,6 +120,13 @@ export function parseMetadata(source: string, text: string): MigrationMetadata {
   }
   for (const key of ['allow', 'renames'] as const) {
     if (record[key] !== undefined && !(Array.isArray(record[key]) && (record[key] as unknown[]).every((v) => typeof v === 'string'))) bad(key, 'an array of strings');
+  }
+  if (record.edit_accepted !== undefined) {
+    const e = record.edit_accepted as Record<string, unknown> | null;
+    const ok =
+      typeof e === 'object' && e !== null && !Array.isArray(e) && typeof e.checksum === 'string' && /^sha256:[0-9a-f]{64}$/.test(e.checksum) &&
+      typeof e.at === 'string' && ['by', 'reason'].every((k) => e[k] === undefined || typeof e[k] === 'string');
+    if (!ok) bad('edit_accepted', '{"checksum": "sha256:...", "at": string, "by"?: string, "reason"?: string}');
   }
   const metadata: Record<string, unknown> = {};
   for (const key of FIELD_ORDER) if (record[key] !== undefined) metadata[key] = record[key];

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { ConfigurationError } from '../errors';
 import { type MigrationFile, parseMigrationFile } from './format';
 import { checkTransactionControl } from './transaction-control';
-import { type MigrationMetadata, formatMetadata, parseMetadata, sha256Checksum } from './metadata';
+import { type MigrationMetadata, checksumAccepted, formatMetadata, parseMetadata, sha256Checksum } from './metadata';
 import {
   isMetadataFileName,
   isMigrationFileName,
@@ -218,8 +218,8 @@ export async function readMigrationDir(dir: string): Promise<MigrationSet> {
       }
       const mismatch = metadataMismatch(metadataPath, metadataText, metadata, file);
       if (mismatch) problems.push(mismatch);
-      if (metadata.checksum && metadata.checksum !== checksum) {
-        warnings.push(`${path} was edited after it was generated (its checksum differs from ${metadataPath})`);
+      if (!checksumAccepted(metadata, checksum)) {
+        warnings.push(`${path} was edited after it was generated (its checksum differs from ${metadataPath}); if the edit is intended: db-migrate accept-edit ${path}`);
       }
     }
     migrations.push({ version: file.version, name: file.name, fileName: file.fileName, path, text, checksum, parsed, metadata, metadataPath });

@@ -166,11 +166,24 @@ export async function runBuildCommand(options: BuildCommandOptions): Promise<voi
 }
 
 /**
+ * A hint that fits the language of a failed build command, from its output.
  * Python finds modules next to the script or in the working directory, which is the copy of the schema
  * directory: packages at the repository root are not found unless the command puts the copy's root on
  * PYTHONPATH. (Pointing it at the checkout instead would import the models of HEAD at every commit.)
+ * Node and Ruby resolve packages installed in the checkout: node_modules is linked into the copy, the
+ * Gemfile's bundle is found through BUNDLE_GEMFILE.
  */
-function importHint(lines: readonly string[], schemaDir: string | undefined): string {
-  if (!lines.some((line) => /\b(ModuleNotFoundError|No module named)\b/.test(line))) return '';
-  return `\nthe command runs in a copy of ${schemaDir ?? 'the schema directory'} at the commit; to import from the repository root, set PYTHONPATH="$DB_MIGRATE_REPO_ROOT" (the copy's root), not the checkout's path`;
+export function importHint(lines: readonly string[], schemaDir: string | undefined): string {
+  const copy = `the command runs in a copy of ${schemaDir ?? 'the schema directory'} at the commit`;
+  const output = lines.join('\n');
+  if (/\b(ModuleNotFoundError|No module named)\b/.test(output)) {
+    return `\n${copy}; to import from the repository root, set PYTHONPATH="$DB_MIGRATE_REPO_ROOT" (the copy's root), not the checkout's path`;
+  }
+  if (/npx canceled due to missing packages|Cannot find module|ERR_MODULE_NOT_FOUND|Cannot find package|npm ERR! could not determine executable/.test(output)) {
+    return `\n${copy}; the checkout's node_modules (at its root and in ${schemaDir ?? 'the schema directory'}) is linked into the copy: install the packages in the checkout first (npm ci), as dev dependencies if the build needs them`;
+  }
+  if (/cannot load such file|Could not find gem|Bundler::GemNotFound|bundle: (command )?not found/.test(output)) {
+    return `\n${copy}; run bundle install in the checkout first, and bundle exec with BUNDLE_GEMFILE="$DB_MIGRATE_CHECKOUT/Gemfile"`;
+  }
+  return '';
 }

@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs';
+import { realpath, symlink } from 'node:fs/promises';
+import { relative, resolve, sep } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { describeDatabase } from '../errors';
 import { Git } from '../git';
@@ -5,6 +8,7 @@ import type { Logger } from '../logger';
 import { runBuildCommand } from './build-command';
 import { describeCommit, materializeSchemaSource } from './materialize';
 import { describeSchemaSource, isEmptySchemaRef, validateSchemaSource, type SchemaSource } from './schema-source';
+import { resolveSqlFiles } from './sql-file-list';
 import { loadSqlFiles } from './sql-files';
 
 export interface SchemaBuild {
@@ -25,8 +29,10 @@ export interface BuildSchemaOptions {
  * removed whatever happens. On failure the database may hold a partial schema: the caller drops it.
  *
  * A build command runs by `sh -c` in the copied schema directory with DATABASE_URL, PGHOST, PGPORT,
- * PGUSER, PGPASSWORD, PGDATABASE naming the database, plus DB_MIGRATE_COMMIT (the sha) and
- * DB_MIGRATE_REPO_ROOT (the copied repository root, e.g. for PYTHONPATH).
+ * PGUSER, PGPASSWORD, PGDATABASE naming the database, plus DB_MIGRATE_COMMIT (the sha),
+ * DB_MIGRATE_REPO_ROOT (the copied repository root, e.g. for PYTHONPATH) and DB_MIGRATE_CHECKOUT (the
+ * user's checkout, e.g. for tools installed there). The checkout's node_modules (root and schema
+ * directory) are linked into the copy, so `npx <tool>` and require() find what `npm ci` installed.
  */
 export async function buildSchemaAt(
   source: SchemaSource,
@@ -46,18 +52,23 @@ export async function buildSchemaAt(
     const commitLabel = describeCommit(copy.sha, ref);
     logger.info(`building the schema at ${commitLabel} into ${describeDatabase(db.url)}: ${describeSchemaSource(checked)}`);
     if (checked.command) {
+      const checkout = (await Git.open(checked.repoDir)).repoDir;
+      await linkNodeModules(checkout, copy.root, checked.schemaDir);
       await runBuildCommand({
         command: checked.command,
         cwd: copy.dir,
         databaseUrl: db.url,
         commitLabel,
         schemaDir: checked.schemaDir,
-        extraEnv: { DB_MIGRATE_COMMIT: copy.sha, DB_MIGRATE_REPO_ROOT: copy.root },
+        extraEnv: { DB_MIGRATE_COMMIT: copy.sha, DB_MIGRATE_REPO_ROOT: copy.root, DB_MIGRATE_CHECKOUT: checkout },
         timeoutMs: options.timeoutMs,
         logger,
       });
     } else {
-      await loadSqlFiles({ dir: copy.dir, files: checked.sqlFiles ?? [], databaseUrl: db.url, displayDir: checked.schemaDir, commitLabel, logger });
+      const git = await Git.open(checked.repoDir);
+      const list = await resolveSqlFiles(git, copy.sha, checked.schemaDir, checked.sqlFiles ?? []);
+      for (const entry of list.absent) logger.info(`schema SQL ${entry} names no file at commit ${commitLabel}: treated as absent`);
+      await loadSqlFiles({ dir: copy.dir, files: list.files, databaseUrl: db.url, displayDir: checked.schemaDir, commitLabel, logger });
     }
   } finally {
     await copy.cleanup();
@@ -75,4 +86,37 @@ export async function schemaSourceChanges(source: SchemaSource, base: string | n
   const git = await Git.open(checked.repoDir);
   const baseSha = isEmptySchemaRef(base) ? undefined : await git.resolveCommit(base);
   return git.diffNames(baseSha, await git.resolveCommit(goal), checked.schemaDir);
+}
+
+/**
+ * Builds read commits, never the working tree: uncommitted edits under the schema directory would be
+ * silently left out, so say so.
+ */
+export async function warnUncommittedSchema(source: SchemaSource, logger: Logger, options: { readonly migrationsDir?: string } = {}): Promise<void> {
+  const checked = validateSchemaSource(source);
+  const git = await Git.open(checked.repoDir);
+  const prefix = checked.schemaDir === '.' ? '' : `${checked.schemaDir}/`;
+  // The migrations directory may sit inside the schema directory: its new files are not schema edits.
+  const top = await realpath(git.repoDir);
+  const migrations = options.migrationsDir ? relative(top, await realpath(options.migrationsDir).catch(() => resolve(options.migrationsDir!))).split(sep).join('/') + '/' : undefined;
+  const changed = (await git.status())
+    .filter((e) => (e.path.startsWith(prefix) || e.path === checked.schemaDir) && !(migrations && e.path.startsWith(migrations)))
+    .map((e) => e.path);
+  if (changed.length === 0) return;
+  const shown = changed.slice(0, 5).join(', ') + (changed.length > 5 ? ` and ${changed.length - 5} more` : '');
+  logger.warning(`${checked.schemaDir}/ has uncommitted changes (${shown}); only committed commits are built: commit them to include them`);
+}
+
+/**
+ * Links the checkout's node_modules into the copy (at the root and in the schema directory, where they
+ * exist and the copy has none): node_modules is never committed, so a copy of a commit has none, and a
+ * Node build (npx drizzle-kit, a TypeScript script) could not run. The packages are the checkout's
+ * installed ones, not the commit's: keep the tool's version stable across the commits you build.
+ */
+async function linkNodeModules(checkout: string, copyRoot: string, schemaDir: string): Promise<void> {
+  for (const dir of new Set(['.', schemaDir])) {
+    const installed = resolve(checkout, dir, 'node_modules');
+    const link = resolve(copyRoot, dir, 'node_modules');
+    if (existsSync(installed) && !existsSync(link)) await symlink(installed, link, 'dir');
+  }
 }

@@ -13,7 +13,10 @@ export interface SchemaSource {
   readonly schemaDir: string;
   /** Shell command (run by `sh -c` with cwd = schemaDir) that builds the schema into $DATABASE_URL. */
   readonly command?: string;
-  /** SQL files relative to schemaDir, loaded in this order, each as one multi-statement query. */
+  /**
+   * SQL files, directories or globs relative to schemaDir, resolved at each commit built (see
+   * sql-file-list.ts for the order); each file is loaded as one multi-statement query.
+   */
   readonly sqlFiles?: readonly string[];
 }
 

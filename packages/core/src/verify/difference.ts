@@ -1,10 +1,13 @@
 import { diff, renderSql } from '../diff';
+import type { DiffOptions } from '../diff/types';
 
 export interface SchemaDifference {
   /** The SQL that takes `from` to `to`; '' when the schemas are equal. */
   readonly sql: string;
   /** What differs, e.g. "column public.users.name", in statement order. */
   readonly objects: readonly string[];
+  /** Tables the options left out (frameworks' bookkeeping, exclude-table), "schema.table (why)". */
+  readonly excludedTables: readonly string[];
 }
 
 /**
@@ -12,10 +15,10 @@ export interface SchemaDifference {
  * kind the differ does not compare, on either side, is a difference too (an SQL comment naming it): the
  * differ cannot tell that it is the same, so the check fails rather than pass.
  */
-export async function schemaDifference(fromUrl: string, toUrl: string): Promise<SchemaDifference> {
-  const { statements, warnings } = await diff(fromUrl, toUrl);
+export async function schemaDifference(fromUrl: string, toUrl: string, options: DiffOptions = {}): Promise<SchemaDifference> {
+  const { statements, warnings, excludedTables } = await diff(fromUrl, toUrl, options);
   const sql = [renderSql(statements), ...warnings.map((w) => `-- not compared: ${w}`)].filter((x) => x !== '').join('\n');
-  return { sql, objects: [...statements.map((s) => `${s.object.kind} ${s.object.name}`), ...warnings] };
+  return { sql, objects: [...statements.map((s) => `${s.object.kind} ${s.object.name}`), ...warnings], excludedTables: excludedTables ?? [] };
 }
 
 /** "column a, table b and 3 more": a difference in one line. */

@@ -9,7 +9,7 @@ import { ConfigurationError } from '../errors';
 import type { Git } from '../git';
 import { type MigrationFile, parseMigrationFile } from '../migrations/format';
 import { checkTransactionControl } from '../migrations/transaction-control';
-import { type MigrationMetadata, parseMetadata } from '../migrations/metadata';
+import { type MigrationMetadata, parseMetadata, sha256Checksum } from '../migrations/metadata';
 import { isMetadataFileName, isMigrationFileName, metadataFileName, padVersion, parseMetadataFileName, parseMigrationFileName } from '../migrations/naming';
 import { type MigrationSet, listMigrationDir, readMigrationDir, readTextFile } from '../migrations/store';
 import { isEmptySchemaRef } from '../schema-source/schema-source';
@@ -44,8 +44,8 @@ export interface NumberingOutcome {
 export interface NumberingOptions {
   /** The migrations directory on disk. */
   readonly dir: string;
-  /** The repository holding it, and the directory's path inside it. */
-  readonly git: Git;
+  /** The repository holding it, and the directory's path inside it (needed only with a base commit). */
+  readonly git?: Git;
   readonly repoPath: string;
   /** Without a base commit every migration counts as new. */
   readonly baseSha?: string;
@@ -170,13 +170,40 @@ function checkChain(entries: readonly MigrationEntry[], findings: VerifyFinding[
   }
 }
 
+/**
+ * A new migration's text must be what create wrote (its checksum) or a hand edit accepted with
+ * `db-migrate accept-edit` (edit_accepted.checksum): anything else is an edit nobody vouched for.
+ */
+function checkEdits(newEntries: readonly MigrationEntry[], findings: VerifyFinding[]): void {
+  for (const entry of newEntries) {
+    const metadata = entry.metadata;
+    if (!metadata?.checksum) continue;
+    const checksum = sha256Checksum(entry.text);
+    if (metadata.checksum === checksum) continue;
+    const accepted = metadata.edit_accepted;
+    if (accepted?.checksum === checksum) {
+      const who = [accepted.by, accepted.at].filter(Boolean).join(', ');
+      findings.push({ level: 'notice', file: entry.path, line: 1, message: `${entry.fileName} was edited by hand; the edit was accepted (${who})${accepted.reason ? `: ${accepted.reason}` : ''}` });
+      continue;
+    }
+    // A notice (as it always was); edited again after an accepted edit, a warning: someone vouched for other text.
+    const again = accepted ? ' again after its edit was accepted' : '';
+    findings.push({
+      level: accepted ? 'warning' : 'notice',
+      file: entry.path,
+      line: 1,
+      message: `${entry.fileName} was edited${again} after it was generated (checksum differs from ${metadataFileName(entry.version)}); if the edit is intended, record it: db-migrate accept-edit ${entry.path} --reason "..."`,
+    });
+  }
+}
+
 export async function checkNumbering(options: NumberingOptions): Promise<NumberingOutcome> {
   const { dir, git, repoPath, baseSha } = options;
   const findings: VerifyFinding[] = [];
 
   // The migrations at the base commit: what is already merged (and maybe applied somewhere).
   const baseFiles = new Map<string, number>();
-  if (baseSha) {
+  if (baseSha && git) {
     for (const fileName of await git.listFiles(baseSha, repoPath)) {
       const parsedName = parseMigrationFileName(fileName);
       if (isMigrationFileName(fileName) && parsedName) baseFiles.set(fileName, parsedName.version);
@@ -198,7 +225,7 @@ export async function checkNumbering(options: NumberingOptions): Promise<Numberi
     }
   }
   for (const entry of entries.filter((e) => !e.isNew)) {
-    const before = await git.showFile(baseSha!, repoPath === '.' ? entry.fileName : `${repoPath}/${entry.fileName}`);
+    const before = await git!.showFile(baseSha!, repoPath === '.' ? entry.fileName : `${repoPath}/${entry.fileName}`);
     if (before !== undefined && before !== entry.text) {
       findings.push({
         level: 'warning',
@@ -241,6 +268,7 @@ export async function checkNumbering(options: NumberingOptions): Promise<Numberi
   }
 
   checkChain(entries, findings);
+  checkEdits(newEntries, findings);
 
   // Whatever else the store refuses (a metadata "version" or "name" that does not match its file...).
   let set: MigrationSet | undefined;

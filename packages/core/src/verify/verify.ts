@@ -17,8 +17,9 @@ import { ConfigurationError, describeDatabase, errorMessage } from '../errors';
 import { Git } from '../git';
 import { type Logger, silentLogger } from '../logger';
 import type { MigrationRun } from '../applier/result';
+import type { DiffOptions } from '../diff/types';
 import type { MigrationSet } from '../migrations/store';
-import { buildSchemaAt } from '../schema-source/build';
+import { buildSchemaAt, schemaSourceChanges, warnUncommittedSchema } from '../schema-source/build';
 import { type SchemaSource, validateSchemaSource } from '../schema-source/schema-source';
 import type { ShadowServer, ThrowawayDatabase } from '../shadow/types';
 import { listObjects, schemaDifference } from './difference';
@@ -55,6 +56,8 @@ export interface VerifyOptions {
   readonly failOnHazards?: boolean;
   /** Accept a goal build without tables while the migrations at the base have some. */
   readonly allowEmptyGoal?: boolean;
+  /** What the comparisons leave out (exclude-table, frameworks' bookkeeping tables). */
+  readonly diff?: DiffOptions;
   /** Stops a schema build command running longer than this. */
   readonly buildTimeoutMs?: number;
   /** Rows for the data check (seed-sql files or a seed-command); without one, synthetic rows. */
@@ -119,6 +122,8 @@ const failed = (name: VerifyCheck['name'], summary: string, findings: readonly V
 /** What every check reads: the options, the migrations as numbering found them, the goal and the revert plan. */
 interface VerifyRun {
   readonly options: VerifyOptions;
+  /** The migrations directory, resolved. */
+  readonly dir: string;
   readonly logger: Logger;
   readonly source: SchemaSource;
   readonly schemaGit: Git;
@@ -165,10 +170,12 @@ export async function verifyMigrations(options: VerifyOptions): Promise<VerifyRe
   } catch {
     throw new ConfigurationError(`migrations directory ${options.migrationsDir} does not exist`);
   }
-  const git = await Git.open(dir);
-  const repoPath = relative(await realpath(git.repoDir), dir).split(sep).join('/') || '.';
-  const baseSha = options.baseRef ? await git.resolveCommit(options.baseRef) : undefined;
+  // Without a base ref git is not needed: a directory not committed yet (or in no repository) is all new.
+  const git = options.baseRef ? await Git.open(dir) : undefined;
+  const repoPath = git ? relative(await realpath(git.repoDir), dir).split(sep).join('/') || '.' : '.';
+  const baseSha = git && options.baseRef ? await git.resolveCommit(options.baseRef) : undefined;
   const schemaGit = await Git.open(source.repoDir);
+  await warnUncommittedSchema(source, logger, { migrationsDir: dir });
 
   const numbering = await checkNumbering({ dir, git, repoPath, baseSha });
   const { entries, newEntries, set } = numbering;
@@ -185,6 +192,7 @@ export async function verifyMigrations(options: VerifyOptions): Promise<VerifyRe
   dataLoss?.catch(() => undefined);
   const run: VerifyRun = {
     options,
+    dir,
     logger,
     source,
     schemaGit,
@@ -255,7 +263,15 @@ async function runDatabaseChecks(run: VerifyRun): Promise<DatabaseChecks> {
     { value?: ThrowawayDatabase; error?: string } | undefined,
     VerifyCheck,
   ];
-  const consistency = await checkConsistency(run, set, goalBuilt, applied);
+  let consistency = await checkConsistency(run, set, goalBuilt, applied);
+  // A schema change committed without its migration: the goal came from the metadata, HEAD moved on.
+  if (!run.options.goalRef && goalBuilt.db && goalBuilt.sha) {
+    const ahead = await schemaAhead(run.source, run.dir, goalBuilt.sha, goalBuilt.db, run.newDatabase, (ref, db) => buildSchema(run, ref, db), run.options.diff);
+    if (ahead) {
+      const check = consistency.consistency;
+      consistency = { ...consistency, consistency: { ...check, ...(check.status === 'passed' ? { status: 'warning' as const } : {}), findings: [...check.findings, ahead] } };
+    }
+  }
   // The Down sections run on the database consistency has just compared.
   const reversibility = await checkReversibility(run, set, applied, target);
   return {
@@ -319,7 +335,11 @@ async function checkConsistency(
     const problems: string[] = [];
     if (goalBuilt.error !== undefined) {
       const at = goal.entry?.metadataPath ? { file: goal.entry.metadataPath, line: keyLine(goal.entry, 'goal_sha') ?? 1 } : {};
-      findings.push({ level: 'error', message: goalBuilt.error, ...at });
+      // An amended or squashed commit: say how to point the metadata at the one that replaced it.
+      const lost = goal.entry && goalBuilt.error.startsWith('unknown commit')
+        ? `; if it was amended, squashed or rebased away: db-migrate repoint --dir ${run.dir} --from ${goal.ref.slice(0, 12)} --to <new-sha>`
+        : '';
+      findings.push({ level: 'error', message: goalBuilt.error + lost, ...at });
       problems.push(`could not build the schema at ${goal.ref} (${goal.from})`);
     }
     if (upError) {
@@ -331,10 +351,13 @@ async function checkConsistency(
   const short = goalBuilt.sha!.slice(0, 7);
   const emptyGoal = await emptyGoalOf(goalBuilt.db!.url, applied.db.url, run.dataLoss, { ...run.options, source: run.source }, `${short} (${goal.from})`);
   if (emptyGoal) return { consistency: failed('consistency', `the goal build at ${short} produced no tables`, [{ level: 'error', message: emptyGoal }]), difference: '' };
-  const found = await schemaDifference(applied.db.url, goalBuilt.db!.url);
+  const found = await schemaDifference(applied.db.url, goalBuilt.db!.url, run.options.diff);
+  const excluded: VerifyFinding[] = found.excludedTables.length
+    ? [{ level: 'notice', message: `left out of the comparison: ${found.excludedTables.join(', ')}` }]
+    : [];
   if (found.sql === '') {
     return {
-      consistency: { name: 'consistency', title: CHECK_TITLES.consistency, status: 'passed', summary: `the migrations build exactly the schema at ${short} (${goal.from})`, findings: [] },
+      consistency: { name: 'consistency', title: CHECK_TITLES.consistency, status: 'passed', summary: `the migrations build exactly the schema at ${short} (${goal.from})`, findings: excluded },
       difference: '',
     };
   }
@@ -345,7 +368,7 @@ async function checkConsistency(
     consistency: failed(
       'consistency',
       `the migrations do not build the schema at ${short} (${goal.from}): ${found.objects.length} difference(s)`,
-      [{ level: 'error', ...at, message: `the migrations do not build the schema at ${short}; they miss: ${listObjects(found.objects)}` }],
+      [{ level: 'error', ...at, message: `the migrations do not build the schema at ${short}; they miss: ${listObjects(found.objects)}` }, ...excluded],
       found.sql,
     ),
     difference: found.sql,
@@ -368,7 +391,7 @@ async function checkReversibility(
     const at = plan.target.kind === 'schema' && oldest.metadataPath ? { file: oldest.metadataPath, line: keyLine(oldest, 'base_sha') ?? 1 } : {};
     return failed('reversibility', `could not build ${where} to compare with`, [{ level: 'error', message: target!.error, ...at }, ...plan.findings]);
   }
-  return checkRevert(plan, set, applied.db, target!.value!, run.logger);
+  return checkRevert(plan, set, applied.db, target!.value!, run.logger, run.options.diff);
 }
 
 /** The empty-goal refusal when the goal build has no tables while the migrations at the base have some. */
@@ -387,6 +410,7 @@ async function checkRevert(
   db: ThrowawayDatabase,
   target: ThrowawayDatabase,
   logger: Logger,
+  diffOptions: DiffOptions | undefined,
 ): Promise<VerifyCheck> {
   const names = plan.revert.map((e) => e.fileName).join(', ');
   logger.info(`reverting ${names} on ${describeDatabase(db.url)}`);
@@ -395,7 +419,7 @@ async function checkRevert(
     return failed('reversibility', `the Down sections do not run: ${run.error.fileName ?? 'reverting'} failed`, [migrationErrorFinding(run.error, set), ...plan.findings]);
   }
   const where = plan.target.kind === 'schema' ? (plan.target.ref === null ? 'the empty database' : `the schema at ${plan.target.ref.slice(0, 7)} (${plan.target.from})`) : `the migrations up to version ${plan.target.version}`;
-  const found = await schemaDifference(db.url, target.url);
+  const found = await schemaDifference(db.url, target.url, diffOptions);
   if (found.sql !== '') {
     const newest = plan.revert[0];
     return failed(
@@ -415,4 +439,37 @@ async function checkRevert(
   }
   const partial = plan.findings.length > 0 ? ' (reverting stops above the migration that opts out)' : '';
   return { name: 'reversibility', title: CHECK_TITLES.reversibility, status: 'passed', summary: `reverting ${names} returns to ${where}${partial}`, findings: plan.findings };
+}
+
+/**
+ * The schema at HEAD of the schema repository against the schema at goal: a warning when HEAD's differs
+ * (a schema change no migration covers yet), undefined when they are the same or nothing changed there.
+ */
+async function schemaAhead(
+  source: SchemaSource,
+  migrationsDir: string,
+  goalSha: string,
+  goalDb: ThrowawayDatabase,
+  newDatabase: () => Promise<ThrowawayDatabase>,
+  build: (ref: string | null, db: ThrowawayDatabase) => Promise<unknown>,
+  diffOptions: DiffOptions | undefined,
+): Promise<VerifyFinding | undefined> {
+  const git = await Git.open(source.repoDir);
+  const headSha = await git.headSha();
+  if (headSha === goalSha) return undefined;
+  // New migration files inside the schema directory are not schema changes.
+  const migrations = relative(await realpath(git.repoDir), migrationsDir).split(sep).join('/') + '/';
+  const changed = (await schemaSourceChanges(source, goalSha, headSha)).filter((path) => !path.startsWith(migrations));
+  if (changed.length === 0) return undefined;
+  const headDb = await newDatabase();
+  const built = await attempt(() => build(headSha, headDb));
+  if (built.error !== undefined) return { level: 'warning', message: `could not build the schema at HEAD ${headSha.slice(0, 7)} to compare with the goal: ${built.error}` };
+  const found = await schemaDifference(goalDb.url, headDb.url, diffOptions);
+  if (found.sql === '') return undefined;
+  return {
+    level: 'warning',
+    message:
+      `the schema at HEAD ${headSha.slice(0, 7)} differs from the goal ${goalSha.slice(0, 7)} (${listObjects(found.objects)}) and no migration covers it yet: ` +
+      'create writes it (the create action after the merge, or db-migrate create); verify --goal HEAD requires it now',
+  };
 }
