@@ -12,6 +12,7 @@ runAction(async () => {
     postgresVersion: inputs.postgresMajor,
     logger: actionsLogger,
     ...(inputs.concurrency !== undefined ? { concurrency: inputs.concurrency } : {}),
+    ...(inputs.concurrencyPerHost !== undefined ? { concurrencyPerHost: inputs.concurrencyPerHost } : {}),
   };
   let report: FleetReport;
   if (inputs.mode === 'sync') {

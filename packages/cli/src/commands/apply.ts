@@ -21,6 +21,7 @@ export const fleetOptions = {
   group: { type: 'string' },
   shard: { type: 'string' },
   concurrency: { type: 'string' },
+  'concurrency-per-host': { type: 'string' },
   shadow: { type: 'string' },
   'postgres-version': { type: 'string' },
   json: { type: 'string' },
@@ -29,7 +30,7 @@ export const fleetOptions = {
 
 export const FLEET_USAGE =
   '(--targets <file> | --database <name>=<url> ...) [--group G] [--shard i/n] [--concurrency N]\n' +
-  '       [--shadow embedded|docker|<url>] [--postgres-version N] [--json <file>] [--lock-wait-timeout ms]';
+  '       [--concurrency-per-host N] [--shadow embedded|docker|<url>] [--postgres-version N] [--json <file>] [--lock-wait-timeout ms]';
 
 /** The targets named by --targets or --database, narrowed by --group and --shard; URLs registered as secrets. */
 export async function fleetTargets(values: OptionValues): Promise<Target[]> {
@@ -48,12 +49,15 @@ export async function fleetTargets(values: OptionValues): Promise<Target[]> {
 export function fleetRunOptions(values: OptionValues, logger: Logger) {
   const concurrency = optionalInteger(values, 'concurrency');
   if (concurrency === 0) throw new ConfigurationError('--concurrency must be at least 1');
+  const concurrencyPerHost = optionalInteger(values, 'concurrency-per-host');
+  if (concurrencyPerHost === 0) throw new ConfigurationError('--concurrency-per-host must be at least 1');
   const lockWaitTimeoutMs = optionalInteger(values, 'lock-wait-timeout');
   return {
     logger,
     shadow: shadowOption(values),
     postgresVersion: optionalInteger(values, 'postgres-version'),
     ...(concurrency !== undefined ? { concurrency } : {}),
+    ...(concurrencyPerHost !== undefined ? { concurrencyPerHost } : {}),
     ...(lockWaitTimeoutMs !== undefined ? { lockWaitTimeoutMs } : {}),
   };
 }

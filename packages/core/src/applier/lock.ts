@@ -48,16 +48,20 @@ async function acquire(client: Client, database: string, waitMs: number, logger:
  * Throws a ConfigurationError when the database is unreachable or the lock stays taken too long.
  */
 export async function withDatabaseLock<T>(url: string, fn: (client: Client) => Promise<T>, options: DatabaseLockOptions = {}): Promise<T> {
-  const database = describeDatabase(url);
   const client = await connectDatabase(url, options);
   try {
-    await acquire(client, database, options.lockWaitTimeoutMs ?? DEFAULT_LOCK_WAIT_TIMEOUT_MS, options.logger ?? silentLogger);
-    try {
-      return await fn(client);
-    } finally {
-      await client.query('SELECT pg_advisory_unlock($1)', [ADVISORY_LOCK_KEY]).catch(() => undefined);
-    }
+    return await holdDatabaseLock(client, describeDatabase(url), fn, options);
   } finally {
     await client.end().catch(() => undefined);
+  }
+}
+
+/** Takes the migration lock on a connection the caller opened (and closes), runs `fn`, then unlocks. */
+export async function holdDatabaseLock<T>(client: Client, database: string, fn: (client: Client) => Promise<T>, options: Omit<DatabaseLockOptions, 'connectTimeoutMs'> = {}): Promise<T> {
+  await acquire(client, database, options.lockWaitTimeoutMs ?? DEFAULT_LOCK_WAIT_TIMEOUT_MS, options.logger ?? silentLogger);
+  try {
+    return await fn(client);
+  } finally {
+    await client.query('SELECT pg_advisory_unlock($1)', [ADVISORY_LOCK_KEY]).catch(() => undefined);
   }
 }

@@ -30,6 +30,7 @@ class CountingQuery extends Query {
  * connection is thrown. A statement may end with a line comment: each is followed by a newline.
  */
 export function runBatch(client: Client, statements: readonly string[]): Promise<BatchOutcome> {
+  if (statements.length === 0) return Promise.resolve({ results: [] });
   const text = statements.map((s) => `${s}\n;`).join('\n');
   return new Promise((resolve, reject) => {
     const query = new CountingQuery({ text }, ((error: (Error & { code?: string; severity?: string }) | undefined, result: QueryResult | QueryResult[]) => {

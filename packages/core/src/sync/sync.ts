@@ -36,6 +36,8 @@ export interface SyncOptions {
   /** Show what would run on each target; change nothing. */
   readonly dryRun?: boolean;
   readonly concurrency?: number;
+  /** Targets worked on at once on one server (host:port). */
+  readonly concurrencyPerHost?: number;
   readonly retry?: RetryOptions;
   readonly lockWaitTimeoutMs?: number;
   readonly connectTimeoutMs?: number;
@@ -75,7 +77,7 @@ export async function syncFleet(options: SyncOptions): Promise<FleetReport> {
         ...(options.lockWaitTimeoutMs !== undefined ? { lockWaitTimeoutMs: options.lockWaitTimeoutMs } : {}),
         ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
       }),
-    { concurrency, retry: options.retry, logger },
+    { concurrency, ...(options.concurrencyPerHost !== undefined ? { concurrencyPerHost: options.concurrencyPerHost } : {}), retry: options.retry, logger },
   );
   return { mode: 'sync', dryRun, target: commit, targets: outcomes, counts: countOutcomes(outcomes), durationMs: Math.round(performance.now() - started) };
 }
