@@ -58,6 +58,9 @@ async function checkLocked(client: Client, target: ReachableTarget, context: Ver
     warnings.push(`${changed.fileName} has changed since it was applied to ${database}`);
   }
 
+  // The after-check will need the schema of the version reached: asked for first, it is built from an
+  // empty database at once instead of after the chain of lower versions the first targets ask for.
+  if (mode === 'apply' && !context.dryRun && !plan.refusal && plan.migrations.length > 0) context.expected.get(to).catch(() => undefined);
   let drift: Drift | undefined;
   try {
     drift = await compareWithVersion(client, from, context, warnings);
