@@ -98,7 +98,7 @@ async function syncLocked(
   options: SyncOptions & { readonly dryRun: boolean; readonly diffOptions: DiffOptions },
 ): Promise<AttemptOutcome> {
   const database = target.database;
-  const statements = diffCatalogs(await introspect(target.url), goal, options.diffOptions);
+  const statements = diffCatalogs(await introspect(client), goal, options.diffOptions);
   if (statements.length === 0) return { status: 'up-to-date', statements: 0 };
   // Outside the transaction: enum values that later statements use must be committed before them
   // (the differ emits those ADD VALUE IF NOT EXISTS, safe to repeat); anything else that cannot run in a
@@ -164,7 +164,7 @@ async function syncLocked(
   }
   const late = await runOutside(last, 'after');
   if (late) return late;
-  const after = diffCatalogs(await introspect(target.url), goal, options.diffOptions);
+  const after = diffCatalogs(await introspect(client), goal, options.diffOptions);
   if (after.length > 0) {
     return {
       status: 'failed',
