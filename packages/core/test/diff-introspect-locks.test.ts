@@ -52,9 +52,8 @@ describe('introspect behind an exclusive lock', () => {
     await holder.query('BEGIN');
     await holder.query('LOCK TABLE t IN ACCESS EXCLUSIVE MODE');
     try {
-      const started = Date.now();
+      // Waiting for ever would time the test out; it gives up with lock_timeout's SQLSTATE instead.
       await expect(introspect(url, { lockTimeoutMs: 300 })).rejects.toMatchObject({ code: '55P03' });
-      expect(Date.now() - started).toBeLessThan(10_000);
     } finally {
       await holder.query('ROLLBACK');
     }
