@@ -1,9 +1,9 @@
 /**
- * Fleet apply and drift check over many client databases on one server.
+ * Fleet apply and drift check over many client databases on one server (200 and 1000 by default).
  *
  * A realistic schema (30 tables by the last of 10 migrations: accounts, orders, invoices, stock, ...
  * with foreign keys, indexes, an enum, a view, a trigger function) and two fleets on one local server
- * (startLocalServer): BENCH_SMALL (default 50) and BENCH_FLEET (default 200) databases, spread evenly
+ * (startLocalServer): BENCH_SMALL (default 200) and BENCH_FLEET (default 1000) databases, spread evenly
  * over versions 0..10. Provisioning (template databases per version, then one template copy per client)
  * is timed apart and is not part of the figures.
  *
@@ -15,9 +15,9 @@
  * once, apply reads it twice); the time one target took from start to end (lock, read version, wait for
  * its expected schema, introspect and compare, migrate, introspect and compare; with 8 in flight on 2
  * cores, mostly waiting for CPU); the versions whose schema was built; the child's peak RSS and its
- * growth during the run (50 vs 200: memory must not grow with the fleet).
+ * growth during the run (200 vs 1000: memory must not grow with the fleet).
  *
- * Run: pnpm bench fleet      BENCH_FLEET=200 BENCH_SMALL=50 BENCH_CONCURRENCY=8 to change the sizes.
+ * Run: pnpm bench fleet      BENCH_FLEET=1000 BENCH_SMALL=200 BENCH_CONCURRENCY=8 to change the sizes.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -37,17 +37,17 @@ import { connectDatabase } from '../packages/core/src/pg/connect';
 import { startLocalServer } from '../packages/core/src/shadow/local-server';
 import { MiB, markdownTable, median, runTypeScriptChild } from './support';
 
-const FLEET = Number(process.env.BENCH_FLEET ?? 200);
-const SMALL = Number(process.env.BENCH_SMALL ?? 50);
+const FLEET = Number(process.env.BENCH_FLEET ?? 1000);
+const SMALL = Number(process.env.BENCH_SMALL ?? 200);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? DEFAULT_CONCURRENCY);
-const VERSIONS = 10;
+export const VERSIONS = 10;
 
 const fk = (table: string) => `${table.replace(/s$/, '')}_id bigint NOT NULL REFERENCES ${table} (id)`;
 const table = (name: string, ...columns: string[]) =>
   `CREATE TABLE ${name} (id bigserial PRIMARY KEY, ${columns.join(', ')}, created_at timestamptz NOT NULL DEFAULT now())`;
 
 /** Ten migrations of a small SaaS back office: 24 tables at version 1, 30 at version 10. */
-const MIGRATIONS: readonly [string, MigrationFileContent][] = [
+export const MIGRATIONS: readonly [string, MigrationFileContent][] = [
   [
     '0001_initial.sql',
     {
@@ -152,6 +152,7 @@ interface ChildFigures {
   readonly sumTargetMs: number;
   readonly counts: FleetReport['counts'];
   readonly built: readonly number[];
+  readonly connections: number;
 }
 
 /** Child mode: one fleet run, figures as JSON on stdout. */
@@ -176,10 +177,49 @@ async function child(spec: ChildSpec): Promise<ChildFigures> {
     sumTargetMs: report.targets.reduce((sum, t) => sum + t.durationMs, 0),
     counts: report.counts,
     built: report.expectedSchemas?.built ?? [],
+    connections: report.connections?.opened ?? 0,
   };
 }
 
-function siblingUrl(adminUrl: string, name: string): string {
+/** Writes the bench's migration files into `work`/migrations and returns that directory. */
+export function writeMigrations(work: string): string {
+  const dir = join(work, 'migrations');
+  mkdirSync(dir);
+  for (const [name, content] of MIGRATIONS) writeFileSync(join(dir, name), formatMigrationFile(content));
+  return dir;
+}
+
+/**
+ * Provisioning, not measured: one template database per version (template_v0..template_v10, made once
+ * per server), then a copy per name, the versions spread evenly (name i at version i mod 11). Returns the URLs.
+ */
+export async function provisionFleet(adminUrl: string, dir: string, names: readonly string[]): Promise<string[]> {
+  const set = await readMigrationDir(dir);
+  const admin = await connectDatabase(adminUrl);
+  const templates: string[] = [];
+  const existing = new Set((await admin.query<{ datname: string }>('SELECT datname FROM pg_database')).rows.map((r) => r.datname));
+  for (let v = 0; v <= VERSIONS; v++) {
+    const name = `template_v${v}`;
+    if (!existing.has(name)) {
+      await admin.query(v === 0 ? `CREATE DATABASE ${name} TEMPLATE template0` : `CREATE DATABASE ${name} TEMPLATE ${templates[v - 1]}`);
+      if (v > 0) {
+        const migrated = await up(siblingUrl(adminUrl, name), set, { to: v });
+        if (migrated.error) throw migrated.error;
+      }
+    }
+    templates.push(name);
+  }
+  await admin.end();
+  // Copies of one template may run side by side (nobody is connected to it): four at a time.
+  const admins = await Promise.all([0, 1, 2, 3].map(() => connectDatabase(adminUrl)));
+  await mapWithConcurrency(names, admins.length, async (name, i) => {
+    await admins[i % admins.length]!.query(`CREATE DATABASE ${name} TEMPLATE ${templates[i % (VERSIONS + 1)]}`);
+  });
+  await Promise.all(admins.map((c) => c.end()));
+  return names.map((name) => siblingUrl(adminUrl, name));
+}
+
+export function siblingUrl(adminUrl: string, name: string): string {
   const url = new URL(adminUrl);
   url.pathname = '/' + name;
   return url.toString();
@@ -189,37 +229,14 @@ export async function run(): Promise<string> {
   const server = await startLocalServer({ major: 15 });
   const work = mkdtempSync(join(tmpdir(), 'db-migrate-bench-fleet-'));
   try {
-    const dir = join(work, 'migrations');
-    mkdirSync(dir);
-    for (const [name, content] of MIGRATIONS) writeFileSync(join(dir, name), formatMigrationFile(content));
-    const set = await readMigrationDir(dir);
-
-    // Provisioning, not measured: one template per version, then a copy per client, versions spread evenly.
+    const dir = writeMigrations(work);
     const provisionStarted = performance.now();
-    const admin = await connectDatabase(server.adminUrl);
-    const templates: string[] = [];
-    for (let v = 0; v <= VERSIONS; v++) {
-      const name = `template_v${v}`;
-      await admin.query(v === 0 ? `CREATE DATABASE ${name} TEMPLATE template0` : `CREATE DATABASE ${name} TEMPLATE ${templates[v - 1]}`);
-      if (v > 0) {
-        const migrated = await up(siblingUrl(server.adminUrl, name), set, { to: v });
-        if (migrated.error) throw migrated.error;
-      }
-      templates.push(name);
-    }
-    await admin.end();
-    // Copies of one template may run side by side (nobody is connected to it): four at a time.
-    const copies = (['small', 'large'] as const).flatMap((fleet) =>
-      Array.from({ length: fleet === 'small' ? SMALL : FLEET }, (_, i) => ({ fleet, name: `${fleet}_${i}`, template: templates[i % (VERSIONS + 1)] })),
-    );
-    const admins = await Promise.all([0, 1, 2, 3].map(() => connectDatabase(server.adminUrl)));
-    await mapWithConcurrency(copies, admins.length, async (copy, i) => {
-      await admins[i % admins.length].query(`CREATE DATABASE ${copy.name} TEMPLATE ${copy.template}`);
-    });
-    await Promise.all(admins.map((c) => c.end()));
+    const copies = (['small', 'large'] as const).flatMap((fleet) => Array.from({ length: fleet === 'small' ? SMALL : FLEET }, (_, i) => ({ fleet, name: `${fleet}_${i}` })));
+    const urls = await provisionFleet(server.adminUrl, dir, copies.map((c) => c.name));
+    const templates = Array.from({ length: VERSIONS + 1 }, (_, v) => `template_v${v}`);
     const fleets = {
-      small: copies.filter((c) => c.fleet === 'small').map((c) => siblingUrl(server.adminUrl, c.name)),
-      large: copies.filter((c) => c.fleet === 'large').map((c) => siblingUrl(server.adminUrl, c.name)),
+      small: urls.filter((_, i) => copies[i]!.fleet === 'small'),
+      large: urls.filter((_, i) => copies[i]!.fleet === 'large'),
     };
     const provisionMs = performance.now() - provisionStarted;
 
@@ -257,6 +274,7 @@ export async function run(): Promise<string> {
           (f.wallMs / size / introspectMs).toFixed(1),
           (f.sumTargetMs / size).toFixed(0),
           String(f.built.length),
+          (f.connections / size).toFixed(2),
           f.peakRssMiB.toFixed(0),
           (f.peakRssMiB - f.baseRssMiB).toFixed(0),
           outcome,
@@ -264,6 +282,7 @@ export async function run(): Promise<string> {
       }
     }
     const largeApply = figures.find((x) => x.op === 'apply' && x.size === FLEET)!;
+    const smallApply = figures.find((x) => x.op === 'apply' && x.size === SMALL)!;
     const header = [
       'run',
       'DBs',
@@ -272,6 +291,7 @@ export async function run(): Promise<string> {
       'per DB / introspection (x)',
       'one target (ms)',
       'expected schemas',
+      'connections per DB (n)',
       'peak RSS (MiB)',
       'RSS growth (MiB)',
       'outcome',
@@ -284,7 +304,8 @@ export async function run(): Promise<string> {
       '',
       markdownTable(header, rows),
       '',
-      `apply over ${FLEET}: ${(largeApply.f.wallMs / 1000).toFixed(1)} s (target: under 60 s).`,
+      `apply over ${FLEET}: ${(largeApply.f.wallMs / 1000).toFixed(1)} s (target: under 60 s); peak RSS of apply over ${FLEET} / over ${SMALL}: ` +
+        `${(largeApply.f.peakRssMiB / smallApply.f.peakRssMiB).toFixed(2)}x (target: within 1.2x).`,
     ].join('\n');
   } finally {
     await server.stop();

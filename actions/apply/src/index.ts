@@ -13,6 +13,7 @@ runAction(async () => {
     logger: actionsLogger,
     diffOptions: inputs.tableFilter,
     ...(inputs.concurrency !== undefined ? { concurrency: inputs.concurrency } : {}),
+    ...(inputs.concurrencyPerHost !== undefined ? { concurrencyPerHost: inputs.concurrencyPerHost } : {}),
   };
   let report: FleetReport;
   if (inputs.mode === 'sync') {

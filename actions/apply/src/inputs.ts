@@ -29,6 +29,7 @@ export interface ApplyActionInputs {
   /** apply: the version to bring every database to; baseline (required): the version whose schema they have. */
   readonly toVersion?: number;
   readonly concurrency?: number;
+  readonly concurrencyPerHost?: number;
   readonly shadow: ShadowSpec;
   readonly postgresMajor: number;
   readonly postponedIsWarning: boolean;
@@ -74,6 +75,8 @@ export async function readApplyInputs(workspace: string): Promise<ApplyActionInp
   if (mode !== 'sync' && !migrationsDirInput) throw new ConfigurationError(`input "migrations-dir" is required for mode ${mode}`);
   const concurrency = getIntegerInput('concurrency');
   if (concurrency === 0) throw new ConfigurationError('input "concurrency" must be at least 1');
+  const concurrencyPerHost = getIntegerInput('concurrency-per-host');
+  if (concurrencyPerHost === 0) throw new ConfigurationError('input "concurrency-per-host" must be at least 1');
   const toVersion = getIntegerInput('to-version');
   if (toVersion !== undefined && mode !== 'apply' && mode !== 'baseline') {
     throw new ConfigurationError(`input "to-version" only applies to modes apply and baseline, not ${mode}`);
@@ -97,6 +100,7 @@ export async function readApplyInputs(workspace: string): Promise<ApplyActionInp
     dryRun: getBooleanInput('dry-run', false),
     ...(toVersion !== undefined ? { toVersion } : {}),
     ...(concurrency !== undefined ? { concurrency } : {}),
+    ...(concurrencyPerHost !== undefined ? { concurrencyPerHost } : {}),
     shadow,
     postgresMajor: getIntegerInput('postgres-version') ?? DEFAULT_POSTGRES_MAJOR,
     postponedIsWarning: getBooleanInput('postponed-is-warning', false),

@@ -1,5 +1,5 @@
 import type { SummaryBlock } from '@db-migrate/action-kit';
-import { type FleetReport, REPORT_TABLE_HEADER, describeCounts, describePreflight, driftDirection, reportTableRows } from '@db-migrate/core';
+import { type FleetReport, REPORT_TABLE_HEADER, describeConnections, describeCounts, describePreflight, driftDirection, reportTableRows } from '@db-migrate/core';
 
 const TITLES = { apply: 'db-migrate apply', drift: 'db-migrate drift check', sync: 'db-migrate staging sync', baseline: 'db-migrate baseline' } as const;
 
@@ -30,5 +30,7 @@ export function fleetSummary(report: FleetReport): SummaryBlock[] {
   if (e && e.built.length > 0) {
     blocks.push({ kind: 'text', text: `Expected schemas built for versions ${e.built.join(', ')} in ${e.buildMs} ms; the run took ${report.durationMs} ms.` });
   }
+  const connections = describeConnections(report);
+  if (connections) blocks.push({ kind: 'text', text: `The run used ${connections}.` });
   return blocks;
 }

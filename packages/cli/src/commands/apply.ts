@@ -25,6 +25,7 @@ export const fleetOptions: OptionTable = {
   group: { type: 'string', value: '<G>', description: 'Only the databases of this group.' },
   shard: { type: 'string', value: '<i/n>', description: 'Only the i-th of n equal slices of the databases (split a fleet over CI jobs).' },
   concurrency: { type: 'string', value: '<N>', description: 'Databases worked on at once.', default: `max(8, 2 x CPUs), ${DEFAULT_CONCURRENCY} here` },
+  'concurrency-per-host': { type: 'string', value: '<N>', description: 'At most N databases at once on one server (host:port), when many targets share one.', default: 'only --concurrency limits' },
   ...shadowOptions,
   ...tableFilterOptions,
   json: { type: 'string', value: '<file>', description: 'Also write the report as JSON to this file; `-` prints JSON on stdout instead of the table.' },
@@ -33,7 +34,7 @@ export const fleetOptions: OptionTable = {
 
 export const FLEET_USAGE =
   '(--targets <file> | --database <name>=<url> ...) [--group G] [--shard i/n] [--concurrency N]\n' +
-  '       [--shadow embedded|docker|<url>] [--postgres-version N] [--exclude-table T ...] [--json <file>] [--lock-wait-timeout ms]';
+  '       [--concurrency-per-host N] [--shadow embedded|docker|<url>] [--postgres-version N] [--exclude-table T ...] [--json <file>] [--lock-wait-timeout ms]';
 
 /** The targets named by --targets or --database, narrowed by --group and --shard; URLs registered as secrets. */
 export async function fleetTargets(values: OptionValues): Promise<Target[]> {
@@ -78,6 +79,8 @@ export function fleetRunOptions(values: OptionValues, logger: Logger) {
   checkJsonPath(optionalString(values, 'json'));
   const concurrency = optionalInteger(values, 'concurrency');
   if (concurrency === 0) throw new ConfigurationError('--concurrency must be at least 1');
+  const concurrencyPerHost = optionalInteger(values, 'concurrency-per-host');
+  if (concurrencyPerHost === 0) throw new ConfigurationError('--concurrency-per-host must be at least 1');
   const lockWaitTimeoutMs = optionalInteger(values, 'lock-wait-timeout');
   return {
     logger,
@@ -85,6 +88,7 @@ export function fleetRunOptions(values: OptionValues, logger: Logger) {
     postgresVersion: optionalInteger(values, 'postgres-version'),
     diffOptions: tableFilter(values),
     ...(concurrency !== undefined ? { concurrency } : {}),
+    ...(concurrencyPerHost !== undefined ? { concurrencyPerHost } : {}),
     ...(lockWaitTimeoutMs !== undefined ? { lockWaitTimeoutMs } : {}),
   };
 }

@@ -7,7 +7,8 @@ import type { Client, QueryResult } from 'pg';
 import { redact } from '../errors';
 import type { MigrationStatement } from '../migrations/format';
 import type { Migration } from '../migrations/store';
-import { recordApplied, removeApplied } from './records';
+import { runBatch } from '../pg/batch';
+import { recordingStatements } from './records';
 import { type MigrationDirection, MigrationError } from './result';
 
 const STATEMENT_EXCERPT_LENGTH = 80;
@@ -38,9 +39,11 @@ function commandTags(result: QueryResult | QueryResult[]): string[] {
   return (Array.isArray(result) ? result : [result]).map((r) => r.command);
 }
 
+const TRANSACTION_ID = 'SELECT pg_catalog.txid_current()::text AS xid';
+
 /** The id of the open transaction; a different one later means the migration ended ours. */
 async function transactionId(client: Client): Promise<string> {
-  const { rows } = await client.query<{ xid: string }>('SELECT txid_current()::text AS xid');
+  const { rows } = await client.query<{ xid: string }>(TRANSACTION_ID);
   return rows[0].xid;
 }
 
@@ -49,6 +52,8 @@ export async function executeMigration(
   migration: Migration,
   direction: MigrationDirection,
   database: string,
+  /** Statements that set the session up (RESET ALL, timeouts); they share the first round trip. */
+  session: readonly string[] = [],
 ): Promise<MigrationError | undefined> {
   const section = direction === 'up' ? migration.parsed.up : migration.parsed.down;
   if (!section) throw new Error(`${migration.fileName} has no ${direction} section`); // checked by the caller
@@ -85,9 +90,15 @@ export async function executeMigration(
       ...(partial ? { partial } : {}),
     });
   };
-  const record = () => (direction === 'up' ? recordApplied(client, migration.fileName, migration.checksum) : removeApplied(client, migration.fileName));
+  const record = await recordingStatements(client, direction, migration.fileName, migration.checksum);
 
   if (noTransaction) {
+    try {
+      const reset = await runBatch(client, session);
+      if (reset.failure) return fail(reset.failure.error, undefined, 0, 'resetting the session');
+    } catch (error) {
+      return fail(error, undefined, 0, 'resetting the session');
+    }
     let done = 0;
     for (const statement of section.statements) {
       try {
@@ -102,22 +113,28 @@ export async function executeMigration(
       }
       done++;
     }
+    // The record in one round trip: BEGIN, the rows, COMMIT.
     try {
-      await client.query('BEGIN');
-      await record();
-      await client.query('COMMIT');
+      const recorded = await runBatch(client, ['BEGIN', ...record, 'COMMIT']);
+      if (!recorded.failure) return undefined;
+      await client.query('ROLLBACK').catch(() => undefined);
+      return fail(recorded.failure.error, undefined, done, undefined, done > 0);
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
       return fail(error, undefined, done, undefined, done > 0);
     }
-    return undefined;
   }
 
   let current: MigrationStatement | undefined;
   let step = 'starting the transaction';
   try {
-    await client.query('BEGIN');
-    const xid = await transactionId(client);
+    // The session set-up, BEGIN and the transaction's id in one round trip.
+    const opening = await runBatch(client, [...session, 'BEGIN', TRANSACTION_ID]);
+    if (opening.failure) {
+      step = opening.failure.failedIndex < session.length ? 'resetting the session' : step;
+      throw opening.failure.error;
+    }
+    const xid = (opening.results[opening.results.length - 1]!.rows[0] as { xid: string }).xid;
     for (const [index, statement] of section.statements.entries()) {
       current = statement;
       const tags = commandTags(await client.query(statement.sql));
@@ -137,10 +154,13 @@ export async function executeMigration(
       }
     }
     current = undefined;
+    // The record and the COMMIT in one round trip; the failed statement says which step failed.
     step = 'recording the migration';
-    await record();
-    step = 'committing the migration';
-    await client.query('COMMIT');
+    const closing = await runBatch(client, [...record, 'COMMIT']);
+    if (closing.failure) {
+      if (closing.failure.failedIndex >= record.length) step = 'committing the migration';
+      throw closing.failure.error;
+    }
     return undefined;
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);

@@ -99,16 +99,20 @@ async function acquire(client: Client, url: string, database: string, waitMs: nu
  * Throws a ConfigurationError when the database is unreachable or the lock stays taken too long.
  */
 export async function withDatabaseLock<T>(url: string, fn: (client: Client) => Promise<T>, options: DatabaseLockOptions = {}): Promise<T> {
-  const database = describeDatabase(url);
   const client = await connectDatabase(url, options);
   try {
-    await acquire(client, url, database, options.lockWaitTimeoutMs ?? DEFAULT_LOCK_WAIT_TIMEOUT_MS, options.logger ?? silentLogger, options);
-    try {
-      return await fn(client);
-    } finally {
-      await client.query(UNLOCK, [ADVISORY_LOCK_KEY]).catch(() => undefined);
-    }
+    return await holdDatabaseLock(client, url, fn, options);
   } finally {
     await client.end().catch(() => undefined);
+  }
+}
+
+/** Takes the migration lock on a connection the caller opened (and closes), runs `fn`, then unlocks. */
+export async function holdDatabaseLock<T>(client: Client, url: string, fn: (client: Client) => Promise<T>, options: DatabaseLockOptions = {}): Promise<T> {
+  await acquire(client, url, describeDatabase(url), options.lockWaitTimeoutMs ?? DEFAULT_LOCK_WAIT_TIMEOUT_MS, options.logger ?? silentLogger, options);
+  try {
+    return await fn(client);
+  } finally {
+    await client.query(UNLOCK, [ADVISORY_LOCK_KEY]).catch(() => undefined);
   }
 }

@@ -13,6 +13,7 @@ import { type ConnectOptions, connectDatabase } from '../pg/connect';
 import { signalReceived } from '../shadow/cleanup';
 import { executeMigration } from './execute';
 import { type DatabaseLockOptions, LockWaitTimeoutError, withDatabaseLock } from './lock';
+import { type MigrationPlan, planMigrations } from './plan';
 import { ensureTrackingTables, readAppliedMigrations, readAppliedRecords } from './records';
 import { type MigrationDirection, MigrationError, type MigrationResult, type MigrationRun } from './result';
 import { type DatabaseStatus, databaseStatus, inconsistencyReason } from './state';
@@ -51,20 +52,13 @@ export function describeClient(client: Client): string {
 
 /**
  * Each migration starts from the session's defaults plus our timeouts: a SET inside one migration
- * (search_path, a timeout) must not leak into the next one.
+ * (search_path, a timeout) must not leak into the next one. Sent with the migration's BEGIN.
  */
-async function resetSession(client: Client, options: SessionOptions): Promise<void> {
+function sessionStatements(options: SessionOptions): string[] {
   const statements = ['RESET ALL'];
   if (options.lockTimeoutMs !== undefined) statements.push(`SET lock_timeout = ${Math.floor(options.lockTimeoutMs)}`);
   if (options.statementTimeoutMs !== undefined) statements.push(`SET statement_timeout = ${Math.floor(options.statementTimeoutMs)}`);
-  await client.query(statements.join('; '));
-}
-
-function checkTarget(to: number | undefined, set: MigrationSet, database: string): MigrationError | undefined {
-  if (to === undefined || to === 0 || set.migrations.some((m) => m.version === to)) return undefined;
-  const range = set.migrations.length > 0 ? `versions ${set.migrations[0].version} to ${set.migrations[set.migrations.length - 1].version}` : 'no migrations';
-  const message = Number.isSafeInteger(to) && to > 0 ? `there is no migration version ${to} in ${set.dir} (${range})` : `invalid target version ${to}`;
-  return new MigrationError(`${database}: ${message}`, { kind: 'invalid-target', database });
+  return statements;
 }
 
 function notRun(migrations: readonly Migration[], direction: MigrationDirection): MigrationResult[] {
@@ -78,59 +72,37 @@ function notRun(migrations: readonly Migration[], direction: MigrationDirection)
   }));
 }
 
-/** Reasons a migration cannot be reverted: no Down section, or marked irreversible in its metadata. */
-function irreversibility(migration: Migration): string | undefined {
-  if (migration.metadata?.reversible === false) {
-    const why = migration.metadata.irreversible_reason ? `: ${migration.metadata.irreversible_reason}` : '';
-    return `${migration.fileName} is marked irreversible in ${migration.metadataPath}${why}`;
-  }
-  if (!migration.parsed.down) return `${migration.path} has no "-- +migrate Down" section`;
-  return undefined;
+export interface RunPlanOptions extends SessionOptions {
+  readonly logger?: Logger;
 }
 
-async function runMigrations(
-  client: Client,
-  set: MigrationSet,
-  direction: MigrationDirection,
-  options: MigrateOptions & LockedOptions & { to?: number },
-): Promise<MigrationRun> {
-  const database = options.database ?? describeClient(client);
+/**
+ * Runs a plan made by planMigrations on a connection that holds withDatabaseLock: each migration in its
+ * own transaction (or statement by statement for `notransaction`), stopping at the first failure. A
+ * refused plan runs nothing. Never throws.
+ */
+export function runPlan(client: Client, set: MigrationSet, plan: MigrationPlan, options: RunPlanOptions = {}): Promise<MigrationRun> {
+  return executePlan(client, set, plan, options, true);
+}
+
+async function executePlan(client: Client, set: MigrationSet, plan: MigrationPlan, options: RunPlanOptions, ensureTracking: boolean): Promise<MigrationRun> {
+  const { database, direction, migrations: todo } = plan;
   const logger = options.logger ?? silentLogger;
   const results: MigrationResult[] = [];
-  let version: number | undefined;
+  let version = plan.from;
+  if (plan.refusal) return { database, results: notRun(todo, direction), version, error: plan.refusal };
+  if (todo.length === 0) return { database, results, version };
   try {
-    await ensureTrackingTables(client, database);
-    const status = databaseStatus(database, set, await readAppliedMigrations(client, database));
-    version = status.currentVersion;
-    const targetError = checkTarget(options.to, set, database);
-    if (targetError) return { database, results, version, error: targetError };
-    const applied = new Set(status.migrations.filter((m) => m.applied).map((m) => m.fileName));
-    const to = options.to ?? Number.MAX_SAFE_INTEGER;
-    const todo =
-      direction === 'up'
-        ? set.migrations.filter((m) => !applied.has(m.fileName) && m.version <= to)
-        : set.migrations.filter((m) => applied.has(m.fileName) && m.version > to).reverse();
-    const reason = inconsistencyReason(status, set);
-    if (reason) return { database, results: notRun(todo, direction), version, error: new MigrationError(reason, { kind: 'inconsistent', database }) };
-    if (direction === 'down') {
-      const problems = todo.map(irreversibility).filter((p): p is string => !!p);
-      if (problems.length > 0) {
-        const message = `${database}: cannot revert to version ${to}: ${problems.join('; ')}`;
-        return { database, results: notRun(todo, direction), version, error: new MigrationError(message, { kind: 'irreversible', database }) };
-      }
-    }
-    for (const changed of status.migrations.filter((m) => m.changedSinceApplied)) {
-      logger.warning(`${database}: ${changed.fileName} has changed since it was applied`);
-    }
+    if (ensureTracking) await ensureTrackingTables(client, database);
+    const session = sessionStatements(options);
     for (const [index, migration] of todo.entries()) {
       if (signalReceived()) {
         const message = `${database}: interrupted by a signal before ${migration.fileName}, which did not start`;
         return { database, results: [...results, ...notRun(todo.slice(index), direction)], version, error: new MigrationError(message, { kind: 'interrupted', database }) };
       }
       const noTransaction = (direction === 'up' ? migration.parsed.up : migration.parsed.down!).noTransaction;
-      await resetSession(client, options);
       const started = performance.now();
-      const error = await executeMigration(client, migration, direction, database);
+      const error = await executeMigration(client, migration, direction, database, session);
       const durationMs = Math.round(performance.now() - started);
       results.push({ version: migration.version, fileName: migration.fileName, direction, status: error ? 'failed' : 'applied', noTransaction, durationMs });
       if (error) return { database, results: [...results, ...notRun(todo.slice(index + 1), direction)], version, error };
@@ -147,6 +119,35 @@ async function runMigrations(
     const message = `${database}: ${environmentProblem(error) ?? errorMessage(error)}`;
     return { database, results, version, error: new MigrationError(message, { kind: 'sql', database }) };
   }
+}
+
+/** Reads where the database stands, plans (planMigrations) and runs the plan (runPlan). Never throws. */
+async function runMigrations(
+  client: Client,
+  set: MigrationSet,
+  direction: MigrationDirection,
+  options: MigrateOptions & LockedOptions & { to?: number },
+): Promise<MigrationRun> {
+  const database = options.database ?? describeClient(client);
+  const logger = options.logger ?? silentLogger;
+  let status: DatabaseStatus;
+  try {
+    // Created by every command, as sql-migrate does.
+    await ensureTrackingTables(client, database);
+    status = databaseStatus(database, set, await readAppliedMigrations(client, database));
+  } catch (error) {
+    // The role may not record migrations here (a missing right, foreign bookkeeping): said as it is.
+    if (error instanceof ConfigurationError) return { database, results: [], error: new MigrationError(errorMessage(error), { kind: 'bookkeeping', database }) };
+    const message = `${database}: ${environmentProblem(error) ?? errorMessage(error)}`;
+    return { database, results: [], error: new MigrationError(message, { kind: 'sql', database }) };
+  }
+  const plan = planMigrations(status, set, { direction, ...(options.to !== undefined ? { to: options.to } : {}) });
+  if (!plan.refusal) {
+    for (const changed of status.migrations.filter((m) => m.changedSinceApplied)) {
+      logger.warning(`${database}: ${changed.fileName} has changed since it was applied`);
+    }
+  }
+  return executePlan(client, set, plan, options, false);
 }
 
 /** Applies pending migrations (up to `to`) on a connection that holds withDatabaseLock. */

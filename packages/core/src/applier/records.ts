@@ -129,6 +129,26 @@ export async function removeApplied(client: Client, id: string): Promise<void> {
   await client.query(`DELETE FROM ${checksumTable} WHERE id = $1`, [id]);
 }
 
+/** A string literal that reads the same whatever standard_conforming_strings says. */
+function sqlLiteral(value: string): string {
+  const quoted = "'" + value.replace(/'/g, "''") + "'";
+  return value.includes('\\') ? 'E' + quoted.replace(/\\/g, '\\\\') : quoted;
+}
+
+/**
+ * What recordApplied (up) or removeApplied (down) runs, as statements with their values inlined, so the
+ * record can share a round trip with the COMMIT that follows it.
+ */
+export async function recordingStatements(client: Client, direction: 'up' | 'down', id: string, checksum: string): Promise<string[]> {
+  const trackingTable = await writableTrackingTable(client);
+  if (direction === 'down') return [`DELETE FROM ${trackingTable} WHERE id = ${sqlLiteral(id)}`, `DELETE FROM ${checksumTable} WHERE id = ${sqlLiteral(id)}`];
+  return [
+    `INSERT INTO ${trackingTable} (id, applied_at) VALUES (${sqlLiteral(id)}, now())`,
+    `INSERT INTO ${checksumTable} (id, checksum) VALUES (${sqlLiteral(id)}, ${sqlLiteral(checksum)}) ` +
+      `ON CONFLICT (id) DO UPDATE SET checksum = EXCLUDED.checksum, recorded_at = now()`,
+  ];
+}
+
 /**
  * Records migrations as applied without running them (a baseline: the schema is already there), in ONE
  * transaction together with the tracking tables it may create, so either every row lands or nothing,

@@ -1,5 +1,6 @@
 import type { Client } from 'pg';
 import { ConfigurationError, describeDatabase, errorMessage } from '../errors';
+import { runBatch } from '../pg/batch';
 import { connectDatabase } from '../pg/connect';
 import { parseAcl } from './acl';
 import { ident, literal } from './sql';
@@ -278,13 +279,6 @@ type QueryName = keyof typeof QUERIES;
 type Row = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 type Rows = Record<QueryName, Row[]>;
 
-/** The queries split over two connections so that each connection runs about half the work. */
-const CONNECTION_SPLIT: readonly (readonly QueryName[])[] = [
-  ['depends', 'relations', 'sequences', 'comments', 'schemas', 'extensions', 'collations', 'types', 'policies', 'defaultAcls',
-    'operators', 'operatorFamilies', 'operatorClasses', 'userCasts', 'textSearchDictionaries', 'textSearchConfigurations', 'eventTriggers', 'publications', 'owners'],
-  ['columns', 'indexes', 'functions', 'aggregates', 'constraints', 'triggers', 'statistics', 'rules', 'unsupported', 'version', 'casts'],
-];
-
 /** How long reading a catalog waits for a lock held by someone else, and how long one catalog query may run. */
 export const INTROSPECTION_LOCK_TIMEOUT_MS = 30_000;
 export const INTROSPECTION_STATEMENT_TIMEOUT_MS = 300_000;
@@ -294,43 +288,51 @@ export interface IntrospectOptions {
   readonly lockTimeoutMs?: number;
 }
 
-async function connect(url: string, options: IntrospectOptions): Promise<Client> {
-  const client = await connectDatabase(url);
-  try {
-    // An empty search_path makes every pg_get_*def and format_type schema-qualify user objects,
-    // so definitions compare alike and run alike whatever the applying session's search_path is.
-    // Some pg_get_*def functions lock the relation they describe: behind a long exclusive lock, reading
-    // gives up after the lock timeout (55P03, which the fleet retries) instead of waiting for ever.
-    await client.query(
-      `SELECT pg_catalog.set_config('search_path', '', false), pg_catalog.set_config('lock_timeout', $1, false), pg_catalog.set_config('statement_timeout', $2, false)`,
-      [`${options.lockTimeoutMs ?? INTROSPECTION_LOCK_TIMEOUT_MS}ms`, `${INTROSPECTION_STATEMENT_TIMEOUT_MS}ms`],
-    );
-  } catch (error) {
-    await client.end().catch(() => undefined);
-    throw new ConfigurationError(`cannot read the schema of ${describeDatabase(url)}: ${errorMessage(error)}`);
+/**
+ * Every query in one round trip, inside one repeatable-read read-only transaction: all of them see the
+ * same snapshot, so a change committed meanwhile is seen whole or not at all. The settings are local to
+ * that transaction, so a connection given by the caller (the fleet's locked one) keeps its own.
+ */
+async function runQueries(client: Client, database: string, options: IntrospectOptions): Promise<Rows> {
+  const names = Object.keys(QUERIES) as QueryName[];
+  // An empty search_path makes every pg_get_*def and format_type schema-qualify user objects,
+  // so definitions compare alike and run alike whatever the applying session's search_path is.
+  // Some pg_get_*def functions lock the relation they describe: behind a long exclusive lock, reading
+  // gives up after the lock timeout (55P03, which the fleet retries) instead of waiting for ever.
+  const lockTimeout = Math.floor(options.lockTimeoutMs ?? INTROSPECTION_LOCK_TIMEOUT_MS);
+  const prologue = [
+    'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
+    `SELECT pg_catalog.set_config('search_path', '', true), pg_catalog.set_config('lock_timeout', '${lockTimeout}ms', true), ` +
+      `pg_catalog.set_config('statement_timeout', '${INTROSPECTION_STATEMENT_TIMEOUT_MS}ms', true)`,
+  ];
+  const { results, failure } = await runBatch(client, [...prologue, ...names.map((name) => QUERIES[name]), 'COMMIT']);
+  if (failure) {
+    // The transaction stays open (aborted) after an error inside it: end it before the connection is used again.
+    await client.query('ROLLBACK').catch(() => undefined);
+    if (failure.failedIndex < prologue.length) throw new ConfigurationError(`cannot read the schema of ${database}: ${errorMessage(failure.error)}`);
+    throw failure.error;
   }
-  return client;
+  const rows = {} as Rows;
+  names.forEach((name, i) => (rows[name] = results[prologue.length + i]!.rows));
+  return rows;
 }
 
-async function runQueries(url: string, options: IntrospectOptions): Promise<Rows> {
-  const clients = await Promise.all(CONNECTION_SPLIT.map(() => connect(url, options)));
+/**
+ * Reads the whole user schema of one database into plain data, in one round trip. Given a URL it opens
+ * one connection and closes it; given a connected client it reads on it and leaves it open.
+ */
+export async function introspect(database: string | Client, options: IntrospectOptions = {}): Promise<Catalog> {
+  if (typeof database !== 'string') return buildCatalog(await runQueries(database, describeClient(database), options));
+  const client = await connectDatabase(database);
   try {
-    const rows = {} as Rows;
-    await Promise.all(
-      CONNECTION_SPLIT.map(async (names, i) => {
-        const client = clients[i]!;
-        for (const name of names) rows[name] = (await client.query(QUERIES[name])).rows;
-      }),
-    );
-    return rows;
+    return buildCatalog(await runQueries(client, describeDatabase(database), options));
   } finally {
-    await Promise.all(clients.map((c) => c.end().catch(() => undefined)));
+    await client.end().catch(() => undefined);
   }
 }
 
-/** Reads the whole user schema of one database into plain data. */
-export async function introspect(url: string, options: IntrospectOptions = {}): Promise<Catalog> {
-  return buildCatalog(await runQueries(url, options));
+function describeClient(client: Client): string {
+  return `${client.host}:${client.port}/${client.database ?? ''}`;
 }
 
 const relationKinds: Record<string, RelationKind> = {

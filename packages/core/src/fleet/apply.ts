@@ -3,15 +3,16 @@
  *   1. connect and take the migration lock (the applier's advisory lock);
  *   2. read its version from gorp_migrations;
  *   3. compare its live schema with the schema that version implies (built once per version, shared);
- *   4. drifted: postponed, nothing run; consistent: apply the pending migrations (or revert to `to`)
- *      through the applier, each in its own transaction;
+ *   4. drifted: postponed, nothing run; consistent: run the applier's plan (planMigrations: pending
+ *      migrations, or a revert to `to`) through the applier, each migration in its own transaction;
  *   5. compare again with the schema of the version reached.
  * The drift check stops after step 3. Nothing here throws for one target's sake: each gets an outcome.
  */
 import type { Client } from 'pg';
-import { downLocked, status as readStatus, upLocked } from '../applier/migrator';
-import { readAppliedRecords } from '../applier/records';
-import { databaseStatus, inconsistencyReason } from '../applier/state';
+import { runPlan } from '../applier/migrator';
+import { checkTargetVersion, latestVersion, planMigrations } from '../applier/plan';
+import { readAppliedMigrations, readAppliedRecords } from '../applier/records';
+import { databaseStatus } from '../applier/state';
 import { ConfigurationError, errorMessage } from '../errors';
 import { ident } from '../diff/sql';
 import type { Migration } from '../migrations/store';
@@ -20,7 +21,6 @@ import { readStartingVersions, runPreflight } from './preflight';
 import { DEFAULT_CONCURRENCY } from './runner';
 import { type Logger, silentLogger } from '../logger';
 import type { Drift } from './consistency';
-import { checkTargetVersion, latestVersion, planTarget } from './plan';
 import type { FleetReport } from './report';
 import { isTransientFailure } from './retry';
 import type { AttemptOutcome, ReachableTarget } from './runner';
@@ -82,15 +82,19 @@ async function checkLocked(client: Client, target: ReachableTarget, context: Ver
   const applied = records.applied;
   const status = databaseStatus(database, set, applied);
   const from = status.currentVersion;
-  const reason = inconsistencyReason(status, set);
-  if (reason) return { status: 'failed', fromVersion: from, error: reason, warnings };
+  // The applier's own plan: what runs, and why not (inconsistent records, an irreversible step).
+  const plan = planMigrations(status, set, { to });
+  if (plan.refusal?.kind === 'inconsistent') return { status: 'failed', fromVersion: from, error: plan.refusal.message, warnings };
   for (const changed of status.migrations.filter((m) => m.changedSinceApplied)) {
     warnings.push(`${changed.fileName} has changed since it was applied to ${database}`);
   }
 
+  // The after-check will need the schema of the version reached: asked for first, it is built from an
+  // empty database at once instead of after the chain of lower versions the first targets ask for.
+  if (mode === 'apply' && !context.dryRun && !plan.refusal && plan.migrations.length > 0) context.expected.get(to).catch(() => undefined);
   let drift: Drift | undefined;
   try {
-    drift = await compareWithVersion(target, from, context, warnings);
+    drift = await compareWithVersion(client, from, context, warnings);
   } catch (error) {
     // No expected schema (its migrations fail on an empty database) or the catalog could not be read.
     return { status: 'failed', fromVersion: from, error: `${database}: ${errorMessage(error)}`, transient: isTransientFailure(error), warnings };
@@ -102,14 +106,11 @@ async function checkLocked(client: Client, target: ReachableTarget, context: Ver
     return { status: mode === 'drift' ? 'drifted' : 'postponed', fromVersion: from, drift, warnings };
   }
 
-  const plan = planTarget(status, set, to);
   const names = plan.migrations.map((m) => m.fileName);
   if (mode === 'drift') return { status: 'consistent', fromVersion: from, migrations: names, warnings };
-  if (plan.direction === 'none') return { status: 'up-to-date', fromVersion: from, toVersion: from, warnings };
+  if (plan.migrations.length === 0) return { status: 'up-to-date', fromVersion: from, toVersion: from, warnings };
   const direction = plan.direction;
-  if (plan.problems.length > 0) {
-    return { status: 'failed', fromVersion: from, direction, error: `${database}: cannot revert to version ${to}: ${plan.problems.join('; ')}`, warnings };
-  }
+  if (plan.refusal) return { status: 'failed', fromVersion: from, direction, error: plan.refusal.message, warnings };
   if (context.dryRun) {
     const rowsAtRisk = direction === 'up' ? await tablesWithRowsAtRisk(client, plan.migrations) : [];
     return { status: 'pending', fromVersion: from, toVersion: to, direction, migrations: names, warnings, ...(rowsAtRisk.length > 0 ? { rowsAtRisk } : {}) };
@@ -118,23 +119,23 @@ async function checkLocked(client: Client, target: ReachableTarget, context: Ver
   // The applier's per-migration lines would drown the progress lines of a large fleet: debug only.
   const quiet: Logger = { ...silentLogger, info: (m) => context.logger.debug(`${target.name}: ${m}`), warning: (m) => context.logger.debug(`${target.name}: ${m}`) };
   const session = {
-    database,
     logger: quiet,
-    to,
     ...(options.lockTimeoutMs !== undefined ? { lockTimeoutMs: options.lockTimeoutMs } : {}),
     ...(options.statementTimeoutMs !== undefined ? { statementTimeoutMs: options.statementTimeoutMs } : {}),
   };
-  const run = direction === 'up' ? await upLocked(client, set, session) : await downLocked(client, set, session);
+  const run = await runPlan(client, set, plan, session);
   const ran = run.results.filter((r) => r.status === 'applied').map((r) => r.fileName);
 
-  let reached = run.version ?? from;
-  if (run.error) {
-    // The connection may be gone (killed, reset): read the version again on a fresh one.
-    reached = await readStatus(target.url, set, { connectTimeoutMs: options.connectTimeoutMs })
-      .then((s) => s.currentVersion)
-      .catch(() => reached);
-  }
-  const after = await compareWithVersion(target, reached, context, warnings).catch((error: unknown) => error as Error);
+  // The after-check reads on the same connection; only when a failure broke it (killed, reset) does a
+  // second connection read the version and the schema.
+  const check = async (on: Client) => {
+    const reached = run.error ? databaseStatus(database, set, await readAppliedMigrations(on)).currentVersion : (run.version ?? from);
+    return { reached, after: await compareWithVersion(on, reached, context, warnings) };
+  };
+  const checked = await check(client)
+    .catch((error: unknown) => (run.error ? context.connections.use(target.url, connectOptions(options), check) : Promise.reject(error)))
+    .catch((error: unknown) => ({ reached: run.version ?? from, after: error as Error }));
+  const { reached, after } = checked;
   const base = { fromVersion: from, toVersion: reached, direction, migrations: ran, warnings };
   if (run.error) {
     const left =
@@ -192,4 +193,8 @@ async function tablesWithRowsAtRisk(client: Client, migrations: readonly Migrati
     }
   }
   return found;
+}
+
+function connectOptions(options: FleetCheckOptions): { connectTimeoutMs?: number } {
+  return options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {};
 }

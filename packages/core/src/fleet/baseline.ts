@@ -16,7 +16,7 @@ import { databaseStatus, inconsistencyReason } from '../applier/state';
 import { ConfigurationError, errorMessage } from '../errors';
 import type { MigrationSet } from '../migrations/store';
 import type { Drift } from './consistency';
-import { checkTargetVersion } from './plan';
+import { checkTargetVersion } from '../applier/plan';
 import type { FleetReport } from './report';
 import { isTransientFailure } from './retry';
 import type { AttemptOutcome, ReachableTarget } from './runner';
@@ -72,7 +72,7 @@ async function baselineLocked(client: Client, target: ReachableTarget, context: 
 
   let drift: Drift | undefined;
   try {
-    drift = await compareWithVersion(target, to, context, warnings);
+    drift = await compareWithVersion(client, to, context, warnings);
   } catch (error) {
     // No expected schema (its migrations fail on an empty database) or the catalog could not be read.
     return { status: 'failed', fromVersion: 0, error: `${database}: ${errorMessage(error)}`, transient: isTransientFailure(error), warnings };

@@ -3,7 +3,8 @@ export { applyFleet, checkFleetDrift, type FleetApplyOptions, type FleetCheckOpt
 export { baselineFleet, checkBaselineVersion, type FleetBaselineOptions } from './baseline';
 export { compareWithExpected, CONSISTENCY_DIFF_OPTIONS, type Drift } from './consistency';
 export { expectedSchemas, type ExpectedSchema, type ExpectedSchemas, type ExpectedSchemaStats } from './expected-schemas';
-export { checkTargetVersion, latestVersion, planTarget, type TargetPlan } from './plan';
+export { checkTargetVersion, latestVersion, planMigrations, type MigrationPlan } from '../applier/plan';
+export { type ConnectionStats } from './connections';
 export * from './report';
 export { DEFAULT_RETRY_ATTEMPTS, DEFAULT_RETRY_BASE_DELAY_MS, isTransientFailure, type RetryOptions } from './retry';
 export { DEFAULT_CONCURRENCY } from './runner';

@@ -1,24 +1,50 @@
 /**
- * Runs an async function over items with at most `limit` in flight, keeping results in input order.
- * The function must not throw (fleet work returns per-target results); if it does, the error is
- * rethrown after every started item has settled, so nothing keeps running unobserved.
+ * Runs an async function over items with at most `limit` in flight, keeping results in input order;
+ * with `group`, also at most `group.limit` in flight among items of one key (targets on one server),
+ * starting the next item whose key has room, so one busy server never holds back the others.
+ * The function must not throw (fleet work returns per-target results); if it does, nothing new starts
+ * and the error is rethrown after every started item has settled, so nothing keeps running unobserved.
  */
-export async function mapWithConcurrency<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export interface GroupLimit<T> {
+  readonly keyOf: (item: T) => string;
+  readonly limit: number;
+}
+
+export function mapWithConcurrency<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>, group?: GroupLimit<T>): Promise<R[]> {
   const results = new Array<R>(items.length);
-  let next = 0;
+  const waiting = items.map((_, index) => index);
+  const inFlight = new Map<string, number>();
+  const total = Math.max(1, Math.floor(limit));
+  const perKey = group ? Math.max(1, Math.floor(group.limit)) : Infinity;
+  let running = 0;
   let failure: { error: unknown } | undefined;
-  const worker = async () => {
-    while (next < items.length && !failure) {
-      const index = next++;
-      try {
-        results[index] = await fn(items[index], index);
-      } catch (error) {
-        failure ??= { error };
+  return new Promise((resolve, reject) => {
+    const pump = (): void => {
+      for (let i = 0; !failure && i < waiting.length && running < total; ) {
+        const index = waiting[i]!;
+        const key = group ? group.keyOf(items[index]!) : '';
+        if ((inFlight.get(key) ?? 0) >= perKey) {
+          i++;
+          continue;
+        }
+        waiting.splice(i, 1);
+        running++;
+        inFlight.set(key, (inFlight.get(key) ?? 0) + 1);
+        fn(items[index]!, index)
+          .then(
+            (result) => void (results[index] = result),
+            (error: unknown) => void (failure ??= { error }),
+          )
+          .finally(() => {
+            running--;
+            inFlight.set(key, inFlight.get(key)! - 1);
+            pump();
+          });
       }
-    }
-  };
-  const workers = Math.max(1, Math.min(Math.floor(limit), items.length));
-  await Promise.all(Array.from({ length: workers }, worker));
-  if (failure) throw failure.error;
-  return results;
+      if (running > 0) return;
+      if (failure) reject(failure.error);
+      else if (waiting.length === 0) resolve(results);
+    };
+    pump();
+  });
 }

@@ -2,6 +2,7 @@
  * What a fleet run returns: one outcome per target (never an exception for one target's failure), the
  * counts, and the rows of the table the CLI prints and the action writes to the job summary.
  */
+import type { ConnectionStats } from './connections';
 import type { Drift } from './consistency';
 import type { PreflightReport } from './preflight';
 
@@ -68,6 +69,8 @@ export interface FleetReport {
   readonly preflight?: PreflightReport;
   /** apply, drift and baseline: the versions whose schema was built on the shadow server, and what that cost. */
   readonly expectedSchemas?: { readonly built: readonly number[]; readonly buildMs: number; readonly introspectMs: number };
+  /** apply, drift and baseline: the connections the run opened to its targets. */
+  readonly connections?: ConnectionStats;
 }
 
 export function countOutcomes(targets: readonly TargetOutcome[]): Record<TargetStatus, number> {
@@ -141,6 +144,13 @@ export function describeCounts(report: FleetReport): string {
   return `${n} target${n === 1 ? '' : 's'}${parts.length ? ': ' + parts.join(', ') : ''}${report.dryRun ? ' (dry run: nothing changed)' : ''}`;
 }
 
+/** `60 connections to targets (at most 8 open at once, 8 on one server)`, or undefined when not counted. */
+export function describeConnections(report: FleetReport): string | undefined {
+  const c = report.connections;
+  if (!c) return undefined;
+  return `${c.opened} connection${c.opened === 1 ? '' : 's'} to targets (at most ${c.peakOpen} open at once, ${c.peakPerServer} on one server)`;
+}
+
 /** `back to` a version a database claims; plain `to` for baseline, where it claims none. */
 export function driftDirection(mode: FleetMode): string {
   return mode === 'baseline' ? 'to' : 'back to';
@@ -158,7 +168,8 @@ export function formatReportText(report: FleetReport): string {
     return [];
   });
   const preflight = report.preflight ? [describePreflight(report.preflight)] : [];
-  return [lines.join('\n'), '', ...preflight, describeCounts(report), ...(blocks.length ? ['', ...blocks] : [])].join('\n') + '\n';
+  const connections = describeConnections(report);
+  return [lines.join('\n'), '', ...preflight, describeCounts(report), ...(connections ? [connections] : []), ...(blocks.length ? ['', ...blocks] : [])].join('\n') + '\n';
 }
 
 /** One line (and one per failure) saying what the pre-flight rehearsed and found. */

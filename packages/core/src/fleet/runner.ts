@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { environmentProblem, errorMessage } from '../errors';
 import { signalReceived } from '../shadow/cleanup';
 import type { Logger } from '../logger';
+import { serverOf } from './connections';
 import { mapWithConcurrency } from './pool';
 import { type FleetMode, type TargetOutcome, describeOutcome } from './report';
 import { DEFAULT_RETRY_ATTEMPTS, isTransientFailure, type RetryOptions, retryDelayMs, sleep } from './retry';
@@ -16,13 +17,15 @@ import type { Target } from './targets';
 /**
  * Most of a target's time is spent waiting on its server, not on this machine's CPU: twice the cores,
  * and at least 8, keeps one runner busy without flooding a shared database server with connections
- * (each target uses up to three at once).
+ * (each target uses one).
  */
 export const DEFAULT_CONCURRENCY = Math.max(8, 2 * availableParallelism());
 
 export interface FleetRunOptions {
   /** Targets worked on at once (default DEFAULT_CONCURRENCY). */
   readonly concurrency?: number;
+  /** Targets worked on at once on one server (host:port of the URL); default: only `concurrency` limits. */
+  readonly concurrencyPerHost?: number;
   readonly retry?: RetryOptions;
   readonly logger: Logger;
   /**
@@ -107,6 +110,7 @@ export async function runFleet(mode: FleetMode, targets: readonly Target[], atte
   let done = 0;
   let migrationFailures = 0;
   const limit = options.maxFailures;
+  const perHost = options.concurrencyPerHost !== undefined ? { keyOf: (t: Target) => (t.url ? serverOf(t.url) : ''), limit: options.concurrencyPerHost } : undefined;
   return mapWithConcurrency(targets, concurrency, async (target) => {
     const outcome: TargetOutcome =
       limit !== undefined && migrationFailures >= limit
@@ -129,5 +133,5 @@ export async function runFleet(mode: FleetMode, targets: readonly Target[], atte
     else logger.info(line);
     for (const warning of outcome.warnings) logger.warning(`${target.name}: ${warning}`);
     return outcome;
-  });
+  }, perHost);
 }

@@ -39,6 +39,8 @@ export interface SyncOptions {
   /** Show what would run on each target; change nothing. */
   readonly dryRun?: boolean;
   readonly concurrency?: number;
+  /** Targets worked on at once on one server (host:port). */
+  readonly concurrencyPerHost?: number;
   readonly retry?: RetryOptions;
   readonly lockWaitTimeoutMs?: number;
   readonly connectTimeoutMs?: number;
@@ -86,7 +88,7 @@ export async function syncFleet(options: SyncOptions): Promise<FleetReport> {
         ...(options.lockWaitTimeoutMs !== undefined ? { lockWaitTimeoutMs: options.lockWaitTimeoutMs } : {}),
         ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
       }),
-    { concurrency, retry: options.retry, logger },
+    { concurrency, ...(options.concurrencyPerHost !== undefined ? { concurrencyPerHost: options.concurrencyPerHost } : {}), retry: options.retry, logger },
   );
   return { mode: 'sync', dryRun, target: commit, targets: outcomes, counts: countOutcomes(outcomes), durationMs: Math.round(performance.now() - started) };
 }
@@ -142,7 +144,7 @@ async function syncLocked(
   options: SyncOptions & { readonly dryRun: boolean; readonly diffOptions: DiffOptions; readonly acknowledged: readonly Acknowledgement[]; readonly build: string; readonly commit: string },
 ): Promise<AttemptOutcome> {
   const database = target.database;
-  const live = await introspect(target.url);
+  const live = await introspect(client);
   const statements = diffCatalogs(live, goal, options.diffOptions);
   if (statements.length === 0) return { status: 'up-to-date', statements: 0 };
   const refused = await refusedDrops(client, filterCatalog(live, options.diffOptions), filterCatalog(goal, options.diffOptions), options);
@@ -211,7 +213,7 @@ async function syncLocked(
   }
   const late = await runOutside(last, 'after');
   if (late) return late;
-  const after = diffCatalogs(await introspect(target.url), goal, options.diffOptions);
+  const after = diffCatalogs(await introspect(client), goal, options.diffOptions);
   if (after.length > 0) {
     return {
       status: 'failed',

@@ -7,7 +7,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Client } from 'pg';
-import { type DatabaseLockOptions, withDatabaseLock } from '../applier/lock';
+import { holdDatabaseLock } from '../applier/lock';
 import type { SessionOptions } from '../applier/migrator';
 import { type DiffOptions, introspect } from '../diff';
 import { type Logger, silentLogger } from '../logger';
@@ -15,6 +15,7 @@ import type { MigrationSet } from '../migrations/store';
 import { openShadowServer } from '../shadow/shadow-server';
 import { parseShadowSpec, type ShadowSpec } from '../shadow/spec';
 import type { ShadowServer } from '../shadow/types';
+import { ConnectionLedger } from './connections';
 import { compareWithExpected, type Drift, serverMajor } from './consistency';
 import { type ExpectedSchemas, expectedSchemas } from './expected-schemas';
 import type { PreflightReport } from './preflight';
@@ -31,6 +32,8 @@ export interface FleetCheckOptions extends SessionOptions {
   /** PostgreSQL major of an embedded or docker shadow server; match the targets' servers. */
   readonly postgresVersion?: number;
   readonly concurrency?: number;
+  /** Targets worked on at once on one server (host:port), each on one connection; default: no limit beyond `concurrency`. */
+  readonly concurrencyPerHost?: number;
   readonly retry?: RetryOptions;
   /** How long to wait for another run's migration lock on a target (see DatabaseLockOptions). */
   readonly lockWaitTimeoutMs?: number;
@@ -50,6 +53,8 @@ export interface VersionedRunContext {
   readonly expected: ExpectedSchemas;
   readonly options: FleetCheckOptions;
   readonly logger: Logger;
+  /** Every connection to a target is opened through it (counted, always closed). */
+  readonly connections: ConnectionLedger;
 }
 
 export interface VersionedRun {
@@ -91,17 +96,27 @@ export async function runVersionedFleet(run: VersionedRun, options: FleetCheckOp
   let server: Promise<ShadowServer> | undefined;
   const openServer = () => (server ??= openShadowServer(shadowSpec, { major: options.postgresVersion, logger }));
   const expected = expectedSchemas(openServer, set, { logger });
-  const context: VersionedRunContext = { mode, set, to, dryRun, expected, options, logger };
+  const connections = new ConnectionLedger();
+  const context: VersionedRunContext = { mode, set, to, dryRun, expected, options, logger, connections };
+  const connect = { ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}) };
+  const lock = { logger, ...(options.lockWaitTimeoutMs !== undefined ? { lockWaitTimeoutMs: options.lockWaitTimeoutMs } : {}) };
   try {
     const preflight = run.beforeTargets ? await run.beforeTargets(context) : undefined;
     const stopped = preflight?.failures[0];
+    // One connection per target for the whole attempt: lock, version, catalog reads and migrations.
     const outcomes = stopped
       ? notStarted(targets, `the pre-flight failed, so no database was touched: ${stopped.error}`)
       : await runFleet(
           mode,
           targets,
-          (target) => withDatabaseLock(target.url, (client) => attempt(client, target, context), lockOptions(options, logger)),
-          { concurrency, retry: options.retry, logger, ...(run.maxFailures !== undefined ? { maxFailures: run.maxFailures } : {}) },
+          (target) => connections.use(target.url, connect, (client) => holdDatabaseLock(client, target.url, (locked) => attempt(locked, target, context), lock)),
+          {
+            concurrency,
+            ...(options.concurrencyPerHost !== undefined ? { concurrencyPerHost: options.concurrencyPerHost } : {}),
+            retry: options.retry,
+            logger,
+            ...(run.maxFailures !== undefined ? { maxFailures: run.maxFailures } : {}),
+          },
         );
     return {
       mode,
@@ -112,6 +127,7 @@ export async function runVersionedFleet(run: VersionedRun, options: FleetCheckOp
       durationMs: Math.round(performance.now() - started),
       ...(preflight ? { preflight } : {}),
       expectedSchemas: expected.stats(),
+      connections: connections.stats(),
     };
   } finally {
     if (server) await (await server.catch(() => undefined))?.close();
@@ -122,21 +138,14 @@ function notStarted(targets: readonly Target[], why: string): TargetOutcome[] {
   return targets.map((t) => ({ name: t.name, database: t.database, status: 'not-started', error: why, migrations: [], warnings: [], attempts: 0, durationMs: 0 }));
 }
 
-function lockOptions(options: FleetCheckOptions, logger: Logger): DatabaseLockOptions {
-  return {
-    logger,
-    ...(options.lockWaitTimeoutMs !== undefined ? { lockWaitTimeoutMs: options.lockWaitTimeoutMs } : {}),
-    ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
-  };
-}
-
 /**
- * Compares the live schema of `target` with the schema of `version` (built once per version, shared);
- * undefined when they are equal. Adds a warning when the servers' majors differ.
+ * Compares the live schema read on `client` (the target's connection) with the schema of `version`
+ * (built once per version, shared); undefined when they are equal. Adds a warning when the servers'
+ * majors differ.
  */
-export async function compareWithVersion(target: ReachableTarget, version: number, context: VersionedRunContext, warnings: string[]): Promise<Drift | undefined> {
+export async function compareWithVersion(client: Client, version: number, context: VersionedRunContext, warnings: string[]): Promise<Drift | undefined> {
   // Both settle before either failure is thrown: no read is left running unobserved.
-  const [expectedResult, liveResult] = await Promise.allSettled([context.expected.get(version), introspect(target.url)]);
+  const [expectedResult, liveResult] = await Promise.allSettled([context.expected.get(version), introspect(client)]);
   if (expectedResult.status === 'rejected') throw expectedResult.reason;
   if (liveResult.status === 'rejected') throw liveResult.reason;
   const expected = expectedResult.value;
