@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Client } from 'pg';
-import { ConfigurationError, describeDatabase } from '../errors';
+import { ConfigurationError, describeDatabase, errorMessage } from '../errors';
 import { type Logger, silentLogger } from '../logger';
 import { type ConnectOptions, connectDatabase } from '../pg/connect';
 
@@ -40,10 +40,17 @@ const UNLOCK = 'SELECT pg_advisory_unlock($1)';
  * port. Through a proxy (the ports differ), a second connection holds a transaction open while this one
  * asks for its backend again: a pooler gives the second one our server connection, or gives us another.
  */
-async function refusePooledSession(client: Client, url: string, database: string, first: FirstProbe, options: ConnectOptions): Promise<void> {
+async function refusePooledSession(client: Client, url: string, database: string, first: FirstProbe, options: ConnectOptions, logger: Logger): Promise<void> {
   const localPort = (client as unknown as { connection?: { stream?: { localPort?: number } } }).connection?.stream?.localPort;
   if (first.client_port === null || localPort === undefined || first.client_port === localPort) return;
-  const probe = await connectDatabase(url, options);
+  let probe: Client;
+  try {
+    probe = await connectDatabase(url, options);
+  } catch (error) {
+    // A role held to one connection (CONNECTION LIMIT 1 behind a proxy) cannot be checked this way: say so, go on.
+    logger.warning(`${database}: could not open a second connection to check for a transaction-pooling proxy (${errorMessage(error)}); the migration lock assumes a direct session`);
+    return;
+  }
   try {
     await probe.query('BEGIN');
     const other = (await probe.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
@@ -76,7 +83,7 @@ async function acquire(client: Client, url: string, database: string, waitMs: nu
        CASE WHEN current_setting('server_version_num')::int >= 140000 THEN set_config('idle_session_timeout', '0', false) END AS idle`,
     [ADVISORY_LOCK_KEY],
   );
-  await refusePooledSession(client, url, database, rows[0], options);
+  await refusePooledSession(client, url, database, rows[0], options, logger);
   if (rows[0].locked) return;
   logger.info(`${database}: another db-migrate run holds the migration lock; waiting${waitMs ? ` up to ${waitMs} ms` : ''}`);
   // lock_timeout bounds the wait for an advisory lock too; statement_timeout must not cut it shorter.

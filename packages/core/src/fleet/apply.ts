@@ -56,7 +56,7 @@ export async function applyFleet(options: FleetApplyOptions): Promise<FleetRepor
         runPreflight({
           set: options.set,
           to,
-          fromVersions: await readStartingVersions(options.targets, options.set, { concurrency: options.concurrency ?? DEFAULT_CONCURRENCY, connectTimeoutMs: options.connectTimeoutMs }),
+          fromVersions: await preflightStartingVersions(options, to, seed),
           expected: context.expected,
           ...(seed ? { seed } : {}),
           logger: context.logger,
@@ -66,6 +66,18 @@ export async function applyFleet(options: FleetApplyOptions): Promise<FleetRepor
     options,
     checkLocked,
   );
+}
+
+/**
+ * Where the pre-flight starts. Without a seed and with nothing to revert, from the empty database alone:
+ * the schema at every version is the one its migrations build from empty (the consistency check makes
+ * each target prove it), so the chain 0 -> `to` rehearses every pending migration of every target, and
+ * reading the targets' versions beforehand (a second connection to each) buys nothing. Seeded copies, and
+ * reverts, need the targets' real starting versions.
+ */
+async function preflightStartingVersions(options: FleetApplyOptions, to: number, seed: UserSeed | undefined): Promise<number[]> {
+  if (!seed && to === latestVersion(options.set)) return [0];
+  return readStartingVersions(options.targets, options.set, { concurrency: options.concurrency ?? DEFAULT_CONCURRENCY, connectTimeoutMs: options.connectTimeoutMs });
 }
 
 /** Only the consistency check of every target (no migration runs); `drifted` for each difference. */

@@ -1,6 +1,8 @@
 /**
- * The pre-flight: before apply touches any target, every pending migration runs on a copy of the
- * throwaway database of each starting version (the one the consistency check builds anyway, copied as
+ * The pre-flight: before apply touches any target, every pending migration runs on a throwaway database:
+ * from the empty database up to the run's version (which rehearses every target's pending migrations, see
+ * preflightStartingVersions in apply.ts), or, with a seed or a revert, on a copy of the throwaway database of
+ * each starting version (the one the consistency check builds anyway, copied as
  * a template so it stays intact), and, when a seed is given, on a second copy holding the seed's rows
  * (and synthetic rows in the tables it leaves empty). A migration that fails there (a syntax error, a
  * COMMIT, a missing role, rows it cannot handle) would fail on the targets too: the run stops before
@@ -81,7 +83,7 @@ export async function runPreflight(input: PreflightInput): Promise<PreflightRepo
     logger.info(`pre-flight: running the pending migrations to version ${to} on copies of version${fromVersions.length === 1 ? '' : 's'} ${fromVersions.join(', ')}${seed ? ' (plain and seeded)' : ''}`);
   }
   const results = await mapWithConcurrency(runs, PREFLIGHT_CONCURRENCY, async ({ fromVersion, seeded }): Promise<PreflightFailure | undefined> => {
-    const label = `version ${fromVersion}${seeded ? ' (seeded copy)' : ''}`;
+    const label = `${fromVersion === 0 ? 'the empty database' : `version ${fromVersion}`}${seeded ? ' (seeded copy)' : ''}`;
     let copy: ThrowawayDatabase;
     try {
       copy = await expected.copy(fromVersion);

@@ -176,7 +176,7 @@ export function formatReportText(report: FleetReport): string {
 export function describePreflight(preflight: PreflightReport): string {
   const from = preflight.fromVersions;
   if (from.length === 0) return 'pre-flight: nothing pending on any target';
-  const where = `from version${from.length === 1 ? '' : 's'} ${from.join(', ')}${preflight.seed ? ` (plain and seeded copies; ${preflight.seed})` : ''}`;
+  const where = `${from.length === 1 && from[0] === 0 ? 'from the empty database' : `from version${from.length === 1 ? '' : 's'} ${from.join(', ')}`}${preflight.seed ? ` (plain and seeded copies; ${preflight.seed})` : ''}`;
   if (preflight.failures.length === 0) return `pre-flight: the pending migrations ran ${where} (${preflight.durationMs} ms)`;
   return [`pre-flight FAILED ${where}: no database was touched`, ...preflight.failures.map((f) => `  ${f.error}`)].join('\n');
 }
