@@ -69,14 +69,20 @@ export function databaseUrlProblem(url: string): string | undefined {
   return undefined;
 }
 
+/** The password of a URL as written (maybe percent-encoded): after the first ":" of what lies between "://" and the last "@". */
+export function urlPassword(url: string): string | undefined {
+  const credentials = rawCredentials(url);
+  const colon = credentials?.indexOf(':') ?? -1;
+  return credentials === undefined || colon < 0 ? undefined : credentials.slice(colon + 1);
+}
+
 /** Registers the password of a URL (or the whole string, when it holds none to find) as secrets; returns it unchanged. */
 export function registerUrlSecrets(url: string): string {
   const credentials = rawCredentials(url);
   // Without credentials to find, the whole string is the secret; with them, the host stays readable.
   if (credentials === undefined) registerSecret(url);
   else {
-    const colon = credentials.indexOf(':');
-    const password = colon < 0 ? '' : credentials.slice(colon + 1);
+    const password = urlPassword(url) ?? '';
     registerSecret(password); // as written in the URL (maybe percent-encoded)
     try {
       registerSecret(decodeURIComponent(password));
