@@ -136,9 +136,11 @@ function errorCode(error: unknown): string | undefined {
  * What the environment did wrong, with a hint, when `error` is a failure of the environment rather than
  * of db-migrate: a missing right (SQLSTATE 42501), a broken or refused connection (08*), failed
  * authentication (28*), too many connections (53300) or another exhausted resource (53*), a server
- * shutting down (57P*), a file-system permission or space problem. undefined for anything else.
+ * shutting down (57P*), a file-system permission or space problem. undefined for anything else, and for
+ * a ConfigurationError (already worded).
  */
 export function environmentProblem(error: unknown): string | undefined {
+  if (error instanceof ConfigurationError) return undefined; // already said in plain words
   const code = errorCode(error);
   const message = errorMessage(error);
   if (!code) return /^Connection terminated|not queryable|Connection ended/i.test(message) ? `the database connection was closed: ${message} (the server, a proxy or a timeout such as idle_session_timeout ended it)` : undefined;
