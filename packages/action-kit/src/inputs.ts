@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import * as core from '@actions/core';
-import { checkUserSeed, ConfigurationError, registerUrlSecrets, type SchemaSource, type UserSeed } from '@db-migrate/core';
+import { checkUserSeed, ConfigurationError, registerUrlSecrets, type SchemaSource, type UserSeed, urlPassword } from '@db-migrate/core';
 
 /** An input that must be set; a ConfigurationError names it otherwise. */
 export function getRequiredInput(name: string): string {
@@ -52,11 +52,15 @@ export function getConnectionInput(name: string): string | undefined {
 export function maskSecret(value: string): void {
   core.setSecret(value);
   registerUrlSecrets(value);
-  try {
-    const password = new URL(value).password;
-    if (password) core.setSecret(decodeURIComponent(password));
-  } catch {
-    /* not a URL */
+  // The password as the user meant it (up to the last "@"), even when an unencoded "@" or "/" makes the URL ambiguous.
+  const password = urlPassword(value);
+  if (password) {
+    core.setSecret(password);
+    try {
+      core.setSecret(decodeURIComponent(password));
+    } catch {
+      /* not valid percent-encoding: masked as written */
+    }
   }
 }
 

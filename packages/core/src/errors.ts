@@ -69,14 +69,20 @@ export function databaseUrlProblem(url: string): string | undefined {
   return undefined;
 }
 
+/** The password of a URL as written (maybe percent-encoded): after the first ":" of what lies between "://" and the last "@". */
+export function urlPassword(url: string): string | undefined {
+  const credentials = rawCredentials(url);
+  const colon = credentials?.indexOf(':') ?? -1;
+  return credentials === undefined || colon < 0 ? undefined : credentials.slice(colon + 1);
+}
+
 /** Registers the password of a URL (or the whole string, when it holds none to find) as secrets; returns it unchanged. */
 export function registerUrlSecrets(url: string): string {
   const credentials = rawCredentials(url);
   // Without credentials to find, the whole string is the secret; with them, the host stays readable.
   if (credentials === undefined) registerSecret(url);
   else {
-    const colon = credentials.indexOf(':');
-    const password = colon < 0 ? '' : credentials.slice(colon + 1);
+    const password = urlPassword(url) ?? '';
     registerSecret(password); // as written in the URL (maybe percent-encoded)
     try {
       registerSecret(decodeURIComponent(password));
@@ -130,9 +136,11 @@ function errorCode(error: unknown): string | undefined {
  * What the environment did wrong, with a hint, when `error` is a failure of the environment rather than
  * of db-migrate: a missing right (SQLSTATE 42501), a broken or refused connection (08*), failed
  * authentication (28*), too many connections (53300) or another exhausted resource (53*), a server
- * shutting down (57P*), a file-system permission or space problem. undefined for anything else.
+ * shutting down (57P*), a file-system permission or space problem. undefined for anything else, and for
+ * a ConfigurationError (already worded).
  */
 export function environmentProblem(error: unknown): string | undefined {
+  if (error instanceof ConfigurationError) return undefined; // already said in plain words
   const code = errorCode(error);
   const message = errorMessage(error);
   if (!code) return /^Connection terminated|not queryable|Connection ended/i.test(message) ? `the database connection was closed: ${message} (the server, a proxy or a timeout such as idle_session_timeout ended it)` : undefined;

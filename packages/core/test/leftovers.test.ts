@@ -20,8 +20,8 @@ interface ChildReport {
   readonly port: number;
 }
 
-/** Runs shadow-child.ts on `spec`, waits for its report, then kills it with SIGKILL and waits for it to be gone. */
-async function killedChild(spec: string): Promise<ChildReport> {
+/** Runs shadow-child.ts on `spec` and waits for its report; `kill()` then kills it with SIGKILL and waits for it to be gone. */
+async function startChild(spec: string): Promise<ChildReport & { kill(): Promise<void> }> {
   const child = spawn(process.execPath, ['-r', join(__dirname, '../../../scripts/register-ts.js'), join(__dirname, 'shadow-child.ts'), spec, 'wait'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -36,9 +36,13 @@ async function killedChild(spec: string): Promise<ChildReport> {
     });
     void exited.then(() => reject(new Error(`child exited before reporting: ${stderr}`)));
   });
-  child.kill('SIGKILL');
-  await exited;
-  return report;
+  return {
+    ...report,
+    async kill() {
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
 }
 
 const databasesNamed = async (names: string[]) =>
@@ -58,10 +62,12 @@ describe('leftovers of a run killed with SIGKILL', () => {
     const unstamped = 'db_migrate_tmp_unstamped' + process.pid;
     await query(adminUrl(), `CREATE DATABASE ${unstamped}`);
     try {
-      const dead = await killedChild(adminUrl());
+      // Checked while the child lives: other tests' starts sweep the databases as soon as it is gone.
+      const dead = await startChild(adminUrl());
       expect(await databasesNamed(dead.names)).toEqual([...dead.names].sort());
       const comment = await query<{ c: string }>(adminUrl(), `SELECT shobj_description(oid, 'pg_database') AS c FROM pg_database WHERE datname = $1`, [dead.names[0]]);
       expect(comment[0].c).toMatch(/^db-migrate throwaway database; owner \{"pid":\d+,"host":/);
+      await dead.kill();
 
       const live = await openTemporaryDatabases(adminUrl(), { label: 'test server', logger: silentLogger });
       const mine = await live.create();
@@ -77,12 +83,13 @@ describe('leftovers of a run killed with SIGKILL', () => {
   });
 
   it('an embedded server still running with its password file: the next start stops it and removes its directory', async () => {
-    const dead = await killedChild('embedded');
+    const dead = await startChild('embedded');
     const root = dirname(dead.dataDir);
     expect(existsSync(join(root, 'pw'))).toBe(true);
     expect(await accepts(dead.port)).toBe(true);
-    const removed = await sweepLeftoverServers(tmpdir(), LOCAL_SERVER_DIR_PREFIX);
-    expect(removed).toContain(root);
+    // SIGKILL orphans the server, still running with its password file; this sweep (or another test's start) removes it.
+    await dead.kill();
+    await sweepLeftoverServers(tmpdir(), LOCAL_SERVER_DIR_PREFIX);
     expect(existsSync(root)).toBe(false);
     expect(await accepts(dead.port)).toBe(false);
     // The servers of live processes (this test run's own server among them) are still up.

@@ -34,7 +34,7 @@ export function describeConnectionError(url: string, error: unknown, timeoutMs: 
     case '3D000':
       return `cannot connect to ${where}: the database does not exist`;
     case '53300':
-      return `cannot connect to ${where}: too many connections (${message}): the role's CONNECTION LIMIT or the server's max_connections is reached; lower --concurrency or raise the limit`;
+      return `cannot connect to ${where}: ${message} (the role's CONNECTION LIMIT or the server's max_connections is reached: lower --concurrency, or raise the limit)`;
     case '57P03':
       return `cannot connect to ${where}: the server is starting up or shutting down`;
   }
