@@ -1,7 +1,8 @@
 import { query } from '../../../test/support/pg';
 import { up } from '../src/applier/migrator';
 import { ConfigurationError } from '../src/errors';
-import { applyFleet } from '../src/fleet/apply';
+import { applyFleet, checkFleetDrift } from '../src/fleet/apply';
+import { SWEEP_EVERY_VERSION_UP_TO } from '../src/fleet/expected-schemas';
 import { formatReportText, reportFails } from '../src/fleet/report';
 import { memoryLogger } from '../src/logger';
 import { FAST_RETRY, SHOP, columns, recordedIds, shadow, workspace } from './fleet-fixture';
@@ -171,4 +172,27 @@ describe('applyFleet', () => {
     expect(report.expectedSchemas?.built).toEqual([]);
     expect(reportFails(report)).toBe(false);
   });
+
+  it('a long migration set: a version the expected-schema sweep passed without reading is built alone, and still compared', async () => {
+    // More versions than the sweep reads at every step: it reads only the versions asked for.
+    const count = SWEEP_EVERY_VERSION_UP_TO + 2;
+    const files = Object.fromEntries(
+      Array.from({ length: count }, (_, i) => [`${String(i + 1).padStart(4, '0')}_t${i + 1}.sql`, { up: [`CREATE TABLE t${i + 1} (id int)`], down: [`DROP TABLE t${i + 1}`] }]),
+    );
+    const set = await ws.migrations(files);
+    const latest = await ws.database(set, count, 'latest');
+    const low = await ws.database(set, 2, 'low');
+    const drifted = await ws.database(set, 2, 'drifted');
+    await query(drifted.url, 'ALTER TABLE t2 ADD COLUMN extra int');
+    // One at a time: the sweep goes to the latest version first, then version 2 is asked for.
+    const report = await checkFleetDrift({ set, targets: [latest, low, drifted], shadow: shadow(), concurrency: 1 });
+    expect(report.targets.map((t) => [t.name, t.status])).toEqual([
+      ['latest', 'consistent'],
+      ['low', 'consistent'],
+      ['drifted', 'drifted'],
+    ]);
+    expect(report.targets[2].drift?.changes).toEqual(['drop column public.t2.extra']);
+    expect(report.expectedSchemas?.built).toEqual([2, count]);
+  });
 });
+
