@@ -134,7 +134,6 @@ export async function createMigration(options: CreateMigrationOptions): Promise<
     await settleAll([buildSchemaAt(source, baseSha, baseDb, build), buildSchemaAt(source, goalSha, goalDb, build)]);
     const [before, goal] = await Promise.all([readDataInventoryAt(baseDb.url), readDataInventoryAt(goalDb.url)]);
     refuseEmptyGoal({ goalTables: goal.tables.size, tables: inventoryTables(before), other: `the base (${baseLabel})`, build: schemaSource, commit: goalLabel, allowEmptyGoal: options.allowEmptyGoal });
-    const candidates = declaredRenames.length > 0 ? [] : renameCandidates(before, goal);
     let diffs: { up: readonly DiffStatement[]; down: readonly DiffStatement[]; renames: readonly string[] };
     if (declaredRenames.length > 0) {
       const renamed = await diffWithRenames(baseDb.url, goalDb.url, declaredRenames, options.diff);
@@ -143,6 +142,8 @@ export async function createMigration(options: CreateMigrationOptions): Promise<
       const [upDiff, downDiff] = await Promise.all([diff(baseDb.url, goalDb.url, options.diff), diff(goalDb.url, baseDb.url, options.diff)]);
       diffs = { up: upDiff.statements, down: downDiff.statements, renames: [] };
     }
+    // Drops and adds left after the declared renames may be renames too.
+    const candidates = renameCandidates(declaredRenames.length > 0 ? await readDataInventoryAt(baseDb.url) : before, goal);
     // What Up loses, measured by running it on the base (a throwaway database, renames already run).
     const losses = await measureLosses(baseDb.url, diffs.up.filter((s) => s.action !== 'rename'), before, logger);
     return { ...diffs, candidates, losses };
