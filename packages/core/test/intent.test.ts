@@ -235,6 +235,9 @@ describe('an ordinary drop', () => {
     expect(dataLosses(inventory('integer'), inventory('bigint'))).toEqual([]);
     expect(dataLosses(inventory('character varying(20)'), inventory('text'))).toEqual([]);
     expect(dataLosses(inventory('numeric(8,2)'), inventory('numeric(12,2)'))).toEqual([]);
+    expect(dataLosses(inventory('timestamp(3) with time zone'), inventory('timestamp with time zone'))).toEqual([]);
+    expect(dataLosses(inventory('timestamp(6) with time zone'), inventory('timestamp(0) with time zone')).map((l) => l.code)).toEqual(['narrows-type']);
+    expect(dataLosses(inventory('character varying(20)[]'), inventory('text[]'))).toEqual([]);
     // An enum recreated without a value loses it (the type is new, its name the same); a renamed value is kept (same label OID).
     const enums = (oid: string, labels: [string, string][]) => ({ tables: new Map(), enums: new Map([['public.mood', { oid, labels: new Map(labels) }]]) });
     expect(dataLosses(enums('1', [['10', 'happy'], ['11', 'sad']]), enums('2', [['20', 'happy']]))).toEqual([
