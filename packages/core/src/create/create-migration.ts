@@ -12,7 +12,7 @@ import { describeSchemaSource, type SchemaSource, validateSchemaSource } from '.
 import { withShadowServer } from '../shadow/shadow-server';
 import type { ShadowSpec } from '../shadow/spec';
 import { type Acknowledgement, acknowledgementText, unacknowledged } from '../intent/acknowledgements';
-import { type DataLoss, dataLosses, inventoryTables, readDataInventoryAt } from '../intent/data-loss';
+import { type DataInventory, type DataLoss, dataLosses, inventoryTables, readDataInventoryAt } from '../intent/data-loss';
 import { readDeclaredIntent } from '../intent/declared';
 import { refuseEmptyGoal } from '../intent/empty-goal';
 import { type RenameCandidate, renameCandidates } from '../intent/rename-candidates';
@@ -221,7 +221,7 @@ async function settleAll(builds: readonly Promise<unknown>[]): Promise<void> {
  * and compares what holds data before and after. When a statement fails there, the losses cannot be
  * measured: verify measures them on the file, and fails on the statement.
  */
-async function measureLosses(url: string, statements: readonly DiffStatement[], before: Awaited<ReturnType<typeof readDataInventoryAt>>, logger: Logger): Promise<DataLoss[]> {
+async function measureLosses(url: string, statements: readonly DiffStatement[], before: DataInventory, logger: Logger): Promise<DataLoss[]> {
   const client = await connectDatabase(url);
   try {
     for (const statement of statements) await client.query(statement.sql);
