@@ -42,7 +42,7 @@ async function create(source: SchemaSource, options: { renames?: string[]; allow
   return created(await createMigration({ source, migrationsDir: join(source.repoDir, MIGRATIONS), shadow: adminUrl(), postgresMajor: 15, logger: silentLogger, ...options }));
 }
 
-async function verify(source: SchemaSource, baseRef: string, options: { goalRef?: string; allowEmptyGoal?: boolean } = {}): Promise<VerifyReport> {
+async function verify(source: SchemaSource, baseRef: string, options: { goalRef?: string; allowEmptyGoal?: boolean; failOnHazards?: boolean } = {}): Promise<VerifyReport> {
   return verifyMigrations({ source, migrationsDir: join(source.repoDir, MIGRATIONS), baseRef, shadow, logger: silentLogger, ...options });
 }
 
@@ -215,6 +215,10 @@ describe('an ordinary drop', () => {
     expect(parseMetadata('0002.json', readFileSync(again.files[1]!, 'utf8')).allow).toEqual(['drops-data public.customers.legacy_code']);
     commitMigrations(repo, 'migration 2 again');
     expect((await verify(source, base)).result).toBe('passed');
+    // The hazard warnings about the acknowledged drop are answered: even fail-on-hazards passes.
+    const strict = await verify(source, base, { failOnHazards: true });
+    expect(check(strict, 'hazards').findings.filter((f) => f.level !== 'notice')).toEqual([]);
+    expect(strict.result).toBe('passed');
     // Removing the copied line by hand brings the gate back: verify reads the file, not the metadata.
     const path = again.files[0]!;
     const text = readFileSync(path, 'utf8');
@@ -231,6 +235,15 @@ describe('an ordinary drop', () => {
     expect(dataLosses(inventory('integer'), inventory('bigint'))).toEqual([]);
     expect(dataLosses(inventory('character varying(20)'), inventory('text'))).toEqual([]);
     expect(dataLosses(inventory('numeric(8,2)'), inventory('numeric(12,2)'))).toEqual([]);
+    expect(dataLosses(inventory('timestamp(3) with time zone'), inventory('timestamp with time zone'))).toEqual([]);
+    expect(dataLosses(inventory('timestamp(6) with time zone'), inventory('timestamp(0) with time zone')).map((l) => l.code)).toEqual(['narrows-type']);
+    expect(dataLosses(inventory('character varying(20)[]'), inventory('text[]'))).toEqual([]);
+    // An enum recreated without a value loses it (the type is new, its name the same); a renamed value is kept (same label OID).
+    const enums = (oid: string, labels: [string, string][]) => ({ tables: new Map(), enums: new Map([['public.mood', { oid, labels: new Map(labels) }]]) });
+    expect(dataLosses(enums('1', [['10', 'happy'], ['11', 'sad']]), enums('2', [['20', 'happy']]))).toEqual([
+      { code: 'enum-recreated', object: 'public.mood.sad', message: expect.stringMatching(/removes the value 'sad' from enum public\.mood/) },
+    ]);
+    expect(dataLosses(enums('1', [['10', 'happy'], ['11', 'sad']]), enums('1', [['10', 'happy'], ['11', 'blue']]))).toEqual([]);
   });
 });
 

@@ -13,7 +13,7 @@ import { describeSchemaSource, type SchemaSource, validateSchemaSource } from '.
 import { withShadowServer } from '../shadow/shadow-server';
 import type { ShadowSpec } from '../shadow/spec';
 import { type Acknowledgement, acknowledgementText, unacknowledged } from '../intent/acknowledgements';
-import { type DataLoss, dataLosses, inventoryTables, readDataInventoryAt } from '../intent/data-loss';
+import { type DataInventory, type DataLoss, dataLosses, inventoryTables, readDataInventoryAt } from '../intent/data-loss';
 import { readDeclaredIntent } from '../intent/declared';
 import { refuseEmptyGoal } from '../intent/empty-goal';
 import { type RenameCandidate, renameCandidates } from '../intent/rename-candidates';
@@ -136,7 +136,6 @@ export async function createMigration(options: CreateMigrationOptions): Promise<
     await settleAll([buildSchemaAt(source, baseSha, baseDb, build), buildSchemaAt(source, goalSha, goalDb, build)]);
     const [before, goal] = await Promise.all([readDataInventoryAt(baseDb.url), readDataInventoryAt(goalDb.url)]);
     refuseEmptyGoal({ goalTables: goal.tables.size, tables: inventoryTables(before), other: `the base (${baseLabel})`, build: schemaSource, commit: goalLabel, allowEmptyGoal: options.allowEmptyGoal });
-    const candidates = declaredRenames.length > 0 ? [] : renameCandidates(before, goal);
     let diffs: { up: readonly DiffStatement[]; down: readonly DiffStatement[]; renames: readonly string[] };
     if (declaredRenames.length > 0) {
       const renamed = await diffWithRenames(baseDb.url, goalDb.url, declaredRenames, options.diff);
@@ -146,6 +145,8 @@ export async function createMigration(options: CreateMigrationOptions): Promise<
       if (upDiff.excludedTables) logger.info(`left out of the migration: ${upDiff.excludedTables.join(', ')} (include-framework-tables / exclude-table to change)`);
       diffs = { up: upDiff.statements, down: downDiff.statements, renames: [] };
     }
+    // Drops and adds left after the declared renames may be renames too.
+    const candidates = renameCandidates(declaredRenames.length > 0 ? await readDataInventoryAt(baseDb.url) : before, goal);
     // What Up loses, measured by running it on the base (a throwaway database, renames already run).
     const losses = await measureLosses(baseDb.url, diffs.up.filter((s) => s.action !== 'rename'), before, logger);
     return { ...diffs, candidates, losses };
@@ -227,7 +228,7 @@ async function settleAll(builds: readonly Promise<unknown>[]): Promise<void> {
  * and compares what holds data before and after. When a statement fails there, the losses cannot be
  * measured: verify measures them on the file, and fails on the statement.
  */
-async function measureLosses(url: string, statements: readonly DiffStatement[], before: Awaited<ReturnType<typeof readDataInventoryAt>>, logger: Logger): Promise<DataLoss[]> {
+async function measureLosses(url: string, statements: readonly DiffStatement[], before: DataInventory, logger: Logger): Promise<DataLoss[]> {
   const client = await connectDatabase(url);
   try {
     for (const statement of statements) await client.query(statement.sql);

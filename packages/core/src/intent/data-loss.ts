@@ -118,9 +118,10 @@ const STRING_TYPES = new Set(['text', 'character varying', 'character']);
 function parseType(type: string): { base: string; mods: number[]; array: boolean } {
   const array = type.endsWith('[]');
   const bare = array ? type.slice(0, -2) : type;
-  const match = /^(.*?)(?:\((\d+)(?:,(\d+))?\))?$/.exec(bare)!;
+  // The modifiers may sit inside the name: `timestamp(3) with time zone`.
+  const match = /^([^(]*)(?:\((\d+)(?:,(\d+))?\))?(.*)$/.exec(bare)!;
   const mods = [match[2], match[3]].filter((m) => m !== undefined).map(Number);
-  return { base: match[1]!, mods, array };
+  return { base: (match[1]! + match[4]!).trim(), mods, array };
 }
 
 /**

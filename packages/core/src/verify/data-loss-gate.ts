@@ -21,6 +21,8 @@ export interface DataLossGate {
   readonly findings: readonly VerifyFinding[];
   readonly unacknowledged: number;
   readonly acknowledged: number;
+  /** The acknowledged losses, by file: the hazard warnings that name them are answered. */
+  readonly answered: readonly { readonly file: string; readonly code: string; readonly object: string }[];
   /** The tables the migrations reach at the base (before the first new migration). */
   readonly baseTables: readonly string[];
   /** Why the gate could not measure (a migration that does not apply: the consistency check says why). */
@@ -47,7 +49,8 @@ export async function checkDataLoss(input: {
   let open = 0;
   let acknowledged = 0;
   let baseTables: string[] = [];
-  if (fresh.length === 0) return { findings, unacknowledged: 0, acknowledged: 0, baseTables };
+  const answered: { file: string; code: string; object: string }[] = [];
+  if (fresh.length === 0) return { findings, unacknowledged: 0, acknowledged: 0, answered, baseTables };
   const db = await input.shadow.createDatabase();
   try {
     const baseVersion = Math.max(0, ...input.set.migrations.filter((m) => m.version < fresh[0]!.version).map((m) => m.version));
@@ -57,13 +60,13 @@ export async function checkDataLoss(input: {
     };
     if (baseVersion > 0) {
       const failed = await run(baseVersion);
-      if (failed) return { findings, unacknowledged: 0, acknowledged: 0, baseTables, skipped: `the migrations up to the base do not apply: ${failed}` };
+      if (failed) return { findings, unacknowledged: 0, acknowledged: 0, answered, baseTables, skipped: `the migrations up to the base do not apply: ${failed}` };
     }
     let before: DataInventory = await readDataInventoryAt(db.url);
     baseTables = inventoryTables(before);
     for (const entry of fresh) {
       const failed = await run(entry.version);
-      if (failed) return { findings, unacknowledged: open, acknowledged, baseTables, skipped: `${entry.fileName} does not apply: ${failed}` };
+      if (failed) return { findings, unacknowledged: open, acknowledged, answered, baseTables, skipped: `${entry.fileName} does not apply: ${failed}` };
       const after = await readDataInventoryAt(db.url);
       const losses = dataLosses(before, after);
       before = after;
@@ -84,6 +87,7 @@ export async function checkDataLoss(input: {
           findings.push({ level: 'error', file: entry.path, line, code: loss.code, message: `${entry.fileName} ${loss.message}; not acknowledged: ${howToAcknowledge(loss)}` });
         } else {
           acknowledged++;
+          answered.push({ file: entry.path, code: loss.code, object: loss.object });
           findings.push({ level: 'notice', file: entry.path, line, code: loss.code, message: `${entry.fileName} ${loss.message}; acknowledged by "${allowMarkerLine(loss)}"` });
         }
       }
@@ -91,5 +95,5 @@ export async function checkDataLoss(input: {
   } finally {
     await db.drop().catch((error) => logger.warning(`could not drop ${db.name}: ${errorMessage(error)}`));
   }
-  return { findings, unacknowledged: open, acknowledged, baseTables };
+  return { findings, unacknowledged: open, acknowledged, answered, baseTables };
 }

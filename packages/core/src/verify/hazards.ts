@@ -59,7 +59,12 @@ export async function checkHazards(newEntries: readonly MigrationEntry[], option
 
   // The destructive-change gate: measured data losses, failing unless acknowledged (fail-on-hazards or not).
   const gate = options.dataLoss;
-  if (gate) findings.push(...gate.findings);
+  if (gate) {
+    // A hazard warning about a loss the file acknowledges is answered: a note, not a warning.
+    const isAnswered = (f: VerifyFinding) => gate.answered.some((a) => a.file === f.file && a.code === f.code && (f.message.includes(a.object) || f.message.includes(a.object.replace(/^public\./, ''))));
+    findings.splice(0, findings.length, ...findings.map((f) => (f.level === 'warning' && isAnswered(f) ? { ...f, level: 'notice' as const, message: `${f.message} (acknowledged)` } : f)));
+    findings.push(...gate.findings);
+  }
   if (gate?.skipped) findings.push({ level: 'notice', message: `data losses not measured: ${gate.skipped}` });
   findings.sort((a, b) => (a.file ?? '').localeCompare(b.file ?? '') || (a.line ?? 0) - (b.line ?? 0));
   const errors = findings.filter((f) => f.level === 'error');

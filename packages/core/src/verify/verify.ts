@@ -209,6 +209,7 @@ export async function verifyMigrations(options: VerifyOptions): Promise<VerifyRe
   try {
     checked = await runDatabaseChecks(run);
   } finally {
+    await dataLoss?.catch(() => undefined);
     for (const db of databases) await db.drop().catch((error) => logger.warning(`could not drop ${db.name}: ${errorMessage(error)}`));
   }
 
