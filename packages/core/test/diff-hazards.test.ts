@@ -153,3 +153,28 @@ test.concurrent('identity bounds narrowed below the current value: sequence-boun
     },
   );
 });
+
+test.concurrent('an owner that differs, with privileges compared: ALTER ... OWNER TO with withOwners, nothing about the owner without', async () => {
+  const grants = 'grant select on t to public; create function f() returns int language sql as $$ select 1 $$;';
+  await withPair(
+    `create table t (id int); ${grants}`,
+    `create table t (id int); ${grants} alter table t owner to ${TEST_ROLE}; alter function f() owner to ${TEST_ROLE}; revoke delete on t from ${TEST_ROLE};`,
+    async (a, b) => {
+      // Without withOwners the owner stays: only the privilege the owner gave up, as the current owner's.
+      const [admin] = await query<{ owner: string }>(a, `select tableowner as owner from pg_tables where tablename = 't'`);
+      const { statements: kept } = await diff(a, b, { withPrivileges: true });
+      expect(kept.map((s) => s.sql)).toEqual([`REVOKE DELETE ON TABLE "public"."t" FROM "${admin!.owner}"`]);
+
+      const options = { withPrivileges: true, withOwners: true };
+      const { statements } = await diff(a, b, options);
+      // The owner moves first and takes its privileges along: then only what it gave up is revoked.
+      expect(statements.map((s) => s.sql)).toEqual([
+        `ALTER TABLE "public"."t" OWNER TO "${TEST_ROLE}"`,
+        `ALTER FUNCTION "public"."f"() OWNER TO "${TEST_ROLE}"`,
+        `REVOKE DELETE ON TABLE "public"."t" FROM "${TEST_ROLE}"`,
+      ]);
+      await converges(a, b, options, statements);
+      expect((await diff(a, b, options)).statements).toEqual([]);
+    },
+  );
+});
