@@ -37,3 +37,51 @@ it('lists the data losses with the exact trailer and marker lines, and the possi
   expect(body).toMatch(/```+\nDB-Migrate-Allow: drops-data public\.products\.legacy_code\nDB-Migrate-Allow: drops-data public\.products\.title\n```+/);
   expect(body).toMatch(/```+sql\n-- db-migrate: allow drops-data public\.products\.legacy_code\n-- db-migrate: allow drops-data public\.products\.title\n```+/);
 });
+
+it('names the access, index, replication and untracked-body hazards in the migration header, its metadata and the PR body', async () => {
+  const hazardRepo = makeTestRepo();
+  try {
+    const v1 = `CREATE TABLE docs (id bigint PRIMARY KEY, tenant int NOT NULL, code text CONSTRAINT docs_code_key UNIQUE, body text);
+CREATE INDEX docs_tenant_idx ON docs (tenant);
+`;
+    const v2 = `CREATE TABLE docs (id bigint PRIMARY KEY, tenant int NOT NULL, code text, body text);
+ALTER TABLE docs ENABLE ROW LEVEL SECURITY;
+CREATE POLICY tenant_rows ON docs USING (tenant = current_setting('app.tenant')::int);
+ALTER TABLE docs REPLICA IDENTITY FULL;
+CREATE FUNCTION doc_count() RETURNS bigint LANGUAGE plpgsql AS $$ BEGIN RETURN (SELECT count(*) FROM docs); END $$;
+`;
+    hazardRepo.commit('v1', { 'schema/schema.sql': v1, 'migrations/.gitkeep': '' });
+    const source = { repoDir: hazardRepo.dir, schemaDir: 'schema', sqlFiles: ['schema.sql'] };
+    const options = { source, migrationsDir: join(hazardRepo.dir, 'migrations'), shadow: adminUrl(), postgresMajor: 15, logger: silentLogger };
+    await createMigration(options);
+    hazardRepo.git('add', '--all');
+    hazardRepo.commit('migration 1', {});
+    hazardRepo.commit('v2', { 'schema/schema.sql': v2 });
+    const migration = await createMigration(options);
+    if (migration.outcome !== 'created') throw new Error(migration.reason);
+    const expected = [
+      ['changes-access', /^enable row level security on public\.docs: /],
+      ['changes-access', /^creates policy tenant_rows on public\.docs: /],
+      ['drops-index', /^drops index public\.docs_tenant_idx: /],
+      ['drops-index', /^drops unique constraint docs_code_key on public\.docs and its index: /],
+      ['replica-identity', /^sets the replica identity of public\.docs to FULL: /],
+      ['untracked-dependencies', /^creates or replaces function public\.doc_count\(\), whose plpgsql body/],
+    ] as const;
+    for (const [code, message] of expected) expect(migration.hazards).toContainEqual({ code, message: expect.stringMatching(message) });
+    const header = migration.text.slice(0, migration.text.indexOf('-- +migrate Up'));
+    const body = pullRequestBody({
+      migration,
+      schemaSource: 'sql files',
+      schemaRepository: { owner: 'acme', repo: 'shop' },
+      serverUrl: 'https://github.com',
+      migrationsRepoDir: hazardRepo.dir,
+      branch: 'db-migrate/next-migration',
+    });
+    for (const hazard of migration.hazards) {
+      expect(header).toContain(`--   ${hazard.code}: ${hazard.message}`);
+      expect(body).toContain(`- **${hazard.code}**: ${hazard.message}`);
+    }
+  } finally {
+    hazardRepo.remove();
+  }
+});

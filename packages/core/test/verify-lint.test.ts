@@ -41,6 +41,21 @@ const CASES: readonly (readonly [string, string])[] = [
   ['UPDATE users SET name = upper(name);', 'updates-every-row'],
   ["ALTER DOMAIN email ADD CONSTRAINT email_at CHECK (VALUE LIKE '%@%');", 'validates-rows'],
   ['DROP VIEW active_users;', 'drops-object'],
+  ['GRANT SELECT ON users TO PUBLIC;', 'changes-access'],
+  ['REVOKE INSERT, UPDATE ON TABLE users FROM app;', 'changes-access'],
+  ['GRANT USAGE ON SCHEMA billing TO app;', 'changes-access'],
+  ['ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO app;', 'changes-access'],
+  ['GRANT admin TO app;', 'changes-access'],
+  ['ALTER TABLE users ENABLE ROW LEVEL SECURITY;', 'changes-access'],
+  ['ALTER TABLE users DISABLE ROW LEVEL SECURITY;', 'changes-access'],
+  ['ALTER TABLE users FORCE ROW LEVEL SECURITY;', 'changes-access'],
+  ['ALTER TABLE users NO FORCE ROW LEVEL SECURITY;', 'changes-access'],
+  ['CREATE POLICY own_rows ON users USING (tenant = 1);', 'changes-access'],
+  ['ALTER POLICY own_rows ON users USING (tenant = 2);', 'changes-access'],
+  ['DROP POLICY own_rows ON users;', 'changes-access'],
+  ['DROP INDEX users_email_idx;', 'drops-index'],
+  ['ALTER TABLE users REPLICA IDENTITY FULL;', 'replica-identity'],
+  ['ALTER TABLE users REPLICA IDENTITY USING INDEX users_pkey;', 'replica-identity'],
 ];
 
 describe.each(['Up', 'Down'] as const)('in a %s section', (direction) => {
@@ -70,6 +85,24 @@ DROP TABLE IF EXISTS old_things, app."Older";
   ]);
   // One note per section about lock_timeout, at the first statement that locks an existing table.
   expect(findings.filter((f) => f.level === 'notice')).toEqual([expect.objectContaining({ code: 'missing-lock-timeout', line: 2, file: 'm1.sql', section: 'up' })]);
+});
+
+test('access and replication hazards read as the differ words them; row-level security counts on a table created here too', async () => {
+  const findings = await lint(`-- +migrate Up
+CREATE TABLE notes (id int, tenant int);
+ALTER TABLE notes ENABLE ROW LEVEL SECURITY, REPLICA IDENTITY FULL;
+REVOKE ALL ON TABLE notes, app."Docs" FROM PUBLIC;
+DROP POLICY p ON app.docs;
+DROP INDEX CONCURRENTLY app.docs_idx;
+DROP INDEX app.other_idx;
+`);
+  expect(findings.filter((f) => f.level !== 'notice').map((f) => `${f.code}@${f.line} ${f.message.split(':')[0]}`)).toEqual([
+    'changes-access@3 enable row level security on notes',
+    'changes-access@4 revokes ALL on table notes, app.Docs from PUBLIC',
+    'changes-access@5 drops policy p on app.docs',
+    'not-in-transaction@6 DROP INDEX CONCURRENTLY cannot run inside a transaction block, and this section runs in one',
+    'drops-index@7 drops index app.other_idx',
+  ]);
 });
 
 test('each action of a multi-line ALTER TABLE is reported at its own line', async () => {

@@ -67,6 +67,22 @@ export const hazards = {
     code: 'sequence-bounds',
     message: `narrows the bounds of ${what}: fails if its current value lies outside them`,
   }),
+  changesAccess: (change: string): Hazard => ({
+    code: 'changes-access',
+    message: `${change}: changes which roles can read or write the rows; check that no client's data opens or closes by mistake`,
+  }),
+  dropsIndex: (what: string): Hazard => ({
+    code: 'drops-index',
+    message: `drops ${what}: takes an ACCESS EXCLUSIVE lock on its table, and queries that used it may slow down`,
+  }),
+  replicaIdentity: (what: string, identity: string): Hazard => ({
+    code: 'replica-identity',
+    message: `sets the replica identity of ${what} to ${identity}: logical replication (publications, subscribers, CDC) may stop replicating its updates and deletes, or send other columns`,
+  }),
+  untrackedDependencies: (what: string, language: string): Hazard => ({
+    code: 'untracked-dependencies',
+    message: `creates or replaces ${what}, whose ${language} body PostgreSQL does not track: objects it uses are not checked until it runs, and changing them later does not fail`,
+  }),
   // Found by the lint in SQL written by hand (the differ never writes these statements).
   generatedStoredColumn: (what: string): Hazard => ({
     code: 'rewrites-table',

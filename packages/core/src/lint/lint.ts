@@ -55,6 +55,8 @@ export const LINT_HAZARD_CODES: ReadonlySet<string> = new Set([
   'blocks-writes',
   'validates-rows',
   'enum-value-added',
+  'changes-access',
+  'replica-identity',
 ]);
 
 /** Built-in functions that are VOLATILE in pg_proc and commonly used in defaults (each call differs, so every row is written). */
@@ -105,6 +107,25 @@ const RENAMES_BREAKING_CODE = new Set([
   'OBJECT_TABLE', 'OBJECT_COLUMN', 'OBJECT_VIEW', 'OBJECT_MATVIEW', 'OBJECT_SEQUENCE', 'OBJECT_FUNCTION', 'OBJECT_PROCEDURE',
   'OBJECT_SCHEMA', 'OBJECT_FOREIGN_TABLE',
 ]);
+
+const ROW_SECURITY_ACTIONS: Record<string, string> = {
+  AT_EnableRowSecurity: 'enable row level security', AT_DisableRowSecurity: 'disable row level security',
+  AT_ForceRowSecurity: 'force row level security', AT_NoForceRowSecurity: 'no force row level security',
+};
+
+function roleNames(roles: PgNode[] | undefined): string {
+  return (roles ?? []).map((r) => (r.RoleSpec?.roletype === 'ROLESPEC_PUBLIC' ? 'PUBLIC' : String(r.RoleSpec?.rolename ?? r.RoleSpec?.roletype ?? '?'))).join(', ');
+}
+
+/** `grants SELECT, INSERT on table public.t to bob`: what a GRANT or REVOKE (or its default-privileges form) changes. */
+function grantText(n: PgNode): string {
+  const privileges = ((n.privileges as PgNode[] | undefined) ?? []).map((p) => String(p.AccessPriv?.priv_name ?? '').toUpperCase()).join(', ') || 'ALL';
+  const kind = OBJECT_WORDS[n.objtype as string] ?? String(n.objtype).replace('OBJECT_', '').toLowerCase();
+  const objects = ((n.objects as PgNode[] | undefined) ?? []).map((o) =>
+    o.RangeVar ? relationName(o.RangeVar) : o.String ? o.String.sval : o.ObjectWithArgs ? nameOf(o.ObjectWithArgs.objname) : o.List ? nameOf(o.List.items) : '?');
+  const on = n.targtype === 'ACL_TARGET_ALL_IN_SCHEMA' ? `every ${kind} in schema ${objects.join(', ')}` : n.targtype === 'ACL_TARGET_DEFAULTS' ? `${kind}s` : `${kind} ${objects.join(', ')}`;
+  return `${n.is_grant ? 'grants' : 'revokes'} ${privileges} on ${on} ${n.is_grant ? 'to' : 'from'} ${roleNames(n.grantees)}`;
+}
 
 class SectionLint {
   private lockTimeoutSet = false;
@@ -206,6 +227,7 @@ class SectionLint {
       }
       case 'IndexStmt': {
         const table = relationName(n.relation);
+        if (this.section === 'up' && n.idxname) this.upCreated.add(`index:${tableKey(n.relation.schemaname ? `${n.relation.schemaname}.${n.idxname}` : n.idxname)}`);
         if (n.concurrent) return this.refusedInTransaction('CREATE INDEX CONCURRENTLY', line);
         if (this.isNew(table)) return;
         this.hazard(hazards.blocksWrites(`index ${n.idxname ?? '(unnamed)'} on ${table}`), line, {
@@ -222,6 +244,18 @@ class SectionLint {
       }
       case 'DropStmt':
         return this.drop(n, line);
+      case 'GrantStmt':
+        return this.hazard(hazards.changesAccess(grantText(n)), line);
+      case 'AlterDefaultPrivilegesStmt':
+        return this.hazard(hazards.changesAccess(`${grantText(n.action)} (default privileges of objects created later)`), line);
+      case 'GrantRoleStmt': {
+        const granted = ((n.granted_roles as PgNode[] | undefined) ?? []).map((r) => r.AccessPriv?.priv_name as string).join(', ');
+        return this.hazard(hazards.changesAccess(`${n.is_grant ? 'grants' : 'revokes'} membership in ${granted} ${n.is_grant ? 'to' : 'from'} ${roleNames(n.grantee_roles)}`), line);
+      }
+      case 'CreatePolicyStmt':
+        return this.hazard(hazards.changesAccess(`creates policy ${n.policy_name} on ${relationName(n.table)}`), line);
+      case 'AlterPolicyStmt':
+        return this.hazard(hazards.changesAccess(`alters policy ${n.policy_name} on ${relationName(n.table)}`), line);
       case 'AlterTableStmt':
         return this.alterTable(statement, s, end, line);
       case 'RenameStmt':
@@ -296,6 +330,12 @@ class SectionLint {
         if (this.created.delete(tableKey(name))) continue;
         this.hazard(hazards.dropsData(`table ${name}`), line, { createdByUp: tableKey(name) });
         this.locks(name, line);
+      } else if (n.removeType === 'OBJECT_POLICY') {
+        const items = object.List.items as PgNode[];
+        this.hazard(hazards.changesAccess(`drops policy ${items.at(-1)!.String.sval} on ${nameOf(items.slice(0, -1))}`), line);
+      } else if (n.removeType === 'OBJECT_INDEX' && !n.concurrent) {
+        // CONCURRENTLY takes no lock that blocks queries.
+        this.hazard(hazards.dropsIndex(`index ${name}`), line, { createdByUp: `index:${tableKey(name)}`, hint: `DROP INDEX CONCURRENTLY, in a "${this.marker} ${NO_TRANSACTION_OPTION}" migration of its own, blocks no query` });
       } else if (n.removeType === 'OBJECT_SCHEMA') {
         this.hazard(n.behavior === 'DROP_CASCADE' ? hazards.dropsData(`schema ${name} and every table in it`) : hazards.dropsObject(`schema ${name}`), line);
       } else if (n.removeType === 'OBJECT_MATVIEW' || n.removeType === 'OBJECT_SEQUENCE') {
@@ -329,6 +369,10 @@ class SectionLint {
     const table = relationName(n.relation);
     const cmds = ((n.cmds as PgNode[] | undefined) ?? []).map((c) => c.AlterTableCmd as PgNode);
     const isNew = this.isNew(table);
+    for (const c of cmds) {
+      const access = ROW_SECURITY_ACTIONS[c.subtype as string];
+      if (access) this.hazard(hazards.changesAccess(`${access} on ${table}`), line);
+    }
     if (isNew) {
       if (this.section === 'up') for (const c of cmds) if (c.subtype === 'AT_AddColumn') this.upCreated.add(`${tableKey(table)}.${c.def.ColumnDef.colname}`);
       return;
@@ -377,6 +421,11 @@ class SectionLint {
         return this.hazard(hazards.setsPersistence(`table ${table}`, 'LOGGED'), line);
       case 'AT_SetUnLogged':
         return this.hazard(hazards.setsPersistence(`table ${table}`, 'UNLOGGED'), line);
+      case 'AT_ReplicaIdentity': {
+        const r = cmd.def.ReplicaIdentityStmt as PgNode;
+        const identity = ({ d: 'DEFAULT', n: 'NOTHING', f: 'FULL' } as Record<string, string>)[r.identity_type] ?? `USING INDEX ${r.name}`;
+        return this.hazard(hazards.replicaIdentity(table, identity), line);
+      }
       case 'AT_ValidateConstraint':
         return this.hazard(hazards.validatesExistingRows(`constraint ${cmd.name} on ${table}`), line);
       case 'AT_AddConstraint': {

@@ -5,6 +5,9 @@ import { ident } from '../sql';
 import type { Hazard } from '../types';
 import { relationName } from './tables';
 
+/** Constraints that own an index: dropping one drops it. */
+const INDEX_BACKED = new Set(['p', 'u', 'x']);
+
 const TYPE_NAMES: Record<string, string> = {
   p: 'primary key', u: 'unique constraint', f: 'foreign key', c: 'check constraint', x: 'exclusion constraint', t: 'constraint trigger',
 };
@@ -122,6 +125,7 @@ export function emitConstraints(ctx: DiffContext): void {
       action: 'drop',
       phase: a.type === 'f' ? Phase.dropForeignKey : Phase.dropConstraint,
       removes: [key],
+      hazards: INDEX_BACKED.has(a.type) && ctx.survives(a.tableKey) ? [hazards.dropsIndex(`${TYPE_NAMES[a.type]} ${a.name} on ${a.schema}.${a.table} and its index`)] : [],
     });
   }
   for (const [key, b] of ctx.to.constraints) {

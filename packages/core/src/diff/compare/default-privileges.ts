@@ -1,7 +1,7 @@
 import type { DefaultPrivilegeInfo } from '../catalog';
 import { DiffContext, Phase } from '../plan';
 import { ident } from '../sql';
-import { aclChanges, aclClause } from './privileges';
+import { accessHazards, aclChanges, aclClause } from './privileges';
 
 const OBJECT_WORDS: Record<string, string> = { r: 'TABLES', S: 'SEQUENCES', f: 'FUNCTIONS', T: 'TYPES', n: 'SCHEMAS' };
 
@@ -31,6 +31,7 @@ export function emitDefaultPrivileges(ctx: DiffContext): void {
         phase: Phase.defaultPrivileges,
         produces: [key],
         needs: entry.schema === null ? [] : [`schema:${entry.schema}`],
+        hazards: accessHazards(ctx, change, `future ${OBJECT_WORDS[entry.objectType]!.toLowerCase()} of ${entry.role}${entry.schema === null ? '' : ' in ' + entry.schema}`),
       });
     }
   }

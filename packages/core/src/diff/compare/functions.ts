@@ -54,8 +54,17 @@ export function emitFunctions(ctx: DiffContext): void {
       action: survives ? 'replace' : 'create',
       phase: Phase.createFunction,
       produces: [key],
+      hazards: untrackedBody(b) ? [hazards.untrackedDependencies(`${b.kind} ${b.schema}.${b.name}(${b.identityArguments})`, b.language)] : [],
     });
   }
+}
+
+/**
+ * Whether PostgreSQL records no dependencies for the routine's body: any body kept as text (plpgsql, and sql
+ * not written as BEGIN ATOMIC, whose text PostgreSQL keeps empty); C and internal functions name no objects.
+ */
+function untrackedBody(f: FunctionInfo): boolean {
+  return f.kind !== 'aggregate' && f.language !== 'c' && f.language !== 'internal' && f.body.trim() !== '';
 }
 
 /**

@@ -182,5 +182,6 @@ function dropIndex(ctx: DiffContext, a: IndexInfo, needsRemoved: string[]): void
     phase: Phase.dropIndex,
     removes: [a.key],
     needsRemoved,
+    hazards: ctx.survives(a.tableKey) ? [hazards.dropsIndex(`index ${a.schema}.${a.name}`)] : [],
   });
 }

@@ -1,4 +1,5 @@
 import type { PolicyInfo } from '../catalog';
+import { hazards } from '../hazards';
 import { DiffContext, Phase } from '../plan';
 import { ident } from '../sql';
 import { relationName } from './tables';
@@ -32,6 +33,7 @@ export function emitPolicies(ctx: DiffContext): void {
       action: 'drop',
       phase: Phase.dropPolicy,
       removes: [key],
+      hazards: [hazards.changesAccess(`drops policy ${a.name} on ${a.schema}.${a.table}`)],
     });
   }
   for (const [key, b] of ctx.to.policies) {
@@ -47,6 +49,7 @@ export function emitPolicies(ctx: DiffContext): void {
       phase: Phase.createPolicy,
       produces: [key],
       needs: [b.tableKey],
+      hazards: [hazards.changesAccess(`creates policy ${b.name} on ${b.schema}.${b.table}`)],
     });
   }
 }

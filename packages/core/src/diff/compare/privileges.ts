@@ -1,8 +1,9 @@
 import { mergeAcls, PRIVILEGE_NAMES, privilegeMap } from '../acl';
 import { defaultPrivilegeKey, type Acl, type Catalog, type DefaultAclObjectType } from '../catalog';
+import { hazards } from '../hazards';
 import { DiffContext, Phase } from '../plan';
 import { ident } from '../sql';
-import type { ObjectKind, StatementAction } from '../types';
+import type { Hazard, ObjectKind, StatementAction } from '../types';
 import { functionSignature } from './functions';
 
 interface Grantable {
@@ -83,6 +84,31 @@ export function aclClause(change: AclChange, target: string, column?: string): s
     : `REVOKE ${privileges} ON ${target} FROM ${change.grantee}`;
 }
 
+/** The changes-access hazard of a GRANT or REVOKE (compared privileges only: restoring a recreated object's grants changes nothing). */
+export function accessHazards(ctx: DiffContext, change: AclChange, target: string): Hazard[] {
+  if (!ctx.options.withPrivileges) return [];
+  const verb = change.action === 'grant' ? `grants ${change.privileges} on ${target} to` : `revokes ${change.privileges} on ${target} from`;
+  return [hazards.changesAccess(`${verb} ${change.grantee}`)];
+}
+
+/** The ACL with one role's entry moved to another (what ALTER ... OWNER TO does to the owner's entry). */
+function moveEntry(acl: Acl, from: string, to: string): Acl {
+  if (!(from in acl)) return acl;
+  const { [from]: moved, ...rest } = acl;
+  return mergeAcls(rest, { [to]: moved! });
+}
+
+/**
+ * An owner's entry is compared as the owner's, whoever that is: with withOwners the owner moves first
+ * (owners.ts) and takes the old owner's entry with it; without, the owner stays and `to`'s owner entry
+ * stands for it. So a changed owner never becomes a REVOKE and GRANT of every privilege.
+ */
+function ownerAligned(ctx: DiffContext, key: string, current: Acl, target: Acl): [Acl, Acl] {
+  const [before, after] = [ctx.from.owners.get(key), ctx.to.owners.get(key)];
+  if (!before || !after || before === after) return [current, target];
+  return ctx.options.withOwners ? [moveEntry(current, before, after), target] : [current, moveEntry(target, after, before)];
+}
+
 /**
  * The ACL an object has right after CREATE: the built-in default for its owner, as the database-wide
  * default privileges of that owner replace it, plus what those of its schema add.
@@ -110,10 +136,14 @@ export function emitPrivileges(ctx: DiffContext): void {
     const survives = !!a && !ctx.gone(key);
     const recreated = ctx.recreated.has(key);
     if (!ctx.options.withPrivileges && !recreated) continue;
-    const current = survives ? a!.acl : initialAcl(defaultsInForce, b);
-    const target = ctx.options.withPrivileges ? b.acl : a!.acl;
+    let current = survives ? a!.acl : initialAcl(defaultsInForce, b);
+    let target = ctx.options.withPrivileges ? b.acl : a!.acl;
+    if (survives) [current, target] = ownerAligned(ctx, key, current, target);
     for (const change of aclChanges(current, target)) {
-      ctx.emit({ sql: aclClause(change, b.target), object: { kind: b.kind, name: b.name }, action: change.action, phase: Phase.privilege, needs: [key] });
+      ctx.emit({
+        sql: aclClause(change, b.target), object: { kind: b.kind, name: b.name }, action: change.action, phase: Phase.privilege, needs: [key],
+        hazards: accessHazards(ctx, change, b.name),
+      });
     }
   }
   emitColumnPrivileges(ctx);
@@ -129,8 +159,9 @@ function emitColumnPrivileges(ctx: DiffContext): void {
       const old = ctx.from.columns.get(column.key)?.column;
       const survives = !!old && !ctx.gone(column.key) && !ctx.gone(b.key);
       if (!ctx.options.withPrivileges && (survives || !old)) continue;
-      const current = survives ? old!.acl : {};
-      const target = ctx.options.withPrivileges ? column.acl : old!.acl;
+      let current = survives ? old!.acl : {};
+      let target = ctx.options.withPrivileges ? column.acl : old!.acl;
+      if (survives) [current, target] = ownerAligned(ctx, b.key, current, target);
       for (const change of aclChanges(current, target)) {
         ctx.emit({
           sql: aclClause(change, `TABLE ${ident(b.schema)}.${ident(b.name)}`, column.name),
@@ -138,6 +169,7 @@ function emitColumnPrivileges(ctx: DiffContext): void {
           action: change.action,
           phase: Phase.privilege,
           needs: [column.key],
+          hazards: accessHazards(ctx, change, `column ${b.schema}.${b.name}.${column.name}`),
         });
       }
     }

@@ -1,6 +1,8 @@
 import type { Catalog, ColumnInfo, RelationInfo } from '../catalog';
+import { hazards } from '../hazards';
 import { DiffContext, Phase } from '../plan';
 import { ident } from '../sql';
+import type { Hazard } from '../types';
 import { isTable } from './relations';
 import { relationName } from './tables';
 
@@ -32,8 +34,9 @@ export function emitTableSettings(ctx: DiffContext): void {
   }
 }
 
-function alterTable(ctx: DiffContext, b: RelationInfo, action: string, marker: string, needs: string[]): void {
+function alterTable(ctx: DiffContext, b: RelationInfo, action: string, marker: string, needs: string[], hazardList: Hazard[] = []): void {
   ctx.emit({
+    hazards: hazardList,
     sql: `ALTER TABLE ${relationName(b)} ${action}`,
     object: { kind: 'table', name: `${b.schema}.${b.name}` },
     action: 'alter',
@@ -48,11 +51,11 @@ function replicaIdentity(ctx: DiffContext, a: RelationInfo | undefined, b: Relat
   let currentIndex = a?.replicaIdentityIndex ?? null;
   if (a && currentIndex && ctx.gone(indexKey(ctx.from, a, currentIndex))) [current, currentIndex] = ['d', null];
   if (current === b.replicaIdentity && currentIndex === b.replicaIdentityIndex) return;
-  if (b.replicaIdentity === 'i' && b.replicaIdentityIndex) {
-    alterTable(ctx, b, `REPLICA IDENTITY USING INDEX ${ident(b.replicaIdentityIndex)}`, 'replica-identity', [indexKey(ctx.to, b, b.replicaIdentityIndex)]);
-  } else {
-    alterTable(ctx, b, `REPLICA IDENTITY ${REPLICA_IDENTITY[b.replicaIdentity] ?? 'DEFAULT'}`, 'replica-identity', []);
-  }
+  const identity = b.replicaIdentity === 'i' && b.replicaIdentityIndex ? `USING INDEX ${ident(b.replicaIdentityIndex)}` : REPLICA_IDENTITY[b.replicaIdentity] ?? 'DEFAULT';
+  // A table created here has nothing replicated yet.
+  const hazardList = a ? [hazards.replicaIdentity(`${b.schema}.${b.name}`, identity)] : [];
+  const needs = b.replicaIdentity === 'i' && b.replicaIdentityIndex ? [indexKey(ctx.to, b, b.replicaIdentityIndex)] : [];
+  alterTable(ctx, b, `REPLICA IDENTITY ${identity}`, 'replica-identity', needs, hazardList);
 }
 
 function cluster(ctx: DiffContext, a: RelationInfo | undefined, b: RelationInfo): void {

@@ -215,6 +215,7 @@ function parentColumn(ctx: DiffContext, b: RelationInfo, name: string): ColumnIn
  */
 function settingOfNewTable(ctx: DiffContext, b: RelationInfo, action: string): void {
   ctx.emit({
+    hazards: [hazards.changesAccess(`${action.toLowerCase()} on ${b.schema}.${b.name}`)],
     sql: `ALTER TABLE ${relationName(b)} ${action}`,
     object: { kind: 'table', name: `${b.schema}.${b.name}` },
     action: 'alter',
@@ -257,8 +258,14 @@ function alterTable(ctx: DiffContext, a: RelationInfo, b: RelationInfo): void {
       { code: 'rewrites-table', message: `changes the persistence of ${tableName}: rewrites the table under an ACCESS EXCLUSIVE lock` },
     ]);
   }
-  if (a.rowSecurity !== b.rowSecurity) alterStatement(ctx, b, `${b.rowSecurity ? 'ENABLE' : 'DISABLE'} ROW LEVEL SECURITY`);
-  if (a.forceRowSecurity !== b.forceRowSecurity) alterStatement(ctx, b, `${b.forceRowSecurity ? '' : 'NO '}FORCE ROW LEVEL SECURITY`);
+  if (a.rowSecurity !== b.rowSecurity) {
+    const action = `${b.rowSecurity ? 'ENABLE' : 'DISABLE'} ROW LEVEL SECURITY`;
+    alterStatement(ctx, b, action, [hazards.changesAccess(`${action.toLowerCase()} on ${tableName}`)]);
+  }
+  if (a.forceRowSecurity !== b.forceRowSecurity) {
+    const action = `${b.forceRowSecurity ? '' : 'NO '}FORCE ROW LEVEL SECURITY`;
+    alterStatement(ctx, b, action, [hazards.changesAccess(`${action.toLowerCase()} on ${tableName}`)]);
+  }
   const removedOptions = a.options.map((o) => o.split('=')[0]!).filter((k) => !b.options.some((o) => o.split('=')[0] === k));
   if (removedOptions.length) alterStatement(ctx, b, `RESET (${removedOptions.join(', ')})`);
   const newOptions = b.options.filter((o) => !a.options.includes(o));
@@ -455,7 +462,9 @@ function alterColumns(ctx: DiffContext, a: RelationInfo, b: RelationInfo): void 
         const [schema, ...rest] = old.identityOptions!.sequenceName.split('.');
         moveIntoNewBounds(ctx, old.identityOptions!, column.identityOptions!, `${ident(schema!)}.${ident(rest.join('.'))}`,
           { removes: [`${old.key}#sequence-value`] }, { kind: 'column', name: columnName });
-        alterColumn(ctx, b, column, sequenceChanges);
+        const [was, will] = [old.identityOptions!, column.identityOptions!];
+        const narrows = BigInt(will.min) > BigInt(was.min) || BigInt(will.max) < BigInt(was.max);
+        alterColumn(ctx, b, column, sequenceChanges, { hazards: narrows ? [hazards.sequenceBounds(`the identity of column ${columnName}`)] : [] });
       }
     }
     const oldNotNull = old.notNull || (!old.identity && !!column.identity);
