@@ -21,6 +21,8 @@ export interface LocalServer {
   readonly port: number;
   readonly major: number;
   readonly binDir: string;
+  /** The data directory (inside a temporary directory that stop() removes). */
+  readonly dataDir: string;
   stop(): Promise<void>;
 }
 
@@ -30,6 +32,8 @@ export interface LocalServerOptions {
   binDir?: string;
   /** Says when binaries are downloaded. */
   logger?: Logger;
+  /** Leave it running when this process exits (a kept server, stopped by its idle watchdog: reusable-server.ts). */
+  outliveProcess?: boolean;
 }
 
 export async function freePort(): Promise<number> {
@@ -85,7 +89,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     }
     removeFiles();
   };
-  const unregister = onExitCleanup(stopSync);
+  const unregister = options.outliveProcess ? () => false : onExitCleanup(stopSync);
   try {
     await runAsServerUser(isRoot, join(binDir, 'initdb'), [
       '-D', dataDir, '-U', 'postgres', '-E', 'UTF8', '--locale=C.UTF-8',
@@ -109,6 +113,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       port,
       major,
       binDir,
+      dataDir,
       async stop() {
         unregister();
         stopSync();
