@@ -42,5 +42,6 @@ describe.each([16, 17])('the example on embedded PostgreSQL %i', (major) => {
     const verified = await cli(['verify', ...common, '--base-ref', 'main']);
     if (verified.code !== 0) throw new Error(`verify failed on PostgreSQL ${major}:\n${verified.stdout}\n${verified.stderr}`);
     expect(verified.stdout).toMatch(/verify passed/);
-  });
+    // Three commands, each building schemas with SQLAlchemy on a fresh embedded server: slow on a loaded machine.
+  }, 300_000);
 });
