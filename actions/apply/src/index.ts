@@ -1,3 +1,7 @@
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as core from '@actions/core';
 import { actionsLogger, OUTPUT_LIMIT, runAction, writeSummary } from '@db-migrate/action-kit';
 import { type FleetReport, TARGET_STATUSES, applyFleet, baselineFleet, checkFleetDrift, readMigrationDir, reportFails, syncFleet } from '@db-migrate/core';
@@ -35,6 +39,7 @@ runAction(async () => {
   }
 
   core.setOutput('report', reportOutput(report));
+  core.setOutput('report-file', writeReportFile(report));
   for (const status of TARGET_STATUSES) core.setOutput(status, String(report.counts[status]));
   await writeSummary(fleetSummary(report));
 
@@ -48,6 +53,13 @@ runAction(async () => {
     core.warning(`${postponed} target(s) postponed (${why}); they were not touched`);
   }
 });
+
+/** The whole report, drift SQL included, in the runner's temporary directory: outputs and the summary have size limits. */
+function writeReportFile(report: FleetReport): string {
+  const file = join(process.env.RUNNER_TEMP || tmpdir(), `db-migrate-${report.mode}-report-${randomBytes(4).toString('hex')}.json`);
+  writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
+  return file;
+}
 
 /**
  * The report as JSON for the `report` output. When the drift SQL of many databases would pass GitHub's

@@ -3,7 +3,8 @@
  * test server: apply, dry run, revert (to-version), drift and sync. Rebuild the bundle first:
  * pnpm --filter @db-migrate/action-apply build.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestRepo } from '../../../test/support/git';
 import { adminUrl, query } from '../../../test/support/pg';
@@ -105,9 +106,19 @@ describe('apply action bundle', () => {
     const set = await ws.migrations(SHOP);
     const a = await ws.database(set, 4, 'a');
     await query(a.url, 'DROP VIEW big_orders');
-    const run = await runActionBundle('apply', { inputs: { mode: 'drift', 'migrations-dir': set.dir, databases: `a=${a.url}`, 'shadow-database': adminUrl() } });
+    const runnerTemp = mkdtempSync(join(tmpdir(), 'db-migrate-test-runner-temp-'));
+    const run = await runActionBundle('apply', {
+      inputs: { mode: 'drift', 'migrations-dir': set.dir, databases: `a=${a.url}`, 'shadow-database': adminUrl() },
+      env: { RUNNER_TEMP: runnerTemp },
+    });
     expect(run.exitCode).toBe(1);
     expect(run.outputs).toMatchObject({ drifted: '1', consistent: '0' });
+    // The whole report, drift SQL included, in a file on the runner named by the report-file output.
+    const whole = JSON.parse(readFileSync(run.outputs['report-file']!, 'utf8')) as { mode: string; targets: { name: string; drift?: { sql: string } }[] };
+    expect(whole.mode).toBe('drift');
+    expect(whole.targets[0]!.drift!.sql).toMatch(/CREATE (OR REPLACE )?VIEW "public"\."big_orders"/);
+    expect(run.outputs['report-file']!.startsWith(runnerTemp)).toBe(true);
+    rmSync(runnerTemp, { recursive: true, force: true });
     expect(run.summary).toContain('<h2>db-migrate drift check (version 5)</h2>');
     expect(run.summary).toMatch(/CREATE VIEW &quot;public&quot;\.&quot;big_orders&quot;|CREATE OR REPLACE VIEW &quot;public&quot;\.&quot;big_orders&quot;/);
 

@@ -3,7 +3,7 @@ import { relative } from 'node:path';
 import * as core from '@actions/core';
 import {
   actionsLogger,
-  annotate,
+  annotateAll,
   createGitHubClient,
   GitHubApiError,
   readGitHubContext,
@@ -37,7 +37,7 @@ runAction(async () => {
 
   // Paths in annotations and the comment are relative to the migrations' checkout, as the pull request shows them.
   const root = realpathSync(inputs.migrationsRepoDir);
-  for (const annotation of verifyAnnotations(report, root)) annotate(annotation, { root });
+  annotateAll(verifyAnnotations(report, root), { root });
   core.setOutput('result', report.result);
   setTextOutput('difference', report.difference);
   await writeSummary(verifySummary(report, root));

