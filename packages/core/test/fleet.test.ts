@@ -3,7 +3,7 @@ import { up } from '../src/applier/migrator';
 import { ConfigurationError } from '../src/errors';
 import { applyFleet } from '../src/fleet/apply';
 import { formatReportText, reportFails } from '../src/fleet/report';
-import { memoryLogger } from '../src/logger';
+import { memoryLogger } from '../../../test/support/logger';
 import { FAST_RETRY, SHOP, columns, recordedIds, shadow, workspace } from './fleet-fixture';
 
 const ws = workspace('fleet');

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { adminUrl, query, publicTables } from '../../../test/support/pg';
 import { caught } from '../../../test/support/rejection';
 import { ConfigurationError } from '../src/errors';
-import { memoryLogger, silentLogger } from '../src/logger';
+import { silentLogger } from '../src/logger';
+import { memoryLogger } from '../../../test/support/logger';
 import {
   buildSchemaAt,
   describeSchemaSource,

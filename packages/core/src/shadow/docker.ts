@@ -12,9 +12,9 @@ import { shadowOnOwnedServer } from './temporary-databases';
 import type { ShadowServer } from './types';
 
 /** How long a new container gets to accept connections (first start runs initdb; image pulls come before). */
-export const DOCKER_READY_TIMEOUT_MS = 90_000;
+const DOCKER_READY_TIMEOUT_MS = 90_000;
 /** How long one Docker engine call may stay silent before it is abandoned (a hung engine must not hang us). */
-export const DOCKER_CALL_TIMEOUT_MS = 60_000;
+const DOCKER_CALL_TIMEOUT_MS = 60_000;
 /** Every container this provider starts carries this label (and DOCKER_OWNER_LABEL): how leftovers are found. */
 export const DOCKER_SHADOW_LABEL = 'db-migrate.shadow';
 export const DOCKER_OWNER_LABEL = 'db-migrate.owner';
