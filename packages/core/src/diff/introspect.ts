@@ -276,7 +276,7 @@ const QUERIES = {
 } as const;
 
 type QueryName = keyof typeof QUERIES;
-type Row = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Row = Record<string, any>;
 type Rows = Record<QueryName, Row[]>;
 
 /** How long reading a catalog waits for a lock held by someone else, and how long one catalog query may run. */

@@ -96,7 +96,7 @@ export function dockerEndpoint(env: NodeJS.ProcessEnv = process.env): DockerEndp
   return { socketPath, label: socketPath };
 }
 
-/** Rejects when a Docker call takes longer than timeoutMs: the modem's socket timeout, doubled by a deadline here. */
+/** Rejects when a Docker call takes longer than timeoutMs: a deadline here, on top of the modem's socket timeout. */
 async function withDeadline<T>(promise: Promise<T>, timeoutMs: number, what: string, endpoint: DockerEndpoint): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
