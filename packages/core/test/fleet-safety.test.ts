@@ -99,6 +99,16 @@ describe('redact()', () => {
   });
 });
 
+/** The first of `databases` where a session runs `call` (pg_stat_activity), polled with a bound; undefined if none does. */
+async function sleepingDatabase(databases: string[], call: string): Promise<string | undefined> {
+  for (let i = 0; i < 400; i++) {
+    const rows = await query<{ datname: string }>(shadow(), `SELECT datname FROM pg_stat_activity WHERE datname = ANY($1) AND query LIKE $2 AND pid <> pg_backend_pid()`, [databases, `%${call}%`]);
+    if (rows[0]) return rows[0].datname;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  return undefined;
+}
+
 describe('SIGINT in the middle of a fleet run (the CLI, in a child process)', () => {
   it('exits at once with 130; the interrupted migration rolls back, its lock is released, later targets are untouched', async () => {
     const set = await ws.migrations({
@@ -117,12 +127,7 @@ describe('SIGINT in the middle of a fleet run (the CLI, in a child process)', ()
 
     // Wait until the first target sleeps inside migration 2, holding the migration lock.
     const names = targets.map((t) => new URL(t.url).pathname.slice(1));
-    let sleeping: string | undefined;
-    for (let i = 0; i < 400 && !sleeping; i++) {
-      const rows = await query<{ datname: string }>(shadow(), `SELECT datname FROM pg_stat_activity WHERE datname = ANY($1) AND query LIKE '%pg_sleep(3)%' AND pid <> pg_backend_pid()`, [names]);
-      sleeping = rows[0]?.datname;
-      if (!sleeping) await new Promise((resolve) => setTimeout(resolve, 25));
-    }
+    const sleeping = await sleepingDatabase(names, 'pg_sleep(3)');
     expect(sleeping).toBeDefined();
     child.kill('SIGINT');
     const { code } = await exited;
@@ -202,12 +207,7 @@ describe('SIGINT while a slow cleanup runs', () => {
     child.stderr.on('data', (chunk) => (output += chunk));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     const names = targets.map((t) => new URL(t.url).pathname.slice(1));
-    let sleeping: string | undefined;
-    for (let i = 0; i < 400 && !sleeping; i++) {
-      const rows = await query<{ datname: string }>(shadow(), `SELECT datname FROM pg_stat_activity WHERE datname = ANY($1) AND query LIKE '%pg_sleep(1)%' AND pid <> pg_backend_pid()`, [names]);
-      sleeping = rows[0]?.datname;
-      if (!sleeping) await new Promise((resolve) => setTimeout(resolve, 25));
-    }
+    const sleeping = await sleepingDatabase(names, 'pg_sleep(1)');
     expect(sleeping).toBeDefined();
     child.kill('SIGINT');
     expect(await exited).toBe(130);

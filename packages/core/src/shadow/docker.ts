@@ -8,6 +8,7 @@ import { Client } from 'pg';
 import { ConfigurationError, errorMessage, redact, registerUrlSecrets } from '../errors';
 import type { Logger } from '../logger';
 import { onExitCleanup, onSignalCleanup } from './cleanup';
+import { processExists } from './leftovers';
 import { shadowOnOwnedServer } from './temporary-databases';
 import type { ShadowServer } from './types';
 
@@ -246,15 +247,6 @@ async function waitUntilAccepting(
   );
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * Removes shadow containers left by runs that died without cleaning up (SIGKILL, a lost runner): every
  * stopped one, and running ones whose owner process on this host is gone. Returns the ids removed.
@@ -264,7 +256,7 @@ export async function sweepDeadShadowContainers(docker: Dockerode, logger: Logge
   const containers = await docker.listContainers({ all: true, filters: { label: [`${DOCKER_SHADOW_LABEL}=true`] } });
   for (const info of containers) {
     const [ownerHost, ownerPid] = (info.Labels?.[DOCKER_OWNER_LABEL] ?? '').split(':');
-    const dead = info.State !== 'running' || (ownerHost === hostname() && ownerPid !== undefined && !processAlive(Number(ownerPid)));
+    const dead = info.State !== 'running' || (ownerHost === hostname() && ownerPid !== undefined && !processExists(Number(ownerPid)));
     if (!dead) continue;
     try {
       await docker.getContainer(info.Id).remove({ force: true, v: true });

@@ -35,7 +35,8 @@ function processStart(pid: number): string | undefined {
   }
 }
 
-function processExists(pid: number): boolean {
+/** True when a process with this pid runs on this host (EPERM: it runs, as another user). */
+export function processExists(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
