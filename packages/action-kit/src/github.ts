@@ -19,11 +19,11 @@ export const DEFAULT_GITHUB_API_URL = 'https://api.github.com';
 export const GITHUB_BODY_LIMIT = 65536;
 
 /** The REST API version every request asks for (GitHub answers with its default one otherwise, which may change). */
-export const GITHUB_API_VERSION = '2022-11-28';
+const GITHUB_API_VERSION = '2022-11-28';
 /** Retries of a request GitHub failed (5xx), refused for rate (429, secondary limits), or that did not reach it. */
-export const GITHUB_RETRIES = 3;
+const GITHUB_RETRIES = 3;
 /** A rate limit that asks to wait longer than this fails the step instead (a primary limit resets hourly). */
-export const GITHUB_MAX_RETRY_AFTER_S = 120;
+const GITHUB_MAX_RETRY_AFTER_S = 120;
 
 export interface GitHubClientOptions {
   readonly token: string;

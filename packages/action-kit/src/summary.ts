@@ -24,7 +24,7 @@ export type SummaryBlock =
 /** A code block longer than this is cut: the step summary holds at most 1 MiB in all. */
 export const SUMMARY_CODE_LIMIT = 100_000;
 
-export function escapeHtml(text: string): string {
+function escapeHtml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 

@@ -60,7 +60,7 @@ export function globalHelp(commands: readonly Command[]): string {
 }
 
 /** Levenshtein distance: edits (insert, delete, substitute) from a to b. */
-export function editDistance(a: string, b: string): number {
+function editDistance(a: string, b: string): number {
   let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const current = [i];

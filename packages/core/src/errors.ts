@@ -10,7 +10,7 @@ export class ConfigurationError extends Error {
 const registeredSecrets = new Set<string>();
 
 /** Remembers a secret (a password, a whole URL) so that redact() removes it from any later text. */
-export function registerSecret(secret: string | undefined): void {
+function registerSecret(secret: string | undefined): void {
   if (secret && secret.length >= 3) registeredSecrets.add(secret);
 }
 

@@ -30,22 +30,6 @@ export function consoleLogger(options: { verbose?: boolean; stream?: NodeJS.Writ
   };
 }
 
-/** A logger that keeps lines in memory: for tests and for building summaries. */
-export function memoryLogger(): Logger & { lines: string[] } {
-  const lines: string[] = [];
-  return {
-    lines,
-    info: (m) => lines.push(redact(m)),
-    warning: (m) => lines.push('warning: ' + redact(m)),
-    error: (m) => lines.push('error: ' + redact(m)),
-    debug: () => undefined,
-    async group(title, fn) {
-      lines.push('== ' + title);
-      return fn();
-    },
-  };
-}
-
 export const silentLogger: Logger = {
   info: () => undefined,
   warning: () => undefined,

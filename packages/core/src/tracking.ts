@@ -6,8 +6,7 @@
  *
  * None of these objects is part of the user's schema: the differ leaves them out of every comparison.
  */
-/** Where gorp_migrations is when the role's search_path is the default one (it follows search_path: applier/bookkeeping.ts). */
-export const TRACKING_SCHEMA = 'public';
+/** gorp_migrations follows the role's search_path (applier/bookkeeping.ts). */
 export const TRACKING_TABLE = 'gorp_migrations';
 export const BOOKKEEPING_SCHEMA = 'db_migrate';
 

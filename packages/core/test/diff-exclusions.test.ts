@@ -1,6 +1,6 @@
 import { diff } from '../src/diff';
 import { checkFleetDrift } from '../src/fleet/apply';
-import { memoryLogger } from '../src/logger';
+import { memoryLogger } from '../../../test/support/logger';
 import { createTestDatabase, dropTestDatabase, query } from '../../../test/support/pg';
 import { FAST_RETRY, SHOP, shadow, workspace } from './fleet-fixture';
 

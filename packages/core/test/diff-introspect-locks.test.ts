@@ -11,9 +11,9 @@ function objectKeys(catalog: Catalog): Record<string, string[]> {
   );
 }
 
-/** Resolves once a db-migrate session on `database` waits for a lock (what pg_stat_activity shows). */
+/** Resolves once a db-migrate session on `database` waits for a lock (what pg_stat_activity shows); polled with a bound. */
 async function waitForLockWait(observer: Client, database: string): Promise<void> {
-  for (;;) {
+  for (let i = 0; i < 500; i++) {
     const { rows } = await observer.query(
       `SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND application_name = 'db-migrate' AND wait_event_type = 'Lock'`,
       [database],
@@ -21,6 +21,7 @@ async function waitForLockWait(observer: Client, database: string): Promise<void
     if (rows.length > 0) return;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+  throw new Error(`no db-migrate session on ${database} waited for a lock`);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { ConfigurationError } from '../src/errors';
-import { diff, introspect, renderSql, schemasEqual } from '../src/diff';
+import { diff, introspect, renderSql } from '../src/diff';
+import { schemasEqual } from '../../../test/support/diff';
 import { compareWithExpected } from '../src/fleet/consistency';
 import { schemaDifference } from '../src/verify/difference';
 import { cli } from '../../../test/support/cli';

@@ -2,7 +2,7 @@ import { query } from '../../../test/support/pg';
 import { checkFleetDrift } from '../src/fleet/apply';
 import { formatReportText, reportFails } from '../src/fleet/report';
 import { resolveTargets } from '../src/fleet/targets';
-import { memoryLogger } from '../src/logger';
+import { memoryLogger } from '../../../test/support/logger';
 import { freePort } from '../src/shadow/local-server';
 import { FAST_RETRY, SHOP, columns, recordedIds, shadow, workspace } from './fleet-fixture';
 

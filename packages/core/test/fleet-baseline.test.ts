@@ -13,7 +13,7 @@ import { ConfigurationError } from '../src/errors';
 import { applyFleet, checkFleetDrift } from '../src/fleet/apply';
 import { baselineFleet } from '../src/fleet/baseline';
 import { formatReportText, reportFails } from '../src/fleet/report';
-import { memoryLogger } from '../src/logger';
+import { memoryLogger } from '../../../test/support/logger';
 import type { MigrationSet } from '../src/migrations/store';
 import { FAST_RETRY, SHOP, columns, password, recordedIds, shadow, workspace } from './fleet-fixture';
 

@@ -9,7 +9,7 @@ import { freePort } from '../src/shadow/local-server';
 import { applyFleet } from '../src/fleet/apply';
 import { formatReportText } from '../src/fleet/report';
 import { resolveTargets } from '../src/fleet/targets';
-import { memoryLogger } from '../src/logger';
+import { memoryLogger } from '../../../test/support/logger';
 import { FAST_RETRY, SHOP, columns, password, recordedIds, shadow, workspace } from './fleet-fixture';
 
 const ws = workspace('faults');

@@ -4,7 +4,7 @@ import { ConfigurationError } from '../src/errors';
 import { applyFleet, checkFleetDrift } from '../src/fleet/apply';
 import { SWEEP_EVERY_VERSION_UP_TO } from '../src/fleet/expected-schemas';
 import { formatReportText, reportFails } from '../src/fleet/report';
-import { memoryLogger } from '../src/logger';
+import { memoryLogger } from '../../../test/support/logger';
 import { FAST_RETRY, SHOP, columns, recordedIds, shadow, workspace } from './fleet-fixture';
 
 const ws = workspace('fleet');

@@ -6,7 +6,7 @@ import { diff } from '../src/diff';
 import { ConfigurationError } from '../src/errors';
 import { formatReportText, reportFails } from '../src/fleet/report';
 import { resolveTargets, type Target } from '../src/fleet/targets';
-import { memoryLogger } from '../src/logger';
+import { memoryLogger } from '../../../test/support/logger';
 import type { SchemaSource } from '../src/schema-source';
 import { syncFleet } from '../src/fleet/sync';
 import { shadow } from './fleet-fixture';

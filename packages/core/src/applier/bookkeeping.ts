@@ -156,7 +156,7 @@ export function trackingProblem(b: Bookkeeping): string | undefined {
 }
 
 /** Bookkeeping db-migrate must not write to: another role's, or with triggers or rules that would run as the migration role. */
-export function foreignBookkeeping(b: Bookkeeping): string | undefined {
+function foreignBookkeeping(b: Bookkeeping): string | undefined {
   for (const object of [b.tracking, b.schema, b.checksums]) {
     if (!object) continue;
     if (!object.trustedOwner) {
@@ -175,7 +175,7 @@ export function foreignBookkeeping(b: Bookkeeping): string | undefined {
 }
 
 /** What is missing for db-migrate to create its bookkeeping, as a GRANT the user can run. */
-export function missingCreateRights(b: Bookkeeping): string | undefined {
+function missingCreateRights(b: Bookkeeping): string | undefined {
   if (!b.tracking && !b.canCreateTable) {
     return (
       `role ${b.role} lacks CREATE on schema ${b.trackingSchema}: needed to create ${b.trackingSchema}.${TRACKING_TABLE} (where sql-migrate records migrations); ` +

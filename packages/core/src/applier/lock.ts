@@ -11,7 +11,7 @@ import { type ConnectOptions, connectDatabase } from '../pg/connect';
 
 /** pg_advisory_lock's bigint key: the first 8 bytes of sha256("db-migrate"), as a decimal string. */
 export const ADVISORY_LOCK_KEY: string = createHash('sha256').update('db-migrate').digest().readBigInt64BE(0).toString();
-export const DEFAULT_LOCK_WAIT_TIMEOUT_MS = 5 * 60_000;
+const DEFAULT_LOCK_WAIT_TIMEOUT_MS = 5 * 60_000;
 
 export interface DatabaseLockOptions extends ConnectOptions {
   /** How long to wait for another run to finish; 0 waits forever. Default DEFAULT_LOCK_WAIT_TIMEOUT_MS. */

@@ -16,7 +16,7 @@ import { type DatabaseLockOptions, LockWaitTimeoutError, withDatabaseLock } from
 import { type MigrationPlan, planMigrations } from './plan';
 import { ensureTrackingTables, readAppliedMigrations, readAppliedRecords } from './records';
 import { type MigrationDirection, MigrationError, type MigrationResult, type MigrationRun } from './result';
-import { type DatabaseStatus, databaseStatus, inconsistencyReason } from './state';
+import { type DatabaseStatus, databaseStatus } from './state';
 
 export interface SessionOptions {
   /** SET lock_timeout for the migrations' statements (ms; absent keeps the server's setting). */
@@ -151,12 +151,12 @@ async function runMigrations(
 }
 
 /** Applies pending migrations (up to `to`) on a connection that holds withDatabaseLock. */
-export function upLocked(client: Client, set: MigrationSet, options: UpOptions & LockedOptions = {}): Promise<MigrationRun> {
+function upLocked(client: Client, set: MigrationSet, options: UpOptions & LockedOptions = {}): Promise<MigrationRun> {
   return runMigrations(client, set, 'up', options);
 }
 
 /** Reverts applied migrations above `to`, newest first, on a connection that holds withDatabaseLock. */
-export function downLocked(client: Client, set: MigrationSet, options: DownOptions & LockedOptions): Promise<MigrationRun> {
+function downLocked(client: Client, set: MigrationSet, options: DownOptions & LockedOptions): Promise<MigrationRun> {
   return runMigrations(client, set, 'down', options);
 }
 
@@ -196,13 +196,3 @@ export async function status(url: string, set: MigrationSet, options: ConnectOpt
   }
 }
 
-/**
- * The version the database is at. Throws a ConfigurationError when it is at no version of `set`
- * (a hole, or an applied migration missing from the files) or cannot be reached.
- */
-export async function appliedVersion(url: string, set: MigrationSet, options: ConnectOptions = {}): Promise<number> {
-  const current = await status(url, set, options);
-  const reason = inconsistencyReason(current, set);
-  if (reason) throw new ConfigurationError(reason);
-  return current.currentVersion;
-}

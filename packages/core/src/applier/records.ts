@@ -100,11 +100,6 @@ export async function readAppliedMigrations(client: Client, database?: string): 
   return (await readAppliedRecords(client, database)).applied;
 }
 
-/** The ids (file names) in gorp_migrations; empty when the table does not exist yet. */
-export async function readAppliedIds(client: Client): Promise<string[]> {
-  return (await readAppliedMigrations(client)).map((m) => m.id);
-}
-
 async function writableTrackingTable(client: Client): Promise<string> {
   const known = resolvedTables.get(client);
   if (known) return known;
@@ -113,20 +108,13 @@ async function writableTrackingTable(client: Client): Promise<string> {
 }
 
 /** Records a migration as applied. Runs inside the caller's transaction when there is one. */
-export async function recordApplied(client: Client, id: string, checksum: string): Promise<void> {
+async function recordApplied(client: Client, id: string, checksum: string): Promise<void> {
   const table = await writableTrackingTable(client);
   await client.query(`INSERT INTO ${table} (id, applied_at) VALUES ($1, now())`, [id]);
   await client.query(
     `INSERT INTO ${checksumTable} (id, checksum) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET checksum = EXCLUDED.checksum, recorded_at = now()`,
     [id, checksum],
   );
-}
-
-/** Removes a reverted migration's records. Runs inside the caller's transaction when there is one. */
-export async function removeApplied(client: Client, id: string): Promise<void> {
-  const table = await writableTrackingTable(client);
-  await client.query(`DELETE FROM ${table} WHERE id = $1`, [id]);
-  await client.query(`DELETE FROM ${checksumTable} WHERE id = $1`, [id]);
 }
 
 /** A string literal that reads the same whatever standard_conforming_strings says. */

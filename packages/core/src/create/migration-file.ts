@@ -61,7 +61,7 @@ function firstLine(sql: string): string {
 }
 
 /** Each hazard once (the same code and message from two statements is one risk to read about). */
-export function uniqueHazards(statements: readonly DiffStatement[]): MigrationHazard[] {
+function uniqueHazards(statements: readonly DiffStatement[]): MigrationHazard[] {
   const seen = new Set<string>();
   const out: MigrationHazard[] = [];
   for (const hazard of statements.flatMap((s) => s.hazards)) {

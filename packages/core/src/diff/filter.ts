@@ -4,7 +4,7 @@ import { FRAMEWORK_SCHEMAS, frameworkOf, tablePatternMatcher } from './framework
 import type { DiffOptions } from './types';
 
 /** Why a table is left out by the options: a framework's bookkeeping or an exclude-table pattern. */
-export function tableExclusion(options: DiffOptions): (schema: string, table: string) => string | undefined {
+function tableExclusion(options: DiffOptions): (schema: string, table: string) => string | undefined {
   const patterns = (options.excludeTables ?? []).map((p) => ({ p, match: tablePatternMatcher(p) }));
   return (schema, table) => {
     const framework = options.includeFrameworkTables ? undefined : frameworkOf(schema, table);

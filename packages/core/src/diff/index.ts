@@ -43,15 +43,6 @@ export async function diff(fromUrl: string, toUrl: string, options: DiffOptions 
   return { statements: diffCatalogs(from, to, options), warnings: unsupportedObjects(from, to, options), ...(excluded.length ? { excludedTables: excluded } : {}) };
 }
 
-/**
- * True when the two databases have the same schema under the given options: no statement to run, and no
- * object of a kind the differ does not compare on either side (it cannot say they are equal).
- */
-export async function schemasEqual(fromUrl: string, toUrl: string, options: DiffOptions = {}): Promise<boolean> {
-  const { statements, warnings } = await diff(fromUrl, toUrl, options);
-  return statements.length === 0 && warnings.length === 0;
-}
-
 /** The comparison itself, on catalogs already read: pure, no connection. */
 export function diffCatalogs(fromCatalog: Catalog, toCatalog: Catalog, options: DiffOptions = {}): DiffStatement[] {
   const ctx = new DiffContext(filterCatalog(fromCatalog, options), filterCatalog(toCatalog, options), options);

@@ -276,12 +276,12 @@ const QUERIES = {
 } as const;
 
 type QueryName = keyof typeof QUERIES;
-type Row = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Row = Record<string, any>;
 type Rows = Record<QueryName, Row[]>;
 
 /** How long reading a catalog waits for a lock held by someone else, and how long one catalog query may run. */
 export const INTROSPECTION_LOCK_TIMEOUT_MS = 30_000;
-export const INTROSPECTION_STATEMENT_TIMEOUT_MS = 300_000;
+const INTROSPECTION_STATEMENT_TIMEOUT_MS = 300_000;
 
 export interface IntrospectOptions {
   /** Give up (SQLSTATE 55P03) when a catalog read waits this long for a lock; default INTROSPECTION_LOCK_TIMEOUT_MS. */

@@ -11,8 +11,3 @@ export function qualified(schema: string, name: string): string {
 export function literal(value: string): string {
   return "'" + value.replace(/'/g, "''") + "'";
 }
-
-/** `"schema"."name"` for display in statement.object.name and messages (unquoted when plain). */
-export function displayName(schema: string | undefined, name: string): string {
-  return schema === undefined ? name : `${schema}.${name}`;
-}

@@ -22,7 +22,7 @@ export const DEFAULT_RETRY_BASE_DELAY_MS = 500;
  */
 const TRANSIENT_SQLSTATES = new Set(['40001', '40P01', '55P03', '53300', '57P03', '08000', '08003', '08006', '08001', '08004']);
 const TRANSIENT_NODE_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
-/** Connection failures reach us as one-line messages (connectDatabase keeps no code): recognise their words. */
+/** For failures that carry no code (connectDatabase keeps one in `cause`; others may not): recognise their words. */
 const TRANSIENT_MESSAGES = [
   /too many clients/i,
   /too many connections/i,

@@ -55,7 +55,7 @@ SELECT 'enum', t.oid::int8::text, n.nspname || '.' || t.typname, 0, e.oid::int8:
  WHERE ${USER_SCHEMAS}`;
 
 /** Reads the inventory in one query, in the client's session (search_path decides how types print). */
-export async function readDataInventory(client: Client): Promise<DataInventory> {
+async function readDataInventory(client: Client): Promise<DataInventory> {
   const { rows } = await client.query<{ kind: string; oid: string; name: string; num: number | null; item: string | null; type: string | null }>(INVENTORY_SQL);
   const tables = new Map<string, TableColumns>();
   const enums = new Map<string, { oid: string; labels: Map<string, string> }>();
@@ -129,7 +129,7 @@ function parseType(type: string): { base: string; mods: number[]; array: boolean
  * varchar(20) to varchar(50) or text, numeric(8,2) to numeric(12,2)). Anything not known to widen counts
  * as a possible loss: the gate asks rather than guesses.
  */
-export function holdsEveryValue(from: string, to: string): boolean {
+function holdsEveryValue(from: string, to: string): boolean {
   const a = parseType(from);
   const b = parseType(to);
   if (a.array !== b.array) return false;

@@ -1,7 +1,7 @@
 import { ConfigurationError } from '../errors';
 
-export const ALLOW_EMPTY_GOAL_FLAG = '--allow-empty-goal';
-export const ALLOW_EMPTY_GOAL_INPUT = 'allow-empty-goal';
+const ALLOW_EMPTY_GOAL_FLAG = '--allow-empty-goal';
+const ALLOW_EMPTY_GOAL_INPUT = 'allow-empty-goal';
 
 /**
  * A schema build that exits 0 but builds nothing (a wrong module, an import that found no models) would

@@ -4,7 +4,7 @@
  * version alone so that two branches allocating the same version collide on one path in git.
  */
 
-export const VERSION_DIGITS = 4;
+const VERSION_DIGITS = 4;
 const MAX_SLUG_LENGTH = 60;
 
 export function padVersion(version: number): string {

@@ -5,8 +5,8 @@
 import { Client } from 'pg';
 import { ConfigurationError, databaseUrlProblem, describeDatabase, errorMessage, registerUrlSecrets } from '../errors';
 
-export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
-export const APPLICATION_NAME = 'db-migrate';
+const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+const APPLICATION_NAME = 'db-migrate';
 
 export interface ConnectOptions {
   /** Give up connecting after this long (default DEFAULT_CONNECT_TIMEOUT_MS). */
@@ -14,7 +14,7 @@ export interface ConnectOptions {
 }
 
 /** Why a connection attempt failed, in one line that is safe to print. */
-export function describeConnectionError(url: string, error: unknown, timeoutMs: number): string {
+function describeConnectionError(url: string, error: unknown, timeoutMs: number): string {
   const where = describeDatabase(url);
   const code = (error as { code?: string }).code;
   const message = errorMessage(error);

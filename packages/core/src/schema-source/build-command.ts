@@ -39,7 +39,7 @@ const WITHHELD_ENV = /^(PG[A-Z]+|INPUT_.*|DATABASE_URL|ACTIONS_.*|GITHUB_TOKEN|G
  * The environment of a build command: the caller's, minus WITHHELD_ENV, plus DATABASE_URL and the libpq
  * variables for the throwaway database.
  */
-export function buildCommandEnv(databaseUrl: string, extra: Readonly<Record<string, string>> = {}): NodeJS.ProcessEnv {
+function buildCommandEnv(databaseUrl: string, extra: Readonly<Record<string, string>> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
     // Nor any variable holding a secret: the targets' URL variables (sync runs beside them), a password.

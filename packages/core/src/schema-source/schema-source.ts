@@ -21,7 +21,7 @@ export interface SchemaSource {
 }
 
 /** The ref meaning "no schema at all": the base of the very first migration is the empty database. */
-export const EMPTY_SCHEMA_REF = 'empty';
+const EMPTY_SCHEMA_REF = 'empty';
 
 /** True for null/undefined and "empty" (a branch really named "empty" must be written refs/heads/empty). */
 export function isEmptySchemaRef(ref: string | null | undefined): ref is null | undefined | typeof EMPTY_SCHEMA_REF {

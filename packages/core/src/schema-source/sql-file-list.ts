@@ -20,7 +20,7 @@ export interface SqlFileList {
   readonly absent: readonly string[];
 }
 
-export function isGlob(entry: string): boolean {
+function isGlob(entry: string): boolean {
   return /[*?[]/.test(entry);
 }
 

@@ -15,7 +15,7 @@ let installed = false;
 let signalled = false;
 
 /** How long a signal waits for asynchronous cleanups before exiting anyway. */
-export const SIGNAL_CLEANUP_TIMEOUT_MS = 15_000;
+const SIGNAL_CLEANUP_TIMEOUT_MS = 15_000;
 
 function runAll(): void {
   for (const handler of [...handlers]) {

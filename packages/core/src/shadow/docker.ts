@@ -8,13 +8,14 @@ import { Client } from 'pg';
 import { ConfigurationError, errorMessage, redact, registerUrlSecrets } from '../errors';
 import type { Logger } from '../logger';
 import { onExitCleanup, onSignalCleanup } from './cleanup';
+import { processExists } from './leftovers';
 import { shadowOnOwnedServer } from './temporary-databases';
 import type { ShadowServer } from './types';
 
 /** How long a new container gets to accept connections (first start runs initdb; image pulls come before). */
-export const DOCKER_READY_TIMEOUT_MS = 90_000;
+const DOCKER_READY_TIMEOUT_MS = 90_000;
 /** How long one Docker engine call may stay silent before it is abandoned (a hung engine must not hang us). */
-export const DOCKER_CALL_TIMEOUT_MS = 60_000;
+const DOCKER_CALL_TIMEOUT_MS = 60_000;
 /** Every container this provider starts carries this label (and DOCKER_OWNER_LABEL): how leftovers are found. */
 export const DOCKER_SHADOW_LABEL = 'db-migrate.shadow';
 export const DOCKER_OWNER_LABEL = 'db-migrate.owner';
@@ -96,7 +97,7 @@ export function dockerEndpoint(env: NodeJS.ProcessEnv = process.env): DockerEndp
   return { socketPath, label: socketPath };
 }
 
-/** Rejects when a Docker call takes longer than timeoutMs: the modem's socket timeout, doubled by a deadline here. */
+/** Rejects when a Docker call takes longer than timeoutMs: a deadline here, on top of the modem's socket timeout. */
 async function withDeadline<T>(promise: Promise<T>, timeoutMs: number, what: string, endpoint: DockerEndpoint): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
@@ -246,15 +247,6 @@ async function waitUntilAccepting(
   );
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * Removes shadow containers left by runs that died without cleaning up (SIGKILL, a lost runner): every
  * stopped one, and running ones whose owner process on this host is gone. Returns the ids removed.
@@ -264,7 +256,7 @@ export async function sweepDeadShadowContainers(docker: Dockerode, logger: Logge
   const containers = await docker.listContainers({ all: true, filters: { label: [`${DOCKER_SHADOW_LABEL}=true`] } });
   for (const info of containers) {
     const [ownerHost, ownerPid] = (info.Labels?.[DOCKER_OWNER_LABEL] ?? '').split(':');
-    const dead = info.State !== 'running' || (ownerHost === hostname() && ownerPid !== undefined && !processAlive(Number(ownerPid)));
+    const dead = info.State !== 'running' || (ownerHost === hostname() && ownerPid !== undefined && !processExists(Number(ownerPid)));
     if (!dead) continue;
     try {
       await docker.getContainer(info.Id).remove({ force: true, v: true });

@@ -35,7 +35,8 @@ function processStart(pid: number): string | undefined {
   }
 }
 
-function processExists(pid: number): boolean {
+/** True when a process with this pid runs on this host (EPERM: it runs, as another user). */
+export function processExists(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -74,7 +75,7 @@ export function parseStampComment(comment: string | null | undefined): OwnerStam
 }
 
 /** A stamp from its JSON text (a comment, an owner file), or undefined when it is not one. */
-export function parseStamp(text: string): OwnerStamp | undefined {
+function parseStamp(text: string): OwnerStamp | undefined {
   try {
     const value = JSON.parse(text) as Partial<OwnerStamp>;
     if (typeof value.pid !== 'number' || typeof value.host !== 'string' || typeof value.created !== 'string') return undefined;

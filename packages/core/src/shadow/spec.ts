@@ -12,8 +12,6 @@ export type ShadowSpec =
   | { readonly kind: 'docker' }
   | { readonly kind: 'url'; readonly url: string };
 
-export const DEFAULT_SHADOW_SPEC = 'embedded';
-
 /** Parses a shadow spec; empty or absent means `embedded`. `input` names the option in error messages. */
 export function parseShadowSpec(spec: string | undefined, input = 'shadow-database'): ShadowSpec {
   const value = (spec ?? '').trim();

@@ -23,7 +23,7 @@ export function isTemporaryDatabaseName(name: string): boolean {
 }
 
 /** The URL of another database on the same server: same credentials and parameters, another path. */
-export function siblingDatabaseUrl(url: string, name: string): string {
+function siblingDatabaseUrl(url: string, name: string): string {
   const parsed = new URL(url);
   parsed.pathname = '/' + encodeURIComponent(name);
   return registerUrlSecrets(parsed.toString());

@@ -204,8 +204,6 @@ export const DEFINED_OBJECT_QUERIES = {
   publications,
 } as const;
 
-export type DefinedObjectQuery = keyof typeof DEFINED_OBJECT_QUERIES;
-
 /**
  * The defined objects by key, and the `catalog:oid` -> key map that comments and pg_depend rows are mapped
  * through (members of a publication stand for it).
