@@ -3,7 +3,8 @@
  * routines PostgreSQL cannot track, or narrow identity bounds: on real databases, the differ's statements
  * carry them, `db-migrate diff` prints them on stderr, and the statements still converge.
  */
-import { diff, schemasEqual, type DiffOptions, type DiffStatement } from '../src/diff';
+import { diff, type DiffOptions, type DiffStatement } from '../src/diff';
+import { schemasEqual } from '../../../test/support/diff';
 import { cli } from '../../../test/support/cli';
 import { adminUrl, createTestDatabase, dropTestDatabase, query } from '../../../test/support/pg';
 import { applyStatements, TEST_ROLE } from './diff-harness';
