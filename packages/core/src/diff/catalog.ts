@@ -227,6 +227,8 @@ export interface ConstraintInfo {
   /** `rel:` key of the referenced table of a foreign key. */
   readonly references: string | null;
   readonly comment: string | null;
+  /** For a partition's own primary key or unique constraint: the key of the partitioned index its index is attached to. */
+  readonly parentIndexKey?: string | null;
 }
 
 export interface IndexInfo {

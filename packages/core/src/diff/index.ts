@@ -4,7 +4,7 @@ import { breakForeignKeyCycles, decideConstraints, emitConstraints } from './com
 import { emitDefaultPrivileges } from './compare/default-privileges';
 import { decideDefinedObjects, emitDefinedObjects } from './compare/defined-objects';
 import { decideFunctions, emitFunctions, sqlBodyDependencies } from './compare/functions';
-import { decideIndexes, emitIndexes } from './compare/indexes';
+import { cascadeAttachedConstraints, decideIndexes, emitIndexes } from './compare/indexes';
 import { decidePolicies, emitPolicies } from './compare/policies';
 import { emitOwners } from './compare/owners';
 import { emitPrivileges } from './compare/privileges';
@@ -64,6 +64,7 @@ export function diffCatalogs(fromCatalog: Catalog, toCatalog: Catalog, options: 
   decideDefinedObjects(ctx);
   propagate(ctx);
   breakForeignKeyCycles(ctx);
+  cascadeAttachedConstraints(ctx);
 
   emitSchemas(ctx);
   emitExtensions(ctx);

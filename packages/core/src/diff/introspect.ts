@@ -564,11 +564,15 @@ function buildCatalog(rows: Rows): Catalog {
     };
     (r.relispartition ? partitionIndexes : indexes).set(key, index);
   }
-  // Parents are keyed once every index is (a parent may come after its partitions' indexes).
+  // Parents are keyed once every index is (a parent may come after its partitions' indexes). A partition's own
+  // constraint whose index is attached to a partitioned index says so too.
   for (const r of rows.indexes) {
     const key = classKeys.get(r.oid);
-    const index = key ? partitionIndexes.get(key) : undefined;
-    if (index && r.parent_index) partitionIndexes.set(key!, { ...index, parentIndexKey: classKeys.get(r.parent_index) ?? null });
+    if (!key || !r.parent_index) continue;
+    const index = partitionIndexes.get(key);
+    if (index) partitionIndexes.set(key, { ...index, parentIndexKey: classKeys.get(r.parent_index) ?? null });
+    const constraint = constraints.get(key);
+    if (constraint && constraintByIndexOid.get(r.oid) === key) constraints.set(key, { ...constraint, parentIndexKey: classKeys.get(r.parent_index) ?? null });
   }
 
   const defined = buildDefinedObjects(

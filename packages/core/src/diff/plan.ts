@@ -74,6 +74,8 @@ export class DiffContext {
   readonly replaced = new Set<string>();
   /** Columns whose default must be dropped before a change and set again after it. */
   readonly defaultReset = new Set<string>();
+  /** Partitioned indexes dropped with CASCADE, with the partitions' own constraints attached to them that go with it. */
+  readonly indexCascades = new Map<string, string[]>();
   /** Columns dropped and added again because their type changes to one no cast reaches: column key -> why. */
   readonly noCast = new Map<string, string>();
   readonly statements: PlannedStatement[] = [];

@@ -19,6 +19,29 @@ export function decideIndexes(ctx: DiffContext): void {
   }
 }
 
+/**
+ * A partitioned index with a partition's own primary key or unique constraint attached to it cannot be
+ * dropped (the constraint depends on it), nor can the constraint (the index requires it). When both go, and
+ * nothing outside them depends on the constraints, one DROP INDEX ... CASCADE takes both: the constraints get
+ * no DROP of their own. Runs once what goes is decided.
+ */
+export function cascadeAttachedConstraints(ctx: DiffContext): void {
+  for (const [key] of ctx.from.indexes) {
+    if (!ctx.gone(key)) continue;
+    const levels = new Set([key]);
+    for (let grew = true; grew; ) {
+      grew = false;
+      for (const [k, p] of ctx.from.partitionIndexes) if (p.parentIndexKey && levels.has(p.parentIndexKey) && !levels.has(k)) levels.add(k), (grew = true);
+    }
+    const attached = [...ctx.from.constraints.values()].filter((c) => c.parentIndexKey && levels.has(c.parentIndexKey)).map((c) => c.key);
+    if (attached.length === 0) continue;
+    const outside = attached.flatMap((k) => [...(ctx.from.dependents.get(k) ?? [])]).filter((d) => !ctx.gone(d) && !attached.includes(d));
+    if (!attached.every((k) => ctx.gone(k)) || outside.length > 0) continue;
+    for (const k of attached) ctx.implicitlyDropped.add(k);
+    ctx.indexCascades.set(key, attached);
+  }
+}
+
 /** The `to` partition index `a` (a partition's own index in `from`) becomes by adoption, if any. */
 function adoptedBy(ctx: DiffContext, a: IndexInfo): IndexInfo | undefined {
   const b = ctx.to.partitionIndexes.get(a.key);
@@ -34,6 +57,24 @@ function adoptedBy(ctx: DiffContext, a: IndexInfo): IndexInfo | undefined {
  */
 function createChildIndexes(ctx: DiffContext, parentKey: string, kept: ReadonlySet<string>, attach: boolean): string[] {
   const keys: string[] = [];
+  // Partitions' own primary keys and unique constraints attached to it: added first, then adopted or attached.
+  for (const c of ctx.to.constraints.values()) {
+    if (c.parentIndexKey !== parentKey) continue;
+    if (!attach) {
+      keys.push(c.key);
+      continue;
+    }
+    const parent = ctx.to.indexes.get(parentKey) ?? ctx.to.partitionIndexes.get(parentKey)!;
+    keys.push(`${c.key}#attached`);
+    ctx.emit({
+      sql: `ALTER INDEX ${ident(parent.schema)}.${ident(parent.name)} ATTACH PARTITION ${ident(c.schema)}.${ident(c.name)}`,
+      object: { kind: 'index', name: `${c.schema}.${c.name}` },
+      action: 'alter',
+      phase: Phase.addConstraint,
+      produces: [`${c.key}#attached`],
+      needs: [c.key, parentKey],
+    });
+  }
   for (const [key, child] of ctx.to.partitionIndexes) {
     if (child.parentIndexKey !== parentKey || !child.definition) continue;
     const grandchildren = createChildIndexes(ctx, key, kept, !child.valid);
@@ -175,12 +216,13 @@ function statisticsTargets(ctx: DiffContext, before: readonly string[], b: Index
 
 /** A DROP INDEX; `needsRemoved` holds what must go first (the partition link that kept the index attached). */
 function dropIndex(ctx: DiffContext, a: IndexInfo, needsRemoved: string[]): void {
+  const cascade = ctx.indexCascades.get(a.key) ?? [];
   ctx.emit({
-    sql: `DROP INDEX ${ident(a.schema)}.${ident(a.name)}`,
+    sql: `DROP INDEX ${ident(a.schema)}.${ident(a.name)}${cascade.length ? ' CASCADE' : ''}`,
     object: { kind: 'index', name: `${a.schema}.${a.name}` },
     action: 'drop',
     phase: Phase.dropIndex,
-    removes: [a.key],
+    removes: [a.key, ...cascade],
     needsRemoved,
     hazards: ctx.survives(a.tableKey) ? [hazards.dropsIndex(`index ${a.schema}.${a.name}`)] : [],
   });
