@@ -121,6 +121,12 @@ describe('examples/sqlalchemy-fleet/run.sh', () => {
     expect(run.output).not.toMatch(/^ +(Numbering|Consistency|Reversibility): failed/m);
   });
 
+  it('refuses, on seeded rows, the feature branch that adds a NOT NULL column without a default', () => {
+    expect(run.output).toMatch(/^ +Data: FAILED - 0009_add_customers_loyalty_tier\.sql fails on a database with rows$/m);
+    expect(run.output).toMatch(/0009_add_customers_loyalty_tier\.sql line \d+ \(up\): statement "ALTER TABLE "public"\."customers" ADD COLUMN "loyalty_tier" .*contains null values.*Table public\.customers held \d+ rows?\. Hint: existing rows get NULL in the new column: add it with a DEFAULT/);
+    expect(run.output.match(/^ +verify failed$/gm)).toHaveLength(1);
+  });
+
   it('has migrations that, applied one by one from empty, build exactly each commit\'s schema (pg_dump oracle)', async () => {
     const set = await readMigrationDir(join(repo, 'migrations'));
     const db = await createTestDatabase('example_replay');

@@ -53028,6 +53028,7 @@ const fill_1 = __nccwpck_require__(9104);
 const rows_1 = __nccwpck_require__(7828);
 const user_seed_1 = __nccwpck_require__(1802);
 const connect_1 = __nccwpck_require__(7143);
+const sql_1 = __nccwpck_require__(7067);
 const report_1 = __nccwpck_require__(4467);
 const result = (status, summary, findings = []) => ({
     name: 'data',
@@ -53084,6 +53085,20 @@ function failureFinding(error, entry, counts) {
         code: 'fails-on-existing-rows',
     };
 }
+/** Constraint failures that depend on the particular values (made up, for synthetic rows): FK, unique, CHECK, exclusion. */
+const VALUE_DEPENDENT = new Set(['23503', '23505', '23514', '23P01']);
+/** Empties a table the generator filled (and the tables referencing it); returns the counts after. */
+async function emptyTable(url, table) {
+    const client = await (0, connect_1.connectDatabase)(url);
+    try {
+        const dot = table.indexOf('.');
+        await client.query(`TRUNCATE ${(0, sql_1.ident)(table.slice(0, dot))}.${(0, sql_1.ident)(table.slice(dot + 1))} CASCADE`);
+        return await (0, rows_1.countRows)(client);
+    }
+    finally {
+        await client.end().catch(() => undefined);
+    }
+}
 async function rowCountsOf(url) {
     const client = await (0, connect_1.connectDatabase)(url);
     try {
@@ -53118,7 +53133,13 @@ async function checkData(input) {
             return result('failed', `the seed does not run on ${where}`, [{ level: 'error', message: (0, errors_1.errorMessage)(error) }]);
         }
     }
+    // Tables holding the seed's rows: a failure there is about real rows.
+    const seeded = new Set(seed ? [...(await rowCountsOf(db.url))].filter(([, t]) => t.rows > 0).map(([table]) => table) : []);
     const unfillable = new Map();
+    /** Findings that do not fail the check (value-dependent failures on synthetic rows). */
+    const notes = [];
+    /** Tables this check emptied itself: not counted when rows must survive. */
+    const emptied = new Set();
     /** Row counts before each new migration's Up, by the version the database was at. */
     const before = new Map();
     const fill = async () => {
@@ -53128,11 +53149,26 @@ async function checkData(input) {
         return filled.counts;
     };
     for (const entry of newEntries) {
-        const counts = await fill();
+        let counts = await fill();
         before.set(entry.version - 1, counts);
-        const run = await (0, migrator_1.up)(db.url, set, { to: entry.version, logger: logger_1.silentLogger });
+        let run = await (0, migrator_1.up)(db.url, set, { to: entry.version, logger: logger_1.silentLogger });
+        const table = run.error ? failingTable(run.error, counts) : undefined;
+        if (run.error && table && VALUE_DEPENDENT.has(run.error.sqlState ?? '') && !seeded.has(table)) {
+            // A foreign key, unique or CHECK constraint refused values the generator made up: real rows may well
+            // satisfy it. Say so, empty the table (and what references it) and go on.
+            notes.push({
+                ...failureFinding(run.error, entryOf(run.error.fileName) ?? entry, counts),
+                level: 'warning',
+                message: `${failureFinding(run.error, entryOf(run.error.fileName) ?? entry, counts).message} (The rows of ${table} were synthetic, with made-up values: give seed-sql or seed-command rows to check it on real values; the check went on with ${table} emptied.)`,
+            });
+            counts = await emptyTable(db.url, table);
+            for (const [name, t] of before.get(entry.version - 1))
+                if (t.rows > 0 && (counts.get(name)?.rows ?? 0) === 0)
+                    emptied.add(name);
+            run = await (0, migrator_1.up)(db.url, set, { to: entry.version, logger: logger_1.silentLogger });
+        }
         if (run.error) {
-            return result('failed', `${entry.fileName} fails on a database with rows`, [failureFinding(run.error, entryOf(run.error.fileName) ?? entry, counts), ...unfillableFindings(unfillable)]);
+            return result('failed', `${entry.fileName} fails on a database with rows`, [failureFinding(run.error, entryOf(run.error.fileName) ?? entry, counts), ...notes, ...unfillableFindings(unfillable)]);
         }
     }
     // The tables the last migration created get rows too, so the Down sections meet rows everywhere.
@@ -53140,7 +53176,7 @@ async function checkData(input) {
     const total = [...afterUp.values()].reduce((sum, t) => sum + t.rows, 0);
     const rowsPhrase = `${plural(afterUp.size, 'table')} holding ${plural(total, 'row')} (${seed ? `${(0, user_seed_1.describeUserSeed)(seed)}, and synthetic rows in the tables it left empty` : 'synthetic rows'})`;
     if (plan.kind !== 'run') {
-        return result(unfillable.size > 0 ? 'warning' : 'passed', `the Up sections run on ${rowsPhrase}; Down not run: ${plan.summary}`, unfillableFindings(unfillable));
+        return result(unfillable.size + notes.length > 0 ? 'warning' : 'passed', `the Up sections run on ${rowsPhrase}; Down not run: ${plan.summary}`, [...notes, ...unfillableFindings(unfillable)]);
     }
     const reverted = await (0, migrator_1.down)(db.url, set, { to: plan.toVersion, logger: logger_1.silentLogger });
     if (reverted.error) {
@@ -53148,6 +53184,7 @@ async function checkData(input) {
         const entry = entryOf(reverted.error.fileName);
         return result('failed', `the Down section of ${reverted.error.fileName ?? 'a new migration'} fails on a database with rows`, [
             { ...failureFinding(reverted.error, entry, counts), ...(entry?.parsed?.down ? { line: reverted.error.line ?? entry.parsed.down.line } : {}) },
+            ...notes,
             ...unfillableFindings(unfillable),
         ]);
     }
@@ -53158,7 +53195,7 @@ async function checkData(input) {
     const laterOids = [...later, afterUp].map((c) => new Set([...c.values()].map((t) => t.oid)));
     const dropped = (table) => laterOids.some((oids) => !oids.has(start.get(table).oid));
     const after = await rowCountsOf(db.url);
-    const lost = [...start].filter(([table, t]) => !dropped(table) && (after.get(table)?.rows ?? 0) < t.rows);
+    const lost = [...start].filter(([table, t]) => !dropped(table) && !emptied.has(table) && (after.get(table)?.rows ?? 0) < t.rows);
     const newest = plan.revert[0];
     if (lost.length > 0) {
         return result('failed', `rows do not survive Up and Down: ${lost.map(([t]) => t).join(', ')}`, [
@@ -53168,11 +53205,12 @@ async function checkData(input) {
                 line: newest.parsed?.down?.line ?? 1,
                 message: `${table} held ${plural(n, 'row')} before the Up sections and ${after.has(table) ? plural(after.get(table).rows, 'row') : 'is gone'} after the Down sections: the migrations lose data they do not drop`,
             })),
+            ...notes,
             ...unfillableFindings(unfillable),
         ]);
     }
-    const kept = [...start].filter(([t]) => !dropped(t)).length;
-    return result(unfillable.size > 0 ? 'warning' : 'passed', `Up and Down run on ${rowsPhrase}; the rows of ${plural(kept, 'table')} at ${plan.toVersion > 0 ? `version ${plan.toVersion}` : 'the base'} survive Up and Down`, unfillableFindings(unfillable));
+    const kept = [...start].filter(([t]) => !dropped(t) && !emptied.has(t)).length;
+    return result(unfillable.size + notes.length > 0 ? 'warning' : 'passed', `Up and Down run on ${rowsPhrase}; the rows of ${plural(kept, 'table')} at ${plan.toVersion > 0 ? `version ${plan.toVersion}` : 'the base'} survive Up and Down`, [...notes, ...unfillableFindings(unfillable)]);
 }
 function unfillableFindings(unfillable) {
     return [...unfillable].map(([table, reason]) => ({ level: 'warning', message: `no synthetic row could be put in ${table}, so the migrations were not tried on its rows: ${reason}` }));
