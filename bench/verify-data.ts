@@ -59,7 +59,8 @@ export async function run(): Promise<string> {
       last = measured.report;
     }
     const data = last!.checks.find((c) => c.name === 'data')!;
-    if (last!.result !== 'passed') throw new Error(`verify did not pass: ${last!.checks.map((c) => `${c.name} ${c.status}`).join(', ')}`);
+    // The check's own verdict is printed, not required: the time is what is measured.
+    const findings = data.findings.map((f) => `  ${f.level}: ${f.message.replace(/^\S+\/migrations\//, '')}`).join('\n');
     const a = median(without);
     const b = median(withData);
     const table = markdownTable(
@@ -70,7 +71,7 @@ export async function run(): Promise<string> {
         ['added by the data check', (b - a).toFixed(0), `${(b / a).toFixed(2)}x verify; target: at most 2000 ms added`],
       ],
     );
-    return `${table}\n\ndata check: ${data.status} - ${data.summary}\n${RUNS} runs each, alternating, after one warm-up run.`;
+    return `${table}\n\ndata check: ${data.status} - ${data.summary}\n${findings}\n${RUNS} runs each, alternating, after one warm-up run.`;
   } finally {
     await shadow.close();
     await server.stop();
