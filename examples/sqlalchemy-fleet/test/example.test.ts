@@ -85,7 +85,7 @@ describe('examples/sqlalchemy-fleet/run.sh', () => {
       DB_MIGRATE_EXAMPLE_KEEP: '1',
     });
     for (const step of [...steps, 'branch-coupons']) expected.set(step, await buildStep(step));
-  }, 300_000);
+  }, 600_000);
 
   afterAll(async () => {
     for (const name of FLEET) await dropTestDatabase(fleetUrl(name));
