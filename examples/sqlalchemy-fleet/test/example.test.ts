@@ -85,7 +85,7 @@ describe('examples/sqlalchemy-fleet/run.sh', () => {
       DB_MIGRATE_EXAMPLE_KEEP: '1',
     });
     for (const step of [...steps, 'branch-coupons']) expected.set(step, await buildStep(step));
-  }, 300_000);
+  }, 600_000);
 
   afterAll(async () => {
     for (const name of FLEET) await dropTestDatabase(fleetUrl(name));
@@ -129,6 +129,12 @@ describe('examples/sqlalchemy-fleet/run.sh', () => {
     // verify ran on each migration's branch and passed every check.
     expect(run.output.match(/^ +verify passed$/gm)).toHaveLength(steps.length);
     expect(run.output).not.toMatch(/^ +(Numbering|Consistency|Reversibility): failed/m);
+  });
+
+  it('refuses, on seeded rows, the feature branch that adds a NOT NULL column without a default', () => {
+    expect(run.output).toMatch(/^ +Data: FAILED - 0009_add_customers_loyalty_tier\.sql fails on a database with rows$/m);
+    expect(run.output).toMatch(/0009_add_customers_loyalty_tier\.sql line \d+ \(up\): statement "ALTER TABLE "public"\."customers" ADD COLUMN "loyalty_tier" .*contains null values.*Table public\.customers held \d+ rows?\. Hint: existing rows get NULL in the new column: add it with a DEFAULT/);
+    expect(run.output.match(/^ +verify failed$/gm)).toHaveLength(1);
   });
 
   it('has migrations that, applied one by one from empty, build exactly each commit\'s schema (pg_dump oracle)', async () => {

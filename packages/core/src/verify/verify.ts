@@ -62,6 +62,8 @@ export interface VerifyOptions {
   readonly buildTimeoutMs?: number;
   /** Rows for the data check (seed-sql files or a seed-command); without one, synthetic rows. */
   readonly seed?: UserSeed;
+  /** false leaves the data check out (reported skipped): what the bench compares with. Default true. */
+  readonly dataCheck?: boolean;
   readonly logger?: Logger;
 }
 
@@ -254,7 +256,9 @@ async function runDatabaseChecks(run: VerifyRun): Promise<DatabaseChecks> {
     buildGoal(run),
     applyFromEmpty(run, set),
     buildRevertTarget(run, set),
-    checkData({ set, newEntries: run.numbering.newEntries, plan: run.plan, seed: run.seed, newDatabase: run.newDatabase, logger: run.logger }),
+    run.options.dataCheck === false
+      ? skipped('data', 'skipped: turned off')
+      : checkData({ set, newEntries: run.numbering.newEntries, plan: run.plan, seed: run.seed, newDatabase: run.newDatabase, logger: run.logger }),
   ] as const);
   const rejected = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (rejected) throw rejected.reason;
