@@ -54,6 +54,8 @@ export interface ActionRun {
   readonly summary: string;
   readonly annotations: readonly WorkflowAnnotation[];
   readonly masks: readonly string[];
+  /** The run's own directory (workspace, RUNNER_TEMP, command files), removed when the run ends. */
+  readonly tempDir: string;
 }
 
 const ROOT = resolve(__dirname, '../..');
@@ -162,6 +164,7 @@ export async function runActionBundle(action: ActionName, options: RunActionOpti
       summary: readFileSync(files.summary, 'utf8'),
       annotations: commands.annotations,
       masks: commands.masks,
+      tempDir: temp,
     };
   } finally {
     rmSync(temp, { recursive: true, force: true });
