@@ -159,9 +159,15 @@ describe('applyFleet', () => {
 
     // Migrated by hand where its data allows it, at-two is at a version whose schema cannot be built: it cannot be checked: failed, untouched.
     expect((await up(atTwo.url, set, { to: 2 })).error).toBeUndefined();
+    // Its pending 0003 would run on a schema no migration chain builds: the pre-flight's chain from the
+    // empty database fails at 0002, and the target is not touched.
     const report = await applyFleet({ set, targets: [atTwo], shadow: shadow() });
-    expect(report.targets[0]).toMatchObject({ status: 'failed', fromVersion: 2, migrations: [] });
-    expect(report.targets[0].error).toMatch(/cannot build the schema of version 2 on the shadow server: .*0002_needs_data\.sql line \d+ \(up\) on .*division by zero/);
+    expect(report.targets[0]).toMatchObject({ status: 'not-started', migrations: [] });
+    expect(report.targets[0].error).toMatch(/^the pre-flight failed, so no database was touched: pre-flight from the empty database: .*0002_needs_data\.sql line \d+ \(up\) on .*division by zero/);
+    // The drift check has no pre-flight: there the target at that version fails its own check.
+    const drift = await checkFleetDrift({ set, targets: [atTwo], shadow: shadow() });
+    expect(drift.targets[0]).toMatchObject({ status: 'failed', fromVersion: 2 });
+    expect(drift.targets[0].error).toMatch(/cannot build the schema of version 2 on the shadow server: .*0002_needs_data\.sql line \d+ \(up\) on .*division by zero/);
     expect(await recordedIds(atTwo.url)).toEqual(['0001_customers.sql', '0002_needs_data.sql']);
   });
 
