@@ -46,7 +46,7 @@ describe('the first hour', () => {
     // verify before committing migration 2: the directory's new files count as new; --json gives the checks.
     const verified = await cli(['verify', ...base, '--json', '-']);
     const report = JSON.parse(verified.stdout);
-    expect(report.checks.map((c: { name: string; status: string }) => `${c.name}:${c.status}`)).toEqual(['numbering:passed', 'consistency:passed', 'reversibility:passed', 'hazards:passed']);
+    expect(report.checks.map((c: { name: string; status: string }) => `${c.name}:${c.status}`)).toEqual(['numbering:passed', 'consistency:passed', 'reversibility:passed', 'data:passed', 'hazards:passed']);
     expect(verified.code).toBe(0);
 
     const db = await createTestDatabase('firsthour');

@@ -59,7 +59,7 @@ class Invoice(Base):
 
     id = Column(BigInteger, primary_key=True)
     order_id = Column(BigInteger, ForeignKey("orders.id", ondelete="CASCADE"), nullable=False, unique=True)
-    number = Column(String(32), nullable=False, unique=True)
+    invoice_number = Column(String(32), nullable=False, unique=True)
     amount_cents = Column(Integer, nullable=False)
     issued_at = Column(DateTime(timezone=True), nullable=False, server_default=func.now())
     paid_at = Column(DateTime(timezone=True))
