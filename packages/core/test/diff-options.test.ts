@@ -1,27 +1,17 @@
 import { ConfigurationError } from '../src/errors';
 import { diff, introspect, renderSql } from '../src/diff';
-import { schemasEqual } from '../../../test/support/diff';
+import { schemasEqual, withPair } from '../../../test/support/diff';
 import { compareWithExpected } from '../src/fleet/consistency';
 import { schemaDifference } from '../src/verify/difference';
 import { cli } from '../../../test/support/cli';
-import { adminUrl, createTestDatabase, dropTestDatabase, query } from '../../../test/support/pg';
+import { adminUrl, query } from '../../../test/support/pg';
 import { applyStatements } from './diff-harness';
 
 /** Options, exclusions and error behaviour of diff(), on real databases. */
-async function withPair<T>(fromSql: string, toSql: string, fn: (a: string, b: string) => Promise<T>): Promise<T> {
-  const [a, b] = await Promise.all([createTestDatabase('diffopt_a'), createTestDatabase('diffopt_b')]);
-  try {
-    await Promise.all([fromSql ? query(a, fromSql) : null, toSql ? query(b, toSql) : null]);
-    return await fn(a, b);
-  } finally {
-    await Promise.all([dropTestDatabase(a), dropTestDatabase(b)]);
-  }
-}
-
 const sqlOf = async (a: string, b: string, options = {}) => (await diff(a, b, options)).statements.map((s) => s.sql);
 
 test.concurrent('schema: only that schema is compared', async () => {
-  await withPair(
+  await withPair('diffopt', 
     'create schema s1; create table s1.t (id int); create table public.p (id int);',
     'create schema s1; create table s1.t (id int, x int); create table public.q (id int);',
     async (a, b) => {
@@ -34,7 +24,7 @@ test.concurrent('schema: only that schema is compared', async () => {
 });
 
 test.concurrent('excludeSchemas: several schemas can be left out', async () => {
-  await withPair(
+  await withPair('diffopt', 
     'create schema x1; create schema x2; create table x1.t (id int); create table x2.t (id int);',
     'create schema x1; create schema x2; create schema kept; create table x1.t (id int, y int);',
     async (a, b) => {
@@ -45,7 +35,7 @@ test.concurrent('excludeSchemas: several schemas can be left out', async () => {
 });
 
 test.concurrent('withPrivileges: grants and revokes only when asked', async () => {
-  await withPair(
+  await withPair('diffopt', 
     'create table t (id int); create schema s; grant select, insert on t to public; create function f() returns int language sql as $$ select 1 $$;',
     'create table t (id int); create schema s; grant update on t to public; grant usage on schema s to public; create function f() returns int language sql as $$ select 1 $$; revoke execute on function f() from public;',
     async (a, b) => {
@@ -64,7 +54,7 @@ test.concurrent('withPrivileges: grants and revokes only when asked', async () =
 });
 
 test.concurrent('ignoreExtensionVersions and createExtensionsOnly', async () => {
-  await withPair(
+  await withPair('diffopt', 
     "create extension pg_trgm version '1.5'; create table t (id int);",
     "create extension pg_trgm version '1.6'; create extension hstore; create table t (id int, x int);",
     async (a, b) => {
@@ -82,7 +72,7 @@ test.concurrent('ignoreExtensionVersions and createExtensionsOnly', async () => 
 });
 
 test.concurrent('migration bookkeeping and extension members are never compared', async () => {
-  await withPair(
+  await withPair('diffopt', 
     `create table gorp_migrations (id text primary key, applied_at timestamptz);
      create schema db_migrate; create table db_migrate.checksums (id text primary key);
      create extension citext;`,
@@ -95,7 +85,7 @@ test.concurrent('migration bookkeeping and extension members are never compared'
 });
 
 test.concurrent('concurrentIndexes: CONCURRENTLY, outside a transaction, only on tables that already exist', async () => {
-  await withPair(
+  await withPair('diffopt', 
     'create table t (id int, v int);',
     'create table t (id int, v int); create index t_v on t (v); create table n (id int); create index n_id on n (id);',
     async (a, b) => {
@@ -113,7 +103,7 @@ test.concurrent('concurrentIndexes: CONCURRENTLY, outside a transaction, only on
 });
 
 test.concurrent('destructive flags and hazards on drops and risky alterations', async () => {
-  await withPair(
+  await withPair('diffopt', 
     'create table t (id int, gone text, n int, s text); create view v as select id from t; create function f() returns int language sql as $$ select 1 $$;',
     'create table t (id int, n bigint, s text not null);',
     async (a, b) => {
@@ -131,7 +121,7 @@ test.concurrent('destructive flags and hazards on drops and risky alterations', 
 
 test.concurrent('equal databases give no statements and renderSql prints nothing', async () => {
   const schema = 'create table t (id serial primary key, v text); create view v as select * from t;';
-  await withPair(schema, schema, async (a, b) => {
+  await withPair('diffopt', schema, schema, async (a, b) => {
     const { statements } = await diff(a, b, { withPrivileges: true });
     expect(statements).toEqual([]);
     expect(renderSql(statements)).toBe('');
@@ -155,7 +145,7 @@ test('an unreachable database is a ConfigurationError naming it without the pass
 // Not concurrent: the CLI runs in-process and its output is captured by swapping process.stdout/stderr.
 test('objects of kinds the differ does not compare are listed, and make every equality check fail', async () => {
   const fdw = `create foreign data wrapper dummy_fdw; create server dummy_srv foreign data wrapper dummy_fdw;`;
-  await withPair(
+  await withPair('diffopt', 
     `create table t (id int, v int); ${fdw}`,
     `create table t (id int, v int); ${fdw} create foreign table ft (a int) server dummy_srv;`,
     async (a, b) => {
@@ -193,7 +183,7 @@ test('objects of kinds the differ does not compare are listed, and make every eq
 });
 
 test('equal schemas without unsupported objects pass every equality check', async () => {
-  await withPair('create table t (id int)', 'create table t (id int)', async (a, b) => {
+  await withPair('diffopt', 'create table t (id int)', 'create table t (id int)', async (a, b) => {
     expect(await schemasEqual(a, b)).toBe(true);
     expect((await cli(['diff', a, b, '--exit-code'])).code).toBe(0);
     expect(await schemaDifference(a, b)).toEqual({ sql: '', objects: [], excludedTables: [] });
@@ -203,7 +193,7 @@ test('equal schemas without unsupported objects pass every equality check', asyn
 
 test('withOwners (--with-owners): owners are compared only when asked', async () => {
   await query(adminUrl(), `DO $$ BEGIN CREATE ROLE schemainspect_test_role; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$`);
-  await withPair('create table t (id int)', 'create table t (id int); alter table t owner to schemainspect_test_role', async (a, b) => {
+  await withPair('diffopt', 'create table t (id int)', 'create table t (id int); alter table t owner to schemainspect_test_role', async (a, b) => {
     expect(await sqlOf(a, b)).toEqual([]);
     expect(await sqlOf(a, b, { withOwners: true })).toEqual(['ALTER TABLE "public"."t" OWNER TO "schemainspect_test_role"']);
     const run = await cli(['diff', a, b, '--with-owners', '--exit-code']);
