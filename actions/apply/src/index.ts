@@ -34,6 +34,7 @@ runAction(async () => {
         ...(inputs.toVersion !== undefined ? { to: inputs.toVersion } : {}),
         ...(inputs.maxFailures !== undefined ? { maxFailures: inputs.maxFailures } : {}),
         ...(inputs.seed ? { seed: inputs.seed } : {}),
+        allow: inputs.allow,
       });
     }
   }

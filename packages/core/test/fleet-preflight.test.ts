@@ -91,3 +91,32 @@ test('a dry run names the targets that have rows in a table a fails-on-existing-
   expect(formatReportText(report)).toMatch(/with-rows .*would apply 5 → 6: 0006_customer_tier\.sql; has rows in public\.customers \(0006_customer_tier\.sql\), which a fails-on-existing-rows statement touches/);
   expect(report.preflight).toBeUndefined();
 });
+
+test('a revert whose Down would lose data a target holds is refused there, nothing run, until --allow names each loss', async () => {
+  const set = await ws.migrations(SHOP);
+  const filled = await ws.database(set, 5, 'rv-filled');
+  await query(filled.url, "INSERT INTO customers (name, email) VALUES ('Ada', 'ada@example.com')");
+  const blank = await ws.database(set, 5, 'rv-blank');
+  await withRows(blank.url); // rows, but the column the revert drops holds only NULLs
+  const ordered = await ws.database(set, 5, 'rv-ordered');
+  await query(ordered.url, "INSERT INTO customers (name) VALUES ('Ada'); INSERT INTO orders (customer_id, total) SELECT id, 5 FROM customers");
+
+  const refused = await applyFleet({ set, targets: [filled, blank, ordered], shadow: shadow(), to: 1, retry: FAST_RETRY });
+  expect(refused.preflight?.reverts).toEqual([{ fromVersion: 5, losses: [expect.objectContaining({ code: 'drops-data', object: 'public.customers.email' }), expect.objectContaining({ code: 'drops-data', object: 'public.orders' })] }]);
+  expect(refused.targets.map((t) => [t.name, t.status])).toEqual([['rv-filled', 'failed'], ['rv-blank', 'applied'], ['rv-ordered', 'failed']]);
+  expect(refused.targets[0].error).toMatch(/: reverting from version 5 to 1 would lose data it holds: public\.customers\.email \(drops-data\)\. Nothing was run\. If that loss is intended, pass --allow 'drops-data public\.customers\.email' \(action input allow, one per line\)$/);
+  expect(refused.targets[2].error).toContain("public.orders (drops-data)");
+  expect(refused.targets[2].error).toContain("--allow 'drops-data public.orders'");
+  expect(refused.targets[2].error).not.toContain('customers.email');
+  expect(await recordedIds(filled.url)).toHaveLength(5);
+  expect(await columns(filled.url)).toContain('customers.email text');
+  expect(await recordedIds(blank.url)).toHaveLength(1);
+
+  // One acknowledgement allows one loss only; with both named, the reverts run.
+  const half = await applyFleet({ set, targets: [ordered], shadow: shadow(), to: 1, allow: ['drops-data public.customers.email'], retry: FAST_RETRY });
+  expect(half.targets[0].status).toBe('failed');
+  const allowed = await applyFleet({ set, targets: [filled, ordered], shadow: shadow(), to: 1, allow: ['drops-data public.customers.email', 'drops-data public.orders'], retry: FAST_RETRY });
+  expect(allowed.targets.map((t) => t.status)).toEqual(['applied', 'applied']);
+  expect(await recordedIds(filled.url)).toHaveLength(1);
+  await expect(applyFleet({ set, targets: [filled], shadow: shadow(), allow: ['drop public.orders'] })).rejects.toThrow(/the allow option: "drop public\.orders" is not an acknowledgement/);
+});

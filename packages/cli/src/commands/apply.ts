@@ -13,7 +13,7 @@ import {
   readMigrationDir,
   reportFails,
 } from '@db-migrate/core';
-import { type Command, type OptionTable, type OptionValues, optionalInteger, optionalString, printResult, requiredString } from '../command';
+import { type Command, type OptionTable, type OptionValues, optionalInteger, optionalString, printResult, requiredString, stringList } from '../command';
 import { lockOptions, migrationsDirOption } from './migrate-options';
 import { shadowOption, shadowOptions, tableFilter, tableFilterOptions } from './schema-options';
 import { readSeed, SEED_USAGE, seedOptions } from './seed-options';
@@ -123,6 +123,12 @@ export const applyCommand: Command = {
     'postponed-is-warning': { type: 'boolean', description: 'A drifted (postponed) database does not fail the run.' },
     ...statementLimitOptions,
     'max-failures': { type: 'string', value: '<N>', description: 'The canary: once N databases have had a migration fail, start no other one (they are reported not-started).', default: 'no limit' },
+    allow: {
+      type: 'string',
+      multiple: true,
+      value: '"<code> <object>"',
+      description: 'A loss a revert (--to below a database\'s version) may cause, e.g. "drops-data public.orders.note" (repeatable); without it, a revert whose Down sections would lose data a database holds is refused there.',
+    },
     ...seedOptions,
   },
   examples: [
@@ -148,6 +154,7 @@ export const applyCommand: Command = {
       ...(statementTimeoutMs !== undefined ? { statementTimeoutMs } : {}),
       ...(maxFailures !== undefined ? { maxFailures } : {}),
       ...(seed ? { seed } : {}),
+      allow: stringList(values, 'allow'),
     });
     return finishFleetRun(report, values, stdout, values['postponed-is-warning'] === true);
   },

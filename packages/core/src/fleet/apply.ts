@@ -16,8 +16,11 @@ import { databaseStatus } from '../applier/state';
 import { ConfigurationError, errorMessage } from '../errors';
 import { ident } from '../diff/sql';
 import type { Migration } from '../migrations/store';
+import { type Acknowledgement, parseAcknowledgement } from '../intent/acknowledgements';
+import type { DataLoss } from '../intent/data-loss';
 import { checkUserSeed, type UserSeed } from '../seed/user-seed';
-import { readStartingVersions, runPreflight } from './preflight';
+import { type PreflightReport, readStartingVersions, runPreflight } from './preflight';
+import { refusedRevert } from './revert-gate';
 import { DEFAULT_CONCURRENCY } from './runner';
 import { type Logger, silentLogger } from '../logger';
 import type { Drift } from './consistency';
@@ -37,6 +40,18 @@ export interface FleetApplyOptions extends FleetCheckOptions {
   readonly maxFailures?: number;
   /** Rows for the pre-flight's seeded copies (seed-sql files or a seed-command). */
   readonly seed?: UserSeed;
+  /**
+   * Acknowledged losses of a revert, as `drops-data public.orders.note` (the DB-Migrate-Allow syntax). A
+   * revert whose Down sections would lose data a target holds, unacknowledged, is refused on that target.
+   */
+  readonly allow?: readonly string[];
+}
+
+/** What a revert may lose on a target: measured by the pre-flight, acknowledged by the run's options. */
+interface RevertGuard {
+  /** The losses of reverting from `from`; undefined when they could not be measured. */
+  readonly losses: (from: number) => readonly DataLoss[] | undefined;
+  readonly acknowledged: readonly Acknowledgement[];
 }
 
 /** Applies the pending migrations to every target whose schema matches its version. Never throws for a target. */
@@ -49,22 +64,25 @@ export async function applyFleet(options: FleetApplyOptions): Promise<FleetRepor
     throw new ConfigurationError(`--max-failures must be a whole number of at least 1, got ${maxFailures}`);
   }
   const seed = checkUserSeed(options.seed);
-  // The pre-flight rehearses a real run; a dry run changes nothing and only plans.
+  const acknowledged = (options.allow ?? []).map((text) => parseAcknowledgement(text, 'the allow option'));
+  // The pre-flight rehearses a real run (and measures what reverts lose); a dry run changes nothing and only plans.
+  let preflight: PreflightReport | undefined;
   const beforeTargets = dryRun
     ? undefined
     : async (context: VersionedRunContext) =>
-        runPreflight({
+        (preflight = await runPreflight({
           set: options.set,
           to,
           fromVersions: await preflightStartingVersions(options, to, seed),
           expected: context.expected,
           ...(seed ? { seed } : {}),
           logger: context.logger,
-        });
+        }));
+  const guard: RevertGuard = { losses: (from) => preflight?.reverts.find((r) => r.fromVersion === from)?.losses, acknowledged };
   return runVersionedFleet(
     { mode: 'apply', to, dryRun, verb: dryRun ? 'planning' : 'migrating', versionPhrase: `to version ${to}`, ...(beforeTargets ? { beforeTargets } : {}), ...(maxFailures !== undefined ? { maxFailures } : {}) },
     options,
-    checkLocked,
+    (client, target, context) => checkLocked(client, target, context, guard),
   );
 }
 
@@ -86,7 +104,7 @@ export async function checkFleetDrift(options: FleetCheckOptions): Promise<Fleet
   return runVersionedFleet({ mode: 'drift', to, dryRun: false, verb: 'checking', versionPhrase: `latest version ${to}` }, options, checkLocked);
 }
 
-async function checkLocked(client: Client, target: ReachableTarget, context: VersionedRunContext): Promise<AttemptOutcome> {
+async function checkLocked(client: Client, target: ReachableTarget, context: VersionedRunContext, guard?: RevertGuard): Promise<AttemptOutcome> {
   const { set, mode, to, options } = context;
   const database = target.database;
   const records = await readAppliedRecords(client, database);
@@ -126,6 +144,10 @@ async function checkLocked(client: Client, target: ReachableTarget, context: Ver
   if (context.dryRun) {
     const rowsAtRisk = direction === 'up' ? await tablesWithRowsAtRisk(client, plan.migrations) : [];
     return { status: 'pending', fromVersion: from, toVersion: to, direction, migrations: names, warnings, ...(rowsAtRisk.length > 0 ? { rowsAtRisk } : {}) };
+  }
+  if (direction === 'down' && guard) {
+    const refused = await refusedRevert(client, { database, from, to, losses: guard.losses(from), acknowledged: guard.acknowledged });
+    if (refused) return { status: 'failed', fromVersion: from, direction, error: refused, warnings };
   }
 
   // The applier's per-migration lines would drown the progress lines of a large fleet: debug only.
