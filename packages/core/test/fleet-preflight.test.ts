@@ -104,8 +104,8 @@ test('a revert whose Down would lose data a target holds is refused there, nothi
   const refused = await applyFleet({ set, targets: [filled, blank, ordered], shadow: shadow(), to: 1, retry: FAST_RETRY });
   expect(refused.preflight?.reverts).toEqual([{ fromVersion: 5, losses: [expect.objectContaining({ code: 'drops-data', object: 'public.customers.email' }), expect.objectContaining({ code: 'drops-data', object: 'public.orders' })] }]);
   expect(refused.targets.map((t) => [t.name, t.status])).toEqual([['rv-filled', 'failed'], ['rv-blank', 'applied'], ['rv-ordered', 'failed']]);
-  expect(refused.targets[0].error).toMatch(/: reverting from version 5 to 1 would lose data it holds: public\.customers\.email \(drops-data\)\. Nothing was run\. If that loss is intended, pass --allow 'drops-data public\.customers\.email' \(action input allow, one per line\)$/);
-  expect(refused.targets[2].error).toContain("public.orders (drops-data)");
+  expect(refused.targets[0].error).toMatch(/: reverting from version 5 to 1 would lose data it holds: public\.customers\.email \(drops-data, 1 value\); nothing was run\. If that loss is intended, pass --allow 'drops-data public\.customers\.email' \(action input allow, one per line\)$/);
+  expect(refused.targets[2].error).toContain("public.orders (drops-data, 1 row)");
   expect(refused.targets[2].error).toContain("--allow 'drops-data public.orders'");
   expect(refused.targets[2].error).not.toContain('customers.email');
   expect(await recordedIds(filled.url)).toHaveLength(5);

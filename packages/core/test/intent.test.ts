@@ -292,7 +292,7 @@ describe('a schema build that exits 0 but builds nothing', () => {
 
     const goal = repo.commit('old_orders goes', { 'schema/build.sql': `CREATE TABLE orders (id bigint PRIMARY KEY, total numeric NOT NULL);\n` });
     const dropping = await syncFleet({ targets, source: broken(repo.dir), ref: goal, shadow: adminUrl() });
-    expect(dropping.targets[0]).toMatchObject({ status: 'failed', error: expect.stringContaining("drop a table that holds rows: public.old_orders (3 rows). If that is intended, pass --allow 'drops-data public.old_orders' (") });
+    expect(dropping.targets[0]).toMatchObject({ status: 'failed', error: expect.stringContaining("the sync would lose data it holds: public.old_orders (drops-data, 3 rows); nothing was changed. If that loss is intended, pass --allow 'drops-data public.old_orders' (") });
     expect(await query(url, 'SELECT count(*)::int AS n FROM old_orders')).toEqual([{ n: 3 }]);
     const allowed = await syncFleet({ targets, source: broken(repo.dir), ref: goal, shadow: adminUrl(), allow: ['drops-data public.old_orders'] });
     expect(allowed.targets[0]!.status).toBe('applied');

@@ -106,6 +106,24 @@ describe('syncFleet', () => {
     expect(reportFails(report)).toBe(true);
   });
 
+  it('never drops a column holding values, nor narrows a type, unless --allow names each: measured by OID in the transaction', async () => {
+    const wide = V1 + `ALTER TABLE customers ADD COLUMN legacy text, ADD COLUMN unused text, ADD COLUMN code varchar(50);\n`;
+    const staging = await stagingAt(wide, 'columns');
+    await query(staging.url, `UPDATE customers SET legacy = 'x' || id, code = 'c' || id`);
+    const narrow = commit(V1 + `ALTER TABLE customers ADD COLUMN code varchar(5);\n`, 'legacy and unused go, code narrows');
+    const refused = await syncFleet({ targets: [staging], source, ref: narrow, shadow: shadow() });
+    expect(refused.targets[0].status).toBe('failed');
+    expect(refused.targets[0].error).toMatch(
+      /: the sync would lose data it holds: public\.customers\.code \(narrows-type, 2 values\), public\.customers\.legacy \(drops-data, 2 values\); nothing was changed\. If that loss is intended, pass --allow 'narrows-type public\.customers\.code' --allow 'drops-data public\.customers\.legacy' \(/,
+    );
+    // The column holding only NULLs is no loss of data: not named.
+    expect(refused.targets[0].error).not.toContain('unused');
+    expect(await query(staging.url, `SELECT count(legacy)::int AS n FROM customers`)).toEqual([{ n: 2 }]);
+    const allowed = await syncFleet({ targets: [staging], source, ref: narrow, shadow: shadow(), allow: ['drops-data public.customers.legacy', 'narrows-type public.customers.code'] });
+    expect(allowed.targets[0].status).toBe('applied');
+    expect(await query(staging.url, `SELECT string_agg(column_name, ',' ORDER BY column_name) AS c FROM information_schema.columns WHERE table_name = 'customers'`)).toEqual([{ c: 'code,id,name,status' }]);
+  });
+
   it('a schema that cannot be built stops the run before any target is touched', async () => {
     commit('CREATE TABLE broken (;\n', 'broken');
     const staging = await stagingAt(V1, 'untouched');

@@ -20,7 +20,7 @@ import { type Acknowledgement, parseAcknowledgement } from '../intent/acknowledg
 import type { DataLoss } from '../intent/data-loss';
 import { checkUserSeed, type UserSeed } from '../seed/user-seed';
 import { type PreflightReport, readStartingVersions, runPreflight } from './preflight';
-import { refusedRevert } from './revert-gate';
+import { dataAtRisk, dataAtRiskMessage } from './data-at-risk';
 import { DEFAULT_CONCURRENCY } from './runner';
 import { type Logger, silentLogger } from '../logger';
 import type { Drift } from './consistency';
@@ -146,8 +146,13 @@ async function checkLocked(client: Client, target: ReachableTarget, context: Ver
     return { status: 'pending', fromVersion: from, toVersion: to, direction, migrations: names, warnings, ...(rowsAtRisk.length > 0 ? { rowsAtRisk } : {}) };
   }
   if (direction === 'down' && guard) {
-    const refused = await refusedRevert(client, { database, from, to, losses: guard.losses(from), acknowledged: guard.acknowledged });
-    if (refused) return { status: 'failed', fromVersion: from, direction, error: refused, warnings };
+    // A revert runs Down sections: what they lose was measured on a copy; what that holds here is counted.
+    const losses = guard.losses(from);
+    const reverting = `${database}: reverting from version ${from} to ${to}`;
+    const refuse = (error: string): AttemptOutcome => ({ status: 'failed', fromVersion: from, direction, error, warnings });
+    if (!losses) return refuse(`${reverting}: what it loses could not be measured on a copy (see the pre-flight lines), so nothing was run`);
+    const atRisk = await dataAtRisk(client, losses, guard.acknowledged);
+    if (atRisk.length > 0) return refuse(dataAtRiskMessage(reverting, atRisk, 'nothing was run'));
   }
 
   // The applier's per-migration lines would drown the progress lines of a large fleet: debug only.

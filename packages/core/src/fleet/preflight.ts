@@ -21,7 +21,7 @@ import type { ThrowawayDatabase } from '../shadow/types';
 import type { ExpectedSchemas } from './expected-schemas';
 import { mapWithConcurrency } from './pool';
 import { isTransientFailure } from './retry';
-import type { RevertLosses } from './revert-gate';
+import type { RevertLosses } from './data-at-risk';
 import type { Target } from './targets';
 
 export interface PreflightFailure {

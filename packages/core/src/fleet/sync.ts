@@ -12,9 +12,9 @@ import type { Client } from 'pg';
 import { withDatabaseLock } from '../applier/lock';
 import { type Catalog, type DiffOptions, type DiffStatement, diffCatalogs, introspect, renderSql } from '../diff';
 import { filterCatalog } from '../diff/filter';
-import { qualified } from '../diff/sql';
 import { errorMessage, redact } from '../errors';
 import { type Acknowledgement, parseAcknowledgement, unacknowledged } from '../intent/acknowledgements';
+import { dataLosses, readDataInventory } from '../intent/data-loss';
 import { emptyGoalProblem } from '../intent/empty-goal';
 import { type Logger, silentLogger } from '../logger';
 import { buildSchemaAt } from '../schema-source/build';
@@ -22,6 +22,7 @@ import { describeSchemaSource, type SchemaSource } from '../schema-source/schema
 import { withShadowServer } from '../shadow/shadow-server';
 import { parseShadowSpec, type ShadowSpec } from '../shadow/spec';
 import { CONSISTENCY_DIFF_OPTIONS } from './consistency';
+import { dataAtRisk, dataAtRiskMessage } from './data-at-risk';
 import { type FleetReport, countOutcomes } from './report';
 import { isTransientFailure, type RetryOptions } from './retry';
 import { type AttemptOutcome, DEFAULT_CONCURRENCY, type ReachableTarget, runFleet } from './runner';
@@ -49,8 +50,9 @@ export interface SyncOptions {
   readonly statementTimeoutMs?: number;
   readonly diffOptions?: DiffOptions;
   /**
-   * Acknowledged drops of tables holding rows, as `drops-data public.old_orders` (the DB-Migrate-Allow
-   * syntax). A table with rows that the sync would drop, unacknowledged, stops that target's sync.
+   * Acknowledged data losses, as `drops-data public.old_orders` (the DB-Migrate-Allow syntax). A table or
+   * column holding data that the sync would drop (or a type it would narrow, an enum value it would
+   * remove), unacknowledged, stops that target's sync.
    */
   readonly allow?: readonly string[];
   /** Sync even when the schema build has no tables and the target has some. */
@@ -98,34 +100,9 @@ function tablesOf(catalog: Catalog): string[] {
   return [...catalog.relations.values()].filter((r) => r.kind === 'table' || r.kind === 'partitioned table').map((r) => `${r.schema}.${r.name}`).sort();
 }
 
-/**
- * Why this target's sync must not run: the schema build has no tables while the target has some, or the
- * sync would drop tables that hold rows without an acknowledgement naming each. Undefined when it may run.
- */
-async function refusedDrops(
-  client: Client,
-  current: Catalog,
-  goal: Catalog,
-  options: { readonly acknowledged: readonly Acknowledgement[]; readonly allowEmptyGoal?: boolean; readonly build: string; readonly commit: string },
-): Promise<string | undefined> {
-  const tables = tablesOf(current);
-  const goalTables = new Set(tablesOf(goal));
-  const empty = emptyGoalProblem({ goalTables: goalTables.size, tables, other: 'the database', build: options.build, commit: options.commit, allowEmptyGoal: options.allowEmptyGoal });
-  if (empty) return empty;
-  const dropped = tables.filter((t) => !goalTables.has(t));
-  const withRows: { table: string; rows: number }[] = [];
-  for (const table of dropped) {
-    const loss = { code: 'drops-data' as const, object: table, message: '' };
-    if (unacknowledged([loss], options.acknowledged).length === 0) continue;
-    const [schema, ...rest] = table.split('.');
-    const { rows } = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${qualified(schema!, rest.join('.'))}`);
-    const count = Number(rows[0]!.n);
-    if (count > 0) withRows.push({ table, rows: count });
-  }
-  if (withRows.length === 0) return undefined;
-  const list = withRows.map((t) => `${t.table} (${t.rows} row${t.rows === 1 ? '' : 's'})`).join(', ');
-  const flags = withRows.map((t) => `--allow 'drops-data ${t.table}'`).join(' ');
-  return `the sync would drop ${withRows.length === 1 ? 'a table that holds' : 'tables that hold'} rows: ${list}. If that is intended, pass ${flags} (action input allow, one "drops-data <table>" per line)`;
+/** Why this target's sync must not run: the schema build has no tables while the target has some. */
+function emptyGoalRefusal(current: Catalog, goal: Catalog, options: { readonly allowEmptyGoal?: boolean; readonly build: string; readonly commit: string }): string | undefined {
+  return emptyGoalProblem({ goalTables: tablesOf(goal).length, tables: tablesOf(current), other: 'the database', build: options.build, commit: options.commit, allowEmptyGoal: options.allowEmptyGoal });
 }
 
 function excerpt(sql: string): string {
@@ -147,7 +124,7 @@ async function syncLocked(
   const live = await introspect(client);
   const statements = diffCatalogs(live, goal, options.diffOptions);
   if (statements.length === 0) return { status: 'up-to-date', statements: 0 };
-  const refused = await refusedDrops(client, filterCatalog(live, options.diffOptions), filterCatalog(goal, options.diffOptions), options);
+  const refused = emptyGoalRefusal(filterCatalog(live, options.diffOptions), filterCatalog(goal, options.diffOptions), options);
   if (refused) return { status: 'failed', statements: 0, error: redact(`${database}: ${refused}; nothing was changed`) };
   // Outside the transaction: enum values that later statements use must be committed before them
   // (the differ emits those ADD VALUE IF NOT EXISTS, safe to repeat); anything else that cannot run in a
@@ -196,13 +173,32 @@ async function syncLocked(
   const early = await runOutside(first, 'before');
   if (early) return early;
   let current: DiffStatement | undefined;
-  try {
-    await client.query('BEGIN');
+  const runInside = async () => {
     for (const statement of inside) {
       current = statement;
       await client.query(statement.sql);
     }
     current = undefined;
+  };
+  try {
+    // What the statements lose is measured in the transaction, by OID (a recreated table loses its rows
+    // as surely as a dropped one). A loss no --allow names is rolled back to the savepoint and counted
+    // there: if it holds data, the transaction is rolled back and the target refused.
+    await client.query('BEGIN');
+    const before = await readDataInventory(client);
+    await client.query('SAVEPOINT db_migrate_measure');
+    await runInside();
+    const losses = dataLosses(before, await readDataInventory(client));
+    if (unacknowledged(losses, options.acknowledged).length > 0) {
+      await client.query('ROLLBACK TO SAVEPOINT db_migrate_measure');
+      const atRisk = await dataAtRisk(client, losses, options.acknowledged);
+      if (atRisk.length > 0) {
+        await client.query('ROLLBACK');
+        const kept = ranOutside ? `the transaction was rolled back (the ${ranOutside} statement(s) run before it stay)` : 'nothing was changed';
+        return { status: 'failed', statements: ranOutside, ...(ranOutside ? { outsideTransaction: ranOutside } : {}), sync: planned, warnings, error: redact(dataAtRiskMessage(`${database}: the sync`, atRisk, kept)) };
+      }
+      await runInside();
+    }
     await client.query('COMMIT');
     committed = true;
   } catch (error) {

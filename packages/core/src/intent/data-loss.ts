@@ -55,7 +55,7 @@ SELECT 'enum', t.oid::int8::text, n.nspname || '.' || t.typname, 0, e.oid::int8:
  WHERE ${USER_SCHEMAS}`;
 
 /** Reads the inventory in one query, in the client's session (search_path decides how types print). */
-async function readDataInventory(client: Client): Promise<DataInventory> {
+export async function readDataInventory(client: Client): Promise<DataInventory> {
   const { rows } = await client.query<{ kind: string; oid: string; name: string; num: number | null; item: string | null; type: string | null }>(INVENTORY_SQL);
   const tables = new Map<string, TableColumns>();
   const enums = new Map<string, { oid: string; labels: Map<string, string> }>();

@@ -1,0 +1,85 @@
+/**
+ * Data at risk on a target: of the losses a change causes (measured by the inventory of intent/data-loss:
+ * tables and columns gone, types narrowed, enum values removed), those whose object holds data on this
+ * database and that no acknowledgement names. A revert (apply --to below a target's version) and a sync
+ * refuse the target while any is left, naming each object, what it holds and the --allow to pass.
+ */
+import type { Client } from 'pg';
+import { ident, qualified } from '../diff/sql';
+import { type Acknowledgement, acknowledgementText, unacknowledged } from '../intent/acknowledgements';
+import type { DataLoss } from '../intent/data-loss';
+
+/** What a revert from one starting version loses, measured on a copy of it. */
+export interface RevertLosses {
+  readonly fromVersion: number;
+  readonly losses: readonly DataLoss[];
+}
+
+export interface DataAtRisk {
+  readonly loss: DataLoss;
+  /** What the object holds here: `3 rows`, `2 values`, `more than 10000 rows`. */
+  readonly holds: string;
+}
+
+/** Counted up to this many; beyond it, "more than". */
+const COUNT_LIMIT = 10_000;
+
+/** `schema.table[.rest]` -> its parts; the rest (a column or an enum label) may be absent. */
+function parts(object: string): { schema: string; name: string; rest?: string } {
+  const [schema = '', name = '', ...rest] = object.split('.');
+  return rest.length > 0 ? { schema, name, rest: rest.join('.') } : { schema, name };
+}
+
+async function countUpTo(client: Client, from: string, values: unknown[] = []): Promise<number> {
+  const { rows } = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM (SELECT 1 FROM ${from} LIMIT ${COUNT_LIMIT + 1}) AS held`, values);
+  return rows[0]?.n ?? 0;
+}
+
+function described(count: number, unit: string): string {
+  return count > COUNT_LIMIT ? `more than ${COUNT_LIMIT} ${unit}s` : `${count} ${unit}${count === 1 ? '' : 's'}`;
+}
+
+/** What the object a loss names holds on this database, or undefined when it holds nothing. */
+async function heldBy(client: Client, loss: DataLoss): Promise<string | undefined> {
+  const { schema, name, rest } = parts(loss.object);
+  if (loss.code === 'enum-recreated') {
+    // `schema.enum.label`: the rows of every column of that type holding the label.
+    const { rows } = await client.query<{ tbl: string; col: string }>(
+      `SELECT format('%I.%I', n.nspname, c.relname) AS tbl, format('%I', a.attname) AS col
+         FROM pg_catalog.pg_attribute a
+         JOIN pg_catalog.pg_class c ON c.oid = a.attrelid AND c.relkind IN ('r', 'p')
+         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+         JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+         JOIN pg_catalog.pg_namespace tn ON tn.oid = t.typnamespace
+        WHERE tn.nspname = $1 AND t.typname = $2 AND a.attnum > 0 AND NOT a.attisdropped`,
+      [schema, name],
+    );
+    let count = 0;
+    for (const { tbl, col } of rows) count += await countUpTo(client, `${tbl} WHERE ${col}::text = $1`, [rest ?? '']);
+    return count > 0 ? described(count, 'row') + ' with that value' : undefined;
+  }
+  const table = qualified(schema, name);
+  if (rest === undefined) {
+    const count = await countUpTo(client, table);
+    return count > 0 ? described(count, 'row') : undefined;
+  }
+  const count = await countUpTo(client, `${table} WHERE ${ident(rest)} IS NOT NULL`);
+  return count > 0 ? described(count, 'value') : undefined;
+}
+
+/** The unacknowledged losses whose objects hold data on this database, in the client's current state. */
+export async function dataAtRisk(client: Client, losses: readonly DataLoss[], acknowledged: readonly Acknowledgement[]): Promise<DataAtRisk[]> {
+  const found: DataAtRisk[] = [];
+  for (const loss of unacknowledged(losses, acknowledged)) {
+    const holds = await heldBy(client, loss);
+    if (holds) found.push({ loss, holds });
+  }
+  return found;
+}
+
+/** `<what> would lose data it holds: ...; <outcome>. If that loss is intended, pass --allow ...`. */
+export function dataAtRiskMessage(what: string, atRisk: readonly DataAtRisk[], outcome: string): string {
+  const list = atRisk.map((r) => `${r.loss.object} (${r.loss.code}, ${r.holds})`).join(', ');
+  const flags = atRisk.map((r) => `--allow '${acknowledgementText(r.loss)}'`).join(' ');
+  return `${what} would lose data it holds: ${list}; ${outcome}. If that loss is intended, pass ${flags} (action input allow, one per line)`;
+}
