@@ -25,8 +25,12 @@ export interface SessionOptions {
   readonly statementTimeoutMs?: number;
 }
 
+/** Called on the migration's connection after each migration that ran, with the version reached. */
+export type AfterEachMigration = (client: Client, step: { readonly migration: Migration; readonly version: number }) => Promise<void>;
+
 export interface MigrateOptions extends DatabaseLockOptions, SessionOptions {
   readonly logger?: Logger;
+  readonly afterEach?: AfterEachMigration;
 }
 
 export interface UpOptions extends MigrateOptions {
@@ -74,6 +78,7 @@ function notRun(migrations: readonly Migration[], direction: MigrationDirection)
 
 export interface RunPlanOptions extends SessionOptions {
   readonly logger?: Logger;
+  readonly afterEach?: AfterEachMigration;
 }
 
 /**
@@ -110,6 +115,7 @@ async function executePlan(client: Client, set: MigrationSet, plan: MigrationPla
       version = direction === 'up' ? migration.version : (set.migrations[position - 1]?.version ?? 0);
       const verb = direction === 'up' ? 'applied' : 'reverted';
       logger.info(`${migration.fileName}: ${verb}${noTransaction ? ' (notransaction)' : ''} in ${durationMs} ms`);
+      await options.afterEach?.(client, { migration, version });
     }
     return { database, results, version };
   } catch (error) {

@@ -16,11 +16,11 @@ import { databaseStatus } from '../applier/state';
 import { ConfigurationError, errorMessage } from '../errors';
 import { ident } from '../diff/sql';
 import type { Migration } from '../migrations/store';
-import { type Acknowledgement, parseAcknowledgement } from '../intent/acknowledgements';
+import { type Acknowledgement, allowMarkerLine, parseAcknowledgement, readMarkers } from '../intent/acknowledgements';
 import type { DataLoss } from '../intent/data-loss';
 import { checkUserSeed, type UserSeed } from '../seed/user-seed';
-import { type PreflightReport, readStartingVersions, runPreflight } from './preflight';
-import { dataAtRisk, dataAtRiskMessage } from './data-at-risk';
+import { readStartingVersions, runPreflight } from './preflight';
+import { dataAtRisk, dataAtRiskMessage, versionInventories } from './data-at-risk';
 import { DEFAULT_CONCURRENCY } from './runner';
 import { type Logger, silentLogger } from '../logger';
 import type { Drift } from './consistency';
@@ -41,16 +41,17 @@ export interface FleetApplyOptions extends FleetCheckOptions {
   /** Rows for the pre-flight's seeded copies (seed-sql files or a seed-command). */
   readonly seed?: UserSeed;
   /**
-   * Acknowledged losses of a revert, as `drops-data public.orders.note` (the DB-Migrate-Allow syntax). A
-   * revert whose Down sections would lose data a target holds, unacknowledged, is refused on that target.
+   * Acknowledged data losses, as `drops-data public.orders.note` (the DB-Migrate-Allow syntax), beside the
+   * marker lines of the migrations that run. A run that would lose data a target holds (a Down section
+   * of a revert, or a migration whose file does not acknowledge its loss) is refused on that target.
    */
   readonly allow?: readonly string[];
 }
 
-/** What a revert may lose on a target: measured by the pre-flight, acknowledged by the run's options. */
-interface RevertGuard {
-  /** The losses of reverting from `from`; undefined when they could not be measured. */
-  readonly losses: (from: number) => readonly DataLoss[] | undefined;
+/** What a run may lose on a target: measured by the pre-flight, acknowledged by the options and the files. */
+interface DataGuard {
+  /** What going from `from` to `to` loses; undefined when the pre-flight did not measure it. */
+  readonly losses: (from: number, to: number) => readonly DataLoss[] | undefined;
   readonly acknowledged: readonly Acknowledgement[];
 }
 
@@ -65,20 +66,22 @@ export async function applyFleet(options: FleetApplyOptions): Promise<FleetRepor
   }
   const seed = checkUserSeed(options.seed);
   const acknowledged = (options.allow ?? []).map((text) => parseAcknowledgement(text, 'the allow option'));
-  // The pre-flight rehearses a real run (and measures what reverts lose); a dry run changes nothing and only plans.
-  let preflight: PreflightReport | undefined;
+  // The pre-flight rehearses a real run and measures what holds data at each version it passes; a dry
+  // run changes nothing and only plans.
+  const inventories = versionInventories();
   const beforeTargets = dryRun
     ? undefined
     : async (context: VersionedRunContext) =>
-        (preflight = await runPreflight({
+        runPreflight({
           set: options.set,
           to,
           fromVersions: await preflightStartingVersions(options, to, seed),
           expected: context.expected,
+          inventories,
           ...(seed ? { seed } : {}),
           logger: context.logger,
-        }));
-  const guard: RevertGuard = { losses: (from) => preflight?.reverts.find((r) => r.fromVersion === from)?.losses, acknowledged };
+        });
+  const guard: DataGuard = { losses: (from, reached) => inventories.losses(from, reached), acknowledged };
   return runVersionedFleet(
     { mode: 'apply', to, dryRun, verb: dryRun ? 'planning' : 'migrating', versionPhrase: `to version ${to}`, ...(beforeTargets ? { beforeTargets } : {}), ...(maxFailures !== undefined ? { maxFailures } : {}) },
     options,
@@ -104,7 +107,7 @@ export async function checkFleetDrift(options: FleetCheckOptions): Promise<Fleet
   return runVersionedFleet({ mode: 'drift', to, dryRun: false, verb: 'checking', versionPhrase: `latest version ${to}` }, options, checkLocked);
 }
 
-async function checkLocked(client: Client, target: ReachableTarget, context: VersionedRunContext, guard?: RevertGuard): Promise<AttemptOutcome> {
+async function checkLocked(client: Client, target: ReachableTarget, context: VersionedRunContext, guard?: DataGuard): Promise<AttemptOutcome> {
   const { set, mode, to, options } = context;
   const database = target.database;
   const records = await readAppliedRecords(client, database);
@@ -145,14 +148,9 @@ async function checkLocked(client: Client, target: ReachableTarget, context: Ver
     const rowsAtRisk = direction === 'up' ? await tablesWithRowsAtRisk(client, plan.migrations) : [];
     return { status: 'pending', fromVersion: from, toVersion: to, direction, migrations: names, warnings, ...(rowsAtRisk.length > 0 ? { rowsAtRisk } : {}) };
   }
-  if (direction === 'down' && guard) {
-    // A revert runs Down sections: what they lose was measured on a copy; what that holds here is counted.
-    const losses = guard.losses(from);
-    const reverting = `${database}: reverting from version ${from} to ${to}`;
-    const refuse = (error: string): AttemptOutcome => ({ status: 'failed', fromVersion: from, direction, error, warnings });
-    if (!losses) return refuse(`${reverting}: what it loses could not be measured on a copy (see the pre-flight lines), so nothing was run`);
-    const atRisk = await dataAtRisk(client, losses, guard.acknowledged);
-    if (atRisk.length > 0) return refuse(dataAtRiskMessage(reverting, atRisk, 'nothing was run'));
+  if (guard) {
+    const refused = await refusedLosses(client, database, plan.migrations, { from, to, direction }, guard);
+    if (refused) return { status: 'failed', fromVersion: from, direction, error: refused, warnings };
   }
 
   // The applier's per-migration lines would drown the progress lines of a large fleet: debug only.
@@ -204,6 +202,31 @@ async function checkLocked(client: Client, target: ReachableTarget, context: Ver
     };
   }
   return { status: 'applied', ...base };
+}
+
+/**
+ * Why the plan must not run here: a loss the pre-flight measured from this target's version to `to`,
+ * whose object holds data on this target, that neither --allow nor (for migrations up) a marker line of
+ * one of the migrations names. Undefined when it may run.
+ */
+async function refusedLosses(
+  client: Client,
+  database: string,
+  migrations: readonly Migration[],
+  run: { readonly from: number; readonly to: number; readonly direction: 'up' | 'down' },
+  guard: DataGuard,
+): Promise<string | undefined> {
+  const what = `${database}: ${run.direction === 'down' ? 'reverting' : 'migrating'} from version ${run.from} to ${run.to}`;
+  const losses = guard.losses(run.from, run.to);
+  if (!losses) return `${what}: what it loses could not be measured on a copy (see the pre-flight lines), so nothing was run`;
+  if (losses.length === 0) return undefined;
+  // A migration's marker lines acknowledge what it loses going up; a Down section's losses only --allow.
+  const markers = run.direction === 'up' ? migrations.flatMap((m) => readMarkers(m.text, m.path).allow) : [];
+  const atRisk = await dataAtRisk(client, losses, [...guard.acknowledged, ...markers]);
+  if (atRisk.length === 0) return undefined;
+  const message = dataAtRiskMessage(what, atRisk, 'nothing was run');
+  if (run.direction === 'down') return message;
+  return `${message}, or the line${atRisk.length === 1 ? '' : 's'} ${atRisk.map((r) => `"${allowMarkerLine(r.loss)}"`).join(' ')} to the migration that loses it (verify asks for it too)`;
 }
 
 /** The table of a `fails-on-existing-rows` hazard: recorded with it, else read from the differ's wording. */

@@ -1,18 +1,39 @@
 /**
  * Data at risk on a target: of the losses a change causes (measured by the inventory of intent/data-loss:
  * tables and columns gone, types narrowed, enum values removed), those whose object holds data on this
- * database and that no acknowledgement names. A revert (apply --to below a target's version) and a sync
- * refuse the target while any is left, naming each object, what it holds and the --allow to pass.
+ * database and that no acknowledgement names. apply (migrations up or a revert) and sync refuse the
+ * target while any is left, naming each object, what it holds and how to acknowledge it.
  */
 import type { Client } from 'pg';
 import { ident, qualified } from '../diff/sql';
 import { type Acknowledgement, acknowledgementText, unacknowledged } from '../intent/acknowledgements';
-import type { DataLoss } from '../intent/data-loss';
+import { type DataInventory, type DataLoss, dataLosses } from '../intent/data-loss';
 
-/** What a revert from one starting version loses, measured on a copy of it. */
-export interface RevertLosses {
-  readonly fromVersion: number;
-  readonly losses: readonly DataLoss[];
+/**
+ * What holds data at each version a rehearsal passed through, by OID, one rehearsal (one database) at a
+ * time: what a run from version a to version b loses is the difference between the two inventories of a
+ * rehearsal that passed through both (a table renamed on the way and dropped later is named as at a).
+ */
+export interface VersionInventories {
+  /** Records one rehearsal's inventories, by version reached. */
+  add(inventories: ReadonlyMap<number, DataInventory>): void;
+  /** What going from `from` to `to` loses; undefined when no rehearsal passed through both. */
+  losses(from: number, to: number): DataLoss[] | undefined;
+}
+
+export function versionInventories(): VersionInventories {
+  const rehearsals: ReadonlyMap<number, DataInventory>[] = [];
+  return {
+    add: (inventories) => void rehearsals.push(inventories),
+    losses(from, to) {
+      for (const inventories of rehearsals) {
+        const before = inventories.get(from);
+        const after = inventories.get(to);
+        if (before && after) return dataLosses(before, after);
+      }
+      return undefined;
+    },
+  };
 }
 
 export interface DataAtRisk {

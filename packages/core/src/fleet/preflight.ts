@@ -9,10 +9,11 @@
  * one of them changes.
  */
 import { performance } from 'node:perf_hooks';
+import type { Client } from 'pg';
 import { down, status, up } from '../applier/migrator';
 import { inconsistencyReason } from '../applier/state';
 import { errorMessage } from '../errors';
-import { dataLosses, readDataInventoryAt } from '../intent/data-loss';
+import { type DataInventory, readDataInventory, readDataInventoryAt } from '../intent/data-loss';
 import { type Logger, silentLogger } from '../logger';
 import type { MigrationSet } from '../migrations/store';
 import { fillEmptyTables } from '../seed/fill';
@@ -21,7 +22,7 @@ import type { ThrowawayDatabase } from '../shadow/types';
 import type { ExpectedSchemas } from './expected-schemas';
 import { mapWithConcurrency } from './pool';
 import { isTransientFailure } from './retry';
-import type { RevertLosses } from './data-at-risk';
+import type { VersionInventories } from './data-at-risk';
 import type { Target } from './targets';
 
 export interface PreflightFailure {
@@ -41,8 +42,6 @@ export interface PreflightReport {
   /** The seed the seeded copies got, described; absent without one. */
   readonly seed?: string;
   readonly failures: readonly PreflightFailure[];
-  /** What each revert loses (tables, columns, narrowed types, enum values), by starting version. */
-  readonly reverts: readonly RevertLosses[];
   readonly durationMs: number;
 }
 
@@ -73,6 +72,8 @@ export interface PreflightInput {
   readonly fromVersions: readonly number[];
   readonly expected: ExpectedSchemas;
   readonly seed?: UserSeed;
+  /** Receives what holds data at each version the plain copies pass through (apply's data-at-risk check). */
+  readonly inventories?: VersionInventories;
   readonly logger?: Logger;
 }
 
@@ -86,7 +87,6 @@ export async function runPreflight(input: PreflightInput): Promise<PreflightRepo
   if (runs.length > 0) {
     logger.info(`pre-flight: running the pending migrations to version ${to} on copies of version${fromVersions.length === 1 ? '' : 's'} ${fromVersions.join(', ')}${seed ? ' (plain and seeded)' : ''}`);
   }
-  const reverts: RevertLosses[] = [];
   const results = await mapWithConcurrency(runs, PREFLIGHT_CONCURRENCY, async ({ fromVersion, seeded }): Promise<PreflightFailure | undefined> => {
     const label = `${fromVersion === 0 ? 'the empty database' : `version ${fromVersion}`}${seeded ? ' (seeded copy)' : ''}`;
     let copy: ThrowawayDatabase;
@@ -106,12 +106,18 @@ export async function runPreflight(input: PreflightInput): Promise<PreflightRepo
           return { fromVersion, seeded, error: `pre-flight from ${label}: ${errorMessage(error)}` };
         }
       }
-      // A revert's losses are measured on the plain copy: what holds data before and after the Downs.
-      const measure = to < fromVersion && !seeded;
-      const before = measure ? await readDataInventoryAt(copy.url).catch(() => undefined) : undefined;
-      const run = to > fromVersion ? await up(copy.url, set, { to, logger: silentLogger }) : await down(copy.url, set, { to, logger: silentLogger });
-      const after = before && !run.error ? await readDataInventoryAt(copy.url).catch(() => undefined) : undefined;
-      if (before && after) reverts.push({ fromVersion, losses: dataLosses(before, after) });
+      // On the plain copy, what holds data is read at the start and after each migration (one query each).
+      const inventories = new Map<number, DataInventory>();
+      let measured = !seeded && input.inventories !== undefined;
+      if (measured) inventories.set(fromVersion, await readDataInventoryAt(copy.url).catch(() => ((measured = false), new Map() as never)));
+      const afterEach = measured
+        ? async (client: Client, step: { version: number }) => {
+            if (measured) inventories.set(step.version, await readDataInventory(client).catch(() => ((measured = false), new Map() as never)));
+          }
+        : undefined;
+      const options = { to, logger: silentLogger, ...(afterEach ? { afterEach } : {}) };
+      const run = to > fromVersion ? await up(copy.url, set, options) : await down(copy.url, set, options);
+      if (measured && !run.error) input.inventories!.add(inventories);
       // Only a statement that fails counts: a revert the target's own plan refuses (no Down section), or a
       // transient failure (a deadlock, a lock timeout) that says nothing about the migration, is left to the targets.
       if (!run.error || run.error.kind !== 'sql' || isTransientFailure(run.error, run.error.sqlState)) return undefined;
@@ -132,7 +138,6 @@ export async function runPreflight(input: PreflightInput): Promise<PreflightRepo
     fromVersions,
     ...(seed ? { seed: describeUserSeed(seed) } : {}),
     failures,
-    reverts: reverts.sort((a, b) => a.fromVersion - b.fromVersion),
     durationMs: Math.round(performance.now() - started),
   };
 }
