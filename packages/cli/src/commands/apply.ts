@@ -127,7 +127,7 @@ export const applyCommand: Command = {
       type: 'string',
       multiple: true,
       value: '"<code> <object>"',
-      description: 'A loss a revert (--to below a database\'s version) may cause, e.g. "drops-data public.orders.note" (repeatable); without it, a revert whose Down sections would lose data a database holds is refused there.',
+      description: 'A data loss the run may cause, e.g. "drops-data public.orders.note" (repeatable). A run that would lose data a database holds is refused there unless this names it (or, going up, the migration\'s "-- db-migrate: allow" line does).',
     },
     ...seedOptions,
   },
