@@ -34,10 +34,12 @@ import { UNSUPPORTED, buildUnsupported } from './introspect/unsupported';
  * (filter.ts) so introspection stays a pure read of the database.
  */
 
-const SERVER_VERSION = query<{ readonly version: number }>(`SELECT pg_catalog.current_setting('server_version_num')::int AS version`);
+const SERVER_VERSION = query<{ readonly version: number }>(`SELECT pg_catalog.current_setting('server_version_num')::int AS version`, {
+  version: 'int',
+});
 
 /** Every query, in the order they run. */
-const QUERIES = {
+export const QUERIES = {
   version: SERVER_VERSION,
   schemas: SCHEMAS,
   extensions: EXTENSIONS,

@@ -25,7 +25,9 @@ export interface CollationRow {
 export const COLLATIONS = query<CollationRow>(`SELECT c.oid::int, n.nspname AS schema, c.collname AS name, pg_catalog.to_jsonb(c) AS j
     FROM pg_catalog.pg_collation c JOIN pg_catalog.pg_namespace n ON n.oid = c.collnamespace
     WHERE ${USER_NAMESPACE} AND ${notExtensionMember('pg_collation', 'c.oid')}
-    ORDER BY n.nspname, c.collname`);
+    ORDER BY n.nspname, c.collname`, {
+  oid: 'int', schema: 'text', name: 'text', j: 'json',
+});
 
 export function buildCollations(rows: readonly CollationRow[], keys: ObjectKeys): Map<string, CollationInfo> {
   const collations = new Map<string, CollationInfo>();

@@ -46,7 +46,13 @@ export const COLUMNS = query<ColumnRow>(`SELECT a.attrelid::int AS relid, a.attn
     LEFT JOIN pg_catalog.pg_type bt ON bt.oid = COALESCE(NULLIF(et.typbasetype, 0), et.oid)
     LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
     WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'c') AND ${USER_NAMESPACE}
-    ORDER BY n.nspname, c.relname, a.attnum`);
+    ORDER BY n.nspname, c.relname, a.attnum`, {
+  relid: 'int', position: 'int', name: 'text', type: 'text', type_oid: 'int', attnotnull: 'bool',
+  default_expr: 'text | null', attgenerated: 'text', attidentity: 'text', attislocal: 'bool', attinhcount: 'int',
+  acl: 'text[] | null', storage: 'text | null', type_storage: 'text', compression: 'text | null', stattarget: 'int',
+  attoptions: 'text[] | null', collation: 'text | null', cast_type: 'text | null', cast_category: 'text | null',
+  is_array: 'bool | null',
+});
 
 /**
  * Columns by relation key and attributes by composite type key, in attnum order; `relations` and the composite

@@ -12,7 +12,9 @@ export interface CommentRow {
 export const COMMENTS = query<CommentRow>(`SELECT d.classoid::regclass::text AS catalog, d.objoid::int AS oid, d.objsubid AS subid, d.description
     FROM pg_catalog.pg_description d
     WHERE d.objoid >= 16384 OR d.classoid = 'pg_catalog.pg_namespace'::regclass
-    ORDER BY 1, 2, 3`);
+    ORDER BY 1, 2, 3`, {
+  catalog: 'text', oid: 'int', subid: 'int', description: 'text',
+});
 
 /** Comments by object key; a domain constraint's under `domainKey#constraint`. */
 export function buildComments(rows: readonly CommentRow[], keys: ObjectKeys): Map<string, string> {

@@ -24,7 +24,10 @@ export const CONSTRAINTS = query<ConstraintRow>(`SELECT co.oid::int, n.nspname A
       co.confrelid::int AS frelid, co.conindid::int AS indid, co.conislocal, co.conparentid::int AS parentid
     FROM pg_catalog.pg_constraint co JOIN pg_catalog.pg_namespace n ON n.oid = co.connamespace
     WHERE ${USER_NAMESPACE} AND (co.conrelid <> 0 OR co.contypid <> 0)
-    ORDER BY n.nspname, co.conrelid::regclass::text, co.contypid::regtype::text, co.conname`);
+    ORDER BY n.nspname, co.conrelid::regclass::text, co.contypid::regtype::text, co.conname`, {
+  oid: 'int', schema: 'text', name: 'text', contype: 'text', relid: 'int', typid: 'int', definition: 'text',
+  frelid: 'int', indid: 'int', conislocal: 'bool', parentid: 'int',
+});
 
 export interface Constraints {
   readonly constraints: Map<string, ConstraintInfo>;

@@ -15,7 +15,9 @@ export const DEFAULT_ACLS = query<DefaultAclRow>(`SELECT pg_catalog.pg_get_userb
       d.defaclacl::text[] AS acl,
       pg_catalog.acldefault(CASE d.defaclobjtype WHEN 'S' THEN 's' ELSE d.defaclobjtype END, d.defaclrole)::text[] AS builtin_acl
     FROM pg_catalog.pg_default_acl d LEFT JOIN pg_catalog.pg_namespace n ON n.oid = d.defaclnamespace
-    ORDER BY 1, 2 NULLS FIRST, 3`);
+    ORDER BY 1, 2 NULLS FIRST, 3`, {
+  role: 'text', schema: 'text | null', objtype: 'text', acl: 'text[]', builtin_acl: 'text[]',
+});
 
 export function buildDefaultPrivileges(rows: readonly DefaultAclRow[]): Map<string, DefaultPrivilegeInfo> {
   const defaultPrivileges = new Map<string, DefaultPrivilegeInfo>();

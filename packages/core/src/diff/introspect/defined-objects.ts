@@ -1,6 +1,6 @@
 import type { DefinedObjectInfo } from '../catalog';
 import type { ObjectKeys } from './keys';
-import { query } from './query';
+import { query, type Columns } from './query';
 import { notExtensionMember, USER_NAMESPACE } from './scope';
 
 /*
@@ -195,15 +195,20 @@ const operatorFamilies = `SELECT f.oid::int, 'pg_opfamily' AS catalog, 'operator
     AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_opclass c WHERE c.opcfamily = f.oid AND ${implicitFamily})
   ORDER BY 5`;
 
+const COLUMNS: Columns<DefinedObjectRow> = {
+  oid: 'int', catalog: 'text', kind: 'text', schema: 'text | null', key: 'text', name: 'text', definition: 'text[]',
+  drop_sql: 'text', comment_target: 'text', members: 'text[]',
+};
+
 export const DEFINED_OBJECT_QUERIES = {
-  operatorFamilies: query<DefinedObjectRow>(operatorFamilies),
-  operatorClasses: query<DefinedObjectRow>(operatorClasses),
-  operators: query<DefinedObjectRow>(operators),
-  userCasts: query<DefinedObjectRow>(casts),
-  textSearchDictionaries: query<DefinedObjectRow>(textSearchDictionaries),
-  textSearchConfigurations: query<DefinedObjectRow>(textSearchConfigurations),
-  eventTriggers: query<DefinedObjectRow>(eventTriggers),
-  publications: query<DefinedObjectRow>(publications),
+  operatorFamilies: query<DefinedObjectRow>(operatorFamilies, COLUMNS),
+  operatorClasses: query<DefinedObjectRow>(operatorClasses, COLUMNS),
+  operators: query<DefinedObjectRow>(operators, COLUMNS),
+  userCasts: query<DefinedObjectRow>(casts, COLUMNS),
+  textSearchDictionaries: query<DefinedObjectRow>(textSearchDictionaries, COLUMNS),
+  textSearchConfigurations: query<DefinedObjectRow>(textSearchConfigurations, COLUMNS),
+  eventTriggers: query<DefinedObjectRow>(eventTriggers, COLUMNS),
+  publications: query<DefinedObjectRow>(publications, COLUMNS),
 } as const;
 
 /**

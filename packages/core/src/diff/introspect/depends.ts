@@ -31,7 +31,11 @@ export const DEPENDS = query<DependRow>(`SELECT d.classid::regclass::text AS cat
     LEFT JOIN pg_catalog.pg_type rte ON rte.oid = CASE WHEN rt.typcategory = 'A' THEN rt.typelem ELSE rt.oid END
     WHERE d.objid >= 16384 AND d.refobjid >= 16384 AND (d.deptype IN ('n', 'a', 'e')
       OR (d.deptype = 'i' AND d.classid = 'pg_catalog.pg_proc'::regclass AND d.refclassid = 'pg_catalog.pg_type'::regclass))
-    ORDER BY 1, 2, 3, 4, 5, 6`);
+    ORDER BY 1, 2, 3, 4, 5, 6`, {
+  catalog: 'text', oid: 'int', subid: 'int', ref_catalog: 'text', ref_oid: 'int', ref_subid: 'int', deptype: 'text',
+  rule_relid: 'int | null', default_relid: 'int | null', default_column: 'int | null', ref_type_oid: 'int | null',
+  ref_type_relid: 'int | null',
+});
 
 export interface Dependencies {
   /** Object key -> keys of the objects it depends on. */

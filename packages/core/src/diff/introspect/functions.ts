@@ -63,7 +63,10 @@ export const FUNCTIONS = query<FunctionRow>(`SELECT p.oid::int, n.nspname AS sch
     WHERE p.prokind IN ('f', 'p', 'w') AND ${USER_NAMESPACE} AND ${notExtensionMember('pg_proc', 'p.oid')}
       AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend i
         WHERE i.classid = 'pg_proc'::regclass AND i.objid = p.oid AND i.deptype = 'i')
-    ORDER BY n.nspname, p.proname, identity_arguments`);
+    ORDER BY n.nspname, p.proname, identity_arguments`, {
+  oid: 'int', schema: 'text', name: 'text', identity_arguments: 'text', arguments: 'text', result: 'text | null',
+  acl: 'text[]', default_acl: 'text[]', prokind: 'text', definition: 'text', language: 'text', body: 'text | null',
+});
 
 export const AGGREGATES = query<AggregateRow>(`SELECT p.oid::int, n.nspname AS schema, p.proname AS name,
       pg_catalog.pg_get_function_identity_arguments(p.oid) AS identity_arguments,
@@ -86,7 +89,14 @@ export const AGGREGATES = query<AggregateRow>(`SELECT p.oid::int, n.nspname AS s
     LEFT JOIN pg_catalog.pg_operator op ON op.oid = a.aggsortop
     LEFT JOIN pg_catalog.pg_namespace opn ON opn.oid = op.oprnamespace
     WHERE ${USER_NAMESPACE} AND ${notExtensionMember('pg_proc', 'p.oid')}
-    ORDER BY n.nspname, p.proname, identity_arguments`);
+    ORDER BY n.nspname, p.proname, identity_arguments`, {
+  oid: 'int', schema: 'text', name: 'text', identity_arguments: 'text', arguments: 'text', result: 'text | null',
+  acl: 'text[]', default_acl: 'text[]', parallel: 'text', kind: 'text', sfunc: 'text', stype: 'text', sspace: 'int',
+  finalfunc: 'text | null', finalextra: 'bool', finalmodify: 'text', combinefunc: 'text | null',
+  serialfunc: 'text | null', deserialfunc: 'text | null', initcond: 'text | null', msfunc: 'text | null',
+  minvfunc: 'text | null', mstype: 'text | null', msspace: 'int', mfinalfunc: 'text | null', mfinalextra: 'bool',
+  mfinalmodify: 'text', minitcond: 'text | null', sortop: 'text | null',
+});
 
 /** Functions, procedures and aggregates by `fn:` key. */
 export function buildFunctions(functionRows: readonly FunctionRow[], aggregateRows: readonly AggregateRow[], keys: ObjectKeys): Map<string, FunctionInfo> {

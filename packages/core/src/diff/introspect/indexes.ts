@@ -32,7 +32,10 @@ export const INDEXES = query<IndexRow>(`SELECT i.indexrelid::int AS oid, n.nspna
     LEFT JOIN (SELECT DISTINCT co.conindid, co.conrelid FROM pg_catalog.pg_constraint co
       WHERE co.contype IN ('p', 'u', 'x')) backing ON backing.conindid = i.indexrelid AND backing.conrelid = i.indrelid
     WHERE ${USER_NAMESPACE}
-    ORDER BY n.nspname, ic.relname`);
+    ORDER BY n.nspname, ic.relname`, {
+  oid: 'int', schema: 'text', name: 'text', relid: 'int', relispartition: 'bool', valid: 'bool', backs_constraint: 'bool',
+  parent_index: 'int | null', definition: 'text | null', statistics_targets: 'text[]',
+});
 
 export interface Indexes {
   readonly indexes: Map<string, IndexInfo>;

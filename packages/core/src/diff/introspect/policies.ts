@@ -22,7 +22,10 @@ export const POLICIES = query<PolicyRow>(`SELECT p.oid::int, p.polrelid::int AS 
       pg_catalog.pg_get_expr(p.polqual, p.polrelid) AS using_expr,
       pg_catalog.pg_get_expr(p.polwithcheck, p.polrelid) AS check_expr
     FROM pg_catalog.pg_policy p
-    ORDER BY p.polrelid::regclass::text, p.polname`);
+    ORDER BY p.polrelid::regclass::text, p.polname`, {
+  oid: 'int', relid: 'int', name: 'text', permissive: 'bool', command: 'text', roles: 'text[]',
+  using_expr: 'text | null', check_expr: 'text | null',
+});
 
 export function buildPolicies(rows: readonly PolicyRow[], keys: ObjectKeys, tables: ReadonlyMap<number, RelationRef>): Map<string, PolicyInfo> {
   return buildOnTables<PolicyInfo, PolicyRow>(rows, 'pol', tables, keys.policies, (r) => ({

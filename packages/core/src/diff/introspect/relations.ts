@@ -41,7 +41,12 @@ export const RELATIONS = query<RelationRow>(`SELECT c.oid::int, n.nspname AS sch
       pg_catalog.acldefault('r', c.relowner)::text[] AS default_acl
     FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
     WHERE c.relkind IN ('r', 'p', 'v', 'm') AND ${USER_NAMESPACE} AND ${notExtensionMember('pg_class', 'c.oid')}
-    ORDER BY n.nspname, c.relname`);
+    ORDER BY n.nspname, c.relname`, {
+  oid: 'int', schema: 'text', name: 'text', relkind: 'text', relpersistence: 'text', relrowsecurity: 'bool',
+  relforcerowsecurity: 'bool', options: 'text[] | null', relreplident: 'text', replident_index: 'text | null',
+  cluster_index: 'text | null', partition_key: 'text | null', relispartition: 'bool', bound: 'text | null',
+  parents: 'int[]', view_definition: 'text | null', acl: 'text[]', default_acl: 'text[]',
+});
 
 /** What the objects on a relation (constraints, indexes, triggers...) need of it. */
 export interface RelationRef {

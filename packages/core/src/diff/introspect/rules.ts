@@ -19,7 +19,9 @@ export const RULES = query<RuleRow>(`SELECT r.oid::int, r.ev_class::int AS relid
     JOIN pg_catalog.pg_class c ON c.oid = r.ev_class
     JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
     WHERE r.rulename <> '_RETURN' AND ${USER_NAMESPACE}
-    ORDER BY n.nspname, c.relname, r.rulename`);
+    ORDER BY n.nspname, c.relname, r.rulename`, {
+  oid: 'int', relid: 'int', name: 'text', definition: 'text', enabled: 'text',
+});
 
 export function buildRules(rows: readonly RuleRow[], keys: ObjectKeys, tables: ReadonlyMap<number, RelationRef>): Map<string, RuleInfo> {
   return buildOnTables<RuleInfo, RuleRow>(rows, 'rule', tables, keys.rules, (r) => ({

@@ -16,7 +16,9 @@ export const SCHEMAS = query<SchemaRow>(`SELECT n.oid::int, n.nspname AS name,
       pg_catalog.acldefault('n', n.nspowner)::text[] AS default_acl
     FROM pg_catalog.pg_namespace n
     WHERE ${USER_NAMESPACE} AND ${notExtensionMember('pg_namespace', 'n.oid')}
-    ORDER BY n.nspname`);
+    ORDER BY n.nspname`, {
+  oid: 'int', name: 'text', acl: 'text[]', default_acl: 'text[]',
+});
 
 export function buildSchemas(rows: readonly SchemaRow[], keys: ObjectKeys): Map<string, SchemaInfo> {
   const schemas = new Map<string, SchemaInfo>();

@@ -44,7 +44,11 @@ export const SEQUENCES = query<SequenceRow>(`SELECT c.oid::int, n.nspname AS sch
       WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.refclassid = 'pg_class'::regclass
         AND d.deptype IN ('a', 'i') LIMIT 1) o ON true
     WHERE c.relkind = 'S' AND ${USER_NAMESPACE} AND ${notExtensionMember('pg_class', 'c.oid')}
-    ORDER BY n.nspname, c.relname`);
+    ORDER BY n.nspname, c.relname`, {
+  oid: 'int', schema: 'text', name: 'text', data_type: 'text', start: 'text', increment: 'text', min: 'text', max: 'text',
+  cache: 'text', cycle: 'bool', owner_deptype: 'text | null', owner_relid: 'int | null', owner_schema: 'text | null',
+  owner_table: 'text | null', owner_column: 'text | null', acl: 'text[]', default_acl: 'text[]',
+});
 
 /** Sequences by key; identity sequences belong to their column instead (by `col:` key). */
 export function buildSequences(rows: readonly SequenceRow[], keys: ObjectKeys): { sequences: Map<string, SequenceInfo>; identityByColumn: Map<string, IdentityOptions> } {

@@ -18,7 +18,9 @@ export const STATISTICS = query<StatisticsRow>(`SELECT s.oid::int, n.nspname AS 
       pg_catalog.pg_get_statisticsobjdef(s.oid) AS definition, s.stxstattarget AS target
     FROM pg_catalog.pg_statistic_ext s JOIN pg_catalog.pg_namespace n ON n.oid = s.stxnamespace
     WHERE ${USER_NAMESPACE} AND ${notExtensionMember('pg_statistic_ext', 's.oid')}
-    ORDER BY n.nspname, s.stxname`);
+    ORDER BY n.nspname, s.stxname`, {
+  oid: 'int', schema: 'text', name: 'text', relid: 'int', definition: 'text', target: 'int | null',
+});
 
 export function buildStatistics(rows: readonly StatisticsRow[], keys: ObjectKeys, tables: ReadonlyMap<number, RelationRef>): Map<string, StatisticsInfo> {
   const statistics = new Map<string, StatisticsInfo>();

@@ -51,7 +51,13 @@ export const TYPES = query<TypeRow>(`SELECT t.oid::int, n.nspname AS schema, t.t
     LEFT JOIN pg_catalog.pg_namespace opcn ON opcn.oid = opc.opcnamespace
     WHERE ${USER_NAMESPACE} AND (t.typtype IN ('e', 'd', 'r') OR (t.typtype = 'c' AND tc.relkind = 'c'))
       AND ${notExtensionMember('pg_type', 't.oid')}
-    ORDER BY n.nspname, t.typname`);
+    ORDER BY n.nspname, t.typname`, {
+  oid: 'int', schema: 'text', name: 'text', typtype: 'text', relid: 'int', labels: 'text[] | null',
+  base: 'text | null', typnotnull: 'bool', default_expr: 'text | null', collation: 'text | null', acl: 'text[]',
+  default_acl: 'text[]', range_subtype: 'text | null', range_opclass: 'text | null', range_collation: 'text | null',
+  range_canonical: 'text | null', range_subdiff: 'text | null', multirange: 'text | null',
+  multirange_oid: 'int | null',
+});
 
 /** User types by kind; domains come without their constraints and composites without their attributes (read with constraints and columns). */
 export interface Types {
