@@ -1,20 +1,15 @@
 import { parseAcl } from '../acl';
-import type { IdentityOptions, SequenceInfo } from '../catalog';
+import type { IdentityOptions, SequenceInfo, SequenceOptions } from '../catalog';
 import type { ObjectKeys } from './keys';
 import { query } from './query';
 import { notExtensionMember, USER_NAMESPACE } from './scope';
 
-interface SequenceRowBase {
+/** The parameters come as the catalog keeps them (int8 as text). */
+interface SequenceRowBase extends Pick<SequenceOptions, 'start' | 'increment' | 'min' | 'max' | 'cache' | 'cycle'> {
   readonly oid: number;
   readonly schema: string;
   readonly name: string;
   readonly data_type: string;
-  readonly start: string;
-  readonly increment: string;
-  readonly min: string;
-  readonly max: string;
-  readonly cache: string;
-  readonly cycle: boolean;
   readonly acl: string[];
   readonly default_acl: string[];
 }
