@@ -1,4 +1,6 @@
 import type { DefinedObjectInfo } from '../catalog';
+import type { ObjectKeys } from './keys';
+import { query, type Columns } from './query';
 import { notExtensionMember, USER_NAMESPACE } from './scope';
 
 /*
@@ -193,31 +195,35 @@ const operatorFamilies = `SELECT f.oid::int, 'pg_opfamily' AS catalog, 'operator
     AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_opclass c WHERE c.opcfamily = f.oid AND ${implicitFamily})
   ORDER BY 5`;
 
+const COLUMNS: Columns<DefinedObjectRow> = {
+  oid: 'int', catalog: 'text', kind: 'text', schema: 'text | null', key: 'text', name: 'text', definition: 'text[]',
+  drop_sql: 'text', comment_target: 'text', members: 'text[]',
+};
+
 export const DEFINED_OBJECT_QUERIES = {
-  operatorFamilies,
-  operatorClasses,
-  operators,
-  userCasts: casts,
-  textSearchDictionaries,
-  textSearchConfigurations,
-  eventTriggers,
-  publications,
+  operatorFamilies: query<DefinedObjectRow>(operatorFamilies, COLUMNS),
+  operatorClasses: query<DefinedObjectRow>(operatorClasses, COLUMNS),
+  operators: query<DefinedObjectRow>(operators, COLUMNS),
+  userCasts: query<DefinedObjectRow>(casts, COLUMNS),
+  textSearchDictionaries: query<DefinedObjectRow>(textSearchDictionaries, COLUMNS),
+  textSearchConfigurations: query<DefinedObjectRow>(textSearchConfigurations, COLUMNS),
+  eventTriggers: query<DefinedObjectRow>(eventTriggers, COLUMNS),
+  publications: query<DefinedObjectRow>(publications, COLUMNS),
 } as const;
 
 /**
- * The defined objects by key, and the `catalog:oid` -> key map that comments and pg_depend rows are mapped
- * through (members of a publication stand for it).
+ * The defined objects by key; their `catalog:oid` keys go to `keys.defined`, which comments and pg_depend rows
+ * are mapped through (members of a publication stand for it).
  */
-export function buildDefinedObjects(rows: readonly DefinedObjectRow[]): { objects: Map<string, DefinedObjectInfo>; keysByOid: Map<string, string> } {
+export function buildDefinedObjects(rows: readonly DefinedObjectRow[], keys: ObjectKeys): Map<string, DefinedObjectInfo> {
   const objects = new Map<string, DefinedObjectInfo>();
-  const keysByOid = new Map<string, string>();
   for (const r of rows) {
-    keysByOid.set(`${r.catalog}:${r.oid}`, r.key);
-    for (const m of r.members) keysByOid.set(m, r.key);
+    keys.defined.set(`${r.catalog}:${r.oid}`, r.key);
+    for (const m of r.members) keys.defined.set(m, r.key);
     objects.set(r.key, {
       key: r.key, kind: r.kind, schema: r.schema, name: r.name, definition: r.definition, drop: r.drop_sql,
       commentTarget: r.comment_target, comment: null,
     });
   }
-  return { objects, keysByOid };
+  return objects;
 }

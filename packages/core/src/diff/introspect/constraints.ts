@@ -1,0 +1,82 @@
+import type { ConstraintInfo, ConstraintType, DomainConstraintInfo, DomainInfo } from '../catalog';
+import type { ObjectKeys } from './keys';
+import { query } from './query';
+import type { RelationRef } from './relations';
+import { USER_NAMESPACE } from './scope';
+
+/** A table's constraint (relid set, typid 0) or a domain's (typid set, relid 0); 0 where an oid column is unset. */
+export interface ConstraintRow {
+  readonly oid: number;
+  readonly schema: string;
+  readonly name: string;
+  readonly contype: string;
+  readonly relid: number;
+  readonly typid: number;
+  readonly definition: string;
+  readonly frelid: number;
+  readonly indid: number;
+  readonly conislocal: boolean;
+  readonly parentid: number;
+}
+
+export const CONSTRAINTS = query<ConstraintRow>(`SELECT co.oid::int, n.nspname AS schema, co.conname AS name, co.contype, co.conrelid::int AS relid,
+      co.contypid::int AS typid, pg_catalog.pg_get_constraintdef(co.oid) AS definition,
+      co.confrelid::int AS frelid, co.conindid::int AS indid, co.conislocal, co.conparentid::int AS parentid
+    FROM pg_catalog.pg_constraint co JOIN pg_catalog.pg_namespace n ON n.oid = co.connamespace
+    WHERE ${USER_NAMESPACE} AND (co.conrelid <> 0 OR co.contypid <> 0)
+    ORDER BY n.nspname, co.conrelid::regclass::text, co.contypid::regtype::text, co.conname`, {
+  oid: 'int', schema: 'text', name: 'text', contype: 'text', relid: 'int', typid: 'int', definition: 'text',
+  frelid: 'int', indid: 'int', conislocal: 'bool', parentid: 'int',
+});
+
+export interface Constraints {
+  readonly constraints: Map<string, ConstraintInfo>;
+  /** Check constraints by domain key, in the query's order. */
+  readonly domainConstraints: Map<string, DomainConstraintInfo[]>;
+  /** The oid of the index a primary key, unique or exclusion constraint owns -> the constraint's key. */
+  readonly byIndexOid: Map<number, string>;
+}
+
+/** Constraints: table constraints cloned onto partitions or inherited from a parent come with it. */
+export function buildConstraints(
+  rows: readonly ConstraintRow[], keys: ObjectKeys, tables: ReadonlyMap<number, RelationRef>, domains: ReadonlyMap<string, DomainInfo>,
+): Constraints {
+  const constraints = new Map<string, ConstraintInfo>();
+  const domainConstraints = new Map<string, DomainConstraintInfo[]>();
+  const byIndexOid = new Map<number, string>();
+  for (const r of rows) {
+    if (r.typid) {
+      const domainKey = keys.types.get(r.typid);
+      if (domainKey && domains.has(domainKey) && r.contype === 'c') {
+        const list = domainConstraints.get(domainKey) ?? [];
+        list.push({ name: r.name, definition: r.definition, comment: null });
+        domainConstraints.set(domainKey, list);
+        keys.constraints.set(r.oid, domainKey);
+        keys.domainConstraints.set(r.oid, { domain: domainKey, name: r.name });
+      }
+      continue;
+    }
+    const rel = tables.get(r.relid);
+    if (!rel || r.parentid || !r.conislocal || !'pufcx'.includes(r.contype)) continue;
+    const key = `con:${rel.schema}.${rel.name}.${r.name}`;
+    keys.constraints.set(r.oid, key);
+    if ('pux'.includes(r.contype) && r.indid) byIndexOid.set(r.indid, key);
+    constraints.set(key, {
+      key, schema: rel.schema, table: rel.name, tableKey: rel.key, name: r.name, type: r.contype as ConstraintType,
+      definition: r.definition, references: r.frelid ? tables.get(r.frelid)?.key ?? null : null, comment: null,
+    });
+  }
+
+  // A foreign key referencing a partitioned table has a clone per partition, on the referencing table itself:
+  // each clone stands for that foreign key, so its pg_depend rows (on the partitions) become the key's, and
+  // the partitions are dropped after it. (Clones on the referencing side's own partitions belong to those.)
+  const constraintRows = new Map<number, ConstraintRow>(rows.map((r) => [r.oid, r]));
+  for (const r of rows) {
+    if (!r.parentid || r.contype !== 'f' || keys.constraints.has(r.oid)) continue;
+    let root = r;
+    for (let hops = 0; root.parentid && constraintRows.has(root.parentid) && hops < 100; hops++) root = constraintRows.get(root.parentid)!;
+    const key = keys.constraints.get(root.oid);
+    if (key && root.relid === r.relid) keys.constraints.set(r.oid, key);
+  }
+  return { constraints, domainConstraints, byIndexOid };
+}

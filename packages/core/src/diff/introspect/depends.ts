@@ -1,0 +1,112 @@
+import { objectKey, type ObjectKeys } from './keys';
+import { query } from './query';
+
+/**
+ * One pg_depend row between user objects, with what maps it onto keys: the relation of a rule, the column of
+ * a default, and for a type (or an array of one) the element type and its composite's relation.
+ */
+export interface DependRow {
+  readonly catalog: string;
+  readonly oid: number;
+  readonly subid: number;
+  readonly ref_catalog: string;
+  readonly ref_oid: number;
+  readonly ref_subid: number;
+  readonly deptype: string;
+  readonly rule_relid: number | null;
+  readonly default_relid: number | null;
+  readonly default_column: number | null;
+  readonly ref_type_oid: number | null;
+  readonly ref_type_relid: number | null;
+}
+
+export const DEPENDS = query<DependRow>(`SELECT d.classid::regclass::text AS catalog, d.objid::int AS oid, d.objsubid AS subid,
+      d.refclassid::regclass::text AS ref_catalog, d.refobjid::int AS ref_oid, d.refobjsubid AS ref_subid, d.deptype,
+      rw.ev_class::int AS rule_relid, ad.adrelid::int AS default_relid, ad.adnum AS default_column,
+      rte.oid::int AS ref_type_oid, NULLIF(rte.typrelid, 0)::int AS ref_type_relid
+    FROM pg_catalog.pg_depend d
+    LEFT JOIN pg_catalog.pg_rewrite rw ON d.classid = 'pg_catalog.pg_rewrite'::regclass AND rw.oid = d.objid
+    LEFT JOIN pg_catalog.pg_attrdef ad ON d.classid = 'pg_catalog.pg_attrdef'::regclass AND ad.oid = d.objid
+    LEFT JOIN pg_catalog.pg_type rt ON d.refclassid = 'pg_catalog.pg_type'::regclass AND rt.oid = d.refobjid
+    LEFT JOIN pg_catalog.pg_type rte ON rte.oid = CASE WHEN rt.typcategory = 'A' THEN rt.typelem ELSE rt.oid END
+    WHERE d.objid >= 16384 AND d.refobjid >= 16384 AND (d.deptype IN ('n', 'a', 'e')
+      OR (d.deptype = 'i' AND d.classid = 'pg_catalog.pg_proc'::regclass AND d.refclassid = 'pg_catalog.pg_type'::regclass))
+    ORDER BY 1, 2, 3, 4, 5, 6`, {
+  catalog: 'text', oid: 'int', subid: 'int', ref_catalog: 'text', ref_oid: 'int', ref_subid: 'int', deptype: 'text',
+  rule_relid: 'int | null', default_relid: 'int | null', default_column: 'int | null', ref_type_oid: 'int | null',
+  ref_type_relid: 'int | null',
+});
+
+export interface Dependencies {
+  /** Object key -> keys of the objects it depends on. */
+  readonly dependsOn: Map<string, Set<string>>;
+  /** Object key -> keys of the objects that depend on it. */
+  readonly dependents: Map<string, Set<string>>;
+}
+
+/**
+ * Dependencies mapped onto our keys. Extension members stand for their extension, and functions a type
+ * made for itself (a range type's constructors) for that type.
+ */
+export function buildDependencies(rows: readonly DependRow[], keys: ObjectKeys): Dependencies {
+  const standsFor = new Map<string, string>();
+  for (const r of rows) {
+    if (r.deptype === 'e') {
+      const ext = keys.extensions.get(r.ref_oid);
+      if (ext) standsFor.set(`${r.catalog}:${r.oid}`, ext);
+    } else if (r.deptype === 'i') {
+      const type = keys.types.get(r.ref_oid);
+      if (type) standsFor.set(`${r.catalog}:${r.oid}`, type);
+    }
+  }
+  const dependsOn = new Map<string, Set<string>>();
+  const dependents = new Map<string, Set<string>>();
+  const addEdge = (from: string, to: string) => {
+    if (from === to) return;
+    let set = dependsOn.get(from);
+    if (!set) dependsOn.set(from, (set = new Set()));
+    set.add(to);
+    let back = dependents.get(to);
+    if (!back) dependents.set(to, (back = new Set()));
+    back.add(from);
+  };
+  for (const r of rows) {
+    if (r.deptype === 'e' || r.deptype === 'i') continue;
+    if (standsFor.has(`${r.catalog}:${r.oid}`)) continue;
+    let from: string | undefined;
+    // A view's _RETURN rule stands for the view; other rules are objects of their own.
+    if (r.catalog === 'pg_rewrite') from = keys.rules.get(r.oid) ?? (r.rule_relid ? keys.classes.get(r.rule_relid) : undefined);
+    else if (r.catalog === 'pg_attrdef') from = keys.columns.get(`${r.default_relid}:${r.default_column}`);
+    else from = objectKey(keys, r.catalog, r.oid, r.subid);
+    if (!from) continue;
+    // OWNED BY is not an ordering dependency: the column's default depends on the sequence the other way.
+    if (from.startsWith('seq:') && r.deptype === 'a') continue;
+    const targets: string[] = [];
+    const member = standsFor.get(`${r.ref_catalog}:${r.ref_oid}`);
+    if (member) targets.push(member);
+    else if (r.ref_catalog === 'pg_type') {
+      const typeMember = r.ref_type_oid ? standsFor.get(`pg_type:${r.ref_type_oid}`) : undefined;
+      if (typeMember) targets.push(typeMember);
+      else if (r.ref_type_relid) {
+        const k = keys.classes.get(r.ref_type_relid);
+        if (k) targets.push(k);
+      } else if (r.ref_type_oid) {
+        const k = keys.types.get(r.ref_type_oid);
+        if (k) targets.push(k);
+      }
+    } else if (r.ref_catalog === 'pg_class' && r.ref_subid > 0) {
+      const col = keys.columns.get(`${r.ref_oid}:${r.ref_subid}`);
+      if (col) targets.push(col);
+      // A default or generation expression reading its own table's columns says nothing about the table
+      // itself: an edge to it would order every change of the column after every change of the table.
+      const ownTable = r.catalog === 'pg_attrdef' && r.default_relid === r.ref_oid;
+      const rel = keys.classes.get(r.ref_oid);
+      if (rel && !ownTable) targets.push(rel);
+    } else {
+      const k = objectKey(keys, r.ref_catalog, r.ref_oid, r.ref_subid);
+      if (k) targets.push(k);
+    }
+    for (const to of targets) addEdge(from, to);
+  }
+  return { dependsOn, dependents };
+}
