@@ -13,6 +13,7 @@ import { readMigrationDir } from '../src/migrations/store';
 import type { UserSeed } from '../src/seed';
 import { openShadowServer, type ShadowServer } from '../src/shadow';
 import { checkData, planReversibility, type MigrationEntry, type VerifyCheck } from '../src/verify';
+import { type DataLossGate, gateDataLoss } from '../src/verify/data-loss-gate';
 
 const BASE = `CREATE TYPE status AS ENUM ('new', 'paid', 'shipped');
 CREATE TABLE customers (
@@ -42,6 +43,11 @@ const migration = (up: string, down: string) => `-- +migrate Up\n${up}\n\n-- +mi
 
 /** Migration 1 is the base; `next` is the new migration 2. Returns the data check's result. */
 async function dataCheck(next: { up: string; down: string }, options: { seed?: UserSeed; base?: string } = {}): Promise<VerifyCheck> {
+  return (await dataPass(next, options)).check;
+}
+
+/** The data check's pass: its result, and the destructive-change gate from what it measured. */
+async function dataPass(next: { up: string; down: string }, options: { seed?: UserSeed; base?: string } = {}): Promise<{ check: VerifyCheck; gate: DataLossGate }> {
   const dir = mkdtempSync(join(tmpdir(), 'verify-data-'));
   dirs.push(dir);
   writeFileSync(join(dir, '0001_base.sql'), migration(`-- +migrate StatementBegin\n${options.base ?? BASE}\n-- +migrate StatementEnd`, 'DROP TABLE orders;\nDROP TABLE customers;\nDROP TYPE status;'));
@@ -51,7 +57,7 @@ async function dataCheck(next: { up: string; down: string }, options: { seed?: U
   const newEntries = entries.filter((e) => e.isNew);
   const databases: { drop(): Promise<void> }[] = [];
   try {
-    return await checkData({
+    const outcome = await checkData({
       set,
       newEntries,
       plan: planReversibility(newEntries),
@@ -63,6 +69,7 @@ async function dataCheck(next: { up: string; down: string }, options: { seed?: U
       },
       logger: silentLogger,
     });
+    return { check: outcome.check, gate: await gateDataLoss(outcome.measured) };
   } finally {
     for (const db of databases) await db.drop();
   }

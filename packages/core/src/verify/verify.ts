@@ -26,11 +26,12 @@ import { listObjects, schemaDifference } from './difference';
 import { emptyGoalProblem } from '../intent/empty-goal';
 import { inventoryTables, readDataInventoryAt } from '../intent/data-loss';
 import { describeSchemaSource } from '../schema-source/schema-source';
-import { type DataLossGate, checkDataLoss } from './data-loss-gate';
+import { type DataLossGate, gateDataLoss, measureWithoutRows } from './data-loss-gate';
 import { checkHazards } from './hazards';
 import { type MigrationEntry, checkNumbering } from './numbering';
 import { checkUserSeed, type UserSeed } from '../seed/user-seed';
-import { checkData } from './data';
+import { type DataCheckOutcome, checkData } from './data';
+import type { MigrationEntry as Entry } from './numbering';
 import { CHECK_TITLES, type VerifyCheck, type VerifyFinding, type VerifyReport, overallResult } from './report';
 import { type ReversibilityPlan, planReversibility } from './reversibility';
 
@@ -134,7 +135,9 @@ interface VerifyRun {
   readonly goal: Goal;
   readonly plan: ReversibilityPlan;
   readonly seed?: UserSeed;
-  /** The destructive-change gate, measured on a database of its own beside the others. */
+  /** The data check's pass on its seeded database (absent when turned off). */
+  readonly dataPass?: Promise<DataCheckOutcome>;
+  /** The destructive-change gate, measured by that pass (else on a database of its own beside the others). */
   readonly dataLoss?: Promise<DataLossGate>;
   /** A throwaway database on the shadow server, dropped when verify ends. */
   readonly newDatabase: () => Promise<ThrowawayDatabase>;
@@ -189,8 +192,15 @@ export async function verifyMigrations(options: VerifyOptions): Promise<VerifyRe
     databases.push(db);
     return db;
   };
-  // The gate runs on a database of its own, beside the others (it never throws for a bad migration).
-  const dataLoss = set ? checkDataLoss({ shadow: options.shadow, set, newEntries, logger }) : undefined;
+  // The data check's one pass on the seeded base measures the gate's steps too; without it (or for what
+  // a failure there left unmeasured) the gate runs on a database of its own, beside the others.
+  const plan = set ? planReversibility(newEntries) : ({ kind: 'skip', summary: NEEDS_VALID_FILES, findings: [] } as const);
+  const dataPass =
+    set && options.dataCheck !== false && newEntries.length > 0
+      ? timed(logger, 'data check', checkData({ set, newEntries, plan, seed, newDatabase, logger }))
+      : undefined;
+  dataPass?.catch(() => undefined);
+  const dataLoss = set ? timed(logger, 'destructive-change gate', gateOf(dataPass, set, newEntries, newDatabase)) : undefined;
   dataLoss?.catch(() => undefined);
   const run: VerifyRun = {
     options,
@@ -201,8 +211,9 @@ export async function verifyMigrations(options: VerifyOptions): Promise<VerifyRe
     ...(baseSha ? { baseSha } : {}),
     numbering,
     goal: chooseGoal(entries, options.goalRef),
-    plan: set ? planReversibility(newEntries) : { kind: 'skip', summary: NEEDS_VALID_FILES, findings: [] },
+    plan,
     ...(seed ? { seed } : {}),
+    ...(dataPass ? { dataPass } : {}),
     ...(dataLoss ? { dataLoss } : {}),
     newDatabase,
   };
@@ -211,6 +222,7 @@ export async function verifyMigrations(options: VerifyOptions): Promise<VerifyRe
   try {
     checked = await runDatabaseChecks(run);
   } finally {
+    await dataPass?.catch(() => undefined);
     await dataLoss?.catch(() => undefined);
     for (const db of databases) await db.drop().catch((error) => logger.warning(`could not drop ${db.name}: ${errorMessage(error)}`));
   }
@@ -252,13 +264,12 @@ async function runDatabaseChecks(run: VerifyRun): Promise<DatabaseChecks> {
     };
   }
   // Wait for all four before anything can throw: the caller drops what they created.
+  const { logger } = run;
   const settled = await Promise.allSettled([
-    buildGoal(run),
-    applyFromEmpty(run, set),
-    buildRevertTarget(run, set),
-    run.options.dataCheck === false
-      ? skipped('data', 'skipped: turned off')
-      : checkData({ set, newEntries: run.numbering.newEntries, plan: run.plan, seed: run.seed, newDatabase: run.newDatabase, logger: run.logger }),
+    timed(logger, 'goal build', buildGoal(run)),
+    timed(logger, 'migrations from empty', applyFromEmpty(run, set)),
+    timed(logger, 'revert target', buildRevertTarget(run, set)),
+    run.dataPass ? run.dataPass.then((outcome) => outcome.check) : skipped('data', run.options.dataCheck === false ? 'skipped: turned off' : 'no new migrations to run on rows'),
   ] as const);
   const rejected = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (rejected) throw rejected.reason;
@@ -286,6 +297,26 @@ async function runDatabaseChecks(run: VerifyRun): Promise<DatabaseChecks> {
     data: applied.run.error ? skipped('data', 'skipped: the Up sections did not all apply from empty (see Consistency)') : data,
     ...(goalBuilt.sha ? { goalSha: goalBuilt.sha } : {}),
   };
+}
+
+/** Logs (debug) how long a step of verify took: where the time goes, for the bench's profile. */
+function timed<T>(logger: Logger, what: string, step: Promise<T>): Promise<T> {
+  const started = performance.now();
+  const log = () => logger.debug(`verify: ${what} took ${Math.round(performance.now() - started)} ms`);
+  step.then(log, log);
+  return step;
+}
+
+/**
+ * The gate from the data check's pass; the new migrations that pass did not reach (it was turned off, or
+ * stopped at a migration failing on rows) are measured without rows on a database of their own.
+ */
+async function gateOf(pass: Promise<DataCheckOutcome> | undefined, set: MigrationSet, newEntries: readonly Entry[], newDatabase: () => Promise<ThrowawayDatabase>): Promise<DataLossGate> {
+  const outcome = await pass;
+  const rest = outcome ? outcome.unmeasured : newEntries;
+  if (rest.length === 0) return gateDataLoss(outcome?.measured ?? { steps: [], baseTables: [] });
+  const measured = await measureWithoutRows(await newDatabase(), set, rest, outcome?.measured.baseTables);
+  return gateDataLoss({ ...measured, steps: [...(outcome?.measured.steps ?? []), ...measured.steps] });
 }
 
 const buildSchema = (run: VerifyRun, ref: string | null, db: ThrowawayDatabase) =>
