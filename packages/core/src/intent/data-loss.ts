@@ -141,7 +141,7 @@ export function rowDeletions(before: RowCounts, after: RowCounts, allowed: Reado
       oid,
       rows: gone,
       of: rows,
-      message: `deletes ${gone} of the ${rows} row${rows === 1 ? '' : 's'} table ${table} held (counted before and after on the seeded database; the table stays): the data they hold is lost`,
+      message: `deletes ${gone} of the ${rows} row${rows === 1 ? '' : 's'} of table ${table} (counted before and after on the seeded database; the table stays): the data they hold is lost`,
     });
   }
   return out.sort((a, b) => a.object.localeCompare(b.object));
