@@ -227,7 +227,7 @@ export async function verifyMigrations(options: VerifyOptions): Promise<VerifyRe
     for (const db of databases) await db.drop().catch((error) => logger.warning(`could not drop ${db.name}: ${errorMessage(error)}`));
   }
 
-  const hazards = await checkHazards(newEntries, { failOnHazards: options.failOnHazards, ...(dataLoss ? { dataLoss: await dataLoss } : {}) });
+  const hazards = await timed(logger, 'hazards', checkHazards(newEntries, { failOnHazards: options.failOnHazards, ...(dataLoss ? { dataLoss: await dataLoss } : {}) }));
   const checks = [numbering.check, checked.consistency, checked.reversibility, checked.data, hazards];
   for (const check of checks) logger.info(`${check.title}: ${check.status} - ${check.summary}`);
   return {
@@ -279,17 +279,17 @@ async function runDatabaseChecks(run: VerifyRun): Promise<DatabaseChecks> {
     { value?: ThrowawayDatabase; error?: string } | undefined,
     VerifyCheck,
   ];
-  let consistency = await checkConsistency(run, set, goalBuilt, applied);
+  let consistency = await timed(logger, 'consistency comparison', checkConsistency(run, set, goalBuilt, applied));
   // A schema change committed without its migration: the goal came from the metadata, HEAD moved on.
   if (!run.options.goalRef && goalBuilt.db && goalBuilt.sha) {
-    const ahead = await schemaAhead(run.source, run.dir, goalBuilt.sha, goalBuilt.db, run.newDatabase, (ref, db) => buildSchema(run, ref, db), run.options.diff);
+    const ahead = await timed(logger, 'schema at HEAD', schemaAhead(run.source, run.dir, goalBuilt.sha, goalBuilt.db, run.newDatabase, (ref, db) => buildSchema(run, ref, db), run.options.diff));
     if (ahead) {
       const check = consistency.consistency;
       consistency = { ...consistency, consistency: { ...check, ...(check.status === 'passed' ? { status: 'warning' as const } : {}), findings: [...check.findings, ahead] } };
     }
   }
   // The Down sections run on the database consistency has just compared.
-  const reversibility = await checkReversibility(run, set, applied, target);
+  const reversibility = await timed(logger, 'reversibility', checkReversibility(run, set, applied, target));
   return {
     ...consistency,
     reversibility,
