@@ -6,7 +6,9 @@
  *
  * Databases, all on one shadow server and all dropped at the end: the schema at goal, the migrations
  * applied from empty (later reverted for check 3), the schema the revert must land on, and the base
- * version with rows (check 4, data.ts). The four are built at the same time.
+ * version with rows (check 4, data.ts, whose one pass also measures the destructive-change gate). The
+ * four are built at the same time. With a base version, its migrations are replayed once, and the
+ * databases that start there are template copies of that one.
  */
 import { realpath } from 'node:fs/promises';
 import { relative, resolve, sep } from 'node:path';
@@ -27,6 +29,7 @@ import { emptyGoalProblem } from '../intent/empty-goal';
 import { inventoryTables, readDataInventoryAt } from '../intent/data-loss';
 import { describeSchemaSource } from '../schema-source/schema-source';
 import { type DataLossGate, gateDataLoss, measureWithoutRows } from './data-loss-gate';
+import { versionBelow } from './session';
 import { checkHazards } from './hazards';
 import { type MigrationEntry, checkNumbering } from './numbering';
 import { checkUserSeed, type UserSeed } from '../seed/user-seed';
@@ -141,6 +144,8 @@ interface VerifyRun {
   readonly dataLoss?: Promise<DataLossGate>;
   /** A throwaway database on the shadow server, dropped when verify ends. */
   readonly newDatabase: () => Promise<ThrowawayDatabase>;
+  /** One at the base version: a copy of the base replayed once (empty when there is no base, or it failed). */
+  readonly baseDatabase: () => Promise<ThrowawayDatabase>;
 }
 
 interface GoalBuilt {
@@ -187,20 +192,30 @@ export async function verifyMigrations(options: VerifyOptions): Promise<VerifyRe
   logger.info(`new migrations: ${newEntries.map((e) => e.fileName).join(', ') || 'none'}${baseSha ? ` (base ${baseSha.slice(0, 7)})` : ''}`);
 
   const databases: ThrowawayDatabase[] = [];
-  const newDatabase = async () => {
-    const db = await options.shadow.createDatabase();
+  const newDatabase = async (template?: ThrowawayDatabase) => {
+    const db = await options.shadow.createDatabase(template ? { template } : {});
     databases.push(db);
     return db;
+  };
+  // The migrations below the first new one are replayed once; every database that starts there (the data
+  // check's, the gate's, the one the Up sections run on, the revert target) is a template copy of it.
+  const baseVersion = set && newEntries.length > 0 ? versionBelow(set, newEntries[0]!.version) : 0;
+  const base = baseVersion > 0 ? timed(logger, `replay to the base version ${baseVersion}`, replayBase(newDatabase, set!, baseVersion)) : undefined;
+  base?.catch(() => undefined);
+  const baseDatabase = async () => {
+    const replayed = await base;
+    // A base that does not replay: each check replays on its own database and reports it as it did.
+    return replayed && !replayed.error ? newDatabase(replayed.db) : newDatabase();
   };
   // The data check's one pass on the seeded base measures the gate's steps too; without it (or for what
   // a failure there left unmeasured) the gate runs on a database of its own, beside the others.
   const plan = set ? planReversibility(newEntries) : ({ kind: 'skip', summary: NEEDS_VALID_FILES, findings: [] } as const);
   const dataPass =
     set && options.dataCheck !== false && newEntries.length > 0
-      ? timed(logger, 'data check', checkData({ set, newEntries, plan, seed, newDatabase, logger }))
+      ? timed(logger, 'data check', checkData({ set, newEntries, plan, seed, newDatabase: baseDatabase, logger }))
       : undefined;
   dataPass?.catch(() => undefined);
-  const dataLoss = set ? timed(logger, 'destructive-change gate', gateOf(dataPass, set, newEntries, newDatabase)) : undefined;
+  const dataLoss = set ? timed(logger, 'destructive-change gate', gateOf(dataPass, set, newEntries, baseDatabase)) : undefined;
   dataLoss?.catch(() => undefined);
   const run: VerifyRun = {
     options,
@@ -215,13 +230,15 @@ export async function verifyMigrations(options: VerifyOptions): Promise<VerifyRe
     ...(seed ? { seed } : {}),
     ...(dataPass ? { dataPass } : {}),
     ...(dataLoss ? { dataLoss } : {}),
-    newDatabase,
+    newDatabase: () => newDatabase(),
+    baseDatabase,
   };
 
   let checked: DatabaseChecks;
   try {
     checked = await runDatabaseChecks(run);
   } finally {
+    await base?.catch(() => undefined);
     await dataPass?.catch(() => undefined);
     await dataLoss?.catch(() => undefined);
     for (const db of databases) await db.drop().catch((error) => logger.warning(`could not drop ${db.name}: ${errorMessage(error)}`));
@@ -334,9 +351,16 @@ async function buildGoal(run: VerifyRun): Promise<GoalBuilt> {
   return { ...(sha ? { sha } : {}), ...(built.value ? { db: built.value } : {}), ...(built.error !== undefined ? { error: built.error } : {}) };
 }
 
-/** Every migration applied from empty. */
+/** The migrations up to `version` replayed on a database of their own, the template of the others. */
+async function replayBase(newDatabase: () => Promise<ThrowawayDatabase>, set: MigrationSet, version: number): Promise<{ db: ThrowawayDatabase; error?: string }> {
+  const db = await newDatabase();
+  const replay = await up(db.url, set, { to: version, logger: silentLogger });
+  return { db, ...(replay.error ? { error: replay.error.message } : {}) };
+}
+
+/** Every migration applied from empty (those below the base on the base's copy). */
 async function applyFromEmpty(run: VerifyRun, set: MigrationSet): Promise<AppliedFromEmpty> {
-  const db = await run.newDatabase();
+  const db = await run.baseDatabase();
   run.logger.info(`applying ${set.migrations.length} migration(s) from empty to ${describeDatabase(db.url)}`);
   return { db, run: await up(db.url, set, { logger: run.logger }) };
 }
@@ -346,14 +370,16 @@ async function buildRevertTarget(run: VerifyRun, set: MigrationSet): Promise<{ v
   const { plan } = run;
   if (plan.kind !== 'run') return undefined;
   return attempt(async () => {
-    const db = await run.newDatabase();
     if (plan.target.kind === 'schema') {
+      const db = await run.newDatabase();
       await buildSchema(run, plan.target.ref, db);
+      return db;
     } else {
+      const db = await run.baseDatabase();
       const replay = await up(db.url, set, { to: plan.target.version, logger: silentLogger });
       if (replay.error) throw new ConfigurationError(`replaying the migrations up to version ${plan.target.version}: ${replay.error.message}`);
+      return db;
     }
-    return db;
   });
 }
 
