@@ -207,3 +207,17 @@ test('a foreign key refused by made-up values is a warning on synthetic rows, an
   expect(seeded.status).toBe('failed');
   expect(seeded.findings[0].message).toMatch(/violates foreign key constraint.*Hint: existing rows point at rows that do not exist/);
 });
+
+test('the pass counts the rows each Up and Down removes for the gate: a TRUNCATE ... CASCADE loses the rows of both tables', async () => {
+  const { check, gate } = await dataPass({ up: 'TRUNCATE customers CASCADE;', down: '' });
+  const deletions = gate.findings.filter((f) => f.code === 'deletes-rows');
+  expect(deletions.map((f) => f.message.match(/of table (\S+)/)![1])).toEqual(['public.customers', 'public.orders']);
+  for (const f of deletions) {
+    expect(f.level).toBe('error');
+    expect(f.line).toBe(2);
+    expect(f.message).toMatch(/^0002_next\.sql deletes (\d+) of the \1 rows of table .*\(the statement at line 2: TRUNCATE customers CASCADE;\); not acknowledged: .*"-- db-migrate: allow deletes-rows public\.(customers|orders)"/);
+  }
+  expect(gate.unacknowledged).toBe(2);
+  // The gate reports these rows; the data check does not fail for them a second time.
+  expect(check.status).toBe('passed');
+});
