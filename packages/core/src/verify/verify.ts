@@ -34,7 +34,6 @@ import { checkHazards } from './hazards';
 import { type MigrationEntry, checkNumbering } from './numbering';
 import { checkUserSeed, type UserSeed } from '../seed/user-seed';
 import { type DataCheckOutcome, checkData } from './data';
-import type { MigrationEntry as Entry } from './numbering';
 import { CHECK_TITLES, type VerifyCheck, type VerifyFinding, type VerifyReport, overallResult } from './report';
 import { type ReversibilityPlan, planReversibility } from './reversibility';
 
@@ -328,7 +327,7 @@ function timed<T>(logger: Logger, what: string, step: Promise<T>): Promise<T> {
  * The gate from the data check's pass; the new migrations that pass did not reach (it was turned off, or
  * stopped at a migration failing on rows) are measured without rows on a database of their own.
  */
-async function gateOf(pass: Promise<DataCheckOutcome> | undefined, set: MigrationSet, newEntries: readonly Entry[], newDatabase: () => Promise<ThrowawayDatabase>): Promise<DataLossGate> {
+async function gateOf(pass: Promise<DataCheckOutcome> | undefined, set: MigrationSet, newEntries: readonly MigrationEntry[], newDatabase: () => Promise<ThrowawayDatabase>): Promise<DataLossGate> {
   const outcome = await pass;
   const rest = outcome ? outcome.unmeasured : newEntries;
   if (rest.length === 0) return gateDataLoss(outcome?.measured ?? { steps: [], baseTables: [] });
