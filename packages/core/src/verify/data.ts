@@ -35,6 +35,7 @@ export interface DataCheckInput {
   /** Where Down stops (the reversibility plan). */
   readonly plan: ReversibilityPlan;
   readonly seed?: UserSeed;
+  /** The database the pass runs on: empty, or a copy already at the base (replaying to it is then a no-op). */
   readonly newDatabase: () => Promise<ThrowawayDatabase>;
   readonly logger?: Logger;
 }
