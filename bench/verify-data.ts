@@ -5,6 +5,7 @@
  * without the data check, alternating, on one local PostgreSQL 15 server. Target: at most 2 s added.
  *
  * Run: pnpm bench verify-data      BENCH_RUNS=5 to change the sample size (default 3).
+ * BENCH_PROFILE=1 prints where the time of the last run of each kind went (verify's debug timings).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -12,13 +13,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createMigration } from '../packages/core/src/create';
-import { silentLogger } from '../packages/core/src/logger';
+import { type Logger, silentLogger } from '../packages/core/src/logger';
 import { openShadowServer } from '../packages/core/src/shadow';
 import { startLocalServer } from '../packages/core/src/shadow/local-server';
 import { verifyMigrations, type VerifyReport } from '../packages/core/src/verify';
 import { markdownTable, median } from './support';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const PROFILE = process.env.BENCH_PROFILE === '1';
+
+/** Collects verify's debug lines (step timings), each with the time since the run started. */
+function profilingLogger(lines: string[]): Logger {
+  const started = performance.now();
+  return { ...silentLogger, debug: (m) => lines.push(`  +${String(Math.round(performance.now() - started)).padStart(5)} ms  ${m}`) };
+}
 const example = join(__dirname, '../examples/sqlalchemy-fleet');
 const PYTHON = process.env.PYTHON ?? '/usr/bin/python3';
 
@@ -42,10 +50,13 @@ export async function run(): Promise<string> {
       git('commit', '-q', '-m', `migration for ${step}`);
     }
 
-    const verify = (dataCheck: boolean) => verifyMigrations({ source, migrationsDir: join(repo, 'migrations'), shadow, dataCheck, logger: silentLogger });
+    const profiles: Record<string, string[]> = {};
+    const verify = (dataCheck: boolean, logger: Logger = silentLogger) => verifyMigrations({ source, migrationsDir: join(repo, 'migrations'), shadow, dataCheck, logger });
     const timed = async (dataCheck: boolean): Promise<{ ms: number; report: VerifyReport }> => {
+      const lines: string[] = [];
+      profiles[dataCheck ? 'with the data check' : 'without the data check'] = lines;
       const started = performance.now();
-      const report = await verify(dataCheck);
+      const report = await verify(dataCheck, PROFILE ? profilingLogger(lines) : silentLogger);
       return { ms: performance.now() - started, report };
     };
     await verify(true); // warm-up: the python imports, the server's caches
@@ -71,7 +82,8 @@ export async function run(): Promise<string> {
         ['added by the data check', (b - a).toFixed(0), `${(b / a).toFixed(2)}x verify; target: at most 2000 ms added`],
       ],
     );
-    return `${table}\n\ndata check: ${data.status} - ${data.summary}\n${findings}\n${RUNS} runs each, alternating, after one warm-up run.`;
+    const profile = PROFILE ? Object.entries(profiles).map(([kind, lines]) => `\nprofile of the last run ${kind}:\n${lines.join('\n')}`).join('\n') : '';
+    return `${table}\n\ndata check: ${data.status} - ${data.summary}\n${findings}\n${RUNS} runs each, alternating, after one warm-up run.${profile}`;
   } finally {
     await shadow.close();
     await server.stop();

@@ -247,6 +247,64 @@ describe('an ordinary drop', () => {
   });
 });
 
+describe('rows deleted by a migration', () => {
+  const V1 = `CREATE TABLE customers (id bigint PRIMARY KEY, email text NOT NULL, fax text);\n`;
+  let repo: TestRepo;
+  let source: SchemaSource;
+  let base: string;
+  const file = () => join(repo.dir, MIGRATIONS, '0002_purge_customers.sql');
+  /** A hand-written migration 2 (a data migration: the schema stays), committed. */
+  const write = (text: string) => {
+    writeFileSync(file(), text);
+    commitMigrations(repo, 'migration 2');
+  };
+
+  beforeAll(async () => {
+    repo = newRepo();
+    repo.commit('schema v1', { 'schema/schema.sql': V1, [`${MIGRATIONS}/.gitkeep`]: '' });
+    source = { repoDir: repo.dir, schemaDir: 'schema', sqlFiles: ['schema.sql'] };
+    await create(source);
+    base = commitMigrations(repo, 'migration 1');
+  });
+
+  it('a DELETE in Up fails verify, naming the file, statement, table, rows lost and the line to add; the marker line passes it', async () => {
+    const migration = '-- +migrate Up\n-- purge customers without a fax\nDELETE FROM customers WHERE fax IS NULL;\n\n-- +migrate Down\n';
+    write(migration);
+    const report = await verify(source, base);
+    expect(check(report, 'hazards').status).toBe('failed');
+    expect(check(report, 'hazards').summary).toMatch(/^1 data loss not acknowledged/);
+    const finding = check(report, 'hazards').findings.find((f) => f.code === 'deletes-rows')!;
+    expect(finding.level).toBe('error');
+    expect(finding.file).toBe(file());
+    expect(finding.line).toBe(3);
+    expect(finding.message).toMatch(
+      /^0002_purge_customers\.sql deletes \d+ of the \d+ rows? of table public\.customers \(counted before and after on the seeded database; the table stays\): the data they hold is lost \(the statement at line 3: DELETE FROM customers WHERE fax IS NULL;\); not acknowledged: /,
+    );
+    expect(finding.message).toContain('add the trailer "DB-Migrate-Allow: deletes-rows public.customers" to the schema commit, or the line "-- db-migrate: allow deletes-rows public.customers" to the migration\'s header');
+    // drops-data names other losses: it does not acknowledge this one.
+    write(`-- db-migrate: allow drops-data public.customers\n${migration}`);
+    expect((await verify(source, base)).result).toBe('failed');
+    write(`-- db-migrate: allow deletes-rows public.customers\n${migration}`);
+    const allowed = await verify(source, base);
+    expect(allowed.result).toBe('passed');
+    expect(check(allowed, 'hazards').summary).toMatch(/1 data loss, each acknowledged/);
+    // The rows the acknowledged DELETE removed are not the data check's failure either.
+    expect(check(allowed, 'data').status).toBe('passed');
+  });
+
+  it('a Down that deletes rows its Up did not add fails; removing only what the Up added passes', async () => {
+    const insert = "-- +migrate Up\nINSERT INTO customers (id, email) VALUES (424242, 'seeded@example.com');\n\n-- +migrate Down\n";
+    write(`${insert}DELETE FROM customers WHERE id = 424242;\n`);
+    expect((await verify(source, base)).result).toBe('passed');
+    write(`${insert}TRUNCATE customers;\n`);
+    const report = await verify(source, base);
+    expect(report.result).toBe('failed');
+    const finding = check(report, 'hazards').findings.find((f) => f.code === 'deletes-rows')!;
+    expect(finding.line).toBe(5);
+    expect(finding.message).toMatch(/^0002_purge_customers\.sql \(Down\) deletes \d+ of the \d+ rows of table public\.customers .*\(the statement at line 5: TRUNCATE customers;\); not acknowledged: .*"-- db-migrate: allow deletes-rows public\.customers"/);
+  });
+});
+
 describe('a schema build that exits 0 but builds nothing', () => {
   const V1 = `CREATE TABLE orders (id bigint PRIMARY KEY, total numeric NOT NULL);\nCREATE TABLE old_orders (id bigint PRIMARY KEY);\n`;
   let repo: TestRepo;

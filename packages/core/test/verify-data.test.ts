@@ -13,6 +13,7 @@ import { readMigrationDir } from '../src/migrations/store';
 import type { UserSeed } from '../src/seed';
 import { openShadowServer, type ShadowServer } from '../src/shadow';
 import { checkData, planReversibility, type MigrationEntry, type VerifyCheck } from '../src/verify';
+import { type DataLossGate, gateDataLoss } from '../src/verify/data-loss-gate';
 
 const BASE = `CREATE TYPE status AS ENUM ('new', 'paid', 'shipped');
 CREATE TABLE customers (
@@ -42,6 +43,11 @@ const migration = (up: string, down: string) => `-- +migrate Up\n${up}\n\n-- +mi
 
 /** Migration 1 is the base; `next` is the new migration 2. Returns the data check's result. */
 async function dataCheck(next: { up: string; down: string }, options: { seed?: UserSeed; base?: string } = {}): Promise<VerifyCheck> {
+  return (await dataPass(next, options)).check;
+}
+
+/** The data check's pass: its result, and the destructive-change gate from what it measured. */
+async function dataPass(next: { up: string; down: string }, options: { seed?: UserSeed; base?: string } = {}): Promise<{ check: VerifyCheck; gate: DataLossGate }> {
   const dir = mkdtempSync(join(tmpdir(), 'verify-data-'));
   dirs.push(dir);
   writeFileSync(join(dir, '0001_base.sql'), migration(`-- +migrate StatementBegin\n${options.base ?? BASE}\n-- +migrate StatementEnd`, 'DROP TABLE orders;\nDROP TABLE customers;\nDROP TYPE status;'));
@@ -51,7 +57,7 @@ async function dataCheck(next: { up: string; down: string }, options: { seed?: U
   const newEntries = entries.filter((e) => e.isNew);
   const databases: { drop(): Promise<void> }[] = [];
   try {
-    return await checkData({
+    const outcome = await checkData({
       set,
       newEntries,
       plan: planReversibility(newEntries),
@@ -63,6 +69,7 @@ async function dataCheck(next: { up: string; down: string }, options: { seed?: U
       },
       logger: silentLogger,
     });
+    return { check: outcome.check, gate: await gateDataLoss(outcome.measured) };
   } finally {
     for (const db of databases) await db.drop();
   }
@@ -199,4 +206,18 @@ test('a foreign key refused by made-up values is a warning on synthetic rows, an
   const seeded = await dataCheck(next, { base, seed: { sqlFiles: ['seed.sql'], dir: seedDir } });
   expect(seeded.status).toBe('failed');
   expect(seeded.findings[0].message).toMatch(/violates foreign key constraint.*Hint: existing rows point at rows that do not exist/);
+});
+
+test('the pass counts the rows each Up and Down removes for the gate: a TRUNCATE ... CASCADE loses the rows of both tables', async () => {
+  const { check, gate } = await dataPass({ up: 'TRUNCATE customers CASCADE;', down: '' });
+  const deletions = gate.findings.filter((f) => f.code === 'deletes-rows');
+  expect(deletions.map((f) => f.message.match(/of table (\S+)/)![1])).toEqual(['public.customers', 'public.orders']);
+  for (const f of deletions) {
+    expect(f.level).toBe('error');
+    expect(f.line).toBe(2);
+    expect(f.message).toMatch(/^0002_next\.sql deletes (\d+) of the \1 rows of table .*\(the statement at line 2: TRUNCATE customers CASCADE;\); not acknowledged: .*"-- db-migrate: allow deletes-rows public\.(customers|orders)"/);
+  }
+  expect(gate.unacknowledged).toBe(2);
+  // The gate reports these rows; the data check does not fail for them a second time.
+  expect(check.status).toBe('passed');
 });

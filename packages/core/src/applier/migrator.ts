@@ -157,12 +157,12 @@ async function runMigrations(
 }
 
 /** Applies pending migrations (up to `to`) on a connection that holds withDatabaseLock. */
-function upLocked(client: Client, set: MigrationSet, options: UpOptions & LockedOptions = {}): Promise<MigrationRun> {
+export function upLocked(client: Client, set: MigrationSet, options: UpOptions & LockedOptions = {}): Promise<MigrationRun> {
   return runMigrations(client, set, 'up', options);
 }
 
 /** Reverts applied migrations above `to`, newest first, on a connection that holds withDatabaseLock. */
-function downLocked(client: Client, set: MigrationSet, options: DownOptions & LockedOptions): Promise<MigrationRun> {
+export function downLocked(client: Client, set: MigrationSet, options: DownOptions & LockedOptions): Promise<MigrationRun> {
   return runMigrations(client, set, 'down', options);
 }
 

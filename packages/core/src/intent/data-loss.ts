@@ -2,15 +2,17 @@
  * What a change loses of the data a database holds, measured on a real database before and after the
  * change runs (not read from the SQL text, so a hand edit cannot hide a loss and a RENAME is no loss):
  * tables and columns that stop existing (identified by OID and attribute number, so a renamed one
- * survives), column types that cannot hold every value of the old type, and enum values removed.
+ * survives), column types that cannot hold every value of the old type, enum values removed, and rows
+ * removed from a table that stays (counted on a database with rows).
  */
 import type { Client } from 'pg';
 import { hazards } from '../diff/hazards';
 import { connectDatabase } from '../pg/connect';
+import type { RowCounts } from '../seed/rows';
 import { BOOKKEEPING_SCHEMA, TRACKING_TABLE } from '../tracking';
 
 /** The codes of the data-loss hazards the gate stops on (the differ's hazard codes). */
-export const DATA_LOSS_CODES = ['drops-data', 'narrows-type', 'enum-recreated'] as const;
+export const DATA_LOSS_CODES = ['drops-data', 'narrows-type', 'enum-recreated', 'deletes-rows'] as const;
 export type DataLossCode = (typeof DATA_LOSS_CODES)[number];
 
 export interface DataLoss {
@@ -109,6 +111,40 @@ export function dataLosses(before: DataInventory, after: DataInventory): DataLos
     }
   }
   return losses.sort((a, b) => a.object.localeCompare(b.object) || a.code.localeCompare(b.code));
+}
+
+/** A table that keeps existing (same oid) but holds fewer rows after a change: how many went. */
+export interface RowDeletion extends DataLoss {
+  readonly code: 'deletes-rows';
+  /** The table's oid. */
+  readonly oid: number;
+  readonly rows: number;
+  readonly of: number;
+}
+
+/**
+ * The rows a change removed from tables that stay (followed by oid, so a renamed table counts as the
+ * same), counted on one database before and after it. `allowed` (oid -> rows) may go without loss: the
+ * rows a migration's Up added, which its Down removes. A dropped table is drops-data, not counted here.
+ */
+export function rowDeletions(before: RowCounts, after: RowCounts, allowed: ReadonlyMap<number, number> = new Map()): RowDeletion[] {
+  const now = new Map([...after.values()].map((t) => [t.oid, t.rows]));
+  const out: RowDeletion[] = [];
+  for (const [table, { oid, rows }] of before) {
+    const left = now.get(oid);
+    if (left === undefined) continue;
+    const gone = rows - left - (allowed.get(oid) ?? 0);
+    if (gone <= 0) continue;
+    out.push({
+      code: 'deletes-rows',
+      object: table,
+      oid,
+      rows: gone,
+      of: rows,
+      message: `deletes ${gone} of the ${rows} row${rows === 1 ? '' : 's'} of table ${table} (counted before and after on the seeded database; the table stays): the data they hold is lost`,
+    });
+  }
+  return out.sort((a, b) => a.object.localeCompare(b.object));
 }
 
 const INTEGER_DIGITS: Record<string, number> = { smallint: 5, integer: 10, bigint: 19 };

@@ -3,6 +3,7 @@
  * inserts them in one transaction, each row tried with wide values first and smaller ones after (each
  * attempt in a savepoint). A table that ends up without a row is named with PostgreSQL's reason.
  */
+import type { Client } from 'pg';
 import { introspect } from '../diff';
 import { filterCatalog } from '../diff/filter';
 import { errorMessage } from '../errors';
@@ -14,18 +15,23 @@ export interface FillResult {
   /** schema.name -> rows inserted. */
   readonly filled: ReadonlyMap<string, number>;
   readonly unfillable: readonly UnfillableTable[];
+  /** The row counts of every user table before filling. */
+  readonly found: RowCounts;
   /** The row counts of every user table afterwards. */
   readonly counts: RowCounts;
 }
 
-/** Fills the empty tables of the database at `url` with synthetic rows. Throws only when the database cannot be reached. */
-export async function fillEmptyTables(url: string): Promise<FillResult> {
-  const client = await connectDatabase(url);
+/**
+ * Fills the empty tables of a database (a URL, or a connected client the caller keeps) with synthetic
+ * rows. Throws only when the database cannot be reached.
+ */
+export async function fillEmptyTables(database: string | Client): Promise<FillResult> {
+  const client = typeof database === 'string' ? await connectDatabase(database) : database;
   try {
     const before = await countRows(client);
     const empty = [...before].filter(([, t]) => t.rows === 0).map(([table]) => `rel:${table}`);
-    if (empty.length === 0) return { filled: new Map(), unfillable: [], counts: before };
-    const catalog = filterCatalog(await introspect(url), {});
+    if (empty.length === 0) return { filled: new Map(), unfillable: [], found: before, counts: before };
+    const catalog = filterCatalog(await introspect(client), {});
     const plan = planSyntheticRows(catalog, new Set(empty));
     const filled = new Map<string, number>();
     const unfillable: UnfillableTable[] = [...plan.unfillable];
@@ -54,11 +60,11 @@ export async function fillEmptyTables(url: string): Promise<FillResult> {
       else unfillable.push({ table: table.table, reason: lastError ?? 'no row could be planned' });
     }
     await client.query('COMMIT');
-    return { filled, unfillable, counts: await countRows(client) };
+    return { filled, unfillable, found: before, counts: await countRows(client) };
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   } finally {
-    await client.end().catch(() => undefined);
+    if (typeof database === 'string') await client.end().catch(() => undefined);
   }
 }

@@ -6,21 +6,28 @@
  * statement that fails on the rows fails the check with the file, line, statement, table, PostgreSQL's
  * message and a hint; so do rows that do not survive Up and Down (counted per table; a table a new
  * migration drops is exempt). A table no row could be put in is named.
+ *
+ * The same pass measures the destructive-change gate's steps (data-loss-gate.ts) on the seeded
+ * database: what holds data and the row counts around each Up, the row counts around each Down, run
+ * one at a time. One connection for the whole pass, holding the migration lock.
  */
-import { down, up } from '../applier/migrator';
+import { performance } from 'node:perf_hooks';
+import type { Client } from 'pg';
 import type { MigrationError } from '../applier/result';
 import { ConfigurationError, errorMessage } from '../errors';
+import { inventoryTables, readDataInventory } from '../intent/data-loss';
 import { type Logger, silentLogger } from '../logger';
 import type { MigrationSet } from '../migrations/store';
-import { fillEmptyTables } from '../seed/fill';
+import { type FillResult, fillEmptyTables } from '../seed/fill';
 import { countRows, type RowCounts } from '../seed/rows';
 import { describeUserSeed, runUserSeed, type UserSeed } from '../seed/user-seed';
-import { connectDatabase } from '../pg/connect';
 import { ident } from '../diff/sql';
+import { type Measured, type MeasuredStep, stepRowDeletions } from './data-loss-gate';
 import type { ThrowawayDatabase } from '../shadow/types';
 import type { MigrationEntry } from './numbering';
 import { CHECK_TITLES, type VerifyCheck, type VerifyFinding } from './report';
 import type { ReversibilityPlan } from './reversibility';
+import { type MigrationSession, withMigrationSession } from './session';
 
 export interface DataCheckInput {
   readonly set: MigrationSet;
@@ -28,6 +35,7 @@ export interface DataCheckInput {
   /** Where Down stops (the reversibility plan). */
   readonly plan: ReversibilityPlan;
   readonly seed?: UserSeed;
+  /** The database the pass runs on: empty, or a copy already at the base (replaying to it is then a no-op). */
   readonly newDatabase: () => Promise<ThrowawayDatabase>;
   readonly logger?: Logger;
 }
@@ -94,50 +102,66 @@ function failureFinding(error: MigrationError, entry: MigrationEntry | undefined
 const VALUE_DEPENDENT = new Set(['23503', '23505', '23514', '23P01']);
 
 /** Empties a table the generator filled (and the tables referencing it); returns the counts after. */
-async function emptyTable(url: string, table: string): Promise<RowCounts> {
-  const client = await connectDatabase(url);
-  try {
-    const dot = table.indexOf('.');
-    await client.query(`TRUNCATE ${ident(table.slice(0, dot))}.${ident(table.slice(dot + 1))} CASCADE`);
-    return await countRows(client);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
+async function emptyTable(client: Client, table: string): Promise<RowCounts> {
+  const dot = table.indexOf('.');
+  await client.query(`TRUNCATE ${ident(table.slice(0, dot))}.${ident(table.slice(dot + 1))} CASCADE`);
+  return countRows(client);
 }
 
-async function rowCountsOf(url: string): Promise<RowCounts> {
-  const client = await connectDatabase(url);
-  try {
-    return await countRows(client);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
+export interface DataCheckOutcome {
+  readonly check: VerifyCheck;
+  /** What the pass measured for the destructive-change gate (data-loss-gate.ts), on the seeded database. */
+  readonly measured: Measured;
+  /** The new migrations whose Up the pass could not measure (it stopped before them): the gate measures them without rows. */
+  readonly unmeasured: readonly MigrationEntry[];
 }
 
 /** Runs the data check; a failure to report is a result, only bugs throw. */
-export async function checkData(input: DataCheckInput): Promise<VerifyCheck> {
-  const { set, newEntries, plan, seed } = input;
+export async function checkData(input: DataCheckInput): Promise<DataCheckOutcome> {
+  const { set, newEntries } = input;
   const logger = input.logger ?? silentLogger;
-  if (newEntries.length === 0) return result('skipped', 'no new migrations to run on rows');
+  const none: Measured = { steps: [], baseTables: [] };
+  if (newEntries.length === 0) return { check: result('skipped', 'no new migrations to run on rows'), measured: none, unmeasured: [] };
+  const db = await input.newDatabase();
+  return withMigrationSession(db.url, set, (session) => seededPass(input, session, logger));
+}
+
+async function seededPass(input: DataCheckInput, session: MigrationSession, logger: Logger): Promise<DataCheckOutcome> {
+  const { newEntries, plan, seed } = input;
+  const { client } = session;
+  const timed = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
+    const started = performance.now();
+    try {
+      return await fn();
+    } finally {
+      logger.debug(`data check: ${what} in ${Math.round(performance.now() - started)} ms`);
+    }
+  };
   const base = newEntries[0].version - 1;
   const entryOf = (fileName: string | undefined) => newEntries.find((e) => e.fileName === fileName);
-  const db = await input.newDatabase();
+  const steps: MeasuredStep[] = [];
   if (base > 0) {
-    const built = await up(db.url, set, { to: base, logger: silentLogger });
-    if (built.error) return result('skipped', `skipped: the migrations up to the base version ${base} do not apply (see Consistency)`);
+    const built = await timed(`replay to the base version ${base}`, () => session.up(base));
+    if (built.error) {
+      const skipped = `the migrations up to the base do not apply: ${built.error.message}`;
+      return { check: result('skipped', `skipped: the migrations up to the base version ${base} do not apply (see Consistency)`), measured: { steps, baseTables: [], skipped }, unmeasured: [] };
+    }
   }
   const where = base > 0 ? `the base version ${base}` : 'the empty base';
+  let inventory = await readDataInventory(client);
+  const baseTables = inventoryTables(inventory);
+  const measured = (): Measured => ({ steps, baseTables });
   if (seed) {
     try {
-      await runUserSeed(seed, db.url, `on ${where}`, logger);
+      await timed('seed', () => runUserSeed(seed, session.url, `on ${where}`, logger));
     } catch (error) {
       if (!(error instanceof ConfigurationError)) throw error;
-      return result('failed', `the seed does not run on ${where}`, [{ level: 'error', message: errorMessage(error) }]);
+      return { check: result('failed', `the seed does not run on ${where}`, [{ level: 'error', message: errorMessage(error) }]), measured: measured(), unmeasured: newEntries };
     }
   }
 
   // Tables holding the seed's rows: a failure there is about real rows.
-  const seeded = new Set(seed ? [...(await rowCountsOf(db.url))].filter(([, t]) => t.rows > 0).map(([table]) => table) : []);
+  const seeded = new Set(seed ? [...(await countRows(client))].filter(([, t]) => t.rows > 0).map(([table]) => table) : []);
   const unfillable = new Map<string, string>();
   /** Findings that do not fail the check (value-dependent failures on synthetic rows). */
   const notes: VerifyFinding[] = [];
@@ -145,78 +169,124 @@ export async function checkData(input: DataCheckInput): Promise<VerifyCheck> {
   const emptied = new Set<string>();
   /** Row counts before each new migration's Up, by the version the database was at. */
   const before = new Map<number, RowCounts>();
-  const fill = async (): Promise<RowCounts> => {
-    const filled = await fillEmptyTables(db.url);
+  const fill = async (): Promise<FillResult> => {
+    const filled = await timed('synthetic rows', () => fillEmptyTables(client));
     for (const u of filled.unfillable) unfillable.set(u.table, u.reason);
-    return filled.counts;
+    return filled;
   };
-  for (const entry of newEntries) {
-    let counts = await fill();
+  /** The Up just run, measured once the next count has been taken (the filler counts before filling). */
+  let pending: Omit<MeasuredStep, 'rows'> & { readonly before: RowCounts } | undefined;
+  const complete = (after: RowCounts) => {
+    if (pending) steps.push({ entry: pending.entry, section: 'up', inventory: pending.inventory!, rows: { before: pending.before, after } });
+    pending = undefined;
+  };
+  for (const [index, entry] of newEntries.entries()) {
+    const filled = await fill();
+    complete(filled.found);
+    let counts = filled.counts;
     before.set(entry.version - 1, counts);
-    let run = await up(db.url, set, { to: entry.version, logger: silentLogger });
+    let run = await timed(`Up of ${entry.fileName}`, () => session.up(entry.version));
     const table = run.error ? failingTable(run.error, counts) : undefined;
     if (run.error && table && VALUE_DEPENDENT.has(run.error.sqlState ?? '') && !seeded.has(table)) {
       // A foreign key, unique or CHECK constraint refused values the generator made up: real rows may well
       // satisfy it. Say so, empty the table (and what references it) and go on.
+      const finding = failureFinding(run.error, entryOf(run.error.fileName) ?? entry, counts);
       notes.push({
-        ...failureFinding(run.error, entryOf(run.error.fileName) ?? entry, counts),
+        ...finding,
         level: 'warning',
-        message: `${failureFinding(run.error, entryOf(run.error.fileName) ?? entry, counts).message} (The rows of ${table} were synthetic, with made-up values: give seed-sql or seed-command rows to check it on real values; the check went on with ${table} emptied.)`,
+        message: `${finding.message} (The rows of ${table} were synthetic, with made-up values: give seed-sql or seed-command rows to check it on real values; the check went on with ${table} emptied.)`,
       });
-      counts = await emptyTable(db.url, table);
+      counts = await emptyTable(client, table);
       for (const [name, t] of before.get(entry.version - 1)!) if (t.rows > 0 && (counts.get(name)?.rows ?? 0) === 0) emptied.add(name);
-      run = await up(db.url, set, { to: entry.version, logger: silentLogger });
+      before.set(entry.version - 1, counts);
+      run = await timed(`Up of ${entry.fileName} again`, () => session.up(entry.version));
     }
     if (run.error) {
-      return result('failed', `${entry.fileName} fails on a database with rows`, [failureFinding(run.error, entryOf(run.error.fileName) ?? entry, counts), ...notes, ...unfillableFindings(unfillable)]);
+      return {
+        check: result('failed', `${entry.fileName} fails on a database with rows`, [failureFinding(run.error, entryOf(run.error.fileName) ?? entry, counts), ...notes, ...unfillableFindings(unfillable)]),
+        measured: measured(),
+        unmeasured: newEntries.slice(index),
+      };
     }
+    const after = await readDataInventory(client);
+    pending = { entry, section: 'up', inventory: { before: inventory, after }, before: counts };
+    inventory = after;
   }
   // The tables the last migration created get rows too, so the Down sections meet rows everywhere.
-  const afterUp = await fill();
+  const filledAfterUp = await fill();
+  complete(filledAfterUp.found);
+  const afterUp = filledAfterUp.counts;
   const total = [...afterUp.values()].reduce((sum, t) => sum + t.rows, 0);
   const rowsPhrase = `${plural(afterUp.size, 'table')} holding ${plural(total, 'row')} (${seed ? `${describeUserSeed(seed)}, and synthetic rows in the tables it left empty` : 'synthetic rows'})`;
 
   if (plan.kind !== 'run') {
-    return result(unfillable.size + notes.length > 0 ? 'warning' : 'passed', `the Up sections run on ${rowsPhrase}; Down not run: ${plan.summary}`, [...notes, ...unfillableFindings(unfillable)]);
+    return {
+      check: result(unfillable.size + notes.length > 0 ? 'warning' : 'passed', `the Up sections run on ${rowsPhrase}; Down not run: ${plan.summary}`, [...notes, ...unfillableFindings(unfillable)]),
+      measured: measured(),
+      unmeasured: [],
+    };
   }
-  const reverted = await down(db.url, set, { to: plan.toVersion, logger: silentLogger });
-  if (reverted.error) {
-    const counts = await rowCountsOf(db.url).catch(() => afterUp);
-    const entry = entryOf(reverted.error.fileName);
-    return result('failed', `the Down section of ${reverted.error.fileName ?? 'a new migration'} fails on a database with rows`, [
-      { ...failureFinding(reverted.error, entry, counts), ...(entry?.parsed?.down ? { line: reverted.error.line ?? entry.parsed.down.line } : {}) },
-      ...notes,
-      ...unfillableFindings(unfillable),
-    ]);
+  // One Down at a time, newest first, counting the rows between them (for the gate's deletes-rows).
+  let counts = afterUp;
+  for (const [index, entry] of plan.revert.entries()) {
+    const to = plan.revert[index + 1]?.version ?? plan.toVersion;
+    const reverted = await timed(`Down of ${entry.fileName}`, () => session.down(to));
+    if (reverted.error) {
+      const now = await countRows(client).catch(() => counts);
+      const failing = entryOf(reverted.error.fileName);
+      return {
+        check: result('failed', `the Down section of ${reverted.error.fileName ?? 'a new migration'} fails on a database with rows`, [
+          { ...failureFinding(reverted.error, failing, now), ...(failing?.parsed?.down ? { line: reverted.error.line ?? failing.parsed.down.line } : {}) },
+          ...notes,
+          ...unfillableFindings(unfillable),
+        ]),
+        measured: measured(),
+        unmeasured: [],
+      };
+    }
+    const now = await countRows(client);
+    steps.push({ entry, section: 'down', rows: { before: counts, after: now } });
+    counts = now;
   }
 
   // Rows must survive: every table the database had before the first reverted Up keeps its rows, unless
-  // a new migration dropped it (its oid is gone from a later count; a renamed table keeps its oid).
+  // a new migration dropped it (its oid is gone from a later count; a renamed table keeps its oid), or
+  // the gate measured the step that deleted them (a deletes-rows finding, failing unless acknowledged).
   const start = before.get(plan.toVersion)!;
   const later = [...before].filter(([v]) => v > plan.toVersion).map(([, c]) => c);
   const laterOids = [...later, afterUp].map((c) => new Set([...c.values()].map((t) => t.oid)));
   const dropped = (table: string) => laterOids.some((oids) => !oids.has(start.get(table)!.oid));
-  const after = await rowCountsOf(db.url);
-  const lost = [...start].filter(([table, t]) => !dropped(table) && !emptied.has(table) && (after.get(table)?.rows ?? 0) < t.rows);
+  const gated = new Set(steps.flatMap((step) => stepRowDeletions(measured(), step).map((d) => d.oid)));
+  const exempt = (table: string) => dropped(table) || emptied.has(table) || gated.has(start.get(table)!.oid);
+  const after = counts;
+  const lost = [...start].filter(([table, t]) => !exempt(table) && (after.get(table)?.rows ?? 0) < t.rows);
   const newest = plan.revert[0];
   if (lost.length > 0) {
-    return result('failed', `rows do not survive Up and Down: ${lost.map(([t]) => t).join(', ')}`, [
-      ...lost.map(([table, { rows: n }]): VerifyFinding => ({
-        level: 'error',
-        file: newest.path,
-        line: newest.parsed?.down?.line ?? 1,
-        message: `${table} held ${plural(n, 'row')} before the Up sections and ${after.has(table) ? plural(after.get(table)!.rows, 'row') : 'is gone'} after the Down sections: the migrations lose data they do not drop`,
-      })),
-      ...notes,
-      ...unfillableFindings(unfillable),
-    ]);
+    return {
+      check: result('failed', `rows do not survive Up and Down: ${lost.map(([t]) => t).join(', ')}`, [
+        ...lost.map(([table, { rows: n }]): VerifyFinding => ({
+          level: 'error',
+          file: newest.path,
+          line: newest.parsed?.down?.line ?? 1,
+          message: `${table} held ${plural(n, 'row')} before the Up sections and ${after.has(table) ? plural(after.get(table)!.rows, 'row') : 'is gone'} after the Down sections: the migrations lose data they do not drop`,
+        })),
+        ...notes,
+        ...unfillableFindings(unfillable),
+      ]),
+      measured: measured(),
+      unmeasured: [],
+    };
   }
-  const kept = [...start].filter(([t]) => !dropped(t) && !emptied.has(t)).length;
-  return result(
-    unfillable.size + notes.length > 0 ? 'warning' : 'passed',
-    `Up and Down run on ${rowsPhrase}; the rows of ${plural(kept, 'table')} at ${plan.toVersion > 0 ? `version ${plan.toVersion}` : 'the base'} survive Up and Down`,
-    [...notes, ...unfillableFindings(unfillable)],
-  );
+  const kept = [...start].filter(([t]) => !exempt(t)).length;
+  return {
+    check: result(
+      unfillable.size + notes.length > 0 ? 'warning' : 'passed',
+      `Up and Down run on ${rowsPhrase}; the rows of ${plural(kept, 'table')} at ${plan.toVersion > 0 ? `version ${plan.toVersion}` : 'the base'} survive Up and Down`,
+      [...notes, ...unfillableFindings(unfillable)],
+    ),
+    measured: measured(),
+    unmeasured: [],
+  };
 }
 
 function unfillableFindings(unfillable: ReadonlyMap<string, string>): VerifyFinding[] {

@@ -6,7 +6,9 @@
  *
  * Databases, all on one shadow server and all dropped at the end: the schema at goal, the migrations
  * applied from empty (later reverted for check 3), the schema the revert must land on, and the base
- * version with rows (check 4, data.ts). The four are built at the same time.
+ * version with rows (check 4, data.ts, whose one pass also measures the destructive-change gate). The
+ * four are built at the same time. With a base version, its migrations are replayed once, and the
+ * databases that start there are template copies of that one.
  */
 import { realpath } from 'node:fs/promises';
 import { relative, resolve, sep } from 'node:path';
@@ -26,11 +28,12 @@ import { listObjects, schemaDifference } from './difference';
 import { emptyGoalProblem } from '../intent/empty-goal';
 import { inventoryTables, readDataInventoryAt } from '../intent/data-loss';
 import { describeSchemaSource } from '../schema-source/schema-source';
-import { type DataLossGate, checkDataLoss } from './data-loss-gate';
+import { type DataLossGate, gateDataLoss, measureWithoutRows } from './data-loss-gate';
+import { versionBelow } from './session';
 import { checkHazards } from './hazards';
 import { type MigrationEntry, checkNumbering } from './numbering';
 import { checkUserSeed, type UserSeed } from '../seed/user-seed';
-import { checkData } from './data';
+import { type DataCheckOutcome, checkData } from './data';
 import { CHECK_TITLES, type VerifyCheck, type VerifyFinding, type VerifyReport, overallResult } from './report';
 import { type ReversibilityPlan, planReversibility } from './reversibility';
 
@@ -134,10 +137,14 @@ interface VerifyRun {
   readonly goal: Goal;
   readonly plan: ReversibilityPlan;
   readonly seed?: UserSeed;
-  /** The destructive-change gate, measured on a database of its own beside the others. */
+  /** The data check's pass on its seeded database (absent when turned off). */
+  readonly dataPass?: Promise<DataCheckOutcome>;
+  /** The destructive-change gate, measured by that pass (else on a database of its own beside the others). */
   readonly dataLoss?: Promise<DataLossGate>;
   /** A throwaway database on the shadow server, dropped when verify ends. */
   readonly newDatabase: () => Promise<ThrowawayDatabase>;
+  /** One at the base version: a copy of the base replayed once (empty when there is no base, or it failed). */
+  readonly baseDatabase: () => Promise<ThrowawayDatabase>;
 }
 
 interface GoalBuilt {
@@ -184,13 +191,30 @@ export async function verifyMigrations(options: VerifyOptions): Promise<VerifyRe
   logger.info(`new migrations: ${newEntries.map((e) => e.fileName).join(', ') || 'none'}${baseSha ? ` (base ${baseSha.slice(0, 7)})` : ''}`);
 
   const databases: ThrowawayDatabase[] = [];
-  const newDatabase = async () => {
-    const db = await options.shadow.createDatabase();
+  const newDatabase = async (template?: ThrowawayDatabase) => {
+    const db = await options.shadow.createDatabase(template ? { template } : {});
     databases.push(db);
     return db;
   };
-  // The gate runs on a database of its own, beside the others (it never throws for a bad migration).
-  const dataLoss = set ? checkDataLoss({ shadow: options.shadow, set, newEntries, logger }) : undefined;
+  // The migrations below the first new one are replayed once; every database that starts there (the data
+  // check's, the gate's, the one the Up sections run on, the revert target) is a template copy of it.
+  const baseVersion = set && newEntries.length > 0 ? versionBelow(set, newEntries[0]!.version) : 0;
+  const base = baseVersion > 0 ? timed(logger, `replay to the base version ${baseVersion}`, replayBase(newDatabase, set!, baseVersion)) : undefined;
+  base?.catch(() => undefined);
+  const baseDatabase = async () => {
+    const replayed = await base;
+    // A base that does not replay: each check replays on its own database and reports it as it did.
+    return replayed && !replayed.error ? newDatabase(replayed.db) : newDatabase();
+  };
+  // The data check's one pass on the seeded base measures the gate's steps too; without it (or for what
+  // a failure there left unmeasured) the gate runs on a database of its own, beside the others.
+  const plan = set ? planReversibility(newEntries) : ({ kind: 'skip', summary: NEEDS_VALID_FILES, findings: [] } as const);
+  const dataPass =
+    set && options.dataCheck !== false && newEntries.length > 0
+      ? timed(logger, 'data check', checkData({ set, newEntries, plan, seed, newDatabase: baseDatabase, logger }))
+      : undefined;
+  dataPass?.catch(() => undefined);
+  const dataLoss = set ? timed(logger, 'destructive-change gate', gateOf(dataPass, set, newEntries, baseDatabase)) : undefined;
   dataLoss?.catch(() => undefined);
   const run: VerifyRun = {
     options,
@@ -201,21 +225,25 @@ export async function verifyMigrations(options: VerifyOptions): Promise<VerifyRe
     ...(baseSha ? { baseSha } : {}),
     numbering,
     goal: chooseGoal(entries, options.goalRef),
-    plan: set ? planReversibility(newEntries) : { kind: 'skip', summary: NEEDS_VALID_FILES, findings: [] },
+    plan,
     ...(seed ? { seed } : {}),
+    ...(dataPass ? { dataPass } : {}),
     ...(dataLoss ? { dataLoss } : {}),
-    newDatabase,
+    newDatabase: () => newDatabase(),
+    baseDatabase,
   };
 
   let checked: DatabaseChecks;
   try {
     checked = await runDatabaseChecks(run);
   } finally {
+    await base?.catch(() => undefined);
+    await dataPass?.catch(() => undefined);
     await dataLoss?.catch(() => undefined);
     for (const db of databases) await db.drop().catch((error) => logger.warning(`could not drop ${db.name}: ${errorMessage(error)}`));
   }
 
-  const hazards = await checkHazards(newEntries, { failOnHazards: options.failOnHazards, ...(dataLoss ? { dataLoss: await dataLoss } : {}) });
+  const hazards = await timed(logger, 'hazards', checkHazards(newEntries, { failOnHazards: options.failOnHazards, ...(dataLoss ? { dataLoss: await dataLoss } : {}) }));
   const checks = [numbering.check, checked.consistency, checked.reversibility, checked.data, hazards];
   for (const check of checks) logger.info(`${check.title}: ${check.status} - ${check.summary}`);
   return {
@@ -252,13 +280,12 @@ async function runDatabaseChecks(run: VerifyRun): Promise<DatabaseChecks> {
     };
   }
   // Wait for all four before anything can throw: the caller drops what they created.
+  const { logger } = run;
   const settled = await Promise.allSettled([
-    buildGoal(run),
-    applyFromEmpty(run, set),
-    buildRevertTarget(run, set),
-    run.options.dataCheck === false
-      ? skipped('data', 'skipped: turned off')
-      : checkData({ set, newEntries: run.numbering.newEntries, plan: run.plan, seed: run.seed, newDatabase: run.newDatabase, logger: run.logger }),
+    timed(logger, 'goal build', buildGoal(run)),
+    timed(logger, 'migrations from empty', applyFromEmpty(run, set)),
+    timed(logger, 'revert target', buildRevertTarget(run, set)),
+    run.dataPass ? run.dataPass.then((outcome) => outcome.check) : skipped('data', run.options.dataCheck === false ? 'skipped: turned off' : 'no new migrations to run on rows'),
   ] as const);
   const rejected = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (rejected) throw rejected.reason;
@@ -268,17 +295,17 @@ async function runDatabaseChecks(run: VerifyRun): Promise<DatabaseChecks> {
     { value?: ThrowawayDatabase; error?: string } | undefined,
     VerifyCheck,
   ];
-  let consistency = await checkConsistency(run, set, goalBuilt, applied);
+  let consistency = await timed(logger, 'consistency comparison', checkConsistency(run, set, goalBuilt, applied));
   // A schema change committed without its migration: the goal came from the metadata, HEAD moved on.
   if (!run.options.goalRef && goalBuilt.db && goalBuilt.sha) {
-    const ahead = await schemaAhead(run.source, run.dir, goalBuilt.sha, goalBuilt.db, run.newDatabase, (ref, db) => buildSchema(run, ref, db), run.options.diff);
+    const ahead = await timed(logger, 'schema at HEAD', schemaAhead(run.source, run.dir, goalBuilt.sha, goalBuilt.db, run.newDatabase, (ref, db) => buildSchema(run, ref, db), run.options.diff));
     if (ahead) {
       const check = consistency.consistency;
       consistency = { ...consistency, consistency: { ...check, ...(check.status === 'passed' ? { status: 'warning' as const } : {}), findings: [...check.findings, ahead] } };
     }
   }
   // The Down sections run on the database consistency has just compared.
-  const reversibility = await checkReversibility(run, set, applied, target);
+  const reversibility = await timed(logger, 'reversibility', checkReversibility(run, set, applied, target));
   return {
     ...consistency,
     reversibility,
@@ -286,6 +313,26 @@ async function runDatabaseChecks(run: VerifyRun): Promise<DatabaseChecks> {
     data: applied.run.error ? skipped('data', 'skipped: the Up sections did not all apply from empty (see Consistency)') : data,
     ...(goalBuilt.sha ? { goalSha: goalBuilt.sha } : {}),
   };
+}
+
+/** Logs (debug) how long a step of verify took: where the time goes, for the bench's profile. */
+function timed<T>(logger: Logger, what: string, step: Promise<T>): Promise<T> {
+  const started = performance.now();
+  const log = () => logger.debug(`verify: ${what} took ${Math.round(performance.now() - started)} ms`);
+  step.then(log, log);
+  return step;
+}
+
+/**
+ * The gate from the data check's pass; the new migrations that pass did not reach (it was turned off, or
+ * stopped at a migration failing on rows) are measured without rows on a database of their own.
+ */
+async function gateOf(pass: Promise<DataCheckOutcome> | undefined, set: MigrationSet, newEntries: readonly MigrationEntry[], newDatabase: () => Promise<ThrowawayDatabase>): Promise<DataLossGate> {
+  const outcome = await pass;
+  const rest = outcome ? outcome.unmeasured : newEntries;
+  if (rest.length === 0) return gateDataLoss(outcome?.measured ?? { steps: [], baseTables: [] });
+  const measured = await measureWithoutRows(await newDatabase(), set, rest, outcome?.measured.baseTables);
+  return gateDataLoss({ ...measured, steps: [...(outcome?.measured.steps ?? []), ...measured.steps] });
 }
 
 const buildSchema = (run: VerifyRun, ref: string | null, db: ThrowawayDatabase) =>
@@ -303,9 +350,16 @@ async function buildGoal(run: VerifyRun): Promise<GoalBuilt> {
   return { ...(sha ? { sha } : {}), ...(built.value ? { db: built.value } : {}), ...(built.error !== undefined ? { error: built.error } : {}) };
 }
 
-/** Every migration applied from empty. */
+/** The migrations up to `version` replayed on a database of their own, the template of the others. */
+async function replayBase(newDatabase: () => Promise<ThrowawayDatabase>, set: MigrationSet, version: number): Promise<{ db: ThrowawayDatabase; error?: string }> {
+  const db = await newDatabase();
+  const replay = await up(db.url, set, { to: version, logger: silentLogger });
+  return { db, ...(replay.error ? { error: replay.error.message } : {}) };
+}
+
+/** Every migration applied from empty (those below the base on the base's copy). */
 async function applyFromEmpty(run: VerifyRun, set: MigrationSet): Promise<AppliedFromEmpty> {
-  const db = await run.newDatabase();
+  const db = await run.baseDatabase();
   run.logger.info(`applying ${set.migrations.length} migration(s) from empty to ${describeDatabase(db.url)}`);
   return { db, run: await up(db.url, set, { logger: run.logger }) };
 }
@@ -315,14 +369,16 @@ async function buildRevertTarget(run: VerifyRun, set: MigrationSet): Promise<{ v
   const { plan } = run;
   if (plan.kind !== 'run') return undefined;
   return attempt(async () => {
-    const db = await run.newDatabase();
     if (plan.target.kind === 'schema') {
+      const db = await run.newDatabase();
       await buildSchema(run, plan.target.ref, db);
+      return db;
     } else {
+      const db = await run.baseDatabase();
       const replay = await up(db.url, set, { to: plan.target.version, logger: silentLogger });
       if (replay.error) throw new ConfigurationError(`replaying the migrations up to version ${plan.target.version}: ${replay.error.message}`);
+      return db;
     }
-    return db;
   });
 }
 
