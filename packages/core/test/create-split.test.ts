@@ -117,12 +117,13 @@ describe('an enum value added and used by a new column default', () => {
     const [first, second] = migration.migrations;
     expect(migration.migrations).toHaveLength(2);
     expect(migration).toMatchObject({ version: 2, upNoTransaction: false, downNoTransaction: false });
-    expect(first).toMatchObject({ version: 2, upNoTransaction: false, downNoTransaction: false });
+    expect(first).toMatchObject({ version: 2, name: 'alter_enum_status', upNoTransaction: false, downNoTransaction: false });
     expect(first!.upSql).toBe(`ALTER TYPE "public"."status" ADD VALUE IF NOT EXISTS 'open' AFTER 'paid';\n`);
     expect(first!.text).toMatch(/^-- \+migrate Up$/m);
     expect(first!.text).toContain(`-- Part 1 of 2 of the change from base to goal: ${basename(first!.sqlPath)}, ${basename(second!.sqlPath)}, applied in that order.`);
     expect(first!.text).toContain(`-- This file adds enum values that ${basename(second!.sqlPath)} uses`);
-    expect(second).toMatchObject({ version: 3, upNoTransaction: false, downNoTransaction: false });
+    expect(second).toMatchObject({ version: 3, name: 'add_orders_review', upNoTransaction: false, downNoTransaction: false });
+    expect(migration.name).toBe('add_orders_review');
     expect(second!.upSql).toMatch(/^ALTER TABLE "public"\."orders" ADD COLUMN "review" public\.status DEFAULT 'open'::public\.status NOT NULL;\n$/);
     expect(second!.text).toMatch(/^-- \+migrate Up$/m);
     expect(second!.text).toContain('-- Part 2 of 2 of the change from base to goal');

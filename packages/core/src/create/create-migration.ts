@@ -77,7 +77,7 @@ export interface CreatedMigration {
   readonly outcome: 'created';
   /** The first file's version. */
   readonly version: number;
-  /** The change's name, e.g. `create_orders` (the file with the most statements carries it). */
+  /** The name part of the main file's name, e.g. `create_orders`: with several files, the one holding most of the change. */
   readonly name: string;
   /** The files written, in the order they run: one, or more when the change was split. */
   readonly migrations: readonly CreatedMigrationFile[];
@@ -200,11 +200,12 @@ export async function createMigration(options: CreateMigrationOptions): Promise<
   const losses = parts.flatMap((p) => p.losses);
   const open = unacknowledged(losses, intent.allow);
   const first = nextVersion(set);
-  const changeName =
-    options.name?.trim() || (changes.candidates.length > 0 ? `rename_or_replace_${changes.candidates[0]!.rename.split(' -> ')[0]!.replace(/^public\./, '')}` : migrationNameFor(up));
-  // The file with the most statements carries the change's name; the others are named after their own.
-  const main = parts.reduce((best, p, i) => (p.up.length > parts[best]!.up.length ? i : best), 0);
-  const partNames = parts.map((p, i) => (i === main ? changeName : migrationNameFor(p.up)));
+  const given = options.name?.trim() || (changes.candidates.length > 0 ? `rename_or_replace_${changes.candidates[0]!.rename.split(' -> ')[0]!.replace(/^public\./, '')}` : undefined);
+  // Each file is named after its own statements; a given name (or a possible rename's) goes to the main
+  // file: the one with the most statements among those split for no reason of their own, the first on ties.
+  const ordinary = parts.map((p, i) => i).filter((i) => !parts[i]!.outside && !parts[i]!.commitsEnumValues);
+  const main = (ordinary.length > 0 ? ordinary : parts.map((_, i) => i)).reduce((best, i) => (parts[i]!.up.length > parts[best]!.up.length ? i : best));
+  const partNames = parts.map((p, i) => (i === main && given ? given : migrationNameFor(p.up)));
   const fileNames = partNames.map((n, i) => migrationFileName(first + i, n));
   // An acknowledgement goes to the file whose loss it names (verify reads it there), else to the main one.
   const names = (list: readonly Acknowledgement[]) => new Set(list.map(acknowledgementText));
