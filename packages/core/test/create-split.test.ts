@@ -14,6 +14,8 @@ import { silentLogger } from '../src/logger';
 import { parseMetadata } from '../src/migrations/metadata';
 import { buildSchemaAt, type SchemaSource } from '../src/schema-source';
 import { openShadowServer, type ShadowServer } from '../src/shadow';
+import { splitCandidates, splitChange } from '../src/create/split';
+import type { DiffStatement } from '../src/diff/types';
 import { verifyMigrations } from '../src/verify';
 import { makeTestRepo, type TestRepo } from './git-fixture';
 
@@ -90,6 +92,44 @@ class SplitFixture {
     this.repo.remove();
   }
 }
+
+const statement = (sql: string, more: Partial<DiffStatement> = {}): DiffStatement => ({
+  sql,
+  object: { kind: 'table', name: 'public.t' },
+  action: 'create',
+  destructive: false,
+  hazards: [],
+  transactional: true,
+  ...more,
+});
+const concurrently = (name: string) => statement(`CREATE INDEX CONCURRENTLY ${name} ON t (a)`, { transactional: false });
+const addValueUsedLater = statement(`ALTER TYPE "public"."status" ADD VALUE IF NOT EXISTS 'open'`, {
+  object: { kind: 'enum', name: 'public.status' },
+  transactional: false,
+  hazards: [{ code: 'enum-value-added', message: 'adds a value to enum public.status that this migration uses' }],
+});
+const shape = (parts: ReturnType<typeof splitChange>) => parts.map((p) => `${p.outside ? 'outside' : 'in'}${p.commitsEnumValues ? '+commit' : ''}: ${p.up.map((s) => s.sql.split(' ').slice(0, 3).join(' ')).join(', ')}`);
+
+describe('where a change is cut', () => {
+  it('a run of statements refused in a transaction becomes its own part; a part ends after enum values used later, which keep a transaction', () => {
+    expect(shape(splitChange([statement('CREATE TABLE a'), concurrently('i'), concurrently('j'), statement('CREATE TABLE b')]))).toEqual([
+      'in: CREATE TABLE a', 'outside: CREATE INDEX CONCURRENTLY, CREATE INDEX CONCURRENTLY', 'in: CREATE TABLE b',
+    ]);
+    expect(shape(splitChange([statement('CREATE TABLE a'), addValueUsedLater, statement('ALTER TABLE a')]))).toEqual(['in+commit: CREATE TABLE a, ALTER TYPE "public"."status"', 'in: ALTER TABLE a']);
+    const [commit] = splitChange([addValueUsedLater, statement('ALTER TABLE a')]);
+    expect(commit!.up[0]).toMatchObject({ transactional: true, hazards: [{ code: 'enum-value-added', message: 'adds a value to enum public.status: the new value cannot be used until this transaction commits' }] });
+    expect(shape(splitChange([concurrently('i')]))).toEqual(['outside: CREATE INDEX CONCURRENTLY']);
+    expect(shape(splitChange([statement('CREATE TABLE a'), statement('ALTER TABLE a')]))).toEqual(['in: CREATE TABLE a, ALTER TABLE a']);
+  });
+
+  it('tries the refused statements after all the others first, when that takes fewer files, then the differ\'s order', () => {
+    expect(splitCandidates([statement('CREATE TABLE a'), concurrently('i'), statement('ALTER TABLE a')]).map(shape)).toEqual([
+      ['in: CREATE TABLE a, ALTER TABLE a', 'outside: CREATE INDEX CONCURRENTLY'],
+      ['in: CREATE TABLE a', 'outside: CREATE INDEX CONCURRENTLY', 'in: ALTER TABLE a'],
+    ]);
+    expect(splitCandidates([statement('CREATE TABLE a'), concurrently('i')]).map(shape)).toEqual([['in: CREATE TABLE a', 'outside: CREATE INDEX CONCURRENTLY']]);
+  });
+});
 
 let shadow: ShadowServer;
 beforeAll(async () => {
