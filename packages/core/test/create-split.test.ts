@@ -65,10 +65,10 @@ class SplitFixture {
   }
 
   /** Commits the schema change and the files create writes for it. */
-  async change(schema: string, diffOptions = {}): Promise<{ goal: string; migration: CreatedMigration }> {
+  async change(schema: string, diffOptions = {}, renames: string[] = []): Promise<{ goal: string; migration: CreatedMigration }> {
     const goal = this.repo.commit('v2', { 'schema/schema.sql': schema });
     const migration = created(
-      await createMigration({ source: this.source, migrationsDir: this.migrationsDir, shadow: adminUrl(), postgresMajor: 15, diff: diffOptions, logger: silentLogger }),
+      await createMigration({ source: this.source, migrationsDir: this.migrationsDir, shadow: adminUrl(), postgresMajor: 15, diff: diffOptions, renames, logger: silentLogger }),
     );
     this.repo.git('add', '--all');
     this.repo.commit('migrations', {});
@@ -272,5 +272,38 @@ describe('--concurrent-indexes with other changes', () => {
     expect(data.status).not.toBe('failed');
     for (const finding of data.findings) expect(finding.message).toMatch(/0006_\w+\.sql .*refs_code_fkey/);
     expect(report.result).not.toBe('failed');
+  });
+});
+
+describe('a declared rename and a CONCURRENTLY index in one change', () => {
+  const fixture = new SplitFixture();
+  afterAll(() => fixture.remove());
+
+  it('the rename runs in the first file and its Down renames back last; the rows are kept through Up and Down', async () => {
+    await fixture.start('CREATE TABLE products (id bigint PRIMARY KEY, title text NOT NULL);\n');
+    const { goal, migration } = await fixture.change(
+      'CREATE TABLE products (id bigint PRIMARY KEY, name text NOT NULL);\nCREATE INDEX products_name_idx ON products (name);\n',
+      { concurrentIndexes: true },
+      ['public.products.title -> name'],
+    );
+    const [rename, index] = migration.migrations;
+    expect(migration.migrations).toHaveLength(2);
+    expect(rename).toMatchObject({ upNoTransaction: false, upSql: 'ALTER TABLE "public"."products" RENAME COLUMN "title" TO "name";\n' });
+    expect(rename!.downSql).toBe('ALTER TABLE "public"."products" RENAME COLUMN "name" TO "title";\n');
+    expect(rename!.text).toContain('-- db-migrate: rename public.products.title -> name');
+    expect(parseMetadata(rename!.metadataPath, readFileSync(rename!.metadataPath, 'utf8')).renames).toEqual(['public.products.title -> name']);
+    expect(parseMetadata(index!.metadataPath, readFileSync(index!.metadataPath, 'utf8')).renames).toBeUndefined();
+    expect(index).toMatchObject({ upNoTransaction: true, upSql: 'CREATE INDEX CONCURRENTLY products_name_idx ON public.products USING btree (name);\n' });
+    expect(migration.dataLosses).toEqual([]);
+
+    const url = await fixture.database('split_rename');
+    sqlMigrate(fixture.migrationsDir, url, 'up', '-limit=1');
+    await query(url, "INSERT INTO products VALUES (1, 'chair')");
+    expect(sqlMigrate(fixture.migrationsDir, url, 'up')).toMatch(/Applied 2 migrations/);
+    await expectSameSchema(url, await fixture.schemaAt(goal));
+    expect(await query(url, 'SELECT name FROM products')).toEqual([{ name: 'chair' }]);
+    expect(sqlMigrate(fixture.migrationsDir, url, 'down', '-limit=2')).toMatch(/Applied 2 migrations/);
+    await expectSameSchema(url, await fixture.schemaAt(fixture.v1));
+    expect(await query(url, 'SELECT title FROM products')).toEqual([{ title: 'chair' }]);
   });
 });
