@@ -20,7 +20,7 @@ runAction(async () => {
   core.setOutput('outcome', result.outcome);
   core.setOutput('skipped', String(result.outcome === 'skipped'));
   if (result.outcome === 'created') {
-    core.setOutput('version', String(result.migration.version));
+    core.setOutput('version', String(result.migration.migrations.at(-1)!.version));
     core.info(`opened pull request #${result.pullRequest.number}: ${result.pullRequest.url}`);
   } else {
     core.info(`${result.outcome === 'skipped' ? 'skipped' : 'nothing to do'}: ${result.reason}`);

@@ -1,4 +1,4 @@
-import { relative } from 'node:path';
+import { basename, relative } from 'node:path';
 import type { SummaryBlock } from '@db-migrate/action-kit';
 import { padVersion } from '@db-migrate/core';
 import { schemaAt } from './pull-request-text';
@@ -27,6 +27,6 @@ export function createSummary(result: CreateActionResult): SummaryBlock[] {
     },
     { kind: 'heading', text: 'Hazards', level: 3 },
     migration.hazards.length === 0 ? { kind: 'text', text: 'None found.' } : { kind: 'list', items: migration.hazards.map((h) => `${h.code}: ${h.message}`) },
-    { kind: 'details', summary: `${padVersion(migration.version)}_${migration.name}.sql`, blocks: [{ kind: 'code', code: migration.text, language: 'sql' }] },
+    ...migration.migrations.map((f): SummaryBlock => ({ kind: 'details', summary: basename(f.sqlPath), blocks: [{ kind: 'code', code: f.text, language: 'sql' }] })),
   ];
 }

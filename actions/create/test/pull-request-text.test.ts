@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { createMigration, silentLogger } from '@db-migrate/core';
 import { makeTestRepo, type TestRepo } from '../../../packages/core/test/git-fixture';
 import { adminUrl } from '../../../test/support/pg';
-import { pullRequestBody } from '../src/pull-request-text';
+import { pullRequestBody, pullRequestTitle } from '../src/pull-request-text';
 
 let repo: TestRepo;
 afterAll(() => repo?.remove());
@@ -83,5 +83,41 @@ CREATE FUNCTION doc_count() RETURNS bigint LANGUAGE plpgsql AS $$ BEGIN RETURN (
     }
   } finally {
     hazardRepo.remove();
+  }
+});
+
+it('lists every file of a split change, with each one\'s Up and Down, and titles it with their versions', async () => {
+  const splitRepo = makeTestRepo();
+  try {
+    const events = 'CREATE TABLE events (id bigint PRIMARY KEY, at timestamptz NOT NULL);\n';
+    splitRepo.commit('v1', { 'schema/schema.sql': events, 'migrations/.gitkeep': '' });
+    const source = { repoDir: splitRepo.dir, schemaDir: 'schema', sqlFiles: ['schema.sql'] };
+    const options = { source, migrationsDir: join(splitRepo.dir, 'migrations'), shadow: adminUrl(), postgresMajor: 15, logger: silentLogger };
+    await createMigration(options);
+    splitRepo.git('add', '--all');
+    splitRepo.commit('migration 1', {});
+    splitRepo.commit('v2', { 'schema/schema.sql': `${events}CREATE TABLE tags (id bigint PRIMARY KEY);\nCREATE INDEX events_at_idx ON events (at);\n` });
+    const migration = await createMigration({ ...options, diff: { concurrentIndexes: true } });
+    if (migration.outcome !== 'created') throw new Error(migration.reason);
+    expect(migration.migrations.map((f) => f.version)).toEqual([2, 3]);
+    const body = pullRequestBody({
+      migration,
+      schemaSource: 'sql files',
+      schemaRepository: { owner: 'acme', repo: 'shop' },
+      serverUrl: 'https://github.com',
+      migrationsRepoDir: splitRepo.dir,
+      branch: 'db-migrate/next-migration',
+    });
+    expect(pullRequestTitle(migration)).toBe('db-migrate: migration 0002-0003 create_tags');
+    expect(body).toMatch(/^Migrations \*\*0002-0003\*\* \(`create_tags`\).* split into 2 files/);
+    for (const file of ['migrations/0002_create_tags.sql', 'migrations/0002.json', 'migrations/0003_create_index_events_at_idx.sql', 'migrations/0003.json']) {
+      expect(body).toContain(`- \`${file}\`:`);
+    }
+    expect(body).toContain('> `migrations/0003_create_index_events_at_idx.sql`: its Up runs without a transaction (`notransaction`)');
+    expect(body).toMatch(/### Up: `migrations\/0002_create_tags\.sql`\n\n```+sql\nCREATE TABLE "public"\."tags"/);
+    expect(body).toMatch(/### Up: `migrations\/0003_create_index_events_at_idx\.sql`\n\n```+sql\nCREATE INDEX CONCURRENTLY events_at_idx/);
+    expect(body).toMatch(/Down \(returns to the schema before this file\)<\/summary>\n\n```+sql\nDROP INDEX "public"\."events_at_idx";/);
+  } finally {
+    splitRepo.remove();
   }
 });

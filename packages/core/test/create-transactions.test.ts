@@ -1,8 +1,8 @@
 /**
  * Which generated sections keep their transaction, on real parts (a git repository, the test server as
  * shadow, the real differ, our applier): an enum value added stays inside the migration's transaction, so
- * a failing later statement rolls it back; a value added and used by the same migration must commit
- * first, so that section alone goes notransaction, and its header says which statement forced it.
+ * a failing later statement rolls it back; a value added and used by the same change must commit
+ * first, so create ends a file after it (create-split.test.ts has the rest of the split).
  */
 import { join } from 'node:path';
 import { adminUrl, createTestDatabase, dropTestDatabase, query } from '../../../test/support/pg';
@@ -75,15 +75,16 @@ describe('enum values and transactions in generated migrations', () => {
     expect(await labels(url)).toEqual(['new', 'paid', 'shipped']);
   });
 
-  it('a value the same migration uses must commit first: that Up goes notransaction, and the header names the statement', async () => {
-    expect(addedAndUsed.upNoTransaction).toBe(true);
-    expect(addedAndUsed.text).toMatch(/^-- \+migrate Up notransaction$/m);
-    expect(addedAndUsed.text).toContain(
-      `-- Up runs without a transaction (notransaction): ALTER TYPE "public"."status" ADD VALUE IF NOT EXISTS 'open' AFTER 'shipped' adds an enum value that a later statement of this migration uses, and PostgreSQL refuses a new value before the transaction that added it commits.`,
-    );
-    // Down has no such statement: it keeps its transaction.
-    expect(addedAndUsed.downNoTransaction).toBe(false);
+  it('a value the same change uses must commit first: it ends a file of its own, and both files keep their transaction', async () => {
+    const [adds, uses] = addedAndUsed.migrations;
+    expect(addedAndUsed.migrations).toHaveLength(2);
+    expect(addedAndUsed).toMatchObject({ version: 3, upNoTransaction: false, downNoTransaction: false });
+    expect(adds!.upSql).toBe(`ALTER TYPE "public"."status" ADD VALUE IF NOT EXISTS 'open' AFTER 'shipped';\n`);
+    expect(uses!.version).toBe(4);
+    expect(uses!.upSql).toMatch(/ALTER COLUMN "state" SET DEFAULT 'open'/);
+    expect(addedAndUsed.text).not.toContain('notransaction');
 
+    // Our applier runs each in its own transaction: the value commits with 0003, then 0004 uses it.
     const url = await createTestDatabase('enum_use');
     databases.push(url);
     const applied = await up(url, await readMigrationDir(migrationsDir), { logger: silentLogger });

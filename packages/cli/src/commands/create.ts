@@ -20,7 +20,7 @@ export const createCommand: Command = {
     ...migrationsDirOption,
     goal: { type: 'string', value: '<ref>', description: 'The commit of the schema repository to migrate to.', default: 'HEAD' },
     name: { type: 'string', value: '<slug>', description: 'The migration\'s name (NNNN_<slug>.sql).', default: 'derived from the change, e.g. create_orders' },
-    'concurrent-indexes': { type: 'boolean', description: 'Create indexes on existing tables with CREATE INDEX CONCURRENTLY (that section runs without a transaction).' },
+    'concurrent-indexes': { type: 'boolean', description: 'Create indexes on existing tables with CREATE INDEX CONCURRENTLY (in a migration of their own that runs without a transaction).' },
     rename: { type: 'string', multiple: true, value: '"<old> -> <new>"', description: 'A rename to emit as ALTER ... RENAME instead of drop + add (repeatable), e.g. "public.products.title -> name"; besides DB-Migrate-Rename trailers.' },
     'allow-empty-goal': { type: 'boolean', description: 'Write the migration even when the goal build has no tables while the base has some (drops everything).' },
     ...tableFilterOptions,

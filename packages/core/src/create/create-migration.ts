@@ -5,7 +5,9 @@ import { ConfigurationError, errorMessage } from '../errors';
 import { Git } from '../git';
 import { type Logger, silentLogger } from '../logger';
 import type { MigrationHazard } from '../migrations/metadata';
+import { migrationFileName } from '../migrations/naming';
 import { nextVersion, readMigrationDir, writeMigration } from '../migrations/store';
+import { rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { buildSchemaAt, schemaSourceChanges, warnUncommittedSchema } from '../schema-source/build';
 import { describeCommit } from '../schema-source/materialize';
@@ -22,6 +24,8 @@ import { baseOfNextMigration } from './base-commit';
 import { DB_MIGRATE_GENERATOR } from './generator';
 import { renderMigrationFile } from './migration-file';
 import { migrationNameFor } from './migration-name';
+import { type PartChange, partChanges } from './part-schemas';
+import { splitCandidates } from './split';
 
 export interface CreateMigrationOptions {
   /** Where the goal schema comes from (and, at the base commit, the base schema). */
@@ -47,25 +51,54 @@ export interface CreateMigrationOptions {
   readonly logger?: Logger;
 }
 
-export interface CreatedMigration {
-  readonly outcome: 'created';
+/** One migration file create wrote (with its NNNN.json metadata). */
+export interface CreatedMigrationFile {
   readonly version: number;
   /** The name part of the file name, e.g. `create_orders`. */
   readonly name: string;
-  /** Paths written: the .sql file, then its NNNN.json metadata. */
-  readonly files: readonly string[];
+  readonly sqlPath: string;
+  readonly metadataPath: string;
   /** The whole .sql file as written. */
   readonly text: string;
   readonly upSql: string;
   readonly downSql: string;
+  /** Its Up hazards. */
   readonly hazards: readonly MigrationHazard[];
   readonly upNoTransaction: boolean;
+  readonly downNoTransaction: boolean;
+}
+
+/**
+ * What create wrote for one schema change: usually one migration; several, numbered on, when statements
+ * PostgreSQL refuses in a transaction were split into files of their own (create/split.ts). The fields
+ * besides `migrations` describe the change as a whole.
+ */
+export interface CreatedMigration {
+  readonly outcome: 'created';
+  /** The first file's version. */
+  readonly version: number;
+  /** The name part of the main file's name, e.g. `create_orders`: with several files, the one holding most of the change. */
+  readonly name: string;
+  /** The files written, in the order they run: one, or more when the change was split. */
+  readonly migrations: readonly CreatedMigrationFile[];
+  /** Paths written: each .sql file, then its NNNN.json metadata. */
+  readonly files: readonly string[];
+  /** The .sql files as written, one after the other. */
+  readonly text: string;
+  /** Every Up statement, in the order they run. */
+  readonly upSql: string;
+  /** Every Down statement, in the order they run back to the base (the last file's first). */
+  readonly downSql: string;
+  readonly hazards: readonly MigrationHazard[];
+  /** True when a file's Up runs without a transaction. */
+  readonly upNoTransaction: boolean;
+  /** True when a file's Down runs without a transaction. */
   readonly downNoTransaction: boolean;
   /** What Up loses of the data a client database holds (measured on the base schema). */
   readonly dataLosses: readonly DataLoss[];
   /** The losses no DB-Migrate-Allow trailer acknowledges: verify fails until they are. */
   readonly unacknowledged: readonly DataLoss[];
-  /** The acknowledgements copied from the trailers into the file. */
+  /** The acknowledgements copied from the trailers into the files. */
   readonly allow: readonly Acknowledgement[];
   /** The renames Up runs (declared, and the names derived from them), as `public.products.title -> name`. */
   readonly renames: readonly string[];
@@ -147,52 +180,100 @@ export async function createMigration(options: CreateMigrationOptions): Promise<
     }
     // Drops and adds left after the declared renames may be renames too.
     const candidates = renameCandidates(declaredRenames.length > 0 ? await readDataInventoryAt(baseDb.url) : before, goal);
+    // Statements PostgreSQL refuses in a transaction get files of their own, so the rest keeps one.
+    const renamesBack = diffs.down.filter((s) => s.action === 'rename');
+    const cuts = splitCandidates(diffs.up).filter((c) => c.length > 1);
+    for (const [i, parts] of cuts.entries()) {
+      const split = await partChanges({ server, base: baseDb, goal: goalDb, before, parts, renamesBack, diff: options.diff });
+      if ('parts' in split) return { ...diffs, candidates, parts: split.parts };
+      if (i < cuts.length - 1) logger.info(`not split into ${parts.length} migrations: ${split.failed}`);
+      else logger.warning(`kept in one migration, its Up without a transaction: ${split.failed}`);
+    }
     // What Up loses, measured by running it on the base (a throwaway database, renames already run).
     const losses = await measureLosses(baseDb.url, diffs.up.filter((s) => s.action !== 'rename'), before, logger);
-    return { ...diffs, candidates, losses };
+    const whole: PartChange = { up: diffs.up, down: diffs.down, outside: false, commitsEnumValues: false, losses };
+    return { ...diffs, candidates, parts: [whole] };
   });
-  const { up, down } = changes;
+  const { up, parts } = changes;
   if (up.length === 0) return noOp(`the schema at ${goalLabel} is the same as at ${baseLabel}`);
 
-  const open = unacknowledged(changes.losses, intent.allow);
-  const rendered = renderMigrationFile({
-    up,
-    down,
-    baseSha,
-    goalSha,
-    schemaSource,
-    generator: DB_MIGRATE_GENERATOR,
-    intent: { allow: intent.allow, renames: changes.renames, losses: changes.losses, unacknowledged: open, candidates: changes.candidates },
-  });
-  const version = nextVersion(set);
-  const name = options.name?.trim() || (changes.candidates.length > 0 ? `rename_or_replace_${changes.candidates[0]!.rename.split(' -> ')[0]!.replace(/^public\./, '')}` : migrationNameFor(up));
-  const written = await writeMigration(options.migrationsDir, {
-    version,
-    name,
-    sql: rendered.text,
-    metadata: {
-      ...(baseSha !== null ? { base_sha: baseSha } : {}),
-      goal_sha: goalSha,
-      schema_source: schemaSource,
-      generator: DB_MIGRATE_GENERATOR,
-      ...(rendered.hazards.length > 0 ? { hazards: rendered.hazards } : {}),
-      ...(intent.allow.length > 0 ? { allow: intent.allow.map(acknowledgementText) } : {}),
-      ...(changes.renames.length > 0 ? { renames: changes.renames } : {}),
-    },
-  });
-  logger.info(`wrote ${written.sqlPath} and ${written.metadataPath}`);
+  const losses = parts.flatMap((p) => p.losses);
+  const open = unacknowledged(losses, intent.allow);
+  const first = nextVersion(set);
+  const given = options.name?.trim() || (changes.candidates.length > 0 ? `rename_or_replace_${changes.candidates[0]!.rename.split(' -> ')[0]!.replace(/^public\./, '')}` : undefined);
+  // Each file is named after its own statements; a given name (or a possible rename's) goes to the main
+  // file: the one with the most statements among those split for no reason of their own, the first on ties.
+  const ordinary = parts.map((p, i) => i).filter((i) => !parts[i]!.outside && !parts[i]!.commitsEnumValues);
+  const main = (ordinary.length > 0 ? ordinary : parts.map((_, i) => i)).reduce((best, i) => (parts[i]!.up.length > parts[best]!.up.length ? i : best));
+  const partNames = parts.map((p, i) => (i === main && given ? given : migrationNameFor(p.up)));
+  const fileNames = partNames.map((n, i) => migrationFileName(first + i, n));
+  // An acknowledgement goes to the file whose loss it names (verify reads it there), else to the main one.
+  const names = (list: readonly Acknowledgement[]) => new Set(list.map(acknowledgementText));
+  const allowFor = (i: number) =>
+    intent.allow.filter((a) => names(parts[i]!.losses).has(acknowledgementText(a)) || (i === main && !names(losses).has(acknowledgementText(a))));
+  const renamesOf = (part: PartChange) => (part.up.some((s) => s.action === 'rename') ? changes.renames : []);
+
+  const written: CreatedMigrationFile[] = [];
+  try {
+    for (const [i, part] of parts.entries()) {
+      const allow = allowFor(i);
+      const renames = renamesOf(part);
+      const rendered = renderMigrationFile({
+        up: part.up,
+        down: part.down,
+        baseSha,
+        goalSha,
+        schemaSource,
+        generator: DB_MIGRATE_GENERATOR,
+        intent: { allow, renames, losses: part.losses, unacknowledged: unacknowledged(part.losses, intent.allow), candidates: i === main ? changes.candidates : [] },
+        ...(parts.length > 1 ? { part: { index: i, files: fileNames, commitsEnumValues: part.commitsEnumValues } } : {}),
+      });
+      const file = await writeMigration(options.migrationsDir, {
+        version: first + i,
+        name: partNames[i]!,
+        sql: rendered.text,
+        metadata: {
+          ...(baseSha !== null ? { base_sha: baseSha } : {}),
+          goal_sha: goalSha,
+          schema_source: schemaSource,
+          generator: DB_MIGRATE_GENERATOR,
+          ...(rendered.hazards.length > 0 ? { hazards: rendered.hazards } : {}),
+          ...(allow.length > 0 ? { allow: allow.map(acknowledgementText) } : {}),
+          ...(renames.length > 0 ? { renames } : {}),
+        },
+      });
+      logger.info(`wrote ${file.sqlPath} and ${file.metadataPath}`);
+      written.push({
+        version: first + i,
+        name: file.metadata.name,
+        sqlPath: file.sqlPath,
+        metadataPath: file.metadataPath,
+        text: rendered.text,
+        upSql: renderSql(part.up),
+        downSql: renderSql(part.down),
+        hazards: rendered.hazards,
+        upNoTransaction: rendered.upNoTransaction,
+        downNoTransaction: rendered.downNoTransaction,
+      });
+    }
+  } catch (error) {
+    // All the change's files or none: a half-written split would be a migration that stops half way.
+    await Promise.all(written.flatMap((f) => [f.sqlPath, f.metadataPath]).map((path) => rm(path, { force: true })));
+    throw error;
+  }
   return {
     outcome: 'created',
-    version,
-    name: written.metadata.name,
-    files: [written.sqlPath, written.metadataPath],
-    text: rendered.text,
-    upSql: renderSql(up),
-    downSql: renderSql(down),
-    hazards: rendered.hazards,
-    upNoTransaction: rendered.upNoTransaction,
-    downNoTransaction: rendered.downNoTransaction,
-    dataLosses: changes.losses,
+    version: first,
+    name: written[main]!.name,
+    migrations: written,
+    files: written.flatMap((f) => [f.sqlPath, f.metadataPath]),
+    text: written.map((f) => f.text).join('\n'),
+    upSql: renderSql(parts.flatMap((p) => p.up)),
+    downSql: renderSql([...parts].reverse().flatMap((p) => p.down)),
+    hazards: uniqueHazards(written.flatMap((f) => f.hazards)),
+    upNoTransaction: written.some((f) => f.upNoTransaction),
+    downNoTransaction: written.some((f) => f.downNoTransaction),
+    dataLosses: losses,
     unacknowledged: open,
     allow: intent.allow,
     renames: changes.renames,
@@ -200,6 +281,17 @@ export async function createMigration(options: CreateMigrationOptions): Promise<
     baseSha,
     goalSha,
   };
+}
+
+/** Each hazard once, in order (the same code and message in two files is one risk to read about). */
+function uniqueHazards(hazards: readonly MigrationHazard[]): MigrationHazard[] {
+  const seen = new Set<string>();
+  return hazards.filter((h) => {
+    const key = `${h.code}\0${h.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 /** The base commit must exist in the schema repository: name the metadata that recorded it when it does not. */

@@ -25,6 +25,18 @@ export interface MigrationFileInput {
   readonly schemaSource: string;
   readonly generator: string;
   readonly intent?: MigrationIntent;
+  /** When the change was split into several files: this file's place among them. */
+  readonly part?: FilePart;
+}
+
+/** One file of a change split into several (create/split.ts). */
+export interface FilePart {
+  /** 0-based. */
+  readonly index: number;
+  /** The file names of every part, in the order they run. */
+  readonly files: readonly string[];
+  /** The file ends after enum values that the next one uses, so that they commit first. */
+  readonly commitsEnumValues: boolean;
 }
 
 export interface RenderedMigration {
@@ -88,6 +100,7 @@ export function renderMigrationFile(input: MigrationFileInput): RenderedMigratio
     `goal: ${input.goalSha}`,
     'Edit by hand if needed: the verify check builds the goal schema and compares it with these migrations.',
   ];
+  if (input.part) header.push('', ...partHeader(input.part, upReason !== undefined));
   if (hazards.length > 0) {
     header.push('', `Hazards (${hazards.length}):`, ...hazards.map((h) => `  ${h.code}: ${h.message}`));
   } else {
@@ -110,6 +123,23 @@ export function renderMigrationFile(input: MigrationFileInput): RenderedMigratio
     downNoTransaction: downReason !== undefined,
   });
   return { text, hazards, upNoTransaction: upReason !== undefined, downNoTransaction: downReason !== undefined };
+}
+
+/** Where a file of a split change stands, and why the change was cut there. */
+function partHeader(part: FilePart, outside: boolean): string[] {
+  const lines = [
+    `Part ${part.index + 1} of ${part.files.length} of the change from base to goal: ${part.files.join(', ')}, applied in that order.`,
+    'Each file has its own Down, back to the schema before it; only after the last one is the schema the goal.',
+  ];
+  if (part.commitsEnumValues) {
+    const next = part.files[part.index + 1];
+    lines.push(
+      `This file adds enum values that ${next ?? 'a later file'} uses: PostgreSQL refuses a new value before the transaction that added it commits, ` +
+        'so they commit here, in this migration\'s own transaction.',
+    );
+  }
+  if (outside) lines.push('Its Up holds only what PostgreSQL refuses in a transaction, so that the other statements of the change keep theirs.');
+  return lines;
 }
 
 /**

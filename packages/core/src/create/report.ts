@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import { allowMarkerLine, allowTrailerLine } from '../intent/acknowledgements';
 import type { CreateOutcome } from './create-migration';
 
@@ -7,8 +8,12 @@ import type { CreateOutcome } from './create-migration';
  */
 export function formatCreateReport(outcome: CreateOutcome): string {
   if (outcome.outcome === 'no-op') return `nothing to do: ${outcome.reason}\n`;
+  const from = `base ${outcome.baseSha ?? 'the empty database'}, goal ${outcome.goalSha}`;
+  const last = outcome.migrations[outcome.migrations.length - 1]!;
   const lines = [
-    `created migration ${outcome.version} (${outcome.name}): base ${outcome.baseSha ?? 'the empty database'}, goal ${outcome.goalSha}`,
+    last.version === outcome.version
+      ? `created migration ${outcome.version} (${outcome.name}): ${from}`
+      : `created migrations ${outcome.version} to ${last.version} (${outcome.name}), one change split so that only what PostgreSQL refuses in a transaction runs outside one: ${from}`,
     ...outcome.files.map((file) => `  wrote ${file}`),
   ];
   if (outcome.hazards.length === 0) lines.push('hazards: none found');
@@ -18,7 +23,11 @@ export function formatCreateReport(outcome: CreateOutcome): string {
   for (const loss of outcome.unacknowledged) {
     lines.push(`data loss not acknowledged, verify fails on it: ${loss.code} ${loss.object}; if intended, add the trailer "${allowTrailerLine(loss)}" to the schema commit, or the line "${allowMarkerLine(loss)}" to the file`);
   }
-  if (outcome.upNoTransaction) lines.push('Up runs without a transaction (notransaction): see the file header');
-  if (outcome.downNoTransaction) lines.push('Down runs without a transaction (notransaction): see the file header');
+  const split = outcome.migrations.length > 1;
+  for (const file of outcome.migrations) {
+    for (const [direction, outside] of [['Up', file.upNoTransaction], ['Down', file.downNoTransaction]] as const) {
+      if (outside) lines.push(`${split ? `${basename(file.sqlPath)}: ` : ''}${direction} runs without a transaction (notransaction): see ${split ? 'its header' : 'the file header'}`);
+    }
+  }
   return `${lines.join('\n')}\n\n${outcome.text}`;
 }
