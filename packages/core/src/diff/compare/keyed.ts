@@ -60,7 +60,7 @@ export function emitCreates<T>(
   ctx: DiffContext,
   from: ReadonlyMap<string, T>,
   to: ReadonlyMap<string, T>,
-  create: (b: T, key: string) => NewStatement | null,
+  create: (b: T, key: string) => NewStatement,
   each?: (b: T, a: T | undefined, key: string) => void,
 ): void {
   for (const [key, b] of to) {
@@ -68,7 +68,7 @@ export function emitCreates<T>(
     const a = before !== undefined && !ctx.gone(key) ? before : undefined;
     if (a === undefined) {
       const statement = create(b, key);
-      if (statement) ctx.emit({ ...statement, produces: statement.produces ?? [key] });
+      ctx.emit({ ...statement, produces: statement.produces ?? [key] });
     }
     each?.(b, a, key);
   }
@@ -113,11 +113,37 @@ export function dropOnTable(word: string): (a: OnTable) => string {
   return (a) => `DROP ${word} ${ident(a.name)} ON ${relationName({ schema: a.schema, name: a.table })}`;
 }
 
+/** A trigger or rewrite rule: defined by one statement, switched on and off in place. */
+interface TableEvent extends OnTable {
+  readonly key: string;
+  readonly tableKey: string;
+  readonly definition: string;
+  readonly enabled: string;
+}
+
 /**
- * The enabled state of a trigger or rule (tgenabled / ev_enabled: O origin, the default; D disabled;
- * R replica; A always), set by ALTER TABLE ... ENABLE/DISABLE <word>.
+ * Triggers and rules compare by their definition (pg_get_triggerdef / pg_get_ruledef): a changed one is
+ * dropped and created again; their enabled state (O origin, the default; D disabled; R replica; A always)
+ * is set by ALTER TABLE ... ENABLE/DISABLE after the CREATE.
  */
-export function enabledState(word: string): InPlaceSetting<OnTable & { readonly enabled: string }> {
+export function tableEventKind<T extends TableEvent>(
+  kind: 'trigger' | 'rule',
+  objects: (catalog: Catalog) => ReadonlyMap<string, T>,
+  phases: { readonly drop: number; readonly create: number },
+): KeyedKind<T> {
+  const word = kind.toUpperCase();
+  return {
+    kind,
+    objects,
+    name: onTableName,
+    same: (a, b) => a.definition === b.definition,
+    drop: { phase: phases.drop, sql: dropOnTable(word) },
+    create: { phase: phases.create, sql: (b) => b.definition, needs: (b) => [b.tableKey] },
+    setting: enabledState(word),
+  };
+}
+
+function enabledState(word: string): InPlaceSetting<TableEvent> {
   const actions: Record<string, string> = { O: `ENABLE ${word}`, D: `DISABLE ${word}`, R: `ENABLE REPLICA ${word}`, A: `ENABLE ALWAYS ${word}` };
   return {
     part: 'enabled',

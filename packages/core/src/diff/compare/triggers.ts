@@ -1,17 +1,8 @@
-import type { TriggerInfo } from '../catalog';
 import { DiffContext, Phase } from '../plan';
-import { decideKeyed, dropOnTable, emitKeyed, enabledState, KeyedKind, onTableName } from './keyed';
+import { decideKeyed, emitKeyed, tableEventKind } from './keyed';
 
 /** Triggers compare by pg_get_triggerdef; a changed trigger is dropped and created again. */
-const triggers: KeyedKind<TriggerInfo> = {
-  kind: 'trigger',
-  objects: (catalog) => catalog.triggers,
-  name: onTableName,
-  same: (a, b) => a.definition === b.definition,
-  drop: { phase: Phase.dropTrigger, sql: dropOnTable('TRIGGER') },
-  create: { phase: Phase.createTrigger, sql: (b) => b.definition, needs: (b) => [b.tableKey] },
-  setting: enabledState('TRIGGER'),
-};
+const triggers = tableEventKind('trigger', (catalog) => catalog.triggers, { drop: Phase.dropTrigger, create: Phase.createTrigger });
 
 export function decideTriggers(ctx: DiffContext): void {
   decideKeyed(ctx, triggers);
