@@ -11,9 +11,7 @@ afterAll(() => ws.cleanup());
 describe('db-migrate apply, drift and sync', () => {
   it('apply: dry run, then a real run with a drifted database postponed; --json; exit codes; no password printed', async () => {
     const set = await ws.migrations(SHOP);
-    const acme = await ws.database(set, 2, 'acme');
-    const globex = await ws.database(set, 5, 'globex');
-    const drifted = await ws.database(set, 4, 'initech');
+    const { acme, globex, initech: drifted } = await ws.databases(set, { acme: 2, globex: 5, initech: 4 });
     await query(drifted.url, 'ALTER TABLE orders ADD COLUMN coupon text');
     const common = ['--dir', set.dir, '--shadow', adminUrl(), '--database', `acme=${acme.url}`, '--database', `globex=${globex.url}`, '--database', `initech=${drifted.url}`];
 

@@ -13,6 +13,7 @@ import { diff, renderSql } from '../src/diff';
 import { ConfigurationError } from '../src/errors';
 import { silentLogger } from '../src/logger';
 import { memoryLogger } from '../../../test/support/logger';
+import { createAllScript, sqlalchemyModels } from '../../../test/support/sqlalchemy';
 import { parseMigrationFile } from '../src/migrations/format';
 import { parseMetadata, sha256Checksum } from '../src/migrations/metadata';
 import { readMigrationDir } from '../src/migrations/store';
@@ -47,30 +48,9 @@ CREATE FUNCTION order_count(uid bigint) RETURNS bigint LANGUAGE sql AS $$
 $$;
 `;
 
-const MODELS_V1 = `from sqlalchemy import Column, Integer, String
-from sqlalchemy.orm import declarative_base
-
-Base = declarative_base()
-
-
-class User(Base):
-    __tablename__ = "users"
-    id = Column(Integer, primary_key=True)
-    email = Column(String(200), nullable=False)
-`;
-const MODELS_V2 = `${MODELS_V1}
-
-class Invoice(Base):
-    __tablename__ = "invoices"
-    id = Column(Integer, primary_key=True)
-    user_id = Column(Integer, nullable=False, index=True)
-`;
-const CREATE_ALL = `import os
-from sqlalchemy import create_engine
-from models import Base
-
-Base.metadata.create_all(create_engine(os.environ["DATABASE_URL"]))
-`;
+const MODELS_V1 = sqlalchemyModels();
+const MODELS_V2 = sqlalchemyModels({ second: { className: 'Invoice', table: 'invoices' } });
+const CREATE_ALL = createAllScript('models');
 
 function sqlSource(repo: TestRepo): SchemaSource {
   return { repoDir: repo.dir, schemaDir: 'schema', sqlFiles: ['01_types.sql', '02_tables.sql'] };

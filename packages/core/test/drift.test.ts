@@ -12,14 +12,10 @@ afterAll(() => ws.cleanup());
 describe('checkFleetDrift', () => {
   it('reports each target consistent, drifted (with the SQL) or failed, and changes nothing', async () => {
     const set = await ws.migrations(SHOP);
-    const behind = await ws.database(set, 3, 'behind');
-    const current = await ws.database(set, 5, 'current');
-    const handMade = await ws.database(set, 5, 'hand-made');
+    const { behind, current, 'hand-made': handMade, unrecorded, fresh } = await ws.databases(set, { behind: 3, current: 5, 'hand-made': 5, unrecorded: 3, fresh: 0 });
     await query(handMade.url, `ALTER TABLE orders ADD COLUMN note text; CREATE INDEX orders_total ON orders (total)`);
     // The SQL of migration 4 run by hand, never recorded: the database claims version 3 but is not at it.
-    const unrecorded = await ws.database(set, 3, 'unrecorded');
     await query(unrecorded.url, SHOP['0004_big_orders.sql'].up[0]);
-    const fresh = await ws.database(set, 0, 'fresh');
     const port = await freePort();
     const [down] = resolveTargets([{ name: 'down', url: `postgres://app:pw@127.0.0.1:${port}/x`, groups: [], origin: 'test' }], {});
     const before = await Promise.all([handMade, unrecorded].map((t) => columns(t.url)));

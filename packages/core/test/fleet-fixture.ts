@@ -41,6 +41,8 @@ export interface Workspace {
   migrations(files: Readonly<Record<string, MigrationFileContent | string>>): Promise<MigrationSet>;
   /** A new database on the test server at `version` of `set` (applied by the real applier). */
   database(set: MigrationSet, version: number, name?: string): Promise<Target & { url: string }>;
+  /** One new database per name, each at its version of `set`, made in the order given. */
+  databases<N extends string>(set: MigrationSet, versions: Readonly<Record<N, number>>): Promise<Record<N, Target & { url: string }>>;
   cleanup(): Promise<void>;
 }
 
@@ -65,6 +67,11 @@ export function workspace(prefix: string): Workspace {
       }
       const targetName = name ?? `db${urls.length}`;
       return { name: targetName, url, groups: [], database: describeDatabase(url) };
+    },
+    async databases(set, versions) {
+      const made = {} as Record<keyof typeof versions, Target & { url: string }>;
+      for (const [name, version] of Object.entries(versions) as [keyof typeof versions, number][]) made[name] = await this.database(set, version, name);
+      return made;
     },
     async cleanup() {
       await Promise.all(urls.map((url) => dropTestDatabase(url)));

@@ -8,10 +8,10 @@
  * nothing new while cleanup runs.
  */
 import { spawn } from 'node:child_process';
-import { Client } from 'pg';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTestRepo } from '../../../test/support/git';
+import { whileTransactionOpen } from '../../../test/support/open-transaction';
 import { query } from '../../../test/support/pg';
 import { redact, registerUrlSecrets } from '../src/errors';
 import { applyFleet } from '../src/fleet/apply';
@@ -50,11 +50,7 @@ describe('retries never re-run statements that already ran', () => {
     });
     const target = await ws.database(set, 1);
     // An open transaction that has written to t: the index build waits for it, past lock_timeout (55P03).
-    const blocker = new Client({ connectionString: target.url });
-    await blocker.connect();
-    try {
-      await blocker.query('BEGIN');
-      await blocker.query('INSERT INTO t VALUES (1)');
+    await whileTransactionOpen(target.url, 'INSERT INTO t VALUES (1)', async () => {
       const report = await applyFleet({ set, targets: [target], shadow: shadow(), retry: FAST_RETRY, lockTimeoutMs: 300 });
       const outcome = report.targets[0];
       expect(outcome).toMatchObject({ status: 'failed', attempts: 1 });
@@ -63,10 +59,7 @@ describe('retries never re-run statements that already ran', () => {
       expect(outcome.error).toMatch(/0002_index\.sql .*lock timeout/);
       // The failed build left an invalid index behind: the report says the schema now differs.
       expect(outcome.error).toMatch(/its schema now differs from the schema of version 1/);
-    } finally {
-      await blocker.query('ROLLBACK').catch(() => undefined);
-      await blocker.end();
-    }
+    });
   });
 });
 
@@ -164,11 +157,7 @@ describe('sync: a statement that failed outside the transaction is not retried',
       const source: SchemaSource = { repoDir: repo.dir, schemaDir: 'schema', sqlFiles: ['schema.sql'] };
       const set = await ws.migrations({ '0001_t.sql': { up: ['CREATE TABLE t (id int)'], down: ['DROP TABLE t'] } });
       const target = await ws.database(set, 1);
-      const blocker = new Client({ connectionString: target.url });
-      await blocker.connect();
-      try {
-        await blocker.query('BEGIN');
-        await blocker.query('INSERT INTO t VALUES (1)');
+      await whileTransactionOpen(target.url, 'INSERT INTO t VALUES (1)', async () => {
         const report = await syncFleet({
           targets: [target],
           source,
@@ -179,10 +168,7 @@ describe('sync: a statement that failed outside the transaction is not retried',
         });
         expect(report.targets[0]).toMatchObject({ status: 'failed', attempts: 1 });
         expect(report.targets[0].error).toMatch(/CREATE INDEX CONCURRENTLY .*lock timeout/);
-      } finally {
-        await blocker.query('ROLLBACK').catch(() => undefined);
-        await blocker.end();
-      }
+      });
     } finally {
       repo.remove();
     }

@@ -6,6 +6,7 @@ import { caught } from '../../../test/support/rejection';
 import { ConfigurationError } from '../src/errors';
 import { silentLogger } from '../src/logger';
 import { memoryLogger } from '../../../test/support/logger';
+import { createAllScript, sqlalchemyModels } from '../../../test/support/sqlalchemy';
 import {
   buildSchemaAt,
   describeSchemaSource,
@@ -21,33 +22,9 @@ import { makeTestRepo, type TestRepo } from './git-fixture';
 const PYTHON = '/usr/bin/python3';
 
 // A SQLAlchemy project: models in a package at the repository root, the build script in db/.
-const modelsV1 = `from sqlalchemy import Column, Integer, String
-from sqlalchemy.orm import declarative_base
-
-Base = declarative_base()
-
-
-class User(Base):
-    __tablename__ = "users"
-    id = Column(Integer, primary_key=True)
-    email = Column(String(200), nullable=False, unique=True)
-`;
-const modelsV2 = `${modelsV1}
-
-class Order(Base):
-    __tablename__ = "orders"
-    id = Column(Integer, primary_key=True)
-    user_id = Column(Integer, nullable=False, index=True)
-`;
-const createAll = `import os
-import sys
-
-sys.path.insert(0, os.environ["DB_MIGRATE_REPO_ROOT"])
-from sqlalchemy import create_engine
-from app.models import Base
-
-Base.metadata.create_all(create_engine(os.environ["DATABASE_URL"]))
-`;
+const modelsV1 = sqlalchemyModels({ uniqueEmail: true });
+const modelsV2 = sqlalchemyModels({ uniqueEmail: true, second: { className: 'Order', table: 'orders' } });
+const createAll = createAllScript('app.models', true);
 
 async function columns(url: string, table: string): Promise<string[]> {
   const rows = await query<{ c: string }>(url, `select column_name as c from information_schema.columns where table_name = $1 order by ordinal_position`, [table]);

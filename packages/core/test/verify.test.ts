@@ -95,7 +95,7 @@ function migrationFile(repo: TestRepo, version: number): string {
   return join(repo.dir, MIGRATIONS, name);
 }
 
-/** Rewrites a migration file with fn and commits it. */
+/** Rewrites a migration file with fn (in the working tree). */
 function editMigration(repo: TestRepo, version: number, fn: (text: string) => string): string {
   const path = migrationFile(repo, version);
   const before = readFileSync(path, 'utf8');
@@ -103,6 +103,15 @@ function editMigration(repo: TestRepo, version: number, fn: (text: string) => st
   if (after === before) throw new Error('the edit changed nothing');
   writeFileSync(path, after);
   return path;
+}
+
+/** A clone of the pull request whose migration 2 is rewritten with fn and committed, and its verify report. */
+async function verifyEdit(message: string, fn: (text: string) => string) {
+  const repo = clonePullRequest();
+  const path = editMigration(repo, 2, fn);
+  repo.git('add', '--all');
+  repo.commit(message, {});
+  return { repo, path, report: await verify(repo) };
 }
 
 /** Removes every statement that matches: the formatter writes one statement per paragraph, markers and comments first. */
@@ -196,12 +205,7 @@ test('a hand edit that stays consistent passes: the index made CONCURRENTLY in a
 });
 
 test('a column dropped from the SQL fails consistency, with the missing column shown as SQL', async () => {
-  const repo = clonePullRequest();
-  const path = editMigration(repo, 2, (text) => withoutStatements(text, /nickname/));
-  repo.git('add', '--all');
-  repo.commit('forget the column', {});
-
-  const report = await verify(repo);
+  const { path, report } = await verifyEdit('forget the column', (text) => withoutStatements(text, /nickname/));
 
   expect(report.result).toBe('failed');
   expect(statuses(report)).toMatchObject({ numbering: 'passed', consistency: 'failed' });
@@ -214,12 +218,7 @@ test('a column dropped from the SQL fails consistency, with the missing column s
 });
 
 test('a wrong default fails consistency, the difference setting the right one', async () => {
-  const repo = clonePullRequest();
-  editMigration(repo, 2, (text) => text.replace(/DEFAULT 'anon'/, "DEFAULT 'nobody'"));
-  repo.git('add', '--all');
-  repo.commit('wrong default', {});
-
-  const report = await verify(repo);
+  const { report } = await verifyEdit('wrong default', (text) => text.replace(/DEFAULT 'anon'/, "DEFAULT 'nobody'"));
 
   expect(report.result).toBe('failed');
   expect(check(report, 'consistency').status).toBe('failed');
@@ -271,15 +270,10 @@ test("a base_sha that is not the previous migration's goal_sha fails numbering a
 });
 
 test('a Down that leaves a table behind fails reversibility with what it fails to undo', async () => {
-  const repo = clonePullRequest();
-  const path = editMigration(repo, 2, (text) => {
+  const { path, report } = await verifyEdit('keep orders on the way down', (text) => {
     const [up, down] = text.split('-- +migrate Down');
     return `${up}-- +migrate Down${withoutStatements(down, /DROP TABLE "public"\."orders"/)}`;
   });
-  repo.git('add', '--all');
-  repo.commit('keep orders on the way down', {});
-
-  const report = await verify(repo);
 
   expect(report.result).toBe('failed');
   expect(statuses(report)).toMatchObject({ consistency: 'passed', reversibility: 'failed' });
@@ -291,12 +285,7 @@ test('a Down that leaves a table behind fails reversibility with what it fails t
 });
 
 test('a Down statement that fails is reported at its file and line', async () => {
-  const repo = clonePullRequest();
-  const path = editMigration(repo, 2, (text) => text.replace('-- +migrate Down\n', '-- +migrate Down\nDROP TABLE no_such_table;\n'));
-  repo.git('add', '--all');
-  repo.commit('broken down', {});
-
-  const report = await verify(repo);
+  const { path, report } = await verifyEdit('broken down', (text) => text.replace('-- +migrate Down\n', '-- +migrate Down\nDROP TABLE no_such_table;\n'));
   const reversibility = check(report, 'reversibility');
   expect(reversibility.status).toBe('failed');
   const line = readFileSync(path, 'utf8').split('\n').indexOf('DROP TABLE no_such_table;') + 1;
@@ -324,12 +313,7 @@ test('a migration marked irreversible is reported as skipped, by name and reason
 });
 
 test('a new migration without a Down section and without the opt-out fails reversibility', async () => {
-  const repo = clonePullRequest();
-  const path = editMigration(repo, 2, (text) => text.slice(0, text.indexOf('-- +migrate Down')));
-  repo.git('add', '--all');
-  repo.commit('no down', {});
-
-  const report = await verify(repo);
+  const { path, report } = await verifyEdit('no down', (text) => text.slice(0, text.indexOf('-- +migrate Down')));
   const reversibility = check(report, 'reversibility');
   expect(reversibility.status).toBe('failed');
   expect(reversibility.findings[0]).toMatchObject({ level: 'error', file: path });
@@ -440,12 +424,7 @@ test('a merged migration edited is a warning; an upper-case .SQL file and a merg
 });
 
 test('an Up statement that fails is reported at its file and line; the Down check is skipped', async () => {
-  const repo = clonePullRequest();
-  const path = editMigration(repo, 2, (text) => text.replace('-- +migrate Up\n', '-- +migrate Up\nALTER TABLE no_such_table ADD COLUMN x int;\n'));
-  repo.git('add', '--all');
-  repo.commit('broken up', {});
-
-  const report = await verify(repo);
+  const { path, report } = await verifyEdit('broken up', (text) => text.replace('-- +migrate Up\n', '-- +migrate Up\nALTER TABLE no_such_table ADD COLUMN x int;\n'));
   expect(statuses(report)).toMatchObject({ numbering: 'passed', consistency: 'failed', reversibility: 'skipped' });
   const line = readFileSync(path, 'utf8').split('\n').indexOf('ALTER TABLE no_such_table ADD COLUMN x int;') + 1;
   expect(check(report, 'consistency').findings).toEqual([expect.objectContaining({ level: 'error', file: path, line, message: expect.stringContaining('"no_such_table" does not exist') })]);

@@ -14,7 +14,7 @@ import {
   reportFails,
 } from '@db-migrate/core';
 import { type Command, type OptionTable, type OptionValues, optionalInteger, optionalString, printResult, requiredString, stringList } from '../command';
-import { lockOptions, migrationsDirOption } from './migrate-options';
+import { lockOptions, migrationsDirOption, statementLimits } from './migrate-options';
 import { shadowOption, shadowOptions, tableFilter, tableFilterOptions } from './schema-options';
 import { readSeed, SEED_USAGE, seedOptions } from './seed-options';
 
@@ -37,7 +37,7 @@ export const FLEET_USAGE =
   '       [--concurrency-per-host N] [--shadow embedded|docker|<url>] [--postgres-version N] [--exclude-table T ...] [--json <file>] [--lock-wait-timeout ms]';
 
 /** The targets named by --targets or --database, narrowed by --group and --shard; URLs registered as secrets. */
-export async function fleetTargets(values: OptionValues): Promise<Target[]> {
+async function fleetTargets(values: OptionValues): Promise<Target[]> {
   const raw = values.database;
   const databases = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).filter((v): v is string => typeof v === 'string');
   const shard = optionalString(values, 'shard');
@@ -75,7 +75,7 @@ function checkJsonPath(path: string | undefined): void {
 }
 
 /** The settings every fleet run takes from the command line. */
-export function fleetRunOptions(values: OptionValues, logger: Logger) {
+function fleetRunOptions(values: OptionValues, logger: Logger) {
   checkJsonPath(optionalString(values, 'json'));
   const concurrency = optionalInteger(values, 'concurrency');
   if (concurrency === 0) throw new ConfigurationError('--concurrency must be at least 1');
@@ -91,6 +91,20 @@ export function fleetRunOptions(values: OptionValues, logger: Logger) {
     ...(concurrencyPerHost !== undefined ? { concurrencyPerHost } : {}),
     ...(lockWaitTimeoutMs !== undefined ? { lockWaitTimeoutMs } : {}),
   };
+}
+
+/** The settings and the databases of a fleet run. */
+export async function fleetRun(values: OptionValues, logger: Logger) {
+  const run = fleetRunOptions(values, logger);
+  return { ...run, targets: await fleetTargets(values) };
+}
+
+/** A fleet run over the migrations directory --dir (its warnings at debug level: every database reports its own). */
+export async function fleetMigrationRun(values: OptionValues, logger: Logger) {
+  const run = await fleetRun(values, logger);
+  const set = await readMigrationDir(requiredString(values, 'dir'));
+  for (const warning of set.warnings) logger.debug(warning);
+  return { ...run, set };
 }
 
 /** Prints the table (stdout) or the JSON, and returns the exit code: 1 when the run should fail. */
@@ -136,22 +150,14 @@ export const applyCommand: Command = {
     { comment: 'What would run on the eu group, changing nothing', command: 'apply --dir migrations --targets targets.yml --group eu --dry-run' },
   ],
   async run(values, _positionals, { logger, stdout }) {
-    const run = fleetRunOptions(values, logger);
-    const targets = await fleetTargets(values);
-    const set = await readMigrationDir(requiredString(values, 'dir'));
-    for (const warning of set.warnings) logger.debug(warning);
-    const lockTimeoutMs = optionalInteger(values, 'lock-timeout');
-    const statementTimeoutMs = optionalInteger(values, 'statement-timeout');
+    const run = await fleetMigrationRun(values, logger);
     const maxFailures = optionalInteger(values, 'max-failures');
     const seed = readSeed(values);
     const report = await applyFleet({
       ...run,
-      set,
-      targets,
       dryRun: values['dry-run'] === true,
       to: optionalInteger(values, 'to'),
-      ...(lockTimeoutMs !== undefined ? { lockTimeoutMs } : {}),
-      ...(statementTimeoutMs !== undefined ? { statementTimeoutMs } : {}),
+      ...statementLimits(values),
       ...(maxFailures !== undefined ? { maxFailures } : {}),
       ...(seed ? { seed } : {}),
       allow: stringList(values, 'allow'),

@@ -1,7 +1,7 @@
-import { baselineFleet, checkBaselineVersion, readMigrationDir } from '@db-migrate/core';
-import { type Command, optionalInteger, requiredString } from '../command';
+import { baselineFleet, checkBaselineVersion } from '@db-migrate/core';
+import { type Command, optionalInteger } from '../command';
 import { migrationsDirOption } from './migrate-options';
-import { FLEET_USAGE, finishFleetRun, fleetOptions, fleetRunOptions, fleetTargets } from './apply';
+import { FLEET_USAGE, finishFleetRun, fleetMigrationRun, fleetOptions } from './apply';
 
 export const baselineCommand: Command = {
   name: 'baseline',
@@ -15,12 +15,9 @@ export const baselineCommand: Command = {
   },
   examples: [{ comment: 'Databases built by hand to the schema of migration 4: record 1..4 as applied', command: 'baseline --dir migrations --to 4 --targets targets.yml' }],
   async run(values, _positionals, { logger, stdout }) {
-    const run = fleetRunOptions(values, logger);
-    const targets = await fleetTargets(values);
-    const set = await readMigrationDir(requiredString(values, 'dir'));
-    for (const warning of set.warnings) logger.debug(warning);
-    const to = checkBaselineVersion(set, optionalInteger(values, 'to'), '--to');
-    const report = await baselineFleet({ ...run, set, targets, to, dryRun: values['dry-run'] === true });
+    const run = await fleetMigrationRun(values, logger);
+    const to = checkBaselineVersion(run.set, optionalInteger(values, 'to'), '--to');
+    const report = await baselineFleet({ ...run, to, dryRun: values['dry-run'] === true });
     return finishFleetRun(report, values, stdout);
   },
 };

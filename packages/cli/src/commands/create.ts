@@ -1,7 +1,7 @@
-import { createMigration, formatCreateReport, parseShadowSpec } from '@db-migrate/core';
-import { type Command, JSON_OPTION, optionalInteger, optionalString, printResult, requiredString, stringList } from '../command';
+import { createMigration, formatCreateReport } from '@db-migrate/core';
+import { type Command, optionalString, printResult, stringList } from '../command';
 import { migrationsDirOption } from './migrate-options';
-import { SCHEMA_SOURCE_USAGE, readSchemaSource, schemaSourceOptions, shadowOption, shadowOptions, tableFilter, tableFilterOptions } from './schema-options';
+import { SCHEMA_SOURCE_USAGE, goalBuildInputs, goalBuildOptions, schemaSourceOptions } from './schema-options';
 
 export const createCommand: Command = {
   name: 'create',
@@ -22,10 +22,7 @@ export const createCommand: Command = {
     name: { type: 'string', value: '<slug>', description: 'The migration\'s name (NNNN_<slug>.sql).', default: 'derived from the change, e.g. create_orders' },
     'concurrent-indexes': { type: 'boolean', description: 'Create indexes on existing tables with CREATE INDEX CONCURRENTLY (in a migration of their own that runs without a transaction).' },
     rename: { type: 'string', multiple: true, value: '"<old> -> <new>"', description: 'A rename to emit as ALTER ... RENAME instead of drop + add (repeatable), e.g. "public.products.title -> name"; besides DB-Migrate-Rename trailers.' },
-    'allow-empty-goal': { type: 'boolean', description: 'Write the migration even when the goal build has no tables while the base has some (drops everything).' },
-    ...tableFilterOptions,
-    ...shadowOptions,
-    ...JSON_OPTION,
+    ...goalBuildOptions('Write the migration even when the goal build has no tables while the base has some (drops everything).'),
   },
   examples: [
     { comment: 'A Python build script in db/ (SQLAlchemy create_all)', command: 'create --schema-dir db --schema-command "python3 create_all.py" --dir migrations' },
@@ -34,17 +31,13 @@ export const createCommand: Command = {
   ],
   repeatedOnStdout: /^(nothing to do: |wrote )/,
   async run(values, _positionals, { logger, stdout }) {
-    const shadow = shadowOption(values);
+    const inputs = await goalBuildInputs(values);
     const outcome = await createMigration({
-      source: await readSchemaSource(values),
-      migrationsDir: requiredString(values, 'dir'),
+      ...inputs,
       goal: optionalString(values, 'goal'),
-      shadow: parseShadowSpec(shadow, '--shadow'),
-      postgresMajor: optionalInteger(values, 'postgres-version'),
       name: optionalString(values, 'name'),
-      diff: { concurrentIndexes: values['concurrent-indexes'] === true, ...tableFilter(values) },
+      diff: { concurrentIndexes: values['concurrent-indexes'] === true, ...inputs.diff },
       renames: stringList(values, 'rename'),
-      allowEmptyGoal: values['allow-empty-goal'] === true,
       logger,
     });
     await printResult(values, stdout, formatCreateReport(outcome), outcome);

@@ -1,6 +1,6 @@
 import { ConfigurationError, down } from '@db-migrate/core';
-import { type Command, JSON_OPTION, optionalInteger, printResult } from '../command';
-import { DATABASE_USAGE, LOCK_USAGE, databaseOptions, databaseUrl, lockOptions, migrateOptions, readMigrations } from './migrate-options';
+import { type Command, JSON_OPTION, optionalInteger } from '../command';
+import { DATABASE_USAGE, LOCK_USAGE, databaseOptions, databaseUrl, finishMigrateRun, lockOptions, migrateOptions, readMigrations } from './migrate-options';
 
 export const downCommand: Command = {
   name: 'down',
@@ -20,12 +20,6 @@ export const downCommand: Command = {
     if (to === undefined) throw new ConfigurationError('missing --to N: the version to go back to (0 reverts every migration)');
     const set = await readMigrations(values, logger);
     const run = await down(url, set, { ...migrateOptions(values, logger), to });
-    const reverted = run.results.filter((r) => r.status === 'applied').length;
-    const at = run.version === undefined ? '' : `, now at version ${run.version}`;
-    // After a failure the summary says what did happen, if anything; the error line says the rest.
-    const text = `${run.database}: ${reverted} migration${reverted === 1 ? '' : 's'} reverted${at}\n`;
-    if (!run.error || reverted > 0) await printResult(values, stdout, text, run);
-    if (run.error) throw new ConfigurationError(run.error.message);
-    return 0;
+    return finishMigrateRun(run, 'reverted', values, stdout);
   },
 };

@@ -1,7 +1,7 @@
-import { checkFleetDrift, readMigrationDir } from '@db-migrate/core';
-import { type Command, requiredString } from '../command';
+import { checkFleetDrift } from '@db-migrate/core';
+import { type Command } from '../command';
 import { migrationsDirOption } from './migrate-options';
-import { FLEET_USAGE, finishFleetRun, fleetOptions, fleetRunOptions, fleetTargets } from './apply';
+import { FLEET_USAGE, finishFleetRun, fleetMigrationRun, fleetOptions } from './apply';
 
 export const driftCommand: Command = {
   name: 'drift',
@@ -14,10 +14,7 @@ export const driftCommand: Command = {
     { comment: 'Leave a table the application fills outside migrations out of the check', command: 'drift --dir migrations --targets targets.yml --exclude-table audit.*' },
   ],
   async run(values, _positionals, { logger, stdout }) {
-    const run = fleetRunOptions(values, logger);
-    const targets = await fleetTargets(values);
-    const set = await readMigrationDir(requiredString(values, 'dir'));
-    const report = await checkFleetDrift({ ...run, set, targets });
+    const report = await checkFleetDrift(await fleetMigrationRun(values, logger));
     return finishFleetRun(report, values, stdout);
   },
 };

@@ -1,6 +1,6 @@
 /** The options up, down and status share: where the migrations are and which database to migrate. */
-import { ConfigurationError, type MigrateOptions, type MigrationSet, type Logger, readMigrationDir, registerUrlSecrets } from '@db-migrate/core';
-import { type OptionTable, type OptionValues, optionalInteger, requiredString } from '../command';
+import { ConfigurationError, type MigrateOptions, type MigrationRun, type MigrationSet, type Logger, readMigrationDir, registerUrlSecrets } from '@db-migrate/core';
+import { type OptionTable, type OptionValues, optionalInteger, printResult, requiredString } from '../command';
 
 export const migrationsDirOption: OptionTable = {
   dir: { type: 'string', value: '<migrations-dir>', required: true, description: 'The migrations directory (NNNN_name.sql files and their NNNN.json metadata).' },
@@ -35,14 +35,30 @@ export async function readMigrations(values: OptionValues, logger: Logger): Prom
   return set;
 }
 
-export function migrateOptions(values: OptionValues, logger: Logger): MigrateOptions {
+/** --lock-timeout and --statement-timeout, those given. */
+export function statementLimits(values: OptionValues): { lockTimeoutMs?: number; statementTimeoutMs?: number } {
   const lockTimeoutMs = optionalInteger(values, 'lock-timeout');
   const statementTimeoutMs = optionalInteger(values, 'statement-timeout');
-  const lockWaitTimeoutMs = optionalInteger(values, 'lock-wait-timeout');
   return {
-    logger,
     ...(lockTimeoutMs !== undefined ? { lockTimeoutMs } : {}),
     ...(statementTimeoutMs !== undefined ? { statementTimeoutMs } : {}),
-    ...(lockWaitTimeoutMs !== undefined ? { lockWaitTimeoutMs } : {}),
   };
+}
+
+export function migrateOptions(values: OptionValues, logger: Logger): MigrateOptions {
+  const lockWaitTimeoutMs = optionalInteger(values, 'lock-wait-timeout');
+  return { logger, ...statementLimits(values), ...(lockWaitTimeoutMs !== undefined ? { lockWaitTimeoutMs } : {}) };
+}
+
+/**
+ * Prints how many migrations `verb` (applied, reverted) and the version now; after a failure only when some
+ * did run (the error line says the rest), then fails with the error.
+ */
+export async function finishMigrateRun(run: MigrationRun, verb: string, values: OptionValues, stdout: (text: string) => void): Promise<number> {
+  const count = run.results.filter((r) => r.status === 'applied').length;
+  const at = run.version === undefined ? '' : `, now at version ${run.version}`;
+  const text = `${run.database}: ${count} migration${count === 1 ? '' : 's'} ${verb}${at}\n`;
+  if (!run.error || count > 0) await printResult(values, stdout, text, run);
+  if (run.error) throw new ConfigurationError(run.error.message);
+  return 0;
 }

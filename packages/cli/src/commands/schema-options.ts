@@ -1,6 +1,6 @@
-import { type DiffOptions, type SchemaSource, FRAMEWORK_TABLES, locateSchemaSource, registerUrlSecrets } from '@db-migrate/core';
+import { type DiffOptions, type SchemaSource, FRAMEWORK_TABLES, locateSchemaSource, parseShadowSpec, registerUrlSecrets } from '@db-migrate/core';
 import { ConfigurationError } from '@db-migrate/core';
-import { type OptionTable, type OptionValues, optionalString, requiredString, stringList } from '../command';
+import { type OptionTable, type OptionValues, JSON_OPTION, optionalInteger, optionalString, requiredString, stringList } from '../command';
 
 /** The options naming a schema source, shared by create, verify and sync. */
 export const schemaSourceOptions: OptionTable = {
@@ -53,6 +53,33 @@ export const shadowOptions: OptionTable = {
   },
   'postgres-version': { type: 'string', value: '<N>', description: 'PostgreSQL major of the embedded or docker server.', default: '15' },
 };
+
+/**
+ * The options create and verify end with: accept an empty goal build (`allowEmptyGoal` says what that
+ * means for the command), which tables, where to build, --json.
+ */
+export function goalBuildOptions(allowEmptyGoal: string): OptionTable {
+  return {
+    'allow-empty-goal': { type: 'boolean', description: allowEmptyGoal },
+    ...tableFilterOptions,
+    ...shadowOptions,
+    ...JSON_OPTION,
+  };
+}
+
+/** What create and verify read alike: the schema source, --dir, the shadow server and the table filter. */
+export async function goalBuildInputs(values: OptionValues) {
+  const shadow = shadowOption(values);
+  const source = await readSchemaSource(values);
+  return {
+    source,
+    migrationsDir: requiredString(values, 'dir'),
+    shadow: parseShadowSpec(shadow, '--shadow'),
+    postgresMajor: optionalInteger(values, 'postgres-version'),
+    allowEmptyGoal: values['allow-empty-goal'] === true,
+    diff: tableFilter(values),
+  };
+}
 
 export const SCHEMA_SOURCE_USAGE = '--schema-dir <path> (--schema-command "<cmd>" | --schema-sql <file|dir|glob> ...) [--repo <path>]';
 

@@ -1,7 +1,8 @@
 import { syncFleet } from '@db-migrate/core';
-import { type Command, optionalInteger, optionalString, stringList } from '../command';
+import { type Command, optionalString, stringList } from '../command';
+import { statementLimits } from './migrate-options';
 import { readSchemaSource, schemaSourceOptions } from './schema-options';
-import { FLEET_USAGE, finishFleetRun, statementLimitOptions, fleetOptions, fleetRunOptions, fleetTargets } from './apply';
+import { FLEET_USAGE, finishFleetRun, statementLimitOptions, fleetOptions, fleetRun } from './apply';
 
 export const syncCommand: Command = {
   name: 'sync',
@@ -23,21 +24,16 @@ export const syncCommand: Command = {
     { comment: 'Make the staging databases match the schema at main, built from SQL files', command: 'sync --schema-dir db --schema-sql db --ref main --targets staging.yml' },
   ],
   async run(values, _positionals, { logger, stdout }) {
-    const run = fleetRunOptions(values, logger);
-    const targets = await fleetTargets(values);
+    const run = await fleetRun(values, logger);
     const source = await readSchemaSource(values);
-    const lockTimeoutMs = optionalInteger(values, 'lock-timeout');
-    const statementTimeoutMs = optionalInteger(values, 'statement-timeout');
     const report = await syncFleet({
       ...run,
-      targets,
       source,
       ref: optionalString(values, 'ref') ?? 'HEAD',
       dryRun: values['dry-run'] === true,
       allow: stringList(values, 'allow'),
       allowEmptyGoal: values['allow-empty-goal'] === true,
-      ...(lockTimeoutMs !== undefined ? { lockTimeoutMs } : {}),
-      ...(statementTimeoutMs !== undefined ? { statementTimeoutMs } : {}),
+      ...statementLimits(values),
     });
     return finishFleetRun(report, values, stdout);
   },

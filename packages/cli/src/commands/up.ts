@@ -1,6 +1,6 @@
-import { ConfigurationError, up } from '@db-migrate/core';
-import { type Command, JSON_OPTION, optionalInteger, printResult } from '../command';
-import { DATABASE_USAGE, LOCK_USAGE, databaseOptions, databaseUrl, lockOptions, migrateOptions, readMigrations } from './migrate-options';
+import { up } from '@db-migrate/core';
+import { type Command, JSON_OPTION, optionalInteger } from '../command';
+import { DATABASE_USAGE, LOCK_USAGE, databaseOptions, databaseUrl, finishMigrateRun, lockOptions, migrateOptions, readMigrations } from './migrate-options';
 
 export const upCommand: Command = {
   name: 'up',
@@ -21,12 +21,6 @@ export const upCommand: Command = {
     const set = await readMigrations(values, logger);
     const to = optionalInteger(values, 'to');
     const run = await up(url, set, { ...migrateOptions(values, logger), ...(to !== undefined ? { to } : {}) });
-    const applied = run.results.filter((r) => r.status === 'applied').length;
-    const at = run.version === undefined ? '' : `, now at version ${run.version}`;
-    // After a failure the summary says what did happen, if anything; the error line says the rest.
-    const text = `${run.database}: ${applied} migration${applied === 1 ? '' : 's'} applied${at}\n`;
-    if (!run.error || applied > 0) await printResult(values, stdout, text, run);
-    if (run.error) throw new ConfigurationError(run.error.message);
-    return 0;
+    return finishMigrateRun(run, 'applied', values, stdout);
   },
 };

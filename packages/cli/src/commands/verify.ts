@@ -1,7 +1,7 @@
-import { formatVerifyReport, parseShadowSpec, verifyMigrations, withShadowServer } from '@db-migrate/core';
-import { type Command, JSON_OPTION, optionalInteger, optionalString, printResult, requiredString } from '../command';
+import { formatVerifyReport, verifyMigrations, withShadowServer } from '@db-migrate/core';
+import { type Command, optionalString, printResult } from '../command';
 import { migrationsDirOption } from './migrate-options';
-import { SCHEMA_SOURCE_USAGE, readSchemaSource, schemaSourceOptions, shadowOption, shadowOptions, tableFilter, tableFilterOptions } from './schema-options';
+import { SCHEMA_SOURCE_USAGE, goalBuildInputs, goalBuildOptions, schemaSourceOptions } from './schema-options';
 import { readSeed, SEED_USAGE, seedOptions } from './seed-options';
 
 export const verifyCommand: Command = {
@@ -24,10 +24,7 @@ export const verifyCommand: Command = {
     goal: { type: 'string', value: '<ref>', description: 'The commit of the schema the migrations must build.', default: 'the newest goal_sha in the metadata, else HEAD' },
     'fail-on-hazards': { type: 'boolean', description: 'Hazards (locks, rewrites, data loss) fail the check instead of warning.' },
     ...seedOptions,
-    'allow-empty-goal': { type: 'boolean', description: 'Accept a goal build without tables while the migrations at the base have some.' },
-    ...tableFilterOptions,
-    ...shadowOptions,
-    ...JSON_OPTION,
+    ...goalBuildOptions('Accept a goal build without tables while the migrations at the base have some.'),
   },
   examples: [
     { comment: 'In a pull request: the new migrations since main', command: 'verify --schema-dir db --schema-command "python3 create_all.py" --dir migrations --base-ref origin/main' },
@@ -35,22 +32,16 @@ export const verifyCommand: Command = {
   ],
   repeatedOnStdout: /^(Numbering|Consistency|Reversibility|Data|Hazards): |^new migrations: /,
   async run(values, _positionals, { logger, stdout }) {
-    const shadow = shadowOption(values);
-    const source = await readSchemaSource(values);
-    const migrationsDir = requiredString(values, 'dir');
-    const major = optionalInteger(values, 'postgres-version');
+    const { shadow, postgresMajor, ...inputs } = await goalBuildInputs(values);
     const seed = readSeed(values);
-    const report = await withShadowServer(parseShadowSpec(shadow, '--shadow'), { major, logger }, (server) =>
+    const report = await withShadowServer(shadow, { major: postgresMajor, logger }, (server) =>
       verifyMigrations({
-        source,
-        migrationsDir,
+        ...inputs,
         baseRef: optionalString(values, 'base-ref'),
         goalRef: optionalString(values, 'goal'),
         shadow: server,
         failOnHazards: values['fail-on-hazards'] === true,
         ...(seed ? { seed } : {}),
-        allowEmptyGoal: values['allow-empty-goal'] === true,
-        diff: tableFilter(values),
         logger,
       }),
     );

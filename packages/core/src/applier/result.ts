@@ -65,29 +65,16 @@ export interface MigrationErrorDetails {
   readonly partial?: boolean;
 }
 
+// The class carries the details as its own fields: declared once, in MigrationErrorDetails.
+export interface MigrationError extends MigrationErrorDetails {}
+
 /** One line, already redacted, naming the database and (for SQL errors) the file, line and statement. */
-export class MigrationError extends Error implements MigrationErrorDetails {
+export class MigrationError extends Error {
   override readonly name = 'MigrationError';
-  readonly kind: MigrationErrorKind;
-  readonly database: string;
-  readonly fileName?: string;
-  readonly version?: number;
-  readonly line?: number;
-  readonly statement?: string;
-  readonly sqlState?: string;
-  readonly table?: string;
-  readonly partial?: boolean;
 
   constructor(message: string, details: MigrationErrorDetails) {
     super(message);
-    this.kind = details.kind;
-    this.database = details.database;
-    this.fileName = details.fileName;
-    this.version = details.version;
-    this.line = details.line;
-    this.statement = details.statement;
-    this.sqlState = details.sqlState;
-    this.table = details.table;
-    this.partial = details.partial;
+    const { kind, database, fileName, version, line, statement, sqlState, table, partial } = details;
+    Object.assign(this, { kind, database, fileName, version, line, statement, sqlState, table, partial });
   }
 }

@@ -1,59 +1,54 @@
+import type { CollationInfo } from '../catalog';
 import { hazards } from '../hazards';
 import { DiffContext, Phase } from '../plan';
 import { ident, literal } from '../sql';
+import { emitCreates, emitDrops, markChanged } from './keyed';
+
+function sameCollation(a: CollationInfo, b: CollationInfo): boolean {
+  return a.provider === b.provider && a.collate === b.collate && a.ctype === b.ctype && a.locale === b.locale && a.deterministic === b.deterministic;
+}
 
 /** Schemas, extensions and collations: the containers and add-ons everything else stands on. */
 export function decideSchemas(ctx: DiffContext): void {
-  for (const key of ctx.from.schemas.keys()) if (!ctx.to.schemas.has(key)) ctx.markGone(key);
-  for (const key of ctx.from.extensions.keys()) if (!ctx.to.extensions.has(key)) ctx.markGone(key);
-  for (const [key, a] of ctx.from.collations) {
-    const b = ctx.to.collations.get(key);
-    if (!b || a.provider !== b.provider || a.collate !== b.collate || a.ctype !== b.ctype || a.locale !== b.locale || a.deterministic !== b.deterministic) {
-      ctx.markGone(key);
-    }
-  }
+  markChanged(ctx, ctx.from.schemas, ctx.to.schemas);
+  markChanged(ctx, ctx.from.extensions, ctx.to.extensions);
+  markChanged(ctx, ctx.from.collations, ctx.to.collations, sameCollation);
 }
 
 export function emitSchemas(ctx: DiffContext): void {
-  for (const [key, a] of ctx.from.schemas) {
-    if (!ctx.gone(key)) continue;
-    ctx.emit({
-      sql: `DROP SCHEMA ${ident(a.name)}`,
-      object: { kind: 'schema', name: a.name },
-      action: 'drop',
-      phase: Phase.dropSchema,
-      removes: [key],
-      destructive: true,
-      hazards: [hazards.dropsObject(`schema ${a.name}`)],
-    });
-  }
-  for (const [key, b] of ctx.to.schemas) {
-    if (ctx.from.schemas.has(key)) continue;
-    ctx.emit({ sql: `CREATE SCHEMA ${ident(b.name)}`, object: { kind: 'schema', name: b.name }, action: 'create', phase: Phase.createSchema, produces: [key] });
-  }
+  emitDrops(ctx, ctx.from.schemas, (a) => ({
+    sql: `DROP SCHEMA ${ident(a.name)}`,
+    object: { kind: 'schema', name: a.name },
+    action: 'drop',
+    phase: Phase.dropSchema,
+    destructive: true,
+    hazards: [hazards.dropsObject(`schema ${a.name}`)],
+  }));
+  emitCreates(ctx, ctx.from.schemas, ctx.to.schemas, (b) => ({
+    sql: `CREATE SCHEMA ${ident(b.name)}`,
+    object: { kind: 'schema', name: b.name },
+    action: 'create',
+    phase: Phase.createSchema,
+  }));
 }
 
+/** Extensions; with createExtensionsOnly (nothing decided, nothing gone) only the missing ones are created. */
 export function emitExtensions(ctx: DiffContext): void {
   const versions = !ctx.options.ignoreExtensionVersions;
   const onlyCreate = !!ctx.options.createExtensionsOnly;
-  for (const [key, b] of ctx.to.extensions) {
-    const a = ctx.from.extensions.get(key);
-    if (!a) {
-      ctx.emit({
-        sql: `CREATE EXTENSION IF NOT EXISTS ${ident(b.name)} WITH SCHEMA ${ident(b.schema)}${versions ? ` VERSION ${literal(b.version)}` : ''}`,
-        object: { kind: 'extension', name: b.name },
-        action: 'create',
-        phase: Phase.createExtension,
-        produces: [key],
-        needs: [`schema:${b.schema}`],
-      });
-      continue;
-    }
-    if (onlyCreate) continue;
+  emitCreates(ctx, ctx.from.extensions, ctx.to.extensions, (b) => ({
+    sql: `CREATE EXTENSION IF NOT EXISTS ${ident(b.name)} WITH SCHEMA ${ident(b.schema)}${versions ? ` VERSION ${literal(b.version)}` : ''}`,
+    object: { kind: 'extension', name: b.name },
+    action: 'create',
+    phase: Phase.createExtension,
+    needs: [`schema:${b.schema}`],
+  }), (b, a, key) => {
+    if (!a || onlyCreate) return;
+    const object = { kind: 'extension', name: b.name } as const;
     if (a.schema !== b.schema) {
       ctx.emit({
         sql: `ALTER EXTENSION ${ident(b.name)} SET SCHEMA ${ident(b.schema)}`,
-        object: { kind: 'extension', name: b.name },
+        object,
         action: 'alter',
         phase: Phase.createExtension,
         produces: [key],
@@ -61,43 +56,28 @@ export function emitExtensions(ctx: DiffContext): void {
       });
     }
     if (versions && a.version !== b.version) {
-      ctx.emit({
-        sql: `ALTER EXTENSION ${ident(b.name)} UPDATE TO ${literal(b.version)}`,
-        object: { kind: 'extension', name: b.name },
-        action: 'alter',
-        phase: Phase.createExtension,
-        produces: [key],
-      });
+      ctx.emit({ sql: `ALTER EXTENSION ${ident(b.name)} UPDATE TO ${literal(b.version)}`, object, action: 'alter', phase: Phase.createExtension, produces: [key] });
     }
-  }
+  });
   if (onlyCreate) return;
-  for (const [key, a] of ctx.from.extensions) {
-    if (ctx.to.extensions.has(key)) continue;
-    ctx.emit({
-      sql: `DROP EXTENSION ${ident(a.name)}`,
-      object: { kind: 'extension', name: a.name },
-      action: 'drop',
-      phase: Phase.dropLate,
-      removes: [key],
-      destructive: true,
-      hazards: [hazards.dropsObject(`extension ${a.name} and the types and functions it provides`)],
-    });
-  }
+  emitDrops(ctx, ctx.from.extensions, (a) => ({
+    sql: `DROP EXTENSION ${ident(a.name)}`,
+    object: { kind: 'extension', name: a.name },
+    action: 'drop',
+    phase: Phase.dropLate,
+    destructive: true,
+    hazards: [hazards.dropsObject(`extension ${a.name} and the types and functions it provides`)],
+  }));
 }
 
 export function emitCollations(ctx: DiffContext): void {
-  for (const [key, a] of ctx.from.collations) {
-    if (!ctx.gone(key)) continue;
-    ctx.emit({
-      sql: `DROP COLLATION ${ident(a.schema)}.${ident(a.name)}`,
-      object: { kind: 'collation', name: `${a.schema}.${a.name}` },
-      action: 'drop',
-      phase: ctx.recreated.has(key) ? Phase.dropTable : Phase.dropLate,
-      removes: [key],
-    });
-  }
-  for (const [key, b] of ctx.to.collations) {
-    if (ctx.from.collations.has(key) && !ctx.gone(key)) continue;
+  emitDrops(ctx, ctx.from.collations, (a, key) => ({
+    sql: `DROP COLLATION ${ident(a.schema)}.${ident(a.name)}`,
+    object: { kind: 'collation', name: `${a.schema}.${a.name}` },
+    action: 'drop',
+    phase: ctx.recreated.has(key) ? Phase.dropTable : Phase.dropLate,
+  }));
+  emitCreates(ctx, ctx.from.collations, ctx.to.collations, (b) => {
     const options: string[] = [];
     if (b.provider === 'i') {
       options.push('provider = icu', `locale = ${literal(b.locale ?? '')}`);
@@ -107,12 +87,11 @@ export function emitCollations(ctx: DiffContext): void {
       else options.push(`lc_collate = ${literal(b.collate ?? '')}`, `lc_ctype = ${literal(b.ctype ?? '')}`);
     }
     if (!b.deterministic) options.push('deterministic = false');
-    ctx.emit({
+    return {
       sql: `CREATE COLLATION ${ident(b.schema)}.${ident(b.name)} (${options.join(', ')})`,
       object: { kind: 'collation', name: `${b.schema}.${b.name}` },
       action: 'create',
       phase: Phase.createCollation,
-      produces: [key],
-    });
-  }
+    };
+  });
 }

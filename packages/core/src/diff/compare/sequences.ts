@@ -3,6 +3,7 @@ import type { ObjectKind } from '../types';
 import { hazards } from '../hazards';
 import { DiffContext, Phase } from '../plan';
 import { ident, literal } from '../sql';
+import { emitCreates, emitDrops, markChanged } from './keyed';
 
 function sequenceName(s: { schema: string; name: string }): string {
   return `${ident(s.schema)}.${ident(s.name)}`;
@@ -18,56 +19,28 @@ function ownerName(s: SequenceInfo): string {
  * which migra ignores. Identity sequences belong to their column (tables.ts).
  */
 export function decideSequences(ctx: DiffContext): void {
-  for (const key of ctx.from.sequences.keys()) {
-    if (!ctx.to.sequences.has(key) && !ctx.gone(key)) ctx.markGone(key);
-  }
+  markChanged(ctx, ctx.from.sequences, ctx.to.sequences);
 }
 
 export function emitSequences(ctx: DiffContext): void {
-  for (const [key, a] of ctx.from.sequences) {
-    if (!ctx.gone(key) || ctx.implicitlyDropped.has(key)) continue;
-    ctx.emit({
-      sql: `DROP SEQUENCE ${sequenceName(a)}`,
-      object: { kind: 'sequence', name: `${a.schema}.${a.name}` },
-      action: 'drop',
-      phase: Phase.dropLate,
-      removes: [key],
-      destructive: true,
-      hazards: [hazards.dropsObject(`sequence ${a.schema}.${a.name} and its current value`)],
-    });
-  }
-  for (const [key, b] of ctx.to.sequences) {
-    const a = ctx.from.sequences.get(key);
-    const survives = !!a && !ctx.gone(key);
+  emitDrops(ctx, ctx.from.sequences, (a) => ({
+    sql: `DROP SEQUENCE ${sequenceName(a)}`,
+    object: { kind: 'sequence', name: `${a.schema}.${a.name}` },
+    action: 'drop',
+    phase: Phase.dropLate,
+    destructive: true,
+    hazards: [hazards.dropsObject(`sequence ${a.schema}.${a.name} and its current value`)],
+  }));
+  emitCreates(ctx, ctx.from.sequences, ctx.to.sequences, (b) => ({
+    sql: `CREATE SEQUENCE ${sequenceName(b)} AS ${b.dataType} INCREMENT BY ${b.increment} MINVALUE ${b.min} ` +
+      `MAXVALUE ${b.max} START WITH ${b.start} CACHE ${b.cache}${b.cycle ? ' CYCLE' : ' NO CYCLE'}`,
+    object: { kind: 'sequence', name: `${b.schema}.${b.name}` },
+    action: 'create',
+    phase: Phase.createSequence,
+  }), (b, a, key) => {
     const name = `${b.schema}.${b.name}`;
-    if (!survives) {
-      const sql = `CREATE SEQUENCE ${sequenceName(b)} AS ${b.dataType} INCREMENT BY ${b.increment} MINVALUE ${b.min} ` +
-        `MAXVALUE ${b.max} START WITH ${b.start} CACHE ${b.cache}${b.cycle ? ' CYCLE' : ' NO CYCLE'}`;
-      ctx.emit({ sql, object: { kind: 'sequence', name }, action: 'create', phase: Phase.createSequence, produces: [key] });
-    } else {
-      const parts: string[] = [];
-      if (a!.dataType !== b.dataType) parts.push(`AS ${b.dataType}`);
-      if (a!.increment !== b.increment) parts.push(`INCREMENT BY ${b.increment}`);
-      if (a!.min !== b.min) parts.push(`MINVALUE ${b.min}`);
-      if (a!.max !== b.max) parts.push(`MAXVALUE ${b.max}`);
-      if (a!.start !== b.start) parts.push(`START WITH ${b.start}`);
-      if (a!.cache !== b.cache) parts.push(`CACHE ${b.cache}`);
-      if (a!.cycle !== b.cycle) parts.push(b.cycle ? 'CYCLE' : 'NO CYCLE');
-      if (parts.length) {
-        const raisesFloor = BigInt(b.min) > BigInt(a!.min) || BigInt(b.max) < BigInt(a!.max);
-        moveIntoNewBounds(ctx, a!, b, sequenceName(a!), { produces: [`${key}#bounds`] }, { kind: 'sequence', name });
-        ctx.emit({
-          needs: [`${key}#bounds`],
-          hazards: raisesFloor ? [hazards.sequenceBounds(`sequence ${name}`)] : [],
-          sql: `ALTER SEQUENCE ${sequenceName(b)} ${parts.join(' ')}`,
-          object: { kind: 'sequence', name },
-          action: 'alter',
-          phase: Phase.createSequence,
-          produces: [key],
-        });
-      }
-    }
-    const ownerBefore = survives ? a!.ownedBy : null;
+    if (a) alterSequence(ctx, a, b);
+    const ownerBefore = a ? a.ownedBy : null;
     if (ownerBefore !== b.ownedBy && (b.ownedBy || ownerBefore)) {
       ctx.emit({
         sql: `ALTER SEQUENCE ${sequenceName(b)} OWNED BY ${ownerName(b)}`,
@@ -78,8 +51,33 @@ export function emitSequences(ctx: DiffContext): void {
         produces: [`owner:${key}`],
       });
     }
-    if (!survives) moveNewCounterPastRows(ctx, b);
-  }
+    if (!a) moveNewCounterPastRows(ctx, b);
+  });
+}
+
+/** The parameters of a surviving sequence that change, in one ALTER SEQUENCE (its value moved inside new bounds first). */
+function alterSequence(ctx: DiffContext, a: SequenceInfo, b: SequenceInfo): void {
+  const parts: string[] = [];
+  if (a.dataType !== b.dataType) parts.push(`AS ${b.dataType}`);
+  if (a.increment !== b.increment) parts.push(`INCREMENT BY ${b.increment}`);
+  if (a.min !== b.min) parts.push(`MINVALUE ${b.min}`);
+  if (a.max !== b.max) parts.push(`MAXVALUE ${b.max}`);
+  if (a.start !== b.start) parts.push(`START WITH ${b.start}`);
+  if (a.cache !== b.cache) parts.push(`CACHE ${b.cache}`);
+  if (a.cycle !== b.cycle) parts.push(b.cycle ? 'CYCLE' : 'NO CYCLE');
+  if (!parts.length) return;
+  const name = `${b.schema}.${b.name}`;
+  const raisesFloor = BigInt(b.min) > BigInt(a.min) || BigInt(b.max) < BigInt(a.max);
+  moveIntoNewBounds(ctx, a, b, sequenceName(a), { produces: [`${b.key}#bounds`] }, { kind: 'sequence', name });
+  ctx.emit({
+    needs: [`${b.key}#bounds`],
+    hazards: raisesFloor ? [hazards.sequenceBounds(`sequence ${name}`)] : [],
+    sql: `ALTER SEQUENCE ${sequenceName(b)} ${parts.join(' ')}`,
+    object: { kind: 'sequence', name },
+    action: 'alter',
+    phase: Phase.createSequence,
+    produces: [b.key],
+  });
 }
 
 /**

@@ -1,5 +1,7 @@
+import type { StatisticsInfo } from '../catalog';
 import { DiffContext, Phase } from '../plan';
 import { ident } from '../sql';
+import { decideKeyed, emitKeyed, KeyedKind } from './keyed';
 
 function statisticsName(s: { schema: string; name: string }): string {
   return `${ident(s.schema)}.${ident(s.name)}`;
@@ -7,51 +9,23 @@ function statisticsName(s: { schema: string; name: string }): string {
 
 /**
  * Extended statistics (CREATE STATISTICS) compare by pg_get_statisticsobjdef; a changed one is dropped and
- * created again. Its statistics target changes in place. PostgreSQL rebuilds them itself when a column
- * they cover changes type.
+ * created again. Its statistics target (stxstattarget, -1 the default) changes in place. PostgreSQL
+ * rebuilds them itself when a column they cover changes type.
  */
+const statistics: KeyedKind<StatisticsInfo> = {
+  kind: 'statistics',
+  objects: (catalog) => catalog.statistics,
+  name: (x) => `${x.schema}.${x.name}`,
+  same: (a, b) => a.definition === b.definition,
+  drop: { phase: Phase.dropIndex, sql: (a) => `DROP STATISTICS ${statisticsName(a)}` },
+  create: { phase: Phase.createIndex, sql: (b) => b.definition, needs: (b) => [b.tableKey] },
+  setting: { part: 'target', value: (x) => x.target, initial: -1, sql: (b) => `ALTER STATISTICS ${statisticsName(b)} SET STATISTICS ${b.target}` },
+};
+
 export function decideStatistics(ctx: DiffContext): void {
-  for (const [key, a] of ctx.from.statistics) {
-    if (ctx.gone(key)) continue;
-    const b = ctx.to.statistics.get(key);
-    if (!b || b.definition !== a.definition) ctx.markGone(key);
-  }
+  decideKeyed(ctx, statistics);
 }
 
 export function emitStatistics(ctx: DiffContext): void {
-  for (const [key, a] of ctx.from.statistics) {
-    if (!ctx.gone(key) || ctx.implicitlyDropped.has(key)) continue;
-    ctx.emit({
-      sql: `DROP STATISTICS ${statisticsName(a)}`,
-      object: { kind: 'statistics', name: `${a.schema}.${a.name}` },
-      action: 'drop',
-      phase: Phase.dropIndex,
-      removes: [key],
-    });
-  }
-  for (const [key, b] of ctx.to.statistics) {
-    const a = ctx.from.statistics.get(key);
-    const survives = !!a && !ctx.gone(key);
-    const name = `${b.schema}.${b.name}`;
-    if (!survives) {
-      ctx.emit({
-        sql: b.definition,
-        object: { kind: 'statistics', name },
-        action: 'create',
-        phase: Phase.createIndex,
-        produces: [key],
-        needs: [b.tableKey],
-      });
-    }
-    if ((survives ? a!.target : -1) !== b.target) {
-      ctx.emit({
-        sql: `ALTER STATISTICS ${statisticsName(b)} SET STATISTICS ${b.target}`,
-        object: { kind: 'statistics', name },
-        action: 'alter',
-        phase: Phase.createIndex,
-        produces: [`${key}#target`],
-        needs: [key],
-      });
-    }
-  }
+  emitKeyed(ctx, statistics);
 }
