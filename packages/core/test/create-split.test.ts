@@ -206,6 +206,20 @@ describe('an enum value added and used by a new column default', () => {
     expect(status).toMatchObject({ numbering: 'passed', consistency: 'passed', reversibility: 'passed', data: 'passed' });
     expect(report.result).not.toBe('failed');
   });
+
+  it('with the first file marked irreversible, the second one\'s Down is checked against the schema the first builds, not the base', async () => {
+    const metadataPath = migration.migrations[0]!.metadataPath;
+    const original = readFileSync(metadataPath, 'utf8');
+    writeFileSync(metadataPath, JSON.stringify({ ...JSON.parse(original), reversible: false, irreversible_reason: 'the enum value stays' }, null, 2) + '\n');
+    try {
+      const report = await verifyMigrations({ source: fixture.source, migrationsDir: fixture.migrationsDir, baseRef: fixture.base, shadow, logger: silentLogger });
+      const reversibility = report.checks.find((c) => c.name === 'reversibility')!;
+      expect(reversibility.status).toBe('passed');
+      expect(reversibility.findings.map((f) => f.message)).toContainEqual(expect.stringMatching(/0002_alter_enum_status\.sql opts out of the Down check .*: the enum value stays/));
+    } finally {
+      writeFileSync(metadataPath, original);
+    }
+  });
 });
 
 describe('--concurrent-indexes with other changes', () => {

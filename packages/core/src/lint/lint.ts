@@ -265,7 +265,7 @@ class SectionLint {
         if (n.oldVal !== undefined) return this.hazard(hazards.renames(`value '${n.oldVal}' of ${type}`, `'${n.newVal}'`), line);
         if (this.migrationSection.noTransaction) return;
         const user = later.find((l) => deepSome(l.s.node, (x) => x.A_Const?.sval?.sval === n.newVal));
-        if (user) this.hazard(hazards.enumValueUsedInTransaction(`value '${n.newVal}' to ${type}`, fileLineAt(user.statement, user.s.offset)), line, { hint: `add the value in a migration of its own marked "${this.marker} ${NO_TRANSACTION_OPTION}", before the one that uses it` });
+        if (user) this.hazard(hazards.enumValueUsedInTransaction(`value '${n.newVal}' to ${type}`, fileLineAt(user.statement, user.s.offset)), line, { hint: 'add the value in a migration of its own, before the one that uses it: it commits there, in its own transaction' });
         return;
       }
       case 'AlterDomainStmt': {

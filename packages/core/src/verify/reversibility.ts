@@ -77,10 +77,14 @@ export function planReversibility(newEntries: readonly MigrationEntry[]): Revers
   const oldest = revert[revert.length - 1];
   const toVersion = oldest.version - 1;
   const base = oldest.metadata?.base_sha;
+  // The files of one split change share base_sha: when an earlier one stays applied, the schema below
+  // the oldest reverted file is the one the migrations below it build, not the change's base.
+  const previous = newEntries[newEntries.indexOf(oldest) - 1];
+  const splitAbove = previous !== undefined && base !== undefined && previous.metadata?.base_sha === base;
   const target: RevertTarget =
     toVersion === 0
       ? { kind: 'schema', ref: null, from: 'the empty database' }
-      : base !== undefined
+      : base !== undefined && !splitAbove
         ? { kind: 'schema', ref: isEmptySchemaRef(base) ? null : base, from: `base_sha of ${oldest.fileName}` }
         : { kind: 'replay', version: toVersion };
   return { kind: 'run', revert, toVersion, target, findings: notes };
