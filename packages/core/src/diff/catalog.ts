@@ -229,6 +229,8 @@ export interface ConstraintInfo {
   readonly comment: string | null;
   /** For a partition's own primary key or unique constraint: the key of the partitioned index its index is attached to. */
   readonly parentIndexKey?: string | null;
+  /** For a check constraint: the `rel:` keys of the tables inheriting it (partitions, inheritance children) where it is NOT VALID. */
+  readonly notValidOn?: readonly string[];
 }
 
 export interface IndexInfo {

@@ -1,4 +1,4 @@
-import type { ConstraintInfo } from '../catalog';
+import type { ConstraintInfo, RelationInfo } from '../catalog';
 import { hazards } from '../hazards';
 import { DiffContext, Phase } from '../plan';
 import { ident } from '../sql';
@@ -44,12 +44,65 @@ function inPlaceChange(a: ConstraintInfo, b: ConstraintInfo): { deferrability: s
   return { deferrability, validate: x.notValid && !y.notValid };
 }
 
-/** Constraints compare by pg_get_constraintdef; a changed one is altered in place when it can be, else re-added. */
+/**
+ * Constraints compare by pg_get_constraintdef; a changed one is altered in place when it can be, else re-added.
+ * A check constraint NOT VALID on a table inheriting it where `to` has it so, and that would be valid there,
+ * is re-added too: only a NOT VALID ADD CONSTRAINT on the parent makes it NOT VALID on a table that has it.
+ */
 export function decideConstraints(ctx: DiffContext): void {
   for (const [key, a] of ctx.from.constraints) {
     if (ctx.gone(key)) continue;
     const b = ctx.to.constraints.get(key);
     if (!b || (b.definition !== a.definition && !inPlaceChange(a, b))) ctx.markGone(key);
+    else if (b.notValidOn?.some((rel) => !keptNotValidOn(ctx, a).has(rel))) ctx.markGone(key);
+  }
+}
+
+/** The tables that inherit a check constraint in one catalog: partitions and inheritance children, at any depth, parents first. */
+function inheritors(catalog: DiffContext['to'], tableKey: string): RelationInfo[] {
+  const found: RelationInfo[] = [];
+  const visit = (parentKey: string) => {
+    for (const r of catalog.relations.values()) {
+      if (r.partitionOf !== parentKey && !r.inherits.includes(parentKey)) continue;
+      found.push(r);
+      visit(r.key);
+    }
+  };
+  visit(tableKey);
+  return found;
+}
+
+/**
+ * Where a surviving check constraint `a` stays NOT VALID: on the tables that hold it NOT VALID and keep their
+ * link to the parent (a table created or attached here gets it valid).
+ */
+function keptNotValidOn(ctx: DiffContext, a: ConstraintInfo): Set<string> {
+  return new Set((a.notValidOn ?? []).filter((rel) => {
+    const [x, y] = [ctx.from.relations.get(rel), ctx.to.relations.get(rel)];
+    return !!x && !!y && ctx.survives(rel) && x.partitionOf === y.partitionOf && x.partitionBound === y.partitionBound &&
+      x.inherits.join() === y.inherits.join();
+  }));
+}
+
+/**
+ * VALIDATE CONSTRAINT on each table inheriting check constraint `b` that holds it NOT VALID once the parent's
+ * statements ran (`notValidBefore`) and valid in `to`; a table whose parent is validated here gets it from there.
+ */
+function validateOnInheritors(ctx: DiffContext, b: ConstraintInfo, notValidBefore: ReadonlySet<string>): void {
+  const target = new Set(b.notValidOn ?? []);
+  const validated = new Set<string>();
+  for (const r of inheritors(ctx.to, b.tableKey)) {
+    if (!notValidBefore.has(r.key) || target.has(r.key)) continue;
+    validated.add(r.key);
+    if ([r.partitionOf, ...r.inherits].some((p) => p && validated.has(p))) continue;
+    ctx.emit({
+      sql: `ALTER TABLE ${relationName(r)} VALIDATE CONSTRAINT ${ident(b.name)}`,
+      object: { kind: 'constraint', name: `${r.schema}.${r.name}.${b.name}` },
+      action: 'alter',
+      phase: Phase.addConstraint,
+      needs: [b.key, r.key],
+      hazards: ctx.survives(r.key) ? [hazards.validatesExistingRows(`${TYPE_NAMES[b.type]} ${b.name} on ${r.schema}.${r.name}`)] : [],
+    });
   }
 }
 
@@ -144,6 +197,8 @@ export function emitConstraints(ctx: DiffContext): void {
         });
       if (change?.deferrability) alter('ALTER');
       if (change?.validate) alter('VALIDATE', [hazards.validatesExistingRows(`${TYPE_NAMES[b.type]} ${b.name} on ${b.schema}.${b.table}`)]);
+      // VALIDATE on the parent recurses; a parent staying NOT VALID keeps its tables' own state.
+      else if (b.type === 'c') validateOnInheritors(ctx, b, keptNotValidOn(ctx, a));
       continue;
     }
     const tableSurvives = ctx.survives(b.tableKey);
@@ -159,8 +214,10 @@ export function emitConstraints(ctx: DiffContext): void {
       action: 'create',
       phase: b.type === 'f' ? Phase.addForeignKey : Phase.addConstraint,
       produces: [key],
-      needs: [b.tableKey, ...(b.references ? [b.references] : [])],
+      // A check constraint recurses into the tables inheriting it: added once they exist, NOT VALID on each when it is so.
+      needs: [b.tableKey, ...(b.references ? [b.references] : []), ...(b.type === 'c' ? inheritors(ctx.to, b.tableKey).map((r) => r.key) : [])],
       hazards: constraintHazards,
     });
+    if (b.type === 'c' && /\bNOT VALID$/.test(b.definition)) validateOnInheritors(ctx, b, new Set(inheritors(ctx.to, b.tableKey).map((r) => r.key)));
   }
 }
