@@ -118,6 +118,8 @@ const QUERIES = {
     ORDER BY n.nspname, c.relname`,
   columns: `SELECT a.attrelid::int AS relid, a.attnum AS position, a.attname AS name,
       pg_catalog.format_type(a.atttypid, a.atttypmod) AS type, a.atttypid::int AS type_oid, a.attnotnull,
+      EXISTS (SELECT FROM pg_catalog.pg_constraint nn WHERE nn.contype = 'n' AND nn.conrelid = a.attrelid
+        AND nn.conkey[1] = a.attnum AND nn.conislocal AND nn.coninhcount > 0) AS notnull_own,
       pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) AS default_expr, a.attgenerated, a.attidentity,
       a.attislocal, a.attinhcount, a.attacl::text[] AS acl,
       CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage::text END AS storage, t.typstorage::text AS type_storage,
@@ -497,7 +499,7 @@ function buildCatalog(rows: Rows): Catalog {
     const key = `col:${rel.schema}.${rel.name}.${r.name}`;
     columnKeyByRelAttnum.set(`${r.relid}:${r.position}`, key);
     rel.columns.push({
-      key, name: r.name, position: r.position, type: r.type, typeOid: r.type_oid, notNull: r.attnotnull,
+      key, name: r.name, position: r.position, type: r.type, typeOid: r.type_oid, notNull: r.attnotnull, notNullOwn: r.notnull_own,
       default: r.default_expr ?? null, generated: r.attgenerated === 's' ? 's' : '',
       identity: r.attidentity === 'a' || r.attidentity === 'd' ? r.attidentity : '',
       identityOptions: identityByColumn.get(key) ?? null,

@@ -208,7 +208,7 @@ function partitionColumns(ctx: DiffContext, a: RelationInfo | undefined, b: Rela
       // The parent's own statements (alterColumns) recurse: the partition then has what the parent gets.
       const parentNotNullChanges = (was.notNull || (!was.identity && !!inherited.identity)) !== inherited.notNull;
       const parentDefaultChanges = ctx.defaultReset.has(was.key) || plainDefault(was) !== plainDefault(inherited);
-      notNull = parentNotNullChanges ? inherited.notNull : old.notNull;
+      notNull = parentNotNullChanges ? inherited.notNull || !!old.notNullOwn : old.notNull;
       defaultValue = parentDefaultChanges ? plainDefault(inherited) : plainDefault(old);
     } else {
       // Created here, or its column arrives with the parent's ADD COLUMN: a copy of the parent's.
