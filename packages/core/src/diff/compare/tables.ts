@@ -152,7 +152,8 @@ function createTable(ctx: DiffContext, b: RelationInfo): void {
   const needs: string[] = [...b.inherits];
   if (parentKey) {
     const parent = ctx.to.relations.get(parentKey)!;
-    needs.push(parentKey);
+    // After the parent's column settings: a new partition copies its storage and compression.
+    needs.push(parentKey, ...parent.columns.map((c) => `${c.key}#settings`));
     sql = `CREATE TABLE ${name} PARTITION OF ${relationName(parent)} ${b.partitionBound}`;
   } else {
     const local = b.columns.filter((c) => c.isLocal);
