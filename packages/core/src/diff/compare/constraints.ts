@@ -3,7 +3,7 @@ import { hazards } from '../hazards';
 import { DiffContext, Phase } from '../plan';
 import { ident } from '../sql';
 import type { Hazard } from '../types';
-import { relationName } from './tables';
+import { inheritanceKey, relationName } from './tables';
 
 /** Constraints that own an index: dropping one drops it. */
 const INDEX_BACKED = new Set(['p', 'u', 'x']);
@@ -53,9 +53,85 @@ export function decideConstraints(ctx: DiffContext): void {
   for (const [key, a] of ctx.from.constraints) {
     if (ctx.gone(key)) continue;
     const b = ctx.to.constraints.get(key);
+    if (!b && mergesOnAttach(ctx, a)) continue;
     if (!b || (b.definition !== a.definition && !inPlaceChange(a, b))) ctx.markGone(key);
     else if (b.notValidOn?.some((rel) => !keptNotValidOn(ctx, a).has(rel))) ctx.markGone(key);
   }
+}
+
+/** The check constraints a partition inherits in one catalog: its ancestors' own. */
+function inheritedChecks(catalog: DiffContext['to'], rel: RelationInfo): ConstraintInfo[] {
+  const ancestors = new Set<string>();
+  for (let key = rel.partitionOf; key && !ancestors.has(key); key = catalog.relations.get(key)?.partitionOf ?? null) ancestors.add(key);
+  return [...catalog.constraints.values()].filter((c) => c.type === 'c' && ancestors.has(c.tableKey));
+}
+
+/** A surviving table that becomes a partition here (ATTACH PARTITION), from a table that stood alone. */
+function attachedHere(ctx: DiffContext, key: string): { x: RelationInfo; y: RelationInfo } | null {
+  const [x, y] = [ctx.from.relations.get(key), ctx.to.relations.get(key)];
+  return x && y && y.partitionOf && !x.partitionOf && ctx.survives(key) ? { x, y } : null;
+}
+
+/**
+ * A table's own check constraint that the parent it is attached to here has too (same name and expression):
+ * ATTACH PARTITION requires it, and merges it into the inherited one.
+ */
+function mergesOnAttach(ctx: DiffContext, a: ConstraintInfo): boolean {
+  const attached = a.type === 'c' ? attachedHere(ctx, a.tableKey) : null;
+  return !!attached && inheritedChecks(ctx.to, attached.y).some((c) => c.name === a.name && ctx.survives(c.key) &&
+    clauses(c.definition).core === clauses(a.definition).core);
+}
+
+/**
+ * Check constraints around ATTACH and DETACH PARTITION. A table attached here must hold its new parent's check
+ * constraints first (PostgreSQL refuses the ATTACH otherwise), and they are added to it before. A table detached
+ * here keeps its inherited check constraints as its own: dropped where `to` has none of that name, kept where
+ * `to` has the same one. Returns the `to` constraints the DETACH already gives.
+ */
+function aroundAttachAndDetach(ctx: DiffContext): Set<string> {
+  const given = new Set<string>();
+  for (const key of ctx.to.relations.keys()) {
+    const attached = attachedHere(ctx, key);
+    if (!attached) continue;
+    const { y } = attached;
+    for (const c of inheritedChecks(ctx.to, y)) {
+      const own = ctx.from.constraints.get(`con:${y.schema}.${y.name}.${c.name}`);
+      if (!ctx.survives(c.key) || (own && !ctx.gone(own.key))) continue;
+      ctx.emit({
+        sql: `ALTER TABLE ${relationName(y)} ADD CONSTRAINT ${ident(c.name)} ${clauses(c.definition).core}`,
+        object: { kind: 'constraint', name: `${y.schema}.${y.name}.${c.name}` },
+        action: 'create',
+        phase: Phase.alterTable,
+        produces: [`${y.key}#attach-checks`],
+        needsRemoved: own ? [own.key] : [],
+        hazards: [hazards.validatesRows(`${TYPE_NAMES.c} ${c.name} on ${y.schema}.${y.name}, before it is attached as a partition`)],
+      });
+    }
+  }
+  for (const [key, x] of ctx.from.relations) {
+    const y = ctx.to.relations.get(key);
+    if (!x.partitionOf || !y || y.partitionOf || !ctx.survives(key)) continue;
+    for (const c of inheritedChecks(ctx.from, x)) {
+      const ownKey = `con:${y.schema}.${y.name}.${c.name}`;
+      if (ctx.from.constraints.has(ownKey)) continue;
+      const notValid = clauses(c.definition).notValid && (c.notValidOn ?? []).includes(key);
+      const kept = `${clauses(c.definition).core}${notValid ? ' NOT VALID' : ''}`;
+      const target = ctx.to.constraints.get(ownKey);
+      if (target && target.definition === kept) {
+        given.add(ownKey);
+        continue;
+      }
+      ctx.emit({
+        sql: `ALTER TABLE ${relationName(y)} DROP CONSTRAINT ${ident(c.name)}`,
+        object: { kind: 'constraint', name: `${y.schema}.${y.name}.${c.name}` },
+        action: 'drop',
+        phase: Phase.dropConstraint,
+        removes: [ownKey],
+        needsRemoved: [inheritanceKey(key, x.partitionOf)],
+      });
+    }
+  }
+  return given;
 }
 
 /** The tables that inherit a check constraint in one catalog: partitions and inheritance children, at any depth, parents first. */
@@ -170,6 +246,7 @@ function tableOf(c: ConstraintInfo): string {
 }
 
 export function emitConstraints(ctx: DiffContext): void {
+  const givenByDetach = aroundAttachAndDetach(ctx);
   for (const [key, a] of ctx.from.constraints) {
     if (!ctx.gone(key) || ctx.implicitlyDropped.has(key)) continue;
     ctx.emit({
@@ -201,6 +278,7 @@ export function emitConstraints(ctx: DiffContext): void {
       else if (b.type === 'c') validateOnInheritors(ctx, b, keptNotValidOn(ctx, a));
       continue;
     }
+    if (givenByDetach.has(key)) continue;
     const tableSurvives = ctx.survives(b.tableKey);
     const what = `${TYPE_NAMES[b.type]} ${b.name} on ${b.schema}.${b.table}`;
     const constraintHazards = [];

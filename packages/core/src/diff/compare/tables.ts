@@ -373,7 +373,8 @@ function alterTable(ctx: DiffContext, a: RelationInfo, b: RelationInfo): void {
       action: 'alter',
       phase: Phase.ownedBy,
       produces: [b.key],
-      needs: [b.partitionOf, ...parent.columns.map((c) => c.key), ...b.columns.map((c) => c.key)],
+      // Its columns and check constraints must match the parent's first.
+      needs: [b.partitionOf, ...parent.columns.map((c) => c.key), ...b.columns.map((c) => c.key), `${b.key}#attach-checks`],
       hazards: [{ code: 'validates-rows', message: `attaches ${tableName} as a partition: scans it to check the partition bound` }],
     });
   }
