@@ -154,7 +154,10 @@ function createTable(ctx: DiffContext, b: RelationInfo): void {
     const parent = ctx.to.relations.get(parentKey)!;
     // After the parent's column settings: a new partition copies its storage and compression.
     needs.push(parentKey, ...parent.columns.map((c) => `${c.key}#settings`));
-    sql = `CREATE TABLE ${name} PARTITION OF ${relationName(parent)} ${b.partitionBound}`;
+    // A partition's own generation expression (PostgreSQL 16 and later) is only set this way before 17.
+    const own = b.columns.filter((c) => c.generated === 's' && parent.columns.some((p) => p.name === c.name && p.generated === 's' && p.default !== c.default));
+    const body = own.length ? ` (${own.map((c) => `${ident(c.name)} GENERATED ALWAYS AS (${c.default}) STORED`).join(', ')})` : '';
+    sql = `CREATE TABLE ${name} PARTITION OF ${relationName(parent)}${body} ${b.partitionBound}`;
   } else {
     const local = b.columns.filter((c) => c.isLocal);
     const body = local.length ? `\n    ${local.map((c) => columnDefinition(b, c)).join(',\n    ')}\n` : '';
@@ -198,8 +201,20 @@ function partitionColumns(ctx: DiffContext, a: RelationInfo | undefined, b: Rela
   const tableName = `${b.schema}.${b.name}`;
   for (const column of b.columns) {
     const inherited = parentTo.columns.find((c) => c.name === column.name);
-    if (!inherited || column.generated !== '' || column.identity || inherited.generated !== '' || inherited.identity) continue;
     const old = a?.columns.find((c) => c.name === column.name && !ctx.gone(c.key));
+    if (inherited && a && column.generated === 's' && inherited.generated === 's') {
+      // Its own generation expression; a parent column added again brings the parent's.
+      const was = old && (!staysAttached || parentFrom?.columns.some((c) => c.name === column.name && !ctx.gone(c.key))) ? old.default : inherited.default;
+      if (was !== column.default) {
+        alterColumn(ctx, b, column, `SET EXPRESSION AS (${column.default})`, {
+          needs: [b.key, inherited.key],
+          needsRemoved: a.partitionOf && !staysAttached ? [inheritanceKey(a.key, a.partitionOf)] : [],
+          hazards: [{ code: 'rewrites-table', message: `changes the generation expression of column ${tableName}.${column.name}: rewrites the partition under an ACCESS EXCLUSIVE lock (PostgreSQL 17 and later; 16 has no statement for it)` }],
+        });
+      }
+      continue;
+    }
+    if (!inherited || column.generated !== '' || column.identity || inherited.generated !== '' || inherited.identity) continue;
     const was = parentFrom?.columns.find((c) => c.name === column.name && !ctx.gone(c.key));
     let notNull: boolean;
     let defaultValue: string | null;
