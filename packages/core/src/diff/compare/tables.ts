@@ -199,6 +199,12 @@ function partitionColumns(ctx: DiffContext, a: RelationInfo | undefined, b: Rela
   const staysAttached = !!a && a.partitionOf === b.partitionOf && !detachesPartition(a, b);
   const parentFrom = staysAttached && ctx.survives(b.partitionOf!) ? ctx.from.relations.get(b.partitionOf!) : undefined;
   const tableName = `${b.schema}.${b.name}`;
+  // A table attached here is changed before its ATTACH (which produces its key), after a DETACH from another parent.
+  const attaching = !!a && !staysAttached;
+  const order = (inherited: ColumnInfo) => ({
+    needs: attaching ? [inherited.key] : [b.key, inherited.key],
+    needsRemoved: attaching && a!.partitionOf ? [inheritanceKey(a!.key, a!.partitionOf)] : [],
+  });
   for (const column of b.columns) {
     const inherited = parentTo.columns.find((c) => c.name === column.name);
     const old = a?.columns.find((c) => c.name === column.name && !ctx.gone(c.key));
@@ -207,8 +213,7 @@ function partitionColumns(ctx: DiffContext, a: RelationInfo | undefined, b: Rela
       const was = old && (!staysAttached || parentFrom?.columns.some((c) => c.name === column.name && !ctx.gone(c.key))) ? old.default : inherited.default;
       if (was !== column.default) {
         alterColumn(ctx, b, column, `SET EXPRESSION AS (${column.default})`, {
-          needs: [b.key, inherited.key],
-          needsRemoved: a.partitionOf && !staysAttached ? [inheritanceKey(a.key, a.partitionOf)] : [],
+          ...order(inherited),
           hazards: [{ code: 'rewrites-table', message: `changes the generation expression of column ${tableName}.${column.name}: rewrites the partition under an ACCESS EXCLUSIVE lock (PostgreSQL 17 and later; 16 has no statement for it)` }],
         });
       }
@@ -230,11 +235,7 @@ function partitionColumns(ctx: DiffContext, a: RelationInfo | undefined, b: Rela
       // Created here, or its column arrives with the parent's ADD COLUMN: a copy of the parent's.
       [notNull, defaultValue] = [inherited.notNull, plainDefault(inherited)];
     }
-    const extra = {
-      needs: [b.key, inherited.key],
-      // Before the ATTACH that needs this column, after a DETACH that frees it from the parent's NOT NULL.
-      needsRemoved: a?.partitionOf && !staysAttached ? [inheritanceKey(a.key, a.partitionOf)] : [],
-    };
+    const extra = order(inherited);
     const newDefault = plainDefault(column);
     if (defaultValue !== newDefault) alterColumn(ctx, b, column, newDefault === null ? 'DROP DEFAULT' : `SET DEFAULT ${newDefault}`, extra);
     if (!notNull && column.notNull) {
