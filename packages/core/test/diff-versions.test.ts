@@ -117,3 +117,35 @@ test.each(EXTRA_TEST_MAJORS)('the applier goes up and down on PostgreSQL %i', as
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+/**
+ * A partition's own generation expression exists from PostgreSQL 16 (15 refuses it, so it is no own case):
+ * a new partition gets it in its CREATE ... PARTITION OF (16 and later), an existing one through SET EXPRESSION (17 and later).
+ */
+const PARTITION_GENERATED = {
+  a: `create table totals (k int, n int, g int generated always as (n * 2) stored) partition by range (k);
+    create table totals_1 partition of totals for values from (0) to (10);
+    create table totals_2 partition of totals (g generated always as (n * 3) stored) for values from (10) to (20);
+    insert into totals (k, n) values (1, 1), (11, 2);`,
+  b: `create table totals (k int, n int, g int generated always as (n * 2) stored) partition by range (k);
+    create table totals_1 partition of totals (g generated always as (n * 5) stored) for values from (0) to (10);
+    create table totals_2 partition of totals for values from (10) to (20);
+    create table totals_3 partition of totals (g generated always as (n * 7) stored) for values from (20) to (30);`,
+};
+
+test.each([17, 18] as const)('a partition\'s own generation expression converges both ways on PostgreSQL %i', async (major) => {
+  const { forward, backward } = await runRoundTrip((await server(major)).adminUrl, PARTITION_GENERATED.a, PARTITION_GENERATED.b, { withPrivileges: true });
+  expect(view(forward)).toEqual({ applyError: null, secondDiff: '' });
+  expect(view(backward)).toEqual({ applyError: null, secondDiff: '' });
+  expect(forward.statements.map((s) => s.sql)).toEqual(expect.arrayContaining([
+    'ALTER TABLE "public"."totals_1" ALTER COLUMN "g" SET EXPRESSION AS ((n * 5))',
+    'ALTER TABLE "public"."totals_2" ALTER COLUMN "g" SET EXPRESSION AS ((n * 2))',
+    `CREATE TABLE "public"."totals_3" PARTITION OF "public"."totals" ("g" GENERATED ALWAYS AS ((n * 7)) STORED) FOR VALUES FROM (20) TO (30)`,
+  ]));
+  expect(forward.statements.find((s) => /totals_1.*SET EXPRESSION/.test(s.sql))?.hazards.map((h) => h.code)).toEqual(['rewrites-table']);
+});
+
+test('a new partition\'s own generation expression is created on PostgreSQL 16', async () => {
+  const { forward } = await runRoundTrip((await server(16)).adminUrl, '', PARTITION_GENERATED.b, { withPrivileges: true });
+  expect(view(forward)).toEqual({ applyError: null, secondDiff: '' });
+});

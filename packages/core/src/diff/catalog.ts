@@ -148,6 +148,11 @@ export interface ColumnInfo {
   /** Oid of the column type, to find enum/domain users. */
   readonly typeOid: number;
   readonly notNull: boolean;
+  /**
+   * PostgreSQL 18 and later: an inherited column's NOT NULL is also its own (`PARTITION OF p (b NOT NULL)`), so
+   * it stays when the parent's is dropped. Always false before 18, where the parent's DROP NOT NULL takes it.
+   */
+  readonly notNullOwn?: boolean;
   /** Default expression, or the generation expression when `generated` is 's'. */
   readonly default: string | null;
   readonly generated: '' | 's';
@@ -229,6 +234,8 @@ export interface ConstraintInfo {
   readonly comment: string | null;
   /** For a partition's own primary key or unique constraint: the key of the partitioned index its index is attached to. */
   readonly parentIndexKey?: string | null;
+  /** For a check constraint: the `rel:` keys of the tables inheriting it (partitions, inheritance children) where it is NOT VALID. */
+  readonly notValidOn?: readonly string[];
 }
 
 export interface IndexInfo {

@@ -136,7 +136,7 @@ function buildCatalog(rows: Rows): Catalog {
   const { relations, byOid: tables } = buildRelations(rows.relations, keys);
   const { sequences, identityByColumn } = buildSequences(rows.sequences, keys);
   const { columns: columnsByRelation, attributes } = buildColumns(rows.columns, keys, relations, identityByColumn);
-  const { constraints, domainConstraints, byIndexOid } = buildConstraints(rows.constraints, keys, tables, types.domains);
+  const { constraints, domainConstraints, byIndexOid } = buildConstraints(rows.constraints, keys, tables, types.domains, new Map(rows.relations.map((r) => [r.oid, r.parents])));
   const { indexes, partitionIndexes, constraintParentIndexes } = buildIndexes(rows.indexes, keys, tables, byIndexOid);
   const definedObjects = buildDefinedObjects(
     (['operators', 'operatorFamilies', 'operatorClasses', 'userCasts', 'textSearchDictionaries', 'textSearchConfigurations', 'eventTriggers', 'publications'] as const)

@@ -1,9 +1,9 @@
-import type { ConstraintInfo } from '../catalog';
+import type { ConstraintInfo, RelationInfo } from '../catalog';
 import { hazards } from '../hazards';
 import { DiffContext, Phase } from '../plan';
 import { ident } from '../sql';
 import type { Hazard } from '../types';
-import { relationName } from './tables';
+import { inheritanceKey, relationName } from './tables';
 
 /** Constraints that own an index: dropping one drops it. */
 const INDEX_BACKED = new Set(['p', 'u', 'x']);
@@ -44,12 +44,141 @@ function inPlaceChange(a: ConstraintInfo, b: ConstraintInfo): { deferrability: s
   return { deferrability, validate: x.notValid && !y.notValid };
 }
 
-/** Constraints compare by pg_get_constraintdef; a changed one is altered in place when it can be, else re-added. */
+/**
+ * Constraints compare by pg_get_constraintdef; a changed one is altered in place when it can be, else re-added.
+ * A check constraint NOT VALID on a table inheriting it where `to` has it so, and that would be valid there,
+ * is re-added too: only a NOT VALID ADD CONSTRAINT on the parent makes it NOT VALID on a table that has it.
+ */
 export function decideConstraints(ctx: DiffContext): void {
   for (const [key, a] of ctx.from.constraints) {
     if (ctx.gone(key)) continue;
     const b = ctx.to.constraints.get(key);
+    if (!b && mergesOnAttach(ctx, a)) continue;
     if (!b || (b.definition !== a.definition && !inPlaceChange(a, b))) ctx.markGone(key);
+    else if (b.notValidOn?.some((rel) => !keptNotValidOn(ctx, a).has(rel))) ctx.markGone(key);
+  }
+}
+
+/** The check constraints a partition inherits in one catalog: its ancestors' own. */
+function inheritedChecks(catalog: DiffContext['to'], rel: RelationInfo): ConstraintInfo[] {
+  const ancestors = new Set<string>();
+  for (let key = rel.partitionOf; key && !ancestors.has(key); key = catalog.relations.get(key)?.partitionOf ?? null) ancestors.add(key);
+  return [...catalog.constraints.values()].filter((c) => c.type === 'c' && ancestors.has(c.tableKey));
+}
+
+/** A surviving table that becomes a partition here (ATTACH PARTITION), from a table that stood alone. */
+function attachedHere(ctx: DiffContext, key: string): { x: RelationInfo; y: RelationInfo } | null {
+  const [x, y] = [ctx.from.relations.get(key), ctx.to.relations.get(key)];
+  return x && y && y.partitionOf && !x.partitionOf && ctx.survives(key) ? { x, y } : null;
+}
+
+/**
+ * A table's own check constraint that the parent it is attached to here has too (same name and expression):
+ * ATTACH PARTITION requires it, and merges it into the inherited one.
+ */
+function mergesOnAttach(ctx: DiffContext, a: ConstraintInfo): boolean {
+  const attached = a.type === 'c' ? attachedHere(ctx, a.tableKey) : null;
+  return !!attached && inheritedChecks(ctx.to, attached.y).some((c) => c.name === a.name && ctx.survives(c.key) &&
+    clauses(c.definition).core === clauses(a.definition).core);
+}
+
+/**
+ * Check constraints around ATTACH and DETACH PARTITION. A table attached here must hold its new parent's check
+ * constraints first (PostgreSQL refuses the ATTACH otherwise), and they are added to it before. A table detached
+ * here keeps its inherited check constraints as its own: dropped where `to` has none of that name, kept where
+ * `to` has the same one. Returns the `to` constraints the DETACH already gives.
+ */
+function aroundAttachAndDetach(ctx: DiffContext): Set<string> {
+  const given = new Set<string>();
+  for (const key of ctx.to.relations.keys()) {
+    const attached = attachedHere(ctx, key);
+    if (!attached) continue;
+    const { y } = attached;
+    for (const c of inheritedChecks(ctx.to, y)) {
+      const own = ctx.from.constraints.get(`con:${y.schema}.${y.name}.${c.name}`);
+      if (!ctx.survives(c.key) || (own && !ctx.gone(own.key))) continue;
+      ctx.emit({
+        sql: `ALTER TABLE ${relationName(y)} ADD CONSTRAINT ${ident(c.name)} ${clauses(c.definition).core}`,
+        object: { kind: 'constraint', name: `${y.schema}.${y.name}.${c.name}` },
+        action: 'create',
+        phase: Phase.alterTable,
+        produces: [`${y.key}#attach-checks`],
+        needsRemoved: own ? [own.key] : [],
+        hazards: [hazards.validatesRows(`${TYPE_NAMES.c} ${c.name} on ${y.schema}.${y.name}, before it is attached as a partition`)],
+      });
+    }
+  }
+  for (const [key, x] of ctx.from.relations) {
+    const y = ctx.to.relations.get(key);
+    if (!x.partitionOf || !y || y.partitionOf || !ctx.survives(key)) continue;
+    for (const c of inheritedChecks(ctx.from, x)) {
+      const ownKey = `con:${y.schema}.${y.name}.${c.name}`;
+      if (ctx.from.constraints.has(ownKey)) continue;
+      const notValid = clauses(c.definition).notValid && (c.notValidOn ?? []).includes(key);
+      const kept = `${clauses(c.definition).core}${notValid ? ' NOT VALID' : ''}`;
+      const target = ctx.to.constraints.get(ownKey);
+      if (target && target.definition === kept) {
+        given.add(ownKey);
+        continue;
+      }
+      ctx.emit({
+        sql: `ALTER TABLE ${relationName(y)} DROP CONSTRAINT ${ident(c.name)}`,
+        object: { kind: 'constraint', name: `${y.schema}.${y.name}.${c.name}` },
+        action: 'drop',
+        phase: Phase.dropConstraint,
+        removes: [ownKey],
+        needsRemoved: [inheritanceKey(key, x.partitionOf)],
+      });
+    }
+  }
+  return given;
+}
+
+/** The tables that inherit a check constraint in one catalog: partitions and inheritance children, at any depth, parents first. */
+function inheritors(catalog: DiffContext['to'], tableKey: string): RelationInfo[] {
+  const found: RelationInfo[] = [];
+  const visit = (parentKey: string) => {
+    for (const r of catalog.relations.values()) {
+      if (r.partitionOf !== parentKey && !r.inherits.includes(parentKey)) continue;
+      found.push(r);
+      visit(r.key);
+    }
+  };
+  visit(tableKey);
+  return found;
+}
+
+/**
+ * Where a surviving check constraint `a` stays NOT VALID: on the tables that hold it NOT VALID and keep their
+ * link to the parent (a table created or attached here gets it valid).
+ */
+function keptNotValidOn(ctx: DiffContext, a: ConstraintInfo): Set<string> {
+  return new Set((a.notValidOn ?? []).filter((rel) => {
+    const [x, y] = [ctx.from.relations.get(rel), ctx.to.relations.get(rel)];
+    return !!x && !!y && ctx.survives(rel) && x.partitionOf === y.partitionOf && x.partitionBound === y.partitionBound &&
+      x.inherits.join() === y.inherits.join();
+  }));
+}
+
+/**
+ * VALIDATE CONSTRAINT on each table inheriting check constraint `b` that holds it NOT VALID once the parent's
+ * statements ran (`notValidBefore`) and valid in `to`; a table whose parent is validated here gets it from there.
+ */
+function validateOnInheritors(ctx: DiffContext, b: ConstraintInfo, notValidBefore: ReadonlySet<string>): void {
+  const target = new Set(b.notValidOn ?? []);
+  const validated = new Set<string>();
+  for (const r of inheritors(ctx.to, b.tableKey)) {
+    if (!notValidBefore.has(r.key) || target.has(r.key)) continue;
+    validated.add(r.key);
+    if ([r.partitionOf, ...r.inherits].some((p) => p && validated.has(p))) continue;
+    ctx.emit({
+      sql: `ALTER TABLE ${relationName(r)} VALIDATE CONSTRAINT ${ident(b.name)}`,
+      object: { kind: 'constraint', name: `${r.schema}.${r.name}.${b.name}` },
+      action: 'alter',
+      phase: Phase.addConstraint,
+      needs: [b.key, r.key],
+      hazards: ctx.survives(r.key) ? [hazards.validatesExistingRows(`${TYPE_NAMES[b.type]} ${b.name} on ${r.schema}.${r.name}`)] : [],
+    });
   }
 }
 
@@ -117,6 +246,7 @@ function tableOf(c: ConstraintInfo): string {
 }
 
 export function emitConstraints(ctx: DiffContext): void {
+  const givenByDetach = aroundAttachAndDetach(ctx);
   for (const [key, a] of ctx.from.constraints) {
     if (!ctx.gone(key) || ctx.implicitlyDropped.has(key)) continue;
     ctx.emit({
@@ -144,8 +274,11 @@ export function emitConstraints(ctx: DiffContext): void {
         });
       if (change?.deferrability) alter('ALTER');
       if (change?.validate) alter('VALIDATE', [hazards.validatesExistingRows(`${TYPE_NAMES[b.type]} ${b.name} on ${b.schema}.${b.table}`)]);
+      // VALIDATE on the parent recurses; a parent staying NOT VALID keeps its tables' own state.
+      else if (b.type === 'c') validateOnInheritors(ctx, b, keptNotValidOn(ctx, a));
       continue;
     }
+    if (givenByDetach.has(key)) continue;
     const tableSurvives = ctx.survives(b.tableKey);
     const what = `${TYPE_NAMES[b.type]} ${b.name} on ${b.schema}.${b.table}`;
     const constraintHazards = [];
@@ -159,8 +292,10 @@ export function emitConstraints(ctx: DiffContext): void {
       action: 'create',
       phase: b.type === 'f' ? Phase.addForeignKey : Phase.addConstraint,
       produces: [key],
-      needs: [b.tableKey, ...(b.references ? [b.references] : [])],
+      // A check constraint recurses into the tables inheriting it: added once they exist, NOT VALID on each when it is so.
+      needs: [b.tableKey, ...(b.references ? [b.references] : []), ...(b.type === 'c' ? inheritors(ctx.to, b.tableKey).map((r) => r.key) : [])],
       hazards: constraintHazards,
     });
+    if (b.type === 'c' && /\bNOT VALID$/.test(b.definition)) validateOnInheritors(ctx, b, new Set(inheritors(ctx.to, b.tableKey).map((r) => r.key)));
   }
 }

@@ -45,7 +45,9 @@ export function decideRelations(ctx: DiffContext): void {
         }
         continue;
       }
-      if (needsReadd(column, target)) {
+      // A partition's own generation expression changes in place (tables.ts); the parent's re-add recurses.
+      const partitionExpression = !!b.partitionOf && a.partitionOf === b.partitionOf && column.generated === 's' && target.generated === 's';
+      if (needsReadd(column, target) && !partitionExpression) {
         ctx.markGone(column.key);
         markOwnedSequencesGone(ctx, column.key);
       } else if (column.type !== target.type && !castExists(ctx, column, target)) {

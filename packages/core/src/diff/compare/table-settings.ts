@@ -29,9 +29,50 @@ export function emitTableSettings(ctx: DiffContext): void {
     const a = old && !ctx.gone(key) ? old : undefined;
     replicaIdentity(ctx, a, b);
     cluster(ctx, a, b);
-    // Partitions take their columns' settings from the partitioned table's statements, which recurse.
-    if (!b.partitionOf) for (const column of b.columns) columnSettings(ctx, a, b, column);
+    for (const column of b.columns) {
+      columnSettings(ctx, b, column, b.partitionOf ? partitionColumnBefore(ctx, old, b, column) : columnBefore(ctx, a, column));
+    }
   }
+}
+
+/** A column's settings, as compared with `to`. */
+type ColumnSettings = Pick<ColumnInfo, 'storage' | 'compression' | 'statisticsTarget' | 'options'>;
+
+const NEW_COLUMN: ColumnSettings = { storage: null, compression: '', statisticsTarget: -1, options: [] };
+
+/** What a column of a plain table has once the rest of the migration ran: a type change resets storage and compression. */
+function columnBefore(ctx: DiffContext, a: RelationInfo | undefined, column: ColumnInfo): ColumnSettings {
+  const found = a?.columns.find((c) => c.name === column.name);
+  const old = found && !ctx.gone(found.key) ? found : undefined;
+  if (!old) return NEW_COLUMN;
+  const retyped = ctx.retyped.has(old.key);
+  return { ...old, storage: retyped ? null : old.storage, compression: retyped ? '' : old.compression };
+}
+
+/**
+ * What a partition's column has once its parent's statements ran (measured on 15 to 18): CREATE ... PARTITION OF
+ * copies the parent's storage and compression (it runs after the parent's settings), not its statistics target
+ * or options; the parent's SET STORAGE and SET STATISTICS recurse, its SET COMPRESSION and SET (...) do not. A
+ * table attached here keeps its own.
+ */
+function partitionColumnBefore(ctx: DiffContext, old: RelationInfo | undefined, b: RelationInfo, column: ColumnInfo): ColumnSettings {
+  const parentTo = ctx.to.relations.get(b.partitionOf!)!;
+  const inherited = parentTo.columns.find((c) => c.name === column.name);
+  const a = old && !ctx.gone(old.key) ? old : undefined;
+  if (!inherited) return columnBefore(ctx, a, column);
+  if (!a) return { ...NEW_COLUMN, storage: inherited.storage, compression: inherited.compression };
+  if (a.partitionOf !== b.partitionOf || a.partitionBound !== b.partitionBound) return columnBefore(ctx, a, column);
+  const parentFrom = ctx.survives(parentTo.key) ? ctx.from.relations.get(parentTo.key) : undefined;
+  const parentBefore = columnBefore(ctx, parentFrom, inherited);
+  const own = columnBefore(ctx, a, column);
+  const parentColumn = parentFrom?.columns.find((c) => c.name === column.name && !ctx.gone(c.key));
+  const retyped = !!parentColumn && ctx.retyped.has(parentColumn.key);
+  return {
+    storage: parentBefore.storage !== inherited.storage ? inherited.storage : retyped ? null : own.storage,
+    compression: retyped ? '' : own.compression,
+    statisticsTarget: parentBefore.statisticsTarget !== inherited.statisticsTarget ? inherited.statisticsTarget : own.statisticsTarget,
+    options: own.options,
+  };
 }
 
 function alterTable(ctx: DiffContext, b: RelationInfo, action: string, marker: string, needs: string[], hazardList: Hazard[] = []): void {
@@ -65,17 +106,13 @@ function cluster(ctx: DiffContext, a: RelationInfo | undefined, b: RelationInfo)
   else alterTable(ctx, b, 'SET WITHOUT CLUSTER', 'cluster', []);
 }
 
-function columnSettings(ctx: DiffContext, a: RelationInfo | undefined, b: RelationInfo, column: ColumnInfo): void {
-  const found = a?.columns.find((c) => c.name === column.name);
-  const old = found && !ctx.gone(found.key) ? found : undefined;
-  const retyped = !!old && ctx.retyped.has(old.key);
+function columnSettings(ctx: DiffContext, b: RelationInfo, column: ColumnInfo, was: ColumnSettings): void {
   const actions: string[] = [];
-  const storage = old && !retyped ? old.storage : null;
-  if (storage !== column.storage) actions.push(`SET STORAGE ${STORAGE[column.storage ?? column.typeStorage] ?? 'EXTENDED'}`);
-  const compression = old && !retyped ? old.compression : '';
-  if (compression !== column.compression) actions.push(`SET COMPRESSION ${COMPRESSION[column.compression] ?? 'default'}`);
-  if ((old?.statisticsTarget ?? -1) !== column.statisticsTarget) actions.push(`SET STATISTICS ${column.statisticsTarget}`);
-  const before = old?.options ?? [];
+  if (was.storage !== column.storage) actions.push(`SET STORAGE ${STORAGE[column.storage ?? column.typeStorage] ?? 'EXTENDED'}`);
+  if (was.compression !== column.compression) actions.push(`SET COMPRESSION ${COMPRESSION[column.compression] ?? 'default'}`);
+  if (was.statisticsTarget !== column.statisticsTarget) actions.push(`SET STATISTICS ${column.statisticsTarget}`);
+  const before = was.options;
+  const inheritedKey = b.partitionOf ? ctx.to.relations.get(b.partitionOf)?.columns.find((c) => c.name === column.name)?.key : undefined;
   const removed = before.map((o) => o.split('=')[0]!).filter((k) => !column.options.some((o) => o.split('=')[0] === k));
   if (removed.length) actions.push(`RESET (${removed.join(', ')})`);
   const added = column.options.filter((o) => !before.includes(o));
@@ -87,7 +124,8 @@ function columnSettings(ctx: DiffContext, a: RelationInfo | undefined, b: Relati
       action: 'alter',
       phase: Phase.ownedBy,
       produces: [`${column.key}#settings`],
-      needs: [column.key],
+      // A partition's after its parent's, which recurse.
+      needs: [column.key, ...(inheritedKey ? [inheritedKey, `${inheritedKey}#settings`] : [])],
     });
   }
 }

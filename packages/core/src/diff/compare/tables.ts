@@ -152,8 +152,12 @@ function createTable(ctx: DiffContext, b: RelationInfo): void {
   const needs: string[] = [...b.inherits];
   if (parentKey) {
     const parent = ctx.to.relations.get(parentKey)!;
-    needs.push(parentKey);
-    sql = `CREATE TABLE ${name} PARTITION OF ${relationName(parent)} ${b.partitionBound}`;
+    // After the parent's column settings: a new partition copies its storage and compression.
+    needs.push(parentKey, ...parent.columns.map((c) => `${c.key}#settings`));
+    // A partition's own generation expression (PostgreSQL 16 and later) is only set this way before 17.
+    const own = b.columns.filter((c) => c.generated === 's' && parent.columns.some((p) => p.name === c.name && p.generated === 's' && p.default !== c.default));
+    const body = own.length ? ` (${own.map((c) => `${ident(c.name)} GENERATED ALWAYS AS (${c.default}) STORED`).join(', ')})` : '';
+    sql = `CREATE TABLE ${name} PARTITION OF ${relationName(parent)}${body} ${b.partitionBound}`;
   } else {
     const local = b.columns.filter((c) => c.isLocal);
     const body = local.length ? `\n    ${local.map((c) => columnDefinition(b, c)).join(',\n    ')}\n` : '';
@@ -174,7 +178,72 @@ function createTable(ctx: DiffContext, b: RelationInfo): void {
   });
   if (b.rowSecurity) settingOfNewTable(ctx, b, 'ENABLE ROW LEVEL SECURITY');
   if (b.forceRowSecurity) settingOfNewTable(ctx, b, 'FORCE ROW LEVEL SECURITY');
-  if (!parentKey) for (const column of b.columns) if (!column.isLocal) inheritedDifferences(ctx, b, column);
+  if (parentKey) partitionColumns(ctx, undefined, b);
+  else for (const column of b.columns) if (!column.isLocal) inheritedDifferences(ctx, b, column);
+}
+
+/** A column's own default: null for identity and generated columns (their expression is something else). */
+function plainDefault(c: ColumnInfo): string | null {
+  return c.generated === '' && !c.identity ? c.default : null;
+}
+
+/**
+ * A partition's own NOT NULL and DEFAULT (`PARTITION OF p (b NOT NULL, c DEFAULT 5)`, or the NOT NULL its
+ * own primary key left behind). A partition takes its parent's at CREATE, and the parent's ALTER COLUMN
+ * SET/DROP NOT NULL and SET/DROP DEFAULT recurse into it: so what the partition has once the parent's
+ * statements ran is compared with `to`, and what differs is set on the partition afterwards. A table
+ * attached here keeps its own, changed before the ATTACH (which requires the parent's NOT NULL).
+ */
+function partitionColumns(ctx: DiffContext, a: RelationInfo | undefined, b: RelationInfo): void {
+  const parentTo = ctx.to.relations.get(b.partitionOf!)!;
+  const staysAttached = !!a && a.partitionOf === b.partitionOf && !detachesPartition(a, b);
+  const parentFrom = staysAttached && ctx.survives(b.partitionOf!) ? ctx.from.relations.get(b.partitionOf!) : undefined;
+  const tableName = `${b.schema}.${b.name}`;
+  // A table attached here is changed before its ATTACH (which produces its key), after a DETACH from another parent.
+  const attaching = !!a && !staysAttached;
+  const order = (inherited: ColumnInfo) => ({
+    needs: attaching ? [inherited.key] : [b.key, inherited.key],
+    needsRemoved: attaching && a!.partitionOf ? [inheritanceKey(a!.key, a!.partitionOf)] : [],
+  });
+  for (const column of b.columns) {
+    const inherited = parentTo.columns.find((c) => c.name === column.name);
+    const old = a?.columns.find((c) => c.name === column.name && !ctx.gone(c.key));
+    if (inherited && a && column.generated === 's' && inherited.generated === 's') {
+      // Its own generation expression; a parent column added again brings the parent's.
+      const was = old && (!staysAttached || parentFrom?.columns.some((c) => c.name === column.name && !ctx.gone(c.key))) ? old.default : inherited.default;
+      if (was !== column.default) {
+        alterColumn(ctx, b, column, `SET EXPRESSION AS (${column.default})`, {
+          ...order(inherited),
+          hazards: [{ code: 'rewrites-table', message: `changes the generation expression of column ${tableName}.${column.name}: rewrites the partition under an ACCESS EXCLUSIVE lock (PostgreSQL 17 and later; 16 has no statement for it)` }],
+        });
+      }
+      continue;
+    }
+    if (!inherited || column.generated !== '' || column.identity || inherited.generated !== '' || inherited.identity) continue;
+    const was = parentFrom?.columns.find((c) => c.name === column.name && !ctx.gone(c.key));
+    let notNull: boolean;
+    let defaultValue: string | null;
+    if (old && !staysAttached) {
+      [notNull, defaultValue] = [old.notNull, plainDefault(old)];
+    } else if (old && was) {
+      // The parent's own statements (alterColumns) recurse: the partition then has what the parent gets.
+      const parentNotNullChanges = (was.notNull || (!was.identity && !!inherited.identity)) !== inherited.notNull;
+      const parentDefaultChanges = ctx.defaultReset.has(was.key) || plainDefault(was) !== plainDefault(inherited);
+      notNull = parentNotNullChanges ? inherited.notNull || !!old.notNullOwn : old.notNull;
+      defaultValue = parentDefaultChanges ? plainDefault(inherited) : plainDefault(old);
+    } else {
+      // Created here, or its column arrives with the parent's ADD COLUMN: a copy of the parent's.
+      [notNull, defaultValue] = [inherited.notNull, plainDefault(inherited)];
+    }
+    const extra = order(inherited);
+    const newDefault = plainDefault(column);
+    if (defaultValue !== newDefault) alterColumn(ctx, b, column, newDefault === null ? 'DROP DEFAULT' : `SET DEFAULT ${newDefault}`, extra);
+    if (!notNull && column.notNull) {
+      alterColumn(ctx, b, column, 'SET NOT NULL', { ...extra, hazards: a ? [hazards.setNotNull(`column ${tableName}.${column.name}`)] : [] });
+    } else if (notNull && !column.notNull) {
+      alterColumn(ctx, b, column, 'DROP NOT NULL', extra);
+    }
+  }
 }
 
 /**
@@ -237,7 +306,7 @@ function alterStatement(ctx: DiffContext, b: RelationInfo, action: string, hazar
 }
 
 function alterColumn(ctx: DiffContext, b: RelationInfo, column: ColumnInfo, action: string, extra: {
-  hazards?: Hazard[]; only?: boolean; needs?: string[]; produces?: string[]; removes?: string[];
+  hazards?: Hazard[]; only?: boolean; needs?: string[]; needsRemoved?: string[]; produces?: string[]; removes?: string[];
 } = {}): void {
   ctx.emit({
     sql: `ALTER TABLE ${extra.only ? 'ONLY ' : ''}${relationName(b)} ALTER COLUMN ${ident(column.name)} ${action}`,
@@ -247,6 +316,7 @@ function alterColumn(ctx: DiffContext, b: RelationInfo, column: ColumnInfo, acti
     produces: extra.produces ?? [column.key],
     hazards: extra.hazards ?? [],
     needs: extra.needs ?? [],
+    needsRemoved: extra.needsRemoved ?? [],
     removes: extra.removes ?? [],
   });
 }
@@ -296,6 +366,7 @@ function alterTable(ctx: DiffContext, a: RelationInfo, b: RelationInfo): void {
   }
 
   if (!b.partitionOf) alterColumns(ctx, a, b);
+  else partitionColumns(ctx, a, b);
 
   for (const parentKey of b.inherits) {
     if (a.inherits.includes(parentKey)) continue;
@@ -318,7 +389,8 @@ function alterTable(ctx: DiffContext, a: RelationInfo, b: RelationInfo): void {
       action: 'alter',
       phase: Phase.ownedBy,
       produces: [b.key],
-      needs: [b.partitionOf, ...parent.columns.map((c) => c.key), ...b.columns.map((c) => c.key)],
+      // Its columns and check constraints must match the parent's first.
+      needs: [b.partitionOf, ...parent.columns.map((c) => c.key), ...b.columns.map((c) => c.key), `${b.key}#attach-checks`],
       hazards: [{ code: 'validates-rows', message: `attaches ${tableName} as a partition: scans it to check the partition bound` }],
     });
   }
@@ -431,7 +503,6 @@ function alterColumns(ctx: DiffContext, a: RelationInfo, b: RelationInfo): void 
     if (old.identity && !column.identity) {
       alterColumn(ctx, b, column, 'DROP IDENTITY', { produces: [], removes: [`${old.key}#identity`, ...identitySequenceKeys(old)] });
     }
-    const plainDefault = (c: ColumnInfo) => (c.generated === '' && !c.identity ? c.default : null);
     const oldDefault = resetDefault ? null : plainDefault(old);
     const newDefault = plainDefault(column);
     if (oldDefault !== newDefault) {

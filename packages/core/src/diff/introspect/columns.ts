@@ -12,6 +12,8 @@ export interface ColumnRow {
   readonly type: string;
   readonly type_oid: number;
   readonly attnotnull: boolean;
+  /** A NOT NULL constraint of the table's own besides the inherited one (PostgreSQL 18 keeps it when the parent drops its). */
+  readonly notnull_own: boolean;
   readonly default_expr: string | null;
   readonly attgenerated: string;
   readonly attidentity: string;
@@ -31,6 +33,8 @@ export interface ColumnRow {
 
 export const COLUMNS = query<ColumnRow>(`SELECT a.attrelid::int AS relid, a.attnum AS position, a.attname AS name,
       pg_catalog.format_type(a.atttypid, a.atttypmod) AS type, a.atttypid::int AS type_oid, a.attnotnull,
+      EXISTS (SELECT FROM pg_catalog.pg_constraint nn WHERE nn.contype = 'n' AND nn.conrelid = a.attrelid
+        AND nn.conkey[1] = a.attnum AND nn.conislocal AND nn.coninhcount > 0) AS notnull_own,
       pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) AS default_expr, a.attgenerated, a.attidentity,
       a.attislocal, a.attinhcount, a.attacl::text[] AS acl,
       CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage::text END AS storage, t.typstorage::text AS type_storage,
@@ -47,7 +51,7 @@ export const COLUMNS = query<ColumnRow>(`SELECT a.attrelid::int AS relid, a.attn
     LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
     WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'c') AND ${USER_NAMESPACE}
     ORDER BY n.nspname, c.relname, a.attnum`, {
-  relid: 'int', position: 'int', name: 'text', type: 'text', type_oid: 'int', attnotnull: 'bool',
+  relid: 'int', position: 'int', name: 'text', type: 'text', type_oid: 'int', attnotnull: 'bool', notnull_own: 'bool',
   default_expr: 'text | null', attgenerated: 'text', attidentity: 'text', attislocal: 'bool', attinhcount: 'int',
   acl: 'text[] | null', storage: 'text | null', type_storage: 'text', compression: 'text | null', stattarget: 'int',
   attoptions: 'text[] | null', collation: 'text | null', cast_type: 'text | null', cast_category: 'text | null',
@@ -80,7 +84,7 @@ export function buildColumns(
     const key = `col:${rel.schema}.${rel.name}.${r.name}`;
     keys.columns.set(`${r.relid}:${r.position}`, key);
     push(columns, rel.key, {
-      key, name: r.name, position: r.position, type: r.type, typeOid: r.type_oid, notNull: r.attnotnull,
+      key, name: r.name, position: r.position, type: r.type, typeOid: r.type_oid, notNull: r.attnotnull, notNullOwn: r.notnull_own,
       default: r.default_expr ?? null, generated: r.attgenerated === 's' ? 's' : '',
       identity: r.attidentity === 'a' || r.attidentity === 'd' ? r.attidentity : '',
       identityOptions: identityByColumn.get(key) ?? null,

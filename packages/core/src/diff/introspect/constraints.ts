@@ -17,16 +17,17 @@ export interface ConstraintRow {
   readonly indid: number;
   readonly conislocal: boolean;
   readonly parentid: number;
+  readonly convalidated: boolean;
 }
 
 export const CONSTRAINTS = query<ConstraintRow>(`SELECT co.oid::int, n.nspname AS schema, co.conname AS name, co.contype, co.conrelid::int AS relid,
       co.contypid::int AS typid, pg_catalog.pg_get_constraintdef(co.oid) AS definition,
-      co.confrelid::int AS frelid, co.conindid::int AS indid, co.conislocal, co.conparentid::int AS parentid
+      co.confrelid::int AS frelid, co.conindid::int AS indid, co.conislocal, co.conparentid::int AS parentid, co.convalidated
     FROM pg_catalog.pg_constraint co JOIN pg_catalog.pg_namespace n ON n.oid = co.connamespace
     WHERE ${USER_NAMESPACE} AND (co.conrelid <> 0 OR co.contypid <> 0)
     ORDER BY n.nspname, co.conrelid::regclass::text, co.contypid::regtype::text, co.conname`, {
   oid: 'int', schema: 'text', name: 'text', contype: 'text', relid: 'int', typid: 'int', definition: 'text',
-  frelid: 'int', indid: 'int', conislocal: 'bool', parentid: 'int',
+  frelid: 'int', indid: 'int', conislocal: 'bool', parentid: 'int', convalidated: 'bool',
 });
 
 export interface Constraints {
@@ -40,6 +41,8 @@ export interface Constraints {
 /** Constraints: table constraints cloned onto partitions or inherited from a parent come with it. */
 export function buildConstraints(
   rows: readonly ConstraintRow[], keys: ObjectKeys, tables: ReadonlyMap<number, RelationRef>, domains: ReadonlyMap<string, DomainInfo>,
+  /** pg_inherits parents of each table, by oid. */
+  parentsOf: ReadonlyMap<number, readonly number[]>,
 ): Constraints {
   const constraints = new Map<string, ConstraintInfo>();
   const domainConstraints = new Map<string, DomainConstraintInfo[]>();
@@ -65,6 +68,25 @@ export function buildConstraints(
       key, schema: rel.schema, table: rel.name, tableKey: rel.key, name: r.name, type: r.contype as ConstraintType,
       definition: r.definition, references: r.frelid ? tables.get(r.frelid)?.key ?? null : null, comment: null,
     });
+  }
+
+  // A check constraint a table inherits (a partition's, an inheritance child's) is its parent's, but it may be
+  // NOT VALID there while valid here (a partition created after it was added): the parent's says where it is NOT VALID.
+  const checkByRelName = new Map<string, ConstraintRow>(rows.filter((r) => r.contype === 'c' && r.relid).map((r) => [`${r.relid}:${r.name}`, r]));
+  for (const r of rows) {
+    const child = tables.get(r.relid);
+    if (r.contype !== 'c' || r.conislocal || r.convalidated || !child) continue;
+    let root: ConstraintRow | undefined;
+    for (let oid = r.relid, hops = 0; !root && hops < 100; hops++) {
+      const parent = (parentsOf.get(oid) ?? []).find((p) => checkByRelName.has(`${p}:${r.name}`));
+      if (parent === undefined) break;
+      const row = checkByRelName.get(`${parent}:${r.name}`)!;
+      if (row.conislocal) root = row;
+      oid = parent;
+    }
+    const key = root ? keys.constraints.get(root.oid) : undefined;
+    const constraint = key ? constraints.get(key) : undefined;
+    if (constraint) constraints.set(key!, { ...constraint, notValidOn: [...(constraint.notValidOn ?? []), child.key].sort() });
   }
 
   // A foreign key referencing a partitioned table has a clone per partition, on the referencing table itself:

@@ -1,0 +1,13 @@
+create table orders (id int, region text, qty int) partition by list (region);
+create table orders_eu partition of orders for values in ('eu');
+create table orders_us partition of orders for values in ('us');
+insert into orders values (1, 'eu', 1), (2, 'us', 2);
+alter table orders add constraint orders_qty_positive check (qty > 0) not valid;
+create table orders_asia partition of orders for values in ('asia');
+alter table orders_us validate constraint orders_qty_positive;
+create table lines (id int, part int, qty int) partition by range (part);
+create table lines_1 partition of lines for values from (0) to (10) partition by range (id);
+create table lines_1a partition of lines_1 for values from (0) to (100);
+create table lines_2 partition of lines for values from (10) to (20);
+insert into lines values (1, 1, 1), (2, 12, 2);
+alter table lines add constraint lines_qty_positive check (qty > 0) not valid;

@@ -1,0 +1,13 @@
+create table orders (id int, region text, qty int) partition by list (region);
+create table orders_eu partition of orders for values in ('eu');
+create table orders_us partition of orders for values in ('us');
+create table orders_asia partition of orders for values in ('asia');
+alter table orders add constraint orders_qty_positive check (qty > 0) not valid;
+alter table orders_eu validate constraint orders_qty_positive;
+create table lines (id int, part int, qty int) partition by range (part);
+create table lines_1 partition of lines for values from (0) to (10) partition by range (id);
+create table lines_1a partition of lines_1 for values from (0) to (100);
+create table lines_2 partition of lines for values from (10) to (20);
+alter table lines add constraint lines_qty_positive check (qty > 0) not valid;
+alter table lines_1 validate constraint lines_qty_positive;
+create table lines_3 partition of lines for values from (20) to (30);
