@@ -2,7 +2,7 @@
  * Apply's safety before the fleet, on real databases: the pre-flight runs the pending migrations on
  * copies of each starting version (and seeded copies) and refuses the run before any target changes;
  * --max-failures stops the rollout; a dry run names the targets with rows a fails-on-existing-rows
- * statement meets.
+ * statement meets, and what a run would lose on each target (dry run or not).
  */
 import { writeFileSync } from 'node:fs';
 import { query } from '../../../test/support/pg';
@@ -89,7 +89,8 @@ test('a dry run names the targets that have rows in a table a fails-on-existing-
     ['behind', 'pending', ['public.customers (0006_customer_tier.sql)']],
   ]);
   expect(formatReportText(report)).toMatch(/with-rows .*would apply 5 → 6: 0006_customer_tier\.sql; has rows in public\.customers \(0006_customer_tier\.sql\), which a fails-on-existing-rows statement touches/);
-  expect(report.preflight).toBeUndefined();
+  // The dry run rehearses on copies too (no target is touched), so it says what the real run would refuse.
+  expect(report.preflight?.failures).toEqual([]);
 });
 
 test('a revert whose Down would lose data a target holds is refused there, nothing run, until --allow names each loss', async () => {
@@ -130,6 +131,9 @@ test('a migration up that would lose data a target holds, unacknowledged in its 
   const blank = await ws.database(set, 5, 'up-blank');
   await withRows(blank.url);
   const behind = await ws.database(set, 2, 'up-behind'); // gets the email column and loses it in one run: no data in it
+  const planned = await applyFleet({ set, targets: [filled, blank, behind], shadow: shadow(), dryRun: true, retry: FAST_RETRY });
+  expect(planned.targets.map((t) => [t.name, t.status])).toEqual([['up-filled', 'failed'], ['up-blank', 'pending'], ['up-behind', 'pending']]);
+  expect(planned.targets[0].error).toContain('would lose data it holds: public.customers.email (drops-data, 1 value)');
   const refused = await applyFleet({ set, targets: [filled, blank, behind], shadow: shadow(), retry: FAST_RETRY });
   expect(refused.targets.map((t) => [t.name, t.status])).toEqual([['up-filled', 'failed'], ['up-blank', 'applied'], ['up-behind', 'applied']]);
   expect(refused.targets[0].error).toMatch(

@@ -132,7 +132,7 @@ export const applyCommand: Command = {
   options: {
     ...migrationsDirOption,
     ...fleetOptions,
-    'dry-run': { type: 'boolean', description: 'Check every database and say what would run, changing nothing.' },
+    'dry-run': { type: 'boolean', description: 'Check every database and say what would run, changing nothing (the pre-flight runs on shadow copies, so it says what a real run would refuse).' },
     to: { type: 'string', value: '<N>', description: 'Migrate up to this version only.', default: 'the newest migration' },
     'postponed-is-warning': { type: 'boolean', description: 'A drifted (postponed) database does not fail the run.' },
     ...statementLimitOptions,

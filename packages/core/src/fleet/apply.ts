@@ -66,24 +66,22 @@ export async function applyFleet(options: FleetApplyOptions): Promise<FleetRepor
   }
   const seed = checkUserSeed(options.seed);
   const acknowledged = (options.allow ?? []).map((text) => parseAcknowledgement(text, 'the allow option'));
-  // The pre-flight rehearses a real run and measures what holds data at each version it passes; a dry
-  // run changes nothing and only plans.
+  // The pre-flight rehearses the run on copies and measures what holds data at each version it passes:
+  // a dry run has it too (it touches no target), so it says what the real run would refuse.
   const inventories = versionInventories();
-  const beforeTargets = dryRun
-    ? undefined
-    : async (context: VersionedRunContext) =>
-        runPreflight({
-          set: options.set,
-          to,
-          fromVersions: await preflightStartingVersions(options, to, seed),
-          expected: context.expected,
-          inventories,
-          ...(seed ? { seed } : {}),
-          logger: context.logger,
-        });
+  const beforeTargets = async (context: VersionedRunContext) =>
+    runPreflight({
+      set: options.set,
+      to,
+      fromVersions: await preflightStartingVersions(options, to, seed),
+      expected: context.expected,
+      inventories,
+      ...(seed ? { seed } : {}),
+      logger: context.logger,
+    });
   const guard: DataGuard = { losses: (from, reached) => inventories.losses(from, reached), acknowledged };
   return runVersionedFleet(
-    { mode: 'apply', to, dryRun, verb: dryRun ? 'planning' : 'migrating', versionPhrase: `to version ${to}`, ...(beforeTargets ? { beforeTargets } : {}), ...(maxFailures !== undefined ? { maxFailures } : {}) },
+    { mode: 'apply', to, dryRun, verb: dryRun ? 'planning' : 'migrating', versionPhrase: `to version ${to}`, beforeTargets, ...(maxFailures !== undefined ? { maxFailures } : {}) },
     options,
     (client, target, context) => checkLocked(client, target, context, guard),
   );
@@ -144,13 +142,13 @@ async function checkLocked(client: Client, target: ReachableTarget, context: Ver
   if (plan.migrations.length === 0) return { status: 'up-to-date', fromVersion: from, toVersion: from, warnings };
   const direction = plan.direction;
   if (plan.refusal) return { status: 'failed', fromVersion: from, direction, error: plan.refusal.message, warnings };
-  if (context.dryRun) {
-    const rowsAtRisk = direction === 'up' ? await tablesWithRowsAtRisk(client, plan.migrations) : [];
-    return { status: 'pending', fromVersion: from, toVersion: to, direction, migrations: names, warnings, ...(rowsAtRisk.length > 0 ? { rowsAtRisk } : {}) };
-  }
   if (guard) {
     const refused = await refusedLosses(client, database, plan.migrations, { from, to, direction }, guard);
     if (refused) return { status: 'failed', fromVersion: from, direction, error: refused, warnings };
+  }
+  if (context.dryRun) {
+    const rowsAtRisk = direction === 'up' ? await tablesWithRowsAtRisk(client, plan.migrations) : [];
+    return { status: 'pending', fromVersion: from, toVersion: to, direction, migrations: names, warnings, ...(rowsAtRisk.length > 0 ? { rowsAtRisk } : {}) };
   }
 
   // The applier's per-migration lines would drown the progress lines of a large fleet: debug only.
