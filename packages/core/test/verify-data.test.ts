@@ -194,6 +194,28 @@ ALTER TABLE eggs ADD FOREIGN KEY (hen_id) REFERENCES hens (id);`;
   expect(messages(check)).toMatch(/public\.hens/);
 });
 
+test('a Down that fails only on synthetic rows written after its Up (a value the Up added) is a warning, and the check goes on', async () => {
+  // orders cannot be filled at the base (its CHECK admits no row); once the Up drops that CHECK it is
+  // filled, with every label of status, 'refunded' included, which the Down's recreated type refuses.
+  const base = `CREATE TYPE status AS ENUM ('new', 'paid');
+CREATE TABLE customers (id int PRIMARY KEY, email text NOT NULL);
+CREATE TABLE orders (id int PRIMARY KEY, state status NOT NULL, CONSTRAINT closed CHECK (id < 0 AND id > 0));`;
+  const check = await dataCheck(
+    {
+      up: `ALTER TYPE status ADD VALUE 'refunded';\nALTER TABLE orders DROP CONSTRAINT closed;`,
+      down: `ALTER TABLE orders ALTER COLUMN state TYPE text;\nDROP TYPE status;\nCREATE TYPE status AS ENUM ('new', 'paid');\nALTER TABLE orders ALTER COLUMN state TYPE status USING state::status;\nALTER TABLE orders ADD CONSTRAINT closed CHECK (id < 0 AND id > 0);`,
+    },
+    { base },
+  );
+  expect(check.status).toBe('warning');
+  expect(check.findings).toContainEqual(
+    expect.objectContaining({
+      level: 'warning',
+      message: expect.stringMatching(/invalid input value for enum status: "refunded".*The synthetic rows of public\.orders were written after 0002_next\.sql's Up and use what it added: a revert fails on such rows/),
+    }),
+  );
+});
+
 test('a foreign key refused by made-up values is a warning on synthetic rows, and a failure on the seed\'s rows', async () => {
   const base = `${BASE}\nCREATE TABLE payments (id serial PRIMARY KEY, customer_ref bigint NOT NULL);`;
   const next = { up: 'ALTER TABLE payments ADD FOREIGN KEY (customer_ref) REFERENCES customers (id);', down: 'ALTER TABLE payments DROP CONSTRAINT payments_customer_ref_fkey;' };
