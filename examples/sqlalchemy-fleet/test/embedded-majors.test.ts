@@ -19,8 +19,7 @@ describe.each([16, 17])('the example on embedded PostgreSQL %i', (major) => {
   const repo = join(work, 'schema-repo');
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-  // Concurrent: each major has its own work directory, repository and embedded servers.
-  it.concurrent('creates the first two migrations and verifies the second on its branch', async () => {
+  it('creates the first two migrations and verifies the second on its branch', async () => {
     expect(existsSync(`/usr/lib/postgresql/${major}/bin/postgres`)).toBe(false);
     const common = ['--repo', repo, '--schema-dir', 'schema', '--schema-command', `${PYTHON} -m db_schema.create_all`, '--dir', join(repo, 'migrations'), '--postgres-version', String(major)];
     execFileSync(join(exampleDir, 'replay-history.sh'), [repo, '01']);
