@@ -108,7 +108,12 @@ export interface OracleVerdict {
 
 export async function compareSchemas(first: string, second: string, options: OracleOptions = {}): Promise<OracleVerdict> {
   const [a, b] = await Promise.all([normalisedSchema(first, options), normalisedSchema(second, options)]);
-  const count = (list: string[]) => {
+  return compareNormalised(a, b);
+}
+
+/** The verdict on two normalised schemas (normalisedSchema) already read. */
+export function compareNormalised(a: readonly string[], b: readonly string[]): OracleVerdict {
+  const count = (list: readonly string[]) => {
     const m = new Map<string, number>();
     for (const e of list) m.set(e, (m.get(e) ?? 0) + 1);
     return m;

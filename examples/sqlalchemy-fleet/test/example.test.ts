@@ -78,13 +78,15 @@ describe('examples/sqlalchemy-fleet/run.sh', () => {
   const expected = new Map<string, string>();
 
   beforeAll(async () => {
+    // The expected schemas are built into their own databases while the example runs (nothing shared).
+    const built = Promise.all([...steps, 'branch-coupons'].map(async (step) => expected.set(step, await buildStep(step))));
     run = await runExample({
       DB_MIGRATE_EXAMPLE_SERVER_URL: adminUrl(),
       DB_MIGRATE_EXAMPLE_PREFIX: prefix,
       DB_MIGRATE_EXAMPLE_WORKDIR: work,
       DB_MIGRATE_EXAMPLE_KEEP: '1',
     });
-    for (const step of [...steps, 'branch-coupons']) expected.set(step, await buildStep(step));
+    await built;
   }, 600_000);
 
   afterAll(async () => {

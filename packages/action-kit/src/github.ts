@@ -2,6 +2,7 @@ import * as core from '@actions/core';
 import { getOctokit } from '@actions/github';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
+import type BottleneckFull from 'bottleneck';
 import { ConfigurationError, redact } from '@db-migrate/core';
 import { maskSecret } from './inputs';
 
@@ -31,12 +32,22 @@ export interface GitHubClientOptions {
   readonly apiUrl?: string;
   /** GITHUB_RETRIES unless given. */
   readonly retries?: number;
+  /**
+   * How many milliseconds one second of waiting lasts (1000 unless given): GitHub's retry-after, the
+   * backoff before retrying a 5xx, and the spacing of write requests. Tests pass 0 or a few, so that they
+   * wait for the retry itself rather than for the clock.
+   */
+  readonly secondMs?: number;
 }
 
 interface RequestOptions {
   readonly method: string;
   readonly url: string;
 }
+
+// The build of bottleneck the throttling plugin runs on (without the clustering code); typed as the full build.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const Bottleneck = require('bottleneck/light') as typeof BottleneckFull;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -52,6 +63,7 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
   maskSecret(options.token);
   const baseUrl = (options.apiUrl ?? process.env.GITHUB_API_URL ?? DEFAULT_GITHUB_API_URL).replace(/\/+$/, '');
   const retries = options.retries ?? GITHUB_RETRIES;
+  const secondMs = options.secondMs ?? 1000;
   const onLimit = (kind: string) => (retryAfter: number, request: RequestOptions, _octokit: unknown, retryCount: number) => {
     const retrying = retryCount < retries && retryAfter <= GITHUB_MAX_RETRY_AFTER_S;
     core.warning(`GitHub's ${kind} rate limit on ${request.method} ${new URL(request.url, baseUrl).pathname}: ${retrying ? `retrying in ${retryAfter} s` : `not retrying (it asks to wait ${retryAfter} s)`}`);
@@ -63,8 +75,17 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
       baseUrl,
       userAgent: 'db-migrate',
       // 429 is left to the retry-after hook below, which waits what GitHub asks rather than a fixed backoff.
-      retry: { retries, doNotRetry: [400, 401, 403, 404, 409, 422, 429, 451] },
-      throttle: { onRateLimit: onLimit('primary'), onSecondaryRateLimit: onLimit('secondary') },
+      retry: { retries, doNotRetry: [400, 401, 403, 404, 409, 422, 429, 451], retryAfterBaseValue: secondMs },
+      throttle: {
+        onRateLimit: onLimit('primary'),
+        onSecondaryRateLimit: onLimit('secondary'),
+        retryAfterBaseValue: secondMs,
+        // The plugin spaces writes 1 s apart (3 s for those that notify); a shorter second shortens that too.
+        ...(secondMs === 1000 ? {} : {
+          write: new Bottleneck.Group({ maxConcurrent: 1, minTime: secondMs }),
+          notifications: new Bottleneck.Group({ maxConcurrent: 1, minTime: 3 * secondMs }),
+        }),
+      },
     },
     retry,
     throttling,
@@ -81,7 +102,7 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
         const after = Number(failure.response?.headers?.['retry-after'] ?? 60);
         if (failure.status !== 429 || attempt >= retries || !(after >= 0 && after <= GITHUB_MAX_RETRY_AFTER_S)) throw error;
         core.warning(`GitHub answered 429 to ${request.method} ${new URL(request.url, baseUrl).pathname}: retrying in ${after} s (retry-after)`);
-        await sleep(after * 1000);
+        await sleep(after * secondMs);
       }
     }
   });

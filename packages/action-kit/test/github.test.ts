@@ -21,7 +21,8 @@ beforeEach(async () => {
 });
 afterEach(() => api.close());
 
-const client = (token = api.token) => createGitHubClient({ token, apiUrl: api.url });
+// secondMs: GitHub's waits (retry-after, backoff, write spacing) last 1 ms a second here, so tests wait for the retries, not the clock.
+const client = (token = api.token) => createGitHubClient({ token, apiUrl: api.url, secondMs: 1 });
 const failureOf = async (promise: Promise<unknown>): Promise<GitHubApiError> => {
   const error = await promise.then(() => undefined, (e: unknown) => e);
   expect(error).toBeInstanceOf(GitHubApiError);
@@ -236,7 +237,7 @@ describe('resilience against a flaky or busy API', () => {
   test('a 5xx that persists fails after the retries with the outage hint', async () => {
     const outage = { status: 503, body: { message: 'Service Unavailable' } };
     api.failNext('GET', /\/pulls$/, outage, outage);
-    const error = await failureOf(findOpenPullRequest(createGitHubClient({ token: api.token, apiUrl: api.url, retries: 1 }), { ...repository, head: branch }));
+    const error = await failureOf(findOpenPullRequest(createGitHubClient({ token: api.token, apiUrl: api.url, retries: 1, secondMs: 1 }), { ...repository, head: branch }));
     expect(error.status).toBe(503);
     expect(error.message).toMatch(/GitHub answered 503 Service Unavailable \(GitHub failed; re-run the job later\)$/);
     expect(api.requests.map((r) => r.status)).toEqual([503, 503]);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { DiffOptions } from '../src/diff';
 import type { OracleOptions } from '../../../test/support/schema-oracle';
 import { adminUrl, query } from '../../../test/support/pg';
-import { converged, ensureTestRole, listCaseSchemas, ownCaseOracle, runCase, runFromEmpty, summary } from './diff-harness';
+import { caseRunner, converged, ensureTestRole, listCaseSchemas, ownCaseOracle, summary } from './diff-harness';
 
 /**
  * Our own convergence cases (diff-cases/<name>/{a.sql,b.sql,case.json}): what schema users change every day
@@ -36,17 +36,26 @@ beforeAll(async () => {
   await ensureTestRole(adminUrl());
 });
 
-test('there are own cases', () => {
-  expect(names.length).toBeGreaterThanOrEqual(28);
-});
+// Each case's forward and backward run share one load of A and B; first migrations share their goal's (caseRunner).
+const runner = caseRunner();
+afterAll(() => runner.close());
 
-test.concurrent.each(names)('%s converges, is idempotent and meets its expectations', async (name) => {
+const specOf = (name: string) => {
   const read = (file: string) => readFileSync(join(ROOT, name, file), 'utf8');
   const spec: CaseSpec = existsSync(join(ROOT, name, 'case.json')) ? JSON.parse(read('case.json')) : {};
   const options: DiffOptions = spec.options ?? { withPrivileges: true };
   const oracle: OracleOptions = spec.oracle ?? ownCaseOracle(options);
   const check = spec.checkSql ? async (migrated: string) => void (await query(migrated, spec.checkSql!)) : undefined;
-  const outcome = await runCase(read('a.sql'), read('b.sql'), options, oracle, check);
+  return { spec, run: () => runner.roundTrip(name, read('a.sql'), read('b.sql'), options, oracle, check) };
+};
+
+test('there are own cases', () => {
+  expect(names.length).toBeGreaterThanOrEqual(28);
+});
+
+test.concurrent.each(names)('%s converges, is idempotent and meets its expectations', async (name) => {
+  const { spec, run } = specOf(name);
+  const outcome = (await run()).forward;
   if (process.env.DIFF_DEBUG) console.log(`${name}\n${outcome.sql}`);
 
   expect(summary(outcome)).toEqual(converged);
@@ -87,10 +96,7 @@ const BACKWARD_KNOWN: Record<string, { readonly onlyInMigrated: readonly string[
 };
 
 test.concurrent.each(names)('%s converges backward (b -> a)', async (name) => {
-  const read = (file: string) => readFileSync(join(ROOT, name, file), 'utf8');
-  const spec: CaseSpec = existsSync(join(ROOT, name, 'case.json')) ? JSON.parse(read('case.json')) : {};
-  const options: DiffOptions = spec.options ?? { withPrivileges: true };
-  const outcome = await runCase(read('b.sql'), read('a.sql'), options, spec.oracle ?? ownCaseOracle(options));
+  const outcome = (await specOf(name).run()).backward;
   if (process.env.DIFF_DEBUG) console.log(`${name} (b -> a)\n${outcome.sql}`);
   expect(summary(outcome)).toEqual({ ...converged, ...BACKWARD_KNOWN[name] });
 });
@@ -101,7 +107,7 @@ test.concurrent.each(names)('%s converges backward (b -> a)', async (name) => {
  */
 const schemas = listCaseSchemas();
 test.concurrent.each(schemas.map((s) => [s.label, s] as const))('%s: the first migration from empty and its Down converge', async (label, s) => {
-  const { up, down } = await runFromEmpty(s.sql, s.options, s.oracle);
+  const { up, down } = await runner.fromEmpty(s.sql, s.options, s.oracle);
   if (process.env.DIFF_DEBUG) console.log(`${label} (from empty)\n${up.sql}\n(back to empty)\n${down.sql}`);
   expect(up.oracleSawDifference).toBe(true);
   expect({ direction: 'up', ...summary(up) }).toEqual({ direction: 'up', ...converged });

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { diff, diffCatalogs, introspect, renderSql, type Catalog, type DiffOptions, type DiffStatement } from '../src/diff';
-import { compareSchemas, type OracleOptions } from '../../../test/support/schema-oracle';
+import { compareNormalised, compareSchemas, normalisedSchema, type OracleOptions } from '../../../test/support/schema-oracle';
 import { createTestDatabase, dropTestDatabase, query } from '../../../test/support/pg';
 
 /** Applies statements the way a migration would: transactional runs in one transaction, the others alone. */
@@ -137,6 +137,151 @@ export async function runFromEmpty(
   } finally {
     await Promise.all([goal, work, empty].map(dropTestDatabase));
   }
+}
+
+/** A database as loaded from some SQL, before any change: the oracle's view of it and the differ's catalog. */
+interface Reference {
+  readonly dump: readonly string[];
+  readonly catalog: Catalog;
+}
+
+/** Applies `statements` to `url`, then reads the oracle's view and the catalog of what it became. */
+async function migrate(url: string, statements: readonly DiffStatement[], oracle: OracleOptions, check?: (url: string) => Promise<void>) {
+  let applyError: string | undefined;
+  try {
+    await applyStatements(url, statements);
+  } catch (error) {
+    applyError = (error as Error).message;
+  }
+  if (check) await check(url);
+  const [dump, catalog] = await Promise.all([normalisedSchema(url, oracle), introspect(url)]);
+  return { applyError, after: { dump, catalog } as Reference };
+}
+
+function outcomeOf(
+  statements: readonly DiffStatement[],
+  migrated: { applyError?: string; after: Reference },
+  target: Reference,
+  options: DiffOptions,
+  oracleSawDifference: boolean,
+): CaseOutcome {
+  const verdict = compareNormalised(migrated.after.dump, target.dump);
+  return {
+    oracleSawDifference,
+    sql: renderSql(statements),
+    statements,
+    onlyInMigrated: verdict.onlyInFirst,
+    onlyInTarget: verdict.onlyInSecond,
+    secondDiff: renderSql(diffCatalogs(migrated.after.catalog, target.catalog, options)),
+    ...(migrated.applyError ? { applyError: migrated.applyError } : {}),
+  };
+}
+
+/**
+ * runCase both ways and runFromEmpty for a whole test file, with the work the directions share done once.
+ * A case's A and B are loaded once, and their pg_dump view and catalog read once before any change; then
+ * diff(A, B) is applied to A and diff(B, A) to B at the same time (different databases), and each migrated
+ * database is judged against the view and catalog its target had as loaded (diff() is introspect +
+ * diffCatalogs, so the statements are the same). A first migration's goal is the view and catalog of a
+ * database loaded from the same SQL with the same oracle (a case's A or B when one was loaded already), and
+ * "empty" is one fresh database the file never changes: its view and catalog stand for every fresh one.
+ * Each oracle verdict is still pg_dump of the migrated database against pg_dump of a loaded one.
+ * close() drops the empty database; every other database is dropped when its run ends.
+ */
+export function caseRunner() {
+  const references = new Map<string, Promise<Reference>>();
+  const key = (sql: string, oracle: OracleOptions) => JSON.stringify([sql.trim(), oracle]);
+  let emptyUrl: Promise<string> | undefined;
+  let emptyCatalog: Promise<Catalog> | undefined;
+  const emptyDumps = new Map<string, Promise<string[]>>();
+  const empty = async (oracle: OracleOptions): Promise<Reference> => {
+    emptyUrl ??= createTestDatabase('fe_empty');
+    const url = await emptyUrl;
+    emptyCatalog ??= introspect(url);
+    const k = JSON.stringify(oracle);
+    if (!emptyDumps.has(k)) emptyDumps.set(k, normalisedSchema(url, oracle));
+    return { dump: await emptyDumps.get(k)!, catalog: await emptyCatalog };
+  };
+  const read = (url: string, oracle: OracleOptions) =>
+    Promise.all([normalisedSchema(url, oracle), introspect(url)]).then(([dump, catalog]): Reference => ({ dump, catalog }));
+  const remember = (sql: string, oracle: OracleOptions, reference: Promise<Reference>) => {
+    if (!references.has(key(sql, oracle))) references.set(key(sql, oracle), reference.catch(() => build(sql, oracle)));
+  };
+  const build = async (sql: string, oracle: OracleOptions): Promise<Reference> => {
+    const url = await createTestDatabase('fe_goal');
+    try {
+      await query(url, sql);
+      return await read(url, oracle);
+    } finally {
+      await dropTestDatabase(url);
+    }
+  };
+  const reference = (sql: string, oracle: OracleOptions): Promise<Reference> => {
+    if (!references.has(key(sql, oracle))) references.set(key(sql, oracle), build(sql, oracle));
+    return references.get(key(sql, oracle))!;
+  };
+  const roundTrips = new Map<string, Promise<{ forward: CaseOutcome; backward: CaseOutcome }>>();
+
+  return {
+    /**
+     * Forward (runCase(fromSql, toSql)) and backward (runCase(toSql, fromSql)) of one case, run once per
+     * `name` however many tests ask. `check` runs on A after the forward statements, as in runCase.
+     */
+    roundTrip(name: string, fromSql: string, toSql: string, options: DiffOptions, oracle: OracleOptions, check?: (migrated: string) => Promise<void>) {
+      let run = roundTrips.get(name);
+      if (!run) {
+        run = (async () => {
+          const [a, b] = await Promise.all([createTestDatabase('diff_a'), createTestDatabase('diff_b')]);
+          try {
+            const load = async (url: string, sql: string) => {
+              if (sql.trim()) await query(url, sql);
+              return read(url, oracle);
+            };
+            const loadedA = load(a, fromSql);
+            const loadedB = load(b, toSql);
+            if (fromSql.trim()) remember(fromSql, oracle, loadedA);
+            if (toSql.trim()) remember(toSql, oracle, loadedB);
+            const [refA, refB] = await Promise.all([loadedA, loadedB]);
+            const sawDifference = !compareNormalised(refA.dump, refB.dump).equal;
+            const forward = diffCatalogs(refA.catalog, refB.catalog, options);
+            const backward = diffCatalogs(refB.catalog, refA.catalog, options);
+            const [migratedA, migratedB] = await Promise.all([migrate(a, forward, oracle, check), migrate(b, backward, oracle)]);
+            return {
+              forward: outcomeOf(forward, migratedA, refB, options, sawDifference),
+              backward: outcomeOf(backward, migratedB, refA, options, sawDifference),
+            };
+          } finally {
+            await Promise.all([dropTestDatabase(a), dropTestDatabase(b)]);
+          }
+        })();
+        roundTrips.set(name, run);
+      }
+      return run;
+    },
+
+    /** runFromEmpty(schemaSql, options, oracle), on one fresh database. */
+    async fromEmpty(schemaSql: string, options: DiffOptions, oracle: OracleOptions): Promise<{ up: CaseOutcome; down: CaseOutcome }> {
+      const [goal, nothing, work] = await Promise.all([reference(schemaSql, oracle), empty(oracle), createTestDatabase('fe_work')]);
+      try {
+        const sawDifference = !compareNormalised(nothing.dump, goal.dump).equal;
+        // The work database is as fresh as the empty one: its catalog is the empty one's until it changes.
+        const upStatements = diffCatalogs(nothing.catalog, goal.catalog, options);
+        const migratedUp = await migrate(work, upStatements, oracle);
+        const downStatements = diffCatalogs(migratedUp.after.catalog, nothing.catalog, options);
+        const migratedDown = await migrate(work, downStatements, oracle);
+        return {
+          up: outcomeOf(upStatements, migratedUp, goal, options, sawDifference),
+          down: outcomeOf(downStatements, migratedDown, nothing, options, sawDifference),
+        };
+      } finally {
+        await dropTestDatabase(work);
+      }
+    },
+
+    async close(): Promise<void> {
+      if (emptyUrl) await dropTestDatabase(await emptyUrl);
+    },
+  };
 }
 
 /** A readable failure report for expect(...).toEqual(converged). */
