@@ -226,7 +226,7 @@ export function siblingUrl(adminUrl: string, name: string): string {
 }
 
 export async function run(): Promise<string> {
-  const server = await startLocalServer({ major: 15 });
+  const server = await startLocalServer({ postgresVersion: 15 });
   const work = mkdtempSync(join(tmpdir(), 'db-migrate-bench-fleet-'));
   try {
     const dir = writeMigrations(work);

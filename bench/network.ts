@@ -80,7 +80,7 @@ function perDatabase(proxy: DelayProxy, count: number): { roundTrips: number; co
 }
 
 export async function run(): Promise<string> {
-  const server = await startLocalServer({ major: 15 });
+  const server = await startLocalServer({ postgresVersion: 15 });
   const work = mkdtempSync(join(tmpdir(), 'db-migrate-bench-network-'));
   const proxies: DelayProxy[] = [];
   try {

@@ -1,5 +1,5 @@
 /**
- * Throwaway databases: time to a database holding a built schema, per provider available on this machine.
+ * Shadow databases: time to a database holding a built schema, per provider available on this machine.
  *
  *   embedded cold start   openShadowServer('embedded') until it accepts a CREATE DATABASE
  *   create empty db       CREATE DATABASE on a running server (the URL provider; embedded is the same)
@@ -18,7 +18,7 @@ import { performance } from 'node:perf_hooks';
 import { ConfigurationError, errorMessage } from '../packages/core/src/errors';
 import { silentLogger } from '../packages/core/src/logger';
 import { buildSchemaAt, type SchemaSource } from '../packages/core/src/schema-source';
-import { openShadowServer, type ShadowServer, type ThrowawayDatabase } from '../packages/core/src/shadow';
+import { openShadowServer, type ShadowServer, type ShadowDatabase } from '../packages/core/src/shadow';
 import { startLocalServer } from '../packages/core/src/shadow/local-server';
 
 interface Row {
@@ -71,7 +71,7 @@ async function sample(runs: number, fn: () => Promise<number>): Promise<number[]
 
 /** Create-from-scratch, build, and template-copy timings on one server. */
 async function onServer(server: ShadowServer, provider: string, source: SchemaSource): Promise<Row[]> {
-  const created: ThrowawayDatabase[] = [];
+  const created: ShadowDatabase[] = [];
   const create = await sample(RUNS, async () => {
     const { ms, value } = await time(() => server.createDatabase());
     created.push(value);

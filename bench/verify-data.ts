@@ -31,10 +31,10 @@ const example = join(__dirname, '../examples/sqlalchemy-fleet');
 const PYTHON = process.env.PYTHON ?? '/usr/bin/python3';
 
 export async function run(): Promise<string> {
-  const server = await startLocalServer({ major: 15 });
+  const server = await startLocalServer({ postgresVersion: 15 });
   const work = mkdtempSync(join(tmpdir(), 'db-migrate-bench-verify-data-'));
   const repo = join(work, 'schema-repo');
-  const shadow = await openShadowServer(server.adminUrl, { major: 15, logger: silentLogger });
+  const shadow = await openShadowServer(server.adminUrl, { postgresVersion: 15, logger: silentLogger });
   try {
     // Not measured: the example's history, one migration per schema commit.
     mkdirSync(join(repo, 'migrations'), { recursive: true });

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything db-migrate's build, tests and example need on a fresh Debian machine (root or sudo):
-# PostgreSQL 15 (server binaries for throwaway databases, pg_dump for the test oracle), git,
+# PostgreSQL 15 (server binaries for shadow databases, pg_dump for the test oracle), git,
 # the sql-migrate CLI (interoperability tests), PgBouncer (the pooler-detection test), SQLAlchemy for the
 # example, Django for its recipe, pnpm and the node modules.
 set -euo pipefail

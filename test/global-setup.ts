@@ -12,7 +12,7 @@ export default async function globalSetup(): Promise<void> {
   // (removed by the teardown), so each major is downloaded once per run, never into the user's cache.
   process.env.DB_MIGRATE_CACHE = mkdtempSync(join(tmpdir(), 'db-migrate-test-cache-'));
   chmodSync(process.env.DB_MIGRATE_CACHE, 0o755); // as root, the postgres OS user runs the binaries from it
-  const server = await startLocalServer({ major: 15 });
+  const server = await startLocalServer({ postgresVersion: 15 });
   process.env.DB_MIGRATE_TEST_ADMIN_URL = server.adminUrl;
   process.env.DB_MIGRATE_TEST_PG_BIN = server.binDir;
   (globalThis as { __dbMigrateTestServer?: unknown }).__dbMigrateTestServer = server;

@@ -121,7 +121,7 @@ if [ -z "$SERVER_URL" ]; then
   [ -s "$url_file" ] || fail 'the local PostgreSQL server did not start within 60 s'
   SERVER_URL="$(cat "$url_file")"
 fi
-# Throwaway databases for schema builds are created (and dropped) on the same server.
+# Shadow databases for schema builds are created (and dropped) on the same server.
 SHADOW="$SERVER_URL"
 
 # A database on the server, by name: the server URL with another path.

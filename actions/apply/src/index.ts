@@ -13,7 +13,7 @@ runAction(async () => {
   const common = {
     targets: inputs.targets,
     shadow: inputs.shadow,
-    postgresVersion: inputs.postgresMajor,
+    postgresVersion: inputs.postgresVersion,
     logger: actionsLogger,
     diffOptions: inputs.tableFilter,
     ...(inputs.concurrency !== undefined ? { concurrency: inputs.concurrency } : {}),

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { getBooleanInput, getConnectionInput, getIntegerInput, getOptionalInput, getSchemaSourceInputs, getSeedInputs, getTableFilterInputs, maskSecret } from '@db-migrate/action-kit';
 import {
   ConfigurationError,
-  DEFAULT_POSTGRES_MAJOR,
+  DEFAULT_POSTGRES_VERSION,
   type SchemaSource,
   type ShadowSpec,
   type Target,
@@ -31,7 +31,7 @@ export interface ApplyActionInputs {
   readonly concurrency?: number;
   readonly concurrencyPerHost?: number;
   readonly shadow: ShadowSpec;
-  readonly postgresMajor: number;
+  readonly postgresVersion: number;
   readonly postponedIsWarning: boolean;
   /** apply: stop starting databases once this many have had a migration fail. */
   readonly maxFailures?: number;
@@ -102,7 +102,7 @@ export async function readApplyInputs(workspace: string): Promise<ApplyActionInp
     ...(concurrency !== undefined ? { concurrency } : {}),
     ...(concurrencyPerHost !== undefined ? { concurrencyPerHost } : {}),
     shadow,
-    postgresMajor: getIntegerInput('postgres-version') ?? DEFAULT_POSTGRES_MAJOR,
+    postgresVersion: getIntegerInput('postgres-version') ?? DEFAULT_POSTGRES_VERSION,
     postponedIsWarning: getBooleanInput('postponed-is-warning', false),
     ...(maxFailures !== undefined ? { maxFailures } : {}),
     ...(seed ? { seed } : {}),

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { getBooleanInput, getConnectionInput, getIntegerInput, getMigrationsDirInput, getOptionalInput, getRequiredInput, getSchemaSourceInputs, getSecretInput, getTableFilterInputs, type GitHubContext, type RepositoryRef } from '@db-migrate/action-kit';
-import { ConfigurationError, DEFAULT_POSTGRES_MAJOR, type GitIdentity, parseShadowSpec, type SchemaSource, type ShadowSpec } from '@db-migrate/core';
+import { ConfigurationError, DEFAULT_POSTGRES_VERSION, type GitIdentity, parseShadowSpec, type SchemaSource, type ShadowSpec } from '@db-migrate/core';
 
 export interface CreateActionInputs {
   readonly source: SchemaSource;
@@ -13,7 +13,7 @@ export interface CreateActionInputs {
   readonly migrationsRepository: RepositoryRef;
   readonly goalRef: string;
   readonly shadow: ShadowSpec;
-  readonly postgresMajor: number;
+  readonly postgresVersion: number;
   readonly token: string;
   readonly branch: string;
   readonly label: string;
@@ -68,7 +68,7 @@ export function readCreateInputs(context: GitHubContext): CreateActionInputs {
     migrationsRepository: repositoryInput('migrations-repository', sameRepository),
     goalRef: getOptionalInput('goal-ref') ?? 'HEAD',
     shadow: parseShadowSpec(getConnectionInput('shadow-database'), 'input "shadow-database"'),
-    postgresMajor: getIntegerInput('postgres-version') ?? DEFAULT_POSTGRES_MAJOR,
+    postgresVersion: getIntegerInput('postgres-version') ?? DEFAULT_POSTGRES_VERSION,
     token,
     branch: branchInput('branch'),
     label: getRequiredInput('label'),

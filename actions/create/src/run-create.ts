@@ -116,7 +116,7 @@ export async function runCreate(inputs: CreateActionInputs, context: CreateActio
       migrationsDir,
       goal: inputs.goalRef,
       shadow: inputs.shadow,
-      postgresMajor: inputs.postgresMajor,
+      postgresVersion: inputs.postgresVersion,
       diff: { concurrentIndexes: inputs.concurrentIndexes, ...inputs.tableFilter },
       renames: inputs.renames,
       allowEmptyGoal: inputs.allowEmptyGoal,

@@ -15,7 +15,7 @@ it('lists the data losses with the exact trailer and marker lines, and the possi
   repo = makeTestRepo();
   repo.commit('v1', { 'schema/schema.sql': 'CREATE TABLE products (id bigint PRIMARY KEY, title text NOT NULL, legacy_code text);\n', 'migrations/.gitkeep': '' });
   const source = { repoDir: repo.dir, schemaDir: 'schema', sqlFiles: ['schema.sql'] };
-  const options = { source, migrationsDir: join(repo.dir, 'migrations'), shadow: adminUrl(), postgresMajor: 15, logger: silentLogger };
+  const options = { source, migrationsDir: join(repo.dir, 'migrations'), shadow: adminUrl(), postgresVersion: 15, logger: silentLogger };
   await createMigration(options);
   repo.git('add', '--all');
   repo.commit('migration 1', {});
@@ -52,7 +52,7 @@ CREATE FUNCTION doc_count() RETURNS bigint LANGUAGE plpgsql AS $$ BEGIN RETURN (
 `;
     hazardRepo.commit('v1', { 'schema/schema.sql': v1, 'migrations/.gitkeep': '' });
     const source = { repoDir: hazardRepo.dir, schemaDir: 'schema', sqlFiles: ['schema.sql'] };
-    const options = { source, migrationsDir: join(hazardRepo.dir, 'migrations'), shadow: adminUrl(), postgresMajor: 15, logger: silentLogger };
+    const options = { source, migrationsDir: join(hazardRepo.dir, 'migrations'), shadow: adminUrl(), postgresVersion: 15, logger: silentLogger };
     await createMigration(options);
     hazardRepo.git('add', '--all');
     hazardRepo.commit('migration 1', {});
@@ -92,7 +92,7 @@ it('lists every file of a split change, with each one\'s Up and Down, and titles
     const events = 'CREATE TABLE events (id bigint PRIMARY KEY, at timestamptz NOT NULL);\n';
     splitRepo.commit('v1', { 'schema/schema.sql': events, 'migrations/.gitkeep': '' });
     const source = { repoDir: splitRepo.dir, schemaDir: 'schema', sqlFiles: ['schema.sql'] };
-    const options = { source, migrationsDir: join(splitRepo.dir, 'migrations'), shadow: adminUrl(), postgresMajor: 15, logger: silentLogger };
+    const options = { source, migrationsDir: join(splitRepo.dir, 'migrations'), shadow: adminUrl(), postgresVersion: 15, logger: silentLogger };
     await createMigration(options);
     splitRepo.git('add', '--all');
     splitRepo.commit('migration 1', {});

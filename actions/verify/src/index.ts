@@ -20,7 +20,7 @@ runAction(async () => {
   const context = readGitHubContext();
   const inputs = readVerifyInputs(context.workspace ?? process.cwd());
   await checkRefInputs(inputs);
-  const report = await withShadowServer(inputs.shadow, { major: inputs.postgresMajor, logger: actionsLogger }, (shadow) =>
+  const report = await withShadowServer(inputs.shadow, { postgresVersion: inputs.postgresVersion, logger: actionsLogger }, (shadow) =>
     verifyMigrations({
       source: inputs.source,
       migrationsDir: inputs.migrationsDir,

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { getBooleanInput, getConnectionInput, getIntegerInput, getMigrationsDirInput, getOptionalInput, getSchemaSourceInputs, getSecretInput, getSeedInputs, getTableFilterInputs } from '@db-migrate/action-kit';
-import { ConfigurationError, DEFAULT_POSTGRES_MAJOR, Git, parseShadowSpec, type SchemaSource, type ShadowSpec, type UserSeed } from '@db-migrate/core';
+import { ConfigurationError, DEFAULT_POSTGRES_VERSION, Git, parseShadowSpec, type SchemaSource, type ShadowSpec, type UserSeed } from '@db-migrate/core';
 
 export interface VerifyActionInputs {
   readonly source: SchemaSource;
@@ -12,7 +12,7 @@ export interface VerifyActionInputs {
   /** Absent: the goal_sha recorded in the newest migration's metadata. */
   readonly goalRef?: string;
   readonly shadow: ShadowSpec;
-  readonly postgresMajor: number;
+  readonly postgresVersion: number;
   readonly failOnHazards: boolean;
   /** Rows for the data check (seed-sql / seed-command, relative to the workspace); absent: synthetic rows. */
   readonly seed?: UserSeed;
@@ -35,7 +35,7 @@ export function readVerifyInputs(workspace: string): VerifyActionInputs {
     baseRef: getOptionalInput('base-ref'),
     goalRef: getOptionalInput('goal-ref'),
     shadow: parseShadowSpec(getConnectionInput('shadow-database'), 'input "shadow-database"'),
-    postgresMajor: getIntegerInput('postgres-version') ?? DEFAULT_POSTGRES_MAJOR,
+    postgresVersion: getIntegerInput('postgres-version') ?? DEFAULT_POSTGRES_VERSION,
     failOnHazards: getBooleanInput('fail-on-hazards', false),
     seed: getSeedInputs(workspace),
     allowEmptyGoal: getBooleanInput('allow-empty-goal', false),

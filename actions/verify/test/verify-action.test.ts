@@ -29,7 +29,7 @@ async function generate(goal: string): Promise<void> {
     migrationsDir: join(repo.dir, 'db/migrations'),
     goal,
     shadow: adminUrl(),
-    postgresMajor: 15,
+    postgresVersion: 15,
     logger: silentLogger,
   });
   if (outcome.outcome !== 'created') throw new Error(outcome.reason);

@@ -1,6 +1,6 @@
 import { defineConfig } from 'drizzle-kit';
 
-// db-migrate runs the build with DATABASE_URL naming an empty throwaway database.
+// db-migrate runs the build with DATABASE_URL naming an empty shadow database.
 export default defineConfig({
   dialect: 'postgresql',
   schema: './src/schema.ts',

@@ -13,7 +13,7 @@ async function main(): Promise<void> {
   const urlFile = process.argv[2];
   if (!urlFile) throw new Error('usage: local-postgres.ts <file to write the server URL to>');
   const parent = process.ppid;
-  const server = await startLocalServer({ major: Number(process.env.POSTGRES_MAJOR ?? 15) });
+  const server = await startLocalServer({ postgresVersion: Number(process.env.POSTGRES_MAJOR ?? 15) });
   writeFileSync(urlFile, server.adminUrl + '\n', { mode: 0o600 });
   // A shell killed with SIGKILL cannot stop us: notice that it is gone (we are re-parented) and stop.
   const watch = setInterval(() => {

@@ -2,7 +2,7 @@
 import { fstatSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { asConfigurationError, consoleLogger, errorMessage, type Logger, SUPPORTED_POSTGRES_MAJORS } from '@db-migrate/core';
+import { asConfigurationError, consoleLogger, errorMessage, type Logger, SUPPORTED_POSTGRES_VERSIONS } from '@db-migrate/core';
 import { type Command, GLOBAL_OPTIONS, parseArgsOptions } from './command';
 import { commands } from './commands';
 import { closestName, commandHelp, globalHelp } from './help';
@@ -44,7 +44,7 @@ function unknownOptionMessage(error: unknown, command: Command): string {
  */
 export function versionText(): string {
   const { version } = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string };
-  return `db-migrate ${version} (PostgreSQL ${SUPPORTED_POSTGRES_MAJORS.join(', ')}; Node ${process.versions.node})`;
+  return `db-migrate ${version} (PostgreSQL ${SUPPORTED_POSTGRES_VERSIONS.join(', ')}; Node ${process.versions.node})`;
 }
 
 /** Runs the CLI and returns its exit code: 0 success, 1 failure or bad input, 2 differences found (--exit-code). */

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { createTestDatabase, dropTestDatabase, query } from '../../../test/support/pg';
-import { SUPPORTED_POSTGRES_MAJORS } from '@db-migrate/core';
+import { SUPPORTED_POSTGRES_VERSIONS } from '@db-migrate/core';
 
 const run = promisify(execFile);
 const cliDir = resolve(__dirname, '..');
@@ -40,7 +40,7 @@ describe('the packed CLI installed with npm i -g', () => {
     const { version } = JSON.parse(readFileSync(join(cliDir, 'package.json'), 'utf8')) as { version: string };
     for (const flag of ['--version', '-V', 'version']) {
       const { stdout } = await installed([flag]);
-      expect(stdout).toBe(`db-migrate ${version} (PostgreSQL ${SUPPORTED_POSTGRES_MAJORS.join(', ')}; Node ${process.versions.node})\n`);
+      expect(stdout).toBe(`db-migrate ${version} (PostgreSQL ${SUPPORTED_POSTGRES_VERSIONS.join(', ')}; Node ${process.versions.node})\n`);
     }
   });
 

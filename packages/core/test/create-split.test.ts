@@ -59,7 +59,7 @@ class SplitFixture {
 
   async start(schema: string): Promise<void> {
     this.v1 = this.repo.commit('v1', { 'schema/schema.sql': schema, 'migrations/.gitkeep': '' });
-    created(await createMigration({ source: this.source, migrationsDir: this.migrationsDir, shadow: adminUrl(), postgresMajor: 15, logger: silentLogger }));
+    created(await createMigration({ source: this.source, migrationsDir: this.migrationsDir, shadow: adminUrl(), postgresVersion: 15, logger: silentLogger }));
     this.repo.git('add', '--all');
     this.base = this.repo.commit('migration 0001', {});
   }
@@ -68,7 +68,7 @@ class SplitFixture {
   async change(schema: string, diffOptions = {}, renames: string[] = []): Promise<{ goal: string; migration: CreatedMigration }> {
     const goal = this.repo.commit('v2', { 'schema/schema.sql': schema });
     const migration = created(
-      await createMigration({ source: this.source, migrationsDir: this.migrationsDir, shadow: adminUrl(), postgresMajor: 15, diff: diffOptions, renames, logger: silentLogger }),
+      await createMigration({ source: this.source, migrationsDir: this.migrationsDir, shadow: adminUrl(), postgresVersion: 15, diff: diffOptions, renames, logger: silentLogger }),
     );
     this.repo.git('add', '--all');
     this.repo.commit('migrations', {});
@@ -133,7 +133,7 @@ describe('where a change is cut', () => {
 
 let shadow: ShadowServer;
 beforeAll(async () => {
-  shadow = await openShadowServer(adminUrl(), { major: 15, logger: silentLogger });
+  shadow = await openShadowServer(adminUrl(), { postgresVersion: 15, logger: silentLogger });
 });
 afterAll(async () => {
   await shadow?.close();

@@ -26,7 +26,7 @@ describe('enum values and transactions in generated migrations', () => {
   let migrationsDir: string;
   const databases: string[] = [];
   let source: SchemaSource;
-  const create = async () => created(await createMigration({ source, migrationsDir, shadow: adminUrl(), postgresMajor: 15, logger: silentLogger }));
+  const create = async () => created(await createMigration({ source, migrationsDir, shadow: adminUrl(), postgresVersion: 15, logger: silentLogger }));
   let added: CreatedMigration;
   let addedAndUsed: CreatedMigration;
 

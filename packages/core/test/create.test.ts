@@ -90,7 +90,7 @@ function sqlMigrateUp(migrationsDir: string, url: string): string {
   }
 }
 
-const shadow = () => ({ shadow: adminUrl(), postgresMajor: 15 });
+const shadow = () => ({ shadow: adminUrl(), postgresVersion: 15 });
 
 describe('create from SQL files', () => {
   let repo: TestRepo;
@@ -299,7 +299,7 @@ describe('create from a build command (SQLAlchemy)', () => {
     expect(message).toContain('RuntimeError: models are broken here');
     expect(message).not.toContain(new URL(adminUrl()).password);
     expect(readdirSync(migrationsDir).sort()).toEqual(['.gitkeep', '0001.json', '0001_create_users.sql']);
-    // Both throwaway databases are gone: the shadow server was closed.
+    // Both shadow databases are gone: the shadow server was closed.
     const names = [...logger.lines.join('\n').matchAll(/into [^/\s]+\/(db_migrate_tmp_\w+)/g)].map((m) => m[1]!);
     expect(names.length).toBe(2);
     const left = await query(adminUrl(), 'SELECT datname FROM pg_database WHERE datname = ANY($1)', [names]);

@@ -33,7 +33,7 @@ function server(major: ExtraTestMajor): Promise<LocalServer> {
   let started = servers.get(major);
   if (!started) {
     started = (async () => {
-      const s = await startLocalServer({ major, binDir: embeddedPostgresBinDir(major) });
+      const s = await startLocalServer({ postgresVersion: major, binDir: embeddedPostgresBinDir(major) });
       await ensureTestRole(s.adminUrl);
       return s;
     })();

@@ -1,7 +1,7 @@
 /**
  * Runs the docker provider inside the Docker engine's network namespace (docker.test.ts starts it through
  * `docker-engine.sh exec`): for each case of the JSON argument, opens a shadow server with that case's
- * environment, builds a table in a throwaway database, closes it, and prints one JSON line of what happened.
+ * environment, builds a table in a shadow database, closes it, and prints one JSON line of what happened.
  * Usage: node -r scripts/register-ts.js packages/core/test/docker-child.ts '[{"name":..,"major":15,"env":{..}}]'
  */
 import { hostname } from 'node:os';
@@ -27,7 +27,7 @@ async function ourContainers(): Promise<number> {
 async function run(test: Case): Promise<Record<string, unknown>> {
   const env = { ...process.env, ...test.env };
   try {
-    const server = await openDockerServer({ major: test.major, logger: silentLogger, env });
+    const server = await openDockerServer({ postgresVersion: test.major, logger: silentLogger, env });
     const whileOpen = await ourContainers();
     try {
       const db = await server.createDatabase();

@@ -84,7 +84,7 @@ describe('an engine that hangs', () => {
     const hung = createServer((socket) => void sockets.push(socket));
     await new Promise<void>((done) => hung.listen(socketPath, done));
     try {
-      const error = await caught(openDockerServer({ major: 15, logger: silentLogger, env: { DOCKER_HOST: `unix://${socketPath}` }, callTimeoutMs: 500 }));
+      const error = await caught(openDockerServer({ postgresVersion: 15, logger: silentLogger, env: { DOCKER_HOST: `unix://${socketPath}` }, callTimeoutMs: 500 }));
       expect(error).toBeInstanceOf(ConfigurationError);
       expect(error.message).toMatch(new RegExp(`^shadow-database "docker": the Docker engine at DOCKER_HOST=unix://${socketPath} (did not answer a ping within 0.5 s|does not answer: .*timeout)`, 'i'));
       expect(sockets.length).toBeGreaterThan(0);

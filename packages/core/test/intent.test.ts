@@ -25,7 +25,7 @@ const repos: TestRepo[] = [];
 const databases: string[] = [];
 
 beforeAll(async () => {
-  shadow = await openShadowServer(adminUrl(), { major: 15, logger: silentLogger });
+  shadow = await openShadowServer(adminUrl(), { postgresVersion: 15, logger: silentLogger });
 });
 afterAll(async () => {
   await shadow?.close();
@@ -39,7 +39,7 @@ function created(outcome: CreateOutcome): CreatedMigration {
 }
 
 async function create(source: SchemaSource, options: { renames?: string[]; allowEmptyGoal?: boolean } = {}): Promise<CreatedMigration> {
-  return created(await createMigration({ source, migrationsDir: join(source.repoDir, MIGRATIONS), shadow: adminUrl(), postgresMajor: 15, logger: silentLogger, ...options }));
+  return created(await createMigration({ source, migrationsDir: join(source.repoDir, MIGRATIONS), shadow: adminUrl(), postgresVersion: 15, logger: silentLogger, ...options }));
 }
 
 async function verify(source: SchemaSource, baseRef: string, options: { goalRef?: string; allowEmptyGoal?: boolean; failOnHazards?: boolean } = {}): Promise<VerifyReport> {
@@ -322,7 +322,7 @@ describe('a schema build that exits 0 but builds nothing', () => {
   });
 
   it('create refuses, naming the build command and the commit, unless --allow-empty-goal', async () => {
-    const attempt = createMigration({ source: broken(repo.dir), migrationsDir: join(repo.dir, MIGRATIONS), shadow: adminUrl(), postgresMajor: 15, logger: silentLogger });
+    const attempt = createMigration({ source: broken(repo.dir), migrationsDir: join(repo.dir, MIGRATIONS), shadow: adminUrl(), postgresVersion: 15, logger: silentLogger });
     await expect(attempt).rejects.toThrow(ConfigurationError);
     await expect(attempt).rejects.toThrow(/the schema build \(command: test -f build\.sql .*\) at [0-9a-f]{7}.* produced no tables, while the base .* has 2 \(public\.old_orders, public\.orders\).*--allow-empty-goal/);
     expect(readdirSync(join(repo.dir, MIGRATIONS)).filter((f) => f.startsWith('0002'))).toEqual([]);

@@ -43,7 +43,7 @@ describe('the embedded server kept between commands (DB_MIGRATE_KEEP_EMBEDDED)',
     const second = await command();
     expect(second.description).toBe(`embedded PostgreSQL 15 (kept from an earlier command, 127.0.0.1:${first.port})`);
     expect({ port: second.port, dataDir: second.dataDir }).toEqual({ port: first.port, dataDir: first.dataDir });
-    // Each command's throwaway databases are gone when it ends; the server stays.
+    // Each command's shadow databases are gone when it ends; the server stays.
     const databases = await query<{ datname: string }>(state.adminUrl, `select datname from pg_database where datname like 'db_migrate_tmp_%'`);
     expect(databases).toEqual([]);
 

@@ -1,5 +1,5 @@
 /**
- * What a run killed with SIGKILL leaves (throwaway databases on a shadow server, an embedded server
+ * What a run killed with SIGKILL leaves (shadow databases on a shadow server, an embedded server
  * still running with its password file) is removed by the next start; what belongs to live runs, or
  * carries no owner stamp, is left alone.
  */
@@ -12,7 +12,7 @@ import { adminUrl, query } from '../../../test/support/pg';
 import { silentLogger } from '../src/logger';
 import { sweepLeftoverServers } from '../src/shadow/leftovers';
 import { LOCAL_SERVER_DIR_PREFIX } from '../src/shadow/local-server';
-import { openTemporaryDatabases } from '../src/shadow/temporary-databases';
+import { openShadowDatabases } from '../src/shadow/shadow-databases';
 
 interface ChildReport {
   readonly names: string[];
@@ -58,7 +58,7 @@ function accepts(port: number): Promise<boolean> {
 }
 
 describe('leftovers of a run killed with SIGKILL', () => {
-  it('throwaway databases on a shadow URL: the next start drops those of the dead run only', async () => {
+  it('shadow databases on a shadow URL: the next start drops those of the dead run only', async () => {
     const unstamped = 'db_migrate_tmp_unstamped' + process.pid;
     await query(adminUrl(), `CREATE DATABASE ${unstamped}`);
     try {
@@ -69,11 +69,11 @@ describe('leftovers of a run killed with SIGKILL', () => {
       expect(comment[0].c).toMatch(/^db-migrate throwaway database; owner \{"pid":\d+,"host":/);
       await dead.kill();
 
-      const live = await openTemporaryDatabases(adminUrl(), { label: 'test server', logger: silentLogger });
+      const live = await openShadowDatabases(adminUrl(), { label: 'test server', logger: silentLogger });
       const mine = await live.create();
       expect(await databasesNamed(dead.names)).toEqual([]);
       // A second start while this one is alive leaves its database (and the unstamped one) alone.
-      const other = await openTemporaryDatabases(adminUrl(), { label: 'test server', logger: silentLogger });
+      const other = await openShadowDatabases(adminUrl(), { label: 'test server', logger: silentLogger });
       expect(await databasesNamed([mine.name, unstamped])).toEqual([mine.name, unstamped].sort());
       await other.close();
       await live.close();

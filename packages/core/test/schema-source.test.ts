@@ -51,7 +51,7 @@ describe('building the schema at a commit', () => {
   let scratch: string;
 
   beforeAll(async () => {
-    server = await openShadowServer(adminUrl(), { major: 15, logger: silentLogger });
+    server = await openShadowServer(adminUrl(), { postgresVersion: 15, logger: silentLogger });
     repo = makeTestRepo();
     v1 = repo.commit('v1', {
       'app/__init__.py': '',
@@ -106,7 +106,7 @@ describe('building the schema at a commit', () => {
     expect(logger.lines.join('\n')).toContain(`building the schema at ${v2.slice(0, 7)} (main) into`);
   });
 
-  it('gives the command DATABASE_URL and libpq variables for the throwaway database only', async () => {
+  it('gives the command DATABASE_URL and libpq variables for the shadow database only', async () => {
     const db = await server.createDatabase();
     const saved = { PGDATABASE: process.env.PGDATABASE, INPUT_TOKEN: process.env['INPUT_GITHUB-TOKEN'] };
     process.env.PGDATABASE = 'postgres';

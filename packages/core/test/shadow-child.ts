@@ -8,7 +8,7 @@ import { openShadowServer } from '../src/shadow';
 
 async function main(): Promise<void> {
   const [spec, mode = 'wait'] = process.argv.slice(2);
-  const server = await openShadowServer(spec, { major: 15 });
+  const server = await openShadowServer(spec, { postgresVersion: 15 });
   const first = await server.createDatabase();
   const second = await server.createDatabase({ template: first });
   // An open session on a database: the drop must close it (WITH (FORCE)), not wait for it.

@@ -8,8 +8,8 @@ import { caught } from '../../../test/support/rejection';
 import { ConfigurationError, describeDatabase } from '../src/errors';
 import { silentLogger } from '../src/logger';
 import { dockerEndpoint, openDockerServer } from '../src/shadow/docker';
-import { openShadowServer, parseShadowSpec, TEMPORARY_DATABASE_PREFIX, type ShadowServer } from '../src/shadow';
-import { openTemporaryDatabases } from '../src/shadow/temporary-databases';
+import { openShadowServer, parseShadowSpec, SHADOW_DATABASE_PREFIX, type ShadowServer } from '../src/shadow';
+import { openShadowDatabases } from '../src/shadow/shadow-databases';
 
 const password = () => decodeURIComponent(new URL(adminUrl()).password);
 
@@ -42,7 +42,7 @@ describe('parseShadowSpec', () => {
 describe('the URL shadow provider (an existing server)', () => {
   let server: ShadowServer;
   beforeEach(async () => {
-    server = await openShadowServer(adminUrl(), { major: 15, logger: silentLogger });
+    server = await openShadowServer(adminUrl(), { postgresVersion: 15, logger: silentLogger });
   });
   afterEach(() => server.close());
 
@@ -55,7 +55,7 @@ describe('the URL shadow provider (an existing server)', () => {
       const a = await server.createDatabase();
       const b = await server.createDatabase();
       for (const db of [a, b]) {
-        expect(db.name).toMatch(new RegExp(`^${TEMPORARY_DATABASE_PREFIX}[0-9a-f]{16}$`));
+        expect(db.name).toMatch(new RegExp(`^${SHADOW_DATABASE_PREFIX}[0-9a-f]{16}$`));
         expect(await databaseExists(db.name)).toBe(true);
         await query(db.url, 'create table t (id int)');
       }
@@ -131,7 +131,7 @@ describe('the URL shadow provider (an existing server)', () => {
 
 describe('opening an existing server', () => {
   it("refuses a server whose major is not the requested one, naming it and both versions, never the password", async () => {
-    const error = await caught(openShadowServer(adminUrl(), { major: 16 }));
+    const error = await caught(openShadowServer(adminUrl(), { postgresVersion: 16 }));
     expect(error).toBeInstanceOf(ConfigurationError);
     expect(error.message).toContain(describeDatabase(adminUrl()));
     expect(error.message).toMatch(/runs PostgreSQL 15 .*but PostgreSQL 16 was requested/);
@@ -141,18 +141,18 @@ describe('opening an existing server', () => {
   it('reports a server it cannot log in to as a configuration error without the password', async () => {
     const wrong = new URL(adminUrl());
     wrong.password = 'not-the-password-xyz';
-    const error = await caught(openShadowServer(wrong.toString(), { major: 15 }));
+    const error = await caught(openShadowServer(wrong.toString(), { postgresVersion: 15 }));
     expect(error).toBeInstanceOf(ConfigurationError);
     expect(error.message).toMatch(/^shadow database server: cannot connect to 127\.0\.0\.1:\d+\/postgres: password authentication failed/);
     expect(error.message).not.toContain('not-the-password-xyz');
   });
 
   it('fails rather than reuse a database whose name is taken, and leaves that database alone', async () => {
-    const taken = `${TEMPORARY_DATABASE_PREFIX}collision${Date.now()}`;
+    const taken = `${SHADOW_DATABASE_PREFIX}collision${Date.now()}`;
     await query(adminUrl(), `create database "${taken}"`);
     try {
-      const databases = await openTemporaryDatabases(adminUrl(), { label: 'test server', logger: silentLogger, newName: () => taken });
-      await expect(databases.create()).rejects.toThrow(/could not create throwaway database .* already exists/);
+      const databases = await openShadowDatabases(adminUrl(), { label: 'test server', logger: silentLogger, newName: () => taken });
+      await expect(databases.create()).rejects.toThrow(/could not create shadow database .* already exists/);
       await databases.close();
       expect(await databaseExists(taken)).toBe(true);
     } finally {
@@ -163,7 +163,7 @@ describe('opening an existing server', () => {
 
 describe('the embedded shadow provider', () => {
   it('starts a real server, creates truly empty databases, and removes everything on close', async () => {
-    const server = await openShadowServer('embedded', { major: 15 });
+    const server = await openShadowServer('embedded', { postgresVersion: 15 });
     let dataDir = '';
     try {
       expect(server.description).toMatch(/^embedded PostgreSQL 15 \(127\.0\.0\.1:\d+\)$/);
@@ -172,13 +172,13 @@ describe('the embedded shadow provider', () => {
       dataDir = row.dir;
       expect(Math.floor(Number(row.v) / 10000)).toBe(15);
       expect(existsSync(dataDir)).toBe(true);
-      // Whatever the server's template1 holds, a new throwaway database starts from template0: empty.
+      // Whatever the server's template1 holds, a new shadow database starts from template0: empty.
       const template1 = new URL(first.url);
       template1.pathname = '/template1';
       await query(template1.toString(), 'create table leftover (id int)');
       const second = await server.createDatabase();
       expect(await publicTables(second.url)).toEqual([]);
-      expect(second.name.startsWith(TEMPORARY_DATABASE_PREFIX)).toBe(true);
+      expect(second.name.startsWith(SHADOW_DATABASE_PREFIX)).toBe(true);
     } finally {
       await server.close();
     }
@@ -197,13 +197,13 @@ describe('the docker shadow provider without an engine (the real engine: docker.
   it('names the missing socket in a configuration error', async () => {
     const missing = join(tmpdir(), 'db-migrate-no-docker', 'docker.sock');
     process.env.DOCKER_HOST = `unix://${missing}`;
-    const error = await caught(openShadowServer('docker', { major: 15 }));
+    const error = await caught(openShadowServer('docker', { postgresVersion: 15 }));
     expect(error).toBeInstanceOf(ConfigurationError);
     expect(error.message).toBe(`shadow-database "docker": no Docker engine socket at ${missing} (start Docker, or set shadow-database to "embedded" or a postgres URL)`);
 
     const defaultSocket = dockerEndpoint({}).socketPath ?? '';
     if (!existsSync(defaultSocket)) {
-      await expect(openDockerServer({ major: 15, logger: silentLogger, env: {} })).rejects.toThrow(`no Docker engine socket at ${defaultSocket}`);
+      await expect(openDockerServer({ postgresVersion: 15, logger: silentLogger, env: {} })).rejects.toThrow(`no Docker engine socket at ${defaultSocket}`);
     }
   });
 
@@ -212,7 +212,7 @@ describe('the docker shadow provider without an engine (the real engine: docker.
     try {
       const notASocket = join(dir, 'docker.sock');
       writeFileSync(notASocket, '');
-      const error = await caught(openDockerServer({ major: 15, logger: silentLogger, env: { DOCKER_HOST: `unix://${notASocket}` } }));
+      const error = await caught(openDockerServer({ postgresVersion: 15, logger: silentLogger, env: { DOCKER_HOST: `unix://${notASocket}` } }));
       expect(error).toBeInstanceOf(ConfigurationError);
       expect(error.message).toContain(`the Docker engine at DOCKER_HOST=unix://${notASocket} does not answer`);
     } finally {

@@ -32,7 +32,7 @@ CREATE TABLE orders (
 let shadow: ShadowServer;
 const dirs: string[] = [];
 beforeAll(async () => {
-  shadow = await openShadowServer(adminUrl(), { major: 15, logger: silentLogger });
+  shadow = await openShadowServer(adminUrl(), { postgresVersion: 15, logger: silentLogger });
 });
 afterAll(async () => {
   await shadow?.close();

@@ -52,14 +52,14 @@ async function generate(repo: TestRepo, goal: string): Promise<void> {
     migrationsDir: join(repo.dir, MIGRATIONS),
     goal,
     shadow: adminUrl(),
-    postgresMajor: 15,
+    postgresVersion: 15,
     logger: silentLogger,
   });
   if (outcome.outcome !== 'created') throw new Error(`expected a migration: ${outcome.reason}`);
 }
 
 beforeAll(async () => {
-  shadow = await openShadowServer(adminUrl(), { major: 15, logger: silentLogger });
+  shadow = await openShadowServer(adminUrl(), { postgresVersion: 15, logger: silentLogger });
   origin = makeTestRepo();
   schemaV1 = origin.commit('schema v1', { 'schema/schema.sql': SCHEMA_V1, [`${MIGRATIONS}/.keep`]: '' });
   await generate(origin, schemaV1);

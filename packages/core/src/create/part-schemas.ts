@@ -3,7 +3,7 @@ import type { DiffOptions, DiffStatement } from '../diff/types';
 import { errorMessage } from '../errors';
 import { type DataInventory, type DataLoss, dataLosses, readDataInventoryAt } from '../intent/data-loss';
 import { connectDatabase } from '../pg/connect';
-import type { ShadowServer, ThrowawayDatabase } from '../shadow/types';
+import type { ShadowServer, ShadowDatabase } from '../shadow/types';
 import type { ChangePart } from './split';
 
 /** A part of a split change with its own Down, and what its Up loses of a client database's data. */
@@ -15,8 +15,8 @@ export interface PartChange extends ChangePart {
 export interface PartSchemasInput {
   readonly server: ShadowServer;
   /** The base schema, with the declared renames already run on it (diffWithRenames leaves it so). */
-  readonly base: ThrowawayDatabase;
-  readonly goal: ThrowawayDatabase;
+  readonly base: ShadowDatabase;
+  readonly goal: ShadowDatabase;
   /** What held data at the base, read before the renames ran (a rename keeps its OID, so it loses nothing). */
   readonly before: DataInventory;
   readonly parts: readonly ChangePart[];

@@ -25,7 +25,7 @@ function refusedInTransaction(statement: DiffStatement): boolean {
 /**
  * The ways to cut a change, fewest files first: the statements PostgreSQL refuses in a transaction moved
  * after all the others, when that saves files (whether they still run there, and reach the goal, is for
- * the throwaway databases to tell: an index a later constraint uses cannot move); then the differ's order.
+ * the shadow databases to tell: an index a later constraint uses cannot move); then the differ's order.
  */
 export function splitCandidates(up: readonly DiffStatement[]): ChangePart[][] {
   const asDiffed = splitChange(up);

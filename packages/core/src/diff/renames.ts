@@ -173,7 +173,7 @@ function renameStatement(rename: ResolvedRename, sql: string): DiffStatement {
 
 /**
  * Up and Down between `fromUrl` and `toUrl` with the declared renames applied first. `fromUrl` must be
- * a throwaway database: the renames are run on it (in one transaction), and it stays renamed.
+ * a shadow database: the renames are run on it (in one transaction), and it stays renamed.
  */
 export async function diffWithRenames(fromUrl: string, toUrl: string, declarations: readonly RenameDeclaration[], options: DiffOptions = {}): Promise<RenamedDiff> {
   const client = await connectDatabase(fromUrl);

@@ -1,8 +1,8 @@
 /**
- * The schema each version implies: migrations 1..n applied by the real applier to a throwaway database,
+ * The schema each version implies: migrations 1..n applied by the real applier to a shadow database,
  * then introspected. Built once per version and shared by every target at that version.
  *
- * One sweep builds them all: a single throwaway database, on one connection, is migrated one version
+ * One sweep builds them all: a single shadow database, on one connection, is migrated one version
  * at a time up to the highest version asked for, and introspected at each version on the way (at the
  * versions asked for only, when the set has more than SWEEP_EVERY_VERSION_UP_TO versions). A fleet
  * spread over versions 0..10 thus costs one database, each migration once and eleven catalog reads.
@@ -17,7 +17,7 @@ import { silentLogger } from '../logger';
 import type { MigrationSet } from '../migrations/store';
 import { describeDatabase } from '../errors';
 import { connectDatabase } from '../pg/connect';
-import type { ShadowServer, ThrowawayDatabase } from '../shadow/types';
+import type { ShadowServer, ShadowDatabase } from '../shadow/types';
 
 /** Up to this many versions, the sweep reads every version it passes (cheap, and later targets find theirs ready). */
 export const SWEEP_EVERY_VERSION_UP_TO = 32;
@@ -42,7 +42,7 @@ export interface ExpectedSchemas {
    * A new database copied (as a template) from the one built for `version`, which stays intact: the
    * pre-flight runs the pending migrations there. The caller drops it.
    */
-  copy(version: number): Promise<ThrowawayDatabase>;
+  copy(version: number): Promise<ShadowDatabase>;
   stats(): ExpectedSchemaStats;
 }
 
@@ -64,7 +64,7 @@ export function expectedSchemas(server: () => Promise<ShadowServer>, set: Migrat
   /** Index in `versions` the sweep database is at (-1: not created yet) and the highest index asked for. */
   let position = -1;
   let goal = -1;
-  let sweepDb: ThrowawayDatabase | undefined;
+  let sweepDb: ShadowDatabase | undefined;
   let sweeping: Promise<void> | undefined;
   /** Where the sweep stopped for good: a migration that fails on an empty database, or no shadow server. */
   let failure: { index: number; error: (version: number) => Error } | undefined;
@@ -173,7 +173,7 @@ export function expectedSchemas(server: () => Promise<ShadowServer>, set: Migrat
       promise.then(() => built.push(version)).catch(() => undefined); // observed by every caller of get(); never an unhandled rejection
       return promise;
     },
-    async copy(version: number): Promise<ThrowawayDatabase> {
+    async copy(version: number): Promise<ShadowDatabase> {
       const db = await (await server()).createDatabase({});
       const run = await up(db.url, set, { to: version, logger: silentLogger });
       if (run.error) {

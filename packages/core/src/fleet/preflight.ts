@@ -1,7 +1,7 @@
 /**
- * The pre-flight: before apply touches any target, every pending migration runs on a throwaway database:
+ * The pre-flight: before apply touches any target, every pending migration runs on a shadow database:
  * from the empty database up to the run's version (which rehearses every target's pending migrations, see
- * preflightStartingVersions in apply.ts), or, with a seed or a revert, on a copy of the throwaway database of
+ * preflightStartingVersions in apply.ts), or, with a seed or a revert, on a copy of the shadow database of
  * each starting version (the one the consistency check builds anyway, copied as
  * a template so it stays intact), and, when a seed is given, on a second copy holding the seed's rows
  * (and synthetic rows in the tables it leaves empty). A migration that fails there (a syntax error, a
@@ -18,7 +18,7 @@ import { type Logger, silentLogger } from '../logger';
 import type { MigrationSet } from '../migrations/store';
 import { fillEmptyTables } from '../seed/fill';
 import { describeUserSeed, runUserSeed, type UserSeed } from '../seed/user-seed';
-import type { ThrowawayDatabase } from '../shadow/types';
+import type { ShadowDatabase } from '../shadow/types';
 import type { ExpectedSchemas } from './expected-schemas';
 import { mapWithConcurrency } from './pool';
 import { isTransientFailure } from './retry';
@@ -89,7 +89,7 @@ export async function runPreflight(input: PreflightInput): Promise<PreflightRepo
   }
   const results = await mapWithConcurrency(runs, PREFLIGHT_CONCURRENCY, async ({ fromVersion, seeded }): Promise<PreflightFailure | undefined> => {
     const label = `${fromVersion === 0 ? 'the empty database' : `version ${fromVersion}`}${seeded ? ' (seeded copy)' : ''}`;
-    let copy: ThrowawayDatabase;
+    let copy: ShadowDatabase;
     try {
       copy = await expected.copy(fromVersion);
     } catch (error) {

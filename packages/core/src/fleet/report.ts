@@ -65,7 +65,7 @@ export interface FleetReport {
   readonly targets: readonly TargetOutcome[];
   readonly counts: Readonly<Record<TargetStatus, number>>;
   readonly durationMs: number;
-  /** apply: the pending migrations run first on copies of each starting version's throwaway database. */
+  /** apply: the pending migrations run first on copies of each starting version's shadow database. */
   readonly preflight?: PreflightReport;
   /** apply, drift and baseline: the versions whose schema was built on the shadow server, and what that cost. */
   readonly expectedSchemas?: { readonly built: readonly number[]; readonly buildMs: number; readonly introspectMs: number };

@@ -1,7 +1,7 @@
 /**
  * Staging sync: make each target's schema equal the schema source at a ref, without migrations or
  * versions (the way a staging database follows the schema's main branch). The schema is built once in a
- * throwaway database and introspected; then, for every target in parallel and under the migration lock,
+ * shadow database and introspected; then, for every target in parallel and under the migration lock,
  * the live schema is diffed against it and the difference applied in ONE transaction. Statements that
  * PostgreSQL refuses inside a transaction run outside it, one by one, and the outcome says so: enum
  * values the other statements use before it (they must be committed to be usable), the rest (CREATE
@@ -72,7 +72,7 @@ export async function syncFleet(options: SyncOptions): Promise<FleetReport> {
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
 
   // The schema is built and read once; the shadow server is gone before the first target is touched.
-  const { goal, sha } = await withShadowServer(shadowSpec, { major: options.postgresVersion, logger }, async (server) => {
+  const { goal, sha } = await withShadowServer(shadowSpec, { postgresVersion: options.postgresVersion, logger }, async (server) => {
     const db = await server.createDatabase();
     const build = await buildSchemaAt(options.source, ref, db, { logger });
     return { goal: await introspect(db.url), sha: build.sha };

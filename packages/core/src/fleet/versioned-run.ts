@@ -94,7 +94,7 @@ export async function runVersionedFleet(run: VersionedRun, options: FleetCheckOp
 
   // The shadow server starts only when a first target needs an expected schema.
   let server: Promise<ShadowServer> | undefined;
-  const openServer = () => (server ??= openShadowServer(shadowSpec, { major: options.postgresVersion, logger }));
+  const openServer = () => (server ??= openShadowServer(shadowSpec, { postgresVersion: options.postgresVersion, logger }));
   const expected = expectedSchemas(openServer, set, { logger });
   const connections = new ConnectionLedger();
   const context: VersionedRunContext = { mode, set, to, dryRun, expected, options, logger, connections };

@@ -12,7 +12,7 @@ export interface BuildCommandOptions {
   readonly command: string;
   /** Working directory: the materialised schema directory. */
   readonly cwd: string;
-  /** The empty throwaway database to build into. */
+  /** The empty shadow database to build into. */
   readonly databaseUrl: string;
   /** Names the commit in messages, e.g. "abc1234 (main)". */
   readonly commitLabel: string;
@@ -37,7 +37,7 @@ const WITHHELD_ENV = /^(PG[A-Z]+|INPUT_.*|DATABASE_URL|ACTIONS_.*|GITHUB_TOKEN|G
 
 /**
  * The environment of a build command: the caller's, minus WITHHELD_ENV, plus DATABASE_URL and the libpq
- * variables for the throwaway database.
+ * variables for the shadow database.
  */
 function buildCommandEnv(databaseUrl: string, extra: Readonly<Record<string, string>> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};

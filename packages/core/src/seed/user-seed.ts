@@ -1,7 +1,7 @@
 /**
  * Rows the user gives: SQL files (`seed-sql`), run in order, each as one multi-statement query, or a
  * command (`seed-command`) run like a schema build command (sh -c, a clean environment with
- * DATABASE_URL and PG* naming the database). Both run against a throwaway database holding the base
+ * DATABASE_URL and PG* naming the database). Both run against a shadow database holding the base
  * version's schema; a failure is a ConfigurationError naming the file and line, or the command.
  */
 import { readFile } from 'node:fs/promises';

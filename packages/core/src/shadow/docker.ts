@@ -9,7 +9,7 @@ import { ConfigurationError, errorMessage, redact, registerUrlSecrets } from '..
 import type { Logger } from '../logger';
 import { onExitCleanup, onSignalCleanup } from './cleanup';
 import { processExists } from './leftovers';
-import { shadowOnOwnedServer } from './temporary-databases';
+import { shadowOnOwnedServer } from './shadow-databases';
 import type { ShadowServer } from './types';
 
 /** How long a new container gets to accept connections (first start runs initdb; image pulls come before). */
@@ -281,7 +281,7 @@ async function ownNetwork(docker: Dockerode, callTimeoutMs: number, endpoint: Do
 }
 
 export interface OpenDockerServerOptions {
-  readonly major: number;
+  readonly postgresVersion: number;
   readonly logger: Logger;
   readonly env?: NodeJS.ProcessEnv;
   /** DOCKER_CALL_TIMEOUT_MS unless given. */
@@ -295,14 +295,14 @@ export interface OpenDockerServerOptions {
  * `docker rm -f` on other exits. Leftovers of dead runs are swept first.
  */
 export async function openDockerServer(options: OpenDockerServerOptions): Promise<ShadowServer> {
-  const { major, logger } = options;
+  const { postgresVersion, logger } = options;
   const env = options.env ?? process.env;
   const callTimeoutMs = options.callTimeoutMs ?? DOCKER_CALL_TIMEOUT_MS;
   const endpoint = dockerEndpoint(env);
   const docker = await connectDocker(endpoint, callTimeoutMs);
   const call = <T>(promise: Promise<T>, what: string) => withDeadline(promise, callTimeoutMs, what, endpoint);
   await call(sweepDeadShadowContainers(docker, logger), 'the list of leftover containers');
-  const image = `${env.DB_MIGRATE_DOCKER_IMAGE?.trim() || 'postgres'}:${major}`;
+  const image = `${env.DB_MIGRATE_DOCKER_IMAGE?.trim() || 'postgres'}:${postgresVersion}`;
   await ensureImage(docker, image, logger);
   const password = randomBytes(16).toString('hex');
   const network = await ownNetwork(docker, callTimeoutMs, endpoint);
@@ -352,7 +352,7 @@ export async function openDockerServer(options: OpenDockerServerOptions): Promis
     };
     const reached = await waitUntilAccepting(container, addresses, urlFor, { timeoutMs: DOCKER_READY_TIMEOUT_MS, callTimeoutMs, endpoint, image });
     const description = `docker ${image} (container ${shortId}, ${reached.host}:${reached.port})`;
-    return await shadowOnOwnedServer(urlFor(reached), { description, major, logger, stopServer: stop });
+    return await shadowOnOwnedServer(urlFor(reached), { description, postgresVersion, logger, stopServer: stop });
   } catch (error) {
     // The original error is what the user must see: a failed removal is only a warning next to it.
     await stop().catch((removeError) => logger.warning(`could not remove container ${shortId}: ${errorMessage(removeError)}`));

@@ -1,6 +1,6 @@
 /**
  * What a run killed with SIGKILL (or a crashed runner) leaves behind, and the sweep at the next start
- * that removes it: throwaway databases on a shadow server, and embedded servers still running with
+ * that removes it: shadow databases on a shadow server, and embedded servers still running with
  * their password file under the temp directory.
  *
  * Each thing db-migrate creates carries an owner stamp: the pid, the host and the process's start
@@ -63,7 +63,7 @@ export function ownerIsGone(stamp: OwnerStamp, now = Date.now()): boolean {
 
 const STAMP_PREFIX = 'db-migrate throwaway database; owner ';
 
-/** The COMMENT ON DATABASE text that stamps a throwaway database. */
+/** The COMMENT ON DATABASE text that stamps a shadow database. */
 export function stampComment(stamp: OwnerStamp): string {
   return STAMP_PREFIX + JSON.stringify(stamp);
 }

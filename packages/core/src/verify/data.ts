@@ -1,6 +1,6 @@
 /**
  * Check 4, data: the new migrations on a database that has rows. The base version (the migrations
- * present at the base, applied to a throwaway database) gets the user's seed when one is given, then a
+ * present at the base, applied to a shadow database) gets the user's seed when one is given, then a
  * synthetic row set in every table still empty. Each new migration's Up runs in turn (the tables an
  * earlier one created get rows before the next one runs), then the Down sections, newest first. A
  * statement that fails on the rows fails the check with the file, line, statement, table, PostgreSQL's
@@ -23,7 +23,7 @@ import { countRows, type RowCounts } from '../seed/rows';
 import { describeUserSeed, runUserSeed, type UserSeed } from '../seed/user-seed';
 import { ident } from '../diff/sql';
 import { type Measured, type MeasuredStep, stepRowDeletions } from './data-loss-gate';
-import type { ThrowawayDatabase } from '../shadow/types';
+import type { ShadowDatabase } from '../shadow/types';
 import type { MigrationEntry } from './numbering';
 import { CHECK_TITLES, type VerifyCheck, type VerifyFinding } from './report';
 import type { ReversibilityPlan } from './reversibility';
@@ -36,7 +36,7 @@ export interface DataCheckInput {
   readonly plan: ReversibilityPlan;
   readonly seed?: UserSeed;
   /** The database the pass runs on: empty, or a copy already at the base (replaying to it is then a no-op). */
-  readonly newDatabase: () => Promise<ThrowawayDatabase>;
+  readonly newDatabase: () => Promise<ShadowDatabase>;
   readonly logger?: Logger;
 }
 

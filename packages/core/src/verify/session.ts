@@ -1,5 +1,5 @@
 /**
- * One connection per throwaway database for a whole pass of the data check or the gate: the migration
+ * One connection per shadow database for a whole pass of the data check or the gate: the migration
  * lock is taken once, and each Up or Down of one version runs on that connection (no connect per step).
  */
 import type { Client } from 'pg';

@@ -23,7 +23,7 @@ import type { DiffOptions } from '../diff/types';
 import type { MigrationSet } from '../migrations/store';
 import { buildSchemaAt, schemaSourceChanges, warnUncommittedSchema } from '../schema-source/build';
 import { type SchemaSource, validateSchemaSource } from '../schema-source/schema-source';
-import type { ShadowServer, ThrowawayDatabase } from '../shadow/types';
+import type { ShadowServer, ShadowDatabase } from '../shadow/types';
 import { listObjects, schemaDifference } from './difference';
 import { emptyGoalProblem } from '../intent/empty-goal';
 import { inventoryTables, readDataInventoryAt } from '../intent/data-loss';
@@ -53,7 +53,7 @@ export interface VerifyOptions {
    * is compared (they reach the empty database, and create writes the first one).
    */
   readonly goalRef?: string;
-  /** Where the throwaway databases are created; the caller opens and closes it. */
+  /** Where the shadow databases are created; the caller opens and closes it. */
   readonly shadow: ShadowServer;
   /** Hazards fail the check instead of only warning (unacknowledged data losses always fail it). */
   readonly failOnHazards?: boolean;
@@ -141,20 +141,20 @@ interface VerifyRun {
   readonly dataPass?: Promise<DataCheckOutcome>;
   /** The destructive-change gate, measured by that pass (else on a database of its own beside the others). */
   readonly dataLoss?: Promise<DataLossGate>;
-  /** A throwaway database on the shadow server, dropped when verify ends. */
-  readonly newDatabase: () => Promise<ThrowawayDatabase>;
+  /** A shadow database on the shadow server, dropped when verify ends. */
+  readonly newDatabase: () => Promise<ShadowDatabase>;
   /** One at the base version: a copy of the base replayed once (empty when there is no base, or it failed). */
-  readonly baseDatabase: () => Promise<ThrowawayDatabase>;
+  readonly baseDatabase: () => Promise<ShadowDatabase>;
 }
 
 interface GoalBuilt {
   readonly sha?: string;
-  readonly db?: ThrowawayDatabase;
+  readonly db?: ShadowDatabase;
   readonly error?: string;
 }
 
 interface AppliedFromEmpty {
-  readonly db: ThrowawayDatabase;
+  readonly db: ShadowDatabase;
   readonly run: MigrationRun;
 }
 
@@ -190,8 +190,8 @@ export async function verifyMigrations(options: VerifyOptions): Promise<VerifyRe
   const { entries, newEntries, set } = numbering;
   logger.info(`new migrations: ${newEntries.map((e) => e.fileName).join(', ') || 'none'}${baseSha ? ` (base ${baseSha.slice(0, 7)})` : ''}`);
 
-  const databases: ThrowawayDatabase[] = [];
-  const newDatabase = async (template?: ThrowawayDatabase) => {
+  const databases: ShadowDatabase[] = [];
+  const newDatabase = async (template?: ShadowDatabase) => {
     const db = await options.shadow.createDatabase(template ? { template } : {});
     databases.push(db);
     return db;
@@ -292,7 +292,7 @@ async function runDatabaseChecks(run: VerifyRun): Promise<DatabaseChecks> {
   const [goalBuilt, applied, target, data] = settled.map((s) => (s as PromiseFulfilledResult<unknown>).value) as [
     GoalBuilt,
     AppliedFromEmpty,
-    { value?: ThrowawayDatabase; error?: string } | undefined,
+    { value?: ShadowDatabase; error?: string } | undefined,
     VerifyCheck,
   ];
   let consistency = await timed(logger, 'consistency comparison', checkConsistency(run, set, goalBuilt, applied));
@@ -327,7 +327,7 @@ function timed<T>(logger: Logger, what: string, step: Promise<T>): Promise<T> {
  * The gate from the data check's pass; the new migrations that pass did not reach (it was turned off, or
  * stopped at a migration failing on rows) are measured without rows on a database of their own.
  */
-async function gateOf(pass: Promise<DataCheckOutcome> | undefined, set: MigrationSet, newEntries: readonly MigrationEntry[], newDatabase: () => Promise<ThrowawayDatabase>): Promise<DataLossGate> {
+async function gateOf(pass: Promise<DataCheckOutcome> | undefined, set: MigrationSet, newEntries: readonly MigrationEntry[], newDatabase: () => Promise<ShadowDatabase>): Promise<DataLossGate> {
   const outcome = await pass;
   const rest = outcome ? outcome.unmeasured : newEntries;
   if (rest.length === 0) return gateDataLoss(outcome?.measured ?? { steps: [], baseTables: [] });
@@ -335,7 +335,7 @@ async function gateOf(pass: Promise<DataCheckOutcome> | undefined, set: Migratio
   return gateDataLoss({ ...measured, steps: [...(outcome?.measured.steps ?? []), ...measured.steps] });
 }
 
-const buildSchema = (run: VerifyRun, ref: string | null, db: ThrowawayDatabase) =>
+const buildSchema = (run: VerifyRun, ref: string | null, db: ShadowDatabase) =>
   buildSchemaAt(run.source, ref, db, { logger: run.logger, timeoutMs: run.options.buildTimeoutMs });
 
 /** The schema source built at the goal commit. */
@@ -351,7 +351,7 @@ async function buildGoal(run: VerifyRun): Promise<GoalBuilt> {
 }
 
 /** The migrations up to `version` replayed on a database of their own, the template of the others. */
-async function replayBase(newDatabase: () => Promise<ThrowawayDatabase>, set: MigrationSet, version: number): Promise<{ db: ThrowawayDatabase; error?: string }> {
+async function replayBase(newDatabase: () => Promise<ShadowDatabase>, set: MigrationSet, version: number): Promise<{ db: ShadowDatabase; error?: string }> {
   const db = await newDatabase();
   const replay = await up(db.url, set, { to: version, logger: silentLogger });
   return { db, ...(replay.error ? { error: replay.error.message } : {}) };
@@ -365,7 +365,7 @@ async function applyFromEmpty(run: VerifyRun, set: MigrationSet): Promise<Applie
 }
 
 /** The schema the new migrations' Down sections must land on (none when nothing is reverted). */
-async function buildRevertTarget(run: VerifyRun, set: MigrationSet): Promise<{ value?: ThrowawayDatabase; error?: string } | undefined> {
+async function buildRevertTarget(run: VerifyRun, set: MigrationSet): Promise<{ value?: ShadowDatabase; error?: string } | undefined> {
   const { plan } = run;
   if (plan.kind !== 'run') return undefined;
   return attempt(async () => {
@@ -441,7 +441,7 @@ async function checkReversibility(
   run: VerifyRun,
   set: MigrationSet,
   applied: AppliedFromEmpty,
-  target: { value?: ThrowawayDatabase; error?: string } | undefined,
+  target: { value?: ShadowDatabase; error?: string } | undefined,
 ): Promise<VerifyCheck> {
   const { plan } = run;
   if (plan.kind !== 'run') return plan.kind === 'skip' ? skipped('reversibility', plan.summary, plan.findings) : failed('reversibility', plan.summary, plan.findings);
@@ -468,8 +468,8 @@ async function emptyGoalOf(goalUrl: string, appliedUrl: string, gate: Promise<Da
 async function checkRevert(
   plan: Extract<ReversibilityPlan, { kind: 'run' }>,
   set: MigrationSet,
-  db: ThrowawayDatabase,
-  target: ThrowawayDatabase,
+  db: ShadowDatabase,
+  target: ShadowDatabase,
   logger: Logger,
   diffOptions: DiffOptions | undefined,
 ): Promise<VerifyCheck> {
@@ -510,9 +510,9 @@ async function schemaAhead(
   source: SchemaSource,
   migrationsDir: string,
   goalSha: string,
-  goalDb: ThrowawayDatabase,
-  newDatabase: () => Promise<ThrowawayDatabase>,
-  build: (ref: string | null, db: ThrowawayDatabase) => Promise<unknown>,
+  goalDb: ShadowDatabase,
+  newDatabase: () => Promise<ShadowDatabase>,
+  build: (ref: string | null, db: ShadowDatabase) => Promise<unknown>,
   diffOptions: DiffOptions | undefined,
 ): Promise<VerifyFinding | undefined> {
   const git = await Git.open(source.repoDir);

@@ -6,20 +6,20 @@ import type { Logger } from '../logger';
 import { connectDatabase } from '../pg/connect';
 import { onExitCleanup, onSignalCleanup } from './cleanup';
 import { ownerIsGone, ownerStamp, parseStampComment, stampComment } from './leftovers';
-import type { CreateDatabaseOptions, ShadowServer, ThrowawayDatabase } from './types';
+import type { CreateDatabaseOptions, ShadowServer, ShadowDatabase } from './types';
 
 /**
- * Every throwaway database is named with this prefix plus random hex, so it can never be mistaken for a
+ * Every shadow database is named with this prefix plus random hex, so it can never be mistaken for a
  * real database, and creation fails (rather than reusing) if the name is somehow taken.
  */
-export const TEMPORARY_DATABASE_PREFIX = 'db_migrate_tmp_';
+export const SHADOW_DATABASE_PREFIX = 'db_migrate_tmp_';
 
-export function temporaryDatabaseName(): string {
-  return TEMPORARY_DATABASE_PREFIX + randomBytes(8).toString('hex');
+export function shadowDatabaseName(): string {
+  return SHADOW_DATABASE_PREFIX + randomBytes(8).toString('hex');
 }
 
-export function isTemporaryDatabaseName(name: string): boolean {
-  return name.startsWith(TEMPORARY_DATABASE_PREFIX);
+export function isShadowDatabaseName(name: string): boolean {
+  return name.startsWith(SHADOW_DATABASE_PREFIX);
 }
 
 /** The URL of another database on the same server: same credentials and parameters, another path. */
@@ -30,28 +30,28 @@ function siblingDatabaseUrl(url: string, name: string): string {
 }
 
 /**
- * The temporary databases of one server, created and dropped over one maintenance connection.
+ * The shadow databases of one server, created and dropped over one maintenance connection.
  * Every database it creates is dropped by dropAll()/close(), on SIGINT/SIGTERM (awaited), and, as a
  * last resort when the process exits some other way, by a synchronous `psql` if one is on PATH
  * (unless dropOnExit is false). SIGKILL leaves them behind: their prefix tells what they are.
  */
-export interface TemporaryDatabases {
+export interface ShadowDatabases {
   readonly serverVersionNum: number;
   readonly major: number;
-  create(options?: CreateDatabaseOptions): Promise<ThrowawayDatabase>;
+  create(options?: CreateDatabaseOptions): Promise<ShadowDatabase>;
   /** Drops every database created here and still present; returns the names it could not drop. */
   dropAll(): Promise<readonly string[]>;
   /** dropAll(), then closes the maintenance connection. */
   close(): Promise<void>;
 }
 
-export interface TemporaryDatabasesOptions {
+export interface ShadowDatabasesOptions {
   /** Names the server in error messages; safe to print. */
   readonly label: string;
   readonly logger: Logger;
   /** False when the whole server goes away with the process (embedded, docker): no drops on exit or signal. */
   readonly dropOnExit?: boolean;
-  /** Draws a new database name; temporaryDatabaseName unless given (tests force a name collision with it). */
+  /** Draws a new database name; shadowDatabaseName unless given (tests force a name collision with it). */
   readonly newName?: () => string;
 }
 
@@ -62,7 +62,7 @@ const pgCode = (error: unknown) => (error as { code?: string } | undefined)?.cod
 /** Postgres refuses to copy a template that has sessions; they may take a moment to go after termination. */
 const TEMPLATE_COPY_ATTEMPTS = 6;
 
-export async function openTemporaryDatabases(adminUrl: string, options: TemporaryDatabasesOptions): Promise<TemporaryDatabases> {
+export async function openShadowDatabases(adminUrl: string, options: ShadowDatabasesOptions): Promise<ShadowDatabases> {
   registerUrlSecrets(adminUrl);
   const { label, logger } = options;
   let admin: Client;
@@ -95,7 +95,7 @@ export async function openTemporaryDatabases(adminUrl: string, options: Temporar
         await drop(name);
       } catch (error) {
         failed.push(name);
-        logger.warning(`could not drop throwaway database ${name} on ${label}: ${errorMessage(error)}`);
+        logger.warning(`could not drop shadow database ${name} on ${label}: ${errorMessage(error)}`);
       }
     }
     return failed;
@@ -123,7 +123,7 @@ export async function openTemporaryDatabases(adminUrl: string, options: Temporar
   const unregisterExit = handlesExit ? onExitCleanup(dropAllWithPsql) : () => false;
   const unregisterSignal = handlesExit ? onSignalCleanup(async () => void (await dropAll())) : () => false;
 
-  function templateName(template: ThrowawayDatabase | string): string {
+  function templateName(template: ShadowDatabase | string): string {
     return typeof template === 'string' ? template : template.name;
   }
 
@@ -158,10 +158,10 @@ export async function openTemporaryDatabases(adminUrl: string, options: Temporar
     }
   }
 
-  async function create(createOptions: CreateDatabaseOptions = {}): Promise<ThrowawayDatabase> {
+  async function create(createOptions: CreateDatabaseOptions = {}): Promise<ShadowDatabase> {
     if (closed) throw new Error(`shadow server ${label} is closed`);
-    const name = (options.newName ?? temporaryDatabaseName)();
-    if (!isTemporaryDatabaseName(name)) throw new Error(`throwaway database name ${name} lacks the ${TEMPORARY_DATABASE_PREFIX} prefix`);
+    const name = (options.newName ?? shadowDatabaseName)();
+    if (!isShadowDatabaseName(name)) throw new Error(`shadow database name ${name} lacks the ${SHADOW_DATABASE_PREFIX} prefix`);
     const template = createOptions.template === undefined ? undefined : templateName(createOptions.template);
     // Recorded before CREATE so that a signal arriving mid-statement still drops it (DROP ... IF EXISTS).
     created.add(name);
@@ -187,14 +187,14 @@ export async function openTemporaryDatabases(adminUrl: string, options: Temporar
       if (pgCode(error) === '3D000' && template !== undefined) {
         throw new ConfigurationError(`template database "${template}" does not exist on ${label}`);
       }
-      throw new Error(`could not create throwaway database ${name} on ${label}: ${errorMessage(error)}`);
+      throw new Error(`could not create shadow database ${name} on ${label}: ${errorMessage(error)}`);
     }
     // The owner stamp lets the next run on this server drop it if this process dies without cleaning up.
     await admin.query(`COMMENT ON DATABASE ${quote(name)} IS '${stampComment(ownerStamp()).replace(/'/g, "''")}'`).catch((error: unknown) => {
-      logger.debug(`could not stamp throwaway database ${name}: ${errorMessage(error)}`);
+      logger.debug(`could not stamp shadow database ${name}: ${errorMessage(error)}`);
     });
     const url = siblingDatabaseUrl(adminUrl, name);
-    logger.debug(`created throwaway database ${name} on ${label}${template ? ` from template ${template}` : ''}`);
+    logger.debug(`created shadow database ${name} on ${label}${template ? ` from template ${template}` : ''}`);
     return { name, url, drop: () => drop(name) };
   }
 
@@ -217,7 +217,7 @@ export async function openTemporaryDatabases(adminUrl: string, options: Temporar
 }
 
 /**
- * Drops the throwaway databases that dead runs left on this server (SIGKILL, a vanished runner): those
+ * Drops the shadow databases that dead runs left on this server (SIGKILL, a vanished runner): those
  * whose owner stamp names a process gone from this host, or that are older than LEFTOVER_MAX_AGE_MS.
  * Unstamped ones, and those of live runs, are left alone. Failures are warnings: the run goes on.
  */
@@ -227,11 +227,11 @@ async function sweepLeftoverDatabases(admin: Client, dropSql: (name: string) => 
     rows = (
       await admin.query<{ datname: string; comment: string | null }>(
         `SELECT datname, shobj_description(oid, 'pg_database') AS comment FROM pg_database WHERE starts_with(datname, $1)`,
-        [TEMPORARY_DATABASE_PREFIX],
+        [SHADOW_DATABASE_PREFIX],
       )
     ).rows;
   } catch (error) {
-    logger.debug(`could not list leftover throwaway databases on ${label}: ${errorMessage(error)}`);
+    logger.debug(`could not list leftover shadow databases on ${label}: ${errorMessage(error)}`);
     return;
   }
   for (const row of rows) {
@@ -239,9 +239,9 @@ async function sweepLeftoverDatabases(admin: Client, dropSql: (name: string) => 
     if (!stamp || !ownerIsGone(stamp)) continue;
     try {
       for (const sql of dropSql(row.datname)) await admin.query(sql);
-      logger.info(`dropped throwaway database ${row.datname} on ${label}, left by a run that is gone (pid ${stamp.pid} on ${stamp.host}, ${stamp.created})`);
+      logger.info(`dropped shadow database ${row.datname} on ${label}, left by a run that is gone (pid ${stamp.pid} on ${stamp.host}, ${stamp.created})`);
     } catch (error) {
-      logger.warning(`could not drop throwaway database ${row.datname} on ${label}, left by a run that is gone: ${errorMessage(error)}`);
+      logger.warning(`could not drop shadow database ${row.datname} on ${label}, left by a run that is gone: ${errorMessage(error)}`);
     }
   }
 }
@@ -250,7 +250,7 @@ async function sweepLeftoverDatabases(admin: Client, dropSql: (name: string) => 
  * Every provider checks the server it got (server_version_num) against the requested major: the schema
  * built and diffed there must be what production's PostgreSQL would produce.
  */
-export function refuseOtherMajor(databases: TemporaryDatabases, requested: number, label: string): void {
+export function refuseOtherMajor(databases: ShadowDatabases, requested: number, label: string): void {
   if (databases.major === requested) return;
   throw new ConfigurationError(
     `shadow database server ${label} runs PostgreSQL ${databases.major} (server_version_num ${databases.serverVersionNum}), ` +
@@ -260,16 +260,16 @@ export function refuseOtherMajor(databases: TemporaryDatabases, requested: numbe
 
 /**
  * A shadow server on a PostgreSQL server this job started itself (embedded or a container): databases come and go
- * through openTemporaryDatabases, and close() drops them, then stops the server with `stopServer`. No last-resort
+ * through openShadowDatabases, and close() drops them, then stops the server with `stopServer`. No last-resort
  * psql drop on exit is needed: stopping the server takes its databases with it.
  */
 export async function shadowOnOwnedServer(
   adminUrl: string,
-  options: { description: string; major: number; logger: Logger; stopServer: () => Promise<void> },
+  options: { description: string; postgresVersion: number; logger: Logger; stopServer: () => Promise<void> },
 ): Promise<ShadowServer> {
-  const databases = await openTemporaryDatabases(adminUrl, { label: options.description, logger: options.logger, dropOnExit: false });
+  const databases = await openShadowDatabases(adminUrl, { label: options.description, logger: options.logger, dropOnExit: false });
   try {
-    refuseOtherMajor(databases, options.major, options.description);
+    refuseOtherMajor(databases, options.postgresVersion, options.description);
   } catch (error) {
     await databases.close();
     throw error;
