@@ -46,7 +46,6 @@ interface RequestOptions {
 }
 
 // The build of bottleneck the throttling plugin runs on (without the clustering code); typed as the full build.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const Bottleneck = require('bottleneck/light') as typeof BottleneckFull;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
