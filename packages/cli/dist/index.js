@@ -27842,7 +27842,7 @@ async function checkLocked(client, target, context, guard) {
     if (plan.refusal)
         return { status: 'failed', fromVersion: from, direction, error: plan.refusal.message, warnings };
     if (guard) {
-        const refused = await refusedLosses(client, database, plan.migrations, { from, to, direction }, guard);
+        const refused = await refusedLosses(client, database, plan.migrations, { from, to, direction }, guard, warnings);
         if (refused)
             return { status: 'failed', fromVersion: from, direction, error: refused, warnings };
     }
@@ -27904,11 +27904,16 @@ async function checkLocked(client, target, context, guard) {
  * whose object holds data on this target, that neither --allow nor (for migrations up) a marker line of
  * one of the migrations names. Undefined when it may run.
  */
-async function refusedLosses(client, database, migrations, run, guard) {
+async function refusedLosses(client, database, migrations, run, guard, warnings) {
     const what = `${database}: ${run.direction === 'down' ? 'reverting' : 'migrating'} from version ${run.from} to ${run.to}`;
-    const losses = guard.losses(run.from, run.to);
-    if (!losses)
+    const measured = guard.losses(run.from, run.to);
+    if (!measured)
         return `${what}: what it loses could not be measured on a copy (see the pre-flight lines), so nothing was run`;
+    // The pre-flight stopped early on a failure it leaves to the targets (a deadlock, a lock timeout): what
+    // lies beyond was not rehearsed, and the target is likely to stop at the same migration.
+    if (measured.through !== run.to)
+        warnings.push(`what the migrations beyond version ${measured.through} lose could not be measured: the pre-flight stopped there on a failure it left to the databases`);
+    const losses = measured.losses;
     if (losses.length === 0)
         return undefined;
     // A migration's marker lines acknowledge what it loses going up; a Down section's losses only --allow.
@@ -28153,13 +28158,20 @@ function versionInventories() {
     return {
         add: (inventories) => void rehearsals.push(inventories),
         losses(from, to) {
+            let best;
             for (const inventories of rehearsals) {
                 const before = inventories.get(from);
-                const after = inventories.get(to);
-                if (before && after)
-                    return (0, data_loss_1.dataLosses)(before, after);
+                if (!before)
+                    continue;
+                // The version of this rehearsal between `from` and `to` that is closest to `to`.
+                const between = [...inventories.keys()].filter((v) => (to >= from ? v >= from && v <= to : v <= from && v >= to));
+                const through = to >= from ? Math.max(...between) : Math.min(...between);
+                if (!best || Math.abs(to - through) < Math.abs(to - best.through))
+                    best = { losses: (0, data_loss_1.dataLosses)(before, inventories.get(through)), through };
+                if (through === to)
+                    break;
             }
-            return undefined;
+            return best;
         },
     };
 }
@@ -28596,7 +28608,7 @@ async function runPreflight(input) {
                 : undefined;
             const options = { to, logger: logger_1.silentLogger, ...(afterEach ? { afterEach } : {}) };
             const run = to > fromVersion ? await (0, migrator_1.up)(copy.url, set, options) : await (0, migrator_1.down)(copy.url, set, options);
-            if (measured && !run.error)
+            if (measured)
                 input.inventories.add(inventories);
             // Only a statement that fails counts: a revert the target's own plan refuses (no Down section), or a
             // transient failure (a deadlock, a lock timeout) that says nothing about the migration, is left to the targets.

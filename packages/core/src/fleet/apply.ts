@@ -50,8 +50,8 @@ export interface FleetApplyOptions extends FleetCheckOptions {
 
 /** What a run may lose on a target: measured by the pre-flight, acknowledged by the options and the files. */
 interface DataGuard {
-  /** What going from `from` to `to` loses; undefined when the pre-flight did not measure it. */
-  readonly losses: (from: number, to: number) => readonly DataLoss[] | undefined;
+  /** What going from `from` towards `to` loses, through the version the pre-flight reached; undefined when it did not pass `from`. */
+  readonly losses: (from: number, to: number) => { readonly losses: readonly DataLoss[]; readonly through: number } | undefined;
   readonly acknowledged: readonly Acknowledgement[];
 }
 
@@ -143,7 +143,7 @@ async function checkLocked(client: Client, target: ReachableTarget, context: Ver
   const direction = plan.direction;
   if (plan.refusal) return { status: 'failed', fromVersion: from, direction, error: plan.refusal.message, warnings };
   if (guard) {
-    const refused = await refusedLosses(client, database, plan.migrations, { from, to, direction }, guard);
+    const refused = await refusedLosses(client, database, plan.migrations, { from, to, direction }, guard, warnings);
     if (refused) return { status: 'failed', fromVersion: from, direction, error: refused, warnings };
   }
   if (context.dryRun) {
@@ -213,10 +213,15 @@ async function refusedLosses(
   migrations: readonly Migration[],
   run: { readonly from: number; readonly to: number; readonly direction: 'up' | 'down' },
   guard: DataGuard,
+  warnings: string[],
 ): Promise<string | undefined> {
   const what = `${database}: ${run.direction === 'down' ? 'reverting' : 'migrating'} from version ${run.from} to ${run.to}`;
-  const losses = guard.losses(run.from, run.to);
-  if (!losses) return `${what}: what it loses could not be measured on a copy (see the pre-flight lines), so nothing was run`;
+  const measured = guard.losses(run.from, run.to);
+  if (!measured) return `${what}: what it loses could not be measured on a copy (see the pre-flight lines), so nothing was run`;
+  // The pre-flight stopped early on a failure it leaves to the targets (a deadlock, a lock timeout): what
+  // lies beyond was not rehearsed, and the target is likely to stop at the same migration.
+  if (measured.through !== run.to) warnings.push(`what the migrations beyond version ${measured.through} lose could not be measured: the pre-flight stopped there on a failure it left to the databases`);
+  const losses = measured.losses;
   if (losses.length === 0) return undefined;
   // A migration's marker lines acknowledge what it loses going up; a Down section's losses only --allow.
   const markers = run.direction === 'up' ? migrations.flatMap((m) => readMarkers(m.text, m.path).allow) : [];

@@ -15,10 +15,13 @@ import { type DataInventory, type DataLoss, dataLosses } from '../intent/data-lo
  * rehearsal that passed through both (a table renamed on the way and dropped later is named as at a).
  */
 export interface VersionInventories {
-  /** Records one rehearsal's inventories, by version reached. */
+  /** Records one rehearsal's inventories, by version reached (those it reached before a failure too). */
   add(inventories: ReadonlyMap<number, DataInventory>): void;
-  /** What going from `from` to `to` loses; undefined when no rehearsal passed through both. */
-  losses(from: number, to: number): DataLoss[] | undefined;
+  /**
+   * What going from `from` towards `to` loses, as far as a rehearsal got (`through`: `to`, or the last
+   * version it reached before a failure it left to the targets); undefined when none passed `from`.
+   */
+  losses(from: number, to: number): { readonly losses: DataLoss[]; readonly through: number } | undefined;
 }
 
 export function versionInventories(): VersionInventories {
@@ -26,12 +29,17 @@ export function versionInventories(): VersionInventories {
   return {
     add: (inventories) => void rehearsals.push(inventories),
     losses(from, to) {
+      let best: { readonly losses: DataLoss[]; readonly through: number } | undefined;
       for (const inventories of rehearsals) {
         const before = inventories.get(from);
-        const after = inventories.get(to);
-        if (before && after) return dataLosses(before, after);
+        if (!before) continue;
+        // The version of this rehearsal between `from` and `to` that is closest to `to`.
+        const between = [...inventories.keys()].filter((v) => (to >= from ? v >= from && v <= to : v <= from && v >= to));
+        const through = to >= from ? Math.max(...between) : Math.min(...between);
+        if (!best || Math.abs(to - through) < Math.abs(to - best.through)) best = { losses: dataLosses(before, inventories.get(through)!), through };
+        if (through === to) break;
       }
-      return undefined;
+      return best;
     },
   };
 }

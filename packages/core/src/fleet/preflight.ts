@@ -117,7 +117,7 @@ export async function runPreflight(input: PreflightInput): Promise<PreflightRepo
         : undefined;
       const options = { to, logger: silentLogger, ...(afterEach ? { afterEach } : {}) };
       const run = to > fromVersion ? await up(copy.url, set, options) : await down(copy.url, set, options);
-      if (measured && !run.error) input.inventories!.add(inventories);
+      if (measured) input.inventories!.add(inventories);
       // Only a statement that fails counts: a revert the target's own plan refuses (no Down section), or a
       // transient failure (a deadlock, a lock timeout) that says nothing about the migration, is left to the targets.
       if (!run.error || run.error.kind !== 'sql' || isTransientFailure(run.error, run.error.sqlState)) return undefined;
