@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { query } from '../../../test/support/pg';
+import { startLocalServer } from '../src/shadow/local-server';
 import { keptServerStateFile } from '../src/shadow/reusable-server';
 
 const ROOT = resolve(__dirname, '../../..');
@@ -46,6 +47,12 @@ describe('the embedded server kept between commands (DB_MIGRATE_KEEP_EMBEDDED)',
     // Each command's shadow databases are gone when it ends; the server stays.
     const databases = await query<{ datname: string }>(state.adminUrl, `select datname from pg_database where datname like 'db_migrate_tmp_%'`);
     expect(databases).toEqual([]);
+
+    // A command starting a server of its own first sweeps what dead runs left: the kept server, whose
+    // starter has exited, is not one of those (the watchdog owns it).
+    const other = await startLocalServer({ postgresVersion: 15 });
+    await other.stop();
+    expect(await query(state.adminUrl, 'select 1 as one')).toEqual([{ one: 1 }]);
 
     // Idle: as if the last command had ended an hour ago. The watchdog stops the server and removes its files.
     const anHourAgo = new Date(Date.now() - 3_600_000);

@@ -45,9 +45,9 @@ export function processExists(pid: number): boolean {
   }
 }
 
-/** The stamp of this process, for something it creates now. */
-export function ownerStamp(): OwnerStamp {
-  return { pid: process.pid, host: hostname(), start: processStart(process.pid) ?? '', created: new Date().toISOString() };
+/** The stamp of a process of this host (by default this one), for something it owns from now on. */
+export function ownerStamp(pid = process.pid): OwnerStamp {
+  return { pid, host: hostname(), start: processStart(pid) ?? '', created: new Date().toISOString() };
 }
 
 /** True when the owner of `stamp` is certainly gone (on this host), or the stamp is older than the bound. */

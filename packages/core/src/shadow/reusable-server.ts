@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { ConfigurationError, registerUrlSecrets } from '../errors';
 import type { Logger } from '../logger';
 import { connectDatabase } from '../pg/connect';
+import { OWNER_FILE, ownerStamp } from './leftovers';
 import { startLocalServer } from './local-server';
 import { cacheDirectory } from './postgres-binaries';
 
@@ -83,7 +84,7 @@ async function answers(url: string): Promise<boolean> {
  * (every command touches it when it opens and closes the server), then removes its files. It is inline
  * code so that the bundles need no second file.
  */
-function startWatchdog(stateFile: string, idleMs: number): void {
+function startWatchdog(stateFile: string, idleMs: number): number | undefined {
   const code = `
 const fs = require('fs'), { execFileSync } = require('child_process'), path = require('path');
 const [stateFile, idleMs] = [process.argv[1], Number(process.argv[2])];
@@ -106,6 +107,7 @@ setInterval(() => {
 }, tick);`;
   const child = spawn(process.execPath, ['-e', code, stateFile, String(idleMs)], { detached: true, stdio: 'ignore' });
   child.unref();
+  return child.pid;
 }
 
 /**
@@ -143,7 +145,10 @@ export async function openKeptServer(postgresVersion: number, idleMinutes: numbe
     const partial = `${stateFile}.${process.pid}`;
     writeFileSync(partial, JSON.stringify(state) + '\n', { mode: 0o600 });
     renameSync(partial, stateFile);
-    startWatchdog(stateFile, idleMinutes * 60_000);
+    // The server outlives this command: its owner is the watchdog, so that the leftovers sweep of the next
+    // command starting a server of its own does not take it for a dead run's (it is one once the watchdog is gone).
+    const watchdog = startWatchdog(stateFile, idleMinutes * 60_000);
+    if (watchdog !== undefined) writeFileSync(join(state.root, OWNER_FILE), JSON.stringify(ownerStamp(watchdog)) + '\n');
     logger.info(`started embedded PostgreSQL ${postgresVersion} on 127.0.0.1:${server.port}, kept for the next commands until ${idleMinutes} min idle (${KEEP_EMBEDDED_ENV})`);
     return { adminUrl: server.adminUrl, reused: false, touch };
   });
