@@ -10,4 +10,6 @@ module.exports = {
   globalSetup: '<rootDir>/test/global-setup.ts',
   globalTeardown: '<rootDir>/test/global-teardown.ts',
   testTimeout: 120000,
+  // Two files at once: the tests mostly wait on PostgreSQL and child processes, so two workers fit two cores.
+  maxWorkers: 2,
 };

@@ -34127,9 +34127,9 @@ function processExists(pid) {
         return error.code === 'EPERM';
     }
 }
-/** The stamp of this process, for something it creates now. */
-function ownerStamp() {
-    return { pid: process.pid, host: (0, node_os_1.hostname)(), start: processStart(process.pid) ?? '', created: new Date().toISOString() };
+/** The stamp of a process of this host (by default this one), for something it owns from now on. */
+function ownerStamp(pid = process.pid) {
+    return { pid, host: (0, node_os_1.hostname)(), start: processStart(pid) ?? '', created: new Date().toISOString() };
 }
 /** True when the owner of `stamp` is certainly gone (on this host), or the stamp is older than the bound. */
 function ownerIsGone(stamp, now = Date.now()) {
@@ -34647,6 +34647,7 @@ const node_fs_1 = __nccwpck_require__(3024);
 const node_path_1 = __nccwpck_require__(6760);
 const errors_1 = __nccwpck_require__(1240);
 const connect_1 = __nccwpck_require__(7143);
+const leftovers_1 = __nccwpck_require__(3240);
 const local_server_1 = __nccwpck_require__(2899);
 const postgres_binaries_1 = __nccwpck_require__(3451);
 /**
@@ -34739,6 +34740,7 @@ setInterval(() => {
 }, tick);`;
     const child = (0, node_child_process_1.spawn)(process.execPath, ['-e', code, stateFile, String(idleMs)], { detached: true, stdio: 'ignore' });
     child.unref();
+    return child.pid;
 }
 /**
  * The kept embedded server of a major: found again through its state file when it still answers, else
@@ -34777,7 +34779,11 @@ async function openKeptServer(postgresVersion, idleMinutes, logger, env = proces
         const partial = `${stateFile}.${process.pid}`;
         (0, node_fs_1.writeFileSync)(partial, JSON.stringify(state) + '\n', { mode: 0o600 });
         (0, node_fs_1.renameSync)(partial, stateFile);
-        startWatchdog(stateFile, idleMinutes * 60_000);
+        // The server outlives this command: its owner is the watchdog, so that the leftovers sweep of the next
+        // command starting a server of its own does not take it for a dead run's (it is one once the watchdog is gone).
+        const watchdog = startWatchdog(stateFile, idleMinutes * 60_000);
+        if (watchdog !== undefined)
+            (0, node_fs_1.writeFileSync)((0, node_path_1.join)(state.root, leftovers_1.OWNER_FILE), JSON.stringify((0, leftovers_1.ownerStamp)(watchdog)) + '\n');
         logger.info(`started embedded PostgreSQL ${postgresVersion} on 127.0.0.1:${server.port}, kept for the next commands until ${idleMinutes} min idle (${exports.KEEP_EMBEDDED_ENV})`);
         return { adminUrl: server.adminUrl, reused: false, touch };
     });
