@@ -17,10 +17,9 @@ import { ConfigurationError, errorMessage } from '../errors';
 import { ident } from '../diff/sql';
 import type { Migration } from '../migrations/store';
 import { type Acknowledgement, allowMarkerLine, parseAcknowledgement, readMarkers } from '../intent/acknowledgements';
-import type { DataLoss } from '../intent/data-loss';
 import { checkUserSeed, type UserSeed } from '../seed/user-seed';
 import { readStartingVersions, runPreflight } from './preflight';
-import { dataAtRisk, dataAtRiskMessage, versionInventories } from './data-at-risk';
+import { dataAtRisk, dataAtRiskMessage, type VersionInventories, versionInventories } from './data-at-risk';
 import { DEFAULT_CONCURRENCY } from './runner';
 import { type Logger, silentLogger } from '../logger';
 import type { Drift } from './consistency';
@@ -50,8 +49,7 @@ export interface FleetApplyOptions extends FleetCheckOptions {
 
 /** What a run may lose on a target: measured by the pre-flight, acknowledged by the options and the files. */
 interface DataGuard {
-  /** What going from `from` towards `to` loses, through the version the pre-flight reached; undefined when it did not pass `from`. */
-  readonly losses: (from: number, to: number) => { readonly losses: readonly DataLoss[]; readonly through: number } | undefined;
+  readonly inventories: VersionInventories;
   readonly acknowledged: readonly Acknowledgement[];
 }
 
@@ -79,7 +77,7 @@ export async function applyFleet(options: FleetApplyOptions): Promise<FleetRepor
       ...(seed ? { seed } : {}),
       logger: context.logger,
     });
-  const guard: DataGuard = { losses: (from, reached) => inventories.losses(from, reached), acknowledged };
+  const guard: DataGuard = { inventories, acknowledged };
   return runVersionedFleet(
     { mode: 'apply', to, dryRun, verb: dryRun ? 'planning' : 'migrating', versionPhrase: `to version ${to}`, beforeTargets, ...(maxFailures !== undefined ? { maxFailures } : {}) },
     options,
@@ -216,7 +214,7 @@ async function refusedLosses(
   warnings: string[],
 ): Promise<string | undefined> {
   const what = `${database}: ${run.direction === 'down' ? 'reverting' : 'migrating'} from version ${run.from} to ${run.to}`;
-  const measured = guard.losses(run.from, run.to);
+  const measured = guard.inventories.losses(run.from, run.to);
   if (!measured) return `${what}: what it loses could not be measured on a copy (see the pre-flight lines), so nothing was run`;
   // The pre-flight stopped early on a failure it leaves to the targets (a deadlock, a lock timeout): what
   // lies beyond was not rehearsed, and the target is likely to stop at the same migration.

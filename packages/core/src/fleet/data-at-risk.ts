@@ -26,20 +26,29 @@ export interface VersionInventories {
 
 export function versionInventories(): VersionInventories {
   const rehearsals: ReadonlyMap<number, DataInventory>[] = [];
+  // Many targets share a starting version: each range is compared once.
+  const measured = new Map<string, { readonly losses: DataLoss[]; readonly through: number } | undefined>();
+  const measure = (from: number, to: number) => {
+    let best: { readonly inventories: ReadonlyMap<number, DataInventory>; readonly through: number } | undefined;
+    for (const inventories of rehearsals) {
+      if (!inventories.has(from)) continue;
+      // The version of this rehearsal between `from` and `to` that is closest to `to`.
+      const between = [...inventories.keys()].filter((v) => (to >= from ? v >= from && v <= to : v <= from && v >= to));
+      const through = to >= from ? Math.max(...between) : Math.min(...between);
+      if (!best || Math.abs(to - through) < Math.abs(to - best.through)) best = { inventories, through };
+      if (through === to) break;
+    }
+    return best && { losses: dataLosses(best.inventories.get(from)!, best.inventories.get(best.through)!), through: best.through };
+  };
   return {
-    add: (inventories) => void rehearsals.push(inventories),
+    add(inventories) {
+      rehearsals.push(inventories);
+      measured.clear();
+    },
     losses(from, to) {
-      let best: { readonly losses: DataLoss[]; readonly through: number } | undefined;
-      for (const inventories of rehearsals) {
-        const before = inventories.get(from);
-        if (!before) continue;
-        // The version of this rehearsal between `from` and `to` that is closest to `to`.
-        const between = [...inventories.keys()].filter((v) => (to >= from ? v >= from && v <= to : v <= from && v >= to));
-        const through = to >= from ? Math.max(...between) : Math.min(...between);
-        if (!best || Math.abs(to - through) < Math.abs(to - best.through)) best = { losses: dataLosses(before, inventories.get(through)!), through };
-        if (through === to) break;
-      }
-      return best;
+      const key = `${from}:${to}`;
+      if (!measured.has(key)) measured.set(key, measure(from, to));
+      return measured.get(key);
     },
   };
 }

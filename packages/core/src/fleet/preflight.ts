@@ -109,12 +109,16 @@ export async function runPreflight(input: PreflightInput): Promise<PreflightRepo
       // On the plain copy, what holds data is read at the start and after each migration (one query each).
       const inventories = new Map<number, DataInventory>();
       let measured = !seeded && input.inventories !== undefined;
-      if (measured) inventories.set(fromVersion, await readDataInventoryAt(copy.url).catch(() => ((measured = false), new Map() as never)));
-      const afterEach = measured
-        ? async (client: Client, step: { version: number }) => {
-            if (measured) inventories.set(step.version, await readDataInventory(client).catch(() => ((measured = false), new Map() as never)));
-          }
-        : undefined;
+      const record = async (version: number, read: () => Promise<DataInventory>) => {
+        if (!measured) return;
+        try {
+          inventories.set(version, await read());
+        } catch {
+          measured = false; // the gate then finds no measurement and refuses: never a guess
+        }
+      };
+      await record(fromVersion, () => readDataInventoryAt(copy.url));
+      const afterEach = measured ? (client: Client, step: { version: number }) => record(step.version, () => readDataInventory(client)) : undefined;
       const options = { to, logger: silentLogger, ...(afterEach ? { afterEach } : {}) };
       const run = to > fromVersion ? await up(copy.url, set, options) : await down(copy.url, set, options);
       if (measured) input.inventories!.add(inventories);
