@@ -27780,7 +27780,7 @@ async function applyFleet(options) {
         ...(seed ? { seed } : {}),
         logger: context.logger,
     });
-    const guard = { losses: (from, reached) => inventories.losses(from, reached), acknowledged };
+    const guard = { inventories, acknowledged };
     return (0, versioned_run_1.runVersionedFleet)({ mode: 'apply', to, dryRun, verb: dryRun ? 'planning' : 'migrating', versionPhrase: `to version ${to}`, beforeTargets, ...(maxFailures !== undefined ? { maxFailures } : {}) }, options, (client, target, context) => checkLocked(client, target, context, guard));
 }
 /**
@@ -27906,7 +27906,7 @@ async function checkLocked(client, target, context, guard) {
  */
 async function refusedLosses(client, database, migrations, run, guard, warnings) {
     const what = `${database}: ${run.direction === 'down' ? 'reverting' : 'migrating'} from version ${run.from} to ${run.to}`;
-    const measured = guard.losses(run.from, run.to);
+    const measured = guard.inventories.losses(run.from, run.to);
     if (!measured)
         return `${what}: what it loses could not be measured on a copy (see the pre-flight lines), so nothing was run`;
     // The pre-flight stopped early on a failure it leaves to the targets (a deadlock, a lock timeout): what
@@ -28155,23 +28155,33 @@ const acknowledgements_1 = __nccwpck_require__(4977);
 const data_loss_1 = __nccwpck_require__(9442);
 function versionInventories() {
     const rehearsals = [];
+    // Many targets share a starting version: each range is compared once.
+    const measured = new Map();
+    const measure = (from, to) => {
+        let best;
+        for (const inventories of rehearsals) {
+            if (!inventories.has(from))
+                continue;
+            // The version of this rehearsal between `from` and `to` that is closest to `to`.
+            const between = [...inventories.keys()].filter((v) => (to >= from ? v >= from && v <= to : v <= from && v >= to));
+            const through = to >= from ? Math.max(...between) : Math.min(...between);
+            if (!best || Math.abs(to - through) < Math.abs(to - best.through))
+                best = { inventories, through };
+            if (through === to)
+                break;
+        }
+        return best && { losses: (0, data_loss_1.dataLosses)(best.inventories.get(from), best.inventories.get(best.through)), through: best.through };
+    };
     return {
-        add: (inventories) => void rehearsals.push(inventories),
+        add(inventories) {
+            rehearsals.push(inventories);
+            measured.clear();
+        },
         losses(from, to) {
-            let best;
-            for (const inventories of rehearsals) {
-                const before = inventories.get(from);
-                if (!before)
-                    continue;
-                // The version of this rehearsal between `from` and `to` that is closest to `to`.
-                const between = [...inventories.keys()].filter((v) => (to >= from ? v >= from && v <= to : v <= from && v >= to));
-                const through = to >= from ? Math.max(...between) : Math.min(...between);
-                if (!best || Math.abs(to - through) < Math.abs(to - best.through))
-                    best = { losses: (0, data_loss_1.dataLosses)(before, inventories.get(through)), through };
-                if (through === to)
-                    break;
-            }
-            return best;
+            const key = `${from}:${to}`;
+            if (!measured.has(key))
+                measured.set(key, measure(from, to));
+            return measured.get(key);
         },
     };
 }
@@ -28598,14 +28608,18 @@ async function runPreflight(input) {
             // On the plain copy, what holds data is read at the start and after each migration (one query each).
             const inventories = new Map();
             let measured = !seeded && input.inventories !== undefined;
-            if (measured)
-                inventories.set(fromVersion, await (0, data_loss_1.readDataInventoryAt)(copy.url).catch(() => ((measured = false), new Map())));
-            const afterEach = measured
-                ? async (client, step) => {
-                    if (measured)
-                        inventories.set(step.version, await (0, data_loss_1.readDataInventory)(client).catch(() => ((measured = false), new Map())));
+            const record = async (version, read) => {
+                if (!measured)
+                    return;
+                try {
+                    inventories.set(version, await read());
                 }
-                : undefined;
+                catch {
+                    measured = false; // the gate then finds no measurement and refuses: never a guess
+                }
+            };
+            await record(fromVersion, () => (0, data_loss_1.readDataInventoryAt)(copy.url));
+            const afterEach = measured ? (client, step) => record(step.version, () => (0, data_loss_1.readDataInventory)(client)) : undefined;
             const options = { to, logger: logger_1.silentLogger, ...(afterEach ? { afterEach } : {}) };
             const run = to > fromVersion ? await (0, migrator_1.up)(copy.url, set, options) : await (0, migrator_1.down)(copy.url, set, options);
             if (measured)
