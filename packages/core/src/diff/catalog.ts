@@ -236,6 +236,8 @@ export interface ConstraintInfo {
   readonly parentIndexKey?: string | null;
   /** For a check constraint: the `rel:` keys of the tables inheriting it (partitions, inheritance children) where it is NOT VALID. */
   readonly notValidOn?: readonly string[];
+  /** For one in `partitionConstraints`: the key of the parent's constraint it was made by. */
+  readonly parentKey?: string | null;
 }
 
 export interface IndexInfo {
@@ -392,6 +394,11 @@ export interface Catalog {
    * index, so not in `indexes`, but a DETACH PARTITION leaves them behind as the table's own indexes.
    */
   readonly partitionIndexes: ReadonlyMap<string, IndexInfo>;
+  /**
+   * Primary key, unique and exclusion constraints of partitions made by their parent's: not in `constraints`,
+   * but a DETACH PARTITION leaves them behind as the table's own.
+   */
+  readonly partitionConstraints: ReadonlyMap<string, ConstraintInfo>;
   readonly functions: ReadonlyMap<string, FunctionInfo>;
   readonly triggers: ReadonlyMap<string, TriggerInfo>;
   readonly policies: ReadonlyMap<string, PolicyInfo>;

@@ -9,7 +9,7 @@ import { COLUMNS, buildColumns } from './introspect/columns';
 import { COMMENTS, buildComments } from './introspect/comments';
 import { CONSTRAINTS, buildConstraints } from './introspect/constraints';
 import { DEFAULT_ACLS, buildDefaultPrivileges } from './introspect/default-privileges';
-import { DEFINED_OBJECT_QUERIES, buildDefinedObjects } from './introspect/defined-objects';
+import { DEFINED_OBJECT_QUERIES, PUBLICATIONS_BEFORE_15, buildDefinedObjects } from './introspect/defined-objects';
 import { DEPENDS, buildDependencies } from './introspect/depends';
 import { EXTENSIONS, buildExtensions } from './introspect/extensions';
 import { AGGREGATES, FUNCTIONS, buildFunctions } from './introspect/functions';
@@ -82,8 +82,8 @@ export interface IntrospectOptions {
  * same snapshot, so a change committed meanwhile is seen whole or not at all. The settings are local to
  * that transaction, so a connection given by the caller (the fleet's locked one) keeps its own.
  */
-async function runQueries(client: Client, database: string, options: IntrospectOptions): Promise<Rows> {
-  const names = Object.keys(QUERIES) as QueryName[];
+async function runQueries(client: Client, database: string, options: IntrospectOptions, queries: typeof QUERIES = QUERIES): Promise<Rows> {
+  const names = Object.keys(queries) as QueryName[];
   // An empty search_path makes every pg_get_*def and format_type schema-qualify user objects,
   // so definitions compare alike and run alike whatever the applying session's search_path is.
   // Some pg_get_*def functions lock the relation they describe: behind a long exclusive lock, reading
@@ -94,11 +94,16 @@ async function runQueries(client: Client, database: string, options: IntrospectO
     `SELECT pg_catalog.set_config('search_path', '', true), pg_catalog.set_config('lock_timeout', '${lockTimeout}ms', true), ` +
       `pg_catalog.set_config('statement_timeout', '${INTROSPECTION_STATEMENT_TIMEOUT_MS}ms', true)`,
   ];
-  const { results, failure } = await runBatch(client, [...prologue, ...names.map((name) => QUERIES[name].sql), 'COMMIT']);
+  const { results, failure } = await runBatch(client, [...prologue, ...names.map((name) => queries[name].sql), 'COMMIT']);
   if (failure) {
     // The transaction stays open (aborted) after an error inside it: end it before the connection is used again.
     await client.query('ROLLBACK').catch(() => undefined);
     if (failure.failedIndex < prologue.length) throw new ConfigurationError(`cannot read the schema of ${database}: ${errorMessage(failure.error)}`);
+    // PostgreSQL 14 lacks catalog columns the queries read (publication column lists): read it again with its own.
+    const version = (results[prologue.length]?.rows[0] as { version?: number } | undefined)?.version;
+    if (queries === QUERIES && version !== undefined && version < 150000) {
+      return runQueries(client, database, options, { ...QUERIES, publications: PUBLICATIONS_BEFORE_15 });
+    }
     throw failure.error;
   }
   // node-postgres types rows as any: here they take the shapes each query declares.
@@ -136,7 +141,7 @@ function buildCatalog(rows: Rows): Catalog {
   const { relations, byOid: tables } = buildRelations(rows.relations, keys);
   const { sequences, identityByColumn } = buildSequences(rows.sequences, keys);
   const { columns: columnsByRelation, attributes } = buildColumns(rows.columns, keys, relations, identityByColumn);
-  const { constraints, domainConstraints, byIndexOid } = buildConstraints(rows.constraints, keys, tables, types.domains, new Map(rows.relations.map((r) => [r.oid, r.parents])));
+  const { constraints, domainConstraints, byIndexOid, partitionConstraints } = buildConstraints(rows.constraints, keys, tables, types.domains, new Map(rows.relations.map((r) => [r.oid, r.parents])));
   const { indexes, partitionIndexes, constraintParentIndexes } = buildIndexes(rows.indexes, keys, tables, byIndexOid);
   const definedObjects = buildDefinedObjects(
     (['operators', 'operatorFamilies', 'operatorClasses', 'userCasts', 'textSearchDictionaries', 'textSearchConfigurations', 'eventTriggers', 'publications'] as const)
@@ -196,6 +201,7 @@ function buildCatalog(rows: Rows): Catalog {
     constraints: finalConstraints,
     indexes: mapValues(indexes),
     partitionIndexes: mapValues(partitionIndexes),
+    partitionConstraints,
     functions: mapValues(functions),
     triggers: mapValues(triggers),
     policies: mapValues(policies),

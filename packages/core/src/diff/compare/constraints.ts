@@ -3,7 +3,7 @@ import { hazards } from '../hazards';
 import { DiffContext, Phase } from '../plan';
 import { ident } from '../sql';
 import type { Hazard } from '../types';
-import { inheritanceKey, relationName } from './tables';
+import { detachesPartition, inheritanceKey, relationName } from './tables';
 
 /** Constraints that own an index: dropping one drops it. */
 const INDEX_BACKED = new Set(['p', 'u', 'x']);
@@ -88,8 +88,9 @@ function mergesOnAttach(ctx: DiffContext, a: ConstraintInfo): boolean {
  * here keeps its inherited check constraints as its own: dropped where `to` has none of that name, kept where
  * `to` has the same one. Returns the `to` constraints the DETACH already gives.
  */
-function aroundAttachAndDetach(ctx: DiffContext): Set<string> {
+function aroundAttachAndDetach(ctx: DiffContext): { given: Set<string>; detachesBeforeDrop: Map<string, string[]> } {
   const given = new Set<string>();
+  const detachesBeforeDrop = new Map<string, string[]>();
   for (const key of ctx.to.relations.keys()) {
     const attached = attachedHere(ctx, key);
     if (!attached) continue;
@@ -131,7 +132,33 @@ function aroundAttachAndDetach(ctx: DiffContext): Set<string> {
       });
     }
   }
-  return given;
+  // Primary keys, unique and exclusion constraints a detached partition had through its parent's stay as its
+  // own: kept where `to` has the same on that table (its own, or adopted by the new parent's), else dropped.
+  for (const [key, c] of ctx.from.partitionConstraints) {
+    const x = ctx.from.relations.get(c.tableKey);
+    const y = ctx.to.relations.get(c.tableKey);
+    if (!x?.partitionOf || !y || !ctx.survives(c.tableKey) || !detachesPartition(x, y)) continue;
+    // Dropping the parent's constraint first would take this one with it: the parent's DROP waits for the DETACH.
+    if (c.parentKey && ctx.gone(c.parentKey)) {
+      const links = detachesBeforeDrop.get(c.parentKey) ?? [];
+      links.push(inheritanceKey(c.tableKey, x.partitionOf));
+      detachesBeforeDrop.set(c.parentKey, links);
+    }
+    const target = ctx.to.constraints.get(key) ?? ctx.to.partitionConstraints.get(key);
+    if (target && target.definition === c.definition) {
+      if (ctx.to.constraints.has(key)) given.add(key);
+      continue;
+    }
+    ctx.emit({
+      sql: `ALTER TABLE ${relationName(y)} DROP CONSTRAINT ${ident(c.name)}`,
+      object: { kind: 'constraint', name: `${c.schema}.${c.table}.${c.name}` },
+      action: 'drop',
+      phase: Phase.dropConstraint,
+      removes: [key],
+      needsRemoved: [inheritanceKey(c.tableKey, x.partitionOf)],
+    });
+  }
+  return { given, detachesBeforeDrop };
 }
 
 /** The tables that inherit a check constraint in one catalog: partitions and inheritance children, at any depth, parents first. */
@@ -246,7 +273,7 @@ function tableOf(c: ConstraintInfo): string {
 }
 
 export function emitConstraints(ctx: DiffContext): void {
-  const givenByDetach = aroundAttachAndDetach(ctx);
+  const { given: givenByDetach, detachesBeforeDrop } = aroundAttachAndDetach(ctx);
   for (const [key, a] of ctx.from.constraints) {
     if (!ctx.gone(key) || ctx.implicitlyDropped.has(key)) continue;
     ctx.emit({
@@ -255,6 +282,7 @@ export function emitConstraints(ctx: DiffContext): void {
       action: 'drop',
       phase: a.type === 'f' ? Phase.dropForeignKey : Phase.dropConstraint,
       removes: [key],
+      needsRemoved: detachesBeforeDrop.get(key) ?? [],
       hazards: INDEX_BACKED.has(a.type) && ctx.survives(a.tableKey) ? [hazards.dropsIndex(`${TYPE_NAMES[a.type]} ${a.name} on ${a.schema}.${a.table} and its index`)] : [],
     });
   }

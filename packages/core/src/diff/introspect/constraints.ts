@@ -36,6 +36,8 @@ export interface Constraints {
   readonly domainConstraints: Map<string, DomainConstraintInfo[]>;
   /** The oid of the index a primary key, unique or exclusion constraint owns -> the constraint's key. */
   readonly byIndexOid: Map<number, string>;
+  /** Primary key, unique and exclusion constraints a partition has through its parent's (made with the parent's). */
+  readonly partitionConstraints: Map<string, ConstraintInfo>;
 }
 
 /** Constraints: table constraints cloned onto partitions or inherited from a parent come with it. */
@@ -47,6 +49,8 @@ export function buildConstraints(
   const constraints = new Map<string, ConstraintInfo>();
   const domainConstraints = new Map<string, DomainConstraintInfo[]>();
   const byIndexOid = new Map<number, string>();
+  const partitionConstraints = new Map<string, ConstraintInfo>();
+  const parentOids = new Map<string, number>();
   for (const r of rows) {
     if (r.typid) {
       const domainKey = keys.types.get(r.typid);
@@ -60,6 +64,14 @@ export function buildConstraints(
       continue;
     }
     const rel = tables.get(r.relid);
+    if (rel && r.parentid && 'pux'.includes(r.contype)) {
+      const key = `con:${rel.schema}.${rel.name}.${r.name}`;
+      partitionConstraints.set(key, {
+        key, schema: rel.schema, table: rel.name, tableKey: rel.key, name: r.name, type: r.contype as ConstraintType,
+        definition: r.definition, references: null, comment: null,
+      });
+      parentOids.set(key, r.parentid);
+    }
     if (!rel || r.parentid || !r.conislocal || !'pufcx'.includes(r.contype)) continue;
     const key = `con:${rel.schema}.${rel.name}.${r.name}`;
     keys.constraints.set(r.oid, key);
@@ -100,5 +112,12 @@ export function buildConstraints(
     const key = keys.constraints.get(root.oid);
     if (key && root.relid === r.relid) keys.constraints.set(r.oid, key);
   }
-  return { constraints, domainConstraints, byIndexOid };
+  // Each partition constraint's parent, which may itself be a partition's (a sub-partition's constraint).
+  const keyOf = (oid: number): string | undefined => {
+    const row = constraintRows.get(oid);
+    const rel = row && tables.get(row.relid);
+    return rel ? `con:${rel.schema}.${rel.name}.${row.name}` : undefined;
+  };
+  for (const [key, c] of partitionConstraints) partitionConstraints.set(key, { ...c, parentKey: keyOf(parentOids.get(key)!) ?? null });
+  return { constraints, domainConstraints, byIndexOid, partitionConstraints };
 }

@@ -108,25 +108,27 @@ const eventTriggers = `SELECT et.oid::int, 'pg_event_trigger' AS catalog, 'event
   WHERE ${notExtensionMember('pg_event_trigger', 'et.oid')}
   ORDER BY 5`;
 
-const publicationTables = `(SELECT 'TABLE ' || pg_catalog.string_agg(${qi('rn.nspname')} || '.' || ${qi('rc.relname')} ||
+/** The tables of a publication: column lists and row filters exist on PostgreSQL 15 and later only. */
+const publicationTables = (columnsAndFilters: boolean) => `(SELECT 'TABLE ' || pg_catalog.string_agg(${qi('rn.nspname')} || '.' || ${qi('rc.relname')}${columnsAndFilters ? ` ||
       COALESCE(' (' || (SELECT pg_catalog.string_agg(${qi('a.attname')}, ', ' ORDER BY a.attnum) FROM pg_catalog.pg_attribute a
         WHERE a.attrelid = pr.prrelid AND a.attnum = ANY (pr.prattrs)) || ')', '') ||
-      COALESCE(' WHERE (' || pg_catalog.pg_get_expr(pr.prqual, pr.prrelid) || ')', ''), ', ' ORDER BY rn.nspname, rc.relname)
+      COALESCE(' WHERE (' || pg_catalog.pg_get_expr(pr.prqual, pr.prrelid) || ')', '')` : ''}, ', ' ORDER BY rn.nspname, rc.relname)
     FROM pg_catalog.pg_publication_rel pr JOIN pg_catalog.pg_class rc ON rc.oid = pr.prrelid
     JOIN pg_catalog.pg_namespace rn ON rn.oid = rc.relnamespace WHERE pr.prpubid = p.oid)`;
 const publicationSchemas = `(SELECT 'TABLES IN SCHEMA ' || pg_catalog.string_agg(${qi('pn.nspname')}, ', ' ORDER BY pn.nspname)
     FROM pg_catalog.pg_publication_namespace ps JOIN pg_catalog.pg_namespace pn ON pn.oid = ps.pnnspid WHERE ps.pnpubid = p.oid)`;
-const publications = `SELECT p.oid::int, 'pg_publication' AS catalog, 'publication' AS kind, NULL AS schema,
+/** Publications; `since15`: with column lists, row filters and TABLES IN SCHEMA, which PostgreSQL 14 lacks. */
+const publications = (since15: boolean) => `SELECT p.oid::int, 'pg_publication' AS catalog, 'publication' AS kind, NULL AS schema,
     'pub:' || p.pubname AS key, p.pubname::text AS name,
     ARRAY['CREATE PUBLICATION ' || ${qi('p.pubname')} ||
       CASE WHEN p.puballtables THEN ' FOR ALL TABLES'
-        ELSE COALESCE(' FOR ' || NULLIF(pg_catalog.concat_ws(', ', ${publicationTables}, ${publicationSchemas}), ''), '') END ||
+        ELSE COALESCE(' FOR ' || NULLIF(pg_catalog.concat_ws(', ', ${publicationTables(since15)}${since15 ? `, ${publicationSchemas}` : ''}), ''), '') END ||
       ' WITH (publish = ' || pg_catalog.quote_literal(pg_catalog.concat_ws(', ', CASE WHEN p.pubinsert THEN 'insert' END,
         CASE WHEN p.pubupdate THEN 'update' END, CASE WHEN p.pubdelete THEN 'delete' END, CASE WHEN p.pubtruncate THEN 'truncate' END)) ||
       ', publish_via_partition_root = ' || p.pubviaroot::text || ')'] AS definition,
     'DROP PUBLICATION ' || ${qi('p.pubname')} AS drop_sql, 'PUBLICATION ' || ${qi('p.pubname')} AS comment_target,
-    ARRAY(SELECT 'pg_publication_rel:' || pr.oid FROM pg_catalog.pg_publication_rel pr WHERE pr.prpubid = p.oid
-      UNION ALL SELECT 'pg_publication_namespace:' || ps.oid FROM pg_catalog.pg_publication_namespace ps WHERE ps.pnpubid = p.oid
+    ARRAY(SELECT 'pg_publication_rel:' || pr.oid FROM pg_catalog.pg_publication_rel pr WHERE pr.prpubid = p.oid${since15 ? `
+      UNION ALL SELECT 'pg_publication_namespace:' || ps.oid FROM pg_catalog.pg_publication_namespace ps WHERE ps.pnpubid = p.oid` : ''}
       ORDER BY 1) AS members
   FROM pg_catalog.pg_publication p
   ORDER BY 5`;
@@ -208,8 +210,11 @@ export const DEFINED_OBJECT_QUERIES = {
   textSearchDictionaries: query<DefinedObjectRow>(textSearchDictionaries, COLUMNS),
   textSearchConfigurations: query<DefinedObjectRow>(textSearchConfigurations, COLUMNS),
   eventTriggers: query<DefinedObjectRow>(eventTriggers, COLUMNS),
-  publications: query<DefinedObjectRow>(publications, COLUMNS),
+  publications: query<DefinedObjectRow>(publications(true), COLUMNS),
 } as const;
+
+/** The publications query for PostgreSQL 14, which has no column lists, row filters or schema publications. */
+export const PUBLICATIONS_BEFORE_15 = query<DefinedObjectRow>(publications(false), COLUMNS);
 
 /**
  * The defined objects by key; their `catalog:oid` keys go to `keys.defined`, which comments and pg_depend rows
