@@ -100,6 +100,7 @@ const statement = (sql: string, more: Partial<DiffStatement> = {}): DiffStatemen
   destructive: false,
   hazards: [],
   transactional: true,
+  step: 0,
   ...more,
 });
 const concurrently = (name: string) => statement(`CREATE INDEX CONCURRENTLY ${name} ON t (a)`, { transactional: false });

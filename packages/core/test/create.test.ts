@@ -241,7 +241,7 @@ describe('create with concurrent indexes', () => {
       const migrationsDir = join(repo.dir, 'migrations');
       created(await createMigration({ source, migrationsDir, ...shadow() }));
       const v2 = repo.commit('index', { 'schema/schema.sql': 'CREATE TABLE events (id bigint PRIMARY KEY, at timestamptz NOT NULL);\nCREATE INDEX events_at_idx ON events (at);\n' });
-      const migration = created(await createMigration({ source, migrationsDir, ...shadow(), diff: { concurrentIndexes: true } }));
+      const migration = created(await createMigration({ source, migrationsDir, ...shadow(), }));
 
       expect(migration).toMatchObject({ version: 2, upNoTransaction: true, downNoTransaction: false, hazards: [] });
       expect(migration.upSql).toBe('CREATE INDEX CONCURRENTLY events_at_idx ON public.events USING btree (at);\n');

@@ -84,17 +84,17 @@ test.concurrent('migration bookkeeping and extension members are never compared'
   );
 });
 
-test.concurrent('concurrentIndexes: CONCURRENTLY, outside a transaction, only on tables that already exist', async () => {
+test.concurrent('online (the default): CONCURRENTLY, outside a transaction, only on tables that already exist; online: false blocks', async () => {
   await withPair('diffopt', 
     'create table t (id int, v int);',
     'create table t (id int, v int); create index t_v on t (v); create table n (id int); create index n_id on n (id);',
     async (a, b) => {
-      const plain = (await diff(a, b)).statements.find((s) => s.sql.includes('t_v'))!;
-      expect(plain).toMatchObject({ transactional: true, hazards: [expect.objectContaining({ code: 'blocks-writes' })] });
-      const { statements } = await diff(a, b, { concurrentIndexes: true });
+      const plain = (await diff(a, b, { online: false })).statements.find((s) => s.sql.includes('t_v'))!;
+      expect(plain).toMatchObject({ transactional: true, step: 0, hazards: [expect.objectContaining({ code: 'blocks-writes' })] });
+      const { statements } = await diff(a, b);
       const existing = statements.find((s) => s.sql.includes('t_v'))!;
       const fresh = statements.find((s) => s.sql.includes('n_id'))!;
-      expect(existing).toMatchObject({ sql: 'CREATE INDEX CONCURRENTLY t_v ON public.t USING btree (v)', transactional: false, hazards: [] });
+      expect(existing).toMatchObject({ sql: 'CREATE INDEX CONCURRENTLY t_v ON public.t USING btree (v)', transactional: false, step: 1, hazards: [] });
       expect(fresh).toMatchObject({ sql: 'CREATE INDEX n_id ON public.n USING btree (id)', transactional: true, hazards: [] });
       await applyStatements(a, statements);
       expect(await schemasEqual(a, b)).toBe(true);
