@@ -115,7 +115,16 @@ export function orderStatements(
       if (indegree[k] === 0 && !done[k]) heap.push(k);
     }
   }
-  return inSteps(statements, out, successors, producers);
+  return inSteps(withBlockingFallbacks(statements, successors), out, successors, producers);
+}
+
+/** A non-blocking statement that an ordinary statement of an earlier step must follow takes its plain form (PlannedStatement.blocking). */
+function withBlockingFallbacks(statements: readonly PlannedStatement[], successors: readonly number[][]): PlannedStatement[] {
+  return statements.map((s, i) => {
+    if (!s.blocking || !successors[i]!.some((j) => statements[j]!.step < s.step && !statements[j]!.note)) return s;
+    const { blocking, note: _note, ...rest } = s;
+    return { ...rest, ...blocking };
+  });
 }
 
 /** Each statement's step, from the ordered list (one pass: what a statement follows comes before it), then the list step by step. */

@@ -59,6 +59,12 @@ export interface PlannedStatement extends DiffStatement {
   readonly phase: number;
   /** Keys whose producers must have committed in an earlier step (VALIDATE after its ADD ... NOT VALID). */
   readonly needsCommitted: readonly string[];
+  /**
+   * The plain form of a non-blocking statement that has one (DROP INDEX for DROP INDEX CONCURRENTLY): taken
+   * instead when an ordinary statement of an earlier step must follow it (order.ts), which the later step
+   * would otherwise drag away from the statements it was ordered with.
+   */
+  readonly blocking?: Pick<PlannedStatement, 'sql' | 'hazards' | 'transactional' | 'step'>;
   /** Keys whose `to` state this statement establishes (create, alter, add). */
   readonly produces: readonly string[];
   /** Keys whose `from` state this statement removes (drop, implicit drops of children). */

@@ -198,10 +198,13 @@ export function emitIndexes(ctx: DiffContext): void {
   }
 }
 
-/** Whether an index of this table is built and dropped CONCURRENTLY: online, on a table that stays and is not partitioned (refused there). */
+/**
+ * Whether an index of this table is built and dropped CONCURRENTLY: online, on a table that stays, neither
+ * partitioned (refused there) nor a partition (its indexes may be attached to, or adopted by, its parent's).
+ */
 function concurrentOn(ctx: DiffContext, tableKey: string): boolean {
   const [a, b] = [ctx.from.relations.get(tableKey), ctx.to.relations.get(tableKey)];
-  return ctx.options.online !== false && ctx.survives(tableKey) && a?.kind === 'table' && b?.kind === 'table';
+  return ctx.options.online !== false && ctx.survives(tableKey) && a?.kind === 'table' && b?.kind === 'table' && !a.partitionOf && !b.partitionOf;
 }
 
 /** ALTER INDEX ... ALTER COLUMN n SET STATISTICS for each (expression) column whose target differs. */
@@ -238,6 +241,13 @@ function dropIndex(ctx: DiffContext, a: IndexInfo, needsRemoved: string[]): void
     removes: [a.key, ...cascade],
     needsRemoved,
     hazards: ctx.survives(a.tableKey) ? [concurrently ? hazards.dropsIndexConcurrently(what) : hazards.dropsIndex(what)] : [],
-    ...(concurrently ? { transactional: false, step: Step.outside, note: `drops ${what} without blocking reads or writes (CONCURRENTLY)` } : {}),
+    ...(concurrently
+      ? {
+          transactional: false,
+          step: Step.outside,
+          note: `drops ${what} without blocking reads or writes (CONCURRENTLY)`,
+          blocking: { sql: `DROP INDEX ${ident(a.schema)}.${ident(a.name)}`, hazards: [hazards.dropsIndex(what)], transactional: true, step: Step.main },
+        }
+      : {}),
   });
 }
