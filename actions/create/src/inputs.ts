@@ -20,7 +20,8 @@ export interface CreateActionInputs {
   /** Absent: the migrations repository's default branch. */
   readonly baseBranch?: string;
   readonly author: GitIdentity;
-  readonly concurrentIndexes: boolean;
+  /** The plain DDL forms that block a table, instead of the non-blocking ones. */
+  readonly blockingDdl: boolean;
   /** Renames besides the DB-Migrate-Rename trailers, one `public.products.title -> name` per line. */
   readonly renames: readonly string[];
   readonly allowEmptyGoal: boolean;
@@ -74,7 +75,7 @@ export function readCreateInputs(context: GitHubContext): CreateActionInputs {
     label: getRequiredInput('label'),
     baseBranch: getOptionalInput('base-branch'),
     author: parseIdentity('commit-author', getRequiredInput('commit-author')),
-    concurrentIndexes: getBooleanInput('concurrent-indexes', false),
+    blockingDdl: getBooleanInput('blocking-ddl', false),
     renames: (getOptionalInput('renames') ?? '').split('\n').map((l) => l.trim()).filter((l) => l !== ''),
     allowEmptyGoal: getBooleanInput('allow-empty-goal', false),
     tableFilter: getTableFilterInputs(),

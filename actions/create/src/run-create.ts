@@ -117,7 +117,7 @@ export async function runCreate(inputs: CreateActionInputs, context: CreateActio
       goal: inputs.goalRef,
       shadow: inputs.shadow,
       postgresVersion: inputs.postgresVersion,
-      diff: { concurrentIndexes: inputs.concurrentIndexes, ...inputs.tableFilter },
+      diff: { ...(inputs.blockingDdl ? { online: false } : {}), ...inputs.tableFilter },
       renames: inputs.renames,
       allowEmptyGoal: inputs.allowEmptyGoal,
       logger,

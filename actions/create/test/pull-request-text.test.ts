@@ -97,7 +97,7 @@ it('lists every file of a split change, with each one\'s Up and Down, and titles
     splitRepo.git('add', '--all');
     splitRepo.commit('migration 1', {});
     splitRepo.commit('v2', { 'schema/schema.sql': `${events}CREATE TABLE tags (id bigint PRIMARY KEY);\nCREATE INDEX events_at_idx ON events (at);\n` });
-    const migration = await createMigration({ ...options, diff: { concurrentIndexes: true } });
+    const migration = await createMigration(options);
     if (migration.outcome !== 'created') throw new Error(migration.reason);
     expect(migration.migrations.map((f) => f.version)).toEqual([2, 3]);
     const body = pullRequestBody({

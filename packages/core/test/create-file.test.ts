@@ -5,7 +5,7 @@ import { parseMigrationFile } from '../src/migrations/format';
 import { migrationFileName } from '../src/migrations/naming';
 
 function statement(action: DiffStatement['action'], kind: DiffStatement['object']['kind'], name: string, extra: Partial<DiffStatement> = {}): DiffStatement {
-  return { sql: `-- ${action} ${kind} ${name}\nSELECT 1`, object: { kind, name }, action, destructive: false, hazards: [], transactional: true, ...extra };
+  return { sql: `-- ${action} ${kind} ${name}\nSELECT 1`, object: { kind, name }, action, destructive: false, hazards: [], transactional: true, step: 0, ...extra };
 }
 
 describe('the name of a migration', () => {

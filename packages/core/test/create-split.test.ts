@@ -100,6 +100,7 @@ const statement = (sql: string, more: Partial<DiffStatement> = {}): DiffStatemen
   destructive: false,
   hazards: [],
   transactional: true,
+  step: 0,
   ...more,
 });
 const concurrently = (name: string) => statement(`CREATE INDEX CONCURRENTLY ${name} ON t (a)`, { transactional: false });
@@ -222,7 +223,7 @@ describe('an enum value added and used by a new column default', () => {
   });
 });
 
-describe('--concurrent-indexes with other changes', () => {
+describe('online index builds (the default) with other changes', () => {
   const fixture = new SplitFixture();
   let goal: string;
   let migration: CreatedMigration;
@@ -230,7 +231,7 @@ describe('--concurrent-indexes with other changes', () => {
 
   beforeAll(async () => {
     await fixture.start(events);
-    ({ goal, migration } = await fixture.change(`${events}CREATE TABLE tags (id bigint PRIMARY KEY, name text NOT NULL);\nCREATE INDEX events_at_idx ON events (at);\n`, { concurrentIndexes: true }));
+    ({ goal, migration } = await fixture.change(`${events}CREATE TABLE tags (id bigint PRIMARY KEY, name text NOT NULL);\nCREATE INDEX events_at_idx ON events (at);\n`));
   });
   afterAll(() => fixture.remove());
 
@@ -241,11 +242,11 @@ describe('--concurrent-indexes with other changes', () => {
     expect(table!.upSql).toMatch(/^CREATE TABLE "public"\."tags"/);
     expect(table!.upSql).not.toMatch(/INDEX/);
     expect(table!.downSql).toBe('DROP TABLE "public"."tags";\n');
-    expect(index).toMatchObject({ version: 3, upNoTransaction: true, downNoTransaction: false });
-    expect(index!.upSql).toBe('CREATE INDEX CONCURRENTLY events_at_idx ON public.events USING btree (at);\n');
+    expect(index).toMatchObject({ version: 3, upNoTransaction: true, downNoTransaction: true });
+    expect(index!.upSql).toBe('CREATE INDEX CONCURRENTLY IF NOT EXISTS events_at_idx ON public.events USING btree (at);\n');
     expect(index!.text).toMatch(/^-- \+migrate Up notransaction$/m);
-    expect(index!.text).toContain('-- Up runs without a transaction (notransaction): CREATE INDEX CONCURRENTLY events_at_idx ON public.events USING btree (at) cannot run inside a transaction.');
-    expect(index!.downSql).toBe('DROP INDEX "public"."events_at_idx";\n');
+    expect(index!.text).toContain('-- Up runs without a transaction (notransaction): CREATE INDEX CONCURRENTLY IF NOT EXISTS events_at_idx ON public.events USING btree (at) cannot run inside a transaction.');
+    expect(index!.downSql).toBe('DROP INDEX CONCURRENTLY IF EXISTS "public"."events_at_idx";\n');
 
     const url = await fixture.database('split_index');
     expect(sqlMigrate(fixture.migrationsDir, url, 'up')).toMatch(/Applied 3 migrations/);
@@ -259,12 +260,12 @@ describe('--concurrent-indexes with other changes', () => {
       'CREATE TABLE events (id bigint PRIMARY KEY, at timestamptz NOT NULL, code text);\nCREATE TABLE tags (id bigint PRIMARY KEY, name text NOT NULL);\n' +
       'CREATE INDEX events_at_idx ON events (at);\nCREATE UNIQUE INDEX events_code_key ON events (code);\n' +
       'CREATE TABLE refs (id bigint PRIMARY KEY, code text REFERENCES events (code));\n';
-    const third = await fixture.change(v3, { concurrentIndexes: true });
+    const third = await fixture.change(v3);
     const files = third.migration.migrations;
     expect(files.map((f) => [f.version, f.upNoTransaction])).toEqual([[4, false], [5, true], [6, false]]);
     expect(files[0]!.upSql).toMatch(/CREATE TABLE "public"\."refs"/);
     expect(files[0]!.upSql).toMatch(/ALTER TABLE "public"\."events" ADD COLUMN "code" text;/);
-    expect(files[1]!.upSql).toBe('CREATE UNIQUE INDEX CONCURRENTLY events_code_key ON public.events USING btree (code);\n');
+    expect(files[1]!.upSql).toBe('CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS events_code_key ON public.events USING btree (code);\n');
     expect(files[2]!.upSql).toMatch(/FOREIGN KEY \(code\) REFERENCES public\.events\(code\)/);
 
     const url = await fixture.database('split_fk');
@@ -297,7 +298,7 @@ describe('a declared rename and a CONCURRENTLY index in one change', () => {
     await fixture.start('CREATE TABLE products (id bigint PRIMARY KEY, title text NOT NULL);\n');
     const { goal, migration } = await fixture.change(
       'CREATE TABLE products (id bigint PRIMARY KEY, name text NOT NULL);\nCREATE INDEX products_name_idx ON products (name);\n',
-      { concurrentIndexes: true },
+      {},
       ['public.products.title -> name'],
     );
     const [rename, index] = migration.migrations;
@@ -307,7 +308,7 @@ describe('a declared rename and a CONCURRENTLY index in one change', () => {
     expect(rename!.text).toContain('-- db-migrate: rename public.products.title -> name');
     expect(parseMetadata(rename!.metadataPath, readFileSync(rename!.metadataPath, 'utf8')).renames).toEqual(['public.products.title -> name']);
     expect(parseMetadata(index!.metadataPath, readFileSync(index!.metadataPath, 'utf8')).renames).toBeUndefined();
-    expect(index).toMatchObject({ upNoTransaction: true, upSql: 'CREATE INDEX CONCURRENTLY products_name_idx ON public.products USING btree (name);\n' });
+    expect(index).toMatchObject({ upNoTransaction: true, upSql: 'CREATE INDEX CONCURRENTLY IF NOT EXISTS products_name_idx ON public.products USING btree (name);\n' });
     expect(migration.dataLosses).toEqual([]);
 
     const url = await fixture.database('split_rename');

@@ -111,7 +111,8 @@ describe('create from SQL files', () => {
     migrationsDir = join(repo.dir, 'migrations');
     first = created(await createMigration({ source: sqlSource(repo), migrationsDir, ...shadow(), logger: silentLogger }));
     v2 = repo.commit('schema v2', { 'schema/01_types.sql': TYPES_V2, 'schema/02_tables.sql': TABLES_V2 });
-    second = created(await createMigration({ source: sqlSource(repo), migrationsDir, ...shadow(), logger: silentLogger }));
+    // The plain forms (--blocking-ddl): one file, whose hazards say what blocks (create-online.test.ts has the default).
+    second = created(await createMigration({ source: sqlSource(repo), migrationsDir, ...shadow(), diff: { online: false }, logger: silentLogger }));
   });
   afterAll(async () => {
     for (const url of databases) await dropTestDatabase(url);
@@ -231,7 +232,7 @@ describe('create from SQL files', () => {
   });
 });
 
-describe('create with concurrent indexes', () => {
+describe('create with online forms (the default)', () => {
   it('builds an index on an existing table CONCURRENTLY in a notransaction Up that sql-migrate applies', async () => {
     const repo = makeTestRepo();
     const databases: string[] = [];
@@ -241,12 +242,13 @@ describe('create with concurrent indexes', () => {
       const migrationsDir = join(repo.dir, 'migrations');
       created(await createMigration({ source, migrationsDir, ...shadow() }));
       const v2 = repo.commit('index', { 'schema/schema.sql': 'CREATE TABLE events (id bigint PRIMARY KEY, at timestamptz NOT NULL);\nCREATE INDEX events_at_idx ON events (at);\n' });
-      const migration = created(await createMigration({ source, migrationsDir, ...shadow(), diff: { concurrentIndexes: true } }));
+      const migration = created(await createMigration({ source, migrationsDir, ...shadow(), }));
 
-      expect(migration).toMatchObject({ version: 2, upNoTransaction: true, downNoTransaction: false, hazards: [] });
-      expect(migration.upSql).toBe('CREATE INDEX CONCURRENTLY events_at_idx ON public.events USING btree (at);\n');
+      expect(migration).toMatchObject({ version: 2, upNoTransaction: true, downNoTransaction: true, hazards: [] });
+      expect(migration.upSql).toBe('CREATE INDEX CONCURRENTLY IF NOT EXISTS events_at_idx ON public.events USING btree (at);\n');
+      expect(migration.downSql).toBe('DROP INDEX CONCURRENTLY IF EXISTS "public"."events_at_idx";\n');
       expect(migration.text).toMatch(/^-- \+migrate Up notransaction$/m);
-      expect(migration.text).toContain('-- Up runs without a transaction (notransaction): CREATE INDEX CONCURRENTLY events_at_idx ON public.events USING btree (at) cannot run inside a transaction.');
+      expect(migration.text).toContain('-- Up runs without a transaction (notransaction): CREATE INDEX CONCURRENTLY IF NOT EXISTS events_at_idx ON public.events USING btree (at) cannot run inside a transaction.');
 
       const url = await createTestDatabase('create_concurrent');
       databases.push(url);

@@ -43,10 +43,16 @@ afterAll(() => runner.close());
 const specOf = (name: string) => {
   const read = (file: string) => readFileSync(join(ROOT, name, file), 'utf8');
   const spec: CaseSpec = existsSync(join(ROOT, name, 'case.json')) ? JSON.parse(read('case.json')) : {};
-  const options: DiffOptions = spec.options ?? { withPrivileges: true };
+  // The expectations are about the plain forms (those migra-class differs write) unless a case asks for online.
+  const options: DiffOptions = { online: false, ...(spec.options ?? { withPrivileges: true }) };
   const oracle: OracleOptions = spec.oracle ?? ownCaseOracle(options);
   const check = spec.checkSql ? async (migrated: string) => void (await query(migrated, spec.checkSql!)) : undefined;
-  return { spec, run: () => runner.roundTrip(name, read('a.sql'), read('b.sql'), options, oracle, check) };
+  return {
+    spec,
+    run: () => runner.roundTrip(name, read('a.sql'), read('b.sql'), options, oracle, check),
+    /** The same case with the non-blocking forms (the default of create and sync). */
+    runOnline: () => runner.roundTrip(`${name} (online)`, read('a.sql'), read('b.sql'), { ...options, online: true }, oracle, check),
+  };
 };
 
 test('there are own cases', () => {
@@ -99,6 +105,14 @@ test.concurrent.each(names)('%s converges backward (b -> a)', async (name) => {
   const outcome = (await specOf(name).run()).backward;
   if (process.env.DIFF_DEBUG) console.log(`${name} (b -> a)\n${outcome.sql}`);
   expect(summary(outcome)).toEqual({ ...converged, ...BACKWARD_KNOWN[name] });
+});
+
+/** The non-blocking forms (docs/online.md) converge too, both ways, on every own case. */
+test.concurrent.each(names)('%s converges with the non-blocking forms, both ways', async (name) => {
+  const { forward, backward } = await specOf(name).runOnline();
+  if (process.env.DIFF_DEBUG) console.log(`${name} (online)\n${forward.sql}\n(b -> a)\n${backward.sql}`);
+  expect({ direction: 'forward', ...summary(forward) }).toEqual({ direction: 'forward', ...converged });
+  expect({ direction: 'backward', ...summary(backward) }).toEqual({ direction: 'backward', ...converged, ...BACKWARD_KNOWN[name] });
 });
 
 /**

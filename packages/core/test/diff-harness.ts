@@ -5,7 +5,7 @@ import { diff, diffCatalogs, introspect, renderSql, type Catalog, type DiffOptio
 import { compareNormalised, compareSchemas, normalisedSchema, type OracleOptions } from '../../../test/support/schema-oracle';
 import { createTestDatabase, dropTestDatabase, query } from '../../../test/support/pg';
 
-/** Applies statements the way a migration would: transactional runs in one transaction, the others alone. */
+/** Applies statements the way a migration would: transactional runs in one transaction (one per step), the others alone. */
 export async function applyStatements(url: string, statements: readonly DiffStatement[]): Promise<void> {
   const client = new Client({ connectionString: url });
   await client.connect();
@@ -23,7 +23,10 @@ export async function applyStatements(url: string, statements: readonly DiffStat
       }
       batch = [];
     };
+    let step = statements[0]?.step ?? 0;
     for (const s of statements) {
+      if (s.step !== step) await flush();
+      step = s.step;
       if (s.transactional) {
         batch.push(s.sql);
       } else {

@@ -72,7 +72,10 @@ test.concurrent('DROP INDEX and dropping a primary key or unique constraint: dro
     'create table t (id int, email text, tenant int, x int);',
     async (a, b) => {
       const { statements } = await diff(a, b);
-      expect(codesOf(statements, /^DROP INDEX "public"."t_x_idx"$/)).toEqual(['drops-index']);
+      expect(codesOf(statements, /^DROP INDEX CONCURRENTLY IF EXISTS "public"."t_x_idx"$/)).toEqual(['drops-index']);
+      expect(statements.find((s) => s.sql.includes('"t_x_idx"'))!.hazards[0]!.message).toMatch(/CONCURRENTLY, reads and writes go on/);
+      const blocking = (await diff(a, b, { online: false })).statements;
+      expect(codesOf(blocking, /^DROP INDEX "public"."t_x_idx"$/)).toEqual(['drops-index']);
       expect(codesOf(statements, /DROP CONSTRAINT "t_pkey"$/)).toEqual(['drops-index']);
       expect(codesOf(statements, /DROP CONSTRAINT "t_email_key"$/)).toEqual(['drops-index']);
       expect(statements.find((s) => s.sql.includes('DROP CONSTRAINT "t_email_key"'))!.hazards[0]!.message)

@@ -84,17 +84,17 @@ test.concurrent('migration bookkeeping and extension members are never compared'
   );
 });
 
-test.concurrent('concurrentIndexes: CONCURRENTLY, outside a transaction, only on tables that already exist', async () => {
+test.concurrent('online (the default): CONCURRENTLY, outside a transaction, only on tables that already exist; online: false blocks', async () => {
   await withPair('diffopt', 
     'create table t (id int, v int);',
     'create table t (id int, v int); create index t_v on t (v); create table n (id int); create index n_id on n (id);',
     async (a, b) => {
-      const plain = (await diff(a, b)).statements.find((s) => s.sql.includes('t_v'))!;
-      expect(plain).toMatchObject({ transactional: true, hazards: [expect.objectContaining({ code: 'blocks-writes' })] });
-      const { statements } = await diff(a, b, { concurrentIndexes: true });
+      const plain = (await diff(a, b, { online: false })).statements.find((s) => s.sql.includes('t_v'))!;
+      expect(plain).toMatchObject({ transactional: true, step: 0, hazards: [expect.objectContaining({ code: 'blocks-writes' })] });
+      const { statements } = await diff(a, b);
       const existing = statements.find((s) => s.sql.includes('t_v'))!;
       const fresh = statements.find((s) => s.sql.includes('n_id'))!;
-      expect(existing).toMatchObject({ sql: 'CREATE INDEX CONCURRENTLY t_v ON public.t USING btree (v)', transactional: false, hazards: [] });
+      expect(existing).toMatchObject({ sql: 'CREATE INDEX CONCURRENTLY IF NOT EXISTS t_v ON public.t USING btree (v)', transactional: false, step: 1, hazards: [] });
       expect(fresh).toMatchObject({ sql: 'CREATE INDEX n_id ON public.n USING btree (id)', transactional: true, hazards: [] });
       await applyStatements(a, statements);
       expect(await schemasEqual(a, b)).toBe(true);
@@ -113,7 +113,11 @@ test.concurrent('destructive flags and hazards on drops and risky alterations', 
       expect(find(/^DROP VIEW/)).toMatchObject({ destructive: true, object: { kind: 'view', name: 'public.v' } });
       expect(find(/^DROP FUNCTION/)).toMatchObject({ destructive: true, object: { kind: 'function' } });
       expect(find(/SET DATA TYPE bigint/).hazards.map((h) => h.code)).toEqual(['rewrites-table']);
-      expect(find(/SET NOT NULL/).hazards.map((h) => h.code)).toEqual(['scans-table']);
+      // Online (the default): no scan under the lock; the helper check's VALIDATE scans without blocking writes.
+      expect(find(/SET NOT NULL/)).toMatchObject({ step: 2, hazards: [] });
+      expect(find(/VALIDATE CONSTRAINT "s_not_null_db_migrate"/).hazards.map((h) => h.code)).toEqual(['validates-rows']);
+      const blocking = (await diff(a, b, { online: false })).statements;
+      expect(blocking.find((s) => /SET NOT NULL/.test(s.sql))!.hazards.map((h) => h.code)).toEqual(['scans-table']);
       expect(find(/SET DATA TYPE bigint/).destructive).toBe(false);
     },
   );

@@ -166,7 +166,6 @@ describe('sync: a statement that failed outside the transaction is not retried',
           shadow: shadow(),
           retry: FAST_RETRY,
           lockTimeoutMs: 300,
-          diffOptions: { concurrentIndexes: true },
         });
         expect(report.targets[0]).toMatchObject({ status: 'failed', attempts: 1 });
         expect(report.targets[0].error).toMatch(/CREATE INDEX CONCURRENTLY .*lock timeout/);

@@ -65,17 +65,19 @@ describe('syncFleet', () => {
     const sql = plan.targets[0].sync!.sql;
     expect(sql).toMatch(/ALTER TYPE "public"\."status" ADD VALUE IF NOT EXISTS 'closed'/);
     expect(sql).toMatch(/ADD COLUMN "closed_at"/);
-    expect(plan.targets[0].outsideTransaction).toBe(1);
+    // Online forms on customers (it holds rows): the check NOT VALID then validated, the index built CONCURRENTLY.
+    expect(sql).toMatch(/ADD CONSTRAINT "closed_has_date" CHECK .* NOT VALID;[\s\S]*CREATE INDEX CONCURRENTLY IF NOT EXISTS customers_name[\s\S]*VALIDATE CONSTRAINT "closed_has_date"/);
+    expect(plan.targets[0].outsideTransaction).toBe(2);
     expect(formatReportText(plan)).toMatch(/-- staging-a \(.*\): would run\n/);
     expect(await query(a.url, `SELECT 1 FROM information_schema.columns WHERE column_name = 'closed_at'`)).toHaveLength(0);
 
     const logger = memoryLogger();
     const report = await syncFleet({ targets: [a, b], source, ref: 'main', shadow: shadow(), logger });
     expect(report.targets.map((t) => [t.name, t.status, t.statements, t.outsideTransaction])).toEqual([
-      ['staging-a', 'applied', plan.targets[0].statements, 1],
-      ['staging-b', 'applied', plan.targets[1].statements, 1],
+      ['staging-a', 'applied', plan.targets[0].statements, 2],
+      ['staging-b', 'applied', plan.targets[1].statements, 2],
     ]);
-    expect(logger.lines).toContainEqual(expect.stringMatching(/staging-a .*: synced: \d+ statements applied, 1 of them outside the transaction/));
+    expect(logger.lines).toContainEqual(expect.stringMatching(/staging-a .*: synced: \d+ statements applied, 2 of them outside the transaction/));
     // Independently of the sync's own check: the staging schema equals a database built from v2.
     const reference = await createTestDatabase('sync_ref');
     urls.push(reference);
@@ -86,6 +88,38 @@ describe('syncFleet', () => {
     const again = await syncFleet({ targets: [a, b], source, ref: v2, shadow: shadow() });
     expect(again.targets.map((t) => t.status)).toEqual(['up-to-date', 'up-to-date']);
     expect(reportFails(again)).toBe(false);
+  });
+
+  it('runs the online steps one after the other on a table holding rows; --blocking-ddl (online: false) runs the plain forms', async () => {
+    const base = V1 + `CREATE TABLE orders (id bigint, customer_id bigint, code text);\n`;
+    const goal =
+      V1 +
+      `CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint NOT NULL REFERENCES customers (id), code text UNIQUE,\n` +
+      `  token uuid NOT NULL DEFAULT gen_random_uuid());\nCREATE INDEX orders_code_lower ON orders (lower(code));\n`;
+    const ref = commit(goal, 'orders get keys, a token and an index');
+    const online = await stagingAt(base, 'online');
+    const blocking = await stagingAt(base, 'blocking');
+    for (const t of [online, blocking]) await query(t.url, `INSERT INTO orders SELECT g, 1 + g % 2, 'o' || g FROM generate_series(1, 500) g`);
+
+    const report = await syncFleet({ targets: [online], source, ref, shadow: shadow() });
+    expect(report.targets[0]).toMatchObject({ status: 'applied' });
+    const sql = report.targets[0].sync!.sql;
+    expect(sql).toMatch(/NOT VALID;[\s\S]*CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "orders_pkey"[\s\S]*VALIDATE CONSTRAINT[\s\S]*PRIMARY KEY USING INDEX "orders_pkey"/);
+    expect(sql).toMatch(/NOT VALID;[\s\S]*UPDATE "public"\."orders" SET "token" = DEFAULT[\s\S]*VALIDATE CONSTRAINT "token_not_null_db_migrate"/);
+    expect(report.targets[0].outsideTransaction).toBe(4);
+    const reference = await createTestDatabase('sync_ref');
+    urls.push(reference);
+    await query(reference, goal);
+    expect((await diff(online.url, reference)).statements).toEqual([]);
+    expect(await query(online.url, `SELECT count(DISTINCT token)::int AS n FROM orders`)).toEqual([{ n: 500 }]);
+    expect(await query(online.url, `SELECT bool_and(convalidated) AS valid FROM pg_constraint WHERE conrelid = 'orders'::regclass`)).toEqual([{ valid: true }]);
+    expect(await query(online.url, `SELECT count(*)::int AS n FROM pg_index WHERE indrelid = 'orders'::regclass AND NOT indisvalid`)).toEqual([{ n: 0 }]);
+
+    const plain = await syncFleet({ targets: [blocking], source, ref, shadow: shadow(), diffOptions: { online: false } });
+    expect(plain.targets[0]).toMatchObject({ status: 'applied' });
+    expect(plain.targets[0].outsideTransaction).toBeUndefined();
+    expect(plain.targets[0].sync!.sql).not.toMatch(/CONCURRENTLY|NOT VALID|VALIDATE|USING INDEX/);
+    expect((await diff(blocking.url, reference)).statements).toEqual([]);
   });
 
   it('a statement failing in the transaction rolls the whole sync of that target back', async () => {

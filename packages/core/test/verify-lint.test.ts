@@ -295,3 +295,30 @@ describe('the hazards check', () => {
     expect(result.findings).toContainEqual(expect.objectContaining({ level: 'error', code: 'syntax-error', file: '/m/0003_status.sql', line: lineOf(broken, "('new';") }));
   });
 });
+
+describe('type changes that keep the values as they are: no rewrite when the old type is known', () => {
+  const file = (sql: string) => `-- +migrate Up\n${sql}\n-- +migrate Down\nSELECT 1;\n`;
+  const lintWith = (sql: string, columnTypes: ReadonlyMap<string, string>) =>
+    lintMigrations([{ path: 'm1.sql', parsed: parseMigrationFile('m1.sql', file(sql)) }], { columnTypes });
+  const known = new Map([['public.users.name', 'character varying(64)'], ['public.users.n', 'integer'], ['public.users.note', 'text']]);
+
+  test.each([
+    ['ALTER TABLE users ALTER COLUMN name TYPE text;', []],
+    ['ALTER TABLE users ALTER COLUMN name SET DATA TYPE text USING "name"::text;', []],
+    ['ALTER TABLE users ALTER COLUMN name TYPE varchar;', []],
+    ['ALTER TABLE users ALTER COLUMN name TYPE varchar(100);', []],
+    ['ALTER TABLE users ALTER COLUMN note TYPE varchar;', []],
+    ['ALTER TABLE users ALTER COLUMN name TYPE varchar(32);', ['up:rewrites-table@2']],
+    ['ALTER TABLE users ALTER COLUMN n TYPE bigint;', ['up:rewrites-table@2']],
+    ['ALTER TABLE users ALTER COLUMN name TYPE text USING upper(name);', ['up:rewrites-table@2']],
+    ['ALTER TABLE users ALTER COLUMN nick TYPE text;', ['up:rewrites-table@2']],
+  ])('%s: %j', async (sql, expected) => {
+    expect(codes(await lintWith(sql, known))).toEqual(expected);
+  });
+
+  test('types set by an earlier statement of the section count, and without them the lint keeps the hazard', async () => {
+    const sql = 'ALTER TABLE users ADD COLUMN code varchar(10);\nALTER TABLE users ALTER COLUMN code TYPE text;';
+    expect(codes(await lintWith(sql, new Map()))).toEqual([]);
+    expect(codes(await lint(file('ALTER TABLE users ALTER COLUMN name TYPE text;')))).toEqual(['up:rewrites-table@2']);
+  });
+});

@@ -1,14 +1,14 @@
 import { createMigration, formatCreateReport } from '@db-migrate/core';
 import { type Command, optionalString, printResult, stringList } from '../command';
 import { migrationsDirOption } from './migrate-options';
-import { SCHEMA_SOURCE_USAGE, goalBuildInputs, goalBuildOptions, schemaSourceOptions } from './schema-options';
+import { SCHEMA_SOURCE_USAGE, blockingDdlOption, goalBuildInputs, goalBuildOptions, onlineDdl, schemaSourceOptions } from './schema-options';
 
 export const createCommand: Command = {
   name: 'create',
   summary: 'Write the next migration: the schema at the latest migration\'s goal commit diffed against the schema at --goal.',
   usage:
     `create ${SCHEMA_SOURCE_USAGE} --dir <migrations-dir>\n` +
-    '       [--goal <ref>] [--shadow embedded|docker|<url>] [--postgres-version N] [--name <slug>] [--concurrent-indexes]\n' +
+    '       [--goal <ref>] [--shadow embedded|docker|<url>] [--postgres-version N] [--name <slug>] [--blocking-ddl]\n' +
     '       [--exclude-table T ...] [--include-framework-tables] [--rename "public.products.title -> name" ...] [--allow-empty-goal] [--json <file>]',
   details: [
     'Only committed commits are built: uncommitted edits under --schema-dir are left out (a warning says so); commit them first.',
@@ -20,7 +20,7 @@ export const createCommand: Command = {
     ...migrationsDirOption,
     goal: { type: 'string', value: '<ref>', description: 'The commit of the schema repository to migrate to.', default: 'HEAD' },
     name: { type: 'string', value: '<slug>', description: 'The migration\'s name (NNNN_<slug>.sql).', default: 'derived from the change, e.g. create_orders' },
-    'concurrent-indexes': { type: 'boolean', description: 'Create indexes on existing tables with CREATE INDEX CONCURRENTLY (in a migration of their own that runs without a transaction).' },
+    ...blockingDdlOption,
     rename: { type: 'string', multiple: true, value: '"<old> -> <new>"', description: 'A rename to emit as ALTER ... RENAME instead of drop + add (repeatable), e.g. "public.products.title -> name"; besides DB-Migrate-Rename trailers.' },
     ...goalBuildOptions('Write the migration even when the goal build has no tables while the base has some (drops everything).'),
   },
@@ -36,7 +36,7 @@ export const createCommand: Command = {
       ...inputs,
       goal: optionalString(values, 'goal'),
       name: optionalString(values, 'name'),
-      diff: { concurrentIndexes: values['concurrent-indexes'] === true, ...inputs.diff },
+      diff: { ...onlineDdl(values), ...inputs.diff },
       renames: stringList(values, 'rename'),
       logger,
     });

@@ -1,7 +1,7 @@
 import { ConfigurationError, diff, registerUrlSecrets, renderSql, type DiffOptions } from '@db-migrate/core';
 import type { Command, OptionValues } from '../command';
 import { optionalString, printResult } from '../command';
-import { tableFilter, tableFilterOptions } from './schema-options';
+import { blockingDdlOption, onlineDdl, tableFilter, tableFilterOptions } from './schema-options';
 
 function diffOptions(values: OptionValues): DiffOptions {
   const excluded = values['exclude-schema'];
@@ -13,7 +13,7 @@ function diffOptions(values: OptionValues): DiffOptions {
     withOwners: values['with-owners'] === true,
     createExtensionsOnly: values['create-extensions-only'] === true,
     ignoreExtensionVersions: values['ignore-extension-versions'] === true,
-    concurrentIndexes: values['concurrent-indexes'] === true,
+    ...onlineDdl(values),
     ...tableFilter(values),
   };
 }
@@ -27,7 +27,7 @@ export const diffCommand: Command = {
   summary: "Print the SQL that takes the first database's schema to the second's.",
   usage:
     'diff <from-url> <to-url> [--schema S] [--exclude-schema S]... [--exclude-table T]... [--with-privileges] [--with-owners] [--create-extensions-only] ' +
-    '[--ignore-extension-versions] [--concurrent-indexes] [--exit-code]',
+    '[--ignore-extension-versions] [--blocking-ddl] [--exit-code]',
   details: [
     'stdout holds only SQL (nothing when the schemas are equal), so it can be redirected into a file; hazards and notices go to stderr.',
     'Exit status: 0, or 2 with --exit-code when the schemas differ; 1 on an error.',
@@ -40,7 +40,7 @@ export const diffCommand: Command = {
     'with-owners': { type: 'boolean', description: 'Also compare owners (ALTER ... OWNER TO).' },
     'create-extensions-only': { type: 'boolean', description: 'Print only CREATE EXTENSION for extensions missing from the first database.' },
     'ignore-extension-versions': { type: 'boolean', description: 'Do not compare extension versions.' },
-    'concurrent-indexes': { type: 'boolean', description: 'Create indexes on existing tables with CREATE INDEX CONCURRENTLY (runs without a transaction).' },
+    ...blockingDdlOption,
     'exit-code': { type: 'boolean', description: 'Exit 2 when the schemas differ.' },
     json: { type: 'string', value: '<file>', description: 'Also write the statements (SQL, object, hazards) as JSON to this file; `-` prints JSON on stdout instead of SQL.' },
   },

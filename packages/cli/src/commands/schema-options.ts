@@ -43,6 +43,19 @@ export const tableFilterOptions: OptionTable = {
   },
 };
 
+/** --blocking-ddl, on every command that writes DDL from a diff (create, diff, sync). */
+export const blockingDdlOption: OptionTable = {
+  'blocking-ddl': {
+    type: 'boolean',
+    description: 'Write the plain DDL forms, which block a table while they run (CREATE INDEX, ADD CONSTRAINT, SET NOT NULL...), instead of the non-blocking ones (docs/online.md).',
+  },
+};
+
+/** --blocking-ddl as a differ option. */
+export function onlineDdl(values: OptionValues): Pick<DiffOptions, 'online'> {
+  return values['blocking-ddl'] === true ? { online: false } : {};
+}
+
 /** The shadow server options of create and verify. */
 export const shadowOptions: OptionTable = {
   shadow: {

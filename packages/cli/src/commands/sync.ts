@@ -1,7 +1,7 @@
 import { syncFleet } from '@db-migrate/core';
 import { type Command, optionalString, stringList } from '../command';
 import { statementLimits } from './migrate-options';
-import { readSchemaSource, schemaSourceOptions } from './schema-options';
+import { blockingDdlOption, onlineDdl, readSchemaSource, schemaSourceOptions } from './schema-options';
 import { FLEET_USAGE, finishFleetRun, statementLimitOptions, fleetOptions, fleetRun } from './apply';
 
 export const syncCommand: Command = {
@@ -10,7 +10,7 @@ export const syncCommand: Command = {
   usage:
     'sync --schema-dir <path> (--schema-command "<cmd>" | --schema-sql <file> ...) [--ref <ref>] [--repo <path>]\n' +
     `       ${FLEET_USAGE}\n` +
-    '       [--dry-run] [--lock-timeout ms] [--statement-timeout ms] [--allow "drops-data <schema>.<table>" ...] [--allow-empty-goal]',
+    '       [--dry-run] [--lock-timeout ms] [--statement-timeout ms] [--allow "drops-data <schema>.<table>" ...] [--allow-empty-goal] [--blocking-ddl]',
   options: {
     ...schemaSourceOptions,
     ref: { type: 'string', value: '<ref>', description: 'The commit of the schema repository to match.', default: 'HEAD' },
@@ -19,6 +19,7 @@ export const syncCommand: Command = {
     ...statementLimitOptions,
     allow: { type: 'string', multiple: true, value: '"drops-data <schema>.<table>"', description: 'A table holding rows that the sync may drop (repeatable); without it such a sync stops on that database.' },
     'allow-empty-goal': { type: 'boolean', description: 'Sync even when the schema build has no tables and a database has some.' },
+    ...blockingDdlOption,
   },
   examples: [
     { comment: 'Make the staging databases match the schema at main, built from SQL files', command: 'sync --schema-dir db --schema-sql db --ref main --targets staging.yml' },
@@ -33,6 +34,7 @@ export const syncCommand: Command = {
       dryRun: values['dry-run'] === true,
       allow: stringList(values, 'allow'),
       allowEmptyGoal: values['allow-empty-goal'] === true,
+      diffOptions: onlineDdl(values),
       ...statementLimits(values),
     });
     return finishFleetRun(report, values, stdout);

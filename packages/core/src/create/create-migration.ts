@@ -40,7 +40,7 @@ export interface CreateMigrationOptions {
   readonly postgresVersion?: number;
   /** The migration's name; derived from the change when left out. */
   readonly name?: string;
-  /** Passed to the differ, e.g. `concurrentIndexes`. */
+  /** Passed to the differ, e.g. `online: false` for the plain forms that block a table (docs/online.md). */
   readonly diff?: DiffOptions;
   /** Stops a schema build command running longer than this. */
   readonly buildTimeoutMs?: number;

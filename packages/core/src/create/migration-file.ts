@@ -57,6 +57,10 @@ export interface RenderedMigration {
  */
 function noTransactionReason(statements: readonly DiffStatement[]): string | undefined {
   const refused = statements.filter((s) => !s.transactional);
+  const steps = new Set(statements.map((s) => s.step)).size;
+  if (refused.length === 0 && steps > 1) {
+    return `its statements come in ${steps} steps of a non-blocking change, each of which must commit before the next (a VALIDATE after its ADD ... NOT VALID)`;
+  }
   if (refused.length === 0) return undefined;
   return refused
     .map((s) =>
@@ -101,6 +105,8 @@ export function renderMigrationFile(input: MigrationFileInput): RenderedMigratio
     'Edit by hand if needed: the verify check builds the goal schema and compares it with these migrations.',
   ];
   if (input.part) header.push('', ...partHeader(input.part, upReason !== undefined));
+  const notes = input.up.filter((s) => s.note).map((s) => `  ${s.note}`);
+  if (notes.length > 0) header.push('', 'What it does without blocking the table (docs/online.md):', ...new Set(notes));
   if (hazards.length > 0) {
     header.push('', `Hazards (${hazards.length}):`, ...hazards.map((h) => `  ${h.code}: ${h.message}`));
   } else {

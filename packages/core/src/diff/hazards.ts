@@ -75,6 +75,10 @@ export const hazards = {
     code: 'drops-index',
     message: `drops ${what}: takes an ACCESS EXCLUSIVE lock on its table, and queries that used it may slow down`,
   }),
+  dropsIndexConcurrently: (what: string): Hazard => ({
+    code: 'drops-index',
+    message: `drops ${what} (CONCURRENTLY, reads and writes go on): queries that used it may slow down`,
+  }),
   replicaIdentity: (what: string, identity: string): Hazard => ({
     code: 'replica-identity',
     message: `sets the replica identity of ${what} to ${identity}: logical replication (publications, subscribers, CDC) may stop replicating its updates and deletes, or send other columns`,

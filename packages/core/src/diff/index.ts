@@ -118,5 +118,7 @@ function publicShape(s: PlannedStatement): DiffStatement {
     destructive: s.destructive,
     hazards: s.hazards,
     transactional: s.transactional,
+    step: s.step,
+    ...(s.note ? { note: s.note } : {}),
   };
 }

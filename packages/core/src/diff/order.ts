@@ -16,6 +16,9 @@ import type { PlannedStatement } from './plan';
  * Among the statements whose dependencies are met, the lowest phase, then the earliest emitted, goes first,
  * so the result is deterministic. A dependency cycle (rare; PostgreSQL itself would need a split statement)
  * is broken by taking the lowest-phase remaining statement.
+ * Then steps (plan.ts Step): a statement runs in the step it was given, or in the step of what it must follow
+ * when that is later, or in the step after those whose commit it needs (`needsCommitted`); the statements are
+ * listed step by step, each step in the order above.
  */
 export function orderStatements(
   statements: readonly PlannedStatement[],
@@ -86,11 +89,15 @@ export function orderStatements(
     for (const k of s.needsRemoved) each(removers, k, (i) => edge(i, j));
   });
 
+  statements.forEach((s, j) => {
+    for (const k of s.needsCommitted) each(producers, k, (i) => edge(i, j));
+  });
+
   const rank = (i: number) => statements[i]!.phase * 1e7 + i;
   const heap = new MinHeap(rank);
   for (let i = 0; i < statements.length; i++) if (indegree[i] === 0) heap.push(i);
   const done = new Array<boolean>(statements.length).fill(false);
-  const out: PlannedStatement[] = [];
+  const out: number[] = [];
   while (out.length < statements.length) {
     let next = heap.pop();
     if (next === undefined) {
@@ -102,13 +109,38 @@ export function orderStatements(
       continue;
     }
     done[next] = true;
-    out.push(statements[next]!);
+    out.push(next);
     for (const k of successors[next]!) {
       indegree[k]!--;
       if (indegree[k] === 0 && !done[k]) heap.push(k);
     }
   }
-  return out;
+  return inSteps(withBlockingFallbacks(statements, successors), out, successors, producers);
+}
+
+/** A non-blocking statement that an ordinary statement of an earlier step must follow takes its plain form (PlannedStatement.blocking). */
+function withBlockingFallbacks(statements: readonly PlannedStatement[], successors: readonly number[][]): PlannedStatement[] {
+  return statements.map((s, i) => {
+    if (!s.blocking || !successors[i]!.some((j) => statements[j]!.step < s.step && !statements[j]!.note)) return s;
+    const { blocking, note: _note, ...rest } = s;
+    return { ...rest, ...blocking };
+  });
+}
+
+/** Each statement's step, from the ordered list (one pass: what a statement follows comes before it), then the list step by step. */
+function inSteps(statements: readonly PlannedStatement[], order: readonly number[], successors: readonly number[][], producers: ReadonlyMap<string, number[]>): PlannedStatement[] {
+  const step = statements.map((s) => s.step);
+  const committedBy = statements.map((s) => new Set(s.needsCommitted.flatMap((k) => producers.get(k) ?? [])));
+  const position = new Map(order.map((i, at) => [i, at]));
+  for (const i of order) {
+    for (const j of successors[i]!) {
+      // A cycle broken above leaves an edge pointing backwards: it cannot order steps.
+      if (position.get(j)! < position.get(i)!) continue;
+      step[j] = Math.max(step[j]!, step[i]! + (committedBy[j]!.has(i) ? 1 : 0));
+    }
+  }
+  const sorted = order.map((i, at) => ({ i, at })).sort((x, y) => step[x.i]! - step[y.i]! || x.at - y.at);
+  return sorted.map(({ i }) => (step[i] === statements[i]!.step ? statements[i]! : { ...statements[i]!, step: step[i]! }));
 }
 
 class MinHeap {

@@ -42,8 +42,29 @@ export const Phase = {
   dropSchema: 41,
 } as const;
 
+/**
+ * The steps of a non-blocking change: each runs after the one before it committed (a later migration file).
+ * The step a statement is given is its earliest; order.ts moves it later when what it needs runs later.
+ */
+export const Step = {
+  /** Everything in one transaction: the plain forms, ADD ... NOT VALID, a new column without its NOT NULL. */
+  main: 0,
+  /** Outside a transaction: CREATE/DROP INDEX CONCURRENTLY, backfills. */
+  outside: 1,
+  /** In a transaction again: VALIDATE CONSTRAINT, ADD CONSTRAINT ... USING INDEX, SET NOT NULL by a validated check. */
+  finish: 2,
+} as const;
+
 export interface PlannedStatement extends DiffStatement {
   readonly phase: number;
+  /** Keys whose producers must have committed in an earlier step (VALIDATE after its ADD ... NOT VALID). */
+  readonly needsCommitted: readonly string[];
+  /**
+   * The plain form of a non-blocking statement that has one (DROP INDEX for DROP INDEX CONCURRENTLY): taken
+   * instead when an ordinary statement of an earlier step must follow it (order.ts), which the later step
+   * would otherwise drag away from the statements it was ordered with.
+   */
+  readonly blocking?: Pick<PlannedStatement, 'sql' | 'hazards' | 'transactional' | 'step'>;
   /** Keys whose `to` state this statement establishes (create, alter, add). */
   readonly produces: readonly string[];
   /** Keys whose `from` state this statement removes (drop, implicit drops of children). */
@@ -54,8 +75,8 @@ export interface PlannedStatement extends DiffStatement {
   readonly needsRemoved: readonly string[];
 }
 
-export type NewStatement = Omit<PlannedStatement, 'produces' | 'removes' | 'needs' | 'needsRemoved' | 'hazards' | 'destructive' | 'transactional'> &
-  Partial<Pick<PlannedStatement, 'produces' | 'removes' | 'needs' | 'needsRemoved' | 'hazards' | 'destructive' | 'transactional'>>;
+type Defaulted = 'produces' | 'removes' | 'needs' | 'needsRemoved' | 'needsCommitted' | 'hazards' | 'destructive' | 'transactional' | 'step';
+export type NewStatement = Omit<PlannedStatement, Defaulted> & Partial<Pick<PlannedStatement, Defaulted>>;
 
 /**
  * The working state of one comparison: both catalogs, the decisions taken about objects (dropped,
@@ -119,6 +140,18 @@ export class DiffContext {
     }
   }
 
+  /**
+   * True when changes to this table take their non-blocking forms: `online` is on (the default), the table
+   * exists before the change and stays, and it is an ordinary table with no partitions nor inheritance
+   * (PostgreSQL refuses CONCURRENTLY and NOT VALID foreign keys on partitioned tables, and checks recurse).
+   */
+  online(tableKey: string): boolean {
+    if (this.options.online === false || !this.survives(tableKey)) return false;
+    const [a, b] = [this.from.relations.get(tableKey), this.to.relations.get(tableKey)];
+    if (!a || !b || a.kind !== 'table' || b.kind !== 'table' || a.partitionOf || b.partitionOf || a.inherits.length > 0 || b.inherits.length > 0) return false;
+    return ![...this.to.relations.values()].some((r) => r.inherits.includes(tableKey) || r.partitionOf === tableKey);
+  }
+
   /** Marks an object as going away: recreated when `to` still has it, dropped otherwise. */
   markGone(key: string, implicit = false): void {
     if (implicit) this.implicitlyDropped.add(key);
@@ -132,9 +165,11 @@ export class DiffContext {
       removes: [],
       needs: [],
       needsRemoved: [],
+      needsCommitted: [],
       hazards: [],
       destructive: false,
       transactional: true,
+      step: Step.main,
       ...statement,
     });
   }

@@ -168,7 +168,7 @@ export interface RenamedDiff {
 
 function renameStatement(rename: ResolvedRename, sql: string): DiffStatement {
   const kind: ObjectKind = rename.kind === 'enum value' ? 'enum' : rename.kind;
-  return { sql, object: { kind, name: rename.text.split(' -> ')[0]! }, action: 'rename', destructive: false, hazards: [], transactional: true };
+  return { sql, object: { kind, name: rename.text.split(' -> ')[0]! }, action: 'rename', destructive: false, hazards: [], transactional: true, step: 0 };
 }
 
 /**

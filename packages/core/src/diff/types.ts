@@ -56,6 +56,14 @@ export interface DiffStatement {
   readonly hazards: readonly Hazard[];
   /** False where PostgreSQL refuses to run the statement inside a transaction block. */
   readonly transactional: boolean;
+  /**
+   * The step of a non-blocking change it belongs to (0 first). A statement of a later step runs only once
+   * those of the steps before it have committed: in a later migration file (e.g. VALIDATE CONSTRAINT after
+   * the ADD ... NOT VALID). Always 0 with `online: false`.
+   */
+  readonly step: number;
+  /** For a statement of a non-blocking form: what it does, in plain words (for the migration file's header). */
+  readonly note?: string;
 }
 
 export interface DiffOptions {
@@ -80,10 +88,13 @@ export interface DiffOptions {
   /** Do not compare (nor emit) extension versions. */
   readonly ignoreExtensionVersions?: boolean;
   /**
-   * Create indexes on tables that already exist with CREATE INDEX CONCURRENTLY (transactional: false)
-   * instead of a plain CREATE INDEX that blocks writes.
+   * Non-blocking forms on tables that exist before the change (default true; docs/online.md): indexes
+   * built and dropped CONCURRENTLY, foreign keys and checks added NOT VALID then validated in a later
+   * step, SET NOT NULL through a validated CHECK, unique and primary keys through a concurrent unique
+   * index, a volatile default through a nullable column and a batched backfill. `false`: the plain
+   * forms, which block the table while they run (one step).
    */
-  readonly concurrentIndexes?: boolean;
+  readonly online?: boolean;
   /**
    * Tables to leave out, with what hangs on them: `table` (any schema) or `schema.table`, `*` and `?`
    * as globs, e.g. `audit.*`, `public.tmp_*`.

@@ -10,6 +10,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Client } from 'pg';
 import { withDatabaseLock } from '../applier/lock';
+import { splitChange } from '../create/split';
 import { type Catalog, type DiffOptions, type DiffStatement, diffCatalogs, introspect, renderSql } from '../diff';
 import { filterCatalog } from '../diff/filter';
 import { errorMessage, redact } from '../errors';
@@ -129,12 +130,16 @@ async function syncLocked(
   // Outside the transaction: enum values that later statements use must be committed before them
   // (the differ emits those ADD VALUE IF NOT EXISTS, safe to repeat); anything else that cannot run in a
   // transaction (CREATE INDEX CONCURRENTLY) goes after it, once what it needs exists.
-  const inside = statements.filter((s) => s.transactional);
-  const first = statements.filter((s) => !s.transactional && s.object.kind === 'enum');
-  const last = statements.filter((s) => !s.transactional && s.object.kind !== 'enum');
+  // The later steps of non-blocking forms (VALIDATE after ADD ... NOT VALID, CREATE INDEX CONCURRENTLY...)
+  // run once the first step committed, each in its own transaction or outside one, as create's files would.
+  const firstStep = statements.filter((s) => s.step === 0);
+  const laterParts = splitChange(statements.filter((s) => s.step > 0));
+  const inside = firstStep.filter((s) => s.transactional);
+  const first = firstStep.filter((s) => !s.transactional && s.object.kind === 'enum');
+  const last = firstStep.filter((s) => !s.transactional && s.object.kind !== 'enum');
   const warnings = statements.filter((s) => s.destructive).map((s) => `destructive: ${s.action} ${s.object.kind} ${s.object.name}`);
   const planned = { sql: renderSql(statements), changes: describeStatements(statements) };
-  const outsideCount = first.length + last.length;
+  const outsideCount = first.length + last.length + laterParts.filter((p) => p.outside).reduce((n, p) => n + p.up.length, 0);
   const counts = { statements: statements.length, ...(outsideCount ? { outsideTransaction: outsideCount } : {}) };
   if (options.dryRun) return { status: 'pending', ...counts, sync: planned, warnings };
 
@@ -145,9 +150,10 @@ async function syncLocked(
 
   let ranOutside = 0;
   let committed = false;
+  let ranLater = 0;
   const failure = (error: unknown, what: string, consequence: string, retryable = true): AttemptOutcome => ({
     status: 'failed',
-    statements: (committed ? inside.length : 0) + ranOutside,
+    statements: (committed ? inside.length : 0) + ranOutside + ranLater,
     ...(ranOutside ? { outsideTransaction: ranOutside } : {}),
     sync: planned,
     warnings,
@@ -209,6 +215,29 @@ async function syncLocked(
   }
   const late = await runOutside(last, 'after');
   if (late) return late;
+  for (const [index, part] of laterParts.entries()) {
+    if (part.outside) {
+      const failed = await runOutside(part.up, 'after');
+      if (failed) return failed;
+      continue;
+    }
+    try {
+      await client.query('BEGIN');
+      for (const statement of part.up) {
+        current = statement;
+        await client.query(statement.sql);
+      }
+      current = undefined;
+      await client.query('COMMIT');
+      ranLater += part.up.length;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      const what = current ? `statement "${excerpt(current.sql)}" failed` : 'the transaction failed';
+      const left = laterParts.slice(index + 1).reduce((n, p) => n + p.up.length, 0);
+      // The steps before it stay: a retry diffs again and runs what is left (the same statements, once more).
+      return failure(error, what, `the transaction of that step was rolled back; the steps before it stay, ${left} later statement(s) did not run`);
+    }
+  }
   const after = diffCatalogs(await introspect(client), goal, options.diffOptions);
   if (after.length > 0) {
     return {

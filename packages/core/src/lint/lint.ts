@@ -68,20 +68,53 @@ export const VOLATILE_FUNCTIONS: ReadonlySet<string> = new Set([
 
 const SERIAL_TYPES = new Set(['serial', 'serial2', 'serial4', 'serial8', 'smallserial', 'bigserial']);
 
+export interface LintOptions {
+  /**
+   * The column types before the first migration, `schema.table.column` -> format_type (e.g.
+   * `character varying(64)`): a type change whose old type is known and that PostgreSQL makes without
+   * rewriting (varchar(n) -> text, varchar(n) -> varchar(m >= n)) is then no rewrite.
+   */
+  readonly columnTypes?: ReadonlyMap<string, string>;
+}
+
 /** Lints the Up and Down sections of migrations in the order they apply (oldest first: tables created by an earlier one count as new). */
-export async function lintMigrations(migrations: readonly LintInput[]): Promise<LintFinding[]> {
+export async function lintMigrations(migrations: readonly LintInput[], options: LintOptions = {}): Promise<LintFinding[]> {
   await loadPgParser();
   const findings: LintFinding[] = [];
   const createdByUp = new Set<string>();
   const volatileFunctions = new Set(VOLATILE_FUNCTIONS);
   for (const migration of migrations) {
     const upCreated = new Set<string>();
-    new SectionLint(migration.path, 'up', migration.parsed.up, createdByUp, upCreated, volatileFunctions, findings).run();
+    // Each section starts from the types known before the migration (a Down undoes its Up's changes).
+    const types = new Map(options.columnTypes ?? []);
+    new SectionLint(migration.path, 'up', migration.parsed.up, createdByUp, upCreated, volatileFunctions, findings, types).run();
     if (migration.parsed.down) {
-      new SectionLint(migration.path, 'down', migration.parsed.down, new Set(), upCreated, volatileFunctions, findings).run();
+      new SectionLint(migration.path, 'down', migration.parsed.down, new Set(), upCreated, volatileFunctions, findings, new Map(types)).run();
     }
   }
   return findings;
+}
+
+/** The format_type spelling of a parsed type name for the string types whose changes may skip the rewrite; undefined for others. */
+function stringTypeName(typeName: PgNode | undefined): string | undefined {
+  const name = (typeName?.names as PgNode[] | undefined)?.at(-1)?.String?.sval as string | undefined;
+  const mods = (typeName?.typmods as PgNode[] | undefined) ?? [];
+  if (typeName?.arrayBounds) return undefined;
+  if (name === 'text' && mods.length === 0) return 'text';
+  if (name !== 'varchar') return undefined;
+  if (mods.length === 0) return 'character varying';
+  const length = mods[0]?.A_Const?.ival?.ival as number | undefined;
+  return mods.length === 1 && length !== undefined ? `character varying(${length})` : undefined;
+}
+
+/** Whether changing a column from `from` to `to` (format_type spellings) keeps its values as they are, with no rewrite. */
+function keepsValuesWithoutRewrite(from: string, to: string): boolean {
+  if (from === to) return true;
+  const varchar = /^character varying(?:\((\d+)\))?$/;
+  const [a, b] = [varchar.exec(from), varchar.exec(to)];
+  if (a && (to === 'text' || to === 'character varying')) return true;
+  if (a && b) return b[1] === undefined || (a[1] !== undefined && Number(b[1]) >= Number(a[1]));
+  return from === 'text' && to === 'character varying';
 }
 
 /** `public.users` for `users`: how PostgreSQL resolves a name without a search_path. */
@@ -142,6 +175,8 @@ class SectionLint {
     private readonly upCreated: Set<string>,
     private readonly volatileFunctions: Set<string>,
     private readonly findings: LintFinding[],
+    /** Column types known so far (LintOptions.columnTypes, then what the section's statements set). */
+    private readonly columnTypes: Map<string, string> = new Map(),
   ) {
     this.marker = section === 'up' ? UP_MARKER : DOWN_MARKER;
   }
@@ -209,6 +244,10 @@ class SectionLint {
         if (n.name === 'lock_timeout') this.lockTimeoutSet = n.kind !== 'VAR_RESET';
         return;
       case 'CreateStmt':
+        for (const e of (n.tableElts as PgNode[] | undefined) ?? []) {
+          const type = e.ColumnDef ? stringTypeName(e.ColumnDef.typeName) : undefined;
+          if (type) this.columnTypes.set(`${tableKey(relationName(n.relation))}.${e.ColumnDef.colname}`, type);
+        }
         this.created.add(tableKey(relationName(n.relation)));
         if (this.section === 'up') this.upCreated.add(tableKey(relationName(n.relation)));
         return;
@@ -397,6 +436,8 @@ class SectionLint {
       case 'AT_AddColumn': {
         const def = cmd.def.ColumnDef as PgNode;
         if (this.section === 'up') this.upCreated.add(key(def.colname));
+        const added = stringTypeName(def.typeName);
+        if (added) this.columnTypes.set(key(def.colname), added);
         const constraints = ((def.constraints as PgNode[] | undefined) ?? []).map((c) => c.Constraint as PgNode);
         const has = (type: string) => constraints.find((c) => c.contype === type);
         const typeName = (def.typeName?.names as PgNode[] | undefined)?.at(-1)?.String?.sval as string | undefined;
@@ -413,8 +454,18 @@ class SectionLint {
       }
       case 'AT_DropColumn':
         return this.hazard(hazards.dropsData(column(cmd.name)), line, { createdByUp: key(cmd.name) });
-      case 'AT_AlterColumnType':
+      case 'AT_AlterColumnType': {
+        const def = cmd.def.ColumnDef as PgNode;
+        const from = this.columnTypes.get(key(cmd.name));
+        const to = stringTypeName(def.typeName);
+        this.columnTypes.delete(key(cmd.name));
+        if (to) this.columnTypes.set(key(cmd.name), to);
+        // USING the column itself (as the differ writes it), or none: the values stay as they are.
+        const using = def.raw_default as PgNode | undefined;
+        const plainUsing = !using || [using, using.TypeCast?.arg].some((x: PgNode | undefined) => x?.ColumnRef && (x.ColumnRef.fields as PgNode[]).at(-1)?.String?.sval === cmd.name);
+        if (from && to && !def.collClause && plainUsing && keepsValuesWithoutRewrite(from, to)) return;
         return this.hazard(hazards.rewritesTable(column(cmd.name)), line);
+      }
       case 'AT_SetNotNull':
         return this.hazard(hazards.setNotNull(column(cmd.name)), line, { hint: 'add a CHECK (... IS NOT NULL) NOT VALID constraint and VALIDATE it first' });
       case 'AT_SetLogged':

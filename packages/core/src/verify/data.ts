@@ -25,6 +25,7 @@ import { ident } from '../diff/sql';
 import { type Measured, type MeasuredStep, stepRowDeletions } from './data-loss-gate';
 import type { ShadowDatabase } from '../shadow/types';
 import type { MigrationEntry } from './numbering';
+import { NOT_NULL_CHECK_SUFFIX } from '../diff/compare/online-columns';
 import { CHECK_TITLES, type VerifyCheck, type VerifyFinding } from './report';
 import type { ReversibilityPlan } from './reversibility';
 import { type MigrationSession, withMigrationSession } from './session';
@@ -53,7 +54,7 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 /** What to do about a statement that runs on an empty table and fails on rows, by SQLSTATE. */
 export function rowFailureHint(error: Pick<MigrationError, 'sqlState' | 'message' | 'statement'>): string {
   const statement = error.statement ?? '';
-  switch (error.sqlState) {
+  switch (violatesNotNullCheck(error) ? '23502' : error.sqlState) {
     case '23502':
       return /\bADD\b/i.test(statement) && !/SET NOT NULL/i.test(statement)
         ? 'existing rows get NULL in the new column: add it with a DEFAULT (ADD COLUMN ... NOT NULL DEFAULT ...), or add it nullable, backfill it with an UPDATE and SET NOT NULL after'
@@ -100,6 +101,14 @@ function failureFinding(error: MigrationError, entry: MigrationEntry | undefined
 
 /** Constraint failures that depend on the particular values (made up, for synthetic rows): FK, unique, CHECK, exclusion. */
 const VALUE_DEPENDENT = new Set(['23503', '23505', '23514', '23P01']);
+
+/**
+ * A violation of the check through which the differ sets NOT NULL without a scan (docs/online.md): a NULL
+ * where the goal says NOT NULL, as a failing SET NOT NULL would be, not a made-up value a real row may not have.
+ */
+function violatesNotNullCheck(error: Pick<MigrationError, 'sqlState' | 'message'>): boolean {
+  return error.sqlState === '23514' && error.message.includes(`${NOT_NULL_CHECK_SUFFIX}"`);
+}
 /** And for a Down, values its schema cannot hold: an enum label it removes, a string or number too long. */
 const DOWN_VALUE_DEPENDENT = new Set([...VALUE_DEPENDENT, '22P02', '22001', '22003']);
 
@@ -192,7 +201,7 @@ async function seededPass(input: DataCheckInput, session: MigrationSession, logg
     before.set(entry.version - 1, counts);
     let run = await timed(`Up of ${entry.fileName}`, () => session.up(entry.version));
     const table = run.error ? failingTable(run.error, counts) : undefined;
-    if (run.error && table && VALUE_DEPENDENT.has(run.error.sqlState ?? '') && !seeded.has(table)) {
+    if (run.error && table && VALUE_DEPENDENT.has(run.error.sqlState ?? '') && !violatesNotNullCheck(run.error) && !seeded.has(table)) {
       // A foreign key, unique or CHECK constraint refused values the generator made up: real rows may well
       // satisfy it. Say so, empty the table (and what references it) and go on.
       const finding = failureFinding(run.error, entryOf(run.error.fileName) ?? entry, counts);

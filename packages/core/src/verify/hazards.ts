@@ -8,6 +8,7 @@
  * kept after an edit too, so no edit makes a hazard disappear unread.
  */
 import { LINT_HAZARD_CODES, lintMigrations } from '../lint';
+import { connectDatabase } from '../pg/connect';
 import { sha256Checksum } from '../migrations/metadata';
 import { metadataFileName } from '../migrations/naming';
 import type { DataLossGate } from './data-loss-gate';
@@ -20,9 +21,27 @@ function hazardLine(entry: MigrationEntry, code: string): number {
   return index >= 0 ? index + 1 : (entry.parsed?.up.line ?? 1);
 }
 
-export async function checkHazards(newEntries: readonly MigrationEntry[], options: { readonly failOnHazards?: boolean; readonly dataLoss?: DataLossGate } = {}): Promise<VerifyCheck> {
+/** The column types of a database's tables, `schema.table.column` -> format_type: what the lint knows before the new migrations. */
+export async function readColumnTypes(url: string): Promise<Map<string, string>> {
+  const client = await connectDatabase(url);
+  try {
+    const { rows } = await client.query<{ name: string; type: string }>(
+      `SELECT n.nspname || '.' || c.relname || '.' || a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type
+         FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')`,
+    );
+    return new Map(rows.map((r) => [r.name, r.type]));
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+export async function checkHazards(
+  newEntries: readonly MigrationEntry[],
+  options: { readonly failOnHazards?: boolean; readonly dataLoss?: DataLossGate; readonly columnTypes?: ReadonlyMap<string, string> } = {},
+): Promise<VerifyCheck> {
   const parsed = newEntries.filter((e): e is MigrationEntry & { parsed: NonNullable<MigrationEntry['parsed']> } => e.parsed !== undefined);
-  const lint = await lintMigrations(parsed.map((e) => ({ path: e.path, parsed: e.parsed })));
+  const lint = await lintMigrations(parsed.map((e) => ({ path: e.path, parsed: e.parsed })), options.columnTypes ? { columnTypes: options.columnTypes } : {});
   const findings: VerifyFinding[] = lint.map((f) => ({
     level: f.level,
     message: f.section === 'down' ? `Down: ${f.message}` : f.message,

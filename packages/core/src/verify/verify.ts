@@ -30,7 +30,7 @@ import { inventoryTables, readDataInventoryAt } from '../intent/data-loss';
 import { describeSchemaSource } from '../schema-source/schema-source';
 import { type DataLossGate, gateDataLoss, measureWithoutRows } from './data-loss-gate';
 import { versionBelow } from './session';
-import { checkHazards } from './hazards';
+import { checkHazards, readColumnTypes } from './hazards';
 import { type MigrationEntry, checkNumbering } from './numbering';
 import { checkUserSeed, type UserSeed } from '../seed/user-seed';
 import { type DataCheckOutcome, checkData } from './data';
@@ -206,6 +206,8 @@ export async function verifyMigrations(options: VerifyOptions): Promise<VerifyRe
     // A base that does not replay: each check replays on its own database and reports it as it did.
     return replayed && !replayed.error ? newDatabase(replayed.db) : newDatabase();
   };
+  // The column types at the base, for the lint (read on a copy: the base is the others' template).
+  const columnTypes = base?.then(async (replayed) => (replayed.error ? undefined : readColumnTypes((await newDatabase(replayed.db)).url))).catch(() => undefined);
   // The data check's one pass on the seeded base measures the gate's steps too; without it (or for what
   // a failure there left unmeasured) the gate runs on a database of its own, beside the others.
   const plan = set ? planReversibility(newEntries) : ({ kind: 'skip', summary: NEEDS_VALID_FILES, findings: [] } as const);
@@ -234,16 +236,19 @@ export async function verifyMigrations(options: VerifyOptions): Promise<VerifyRe
   };
 
   let checked: DatabaseChecks;
+  let knownTypes: ReadonlyMap<string, string> | undefined;
   try {
     checked = await runDatabaseChecks(run);
   } finally {
     await base?.catch(() => undefined);
+    const types = await columnTypes;
+    if (types) knownTypes = types;
     await dataPass?.catch(() => undefined);
     await dataLoss?.catch(() => undefined);
     for (const db of databases) await db.drop().catch((error) => logger.warning(`could not drop ${db.name}: ${errorMessage(error)}`));
   }
 
-  const hazards = await timed(logger, 'hazards', checkHazards(newEntries, { failOnHazards: options.failOnHazards, ...(dataLoss ? { dataLoss: await dataLoss } : {}) }));
+  const hazards = await timed(logger, 'hazards', checkHazards(newEntries, { failOnHazards: options.failOnHazards, ...(dataLoss ? { dataLoss: await dataLoss } : {}), ...(knownTypes ? { columnTypes: knownTypes } : {}) }));
   const checks = [numbering.check, checked.consistency, checked.reversibility, checked.data, hazards];
   for (const check of checks) logger.info(`${check.title}: ${check.status} - ${check.summary}`);
   return {

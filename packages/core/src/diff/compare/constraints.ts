@@ -1,6 +1,6 @@
 import type { ConstraintInfo, RelationInfo } from '../catalog';
 import { hazards } from '../hazards';
-import { DiffContext, Phase } from '../plan';
+import { DiffContext, Phase, Step } from '../plan';
 import { ident } from '../sql';
 import type { Hazard } from '../types';
 import { detachesPartition, inheritanceKey, relationName } from './tables';
@@ -307,6 +307,7 @@ export function emitConstraints(ctx: DiffContext): void {
       continue;
     }
     if (givenByDetach.has(key)) continue;
+    if (addOnline(ctx, b)) continue;
     const tableSurvives = ctx.survives(b.tableKey);
     const what = `${TYPE_NAMES[b.type]} ${b.name} on ${b.schema}.${b.table}`;
     const constraintHazards = [];
@@ -326,4 +327,84 @@ export function emitConstraints(ctx: DiffContext): void {
     });
     if (b.type === 'c' && /\bNOT VALID$/.test(b.definition)) validateOnInheritors(ctx, b, new Set(inheritors(ctx.to, b.tableKey).map((r) => r.key)));
   }
+}
+
+/**
+ * The non-blocking forms of ADD CONSTRAINT on a table that stays (docs/online.md), when it has one:
+ * - a foreign key or check: added NOT VALID (new rows are checked at once, a brief lock), then validated in
+ *   the next step, which scans the rows without blocking writes;
+ * - a unique or primary key: its unique index built CONCURRENTLY, then ADD CONSTRAINT ... USING INDEX
+ *   (no scan; a primary key's columns are made NOT NULL before, by tables.ts).
+ * Returns false for the plain form.
+ */
+function addOnline(ctx: DiffContext, b: ConstraintInfo): boolean {
+  if (!ctx.online(b.tableKey) || clauses(b.definition).notValid) return false;
+  const what = `${TYPE_NAMES[b.type]} ${b.name} on ${b.schema}.${b.table}`;
+  const object = { kind: 'constraint' as const, name: `${b.schema}.${b.table}.${b.name}` };
+  if (b.type === 'f' || b.type === 'c') {
+    if (b.type === 'f' && b.references && ctx.to.relations.get(b.references)?.kind === 'partitioned table') return false;
+    const { core, deferrable, deferred } = clauses(b.definition);
+    const notValid = `${core}${deferrable ? ' DEFERRABLE' : ''}${deferred ? ' INITIALLY DEFERRED' : ''} NOT VALID`;
+    ctx.emit({
+      sql: `ALTER TABLE ${tableOf(b)} ADD CONSTRAINT ${ident(b.name)} ${notValid}`,
+      object,
+      action: 'create',
+      phase: b.type === 'f' ? Phase.addForeignKey : Phase.addConstraint,
+      produces: [b.key],
+      needs: [b.tableKey, ...(b.references ? [b.references] : [])],
+      note: `adds ${what} NOT VALID: new and changed rows are checked at once, existing rows are validated in the next migration`,
+    });
+    ctx.emit({
+      sql: `ALTER TABLE ${tableOf(b)} VALIDATE CONSTRAINT ${ident(b.name)}`,
+      object,
+      action: 'alter',
+      phase: b.type === 'f' ? Phase.addForeignKey : Phase.addConstraint,
+      produces: [`${b.key}#validated`],
+      needsCommitted: [b.key],
+      step: Step.finish,
+      hazards: [hazards.validatesExistingRows(what)],
+      note: `validates ${what}: scans the existing rows without blocking reads or writes`,
+    });
+    return true;
+  }
+  if (b.type !== 'p' && b.type !== 'u') return false;
+  const m = /^(UNIQUE|UNIQUE NULLS NOT DISTINCT|PRIMARY KEY) \(([^()]*)\)( DEFERRABLE)?( INITIALLY DEFERRED)?$/.exec(b.definition);
+  if (!m) return false;
+  const [, kind, columns, deferrable, deferred] = m;
+  const indexKey = `${b.key}#index`;
+  ctx.emit({
+    sql: `CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS ${ident(b.name)} ON ${tableOf(b)} USING btree (${columns})${kind === 'UNIQUE NULLS NOT DISTINCT' ? ' NULLS NOT DISTINCT' : ''}`,
+    object: { kind: 'index', name: `${b.schema}.${b.name}` },
+    action: 'create',
+    phase: Phase.createIndex,
+    produces: [indexKey],
+    needs: [b.tableKey, ...columnKeys(b, columns!)],
+    transactional: false,
+    step: Step.outside,
+    note: `builds the unique index of ${what} without blocking writes (CONCURRENTLY)`,
+  });
+  const names = columnNames(columns!);
+  ctx.emit({
+    sql: `ALTER TABLE ${tableOf(b)} ADD CONSTRAINT ${ident(b.name)} ${kind === 'PRIMARY KEY' ? 'PRIMARY KEY' : 'UNIQUE'} USING INDEX ${ident(b.name)}${deferrable ?? ''}${deferred ?? ''}`,
+    object,
+    action: 'create',
+    phase: Phase.addConstraint,
+    produces: [b.key],
+    // A primary key's columns must be NOT NULL first, or ADD CONSTRAINT scans the table to make them so.
+    needs: [indexKey, ...(kind === 'PRIMARY KEY' && names ? names.map((n) => `col:${b.schema}.${b.table}.${n}#not-null`) : [])],
+    step: Step.finish,
+    note: `makes the unique index ${b.name} the ${TYPE_NAMES[b.type]} of ${b.schema}.${b.table} (no scan)`,
+  });
+  return true;
+}
+
+/** The column names of a constraint's column list (`a, "B c"`), or undefined when it holds anything else (an expression). */
+function columnNames(list: string): string[] | undefined {
+  const names = list.split(',').map((x) => x.trim());
+  if (!names.every((n) => /^(?:"(?:[^"]|"")+"|[a-z_][a-z0-9_$]*)$/.test(n))) return undefined;
+  return names.map((n) => (n.startsWith('"') ? n.slice(1, -1).replace(/""/g, '"') : n));
+}
+
+function columnKeys(b: ConstraintInfo, list: string): string[] {
+  return (columnNames(list) ?? []).map((n) => `col:${b.schema}.${b.table}.${n}`);
 }

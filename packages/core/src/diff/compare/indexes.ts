@@ -1,6 +1,6 @@
 import type { IndexInfo } from '../catalog';
 import { hazards } from '../hazards';
-import { DiffContext, Phase } from '../plan';
+import { DiffContext, Phase, Step } from '../plan';
 import { ident } from '../sql';
 import { detachesPartition, inheritanceKey } from './tables';
 
@@ -176,8 +176,9 @@ export function emitIndexes(ctx: DiffContext): void {
     const table = ctx.to.relations.get(b.tableKey);
     const existing = ctx.survives(b.tableKey);
     // CONCURRENTLY is refused on partitioned tables and pointless on tables created in the same migration.
-    const concurrently = existing && !!ctx.options.concurrentIndexes && table?.kind !== 'partitioned table';
-    let sql = concurrently ? b.definition.replace(/^CREATE (UNIQUE )?INDEX /, 'CREATE $1INDEX CONCURRENTLY ') : b.definition;
+    const concurrently = concurrentOn(ctx, b.tableKey);
+    // IF NOT EXISTS (and IF EXISTS on the drop): a notransaction file stopped half way can be run again.
+    let sql = concurrently ? b.definition.replace(/^CREATE (UNIQUE )?INDEX /, 'CREATE $1INDEX CONCURRENTLY IF NOT EXISTS ') : b.definition;
     // ON ONLY would leave the partitions without the index (and the parent's index invalid).
     // An invalid partitioned index in `to` (ON ONLY, partitions not all attached) is made so: ON ONLY, then ATTACH.
     const children = table?.kind === 'partitioned table' ? createChildIndexes(ctx, key, detached.kept, !b.valid) : [];
@@ -192,8 +193,18 @@ export function emitIndexes(ctx: DiffContext): void {
       needs: [b.tableKey, ...(b.valid ? children : [])],
       transactional: !concurrently,
       hazards: existing && !concurrently ? [hazards.blocksWrites(`index ${b.schema}.${b.name}`)] : [],
+      ...(concurrently ? { step: Step.outside, note: `builds index ${b.schema}.${b.name} without blocking writes (CONCURRENTLY)` } : {}),
     });
   }
+}
+
+/**
+ * Whether an index of this table is built and dropped CONCURRENTLY: online, on a table that stays, neither
+ * partitioned (refused there) nor a partition (its indexes may be attached to, or adopted by, its parent's).
+ */
+function concurrentOn(ctx: DiffContext, tableKey: string): boolean {
+  const [a, b] = [ctx.from.relations.get(tableKey), ctx.to.relations.get(tableKey)];
+  return ctx.options.online !== false && ctx.survives(tableKey) && a?.kind === 'table' && b?.kind === 'table' && !a.partitionOf && !b.partitionOf;
 }
 
 /** ALTER INDEX ... ALTER COLUMN n SET STATISTICS for each (expression) column whose target differs. */
@@ -214,16 +225,29 @@ function statisticsTargets(ctx: DiffContext, before: readonly string[], b: Index
   }
 }
 
-/** A DROP INDEX; `needsRemoved` holds what must go first (the partition link that kept the index attached). */
+/**
+ * A DROP INDEX; `needsRemoved` holds what must go first (the partition link that kept the index attached).
+ * On a table that stays, CONCURRENTLY (outside a transaction), unless it must CASCADE (refused with it).
+ */
 function dropIndex(ctx: DiffContext, a: IndexInfo, needsRemoved: string[]): void {
   const cascade = ctx.indexCascades.get(a.key) ?? [];
+  const concurrently = cascade.length === 0 && concurrentOn(ctx, a.tableKey);
+  const what = `index ${a.schema}.${a.name}`;
   ctx.emit({
-    sql: `DROP INDEX ${ident(a.schema)}.${ident(a.name)}${cascade.length ? ' CASCADE' : ''}`,
+    sql: `DROP INDEX ${concurrently ? 'CONCURRENTLY IF EXISTS ' : ''}${ident(a.schema)}.${ident(a.name)}${cascade.length ? ' CASCADE' : ''}`,
     object: { kind: 'index', name: `${a.schema}.${a.name}` },
     action: 'drop',
     phase: Phase.dropIndex,
     removes: [a.key, ...cascade],
     needsRemoved,
-    hazards: ctx.survives(a.tableKey) ? [hazards.dropsIndex(`index ${a.schema}.${a.name}`)] : [],
+    hazards: ctx.survives(a.tableKey) ? [concurrently ? hazards.dropsIndexConcurrently(what) : hazards.dropsIndex(what)] : [],
+    ...(concurrently
+      ? {
+          transactional: false,
+          step: Step.outside,
+          note: `drops ${what} without blocking reads or writes (CONCURRENTLY)`,
+          blocking: { sql: `DROP INDEX ${ident(a.schema)}.${ident(a.name)}`, hazards: [hazards.dropsIndex(what)], transactional: true, step: Step.main },
+        }
+      : {}),
   });
 }

@@ -4,6 +4,7 @@ import { DiffContext, Phase } from '../plan';
 import { ident, literal } from '../sql';
 import type { Hazard } from '../types';
 import { isTable } from './relations';
+import { addColumnWithVolatileDefault, setNotNullOnline } from './online-columns';
 import { moveIntoNewBounds } from './sequences';
 import { isRecreatedRange } from './types';
 
@@ -451,6 +452,10 @@ function alterColumns(ctx: DiffContext, a: RelationInfo, b: RelationInfo): void 
         inheritedDifferences(ctx, b, column);
         continue;
       }
+      if (ctx.online(b.key) && !column.identity && column.generated === '' && column.default !== null && VOLATILE_DEFAULT.test(column.default)) {
+        addColumnWithVolatileDefault(ctx, b, column, columnDefinition(b, { ...column, default: null, notNull: false }));
+        continue;
+      }
       const columnHazards: Hazard[] = [];
       if (column.generated === 's') columnHazards.push({ code: 'rewrites-table', message: `adds stored generated column ${columnName}: rewrites the table under an ACCESS EXCLUSIVE lock` });
       else if (column.identity) columnHazards.push(hazards.volatileDefault(`identity column ${columnName}`));
@@ -539,7 +544,9 @@ function alterColumns(ctx: DiffContext, a: RelationInfo, b: RelationInfo): void 
       }
     }
     const oldNotNull = old.notNull || (!old.identity && !!column.identity);
-    if (!oldNotNull && column.notNull) {
+    if (!oldNotNull && column.notNull && ctx.online(b.key)) {
+      setNotNullOnline(ctx, b, column);
+    } else if (!oldNotNull && column.notNull) {
       alterColumn(ctx, b, column, 'SET NOT NULL', { hazards: [hazards.setNotNull(`column ${columnName}`)] });
     } else if (oldNotNull && !column.notNull) {
       alterColumn(ctx, b, column, 'DROP NOT NULL');
