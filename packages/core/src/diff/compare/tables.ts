@@ -5,6 +5,7 @@ import { ident, literal } from '../sql';
 import type { Hazard } from '../types';
 import { isTable } from './relations';
 import { moveIntoNewBounds } from './sequences';
+import { conversionGuard, parseType, valueChangingConversion } from '../conversions';
 import { isRecreatedRange } from './types';
 
 /** The SQL name of a relation: "schema"."name". */
@@ -489,13 +490,29 @@ function alterColumns(ctx: DiffContext, a: RelationInfo, b: RelationInfo): void 
     }
     if (retyped) {
       const collate = column.collation ? ` COLLATE ${column.collation}` : '';
+      const how = plainType(ctx, old) && plainType(ctx, column) ? valueChangingConversion(old.type, column.type) : null;
+      if (how) {
+        // Stops the change when a value would be cut, rounded or refused: never changed silently.
+        ctx.emit({
+          sql: conversionGuard(relationName(b), `${b.schema}.${b.name}`, column.name, old.type, column.type, how),
+          object: { kind: 'column', name: columnName },
+          action: 'alter',
+          phase: Phase.alterColumn,
+          produces: [`${old.key}#guard`],
+        });
+      }
+      // Strings convert by PostgreSQL's own assignment cast, which refuses a value too long where `USING ::varchar(n)` cuts it.
+      const using = how && isStringType(old.type) && isStringType(column.type) ? '' : ` USING ${usingCast(ctx, old, column)}`;
+      const typeHazards = isSafeTypeChange(old, column) ? [] : [hazards.rewritesTable(`column ${columnName} (${old.type} to ${column.type})`)];
+      if (how) typeHazards.push(hazards.narrowsType(`column ${columnName}`, old.type, column.type, `${how}; a guard before it fails the migration if any value would change`));
       ctx.emit({
-        sql: `ALTER TABLE ${relationName(b)} ALTER COLUMN ${ident(column.name)} SET DATA TYPE ${column.type}${collate} USING ${usingCast(ctx, old, column)}`,
+        sql: `ALTER TABLE ${relationName(b)} ALTER COLUMN ${ident(column.name)} SET DATA TYPE ${column.type}${collate}${using}`,
         object: { kind: 'column', name: columnName },
         action: 'alter',
         phase: Phase.alterColumn,
         produces: [column.key],
-        hazards: isSafeTypeChange(old, column) ? [] : [hazards.rewritesTable(`column ${columnName} (${old.type} to ${column.type})`)],
+        needs: how ? [`${old.key}#guard`] : [],
+        hazards: typeHazards,
       });
     }
     // Removes a part of the column (produces nothing of `to`: the column's new default, which may need a
@@ -669,6 +686,16 @@ function usingCast(ctx: DiffContext, old: ColumnInfo, column: ColumnInfo): strin
     return `${ident(column.name)}::text${array ? '[]' : ''}::${column.type}`;
   }
   return `${ident(column.name)}::${column.type}`;
+}
+
+/** A built-in type (not an enum, domain, composite or range of this schema, which convert their own way). */
+function plainType(ctx: DiffContext, column: ColumnInfo): boolean {
+  return !/[."]/.test(column.type) && !isEnumLike(ctx, column.type, 'from') && !isEnumLike(ctx, column.type, 'to') && !usesRecreatedRange(ctx, column);
+}
+
+function isStringType(type: string): boolean {
+  const { base, array } = parseType(type);
+  return !array && ['text', 'character varying', 'character'].includes(base);
 }
 
 /** Type changes PostgreSQL makes without a rewrite and that cannot fail: widening varchar, varchar to text. */

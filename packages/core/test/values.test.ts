@@ -1,0 +1,81 @@
+/**
+ * No value changes silently: the differ's type changes stop (a guard raises, PostgreSQL's own assignment
+ * cast refuses) rather than cut or round a value; conversions that keep every value are not narrowing;
+ * sequences and identities keep their position when converted. On real databases.
+ */
+import { diff, type DiffStatement } from '../src/diff';
+import { valueChangingConversion } from '../src/diff/conversions';
+import { schemasEqual, withPair } from '../../../test/support/diff';
+import { query } from '../../../test/support/pg';
+import { applyStatements } from './diff-harness';
+
+const codes = (statements: readonly DiffStatement[]) => statements.flatMap((s) => s.hazards.map((h) => h.code));
+
+describe('valueChangingConversion', () => {
+  it('says how a conversion alters values, or null when it keeps every one', () => {
+    expect(valueChangingConversion('character varying(30)', 'character varying(20)')).toBe('cuts strings longer than 20 characters');
+    expect(valueChangingConversion('numeric(10,4)', 'numeric(10,2)')).toBe('rounds to 2 decimal places');
+    expect(valueChangingConversion('bigint', 'integer')).toMatch(/refuses values outside the range of integer/);
+    expect(valueChangingConversion('timestamp with time zone', 'timestamp without time zone')).toMatch(/time zone/);
+    for (const [from, to] of [
+      ['character varying(10)', 'text'],
+      ['integer', 'bigint'],
+      ['timestamp without time zone', 'timestamp with time zone'],
+      ['json', 'jsonb'],
+      ['numeric(8,2)', 'numeric(12,2)'],
+    ]) expect([from, to, valueChangingConversion(from!, to!)]).toEqual([from, to, null]);
+  });
+});
+
+describe('type changes written by the differ', () => {
+  it('a varchar narrowing stops on a value too long (nothing cut) and converges where every value fits', async () => {
+    await withPair('values', `create table people (id int primary key, name varchar(40));`, `create table people (id int primary key, name varchar(20));`, async (a, b) => {
+      const { statements } = await diff(a, b);
+      const alter = statements.find((s) => /SET DATA TYPE/.test(s.sql))!;
+      // PostgreSQL's own assignment cast, which refuses a value too long: no `USING name::varchar(20)` that cuts it.
+      expect(alter.sql).toBe('ALTER TABLE "public"."people" ALTER COLUMN "name" SET DATA TYPE character varying(20)');
+      expect(alter.hazards.map((h) => h.code)).toContain('narrows-type');
+      expect(statements.findIndex((s) => s.sql.startsWith('DO $guard$'))).toBe(statements.indexOf(alter) - 1);
+      await query(a, `insert into people values (1, 'Ada'), (2, 'Bartholomew-Montgomery Smithson')`);
+      await expect(applyStatements(a, statements)).rejects.toThrow(/column public\.people\.name: converting character varying\(40\) to character varying\(20\) would change the value Bartholomew-Montgomery Smithson/);
+      expect(await query(a, `select name from people where id = 2`)).toEqual([{ name: 'Bartholomew-Montgomery Smithson' }]);
+      // The guard's twin: PostgreSQL alone refuses too (no explicit cast to cut with).
+      await expect(query(a, alter.sql)).rejects.toThrow(/value too long for type character varying\(20\)/);
+      await query(a, `update people set name = 'Bart' where id = 2`);
+      await applyStatements(a, statements);
+      expect(await schemasEqual(a, b)).toBe(true);
+    });
+  });
+
+  it('a numeric scale reduction never rounds: 12.3456 stops it, 12.5000 passes', async () => {
+    await withPair('values', `create table prices (id int primary key, amount numeric(10,4));`, `create table prices (id int primary key, amount numeric(10,2));`, async (a, b) => {
+      const { statements } = await diff(a, b);
+      expect(codes(statements)).toContain('narrows-type');
+      await query(a, `insert into prices values (1, 12.5000), (2, 12.3456)`);
+      await expect(applyStatements(a, statements)).rejects.toThrow(/would change the value 12\.3456/);
+      expect(await query(a, `select amount::text from prices order by id`)).toEqual([{ amount: '12.5000' }, { amount: '12.3456' }]);
+      await query(a, `delete from prices where id = 2`);
+      await applyStatements(a, statements);
+      expect(await query(a, `select amount::text from prices`)).toEqual([{ amount: '12.50' }]);
+      expect(await schemasEqual(a, b)).toBe(true);
+    });
+  });
+
+  it('timestamp -> timestamptz, json -> jsonb and varchar -> text keep every value: no guard, no narrows-type', async () => {
+    await withPair(
+      'values',
+      `create table events (id int primary key, at timestamp, body json, note varchar(10));`,
+      `create table events (id int primary key, at timestamptz, body jsonb, note text);`,
+      async (a, b) => {
+        const { statements } = await diff(a, b);
+        expect(codes(statements)).not.toContain('narrows-type');
+        expect(statements.some((s) => s.sql.includes('$guard$'))).toBe(false);
+        await query(a, `insert into events values (1, '2026-01-01 10:00', '{"b": 1,  "a": [2]}', 'short')`);
+        await applyStatements(a, statements);
+        expect(await schemasEqual(a, b)).toBe(true);
+        expect(await query(a, `select at = '2026-01-01 10:00'::timestamp AS same_instant, body = '{"a": [2], "b": 1}'::jsonb AS same_doc, note from events`))
+          .toEqual([{ same_instant: true, same_doc: true, note: 'short' }]);
+      },
+    );
+  });
+});
