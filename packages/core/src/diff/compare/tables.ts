@@ -4,7 +4,7 @@ import { DiffContext, Phase } from '../plan';
 import { ident, literal } from '../sql';
 import type { Hazard } from '../types';
 import { isTable } from './relations';
-import { moveIntoNewBounds } from './sequences';
+import { carryPosition, moveIntoNewBounds, nextCounterValue, replacedCounter } from './sequences';
 import { conversionGuard, parseType, valueChangingConversion } from '../conversions';
 import { isRecreatedRange } from './types';
 
@@ -518,6 +518,8 @@ function alterColumns(ctx: DiffContext, a: RelationInfo, b: RelationInfo): void 
     // Removes a part of the column (produces nothing of `to`: the column's new default, which may need a
     // sequence taking the identity sequence's name, is set after it).
     if (old.identity && !column.identity) {
+      const counter = replacedCounter(ctx, column.key);
+      if (counter) carryPosition(ctx, counter, column.key, { kind: 'column', name: columnName });
       alterColumn(ctx, b, column, 'DROP IDENTITY', { produces: [], removes: [`${old.key}#identity`, ...identitySequenceKeys(old)] });
     }
     const oldDefault = resetDefault ? null : plainDefault(old);
@@ -527,6 +529,9 @@ function alterColumns(ctx: DiffContext, a: RelationInfo, b: RelationInfo): void 
     }
     // A column must be NOT NULL before it becomes an identity column.
     if (!old.identity && column.identity) {
+      // A serial column's counter goes away: its position is kept for the identity.
+      const counter = replacedCounter(ctx, column.key);
+      if (counter) carryPosition(ctx, counter, column.key, { kind: 'column', name: columnName });
       if (!old.notNull) alterColumn(ctx, b, column, 'SET NOT NULL', { hazards: [hazards.setNotNull(`column ${columnName}`)] });
       addIdentity(ctx, b, column);
     } else if (old.identity && column.identity) {
@@ -607,7 +612,8 @@ function clashingSequences(ctx: DiffContext, qualifiedName: string): string[] {
 /**
  * Makes an existing column an identity column. Its sequence takes the default name, so a serial sequence
  * of that name that goes away is dropped first. Rows already hold values: the new sequence is moved past
- * them, or the next insert would collide (a serial column turned identity keeps counting from its maximum).
+ * them, or the next insert would collide, and never below the position of the serial counter it replaces
+ * (carryPosition): an id issued and deleted is not issued again.
  */
 function addIdentity(ctx: DiffContext, b: RelationInfo, column: ColumnInfo): void {
   const identityKey = `${column.key}#identity`;
@@ -626,7 +632,7 @@ function addIdentity(ctx: DiffContext, b: RelationInfo, column: ColumnInfo): voi
     const table = relationName(b);
     ctx.emit({
       sql: `SELECT pg_catalog.setval(pg_catalog.pg_get_serial_sequence(${literal(table)}, ${literal(column.name)}), ` +
-        `GREATEST(COALESCE(MAX(${ident(column.name)}) + 1, ${options.start}), ${options.start}), false) FROM ${table}`,
+        `${nextCounterValue(ctx, column.key, `MAX(${ident(column.name)})`, options.start)}, false) FROM ${table}`,
       object: { kind: 'column', name: `${b.schema}.${b.name}.${column.name}` },
       action: 'alter',
       phase: Phase.alterColumn,
