@@ -10,7 +10,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Client } from 'pg';
 import { withDatabaseLock } from '../applier/lock';
-import { type Catalog, type DiffOptions, type DiffStatement, diffCatalogs, introspect, renderSql } from '../diff';
+import { type Catalog, type DiffOptions, type DiffStatement, diffCatalogs, introspect, renderMarkedSql } from '../diff';
 import { filterCatalog } from '../diff/filter';
 import { errorMessage, redact } from '../errors';
 import { type Acknowledgement, parseAcknowledgement, unacknowledged } from '../intent/acknowledgements';
@@ -133,7 +133,7 @@ async function syncLocked(
   const first = statements.filter((s) => !s.transactional && s.object.kind === 'enum');
   const last = statements.filter((s) => !s.transactional && s.object.kind !== 'enum');
   const warnings = statements.filter((s) => s.destructive).map((s) => `destructive: ${s.action} ${s.object.kind} ${s.object.name}`);
-  const planned = { sql: renderSql(statements), changes: describeStatements(statements) };
+  const planned = { sql: renderMarkedSql(statements), changes: describeStatements(statements) };
   const outsideCount = first.length + last.length;
   const counts = { statements: statements.length, ...(outsideCount ? { outsideTransaction: outsideCount } : {}) };
   if (options.dryRun) return { status: 'pending', ...counts, sync: planned, warnings };
