@@ -243,3 +243,44 @@ test('the pass counts the rows each Up and Down removes for the gate: a TRUNCATE
   // The gate reports these rows; the data check does not fail for them a second time.
   expect(check.status).toBe('passed');
 });
+
+describe('values of surviving rows are compared after Up and after Down', () => {
+  const gateFor = (gate: DataLossGate, code: string) => gate.findings.filter((f) => f.code === code);
+
+  test('an UPDATE that changes values fails the gate with file, table, column and an example, unless declared', async () => {
+    const next = { up: 'UPDATE customers SET email = upper(email);', down: 'UPDATE customers SET email = lower(email);' };
+    const { check, gate } = await dataPass(next);
+    expect(check.status).toBe('passed');
+    const [up, down] = gateFor(gate, 'changes-values');
+    expect(up).toMatchObject({ level: 'error', line: 2 });
+    expect(up!.file).toMatch(/0002_next\.sql$/);
+    expect(up!.message).toMatch(/^0002_next\.sql changes \d+ values? of column public\.customers\.email that the rows held \(key \(1\): '[^']+' became '[^']+'\).*not acknowledged: add the trailer "DB-Migrate-Allow: changes-values public\.customers\.email"/);
+    // Its Down changes them again (upper case back to lower case): said for the Down too.
+    expect(down!.message).toMatch(/^0002_next\.sql \(Down\) changes/);
+    expect(gate.unacknowledged).toBe(2);
+    const declared = await dataPass({ up: `-- db-migrate: allow changes-values public.customers.email\n${next.up}`, down: next.down });
+    expect(gateFor(declared.gate, 'changes-values').map((f) => f.level)).toEqual(['notice', 'notice']);
+    expect(declared.gate.unacknowledged).toBe(0);
+  });
+
+  test('a USING cast that rounds is a value change; a conversion that keeps every value is not', async () => {
+    const base = `${BASE}\nCREATE TABLE prices (id int PRIMARY KEY, amount numeric(10,4), at timestamp, body json);\nINSERT INTO prices VALUES (1, 12.3456, '2026-01-01 10:00', '{"b": 1,  "a": 2}'), (2, 0.5, NULL, NULL);`;
+    const rounding = await dataPass({ up: 'ALTER TABLE prices ALTER COLUMN amount TYPE numeric(12,4) USING round(amount, 2);', down: 'ALTER TABLE prices ALTER COLUMN amount TYPE numeric(10,4);' }, { base });
+    expect(gateFor(rounding.gate, 'changes-values').map((f) => f.message)).toEqual([
+      expect.stringMatching(/changes 1 value of column public\.prices\.amount that the rows held \(key \(1\): '12\.3456' became '12\.3500'\)/),
+    ]);
+    const keeping = await dataPass({
+      up: 'ALTER TABLE prices ALTER COLUMN amount TYPE numeric(14,6), ALTER COLUMN at TYPE timestamptz, ALTER COLUMN body TYPE jsonb;',
+      down: 'ALTER TABLE prices ALTER COLUMN amount TYPE numeric(10,4), ALTER COLUMN at TYPE timestamp, ALTER COLUMN body TYPE json;',
+    }, { base });
+    expect(keeping.check.status).toBe('passed');
+    expect(gateFor(keeping.gate, 'changes-values')).toEqual([]);
+    expect(keeping.gate.unacknowledged).toBe(0);
+  });
+
+  test('a narrowing that cuts values names them on the narrows-type finding', async () => {
+    const { gate } = await dataPass({ up: 'ALTER TABLE orders ALTER COLUMN note TYPE varchar(10) USING left(note, 10);', down: 'ALTER TABLE orders ALTER COLUMN note TYPE varchar(100);' });
+    expect(gateFor(gate, 'changes-values')).toEqual([]);
+    expect(gateFor(gate, 'narrows-type').map((f) => f.message)).toEqual([expect.stringMatching(/column public\.orders\.note from character varying\(100\) to character varying\(10\).*\(on the data check's rows, key \(\d+\): '[^']{11,}' became '[^']{10}'\); not acknowledged/)]);
+  });
+});

@@ -59,6 +59,10 @@ export const hazards = {
     code: 'narrows-type',
     message: `changes the type of ${what} from ${from} to ${to}, which ${how}`,
   }),
+  changesValues: (what: string, count: number, example: string): Hazard => ({
+    code: 'changes-values',
+    message: `changes ${count} value${count === 1 ? '' : 's'} of ${what} that the rows held (${example}), measured on the data check's rows: the old values are lost`,
+  }),
   removesEnumValue: (what: string, value: string): Hazard => ({
     code: 'enum-recreated',
     message: `removes the value '${value}' from ${what}: rows holding it fail the change or lose it`,

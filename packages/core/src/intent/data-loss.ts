@@ -13,7 +13,7 @@ import type { RowCounts } from '../seed/rows';
 import { BOOKKEEPING_SCHEMA, TRACKING_TABLE } from '../tracking';
 
 /** The codes of the data-loss hazards the gate stops on (the differ's hazard codes). */
-export const DATA_LOSS_CODES = ['drops-data', 'narrows-type', 'enum-recreated', 'deletes-rows'] as const;
+export const DATA_LOSS_CODES = ['drops-data', 'narrows-type', 'enum-recreated', 'deletes-rows', 'changes-values'] as const;
 export type DataLossCode = (typeof DATA_LOSS_CODES)[number];
 
 export interface DataLoss {
@@ -24,6 +24,8 @@ export interface DataLoss {
   readonly message: string;
   /** narrows-type: the column's type before and after (what a target's values are checked against). */
   readonly conversion?: { readonly from: string; readonly to: string };
+  /** changes-values: one value that changed, `key (3): 'abc' became 'ABC'`. */
+  readonly example?: string;
 }
 
 interface TableColumns {

@@ -8,8 +8,9 @@
  * migration drops is exempt). A table no row could be put in is named.
  *
  * The same pass measures the destructive-change gate's steps (data-loss-gate.ts) on the seeded
- * database: what holds data and the row counts around each Up, the row counts around each Down, run
- * one at a time. One connection for the whole pass, holding the migration lock.
+ * database: what holds data and the row counts around each Up, the row counts around each Down, and
+ * the values of surviving rows around each (values.ts: a value changed without declared intent fails
+ * verify like a drop), run one at a time. One connection for the whole pass, holding the migration lock.
  */
 import { performance } from 'node:perf_hooks';
 import type { Client } from 'pg';
@@ -23,6 +24,7 @@ import { countRows, type RowCounts } from '../seed/rows';
 import { describeUserSeed, runUserSeed, type UserSeed } from '../seed/user-seed';
 import { ident } from '../diff/sql';
 import { type Measured, type MeasuredStep, stepRowDeletions } from './data-loss-gate';
+import { readValues, valueChanges } from './values';
 import type { ShadowDatabase } from '../shadow/types';
 import type { MigrationEntry } from './numbering';
 import { CHECK_TITLES, type VerifyCheck, type VerifyFinding } from './report';
@@ -182,7 +184,7 @@ async function seededPass(input: DataCheckInput, session: MigrationSession, logg
   /** The Up just run, measured once the next count has been taken (the filler counts before filling). */
   let pending: Omit<MeasuredStep, 'rows'> & { readonly before: RowCounts } | undefined;
   const complete = (after: RowCounts) => {
-    if (pending) steps.push({ entry: pending.entry, section: 'up', inventory: pending.inventory!, rows: { before: pending.before, after } });
+    if (pending) steps.push({ entry: pending.entry, section: 'up', inventory: pending.inventory!, rows: { before: pending.before, after }, values: pending.values ?? [] });
     pending = undefined;
   };
   for (const [index, entry] of newEntries.entries()) {
@@ -190,6 +192,7 @@ async function seededPass(input: DataCheckInput, session: MigrationSession, logg
     complete(filled.found);
     let counts = filled.counts;
     before.set(entry.version - 1, counts);
+    let valuesBefore = await timed('values', () => readValues(client));
     let run = await timed(`Up of ${entry.fileName}`, () => session.up(entry.version));
     const table = run.error ? failingTable(run.error, counts) : undefined;
     if (run.error && table && VALUE_DEPENDENT.has(run.error.sqlState ?? '') && !seeded.has(table)) {
@@ -204,6 +207,7 @@ async function seededPass(input: DataCheckInput, session: MigrationSession, logg
       counts = await emptyTable(client, table);
       for (const [name, t] of before.get(entry.version - 1)!) if (t.rows > 0 && (counts.get(name)?.rows ?? 0) === 0) emptied.add(name);
       before.set(entry.version - 1, counts);
+      valuesBefore = await readValues(client);
       run = await timed(`Up of ${entry.fileName} again`, () => session.up(entry.version));
     }
     if (run.error) {
@@ -214,7 +218,8 @@ async function seededPass(input: DataCheckInput, session: MigrationSession, logg
       };
     }
     const after = await readDataInventory(client);
-    pending = { entry, section: 'up', inventory: { before: inventory, after }, before: counts };
+    const values = await timed('values compared', () => valueChanges(client, valuesBefore));
+    pending = { entry, section: 'up', inventory: { before: inventory, after }, before: counts, values };
     inventory = after;
   }
   // The tables the last migration created get rows too, so the Down sections meet rows everywhere.
@@ -235,6 +240,7 @@ async function seededPass(input: DataCheckInput, session: MigrationSession, logg
   let counts = afterUp;
   for (const [index, entry] of plan.revert.entries()) {
     const to = plan.revert[index + 1]?.version ?? plan.toVersion;
+    let valuesBefore = await readValues(client);
     let reverted = await timed(`Down of ${entry.fileName}`, () => session.down(to));
     const table = reverted.error ? failingTable(reverted.error, counts) : undefined;
     if (reverted.error && table && DOWN_VALUE_DEPENDENT.has(reverted.error.sqlState ?? '') && !seeded.has(table) && (filledAt.get(table) ?? -1) >= entry.version) {
@@ -250,6 +256,7 @@ async function seededPass(input: DataCheckInput, session: MigrationSession, logg
       const emptiedCounts = await emptyTable(client, table);
       for (const [name, t] of counts) if (t.rows > 0 && (emptiedCounts.get(name)?.rows ?? 0) === 0) emptied.add(name);
       counts = emptiedCounts;
+      valuesBefore = await readValues(client);
       reverted = await timed(`Down of ${entry.fileName} again`, () => session.down(to));
     }
     if (reverted.error) {
@@ -266,7 +273,7 @@ async function seededPass(input: DataCheckInput, session: MigrationSession, logg
       };
     }
     const now = await countRows(client);
-    steps.push({ entry, section: 'down', rows: { before: counts, after: now } });
+    steps.push({ entry, section: 'down', rows: { before: counts, after: now }, values: await valueChanges(client, valuesBefore) });
     counts = now;
   }
 
