@@ -136,8 +136,15 @@ test('SET NOT NULL on a column holding NULLs fails; a backfill UPDATE before it 
   expect(fixed.status).toBe('passed');
 });
 
-test('a narrowing type change fails on the values rows hold; converting them with USING passes', async () => {
-  const failing = await dataCheck({ up: 'ALTER TABLE orders ALTER COLUMN note TYPE varchar(10);', down: 'ALTER TABLE orders ALTER COLUMN note TYPE varchar(100);' });
+test("a narrowing type change refused on synthetic values is a warning (each client's own values are counted by the loss gate), a failure on the seed's rows; converting them with USING passes", async () => {
+  const next = { up: 'ALTER TABLE orders ALTER COLUMN note TYPE varchar(10);', down: 'ALTER TABLE orders ALTER COLUMN note TYPE varchar(100);' };
+  const synthetic = await dataCheck(next);
+  expect(synthetic.status).toBe('warning');
+  expect(synthetic.findings[0].message).toMatch(/value too long for type character varying\(10\).*Hint: existing values do not fit the new type.*The rows of public\.orders were synthetic/);
+  const seedDir = mkdtempSync(join(tmpdir(), 'verify-seed-'));
+  dirs.push(seedDir);
+  writeFileSync(join(seedDir, 'seed.sql'), "INSERT INTO customers (email) VALUES ('a@b.c');\nINSERT INTO orders (customer_id, note) SELECT id, 'a note longer than ten' FROM customers;\n");
+  const failing = await dataCheck(next, { seed: { sqlFiles: ['seed.sql'], dir: seedDir } });
   expect(failing.status).toBe('failed');
   expect(failing.findings[0].message).toMatch(/value too long for type character varying\(10\).*Hint: existing values do not fit the new type/);
   const fixed = await dataCheck({ up: 'ALTER TABLE orders ALTER COLUMN note TYPE varchar(10) USING left(note, 10);', down: 'ALTER TABLE orders ALTER COLUMN note TYPE varchar(100);' });

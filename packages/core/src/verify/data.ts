@@ -63,6 +63,8 @@ export function rowFailureHint(error: Pick<MigrationError, 'sqlState' | 'message
     case '22P02':
       if (/enum/i.test(error.message)) return 'rows still use the enum value the migration removes: UPDATE them to a value that stays before the type is recreated';
       return 'existing values do not convert to the new type: convert them with a USING clause, or clean the data first';
+    case '22000':
+      return 'existing values would be cut or rounded by the type change, which db-migrate never does silently: fix those values first (an UPDATE), or write the conversion you intend with USING and declare it (allow narrows-type)';
     case '22001':
     case '22003':
     case '22007':
@@ -100,10 +102,15 @@ function failureFinding(error: MigrationError, entry: MigrationEntry | undefined
   };
 }
 
-/** Constraint failures that depend on the particular values (made up, for synthetic rows): FK, unique, CHECK, exclusion. */
-const VALUE_DEPENDENT = new Set(['23503', '23505', '23514', '23P01']);
+/**
+ * Failures that depend on the particular values (made up, for synthetic rows): FK, unique, CHECK, exclusion,
+ * and a narrowing refusing a value too long or too large (PostgreSQL's own, or the guard the differ writes
+ * before a type change: the synthetic rows hold the widest values the old type admits; each client's own
+ * values are counted by apply's loss gate).
+ */
+const VALUE_DEPENDENT = new Set(['23503', '23505', '23514', '23P01', '22000', '22001', '22003']);
 /** And for a Down, values its schema cannot hold: an enum label it removes, a string or number too long. */
-const DOWN_VALUE_DEPENDENT = new Set([...VALUE_DEPENDENT, '22P02', '22001', '22003']);
+const DOWN_VALUE_DEPENDENT = new Set([...VALUE_DEPENDENT, '22P02']);
 
 /** Empties a table the generator filled (and the tables referencing it); returns the counts after. */
 async function emptyTable(client: Client, table: string): Promise<RowCounts> {
