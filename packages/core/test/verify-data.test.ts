@@ -14,6 +14,8 @@ import type { UserSeed } from '../src/seed';
 import { openShadowServer, type ShadowServer } from '../src/shadow';
 import { checkData, planReversibility, type MigrationEntry, type VerifyCheck } from '../src/verify';
 import { type DataLossGate, gateDataLoss } from '../src/verify/data-loss-gate';
+import type { LocksMeasured } from '../src/verify/locks';
+import { formatVerifyReport } from '../src/verify/report';
 
 const BASE = `CREATE TYPE status AS ENUM ('new', 'paid', 'shipped');
 CREATE TABLE customers (
@@ -47,7 +49,7 @@ async function dataCheck(next: { up: string; down: string }, options: { seed?: U
 }
 
 /** The data check's pass: its result, and the destructive-change gate from what it measured. */
-async function dataPass(next: { up: string; down: string }, options: { seed?: UserSeed; base?: string } = {}): Promise<{ check: VerifyCheck; gate: DataLossGate }> {
+async function dataPass(next: { up: string; down: string }, options: { seed?: UserSeed; base?: string } = {}): Promise<{ check: VerifyCheck; gate: DataLossGate; locks: LocksMeasured }> {
   const dir = mkdtempSync(join(tmpdir(), 'verify-data-'));
   dirs.push(dir);
   writeFileSync(join(dir, '0001_base.sql'), migration(`-- +migrate StatementBegin\n${options.base ?? BASE}\n-- +migrate StatementEnd`, 'DROP TABLE orders;\nDROP TABLE customers;\nDROP TYPE status;'));
@@ -69,7 +71,7 @@ async function dataPass(next: { up: string; down: string }, options: { seed?: Us
       },
       logger: silentLogger,
     });
-    return { check: outcome.check, gate: await gateDataLoss(outcome.measured) };
+    return { check: outcome.check, gate: await gateDataLoss(outcome.measured), locks: outcome.locks };
   } finally {
     for (const db of databases) await db.drop();
   }
@@ -290,4 +292,24 @@ describe('values of surviving rows are compared after Up and after Down', () => 
     expect(gateFor(gate, 'changes-values')).toEqual([]);
     expect(gateFor(gate, 'narrows-type').map((f) => f.message)).toEqual([expect.stringMatching(/column public\.orders\.note from character varying\(100\) to character varying\(10\).*\(on the data check's rows, key \(\d+\): '[^']{11,}' became '[^']{10}'\); not acknowledged/)]);
   });
+});
+
+test('the locks and rewrites of each Up statement are measured on the rows: int -> bigint rewrites, varchar -> text does not', async () => {
+  const { check, locks } = await dataPass({
+    up: 'ALTER TABLE orders ALTER COLUMN id TYPE bigint;\nALTER TABLE orders ALTER COLUMN note TYPE text;\nCREATE INDEX customers_nickname ON customers (nickname);',
+    down: 'DROP INDEX customers_nickname;\nALTER TABLE orders ALTER COLUMN note TYPE varchar(100);\nALTER TABLE orders ALTER COLUMN id TYPE int;',
+  });
+  expect(check.status).toBe('passed');
+  const rows = locks.statements.map(({ line, table, lock, rewrite }) => ({ line, table, lock, rewrite }));
+  expect(rows).toEqual([
+    { line: 2, table: 'public.orders', lock: 'ACCESS EXCLUSIVE', rewrite: true },
+    // The transaction already holds ACCESS EXCLUSIVE on orders: the second ALTER takes nothing new, and rewrites nothing.
+    { line: 4, table: 'public.customers', lock: 'SHARE', rewrite: false },
+  ]);
+  expect(locks.statements.every((s) => s.file === '0002_next.sql' && s.ms >= 0)).toBe(true);
+  // On its own, varchar -> text takes ACCESS EXCLUSIVE and rewrites nothing.
+  const alone = await dataPass({ up: 'ALTER TABLE orders ALTER COLUMN note TYPE text;', down: 'ALTER TABLE orders ALTER COLUMN note TYPE varchar(100);' });
+  expect(alone.locks.statements.map(({ table, lock, rewrite }) => ({ table, lock, rewrite }))).toEqual([{ table: 'public.orders', lock: 'ACCESS EXCLUSIVE', rewrite: false }]);
+  const text = formatVerifyReport({ result: 'passed', checks: [], newMigrations: ['0002_next.sql'], difference: '', locks, durationMs: 1 });
+  expect(text).toMatch(/0002_next\.sql:\n\s+line\s+table\s+lock\s+rewrite\s+ms\n\s+2\s+public\.orders\s+ACCESS EXCLUSIVE\s+yes\s+\d+/);
 });

@@ -25,6 +25,7 @@ import { describeUserSeed, runUserSeed, type UserSeed } from '../seed/user-seed'
 import { ident } from '../diff/sql';
 import { type Measured, type MeasuredStep, stepRowDeletions } from './data-loss-gate';
 import { readValues, valueChanges } from './values';
+import { type LocksMeasured, measureLocks } from './locks';
 import type { ShadowDatabase } from '../shadow/types';
 import type { MigrationEntry } from './numbering';
 import { CHECK_TITLES, type VerifyCheck, type VerifyFinding } from './report';
@@ -125,6 +126,8 @@ export interface DataCheckOutcome {
   readonly measured: Measured;
   /** The new migrations whose Up the pass could not measure (it stopped before them): the gate measures them without rows. */
   readonly unmeasured: readonly MigrationEntry[];
+  /** The locks and rewrites each Up statement caused on the tables that existed before it, measured on the rows (locks.ts). */
+  readonly locks: LocksMeasured;
 }
 
 /** Runs the data check; a failure to report is a result, only bugs throw. */
@@ -132,12 +135,19 @@ export async function checkData(input: DataCheckInput): Promise<DataCheckOutcome
   const { set, newEntries } = input;
   const logger = input.logger ?? silentLogger;
   const none: Measured = { steps: [], baseTables: [] };
-  if (newEntries.length === 0) return { check: result('skipped', 'no new migrations to run on rows'), measured: none, unmeasured: [] };
+  if (newEntries.length === 0) return { check: result('skipped', 'no new migrations to run on rows'), measured: none, unmeasured: [], locks: { statements: [], notMeasured: [] } };
   const db = await input.newDatabase();
-  return withMigrationSession(db.url, set, (session) => seededPass(input, session, logger));
+  const locks: { statements: LocksMeasured['statements'][number][]; notMeasured: LocksMeasured['notMeasured'][number][] } = { statements: [], notMeasured: [] };
+  const outcome = await withMigrationSession(db.url, set, (session) => seededPass(input, session, logger, locks));
+  return { ...outcome, locks };
 }
 
-async function seededPass(input: DataCheckInput, session: MigrationSession, logger: Logger): Promise<DataCheckOutcome> {
+async function seededPass(
+  input: DataCheckInput,
+  session: MigrationSession,
+  logger: Logger,
+  locks: { statements: LocksMeasured['statements'][number][]; notMeasured: LocksMeasured['notMeasured'][number][] },
+): Promise<Omit<DataCheckOutcome, 'locks'>> {
   const { newEntries, plan, seed } = input;
   const { client } = session;
   const timed = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
@@ -200,6 +210,9 @@ async function seededPass(input: DataCheckInput, session: MigrationSession, logg
     let counts = filled.counts;
     before.set(entry.version - 1, counts);
     let valuesBefore = await timed('values', () => readValues(client));
+    const measuredLocks = await timed(`locks of ${entry.fileName}`, () => measureLocks(client, entry, [...counts.values()].map((t) => t.oid)));
+    locks.statements.push(...measuredLocks.statements);
+    locks.notMeasured.push(...measuredLocks.notMeasured);
     let run = await timed(`Up of ${entry.fileName}`, () => session.up(entry.version));
     const table = run.error ? failingTable(run.error, counts) : undefined;
     if (run.error && table && VALUE_DEPENDENT.has(run.error.sqlState ?? '') && !seeded.has(table)) {

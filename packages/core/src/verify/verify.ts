@@ -245,6 +245,7 @@ export async function verifyMigrations(options: VerifyOptions): Promise<VerifyRe
 
   const hazards = await timed(logger, 'hazards', checkHazards(newEntries, { failOnHazards: options.failOnHazards, ...(dataLoss ? { dataLoss: await dataLoss } : {}) }));
   const checks = [numbering.check, checked.consistency, checked.reversibility, checked.data, hazards];
+  const locks = await dataPass?.then((outcome) => outcome.locks, () => undefined);
   for (const check of checks) logger.info(`${check.title}: ${check.status} - ${check.summary}`);
   return {
     result: overallResult(checks),
@@ -253,6 +254,7 @@ export async function verifyMigrations(options: VerifyOptions): Promise<VerifyRe
     ...(baseSha ? { baseSha } : {}),
     ...(checked.goalSha ? { goal: { sha: checked.goalSha, from: run.goal.from } } : {}),
     difference: checked.difference,
+    ...(locks ? { locks } : {}),
     durationMs: Math.round(performance.now() - started),
   };
 }
