@@ -4,7 +4,9 @@
  * sequences and identities keep their position when converted. On real databases.
  */
 import { diff, type DiffStatement } from '../src/diff';
-import { valueChangingConversion } from '../src/diff/conversions';
+import { conversionGuard, valueChangingConversion } from '../src/diff/conversions';
+import { applyFleet } from '../src/fleet/apply';
+import { FAST_RETRY, recordedIds, shadow, workspace } from './fleet-fixture';
 import { schemasEqual, withPair } from '../../../test/support/diff';
 import { query } from '../../../test/support/pg';
 import { applyStatements } from './diff-harness';
@@ -108,5 +110,42 @@ describe('sequences keep their position', () => {
       await applyStatements(a, (await diff(a, b)).statements);
       expect(await query(a, `insert into t default values returning id`)).toEqual([{ id: 51 }]);
     });
+  });
+});
+
+describe('apply on a fleet: values counted on each client', () => {
+  const ws = workspace('values');
+  afterAll(() => ws.cleanup());
+  const files = (header: string[]) => ({
+    '0001_people.sql': { up: ['CREATE TABLE people (id int PRIMARY KEY, name varchar(40))'], down: ['DROP TABLE people'] },
+    '0002_short_names.sql': {
+      header,
+      // As the differ writes it: the guard, then PostgreSQL's own assignment cast.
+      up: [
+        conversionGuard('"public"."people"', 'public.people', 'name', 'character varying(40)', 'character varying(20)', 'cuts strings longer than 20 characters'),
+        'ALTER TABLE "public"."people" ALTER COLUMN "name" SET DATA TYPE character varying(20)',
+      ],
+      down: ['ALTER TABLE "public"."people" ALTER COLUMN "name" SET DATA TYPE character varying(40)'],
+    },
+  });
+  const LONG = 'Bartholomew-Montgomery Smithson';
+
+  it('an undeclared narrowing runs where every value fits and is refused, nothing run, where one does not; declared, it still never cuts', async () => {
+    const set = await ws.migrations(files([]));
+    const fits = await ws.database(set, 1, 'fits');
+    const long = await ws.database(set, 1, 'long');
+    await query(fits.url, `INSERT INTO people VALUES (1, 'Ada'), (2, 'Grace')`);
+    await query(long.url, `INSERT INTO people VALUES (1, 'Ada'), (2, '${LONG}')`);
+    const report = await applyFleet({ set, targets: [fits, long], shadow: shadow(), retry: FAST_RETRY });
+    expect(report.targets.map((t) => [t.name, t.status])).toEqual([['fits', 'applied'], ['long', 'failed']]);
+    expect(report.targets[1].error).toMatch(/migrating from version 1 to 2 would lose data it holds: public\.people\.name \(narrows-type, 1 value that would change\); nothing was run\./);
+    expect(await recordedIds(long.url)).toHaveLength(1);
+
+    const declared = await ws.migrations(files(['db-migrate: allow narrows-type public.people.name']));
+    const again = await applyFleet({ set: declared, targets: [long], shadow: shadow(), retry: FAST_RETRY });
+    expect(again.targets[0].status).toBe('failed');
+    expect(again.targets[0].error).toMatch(/would change the value Bartholomew-Montgomery Smithson/);
+    expect(await query(long.url, `SELECT name FROM people WHERE id = 2`)).toEqual([{ name: LONG }]);
+    expect(await recordedIds(long.url)).toHaveLength(1);
   });
 });
