@@ -4,7 +4,7 @@
  */
 import { relative, sep } from 'node:path';
 import type { Annotation, SummaryBlock } from '@db-migrate/action-kit';
-import { DIFFERENCE_LABELS, describeStatus, redact, type VerifyCheck, type VerifyCheckStatus, type VerifyFinding, type VerifyReport } from '@db-migrate/core';
+import { DIFFERENCE_LABELS, LOCKS_TITLE, describeStatus, redact, type VerifyCheck, type VerifyCheckStatus, type VerifyFinding, type VerifyReport } from '@db-migrate/core';
 
 const ICONS: Readonly<Record<VerifyCheckStatus, string>> = { passed: '✅', warning: '⚠️', failed: '❌', skipped: '⏭️' };
 
@@ -63,7 +63,39 @@ export function verifySummary(report: VerifyReport, root: string): SummaryBlock[
       blocks.push({ kind: 'text', text: `${DIFFERENCE_LABELS[check.name] ?? 'Difference'}:` }, { kind: 'code', code: check.difference, language: 'sql' });
     }
   }
+  const locks = report.locks;
+  if (locks && (locks.statements.length > 0 || locks.notMeasured.length > 0)) {
+    blocks.push({ kind: 'heading', text: LOCKS_TITLE, level: 3 });
+    for (const file of lockFiles(report)) {
+      blocks.push({ kind: 'text', text: file }, { kind: 'table', header: LOCK_HEADER, rows: lockRows(report, file) });
+    }
+    if (locks.notMeasured.length > 0) blocks.push({ kind: 'list', items: locks.notMeasured.map((n) => `${n.file}: not measured: ${n.reason}`) });
+  }
   return blocks;
+}
+
+const LOCK_HEADER = ['Line', 'Table', 'Lock', 'Rewrite', 'ms'];
+
+function lockFiles(report: VerifyReport): string[] {
+  return [...new Set((report.locks?.statements ?? []).map((s) => s.file))];
+}
+
+function lockRows(report: VerifyReport, file: string): string[][] {
+  return (report.locks?.statements ?? []).filter((s) => s.file === file).map((s) => [String(s.line), s.table, s.lock, s.rewrite ? 'yes' : 'no', String(s.ms)]);
+}
+
+/** The measured locks in the comment: a small table per file, folded. */
+function commentLocks(report: VerifyReport): string[] {
+  const locks = report.locks;
+  if (!locks || (locks.statements.length === 0 && locks.notMeasured.length === 0)) return [];
+  const lines = ['', `<details><summary>${inline(LOCKS_TITLE)}</summary>`];
+  for (const file of lockFiles(report)) {
+    lines.push('', `\`${file}\``, '', `| ${LOCK_HEADER.join(' | ')} |`, `| ${LOCK_HEADER.map(() => '---').join(' | ')} |`);
+    lines.push(...lockRows(report, file).map((row) => `| ${row.map(inline).join(' | ')} |`));
+  }
+  for (const n of locks.notMeasured) lines.push('', `- ${inline(`${n.file}: not measured: ${n.reason}`)}`);
+  lines.push('', '</details>');
+  return lines;
 }
 
 function facts(report: VerifyReport): string {
@@ -111,6 +143,7 @@ export function verifyComment(report: VerifyReport, root: string, runUrl?: strin
     ...report.checks.map((c) => `| ${c.title} | ${ICONS[c.status]} ${describeStatus(c.status)} | ${inline(c.summary)} |`),
   ];
   for (const check of report.checks) lines.push(...commentSection(check, root));
+  lines.push(...commentLocks(report));
   if (runUrl) lines.push('', `[The latest run](${runUrl}) has the whole report.`);
   return redact(lines.join('\n') + '\n');
 }

@@ -87,6 +87,11 @@ test('a passing run, then a failing one: outputs, summary, an annotation on the 
   expect(github.comments(1)).toHaveLength(1);
   expect(first.body.startsWith(`${MARKER}\n### ✅ db-migrate verify: passed`)).toBe(true);
   expect(first.body).toContain('| Reversibility | ✅ passed |');
+  // The locks each Up statement took on the existing table, measured on rows: in the summary and the comment.
+  expect(passed.summary).toContain("Locks and rewrites measured on the data check's rows");
+  expect(passed.summary).toMatch(/<tr><td>\d+<\/td><td>public\.users<\/td><td>ACCESS EXCLUSIVE<\/td><td>no<\/td><td>\d+<\/td><\/tr>/);
+  expect(first.body).toContain('| Line | Table | Lock | Rewrite | ms |');
+  expect(first.body).toMatch(/\| \d+ \| public\.users \| SHARE \| no \| \d+ \|/);
 
   // A hand edit that forgets the new column's default, committed to the pull request.
   const path = join(repo.dir, migration);

@@ -27,7 +27,7 @@ describe('db-migrate apply, drift and sync', () => {
     expect(real.code).toBe(1);
     expect(real.stdout).toMatch(/^acme +\S+ +applied +2 → 5 +applied 2 → 5: /m);
     expect(real.stdout).toMatch(/^initech +\S+ +postponed +4 +postponed: schema drifted from version 4: 1 difference \(drop column public\.orders\.coupon\)$/m);
-    expect(real.stdout).toMatch(/-- initech \(.*\): SQL that would take it back to the schema of version 4\nALTER TABLE "public"\."orders" DROP COLUMN "coupon";/);
+    expect(real.stdout).toMatch(/-- initech \(.*\): SQL that would take it back to the schema of version 4\n-- hazard: drops-data: drops column public\.orders\.coupon: the data it holds is lost\nALTER TABLE "public"\."orders" DROP COLUMN "coupon";/);
     expect(real.stderr).toMatch(/^warning: \[\d\/3\] initech /m);
     const report = JSON.parse(readFileSync(json, 'utf8'));
     expect(report.counts).toMatchObject({ applied: 1, 'up-to-date': 1, postponed: 1 });

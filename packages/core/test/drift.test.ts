@@ -10,6 +10,20 @@ const ws = workspace('drift');
 afterAll(() => ws.cleanup());
 
 describe('checkFleetDrift', () => {
+  it('the repair SQL for a drifted database is marked with its hazards and never cuts a value', async () => {
+    const set = await ws.migrations({ '0001_people.sql': { up: ['CREATE TABLE people (id int PRIMARY KEY, name varchar(20))'], down: ['DROP TABLE people'] } });
+    const widened = await ws.database(set, 1, 'widened');
+    await query(widened.url, `ALTER TABLE people ALTER COLUMN name TYPE varchar(50); INSERT INTO people VALUES (1, 'Bartholomew-Montgomery Smithson')`);
+    const report = await checkFleetDrift({ set, targets: [widened], shadow: shadow(), logger: memoryLogger(), retry: FAST_RETRY });
+    const sql = report.targets[0].drift!.sql;
+    expect(sql).toMatch(/^-- hazard: narrows-type: changes the type of column public\.people\.name from character varying\(50\) to character varying\(20\), which cuts strings longer than 20 characters/m);
+    expect(sql).toMatch(/-- hazard: narrows-type: [^\n]*\nALTER TABLE "public"\."people" ALTER COLUMN "name" SET DATA TYPE character varying\(20\);/);
+    expect(sql).not.toMatch(/USING "name"/);
+    // Pasted as printed, it stops on the value instead of cutting it.
+    await expect(query(widened.url, sql)).rejects.toThrow(/would change the value Bartholomew-Montgomery Smithson/);
+    expect(await query(widened.url, `SELECT name FROM people`)).toEqual([{ name: 'Bartholomew-Montgomery Smithson' }]);
+  });
+
   it('reports each target consistent, drifted (with the SQL) or failed, and changes nothing', async () => {
     const set = await ws.migrations(SHOP);
     const { behind, current, 'hand-made': handMade, unrecorded, fresh } = await ws.databases(set, { behind: 3, current: 5, 'hand-made': 5, unrecorded: 3, fresh: 0 });

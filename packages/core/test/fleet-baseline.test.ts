@@ -98,7 +98,7 @@ describe('baselineFleet', () => {
     expect(text).toMatch(/^different +\S+ +postponed +0 +postponed: schema differs from the schema of version 2: 1 difference \(drop column public\.orders\.coupon\)$/m);
     expect(text).toMatch(/^ahead +\S+ +up-to-date +3 +already versioned at version 3: left alone/m);
     expect(text).toContain('-- different (');
-    expect(text).toMatch(/: SQL that would take it to the schema of version 2\nALTER TABLE "public"\."orders" DROP COLUMN "coupon";/);
+    expect(text).toMatch(/: SQL that would take it to the schema of version 2\n-- hazard: drops-data: drops column public\.orders\.coupon: the data it holds is lost\nALTER TABLE "public"\."orders" DROP COLUMN "coupon";/);
     expect(text).toContain('5 targets: 2 baselined, 1 up-to-date, 1 postponed, 1 failed');
     expect(logger.lines).toContainEqual(expect.stringMatching(/^baselining 5 databases against 5 migrations in .* \(at version 2\), \d+ at a time$/));
     expect(logger.lines.join('\n')).not.toContain(password());

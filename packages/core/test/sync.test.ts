@@ -140,7 +140,7 @@ describe('syncFleet', () => {
     expect(reportFails(report)).toBe(true);
   });
 
-  it('never drops a column holding values, nor narrows a type, unless --allow names each: measured by OID in the transaction', async () => {
+  it('never drops a column holding values unless --allow names it; a narrowing whose values all fit loses nothing: measured by OID in the transaction', async () => {
     const wide = V1 + `ALTER TABLE customers ADD COLUMN legacy text, ADD COLUMN unused text, ADD COLUMN code varchar(50);\n`;
     const staging = await stagingAt(wide, 'columns');
     await query(staging.url, `UPDATE customers SET legacy = 'x' || id, code = 'c' || id`);
@@ -148,14 +148,32 @@ describe('syncFleet', () => {
     const refused = await syncFleet({ targets: [staging], source, ref: narrow, shadow: shadow() });
     expect(refused.targets[0].status).toBe('failed');
     expect(refused.targets[0].error).toMatch(
-      /: the sync would lose data it holds: public\.customers\.code \(narrows-type, 2 values\), public\.customers\.legacy \(drops-data, 2 values\); nothing was changed\. If that loss is intended, pass --allow 'narrows-type public\.customers\.code' --allow 'drops-data public\.customers\.legacy' \(/,
+      /: the sync would lose data it holds: public\.customers\.legacy \(drops-data, 2 values\); nothing was changed\. If that loss is intended, pass --allow 'drops-data public\.customers\.legacy' \(/,
     );
     // The column holding only NULLs is no loss of data: not named.
     expect(refused.targets[0].error).not.toContain('unused');
     expect(await query(staging.url, `SELECT count(legacy)::int AS n FROM customers`)).toEqual([{ n: 2 }]);
-    const allowed = await syncFleet({ targets: [staging], source, ref: narrow, shadow: shadow(), allow: ['drops-data public.customers.legacy', 'narrows-type public.customers.code'] });
+    const allow = ['drops-data public.customers.legacy'];
+    const allowed = await syncFleet({ targets: [staging], source, ref: narrow, shadow: shadow(), allow });
     expect(allowed.targets[0].status).toBe('applied');
     expect(await query(staging.url, `SELECT string_agg(column_name, ',' ORDER BY column_name) AS c FROM information_schema.columns WHERE table_name = 'customers'`)).toEqual([{ c: 'code,id,name,status' }]);
+  });
+
+  it('an undeclared narrowing runs on the client whose values all fit and is refused on the one whose values do not', async () => {
+    const wide = V1 + `ALTER TABLE customers ADD COLUMN code varchar(50);\n`;
+    const [fits, long] = [await stagingAt(wide, 'fits'), await stagingAt(wide, 'long')];
+    await query(fits.url, `UPDATE customers SET code = 'c' || id`);
+    await query(long.url, `UPDATE customers SET code = CASE WHEN id = 1 THEN 'c1' ELSE 'much-too-long' END`);
+    const narrow = commit(V1 + `ALTER TABLE customers ADD COLUMN code varchar(5);\n`, 'code narrows');
+    const report = await syncFleet({ targets: [fits, long], source, ref: narrow, shadow: shadow() });
+    expect(report.targets.map((t) => t.status)).toEqual(['applied', 'failed']);
+    // The guard before the type change stops it on the value that would be cut; declaring the loss does not cut it either.
+    expect(report.targets[1].error).toMatch(/column public\.customers\.code: converting character varying\(50\) to character varying\(5\) would change the value much-too-long; the transaction was rolled back, nothing in it changed/);
+    const declared = await syncFleet({ targets: [long], source, ref: narrow, shadow: shadow(), allow: ['narrows-type public.customers.code'] });
+    expect(declared.targets[0].status).toBe('failed');
+    expect(await query(long.url, `SELECT string_agg(code, ',' ORDER BY id) AS c, format_type(atttypid, atttypmod) AS t FROM customers, pg_attribute WHERE attrelid = 'customers'::regclass AND attname = 'code' GROUP BY 2`))
+      .toEqual([{ c: 'c1,much-too-long', t: 'character varying(50)' }]);
+    expect(await query(fits.url, `SELECT string_agg(code, ',' ORDER BY id) AS c FROM customers`)).toEqual([{ c: 'c1,c2' }]);
   });
 
   it('a schema that cannot be built stops the run before any target is touched', async () => {

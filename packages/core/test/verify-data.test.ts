@@ -14,6 +14,8 @@ import type { UserSeed } from '../src/seed';
 import { openShadowServer, type ShadowServer } from '../src/shadow';
 import { checkData, planReversibility, type MigrationEntry, type VerifyCheck } from '../src/verify';
 import { type DataLossGate, gateDataLoss } from '../src/verify/data-loss-gate';
+import type { LocksMeasured } from '../src/verify/locks';
+import { formatVerifyReport } from '../src/verify/report';
 
 const BASE = `CREATE TYPE status AS ENUM ('new', 'paid', 'shipped');
 CREATE TABLE customers (
@@ -47,7 +49,7 @@ async function dataCheck(next: { up: string; down: string }, options: { seed?: U
 }
 
 /** The data check's pass: its result, and the destructive-change gate from what it measured. */
-async function dataPass(next: { up: string; down: string }, options: { seed?: UserSeed; base?: string } = {}): Promise<{ check: VerifyCheck; gate: DataLossGate }> {
+async function dataPass(next: { up: string; down: string }, options: { seed?: UserSeed; base?: string } = {}): Promise<{ check: VerifyCheck; gate: DataLossGate; locks: LocksMeasured }> {
   const dir = mkdtempSync(join(tmpdir(), 'verify-data-'));
   dirs.push(dir);
   writeFileSync(join(dir, '0001_base.sql'), migration(`-- +migrate StatementBegin\n${options.base ?? BASE}\n-- +migrate StatementEnd`, 'DROP TABLE orders;\nDROP TABLE customers;\nDROP TYPE status;'));
@@ -69,7 +71,7 @@ async function dataPass(next: { up: string; down: string }, options: { seed?: Us
       },
       logger: silentLogger,
     });
-    return { check: outcome.check, gate: await gateDataLoss(outcome.measured) };
+    return { check: outcome.check, gate: await gateDataLoss(outcome.measured), locks: outcome.locks };
   } finally {
     for (const db of databases) await db.drop();
   }
@@ -136,8 +138,15 @@ test('SET NOT NULL on a column holding NULLs fails; a backfill UPDATE before it 
   expect(fixed.status).toBe('passed');
 });
 
-test('a narrowing type change fails on the values rows hold; converting them with USING passes', async () => {
-  const failing = await dataCheck({ up: 'ALTER TABLE orders ALTER COLUMN note TYPE varchar(10);', down: 'ALTER TABLE orders ALTER COLUMN note TYPE varchar(100);' });
+test("a narrowing type change refused on synthetic values is a warning (each client's own values are counted by the loss gate), a failure on the seed's rows; converting them with USING passes", async () => {
+  const next = { up: 'ALTER TABLE orders ALTER COLUMN note TYPE varchar(10);', down: 'ALTER TABLE orders ALTER COLUMN note TYPE varchar(100);' };
+  const synthetic = await dataCheck(next);
+  expect(synthetic.status).toBe('warning');
+  expect(synthetic.findings[0].message).toMatch(/value too long for type character varying\(10\).*Hint: existing values do not fit the new type.*The rows of public\.orders were synthetic/);
+  const seedDir = mkdtempSync(join(tmpdir(), 'verify-seed-'));
+  dirs.push(seedDir);
+  writeFileSync(join(seedDir, 'seed.sql'), "INSERT INTO customers (email) VALUES ('a@b.c');\nINSERT INTO orders (customer_id, note) SELECT id, 'a note longer than ten' FROM customers;\n");
+  const failing = await dataCheck(next, { seed: { sqlFiles: ['seed.sql'], dir: seedDir } });
   expect(failing.status).toBe('failed');
   expect(failing.findings[0].message).toMatch(/value too long for type character varying\(10\).*Hint: existing values do not fit the new type/);
   const fixed = await dataCheck({ up: 'ALTER TABLE orders ALTER COLUMN note TYPE varchar(10) USING left(note, 10);', down: 'ALTER TABLE orders ALTER COLUMN note TYPE varchar(100);' });
@@ -242,4 +251,65 @@ test('the pass counts the rows each Up and Down removes for the gate: a TRUNCATE
   expect(gate.unacknowledged).toBe(2);
   // The gate reports these rows; the data check does not fail for them a second time.
   expect(check.status).toBe('passed');
+});
+
+describe('values of surviving rows are compared after Up and after Down', () => {
+  const gateFor = (gate: DataLossGate, code: string) => gate.findings.filter((f) => f.code === code);
+
+  test('an UPDATE that changes values fails the gate with file, table, column and an example, unless declared', async () => {
+    const next = { up: 'UPDATE customers SET email = upper(email);', down: 'UPDATE customers SET email = lower(email);' };
+    const { check, gate } = await dataPass(next);
+    expect(check.status).toBe('passed');
+    const [up, down] = gateFor(gate, 'changes-values');
+    expect(up).toMatchObject({ level: 'error', line: 2 });
+    expect(up!.file).toMatch(/0002_next\.sql$/);
+    expect(up!.message).toMatch(/^0002_next\.sql changes \d+ values? of column public\.customers\.email that the rows held \(key \(1\): '[^']+' became '[^']+'\).*not acknowledged: add the trailer "DB-Migrate-Allow: changes-values public\.customers\.email"/);
+    // Its Down changes them again (upper case back to lower case): said for the Down too.
+    expect(down!.message).toMatch(/^0002_next\.sql \(Down\) changes/);
+    expect(gate.unacknowledged).toBe(2);
+    const declared = await dataPass({ up: `-- db-migrate: allow changes-values public.customers.email\n${next.up}`, down: next.down });
+    expect(gateFor(declared.gate, 'changes-values').map((f) => f.level)).toEqual(['notice', 'notice']);
+    expect(declared.gate.unacknowledged).toBe(0);
+  });
+
+  test('a USING cast that rounds is a value change; a conversion that keeps every value is not', async () => {
+    const base = `${BASE}\nCREATE TABLE prices (id int PRIMARY KEY, amount numeric(10,4), at timestamp, body json);\nINSERT INTO prices VALUES (1, 12.3456, '2026-01-01 10:00', '{"b": 1,  "a": 2}'), (2, 0.5, NULL, NULL);`;
+    const rounding = await dataPass({ up: 'ALTER TABLE prices ALTER COLUMN amount TYPE numeric(12,4) USING round(amount, 2);', down: 'ALTER TABLE prices ALTER COLUMN amount TYPE numeric(10,4);' }, { base });
+    expect(gateFor(rounding.gate, 'changes-values').map((f) => f.message)).toEqual([
+      expect.stringMatching(/changes 1 value of column public\.prices\.amount that the rows held \(key \(1\): '12\.3456' became '12\.3500'\)/),
+    ]);
+    const keeping = await dataPass({
+      up: 'ALTER TABLE prices ALTER COLUMN amount TYPE numeric(14,6), ALTER COLUMN at TYPE timestamptz, ALTER COLUMN body TYPE jsonb;',
+      down: 'ALTER TABLE prices ALTER COLUMN amount TYPE numeric(10,4), ALTER COLUMN at TYPE timestamp, ALTER COLUMN body TYPE json;',
+    }, { base });
+    expect(keeping.check.status).toBe('passed');
+    expect(gateFor(keeping.gate, 'changes-values')).toEqual([]);
+    expect(keeping.gate.unacknowledged).toBe(0);
+  });
+
+  test('a narrowing that cuts values names them on the narrows-type finding', async () => {
+    const { gate } = await dataPass({ up: 'ALTER TABLE orders ALTER COLUMN note TYPE varchar(10) USING left(note, 10);', down: 'ALTER TABLE orders ALTER COLUMN note TYPE varchar(100);' });
+    expect(gateFor(gate, 'changes-values')).toEqual([]);
+    expect(gateFor(gate, 'narrows-type').map((f) => f.message)).toEqual([expect.stringMatching(/column public\.orders\.note from character varying\(100\) to character varying\(10\).*\(on the data check's rows, key \(\d+\): '[^']{11,}' became '[^']{10}'\); not acknowledged/)]);
+  });
+});
+
+test('the locks and rewrites of each Up statement are measured on the rows: int -> bigint rewrites, varchar -> text does not', async () => {
+  const { check, locks } = await dataPass({
+    up: 'ALTER TABLE orders ALTER COLUMN id TYPE bigint;\nALTER TABLE orders ALTER COLUMN note TYPE text;\nCREATE INDEX customers_nickname ON customers (nickname);',
+    down: 'DROP INDEX customers_nickname;\nALTER TABLE orders ALTER COLUMN note TYPE varchar(100);\nALTER TABLE orders ALTER COLUMN id TYPE int;',
+  });
+  expect(check.status).toBe('passed');
+  const rows = locks.statements.map(({ line, table, lock, rewrite }) => ({ line, table, lock, rewrite }));
+  expect(rows).toEqual([
+    { line: 2, table: 'public.orders', lock: 'ACCESS EXCLUSIVE', rewrite: true },
+    // The transaction already holds ACCESS EXCLUSIVE on orders: the second ALTER takes nothing new, and rewrites nothing.
+    { line: 4, table: 'public.customers', lock: 'SHARE', rewrite: false },
+  ]);
+  expect(locks.statements.every((s) => s.file === '0002_next.sql' && s.ms >= 0)).toBe(true);
+  // On its own, varchar -> text takes ACCESS EXCLUSIVE and rewrites nothing.
+  const alone = await dataPass({ up: 'ALTER TABLE orders ALTER COLUMN note TYPE text;', down: 'ALTER TABLE orders ALTER COLUMN note TYPE varchar(100);' });
+  expect(alone.locks.statements.map(({ table, lock, rewrite }) => ({ table, lock, rewrite }))).toEqual([{ table: 'public.orders', lock: 'ACCESS EXCLUSIVE', rewrite: false }]);
+  const text = formatVerifyReport({ result: 'passed', checks: [], newMigrations: ['0002_next.sql'], difference: '', locks, durationMs: 1 });
+  expect(text).toMatch(/0002_next\.sql:\n\s+line\s+table\s+lock\s+rewrite\s+ms\n\s+2\s+public\.orders\s+ACCESS EXCLUSIVE\s+yes\s+\d+/);
 });

@@ -12,7 +12,7 @@ export const hazards = {
   }),
   rewritesTable: (what: string): Hazard => ({
     code: 'rewrites-table',
-    message: `changes the type of ${what}: may rewrite the table under an ACCESS EXCLUSIVE lock, and fails if existing values do not convert`,
+    message: `changes the type of ${what}: may rewrite the table under an ACCESS EXCLUSIVE lock`,
   }),
   volatileDefault: (what: string): Hazard => ({
     code: 'rewrites-table',
@@ -55,9 +55,13 @@ export const hazards = {
     code: 'validates-rows',
     message: `adds ${what}: checks every column value of the domain, and fails if one violates it`,
   }),
-  narrowsType: (what: string, from: string, to: string): Hazard => ({
+  narrowsType: (what: string, from: string, to: string, how: string): Hazard => ({
     code: 'narrows-type',
-    message: `changes the type of ${what} from ${from} to ${to}, which cannot hold every value of the old type: values are cut, rounded or refused`,
+    message: `changes the type of ${what} from ${from} to ${to}, which ${how}`,
+  }),
+  changesValues: (what: string, count: number, example: string): Hazard => ({
+    code: 'changes-values',
+    message: `changes ${count} value${count === 1 ? '' : 's'} of ${what} that the rows held (${example}), measured on the data check's rows: the old values are lost`,
   }),
   removesEnumValue: (what: string, value: string): Hazard => ({
     code: 'enum-recreated',

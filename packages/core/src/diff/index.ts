@@ -30,7 +30,7 @@ export { excludedTables } from './filter';
 export type { DiffOptions, DiffResult, DiffStatement, Hazard, ObjectKind, StatementAction } from './types';
 export type { Catalog } from './catalog';
 export { introspect, INTROSPECTION_LOCK_TIMEOUT_MS, type IntrospectOptions } from './introspect';
-export { renderSql } from './render';
+export { renderMarkedSql, renderSql } from './render';
 
 /**
  * The statements that take the database at `fromUrl` to the schema of the database at `toUrl`, in an

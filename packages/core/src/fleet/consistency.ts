@@ -3,7 +3,7 @@
  * Any difference is drift, reported as the SQL that would take the live database back to the expected
  * schema (what a person would run, or undo, to make the database safe to migrate again).
  */
-import { type Catalog, type DiffOptions, diffCatalogs, renderSql, unsupportedObjects } from '../diff';
+import { type Catalog, type DiffOptions, diffCatalogs, renderMarkedSql, unsupportedObjects } from '../diff';
 
 export interface Drift {
   /** The version whose schema the database was compared with. */
@@ -34,7 +34,7 @@ export function compareWithExpected(live: Catalog, expected: Catalog, version: n
   return {
     version,
     statements: statements.length,
-    sql: [renderSql(statements), ...unsupported.map((w) => `-- not compared: ${w}`)].filter((x) => x !== '').join('\n'),
+    sql: [renderMarkedSql(statements), ...unsupported.map((w) => `-- not compared: ${w}`)].filter((x) => x !== '').join('\n'),
     changes: [...statements.map((s) => `${s.action} ${s.object.kind} ${s.object.name}`), ...unsupported.map((w) => `not compared: ${w}`)],
   };
 }

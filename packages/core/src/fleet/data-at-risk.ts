@@ -5,6 +5,7 @@
  * target while any is left, naming each object, what it holds and how to acknowledge it.
  */
 import type { Client } from 'pg';
+import { changedByConversion } from '../diff/conversions';
 import { ident, qualified } from '../diff/sql';
 import { type Acknowledgement, acknowledgementText, unacknowledged } from '../intent/acknowledgements';
 import { type DataInventory, type DataLoss, dataLosses } from '../intent/data-loss';
@@ -55,7 +56,7 @@ export function versionInventories(): VersionInventories {
 
 export interface DataAtRisk {
   readonly loss: DataLoss;
-  /** What the object holds here: `3 rows`, `2 values`, `more than 10000 rows`. */
+  /** What the object holds here: `3 rows`, `2 values`, `more than 10000 rows`, `2 values that would change`. */
   readonly holds: string;
 }
 
@@ -101,8 +102,27 @@ async function heldBy(client: Client, loss: DataLoss): Promise<string | undefine
     const count = await countUpTo(client, table);
     return count > 0 ? described(count, 'row') : undefined;
   }
+  if (loss.code === 'narrows-type' && loss.conversion) return valuesChanged(client, table, rest, loss.conversion);
   const count = await countUpTo(client, `${table} WHERE ${ident(rest)} IS NOT NULL`);
   return count > 0 ? described(count, 'value') : undefined;
+}
+
+/**
+ * A type change loses only the values it would alter or refuse: counted by converting each (a column whose
+ * values all fit loses nothing). A value that cannot convert at all fails the count: said as such. Inside a
+ * transaction the count runs under a savepoint, so its failure leaves the transaction usable.
+ */
+async function valuesChanged(client: Client, table: string, column: string, conversion: { readonly from: string; readonly to: string }): Promise<string | undefined> {
+  const inTransaction = await client.query('SAVEPOINT db_migrate_conversion').then(() => true, () => false);
+  try {
+    const count = await countUpTo(client, `${table} WHERE ${changedByConversion(ident(column), conversion.from, conversion.to)}`);
+    return count > 0 ? `${described(count, 'value')} that would change` : undefined;
+  } catch (error) {
+    if (inTransaction) await client.query('ROLLBACK TO SAVEPOINT db_migrate_conversion');
+    return `values that do not convert to ${conversion.to}: ${(error as Error).message}`;
+  } finally {
+    if (inTransaction) await client.query('RELEASE SAVEPOINT db_migrate_conversion').catch(() => undefined);
+  }
 }
 
 /** The unacknowledged losses whose objects hold data on this database, in the client's current state. */

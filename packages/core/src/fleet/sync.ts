@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import type { Client } from 'pg';
 import { withDatabaseLock } from '../applier/lock';
 import { splitChange } from '../create/split';
-import { type Catalog, type DiffOptions, type DiffStatement, diffCatalogs, introspect, renderSql } from '../diff';
+import { type Catalog, type DiffOptions, type DiffStatement, diffCatalogs, introspect, renderMarkedSql } from '../diff';
 import { filterCatalog } from '../diff/filter';
 import { errorMessage, redact } from '../errors';
 import { type Acknowledgement, parseAcknowledgement, unacknowledged } from '../intent/acknowledgements';
@@ -138,7 +138,7 @@ async function syncLocked(
   const first = firstStep.filter((s) => !s.transactional && s.object.kind === 'enum');
   const last = firstStep.filter((s) => !s.transactional && s.object.kind !== 'enum');
   const warnings = statements.filter((s) => s.destructive).map((s) => `destructive: ${s.action} ${s.object.kind} ${s.object.name}`);
-  const planned = { sql: renderSql(statements), changes: describeStatements(statements) };
+  const planned = { sql: renderMarkedSql(statements), changes: describeStatements(statements) };
   const outsideCount = first.length + last.length + laterParts.filter((p) => p.outside).reduce((n, p) => n + p.up.length, 0);
   const counts = { statements: statements.length, ...(outsideCount ? { outsideTransaction: outsideCount } : {}) };
   if (options.dryRun) return { status: 'pending', ...counts, sync: planned, warnings };

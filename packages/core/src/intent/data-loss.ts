@@ -6,13 +6,14 @@
  * removed from a table that stays (counted on a database with rows).
  */
 import type { Client } from 'pg';
+import { valueChangingConversion } from '../diff/conversions';
 import { hazards } from '../diff/hazards';
 import { connectDatabase } from '../pg/connect';
 import type { RowCounts } from '../seed/rows';
 import { BOOKKEEPING_SCHEMA, TRACKING_TABLE } from '../tracking';
 
 /** The codes of the data-loss hazards the gate stops on (the differ's hazard codes). */
-export const DATA_LOSS_CODES = ['drops-data', 'narrows-type', 'enum-recreated', 'deletes-rows'] as const;
+export const DATA_LOSS_CODES = ['drops-data', 'narrows-type', 'enum-recreated', 'deletes-rows', 'changes-values'] as const;
 export type DataLossCode = (typeof DATA_LOSS_CODES)[number];
 
 export interface DataLoss {
@@ -21,6 +22,10 @@ export interface DataLoss {
   readonly object: string;
   /** One sentence, the differ's wording. */
   readonly message: string;
+  /** narrows-type: the column's type before and after (what a target's values are checked against). */
+  readonly conversion?: { readonly from: string; readonly to: string };
+  /** changes-values: one value that changed, `key (3): 'abc' became 'ABC'`. */
+  readonly example?: string;
 }
 
 interface TableColumns {
@@ -94,8 +99,9 @@ export function dataLosses(before: DataInventory, after: DataInventory): DataLos
       const object = `${table.name}.${column.name}`;
       const kept = now.columns.get(num);
       if (!kept) loss(object, hazards.dropsData(`column ${object}`));
-      else if (kept.type !== column.type && !holdsEveryValue(column.type, kept.type)) {
-        loss(object, hazards.narrowsType(`column ${object}`, column.type, kept.type));
+      else if (kept.type !== column.type) {
+        const how = valueChangingConversion(column.type, kept.type);
+        if (how) losses.push({ ...hazards.narrowsType(`column ${object}`, column.type, kept.type, how), code: 'narrows-type', object, conversion: { from: column.type, to: kept.type } });
       }
     }
   }
@@ -145,56 +151,6 @@ export function rowDeletions(before: RowCounts, after: RowCounts, allowed: Reado
     });
   }
   return out.sort((a, b) => a.object.localeCompare(b.object));
-}
-
-const INTEGER_DIGITS: Record<string, number> = { smallint: 5, integer: 10, bigint: 19 };
-const INTEGER_RANK: Record<string, number> = { smallint: 1, integer: 2, bigint: 3 };
-const STRING_TYPES = new Set(['text', 'character varying', 'character']);
-
-function parseType(type: string): { base: string; mods: number[]; array: boolean } {
-  const array = type.endsWith('[]');
-  const bare = array ? type.slice(0, -2) : type;
-  // The modifiers may sit inside the name: `timestamp(3) with time zone`.
-  const match = /^([^(]*)(?:\((\d+)(?:,(\d+))?\))?(.*)$/.exec(bare)!;
-  const mods = [match[2], match[3]].filter((m) => m !== undefined).map(Number);
-  return { base: (match[1]! + match[4]!).trim(), mods, array };
-}
-
-/**
- * True when every value of type `from` converts to type `to` unchanged (a widening: integer to bigint,
- * varchar(20) to varchar(50) or text, numeric(8,2) to numeric(12,2)). Anything not known to widen counts
- * as a possible loss: the gate asks rather than guesses.
- */
-function holdsEveryValue(from: string, to: string): boolean {
-  const a = parseType(from);
-  const b = parseType(to);
-  if (a.array !== b.array) return false;
-  if (a.base in INTEGER_RANK) {
-    if (b.base in INTEGER_RANK) return INTEGER_RANK[b.base]! >= INTEGER_RANK[a.base]!;
-    if (b.base === 'numeric') return b.mods.length === 0 || b.mods[0]! - (b.mods[1] ?? 0) >= INTEGER_DIGITS[a.base]!;
-    if (b.base === 'double precision') return a.base !== 'bigint';
-    return false;
-  }
-  if (a.base === 'real') return b.base === 'double precision';
-  if (a.base === 'numeric') {
-    if (b.base !== 'numeric') return false;
-    if (b.mods.length === 0) return true;
-    if (a.mods.length === 0) return false;
-    const [p, s = 0] = a.mods;
-    const [p2, s2 = 0] = b.mods;
-    return s2 >= s && p2! - s2 >= p! - s;
-  }
-  if (STRING_TYPES.has(a.base)) {
-    if (b.base === 'text') return true;
-    if (b.base === 'character varying') return b.mods.length === 0 || (a.mods.length > 0 && b.mods[0]! >= a.mods[0]!);
-    return false;
-  }
-  if (a.base === b.base) {
-    // timestamp(3) -> timestamp(6), bit varying(8) -> bit varying: more precision or no limit.
-    if (b.mods.length === 0) return true;
-    return a.mods.length > 0 && b.mods[0]! >= a.mods[0]!;
-  }
-  return false;
 }
 
 /** The inventory of the database at `url`, on a connection of its own. */

@@ -32,6 +32,8 @@ export interface MeasuredStep {
   readonly inventory?: { readonly before: DataInventory; readonly after: DataInventory };
   /** On a database with rows: the row counts before and after. */
   readonly rows?: { readonly before: RowCounts; readonly after: RowCounts };
+  /** On a database with rows: the columns whose surviving rows hold other values after it (values.ts). */
+  readonly values?: readonly DataLoss[];
 }
 
 /** The measured steps, in the order they ran, and why measuring stopped early. */
@@ -82,11 +84,17 @@ export async function measureWithoutRows(db: ShadowDatabase, set: MigrationSet, 
   });
 }
 
-/** The line of the statement that names the object's last part, else the Up marker. */
-function lossLine(entry: MigrationEntry, object: string): number {
+/** The line of the statement that names the object's last part, else the section's marker. */
+function lossLine(entry: MigrationEntry, object: string, section: 'up' | 'down' = 'up'): number {
   const name = object.split('.').pop()!;
-  const statement = entry.parsed?.up.statements.find((s) => s.sql.includes(name));
-  return statement?.line ?? entry.parsed?.up.line ?? 1;
+  const part = section === 'up' ? entry.parsed?.up : entry.parsed?.down;
+  const statement = part?.statements.find((s) => s.sql.includes(name));
+  return statement?.line ?? part?.line ?? 1;
+}
+
+/** A declared narrowing of a column declares the values it changes too. */
+function withNarrowings(allowed: readonly Acknowledgement[]): Acknowledgement[] {
+  return [...allowed, ...allowed.filter((a) => a.code === 'narrows-type').map((a) => ({ code: 'changes-values' as const, object: a.object }))];
 }
 
 /** The tables a statement removes rows from directly (DELETE, TRUNCATE), as written; none for anything else. */
@@ -155,9 +163,15 @@ export async function gateDataLoss(measured: Measured): Promise<DataLossGate> {
   };
   for (const step of measured.steps) {
     const { entry, section } = step;
-    const allowed = allowedIn(entry);
+    const allowed = withNarrowings(allowedIn(entry));
     const losses: { loss: DataLoss; line: number; where: string }[] = [];
     if (step.inventory) for (const loss of dataLosses(step.inventory.before, step.inventory.after)) losses.push({ loss, line: lossLine(entry, loss.object), where: '' });
+    for (const loss of step.values ?? []) {
+      // A narrowing already named for the column says the same: its example is added to it.
+      const narrowing = losses.find((l) => l.loss.code === 'narrows-type' && l.loss.object === loss.object);
+      if (narrowing) narrowing.where = ` (on the data check's rows, ${loss.example})`;
+      else losses.push({ loss, line: lossLine(entry, loss.object, section), where: '' });
+    }
     if (step.rows) {
       for (const loss of stepRowDeletions(measured, step)) {
         const statement = deletingStatement(entry, section, loss.object);

@@ -8,8 +8,9 @@
  * migration drops is exempt). A table no row could be put in is named.
  *
  * The same pass measures the destructive-change gate's steps (data-loss-gate.ts) on the seeded
- * database: what holds data and the row counts around each Up, the row counts around each Down, run
- * one at a time. One connection for the whole pass, holding the migration lock.
+ * database: what holds data and the row counts around each Up, the row counts around each Down, and
+ * the values of surviving rows around each (values.ts: a value changed without declared intent fails
+ * verify like a drop), run one at a time. One connection for the whole pass, holding the migration lock.
  */
 import { performance } from 'node:perf_hooks';
 import type { Client } from 'pg';
@@ -23,6 +24,8 @@ import { countRows, type RowCounts } from '../seed/rows';
 import { describeUserSeed, runUserSeed, type UserSeed } from '../seed/user-seed';
 import { ident } from '../diff/sql';
 import { type Measured, type MeasuredStep, stepRowDeletions } from './data-loss-gate';
+import { readValues, valueChanges } from './values';
+import { type LocksMeasured, measureLocks } from './locks';
 import type { ShadowDatabase } from '../shadow/types';
 import type { MigrationEntry } from './numbering';
 import { NOT_NULL_CHECK_SUFFIX } from '../diff/compare/online-columns';
@@ -62,6 +65,8 @@ export function rowFailureHint(error: Pick<MigrationError, 'sqlState' | 'message
     case '22P02':
       if (/enum/i.test(error.message)) return 'rows still use the enum value the migration removes: UPDATE them to a value that stays before the type is recreated';
       return 'existing values do not convert to the new type: convert them with a USING clause, or clean the data first';
+    case '22000':
+      return 'existing values would be cut or rounded by the type change, which db-migrate never does silently: fix those values first (an UPDATE), or write the conversion you intend with USING and declare it (allow narrows-type)';
     case '22001':
     case '22003':
     case '22007':
@@ -99,8 +104,13 @@ function failureFinding(error: MigrationError, entry: MigrationEntry | undefined
   };
 }
 
-/** Constraint failures that depend on the particular values (made up, for synthetic rows): FK, unique, CHECK, exclusion. */
-const VALUE_DEPENDENT = new Set(['23503', '23505', '23514', '23P01']);
+/**
+ * Failures that depend on the particular values (made up, for synthetic rows): FK, unique, CHECK, exclusion,
+ * and a narrowing refusing a value too long or too large (PostgreSQL's own, or the guard the differ writes
+ * before a type change: the synthetic rows hold the widest values the old type admits; each client's own
+ * values are counted by apply's loss gate).
+ */
+const VALUE_DEPENDENT = new Set(['23503', '23505', '23514', '23P01', '22000', '22001', '22003']);
 
 /**
  * A violation of the check through which the differ sets NOT NULL without a scan (docs/online.md): a NULL
@@ -110,7 +120,7 @@ function violatesNotNullCheck(error: Pick<MigrationError, 'sqlState' | 'message'
   return error.sqlState === '23514' && error.message.includes(`${NOT_NULL_CHECK_SUFFIX}"`);
 }
 /** And for a Down, values its schema cannot hold: an enum label it removes, a string or number too long. */
-const DOWN_VALUE_DEPENDENT = new Set([...VALUE_DEPENDENT, '22P02', '22001', '22003']);
+const DOWN_VALUE_DEPENDENT = new Set([...VALUE_DEPENDENT, '22P02']);
 
 /** Empties a table the generator filled (and the tables referencing it); returns the counts after. */
 async function emptyTable(client: Client, table: string): Promise<RowCounts> {
@@ -125,6 +135,8 @@ export interface DataCheckOutcome {
   readonly measured: Measured;
   /** The new migrations whose Up the pass could not measure (it stopped before them): the gate measures them without rows. */
   readonly unmeasured: readonly MigrationEntry[];
+  /** The locks and rewrites each Up statement caused on the tables that existed before it, measured on the rows (locks.ts). */
+  readonly locks: LocksMeasured;
 }
 
 /** Runs the data check; a failure to report is a result, only bugs throw. */
@@ -132,12 +144,19 @@ export async function checkData(input: DataCheckInput): Promise<DataCheckOutcome
   const { set, newEntries } = input;
   const logger = input.logger ?? silentLogger;
   const none: Measured = { steps: [], baseTables: [] };
-  if (newEntries.length === 0) return { check: result('skipped', 'no new migrations to run on rows'), measured: none, unmeasured: [] };
+  if (newEntries.length === 0) return { check: result('skipped', 'no new migrations to run on rows'), measured: none, unmeasured: [], locks: { statements: [], notMeasured: [] } };
   const db = await input.newDatabase();
-  return withMigrationSession(db.url, set, (session) => seededPass(input, session, logger));
+  const locks: { statements: LocksMeasured['statements'][number][]; notMeasured: LocksMeasured['notMeasured'][number][] } = { statements: [], notMeasured: [] };
+  const outcome = await withMigrationSession(db.url, set, (session) => seededPass(input, session, logger, locks));
+  return { ...outcome, locks };
 }
 
-async function seededPass(input: DataCheckInput, session: MigrationSession, logger: Logger): Promise<DataCheckOutcome> {
+async function seededPass(
+  input: DataCheckInput,
+  session: MigrationSession,
+  logger: Logger,
+  locks: { statements: LocksMeasured['statements'][number][]; notMeasured: LocksMeasured['notMeasured'][number][] },
+): Promise<Omit<DataCheckOutcome, 'locks'>> {
   const { newEntries, plan, seed } = input;
   const { client } = session;
   const timed = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
@@ -191,7 +210,7 @@ async function seededPass(input: DataCheckInput, session: MigrationSession, logg
   /** The Up just run, measured once the next count has been taken (the filler counts before filling). */
   let pending: Omit<MeasuredStep, 'rows'> & { readonly before: RowCounts } | undefined;
   const complete = (after: RowCounts) => {
-    if (pending) steps.push({ entry: pending.entry, section: 'up', inventory: pending.inventory!, rows: { before: pending.before, after } });
+    if (pending) steps.push({ entry: pending.entry, section: 'up', inventory: pending.inventory!, rows: { before: pending.before, after }, values: pending.values ?? [] });
     pending = undefined;
   };
   for (const [index, entry] of newEntries.entries()) {
@@ -199,6 +218,10 @@ async function seededPass(input: DataCheckInput, session: MigrationSession, logg
     complete(filled.found);
     let counts = filled.counts;
     before.set(entry.version - 1, counts);
+    let valuesBefore = await timed('values', () => readValues(client));
+    const measuredLocks = await timed(`locks of ${entry.fileName}`, () => measureLocks(client, entry, [...counts.values()].map((t) => t.oid)));
+    locks.statements.push(...measuredLocks.statements);
+    locks.notMeasured.push(...measuredLocks.notMeasured);
     let run = await timed(`Up of ${entry.fileName}`, () => session.up(entry.version));
     const table = run.error ? failingTable(run.error, counts) : undefined;
     if (run.error && table && VALUE_DEPENDENT.has(run.error.sqlState ?? '') && !violatesNotNullCheck(run.error) && !seeded.has(table)) {
@@ -213,6 +236,7 @@ async function seededPass(input: DataCheckInput, session: MigrationSession, logg
       counts = await emptyTable(client, table);
       for (const [name, t] of before.get(entry.version - 1)!) if (t.rows > 0 && (counts.get(name)?.rows ?? 0) === 0) emptied.add(name);
       before.set(entry.version - 1, counts);
+      valuesBefore = await readValues(client);
       run = await timed(`Up of ${entry.fileName} again`, () => session.up(entry.version));
     }
     if (run.error) {
@@ -223,7 +247,8 @@ async function seededPass(input: DataCheckInput, session: MigrationSession, logg
       };
     }
     const after = await readDataInventory(client);
-    pending = { entry, section: 'up', inventory: { before: inventory, after }, before: counts };
+    const values = await timed('values compared', () => valueChanges(client, valuesBefore));
+    pending = { entry, section: 'up', inventory: { before: inventory, after }, before: counts, values };
     inventory = after;
   }
   // The tables the last migration created get rows too, so the Down sections meet rows everywhere.
@@ -244,6 +269,7 @@ async function seededPass(input: DataCheckInput, session: MigrationSession, logg
   let counts = afterUp;
   for (const [index, entry] of plan.revert.entries()) {
     const to = plan.revert[index + 1]?.version ?? plan.toVersion;
+    let valuesBefore = await readValues(client);
     let reverted = await timed(`Down of ${entry.fileName}`, () => session.down(to));
     const table = reverted.error ? failingTable(reverted.error, counts) : undefined;
     if (reverted.error && table && DOWN_VALUE_DEPENDENT.has(reverted.error.sqlState ?? '') && !seeded.has(table) && (filledAt.get(table) ?? -1) >= entry.version) {
@@ -259,6 +285,7 @@ async function seededPass(input: DataCheckInput, session: MigrationSession, logg
       const emptiedCounts = await emptyTable(client, table);
       for (const [name, t] of counts) if (t.rows > 0 && (emptiedCounts.get(name)?.rows ?? 0) === 0) emptied.add(name);
       counts = emptiedCounts;
+      valuesBefore = await readValues(client);
       reverted = await timed(`Down of ${entry.fileName} again`, () => session.down(to));
     }
     if (reverted.error) {
@@ -275,7 +302,7 @@ async function seededPass(input: DataCheckInput, session: MigrationSession, logg
       };
     }
     const now = await countRows(client);
-    steps.push({ entry, section: 'down', rows: { before: counts, after: now } });
+    steps.push({ entry, section: 'down', rows: { before: counts, after: now }, values: await valueChanges(client, valuesBefore) });
     counts = now;
   }
 

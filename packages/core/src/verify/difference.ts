@@ -1,4 +1,4 @@
-import { diff, renderSql } from '../diff';
+import { diff, renderMarkedSql } from '../diff';
 import type { DiffOptions } from '../diff/types';
 
 export interface SchemaDifference {
@@ -17,7 +17,7 @@ export interface SchemaDifference {
  */
 export async function schemaDifference(fromUrl: string, toUrl: string, options: DiffOptions = {}): Promise<SchemaDifference> {
   const { statements, warnings, excludedTables } = await diff(fromUrl, toUrl, options);
-  const sql = [renderSql(statements), ...warnings.map((w) => `-- not compared: ${w}`)].filter((x) => x !== '').join('\n');
+  const sql = [renderMarkedSql(statements), ...warnings.map((w) => `-- not compared: ${w}`)].filter((x) => x !== '').join('\n');
   return { sql, objects: [...statements.map((s) => `${s.object.kind} ${s.object.name}`), ...warnings], excludedTables: excludedTables ?? [] };
 }
 

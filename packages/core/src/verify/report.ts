@@ -2,6 +2,7 @@
  * What `verify` returns: one result per named check, never an exception for a failed check, so the
  * CLI, the job summary, the annotations and the pull-request comment all report the same thing.
  */
+import { formatLocks, type LocksMeasured } from './locks';
 
 export type VerifyCheckName = 'numbering' | 'consistency' | 'reversibility' | 'data' | 'hazards';
 
@@ -46,6 +47,8 @@ export interface VerifyReport {
   readonly goal?: { readonly sha: string; readonly from: string };
   /** The consistency difference: SQL taking the migrations' database to the schema at goal ('' when equal). */
   readonly difference: string;
+  /** The locks and rewrites the new migrations' Up statements caused on existing tables, measured by the data check. */
+  readonly locks?: LocksMeasured;
   readonly durationMs: number;
 }
 
@@ -62,6 +65,9 @@ export const DIFFERENCE_LABELS: Readonly<Partial<Record<VerifyCheckName, string>
   consistency: 'What the migrations miss: SQL taking their database to the schema at goal',
   reversibility: 'What the Down sections fail to undo: SQL taking the reverted database to the base schema',
 };
+
+/** The heading of the measured locks, in every rendering of the report. */
+export const LOCKS_TITLE = "Locks and rewrites measured on the data check's rows (Up, tables that existed before)";
 
 /** failed if any check failed. Warnings and skips do not fail verification. */
 export function overallResult(checks: readonly VerifyCheck[]): 'passed' | 'failed' {
@@ -97,6 +103,9 @@ export function formatVerifyReport(report: VerifyReport): string {
     if (check.difference) {
       out.push(`  ${DIFFERENCE_LABELS[check.name] ?? 'Difference'}:`, '', ...check.difference.trimEnd().split('\n').map((l) => `    ${l}`));
     }
+  }
+  if (report.locks && (report.locks.statements.length > 0 || report.locks.notMeasured.length > 0)) {
+    out.push('', `${LOCKS_TITLE}:`, ...formatLocks(report.locks));
   }
   out.push('', `verify ${report.result}`);
   return out.join('\n') + '\n';

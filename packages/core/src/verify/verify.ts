@@ -250,6 +250,7 @@ export async function verifyMigrations(options: VerifyOptions): Promise<VerifyRe
 
   const hazards = await timed(logger, 'hazards', checkHazards(newEntries, { failOnHazards: options.failOnHazards, ...(dataLoss ? { dataLoss: await dataLoss } : {}), ...(knownTypes ? { columnTypes: knownTypes } : {}) }));
   const checks = [numbering.check, checked.consistency, checked.reversibility, checked.data, hazards];
+  const locks = await dataPass?.then((outcome) => outcome.locks, () => undefined);
   for (const check of checks) logger.info(`${check.title}: ${check.status} - ${check.summary}`);
   return {
     result: overallResult(checks),
@@ -258,6 +259,7 @@ export async function verifyMigrations(options: VerifyOptions): Promise<VerifyRe
     ...(baseSha ? { baseSha } : {}),
     ...(checked.goalSha ? { goal: { sha: checked.goalSha, from: run.goal.from } } : {}),
     difference: checked.difference,
+    ...(locks ? { locks } : {}),
     durationMs: Math.round(performance.now() - started),
   };
 }

@@ -118,6 +118,58 @@ export function moveIntoNewBounds(
   });
 }
 
+/** The session setting that holds a column's old counter position between the two statements (custom GUCs need a dotted name). */
+function positionSetting(columnKey: string): string {
+  let hash = 0x811c9dc5;
+  for (const char of columnKey) hash = Math.imul(hash ^ char.charCodeAt(0), 0x01000193) >>> 0;
+  return `db_migrate.position_${hash.toString(16)}`;
+}
+
+/**
+ * Keeps the next value of a column's counter that goes away (a serial sequence replaced by an identity, an
+ * identity replaced by a serial sequence), before anything drops it: the new counter continues from there,
+ * never from `max(id) + 1`, so an id once issued and deleted is not issued again. Held in a session setting
+ * (the statements may run outside a transaction) and read back by `carriedPosition`.
+ */
+export function carryPosition(ctx: DiffContext, sequence: string, columnKey: string, object: { kind: ObjectKind; name: string }): void {
+  ctx.emit({
+    sql: `SELECT pg_catalog.set_config(${literal(positionSetting(columnKey))}, (CASE WHEN s.is_called THEN s.last_value::numeric + p.seqincrement ELSE s.last_value END)::text, false) ` +
+      `FROM ${sequence} AS s, pg_catalog.pg_sequence AS p WHERE p.seqrelid = ${literal(sequence)}::regclass`,
+    object,
+    action: 'alter',
+    // First of all: it reads the old counter before any statement drops it.
+    phase: 0,
+  });
+}
+
+/**
+ * The ascending counter a surviving column loses when it changes between serial and identity (the serial
+ * sequence its default draws from, or its identity sequence), as its SQL name; undefined when none.
+ */
+export function replacedCounter(ctx: DiffContext, columnKey: string): string | undefined {
+  const [was, will] = [ctx.from.columns.get(columnKey), ctx.to.columns.get(columnKey)];
+  if (!was || !will || ctx.gone(columnKey) || !ctx.survives(was.relationKey)) return undefined;
+  const [old, now] = [was.column, will.column];
+  if (old.identity && !now.identity && old.identityOptions && !old.identityOptions.increment.startsWith('-')) {
+    const [schema, ...rest] = old.identityOptions.sequenceName.split('.');
+    return `${ident(schema!)}.${ident(rest.join('.'))}`;
+  }
+  if (!old.identity && now.identity) {
+    const counter = [...ctx.from.sequences.values()].find((q) => q.ownedBy === columnKey && !q.increment.startsWith('-') && ctx.from.dependsOn.get(columnKey)?.has(q.key));
+    return counter && sequenceName(counter);
+  }
+  return undefined;
+}
+
+/**
+ * The next value a new counter of the column must not go below, as an SQL expression: the old counter's
+ * kept position, and past every value the column holds (`max`, an SQL expression), and at least `start`.
+ */
+export function nextCounterValue(ctx: DiffContext, columnKey: string, max: string, start: string): string {
+  const kept = replacedCounter(ctx, columnKey) ? `, pg_catalog.current_setting(${literal(positionSetting(columnKey))}, true)::numeric` : '';
+  return `GREATEST(COALESCE(${max} + 1, ${start}), ${start}${kept})::bigint`;
+}
+
 /**
  * A sequence created here, owned by a column that already holds rows and whose default draws from it (an
  * identity column turned serial), is that column's counter: starting at START WITH, the next insert would collide with the values already
@@ -131,7 +183,7 @@ function moveNewCounterPastRows(ctx: DiffContext, b: SequenceInfo): void {
   const table = `${ident(b.ownedByName.schema)}.${ident(b.ownedByName.table)}`;
   const value = ident(b.ownedByName.column);
   ctx.emit({
-    sql: `SELECT pg_catalog.setval(${literal(sequenceName(b))}, GREATEST(COALESCE(MAX(${value}) + 1, ${b.start}), ${b.start}), false) FROM ${table}`,
+    sql: `SELECT pg_catalog.setval(${literal(sequenceName(b))}, ${nextCounterValue(ctx, b.ownedBy!, `MAX(${value})`, b.start)}, false) FROM ${table}`,
     object: { kind: 'sequence', name: `${b.schema}.${b.name}` },
     action: 'alter',
     phase: Phase.ownedBy,

@@ -5,7 +5,8 @@ import { ident, literal } from '../sql';
 import type { Hazard } from '../types';
 import { isTable } from './relations';
 import { addColumnWithVolatileDefault, setNotNullOnline } from './online-columns';
-import { moveIntoNewBounds } from './sequences';
+import { carryPosition, moveIntoNewBounds, nextCounterValue, replacedCounter } from './sequences';
+import { conversionGuard, parseType, valueChangingConversion } from '../conversions';
 import { isRecreatedRange } from './types';
 
 /** The SQL name of a relation: "schema"."name". */
@@ -494,18 +495,36 @@ function alterColumns(ctx: DiffContext, a: RelationInfo, b: RelationInfo): void 
     }
     if (retyped) {
       const collate = column.collation ? ` COLLATE ${column.collation}` : '';
+      const how = plainType(ctx, old) && plainType(ctx, column) ? valueChangingConversion(old.type, column.type) : null;
+      if (how) {
+        // Stops the change when a value would be cut, rounded or refused: never changed silently.
+        ctx.emit({
+          sql: conversionGuard(relationName(b), `${b.schema}.${b.name}`, column.name, old.type, column.type, how),
+          object: { kind: 'column', name: columnName },
+          action: 'alter',
+          phase: Phase.alterColumn,
+          produces: [`${old.key}#guard`],
+        });
+      }
+      // Strings convert by PostgreSQL's own assignment cast, which refuses a value too long where `USING ::varchar(n)` cuts it.
+      const using = how && isStringType(old.type) && isStringType(column.type) ? '' : ` USING ${usingCast(ctx, old, column)}`;
+      const typeHazards = isSafeTypeChange(old, column) ? [] : [hazards.rewritesTable(`column ${columnName} (${old.type} to ${column.type})`)];
+      if (how) typeHazards.push(hazards.narrowsType(`column ${columnName}`, old.type, column.type, `${how}; a guard before it fails the migration if any value would change`));
       ctx.emit({
-        sql: `ALTER TABLE ${relationName(b)} ALTER COLUMN ${ident(column.name)} SET DATA TYPE ${column.type}${collate} USING ${usingCast(ctx, old, column)}`,
+        sql: `ALTER TABLE ${relationName(b)} ALTER COLUMN ${ident(column.name)} SET DATA TYPE ${column.type}${collate}${using}`,
         object: { kind: 'column', name: columnName },
         action: 'alter',
         phase: Phase.alterColumn,
         produces: [column.key],
-        hazards: isSafeTypeChange(old, column) ? [] : [hazards.rewritesTable(`column ${columnName} (${old.type} to ${column.type})`)],
+        needs: how ? [`${old.key}#guard`] : [],
+        hazards: typeHazards,
       });
     }
     // Removes a part of the column (produces nothing of `to`: the column's new default, which may need a
     // sequence taking the identity sequence's name, is set after it).
     if (old.identity && !column.identity) {
+      const counter = replacedCounter(ctx, column.key);
+      if (counter) carryPosition(ctx, counter, column.key, { kind: 'column', name: columnName });
       alterColumn(ctx, b, column, 'DROP IDENTITY', { produces: [], removes: [`${old.key}#identity`, ...identitySequenceKeys(old)] });
     }
     const oldDefault = resetDefault ? null : plainDefault(old);
@@ -515,6 +534,9 @@ function alterColumns(ctx: DiffContext, a: RelationInfo, b: RelationInfo): void 
     }
     // A column must be NOT NULL before it becomes an identity column.
     if (!old.identity && column.identity) {
+      // A serial column's counter goes away: its position is kept for the identity.
+      const counter = replacedCounter(ctx, column.key);
+      if (counter) carryPosition(ctx, counter, column.key, { kind: 'column', name: columnName });
       if (!old.notNull) alterColumn(ctx, b, column, 'SET NOT NULL', { hazards: [hazards.setNotNull(`column ${columnName}`)] });
       addIdentity(ctx, b, column);
     } else if (old.identity && column.identity) {
@@ -597,7 +619,8 @@ function clashingSequences(ctx: DiffContext, qualifiedName: string): string[] {
 /**
  * Makes an existing column an identity column. Its sequence takes the default name, so a serial sequence
  * of that name that goes away is dropped first. Rows already hold values: the new sequence is moved past
- * them, or the next insert would collide (a serial column turned identity keeps counting from its maximum).
+ * them, or the next insert would collide, and never below the position of the serial counter it replaces
+ * (carryPosition): an id issued and deleted is not issued again.
  */
 function addIdentity(ctx: DiffContext, b: RelationInfo, column: ColumnInfo): void {
   const identityKey = `${column.key}#identity`;
@@ -616,7 +639,7 @@ function addIdentity(ctx: DiffContext, b: RelationInfo, column: ColumnInfo): voi
     const table = relationName(b);
     ctx.emit({
       sql: `SELECT pg_catalog.setval(pg_catalog.pg_get_serial_sequence(${literal(table)}, ${literal(column.name)}), ` +
-        `GREATEST(COALESCE(MAX(${ident(column.name)}) + 1, ${options.start}), ${options.start}), false) FROM ${table}`,
+        `${nextCounterValue(ctx, column.key, `MAX(${ident(column.name)})`, options.start)}, false) FROM ${table}`,
       object: { kind: 'column', name: `${b.schema}.${b.name}.${column.name}` },
       action: 'alter',
       phase: Phase.alterColumn,
@@ -676,6 +699,16 @@ function usingCast(ctx: DiffContext, old: ColumnInfo, column: ColumnInfo): strin
     return `${ident(column.name)}::text${array ? '[]' : ''}::${column.type}`;
   }
   return `${ident(column.name)}::${column.type}`;
+}
+
+/** A built-in type (not an enum, domain, composite or range of this schema, which convert their own way). */
+function plainType(ctx: DiffContext, column: ColumnInfo): boolean {
+  return !/[."]/.test(column.type) && !isEnumLike(ctx, column.type, 'from') && !isEnumLike(ctx, column.type, 'to') && !usesRecreatedRange(ctx, column);
+}
+
+function isStringType(type: string): boolean {
+  const { base, array } = parseType(type);
+  return !array && ['text', 'character varying', 'character'].includes(base);
 }
 
 /** Type changes PostgreSQL makes without a rewrite and that cannot fail: widening varchar, varchar to text. */
