@@ -113,6 +113,38 @@ test('orphans for a foreign key, MATCH SIMPLE: a key with a NULL in it is no orp
   expect([...check.examples!].sort()).toEqual(['patient_id=7, site=1 (2 rows)', 'patient_id=8, site=2']);
 });
 
+test('VALIDATE CONSTRAINT of a CHECK and a foreign key added NOT VALID: in an earlier migration (read from the target) or earlier in the run', async () => {
+  const f = await fleet(
+    {
+      '0001_orders.sql': {
+        up: ['CREATE TABLE customers (id int PRIMARY KEY)', 'CREATE TABLE orders (id int PRIMARY KEY, amount numeric, customer_id int)'],
+        down: ['DROP TABLE orders', 'DROP TABLE customers'],
+      },
+      '0002_not_valid.sql': {
+        up: ['ALTER TABLE orders ADD CONSTRAINT orders_amount_positive CHECK (amount > 0) NOT VALID', 'ALTER TABLE orders ADD CONSTRAINT orders_customer FOREIGN KEY (customer_id) REFERENCES customers NOT VALID'],
+        down: ['ALTER TABLE orders DROP CONSTRAINT orders_customer', 'ALTER TABLE orders DROP CONSTRAINT orders_amount_positive'],
+      },
+      '0003_validate.sql': {
+        up: ['ALTER TABLE orders VALIDATE CONSTRAINT orders_amount_positive', 'ALTER TABLE orders VALIDATE CONSTRAINT orders_customer'],
+        down: [],
+      },
+    },
+    {
+      a: `INSERT INTO customers VALUES (1); INSERT INTO orders VALUES (1, 10, 1), (2, -5, 1)`,
+      b: `INSERT INTO customers VALUES (1); INSERT INTO orders VALUES (1, 10, 1), (2, 10, 9)`,
+      c: `INSERT INTO customers VALUES (1); INSERT INTO orders VALUES (1, 10, NULL)`,
+    },
+  );
+  // From version 1 the NOT VALID constraints are added earlier in the same run: checked as written there.
+  const fromOne = await f.run({ dryRun: true });
+  expect(statuses(fromOne)).toEqual({ a: 'refused', b: 'refused', c: 'pending' });
+  expect(found(outcome(fromOne, 'a'))).toEqual([expect.objectContaining({ code: 'check-violations', file: '0003_validate.sql', count: 1, examples: ['id=2'] })]);
+  expect(found(outcome(fromOne, 'b'))).toEqual([expect.objectContaining({ code: 'orphans', file: '0003_validate.sql', count: 1, examples: ['customer_id=9'] })]);
+  // From version 2 they are on the targets: read from their catalogs.
+  for (const t of Object.values(f.targets)) await query(t.url, `ALTER TABLE orders ADD CONSTRAINT orders_amount_positive CHECK (amount > 0) NOT VALID, ADD CONSTRAINT orders_customer FOREIGN KEY (customer_id) REFERENCES customers NOT VALID; INSERT INTO gorp_migrations (id, applied_at) VALUES ('0002_not_valid.sql', now())`);
+  await expectRefusedOnly(f, ['a', 'b'], 2);
+});
+
 test('rows failing a new CHECK and a domain constraint, with their primary keys as examples', async () => {
   const f = await fleet(
     {

@@ -359,6 +359,46 @@ export function sequenceBounds(s: PendingStatement, sequence: { readonly sql: st
   return { ...stub, query: `SELECT 'last_value=' || last_value AS example, 1::bigint AS rows FROM ${sequence.sql} WHERE ${outside}` };
 }
 
+/**
+ * VALIDATE CONSTRAINT: the rows the CHECK or foreign key (added NOT VALID) refuses. Added earlier in the
+ * run: checked as written there; else as the target's catalog defines it.
+ */
+export async function validation(client: Client, s: PendingStatement, table: Table, name: string, range: PendingRange): Promise<PlannedCheck | undefined> {
+  const at = { file: s.file, line: s.line };
+  const earlier = range.notValid.get(`${table.key}:${name}`);
+  if (earlier) {
+    const c: PgNode = { ...earlier.constraint, skip_validation: false };
+    const check = c.contype === 'CONSTR_CHECK' ? await checkViolations(client, earlier.statement, table, c, range) : c.contype === 'CONSTR_FOREIGN' ? await orphans(client, earlier.statement, table, c, range) : undefined;
+    return check && { ...check, ...at, what: `VALIDATE CONSTRAINT: ${check.what}` };
+  }
+  if (madeInRun(range, table)) return undefined;
+  const { rows } = await client.query<{ contype: string; def: string; cols: string[]; ref_schema: string | null; ref_name: string | null; ref_cols: string[] | null; matchtype: string }>(
+    `SELECT c.contype::text, pg_catalog.pg_get_constraintdef(c.oid) AS def,
+            (SELECT array_agg(a.attname::text ORDER BY k.i) FROM unnest(c.conkey) WITH ORDINALITY AS k(n, i) JOIN pg_catalog.pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.n) AS cols,
+            rn.nspname AS ref_schema, r.relname AS ref_name,
+            (SELECT array_agg(a.attname::text ORDER BY k.i) FROM unnest(c.confkey) WITH ORDINALITY AS k(n, i) JOIN pg_catalog.pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.n) AS ref_cols,
+            c.confmatchtype::text AS matchtype
+       FROM pg_catalog.pg_constraint c
+       LEFT JOIN pg_catalog.pg_class r ON r.oid = c.confrelid LEFT JOIN pg_catalog.pg_namespace rn ON rn.oid = r.relnamespace
+      WHERE c.conrelid = to_regclass($1) AND c.conname = $2`,
+    [table.sql, name],
+  );
+  const found = rows[0];
+  if (!found) return undefined;
+  const strings = (names: readonly string[]) => names.map((n) => ({ String: { sval: n } }));
+  if (found.contype === 'f' && found.ref_name) {
+    const c = { conname: name, pktable: { schemaname: found.ref_schema, relname: found.ref_name }, fk_attrs: strings(found.cols), pk_attrs: strings(found.ref_cols ?? []), fk_matchtype: found.matchtype };
+    const check = await orphans(client, s, table, c, range);
+    return check && { ...check, what: `VALIDATE CONSTRAINT: ${check.what}` };
+  }
+  const expression = found.contype === 'c' ? /^CHECK \((.*)\)(?: NOT VALID)?$/s.exec(found.def)?.[1] : undefined;
+  if (expression === undefined) return undefined;
+  return {
+    ...base('check-violations', s, table, `VALIDATE CONSTRAINT: check constraint ${name} on ${table.label} ${found.def.replace(/ NOT VALID$/, '')}`),
+    query: `SELECT ${await rowKey(client, table)} AS example, 1::bigint AS rows FROM ${table.sql} WHERE NOT (${expression})`,
+  };
+}
+
 /** Every check one statement calls for, in its order. */
 export async function plannedChecks(client: Client, s: PendingStatement, range: PendingRange): Promise<PlannedCheck[]> {
   const n = s.node;
@@ -415,6 +455,8 @@ async function commandChecks(client: Client, s: PendingStatement, table: Table, 
       if (!seq || cmd.subtype === 'AT_AddIdentity') return [];
       return one(sequenceBounds(s, { sql: seq, label: seq, key: `sequence:${seq}` }, options, range));
     }
+    case 'AT_ValidateConstraint':
+      return one(await validation(client, s, table, String(cmd.name), range));
     case 'AT_AddConstraint': {
       const c = cmd.def.Constraint as PgNode;
       switch (c.contype) {

@@ -75,6 +75,8 @@ export class PendingRange {
   /** CHECK (col IS NOT NULL) constraints validated in the run, as `table.col`: SET NOT NULL then scans nothing. */
   readonly notNullChecks = new Set<string>();
   private readonly pendingNotNullChecks = new Map<string, string>();
+  /** CHECK and foreign keys added NOT VALID in the run, by `table:name`: what a later VALIDATE checks. */
+  readonly notValid = new Map<string, { readonly statement: PendingStatement; readonly constraint: PgNode }>();
 
   /** Where an earlier statement of the run made the table (or `table.column`, `type:name`, `sequence:name`); undefined when it did not. */
   madeBy(key: string): string | undefined {
@@ -117,6 +119,7 @@ export class PendingRange {
         for (const cmd of ((n.cmds as PgNode[] | undefined) ?? []).map((c) => c.AlterTableCmd as PgNode)) {
           if (cmd.subtype === 'AT_AddColumn' && cmd.def?.ColumnDef) this.made.set(`${key}.${cmd.def.ColumnDef.colname}`, at);
           const c = cmd.subtype === 'AT_AddConstraint' ? (cmd.def?.Constraint as PgNode | undefined) : undefined;
+          if (c?.skip_validation && c.conname) this.notValid.set(`${key}:${c.conname}`, { statement: s, constraint: c });
           const column = c?.contype === 'CONSTR_CHECK' ? notNullColumn(c.raw_expr) : undefined;
           if (column !== undefined) {
             if (c!.skip_validation) this.pendingNotNullChecks.set(`${key}:${c!.conname}`, `${key}.${column}`);
