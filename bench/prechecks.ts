@@ -9,10 +9,9 @@
  */
 import { performance } from 'node:perf_hooks';
 import { Client } from 'pg';
-import { LOCK_RATES } from '../packages/core/src/prechecks/large-tables';
+import { LOCK_RATES, type LockWork } from '../packages/core/src/prechecks/large-tables';
 import { runPrechecks } from '../packages/core/src/prechecks/run';
 import { sqlStatements } from '../packages/core/src/prechecks/statements';
-import type { LockingCode } from '../packages/core/src/prechecks/types';
 import { startLocalServer } from '../packages/core/src/shadow/local-server';
 import { MiB, markdownTable, median } from './support';
 
@@ -22,18 +21,18 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 interface Case {
   readonly name: string;
   readonly statement: string;
-  /** The hazard code of the statement when it locks an existing table (its rate is measured). */
-  readonly code?: LockingCode;
+  /** What the statement holds its lock for (its rate is measured). */
+  readonly work?: LockWork;
   readonly table: string;
 }
 
 const CASES: readonly Case[] = [
-  { name: 'duplicates: unique index (mrn)', statement: 'CREATE UNIQUE INDEX patients_mrn ON patients (mrn)', code: 'blocks-writes', table: 'patients' },
-  { name: 'duplicates: unique index (lower(mrn)) WHERE active', statement: 'CREATE UNIQUE INDEX patients_mrn_ci ON patients (lower(mrn)) WHERE active', code: 'blocks-writes', table: 'patients' },
-  { name: 'orphans: foreign key visits -> patients', statement: 'ALTER TABLE visits ADD CONSTRAINT visits_patient FOREIGN KEY (patient_id) REFERENCES patients (id)', code: 'validates-rows', table: 'visits' },
-  { name: 'check violations: CHECK (site > 0)', statement: 'ALTER TABLE patients ADD CONSTRAINT patients_site CHECK (site > 0)', code: 'validates-rows', table: 'patients' },
-  { name: 'nulls: SET NOT NULL', statement: 'ALTER TABLE patients ALTER COLUMN mrn SET NOT NULL', code: 'scans-table', table: 'patients' },
-  { name: 'type change: text -> integer', statement: 'ALTER TABLE patients ALTER COLUMN code TYPE integer USING code::integer', code: 'rewrites-table', table: 'patients' },
+  { name: 'duplicates: unique index (mrn)', statement: 'CREATE UNIQUE INDEX patients_mrn ON patients (mrn)', work: 'index build', table: 'patients' },
+  { name: 'duplicates: unique index (lower(mrn)) WHERE active', statement: 'CREATE UNIQUE INDEX patients_mrn_ci ON patients (lower(mrn)) WHERE active', work: 'index build', table: 'patients' },
+  { name: 'orphans: foreign key visits -> patients', statement: 'ALTER TABLE visits ADD CONSTRAINT visits_patient FOREIGN KEY (patient_id) REFERENCES patients (id)', work: 'foreign key validation', table: 'visits' },
+  { name: 'check violations: CHECK (site > 0)', statement: 'ALTER TABLE patients ADD CONSTRAINT patients_site CHECK (site > 0)', work: 'scan', table: 'patients' },
+  { name: 'nulls: SET NOT NULL', statement: 'ALTER TABLE patients ALTER COLUMN mrn SET NOT NULL', work: 'scan', table: 'patients' },
+  { name: 'type change: text -> integer', statement: 'ALTER TABLE patients ALTER COLUMN code TYPE integer USING code::integer', work: 'rewrite', table: 'patients' },
 ];
 
 export async function run(): Promise<string> {
@@ -73,7 +72,7 @@ export async function run(): Promise<string> {
       const check = median(checkMs);
       const statement = median(statementMs);
       rows.push([c.name, `${ROWS}`, mb.toFixed(0), check.toFixed(0), statement.toFixed(0), (check / statement).toFixed(2), outcome]);
-      if (c.code) rates.push([c.name, c.code, (mb / (statement / 1000)).toFixed(0), (LOCK_RATES[c.code] / MiB).toFixed(0)]);
+      if (c.work) rates.push([c.name, c.work, (mb / (statement / 1000)).toFixed(0), (LOCK_RATES[c.work] / MiB).toFixed(0)]);
     }
     return [
       `${ROWS} rows per table, ${RUNS} runs, medians; local PostgreSQL ${server.major}.`,
@@ -82,7 +81,7 @@ export async function run(): Promise<string> {
       '',
       'The rate each statement got through its table (the lock-time estimate uses LOCK_RATES):',
       '',
-      markdownTable(['statement', 'code', 'measured (MB/s)', 'LOCK_RATES (MB/s)'], rates),
+      markdownTable(['statement', 'work under the lock', 'measured (MB/s)', 'LOCK_RATES (MB/s)'], rates),
     ].join('\n');
   } finally {
     await client.end().catch(() => undefined);

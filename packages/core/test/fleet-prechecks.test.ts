@@ -305,7 +305,7 @@ describe('statements that lock a large table while they rewrite or scan it', () 
     expect(locked).toEqual([expect.objectContaining({ code: 'blocks-writes', file: '0002_kind.sql', table: 'public.events', rows: 20000, large: true, acknowledged: false })]);
     expect(locked[0].bytes).toBeGreaterThan(2_000_000);
     expect(outcome(dry, 'a').error).toMatch(
-      /0002_kind\.sql line \d+: CREATE INDEX events_kind without CONCURRENTLY \(writes wait while it builds\) on public\.events, 20000 rows and [\d.]+ MB: about [\d.]+ s under lock \(an estimate: its size at the rate bench\/prechecks\.ts measured for blocks-writes\); above the large-table limit\. To run it anyway, pass --allow 'blocks-writes public\.events' or add the line "-- db-migrate: allow blocks-writes public\.events" to the migration; nothing was run$/,
+      /0002_kind\.sql line \d+: CREATE INDEX events_kind without CONCURRENTLY \(writes wait while it builds\) on public\.events, 20000 rows and [\d.]+ MB: about [\d.]+ s under lock \(an estimate: its size at the index build rate bench\/prechecks\.ts measured\); above the large-table limit\. To run it anyway, pass --allow 'blocks-writes public\.events' or add the line "-- db-migrate: allow blocks-writes public\.events" to the migration; nothing was run$/,
     );
     // Below the limit: listed with its size, not refused.
     expect(outcome(dry, 'b').prechecks!.lockedTables).toEqual([expect.objectContaining({ rows: 100, large: false })]);

@@ -11,7 +11,7 @@ import type { Client } from 'pg';
 import { ident, literal } from '../diff/sql';
 import type { PgNode } from '../migrations/pg-parser';
 import type { PrecheckCode } from './types';
-import { type PendingRange, type PendingStatement, StatementText, elementExpression, nameKey, tableOf, typeKey, typeParts, typeSql } from './statements';
+import { type PendingRange, type PendingStatement, StatementText, elementExpression, tableOf, typeKey, typeParts, typeSql } from './statements';
 
 export interface PlannedCheck {
   readonly code: PrecheckCode;
@@ -478,4 +478,3 @@ async function commandChecks(client: Client, s: PendingStatement, table: Table, 
   }
 }
 
-export { nameKey };

@@ -13,8 +13,12 @@ import type { PgNode } from '../migrations/pg-parser';
 import { type PendingRange, type PendingStatement, tableOf, typeParts, typeSql } from './statements';
 import type { LockingCode } from './types';
 
+/** What a locking statement spends its lock on: each goes through a table at its own pace. */
+export type LockWork = 'rewrite' | 'index build' | 'foreign key validation' | 'scan';
+
 export interface LockingStatement {
   readonly code: LockingCode;
+  readonly work: LockWork;
   readonly file: string;
   readonly line: number;
   readonly table: ReturnType<typeof tableOf>;
@@ -22,21 +26,24 @@ export interface LockingStatement {
 }
 
 /**
- * Rough rates at which a statement gets through a table while it holds its lock (bytes of
- * pg_total_relation_size per second), measured by bench/prechecks.ts on a 1 M-row table on one
- * machine: an estimate to tell seconds from minutes, not a promise (servers differ several-fold).
+ * Rough rates at which each kind of work gets through a table while the lock is held (MB of
+ * pg_total_relation_size per second), measured by bench/prechecks.ts on 1 M-row tables (71 MB) on a
+ * shared 2-core machine: an estimate to tell seconds from minutes, not a promise (servers differ
+ * several-fold, mostly faster).
  */
-export const LOCK_RATES: Readonly<Record<LockingCode, number>> = {
-  'rewrites-table': 40 * 1024 * 1024,
-  'blocks-writes': 60 * 1024 * 1024,
-  'scans-table': 300 * 1024 * 1024,
-  'validates-rows': 200 * 1024 * 1024,
+export const LOCK_RATES: Readonly<Record<LockWork, number>> = {
+  rewrite: 12 * 1024 * 1024,
+  'index build': 14 * 1024 * 1024,
+  'foreign key validation': 12 * 1024 * 1024,
+  scan: 130 * 1024 * 1024,
 };
 
-/** Seconds, rounded up to a tenth: the table's size at the rate of the statement's kind. */
-export function estimateLockSeconds(code: LockingCode, bytes: number): number {
-  return Math.ceil((bytes / LOCK_RATES[code]) * 10) / 10;
+/** Seconds, rounded up to a tenth: the table's size at the rate of the statement's work. */
+export function estimateLockSeconds(work: LockWork, bytes: number): number {
+  return Math.ceil((bytes / LOCK_RATES[work]) * 10) / 10;
 }
+
+const WORK: Readonly<Record<LockingCode, LockWork>> = { 'rewrites-table': 'rewrite', 'blocks-writes': 'index build', 'scans-table': 'scan', 'validates-rows': 'scan' };
 
 const SERIAL_TYPES = new Set(['serial', 'serial2', 'serial4', 'serial8', 'smallserial', 'bigserial']);
 
@@ -79,7 +86,7 @@ async function hasNotNullCheck(client: Client, table: ReturnType<typeof tableOf>
 export async function lockingStatements(client: Client, s: PendingStatement, range: PendingRange): Promise<LockingStatement[]> {
   const n = s.node;
   const found: LockingStatement[] = [];
-  const add = (code: LockingCode, range: PgNode, what: string) => found.push({ code, file: s.file, line: s.line, table: tableOf(range), what });
+  const add = (code: LockingCode, range: PgNode, what: string, work: LockWork = WORK[code]) => found.push({ code, work, file: s.file, line: s.line, table: tableOf(range), what });
   const existing = (r: PgNode | undefined) => r !== undefined && !range.madeBy(tableOf(r).key);
   switch (s.kind) {
     case 'IndexStmt':
@@ -130,7 +137,8 @@ export async function lockingStatements(client: Client, s: PendingStatement, ran
             const c = cmd.def.Constraint as PgNode;
             const name = c.conname ? ` ${c.conname}` : '';
             if ((c.contype === 'CONSTR_CHECK' || c.contype === 'CONSTR_FOREIGN') && !c.skip_validation) {
-              add('validates-rows', n.relation, `adds ${c.contype === 'CONSTR_CHECK' ? 'CHECK' : 'FOREIGN KEY'}${name} without NOT VALID (reads every row while ${c.contype === 'CONSTR_CHECK' ? 'reads and writes wait' : 'writes wait'})`);
+              const check = c.contype === 'CONSTR_CHECK';
+              add('validates-rows', n.relation, `adds ${check ? 'CHECK' : 'FOREIGN KEY'}${name} without NOT VALID (reads every row while ${check ? 'reads and writes wait' : 'writes wait'})`, check ? 'scan' : 'foreign key validation');
             } else if (['CONSTR_UNIQUE', 'CONSTR_PRIMARY', 'CONSTR_EXCLUSION'].includes(c.contype) && !c.indexname) {
               const kind = c.contype === 'CONSTR_UNIQUE' ? 'UNIQUE' : c.contype === 'CONSTR_PRIMARY' ? 'PRIMARY KEY' : 'EXCLUDE';
               add('blocks-writes', n.relation, `adds ${kind}${name} building its index (reads and writes wait)`);

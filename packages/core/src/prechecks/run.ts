@@ -156,7 +156,8 @@ export async function runPrechecks(client: Client, input: PrecheckInput): Promis
         what: l.what,
         rows,
         bytes,
-        estimatedSeconds: estimateLockSeconds(l.code, bytes),
+        work: l.work,
+        estimatedSeconds: estimateLockSeconds(l.work, bytes),
         large: rows > largeRows || bytes > largeBytes,
         acknowledged: acknowledged.has(`${l.code} ${name}`) || acknowledged.has(`${l.code} ${l.table.label}`),
       });
@@ -226,7 +227,7 @@ export function precheckRefusal(report: PrecheckReport, markerHint: boolean): st
     ...locked.map(
       (t) =>
         `${t.file} line ${t.line}: ${t.what} on ${t.table}, ${plural(t.rows, 'row')} and ${describeBytes(t.bytes)}: about ${t.estimatedSeconds} s under lock ` +
-        `(an estimate: its size at the rate bench/prechecks.ts measured for ${t.code}); above the large-table limit. To run it anyway, pass --allow '${t.code} ${t.table}'` +
+        `(an estimate: its size at the ${t.work} rate bench/prechecks.ts measured); above the large-table limit. To run it anyway, pass --allow '${t.code} ${t.table}'` +
         (markerHint ? ` or add the line "-- db-migrate: allow ${t.code} ${t.table}" to the migration` : ''),
     ),
   ];

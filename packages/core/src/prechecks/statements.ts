@@ -7,7 +7,7 @@
 import { maskSql, splitTopLevel } from '../lint/sql-text';
 import { quotedSpans } from '../migrations/sql-scan';
 import type { MigrationSection } from '../migrations/format';
-import { type PgNode, SqlSyntaxError, fileLineAt, loadPgParser, nameOf, parseSql } from '../migrations/pg-parser';
+import { type PgNode, SqlSyntaxError, fileLineAt, loadPgParser, parseSql } from '../migrations/pg-parser';
 import type { Migration } from '../migrations/store';
 import { ident, qualified } from '../diff/sql';
 
@@ -166,7 +166,6 @@ export function typeParts(typeName: PgNode): { readonly name: string; readonly m
   return { name, mods, array: ((typeName.arrayBounds as PgNode[] | undefined) ?? []).length > 0 };
 }
 
-export { nameOf };
 
 /** Positions in a statement's text: the parser counts UTF-8 bytes, strings count characters. */
 export class StatementText {

@@ -55,7 +55,9 @@ export interface LockedTable {
   readonly rows: number;
   /** pg_total_relation_size: the table with its indexes and TOAST. */
   readonly bytes: number;
-  /** Rough lock time in seconds, from the size (see estimateLockSeconds). */
+  /** What the lock is held for: `rewrite`, `index build`, `foreign key validation`, `scan`. */
+  readonly work: string;
+  /** Rough lock time in seconds: the size at the rate bench/prechecks.ts measured for that work (LOCK_RATES). */
   readonly estimatedSeconds: number;
   /** Above the large-table limit (rows or bytes). */
   readonly large: boolean;
