@@ -24,4 +24,5 @@ export * from './diff';
 export * from './seed';
 export * from './diff/renames';
 export * from './intent';
+export * from './prechecks';
 export * from './migrations/edits';

@@ -101,7 +101,9 @@ describe('fleet apply under faults', () => {
     // Duplicate emails make 0005's unique constraint fail on b only.
     await query(targets[1].url, `INSERT INTO customers (name, email) VALUES ('x', 'same@example.com'), ('y', 'same@example.com')`);
     const before = await columns(targets[1].url);
-    const report = await applyFleet({ set, targets, shadow: shadow(), retry: FAST_RETRY });
+    // The duplicates pre-check would refuse b before anything runs (fleet-prechecks.test.ts): skipped here
+    // as on a table above its size limit, so the migration itself fails there.
+    const report = await applyFleet({ set, targets, shadow: shadow(), retry: FAST_RETRY, prechecks: { maxRows: 0 } });
     expect(report.targets.map((t) => [t.name, t.status, t.fromVersion, t.toVersion])).toEqual([
       ['a', 'applied', 4, 5],
       ['b', 'failed', 4, 4],

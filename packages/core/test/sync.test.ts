@@ -130,7 +130,12 @@ describe('syncFleet', () => {
     await query(empty, V2);
     const [clean] = resolveTargets([{ name: 'empty', url: empty, groups: [], origin: 'test' }], {});
     const v3 = commit(V3, 'v3');
-    const report = await syncFleet({ targets: [staging, clean], source, ref: v3, shadow: shadow() });
+    // The pre-check would refuse the staging database before anything runs: skipped here (as on a table
+    // above its size limit), the statement fails in the transaction.
+    const refused = await syncFleet({ targets: [staging, clean], source, ref: v3, shadow: shadow(), dryRun: true });
+    expect(refused.targets.map((t) => t.status)).toEqual(['refused', 'pending']);
+    expect(refused.targets[0].error).toMatch(/: the sync: sync statement \d+ line 1: column .*email added NOT NULL without a default: \d+ rows hold NULL, e\.g\. id=1/);
+    const report = await syncFleet({ targets: [staging, clean], source, ref: v3, shadow: shadow(), prechecks: { maxRows: 0 } });
     expect(report.targets.map((t) => t.status)).toEqual(['failed', 'applied']);
     expect(report.targets[0].error).toMatch(/statement "ALTER TABLE .*customers.* ADD COLUMN "email" text NOT NULL.*" failed: column "email" of relation "customers" contains null values; the transaction was rolled back, nothing in it changed/);
     expect(report.targets[0].statements).toBe(0);

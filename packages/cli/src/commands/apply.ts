@@ -17,6 +17,7 @@ import { type Command, type OptionTable, type OptionValues, optionalInteger, opt
 import { lockOptions, migrationsDirOption, statementLimits } from './migrate-options';
 import { shadowOption, shadowOptions, tableFilter, tableFilterOptions } from './schema-options';
 import { readSeed, SEED_USAGE, seedOptions } from './seed-options';
+import { PRECHECK_USAGE, precheckOptions, precheckSettings } from './precheck-options';
 
 /** The options apply, drift and sync share: which databases, how many at once, where to build schemas. */
 export const fleetOptions: OptionTable = {
@@ -125,7 +126,8 @@ export const applyCommand: Command = {
   usage:
     `apply --dir <migrations-dir> ${FLEET_USAGE}\n` +
     '       [--dry-run] [--to N] [--postponed-is-warning] [--lock-timeout ms] [--statement-timeout ms]\n' +
-    `       [--max-failures N] ${SEED_USAGE}`,
+    `       [--max-failures N] ${SEED_USAGE}\n` +
+    `       ${PRECHECK_USAGE}`,
   details: [
     'Exit status: 0 when every database is at the target version (or postponed with --postponed-is-warning), 1 otherwise.',
   ],
@@ -141,9 +143,10 @@ export const applyCommand: Command = {
       type: 'string',
       multiple: true,
       value: '"<code> <object>"',
-      description: 'A data loss the run may cause, e.g. "drops-data public.orders.note" (repeatable). A run that would lose data a database holds is refused there unless this names it (or, going up, the migration\'s "-- db-migrate: allow" line does).',
+      description: 'A data loss the run may cause, e.g. "drops-data public.orders.note", or a large table a statement may lock while rewriting or scanning it, e.g. "rewrites-table public.orders" (repeatable). Refused on a database where it applies unless this names it (or, going up, the migration\'s "-- db-migrate: allow" line does).',
     },
     ...seedOptions,
+    ...precheckOptions,
   },
   examples: [
     { comment: 'Migrate every database listed in targets.yml, 4 at a time', command: 'apply --dir migrations --targets targets.yml --concurrency 4' },
@@ -161,6 +164,7 @@ export const applyCommand: Command = {
       ...(maxFailures !== undefined ? { maxFailures } : {}),
       ...(seed ? { seed } : {}),
       allow: stringList(values, 'allow'),
+      prechecks: precheckSettings(values),
     });
     return finishFleetRun(report, values, stdout, values['postponed-is-warning'] === true);
   },

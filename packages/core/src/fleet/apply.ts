@@ -18,12 +18,16 @@ import { ident } from '../diff/sql';
 import type { Migration } from '../migrations/store';
 import { type Acknowledgement, allowMarkerLine, parseAcknowledgement, readMarkers } from '../intent/acknowledgements';
 import { checkUserSeed, type UserSeed } from '../seed/user-seed';
+import { migrationStatements } from '../prechecks/statements';
+import { precheckRefusal, runPrechecks } from '../prechecks/run';
+import type { PrecheckOptions } from '../prechecks/types';
 import { readStartingVersions, runPreflight } from './preflight';
 import { dataAtRisk, dataAtRiskMessage, type VersionInventories, versionInventories } from './data-at-risk';
 import { DEFAULT_CONCURRENCY } from './runner';
 import { type Logger, silentLogger } from '../logger';
 import type { Drift } from './consistency';
 import type { FleetReport } from './report';
+import type { PrecheckReport } from '../prechecks/types';
 import { isTransientFailure } from './retry';
 import type { AttemptOutcome, ReachableTarget } from './runner';
 import { type FleetCheckOptions, type VersionedRunContext, compareWithVersion, runVersionedFleet } from './versioned-run';
@@ -45,12 +49,18 @@ export interface FleetApplyOptions extends FleetCheckOptions {
    * of a revert, or a migration whose file does not acknowledge its loss) is refused on that target.
    */
   readonly allow?: readonly string[];
+  /** Bounds of the pre-checks run on each target before it is touched, and the large-table limit (docs/prechecks.md). */
+  readonly prechecks?: PrecheckOptions;
 }
 
-/** What a run may lose on a target: measured by the pre-flight, acknowledged by the options and the files. */
+/**
+ * What a run may lose on a target: measured by the pre-flight, acknowledged by the options and the files;
+ * and the pre-checks' bounds.
+ */
 interface DataGuard {
   readonly inventories: VersionInventories;
   readonly acknowledged: readonly Acknowledgement[];
+  readonly prechecks: PrecheckOptions;
 }
 
 /** Applies the pending migrations to every target whose schema matches its version. Never throws for a target. */
@@ -77,7 +87,7 @@ export async function applyFleet(options: FleetApplyOptions): Promise<FleetRepor
       ...(seed ? { seed } : {}),
       logger: context.logger,
     });
-  const guard: DataGuard = { inventories, acknowledged };
+  const guard: DataGuard = { inventories, acknowledged, prechecks: options.prechecks ?? {} };
   return runVersionedFleet(
     { mode: 'apply', to, dryRun, verb: dryRun ? 'planning' : 'migrating', versionPhrase: `to version ${to}`, beforeTargets, ...(maxFailures !== undefined ? { maxFailures } : {}) },
     options,
@@ -140,13 +150,20 @@ async function checkLocked(client: Client, target: ReachableTarget, context: Ver
   if (plan.migrations.length === 0) return { status: 'up-to-date', fromVersion: from, toVersion: from, warnings };
   const direction = plan.direction;
   if (plan.refusal) return { status: 'failed', fromVersion: from, direction, error: plan.refusal.message, warnings };
+  let prechecks: PrecheckReport | undefined;
   if (guard) {
     const refused = await refusedLosses(client, database, plan.migrations, { from, to, direction }, guard, warnings);
     if (refused) return { status: 'failed', fromVersion: from, direction, error: refused, warnings };
+    // Read-only queries on this target's own rows, before anything runs on it (docs/prechecks.md).
+    const markers = direction === 'up' ? plan.migrations.flatMap((m) => readMarkers(m.text, m.path).allow) : [];
+    prechecks = await runPrechecks(client, { statements: await migrationStatements(plan.migrations, direction), acknowledged: [...guard.acknowledged, ...markers], options: guard.prechecks });
+    const stopped = precheckRefusal(prechecks, direction === 'up');
+    if (stopped) return { status: 'refused', fromVersion: from, direction, error: `${database}: ${direction === 'down' ? 'reverting' : 'migrating'} from version ${from} to ${to}: ${stopped}`, prechecks, warnings };
   }
+  const precheckFields = prechecks ? { prechecks } : {};
   if (context.dryRun) {
     const rowsAtRisk = direction === 'up' ? await tablesWithRowsAtRisk(client, plan.migrations) : [];
-    return { status: 'pending', fromVersion: from, toVersion: to, direction, migrations: names, warnings, ...(rowsAtRisk.length > 0 ? { rowsAtRisk } : {}) };
+    return { status: 'pending', fromVersion: from, toVersion: to, direction, migrations: names, warnings, ...precheckFields, ...(rowsAtRisk.length > 0 ? { rowsAtRisk } : {}) };
   }
 
   // The applier's per-migration lines would drown the progress lines of a large fleet: debug only.
@@ -169,7 +186,7 @@ async function checkLocked(client: Client, target: ReachableTarget, context: Ver
     .catch((error: unknown) => (run.error ? context.connections.use(target.url, connectOptions(options), check) : Promise.reject(error)))
     .catch((error: unknown) => ({ reached: run.version ?? from, after: error as Error }));
   const { reached, after } = checked;
-  const base = { fromVersion: from, toVersion: reached, direction, migrations: ran, warnings };
+  const base = { fromVersion: from, toVersion: reached, direction, migrations: ran, warnings, ...precheckFields };
   if (run.error) {
     const left =
       after instanceof Error

@@ -5,6 +5,8 @@
 import type { ConnectionStats } from './connections';
 import type { Drift } from './consistency';
 import type { PreflightReport } from './preflight';
+import { describeCheck, describeLockedTable } from '../prechecks/run';
+import type { PrecheckReport } from '../prechecks/types';
 
 export type FleetMode = 'apply' | 'drift' | 'sync' | 'baseline';
 
@@ -20,11 +22,13 @@ export type FleetMode = 'apply' | 'drift' | 'sync' | 'baseline';
  *   (baseline: also a database already versioned below N);
  * - not-started: the run stopped before this target: the pre-flight failed, or --max-failures targets failed;
  *   nothing was run on it;
+ * - refused: its pre-checks found rows a pending statement cannot take, or a large table it would lock
+ *   unacknowledged; nothing was run on it (docs/prechecks.md);
  * - consistent / drifted: the outcomes of a drift check.
  */
-export type TargetStatus = 'applied' | 'baselined' | 'pending' | 'up-to-date' | 'postponed' | 'failed' | 'not-started' | 'consistent' | 'drifted';
+export type TargetStatus = 'applied' | 'baselined' | 'pending' | 'up-to-date' | 'postponed' | 'failed' | 'refused' | 'not-started' | 'consistent' | 'drifted';
 
-export const TARGET_STATUSES: readonly TargetStatus[] = ['applied', 'baselined', 'pending', 'up-to-date', 'postponed', 'failed', 'not-started', 'consistent', 'drifted'];
+export const TARGET_STATUSES: readonly TargetStatus[] = ['applied', 'baselined', 'pending', 'up-to-date', 'postponed', 'failed', 'refused', 'not-started', 'consistent', 'drifted'];
 
 export interface TargetOutcome {
   readonly name: string;
@@ -52,6 +56,8 @@ export interface TargetOutcome {
   readonly failedMigration?: string;
   /** Dry run: tables with rows that a pending `fails-on-existing-rows` statement touches, each as `table (file)`. */
   readonly rowsAtRisk?: readonly string[];
+  /** apply and sync: what the pre-checks found on this target before it was touched. */
+  readonly prechecks?: PrecheckReport;
   readonly warnings: readonly string[];
   readonly attempts: number;
   readonly durationMs: number;
@@ -85,7 +91,7 @@ export function countOutcomes(targets: readonly TargetOutcome[]): Record<TargetS
  */
 export function reportFails(report: FleetReport, options: { readonly postponedIsWarning?: boolean } = {}): boolean {
   const { counts } = report;
-  return counts.failed > 0 || counts['not-started'] > 0 || counts.drifted > 0 || (counts.postponed > 0 && !options.postponedIsWarning);
+  return counts.failed > 0 || counts.refused > 0 || counts['not-started'] > 0 || counts.drifted > 0 || (counts.postponed > 0 && !options.postponedIsWarning);
 }
 
 function versions(t: TargetOutcome): string {
@@ -125,6 +131,8 @@ export function describeOutcome(t: TargetOutcome, mode: FleetMode): string {
     }
     case 'not-started':
       return `not started: ${t.error ?? 'the run stopped before this target'}`;
+    case 'refused':
+      return `refused, nothing ran: ${t.error ?? 'a pre-check'}`;
     case 'failed':
       return `failed${t.fromVersion !== undefined ? ` at version ${versions(t)}` : ''}: ${t.error ?? 'unknown error'}`;
   }
@@ -167,9 +175,21 @@ export function formatReportText(report: FleetReport): string {
     if (t.sync && t.status === 'pending') return [`${label}: would run\n${t.sync.sql}`];
     return [];
   });
+  const prechecks = report.targets.flatMap((t) => {
+    const lines = t.prechecks ? describePrechecks(t.prechecks, report.dryRun) : [];
+    return lines.length ? [`-- ${t.name} (${t.database}): pre-checks (${t.prechecks!.durationMs} ms)\n${lines.map((l) => `  ${l}`).join('\n')}`] : [];
+  });
   const preflight = report.preflight ? [describePreflight(report.preflight)] : [];
   const connections = describeConnections(report);
-  return [lines.join('\n'), '', ...preflight, describeCounts(report), ...(connections ? [connections] : []), ...(blocks.length ? ['', ...blocks] : [])].join('\n') + '\n';
+  return [lines.join('\n'), '', ...preflight, describeCounts(report), ...(connections ? [connections] : []), ...(prechecks.length ? ['', ...prechecks] : []), ...(blocks.length ? ['', ...blocks] : [])].join('\n') + '\n';
+}
+
+/** A target's pre-check lines: everything in a dry run; what found rows, was skipped or locks a large table otherwise. */
+export function describePrechecks(report: PrecheckReport, all: boolean): string[] {
+  return [
+    ...report.checks.filter((c) => all || c.status !== 'clean').map(describeCheck),
+    ...report.lockedTables.filter((t) => all || t.large).map(describeLockedTable),
+  ];
 }
 
 /** One line (and one per failure) saying what the pre-flight rehearsed and found. */

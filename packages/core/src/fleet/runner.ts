@@ -128,7 +128,7 @@ export async function runFleet(mode: FleetMode, targets: readonly Target[], atte
     if (outcome.failedMigration) migrationFailures++;
     done++;
     const line = `[${done}/${targets.length}] ${target.name} (${target.database}): ${describeOutcome(outcome, mode)} (${outcome.durationMs} ms)`;
-    if (outcome.status === 'failed') logger.error(line);
+    if (outcome.status === 'failed' || outcome.status === 'refused') logger.error(line);
     else if (outcome.status === 'postponed' || outcome.status === 'drifted' || outcome.status === 'not-started') logger.warning(line);
     else logger.info(line);
     for (const warning of outcome.warnings) logger.warning(`${target.name}: ${warning}`);

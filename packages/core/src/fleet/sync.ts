@@ -17,6 +17,9 @@ import { errorMessage, redact } from '../errors';
 import { type Acknowledgement, parseAcknowledgement, unacknowledged } from '../intent/acknowledgements';
 import { dataLosses, readDataInventory } from '../intent/data-loss';
 import { emptyGoalProblem } from '../intent/empty-goal';
+import { sqlStatements } from '../prechecks/statements';
+import { precheckRefusal, runPrechecks } from '../prechecks/run';
+import type { PrecheckOptions } from '../prechecks/types';
 import { type Logger, silentLogger } from '../logger';
 import { buildSchemaAt } from '../schema-source/build';
 import { describeSchemaSource, type SchemaSource } from '../schema-source/schema-source';
@@ -56,6 +59,8 @@ export interface SyncOptions {
    * remove), unacknowledged, stops that target's sync.
    */
   readonly allow?: readonly string[];
+  /** Bounds of the pre-checks run on each target before it is touched, and the large-table limit (docs/prechecks.md). */
+  readonly prechecks?: PrecheckOptions;
   /** Sync even when the schema build has no tables and the target has some. */
   readonly allowEmptyGoal?: boolean;
   readonly logger?: Logger;
@@ -141,7 +146,11 @@ async function syncLocked(
   const planned = { sql: renderMarkedSql(statements), changes: describeStatements(statements) };
   const outsideCount = first.length + last.length + laterParts.filter((p) => p.outside).reduce((n, p) => n + p.up.length, 0);
   const counts = { statements: statements.length, ...(outsideCount ? { outsideTransaction: outsideCount } : {}) };
-  if (options.dryRun) return { status: 'pending', ...counts, sync: planned, warnings };
+  // Read-only queries on this target's own rows, before anything runs on it (docs/prechecks.md).
+  const prechecks = await runPrechecks(client, { statements: await sqlStatements(statements.map((s) => s.sql), 'sync statement'), acknowledged: options.acknowledged, options: options.prechecks ?? {} });
+  const stopped = precheckRefusal(prechecks, false);
+  if (stopped) return { status: 'refused', statements: 0, sync: planned, prechecks, warnings, error: redact(`${database}: the sync: ${stopped}`) };
+  if (options.dryRun) return { status: 'pending', ...counts, sync: planned, prechecks, warnings };
 
   const settings = ['RESET ALL'];
   if (options.lockTimeoutMs !== undefined) settings.push(`SET lock_timeout = ${Math.floor(options.lockTimeoutMs)}`);

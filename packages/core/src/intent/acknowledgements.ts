@@ -8,6 +8,7 @@
  * `-- db-migrate: rename public.products.title -> name`.
  */
 import { ConfigurationError } from '../errors';
+import { LOCKING_CODES, type LockingCode } from '../prechecks/types';
 import { DATA_LOSS_CODES, type DataLoss, type DataLossCode } from './data-loss';
 
 export const ALLOW_TRAILER = 'DB-Migrate-Allow';
@@ -15,8 +16,11 @@ export const RENAME_TRAILER = 'DB-Migrate-Rename';
 const MARKER_PREFIX = '-- db-migrate:';
 const MARKER = /^\s*--\s*db-migrate:\s*(allow|rename)\s+(.+?)\s*$/i;
 
+/** A data loss, or a statement that locks a large table while it rewrites or scans it (apply and sync refuse those too). */
+export const ACKNOWLEDGED_CODES: readonly (DataLossCode | LockingCode)[] = [...DATA_LOSS_CODES, ...LOCKING_CODES];
+
 export interface Acknowledgement {
-  readonly code: DataLossCode;
+  readonly code: DataLossCode | LockingCode;
   /** Schema-qualified, exactly as the loss names it. */
   readonly object: string;
 }
@@ -25,12 +29,12 @@ export interface Acknowledgement {
 export function parseAcknowledgement(text: string, where: string): Acknowledgement {
   const match = /^\s*(\S+)\s+(\S.*?)\s*$/.exec(text);
   const code = match?.[1]?.toLowerCase();
-  if (!match || !DATA_LOSS_CODES.includes(code as DataLossCode)) {
+  if (!match || !ACKNOWLEDGED_CODES.includes(code as DataLossCode)) {
     throw new ConfigurationError(
-      `${where}: "${text.trim()}" is not an acknowledgement: write "<code> <object>" with code one of ${DATA_LOSS_CODES.join(', ')}, e.g. "drops-data public.customers.legacy_code"`,
+      `${where}: "${text.trim()}" is not an acknowledgement: write "<code> <object>" with code one of ${ACKNOWLEDGED_CODES.join(', ')}, e.g. "drops-data public.customers.legacy_code"`,
     );
   }
-  return { code: code as DataLossCode, object: match[2]! };
+  return { code: code as DataLossCode | LockingCode, object: match[2]! };
 }
 
 export function acknowledgementText(a: Acknowledgement): string {
