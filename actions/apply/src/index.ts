@@ -44,11 +44,11 @@ runAction(async () => {
   for (const status of TARGET_STATUSES) core.setOutput(status, String(report.counts[status]));
   await writeSummary(fleetSummary(report));
 
-  const { failed, postponed, drifted } = report.counts;
+  const { failed, refused, postponed, drifted } = report.counts;
   // A database without versions has not drifted: its schema is not the baseline version's.
   const why = inputs.mode === 'baseline' ? `schema differs from version ${report.target}` : 'schema drifted';
   if (reportFails(report, { postponedIsWarning: inputs.postponedIsWarning })) {
-    const parts = [failed && `${failed} failed`, postponed && `${postponed} postponed (${why})`, drifted && `${drifted} drifted`].filter(Boolean);
+    const parts = [failed && `${failed} failed`, refused && `${refused} refused (nothing ran)`, report.counts['not-started'] && `${report.counts['not-started']} not started`, postponed && `${postponed} postponed (${why})`, drifted && `${drifted} drifted`].filter(Boolean);
     core.setFailed(`${inputs.mode}: ${parts.join(', ')} of ${report.targets.length} target(s); see the job summary`);
   } else if (postponed > 0) {
     core.warning(`${postponed} target(s) postponed (${why}); they were not touched`);

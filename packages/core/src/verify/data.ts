@@ -92,7 +92,8 @@ function failureFinding(error: MigrationError, entry: MigrationEntry | undefined
   const held = table ? ` Table ${table}${rows !== undefined ? ` held ${plural(rows, 'row')}` : ''}.` : '';
   return {
     level: 'error',
-    message: `${error.message}.${held} Hint: ${rowFailureHint(error)}`,
+    // PostgreSQL's detail lines after the sentence that names the table and the hint.
+    message: [`${error.message.split('\n')[0]}.${held} Hint: ${rowFailureHint(error)}`, ...error.message.split('\n').slice(1)].join('\n'),
     ...(entry ? { file: entry.path, line: error.line ?? 1 } : {}),
     code: 'fails-on-existing-rows',
   };
