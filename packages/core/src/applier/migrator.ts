@@ -87,10 +87,10 @@ export interface RunPlanOptions extends SessionOptions {
  * refused plan runs nothing. Never throws.
  */
 export function runPlan(client: Client, set: MigrationSet, plan: MigrationPlan, options: RunPlanOptions = {}): Promise<MigrationRun> {
-  return executePlan(client, set, plan, options, true);
+  return executePlan(client, set, plan, options);
 }
 
-async function executePlan(client: Client, set: MigrationSet, plan: MigrationPlan, options: RunPlanOptions, ensureTracking: boolean): Promise<MigrationRun> {
+async function executePlan(client: Client, set: MigrationSet, plan: MigrationPlan, options: RunPlanOptions): Promise<MigrationRun> {
   const { database, direction, migrations: todo } = plan;
   const logger = options.logger ?? silentLogger;
   const results: MigrationResult[] = [];
@@ -98,7 +98,9 @@ async function executePlan(client: Client, set: MigrationSet, plan: MigrationPla
   if (plan.refusal) return { database, results: notRun(todo, direction), version, error: plan.refusal };
   if (todo.length === 0) return { database, results, version };
   try {
-    if (ensureTracking) await ensureTrackingTables(client, database);
+    // Only now, with work to do, is the bookkeeping created or checked for writing: nothing pending
+    // writes nothing (a read-only role may run up on a database that is up to date).
+    await ensureTrackingTables(client, database);
     const session = sessionStatements(options);
     for (const [index, migration] of todo.entries()) {
       if (signalReceived()) {
@@ -138,8 +140,7 @@ async function runMigrations(
   const logger = options.logger ?? silentLogger;
   let status: DatabaseStatus;
   try {
-    // Created by every command, as sql-migrate does.
-    await ensureTrackingTables(client, database);
+    // Read only: the bookkeeping is created (as sql-migrate does) once there is something to record.
     status = databaseStatus(database, set, await readAppliedMigrations(client, database));
   } catch (error) {
     // The role may not record migrations here (a missing right, foreign bookkeeping): said as it is.
@@ -153,7 +154,7 @@ async function runMigrations(
       logger.warning(`${database}: ${changed.fileName} has changed since it was applied`);
     }
   }
-  return executePlan(client, set, plan, options, false);
+  return executePlan(client, set, plan, options);
 }
 
 /** Applies pending migrations (up to `to`) on a connection that holds withDatabaseLock. */
