@@ -9,6 +9,7 @@ import {
   applyFleet,
   formatReportText,
   loadTargets,
+  onSignalCleanup,
   parseShard,
   readMigrationDir,
   reportFails,
@@ -107,6 +108,22 @@ export async function fleetMigrationRun(values: OptionValues, logger: Logger) {
   return { ...run, set };
 }
 
+/**
+ * Runs a fleet command whose report must be printed even when SIGINT or SIGTERM stops it: the exit the
+ * signal causes waits (bounded, see shadow/cleanup.ts) until the report is printed and written.
+ */
+export async function reportedEvenIfInterrupted(run: () => Promise<number>): Promise<number> {
+  let reported!: () => void;
+  const printed = new Promise<void>((resolve) => (reported = resolve));
+  const release = onSignalCleanup(() => printed);
+  try {
+    return await run();
+  } finally {
+    reported();
+    release();
+  }
+}
+
 /** Prints the table (stdout) or the JSON, and returns the exit code: 1 when the run should fail. */
 export async function finishFleetRun(report: FleetReport, values: OptionValues, stdout: (text: string) => void, postponedIsWarning = false): Promise<number> {
   await printResult(values, stdout, formatReportText(report), report);
@@ -128,6 +145,7 @@ export const applyCommand: Command = {
     `       [--max-failures N] ${SEED_USAGE}`,
   details: [
     'Exit status: 0 when every database is at the target version (or postponed with --postponed-is-warning), 1 otherwise.',
+    'SIGINT or SIGTERM stops the run: the statement running on a database is cancelled (its migration rolls back), no database starts after it, the report (and --json) says which were applied, interrupted and not started; exit status 130 or 143.',
   ],
   options: {
     ...migrationsDirOption,
@@ -149,7 +167,7 @@ export const applyCommand: Command = {
     { comment: 'Migrate every database listed in targets.yml, 4 at a time', command: 'apply --dir migrations --targets targets.yml --concurrency 4' },
     { comment: 'What would run on the eu group, changing nothing', command: 'apply --dir migrations --targets targets.yml --group eu --dry-run' },
   ],
-  async run(values, _positionals, { logger, stdout }) {
+  run: (values, _positionals, { logger, stdout }) => reportedEvenIfInterrupted(async () => {
     const run = await fleetMigrationRun(values, logger);
     const maxFailures = optionalInteger(values, 'max-failures');
     const seed = readSeed(values);
@@ -163,5 +181,5 @@ export const applyCommand: Command = {
       allow: stringList(values, 'allow'),
     });
     return finishFleetRun(report, values, stdout, values['postponed-is-warning'] === true);
-  },
+  }),
 };

@@ -9,8 +9,8 @@ import { performance } from 'node:perf_hooks';
 import { ConfigurationError, describeDatabase, environmentProblem, errorMessage } from '../errors';
 import { type Logger, silentLogger } from '../logger';
 import type { Migration, MigrationSet } from '../migrations/store';
-import { type ConnectOptions, connectDatabase } from '../pg/connect';
-import { signalReceived } from '../shadow/cleanup';
+import { type ConnectOptions, cancelRunningStatement, connectDatabase } from '../pg/connect';
+import { interruptSignal } from '../shadow/cleanup';
 import { executeMigration } from './execute';
 import { type DatabaseLockOptions, LockWaitTimeoutError, withDatabaseLock } from './lock';
 import { type MigrationPlan, planMigrations } from './plan';
@@ -31,6 +31,8 @@ export type AfterEachMigration = (client: Client, step: { readonly migration: Mi
 export interface MigrateOptions extends DatabaseLockOptions, SessionOptions {
   readonly logger?: Logger;
   readonly afterEach?: AfterEachMigration;
+  /** Stops the run: the running statement is cancelled (its migration rolls back), no migration starts after. Default: the process's SIGINT/SIGTERM. */
+  readonly signal?: AbortSignal;
 }
 
 export interface UpOptions extends MigrateOptions {
@@ -79,6 +81,13 @@ function notRun(migrations: readonly Migration[], direction: MigrationDirection)
 export interface RunPlanOptions extends SessionOptions {
   readonly logger?: Logger;
   readonly afterEach?: AfterEachMigration;
+  /** See MigrateOptions.signal. */
+  readonly signal?: AbortSignal;
+}
+
+/** `SIGINT` for the process's own interruption, else whatever the caller aborted with. */
+function interruptionName(signal: AbortSignal): string {
+  return typeof signal.reason === 'string' ? signal.reason : 'a signal';
 }
 
 /**
@@ -102,14 +111,23 @@ async function executePlan(client: Client, set: MigrationSet, plan: MigrationPla
     // writes nothing (a read-only role may run up on a database that is up to date).
     await ensureTrackingTables(client, database);
     const session = sessionStatements(options);
+    const signal = options.signal ?? interruptSignal();
+    // An interruption cancels the statement running: its migration rolls back instead of running on.
+    const cancel = () => void cancelRunningStatement(client);
     for (const [index, migration] of todo.entries()) {
-      if (signalReceived()) {
-        const message = `${database}: interrupted by a signal before ${migration.fileName}, which did not start`;
+      if (signal.aborted) {
+        const message = `${database}: interrupted by ${interruptionName(signal)} before ${migration.fileName}, which did not start`;
         return { database, results: [...results, ...notRun(todo.slice(index), direction)], version, error: new MigrationError(message, { kind: 'interrupted', database }) };
       }
       const noTransaction = (direction === 'up' ? migration.parsed.up : migration.parsed.down!).noTransaction;
       const started = performance.now();
-      const error = await executeMigration(client, migration, direction, database, session);
+      signal.addEventListener('abort', cancel, { once: true });
+      let error = await executeMigration(client, migration, direction, database, session).finally(() => signal.removeEventListener('abort', cancel));
+      if (error && signal.aborted) {
+        const left = error.partial ? 'what it ran before stays, and it is not recorded' : 'it was cut off and rolled back';
+        const message = `${database}: interrupted by ${interruptionName(signal)} during ${migration.fileName}: ${left}`;
+        error = new MigrationError(message, { kind: 'interrupted', database, fileName: migration.fileName, version: migration.version, partial: error.partial });
+      }
       const durationMs = Math.round(performance.now() - started);
       results.push({ version: migration.version, fileName: migration.fileName, direction, status: error ? 'failed' : 'applied', noTransaction, durationMs });
       if (error) return { database, results: [...results, ...notRun(todo.slice(index + 1), direction)], version, error };

@@ -154,11 +154,19 @@ async function checkLocked(client: Client, target: ReachableTarget, context: Ver
   const quiet: Logger = { ...silentLogger, info: (m) => context.logger.debug(`${target.name}: ${m}`), warning: (m) => context.logger.debug(`${target.name}: ${m}`) };
   const session = {
     logger: quiet,
+    signal: context.signal,
     ...(options.lockTimeoutMs !== undefined ? { lockTimeoutMs: options.lockTimeoutMs } : {}),
     ...(options.statementTimeoutMs !== undefined ? { statementTimeoutMs: options.statementTimeoutMs } : {}),
   };
   const run = await runPlan(client, set, plan, session);
   const ran = run.results.filter((r) => r.status === 'applied').map((r) => r.fileName);
+  if (run.error?.kind === 'interrupted') {
+    // The process is about to exit (its shadow server with it): the version is read, the schema not compared.
+    const reached = await readAppliedMigrations(client)
+      .then((records) => databaseStatus(database, set, records).currentVersion)
+      .catch(() => run.version ?? from);
+    return { status: 'interrupted', fromVersion: from, toVersion: reached, direction, migrations: ran, warnings, error: `${run.error.message}; it is left at version ${reached}` };
+  }
 
   // The after-check reads on the same connection; only when a failure broke it (killed, reset) does a
   // second connection read the version and the schema.

@@ -21,13 +21,15 @@ export type FleetMode = 'apply' | 'drift' | 'sync' | 'baseline';
  *   (an irreversible step), a data loss nobody declared, or a pre-check found rows the change cannot take;
  * - failed: unreachable, a failing migration (a transactional one is rolled back), or a result that does
  *   not match (baseline: also a database already versioned below N);
- * - not-started: the run stopped before this target: the pre-flight failed, or --max-failures targets failed;
+ * - interrupted: the run was interrupted (SIGINT, SIGTERM) while this target was migrating: the migration
+ *   in flight was cancelled and rolled back (a notransaction one keeps what it ran); those before it stay;
+ * - not-started: the run stopped before this target (an interruption too): the pre-flight failed, or --max-failures targets failed;
  *   nothing was run on it;
  * - consistent / drifted: the outcomes of a drift check.
  */
-export type TargetStatus = 'applied' | 'baselined' | 'pending' | 'up-to-date' | 'postponed' | 'refused' | 'failed' | 'not-started' | 'consistent' | 'drifted';
+export type TargetStatus = 'applied' | 'baselined' | 'pending' | 'up-to-date' | 'postponed' | 'refused' | 'failed' | 'interrupted' | 'not-started' | 'consistent' | 'drifted';
 
-export const TARGET_STATUSES: readonly TargetStatus[] = ['applied', 'baselined', 'pending', 'up-to-date', 'postponed', 'refused', 'failed', 'not-started', 'consistent', 'drifted'];
+export const TARGET_STATUSES: readonly TargetStatus[] = ['applied', 'baselined', 'pending', 'up-to-date', 'postponed', 'refused', 'failed', 'interrupted', 'not-started', 'consistent', 'drifted'];
 
 /** A failing statement's evidence: where it is, the whole statement (redacted) and PostgreSQL's error fields. */
 export interface FailureEvidence extends ServerErrorFields {
@@ -81,6 +83,8 @@ export interface FleetReport {
   readonly targets: readonly TargetOutcome[];
   readonly counts: Readonly<Record<TargetStatus, number>>;
   readonly durationMs: number;
+  /** The run was stopped by this signal (`SIGINT`, `SIGTERM`): targets it cut off are `interrupted`, those it kept from starting `not-started`. */
+  readonly interrupted?: string;
   /** apply: the pending migrations run first on copies of each starting version's shadow database. */
   readonly preflight?: PreflightReport;
   /** apply, drift and baseline: the versions whose schema was built on the shadow server, and what that cost. */
@@ -101,7 +105,7 @@ export function countOutcomes(targets: readonly TargetOutcome[]): Record<TargetS
  */
 export function reportFails(report: FleetReport, options: { readonly postponedIsWarning?: boolean } = {}): boolean {
   const { counts } = report;
-  return counts.failed > 0 || counts.refused > 0 || counts['not-started'] > 0 || counts.drifted > 0 || (counts.postponed > 0 && !options.postponedIsWarning);
+  return counts.failed > 0 || counts.refused > 0 || counts.interrupted > 0 || counts['not-started'] > 0 || counts.drifted > 0 || (counts.postponed > 0 && !options.postponedIsWarning);
 }
 
 function versions(t: TargetOutcome): string {
@@ -139,6 +143,8 @@ export function describeOutcome(t: TargetOutcome, mode: FleetMode): string {
       const what = mode === 'baseline' ? `schema differs from the schema of version ${version}` : `schema drifted from version ${version}`;
       return `${t.status === 'postponed' ? 'postponed: ' : ''}${what}: ${changes}`;
     }
+    case 'interrupted':
+      return `interrupted${t.fromVersion !== undefined ? ` at version ${versions(t)}` : ''}${t.migrations.length ? ` after ${files(t.migrations)}` : ''}: ${t.error ?? 'the run was stopped'}`;
     case 'not-started':
       return `not started: ${t.error ?? 'the run stopped before this target'}`;
     case 'refused':
@@ -174,7 +180,8 @@ export function describeEvidence(t: TargetOutcome): string | undefined {
 export function describeCounts(report: FleetReport): string {
   const parts = TARGET_STATUSES.filter((s) => report.counts[s] > 0).map((s) => `${report.counts[s]} ${s}`);
   const n = report.targets.length;
-  return `${n} target${n === 1 ? '' : 's'}${parts.length ? ': ' + parts.join(', ') : ''}${report.dryRun ? ' (dry run: nothing changed)' : ''}`;
+  const stopped = report.interrupted ? ` (interrupted by ${report.interrupted})` : '';
+  return `${n} target${n === 1 ? '' : 's'}${parts.length ? ': ' + parts.join(', ') : ''}${report.dryRun ? ' (dry run: nothing changed)' : ''}${stopped}`;
 }
 
 /** `60 connections to targets (at most 8 open at once, 8 on one server)`, or undefined when not counted. */

@@ -2,6 +2,7 @@
  * Opens a pg Client from a URL. Connection failures become one ConfigurationError line naming the
  * database as host:port/db (never the URL or password) and saying what went wrong in plain words.
  */
+import { connect as connectSocket } from 'node:net';
 import { Client } from 'pg';
 import { ConfigurationError, databaseUrlProblem, describeDatabase, errorMessage, registerUrlSecrets } from '../errors';
 
@@ -78,4 +79,30 @@ export async function connectDatabase(url: string, options: ConnectOptions = {})
     throw new ConfigurationError(describeConnectionError(url, error, timeoutMs), { cause: error });
   }
   return client;
+}
+
+/** PostgreSQL's CancelRequest code (protocol 1234.5678). */
+const CANCEL_REQUEST_CODE = 80877102;
+
+/**
+ * Asks the server to cancel the statement running on `client` (a CancelRequest on a new socket, as libpq's
+ * PQcancel does): the statement fails with SQLSTATE 57014 and its transaction rolls back. A no-op when the
+ * client runs nothing; never throws.
+ */
+export function cancelRunningStatement(client: Client): Promise<void> {
+  const { processID, secretKey } = client as unknown as { processID?: number; secretKey?: number };
+  if (processID === undefined || secretKey === undefined) return Promise.resolve();
+  return new Promise((resolve) => {
+    const host = client.host ?? 'localhost';
+    const socket = host.startsWith('/') ? connectSocket(`${host}/.s.PGSQL.${client.port}`) : connectSocket(client.port, host);
+    const request = Buffer.alloc(16);
+    request.writeInt32BE(16, 0);
+    request.writeInt32BE(CANCEL_REQUEST_CODE, 4);
+    request.writeInt32BE(processID, 8);
+    request.writeInt32BE(secretKey, 12);
+    socket.setTimeout(5_000, () => socket.destroy());
+    socket.on('connect', () => socket.end(request));
+    socket.on('error', () => resolve());
+    socket.on('close', () => resolve());
+  });
 }
