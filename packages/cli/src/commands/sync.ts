@@ -1,7 +1,7 @@
 import { syncFleet } from '@db-migrate/core';
 import { type Command, optionalString, stringList } from '../command';
 import { statementLimits } from './migrate-options';
-import { readSchemaSource, schemaSourceOptions } from './schema-options';
+import { buildTimeout, readSchemaSource, schemaSourceOptions } from './schema-options';
 import { FLEET_USAGE, finishFleetRun, statementLimitOptions, fleetOptions, fleetRun } from './apply';
 
 export const syncCommand: Command = {
@@ -33,6 +33,7 @@ export const syncCommand: Command = {
       dryRun: values['dry-run'] === true,
       allow: stringList(values, 'allow'),
       allowEmptyGoal: values['allow-empty-goal'] === true,
+      buildTimeoutMs: buildTimeout(values),
       ...statementLimits(values),
     });
     return finishFleetRun(report, values, stdout);

@@ -58,6 +58,8 @@ export interface SyncOptions {
   readonly allow?: readonly string[];
   /** Sync even when the schema build has no tables and the target has some. */
   readonly allowEmptyGoal?: boolean;
+  /** Stops a build command running longer than this (DEFAULT_BUILD_TIMEOUT_MS). */
+  readonly buildTimeoutMs?: number;
   readonly logger?: Logger;
 }
 
@@ -75,7 +77,7 @@ export async function syncFleet(options: SyncOptions): Promise<FleetReport> {
   // The schema is built and read once; the shadow server is gone before the first target is touched.
   const { goal, sha } = await withShadowServer(shadowSpec, { postgresVersion: options.postgresVersion, logger }, async (server) => {
     const db = await server.createDatabase();
-    const build = await buildSchemaAt(options.source, ref, db, { logger });
+    const build = await buildSchemaAt(options.source, ref, db, { logger, timeoutMs: options.buildTimeoutMs });
     return { goal: await introspect(db.url), sha: build.sha };
   });
   const commit = sha ? `${sha.slice(0, 12)} (${ref})` : ref;
