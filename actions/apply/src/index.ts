@@ -4,11 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as core from '@actions/core';
 import { actionsLogger, OUTPUT_LIMIT, runAction, writeSummary } from '@db-migrate/action-kit';
-import { type FleetReport, TARGET_STATUSES, applyFleet, baselineFleet, checkFleetDrift, readMigrationDir, reportFails, syncFleet } from '@db-migrate/core';
+import { type FleetReport, TARGET_STATUSES, applyFleet, finishBeforeSignalExit, baselineFleet, checkFleetDrift, readMigrationDir, reportFails, syncFleet } from '@db-migrate/core';
 import { readApplyInputs } from './inputs';
 import { fleetSummary } from './summary';
 
-runAction(async () => {
+// A cancelled workflow (SIGINT, then SIGTERM): the exit waits until the summary and outputs are written.
+runAction(() => finishBeforeSignalExit(async () => {
   const inputs = await readApplyInputs(process.env.GITHUB_WORKSPACE ?? process.cwd());
   const common = {
     targets: inputs.targets,
@@ -53,7 +54,7 @@ runAction(async () => {
   } else if (postponed > 0) {
     core.warning(`${postponed} target(s) postponed (${why}); they were not touched`);
   }
-});
+}));
 
 /** The whole report, drift SQL included, in the runner's temporary directory: outputs and the summary have size limits. */
 function writeReportFile(report: FleetReport): string {

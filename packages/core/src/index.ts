@@ -25,4 +25,4 @@ export * from './seed';
 export * from './diff/renames';
 export * from './intent';
 export * from './migrations/edits';
-export { interruptSignal, onSignalCleanup } from './shadow/cleanup';
+export { finishBeforeSignalExit, interruptSignal } from './shadow/cleanup';

@@ -8,8 +8,8 @@ import {
   type Target,
   applyFleet,
   formatReportText,
+  finishBeforeSignalExit,
   loadTargets,
-  onSignalCleanup,
   parseShard,
   readMigrationDir,
   reportFails,
@@ -108,22 +108,6 @@ export async function fleetMigrationRun(values: OptionValues, logger: Logger) {
   return { ...run, set };
 }
 
-/**
- * Runs a fleet command whose report must be printed even when SIGINT or SIGTERM stops it: the exit the
- * signal causes waits (bounded, see shadow/cleanup.ts) until the report is printed and written.
- */
-export async function reportedEvenIfInterrupted(run: () => Promise<number>): Promise<number> {
-  let reported!: () => void;
-  const printed = new Promise<void>((resolve) => (reported = resolve));
-  const release = onSignalCleanup(() => printed);
-  try {
-    return await run();
-  } finally {
-    reported();
-    release();
-  }
-}
-
 /** Prints the table (stdout) or the JSON, and returns the exit code: 1 when the run should fail. */
 export async function finishFleetRun(report: FleetReport, values: OptionValues, stdout: (text: string) => void, postponedIsWarning = false): Promise<number> {
   await printResult(values, stdout, formatReportText(report), report);
@@ -167,7 +151,8 @@ export const applyCommand: Command = {
     { comment: 'Migrate every database listed in targets.yml, 4 at a time', command: 'apply --dir migrations --targets targets.yml --concurrency 4' },
     { comment: 'What would run on the eu group, changing nothing', command: 'apply --dir migrations --targets targets.yml --group eu --dry-run' },
   ],
-  run: (values, _positionals, { logger, stdout }) => reportedEvenIfInterrupted(async () => {
+  // SIGINT or SIGTERM: the exit waits until the report is printed and written.
+  run: (values, _positionals, { logger, stdout }) => finishBeforeSignalExit(async () => {
     const run = await fleetMigrationRun(values, logger);
     const maxFailures = optionalInteger(values, 'max-failures');
     const seed = readSeed(values);

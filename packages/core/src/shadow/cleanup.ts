@@ -78,6 +78,22 @@ export function interruptSignal(): AbortSignal {
   return interruption.signal;
 }
 
+/**
+ * Runs `work` so that the exit a SIGINT or SIGTERM causes waits (up to SIGNAL_CLEANUP_TIMEOUT_MS) until it
+ * is done: a fleet run, stopped by a signal (see interruptSignal), still prints and writes its report.
+ */
+export async function finishBeforeSignalExit<T>(work: () => Promise<T>): Promise<T> {
+  let finished!: () => void;
+  const done = new Promise<void>((resolve) => (finished = resolve));
+  const release = onSignalCleanup(() => done);
+  try {
+    return await work();
+  } finally {
+    finished();
+    release();
+  }
+}
+
 /** Registers a cleanup; returns the function that unregisters it (call it once cleaned up normally). */
 export function onExitCleanup(handler: () => void): () => void {
   install();
