@@ -1,4 +1,4 @@
-import { syncFleet } from '@db-migrate/core';
+import { syncFleet, finishBeforeSignalExit } from '@db-migrate/core';
 import { type Command, optionalString, stringList } from '../command';
 import { statementLimits } from './migrate-options';
 import { buildTimeout, readSchemaSource, schemaSourceOptions } from './schema-options';
@@ -23,7 +23,8 @@ export const syncCommand: Command = {
   examples: [
     { comment: 'Make the staging databases match the schema at main, built from SQL files', command: 'sync --schema-dir db --schema-sql db --ref main --targets staging.yml' },
   ],
-  async run(values, _positionals, { logger, stdout }) {
+  // SIGINT or SIGTERM: the exit waits until the report is printed and written.
+  run: (values, _positionals, { logger, stdout }) => finishBeforeSignalExit(async () => {
     const run = await fleetRun(values, logger);
     const source = await readSchemaSource(values);
     const report = await syncFleet({
@@ -37,5 +38,5 @@ export const syncCommand: Command = {
       ...statementLimits(values),
     });
     return finishFleetRun(report, values, stdout);
-  },
+  }),
 };
