@@ -3,6 +3,9 @@
  * and the report, the whole failing statement in the report, and "refused, nothing ran" apart from
  * "failed, rolled back".
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cli } from '../../../test/support/cli';
 import { query } from '../../../test/support/pg';
 import { up } from '../src/applier/migrator';
 import { applyFleet } from '../src/fleet/apply';
@@ -107,11 +110,22 @@ describe('refused, nothing ran, apart from failed', () => {
     expect(failed.error!.message).toContain('\n  detail: Key (mrn)=(M1) is duplicated.');
     expect(JSON.parse(JSON.stringify(failed)).error).toMatchObject({ outcome: 'failed', message: expect.stringContaining('is duplicated'), detail: 'Key (mrn)=(M1) is duplicated.' });
 
+    // The CLI: the detail on its own line; --verbose adds the whole statement; --json the fields.
+    const verbose = await cli(['up', '--dir', set.dir, '--database', target.url, '--verbose']);
+    expect(verbose.code).toBe(1);
+    expect(verbose.stderr).toMatch(/^db-migrate up: .*0002_unique_mrn\.sql line \d+ \(up\) on .*: statement "ALTER TABLE patients …" failed: could not create unique index "patients_mrn_key"; the migration was rolled back\n  detail: Key \(mrn\)=\(M1\) is duplicated\.$/m);
+    expect(verbose.stderr).toContain(`the failing statement, whole:\n${UNIQUE_MRN};`);
+
     // A record of version 2 without version 1: a hole, refused before anything runs.
     await query(target.url, `DELETE FROM gorp_migrations; INSERT INTO gorp_migrations VALUES ('0002_unique_mrn.sql', now())`);
     const refused = await up(target.url, set);
     expect(refused.error).toMatchObject({ outcome: 'refused', kind: 'inconsistent' });
     expect(refused.results.every((r) => r.status === 'not-run')).toBe(true);
     expect(JSON.parse(JSON.stringify(refused)).error.outcome).toBe('refused');
+    const json = join(ws.dir, 'refused-up.json');
+    const cliRefused = await cli(['up', '--dir', set.dir, '--database', target.url, '--json', json]);
+    expect(cliRefused.code).toBe(1);
+    expect(cliRefused.stderr).toMatch(/^db-migrate up: refused, nothing ran: .*0001_patients\.sql was never applied but the later 0002_unique_mrn\.sql was/m);
+    expect(JSON.parse(readFileSync(json, 'utf8')).error).toMatchObject({ outcome: 'refused', kind: 'inconsistent' });
   });
 });

@@ -130,6 +130,8 @@ async function executePlan(client: Client, set: MigrationSet, plan: MigrationPla
       }
       const durationMs = Math.round(performance.now() - started);
       results.push({ version: migration.version, fileName: migration.fileName, direction, status: error ? 'failed' : 'applied', noTransaction, durationMs });
+      // The message quotes the statement's start; --verbose shows all of it.
+      if (error?.statement) logger.debug(`${migration.fileName}${error.line ? ` line ${error.line}` : ''}: the failing statement, whole:\n${error.statement}`);
       if (error) return { database, results: [...results, ...notRun(todo.slice(index + 1), direction)], version, error };
       const position = set.migrations.indexOf(migration);
       version = direction === 'up' ? migration.version : (set.migrations[position - 1]?.version ?? 0);
