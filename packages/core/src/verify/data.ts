@@ -197,10 +197,11 @@ async function seededPass(input: DataCheckInput, session: MigrationSession, logg
       // A foreign key, unique or CHECK constraint refused values the generator made up: real rows may well
       // satisfy it. Say so, empty the table (and what references it) and go on.
       const finding = failureFinding(run.error, entryOf(run.error.fileName) ?? entry, counts);
+      const [headline, ...evidence] = finding.message.split('\n');
       notes.push({
         ...finding,
         level: 'warning',
-        message: `${finding.message} (The rows of ${table} were synthetic, with made-up values: give seed-sql or seed-command rows to check it on real values; the check went on with ${table} emptied.)`,
+        message: [`${headline} (The rows of ${table} were synthetic, with made-up values: give seed-sql or seed-command rows to check it on real values; the check went on with ${table} emptied.)`, ...evidence].join('\n'),
       });
       counts = await emptyTable(client, table);
       for (const [name, t] of before.get(entry.version - 1)!) if (t.rows > 0 && (counts.get(name)?.rows ?? 0) === 0) emptied.add(name);
