@@ -4,11 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as core from '@actions/core';
 import { actionsLogger, OUTPUT_LIMIT, runAction, writeSummary } from '@db-migrate/action-kit';
-import { type FleetReport, TARGET_STATUSES, applyFleet, baselineFleet, checkFleetDrift, readMigrationDir, reportFails, syncFleet } from '@db-migrate/core';
+import { type FleetReport, TARGET_STATUSES, applyFleet, finishBeforeSignalExit, baselineFleet, checkFleetDrift, readMigrationDir, reportFails, syncFleet } from '@db-migrate/core';
 import { readApplyInputs } from './inputs';
 import { fleetSummary } from './summary';
 
-runAction(async () => {
+// A cancelled workflow (SIGINT, then SIGTERM): the exit waits until the summary and outputs are written.
+runAction(() => finishBeforeSignalExit(async () => {
   const inputs = await readApplyInputs(process.env.GITHUB_WORKSPACE ?? process.cwd());
   const common = {
     targets: inputs.targets,
@@ -44,16 +45,16 @@ runAction(async () => {
   for (const status of TARGET_STATUSES) core.setOutput(status, String(report.counts[status]));
   await writeSummary(fleetSummary(report));
 
-  const { failed, postponed, drifted } = report.counts;
+  const { failed, refused, postponed, drifted } = report.counts;
   // A database without versions has not drifted: its schema is not the baseline version's.
   const why = inputs.mode === 'baseline' ? `schema differs from version ${report.target}` : 'schema drifted';
   if (reportFails(report, { postponedIsWarning: inputs.postponedIsWarning })) {
-    const parts = [failed && `${failed} failed`, postponed && `${postponed} postponed (${why})`, drifted && `${drifted} drifted`].filter(Boolean);
+    const parts = [failed && `${failed} failed`, refused && `${refused} refused (nothing ran)`, report.counts['not-started'] && `${report.counts['not-started']} not started`, postponed && `${postponed} postponed (${why})`, drifted && `${drifted} drifted`].filter(Boolean);
     core.setFailed(`${inputs.mode}: ${parts.join(', ')} of ${report.targets.length} target(s); see the job summary`);
   } else if (postponed > 0) {
     core.warning(`${postponed} target(s) postponed (${why}); they were not touched`);
   }
-});
+}));
 
 /** The whole report, drift SQL included, in the runner's temporary directory: outputs and the summary have size limits. */
 function writeReportFile(report: FleetReport): string {

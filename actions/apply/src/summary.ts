@@ -1,5 +1,5 @@
 import type { SummaryBlock } from '@db-migrate/action-kit';
-import { type FleetReport, REPORT_TABLE_HEADER, describeConnections, describeCounts, describePreflight, driftDirection, reportTableRows } from '@db-migrate/core';
+import { type FleetReport, REPORT_TABLE_HEADER, describeConnections, describeCounts, describeEvidence, describePreflight, driftDirection, reportTableRows } from '@db-migrate/core';
 
 const TITLES = { apply: 'db-migrate apply', drift: 'db-migrate drift check', sync: 'db-migrate staging sync', baseline: 'db-migrate baseline' } as const;
 
@@ -25,6 +25,8 @@ export function fleetSummary(report: FleetReport): SummaryBlock[] {
       const verb = t.status === 'pending' ? 'would run' : t.status === 'applied' ? 'ran' : 'tried';
       blocks.push({ kind: 'details', summary: `${t.name}: ${verb} ${t.sync.changes.length} statement(s)`, blocks: [{ kind: 'code', code: t.sync.sql, language: 'sql' }] });
     }
+    const evidence = describeEvidence(t);
+    if (evidence) blocks.push({ kind: 'details', summary: `${t.name}: ${t.status}: ${(t.error ?? '').split('\n')[0]}`, blocks: [{ kind: 'code', code: evidence, language: 'sql' }] });
   }
   const e = report.expectedSchemas;
   if (e && e.built.length > 0) {

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { getBooleanInput, getConnectionInput, getIntegerInput, getMigrationsDirInput, getOptionalInput, getRequiredInput, getSchemaSourceInputs, getSecretInput, getTableFilterInputs, type GitHubContext, type RepositoryRef } from '@db-migrate/action-kit';
+import { getBooleanInput, getConnectionInput, getDurationInput, getIntegerInput, getMigrationsDirInput, getOptionalInput, getRequiredInput, getSchemaSourceInputs, getSecretInput, getTableFilterInputs, type GitHubContext, type RepositoryRef } from '@db-migrate/action-kit';
 import { ConfigurationError, DEFAULT_POSTGRES_VERSION, type GitIdentity, parseShadowSpec, type SchemaSource, type ShadowSpec } from '@db-migrate/core';
 
 export interface CreateActionInputs {
@@ -14,6 +14,8 @@ export interface CreateActionInputs {
   readonly goalRef: string;
   readonly shadow: ShadowSpec;
   readonly postgresVersion: number;
+  /** build-timeout: stops a schema-command build running longer (ms); absent: the default. */
+  readonly buildTimeoutMs?: number;
   readonly token: string;
   readonly branch: string;
   readonly label: string;
@@ -70,6 +72,7 @@ export function readCreateInputs(context: GitHubContext): CreateActionInputs {
     goalRef: getOptionalInput('goal-ref') ?? 'HEAD',
     shadow: parseShadowSpec(getConnectionInput('shadow-database'), 'input "shadow-database"'),
     postgresVersion: getIntegerInput('postgres-version') ?? DEFAULT_POSTGRES_VERSION,
+    buildTimeoutMs: getDurationInput('build-timeout'),
     token,
     branch: branchInput('branch'),
     label: getRequiredInput('label'),

@@ -120,6 +120,7 @@ export async function runCreate(inputs: CreateActionInputs, context: CreateActio
       diff: { ...(inputs.blockingDdl ? { online: false } : {}), ...inputs.tableFilter },
       renames: inputs.renames,
       allowEmptyGoal: inputs.allowEmptyGoal,
+      buildTimeoutMs: inputs.buildTimeoutMs,
       logger,
     }),
   );

@@ -29,6 +29,7 @@ runAction(async () => {
       failOnHazards: inputs.failOnHazards,
       ...(inputs.seed ? { seed: inputs.seed } : {}),
       allowEmptyGoal: inputs.allowEmptyGoal,
+      buildTimeoutMs: inputs.buildTimeoutMs,
       diff: inputs.tableFilter,
       shadow,
       logger: actionsLogger,

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { getBooleanInput, getConnectionInput, getIntegerInput, getMigrationsDirInput, getOptionalInput, getSchemaSourceInputs, getSecretInput, getSeedInputs, getTableFilterInputs } from '@db-migrate/action-kit';
+import { getBooleanInput, getConnectionInput, getDurationInput, getIntegerInput, getMigrationsDirInput, getOptionalInput, getSchemaSourceInputs, getSecretInput, getSeedInputs, getTableFilterInputs } from '@db-migrate/action-kit';
 import { ConfigurationError, DEFAULT_POSTGRES_VERSION, Git, parseShadowSpec, type SchemaSource, type ShadowSpec, type UserSeed } from '@db-migrate/core';
 
 export interface VerifyActionInputs {
@@ -17,6 +17,8 @@ export interface VerifyActionInputs {
   /** Rows for the data check (seed-sql / seed-command, relative to the workspace); absent: synthetic rows. */
   readonly seed?: UserSeed;
   readonly allowEmptyGoal: boolean;
+  /** build-timeout: stops a schema-command build running longer (ms); absent: the default. */
+  readonly buildTimeoutMs?: number;
   readonly comment: boolean;
   readonly token?: string;
   /** exclude-tables and include-framework-tables. */
@@ -39,6 +41,7 @@ export function readVerifyInputs(workspace: string): VerifyActionInputs {
     failOnHazards: getBooleanInput('fail-on-hazards', false),
     seed: getSeedInputs(workspace),
     allowEmptyGoal: getBooleanInput('allow-empty-goal', false),
+    buildTimeoutMs: getDurationInput('build-timeout'),
     comment: getBooleanInput('comment', true),
     token: getSecretInput('token'),
     tableFilter: getTableFilterInputs(),

@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import * as core from '@actions/core';
-import { checkUserSeed, ConfigurationError, registerUrlSecrets, type SchemaSource, type UserSeed, urlPassword } from '@db-migrate/core';
+import { checkUserSeed, ConfigurationError, parseDuration, registerUrlSecrets, type SchemaSource, type UserSeed, urlPassword } from '@db-migrate/core';
 
 /** An input that must be set; a ConfigurationError names it otherwise. */
 export function getRequiredInput(name: string): string {
@@ -29,6 +29,12 @@ export function getIntegerInput(name: string): number | undefined {
   if (value === undefined) return undefined;
   if (!/^\d+$/.test(value)) throw new ConfigurationError(`input "${name}" must be a non-negative integer, got "${value}"`);
   return Number(value);
+}
+
+/** A duration input (`90s`, `5m`; a bare number is milliseconds) in milliseconds, or undefined when empty. */
+export function getDurationInput(name: string): number | undefined {
+  const value = getOptionalInput(name);
+  return value === undefined ? undefined : parseDuration(value, `input "${name}"`);
 }
 
 /** A secret input (URL, token): masked in the log before anything else can print it. */

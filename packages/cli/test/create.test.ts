@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { adminUrl } from '../../../test/support/pg';
 import { makeTestRepo, type TestRepo } from '../../core/test/git-fixture';
@@ -33,6 +33,26 @@ describe('db-migrate create', () => {
     expect(named.code).toBe(0);
     expect(named.stdout).toContain('created migration 2 (account_owners)');
     expect(readdirSync(join(repo.dir, 'migrations')).sort()).toEqual(['.gitkeep', '0001.json', '0001_create_accounts.sql', '0002.json', '0002_account_owners.sql']);
+  });
+
+  it('--build-timeout stops a hanging build (sleep 600) with its process group, naming the command, how long it ran and the limit', async () => {
+    const pidFile = join(repo.dir, '..', `build-${Date.now()}.pid`);
+    const hung = await cli([...args, '--schema-command', `sleep 600 & echo $! > '${pidFile}'; wait`, '--build-timeout', '1s']);
+    expect(hung.code).toBe(1);
+    expect(hung.stderr).toMatch(/^db-migrate create: schema build command timed out after \d+ (ms|s) at commit [0-9a-f]{7}.*: sleep 600 & echo/m);
+    expect(hung.stderr).toContain('its limit is 1 s: raise it with --build-timeout or the build-timeout input; it was stopped with every process it started');
+    // The sleep the command started in the background is gone too (killed with the group; reaped or a zombie).
+    const pid = Number(readFileSync(pidFile, 'utf8').trim());
+    let state: string | undefined;
+    for (let i = 0; i < 200 && state !== 'gone' && state !== 'Z'; i++) {
+      state = existsSync(`/proc/${pid}/status`) ? /State:\s+(\w)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] : 'gone';
+      if (state !== 'gone' && state !== 'Z') await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(['gone', 'Z']).toContain(state);
+    expect(readdirSync(join(repo.dir, 'migrations'))).toEqual(['.gitkeep']);
+
+    const bad = await cli([...args, '--schema-sql', 'schema.sql', '--build-timeout', 'soon']);
+    expect(bad).toMatchObject({ code: 1, stderr: expect.stringContaining('--build-timeout must be a duration such as 90s, 5m or 1h (a bare number is milliseconds), got "soon"') });
   });
 
   it('exits 1 with one clear line on a failing schema command, and on bad options', async () => {

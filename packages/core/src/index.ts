@@ -26,3 +26,4 @@ export * from './diff/renames';
 export * from './intent';
 export * from './prechecks';
 export * from './migrations/edits';
+export { finishBeforeSignalExit, interruptSignal } from './shadow/cleanup';

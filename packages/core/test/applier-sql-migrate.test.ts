@@ -181,3 +181,19 @@ describe('sql-migrate interop', () => {
     expect(await query(url, `SELECT to_regclass('orders') AS t`)).toEqual([{ t: null }]);
   });
 });
+
+describe('a UTF-8 byte-order mark', () => {
+  it('hides the Up marker from sql-migrate, which then applies the file without its Up: refused, naming the invisible character', async () => {
+    writeMigrations({ '1_bom.sql': '\ufeff-- +migrate Up\nCREATE TABLE bom_t (id int);\n\n-- +migrate Down\nDROP TABLE bom_t;\n' });
+    // What sql-migrate does: "Applied 1 migration", recorded, and the table never created.
+    expect(sqlMigrate('up')).toContain('Applied 1 migration');
+    expect(sqlMigrateStatus()).toEqual({ '1_bom.sql': true });
+    expect(await query(url, `SELECT to_regclass('public.bom_t') AS t`)).toEqual([{ t: null }]);
+    // Ours refuses the file before anything runs.
+    await expect(readMigrationDir(join(dir, 'migrations'))).rejects.toThrow(
+      /1_bom\.sql line 1: the file starts with a UTF-8 byte-order mark \(U\+FEFF, invisible in most editors\), which hides the marker on this line from sql-migrate: save the file as UTF-8 without BOM/,
+    );
+    // A no-break space inside a marker is named too, not quoted back as if it read right.
+    expect(() => parseMigrationFile('x.sql', '-- +migrate Up\nSELECT 1;\n--\u00a0+migrate Down\n')).toThrow(/x\.sql line 3: the marker holds an invisible character \(U\+00A0\)/);
+  });
+});

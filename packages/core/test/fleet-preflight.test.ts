@@ -106,7 +106,7 @@ test('a revert whose Down would lose data a target holds is refused there, nothi
   await query(ordered.url, "INSERT INTO customers (name) VALUES ('Ada'); INSERT INTO orders (customer_id, total) SELECT id, 5 FROM customers");
 
   const refused = await applyFleet({ set, targets: [filled, blank, ordered], shadow: shadow(), to: 1, retry: FAST_RETRY });
-  expect(refused.targets.map((t) => [t.name, t.status])).toEqual([['rv-filled', 'failed'], ['rv-blank', 'applied'], ['rv-ordered', 'failed']]);
+  expect(refused.targets.map((t) => [t.name, t.status])).toEqual([['rv-filled', 'refused'], ['rv-blank', 'applied'], ['rv-ordered', 'refused']]);
   expect(refused.targets[0].error).toMatch(/: reverting from version 5 to 1 would lose data it holds: public\.customers\.email \(drops-data, 1 value\); nothing was run\. If that loss is intended, pass --allow 'drops-data public\.customers\.email' \(action input allow, one per line\)$/);
   expect(refused.targets[2].error).toContain("public.orders (drops-data, 1 row)");
   expect(refused.targets[2].error).toContain("--allow 'drops-data public.orders'");
@@ -117,7 +117,7 @@ test('a revert whose Down would lose data a target holds is refused there, nothi
 
   // One acknowledgement allows one loss only; with both named, the reverts run.
   const half = await applyFleet({ set, targets: [ordered], shadow: shadow(), to: 1, allow: ['drops-data public.customers.email'], retry: FAST_RETRY });
-  expect(half.targets[0].status).toBe('failed');
+  expect(half.targets[0].status).toBe('refused');
   const allowed = await applyFleet({ set, targets: [filled, ordered], shadow: shadow(), to: 1, allow: ['drops-data public.customers.email', 'drops-data public.orders'], retry: FAST_RETRY });
   expect(allowed.targets.map((t) => t.status)).toEqual(['applied', 'applied']);
   expect(await recordedIds(filled.url)).toHaveLength(1);
@@ -135,10 +135,10 @@ test('a migration up that would lose data a target holds, unacknowledged in its 
   await withRows(blank.url);
   const behind = await ws.database(set, 2, 'up-behind'); // gets the email column and loses it in one run: no data in it
   const planned = await applyFleet({ set, targets: [filled, blank, behind], shadow: shadow(), dryRun: true, retry: FAST_RETRY });
-  expect(planned.targets.map((t) => [t.name, t.status])).toEqual([['up-filled', 'failed'], ['up-blank', 'pending'], ['up-behind', 'pending']]);
+  expect(planned.targets.map((t) => [t.name, t.status])).toEqual([['up-filled', 'refused'], ['up-blank', 'pending'], ['up-behind', 'pending']]);
   expect(planned.targets[0].error).toContain('would lose data it holds: public.customers.email (drops-data, 1 value)');
   const refused = await applyFleet({ set, targets: [filled, blank, behind], shadow: shadow(), retry: FAST_RETRY });
-  expect(refused.targets.map((t) => [t.name, t.status])).toEqual([['up-filled', 'failed'], ['up-blank', 'applied'], ['up-behind', 'applied']]);
+  expect(refused.targets.map((t) => [t.name, t.status])).toEqual([['up-filled', 'refused'], ['up-blank', 'applied'], ['up-behind', 'applied']]);
   expect(refused.targets[0].error).toMatch(
     /: migrating from version 5 to 6 would lose data it holds: public\.customers\.email \(drops-data, 1 value\); nothing was run\. If that loss is intended, pass --allow 'drops-data public\.customers\.email' \(action input allow, one per line\), or the line "-- db-migrate: allow drops-data public\.customers\.email" to the migration that loses it/,
   );

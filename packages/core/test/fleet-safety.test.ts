@@ -4,11 +4,11 @@
  * index as drift and be reported postponed); a sync CREATE INDEX CONCURRENTLY that failed is not retried
  * into a false success; a migration that would end the applier's transaction (COMMIT in its body) is
  * refused before anything runs; a password with an unencoded "@" never leaks in part through redact();
- * and SIGINT mid-fleet exits at once (130), rolls the open migration back, releases the lock, and starts
- * nothing new while cleanup runs.
+ * and SIGINT or SIGTERM mid-fleet cancels the running migration (rolled back), starts nothing new while
+ * cleanup runs, and still prints and writes the report.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTestRepo } from '../../../test/support/git';
 import { whileTransactionOpen } from '../../../test/support/open-transaction';
@@ -105,48 +105,56 @@ async function sleepingDatabase(databases: string[], call: string): Promise<stri
 }
 
 describe('SIGINT in the middle of a fleet run (the CLI, in a child process)', () => {
-  it('exits at once with 130; the interrupted migration rolls back, its lock is released, later targets are untouched', async () => {
-    const set = await ws.migrations({
-      '0001_a.sql': { up: ['CREATE TABLE a (id int)'], down: ['DROP TABLE a'] },
-      '0002_slow.sql': { up: ['CREATE TABLE slow (id int)', 'SELECT pg_sleep(3)'], down: ['DROP TABLE slow'] },
-    });
-    const targets = [await ws.database(set, 1, 't1'), await ws.database(set, 1, 't2'), await ws.database(set, 1, 't3')];
-    const args = ['apply', '--dir', set.dir, '--shadow', shadow(), '--concurrency', '1', ...targets.flatMap((t) => ['--database', `${t.name}=${t.url}`])];
-    const child = spawn(process.execPath, ['-r', join(__dirname, '../../../scripts/register-ts.js'), join(__dirname, '../../cli/src/index.ts'), ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk) => (output += chunk));
-    child.stderr.on('data', (chunk) => (output += chunk));
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    it(`${signal}: the running migration is cancelled and rolled back, the report says applied / interrupted / not started, on stdout and in --json`, async () => {
+      const first = { '0001_a.sql': { up: ['CREATE TABLE a (id int)'], down: ['DROP TABLE a'] } };
+      const atOne = await ws.migrations(first);
+      const targets = [await ws.database(atOne, 1, 't1'), await ws.database(atOne, 1, 't2'), await ws.database(atOne, 1, 't3')];
+      const names = targets.map((t) => new URL(t.url).pathname.slice(1));
+      // The migration sleeps on t2 only (not on the shadow copies): the child is caught in the middle of t2.
+      const set = await ws.migrations({
+        ...first,
+        '0002_slow.sql': { up: ['CREATE TABLE slow (id int)', `SELECT CASE WHEN current_database() = '${names[1]}' THEN pg_sleep(600) END`], down: ['DROP TABLE slow'] },
+      });
+      const json = join(ws.dir, `interrupted-${signal}.json`);
+      const args = ['apply', '--dir', set.dir, '--shadow', shadow(), '--concurrency', '1', '--json', json, ...targets.flatMap((t) => ['--database', `${t.name}=${t.url}`])];
+      const child = spawn(process.execPath, ['-r', join(__dirname, '../../../scripts/register-ts.js'), join(__dirname, '../../cli/src/index.ts'), ...args], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk) => (stdout += chunk));
+      child.stderr.on('data', (chunk) => (stderr += chunk));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
 
-    // Wait until the first target sleeps inside migration 2, holding the migration lock.
-    const names = targets.map((t) => new URL(t.url).pathname.slice(1));
-    const sleeping = await sleepingDatabase(names, 'pg_sleep(3)');
-    expect(sleeping).toBeDefined();
-    child.kill('SIGINT');
-    const { code } = await exited;
-    // Exited before the 3 s sleep could end: the server still runs the orphaned sleep.
-    const stillSleeping = `SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND query LIKE '%pg_sleep(3)%' AND pid <> pg_backend_pid()`;
-    expect(await query(shadow(), stillSleeping, [sleeping])).toHaveLength(1);
-    expect(code).toBe(130);
-    expect(output).not.toContain(password());
+      // Wait until t2 sleeps inside migration 2 (t1 is done: one target at a time).
+      expect(await sleepingDatabase(names, 'pg_sleep(600)')).toBe(names[1]);
+      child.kill(signal);
+      expect(await exited).toBe(signal === 'SIGINT' ? 130 : 143);
 
-    // The server ends the orphaned session once the sleep is over: the transaction rolls back, the lock goes.
-    const interrupted = `SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`;
-    for (let i = 0; i < 200; i++) {
-      const rows = await query(shadow(), `SELECT 1 FROM pg_locks l JOIN pg_database d ON d.oid = l.database WHERE l.locktype = 'advisory' AND d.datname = ANY($1)`, [names]);
-      if (rows.length === 0 && (await query(shadow(), interrupted, [sleeping])).length === 0) break;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    expect(await query(shadow(), `SELECT 1 FROM pg_locks l JOIN pg_database d ON d.oid = l.database WHERE l.locktype = 'advisory' AND d.datname = ANY($1)`, [names])).toEqual([]);
-    for (const target of targets) {
-      expect(await recordedIds(target.url)).toEqual(['0001_a.sql']);
-      expect(await query(target.url, `SELECT 1 FROM pg_tables WHERE tablename = 'slow'`)).toEqual([]);
-    }
-    // The interrupted target's orphaned session is gone (its sleep ended and the server closed it).
-    expect(await query(shadow(), interrupted, [sleeping])).toEqual([]);
-  }, 30_000);
+      // The report, on stdout and in the JSON file.
+      expect(stdout).toMatch(/^t1 +\S+ +applied +1 → 2 /m);
+      expect(stdout).toMatch(new RegExp(`^t2 +\\S+ +interrupted +1 +interrupted at version 1: .*interrupted by ${signal} during 0002_slow\\.sql: it was cut off and rolled back; it is left at version 1$`, 'm'));
+      expect(stdout).toMatch(new RegExp(`^t3 +\\S+ +not-started +not started: the run was interrupted by ${signal} before this target started$`, 'm'));
+      expect(stdout).toContain(`3 targets: 1 applied, 1 interrupted, 1 not-started (interrupted by ${signal})`);
+      const report = JSON.parse(readFileSync(json, 'utf8'));
+      expect(report.interrupted).toBe(signal);
+      expect(report.targets.map((t: { name: string; status: string }) => [t.name, t.status])).toEqual([
+        ['t1', 'applied'],
+        ['t2', 'interrupted'],
+        ['t3', 'not-started'],
+      ]);
+      expect(`${stdout}${stderr}`).not.toContain(password());
+
+      // The sleep was cancelled, not left running; t2 rolled back, t3 untouched; no lock is left.
+      expect(await query(shadow(), `SELECT 1 FROM pg_stat_activity WHERE query LIKE '%pg_sleep(600)%' AND state = 'active' AND pid <> pg_backend_pid()`)).toEqual([]);
+      expect(await recordedIds(targets[0].url)).toEqual(['0001_a.sql', '0002_slow.sql']);
+      for (const target of targets.slice(1)) {
+        expect(await recordedIds(target.url)).toEqual(['0001_a.sql']);
+        expect(await query(target.url, `SELECT 1 FROM pg_tables WHERE tablename = 'slow'`)).toEqual([]);
+      }
+    }, 60_000);
+  }
 });
 
 describe('sync: a statement that failed outside the transaction is not retried', () => {
@@ -198,8 +206,8 @@ describe('SIGINT while a slow cleanup runs', () => {
     expect(sleeping).toBeDefined();
     child.kill('SIGINT');
     expect(await exited).toBe(130);
-    // The interrupted target finishes the migration it was in (its connection outlived the signal) but
-    // starts no other; the other targets are never touched.
+    // The interrupted target's running migration is cancelled and it starts no other; the other targets
+    // are never touched.
     for (const target of targets) {
       const ids = await recordedIds(target.url);
       expect(ids).not.toContain('0003_after.sql');

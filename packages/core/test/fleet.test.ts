@@ -90,7 +90,7 @@ describe('applyFleet', () => {
     const oneWay = await ws.migrations({ ...SHOP, '0005_unique_email.sql': { up: SHOP['0005_unique_email.sql'].up } });
     const stuck = await ws.database(oneWay, 5);
     const report = await applyFleet({ set: oneWay, targets: [stuck], shadow: shadow(), to: 3 });
-    expect(report.targets[0]).toMatchObject({ status: 'failed', fromVersion: 5 });
+    expect(report.targets[0]).toMatchObject({ status: 'refused', fromVersion: 5 });
     expect(report.targets[0].error).toMatch(/cannot revert to version 3: 0005_unique_email\.sql has no "-- \+migrate Down" section/);
     expect(await recordedIds(stuck.url)).toEqual(ids(5));
   });

@@ -346,11 +346,11 @@ describe('a schema build that exits 0 but builds nothing', () => {
     await query(url, `CREATE TABLE gorp_migrations (id text PRIMARY KEY, applied_at timestamptz); INSERT INTO gorp_migrations VALUES ('0001_x.sql', now())`);
     const targets = resolveTargets([{ name: 'staging', url, groups: [], origin: 'test' }], {});
     const refused = await syncFleet({ targets, source: broken(repo.dir), ref: empty, shadow: adminUrl() });
-    expect(refused.targets[0]).toMatchObject({ status: 'failed', error: expect.stringMatching(/produced no tables, while the database has 2/) });
+    expect(refused.targets[0]).toMatchObject({ status: 'refused', error: expect.stringMatching(/produced no tables, while the database has 2/) });
 
     const goal = repo.commit('old_orders goes', { 'schema/build.sql': `CREATE TABLE orders (id bigint PRIMARY KEY, total numeric NOT NULL);\n` });
     const dropping = await syncFleet({ targets, source: broken(repo.dir), ref: goal, shadow: adminUrl() });
-    expect(dropping.targets[0]).toMatchObject({ status: 'failed', error: expect.stringContaining("the sync would lose data it holds: public.old_orders (drops-data, 3 rows); nothing was changed. If that loss is intended, pass --allow 'drops-data public.old_orders' (") });
+    expect(dropping.targets[0]).toMatchObject({ status: 'refused', error: expect.stringContaining("the sync would lose data it holds: public.old_orders (drops-data, 3 rows); nothing was changed. If that loss is intended, pass --allow 'drops-data public.old_orders' (") });
     expect(await query(url, 'SELECT count(*)::int AS n FROM old_orders')).toEqual([{ n: 3 }]);
     const allowed = await syncFleet({ targets, source: broken(repo.dir), ref: goal, shadow: adminUrl(), allow: ['drops-data public.old_orders'] });
     expect(allowed.targets[0]!.status).toBe('applied');

@@ -85,6 +85,28 @@ describe('rights', () => {
     expect(denied.stderr).not.toContain('a bug in db-migrate');
   });
 
+  it('a read-only role runs up with nothing pending: nothing written (its transactions are read-only), exit 0', async () => {
+    const set = await ws.migrations(SHOP);
+    const db = await ws.database(set, 5);
+    const reader = await createRole('upreader');
+    await query(db.url, `GRANT CONNECT ON DATABASE "${dbName(db.url)}" TO "${reader.name}"; GRANT USAGE ON SCHEMA public TO "${reader.name}"; GRANT SELECT ON ALL TABLES IN SCHEMA public TO "${reader.name}"`);
+    // Any write, even a CREATE ... IF NOT EXISTS, fails in a read-only transaction.
+    await query(adminUrl(), `ALTER ROLE "${reader.name}" SET default_transaction_read_only = on`);
+    const before = await query(db.url, `SELECT count(*)::int AS n FROM pg_class`);
+    const current = await cli(['up', '--dir', set.dir, '--database', reader.urlFor(db.url)]);
+    expect(current.stderr).not.toMatch(/error|cannot|lacks/i);
+    expect(current.stdout).toContain('0 migrations applied, now at version 5');
+    expect(current.code).toBe(0);
+    expect(await query(db.url, `SELECT count(*)::int AS n FROM pg_class`)).toEqual(before);
+
+    // With a migration pending, the same role is told what it lacks, and nothing is written.
+    const more = await ws.migrations({ ...SHOP, '0006_flag.sql': { up: ['ALTER TABLE customers ADD COLUMN flag boolean'], down: ['ALTER TABLE customers DROP COLUMN flag'] } });
+    const pending = await up(reader.urlFor(db.url), more);
+    expect(pending.error?.kind).toBe('bookkeeping');
+    expect(pending.results).toEqual([]);
+    expect(await query(db.url, `SELECT count(*)::int AS n FROM gorp_migrations`)).toEqual([{ n: 5 }]);
+  });
+
   it('bookkeeping another role created, with a trigger that would grant it rights: refused, the trigger never runs', async () => {
     const set = await ws.migrations(SHOP);
     const { url, owner } = await ownerWithoutCreate();

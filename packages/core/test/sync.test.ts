@@ -151,7 +151,7 @@ describe('syncFleet', () => {
     await query(staging.url, `UPDATE customers SET legacy = 'x' || id, code = 'c' || id`);
     const narrow = commit(V1 + `ALTER TABLE customers ADD COLUMN code varchar(5);\n`, 'legacy and unused go, code narrows');
     const refused = await syncFleet({ targets: [staging], source, ref: narrow, shadow: shadow() });
-    expect(refused.targets[0].status).toBe('failed');
+    expect(refused.targets[0].status).toBe('refused');
     expect(refused.targets[0].error).toMatch(
       /: the sync would lose data it holds: public\.customers\.legacy \(drops-data, 2 values\); nothing was changed\. If that loss is intended, pass --allow 'drops-data public\.customers\.legacy' \(/,
     );

@@ -44,6 +44,9 @@ describe('targets file', () => {
     ['databases:\n  - name: a\n    url-env: A\n  - name: b\n   url-env: B\n', /line 5: not valid YAML: Sequence item without - indicator/],
     ['databases:\n  - name: a\n    url-env: A\n\t- name: b\n', /line 4: not valid YAML: Tabs are not allowed as indentation/],
     ['databases:\n  - name: a\n    name: b\n    url-env: A\n', /line 3: not valid YAML: Map keys must be unique/],
+    // An unclosed quote runs to the end of the file: the line is where it opens, not where the file ends.
+    ['databases:\n  - name: a\n    url-env: A\n  - name: "b\n    url-env: B\n  - name: c\n    url-env: C\n', /line 4: not valid YAML: Missing closing "quote/],
+    ["databases:\n  - name: a\n    url-env: 'A\n  - name: b\n    url-env: B\n", /line 3: not valid YAML: Missing closing 'quote/],
     ['databases: []\n', /line 1: "databases" is empty/],
     ['- a\n- b\n', /line 1: expected a mapping with a "databases" list/],
   ])('rejects %j naming the file and line', (text, message) => {

@@ -8,6 +8,7 @@ import {
   type Target,
   applyFleet,
   formatReportText,
+  finishBeforeSignalExit,
   loadTargets,
   parseShard,
   readMigrationDir,
@@ -130,6 +131,7 @@ export const applyCommand: Command = {
     `       ${PRECHECK_USAGE}`,
   details: [
     'Exit status: 0 when every database is at the target version (or postponed with --postponed-is-warning), 1 otherwise.',
+    'SIGINT or SIGTERM stops the run: the statement running on a database is cancelled (its migration rolls back), no database starts after it, the report (and --json) says which were applied, interrupted and not started; exit status 130 or 143.',
   ],
   options: {
     ...migrationsDirOption,
@@ -152,7 +154,8 @@ export const applyCommand: Command = {
     { comment: 'Migrate every database listed in targets.yml, 4 at a time', command: 'apply --dir migrations --targets targets.yml --concurrency 4' },
     { comment: 'What would run on the eu group, changing nothing', command: 'apply --dir migrations --targets targets.yml --group eu --dry-run' },
   ],
-  async run(values, _positionals, { logger, stdout }) {
+  // SIGINT or SIGTERM: the exit waits until the report is printed and written.
+  run: (values, _positionals, { logger, stdout }) => finishBeforeSignalExit(async () => {
     const run = await fleetMigrationRun(values, logger);
     const maxFailures = optionalInteger(values, 'max-failures');
     const seed = readSeed(values);
@@ -167,5 +170,5 @@ export const applyCommand: Command = {
       prechecks: precheckSettings(values),
     });
     return finishFleetRun(report, values, stdout, values['postponed-is-warning'] === true);
-  },
+  }),
 };

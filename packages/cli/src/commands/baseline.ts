@@ -1,4 +1,4 @@
-import { baselineFleet, checkBaselineVersion } from '@db-migrate/core';
+import { baselineFleet, checkBaselineVersion, finishBeforeSignalExit } from '@db-migrate/core';
 import { type Command, optionalInteger } from '../command';
 import { migrationsDirOption } from './migrate-options';
 import { FLEET_USAGE, finishFleetRun, fleetMigrationRun, fleetOptions } from './apply';
@@ -14,10 +14,11 @@ export const baselineCommand: Command = {
     'dry-run': { type: 'boolean', description: 'Check which databases match version N, recording nothing.' },
   },
   examples: [{ comment: 'Databases built by hand to the schema of migration 4: record 1..4 as applied', command: 'baseline --dir migrations --to 4 --targets targets.yml' }],
-  async run(values, _positionals, { logger, stdout }) {
+  // SIGINT or SIGTERM: the exit waits until the report is printed and written.
+  run: (values, _positionals, { logger, stdout }) => finishBeforeSignalExit(async () => {
     const run = await fleetMigrationRun(values, logger);
     const to = checkBaselineVersion(run.set, optionalInteger(values, 'to'), '--to');
     const report = await baselineFleet({ ...run, to, dryRun: values['dry-run'] === true });
     return finishFleetRun(report, values, stdout);
-  },
+  }),
 };

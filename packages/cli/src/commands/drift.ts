@@ -1,4 +1,4 @@
-import { checkFleetDrift } from '@db-migrate/core';
+import { checkFleetDrift, finishBeforeSignalExit } from '@db-migrate/core';
 import { type Command } from '../command';
 import { migrationsDirOption } from './migrate-options';
 import { FLEET_USAGE, finishFleetRun, fleetMigrationRun, fleetOptions } from './apply';
@@ -13,8 +13,9 @@ export const driftCommand: Command = {
     { comment: 'Check every database of targets.yml; the report as JSON too', command: 'drift --dir migrations --targets targets.yml --json drift.json' },
     { comment: 'Leave a table the application fills outside migrations out of the check', command: 'drift --dir migrations --targets targets.yml --exclude-table audit.*' },
   ],
-  async run(values, _positionals, { logger, stdout }) {
+  // SIGINT or SIGTERM: the exit waits until the report is printed and written.
+  run: (values, _positionals, { logger, stdout }) => finishBeforeSignalExit(async () => {
     const report = await checkFleetDrift(await fleetMigrationRun(values, logger));
     return finishFleetRun(report, values, stdout);
-  },
+  }),
 };

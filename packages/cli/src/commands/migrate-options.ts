@@ -1,6 +1,6 @@
 /** The options up, down and status share: where the migrations are and which database to migrate. */
 import { ConfigurationError, type MigrateOptions, type MigrationRun, type MigrationSet, type Logger, readMigrationDir, registerUrlSecrets } from '@db-migrate/core';
-import { type OptionTable, type OptionValues, optionalInteger, printResult, requiredString } from '../command';
+import { type OptionTable, type OptionValues, optionalInteger, optionalString, printResult, requiredString } from '../command';
 
 export const migrationsDirOption: OptionTable = {
   dir: { type: 'string', value: '<migrations-dir>', required: true, description: 'The migrations directory (NNNN_name.sql files and their NNNN.json metadata).' },
@@ -58,7 +58,9 @@ export async function finishMigrateRun(run: MigrationRun, verb: string, values: 
   const count = run.results.filter((r) => r.status === 'applied').length;
   const at = run.version === undefined ? '' : `, now at version ${run.version}`;
   const text = `${run.database}: ${count} migration${count === 1 ? '' : 's'} ${verb}${at}\n`;
-  if (!run.error || count > 0) await printResult(values, stdout, text, run);
+  // A --json report is written whatever happened: it says refused or failed, with the evidence.
+  if (!run.error || count > 0 || optionalString(values, 'json')) await printResult(values, stdout, text, run);
+  if (run.error?.outcome === 'refused') throw new ConfigurationError(`refused, nothing ran: ${run.error.message}`);
   if (run.error) throw new ConfigurationError(run.error.message);
   return 0;
 }

@@ -1,4 +1,4 @@
-import { type DiffOptions, type SchemaSource, FRAMEWORK_TABLES, locateSchemaSource, parseShadowSpec, registerUrlSecrets } from '@db-migrate/core';
+import { type DiffOptions, type SchemaSource, DEFAULT_BUILD_TIMEOUT_MS, FRAMEWORK_TABLES, locateSchemaSource, parseDuration, parseShadowSpec, registerUrlSecrets } from '@db-migrate/core';
 import { ConfigurationError } from '@db-migrate/core';
 import { type OptionTable, type OptionValues, JSON_OPTION, optionalInteger, optionalString, requiredString, stringList } from '../command';
 
@@ -27,7 +27,19 @@ export const schemaSourceOptions: OptionTable = {
     description: 'The schema repository.',
     default: 'the git repository holding --schema-dir',
   },
+  'build-timeout': {
+    type: 'string',
+    value: '<duration>',
+    description: 'Stop a --schema-command build running longer than this (with everything it started), e.g. 90s, 5m; a bare number is milliseconds.',
+    default: `${DEFAULT_BUILD_TIMEOUT_MS / 60_000}m`,
+  },
 };
+
+/** --build-timeout in milliseconds, or undefined for the default. */
+export function buildTimeout(values: OptionValues): number | undefined {
+  const text = optionalString(values, 'build-timeout');
+  return text === undefined ? undefined : parseDuration(text, '--build-timeout');
+}
 
 /** The options choosing which tables are compared, shared by every command that diffs schemas. */
 export const tableFilterOptions: OptionTable = {
@@ -91,6 +103,7 @@ export async function goalBuildInputs(values: OptionValues) {
     postgresVersion: optionalInteger(values, 'postgres-version'),
     allowEmptyGoal: values['allow-empty-goal'] === true,
     diff: tableFilter(values),
+    buildTimeoutMs: buildTimeout(values),
   };
 }
 

@@ -1,8 +1,8 @@
-import { syncFleet } from '@db-migrate/core';
+import { syncFleet, finishBeforeSignalExit } from '@db-migrate/core';
 import { type Command, optionalString, stringList } from '../command';
 import { statementLimits } from './migrate-options';
 import { PRECHECK_USAGE, precheckOptions, precheckSettings } from './precheck-options';
-import { blockingDdlOption, onlineDdl, readSchemaSource, schemaSourceOptions } from './schema-options';
+import { blockingDdlOption, buildTimeout, onlineDdl, readSchemaSource, schemaSourceOptions } from './schema-options';
 import { FLEET_USAGE, finishFleetRun, statementLimitOptions, fleetOptions, fleetRun } from './apply';
 
 export const syncCommand: Command = {
@@ -27,7 +27,8 @@ export const syncCommand: Command = {
   examples: [
     { comment: 'Make the staging databases match the schema at main, built from SQL files', command: 'sync --schema-dir db --schema-sql db --ref main --targets staging.yml' },
   ],
-  async run(values, _positionals, { logger, stdout }) {
+  // SIGINT or SIGTERM: the exit waits until the report is printed and written.
+  run: (values, _positionals, { logger, stdout }) => finishBeforeSignalExit(async () => {
     const run = await fleetRun(values, logger);
     const source = await readSchemaSource(values);
     const report = await syncFleet({
@@ -38,9 +39,10 @@ export const syncCommand: Command = {
       allow: stringList(values, 'allow'),
       allowEmptyGoal: values['allow-empty-goal'] === true,
       diffOptions: onlineDdl(values),
+      buildTimeoutMs: buildTimeout(values),
       ...statementLimits(values),
       prechecks: precheckSettings(values),
     });
     return finishFleetRun(report, values, stdout);
-  },
+  }),
 };

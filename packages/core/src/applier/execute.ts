@@ -8,6 +8,7 @@ import { redact } from '../errors';
 import type { MigrationStatement } from '../migrations/format';
 import type { Migration } from '../migrations/store';
 import { runBatch } from '../pg/batch';
+import { serverErrorFields, serverErrorLines } from '../pg/error-fields';
 import { recordingStatements } from './records';
 import { type MigrationDirection, MigrationError } from './result';
 
@@ -66,7 +67,8 @@ export async function executeMigration(
     partial = false,
     outcomeOverride?: string,
   ): MigrationError => {
-    const pgError = error as { code?: string; position?: string; message?: string; schema?: string; table?: string };
+    const pgError = error as { position?: string; message?: string };
+    const fields = serverErrorFields(error);
     const line = statement ? failingLine(statement, pgError.position) : undefined;
     const where = line ? `${migration.path} line ${line}` : migration.path;
     const what = statement ? `statement "${excerpt(statement)}" failed` : `${step} failed`;
@@ -77,17 +79,16 @@ export async function executeMigration(
           ? `; notransaction: the ${done} statement(s) before it stay applied and the migration is not recorded`
           : '; notransaction: it was the first statement, and the migration is not recorded'
         : '; the migration was rolled back');
-    const message = `${where} (${direction}) on ${database}: ${what}: ${oneLine(String(pgError.message ?? error))}${outcome}`;
+    const message = [`${where} (${direction}) on ${database}: ${what}: ${oneLine(String(pgError.message ?? error))}${outcome}`, ...serverErrorLines(fields)].join('\n');
     return new MigrationError(redact(message), {
       kind: 'sql',
       database,
       fileName: migration.fileName,
       version: migration.version,
-      ...(line ? { line } : {}),
-      ...(statement ? { statement: redact(excerpt(statement)) } : {}),
-      ...(pgError.code ? { sqlState: pgError.code } : {}),
-      ...(pgError.table ? { table: pgError.schema ? `${pgError.schema}.${pgError.table}` : pgError.table } : {}),
-      ...(partial ? { partial } : {}),
+      line,
+      statement: statement ? redact(statement.sql.trim()) : undefined,
+      ...fields,
+      partial: partial || undefined,
     });
   };
   const record = await recordingStatements(client, direction, migration.fileName, migration.checksum);

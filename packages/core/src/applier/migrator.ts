@@ -9,8 +9,8 @@ import { performance } from 'node:perf_hooks';
 import { ConfigurationError, describeDatabase, environmentProblem, errorMessage } from '../errors';
 import { type Logger, silentLogger } from '../logger';
 import type { Migration, MigrationSet } from '../migrations/store';
-import { type ConnectOptions, connectDatabase } from '../pg/connect';
-import { signalReceived } from '../shadow/cleanup';
+import { type ConnectOptions, cancelRunningStatement, connectDatabase } from '../pg/connect';
+import { interruptSignal } from '../shadow/cleanup';
 import { executeMigration } from './execute';
 import { type DatabaseLockOptions, LockWaitTimeoutError, withDatabaseLock } from './lock';
 import { type MigrationPlan, planMigrations } from './plan';
@@ -31,6 +31,8 @@ export type AfterEachMigration = (client: Client, step: { readonly migration: Mi
 export interface MigrateOptions extends DatabaseLockOptions, SessionOptions {
   readonly logger?: Logger;
   readonly afterEach?: AfterEachMigration;
+  /** Stops the run: the running statement is cancelled (its migration rolls back), no migration starts after. Default: the process's SIGINT/SIGTERM. */
+  readonly signal?: AbortSignal;
 }
 
 export interface UpOptions extends MigrateOptions {
@@ -79,6 +81,13 @@ function notRun(migrations: readonly Migration[], direction: MigrationDirection)
 export interface RunPlanOptions extends SessionOptions {
   readonly logger?: Logger;
   readonly afterEach?: AfterEachMigration;
+  /** See MigrateOptions.signal. */
+  readonly signal?: AbortSignal;
+}
+
+/** `SIGINT` for the process's own interruption, else whatever the caller aborted with. */
+function interruptionName(signal: AbortSignal): string {
+  return typeof signal.reason === 'string' ? signal.reason : 'a signal';
 }
 
 /**
@@ -87,10 +96,10 @@ export interface RunPlanOptions extends SessionOptions {
  * refused plan runs nothing. Never throws.
  */
 export function runPlan(client: Client, set: MigrationSet, plan: MigrationPlan, options: RunPlanOptions = {}): Promise<MigrationRun> {
-  return executePlan(client, set, plan, options, true);
+  return executePlan(client, set, plan, options);
 }
 
-async function executePlan(client: Client, set: MigrationSet, plan: MigrationPlan, options: RunPlanOptions, ensureTracking: boolean): Promise<MigrationRun> {
+async function executePlan(client: Client, set: MigrationSet, plan: MigrationPlan, options: RunPlanOptions): Promise<MigrationRun> {
   const { database, direction, migrations: todo } = plan;
   const logger = options.logger ?? silentLogger;
   const results: MigrationResult[] = [];
@@ -98,18 +107,31 @@ async function executePlan(client: Client, set: MigrationSet, plan: MigrationPla
   if (plan.refusal) return { database, results: notRun(todo, direction), version, error: plan.refusal };
   if (todo.length === 0) return { database, results, version };
   try {
-    if (ensureTracking) await ensureTrackingTables(client, database);
+    // Only now, with work to do, is the bookkeeping created or checked for writing: nothing pending
+    // writes nothing (a read-only role may run up on a database that is up to date).
+    await ensureTrackingTables(client, database);
     const session = sessionStatements(options);
+    const signal = options.signal ?? interruptSignal();
+    // An interruption cancels the statement running: its migration rolls back instead of running on.
+    const cancel = () => void cancelRunningStatement(client);
     for (const [index, migration] of todo.entries()) {
-      if (signalReceived()) {
-        const message = `${database}: interrupted by a signal before ${migration.fileName}, which did not start`;
+      if (signal.aborted) {
+        const message = `${database}: interrupted by ${interruptionName(signal)} before ${migration.fileName}, which did not start`;
         return { database, results: [...results, ...notRun(todo.slice(index), direction)], version, error: new MigrationError(message, { kind: 'interrupted', database }) };
       }
       const noTransaction = (direction === 'up' ? migration.parsed.up : migration.parsed.down!).noTransaction;
       const started = performance.now();
-      const error = await executeMigration(client, migration, direction, database, session);
+      signal.addEventListener('abort', cancel, { once: true });
+      let error = await executeMigration(client, migration, direction, database, session).finally(() => signal.removeEventListener('abort', cancel));
+      if (error && signal.aborted) {
+        const left = error.partial ? 'what it ran before stays, and it is not recorded' : 'it was cut off and rolled back';
+        const message = `${database}: interrupted by ${interruptionName(signal)} during ${migration.fileName}: ${left}`;
+        error = new MigrationError(message, { kind: 'interrupted', database, fileName: migration.fileName, version: migration.version, partial: error.partial });
+      }
       const durationMs = Math.round(performance.now() - started);
       results.push({ version: migration.version, fileName: migration.fileName, direction, status: error ? 'failed' : 'applied', noTransaction, durationMs });
+      // The message quotes the statement's start; --verbose shows all of it.
+      if (error?.statement) logger.debug(`${migration.fileName}${error.line ? ` line ${error.line}` : ''}: the failing statement, whole:\n${error.statement}`);
       if (error) return { database, results: [...results, ...notRun(todo.slice(index + 1), direction)], version, error };
       const position = set.migrations.indexOf(migration);
       version = direction === 'up' ? migration.version : (set.migrations[position - 1]?.version ?? 0);
@@ -138,8 +160,7 @@ async function runMigrations(
   const logger = options.logger ?? silentLogger;
   let status: DatabaseStatus;
   try {
-    // Created by every command, as sql-migrate does.
-    await ensureTrackingTables(client, database);
+    // Read only: the bookkeeping is created (as sql-migrate does) once there is something to record.
     status = databaseStatus(database, set, await readAppliedMigrations(client, database));
   } catch (error) {
     // The role may not record migrations here (a missing right, foreign bookkeeping): said as it is.
@@ -153,7 +174,7 @@ async function runMigrations(
       logger.warning(`${database}: ${changed.fileName} has changed since it was applied`);
     }
   }
-  return executePlan(client, set, plan, options, false);
+  return executePlan(client, set, plan, options);
 }
 
 /** Applies pending migrations (up to `to`) on a connection that holds withDatabaseLock. */

@@ -50,12 +50,20 @@ export interface MigrationErrorDetails {
   readonly version?: number;
   /** Line in the migration file of the failing statement. */
   readonly line?: number;
-  /** The failing statement's first line, shortened. */
+  /** The whole failing statement, redacted (the message quotes only its start). */
   readonly statement?: string;
   /** PostgreSQL's SQLSTATE, e.g. 42P01. */
   readonly sqlState?: string;
   /** The table PostgreSQL's error names (schema.name), when it names one. */
   readonly table?: string;
+  /** PostgreSQL's DETAIL, e.g. `Key (mrn)=(M1) is duplicated.` (also on a line of its own in the message). */
+  readonly detail?: string;
+  readonly hint?: string;
+  readonly constraint?: string;
+  readonly column?: string;
+  readonly dataType?: string;
+  /** PostgreSQL's CONTEXT. */
+  readonly where?: string;
   /**
    * The failed migration may have left changes behind, unrecorded: a notransaction section (its earlier
    * statements stay; a failed CREATE INDEX CONCURRENTLY leaves an invalid index), or a migration that
@@ -65,16 +73,30 @@ export interface MigrationErrorDetails {
   readonly partial?: boolean;
 }
 
+/** The kinds that refuse a run before anything ran: the database was not touched. */
+const REFUSAL_KINDS: ReadonlySet<MigrationErrorKind> = new Set(['inconsistent', 'invalid-target', 'irreversible']);
+
 // The class carries the details as its own fields: declared once, in MigrationErrorDetails.
 export interface MigrationError extends MigrationErrorDetails {}
 
-/** One line, already redacted, naming the database and (for SQL errors) the file, line and statement. */
+/**
+ * One line, already redacted, naming the database and (for SQL errors) the file, line and statement,
+ * followed by PostgreSQL's detail, hint and context on lines of their own.
+ */
 export class MigrationError extends Error {
   override readonly name = 'MigrationError';
+  /** refused: nothing ran (the plan was refused); failed: a step failed on the server (a transaction rolled back). */
+  readonly outcome: 'refused' | 'failed';
 
   constructor(message: string, details: MigrationErrorDetails) {
     super(message);
-    const { kind, database, fileName, version, line, statement, sqlState, table, partial } = details;
-    Object.assign(this, { kind, database, fileName, version, line, statement, sqlState, table, partial });
+    const defined = Object.entries(details).filter(([, value]) => value !== undefined);
+    Object.assign(this, Object.fromEntries(defined));
+    this.outcome = REFUSAL_KINDS.has(details.kind) ? 'refused' : 'failed';
+  }
+
+  /** The --json report carries the message too (an Error's message is not enumerable). */
+  toJSON(): MigrationErrorDetails & { readonly message: string; readonly outcome: string } {
+    return { ...this, message: this.message };
   }
 }

@@ -26,7 +26,8 @@ import { dataAtRisk, dataAtRiskMessage, type VersionInventories, versionInventor
 import { DEFAULT_CONCURRENCY } from './runner';
 import { type Logger, silentLogger } from '../logger';
 import type { Drift } from './consistency';
-import type { FleetReport } from './report';
+import type { FailureEvidence, FleetReport } from './report';
+import type { MigrationError } from '../applier/result';
 import type { PrecheckReport } from '../prechecks/types';
 import { isTransientFailure } from './retry';
 import type { AttemptOutcome, ReachableTarget } from './runner';
@@ -123,7 +124,7 @@ async function checkLocked(client: Client, target: ReachableTarget, context: Ver
   const from = status.currentVersion;
   // The applier's own plan: what runs, and why not (inconsistent records, an irreversible step).
   const plan = planMigrations(status, set, { to });
-  if (plan.refusal?.kind === 'inconsistent') return { status: 'failed', fromVersion: from, error: plan.refusal.message, warnings };
+  if (plan.refusal?.kind === 'inconsistent') return { status: mode === 'drift' ? 'failed' : 'refused', fromVersion: from, error: plan.refusal.message, warnings };
   for (const changed of status.migrations.filter((m) => m.changedSinceApplied)) {
     warnings.push(`${changed.fileName} has changed since it was applied to ${database}`);
   }
@@ -149,11 +150,11 @@ async function checkLocked(client: Client, target: ReachableTarget, context: Ver
   if (mode === 'drift') return { status: 'consistent', fromVersion: from, migrations: names, warnings };
   if (plan.migrations.length === 0) return { status: 'up-to-date', fromVersion: from, toVersion: from, warnings };
   const direction = plan.direction;
-  if (plan.refusal) return { status: 'failed', fromVersion: from, direction, error: plan.refusal.message, warnings };
+  if (plan.refusal) return { status: 'refused', fromVersion: from, direction, error: plan.refusal.message, warnings };
   let prechecks: PrecheckReport | undefined;
   if (guard) {
     const refused = await refusedLosses(client, database, plan.migrations, { from, to, direction }, guard, warnings);
-    if (refused) return { status: 'failed', fromVersion: from, direction, error: refused, warnings };
+    if (refused) return { status: 'refused', fromVersion: from, direction, error: refused, warnings };
     // Read-only queries on this target's own rows, before anything runs on it (docs/prechecks.md).
     const markers = direction === 'up' ? plan.migrations.flatMap((m) => readMarkers(m.text, m.path).allow) : [];
     prechecks = await runPrechecks(client, { statements: await migrationStatements(plan.migrations, direction), acknowledged: [...guard.acknowledged, ...markers], options: guard.prechecks });
@@ -170,11 +171,19 @@ async function checkLocked(client: Client, target: ReachableTarget, context: Ver
   const quiet: Logger = { ...silentLogger, info: (m) => context.logger.debug(`${target.name}: ${m}`), warning: (m) => context.logger.debug(`${target.name}: ${m}`) };
   const session = {
     logger: quiet,
+    signal: context.signal,
     ...(options.lockTimeoutMs !== undefined ? { lockTimeoutMs: options.lockTimeoutMs } : {}),
     ...(options.statementTimeoutMs !== undefined ? { statementTimeoutMs: options.statementTimeoutMs } : {}),
   };
   const run = await runPlan(client, set, plan, session);
   const ran = run.results.filter((r) => r.status === 'applied').map((r) => r.fileName);
+  if (run.error?.kind === 'interrupted') {
+    // The process is about to exit (its shadow server with it): the version is read, the schema not compared.
+    const reached = await readAppliedMigrations(client)
+      .then((records) => databaseStatus(database, set, records).currentVersion)
+      .catch(() => run.version ?? from);
+    return { status: 'interrupted', fromVersion: from, toVersion: reached, direction, migrations: ran, warnings, error: `${run.error.message}; it is left at version ${reached}` };
+  }
 
   // The after-check reads on the same connection; only when a failure broke it (killed, reset) does a
   // second connection read the version and the schema.
@@ -194,10 +203,13 @@ async function checkLocked(client: Client, target: ReachableTarget, context: Ver
         : after
           ? `; its schema now differs from the schema of version ${reached} (${after.statements} difference${after.statements === 1 ? '' : 's'})`
           : `; it is left at version ${reached}, unchanged by the failed migration`;
+    // The headline, what the target is left at, then PostgreSQL's detail lines.
+    const [headline, ...evidenceLines] = run.error.message.split('\n');
     return {
       status: 'failed',
       ...base,
-      error: run.error.message + left,
+      error: [headline + left, ...evidenceLines].join('\n'),
+      evidence: migrationEvidence(run.error),
       ...(run.error.fileName ? { failedMigration: run.error.fileName } : {}),
       ...(after && !(after instanceof Error) ? { drift: after } : {}),
       // A migration that may have left changes behind (notransaction, or one that committed itself) would
@@ -215,6 +227,13 @@ async function checkLocked(client: Client, target: ReachableTarget, context: Ver
     };
   }
   return { status: 'applied', ...base };
+}
+
+/** The failing statement and PostgreSQL's error fields of a migration error, as the report carries them. */
+function migrationEvidence(error: MigrationError): FailureEvidence {
+  const { fileName, line, statement, sqlState, detail, hint, constraint, table, column, dataType, where } = error;
+  const fields = { file: fileName, line, statement, sqlState, detail, hint, constraint, table, column, dataType, where };
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as FailureEvidence;
 }
 
 /**

@@ -2,6 +2,7 @@
  * What a fleet run returns: one outcome per target (never an exception for one target's failure), the
  * counts, and the rows of the table the CLI prints and the action writes to the job summary.
  */
+import type { ServerErrorFields } from '../pg/error-fields';
 import type { ConnectionStats } from './connections';
 import type { Drift } from './consistency';
 import type { PreflightReport } from './preflight';
@@ -18,17 +19,27 @@ export type FleetMode = 'apply' | 'drift' | 'sync' | 'baseline';
  * - up-to-date: consistent and nothing to do (baseline: already versioned at or above N, left alone);
  * - postponed: the live schema drifted from its version's (baseline: differs from the schema of N);
  *   nothing was run on it;
- * - failed: unreachable, inconsistent records, a failing migration, or a result that does not match
- *   (baseline: also a database already versioned below N);
- * - not-started: the run stopped before this target: the pre-flight failed, or --max-failures targets failed;
+ * - refused: nothing was run on it, on purpose: its records disagree with the files, the plan cannot run
+ *   (an irreversible step), a data loss nobody declared, or a pre-check found rows the change cannot take;
+ * - failed: unreachable, a failing migration (a transactional one is rolled back), or a result that does
+ *   not match (baseline: also a database already versioned below N);
+ * - interrupted: the run was interrupted (SIGINT, SIGTERM) while this target was migrating: the migration
+ *   in flight was cancelled and rolled back (a notransaction one keeps what it ran); those before it stay;
+ * - not-started: the run stopped before this target (an interruption too): the pre-flight failed, or --max-failures targets failed;
  *   nothing was run on it;
- * - refused: its pre-checks found rows a pending statement cannot take, or a large table it would lock
- *   unacknowledged; nothing was run on it (docs/prechecks.md);
  * - consistent / drifted: the outcomes of a drift check.
  */
-export type TargetStatus = 'applied' | 'baselined' | 'pending' | 'up-to-date' | 'postponed' | 'failed' | 'refused' | 'not-started' | 'consistent' | 'drifted';
+export type TargetStatus = 'applied' | 'baselined' | 'pending' | 'up-to-date' | 'postponed' | 'refused' | 'failed' | 'interrupted' | 'not-started' | 'consistent' | 'drifted';
 
-export const TARGET_STATUSES: readonly TargetStatus[] = ['applied', 'baselined', 'pending', 'up-to-date', 'postponed', 'failed', 'refused', 'not-started', 'consistent', 'drifted'];
+export const TARGET_STATUSES: readonly TargetStatus[] = ['applied', 'baselined', 'pending', 'up-to-date', 'postponed', 'refused', 'failed', 'interrupted', 'not-started', 'consistent', 'drifted'];
+
+/** A failing statement's evidence: where it is, the whole statement (redacted) and PostgreSQL's error fields. */
+export interface FailureEvidence extends ServerErrorFields {
+  /** The migration file (apply) of the statement. */
+  readonly file?: string;
+  readonly line?: number;
+  readonly statement?: string;
+}
 
 export interface TargetOutcome {
   readonly name: string;
@@ -50,8 +61,13 @@ export interface TargetOutcome {
   readonly drift?: Drift;
   /** Sync: the statements that take the target to the schema (run, or that a real run would run). */
   readonly sync?: { readonly sql: string; readonly changes: readonly string[] };
-  /** One line, redacted, naming the database (and file and line for a failing migration). */
+  /**
+   * Why it failed or was refused, redacted: one line naming the database (and file and line for a failing
+   * migration), then PostgreSQL's detail, hint and context on lines of their own.
+   */
   readonly error?: string;
+  /** failed (and refused, when a statement was tried): the statement and PostgreSQL's error fields. */
+  readonly evidence?: FailureEvidence;
   /** The migration file that failed on this target (what --max-failures counts). */
   readonly failedMigration?: string;
   /** Dry run: tables with rows that a pending `fails-on-existing-rows` statement touches, each as `table (file)`. */
@@ -71,6 +87,8 @@ export interface FleetReport {
   readonly targets: readonly TargetOutcome[];
   readonly counts: Readonly<Record<TargetStatus, number>>;
   readonly durationMs: number;
+  /** The run was stopped by this signal (`SIGINT`, `SIGTERM`): targets it cut off are `interrupted`, those it kept from starting `not-started`. */
+  readonly interrupted?: string;
   /** apply: the pending migrations run first on copies of each starting version's shadow database. */
   readonly preflight?: PreflightReport;
   /** apply, drift and baseline: the versions whose schema was built on the shadow server, and what that cost. */
@@ -86,12 +104,12 @@ export function countOutcomes(targets: readonly TargetOutcome[]): Record<TargetS
 }
 
 /**
- * True when the run should fail the job: a target failed, drifted, or was postponed (unless postponed
+ * True when the run should fail the job: a target failed, was refused or not started, drifted, or was postponed (unless postponed
  * is only a warning for this workflow).
  */
 export function reportFails(report: FleetReport, options: { readonly postponedIsWarning?: boolean } = {}): boolean {
   const { counts } = report;
-  return counts.failed > 0 || counts.refused > 0 || counts['not-started'] > 0 || counts.drifted > 0 || (counts.postponed > 0 && !options.postponedIsWarning);
+  return counts.failed > 0 || counts.refused > 0 || counts.interrupted > 0 || counts['not-started'] > 0 || counts.drifted > 0 || (counts.postponed > 0 && !options.postponedIsWarning);
 }
 
 function versions(t: TargetOutcome): string {
@@ -129,10 +147,12 @@ export function describeOutcome(t: TargetOutcome, mode: FleetMode): string {
       const what = mode === 'baseline' ? `schema differs from the schema of version ${version}` : `schema drifted from version ${version}`;
       return `${t.status === 'postponed' ? 'postponed: ' : ''}${what}: ${changes}`;
     }
+    case 'interrupted':
+      return `interrupted${t.fromVersion !== undefined ? ` at version ${versions(t)}` : ''}${t.migrations.length ? ` after ${files(t.migrations)}` : ''}: ${t.error ?? 'the run was stopped'}`;
     case 'not-started':
       return `not started: ${t.error ?? 'the run stopped before this target'}`;
     case 'refused':
-      return `refused, nothing ran: ${t.error ?? 'a pre-check'}`;
+      return `refused, nothing ran${t.fromVersion !== undefined ? ` (left at version ${t.fromVersion})` : ''}: ${t.error ?? 'unknown reason'}`;
     case 'failed':
       return `failed${t.fromVersion !== undefined ? ` at version ${versions(t)}` : ''}: ${t.error ?? 'unknown error'}`;
   }
@@ -142,14 +162,30 @@ export const REPORT_TABLE_HEADER = ['Target', 'Database', 'Outcome', 'Version', 
 
 /** The report as table rows (plain strings): the CLI aligns them, the action renders them as HTML. */
 export function reportTableRows(report: FleetReport): string[][] {
-  return report.targets.map((t) => [t.name, t.database, t.status, versions(t), describeOutcome(t, report.mode)]);
+  // One line a row: PostgreSQL's detail lines go under the table (describeEvidence).
+  return report.targets.map((t) => [t.name, t.database, t.status, versions(t), describeOutcome(t, report.mode).split('\n')[0]]);
+}
+
+/**
+ * What a failed or refused target left as evidence, for the text under the table: the file and line,
+ * PostgreSQL's fields, and the whole failing statement. Undefined when there is none.
+ */
+export function describeEvidence(t: TargetOutcome): string | undefined {
+  const e = t.evidence;
+  if (!e) return undefined;
+  const fields = (['sqlState', 'detail', 'hint', 'constraint', 'table', 'column', 'dataType', 'where'] as const)
+    .filter((key) => e[key] !== undefined)
+    .map((key) => `-- ${key === 'sqlState' ? 'SQLSTATE' : key === 'where' ? 'context' : key}: ${String(e[key]).replace(/\n/g, '\n--   ')}`);
+  const at = e.file ? ` in ${e.file}${e.line ? ` line ${e.line}` : ''}` : '';
+  return [`-- ${t.name} (${t.database}): ${t.status}${at}`, ...fields, ...(e.statement ? [e.statement.trimEnd()] : [])].join('\n');
 }
 
 /** One line of counts: `200 targets: 150 applied, 45 up-to-date, 5 postponed`. */
 export function describeCounts(report: FleetReport): string {
   const parts = TARGET_STATUSES.filter((s) => report.counts[s] > 0).map((s) => `${report.counts[s]} ${s}`);
   const n = report.targets.length;
-  return `${n} target${n === 1 ? '' : 's'}${parts.length ? ': ' + parts.join(', ') : ''}${report.dryRun ? ' (dry run: nothing changed)' : ''}`;
+  const stopped = report.interrupted ? ` (interrupted by ${report.interrupted})` : '';
+  return `${n} target${n === 1 ? '' : 's'}${parts.length ? ': ' + parts.join(', ') : ''}${report.dryRun ? ' (dry run: nothing changed)' : ''}${stopped}`;
 }
 
 /** `60 connections to targets (at most 8 open at once, 8 on one server)`, or undefined when not counted. */
@@ -173,7 +209,8 @@ export function formatReportText(report: FleetReport): string {
     const label = `-- ${t.name} (${t.database})`;
     if (t.drift) return [`${label}: SQL that would take it ${driftDirection(report.mode)} the schema of version ${t.drift.version}\n${t.drift.sql}`];
     if (t.sync && t.status === 'pending') return [`${label}: would run\n${t.sync.sql}`];
-    return [];
+    const evidence = describeEvidence(t);
+    return evidence ? [evidence] : [];
   });
   const prechecks = report.targets.flatMap((t) => {
     const lines = t.prechecks ? describePrechecks(t.prechecks, report.dryRun) : [];

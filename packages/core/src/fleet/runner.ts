@@ -6,8 +6,8 @@
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { environmentProblem, errorMessage } from '../errors';
-import { signalReceived } from '../shadow/cleanup';
 import type { Logger } from '../logger';
+import { interruptSignal } from '../shadow/cleanup';
 import { serverOf } from './connections';
 import { mapWithConcurrency } from './pool';
 import { type FleetMode, type TargetOutcome, describeOutcome } from './report';
@@ -33,6 +33,8 @@ export interface FleetRunOptions {
    * are `not-started`); those already running finish.
    */
   readonly maxFailures?: number;
+  /** Once aborted, no target starts (they are `not-started`); the reason (`SIGINT`) is named. Default: the process's SIGINT/SIGTERM. */
+  readonly signal?: AbortSignal;
 }
 
 /** A target with a URL: the only kind an attempt is given. */
@@ -83,10 +85,14 @@ async function runTarget(target: Target, attempt: Attempt, options: FleetRunOpti
   const attempts = Math.max(1, options.retry?.attempts ?? DEFAULT_RETRY_ATTEMPTS);
   let outcome: AttemptOutcome | undefined;
   for (let n = 1; ; n++) {
-    if (signalReceived()) {
-      // The process is about to exit: a target started now would be cut off in the middle.
-      const interrupted: AttemptOutcome = { status: 'failed', error: `${target.database}: not started: the run was interrupted by a signal` };
-      return finish(outcome ? merge(outcome, interrupted) : interrupted, n - 1);
+    const signal = options.signal ?? interruptSignal();
+    if (signal.aborted) {
+      // The run is being stopped: a target started now would be cut off in the middle.
+      const why = typeof signal.reason === 'string' ? signal.reason : 'a signal';
+      const interrupted: AttemptOutcome = outcome
+        ? { ...outcome, error: `${outcome.error}; not tried again: the run was interrupted by ${why}` }
+        : { status: 'not-started', error: `the run was interrupted by ${why} before this target started` };
+      return finish(interrupted, n - 1);
     }
     let next: AttemptOutcome;
     try {
@@ -128,7 +134,7 @@ export async function runFleet(mode: FleetMode, targets: readonly Target[], atte
     if (outcome.failedMigration) migrationFailures++;
     done++;
     const line = `[${done}/${targets.length}] ${target.name} (${target.database}): ${describeOutcome(outcome, mode)} (${outcome.durationMs} ms)`;
-    if (outcome.status === 'failed' || outcome.status === 'refused') logger.error(line);
+    if (outcome.status === 'failed' || outcome.status === 'interrupted' || outcome.status === 'refused') logger.error(line);
     else if (outcome.status === 'postponed' || outcome.status === 'drifted' || outcome.status === 'not-started') logger.warning(line);
     else logger.info(line);
     for (const warning of outcome.warnings) logger.warning(`${target.name}: ${warning}`);

@@ -14,6 +14,7 @@ import { splitChange } from '../create/split';
 import { type Catalog, type DiffOptions, type DiffStatement, diffCatalogs, introspect, renderMarkedSql } from '../diff';
 import { filterCatalog } from '../diff/filter';
 import { errorMessage, redact } from '../errors';
+import { serverErrorFields, serverErrorLines } from '../pg/error-fields';
 import { type Acknowledgement, parseAcknowledgement, unacknowledged } from '../intent/acknowledgements';
 import { dataLosses, readDataInventory } from '../intent/data-loss';
 import { emptyGoalProblem } from '../intent/empty-goal';
@@ -63,6 +64,8 @@ export interface SyncOptions {
   readonly prechecks?: PrecheckOptions;
   /** Sync even when the schema build has no tables and the target has some. */
   readonly allowEmptyGoal?: boolean;
+  /** Stops a build command running longer than this (DEFAULT_BUILD_TIMEOUT_MS). */
+  readonly buildTimeoutMs?: number;
   readonly logger?: Logger;
 }
 
@@ -80,7 +83,7 @@ export async function syncFleet(options: SyncOptions): Promise<FleetReport> {
   // The schema is built and read once; the shadow server is gone before the first target is touched.
   const { goal, sha } = await withShadowServer(shadowSpec, { postgresVersion: options.postgresVersion, logger }, async (server) => {
     const db = await server.createDatabase();
-    const build = await buildSchemaAt(options.source, ref, db, { logger });
+    const build = await buildSchemaAt(options.source, ref, db, { logger, timeoutMs: options.buildTimeoutMs });
     return { goal: await introspect(db.url), sha: build.sha };
   });
   const commit = sha ? `${sha.slice(0, 12)} (${ref})` : ref;
@@ -131,7 +134,7 @@ async function syncLocked(
   const statements = diffCatalogs(live, goal, options.diffOptions);
   if (statements.length === 0) return { status: 'up-to-date', statements: 0 };
   const refused = emptyGoalRefusal(filterCatalog(live, options.diffOptions), filterCatalog(goal, options.diffOptions), options);
-  if (refused) return { status: 'failed', statements: 0, error: redact(`${database}: ${refused}; nothing was changed`) };
+  if (refused) return { status: 'refused', statements: 0, error: redact(`${database}: ${refused}; nothing was changed`) };
   // Outside the transaction: enum values that later statements use must be committed before them
   // (the differ emits those ADD VALUE IF NOT EXISTS, safe to repeat); anything else that cannot run in a
   // transaction (CREATE INDEX CONCURRENTLY) goes after it, once what it needs exists.
@@ -160,15 +163,19 @@ async function syncLocked(
   let ranOutside = 0;
   let committed = false;
   let ranLater = 0;
-  const failure = (error: unknown, what: string, consequence: string, retryable = true): AttemptOutcome => ({
-    status: 'failed',
-    statements: (committed ? inside.length : 0) + ranOutside + ranLater,
-    ...(ranOutside ? { outsideTransaction: ranOutside } : {}),
-    sync: planned,
-    warnings,
-    error: redact(`${database}: ${what}: ${errorMessage(error)}; ${consequence}`),
-    transient: retryable && isTransientFailure(error, (error as { code?: string }).code),
-  });
+  const failure = (error: unknown, what: string, consequence: string, retryable = true, statement?: string): AttemptOutcome => {
+    const fields = serverErrorFields(error);
+    return {
+      status: 'failed',
+      statements: (committed ? inside.length : 0) + ranOutside + ranLater,
+      ...(ranOutside ? { outsideTransaction: ranOutside } : {}),
+      sync: planned,
+      warnings,
+      error: [redact(`${database}: ${what}: ${errorMessage(error)}; ${consequence}`), ...serverErrorLines(fields)].join('\n'),
+      evidence: { ...(statement ? { statement: redact(statement.trim()) } : {}), ...fields },
+      transient: retryable && isTransientFailure(error, (error as { code?: string }).code),
+    };
+  };
   const runOutside = async (list: readonly DiffStatement[], when: string): Promise<AttemptOutcome | undefined> => {
     for (const [index, statement] of list.entries()) {
       try {
@@ -179,7 +186,7 @@ async function syncLocked(
         // Enum values (before) are added with IF NOT EXISTS, all or nothing: safe to retry. What runs after
         // (CREATE INDEX CONCURRENTLY) can fail half-done, leaving an invalid index that a new diff takes
         // for the real one: a retry would report success. Not retried.
-        return failure(error, `"${excerpt(statement.sql)}" (which cannot run in a transaction, ${when} it) failed`, `${ranOutside} statement(s) ran, ${left} did not`, when === 'before');
+        return failure(error, `"${excerpt(statement.sql)}" (which cannot run in a transaction, ${when} it) failed`, `${ranOutside} statement(s) ran, ${left} did not`, when === 'before', statement.sql);
       }
     }
     return undefined;
@@ -210,7 +217,8 @@ async function syncLocked(
       if (atRisk.length > 0) {
         await client.query('ROLLBACK');
         const kept = ranOutside ? `the transaction was rolled back (the ${ranOutside} statement(s) run before it stay)` : 'nothing was changed';
-        return { status: 'failed', statements: ranOutside, ...(ranOutside ? { outsideTransaction: ranOutside } : {}), sync: planned, warnings, error: redact(dataAtRiskMessage(`${database}: the sync`, atRisk, kept)) };
+        // Nothing ran (or only enum values before it): refused; else the transaction failed its guard.
+        return { status: ranOutside ? 'failed' : 'refused', statements: ranOutside, ...(ranOutside ? { outsideTransaction: ranOutside } : {}), sync: planned, warnings, error: redact(dataAtRiskMessage(`${database}: the sync`, atRisk, kept)) };
       }
       await runInside();
     }
@@ -220,7 +228,7 @@ async function syncLocked(
     await client.query('ROLLBACK').catch(() => undefined);
     const what = current ? `statement "${excerpt(current.sql)}" failed` : 'the transaction failed';
     const before = ranOutside ? ` (the ${ranOutside} statement(s) run before it stay)` : '';
-    return failure(error, what, `the transaction was rolled back, nothing in it changed${before}`);
+    return failure(error, what, `the transaction was rolled back, nothing in it changed${before}`, true, current?.sql);
   }
   const late = await runOutside(last, 'after');
   if (late) return late;

@@ -12,7 +12,7 @@
  * `--database` options). Either way every URL is registered with the redactor as soon as it is read.
  */
 import { readFile } from 'node:fs/promises';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
+import { isMap, isScalar, isSeq, Lexer, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import { ConfigurationError, databaseUrlProblem, describeDatabase, registerUrlSecrets } from '../errors';
 import { type Shard, selectShard } from './shard';
 
@@ -61,6 +61,24 @@ export async function readTargetsFile(path: string): Promise<TargetSpec[]> {
   return parseTargetsYaml(text, path);
 }
 
+/** Markers the lexer emits that take no room in the text (document start, flow error end, scalar start). */
+const ZERO_WIDTH_TOKENS = new Set(['\x02', '\x18', '\x1f']);
+
+/**
+ * Where the value holding a YAML error starts: an unclosed quote runs to the end of the file, where the
+ * parser reports it, but the user must look where the quote opens. Other errors stay at their offset.
+ */
+function brokenValueStart(text: string, offset: number): number {
+  let at = 0;
+  for (const token of new Lexer().lex(text)) {
+    if (ZERO_WIDTH_TOKENS.has(token)) continue;
+    const quoted = token.startsWith('"') || token.startsWith("'");
+    if (quoted && at <= offset && offset <= at + token.length) return at;
+    at += token.length;
+  }
+  return offset;
+}
+
 /** Parses the text of a targets file; `file` names it in error messages. */
 export function parseTargetsYaml(text: string, file: string): TargetSpec[] {
   const lines = new LineCounter();
@@ -72,7 +90,7 @@ export function parseTargetsYaml(text: string, file: string): TargetSpec[] {
   if (doc.errors.length > 0) {
     const error = doc.errors[0];
     // With prettyErrors off the error carries only its offset: its line comes from the line counter.
-    const line = error.linePos?.[0].line ?? lines.linePos(error.pos[0]).line;
+    const line = lines.linePos(brokenValueStart(text, error.pos[0])).line;
     throw new ConfigurationError(`${file} line ${line}: not valid YAML: ${error.message.split('\n')[0]}`);
   }
   const root = doc.contents;

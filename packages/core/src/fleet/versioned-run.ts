@@ -12,6 +12,7 @@ import type { SessionOptions } from '../applier/migrator';
 import { type DiffOptions, introspect } from '../diff';
 import { type Logger, silentLogger } from '../logger';
 import type { MigrationSet } from '../migrations/store';
+import { interruptSignal } from '../shadow/cleanup';
 import { openShadowServer } from '../shadow/shadow-server';
 import { parseShadowSpec, type ShadowSpec } from '../shadow/spec';
 import type { ShadowServer } from '../shadow/types';
@@ -41,6 +42,11 @@ export interface FleetCheckOptions extends SessionOptions {
   /** Schema selection for the comparisons (e.g. excludeSchemas for a schema another tool manages). */
   readonly diffOptions?: DiffOptions;
   readonly logger?: Logger;
+  /**
+   * Stops the run: no target starts after it, the statement running on a target is cancelled (its
+   * migration rolls back) and the report says where each target was left. Default: the process's SIGINT/SIGTERM.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /** What one locked attempt is given. */
@@ -55,6 +61,7 @@ export interface VersionedRunContext {
   readonly logger: Logger;
   /** Every connection to a target is opened through it (counted, always closed). */
   readonly connections: ConnectionLedger;
+  readonly signal: AbortSignal;
 }
 
 export interface VersionedRun {
@@ -97,7 +104,8 @@ export async function runVersionedFleet(run: VersionedRun, options: FleetCheckOp
   const openServer = () => (server ??= openShadowServer(shadowSpec, { postgresVersion: options.postgresVersion, logger }));
   const expected = expectedSchemas(openServer, set, { logger });
   const connections = new ConnectionLedger();
-  const context: VersionedRunContext = { mode, set, to, dryRun, expected, options, logger, connections };
+  const signal = options.signal ?? interruptSignal();
+  const context: VersionedRunContext = { mode, set, to, dryRun, expected, options, logger, connections, signal };
   const connect = { ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}) };
   const lock = { logger, ...(options.lockWaitTimeoutMs !== undefined ? { lockWaitTimeoutMs: options.lockWaitTimeoutMs } : {}) };
   try {
@@ -115,6 +123,7 @@ export async function runVersionedFleet(run: VersionedRun, options: FleetCheckOp
             ...(options.concurrencyPerHost !== undefined ? { concurrencyPerHost: options.concurrencyPerHost } : {}),
             retry: options.retry,
             logger,
+            signal,
             ...(run.maxFailures !== undefined ? { maxFailures: run.maxFailures } : {}),
           },
         );
@@ -128,6 +137,7 @@ export async function runVersionedFleet(run: VersionedRun, options: FleetCheckOp
       ...(preflight ? { preflight } : {}),
       expectedSchemas: expected.stats(),
       connections: connections.stats(),
+      ...(signal.aborted ? { interrupted: typeof signal.reason === 'string' ? signal.reason : 'a signal' } : {}),
     };
   } finally {
     if (server) await (await server.catch(() => undefined))?.close();

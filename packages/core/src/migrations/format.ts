@@ -58,12 +58,19 @@ const TEXT_TOKENS: ReadonlySet<OpenTokenKind> = new Set(['string', 'escape strin
 const WRAP_HINT = `wrap the statement in "${STATEMENT_BEGIN_MARKER}" and "${STATEMENT_END_MARKER}" lines`;
 // A line that was probably meant as a marker but is not one for sql-migrate (indented, no space, lower case...).
 const MARKER_LOOKALIKE = /^\s*--\s*\+\s*migrate\b/i;
+// Characters JavaScript's \s matches but sql-migrate does not: a no-break space, a BOM, zero-width ones.
+const INVISIBLE_CHARACTER = /[\u00A0\u1680\u2000-\u200B\u2028\u2029\u202F\u205F\u3000\uFEFF]/;
 
 /** Parses a migration file, or throws a ConfigurationError naming `source` and the line at fault. */
 export function parseMigrationFile(source: string, text: string): MigrationFile {
   const fail = (line: number, message: string): never => {
     throw new ConfigurationError(`${source} line ${line}: ${message}`);
   };
+  // sql-migrate reads the marker behind a BOM as text before the first marker: it skips the section (and
+  // applies a file with a Down section as if its Up were empty).
+  if (text.startsWith('\uFEFF')) {
+    fail(1, 'the file starts with a UTF-8 byte-order mark (U+FEFF, invisible in most editors), which hides the marker on this line from sql-migrate: save the file as UTF-8 without BOM');
+  }
   const sections: Partial<Record<'Up' | 'Down', OpenSection>> = {};
   let current: OpenSection | undefined;
   let blockLine: number | undefined;
@@ -114,6 +121,8 @@ export function parseMigrationFile(source: string, text: string): MigrationFile 
     const marker = parseMarker(line);
     if (!marker) {
       if (MARKER_LOOKALIKE.test(line)) {
+        const invisible = INVISIBLE_CHARACTER.exec(line);
+        if (invisible) fail(lineNo, `the marker holds an invisible character (U+${invisible[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}) that sql-migrate does not take for a space: retype the line`);
         fail(lineNo, `"${line.trim()}" is not a marker sql-migrate reads: write "${UP_MARKER}", "${DOWN_MARKER}", ` +
           `"${STATEMENT_BEGIN_MARKER}" or "${STATEMENT_END_MARKER}" at the start of the line`);
       }

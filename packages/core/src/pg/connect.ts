@@ -2,8 +2,10 @@
  * Opens a pg Client from a URL. Connection failures become one ConfigurationError line naming the
  * database as host:port/db (never the URL or password) and saying what went wrong in plain words.
  */
+import { connect as connectSocket } from 'node:net';
 import { Client } from 'pg';
 import { ConfigurationError, databaseUrlProblem, describeDatabase, errorMessage, registerUrlSecrets } from '../errors';
+import { describeSslFailure, type SslMode, sslSettings, tryNextSslAttempt } from './ssl';
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 const APPLICATION_NAME = 'db-migrate';
@@ -14,8 +16,10 @@ export interface ConnectOptions {
 }
 
 /** Why a connection attempt failed, in one line that is safe to print. */
-function describeConnectionError(url: string, error: unknown, timeoutMs: number): string {
+function describeConnectionError(url: string, error: unknown, timeoutMs: number, sslMode?: SslMode): string {
   const where = describeDatabase(url);
+  const tls = describeSslFailure(sslMode, error);
+  if (tls) return `cannot connect to ${where}: ${tls}`;
   const code = (error as { code?: string }).code;
   const message = errorMessage(error);
   const user = safeUser(url);
@@ -65,17 +69,60 @@ export async function connectDatabase(url: string, options: ConnectOptions = {})
     throw new ConfigurationError('the database URL is not a postgres:// or postgresql:// URL');
   }
   const timeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
-  // TCP keepalives: a peer that vanishes (a dropped VPN, a killed proxy) fails the next wait instead of hanging it.
-  const client = new Client({ connectionString: url, connectionTimeoutMillis: timeoutMs, application_name: APPLICATION_NAME, keepAlive: true, keepAliveInitialDelayMillis: 10_000 });
-  // A connection that breaks while idle emits 'error'; without a listener that would crash the process.
-  // The next query on the client fails with the same error, which is where callers handle it.
-  client.on('error', () => undefined);
+  let ssl: ReturnType<typeof sslSettings>;
   try {
-    await client.connect();
+    ssl = sslSettings(url);
   } catch (error) {
-    await client.end().catch(() => undefined);
-    // The cause keeps the SQLSTATE / network code, so callers can tell a transient failure by code, not words.
-    throw new ConfigurationError(describeConnectionError(url, error, timeoutMs), { cause: error });
+    throw new ConfigurationError(`cannot connect to ${describeDatabase(url)}: ${errorMessage(error)}`);
   }
-  return client;
+  for (const [index, tls] of ssl.attempts.entries()) {
+    // TCP keepalives: a peer that vanishes (a dropped VPN, a killed proxy) fails the next wait instead of hanging it.
+    const client = new Client({
+      connectionString: ssl.connectionString,
+      ...(ssl.mode ? { ssl: tls } : {}),
+      connectionTimeoutMillis: timeoutMs,
+      application_name: APPLICATION_NAME,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+    });
+    // A connection that breaks while idle emits 'error'; without a listener that would crash the process.
+    // The next query on the client fails with the same error, which is where callers handle it.
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      return client;
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      if (index + 1 < ssl.attempts.length && tryNextSslAttempt(ssl.mode, error)) continue;
+      // The cause keeps the SQLSTATE / network code, so callers can tell a transient failure by code, not words.
+      throw new ConfigurationError(describeConnectionError(url, error, timeoutMs, ssl.mode), { cause: error });
+    }
+  }
+  throw new Error('unreachable: the last attempt returns or throws');
+}
+
+/** PostgreSQL's CancelRequest code (protocol 1234.5678). */
+const CANCEL_REQUEST_CODE = 80877102;
+
+/**
+ * Asks the server to cancel the statement running on `client` (a CancelRequest on a new socket, as libpq's
+ * PQcancel does): the statement fails with SQLSTATE 57014 and its transaction rolls back. A no-op when the
+ * client runs nothing; never throws.
+ */
+export function cancelRunningStatement(client: Client): Promise<void> {
+  const { processID, secretKey } = client as unknown as { processID?: number; secretKey?: number };
+  if (processID === undefined || secretKey === undefined) return Promise.resolve();
+  return new Promise((resolve) => {
+    const host = client.host ?? 'localhost';
+    const socket = host.startsWith('/') ? connectSocket(`${host}/.s.PGSQL.${client.port}`) : connectSocket(client.port, host);
+    const request = Buffer.alloc(16);
+    request.writeInt32BE(16, 0);
+    request.writeInt32BE(CANCEL_REQUEST_CODE, 4);
+    request.writeInt32BE(processID, 8);
+    request.writeInt32BE(secretKey, 12);
+    socket.setTimeout(5_000, () => socket.destroy());
+    socket.on('connect', () => socket.end(request));
+    socket.on('error', () => resolve());
+    socket.on('close', () => resolve());
+  });
 }

@@ -58,6 +58,23 @@ function buildCommandEnv(databaseUrl: string, extra: Readonly<Record<string, str
   return { ...env, ...extra };
 }
 
+/** `N ms`, `N s` or `N min M s`: how long a build ran, for messages. */
+export function describeDuration(ms: number): string {
+  if (ms < 1000) return `${ms} ms`;
+  const seconds = Math.round(ms / 1000);
+  return seconds < 60 ? `${seconds} s` : `${Math.floor(seconds / 60)} min${seconds % 60 ? ` ${seconds % 60} s` : ''}`;
+}
+
+const DURATION_UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, min: 60_000, h: 3_600_000 };
+
+/** Parses a duration option (`90s`, `5m`, `1h`, `1500ms`; a bare number is milliseconds) into ms; `name` is the option. */
+export function parseDuration(text: string, name: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min|h)?\s*$/i.exec(text);
+  const ms = match ? Math.round(Number(match[1]) * DURATION_UNITS[(match[2] ?? 'ms').toLowerCase()]!) : NaN;
+  if (!Number.isFinite(ms) || ms < 1) throw new ConfigurationError(`${name} must be a duration such as 90s, 5m or 1h (a bare number is milliseconds), got "${text}"`);
+  return ms;
+}
+
 /** How long output is still read after the command exited (a background process may hold the pipes). */
 const OUTPUT_GRACE_MS = 2_000;
 
@@ -105,7 +122,7 @@ export async function runBuildCommand(options: BuildCommandOptions): Promise<voi
   const { logger } = options;
   const timeoutMs = options.timeoutMs ?? DEFAULT_BUILD_TIMEOUT_MS;
   const tail = new OutputTail((line) => logger.debug(`  | ${line}`));
-  const outcome = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; timedOut: boolean }>((resolve, reject) => {
+  const outcome = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; timedOut: boolean; ranMs: number }>((resolve, reject) => {
     // Its own process group, so that a timeout or our own exit stops the whole tree (sh and what it ran).
     const child = spawn('sh', ['-c', options.command], {
       cwd: options.cwd,
@@ -126,6 +143,7 @@ export async function runBuildCommand(options: BuildCommandOptions): Promise<voi
       timedOut = true;
       killTree('SIGKILL');
     }, timeoutMs);
+    const started = Date.now();
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => tail.push(chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => tail.push(chunk));
     child.on('error', (error) => {
@@ -151,18 +169,21 @@ export async function runBuildCommand(options: BuildCommandOptions): Promise<voi
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       unregister();
-      resolve({ code: exited ? exited.code : code, signal: exited ? exited.signal : signal, timedOut });
+      resolve({ code: exited ? exited.code : code, signal: exited ? exited.signal : signal, timedOut, ranMs: Date.now() - started });
     });
   });
   const lines = tail.finish();
   if (outcome.code === 0 && !outcome.timedOut) return;
   const how = outcome.timedOut
-    ? `timed out after ${Math.round(timeoutMs / 1000)} s`
+    ? `timed out after ${describeDuration(outcome.ranMs)}`
     : outcome.code !== null
       ? `failed with exit code ${outcome.code}`
       : `was killed by ${outcome.signal}`;
   const output = lines.length > 0 ? `\nlast ${lines.length} lines of its output:\n${lines.join('\n')}` : '\n(it printed nothing)';
-  throw new ConfigurationError(redact(`${options.label ?? 'schema build command'} ${how} ${options.at ?? `at commit ${options.commitLabel}`}: ${options.command}${output}${importHint(lines, options.schemaDir)}`));
+  // A timeout says what ran, for how long, its limit and that nothing of it is left running.
+  const raise = options.label ? '' : ': raise it with --build-timeout or the build-timeout input';
+  const stopped = outcome.timedOut ? `\nits limit is ${describeDuration(timeoutMs)}${raise}; it was stopped with every process it started` : '';
+  throw new ConfigurationError(redact(`${options.label ?? 'schema build command'} ${how} ${options.at ?? `at commit ${options.commitLabel}`}: ${options.command}${stopped}${output}${importHint(lines, options.schemaDir)}`));
 }
 
 /**

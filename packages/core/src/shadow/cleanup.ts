@@ -13,6 +13,8 @@ const handlers = new Set<() => void>();
 const signalHandlers = new Set<() => Promise<void>>();
 let installed = false;
 let signalled = false;
+/** Aborted, with the signal's name as its reason, when the first SIGINT, SIGTERM or SIGHUP arrives. */
+const interruption = new AbortController();
 
 /** How long a signal waits for asynchronous cleanups before exiting anyway. */
 const SIGNAL_CLEANUP_TIMEOUT_MS = 15_000;
@@ -53,6 +55,7 @@ function install(): void {
       };
       if (signalled) return exit();
       signalled = true;
+      interruption.abort(signal);
       void runSignalHandlers().then(exit, exit);
     });
   }
@@ -65,6 +68,30 @@ function install(): void {
  */
 export function signalReceived(): boolean {
   return signalled;
+}
+
+/**
+ * The process's interruption as an AbortSignal (reason: `SIGINT`...), for work that is not handed a signal
+ * of its own: aborted once SIGINT, SIGTERM or SIGHUP arrived while cleanup handlers are installed.
+ */
+export function interruptSignal(): AbortSignal {
+  return interruption.signal;
+}
+
+/**
+ * Runs `work` so that the exit a SIGINT or SIGTERM causes waits (up to SIGNAL_CLEANUP_TIMEOUT_MS) until it
+ * is done: a fleet run, stopped by a signal (see interruptSignal), still prints and writes its report.
+ */
+export async function finishBeforeSignalExit<T>(work: () => Promise<T>): Promise<T> {
+  let finished!: () => void;
+  const done = new Promise<void>((resolve) => (finished = resolve));
+  const release = onSignalCleanup(() => done);
+  try {
+    return await work();
+  } finally {
+    finished();
+    release();
+  }
 }
 
 /** Registers a cleanup; returns the function that unregisters it (call it once cleaned up normally). */

@@ -1,4 +1,4 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync, chownSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -53,6 +53,44 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * A detached process that stops the server and removes its directory (password file included) when its
+ * owner dies, even by SIGKILL: it holds the read end of a pipe whose write end only the owner has, and
+ * the kernel closes that end when the owner is gone. Inline code, so that the bundles need no second file.
+ */
+function startOwnerWatchdog(root: string, dataDir: string, pgCtl: string, isRoot: boolean): ChildProcess | undefined {
+  const code = `
+const fs = require('fs'), { execFileSync } = require('child_process');
+const [root, dataDir, pgCtl, asRoot] = process.argv.slice(1);
+let done = false;
+const stop = () => {
+  if (done) return;
+  done = true;
+  const args = ['-D', dataDir, '-m', 'immediate', '-w', 'stop'];
+  try {
+    if (asRoot === '1') execFileSync('runuser', ['-u', 'postgres', '--', pgCtl, ...args], { stdio: 'ignore' });
+    else execFileSync(pgCtl, args, { stdio: 'ignore' });
+  } catch {}
+  fs.rmSync(root, { recursive: true, force: true });
+  process.exit(0);
+};
+process.stdin.on('data', () => {});
+process.stdin.on('end', stop);
+process.stdin.on('close', stop);
+process.stdin.on('error', stop);`;
+  try {
+    const child = spawn(process.execPath, ['-e', code, root, dataDir, pgCtl, isRoot ? '1' : '0'], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
+    child.on('error', () => undefined);
+    child.stdin?.on('error', () => undefined);
+    // Neither the watchdog nor its pipe keeps this process alive.
+    child.unref();
+    (child.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+    return child;
+  } catch {
+    return undefined; // the sweep of the next command remains
+  }
+}
+
 function runAsServerUser(isRoot: boolean, command: string, args: string[]): Promise<{ stdout: string; stderr: string }> {
   // initdb and postgres refuse to run as root: run them as the `postgres` OS user there.
   return isRoot
@@ -62,7 +100,8 @@ function runAsServerUser(isRoot: boolean, command: string, args: string[]): Prom
 
 /**
  * Starts a throwaway PostgreSQL server on 127.0.0.1 and a free port, tuned for speed over durability
- * (fsync off): for schema builds, never for data. Stopped and removed by stop(), and on process exit or signal.
+ * (fsync off): for schema builds, never for data. Stopped and removed by stop(), on process exit or signal,
+ * and by a watchdog when this process dies without either (SIGKILL).
  */
 export async function startLocalServer(options: LocalServerOptions = {}): Promise<LocalServer> {
   const postgresVersion = options.postgresVersion ?? DEFAULT_POSTGRES_VERSION;
@@ -84,10 +123,13 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     chownSync(pwFile, uid, gid);
   }
   let stopped = false;
+  // A kept server has its own (idle) watchdog; any other stops with its owner, however the owner ends.
+  const watchdog = options.outliveProcess ? undefined : startOwnerWatchdog(root, dataDir, join(binDir, 'pg_ctl'), isRoot);
   const removeFiles = () => rmSync(root, { recursive: true, force: true });
   const stopSync = () => {
     if (stopped) return;
     stopped = true;
+    watchdog?.kill();
     try {
       const args = ['-D', dataDir, '-m', 'immediate', '-w', 'stop'];
       if (isRoot) execFileSync('runuser', ['-u', 'postgres', '--', join(binDir, 'pg_ctl'), ...args], { stdio: 'ignore' });

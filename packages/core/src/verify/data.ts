@@ -98,7 +98,8 @@ function failureFinding(error: MigrationError, entry: MigrationEntry | undefined
   const held = table ? ` Table ${table}${rows !== undefined ? ` held ${plural(rows, 'row')}` : ''}.` : '';
   return {
     level: 'error',
-    message: `${error.message}.${held} Hint: ${rowFailureHint(error)}`,
+    // PostgreSQL's detail lines after the sentence that names the table and the hint.
+    message: [`${error.message.split('\n')[0]}.${held} Hint: ${rowFailureHint(error)}`, ...error.message.split('\n').slice(1)].join('\n'),
     ...(entry ? { file: entry.path, line: error.line ?? 1 } : {}),
     code: 'fails-on-existing-rows',
   };
@@ -228,10 +229,11 @@ async function seededPass(
       // A foreign key, unique or CHECK constraint refused values the generator made up: real rows may well
       // satisfy it. Say so, empty the table (and what references it) and go on.
       const finding = failureFinding(run.error, entryOf(run.error.fileName) ?? entry, counts);
+      const [headline, ...evidence] = finding.message.split('\n');
       notes.push({
         ...finding,
         level: 'warning',
-        message: `${finding.message} (The rows of ${table} were synthetic, with made-up values: give seed-sql or seed-command rows to check it on real values; the check went on with ${table} emptied.)`,
+        message: [`${headline} (The rows of ${table} were synthetic, with made-up values: give seed-sql or seed-command rows to check it on real values; the check went on with ${table} emptied.)`, ...evidence].join('\n'),
       });
       counts = await emptyTable(client, table);
       for (const [name, t] of before.get(entry.version - 1)!) if (t.rows > 0 && (counts.get(name)?.rows ?? 0) === 0) emptied.add(name);
