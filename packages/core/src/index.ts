@@ -12,6 +12,7 @@ export * from './migrations/naming';
 export * from './migrations/store';
 export * from './pg/connect';
 export * from './applier/lock';
+export * from './applier/lock-retry';
 export * from './applier/records';
 export * from './applier/result';
 export * from './applier/state';

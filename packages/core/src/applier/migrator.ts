@@ -12,15 +12,14 @@ import type { Migration, MigrationSet } from '../migrations/store';
 import { type ConnectOptions, connectDatabase } from '../pg/connect';
 import { signalReceived } from '../shadow/cleanup';
 import { executeMigration } from './execute';
+import { LockRetry, type LockRetryOptions, lockTimeoutOf } from './lock-retry';
 import { type DatabaseLockOptions, LockWaitTimeoutError, withDatabaseLock } from './lock';
 import { type MigrationPlan, planMigrations } from './plan';
 import { ensureTrackingTables, readAppliedMigrations, readAppliedRecords } from './records';
 import { type MigrationDirection, MigrationError, type MigrationResult, type MigrationRun } from './result';
 import { type DatabaseStatus, databaseStatus } from './state';
 
-export interface SessionOptions {
-  /** SET lock_timeout for the migrations' statements (ms; absent keeps the server's setting). */
-  readonly lockTimeoutMs?: number;
+export interface SessionOptions extends LockRetryOptions {
   /** SET statement_timeout for the migrations' statements (ms; absent keeps the server's setting). */
   readonly statementTimeoutMs?: number;
 }
@@ -59,8 +58,7 @@ export function describeClient(client: Client): string {
  * (search_path, a timeout) must not leak into the next one. Sent with the migration's BEGIN.
  */
 function sessionStatements(options: SessionOptions): string[] {
-  const statements = ['RESET ALL'];
-  if (options.lockTimeoutMs !== undefined) statements.push(`SET lock_timeout = ${Math.floor(options.lockTimeoutMs)}`);
+  const statements = ['RESET ALL', `SET lock_timeout = ${lockTimeoutOf(options)}`];
   if (options.statementTimeoutMs !== undefined) statements.push(`SET statement_timeout = ${Math.floor(options.statementTimeoutMs)}`);
   return statements;
 }
@@ -78,6 +76,8 @@ function notRun(migrations: readonly Migration[], direction: MigrationDirection)
 
 export interface RunPlanOptions extends SessionOptions {
   readonly logger?: Logger;
+  /** Where each lock timeout and the pause after it are reported (default: logger). */
+  readonly lockRetryLogger?: Logger;
   readonly afterEach?: AfterEachMigration;
 }
 
@@ -97,6 +97,7 @@ async function executePlan(client: Client, set: MigrationSet, plan: MigrationPla
   let version = plan.from;
   if (plan.refusal) return { database, results: notRun(todo, direction), version, error: plan.refusal };
   if (todo.length === 0) return { database, results, version };
+  const lockRetry = new LockRetry(client, options, options.lockRetryLogger ?? logger);
   try {
     if (ensureTracking) await ensureTrackingTables(client, database);
     const session = sessionStatements(options);
@@ -107,7 +108,7 @@ async function executePlan(client: Client, set: MigrationSet, plan: MigrationPla
       }
       const noTransaction = (direction === 'up' ? migration.parsed.up : migration.parsed.down!).noTransaction;
       const started = performance.now();
-      const error = await executeMigration(client, migration, direction, database, session);
+      const error = await executeMigration(client, migration, direction, database, session, lockRetry);
       const durationMs = Math.round(performance.now() - started);
       results.push({ version: migration.version, fileName: migration.fileName, direction, status: error ? 'failed' : 'applied', noTransaction, durationMs });
       if (error) return { database, results: [...results, ...notRun(todo.slice(index + 1), direction)], version, error };
@@ -124,6 +125,8 @@ async function executePlan(client: Client, set: MigrationSet, plan: MigrationPla
     // Bookkeeping outside any migration failed, or the connection broke between migrations.
     const message = `${database}: ${environmentProblem(error) ?? errorMessage(error)}`;
     return { database, results, version, error: new MigrationError(message, { kind: 'sql', database }) };
+  } finally {
+    await lockRetry.close();
   }
 }
 
