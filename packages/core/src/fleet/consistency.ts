@@ -7,6 +7,9 @@ import { type Catalog, type DiffOptions, diffCatalogs, renderSql, unsupportedObj
 import { filterCatalog } from '../diff/filter';
 import { ident } from '../diff/sql';
 
+/** An identifier as a person would type it: quoted only when it must be. */
+const readable = (name: string) => (/^[a-z_][a-z0-9_$]*$/.test(name) ? name : ident(name));
+
 export interface Drift {
   /** The version whose schema the database was compared with. */
   readonly version: number;
@@ -54,9 +57,9 @@ export function invalidIndexes(live: Catalog, expected: Catalog, options: DiffOp
   for (const kind of ['indexes', 'partitionIndexes'] as const) {
     for (const [key, index] of mine[kind]) {
       if (index.valid || theirs[kind].get(key)?.valid === false) continue;
-      const name = `${ident(index.schema)}.${ident(index.name)}`;
+      const name = `${readable(index.schema)}.${readable(index.name)}`;
       const table = mine.relations.get(index.tableKey);
-      const on = table ? ` on ${table.schema}.${table.name}` : '';
+      const on = table ? ` on ${readable(table.schema)}.${readable(table.name)}` : '';
       found.push(
         `invalid index ${name}${on} (left by a failed CREATE INDEX CONCURRENTLY or REINDEX CONCURRENTLY; never used, not enforced): ` +
           `drop it with DROP INDEX CONCURRENTLY ${name}, or rebuild it with REINDEX INDEX CONCURRENTLY ${name}`,
