@@ -84,20 +84,27 @@ describe('a migration blocked by a long transaction', () => {
     const reader = await openTransaction(url, 'SELECT count(*) FROM orders', 'reports');
     const logger = memoryLogger();
     try {
-      const run = up(url, set, { logger, lockTimeoutMs: 400, lockRetryBudgetMs: 120_000 });
+      const run = up(url, set, { logger, lockTimeoutMs: 1500, lockRetryBudgetMs: 120_000 });
       // The ALTER waits for its ACCESS EXCLUSIVE lock: an application read now queues behind it...
       await waitFor('the migration waits for its lock', async () => (await query(url, MIGRATION_WAITING, ['orders']))[0]);
       const app = new Client({ connectionString: url, application_name: 'app' });
       await app.connect();
       try {
-        const read = app.query<{ n: string }>('SELECT count(*) AS n FROM orders');
-        // ...and completes while the reader still holds its transaction open: the lock request was withdrawn.
+        const appPid = (await app.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+        let done = false;
+        const read = app.query<{ n: string }>('SELECT count(*) AS n FROM orders').finally(() => (done = true));
+        const queued = await waitFor('the read queues behind the migration, or is served', async () =>
+          done ? 'served' : (await query(url, `SELECT 1 FROM pg_locks WHERE pid = $1 AND NOT granted AND relation = 'orders'::regclass`, [appPid]))[0] && 'queued',
+        );
+        expect(queued).toBe('queued');
+        // ...and is served while the reader still holds its transaction open: the lock request was withdrawn.
         expect((await read).rows[0].n).toBe('100');
+        expect(await query(url, `SELECT state FROM pg_stat_activity WHERE pid = $1`, [reader.pid])).toEqual([{ state: 'idle in transaction' }]);
       } finally {
         await app.end();
       }
       const attempt = await waitFor('a failed attempt is reported', () => logger.lines.find((l) => l.includes('attempt 1;')));
-      expect(attempt).toMatch(/^warning: .*0002_note\.sql line 2 \(up\) on .*: AccessExclusiveLock on public\.orders not granted in 400 ms, attempt 1;/);
+      expect(attempt).toMatch(/^warning: .*0002_note\.sql line 2 \(up\) on .*: AccessExclusiveLock on public\.orders not granted in 1500 ms, attempt 1;/);
       expect(attempt).toContain(`blocked by pid ${reader.pid} (app 'reports', idle in transaction, transaction open `);
       expect(attempt).toMatch(/"SELECT count\(\*\) FROM orders"\); \d+ other sessions? waiting for public\.orders; the migration was rolled back and runs again whole, next attempt in [\d.]+ s$/);
       await reader.end();
