@@ -81,7 +81,7 @@ export const describeDuration = (ms: number) => (ms >= 120_000 ? `${Math.round(m
 /** The start of a query, safe to print: string literals blanked (they may hold data or secrets), one line, redacted. */
 function queryExcerpt(query: string | null): string | null {
   if (query === null || query === '' || query.startsWith('<insufficient privilege>')) return null;
-  const text = query.replace(/'(?:[^']|'')*'/g, "'…'").replace(/\$([A-Za-z_]*)\$[\s\S]*?\$\1\$/g, '$$…$$').replace(/\s+/g, ' ').trim();
+  const text = query.replace(/'(?:[^']|'')*'/g, "'…'").replace(/\$([A-Za-z_]*)\$[\s\S]*?\$\1\$/g, () => '$$…$$').replace(/\s+/g, ' ').trim();
   return redact(text.length > QUERY_EXCERPT_LENGTH ? `${text.slice(0, QUERY_EXCERPT_LENGTH)} …` : text);
 }
 
