@@ -13,6 +13,10 @@ import { createRole, dropRoles, type TestRole } from '../../../test/support/role
 import { up } from '../src/applier/migrator';
 import { describeDatabase } from '../src/errors';
 import { checkFleetDrift } from '../src/fleet/apply';
+import { syncFleet } from '../src/fleet/sync';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createTestRepo } from '../../../test/support/git';
 import { recordedIds, shadow, workspace } from './fleet-fixture';
 
 const ws = workspace('locks');
@@ -221,5 +225,54 @@ describe('drift', () => {
         'drop it with DROP INDEX CONCURRENTLY public.patients_mrn_idx, or rebuild it with REINDEX INDEX CONCURRENTLY public.patients_mrn_idx',
     );
     expect(outcome.drift!.sql).toContain('-- invalid index public.patients_mrn_idx on public.patients');
+  }, 60_000);
+});
+
+describe('sync', () => {
+  /** Syncs the database at `url` to `schema` (one SQL file in a fresh git repository). */
+  async function sync(url: string, schema: string, options: { lockTimeoutMs?: number; logger?: ReturnType<typeof memoryLogger> } = {}) {
+    const repo = createTestRepo();
+    try {
+      mkdirSync(join(repo.dir, 'schema'));
+      writeFileSync(join(repo.dir, 'schema', 'schema.sql'), schema);
+      repo.commitAll('schema');
+      return await syncFleet({
+        targets: [{ name: 'staging', url, groups: [], database: describeDatabase(url) }],
+        source: { repoDir: repo.dir, schemaDir: 'schema', sqlFiles: ['schema.sql'] },
+        shadow: shadow(),
+        diffOptions: { concurrentIndexes: true },
+        ...options,
+      });
+    } finally {
+      repo.remove();
+    }
+  }
+
+  it('a failed concurrent unique index leaves no INVALID index; the error names it and the duplicate key', async () => {
+    const { url } = await ownedDatabase();
+    await query(url, `CREATE TABLE patients (id int PRIMARY KEY, mrn text NOT NULL); INSERT INTO patients VALUES (1, 'M1'), (2, 'M1')`);
+    const report = await sync(url, 'CREATE TABLE patients (id int PRIMARY KEY, mrn text NOT NULL);\nCREATE UNIQUE INDEX patients_mrn_key ON patients (mrn);\n');
+    const outcome = report.targets[0];
+    expect(outcome.status).toBe('failed');
+    expect(outcome.error).toMatch(/"CREATE UNIQUE INDEX CONCURRENTLY patients_mrn_key ON public\.patients .*failed: could not create unique index "patients_mrn_key"/);
+    expect(outcome.error).toContain('the invalid index public.patients_mrn_key it left was dropped (Key (mrn)=(M1) is duplicated.)');
+    expect(await query(url, `SELECT 1 FROM pg_index WHERE NOT indisvalid`)).toEqual([]);
+  }, 60_000);
+
+  it('a statement blocked by a long transaction is retried and lands once the blocker commits', async () => {
+    const { url } = await ownedDatabase();
+    await query(url, `CREATE TABLE patients (id int PRIMARY KEY, mrn text NOT NULL)`);
+    const reader = await openTransaction(url, 'SELECT count(*) FROM patients', 'reports');
+    const logger = memoryLogger();
+    try {
+      const run = sync(url, 'CREATE TABLE patients (id int PRIMARY KEY, mrn text NOT NULL, note text);\n', { lockTimeoutMs: 300, logger });
+      const attempt = await waitFor('a failed attempt is reported', () => logger.lines.find((l) => l.includes('attempt 1;')));
+      expect(attempt).toMatch(new RegExp(`^warning: staging: .*: AccessExclusiveLock on public\\.patients not granted in 300 ms, attempt 1; blocked by pid ${reader.pid} \\(app 'reports'.*the transaction was rolled back and runs again whole`));
+      await reader.end();
+      expect((await run).targets[0]).toMatchObject({ status: 'applied', attempts: 1 });
+      expect(await query(url, `SELECT 1 FROM information_schema.columns WHERE table_name = 'patients' AND column_name = 'note'`)).toHaveLength(1);
+    } finally {
+      await reader.end();
+    }
   }, 60_000);
 });

@@ -26,7 +26,7 @@ export const LOCK_RETRY_MAX_PAUSE_MS = 30_000;
 export const LOCK_NOT_AVAILABLE = '55P03';
 
 /** How long a statement runs before the second connection starts looking at what it waits for (at most a quarter of the lock timeout). */
-const WATCH_AFTER_MS = 200;
+const WATCH_AFTER_MS = 100;
 const WATCH_EVERY_MS = 250;
 /** With lock_timeout 0 (wait for ever): how often the wait is reported. */
 const REPORT_WAIT_EVERY_MS = 10_000;
@@ -133,8 +133,8 @@ interface ObservedRow {
 
 /**
  * Watches one migration connection's lock waits from a second connection (opened with the same
- * parameters when the first statement starts, closed by close()) and keeps the retry budget of the
- * current migration.
+ * parameters by the first statement that runs longer than a moment, closed by close()) and keeps the
+ * retry budget of the current migration.
  */
 export class LockRetry {
   readonly lockTimeoutMs: number;
@@ -175,8 +175,7 @@ export class LockRetry {
     let done = false;
     const began = Date.now();
     let nextReport = REPORT_WAIT_EVERY_MS;
-    // The second connection opens while the statement starts, so that a short lock timeout still leaves time to look.
-    this.observer ??= this.openObserver();
+    // Only a statement still running after a moment opens the second connection: most never do.
     const after = this.lockTimeoutMs > 0 ? Math.min(WATCH_AFTER_MS, this.lockTimeoutMs / 4) : WATCH_AFTER_MS;
     const look = async () => {
       await new Promise((resolve) => setTimeout(resolve, after));
