@@ -22,7 +22,7 @@ runAction(() => finishBeforeSignalExit(async () => {
   };
   let report: FleetReport;
   if (inputs.mode === 'sync') {
-    report = await syncFleet({ ...common, source: inputs.source!, ref: inputs.ref, dryRun: inputs.dryRun, allow: inputs.allow, allowEmptyGoal: inputs.allowEmptyGoal });
+    report = await syncFleet({ ...common, ...inputs.statementLimits, source: inputs.source!, ref: inputs.ref, dryRun: inputs.dryRun, allow: inputs.allow, allowEmptyGoal: inputs.allowEmptyGoal });
   } else {
     const set = await readMigrationDir(inputs.migrationsDir!);
     if (inputs.mode === 'drift') report = await checkFleetDrift({ ...common, set });
@@ -30,6 +30,7 @@ runAction(() => finishBeforeSignalExit(async () => {
     else {
       report = await applyFleet({
         ...common,
+        ...inputs.statementLimits,
         set,
         dryRun: inputs.dryRun,
         ...(inputs.toVersion !== undefined ? { to: inputs.toVersion } : {}),

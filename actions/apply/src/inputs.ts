@@ -37,6 +37,8 @@ export interface ApplyActionInputs {
   readonly maxFailures?: number;
   /** apply: rows for the pre-flight's seeded copies. */
   readonly seed?: UserSeed;
+  /** apply and sync: lock_timeout, the lock retry budget and statement_timeout (ms). */
+  readonly statementLimits: { readonly lockTimeoutMs?: number; readonly lockRetryBudgetMs?: number; readonly statementTimeoutMs?: number };
   /** exclude-tables and include-framework-tables. */
   readonly tableFilter: ReturnType<typeof getTableFilterInputs>;
 }
@@ -86,6 +88,7 @@ export async function readApplyInputs(workspace: string): Promise<ApplyActionInp
   if (maxFailures === 0) throw new ConfigurationError('input "max-failures" must be at least 1');
   const seed = getSeedInputs(workspace);
   if (seed && mode !== 'apply') throw new ConfigurationError(`inputs "seed-sql" and "seed-command" only apply to mode apply, not ${mode}`);
+  const statementLimits = readStatementLimits(mode);
   if (toVersion === undefined && mode === 'baseline') {
     throw new ConfigurationError('input "to-version" is required for mode baseline: the version whose schema the databases already have');
   }
@@ -106,7 +109,22 @@ export async function readApplyInputs(workspace: string): Promise<ApplyActionInp
     postponedIsWarning: getBooleanInput('postponed-is-warning', false),
     ...(maxFailures !== undefined ? { maxFailures } : {}),
     ...(seed ? { seed } : {}),
+    statementLimits,
     tableFilter: getTableFilterInputs(),
+  };
+}
+
+/** lock-timeout, lock-retry-budget and statement-timeout: they bound what runs, so only modes apply and sync take them. */
+function readStatementLimits(mode: ApplyMode): ApplyActionInputs['statementLimits'] {
+  const lockTimeoutMs = getIntegerInput('lock-timeout');
+  const lockRetryBudgetMs = getIntegerInput('lock-retry-budget');
+  const statementTimeoutMs = getIntegerInput('statement-timeout');
+  const given = [lockTimeoutMs !== undefined && 'lock-timeout', lockRetryBudgetMs !== undefined && 'lock-retry-budget', statementTimeoutMs !== undefined && 'statement-timeout'].filter((x) => x);
+  if (given.length > 0 && mode !== 'apply' && mode !== 'sync') throw new ConfigurationError(`input "${given[0]}" only applies to modes apply and sync, not ${mode}`);
+  return {
+    ...(lockTimeoutMs !== undefined ? { lockTimeoutMs } : {}),
+    ...(lockRetryBudgetMs !== undefined ? { lockRetryBudgetMs } : {}),
+    ...(statementTimeoutMs !== undefined ? { statementTimeoutMs } : {}),
   };
 }
 

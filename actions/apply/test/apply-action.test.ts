@@ -6,6 +6,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Client } from 'pg';
 import { createTestRepo } from '../../../test/support/git';
 import { adminUrl, query } from '../../../test/support/pg';
 import { runActionBundle, type ActionRun } from '../../../test/support/run-action-bundle';
@@ -128,6 +129,31 @@ describe('apply action bundle', () => {
     const badLine = await runActionBundle('apply', { inputs: { 'migrations-dir': set.dir, databases: `a=${a.url}\nnot-a-database-line` } });
     expect(badLine.annotations).toContainEqual(expect.objectContaining({ message: 'input "databases" line 2: expected name=postgres://... (not shown: it may hold a password)' }));
     expectNoSecret(badLine, password());
+  });
+
+  it('lock-timeout and lock-retry-budget bound the wait for a lock; the failure names the blocker', async () => {
+    const set = await ws.migrations(SHOP);
+    const a = await ws.database(set, 2, 'a');
+    // A report's transaction that has read customers: migration 3's ALTER TABLE cannot get its lock.
+    const reader = new Client({ connectionString: a.url, application_name: 'reports' });
+    await reader.connect();
+    try {
+      await reader.query('BEGIN');
+      await reader.query('SELECT count(*) FROM customers');
+      const inputs = { 'migrations-dir': set.dir, databases: `a=${a.url}`, 'shadow-database': adminUrl(), 'lock-timeout': '300', 'lock-retry-budget': '0', 'statement-timeout': '60000' };
+      const run = await runActionBundle('apply', { inputs });
+      expect(run.exitCode).toBe(1);
+      const outcome = JSON.parse(run.outputs.report).targets[0];
+      expect(outcome.status).toBe('failed');
+      expect(outcome.error).toMatch(/0003_customer_email\.sql line \d+ \(up\) on .*lock timeout \(lock not granted in 300 ms on 1 attempt, no retries \(lock retry budget 0\); blocked by pid \d+ \(app 'reports'/);
+      expect(await recordedIds(a.url)).toHaveLength(2);
+    } finally {
+      await reader.query('ROLLBACK').catch(() => undefined);
+      await reader.end();
+    }
+    const misplaced = await runActionBundle('apply', { inputs: { mode: 'drift', 'migrations-dir': set.dir, databases: `a=${a.url}`, 'lock-timeout': '500' } });
+    expect(misplaced.exitCode).toBe(1);
+    expect(misplaced.annotations).toContainEqual(expect.objectContaining({ level: 'error', message: 'input "lock-timeout" only applies to modes apply and sync, not drift' }));
   });
 
   it('mode sync brings staging to the schema at the ref', async () => {

@@ -1,5 +1,6 @@
 export * from './errors';
 export * from './logger';
+export * from './duration';
 export * from './shadow/local-server';
 export * from './shadow/postgres-binaries';
 export * from './tracking';
@@ -12,6 +13,7 @@ export * from './migrations/naming';
 export * from './migrations/store';
 export * from './pg/connect';
 export * from './applier/lock';
+export * from './applier/lock-retry';
 export * from './applier/records';
 export * from './applier/result';
 export * from './applier/state';

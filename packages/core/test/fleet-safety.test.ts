@@ -52,14 +52,16 @@ describe('retries never re-run statements that already ran', () => {
     });
     const target = await ws.database(set, 1);
     // An open transaction that has written to t: the index build waits for it, past lock_timeout (55P03).
+    // No lock retry budget: the first lock timeout is final, and the fleet does not try again either.
     await whileTransactionOpen(target.url, 'INSERT INTO t VALUES (1)', async () => {
-      const report = await applyFleet({ set, targets: [target], shadow: shadow(), retry: FAST_RETRY, lockTimeoutMs: 300 });
+      const report = await applyFleet({ set, targets: [target], shadow: shadow(), retry: FAST_RETRY, lockTimeoutMs: 300, lockRetryBudgetMs: 0 });
       const outcome = report.targets[0];
       expect(outcome).toMatchObject({ status: 'failed', attempts: 1 });
       // Fails the job even where a postponement would only warn.
       expect(reportFails(report, { postponedIsWarning: true })).toBe(true);
       expect(outcome.error).toMatch(/0002_index\.sql .*lock timeout/);
-      // The failed build left an invalid index behind: the report says the schema now differs.
+      // The invalid index the build left cannot be dropped while the same transaction stays open: named, with what to run.
+      expect(outcome.error).toMatch(/it left the invalid index public\.t_id, which could not be dropped .*: run DROP INDEX CONCURRENTLY IF EXISTS public\.t_id/);
       expect(outcome.error).toMatch(/its schema now differs from the schema of version 1/);
     });
   });
@@ -174,9 +176,12 @@ describe('sync: a statement that failed outside the transaction is not retried',
           shadow: shadow(),
           retry: FAST_RETRY,
           lockTimeoutMs: 300,
+          lockRetryBudgetMs: 0,
         });
         expect(report.targets[0]).toMatchObject({ status: 'failed', attempts: 1 });
         expect(report.targets[0].error).toMatch(/CREATE INDEX CONCURRENTLY .*lock timeout/);
+        // Its invalid index cannot be dropped while the same transaction stays open: named, with what to run.
+        expect(report.targets[0].error).toMatch(/it left the invalid index public\.t_id, which could not be dropped .*: run DROP INDEX CONCURRENTLY IF EXISTS public\.t_id/);
       });
     } finally {
       repo.remove();

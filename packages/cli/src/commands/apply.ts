@@ -118,6 +118,7 @@ export async function finishFleetRun(report: FleetReport, values: OptionValues, 
 /** The statement limits of apply and sync (the lock wait is in fleetOptions). */
 export const statementLimitOptions: OptionTable = {
   'lock-timeout': lockOptions['lock-timeout'],
+  'lock-retry-budget': lockOptions['lock-retry-budget'],
   'statement-timeout': lockOptions['statement-timeout'],
 };
 
@@ -126,7 +127,7 @@ export const applyCommand: Command = {
   summary: 'Migrate a fleet: check each database against its version\'s schema, postpone drifted ones, apply the rest in parallel.',
   usage:
     `apply --dir <migrations-dir> ${FLEET_USAGE}\n` +
-    '       [--dry-run] [--to N] [--postponed-is-warning] [--lock-timeout ms] [--statement-timeout ms]\n' +
+    '       [--dry-run] [--to N] [--postponed-is-warning] [--lock-timeout ms] [--lock-retry-budget ms] [--statement-timeout ms]\n' +
     `       [--max-failures N] ${SEED_USAGE}\n` +
     `       ${PRECHECK_USAGE}`,
   details: [

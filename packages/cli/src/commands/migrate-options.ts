@@ -1,5 +1,5 @@
 /** The options up, down and status share: where the migrations are and which database to migrate. */
-import { ConfigurationError, type MigrateOptions, type MigrationRun, type MigrationSet, type Logger, readMigrationDir, registerUrlSecrets } from '@db-migrate/core';
+import { ConfigurationError, DEFAULT_LOCK_RETRY_BUDGET_MS, DEFAULT_LOCK_TIMEOUT_MS, type MigrateOptions, type MigrationRun, type MigrationSet, type Logger, readMigrationDir, registerUrlSecrets } from '@db-migrate/core';
 import { type OptionTable, type OptionValues, optionalInteger, optionalString, printResult, requiredString } from '../command';
 
 export const migrationsDirOption: OptionTable = {
@@ -12,13 +12,24 @@ export const databaseOptions: OptionTable = {
 };
 
 export const lockOptions: OptionTable = {
-  'lock-timeout': { type: 'string', value: '<ms>', description: 'lock_timeout of each migration: give up instead of queueing behind a long lock.' },
-  'statement-timeout': { type: 'string', value: '<ms>', description: 'statement_timeout of each migration.' },
-  'lock-wait-timeout': { type: 'string', value: '<ms>', description: 'How long to wait for another run holding the database\'s lock; 0 waits for ever.', default: '300000 (5 min)' },
+  'lock-timeout': {
+    type: 'string',
+    value: '<ms>',
+    description: 'lock_timeout of each migration statement: a lock not granted in time is given up, so application queries never queue long behind it, and tried again after a pause. 0 waits for ever (no timeout, no retry).',
+    default: `${DEFAULT_LOCK_TIMEOUT_MS}`,
+  },
+  'lock-retry-budget': {
+    type: 'string',
+    value: '<ms>',
+    description: 'How long a migration keeps trying again after lock timeouts (pauses included) before it fails, naming who blocked it. 0: no retry.',
+    default: `${DEFAULT_LOCK_RETRY_BUDGET_MS} (10 min)`,
+  },
+  'statement-timeout': { type: 'string', value: '<ms>', description: 'statement_timeout of each migration statement.', default: "the server's" },
+  'lock-wait-timeout': { type: 'string', value: '<ms>', description: 'How long to wait for another db-migrate run holding the database\'s migration lock; 0 waits for ever.', default: '300000 (5 min)' },
 };
 
 export const DATABASE_USAGE = '--dir <migrations-dir> [--database <url>]';
-export const LOCK_USAGE = '[--lock-timeout ms] [--statement-timeout ms] [--lock-wait-timeout ms]';
+export const LOCK_USAGE = '[--lock-timeout ms] [--lock-retry-budget ms] [--statement-timeout ms] [--lock-wait-timeout ms]';
 
 /** --database, else DATABASE_URL; registered as a secret before anything can print it. */
 export function databaseUrl(values: OptionValues): string {
@@ -35,12 +46,14 @@ export async function readMigrations(values: OptionValues, logger: Logger): Prom
   return set;
 }
 
-/** --lock-timeout and --statement-timeout, those given. */
-export function statementLimits(values: OptionValues): { lockTimeoutMs?: number; statementTimeoutMs?: number } {
+/** --lock-timeout, --lock-retry-budget and --statement-timeout, those given. */
+export function statementLimits(values: OptionValues): { lockTimeoutMs?: number; lockRetryBudgetMs?: number; statementTimeoutMs?: number } {
   const lockTimeoutMs = optionalInteger(values, 'lock-timeout');
+  const lockRetryBudgetMs = optionalInteger(values, 'lock-retry-budget');
   const statementTimeoutMs = optionalInteger(values, 'statement-timeout');
   return {
     ...(lockTimeoutMs !== undefined ? { lockTimeoutMs } : {}),
+    ...(lockRetryBudgetMs !== undefined ? { lockRetryBudgetMs } : {}),
     ...(statementTimeoutMs !== undefined ? { statementTimeoutMs } : {}),
   };
 }

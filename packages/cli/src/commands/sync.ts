@@ -11,7 +11,7 @@ export const syncCommand: Command = {
   usage:
     'sync --schema-dir <path> (--schema-command "<cmd>" | --schema-sql <file> ...) [--ref <ref>] [--repo <path>]\n' +
     `       ${FLEET_USAGE}\n` +
-    '       [--dry-run] [--lock-timeout ms] [--statement-timeout ms] [--allow "drops-data <schema>.<table>" ...] [--allow-empty-goal] [--blocking-ddl]\n' +
+    '       [--dry-run] [--lock-timeout ms] [--lock-retry-budget ms] [--statement-timeout ms] [--allow "drops-data <schema>.<table>" ...] [--allow-empty-goal] [--blocking-ddl]\n' +
     `       ${PRECHECK_USAGE}`,
   options: {
     ...schemaSourceOptions,

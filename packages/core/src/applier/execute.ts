@@ -9,6 +9,8 @@ import type { MigrationStatement } from '../migrations/format';
 import type { Migration } from '../migrations/store';
 import { runBatch } from '../pg/batch';
 import { serverErrorFields, serverErrorLines } from '../pg/error-fields';
+import { concurrentBuild, dropLeftInvalidIndexes, snapshotBeforeBuild } from './invalid-index';
+import { isLockTimeout, type LockRetry } from './lock-retry';
 import { recordingStatements } from './records';
 import { type MigrationDirection, MigrationError } from './result';
 
@@ -55,6 +57,8 @@ export async function executeMigration(
   database: string,
   /** Statements that set the session up (RESET ALL, timeouts); they share the first round trip. */
   session: readonly string[] = [],
+  /** Retries a statement (notransaction) or the whole migration after a lock timeout, and says who blocked it. */
+  lockRetry?: LockRetry,
 ): Promise<MigrationError | undefined> {
   const section = direction === 'up' ? migration.parsed.up : migration.parsed.down;
   if (!section) throw new Error(`${migration.fileName} has no ${direction} section`); // checked by the caller
@@ -92,6 +96,10 @@ export async function executeMigration(
     });
   };
   const record = await recordingStatements(client, direction, migration.fileName, migration.checksum);
+  const label = (statement: MigrationStatement) => `${migration.path} line ${statement.line} (${direction}) on ${database}`;
+  /** The lock timeout that ends the retries, with the attempts and the blocker in its words. */
+  const gaveUp = (error: unknown): unknown =>
+    lockRetry && isLockTimeout(error) ? Object.assign(Object.create(error as object) as object, { message: `${(error as Error).message} (${lockRetry.exhausted()})` }) : error;
 
   if (noTransaction) {
     try {
@@ -101,16 +109,28 @@ export async function executeMigration(
       return fail(error, undefined, 0, 'resetting the session');
     }
     let done = 0;
+    // Inside a BEGIN ... COMMIT group of the section, a timed-out statement's group is rolled back: not retried alone.
+    const grouped = section.statements.some((s) => /^\s*(BEGIN|START\s+TRANSACTION)\b/i.test(s.sql));
     for (const statement of section.statements) {
-      try {
-        await client.query(statement.sql);
-      } catch (error) {
-        // Earlier statements stay; and even a first statement can leave something behind on failure
-        // (CREATE INDEX CONCURRENTLY leaves an invalid index; a broken connection hides whether it ran).
-        // A retry would repeat what ran or find drift and hide this failure behind a postponement.
-        // A failure inside a BEGIN ... COMMIT group of the section leaves that transaction aborted: end it.
-        await client.query('ROLLBACK').catch(() => undefined);
-        return fail(error, statement, done, undefined, true);
+      lockRetry?.reset();
+      const build = concurrentBuild(statement.sql);
+      for (;;) {
+        const snapshot = build ? await snapshotBeforeBuild(client, build) : undefined;
+        try {
+          await (lockRetry ? lockRetry.watch(() => client.query(statement.sql), label(statement)) : client.query(statement.sql));
+          break;
+        } catch (error) {
+          // Earlier statements stay; and even a first statement can leave something behind on failure
+          // (CREATE INDEX CONCURRENTLY leaves an invalid index: dropped here; a broken connection hides
+          // whether it ran). The fleet's retry would repeat what ran: only a lock timeout is retried, here.
+          // A failure inside a BEGIN ... COMMIT group of the section leaves that transaction aborted: end it.
+          await client.query('ROLLBACK').catch(() => undefined);
+          const cleanup = build ? await dropLeftInvalidIndexes(client, snapshot, error, { waitMs: lockRetry?.cleanupWaitMs() ?? 0, lockTimeoutMs: lockRetry?.lockTimeoutMs ?? 0 }) : undefined;
+          const clean = !cleanup || cleanup.left.length === 0;
+          if (lockRetry && isLockTimeout(error) && !grouped && clean && (await lockRetry.retryAfterTimeout(label(statement), 'the statement runs again'))) continue;
+          const failed = fail(gaveUp(error), statement, done, undefined, true);
+          return cleanup ? new MigrationError(redact(failed.message + cleanup.note), { ...failed }) : failed;
+        }
       }
       done++;
     }
@@ -126,45 +146,50 @@ export async function executeMigration(
     }
   }
 
-  let current: MigrationStatement | undefined;
-  let step = 'starting the transaction';
-  try {
-    // The session set-up, BEGIN and the transaction's id in one round trip.
-    const opening = await runBatch(client, [...session, 'BEGIN', TRANSACTION_ID]);
-    if (opening.failure) {
-      step = opening.failure.failedIndex < session.length ? 'resetting the session' : step;
-      throw opening.failure.error;
-    }
-    const xid = (opening.results[opening.results.length - 1]!.rows[0] as { xid: string }).xid;
-    for (const [index, statement] of section.statements.entries()) {
-      current = statement;
-      const tags = commandTags(await client.query(statement.sql));
-      // A COMMIT (or ROLLBACK, or PREPARE TRANSACTION) in the file ends the transaction the migration and
-      // its record share: what follows would run unprotected and the record would land on its own. Stop.
-      const ending = tags.filter((t) => ENDING_TAGS.has(t));
-      if (ending.length > 0 && (await transactionId(client)) !== xid) {
-        const committed = ending.some((t) => t !== 'ROLLBACK');
-        const stays = committed
-          ? `; the ${index} statement(s) before it were committed by it and stay, the migration is not recorded`
-          : `; the statement(s) before it were rolled back by it, the migration is not recorded`;
-        const problem = new Error(
-          `it ended the migration's transaction (db-migrate runs each migration in its own transaction: remove ${ending[0]}, or mark the section notransaction)`,
-        );
-        await client.query('ROLLBACK').catch(() => undefined);
-        return fail(problem, statement, index, undefined, committed, stays);
+  lockRetry?.reset();
+  for (;;) {
+    let current: MigrationStatement | undefined;
+    let step = 'starting the transaction';
+    try {
+      // The session set-up, BEGIN and the transaction's id in one round trip.
+      const opening = await runBatch(client, [...session, 'BEGIN', TRANSACTION_ID]);
+      if (opening.failure) {
+        step = opening.failure.failedIndex < session.length ? 'resetting the session' : step;
+        throw opening.failure.error;
       }
+      const xid = (opening.results[opening.results.length - 1]!.rows[0] as { xid: string }).xid;
+      for (const [index, statement] of section.statements.entries()) {
+        current = statement;
+        const tags = commandTags(await (lockRetry ? lockRetry.watch(() => client.query(statement.sql), label(statement)) : client.query(statement.sql)));
+        // A COMMIT (or ROLLBACK, or PREPARE TRANSACTION) in the file ends the transaction the migration and
+        // its record share: what follows would run unprotected and the record would land on its own. Stop.
+        const ending = tags.filter((t) => ENDING_TAGS.has(t));
+        if (ending.length > 0 && (await transactionId(client)) !== xid) {
+          const committed = ending.some((t) => t !== 'ROLLBACK');
+          const stays = committed
+            ? `; the ${index} statement(s) before it were committed by it and stay, the migration is not recorded`
+            : `; the statement(s) before it were rolled back by it, the migration is not recorded`;
+          const problem = new Error(
+            `it ended the migration's transaction (db-migrate runs each migration in its own transaction: remove ${ending[0]}, or mark the section notransaction)`,
+          );
+          await client.query('ROLLBACK').catch(() => undefined);
+          return fail(problem, statement, index, undefined, committed, stays);
+        }
+      }
+      current = undefined;
+      // The record and the COMMIT in one round trip; the failed statement says which step failed.
+      step = 'recording the migration';
+      const closing = await runBatch(client, [...record, 'COMMIT']);
+      if (closing.failure) {
+        if (closing.failure.failedIndex >= record.length) step = 'committing the migration';
+        throw closing.failure.error;
+      }
+      return undefined;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      // A lock not granted in time: the whole migration again, after a pause that lets the queue drain.
+      if (lockRetry && current && isLockTimeout(error) && (await lockRetry.retryAfterTimeout(label(current), 'the migration was rolled back and runs again whole'))) continue;
+      return fail(gaveUp(error), current, 0, step);
     }
-    current = undefined;
-    // The record and the COMMIT in one round trip; the failed statement says which step failed.
-    step = 'recording the migration';
-    const closing = await runBatch(client, [...record, 'COMMIT']);
-    if (closing.failure) {
-      if (closing.failure.failedIndex >= record.length) step = 'committing the migration';
-      throw closing.failure.error;
-    }
-    return undefined;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    return fail(error, current, 0, step);
   }
 }

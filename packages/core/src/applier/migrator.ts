@@ -12,15 +12,14 @@ import type { Migration, MigrationSet } from '../migrations/store';
 import { type ConnectOptions, cancelRunningStatement, connectDatabase } from '../pg/connect';
 import { interruptSignal } from '../shadow/cleanup';
 import { executeMigration } from './execute';
+import { LockRetry, type LockRetryOptions, lockTimeoutOf } from './lock-retry';
 import { type DatabaseLockOptions, LockWaitTimeoutError, withDatabaseLock } from './lock';
 import { type MigrationPlan, planMigrations } from './plan';
 import { ensureTrackingTables, readAppliedMigrations, readAppliedRecords } from './records';
 import { type MigrationDirection, MigrationError, type MigrationResult, type MigrationRun } from './result';
 import { type DatabaseStatus, databaseStatus } from './state';
 
-export interface SessionOptions {
-  /** SET lock_timeout for the migrations' statements (ms; absent keeps the server's setting). */
-  readonly lockTimeoutMs?: number;
+export interface SessionOptions extends LockRetryOptions {
   /** SET statement_timeout for the migrations' statements (ms; absent keeps the server's setting). */
   readonly statementTimeoutMs?: number;
 }
@@ -61,8 +60,7 @@ export function describeClient(client: Client): string {
  * (search_path, a timeout) must not leak into the next one. Sent with the migration's BEGIN.
  */
 function sessionStatements(options: SessionOptions): string[] {
-  const statements = ['RESET ALL'];
-  if (options.lockTimeoutMs !== undefined) statements.push(`SET lock_timeout = ${Math.floor(options.lockTimeoutMs)}`);
+  const statements = ['RESET ALL', `SET lock_timeout = ${lockTimeoutOf(options)}`];
   if (options.statementTimeoutMs !== undefined) statements.push(`SET statement_timeout = ${Math.floor(options.statementTimeoutMs)}`);
   return statements;
 }
@@ -80,6 +78,8 @@ function notRun(migrations: readonly Migration[], direction: MigrationDirection)
 
 export interface RunPlanOptions extends SessionOptions {
   readonly logger?: Logger;
+  /** Where each lock timeout and the pause after it are reported (default: logger). */
+  readonly lockRetryLogger?: Logger;
   readonly afterEach?: AfterEachMigration;
   /** See MigrateOptions.signal. */
   readonly signal?: AbortSignal;
@@ -106,6 +106,7 @@ async function executePlan(client: Client, set: MigrationSet, plan: MigrationPla
   let version = plan.from;
   if (plan.refusal) return { database, results: notRun(todo, direction), version, error: plan.refusal };
   if (todo.length === 0) return { database, results, version };
+  const lockRetry = new LockRetry(client, options, options.lockRetryLogger ?? logger);
   try {
     // Only now, with work to do, is the bookkeeping created or checked for writing: nothing pending
     // writes nothing (a read-only role may run up on a database that is up to date).
@@ -122,7 +123,7 @@ async function executePlan(client: Client, set: MigrationSet, plan: MigrationPla
       const noTransaction = (direction === 'up' ? migration.parsed.up : migration.parsed.down!).noTransaction;
       const started = performance.now();
       signal.addEventListener('abort', cancel, { once: true });
-      let error = await executeMigration(client, migration, direction, database, session).finally(() => signal.removeEventListener('abort', cancel));
+      let error = await executeMigration(client, migration, direction, database, session, lockRetry).finally(() => signal.removeEventListener('abort', cancel));
       if (error && signal.aborted) {
         const left = error.partial ? 'what it ran before stays, and it is not recorded' : 'it was cut off and rolled back';
         const message = `${database}: interrupted by ${interruptionName(signal)} during ${migration.fileName}: ${left}`;
@@ -146,6 +147,8 @@ async function executePlan(client: Client, set: MigrationSet, plan: MigrationPla
     // Bookkeeping outside any migration failed, or the connection broke between migrations.
     const message = `${database}: ${environmentProblem(error) ?? errorMessage(error)}`;
     return { database, results, version, error: new MigrationError(message, { kind: 'sql', database }) };
+  } finally {
+    await lockRetry.close();
   }
 }
 

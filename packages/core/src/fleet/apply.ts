@@ -9,6 +9,7 @@
  * The drift check stops after step 3. Nothing here throws for one target's sake: each gets an outcome.
  */
 import type { Client } from 'pg';
+import { LOCK_NOT_AVAILABLE } from '../applier/lock-retry';
 import { runPlan } from '../applier/migrator';
 import { checkTargetVersion, latestVersion, planMigrations } from '../applier/plan';
 import { readAppliedMigrations, readAppliedRecords } from '../applier/records';
@@ -169,10 +170,14 @@ async function checkLocked(client: Client, target: ReachableTarget, context: Ver
 
   // The applier's per-migration lines would drown the progress lines of a large fleet: debug only.
   const quiet: Logger = { ...silentLogger, info: (m) => context.logger.debug(`${target.name}: ${m}`), warning: (m) => context.logger.debug(`${target.name}: ${m}`) };
+  // Lock timeouts and who blocks are worth seeing as they happen: warnings, named by target.
+  const lockRetryLogger: Logger = { ...quiet, warning: (m) => context.logger.warning(`${target.name}: ${m}`) };
   const session = {
     logger: quiet,
     signal: context.signal,
+    lockRetryLogger,
     ...(options.lockTimeoutMs !== undefined ? { lockTimeoutMs: options.lockTimeoutMs } : {}),
+    ...(options.lockRetryBudgetMs !== undefined ? { lockRetryBudgetMs: options.lockRetryBudgetMs } : {}),
     ...(options.statementTimeoutMs !== undefined ? { statementTimeoutMs: options.statementTimeoutMs } : {}),
   };
   const run = await runPlan(client, set, plan, session);
@@ -214,7 +219,8 @@ async function checkLocked(client: Client, target: ReachableTarget, context: Ver
       ...(after && !(after instanceof Error) ? { drift: after } : {}),
       // A migration that may have left changes behind (notransaction, or one that committed itself) would
       // repeat them, or meet its own leftovers as drift and be reported postponed: never retried.
-      transient: !run.error.partial && isTransientFailure(run.error, run.error.sqlState),
+      // A lock timeout was already retried patiently by the applier, within its budget.
+      transient: !run.error.partial && run.error.sqlState !== LOCK_NOT_AVAILABLE && isTransientFailure(run.error, run.error.sqlState),
     };
   }
   if (after instanceof Error) return { status: 'failed', ...base, error: `${database}: migrated, but could not check its schema afterwards: ${errorMessage(after)}` };

@@ -4,6 +4,11 @@
  * schema (what a person would run, or undo, to make the database safe to migrate again).
  */
 import { type Catalog, type DiffOptions, diffCatalogs, renderMarkedSql, unsupportedObjects } from '../diff';
+import { filterCatalog } from '../diff/filter';
+import { ident } from '../diff/sql';
+
+/** An identifier as a person would type it: quoted only when it must be. */
+const readable = (name: string) => (/^[a-z_][a-z0-9_$]*$/.test(name) ? name : ident(name));
 
 export interface Drift {
   /** The version whose schema the database was compared with. */
@@ -30,13 +35,38 @@ export function compareWithExpected(live: Catalog, expected: Catalog, version: n
   const diffOptions = { ...CONSISTENCY_DIFF_OPTIONS, ...options };
   const statements = diffCatalogs(live, expected, diffOptions);
   const unsupported = unsupportedObjects(live, expected, diffOptions);
-  if (statements.length === 0 && unsupported.length === 0) return undefined;
+  const invalid = invalidIndexes(live, expected, diffOptions);
+  if (statements.length === 0 && unsupported.length === 0 && invalid.length === 0) return undefined;
   return {
     version,
     statements: statements.length,
-    sql: [renderMarkedSql(statements), ...unsupported.map((w) => `-- not compared: ${w}`)].filter((x) => x !== '').join('\n'),
-    changes: [...statements.map((s) => `${s.action} ${s.object.kind} ${s.object.name}`), ...unsupported.map((w) => `not compared: ${w}`)],
+    sql: [...invalid.map((w) => `-- ${w}`), renderMarkedSql(statements), ...unsupported.map((w) => `-- not compared: ${w}`)].filter((x) => x !== '').join('\n'),
+    changes: [...invalid, ...statements.map((s) => `${s.action} ${s.object.kind} ${s.object.name}`), ...unsupported.map((w) => `not compared: ${w}`)],
   };
+}
+
+/**
+ * The INVALID indexes of `live` that `expected` does not have invalid, each with what to do: a failed
+ * CREATE INDEX CONCURRENTLY or REINDEX CONCURRENTLY leaves one, never used by queries, still slowing
+ * every write, and for a unique index, not enforced.
+ */
+export function invalidIndexes(live: Catalog, expected: Catalog, options: DiffOptions = {}): string[] {
+  const mine = filterCatalog(live, options);
+  const theirs = filterCatalog(expected, options);
+  const found: string[] = [];
+  for (const kind of ['indexes', 'partitionIndexes'] as const) {
+    for (const [key, index] of mine[kind]) {
+      if (index.valid || theirs[kind].get(key)?.valid === false) continue;
+      const name = `${readable(index.schema)}.${readable(index.name)}`;
+      const table = mine.relations.get(index.tableKey);
+      const on = table ? ` on ${readable(table.schema)}.${readable(table.name)}` : '';
+      found.push(
+        `invalid index ${name}${on} (left by a failed CREATE INDEX CONCURRENTLY or REINDEX CONCURRENTLY; never used, not enforced): ` +
+          `drop it with DROP INDEX CONCURRENTLY ${name}, or rebuild it with REINDEX INDEX CONCURRENTLY ${name}`,
+      );
+    }
+  }
+  return found.sort();
 }
 
 /** A PostgreSQL major from server_version_num (150004 -> 15). */

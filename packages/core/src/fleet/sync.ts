@@ -9,8 +9,10 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Client } from 'pg';
+import { concurrentBuild, dropLeftInvalidIndexes, snapshotBeforeBuild } from '../applier/invalid-index';
 import { withDatabaseLock } from '../applier/lock';
-import { splitChange } from '../create/split';
+import { isLockTimeout, LockRetry, lockTimeoutOf } from '../applier/lock-retry';
+import { type ChangePart, splitChange } from '../create/split';
 import { type Catalog, type DiffOptions, type DiffStatement, diffCatalogs, introspect, renderMarkedSql } from '../diff';
 import { filterCatalog } from '../diff/filter';
 import { errorMessage, redact } from '../errors';
@@ -50,8 +52,10 @@ export interface SyncOptions {
   readonly retry?: RetryOptions;
   readonly lockWaitTimeoutMs?: number;
   readonly connectTimeoutMs?: number;
-  /** SET lock_timeout / statement_timeout for the sync statements (ms). */
+  /** SET lock_timeout for the sync statements (ms; default DEFAULT_LOCK_TIMEOUT_MS, 0 waits for ever). */
   readonly lockTimeoutMs?: number;
+  /** How long to keep retrying after a lock timeout (ms; default DEFAULT_LOCK_RETRY_BUDGET_MS). */
+  readonly lockRetryBudgetMs?: number;
   readonly statementTimeoutMs?: number;
   readonly diffOptions?: DiffOptions;
   /**
@@ -155,10 +159,40 @@ async function syncLocked(
   if (stopped) return { status: 'refused', statements: 0, sync: planned, prechecks, warnings, error: redact(`${database}: the sync: ${stopped}`) };
   if (options.dryRun) return { status: 'pending', ...counts, sync: planned, prechecks, warnings };
 
-  const settings = ['RESET ALL'];
-  if (options.lockTimeoutMs !== undefined) settings.push(`SET lock_timeout = ${Math.floor(options.lockTimeoutMs)}`);
+  const settings = ['RESET ALL', `SET lock_timeout = ${lockTimeoutOf(options)}`];
   if (options.statementTimeoutMs !== undefined) settings.push(`SET statement_timeout = ${Math.floor(options.statementTimeoutMs)}`);
   await client.query(settings.join('; '));
+  const logger = options.logger ?? silentLogger;
+  const lockRetry = new LockRetry(client, options, { ...logger, warning: (m) => logger.warning(`${target.name}: ${m}`) });
+  try {
+    return await syncStatements(client, database, goal, options, { statements, inside, first, last, laterParts, warnings, planned, counts, lockRetry });
+  } finally {
+    await lockRetry.close();
+  }
+}
+
+interface SyncPlan {
+  readonly statements: readonly DiffStatement[];
+  readonly inside: readonly DiffStatement[];
+  readonly first: readonly DiffStatement[];
+  readonly last: readonly DiffStatement[];
+  /** The later steps of non-blocking forms, each in its own transaction or outside one. */
+  readonly laterParts: readonly ChangePart[];
+  readonly warnings: string[];
+  readonly planned: { sql: string; changes: string[] };
+  readonly counts: { statements: number; outsideTransaction?: number };
+  readonly lockRetry: LockRetry;
+}
+
+/** Runs the statements: outside the transaction before it, the transaction, outside after it, the later steps; then compares again. */
+async function syncStatements(
+  client: Client,
+  database: string,
+  goal: Catalog,
+  options: SyncOptions & { readonly diffOptions: DiffOptions; readonly acknowledged: readonly Acknowledgement[] },
+  plan: SyncPlan,
+): Promise<AttemptOutcome> {
+  const { statements, inside, first, last, laterParts, warnings, planned, counts, lockRetry } = plan;
 
   let ranOutside = 0;
   let committed = false;
@@ -171,22 +205,34 @@ async function syncLocked(
       ...(ranOutside ? { outsideTransaction: ranOutside } : {}),
       sync: planned,
       warnings,
-      error: [redact(`${database}: ${what}: ${errorMessage(error)}; ${consequence}`), ...serverErrorLines(fields)].join('\n'),
+      error: [redact(`${database}: ${what}: ${errorMessage(error)}${isLockTimeout(error) ? ` (${lockRetry.exhausted()})` : ''}; ${consequence}`), ...serverErrorLines(fields)].join('\n'),
       evidence: { ...(statement ? { statement: redact(statement.trim()) } : {}), ...fields },
-      transient: retryable && isTransientFailure(error, (error as { code?: string }).code),
+      // A lock timeout was already retried patiently here, within its budget.
+      transient: retryable && !isLockTimeout(error) && isTransientFailure(error, (error as { code?: string }).code),
     };
   };
   const runOutside = async (list: readonly DiffStatement[], when: string): Promise<AttemptOutcome | undefined> => {
     for (const [index, statement] of list.entries()) {
-      try {
-        await client.query(statement.sql);
-        ranOutside++;
-      } catch (error) {
-        const left = list.length - index - 1 + (when === 'before' ? inside.length + last.length : 0);
-        // Enum values (before) are added with IF NOT EXISTS, all or nothing: safe to retry. What runs after
-        // (CREATE INDEX CONCURRENTLY) can fail half-done, leaving an invalid index that a new diff takes
-        // for the real one: a retry would report success. Not retried.
-        return failure(error, `"${excerpt(statement.sql)}" (which cannot run in a transaction, ${when} it) failed`, `${ranOutside} statement(s) ran, ${left} did not`, when === 'before', statement.sql);
+      lockRetry.reset();
+      const build = concurrentBuild(statement.sql);
+      for (;;) {
+        const snapshot = build ? await snapshotBeforeBuild(client, build) : undefined;
+        try {
+          await lockRetry.watch(() => client.query(statement.sql), `${database}: "${excerpt(statement.sql)}"`);
+          ranOutside++;
+          break;
+        } catch (error) {
+          // A failed CREATE INDEX CONCURRENTLY leaves an invalid index: dropped, so a lock timeout can be tried again.
+          const cleanup = build ? await dropLeftInvalidIndexes(client, snapshot, error, { waitMs: lockRetry.cleanupWaitMs(), lockTimeoutMs: lockRetry.lockTimeoutMs }) : undefined;
+          const clean = !cleanup || cleanup.left.length === 0;
+          if (isLockTimeout(error) && clean && (await lockRetry.retryAfterTimeout(`${database}: "${excerpt(statement.sql)}"`, 'it runs again'))) continue;
+          const left = list.length - index - 1 + (when === 'before' ? inside.length + last.length : 0);
+          // Enum values (before) are added with IF NOT EXISTS, all or nothing: safe to retry. What runs after
+          // (CREATE INDEX CONCURRENTLY) can fail half-done, leaving an invalid index that a new diff takes
+          // for the real one if it could not be dropped: a retry would report success. Not retried.
+          const outcome = failure(error, `"${excerpt(statement.sql)}" (which cannot run in a transaction, ${when} it) failed`, `${ranOutside} statement(s) ran, ${left} did not`, when === 'before', statement.sql);
+          return cleanup ? { ...outcome, error: redact(outcome.error + cleanup.note) } : outcome;
+        }
       }
     }
     return undefined;
@@ -198,37 +244,42 @@ async function syncLocked(
   const runInside = async () => {
     for (const statement of inside) {
       current = statement;
-      await client.query(statement.sql);
+      await lockRetry.watch(() => client.query(statement.sql), `${database}: "${excerpt(statement.sql)}"`);
     }
     current = undefined;
   };
-  try {
-    // What the statements lose is measured in the transaction, by OID (a recreated table loses its rows
-    // as surely as a dropped one). A loss no --allow names is rolled back to the savepoint and counted
-    // there: if it holds data, the transaction is rolled back and the target refused.
-    await client.query('BEGIN');
-    const before = await readDataInventory(client);
-    await client.query('SAVEPOINT db_migrate_measure');
-    await runInside();
-    const losses = dataLosses(before, await readDataInventory(client));
-    if (unacknowledged(losses, options.acknowledged).length > 0) {
-      await client.query('ROLLBACK TO SAVEPOINT db_migrate_measure');
-      const atRisk = await dataAtRisk(client, losses, options.acknowledged);
-      if (atRisk.length > 0) {
-        await client.query('ROLLBACK');
-        const kept = ranOutside ? `the transaction was rolled back (the ${ranOutside} statement(s) run before it stay)` : 'nothing was changed';
-        // Nothing ran (or only enum values before it): refused; else the transaction failed its guard.
-        return { status: ranOutside ? 'failed' : 'refused', statements: ranOutside, ...(ranOutside ? { outsideTransaction: ranOutside } : {}), sync: planned, warnings, error: redact(dataAtRiskMessage(`${database}: the sync`, atRisk, kept)) };
-      }
+  lockRetry.reset();
+  for (;;) {
+    try {
+      // What the statements lose is measured in the transaction, by OID (a recreated table loses its rows
+      // as surely as a dropped one). A loss no --allow names is rolled back to the savepoint and counted
+      // there: if it holds data, the transaction is rolled back and the target refused.
+      await client.query('BEGIN');
+      const before = await readDataInventory(client);
+      await client.query('SAVEPOINT db_migrate_measure');
       await runInside();
+      const losses = dataLosses(before, await readDataInventory(client));
+      if (unacknowledged(losses, options.acknowledged).length > 0) {
+        await client.query('ROLLBACK TO SAVEPOINT db_migrate_measure');
+        const atRisk = await dataAtRisk(client, losses, options.acknowledged);
+        if (atRisk.length > 0) {
+          await client.query('ROLLBACK');
+          const kept = ranOutside ? `the transaction was rolled back (the ${ranOutside} statement(s) run before it stay)` : 'nothing was changed';
+          // Nothing ran (or only enum values before it): refused; else the transaction failed its guard.
+          return { status: ranOutside ? 'failed' : 'refused', statements: ranOutside, ...(ranOutside ? { outsideTransaction: ranOutside } : {}), sync: planned, warnings, error: redact(dataAtRiskMessage(`${database}: the sync`, atRisk, kept)) };
+        }
+        await runInside();
+      }
+      await client.query('COMMIT');
+      committed = true;
+      break;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      if (current && isLockTimeout(error) && (await lockRetry.retryAfterTimeout(`${database}: "${excerpt(current.sql)}"`, 'the transaction was rolled back and runs again whole'))) continue;
+      const what = current ? `statement "${excerpt(current.sql)}" failed` : 'the transaction failed';
+      const before = ranOutside ? ` (the ${ranOutside} statement(s) run before it stay)` : '';
+      return failure(error, what, `the transaction was rolled back, nothing in it changed${before}`, true, current?.sql);
     }
-    await client.query('COMMIT');
-    committed = true;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    const what = current ? `statement "${excerpt(current.sql)}" failed` : 'the transaction failed';
-    const before = ranOutside ? ` (the ${ranOutside} statement(s) run before it stay)` : '';
-    return failure(error, what, `the transaction was rolled back, nothing in it changed${before}`, true, current?.sql);
   }
   const late = await runOutside(last, 'after');
   if (late) return late;
@@ -238,21 +289,26 @@ async function syncLocked(
       if (failed) return failed;
       continue;
     }
-    try {
-      await client.query('BEGIN');
-      for (const statement of part.up) {
-        current = statement;
-        await client.query(statement.sql);
+    lockRetry.reset();
+    for (;;) {
+      try {
+        await client.query('BEGIN');
+        for (const statement of part.up) {
+          current = statement;
+          await lockRetry.watch(() => client.query(statement.sql), `${database}: "${excerpt(statement.sql)}"`);
+        }
+        current = undefined;
+        await client.query('COMMIT');
+        ranLater += part.up.length;
+        break;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        if (current && isLockTimeout(error) && (await lockRetry.retryAfterTimeout(`${database}: "${excerpt(current.sql)}"`, 'the step was rolled back and runs again whole'))) continue;
+        const what = current ? `statement "${excerpt(current.sql)}" failed` : 'the transaction failed';
+        const left = laterParts.slice(index + 1).reduce((n, p) => n + p.up.length, 0);
+        // The steps before it stay: a retry diffs again and runs what is left (the same statements, once more).
+        return failure(error, what, `the transaction of that step was rolled back; the steps before it stay, ${left} later statement(s) did not run`, true, current?.sql);
       }
-      current = undefined;
-      await client.query('COMMIT');
-      ranLater += part.up.length;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      const what = current ? `statement "${excerpt(current.sql)}" failed` : 'the transaction failed';
-      const left = laterParts.slice(index + 1).reduce((n, p) => n + p.up.length, 0);
-      // The steps before it stay: a retry diffs again and runs what is left (the same statements, once more).
-      return failure(error, what, `the transaction of that step was rolled back; the steps before it stay, ${left} later statement(s) did not run`);
     }
   }
   const after = diffCatalogs(await introspect(client), goal, options.diffOptions);

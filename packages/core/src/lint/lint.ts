@@ -12,6 +12,7 @@
  * Volatility of functions lives in pg_proc, which a parser cannot see: a default is taken as volatile
  * when it calls one of VOLATILE_FUNCTIONS or a function created VOLATILE by the linted migrations.
  */
+import { DEFAULT_LOCK_TIMEOUT_MS } from '../applier/lock-retry';
 import { hazards } from '../diff/hazards';
 import type { Hazard } from '../diff/types';
 import type { MigrationFile, MigrationSection, MigrationStatement } from '../migrations/format';
@@ -228,7 +229,8 @@ class SectionLint {
       'notice',
       'missing-lock-timeout',
       `locks ${table} with no lock_timeout set before it: queued behind a long query, the lock blocks every other ` +
-        `session on the table; add "SET lock_timeout = '5s';" before it, or apply with --lock-timeout`,
+        `session on the table. db-migrate apply, up, down and sync set one (--lock-timeout, default ${DEFAULT_LOCK_TIMEOUT_MS} ms) and retry; ` +
+        `if the file also runs elsewhere (sql-migrate, psql), add "SET lock_timeout = '1s';" before it`,
       line,
     );
   }

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { ConfigurationError, holdsSecret, redact, registerUrlSecrets } from '../errors';
 import type { Logger } from '../logger';
+import { describeDuration } from '../duration';
 import { onExitCleanup } from '../shadow/cleanup';
 
 /** Lines of output quoted when a build command fails. */
@@ -58,22 +59,6 @@ function buildCommandEnv(databaseUrl: string, extra: Readonly<Record<string, str
   return { ...env, ...extra };
 }
 
-/** `N ms`, `N s` or `N min M s`: how long a build ran, for messages. */
-export function describeDuration(ms: number): string {
-  if (ms < 1000) return `${ms} ms`;
-  const seconds = Math.round(ms / 1000);
-  return seconds < 60 ? `${seconds} s` : `${Math.floor(seconds / 60)} min${seconds % 60 ? ` ${seconds % 60} s` : ''}`;
-}
-
-const DURATION_UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, min: 60_000, h: 3_600_000 };
-
-/** Parses a duration option (`90s`, `5m`, `1h`, `1500ms`; a bare number is milliseconds) into ms; `name` is the option. */
-export function parseDuration(text: string, name: string): number {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min|h)?\s*$/i.exec(text);
-  const ms = match ? Math.round(Number(match[1]) * DURATION_UNITS[(match[2] ?? 'ms').toLowerCase()]!) : NaN;
-  if (!Number.isFinite(ms) || ms < 1) throw new ConfigurationError(`${name} must be a duration such as 90s, 5m or 1h (a bare number is milliseconds), got "${text}"`);
-  return ms;
-}
 
 /** How long output is still read after the command exited (a background process may hold the pipes). */
 const OUTPUT_GRACE_MS = 2_000;
