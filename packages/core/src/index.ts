@@ -10,6 +10,7 @@ export * from './migrations/format';
 export * from './migrations/metadata';
 export * from './migrations/naming';
 export * from './migrations/store';
+export * from './migrations/adoption';
 export * from './pg/connect';
 export * from './applier/lock';
 export * from './applier/records';
