@@ -26,3 +26,4 @@ export * from './seed';
 export * from './diff/renames';
 export * from './intent';
 export * from './migrations/edits';
+export * from './init';
