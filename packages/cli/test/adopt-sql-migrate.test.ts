@@ -123,6 +123,7 @@ it('adopts a timestamped sql-migrate history as it is, then create, verify, appl
   // Revert the change on a through the fleet command.
   const reverted = await cli(['apply', '--dir', DIR, '--database', `a=${a}`, '--to', '20240214100000', '--shadow', adminUrl()]);
   expect(reverted.code).toBe(0);
+  expect(reverted.stdout).toMatch(/^a +\S+ +reverted +20240214100001 → 20240214100000 +reverted /m);
   expect((await gorpRows(a)).map((r) => r.id)).toEqual(Object.keys(HISTORY));
   expect(await query(a, "SELECT 1 FROM information_schema.columns WHERE table_name = 'customers' AND column_name = 'phone'")).toHaveLength(0);
 

@@ -135,7 +135,7 @@ export const applyCommand: Command = {
     ...migrationsDirOption,
     ...fleetOptions,
     'dry-run': { type: 'boolean', description: 'Check every database and say what would run, changing nothing (the pre-flight runs on shadow copies, so it says what a real run would refuse).' },
-    to: { type: 'string', value: '<N>', description: 'Migrate up to this version only.', default: 'the newest migration' },
+    to: { type: 'string', value: '<N>', description: 'Migrate up or down to this version: below the current version it reverts, running the Down sections of the versions above it.', default: 'the newest migration' },
     'postponed-is-warning': { type: 'boolean', description: 'A drifted (postponed) database does not fail the run.' },
     ...statementLimitOptions,
     'max-failures': { type: 'string', value: '<N>', description: 'The canary: once N databases have had a migration fail, start no other one (they are reported not-started).', default: 'no limit' },

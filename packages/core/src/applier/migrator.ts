@@ -14,7 +14,7 @@ import { signalReceived } from '../shadow/cleanup';
 import { executeMigration } from './execute';
 import { type DatabaseLockOptions, LockWaitTimeoutError, withDatabaseLock } from './lock';
 import { type MigrationPlan, planMigrations } from './plan';
-import { ensureTrackingTables, readAppliedMigrations, readAppliedRecords } from './records';
+import { bookkeepingPresent, ensureTrackingTables, hasUserTables, readAppliedMigrations, readAppliedRecords, removeCreatedBookkeeping } from './records';
 import { type MigrationDirection, MigrationError, type MigrationResult, type MigrationRun } from './result';
 import { type DatabaseStatus, databaseStatus } from './state';
 
@@ -137,8 +137,10 @@ async function runMigrations(
   const database = options.database ?? describeClient(client);
   const logger = options.logger ?? silentLogger;
   let status: DatabaseStatus;
+  let before: Awaited<ReturnType<typeof bookkeepingPresent>>;
   try {
-    // Created by every command, as sql-migrate does.
+    before = await bookkeepingPresent(client);
+    // Created by every command, as sql-migrate does (and removed again when a first run fails).
     await ensureTrackingTables(client, database);
     status = databaseStatus(database, set, await readAppliedMigrations(client, database));
   } catch (error) {
@@ -153,7 +155,17 @@ async function runMigrations(
       logger.warning(`${database}: ${changed.fileName} has changed since it was applied`);
     }
   }
-  return executePlan(client, set, plan, options, false);
+  const run = await executePlan(client, set, plan, options, false);
+  if (!run.error || run.results.some((r) => r.status === 'applied')) return run;
+  if (!before.tracking || !before.schema || !before.checksums) await removeCreatedBookkeeping(client, before);
+  // A database built before db-migrate: its tables are there, so the first migration fails on them.
+  if (direction === 'up' && status.currentVersion === 0 && run.error.kind === 'sql' && (await hasUserTables(client).catch(() => false))) {
+    const hint =
+      `; no migrations are recorded on ${database} but it already has tables: if its schema was built before db-migrate, ` +
+      `adopt it with a baseline instead of running the migrations (db-migrate baseline --to N, or the apply action with mode: baseline)`;
+    return { ...run, error: new MigrationError(run.error.message + hint, run.error) };
+  }
+  return run;
 }
 
 /** Applies pending migrations (up to `to`) on a connection that holds withDatabaseLock. */
