@@ -6,6 +6,7 @@ import { formatMigrationFile } from '../src/migrations/format';
 import { formatMetadata, sha256Checksum } from '../src/migrations/metadata';
 import { migrationFileName, slugify } from '../src/migrations/naming';
 import { adoptHint, nextVersion, readMigrationDir, writeMigration } from '../src/migrations/store';
+import { repointCommit } from '../src/migrations/edits';
 
 let dir: string;
 beforeEach(() => {
@@ -172,6 +173,14 @@ describe('writeMigration and readMigrationDir', () => {
       expect(await dirError()).toContain('rename it 20240110093001_notes.sql');
       put('db-migrate.json', record('20240110093001-gone.sql'));
       expect(await dirError()).toContain(`${join(dir, 'db-migrate.json')}: "adopted_through" names 20240110093001-gone.sql, which is not in ${dir}`);
+    });
+
+    it('repoint moves the adoption record\'s goal_sha too', async () => {
+      put('20240110093000-init.sql', sql(1));
+      put('db-migrate.json', record('20240110093000-init.sql'));
+      const changed = await repointCommit(dir, 'a'.repeat(12), 'b'.repeat(40));
+      expect(changed).toEqual([{ metadataPath: join(dir, 'db-migrate.json'), fields: ['goal_sha'] }]);
+      expect((await readMigrationDir(dir)).adoption).toMatchObject({ adopted_through: '20240110093000-init.sql', goal_sha: 'b'.repeat(40) });
     });
 
     it('names the line of a bad field', async () => {
