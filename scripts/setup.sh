@@ -15,6 +15,7 @@ command -v pgbouncer >/dev/null || need_apt+=(pgbouncer)
 /usr/bin/python3 -c 'import sqlalchemy' 2>/dev/null || need_apt+=(python3-sqlalchemy)
 /usr/bin/python3 -c 'import psycopg2' 2>/dev/null || need_apt+=(python3-psycopg2)
 /usr/bin/python3 -c 'import django' 2>/dev/null || need_apt+=(python3-django)  # the Django recipe's test
+/usr/bin/python3 -c 'import alembic' 2>/dev/null || need_apt+=(python3-alembic)  # the Alembic adoption test
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing ${need_apt[*]}" >&2
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo

@@ -14,5 +14,7 @@ else
 fi
 echo "test: node $(node --version)" >&2
 pnpm typecheck
+# docs/actions.md's input tables are generated from the action.yml files: fail when they are stale.
+node -r ./scripts/register-ts.js scripts/update-action-docs.ts --check
 bash scripts/check-dist.sh
 pnpm test "$@"

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as core from '@actions/core';
-import { actionsLogger, OUTPUT_LIMIT, runAction, writeSummary } from '@db-migrate/action-kit';
+import { actionsLogger, OUTPUT_LIMIT, runAction, warnIfTriggerPathsMiss, writeSummary } from '@db-migrate/action-kit';
 import { type FleetReport, TARGET_STATUSES, applyFleet, finishBeforeSignalExit, baselineFleet, checkFleetDrift, readMigrationDir, reportFails, syncFleet } from '@db-migrate/core';
 import { readApplyInputs } from './inputs';
 import { fleetSummary } from './summary';
@@ -22,6 +22,7 @@ runAction(() => finishBeforeSignalExit(async () => {
   };
   let report: FleetReport;
   if (inputs.mode === 'sync') {
+    warnIfTriggerPathsMiss(core.getInput('schema-dir'), core.getInput('schema-repository-path') || '.');
     report = await syncFleet({ ...common, ...inputs.statementLimits, source: inputs.source!, ref: inputs.ref, dryRun: inputs.dryRun, allow: inputs.allow, allowEmptyGoal: inputs.allowEmptyGoal });
   } else {
     const set = await readMigrationDir(inputs.migrationsDir!);

@@ -67,6 +67,7 @@ export async function readApplyInputs(workspace: string): Promise<ApplyActionInp
     databases,
     databaseOrigin: (i) => `input "databases" line ${i + 1}`,
     group: getOptionalInput('group'),
+    only: (getOptionalInput('target-names') ?? '').split(/[\n,]/).map((n) => n.trim()).filter(Boolean),
     ...(shard ? { shard: parseShard(shard, 'input "shard"') } : {}),
     names: { targetsFile: 'input "targets-file"', databases: 'input "databases"' },
   });

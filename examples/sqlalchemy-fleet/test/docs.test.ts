@@ -1,9 +1,10 @@
 /**
- * The documentation a user copies from must match what the actions and the CLI accept: the README's
- * input and output tables are the action.yml files, the example workflows only pass inputs that exist
- * (and every required one), and the README lists every CLI command.
+ * The documentation a user copies from must match what the actions and the CLI accept: docs/actions.md's
+ * input and output tables are the action.yml files (scripts/update-action-docs.ts writes them), the
+ * example workflows only pass inputs that exist (and every required one), docs/cli.md lists every CLI
+ * command, and the README stays short with the contributors' two commands first.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { commands } from '../../../packages/cli/src/commands';
 
@@ -44,9 +45,9 @@ function expectedRows(spec: ActionSpec): { inputs: string[]; outputs: string[] }
 /** The body rows of the first table whose header starts with `| <first column>` after the heading. */
 function tableAfter(lines: readonly string[], heading: string, firstColumn: string): string[] {
   const start = lines.findIndex((l) => l.trim() === heading);
-  if (start < 0) throw new Error(`README.md has no heading "${heading}"`);
+  if (start < 0) throw new Error(`no heading "${heading}"`);
   const header = lines.findIndex((l, i) => i > start && l.startsWith(`| ${firstColumn} `));
-  if (header < 0) throw new Error(`README.md has no "| ${firstColumn}" table after "${heading}"`);
+  if (header < 0) throw new Error(`no "| ${firstColumn}" table after "${heading}"`);
   const rows: string[] = [];
   for (let i = header + 2; i < lines.length && lines[i]!.startsWith('|'); i++) rows.push(lines[i]!.trim());
   return rows;
@@ -65,17 +66,30 @@ describe('README.md', () => {
     expect(readFileSync(join(root, '.ci/run'), 'utf8')).toMatch(/^exec bash scripts\/test\.sh$/m);
   });
 
+  it('is at most 300 lines, and every page it links to exists', () => {
+    expect(lines.length).toBeLessThanOrEqual(300);
+    const links = [...readme.matchAll(/\]\(((?:docs|examples|packages|actions|bench)\/[^)#]+|CONTRIBUTING\.md)[)#]/g)].map((m) => m[1]);
+    // Pages other changes write in parallel (docs/safety.md...) are checked once they are merged.
+    const parallel = ['docs/safety.md', 'docs/online.md', 'docs/locks.md', 'docs/prechecks.md', 'docs/troubleshooting.md'];
+    expect(links.filter((link) => !parallel.includes(link) && !existsSync(join(root, link)))).toEqual([]);
+  });
+});
+
+describe('docs/actions.md and docs/cli.md', () => {
+  const lines = readFileSync(join(root, 'docs/actions.md'), 'utf8').split('\n');
+  const cliLines = readFileSync(join(root, 'docs/cli.md'), 'utf8').split('\n');
+
   it.each(ACTIONS)('has the inputs and outputs of %s exactly as its action.yml says', (name) => {
     const expected = expectedRows(actionSpec(name));
-    const heading = `### ${name}`;
+    const heading = `## ${name}`;
     const show = (rows: string[]) => '\n' + rows.join('\n') + '\n';
-    // On a mismatch the expected rows are printed, ready to paste into README.md.
+    // On a mismatch: node -r ./scripts/register-ts.js scripts/update-action-docs.ts
     expect(show(tableAfter(lines, heading, 'Input'))).toBe(show(expected.inputs));
     expect(show(tableAfter(lines, heading, 'Output'))).toBe(show(expected.outputs));
   });
 
   it('lists every CLI command', () => {
-    const listed = tableAfter(lines, '## The CLI', 'Command').map((row) => /^\| `db-migrate ([a-z-]+)`/.exec(row)?.[1]);
+    const listed = tableAfter(cliLines, '# The CLI', 'Command').map((row) => /^\| `db-migrate ([a-z-]+)`/.exec(row)?.[1]);
     expect(listed).toEqual(commands.map((c) => c.name));
   });
 });

@@ -8,3 +8,4 @@ export * from './comments';
 export * from './summary';
 export * from './annotations';
 export * from './outputs';
+export * from './trigger-paths';

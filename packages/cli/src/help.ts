@@ -35,7 +35,7 @@ export function commandHelp(command: Command): string {
   }
   out.push('EXAMPLES');
   for (const example of command.examples) out.push(`  # ${example.comment}`, `  $ db-migrate ${example.command}`, '');
-  out.push('LEARN MORE', '  README.md, section "The CLI"; `db-migrate help` lists every command.');
+  out.push('LEARN MORE', '  docs/cli.md; `db-migrate help` lists every command.');
   return out.join('\n') + '\n';
 }
 

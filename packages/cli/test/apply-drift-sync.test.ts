@@ -50,7 +50,7 @@ describe('db-migrate apply, drift and sync', () => {
     try {
       const reverted = await cli(['apply', '--dir', set.dir, '--shadow', adminUrl(), '--targets', file, '--group', 'prod', '--to', '3']);
       expect(reverted.code).toBe(0);
-      expect(reverted.stdout).toMatch(/^a +\S+ +applied +5 → 3 +reverted 5 → 3: 0005_unique_email\.sql, 0004_big_orders\.sql$/m);
+      expect(reverted.stdout).toMatch(/^a +\S+ +reverted +5 → 3 +reverted 5 → 3: 0005_unique_email\.sql, 0004_big_orders\.sql$/m);
       expect(await recordedIds(b.url)).toHaveLength(3);
       const qa = await cli(['apply', '--dir', set.dir, '--shadow', adminUrl(), '--targets', file, '--group', 'qa']);
       expect(qa.code).toBe(1);

@@ -20,7 +20,8 @@ const installed = (args: string[]) => run(join(prefix, 'bin', 'db-migrate'), arg
 
 beforeAll(async () => {
   if (!existsSync(join(cliDir, 'dist', 'index.js'))) throw new Error('packages/cli/dist/index.js is missing: run pnpm build first');
-  await run('npm', ['pack', '--silent', '--pack-destination', work], { cwd: cliDir, env });
+  // pnpm pack, as the release workflow: it writes the workspace: versions out.
+  await run('pnpm', ['pack', '--pack-destination', work], { cwd: cliDir, env });
   const tarball = readdirSync(work).find((f) => f.endsWith('.tgz'))!;
   await run('npm', ['install', '--global', '--offline', '--prefix', prefix, join(work, tarball)], { env, cwd: work });
 }, 120_000);
@@ -42,6 +43,14 @@ describe('the packed CLI installed with npm i -g', () => {
       const { stdout } = await installed([flag]);
       expect(stdout).toBe(`db-migrate ${version} (PostgreSQL ${SUPPORTED_POSTGRES_VERSIONS.join(', ')}; Node ${process.versions.node})\n`);
     }
+  });
+
+  it('installs into a project too (npm install --prefix, offline) and runs from node_modules/.bin', async () => {
+    const project = join(work, 'project');
+    const tarball = readdirSync(work).find((f) => f.endsWith('.tgz'))!;
+    await run('npm', ['install', '--offline', '--prefix', project, join(work, tarball)], { env, cwd: work });
+    const { stdout } = await run(join(project, 'node_modules', '.bin', 'db-migrate'), ['--version'], { env, cwd: work });
+    expect(stdout).toMatch(/^db-migrate \d+\.\d+\.\d+ /);
   });
 
   it('does real work: diffs two databases', async () => {

@@ -111,7 +111,7 @@ describe('db-migrate up, down, status', () => {
     const saved = process.env.DATABASE_URL;
     delete process.env.DATABASE_URL;
     try {
-      expect((await cli(['up', '--dir', migrationsDir()])).stderr).toBe('db-migrate up: missing --database <url> (or the DATABASE_URL environment variable)\n');
+      expect((await cli(['up', '--dir', migrationsDir()])).stderr).toBe('db-migrate up: missing --database <url> (or env:VAR, --targets <file> --target <name>, or the DATABASE_URL environment variable)\n');
     } finally {
       if (saved !== undefined) process.env.DATABASE_URL = saved;
     }

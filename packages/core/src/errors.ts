@@ -144,7 +144,7 @@ export function environmentProblem(error: unknown): string | undefined {
   const code = errorCode(error);
   const message = errorMessage(error);
   if (!code) return /^Connection terminated|not queryable|Connection ended/i.test(message) ? `the database connection was closed: ${message} (the server, a proxy or a timeout such as idle_session_timeout ended it)` : undefined;
-  if (code === '42501') return `${message} (the role lacks a right: see "Database roles and rights" in the README for what each command needs)`;
+  if (code === '42501') return `${message} (the role lacks a right: see docs/roles.md for what each command needs)`;
   if (code === '53300') return `${message} (the server's max_connections or the role's CONNECTION LIMIT is reached: lower --concurrency, or raise the limit)`;
   if (code.startsWith('53')) return `${message} (the database server ran out of a resource)`;
   if (code.startsWith('28')) return `${message} (check the user name and password in the database URL)`;

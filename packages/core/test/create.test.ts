@@ -346,7 +346,7 @@ describe('create refuses what it cannot work from', () => {
     writeFileSync(join(dir, '0001_by_hand.sql'), '-- +migrate Up\nCREATE TABLE t (id int);\n');
     const noMetadata = await attempt(dir);
     expect(noMetadata).toBeInstanceOf(ConfigurationError);
-    expect(noMetadata.message).toMatch(/0001_by_hand\.sql is the latest migration but it has no metadata file 0001\.json.*add "goal_sha"/);
+    expect(noMetadata.message).toMatch(/0001_by_hand\.sql is the latest migration but it has no metadata file 0001\.json.*db-migrate adopt.*"goal_sha": "<sha>"/);
 
     writeFileSync(join(dir, '0001.json'), JSON.stringify({ version: 1, name: 'by_hand', goal_sha: 'a'.repeat(40) }));
     const unknown = await attempt(dir);

@@ -55,7 +55,7 @@ describe('environment failures', () => {
     try {
       const denied = await client.query('SELECT * FROM secret').catch((e: unknown) => e);
       expect((denied as { code?: string }).code).toBe('42501');
-      expect(environmentProblem(denied)).toMatch(/permission denied for table secret \(the role lacks a right: see "Database roles and rights" in the README/);
+      expect(environmentProblem(denied)).toMatch(/permission denied for table secret \(the role lacks a right: see docs\/roles\.md/);
       const second = new Client({ connectionString: role.urlFor(db.url) });
       const limit = await second.connect().then(() => undefined, (e: unknown) => e);
       await second.end().catch(() => undefined);

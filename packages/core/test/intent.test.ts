@@ -139,6 +139,9 @@ Base.metadata.create_all(create_engine(os.environ["DATABASE_URL"]))
     expect(migration.downSql).toContain('ALTER TABLE "public"."products" RENAME COLUMN "name" TO "title"');
     expect(migration.dataLosses).toEqual([]);
     expect(migration.text).toContain('-- db-migrate: rename public.products.title -> name');
+    // The header lists the hazard verify warns about.
+    expect(migration.text).toMatch(/^-- {3}renames-object: renames column public\.products\.title to name: running code/m);
+    expect(migration.text).not.toContain('Hazards: none found');
     expect(parseMetadata('0002.json', readFileSync(migration.files[1]!, 'utf8')).renames).toContain('public.legacy_notes -> notes');
     commitMigrations(repo, 'migration 2, with renames');
 

@@ -5,7 +5,8 @@ import { ConfigurationError } from '../src/errors';
 import { formatMigrationFile } from '../src/migrations/format';
 import { formatMetadata, sha256Checksum } from '../src/migrations/metadata';
 import { migrationFileName, slugify } from '../src/migrations/naming';
-import { nextVersion, readMigrationDir, writeMigration } from '../src/migrations/store';
+import { adoptHint, nextVersion, readMigrationDir, writeMigration } from '../src/migrations/store';
+import { repointCommit } from '../src/migrations/edits';
 
 let dir: string;
 beforeEach(() => {
@@ -100,7 +101,7 @@ describe('writeMigration and readMigrationDir', () => {
     put('0001_a.sql', sql(1));
     put('0002_b.sql', sql(2));
     put('0004_d.sql', sql(4));
-    expect(await dirError()).toBe(`version 3 is missing: ${join(dir, '0004_d.sql')} follows ${join(dir, '0002_b.sql')}`);
+    expect(await dirError()).toBe(`version 3 is missing: ${join(dir, '0004_d.sql')} follows ${join(dir, '0002_b.sql')}; ${adoptHint(dir)}`);
   });
 
   it('names both files of a duplicate version', async () => {
@@ -114,7 +115,8 @@ describe('writeMigration and readMigrationDir', () => {
     put('0002_b.sql', '-- +migrate Down\nSELECT 1;\n');
     put('init.sql', sql(9));
     expect(await dirError()).toBe(
-      `${join(dir, 'init.sql')}: a migration file name must start with its version number, e.g. 0001_create_users.sql (and 2 more: ` +
+      `${join(dir, 'init.sql')}: a migration file name must start with its version number, e.g. 0001_create_users.sql ` +
+        `(sql-migrate runs unnumbered files after every numbered one, so no new migration could follow it: rename it with a number) (and 2 more: ` +
         `${join(dir, '0001_a.sql')} line 2: StatementBegin without a matching "-- +migrate StatementEnd"; ` +
         `${join(dir, '0002_b.sql')}: no "-- +migrate Up" section)`,
     );
@@ -145,5 +147,46 @@ describe('writeMigration and readMigrationDir', () => {
 
   it('says when the directory does not exist', async () => {
     await expect(readMigrationDir(join(dir, 'nope'))).rejects.toThrow(`migrations directory ${join(dir, 'nope')} does not exist`);
+  });
+
+  describe('an adopted history (db-migrate.json)', () => {
+    const record = (through: string) => JSON.stringify({ adopted_through: through, goal_sha: 'a'.repeat(40) });
+
+    it('reads timestamped files with gaps up to the adopted file, without metadata warnings, and continues at latest+1', async () => {
+      put('20240110093000-init.sql', sql(1));
+      put('20240214100000-orders.sql', sql(2));
+      put('db-migrate.json', record('20240214100000-orders.sql'));
+      const set = await readMigrationDir(dir);
+      expect(set.migrations.map((m) => [m.version, m.name])).toEqual([[20240110093000, 'init'], [20240214100000, 'orders']]);
+      expect(set.warnings).toEqual([]);
+      expect(set.adoption).toMatchObject({ version: 20240214100000, goal_sha: 'a'.repeat(40) });
+      expect(nextVersion(set)).toBe(20240214100001);
+      const written = await writeMigration(dir, { version: nextVersion(set), name: 'add x', sql: sql(3), metadata: {} });
+      expect(written.fileName).toBe('20240214100001_add_x.sql');
+      expect((await readMigrationDir(dir)).migrations.map((m) => m.version).pop()).toBe(20240214100001);
+    });
+
+    it('refuses a gap after the adopted file, and a record naming a file that is not there', async () => {
+      put('20240110093000-init.sql', sql(1));
+      put('20240301080000-notes.sql', sql(2));
+      put('db-migrate.json', record('20240110093000-init.sql'));
+      expect(await dirError()).toContain('rename it 20240110093001_notes.sql');
+      put('db-migrate.json', record('20240110093001-gone.sql'));
+      expect(await dirError()).toContain(`${join(dir, 'db-migrate.json')}: "adopted_through" names 20240110093001-gone.sql, which is not in ${dir}`);
+    });
+
+    it('repoint moves the adoption record\'s goal_sha too', async () => {
+      put('20240110093000-init.sql', sql(1));
+      put('db-migrate.json', record('20240110093000-init.sql'));
+      const changed = await repointCommit(dir, 'a'.repeat(12), 'b'.repeat(40));
+      expect(changed).toEqual([{ metadataPath: join(dir, 'db-migrate.json'), fields: ['goal_sha'] }]);
+      expect((await readMigrationDir(dir)).adoption).toMatchObject({ adopted_through: '20240110093000-init.sql', goal_sha: 'b'.repeat(40) });
+    });
+
+    it('names the line of a bad field', async () => {
+      put('0001_a.sql', sql(1));
+      put('db-migrate.json', '{\n  "adopted_through": "0001_a.sql",\n  "goal_sha": "HEAD"\n}\n');
+      expect(await dirError()).toMatch(/db-migrate\.json line 3: "goal_sha" must be the sha of the commit whose schema the adopted migrations build/);
+    });
   });
 });

@@ -23,7 +23,8 @@ import { PRECHECK_USAGE, precheckOptions, precheckSettings } from './precheck-op
 /** The options apply, drift and sync share: which databases, how many at once, where to build schemas. */
 export const fleetOptions: OptionTable = {
   targets: { type: 'string', value: '<file>', description: 'YAML list of databases: name, url-env (the variable holding its URL), optional groups.' },
-  database: { type: 'string', multiple: true, value: '<name>=<url>', description: 'One database, instead of or besides --targets.' },
+  database: { type: 'string', multiple: true, value: '<name>=<url>', description: 'One database, instead of --targets; <name>=env:VAR reads the URL from the variable VAR (no password in shell history).' },
+  target: { type: 'string', multiple: true, value: '<name>', description: 'Only the database of this name in --targets (or --database); repeatable.' },
   group: { type: 'string', value: '<G>', description: 'Only the databases of this group.' },
   shard: { type: 'string', value: '<i/n>', description: 'Only the i-th of n equal slices of the databases (split a fleet over CI jobs).' },
   concurrency: { type: 'string', value: '<N>', description: 'Databases worked on at once.', default: `max(8, 2 x CPUs), ${DEFAULT_CONCURRENCY} here` },
@@ -35,7 +36,7 @@ export const fleetOptions: OptionTable = {
 };
 
 export const FLEET_USAGE =
-  '(--targets <file> | --database <name>=<url> ...) [--group G] [--shard i/n] [--concurrency N]\n' +
+  '(--targets <file> | --database <name>=<url>|<name>=env:VAR ...) [--target NAME ...] [--group G] [--shard i/n] [--concurrency N]\n' +
   '       [--concurrency-per-host N] [--shadow embedded|docker|<url>] [--postgres-version N] [--exclude-table T ...] [--json <file>] [--lock-wait-timeout ms]';
 
 /** The targets named by --targets or --database, narrowed by --group and --shard; URLs registered as secrets. */
@@ -47,6 +48,7 @@ async function fleetTargets(values: OptionValues): Promise<Target[]> {
     targetsFile: optionalString(values, 'targets'),
     databases,
     group: optionalString(values, 'group'),
+    only: stringList(values, 'target'),
     ...(shard ? { shard: parseShard(shard, '--shard') } : {}),
   });
 }
@@ -138,7 +140,7 @@ export const applyCommand: Command = {
     ...migrationsDirOption,
     ...fleetOptions,
     'dry-run': { type: 'boolean', description: 'Check every database and say what would run, changing nothing (the pre-flight runs on shadow copies, so it says what a real run would refuse).' },
-    to: { type: 'string', value: '<N>', description: 'Migrate up to this version only.', default: 'the newest migration' },
+    to: { type: 'string', value: '<N>', description: 'Migrate up or down to this version: below the current version it reverts, running the Down sections of the versions above it.', default: 'the newest migration' },
     'postponed-is-warning': { type: 'boolean', description: 'A drifted (postponed) database does not fail the run.' },
     ...statementLimitOptions,
     'max-failures': { type: 'string', value: '<N>', description: 'The canary: once N databases have had a migration fail, start no other one (they are reported not-started).', default: 'no limit' },

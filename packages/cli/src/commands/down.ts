@@ -14,7 +14,7 @@ export const downCommand: Command = {
   },
   examples: [{ comment: 'Revert the migrations above version 2', command: 'down --dir migrations --database postgres://app@localhost/client1 --to 2' }],
   async run(values, _positionals, { logger, stdout }) {
-    const url = databaseUrl(values);
+    const url = await databaseUrl(values);
     const to = optionalInteger(values, 'to');
     // No default: reverting is destructive, so the target is always explicit (0 reverts everything).
     if (to === undefined) throw new ConfigurationError('missing --to N: the version to go back to (0 reverts every migration)');

@@ -11,6 +11,8 @@ import { baselineCommand } from './baseline';
 import { syncCommand } from './sync';
 import { acceptEditCommand } from './accept-edit';
 import { repointCommand } from './repoint';
+import { adoptCommand } from './adopt';
+import { initCommand } from './init';
 
 /** Every CLI command, in the order `db-migrate --help` lists them. One file per command. */
-export const commands: readonly Command[] = [upCommand, downCommand, statusCommand, createCommand, diffCommand, verifyCommand, applyCommand, driftCommand, baselineCommand, syncCommand, acceptEditCommand, repointCommand];
+export const commands: readonly Command[] = [upCommand, downCommand, statusCommand, createCommand, diffCommand, verifyCommand, applyCommand, driftCommand, baselineCommand, syncCommand, acceptEditCommand, repointCommand, adoptCommand, initCommand];

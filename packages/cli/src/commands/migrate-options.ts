@@ -1,5 +1,5 @@
 /** The options up, down and status share: where the migrations are and which database to migrate. */
-import { ConfigurationError, DEFAULT_LOCK_RETRY_BUDGET_MS, DEFAULT_LOCK_TIMEOUT_MS, type MigrateOptions, type MigrationRun, type MigrationSet, type Logger, readMigrationDir, registerUrlSecrets } from '@db-migrate/core';
+import { ConfigurationError, DEFAULT_LOCK_RETRY_BUDGET_MS, DEFAULT_LOCK_TIMEOUT_MS, type MigrateOptions, type MigrationRun, type MigrationSet, type Logger, loadTargets, readMigrationDir, registerUrlSecrets } from '@db-migrate/core';
 import { type OptionTable, type OptionValues, optionalInteger, optionalString, printResult, requiredString } from '../command';
 
 export const migrationsDirOption: OptionTable = {
@@ -8,7 +8,9 @@ export const migrationsDirOption: OptionTable = {
 
 export const databaseOptions: OptionTable = {
   ...migrationsDirOption,
-  database: { type: 'string', value: '<url>', env: 'DATABASE_URL', description: 'The database, as a postgres:// URL.' },
+  database: { type: 'string', value: '<url>|env:VAR', env: 'DATABASE_URL', description: 'The database, as a postgres:// URL; env:VAR reads it from the variable VAR (no password in shell history).' },
+  targets: { type: 'string', value: '<file>', description: 'A targets file: with --target, the database is read from the url-env of that entry.' },
+  target: { type: 'string', value: '<name>', description: 'The entry of --targets to work on.' },
 };
 
 export const lockOptions: OptionTable = {
@@ -28,14 +30,32 @@ export const lockOptions: OptionTable = {
   'lock-wait-timeout': { type: 'string', value: '<ms>', description: 'How long to wait for another db-migrate run holding the database\'s migration lock; 0 waits for ever.', default: '300000 (5 min)' },
 };
 
-export const DATABASE_USAGE = '--dir <migrations-dir> [--database <url>]';
+export const DATABASE_USAGE = '--dir <migrations-dir> [--database <url>|env:VAR | --targets <file> --target <name>]';
 export const LOCK_USAGE = '[--lock-timeout ms] [--lock-retry-budget ms] [--statement-timeout ms] [--lock-wait-timeout ms]';
 
-/** --database, else DATABASE_URL; registered as a secret before anything can print it. */
-export function databaseUrl(values: OptionValues): string {
-  const value = values.database;
-  const url = typeof value === 'string' && value !== '' ? value : process.env.DATABASE_URL;
-  if (!url) throw new ConfigurationError('missing --database <url> (or the DATABASE_URL environment variable)');
+/**
+ * --database (a URL, or env:VAR), else the url-env of --target in --targets, else DATABASE_URL; registered
+ * as a secret before anything can print it.
+ */
+export async function databaseUrl(values: OptionValues): Promise<string> {
+  const value = typeof values.database === 'string' && values.database !== '' ? values.database : undefined;
+  const targetsFile = typeof values.targets === 'string' && values.targets !== '' ? values.targets : undefined;
+  const target = typeof values.target === 'string' && values.target !== '' ? values.target : undefined;
+  if (value && targetsFile) throw new ConfigurationError('give --database or --targets with --target, not both');
+  if (targetsFile || target) {
+    if (!targetsFile || !target) throw new ConfigurationError('--targets and --target go together: the file, and the name of the database in it');
+    const [one] = await loadTargets({ targetsFile, only: [target] });
+    if (!one.url) throw new ConfigurationError(`${target}: ${one.problem}`);
+    return one.url;
+  }
+  const fromEnv = value && /^env:(.*)$/.exec(value);
+  if (fromEnv) {
+    const url = process.env[fromEnv[1]]?.trim();
+    if (!url) throw new ConfigurationError(`--database env:${fromEnv[1]}: the environment variable ${fromEnv[1]} is not set or empty`);
+    return registerUrlSecrets(url);
+  }
+  const url = value ?? process.env.DATABASE_URL;
+  if (!url) throw new ConfigurationError('missing --database <url> (or env:VAR, --targets <file> --target <name>, or the DATABASE_URL environment variable)');
   return registerUrlSecrets(url);
 }
 

@@ -30,7 +30,7 @@ export const statusCommand: Command = {
     { comment: 'The same as JSON, for a script', command: 'status --dir migrations --database postgres://app@localhost/client1 --json -' },
   ],
   async run(values, _positionals, { logger, stdout }) {
-    const url = databaseUrl(values);
+    const url = await databaseUrl(values);
     const set = await readMigrations(values, logger);
     const current = await status(url, set);
     for (const note of current.notes ?? []) logger.warning(`${current.database}: ${note}`);

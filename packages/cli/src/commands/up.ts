@@ -17,7 +17,7 @@ export const upCommand: Command = {
     { comment: 'Apply up to version 3 only', command: 'up --dir migrations --database postgres://app@localhost/client1 --to 3' },
   ],
   async run(values, _positionals, { logger, stdout }) {
-    const url = databaseUrl(values);
+    const url = await databaseUrl(values);
     const set = await readMigrations(values, logger);
     const to = optionalInteger(values, 'to');
     const run = await up(url, set, { ...migrateOptions(values, logger), ...(to !== undefined ? { to } : {}) });

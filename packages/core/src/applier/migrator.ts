@@ -15,7 +15,7 @@ import { executeMigration } from './execute';
 import { LockRetry, type LockRetryOptions, lockTimeoutOf } from './lock-retry';
 import { type DatabaseLockOptions, LockWaitTimeoutError, withDatabaseLock } from './lock';
 import { type MigrationPlan, planMigrations } from './plan';
-import { ensureTrackingTables, readAppliedMigrations, readAppliedRecords } from './records';
+import { bookkeepingPresent, ensureTrackingTables, hasUserTables, readAppliedMigrations, readAppliedRecords, removeCreatedBookkeeping } from './records';
 import { type MigrationDirection, MigrationError, type MigrationResult, type MigrationRun } from './result';
 import { type DatabaseStatus, databaseStatus } from './state';
 
@@ -162,8 +162,11 @@ async function runMigrations(
   const database = options.database ?? describeClient(client);
   const logger = options.logger ?? silentLogger;
   let status: DatabaseStatus;
+  let before: Awaited<ReturnType<typeof bookkeepingPresent>>;
   try {
-    // Read only: the bookkeeping is created (as sql-migrate does) once there is something to record.
+    before = await bookkeepingPresent(client);
+    // Read only: the bookkeeping is created (as sql-migrate does) once there is something to record, and
+    // removed again when a first run fails.
     status = databaseStatus(database, set, await readAppliedMigrations(client, database));
   } catch (error) {
     // The role may not record migrations here (a missing right, foreign bookkeeping): said as it is.
@@ -177,7 +180,17 @@ async function runMigrations(
       logger.warning(`${database}: ${changed.fileName} has changed since it was applied`);
     }
   }
-  return executePlan(client, set, plan, options);
+  const run = await executePlan(client, set, plan, options);
+  if (!run.error || run.results.some((r) => r.status === 'applied')) return run;
+  if (!before.tracking || !before.schema || !before.checksums) await removeCreatedBookkeeping(client, before);
+  // A database built before db-migrate: its tables are there, so the first migration fails on them.
+  if (direction === 'up' && status.currentVersion === 0 && run.error.kind === 'sql' && (await hasUserTables(client).catch(() => false))) {
+    const hint =
+      `; no migrations are recorded on ${database} but it already has tables: if its schema was built before db-migrate, ` +
+      `adopt it with a baseline instead of running the migrations (db-migrate baseline --to N, or the apply action with mode: baseline)`;
+    return { ...run, error: new MigrationError(run.error.message + hint, run.error) };
+  }
+  return run;
 }
 
 /** Applies pending migrations (up to `to`) on a connection that holds withDatabaseLock. */

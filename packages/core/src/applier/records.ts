@@ -171,3 +171,49 @@ export async function recordBaseline(
     throw error;
   }
 }
+
+/** Which of the bookkeeping objects exist now, to undo later what a failed first run created. */
+export async function bookkeepingPresent(client: Client): Promise<{ readonly tracking: boolean; readonly schema: boolean; readonly checksums: boolean }> {
+  const bookkeeping = await inspectBookkeeping(client);
+  return { tracking: !!bookkeeping.tracking, schema: !!bookkeeping.schema, checksums: !!bookkeeping.checksums };
+}
+
+/**
+ * Drops the bookkeeping a run created (absent in `before`) when it holds no row: a refused or failed
+ * first run leaves the database as it found it. gorp_migrations is locked against sql-migrate's inserts
+ * while it is checked and dropped; a lock not granted at once (someone uses it) leaves everything.
+ */
+export async function removeCreatedBookkeeping(client: Client, before: { readonly tracking: boolean; readonly schema: boolean; readonly checksums: boolean }): Promise<void> {
+  const tracking = resolvedTables.get(client) ?? (await inspectBookkeeping(client)).trackingTable;
+  try {
+    await client.query('BEGIN');
+    await client.query("SET LOCAL lock_timeout = '2s'");
+    if (!before.tracking && tracking) {
+      await client.query(`LOCK TABLE ${tracking} IN ACCESS EXCLUSIVE MODE`);
+      const { rows } = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${tracking}`);
+      if (rows[0].n !== '0') {
+        await client.query('ROLLBACK');
+        return;
+      }
+      await client.query(`DROP TABLE ${tracking}`);
+      resolvedTables.delete(client);
+    }
+    if (!before.checksums) await client.query(`DROP TABLE IF EXISTS ${checksumTable}`);
+    if (!before.schema) await client.query(`DROP SCHEMA IF EXISTS ${quoteIdent(BOOKKEEPING_SCHEMA)}`);
+    await client.query('COMMIT');
+  } catch {
+    // Leaving empty bookkeeping behind is harmless; the run's own error is what matters.
+    await client.query('ROLLBACK').catch(() => undefined);
+  }
+}
+
+/** True when the database holds tables of its own (outside the system schemas and the bookkeeping). */
+export async function hasUserTables(client: Client): Promise<boolean> {
+  const { rows } = await client.query(
+    `SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema', $1) AND n.nspname NOT LIKE 'pg\\_%'
+        AND c.relname <> 'gorp_migrations' LIMIT 1`,
+    [BOOKKEEPING_SCHEMA],
+  );
+  return rows.length > 0;
+}

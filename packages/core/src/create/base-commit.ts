@@ -1,5 +1,5 @@
 import { ConfigurationError } from '../errors';
-import type { Migration, MigrationSet } from '../migrations/store';
+import { type Migration, type MigrationSet, adoptHint, goalShaOf } from '../migrations/store';
 import { metadataFileName } from '../migrations/naming';
 
 export interface MigrationBase {
@@ -7,23 +7,31 @@ export interface MigrationBase {
   readonly sha: string | null;
   /** The migration that reached it. */
   readonly migration?: Migration;
+  /** The file the sha was read from: the migration's metadata or the adoption record. */
+  readonly recordPath?: string;
 }
 
 /**
- * Where the next migration starts: the goal_sha recorded in the latest migration's metadata, or the empty
- * database before the first one. A latest migration without a goal_sha (written by hand without metadata)
- * leaves no way to know which schema it reaches, so it is refused rather than guessed.
+ * Where the next migration starts: the goal_sha recorded in the latest migration's metadata (or in the
+ * adoption record, for an adopted history), or the empty database before the first one. A latest
+ * migration without one leaves no way to know which schema it reaches, so it is refused, not guessed.
  */
 export function baseOfNextMigration(set: MigrationSet): MigrationBase {
   const latest = set.migrations[set.migrations.length - 1];
   if (!latest) return { sha: null };
-  const goal = latest.metadata?.goal_sha?.trim();
+  const goal = goalShaOf(set, latest);
   if (!goal) {
-    const where = latest.metadataPath ? `its metadata ${latest.metadataPath} has no "goal_sha"` : `it has no metadata file ${metadataFileName(latest.version)}`;
+    const metadataName = metadataFileName(latest.version);
+    const where = latest.metadataPath ? `its metadata ${latest.metadataPath} has no "goal_sha"` : `it has no metadata file ${metadataName}`;
+    const fix = set.adoption
+      ? `add ${metadataName} beside it with {"version": ${latest.version}, "name": "${latest.name}", "goal_sha": "<sha>"}`
+      : `${adoptHint(set.dir)}; or, for this one file, add ${metadataName} with {"version": ${latest.version}, "name": "${latest.name}", "goal_sha": "<sha>"} ` +
+        `(only "version" and "name" are required, and they must match the file name)`;
     throw new ConfigurationError(
       `${latest.path} is the latest migration but ${where}, so there is no telling which commit of the schema source ` +
-        `the migrations reach: add "goal_sha" (that commit's sha) to ${metadataFileName(latest.version)}`,
+        `the migrations reach. goal_sha names the commit whose schema (models or SQL) equals what the migrations up to ${latest.fileName} build: ${fix}`,
     );
   }
-  return { sha: goal, migration: latest };
+  const recordPath = latest.metadata?.goal_sha?.trim() ? latest.metadataPath : set.adoption?.path;
+  return { sha: goal, migration: latest, recordPath };
 }

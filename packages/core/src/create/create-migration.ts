@@ -137,7 +137,7 @@ export async function createMigration(options: CreateMigrationOptions): Promise<
   await warnUncommittedSchema(source, logger, { migrationsDir: options.migrationsDir });
   const goalRef = options.goal ?? 'HEAD';
   const goalSha = await git.resolveCommit(goalRef);
-  const baseSha = base.sha === null ? null : await resolveBase(git, base.sha, base.migration!.metadataPath!);
+  const baseSha = base.sha === null ? null : await resolveBase(git, base.sha, base.recordPath!);
   const goalLabel = describeCommit(goalSha, goalRef);
   const baseLabel = baseSha === null ? 'the empty database' : `${baseSha.slice(0, 7)} (migration ${base.migration!.version})`;
   logger.info(`base: ${baseLabel}; goal: ${goalLabel}`);

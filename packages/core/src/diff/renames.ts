@@ -9,6 +9,7 @@ import type { Client } from 'pg';
 import { ConfigurationError } from '../errors';
 import { connectDatabase } from '../pg/connect';
 import { diff } from './index';
+import { hazards } from './hazards';
 import { ident, literal, qualified } from './sql';
 import type { DiffOptions, DiffStatement, ObjectKind } from './types';
 
@@ -168,7 +169,9 @@ export interface RenamedDiff {
 
 function renameStatement(rename: ResolvedRename, sql: string): DiffStatement {
   const kind: ObjectKind = rename.kind === 'enum value' ? 'enum' : rename.kind;
-  return { sql, object: { kind, name: rename.text.split(' -> ')[0]! }, action: 'rename', destructive: false, hazards: [], transactional: true, step: 0 };
+  const [from, to] = rename.text.split(' -> ') as [string, string];
+  // The same hazard verify's lint reads from the RENAME, so the header lists what verify warns about.
+  return { sql, object: { kind, name: from }, action: 'rename', destructive: false, hazards: [hazards.renames(`${rename.kind} ${from}`, to)], transactional: true, step: 0 };
 }
 
 /**

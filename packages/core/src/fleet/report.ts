@@ -163,7 +163,9 @@ export const REPORT_TABLE_HEADER = ['Target', 'Database', 'Outcome', 'Version', 
 /** The report as table rows (plain strings): the CLI aligns them, the action renders them as HTML. */
 export function reportTableRows(report: FleetReport): string[][] {
   // One line a row: PostgreSQL's detail lines go under the table (describeEvidence).
-  return report.targets.map((t) => [t.name, t.database, t.status, versions(t), describeOutcome(t, report.mode).split('\n')[0]]);
+  // A revert is status 'applied' (its Down sections ran, counted with the applied), but reads as what it did.
+  const outcome = (t: TargetOutcome) => (t.status === 'applied' && t.direction === 'down' ? 'reverted' : t.status);
+  return report.targets.map((t) => [t.name, t.database, outcome(t), versions(t), describeOutcome(t, report.mode).split('\n')[0]]);
 }
 
 /**

@@ -9,7 +9,8 @@
  *       groups: [prod]
  *
  * Small setups may list `name=postgres://...` lines instead (an action input fed from one secret, or
- * `--database` options). Either way every URL is registered with the redactor as soon as it is read.
+ * `--database` options), or `name=env:VAR` to name the variable holding the URL (no password in shell
+ * history). Either way every URL is registered with the redactor as soon as it is read.
  */
 import { readFile } from 'node:fs/promises';
 import { isMap, isScalar, isSeq, Lexer, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
@@ -167,6 +168,17 @@ export function parseDatabaseList(lines: readonly string[], origin: (index: numb
     if (line === '' || line.startsWith('#')) return;
     let name: string;
     let url: string;
+    const fromEnv = /^([^=]+)=env:(.*)$/.exec(line);
+    if (fromEnv) {
+      name = fromEnv[1].trim();
+      const urlEnv = fromEnv[2].trim();
+      if (!NAME_PATTERN.test(name)) throw new ConfigurationError(`${where}: database name "${name}" may only hold ${NAME_RULE}`);
+      if (!ENV_PATTERN.test(urlEnv)) throw new ConfigurationError(`${where}: "env:${urlEnv}" is not an environment variable name`);
+      if (seen.has(name)) throw new ConfigurationError(`${where}: database name "${name}" is already used by ${seen.get(name)}`);
+      seen.set(name, where);
+      specs.push({ name, urlEnv, groups: [], origin: where });
+      return;
+    }
     if (isPostgresUrl(line)) {
       url = registerUrlSecrets(line);
       name = describeDatabase(url);
@@ -234,6 +246,8 @@ export interface TargetSelection {
   /** Names an entry of `databases` in messages, e.g. `input "databases" line 2`. */
   readonly databaseOrigin?: (index: number) => string;
   readonly group?: string;
+  /** Only the targets of these names (--target, repeatable). */
+  readonly only?: readonly string[];
   readonly shard?: Shard;
   /** Where url-env variables are looked up (default process.env). */
   readonly env?: Readonly<Record<string, string | undefined>>;
@@ -254,5 +268,18 @@ export async function loadTargets(selection: TargetSelection): Promise<Target[]>
     ? await readTargetsFile(selection.targetsFile)
     : parseDatabaseList(selection.databases ?? [], selection.databaseOrigin ?? ((i) => `${names.databases} #${i + 1}`));
   const grouped = selectGroup(specs, selection.group, selection.targetsFile ?? names.databases);
-  return resolveTargets(selectShard(grouped, selection.shard), selection.env ?? process.env);
+  const named = selectNames(grouped, selection.only ?? [], selection.targetsFile ?? names.databases);
+  return resolveTargets(selectShard(named, selection.shard), selection.env ?? process.env);
+}
+
+/** Keeps the targets named (all when none is); a name that matches none is refused, listing the names there are. */
+export function selectNames<T extends { readonly name: string }>(targets: readonly T[], only: readonly string[], where = 'targets'): T[] {
+  if (only.length === 0) return [...targets];
+  const unknown = only.filter((name) => !targets.some((t) => t.name === name));
+  if (unknown.length > 0) {
+    const known = targets.map((t) => t.name);
+    const shown = known.slice(0, 20).join(', ') + (known.length > 20 ? `, and ${known.length - 20} more` : '');
+    throw new ConfigurationError(`no target named ${unknown.map((n) => `"${n}"`).join(', ')} in ${where} (names there: ${shown || 'none'})`);
+  }
+  return targets.filter((t) => only.includes(t.name));
 }

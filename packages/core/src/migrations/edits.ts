@@ -8,6 +8,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { ConfigurationError } from '../errors';
 import { type EditAccepted, type MigrationMetadata, formatMetadata, parseMetadata, sha256Checksum } from './metadata';
+import { formatAdoption, readAdoption } from './adoption';
 import { isMetadataFileName, metadataFileName, parseMigrationFileName } from './naming';
 
 export interface AcceptedEdit {
@@ -83,6 +84,13 @@ export async function repointCommit(dir: string, from: string, to: string): Prom
     if (fields.length === 0) continue;
     await writeFile(path, formatMetadata(next as unknown as MigrationMetadata));
     changed.push({ metadataPath: path, fields });
+  }
+  // The adoption record names the commit the adopted history builds.
+  const adoption = await readAdoption(dir);
+  if (adoption && names(adoption.goal_sha, from)) {
+    const { path, version: _version, ...record } = adoption;
+    await writeFile(path, formatAdoption({ ...record, goal_sha: to }));
+    changed.push({ metadataPath: path, fields: ['goal_sha'] });
   }
   if (changed.length === 0) throw new ConfigurationError(`no metadata in ${dir} names commit ${from} (as goal_sha or base_sha)`);
   return changed;

@@ -1,7 +1,8 @@
 /**
  * The migration directory: reads and validates every migration and its metadata, allocates the next
  * version and writes new migrations. Version numbers must run without gaps or duplicates, because the
- * applier and the `NNNN.json` optimistic lock both rely on one file per version.
+ * applier and the `NNNN.json` optimistic lock both rely on one file per version; only an adopted
+ * history (adoption.ts: sql-migrate's timestamps) may skip numbers, up to its last file.
  */
 import type { Dirent } from 'node:fs';
 import { mkdir, readdir, readFile, readlink, stat, writeFile } from 'node:fs/promises';
@@ -9,6 +10,7 @@ import { join } from 'node:path';
 import { ConfigurationError } from '../errors';
 import { type MigrationFile, parseMigrationFile } from './format';
 import { checkTransactionControl } from './transaction-control';
+import { type Adoption, ADOPTION_FILE_NAME, readAdoption } from './adoption';
 import { type MigrationMetadata, checksumAccepted, formatMetadata, parseMetadata, sha256Checksum } from './metadata';
 import {
   isMetadataFileName,
@@ -43,6 +45,21 @@ export interface MigrationSet {
   readonly migrations: readonly Migration[];
   /** Things worth saying that do not stop anything: a migration without metadata, an edited file. */
   readonly warnings: readonly string[];
+  /** The history written before db-migrate, taken as it is (db-migrate.json). */
+  readonly adoption?: Adoption;
+}
+
+/** The goal_sha a migration reaches: its metadata's, or the adoption record's for the last adopted file. */
+export function goalShaOf(set: Pick<MigrationSet, 'adoption'>, migration: { readonly fileName: string; readonly metadata?: MigrationMetadata }): string | undefined {
+  return migration.metadata?.goal_sha?.trim() || (set.adoption?.adopted_through === migration.fileName ? set.adoption.goal_sha : undefined);
+}
+
+/** What to do with a history numbered by timestamps or by hand that db-migrate has not adopted yet. */
+export function adoptHint(dir: string): string {
+  return (
+    `if these files come from sql-migrate (timestamped names) or were written by hand before db-migrate, adopt them as they are: ` +
+    `db-migrate adopt --dir ${dir} --commit <sha of the schema-source commit they build> (see docs/adopting.md)`
+  );
 }
 
 async function listFiles(dir: string): Promise<string[]> {
@@ -151,10 +168,22 @@ export async function readMigrationDir(dir: string): Promise<MigrationSet> {
 
   const listing = await listMigrationDir(dir);
   problems.push(...listing.problems.map((p) => p.message));
+  let adoption: Adoption | undefined;
+  try {
+    adoption = await readAdoption(dir);
+  } catch (error) {
+    if (!(error instanceof ConfigurationError)) throw error;
+    problems.push(error.message);
+  }
   for (const fileName of listing.files.sort()) {
     if (isMigrationFileName(fileName)) {
       const parsed = parseMigrationFileName(fileName);
-      if (!parsed) problems.push(`${join(dir, fileName)}: a migration file name must start with its version number, e.g. 0001_create_users.sql`);
+      if (!parsed) {
+        problems.push(
+          `${join(dir, fileName)}: a migration file name must start with its version number, e.g. 0001_create_users.sql ` +
+            `(sql-migrate runs unnumbered files after every numbered one, so no new migration could follow it: rename it with a number)`,
+        );
+      }
       else if (!Number.isSafeInteger(parsed.version) || parsed.version < 1) problems.push(`${join(dir, fileName)}: versions start at 1`);
       else sqlFiles.push({ ...parsed, fileName });
     } else if (isMetadataFileName(fileName)) {
@@ -173,9 +202,14 @@ export async function readMigrationDir(dir: string): Promise<MigrationSet> {
       problems.push(`duplicate version ${file.version}: ${join(dir, previous.fileName)} and ${path}`);
       continue;
     }
-    if (previous && file.version !== previous.version + 1) {
+    // An adopted history keeps its own numbers (sql-migrate's timestamps); after it, latest+1.
+    const adopted = adoption !== undefined && file.version <= adoption.version;
+    if (previous && file.version !== previous.version + 1 && !adopted) {
       const missing = previous.version + 1 === file.version - 1 ? `version ${previous.version + 1} is` : `versions ${previous.version + 1} to ${file.version - 1} are`;
-      problems.push(`${missing} missing: ${path} follows ${join(dir, previous.fileName)}`);
+      const hint = adoption
+        ? `after the adopted history (${ADOPTION_FILE_NAME}) each new migration is numbered one more than the latest: rename it ${padVersion(previous.version + 1)}_${file.name || 'migration'}.sql`
+        : adoptHint(dir);
+      problems.push(`${missing} missing: ${path} follows ${join(dir, previous.fileName)}; ${hint}`);
     }
     let text: string;
     try {
@@ -204,7 +238,7 @@ export async function readMigrationDir(dir: string): Promise<MigrationSet> {
     let metadata: MigrationMetadata | undefined;
     let metadataPath: string | undefined;
     if (metadataNames.length === 0) {
-      withoutMetadata.push(file.fileName);
+      if (!adopted) withoutMetadata.push(file.fileName);
     } else {
       metadataPath = join(dir, metadataNames[0]);
       let metadataText: string;
@@ -234,12 +268,15 @@ export async function readMigrationDir(dir: string): Promise<MigrationSet> {
   for (const [version, names] of metadataFiles) {
     for (const name of names) problems.push(`${join(dir, name)} has no migration file ${padVersion(version)}_*.sql`);
   }
+  if (adoption && !sqlFiles.some((f) => f.fileName === adoption!.adopted_through)) {
+    problems.push(`${adoption.path}: "adopted_through" names ${adoption.adopted_through}, which is not in ${dir}`);
+  }
 
   if (problems.length > 0) {
     const more = problems.length > 1 ? ` (and ${problems.length - 1} more: ${problems.slice(1).join('; ')})` : '';
     throw new ConfigurationError(problems[0] + more);
   }
-  return { dir, migrations, warnings };
+  return { dir, migrations, warnings, ...(adoption ? { adoption } : {}) };
 }
 
 function metadataMismatch(

@@ -13,6 +13,7 @@ import { checkTransactionControl } from '../migrations/transaction-control';
 import { type MigrationMetadata, parseMetadata, sha256Checksum } from '../migrations/metadata';
 import { isMetadataFileName, isMigrationFileName, metadataFileName, padVersion, parseMetadataFileName, parseMigrationFileName } from '../migrations/naming';
 import { type MigrationSet, listMigrationDir, readMigrationDir, readTextFile } from '../migrations/store';
+import { type Adoption, readAdoption } from '../migrations/adoption';
 import { isEmptySchemaRef } from '../schema-source/schema-source';
 import { CHECK_TITLES, type VerifyCheck, type VerifyFinding } from './report';
 
@@ -40,6 +41,8 @@ export interface NumberingOutcome {
   readonly baseLatest: number;
   /** The directory as the applier reads it; absent when numbering found errors. */
   readonly set?: MigrationSet;
+  /** The adopted history's record (db-migrate.json), when there is one. */
+  readonly adoption?: Adoption;
 }
 
 export interface NumberingOptions {
@@ -140,8 +143,8 @@ async function readEntries(dir: string, isNew: (fileName: string) => boolean, fi
 }
 
 /** The metadata chain: each migration starts where the previous one ended. */
-function checkChain(entries: readonly MigrationEntry[], findings: VerifyFinding[]): void {
-  for (const entry of entries.filter((e) => e.isNew)) {
+function checkChain(entries: readonly MigrationEntry[], adoption: Adoption | undefined, findings: VerifyFinding[]): void {
+  for (const entry of entries.filter((e) => e.isNew && !(adoption && e.version <= adoption.version))) {
     const metadata = entry.metadata;
     if (!metadata) {
       if (entry.metadataPath === undefined) {
@@ -163,7 +166,7 @@ function checkChain(entries: readonly MigrationEntry[], findings: VerifyFinding[
       findings.push({ level: 'warning', ...at, message: `${entry.metadataPath} has no base_sha: cannot check that ${entry.fileName} starts where ${previous.fileName} ends` });
       continue;
     }
-    const expected = previous.metadata?.goal_sha;
+    const expected = previous.metadata?.goal_sha ?? (adoption?.adopted_through === previous.fileName ? adoption.goal_sha : undefined);
     if (expected === undefined) {
       findings.push({ level: 'notice', ...at, message: `${previous.fileName} records no goal_sha: cannot check the base_sha of ${entry.fileName}` });
       continue;
@@ -210,6 +213,14 @@ function checkEdits(newEntries: readonly MigrationEntry[], findings: VerifyFindi
 export async function checkNumbering(options: NumberingOptions): Promise<NumberingOutcome> {
   const { dir, git, repoPath, baseSha } = options;
   const findings: VerifyFinding[] = [];
+  let adoption: Adoption | undefined;
+  try {
+    adoption = await readAdoption(dir);
+  } catch (error) {
+    if (!(error instanceof ConfigurationError)) throw error;
+    findings.push({ level: 'error', file: join(dir, 'db-migrate.json'), line: lineFromMessage(join(dir, 'db-migrate.json'), error.message) ?? 1, message: error.message });
+  }
+  const isAdopted = (version: number) => adoption !== undefined && version <= adoption.version;
 
   // The migrations at the base commit: what is already merged (and maybe applied somewhere).
   const baseFiles = new Map<string, number>();
@@ -260,6 +271,11 @@ export async function checkNumbering(options: NumberingOptions): Promise<Numberi
   const newVersions = [...new Set(newEntries.map((e) => e.version))];
   for (const version of newVersions) {
     const entry = newEntries.find((e) => e.version === version)!;
+    if (isAdopted(version) && version >= expected) {
+      // The adopted history keeps sql-migrate's numbers (timestamps): gaps are its own.
+      expected = version + 1;
+      continue;
+    }
     if (version > expected) {
       const missing = version - 1 === expected ? `version ${expected} is` : `versions ${expected} to ${version - 1} are`;
       const after = entries.filter((e) => e.version < version).pop();
@@ -274,10 +290,10 @@ export async function checkNumbering(options: NumberingOptions): Promise<Numberi
   for (const [index, entry] of merged.entries()) {
     const earlier = merged[index - 1];
     const first = index === 0 ? 1 : earlier.version + 1;
-    if (entry.version > first) findings.push({ level: 'error', file: entry.path, line: 1, message: `version ${first} is missing before ${entry.fileName}` });
+    if (entry.version > first && !isAdopted(entry.version)) findings.push({ level: 'error', file: entry.path, line: 1, message: `version ${first} is missing before ${entry.fileName}` });
   }
 
-  checkChain(entries, findings);
+  checkChain(entries, adoption, findings);
   checkEdits(newEntries, findings);
 
   // Whatever else the store refuses (a metadata "version" or "name" that does not match its file...).
@@ -304,5 +320,5 @@ export async function checkNumbering(options: NumberingOptions): Promise<Numberi
     summary: errors > 0 ? `${errors} problem${errors === 1 ? '' : 's'} (${range})` : range,
     findings,
   };
-  return { check, entries, newEntries, baseLatest, ...(set ? { set } : {}) };
+  return { check, entries, newEntries, baseLatest, ...(set ? { set } : {}), ...(adoption ? { adoption } : {}) };
 }

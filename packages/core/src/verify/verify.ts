@@ -32,6 +32,7 @@ import { type DataLossGate, gateDataLoss, measureWithoutRows } from './data-loss
 import { versionBelow } from './session';
 import { checkHazards, readColumnTypes } from './hazards';
 import { type MigrationEntry, checkNumbering } from './numbering';
+import type { Adoption } from '../migrations/adoption';
 import { checkUserSeed, type UserSeed } from '../seed/user-seed';
 import { type DataCheckOutcome, checkData } from './data';
 import { CHECK_TITLES, type VerifyCheck, type VerifyFinding, type VerifyReport, overallResult } from './report';
@@ -77,11 +78,12 @@ interface Goal {
   readonly entry?: MigrationEntry;
 }
 
-/** The newest goal_sha recorded in the migrations' metadata, else HEAD. */
-function chooseGoal(entries: readonly MigrationEntry[], goalRef: string | undefined): Goal {
+/** The newest goal_sha recorded in the migrations' metadata (or the adoption record), else HEAD. */
+function chooseGoal(entries: readonly MigrationEntry[], goalRef: string | undefined, adoption: Adoption | undefined): Goal {
   if (goalRef) return { ref: goalRef, from: `given: ${goalRef}` };
-  const recorded = [...entries].reverse().find((e) => e.metadata?.goal_sha);
-  if (recorded) return { ref: recorded.metadata!.goal_sha!, from: `goal_sha of ${recorded.fileName}`, entry: recorded };
+  const recorded = [...entries].reverse().find((e) => e.metadata?.goal_sha || e.fileName === adoption?.adopted_through);
+  if (recorded?.metadata?.goal_sha) return { ref: recorded.metadata.goal_sha, from: `goal_sha of ${recorded.fileName}`, entry: recorded };
+  if (recorded && adoption) return { ref: adoption.goal_sha, from: `goal_sha of ${adoption.path} (the adopted history)` };
   return { ref: 'HEAD', from: 'HEAD of the schema repository (no migration records a goal_sha)' };
 }
 
@@ -226,7 +228,7 @@ export async function verifyMigrations(options: VerifyOptions): Promise<VerifyRe
     schemaGit,
     ...(baseSha ? { baseSha } : {}),
     numbering,
-    goal: chooseGoal(entries, options.goalRef),
+    goal: chooseGoal(entries, options.goalRef, numbering.adoption),
     plan,
     ...(seed ? { seed } : {}),
     ...(dataPass ? { dataPass } : {}),

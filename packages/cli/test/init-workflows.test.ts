@@ -1,0 +1,163 @@
+/**
+ * `db-migrate init` on a repository laid out unlike the example (models deep in backend/, migrations where
+ * sql-migrate's dbconfig.yml says, a targets file with production and staging groups), then the generated
+ * workflows' steps run the way the runner runs them (the committed action bundles, inputs from the
+ * workflow's `with:`); and the actions warn when the trigger paths miss the schema directory.
+ * Rebuild the bundles first: pnpm build.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { makeTestRepo, type TestRepo } from '../../core/test/git-fixture';
+import { adminUrl, createTestDatabase, dropTestDatabase, query } from '../../../test/support/pg';
+import { createAllScript, sqlalchemyModels } from '../../../test/support/sqlalchemy';
+import { pullRequestEvent, readActionDefinition, runActionBundle, type ActionName } from '../../../test/support/run-action-bundle';
+import { cli } from '../../../test/support/cli';
+
+// `yaml` is the core's dependency (pnpm does not hoist it to where this file lives).
+const { parse } = createRequire(join(__dirname, '../../core/package.json'))('yaml') as { parse(text: string): unknown };
+
+interface Step {
+  readonly uses?: string;
+  readonly with?: Record<string, string>;
+  readonly env?: Record<string, string>;
+}
+interface Workflow {
+  readonly on: Record<string, { paths?: string[]; inputs?: Record<string, unknown> } | null>;
+  readonly jobs: Record<string, { steps: Step[] }>;
+}
+
+const PYTHON = '/usr/bin/python3';
+let repo: TestRepo;
+let cwd: string;
+const databases: string[] = [];
+
+function workflow(name: string): Workflow {
+  return parse(readFileSync(join(repo.dir, '.github/workflows', name), 'utf8')) as Workflow;
+}
+
+/** The db-migrate step of a workflow: which action, and its `with:` with the expressions a run would give. */
+function actionStep(wf: Workflow, values: Record<string, string>): { action: ActionName; inputs: Record<string, string>; env: Record<string, string>; dropped: string[] } {
+  const step = Object.values(wf.jobs)[0].steps.find((s) => s.uses?.startsWith('your-org/db-migrate/'))!;
+  const action = step.uses!.split('/')[2].split('@')[0] as ActionName;
+  const declared = readActionDefinition(action).inputs;
+  const inputs: Record<string, string> = {};
+  const dropped: string[] = [];
+  for (const [name, raw] of Object.entries(step.with ?? {})) {
+    const value = String(raw).replace(/\$\{\{\s*([\w.-]+)\s*\}\}/g, (_, expression: string) => {
+      if (!(expression in values)) throw new Error(`no value for \${{ ${expression} }}`);
+      return values[expression];
+    });
+    // The workflow's setup-python and pip install steps give python3 its packages; here Debian's python3 has them.
+    if (name === 'schema-command') inputs[name] = value.replace(/^python3 /, `${PYTHON} `);
+    // Inputs another change adds to the apply action (the timeouts) are passed only once it declares them.
+    if (name in declared) inputs[name] ??= value;
+    else dropped.push(name);
+  }
+  return { action, inputs, env: Object.fromEntries(Object.keys(step.env ?? {}).map((k) => [k, values[`secrets.${k}`]])), dropped };
+}
+
+beforeAll(() => {
+  repo = makeTestRepo();
+  repo.commit('an application whose models are not in schema/', {
+    'backend/models/shop_schema/__init__.py': sqlalchemyModels(),
+    'backend/models/shop_schema/create_all.py': createAllScript('shop_schema'),
+    'backend/requirements.txt': 'sqlalchemy\npsycopg2-binary\n',
+    'dbconfig.yml': 'production:\n  dialect: postgres\n  datasource: ${DATABASE_URL}\n  dir: db/sql\n',
+    'db/sql/.gitkeep': '',
+    'db-targets.yml':
+      'databases:\n' +
+      '  - name: alpha\n    url-env: ALPHA_DATABASE_URL\n    groups: [production]\n' +
+      '  - name: beta\n    url-env: BETA_DATABASE_URL\n    groups: [production]\n' +
+      '  - name: stage\n    url-env: STAGE_DATABASE_URL\n    groups: [staging]\n',
+  });
+  cwd = process.cwd();
+  process.chdir(repo.dir);
+});
+afterAll(async () => {
+  process.chdir(cwd);
+  for (const url of databases) await dropTestDatabase(url);
+  repo.remove();
+});
+
+it('detects the layout and writes workflows whose triggers and secrets match it', async () => {
+  const dry = await cli(['init', '--dry-run']);
+  expect(dry.code).toBe(0);
+  expect(dry.stdout).toContain('would write:');
+  expect(dry.stderr).toContain('schema: backend/models, command python3 -m shop_schema.create_all (from backend/models/shop_schema/create_all.py');
+  expect(dry.stderr).toContain("migrations: db/sql (sql-migrate's dbconfig.yml)");
+  expect(dry.stderr).toContain('dependencies: pip install -r backend/requirements.txt');
+  expect(dry.stderr).toContain('default branch: main');
+  expect(dry.stderr).toContain('targets: db-targets.yml, 2 production (group production), 1 staging');
+
+  const written = await cli(['init']);
+  expect(written.code).toBe(0);
+  expect(written.stdout).toContain('add the secrets ALPHA_DATABASE_URL, BETA_DATABASE_URL, STAGE_DATABASE_URL');
+  const create = workflow('db-migrate-create.yml');
+  expect(create.on.push!.paths).toEqual(['backend/models/**', 'backend/requirements.txt']);
+  expect(workflow('db-migrate-sync-staging.yml').on.push!.paths).toEqual(['backend/models/**', 'backend/requirements.txt']);
+  const apply = workflow('db-migrate-apply.yml');
+  expect(Object.keys(apply.on.workflow_dispatch!.inputs!)).toEqual(['mode', 'dry-run', 'to-version', 'target-names', 'allow', 'lock-timeout', 'statement-timeout']);
+  const applyStep = Object.values(apply.jobs)[0].steps.find((s) => s.uses?.includes('/apply@'))!;
+  expect(Object.keys(applyStep.env!)).toEqual(['ALPHA_DATABASE_URL', 'BETA_DATABASE_URL']);
+  expect(applyStep.with).toMatchObject({ 'targets-file': 'db-targets.yml', group: 'production', 'migrations-dir': 'db/sql', mode: '${{ inputs.mode }}', allow: '${{ inputs.allow }}' });
+  expect(Object.values(create.jobs)[0].steps.map((s) => (s as { run?: string }).run).filter(Boolean)).toEqual(['pip install -r backend/requirements.txt']);
+  // A second init leaves the files alone.
+  expect(await cli(['init'])).toMatchObject({ code: 1, stderr: expect.stringContaining('already exist') });
+  repo.commit('db-migrate workflows', {});
+});
+
+it('the generated workflows run: verify on a pull request, apply from the dispatch inputs, staging sync on a push', async () => {
+  // The first migration, as the create workflow's action would write it.
+  const created = await cli(['create', '--schema-dir', 'backend/models', '--schema-command', `${PYTHON} -m shop_schema.create_all`, '--dir', 'db/sql', '--shadow', adminUrl()]);
+  expect(created.stderr).not.toMatch(/^error/m);
+  expect(created.code).toBe(0);
+  const base = repo.git('rev-parse', 'HEAD');
+  const head = repo.commit('migration 1', {});
+  // The runner's embedded shadow server (and the apply job's service container) is the test server here.
+  const shadow = { 'shadow-database': adminUrl() };
+
+  const verify = actionStep(workflow('db-migrate-verify.yml'), {});
+  const verified = await runActionBundle(verify.action, {
+    cwd: repo.dir,
+    inputs: { ...verify.inputs, ...shadow, comment: 'false' },
+    event: pullRequestEvent({ number: 7, headRef: 'feature', headSha: head, baseSha: base }),
+  });
+  expect(verified.log).not.toMatch(/^Error/m);
+  expect(verified.outputs.result).toBe('passed');
+  expect(verified.exitCode).toBe(0);
+
+  const [alpha, beta, stage] = [await createTestDatabase('init_alpha'), await createTestDatabase('init_beta'), await createTestDatabase('init_stage')];
+  databases.push(alpha, beta, stage);
+  const secrets = { 'secrets.ALPHA_DATABASE_URL': alpha, 'secrets.BETA_DATABASE_URL': beta, 'secrets.STAGE_DATABASE_URL': stage };
+  const dispatch = { 'inputs.mode': 'apply', 'inputs.dry-run': 'false', 'inputs.to-version': '', 'inputs.target-names': 'beta', 'inputs.allow': '', 'inputs.lock-timeout': '', 'inputs.statement-timeout': '' };
+  const apply = actionStep(workflow('db-migrate-apply.yml'), { ...secrets, ...dispatch });
+  expect(apply.dropped.every((name) => ['lock-timeout', 'statement-timeout'].includes(name))).toBe(true);
+  const applied = await runActionBundle(apply.action, { cwd: repo.dir, eventName: 'workflow_dispatch', inputs: { ...apply.inputs, ...shadow }, env: apply.env });
+  expect(applied.log).not.toMatch(/^Error/m);
+  expect(applied.outputs.applied).toBe('1');
+  expect(applied.exitCode).toBe(0);
+  expect(await query(beta, "SELECT 1 FROM information_schema.tables WHERE table_name = 'users'")).toHaveLength(1);
+  expect(await query(alpha, "SELECT 1 FROM information_schema.tables WHERE table_name = 'users'")).toHaveLength(0);
+
+  const workflowRef = { GITHUB_WORKFLOW_REF: 'octo-org/octo-repo/.github/workflows/db-migrate-sync-staging.yml@refs/heads/main' };
+  const sync = actionStep(workflow('db-migrate-sync-staging.yml'), { ...secrets, 'github.sha': head });
+  const synced = await runActionBundle(sync.action, { cwd: repo.dir, eventName: 'push', sha: head, inputs: { ...sync.inputs, ...shadow }, env: { ...sync.env, ...workflowRef } });
+  expect(synced.log).not.toMatch(/^Error/m);
+  expect(synced.exitCode).toBe(0);
+  expect(synced.annotations.filter((a) => /trigger paths|does not cover/.test(a.message))).toEqual([]);
+  expect(await query(stage, "SELECT 1 FROM information_schema.tables WHERE table_name = 'users'")).toHaveLength(1);
+
+  // The example's fixed trigger, copied into this repository: the action says it never fires for the models.
+  const path = join(repo.dir, '.github/workflows/db-migrate-sync-staging.yml');
+  writeFileSync(path, readFileSync(path, 'utf8').replace(/paths: \[.*\]/, "paths: ['schema/**']"));
+  const warned = await runActionBundle(sync.action, { cwd: repo.dir, eventName: 'push', sha: head, inputs: { ...sync.inputs, ...shadow, 'dry-run': 'true' }, env: { ...sync.env, ...workflowRef } });
+  expect(warned.exitCode).toBe(0);
+  expect(warned.annotations).toContainEqual(
+    expect.objectContaining({
+      level: 'warning',
+      file: '.github/workflows/db-migrate-sync-staging.yml',
+      message: expect.stringContaining("on.push.paths (schema/**) does not cover schema-dir backend/models: a change to the schema there never starts this workflow"),
+    }),
+  );
+});
