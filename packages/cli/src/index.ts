@@ -103,7 +103,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     verbose = verboseFlag === true;
     const logger = cliLogger({ verbose, quiet: quiet === true && !verbose, repeated: command.repeatedOnStdout, shared: sameTerminal() });
-    return await command.run(values, parsed.positionals, { logger, stdout: (text) => process.stdout.write(text) });
+    return await command.run(values, parsed.positionals, { logger, verbose, stdout: (text) => process.stdout.write(text) });
   } catch (error) {
     // By its code, not instanceof TypeError: under a test runner's VM the error comes from another realm.
     const isUsage = typeof error === 'object' && error !== null && String((error as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS');
