@@ -7,8 +7,12 @@
  * `UPDATE ... SET hits = hits + 1 WHERE id = $1` on public.big. Bounded: it stops after
  * BENCH_TRAFFIC_MAX_S seconds (default 3600) or when its stdin closes.
  *
+ * Open loop, as an application's request stream: each connection has its queries scheduled every
+ * BENCH_CONNECTIONS / BENCH_QPS seconds; a query's latency runs from its scheduled time, so the queries
+ * that pile up behind one that waits on a lock count their wait too.
+ *
  * Protocol: prints `{"pids":[...]}` once connected; each `report` line on stdin prints the latencies of
- * the queries since the previous report (queries still running count with their time so far).
+ * the queries since the previous report (queries due but not finished count with their time so far).
  */
 import { createInterface } from 'node:readline';
 import { performance } from 'node:perf_hooks';
@@ -35,7 +39,9 @@ const maxSeconds = Number(process.env.BENCH_TRAFFIC_MAX_S ?? 3600);
 let done: number[] = [];
 let failed = 0;
 let firstError: string | undefined;
-const running = new Set<number>();
+/** Per connection, the scheduled time of its first query not finished yet. */
+const due: number[] = [];
+const period = (connections / qps) * 1000;
 let stopping = false;
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -45,7 +51,9 @@ function percentile(sorted: readonly number[], p: number): number {
 
 function report(): TrafficWindow {
   const now = performance.now();
-  const times = [...done, ...[...running].map((started) => now - started)].sort((a, b) => a - b);
+  const pending: number[] = [];
+  for (const first of due) for (let at = first; at <= now; at += period) pending.push(now - at);
+  const times = [...done, ...pending].sort((a, b) => a - b);
   const window: TrafficWindow = {
     queries: times.length,
     p50Ms: percentile(times, 50),
@@ -64,27 +72,24 @@ function report(): TrafficWindow {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function loop(client: Client, index: number): Promise<void> {
-  const period = (connections / qps) * 1000;
   let next = performance.now() + (period * index) / connections;
   for (let i = 0; !stopping; i++) {
+    due[index] = next;
     await sleep(Math.max(0, next - performance.now()));
     if (stopping) break;
     const id = 1 + Math.floor(Math.random() * maxId);
-    const started = performance.now();
-    running.add(started);
     try {
       if (i % 2 === 0) await client.query('SELECT id, hits FROM public.big WHERE id = $1', [id]);
       else await client.query('UPDATE public.big SET hits = hits + 1 WHERE id = $1', [id]);
-      done.push(performance.now() - started);
+      done.push(performance.now() - next);
     } catch (error) {
       failed++;
       firstError ??= (error as Error).message;
-    } finally {
-      running.delete(started);
     }
-    // A query that waited does not make the connection catch up in a burst afterwards.
-    next = Math.max(next + period, performance.now());
+    // The next query is due one period after this one was, however long this one took.
+    next += period;
   }
+  due[index] = Infinity;
 }
 
 async function main(): Promise<void> {
