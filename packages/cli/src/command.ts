@@ -6,6 +6,8 @@ export interface CommandContext {
   /** Progress and diagnostics go to stderr through the logger; results go to stdout. */
   readonly logger: Logger;
   readonly stdout: (text: string) => void;
+  /** --verbose: every line (e.g. each hazard) rather than a summary. */
+  readonly verbose: boolean;
 }
 
 export type OptionValues = Record<string, string | boolean | (string | boolean)[] | undefined>;

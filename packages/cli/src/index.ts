@@ -2,10 +2,22 @@
 import { fstatSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { asConfigurationError, consoleLogger, errorMessage, type Logger, SUPPORTED_POSTGRES_VERSIONS } from '@db-migrate/core';
-import { type Command, GLOBAL_OPTIONS, parseArgsOptions } from './command';
-import { commands } from './commands';
-import { closestName, commandHelp, globalHelp } from './help';
+import type { Logger } from '@db-migrate/core';
+import { SUPPORTED_POSTGRES_VERSIONS } from '@db-migrate/core/src/shadow/postgres-packages';
+import type { Command } from './command';
+
+/**
+ * The commands and @db-migrate/core, required on first use rather than imported: `--version` needs neither,
+ * and its start-up stays close to bare node's (the bundle runs a module's code only when it is required).
+ */
+function cli() {
+  return {
+    core: require('@db-migrate/core') as typeof import('@db-migrate/core'),
+    command: require('./command') as typeof import('./command'),
+    commands: (require('./commands') as typeof import('./commands')).commands,
+    help: require('./help') as typeof import('./help'),
+  };
+}
 
 /** True when stdout and stderr are the same terminal: what both print is seen once, interleaved. */
 export function sameTerminal(): boolean {
@@ -23,18 +35,19 @@ export function sameTerminal(): boolean {
  * left out when both streams go to one terminal.
  */
 export function cliLogger(options: { verbose: boolean; quiet: boolean; repeated?: RegExp; shared: boolean }): Logger {
-  const base = consoleLogger({ verbose: options.verbose });
+  const base = cli().core.consoleLogger({ verbose: options.verbose });
   const skip = (message: string) => options.quiet || (options.shared && options.repeated !== undefined && options.repeated.test(message));
   return { ...base, info: (message) => (skip(message) ? undefined : base.info(message)) };
 }
 
 /** "unknown option --dri; did you mean --dry-run?" for a mistyped option, from the command's own table. */
 function unknownOptionMessage(error: unknown, command: Command): string {
-  const message = errorMessage(error);
+  const { core, command: table, help } = cli();
+  const message = core.errorMessage(error);
   const typed = /Unknown option '(-{1,2})([^']+)'/.exec(message);
   if (!typed) return message;
-  const known = Object.keys({ ...command.options, ...GLOBAL_OPTIONS });
-  const suggestion = closestName(typed[2], known);
+  const known = Object.keys({ ...command.options, ...table.GLOBAL_OPTIONS });
+  const suggestion = help.closestName(typed[2], known);
   return `unknown option ${typed[1]}${typed[2]}${suggestion ? `; did you mean --${suggestion}?` : ''}`;
 }
 
@@ -50,6 +63,14 @@ export function versionText(): string {
 /** Runs the CLI and returns its exit code: 0 success, 1 failure or bad input, 2 differences found (--exit-code). */
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === '--version' || name === '-V' || name === 'version') {
+    process.stdout.write(versionText() + '\n');
+    return 0;
+  }
+  const { core, command: table, commands, help } = cli();
+  const { closestName, commandHelp, globalHelp } = help;
+  const { asConfigurationError, errorMessage } = core;
+  const { GLOBAL_OPTIONS, parseArgsOptions } = table;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     const topic = name === 'help' ? rest[0] : undefined;
     const command = topic ? commands.find((c) => c.name === topic) : undefined;
@@ -60,10 +81,6 @@ export async function main(argv: string[]): Promise<number> {
     }
     process.stdout.write(command ? commandHelp(command) : globalHelp(commands));
     return name ? 0 : 1;
-  }
-  if (name === '--version' || name === '-V' || name === 'version') {
-    process.stdout.write(versionText() + '\n');
-    return 0;
   }
   const command = commands.find((c) => c.name === name);
   if (!command) {
@@ -86,7 +103,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     verbose = verboseFlag === true;
     const logger = cliLogger({ verbose, quiet: quiet === true && !verbose, repeated: command.repeatedOnStdout, shared: sameTerminal() });
-    return await command.run(values, parsed.positionals, { logger, stdout: (text) => process.stdout.write(text) });
+    return await command.run(values, parsed.positionals, { logger, verbose, stdout: (text) => process.stdout.write(text) });
   } catch (error) {
     // By its code, not instanceof TypeError: under a test runner's VM the error comes from another realm.
     const isUsage = typeof error === 'object' && error !== null && String((error as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS');
@@ -107,14 +124,18 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-if (require.main === module) {
+/** The command line's entry: runs main on the process's arguments and sets its exit code. */
+export function runFromCommandLine(): void {
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;
     },
     (error) => {
-      process.stderr.write(`db-migrate: ${errorMessage(error)}\n`);
+      process.stderr.write(`db-migrate: ${cli().core.errorMessage(error)}\n`);
       process.exitCode = 1;
     },
   );
 }
+
+// The bundle's dist/index.js (scripts/cli-launcher.js) calls runFromCommandLine; run directly, so does this.
+if (require.main === module) runFromCommandLine();

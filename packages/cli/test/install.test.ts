@@ -33,7 +33,7 @@ describe('the packed CLI installed with npm i -g', () => {
     const manifest = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as Record<string, unknown>;
     expect(manifest.dependencies).toBeUndefined();
     expect(readdirSync(packageDir).sort()).toEqual(['README.md', 'dist', 'package.json']);
-    expect(readdirSync(join(packageDir, 'dist')).sort()).toEqual(['index.js', 'libpg-query.wasm', 'licenses.txt']);
+    expect(readdirSync(join(packageDir, 'dist')).sort()).toEqual(['cli.js', 'index.js', 'libpg-query.wasm', 'licenses.txt']);
     expect(existsSync(join(packageDir, 'node_modules'))).toBe(false);
   });
 

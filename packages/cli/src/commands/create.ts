@@ -30,7 +30,7 @@ export const createCommand: Command = {
     { comment: 'Schema and migrations in two repositories', command: 'create --schema-dir ~/src/app/schema --schema-sql structure.sql --dir ~/src/migrations/migrations --goal main' },
   ],
   repeatedOnStdout: /^(nothing to do: |wrote )/,
-  async run(values, _positionals, { logger, stdout }) {
+  async run(values, _positionals, { logger, stdout, verbose }) {
     const inputs = await goalBuildInputs(values);
     const outcome = await createMigration({
       ...inputs,
@@ -40,7 +40,7 @@ export const createCommand: Command = {
       renames: stringList(values, 'rename'),
       logger,
     });
-    await printResult(values, stdout, formatCreateReport(outcome), outcome);
+    await printResult(values, stdout, formatCreateReport(outcome, { groupHazards: !verbose }), outcome);
     return 0;
   },
 };

@@ -1,4 +1,4 @@
-import { ConfigurationError, diff, registerUrlSecrets, renderSql, type DiffOptions } from '@db-migrate/core';
+import { ConfigurationError, describeHazardGroups, diff, registerUrlSecrets, renderSql, type DiffOptions, type HazardItem } from '@db-migrate/core';
 import type { Command, OptionValues } from '../command';
 import { optionalString, printResult } from '../command';
 import { blockingDdlOption, onlineDdl, tableFilter, tableFilterOptions } from './schema-options';
@@ -49,7 +49,7 @@ export const diffCommand: Command = {
     { comment: 'Fail a script when two databases differ outside the audit schema', command: 'diff "$A" "$B" --exclude-schema audit --exit-code' },
   ],
   allowPositionals: true,
-  async run(values, positionals, { logger, stdout }) {
+  async run(values, positionals, { logger, stdout, verbose }) {
     if (positionals.length !== 2) {
       throw new ConfigurationError(`expected two database URLs, <from-url> <to-url>; got ${positionals.length} argument(s)`);
     }
@@ -58,11 +58,18 @@ export const diffCommand: Command = {
     await printResult(values, stdout, renderSql(statements), { statements, warnings, excludedTables: excludedTables ?? [] });
     for (const warning of warnings) logger.warning(warning);
     if (excludedTables) logger.info(`left out of the comparison: ${excludedTables.join(', ')}`);
-    statements.forEach((statement, i) => {
-      for (const hazard of statement.hazards) {
-        logger.warning(`hazard ${hazard.code} (statement ${i + 1}, ${statement.object.kind} ${statement.object.name}): ${hazard.message}`);
-      }
-    });
+    // One line per kind of hazard, with a count; each hazard with --verbose (and in --json).
+    const hazards: HazardItem[] = statements.flatMap((statement, i) =>
+      statement.hazards.map((hazard) => ({
+        code: hazard.code,
+        object: statement.object.name,
+        message: hazard.message,
+        line: `${hazard.code} (statement ${i + 1}, ${statement.object.kind} ${statement.object.name}): ${hazard.message}`,
+      })),
+    );
+    const lines = verbose ? hazards.map((h) => h.line) : describeHazardGroups(hazards, 'statement');
+    for (const line of lines) logger.warning(`hazard ${line}`);
+    if (lines.length < hazards.length) logger.info(`${hazards.length} hazards of ${lines.length} kinds: --verbose prints each one, --json each with its statement`);
     // An object the differ does not compare may differ: --exit-code cannot call the schemas equal.
     return values['exit-code'] === true && (statements.length > 0 || warnings.length > 0) ? 2 : 0;
   },

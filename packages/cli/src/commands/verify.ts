@@ -31,7 +31,7 @@ export const verifyCommand: Command = {
     { comment: 'Before committing a hand-written migration (uncommitted files count as new)', command: 'verify --schema-dir db --schema-sql . --dir db/migrations --goal HEAD' },
   ],
   repeatedOnStdout: /^(Numbering|Consistency|Reversibility|Data|Hazards): |^new migrations: /,
-  async run(values, _positionals, { logger, stdout }) {
+  async run(values, _positionals, { logger, stdout, verbose }) {
     const { shadow, postgresVersion, ...inputs } = await goalBuildInputs(values);
     const seed = readSeed(values);
     const report = await withShadowServer(shadow, { postgresVersion: postgresVersion, logger }, (server) =>
@@ -45,7 +45,7 @@ export const verifyCommand: Command = {
         logger,
       }),
     );
-    await printResult(values, stdout, formatVerifyReport(report), report);
+    await printResult(values, stdout, formatVerifyReport(report, { groupHazards: !verbose }), report);
     return report.result === 'passed' ? 0 : 1;
   },
 };

@@ -1,12 +1,14 @@
 import { basename } from 'node:path';
+import { describeHazardGroups } from '../diff/hazard-groups';
 import { allowMarkerLine, allowTrailerLine } from '../intent/acknowledgements';
 import type { CreateOutcome } from './create-migration';
 
 /**
- * What create did, as text for a terminal or a job log: the files written, the hazards, whether a section
- * runs without a transaction, and the migration itself; or why nothing was written.
+ * What create did, as text for a terminal or a job log: the files written, the hazards (one line each, or
+ * one line per kind with `groupHazards`), whether a section runs without a transaction, and the migration
+ * itself; or why nothing was written.
  */
-export function formatCreateReport(outcome: CreateOutcome): string {
+export function formatCreateReport(outcome: CreateOutcome, options: { readonly groupHazards?: boolean } = {}): string {
   if (outcome.outcome === 'no-op') return `nothing to do: ${outcome.reason}\n`;
   const from = `base ${outcome.baseSha ?? 'the empty database'}, goal ${outcome.goalSha}`;
   const last = outcome.migrations[outcome.migrations.length - 1]!;
@@ -17,7 +19,11 @@ export function formatCreateReport(outcome: CreateOutcome): string {
     ...outcome.files.map((file) => `  wrote ${file}`),
   ];
   if (outcome.hazards.length === 0) lines.push('hazards: none found');
-  else lines.push(`hazards (${outcome.hazards.length}):`, ...outcome.hazards.map((h) => `  - ${h.code}: ${h.message}`));
+  else {
+    const hazards = outcome.hazards.map((h) => ({ code: h.code, ...(h.table ? { object: h.table } : {}), message: h.message, line: `${h.code}: ${h.message}` }));
+    const hazardLines = options.groupHazards ? describeHazardGroups(hazards, 'statement') : hazards.map((h) => h.line);
+    lines.push(`hazards (${outcome.hazards.length}):`, ...hazardLines.map((line) => `  - ${line}`));
+  }
   for (const rename of outcome.renames) lines.push(`renames: ${rename}`);
   for (const candidate of outcome.renameCandidates) lines.push(`possible rename (declare it with the trailer "${candidate.trailer}" and run create again): ${candidate.sql}`);
   for (const loss of outcome.unacknowledged) {

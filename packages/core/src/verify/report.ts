@@ -2,6 +2,8 @@
  * What `verify` returns: one result per named check, never an exception for a failed check, so the
  * CLI, the job summary, the annotations and the pull-request comment all report the same thing.
  */
+import { basename } from 'node:path';
+import { describeHazardGroups } from '../diff/hazard-groups';
 import { formatLocks, type LocksMeasured } from './locks';
 
 export type VerifyCheckName = 'numbering' | 'consistency' | 'reversibility' | 'data' | 'hazards';
@@ -85,21 +87,42 @@ export function describeStatus(status: VerifyCheckStatus): string {
   return STATUS_WORDS[status];
 }
 
-/** The report as plain text for a terminal: one block per check, then the differences as SQL. */
-export function formatVerifyReport(report: VerifyReport): string {
+/**
+ * The report as plain text for a terminal: one block per check, then the differences as SQL. With
+ * `groupHazards`, the hazard warnings of one code are one line, counted, naming where they are.
+ */
+export function formatVerifyReport(report: VerifyReport, options: { readonly groupHazards?: boolean } = {}): string {
   const out: string[] = [];
   const newOnes = report.newMigrations.length > 0 ? report.newMigrations.join(', ') : 'none';
   out.push(`new migrations: ${newOnes}`);
   if (report.goal) out.push(`goal: ${report.goal.sha.slice(0, 12)} (${report.goal.from})`);
   for (const check of report.checks) {
     out.push('', `${check.title}: ${describeStatus(check.status)} - ${check.summary}`);
-    for (const finding of check.findings) {
+    const line = (finding: VerifyFinding) => {
       // Messages from the parsers and the applier name the file themselves.
       const named = finding.file !== undefined && finding.message.startsWith(finding.file);
       const where = finding.file && !named ? `${finding.file}${finding.line ? `:${finding.line}` : ''}: ` : '';
       const code = finding.code ? ` [${finding.code}]` : '';
-      out.push(`  ${finding.level}: ${where}${finding.message}${code}`);
+      return `${finding.level}: ${where}${finding.message}${code}`;
+    };
+    // Grouped: the warnings of one hazard code print as one line where the first of them was.
+    const grouped = options.groupHazards && check.name === 'hazards' ? check.findings.filter((f) => f.level === 'warning' && f.code) : [];
+    // describeHazardGroups keeps the order in which each code first appears.
+    const groupLines = new Map(
+      describeHazardGroups(
+        grouped.map((f) => ({ code: f.code!, ...(f.file ? { object: `${basename(f.file)}${f.line ? `:${f.line}` : ''}` } : {}), message: f.message, line: line(f) })),
+        'warning',
+      ).map((text, i) => [[...new Set(grouped.map((f) => f.code!))][i]!, text]),
+    );
+    for (const finding of check.findings) {
+      if (!grouped.includes(finding)) out.push(`  ${line(finding)}`);
+      else if (groupLines.has(finding.code!)) {
+        const text = groupLines.get(finding.code!)!;
+        out.push(`  ${text.startsWith(`${finding.level}: `) ? text : `warning: ${text}`}`);
+        groupLines.delete(finding.code!);
+      }
     }
+    if (grouped.length > new Set(grouped.map((f) => f.code)).size) out.push('  (--verbose prints each hazard)');
     if (check.difference) {
       out.push(`  ${DIFFERENCE_LABELS[check.name] ?? 'Difference'}:`, '', ...check.difference.trimEnd().split('\n').map((l) => `    ${l}`));
     }
