@@ -313,3 +313,19 @@ test('the locks and rewrites of each Up statement are measured on the rows: int 
   const text = formatVerifyReport({ result: 'passed', checks: [], newMigrations: ['0002_next.sql'], difference: '', locks, durationMs: 1 });
   expect(text).toMatch(/0002_next\.sql:\n\s+line\s+table\s+lock\s+rewrite\s+ms\n\s+2\s+public\.orders\s+ACCESS EXCLUSIVE\s+yes\s+\d+/);
 });
+
+test("the differ's guarded narrowing refuses the widest synthetic value (a warning, nothing cut); the locks are measured once the table is emptied", async () => {
+  const { conversionGuard } = await import('../src/diff/conversions');
+  const guard = conversionGuard('"public"."orders"', 'public.orders', 'note', 'character varying(100)', 'character varying(10)', 'cuts strings longer than 10 characters');
+  const { check, locks } = await dataPass({
+    up: `-- +migrate StatementBegin\n${guard};\n-- +migrate StatementEnd\nALTER TABLE "public"."orders" ALTER COLUMN "note" SET DATA TYPE character varying(10);`,
+    down: 'ALTER TABLE orders ALTER COLUMN note TYPE varchar(100);',
+  });
+  expect(check.status).toBe('warning');
+  expect(messages(check)).toMatch(/column public\.orders\.note: converting character varying\(100\) to character varying\(10\) would change the value .*Hint: existing values would be cut or rounded by the type change.*The rows of public\.orders were synthetic/);
+  expect(locks.notMeasured).toEqual([]);
+  expect(locks.statements.map(({ table, lock }) => ({ table, lock }))).toEqual([
+    { table: 'public.orders', lock: 'ACCESS SHARE' },
+    { table: 'public.orders', lock: 'ACCESS EXCLUSIVE' },
+  ]);
+});

@@ -210,9 +210,16 @@ async function seededPass(
     let counts = filled.counts;
     before.set(entry.version - 1, counts);
     let valuesBefore = await timed('values', () => readValues(client));
-    const measuredLocks = await timed(`locks of ${entry.fileName}`, () => measureLocks(client, entry, [...counts.values()].map((t) => t.oid)));
-    locks.statements.push(...measuredLocks.statements);
-    locks.notMeasured.push(...measuredLocks.notMeasured);
+    const measureLocksOf = async (rows: RowCounts) => {
+      const measuredLocks = await timed(`locks of ${entry.fileName}`, () => measureLocks(client, entry, [...rows.values()].map((t) => t.oid)));
+      // Measured again after a table was emptied: the later measurement replaces the earlier one.
+      for (const list of [locks.statements, locks.notMeasured] as { file: string }[][]) {
+        for (let i = list.length - 1; i >= 0; i--) if (list[i]!.file === entry.fileName) list.splice(i, 1);
+      }
+      locks.statements.push(...measuredLocks.statements);
+      locks.notMeasured.push(...measuredLocks.notMeasured);
+    };
+    await measureLocksOf(counts);
     let run = await timed(`Up of ${entry.fileName}`, () => session.up(entry.version));
     const table = run.error ? failingTable(run.error, counts) : undefined;
     if (run.error && table && VALUE_DEPENDENT.has(run.error.sqlState ?? '') && !seeded.has(table)) {
@@ -228,6 +235,7 @@ async function seededPass(
       for (const [name, t] of before.get(entry.version - 1)!) if (t.rows > 0 && (counts.get(name)?.rows ?? 0) === 0) emptied.add(name);
       before.set(entry.version - 1, counts);
       valuesBefore = await readValues(client);
+      await measureLocksOf(counts);
       run = await timed(`Up of ${entry.fileName} again`, () => session.up(entry.version));
     }
     if (run.error) {
