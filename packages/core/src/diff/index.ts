@@ -31,6 +31,7 @@ export type { DiffOptions, DiffResult, DiffStatement, Hazard, ObjectKind, Statem
 export type { Catalog } from './catalog';
 export { introspect, INTROSPECTION_LOCK_TIMEOUT_MS, type IntrospectOptions } from './introspect';
 export { renderMarkedSql, renderSql } from './render';
+export { changedByConversion, conversionGuard, valueChangingConversion } from './conversions';
 
 /**
  * The statements that take the database at `fromUrl` to the schema of the database at `toUrl`, in an
