@@ -4,7 +4,7 @@
  */
 import { relative, sep } from 'node:path';
 import type { Annotation, SummaryBlock } from '@db-migrate/action-kit';
-import { DIFFERENCE_LABELS, LOCKS_TITLE, describeStatus, redact, type VerifyCheck, type VerifyCheckStatus, type VerifyFinding, type VerifyReport } from '@db-migrate/core';
+import { DIFFERENCE_LABELS, LOCKS_TITLE, describeStatus, lockGroups, redact, type VerifyCheck, type VerifyCheckStatus, type VerifyFinding, type VerifyReport } from '@db-migrate/core';
 
 const ICONS: Readonly<Record<VerifyCheckStatus, string>> = { passed: '✅', warning: '⚠️', failed: '❌', skipped: '⏭️' };
 
@@ -66,8 +66,8 @@ export function verifySummary(report: VerifyReport, root: string): SummaryBlock[
   const locks = report.locks;
   if (locks && (locks.statements.length > 0 || locks.notMeasured.length > 0)) {
     blocks.push({ kind: 'heading', text: LOCKS_TITLE, level: 3 });
-    for (const file of lockFiles(report)) {
-      blocks.push({ kind: 'text', text: file }, { kind: 'table', header: LOCK_HEADER, rows: lockRows(report, file) });
+    for (const [file, section] of lockGroups(locks)) {
+      blocks.push({ kind: 'text', text: groupName(file, section) }, { kind: 'table', header: LOCK_HEADER, rows: lockRows(report, file, section) });
     }
     if (locks.notMeasured.length > 0) blocks.push({ kind: 'list', items: locks.notMeasured.map((n) => `${n.file}: not measured: ${n.reason}`) });
   }
@@ -76,12 +76,12 @@ export function verifySummary(report: VerifyReport, root: string): SummaryBlock[
 
 const LOCK_HEADER = ['Line', 'Table', 'Lock', 'Rewrite', 'ms'];
 
-function lockFiles(report: VerifyReport): string[] {
-  return [...new Set((report.locks?.statements ?? []).map((s) => s.file))];
+function groupName(file: string, section: 'up' | 'down'): string {
+  return `${file}${section === 'down' ? ' (Down)' : ''}`;
 }
 
-function lockRows(report: VerifyReport, file: string): string[][] {
-  return (report.locks?.statements ?? []).filter((s) => s.file === file).map((s) => [String(s.line), s.table, s.lock, s.rewrite ? 'yes' : 'no', String(s.ms)]);
+function lockRows(report: VerifyReport, file: string, section: 'up' | 'down'): string[][] {
+  return (report.locks?.statements ?? []).filter((s) => s.file === file && s.section === section).map((s) => [String(s.line), s.table, s.lock, s.rewrite ? 'yes' : 'no', String(s.ms)]);
 }
 
 /** The measured locks in the comment: a small table per file, folded. */
@@ -89,9 +89,9 @@ function commentLocks(report: VerifyReport): string[] {
   const locks = report.locks;
   if (!locks || (locks.statements.length === 0 && locks.notMeasured.length === 0)) return [];
   const lines = ['', `<details><summary>${inline(LOCKS_TITLE)}</summary>`];
-  for (const file of lockFiles(report)) {
-    lines.push('', `\`${file}\``, '', `| ${LOCK_HEADER.join(' | ')} |`, `| ${LOCK_HEADER.map(() => '---').join(' | ')} |`);
-    lines.push(...lockRows(report, file).map((row) => `| ${row.map(inline).join(' | ')} |`));
+  for (const [file, section] of lockGroups(locks)) {
+    lines.push('', `\`${groupName(file, section)}\``, '', `| ${LOCK_HEADER.join(' | ')} |`, `| ${LOCK_HEADER.map(() => '---').join(' | ')} |`);
+    lines.push(...lockRows(report, file, section).map((row) => `| ${row.map(inline).join(' | ')} |`));
   }
   for (const n of locks.notMeasured) lines.push('', `- ${inline(`${n.file}: not measured: ${n.reason}`)}`);
   lines.push('', '</details>');

@@ -300,16 +300,37 @@ test('the locks and rewrites of each Up statement are measured on the rows: int 
     down: 'DROP INDEX customers_nickname;\nALTER TABLE orders ALTER COLUMN note TYPE varchar(100);\nALTER TABLE orders ALTER COLUMN id TYPE int;',
   });
   expect(check.status).toBe('passed');
-  const rows = locks.statements.map(({ line, table, lock, rewrite }) => ({ line, table, lock, rewrite }));
+  const rows = locks.statements.map(({ section, line, table, lock, rewrite }) => ({ section, line, table, lock, rewrite }));
   expect(rows).toEqual([
-    { line: 2, table: 'public.orders', lock: 'ACCESS EXCLUSIVE', rewrite: true },
+    { section: 'up', line: 2, table: 'public.orders', lock: 'ACCESS EXCLUSIVE', rewrite: true },
     // The transaction already holds ACCESS EXCLUSIVE on orders: the second ALTER takes nothing new, and rewrites nothing.
-    { line: 4, table: 'public.customers', lock: 'SHARE', rewrite: false },
+    { section: 'up', line: 4, table: 'public.customers', lock: 'SHARE', rewrite: false },
+    // The Down, measured the same way before it runs: DROP INDEX locks its table; text -> varchar(100) rewrites (a length check), so does bigint -> int.
+    { section: 'down', line: 7, table: 'public.customers', lock: 'ACCESS EXCLUSIVE', rewrite: false },
+    { section: 'down', line: 8, table: 'public.orders', lock: 'ACCESS EXCLUSIVE', rewrite: true },
+    // Under the lock line 8 took: no new lock, and a rewrite of its own.
+    { section: 'down', line: 9, table: 'public.orders', lock: 'none', rewrite: true },
   ]);
   expect(locks.statements.every((s) => s.file === '0002_next.sql' && s.ms >= 0)).toBe(true);
   // On its own, varchar -> text takes ACCESS EXCLUSIVE and rewrites nothing.
   const alone = await dataPass({ up: 'ALTER TABLE orders ALTER COLUMN note TYPE text;', down: 'ALTER TABLE orders ALTER COLUMN note TYPE varchar(100);' });
-  expect(alone.locks.statements.map(({ table, lock, rewrite }) => ({ table, lock, rewrite }))).toEqual([{ table: 'public.orders', lock: 'ACCESS EXCLUSIVE', rewrite: false }]);
+  expect(alone.locks.statements.filter((s) => s.section === 'up').map(({ table, lock, rewrite }) => ({ table, lock, rewrite }))).toEqual([{ table: 'public.orders', lock: 'ACCESS EXCLUSIVE', rewrite: false }]);
   const text = formatVerifyReport({ result: 'passed', checks: [], newMigrations: ['0002_next.sql'], difference: '', locks, durationMs: 1 });
   expect(text).toMatch(/0002_next\.sql:\n\s+line\s+table\s+lock\s+rewrite\s+ms\n\s+2\s+public\.orders\s+ACCESS EXCLUSIVE\s+yes\s+\d+/);
+});
+
+test("the differ's guarded narrowing refuses the widest synthetic value (a warning, nothing cut); the locks are measured once the table is emptied", async () => {
+  const { conversionGuard } = await import('../src/diff/conversions');
+  const guard = conversionGuard('"public"."orders"', 'public.orders', 'note', 'character varying(100)', 'character varying(10)', 'cuts strings longer than 10 characters');
+  const { check, locks } = await dataPass({
+    up: `-- +migrate StatementBegin\n${guard};\n-- +migrate StatementEnd\nALTER TABLE "public"."orders" ALTER COLUMN "note" SET DATA TYPE character varying(10);`,
+    down: 'ALTER TABLE orders ALTER COLUMN note TYPE varchar(100);',
+  });
+  expect(check.status).toBe('warning');
+  expect(messages(check)).toMatch(/column public\.orders\.note: converting character varying\(100\) to character varying\(10\) would change the value .*Hint: existing values would be cut or rounded by the type change.*The rows of public\.orders were synthetic/);
+  expect(locks.notMeasured).toEqual([]);
+  expect(locks.statements.filter((s) => s.section === 'up').map(({ table, lock }) => ({ table, lock }))).toEqual([
+    { table: 'public.orders', lock: 'ACCESS SHARE' },
+    { table: 'public.orders', lock: 'ACCESS EXCLUSIVE' },
+  ]);
 });

@@ -89,16 +89,21 @@ export function changedByConversion(column: string, from: string, to: string): s
  */
 export function conversionGuard(table: string, tableName: string, columnName: string, from: string, to: string, how: string): string {
   const column = ident(columnName);
-  const what = `${tableName}.${columnName}`.replace(/'/g, "''");
-  const reason = `${how}`.replace(/'/g, "''");
+  const quote = (text: string) => text.replace(/'/g, "''");
+  const what = quote(`${tableName}.${columnName}`);
+  const reason = quote(how);
+  const dot = tableName.indexOf('.');
+  // PostgreSQL's error fields name the table and column, as its own errors do.
+  const fields = `SCHEMA = '${quote(tableName.slice(0, dot))}', TABLE = '${quote(tableName.slice(dot + 1))}', COLUMN = '${quote(columnName)}'`;
   return [
     'DO $guard$',
     'DECLARE example text;',
     'BEGIN',
     `  SELECT ${column}::text INTO example FROM ${table} WHERE ${changedByConversion(column, from, to)} LIMIT 1;`,
     '  IF FOUND THEN',
-    `    RAISE EXCEPTION 'column ${what}: converting ${from} to ${to} would change the value %', example`,
-    `      USING ERRCODE = 'data_exception', DETAIL = 'The conversion ${reason}; db-migrate never changes a value silently.',`,
+    `    RAISE EXCEPTION 'column ${what}: converting ${quote(from)} to ${quote(to)} would change the value %', example`,
+    `      USING ERRCODE = 'data_exception', ${fields},`,
+    `      DETAIL = 'The conversion ${reason}; db-migrate never changes a value silently.',`,
     `      HINT = 'Fix or convert those values first (an UPDATE), or write the conversion you intend in the migration.';`,
     '  END IF;',
     'END',

@@ -32,6 +32,7 @@ export type { Catalog } from './catalog';
 export { introspect, INTROSPECTION_LOCK_TIMEOUT_MS, type IntrospectOptions } from './introspect';
 export { renderMarkedSql, renderSql } from './render';
 export { describeHazardGroups, groupHazards, HAZARD_OBJECTS_SHOWN, type HazardGroup, type HazardItem } from './hazard-groups';
+export { changedByConversion, conversionGuard, valueChangingConversion } from './conversions';
 
 /**
  * The statements that take the database at `fromUrl` to the schema of the database at `toUrl`, in an

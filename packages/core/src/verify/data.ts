@@ -140,6 +140,8 @@ export interface DataCheckOutcome {
   readonly locks: LocksMeasured;
 }
 
+type MutableLocks = { statements: LocksMeasured['statements'][number][]; notMeasured: LocksMeasured['notMeasured'][number][] };
+
 /** Runs the data check; a failure to report is a result, only bugs throw. */
 export async function checkData(input: DataCheckInput): Promise<DataCheckOutcome> {
   const { set, newEntries } = input;
@@ -147,7 +149,7 @@ export async function checkData(input: DataCheckInput): Promise<DataCheckOutcome
   const none: Measured = { steps: [], baseTables: [] };
   if (newEntries.length === 0) return { check: result('skipped', 'no new migrations to run on rows'), measured: none, unmeasured: [], locks: { statements: [], notMeasured: [] } };
   const db = await input.newDatabase();
-  const locks: { statements: LocksMeasured['statements'][number][]; notMeasured: LocksMeasured['notMeasured'][number][] } = { statements: [], notMeasured: [] };
+  const locks: MutableLocks = { statements: [], notMeasured: [] };
   const outcome = await withMigrationSession(db.url, set, (session) => seededPass(input, session, logger, locks));
   return { ...outcome, locks };
 }
@@ -156,7 +158,7 @@ async function seededPass(
   input: DataCheckInput,
   session: MigrationSession,
   logger: Logger,
-  locks: { statements: LocksMeasured['statements'][number][]; notMeasured: LocksMeasured['notMeasured'][number][] },
+  locks: MutableLocks,
 ): Promise<Omit<DataCheckOutcome, 'locks'>> {
   const { newEntries, plan, seed } = input;
   const { client } = session;
@@ -167,6 +169,15 @@ async function seededPass(
     } finally {
       logger.debug(`data check: ${what} in ${Math.round(performance.now() - started)} ms`);
     }
+  };
+  /** Rehearses a section to measure its locks; measured again (after a table was emptied), the later replaces the earlier. */
+  const recordLocks = async (entry: MigrationEntry, section: 'up' | 'down', rows: RowCounts) => {
+    const measuredLocks = await timed(`locks of ${entry.fileName} (${section})`, () => measureLocks(client, entry, [...rows.values()].map((t) => t.oid), section));
+    const earlier = (x: { file: string; section: string }) => x.file === entry.fileName && x.section === section;
+    locks.statements = locks.statements.filter((x) => !earlier(x));
+    locks.notMeasured = locks.notMeasured.filter((x) => !earlier(x));
+    locks.statements.push(...measuredLocks.statements);
+    locks.notMeasured.push(...measuredLocks.notMeasured);
   };
   const base = newEntries[0].version - 1;
   const entryOf = (fileName: string | undefined) => newEntries.find((e) => e.fileName === fileName);
@@ -220,9 +231,8 @@ async function seededPass(
     let counts = filled.counts;
     before.set(entry.version - 1, counts);
     let valuesBefore = await timed('values', () => readValues(client));
-    const measuredLocks = await timed(`locks of ${entry.fileName}`, () => measureLocks(client, entry, [...counts.values()].map((t) => t.oid)));
-    locks.statements.push(...measuredLocks.statements);
-    locks.notMeasured.push(...measuredLocks.notMeasured);
+    const measureLocksOf = (rows: RowCounts) => recordLocks(entry, 'up', rows);
+    await measureLocksOf(counts);
     let run = await timed(`Up of ${entry.fileName}`, () => session.up(entry.version));
     const table = run.error ? failingTable(run.error, counts) : undefined;
     if (run.error && table && VALUE_DEPENDENT.has(run.error.sqlState ?? '') && !violatesNotNullCheck(run.error) && !seeded.has(table)) {
@@ -239,6 +249,7 @@ async function seededPass(
       for (const [name, t] of before.get(entry.version - 1)!) if (t.rows > 0 && (counts.get(name)?.rows ?? 0) === 0) emptied.add(name);
       before.set(entry.version - 1, counts);
       valuesBefore = await readValues(client);
+      await measureLocksOf(counts);
       run = await timed(`Up of ${entry.fileName} again`, () => session.up(entry.version));
     }
     if (run.error) {
@@ -272,6 +283,7 @@ async function seededPass(
   for (const [index, entry] of plan.revert.entries()) {
     const to = plan.revert[index + 1]?.version ?? plan.toVersion;
     let valuesBefore = await readValues(client);
+    await recordLocks(entry, 'down', counts);
     let reverted = await timed(`Down of ${entry.fileName}`, () => session.down(to));
     const table = reverted.error ? failingTable(reverted.error, counts) : undefined;
     if (reverted.error && table && DOWN_VALUE_DEPENDENT.has(reverted.error.sqlState ?? '') && !seeded.has(table) && (filledAt.get(table) ?? -1) >= entry.version) {
@@ -288,6 +300,7 @@ async function seededPass(
       for (const [name, t] of counts) if (t.rows > 0 && (emptiedCounts.get(name)?.rows ?? 0) === 0) emptied.add(name);
       counts = emptiedCounts;
       valuesBefore = await readValues(client);
+      await recordLocks(entry, 'down', counts);
       reverted = await timed(`Down of ${entry.fileName} again`, () => session.down(to));
     }
     if (reverted.error) {

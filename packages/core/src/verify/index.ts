@@ -4,4 +4,4 @@ export { checkNumbering, sameCommit, type MigrationEntry, type NumberingOptions,
 export { checkHazards } from './hazards';
 export { planReversibility, type ReversibilityPlan, type RevertTarget } from './reversibility';
 export { checkData, rowFailureHint, type DataCheckInput } from './data';
-export { LOCK_MODES, type LockMode, type LocksMeasured, type StatementLock } from './locks';
+export { LOCK_MODES, lockGroups, type LockMode, type LocksMeasured, type StatementLock } from './locks';

@@ -1,5 +1,5 @@
 /**
- * Locks measured, not only linted: a migration's Up section is rehearsed statement by statement on the
+ * Locks measured, not only linted: a migration's Up (and Down) section is rehearsed statement by statement on the
  * data check's rows, inside a transaction that is rolled back (the real run follows on the same rows).
  * After each statement the backend's own locks (pg_locks) and the relfilenode of every table that
  * existed before the section are read: per statement and table, the strongest lock it took, whether it
@@ -28,7 +28,7 @@ export type LockMode = (typeof LOCK_MODES)[number];
 export interface StatementLock {
   /** The migration's file name. */
   readonly file: string;
-  readonly section: 'up';
+  readonly section: 'up' | 'down';
   /** 1-based line of the statement in the file. */
   readonly line: number;
   /** schema.table */
@@ -44,7 +44,7 @@ export interface StatementLock {
 /** The locks measured by the data check, and the sections it could not measure (with why). */
 export interface LocksMeasured {
   readonly statements: readonly StatementLock[];
-  readonly notMeasured: readonly { readonly file: string; readonly reason: string }[];
+  readonly notMeasured: readonly { readonly file: string; readonly section: 'up' | 'down'; readonly reason: string }[];
 }
 
 /** `AccessExclusiveLock` -> `ACCESS EXCLUSIVE`. */
@@ -81,14 +81,15 @@ const TRANSACTION_CONTROL = /^\s*(?:--[^\n]*\n\s*)*(BEGIN|COMMIT|ROLLBACK|ABORT|
  * a transaction rolled back at the end, measuring each statement on `tables` (the oids of the tables that
  * exist before it). Stops quietly at a statement that fails: the real run reports it.
  */
-export async function measureLocks(client: Client, entry: MigrationEntry, tables: readonly number[]): Promise<LocksMeasured> {
-  const section = entry.parsed?.up;
+export async function measureLocks(client: Client, entry: MigrationEntry, tables: readonly number[], which: 'up' | 'down' = 'up'): Promise<LocksMeasured> {
+  const section = which === 'up' ? entry.parsed?.up : entry.parsed?.down;
   if (!section || section.statements.length === 0) return { statements: [], notMeasured: [] };
-  if (section.noTransaction) return { statements: [], notMeasured: [{ file: entry.fileName, reason: 'its Up section runs outside a transaction (notransaction), so no rehearsal can be rolled back' }] };
+  const name = which === 'up' ? 'Up' : 'Down';
+  if (section.noTransaction) return { statements: [], notMeasured: [{ file: entry.fileName, section: which, reason: `its ${name} section runs outside a transaction (notransaction), so no rehearsal can be rolled back` }] };
   const control = section.statements.find((s) => TRANSACTION_CONTROL.test(s.sql));
-  if (control) return { statements: [], notMeasured: [{ file: entry.fileName, reason: `line ${control.line} controls the transaction itself` }] };
+  if (control) return { statements: [], notMeasured: [{ file: entry.fileName, section: which, reason: `line ${control.line} (${name}) controls the transaction itself` }] };
   const measured: StatementLock[] = [];
-  let notMeasured: { file: string; reason: string }[] = [];
+  let notMeasured: { file: string; section: 'up' | 'down'; reason: string }[] = [];
   await client.query('BEGIN');
   try {
     let before = await tableStates(client, tables);
@@ -97,12 +98,12 @@ export async function measureLocks(client: Client, entry: MigrationEntry, tables
       try {
         await client.query(statement.sql);
       } catch (error) {
-        notMeasured = [{ file: entry.fileName, reason: `stopped at line ${statement.line}, which fails: ${(error as Error).message}` }];
+        notMeasured = [{ file: entry.fileName, section: which, reason: `stopped at line ${statement.line} (${name}), which fails: ${(error as Error).message}` }];
         break;
       }
       const ms = Math.round(performance.now() - started);
       const after = await tableStates(client, tables);
-      measured.push(...statementLocks(entry, statement, before, after, ms));
+      measured.push(...statementLocks(entry, which, statement, before, after, ms));
       before = after;
     }
   } finally {
@@ -111,7 +112,7 @@ export async function measureLocks(client: Client, entry: MigrationEntry, tables
   return { statements: measured, notMeasured };
 }
 
-function statementLocks(entry: MigrationEntry, statement: MigrationStatement, before: Map<string, TableState>, after: Map<string, TableState>, ms: number): StatementLock[] {
+function statementLocks(entry: MigrationEntry, section: 'up' | 'down', statement: MigrationStatement, before: Map<string, TableState>, after: Map<string, TableState>, ms: number): StatementLock[] {
   const out: StatementLock[] = [];
   for (const [oid, now] of after) {
     const was = before.get(oid);
@@ -119,7 +120,7 @@ function statementLocks(entry: MigrationEntry, statement: MigrationStatement, be
     const lock = taken.reduce<LockMode | 'none'>((a, b) => (strength(b) > strength(a) ? b : a), 'none');
     const rewrite = !!was && was.node !== now.node && now.node !== '0';
     if (lock === 'none' && !rewrite) continue;
-    out.push({ file: entry.fileName, section: 'up', line: statement.line, table: now.name, lock, rewrite, ms });
+    out.push({ file: entry.fileName, section, line: statement.line, table: now.name, lock, rewrite, ms });
   }
   return out.sort((a, b) => a.table.localeCompare(b.table));
 }
@@ -127,12 +128,19 @@ function statementLocks(entry: MigrationEntry, statement: MigrationStatement, be
 /** The measured locks as a small text table per file, for a terminal. */
 export function formatLocks(locks: LocksMeasured): string[] {
   const out: string[] = [];
-  for (const file of [...new Set(locks.statements.map((s) => s.file))]) {
-    out.push(`  ${file}:`, '    line  table                          lock                     rewrite  ms');
-    for (const s of locks.statements.filter((x) => x.file === file)) {
+  for (const [file, section] of lockGroups(locks)) {
+    out.push(`  ${file}${section === 'down' ? ' (Down)' : ''}:`, '    line  table                          lock                     rewrite  ms');
+    for (const s of locks.statements.filter((x) => x.file === file && x.section === section)) {
       out.push(`    ${String(s.line).padEnd(5)} ${s.table.padEnd(30)} ${s.lock.padEnd(24)} ${(s.rewrite ? 'yes' : 'no').padEnd(8)} ${s.ms}`);
     }
   }
   for (const n of locks.notMeasured) out.push(`  ${n.file}: not measured: ${n.reason}`);
   return out;
+}
+
+/** The file and section of each group of measured statements, in the order measured. */
+export function lockGroups(locks: LocksMeasured): [string, 'up' | 'down'][] {
+  const seen = new Map<string, [string, 'up' | 'down']>();
+  for (const s of locks.statements) seen.set(`${s.file}\0${s.section}`, [s.file, s.section]);
+  return [...seen.values()];
 }

@@ -69,7 +69,7 @@ export const DIFFERENCE_LABELS: Readonly<Partial<Record<VerifyCheckName, string>
 };
 
 /** The heading of the measured locks, in every rendering of the report. */
-export const LOCKS_TITLE = "Locks and rewrites measured on the data check's rows (Up, tables that existed before)";
+export const LOCKS_TITLE = "Locks and rewrites measured on the data check's rows (tables that existed before each Up and Down)";
 
 /** failed if any check failed. Warnings and skips do not fail verification. */
 export function overallResult(checks: readonly VerifyCheck[]): 'passed' | 'failed' {
