@@ -243,16 +243,23 @@ test('a revert whose Down recreates an enum without a value some rows still use 
   expect(await recordedIds(f.targets.b.url)).toHaveLength(1);
 });
 
-test('a sequence whose current value is above a new MAXVALUE', async () => {
+test('a sequence, and an identity, whose current value is above a new MAXVALUE', async () => {
   const f = await fleet(
     {
-      '0001_invoices.sql': { up: ['CREATE TABLE invoices (id serial PRIMARY KEY)'], down: ['DROP TABLE invoices'] },
-      '0002_bound.sql': { up: ['ALTER SEQUENCE invoices_id_seq MAXVALUE 100'], down: ['ALTER SEQUENCE invoices_id_seq NO MAXVALUE'] },
+      '0001_invoices.sql': {
+        up: ['CREATE TABLE invoices (id serial PRIMARY KEY)', 'CREATE TABLE tickets (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY)'],
+        down: ['DROP TABLE tickets', 'DROP TABLE invoices'],
+      },
+      '0002_bound.sql': {
+        up: ['ALTER SEQUENCE invoices_id_seq MAXVALUE 100', 'ALTER TABLE tickets ALTER COLUMN id SET MAXVALUE 10'],
+        down: ['ALTER TABLE tickets ALTER COLUMN id SET NO MAXVALUE', 'ALTER SEQUENCE invoices_id_seq NO MAXVALUE'],
+      },
     },
-    { a: `SELECT setval('invoices_id_seq', 150)`, b: `SELECT setval('invoices_id_seq', 100)`, c: '' },
+    { a: `SELECT setval('invoices_id_seq', 150)`, b: `SELECT setval('invoices_id_seq', 100); SELECT setval(pg_get_serial_sequence('tickets', 'id'), 11)`, c: '' },
   );
-  const dry = await expectRefusedOnly(f, ['a']);
+  const dry = await expectRefusedOnly(f, ['a', 'b']);
   expect(found(outcome(dry, 'a'))).toEqual([expect.objectContaining({ code: 'sequence-bounds', table: 'invoices_id_seq', count: 1, examples: ['last_value=150'] })]);
+  expect(found(outcome(dry, 'b'))).toEqual([expect.objectContaining({ code: 'sequence-bounds', table: 'public.tickets_id_seq', count: 1, examples: ['last_value=11'] })]);
 });
 
 test('a statement on what the same run creates is skipped with a notice, never guessed', async () => {
