@@ -262,6 +262,34 @@ test('a sequence, and an identity, whose current value is above a new MAXVALUE',
   expect(found(outcome(dry, 'b'))).toEqual([expect.objectContaining({ code: 'sequence-bounds', table: 'public.tickets_id_seq', count: 1, examples: ['last_value=11'] })]);
 });
 
+test('rows outside the bounds of a partition being attached (RANGE and LIST)', async () => {
+  const f = await fleet(
+    {
+      '0001_events.sql': {
+        up: [
+          'CREATE TABLE events (id int, at date NOT NULL) PARTITION BY RANGE (at)',
+          'CREATE TABLE events_2026 (id int PRIMARY KEY, at date NOT NULL)',
+          'CREATE TABLE sites (id int, region text) PARTITION BY LIST (region)',
+          'CREATE TABLE sites_eu (id int PRIMARY KEY, region text)',
+        ],
+        down: ['DROP TABLE sites_eu', 'DROP TABLE sites', 'DROP TABLE events_2026', 'DROP TABLE events'],
+      },
+      '0002_attach.sql': {
+        up: [`ALTER TABLE events ATTACH PARTITION events_2026 FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')`, `ALTER TABLE sites ATTACH PARTITION sites_eu FOR VALUES IN ('de', 'fr', NULL)`],
+        down: ['ALTER TABLE sites DETACH PARTITION sites_eu', 'ALTER TABLE events DETACH PARTITION events_2026'],
+      },
+    },
+    {
+      a: `INSERT INTO events_2026 VALUES (1, '2026-03-01'), (2, '2025-12-31')`,
+      b: `INSERT INTO sites_eu VALUES (1, 'de'), (2, NULL), (3, 'us')`,
+      c: `INSERT INTO events_2026 VALUES (1, '2026-12-31'); INSERT INTO sites_eu VALUES (1, NULL)`,
+    },
+  );
+  const dry = await expectRefusedOnly(f, ['a', 'b']);
+  expect(found(outcome(dry, 'a'))).toEqual([expect.objectContaining({ code: 'partition-bounds', table: 'events_2026', count: 1, examples: ["id=2: '2025-12-31'"] })]);
+  expect(found(outcome(dry, 'b'))).toEqual([expect.objectContaining({ code: 'partition-bounds', table: 'sites_eu', count: 1, examples: ["id=3: 'us'"] })]);
+});
+
 test('a statement on what the same run creates is skipped with a notice, never guessed', async () => {
   const f = await fleet(
     {

@@ -399,6 +399,61 @@ export async function validation(client: Client, s: PendingStatement, table: Tab
   };
 }
 
+/** A partition bound's value as SQL of the key's type; 'unbounded' for MINVALUE/MAXVALUE; undefined when not a constant. */
+function boundValue(datum: PgNode, type: string): string | undefined {
+  const c = datum.A_Const;
+  if (c) {
+    if (c.isnull) return 'NULL';
+    const raw = c.sval ? c.sval.sval : c.ival ? String(c.ival.ival ?? 0) : c.fval ? c.fval.fval : c.boolval ? String(c.boolval.boolval ?? false) : undefined;
+    return raw === undefined ? undefined : `${literal(String(raw))}::${type}`;
+  }
+  const word = (datum.ColumnRef?.fields as PgNode[] | undefined)?.[0]?.String?.sval;
+  return word === 'minvalue' || word === 'maxvalue' ? 'unbounded' : undefined;
+}
+
+/**
+ * ATTACH PARTITION: rows of the table attached that its bounds exclude (PostgreSQL scans it and refuses).
+ * For a partition key of one column, bounds RANGE or LIST written as constants.
+ */
+export async function partitionBounds(client: Client, s: PendingStatement, parent: Table, cmd: PgNode, range: PendingRange): Promise<PlannedCheck | undefined> {
+  const bound = cmd.bound as PgNode | undefined;
+  if (!bound || bound.is_default) return undefined;
+  const table = tableOf(cmd.name);
+  const what = `partition ${table.label} of ${parent.label}`;
+  const stub = { ...base('partition-bounds', s, table, what) };
+  const skip = madeInRun(range, table) ?? madeInRun(range, parent);
+  if (skip) return { ...stub, skip };
+  const { rows } = await client.query<{ col: string | null; type: string | null; keys: number }>(
+    `SELECT p.partnatts::int AS keys, a.attname AS col, pg_catalog.format_type(a.atttypid, a.atttypmod) AS type
+       FROM pg_catalog.pg_partitioned_table p LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = p.partrelid AND a.attnum = (p.partattrs::int2[])[0]
+      WHERE p.partrelid = to_regclass($1)`,
+    [parent.sql],
+  );
+  const key = rows[0];
+  if (!key?.col || !key.type || key.keys !== 1) return { ...stub, skip: 'only a partition key of one column is checked' };
+  const column = ident(key.col);
+  const values = (datums: PgNode[] | undefined) => (datums ?? []).map((d) => boundValue(d, key.type!));
+  let fits: string;
+  if (bound.strategy === 'r') {
+    const [lower] = values(bound.lowerdatums);
+    const [upper] = values(bound.upperdatums);
+    if (lower === undefined || upper === undefined) return { ...stub, skip: 'its bounds are not constants' };
+    fits = [`${column} IS NOT NULL`, ...(lower !== 'unbounded' ? [`${column} >= ${lower}`] : []), ...(upper !== 'unbounded' ? [`${column} < ${upper}`] : [])].join(' AND ');
+  } else if (bound.strategy === 'l') {
+    const list = values(bound.listdatums);
+    if (list.some((v) => v === undefined || v === 'unbounded')) return { ...stub, skip: 'its values are not constants' };
+    const listed = list.filter((v) => v !== 'NULL');
+    fits = [...(listed.length ? [`${column} IN (${listed.join(', ')})`] : []), ...(list.includes('NULL') ? [`${column} IS NULL`] : [])].join(' OR ') || 'false';
+  } else {
+    return { ...stub, skip: 'hash partition bounds are not checked' };
+  }
+  return {
+    ...stub,
+    what: `${what} (key ${key.col})`,
+    query: `SELECT ${await rowKey(client, table)} || ': ' || coalesce(quote_literal(${column}::text), 'NULL') AS example, 1::bigint AS rows FROM ${table.sql} WHERE NOT coalesce(${fits}, false)`,
+  };
+}
+
 /** Every check one statement calls for, in its order. */
 export async function plannedChecks(client: Client, s: PendingStatement, range: PendingRange): Promise<PlannedCheck[]> {
   const n = s.node;
@@ -455,6 +510,8 @@ async function commandChecks(client: Client, s: PendingStatement, table: Table, 
       if (!seq || cmd.subtype === 'AT_AddIdentity') return [];
       return one(sequenceBounds(s, { sql: seq, label: seq, key: `sequence:${seq}` }, options, range));
     }
+    case 'AT_AttachPartition':
+      return one(await partitionBounds(client, s, table, cmd.def.PartitionCmd as PgNode, range));
     case 'AT_ValidateConstraint':
       return one(await validation(client, s, table, String(cmd.name), range));
     case 'AT_AddConstraint': {
