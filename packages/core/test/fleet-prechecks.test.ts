@@ -290,7 +290,7 @@ test('rows outside the bounds of a partition being attached (RANGE and LIST)', a
   expect(found(outcome(dry, 'b'))).toEqual([expect.objectContaining({ code: 'partition-bounds', table: 'sites_eu', count: 1, examples: ["id=3: 'us'"] })]);
 });
 
-test('a statement on what the same run creates is skipped with a notice, never guessed', async () => {
+test('a statement on a column the same run adds without a default reads it as NULL: NULLs never collide', async () => {
   const f = await fleet(
     {
       '0001_patients.sql': PATIENTS,
@@ -300,10 +300,44 @@ test('a statement on what the same run creates is skipped with a notice, never g
   );
   const dry = await f.run({ dryRun: true });
   expect(statuses(dry)).toEqual({ a: 'pending', b: 'pending', c: 'pending' });
-  expect(outcome(dry, 'a').prechecks?.checks).toEqual([
+  expect(outcome(dry, 'a').prechecks?.checks).toEqual([expect.objectContaining({ code: 'duplicates', status: 'clean', count: 0 })]);
+  expect(formatReportText(dry)).toMatch(/unique index patients_code on patients \(code\): no row it refuses/);
+});
+
+test('a column added earlier in the run with a constant default (or none) is read as that value; after an UPDATE it is skipped', async () => {
+  const f = await fleet(
+    {
+      '0001_patients.sql': PATIENTS,
+      '0002_code.sql': {
+        up: [`ALTER TABLE patients ADD COLUMN code text DEFAULT 'X'`, 'CREATE UNIQUE INDEX patients_code ON patients (code)', 'ALTER TABLE patients ADD COLUMN note text', 'ALTER TABLE patients ALTER COLUMN note SET NOT NULL'],
+        down: ['ALTER TABLE patients DROP COLUMN note', 'DROP INDEX patients_code', 'ALTER TABLE patients DROP COLUMN code'],
+      },
+    },
+    { a: `INSERT INTO patients VALUES (1, 'M1', 1, true), (2, 'M2', 1, true)`, b: `INSERT INTO patients VALUES (1, 'M1', 1, true)`, c: '' },
+  );
+  const dry = await expectRefusedOnly(f, ['a', 'b']);
+  expect(found(outcome(dry, 'a'))).toEqual([
+    expect.objectContaining({ code: 'duplicates', count: 2, examples: ['code=X (2 rows)'] }),
+    expect.objectContaining({ code: 'nulls', count: 2 }),
+  ]);
+  expect(found(outcome(dry, 'b'))).toEqual([expect.objectContaining({ code: 'nulls', count: 1, examples: ['id=1'] })]);
+
+  const backfilled = await fleet(
+    {
+      '0001_patients.sql': PATIENTS,
+      '0002_code.sql': {
+        up: ['ALTER TABLE patients ADD COLUMN code text', `UPDATE patients SET code = 'P' || id`, 'CREATE UNIQUE INDEX patients_code ON patients (code)'],
+        down: ['DROP INDEX patients_code', 'ALTER TABLE patients DROP COLUMN code'],
+      },
+    },
+    { a: `INSERT INTO patients VALUES (1, 'M1', 1, true), (2, 'M2', 1, true)`, b: '', c: '' },
+  );
+  const notGuessed = await backfilled.run({ dryRun: true });
+  expect(statuses(notGuessed)).toEqual({ a: 'pending', b: 'pending', c: 'pending' });
+  expect(outcome(notGuessed, 'a').prechecks?.checks).toEqual([
     expect.objectContaining({ code: 'duplicates', status: 'skipped', reason: expect.stringMatching(/^column code is added \(or renamed\) by 0002_code\.sql line \d+, earlier in this run/) }),
   ]);
-  expect(formatReportText(dry)).toMatch(/unique index patients_code on patients: not checked: column code is added/);
+  expect(formatReportText(notGuessed)).toMatch(/unique index patients_code on patients: not checked: column code is added/);
 });
 
 test('a check on a table above the size limit is skipped with a notice, and the target is not refused for it', async () => {

@@ -61,15 +61,23 @@ function base(code: PrecheckCode, s: PendingStatement, table: Table, what: strin
   return { code, file: s.file, line: s.line, table: table.label, tableSql: table.sql, what };
 }
 
-/** Why a check on `table` (and these columns of it) cannot be run on the target yet, if so. */
-function madeInRun(range: PendingRange, table: Table, columns: readonly string[] = []): string | undefined {
+/**
+ * Why a check on `table` (and these columns of it) cannot be run on the target yet, if so. `valued`:
+ * columns the check can read as the one value a column added earlier in the run holds (columnSql).
+ */
+function madeInRun(range: PendingRange, table: Table, columns: readonly string[] = [], valued: readonly string[] = []): string | undefined {
   const made = range.madeBy(table.key);
   if (made) return `the table is created by ${made}, earlier in this run: the target holds none of its rows yet`;
   for (const c of columns) {
     const by = range.madeBy(`${table.key}.${c}`);
-    if (by) return `column ${c} is added (or renamed) by ${by}, earlier in this run: its values are not on the target yet`;
+    if (by && !(valued.includes(c) && range.knownValue(`${table.key}.${c}`) !== undefined)) return `column ${c} is added (or renamed) by ${by}, earlier in this run: its values are not on the target yet`;
   }
   return undefined;
+}
+
+/** A column as SQL: its one known value when an earlier statement of the run added it (a constant default, or NULL). */
+function columnSql(range: PendingRange, table: Table, column: string, alias?: string): string {
+  return range.knownValue(`${table.key}.${column}`) ?? (alias ? `${alias}.${ident(column)}` : ident(column));
 }
 
 /** The column names a parse-tree expression refers to (unqualified or as the table's). */
@@ -99,12 +107,13 @@ export async function duplicatesOfIndex(s: PendingStatement, range: PendingRange
   const text = new StatementText(s.sql);
   const elems = ((n.indexParams as PgNode[] | undefined) ?? []).map((p) => p.IndexElem as PgNode);
   const what = `unique index ${n.idxname ?? '(unnamed)'} on ${table.label}`;
-  const skip = madeInRun(range, table, columnsIn([n.indexParams, n.whereClause]));
+  const named = elems.filter((e) => e.name).map((e) => String(e.name));
+  const skip = madeInRun(range, table, columnsIn([n.indexParams, n.whereClause]), named.filter((c) => !columnsIn([elems.filter((e) => !e.name), n.whereClause]).includes(c)));
   if (skip) return { ...base('duplicates', s, table, what), skip };
   const group = text.group(text.at(n.relation.location));
   const items = group ? text.items(group) : [];
   if (!group || items.length !== elems.length) return { ...base('duplicates', s, table, what), skip: 'its key list could not be read from the statement' };
-  const keys = elems.map((e, i) => (e.name ? { label: String(e.name), sql: ident(e.name) } : { label: elementExpression(items[i]!), sql: elementExpression(items[i]!) }));
+  const keys = elems.map((e, i) => (e.name ? { label: String(e.name), sql: columnSql(range, table, String(e.name)) } : { label: elementExpression(items[i]!), sql: elementExpression(items[i]!) }));
   const whereAt = n.whereClause ? text.keyword('WHERE', group.end) : undefined;
   const where = whereAt !== undefined ? text.slice(whereAt + 'WHERE'.length).replace(/;\s*$/, '') : undefined;
   return { ...base('duplicates', s, table, `${what} (${keys.map((k) => k.label).join(', ')})${where ? ` WHERE ${where}` : ''}`), query: duplicatesQuery(table, keys, where, !!n.nulls_not_distinct) };
@@ -122,9 +131,9 @@ export function keyConstraintChecks(s: PendingStatement, table: Table, c: PgNode
   const columns = ((c.keys as PgNode[] | undefined) ?? []).map((k) => String(k.String?.sval));
   const primary = c.contype === 'CONSTR_PRIMARY';
   const what = `${primary ? 'primary key' : 'unique constraint'} ${c.conname ?? ''} on ${table.label} (${columns.join(', ')})`.replace('  ', ' ');
-  const skip = madeInRun(range, table, columns);
+  const skip = madeInRun(range, table, columns, columns);
   if (skip) return [{ ...base('duplicates', s, table, what), skip }];
-  const keys = columns.map((k) => ({ label: k, sql: ident(k) }));
+  const keys = columns.map((k) => ({ label: k, sql: columnSql(range, table, k) }));
   const checks: PlannedCheck[] = [{ ...base('duplicates', s, table, what), query: duplicatesQuery(table, keys, undefined, !!c.nulls_not_distinct) }];
   if (primary) checks.push({ ...base('nulls', s, table, what), query: `SELECT ${keyText(keys)} AS example, count(*) AS rows FROM ${table.sql} WHERE ${keys.map((k) => `${k.sql} IS NULL`).join(' OR ')} GROUP BY ${keys.map((k) => k.sql).join(', ')}` });
   return checks;
@@ -171,9 +180,9 @@ export async function checkViolations(client: Client, s: PendingStatement, table
 /** Rows holding NULL in a column SET NOT NULL; every row, for a column added NOT NULL without a default. */
 export async function nulls(client: Client, s: PendingStatement, table: Table, column: string, range: PendingRange, added: boolean): Promise<PlannedCheck> {
   const what = added ? `column ${table.label}.${column} added NOT NULL without a default` : `SET NOT NULL on ${table.label}.${column}`;
-  const skip = madeInRun(range, table, added ? [] : [column]);
+  const skip = madeInRun(range, table, added ? [] : [column], [column]);
   if (skip) return { ...base('nulls', s, table, what), skip };
-  return { ...base('nulls', s, table, what), query: `SELECT ${await rowKey(client, table)} AS example, 1::bigint AS rows FROM ${table.sql}${added ? '' : ` WHERE ${ident(column)} IS NULL`}` };
+  return { ...base('nulls', s, table, what), query: `SELECT ${await rowKey(client, table)} AS example, 1::bigint AS rows FROM ${table.sql}${added ? '' : ` WHERE (${columnSql(range, table, column)}) IS NULL`}` };
 }
 
 /** Pairs of rows a new exclusion constraint refuses: rows where every element's operator holds. */
