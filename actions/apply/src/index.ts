@@ -21,7 +21,7 @@ runAction(async () => {
   };
   let report: FleetReport;
   if (inputs.mode === 'sync') {
-    report = await syncFleet({ ...common, source: inputs.source!, ref: inputs.ref, dryRun: inputs.dryRun, allow: inputs.allow, allowEmptyGoal: inputs.allowEmptyGoal });
+    report = await syncFleet({ ...common, source: inputs.source!, ref: inputs.ref, dryRun: inputs.dryRun, allow: inputs.allow, allowEmptyGoal: inputs.allowEmptyGoal, prechecks: inputs.prechecks });
   } else {
     const set = await readMigrationDir(inputs.migrationsDir!);
     if (inputs.mode === 'drift') report = await checkFleetDrift({ ...common, set });
@@ -35,6 +35,7 @@ runAction(async () => {
         ...(inputs.maxFailures !== undefined ? { maxFailures: inputs.maxFailures } : {}),
         ...(inputs.seed ? { seed: inputs.seed } : {}),
         allow: inputs.allow,
+        prechecks: inputs.prechecks,
       });
     }
   }
@@ -44,11 +45,11 @@ runAction(async () => {
   for (const status of TARGET_STATUSES) core.setOutput(status, String(report.counts[status]));
   await writeSummary(fleetSummary(report));
 
-  const { failed, postponed, drifted } = report.counts;
+  const { failed, refused, postponed, drifted } = report.counts;
   // A database without versions has not drifted: its schema is not the baseline version's.
   const why = inputs.mode === 'baseline' ? `schema differs from version ${report.target}` : 'schema drifted';
   if (reportFails(report, { postponedIsWarning: inputs.postponedIsWarning })) {
-    const parts = [failed && `${failed} failed`, postponed && `${postponed} postponed (${why})`, drifted && `${drifted} drifted`].filter(Boolean);
+    const parts = [failed && `${failed} failed`, refused && `${refused} refused (nothing ran)`, postponed && `${postponed} postponed (${why})`, drifted && `${drifted} drifted`].filter(Boolean);
     core.setFailed(`${inputs.mode}: ${parts.join(', ')} of ${report.targets.length} target(s); see the job summary`);
   } else if (postponed > 0) {
     core.warning(`${postponed} target(s) postponed (${why}); they were not touched`);

@@ -3,6 +3,7 @@ import { getBooleanInput, getConnectionInput, getIntegerInput, getOptionalInput,
 import {
   ConfigurationError,
   DEFAULT_POSTGRES_VERSION,
+  type PrecheckOptions,
   type SchemaSource,
   type ShadowSpec,
   type Target,
@@ -37,6 +38,8 @@ export interface ApplyActionInputs {
   readonly maxFailures?: number;
   /** apply: rows for the pre-flight's seeded copies. */
   readonly seed?: UserSeed;
+  /** apply and sync: the pre-checks' bounds and the large-table limit. */
+  readonly prechecks: PrecheckOptions;
   /** exclude-tables and include-framework-tables. */
   readonly tableFilter: ReturnType<typeof getTableFilterInputs>;
 }
@@ -106,7 +109,22 @@ export async function readApplyInputs(workspace: string): Promise<ApplyActionInp
     postponedIsWarning: getBooleanInput('postponed-is-warning', false),
     ...(maxFailures !== undefined ? { maxFailures } : {}),
     ...(seed ? { seed } : {}),
+    prechecks: precheckInputs(),
     tableFilter: getTableFilterInputs(),
+  };
+}
+
+/** precheck-max-rows, precheck-timeout, large-table-rows, large-table-bytes: those given. */
+function precheckInputs(): PrecheckOptions {
+  const maxRows = getIntegerInput('precheck-max-rows');
+  const timeoutMs = getIntegerInput('precheck-timeout');
+  const largeTableRows = getIntegerInput('large-table-rows');
+  const largeTableBytes = getIntegerInput('large-table-bytes');
+  return {
+    ...(maxRows !== undefined ? { maxRows } : {}),
+    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+    ...(largeTableRows !== undefined ? { largeTableRows } : {}),
+    ...(largeTableBytes !== undefined ? { largeTableBytes } : {}),
   };
 }
 
