@@ -387,6 +387,25 @@ describe('statements that lock a large table while they rewrite or scan it', () 
     expect(await recordedIds(f.targets.a.url)).toHaveLength(2);
   });
 
+  test('SET NOT NULL after a CHECK (col IS NOT NULL) validated earlier in the run scans nothing: not refused', async () => {
+    const f = await fleet(
+      {
+        '0001_events.sql': files()['0001_events.sql']!,
+        '0002_check.sql': { up: ['ALTER TABLE events ADD CONSTRAINT events_kind_not_null CHECK (kind IS NOT NULL) NOT VALID'], down: ['ALTER TABLE events DROP CONSTRAINT events_kind_not_null'] },
+        '0003_not_null.sql': {
+          up: ['ALTER TABLE events VALIDATE CONSTRAINT events_kind_not_null', 'ALTER TABLE events ALTER COLUMN kind SET NOT NULL', 'ALTER TABLE events ALTER COLUMN payload SET NOT NULL'],
+          down: ['ALTER TABLE events ALTER COLUMN payload DROP NOT NULL', 'ALTER TABLE events ALTER COLUMN kind DROP NOT NULL'],
+        },
+      },
+      rows,
+    );
+    // From version 2 (the NOT VALID check is on the targets): kind is free, payload (no such check) scans the table.
+    for (const t of Object.values(f.targets)) await query(t.url, `ALTER TABLE events ADD CONSTRAINT events_kind_not_null CHECK (kind IS NOT NULL) NOT VALID; INSERT INTO gorp_migrations (id, applied_at) VALUES ('0002_check.sql', now())`);
+    const dry = await f.run({ dryRun: true });
+    expect(statuses(dry)).toEqual({ a: 'refused', b: 'pending', c: 'pending' });
+    expect(outcome(dry, 'a').prechecks!.lockedTables.map((t) => [t.code, t.what])).toEqual([['scans-table', expect.stringMatching(/^SET NOT NULL on events\.payload /)]]);
+  });
+
   test('the marker line in the migration acknowledges it too', async () => {
     const f = await fleet(files(['db-migrate: allow blocks-writes public.events']), rows);
     const report = await f.run();

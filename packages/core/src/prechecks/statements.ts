@@ -75,6 +75,8 @@ export class PendingRange {
   /** CHECK (col IS NOT NULL) constraints validated in the run, as `table.col`: SET NOT NULL then scans nothing. */
   readonly notNullChecks = new Set<string>();
   private readonly pendingNotNullChecks = new Map<string, string>();
+  /** Constraints validated in the run (VALIDATE CONSTRAINT), as `table:name`. */
+  readonly validated = new Set<string>();
   /** CHECK and foreign keys added NOT VALID in the run, by `table:name`: what a later VALIDATE checks. */
   readonly notValid = new Map<string, { readonly statement: PendingStatement; readonly constraint: PgNode }>();
 
@@ -151,6 +153,7 @@ export class PendingRange {
             if (c!.skip_validation) this.pendingNotNullChecks.set(`${key}:${c!.conname}`, `${key}.${column}`);
             else this.notNullChecks.add(`${key}.${column}`);
           }
+          if (cmd.subtype === 'AT_ValidateConstraint') this.validated.add(`${key}:${cmd.name}`);
           const validated = cmd.subtype === 'AT_ValidateConstraint' ? this.pendingNotNullChecks.get(`${key}:${cmd.name}`) : undefined;
           if (validated) this.notNullChecks.add(validated);
         }
