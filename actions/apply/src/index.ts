@@ -23,7 +23,7 @@ runAction(() => finishBeforeSignalExit(async () => {
   let report: FleetReport;
   if (inputs.mode === 'sync') {
     warnIfTriggerPathsMiss(core.getInput('schema-dir'), core.getInput('schema-repository-path') || '.');
-    report = await syncFleet({ ...common, ...inputs.statementLimits, source: inputs.source!, ref: inputs.ref, dryRun: inputs.dryRun, allow: inputs.allow, allowEmptyGoal: inputs.allowEmptyGoal });
+    report = await syncFleet({ ...common, ...inputs.statementLimits, source: inputs.source!, ref: inputs.ref, dryRun: inputs.dryRun, allow: inputs.allow, allowEmptyGoal: inputs.allowEmptyGoal, prechecks: inputs.prechecks });
   } else {
     const set = await readMigrationDir(inputs.migrationsDir!);
     if (inputs.mode === 'drift') report = await checkFleetDrift({ ...common, set });
@@ -38,6 +38,7 @@ runAction(() => finishBeforeSignalExit(async () => {
         ...(inputs.maxFailures !== undefined ? { maxFailures: inputs.maxFailures } : {}),
         ...(inputs.seed ? { seed: inputs.seed } : {}),
         allow: inputs.allow,
+        prechecks: inputs.prechecks,
       });
     }
   }

@@ -3,6 +3,7 @@ import { getBooleanInput, getConnectionInput, getIntegerInput, getOptionalInput,
 import {
   ConfigurationError,
   DEFAULT_POSTGRES_VERSION,
+  type PrecheckOptions,
   type SchemaSource,
   type ShadowSpec,
   type Target,
@@ -39,6 +40,8 @@ export interface ApplyActionInputs {
   readonly seed?: UserSeed;
   /** apply and sync: lock_timeout, the lock retry budget and statement_timeout (ms). */
   readonly statementLimits: { readonly lockTimeoutMs?: number; readonly lockRetryBudgetMs?: number; readonly statementTimeoutMs?: number };
+  /** apply and sync: the pre-checks' bounds and the large-table limit. */
+  readonly prechecks: PrecheckOptions;
   /** exclude-tables and include-framework-tables. */
   readonly tableFilter: ReturnType<typeof getTableFilterInputs>;
 }
@@ -111,6 +114,7 @@ export async function readApplyInputs(workspace: string): Promise<ApplyActionInp
     ...(maxFailures !== undefined ? { maxFailures } : {}),
     ...(seed ? { seed } : {}),
     statementLimits,
+    prechecks: precheckInputs(),
     tableFilter: getTableFilterInputs(),
   };
 }
@@ -126,6 +130,20 @@ function readStatementLimits(mode: ApplyMode): ApplyActionInputs['statementLimit
     ...(lockTimeoutMs !== undefined ? { lockTimeoutMs } : {}),
     ...(lockRetryBudgetMs !== undefined ? { lockRetryBudgetMs } : {}),
     ...(statementTimeoutMs !== undefined ? { statementTimeoutMs } : {}),
+  };
+}
+
+/** precheck-max-rows, precheck-timeout, large-table-rows, large-table-bytes: those given. */
+function precheckInputs(): PrecheckOptions {
+  const maxRows = getIntegerInput('precheck-max-rows');
+  const timeoutMs = getIntegerInput('precheck-timeout');
+  const largeTableRows = getIntegerInput('large-table-rows');
+  const largeTableBytes = getIntegerInput('large-table-bytes');
+  return {
+    ...(maxRows !== undefined ? { maxRows } : {}),
+    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+    ...(largeTableRows !== undefined ? { largeTableRows } : {}),
+    ...(largeTableBytes !== undefined ? { largeTableBytes } : {}),
   };
 }
 

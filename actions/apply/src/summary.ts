@@ -1,5 +1,5 @@
 import type { SummaryBlock } from '@db-migrate/action-kit';
-import { type FleetReport, REPORT_TABLE_HEADER, describeConnections, describeCounts, describeEvidence, describePreflight, driftDirection, reportTableRows } from '@db-migrate/core';
+import { type FleetReport, REPORT_TABLE_HEADER, describeConnections, describeCounts, describeEvidence, describePrechecks, describePreflight, driftDirection, reportTableRows } from '@db-migrate/core';
 
 const TITLES = { apply: 'db-migrate apply', drift: 'db-migrate drift check', sync: 'db-migrate staging sync', baseline: 'db-migrate baseline' } as const;
 
@@ -12,6 +12,8 @@ export function fleetSummary(report: FleetReport): SummaryBlock[] {
   if (report.preflight) blocks.push({ kind: 'text', text: describePreflight(report.preflight) });
   if (report.targets.length > 0) blocks.push({ kind: 'table', header: REPORT_TABLE_HEADER, rows: reportTableRows(report) });
   for (const t of report.targets) {
+    const prechecks = t.prechecks ? describePrechecks(t.prechecks, report.dryRun) : [];
+    if (prechecks.length > 0) blocks.push({ kind: 'details', summary: `${t.name}: pre-checks`, blocks: [{ kind: 'code', code: prechecks.join('\n') }] });
     if (t.drift) {
       blocks.push({
         kind: 'details',

@@ -243,19 +243,54 @@ test('a revert whose Down recreates an enum without a value some rows still use 
   expect(await recordedIds(f.targets.b.url)).toHaveLength(1);
 });
 
-test('a sequence whose current value is above a new MAXVALUE', async () => {
+test('a sequence, and an identity, whose current value is above a new MAXVALUE', async () => {
   const f = await fleet(
     {
-      '0001_invoices.sql': { up: ['CREATE TABLE invoices (id serial PRIMARY KEY)'], down: ['DROP TABLE invoices'] },
-      '0002_bound.sql': { up: ['ALTER SEQUENCE invoices_id_seq MAXVALUE 100'], down: ['ALTER SEQUENCE invoices_id_seq NO MAXVALUE'] },
+      '0001_invoices.sql': {
+        up: ['CREATE TABLE invoices (id serial PRIMARY KEY)', 'CREATE TABLE tickets (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY)'],
+        down: ['DROP TABLE tickets', 'DROP TABLE invoices'],
+      },
+      '0002_bound.sql': {
+        up: ['ALTER SEQUENCE invoices_id_seq MAXVALUE 100', 'ALTER TABLE tickets ALTER COLUMN id SET MAXVALUE 10'],
+        down: ['ALTER TABLE tickets ALTER COLUMN id SET NO MAXVALUE', 'ALTER SEQUENCE invoices_id_seq NO MAXVALUE'],
+      },
     },
-    { a: `SELECT setval('invoices_id_seq', 150)`, b: `SELECT setval('invoices_id_seq', 100)`, c: '' },
+    { a: `SELECT setval('invoices_id_seq', 150)`, b: `SELECT setval('invoices_id_seq', 100); SELECT setval(pg_get_serial_sequence('tickets', 'id'), 11)`, c: '' },
   );
-  const dry = await expectRefusedOnly(f, ['a']);
+  const dry = await expectRefusedOnly(f, ['a', 'b']);
   expect(found(outcome(dry, 'a'))).toEqual([expect.objectContaining({ code: 'sequence-bounds', table: 'invoices_id_seq', count: 1, examples: ['last_value=150'] })]);
+  expect(found(outcome(dry, 'b'))).toEqual([expect.objectContaining({ code: 'sequence-bounds', table: 'public.tickets_id_seq', count: 1, examples: ['last_value=11'] })]);
 });
 
-test('a statement on what the same run creates is skipped with a notice, never guessed', async () => {
+test('rows outside the bounds of a partition being attached (RANGE and LIST)', async () => {
+  const f = await fleet(
+    {
+      '0001_events.sql': {
+        up: [
+          'CREATE TABLE events (id int, at date NOT NULL) PARTITION BY RANGE (at)',
+          'CREATE TABLE events_2026 (id int PRIMARY KEY, at date NOT NULL)',
+          'CREATE TABLE sites (id int, region text) PARTITION BY LIST (region)',
+          'CREATE TABLE sites_eu (id int PRIMARY KEY, region text)',
+        ],
+        down: ['DROP TABLE sites_eu', 'DROP TABLE sites', 'DROP TABLE events_2026', 'DROP TABLE events'],
+      },
+      '0002_attach.sql': {
+        up: [`ALTER TABLE events ATTACH PARTITION events_2026 FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')`, `ALTER TABLE sites ATTACH PARTITION sites_eu FOR VALUES IN ('de', 'fr', NULL)`],
+        down: ['ALTER TABLE sites DETACH PARTITION sites_eu', 'ALTER TABLE events DETACH PARTITION events_2026'],
+      },
+    },
+    {
+      a: `INSERT INTO events_2026 VALUES (1, '2026-03-01'), (2, '2025-12-31')`,
+      b: `INSERT INTO sites_eu VALUES (1, 'de'), (2, NULL), (3, 'us')`,
+      c: `INSERT INTO events_2026 VALUES (1, '2026-12-31'); INSERT INTO sites_eu VALUES (1, NULL)`,
+    },
+  );
+  const dry = await expectRefusedOnly(f, ['a', 'b']);
+  expect(found(outcome(dry, 'a'))).toEqual([expect.objectContaining({ code: 'partition-bounds', table: 'events_2026', count: 1, examples: ["id=2: '2025-12-31'"] })]);
+  expect(found(outcome(dry, 'b'))).toEqual([expect.objectContaining({ code: 'partition-bounds', table: 'sites_eu', count: 1, examples: ["id=3: 'us'"] })]);
+});
+
+test('a statement on a column the same run adds without a default reads it as NULL: NULLs never collide', async () => {
   const f = await fleet(
     {
       '0001_patients.sql': PATIENTS,
@@ -265,10 +300,44 @@ test('a statement on what the same run creates is skipped with a notice, never g
   );
   const dry = await f.run({ dryRun: true });
   expect(statuses(dry)).toEqual({ a: 'pending', b: 'pending', c: 'pending' });
-  expect(outcome(dry, 'a').prechecks?.checks).toEqual([
+  expect(outcome(dry, 'a').prechecks?.checks).toEqual([expect.objectContaining({ code: 'duplicates', status: 'clean', count: 0 })]);
+  expect(formatReportText(dry)).toMatch(/unique index patients_code on patients \(code\): no row it refuses/);
+});
+
+test('a column added earlier in the run with a constant default (or none) is read as that value; after an UPDATE it is skipped', async () => {
+  const f = await fleet(
+    {
+      '0001_patients.sql': PATIENTS,
+      '0002_code.sql': {
+        up: [`ALTER TABLE patients ADD COLUMN code text DEFAULT 'X'`, 'CREATE UNIQUE INDEX patients_code ON patients (code)', 'ALTER TABLE patients ADD COLUMN note text', 'ALTER TABLE patients ALTER COLUMN note SET NOT NULL'],
+        down: ['ALTER TABLE patients DROP COLUMN note', 'DROP INDEX patients_code', 'ALTER TABLE patients DROP COLUMN code'],
+      },
+    },
+    { a: `INSERT INTO patients VALUES (1, 'M1', 1, true), (2, 'M2', 1, true)`, b: `INSERT INTO patients VALUES (1, 'M1', 1, true)`, c: '' },
+  );
+  const dry = await expectRefusedOnly(f, ['a', 'b']);
+  expect(found(outcome(dry, 'a'))).toEqual([
+    expect.objectContaining({ code: 'duplicates', count: 2, examples: ['code=X (2 rows)'] }),
+    expect.objectContaining({ code: 'nulls', count: 2 }),
+  ]);
+  expect(found(outcome(dry, 'b'))).toEqual([expect.objectContaining({ code: 'nulls', count: 1, examples: ['id=1'] })]);
+
+  const backfilled = await fleet(
+    {
+      '0001_patients.sql': PATIENTS,
+      '0002_code.sql': {
+        up: ['ALTER TABLE patients ADD COLUMN code text', `UPDATE patients SET code = 'P' || id`, 'CREATE UNIQUE INDEX patients_code ON patients (code)'],
+        down: ['DROP INDEX patients_code', 'ALTER TABLE patients DROP COLUMN code'],
+      },
+    },
+    { a: `INSERT INTO patients VALUES (1, 'M1', 1, true), (2, 'M2', 1, true)`, b: '', c: '' },
+  );
+  const notGuessed = await backfilled.run({ dryRun: true });
+  expect(statuses(notGuessed)).toEqual({ a: 'pending', b: 'pending', c: 'pending' });
+  expect(outcome(notGuessed, 'a').prechecks?.checks).toEqual([
     expect.objectContaining({ code: 'duplicates', status: 'skipped', reason: expect.stringMatching(/^column code is added \(or renamed\) by 0002_code\.sql line \d+, earlier in this run/) }),
   ]);
-  expect(formatReportText(dry)).toMatch(/unique index patients_code on patients: not checked: column code is added/);
+  expect(formatReportText(notGuessed)).toMatch(/unique index patients_code on patients: not checked: column code is added/);
 });
 
 test('a check on a table above the size limit is skipped with a notice, and the target is not refused for it', async () => {
@@ -316,6 +385,25 @@ describe('statements that lock a large table while they rewrite or scan it', () 
     expect(statuses(allowed)).toEqual({ a: 'applied', b: 'up-to-date', c: 'up-to-date' });
     expect(outcome(allowed, 'a').prechecks!.lockedTables[0]).toMatchObject({ large: true, acknowledged: true });
     expect(await recordedIds(f.targets.a.url)).toHaveLength(2);
+  });
+
+  test('SET NOT NULL after a CHECK (col IS NOT NULL) validated earlier in the run scans nothing: not refused', async () => {
+    const f = await fleet(
+      {
+        '0001_events.sql': files()['0001_events.sql']!,
+        '0002_check.sql': { up: ['ALTER TABLE events ADD CONSTRAINT events_kind_not_null CHECK (kind IS NOT NULL) NOT VALID'], down: ['ALTER TABLE events DROP CONSTRAINT events_kind_not_null'] },
+        '0003_not_null.sql': {
+          up: ['ALTER TABLE events VALIDATE CONSTRAINT events_kind_not_null', 'ALTER TABLE events ALTER COLUMN kind SET NOT NULL', 'ALTER TABLE events ALTER COLUMN payload SET NOT NULL'],
+          down: ['ALTER TABLE events ALTER COLUMN payload DROP NOT NULL', 'ALTER TABLE events ALTER COLUMN kind DROP NOT NULL'],
+        },
+      },
+      rows,
+    );
+    // From version 2 (the NOT VALID check is on the targets): kind is free, payload (no such check) scans the table.
+    for (const t of Object.values(f.targets)) await query(t.url, `ALTER TABLE events ADD CONSTRAINT events_kind_not_null CHECK (kind IS NOT NULL) NOT VALID; INSERT INTO gorp_migrations (id, applied_at) VALUES ('0002_check.sql', now())`);
+    const dry = await f.run({ dryRun: true });
+    expect(statuses(dry)).toEqual({ a: 'refused', b: 'pending', c: 'pending' });
+    expect(outcome(dry, 'a').prechecks!.lockedTables.map((t) => [t.code, t.what])).toEqual([['scans-table', expect.stringMatching(/^SET NOT NULL on events\.payload /)]]);
   });
 
   test('the marker line in the migration acknowledges it too', async () => {

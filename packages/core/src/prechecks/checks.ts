@@ -61,15 +61,23 @@ function base(code: PrecheckCode, s: PendingStatement, table: Table, what: strin
   return { code, file: s.file, line: s.line, table: table.label, tableSql: table.sql, what };
 }
 
-/** Why a check on `table` (and these columns of it) cannot be run on the target yet, if so. */
-function madeInRun(range: PendingRange, table: Table, columns: readonly string[] = []): string | undefined {
+/**
+ * Why a check on `table` (and these columns of it) cannot be run on the target yet, if so. `valued`:
+ * columns the check can read as the one value a column added earlier in the run holds (columnSql).
+ */
+function madeInRun(range: PendingRange, table: Table, columns: readonly string[] = [], valued: readonly string[] = []): string | undefined {
   const made = range.madeBy(table.key);
   if (made) return `the table is created by ${made}, earlier in this run: the target holds none of its rows yet`;
   for (const c of columns) {
     const by = range.madeBy(`${table.key}.${c}`);
-    if (by) return `column ${c} is added (or renamed) by ${by}, earlier in this run: its values are not on the target yet`;
+    if (by && !(valued.includes(c) && range.knownValue(`${table.key}.${c}`) !== undefined)) return `column ${c} is added (or renamed) by ${by}, earlier in this run: its values are not on the target yet`;
   }
   return undefined;
+}
+
+/** A column as SQL: its one known value when an earlier statement of the run added it (a constant default, or NULL). */
+function columnSql(range: PendingRange, table: Table, column: string, alias?: string): string {
+  return range.knownValue(`${table.key}.${column}`) ?? (alias ? `${alias}.${ident(column)}` : ident(column));
 }
 
 /** The column names a parse-tree expression refers to (unqualified or as the table's). */
@@ -99,12 +107,13 @@ export async function duplicatesOfIndex(s: PendingStatement, range: PendingRange
   const text = new StatementText(s.sql);
   const elems = ((n.indexParams as PgNode[] | undefined) ?? []).map((p) => p.IndexElem as PgNode);
   const what = `unique index ${n.idxname ?? '(unnamed)'} on ${table.label}`;
-  const skip = madeInRun(range, table, columnsIn([n.indexParams, n.whereClause]));
+  const named = elems.filter((e) => e.name).map((e) => String(e.name));
+  const skip = madeInRun(range, table, columnsIn([n.indexParams, n.whereClause]), named.filter((c) => !columnsIn([elems.filter((e) => !e.name), n.whereClause]).includes(c)));
   if (skip) return { ...base('duplicates', s, table, what), skip };
   const group = text.group(text.at(n.relation.location));
   const items = group ? text.items(group) : [];
   if (!group || items.length !== elems.length) return { ...base('duplicates', s, table, what), skip: 'its key list could not be read from the statement' };
-  const keys = elems.map((e, i) => (e.name ? { label: String(e.name), sql: ident(e.name) } : { label: elementExpression(items[i]!), sql: elementExpression(items[i]!) }));
+  const keys = elems.map((e, i) => (e.name ? { label: String(e.name), sql: columnSql(range, table, String(e.name)) } : { label: elementExpression(items[i]!), sql: elementExpression(items[i]!) }));
   const whereAt = n.whereClause ? text.keyword('WHERE', group.end) : undefined;
   const where = whereAt !== undefined ? text.slice(whereAt + 'WHERE'.length).replace(/;\s*$/, '') : undefined;
   return { ...base('duplicates', s, table, `${what} (${keys.map((k) => k.label).join(', ')})${where ? ` WHERE ${where}` : ''}`), query: duplicatesQuery(table, keys, where, !!n.nulls_not_distinct) };
@@ -122,9 +131,9 @@ export function keyConstraintChecks(s: PendingStatement, table: Table, c: PgNode
   const columns = ((c.keys as PgNode[] | undefined) ?? []).map((k) => String(k.String?.sval));
   const primary = c.contype === 'CONSTR_PRIMARY';
   const what = `${primary ? 'primary key' : 'unique constraint'} ${c.conname ?? ''} on ${table.label} (${columns.join(', ')})`.replace('  ', ' ');
-  const skip = madeInRun(range, table, columns);
+  const skip = madeInRun(range, table, columns, columns);
   if (skip) return [{ ...base('duplicates', s, table, what), skip }];
-  const keys = columns.map((k) => ({ label: k, sql: ident(k) }));
+  const keys = columns.map((k) => ({ label: k, sql: columnSql(range, table, k) }));
   const checks: PlannedCheck[] = [{ ...base('duplicates', s, table, what), query: duplicatesQuery(table, keys, undefined, !!c.nulls_not_distinct) }];
   if (primary) checks.push({ ...base('nulls', s, table, what), query: `SELECT ${keyText(keys)} AS example, count(*) AS rows FROM ${table.sql} WHERE ${keys.map((k) => `${k.sql} IS NULL`).join(' OR ')} GROUP BY ${keys.map((k) => k.sql).join(', ')}` });
   return checks;
@@ -171,9 +180,9 @@ export async function checkViolations(client: Client, s: PendingStatement, table
 /** Rows holding NULL in a column SET NOT NULL; every row, for a column added NOT NULL without a default. */
 export async function nulls(client: Client, s: PendingStatement, table: Table, column: string, range: PendingRange, added: boolean): Promise<PlannedCheck> {
   const what = added ? `column ${table.label}.${column} added NOT NULL without a default` : `SET NOT NULL on ${table.label}.${column}`;
-  const skip = madeInRun(range, table, added ? [] : [column]);
+  const skip = madeInRun(range, table, added ? [] : [column], [column]);
   if (skip) return { ...base('nulls', s, table, what), skip };
-  return { ...base('nulls', s, table, what), query: `SELECT ${await rowKey(client, table)} AS example, 1::bigint AS rows FROM ${table.sql}${added ? '' : ` WHERE ${ident(column)} IS NULL`}` };
+  return { ...base('nulls', s, table, what), query: `SELECT ${await rowKey(client, table)} AS example, 1::bigint AS rows FROM ${table.sql}${added ? '' : ` WHERE (${columnSql(range, table, column)}) IS NULL`}` };
 }
 
 /** Pairs of rows a new exclusion constraint refuses: rows where every element's operator holds. */
@@ -399,6 +408,61 @@ export async function validation(client: Client, s: PendingStatement, table: Tab
   };
 }
 
+/** A partition bound's value as SQL of the key's type; 'unbounded' for MINVALUE/MAXVALUE; undefined when not a constant. */
+function boundValue(datum: PgNode, type: string): string | undefined {
+  const c = datum.A_Const;
+  if (c) {
+    if (c.isnull) return 'NULL';
+    const raw = c.sval ? c.sval.sval : c.ival ? String(c.ival.ival ?? 0) : c.fval ? c.fval.fval : c.boolval ? String(c.boolval.boolval ?? false) : undefined;
+    return raw === undefined ? undefined : `${literal(String(raw))}::${type}`;
+  }
+  const word = (datum.ColumnRef?.fields as PgNode[] | undefined)?.[0]?.String?.sval;
+  return word === 'minvalue' || word === 'maxvalue' ? 'unbounded' : undefined;
+}
+
+/**
+ * ATTACH PARTITION: rows of the table attached that its bounds exclude (PostgreSQL scans it and refuses).
+ * For a partition key of one column, bounds RANGE or LIST written as constants.
+ */
+export async function partitionBounds(client: Client, s: PendingStatement, parent: Table, cmd: PgNode, range: PendingRange): Promise<PlannedCheck | undefined> {
+  const bound = cmd.bound as PgNode | undefined;
+  if (!bound || bound.is_default) return undefined;
+  const table = tableOf(cmd.name);
+  const what = `partition ${table.label} of ${parent.label}`;
+  const stub = { ...base('partition-bounds', s, table, what) };
+  const skip = madeInRun(range, table) ?? madeInRun(range, parent);
+  if (skip) return { ...stub, skip };
+  const { rows } = await client.query<{ col: string | null; type: string | null; keys: number }>(
+    `SELECT p.partnatts::int AS keys, a.attname AS col, pg_catalog.format_type(a.atttypid, a.atttypmod) AS type
+       FROM pg_catalog.pg_partitioned_table p LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = p.partrelid AND a.attnum = (p.partattrs::int2[])[0]
+      WHERE p.partrelid = to_regclass($1)`,
+    [parent.sql],
+  );
+  const key = rows[0];
+  if (!key?.col || !key.type || key.keys !== 1) return { ...stub, skip: 'only a partition key of one column is checked' };
+  const column = ident(key.col);
+  const values = (datums: PgNode[] | undefined) => (datums ?? []).map((d) => boundValue(d, key.type!));
+  let fits: string;
+  if (bound.strategy === 'r') {
+    const [lower] = values(bound.lowerdatums);
+    const [upper] = values(bound.upperdatums);
+    if (lower === undefined || upper === undefined) return { ...stub, skip: 'its bounds are not constants' };
+    fits = [`${column} IS NOT NULL`, ...(lower !== 'unbounded' ? [`${column} >= ${lower}`] : []), ...(upper !== 'unbounded' ? [`${column} < ${upper}`] : [])].join(' AND ');
+  } else if (bound.strategy === 'l') {
+    const list = values(bound.listdatums);
+    if (list.some((v) => v === undefined || v === 'unbounded')) return { ...stub, skip: 'its values are not constants' };
+    const listed = list.filter((v) => v !== 'NULL');
+    fits = [...(listed.length ? [`${column} IN (${listed.join(', ')})`] : []), ...(list.includes('NULL') ? [`${column} IS NULL`] : [])].join(' OR ') || 'false';
+  } else {
+    return { ...stub, skip: 'hash partition bounds are not checked' };
+  }
+  return {
+    ...stub,
+    what: `${what} (key ${key.col})`,
+    query: `SELECT ${await rowKey(client, table)} || ': ' || coalesce(quote_literal(${column}::text), 'NULL') AS example, 1::bigint AS rows FROM ${table.sql} WHERE NOT coalesce(${fits}, false)`,
+  };
+}
+
 /** Every check one statement calls for, in its order. */
 export async function plannedChecks(client: Client, s: PendingStatement, range: PendingRange): Promise<PlannedCheck[]> {
   const n = s.node;
@@ -455,6 +519,8 @@ async function commandChecks(client: Client, s: PendingStatement, table: Table, 
       if (!seq || cmd.subtype === 'AT_AddIdentity') return [];
       return one(sequenceBounds(s, { sql: seq, label: seq, key: `sequence:${seq}` }, options, range));
     }
+    case 'AT_AttachPartition':
+      return one(await partitionBounds(client, s, table, cmd.def.PartitionCmd as PgNode, range));
     case 'AT_ValidateConstraint':
       return one(await validation(client, s, table, String(cmd.name), range));
     case 'AT_AddConstraint': {

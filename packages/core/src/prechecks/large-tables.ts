@@ -72,14 +72,17 @@ async function typeChangeKeepsRows(client: Client, table: ReturnType<typeof tabl
   return length[1] !== undefined && to.mods[0]! >= Number(length[1]);
 }
 
-/** True when the target holds a validated CHECK (col IS NOT NULL): SET NOT NULL then reads no row. */
-async function hasNotNullCheck(client: Client, table: ReturnType<typeof tableOf>, column: string): Promise<boolean> {
-  const { rows } = await client.query(
-    `SELECT 1 FROM pg_catalog.pg_constraint c WHERE c.conrelid = to_regclass($1) AND c.contype = 'c' AND c.convalidated
-        AND pg_catalog.pg_get_constraintdef(c.oid) = 'CHECK ((' || quote_ident($2) || ' IS NOT NULL))'`,
+/**
+ * True when the target holds a CHECK (col IS NOT NULL) that is validated, or that an earlier statement
+ * of the run validates: SET NOT NULL then reads no row.
+ */
+async function hasNotNullCheck(client: Client, table: ReturnType<typeof tableOf>, column: string, range: PendingRange): Promise<boolean> {
+  const { rows } = await client.query<{ name: string; valid: boolean }>(
+    `SELECT c.conname AS name, c.convalidated AS valid FROM pg_catalog.pg_constraint c WHERE c.conrelid = to_regclass($1) AND c.contype = 'c'
+        AND pg_catalog.pg_get_constraintdef(c.oid) IN ('CHECK ((' || quote_ident($2) || ' IS NOT NULL))', 'CHECK ((' || quote_ident($2) || ' IS NOT NULL)) NOT VALID')`,
     [table.sql, column],
   );
-  return rows.length > 0;
+  return rows.some((r) => r.valid || range.validated.has(`${table.key}:${r.name}`));
 }
 
 /** The statements of `s` that lock an existing table while they rewrite, scan or index it. */
@@ -124,7 +127,7 @@ export async function lockingStatements(client: Client, s: PendingStatement, ran
           }
           case 'AT_SetNotNull': {
             const column = String(cmd.name);
-            if (!range.notNullChecks.has(`${table.key}.${column}`) && !(await hasNotNullCheck(client, table, column))) {
+            if (!range.notNullChecks.has(`${table.key}.${column}`) && !(await hasNotNullCheck(client, table, column, range))) {
               add('scans-table', n.relation, `SET NOT NULL on ${table.label}.${column} without a validated CHECK (${column} IS NOT NULL) (reads every row, reads and writes wait)`);
             }
             break;

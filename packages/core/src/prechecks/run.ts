@@ -194,6 +194,8 @@ function foundText(c: PrecheckResult): string {
       return `${plural(c.count, 'value')} the new type refuses`;
     case 'sequence-bounds':
       return 'the current value is outside the new bounds';
+    case 'partition-bounds':
+      return `${rows} outside its bounds`;
     default:
       return `${rows} fail it`;
   }

@@ -9,7 +9,7 @@ import { quotedSpans } from '../migrations/sql-scan';
 import type { MigrationSection } from '../migrations/format';
 import { type PgNode, SqlSyntaxError, fileLineAt, loadPgParser, parseSql } from '../migrations/pg-parser';
 import type { Migration } from '../migrations/store';
-import { ident, qualified } from '../diff/sql';
+import { ident, literal, qualified } from '../diff/sql';
 
 export interface PendingStatement {
   /** The migration file (or `sync statement N`). */
@@ -75,8 +75,22 @@ export class PendingRange {
   /** CHECK (col IS NOT NULL) constraints validated in the run, as `table.col`: SET NOT NULL then scans nothing. */
   readonly notNullChecks = new Set<string>();
   private readonly pendingNotNullChecks = new Map<string, string>();
+  /** Constraints validated in the run (VALIDATE CONSTRAINT), as `table:name`. */
+  readonly validated = new Set<string>();
   /** CHECK and foreign keys added NOT VALID in the run, by `table:name`: what a later VALIDATE checks. */
   readonly notValid = new Map<string, { readonly statement: PendingStatement; readonly constraint: PgNode }>();
+
+  /**
+   * Columns added in the run whose every value is still known (`table.col` -> SQL of the value: the
+   * constant default, or NULL): until a later statement may write rows (UPDATE, INSERT, COPY, DO, CALL,
+   * a SELECT that may call a function) or changes its type or default.
+   */
+  private readonly known = new Map<string, string>();
+
+  /** The SQL of the one value every row holds in a column added earlier in the run, if known. */
+  knownValue(column: string): string | undefined {
+    return this.known.get(column);
+  }
 
   /** Where an earlier statement of the run made the table (or `table.column`, `type:name`, `sequence:name`); undefined when it did not. */
   madeBy(key: string): string | undefined {
@@ -114,10 +128,24 @@ export class PendingRange {
         else if (n.renameType === 'OBJECT_TYPE' && n.object?.List) this.made.set(`type:${typeKey([...(n.object.List.items as PgNode[]).slice(0, -1), { String: { sval: n.newname } }])}`, at);
         return;
       }
+      case 'UpdateStmt':
+      case 'InsertStmt':
+      case 'MergeStmt':
+      case 'CopyStmt':
+      case 'DoStmt':
+      case 'CallStmt':
+      case 'SelectStmt':
+        this.known.clear();
+        return;
       case 'AlterTableStmt': {
         const key = table(n.relation);
         for (const cmd of ((n.cmds as PgNode[] | undefined) ?? []).map((c) => c.AlterTableCmd as PgNode)) {
-          if (cmd.subtype === 'AT_AddColumn' && cmd.def?.ColumnDef) this.made.set(`${key}.${cmd.def.ColumnDef.colname}`, at);
+          if (cmd.subtype === 'AT_AddColumn' && cmd.def?.ColumnDef) {
+            this.made.set(`${key}.${cmd.def.ColumnDef.colname}`, at);
+            const value = addedValue(cmd.def.ColumnDef);
+            if (value !== undefined) this.known.set(`${key}.${cmd.def.ColumnDef.colname}`, value);
+          }
+          if (['AT_AlterColumnType', 'AT_ColumnDefault', 'AT_DropColumn'].includes(cmd.subtype) && cmd.name) this.known.delete(`${key}.${cmd.name}`);
           const c = cmd.subtype === 'AT_AddConstraint' ? (cmd.def?.Constraint as PgNode | undefined) : undefined;
           if (c?.skip_validation && c.conname) this.notValid.set(`${key}:${c.conname}`, { statement: s, constraint: c });
           const column = c?.contype === 'CONSTR_CHECK' ? notNullColumn(c.raw_expr) : undefined;
@@ -125,6 +153,7 @@ export class PendingRange {
             if (c!.skip_validation) this.pendingNotNullChecks.set(`${key}:${c!.conname}`, `${key}.${column}`);
             else this.notNullChecks.add(`${key}.${column}`);
           }
+          if (cmd.subtype === 'AT_ValidateConstraint') this.validated.add(`${key}:${cmd.name}`);
           const validated = cmd.subtype === 'AT_ValidateConstraint' ? this.pendingNotNullChecks.get(`${key}:${cmd.name}`) : undefined;
           if (validated) this.notNullChecks.add(validated);
         }
@@ -134,6 +163,19 @@ export class PendingRange {
         return;
     }
   }
+}
+
+/** The value every existing row gets in a column added with no default (NULL) or a constant one; undefined otherwise. */
+function addedValue(def: PgNode): string | undefined {
+  const constraints = ((def.constraints as PgNode[] | undefined) ?? []).map((c) => c.Constraint as PgNode);
+  if (constraints.some((c) => c.contype === 'CONSTR_IDENTITY' || c.contype === 'CONSTR_GENERATED')) return undefined;
+  if (['serial', 'serial2', 'serial4', 'serial8', 'smallserial', 'bigserial'].includes(typeParts(def.typeName).name)) return undefined;
+  const expr = constraints.find((c) => c.contype === 'CONSTR_DEFAULT')?.raw_expr as PgNode | undefined;
+  const c = expr ? expr.A_Const : { isnull: true };
+  if (!c) return undefined;
+  if (c.isnull) return `NULL::${typeSql(def.typeName)}`;
+  const raw = c.sval ? c.sval.sval : c.ival ? String(c.ival.ival ?? 0) : c.fval ? c.fval.fval : c.boolval ? String(c.boolval.boolval ?? false) : undefined;
+  return raw === undefined ? undefined : `${literal(String(raw))}::${typeSql(def.typeName)}`;
 }
 
 /** The column of `col IS NOT NULL`, else undefined. */

@@ -12,6 +12,7 @@ export type PrecheckCode =
   | 'overlaps' // a new exclusion constraint
   | 'type-change' // values a type change refuses (or, with an explicit cast, alters)
   | 'sequence-bounds' // a sequence or identity whose current value falls outside new bounds
+  | 'partition-bounds' // ATTACH PARTITION: rows outside the partition's bounds
   | 'unmeasured'; // a statement whose checks could not be prepared (the reason says why)
 
 export interface PrecheckResult {
