@@ -103,6 +103,31 @@ describe('apply action bundle', () => {
     expect(await recordedIds(a.url)).toEqual(Object.keys(SHOP).slice(0, 2));
   });
 
+  it('refused apart from failed: outputs, the job failure, and PostgreSQL\'s detail with the whole statement in the summary', async () => {
+    const set = await ws.migrations({
+      ...SHOP,
+      '0006_unique_name.sql': { up: ['ALTER TABLE customers ADD CONSTRAINT customers_name_key UNIQUE (name)'], down: ['ALTER TABLE customers DROP CONSTRAINT customers_name_key'] },
+    });
+    const dup = await ws.database(set, 5, 'dup');
+    await query(dup.url, `INSERT INTO customers (name) VALUES ('Ada'), ('Ada')`);
+    const run = await runActionBundle('apply', { inputs: { 'migrations-dir': set.dir, databases: `dup=${dup.url}`, 'shadow-database': adminUrl() } });
+    expect(run.exitCode).toBe(1);
+    expect(run.outputs).toMatchObject({ failed: '1', refused: '0' });
+    expect(JSON.parse(run.outputs.report).targets[0].evidence).toMatchObject({ sqlState: '23505', detail: 'Key (name)=(Ada) is duplicated.', constraint: 'customers_name_key', file: '0006_unique_name.sql' });
+    expect(run.summary).toContain('-- detail: Key (name)=(Ada) is duplicated.');
+    expect(run.summary).toContain('ALTER TABLE customers ADD CONSTRAINT customers_name_key UNIQUE (name);');
+
+    // A revert whose Down section is missing is refused: nothing ran.
+    const oneWay = await ws.migrations({ ...SHOP, '0006_one_way.sql': { up: ['CREATE TABLE audit (id int)'] } });
+    const stuck = await ws.database(oneWay, 6, 'stuck');
+    const refused = await runActionBundle('apply', { inputs: { 'migrations-dir': oneWay.dir, databases: `stuck=${stuck.url}`, 'to-version': '5', 'shadow-database': adminUrl() } });
+    expect(refused.exitCode).toBe(1);
+    expect(refused.outputs).toMatchObject({ refused: '1', failed: '0' });
+    expect(refused.summary).toContain('1 target: 1 refused');
+    expect(refused.log).toContain('1 refused (nothing ran) of 1 target(s)');
+    expect(await recordedIds(stuck.url)).toHaveLength(6);
+  });
+
   it('mode drift reports and fails on drift; bad inputs fail with the input named', async () => {
     const set = await ws.migrations(SHOP);
     const a = await ws.database(set, 4, 'a');

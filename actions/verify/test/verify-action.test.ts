@@ -204,3 +204,17 @@ test('a migrations-dir missing from the checkout fails naming the input, before 
   expect(errors[0]!.message).toMatch(/^input "migrations-dir": migrations directory .*db\/no-such-dir does not exist/);
   expect(result.outputs.result).toBeUndefined();
 });
+
+test('build-timeout stops a hanging build command, naming it, how long it ran and the limit', async () => {
+  const result = await runActionBundle('verify', {
+    cwd: repo.dir,
+    event: pullRequestEvent({ number: 1, headRef: 'feature', headSha, baseSha }),
+    githubApiUrl: github.url,
+    token: github.token,
+    inputs: { 'schema-dir': 'schema', 'schema-command': 'sleep 600', 'build-timeout': '1s', 'migrations-dir': 'db/migrations', 'shadow-database': adminUrl(), comment: 'false' },
+    timeoutMs: 90_000,
+  });
+  expect(result.exitCode).toBe(1);
+  expect(result.log).toMatch(/schema build command timed out after \d+ (ms|s) at commit [0-9a-f]{7}.*: sleep 600/);
+  expect(result.log).toContain('its limit is 1 s: raise it with --build-timeout or the build-timeout input; it was stopped with every process it started');
+});

@@ -9,6 +9,7 @@ import { resolveTargets, type Target } from '../src/fleet/targets';
 import { memoryLogger } from '../../../test/support/logger';
 import type { SchemaSource } from '../src/schema-source';
 import { syncFleet } from '../src/fleet/sync';
+import { whileTransactionOpen } from '../../../test/support/open-transaction';
 import { shadow } from './fleet-fixture';
 
 const V1 = `CREATE TYPE status AS ENUM ('new', 'active');
@@ -120,6 +121,33 @@ describe('syncFleet', () => {
     expect(plain.targets[0].outsideTransaction).toBeUndefined();
     expect(plain.targets[0].sync!.sql).not.toMatch(/CONCURRENTLY|NOT VALID|VALIDATE|USING INDEX/);
     expect((await diff(blocking.url, reference)).statements).toEqual([]);
+  });
+
+  it('an interruption cancels the statement waiting on a lock: that target is interrupted and rolled back, the next not started', async () => {
+    commit(V2, 'v2');
+    const a = await stagingAt(V2, 'waits');
+    const b = await stagingAt(V2, 'after');
+    const v3 = commit(V3 + `CREATE TABLE interrupted_marker (id int);\n`, 'v3 and a marker');
+    const controller = new AbortController();
+    const db = new URL(a.url).pathname.slice(1);
+    const report = await whileTransactionOpen(a.url, 'SELECT * FROM customers', async () => {
+      const running = syncFleet({ targets: [a, b], source, ref: v3, shadow: shadow(), concurrency: 1, signal: controller.signal, lockTimeoutMs: 0 });
+      // The sync's ALTER TABLE waits for the lock the open transaction holds; then the run is stopped.
+      let waiting = false;
+      for (let i = 0; i < 600 && !waiting; i++) {
+        waiting = (await query(a.url, `SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock' AND query LIKE 'ALTER TABLE%'`, [db])).length > 0;
+        if (!waiting) await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(waiting).toBe(true);
+      controller.abort('SIGINT');
+      return running;
+    });
+    expect(report.interrupted).toBe('SIGINT');
+    expect(report.targets.map((t) => t.status)).toEqual(['interrupted', 'not-started']);
+    expect(report.targets[0].error).toMatch(/canceling statement due to user request; the transaction was rolled back, nothing in it changed \(interrupted by SIGINT: the statement running was cancelled\)/);
+    expect(report.targets[1].error).toBe('the run was interrupted by SIGINT before this target started');
+    for (const target of [a, b]) expect(await query(target.url, `SELECT to_regclass('public.interrupted_marker') AS t`)).toEqual([{ t: null }]);
+    expect(reportFails(report)).toBe(true);
   });
 
   it('a statement failing in the transaction rolls the whole sync of that target back', async () => {

@@ -24,7 +24,9 @@ import { sqlStatements } from '../prechecks/statements';
 import { precheckRefusal, runPrechecks } from '../prechecks/run';
 import type { PrecheckOptions } from '../prechecks/types';
 import { type Logger, silentLogger } from '../logger';
+import { cancelRunningStatement } from '../pg/connect';
 import { buildSchemaAt } from '../schema-source/build';
+import { interruptSignal } from '../shadow/cleanup';
 import { describeSchemaSource, type SchemaSource } from '../schema-source/schema-source';
 import { withShadowServer } from '../shadow/shadow-server';
 import { parseShadowSpec, type ShadowSpec } from '../shadow/spec';
@@ -71,6 +73,8 @@ export interface SyncOptions {
   /** Stops a build command running longer than this (DEFAULT_BUILD_TIMEOUT_MS). */
   readonly buildTimeoutMs?: number;
   readonly logger?: Logger;
+  /** Stops the run: no target starts after it, and the statement running is cancelled. Default: the process's SIGINT/SIGTERM. */
+  readonly signal?: AbortSignal;
 }
 
 /** Syncs every target to the schema at `ref`. Throws only when the schema itself cannot be built. */
@@ -94,18 +98,38 @@ export async function syncFleet(options: SyncOptions): Promise<FleetReport> {
   const n = options.targets.length;
   logger.info(`syncing ${n} database${n === 1 ? '' : 's'} to the schema at ${commit}, ${concurrency} at a time${dryRun ? '; dry run: nothing is changed' : ''}`);
 
+  const signal = options.signal ?? interruptSignal();
   const outcomes = await runFleet(
     'sync',
     options.targets,
     (target) =>
-      withDatabaseLock(target.url, (client) => syncLocked(client, target, goal, { ...options, dryRun, diffOptions, acknowledged: allow, build: describeSchemaSource(options.source), commit }), {
+      withDatabaseLock(target.url, (client) => interruptible(client, signal, () => syncLocked(client, target, goal, { ...options, dryRun, diffOptions, acknowledged: allow, build: describeSchemaSource(options.source), commit })), {
         logger,
         ...(options.lockWaitTimeoutMs !== undefined ? { lockWaitTimeoutMs: options.lockWaitTimeoutMs } : {}),
         ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
       }),
-    { concurrency, ...(options.concurrencyPerHost !== undefined ? { concurrencyPerHost: options.concurrencyPerHost } : {}), retry: options.retry, logger },
+    { concurrency, ...(options.concurrencyPerHost !== undefined ? { concurrencyPerHost: options.concurrencyPerHost } : {}), retry: options.retry, logger, signal },
   );
-  return { mode: 'sync', dryRun, target: commit, targets: outcomes, counts: countOutcomes(outcomes), durationMs: Math.round(performance.now() - started) };
+  const interrupted = signal.aborted ? { interrupted: typeof signal.reason === 'string' ? signal.reason : 'a signal' } : {};
+  return { mode: 'sync', dryRun, target: commit, targets: outcomes, counts: countOutcomes(outcomes), durationMs: Math.round(performance.now() - started), ...interrupted };
+}
+
+/**
+ * Runs one target's sync so that an interruption cancels the statement running (the transaction rolls
+ * back); a failure that follows it is `interrupted`, never retried.
+ */
+async function interruptible(client: Client, signal: AbortSignal, attempt: () => Promise<AttemptOutcome>): Promise<AttemptOutcome> {
+  const cancel = () => void cancelRunningStatement(client);
+  signal.addEventListener('abort', cancel, { once: true });
+  try {
+    const outcome = await attempt();
+    if (outcome.status !== 'failed' || !signal.aborted) return outcome;
+    const [headline, ...evidence] = (outcome.error ?? '').split('\n');
+    const why = typeof signal.reason === 'string' ? signal.reason : 'a signal';
+    return { ...outcome, status: 'interrupted', transient: false, error: [`${headline} (interrupted by ${why}: the statement running was cancelled)`, ...evidence].join('\n') };
+  } finally {
+    signal.removeEventListener('abort', cancel);
+  }
 }
 
 /** Tables of a catalog (not views), as `schema.name`; pass it filtered, without the migration bookkeeping. */

@@ -62,17 +62,10 @@ function install(): void {
 }
 
 /**
- * True once SIGINT, SIGTERM or SIGHUP arrived and the process is cleaning up before it exits. Work that
- * changes databases checks it before each new step (a target, a migration): the user asked to stop, and
- * the exit will cut any step started now in the middle.
- */
-export function signalReceived(): boolean {
-  return signalled;
-}
-
-/**
  * The process's interruption as an AbortSignal (reason: `SIGINT`...), for work that is not handed a signal
- * of its own: aborted once SIGINT, SIGTERM or SIGHUP arrived while cleanup handlers are installed.
+ * of its own: aborted once SIGINT, SIGTERM or SIGHUP arrived while cleanup handlers are installed. Work
+ * that changes databases starts no new step (a target, a migration) once it is aborted, and cancels the
+ * statement running: the exit would cut it in the middle anyway.
  */
 export function interruptSignal(): AbortSignal {
   return interruption.signal;
