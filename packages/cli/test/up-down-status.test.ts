@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { adminUrl, createTestDatabase, dropTestDatabase, query } from '../../../test/support/pg';
 import { describeDatabase, formatMigrationFile, freePort, writeMigration } from '@db-migrate/core';
+import { Client } from 'pg';
 import { cli } from '../../../test/support/cli';
 
 let dir: string;
@@ -67,6 +68,29 @@ describe('db-migrate up, down, status', () => {
     } finally {
       if (saved === undefined) delete process.env.DATABASE_URL;
       else process.env.DATABASE_URL = saved;
+    }
+  });
+
+  it('a blocked migration: each attempt names the blocker on stderr, and the retry budget ends it with one clear line', async () => {
+    expect((await cli(['up', '--dir', migrationsDir(), '--database', url, '--to', '1'])).code).toBe(0);
+    // An application transaction that wrote to users: 0002's foreign key needs a lock that conflicts with it.
+    const blocker = new Client({ connectionString: url, application_name: 'checkout' });
+    await blocker.connect();
+    try {
+      const pid = (await blocker.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+      await blocker.query('BEGIN');
+      await blocker.query('INSERT INTO users VALUES (1)');
+      // The first pause (1-2 s) fits in 3 s, the second (2-4 s) does not: two attempts.
+      const run = await cli(['up', '--dir', migrationsDir(), '--database', url, '--lock-timeout', '300', '--lock-retry-budget', '3000']);
+      expect(run.code).not.toBe(0);
+      const where = `0002_orders.sql line 2 (up) on ${describeDatabase(url)}`;
+      expect(run.stderr).toContain(`warning: ${join(migrationsDir(), where)}: ShareRowExclusiveLock on public.users not granted in 300 ms, attempt 1; blocked by pid ${pid} (app 'checkout', idle in transaction`);
+      expect(run.stderr).toMatch(/lock timeout \(lock not granted in 300 ms on 2 attempts, the lock retry budget of 3 s is spent; blocked by pid \d+ \(app 'checkout'/);
+      expect(run.stderr).not.toContain(password());
+      expect(await query(url, `SELECT to_regclass('orders') AS t`)).toEqual([{ t: null }]);
+    } finally {
+      await blocker.query('ROLLBACK').catch(() => undefined);
+      await blocker.end();
     }
   });
 

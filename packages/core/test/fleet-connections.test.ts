@@ -48,8 +48,10 @@ describe('connections per target', () => {
     const p = await proxy();
     const targets = proxied(dbs, p);
 
-    // The duplicates pre-check, skipped by its size limit, leaves the failure to the migration.
-    const applied = await applyFleet({ set, targets, shadow: shadow(), retry: FAST_RETRY, prechecks: { maxRows: 0 } });
+    // The duplicates pre-check, skipped by its size limit, leaves the failure to the migration. A statement
+    // still running at half its lock timeout opens a second connection to see who blocks it (docs/locks.md);
+    // a long lock timeout keeps this count exact on a loaded machine.
+    const applied = await applyFleet({ set, targets, shadow: shadow(), retry: FAST_RETRY, prechecks: { maxRows: 0 }, lockTimeoutMs: 120_000 });
     expect(applied.targets.map((t) => [t.name, t.status])).toEqual([
       ['fresh', 'applied'],
       ['middle', 'applied'],

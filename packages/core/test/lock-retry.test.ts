@@ -10,6 +10,8 @@ import { Client } from 'pg';
 import { memoryLogger } from '../../../test/support/logger';
 import { createTestDatabase, dropTestDatabase, query } from '../../../test/support/pg';
 import { createRole, dropRoles, type TestRole } from '../../../test/support/roles';
+import { concurrentBuild } from '../src/applier/invalid-index';
+import { lockRetryPauseMs } from '../src/applier/lock-retry';
 import { up } from '../src/applier/migrator';
 import { describeDatabase } from '../src/errors';
 import { checkFleetDrift } from '../src/fleet/apply';
@@ -152,11 +154,11 @@ describe('a migration blocked by a long transaction', () => {
     const reader = await openTransaction(admin, 'SELECT count(*) FROM orders', 'nightly-export');
     try {
       // The first pause (1-2 s) would end past the budget: one attempt.
-      const run = await up(url, set, { lockTimeoutMs: 400, lockRetryBudgetMs: 1000 });
+      const run = await up(url, set, { lockTimeoutMs: 1000, lockRetryBudgetMs: 1500 });
       expect(run.error).toBeDefined();
       const message = run.error!.message;
       expect(message).toContain(`0002_note.sql line 2 (up) on ${describeDatabase(url)}`);
-      expect(message).toMatch(/canceling statement due to lock timeout \(lock not granted in 400 ms on 1 attempt, the lock retry budget of 1 s is spent; /);
+      expect(message).toMatch(/canceling statement due to lock timeout \(lock not granted in 1000 ms on 1 attempt, the lock retry budget of 1.5 s is spent; /);
       expect(message).toContain(`blocked by pid ${reader.pid} (app 'nightly-export')`);
       expect(message).toContain('the migration was rolled back');
       expect(run.error!.sqlState).toBe('55P03');
@@ -177,7 +179,7 @@ describe('a migration blocked by a long transaction', () => {
       const run = up(url, set, { logger, lockTimeoutMs: 0 });
       // Reported after 10 s of waiting: far past any lock timeout, and still waiting, not failed.
       const waiting = await waitFor('the wait is reported', () => logger.lines.find((l) => l.includes('lock timeout 0: no limit')));
-      expect(waiting).toMatch(/waiting for a AccessExclusiveLock on public\.orders for \d+ s \(lock timeout 0: no limit\); blocked by pid \d+ \(app 'reports'/);
+      expect(waiting).toMatch(/waiting for AccessExclusiveLock on public\.orders for \d+ s \(lock timeout 0: no limit\); blocked by pid \d+ \(app 'reports'/);
       expect(await query(url, MIGRATION_WAITING, ['orders'])).toHaveLength(1);
       expect(logger.lines.filter((l) => l.includes('not granted'))).toEqual([]);
       await reader.end();
@@ -275,4 +277,26 @@ describe('sync', () => {
       await reader.end();
     }
   }, 60_000);
+});
+
+describe('the pieces', () => {
+  it('recognises concurrent index builds and the table or index they name', () => {
+    expect(concurrentBuild('CREATE UNIQUE INDEX CONCURRENTLY patients_mrn_key ON patients (mrn)')).toEqual({ table: 'patients', name: 'patients_mrn_key' });
+    expect(concurrentBuild('-- why\ncreate index concurrently if not exists "Big_Idx" on only app."Orders" using btree (id)')).toEqual({ table: 'app."Orders"', name: 'Big_Idx' });
+    expect(concurrentBuild('CREATE INDEX CONCURRENTLY ON orders (total)')).toEqual({ table: 'orders' });
+    expect(concurrentBuild('REINDEX (VERBOSE) INDEX CONCURRENTLY public.orders_total')).toEqual({ index: 'public.orders_total' });
+    expect(concurrentBuild('REINDEX TABLE CONCURRENTLY orders')).toEqual({ table: 'orders' });
+    expect(concurrentBuild('CREATE INDEX orders_total ON orders (total)')).toBeUndefined();
+  });
+
+  it('pauses double from 1-2 s up to 15-30 s', () => {
+    for (let i = 0; i < 50; i++) {
+      const first = lockRetryPauseMs(1);
+      expect(first).toBeGreaterThanOrEqual(1000);
+      expect(first).toBeLessThanOrEqual(2000);
+      const late = lockRetryPauseMs(12);
+      expect(late).toBeGreaterThanOrEqual(15_000);
+      expect(late).toBeLessThanOrEqual(30_000);
+    }
+  });
 });

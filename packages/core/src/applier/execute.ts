@@ -10,7 +10,7 @@ import type { Migration } from '../migrations/store';
 import { runBatch } from '../pg/batch';
 import { serverErrorFields, serverErrorLines } from '../pg/error-fields';
 import { concurrentBuild, dropLeftInvalidIndexes, snapshotBeforeBuild } from './invalid-index';
-import { isLockTimeout, type LockRetry } from './lock-retry';
+import { DEFAULT_LOCK_TIMEOUT_MS, isLockTimeout, type LockRetry } from './lock-retry';
 import { recordingStatements } from './records';
 import { type MigrationDirection, MigrationError } from './result';
 
@@ -125,7 +125,7 @@ export async function executeMigration(
           // whether it ran). The fleet's retry would repeat what ran: only a lock timeout is retried, here.
           // A failure inside a BEGIN ... COMMIT group of the section leaves that transaction aborted: end it.
           await client.query('ROLLBACK').catch(() => undefined);
-          const cleanup = build ? await dropLeftInvalidIndexes(client, snapshot, error, { waitMs: lockRetry?.cleanupWaitMs() ?? 0, lockTimeoutMs: lockRetry?.lockTimeoutMs ?? 0 }) : undefined;
+          const cleanup = build ? await dropLeftInvalidIndexes(client, snapshot, error, { waitMs: lockRetry?.cleanupWaitMs() ?? DEFAULT_LOCK_TIMEOUT_MS, lockTimeoutMs: lockRetry?.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS }) : undefined;
           const clean = !cleanup || cleanup.left.length === 0;
           if (lockRetry && isLockTimeout(error) && !grouped && clean && (await lockRetry.retryAfterTimeout(label(statement), 'the statement runs again'))) continue;
           const failed = fail(gaveUp(error), statement, done, undefined, true);

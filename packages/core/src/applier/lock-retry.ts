@@ -9,6 +9,7 @@ import { Client } from 'pg';
 import { errorMessage, redact } from '../errors';
 import { type Logger, silentLogger } from '../logger';
 import { describeDuration } from '../duration';
+import { interruptSignal } from '../shadow/cleanup';
 
 /**
  * lock_timeout of every migration statement. Behind a long transaction, application queries on the
@@ -26,8 +27,12 @@ export const LOCK_RETRY_MAX_PAUSE_MS = 30_000;
 /** lock_not_available: lock_timeout expired (or NOWAIT). */
 export const LOCK_NOT_AVAILABLE = '55P03';
 
-/** How long a statement runs before the second connection starts looking at what it waits for (at most a quarter of the lock timeout). */
-const WATCH_AFTER_MS = 100;
+/**
+ * A statement still running at half its lock timeout (at least WATCH_AFTER_MIN_MS; with no lock timeout,
+ * after WATCH_AFTER_NO_TIMEOUT_MS) is watched from a second connection, opened then.
+ */
+const WATCH_AFTER_MIN_MS = 100;
+const WATCH_AFTER_NO_TIMEOUT_MS = 1000;
 const WATCH_EVERY_MS = 250;
 /** With lock_timeout 0 (wait for ever): how often the wait is reported. */
 const REPORT_WAIT_EVERY_MS = 10_000;
@@ -37,6 +42,8 @@ const CLEANUP_WAIT_MS = 60_000;
 export interface LockRetryOptions {
   /** lock_timeout of each statement, ms (default DEFAULT_LOCK_TIMEOUT_MS); 0 waits for ever, without retries. */
   readonly lockTimeoutMs?: number;
+  /** Stops the retries (an interrupted run); default the process's SIGINT/SIGTERM. */
+  readonly signal?: AbortSignal;
   /** Time to keep retrying after a lock timeout, ms (default DEFAULT_LOCK_RETRY_BUDGET_MS); 0: no retry. */
   readonly lockRetryBudgetMs?: number;
 }
@@ -53,8 +60,8 @@ export interface Blocker {
 
 /** What a waiting statement waited for, seen from a second connection. */
 export interface LockWait {
-  /** `public.orders`, or a description of a lock that is not on a table (another transaction's id). */
-  readonly on: string;
+  /** `public.orders`; undefined for a lock that is not on a table (CREATE INDEX CONCURRENTLY waits for other transactions to end). */
+  readonly table?: string;
   readonly mode: string;
   readonly blockers: readonly Blocker[];
   /** Other sessions waiting for a lock on the same table. */
@@ -98,20 +105,25 @@ export function describeLockWait(wait: LockWait | undefined): string {
   const shown = wait.blockers.slice(0, 3).map(describeBlocker);
   const more = wait.blockers.length > 3 ? ` and ${wait.blockers.length - 3} more` : '';
   const by = shown.length > 0 ? `blocked by ${shown.join(', ')}${more}` : 'blocked by a session this role cannot see';
-  return `${by}; ${wait.queued} other session${wait.queued === 1 ? '' : 's'} waiting for ${wait.on}`;
+  return wait.table ? `${by}; ${wait.queued} other session${wait.queued === 1 ? '' : 's'} waiting for ${wait.table}` : by;
+}
+
+/** `AccessExclusiveLock on public.orders`, or what a lock that is not on a table waits for. */
+function describeLock(wait: LockWait | undefined): string {
+  if (!wait) return 'a lock';
+  return wait.table ? `${wait.mode} on ${wait.table}` : `${wait.mode} (waiting for another transaction to end)`;
 }
 
 const OBSERVE = `
   WITH waiting AS (
-    SELECT l.mode, l.locktype, l.relation,
-           CASE WHEN c.oid IS NOT NULL THEN format('%I.%I', n.nspname, c.relname) END AS rel,
-           l.virtualxid, l.transactionid::text AS xid
+    SELECT l.mode, l.relation,
+           CASE WHEN c.oid IS NOT NULL THEN format('%I.%I', n.nspname, c.relname) END AS rel
       FROM pg_catalog.pg_locks l
       LEFT JOIN pg_catalog.pg_class c ON c.oid = l.relation
       LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
      WHERE l.pid = $1 AND NOT l.granted
      LIMIT 1)
-  SELECT w.mode, w.locktype, w.rel, w.virtualxid, w.xid,
+  SELECT w.mode, w.rel,
          (SELECT count(DISTINCT q.pid) FROM pg_catalog.pg_locks q WHERE w.relation IS NOT NULL AND q.relation = w.relation AND NOT q.granted AND q.pid <> $1)::int AS queued,
          (SELECT coalesce(json_agg(json_build_object(
                    'pid', a.pid, 'application', a.application_name, 'state', a.state,
@@ -122,17 +134,14 @@ const OBSERVE = `
 
 interface ObservedRow {
   readonly mode: string;
-  readonly locktype: string;
   readonly rel: string | null;
-  readonly virtualxid: string | null;
-  readonly xid: string | null;
   readonly queued: number;
   readonly blockers: Blocker[];
 }
 
 /**
  * Watches one migration connection's lock waits from a second connection (opened with the same
- * parameters by the first statement that runs longer than a moment, closed by close()) and keeps the
+ * parameters by the first statement still running at half its lock timeout, closed by close()) and keeps the
  * retry budget of the current migration.
  */
 export class LockRetry {
@@ -142,6 +151,7 @@ export class LockRetry {
   private started: number | undefined;
   private attempts = 0;
   private lastWait: LockWait | undefined;
+  private readonly signal: AbortSignal;
 
   constructor(
     private readonly client: Client,
@@ -150,6 +160,7 @@ export class LockRetry {
   ) {
     this.lockTimeoutMs = lockTimeoutOf(options);
     this.budgetMs = Math.max(0, options.lockRetryBudgetMs ?? DEFAULT_LOCK_RETRY_BUDGET_MS);
+    this.signal = options.signal ?? interruptSignal();
   }
 
   /** A new migration (or notransaction statement) gets the whole budget again. */
@@ -172,12 +183,17 @@ export class LockRetry {
   async watch<T>(run: () => Promise<T>, label: string): Promise<T> {
     this.lastWait = undefined;
     let done = false;
+    // The watcher's pauses end early when the statement does: the statement never waits for them.
+    let wake: () => void = () => undefined;
+    const finished = new Promise<void>((resolve) => (wake = resolve));
+    let timer: NodeJS.Timeout | undefined;
+    const pause = (ms: number) => Promise.race([finished, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]).finally(() => clearTimeout(timer));
     const began = Date.now();
     let nextReport = REPORT_WAIT_EVERY_MS;
-    // Only a statement still running after a moment opens the second connection: most never do.
-    const after = this.lockTimeoutMs > 0 ? Math.min(WATCH_AFTER_MS, this.lockTimeoutMs / 4) : WATCH_AFTER_MS;
+    // Only a statement still running at half its lock timeout opens the second connection: most never do.
+    const after = this.lockTimeoutMs > 0 ? Math.max(WATCH_AFTER_MIN_MS, this.lockTimeoutMs / 2) : WATCH_AFTER_NO_TIMEOUT_MS;
     const look = async () => {
-      await new Promise((resolve) => setTimeout(resolve, after));
+      await pause(after);
       while (!done) {
         const wait = await this.observe().catch(() => undefined);
         if (done) break;
@@ -186,10 +202,10 @@ export class LockRetry {
           const waited = Date.now() - began;
           if (this.lockTimeoutMs === 0 && waited >= nextReport) {
             nextReport += REPORT_WAIT_EVERY_MS;
-            this.logger.warning(`${label}: waiting for a ${wait.mode} on ${wait.on} for ${describeDuration(waited)} (lock timeout 0: no limit); ${describeLockWait(wait)}`);
+            this.logger.warning(`${label}: waiting for ${describeLock(wait)} for ${describeDuration(waited)} (lock timeout 0: no limit); ${describeLockWait(wait)}`);
           }
         }
-        await new Promise((resolve) => setTimeout(resolve, WATCH_EVERY_MS));
+        await pause(WATCH_EVERY_MS);
       }
     };
     const watching = look();
@@ -197,6 +213,7 @@ export class LockRetry {
       return await run();
     } finally {
       done = true;
+      wake();
       await watching.catch(() => undefined);
     }
   }
@@ -212,12 +229,20 @@ export class LockRetry {
     const pause = lockRetryPauseMs(this.attempts);
     const spent = now - this.started;
     const wait = this.lastWait;
-    const on = wait?.on ?? 'a lock';
-    const head = `${label}: ${wait?.mode ?? 'lock'} on ${on} not granted in ${this.lockTimeoutMs} ms, attempt ${this.attempts}; ${describeLockWait(wait)}`;
-    if (spent + pause + this.lockTimeoutMs > this.budgetMs) return false;
+    const head = `${label}: ${describeLock(wait)} not granted in ${this.lockTimeoutMs} ms, attempt ${this.attempts}; ${describeLockWait(wait)}`;
+    // An interrupted run makes no new attempt, and stops pausing.
+    if (spent + pause + this.lockTimeoutMs > this.budgetMs || this.signal.aborted) return false;
     this.logger.warning(`${head}; ${rerun}, next attempt in ${describeDuration(pause)}`);
-    await new Promise((resolve) => setTimeout(resolve, pause));
-    return true;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, pause);
+      this.signal.addEventListener('abort', done, { once: true });
+    });
+    return !this.signal.aborted;
   }
 
   /**
@@ -252,9 +277,8 @@ export class LockRetry {
     const { rows } = await observer.query<ObservedRow>(OBSERVE, [pid]);
     const row = rows[0];
     if (!row) return undefined;
-    const on = row.rel ?? (row.locktype === 'virtualxid' || row.locktype === 'transactionid' ? 'another transaction to end' : `a ${row.locktype} lock`);
     return {
-      on,
+      ...(row.rel ? { table: row.rel } : {}),
       mode: row.mode,
       queued: row.queued,
       blockers: row.blockers.map((b) => ({ ...b, query: queryExcerpt(b.query), transactionSeconds: b.transactionSeconds ?? null })),
