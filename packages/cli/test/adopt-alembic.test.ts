@@ -102,6 +102,7 @@ it('checks the models equal production, creates the first migration, baselines t
   // Before the baseline, up refuses to run the first migration over the existing tables, and says what to do.
   const created = await cli(['create', ...source]);
   expect(created.code).toBe(0);
+  repo.git('add', '--all');
   repo.commit('migration 1 (the schema from empty)', {});
   const refused = await cli(['up', '--dir', 'migrations', '--database', a]);
   expect(refused.code).toBe(1);
@@ -116,6 +117,7 @@ it('checks the models equal production, creates the first migration, baselines t
   const base = repo.git('rev-parse', 'HEAD');
   repo.commit('customers get an email', { 'app/models.py': MODELS('    email = Column(String(320))\n') });
   expect((await cli(['create', ...source])).code).toBe(0);
+  repo.git('add', '--all');
   repo.commit('migration 2', {});
   const verified = await cli(['verify', ...source, '--base-ref', base]);
   expect(verified.stdout).toMatch(/Consistency: passed/);

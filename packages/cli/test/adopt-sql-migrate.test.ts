@@ -82,6 +82,7 @@ it('adopts a timestamped sql-migrate history as it is, then create, verify, appl
   expect(record).toMatchObject({ adopted_through: '20240214100000-orders.sql', goal_sha: repo.git('rev-parse', 'HEAD'), from: 'sql-migrate' });
   // A second adopt is refused, the record left as it was.
   expect(await cli(['adopt', '--dir', DIR, '--commit', 'HEAD'])).toMatchObject({ code: 1, stderr: expect.stringContaining('already adopted') });
+  repo.git('add', '--all');
   const adoptionCommit = repo.commit('adopt the sql-migrate history', {});
 
   const statusA = await cli(['status', '--dir', DIR, '--database', a]);
@@ -101,6 +102,7 @@ it('adopts a timestamped sql-migrate history as it is, then create, verify, appl
   expect(newFiles.sort()).toEqual(['20240214100001.json', '20240214100001_add_customers_phone.sql']);
   const metadata = JSON.parse(readFileSync(join(DIR, '20240214100001.json'), 'utf8'));
   expect(metadata.base_sha).toBe(record.goal_sha);
+  repo.git('add', '--all');
   repo.commit('the migration', {});
 
   const verified = await cli(['verify', ...source, '--base-ref', adoptionCommit]);

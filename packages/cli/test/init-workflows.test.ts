@@ -5,13 +5,16 @@
  * workflow's `with:`); and the actions warn when the trigger paths miss the schema directory.
  * Rebuild the bundles first: pnpm build.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { makeTestRepo, type TestRepo } from '../../core/test/git-fixture';
 import { adminUrl, createTestDatabase, dropTestDatabase, query } from '../../../test/support/pg';
 import { createAllScript, sqlalchemyModels } from '../../../test/support/sqlalchemy';
-import { pullRequestEvent, readActionDefinition, runActionBundle, type ActionName } from '../../../test/support/run-action-bundle';
+import { startGitHubApi } from '../../../test/support/github-api';
+import { pullRequestEvent, pushEvent, readActionDefinition, runActionBundle, type ActionName } from '../../../test/support/run-action-bundle';
 import { cli } from '../../../test/support/cli';
 
 // `yaml` is the core's dependency (pnpm does not hoist it to where this file lives).
@@ -44,9 +47,11 @@ function actionStep(wf: Workflow, values: Record<string, string>): { action: Act
   const inputs: Record<string, string> = {};
   const dropped: string[] = [];
   for (const [name, raw] of Object.entries(step.with ?? {})) {
-    const value = String(raw).replace(/\$\{\{\s*([\w.-]+)\s*\}\}/g, (_, expression: string) => {
-      if (!(expression in values)) throw new Error(`no value for \${{ ${expression} }}`);
-      return values[expression];
+    // `a || b`: the first that is not empty, as GitHub evaluates it.
+    const value = String(raw).replace(/\$\{\{\s*([^}]+?)\s*\}\}/g, (_, expression: string) => {
+      const alternatives = expression.split('||').map((e) => e.trim());
+      for (const name of alternatives) if (!(name in values)) throw new Error(`no value for \${{ ${name} }}`);
+      return alternatives.map((name) => values[name]).find((v) => v !== '') ?? '';
     });
     // The workflow's setup-python and pip install steps give python3 its packages; here Debian's python3 has them.
     if (name === 'schema-command') inputs[name] = value.replace(/^python3 /, `${PYTHON} `);
@@ -104,7 +109,48 @@ it('detects the layout and writes workflows whose triggers and secrets match it'
   expect(Object.values(create.jobs)[0].steps.map((s) => (s as { run?: string }).run).filter(Boolean)).toEqual(['pip install -r backend/requirements.txt']);
   // A second init leaves the files alone.
   expect(await cli(['init'])).toMatchObject({ code: 1, stderr: expect.stringContaining('already exist') });
+  repo.git('add', '--all');
   repo.commit('db-migrate workflows', {});
+});
+
+it('the generated create workflow opens the migration pull request, and warns once its paths miss the schema', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'db-migrate-init-create-'));
+  const api = await startGitHubApi({ repositories: ['octo-org/octo-repo'] });
+  try {
+    const origin = join(root, 'origin.git');
+    spawnSync('git', ['init', '--quiet', '--bare', '--initial-branch=main', origin]);
+    repo.git('push', '--quiet', origin, 'HEAD:refs/heads/main');
+    const workspace = join(root, 'workspace');
+    spawnSync('git', ['clone', '--quiet', origin, workspace]);
+    const sha = repo.git('rev-parse', 'HEAD');
+    const create = actionStep(workflow('db-migrate-create.yml'), { 'secrets.MIGRATIONS_BOT_TOKEN': '', 'github.token': api.token });
+    const run = () =>
+      runActionBundle(create.action, {
+        cwd: workspace,
+        githubApiUrl: api.url,
+        token: api.token,
+        sha,
+        event: pushEvent({ after: sha }),
+        inputs: { ...create.inputs, 'shadow-database': adminUrl() },
+        env: { GITHUB_WORKFLOW_REF: 'octo-org/octo-repo/.github/workflows/db-migrate-create.yml@refs/heads/main' },
+      });
+    const created = await run();
+    expect(created.log).not.toMatch(/^Error/m);
+    expect(created.outputs).toMatchObject({ outcome: 'created', version: '1', 'pr-number': '1' });
+    expect(created.annotations.filter((a) => /does not cover/.test(a.message))).toEqual([]);
+    const files = spawnSync('git', ['ls-tree', '--name-only', 'db-migrate/next-migration:db/sql'], { cwd: origin, encoding: 'utf8' }).stdout;
+    expect(files).toMatch(/^0001_create_users\.sql$/m);
+
+    // The example's fixed trigger: the step still works when started by hand, and says the push never starts it.
+    const path = join(workspace, '.github/workflows/db-migrate-create.yml');
+    writeFileSync(path, readFileSync(path, 'utf8').replace(/paths: \[.*\]/, "paths: ['schema/**']"));
+    const warned = await run();
+    expect(warned.outputs.outcome).toBe('skipped');
+    expect(warned.annotations).toContainEqual(expect.objectContaining({ level: 'warning', message: expect.stringContaining('does not cover schema-dir backend/models') }));
+  } finally {
+    await api.close();
+    rmSync(root, { recursive: true, force: true });
+  }
 });
 
 it('the generated workflows run: verify on a pull request, apply from the dispatch inputs, staging sync on a push', async () => {
@@ -113,6 +159,7 @@ it('the generated workflows run: verify on a pull request, apply from the dispat
   expect(created.stderr).not.toMatch(/^error/m);
   expect(created.code).toBe(0);
   const base = repo.git('rev-parse', 'HEAD');
+  repo.git('add', '--all');
   const head = repo.commit('migration 1', {});
   // The runner's embedded shadow server (and the apply job's service container) is the test server here.
   const shadow = { 'shadow-database': adminUrl() };
