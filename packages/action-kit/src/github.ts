@@ -1,7 +1,5 @@
 import * as core from '@actions/core';
-import { getOctokit } from '@actions/github';
-import { retry } from '@octokit/plugin-retry';
-import { throttling } from '@octokit/plugin-throttling';
+import type { getOctokit } from '@actions/github';
 import type BottleneckFull from 'bottleneck';
 import { ConfigurationError, redact } from '@db-migrate/core';
 import { maskSecret } from './inputs';
@@ -45,9 +43,6 @@ interface RequestOptions {
   readonly url: string;
 }
 
-// The build of bottleneck the throttling plugin runs on (without the clustering code); typed as the full build.
-const Bottleneck = require('bottleneck/light') as typeof BottleneckFull;
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -59,6 +54,12 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  */
 export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
   if (!options.token) throw new ConfigurationError('input "token" is empty: pass a token that can use the GitHub API (default: github.token)');
+  // Required here, not imported: an action that makes no client (apply) never loads Octokit.
+  const octokit = require('@actions/github') as typeof import('@actions/github');
+  const { retry } = require('@octokit/plugin-retry') as typeof import('@octokit/plugin-retry');
+  const { throttling } = require('@octokit/plugin-throttling') as typeof import('@octokit/plugin-throttling');
+  // The build of bottleneck the throttling plugin runs on (without the clustering code); typed as the full build.
+  const Bottleneck = require('bottleneck/light') as typeof BottleneckFull;
   maskSecret(options.token);
   const baseUrl = (options.apiUrl ?? process.env.GITHUB_API_URL ?? DEFAULT_GITHUB_API_URL).replace(/\/+$/, '');
   const retries = options.retries ?? GITHUB_RETRIES;
@@ -68,7 +69,7 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
     core.warning(`GitHub's ${kind} rate limit on ${request.method} ${new URL(request.url, baseUrl).pathname}: ${retrying ? `retrying in ${retryAfter} s` : `not retrying (it asks to wait ${retryAfter} s)`}`);
     return retrying;
   };
-  const github = getOctokit(
+  const github = octokit.getOctokit(
     options.token,
     {
       baseUrl,
