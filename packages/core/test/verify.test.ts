@@ -53,6 +53,9 @@ async function generate(repo: TestRepo, goal: string): Promise<void> {
     goal,
     shadow: adminUrl(),
     postgresVersion: 15,
+    // The plain forms: one file per change, with a write-blocking index for the hazard checks below
+    // (create-online.test.ts verifies the files of the online forms).
+    diff: { online: false },
     logger: silentLogger,
   });
   if (outcome.outcome !== 'created') throw new Error(`expected a migration: ${outcome.reason}`);
