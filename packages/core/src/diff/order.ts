@@ -95,7 +95,8 @@ export function orderStatements(
 
   // The step a statement was given first: the statements of a later step wait for those of the earlier ones
   // that are ready, so that each step keeps the phase order among its own statements.
-  const rank = (i: number) => statements[i]!.step * 1e9 + statements[i]!.phase * 1e7 + i;
+  const planned = withBlockingFallbacks(statements, successors);
+  const rank = (i: number) => planned[i]!.step * 1e9 + planned[i]!.phase * 1e7 + i;
   const heap = new MinHeap(rank);
   for (let i = 0; i < statements.length; i++) if (indegree[i] === 0) heap.push(i);
   const done = new Array<boolean>(statements.length).fill(false);
@@ -117,7 +118,7 @@ export function orderStatements(
       if (indegree[k] === 0 && !done[k]) heap.push(k);
     }
   }
-  return inSteps(withBlockingFallbacks(statements, successors), out, successors, producers);
+  return inSteps(planned, out, successors, producers);
 }
 
 /** A non-blocking statement that an ordinary statement of an earlier step must follow takes its plain form (PlannedStatement.blocking). */
