@@ -115,8 +115,8 @@ it('lists every file of a split change, with each one\'s Up and Down, and titles
     }
     expect(body).toContain('> `migrations/0003_create_index_events_at_idx.sql`: its Up runs without a transaction (`notransaction`)');
     expect(body).toMatch(/### Up: `migrations\/0002_create_tags\.sql`\n\n```+sql\nCREATE TABLE "public"\."tags"/);
-    expect(body).toMatch(/### Up: `migrations\/0003_create_index_events_at_idx\.sql`\n\n```+sql\nCREATE INDEX CONCURRENTLY events_at_idx/);
-    expect(body).toMatch(/Down \(returns to the schema before this file\)<\/summary>\n\n```+sql\nDROP INDEX "public"\."events_at_idx";/);
+    expect(body).toMatch(/### Up: `migrations\/0003_create_index_events_at_idx\.sql`\n\n```+sql\nCREATE INDEX CONCURRENTLY IF NOT EXISTS events_at_idx/);
+    expect(body).toMatch(/Down \(returns to the schema before this file\)<\/summary>\n\n```+sql\nDROP INDEX CONCURRENTLY IF EXISTS "public"\."events_at_idx";/);
   } finally {
     splitRepo.remove();
   }

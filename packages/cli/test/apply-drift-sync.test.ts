@@ -77,7 +77,7 @@ describe('db-migrate apply, drift and sync', () => {
     expect(clean.stdout).toMatch(/^ok +\S+ +consistent +3 +matches version 3; 2 pending$/m);
     const dirty = await cli([...args, '--database', `off=${off.url}`]);
     expect(dirty.code).toBe(1);
-    expect(dirty.stdout).toMatch(/CREATE INDEX customers_email ON public\.customers/);
+    expect(dirty.stdout).toMatch(/CREATE INDEX CONCURRENTLY IF NOT EXISTS customers_email ON public\.customers/);
   });
 
   it('sync: a database given by URL follows the schema source at a ref', async () => {

@@ -37,6 +37,16 @@ describe('db-migrate diff', () => {
     expect(without).toEqual({ code: 0, stdout: '', stderr: '' });
   });
 
+  it('writes the non-blocking forms on a table that exists; --blocking-ddl writes the plain ones', async () => {
+    await query(b, 'create index t_name_idx on t (name)');
+    const online = await cli(['diff', a, b]);
+    expect(online.stdout).toContain('CREATE INDEX CONCURRENTLY IF NOT EXISTS t_name_idx ON public.t USING btree (name);\n');
+    expect(online.stderr).not.toMatch(/blocks-writes/);
+    const blocking = await cli(['diff', a, b, '--blocking-ddl']);
+    expect(blocking.stdout).toContain('CREATE INDEX t_name_idx ON public.t USING btree (name);\n');
+    expect(blocking.stderr).toMatch(/hazard blocks-writes/);
+  });
+
   it('an unreachable database: one clear line, exit 1, no password', async () => {
     const url = 'postgresql://me:hunter2secret@127.0.0.1:1/missing';
     const result = await cli(['diff', url, b]);

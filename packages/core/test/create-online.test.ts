@@ -100,14 +100,14 @@ afterAll(async () => {
 
 const BASE =
   'CREATE TABLE parents (id bigint PRIMARY KEY);\n' +
-  'CREATE TABLE items (id bigint, code text, parent_id bigint, qty int);\n' +
+  'CREATE TABLE items (id bigint, code text, parent_id bigint, qty int, label varchar(64));\n' +
   'CREATE INDEX items_parent_idx ON items (parent_id);\n';
 
 /** Every online form on items (which exists before), and a table created in the same change. */
 const GOAL =
   'CREATE TABLE parents (id bigint PRIMARY KEY);\n' +
   'CREATE TABLE items (id bigint PRIMARY KEY, code text NOT NULL, parent_id bigint REFERENCES parents (id), qty int CHECK (qty >= 0),\n' +
-  '  token uuid NOT NULL DEFAULT gen_random_uuid(), CONSTRAINT items_code_key UNIQUE (code));\n' +
+  '  label text, token uuid NOT NULL DEFAULT gen_random_uuid(), CONSTRAINT items_code_key UNIQUE (code));\n' +
   'CREATE INDEX items_qty_idx ON items (qty);\n' +
   'CREATE TABLE fresh (id bigint PRIMARY KEY, name text NOT NULL UNIQUE, parent_id bigint REFERENCES parents (id), CHECK (name <> \'\'));\n' +
   'CREATE INDEX fresh_name_idx ON fresh (name);\n';
@@ -137,6 +137,7 @@ describe('a change to a table that exists before it', () => {
     expect(first).toMatch(/ALTER TABLE "public"\."items" ADD CONSTRAINT "items_qty_check" CHECK \(\(qty >= 0\)\) NOT VALID;/);
     expect(first).toMatch(/ALTER TABLE "public"\."items" ADD CONSTRAINT "code_not_null_db_migrate" CHECK \("code" IS NOT NULL\) NOT VALID;/);
     expect(first).toMatch(/ALTER TABLE "public"\."items" ADD COLUMN "token" uuid;\n+ALTER TABLE "public"\."items" ALTER COLUMN "token" SET DEFAULT gen_random_uuid\(\);/);
+    expect(first).toMatch(/ALTER TABLE "public"\."items" ALTER COLUMN "label" SET DATA TYPE text/);
     expect(first).not.toMatch(/VALIDATE|CONCURRENTLY|SET NOT NULL/);
     expect(second).toMatch(/CREATE INDEX CONCURRENTLY IF NOT EXISTS items_qty_idx ON public\.items USING btree \(qty\);/);
     expect(second).toMatch(/CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "items_code_key" ON "public"\."items" USING btree \(code\);/);
@@ -144,6 +145,10 @@ describe('a change to a table that exists before it', () => {
     expect(second).toMatch(/DROP INDEX CONCURRENTLY IF EXISTS "public"\."items_parent_idx";/);
     expect(second).toMatch(/UPDATE "public"\."items" SET "token" = DEFAULT/);
     expect(third).toMatch(/VALIDATE CONSTRAINT "items_parent_id_fkey";/);
+    // Every scan (VALIDATE) runs before the first statement that takes a lock blocking the application.
+    const statementsOf = (sql: string) => sql.split(/;\n+/).filter((x) => x.trim());
+    const kinds = statementsOf(third!).map((x) => (/VALIDATE CONSTRAINT/.test(x) ? 'scan' : 'lock'));
+    expect(kinds.indexOf('lock')).toBeGreaterThan(kinds.lastIndexOf('scan'));
     expect(third).toMatch(/VALIDATE CONSTRAINT "items_qty_check";/);
     expect(third).toMatch(/ALTER COLUMN "id" SET NOT NULL;[\s\S]*ADD CONSTRAINT "items_pkey" PRIMARY KEY USING INDEX "items_pkey";/);
     expect(third).toMatch(/ADD CONSTRAINT "items_code_key" UNIQUE USING INDEX "items_code_key";/);
@@ -207,6 +212,13 @@ describe('a change to a table that exists before it', () => {
     expect(report.newMigrations).toHaveLength(3);
     expect(status).toMatchObject({ numbering: 'passed', consistency: 'passed', reversibility: 'passed', data: 'passed' });
     expect(report.result).not.toBe('failed');
+    // The lint reads the files as the forms they are: no blocking build, no locked scan, no rewrite (varchar(64) -> text is none).
+    const hazards = report.checks.find((c) => c.name === 'hazards')!;
+    // (The Downs narrow text back to varchar(64): a rewrite, said as one.)
+    const warned = hazards.findings.filter((f) => f.level === 'warning' && !f.message.startsWith('Down:')).map((f) => f.code);
+    expect(hazards.findings).toContainEqual(expect.objectContaining({ level: 'warning', code: 'rewrites-table', message: expect.stringMatching(/^Down: changes the type of column public\.items\.label/) }));
+    for (const code of ['blocks-writes', 'scans-table', 'rewrites-table']) expect(warned).not.toContain(code);
+    expect(warned).toContain('validates-rows');
   });
 
   it('on rows holding NULL where the goal says NOT NULL, the data check fails as a plain SET NOT NULL would, with the backfill hint', async () => {

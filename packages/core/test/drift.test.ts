@@ -47,7 +47,7 @@ describe('checkFleetDrift', () => {
     ]);
     expect(report.targets[0].migrations).toEqual(['0004_big_orders.sql', '0005_unique_email.sql']);
     expect(report.targets[2].drift?.sql).toMatch(/DROP COLUMN "note"/);
-    expect(report.targets[2].drift?.sql).toMatch(/DROP INDEX "public"\."orders_total"/);
+    expect(report.targets[2].drift?.sql).toMatch(/DROP INDEX CONCURRENTLY IF EXISTS "public"\."orders_total"/);
     expect(report.targets[2].drift?.changes).toHaveLength(2);
     expect(report.targets[3].drift?.sql).toMatch(/DROP VIEW "public"\."big_orders"/);
     expect(report.targets[5].error).toMatch(/connection refused/);

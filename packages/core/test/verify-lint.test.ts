@@ -322,3 +322,12 @@ describe('type changes that keep the values as they are: no rewrite when the old
     expect(codes(await lint(file('ALTER TABLE users ALTER COLUMN name TYPE text;')))).toEqual(['up:rewrites-table@2']);
   });
 });
+
+test('SET NOT NULL after a validated CHECK (col IS NOT NULL), in this migration or an earlier one, scans nothing', async () => {
+  const first = '-- +migrate Up\nALTER TABLE users ADD CONSTRAINT email_nn CHECK (email IS NOT NULL) NOT VALID;\n-- +migrate Down\nALTER TABLE users DROP CONSTRAINT email_nn;\n';
+  const second = '-- +migrate Up\nALTER TABLE users VALIDATE CONSTRAINT email_nn;\nALTER TABLE users ALTER COLUMN email SET NOT NULL;\nALTER TABLE users ALTER COLUMN name SET NOT NULL;\n-- +migrate Down\nSELECT 1;\n';
+  expect(codes(await lint(first, second))).toEqual(['up:validates-rows@2', 'up:scans-table@4']);
+  // Not validated: the SET NOT NULL still scans.
+  const unvalidated = '-- +migrate Up\nALTER TABLE users ALTER COLUMN email SET NOT NULL;\n-- +migrate Down\nSELECT 1;\n';
+  expect(codes(await lint(first, unvalidated))).toEqual(['up:scans-table@2']);
+});

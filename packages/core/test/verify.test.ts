@@ -53,6 +53,9 @@ async function generate(repo: TestRepo, goal: string): Promise<void> {
     goal,
     shadow: adminUrl(),
     postgresVersion: 15,
+    // The plain forms: one file per change, with a write-blocking index for the hazard checks below
+    // (create-online.test.ts verifies the files of the online forms).
+    diff: { online: false },
     logger: silentLogger,
   });
   if (outcome.outcome !== 'created') throw new Error(`expected a migration: ${outcome.reason}`);
@@ -336,7 +339,7 @@ test('an opt-out below newer migrations stops the revert above it; the rest is c
   const report = await verify(repo);
   // 0003 has no metadata: the newest goal_sha is 0002's, which lacks the new index...
   expect(check(report, 'consistency').status).toBe('failed');
-  expect(report.difference).toMatch(/DROP INDEX "public"\."users_email_lower_idx"/);
+  expect(report.difference).toMatch(/DROP INDEX CONCURRENTLY IF EXISTS "public"\."users_email_lower_idx"/);
   // ...and the revert of 0003 lands on the migrations up to 0002, replayed from empty.
   const reversibility = check(report, 'reversibility');
   expect(reversibility.status).toBe('passed');

@@ -15,7 +15,7 @@ export function formatCreateReport(outcome: CreateOutcome, options: { readonly g
   const lines = [
     last.version === outcome.version
       ? `created migration ${outcome.version} (${outcome.name}): ${from}`
-      : `created migrations ${outcome.version} to ${last.version} (${outcome.name}), one change split so that only what PostgreSQL refuses in a transaction runs outside one: ${from}`,
+      : `created migrations ${outcome.version} to ${last.version} (${outcome.name}), one change split so that only what PostgreSQL refuses in a transaction runs outside one, and each step of a non-blocking form commits before the next (docs/online.md): ${from}`,
     ...outcome.files.map((file) => `  wrote ${file}`),
   ];
   if (outcome.hazards.length === 0) lines.push('hazards: none found');

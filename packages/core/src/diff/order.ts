@@ -13,7 +13,7 @@ import type { PlannedStatement } from './plan';
  * - an object altered away from a dependency is altered before that dependency is removed
  *   (drop a column default before dropping its sequence), and so is a removed part of an object
  *   (`col:...#default`: the default dropped before the function it calls is dropped and recreated).
- * Among the statements whose dependencies are met, the lowest phase, then the earliest emitted, goes first,
+ * Among the statements whose dependencies are met, the lowest step, then phase, then the earliest emitted, goes first,
  * so the result is deterministic. A dependency cycle (rare; PostgreSQL itself would need a split statement)
  * is broken by taking the lowest-phase remaining statement.
  * Then steps (plan.ts Step): a statement runs in the step it was given, or in the step of what it must follow
@@ -93,7 +93,10 @@ export function orderStatements(
     for (const k of s.needsCommitted) each(producers, k, (i) => edge(i, j));
   });
 
-  const rank = (i: number) => statements[i]!.phase * 1e7 + i;
+  // The step a statement was given first: the statements of a later step wait for those of the earlier ones
+  // that are ready, so that each step keeps the phase order among its own statements.
+  const planned = withBlockingFallbacks(statements, successors);
+  const rank = (i: number) => planned[i]!.step * 1e9 + planned[i]!.phase * 1e7 + i;
   const heap = new MinHeap(rank);
   for (let i = 0; i < statements.length; i++) if (indegree[i] === 0) heap.push(i);
   const done = new Array<boolean>(statements.length).fill(false);
@@ -115,7 +118,7 @@ export function orderStatements(
       if (indegree[k] === 0 && !done[k]) heap.push(k);
     }
   }
-  return inSteps(withBlockingFallbacks(statements, successors), out, successors, producers);
+  return inSteps(planned, out, successors, producers);
 }
 
 /** A non-blocking statement that an ordinary statement of an earlier step must follow takes its plain form (PlannedStatement.blocking). */

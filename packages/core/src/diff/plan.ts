@@ -25,6 +25,10 @@ export const Phase = {
   createType: 23,
   alterType: 24,
   createSequence: 25,
+  // VALIDATE CONSTRAINT of the online forms (SHARE UPDATE EXCLUSIVE, long scans): before anything of its
+  // step takes a lock that blocks the application (SET NOT NULL, ADD CONSTRAINT ... USING INDEX), which
+  // would be held through the scans until the step commits.
+  validate: 26,
   alterTable: 27,
   alterColumn: 28,
   ownedBy: 29,

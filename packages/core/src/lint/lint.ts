@@ -84,16 +84,25 @@ export async function lintMigrations(migrations: readonly LintInput[], options: 
   const findings: LintFinding[] = [];
   const createdByUp = new Set<string>();
   const volatileFunctions = new Set(VOLATILE_FUNCTIONS);
+  // The Up sections one after the other build on each other: a CHECK (col IS NOT NULL) added NOT VALID by
+  // one and validated by a later one lets SET NOT NULL skip its scan.
+  const notNullChecks = new NotNullChecks();
   for (const migration of migrations) {
     const upCreated = new Set<string>();
     // Each section starts from the types known before the migration (a Down undoes its Up's changes).
     const types = new Map(options.columnTypes ?? []);
-    new SectionLint(migration.path, 'up', migration.parsed.up, createdByUp, upCreated, volatileFunctions, findings, types).run();
+    new SectionLint(migration.path, 'up', migration.parsed.up, createdByUp, upCreated, volatileFunctions, findings, types, notNullChecks).run();
     if (migration.parsed.down) {
-      new SectionLint(migration.path, 'down', migration.parsed.down, new Set(), upCreated, volatileFunctions, findings, new Map(types)).run();
+      new SectionLint(migration.path, 'down', migration.parsed.down, new Set(), upCreated, volatileFunctions, findings, new Map(types), new NotNullChecks()).run();
     }
   }
   return findings;
+}
+
+/** The CHECK (col IS NOT NULL) constraints seen, by `table.constraint`, and the columns one of them proves (validated). */
+class NotNullChecks {
+  readonly checks = new Map<string, string>();
+  readonly proven = new Set<string>();
 }
 
 /** The format_type spelling of a parsed type name for the string types whose changes may skip the rewrite; undefined for others. */
@@ -178,6 +187,7 @@ class SectionLint {
     private readonly findings: LintFinding[],
     /** Column types known so far (LintOptions.columnTypes, then what the section's statements set). */
     private readonly columnTypes: Map<string, string> = new Map(),
+    private readonly notNullChecks: NotNullChecks = new NotNullChecks(),
   ) {
     this.marker = section === 'up' ? UP_MARKER : DOWN_MARKER;
   }
@@ -469,6 +479,8 @@ class SectionLint {
         return this.hazard(hazards.rewritesTable(column(cmd.name)), line);
       }
       case 'AT_SetNotNull':
+        // A validated CHECK (col IS NOT NULL) proves it: PostgreSQL 12+ skips the scan.
+        if (this.notNullChecks.proven.has(key(cmd.name))) return;
         return this.hazard(hazards.setNotNull(column(cmd.name)), line, { hint: 'add a CHECK (... IS NOT NULL) NOT VALID constraint and VALIDATE it first' });
       case 'AT_SetLogged':
         return this.hazard(hazards.setsPersistence(`table ${table}`, 'LOGGED'), line);
@@ -479,13 +491,22 @@ class SectionLint {
         const identity = ({ d: 'DEFAULT', n: 'NOTHING', f: 'FULL' } as Record<string, string>)[r.identity_type] ?? `USING INDEX ${r.name}`;
         return this.hazard(hazards.replicaIdentity(table, identity), line);
       }
-      case 'AT_ValidateConstraint':
+      case 'AT_ValidateConstraint': {
+        const proves = this.notNullChecks.checks.get(`${tableKey(table)}.${cmd.name}`);
+        if (proves) this.notNullChecks.proven.add(key(proves));
         return this.hazard(hazards.validatesExistingRows(`constraint ${cmd.name} on ${table}`), line);
+      }
       case 'AT_AddConstraint': {
         const c = cmd.def.Constraint as PgNode;
         const kind = ({ CONSTR_CHECK: 'CHECK', CONSTR_FOREIGN: 'FOREIGN KEY', CONSTR_UNIQUE: 'UNIQUE', CONSTR_PRIMARY: 'PRIMARY KEY', CONSTR_EXCLUSION: 'EXCLUDE' } as Record<string, string>)[c.contype];
         if (!kind) return;
         const what = `${kind} constraint ${c.conname ? `${c.conname} ` : ''}to ${table}`;
+        const nullTest = c.raw_expr?.NullTest as PgNode | undefined;
+        const checked = nullTest?.nulltesttype === 'IS_NOT_NULL' ? (nullTest.arg?.ColumnRef?.fields as PgNode[] | undefined)?.at(-1)?.String?.sval : undefined;
+        if (kind === 'CHECK' && checked && c.conname) {
+          this.notNullChecks.checks.set(`${tableKey(table)}.${c.conname}`, checked);
+          if (!c.skip_validation) this.notNullChecks.proven.add(key(checked));
+        }
         if (kind === 'CHECK' || kind === 'FOREIGN KEY') {
           if (!c.skip_validation) this.hazard(hazards.validatesRows(what), line, { hint: 'add it NOT VALID, then VALIDATE CONSTRAINT in a later migration' });
         } else if (!c.indexname) {

@@ -358,7 +358,7 @@ function addOnline(ctx: DiffContext, b: ConstraintInfo): boolean {
       sql: `ALTER TABLE ${tableOf(b)} VALIDATE CONSTRAINT ${ident(b.name)}`,
       object,
       action: 'alter',
-      phase: b.type === 'f' ? Phase.addForeignKey : Phase.addConstraint,
+      phase: Phase.validate,
       produces: [`${b.key}#validated`],
       needsCommitted: [b.key],
       step: Step.finish,

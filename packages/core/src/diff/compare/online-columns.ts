@@ -37,7 +37,7 @@ export function setNotNullOnline(ctx: DiffContext, b: RelationInfo, column: Colu
     sql: `ALTER TABLE ${table} VALIDATE CONSTRAINT ${ident(name)}`,
     object,
     action: 'alter',
-    phase: Phase.alterColumn,
+    phase: Phase.validate,
     produces: [`${checkKey}#validated`],
     needs: [...(options.needs ?? [])],
     needsCommitted: [checkKey],
