@@ -110,7 +110,8 @@ describe('apply action bundle', () => {
     });
     const dup = await ws.database(set, 5, 'dup');
     await query(dup.url, `INSERT INTO customers (name) VALUES ('Ada'), ('Ada')`);
-    const run = await runActionBundle('apply', { inputs: { 'migrations-dir': set.dir, databases: `dup=${dup.url}`, 'shadow-database': adminUrl() } });
+    // The duplicates pre-check would refuse it first (docs/prechecks.md): skipped, so the migration fails on the server.
+    const run = await runActionBundle('apply', { inputs: { 'migrations-dir': set.dir, databases: `dup=${dup.url}`, 'shadow-database': adminUrl(), 'precheck-max-rows': '0' } });
     expect(run.exitCode).toBe(1);
     expect(run.outputs).toMatchObject({ failed: '1', refused: '0' });
     expect(JSON.parse(run.outputs.report).targets[0].evidence).toMatchObject({ sqlState: '23505', detail: 'Key (name)=(Ada) is duplicated.', constraint: 'customers_name_key', file: '0006_unique_name.sql' });

@@ -20752,7 +20752,7 @@ lockRetry) {
                     // whether it ran). The fleet's retry would repeat what ran: only a lock timeout is retried, here.
                     // A failure inside a BEGIN ... COMMIT group of the section leaves that transaction aborted: end it.
                     await client.query('ROLLBACK').catch(() => undefined);
-                    const cleanup = build ? await (0, invalid_index_1.dropLeftInvalidIndexes)(client, snapshot, error, { waitMs: lockRetry?.cleanupWaitMs() ?? 0, lockTimeoutMs: lockRetry?.lockTimeoutMs ?? 0 }) : undefined;
+                    const cleanup = build ? await (0, invalid_index_1.dropLeftInvalidIndexes)(client, snapshot, error, { waitMs: lockRetry?.cleanupWaitMs() ?? lock_retry_1.DEFAULT_LOCK_TIMEOUT_MS, lockTimeoutMs: lockRetry?.lockTimeoutMs ?? lock_retry_1.DEFAULT_LOCK_TIMEOUT_MS }) : undefined;
                     const clean = !cleanup || cleanup.left.length === 0;
                     if (lockRetry && (0, lock_retry_1.isLockTimeout)(error) && !grouped && clean && (await lockRetry.retryAfterTimeout(label(statement), 'the statement runs again')))
                         continue;
@@ -20945,6 +20945,7 @@ const pg_1 = __nccwpck_require__(6529);
 const errors_1 = __nccwpck_require__(1240);
 const logger_1 = __nccwpck_require__(5419);
 const duration_1 = __nccwpck_require__(4347);
+const cleanup_1 = __nccwpck_require__(2844);
 /**
  * lock_timeout of every migration statement. Behind a long transaction, application queries on the
  * table wait at most this long (plus a round trip) before our request is withdrawn; short enough to
@@ -20959,8 +20960,12 @@ exports.LOCK_RETRY_FIRST_PAUSE_MS = 2000;
 exports.LOCK_RETRY_MAX_PAUSE_MS = 30_000;
 /** lock_not_available: lock_timeout expired (or NOWAIT). */
 exports.LOCK_NOT_AVAILABLE = '55P03';
-/** How long a statement runs before the second connection starts looking at what it waits for (at most a quarter of the lock timeout). */
-const WATCH_AFTER_MS = 100;
+/**
+ * A statement still running at half its lock timeout (at least WATCH_AFTER_MIN_MS; with no lock timeout,
+ * after WATCH_AFTER_NO_TIMEOUT_MS) is watched from a second connection, opened then.
+ */
+const WATCH_AFTER_MIN_MS = 100;
+const WATCH_AFTER_NO_TIMEOUT_MS = 1000;
 const WATCH_EVERY_MS = 250;
 /** With lock_timeout 0 (wait for ever): how often the wait is reported. */
 const REPORT_WAIT_EVERY_MS = 10_000;
@@ -21002,19 +21007,24 @@ function describeLockWait(wait) {
     const shown = wait.blockers.slice(0, 3).map(describeBlocker);
     const more = wait.blockers.length > 3 ? ` and ${wait.blockers.length - 3} more` : '';
     const by = shown.length > 0 ? `blocked by ${shown.join(', ')}${more}` : 'blocked by a session this role cannot see';
-    return `${by}; ${wait.queued} other session${wait.queued === 1 ? '' : 's'} waiting for ${wait.on}`;
+    return wait.table ? `${by}; ${wait.queued} other session${wait.queued === 1 ? '' : 's'} waiting for ${wait.table}` : by;
+}
+/** `AccessExclusiveLock on public.orders`, or what a lock that is not on a table waits for. */
+function describeLock(wait) {
+    if (!wait)
+        return 'a lock';
+    return wait.table ? `${wait.mode} on ${wait.table}` : `${wait.mode} (waiting for another transaction to end)`;
 }
 const OBSERVE = `
   WITH waiting AS (
-    SELECT l.mode, l.locktype, l.relation,
-           CASE WHEN c.oid IS NOT NULL THEN format('%I.%I', n.nspname, c.relname) END AS rel,
-           l.virtualxid, l.transactionid::text AS xid
+    SELECT l.mode, l.relation,
+           CASE WHEN c.oid IS NOT NULL THEN format('%I.%I', n.nspname, c.relname) END AS rel
       FROM pg_catalog.pg_locks l
       LEFT JOIN pg_catalog.pg_class c ON c.oid = l.relation
       LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
      WHERE l.pid = $1 AND NOT l.granted
      LIMIT 1)
-  SELECT w.mode, w.locktype, w.rel, w.virtualxid, w.xid,
+  SELECT w.mode, w.rel,
          (SELECT count(DISTINCT q.pid) FROM pg_catalog.pg_locks q WHERE w.relation IS NOT NULL AND q.relation = w.relation AND NOT q.granted AND q.pid <> $1)::int AS queued,
          (SELECT coalesce(json_agg(json_build_object(
                    'pid', a.pid, 'application', a.application_name, 'state', a.state,
@@ -21024,7 +21034,7 @@ const OBSERVE = `
     FROM waiting w`;
 /**
  * Watches one migration connection's lock waits from a second connection (opened with the same
- * parameters by the first statement that runs longer than a moment, closed by close()) and keeps the
+ * parameters by the first statement still running at half its lock timeout, closed by close()) and keeps the
  * retry budget of the current migration.
  */
 class LockRetry {
@@ -21036,11 +21046,13 @@ class LockRetry {
     started;
     attempts = 0;
     lastWait;
+    signal;
     constructor(client, options, logger = logger_1.silentLogger) {
         this.client = client;
         this.logger = logger;
         this.lockTimeoutMs = lockTimeoutOf(options);
         this.budgetMs = Math.max(0, options.lockRetryBudgetMs ?? exports.DEFAULT_LOCK_RETRY_BUDGET_MS);
+        this.signal = options.signal ?? (0, cleanup_1.interruptSignal)();
     }
     /** A new migration (or notransaction statement) gets the whole budget again. */
     reset() {
@@ -21059,12 +21071,17 @@ class LockRetry {
     async watch(run, label) {
         this.lastWait = undefined;
         let done = false;
+        // The watcher's pauses end early when the statement does: the statement never waits for them.
+        let wake = () => undefined;
+        const finished = new Promise((resolve) => (wake = resolve));
+        let timer;
+        const pause = (ms) => Promise.race([finished, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]).finally(() => clearTimeout(timer));
         const began = Date.now();
         let nextReport = REPORT_WAIT_EVERY_MS;
-        // Only a statement still running after a moment opens the second connection: most never do.
-        const after = this.lockTimeoutMs > 0 ? Math.min(WATCH_AFTER_MS, this.lockTimeoutMs / 4) : WATCH_AFTER_MS;
+        // Only a statement still running at half its lock timeout opens the second connection: most never do.
+        const after = this.lockTimeoutMs > 0 ? Math.max(WATCH_AFTER_MIN_MS, this.lockTimeoutMs / 2) : WATCH_AFTER_NO_TIMEOUT_MS;
         const look = async () => {
-            await new Promise((resolve) => setTimeout(resolve, after));
+            await pause(after);
             while (!done) {
                 const wait = await this.observe().catch(() => undefined);
                 if (done)
@@ -21074,10 +21091,10 @@ class LockRetry {
                     const waited = Date.now() - began;
                     if (this.lockTimeoutMs === 0 && waited >= nextReport) {
                         nextReport += REPORT_WAIT_EVERY_MS;
-                        this.logger.warning(`${label}: waiting for a ${wait.mode} on ${wait.on} for ${(0, duration_1.describeDuration)(waited)} (lock timeout 0: no limit); ${describeLockWait(wait)}`);
+                        this.logger.warning(`${label}: waiting for ${describeLock(wait)} for ${(0, duration_1.describeDuration)(waited)} (lock timeout 0: no limit); ${describeLockWait(wait)}`);
                     }
                 }
-                await new Promise((resolve) => setTimeout(resolve, WATCH_EVERY_MS));
+                await pause(WATCH_EVERY_MS);
             }
         };
         const watching = look();
@@ -21086,6 +21103,7 @@ class LockRetry {
         }
         finally {
             done = true;
+            wake();
             await watching.catch(() => undefined);
         }
     }
@@ -21100,13 +21118,21 @@ class LockRetry {
         const pause = lockRetryPauseMs(this.attempts);
         const spent = now - this.started;
         const wait = this.lastWait;
-        const on = wait?.on ?? 'a lock';
-        const head = `${label}: ${wait?.mode ?? 'lock'} on ${on} not granted in ${this.lockTimeoutMs} ms, attempt ${this.attempts}; ${describeLockWait(wait)}`;
-        if (spent + pause + this.lockTimeoutMs > this.budgetMs)
+        const head = `${label}: ${describeLock(wait)} not granted in ${this.lockTimeoutMs} ms, attempt ${this.attempts}; ${describeLockWait(wait)}`;
+        // An interrupted run makes no new attempt, and stops pausing.
+        if (spent + pause + this.lockTimeoutMs > this.budgetMs || this.signal.aborted)
             return false;
         this.logger.warning(`${head}; ${rerun}, next attempt in ${(0, duration_1.describeDuration)(pause)}`);
-        await new Promise((resolve) => setTimeout(resolve, pause));
-        return true;
+        await new Promise((resolve) => {
+            const done = () => {
+                clearTimeout(timer);
+                this.signal.removeEventListener('abort', done);
+                resolve();
+            };
+            const timer = setTimeout(done, pause);
+            this.signal.addEventListener('abort', done, { once: true });
+        });
+        return !this.signal.aborted;
     }
     /**
      * How long the DROP INDEX CONCURRENTLY after a failed concurrent build may wait: it waits for the same
@@ -21141,9 +21167,8 @@ class LockRetry {
         const row = rows[0];
         if (!row)
             return undefined;
-        const on = row.rel ?? (row.locktype === 'virtualxid' || row.locktype === 'transactionid' ? 'another transaction to end' : `a ${row.locktype} lock`);
         return {
-            on,
+            ...(row.rel ? { table: row.rel } : {}),
             mode: row.mode,
             queued: row.queued,
             blockers: row.blockers.map((b) => ({ ...b, query: queryExcerpt(b.query), transactionSeconds: b.transactionSeconds ?? null })),
@@ -22500,7 +22525,7 @@ function formatCreateReport(outcome, options = {}) {
     const lines = [
         last.version === outcome.version
             ? `created migration ${outcome.version} (${outcome.name}): ${from}`
-            : `created migrations ${outcome.version} to ${last.version} (${outcome.name}), one change split so that only what PostgreSQL refuses in a transaction runs outside one: ${from}`,
+            : `created migrations ${outcome.version} to ${last.version} (${outcome.name}), one change split so that only what PostgreSQL refuses in a transaction runs outside one, and each step of a non-blocking form commits before the next (docs/online.md): ${from}`,
         ...outcome.files.map((file) => `  wrote ${file}`),
     ];
     if (outcome.hazards.length === 0)
@@ -23179,7 +23204,7 @@ function addOnline(ctx, b) {
             sql: `ALTER TABLE ${tableOf(b)} VALIDATE CONSTRAINT ${(0, sql_1.ident)(b.name)}`,
             object,
             action: 'alter',
-            phase: b.type === 'f' ? plan_1.Phase.addForeignKey : plan_1.Phase.addConstraint,
+            phase: plan_1.Phase.validate,
             produces: [`${b.key}#validated`],
             needsCommitted: [b.key],
             step: plan_1.Step.finish,
@@ -23872,7 +23897,7 @@ function setNotNullOnline(ctx, b, column, options = {}) {
         sql: `ALTER TABLE ${table} VALIDATE CONSTRAINT ${(0, sql_1.ident)(name)}`,
         object,
         action: 'alter',
-        phase: plan_1.Phase.alterColumn,
+        phase: plan_1.Phase.validate,
         produces: [`${checkKey}#validated`],
         needs: [...(options.needs ?? [])],
         needsCommitted: [checkKey],
@@ -26292,16 +26317,21 @@ function changedByConversion(column, from, to) {
  */
 function conversionGuard(table, tableName, columnName, from, to, how) {
     const column = (0, sql_1.ident)(columnName);
-    const what = `${tableName}.${columnName}`.replace(/'/g, "''");
-    const reason = `${how}`.replace(/'/g, "''");
+    const quote = (text) => text.replace(/'/g, "''");
+    const what = quote(`${tableName}.${columnName}`);
+    const reason = quote(how);
+    const dot = tableName.indexOf('.');
+    // PostgreSQL's error fields name the table and column, as its own errors do.
+    const fields = `SCHEMA = '${quote(tableName.slice(0, dot))}', TABLE = '${quote(tableName.slice(dot + 1))}', COLUMN = '${quote(columnName)}'`;
     return [
         'DO $guard$',
         'DECLARE example text;',
         'BEGIN',
         `  SELECT ${column}::text INTO example FROM ${table} WHERE ${changedByConversion(column, from, to)} LIMIT 1;`,
         '  IF FOUND THEN',
-        `    RAISE EXCEPTION 'column ${what}: converting ${from} to ${to} would change the value %', example`,
-        `      USING ERRCODE = 'data_exception', DETAIL = 'The conversion ${reason}; db-migrate never changes a value silently.',`,
+        `    RAISE EXCEPTION 'column ${what}: converting ${quote(from)} to ${quote(to)} would change the value %', example`,
+        `      USING ERRCODE = 'data_exception', ${fields},`,
+        `      DETAIL = 'The conversion ${reason}; db-migrate never changes a value silently.',`,
         `      HINT = 'Fix or convert those values first (an UPDATE), or write the conversion you intend in the migration.';`,
         '  END IF;',
         'END',
@@ -26627,7 +26657,7 @@ exports.hazards = {
 "use strict";
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.HAZARD_OBJECTS_SHOWN = exports.groupHazards = exports.describeHazardGroups = exports.renderSql = exports.renderMarkedSql = exports.INTROSPECTION_LOCK_TIMEOUT_MS = exports.introspect = exports.excludedTables = exports.FRAMEWORK_TABLES = void 0;
+exports.valueChangingConversion = exports.conversionGuard = exports.changedByConversion = exports.HAZARD_OBJECTS_SHOWN = exports.groupHazards = exports.describeHazardGroups = exports.renderSql = exports.renderMarkedSql = exports.INTROSPECTION_LOCK_TIMEOUT_MS = exports.introspect = exports.excludedTables = exports.FRAMEWORK_TABLES = void 0;
 exports.diff = diff;
 exports.diffCatalogs = diffCatalogs;
 exports.unsupportedObjects = unsupportedObjects;
@@ -26669,6 +26699,10 @@ var hazard_groups_1 = __nccwpck_require__(6808);
 Object.defineProperty(exports, "describeHazardGroups", ({ enumerable: true, get: function () { return hazard_groups_1.describeHazardGroups; } }));
 Object.defineProperty(exports, "groupHazards", ({ enumerable: true, get: function () { return hazard_groups_1.groupHazards; } }));
 Object.defineProperty(exports, "HAZARD_OBJECTS_SHOWN", ({ enumerable: true, get: function () { return hazard_groups_1.HAZARD_OBJECTS_SHOWN; } }));
+var conversions_1 = __nccwpck_require__(1126);
+Object.defineProperty(exports, "changedByConversion", ({ enumerable: true, get: function () { return conversions_1.changedByConversion; } }));
+Object.defineProperty(exports, "conversionGuard", ({ enumerable: true, get: function () { return conversions_1.conversionGuard; } }));
+Object.defineProperty(exports, "valueChangingConversion", ({ enumerable: true, get: function () { return conversions_1.valueChangingConversion; } }));
 /**
  * The statements that take the database at `fromUrl` to the schema of the database at `toUrl`, in an
  * order PostgreSQL accepts. Both databases are only read. Migration bookkeeping (gorp_migrations, the
@@ -28415,7 +28449,7 @@ exports.orderStatements = orderStatements;
  * - an object altered away from a dependency is altered before that dependency is removed
  *   (drop a column default before dropping its sequence), and so is a removed part of an object
  *   (`col:...#default`: the default dropped before the function it calls is dropped and recreated).
- * Among the statements whose dependencies are met, the lowest phase, then the earliest emitted, goes first,
+ * Among the statements whose dependencies are met, the lowest step, then phase, then the earliest emitted, goes first,
  * so the result is deterministic. A dependency cycle (rare; PostgreSQL itself would need a split statement)
  * is broken by taking the lowest-phase remaining statement.
  * Then steps (plan.ts Step): a statement runs in the step it was given, or in the step of what it must follow
@@ -28503,7 +28537,10 @@ function orderStatements(statements, from, to, extraDependsOn = new Map()) {
         for (const k of s.needsCommitted)
             each(producers, k, (i) => edge(i, j));
     });
-    const rank = (i) => statements[i].phase * 1e7 + i;
+    // The step a statement was given first: the statements of a later step wait for those of the earlier ones
+    // that are ready, so that each step keeps the phase order among its own statements.
+    const planned = withBlockingFallbacks(statements, successors);
+    const rank = (i) => planned[i].step * 1e9 + planned[i].phase * 1e7 + i;
     const heap = new MinHeap(rank);
     for (let i = 0; i < statements.length; i++)
         if (indegree[i] === 0)
@@ -28531,7 +28568,7 @@ function orderStatements(statements, from, to, extraDependsOn = new Map()) {
                 heap.push(k);
         }
     }
-    return inSteps(withBlockingFallbacks(statements, successors), out, successors, producers);
+    return inSteps(planned, out, successors, producers);
 }
 /** A non-blocking statement that an ordinary statement of an earlier step must follow takes its plain form (PlannedStatement.blocking). */
 function withBlockingFallbacks(statements, successors) {
@@ -28637,6 +28674,10 @@ exports.Phase = {
     createType: 23,
     alterType: 24,
     createSequence: 25,
+    // VALIDATE CONSTRAINT of the online forms (SHARE UPDATE EXCLUSIVE, long scans): before anything of its
+    // step takes a lock that blocks the application (SET NOT NULL, ADD CONSTRAINT ... USING INDEX), which
+    // would be held through the scans until the step commits.
+    validate: 26,
     alterTable: 27,
     alterColumn: 28,
     ownedBy: 29,
@@ -30660,7 +30701,9 @@ const empty_goal_1 = __nccwpck_require__(631);
 const statements_1 = __nccwpck_require__(5816);
 const run_1 = __nccwpck_require__(1957);
 const logger_1 = __nccwpck_require__(5419);
+const connect_1 = __nccwpck_require__(7143);
 const build_1 = __nccwpck_require__(2755);
+const cleanup_1 = __nccwpck_require__(2844);
 const schema_source_1 = __nccwpck_require__(6876);
 const shadow_server_1 = __nccwpck_require__(1572);
 const spec_1 = __nccwpck_require__(4837);
@@ -30688,12 +30731,33 @@ async function syncFleet(options) {
     const commit = sha ? `${sha.slice(0, 12)} (${ref})` : ref;
     const n = options.targets.length;
     logger.info(`syncing ${n} database${n === 1 ? '' : 's'} to the schema at ${commit}, ${concurrency} at a time${dryRun ? '; dry run: nothing is changed' : ''}`);
-    const outcomes = await (0, runner_1.runFleet)('sync', options.targets, (target) => (0, lock_1.withDatabaseLock)(target.url, (client) => syncLocked(client, target, goal, { ...options, dryRun, diffOptions, acknowledged: allow, build: (0, schema_source_1.describeSchemaSource)(options.source), commit }), {
+    const signal = options.signal ?? (0, cleanup_1.interruptSignal)();
+    const outcomes = await (0, runner_1.runFleet)('sync', options.targets, (target) => (0, lock_1.withDatabaseLock)(target.url, (client) => interruptible(client, signal, () => syncLocked(client, target, goal, { ...options, dryRun, diffOptions, acknowledged: allow, build: (0, schema_source_1.describeSchemaSource)(options.source), commit })), {
         logger,
         ...(options.lockWaitTimeoutMs !== undefined ? { lockWaitTimeoutMs: options.lockWaitTimeoutMs } : {}),
         ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
-    }), { concurrency, ...(options.concurrencyPerHost !== undefined ? { concurrencyPerHost: options.concurrencyPerHost } : {}), retry: options.retry, logger });
-    return { mode: 'sync', dryRun, target: commit, targets: outcomes, counts: (0, report_1.countOutcomes)(outcomes), durationMs: Math.round(node_perf_hooks_1.performance.now() - started) };
+    }), { concurrency, ...(options.concurrencyPerHost !== undefined ? { concurrencyPerHost: options.concurrencyPerHost } : {}), retry: options.retry, logger, signal });
+    const interrupted = signal.aborted ? { interrupted: typeof signal.reason === 'string' ? signal.reason : 'a signal' } : {};
+    return { mode: 'sync', dryRun, target: commit, targets: outcomes, counts: (0, report_1.countOutcomes)(outcomes), durationMs: Math.round(node_perf_hooks_1.performance.now() - started), ...interrupted };
+}
+/**
+ * Runs one target's sync so that an interruption cancels the statement running (the transaction rolls
+ * back); a failure that follows it is `interrupted`, never retried.
+ */
+async function interruptible(client, signal, attempt) {
+    const cancel = () => void (0, connect_1.cancelRunningStatement)(client);
+    signal.addEventListener('abort', cancel, { once: true });
+    try {
+        const outcome = await attempt();
+        if (outcome.status !== 'failed' || !signal.aborted)
+            return outcome;
+        const [headline, ...evidence] = (outcome.error ?? '').split('\n');
+        const why = typeof signal.reason === 'string' ? signal.reason : 'a signal';
+        return { ...outcome, status: 'interrupted', transient: false, error: [`${headline} (interrupted by ${why}: the statement running was cancelled)`, ...evidence].join('\n') };
+    }
+    finally {
+        signal.removeEventListener('abort', cancel);
+    }
 }
 /** Tables of a catalog (not views), as `schema.name`; pass it filtered, without the migration bookkeeping. */
 function tablesOf(catalog) {
@@ -32665,16 +32729,24 @@ async function lintMigrations(migrations, options = {}) {
     const findings = [];
     const createdByUp = new Set();
     const volatileFunctions = new Set(exports.VOLATILE_FUNCTIONS);
+    // The Up sections one after the other build on each other: a CHECK (col IS NOT NULL) added NOT VALID by
+    // one and validated by a later one lets SET NOT NULL skip its scan.
+    const notNullChecks = new NotNullChecks();
     for (const migration of migrations) {
         const upCreated = new Set();
         // Each section starts from the types known before the migration (a Down undoes its Up's changes).
         const types = new Map(options.columnTypes ?? []);
-        new SectionLint(migration.path, 'up', migration.parsed.up, createdByUp, upCreated, volatileFunctions, findings, types).run();
+        new SectionLint(migration.path, 'up', migration.parsed.up, createdByUp, upCreated, volatileFunctions, findings, types, notNullChecks).run();
         if (migration.parsed.down) {
-            new SectionLint(migration.path, 'down', migration.parsed.down, new Set(), upCreated, volatileFunctions, findings, new Map(types)).run();
+            new SectionLint(migration.path, 'down', migration.parsed.down, new Set(), upCreated, volatileFunctions, findings, new Map(types), new NotNullChecks()).run();
         }
     }
     return findings;
+}
+/** The CHECK (col IS NOT NULL) constraints seen, by `table.constraint`, and the columns one of them proves (validated). */
+class NotNullChecks {
+    checks = new Map();
+    proven = new Set();
 }
 /** The format_type spelling of a parsed type name for the string types whose changes may skip the rewrite; undefined for others. */
 function stringTypeName(typeName) {
@@ -32750,6 +32822,7 @@ class SectionLint {
     volatileFunctions;
     findings;
     columnTypes;
+    notNullChecks;
     lockTimeoutSet = false;
     lockNoted = false;
     marker;
@@ -32759,7 +32832,7 @@ class SectionLint {
     /** Tables and columns the file's Up creates; in Down their loss is only noted. */
     upCreated, volatileFunctions, findings, 
     /** Column types known so far (LintOptions.columnTypes, then what the section's statements set). */
-    columnTypes = new Map()) {
+    columnTypes = new Map(), notNullChecks = new NotNullChecks()) {
         this.file = file;
         this.section = section;
         this.migrationSection = migrationSection;
@@ -32768,6 +32841,7 @@ class SectionLint {
         this.volatileFunctions = volatileFunctions;
         this.findings = findings;
         this.columnTypes = columnTypes;
+        this.notNullChecks = notNullChecks;
         this.marker = section === 'up' ? sql_migrate_syntax_1.UP_MARKER : sql_migrate_syntax_1.DOWN_MARKER;
     }
     run() {
@@ -33086,6 +33160,9 @@ class SectionLint {
                 return this.hazard(hazards_1.hazards.rewritesTable(column(cmd.name)), line);
             }
             case 'AT_SetNotNull':
+                // A validated CHECK (col IS NOT NULL) proves it: PostgreSQL 12+ skips the scan.
+                if (this.notNullChecks.proven.has(key(cmd.name)))
+                    return;
                 return this.hazard(hazards_1.hazards.setNotNull(column(cmd.name)), line, { hint: 'add a CHECK (... IS NOT NULL) NOT VALID constraint and VALIDATE it first' });
             case 'AT_SetLogged':
                 return this.hazard(hazards_1.hazards.setsPersistence(`table ${table}`, 'LOGGED'), line);
@@ -33096,14 +33173,25 @@ class SectionLint {
                 const identity = { d: 'DEFAULT', n: 'NOTHING', f: 'FULL' }[r.identity_type] ?? `USING INDEX ${r.name}`;
                 return this.hazard(hazards_1.hazards.replicaIdentity(table, identity), line);
             }
-            case 'AT_ValidateConstraint':
+            case 'AT_ValidateConstraint': {
+                const proves = this.notNullChecks.checks.get(`${tableKey(table)}.${cmd.name}`);
+                if (proves)
+                    this.notNullChecks.proven.add(key(proves));
                 return this.hazard(hazards_1.hazards.validatesExistingRows(`constraint ${cmd.name} on ${table}`), line);
+            }
             case 'AT_AddConstraint': {
                 const c = cmd.def.Constraint;
                 const kind = { CONSTR_CHECK: 'CHECK', CONSTR_FOREIGN: 'FOREIGN KEY', CONSTR_UNIQUE: 'UNIQUE', CONSTR_PRIMARY: 'PRIMARY KEY', CONSTR_EXCLUSION: 'EXCLUDE' }[c.contype];
                 if (!kind)
                     return;
                 const what = `${kind} constraint ${c.conname ? `${c.conname} ` : ''}to ${table}`;
+                const nullTest = c.raw_expr?.NullTest;
+                const checked = nullTest?.nulltesttype === 'IS_NOT_NULL' ? nullTest.arg?.ColumnRef?.fields?.at(-1)?.String?.sval : undefined;
+                if (kind === 'CHECK' && checked && c.conname) {
+                    this.notNullChecks.checks.set(`${tableKey(table)}.${c.conname}`, checked);
+                    if (!c.skip_validation)
+                        this.notNullChecks.proven.add(key(checked));
+                }
                 if (kind === 'CHECK' || kind === 'FOREIGN KEY') {
                     if (!c.skip_validation)
                         this.hazard(hazards_1.hazards.validatesRows(what), line, { hint: 'add it NOT VALID, then VALIDATE CONSTRAINT in a later migration' });
@@ -35058,6 +35146,7 @@ exports.domainViolations = domainViolations;
 exports.typeChange = typeChange;
 exports.sequenceBounds = sequenceBounds;
 exports.validation = validation;
+exports.partitionBounds = partitionBounds;
 exports.plannedChecks = plannedChecks;
 const sql_1 = __nccwpck_require__(7067);
 const statements_1 = __nccwpck_require__(5816);
@@ -35085,17 +35174,24 @@ async function rowKey(client, table, alias) {
 function base(code, s, table, what) {
     return { code, file: s.file, line: s.line, table: table.label, tableSql: table.sql, what };
 }
-/** Why a check on `table` (and these columns of it) cannot be run on the target yet, if so. */
-function madeInRun(range, table, columns = []) {
+/**
+ * Why a check on `table` (and these columns of it) cannot be run on the target yet, if so. `valued`:
+ * columns the check can read as the one value a column added earlier in the run holds (columnSql).
+ */
+function madeInRun(range, table, columns = [], valued = []) {
     const made = range.madeBy(table.key);
     if (made)
         return `the table is created by ${made}, earlier in this run: the target holds none of its rows yet`;
     for (const c of columns) {
         const by = range.madeBy(`${table.key}.${c}`);
-        if (by)
+        if (by && !(valued.includes(c) && range.knownValue(`${table.key}.${c}`) !== undefined))
             return `column ${c} is added (or renamed) by ${by}, earlier in this run: its values are not on the target yet`;
     }
     return undefined;
+}
+/** A column as SQL: its one known value when an earlier statement of the run added it (a constant default, or NULL). */
+function columnSql(range, table, column, alias) {
+    return range.knownValue(`${table.key}.${column}`) ?? (alias ? `${alias}.${(0, sql_1.ident)(column)}` : (0, sql_1.ident)(column));
 }
 /** The column names a parse-tree expression refers to (unqualified or as the table's). */
 function columnsIn(node) {
@@ -35128,14 +35224,15 @@ async function duplicatesOfIndex(s, range) {
     const text = new statements_1.StatementText(s.sql);
     const elems = (n.indexParams ?? []).map((p) => p.IndexElem);
     const what = `unique index ${n.idxname ?? '(unnamed)'} on ${table.label}`;
-    const skip = madeInRun(range, table, columnsIn([n.indexParams, n.whereClause]));
+    const named = elems.filter((e) => e.name).map((e) => String(e.name));
+    const skip = madeInRun(range, table, columnsIn([n.indexParams, n.whereClause]), named.filter((c) => !columnsIn([elems.filter((e) => !e.name), n.whereClause]).includes(c)));
     if (skip)
         return { ...base('duplicates', s, table, what), skip };
     const group = text.group(text.at(n.relation.location));
     const items = group ? text.items(group) : [];
     if (!group || items.length !== elems.length)
         return { ...base('duplicates', s, table, what), skip: 'its key list could not be read from the statement' };
-    const keys = elems.map((e, i) => (e.name ? { label: String(e.name), sql: (0, sql_1.ident)(e.name) } : { label: (0, statements_1.elementExpression)(items[i]), sql: (0, statements_1.elementExpression)(items[i]) }));
+    const keys = elems.map((e, i) => (e.name ? { label: String(e.name), sql: columnSql(range, table, String(e.name)) } : { label: (0, statements_1.elementExpression)(items[i]), sql: (0, statements_1.elementExpression)(items[i]) }));
     const whereAt = n.whereClause ? text.keyword('WHERE', group.end) : undefined;
     const where = whereAt !== undefined ? text.slice(whereAt + 'WHERE'.length).replace(/;\s*$/, '') : undefined;
     return { ...base('duplicates', s, table, `${what} (${keys.map((k) => k.label).join(', ')})${where ? ` WHERE ${where}` : ''}`), query: duplicatesQuery(table, keys, where, !!n.nulls_not_distinct) };
@@ -35152,10 +35249,10 @@ function keyConstraintChecks(s, table, c, range) {
     const columns = (c.keys ?? []).map((k) => String(k.String?.sval));
     const primary = c.contype === 'CONSTR_PRIMARY';
     const what = `${primary ? 'primary key' : 'unique constraint'} ${c.conname ?? ''} on ${table.label} (${columns.join(', ')})`.replace('  ', ' ');
-    const skip = madeInRun(range, table, columns);
+    const skip = madeInRun(range, table, columns, columns);
     if (skip)
         return [{ ...base('duplicates', s, table, what), skip }];
-    const keys = columns.map((k) => ({ label: k, sql: (0, sql_1.ident)(k) }));
+    const keys = columns.map((k) => ({ label: k, sql: columnSql(range, table, k) }));
     const checks = [{ ...base('duplicates', s, table, what), query: duplicatesQuery(table, keys, undefined, !!c.nulls_not_distinct) }];
     if (primary)
         checks.push({ ...base('nulls', s, table, what), query: `SELECT ${keyText(keys)} AS example, count(*) AS rows FROM ${table.sql} WHERE ${keys.map((k) => `${k.sql} IS NULL`).join(' OR ')} GROUP BY ${keys.map((k) => k.sql).join(', ')}` });
@@ -35207,10 +35304,10 @@ async function checkViolations(client, s, table, c, range) {
 /** Rows holding NULL in a column SET NOT NULL; every row, for a column added NOT NULL without a default. */
 async function nulls(client, s, table, column, range, added) {
     const what = added ? `column ${table.label}.${column} added NOT NULL without a default` : `SET NOT NULL on ${table.label}.${column}`;
-    const skip = madeInRun(range, table, added ? [] : [column]);
+    const skip = madeInRun(range, table, added ? [] : [column], [column]);
     if (skip)
         return { ...base('nulls', s, table, what), skip };
-    return { ...base('nulls', s, table, what), query: `SELECT ${await rowKey(client, table)} AS example, 1::bigint AS rows FROM ${table.sql}${added ? '' : ` WHERE ${(0, sql_1.ident)(column)} IS NULL`}` };
+    return { ...base('nulls', s, table, what), query: `SELECT ${await rowKey(client, table)} AS example, 1::bigint AS rows FROM ${table.sql}${added ? '' : ` WHERE (${columnSql(range, table, column)}) IS NULL`}` };
 }
 /** Pairs of rows a new exclusion constraint refuses: rows where every element's operator holds. */
 async function overlaps(client, s, table, c, range) {
@@ -35437,6 +35534,64 @@ async function validation(client, s, table, name, range) {
         query: `SELECT ${await rowKey(client, table)} AS example, 1::bigint AS rows FROM ${table.sql} WHERE NOT (${expression})`,
     };
 }
+/** A partition bound's value as SQL of the key's type; 'unbounded' for MINVALUE/MAXVALUE; undefined when not a constant. */
+function boundValue(datum, type) {
+    const c = datum.A_Const;
+    if (c) {
+        if (c.isnull)
+            return 'NULL';
+        const raw = c.sval ? c.sval.sval : c.ival ? String(c.ival.ival ?? 0) : c.fval ? c.fval.fval : c.boolval ? String(c.boolval.boolval ?? false) : undefined;
+        return raw === undefined ? undefined : `${(0, sql_1.literal)(String(raw))}::${type}`;
+    }
+    const word = datum.ColumnRef?.fields?.[0]?.String?.sval;
+    return word === 'minvalue' || word === 'maxvalue' ? 'unbounded' : undefined;
+}
+/**
+ * ATTACH PARTITION: rows of the table attached that its bounds exclude (PostgreSQL scans it and refuses).
+ * For a partition key of one column, bounds RANGE or LIST written as constants.
+ */
+async function partitionBounds(client, s, parent, cmd, range) {
+    const bound = cmd.bound;
+    if (!bound || bound.is_default)
+        return undefined;
+    const table = (0, statements_1.tableOf)(cmd.name);
+    const what = `partition ${table.label} of ${parent.label}`;
+    const stub = { ...base('partition-bounds', s, table, what) };
+    const skip = madeInRun(range, table) ?? madeInRun(range, parent);
+    if (skip)
+        return { ...stub, skip };
+    const { rows } = await client.query(`SELECT p.partnatts::int AS keys, a.attname AS col, pg_catalog.format_type(a.atttypid, a.atttypmod) AS type
+       FROM pg_catalog.pg_partitioned_table p LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = p.partrelid AND a.attnum = (p.partattrs::int2[])[0]
+      WHERE p.partrelid = to_regclass($1)`, [parent.sql]);
+    const key = rows[0];
+    if (!key?.col || !key.type || key.keys !== 1)
+        return { ...stub, skip: 'only a partition key of one column is checked' };
+    const column = (0, sql_1.ident)(key.col);
+    const values = (datums) => (datums ?? []).map((d) => boundValue(d, key.type));
+    let fits;
+    if (bound.strategy === 'r') {
+        const [lower] = values(bound.lowerdatums);
+        const [upper] = values(bound.upperdatums);
+        if (lower === undefined || upper === undefined)
+            return { ...stub, skip: 'its bounds are not constants' };
+        fits = [`${column} IS NOT NULL`, ...(lower !== 'unbounded' ? [`${column} >= ${lower}`] : []), ...(upper !== 'unbounded' ? [`${column} < ${upper}`] : [])].join(' AND ');
+    }
+    else if (bound.strategy === 'l') {
+        const list = values(bound.listdatums);
+        if (list.some((v) => v === undefined || v === 'unbounded'))
+            return { ...stub, skip: 'its values are not constants' };
+        const listed = list.filter((v) => v !== 'NULL');
+        fits = [...(listed.length ? [`${column} IN (${listed.join(', ')})`] : []), ...(list.includes('NULL') ? [`${column} IS NULL`] : [])].join(' OR ') || 'false';
+    }
+    else {
+        return { ...stub, skip: 'hash partition bounds are not checked' };
+    }
+    return {
+        ...stub,
+        what: `${what} (key ${key.col})`,
+        query: `SELECT ${await rowKey(client, table)} || ': ' || coalesce(quote_literal(${column}::text), 'NULL') AS example, 1::bigint AS rows FROM ${table.sql} WHERE NOT coalesce(${fits}, false)`,
+    };
+}
 /** Every check one statement calls for, in its order. */
 async function plannedChecks(client, s, range) {
     const n = s.node;
@@ -35495,6 +35650,8 @@ async function commandChecks(client, s, table, cmd, range) {
                 return [];
             return one(sequenceBounds(s, { sql: seq, label: seq, key: `sequence:${seq}` }, options, range));
         }
+        case 'AT_AttachPartition':
+            return one(await partitionBounds(client, s, table, cmd.def.PartitionCmd, range));
         case 'AT_ValidateConstraint':
             return one(await validation(client, s, table, String(cmd.name), range));
         case 'AT_AddConstraint': {
@@ -35616,11 +35773,14 @@ async function typeChangeKeepsRows(client, table, cmd) {
         return true;
     return length[1] !== undefined && to.mods[0] >= Number(length[1]);
 }
-/** True when the target holds a validated CHECK (col IS NOT NULL): SET NOT NULL then reads no row. */
-async function hasNotNullCheck(client, table, column) {
-    const { rows } = await client.query(`SELECT 1 FROM pg_catalog.pg_constraint c WHERE c.conrelid = to_regclass($1) AND c.contype = 'c' AND c.convalidated
-        AND pg_catalog.pg_get_constraintdef(c.oid) = 'CHECK ((' || quote_ident($2) || ' IS NOT NULL))'`, [table.sql, column]);
-    return rows.length > 0;
+/**
+ * True when the target holds a CHECK (col IS NOT NULL) that is validated, or that an earlier statement
+ * of the run validates: SET NOT NULL then reads no row.
+ */
+async function hasNotNullCheck(client, table, column, range) {
+    const { rows } = await client.query(`SELECT c.conname AS name, c.convalidated AS valid FROM pg_catalog.pg_constraint c WHERE c.conrelid = to_regclass($1) AND c.contype = 'c'
+        AND pg_catalog.pg_get_constraintdef(c.oid) IN ('CHECK ((' || quote_ident($2) || ' IS NOT NULL))', 'CHECK ((' || quote_ident($2) || ' IS NOT NULL)) NOT VALID')`, [table.sql, column]);
+    return rows.some((r) => r.valid || range.validated.has(`${table.key}:${r.name}`));
 }
 /** The statements of `s` that lock an existing table while they rewrite, scan or index it. */
 async function lockingStatements(client, s, range) {
@@ -35673,7 +35833,7 @@ async function lockingStatements(client, s, range) {
                     }
                     case 'AT_SetNotNull': {
                         const column = String(cmd.name);
-                        if (!range.notNullChecks.has(`${table.key}.${column}`) && !(await hasNotNullCheck(client, table, column))) {
+                        if (!range.notNullChecks.has(`${table.key}.${column}`) && !(await hasNotNullCheck(client, table, column, range))) {
                             add('scans-table', n.relation, `SET NOT NULL on ${table.label}.${column} without a validated CHECK (${column} IS NOT NULL) (reads every row, reads and writes wait)`);
                         }
                         break;
@@ -35884,6 +36044,8 @@ function foundText(c) {
             return `${plural(c.count, 'value')} the new type refuses`;
         case 'sequence-bounds':
             return 'the current value is outside the new bounds';
+        case 'partition-bounds':
+            return `${rows} outside its bounds`;
         default:
             return `${rows} fail it`;
     }
@@ -36000,8 +36162,20 @@ class PendingRange {
     /** CHECK (col IS NOT NULL) constraints validated in the run, as `table.col`: SET NOT NULL then scans nothing. */
     notNullChecks = new Set();
     pendingNotNullChecks = new Map();
+    /** Constraints validated in the run (VALIDATE CONSTRAINT), as `table:name`. */
+    validated = new Set();
     /** CHECK and foreign keys added NOT VALID in the run, by `table:name`: what a later VALIDATE checks. */
     notValid = new Map();
+    /**
+     * Columns added in the run whose every value is still known (`table.col` -> SQL of the value: the
+     * constant default, or NULL): until a later statement may write rows (UPDATE, INSERT, COPY, DO, CALL,
+     * a SELECT that may call a function) or changes its type or default.
+     */
+    known = new Map();
+    /** The SQL of the one value every row holds in a column added earlier in the run, if known. */
+    knownValue(column) {
+        return this.known.get(column);
+    }
     /** Where an earlier statement of the run made the table (or `table.column`, `type:name`, `sequence:name`); undefined when it did not. */
     madeBy(key) {
         return this.made.get(key);
@@ -36041,11 +36215,26 @@ class PendingRange {
                     this.made.set(`type:${typeKey([...n.object.List.items.slice(0, -1), { String: { sval: n.newname } }])}`, at);
                 return;
             }
+            case 'UpdateStmt':
+            case 'InsertStmt':
+            case 'MergeStmt':
+            case 'CopyStmt':
+            case 'DoStmt':
+            case 'CallStmt':
+            case 'SelectStmt':
+                this.known.clear();
+                return;
             case 'AlterTableStmt': {
                 const key = table(n.relation);
                 for (const cmd of (n.cmds ?? []).map((c) => c.AlterTableCmd)) {
-                    if (cmd.subtype === 'AT_AddColumn' && cmd.def?.ColumnDef)
+                    if (cmd.subtype === 'AT_AddColumn' && cmd.def?.ColumnDef) {
                         this.made.set(`${key}.${cmd.def.ColumnDef.colname}`, at);
+                        const value = addedValue(cmd.def.ColumnDef);
+                        if (value !== undefined)
+                            this.known.set(`${key}.${cmd.def.ColumnDef.colname}`, value);
+                    }
+                    if (['AT_AlterColumnType', 'AT_ColumnDefault', 'AT_DropColumn'].includes(cmd.subtype) && cmd.name)
+                        this.known.delete(`${key}.${cmd.name}`);
                     const c = cmd.subtype === 'AT_AddConstraint' ? cmd.def?.Constraint : undefined;
                     if (c?.skip_validation && c.conname)
                         this.notValid.set(`${key}:${c.conname}`, { statement: s, constraint: c });
@@ -36056,6 +36245,8 @@ class PendingRange {
                         else
                             this.notNullChecks.add(`${key}.${column}`);
                     }
+                    if (cmd.subtype === 'AT_ValidateConstraint')
+                        this.validated.add(`${key}:${cmd.name}`);
                     const validated = cmd.subtype === 'AT_ValidateConstraint' ? this.pendingNotNullChecks.get(`${key}:${cmd.name}`) : undefined;
                     if (validated)
                         this.notNullChecks.add(validated);
@@ -36068,6 +36259,22 @@ class PendingRange {
     }
 }
 exports.PendingRange = PendingRange;
+/** The value every existing row gets in a column added with no default (NULL) or a constant one; undefined otherwise. */
+function addedValue(def) {
+    const constraints = (def.constraints ?? []).map((c) => c.Constraint);
+    if (constraints.some((c) => c.contype === 'CONSTR_IDENTITY' || c.contype === 'CONSTR_GENERATED'))
+        return undefined;
+    if (['serial', 'serial2', 'serial4', 'serial8', 'smallserial', 'bigserial'].includes(typeParts(def.typeName).name))
+        return undefined;
+    const expr = constraints.find((c) => c.contype === 'CONSTR_DEFAULT')?.raw_expr;
+    const c = expr ? expr.A_Const : { isnull: true };
+    if (!c)
+        return undefined;
+    if (c.isnull)
+        return `NULL::${typeSql(def.typeName)}`;
+    const raw = c.sval ? c.sval.sval : c.ival ? String(c.ival.ival ?? 0) : c.fval ? c.fval.fval : c.boolval ? String(c.boolval.boolval ?? false) : undefined;
+    return raw === undefined ? undefined : `${(0, sql_1.literal)(String(raw))}::${typeSql(def.typeName)}`;
+}
 /** The column of `col IS NOT NULL`, else undefined. */
 function notNullColumn(expr) {
     const test = expr?.NullTest;
@@ -37469,7 +37676,6 @@ async function runUserSeed(seed, url, where, logger) {
 "use strict";
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.signalReceived = signalReceived;
 exports.interruptSignal = interruptSignal;
 exports.finishBeforeSignalExit = finishBeforeSignalExit;
 exports.onExitCleanup = onExitCleanup;
@@ -37535,16 +37741,10 @@ function install() {
     }
 }
 /**
- * True once SIGINT, SIGTERM or SIGHUP arrived and the process is cleaning up before it exits. Work that
- * changes databases checks it before each new step (a target, a migration): the user asked to stop, and
- * the exit will cut any step started now in the middle.
- */
-function signalReceived() {
-    return signalled;
-}
-/**
  * The process's interruption as an AbortSignal (reason: `SIGINT`...), for work that is not handed a signal
- * of its own: aborted once SIGINT, SIGTERM or SIGHUP arrived while cleanup handlers are installed.
+ * of its own: aborted once SIGINT, SIGTERM or SIGHUP arrived while cleanup handlers are installed. Work
+ * that changes databases starts no new step (a target, a migration) once it is aborted, and cancels the
+ * statement running: the exit would cut it in the middle anyway.
  */
 function interruptSignal() {
     return interruption.signal;
@@ -39578,6 +39778,15 @@ async function seededPass(input, session, logger, locks) {
             logger.debug(`data check: ${what} in ${Math.round(node_perf_hooks_1.performance.now() - started)} ms`);
         }
     };
+    /** Rehearses a section to measure its locks; measured again (after a table was emptied), the later replaces the earlier. */
+    const recordLocks = async (entry, section, rows) => {
+        const measuredLocks = await timed(`locks of ${entry.fileName} (${section})`, () => (0, locks_1.measureLocks)(client, entry, [...rows.values()].map((t) => t.oid), section));
+        const earlier = (x) => x.file === entry.fileName && x.section === section;
+        locks.statements = locks.statements.filter((x) => !earlier(x));
+        locks.notMeasured = locks.notMeasured.filter((x) => !earlier(x));
+        locks.statements.push(...measuredLocks.statements);
+        locks.notMeasured.push(...measuredLocks.notMeasured);
+    };
     const base = newEntries[0].version - 1;
     const entryOf = (fileName) => newEntries.find((e) => e.fileName === fileName);
     const steps = [];
@@ -39634,9 +39843,8 @@ async function seededPass(input, session, logger, locks) {
         let counts = filled.counts;
         before.set(entry.version - 1, counts);
         let valuesBefore = await timed('values', () => (0, values_1.readValues)(client));
-        const measuredLocks = await timed(`locks of ${entry.fileName}`, () => (0, locks_1.measureLocks)(client, entry, [...counts.values()].map((t) => t.oid)));
-        locks.statements.push(...measuredLocks.statements);
-        locks.notMeasured.push(...measuredLocks.notMeasured);
+        const measureLocksOf = (rows) => recordLocks(entry, 'up', rows);
+        await measureLocksOf(counts);
         let run = await timed(`Up of ${entry.fileName}`, () => session.up(entry.version));
         const table = run.error ? failingTable(run.error, counts) : undefined;
         if (run.error && table && VALUE_DEPENDENT.has(run.error.sqlState ?? '') && !violatesNotNullCheck(run.error) && !seeded.has(table)) {
@@ -39655,6 +39863,7 @@ async function seededPass(input, session, logger, locks) {
                     emptied.add(name);
             before.set(entry.version - 1, counts);
             valuesBefore = await (0, values_1.readValues)(client);
+            await measureLocksOf(counts);
             run = await timed(`Up of ${entry.fileName} again`, () => session.up(entry.version));
         }
         if (run.error) {
@@ -39687,6 +39896,7 @@ async function seededPass(input, session, logger, locks) {
     for (const [index, entry] of plan.revert.entries()) {
         const to = plan.revert[index + 1]?.version ?? plan.toVersion;
         let valuesBefore = await (0, values_1.readValues)(client);
+        await recordLocks(entry, 'down', counts);
         let reverted = await timed(`Down of ${entry.fileName}`, () => session.down(to));
         const table = reverted.error ? failingTable(reverted.error, counts) : undefined;
         if (reverted.error && table && DOWN_VALUE_DEPENDENT.has(reverted.error.sqlState ?? '') && !seeded.has(table) && (filledAt.get(table) ?? -1) >= entry.version) {
@@ -39705,6 +39915,7 @@ async function seededPass(input, session, logger, locks) {
                     emptied.add(name);
             counts = emptiedCounts;
             valuesBefore = await (0, values_1.readValues)(client);
+            await recordLocks(entry, 'down', counts);
             reverted = await timed(`Down of ${entry.fileName} again`, () => session.down(to));
         }
         if (reverted.error) {
@@ -39939,7 +40150,7 @@ var __exportStar = (this && this.__exportStar) || function(m, exports) {
     for (var p in m) if (p !== "default" && !Object.prototype.hasOwnProperty.call(exports, p)) __createBinding(exports, m, p);
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.LOCK_MODES = exports.rowFailureHint = exports.checkData = exports.planReversibility = exports.checkHazards = exports.sameCommit = exports.checkNumbering = exports.verifyMigrations = void 0;
+exports.lockGroups = exports.LOCK_MODES = exports.rowFailureHint = exports.checkData = exports.planReversibility = exports.checkHazards = exports.sameCommit = exports.checkNumbering = exports.verifyMigrations = void 0;
 __exportStar(__nccwpck_require__(4467), exports);
 var verify_1 = __nccwpck_require__(3540);
 Object.defineProperty(exports, "verifyMigrations", ({ enumerable: true, get: function () { return verify_1.verifyMigrations; } }));
@@ -39955,6 +40166,7 @@ Object.defineProperty(exports, "checkData", ({ enumerable: true, get: function (
 Object.defineProperty(exports, "rowFailureHint", ({ enumerable: true, get: function () { return data_1.rowFailureHint; } }));
 var locks_1 = __nccwpck_require__(4189);
 Object.defineProperty(exports, "LOCK_MODES", ({ enumerable: true, get: function () { return locks_1.LOCK_MODES; } }));
+Object.defineProperty(exports, "lockGroups", ({ enumerable: true, get: function () { return locks_1.lockGroups; } }));
 
 
 /***/ }),
@@ -39968,8 +40180,9 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.LOCK_MODES = void 0;
 exports.measureLocks = measureLocks;
 exports.formatLocks = formatLocks;
+exports.lockGroups = lockGroups;
 /**
- * Locks measured, not only linted: a migration's Up section is rehearsed statement by statement on the
+ * Locks measured, not only linted: a migration's Up (and Down) section is rehearsed statement by statement on the
  * data check's rows, inside a transaction that is rolled back (the real run follows on the same rows).
  * After each statement the backend's own locks (pg_locks) and the relfilenode of every table that
  * existed before the section are read: per statement and table, the strongest lock it took, whether it
@@ -40011,15 +40224,16 @@ const TRANSACTION_CONTROL = /^\s*(?:--[^\n]*\n\s*)*(BEGIN|COMMIT|ROLLBACK|ABORT|
  * a transaction rolled back at the end, measuring each statement on `tables` (the oids of the tables that
  * exist before it). Stops quietly at a statement that fails: the real run reports it.
  */
-async function measureLocks(client, entry, tables) {
-    const section = entry.parsed?.up;
+async function measureLocks(client, entry, tables, which = 'up') {
+    const section = which === 'up' ? entry.parsed?.up : entry.parsed?.down;
     if (!section || section.statements.length === 0)
         return { statements: [], notMeasured: [] };
+    const name = which === 'up' ? 'Up' : 'Down';
     if (section.noTransaction)
-        return { statements: [], notMeasured: [{ file: entry.fileName, reason: 'its Up section runs outside a transaction (notransaction), so no rehearsal can be rolled back' }] };
+        return { statements: [], notMeasured: [{ file: entry.fileName, section: which, reason: `its ${name} section runs outside a transaction (notransaction), so no rehearsal can be rolled back` }] };
     const control = section.statements.find((s) => TRANSACTION_CONTROL.test(s.sql));
     if (control)
-        return { statements: [], notMeasured: [{ file: entry.fileName, reason: `line ${control.line} controls the transaction itself` }] };
+        return { statements: [], notMeasured: [{ file: entry.fileName, section: which, reason: `line ${control.line} (${name}) controls the transaction itself` }] };
     const measured = [];
     let notMeasured = [];
     await client.query('BEGIN');
@@ -40031,12 +40245,12 @@ async function measureLocks(client, entry, tables) {
                 await client.query(statement.sql);
             }
             catch (error) {
-                notMeasured = [{ file: entry.fileName, reason: `stopped at line ${statement.line}, which fails: ${error.message}` }];
+                notMeasured = [{ file: entry.fileName, section: which, reason: `stopped at line ${statement.line} (${name}), which fails: ${error.message}` }];
                 break;
             }
             const ms = Math.round(node_perf_hooks_1.performance.now() - started);
             const after = await tableStates(client, tables);
-            measured.push(...statementLocks(entry, statement, before, after, ms));
+            measured.push(...statementLocks(entry, which, statement, before, after, ms));
             before = after;
         }
     }
@@ -40045,7 +40259,7 @@ async function measureLocks(client, entry, tables) {
     }
     return { statements: measured, notMeasured };
 }
-function statementLocks(entry, statement, before, after, ms) {
+function statementLocks(entry, section, statement, before, after, ms) {
     const out = [];
     for (const [oid, now] of after) {
         const was = before.get(oid);
@@ -40054,22 +40268,29 @@ function statementLocks(entry, statement, before, after, ms) {
         const rewrite = !!was && was.node !== now.node && now.node !== '0';
         if (lock === 'none' && !rewrite)
             continue;
-        out.push({ file: entry.fileName, section: 'up', line: statement.line, table: now.name, lock, rewrite, ms });
+        out.push({ file: entry.fileName, section, line: statement.line, table: now.name, lock, rewrite, ms });
     }
     return out.sort((a, b) => a.table.localeCompare(b.table));
 }
 /** The measured locks as a small text table per file, for a terminal. */
 function formatLocks(locks) {
     const out = [];
-    for (const file of [...new Set(locks.statements.map((s) => s.file))]) {
-        out.push(`  ${file}:`, '    line  table                          lock                     rewrite  ms');
-        for (const s of locks.statements.filter((x) => x.file === file)) {
+    for (const [file, section] of lockGroups(locks)) {
+        out.push(`  ${file}${section === 'down' ? ' (Down)' : ''}:`, '    line  table                          lock                     rewrite  ms');
+        for (const s of locks.statements.filter((x) => x.file === file && x.section === section)) {
             out.push(`    ${String(s.line).padEnd(5)} ${s.table.padEnd(30)} ${s.lock.padEnd(24)} ${(s.rewrite ? 'yes' : 'no').padEnd(8)} ${s.ms}`);
         }
     }
     for (const n of locks.notMeasured)
         out.push(`  ${n.file}: not measured: ${n.reason}`);
     return out;
+}
+/** The file and section of each group of measured statements, in the order measured. */
+function lockGroups(locks) {
+    const seen = new Map();
+    for (const s of locks.statements)
+        seen.set(`${s.file}\0${s.section}`, [s.file, s.section]);
+    return [...seen.values()];
 }
 
 
@@ -40410,7 +40631,7 @@ exports.DIFFERENCE_LABELS = {
     reversibility: 'What the Down sections fail to undo: SQL taking the reverted database to the base schema',
 };
 /** The heading of the measured locks, in every rendering of the report. */
-exports.LOCKS_TITLE = "Locks and rewrites measured on the data check's rows (Up, tables that existed before)";
+exports.LOCKS_TITLE = "Locks and rewrites measured on the data check's rows (tables that existed before each Up and Down)";
 /** failed if any check failed. Warnings and skips do not fail verification. */
 function overallResult(checks) {
     return checks.some((c) => c.status === 'failed') ? 'failed' : 'passed';

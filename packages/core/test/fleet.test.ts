@@ -109,7 +109,7 @@ describe('applyFleet', () => {
     expect(postponed).toMatchObject({ status: 'postponed', fromVersion: 3, migrations: [] });
     expect(postponed.drift?.version).toBe(3);
     expect(postponed.drift?.sql).toMatch(/ALTER TABLE "public"\."customers" DROP COLUMN "nickname"/i);
-    expect(postponed.drift?.sql).toMatch(/CREATE INDEX customers_email ON public\.customers/i);
+    expect(postponed.drift?.sql).toMatch(/CREATE INDEX CONCURRENTLY IF NOT EXISTS customers_email ON public\.customers/i);
     // Not one statement ran: same records, same columns, the hand-made change still there.
     expect(await recordedIds(drifted.url)).toEqual(ids(3));
     expect(await columns(drifted.url)).toEqual(before);

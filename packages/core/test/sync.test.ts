@@ -119,7 +119,7 @@ describe('syncFleet', () => {
     const plain = await syncFleet({ targets: [blocking], source, ref, shadow: shadow(), diffOptions: { online: false } });
     expect(plain.targets[0]).toMatchObject({ status: 'applied' });
     expect(plain.targets[0].outsideTransaction).toBeUndefined();
-    expect(plain.targets[0].sync!.sql).not.toMatch(/CONCURRENTLY|NOT VALID|VALIDATE|USING INDEX/);
+    expect(plain.targets[0].sync!.sql.replace(/^--.*$/gm, '')).not.toMatch(/CONCURRENTLY|NOT VALID|VALIDATE|USING INDEX/);
     expect((await diff(blocking.url, reference)).statements).toEqual([]);
   });
 
@@ -127,7 +127,8 @@ describe('syncFleet', () => {
     commit(V2, 'v2');
     const a = await stagingAt(V2, 'waits');
     const b = await stagingAt(V2, 'after');
-    const v3 = commit(V3 + `CREATE TABLE interrupted_marker (id int);\n`, 'v3 and a marker');
+    // A change the pre-checks pass (a nullable column), so the sync reaches its ALTER TABLE.
+    const v3 = commit(V2 + `ALTER TABLE customers ADD COLUMN email text;\nCREATE TABLE interrupted_marker (id int);\n`, 'email and a marker');
     const controller = new AbortController();
     const db = new URL(a.url).pathname.slice(1);
     const report = await whileTransactionOpen(a.url, 'SELECT * FROM customers', async () => {
@@ -199,11 +200,15 @@ describe('syncFleet', () => {
     await query(long.url, `UPDATE customers SET code = CASE WHEN id = 1 THEN 'c1' ELSE 'much-too-long' END`);
     const narrow = commit(V1 + `ALTER TABLE customers ADD COLUMN code varchar(5);\n`, 'code narrows');
     const report = await syncFleet({ targets: [fits, long], source, ref: narrow, shadow: shadow() });
-    expect(report.targets.map((t) => t.status)).toEqual(['applied', 'failed']);
-    // The guard before the type change stops it on the value that would be cut; declaring the loss does not cut it either.
-    expect(report.targets[1].error).toMatch(/column public\.customers\.code: converting character varying\(50\) to character varying\(5\) would change the value much-too-long; the transaction was rolled back, nothing in it changed/);
+    expect(report.targets.map((t) => t.status)).toEqual(['applied', 'refused']);
+    // The pre-check finds the value that would be cut before anything runs; declaring the loss does not cut it either.
+    expect(report.targets[1].error).toMatch(/public\.customers\.code/);
     const declared = await syncFleet({ targets: [long], source, ref: narrow, shadow: shadow(), allow: ['narrows-type public.customers.code'] });
-    expect(declared.targets[0].status).toBe('failed');
+    expect(declared.targets[0].status).toBe('refused');
+    // Without the pre-checks, the guard before the type change stops it on the value that would be cut.
+    const guarded = await syncFleet({ targets: [long], source, ref: narrow, shadow: shadow(), allow: ['narrows-type public.customers.code'], prechecks: { maxRows: 0 } });
+    expect(guarded.targets[0].status).toBe('failed');
+    expect(guarded.targets[0].error).toMatch(/column public\.customers\.code: converting character varying\(50\) to character varying\(5\) would change the value much-too-long; the transaction was rolled back, nothing in it changed/);
     expect(await query(long.url, `SELECT string_agg(code, ',' ORDER BY id) AS c, format_type(atttypid, atttypmod) AS t FROM customers, pg_attribute WHERE attrelid = 'customers'::regclass AND attname = 'code' GROUP BY 2`))
       .toEqual([{ c: 'c1,much-too-long', t: 'character varying(50)' }]);
     expect(await query(fits.url, `SELECT string_agg(code, ',' ORDER BY id) AS c FROM customers`)).toEqual([{ c: 'c1,c2' }]);
