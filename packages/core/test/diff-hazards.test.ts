@@ -42,7 +42,7 @@ test.concurrent('row-level security, policies and grants: changes-access on each
       expect(codesOf(statements, /^REVOKE SELECT ON TABLE "public"."t" FROM PUBLIC$/)).toEqual(['changes-access']);
       const grant = statements.find((s) => s.sql.startsWith('GRANT INSERT'))!;
       expect(grant.hazards).toEqual([{ code: 'changes-access', message: expect.stringMatching(/^grants INSERT on public\.t to "schemainspect_test_role": /) }]);
-      const run = await cli(['diff', a, b, '--with-privileges']);
+      const run = await cli(['diff', a, b, '--with-privileges', '--verbose']);
       expect(run.code).toBe(0);
       expect(run.stderr).toMatch(/hazard changes-access \(statement \d+, table public\.t\): enable row level security on public\.t/);
       expect(run.stderr).toMatch(/hazard changes-access \(statement \d+, policy public\.t\.mine\): creates policy mine on public\.t/);

@@ -242,7 +242,8 @@ describe('sync', () => {
         targets: [{ name: 'staging', url, groups: [], database: describeDatabase(url) }],
         source: { repoDir: repo.dir, schemaDir: 'schema', sqlFiles: ['schema.sql'] },
         shadow: shadow(),
-        
+        // Pre-checks would refuse the duplicates before anything runs: skipped, so the build itself fails.
+        prechecks: { maxRows: 0 },
         ...options,
       });
     } finally {
@@ -256,7 +257,7 @@ describe('sync', () => {
     const report = await sync(url, 'CREATE TABLE patients (id int PRIMARY KEY, mrn text NOT NULL);\nCREATE UNIQUE INDEX patients_mrn_key ON patients (mrn);\n');
     const outcome = report.targets[0];
     expect(outcome.status).toBe('failed');
-    expect(outcome.error).toMatch(/"CREATE UNIQUE INDEX CONCURRENTLY patients_mrn_key ON public\.patients .*failed: could not create unique index "patients_mrn_key"/);
+    expect(outcome.error).toMatch(/"CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS patients_mrn_key ON public\.patien.*failed: could not create unique index "patients_mrn_key"/);
     expect(outcome.error).toContain('the invalid index public.patients_mrn_key it left was dropped (Key (mrn)=(M1) is duplicated.)');
     expect(await query(url, `SELECT 1 FROM pg_index WHERE NOT indisvalid`)).toEqual([]);
   }, 60_000);

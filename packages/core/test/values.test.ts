@@ -137,14 +137,18 @@ describe('apply on a fleet: values counted on each client', () => {
     await query(fits.url, `INSERT INTO people VALUES (1, 'Ada'), (2, 'Grace')`);
     await query(long.url, `INSERT INTO people VALUES (1, 'Ada'), (2, '${LONG}')`);
     const report = await applyFleet({ set, targets: [fits, long], shadow: shadow(), retry: FAST_RETRY });
-    expect(report.targets.map((t) => [t.name, t.status])).toEqual([['fits', 'applied'], ['long', 'failed']]);
+    expect(report.targets.map((t) => [t.name, t.status])).toEqual([['fits', 'applied'], ['long', 'refused']]);
     expect(report.targets[1].error).toMatch(/migrating from version 1 to 2 would lose data it holds: public\.people\.name \(narrows-type, 1 value that would change\); nothing was run\./);
     expect(await recordedIds(long.url)).toHaveLength(1);
 
     const declared = await ws.migrations(files(['db-migrate: allow narrows-type public.people.name']));
+    // Declared, the pre-check still finds the value the change would refuse, before anything runs...
     const again = await applyFleet({ set: declared, targets: [long], shadow: shadow(), retry: FAST_RETRY });
-    expect(again.targets[0].status).toBe('failed');
-    expect(again.targets[0].error).toMatch(/would change the value Bartholomew-Montgomery Smithson/);
+    expect(again.targets[0].status).toBe('refused');
+    // ...and without the pre-checks, the guard before the type change stops it on that value.
+    const guarded = await applyFleet({ set: declared, targets: [long], shadow: shadow(), retry: FAST_RETRY, prechecks: { maxRows: 0 } });
+    expect(guarded.targets[0].status).toBe('failed');
+    expect(guarded.targets[0].error).toMatch(/would change the value Bartholomew-Montgomery Smithson/);
     expect(await query(long.url, `SELECT name FROM people WHERE id = 2`)).toEqual([{ name: LONG }]);
     expect(await recordedIds(long.url)).toHaveLength(1);
   });
