@@ -298,7 +298,12 @@ describe('the create action', () => {
     const one = await runCreate(project.checkout(), { branch: 'migrations/one', label: 'one' });
     project.commit('email index', { 'db/schema.sql': USERS_V3 });
     const two = await runCreate(project.checkout(), { branch: 'migrations/two', label: 'two' });
-    expect([one.outputs.version, two.outputs.version]).toEqual(['2', '2']);
+    // Both start at version 2. The second change builds the users index CONCURRENTLY, in a notransaction
+    // file of its own (docs/online.md), so it is split into 0002 and 0003, and its version output is the last file's.
+    expect([one.outputs.version, two.outputs.version]).toEqual(['2', '3']);
+    const metadata = (branch: string) => project.files(branch).filter((f) => f.endsWith('.json'));
+    expect(metadata('migrations/one')).toEqual(['0001.json', '0002.json']);
+    expect(metadata('migrations/two')).toEqual(['0001.json', '0002.json', '0003.json']);
     expect(project.files('migrations/one')).toContain('0002_create_orders.sql');
     expect(project.files('migrations/two')).toContain('0002_create_orders.sql'); // same base, so the same change first
 

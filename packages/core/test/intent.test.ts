@@ -60,9 +60,12 @@ function commitMigrations(repo: TestRepo, message: string): string {
   return repo.commit(message, {});
 }
 
+/** Removes the change that starts at `version`: create may have split it into several files numbered on. */
 function discardMigration(repo: TestRepo, version: number): void {
-  const prefix = String(version).padStart(4, '0');
-  for (const f of readdirSync(join(repo.dir, MIGRATIONS))) if (f.startsWith(prefix)) rmSync(join(repo.dir, MIGRATIONS, f));
+  for (const f of readdirSync(join(repo.dir, MIGRATIONS))) {
+    const number = /^(\d{4})[._]/.exec(f)?.[1];
+    if (number !== undefined && Number(number) >= version) rmSync(join(repo.dir, MIGRATIONS, f));
+  }
 }
 
 function newRepo(): TestRepo {
