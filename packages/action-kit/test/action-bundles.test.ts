@@ -88,14 +88,13 @@ describe('running a bundle like the runner', () => {
 });
 
 describe('the bundles', () => {
-  // Measured 2026-12 with the parser lint, seeds, intent and the differ's new kinds: each action 2.75 MiB,
-  // the CLI 1.62 MiB, plus libpg-query.wasm (1.1 MiB) beside each (before ssh2 and pagent.exe were left
-  // out, with less code: 3.1 and 2.0).
+  // Measured 2026-12 with online forms, pre-checks, lock retries, value checks and adoption: each action
+  // 3.05 MiB, the CLI 1.93 MiB, plus libpg-query.wasm (1.1 MiB) beside each. About 10 % headroom.
   const budgets: Record<string, number> = {
-    'actions/create/dist': 3 * 1024 * 1024,
-    'actions/verify/dist': 3 * 1024 * 1024,
-    'actions/apply/dist': 3 * 1024 * 1024,
-    'packages/cli/dist': 1.8 * 1024 * 1024,
+    'actions/create/dist': 3.4 * 1024 * 1024,
+    'actions/verify/dist': 3.4 * 1024 * 1024,
+    'actions/apply/dist': 3.4 * 1024 * 1024,
+    'packages/cli/dist': 2.15 * 1024 * 1024,
   };
   test.each(Object.keys(budgets))('%s: one file of JavaScript within its size budget, nothing that cannot run on a Linux runner', (dist) => {
     const dir = join(ROOT, dist);

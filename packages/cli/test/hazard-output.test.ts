@@ -13,7 +13,8 @@ const TABLES = ['a', 'b', 'c', 'd', 'e'];
 
 beforeAll(async () => {
   [from, to] = await Promise.all([createTestDatabase('hazards_from'), createTestDatabase('hazards_to')]);
-  // Five type changes (rewrites-table), five dropped columns (drops-data), one NOT NULL (scans-table).
+  // Five type changes (rewrites-table), five dropped columns (drops-data), one NOT NULL (validates-rows: its
+  // online form validates a check before SET NOT NULL, docs/online.md).
   await query(from, TABLES.map((t) => `create table ${t} (id int primary key, qty int, legacy text, note text);`).join('\n'));
   await query(to, TABLES.map((t) => `create table ${t} (id int primary key, qty bigint, note text${t === 'a' ? ' not null' : ''});`).join('\n'));
 });
@@ -32,7 +33,7 @@ describe('hazards of db-migrate diff', () => {
     expect(lines).toContainEqual(expect.stringMatching(/^warning: hazard rewrites-table: 5 statements \(public\.\w\.qty, public\.\w\.qty, public\.\w\.qty, … \+2\)$/));
     expect(lines).toContainEqual(expect.stringMatching(/^warning: hazard drops-data: 5 statements \(public\.\w\.legacy, public\.\w\.legacy, public\.\w\.legacy, … \+2\)$/));
     // Alone of its kind: the hazard's own line, message included.
-    expect(lines).toContainEqual(expect.stringMatching(/^warning: hazard scans-table \(statement \d+, column public\.a\.note\): sets .*NOT NULL/));
+    expect(lines).toContainEqual(expect.stringMatching(/^warning: hazard validates-rows \(statement \d+, column public\.a\.note\): validates that column public\.a\.note holds no NULL/));
     expect(stderr).toContain('11 hazards of 3 kinds: --verbose prints each one, --json each with its statement');
   });
 
@@ -45,7 +46,7 @@ describe('hazards of db-migrate diff', () => {
 
     const json = await cli(['diff', from, to, '--json', '-']);
     const { statements } = JSON.parse(json.stdout) as { statements: { hazards: { code: string }[] }[] };
-    expect(statements.flatMap((s) => s.hazards.map((h) => h.code)).sort()).toEqual([...Array(5).fill('drops-data'), ...Array(5).fill('rewrites-table'), 'scans-table']);
+    expect(statements.flatMap((s) => s.hazards.map((h) => h.code)).sort()).toEqual([...Array(5).fill('drops-data'), ...Array(5).fill('rewrites-table'), 'validates-rows']);
   });
 });
 

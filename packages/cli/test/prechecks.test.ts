@@ -33,7 +33,7 @@ test('apply --dry-run names the refused databases with counts, examples and tabl
   ]);
 
   const text = await cli(['apply', ...common, '--dry-run']);
-  expect(text.stdout).toMatch(/^dupes +\S+ +refused +4 +refused, nothing ran: .*0005_unique_email\.sql line \d+: unique constraint customers_email_key on customers \(email\): 2 rows share 1 key, e\.g\. email=same@example\.com \(2 rows\)/m);
+  expect(text.stdout).toMatch(/^dupes +\S+ +refused +4 +refused, nothing ran.*0005_unique_email\.sql line \d+: unique constraint customers_email_key on customers \(email\): 2 rows share 1 key, e\.g\. email=same@example\.com \(2 rows\)/m);
   expect(text.stdout).toMatch(/-- small \(.*\): pre-checks \(\d+ ms\)\n {2}0005_unique_email\.sql line \d+: unique constraint customers_email_key on customers \(email\): no row it refuses\n {2}0005_unique_email\.sql line \d+: adds UNIQUE customers_email_key building its index \(reads and writes wait\) on public\.customers \(0 rows, \d+ kB\): an estimated [\d.]+ s under lock; below the large-table limit/);
   expect(text.stdout).toContain("pass --allow 'blocks-writes public.customers'");
 

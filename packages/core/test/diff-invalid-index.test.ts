@@ -28,8 +28,8 @@ describe('an invalid index left by a failed CREATE INDEX CONCURRENTLY', () => {
 
     const { statements } = await diff(live, goal);
     expect(statements.map((s) => s.sql)).toEqual([
-      'DROP INDEX "public"."users_email_key"',
-      'CREATE UNIQUE INDEX users_email_key ON public.users USING btree (email)',
+      'DROP INDEX CONCURRENTLY IF EXISTS "public"."users_email_key"',
+      'CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS users_email_key ON public.users USING btree (email)',
     ]);
     for (const statement of statements) await query(live, statement.sql);
 
