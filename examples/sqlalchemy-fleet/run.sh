@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The whole db-migrate flow on this machine, with the CLI, in about a minute:
 #   1. a schema repository whose SQLAlchemy models change commit by commit (history/, replay-history.sh);
-#      after each commit `db-migrate create` writes the next migration, `db-migrate verify` checks it on
-#      its pull-request branch, and the branch is merged;
+#      after each commit `db-migrate create` writes the next migration (or a few, for the non-blocking
+#      forms of docs/online.md), `db-migrate verify` checks them on their pull-request branch, and the
+#      branch is merged;
 #   2. a fleet of client databases at different versions, one of them changed by hand (drift);
 #   3. `db-migrate apply` to the fleet: a dry run, the real run (the drifted database is postponed,
 #      untouched), and the nightly drift report;
-#   4. a revert of one version on one database (`apply --to`);
+#   4. a revert of the last release on one database (`apply --to`);
 #   5. a staging database synced to a feature branch of the schema (`db-migrate sync`);
 #   then a summary. Everything runs on a throwaway PostgreSQL server started here, removed at exit.
 #
@@ -272,7 +273,8 @@ run 'db-migrate apply --dir migrations --targets db-targets.yml --group prod --s
 [ "$status" -le 1 ] || fail "apply --dry-run exited with $status"
 say ''
 say 'Then the real run: each database is locked, checked against the schema its version implies, and'
-say 'migrated one migration per transaction; a drifted database is postponed and not touched.'
+say 'migrated one migration per transaction (a notransaction one statement by statement); a drifted'
+say 'database is postponed and not touched.'
 status=0
 run 'db-migrate apply --dir migrations --targets db-targets.yml --group prod --shadow "$SHADOW" --json apply-report.json' || status=$?
 cp apply-report.json "$work/apply-report.json"
@@ -287,7 +289,7 @@ run 'db-migrate drift --dir migrations --targets db-targets.yml --group prod --s
 [ "$status" -le 1 ] || fail "drift exited with $status"
 
 # --- 4. revert --------------------------------------------------------------------------------------------
-heading '4. Revert one version on one database'
+heading '4. Revert the last release on one database'
 say "globex reports a problem with the last release: take it back to version $v7 through the Down section."
 run "db-migrate apply --dir migrations --database globex=\"\$GLOBEX_DATABASE_URL\" --to $v7 --shadow \"\$SHADOW\" --json revert-report.json"
 cp revert-report.json "$work/revert-report.json"
