@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The whole db-migrate flow on this machine, with the CLI, in about a minute:
 #   1. a schema repository whose SQLAlchemy models change commit by commit (history/, replay-history.sh);
-#      after each commit `db-migrate create` writes the next migration, `db-migrate verify` checks it on
-#      its pull-request branch, and the branch is merged;
+#      after each commit `db-migrate create` writes the next migration (or a few, for the non-blocking
+#      forms of docs/online.md), `db-migrate verify` checks them on their pull-request branch, and the
+#      branch is merged;
 #   2. a fleet of client databases at different versions, one of them changed by hand (drift);
 #   3. `db-migrate apply` to the fleet: a dry run, the real run (the drifted database is postponed,
 #      untouched), and the nightly drift report;
-#   4. a revert of one version on one database (`apply --to`);
+#   4. a revert of the last release on one database (`apply --to`);
 #   5. a staging database synced to a feature branch of the schema (`db-migrate sync`);
 #   then a summary. Everything runs on a throwaway PostgreSQL server started here, removed at exit.
 #
@@ -159,6 +160,7 @@ mkdir -p "$repo/migrations"
 cd "$repo"
 
 created=0
+step_versions=()  # the latest version after each schema commit
 verified=0
 edited=0
 for step_dir in "$here"/history/[0-9][0-9]-*/; do
@@ -167,30 +169,42 @@ for step_dir in "$here"/history/[0-9][0-9]-*/; do
   printf '\n%s-- commit %s: %s%s\n' "$bold" "$(git rev-parse --short HEAD)" "$(git log -1 --format=%s)" "$plain"
 
   # What the create action does on a push to main, shown briefly: the report's first lines and the
-  # start of the Up section (the whole file is in migrations/).
+  # start of each new file's Up section (the whole files are in migrations/). One schema commit can make
+  # several files: a concurrent index build goes in a notransaction file of its own, a constraint is added
+  # NOT VALID and validated in the next file (docs/online.md).
+  before="$(ls migrations | grep -c '\.sql$' || true)"
   run_quietly 'db-migrate create --schema-dir schema --schema-command "$SCHEMA_COMMAND" --dir migrations --shadow "$SHADOW"' ||
     { cat "$out.err" "$out" >&2; fail "create failed at $step"; }
   sed -n '1,/^$/p' "$out" | sed '/^$/d' | indent
-  file="$(ls migrations/*.sql | sort | tail -n 1)"
-  awk '/^-- \+migrate Up/{on=1} /^-- \+migrate Down/{on=0} on && NF' "$file" >"$out.up"
-  head -n 10 "$out.up" | indent | indent
-  [ "$(wc -l <"$out.up")" -le 10 ] || printf '        ... (%s lines in all)\n' "$(wc -l <"$out.up" | tr -d ' ')"
+  new_files=()
+  while IFS= read -r name; do new_files+=("migrations/$name"); done < <(ls migrations | grep '\.sql$' | sort | tail -n +$((before + 1)))
+  [ "${#new_files[@]}" -ge 1 ] || fail "create wrote no migration at $step"
+  for file in "${new_files[@]}"; do
+    printf '      %s\n' "$(basename "$file")"
+    awk '/^-- \+migrate Up/{on=1} /^-- \+migrate Down/{on=0} on && NF' "$file" >"$out.up"
+    head -n 10 "$out.up" | indent | indent
+    [ "$(wc -l <"$out.up")" -le 10 ] || printf '        ... (%s lines in all)\n' "$(wc -l <"$out.up" | tr -d ' ')"
+  done
   created=$((created + 1))
 
   # ... its pull request, checked by the verify action, then merged.
+  file="${new_files[${#new_files[@]}-1]}"
   version="$(basename "$file" | sed 's/_.*//')"
+  step_versions+=("$((10#$version))")
   git switch -q -c db-migrate/next-migration
   git add migrations
   bot commit -q -m "Migration $version: $(basename "$file" .sql | sed 's/^[0-9]*_//')"
-  if grep -q '^CREATE INDEX ' "$file"; then
-    # A reviewer edits the generated migration on its branch, as the pull request invites: the index is
-    # built CONCURRENTLY so writes to orders go on meanwhile, which PostgreSQL allows only outside a
-    # transaction. verify below checks that the edited file still builds exactly the schema.
+  index_file="$(grep -l '^CREATE INDEX CONCURRENTLY ' "${new_files[@]}" | head -n 1 || true)"
+  if [ -n "$index_file" ]; then
+    # A reviewer edits the generated migration on its branch, as the pull request invites: create already
+    # builds the index CONCURRENTLY in a notransaction file; the reviewer gives that build more memory
+    # (a session setting, so the schema is the same). verify below checks the edited file still builds
+    # exactly the schema.
     say ''
-    say '  A reviewer edits it by hand: build the index without blocking writes (CONCURRENTLY, no transaction).'
-    sed -i -e 's/^-- +migrate Up$/-- +migrate Up notransaction/' -e 's/^CREATE INDEX /CREATE INDEX CONCURRENTLY /' "$file"
-    git diff --unified=0 -- "$file" | sed '1,/^@@/d' | grep -v '^@@' | indent
-    git_as 'Rita Reviewer' 'rita@example.com' commit -q -am 'Build the orders index concurrently'
+    say '  A reviewer edits it by hand: more memory for the concurrent index build (same schema).'
+    sed -i "0,/^CREATE INDEX CONCURRENTLY /s//SET maintenance_work_mem = '256MB';\n&/" "$index_file"
+    git diff --unified=0 -- "$index_file" | sed '1,/^@@/d' | grep -v '^@@' | indent
+    git_as 'Rita Reviewer' 'rita@example.com' commit -q -am 'More memory for the orders index build'
     edited=$((edited + 1))
   fi
   run_quietly 'db-migrate verify --schema-dir schema --schema-command "$SCHEMA_COMMAND" --dir migrations --base-ref main --shadow "$SHADOW"' ||
@@ -233,9 +247,11 @@ for name in "${fleet[@]}"; do new_database "$name"; done
 
 say ''
 say 'acme is a new client (empty); the others were migrated before, up to different versions:'
-run 'db-migrate up --dir migrations --database "$GLOBEX_DATABASE_URL" --to 3'
-run 'db-migrate up --dir migrations --database "$INITECH_DATABASE_URL" --to 5'
-run 'db-migrate up --dir migrations --database "$UMBRELLA_DATABASE_URL" --to 7'
+# Versions by schema commit: globex is at commit 03's, initech at 05's, umbrella at 07's.
+v3="${step_versions[2]}" v5="${step_versions[4]}" v7="${step_versions[6]}"
+run "db-migrate up --dir migrations --database \"\$GLOBEX_DATABASE_URL\" --to $v3"
+run "db-migrate up --dir migrations --database \"\$INITECH_DATABASE_URL\" --to $v5"
+run "db-migrate up --dir migrations --database \"\$UMBRELLA_DATABASE_URL\" --to $v7"
 run 'db-migrate up --dir migrations --database "$HOOLI_DATABASE_URL"'
 run 'db-migrate up --dir migrations --database "$STAGING_DATABASE_URL"'
 for url in "$GLOBEX_DATABASE_URL" "$INITECH_DATABASE_URL" "$UMBRELLA_DATABASE_URL" "$HOOLI_DATABASE_URL"; do
@@ -245,7 +261,7 @@ for url in "$GLOBEX_DATABASE_URL" "$INITECH_DATABASE_URL" "$UMBRELLA_DATABASE_UR
 done
 say ''
 say 'Each of them already has customers and orders. During an incident, someone added an index to umbrella'
-say 'by hand: its schema is no longer what its version (7) says.'
+say "by hand: its schema is no longer what its version ($v7) says."
 run 'psql "$UMBRELLA_DATABASE_URL" -c "CREATE INDEX customers_lower_email ON customers (lower(email))"'
 run 'db-migrate status --dir migrations --database "$GLOBEX_DATABASE_URL"'
 
@@ -257,13 +273,15 @@ run 'db-migrate apply --dir migrations --targets db-targets.yml --group prod --s
 [ "$status" -le 1 ] || fail "apply --dry-run exited with $status"
 say ''
 say 'Then the real run: each database is locked, checked against the schema its version implies, and'
-say 'migrated one migration per transaction; a drifted database is postponed and not touched.'
+say 'migrated one migration per transaction (a notransaction one statement by statement); a drifted'
+say 'database is postponed and not touched.'
 status=0
 run 'db-migrate apply --dir migrations --targets db-targets.yml --group prod --shadow "$SHADOW" --json apply-report.json' || status=$?
 cp apply-report.json "$work/apply-report.json"
-# Exit code 1 here means "something needs a look" (the postponed database); anything failed is an error.
-failed="$(node -e 'const r = require(process.argv[1]); console.log(r.counts.failed)' "$repo/apply-report.json")"
-[ "$failed" = 0 ] && [ "$status" -le 1 ] || fail "apply failed on $failed database(s) (exit $status)"
+# Exit code 1 here means "something needs a look" (the postponed database); a database failed, or refused
+# by its pre-checks (docs/prechecks.md), is an error here.
+failed="$(node -e 'const r = require(process.argv[1]); console.log(r.counts.failed + (r.counts.refused ?? 0))' "$repo/apply-report.json")"
+[ "$failed" = 0 ] && [ "$status" -le 1 ] || fail "apply failed or was refused on $failed database(s) (exit $status)"
 say ''
 say 'The nightly drift report shows what changed on umbrella, as SQL:'
 status=0
@@ -271,9 +289,9 @@ run 'db-migrate drift --dir migrations --targets db-targets.yml --group prod --s
 [ "$status" -le 1 ] || fail "drift exited with $status"
 
 # --- 4. revert --------------------------------------------------------------------------------------------
-heading '4. Revert one version on one database'
-say 'globex reports a problem with the last release: take it back to version 7 through the Down section.'
-run 'db-migrate apply --dir migrations --database globex="$GLOBEX_DATABASE_URL" --to 7 --shadow "$SHADOW" --json revert-report.json'
+heading '4. Revert the last release on one database'
+say "globex reports a problem with the last release: take it back to version $v7 through the Down section."
+run "db-migrate apply --dir migrations --database globex=\"\$GLOBEX_DATABASE_URL\" --to $v7 --shadow \"\$SHADOW\" --json revert-report.json"
 cp revert-report.json "$work/revert-report.json"
 run 'db-migrate status --dir migrations --database "$GLOBEX_DATABASE_URL"'
 
@@ -289,7 +307,7 @@ cp sync-report.json "$work/sync-report.json"
 
 # --- summary ----------------------------------------------------------------------------------------------
 heading 'Summary'
-say "migrations created: $created, each verified on its pull request: $verified/$created (latest version: $latest; edited by hand: $edited)"
+say "schema commits: $created, migrations created from them: $latest, each commit's pull request verified: $verified/$created (edited by hand: $edited)"
 say ''
 printf '  %-10s %-9s %-8s %s\n' DATABASE VERSION ORDERS 'WHAT HAPPENED'
 for name in "${fleet[@]}"; do
