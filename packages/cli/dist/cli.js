@@ -30186,7 +30186,9 @@ async function runPreflight(input) {
     const fromVersions = input.fromVersions.filter((v) => v !== to);
     const runs = fromVersions.flatMap((fromVersion) => [{ fromVersion, seeded: false }, ...(seed ? [{ fromVersion, seeded: true }] : [])]);
     if (runs.length > 0) {
-        logger.info(`pre-flight: running the pending migrations to version ${to} on copies of version${fromVersions.length === 1 ? '' : 's'} ${fromVersions.join(', ')}${seed ? ' (plain and seeded)' : ''}`);
+        // From the empty database every migration runs, so one copy covers the pending ones of every target.
+        const starts = fromVersions.map((v) => (v === 0 ? 'the empty database' : `version ${v}`)).join(', ');
+        logger.info(`pre-flight: running the migrations up to version ${to} on copies of ${starts}${seed ? ' (plain and seeded)' : ''}`);
     }
     const results = await (0, pool_1.mapWithConcurrency)(runs, PREFLIGHT_CONCURRENCY, async ({ fromVersion, seeded }) => {
         const label = `${fromVersion === 0 ? 'the empty database' : `version ${fromVersion}`}${seeded ? ' (seeded copy)' : ''}`;
