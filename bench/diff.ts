@@ -59,10 +59,15 @@ function schemaSql(tables: number, changed: boolean): string {
   if (changed) parts.push('create table added_table (id bigint primary key, payload jsonb not null);');
   for (let i = 10; i < tables - 1; i += 10) {
     const extra = changed && i % 100 === 10 ? `, a.amount * 2 as doubled` : '';
-    parts.push(`create view v${i} as select a.id, a.name, a.amount, b.name as parent_name${extra} from t${i} a join t${i - 1} b on b.id = a.parent_id;`);
+    parts.push(
+      `create view v${i} as select a.id, a.name, a.amount, b.name as parent_name${extra} from t${i} a join t${i - 1} b on b.id = a.parent_id;`,
+    );
   }
   for (let i = 20; i < tables - 1; i += 20) {
-    const body = changed && i % 100 === 40 ? `select count(*) + 1 from t${i} where parent_id = p` : `select count(*) from t${i} where parent_id = p`;
+    const body =
+      changed && i % 100 === 40
+        ? `select count(*) + 1 from t${i} where parent_id = p`
+        : `select count(*) from t${i} where parent_id = p`;
     parts.push(`create function f${i}(p bigint) returns bigint language sql stable as $$ ${body} $$;`);
   }
   return parts.join('\n') + '\n';
@@ -82,7 +87,9 @@ async function child(tool: string, from: string, to: string): Promise<void> {
     const { diff } = require('../packages/core/src/diff') as typeof import('../packages/core/src/diff');
     load = async () => (await diff(from, to, { withPrivileges: true })).statements.length;
   } else {
-    const { run } = require('@pgkit/migra') as { run: (a: string, b: string, o: object) => Promise<{ statements: unknown[] }> };
+    const { run } = require('@pgkit/migra') as {
+      run: (a: string, b: string, o: object) => Promise<{ statements: unknown[] }>;
+    };
     load = async () => (await run(from, to, { unsafe: true, withPrivileges: true })).statements.length;
   }
   const rssBefore = process.memoryUsage().rss;
@@ -125,7 +132,11 @@ export async function run(): Promise<string> {
       const samples: ChildFigures[] = [];
       let failure = '';
       for (let i = 0; i < RUNS; i++) {
-        const result = await runTypeScriptChild('bench/diff.ts', { BENCH_DIFF_CHILD: tool, BENCH_FROM: from, BENCH_TO: to });
+        const result = await runTypeScriptChild('bench/diff.ts', {
+          BENCH_DIFF_CHILD: tool,
+          BENCH_FROM: from,
+          BENCH_TO: to,
+        });
         const last = result.stdout.trim().split('\n').pop() ?? '';
         if (result.code !== 0 || !last.startsWith('{')) {
           failure = (result.stderr.trim().split('\n').pop() ?? `exit ${result.code}`).slice(0, 120);
@@ -155,12 +166,22 @@ export async function run(): Promise<string> {
     const dumpSamples: number[] = [];
     for (let i = 0; i < RUNS; i++) {
       const result = await runChild('pg_dump', ['--schema-only', '--no-owner'], {
-        PGHOST: parsed.hostname, PGPORT: parsed.port, PGUSER: 'postgres',
-        PGPASSWORD: decodeURIComponent(parsed.password), PGDATABASE: 'bench_from',
+        PGHOST: parsed.hostname,
+        PGPORT: parsed.port,
+        PGUSER: 'postgres',
+        PGPASSWORD: decodeURIComponent(parsed.password),
+        PGDATABASE: 'bench_from',
       });
       if (result.code === 0) dumpSamples.push(result.wallMs);
     }
-    rows.push(['pg_dump -s (one side)', dumpSamples.length ? median(dumpSamples).toFixed(0) : '-', '-', '-', '-', `${dumpSamples.length} runs, whole process`]);
+    rows.push([
+      'pg_dump -s (one side)',
+      dumpSamples.length ? median(dumpSamples).toFixed(0) : '-',
+      '-',
+      '-',
+      '-',
+      `${dumpSamples.length} runs, whole process`,
+    ]);
 
     // What a user runs: the bundled CLI, one whole process (start-up, both catalogs, printing the SQL),
     // its peak RSS from GNU time (%M, KiB), without the TypeScript loader the rows above carry.
@@ -168,16 +189,38 @@ export async function run(): Promise<string> {
     if (existsSync('/usr/bin/time')) {
       const cli = join(__dirname, '..', 'packages', 'cli', 'dist', 'index.js');
       for (let i = 0; i < RUNS; i++) {
-        const result = await runChild('/usr/bin/time', ['-f', '%M', process.execPath, cli, 'diff', from, to, '--with-privileges'], {});
+        const result = await runChild(
+          '/usr/bin/time',
+          ['-f', '%M', process.execPath, cli, 'diff', from, to, '--with-privileges'],
+          {},
+        );
         const kib = Number(result.stderr.trim().split('\n').pop());
         if (result.code !== 0 || !Number.isFinite(kib)) break;
-        cliSamples.push({ ms: result.wallMs, maxRss: kib * 1024, statements: result.stdout.split(/;\n/).filter((t) => t.trim()).length });
+        cliSamples.push({
+          ms: result.wallMs,
+          maxRss: kib * 1024,
+          statements: result.stdout.split(/;\n/).filter((t) => t.trim()).length,
+        });
       }
     }
     rows.push(
       cliSamples.length
-        ? ['db-migrate diff CLI (bundled)', median(cliSamples.map((c) => c.ms)).toFixed(0), (Math.max(...cliSamples.map((c) => c.maxRss)) / MiB).toFixed(0), '-', String(cliSamples[0]!.statements), `${cliSamples.length} runs, whole process`]
-        : ['db-migrate diff CLI (bundled)', '-', '-', '-', '-', 'not measured: needs /usr/bin/time (Debian package time)'],
+        ? [
+            'db-migrate diff CLI (bundled)',
+            median(cliSamples.map((c) => c.ms)).toFixed(0),
+            (Math.max(...cliSamples.map((c) => c.maxRss)) / MiB).toFixed(0),
+            '-',
+            String(cliSamples[0]!.statements),
+            `${cliSamples.length} runs, whole process`,
+          ]
+        : [
+            'db-migrate diff CLI (bundled)',
+            '-',
+            '-',
+            '-',
+            '-',
+            'not measured: needs /usr/bin/time (Debian package time)',
+          ],
     );
 
     // Our result must also be right: applied to a copy of `from`, nothing is left to diff.

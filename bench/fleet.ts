@@ -53,7 +53,7 @@ export const MIGRATIONS: readonly [string, MigrationFileContent][] = [
     {
       up: [
         `CREATE TYPE order_status AS ENUM ('new', 'paid', 'shipped', 'cancelled')`,
-        table('accounts', 'name text NOT NULL', 'plan text NOT NULL DEFAULT \'free\''),
+        table('accounts', 'name text NOT NULL', "plan text NOT NULL DEFAULT 'free'"),
         table('users', fk('accounts'), 'email text NOT NULL UNIQUE', 'name text'),
         table('roles', 'name text NOT NULL UNIQUE'),
         table('user_roles', fk('users'), fk('roles')),
@@ -64,8 +64,19 @@ export const MIGRATIONS: readonly [string, MigrationFileContent][] = [
         table('product_categories', fk('products'), fk('categories')),
         table('price_lists', fk('accounts'), 'name text NOT NULL'),
         table('prices', fk('price_lists'), fk('products'), 'amount numeric(12,2) NOT NULL'),
-        table('orders', fk('customers'), `status order_status NOT NULL DEFAULT 'new'`, 'total numeric(12,2) NOT NULL DEFAULT 0'),
-        table('order_items', fk('orders'), fk('products'), 'quantity integer NOT NULL', 'unit_price numeric(12,2) NOT NULL'),
+        table(
+          'orders',
+          fk('customers'),
+          `status order_status NOT NULL DEFAULT 'new'`,
+          'total numeric(12,2) NOT NULL DEFAULT 0',
+        ),
+        table(
+          'order_items',
+          fk('orders'),
+          fk('products'),
+          'quantity integer NOT NULL',
+          'unit_price numeric(12,2) NOT NULL',
+        ),
         table('payments', fk('orders'), 'amount numeric(12,2) NOT NULL', 'provider text NOT NULL'),
         table('invoices', fk('orders'), 'number text NOT NULL UNIQUE', 'due_on date'),
         table('invoice_lines', fk('invoices'), 'description text NOT NULL', 'amount numeric(12,2) NOT NULL'),
@@ -87,11 +98,20 @@ export const MIGRATIONS: readonly [string, MigrationFileContent][] = [
       ],
     },
   ],
-  ['0002_customer_phone.sql', { up: ['ALTER TABLE customers ADD COLUMN phone text', 'CREATE INDEX customers_phone ON customers (phone)'], down: ['ALTER TABLE customers DROP COLUMN phone'] }],
+  [
+    '0002_customer_phone.sql',
+    {
+      up: ['ALTER TABLE customers ADD COLUMN phone text', 'CREATE INDEX customers_phone ON customers (phone)'],
+      down: ['ALTER TABLE customers DROP COLUMN phone'],
+    },
+  ],
   [
     '0003_coupons.sql',
     {
-      up: [table('coupons', 'code text NOT NULL UNIQUE', 'percent integer NOT NULL CHECK (percent BETWEEN 1 AND 100)'), table('order_coupons', fk('orders'), fk('coupons'))],
+      up: [
+        table('coupons', 'code text NOT NULL UNIQUE', 'percent integer NOT NULL CHECK (percent BETWEEN 1 AND 100)'),
+        table('order_coupons', fk('orders'), fk('coupons')),
+      ],
       down: ['DROP TABLE order_coupons, coupons'],
     },
   ],
@@ -99,12 +119,26 @@ export const MIGRATIONS: readonly [string, MigrationFileContent][] = [
   [
     '0005_order_totals.sql',
     {
-      up: ['CREATE VIEW order_totals AS SELECT o.id, o.customer_id, sum(i.quantity * i.unit_price) AS total FROM orders o JOIN order_items i ON i.order_id = o.id GROUP BY o.id'],
+      up: [
+        'CREATE VIEW order_totals AS SELECT o.id, o.customer_id, sum(i.quantity * i.unit_price) AS total FROM orders o JOIN order_items i ON i.order_id = o.id GROUP BY o.id',
+      ],
       down: ['DROP VIEW order_totals'],
     },
   ],
-  ['0006_tags.sql', { up: [table('tags', 'name text NOT NULL UNIQUE'), table('customer_tags', fk('customers'), fk('tags'))], down: ['DROP TABLE customer_tags, tags'] }],
-  ['0007_product_sku.sql', { up: ['ALTER TABLE products ADD COLUMN sku text', 'CREATE UNIQUE INDEX products_sku ON products (sku)'], down: ['ALTER TABLE products DROP COLUMN sku'] }],
+  [
+    '0006_tags.sql',
+    {
+      up: [table('tags', 'name text NOT NULL UNIQUE'), table('customer_tags', fk('customers'), fk('tags'))],
+      down: ['DROP TABLE customer_tags, tags'],
+    },
+  ],
+  [
+    '0007_product_sku.sql',
+    {
+      up: ['ALTER TABLE products ADD COLUMN sku text', 'CREATE UNIQUE INDEX products_sku ON products (sku)'],
+      down: ['ALTER TABLE products DROP COLUMN sku'],
+    },
+  ],
   [
     '0008_updated_at.sql',
     {
@@ -118,21 +152,34 @@ END;
 $$`,
         'CREATE TRIGGER orders_touch BEFORE UPDATE ON orders FOR EACH ROW EXECUTE FUNCTION touch_updated_at()',
       ],
-      down: ['DROP TRIGGER orders_touch ON orders', 'DROP FUNCTION touch_updated_at()', 'ALTER TABLE orders DROP COLUMN updated_at'],
+      down: [
+        'DROP TRIGGER orders_touch ON orders',
+        'DROP FUNCTION touch_updated_at()',
+        'ALTER TABLE orders DROP COLUMN updated_at',
+      ],
     },
   ],
   [
     '0009_webhooks.sql',
     {
-      up: [table('webhooks', fk('accounts'), 'url text NOT NULL'), table('webhook_deliveries', fk('webhooks'), 'status integer', 'body jsonb')],
+      up: [
+        table('webhooks', fk('accounts'), 'url text NOT NULL'),
+        table('webhook_deliveries', fk('webhooks'), 'status integer', 'body jsonb'),
+      ],
       down: ['DROP TABLE webhook_deliveries, webhooks'],
     },
   ],
   [
     '0010_order_notes.sql',
     {
-      up: ['ALTER TABLE orders ADD COLUMN notes text', 'ALTER TABLE order_items ADD CONSTRAINT order_items_quantity_positive CHECK (quantity > 0)'],
-      down: ['ALTER TABLE order_items DROP CONSTRAINT order_items_quantity_positive', 'ALTER TABLE orders DROP COLUMN notes'],
+      up: [
+        'ALTER TABLE orders ADD COLUMN notes text',
+        'ALTER TABLE order_items ADD CONSTRAINT order_items_quantity_positive CHECK (quantity > 0)',
+      ],
+      down: [
+        'ALTER TABLE order_items DROP CONSTRAINT order_items_quantity_positive',
+        'ALTER TABLE orders DROP COLUMN notes',
+      ],
     },
   ],
 ];
@@ -158,7 +205,10 @@ interface ChildFigures {
 /** Child mode: one fleet run, figures as JSON on stdout. */
 async function child(spec: ChildSpec): Promise<ChildFigures> {
   const set = await readMigrationDir(spec.dir);
-  const targets = resolveTargets(spec.urls.map((url, i) => ({ name: `client-${i}`, url, groups: [], origin: 'bench' })), {});
+  const targets = resolveTargets(
+    spec.urls.map((url, i) => ({ name: `client-${i}`, url, groups: [], origin: 'bench' })),
+    {},
+  );
   const baseRss = process.memoryUsage().rss;
   let peakRss = baseRss;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 20);
@@ -197,11 +247,15 @@ export async function provisionFleet(adminUrl: string, dir: string, names: reado
   const set = await readMigrationDir(dir);
   const admin = await connectDatabase(adminUrl);
   const templates: string[] = [];
-  const existing = new Set((await admin.query<{ datname: string }>('SELECT datname FROM pg_database')).rows.map((r) => r.datname));
+  const existing = new Set(
+    (await admin.query<{ datname: string }>('SELECT datname FROM pg_database')).rows.map((r) => r.datname),
+  );
   for (let v = 0; v <= VERSIONS; v++) {
     const name = `template_v${v}`;
     if (!existing.has(name)) {
-      await admin.query(v === 0 ? `CREATE DATABASE ${name} TEMPLATE template0` : `CREATE DATABASE ${name} TEMPLATE ${templates[v - 1]}`);
+      await admin.query(
+        v === 0 ? `CREATE DATABASE ${name} TEMPLATE template0` : `CREATE DATABASE ${name} TEMPLATE ${templates[v - 1]}`,
+      );
       if (v > 0) {
         const migrated = await up(siblingUrl(adminUrl, name), set, { to: v });
         if (migrated.error) throw migrated.error;
@@ -231,8 +285,14 @@ export async function run(): Promise<string> {
   try {
     const dir = writeMigrations(work);
     const provisionStarted = performance.now();
-    const copies = (['small', 'large'] as const).flatMap((fleet) => Array.from({ length: fleet === 'small' ? SMALL : FLEET }, (_, i) => ({ fleet, name: `${fleet}_${i}` })));
-    const urls = await provisionFleet(server.adminUrl, dir, copies.map((c) => c.name));
+    const copies = (['small', 'large'] as const).flatMap((fleet) =>
+      Array.from({ length: fleet === 'small' ? SMALL : FLEET }, (_, i) => ({ fleet, name: `${fleet}_${i}` })),
+    );
+    const urls = await provisionFleet(
+      server.adminUrl,
+      dir,
+      copies.map((c) => c.name),
+    );
     const templates = Array.from({ length: VERSIONS + 1 }, (_, v) => `template_v${v}`);
     const fleets = {
       small: urls.filter((_, i) => copies[i]!.fleet === 'small'),

@@ -11,13 +11,24 @@ import { loadPgParser } from '../packages/core/src/migrations/pg-parser';
 
 async function main(): Promise<void> {
   const dir = process.env.BENCH_DIR!;
-  const files = readdirSync(dir).filter((f) => f.endsWith('.sql')).sort().map((f) => join(dir, f));
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.sql'))
+    .sort()
+    .map((f) => join(dir, f));
   const started = performance.now();
   await loadPgParser();
   const loaded = performance.now();
-  const findings = await lintMigrations(files.map((path) => ({ path, parsed: parseMigrationFile(path, readFileSync(path, 'utf8')) })));
+  const findings = await lintMigrations(
+    files.map((path) => ({ path, parsed: parseMigrationFile(path, readFileSync(path, 'utf8')) })),
+  );
   const done = performance.now();
-  process.stdout.write(JSON.stringify({ findings: findings.filter((f) => f.level !== 'notice').length, loadMs: loaded - started, lintMs: done - loaded }));
+  process.stdout.write(
+    JSON.stringify({
+      findings: findings.filter((f) => f.level !== 'notice').length,
+      loadMs: loaded - started,
+      lintMs: done - loaded,
+    }),
+  );
 }
 
 void main();

@@ -82,7 +82,12 @@ export async function run(): Promise<string> {
     }
     const perFile = (ms: number) => (ms / FILES).toFixed(2);
     const rows = [
-      ['db-migrate lint: whole process (TypeScript sources)', median(ours).toFixed(0), perFile(median(ours)), oursFound],
+      [
+        'db-migrate lint: whole process (TypeScript sources)',
+        median(ours).toFixed(0),
+        perFile(median(ours)),
+        oursFound,
+      ],
       ['db-migrate lint: loading the parser (WASM, once)', median(load).toFixed(0), '', ''],
       ['db-migrate lint: the lint call (Up + Down)', median(lint).toFixed(0), perFile(median(lint)), oursFound],
       ['squawk-cli (native binary, whole files)', median(theirs).toFixed(0), perFile(median(theirs)), theirsFound],

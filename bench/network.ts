@@ -47,9 +47,18 @@ interface ChildFigures {
 /** Child mode: one db-migrate apply over the fleet, figures as JSON on stdout. */
 async function child(spec: ChildSpec): Promise<ChildFigures> {
   const set = await readMigrationDir(spec.dir);
-  const targets = resolveTargets(spec.urls.map((url, i) => ({ name: `client-${i}`, url, groups: [], origin: 'bench' })), {});
+  const targets = resolveTargets(
+    spec.urls.map((url, i) => ({ name: `client-${i}`, url, groups: [], origin: 'bench' })),
+    {},
+  );
   const started = performance.now();
-  const report = await applyFleet({ set, targets, shadow: spec.shadow, concurrency: CONCURRENCY, logger: silentLogger });
+  const report = await applyFleet({
+    set,
+    targets,
+    shadow: spec.shadow,
+    concurrency: CONCURRENCY,
+    logger: silentLogger,
+  });
   const wallMs = performance.now() - started;
   const failed = report.targets.find((t) => t.status === 'failed');
   if (failed) throw new Error(`${failed.name}: ${failed.error}`);
@@ -67,7 +76,9 @@ async function bareLoop(dir: string, urls: readonly string[], work: string): Pro
   writeFileSync(config, `bench:\n  dialect: postgres\n  datasource: \${BENCH_DSN}\n  dir: ${dir}\n`);
   const started = performance.now();
   await mapWithConcurrency(urls, CONCURRENCY, async (url) => {
-    const result = await runChild(SQL_MIGRATE, ['up', `-config=${config}`, '-env=bench'], { BENCH_DSN: `${url}?sslmode=disable` });
+    const result = await runChild(SQL_MIGRATE, ['up', `-config=${config}`, '-env=bench'], {
+      BENCH_DSN: `${url}?sslmode=disable`,
+    });
     if (result.code !== 0) throw new Error(`sql-migrate up failed: ${result.stderr}${result.stdout}`);
   });
   return performance.now() - started;
@@ -86,7 +97,9 @@ export async function run(): Promise<string> {
   try {
     const dir = writeMigrations(work);
     const rtts = [...new Set([0, RTT_MS])];
-    const names = rtts.flatMap((rtt) => ['ours', 'bare'].flatMap((who) => Array.from({ length: DBS }, (_, i) => `net_${rtt}_${who}_${i}`)));
+    const names = rtts.flatMap((rtt) =>
+      ['ours', 'bare'].flatMap((who) => Array.from({ length: DBS }, (_, i) => `net_${rtt}_${who}_${i}`)),
+    );
     const urls = await provisionFleet(server.adminUrl, dir, names);
     const fleet = (rtt: number, who: string) => urls.filter((_, i) => names[i]!.startsWith(`net_${rtt}_${who}_`));
 
@@ -115,16 +128,35 @@ export async function run(): Promise<string> {
 
       const label = rtt === 0 ? 'direct (0 ms)' : `${rtt} ms`;
       rows.push(
-        [`db-migrate apply (checks included)`, label, (ours.wallMs / 1000).toFixed(2), oursSeen.roundTrips.toFixed(1), oursSeen.connections.toFixed(2), ours.outcome],
-        [`sql-migrate up loop (no check)`, label, (bareMs / 1000).toFixed(2), bareSeen.roundTrips.toFixed(1), bareSeen.connections.toFixed(2), `${DBS} migrated`],
+        [
+          `db-migrate apply (checks included)`,
+          label,
+          (ours.wallMs / 1000).toFixed(2),
+          oursSeen.roundTrips.toFixed(1),
+          oursSeen.connections.toFixed(2),
+          ours.outcome,
+        ],
+        [
+          `sql-migrate up loop (no check)`,
+          label,
+          (bareMs / 1000).toFixed(2),
+          bareSeen.roundTrips.toFixed(1),
+          bareSeen.connections.toFixed(2),
+          `${DBS} migrated`,
+        ],
       );
-      ratios.push(`${label}: db-migrate / sql-migrate loop = ${(ours.wallMs / bareMs).toFixed(2)}x wall, ${(oursSeen.roundTrips / bareSeen.roundTrips).toFixed(2)}x round trips`);
+      ratios.push(
+        `${label}: db-migrate / sql-migrate loop = ${(ours.wallMs / bareMs).toFixed(2)}x wall, ${(oursSeen.roundTrips / bareSeen.roundTrips).toFixed(2)}x round trips`,
+      );
     }
     return [
       `${DBS} client databases per run on one local PostgreSQL 15 server (scram), reached through a delaying loopback proxy; versions spread over 0..10`,
       `of the fleet bench's 10-migration schema; ${CONCURRENCY} at a time; db-migrate's expected schemas built on the same server, direct.`,
       '',
-      markdownTable(['run', 'round trip', 'wall (s)', 'round trips per DB (n)', 'connections per DB (n)', 'outcome'], rows),
+      markdownTable(
+        ['run', 'round trip', 'wall (s)', 'round trips per DB (n)', 'connections per DB (n)', 'outcome'],
+        rows,
+      ),
       '',
       ...ratios,
       `(target: at ${RTT_MS} ms, within 1.5x of the sql-migrate loop)`,

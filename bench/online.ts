@@ -95,17 +95,42 @@ interface Change {
 
 const CHANGES: readonly Change[] = [
   { name: 'add nullable column', edit: (s) => ({ ...s, columns: [...s.columns, 'extra text'] }) },
-  { name: 'add column, constant default', edit: (s) => ({ ...s, columns: [...s.columns, 'flag boolean NOT NULL DEFAULT false'] }) },
-  { name: 'add column, volatile default', edit: (s) => ({ ...s, columns: [...s.columns, 'token uuid DEFAULT gen_random_uuid()'] }) },
-  { name: 'CREATE INDEX', edit: (s) => ({ ...s, indexes: [...s.indexes, 'CREATE INDEX big_parent_id ON big (parent_id);'] }) },
-  { name: 'UNIQUE constraint', edit: (s) => ({ ...s, constraints: [...s.constraints, 'CONSTRAINT big_ref_key UNIQUE (ref)'] }) },
-  { name: 'FOREIGN KEY', edit: (s) => ({ ...s, constraints: [...s.constraints, 'CONSTRAINT big_parent_fk FOREIGN KEY (parent_id) REFERENCES parent (id)'] }) },
-  { name: 'CHECK', edit: (s) => ({ ...s, constraints: [...s.constraints, 'CONSTRAINT big_qty_check CHECK (qty >= 0)'] }) },
+  {
+    name: 'add column, constant default',
+    edit: (s) => ({ ...s, columns: [...s.columns, 'flag boolean NOT NULL DEFAULT false'] }),
+  },
+  {
+    name: 'add column, volatile default',
+    edit: (s) => ({ ...s, columns: [...s.columns, 'token uuid DEFAULT gen_random_uuid()'] }),
+  },
+  {
+    name: 'CREATE INDEX',
+    edit: (s) => ({ ...s, indexes: [...s.indexes, 'CREATE INDEX big_parent_id ON big (parent_id);'] }),
+  },
+  {
+    name: 'UNIQUE constraint',
+    edit: (s) => ({ ...s, constraints: [...s.constraints, 'CONSTRAINT big_ref_key UNIQUE (ref)'] }),
+  },
+  {
+    name: 'FOREIGN KEY',
+    edit: (s) => ({
+      ...s,
+      constraints: [...s.constraints, 'CONSTRAINT big_parent_fk FOREIGN KEY (parent_id) REFERENCES parent (id)'],
+    }),
+  },
+  {
+    name: 'CHECK',
+    edit: (s) => ({ ...s, constraints: [...s.constraints, 'CONSTRAINT big_qty_check CHECK (qty >= 0)'] }),
+  },
   { name: 'SET NOT NULL', edit: (s) => replaceColumn(s, 'note', 'note text NOT NULL') },
   { name: 'int -> bigint', edit: (s) => replaceColumn(s, 'qty', 'qty bigint NOT NULL') },
   { name: 'varchar(64) -> varchar(32)', edit: (s) => replaceColumn(s, 'code', 'code varchar(32) NOT NULL') },
   { name: 'drop column', edit: (s) => replaceColumn(s, 'legacy', null) },
-  { name: 'rename column', edit: (s) => replaceColumn(s, 'label', 'title text'), renames: ['public.big.label -> title'] },
+  {
+    name: 'rename column',
+    edit: (s) => replaceColumn(s, 'label', 'title text'),
+    renames: ['public.big.label -> title'],
+  },
   { name: 'drop index', edit: (s) => ({ ...s, indexes: s.indexes.filter((i) => !i.includes('big_created_at')) }) },
   { name: 'add enum value', edit: (s) => ({ ...s, enumValues: [...s.enumValues, 'idle'] }) },
 ];
@@ -113,8 +138,21 @@ const CHANGES: readonly Change[] = [
 /** pg_locks is sampled this often: a lock held for less may go unseen ("-" in the table). */
 const SAMPLE_MS = 10;
 
-const LOCK_MODES = ['AccessShareLock', 'RowShareLock', 'RowExclusiveLock', 'ShareUpdateExclusiveLock', 'ShareLock', 'ShareRowExclusiveLock', 'ExclusiveLock', 'AccessExclusiveLock'];
-const shortMode = (mode: string) => mode.replace(/Lock$/, '').replace(/([a-z])([A-Z])/g, '$1 $2').toUpperCase();
+const LOCK_MODES = [
+  'AccessShareLock',
+  'RowShareLock',
+  'RowExclusiveLock',
+  'ShareUpdateExclusiveLock',
+  'ShareLock',
+  'ShareRowExclusiveLock',
+  'ExclusiveLock',
+  'AccessExclusiveLock',
+];
+const shortMode = (mode: string) =>
+  mode
+    .replace(/Lock$/, '')
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .toUpperCase();
 
 /** A real git repository holding the schema source (schema/schema.sql), committed once per change. */
 class SchemaRepo {
@@ -124,7 +162,9 @@ class SchemaRepo {
     this.git('init', '--quiet', '-b', 'main');
   }
   git(...args: string[]): void {
-    execFileSync('git', ['-C', this.dir, '-c', 'user.name=bench', '-c', 'user.email=bench@example.com', ...args], { stdio: 'ignore' });
+    execFileSync('git', ['-C', this.dir, '-c', 'user.name=bench', '-c', 'user.email=bench@example.com', ...args], {
+      stdio: 'ignore',
+    });
   }
   commit(state: SchemaState, message: string): void {
     writeFileSync(join(this.dir, 'schema', 'schema.sql'), schemaSql(state));
@@ -147,10 +187,14 @@ class Traffic {
 
   static async start(url: string): Promise<Traffic> {
     const root = join(__dirname, '..');
-    const child = spawn(process.execPath, ['-r', join(root, 'scripts/register-ts.js'), join(__dirname, 'online-traffic.ts')], {
-      env: { ...process.env, BENCH_URL: url, BENCH_MAX_ID: String(ROWS), BENCH_TRAFFIC_MAX_S: '3600' },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['-r', join(root, 'scripts/register-ts.js'), join(__dirname, 'online-traffic.ts')],
+      {
+        env: { ...process.env, BENCH_URL: url, BENCH_MAX_ID: String(ROWS), BENCH_TRAFFIC_MAX_S: '3600' },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      },
+    );
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     const lines = createInterface({ input: child.stdout });
@@ -253,21 +297,43 @@ interface Measured {
 }
 
 async function relfilenode(client: Client): Promise<string> {
-  return (await client.query<{ f: string }>("SELECT relfilenode::text AS f FROM pg_class WHERE oid = 'public.big'::regclass")).rows[0]!.f;
+  return (
+    await client.query<{ f: string }>("SELECT relfilenode::text AS f FROM pg_class WHERE oid = 'public.big'::regclass")
+  ).rows[0]!.f;
 }
 
 /** Applies the directory's migrations up to `to` to one database with apply's defaults; the outcome line. */
-async function apply(dir: string, url: string, shadow: string, to: number, allow: readonly string[] = []): Promise<{ status: string; error?: string }> {
+async function apply(
+  dir: string,
+  url: string,
+  shadow: string,
+  to: number,
+  allow: readonly string[] = [],
+): Promise<{ status: string; error?: string }> {
   const set = await readMigrationDir(dir);
   const targets = resolveTargets([{ name: 'client', url, groups: [], origin: 'bench' }], {});
-  const report = await applyFleet({ set, targets, shadow, to, logger: silentLogger, ...(allow.length ? { allow } : {}) });
+  const report = await applyFleet({
+    set,
+    targets,
+    shadow,
+    to,
+    logger: silentLogger,
+    ...(allow.length ? { allow } : {}),
+  });
   const target = report.targets[0]!;
   return { status: target.status, ...(target.error ? { error: target.error } : {}) };
 }
 
 /** One migration (or the few files create split it into) applied under traffic, measured. */
 async function measure(
-  run: { change: string; form: 'online' | 'blocking'; created: CreatedMigration; dir: string; url: string; shadow: string },
+  run: {
+    change: string;
+    form: 'online' | 'blocking';
+    created: CreatedMigration;
+    dir: string;
+    url: string;
+    shadow: string;
+  },
   traffic: Traffic,
   monitor: Client,
 ): Promise<Measured> {
@@ -281,8 +347,14 @@ async function measure(
   if (result.status === 'refused') {
     // Refused until acknowledged (a data loss, or a strong lock on a large table): acknowledge and run again,
     // so the figures say what it costs once allowed.
-    const large = ['rewrites-table', 'scans-table', 'validates-rows', 'blocks-writes'].flatMap((code) => [`${code} public.big`, `${code} public.parent`]);
-    result = await apply(run.dir, run.url, run.shadow, to, [...run.created.unacknowledged.map(acknowledgementText), ...large]);
+    const large = ['rewrites-table', 'scans-table', 'validates-rows', 'blocks-writes'].flatMap((code) => [
+      `${code} public.big`,
+      `${code} public.parent`,
+    ]);
+    result = await apply(run.dir, run.url, run.shadow, to, [
+      ...run.created.unacknowledged.map(acknowledgementText),
+      ...large,
+    ]);
     outcome = `refused unless acknowledged; then ${result.status}`;
   }
   const applyS = (performance.now() - started) / 1000;
@@ -293,7 +365,16 @@ async function measure(
     .split('\n')
     .filter((l) => l.trim() && !l.startsWith('--'))
     .join(' ');
-  return { change: run.change, form: run.form, statements, lock, rewrite: before !== (await relfilenode(monitor)), traffic: trafficWindow, applyS, outcome };
+  return {
+    change: run.change,
+    form: run.form,
+    statements,
+    lock,
+    rewrite: before !== (await relfilenode(monitor)),
+    traffic: trafficWindow,
+    applyS,
+    outcome,
+  };
 }
 
 function created(outcome: Awaited<ReturnType<typeof createMigration>>, what: string): CreatedMigration {
@@ -319,7 +400,16 @@ export async function run(): Promise<string> {
     let state = START;
     repo.commit(state, 'start');
     await admin.query('CREATE DATABASE app_online');
-    created(await createMigration({ source: repo.source, migrationsDir: dirs.online, shadow: server.adminUrl, postgresVersion: 15, logger: silentLogger }), 'start');
+    created(
+      await createMigration({
+        source: repo.source,
+        migrationsDir: dirs.online,
+        shadow: server.adminUrl,
+        postgresVersion: 15,
+        logger: silentLogger,
+      }),
+      'start',
+    );
     for (const file of readdirSync(dirs.online)) cpSync(join(dirs.online, file), join(dirs.blocking, file));
     const first = await apply(dirs.online, urlOf('app_online'), server.adminUrl, 1);
     if (first.status !== 'applied') throw new Error(`the starting schema: ${first.status} ${first.error ?? ''}`);
@@ -334,17 +424,29 @@ export async function run(): Promise<string> {
     await app.query('VACUUM ANALYZE');
     await app.end();
     await admin.query('CREATE DATABASE app_blocking TEMPLATE app_online');
-    const tableSize = (await admin.query<{ s: string }>(`SELECT pg_size_pretty(pg_database_size('app_online')) AS s`)).rows[0]!.s;
-    notes.push(`load: ${ROWS} + ${PARENTS} rows in ${s1((performance.now() - loadStarted) / 1000)} s, database ${tableSize}`);
+    const tableSize = (await admin.query<{ s: string }>(`SELECT pg_size_pretty(pg_database_size('app_online')) AS s`))
+      .rows[0]!.s;
+    notes.push(
+      `load: ${ROWS} + ${PARENTS} rows in ${s1((performance.now() - loadStarted) / 1000)} s, database ${tableSize}`,
+    );
 
     // Every change through create, both forms, before anything runs (create works on shadow databases only).
     const runs: { change: Change; online: CreatedMigration; blocking: CreatedMigration }[] = [];
     for (const change of CHANGES) {
       state = change.edit(state);
       repo.commit(state, change.name);
-      const common = { source: repo.source, shadow: server.adminUrl, postgresVersion: 15, logger: silentLogger, ...(change.renames ? { renames: change.renames } : {}) };
+      const common = {
+        source: repo.source,
+        shadow: server.adminUrl,
+        postgresVersion: 15,
+        logger: silentLogger,
+        ...(change.renames ? { renames: change.renames } : {}),
+      };
       const online = created(await createMigration({ ...common, migrationsDir: dirs.online }), change.name);
-      const blocking = created(await createMigration({ ...common, migrationsDir: dirs.blocking, diff: BLOCKING_FORMS }), change.name);
+      const blocking = created(
+        await createMigration({ ...common, migrationsDir: dirs.blocking, diff: BLOCKING_FORMS }),
+        change.name,
+      );
       runs.push({ change, online, blocking });
     }
 
@@ -361,9 +463,15 @@ export async function run(): Promise<string> {
         await new Promise((resolve) => setTimeout(resolve, 5000));
         baselines.push(await traffic.window());
         for (const r of runs) {
-          const m = await measure({ change: r.change.name, form, created: r[form], dir: dirs[form], url, shadow: server.adminUrl }, traffic, monitor);
+          const m = await measure(
+            { change: r.change.name, form, created: r[form], dir: dirs[form], url, shadow: server.adminUrl },
+            traffic,
+            monitor,
+          );
           measured.push(m);
-          process.stderr.write(`online: ${m.form} ${m.change}: ${m.outcome} in ${s1(m.applyS)} s, max ${ms(m.traffic.maxMs)} ms\n`);
+          process.stderr.write(
+            `online: ${m.form} ${m.change}: ${m.outcome} in ${s1(m.applyS)} s, max ${ms(m.traffic.maxMs)} ms\n`,
+          );
         }
       } finally {
         await traffic.stop();
@@ -373,7 +481,18 @@ export async function run(): Promise<string> {
 
     const queue = await lockQueue(repo, state, dirs.online, urlOf('app_online'), server.adminUrl);
 
-    const header = ['change', 'form', 'lock on big (seen)', 'held (s)', 'rewrite', 'app p99 (ms)', 'app max (ms)', 'app > 1 s (n)', 'apply (s)', 'outcome'];
+    const header = [
+      'change',
+      'form',
+      'lock on big (seen)',
+      'held (s)',
+      'rewrite',
+      'app p99 (ms)',
+      'app max (ms)',
+      'app > 1 s (n)',
+      'apply (s)',
+      'outcome',
+    ];
     const rows = measured.map((m) => [
       m.change,
       m.form,
@@ -388,9 +507,13 @@ export async function run(): Promise<string> {
     ]);
     // The target: with the online forms no change puts an application query over 1 s, except those
     // refused unless acknowledged (no online form: the refusal is the protection).
-    const over = measured.filter((m) => m.form === 'online' && m.traffic.over1s > 0 && !m.outcome.startsWith('refused'));
+    const over = measured.filter(
+      (m) => m.form === 'online' && m.traffic.over1s > 0 && !m.outcome.startsWith('refused'),
+    );
     const target = `target (online forms: no application query over 1 s, unless refused until acknowledged): ${over.length === 0 ? 'met' : `not met by ${over.map((m) => m.change).join(', ')}`}`;
-    const sql = runs.map((r) => `- ${r.change.name}\n  online:   ${oneLine(r.online.upSql)}\n  blocking: ${oneLine(r.blocking.upSql)}`);
+    const sql = runs.map(
+      (r) => `- ${r.change.name}\n  online:   ${oneLine(r.online.upSql)}\n  blocking: ${oneLine(r.blocking.upSql)}`,
+    );
     return [
       `${ROWS} rows in big, ${PARENTS} in parent; traffic 100 queries/s over 40 connections; ${notes.join('; ')}`,
       `baseline (no migration): p99 ${baselines.map((b) => ms(b.p99Ms)).join(' / ')} ms, max ${baselines.map((b) => ms(b.maxMs)).join(' / ')} ms (online / blocking database)`,
@@ -426,9 +549,24 @@ function oneLine(sql: string): string {
  * The lock queue: a reporting transaction reads `big` and holds it BENCH_READER_S seconds; apply (its
  * defaults) runs an instant ADD COLUMN meanwhile. How long the application waits, and when the migration lands.
  */
-async function lockQueue(repo: SchemaRepo, state: SchemaState, dir: string, url: string, shadow: string): Promise<string> {
+async function lockQueue(
+  repo: SchemaRepo,
+  state: SchemaState,
+  dir: string,
+  url: string,
+  shadow: string,
+): Promise<string> {
   repo.commit({ ...state, columns: [...state.columns, 'late text'] }, 'add a column behind a long reader');
-  const migration = created(await createMigration({ source: repo.source, migrationsDir: dir, shadow, postgresVersion: 15, logger: silentLogger }), 'lock queue');
+  const migration = created(
+    await createMigration({
+      source: repo.source,
+      migrationsDir: dir,
+      shadow,
+      postgresVersion: 15,
+      logger: silentLogger,
+    }),
+    'lock queue',
+  );
   const traffic = await Traffic.start(url);
   const monitor = await connectDatabase(url);
   const reader = await connectDatabase(url);
@@ -440,7 +578,10 @@ async function lockQueue(repo: SchemaRepo, state: SchemaState, dir: string, url:
     const sleeping = reader.query(`SELECT pg_sleep(${READER_S})`).then(() => reader.query('COMMIT'));
     const readerStarted = performance.now();
     const readerEnded = sleeping.then(() => performance.now());
-    const locks = monitorLocks(monitor, 'public.big', [...traffic.pids, (reader as unknown as { processID: number }).processID]);
+    const locks = monitorLocks(monitor, 'public.big', [
+      ...traffic.pids,
+      (reader as unknown as { processID: number }).processID,
+    ]);
     const result = await apply(dir, url, shadow, migration.version);
     const landed = performance.now();
     const lock = await locks.stop();

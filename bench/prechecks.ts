@@ -27,12 +27,42 @@ interface Case {
 }
 
 const CASES: readonly Case[] = [
-  { name: 'duplicates: unique index (mrn)', statement: 'CREATE UNIQUE INDEX patients_mrn ON patients (mrn)', work: 'index build', table: 'patients' },
-  { name: 'duplicates: unique index (lower(mrn)) WHERE active', statement: 'CREATE UNIQUE INDEX patients_mrn_ci ON patients (lower(mrn)) WHERE active', work: 'index build', table: 'patients' },
-  { name: 'orphans: foreign key visits -> patients', statement: 'ALTER TABLE visits ADD CONSTRAINT visits_patient FOREIGN KEY (patient_id) REFERENCES patients (id)', work: 'foreign key validation', table: 'visits' },
-  { name: 'check violations: CHECK (site > 0)', statement: 'ALTER TABLE patients ADD CONSTRAINT patients_site CHECK (site > 0)', work: 'scan', table: 'patients' },
-  { name: 'nulls: SET NOT NULL', statement: 'ALTER TABLE patients ALTER COLUMN mrn SET NOT NULL', work: 'scan', table: 'patients' },
-  { name: 'type change: text -> integer', statement: 'ALTER TABLE patients ALTER COLUMN code TYPE integer USING code::integer', work: 'rewrite', table: 'patients' },
+  {
+    name: 'duplicates: unique index (mrn)',
+    statement: 'CREATE UNIQUE INDEX patients_mrn ON patients (mrn)',
+    work: 'index build',
+    table: 'patients',
+  },
+  {
+    name: 'duplicates: unique index (lower(mrn)) WHERE active',
+    statement: 'CREATE UNIQUE INDEX patients_mrn_ci ON patients (lower(mrn)) WHERE active',
+    work: 'index build',
+    table: 'patients',
+  },
+  {
+    name: 'orphans: foreign key visits -> patients',
+    statement: 'ALTER TABLE visits ADD CONSTRAINT visits_patient FOREIGN KEY (patient_id) REFERENCES patients (id)',
+    work: 'foreign key validation',
+    table: 'visits',
+  },
+  {
+    name: 'check violations: CHECK (site > 0)',
+    statement: 'ALTER TABLE patients ADD CONSTRAINT patients_site CHECK (site > 0)',
+    work: 'scan',
+    table: 'patients',
+  },
+  {
+    name: 'nulls: SET NOT NULL',
+    statement: 'ALTER TABLE patients ALTER COLUMN mrn SET NOT NULL',
+    work: 'scan',
+    table: 'patients',
+  },
+  {
+    name: 'type change: text -> integer',
+    statement: 'ALTER TABLE patients ALTER COLUMN code TYPE integer USING code::integer',
+    work: 'rewrite',
+    table: 'patients',
+  },
 ];
 
 export async function run(): Promise<string> {
@@ -41,8 +71,12 @@ export async function run(): Promise<string> {
   await client.connect();
   try {
     // Not measured: 1 M patients (unique mrn, so every check runs to the end and finds nothing) and as many visits.
-    await client.query(`CREATE TABLE patients (id int PRIMARY KEY, mrn text, site int NOT NULL, code text, active boolean NOT NULL DEFAULT true)`);
-    await client.query(`INSERT INTO patients SELECT i, 'M' || i, 1 + i % 50, (i % 1000)::text, i % 10 <> 0 FROM generate_series(1, ${ROWS}) AS i`);
+    await client.query(
+      `CREATE TABLE patients (id int PRIMARY KEY, mrn text, site int NOT NULL, code text, active boolean NOT NULL DEFAULT true)`,
+    );
+    await client.query(
+      `INSERT INTO patients SELECT i, 'M' || i, 1 + i % 50, (i % 1000)::text, i % 10 <> 0 FROM generate_series(1, ${ROWS}) AS i`,
+    );
     await client.query(`CREATE TABLE visits (id int PRIMARY KEY, patient_id int)`);
     await client.query(`INSERT INTO visits SELECT i, 1 + (i * 7) % ${ROWS} FROM generate_series(1, ${ROWS}) AS i`);
     await client.query(`VACUUM ANALYZE patients`);
@@ -57,7 +91,11 @@ export async function run(): Promise<string> {
       let outcome = '';
       for (let i = 0; i < RUNS; i++) {
         const started = performance.now();
-        const report = await runPrechecks(client, { statements, acknowledged: [], options: { maxRows: 10 * ROWS, timeoutMs: 600_000 } });
+        const report = await runPrechecks(client, {
+          statements,
+          acknowledged: [],
+          options: { maxRows: 10 * ROWS, timeoutMs: 600_000 },
+        });
         checkMs.push(performance.now() - started);
         const check = report.checks[0];
         outcome = check ? `${check.status}${check.count !== undefined ? ` (${check.count})` : ''}` : 'no check';
@@ -67,17 +105,40 @@ export async function run(): Promise<string> {
         statementMs.push(performance.now() - ran);
         await client.query('ROLLBACK');
       }
-      const { rows: size } = await client.query<{ bytes: string }>(`SELECT pg_total_relation_size($1::regclass)::text AS bytes`, [c.table]);
+      const { rows: size } = await client.query<{ bytes: string }>(
+        `SELECT pg_total_relation_size($1::regclass)::text AS bytes`,
+        [c.table],
+      );
       const mb = Number(size[0]!.bytes) / MiB;
       const check = median(checkMs);
       const statement = median(statementMs);
-      rows.push([c.name, `${ROWS}`, mb.toFixed(0), check.toFixed(0), statement.toFixed(0), (check / statement).toFixed(2), outcome]);
-      if (c.work) rates.push([c.name, c.work, (mb / (statement / 1000)).toFixed(0), (LOCK_RATES[c.work] / MiB).toFixed(0)]);
+      rows.push([
+        c.name,
+        `${ROWS}`,
+        mb.toFixed(0),
+        check.toFixed(0),
+        statement.toFixed(0),
+        (check / statement).toFixed(2),
+        outcome,
+      ]);
+      if (c.work)
+        rates.push([c.name, c.work, (mb / (statement / 1000)).toFixed(0), (LOCK_RATES[c.work] / MiB).toFixed(0)]);
     }
     return [
       `${ROWS} rows per table, ${RUNS} runs, medians; local PostgreSQL ${server.major}.`,
       '',
-      markdownTable(['pre-check', 'rows', 'table (MB)', 'pre-check (ms)', 'statement itself (ms)', 'ratio (check / statement)', 'found'], rows),
+      markdownTable(
+        [
+          'pre-check',
+          'rows',
+          'table (MB)',
+          'pre-check (ms)',
+          'statement itself (ms)',
+          'ratio (check / statement)',
+          'found',
+        ],
+        rows,
+      ),
       '',
       'The rate each statement got through its table (the lock-time estimate uses LOCK_RATES):',
       '',

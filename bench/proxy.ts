@@ -38,7 +38,11 @@ function startupDatabase(chunk: Buffer): string | undefined {
   return params.get('database') ?? params.get('user') ?? '';
 }
 
-export async function startDelayProxy(upstreamPort: number, delayMs: number, upstreamHost = '127.0.0.1'): Promise<DelayProxy> {
+export async function startDelayProxy(
+  upstreamPort: number,
+  delayMs: number,
+  upstreamHost = '127.0.0.1',
+): Promise<DelayProxy> {
   let connections: ProxiedConnection[] = [];
   let open = 0;
   let peakOpen = 0;

@@ -4,7 +4,17 @@
  */
 import { errorMessage } from '../packages/core/src/errors';
 
-const BENCHES = ['shadow', 'diff', 'fleet', 'network', 'lint', 'verify-data', 'prechecks', 'online', 'startup'] as const;
+const BENCHES = [
+  'shadow',
+  'diff',
+  'fleet',
+  'network',
+  'lint',
+  'verify-data',
+  'prechecks',
+  'online',
+  'startup',
+] as const;
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);

@@ -33,7 +33,7 @@ const TABLES = Number(process.env.BENCH_TABLES ?? 100);
 
 /** A schema of n tables, each with a primary key, a foreign key to the previous one, an index and a check. */
 function schemaSql(tables: number): string {
-  const parts = ['create type status as enum (\'new\', \'active\', \'closed\');'];
+  const parts = ["create type status as enum ('new', 'active', 'closed');"];
   for (let i = 0; i < tables; i++) {
     parts.push(
       `create table t${i} (\n  id bigint generated always as identity primary key,\n  name text not null check (length(name) < 200),\n` +
@@ -54,7 +54,10 @@ function schemaRepo(): { source: SchemaSource; remove(): void } {
   git('init', '--quiet', '-b', 'main');
   git('add', '.');
   git('-c', 'user.name=bench', '-c', 'user.email=bench@example.com', 'commit', '--quiet', '-m', 'schema');
-  return { source: { repoDir: dir, schemaDir: 'schema', sqlFiles: ['schema.sql'] }, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  return {
+    source: { repoDir: dir, schemaDir: 'schema', sqlFiles: ['schema.sql'] },
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
 }
 
 async function time<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
@@ -107,23 +110,36 @@ function table(rows: readonly Row[]): string {
   const body = rows.map((row) =>
     row.samples.length === 0
       ? [row.step, row.provider, '-', '-', '-', '0']
-      : [row.step, row.provider, median(row.samples).toFixed(1), Math.min(...row.samples).toFixed(1), Math.max(...row.samples).toFixed(1), String(row.samples.length)],
+      : [
+          row.step,
+          row.provider,
+          median(row.samples).toFixed(1),
+          Math.min(...row.samples).toFixed(1),
+          Math.max(...row.samples).toFixed(1),
+          String(row.samples.length),
+        ],
   );
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
-  const line = (cells: readonly string[]) => '| ' + cells.map((c, i) => (i >= 2 && i < 5 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join(' | ') + ' |';
+  const line = (cells: readonly string[]) =>
+    '| ' + cells.map((c, i) => (i >= 2 && i < 5 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join(' | ') + ' |';
   const notes = rows.filter((row) => row.note).map((row) => `${row.provider}: ${row.note}`);
-  return [line(header), '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|', ...body.map(line), ...notes].join('\n');
+  return [line(header), '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|', ...body.map(line), ...notes].join(
+    '\n',
+  );
 }
 
 /** The headline: from nothing to a database holding the schema, by each route (sums of medians). */
 function summary(rows: readonly Row[]): string {
-  const at = (step: string, provider: string) => median(rows.find((r) => r.step.startsWith(step) && r.provider === provider)?.samples ?? [NaN]);
+  const at = (step: string, provider: string) =>
+    median(rows.find((r) => r.step.startsWith(step) && r.provider === provider)?.samples ?? [NaN]);
   const routes = [
     ['embedded, cold (start + build)', at('cold start', 'embedded') + at('build schema', 'embedded')],
     ['url server (create + build)', at('create empty', 'url') + at('build schema', 'url')],
     ['template copy of a built db', at('template copy', 'url')],
   ] as const;
-  return ['time to a built schema:', ...routes.map(([route, ms]) => `  ${route.padEnd(32)} ${ms.toFixed(0)} ms`)].join('\n');
+  return ['time to a built schema:', ...routes.map(([route, ms]) => `  ${route.padEnd(32)} ${ms.toFixed(0)} ms`)].join(
+    '\n',
+  );
 }
 
 export async function runShadowBench(): Promise<string> {
@@ -169,7 +185,12 @@ export async function runShadowBench(): Promise<string> {
       rows.push({ step: 'container start + first db', provider: 'docker', samples: [ms] });
     } catch (error) {
       if (!(error instanceof ConfigurationError)) throw error;
-      rows.push({ step: 'container start + first db', provider: 'docker', samples: [], note: `skipped: ${errorMessage(error).replace(/ \(start Docker.*\)$/, '')}` });
+      rows.push({
+        step: 'container start + first db',
+        provider: 'docker',
+        samples: [],
+        note: `skipped: ${errorMessage(error).replace(/ \(start Docker.*\)$/, '')}`,
+      });
     }
   } finally {
     repo.remove();

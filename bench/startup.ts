@@ -26,7 +26,8 @@ interface Case {
 async function timed(args: readonly string[]): Promise<{ wallMs: number; cpuMs: number }> {
   const result = await runChild(TIME, ['-f', 'TIME %e %U %S', process.execPath, ...args], {}, 60_000);
   const match = /TIME ([\d.]+) ([\d.]+) ([\d.]+)\s*$/.exec(result.stderr);
-  if (result.code !== 0 || !match) throw new Error(`node ${args.join(' ')} failed (${result.code}): ${result.stderr.trim().slice(-400)}`);
+  if (result.code !== 0 || !match)
+    throw new Error(`node ${args.join(' ')} failed (${result.code}): ${result.stderr.trim().slice(-400)}`);
   return { wallMs: Number(match[1]) * 1000, cpuMs: (Number(match[2]) + Number(match[3])) * 1000 };
 }
 
@@ -60,7 +61,13 @@ export async function run(): Promise<string> {
     const rows = cases.map((c, i) => {
       const wall = median(samples[i]!.wall);
       const cpu = median(samples[i]!.cpu);
-      return [c.name, String(Math.round(wall)), (wall / floor.wall).toFixed(1), String(Math.round(cpu)), (cpu / floor.cpu).toFixed(1)];
+      return [
+        c.name,
+        String(Math.round(wall)),
+        (wall / floor.wall).toFixed(1),
+        String(Math.round(cpu)),
+        (cpu / floor.cpu).toFixed(1),
+      ];
     });
     return [
       `${RUNS} runs each in turns, medians; node ${process.version}`,

@@ -27,12 +27,21 @@ export interface ChildResult {
 }
 
 /** Runs a TypeScript file of this repository in a fresh node process (through the swc register hook). */
-export function runTypeScriptChild(file: string, env: Record<string, string>, timeoutMs = 120_000): Promise<ChildResult> {
+export function runTypeScriptChild(
+  file: string,
+  env: Record<string, string>,
+  timeoutMs = 120_000,
+): Promise<ChildResult> {
   const root = join(__dirname, '..');
   return runChild(process.execPath, ['-r', join(root, 'scripts/register-ts.js'), join(root, file)], env, timeoutMs);
 }
 
-export function runChild(command: string, args: readonly string[], env: Record<string, string>, timeoutMs = 120_000): Promise<ChildResult> {
+export function runChild(
+  command: string,
+  args: readonly string[],
+  env: Record<string, string>,
+  timeoutMs = 120_000,
+): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
     const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });

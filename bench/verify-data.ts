@@ -25,7 +25,10 @@ const PROFILE = process.env.BENCH_PROFILE === '1';
 /** Collects verify's debug lines (step timings), each with the time since the run started. */
 function profilingLogger(lines: string[]): Logger {
   const started = performance.now();
-  return { ...silentLogger, debug: (m) => lines.push(`  +${String(Math.round(performance.now() - started)).padStart(5)} ms  ${m}`) };
+  return {
+    ...silentLogger,
+    debug: (m) => lines.push(`  +${String(Math.round(performance.now() - started)).padStart(5)} ms  ${m}`),
+  };
 }
 const example = join(__dirname, '../examples/sqlalchemy-fleet');
 const PYTHON = process.env.PYTHON ?? '/usr/bin/python3';
@@ -38,20 +41,31 @@ export async function run(): Promise<string> {
   try {
     // Not measured: the example's history, one migration per schema commit.
     mkdirSync(join(repo, 'migrations'), { recursive: true });
-    const git = (...args: string[]) => execFileSync('git', ['-C', repo, '-c', 'user.name=bench', '-c', 'user.email=bench@example.com', ...args], { stdio: 'ignore' });
+    const git = (...args: string[]) =>
+      execFileSync('git', ['-C', repo, '-c', 'user.name=bench', '-c', 'user.email=bench@example.com', ...args], {
+        stdio: 'ignore',
+      });
     git('init', '-q', '-b', 'main');
     const source = { repoDir: repo, schemaDir: 'schema', command: `${PYTHON} -m db_schema.create_all` };
-    const steps = readdirSync(join(example, 'history')).filter((s) => /^\d\d-/.test(s)).sort();
+    const steps = readdirSync(join(example, 'history'))
+      .filter((s) => /^\d\d-/.test(s))
+      .sort();
     for (const step of steps) {
       execFileSync(join(example, 'replay-history.sh'), [repo, step], { stdio: 'ignore' });
-      const created = await createMigration({ source, migrationsDir: join(repo, 'migrations'), shadow: server.adminUrl, logger: silentLogger });
+      const created = await createMigration({
+        source,
+        migrationsDir: join(repo, 'migrations'),
+        shadow: server.adminUrl,
+        logger: silentLogger,
+      });
       if (created.outcome !== 'created') throw new Error(`create made no migration at ${step}`);
       git('add', 'migrations');
       git('commit', '-q', '-m', `migration for ${step}`);
     }
 
     const profiles: Record<string, string[]> = {};
-    const verify = (dataCheck: boolean, logger: Logger = silentLogger) => verifyMigrations({ source, migrationsDir: join(repo, 'migrations'), shadow, dataCheck, logger });
+    const verify = (dataCheck: boolean, logger: Logger = silentLogger) =>
+      verifyMigrations({ source, migrationsDir: join(repo, 'migrations'), shadow, dataCheck, logger });
     const timed = async (dataCheck: boolean): Promise<{ ms: number; report: VerifyReport }> => {
       const lines: string[] = [];
       profiles[dataCheck ? 'with the data check' : 'without the data check'] = lines;
@@ -71,18 +85,24 @@ export async function run(): Promise<string> {
     }
     const data = last!.checks.find((c) => c.name === 'data')!;
     // The check's own verdict is printed, not required: the time is what is measured.
-    const findings = data.findings.map((f) => `  ${f.level}: ${f.message.replace(/^\S+\/migrations\//, '')}`).join('\n');
+    const findings = data.findings
+      .map((f) => `  ${f.level}: ${f.message.replace(/^\S+\/migrations\//, '')}`)
+      .join('\n');
     const a = median(without);
     const b = median(withData);
     const table = markdownTable(
-      ['verify of the example\'s 8 migrations', 'median (ms)', 'runs (ms)'],
+      ["verify of the example's 8 migrations", 'median (ms)', 'runs (ms)'],
       [
         ['without the data check', a.toFixed(0), without.map((m) => m.toFixed(0)).join(', ')],
         ['with the data check', b.toFixed(0), withData.map((m) => m.toFixed(0)).join(', ')],
         ['added by the data check', (b - a).toFixed(0), `${(b / a).toFixed(2)}x verify; target: at most 2000 ms added`],
       ],
     );
-    const profile = PROFILE ? Object.entries(profiles).map(([kind, lines]) => `\nprofile of the last run ${kind}:\n${lines.join('\n')}`).join('\n') : '';
+    const profile = PROFILE
+      ? Object.entries(profiles)
+          .map(([kind, lines]) => `\nprofile of the last run ${kind}:\n${lines.join('\n')}`)
+          .join('\n')
+      : '';
     return `${table}\n\ndata check: ${data.status} - ${data.summary}\n${findings}\n${RUNS} runs each, alternating, after one warm-up run.${profile}`;
   } finally {
     await shadow.close();

@@ -14,6 +14,8 @@ else
 fi
 echo "test: node $(node --version)" >&2
 pnpm typecheck
+# Formatting and lint (biome.json): `pnpm lint:fix` rewrites what it can.
+node_modules/.bin/biome ci .
 # docs/actions.md's input tables are generated from the action.yml files: fail when they are stale.
 node -r ./scripts/register-ts.js scripts/update-action-docs.ts --check
 bash scripts/check-dist.sh

@@ -12,10 +12,15 @@ const ROOT = resolve(__dirname, '..');
 const PAGE = join(ROOT, 'docs/actions.md');
 const ACTIONS = ['create', 'verify', 'apply'] as const;
 // yaml is a dependency of the core package, not of the workspace root.
-const YAML = require(require.resolve('yaml', { paths: [join(ROOT, 'packages/core')] })) as { parse(text: string): unknown };
+const YAML = require(require.resolve('yaml', { paths: [join(ROOT, 'packages/core')] })) as {
+  parse(text: string): unknown;
+};
 
 interface ActionSpec {
-  readonly inputs: Record<string, { readonly description: string; readonly required?: boolean; readonly default?: string }>;
+  readonly inputs: Record<
+    string,
+    { readonly description: string; readonly required?: boolean; readonly default?: string }
+  >;
   readonly outputs: Record<string, { readonly description: string }>;
 }
 
@@ -25,10 +30,16 @@ const oneLine = (text: string) => text.replace(/\s+/g, ' ').trim().replace(/\|/g
 export function actionTables(action: string): { inputs: string; outputs: string } {
   const spec = YAML.parse(readFileSync(join(ROOT, action, 'action.yml'), 'utf8')) as ActionSpec;
   const inputs = Object.entries(spec.inputs).map(([name, input]) => {
-    const fallback = input.required ? '(required)' : input.default !== undefined && input.default !== '' ? `\`${input.default}\`` : '';
+    const fallback = input.required
+      ? '(required)'
+      : input.default !== undefined && input.default !== ''
+        ? `\`${input.default}\``
+        : '';
     return `| \`${name}\` | ${fallback} | ${oneLine(input.description)} |`;
   });
-  const outputs = Object.entries(spec.outputs).map(([name, output]) => `| \`${name}\` | ${oneLine(output.description)} |`);
+  const outputs = Object.entries(spec.outputs).map(
+    ([name, output]) => `| \`${name}\` | ${oneLine(output.description)} |`,
+  );
   return {
     inputs: ['| Input | Default | Description |', '| --- | --- | --- |', ...inputs].join('\n'),
     outputs: ['| Output | Description |', '| --- | --- |', ...outputs].join('\n'),
@@ -57,7 +68,9 @@ if (require.main === module) {
   const updated = updatedPage(text);
   if (process.argv.includes('--check')) {
     if (updated !== text) {
-      console.error('docs/actions.md: the input/output tables differ from the action.yml files: run node -r ./scripts/register-ts.js scripts/update-action-docs.ts');
+      console.error(
+        'docs/actions.md: the input/output tables differ from the action.yml files: run node -r ./scripts/register-ts.js scripts/update-action-docs.ts',
+      );
       process.exit(1);
     }
   } else if (updated !== text) {

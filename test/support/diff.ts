@@ -12,7 +12,12 @@ export async function schemasEqual(fromUrl: string, toUrl: string, options: Diff
 }
 
 /** Two fresh databases built from `fromSql` and `toSql` (either may be empty), dropped after `fn`. */
-export async function withPair<T>(prefix: string, fromSql: string, toSql: string, fn: (a: string, b: string) => Promise<T>): Promise<T> {
+export async function withPair<T>(
+  prefix: string,
+  fromSql: string,
+  toSql: string,
+  fn: (a: string, b: string) => Promise<T>,
+): Promise<T> {
   const [a, b] = await Promise.all([createTestDatabase(`${prefix}_a`), createTestDatabase(`${prefix}_b`)]);
   try {
     await Promise.all([fromSql ? query(a, fromSql) : null, toSql ? query(b, toSql) : null]);

@@ -9,14 +9,23 @@ const ROOT = resolve(__dirname, '../..');
  * (CI keeps a read-only copy at ../shared), started with `up` (idempotent: seconds once done). It runs
  * dockerd in its own network namespace, so whatever connects to a container runs through `exec`.
  */
-export type DockerEngine = { readonly ok: true; readonly script: string } | { readonly ok: false; readonly reason: string };
+export type DockerEngine =
+  | { readonly ok: true; readonly script: string }
+  | { readonly ok: false; readonly reason: string };
 
 export function startDockerEngine(): DockerEngine {
-  const script = [join(ROOT, '..', 'shared', 'docker-engine.sh'), join(ROOT, '..', '..', 'shared', 'docker-engine.sh')].find((f) => existsSync(f));
+  const script = [
+    join(ROOT, '..', 'shared', 'docker-engine.sh'),
+    join(ROOT, '..', '..', 'shared', 'docker-engine.sh'),
+  ].find((f) => existsSync(f));
   if (!script) return { ok: false, reason: `no shared/docker-engine.sh next to ${ROOT}` };
   if (process.getuid?.() !== 0) return { ok: false, reason: 'docker-engine.sh needs root' };
   const up = spawnSync('bash', [script, 'up'], { encoding: 'utf8', timeout: 600_000 });
-  if (up.status !== 0) return { ok: false, reason: `docker-engine.sh up failed (${up.status}): ${(up.stderr ?? '').trim().split('\n').slice(-3).join(' / ')}` };
+  if (up.status !== 0)
+    return {
+      ok: false,
+      reason: `docker-engine.sh up failed (${up.status}): ${(up.stderr ?? '').trim().split('\n').slice(-3).join(' / ')}`,
+    };
   return { ok: true, script };
 }
 

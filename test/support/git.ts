@@ -23,9 +23,12 @@ export function createTestRepo(): TestRepo {
   const dir = mkdtempSync(join(tmpdir(), 'db-migrate-git-'));
   const env = {
     ...process.env,
-    GIT_AUTHOR_NAME: 'Test', GIT_AUTHOR_EMAIL: 'test@example.com',
-    GIT_COMMITTER_NAME: 'Test', GIT_COMMITTER_EMAIL: 'test@example.com',
-    GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null',
+    GIT_AUTHOR_NAME: 'Test',
+    GIT_AUTHOR_EMAIL: 'test@example.com',
+    GIT_COMMITTER_NAME: 'Test',
+    GIT_COMMITTER_EMAIL: 'test@example.com',
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_CONFIG_GLOBAL: '/dev/null',
   };
   const git = (args: string[], options: { allowFailure?: boolean } = {}): GitRun => {
     const result = spawnSync('git', args, { cwd: dir, env, encoding: 'utf8' });

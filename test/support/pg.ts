@@ -16,7 +16,11 @@ export function databaseUrl(name: string, server: string = adminUrl()): string {
 }
 
 /** Runs SQL on a database given by URL and returns the rows of the last statement. */
-export async function query<T = Record<string, unknown>>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
+export async function query<T = Record<string, unknown>>(
+  url: string,
+  sql: string,
+  params: unknown[] = [],
+): Promise<T[]> {
   const client = new Client({ connectionString: url });
   await client.connect();
   try {
@@ -50,6 +54,9 @@ export async function dropTestDatabase(url: string): Promise<void> {
 
 /** The tables of the `public` schema of a database, sorted by name. */
 export async function publicTables(url: string): Promise<string[]> {
-  const rows = await query<{ t: string }>(url, `select table_name as t from information_schema.tables where table_schema = 'public' order by 1`);
+  const rows = await query<{ t: string }>(
+    url,
+    `select table_name as t from information_schema.tables where table_schema = 'public' order by 1`,
+  );
   return rows.map((row) => row.t);
 }

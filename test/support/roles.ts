@@ -15,7 +15,11 @@ export interface TestRole {
 
 const created: string[] = [];
 
-export async function createRole(prefix: string, attributes = 'LOGIN', password = randomBytes(9).toString('hex')): Promise<TestRole> {
+export async function createRole(
+  prefix: string,
+  attributes = 'LOGIN',
+  password = randomBytes(9).toString('hex'),
+): Promise<TestRole> {
   const name = `${prefix}_${randomBytes(4).toString('hex')}`;
   await query(adminUrl(), `CREATE ROLE "${name}" ${attributes} PASSWORD '${password.replace(/'/g, "''")}'`);
   created.push(name);

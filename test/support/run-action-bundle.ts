@@ -78,7 +78,9 @@ export async function runActionBundle(action: ActionName, options: RunActionOpti
     };
     for (const file of Object.values(files)) writeFileSync(file, '');
     writeFileSync(files.event, JSON.stringify(options.event ?? {}));
-    const payload = (options.event ?? {}) as { pull_request?: { number?: number; base?: { ref?: string }; head?: { ref?: string } } };
+    const payload = (options.event ?? {}) as {
+      pull_request?: { number?: number; base?: { ref?: string }; head?: { ref?: string } };
+    };
     const pr = payload.pull_request;
     const repository = options.repository ?? 'octo-org/octo-repo';
     const ref = options.ref ?? (pr ? `refs/pull/${pr.number}/merge` : 'refs/heads/main');
@@ -136,7 +138,11 @@ export async function runActionBundle(action: ActionName, options: RunActionOpti
     Object.assign(env, options.env ?? {});
     Object.assign(env, actionInputEnvironment(action, options.inputs ?? {}, github));
 
-    const child = spawn(process.execPath, [definition.main], { cwd: workspace, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [definition.main], {
+      cwd: workspace,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
@@ -183,9 +189,15 @@ interface ActionDefinition {
 export function readActionDefinition(action: ActionName): ActionDefinition {
   const file = join(ROOT, action, 'action.yml');
   // `yaml` is a dependency of action-kit (pnpm does not hoist it to the root, where this file lives).
-  const { parse } = createRequire(join(ROOT, 'packages/action-kit/package.json'))('yaml') as { parse(text: string): unknown };
-  const parsed = parse(readFileSync(file, 'utf8')) as { runs?: { using?: string; main?: string }; inputs?: Record<string, ActionInput | null> };
-  if (parsed?.runs?.using !== 'node24' || !parsed.runs.main) throw new Error(`${file}: runs must be { using: node24, main: ... }`);
+  const { parse } = createRequire(join(ROOT, 'packages/action-kit/package.json'))('yaml') as {
+    parse(text: string): unknown;
+  };
+  const parsed = parse(readFileSync(file, 'utf8')) as {
+    runs?: { using?: string; main?: string };
+    inputs?: Record<string, ActionInput | null>;
+  };
+  if (parsed?.runs?.using !== 'node24' || !parsed.runs.main)
+    throw new Error(`${file}: runs must be { using: node24, main: ... }`);
   return { main: resolve(dirname(file), parsed.runs.main), inputs: parsed.inputs ?? {} };
 }
 
@@ -193,7 +205,11 @@ export function readActionDefinition(action: ActionName): ActionDefinition {
  * INPUT_<NAME> the runner's way: name upper-cased, spaces to `_`, `-` kept. Inputs the workflow did
  * not give get the action.yml default, whose `${{ ... }}` expressions are evaluated against `github`.
  */
-export function actionInputEnvironment(action: ActionName, given: Readonly<Record<string, string>>, github: Readonly<Record<string, unknown>>): Record<string, string> {
+export function actionInputEnvironment(
+  action: ActionName,
+  given: Readonly<Record<string, string>>,
+  github: Readonly<Record<string, unknown>>,
+): Record<string, string> {
   const definition = readActionDefinition(action);
   for (const name of Object.keys(given)) {
     if (!(name in definition.inputs)) throw new Error(`input "${name}" is not declared in ${action}/action.yml`);
@@ -202,7 +218,8 @@ export function actionInputEnvironment(action: ActionName, given: Readonly<Recor
   for (const [name, input] of Object.entries(definition.inputs)) {
     const raw = name in given ? given[name] : input?.default;
     if (raw === undefined || raw === null) continue;
-    const value = name in given ? String(raw) : evaluateExpressions(String(raw), github, `${action}/action.yml input "${name}"`);
+    const value =
+      name in given ? String(raw) : evaluateExpressions(String(raw), github, `${action}/action.yml input "${name}"`);
     env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value;
   }
   return env;
@@ -216,9 +233,14 @@ export function evaluateExpressions(text: string, github: Readonly<Record<string
       throw new Error(`${where}: the test runner cannot evaluate \${{ ${expression} }}`);
     }
     let value: unknown = github;
-    for (const key of path.slice(1)) value = value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
+    for (const key of path.slice(1))
+      value = value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
     // GitHub turns a missing property into null, which interpolates as ''.
-    return value === undefined || value === null ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value);
+    return value === undefined || value === null
+      ? ''
+      : typeof value === 'object'
+        ? JSON.stringify(value)
+        : String(value);
   });
 }
 
@@ -245,7 +267,11 @@ const unescapeData = (s: string) => s.replace(/%0D/g, '\r').replace(/%0A/g, '\n'
 const unescapeProperty = (s: string) => unescapeData(s.replace(/%3A/g, ':').replace(/%2C/g, ','));
 
 /** Reads `::error file=..,line=..::message`, `::warning`, `::notice` and `::add-mask::` from stdout. */
-export function parseWorkflowCommands(stdout: string): { annotations: WorkflowAnnotation[]; masks: string[]; log: string } {
+export function parseWorkflowCommands(stdout: string): {
+  annotations: WorkflowAnnotation[];
+  masks: string[];
+  log: string;
+} {
   const annotations: WorkflowAnnotation[] = [];
   const masks: string[] = [];
   const shown: string[] = [];
@@ -313,7 +339,13 @@ export function pullRequestEvent(pr: {
 }
 
 /** The payload the runner writes for a `push` event. */
-export function pushEvent(push: { ref?: string; before?: string; after: string; repository?: string; defaultBranch?: string }): object {
+export function pushEvent(push: {
+  ref?: string;
+  before?: string;
+  after: string;
+  repository?: string;
+  defaultBranch?: string;
+}): object {
   const repository = push.repository ?? 'octo-org/octo-repo';
   const [owner, name] = repository.split('/');
   return {

@@ -74,7 +74,10 @@ export function normaliseDump(dump: string): string[] {
     current.push(line);
   }
   if (current.length) entries.push(current);
-  return entries.map(normaliseEntry).filter((e) => e.length > 0).sort();
+  return entries
+    .map(normaliseEntry)
+    .filter((e) => e.length > 0)
+    .sort();
 }
 
 function normaliseEntry(lines: string[]): string {
@@ -82,7 +85,10 @@ function normaliseEntry(lines: string[]): string {
   if (/^CREATE (UNLOGGED )?TABLE /.test(first) && first.trimEnd().endsWith('(')) {
     const close = lines.findIndex((l, i) => i > 0 && l.startsWith(')'));
     if (close > 0) {
-      const columns = lines.slice(1, close).map((l) => l.replace(/,$/, '')).sort();
+      const columns = lines
+        .slice(1, close)
+        .map((l) => l.replace(/,$/, ''))
+        .sort();
       return [first, ...columns, ...lines.slice(close)].join('\n');
     }
   }
@@ -93,7 +99,10 @@ function normaliseEntry(lines: string[]): string {
 export async function normalisedSchema(url: string, options: OracleOptions = {}): Promise<string[]> {
   const entries = normaliseDump(await pgDump(url, options));
   if (options.extensionVersions) {
-    const rows = await query<{ extname: string; extversion: string }>(url, 'SELECT extname, extversion FROM pg_extension ORDER BY extname');
+    const rows = await query<{ extname: string; extversion: string }>(
+      url,
+      'SELECT extname, extversion FROM pg_extension ORDER BY extname',
+    );
     for (const r of rows) entries.push(`EXTENSION ${r.extname} VERSION ${r.extversion}`);
   }
   return entries.sort();
@@ -106,7 +115,11 @@ export interface OracleVerdict {
   readonly onlyInSecond: readonly string[];
 }
 
-export async function compareSchemas(first: string, second: string, options: OracleOptions = {}): Promise<OracleVerdict> {
+export async function compareSchemas(
+  first: string,
+  second: string,
+  options: OracleOptions = {},
+): Promise<OracleVerdict> {
   const [a, b] = await Promise.all([normalisedSchema(first, options), normalisedSchema(second, options)]);
   return compareNormalised(a, b);
 }

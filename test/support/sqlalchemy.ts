@@ -2,7 +2,9 @@
  * SQLAlchemy sources for schema-source tests: a models module with `users` (id, email) and, with `second`,
  * a second table with an indexed user_id.
  */
-export function sqlalchemyModels(options: { uniqueEmail?: boolean; second?: { className: string; table: string } } = {}): string {
+export function sqlalchemyModels(
+  options: { uniqueEmail?: boolean; second?: { className: string; table: string } } = {},
+): string {
   let text = `from sqlalchemy import Column, Integer, String
 from sqlalchemy.orm import declarative_base
 

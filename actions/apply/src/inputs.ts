@@ -1,5 +1,14 @@
 import { resolve } from 'node:path';
-import { getBooleanInput, getConnectionInput, getIntegerInput, getOptionalInput, getSchemaSourceInputs, getSeedInputs, getTableFilterInputs, maskSecret } from '@db-migrate/action-kit';
+import {
+  getBooleanInput,
+  getConnectionInput,
+  getIntegerInput,
+  getOptionalInput,
+  getSchemaSourceInputs,
+  getSeedInputs,
+  getTableFilterInputs,
+  maskSecret,
+} from '@db-migrate/action-kit';
 import {
   ConfigurationError,
   DEFAULT_POSTGRES_VERSION,
@@ -39,7 +48,11 @@ export interface ApplyActionInputs {
   /** apply: rows for the pre-flight's seeded copies. */
   readonly seed?: UserSeed;
   /** apply and sync: lock_timeout, the lock retry budget and statement_timeout (ms). */
-  readonly statementLimits: { readonly lockTimeoutMs?: number; readonly lockRetryBudgetMs?: number; readonly statementTimeoutMs?: number };
+  readonly statementLimits: {
+    readonly lockTimeoutMs?: number;
+    readonly lockRetryBudgetMs?: number;
+    readonly statementTimeoutMs?: number;
+  };
   /** apply and sync: the pre-checks' bounds and the large-table limit. */
   readonly prechecks: PrecheckOptions;
   /** exclude-tables and include-framework-tables. */
@@ -52,7 +65,9 @@ const MODES: readonly ApplyMode[] = ['apply', 'sync', 'drift', 'baseline'];
 function maskDatabaseEntries(text: string | undefined): string[] {
   const lines = (text ?? '').split(/\r?\n/);
   for (const line of lines.map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'))) {
-    maskSecret(/^postgres(ql)?:\/\//i.test(line) || !line.includes('=') ? line : line.slice(line.indexOf('=') + 1).trim());
+    maskSecret(
+      /^postgres(ql)?:\/\//i.test(line) || !line.includes('=') ? line : line.slice(line.indexOf('=') + 1).trim(),
+    );
   }
   return lines;
 }
@@ -62,7 +77,8 @@ export async function readApplyInputs(workspace: string): Promise<ApplyActionInp
   const databases = maskDatabaseEntries(getOptionalInput('databases'));
   const shadow = parseShadowSpec(getConnectionInput('shadow-database'), 'input "shadow-database"');
   const mode = (getOptionalInput('mode') ?? 'apply') as ApplyMode;
-  if (!MODES.includes(mode)) throw new ConfigurationError(`input "mode" must be one of ${MODES.join(', ')}, got "${mode}"`);
+  if (!MODES.includes(mode))
+    throw new ConfigurationError(`input "mode" must be one of ${MODES.join(', ')}, got "${mode}"`);
   const shard = getOptionalInput('shard');
   const targetsFile = getOptionalInput('targets-file');
   const targets = await loadTargets({
@@ -70,7 +86,10 @@ export async function readApplyInputs(workspace: string): Promise<ApplyActionInp
     databases,
     databaseOrigin: (i) => `input "databases" line ${i + 1}`,
     group: getOptionalInput('group'),
-    only: (getOptionalInput('target-names') ?? '').split(/[\n,]/).map((n) => n.trim()).filter(Boolean),
+    only: (getOptionalInput('target-names') ?? '')
+      .split(/[\n,]/)
+      .map((n) => n.trim())
+      .filter(Boolean),
     ...(shard ? { shard: parseShard(shard, 'input "shard"') } : {}),
     names: { targetsFile: 'input "targets-file"', databases: 'input "databases"' },
   });
@@ -78,7 +97,8 @@ export async function readApplyInputs(workspace: string): Promise<ApplyActionInp
 
   const migrationsRepo = resolve(workspace, getOptionalInput('migrations-repository-path') ?? '.');
   const migrationsDirInput = getOptionalInput('migrations-dir');
-  if (mode !== 'sync' && !migrationsDirInput) throw new ConfigurationError(`input "migrations-dir" is required for mode ${mode}`);
+  if (mode !== 'sync' && !migrationsDirInput)
+    throw new ConfigurationError(`input "migrations-dir" is required for mode ${mode}`);
   const concurrency = getIntegerInput('concurrency');
   if (concurrency === 0) throw new ConfigurationError('input "concurrency" must be at least 1');
   const concurrencyPerHost = getIntegerInput('concurrency-per-host');
@@ -88,13 +108,17 @@ export async function readApplyInputs(workspace: string): Promise<ApplyActionInp
     throw new ConfigurationError(`input "to-version" only applies to modes apply and baseline, not ${mode}`);
   }
   const maxFailures = getIntegerInput('max-failures');
-  if (maxFailures !== undefined && mode !== 'apply') throw new ConfigurationError(`input "max-failures" only applies to mode apply, not ${mode}`);
+  if (maxFailures !== undefined && mode !== 'apply')
+    throw new ConfigurationError(`input "max-failures" only applies to mode apply, not ${mode}`);
   if (maxFailures === 0) throw new ConfigurationError('input "max-failures" must be at least 1');
   const seed = getSeedInputs(workspace);
-  if (seed && mode !== 'apply') throw new ConfigurationError(`inputs "seed-sql" and "seed-command" only apply to mode apply, not ${mode}`);
+  if (seed && mode !== 'apply')
+    throw new ConfigurationError(`inputs "seed-sql" and "seed-command" only apply to mode apply, not ${mode}`);
   const statementLimits = readStatementLimits(mode);
   if (toVersion === undefined && mode === 'baseline') {
-    throw new ConfigurationError('input "to-version" is required for mode baseline: the version whose schema the databases already have');
+    throw new ConfigurationError(
+      'input "to-version" is required for mode baseline: the version whose schema the databases already have',
+    );
   }
   return {
     mode,
@@ -102,7 +126,10 @@ export async function readApplyInputs(workspace: string): Promise<ApplyActionInp
     ...(migrationsDirInput ? { migrationsDir: resolve(migrationsRepo, migrationsDirInput) } : {}),
     ...(mode === 'sync' ? { source: schemaSource(workspace, migrationsRepo) } : {}),
     ref: getOptionalInput('ref') ?? 'HEAD',
-    allow: (getOptionalInput('allow') ?? '').split('\n').map((l) => l.trim()).filter((l) => l !== ''),
+    allow: (getOptionalInput('allow') ?? '')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l !== ''),
     allowEmptyGoal: getBooleanInput('allow-empty-goal', false),
     dryRun: getBooleanInput('dry-run', false),
     ...(toVersion !== undefined ? { toVersion } : {}),
@@ -124,8 +151,13 @@ function readStatementLimits(mode: ApplyMode): ApplyActionInputs['statementLimit
   const lockTimeoutMs = getIntegerInput('lock-timeout');
   const lockRetryBudgetMs = getIntegerInput('lock-retry-budget');
   const statementTimeoutMs = getIntegerInput('statement-timeout');
-  const given = [lockTimeoutMs !== undefined && 'lock-timeout', lockRetryBudgetMs !== undefined && 'lock-retry-budget', statementTimeoutMs !== undefined && 'statement-timeout'].filter((x) => x);
-  if (given.length > 0 && mode !== 'apply' && mode !== 'sync') throw new ConfigurationError(`input "${given[0]}" only applies to modes apply and sync, not ${mode}`);
+  const given = [
+    lockTimeoutMs !== undefined && 'lock-timeout',
+    lockRetryBudgetMs !== undefined && 'lock-retry-budget',
+    statementTimeoutMs !== undefined && 'statement-timeout',
+  ].filter((x) => x);
+  if (given.length > 0 && mode !== 'apply' && mode !== 'sync')
+    throw new ConfigurationError(`input "${given[0]}" only applies to modes apply and sync, not ${mode}`);
   return {
     ...(lockTimeoutMs !== undefined ? { lockTimeoutMs } : {}),
     ...(lockRetryBudgetMs !== undefined ? { lockRetryBudgetMs } : {}),
@@ -148,5 +180,8 @@ function precheckInputs(): PrecheckOptions {
 }
 
 function schemaSource(workspace: string, migrationsRepo: string): SchemaSource {
-  return getSchemaSourceInputs(resolve(workspace, getOptionalInput('schema-repository-path') ?? migrationsRepo), 'mode sync');
+  return getSchemaSourceInputs(
+    resolve(workspace, getOptionalInput('schema-repository-path') ?? migrationsRepo),
+    'mode sync',
+  );
 }

@@ -1,5 +1,12 @@
 import * as core from '@actions/core';
-import { actionsLogger, createGitHubClient, readGitHubContext, runAction, warnIfTriggerPathsMiss, writeSummary } from '@db-migrate/action-kit';
+import {
+  actionsLogger,
+  createGitHubClient,
+  readGitHubContext,
+  runAction,
+  warnIfTriggerPathsMiss,
+  writeSummary,
+} from '@db-migrate/action-kit';
 import { readCreateInputs } from './inputs';
 import { runCreate } from './run-create';
 import { createSummary } from './summary';
@@ -9,7 +16,8 @@ runAction(async () => {
   const inputs = readCreateInputs(context);
   warnIfTriggerPathsMiss(core.getInput('schema-dir'), core.getInput('schema-repository-path') || '.');
   const github = createGitHubClient({ token: inputs.token, apiUrl: context.apiUrl });
-  const sameRepository = inputs.migrationsRepository.owner === context.owner && inputs.migrationsRepository.repo === context.repo;
+  const sameRepository =
+    inputs.migrationsRepository.owner === context.owner && inputs.migrationsRepository.repo === context.repo;
 
   const result = await runCreate(inputs, {
     github,

@@ -1,6 +1,26 @@
 import { resolve } from 'node:path';
-import { getBooleanInput, getConnectionInput, getDurationInput, getIntegerInput, getMigrationsDirInput, getOptionalInput, getRequiredInput, getSchemaSourceInputs, getSecretInput, getTableFilterInputs, type GitHubContext, type RepositoryRef } from '@db-migrate/action-kit';
-import { ConfigurationError, DEFAULT_POSTGRES_VERSION, type GitIdentity, parseShadowSpec, type SchemaSource, type ShadowSpec } from '@db-migrate/core';
+import {
+  getBooleanInput,
+  getConnectionInput,
+  getDurationInput,
+  getIntegerInput,
+  getMigrationsDirInput,
+  getOptionalInput,
+  getRequiredInput,
+  getSchemaSourceInputs,
+  getSecretInput,
+  getTableFilterInputs,
+  type GitHubContext,
+  type RepositoryRef,
+} from '@db-migrate/action-kit';
+import {
+  ConfigurationError,
+  DEFAULT_POSTGRES_VERSION,
+  type GitIdentity,
+  parseShadowSpec,
+  type SchemaSource,
+  type ShadowSpec,
+} from '@db-migrate/core';
 
 export interface CreateActionInputs {
   readonly source: SchemaSource;
@@ -79,7 +99,10 @@ export function readCreateInputs(context: GitHubContext): CreateActionInputs {
     baseBranch: getOptionalInput('base-branch'),
     author: parseIdentity('commit-author', getRequiredInput('commit-author')),
     blockingDdl: getBooleanInput('blocking-ddl', false),
-    renames: (getOptionalInput('renames') ?? '').split('\n').map((l) => l.trim()).filter((l) => l !== ''),
+    renames: (getOptionalInput('renames') ?? '')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l !== ''),
     allowEmptyGoal: getBooleanInput('allow-empty-goal', false),
     tableFilter: getTableFilterInputs(),
   };

@@ -20,7 +20,9 @@ export type MigrationBranchState =
 export async function remoteBranchSha(git: Git, branch: string): Promise<string | undefined> {
   const result = await git.exec(['ls-remote', '--heads', 'origin', `refs/heads/${branch}`], { allowFailure: true });
   if (result.exitCode !== 0) {
-    throw new ConfigurationError(`cannot read the branches of origin in ${git.repoDir}: ${redact(result.stderr.trim())}`);
+    throw new ConfigurationError(
+      `cannot read the branches of origin in ${git.repoDir}: ${redact(result.stderr.trim())}`,
+    );
   }
   const line = result.stdout.split('\n').find((l) => l.endsWith(`\trefs/heads/${branch}`));
   return line?.split('\t')[0];
@@ -44,22 +46,39 @@ export async function inspectMigrationBranch(git: Git, options: InspectBranchOpt
   const { branch, baseBranch } = options;
   const sha = await remoteBranchSha(git, branch);
   if (!sha) return { kind: 'absent' };
-  await git.fetch('origin', [`+refs/heads/${branch}:refs/remotes/origin/${branch}`, `+refs/heads/${baseBranch}:refs/remotes/origin/${baseBranch}`]);
-  if (await git.isAncestor(sha, `refs/remotes/origin/${baseBranch}`)) return { kind: 'stale', sha, why: `it is merged into ${baseBranch}` };
-  const versions = (await git.listFiles(sha, options.migrationsPath)).map(parseMetadataFileName).filter((v): v is number => v !== undefined);
+  await git.fetch('origin', [
+    `+refs/heads/${branch}:refs/remotes/origin/${branch}`,
+    `+refs/heads/${baseBranch}:refs/remotes/origin/${baseBranch}`,
+  ]);
+  if (await git.isAncestor(sha, `refs/remotes/origin/${baseBranch}`))
+    return { kind: 'stale', sha, why: `it is merged into ${baseBranch}` };
+  const versions = (await git.listFiles(sha, options.migrationsPath))
+    .map(parseMetadataFileName)
+    .filter((v): v is number => v !== undefined);
   const branchVersion = Math.max(0, ...versions);
   if (branchVersion <= options.latestVersion) {
-    return { kind: 'stale', sha, why: `its migration ${branchVersion} is not newer than the latest one here (${options.latestVersion})` };
+    return {
+      kind: 'stale',
+      sha,
+      why: `its migration ${branchVersion} is not newer than the latest one here (${options.latestVersion})`,
+    };
   }
   const [tip] = await git.log(sha, { maxCount: 1 });
   const ageMs = (options.now ?? new Date()).getTime() - Date.parse(tip!.date);
-  if (ageMs > STALE_BRANCH_AGE_MS) return { kind: 'stale', sha, why: `it was pushed ${Math.round(ageMs / 60_000)} minutes ago and no pull request is open from it` };
+  if (ageMs > STALE_BRANCH_AGE_MS)
+    return {
+      kind: 'stale',
+      sha,
+      why: `it was pushed ${Math.round(ageMs / 60_000)} minutes ago and no pull request is open from it`,
+    };
   return { kind: 'in-progress', sha, ageSeconds: Math.max(0, Math.round(ageMs / 1000)) };
 }
 
 /** The branch origin's HEAD names (a plain clone has it; actions/checkout does not), or undefined. */
 export async function originDefaultBranch(git: Git): Promise<string | undefined> {
-  const result = await git.exec(['symbolic-ref', '--quiet', '--short', 'refs/remotes/origin/HEAD'], { allowFailure: true });
+  const result = await git.exec(['symbolic-ref', '--quiet', '--short', 'refs/remotes/origin/HEAD'], {
+    allowFailure: true,
+  });
   return result.exitCode === 0 ? result.stdout.trim().replace(/^origin\//, '') || undefined : undefined;
 }
 
@@ -73,7 +92,9 @@ export interface PushMigrationOptions {
   readonly expectedSha: string | undefined;
 }
 
-export type PushOutcome = { readonly pushed: true; readonly sha: string } | { readonly pushed: false; readonly reason: string };
+export type PushOutcome =
+  | { readonly pushed: true; readonly sha: string }
+  | { readonly pushed: false; readonly reason: string };
 
 /**
  * Commits the files on the migration branch (started from the checkout's HEAD) and pushes it, only if
@@ -84,14 +105,20 @@ export async function pushMigrationBranch(git: Git, options: PushMigrationOption
   const { branch } = options;
   const original = (await git.currentBranch()) ?? (await git.headSha());
   let sha: string;
-  let result;
+  let result: Awaited<ReturnType<Git['exec']>>;
   await git.createBranch(branch, { reset: true });
   try {
     await git.add(options.files);
     sha = await git.commit(options.message, { author: options.author });
     // Git's Push verb knows no lease; the compare-and-swap is the point here, so it is spelt out.
     result = await git.exec(
-      ['push', '--porcelain', `--force-with-lease=refs/heads/${branch}:${options.expectedSha ?? ''}`, 'origin', `HEAD:refs/heads/${branch}`],
+      [
+        'push',
+        '--porcelain',
+        `--force-with-lease=refs/heads/${branch}:${options.expectedSha ?? ''}`,
+        'origin',
+        `HEAD:refs/heads/${branch}`,
+      ],
       { allowFailure: true },
     );
   } finally {
@@ -103,11 +130,14 @@ export async function pushMigrationBranch(git: Git, options: PushMigrationOption
   const now = await remoteBranchSha(git, branch);
   if (now !== options.expectedSha) {
     const what = options.expectedSha ? `moved from ${options.expectedSha.slice(0, 7)}` : 'was created';
-    return { pushed: false, reason: `origin's ${branch} ${what} while this run built the migration: another run pushed first` };
+    return {
+      pushed: false,
+      reason: `origin's ${branch} ${what} while this run built the migration: another run pushed first`,
+    };
   }
   throw new ConfigurationError(
     `pushing ${branch} to origin failed: ${redact(result.stderr.trim() || result.stdout.trim())} ` +
-      '(the push uses the checkout\'s credentials: check out the migrations repository with a token that may push there, ' +
-      'e.g. actions/checkout with `token:` and the job\'s `permissions: contents: write`)',
+      "(the push uses the checkout's credentials: check out the migrations repository with a token that may push there, " +
+      "e.g. actions/checkout with `token:` and the job's `permissions: contents: write`)",
   );
 }

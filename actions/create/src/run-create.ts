@@ -1,6 +1,13 @@
 import { realpath, rm } from 'node:fs/promises';
 import { isAbsolute, relative } from 'node:path';
-import { type CreatedPullRequest, createPullRequest, findOpenPullRequest, type GitHubClient, type PullRequestInfo, updatePullRequest } from '@db-migrate/action-kit';
+import {
+  type CreatedPullRequest,
+  createPullRequest,
+  findOpenPullRequest,
+  type GitHubClient,
+  type PullRequestInfo,
+  updatePullRequest,
+} from '@db-migrate/action-kit';
 import {
   ConfigurationError,
   type CreatedMigration,
@@ -21,7 +28,12 @@ export interface PullRequestRef {
 }
 
 export type CreateActionResult =
-  | { readonly outcome: 'created'; readonly migration: CreatedMigration; readonly pullRequest: PullRequestRef; readonly description: MigrationDescription }
+  | {
+      readonly outcome: 'created';
+      readonly migration: CreatedMigration;
+      readonly pullRequest: PullRequestRef;
+      readonly description: MigrationDescription;
+    }
   /**
    * No new migration because one is pending review: its pull request was open, or this run opened it for
    * the branch another run pushed (a run that lost the push race, or one that died before opening it).
@@ -60,7 +72,8 @@ export async function runCreate(inputs: CreateActionInputs, context: CreateActio
   const openPullRequest = async (): Promise<CreateActionResult | undefined> => {
     const open = await findOpenPullRequest(github, { owner, repo, head: inputs.branch });
     if (!open || !isMigrationPullRequest(open, inputs.label)) return undefined;
-    const reason = `migration pull request #${open.number} (${open.url}) is still open: merge or close it first; ` +
+    const reason =
+      `migration pull request #${open.number} (${open.url}) is still open: merge or close it first; ` +
       'the schema changes made meanwhile become the next migration after it';
     return { outcome: 'skipped', reason, pullRequest: { number: open.number, url: open.url } };
   };
@@ -74,11 +87,16 @@ export async function runCreate(inputs: CreateActionInputs, context: CreateActio
   const migrationsDir = await realpath(inputs.migrationsDir);
   const migrationsPath = relative(git.repoDir, migrationsDir) || '.';
   if (migrationsPath.startsWith('..') || isAbsolute(migrationsPath)) {
-    throw new ConfigurationError(`input "migrations-dir": ${inputs.migrationsDir} is not inside the migrations repository ${git.repoDir}`);
+    throw new ConfigurationError(
+      `input "migrations-dir": ${inputs.migrationsDir} is not inside the migrations repository ${git.repoDir}`,
+    );
   }
   const baseBranch = inputs.baseBranch ?? (await originDefaultBranch(git)) ?? context.eventDefaultBranch ?? 'main';
   const label = (pull: CreatedPullRequest) => {
-    if (pull.unlabelled) logger.warning(`pull request #${pull.number} is not labelled "${inputs.label}" (it still counts as the migration pull request): ${pull.unlabelled}`);
+    if (pull.unlabelled)
+      logger.warning(
+        `pull request #${pull.number} is not labelled "${inputs.label}" (it still counts as the migration pull request): ${pull.unlabelled}`,
+      );
   };
   /**
    * Opens the pull request for a migration branch another run pushed (or this one, on a lost race): that
@@ -99,16 +117,35 @@ export async function runCreate(inputs: CreateActionInputs, context: CreateActio
       '',
       'The next schema change becomes the next migration once this one is merged or closed.',
     ].join('\n');
-    const pull = await createPullRequest(github, { owner, repo, head: inputs.branch, base: baseBranch, title, body, labels: [inputs.label] });
+    const pull = await createPullRequest(github, {
+      owner,
+      repo,
+      head: inputs.branch,
+      base: baseBranch,
+      title,
+      body,
+      labels: [inputs.label],
+    });
     label(pull);
     const opened = pull.outcome === 'created' ? `opened #${pull.number} for it` : `#${pull.number} is open for it`;
     return { outcome: 'skipped', reason: `${why}: ${opened}`, pullRequest: { number: pull.number, url: pull.url } };
   };
-  const branchState = await inspectMigrationBranch(git, { branch: inputs.branch, baseBranch, migrationsPath, latestVersion: latest });
+  const branchState = await inspectMigrationBranch(git, {
+    branch: inputs.branch,
+    baseBranch,
+    migrationsPath,
+    latestVersion: latest,
+  });
   if (branchState.kind === 'in-progress') {
-    return resume(branchState.sha, `origin's ${inputs.branch} holds a migration pushed ${branchState.ageSeconds} s ago with no pull request open from it`);
+    return resume(
+      branchState.sha,
+      `origin's ${inputs.branch} holds a migration pushed ${branchState.ageSeconds} s ago with no pull request open from it`,
+    );
   }
-  if (branchState.kind === 'stale') logger.info(`origin's ${inputs.branch} (${branchState.sha.slice(0, 7)}) is left over (${branchState.why}): it will be replaced`);
+  if (branchState.kind === 'stale')
+    logger.info(
+      `origin's ${inputs.branch} (${branchState.sha.slice(0, 7)}) is left over (${branchState.why}): it will be replaced`,
+    );
 
   const outcome = await logger.group('Writing the next migration', () =>
     createMigration({
@@ -162,7 +199,15 @@ export async function runCreate(inputs: CreateActionInputs, context: CreateActio
 
   const title = pullRequestTitle(outcome);
   const body = pullRequestBody(description);
-  const pull = await createPullRequest(github, { owner, repo, head: inputs.branch, base: baseBranch, title, body, labels: [inputs.label] });
+  const pull = await createPullRequest(github, {
+    owner,
+    repo,
+    head: inputs.branch,
+    base: baseBranch,
+    title,
+    body,
+    labels: [inputs.label],
+  });
   label(pull);
   if (pull.outcome === 'already-open') {
     // One was open from the branch without our label: it now shows this migration, so say so in it.

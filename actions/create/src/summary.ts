@@ -10,7 +10,10 @@ export function createSummary(result: CreateActionResult): SummaryBlock[] {
   if (result.outcome === 'no-op') return [heading, { kind: 'text', text: `Nothing to do: ${result.reason}.` }];
   if (result.outcome === 'skipped') {
     const blocks: SummaryBlock[] = [heading, { kind: 'text', text: `Skipped: ${result.reason}.` }];
-    blocks.push({ kind: 'markdown', markdown: `Open migration pull request: [#${result.pullRequest.number}](${result.pullRequest.url})` });
+    blocks.push({
+      kind: 'markdown',
+      markdown: `Open migration pull request: [#${result.pullRequest.number}](${result.pullRequest.url})`,
+    });
     return blocks;
   }
   const { migration, description: d, pullRequest } = result;
@@ -26,7 +29,15 @@ export function createSummary(result: CreateActionResult): SummaryBlock[] {
       ].join('\n'),
     },
     { kind: 'heading', text: 'Hazards', level: 3 },
-    migration.hazards.length === 0 ? { kind: 'text', text: 'None found.' } : { kind: 'list', items: migration.hazards.map((h) => `${h.code}: ${h.message}`) },
-    ...migration.migrations.map((f): SummaryBlock => ({ kind: 'details', summary: basename(f.sqlPath), blocks: [{ kind: 'code', code: f.text, language: 'sql' }] })),
+    migration.hazards.length === 0
+      ? { kind: 'text', text: 'None found.' }
+      : { kind: 'list', items: migration.hazards.map((h) => `${h.code}: ${h.message}`) },
+    ...migration.migrations.map(
+      (f): SummaryBlock => ({
+        kind: 'details',
+        summary: basename(f.sqlPath),
+        blocks: [{ kind: 'code', code: f.text, language: 'sql' }],
+      }),
+    ),
   ];
 }

@@ -15,7 +15,8 @@ const REPOSITORY = 'octo-org/octo-repo';
 const BRANCH = 'db-migrate/next-migration';
 const BOT = 'github-actions[bot] <41898283+github-actions[bot]@users.noreply.github.com>';
 const USERS_V1 = 'CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL);\n';
-const USERS_V2 = 'CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL);\nCREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint REFERENCES users);\n';
+const USERS_V2 =
+  'CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL);\nCREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint REFERENCES users);\n';
 const USERS_V3 = `${USERS_V2}CREATE INDEX users_email_idx ON users (email);\n`;
 
 function write(dir: string, path: string, content: string): void {
@@ -29,8 +30,12 @@ function git(cwd: string, ...args: string[]): string {
     encoding: 'utf8',
     env: {
       ...process.env,
-      GIT_AUTHOR_NAME: 'Dev', GIT_AUTHOR_EMAIL: 'dev@example.com', GIT_COMMITTER_NAME: 'Dev', GIT_COMMITTER_EMAIL: 'dev@example.com',
-      GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null',
+      GIT_AUTHOR_NAME: 'Dev',
+      GIT_AUTHOR_EMAIL: 'dev@example.com',
+      GIT_COMMITTER_NAME: 'Dev',
+      GIT_COMMITTER_EMAIL: 'dev@example.com',
+      GIT_CONFIG_NOSYSTEM: '1',
+      GIT_CONFIG_GLOBAL: '/dev/null',
     },
   });
   if (result.status !== 0) throw new Error(`git ${args.join(' ')} failed: ${result.stderr}${result.stdout}`);
@@ -69,7 +74,12 @@ class Project {
   /** origin's branches and their tips. */
   branches(): Record<string, string> {
     const out = git(this.origin, 'for-each-ref', '--format=%(refname:short) %(objectname)', 'refs/heads');
-    return Object.fromEntries(out.split('\n').filter(Boolean).map((l) => l.split(' ') as [string, string]));
+    return Object.fromEntries(
+      out
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split(' ') as [string, string]),
+    );
   }
 
   files(ref: string, dir = 'migrations'): string[] {
@@ -117,7 +127,11 @@ function runCreate(workspace: string, extra: Record<string, string> = {}): Promi
 const writes = () => api.requests.filter((r) => r.method !== 'GET');
 const password = () => decodeURIComponent(new URL(adminUrl()).password);
 /** What the step printed, less the ::add-mask:: commands that hand secrets to the runner to hide. */
-const printed = (run: ActionRun) => run.stdout.split('\n').filter((l) => !l.startsWith('::add-mask::')).join('\n');
+const printed = (run: ActionRun) =>
+  run.stdout
+    .split('\n')
+    .filter((l) => !l.startsWith('::add-mask::'))
+    .join('\n');
 
 describe('the create action', () => {
   it('opens a labelled pull request with the migration pushed to the fixed branch', async () => {
@@ -126,28 +140,54 @@ describe('the create action', () => {
     const run = await runCreate(workspace);
 
     expect(run.exitCode).toBe(0);
-    expect(run.outputs).toEqual({ outcome: 'created', skipped: 'false', version: '1', 'pr-number': '1', 'pr-url': `https://github.com/${REPOSITORY}/pull/1` });
+    expect(run.outputs).toEqual({
+      outcome: 'created',
+      skipped: 'false',
+      version: '1',
+      'pr-number': '1',
+      'pr-url': `https://github.com/${REPOSITORY}/pull/1`,
+    });
     expect(printed(run)).not.toContain(password());
     expect(run.log).toContain('created migration 1 (create_users): base the empty database');
 
     // The branch on origin: one commit on top of main, by the bot, adding exactly the two files.
     const tip = project.branches()[BRANCH]!;
     expect(git(project.origin, 'rev-parse', `${tip}^`)).toBe(goal);
-    expect(git(project.origin, 'log', '-1', '--format=%an <%ae>|%cn <%ce>|%s', tip)).toBe(`${BOT}|${BOT}|db-migrate: migration 0001 create_users`);
-    expect(git(project.origin, 'diff-tree', '--no-commit-id', '--name-only', '-r', tip).split('\n')).toEqual(['migrations/0001.json', 'migrations/0001_create_users.sql']);
+    expect(git(project.origin, 'log', '-1', '--format=%an <%ae>|%cn <%ce>|%s', tip)).toBe(
+      `${BOT}|${BOT}|db-migrate: migration 0001 create_users`,
+    );
+    expect(git(project.origin, 'diff-tree', '--no-commit-id', '--name-only', '-r', tip).split('\n')).toEqual([
+      'migrations/0001.json',
+      'migrations/0001_create_users.sql',
+    ]);
     const sql = git(project.origin, 'show', `${tip}:migrations/0001_create_users.sql`);
-    expect(JSON.parse(git(project.origin, 'show', `${tip}:migrations/0001.json`))).toMatchObject({ version: 1, name: 'create_users', goal_sha: goal });
+    expect(JSON.parse(git(project.origin, 'show', `${tip}:migrations/0001.json`))).toMatchObject({
+      version: 1,
+      name: 'create_users',
+      goal_sha: goal,
+    });
 
     // The pull request, through the stand-in.
     const [pull] = api.pullRequests();
-    expect(pull).toMatchObject({ number: 1, state: 'open', headLabel: `octo-org:${BRANCH}`, base: 'main', labels: ['db-migrate'], title: 'db-migrate: migration 0001 create_users' });
+    expect(pull).toMatchObject({
+      number: 1,
+      state: 'open',
+      headLabel: `octo-org:${BRANCH}`,
+      base: 'main',
+      labels: ['db-migrate'],
+      title: 'db-migrate: migration 0001 create_users',
+    });
     expect(pull!.body).toContain('CREATE TABLE "public"."users"');
-    expect(pull!.body).toContain(`it takes the empty database to the schema at [\`${goal.slice(0, 7)}\`](https://github.com/${REPOSITORY}/commit/${goal}).`);
+    expect(pull!.body).toContain(
+      `it takes the empty database to the schema at [\`${goal.slice(0, 7)}\`](https://github.com/${REPOSITORY}/commit/${goal}).`,
+    );
     expect(pull!.body).toContain('### Editing this migration by hand');
     expect(pull!.body).toContain('None found.');
     expect(sql).toContain('-- +migrate Down');
 
-    expect(run.summary).toContain(`Opened [#1](https://github.com/${REPOSITORY}/pull/1) with migration **0001 \`create_users\`**`);
+    expect(run.summary).toContain(
+      `Opened [#1](https://github.com/${REPOSITORY}/pull/1) with migration **0001 \`create_users\`**`,
+    );
     expect(run.summary).toContain('0001_create_users.sql');
     expect(run.summary).toContain('CREATE TABLE &quot;public&quot;.&quot;users&quot;');
 
@@ -157,11 +197,21 @@ describe('the create action', () => {
   });
 
   it('does nothing while a migration pull request is open, before building anything', async () => {
-    const open = api.openPullRequest({ head: BRANCH, labels: ['db-migrate'], user: 'github-actions[bot]', title: 'db-migrate: migration 0001 create_users' });
+    const open = api.openPullRequest({
+      head: BRANCH,
+      labels: ['db-migrate'],
+      user: 'github-actions[bot]',
+      title: 'db-migrate: migration 0001 create_users',
+    });
     const run = await runCreate(project.checkout());
 
     expect(run.exitCode).toBe(0);
-    expect(run.outputs).toEqual({ outcome: 'skipped', skipped: 'true', 'pr-number': String(open.number), 'pr-url': `https://github.com/${REPOSITORY}/pull/${open.number}` });
+    expect(run.outputs).toEqual({
+      outcome: 'skipped',
+      skipped: 'true',
+      'pr-number': String(open.number),
+      'pr-url': `https://github.com/${REPOSITORY}/pull/${open.number}`,
+    });
     expect(run.log).toMatch(/skipped: migration pull request #1 \(.*\) is still open/);
     expect(run.log).not.toContain('building the schema');
     expect(run.summary).toContain('Skipped: migration pull request #1');
@@ -177,7 +227,10 @@ describe('the create action', () => {
     expect(run.exitCode).toBe(0);
     expect(run.outputs).toMatchObject({ outcome: 'created', 'pr-number': '1' });
     expect(api.pullRequests()).toHaveLength(1);
-    expect(api.pullRequests()[0]).toMatchObject({ labels: ['schema-migration'], title: 'db-migrate: migration 0001 create_users' });
+    expect(api.pullRequests()[0]).toMatchObject({
+      labels: ['schema-migration'],
+      title: 'db-migrate: migration 0001 create_users',
+    });
     expect(api.pullRequests()[0]!.body).toContain('CREATE TABLE "public"."users"');
   });
 
@@ -207,13 +260,18 @@ describe('the create action', () => {
     expect(run.exitCode).toBe(1);
     const errors = run.annotations.filter((a) => a.level === 'error');
     expect(errors).toHaveLength(1);
-    expect(errors[0]!.message).toMatch(/^input "migrations-dir": migrations directory .*\/db\/migrations does not exist \(commit an empty \.gitkeep in it before the first migration\)$/);
+    expect(errors[0]!.message).toMatch(
+      /^input "migrations-dir": migrations directory .*\/db\/migrations does not exist \(commit an empty \.gitkeep in it before the first migration\)$/,
+    );
     expect(project.branches()).toEqual({ main: expect.any(String) });
     expect(api.pullRequests()).toEqual([]);
   });
 
   it('fails with one clear error when the schema command fails, pushing nothing', async () => {
-    const run = await runCreate(project.checkout(), { 'schema-sql': '', 'schema-command': 'echo "ImportError: no module named app" >&2; exit 3' });
+    const run = await runCreate(project.checkout(), {
+      'schema-sql': '',
+      'schema-command': 'echo "ImportError: no module named app" >&2; exit 3',
+    });
     expect(run.exitCode).toBe(1);
     const errors = run.annotations.filter((a) => a.level === 'error');
     expect(errors).toHaveLength(1);
@@ -238,11 +296,24 @@ describe('the create action', () => {
     // The next run (seconds later, the branch still "in progress") opens the pull request for that branch.
     const resumed = await runCreate(project.checkout());
     expect(resumed.exitCode).toBe(0);
-    expect(resumed.outputs).toEqual({ outcome: 'skipped', skipped: 'true', 'pr-number': '1', 'pr-url': `https://github.com/${REPOSITORY}/pull/1` });
-    expect(resumed.log).toMatch(/skipped: origin's db-migrate\/next-migration holds a migration pushed \d+ s ago with no pull request open from it: opened #1 for it/);
+    expect(resumed.outputs).toEqual({
+      outcome: 'skipped',
+      skipped: 'true',
+      'pr-number': '1',
+      'pr-url': `https://github.com/${REPOSITORY}/pull/1`,
+    });
+    expect(resumed.log).toMatch(
+      /skipped: origin's db-migrate\/next-migration holds a migration pushed \d+ s ago with no pull request open from it: opened #1 for it/,
+    );
     expect(project.branches()[BRANCH]).toBe(pushed);
     const [pull] = api.pullRequests();
-    expect(pull).toMatchObject({ state: 'open', headLabel: `octo-org:${BRANCH}`, base: 'main', labels: ['db-migrate'], title: 'db-migrate: migration 0001 create_users' });
+    expect(pull).toMatchObject({
+      state: 'open',
+      headLabel: `octo-org:${BRANCH}`,
+      base: 'main',
+      labels: ['db-migrate'],
+      title: 'db-migrate: migration 0001 create_users',
+    });
     expect(pull!.body).toContain(`(commit ${pushed})`);
 
     // And the run after that sees it as the open migration pull request: no third anything.
@@ -253,13 +324,20 @@ describe('the create action', () => {
   });
 
   it('a token that may not label (no issues: write): the pull request is opened, a warning says why, and it still counts as ours', async () => {
-    api.failNext('POST', /\/issues\/\d+\/labels$/, { status: 403, body: { message: 'Resource not accessible by integration' } });
+    api.failNext('POST', /\/issues\/\d+\/labels$/, {
+      status: 403,
+      body: { message: 'Resource not accessible by integration' },
+    });
     const run = await runCreate(project.checkout());
     expect(run.exitCode).toBe(0);
     expect(run.outputs).toMatchObject({ outcome: 'created', 'pr-number': '1' });
     expect(api.pullRequests()[0]).toMatchObject({ state: 'open', labels: [] });
     const warnings = run.annotations.filter((a) => a.level === 'warning').map((a) => a.message);
-    expect(warnings).toEqual([expect.stringMatching(/^pull request #1 is not labelled "db-migrate" \(it still counts as the migration pull request\): labelling pull request #1 .*issues: write/)]);
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        /^pull request #1 is not labelled "db-migrate" \(it still counts as the migration pull request\): labelling pull request #1 .*issues: write/,
+      ),
+    ]);
 
     const again = await runCreate(project.checkout());
     expect(again.outputs).toMatchObject({ outcome: 'skipped', 'pr-number': '1' });
@@ -275,7 +353,9 @@ describe('the create action', () => {
     expect(outcomes).toEqual(['created', 'skipped']);
     const loser = runs.find((r) => r.outputs.outcome === 'skipped')!;
     expect(loser.outputs.skipped).toBe('true');
-    expect(loser.log).toMatch(/skipped: (origin's db-migrate\/next-migration (was created while this run built the migration: another run pushed first|was pushed \d+ s ago)|migration pull request #1)/);
+    expect(loser.log).toMatch(
+      /skipped: (origin's db-migrate\/next-migration (was created while this run built the migration: another run pushed first|was pushed \d+ s ago)|migration pull request #1)/,
+    );
     expect(api.pullRequests()).toHaveLength(1);
     expect(api.pullRequests().filter((p) => p.state === 'open')).toHaveLength(1);
     expect(Object.keys(project.branches()).sort()).toEqual([BRANCH, 'main']);
@@ -310,7 +390,17 @@ describe('the create action', () => {
     // Merging the first is clean; the second then conflicts on migrations/0002.json, so it cannot be merged.
     git(project.dev, 'fetch', '--quiet', 'origin');
     git(project.dev, 'merge', '--quiet', '--no-ff', '-m', 'Merge one', 'origin/migrations/one');
-    const second = spawnSync('git', ['merge', '--no-ff', '-m', 'Merge two', 'origin/migrations/two'], { cwd: project.dev, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 'Dev', GIT_AUTHOR_EMAIL: 'dev@example.com', GIT_COMMITTER_NAME: 'Dev', GIT_COMMITTER_EMAIL: 'dev@example.com' } });
+    const second = spawnSync('git', ['merge', '--no-ff', '-m', 'Merge two', 'origin/migrations/two'], {
+      cwd: project.dev,
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        GIT_AUTHOR_NAME: 'Dev',
+        GIT_AUTHOR_EMAIL: 'dev@example.com',
+        GIT_COMMITTER_NAME: 'Dev',
+        GIT_COMMITTER_EMAIL: 'dev@example.com',
+      },
+    });
     expect(second.status).not.toBe(0);
     expect(second.stdout).toMatch(/CONFLICT \(add\/add\): Merge conflict in migrations\/0002\.json/);
     git(project.dev, 'merge', '--abort');
@@ -332,14 +422,27 @@ describe('the create action', () => {
     const run = await runCreate(project.checkout());
     expect(run.exitCode).toBe(0);
     expect(run.outputs).toMatchObject({ outcome: 'created', version: '2', 'pr-number': '2' });
-    expect(run.log).toMatch(/db-migrate\/next-migration \([0-9a-f]{7}\) is left over \(its migration 1 is not newer than the latest one here \(1\)\)/);
+    expect(run.log).toMatch(
+      /db-migrate\/next-migration \([0-9a-f]{7}\) is left over \(its migration 1 is not newer than the latest one here \(1\)\)/,
+    );
     const tip = project.branches()[BRANCH]!;
     expect(tip).not.toBe(leftOver);
     expect(git(project.origin, 'rev-parse', `${tip}^`)).toBe(project.branches().main);
-    expect(project.files(BRANCH)).toEqual(['.gitkeep', '0001.json', '0001_create_users.sql', '0002.json', '0002_create_orders.sql']);
+    expect(project.files(BRANCH)).toEqual([
+      '.gitkeep',
+      '0001.json',
+      '0001_create_users.sql',
+      '0002.json',
+      '0002_create_orders.sql',
+    ]);
     const metadata = JSON.parse(git(project.origin, 'show', `${tip}:migrations/0002.json`));
-    expect(metadata.base_sha).toBe(JSON.parse(readFileSync(join(project.dev, 'migrations/0001.json'), 'utf8')).goal_sha);
-    expect(api.pullRequests().map((p) => [p.number, p.state])).toEqual([[1, 'closed'], [2, 'open']]);
+    expect(metadata.base_sha).toBe(
+      JSON.parse(readFileSync(join(project.dev, 'migrations/0001.json'), 'utf8')).goal_sha,
+    );
+    expect(api.pullRequests().map((p) => [p.number, p.state])).toEqual([
+      [1, 'closed'],
+      [2, 'open'],
+    ]);
   });
 
   it('schema and migrations in two repositories: the branch and the pull request go to the migrations repository', async () => {
@@ -376,8 +479,16 @@ describe('the create action', () => {
     });
 
     expect(run.exitCode).toBe(0);
-    expect(run.outputs).toMatchObject({ outcome: 'created', version: '1', 'pr-url': 'https://github.com/octo-org/db-migration/pull/1' });
-    expect(git(migrationsOrigin, 'ls-tree', '--name-only', `${BRANCH}:sql`).split('\n')).toEqual(['.gitkeep', '0001.json', '0001_create_users.sql']);
+    expect(run.outputs).toMatchObject({
+      outcome: 'created',
+      version: '1',
+      'pr-url': 'https://github.com/octo-org/db-migration/pull/1',
+    });
+    expect(git(migrationsOrigin, 'ls-tree', '--name-only', `${BRANCH}:sql`).split('\n')).toEqual([
+      '.gitkeep',
+      '0001.json',
+      '0001_create_users.sql',
+    ]);
     expect(JSON.parse(git(migrationsOrigin, 'show', `${BRANCH}:sql/0001.json`)).goal_sha).toBe(goal);
     expect(project.branches()).toEqual({ main: goal }); // nothing pushed to the schema's repository
     expect(api.pullRequests('octo-org/db-schema')).toEqual([]);
@@ -387,4 +498,3 @@ describe('the create action', () => {
     expect(pull!.body).toContain('`sql/0001_create_users.sql`');
   });
 });
-

@@ -13,9 +13,18 @@ afterAll(() => repo?.remove());
 
 it('lists the data losses with the exact trailer and marker lines, and the possible rename with its trailer', async () => {
   repo = makeTestRepo();
-  repo.commit('v1', { 'schema/schema.sql': 'CREATE TABLE products (id bigint PRIMARY KEY, title text NOT NULL, legacy_code text);\n', 'migrations/.gitkeep': '' });
+  repo.commit('v1', {
+    'schema/schema.sql': 'CREATE TABLE products (id bigint PRIMARY KEY, title text NOT NULL, legacy_code text);\n',
+    'migrations/.gitkeep': '',
+  });
   const source = { repoDir: repo.dir, schemaDir: 'schema', sqlFiles: ['schema.sql'] };
-  const options = { source, migrationsDir: join(repo.dir, 'migrations'), shadow: adminUrl(), postgresVersion: 15, logger: silentLogger };
+  const options = {
+    source,
+    migrationsDir: join(repo.dir, 'migrations'),
+    shadow: adminUrl(),
+    postgresVersion: 15,
+    logger: silentLogger,
+  };
   await createMigration(options);
   repo.git('add', '--all');
   repo.commit('migration 1', {});
@@ -34,8 +43,12 @@ it('lists the data losses with the exact trailer and marker lines, and the possi
   expect(body).toContain('- `DB-Migrate-Rename: public.products.title -> name`');
   expect(body).toContain('### Data loss');
   expect(body).toContain('- **drops-data** `public.products.legacy_code`');
-  expect(body).toMatch(/```+\nDB-Migrate-Allow: drops-data public\.products\.legacy_code\nDB-Migrate-Allow: drops-data public\.products\.title\n```+/);
-  expect(body).toMatch(/```+sql\n-- db-migrate: allow drops-data public\.products\.legacy_code\n-- db-migrate: allow drops-data public\.products\.title\n```+/);
+  expect(body).toMatch(
+    /```+\nDB-Migrate-Allow: drops-data public\.products\.legacy_code\nDB-Migrate-Allow: drops-data public\.products\.title\n```+/,
+  );
+  expect(body).toMatch(
+    /```+sql\n-- db-migrate: allow drops-data public\.products\.legacy_code\n-- db-migrate: allow drops-data public\.products\.title\n```+/,
+  );
 });
 
 it('names the access, index, replication and untracked-body hazards in the migration header, its metadata and the PR body', async () => {
@@ -52,7 +65,13 @@ CREATE FUNCTION doc_count() RETURNS bigint LANGUAGE plpgsql AS $$ BEGIN RETURN (
 `;
     hazardRepo.commit('v1', { 'schema/schema.sql': v1, 'migrations/.gitkeep': '' });
     const source = { repoDir: hazardRepo.dir, schemaDir: 'schema', sqlFiles: ['schema.sql'] };
-    const options = { source, migrationsDir: join(hazardRepo.dir, 'migrations'), shadow: adminUrl(), postgresVersion: 15, logger: silentLogger };
+    const options = {
+      source,
+      migrationsDir: join(hazardRepo.dir, 'migrations'),
+      shadow: adminUrl(),
+      postgresVersion: 15,
+      logger: silentLogger,
+    };
     await createMigration(options);
     hazardRepo.git('add', '--all');
     hazardRepo.commit('migration 1', {});
@@ -67,7 +86,8 @@ CREATE FUNCTION doc_count() RETURNS bigint LANGUAGE plpgsql AS $$ BEGIN RETURN (
       ['replica-identity', /^sets the replica identity of public\.docs to FULL: /],
       ['untracked-dependencies', /^creates or replaces function public\.doc_count\(\), whose plpgsql body/],
     ] as const;
-    for (const [code, message] of expected) expect(migration.hazards).toContainEqual({ code, message: expect.stringMatching(message) });
+    for (const [code, message] of expected)
+      expect(migration.hazards).toContainEqual({ code, message: expect.stringMatching(message) });
     const header = migration.text.slice(0, migration.text.indexOf('-- +migrate Up'));
     const body = pullRequestBody({
       migration,
@@ -86,17 +106,25 @@ CREATE FUNCTION doc_count() RETURNS bigint LANGUAGE plpgsql AS $$ BEGIN RETURN (
   }
 });
 
-it('lists every file of a split change, with each one\'s Up and Down, and titles it with their versions', async () => {
+it("lists every file of a split change, with each one's Up and Down, and titles it with their versions", async () => {
   const splitRepo = makeTestRepo();
   try {
     const events = 'CREATE TABLE events (id bigint PRIMARY KEY, at timestamptz NOT NULL);\n';
     splitRepo.commit('v1', { 'schema/schema.sql': events, 'migrations/.gitkeep': '' });
     const source = { repoDir: splitRepo.dir, schemaDir: 'schema', sqlFiles: ['schema.sql'] };
-    const options = { source, migrationsDir: join(splitRepo.dir, 'migrations'), shadow: adminUrl(), postgresVersion: 15, logger: silentLogger };
+    const options = {
+      source,
+      migrationsDir: join(splitRepo.dir, 'migrations'),
+      shadow: adminUrl(),
+      postgresVersion: 15,
+      logger: silentLogger,
+    };
     await createMigration(options);
     splitRepo.git('add', '--all');
     splitRepo.commit('migration 1', {});
-    splitRepo.commit('v2', { 'schema/schema.sql': `${events}CREATE TABLE tags (id bigint PRIMARY KEY);\nCREATE INDEX events_at_idx ON events (at);\n` });
+    splitRepo.commit('v2', {
+      'schema/schema.sql': `${events}CREATE TABLE tags (id bigint PRIMARY KEY);\nCREATE INDEX events_at_idx ON events (at);\n`,
+    });
     const migration = await createMigration(options);
     if (migration.outcome !== 'created') throw new Error(migration.reason);
     expect(migration.migrations.map((f) => f.version)).toEqual([2, 3]);
@@ -110,13 +138,24 @@ it('lists every file of a split change, with each one\'s Up and Down, and titles
     });
     expect(pullRequestTitle(migration)).toBe('db-migrate: migration 0002-0003 create_tags');
     expect(body).toMatch(/^Migrations \*\*0002-0003\*\* \(`create_tags`\).* split into 2 files/);
-    for (const file of ['migrations/0002_create_tags.sql', 'migrations/0002.json', 'migrations/0003_create_index_events_at_idx.sql', 'migrations/0003.json']) {
+    for (const file of [
+      'migrations/0002_create_tags.sql',
+      'migrations/0002.json',
+      'migrations/0003_create_index_events_at_idx.sql',
+      'migrations/0003.json',
+    ]) {
       expect(body).toContain(`- \`${file}\`:`);
     }
-    expect(body).toContain('> `migrations/0003_create_index_events_at_idx.sql`: its Up runs without a transaction (`notransaction`)');
+    expect(body).toContain(
+      '> `migrations/0003_create_index_events_at_idx.sql`: its Up runs without a transaction (`notransaction`)',
+    );
     expect(body).toMatch(/### Up: `migrations\/0002_create_tags\.sql`\n\n```+sql\nCREATE TABLE "public"\."tags"/);
-    expect(body).toMatch(/### Up: `migrations\/0003_create_index_events_at_idx\.sql`\n\n```+sql\nCREATE INDEX CONCURRENTLY IF NOT EXISTS events_at_idx/);
-    expect(body).toMatch(/Down \(returns to the schema before this file\)<\/summary>\n\n```+sql\nDROP INDEX CONCURRENTLY IF EXISTS "public"\."events_at_idx";/);
+    expect(body).toMatch(
+      /### Up: `migrations\/0003_create_index_events_at_idx\.sql`\n\n```+sql\nCREATE INDEX CONCURRENTLY IF NOT EXISTS events_at_idx/,
+    );
+    expect(body).toMatch(
+      /Down \(returns to the schema before this file\)<\/summary>\n\n```+sql\nDROP INDEX CONCURRENTLY IF EXISTS "public"\."events_at_idx";/,
+    );
   } finally {
     splitRepo.remove();
   }

@@ -20,20 +20,23 @@ runAction(async () => {
   const context = readGitHubContext();
   const inputs = readVerifyInputs(context.workspace ?? process.cwd());
   await checkRefInputs(inputs);
-  const report = await withShadowServer(inputs.shadow, { postgresVersion: inputs.postgresVersion, logger: actionsLogger }, (shadow) =>
-    verifyMigrations({
-      source: inputs.source,
-      migrationsDir: inputs.migrationsDir,
-      baseRef: inputs.baseRef,
-      goalRef: inputs.goalRef,
-      failOnHazards: inputs.failOnHazards,
-      ...(inputs.seed ? { seed: inputs.seed } : {}),
-      allowEmptyGoal: inputs.allowEmptyGoal,
-      buildTimeoutMs: inputs.buildTimeoutMs,
-      diff: inputs.tableFilter,
-      shadow,
-      logger: actionsLogger,
-    }),
+  const report = await withShadowServer(
+    inputs.shadow,
+    { postgresVersion: inputs.postgresVersion, logger: actionsLogger },
+    (shadow) =>
+      verifyMigrations({
+        source: inputs.source,
+        migrationsDir: inputs.migrationsDir,
+        baseRef: inputs.baseRef,
+        goalRef: inputs.goalRef,
+        failOnHazards: inputs.failOnHazards,
+        ...(inputs.seed ? { seed: inputs.seed } : {}),
+        allowEmptyGoal: inputs.allowEmptyGoal,
+        buildTimeoutMs: inputs.buildTimeoutMs,
+        diff: inputs.tableFilter,
+        shadow,
+        logger: actionsLogger,
+      }),
   );
 
   // Paths in annotations and the comment are relative to the migrations' checkout, as the pull request shows them.
@@ -46,10 +49,18 @@ runAction(async () => {
   if (inputs.comment && context.pullRequest && inputs.token) {
     // One comment per migrations directory, updated on every run.
     const marker = `verify.${slugify(relative(root, realpathSync(inputs.migrationsDir)) || 'migrations')}`;
-    const runUrl = process.env.GITHUB_RUN_ID ? `${context.serverUrl}/${context.owner}/${context.repo}/actions/runs/${process.env.GITHUB_RUN_ID}` : undefined;
+    const runUrl = process.env.GITHUB_RUN_ID
+      ? `${context.serverUrl}/${context.owner}/${context.repo}/actions/runs/${process.env.GITHUB_RUN_ID}`
+      : undefined;
     try {
       const github = createGitHubClient({ token: inputs.token, apiUrl: context.apiUrl });
-      const comment = await upsertComment(github, { owner: context.owner, repo: context.repo, issueNumber: context.pullRequest.number, marker, body: verifyComment(report, root, runUrl) });
+      const comment = await upsertComment(github, {
+        owner: context.owner,
+        repo: context.repo,
+        issueNumber: context.pullRequest.number,
+        marker,
+        body: verifyComment(report, root, runUrl),
+      });
       core.info(`pull request comment ${comment.outcome}: ${comment.url}`);
     } catch (error) {
       // A token that may not comment (a fork's pull request) must not hide the result: the check still stands.

@@ -1,6 +1,25 @@
 import { resolve } from 'node:path';
-import { getBooleanInput, getConnectionInput, getDurationInput, getIntegerInput, getMigrationsDirInput, getOptionalInput, getSchemaSourceInputs, getSecretInput, getSeedInputs, getTableFilterInputs } from '@db-migrate/action-kit';
-import { ConfigurationError, DEFAULT_POSTGRES_VERSION, Git, parseShadowSpec, type SchemaSource, type ShadowSpec, type UserSeed } from '@db-migrate/core';
+import {
+  getBooleanInput,
+  getConnectionInput,
+  getDurationInput,
+  getIntegerInput,
+  getMigrationsDirInput,
+  getOptionalInput,
+  getSchemaSourceInputs,
+  getSecretInput,
+  getSeedInputs,
+  getTableFilterInputs,
+} from '@db-migrate/action-kit';
+import {
+  ConfigurationError,
+  DEFAULT_POSTGRES_VERSION,
+  Git,
+  parseShadowSpec,
+  type SchemaSource,
+  type ShadowSpec,
+  type UserSeed,
+} from '@db-migrate/core';
 
 export interface VerifyActionInputs {
   readonly source: SchemaSource;

@@ -4,7 +4,17 @@
  */
 import { relative, sep } from 'node:path';
 import type { Annotation, SummaryBlock } from '@db-migrate/action-kit';
-import { DIFFERENCE_LABELS, LOCKS_TITLE, describeStatus, lockGroups, redact, type VerifyCheck, type VerifyCheckStatus, type VerifyFinding, type VerifyReport } from '@db-migrate/core';
+import {
+  DIFFERENCE_LABELS,
+  LOCKS_TITLE,
+  describeStatus,
+  lockGroups,
+  redact,
+  type VerifyCheck,
+  type VerifyCheckStatus,
+  type VerifyFinding,
+  type VerifyReport,
+} from '@db-migrate/core';
 
 const ICONS: Readonly<Record<VerifyCheckStatus, string>> = { passed: '✅', warning: '⚠️', failed: '❌', skipped: '⏭️' };
 
@@ -29,13 +39,15 @@ function shortMessage(finding: VerifyFinding, root: string): string {
 
 export function verifyAnnotations(report: VerifyReport, root: string): Annotation[] {
   return report.checks.flatMap((check) =>
-    check.findings.map((finding): Annotation => ({
-      level: finding.level,
-      title: `db-migrate verify: ${check.title}${finding.code ? ` (${finding.code})` : ''}`,
-      message: shortMessage(finding, root),
-      ...(finding.file ? { file: finding.file } : {}),
-      ...(finding.line ? { line: finding.line } : {}),
-    })),
+    check.findings.map(
+      (finding): Annotation => ({
+        level: finding.level,
+        title: `db-migrate verify: ${check.title}${finding.code ? ` (${finding.code})` : ''}`,
+        message: shortMessage(finding, root),
+        ...(finding.file ? { file: finding.file } : {}),
+        ...(finding.line ? { line: finding.line } : {}),
+      }),
+    ),
   );
 }
 
@@ -57,19 +69,31 @@ export function verifySummary(report: VerifyReport, root: string): SummaryBlock[
     if (check.findings.length === 0 && !check.difference) continue;
     blocks.push({ kind: 'heading', text: check.title, level: 3 });
     if (check.findings.length > 0) {
-      blocks.push({ kind: 'list', items: check.findings.map((f) => `${f.level}: ${where(f, root) ? `${where(f, root)}: ` : ''}${shortMessage(f, root)}`) });
+      blocks.push({
+        kind: 'list',
+        items: check.findings.map(
+          (f) => `${f.level}: ${where(f, root) ? `${where(f, root)}: ` : ''}${shortMessage(f, root)}`,
+        ),
+      });
     }
     if (check.difference) {
-      blocks.push({ kind: 'text', text: `${DIFFERENCE_LABELS[check.name] ?? 'Difference'}:` }, { kind: 'code', code: check.difference, language: 'sql' });
+      blocks.push(
+        { kind: 'text', text: `${DIFFERENCE_LABELS[check.name] ?? 'Difference'}:` },
+        { kind: 'code', code: check.difference, language: 'sql' },
+      );
     }
   }
   const locks = report.locks;
   if (locks && (locks.statements.length > 0 || locks.notMeasured.length > 0)) {
     blocks.push({ kind: 'heading', text: LOCKS_TITLE, level: 3 });
     for (const [file, section] of lockGroups(locks)) {
-      blocks.push({ kind: 'text', text: groupName(file, section) }, { kind: 'table', header: LOCK_HEADER, rows: lockRows(report, file, section) });
+      blocks.push(
+        { kind: 'text', text: groupName(file, section) },
+        { kind: 'table', header: LOCK_HEADER, rows: lockRows(report, file, section) },
+      );
     }
-    if (locks.notMeasured.length > 0) blocks.push({ kind: 'list', items: locks.notMeasured.map((n) => `${n.file}: not measured: ${n.reason}`) });
+    if (locks.notMeasured.length > 0)
+      blocks.push({ kind: 'list', items: locks.notMeasured.map((n) => `${n.file}: not measured: ${n.reason}`) });
   }
   return blocks;
 }
@@ -81,7 +105,9 @@ function groupName(file: string, section: 'up' | 'down'): string {
 }
 
 function lockRows(report: VerifyReport, file: string, section: 'up' | 'down'): string[][] {
-  return (report.locks?.statements ?? []).filter((s) => s.file === file && s.section === section).map((s) => [String(s.line), s.table, s.lock, s.rewrite ? 'yes' : 'no', String(s.ms)]);
+  return (report.locks?.statements ?? [])
+    .filter((s) => s.file === file && s.section === section)
+    .map((s) => [String(s.line), s.table, s.lock, s.rewrite ? 'yes' : 'no', String(s.ms)]);
 }
 
 /** The measured locks in the comment: a small table per file, folded. */
@@ -90,7 +116,13 @@ function commentLocks(report: VerifyReport): string[] {
   if (!locks || (locks.statements.length === 0 && locks.notMeasured.length === 0)) return [];
   const lines = ['', `<details><summary>${inline(LOCKS_TITLE)}</summary>`];
   for (const [file, section] of lockGroups(locks)) {
-    lines.push('', `\`${groupName(file, section)}\``, '', `| ${LOCK_HEADER.join(' | ')} |`, `| ${LOCK_HEADER.map(() => '---').join(' | ')} |`);
+    lines.push(
+      '',
+      `\`${groupName(file, section)}\``,
+      '',
+      `| ${LOCK_HEADER.join(' | ')} |`,
+      `| ${LOCK_HEADER.map(() => '---').join(' | ')} |`,
+    );
     lines.push(...lockRows(report, file, section).map((row) => `| ${row.map(inline).join(' | ')} |`));
   }
   for (const n of locks.notMeasured) lines.push('', `- ${inline(`${n.file}: not measured: ${n.reason}`)}`);
@@ -106,7 +138,11 @@ function facts(report: VerifyReport): string {
 
 /** Markdown text for a table cell or a list item: no line breaks, no table pipes, no raw HTML. */
 function inline(text: string): string {
-  return text.replace(/\s*\n\s*/g, ' ').replace(/\|/g, '\\|').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return text
+    .replace(/\s*\n\s*/g, ' ')
+    .replace(/\|/g, '\\|')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;');
 }
 
 function fence(code: string): string {
@@ -126,7 +162,14 @@ function commentSection(check: VerifyCheck, root: string): string[] {
   }
   if (check.difference) {
     const what = inline(DIFFERENCE_LABELS[check.name] ?? 'Difference');
-    lines.push('', `<details${check.status === 'failed' ? ' open' : ''}><summary>${what}</summary>`, '', fence(check.difference), '', '</details>');
+    lines.push(
+      '',
+      `<details${check.status === 'failed' ? ' open' : ''}><summary>${what}</summary>`,
+      '',
+      fence(check.difference),
+      '',
+      '</details>',
+    );
   }
   return lines;
 }
@@ -140,7 +183,9 @@ export function verifyComment(report: VerifyReport, root: string, runUrl?: strin
     '',
     '| Check | Result | Details |',
     '| --- | --- | --- |',
-    ...report.checks.map((c) => `| ${c.title} | ${ICONS[c.status]} ${describeStatus(c.status)} | ${inline(c.summary)} |`),
+    ...report.checks.map(
+      (c) => `| ${c.title} | ${ICONS[c.status]} ${describeStatus(c.status)} | ${inline(c.summary)} |`,
+    ),
   ];
   for (const check of report.checks) lines.push(...commentSection(check, root));
   lines.push(...commentLocks(report));

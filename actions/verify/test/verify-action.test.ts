@@ -79,10 +79,14 @@ test('a passing run, then a failing one: outputs, summary, an annotation on the 
   expect(passed.exitCode).toBe(0);
   expect(passed.outputs).toEqual({ result: 'passed', difference: '' });
   expect(passed.summary).toContain('<h2>db-migrate verify: passed</h2>');
-  expect(passed.summary).toMatch(/<tr><td>Consistency<\/td><td>✅ passed<\/td><td>the migrations build exactly the schema at [0-9a-f]{7}/);
+  expect(passed.summary).toMatch(
+    /<tr><td>Consistency<\/td><td>✅ passed<\/td><td>the migrations build exactly the schema at [0-9a-f]{7}/,
+  );
   // The index on the existing table users is a hazard: a warning on the file, not a failure.
   const migration = `db/migrations/${readdirSync(join(repo.dir, 'db/migrations')).find((f) => /^0002_.*\.sql$/.test(f))}`;
-  expect(passed.annotations).toContainEqual(expect.objectContaining({ level: 'warning', file: migration, title: 'db-migrate verify: Hazards (blocks-writes)' }));
+  expect(passed.annotations).toContainEqual(
+    expect.objectContaining({ level: 'warning', file: migration, title: 'db-migrate verify: Hazards (blocks-writes)' }),
+  );
   expect(passed.annotations.filter((a) => a.level === 'error')).toEqual([]);
   expect(passed.log).not.toContain(password);
   const [first] = github.comments(1);
@@ -91,7 +95,9 @@ test('a passing run, then a failing one: outputs, summary, an annotation on the 
   expect(first.body).toContain('| Reversibility | ✅ passed |');
   // The locks each Up statement took on the existing table, measured on rows: in the summary and the comment.
   expect(passed.summary).toContain("Locks and rewrites measured on the data check's rows");
-  expect(passed.summary).toMatch(/<tr><td>\d+<\/td><td>public\.users<\/td><td>ACCESS EXCLUSIVE<\/td><td>no<\/td><td>\d+<\/td><\/tr>/);
+  expect(passed.summary).toMatch(
+    /<tr><td>\d+<\/td><td>public\.users<\/td><td>ACCESS EXCLUSIVE<\/td><td>no<\/td><td>\d+<\/td><\/tr>/,
+  );
   expect(first.body).toContain('| Line | Table | Lock | Rewrite | ms |');
   expect(first.body).toMatch(/\| \d+ \| public\.users \| SHARE \| no \| \d+ \|/);
 
@@ -110,7 +116,9 @@ test('a passing run, then a failing one: outputs, summary, an annotation on the 
   );
   expect(failed.log).toContain('Error: verify failed: consistency');
   expect(failed.summary).toContain('<h2>db-migrate verify: failed</h2>');
-  expect(failed.summary).toMatch(/<pre lang="sql"><code>ALTER TABLE &quot;public&quot;.&quot;users&quot; ALTER COLUMN &quot;nickname&quot; SET DEFAULT 'anon'/);
+  expect(failed.summary).toMatch(
+    /<pre lang="sql"><code>ALTER TABLE &quot;public&quot;.&quot;users&quot; ALTER COLUMN &quot;nickname&quot; SET DEFAULT 'anon'/,
+  );
   expect(failed.log).not.toContain(password);
 
   // Still one comment: the same one, updated with the failure and the difference.
@@ -135,11 +143,21 @@ test('a token that may not comment gives a warning; the check result still stand
     event: pullRequestEvent({ number: pull.number, headRef: 'feature', headSha, baseSha }),
     githubApiUrl: github.url,
     token: github.readOnlyToken,
-    inputs: { 'schema-dir': 'schema', 'schema-sql': 'schema.sql', 'migrations-dir': 'db/migrations', 'shadow-database': adminUrl() },
+    inputs: {
+      'schema-dir': 'schema',
+      'schema-sql': 'schema.sql',
+      'migrations-dir': 'db/migrations',
+      'shadow-database': adminUrl(),
+    },
     timeoutMs: 90_000,
   });
   expect(result.outputs.result).toBe('failed');
-  expect(result.annotations).toContainEqual(expect.objectContaining({ level: 'warning', message: expect.stringMatching(new RegExp(`^could not comment on pull request #${pull.number}: .*403`)) }));
+  expect(result.annotations).toContainEqual(
+    expect.objectContaining({
+      level: 'warning',
+      message: expect.stringMatching(new RegExp(`^could not comment on pull request #${pull.number}: .*403`)),
+    }),
+  );
   expect(github.comments(pull.number)).toEqual([]);
   expect(result.exitCode).toBe(1);
 });
@@ -157,7 +175,13 @@ test('a shallow checkout (actions/checkout without fetch-depth: 0) fails with on
       event: pullRequestEvent({ number: 1, headRef: 'feature', headSha, baseSha }),
       githubApiUrl: github.url,
       token: github.token,
-      inputs: { 'schema-dir': 'schema', 'schema-sql': 'schema.sql', 'migrations-dir': 'db/migrations', 'shadow-database': adminUrl(), comment: 'false' },
+      inputs: {
+        'schema-dir': 'schema',
+        'schema-sql': 'schema.sql',
+        'migrations-dir': 'db/migrations',
+        'shadow-database': adminUrl(),
+        comment: 'false',
+      },
       timeoutMs: 90_000,
     });
     expect(result.exitCode).toBe(1);
@@ -180,7 +204,13 @@ test('a shadow-database keyword (here docker) is not a secret: it stays readable
     token: github.token,
     // An engine that is not there: the docker shadow fails at once, and its message must stay legible.
     env: { DOCKER_HOST: 'unix:///nonexistent/docker.sock' },
-    inputs: { 'schema-dir': 'schema', 'schema-sql': 'schema.sql', 'migrations-dir': 'db/migrations', 'shadow-database': 'docker', comment: 'false' },
+    inputs: {
+      'schema-dir': 'schema',
+      'schema-sql': 'schema.sql',
+      'migrations-dir': 'db/migrations',
+      'shadow-database': 'docker',
+      comment: 'false',
+    },
     timeoutMs: 90_000,
   });
   expect(result.exitCode).toBe(1);
@@ -197,7 +227,13 @@ test('a migrations-dir missing from the checkout fails naming the input, before 
     event: pullRequestEvent({ number: 1, headRef: 'feature', headSha, baseSha }),
     githubApiUrl: github.url,
     token: github.token,
-    inputs: { 'schema-dir': 'schema', 'schema-sql': 'schema.sql', 'migrations-dir': 'db/no-such-dir', 'shadow-database': adminUrl(), comment: 'false' },
+    inputs: {
+      'schema-dir': 'schema',
+      'schema-sql': 'schema.sql',
+      'migrations-dir': 'db/no-such-dir',
+      'shadow-database': adminUrl(),
+      comment: 'false',
+    },
     timeoutMs: 90_000,
   });
   expect(result.exitCode).toBe(1);
@@ -213,10 +249,19 @@ test('build-timeout stops a hanging build command, naming it, how long it ran an
     event: pullRequestEvent({ number: 1, headRef: 'feature', headSha, baseSha }),
     githubApiUrl: github.url,
     token: github.token,
-    inputs: { 'schema-dir': 'schema', 'schema-command': 'sleep 600', 'build-timeout': '1s', 'migrations-dir': 'db/migrations', 'shadow-database': adminUrl(), comment: 'false' },
+    inputs: {
+      'schema-dir': 'schema',
+      'schema-command': 'sleep 600',
+      'build-timeout': '1s',
+      'migrations-dir': 'db/migrations',
+      'shadow-database': adminUrl(),
+      comment: 'false',
+    },
     timeoutMs: 90_000,
   });
   expect(result.exitCode).toBe(1);
   expect(result.log).toMatch(/schema build command timed out after \d+ (ms|s) at commit [0-9a-f]{7}.*: sleep 600/);
-  expect(result.log).toContain('its limit is 1 s: raise it with --build-timeout or the build-timeout input; it was stopped with every process it started');
+  expect(result.log).toContain(
+    'its limit is 1 s: raise it with --build-timeout or the build-timeout input; it was stopped with every process it started',
+  );
 });

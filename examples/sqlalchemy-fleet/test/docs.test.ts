@@ -14,7 +14,9 @@ const ACTIONS = ['create', 'verify', 'apply'] as const;
 
 // yaml is a dependency of the core package, not of the workspace root.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const YAML = require(require.resolve('yaml', { paths: [join(root, 'packages/core')] })) as { parse(text: string): unknown };
+const YAML = require(require.resolve('yaml', { paths: [join(root, 'packages/core')] })) as {
+  parse(text: string): unknown;
+};
 
 interface ActionInput {
   readonly description: string;
@@ -35,10 +37,16 @@ const oneLine = (text: string) => text.replace(/\s+/g, ' ').trim().replace(/\|/g
 /** The rows the README's tables must hold, as the action.yml says them. */
 function expectedRows(spec: ActionSpec): { inputs: string[]; outputs: string[] } {
   const inputs = Object.entries(spec.inputs).map(([name, input]) => {
-    const fallback = input.required ? '(required)' : input.default !== undefined && input.default !== '' ? `\`${input.default}\`` : '';
+    const fallback = input.required
+      ? '(required)'
+      : input.default !== undefined && input.default !== ''
+        ? `\`${input.default}\``
+        : '';
     return `| \`${name}\` | ${fallback} | ${oneLine(input.description)} |`;
   });
-  const outputs = Object.entries(spec.outputs).map(([name, output]) => `| \`${name}\` | ${oneLine(output.description)} |`);
+  const outputs = Object.entries(spec.outputs).map(
+    ([name, output]) => `| \`${name}\` | ${oneLine(output.description)} |`,
+  );
   return { inputs, outputs };
 }
 
@@ -68,9 +76,17 @@ describe('README.md', () => {
 
   it('is at most 300 lines, and every page it links to exists', () => {
     expect(lines.length).toBeLessThanOrEqual(300);
-    const links = [...readme.matchAll(/\]\(((?:docs|examples|packages|actions|bench)\/[^)#]+|CONTRIBUTING\.md)[)#]/g)].map((m) => m[1]);
+    const links = [
+      ...readme.matchAll(/\]\(((?:docs|examples|packages|actions|bench)\/[^)#]+|CONTRIBUTING\.md)[)#]/g),
+    ].map((m) => m[1]);
     // Pages other changes write in parallel (docs/safety.md...) are checked once they are merged.
-    const parallel = ['docs/safety.md', 'docs/online.md', 'docs/locks.md', 'docs/prechecks.md', 'docs/troubleshooting.md'];
+    const parallel = [
+      'docs/safety.md',
+      'docs/online.md',
+      'docs/locks.md',
+      'docs/prechecks.md',
+      'docs/troubleshooting.md',
+    ];
     expect(links.filter((link) => !parallel.includes(link) && !existsSync(join(root, link)))).toEqual([]);
   });
 });
@@ -89,7 +105,9 @@ describe('docs/actions.md and docs/cli.md', () => {
   });
 
   it('lists every CLI command', () => {
-    const listed = tableAfter(cliLines, '# The CLI', 'Command').map((row) => /^\| `db-migrate ([a-z-]+)`/.exec(row)?.[1]);
+    const listed = tableAfter(cliLines, '# The CLI', 'Command').map(
+      (row) => /^\| `db-migrate ([a-z-]+)`/.exec(row)?.[1],
+    );
     expect(listed).toEqual(commands.map((c) => c.name));
   });
 });
@@ -99,9 +117,14 @@ describe('examples/sqlalchemy-fleet/workflows', () => {
   const specs = new Map(ACTIONS.map((name) => [name, actionSpec(name)]));
 
   it('has the workflows the README promises', () => {
-    expect(files.sort()).toEqual(
-      ['apply-production-matrix.yml', 'apply-production.yml', 'create-migration.yml', 'drift-report.yml', 'sync-staging.yml', 'verify-migrations.yml'],
-    );
+    expect(files.sort()).toEqual([
+      'apply-production-matrix.yml',
+      'apply-production.yml',
+      'create-migration.yml',
+      'drift-report.yml',
+      'sync-staging.yml',
+      'verify-migrations.yml',
+    ]);
   });
 
   it.each(files)('%s passes only inputs the action has, and every required one', (file) => {
@@ -119,7 +142,9 @@ describe('examples/sqlalchemy-fleet/workflows', () => {
       const spec = specs.get(match![1] as (typeof ACTIONS)[number])!;
       const given = Object.keys(step.with ?? {});
       expect(given.filter((input) => !(input in spec.inputs))).toEqual([]);
-      const required = Object.entries(spec.inputs).filter(([, input]) => input.required).map(([name]) => name);
+      const required = Object.entries(spec.inputs)
+        .filter(([, input]) => input.required)
+        .map(([name]) => name);
       expect(required.filter((input) => !given.includes(input))).toEqual([]);
     }
   });

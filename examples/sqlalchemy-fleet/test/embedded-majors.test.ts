@@ -12,7 +12,11 @@ import { cli } from '../../../test/support/cli';
 const exampleDir = resolve(__dirname, '..');
 const PYTHON = process.env.PYTHON ?? '/usr/bin/python3';
 const git = (repo: string, ...args: string[]) =>
-  execFileSync('git', ['-C', repo, '-c', 'user.name=Dev', '-c', 'user.email=dev@example.com', '-c', 'commit.gpgsign=false', ...args], { encoding: 'utf8' }).trim();
+  execFileSync(
+    'git',
+    ['-C', repo, '-c', 'user.name=Dev', '-c', 'user.email=dev@example.com', '-c', 'commit.gpgsign=false', ...args],
+    { encoding: 'utf8' },
+  ).trim();
 
 describe.each([16, 17])('the example on embedded PostgreSQL %i', (major) => {
   const work = mkdtempSync(join(tmpdir(), `db-migrate-example-pg${major}-`));
@@ -21,12 +25,26 @@ describe.each([16, 17])('the example on embedded PostgreSQL %i', (major) => {
 
   it('creates the first two migrations and verifies the second on its branch', async () => {
     expect(existsSync(`/usr/lib/postgresql/${major}/bin/postgres`)).toBe(false);
-    const common = ['--repo', repo, '--schema-dir', 'schema', '--schema-command', `${PYTHON} -m db_schema.create_all`, '--dir', join(repo, 'migrations'), '--postgres-version', String(major)];
+    const common = [
+      '--repo',
+      repo,
+      '--schema-dir',
+      'schema',
+      '--schema-command',
+      `${PYTHON} -m db_schema.create_all`,
+      '--dir',
+      join(repo, 'migrations'),
+      '--postgres-version',
+      String(major),
+    ];
     execFileSync(join(exampleDir, 'replay-history.sh'), [repo, '01']);
     mkdirSync(join(repo, 'migrations'));
 
     const first = await cli(['create', ...common]);
-    expect({ code: first.code, stdout: first.stdout }).toMatchObject({ code: 0, stdout: expect.stringContaining('created migration 1 (') });
+    expect({ code: first.code, stdout: first.stdout }).toMatchObject({
+      code: 0,
+      stdout: expect.stringContaining('created migration 1 ('),
+    });
     git(repo, 'add', 'migrations');
     git(repo, 'commit', '-q', '-m', 'Migration 1');
 
@@ -40,7 +58,8 @@ describe.each([16, 17])('the example on embedded PostgreSQL %i', (major) => {
     expect(readdirSync(join(repo, 'migrations')).filter((f) => f.endsWith('.sql'))).toHaveLength(2);
 
     const verified = await cli(['verify', ...common, '--base-ref', 'main']);
-    if (verified.code !== 0) throw new Error(`verify failed on PostgreSQL ${major}:\n${verified.stdout}\n${verified.stderr}`);
+    if (verified.code !== 0)
+      throw new Error(`verify failed on PostgreSQL ${major}:\n${verified.stdout}\n${verified.stderr}`);
     expect(verified.stdout).toMatch(/verify passed/);
     // Three commands, each building schemas with SQLAlchemy on a fresh embedded server: slow on a loaded machine.
   }, 300_000);

@@ -16,7 +16,9 @@ import { compareSchemas } from '../../../test/support/schema-oracle';
 const exampleDir = resolve(__dirname, '..');
 const historyDir = join(exampleDir, 'history');
 const PYTHON = process.env.PYTHON ?? '/usr/bin/python3';
-const steps = readdirSync(historyDir).filter((name) => /^\d\d-/.test(name)).sort();
+const steps = readdirSync(historyDir)
+  .filter((name) => /^\d\d-/.test(name))
+  .sort();
 const FLEET = ['acme', 'globex', 'initech', 'umbrella', 'hooli', 'staging'] as const;
 
 interface Run {
@@ -26,7 +28,10 @@ interface Run {
 
 function runExample(env: Record<string, string>): Promise<Run> {
   return new Promise((done, fail) => {
-    const child = spawn('bash', [join(exampleDir, 'run.sh')], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('bash', [join(exampleDir, 'run.sh')], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
@@ -72,8 +77,20 @@ async function versionOf(url: string): Promise<{ version: number; rows: number }
 /** The latest version after each schema commit (a commit can yield several migrations: docs/online.md). */
 async function versionsByStep(repo: string): Promise<number[]> {
   const set = await readMigrationDir(join(repo, 'migrations'));
-  const { stdout } = await promisify(execFile)('git', ['-C', repo, 'log', '--reverse', '--format=%H', 'main', '--', 'schema']);
-  return stdout.trim().split('\n').map((sha) => Math.max(...set.migrations.filter((m) => m.metadata?.goal_sha === sha).map((m) => m.version)));
+  const { stdout } = await promisify(execFile)('git', [
+    '-C',
+    repo,
+    'log',
+    '--reverse',
+    '--format=%H',
+    'main',
+    '--',
+    'schema',
+  ]);
+  return stdout
+    .trim()
+    .split('\n')
+    .map((sha) => Math.max(...set.migrations.filter((m) => m.metadata?.goal_sha === sha).map((m) => m.version)));
 }
 
 describe('examples/sqlalchemy-fleet/run.sh', () => {
@@ -86,7 +103,9 @@ describe('examples/sqlalchemy-fleet/run.sh', () => {
 
   beforeAll(async () => {
     // The expected schemas are built into their own databases while the example runs (nothing shared).
-    const built = Promise.all([...steps, 'branch-coupons'].map(async (step) => expected.set(step, await buildStep(step))));
+    const built = Promise.all(
+      [...steps, 'branch-coupons'].map(async (step) => expected.set(step, await buildStep(step))),
+    );
     run = await runExample({
       DB_MIGRATE_EXAMPLE_SERVER_URL: adminUrl(),
       DB_MIGRATE_EXAMPLE_PREFIX: prefix,
@@ -105,7 +124,9 @@ describe('examples/sqlalchemy-fleet/run.sh', () => {
   it('runs to its summary without printing a password', () => {
     if (run.code !== 0) throw new Error(`run.sh exited with ${run.code}:\n${run.output.slice(-4000)}`);
     expect(run.output).toMatch(/== Summary ==/);
-    expect(run.output).toMatch(/schema commits: 8, migrations created from them: \d+, each commit's pull request verified: 8\/8 \(edited by hand: 1\)/);
+    expect(run.output).toMatch(
+      /schema commits: 8, migrations created from them: \d+, each commit's pull request verified: 8\/8 \(edited by hand: 1\)/,
+    );
     const password = decodeURIComponent(new URL(adminUrl()).password);
     expect(password.length).toBeGreaterThan(0);
     expect(run.output).not.toContain(password);
@@ -114,8 +135,20 @@ describe('examples/sqlalchemy-fleet/run.sh', () => {
   it('creates one or more consecutive migrations per schema commit, each made from that commit and verified on its pull request', async () => {
     const set = await readMigrationDir(join(repo, 'migrations'));
     expect(set.migrations.map((m) => m.version)).toEqual(set.migrations.map((_, i) => i + 1));
-    const { stdout } = await promisify(execFile)('git', ['-C', repo, 'log', '--reverse', '--format=%H %s', 'main', '--', 'schema']);
-    const schemaCommits = stdout.trim().split('\n').map((line) => line.split(' ')[0]);
+    const { stdout } = await promisify(execFile)('git', [
+      '-C',
+      repo,
+      'log',
+      '--reverse',
+      '--format=%H %s',
+      'main',
+      '--',
+      'schema',
+    ]);
+    const schemaCommits = stdout
+      .trim()
+      .split('\n')
+      .map((line) => line.split(' ')[0]);
     expect(schemaCommits).toHaveLength(steps.length);
     // The migrations, in order, grouped by the commit they were made from: each commit's group follows the
     // previous one's, and every migration of a group starts from the commit before (base_sha).
@@ -127,7 +160,9 @@ describe('examples/sqlalchemy-fleet/run.sh', () => {
     });
     // The index migration (step 05) was edited by hand on its branch (more memory for the concurrent build
     // create writes outside a transaction) and still verified.
-    const index = set.migrations.find((m) => /^CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_orders_customer_id_created_at /m.test(readFileSync(m.path, 'utf8')))!;
+    const index = set.migrations.find((m) =>
+      /^CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_orders_customer_id_created_at /m.test(readFileSync(m.path, 'utf8')),
+    )!;
     expect(index.metadata?.goal_sha).toBe(schemaCommits[4]);
     expect(index.parsed.up.noTransaction).toBe(true);
     const indexUp = index.parsed.up.statements.map((s) => s.sql.trim().replace(/;$/, ''));
@@ -157,12 +192,14 @@ describe('examples/sqlalchemy-fleet/run.sh', () => {
     const file = `${next}_add_customers_loyalty_tier\\.sql`;
     expect(run.output).toMatch(new RegExp(`^ +Data: FAILED - ${file} fails on a database with rows$`, 'm'));
     expect(run.output).toMatch(
-      new RegExp(`${file} line \\d+ \\(up\\): statement "ALTER TABLE "public"\\."customers" ADD COLUMN "loyalty_tier" .*contains null values.*Table public\\.customers held \\d+ rows?\\. Hint: existing rows get NULL in the new column: add it with a DEFAULT`),
+      new RegExp(
+        `${file} line \\d+ \\(up\\): statement "ALTER TABLE "public"\\."customers" ADD COLUMN "loyalty_tier" .*contains null values.*Table public\\.customers held \\d+ rows?\\. Hint: existing rows get NULL in the new column: add it with a DEFAULT`,
+      ),
     );
     expect(run.output.match(/^ +verify failed$/gm)).toHaveLength(1);
   });
 
-  it('has migrations that, applied one by one from empty, build exactly each commit\'s schema (pg_dump oracle)', async () => {
+  it("has migrations that, applied one by one from empty, build exactly each commit's schema (pg_dump oracle)", async () => {
     const set = await readMigrationDir(join(repo, 'migrations'));
     const versions = await versionsByStep(repo);
     const db = await createTestDatabase('example_replay');
@@ -211,13 +248,19 @@ describe('examples/sqlalchemy-fleet/run.sh', () => {
     const versions = await versionsByStep(repo);
     const [v7, latestVersion] = [versions[6]!, versions[7]!];
     const [revert] = report(join(work, 'revert-report.json')).targets;
-    expect(revert).toMatchObject({ name: 'globex', status: 'applied', fromVersion: latestVersion, toVersion: v7, direction: 'down' });
+    expect(revert).toMatchObject({
+      name: 'globex',
+      status: 'applied',
+      fromVersion: latestVersion,
+      toVersion: v7,
+      direction: 'down',
+    });
     expect(await versionOf(fleetUrl('globex'))).toEqual({ version: v7, rows: v7 });
     expect(await compareSchemas(fleetUrl('globex'), expected.get(steps[6]!)!)).toMatchObject({ equal: true });
     expect(await query(fleetUrl('globex'), 'SELECT count(*)::int AS n FROM orders')).toEqual([{ n: 2 }]);
   });
 
-  it('syncs staging to the feature branch\'s schema without recording a version', async () => {
+  it("syncs staging to the feature branch's schema without recording a version", async () => {
     const [sync] = report(join(work, 'sync-report.json')).targets;
     expect(sync).toMatchObject({ name: 'staging', status: 'applied' });
     expect(await compareSchemas(fleetUrl('staging'), expected.get('branch-coupons')!)).toMatchObject({ equal: true });

@@ -23,7 +23,8 @@ export function annotate(annotation: Annotation, options: { readonly root?: stri
   if (annotation.file) properties.file = repositoryPath(annotation.file, options.root ?? process.env.GITHUB_WORKSPACE);
   if (annotation.line !== undefined) properties.startLine = annotation.line;
   if (annotation.endLine !== undefined) properties.endLine = annotation.endLine;
-  core[annotation.level](redact(annotation.message), properties);
+  const report = { error: core.error, warning: core.warning, notice: core.notice }[annotation.level];
+  report(redact(annotation.message), properties);
 }
 
 /** GitHub shows at most this many annotations of each level per step, and drops the rest silently. */
@@ -40,9 +41,17 @@ export function annotateAll(annotations: readonly Annotation[], options: { reado
     for (const annotation of shown) annotate(annotation, options);
     const rest = ofLevel.slice(shown.length);
     if (rest.length === 0) continue;
-    annotate({ level, message: `${rest.length} more ${level}s are not shown as annotations (GitHub keeps ${ANNOTATIONS_PER_STEP} per step): see the log and the job summary` }, options);
+    annotate(
+      {
+        level,
+        message: `${rest.length} more ${level}s are not shown as annotations (GitHub keeps ${ANNOTATIONS_PER_STEP} per step): see the log and the job summary`,
+      },
+      options,
+    );
     for (const annotation of rest) {
-      const where = annotation.file ? `${repositoryPath(annotation.file, options.root ?? process.env.GITHUB_WORKSPACE)}${annotation.line !== undefined ? `:${annotation.line}` : ''}: ` : '';
+      const where = annotation.file
+        ? `${repositoryPath(annotation.file, options.root ?? process.env.GITHUB_WORKSPACE)}${annotation.line !== undefined ? `:${annotation.line}` : ''}: `
+        : '';
       core.info(redact(`${level}: ${where}${annotation.title ? `${annotation.title}: ` : ''}${annotation.message}`));
     }
   }

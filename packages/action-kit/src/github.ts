@@ -53,7 +53,10 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * GITHUB_RETRIES times and never for longer than GITHUB_MAX_RETRY_AFTER_S.
  */
 export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
-  if (!options.token) throw new ConfigurationError('input "token" is empty: pass a token that can use the GitHub API (default: github.token)');
+  if (!options.token)
+    throw new ConfigurationError(
+      'input "token" is empty: pass a token that can use the GitHub API (default: github.token)',
+    );
   // Required here, not imported: an action that makes no client (apply) never loads Octokit.
   const octokit = require('@actions/github') as typeof import('@actions/github');
   const { retry } = require('@octokit/plugin-retry') as typeof import('@octokit/plugin-retry');
@@ -64,11 +67,14 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
   const baseUrl = (options.apiUrl ?? process.env.GITHUB_API_URL ?? DEFAULT_GITHUB_API_URL).replace(/\/+$/, '');
   const retries = options.retries ?? GITHUB_RETRIES;
   const secondMs = options.secondMs ?? 1000;
-  const onLimit = (kind: string) => (retryAfter: number, request: RequestOptions, _octokit: unknown, retryCount: number) => {
-    const retrying = retryCount < retries && retryAfter <= GITHUB_MAX_RETRY_AFTER_S;
-    core.warning(`GitHub's ${kind} rate limit on ${request.method} ${new URL(request.url, baseUrl).pathname}: ${retrying ? `retrying in ${retryAfter} s` : `not retrying (it asks to wait ${retryAfter} s)`}`);
-    return retrying;
-  };
+  const onLimit =
+    (kind: string) => (retryAfter: number, request: RequestOptions, _octokit: unknown, retryCount: number) => {
+      const retrying = retryCount < retries && retryAfter <= GITHUB_MAX_RETRY_AFTER_S;
+      core.warning(
+        `GitHub's ${kind} rate limit on ${request.method} ${new URL(request.url, baseUrl).pathname}: ${retrying ? `retrying in ${retryAfter} s` : `not retrying (it asks to wait ${retryAfter} s)`}`,
+      );
+      return retrying;
+    };
   const github = octokit.getOctokit(
     options.token,
     {
@@ -81,10 +87,12 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
         onSecondaryRateLimit: onLimit('secondary'),
         retryAfterBaseValue: secondMs,
         // The plugin spaces writes 1 s apart (3 s for those that notify); a shorter second shortens that too.
-        ...(secondMs === 1000 ? {} : {
-          write: new Bottleneck.Group({ maxConcurrent: 1, minTime: secondMs }),
-          notifications: new Bottleneck.Group({ maxConcurrent: 1, minTime: 3 * secondMs }),
-        }),
+        ...(secondMs === 1000
+          ? {}
+          : {
+              write: new Bottleneck.Group({ maxConcurrent: 1, minTime: secondMs }),
+              notifications: new Bottleneck.Group({ maxConcurrent: 1, minTime: 3 * secondMs }),
+            }),
       },
     },
     retry,
@@ -100,8 +108,11 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
       } catch (error) {
         const failure = error as { status?: number; response?: { headers?: Record<string, string | undefined> } };
         const after = Number(failure.response?.headers?.['retry-after'] ?? 60);
-        if (failure.status !== 429 || attempt >= retries || !(after >= 0 && after <= GITHUB_MAX_RETRY_AFTER_S)) throw error;
-        core.warning(`GitHub answered 429 to ${request.method} ${new URL(request.url, baseUrl).pathname}: retrying in ${after} s (retry-after)`);
+        if (failure.status !== 429 || attempt >= retries || !(after >= 0 && after <= GITHUB_MAX_RETRY_AFTER_S))
+          throw error;
+        core.warning(
+          `GitHub answered 429 to ${request.method} ${new URL(request.url, baseUrl).pathname}: retrying in ${after} s (retry-after)`,
+        );
         await sleep(after * secondMs);
       }
     }
@@ -145,15 +156,19 @@ export async function callGitHub<T>(action: string, permission: string, call: ()
     // Not an answer from the API (no status): a bug of ours, reported as such by runAction.
     if (typeof failure.status !== 'number') throw error;
     const data = (failure.response?.data ?? {}) as { message?: unknown; errors?: unknown };
-    const said = typeof data.message === 'string' ? data.message : failure.message ?? String(error);
+    const said = typeof data.message === 'string' ? data.message : (failure.message ?? String(error));
     const details = Array.isArray(data.errors)
-      ? data.errors.map((e: { message?: string; field?: string; code?: string }) => e.message ?? [e.field, e.code].filter(Boolean).join(' '))
+      ? data.errors.map(
+          (e: { message?: string; field?: string; code?: string }) =>
+            e.message ?? [e.field, e.code].filter(Boolean).join(' '),
+        )
       : [];
     const answer = `GitHub answered ${failure.status} ${said}${details.length ? ': ' + details.join('; ') : ''}`;
     let hint: string;
     switch (failure.status) {
       case 401:
-        hint = 'the token was rejected: check the "token" input (an expired or revoked token, or a secret that is not set)';
+        hint =
+          'the token was rejected: check the "token" input (an expired or revoked token, or a secret that is not set)';
         break;
       case 403:
         if (/rate limit/i.test(said)) {

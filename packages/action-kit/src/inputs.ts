@@ -1,7 +1,15 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import * as core from '@actions/core';
-import { checkUserSeed, ConfigurationError, parseDuration, registerUrlSecrets, type SchemaSource, type UserSeed, urlPassword } from '@db-migrate/core';
+import {
+  checkUserSeed,
+  ConfigurationError,
+  parseDuration,
+  registerUrlSecrets,
+  type SchemaSource,
+  type UserSeed,
+  urlPassword,
+} from '@db-migrate/core';
 
 /** An input that must be set; a ConfigurationError names it otherwise. */
 export function getRequiredInput(name: string): string {
@@ -27,7 +35,8 @@ export function getBooleanInput(name: string, defaultValue: boolean): boolean {
 export function getIntegerInput(name: string): number | undefined {
   const value = getOptionalInput(name);
   if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value)) throw new ConfigurationError(`input "${name}" must be a non-negative integer, got "${value}"`);
+  if (!/^\d+$/.test(value))
+    throw new ConfigurationError(`input "${name}" must be a non-negative integer, got "${value}"`);
   return Number(value);
 }
 
@@ -80,9 +89,14 @@ export function getSchemaSourceInputs(repoDir: string, neededFor?: string): Sche
   const schemaDir = getOptionalInput('schema-dir');
   if (!schemaDir) throw new ConfigurationError(`input "schema-dir" is required${forWhat}`);
   const command = getOptionalInput('schema-command');
-  const sqlFiles = (getOptionalInput('schema-sql') ?? '').split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
-  if (command && sqlFiles.length > 0) throw new ConfigurationError('give input "schema-command" or input "schema-sql", not both');
-  if (!command && sqlFiles.length === 0) throw new ConfigurationError(`input "schema-command" or input "schema-sql" is required${forWhat}`);
+  const sqlFiles = (getOptionalInput('schema-sql') ?? '')
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
+  if (command && sqlFiles.length > 0)
+    throw new ConfigurationError('give input "schema-command" or input "schema-sql", not both');
+  if (!command && sqlFiles.length === 0)
+    throw new ConfigurationError(`input "schema-command" or input "schema-sql" is required${forWhat}`);
   return { repoDir, schemaDir, ...(command ? { command } : { sqlFiles }) };
 }
 
@@ -91,8 +105,14 @@ export function getSchemaSourceInputs(repoDir: string, neededFor?: string): Sche
  * check and the pre-flight, found and run in `dir` (the workspace). Undefined when neither is given.
  */
 export function getSeedInputs(dir: string): UserSeed | undefined {
-  const sqlFiles = (getOptionalInput('seed-sql') ?? '').split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
-  return checkUserSeed({ sqlFiles, command: getOptionalInput('seed-command'), dir }, { sql: 'input "seed-sql"', command: 'input "seed-command"' });
+  const sqlFiles = (getOptionalInput('seed-sql') ?? '')
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
+  return checkUserSeed(
+    { sqlFiles, command: getOptionalInput('seed-command'), dir },
+    { sql: 'input "seed-sql"', command: 'input "seed-command"' },
+  );
 }
 
 /** The `migrations-dir` input, resolved in the checkout `repoDir` and checked to exist. */
@@ -100,7 +120,9 @@ export function getMigrationsDirInput(repoDir: string): string {
   const migrationsDir = resolve(repoDir, getRequiredInput('migrations-dir'));
   if (!statSync(migrationsDir, { throwIfNoEntry: false })?.isDirectory()) {
     // git keeps no empty directories: a fresh repository's migrations directory needs a file to exist.
-    throw new ConfigurationError(`input "migrations-dir": migrations directory ${migrationsDir} does not exist (commit an empty .gitkeep in it before the first migration)`);
+    throw new ConfigurationError(
+      `input "migrations-dir": migrations directory ${migrationsDir} does not exist (commit an empty .gitkeep in it before the first migration)`,
+    );
   }
   return migrationsDir;
 }
@@ -110,7 +132,10 @@ export function getMigrationsDirInput(repoDir: string): string {
  * `include-framework-tables` (compare the frameworks' bookkeeping tables, left out by default).
  */
 export function getTableFilterInputs(): { excludeTables?: string[]; includeFrameworkTables?: boolean } {
-  const excludeTables = (getOptionalInput('exclude-tables') ?? '').split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+  const excludeTables = (getOptionalInput('exclude-tables') ?? '')
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
   return {
     ...(excludeTables.length ? { excludeTables } : {}),
     ...(getBooleanInput('include-framework-tables', false) ? { includeFrameworkTables: true } : {}),

@@ -18,6 +18,7 @@ export function fitOutput(text: string, limit = OUTPUT_LIMIT): { text: string; t
 /** Sets a text output, cut to fit (with a warning) when it is too large for GitHub. */
 export function setTextOutput(name: string, text: string, limit = OUTPUT_LIMIT): void {
   const fitted = fitOutput(text, limit);
-  if (fitted.truncated) core.warning(`output "${name}" was cut to ${limit} characters to fit GitHub's limits (${text.length} in all)`);
+  if (fitted.truncated)
+    core.warning(`output "${name}" was cut to ${limit} characters to fit GitHub's limits (${text.length} in all)`);
   core.setOutput(name, fitted.text);
 }

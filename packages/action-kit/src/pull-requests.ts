@@ -57,11 +57,24 @@ export function headLabel(owner: string, head: string): string {
 }
 
 /** The open pull request from a branch (changesets/action's lookup), optionally only one with a label. */
-export async function findOpenPullRequest(github: GitHubClient, options: FindPullRequestOptions): Promise<PullRequestInfo | undefined> {
+export async function findOpenPullRequest(
+  github: GitHubClient,
+  options: FindPullRequestOptions,
+): Promise<PullRequestInfo | undefined> {
   const { owner, repo, base, label } = options;
   const head = headLabel(owner, options.head);
-  const pulls = await callGitHub(`listing open pull requests from ${head} in ${owner}/${repo}`, 'pull-requests: read', () =>
-    github.paginate(github.rest.pulls.list, { owner, repo, state: 'open', head, ...(base ? { base } : {}), per_page: 100 }),
+  const pulls = await callGitHub(
+    `listing open pull requests from ${head} in ${owner}/${repo}`,
+    'pull-requests: read',
+    () =>
+      github.paginate(github.rest.pulls.list, {
+        owner,
+        repo,
+        state: 'open',
+        head,
+        ...(base ? { base } : {}),
+        per_page: 100,
+      }),
   );
   const found = pulls
     .map(toInfo)
@@ -76,16 +89,24 @@ export async function findOpenPullRequest(github: GitHubClient, options: FindPul
  * Opens a pull request and labels it. When GitHub answers that one is already open for this head
  * and base (another run got there first), returns that one instead of failing: never two.
  */
-export async function createPullRequest(github: GitHubClient, options: CreatePullRequestOptions): Promise<CreatedPullRequest> {
+export async function createPullRequest(
+  github: GitHubClient,
+  options: CreatePullRequestOptions,
+): Promise<CreatedPullRequest> {
   const { owner, repo, head, base, title } = options;
   let created: CreatedPullRequest;
   try {
-    const { data } = await callGitHub(`opening a pull request from ${head} into ${base} in ${owner}/${repo}`, PERMISSION, () =>
-      github.rest.pulls.create({ owner, repo, head, base, title, body: fitGitHubBody(options.body) }),
+    const { data } = await callGitHub(
+      `opening a pull request from ${head} into ${base} in ${owner}/${repo}`,
+      PERMISSION,
+      () => github.rest.pulls.create({ owner, repo, head, base, title, body: fitGitHubBody(options.body) }),
     );
     created = { number: data.number, url: data.html_url, outcome: 'created' };
   } catch (error) {
-    if (!(error instanceof GitHubApiError && error.status === 422 && error.details.some((d) => /already exists/i.test(d)))) throw error;
+    if (
+      !(error instanceof GitHubApiError && error.status === 422 && error.details.some((d) => /already exists/i.test(d)))
+    )
+      throw error;
     const existing = await findOpenPullRequest(github, { owner, repo, head, base });
     if (!existing) throw error;
     created = { number: existing.number, url: existing.url, outcome: 'already-open' };
@@ -93,8 +114,10 @@ export async function createPullRequest(github: GitHubClient, options: CreatePul
   const labels = [...(options.labels ?? [])].filter((l) => l !== '');
   if (labels.length > 0) {
     try {
-      await callGitHub(`labelling pull request #${created.number} in ${owner}/${repo}`, `${PERMISSION}, issues: write`, () =>
-        github.rest.issues.addLabels({ owner, repo, issue_number: created.number, labels }),
+      await callGitHub(
+        `labelling pull request #${created.number} in ${owner}/${repo}`,
+        `${PERMISSION}, issues: write`,
+        () => github.rest.issues.addLabels({ owner, repo, issue_number: created.number, labels }),
       );
     } catch (error) {
       // Labels are issues: a token with pull-requests: write but not issues: write opens the pull request and
@@ -107,7 +130,10 @@ export async function createPullRequest(github: GitHubClient, options: CreatePul
 }
 
 /** Changes a pull request's title and/or body (e.g. to show a newer migration). */
-export async function updatePullRequest(github: GitHubClient, options: UpdatePullRequestOptions): Promise<PullRequestInfo> {
+export async function updatePullRequest(
+  github: GitHubClient,
+  options: UpdatePullRequestOptions,
+): Promise<PullRequestInfo> {
   const { owner, repo, number, title, body } = options;
   const { data } = await callGitHub(`updating pull request #${number} in ${owner}/${repo}`, PERMISSION, () =>
     github.rest.pulls.update({
@@ -143,7 +169,7 @@ function toInfo(pull: PullJson): PullRequestInfo {
     headRef: pull.head.ref,
     headLabel: pull.head.label,
     baseRef: pull.base.ref,
-    labels: pull.labels.map((l) => (typeof l === 'string' ? l : l.name ?? '')).filter((l) => l !== ''),
+    labels: pull.labels.map((l) => (typeof l === 'string' ? l : (l.name ?? ''))).filter((l) => l !== ''),
     author: pull.user?.login ?? '',
     authorIsBot: pull.user?.type === 'Bot' || /\[bot\]$/.test(pull.user?.login ?? ''),
   };

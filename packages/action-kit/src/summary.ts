@@ -45,12 +45,15 @@ function renderBlock(block: SummaryBlock): string {
     case 'markdown':
       return redact(block.markdown);
     case 'table': {
-      const row = (cells: readonly string[], tag: 'th' | 'td') => `<tr>${cells.map((c) => `<${tag}>${text(c)}</${tag}>`).join('')}</tr>`;
+      const row = (cells: readonly string[], tag: 'th' | 'td') =>
+        `<tr>${cells.map((c) => `<${tag}>${text(c)}</${tag}>`).join('')}</tr>`;
       return `<table>${row(block.header, 'th')}${block.rows.map((r) => row(r, 'td')).join('')}</table>`;
     }
     case 'code': {
       let code = block.code;
-      if (code.length > SUMMARY_CODE_LIMIT) code = code.slice(0, SUMMARY_CODE_LIMIT) + `\n… (${block.code.length - SUMMARY_CODE_LIMIT} more characters cut)`;
+      if (code.length > SUMMARY_CODE_LIMIT)
+        code =
+          code.slice(0, SUMMARY_CODE_LIMIT) + `\n… (${block.code.length - SUMMARY_CODE_LIMIT} more characters cut)`;
       const lang = block.language ? ` lang="${escapeHtml(block.language)}"` : '';
       return `<pre${lang}><code>${text(code)}</code></pre>`;
     }
@@ -73,7 +76,10 @@ const SEPARATOR = '\n\n';
 
 /** The escaped text cut to at most `room` bytes, never inside an entity (`&amp;`) or a character. */
 function cutEscaped(escaped: string, room: number): string {
-  let cut = Buffer.from(escaped, 'utf8').subarray(0, Math.max(0, room)).toString('utf8').replace(/\uFFFD$/, '');
+  let cut = Buffer.from(escaped, 'utf8')
+    .subarray(0, Math.max(0, room))
+    .toString('utf8')
+    .replace(/\uFFFD$/, '');
   const amp = cut.lastIndexOf('&');
   if (amp >= 0 && !cut.slice(amp).includes(';')) cut = cut.slice(0, amp);
   return cut;
@@ -121,11 +127,16 @@ function renderWithin(blocks: readonly SummaryBlock[], budget: number): { html: 
  * The summary within `limit` bytes. When the whole one does not fit, it is written whole to `fullFile`
  * and the cut one says so, and where.
  */
-export function fitSummary(blocks: readonly SummaryBlock[], fullFile: string, limit = SUMMARY_BYTE_LIMIT): { html: string; cut: boolean } {
+export function fitSummary(
+  blocks: readonly SummaryBlock[],
+  fullFile: string,
+  limit = SUMMARY_BYTE_LIMIT,
+): { html: string; cut: boolean } {
   const whole = renderSummary(blocks);
   if (bytes(whole) <= limit) return { html: whole, cut: false };
   writeFileSync(fullFile, whole);
-  const note = `<p><strong>This summary was cut to fit GitHub's 1 MiB limit for a step's summary (it is ${bytes(whole)} bytes in all). ` +
+  const note =
+    `<p><strong>This summary was cut to fit GitHub's 1 MiB limit for a step's summary (it is ${bytes(whole)} bytes in all). ` +
     `The whole summary is in ${escapeHtml(fullFile)} on the runner: keep it with actions/upload-artifact.</strong></p>`;
   const fitted = renderWithin(blocks, limit - 2 * bytes(note) - 2 * bytes(SEPARATOR) - 1);
   return { html: `${note}${SEPARATOR}${fitted.html}${SEPARATOR}${note}\n`, cut: true };

@@ -2,7 +2,13 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as core from '@actions/core';
 import { parse } from 'yaml';
-import { actionInputEnvironment, evaluateExpressions, pullRequestEvent, readActionDefinition, runActionBundle } from '../../../test/support/run-action-bundle';
+import {
+  actionInputEnvironment,
+  evaluateExpressions,
+  pullRequestEvent,
+  readActionDefinition,
+  runActionBundle,
+} from '../../../test/support/run-action-bundle';
 
 const ROOT = resolve(__dirname, '../../..');
 const ACTIONS = ['create', 'verify', 'apply'] as const;
@@ -29,7 +35,11 @@ describe('the action.yml files', () => {
 });
 
 describe('inputs as the runner passes them', () => {
-  const github = { token: 'ghs_job', workspace: '/w', event: pullRequestEvent({ number: 3, headRef: 'h', headSha: 'b', baseSha: 'base-sha' }) };
+  const github = {
+    token: 'ghs_job',
+    workspace: '/w',
+    event: pullRequestEvent({ number: 3, headRef: 'h', headSha: 'b', baseSha: 'base-sha' }),
+  };
 
   test('given inputs as they are, the others from action.yml defaults with expressions evaluated', () => {
     const env = actionInputEnvironment('verify', { 'migrations-dir': 'db/migrations', comment: 'false' }, github);
@@ -56,8 +66,13 @@ describe('inputs as the runner passes them', () => {
 
   test('a missing event property is empty, as on GitHub; an expression the harness cannot evaluate is refused', () => {
     expect(actionInputEnvironment('verify', {}, { ...github, event: {} })['INPUT_BASE-REF']).toBe('');
-    expect(actionInputEnvironment('create', {}, github)).toMatchObject({ INPUT_BRANCH: 'db-migrate/next-migration', INPUT_LABEL: 'db-migrate' });
-    expect(evaluateExpressions('${{ github.workspace }}/db and ${{github.event.number}}', github, 'here')).toBe('/w/db and 3');
+    expect(actionInputEnvironment('create', {}, github)).toMatchObject({
+      INPUT_BRANCH: 'db-migrate/next-migration',
+      INPUT_LABEL: 'db-migrate',
+    });
+    expect(evaluateExpressions('${{ github.workspace }}/db and ${{github.event.number}}', github, 'here')).toBe(
+      '/w/db and 3',
+    );
     expect(() => evaluateExpressions('${{ secrets.DATABASE_URL }}', github, 'create/action.yml input "x"')).toThrow(
       'create/action.yml input "x": the test runner cannot evaluate ${{ secrets.DATABASE_URL }}',
     );
@@ -96,17 +111,24 @@ describe('the bundles', () => {
     'actions/apply/dist': 3.4 * 1024 * 1024,
     'packages/cli/dist': 2.15 * 1024 * 1024,
   };
-  test.each(Object.keys(budgets))('%s: one file of JavaScript within its size budget, nothing that cannot run on a Linux runner', (dist) => {
-    const dir = join(ROOT, dist);
-    // The JavaScript, its licenses, and PostgreSQL's parser (libpg-query) as WebAssembly for the lint.
-    // The CLI's index.js is a small entry that turns on Node's compile cache, then runs the bundle, cli.js.
-    const cli = dist === 'packages/cli/dist';
-    expect(readdirSync(dir).sort()).toEqual(cli ? ['cli.js', 'index.js', 'libpg-query.wasm', 'licenses.txt'] : ['index.js', 'libpg-query.wasm', 'licenses.txt']);
-    const code = readFileSync(join(dir, cli ? 'cli.js' : 'index.js'), 'utf8');
-    expect(Buffer.byteLength(code)).toBeLessThanOrEqual(budgets[dist]!);
-    // ssh2 (docker-modem's ssh:// transport, with its Windows pagent.exe and native add-ons) stays out:
-    // the docker provider refuses ssh:// hosts, and the patched docker-modem loads it only for them.
-    expect(code).not.toMatch(/class SSH2Stream|pagent\.exe|cpu-features/);
-    expect(code.match(/require\("ssh2"\)/g) ?? []).toHaveLength(1);
-  });
+  test.each(Object.keys(budgets))(
+    '%s: one file of JavaScript within its size budget, nothing that cannot run on a Linux runner',
+    (dist) => {
+      const dir = join(ROOT, dist);
+      // The JavaScript, its licenses, and PostgreSQL's parser (libpg-query) as WebAssembly for the lint.
+      // The CLI's index.js is a small entry that turns on Node's compile cache, then runs the bundle, cli.js.
+      const cli = dist === 'packages/cli/dist';
+      expect(readdirSync(dir).sort()).toEqual(
+        cli
+          ? ['cli.js', 'index.js', 'libpg-query.wasm', 'licenses.txt']
+          : ['index.js', 'libpg-query.wasm', 'licenses.txt'],
+      );
+      const code = readFileSync(join(dir, cli ? 'cli.js' : 'index.js'), 'utf8');
+      expect(Buffer.byteLength(code)).toBeLessThanOrEqual(budgets[dist]!);
+      // ssh2 (docker-modem's ssh:// transport, with its Windows pagent.exe and native add-ons) stays out:
+      // the docker provider refuses ssh:// hosts, and the patched docker-modem loads it only for them.
+      expect(code).not.toMatch(/class SSH2Stream|pagent\.exe|cpu-features/);
+      expect(code.match(/require\("ssh2"\)/g) ?? []).toHaveLength(1);
+    },
+  );
 });

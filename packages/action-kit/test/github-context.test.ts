@@ -21,7 +21,15 @@ test('a pull_request event: repository, commits and the pull request', () => {
   const context = readGitHubContext({
     GITHUB_REPOSITORY: 'octo-org/octo-repo',
     GITHUB_EVENT_NAME: 'pull_request',
-    GITHUB_EVENT_PATH: eventFile(pullRequestEvent({ number: 7, headRef: 'db-migrate/next-migration', headSha: 'b'.repeat(40), baseSha: 'a'.repeat(40), defaultBranch: 'trunk' })),
+    GITHUB_EVENT_PATH: eventFile(
+      pullRequestEvent({
+        number: 7,
+        headRef: 'db-migrate/next-migration',
+        headSha: 'b'.repeat(40),
+        baseSha: 'a'.repeat(40),
+        defaultBranch: 'trunk',
+      }),
+    ),
     GITHUB_SHA: 'c'.repeat(40),
     GITHUB_REF: 'refs/pull/7/merge',
     GITHUB_WORKSPACE: '/w',
@@ -55,16 +63,28 @@ test('a push event on GitHub Enterprise Server has no pull request', () => {
     GITHUB_API_URL: 'https://ghe.example.com/api/v3',
     GITHUB_SERVER_URL: 'https://ghe.example.com/',
   });
-  expect(context).toMatchObject({ owner: 'team', repo: 'schema', apiUrl: 'https://ghe.example.com/api/v3', defaultBranch: 'main', pullRequest: undefined });
+  expect(context).toMatchObject({
+    owner: 'team',
+    repo: 'schema',
+    apiUrl: 'https://ghe.example.com/api/v3',
+    defaultBranch: 'main',
+    pullRequest: undefined,
+  });
   expect(commitUrl(context, 'd')).toBe('https://ghe.example.com/team/schema/commit/d');
 });
 
 test('outside GitHub Actions, or with a broken event file, a clear configuration error', () => {
-  expect(() => readGitHubContext({})).toThrow(new ConfigurationError('GITHUB_REPOSITORY is not set: this step must run inside GitHub Actions'));
-  expect(() => readGitHubContext({ GITHUB_REPOSITORY: 'no-slash' })).toThrow(/must look like owner\/name, got "no-slash"/);
+  expect(() => readGitHubContext({})).toThrow(
+    new ConfigurationError('GITHUB_REPOSITORY is not set: this step must run inside GitHub Actions'),
+  );
+  expect(() => readGitHubContext({ GITHUB_REPOSITORY: 'no-slash' })).toThrow(
+    /must look like owner\/name, got "no-slash"/,
+  );
   const broken = eventFile('{"pull_request": ');
   expect(() => readGitHubContext({ GITHUB_REPOSITORY: 'o/r', GITHUB_EVENT_PATH: broken })).toThrow(
     new RegExp(`the event payload GITHUB_EVENT_PATH=${broken} is not valid`),
   );
-  expect(() => readGitHubContext({ GITHUB_REPOSITORY: 'o/r', GITHUB_EVENT_PATH: join(dir, 'missing.json') })).toThrow(/cannot read the event payload/);
+  expect(() => readGitHubContext({ GITHUB_REPOSITORY: 'o/r', GITHUB_EVENT_PATH: join(dir, 'missing.json') })).toThrow(
+    /cannot read the event payload/,
+  );
 });

@@ -24,7 +24,10 @@ afterEach(() => api.close());
 // secondMs: GitHub's waits (retry-after, backoff, write spacing) last 1 ms a second here, so tests wait for the retries, not the clock.
 const client = (token = api.token) => createGitHubClient({ token, apiUrl: api.url, secondMs: 1 });
 const failureOf = async (promise: Promise<unknown>): Promise<GitHubApiError> => {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(GitHubApiError);
   expect(error).toBeInstanceOf(ConfigurationError);
   return error as GitHubApiError;
@@ -35,16 +38,35 @@ describe('pull requests', () => {
     const github = client();
     // Someone else's pull requests into main, from other branches, must not be taken for ours.
     api.openPullRequest({ head: 'feature/a', base: 'main' });
-    expect(await findOpenPullRequest(github, { ...repository, head: branch, base: 'main', label: 'db-migrate' })).toBeUndefined();
+    expect(
+      await findOpenPullRequest(github, { ...repository, head: branch, base: 'main', label: 'db-migrate' }),
+    ).toBeUndefined();
 
     const created = await createPullRequest(github, {
-      ...repository, head: branch, base: 'main', title: 'Migration 0002', body: '```sql\nselect 1;\n```', labels: ['db-migrate'],
+      ...repository,
+      head: branch,
+      base: 'main',
+      title: 'Migration 0002',
+      body: '```sql\nselect 1;\n```',
+      labels: ['db-migrate'],
     });
     expect(created).toEqual({ number: 2, url: 'https://github.com/octo-org/octo-repo/pull/2', outcome: 'created' });
-    expect(api.pullRequests()[1]).toMatchObject({ headLabel: `octo-org:${branch}`, base: 'main', labels: ['db-migrate'], state: 'open' });
+    expect(api.pullRequests()[1]).toMatchObject({
+      headLabel: `octo-org:${branch}`,
+      base: 'main',
+      labels: ['db-migrate'],
+      state: 'open',
+    });
 
     const found = await findOpenPullRequest(github, { ...repository, head: branch, base: 'main', label: 'db-migrate' });
-    expect(found).toMatchObject({ number: 2, headRef: branch, baseRef: 'main', labels: ['db-migrate'], title: 'Migration 0002', url: created.url });
+    expect(found).toMatchObject({
+      number: 2,
+      headRef: branch,
+      baseRef: 'main',
+      labels: ['db-migrate'],
+      title: 'Migration 0002',
+      url: created.url,
+    });
 
     // The list call used GitHub's only working head form, owner:branch, and sent the token.
     const list = api.requests.filter((r) => r.method === 'GET' && r.path.endsWith('/pulls'));
@@ -58,8 +80,12 @@ describe('pull requests', () => {
   test('the label is required when asked for, and closed or merged pull requests do not count', async () => {
     const github = client();
     const unlabelled = api.openPullRequest({ head: branch, base: 'main' });
-    expect(await findOpenPullRequest(github, { ...repository, head: branch, base: 'main', label: 'db-migrate' })).toBeUndefined();
-    expect((await findOpenPullRequest(github, { ...repository, head: branch, base: 'main' }))?.number).toBe(unlabelled.number);
+    expect(
+      await findOpenPullRequest(github, { ...repository, head: branch, base: 'main', label: 'db-migrate' }),
+    ).toBeUndefined();
+    expect((await findOpenPullRequest(github, { ...repository, head: branch, base: 'main' }))?.number).toBe(
+      unlabelled.number,
+    );
 
     api.setPullRequestState(unlabelled.number, 'merged');
     expect(await findOpenPullRequest(github, { ...repository, head: branch, base: 'main' })).toBeUndefined();
@@ -71,25 +97,46 @@ describe('pull requests', () => {
     const github = client();
     // Another run won the race: its pull request is open, without our label yet.
     const winner = api.openPullRequest({ head: branch, base: 'main', user: 'github-actions[bot]' });
-    const result = await createPullRequest(github, { ...repository, head: branch, base: 'main', title: 't', body: 'b', labels: ['db-migrate'] });
+    const result = await createPullRequest(github, {
+      ...repository,
+      head: branch,
+      base: 'main',
+      title: 't',
+      body: 'b',
+      labels: ['db-migrate'],
+    });
 
-    expect(result).toEqual({ number: winner.number, url: `https://github.com/octo-org/octo-repo/pull/${winner.number}`, outcome: 'already-open' });
+    expect(result).toEqual({
+      number: winner.number,
+      url: `https://github.com/octo-org/octo-repo/pull/${winner.number}`,
+      outcome: 'already-open',
+    });
     expect(api.pullRequests()).toHaveLength(1);
     expect(api.pullRequests()[0].labels).toEqual(['db-migrate']);
     expect(api.requests.find((r) => r.method === 'POST' && r.path.endsWith('/pulls'))?.status).toBe(422);
   });
 
   test('other 422s fail with what GitHub said', async () => {
-    const error = await failureOf(createPullRequest(client(), { ...repository, head: branch, base: 'main', title: '', body: 'b' }));
+    const error = await failureOf(
+      createPullRequest(client(), { ...repository, head: branch, base: 'main', title: '', body: 'b' }),
+    );
     expect(error.status).toBe(422);
-    expect(error.message).toMatch(/^opening a pull request from db-migrate\/next-migration into main in octo-org\/octo-repo: GitHub answered 422 Validation Failed: title missing_field/);
+    expect(error.message).toMatch(
+      /^opening a pull request from db-migrate\/next-migration into main in octo-org\/octo-repo: GitHub answered 422 Validation Failed: title missing_field/,
+    );
   });
 
-  test('a body over GitHub\'s limit is cut to fit, with a closed code block and a note', async () => {
+  test("a body over GitHub's limit is cut to fit, with a closed code block and a note", async () => {
     const github = client();
     const sql = '```sql\n' + 'alter table t add column c int;\n'.repeat(4000) + '```\n';
     expect(sql.length).toBeGreaterThan(GITHUB_BODY_LIMIT);
-    const { number } = await createPullRequest(github, { ...repository, head: branch, base: 'main', title: 't', body: sql });
+    const { number } = await createPullRequest(github, {
+      ...repository,
+      head: branch,
+      base: 'main',
+      title: 't',
+      body: sql,
+    });
     const body = api.pullRequests()[0].body ?? '';
     expect(body.length).toBeLessThanOrEqual(GITHUB_BODY_LIMIT);
     expect(body).toMatch(/\n```\n\n… \(cut to fit GitHub's size limit of 65536 characters\)$/);
@@ -101,7 +148,8 @@ describe('pull requests', () => {
 
 describe('fitGitHubBody', () => {
   test('closes a longer fence and open <details> blocks the cut leaves open', () => {
-    const body = 'intro\n<details><summary>Down</summary>\n\n````sql\n' + 'select 1; -- ```\n'.repeat(500) + '````\n</details>\n';
+    const body =
+      'intro\n<details><summary>Down</summary>\n\n````sql\n' + 'select 1; -- ```\n'.repeat(500) + '````\n</details>\n';
     const fitted = fitGitHubBody(body, 2000);
     expect(fitted.length).toBeLessThanOrEqual(2000);
     expect(fitted).toMatch(/\n````\n<\/details>\n\n… \(cut to fit GitHub's size limit of 2000 characters\)$/);
@@ -135,7 +183,9 @@ describe('one comment per marker', () => {
     expect(ours[0].body).toBe('<!-- db-migrate:verify -->\nverify: **passed**');
     expect(api.comments(pr.number)).toHaveLength(122);
     // The second page was read through GitHub's Link header.
-    expect(api.requests.some((r) => r.path.endsWith(`/issues/${pr.number}/comments`) && r.query.page === '2')).toBe(true);
+    expect(api.requests.some((r) => r.path.endsWith(`/issues/${pr.number}/comments`) && r.query.page === '2')).toBe(
+      true,
+    );
 
     // Another marker is another comment.
     const create = await upsertComment(github, { ...options, marker: 'create', body: 'x' });
@@ -159,7 +209,13 @@ describe('clear failures', () => {
 
   test('a token without write permission: 403 says which permission to grant', async () => {
     const error = await failureOf(
-      createPullRequest(client(api.readOnlyToken), { ...repository, head: branch, base: 'main', title: 't', body: 'b' }),
+      createPullRequest(client(api.readOnlyToken), {
+        ...repository,
+        head: branch,
+        base: 'main',
+        title: 't',
+        body: 'b',
+      }),
     );
     expect(error.status).toBe(403);
     expect(error.message).toContain('Resource not accessible by integration');
@@ -191,7 +247,9 @@ describe('resilience against a flaky or busy API', () => {
   beforeEach(() => {
     warnings.length = 0;
     // core.warning writes a workflow command to stdout.
-    write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => (warnings.push(String(chunk)), true));
+    write = jest
+      .spyOn(process.stdout, 'write')
+      .mockImplementation((chunk: string | Uint8Array) => (warnings.push(String(chunk)), true));
   });
   afterEach(() => write.mockRestore());
 
@@ -203,17 +261,31 @@ describe('resilience against a flaky or busy API', () => {
 
   test('a 502 then success: retried, and the pull request is opened once', async () => {
     api.failNext('POST', /\/pulls$/, { status: 502, body: { message: 'Server Error' } });
-    const created = await createPullRequest(client(), { ...repository, head: branch, base: 'main', title: 't', body: 'b' });
+    const created = await createPullRequest(client(), {
+      ...repository,
+      head: branch,
+      base: 'main',
+      title: 't',
+      body: 'b',
+    });
     expect(created.outcome).toBe('created');
-    expect(api.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/pulls')).map((r) => r.status)).toEqual([502, 201]);
+    expect(api.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/pulls')).map((r) => r.status)).toEqual([
+      502, 201,
+    ]);
     expect(api.pullRequests()).toHaveLength(1);
   });
 
   test('a 429 with retry-after: waits what GitHub asks, then goes on', async () => {
-    api.failNext('GET', /\/pulls$/, { status: 429, headers: { 'retry-after': '1' }, body: { message: 'Too Many Requests' } });
+    api.failNext('GET', /\/pulls$/, {
+      status: 429,
+      headers: { 'retry-after': '1' },
+      body: { message: 'Too Many Requests' },
+    });
     expect(await findOpenPullRequest(client(), { ...repository, head: branch })).toBeUndefined();
     expect(api.requests.map((r) => r.status)).toEqual([429, 200]);
-    expect(warnings.join('')).toMatch(/::warning::GitHub answered 429 to GET \/repos\/octo-org\/octo-repo\/pulls: retrying in 1 s \(retry-after\)/);
+    expect(warnings.join('')).toMatch(
+      /::warning::GitHub answered 429 to GET \/repos\/octo-org\/octo-repo\/pulls: retrying in 1 s \(retry-after\)/,
+    );
   });
 
   test('a secondary rate limit (403) with retry-after: retried through the throttling plugin', async () => {
@@ -224,11 +296,17 @@ describe('resilience against a flaky or busy API', () => {
     });
     expect(await findOpenPullRequest(client(), { ...repository, head: branch })).toBeUndefined();
     expect(api.requests.map((r) => r.status)).toEqual([403, 200]);
-    expect(warnings.join('')).toContain("GitHub's secondary rate limit on GET /repos/octo-org/octo-repo/pulls: retrying in 1 s");
+    expect(warnings.join('')).toContain(
+      "GitHub's secondary rate limit on GET /repos/octo-org/octo-repo/pulls: retrying in 1 s",
+    );
   });
 
   test('a rate limit asking for a long wait fails at once with the rate-limit hint', async () => {
-    api.failNext('GET', /\/pulls$/, { status: 429, headers: { 'retry-after': '3600' }, body: { message: 'Too Many Requests' } });
+    api.failNext('GET', /\/pulls$/, {
+      status: 429,
+      headers: { 'retry-after': '3600' },
+      body: { message: 'Too Many Requests' },
+    });
     const error = await failureOf(findOpenPullRequest(client(), { ...repository, head: branch }));
     expect(error.status).toBe(429);
     expect(api.requests.map((r) => r.status)).toEqual([429]);
@@ -237,7 +315,12 @@ describe('resilience against a flaky or busy API', () => {
   test('a 5xx that persists fails after the retries with the outage hint', async () => {
     const outage = { status: 503, body: { message: 'Service Unavailable' } };
     api.failNext('GET', /\/pulls$/, outage, outage);
-    const error = await failureOf(findOpenPullRequest(createGitHubClient({ token: api.token, apiUrl: api.url, retries: 1, secondMs: 1 }), { ...repository, head: branch }));
+    const error = await failureOf(
+      findOpenPullRequest(createGitHubClient({ token: api.token, apiUrl: api.url, retries: 1, secondMs: 1 }), {
+        ...repository,
+        head: branch,
+      }),
+    );
     expect(error.status).toBe(503);
     expect(error.message).toMatch(/GitHub answered 503 Service Unavailable \(GitHub failed; re-run the job later\)$/);
     expect(api.requests.map((r) => r.status)).toEqual([503, 503]);

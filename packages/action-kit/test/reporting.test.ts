@@ -3,7 +3,16 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { registerUrlSecrets } from '@db-migrate/core';
-import { annotate, annotateAll, fitSummary, renderSummary, writeSummary, SUMMARY_BYTE_LIMIT, SUMMARY_CODE_LIMIT, type SummaryBlock } from '@db-migrate/action-kit';
+import {
+  annotate,
+  annotateAll,
+  fitSummary,
+  renderSummary,
+  writeSummary,
+  SUMMARY_BYTE_LIMIT,
+  SUMMARY_CODE_LIMIT,
+  type SummaryBlock,
+} from '@db-migrate/action-kit';
 import { parseFileCommands, parseWorkflowCommands } from '../../../test/support/run-action-bundle';
 
 let dir: string;
@@ -44,14 +53,27 @@ describe('job summary', () => {
 
     const written = await writeSummary([
       { kind: 'heading', text: 'Fleet apply' },
-      { kind: 'table', header: ['database', 'outcome'], rows: [['acme', 'applied 3 -> 4'], ['beta', `failed: could not connect to ${url}`]] },
-      { kind: 'details', summary: 'Migration 0004', blocks: [{ kind: 'code', language: 'sql', code: 'alter table t add check (n > 0 and n < 10);' }] },
+      {
+        kind: 'table',
+        header: ['database', 'outcome'],
+        rows: [
+          ['acme', 'applied 3 -> 4'],
+          ['beta', `failed: could not connect to ${url}`],
+        ],
+      },
+      {
+        kind: 'details',
+        summary: 'Migration 0004',
+        blocks: [{ kind: 'code', language: 'sql', code: 'alter table t add check (n > 0 and n < 10);' }],
+      },
     ]);
 
     expect(written).toBe(true);
     const text = readFileSync(file, 'utf8');
     expect(text.startsWith('<p>earlier step</p>\n<h2>Fleet apply</h2>')).toBe(true);
-    expect(text).toContain('<tr><th>database</th><th>outcome</th></tr><tr><td>acme</td><td>applied 3 -&gt; 4</td></tr>');
+    expect(text).toContain(
+      '<tr><th>database</th><th>outcome</th></tr><tr><td>acme</td><td>applied 3 -&gt; 4</td></tr>',
+    );
     expect(text).toContain('<pre lang="sql"><code>alter table t add check (n &gt; 0 and n &lt; 10);</code></pre>');
     expect(text).toContain('<details><summary>Migration 0004</summary>\n\n<pre');
     expect(text).not.toContain('s3cret-pw');
@@ -74,12 +96,25 @@ describe("the runner's 1 MiB limit on a step's summary", () => {
   /** Twelve drifted databases, each with 90 KB of drift SQL full of characters that escaping makes longer. */
   const drifted: SummaryBlock[] = [
     { kind: 'heading', text: 'db-migrate drift' },
-    { kind: 'table', header: ['database', 'status'], rows: Array.from({ length: 12 }, (_, i) => [`client_${i}`, 'drifted']) },
-    ...Array.from({ length: 12 }, (_, i): SummaryBlock => ({
-      kind: 'details',
-      summary: `client_${i}: drift`,
-      blocks: [{ kind: 'code', language: 'sql', code: `-- client_${i}\n` + "ALTER TABLE t ADD CHECK (a < b AND c > 'x&y');\n".repeat(1900) }],
-    })),
+    {
+      kind: 'table',
+      header: ['database', 'status'],
+      rows: Array.from({ length: 12 }, (_, i) => [`client_${i}`, 'drifted']),
+    },
+    ...Array.from(
+      { length: 12 },
+      (_, i): SummaryBlock => ({
+        kind: 'details',
+        summary: `client_${i}: drift`,
+        blocks: [
+          {
+            kind: 'code',
+            language: 'sql',
+            code: `-- client_${i}\n` + "ALTER TABLE t ADD CHECK (a < b AND c > 'x&y');\n".repeat(1900),
+          },
+        ],
+      }),
+    ),
   ];
 
   test('a summary over the limit after escaping is cut below it, says so, and the whole one is kept in a file it names', async () => {
@@ -115,16 +150,27 @@ describe("the runner's 1 MiB limit on a step's summary", () => {
 });
 
 describe('annotations', () => {
-  test('past GitHub\'s 10 per level, the 10th says how many more, and the rest reach the log', () => {
-    const errors = Array.from({ length: 15 }, (_, i) => ({ level: 'error' as const, message: `finding ${i + 1}`, file: 'migrations/0002_x.sql', line: i + 1 }));
+  test("past GitHub's 10 per level, the 10th says how many more, and the rest reach the log", () => {
+    const errors = Array.from({ length: 15 }, (_, i) => ({
+      level: 'error' as const,
+      message: `finding ${i + 1}`,
+      file: 'migrations/0002_x.sql',
+      line: i + 1,
+    }));
     const warnings = Array.from({ length: 3 }, (_, i) => ({ level: 'warning' as const, message: `hazard ${i + 1}` }));
     const out = stdoutOf(() => annotateAll([...errors, ...warnings], { root: '/repo' }));
     const commands = parseWorkflowCommands(out).annotations;
     const errorAnnotations = commands.filter((c) => c.level === 'error');
     expect(errorAnnotations).toHaveLength(10);
     expect(errorAnnotations.slice(0, 9).map((a) => a.message)).toEqual(errors.slice(0, 9).map((e) => e.message));
-    expect(errorAnnotations[9]!.message).toBe('6 more errors are not shown as annotations (GitHub keeps 10 per step): see the log and the job summary');
-    expect(commands.filter((c) => c.level === 'warning').map((a) => a.message)).toEqual(['hazard 1', 'hazard 2', 'hazard 3']);
+    expect(errorAnnotations[9]!.message).toBe(
+      '6 more errors are not shown as annotations (GitHub keeps 10 per step): see the log and the job summary',
+    );
+    expect(commands.filter((c) => c.level === 'warning').map((a) => a.message)).toEqual([
+      'hazard 1',
+      'hazard 2',
+      'hazard 3',
+    ]);
     for (let i = 10; i <= 15; i++) expect(out).toContain(`error: migrations/0002_x.sql:${i}: finding ${i}\n`);
   });
 
@@ -156,7 +202,10 @@ describe('annotations', () => {
 
   test('a file outside the workspace keeps its path; a warning without a file is a plain warning', () => {
     const out = stdoutOf(() => {
-      annotate({ level: 'warning', message: 'w1', file: '/elsewhere/x.sql', line: 1 }, { root: '/home/runner/work/app' });
+      annotate(
+        { level: 'warning', message: 'w1', file: '/elsewhere/x.sql', line: 1 },
+        { root: '/home/runner/work/app' },
+      );
       annotate({ level: 'notice', message: 'n, with: punctuation' });
     });
     expect(parseWorkflowCommands(out).annotations).toEqual([

@@ -60,20 +60,35 @@ export interface Command {
 /** Options every command takes (handled by the CLI itself, before the command runs). */
 export const GLOBAL_OPTIONS: OptionTable = {
   help: { type: 'boolean', short: 'h', description: 'Print this help and exit.' },
-  verbose: { type: 'boolean', description: 'Also print debug lines (the build commands\' output, each SQL file loaded).' },
-  quiet: { type: 'boolean', short: 'q', description: 'Print only warnings, errors and the result (no progress lines).' },
+  verbose: {
+    type: 'boolean',
+    description: "Also print debug lines (the build commands' output, each SQL file loaded).",
+  },
+  quiet: {
+    type: 'boolean',
+    short: 'q',
+    description: 'Print only warnings, errors and the result (no progress lines).',
+  },
 };
 
 /** The --json option, one spelling for every command. */
 export const JSON_OPTION: OptionTable = {
-  json: { type: 'string', value: '<file>', description: 'Also write the result as JSON to this file; `-` prints JSON on stdout instead of text.' },
+  json: {
+    type: 'string',
+    value: '<file>',
+    description: 'Also write the result as JSON to this file; `-` prints JSON on stdout instead of text.',
+  },
 };
 
 /** The table node:util's parseArgs reads. */
 export function parseArgsOptions(table: OptionTable): NonNullable<ParseArgsConfig['options']> {
   const options: NonNullable<ParseArgsConfig['options']> = {};
   for (const [name, spec] of Object.entries(table)) {
-    options[name] = { type: spec.type, ...(spec.multiple ? { multiple: true } : {}), ...(spec.short ? { short: spec.short } : {}) };
+    options[name] = {
+      type: spec.type,
+      ...(spec.multiple ? { multiple: true } : {}),
+      ...(spec.short ? { short: spec.short } : {}),
+    };
   }
   return options;
 }
@@ -113,7 +128,12 @@ export function optionalInteger(values: OptionValues, name: string): number | un
  * Prints a result: as text, or as JSON on stdout with `--json -`; with `--json <file>` the text is printed
  * and the JSON written to the file.
  */
-export async function printResult(values: OptionValues, stdout: (text: string) => void, text: string, json: unknown): Promise<void> {
+export async function printResult(
+  values: OptionValues,
+  stdout: (text: string) => void,
+  text: string,
+  json: unknown,
+): Promise<void> {
   const target = optionalString(values, 'json');
   const body = JSON.stringify(json, null, 2) + '\n';
   if (target === '-') {

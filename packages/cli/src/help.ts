@@ -10,21 +10,31 @@ function flag(name: string, spec: OptionSpec): string {
 
 /** The right column: the line of text, then (required), (default: ...), [env: ...]. */
 function text(spec: OptionSpec): string {
-  const notes = [spec.required ? '(required)' : '', spec.default ? `(default: ${spec.default})` : '', spec.env ? `[env: ${spec.env}]` : ''];
+  const notes = [
+    spec.required ? '(required)' : '',
+    spec.default ? `(default: ${spec.default})` : '',
+    spec.env ? `[env: ${spec.env}]` : '',
+  ];
   return [spec.description, ...notes].filter((s) => s !== '').join(' ');
 }
 
 function optionLines(table: OptionTable): string[] {
   const rows = Object.entries(table).map(([name, spec]) => [flag(name, spec), text(spec)] as const);
   const width = Math.min(34, Math.max(...rows.map(([left]) => left.length)));
-  return rows.map(([left, right]) => (left.length > width ? `  ${left}\n  ${''.padEnd(width)}  ${right}` : `  ${left.padEnd(width)}  ${right}`));
+  return rows.map(([left, right]) =>
+    left.length > width ? `  ${left}\n  ${''.padEnd(width)}  ${right}` : `  ${left.padEnd(width)}  ${right}`,
+  );
 }
 
 /** The whole help of one command: what it does, usage, options, environment, examples. */
 export function commandHelp(command: Command): string {
   const out = [command.summary, ''];
   for (const paragraph of command.details ?? []) out.push(paragraph, '');
-  out.push('USAGE', ...command.usage.split('\n').map((line, i) => (i === 0 ? `  db-migrate ${line}` : `      ${line.trim()}`)), '');
+  out.push(
+    'USAGE',
+    ...command.usage.split('\n').map((line, i) => (i === 0 ? `  db-migrate ${line}` : `      ${line.trim()}`)),
+    '',
+  );
   out.push('OPTIONS', ...optionLines(command.options), '');
   out.push('GLOBAL OPTIONS', ...optionLines(GLOBAL_OPTIONS), '');
   const env = Object.entries(command.options).filter(([, spec]) => spec.env);
@@ -81,7 +91,10 @@ export function closestName(typed: string, known: readonly string[]): string | u
   let best: { name: string; distance: number } | undefined;
   for (const name of known) {
     const whole = editDistance(typed, name);
-    const start = typed.length >= 3 && name.length > typed.length ? editDistance(typed, name.slice(0, typed.length)) + 0.5 : Infinity;
+    const start =
+      typed.length >= 3 && name.length > typed.length
+        ? editDistance(typed, name.slice(0, typed.length)) + 0.5
+        : Infinity;
     const distance = Math.min(whole, start);
     if (!best || distance < best.distance) best = { name, distance };
   }

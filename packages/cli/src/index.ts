@@ -36,7 +36,7 @@ export function sameTerminal(): boolean {
  */
 export function cliLogger(options: { verbose: boolean; quiet: boolean; repeated?: RegExp; shared: boolean }): Logger {
   const base = cli().core.consoleLogger({ verbose: options.verbose });
-  const skip = (message: string) => options.quiet || (options.shared && options.repeated !== undefined && options.repeated.test(message));
+  const skip = (message: string) => options.quiet || (options.shared && options.repeated?.test(message));
   return { ...base, info: (message) => (skip(message) ? undefined : base.info(message)) };
 }
 
@@ -75,8 +75,13 @@ export async function main(argv: string[]): Promise<number> {
     const topic = name === 'help' ? rest[0] : undefined;
     const command = topic ? commands.find((c) => c.name === topic) : undefined;
     if (topic && !command) {
-      const suggestion = closestName(topic, commands.map((c) => c.name));
-      process.stderr.write(`db-migrate: unknown command "${topic}"${suggestion ? `; did you mean "${suggestion}"?` : ''}\n\n${globalHelp(commands)}`);
+      const suggestion = closestName(
+        topic,
+        commands.map((c) => c.name),
+      );
+      process.stderr.write(
+        `db-migrate: unknown command "${topic}"${suggestion ? `; did you mean "${suggestion}"?` : ''}\n\n${globalHelp(commands)}`,
+      );
       return 1;
     }
     process.stdout.write(command ? commandHelp(command) : globalHelp(commands));
@@ -84,8 +89,13 @@ export async function main(argv: string[]): Promise<number> {
   }
   const command = commands.find((c) => c.name === name);
   if (!command) {
-    const suggestion = closestName(name, commands.map((c) => c.name));
-    process.stderr.write(`db-migrate: unknown command "${name}"${suggestion ? `; did you mean "${suggestion}"?` : ''}\n\n${globalHelp(commands)}`);
+    const suggestion = closestName(
+      name,
+      commands.map((c) => c.name),
+    );
+    process.stderr.write(
+      `db-migrate: unknown command "${name}"${suggestion ? `; did you mean "${suggestion}"?` : ''}\n\n${globalHelp(commands)}`,
+    );
     return 1;
   }
   let verbose = rest.includes('--verbose');
@@ -102,11 +112,23 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     verbose = verboseFlag === true;
-    const logger = cliLogger({ verbose, quiet: quiet === true && !verbose, repeated: command.repeatedOnStdout, shared: sameTerminal() });
-    return await command.run(values, parsed.positionals, { logger, verbose, stdout: (text) => process.stdout.write(text) });
+    const logger = cliLogger({
+      verbose,
+      quiet: quiet === true && !verbose,
+      repeated: command.repeatedOnStdout,
+      shared: sameTerminal(),
+    });
+    return await command.run(values, parsed.positionals, {
+      logger,
+      verbose,
+      stdout: (text) => process.stdout.write(text),
+    });
   } catch (error) {
     // By its code, not instanceof TypeError: under a test runner's VM the error comes from another realm.
-    const isUsage = typeof error === 'object' && error !== null && String((error as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS');
+    const isUsage =
+      typeof error === 'object' &&
+      error !== null &&
+      String((error as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS');
     if (rest.includes('--help') || rest.includes('-h')) {
       // Help is printed even when another option on the line is wrong.
       process.stdout.write(commandHelp(command));
@@ -114,8 +136,16 @@ export async function main(argv: string[]): Promise<number> {
     }
     const configuration = asConfigurationError(error);
     if (configuration || isUsage) {
-      process.stderr.write(`db-migrate ${name}: ${isUsage ? unknownOptionMessage(error, command) : errorMessage(configuration ?? error)}\n`);
-      if (isUsage) process.stderr.write(`usage: db-migrate ${command.usage.split('\n').map((l) => l.trim()).join(' ')}\nRun \`db-migrate ${name} --help\` for every option.\n`);
+      process.stderr.write(
+        `db-migrate ${name}: ${isUsage ? unknownOptionMessage(error, command) : errorMessage(configuration ?? error)}\n`,
+      );
+      if (isUsage)
+        process.stderr.write(
+          `usage: db-migrate ${command.usage
+            .split('\n')
+            .map((l) => l.trim())
+            .join(' ')}\nRun \`db-migrate ${name} --help\` for every option.\n`,
+        );
     } else {
       process.stderr.write(`db-migrate ${name}: unexpected error (a bug in db-migrate): ${errorMessage(error)}\n`);
       if (verbose && error instanceof Error && error.stack) process.stderr.write(errorMessage(error.stack) + '\n');

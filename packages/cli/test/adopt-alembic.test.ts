@@ -22,7 +22,8 @@ class Customer(Base):
     id = Column(Integer, primary_key=True)
     name = Column(String(200), nullable=False)
 ${extra}`;
-const CREATE_ALL = 'import os\nfrom sqlalchemy import create_engine\nfrom models import Base\n\nBase.metadata.create_all(create_engine(os.environ["DATABASE_URL"].replace("postgres://", "postgresql://", 1)))\n';
+const CREATE_ALL =
+  'import os\nfrom sqlalchemy import create_engine\nfrom models import Base\n\nBase.metadata.create_all(create_engine(os.environ["DATABASE_URL"].replace("postgres://", "postgresql://", 1)))\n';
 const ENV_PY = `import os
 from alembic import context
 from sqlalchemy import create_engine
@@ -55,7 +56,11 @@ let cwd: string;
 const clients: string[] = [];
 
 function alembicUpgrade(url: string): void {
-  const result = spawnSync(PYTHON, ['-m', 'alembic', '-c', 'alembic.ini', 'upgrade', 'head'], { cwd: repo.dir, env: { ...process.env, DATABASE_URL: url }, encoding: 'utf8' });
+  const result = spawnSync(PYTHON, ['-m', 'alembic', '-c', 'alembic.ini', 'upgrade', 'head'], {
+    cwd: repo.dir,
+    env: { ...process.env, DATABASE_URL: url },
+    encoding: 'utf8',
+  });
   if (result.status !== 0) throw new Error(`alembic upgrade failed: ${result.stderr}`);
 }
 
@@ -85,13 +90,25 @@ afterAll(async () => {
 
 it('checks the models equal production, creates the first migration, baselines the fleet, then applies and reverts a change', async () => {
   const [a, b] = clients;
-  const source = ['--schema-dir', 'app', '--schema-command', `${PYTHON} create_all.py`, '--dir', 'migrations', '--shadow', adminUrl()];
+  const source = [
+    '--schema-dir',
+    'app',
+    '--schema-command',
+    `${PYTHON} create_all.py`,
+    '--dir',
+    'migrations',
+    '--shadow',
+    adminUrl(),
+  ];
   const fleet = ['--dir', 'migrations', '--database', `a=${a}`, '--database', `b=${b}`, '--shadow', adminUrl()];
 
   // The models equal production: the models built into a scratch database, compared with each client.
   const scratch = await createTestDatabase('alembic_models');
   clients.push(scratch);
-  expect(spawnSync(PYTHON, ['create_all.py'], { cwd: join(repo.dir, 'app'), env: { ...process.env, DATABASE_URL: scratch } }).status).toBe(0);
+  expect(
+    spawnSync(PYTHON, ['create_all.py'], { cwd: join(repo.dir, 'app'), env: { ...process.env, DATABASE_URL: scratch } })
+      .status,
+  ).toBe(0);
   for (const url of [a, b]) {
     const diff = await cli(['diff', '--exit-code', scratch, url]);
     expect(diff.stdout).toBe('');
@@ -125,7 +142,17 @@ it('checks the models equal production, creates the first migration, baselines t
   const applied = await cli(['apply', ...fleet]);
   expect(applied.code).toBe(0);
   expect(applied.stdout).toContain('2 targets: 2 applied');
-  const reverted = await cli(['apply', '--dir', 'migrations', '--database', `a=${a}`, '--to', '1', '--shadow', adminUrl()]);
+  const reverted = await cli([
+    'apply',
+    '--dir',
+    'migrations',
+    '--database',
+    `a=${a}`,
+    '--to',
+    '1',
+    '--shadow',
+    adminUrl(),
+  ]);
   expect(reverted.code).toBe(0);
   expect(reverted.stdout).toMatch(/^a +\S+ +reverted +2 → 1 /m);
 
@@ -133,6 +160,10 @@ it('checks the models equal production, creates the first migration, baselines t
     expect(await query(url, 'SELECT version_num FROM alembic_version')).toEqual([{ version_num: '0001' }]);
     expect(await query(url, 'SELECT name FROM customers ORDER BY id')).toEqual([{ name: 'Ada' }, { name: 'Grace' }]);
   }
-  expect(await query(a, "SELECT 1 FROM information_schema.columns WHERE table_name = 'customers' AND column_name = 'email'")).toHaveLength(0);
-  expect(await query(b, "SELECT 1 FROM information_schema.columns WHERE table_name = 'customers' AND column_name = 'email'")).toHaveLength(1);
+  expect(
+    await query(a, "SELECT 1 FROM information_schema.columns WHERE table_name = 'customers' AND column_name = 'email'"),
+  ).toHaveLength(0);
+  expect(
+    await query(b, "SELECT 1 FROM information_schema.columns WHERE table_name = 'customers' AND column_name = 'email'"),
+  ).toHaveLength(1);
 });

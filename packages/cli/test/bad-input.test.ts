@@ -19,12 +19,26 @@ describe('refused before any work', () => {
     mkdirSync(readOnly);
     chmodSync(readOnly, 0o555);
     const cases: [string, RegExp][] = [
-      [join(ws.dir, 'missing', 'report.json'), /--json \S+report\.json: directory \S+missing does not exist \(checked before any database is touched\)/],
+      [
+        join(ws.dir, 'missing', 'report.json'),
+        /--json \S+report\.json: directory \S+missing does not exist \(checked before any database is touched\)/,
+      ],
       [ws.dir, /--json \S+: is a directory/],
     ];
-    if (process.getuid?.() !== 0) cases.push([join(readOnly, 'report.json'), /--json \S+: directory \S+read-only is not writable/]);
+    if (process.getuid?.() !== 0)
+      cases.push([join(readOnly, 'report.json'), /--json \S+: directory \S+read-only is not writable/]);
     for (const [path, message] of cases) {
-      const run = await cli(['apply', '--dir', set.dir, '--shadow', adminUrl(), '--database', `acme=${db.url}`, '--json', path]);
+      const run = await cli([
+        'apply',
+        '--dir',
+        set.dir,
+        '--shadow',
+        adminUrl(),
+        '--database',
+        `acme=${db.url}`,
+        '--json',
+        path,
+      ]);
       expect(run.code).toBe(1);
       expect(run.stderr).toMatch(message);
       expect(run.stdout).toBe('');
@@ -35,7 +49,14 @@ describe('refused before any work', () => {
   it('a migration that is not UTF-8, and an upper-case .SQL file: up refuses with the file (and line), nothing applied', async () => {
     const set = await ws.migrations(SHOP);
     const db = await ws.database(set, 0);
-    writeFileSync(join(set.dir, '0006_latin1.sql'), Buffer.concat([Buffer.from('-- +migrate Up\n-- caf'), Buffer.from([0xe9, 0x0a]), Buffer.from('CREATE TABLE x (id int);\n')]));
+    writeFileSync(
+      join(set.dir, '0006_latin1.sql'),
+      Buffer.concat([
+        Buffer.from('-- +migrate Up\n-- caf'),
+        Buffer.from([0xe9, 0x0a]),
+        Buffer.from('CREATE TABLE x (id int);\n'),
+      ]),
+    );
     const latin1 = await cli(['up', '--dir', set.dir, '--database', db.url]);
     expect(latin1.code).toBe(1);
     expect(latin1.stderr).toContain(`${join(set.dir, '0006_latin1.sql')} line 2: not valid UTF-8 (byte 0xe9)`);
@@ -43,7 +64,9 @@ describe('refused before any work', () => {
     writeFileSync(join(set.dir, '0007_shout.SQL'), '-- +migrate Up\nCREATE TABLE y (id int);\n');
     const upper = await cli(['up', '--dir', set.dir, '--database', db.url]);
     expect(upper.code).toBe(1);
-    expect(upper.stderr).toContain(`${join(set.dir, '0007_shout.SQL')}: sql-migrate reads only names ending in lower-case ".sql" and would never run it`);
+    expect(upper.stderr).toContain(
+      `${join(set.dir, '0007_shout.SQL')}: sql-migrate reads only names ending in lower-case ".sql" and would never run it`,
+    );
     expect(await recordedIds(db.url)).toEqual([]);
   });
 });

@@ -19,11 +19,24 @@ describe('db-migrate baseline', () => {
     const odd = await ws.database(set, 0, 'odd');
     await query(odd.url, `${SCHEMA_AT_2}; CREATE INDEX orders_total ON orders (total)`);
     const current = await ws.database(set, 5, 'current');
-    const common = ['--dir', set.dir, '--shadow', adminUrl(), '--to', '2', '--database', `legacy=${legacy.url}`, '--database', `current=${current.url}`];
+    const common = [
+      '--dir',
+      set.dir,
+      '--shadow',
+      adminUrl(),
+      '--to',
+      '2',
+      '--database',
+      `legacy=${legacy.url}`,
+      '--database',
+      `current=${current.url}`,
+    ];
 
     const plan = await cli(['baseline', ...common, '--dry-run']);
     expect(plan.code).toBe(0);
-    expect(plan.stdout).toMatch(/^legacy +\S+ +pending +0 → 2 +schema matches version 2: would record as applied: 0001_customers\.sql, 0002_orders\.sql$/m);
+    expect(plan.stdout).toMatch(
+      /^legacy +\S+ +pending +0 → 2 +schema matches version 2: would record as applied: 0001_customers\.sql, 0002_orders\.sql$/m,
+    );
     expect(plan.stdout).toMatch(/^current +\S+ +up-to-date +5 +already versioned at version 5: left alone/m);
     expect(plan.stdout).toContain('2 targets: 1 pending, 1 up-to-date (dry run: nothing changed)');
     expect(await recordedIds(legacy.url)).toEqual([]);
@@ -31,19 +44,37 @@ describe('db-migrate baseline', () => {
     const json = join(ws.dir, 'baseline.json');
     const real = await cli(['baseline', ...common, '--database', `odd=${odd.url}`, '--json', json]);
     expect(real.code).toBe(1); // the postponed one fails the run
-    expect(real.stdout).toMatch(/^legacy +\S+ +baselined +0 → 2 +schema matches version 2: recorded as applied \(nothing ran\): 0001_customers\.sql, 0002_orders\.sql$/m);
-    expect(real.stdout).toMatch(/^odd +\S+ +postponed +0 +postponed: schema differs from the schema of version 2: 1 difference \(drop index public\.orders_total\)$/m);
-    expect(real.stdout).toMatch(/-- odd \(.*\): SQL that would take it to the schema of version 2\n-- hazard: drops-index: [^\n]*\nDROP INDEX CONCURRENTLY IF EXISTS "public"\."orders_total";/);
+    expect(real.stdout).toMatch(
+      /^legacy +\S+ +baselined +0 → 2 +schema matches version 2: recorded as applied \(nothing ran\): 0001_customers\.sql, 0002_orders\.sql$/m,
+    );
+    expect(real.stdout).toMatch(
+      /^odd +\S+ +postponed +0 +postponed: schema differs from the schema of version 2: 1 difference \(drop index public\.orders_total\)$/m,
+    );
+    expect(real.stdout).toMatch(
+      /-- odd \(.*\): SQL that would take it to the schema of version 2\n-- hazard: drops-index: [^\n]*\nDROP INDEX CONCURRENTLY IF EXISTS "public"\."orders_total";/,
+    );
     expect(real.stderr).toMatch(/^baselining 3 databases against 5 migrations in .* \(at version 2\)/m);
     const report = JSON.parse(readFileSync(json, 'utf8'));
-    expect(report).toMatchObject({ mode: 'baseline', target: '2', counts: { baselined: 1, 'up-to-date': 1, postponed: 1 } });
+    expect(report).toMatchObject({
+      mode: 'baseline',
+      target: '2',
+      counts: { baselined: 1, 'up-to-date': 1, postponed: 1 },
+    });
     expect(await recordedIds(legacy.url)).toEqual(['0001_customers.sql', '0002_orders.sql']);
     expect(await recordedIds(odd.url)).toEqual([]);
     for (const run of [plan, real]) expect(run.stdout + run.stderr).not.toContain(password());
     expect(readFileSync(json, 'utf8')).not.toContain(password());
 
     // The adopted database now migrates like any other.
-    const applied = await cli(['apply', '--dir', set.dir, '--shadow', adminUrl(), '--database', `legacy=${legacy.url}`]);
+    const applied = await cli([
+      'apply',
+      '--dir',
+      set.dir,
+      '--shadow',
+      adminUrl(),
+      '--database',
+      `legacy=${legacy.url}`,
+    ]);
     expect(applied.code).toBe(0);
     expect(applied.stdout).toMatch(/^legacy +\S+ +applied +2 → 5 /m);
   });
@@ -52,12 +83,30 @@ describe('db-migrate baseline', () => {
     const set = await ws.migrations(SHOP);
     const db = await ws.database(set, 0, 'db');
     const args = ['baseline', '--dir', set.dir, '--shadow', adminUrl(), '--database', `db=${db.url}`];
-    expect(await cli(args)).toMatchObject({ code: 1, stderr: expect.stringMatching(/^db-migrate baseline: --to is required: the version of .* whose schema the databases already have\n$/) });
-    expect(await cli([...args, '--to', '0'])).toMatchObject({ code: 1, stderr: expect.stringMatching(/^db-migrate baseline: --to 0: a baseline records versions 1\.\.N of /) });
-    expect(await cli([...args, '--to', '6'])).toMatchObject({ code: 1, stderr: expect.stringMatching(/^db-migrate baseline: --to 6: there is no migration version 6 in .* \(versions 1 to 5\)\n$/) });
-    expect(await cli([...args, '--to', 'two'])).toMatchObject({ code: 1, stderr: 'db-migrate baseline: --to must be a non-negative integer, got "two"\n' });
+    expect(await cli(args)).toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(
+        /^db-migrate baseline: --to is required: the version of .* whose schema the databases already have\n$/,
+      ),
+    });
+    expect(await cli([...args, '--to', '0'])).toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/^db-migrate baseline: --to 0: a baseline records versions 1\.\.N of /),
+    });
+    expect(await cli([...args, '--to', '6'])).toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(
+        /^db-migrate baseline: --to 6: there is no migration version 6 in .* \(versions 1 to 5\)\n$/,
+      ),
+    });
+    expect(await cli([...args, '--to', 'two'])).toMatchObject({
+      code: 1,
+      stderr: 'db-migrate baseline: --to must be a non-negative integer, got "two"\n',
+    });
     const help = await cli(['baseline', '--help']);
-    expect(help.stdout).toContain('USAGE\n  db-migrate baseline --dir <migrations-dir> --to N (--targets <file> | --database <name>=<url>|<name>=env:VAR ...) [--target NAME ...]');
+    expect(help.stdout).toContain(
+      'USAGE\n  db-migrate baseline --dir <migrations-dir> --to N (--targets <file> | --database <name>=<url>|<name>=env:VAR ...) [--target NAME ...]',
+    );
     expect((await cli(['--help'])).stdout).toMatch(/^ {2}baseline +Adopt databases built before db-migrate/m);
   });
 });

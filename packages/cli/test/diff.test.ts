@@ -6,7 +6,10 @@ let b: string;
 beforeEach(async () => {
   [a, b] = await Promise.all([createTestDatabase('clidiff_a'), createTestDatabase('clidiff_b')]);
   await query(a, 'create table t (id int primary key, old text); create schema other; create table other.x (id int);');
-  await query(b, 'create table t (id bigint primary key, name text not null default \'\'); create schema other; create table other.x (id int, y int);');
+  await query(
+    b,
+    "create table t (id bigint primary key, name text not null default ''); create schema other; create table other.x (id int, y int);",
+  );
 });
 afterEach(async () => {
   await Promise.all([dropTestDatabase(a), dropTestDatabase(b)]);
@@ -40,7 +43,9 @@ describe('db-migrate diff', () => {
   it('writes the non-blocking forms on a table that exists; --blocking-ddl writes the plain ones', async () => {
     await query(b, 'create index t_name_idx on t (name)');
     const online = await cli(['diff', a, b]);
-    expect(online.stdout).toContain('CREATE INDEX CONCURRENTLY IF NOT EXISTS t_name_idx ON public.t USING btree (name);\n');
+    expect(online.stdout).toContain(
+      'CREATE INDEX CONCURRENTLY IF NOT EXISTS t_name_idx ON public.t USING btree (name);\n',
+    );
     expect(online.stderr).not.toMatch(/blocks-writes/);
     const blocking = await cli(['diff', a, b, '--blocking-ddl']);
     expect(blocking.stdout).toContain('CREATE INDEX t_name_idx ON public.t USING btree (name);\n');

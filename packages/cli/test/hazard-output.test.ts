@@ -15,8 +15,16 @@ beforeAll(async () => {
   [from, to] = await Promise.all([createTestDatabase('hazards_from'), createTestDatabase('hazards_to')]);
   // Five type changes (rewrites-table), five dropped columns (drops-data), one NOT NULL (validates-rows: its
   // online form validates a check before SET NOT NULL, docs/online.md).
-  await query(from, TABLES.map((t) => `create table ${t} (id int primary key, qty int, legacy text, note text);`).join('\n'));
-  await query(to, TABLES.map((t) => `create table ${t} (id int primary key, qty bigint, note text${t === 'a' ? ' not null' : ''});`).join('\n'));
+  await query(
+    from,
+    TABLES.map((t) => `create table ${t} (id int primary key, qty int, legacy text, note text);`).join('\n'),
+  );
+  await query(
+    to,
+    TABLES.map(
+      (t) => `create table ${t} (id int primary key, qty bigint, note text${t === 'a' ? ' not null' : ''});`,
+    ).join('\n'),
+  );
 });
 afterAll(async () => {
   await Promise.all([dropTestDatabase(from), dropTestDatabase(to)]);
@@ -30,10 +38,22 @@ describe('hazards of db-migrate diff', () => {
     expect(code).toBe(0);
     const lines = hazardLines(stderr);
     expect(lines).toHaveLength(3);
-    expect(lines).toContainEqual(expect.stringMatching(/^warning: hazard rewrites-table: 5 statements \(public\.\w\.qty, public\.\w\.qty, public\.\w\.qty, … \+2\)$/));
-    expect(lines).toContainEqual(expect.stringMatching(/^warning: hazard drops-data: 5 statements \(public\.\w\.legacy, public\.\w\.legacy, public\.\w\.legacy, … \+2\)$/));
+    expect(lines).toContainEqual(
+      expect.stringMatching(
+        /^warning: hazard rewrites-table: 5 statements \(public\.\w\.qty, public\.\w\.qty, public\.\w\.qty, … \+2\)$/,
+      ),
+    );
+    expect(lines).toContainEqual(
+      expect.stringMatching(
+        /^warning: hazard drops-data: 5 statements \(public\.\w\.legacy, public\.\w\.legacy, public\.\w\.legacy, … \+2\)$/,
+      ),
+    );
     // Alone of its kind: the hazard's own line, message included.
-    expect(lines).toContainEqual(expect.stringMatching(/^warning: hazard validates-rows \(statement \d+, column public\.a\.note\): validates that column public\.a\.note holds no NULL/));
+    expect(lines).toContainEqual(
+      expect.stringMatching(
+        /^warning: hazard validates-rows \(statement \d+, column public\.a\.note\): validates that column public\.a\.note holds no NULL/,
+      ),
+    );
     expect(stderr).toContain('11 hazards of 3 kinds: --verbose prints each one, --json each with its statement');
   });
 
@@ -41,12 +61,18 @@ describe('hazards of db-migrate diff', () => {
     const verbose = await cli(['diff', from, to, '--verbose']);
     const lines = hazardLines(verbose.stderr);
     expect(lines).toHaveLength(11);
-    expect(lines.filter((l) => /^warning: hazard rewrites-table \(statement \d+, column public\.\w\.qty\): /.test(l))).toHaveLength(5);
+    expect(
+      lines.filter((l) => /^warning: hazard rewrites-table \(statement \d+, column public\.\w\.qty\): /.test(l)),
+    ).toHaveLength(5);
     expect(verbose.stderr).not.toContain('--verbose prints each one');
 
     const json = await cli(['diff', from, to, '--json', '-']);
     const { statements } = JSON.parse(json.stdout) as { statements: { hazards: { code: string }[] }[] };
-    expect(statements.flatMap((s) => s.hazards.map((h) => h.code)).sort()).toEqual([...Array(5).fill('drops-data'), ...Array(5).fill('rewrites-table'), 'validates-rows']);
+    expect(statements.flatMap((s) => s.hazards.map((h) => h.code)).sort()).toEqual([
+      ...Array(5).fill('drops-data'),
+      ...Array(5).fill('rewrites-table'),
+      'validates-rows',
+    ]);
   });
 });
 
@@ -63,8 +89,20 @@ describe("hazards in verify's report", () => {
         status: 'warning',
         summary: '5 warnings',
         findings: [
-          ...[3, 4, 5, 6].map((line) => ({ level: 'warning' as const, file: '/repo/migrations/0002_wide.sql', line, code: 'rewrites-table', message: `changes the type of column ${line}` })),
-          { level: 'warning', file: '/repo/migrations/0002_wide.sql', line: 7, code: 'blocks-writes', message: 'builds index i without CONCURRENTLY' },
+          ...[3, 4, 5, 6].map((line) => ({
+            level: 'warning' as const,
+            file: '/repo/migrations/0002_wide.sql',
+            line,
+            code: 'rewrites-table',
+            message: `changes the type of column ${line}`,
+          })),
+          {
+            level: 'warning',
+            file: '/repo/migrations/0002_wide.sql',
+            line: 7,
+            code: 'blocks-writes',
+            message: 'builds index i without CONCURRENTLY',
+          },
         ],
       },
     ],
@@ -72,8 +110,12 @@ describe("hazards in verify's report", () => {
 
   it('groups the warnings of one code, naming file and line; every line when not grouped', () => {
     const grouped = formatVerifyReport(report, { groupHazards: true });
-    expect(grouped).toContain('  warning: rewrites-table: 4 warnings (0002_wide.sql:3, 0002_wide.sql:4, 0002_wide.sql:5, … +1)\n');
-    expect(grouped).toContain('  warning: /repo/migrations/0002_wide.sql:7: builds index i without CONCURRENTLY [blocks-writes]\n');
+    expect(grouped).toContain(
+      '  warning: rewrites-table: 4 warnings (0002_wide.sql:3, 0002_wide.sql:4, 0002_wide.sql:5, … +1)\n',
+    );
+    expect(grouped).toContain(
+      '  warning: /repo/migrations/0002_wide.sql:7: builds index i without CONCURRENTLY [blocks-writes]\n',
+    );
     expect(grouped).toContain('(--verbose prints each hazard)');
     const each = formatVerifyReport(report);
     expect(each.match(/\[rewrites-table\]/g)).toHaveLength(4);

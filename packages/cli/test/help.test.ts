@@ -14,40 +14,47 @@ function lineOf(help: string, name: string): string {
 }
 
 describe('help', () => {
-  it.each(commands.map((c) => [c.name, c] as const))('%s --help lists every option with its text, default and environment, and examples', async (name, command) => {
-    const { code, stdout } = await cli([name, '--help']);
-    expect(code).toBe(0);
-    expect(stdout).toBe(commandHelp(command));
-    expect(stdout.startsWith(command.summary)).toBe(true);
-    for (const [option, spec] of Object.entries({ ...command.options, ...GLOBAL_OPTIONS }) as [string, OptionSpec][]) {
-      const line = lineOf(stdout, option);
-      expect(spec.description.trim()).not.toBe('');
-      expect(line).toContain(spec.description);
-      if (spec.default) expect(line).toContain(`(default: ${spec.default})`);
-      if (spec.env) {
-        expect(line).toContain(`[env: ${spec.env}]`);
-        expect(stdout).toMatch(new RegExp(`ENVIRONMENT\\n(.*\\n)*  ${spec.env} +read when --${option} is not given`));
+  it.each(commands.map((c) => [c.name, c] as const))(
+    '%s --help lists every option with its text, default and environment, and examples',
+    async (name, command) => {
+      const { code, stdout } = await cli([name, '--help']);
+      expect(code).toBe(0);
+      expect(stdout).toBe(commandHelp(command));
+      expect(stdout.startsWith(command.summary)).toBe(true);
+      for (const [option, spec] of Object.entries({ ...command.options, ...GLOBAL_OPTIONS }) as [
+        string,
+        OptionSpec,
+      ][]) {
+        const line = lineOf(stdout, option);
+        expect(spec.description.trim()).not.toBe('');
+        expect(line).toContain(spec.description);
+        if (spec.default) expect(line).toContain(`(default: ${spec.default})`);
+        if (spec.env) {
+          expect(line).toContain(`[env: ${spec.env}]`);
+          expect(stdout).toMatch(new RegExp(`ENVIRONMENT\\n(.*\\n)*  ${spec.env} +read when --${option} is not given`));
+        }
+        if (spec.type === 'string') expect(line).toMatch(new RegExp(`--${option} \\S`));
+        // The usage names every required option.
+        if (spec.required) expect(command.usage).toContain(`--${option}`);
       }
-      if (spec.type === 'string') expect(line).toMatch(new RegExp(`--${option} \\S`));
-      // The usage names every required option.
-      if (spec.required) expect(command.usage).toContain(`--${option}`);
-    }
-    expect(command.examples.length).toBeGreaterThan(0);
-    for (const example of command.examples) {
-      expect(stdout).toContain(`  # ${example.comment}\n  $ db-migrate ${example.command}\n`);
-      expect(example.command.startsWith(`${name} `)).toBe(true);
-    }
-  });
+      expect(command.examples.length).toBeGreaterThan(0);
+      for (const example of command.examples) {
+        expect(stdout).toContain(`  # ${example.comment}\n  $ db-migrate ${example.command}\n`);
+        expect(example.command.startsWith(`${name} `)).toBe(true);
+      }
+    },
+  );
 
   it('examples use only options of their command', () => {
     for (const command of commands) {
       for (const example of command.examples) {
-        for (const [, flag] of example.command.matchAll(/(?:^| )--([a-z-]+)/g)) expect([command.name, flag, Object.keys(command.options).includes(flag)]).toEqual([command.name, flag, true]);
+        for (const [, flag] of example.command.matchAll(/(?:^| )--([a-z-]+)/g))
+          expect([command.name, flag, Object.keys(command.options).includes(flag)]).toEqual([command.name, flag, true]);
       }
     }
   });
 
-  it('help <command> prints that command\'s help; the global help lists every command with one line', async () => {
+  it("help <command> prints that command's help; the global help lists every command with one line", async () => {
     const create = await cli(['help', 'create']);
     expect(create).toEqual({ code: 0, stdout: (await cli(['create', '--help'])).stdout, stderr: '' });
     expect(create.stdout).toContain('--goal is a commit of the schema repository');
@@ -57,7 +64,8 @@ describe('help', () => {
 
     const global = await cli(['--help']);
     expect(global.code).toBe(0);
-    for (const command of commands) expect(global.stdout).toContain(`  ${command.name.padEnd(11)}  ${command.summary}\n`);
+    for (const command of commands)
+      expect(global.stdout).toContain(`  ${command.name.padEnd(11)}  ${command.summary}\n`);
     const unknown = await cli(['help', 'verfy']);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/^db-migrate: unknown command "verfy"; did you mean "verify"\?/);
@@ -67,7 +75,9 @@ describe('help', () => {
     const typo = await cli(['apply', '--dri', '--dir', 'm']);
     expect(typo.code).toBe(1);
     expect(typo.stdout).toBe('');
-    expect(typo.stderr).toMatch(/^db-migrate apply: unknown option --dri; did you mean --dry-run\?\nusage: db-migrate apply --dir/);
+    expect(typo.stderr).toMatch(
+      /^db-migrate apply: unknown option --dri; did you mean --dry-run\?\nusage: db-migrate apply --dir/,
+    );
     const far = await cli(['up', '--colour']);
     expect(far.code).toBe(1);
     expect(far.stderr).toMatch(/^db-migrate up: unknown option --colour\n/);
@@ -87,7 +97,9 @@ describe('help', () => {
 describe('the CLI logger', () => {
   const capture = () => {
     let err = '';
-    const spy = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((err += String(chunk)), true));
+    const spy = jest
+      .spyOn(process.stderr, 'write')
+      .mockImplementation((chunk: string | Uint8Array) => ((err += String(chunk)), true));
     return { text: () => err, restore: () => spy.mockRestore() };
   };
 

@@ -14,7 +14,13 @@ import { makeTestRepo, type TestRepo } from '../../core/test/git-fixture';
 import { adminUrl, createTestDatabase, dropTestDatabase, query } from '../../../test/support/pg';
 import { createAllScript, sqlalchemyModels } from '../../../test/support/sqlalchemy';
 import { startGitHubApi } from '../../../test/support/github-api';
-import { pullRequestEvent, pushEvent, readActionDefinition, runActionBundle, type ActionName } from '../../../test/support/run-action-bundle';
+import {
+  pullRequestEvent,
+  pushEvent,
+  readActionDefinition,
+  runActionBundle,
+  type ActionName,
+} from '../../../test/support/run-action-bundle';
 import { cli } from '../../../test/support/cli';
 
 // `yaml` is the core's dependency (pnpm does not hoist it to where this file lives).
@@ -40,7 +46,10 @@ function workflow(name: string): Workflow {
 }
 
 /** The db-migrate step of a workflow: which action, and its `with:` with the expressions a run would give. */
-function actionStep(wf: Workflow, values: Record<string, string>): { action: ActionName; inputs: Record<string, string>; env: Record<string, string>; dropped: string[] } {
+function actionStep(
+  wf: Workflow,
+  values: Record<string, string>,
+): { action: ActionName; inputs: Record<string, string>; env: Record<string, string>; dropped: string[] } {
   const step = Object.values(wf.jobs)[0].steps.find((s) => s.uses?.startsWith('your-org/db-migrate/'))!;
   const action = step.uses!.split('/')[2].split('@')[0] as ActionName;
   const declared = readActionDefinition(action).inputs;
@@ -59,7 +68,12 @@ function actionStep(wf: Workflow, values: Record<string, string>): { action: Act
     if (name in declared) inputs[name] ??= value;
     else dropped.push(name);
   }
-  return { action, inputs, env: Object.fromEntries(Object.keys(step.env ?? {}).map((k) => [k, values[`secrets.${k}`]])), dropped };
+  return {
+    action,
+    inputs,
+    env: Object.fromEntries(Object.keys(step.env ?? {}).map((k) => [k, values[`secrets.${k}`]])),
+    dropped,
+  };
 }
 
 beforeAll(() => {
@@ -89,7 +103,9 @@ it('detects the layout and writes workflows whose triggers and secrets match it'
   const dry = await cli(['init', '--dry-run']);
   expect(dry.code).toBe(0);
   expect(dry.stdout).toContain('would write:');
-  expect(dry.stderr).toContain('schema: backend/models, command python3 -m shop_schema.create_all (from backend/models/shop_schema/create_all.py');
+  expect(dry.stderr).toContain(
+    'schema: backend/models, command python3 -m shop_schema.create_all (from backend/models/shop_schema/create_all.py',
+  );
   expect(dry.stderr).toContain("migrations: db/sql (sql-migrate's dbconfig.yml)");
   expect(dry.stderr).toContain('dependencies: pip install -r backend/requirements.txt');
   expect(dry.stderr).toContain('default branch: main');
@@ -100,13 +116,34 @@ it('detects the layout and writes workflows whose triggers and secrets match it'
   expect(written.stdout).toContain('add the secrets ALPHA_DATABASE_URL, BETA_DATABASE_URL, STAGE_DATABASE_URL');
   const create = workflow('db-migrate-create.yml');
   expect(create.on.push!.paths).toEqual(['backend/models/**', 'backend/requirements.txt']);
-  expect(workflow('db-migrate-sync-staging.yml').on.push!.paths).toEqual(['backend/models/**', 'backend/requirements.txt']);
+  expect(workflow('db-migrate-sync-staging.yml').on.push!.paths).toEqual([
+    'backend/models/**',
+    'backend/requirements.txt',
+  ]);
   const apply = workflow('db-migrate-apply.yml');
-  expect(Object.keys(apply.on.workflow_dispatch!.inputs!)).toEqual(['mode', 'dry-run', 'to-version', 'target-names', 'allow', 'lock-timeout', 'statement-timeout']);
+  expect(Object.keys(apply.on.workflow_dispatch!.inputs!)).toEqual([
+    'mode',
+    'dry-run',
+    'to-version',
+    'target-names',
+    'allow',
+    'lock-timeout',
+    'statement-timeout',
+  ]);
   const applyStep = Object.values(apply.jobs)[0].steps.find((s) => s.uses?.includes('/apply@'))!;
   expect(Object.keys(applyStep.env!)).toEqual(['ALPHA_DATABASE_URL', 'BETA_DATABASE_URL']);
-  expect(applyStep.with).toMatchObject({ 'targets-file': 'db-targets.yml', group: 'production', 'migrations-dir': 'db/sql', mode: '${{ inputs.mode }}', allow: '${{ inputs.allow }}' });
-  expect(Object.values(create.jobs)[0].steps.map((s) => (s as { run?: string }).run).filter(Boolean)).toEqual(['pip install -r backend/requirements.txt']);
+  expect(applyStep.with).toMatchObject({
+    'targets-file': 'db-targets.yml',
+    group: 'production',
+    'migrations-dir': 'db/sql',
+    mode: '${{ inputs.mode }}',
+    allow: '${{ inputs.allow }}',
+  });
+  expect(
+    Object.values(create.jobs)[0]
+      .steps.map((s) => (s as { run?: string }).run)
+      .filter(Boolean),
+  ).toEqual(['pip install -r backend/requirements.txt']);
   // A second init leaves the files alone.
   expect(await cli(['init'])).toMatchObject({ code: 1, stderr: expect.stringContaining('already exist') });
   repo.git('add', '--all');
@@ -123,7 +160,10 @@ it('the generated create workflow opens the migration pull request, and warns on
     const workspace = join(root, 'workspace');
     spawnSync('git', ['clone', '--quiet', origin, workspace]);
     const sha = repo.git('rev-parse', 'HEAD');
-    const create = actionStep(workflow('db-migrate-create.yml'), { 'secrets.MIGRATIONS_BOT_TOKEN': '', 'github.token': api.token });
+    const create = actionStep(workflow('db-migrate-create.yml'), {
+      'secrets.MIGRATIONS_BOT_TOKEN': '',
+      'github.token': api.token,
+    });
     const run = () =>
       runActionBundle(create.action, {
         cwd: workspace,
@@ -138,7 +178,10 @@ it('the generated create workflow opens the migration pull request, and warns on
     expect(created.log).not.toMatch(/^Error/m);
     expect(created.outputs).toMatchObject({ outcome: 'created', version: '1', 'pr-number': '1' });
     expect(created.annotations.filter((a) => /does not cover/.test(a.message))).toEqual([]);
-    const files = spawnSync('git', ['ls-tree', '--name-only', 'db-migrate/next-migration:db/sql'], { cwd: origin, encoding: 'utf8' }).stdout;
+    const files = spawnSync('git', ['ls-tree', '--name-only', 'db-migrate/next-migration:db/sql'], {
+      cwd: origin,
+      encoding: 'utf8',
+    }).stdout;
     expect(files).toMatch(/^0001_create_users\.sql$/m);
 
     // The example's fixed trigger: the step still works when started by hand, and says the push never starts it.
@@ -146,7 +189,12 @@ it('the generated create workflow opens the migration pull request, and warns on
     writeFileSync(path, readFileSync(path, 'utf8').replace(/paths: \[.*\]/, "paths: ['schema/**']"));
     const warned = await run();
     expect(warned.outputs.outcome).toBe('skipped');
-    expect(warned.annotations).toContainEqual(expect.objectContaining({ level: 'warning', message: expect.stringContaining('does not cover schema-dir backend/models') }));
+    expect(warned.annotations).toContainEqual(
+      expect.objectContaining({
+        level: 'warning',
+        message: expect.stringContaining('does not cover schema-dir backend/models'),
+      }),
+    );
   } finally {
     await api.close();
     rmSync(root, { recursive: true, force: true });
@@ -155,7 +203,17 @@ it('the generated create workflow opens the migration pull request, and warns on
 
 it('the generated workflows run: verify on a pull request, apply from the dispatch inputs, staging sync on a push', async () => {
   // The first migration, as the create workflow's action would write it.
-  const created = await cli(['create', '--schema-dir', 'backend/models', '--schema-command', `${PYTHON} -m shop_schema.create_all`, '--dir', 'db/sql', '--shadow', adminUrl()]);
+  const created = await cli([
+    'create',
+    '--schema-dir',
+    'backend/models',
+    '--schema-command',
+    `${PYTHON} -m shop_schema.create_all`,
+    '--dir',
+    'db/sql',
+    '--shadow',
+    adminUrl(),
+  ]);
   expect(created.stderr).not.toMatch(/^error/m);
   expect(created.code).toBe(0);
   const base = repo.git('rev-parse', 'HEAD');
@@ -174,23 +232,52 @@ it('the generated workflows run: verify on a pull request, apply from the dispat
   expect(verified.outputs.result).toBe('passed');
   expect(verified.exitCode).toBe(0);
 
-  const [alpha, beta, stage] = [await createTestDatabase('init_alpha'), await createTestDatabase('init_beta'), await createTestDatabase('init_stage')];
+  const [alpha, beta, stage] = [
+    await createTestDatabase('init_alpha'),
+    await createTestDatabase('init_beta'),
+    await createTestDatabase('init_stage'),
+  ];
   databases.push(alpha, beta, stage);
-  const secrets = { 'secrets.ALPHA_DATABASE_URL': alpha, 'secrets.BETA_DATABASE_URL': beta, 'secrets.STAGE_DATABASE_URL': stage };
-  const dispatch = { 'inputs.mode': 'apply', 'inputs.dry-run': 'false', 'inputs.to-version': '', 'inputs.target-names': 'beta', 'inputs.allow': '', 'inputs.lock-timeout': '', 'inputs.statement-timeout': '' };
+  const secrets = {
+    'secrets.ALPHA_DATABASE_URL': alpha,
+    'secrets.BETA_DATABASE_URL': beta,
+    'secrets.STAGE_DATABASE_URL': stage,
+  };
+  const dispatch = {
+    'inputs.mode': 'apply',
+    'inputs.dry-run': 'false',
+    'inputs.to-version': '',
+    'inputs.target-names': 'beta',
+    'inputs.allow': '',
+    'inputs.lock-timeout': '',
+    'inputs.statement-timeout': '',
+  };
   const apply = actionStep(workflow('db-migrate-apply.yml'), { ...secrets, ...dispatch });
   // The apply action declares every input the generated workflow passes (the timeouts included).
   expect(apply.dropped).toEqual([]);
-  const applied = await runActionBundle(apply.action, { cwd: repo.dir, eventName: 'workflow_dispatch', inputs: { ...apply.inputs, ...shadow }, env: apply.env });
+  const applied = await runActionBundle(apply.action, {
+    cwd: repo.dir,
+    eventName: 'workflow_dispatch',
+    inputs: { ...apply.inputs, ...shadow },
+    env: apply.env,
+  });
   expect(applied.log).not.toMatch(/^Error/m);
   expect(applied.outputs.applied).toBe('1');
   expect(applied.exitCode).toBe(0);
   expect(await query(beta, "SELECT 1 FROM information_schema.tables WHERE table_name = 'users'")).toHaveLength(1);
   expect(await query(alpha, "SELECT 1 FROM information_schema.tables WHERE table_name = 'users'")).toHaveLength(0);
 
-  const workflowRef = { GITHUB_WORKFLOW_REF: 'octo-org/octo-repo/.github/workflows/db-migrate-sync-staging.yml@refs/heads/main' };
+  const workflowRef = {
+    GITHUB_WORKFLOW_REF: 'octo-org/octo-repo/.github/workflows/db-migrate-sync-staging.yml@refs/heads/main',
+  };
   const sync = actionStep(workflow('db-migrate-sync-staging.yml'), { ...secrets, 'github.sha': head });
-  const synced = await runActionBundle(sync.action, { cwd: repo.dir, eventName: 'push', sha: head, inputs: { ...sync.inputs, ...shadow }, env: { ...sync.env, ...workflowRef } });
+  const synced = await runActionBundle(sync.action, {
+    cwd: repo.dir,
+    eventName: 'push',
+    sha: head,
+    inputs: { ...sync.inputs, ...shadow },
+    env: { ...sync.env, ...workflowRef },
+  });
   expect(synced.log).not.toMatch(/^Error/m);
   expect(synced.exitCode).toBe(0);
   expect(synced.annotations.filter((a) => /trigger paths|does not cover/.test(a.message))).toEqual([]);
@@ -199,13 +286,21 @@ it('the generated workflows run: verify on a pull request, apply from the dispat
   // The example's fixed trigger, copied into this repository: the action says it never fires for the models.
   const path = join(repo.dir, '.github/workflows/db-migrate-sync-staging.yml');
   writeFileSync(path, readFileSync(path, 'utf8').replace(/paths: \[.*\]/, "paths: ['schema/**']"));
-  const warned = await runActionBundle(sync.action, { cwd: repo.dir, eventName: 'push', sha: head, inputs: { ...sync.inputs, ...shadow, 'dry-run': 'true' }, env: { ...sync.env, ...workflowRef } });
+  const warned = await runActionBundle(sync.action, {
+    cwd: repo.dir,
+    eventName: 'push',
+    sha: head,
+    inputs: { ...sync.inputs, ...shadow, 'dry-run': 'true' },
+    env: { ...sync.env, ...workflowRef },
+  });
   expect(warned.exitCode).toBe(0);
   expect(warned.annotations).toContainEqual(
     expect.objectContaining({
       level: 'warning',
       file: '.github/workflows/db-migrate-sync-staging.yml',
-      message: expect.stringContaining("on.push.paths (schema/**) does not cover schema-dir backend/models: a change to the schema there never starts this workflow"),
+      message: expect.stringContaining(
+        'on.push.paths (schema/**) does not cover schema-dir backend/models: a change to the schema there never starts this workflow',
+      ),
     }),
   );
 });

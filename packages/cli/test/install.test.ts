@@ -15,11 +15,18 @@ const cliDir = resolve(__dirname, '..');
 const work = mkdtempSync(join(tmpdir(), 'db-migrate-test-install-'));
 const prefix = join(work, 'prefix');
 // Nothing of the repository's module resolution may leak into the installed command.
-const env = { ...process.env, NODE_PATH: '', npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' };
+const env = {
+  ...process.env,
+  NODE_PATH: '',
+  npm_config_update_notifier: 'false',
+  npm_config_fund: 'false',
+  npm_config_audit: 'false',
+};
 const installed = (args: string[]) => run(join(prefix, 'bin', 'db-migrate'), args, { env, cwd: work });
 
 beforeAll(async () => {
-  if (!existsSync(join(cliDir, 'dist', 'index.js'))) throw new Error('packages/cli/dist/index.js is missing: run pnpm build first');
+  if (!existsSync(join(cliDir, 'dist', 'index.js')))
+    throw new Error('packages/cli/dist/index.js is missing: run pnpm build first');
   // pnpm pack, as the release workflow: it writes the workspace: versions out.
   await run('pnpm', ['pack', '--pack-destination', work], { cwd: cliDir, env });
   const tarball = readdirSync(work).find((f) => f.endsWith('.tgz'))!;
@@ -33,7 +40,12 @@ describe('the packed CLI installed with npm i -g', () => {
     const manifest = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as Record<string, unknown>;
     expect(manifest.dependencies).toBeUndefined();
     expect(readdirSync(packageDir).sort()).toEqual(['README.md', 'dist', 'package.json']);
-    expect(readdirSync(join(packageDir, 'dist')).sort()).toEqual(['cli.js', 'index.js', 'libpg-query.wasm', 'licenses.txt']);
+    expect(readdirSync(join(packageDir, 'dist')).sort()).toEqual([
+      'cli.js',
+      'index.js',
+      'libpg-query.wasm',
+      'licenses.txt',
+    ]);
     expect(existsSync(join(packageDir, 'node_modules'))).toBe(false);
   });
 
@@ -41,7 +53,9 @@ describe('the packed CLI installed with npm i -g', () => {
     const { version } = JSON.parse(readFileSync(join(cliDir, 'package.json'), 'utf8')) as { version: string };
     for (const flag of ['--version', '-V', 'version']) {
       const { stdout } = await installed([flag]);
-      expect(stdout).toBe(`db-migrate ${version} (PostgreSQL ${SUPPORTED_POSTGRES_VERSIONS.join(', ')}; Node ${process.versions.node})\n`);
+      expect(stdout).toBe(
+        `db-migrate ${version} (PostgreSQL ${SUPPORTED_POSTGRES_VERSIONS.join(', ')}; Node ${process.versions.node})\n`,
+      );
     }
   });
 
@@ -49,7 +63,10 @@ describe('the packed CLI installed with npm i -g', () => {
     const project = join(work, 'project');
     const tarball = readdirSync(work).find((f) => f.endsWith('.tgz'))!;
     await run('npm', ['install', '--offline', '--prefix', project, join(work, tarball)], { env, cwd: work });
-    const { stdout } = await run(join(project, 'node_modules', '.bin', 'db-migrate'), ['--version'], { env, cwd: work });
+    const { stdout } = await run(join(project, 'node_modules', '.bin', 'db-migrate'), ['--version'], {
+      env,
+      cwd: work,
+    });
     expect(stdout).toMatch(/^db-migrate \d+\.\d+\.\d+ /);
   });
 

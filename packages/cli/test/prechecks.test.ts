@@ -13,9 +13,26 @@ afterAll(() => ws.cleanup());
 test('apply --dry-run names the refused databases with counts, examples and table sizes; the real run migrates the others', async () => {
   const set = await ws.migrations(SHOP);
   const { small, dupes, large } = await ws.databases(set, { small: 4, dupes: 4, large: 4 });
-  await query(dupes.url, `INSERT INTO customers (name, email) VALUES ('x', 'same@example.com'), ('y', 'same@example.com'), ('z', 'other@example.com')`);
-  await query(large.url, `INSERT INTO customers (name, email) SELECT 'c' || i, 'c' || i || '@example.com' FROM generate_series(1, 20000) AS i; ANALYZE customers`);
-  const common = ['--dir', set.dir, '--shadow', adminUrl(), '--database', `small=${small.url}`, '--database', `dupes=${dupes.url}`, '--database', `large=${large.url}`];
+  await query(
+    dupes.url,
+    `INSERT INTO customers (name, email) VALUES ('x', 'same@example.com'), ('y', 'same@example.com'), ('z', 'other@example.com')`,
+  );
+  await query(
+    large.url,
+    `INSERT INTO customers (name, email) SELECT 'c' || i, 'c' || i || '@example.com' FROM generate_series(1, 20000) AS i; ANALYZE customers`,
+  );
+  const common = [
+    '--dir',
+    set.dir,
+    '--shadow',
+    adminUrl(),
+    '--database',
+    `small=${small.url}`,
+    '--database',
+    `dupes=${dupes.url}`,
+    '--database',
+    `large=${large.url}`,
+  ];
 
   const json = await cli(['apply', ...common, '--dry-run', '--json', '-']);
   expect(json.code).toBe(1);
@@ -25,16 +42,39 @@ test('apply --dry-run names the refused databases with counts, examples and tabl
   expect(a).toMatchObject({ name: 'small', status: 'pending' });
   expect(b.status).toBe('refused');
   expect(b.prechecks.checks).toEqual([
-    { code: 'duplicates', file: '0005_unique_email.sql', line: expect.any(Number), table: 'customers', what: 'unique constraint customers_email_key on customers (email)', status: 'found', count: 2, groups: 1, examples: ['email=same@example.com (2 rows)'] },
+    {
+      code: 'duplicates',
+      file: '0005_unique_email.sql',
+      line: expect.any(Number),
+      table: 'customers',
+      what: 'unique constraint customers_email_key on customers (email)',
+      status: 'found',
+      count: 2,
+      groups: 1,
+      examples: ['email=same@example.com (2 rows)'],
+    },
   ]);
   expect(c.status).toBe('refused');
   expect(c.prechecks.lockedTables).toEqual([
-    expect.objectContaining({ code: 'blocks-writes', file: '0005_unique_email.sql', table: 'public.customers', rows: 20000, bytes: expect.any(Number), large: true, acknowledged: false, work: 'index build' }),
+    expect.objectContaining({
+      code: 'blocks-writes',
+      file: '0005_unique_email.sql',
+      table: 'public.customers',
+      rows: 20000,
+      bytes: expect.any(Number),
+      large: true,
+      acknowledged: false,
+      work: 'index build',
+    }),
   ]);
 
   const text = await cli(['apply', ...common, '--dry-run']);
-  expect(text.stdout).toMatch(/^dupes +\S+ +refused +4 +refused, nothing ran.*0005_unique_email\.sql line \d+: unique constraint customers_email_key on customers \(email\): 2 rows share 1 key, e\.g\. email=same@example\.com \(2 rows\)/m);
-  expect(text.stdout).toMatch(/-- small \(.*\): pre-checks \(\d+ ms\)\n {2}0005_unique_email\.sql line \d+: unique constraint customers_email_key on customers \(email\): no row it refuses\n {2}0005_unique_email\.sql line \d+: adds UNIQUE customers_email_key building its index \(reads and writes wait\) on public\.customers \(0 rows, \d+ kB\): an estimated [\d.]+ s under lock; below the large-table limit/);
+  expect(text.stdout).toMatch(
+    /^dupes +\S+ +refused +4 +refused, nothing ran.*0005_unique_email\.sql line \d+: unique constraint customers_email_key on customers \(email\): 2 rows share 1 key, e\.g\. email=same@example\.com \(2 rows\)/m,
+  );
+  expect(text.stdout).toMatch(
+    /-- small \(.*\): pre-checks \(\d+ ms\)\n {2}0005_unique_email\.sql line \d+: unique constraint customers_email_key on customers \(email\): no row it refuses\n {2}0005_unique_email\.sql line \d+: adds UNIQUE customers_email_key building its index \(reads and writes wait\) on public\.customers \(0 rows, \d+ kB\): an estimated [\d.]+ s under lock; below the large-table limit/,
+  );
   expect(text.stdout).toContain("pass --allow 'blocks-writes public.customers'");
 
   const real = await cli(['apply', ...common, '--allow', 'blocks-writes public.customers']);

@@ -61,9 +61,13 @@ describe.each(recipes.map((r) => [r.name, r] as const))('recipe %s', (_name, rec
   let cwd: string;
   beforeEach(() => {
     repo = makeTestRepo();
-    cpSync(join(RECIPES, recipe.name), repo.dir, { recursive: true, filter: (src) => !/README\.md$|__pycache__|node_modules/.test(src) });
+    cpSync(join(RECIPES, recipe.name), repo.dir, {
+      recursive: true,
+      filter: (src) => !/README\.md$|__pycache__|node_modules/.test(src),
+    });
     // node_modules is never committed: the checkout has it installed, the copy of each commit gets a link to it.
-    if (recipe.nodeModules) symlinkSync(join(RECIPES, recipe.name, 'node_modules'), join(repo.dir, 'node_modules'), 'dir');
+    if (recipe.nodeModules)
+      symlinkSync(join(RECIPES, recipe.name, 'node_modules'), join(repo.dir, 'node_modules'), 'dir');
     writeFileSync(join(repo.dir, '.gitignore'), 'node_modules\n');
     mkdirSync(join(repo.dir, recipe.migrations), { recursive: true });
     writeFileSync(join(repo.dir, recipe.migrations, '.gitkeep'), '');
@@ -97,8 +101,14 @@ describe.each(recipes.map((r) => [r.name, r] as const))('recipe %s', (_name, rec
 
     const db = await createTestDatabase(`recipe_${recipe.name.replace(/-/g, '_')}`);
     try {
-      expect(await cli(['up', '--dir', recipe.migrations, '--database', db])).toMatchObject({ code: 0, stdout: expect.stringContaining('1 migration applied, now at version 1') });
-      const tables = await query<{ t: string }>(db, "select table_name as t from information_schema.tables where table_schema = 'public' and table_name <> 'gorp_migrations' order by 1");
+      expect(await cli(['up', '--dir', recipe.migrations, '--database', db])).toMatchObject({
+        code: 0,
+        stdout: expect.stringContaining('1 migration applied, now at version 1'),
+      });
+      const tables = await query<{ t: string }>(
+        db,
+        "select table_name as t from information_schema.tables where table_schema = 'public' and table_name <> 'gorp_migrations' order by 1",
+      );
       expect(tables.map((r) => r.t)).toEqual(recipe.tables);
     } finally {
       await dropTestDatabase(db);

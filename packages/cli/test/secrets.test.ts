@@ -35,9 +35,15 @@ describe('passwords with reserved characters', () => {
     const set = await ws.migrations(SHOP);
     const db = await ws.database(set, 2, 'acme');
     const role = await createRole('pw_owner', 'LOGIN', PASSWORD);
-    await query(db.url, `GRANT CONNECT ON DATABASE "${new URL(db.url).pathname.slice(1)}" TO "${role.name}"; GRANT SELECT ON ALL TABLES IN SCHEMA public TO "${role.name}"`);
+    await query(
+      db.url,
+      `GRANT CONNECT ON DATABASE "${new URL(db.url).pathname.slice(1)}" TO "${role.name}"; GRANT SELECT ON ALL TABLES IN SCHEMA public TO "${role.name}"`,
+    );
     const targets = join(ws.dir, 'targets.yml');
-    writeFileSync(targets, 'databases:\n  - name: acme\n    url-env: SECRETS_ACME_URL\n  - name: good\n    url-env: SECRETS_GOOD_URL\n');
+    writeFileSync(
+      targets,
+      'databases:\n  - name: acme\n    url-env: SECRETS_ACME_URL\n  - name: good\n    url-env: SECRETS_GOOD_URL\n',
+    );
     process.env.SECRETS_ACME_URL = unencoded(db.url, role.name);
     process.env.SECRETS_GOOD_URL = role.urlFor(db.url);
     try {
@@ -49,14 +55,26 @@ describe('passwords with reserved characters', () => {
       expect(run.stdout).toMatch(/^acme +\S+ +failed .*percent-encode the password/m);
       expect(run.stdout).toMatch(/^good +\S+ +consistent +2 /m);
       const acme = JSON.parse(report).targets.find((t: { name: string }) => t.name === 'acme');
-      expect(acme.error).toMatch(/the URL of "acme" \(in SECRETS_ACME_URL\) cannot be used: .*percent-encode the password/);
+      expect(acme.error).toMatch(
+        /the URL of "acme" \(in SECRETS_ACME_URL\) cannot be used: .*percent-encode the password/,
+      );
 
       const single = await cli(['status', '--dir', set.dir, '--database', unencoded(db.url, role.name)]);
       expectNoPart(single.stdout + single.stderr);
       expect(single.code).toBe(1);
-      expect(single.stderr).toMatch(/^db-migrate status: the URL of 127\.0\.0\.1:\d+\/\S+ cannot be used: .*percent-encode the password/m);
+      expect(single.stderr).toMatch(
+        /^db-migrate status: the URL of 127\.0\.0\.1:\d+\/\S+ cannot be used: .*percent-encode the password/m,
+      );
 
-      const listed = await cli(['drift', '--dir', set.dir, '--shadow', adminUrl(), '--database', `acme=${unencoded(db.url, role.name)}`]);
+      const listed = await cli([
+        'drift',
+        '--dir',
+        set.dir,
+        '--shadow',
+        adminUrl(),
+        '--database',
+        `acme=${unencoded(db.url, role.name)}`,
+      ]);
       expectNoPart(listed.stdout + listed.stderr);
       expect(listed.stderr).toMatch(/--database #1: the URL of "acme" cannot be used: .*percent-encode the password/);
     } finally {
@@ -78,7 +96,19 @@ describe('passwords with reserved characters', () => {
       mkdirSync(join(repo.dir, 'db'));
       writeFileSync(join(repo.dir, 'db', 'build.sh'), `env > '${dump}'\npsql -q -c 'CREATE TABLE accounts (id int)'\n`);
       repo.commitAll('schema');
-      const run = await cli(['sync', '--repo', repo.dir, '--schema-dir', 'db', '--schema-command', 'sh build.sh', '--shadow', adminUrl(), '--targets', targets]);
+      const run = await cli([
+        'sync',
+        '--repo',
+        repo.dir,
+        '--schema-dir',
+        'db',
+        '--schema-command',
+        'sh build.sh',
+        '--shadow',
+        adminUrl(),
+        '--targets',
+        targets,
+      ]);
       expect(run.stdout).toMatch(/applied +synced: 1 statement applied$/m);
       const env = readFileSync(dump, 'utf8');
       expect(env).toMatch(/^SECRETS_PLAIN=kept$/m);
@@ -96,7 +126,9 @@ describe('passwords with reserved characters', () => {
     const url = 'postgres://app:ab@cd/ef@db.example.com:5432/shop';
     registerUrlSecrets(url);
     expect(describeDatabase(url)).toBe('db.example.com:5432/shop');
-    expect(redact(`cannot connect to ${url}; password ab@cd/ef`)).toBe('cannot connect to postgres://***@db.example.com:5432/shop; password ***');
+    expect(redact(`cannot connect to ${url}; password ab@cd/ef`)).toBe(
+      'cannot connect to postgres://***@db.example.com:5432/shop; password ***',
+    );
     expect(redact('git https://x-access-token:ghs_abc@github.com/o/r')).toBe('git https://***@github.com/o/r');
   });
 });

@@ -7,12 +7,29 @@ describe('--shadow and masking', () => {
   let repo: TestRepo;
   beforeEach(() => {
     repo = makeTestRepo();
-    repo.commit('schema', { 'db/schema.sql': 'CREATE TABLE docker_hosts (id int PRIMARY KEY);\n', 'migrations/.gitkeep': '' });
+    repo.commit('schema', {
+      'db/schema.sql': 'CREATE TABLE docker_hosts (id int PRIMARY KEY);\n',
+      'migrations/.gitkeep': '',
+    });
   });
   afterEach(() => repo.remove());
 
   const create = (shadow: string, name: string) =>
-    cli(['create', '--repo', repo.dir, '--schema-dir', 'db', '--schema-sql', 'schema.sql', '--dir', join(repo.dir, 'migrations'), '--shadow', shadow, '--name', name]);
+    cli([
+      'create',
+      '--repo',
+      repo.dir,
+      '--schema-dir',
+      'db',
+      '--schema-sql',
+      'schema.sql',
+      '--dir',
+      join(repo.dir, 'migrations'),
+      '--shadow',
+      shadow,
+      '--name',
+      name,
+    ]);
 
   it('never masks the words embedded and docker, only URLs', async () => {
     const run = await create('embedded', 'embedded docker hosts');

@@ -85,7 +85,10 @@ describe('start-up', () => {
   it('the parser loads when migration files are read (the hook sees it)', async () => {
     const dir = join(work, 'migrations');
     mkdirSync(dir);
-    writeFileSync(join(dir, '1_accounts.sql'), '-- +migrate Up\ncreate table accounts (id int primary key);\n-- +migrate Down\ndrop table accounts;\n');
+    writeFileSync(
+      join(dir, '1_accounts.sql'),
+      '-- +migrate Up\ncreate table accounts (id int primary key);\n-- +migrate Down\ndrop table accounts;\n',
+    );
     const database = await createTestDatabase('startup_status');
     try {
       const { stdout, loaded } = await cli(['status', '--dir', dir, '--database', database]);
@@ -100,7 +103,8 @@ describe('start-up', () => {
     const cache = join(work, 'compile-cache');
     const { stdout } = await cli(['--version'], { NODE_COMPILE_CACHE: cache });
     expect(stdout).toMatch(/^db-migrate /);
-    const hasCompileCache = typeof (require('node:module') as { enableCompileCache?: unknown }).enableCompileCache === 'function';
+    const hasCompileCache =
+      typeof (require('node:module') as { enableCompileCache?: unknown }).enableCompileCache === 'function';
     const cached = existsSync(cache) ? readdirSync(cache, { recursive: true }).length : 0;
     if (hasCompileCache) expect(cached).toBeGreaterThan(0);
     else expect(cached).toBe(0);

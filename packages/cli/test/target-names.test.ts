@@ -17,26 +17,63 @@ afterEach(() => {
 it('--target picks clients of the targets file by name; an unknown name is refused, listing the names', async () => {
   const set = await ws.migrations(SHOP);
   const { acme, globex, initech } = await ws.databases(set, { acme: 2, globex: 2, initech: 2 });
-  Object.assign(process.env, { TARGET_ACME_URL: acme.url, TARGET_GLOBEX_URL: globex.url, TARGET_INITECH_URL: initech.url });
+  Object.assign(process.env, {
+    TARGET_ACME_URL: acme.url,
+    TARGET_GLOBEX_URL: globex.url,
+    TARGET_INITECH_URL: initech.url,
+  });
   const targets = join(ws.dir, 'db-targets.yml');
   writeFileSync(
     targets,
-    'databases:\n' + ['acme', 'globex', 'initech'].map((n) => `  - name: ${n}\n    url-env: TARGET_${n.toUpperCase()}_URL\n`).join(''),
+    'databases:\n' +
+      ['acme', 'globex', 'initech'].map((n) => `  - name: ${n}\n    url-env: TARGET_${n.toUpperCase()}_URL\n`).join(''),
   );
 
-  const applied = await cli(['apply', '--dir', set.dir, '--targets', targets, '--target', 'acme', '--target', 'initech', '--shadow', adminUrl()]);
+  const applied = await cli([
+    'apply',
+    '--dir',
+    set.dir,
+    '--targets',
+    targets,
+    '--target',
+    'acme',
+    '--target',
+    'initech',
+    '--shadow',
+    adminUrl(),
+  ]);
   expect(applied.code).toBe(0);
   expect(applied.stdout).toContain('2 targets: 2 applied');
   expect(await recordedIds(acme.url)).toHaveLength(5);
   expect(await recordedIds(initech.url)).toHaveLength(5);
   expect(await recordedIds(globex.url)).toHaveLength(2);
 
-  const drift = await cli(['drift', '--dir', set.dir, '--targets', targets, '--target', 'globex', '--shadow', adminUrl()]);
+  const drift = await cli([
+    'drift',
+    '--dir',
+    set.dir,
+    '--targets',
+    targets,
+    '--target',
+    'globex',
+    '--shadow',
+    adminUrl(),
+  ]);
   expect(drift.code).toBe(0);
   expect(drift.stdout).toMatch(/^globex /m);
   expect(drift.stdout).not.toMatch(/^acme /m);
 
-  const unknown = await cli(['apply', '--dir', set.dir, '--targets', targets, '--target', 'acmee', '--shadow', adminUrl()]);
+  const unknown = await cli([
+    'apply',
+    '--dir',
+    set.dir,
+    '--targets',
+    targets,
+    '--target',
+    'acmee',
+    '--shadow',
+    adminUrl(),
+  ]);
   expect(unknown.code).toBe(1);
   expect(unknown.stderr).toContain(`no target named "acmee" in ${targets} (names there: acme, globex, initech)`);
 
@@ -51,7 +88,17 @@ it('--database name=env:VAR and --database env:VAR read the URL from the environ
   const set = await ws.migrations(SHOP);
   const { acme } = await ws.databases(set, { acme: 1 });
   process.env.TARGET_ACME_URL = acme.url;
-  const applied = await cli(['apply', '--dir', set.dir, '--database', 'acme=env:TARGET_ACME_URL', '--to', '3', '--shadow', adminUrl()]);
+  const applied = await cli([
+    'apply',
+    '--dir',
+    set.dir,
+    '--database',
+    'acme=env:TARGET_ACME_URL',
+    '--to',
+    '3',
+    '--shadow',
+    adminUrl(),
+  ]);
   expect(applied.code).toBe(0);
   expect(await recordedIds(acme.url)).toHaveLength(3);
   const status = await cli(['status', '--dir', set.dir, '--database', 'env:TARGET_ACME_URL']);

@@ -12,7 +12,12 @@ beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'db-migrate-cli-'));
   url = await createTestDatabase('cli');
   mkdirSync(join(dir, 'migrations'));
-  const metadata = { base_sha: 'a'.repeat(40), goal_sha: 'b'.repeat(40), schema_source: 'sql: schema/', generator: 'db-migrate test' };
+  const metadata = {
+    base_sha: 'a'.repeat(40),
+    goal_sha: 'b'.repeat(40),
+    schema_source: 'sql: schema/',
+    generator: 'db-migrate test',
+  };
   await writeMigration(join(dir, 'migrations'), {
     version: 1,
     name: 'users',
@@ -40,7 +45,8 @@ describe('db-migrate up, down, status', () => {
     const before = await cli(['status', '--dir', migrationsDir(), '--database', url]);
     expect(before.code).toBe(0);
     expect(before.stdout).toBe(
-      'VERSION  MIGRATION        STATUS\n1        0001_users.sql   pending\n2        0002_orders.sql  pending\n' + `${db}: at version 0, 2 pending\n`,
+      'VERSION  MIGRATION        STATUS\n1        0001_users.sql   pending\n2        0002_orders.sql  pending\n' +
+        `${db}: at version 0, 2 pending\n`,
     );
 
     const applied = await cli(['up', '--dir', migrationsDir(), '--database', url]);
@@ -62,7 +68,17 @@ describe('db-migrate up, down, status', () => {
     const saved = process.env.DATABASE_URL;
     process.env.DATABASE_URL = url;
     try {
-      const run = await cli(['up', '--dir', migrationsDir(), '--to', '1', '--lock-timeout', '1000', '--statement-timeout', '5000']);
+      const run = await cli([
+        'up',
+        '--dir',
+        migrationsDir(),
+        '--to',
+        '1',
+        '--lock-timeout',
+        '1000',
+        '--statement-timeout',
+        '5000',
+      ]);
       expect(run.code).toBe(0);
       expect(run.stdout).toBe(`${describeDatabase(url)}: 1 migration applied, now at version 1\n`);
     } finally {
@@ -81,11 +97,25 @@ describe('db-migrate up, down, status', () => {
       await blocker.query('BEGIN');
       await blocker.query('INSERT INTO users VALUES (1)');
       // The first pause (1-2 s) fits in 3 s, the second (2-4 s) does not: two attempts.
-      const run = await cli(['up', '--dir', migrationsDir(), '--database', url, '--lock-timeout', '300', '--lock-retry-budget', '3000']);
+      const run = await cli([
+        'up',
+        '--dir',
+        migrationsDir(),
+        '--database',
+        url,
+        '--lock-timeout',
+        '300',
+        '--lock-retry-budget',
+        '3000',
+      ]);
       expect(run.code).not.toBe(0);
       const where = `0002_orders.sql line 2 (up) on ${describeDatabase(url)}`;
-      expect(run.stderr).toContain(`warning: ${join(migrationsDir(), where)}: ShareRowExclusiveLock on public.users not granted in 300 ms, attempt 1; blocked by pid ${pid} (app 'checkout', idle in transaction`);
-      expect(run.stderr).toMatch(/lock timeout \(lock not granted in 300 ms on 2 attempts, the lock retry budget of 3 s is spent; blocked by pid \d+ \(app 'checkout'/);
+      expect(run.stderr).toContain(
+        `warning: ${join(migrationsDir(), where)}: ShareRowExclusiveLock on public.users not granted in 300 ms, attempt 1; blocked by pid ${pid} (app 'checkout', idle in transaction`,
+      );
+      expect(run.stderr).toMatch(
+        /lock timeout \(lock not granted in 300 ms on 2 attempts, the lock retry budget of 3 s is spent; blocked by pid \d+ \(app 'checkout'/,
+      );
       expect(run.stderr).not.toContain(password());
       expect(await query(url, `SELECT to_regclass('orders') AS t`)).toEqual([{ t: null }]);
     } finally {
@@ -95,13 +125,21 @@ describe('db-migrate up, down, status', () => {
   });
 
   it('fails with one clear line when a migration fails', async () => {
-    writeFileSync(join(migrationsDir(), '0003_bad.sql'), formatMigrationFile({ up: ['CREATE TABLE bad (id int)', 'ALTER TABLE nope ADD x int'], down: [] }));
+    writeFileSync(
+      join(migrationsDir(), '0003_bad.sql'),
+      formatMigrationFile({ up: ['CREATE TABLE bad (id int)', 'ALTER TABLE nope ADD x int'], down: [] }),
+    );
     const run = await cli(['up', '--dir', migrationsDir(), '--database', url]);
     expect(run.code).toBe(1);
     const lines = run.stderr.trimEnd().split('\n');
     // The hand-written 0003 has no metadata: one warning line says so.
-    expect(lines.shift()).toBe(`warning: 1 migration has no NNNN.json metadata in ${migrationsDir()} (fine for hand-written migrations): 0003_bad.sql`);
-    expect(lines.slice(0, 2)).toEqual([expect.stringMatching(/^0001_users\.sql: applied/), expect.stringMatching(/^0002_orders\.sql: applied/)]);
+    expect(lines.shift()).toBe(
+      `warning: 1 migration has no NNNN.json metadata in ${migrationsDir()} (fine for hand-written migrations): 0003_bad.sql`,
+    );
+    expect(lines.slice(0, 2)).toEqual([
+      expect.stringMatching(/^0001_users\.sql: applied/),
+      expect.stringMatching(/^0002_orders\.sql: applied/),
+    ]);
     expect(lines.slice(2)).toEqual([
       `db-migrate up: ${join(migrationsDir(), '0003_bad.sql')} line 4 (up) on ${describeDatabase(url)}: statement "ALTER TABLE nope ADD x int;" failed: relation "nope" does not exist; the migration was rolled back`,
     ]);
@@ -114,7 +152,9 @@ describe('db-migrate up, down, status', () => {
     closed.port = String(await freePort());
     const run = await cli(['up', '--dir', migrationsDir(), '--database', closed.toString()]);
     expect(run.code).toBe(1);
-    expect(run.stderr).toBe(`db-migrate up: cannot connect to ${describeDatabase(closed.toString())}: connection refused (is PostgreSQL running and listening there?)\n`);
+    expect(run.stderr).toBe(
+      `db-migrate up: cannot connect to ${describeDatabase(closed.toString())}: connection refused (is PostgreSQL running and listening there?)\n`,
+    );
     expect(run.stderr).not.toContain(password());
     expect(run.stdout).toBe('');
   });
@@ -125,7 +165,9 @@ describe('db-migrate up, down, status', () => {
     for (const command of ['up', 'status']) {
       const run = await cli([command, '--dir', migrationsDir(), '--database', wrong.toString()]);
       expect(run.code).toBe(1);
-      expect(run.stderr).toBe(`db-migrate ${command}: cannot connect to ${describeDatabase(url)}: password authentication failed for user "postgres"\n`);
+      expect(run.stderr).toBe(
+        `db-migrate ${command}: cannot connect to ${describeDatabase(url)}: password authentication failed for user "postgres"\n`,
+      );
       expect(run.stderr + run.stdout).not.toContain('wrong-password-456');
       expect(run.stderr + run.stdout).not.toContain(password());
     }
@@ -135,13 +177,17 @@ describe('db-migrate up, down, status', () => {
     const saved = process.env.DATABASE_URL;
     delete process.env.DATABASE_URL;
     try {
-      expect((await cli(['up', '--dir', migrationsDir()])).stderr).toBe('db-migrate up: missing --database <url> (or env:VAR, --targets <file> --target <name>, or the DATABASE_URL environment variable)\n');
+      expect((await cli(['up', '--dir', migrationsDir()])).stderr).toBe(
+        'db-migrate up: missing --database <url> (or env:VAR, --targets <file> --target <name>, or the DATABASE_URL environment variable)\n',
+      );
     } finally {
       if (saved !== undefined) process.env.DATABASE_URL = saved;
     }
     const noTarget = await cli(['down', '--dir', migrationsDir(), '--database', url]);
     expect(noTarget.code).toBe(1);
-    expect(noTarget.stderr).toBe('db-migrate down: missing --to N: the version to go back to (0 reverts every migration)\n');
+    expect(noTarget.stderr).toBe(
+      'db-migrate down: missing --to N: the version to go back to (0 reverts every migration)\n',
+    );
     const badDir = await cli(['status', '--dir', join(dir, 'nope'), '--database', url]);
     expect(badDir.stderr).toBe(`db-migrate status: migrations directory ${join(dir, 'nope')} does not exist\n`);
   });

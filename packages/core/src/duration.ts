@@ -14,6 +14,9 @@ const DURATION_UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60
 export function parseDuration(text: string, name: string): number {
   const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min|h)?\s*$/i.exec(text);
   const ms = match ? Math.round(Number(match[1]) * DURATION_UNITS[(match[2] ?? 'ms').toLowerCase()]!) : NaN;
-  if (!Number.isFinite(ms) || ms < 1) throw new ConfigurationError(`${name} must be a duration such as 90s, 5m or 1h (a bare number is milliseconds), got "${text}"`);
+  if (!Number.isFinite(ms) || ms < 1)
+    throw new ConfigurationError(
+      `${name} must be a duration such as 90s, 5m or 1h (a bare number is milliseconds), got "${text}"`,
+    );
   return ms;
 }

@@ -115,7 +115,11 @@ export function describeDatabase(url: string): string {
  * (Not "contains a registered secret": a short password such as "postgres" is part of many paths.)
  */
 export function holdsSecret(text: string): boolean {
-  return registeredSecrets.has(text.trim()) || /[a-z][a-z0-9+.-]*:\/\/[^\s/@:]*:[^\s]*@/i.test(text) || /\bpassword\s*=/i.test(text);
+  return (
+    registeredSecrets.has(text.trim()) ||
+    /[a-z][a-z0-9+.-]*:\/\/[^\s/@:]*:[^\s]*@/i.test(text) ||
+    /\bpassword\s*=/i.test(text)
+  );
 }
 
 /** The message of any thrown value, redacted. */
@@ -126,7 +130,11 @@ export function errorMessage(error: unknown): string {
 
 /** The SQLSTATE or Node error code of an error, or of the error it wraps. */
 function errorCode(error: unknown): string | undefined {
-  for (let e = error as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+  for (
+    let e = error as { code?: unknown; cause?: unknown } | undefined, depth = 0;
+    e && depth < 5;
+    e = e.cause as typeof e, depth++
+  ) {
     if (typeof e.code === 'string') return e.code;
   }
   return undefined;
@@ -143,15 +151,33 @@ export function environmentProblem(error: unknown): string | undefined {
   if (error instanceof ConfigurationError) return undefined; // already said in plain words
   const code = errorCode(error);
   const message = errorMessage(error);
-  if (!code) return /^Connection terminated|not queryable|Connection ended/i.test(message) ? `the database connection was closed: ${message} (the server, a proxy or a timeout such as idle_session_timeout ended it)` : undefined;
+  if (!code)
+    return /^Connection terminated|not queryable|Connection ended/i.test(message)
+      ? `the database connection was closed: ${message} (the server, a proxy or a timeout such as idle_session_timeout ended it)`
+      : undefined;
   if (code === '42501') return `${message} (the role lacks a right: see docs/roles.md for what each command needs)`;
-  if (code === '53300') return `${message} (the server's max_connections or the role's CONNECTION LIMIT is reached: lower --concurrency, or raise the limit)`;
+  if (code === '53300')
+    return `${message} (the server's max_connections or the role's CONNECTION LIMIT is reached: lower --concurrency, or raise the limit)`;
   if (code.startsWith('53')) return `${message} (the database server ran out of a resource)`;
   if (code.startsWith('28')) return `${message} (check the user name and password in the database URL)`;
-  if (code.startsWith('08') || code.startsWith('57P')) return `${message} (the connection to the database failed or was closed by the server)`;
-  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') return `${message} (a file or directory is not accessible to this user)`;
-  if (code === 'ENOSPC' || code === 'EMFILE' || code === 'ENFILE') return `${message} (this machine ran out of disk space or file handles)`;
-  if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE'].includes(code)) {
+  if (code.startsWith('08') || code.startsWith('57P'))
+    return `${message} (the connection to the database failed or was closed by the server)`;
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS')
+    return `${message} (a file or directory is not accessible to this user)`;
+  if (code === 'ENOSPC' || code === 'EMFILE' || code === 'ENFILE')
+    return `${message} (this machine ran out of disk space or file handles)`;
+  if (
+    [
+      'ECONNREFUSED',
+      'ECONNRESET',
+      'ETIMEDOUT',
+      'ENOTFOUND',
+      'EAI_AGAIN',
+      'EHOSTUNREACH',
+      'ENETUNREACH',
+      'EPIPE',
+    ].includes(code)
+  ) {
     return `${message} (a network connection failed)`;
   }
   return undefined;

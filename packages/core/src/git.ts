@@ -59,7 +59,8 @@ export class Git {
   /** Opens the repository containing dir, at its top level; ConfigurationError when dir is not in one. */
   static async open(dir: string): Promise<Git> {
     const result = await new Git(dir).exec(['rev-parse', '--show-toplevel'], { allowFailure: true });
-    if (result.exitCode !== 0) throw new ConfigurationError(`${dir} is not inside a git repository: ${redact(result.stderr.trim())}`);
+    if (result.exitCode !== 0)
+      throw new ConfigurationError(`${dir} is not inside a git repository: ${redact(result.stderr.trim())}`);
     return new Git(result.stdout.trim());
   }
 
@@ -76,9 +77,17 @@ export class Git {
       child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
       child.on('error', reject);
       child.on('close', (code) => {
-        const result = { exitCode: code ?? 1, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') };
+        const result = {
+          exitCode: code ?? 1,
+          stdout: Buffer.concat(stdout).toString('utf8'),
+          stderr: Buffer.concat(stderr).toString('utf8'),
+        };
         if (result.exitCode !== 0 && !options.allowFailure) {
-          reject(new Error(`git ${redact(args.join(' '))} failed (exit ${result.exitCode}) in ${this.repoDir}: ${redact(result.stderr.trim())}`));
+          reject(
+            new Error(
+              `git ${redact(args.join(' '))} failed (exit ${result.exitCode}) in ${this.repoDir}: ${redact(result.stderr.trim())}`,
+            ),
+          );
         } else {
           resolvePromise(result);
         }
@@ -91,7 +100,9 @@ export class Git {
 
   /** The object name of a revision, or undefined when git does not know it. */
   async revParse(rev: string): Promise<string | undefined> {
-    const result = await this.exec(['rev-parse', '--verify', '--quiet', checkArgument('revision', rev)], { allowFailure: true });
+    const result = await this.exec(['rev-parse', '--verify', '--quiet', checkArgument('revision', rev)], {
+      allowFailure: true,
+    });
     return result.exitCode === 0 ? result.stdout.trim() : undefined;
   }
 
@@ -99,7 +110,8 @@ export class Git {
   async resolveCommit(ref: string): Promise<string> {
     const sha = await this.revParse(`${checkArgument('ref', ref)}^{commit}`);
     if (sha) return sha;
-    const shallow = (await this.exec(['rev-parse', '--is-shallow-repository'], { allowFailure: true })).stdout.trim() === 'true';
+    const shallow =
+      (await this.exec(['rev-parse', '--is-shallow-repository'], { allowFailure: true })).stdout.trim() === 'true';
     throw new ConfigurationError(
       `unknown commit "${ref}" in ${this.repoDir}` +
         (shallow ? ' (the clone is shallow: fetch more history, e.g. actions/checkout with fetch-depth: 0)' : ''),
@@ -140,7 +152,14 @@ export class Git {
    * base undefined means "from nothing" (every file at goal).
    */
   async diffNames(base: string | undefined, goal: string, path?: string): Promise<readonly string[]> {
-    const args = ['diff', '--name-only', '--no-renames', '-z', base ? checkArgument('revision', base) : await this.emptyTree(), checkArgument('revision', goal)];
+    const args = [
+      'diff',
+      '--name-only',
+      '--no-renames',
+      '-z',
+      base ? checkArgument('revision', base) : await this.emptyTree(),
+      checkArgument('revision', goal),
+    ];
     if (path !== undefined) args.push('--', path);
     const { stdout } = await this.exec(args);
     return stdout.split('\0').filter((name) => name !== '');
@@ -172,21 +191,39 @@ export class Git {
    * when base is null), oldest commit first, each with the commit it came from. Read with git's own
    * trailer parsing (the last paragraph of the message, "Key: value" lines).
    */
-  async trailers(key: string, base: string | null, goal: string): Promise<readonly { readonly sha: string; readonly value: string }[]> {
-    const range = base === null ? checkArgument('revision', goal) : `${checkArgument('revision', base)}..${checkArgument('revision', goal)}`;
-    const { stdout } = await this.exec(['log', '-z', '--reverse', `--format=%H%x1f%(trailers:key=${key},valueonly,unfold)`, range]);
+  async trailers(
+    key: string,
+    base: string | null,
+    goal: string,
+  ): Promise<readonly { readonly sha: string; readonly value: string }[]> {
+    const range =
+      base === null
+        ? checkArgument('revision', goal)
+        : `${checkArgument('revision', base)}..${checkArgument('revision', goal)}`;
+    const { stdout } = await this.exec([
+      'log',
+      '-z',
+      '--reverse',
+      `--format=%H%x1f%(trailers:key=${key},valueonly,unfold)`,
+      range,
+    ]);
     return stdout
       .split('\0')
       .filter((record) => record.trim() !== '')
       .flatMap((record) => {
         const [sha, values = ''] = record.replace(/^\n/, '').split('\x1f');
-        return values.split('\n').map((v) => v.trim()).filter((v) => v !== '').map((value) => ({ sha: sha!, value }));
+        return values
+          .split('\n')
+          .map((v) => v.trim())
+          .filter((v) => v !== '')
+          .map((value) => ({ sha: sha!, value }));
       });
   }
 
   /** What kind of object a path is at a commit: 'blob' (file), 'tree' (directory), or undefined (absent). */
   async pathType(ref: string, path: string): Promise<'blob' | 'tree' | undefined> {
-    const spec = path === '.' || path === '' ? `${checkArgument('ref', ref)}^{tree}` : `${checkArgument('ref', ref)}:${path}`;
+    const spec =
+      path === '.' || path === '' ? `${checkArgument('ref', ref)}^{tree}` : `${checkArgument('ref', ref)}:${path}`;
     const result = await this.exec(['cat-file', '-t', spec], { allowFailure: true });
     const type = result.stdout.trim();
     return type === 'blob' || type === 'tree' ? type : undefined;
@@ -225,8 +262,13 @@ export class Git {
 
   /** Commits what is staged; returns the new commit's sha. */
   async commit(message: string, options: { author?: GitIdentity; allowEmpty?: boolean } = {}): Promise<string> {
-    const identity = options.author ? ['-c', `user.name=${options.author.name}`, '-c', `user.email=${options.author.email}`] : [];
-    await this.exec([...identity, 'commit', '--quiet', '--no-verify', '--file=-', ...(options.allowEmpty ? ['--allow-empty'] : [])], { input: message });
+    const identity = options.author
+      ? ['-c', `user.name=${options.author.name}`, '-c', `user.email=${options.author.email}`]
+      : [];
+    await this.exec(
+      [...identity, 'commit', '--quiet', '--no-verify', '--file=-', ...(options.allowEmpty ? ['--allow-empty'] : [])],
+      { input: message },
+    );
     return this.headSha();
   }
 
@@ -248,29 +290,48 @@ export class Git {
   }
 
   async push(remote: string, refspec: string, options: { force?: boolean } = {}): Promise<void> {
-    await this.exec(['push', '--quiet', ...(options.force ? ['--force'] : []), checkArgument('remote', remote), checkArgument('refspec', refspec)]);
+    await this.exec([
+      'push',
+      '--quiet',
+      ...(options.force ? ['--force'] : []),
+      checkArgument('remote', remote),
+      checkArgument('refspec', refspec),
+    ]);
   }
 
   /** Merges rev into the current branch; returns false (and aborts) on a conflict instead of throwing. */
-  async merge(rev: string, options: { message?: string; ffOnly?: boolean; author?: GitIdentity } = {}): Promise<boolean> {
-    const identity = options.author ? ['-c', `user.name=${options.author.name}`, '-c', `user.email=${options.author.email}`] : [];
+  async merge(
+    rev: string,
+    options: { message?: string; ffOnly?: boolean; author?: GitIdentity } = {},
+  ): Promise<boolean> {
+    const identity = options.author
+      ? ['-c', `user.name=${options.author.name}`, '-c', `user.email=${options.author.email}`]
+      : [];
     const args = [...identity, 'merge', '--quiet', '--no-edit', ...(options.ffOnly ? ['--ff-only'] : [])];
     if (options.message) args.push('-m', options.message);
     const result = await this.exec([...args, checkArgument('revision', rev)], { allowFailure: true });
     if (result.exitCode === 0) return true;
     if (options.ffOnly) return false;
     const aborted = await this.exec(['merge', '--abort'], { allowFailure: true });
-    if (aborted.exitCode !== 0) throw new Error(`git merge ${rev} failed in ${this.repoDir}: ${redact(result.stderr.trim() || result.stdout.trim())}`);
+    if (aborted.exitCode !== 0)
+      throw new Error(
+        `git merge ${rev} failed in ${this.repoDir}: ${redact(result.stderr.trim() || result.stdout.trim())}`,
+      );
     return false;
   }
 
   async mergeBase(a: string, b: string): Promise<string | undefined> {
-    const result = await this.exec(['merge-base', checkArgument('revision', a), checkArgument('revision', b)], { allowFailure: true });
+    const result = await this.exec(['merge-base', checkArgument('revision', a), checkArgument('revision', b)], {
+      allowFailure: true,
+    });
     return result.exitCode === 0 ? result.stdout.trim() : undefined;
   }
 
   async isAncestor(ancestor: string, descendant: string): Promise<boolean> {
-    const result = await this.exec(['merge-base', '--is-ancestor', checkArgument('revision', ancestor), checkArgument('revision', descendant)], { allowFailure: true });
+    const result = await this.exec(
+      ['merge-base', '--is-ancestor', checkArgument('revision', ancestor), checkArgument('revision', descendant)],
+      { allowFailure: true },
+    );
     return result.exitCode === 0;
   }
 

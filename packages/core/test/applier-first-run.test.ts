@@ -18,7 +18,12 @@ async function bookkeeping(url: string): Promise<string[]> {
   return rows.map((r) => r.name);
 }
 
-const CUSTOMERS = { '0001_customers.sql': formatMigrationFile({ up: ['CREATE TABLE customers (id bigint PRIMARY KEY)'], down: ['DROP TABLE customers'] }) };
+const CUSTOMERS = {
+  '0001_customers.sql': formatMigrationFile({
+    up: ['CREATE TABLE customers (id bigint PRIMARY KEY)'],
+    down: ['DROP TABLE customers'],
+  }),
+};
 
 it('up on a database built before db-migrate fails with the baseline hint and leaves no bookkeeping', async () => {
   const set = await ws.migrations(CUSTOMERS);
@@ -26,7 +31,9 @@ it('up on a database built before db-migrate fails with the baseline hint and le
   try {
     await query(url, 'CREATE TABLE customers (id bigint PRIMARY KEY)');
     const run = await up(url, set);
-    expect(run.error?.message).toMatch(/already exists.*no migrations are recorded on .* but it already has tables: .*db-migrate baseline --to N/s);
+    expect(run.error?.message).toMatch(
+      /already exists.*no migrations are recorded on .* but it already has tables: .*db-migrate baseline --to N/s,
+    );
     expect(await bookkeeping(url)).toEqual([]);
   } finally {
     await dropTestDatabase(url);
@@ -34,7 +41,12 @@ it('up on a database built before db-migrate fails with the baseline hint and le
 });
 
 it('a first migration that fails on an empty database leaves no bookkeeping and no hint; existing bookkeeping stays', async () => {
-  const set = await ws.migrations({ '0001_bad.sql': formatMigrationFile({ up: ['CREATE TABLE t (id bigint)', 'SELECT no_such_function()'], down: ['DROP TABLE t'] }) });
+  const set = await ws.migrations({
+    '0001_bad.sql': formatMigrationFile({
+      up: ['CREATE TABLE t (id bigint)', 'SELECT no_such_function()'],
+      down: ['DROP TABLE t'],
+    }),
+  });
   const url = await createTestDatabase('first_run_bad');
   try {
     const run = await up(url, set);

@@ -19,7 +19,10 @@ beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'db-migrate-interop-'));
   url = await createTestDatabase('interop');
   // The datasource comes from the environment (sql-migrate expands it), so no password is written to disk.
-  writeFileSync(join(dir, 'dbconfig.yml'), `test:\n  dialect: postgres\n  datasource: \${DB_MIGRATE_TEST_DSN}\n  dir: ${join(dir, 'migrations')}\n`);
+  writeFileSync(
+    join(dir, 'dbconfig.yml'),
+    `test:\n  dialect: postgres\n  datasource: \${DB_MIGRATE_TEST_DSN}\n  dir: ${join(dir, 'migrations')}\n`,
+  );
 });
 afterEach(async () => {
   await dropTestDatabase(url);
@@ -83,7 +86,10 @@ const FILES = {
     downNoTransaction: true,
   }),
   '0003_orders.sql': formatMigrationFile({
-    up: ['CREATE TABLE orders (id bigint PRIMARY KEY, account_id bigint REFERENCES accounts)', "INSERT INTO accounts (id, name) VALUES (1, 'first')"],
+    up: [
+      'CREATE TABLE orders (id bigint PRIMARY KEY, account_id bigint REFERENCES accounts)',
+      "INSERT INTO accounts (id, name) VALUES (1, 'first')",
+    ],
     down: ['DROP TABLE orders', 'DELETE FROM accounts WHERE id = 1'],
   }),
 };
@@ -118,7 +124,10 @@ describe('sql-migrate interop', () => {
     writeMigrations({ ...FILES, '0004_hand.sql': handWritten });
     const set = await readMigrationDir(join(dir, 'migrations'));
     const expected = set.migrations
-      .map((m) => `==> Would apply migration ${m.fileName} (up)\n` + m.parsed.up.statements.map((s) => s.sql + '\n').join(''))
+      .map(
+        (m) =>
+          `==> Would apply migration ${m.fileName} (up)\n` + m.parsed.up.statements.map((s) => s.sql + '\n').join(''),
+      )
       .join('');
     expect(sqlMigrate('up', '-dryrun')).toBe(expected);
     // Five statements, starting at these lines (the column-0 "-- " comment is dropped, the rest kept).
@@ -150,7 +159,9 @@ describe('sql-migrate interop', () => {
     expect(seen).toMatchObject({ currentVersion: 3, consistent: true, pending: [] });
     // The function body arrived whole: the trigger works.
     await query(url, `UPDATE accounts SET name = 'renamed' WHERE id = 1`);
-    expect((await query<{ touched: boolean }>(url, 'SELECT updated_at IS NOT NULL AS touched FROM accounts'))[0].touched).toBe(true);
+    expect(
+      (await query<{ touched: boolean }>(url, 'SELECT updated_at IS NOT NULL AS touched FROM accounts'))[0].touched,
+    ).toBe(true);
 
     const reverted = await down(url, set, { to: 1 });
     expect(reverted.error).toBeUndefined();
@@ -158,7 +169,11 @@ describe('sql-migrate interop', () => {
       ['0003_orders.sql', 'applied', false],
       ['0002_accounts_name_index.sql', 'applied', true],
     ]);
-    expect(sqlMigrateStatus()).toEqual({ '0001_accounts.sql': true, '0002_accounts_name_index.sql': false, '0003_orders.sql': false });
+    expect(sqlMigrateStatus()).toEqual({
+      '0001_accounts.sql': true,
+      '0002_accounts_name_index.sql': false,
+      '0003_orders.sql': false,
+    });
   });
 
   it('our up finishes a database half-migrated by sql-migrate, and sql-migrate can take it back', async () => {
@@ -172,9 +187,16 @@ describe('sql-migrate interop', () => {
       ['0003_orders.sql', 'applied'],
     ]);
     expect(run.version).toBe(3);
-    const indexes = await query<{ indexname: string }>(url, `SELECT indexname FROM pg_indexes WHERE tablename = 'accounts' ORDER BY 1`);
+    const indexes = await query<{ indexname: string }>(
+      url,
+      `SELECT indexname FROM pg_indexes WHERE tablename = 'accounts' ORDER BY 1`,
+    );
     expect(indexes.map((i) => i.indexname)).toEqual(['accounts_name', 'accounts_pkey']);
-    expect(sqlMigrateStatus()).toEqual({ '0001_accounts.sql': true, '0002_accounts_name_index.sql': true, '0003_orders.sql': true });
+    expect(sqlMigrateStatus()).toEqual({
+      '0001_accounts.sql': true,
+      '0002_accounts_name_index.sql': true,
+      '0003_orders.sql': true,
+    });
 
     expect(sqlMigrate('down', '-limit=1')).toContain('Applied 1 migration');
     expect(await status(url, set)).toMatchObject({ currentVersion: 2, pending: ['0003_orders.sql'], consistent: true });
@@ -184,7 +206,9 @@ describe('sql-migrate interop', () => {
 
 describe('a UTF-8 byte-order mark', () => {
   it('hides the Up marker from sql-migrate, which then applies the file without its Up: refused, naming the invisible character', async () => {
-    writeMigrations({ '1_bom.sql': '\ufeff-- +migrate Up\nCREATE TABLE bom_t (id int);\n\n-- +migrate Down\nDROP TABLE bom_t;\n' });
+    writeMigrations({
+      '1_bom.sql': '\ufeff-- +migrate Up\nCREATE TABLE bom_t (id int);\n\n-- +migrate Down\nDROP TABLE bom_t;\n',
+    });
     // What sql-migrate does: "Applied 1 migration", recorded, and the table never created.
     expect(sqlMigrate('up')).toContain('Applied 1 migration');
     expect(sqlMigrateStatus()).toEqual({ '1_bom.sql': true });
@@ -194,6 +218,8 @@ describe('a UTF-8 byte-order mark', () => {
       /1_bom\.sql line 1: the file starts with a UTF-8 byte-order mark \(U\+FEFF, invisible in most editors\), which hides the marker on this line from sql-migrate: save the file as UTF-8 without BOM/,
     );
     // A no-break space inside a marker is named too, not quoted back as if it read right.
-    expect(() => parseMigrationFile('x.sql', '-- +migrate Up\nSELECT 1;\n--\u00a0+migrate Down\n')).toThrow(/x\.sql line 3: the marker holds an invisible character \(U\+00A0\)/);
+    expect(() => parseMigrationFile('x.sql', '-- +migrate Up\nSELECT 1;\n--\u00a0+migrate Down\n')).toThrow(
+      /x\.sql line 3: the marker holds an invisible character \(U\+00A0\)/,
+    );
   });
 });

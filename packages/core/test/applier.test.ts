@@ -31,11 +31,15 @@ async function migrations(files: Record<string, string>): Promise<MigrationSet> 
   return readMigrationDir(join(dir, 'm'));
 }
 
-const table = (name: string) => formatMigrationFile({ up: [`CREATE TABLE ${name} (id int)`], down: [`DROP TABLE ${name}`] });
+const table = (name: string) =>
+  formatMigrationFile({ up: [`CREATE TABLE ${name} (id int)`], down: [`DROP TABLE ${name}`] });
 const THREE = { '0001_a.sql': table('a'), '0002_b.sql': table('b'), '0003_c.sql': table('c') };
 
 async function tables(): Promise<string[]> {
-  const rows = await query<{ t: string }>(url, `SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'gorp_migrations' ORDER BY 1`);
+  const rows = await query<{ t: string }>(
+    url,
+    `SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'gorp_migrations' ORDER BY 1`,
+  );
   return rows.map((r) => r.t);
 }
 async function recorded(): Promise<string[]> {
@@ -46,7 +50,11 @@ const password = () => decodeURIComponent(new URL(adminUrl()).password);
 describe('up, down and status', () => {
   it('applies pending migrations in order, records each, and reverts them newest first', async () => {
     const set = await migrations(THREE);
-    expect(await status(url, set)).toMatchObject({ currentVersion: 0, pending: ['0001_a.sql', '0002_b.sql', '0003_c.sql'], consistent: true });
+    expect(await status(url, set)).toMatchObject({
+      currentVersion: 0,
+      pending: ['0001_a.sql', '0002_b.sql', '0003_c.sql'],
+      consistent: true,
+    });
     const logger = memoryLogger();
     const first = await up(url, set, { to: 2, logger });
     expect(first.error).toBeUndefined();
@@ -55,7 +63,10 @@ describe('up, down and status', () => {
       [2, '0002_b.sql', 'up', 'applied', false],
     ]);
     expect(first.version).toBe(2);
-    expect(logger.lines).toEqual([expect.stringMatching(/^0001_a\.sql: applied in \d+ ms$/), expect.stringMatching(/^0002_b\.sql: applied in \d+ ms$/)]);
+    expect(logger.lines).toEqual([
+      expect.stringMatching(/^0001_a\.sql: applied in \d+ ms$/),
+      expect.stringMatching(/^0002_b\.sql: applied in \d+ ms$/),
+    ]);
     expect(await tables()).toEqual(['a', 'b']);
     expect(await appliedVersion(url, set)).toBe(2);
 
@@ -92,7 +103,14 @@ describe('up, down and status', () => {
       ['0003_c.sql', 'not-run'],
     ]);
     expect(run.version).toBe(1);
-    expect(run.error).toMatchObject({ kind: 'sql', fileName: '0002_b.sql', version: 2, line: 7, sqlState: '42P01', database: describeDatabase(url) });
+    expect(run.error).toMatchObject({
+      kind: 'sql',
+      fileName: '0002_b.sql',
+      version: 2,
+      line: 7,
+      sqlState: '42P01',
+      database: describeDatabase(url),
+    });
     expect(run.error!.message).toBe(
       `${join(dir, 'm', '0002_b.sql')} line 7 (up) on ${describeDatabase(url)}: statement "INSERT INTO b …" failed: ` +
         `relation "no_such_table" does not exist; the migration was rolled back`,
@@ -106,8 +124,16 @@ describe('up, down and status', () => {
   it('runs notransaction sections statement by statement and records them after', async () => {
     const set = await migrations({
       '0001_a.sql': table('a'),
-      '0002_index.sql': formatMigrationFile({ up: ['CREATE INDEX CONCURRENTLY a_id ON a (id)'], upNoTransaction: true, down: ['DROP INDEX a_id'] }),
-      '0003_half.sql': formatMigrationFile({ up: ['CREATE TABLE half (id int)', 'SELECT 1/0'], upNoTransaction: true, down: ['DROP TABLE half'] }),
+      '0002_index.sql': formatMigrationFile({
+        up: ['CREATE INDEX CONCURRENTLY a_id ON a (id)'],
+        upNoTransaction: true,
+        down: ['DROP INDEX a_id'],
+      }),
+      '0003_half.sql': formatMigrationFile({
+        up: ['CREATE TABLE half (id int)', 'SELECT 1/0'],
+        upNoTransaction: true,
+        down: ['DROP TABLE half'],
+      }),
     });
     const run = await up(url, set);
     expect(run.results.map((r) => [r.fileName, r.status, r.noTransaction])).toEqual([
@@ -117,15 +143,23 @@ describe('up, down and status', () => {
     ]);
     expect(await query(url, `SELECT indexname FROM pg_indexes WHERE indexname = 'a_id'`)).toHaveLength(1);
     // Outside a transaction the first statement stays; the migration is not recorded.
-    expect(run.error!.message).toMatch(/0003_half\.sql line 4 .*division by zero; notransaction: the 1 statement\(s\) before it stay applied and the migration is not recorded/);
+    expect(run.error!.message).toMatch(
+      /0003_half\.sql line 4 .*division by zero; notransaction: the 1 statement\(s\) before it stay applied and the migration is not recorded/,
+    );
     expect(await tables()).toEqual(['a', 'half']);
     expect(await recorded()).toEqual(['0001_a.sql', '0002_index.sql']);
   });
 
   it('applies each migration exactly once when two runs start together', async () => {
     const set = await migrations({
-      '0001_log.sql': formatMigrationFile({ up: ['CREATE TABLE log (version int)', 'INSERT INTO log VALUES (1)'], down: ['DROP TABLE log'] }),
-      '0002_slow.sql': formatMigrationFile({ up: ['SELECT pg_sleep(0.4)', 'INSERT INTO log VALUES (2)'], down: ['DELETE FROM log WHERE version = 2'] }),
+      '0001_log.sql': formatMigrationFile({
+        up: ['CREATE TABLE log (version int)', 'INSERT INTO log VALUES (1)'],
+        down: ['DROP TABLE log'],
+      }),
+      '0002_slow.sql': formatMigrationFile({
+        up: ['SELECT pg_sleep(0.4)', 'INSERT INTO log VALUES (2)'],
+        down: ['DELETE FROM log WHERE version = 2'],
+      }),
     });
     const [one, two] = [memoryLogger(), memoryLogger()];
     const runs = await Promise.all([up(url, set, { logger: one }), up(url, set, { logger: two })]);
@@ -153,7 +187,9 @@ describe('up, down and status', () => {
       const run = await pending;
       expect(waited).toBe(true);
       expect(run.error).toMatchObject({ kind: 'lock-timeout' });
-      expect(run.error!.message).toBe(`${describeDatabase(url)}: another db-migrate run held the migration lock for more than 300 ms; gave up waiting`);
+      expect(run.error!.message).toBe(
+        `${describeDatabase(url)}: another db-migrate run held the migration lock for more than 300 ms; gave up waiting`,
+      );
       expect(run.results).toEqual([]);
     } finally {
       await holder.end();
@@ -170,7 +206,9 @@ describe('up, down and status', () => {
     expect(current).toMatchObject({ holes: ['0002_b.sql'], consistent: false, currentVersion: 3 });
     const run = await up(url, set);
     expect(run.error).toMatchObject({ kind: 'inconsistent' });
-    expect(run.error!.message).toMatch(/0002_b\.sql was never applied but the later 0003_c\.sql was; refusing to run it out of order/);
+    expect(run.error!.message).toMatch(
+      /0002_b\.sql was never applied but the later 0003_c\.sql was; refusing to run it out of order/,
+    );
     expect(run.results.map((r) => [r.fileName, r.status])).toEqual([['0002_b.sql', 'not-run']]);
     expect((await down(url, set, { to: 0 })).error).toMatchObject({ kind: 'inconsistent' });
     await expect(appliedVersion(url, set)).rejects.toThrow(ConfigurationError);
@@ -184,7 +222,9 @@ describe('up, down and status', () => {
     const two = await readMigrationDir(join(dir, 'm'));
     expect(await status(url, two)).toMatchObject({ appliedMissing: ['0003_c.sql'], consistent: false });
     const run = await up(url, two);
-    expect(run.error!.message).toMatch(/gorp_migrations records 0003_c\.sql but that file is not in .*: the database is ahead of the migration files/);
+    expect(run.error!.message).toMatch(
+      /gorp_migrations records 0003_c\.sql but that file is not in .*: the database is ahead of the migration files/,
+    );
     expect((await down(url, two, { to: 1 })).error).toMatchObject({ kind: 'inconsistent' });
     expect(await tables()).toEqual(['a', 'b', 'c']);
   });
@@ -200,7 +240,9 @@ describe('up, down and status', () => {
     await up(url, set);
     const run = await down(url, set, { to: 0 });
     expect(run.error).toMatchObject({ kind: 'irreversible' });
-    expect(run.error!.message).toMatch(/0003_c\.sql is marked irreversible in .*0003\.json: drops data; .*0002_b\.sql has no "-- \+migrate Down" section/);
+    expect(run.error!.message).toMatch(
+      /0003_c\.sql is marked irreversible in .*0003\.json: drops data; .*0002_b\.sql has no "-- \+migrate Down" section/,
+    );
     expect(run.results.map((r) => r.status)).toEqual(['not-run', 'not-run', 'not-run']);
     expect(await tables()).toEqual(['a', 'b', 'c']);
   });
@@ -242,13 +284,17 @@ describe('up, down and status', () => {
     wrong.password = 'not-the-password-123';
     const badPassword = await up(wrong.toString(), set);
     expect(badPassword.error).toMatchObject({ kind: 'connection' });
-    expect(badPassword.error!.message).toBe(`cannot connect to ${describeDatabase(url)}: password authentication failed for user "postgres"`);
+    expect(badPassword.error!.message).toBe(
+      `cannot connect to ${describeDatabase(url)}: password authentication failed for user "postgres"`,
+    );
 
     const port = await freePort();
     const closed = new URL(url);
     closed.port = String(port);
     const refused = await up(closed.toString(), set, { connectTimeoutMs: 2000 });
-    expect(refused.error!.message).toBe(`cannot connect to 127.0.0.1:${port}/${new URL(url).pathname.slice(1)}: connection refused (is PostgreSQL running and listening there?)`);
+    expect(refused.error!.message).toBe(
+      `cannot connect to 127.0.0.1:${port}/${new URL(url).pathname.slice(1)}: connection refused (is PostgreSQL running and listening there?)`,
+    );
 
     // A server that accepts the connection and never answers: the connect timeout ends the wait.
     const silent = createServer(() => undefined);
@@ -260,10 +306,14 @@ describe('up, down and status', () => {
     } finally {
       silent.close();
     }
-    expect((await up('mysql://x@y/z', set)).error!.message).toBe('the database URL is not a postgres:// or postgresql:// URL');
+    expect((await up('mysql://x@y/z', set)).error!.message).toBe(
+      'the database URL is not a postgres:// or postgresql:// URL',
+    );
 
     const missing = databaseUrl('no_such_database_here');
-    await expect(status(missing, set)).rejects.toThrow(`cannot connect to ${describeDatabase(missing)}: the database does not exist`);
+    await expect(status(missing, set)).rejects.toThrow(
+      `cannot connect to ${describeDatabase(missing)}: the database does not exist`,
+    );
     for (const message of [badPassword.error!.message, refused.error!.message]) {
       expect(message).not.toContain(password());
       expect(message).not.toContain('\n');

@@ -4,17 +4,50 @@ import type { DiffStatement } from '../src/diff';
 import { parseMigrationFile } from '../src/migrations/format';
 import { migrationFileName } from '../src/migrations/naming';
 
-function statement(action: DiffStatement['action'], kind: DiffStatement['object']['kind'], name: string, extra: Partial<DiffStatement> = {}): DiffStatement {
-  return { sql: `-- ${action} ${kind} ${name}\nSELECT 1`, object: { kind, name }, action, destructive: false, hazards: [], transactional: true, step: 0, ...extra };
+function statement(
+  action: DiffStatement['action'],
+  kind: DiffStatement['object']['kind'],
+  name: string,
+  extra: Partial<DiffStatement> = {},
+): DiffStatement {
+  return {
+    sql: `-- ${action} ${kind} ${name}\nSELECT 1`,
+    object: { kind, name },
+    action,
+    destructive: false,
+    hazards: [],
+    transactional: true,
+    step: 0,
+    ...extra,
+  };
 }
 
 describe('the name of a migration', () => {
   it.each([
-    ['create_orders', [statement('create', 'table', 'public.orders'), statement('create', 'index', 'public.orders_idx')]],
-    ['create_orders_and_billing.invoices', [statement('create', 'table', 'public.orders'), statement('create', 'table', 'billing.invoices')]],
-    ['create_a_and_2_more', [statement('create', 'table', 'public.a'), statement('create', 'table', 'public.b'), statement('create', 'table', 'public.c')]],
-    ['add_users.created_at', [statement('alter', 'column', 'public.users.email'), statement('create', 'column', 'public.users.created_at')]],
-    ['add_columns_to_users', [statement('create', 'column', 'public.users.a'), statement('create', 'column', 'public.users.b')]],
+    [
+      'create_orders',
+      [statement('create', 'table', 'public.orders'), statement('create', 'index', 'public.orders_idx')],
+    ],
+    [
+      'create_orders_and_billing.invoices',
+      [statement('create', 'table', 'public.orders'), statement('create', 'table', 'billing.invoices')],
+    ],
+    [
+      'create_a_and_2_more',
+      [
+        statement('create', 'table', 'public.a'),
+        statement('create', 'table', 'public.b'),
+        statement('create', 'table', 'public.c'),
+      ],
+    ],
+    [
+      'add_users.created_at',
+      [statement('alter', 'column', 'public.users.email'), statement('create', 'column', 'public.users.created_at')],
+    ],
+    [
+      'add_columns_to_users',
+      [statement('create', 'column', 'public.users.a'), statement('create', 'column', 'public.users.b')],
+    ],
     ['drop_users.nickname', [statement('drop', 'column', 'public.users.nickname')]],
     ['drop_legacy', [statement('drop', 'table', 'public.legacy'), statement('drop', 'column', 'public.users.x')]],
     ['alter_enum_status', [statement('alter', 'enum', 'public.status')]],
@@ -25,38 +58,63 @@ describe('the name of a migration', () => {
   });
 
   it('becomes a file name sql-migrate reads', () => {
-    expect(migrationFileName(3, migrationNameFor([statement('create', 'column', 'public.users.created_at')]))).toBe('0003_add_users_created_at.sql');
-    expect(migrationFileName(4, migrationNameFor([statement('create', 'materialized view', 'reports.totals')]))).toBe('0004_create_materialized_view_reports_totals.sql');
+    expect(migrationFileName(3, migrationNameFor([statement('create', 'column', 'public.users.created_at')]))).toBe(
+      '0003_add_users_created_at.sql',
+    );
+    expect(migrationFileName(4, migrationNameFor([statement('create', 'materialized view', 'reports.totals')]))).toBe(
+      '0004_create_materialized_view_reports_totals.sql',
+    );
   });
 });
 
 describe('the migration file', () => {
-  const base = { baseSha: 'a'.repeat(40), goalSha: 'b'.repeat(40), schemaSource: 'command: make schema (dir db)', generator: 'db-migrate 9.9.9' };
+  const base = {
+    baseSha: 'a'.repeat(40),
+    goalSha: 'b'.repeat(40),
+    schemaSource: 'command: make schema (dir db)',
+    generator: 'db-migrate 9.9.9',
+  };
 
   it('a statement PostgreSQL refuses in a transaction puts its section outside one, saying why; hazards once each', () => {
     const blocks = { code: 'blocks-writes', message: 'builds index x without CONCURRENTLY' };
     const rendered = renderMigrationFile({
       ...base,
       up: [
-        statement('create', 'index', 'public.a_idx', { sql: 'CREATE INDEX CONCURRENTLY a_idx ON a (x)', transactional: false }),
+        statement('create', 'index', 'public.a_idx', {
+          sql: 'CREATE INDEX CONCURRENTLY a_idx ON a (x)',
+          transactional: false,
+        }),
         statement('create', 'index', 'public.b_idx', { sql: 'CREATE INDEX b_idx ON b (x)', hazards: [blocks] }),
         statement('create', 'index', 'public.c_idx', { sql: 'CREATE INDEX c_idx ON c (x)', hazards: [blocks] }),
       ],
       down: [statement('drop', 'index', 'public.a_idx', { sql: 'DROP INDEX a_idx' })],
     });
     expect(rendered).toMatchObject({ upNoTransaction: true, downNoTransaction: false, hazards: [blocks] });
-    expect(rendered.text).toContain('-- Up runs without a transaction (notransaction): CREATE INDEX CONCURRENTLY a_idx ON a (x) cannot run inside a transaction.');
+    expect(rendered.text).toContain(
+      '-- Up runs without a transaction (notransaction): CREATE INDEX CONCURRENTLY a_idx ON a (x) cannot run inside a transaction.',
+    );
     expect(rendered.text).toContain('--   blocks-writes: builds index x without CONCURRENTLY\n');
-    expect(rendered.text).toContain(`-- Generated by db-migrate 9.9.9 from command: make schema (dir db)\n-- base: ${'a'.repeat(40)}\n-- goal: ${'b'.repeat(40)}\n`);
+    expect(rendered.text).toContain(
+      `-- Generated by db-migrate 9.9.9 from command: make schema (dir db)\n-- base: ${'a'.repeat(40)}\n-- goal: ${'b'.repeat(40)}\n`,
+    );
     const parsed = parseMigrationFile('x.sql', rendered.text);
     expect(parsed.up.noTransaction).toBe(true);
-    expect(parsed.up.statements.map((s) => s.sql.trim())).toEqual(['CREATE INDEX CONCURRENTLY a_idx ON a (x);', 'CREATE INDEX b_idx ON b (x);', 'CREATE INDEX c_idx ON c (x);']);
+    expect(parsed.up.statements.map((s) => s.sql.trim())).toEqual([
+      'CREATE INDEX CONCURRENTLY a_idx ON a (x);',
+      'CREATE INDEX b_idx ON b (x);',
+      'CREATE INDEX c_idx ON c (x);',
+    ]);
     expect(parsed.down!.noTransaction).toBe(false);
     expect(parsed.down!.statements.map((st) => st.sql.trim())).toEqual(['DROP INDEX a_idx;']);
   });
 
   it('the first migration names the empty database as its base, and an empty Down is written explicitly', () => {
-    const rendered = renderMigrationFile({ ...base, baseSha: null, up: [statement('comment', 'comment', 'x', { sql: "COMMENT ON SCHEMA public IS 'x'" })], down: [] });
+    const rendered = renderMigrationFile({
+      ...base,
+      baseSha: null,
+      up: [statement('comment', 'comment', 'x', { sql: "COMMENT ON SCHEMA public IS 'x'" })],
+      down: [],
+    });
     expect(rendered.text).toContain('-- base: the empty database\n');
     expect(rendered.text).toContain('-- Hazards: none found.\n');
     expect(parseMigrationFile('x.sql', rendered.text).down).toMatchObject({ statements: [] });

@@ -19,14 +19,22 @@ const created = (outcome: CreateOutcome): CreatedMigration => {
 };
 
 const labels = async (url: string) =>
-  (await query<{ label: string }>(url, `SELECT enumlabel AS label FROM pg_enum WHERE enumtypid = 'status'::regtype ORDER BY enumsortorder`)).map((r) => r.label);
+  (
+    await query<{ label: string }>(
+      url,
+      `SELECT enumlabel AS label FROM pg_enum WHERE enumtypid = 'status'::regtype ORDER BY enumsortorder`,
+    )
+  ).map((r) => r.label);
 
 describe('enum values and transactions in generated migrations', () => {
   let repo: TestRepo;
   let migrationsDir: string;
   const databases: string[] = [];
   let source: SchemaSource;
-  const create = async () => created(await createMigration({ source, migrationsDir, shadow: adminUrl(), postgresVersion: 15, logger: silentLogger }));
+  const create = async () =>
+    created(
+      await createMigration({ source, migrationsDir, shadow: adminUrl(), postgresVersion: 15, logger: silentLogger }),
+    );
   let added: CreatedMigration;
   let addedAndUsed: CreatedMigration;
 
@@ -67,7 +75,9 @@ describe('enum values and transactions in generated migrations', () => {
     // A table the migration will create already exists: its CREATE TABLE, after the ADD VALUE, fails.
     await query(url, 'CREATE TABLE shipments (id int)');
     const failed = await up(url, set, { to: 2, logger: silentLogger });
-    expect(failed.error?.message).toMatch(/0002_.*\.sql line \d+ \(up\).*"shipments" already exists; the migration was rolled back/);
+    expect(failed.error?.message).toMatch(
+      /0002_.*\.sql line \d+ \(up\).*"shipments" already exists; the migration was rolled back/,
+    );
     expect(await labels(url)).toEqual(['new', 'paid']);
 
     await query(url, 'DROP TABLE shipments');

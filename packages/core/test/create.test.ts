@@ -78,7 +78,10 @@ async function expectSameSchema(actualUrl: string, expectedUrl: string): Promise
 function sqlMigrateUp(migrationsDir: string, url: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'db-migrate-create-sqlmigrate-'));
   try {
-    writeFileSync(join(dir, 'dbconfig.yml'), `test:\n  dialect: postgres\n  datasource: \${DSN}\n  dir: ${migrationsDir}\n`);
+    writeFileSync(
+      join(dir, 'dbconfig.yml'),
+      `test:\n  dialect: postgres\n  datasource: \${DSN}\n  dir: ${migrationsDir}\n`,
+    );
     const result = spawnSync(SQL_MIGRATE, ['up', `-config=${join(dir, 'dbconfig.yml')}`, '-env=test'], {
       env: { ...process.env, DSN: `${url}?sslmode=disable` },
       encoding: 'utf8',
@@ -109,10 +112,20 @@ describe('create from SQL files', () => {
       'migrations/.gitkeep': '',
     });
     migrationsDir = join(repo.dir, 'migrations');
-    first = created(await createMigration({ source: sqlSource(repo), migrationsDir, ...shadow(), logger: silentLogger }));
+    first = created(
+      await createMigration({ source: sqlSource(repo), migrationsDir, ...shadow(), logger: silentLogger }),
+    );
     v2 = repo.commit('schema v2', { 'schema/01_types.sql': TYPES_V2, 'schema/02_tables.sql': TABLES_V2 });
     // The plain forms (--blocking-ddl): one file, whose hazards say what blocks (create-online.test.ts has the default).
-    second = created(await createMigration({ source: sqlSource(repo), migrationsDir, ...shadow(), diff: { online: false }, logger: silentLogger }));
+    second = created(
+      await createMigration({
+        source: sqlSource(repo),
+        migrationsDir,
+        ...shadow(),
+        diff: { online: false },
+        logger: silentLogger,
+      }),
+    );
   });
   afterAll(async () => {
     for (const url of databases) await dropTestDatabase(url);
@@ -127,7 +140,12 @@ describe('create from SQL files', () => {
     expect(first.downSql).toMatch(/DROP TABLE "public"\."users"/);
     const metadata = parseMetadata(first.files[1]!, readFileSync(first.files[1]!, 'utf8'));
     // No base_sha: the first migration starts from the empty database.
-    expect(metadata).toMatchObject({ version: 1, name: 'create_users', goal_sha: v1, generator: expect.stringMatching(/^db-migrate \d/) });
+    expect(metadata).toMatchObject({
+      version: 1,
+      name: 'create_users',
+      goal_sha: v1,
+      generator: expect.stringMatching(/^db-migrate \d/),
+    });
     expect(metadata.base_sha).toBeUndefined();
     expect(metadata.schema_source).toBe('sql files: 01_types.sql, 02_tables.sql (dir schema)');
     expect(metadata.checksum).toBe(sha256Checksum(readFileSync(first.files[0]!, 'utf8')));
@@ -200,22 +218,58 @@ describe('create from SQL files', () => {
     const scratch = mkdtempSync(join(tmpdir(), 'db-migrate-create-noop-'));
     try {
       // A copy of the migrations, so that the files the other tests read stay as they are.
-      for (const file of readdirSync(migrationsDir)) writeFileSync(join(scratch, file), readFileSync(join(migrationsDir, file)));
+      for (const file of readdirSync(migrationsDir))
+        writeFileSync(join(scratch, file), readFileSync(join(migrationsDir, file)));
       const logger = memoryLogger();
-      const outcome = await createMigration({ source: sqlSource(repo), migrationsDir: scratch, goal: v2, ...shadow(), logger });
-      expect(outcome).toEqual({ outcome: 'no-op', reason: expect.stringMatching(/^migration 2 already reaches the goal commit/), baseSha: v2, goalSha: v2 });
+      const outcome = await createMigration({
+        source: sqlSource(repo),
+        migrationsDir: scratch,
+        goal: v2,
+        ...shadow(),
+        logger,
+      });
+      expect(outcome).toEqual({
+        outcome: 'no-op',
+        reason: expect.stringMatching(/^migration 2 already reaches the goal commit/),
+        baseSha: v2,
+        goalSha: v2,
+      });
       expect(logger.lines.join('\n')).toMatch(/nothing to do: migration 2 already reaches/);
       expect(formatCreateReport(outcome)).toMatch(/^nothing to do: /);
 
       // A commit that touches nothing under the schema directory: nothing to build.
       const docs = repo.commit('docs only', { 'README.md': 'hello\n' });
-      const untouched = await createMigration({ source: sqlSource(repo), migrationsDir: scratch, goal: docs, ...shadow(), logger });
-      expect(untouched).toMatchObject({ outcome: 'no-op', reason: expect.stringMatching(/^no file under schema changed between/) });
+      const untouched = await createMigration({
+        source: sqlSource(repo),
+        migrationsDir: scratch,
+        goal: docs,
+        ...shadow(),
+        logger,
+      });
+      expect(untouched).toMatchObject({
+        outcome: 'no-op',
+        reason: expect.stringMatching(/^no file under schema changed between/),
+      });
 
       // A goal older than what the migrations already reach never migrates backwards.
-      const older = await createMigration({ source: sqlSource(repo), migrationsDir: scratch, goal: v1, ...shadow(), logger });
-      expect(older).toMatchObject({ outcome: 'no-op', reason: expect.stringMatching(/^the goal commit .* is older than/) });
-      expect(readdirSync(scratch).sort()).toEqual(['.gitkeep', '0001.json', '0001_create_users.sql', '0002.json', '0002_create_orders.sql']);
+      const older = await createMigration({
+        source: sqlSource(repo),
+        migrationsDir: scratch,
+        goal: v1,
+        ...shadow(),
+        logger,
+      });
+      expect(older).toMatchObject({
+        outcome: 'no-op',
+        reason: expect.stringMatching(/^the goal commit .* is older than/),
+      });
+      expect(readdirSync(scratch).sort()).toEqual([
+        '.gitkeep',
+        '0001.json',
+        '0001_create_users.sql',
+        '0002.json',
+        '0002_create_orders.sql',
+      ]);
     } finally {
       rmSync(scratch, { recursive: true, force: true });
     }
@@ -226,7 +280,7 @@ describe('create from SQL files', () => {
     expect(report).toContain(`created migration 2 (create_orders): base ${v1}, goal ${v2}`);
     expect(report).toContain(`  wrote ${second.files[0]}`);
     expect(report).toContain(`  wrote ${second.files[1]}`);
-    expect(report).toMatch(/hazards \(\d+\):\n  - /);
+    expect(report).toMatch(/hazards \(\d+\):\n {2}- /);
     expect(report).toContain('-- +migrate Up\n'); // transactional: the enum value it adds is not used by it
     expect(report.endsWith(second.text)).toBe(true);
   });
@@ -238,17 +292,27 @@ describe('create with online forms (the default)', () => {
     const databases: string[] = [];
     try {
       const source: SchemaSource = { repoDir: repo.dir, schemaDir: 'schema', sqlFiles: ['schema.sql'] };
-      repo.commit('v1', { 'schema/schema.sql': 'CREATE TABLE events (id bigint PRIMARY KEY, at timestamptz NOT NULL);\n', 'migrations/.gitkeep': '' });
+      repo.commit('v1', {
+        'schema/schema.sql': 'CREATE TABLE events (id bigint PRIMARY KEY, at timestamptz NOT NULL);\n',
+        'migrations/.gitkeep': '',
+      });
       const migrationsDir = join(repo.dir, 'migrations');
       created(await createMigration({ source, migrationsDir, ...shadow() }));
-      const v2 = repo.commit('index', { 'schema/schema.sql': 'CREATE TABLE events (id bigint PRIMARY KEY, at timestamptz NOT NULL);\nCREATE INDEX events_at_idx ON events (at);\n' });
-      const migration = created(await createMigration({ source, migrationsDir, ...shadow(), }));
+      const v2 = repo.commit('index', {
+        'schema/schema.sql':
+          'CREATE TABLE events (id bigint PRIMARY KEY, at timestamptz NOT NULL);\nCREATE INDEX events_at_idx ON events (at);\n',
+      });
+      const migration = created(await createMigration({ source, migrationsDir, ...shadow() }));
 
       expect(migration).toMatchObject({ version: 2, upNoTransaction: true, downNoTransaction: true, hazards: [] });
-      expect(migration.upSql).toBe('CREATE INDEX CONCURRENTLY IF NOT EXISTS events_at_idx ON public.events USING btree (at);\n');
+      expect(migration.upSql).toBe(
+        'CREATE INDEX CONCURRENTLY IF NOT EXISTS events_at_idx ON public.events USING btree (at);\n',
+      );
       expect(migration.downSql).toBe('DROP INDEX CONCURRENTLY IF EXISTS "public"."events_at_idx";\n');
       expect(migration.text).toMatch(/^-- \+migrate Up notransaction$/m);
-      expect(migration.text).toContain('-- Up runs without a transaction (notransaction): CREATE INDEX CONCURRENTLY IF NOT EXISTS events_at_idx ON public.events USING btree (at) cannot run inside a transaction.');
+      expect(migration.text).toContain(
+        '-- Up runs without a transaction (notransaction): CREATE INDEX CONCURRENTLY IF NOT EXISTS events_at_idx ON public.events USING btree (at) cannot run inside a transaction.',
+      );
 
       const url = await createTestDatabase('create_concurrent');
       databases.push(url);
@@ -264,7 +328,11 @@ describe('create with online forms (the default)', () => {
 describe('create from a build command (SQLAlchemy)', () => {
   let repo: TestRepo;
   let migrationsDir: string;
-  const source = (r: TestRepo): SchemaSource => ({ repoDir: r.dir, schemaDir: 'db', command: '/usr/bin/python3 create_all.py' });
+  const source = (r: TestRepo): SchemaSource => ({
+    repoDir: r.dir,
+    schemaDir: 'db',
+    command: '/usr/bin/python3 create_all.py',
+  });
 
   beforeEach(() => {
     repo = makeTestRepo();
@@ -286,18 +354,33 @@ describe('create from a build command (SQLAlchemy)', () => {
 
     repo.commit('a comment in the models', { 'db/models.py': `# the billing models\n${MODELS_V2}` });
     const same = await createMigration({ source: source(repo), migrationsDir, ...shadow() });
-    expect(same).toMatchObject({ outcome: 'no-op', reason: expect.stringMatching(/^the schema at .* is the same as at /) });
-    expect(readdirSync(migrationsDir).sort()).toEqual(['.gitkeep', '0001.json', '0001_create_users.sql', '0002.json', '0002_invoices.sql']);
+    expect(same).toMatchObject({
+      outcome: 'no-op',
+      reason: expect.stringMatching(/^the schema at .* is the same as at /),
+    });
+    expect(readdirSync(migrationsDir).sort()).toEqual([
+      '.gitkeep',
+      '0001.json',
+      '0001_create_users.sql',
+      '0002.json',
+      '0002_invoices.sql',
+    ]);
   });
 
   it('a failing build command is a ConfigurationError naming the command, the commit and the output; nothing is left behind', async () => {
     created(await createMigration({ source: source(repo), migrationsDir, ...shadow() }));
-    const broken = repo.commit('broken models', { 'db/models.py': `${MODELS_V2}\nraise RuntimeError("models are broken here")\n` });
+    const broken = repo.commit('broken models', {
+      'db/models.py': `${MODELS_V2}\nraise RuntimeError("models are broken here")\n`,
+    });
     const logger = memoryLogger();
-    const error = await createMigration({ source: source(repo), migrationsDir, ...shadow(), logger }).catch((e: unknown) => e);
+    const error = await createMigration({ source: source(repo), migrationsDir, ...shadow(), logger }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(ConfigurationError);
     const message = (error as Error).message;
-    expect(message).toContain(`schema build command failed with exit code 1 at commit ${broken.slice(0, 7)}: /usr/bin/python3 create_all.py`);
+    expect(message).toContain(
+      `schema build command failed with exit code 1 at commit ${broken.slice(0, 7)}: /usr/bin/python3 create_all.py`,
+    );
     expect(message).toContain('RuntimeError: models are broken here');
     expect(message).not.toContain(new URL(adminUrl()).password);
     expect(readdirSync(migrationsDir).sort()).toEqual(['.gitkeep', '0001.json', '0001_create_users.sql']);
@@ -346,7 +429,9 @@ describe('create refuses what it cannot work from', () => {
     writeFileSync(join(dir, '0001_by_hand.sql'), '-- +migrate Up\nCREATE TABLE t (id int);\n');
     const noMetadata = await attempt(dir);
     expect(noMetadata).toBeInstanceOf(ConfigurationError);
-    expect(noMetadata.message).toMatch(/0001_by_hand\.sql is the latest migration but it has no metadata file 0001\.json.*db-migrate adopt.*"goal_sha": "<sha>"/);
+    expect(noMetadata.message).toMatch(
+      /0001_by_hand\.sql is the latest migration but it has no metadata file 0001\.json.*db-migrate adopt.*"goal_sha": "<sha>"/,
+    );
 
     writeFileSync(join(dir, '0001.json'), JSON.stringify({ version: 1, name: 'by_hand', goal_sha: 'a'.repeat(40) }));
     const unknown = await attempt(dir);

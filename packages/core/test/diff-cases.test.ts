@@ -30,7 +30,9 @@ interface CaseSpec {
 }
 
 const ROOT = join(__dirname, 'diff-cases');
-const names = readdirSync(ROOT).filter((d) => existsSync(join(ROOT, d, 'a.sql'))).sort();
+const names = readdirSync(ROOT)
+  .filter((d) => existsSync(join(ROOT, d, 'a.sql')))
+  .sort();
 
 beforeAll(async () => {
   await ensureTestRole(adminUrl());
@@ -51,7 +53,8 @@ const specOf = (name: string) => {
     spec,
     run: () => runner.roundTrip(name, read('a.sql'), read('b.sql'), options, oracle, check),
     /** The same case with the non-blocking forms (the default of create and sync). */
-    runOnline: () => runner.roundTrip(`${name} (online)`, read('a.sql'), read('b.sql'), { ...options, online: true }, oracle, check),
+    runOnline: () =>
+      runner.roundTrip(`${name} (online)`, read('a.sql'), read('b.sql'), { ...options, online: true }, oracle, check),
   };
 };
 
@@ -83,7 +86,8 @@ test.concurrent.each(names)('%s converges, is idempotent and meets its expectati
   }
   const outside = outcome.statements.filter((s) => !s.transactional).map((s) => s.sql);
   expect(outside.length).toBe((spec.nonTransactional ?? []).length);
-  for (const pattern of spec.nonTransactional ?? []) expect(outside.some((s) => new RegExp(pattern).test(s))).toBe(true);
+  for (const pattern of spec.nonTransactional ?? [])
+    expect(outside.some((s) => new RegExp(pattern).test(s))).toBe(true);
   if (spec.destructive !== undefined) {
     expect(outcome.statements.some((s) => s.destructive)).toBe(spec.destructive);
   }
@@ -93,7 +97,10 @@ test.concurrent.each(names)('%s converges, is idempotent and meets its expectati
  * The way back: diff(B, A) applied to B converges to A under the same oracle and is idempotent, for every own
  * case (a migration's Down is such a diff). The case's expectations are about the forward direction only.
  */
-const BACKWARD_KNOWN: Record<string, { readonly onlyInMigrated: readonly string[]; readonly onlyInTarget: readonly string[] }> = {
+const BACKWARD_KNOWN: Record<
+  string,
+  { readonly onlyInMigrated: readonly string[]; readonly onlyInTarget: readonly string[] }
+> = {
   // README, Limits: a table that gains a parent (INHERIT) keeps the parent's columns as local columns too.
   partition_detached: {
     onlyInMigrated: ['CREATE TABLE public.derived (\n    extra integer\n    id integer\n)\nINHERITS (public.base);'],
@@ -112,7 +119,11 @@ test.concurrent.each(names)('%s converges with the non-blocking forms, both ways
   const { forward, backward } = await specOf(name).runOnline();
   if (process.env.DIFF_DEBUG) console.log(`${name} (online)\n${forward.sql}\n(b -> a)\n${backward.sql}`);
   expect({ direction: 'forward', ...summary(forward) }).toEqual({ direction: 'forward', ...converged });
-  expect({ direction: 'backward', ...summary(backward) }).toEqual({ direction: 'backward', ...converged, ...BACKWARD_KNOWN[name] });
+  expect({ direction: 'backward', ...summary(backward) }).toEqual({
+    direction: 'backward',
+    ...converged,
+    ...BACKWARD_KNOWN[name],
+  });
 });
 
 /**
@@ -120,10 +131,13 @@ test.concurrent.each(names)('%s converges with the non-blocking forms, both ways
  * from the empty database (a first migration's Up) and taken back to empty (its Down), judged by pg_dump.
  */
 const schemas = listCaseSchemas();
-test.concurrent.each(schemas.map((s) => [s.label, s] as const))('%s: the first migration from empty and its Down converge', async (label, s) => {
-  const { up, down } = await runner.fromEmpty(s.sql, s.options, s.oracle);
-  if (process.env.DIFF_DEBUG) console.log(`${label} (from empty)\n${up.sql}\n(back to empty)\n${down.sql}`);
-  expect(up.oracleSawDifference).toBe(true);
-  expect({ direction: 'up', ...summary(up) }).toEqual({ direction: 'up', ...converged });
-  expect({ direction: 'down', ...summary(down) }).toEqual({ direction: 'down', ...converged });
-});
+test.concurrent.each(schemas.map((s) => [s.label, s] as const))(
+  '%s: the first migration from empty and its Down converge',
+  async (label, s) => {
+    const { up, down } = await runner.fromEmpty(s.sql, s.options, s.oracle);
+    if (process.env.DIFF_DEBUG) console.log(`${label} (from empty)\n${up.sql}\n(back to empty)\n${down.sql}`);
+    expect(up.oracleSawDifference).toBe(true);
+    expect({ direction: 'up', ...summary(up) }).toEqual({ direction: 'up', ...converged });
+    expect({ direction: 'down', ...summary(down) }).toEqual({ direction: 'down', ...converged });
+  },
+);

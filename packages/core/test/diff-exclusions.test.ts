@@ -22,10 +22,19 @@ test('left out by default with what hangs on them (sequences, keys, the drizzle 
   try {
     await query(b, FRAMEWORKS);
     const plain = await diff(a, b);
-    const created = plain.statements.filter((s) => s.action === 'create').map((s) => `${s.object.kind} ${s.object.name}`);
+    const created = plain.statements
+      .filter((s) => s.action === 'create')
+      .map((s) => `${s.object.kind} ${s.object.name}`);
     // TypeORM's plain `migrations` is ambiguous: kept.
-    expect(created.filter((o) => o.startsWith('table ')).sort()).toEqual(['table public.audit_2024', 'table public.audit_2025', 'table public.migrations', 'table public.users']);
-    expect(plain.statements.map((s) => s.sql).join('\n')).not.toMatch(/django|drizzle|alembic|prisma|knex|schema_migrations/);
+    expect(created.filter((o) => o.startsWith('table ')).sort()).toEqual([
+      'table public.audit_2024',
+      'table public.audit_2025',
+      'table public.migrations',
+      'table public.users',
+    ]);
+    expect(plain.statements.map((s) => s.sql).join('\n')).not.toMatch(
+      /django|drizzle|alembic|prisma|knex|schema_migrations/,
+    );
     expect(plain.excludedTables).toEqual([
       'drizzle.__drizzle_migrations (drizzle-kit bookkeeping)',
       'public._prisma_migrations (Prisma bookkeeping)',
@@ -37,7 +46,9 @@ test('left out by default with what hangs on them (sequences, keys, the drizzle 
     ]);
 
     const patterns = await diff(a, b, { excludeTables: ['audit_*', 'public.migrations'] });
-    expect(patterns.statements.filter((s) => s.object.kind === 'table').map((s) => s.object.name)).toEqual(['public.users']);
+    expect(patterns.statements.filter((s) => s.object.kind === 'table').map((s) => s.object.name)).toEqual([
+      'public.users',
+    ]);
     expect(patterns.excludedTables).toContain('public.audit_2024 (exclude-table audit_*)');
 
     const all = await diff(a, b, { includeFrameworkTables: true });
@@ -56,9 +67,19 @@ afterAll(() => ws.cleanup());
 test('drift: a table excluded by a pattern and a framework table are no drift', async () => {
   const set = await ws.migrations(SHOP);
   const target = await ws.database(set, 5, 'app');
-  await query(target.url, 'create table django_migrations (id serial primary key, app text); create table audit_log (id int)');
+  await query(
+    target.url,
+    'create table django_migrations (id serial primary key, app text); create table audit_log (id int)',
+  );
   const check = (excludeTables?: string[]) =>
-    checkFleetDrift({ set, targets: [target], shadow: shadow(), logger: memoryLogger(), retry: FAST_RETRY, ...(excludeTables ? { diffOptions: { excludeTables } } : {}) });
+    checkFleetDrift({
+      set,
+      targets: [target],
+      shadow: shadow(),
+      logger: memoryLogger(),
+      retry: FAST_RETRY,
+      ...(excludeTables ? { diffOptions: { excludeTables } } : {}),
+    });
   const drifted = await check();
   expect(drifted.targets[0].status).toBe('drifted');
   expect(drifted.targets[0].drift?.sql).toMatch(/DROP TABLE "public"\."audit_log"/);

@@ -11,7 +11,9 @@ import { converged, ensureTestRole, migraFixtureOptions, runCase, summary } from
  */
 const FIXTURES = join(__dirname, 'migra-fixtures');
 
-const cases = readdirSync(FIXTURES).filter((d) => existsSync(join(FIXTURES, d, 'a.sql'))).sort();
+const cases = readdirSync(FIXTURES)
+  .filter((d) => existsSync(join(FIXTURES, d, 'a.sql')))
+  .sort();
 
 const read = (name: string, file: string) => {
   const path = join(FIXTURES, name, file);
@@ -37,13 +39,18 @@ describe.each(cases)('migra fixture %s', (name) => {
       // Only extensions are created: the oracle is that every extension of b now exists in a.
       let missing: string[] = [];
       const outcome = await runCase(fromSql, read(name, 'b.sql'), options, oracle, async (a, b) => {
-        const names = async (url: string) => (await query<{ extname: string }>(url, 'SELECT extname FROM pg_extension')).map((r) => r.extname);
+        const names = async (url: string) =>
+          (await query<{ extname: string }>(url, 'SELECT extname FROM pg_extension')).map((r) => r.extname);
         const [have, want] = await Promise.all([names(a), names(b)]);
         missing = want.filter((e) => !have.includes(e));
       });
       expect(outcome.statements.every((s) => /^CREATE EXTENSION /.test(s.sql))).toBe(true);
       expect(outcome.statements.length).toBeGreaterThan(0);
-      expect({ applyError: outcome.applyError ?? null, missing, secondDiff: outcome.secondDiff }).toEqual({ applyError: null, missing: [], secondDiff: '' });
+      expect({ applyError: outcome.applyError ?? null, missing, secondDiff: outcome.secondDiff }).toEqual({
+        applyError: null,
+        missing: [],
+        secondDiff: '',
+      });
       return;
     }
     const outcome = await runCase(fromSql, read(name, 'b.sql'), options, oracle);
@@ -66,12 +73,15 @@ describe.each(cases)('migra fixture %s', (name) => {
 });
 
 /** Ways back that cannot work, with the error they give or the difference pg_dump still sees. */
-const BACKWARD_KNOWN: Record<string, RegExp | { readonly onlyInMigrated: string[]; readonly onlyInTarget: string[] }> = {
-  // Not a differ bug: pg_trgm ships no downgrade script, so 1.4 -> 1.3 cannot be done by any tool.
-  extversions: /no update path from version "1\.4" to version "1\.3"/,
-  // README, Limits: a table that gains a parent (INHERIT) keeps the parent's columns as local columns too.
-  inherit2: {
-    onlyInMigrated: ['CREATE TABLE public.a (\n    a1 integer\n    a2 integer\n    e integer\n)\nINHERITS (public.timestamp_base);'],
-    onlyInTarget: ['CREATE TABLE public.a (\n    a1 integer\n    a2 integer\n)\nINHERITS (public.timestamp_base);'],
-  },
-};
+const BACKWARD_KNOWN: Record<string, RegExp | { readonly onlyInMigrated: string[]; readonly onlyInTarget: string[] }> =
+  {
+    // Not a differ bug: pg_trgm ships no downgrade script, so 1.4 -> 1.3 cannot be done by any tool.
+    extversions: /no update path from version "1\.4" to version "1\.3"/,
+    // README, Limits: a table that gains a parent (INHERIT) keeps the parent's columns as local columns too.
+    inherit2: {
+      onlyInMigrated: [
+        'CREATE TABLE public.a (\n    a1 integer\n    a2 integer\n    e integer\n)\nINHERITS (public.timestamp_base);',
+      ],
+      onlyInTarget: ['CREATE TABLE public.a (\n    a1 integer\n    a2 integer\n)\nINHERITS (public.timestamp_base);'],
+    },
+  };

@@ -1,8 +1,21 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { diff, diffCatalogs, introspect, renderSql, type Catalog, type DiffOptions, type DiffStatement } from '../src/diff';
-import { compareNormalised, compareSchemas, normalisedSchema, type OracleOptions } from '../../../test/support/schema-oracle';
+import {
+  diff,
+  diffCatalogs,
+  introspect,
+  renderSql,
+  type Catalog,
+  type DiffOptions,
+  type DiffStatement,
+} from '../src/diff';
+import {
+  compareNormalised,
+  compareSchemas,
+  normalisedSchema,
+  type OracleOptions,
+} from '../../../test/support/schema-oracle';
 import { createTestDatabase, dropTestDatabase, query } from '../../../test/support/pg';
 
 /** Applies statements the way a migration would: transactional runs in one transaction (one per step), the others alone. */
@@ -43,7 +56,10 @@ export async function applyStatements(url: string, statements: readonly DiffStat
 export const TEST_ROLE = 'schemainspect_test_role';
 
 export async function ensureTestRole(adminUrl: string): Promise<void> {
-  await query(adminUrl, `DO $$ BEGIN CREATE ROLE ${TEST_ROLE}; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$`);
+  await query(
+    adminUrl,
+    `DO $$ BEGIN CREATE ROLE ${TEST_ROLE}; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$`,
+  );
 }
 
 export interface CaseOutcome {
@@ -110,7 +126,11 @@ export async function runFromEmpty(
   options: DiffOptions = {},
   oracle: OracleOptions = {},
 ): Promise<{ up: CaseOutcome; down: CaseOutcome }> {
-  const [goal, work, empty] = await Promise.all([createTestDatabase('fe_goal'), createTestDatabase('fe_work'), createTestDatabase('fe_empty')]);
+  const [goal, work, empty] = await Promise.all([
+    createTestDatabase('fe_goal'),
+    createTestDatabase('fe_work'),
+    createTestDatabase('fe_empty'),
+  ]);
   const step = async (to: string, sawDifference: boolean): Promise<CaseOutcome> => {
     const { statements } = await diff(work, to, options);
     let applyError: string | undefined;
@@ -149,7 +169,12 @@ interface Reference {
 }
 
 /** Applies `statements` to `url`, then reads the oracle's view and the catalog of what it became. */
-async function migrate(url: string, statements: readonly DiffStatement[], oracle: OracleOptions, check?: (url: string) => Promise<void>) {
+async function migrate(
+  url: string,
+  statements: readonly DiffStatement[],
+  oracle: OracleOptions,
+  check?: (url: string) => Promise<void>,
+) {
   let applyError: string | undefined;
   try {
     await applyStatements(url, statements);
@@ -206,9 +231,15 @@ export function caseRunner() {
     return { dump: await emptyDumps.get(k)!, catalog: await emptyCatalog };
   };
   const read = (url: string, oracle: OracleOptions) =>
-    Promise.all([normalisedSchema(url, oracle), introspect(url)]).then(([dump, catalog]): Reference => ({ dump, catalog }));
+    Promise.all([normalisedSchema(url, oracle), introspect(url)]).then(
+      ([dump, catalog]): Reference => ({ dump, catalog }),
+    );
   const remember = (sql: string, oracle: OracleOptions, reference: Promise<Reference>) => {
-    if (!references.has(key(sql, oracle))) references.set(key(sql, oracle), reference.catch(() => build(sql, oracle)));
+    if (!references.has(key(sql, oracle)))
+      references.set(
+        key(sql, oracle),
+        reference.catch(() => build(sql, oracle)),
+      );
   };
   const build = async (sql: string, oracle: OracleOptions): Promise<Reference> => {
     const url = await createTestDatabase('fe_goal');
@@ -230,7 +261,14 @@ export function caseRunner() {
      * Forward (runCase(fromSql, toSql)) and backward (runCase(toSql, fromSql)) of one case, run once per
      * `name` however many tests ask. `check` runs on A after the forward statements, as in runCase.
      */
-    roundTrip(name: string, fromSql: string, toSql: string, options: DiffOptions, oracle: OracleOptions, check?: (migrated: string) => Promise<void>) {
+    roundTrip(
+      name: string,
+      fromSql: string,
+      toSql: string,
+      options: DiffOptions,
+      oracle: OracleOptions,
+      check?: (migrated: string) => Promise<void>,
+    ) {
       let run = roundTrips.get(name);
       if (!run) {
         run = (async () => {
@@ -248,7 +286,10 @@ export function caseRunner() {
             const sawDifference = !compareNormalised(refA.dump, refB.dump).equal;
             const forward = diffCatalogs(refA.catalog, refB.catalog, options);
             const backward = diffCatalogs(refB.catalog, refA.catalog, options);
-            const [migratedA, migratedB] = await Promise.all([migrate(a, forward, oracle, check), migrate(b, backward, oracle)]);
+            const [migratedA, migratedB] = await Promise.all([
+              migrate(a, forward, oracle, check),
+              migrate(b, backward, oracle),
+            ]);
             return {
               forward: outcomeOf(forward, migratedA, refB, options, sawDifference),
               backward: outcomeOf(backward, migratedB, refA, options, sawDifference),
@@ -263,8 +304,16 @@ export function caseRunner() {
     },
 
     /** runFromEmpty(schemaSql, options, oracle), on one fresh database. */
-    async fromEmpty(schemaSql: string, options: DiffOptions, oracle: OracleOptions): Promise<{ up: CaseOutcome; down: CaseOutcome }> {
-      const [goal, nothing, work] = await Promise.all([reference(schemaSql, oracle), empty(oracle), createTestDatabase('fe_work')]);
+    async fromEmpty(
+      schemaSql: string,
+      options: DiffOptions,
+      oracle: OracleOptions,
+    ): Promise<{ up: CaseOutcome; down: CaseOutcome }> {
+      const [goal, nothing, work] = await Promise.all([
+        reference(schemaSql, oracle),
+        empty(oracle),
+        createTestDatabase('fe_work'),
+      ]);
       try {
         const sawDifference = !compareNormalised(nothing.dump, goal.dump).equal;
         // The work database is as fresh as the empty one: its catalog is the empty one's until it changes.
@@ -305,7 +354,10 @@ export function migraFixtureOptions(name: string): { readonly diff: DiffOptions;
     case 'singleschema':
       return { diff: { schema: 'goodschema', ignoreExtensionVersions: true }, oracle: { schema: 'goodschema' } };
     case 'excludeschema':
-      return { diff: { excludeSchemas: ['excludedschema'], ignoreExtensionVersions: true }, oracle: { excludeSchemas: ['excludedschema'] } };
+      return {
+        diff: { excludeSchemas: ['excludedschema'], ignoreExtensionVersions: true },
+        oracle: { excludeSchemas: ['excludedschema'] },
+      };
     case 'singleschema_ext':
       return { diff: { createExtensionsOnly: true, ignoreExtensionVersions: true }, oracle: {} };
     case 'extversions':
@@ -329,13 +381,21 @@ export interface ConvergenceCase {
  * Every distinct schema of the convergence cases (each side of each case), once, with the options and oracle
  * of the first case that has it: the schemas whose first migration (from empty) and its Down are tested.
  */
-export function listCaseSchemas(): { readonly label: string; readonly sql: string; readonly options: DiffOptions; readonly oracle: OracleOptions }[] {
+export function listCaseSchemas(): {
+  readonly label: string;
+  readonly sql: string;
+  readonly options: DiffOptions;
+  readonly oracle: OracleOptions;
+}[] {
   const seen = new Set<string>();
   const schemas: { label: string; sql: string; options: DiffOptions; oracle: OracleOptions }[] = [];
   for (const c of listConvergenceCases()) {
     // Only extensions, or one schema (whose CREATE SCHEMA is not compared): neither builds a schema from empty.
     if (c.options.createExtensionsOnly || c.options.schema !== undefined) continue;
-    for (const [side, sql] of [['a', c.fromSql], ['b', c.toSql]] as const) {
+    for (const [side, sql] of [
+      ['a', c.fromSql],
+      ['b', c.toSql],
+    ] as const) {
       const key = sql.trim();
       if (!key || seen.has(key)) continue;
       seen.add(key);
@@ -348,7 +408,10 @@ export function listCaseSchemas(): { readonly label: string; readonly sql: strin
 /** Every migra fixture (and its additions scenario) and every own case, with the diff options its suite uses. */
 export function listConvergenceCases(): ConvergenceCase[] {
   const read = (path: string) => (existsSync(path) ? readFileSync(path, 'utf8') : '');
-  const dirs = (root: string) => readdirSync(root).filter((d) => existsSync(join(root, d, 'a.sql'))).sort();
+  const dirs = (root: string) =>
+    readdirSync(root)
+      .filter((d) => existsSync(join(root, d, 'a.sql')))
+      .sort();
   const cases: ConvergenceCase[] = [];
   const migra = join(__dirname, 'migra-fixtures');
   for (const name of dirs(migra)) {
@@ -357,7 +420,14 @@ export function listConvergenceCases(): ConvergenceCase[] {
     const { diff: options, oracle } = migraFixtureOptions(name);
     cases.push({ label: `migra/${name} (a -> b)`, fromSql: a, toSql: b, options, oracle });
     const additions = read(join(migra, name, 'additions.sql'));
-    if (additions.trim()) cases.push({ label: `migra/${name} (a + additions -> b)`, fromSql: a + '\n;\n' + additions, toSql: b, options, oracle });
+    if (additions.trim())
+      cases.push({
+        label: `migra/${name} (a + additions -> b)`,
+        fromSql: a + '\n;\n' + additions,
+        toSql: b,
+        options,
+        oracle,
+      });
   }
   const own = join(__dirname, 'diff-cases');
   for (const name of dirs(own)) {
@@ -365,7 +435,13 @@ export function listConvergenceCases(): ConvergenceCase[] {
     const parsed = (spec ? JSON.parse(spec) : {}) as { options?: DiffOptions; oracle?: OracleOptions };
     const options: DiffOptions = parsed.options ?? { withPrivileges: true };
     const oracle: OracleOptions = parsed.oracle ?? ownCaseOracle(options);
-    cases.push({ label: `own/${name}`, fromSql: read(join(own, name, 'a.sql')), toSql: read(join(own, name, 'b.sql')), options, oracle });
+    cases.push({
+      label: `own/${name}`,
+      fromSql: read(join(own, name, 'a.sql')),
+      toSql: read(join(own, name, 'b.sql')),
+      options,
+      oracle,
+    });
   }
   return cases;
 }

@@ -80,15 +80,18 @@ describe('introspect behind an exclusive lock', () => {
       await holder.query('ROLLBACK');
       const during = await reading;
       expect(objectKeys(during)).toEqual(before);
-      expect(during.relations.get([...during.relations.keys()].find((k) => k.endsWith('.u'))!)?.comment ?? null).toBeNull();
+      expect(
+        during.relations.get([...during.relations.keys()].find((k) => k.endsWith('.u'))!)?.comment ?? null,
+      ).toBeNull();
     } finally {
       await holder.query('ROLLBACK').catch(() => undefined);
       await observer.end();
     }
     // Read again, the whole change is there.
     const after = objectKeys(await introspect(url));
-    expect(after.relations).toEqual(expect.arrayContaining([expect.stringContaining('snap_new'), expect.stringContaining('snap_v')]));
+    expect(after.relations).toEqual(
+      expect.arrayContaining([expect.stringContaining('snap_new'), expect.stringContaining('snap_v')]),
+    );
     expect(after.indexes).toEqual(expect.arrayContaining([expect.stringContaining('u_note')]));
   });
 });
-

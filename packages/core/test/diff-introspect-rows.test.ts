@@ -12,11 +12,24 @@ import { ensureTestRole } from './diff-harness';
  * and every value must be of the declared kind (NULL only where declared).
  */
 const FIXTURES = [
-  'migra-fixtures/everything', 'migra-fixtures/partitioning', 'migra-fixtures/rls', 'migra-fixtures/collations', 'migra-fixtures/triggers',
-  'diff-cases/aggregates', 'diff-cases/range_types', 'diff-cases/rules', 'diff-cases/extended_statistics',
-  'diff-cases/operator_classes', 'diff-cases/operators_casts_text_search', 'diff-cases/event_triggers_publications',
-  'diff-cases/default_privileges', 'diff-cases/identity_columns', 'diff-cases/domain_check_change', 'diff-cases/comments',
-  'diff-cases/column_privileges', 'diff-cases/table_and_column_settings',
+  'migra-fixtures/everything',
+  'migra-fixtures/partitioning',
+  'migra-fixtures/rls',
+  'migra-fixtures/collations',
+  'migra-fixtures/triggers',
+  'diff-cases/aggregates',
+  'diff-cases/range_types',
+  'diff-cases/rules',
+  'diff-cases/extended_statistics',
+  'diff-cases/operator_classes',
+  'diff-cases/operators_casts_text_search',
+  'diff-cases/event_triggers_publications',
+  'diff-cases/default_privileges',
+  'diff-cases/identity_columns',
+  'diff-cases/domain_check_change',
+  'diff-cases/comments',
+  'diff-cases/column_privileges',
+  'diff-cases/table_and_column_settings',
 ];
 /** Kinds no fixture has, so that the unsupported query has rows too. */
 const EXTRA = `CREATE TEXT SEARCH TEMPLATE public.tmpl (LEXIZE = dsimple_lexize)`;
@@ -24,13 +37,20 @@ const EXTRA = `CREATE TEXT SEARCH TEMPLATE public.tmpl (LEXIZE = dsimple_lexize)
 function holds(kind: string, value: unknown): boolean {
   if (value === null) return kind.endsWith(' | null');
   switch (kind.replace(/ \| null$/, '')) {
-    case 'text': return typeof value === 'string';
-    case 'int': return Number.isInteger(value);
-    case 'bool': return typeof value === 'boolean';
-    case 'text[]': return Array.isArray(value) && value.every((v) => typeof v === 'string');
-    case 'int[]': return Array.isArray(value) && value.every((v) => Number.isInteger(v));
-    case 'json': return typeof value === 'object';
-    default: return false;
+    case 'text':
+      return typeof value === 'string';
+    case 'int':
+      return Number.isInteger(value);
+    case 'bool':
+      return typeof value === 'boolean';
+    case 'text[]':
+      return Array.isArray(value) && value.every((v) => typeof v === 'string');
+    case 'int[]':
+      return Array.isArray(value) && value.every((v) => Number.isInteger(v));
+    case 'json':
+      return typeof value === 'object';
+    default:
+      return false;
   }
 }
 
@@ -44,30 +64,33 @@ const seen = new Map<string, Seen>();
 
 beforeAll(async () => {
   await ensureTestRole(adminUrl());
-  await Promise.all(FIXTURES.map(async (fixture, i) => {
-    const url = await createTestDatabase('rows');
-    const client = new Client({ connectionString: url });
-    try {
-      await query(url, readFileSync(join(__dirname, fixture, 'b.sql'), 'utf8') + (i === 0 ? `;\n${EXTRA}` : ''));
-      await client.connect();
-      await client.query(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL search_path = ''`);
-      for (const [name, q] of Object.entries(QUERIES)) {
-        const result = await client.query(q.sql);
-        const entry = seen.get(name) ?? { columns: result.fields.map((f) => f.name).sort(), rows: 0, wrong: [] };
-        seen.set(name, entry);
-        entry.rows += result.rows.length;
-        for (const row of result.rows as Record<string, unknown>[]) {
-          for (const [column, kind] of Object.entries(q.columns as Record<string, string>)) {
-            if (!holds(kind, row[column])) entry.wrong.push(`${fixture}: ${column} = ${JSON.stringify(row[column])} is not ${kind}`);
+  await Promise.all(
+    FIXTURES.map(async (fixture, i) => {
+      const url = await createTestDatabase('rows');
+      const client = new Client({ connectionString: url });
+      try {
+        await query(url, readFileSync(join(__dirname, fixture, 'b.sql'), 'utf8') + (i === 0 ? `;\n${EXTRA}` : ''));
+        await client.connect();
+        await client.query(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL search_path = ''`);
+        for (const [name, q] of Object.entries(QUERIES)) {
+          const result = await client.query(q.sql);
+          const entry = seen.get(name) ?? { columns: result.fields.map((f) => f.name).sort(), rows: 0, wrong: [] };
+          seen.set(name, entry);
+          entry.rows += result.rows.length;
+          for (const row of result.rows as Record<string, unknown>[]) {
+            for (const [column, kind] of Object.entries(q.columns as Record<string, string>)) {
+              if (!holds(kind, row[column]))
+                entry.wrong.push(`${fixture}: ${column} = ${JSON.stringify(row[column])} is not ${kind}`);
+            }
           }
         }
+        await client.query('COMMIT');
+      } finally {
+        await client.end().catch(() => undefined);
+        await dropTestDatabase(url);
       }
-      await client.query('COMMIT');
-    } finally {
-      await client.end().catch(() => undefined);
-      await dropTestDatabase(url);
-    }
-  }));
+    }),
+  );
 }, 60_000);
 
 test.each(Object.keys(QUERIES))('the %s query returns the columns it declares, of the kinds it declares', (name) => {

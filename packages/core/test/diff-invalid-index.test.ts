@@ -12,10 +12,18 @@ describe('an invalid index left by a failed CREATE INDEX CONCURRENTLY', () => {
 
   beforeAll(async () => {
     [live, goal] = await Promise.all([createTestDatabase('invalid_idx_live'), createTestDatabase('invalid_idx_goal')]);
-    await query(live, `CREATE TABLE users (id int PRIMARY KEY, email text); INSERT INTO users VALUES (1, 'a'), (2, 'a')`);
-    await expect(query(live, 'CREATE UNIQUE INDEX CONCURRENTLY users_email_key ON users (email)')).rejects.toThrow(/could not create unique index/);
+    await query(
+      live,
+      `CREATE TABLE users (id int PRIMARY KEY, email text); INSERT INTO users VALUES (1, 'a'), (2, 'a')`,
+    );
+    await expect(query(live, 'CREATE UNIQUE INDEX CONCURRENTLY users_email_key ON users (email)')).rejects.toThrow(
+      /could not create unique index/,
+    );
     await query(live, `DELETE FROM users WHERE id = 2`);
-    await query(goal, `CREATE TABLE users (id int PRIMARY KEY, email text); CREATE UNIQUE INDEX users_email_key ON users (email)`);
+    await query(
+      goal,
+      `CREATE TABLE users (id int PRIMARY KEY, email text); CREATE UNIQUE INDEX users_email_key ON users (email)`,
+    );
   });
 
   afterAll(async () => {
@@ -23,7 +31,10 @@ describe('an invalid index left by a failed CREATE INDEX CONCURRENTLY', () => {
   });
 
   it('is dropped and built again, after which nothing differs', async () => {
-    const [valid] = await query<{ indisvalid: boolean }>(live, `SELECT indisvalid FROM pg_index WHERE indexrelid = 'users_email_key'::regclass`);
+    const [valid] = await query<{ indisvalid: boolean }>(
+      live,
+      `SELECT indisvalid FROM pg_index WHERE indexrelid = 'users_email_key'::regclass`,
+    );
     expect(valid.indisvalid).toBe(false);
 
     const { statements } = await diff(live, goal);
@@ -33,7 +44,10 @@ describe('an invalid index left by a failed CREATE INDEX CONCURRENTLY', () => {
     ]);
     for (const statement of statements) await query(live, statement.sql);
 
-    const [rebuilt] = await query<{ indisvalid: boolean }>(live, `SELECT indisvalid FROM pg_index WHERE indexrelid = 'users_email_key'::regclass`);
+    const [rebuilt] = await query<{ indisvalid: boolean }>(
+      live,
+      `SELECT indisvalid FROM pg_index WHERE indexrelid = 'users_email_key'::regclass`,
+    );
     expect(rebuilt.indisvalid).toBe(true);
     expect((await diff(live, goal)).statements).toEqual([]);
   });

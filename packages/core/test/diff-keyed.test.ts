@@ -44,7 +44,10 @@ test('triggers, rules and statistics order their in-place ALTERs by dependency, 
     const ordered = orderStatements([...ctx.statements].reverse(), from, to).map((s) => s.sql);
     for (const alter of alters) {
       const created = ctx.statements.find((s) => s.action === 'create' && s.object.name === alter.object.name)!;
-      expect({ alter: alter.sql, after: ordered.indexOf(alter.sql) > ordered.indexOf(created.sql) }).toEqual({ alter: alter.sql, after: true });
+      expect({ alter: alter.sql, after: ordered.indexOf(alter.sql) > ordered.indexOf(created.sql) }).toEqual({
+        alter: alter.sql,
+        after: true,
+      });
     }
     await query(a, ordered.join(';\n'));
     expect(await schemasEqual(a, b)).toBe(true);

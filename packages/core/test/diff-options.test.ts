@@ -11,7 +11,8 @@ import { applyStatements } from './diff-harness';
 const sqlOf = async (a: string, b: string, options = {}) => (await diff(a, b, options)).statements.map((s) => s.sql);
 
 test.concurrent('schema: only that schema is compared', async () => {
-  await withPair('diffopt', 
+  await withPair(
+    'diffopt',
     'create schema s1; create table s1.t (id int); create table public.p (id int);',
     'create schema s1; create table s1.t (id int, x int); create table public.q (id int);',
     async (a, b) => {
@@ -24,7 +25,8 @@ test.concurrent('schema: only that schema is compared', async () => {
 });
 
 test.concurrent('excludeSchemas: several schemas can be left out', async () => {
-  await withPair('diffopt', 
+  await withPair(
+    'diffopt',
     'create schema x1; create schema x2; create table x1.t (id int); create table x2.t (id int);',
     'create schema x1; create schema x2; create schema kept; create table x1.t (id int, y int);',
     async (a, b) => {
@@ -35,18 +37,21 @@ test.concurrent('excludeSchemas: several schemas can be left out', async () => {
 });
 
 test.concurrent('withPrivileges: grants and revokes only when asked', async () => {
-  await withPair('diffopt', 
+  await withPair(
+    'diffopt',
     'create table t (id int); create schema s; grant select, insert on t to public; create function f() returns int language sql as $$ select 1 $$;',
     'create table t (id int); create schema s; grant update on t to public; grant usage on schema s to public; create function f() returns int language sql as $$ select 1 $$; revoke execute on function f() from public;',
     async (a, b) => {
       expect(await sqlOf(a, b)).toEqual([]);
       const statements = (await diff(a, b, { withPrivileges: true })).statements;
-      expect(statements.map((s) => s.sql)).toEqual(expect.arrayContaining([
-        'REVOKE INSERT, SELECT ON TABLE "public"."t" FROM PUBLIC',
-        'GRANT UPDATE ON TABLE "public"."t" TO PUBLIC',
-        'GRANT USAGE ON SCHEMA "s" TO PUBLIC',
-        'REVOKE EXECUTE ON FUNCTION "public"."f"() FROM PUBLIC',
-      ]));
+      expect(statements.map((s) => s.sql)).toEqual(
+        expect.arrayContaining([
+          'REVOKE INSERT, SELECT ON TABLE "public"."t" FROM PUBLIC',
+          'GRANT UPDATE ON TABLE "public"."t" TO PUBLIC',
+          'GRANT USAGE ON SCHEMA "s" TO PUBLIC',
+          'REVOKE EXECUTE ON FUNCTION "public"."f"() FROM PUBLIC',
+        ]),
+      );
       await applyStatements(a, statements);
       expect(await schemasEqual(a, b, { withPrivileges: true })).toBe(true);
     },
@@ -54,13 +59,18 @@ test.concurrent('withPrivileges: grants and revokes only when asked', async () =
 });
 
 test.concurrent('ignoreExtensionVersions and createExtensionsOnly', async () => {
-  await withPair('diffopt', 
+  await withPair(
+    'diffopt',
     "create extension pg_trgm version '1.5'; create table t (id int);",
     "create extension pg_trgm version '1.6'; create extension hstore; create table t (id int, x int);",
     async (a, b) => {
       const versioned = await sqlOf(a, b);
       expect(versioned).toContain(`ALTER EXTENSION "pg_trgm" UPDATE TO '1.6'`);
-      expect(versioned.some((s) => /^CREATE EXTENSION IF NOT EXISTS "hstore" WITH SCHEMA "public" VERSION '[\d.]+'$/.test(s))).toBe(true);
+      expect(
+        versioned.some((s) =>
+          /^CREATE EXTENSION IF NOT EXISTS "hstore" WITH SCHEMA "public" VERSION '[\d.]+'$/.test(s),
+        ),
+      ).toBe(true);
       const ignored = await sqlOf(a, b, { ignoreExtensionVersions: true });
       expect(ignored.some((s) => s.includes('pg_trgm'))).toBe(false);
       expect(ignored).toContain('CREATE EXTENSION IF NOT EXISTS "hstore" WITH SCHEMA "public"');
@@ -72,7 +82,8 @@ test.concurrent('ignoreExtensionVersions and createExtensionsOnly', async () => 
 });
 
 test.concurrent('migration bookkeeping and extension members are never compared', async () => {
-  await withPair('diffopt', 
+  await withPair(
+    'diffopt',
     `create table gorp_migrations (id text primary key, applied_at timestamptz);
      create schema db_migrate; create table db_migrate.checksums (id text primary key);
      create extension citext;`,
@@ -85,17 +96,31 @@ test.concurrent('migration bookkeeping and extension members are never compared'
 });
 
 test.concurrent('online (the default): CONCURRENTLY, outside a transaction, only on tables that already exist; online: false blocks', async () => {
-  await withPair('diffopt', 
+  await withPair(
+    'diffopt',
     'create table t (id int, v int);',
     'create table t (id int, v int); create index t_v on t (v); create table n (id int); create index n_id on n (id);',
     async (a, b) => {
       const plain = (await diff(a, b, { online: false })).statements.find((s) => s.sql.includes('t_v'))!;
-      expect(plain).toMatchObject({ transactional: true, step: 0, hazards: [expect.objectContaining({ code: 'blocks-writes' })] });
+      expect(plain).toMatchObject({
+        transactional: true,
+        step: 0,
+        hazards: [expect.objectContaining({ code: 'blocks-writes' })],
+      });
       const { statements } = await diff(a, b);
       const existing = statements.find((s) => s.sql.includes('t_v'))!;
       const fresh = statements.find((s) => s.sql.includes('n_id'))!;
-      expect(existing).toMatchObject({ sql: 'CREATE INDEX CONCURRENTLY IF NOT EXISTS t_v ON public.t USING btree (v)', transactional: false, step: 1, hazards: [] });
-      expect(fresh).toMatchObject({ sql: 'CREATE INDEX n_id ON public.n USING btree (id)', transactional: true, hazards: [] });
+      expect(existing).toMatchObject({
+        sql: 'CREATE INDEX CONCURRENTLY IF NOT EXISTS t_v ON public.t USING btree (v)',
+        transactional: false,
+        step: 1,
+        hazards: [],
+      });
+      expect(fresh).toMatchObject({
+        sql: 'CREATE INDEX n_id ON public.n USING btree (id)',
+        transactional: true,
+        hazards: [],
+      });
       await applyStatements(a, statements);
       expect(await schemasEqual(a, b)).toBe(true);
     },
@@ -103,19 +128,26 @@ test.concurrent('online (the default): CONCURRENTLY, outside a transaction, only
 });
 
 test.concurrent('destructive flags and hazards on drops and risky alterations', async () => {
-  await withPair('diffopt', 
+  await withPair(
+    'diffopt',
     'create table t (id int, gone text, n int, s text); create view v as select id from t; create function f() returns int language sql as $$ select 1 $$;',
     'create table t (id int, n bigint, s text not null);',
     async (a, b) => {
       const { statements } = await diff(a, b);
       const find = (re: RegExp) => statements.find((s) => re.test(s.sql))!;
-      expect(find(/DROP COLUMN "gone"/)).toMatchObject({ destructive: true, action: 'drop', object: { kind: 'column', name: 'public.t.gone' } });
+      expect(find(/DROP COLUMN "gone"/)).toMatchObject({
+        destructive: true,
+        action: 'drop',
+        object: { kind: 'column', name: 'public.t.gone' },
+      });
       expect(find(/^DROP VIEW/)).toMatchObject({ destructive: true, object: { kind: 'view', name: 'public.v' } });
       expect(find(/^DROP FUNCTION/)).toMatchObject({ destructive: true, object: { kind: 'function' } });
       expect(find(/SET DATA TYPE bigint/).hazards.map((h) => h.code)).toEqual(['rewrites-table']);
       // Online (the default): no scan under the lock; the helper check's VALIDATE scans without blocking writes.
       expect(find(/SET NOT NULL/)).toMatchObject({ step: 2, hazards: [] });
-      expect(find(/VALIDATE CONSTRAINT "s_not_null_db_migrate"/).hazards.map((h) => h.code)).toEqual(['validates-rows']);
+      expect(find(/VALIDATE CONSTRAINT "s_not_null_db_migrate"/).hazards.map((h) => h.code)).toEqual([
+        'validates-rows',
+      ]);
       const blocking = (await diff(a, b, { online: false })).statements;
       expect(blocking.find((s) => /SET NOT NULL/.test(s.sql))!.hazards.map((h) => h.code)).toEqual(['scans-table']);
       expect(find(/SET DATA TYPE bigint/).destructive).toBe(false);
@@ -135,7 +167,9 @@ test.concurrent('equal databases give no statements and renderSql prints nothing
 
 test('renderSql terminates and separates statements as migra prints them', () => {
   const s = (sql: string) => ({ sql });
-  expect(renderSql([s('CREATE SCHEMA "a"'), s('CREATE SCHEMA "b"')])).toBe('CREATE SCHEMA "a";\n\nCREATE SCHEMA "b";\n');
+  expect(renderSql([s('CREATE SCHEMA "a"'), s('CREATE SCHEMA "b"')])).toBe(
+    'CREATE SCHEMA "a";\n\nCREATE SCHEMA "b";\n',
+  );
 });
 
 test('an unreachable database is a ConfigurationError naming it without the password', async () => {
@@ -149,7 +183,8 @@ test('an unreachable database is a ConfigurationError naming it without the pass
 // Not concurrent: the CLI runs in-process and its output is captured by swapping process.stdout/stderr.
 test('objects of kinds the differ does not compare are listed, and make every equality check fail', async () => {
   const fdw = `create foreign data wrapper dummy_fdw; create server dummy_srv foreign data wrapper dummy_fdw;`;
-  await withPair('diffopt', 
+  await withPair(
+    'diffopt',
     `create table t (id int, v int); ${fdw}`,
     `create table t (id int, v int); ${fdw} create foreign table ft (a int) server dummy_srv;`,
     async (a, b) => {
@@ -174,7 +209,9 @@ test('objects of kinds the differ does not compare are listed, and make every eq
       expect(run.stderr).toContain('foreign table public.ft exists only in the second database');
       expect((await cli(['diff', b, b, '--exit-code'])).code).toBe(2);
       const found = await schemaDifference(b, b);
-      expect(found.sql).toContain('-- not compared: foreign table public.ft is not compared (not supported by the differ)');
+      expect(found.sql).toContain(
+        '-- not compared: foreign table public.ft is not compared (not supported by the differ)',
+      );
       expect(found.objects).toContain('foreign-data wrapper dummy_fdw is not compared (not supported by the differ)');
       const catalog = await introspect(b);
       expect(compareWithExpected(catalog, catalog, 3)?.changes).toEqual([
@@ -196,12 +233,25 @@ test('equal schemas without unsupported objects pass every equality check', asyn
 });
 
 test('withOwners (--with-owners): owners are compared only when asked', async () => {
-  await query(adminUrl(), `DO $$ BEGIN CREATE ROLE schemainspect_test_role; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$`);
-  await withPair('diffopt', 'create table t (id int)', 'create table t (id int); alter table t owner to schemainspect_test_role', async (a, b) => {
-    expect(await sqlOf(a, b)).toEqual([]);
-    expect(await sqlOf(a, b, { withOwners: true })).toEqual(['ALTER TABLE "public"."t" OWNER TO "schemainspect_test_role"']);
-    const run = await cli(['diff', a, b, '--with-owners', '--exit-code']);
-    expect({ code: run.code, stdout: run.stdout }).toEqual({ code: 2, stdout: 'ALTER TABLE "public"."t" OWNER TO "schemainspect_test_role";\n' });
-    expect((await cli(['diff', a, b, '--exit-code'])).code).toBe(0);
-  });
+  await query(
+    adminUrl(),
+    `DO $$ BEGIN CREATE ROLE schemainspect_test_role; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$`,
+  );
+  await withPair(
+    'diffopt',
+    'create table t (id int)',
+    'create table t (id int); alter table t owner to schemainspect_test_role',
+    async (a, b) => {
+      expect(await sqlOf(a, b)).toEqual([]);
+      expect(await sqlOf(a, b, { withOwners: true })).toEqual([
+        'ALTER TABLE "public"."t" OWNER TO "schemainspect_test_role"',
+      ]);
+      const run = await cli(['diff', a, b, '--with-owners', '--exit-code']);
+      expect({ code: run.code, stdout: run.stdout }).toEqual({
+        code: 2,
+        stdout: 'ALTER TABLE "public"."t" OWNER TO "schemainspect_test_role";\n',
+      });
+      expect((await cli(['diff', a, b, '--exit-code'])).code).toBe(0);
+    },
+  );
 });

@@ -20,7 +20,10 @@ interface Case {
 
 async function ourContainers(): Promise<number> {
   const docker = new Docker({ socketPath: '/var/run/docker.sock' });
-  const list = await docker.listContainers({ all: true, filters: { label: [`${DOCKER_OWNER_LABEL}=${hostname()}:${process.pid}`] } });
+  const list = await docker.listContainers({
+    all: true,
+    filters: { label: [`${DOCKER_OWNER_LABEL}=${hostname()}:${process.pid}`] },
+  });
   return list.length;
 }
 
@@ -33,12 +36,24 @@ async function run(test: Case): Promise<Record<string, unknown>> {
       const db = await server.createDatabase();
       await query(db.url, 'create table t (id int primary key)');
       const [row] = await query<{ v: string }>(db.url, `select current_setting('server_version_num') as v`);
-      return { name: test.name, ok: true, description: server.description, major: server.major, versionNum: Number(row!.v), whileOpen };
+      return {
+        name: test.name,
+        ok: true,
+        description: server.description,
+        major: server.major,
+        versionNum: Number(row!.v),
+        whileOpen,
+      };
     } finally {
       await server.close();
     }
   } catch (error) {
-    return { name: test.name, ok: false, configuration: error instanceof ConfigurationError, message: (error as Error).message };
+    return {
+      name: test.name,
+      ok: false,
+      configuration: error instanceof ConfigurationError,
+      message: (error as Error).message,
+    };
   }
 }
 

@@ -9,7 +9,13 @@ import { caught } from '../../../test/support/rejection';
 import { inEngineNetwork, startDockerEngine } from '../../../test/support/docker-engine';
 import { ConfigurationError } from '../src/errors';
 import { silentLogger } from '../src/logger';
-import { containerAddresses, dockerEndpoint, DOCKER_OWNER_LABEL, DOCKER_SHADOW_LABEL, openDockerServer } from '../src/shadow/docker';
+import {
+  containerAddresses,
+  dockerEndpoint,
+  DOCKER_OWNER_LABEL,
+  DOCKER_SHADOW_LABEL,
+  openDockerServer,
+} from '../src/shadow/docker';
 
 const ROOT = resolve(__dirname, '../../..');
 
@@ -18,34 +24,61 @@ function dockerConfig(context: string, host: string, current = true): string {
   const dir = mkdtempSync(join(tmpdir(), 'db-migrate-test-docker-config-'));
   const meta = join(dir, 'contexts', 'meta', createHash('sha256').update(context).digest('hex'));
   mkdirSync(meta, { recursive: true });
-  writeFileSync(join(meta, 'meta.json'), JSON.stringify({ Name: context, Metadata: {}, Endpoints: { docker: { Host: host, SkipTLSVerify: false } } }));
+  writeFileSync(
+    join(meta, 'meta.json'),
+    JSON.stringify({ Name: context, Metadata: {}, Endpoints: { docker: { Host: host, SkipTLSVerify: false } } }),
+  );
   if (current) writeFileSync(join(dir, 'config.json'), JSON.stringify({ currentContext: context }));
   return dir;
 }
 
 describe('finding the Docker engine the way the docker CLI does', () => {
   const dirs: string[] = [];
-  afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+  afterAll(() => {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
 
   it('reads DOCKER_HOST first: a unix socket, a TCP engine (whose host also serves the published ports), TLS', () => {
-    expect(dockerEndpoint({ DOCKER_HOST: 'unix:///run/user/1000/docker.sock' })).toEqual({ socketPath: '/run/user/1000/docker.sock', label: 'DOCKER_HOST=unix:///run/user/1000/docker.sock' });
-    expect(dockerEndpoint({ DOCKER_HOST: 'tcp://docker:2375' })).toEqual({ host: 'docker', port: 2375, protocol: 'http', label: 'DOCKER_HOST=tcp://docker:2375' });
-    expect(dockerEndpoint({ DOCKER_HOST: 'tcp://10.0.0.5:2376', DOCKER_CERT_PATH: '/certs' })).toMatchObject({ host: '10.0.0.5', port: 2376, protocol: 'https', certDir: '/certs' });
+    expect(dockerEndpoint({ DOCKER_HOST: 'unix:///run/user/1000/docker.sock' })).toEqual({
+      socketPath: '/run/user/1000/docker.sock',
+      label: 'DOCKER_HOST=unix:///run/user/1000/docker.sock',
+    });
+    expect(dockerEndpoint({ DOCKER_HOST: 'tcp://docker:2375' })).toEqual({
+      host: 'docker',
+      port: 2375,
+      protocol: 'http',
+      label: 'DOCKER_HOST=tcp://docker:2375',
+    });
+    expect(dockerEndpoint({ DOCKER_HOST: 'tcp://10.0.0.5:2376', DOCKER_CERT_PATH: '/certs' })).toMatchObject({
+      host: '10.0.0.5',
+      port: 2376,
+      protocol: 'https',
+      certDir: '/certs',
+    });
     expect(dockerEndpoint({ DOCKER_HOST: 'dind:2375' })).toMatchObject({ host: 'dind', port: 2375, protocol: 'http' });
   });
 
   it('refuses ssh:// engines with the way round it, and addresses it cannot use', () => {
     expect(() => dockerEndpoint({ DOCKER_HOST: 'ssh://me@build-host' })).toThrow(ConfigurationError);
-    expect(() => dockerEndpoint({ DOCKER_HOST: 'ssh://me@build-host' })).toThrow(/^DOCKER_HOST=ssh:\/\/\*\*\*@build-host: ssh:\/\/ Docker hosts are not supported; forward the engine's socket instead/);
-    expect(() => dockerEndpoint({ DOCKER_HOST: 'npipe:////./pipe/docker_engine' })).toThrow(/npipe:\/\/ Docker hosts are not supported/);
+    expect(() => dockerEndpoint({ DOCKER_HOST: 'ssh://me@build-host' })).toThrow(
+      /^DOCKER_HOST=ssh:\/\/\*\*\*@build-host: ssh:\/\/ Docker hosts are not supported; forward the engine's socket instead/,
+    );
+    expect(() => dockerEndpoint({ DOCKER_HOST: 'npipe:////./pipe/docker_engine' })).toThrow(
+      /npipe:\/\/ Docker hosts are not supported/,
+    );
   });
 
   it('follows DOCKER_CONTEXT, else currentContext in the config (Colima, rootless, Desktop), and names a missing context', () => {
     const colima = dockerConfig('colima', 'unix:///Users/me/.colima/default/docker.sock');
     dirs.push(colima);
-    expect(dockerEndpoint({ DOCKER_CONFIG: colima })).toEqual({ socketPath: '/Users/me/.colima/default/docker.sock', label: 'Docker context "colima" (unix:///Users/me/.colima/default/docker.sock)' });
+    expect(dockerEndpoint({ DOCKER_CONFIG: colima })).toEqual({
+      socketPath: '/Users/me/.colima/default/docker.sock',
+      label: 'Docker context "colima" (unix:///Users/me/.colima/default/docker.sock)',
+    });
     // DOCKER_HOST wins over the context, DOCKER_CONTEXT over the config's current one.
-    expect(dockerEndpoint({ DOCKER_CONFIG: colima, DOCKER_HOST: 'tcp://docker:2375' })).toMatchObject({ host: 'docker' });
+    expect(dockerEndpoint({ DOCKER_CONFIG: colima, DOCKER_HOST: 'tcp://docker:2375' })).toMatchObject({
+      host: 'docker',
+    });
     expect(dockerEndpoint({ DOCKER_CONFIG: colima, DOCKER_CONTEXT: 'default' }).socketPath).toMatch(/docker\.sock$/);
     const error = (() => {
       try {
@@ -55,7 +88,9 @@ describe('finding the Docker engine the way the docker CLI does', () => {
       }
     })();
     expect(error).toBeInstanceOf(ConfigurationError);
-    expect(error?.message).toMatch(/^Docker context "rootless" \(DOCKER_CONTEXT\) does not exist: no .*meta\.json \(docker context ls lists them\)$/);
+    expect(error?.message).toMatch(
+      /^Docker context "rootless" \(DOCKER_CONTEXT\) does not exist: no .*meta\.json \(docker context ls lists them\)$/,
+    );
   });
 
   it('reaches a container at the published port on the engine host, then at its own address on each network', () => {
@@ -71,7 +106,10 @@ describe('finding the Docker engine the way the docker CLI does', () => {
       { host: '172.18.0.4', port: 5432 },
       { host: '172.17.0.3', port: 5432 },
     ]);
-    expect(containerAddresses({ socketPath: '/var/run/docker.sock', label: '' }, info)[0]).toEqual({ host: '127.0.0.1', port: 49153 });
+    expect(containerAddresses({ socketPath: '/var/run/docker.sock', label: '' }, info)[0]).toEqual({
+      host: '127.0.0.1',
+      port: 49153,
+    });
   });
 });
 
@@ -84,12 +122,24 @@ describe('an engine that hangs', () => {
     const hung = createServer((socket) => void sockets.push(socket));
     await new Promise<void>((done) => hung.listen(socketPath, done));
     try {
-      const error = await caught(openDockerServer({ postgresVersion: 15, logger: silentLogger, env: { DOCKER_HOST: `unix://${socketPath}` }, callTimeoutMs: 500 }));
+      const error = await caught(
+        openDockerServer({
+          postgresVersion: 15,
+          logger: silentLogger,
+          env: { DOCKER_HOST: `unix://${socketPath}` },
+          callTimeoutMs: 500,
+        }),
+      );
       expect(error).toBeInstanceOf(ConfigurationError);
-      expect(error.message).toMatch(new RegExp(`^shadow-database "docker": the Docker engine at DOCKER_HOST=unix://${socketPath} (did not answer a ping within 0.5 s|does not answer: .*timeout)`, 'i'));
+      expect(error.message).toMatch(
+        new RegExp(
+          `^shadow-database "docker": the Docker engine at DOCKER_HOST=unix://${socketPath} (did not answer a ping within 0.5 s|does not answer: .*timeout)`,
+          'i',
+        ),
+      );
       expect(sockets.length).toBeGreaterThan(0);
     } finally {
-      sockets.forEach((s) => s.destroy());
+      for (const s of sockets) s.destroy();
       await new Promise((done) => hung.close(done));
       rmSync(dir, { recursive: true, force: true });
     }
@@ -112,17 +162,38 @@ interface ChildReport {
 }
 
 /** Runs docker-child.ts with these cases inside the engine's network namespace, on Node 24 when the tests do. */
-function runChild(cases: readonly { name: string; major: number; env?: Record<string, string> }[]): Promise<{ reports: ChildReport[]; stderr: string; code: number | null }> {
+function runChild(
+  cases: readonly { name: string; major: number; env?: Record<string, string> }[],
+): Promise<{ reports: ChildReport[]; stderr: string; code: number | null }> {
   if (!engine.ok) throw new Error('no engine');
-  const argv = inEngineNetwork(engine, [process.execPath, '-r', join(ROOT, 'scripts/register-ts.js'), join(__dirname, 'docker-child.ts'), JSON.stringify(cases)]);
+  const argv = inEngineNetwork(engine, [
+    process.execPath,
+    '-r',
+    join(ROOT, 'scripts/register-ts.js'),
+    join(__dirname, 'docker-child.ts'),
+    JSON.stringify(cases),
+  ]);
   return new Promise((done, fail) => {
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DOCKER_HOST: '', DOCKER_CONTEXT: '' } });
+    const child = spawn(argv[0]!, argv.slice(1), {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, DOCKER_HOST: '', DOCKER_CONTEXT: '' },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c) => (stdout += c));
     child.stderr.on('data', (c) => (stderr += c));
     child.on('error', fail);
-    child.on('close', (code) => done({ code, stderr, reports: stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as ChildReport) }));
+    child.on('close', (code) =>
+      done({
+        code,
+        stderr,
+        reports: stdout
+          .trim()
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as ChildReport),
+      }),
+    );
   });
 }
 
@@ -137,10 +208,17 @@ describeOnEngine(`the docker provider on a real engine${engine.ok ? '' : ` (skip
     execFileSync('docker', ['tag', 'postgres:15', 'db-migrate-test-relabelled:16']);
     spawnSync('docker', ['rm', '-f', 'db-migrate-test-dies-src'], { stdio: 'ignore' });
     execFileSync('docker', ['create', '--name', 'db-migrate-test-dies-src', 'postgres:15'], { stdio: 'ignore' });
-    execFileSync('docker', [
-      'commit', '--change', 'ENTRYPOINT ["/bin/sh", "-c", "echo FATAL: data directory has wrong ownership >&2; exit 3"]',
-      'db-migrate-test-dies-src', 'db-migrate-test-dies:15',
-    ], { stdio: 'ignore' });
+    execFileSync(
+      'docker',
+      [
+        'commit',
+        '--change',
+        'ENTRYPOINT ["/bin/sh", "-c", "echo FATAL: data directory has wrong ownership >&2; exit 3"]',
+        'db-migrate-test-dies-src',
+        'db-migrate-test-dies:15',
+      ],
+      { stdio: 'ignore' },
+    );
     execFileSync('docker', ['rm', 'db-migrate-test-dies-src'], { stdio: 'ignore' });
 
     // A shadow container left running by a run that died (its owner pid on this host is gone).
@@ -163,8 +241,11 @@ describeOnEngine(`the docker provider on a real engine${engine.ok ? '' : ` (skip
   }, 300_000);
 
   afterAll(async () => {
-    dirs.forEach((d) => rmSync(d, { recursive: true, force: true }));
-    await docker.getContainer(sweptId).remove({ force: true }).catch(() => undefined);
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    await docker
+      .getContainer(sweptId)
+      .remove({ force: true })
+      .catch(() => undefined);
     spawnSync('docker', ['rmi', 'db-migrate-test-relabelled:16', 'db-migrate-test-dies:15'], { stdio: 'ignore' });
   });
 
@@ -179,7 +260,9 @@ describeOnEngine(`the docker provider on a real engine${engine.ok ? '' : ` (skip
     expect(opened).toMatchObject({ ok: true, major: 15, whileOpen: 1, left: 0 });
     expect(Math.floor(opened.versionNum! / 10000)).toBe(15);
     // The first address that accepts: the published port on 127.0.0.1, or the container's own on its network.
-    expect(opened.description).toMatch(/^docker postgres:15 \(container [0-9a-f]{12}, (127\.0\.0\.1:\d+|\d+\.\d+\.\d+\.\d+:5432)\)$/);
+    expect(opened.description).toMatch(
+      /^docker postgres:15 \(container [0-9a-f]{12}, (127\.0\.0\.1:\d+|\d+\.\d+\.\d+\.\d+:5432)\)$/,
+    );
   });
 
   it('sweeps a shadow container whose run died, and leaves none of its own behind', async () => {
@@ -191,14 +274,18 @@ describeOnEngine(`the docker provider on a real engine${engine.ok ? '' : ` (skip
     expect(report('relabelled image')).toMatchObject({
       ok: false,
       configuration: true,
-      message: expect.stringMatching(/^shadow database server docker db-migrate-test-relabelled:16 \(container [0-9a-f]{12}, [\d.]+:\d+\) runs PostgreSQL 15 \(server_version_num 15\d{4}\), but PostgreSQL 16 was requested/),
+      message: expect.stringMatching(
+        /^shadow database server docker db-migrate-test-relabelled:16 \(container [0-9a-f]{12}, [\d.]+:\d+\) runs PostgreSQL 15 \(server_version_num 15\d{4}\), but PostgreSQL 16 was requested/,
+      ),
     });
   });
 
   it('fails at once when the container dies, with its exit code and last log lines', () => {
     const died = report('dying server');
     expect(died).toMatchObject({ ok: false, configuration: true });
-    expect(died.message).toMatch(/^the postgres container [0-9a-f]{12} \(db-migrate-test-dies:15\) exited with code 3 before accepting connections; its last log lines:\nFATAL: data directory has wrong ownership$/);
+    expect(died.message).toMatch(
+      /^the postgres container [0-9a-f]{12} \(db-migrate-test-dies:15\) exited with code 3 before accepting connections; its last log lines:\nFATAL: data directory has wrong ownership$/,
+    );
   });
 
   it('prints no deprecation warning under the Node that runs the tests', () => {

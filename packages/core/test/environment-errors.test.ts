@@ -33,13 +33,24 @@ describe('environment failures', () => {
         (error) => { const c = asConfigurationError(error); console.log(JSON.stringify({ configuration: !!c, message: c ? c.message : String(error) })); },
       );`;
     try {
-      const child = spawnSync(process.execPath, ['-r', join(__dirname, '../../../scripts/register-ts.js'), '-e', script], {
-        env: { ...process.env, TMPDIR: parent },
-        encoding: 'utf8',
-      });
-      const result = JSON.parse(child.stdout.trim().split('\n').pop()!) as { configuration?: boolean; message?: string };
+      const child = spawnSync(
+        process.execPath,
+        ['-r', join(__dirname, '../../../scripts/register-ts.js'), '-e', script],
+        {
+          env: { ...process.env, TMPDIR: parent },
+          encoding: 'utf8',
+        },
+      );
+      const result = JSON.parse(child.stdout.trim().split('\n').pop()!) as {
+        configuration?: boolean;
+        message?: string;
+      };
       expect(result.configuration).toBe(true);
-      expect(result.message).toMatch(process.getuid?.() === 0 ? /^initdb of PostgreSQL 15 .* failed: [\s\S]*hint: .*writable by the postgres user/ : /permission denied.*not accessible to this user/i);
+      expect(result.message).toMatch(
+        process.getuid?.() === 0
+          ? /^initdb of PostgreSQL 15 .* failed: [\s\S]*hint: .*writable by the postgres user/
+          : /permission denied.*not accessible to this user/i,
+      );
     } finally {
       rmSync(parent, { recursive: true, force: true });
     }
@@ -55,9 +66,14 @@ describe('environment failures', () => {
     try {
       const denied = await client.query('SELECT * FROM secret').catch((e: unknown) => e);
       expect((denied as { code?: string }).code).toBe('42501');
-      expect(environmentProblem(denied)).toMatch(/permission denied for table secret \(the role lacks a right: see docs\/roles\.md/);
+      expect(environmentProblem(denied)).toMatch(
+        /permission denied for table secret \(the role lacks a right: see docs\/roles\.md/,
+      );
       const second = new Client({ connectionString: role.urlFor(db.url) });
-      const limit = await second.connect().then(() => undefined, (e: unknown) => e);
+      const limit = await second.connect().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       await second.end().catch(() => undefined);
       expect((limit as { code?: string }).code).toBe('53300');
       expect(asConfigurationError(limit)?.message).toMatch(/too many connections .*CONNECTION LIMIT is reached/);

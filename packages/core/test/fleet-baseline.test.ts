@@ -51,17 +51,28 @@ async function trackingObjects(url: string): Promise<string[]> {
 }
 
 describe('baselineFleet', () => {
-  it('records 1..N where the schema is version N\'s, postpones a different one, leaves versioned ones alone; apply then takes over', async () => {
+  it("records 1..N where the schema is version N's, postpones a different one, leaves versioned ones alone; apply then takes over", async () => {
     const set = await ws.migrations(SHOP);
     const adopted = await unversioned(set, 'adopted', SCHEMA_AT_2);
     // sql-migrate (or a first failed attempt) may have left an empty tracking table: still unversioned.
-    const emptyTable = await unversioned(set, 'empty-table', `${SCHEMA_AT_2};\nCREATE TABLE gorp_migrations (id text NOT NULL PRIMARY KEY, applied_at timestamptz)`);
+    const emptyTable = await unversioned(
+      set,
+      'empty-table',
+      `${SCHEMA_AT_2};\nCREATE TABLE gorp_migrations (id text NOT NULL PRIMARY KEY, applied_at timestamptz)`,
+    );
     const different = await unversioned(set, 'different', `${SCHEMA_AT_2};\nALTER TABLE orders ADD COLUMN coupon text`);
     const ahead = await ws.database(set, 3, 'ahead');
     const behind = await ws.database(set, 1, 'behind');
     const logger = memoryLogger();
 
-    const report = await baselineFleet({ set, targets: [adopted, emptyTable, different, ahead, behind], to: 2, shadow: shadow(), logger, retry: FAST_RETRY });
+    const report = await baselineFleet({
+      set,
+      targets: [adopted, emptyTable, different, ahead, behind],
+      to: 2,
+      shadow: shadow(),
+      logger,
+      retry: FAST_RETRY,
+    });
 
     expect(report).toMatchObject({ mode: 'baseline', dryRun: false, target: '2' });
     expect(report.targets.map((t) => [t.name, t.status, t.fromVersion, t.toVersion, t.migrations])).toEqual([
@@ -79,28 +90,48 @@ describe('baselineFleet', () => {
     // Recorded exactly as the applier records: gorp_migrations rows and db-migrate's checksums.
     for (const t of [adopted, emptyTable]) {
       expect(await recordedIds(t.url)).toEqual(ids(2));
-      const checksums = await query<{ id: string; checksum: string }>(t.url, 'SELECT id, checksum FROM db_migrate.applied_checksums ORDER BY id');
+      const checksums = await query<{ id: string; checksum: string }>(
+        t.url,
+        'SELECT id, checksum FROM db_migrate.applied_checksums ORDER BY id',
+      );
       expect(checksums).toEqual(set.migrations.slice(0, 2).map((m) => ({ id: m.fileName, checksum: m.checksum })));
-      const times = await query<{ n: string }>(t.url, 'SELECT count(DISTINCT applied_at) AS n FROM gorp_migrations WHERE applied_at IS NOT NULL');
+      const times = await query<{ n: string }>(
+        t.url,
+        'SELECT count(DISTINCT applied_at) AS n FROM gorp_migrations WHERE applied_at IS NOT NULL',
+      );
       expect(times).toEqual([{ n: '1' }]); // one transaction: one now()
     }
     // The postponed one: the difference as SQL, and not a single object created.
-    expect(report.targets[2].drift).toMatchObject({ version: 2, statements: 1, changes: ['drop column public.orders.coupon'] });
+    expect(report.targets[2].drift).toMatchObject({
+      version: 2,
+      statements: 1,
+      changes: ['drop column public.orders.coupon'],
+    });
     expect(report.targets[2].drift?.sql).toContain('ALTER TABLE "public"."orders" DROP COLUMN "coupon";');
     expect(await trackingObjects(different.url)).toEqual([]);
     // The versioned ones are untouched.
     expect(await recordedIds(ahead.url)).toEqual(ids(3));
     expect(await recordedIds(behind.url)).toEqual(ids(1));
-    expect(report.targets[4].error).toMatch(/already versioned at version 1, below 2: a baseline only records versions on a database without any; apply the migrations up to 2 instead$/);
+    expect(report.targets[4].error).toMatch(
+      /already versioned at version 1, below 2: a baseline only records versions on a database without any; apply the migrations up to 2 instead$/,
+    );
 
     const text = formatReportText(report);
-    expect(text).toMatch(/^adopted +\S+ +baselined +0 → 2 +schema matches version 2: recorded as applied \(nothing ran\): 0001_customers\.sql, 0002_orders\.sql$/m);
-    expect(text).toMatch(/^different +\S+ +postponed +0 +postponed: schema differs from the schema of version 2: 1 difference \(drop column public\.orders\.coupon\)$/m);
+    expect(text).toMatch(
+      /^adopted +\S+ +baselined +0 → 2 +schema matches version 2: recorded as applied \(nothing ran\): 0001_customers\.sql, 0002_orders\.sql$/m,
+    );
+    expect(text).toMatch(
+      /^different +\S+ +postponed +0 +postponed: schema differs from the schema of version 2: 1 difference \(drop column public\.orders\.coupon\)$/m,
+    );
     expect(text).toMatch(/^ahead +\S+ +up-to-date +3 +already versioned at version 3: left alone/m);
     expect(text).toContain('-- different (');
-    expect(text).toMatch(/: SQL that would take it to the schema of version 2\n-- hazard: drops-data: drops column public\.orders\.coupon: the data it holds is lost\nALTER TABLE "public"\."orders" DROP COLUMN "coupon";/);
+    expect(text).toMatch(
+      /: SQL that would take it to the schema of version 2\n-- hazard: drops-data: drops column public\.orders\.coupon: the data it holds is lost\nALTER TABLE "public"\."orders" DROP COLUMN "coupon";/,
+    );
     expect(text).toContain('5 targets: 2 baselined, 1 up-to-date, 1 postponed, 1 failed');
-    expect(logger.lines).toContainEqual(expect.stringMatching(/^baselining 5 databases against 5 migrations in .* \(at version 2\), \d+ at a time$/));
+    expect(logger.lines).toContainEqual(
+      expect.stringMatching(/^baselining 5 databases against 5 migrations in .* \(at version 2\), \d+ at a time$/),
+    );
     expect(logger.lines.join('\n')).not.toContain(password());
 
     // A second baseline is a no-op on the adopted ones.
@@ -110,27 +141,40 @@ describe('baselineFleet', () => {
 
     // From here on the adopted database is an ordinary member of the fleet: consistent at 2, migrated to 5.
     const applied = await applyFleet({ set, targets: [adopted], shadow: shadow(), retry: FAST_RETRY });
-    expect(applied.targets.map((t) => [t.status, t.fromVersion, t.toVersion, t.migrations])).toEqual([['applied', 2, 5, ids(5).slice(2)]]);
+    expect(applied.targets.map((t) => [t.status, t.fromVersion, t.toVersion, t.migrations])).toEqual([
+      ['applied', 2, 5, ids(5).slice(2)],
+    ]);
     expect(await recordedIds(adopted.url)).toEqual(ids(5));
     const reference = await ws.database(set, 5, 'reference');
     expect(await columns(adopted.url)).toEqual(await columns(reference.url));
-    expect(await query(adopted.url, 'SELECT name FROM customers ORDER BY id')).toEqual([{ name: 'acme' }, { name: 'globex' }]);
+    expect(await query(adopted.url, 'SELECT name FROM customers ORDER BY id')).toEqual([
+      { name: 'acme' },
+      { name: 'globex' },
+    ]);
   });
 
   it('dry run: the plan only; nothing recorded, not even the tracking table', async () => {
     const set = await ws.migrations(SHOP);
     const matching = await unversioned(set, 'matching', SCHEMA_AT_2);
-    const different = await unversioned(set, 'different', 'CREATE TABLE customers (id bigserial PRIMARY KEY, name text NOT NULL)');
+    const different = await unversioned(
+      set,
+      'different',
+      'CREATE TABLE customers (id bigserial PRIMARY KEY, name text NOT NULL)',
+    );
     const report = await baselineFleet({ set, targets: [matching, different], to: 2, shadow: shadow(), dryRun: true });
     expect(report.dryRun).toBe(true);
     expect(report.targets.map((t) => [t.status, t.fromVersion, t.toVersion, t.migrations])).toEqual([
       ['pending', 0, 2, ids(2)],
       ['postponed', 0, undefined, []],
     ]);
-    expect(report.targets[1].drift?.changes).toEqual(expect.arrayContaining([expect.stringMatching(/^create table public\.orders$/)]));
+    expect(report.targets[1].drift?.changes).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^create table public\.orders$/)]),
+    );
     for (const t of [matching, different]) expect(await trackingObjects(t.url)).toEqual([]);
     const text = formatReportText(report);
-    expect(text).toMatch(/^matching +\S+ +pending +0 → 2 +schema matches version 2: would record as applied: 0001_customers\.sql, 0002_orders\.sql$/m);
+    expect(text).toMatch(
+      /^matching +\S+ +pending +0 → 2 +schema matches version 2: would record as applied: 0001_customers\.sql, 0002_orders\.sql$/m,
+    );
     expect(text).toContain('2 targets: 1 pending, 1 postponed (dry run: nothing changed)');
   });
 
@@ -175,18 +219,30 @@ describe('baselineFleet', () => {
     const target = await unversioned(set, 'untouched', SCHEMA_AT_2);
     const run = (to: number | undefined, toInput?: string) =>
       baselineFleet({ set, targets: [target], to: to as number, shadow: shadow(), ...(toInput ? { toInput } : {}) });
-    await expect(run(9)).rejects.toThrow(new ConfigurationError(`--to 9: there is no migration version 9 in ${set.dir} (versions 1 to 5)`));
-    await expect(run(0)).rejects.toThrow(/^--to 0: a baseline records versions 1\.\.N of .* \(a database at version 0 needs no baseline\)$/);
-    await expect(run(undefined, 'input "to-version"')).rejects.toThrow(/^input "to-version" is required: the version of .* whose schema the databases already have$/);
+    await expect(run(9)).rejects.toThrow(
+      new ConfigurationError(`--to 9: there is no migration version 9 in ${set.dir} (versions 1 to 5)`),
+    );
+    await expect(run(0)).rejects.toThrow(
+      /^--to 0: a baseline records versions 1\.\.N of .* \(a database at version 0 needs no baseline\)$/,
+    );
+    await expect(run(undefined, 'input "to-version"')).rejects.toThrow(
+      /^input "to-version" is required: the version of .* whose schema the databases already have$/,
+    );
     await expect(run(-1)).rejects.toBeInstanceOf(ConfigurationError);
     const empty = await ws.migrations({});
-    await expect(baselineFleet({ set: empty, targets: [target], to: 1, shadow: shadow() })).rejects.toThrow(/there is no migration version 1 in .* \(no migrations\)$/);
+    await expect(baselineFleet({ set: empty, targets: [target], to: 1, shadow: shadow() })).rejects.toThrow(
+      /there is no migration version 1 in .* \(no migrations\)$/,
+    );
     expect(await trackingObjects(target.url)).toEqual([]);
   });
 
   it('records nothing when gorp_migrations gained rows meanwhile (the sql-migrate CLI does not take our lock)', async () => {
     const set = await ws.migrations(SHOP);
-    const target = await unversioned(set, 'raced', `${SCHEMA_AT_2};\nCREATE TABLE gorp_migrations (id text NOT NULL PRIMARY KEY, applied_at timestamptz);\nINSERT INTO gorp_migrations VALUES ('0001_customers.sql', now())`);
+    const target = await unversioned(
+      set,
+      'raced',
+      `${SCHEMA_AT_2};\nCREATE TABLE gorp_migrations (id text NOT NULL PRIMARY KEY, applied_at timestamptz);\nINSERT INTO gorp_migrations VALUES ('0001_customers.sql', now())`,
+    );
     const client = new Client({ connectionString: target.url });
     await client.connect();
     try {
@@ -205,6 +261,10 @@ describe('baselineFleet', () => {
     const target = await unversioned(set, 'legacy', SCHEMA_AT_2);
     const report = await applyFleet({ set, targets: [target], shadow: shadow(), dryRun: true });
     expect(report.targets[0]).toMatchObject({ status: 'postponed', fromVersion: 0 });
-    expect(report.targets[0].warnings).toEqual([expect.stringMatching(/^no migrations are recorded on \S+: if its schema was built before db-migrate, adopt it with a baseline/)]);
+    expect(report.targets[0].warnings).toEqual([
+      expect.stringMatching(
+        /^no migrations are recorded on \S+: if its schema was built before db-migrate, adopt it with a baseline/,
+      ),
+    ]);
   });
 });

@@ -42,16 +42,31 @@ describe('connections per target', () => {
   // opens one short second connection: a pooler in transaction mode would break the session lock.
   it('apply (migrating, failing, up to date) and drift each use one session per database (plus the pooler check through a proxy), all closed', async () => {
     const set = await ws.migrations(SHOP);
-    const dbs = [await ws.database(set, 0, 'fresh'), await ws.database(set, 3, 'middle'), await ws.database(set, 4, 'failing'), await ws.database(set, 5, 'latest')];
+    const dbs = [
+      await ws.database(set, 0, 'fresh'),
+      await ws.database(set, 3, 'middle'),
+      await ws.database(set, 4, 'failing'),
+      await ws.database(set, 5, 'latest'),
+    ];
     // Duplicate emails make 0005's unique constraint fail on `failing`: its after-check runs too.
-    await query(dbs[2].url, `INSERT INTO customers (name, email) VALUES ('x', 'same@example.com'), ('y', 'same@example.com')`);
+    await query(
+      dbs[2].url,
+      `INSERT INTO customers (name, email) VALUES ('x', 'same@example.com'), ('y', 'same@example.com')`,
+    );
     const p = await proxy();
     const targets = proxied(dbs, p);
 
     // The duplicates pre-check, skipped by its size limit, leaves the failure to the migration. A statement
     // still running at half its lock timeout opens a second connection to see who blocks it (docs/locks.md);
     // a long lock timeout keeps this count exact on a loaded machine.
-    const applied = await applyFleet({ set, targets, shadow: shadow(), retry: FAST_RETRY, prechecks: { maxRows: 0 }, lockTimeoutMs: 120_000 });
+    const applied = await applyFleet({
+      set,
+      targets,
+      shadow: shadow(),
+      retry: FAST_RETRY,
+      prechecks: { maxRows: 0 },
+      lockTimeoutMs: 120_000,
+    });
     expect(applied.targets.map((t) => [t.name, t.status])).toEqual([
       ['fresh', 'applied'],
       ['middle', 'applied'],
@@ -59,15 +74,27 @@ describe('connections per target', () => {
       ['latest', 'up-to-date'],
     ]);
     await p.idle();
-    expect(perDatabase(p, dbs.map((d) => d.url))).toEqual([2, 2, 2, 2]);
+    expect(
+      perDatabase(
+        p,
+        dbs.map((d) => d.url),
+      ),
+    ).toEqual([2, 2, 2, 2]);
     expect(applied.connections).toMatchObject({ opened: 4 });
-    expect(formatReportText(applied)).toMatch(/^4 connections to targets \(at most \d open at once, \d on one server\)$/m);
+    expect(formatReportText(applied)).toMatch(
+      /^4 connections to targets \(at most \d open at once, \d on one server\)$/m,
+    );
 
     p.reset();
     const drift = await checkFleetDrift({ set, targets, shadow: shadow(), retry: FAST_RETRY });
     expect(drift.targets.map((t) => t.status)).toEqual(['consistent', 'consistent', 'consistent', 'consistent']);
     await p.idle();
-    expect(perDatabase(p, dbs.map((d) => d.url))).toEqual([2, 2, 2, 2]);
+    expect(
+      perDatabase(
+        p,
+        dbs.map((d) => d.url),
+      ),
+    ).toEqual([2, 2, 2, 2]);
   });
 
   it('a per-host budget caps the connections open at once on each server, not across servers', async () => {
@@ -76,7 +103,14 @@ describe('connections per target', () => {
     // Two "servers": two proxies, three databases each.
     const [a, b] = [await proxy(), await proxy()];
     const targets = [...proxied(dbs.slice(0, 3), a), ...proxied(dbs.slice(3), b)];
-    const report = await applyFleet({ set, targets, shadow: shadow(), concurrency: 6, concurrencyPerHost: 1, retry: FAST_RETRY });
+    const report = await applyFleet({
+      set,
+      targets,
+      shadow: shadow(),
+      concurrency: 6,
+      concurrencyPerHost: 1,
+      retry: FAST_RETRY,
+    });
     expect(report.counts.applied).toBe(6);
     // One target at a time on each server: its session, and for a moment the pooler check beside it.
     expect([a.peakOpen, b.peakOpen]).toEqual([2, 2]);
@@ -103,9 +137,21 @@ describe('connections per target', () => {
       );
       const set = await ws.migrations(SHOP);
       // The server refuses a second connection of the role: anything above one per target fails.
-      const drift = await checkFleetDrift({ set, targets, shadow: shadow(), concurrencyPerHost: 1, retry: { attempts: 5, baseDelayMs: 50 } });
+      const drift = await checkFleetDrift({
+        set,
+        targets,
+        shadow: shadow(),
+        concurrencyPerHost: 1,
+        retry: { attempts: 5, baseDelayMs: 50 },
+      });
       expect(drift.targets.map((t) => t.status)).toEqual(['consistent', 'consistent', 'consistent']);
-      const applied = await applyFleet({ set, targets, shadow: shadow(), concurrencyPerHost: 1, retry: { attempts: 5, baseDelayMs: 50 } });
+      const applied = await applyFleet({
+        set,
+        targets,
+        shadow: shadow(),
+        concurrencyPerHost: 1,
+        retry: { attempts: 5, baseDelayMs: 50 },
+      });
       expect(applied.targets.map((t) => [t.status, t.toVersion])).toEqual([
         ['applied', 5],
         ['applied', 5],

@@ -18,7 +18,9 @@ export const SHOP: Readonly<Record<string, MigrationFileContent>> = {
     down: ['DROP TABLE customers'],
   },
   '0002_orders.sql': {
-    up: ['CREATE TABLE orders (id bigserial PRIMARY KEY, customer_id bigint NOT NULL REFERENCES customers (id), total numeric NOT NULL DEFAULT 0)'],
+    up: [
+      'CREATE TABLE orders (id bigserial PRIMARY KEY, customer_id bigint NOT NULL REFERENCES customers (id), total numeric NOT NULL DEFAULT 0)',
+    ],
     down: ['DROP TABLE orders'],
   },
   '0003_customer_email.sql': {
@@ -42,7 +44,10 @@ export interface Workspace {
   /** A new database on the test server at `version` of `set` (applied by the real applier). */
   database(set: MigrationSet, version: number, name?: string): Promise<Target & { url: string }>;
   /** One new database per name, each at its version of `set`, made in the order given. */
-  databases<N extends string>(set: MigrationSet, versions: Readonly<Record<N, number>>): Promise<Record<N, Target & { url: string }>>;
+  databases<N extends string>(
+    set: MigrationSet,
+    versions: Readonly<Record<N, number>>,
+  ): Promise<Record<N, Target & { url: string }>>;
   cleanup(): Promise<void>;
 }
 
@@ -55,7 +60,8 @@ export function workspace(prefix: string): Workspace {
     async migrations(files) {
       const path = join(dir, `migrations-${++sets}`);
       mkdirSync(path);
-      for (const [name, content] of Object.entries(files)) writeFileSync(join(path, name), typeof content === 'string' ? content : formatMigrationFile(content));
+      for (const [name, content] of Object.entries(files))
+        writeFileSync(join(path, name), typeof content === 'string' ? content : formatMigrationFile(content));
       return readMigrationDir(path);
     },
     async database(set, version, name) {
@@ -70,7 +76,8 @@ export function workspace(prefix: string): Workspace {
     },
     async databases(set, versions) {
       const made = {} as Record<keyof typeof versions, Target & { url: string }>;
-      for (const [name, version] of Object.entries(versions) as [keyof typeof versions, number][]) made[name] = await this.database(set, version, name);
+      for (const [name, version] of Object.entries(versions) as [keyof typeof versions, number][])
+        made[name] = await this.database(set, version, name);
       return made;
     },
     async cleanup() {

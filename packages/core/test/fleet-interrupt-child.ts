@@ -18,7 +18,13 @@ async function main(): Promise<void> {
     const at = entry.indexOf('=');
     return { name: entry.slice(0, at), url: entry.slice(at + 1), groups: [], origin: 'argv' };
   });
-  await applyFleet({ set, targets: resolveTargets(specs, {}), shadow, concurrency: 1, logger: consoleLogger({ verbose: false }) });
+  await applyFleet({
+    set,
+    targets: resolveTargets(specs, {}),
+    shadow,
+    concurrency: 1,
+    logger: consoleLogger({ verbose: false }),
+  });
 }
 
 main().catch((error: unknown) => {

@@ -37,7 +37,11 @@ describe('applyFleet', () => {
     // One progress line per target, numbered as they finish.
     const progress = logger.lines.filter((l) => /^\[\d\/5\] client-\d /.test(l));
     expect(progress).toHaveLength(5);
-    expect(logger.lines).toContainEqual(expect.stringMatching(/^\[\d\/5\] client-1 \([^)]+\): applied 1 → 5: 0002_orders\.sql, 0003_customer_email\.sql … 0005_unique_email\.sql \(4\) \(\d+ ms\)$/));
+    expect(logger.lines).toContainEqual(
+      expect.stringMatching(
+        /^\[\d\/5\] client-1 \([^)]+\): applied 1 → 5: 0002_orders\.sql, 0003_customer_email\.sql … 0005_unique_email\.sql \(4\) \(\d+ ms\)$/,
+      ),
+    );
 
     // Re-running finds nothing to do.
     const again = await applyFleet({ set, targets, shadow: shadow(), retry: FAST_RETRY });
@@ -57,7 +61,9 @@ describe('applyFleet', () => {
     ]);
     expect(await recordedIds(targets[0].url)).toEqual(ids(2));
     expect(await columns(targets[0].url)).toEqual(before);
-    expect(formatReportText(report)).toContain('would apply 2 → 5: 0003_customer_email.sql, 0004_big_orders.sql, 0005_unique_email.sql');
+    expect(formatReportText(report)).toContain(
+      'would apply 2 → 5: 0003_customer_email.sql, 0004_big_orders.sql, 0005_unique_email.sql',
+    );
   });
 
   it('--to: reverts through the Down sections those above, applies up to it those below', async () => {
@@ -85,13 +91,17 @@ describe('applyFleet', () => {
     const set = await ws.migrations(SHOP);
     const target = await ws.database(set, 5);
     await expect(applyFleet({ set, targets: [target], shadow: shadow(), to: 9 })).rejects.toThrow(ConfigurationError);
-    await expect(applyFleet({ set, targets: [target], shadow: shadow(), to: 9 })).rejects.toThrow(/--to 9: there is no migration version 9 in .* \(versions 1 to 5\)/);
+    await expect(applyFleet({ set, targets: [target], shadow: shadow(), to: 9 })).rejects.toThrow(
+      /--to 9: there is no migration version 9 in .* \(versions 1 to 5\)/,
+    );
 
     const oneWay = await ws.migrations({ ...SHOP, '0005_unique_email.sql': { up: SHOP['0005_unique_email.sql'].up } });
     const stuck = await ws.database(oneWay, 5);
     const report = await applyFleet({ set: oneWay, targets: [stuck], shadow: shadow(), to: 3 });
     expect(report.targets[0]).toMatchObject({ status: 'refused', fromVersion: 5 });
-    expect(report.targets[0].error).toMatch(/cannot revert to version 3: 0005_unique_email\.sql has no "-- \+migrate Down" section/);
+    expect(report.targets[0].error).toMatch(
+      /cannot revert to version 3: 0005_unique_email\.sql has no "-- \+migrate Down" section/,
+    );
     expect(await recordedIds(stuck.url)).toEqual(ids(5));
   });
 
@@ -109,7 +119,9 @@ describe('applyFleet', () => {
     expect(postponed).toMatchObject({ status: 'postponed', fromVersion: 3, migrations: [] });
     expect(postponed.drift?.version).toBe(3);
     expect(postponed.drift?.sql).toMatch(/ALTER TABLE "public"\."customers" DROP COLUMN "nickname"/i);
-    expect(postponed.drift?.sql).toMatch(/CREATE INDEX CONCURRENTLY IF NOT EXISTS customers_email ON public\.customers/i);
+    expect(postponed.drift?.sql).toMatch(
+      /CREATE INDEX CONCURRENTLY IF NOT EXISTS customers_email ON public\.customers/i,
+    );
     // Not one statement ran: same records, same columns, the hand-made change still there.
     expect(await recordedIds(drifted.url)).toEqual(ids(3));
     expect(await columns(drifted.url)).toEqual(before);
@@ -118,8 +130,14 @@ describe('applyFleet', () => {
     expect(report.counts).toMatchObject({ applied: 1, postponed: 1 });
     expect(reportFails(report)).toBe(true);
     expect(reportFails(report, { postponedIsWarning: true })).toBe(false);
-    expect(logger.lines).toContainEqual(expect.stringMatching(/^warning: \[\d\/2\] drifted \(.*\): postponed: schema drifted from version 3: 2 differences/));
-    expect(formatReportText(report)).toMatch(/-- drifted \(.*\): SQL that would take it back to the schema of version 3\n/);
+    expect(logger.lines).toContainEqual(
+      expect.stringMatching(
+        /^warning: \[\d\/2\] drifted \(.*\): postponed: schema drifted from version 3: 2 differences/,
+      ),
+    );
+    expect(formatReportText(report)).toMatch(
+      /-- drifted \(.*\): SQL that would take it back to the schema of version 3\n/,
+    );
   });
 
   it('checks the result: a migration that behaves differently on a live database fails the target', async () => {
@@ -127,7 +145,9 @@ describe('applyFleet', () => {
     const set = await ws.migrations({
       ...SHOP,
       '0006_flag.sql': {
-        up: [`DO $$ BEGIN IF EXISTS (SELECT 1 FROM customers) THEN ALTER TABLE customers ADD COLUMN flagged boolean; END IF; END $$`],
+        up: [
+          `DO $$ BEGIN IF EXISTS (SELECT 1 FROM customers) THEN ALTER TABLE customers ADD COLUMN flagged boolean; END IF; END $$`,
+        ],
         down: ['ALTER TABLE customers DROP COLUMN IF EXISTS flagged'],
       },
     });
@@ -136,8 +156,15 @@ describe('applyFleet', () => {
     await query(busy.url, `INSERT INTO customers (name) VALUES ('ada')`);
     const report = await applyFleet({ set, targets: [empty, busy], shadow: shadow() });
     expect(report.targets[0]).toMatchObject({ status: 'applied', fromVersion: 5, toVersion: 6 });
-    expect(report.targets[1]).toMatchObject({ status: 'failed', fromVersion: 5, toVersion: 6, migrations: ['0006_flag.sql'] });
-    expect(report.targets[1].error).toMatch(/migrated 5 → 6, but its schema differs from the schema of version 6 \(1 difference\)/);
+    expect(report.targets[1]).toMatchObject({
+      status: 'failed',
+      fromVersion: 5,
+      toVersion: 6,
+      migrations: ['0006_flag.sql'],
+    });
+    expect(report.targets[1].error).toMatch(
+      /migrated 5 → 6, but its schema differs from the schema of version 6 \(1 difference\)/,
+    );
     expect(report.targets[1].drift?.sql).toMatch(/DROP COLUMN "flagged"/);
   });
 
@@ -154,7 +181,9 @@ describe('applyFleet', () => {
     // The pre-flight runs 0002 on an empty copy of version 1: division by zero, and no target is touched.
     const refused = await applyFleet({ set, targets: [atOne, atTwo], shadow: shadow(), to: 2 });
     expect(refused.targets.map((t) => t.status)).toEqual(['not-started', 'not-started']);
-    expect(refused.preflight?.failures[0].error).toMatch(/^pre-flight from version 1: .*0002_needs_data\.sql line \d+ \(up\) on .*division by zero/);
+    expect(refused.preflight?.failures[0].error).toMatch(
+      /^pre-flight from version 1: .*0002_needs_data\.sql line \d+ \(up\) on .*division by zero/,
+    );
     expect(await recordedIds(atTwo.url)).toEqual(['0001_customers.sql']);
 
     // Migrated by hand where its data allows it, at-two is at a version whose schema cannot be built: it cannot be checked: failed, untouched.
@@ -163,11 +192,15 @@ describe('applyFleet', () => {
     // empty database fails at 0002, and the target is not touched.
     const report = await applyFleet({ set, targets: [atTwo], shadow: shadow() });
     expect(report.targets[0]).toMatchObject({ status: 'not-started', migrations: [] });
-    expect(report.targets[0].error).toMatch(/^the pre-flight failed, so no database was touched: pre-flight from the empty database: .*0002_needs_data\.sql line \d+ \(up\) on .*division by zero/);
+    expect(report.targets[0].error).toMatch(
+      /^the pre-flight failed, so no database was touched: pre-flight from the empty database: .*0002_needs_data\.sql line \d+ \(up\) on .*division by zero/,
+    );
     // The drift check has no pre-flight: there the target at that version fails its own check.
     const drift = await checkFleetDrift({ set, targets: [atTwo], shadow: shadow() });
     expect(drift.targets[0]).toMatchObject({ status: 'failed', fromVersion: 2 });
-    expect(drift.targets[0].error).toMatch(/cannot build the schema of version 2 on the shadow server: .*0002_needs_data\.sql line \d+ \(up\) on .*division by zero/);
+    expect(drift.targets[0].error).toMatch(
+      /cannot build the schema of version 2 on the shadow server: .*0002_needs_data\.sql line \d+ \(up\) on .*division by zero/,
+    );
     expect(await recordedIds(atTwo.url)).toEqual(['0001_customers.sql', '0002_needs_data.sql']);
   });
 
@@ -183,7 +216,10 @@ describe('applyFleet', () => {
     // More versions than the sweep reads at every step: it reads only the versions asked for.
     const count = SWEEP_EVERY_VERSION_UP_TO + 2;
     const files = Object.fromEntries(
-      Array.from({ length: count }, (_, i) => [`${String(i + 1).padStart(4, '0')}_t${i + 1}.sql`, { up: [`CREATE TABLE t${i + 1} (id int)`], down: [`DROP TABLE t${i + 1}`] }]),
+      Array.from({ length: count }, (_, i) => [
+        `${String(i + 1).padStart(4, '0')}_t${i + 1}.sql`,
+        { up: [`CREATE TABLE t${i + 1} (id int)`], down: [`DROP TABLE t${i + 1}`] },
+      ]),
     );
     const set = await ws.migrations(files);
     const latest = await ws.database(set, count, 'latest');
@@ -201,4 +237,3 @@ describe('applyFleet', () => {
     expect(report.expectedSchemas?.built).toEqual([2, count]);
   });
 });
-

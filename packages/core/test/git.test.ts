@@ -1,5 +1,16 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigurationError } from '../src/errors';
@@ -15,7 +26,10 @@ describe('Git', () => {
   beforeEach(() => {
     repo = makeTestRepo();
     first = repo.commit('first', { 'db/schema.sql': 'create table a (id int);\n', 'README.md': 'hello\n' });
-    second = repo.commit('second', { 'db/schema.sql': 'create table a (id int, b text);\n', 'app/main.py': 'print(1)\n' });
+    second = repo.commit('second', {
+      'db/schema.sql': 'create table a (id int, b text);\n',
+      'app/main.py': 'print(1)\n',
+    });
     git = new Git(repo.dir);
   });
   afterEach(() => repo.remove());
@@ -68,7 +82,11 @@ describe('Git', () => {
   it('reads history, files and directories at a commit', async () => {
     const log = await git.log('main');
     expect(log.map((entry) => entry.subject)).toEqual(['second', 'first']);
-    expect(log[0]).toMatchObject({ sha: second, authorName: repo.git('log', '-1', '--format=%an', second), authorEmail: repo.git('log', '-1', '--format=%ae', second) });
+    expect(log[0]).toMatchObject({
+      sha: second,
+      authorName: repo.git('log', '-1', '--format=%an', second),
+      authorEmail: repo.git('log', '-1', '--format=%ae', second),
+    });
     expect(log[0].authorName).not.toBe('');
     expect(Number.isNaN(Date.parse(log[0].date))).toBe(false);
     expect((await git.log('main', { path: 'app' })).map((e) => e.sha)).toEqual([second]);
@@ -98,10 +116,16 @@ describe('Git', () => {
       { code: '??', path: 'migrations/0001_a.sql' },
     ]);
     await git.add(['migrations/0001_a.sql']);
-    const sha = await git.commit('migration 0001\n\nbody line', { author: { name: 'db-migrate bot', email: 'bot@example.com' } });
+    const sha = await git.commit('migration 0001\n\nbody line', {
+      author: { name: 'db-migrate bot', email: 'bot@example.com' },
+    });
     expect(sha).toBe(await git.headSha());
     const [entry] = await git.log('HEAD', { maxCount: 1 });
-    expect(entry).toMatchObject({ subject: 'migration 0001', authorName: 'db-migrate bot', authorEmail: 'bot@example.com' });
+    expect(entry).toMatchObject({
+      subject: 'migration 0001',
+      authorName: 'db-migrate bot',
+      authorEmail: 'bot@example.com',
+    });
     expect(await git.status()).toEqual([{ code: ' M', path: 'README.md' }]);
     await expect(git.commit('nothing staged')).rejects.toThrow(/git commit .* failed/);
     await git.checkout('main');

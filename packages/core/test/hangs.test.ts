@@ -22,9 +22,13 @@ const dbName = (url: string) => decodeURIComponent(new URL(url).pathname.slice(1
 /** Runs the CLI in a child process; resolves when the process has exited. */
 function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-r', join(__dirname, '../../../scripts/register-ts.js'), join(__dirname, '../../cli/src/index.ts'), ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['-r', join(__dirname, '../../../scripts/register-ts.js'), join(__dirname, '../../cli/src/index.ts'), ...args],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -44,7 +48,10 @@ describe('network waits', () => {
     const set = await ws.migrations(MIGRATIONS);
     const db = await ws.database(set, 0);
     const role = await createRole('limited', 'LOGIN CONNECTION LIMIT 2');
-    await query(db.url, `ALTER DATABASE "${dbName(db.url)}" OWNER TO "${role.name}"; ALTER SCHEMA public OWNER TO "${role.name}"`);
+    await query(
+      db.url,
+      `ALTER DATABASE "${dbName(db.url)}" OWNER TO "${role.name}"; ALTER SCHEMA public OWNER TO "${role.name}"`,
+    );
     const url = role.urlFor(db.url);
     const held = [new Client({ connectionString: url }), new Client({ connectionString: url })];
     await Promise.all(held.map((c) => c.connect()));
@@ -56,7 +63,9 @@ describe('network waits', () => {
       ]) {
         const run = await runCli(args);
         expect(run.code).toBe(1);
-        expect(run.stdout + run.stderr).toMatch(/too many connections.*CONNECTION LIMIT or the server's max_connections is reached/);
+        expect(run.stdout + run.stderr).toMatch(
+          /too many connections.*CONNECTION LIMIT or the server's max_connections is reached/,
+        );
         expect(run.stdout + run.stderr).not.toContain('a bug in db-migrate');
       }
     } finally {
@@ -76,7 +85,15 @@ describe('network waits', () => {
     const first = await up(role.urlFor(db.url), set, { to: 1 });
     expect(first.error).toBeUndefined();
     // Building version 1's schema on the shadow server takes a second (pg_sleep), while the target's lock session idles.
-    const run = await runCli(['apply', '--dir', set.dir, '--shadow', adminUrl(), '--database', `t=${role.urlFor(db.url)}`]);
+    const run = await runCli([
+      'apply',
+      '--dir',
+      set.dir,
+      '--shadow',
+      adminUrl(),
+      '--database',
+      `t=${role.urlFor(db.url)}`,
+    ]);
     expect(run.stdout).toMatch(/^t +\S+ +applied +1 → 2 /m);
     expect(run.code).toBe(0);
     expect(await recordedIds(db.url)).toEqual(['0001_slow.sql', '0002_b.sql']);

@@ -10,9 +10,15 @@ async function main(): Promise<void> {
   const server = await openShadowServer('embedded', { postgresVersion: 15 });
   const db = await server.createDatabase();
   await query(db.url, 'create table t (id int)');
-  const [row] = await query<{ port: string; pid: number; dir: string }>(db.url, `select current_setting('port') as port, pg_postmaster_start_time()::text as started, current_setting('data_directory') as dir`);
+  const [row] = await query<{ port: string; pid: number; dir: string }>(
+    db.url,
+    `select current_setting('port') as port, pg_postmaster_start_time()::text as started, current_setting('data_directory') as dir`,
+  );
   await server.close();
-  process.stdout.write(JSON.stringify({ port: Number(row!.port), dataDir: row!.dir, description: server.description, database: db.name }) + '\n');
+  process.stdout.write(
+    JSON.stringify({ port: Number(row!.port), dataDir: row!.dir, description: server.description, database: db.name }) +
+      '\n',
+  );
 }
 
 main().catch((error: unknown) => {

@@ -21,7 +21,11 @@ interface Report {
 
 /** One command of the local loop, in its own process, as the CLI runs. */
 async function command(): Promise<Report> {
-  const { stdout } = await promisify(execFile)(process.execPath, ['-r', join(ROOT, 'scripts/register-ts.js'), join(__dirname, 'kept-server-child.ts')], { env });
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['-r', join(ROOT, 'scripts/register-ts.js'), join(__dirname, 'kept-server-child.ts')],
+    { env },
+  );
   return JSON.parse(stdout) as Report;
 }
 
@@ -45,7 +49,10 @@ describe('the embedded server kept between commands (DB_MIGRATE_KEEP_EMBEDDED)',
     expect(second.description).toBe(`embedded PostgreSQL 15 (kept from an earlier command, 127.0.0.1:${first.port})`);
     expect({ port: second.port, dataDir: second.dataDir }).toEqual({ port: first.port, dataDir: first.dataDir });
     // Each command's shadow databases are gone when it ends; the server stays.
-    const databases = await query<{ datname: string }>(state.adminUrl, `select datname from pg_database where datname like 'db_migrate_tmp_%'`);
+    const databases = await query<{ datname: string }>(
+      state.adminUrl,
+      `select datname from pg_database where datname like 'db_migrate_tmp_%'`,
+    );
     expect(databases).toEqual([]);
 
     // A command starting a server of its own first sweeps what dead runs left: the kept server, whose

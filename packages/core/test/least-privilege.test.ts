@@ -27,7 +27,10 @@ async function ownerWithoutCreate(): Promise<{ url: string; owner: Awaited<Retur
   const set = await ws.migrations({});
   const db = await ws.database(set, 0);
   const owner = await createRole('owner');
-  await query(db.url, `GRANT CONNECT ON DATABASE "${dbName(db.url)}" TO "${owner.name}"; ALTER SCHEMA public OWNER TO "${owner.name}"`);
+  await query(
+    db.url,
+    `GRANT CONNECT ON DATABASE "${dbName(db.url)}" TO "${owner.name}"; ALTER SCHEMA public OWNER TO "${owner.name}"`,
+  );
   return { url: db.url, owner };
 }
 
@@ -59,20 +62,35 @@ describe('rights', () => {
       url,
       `SELECT relname, pg_get_userbyid(relowner) AS owner FROM pg_class WHERE relname IN ('gorp_migrations', 'applied_checksums', 'customers') ORDER BY 1`,
     );
-    expect(owners).toEqual(['applied_checksums', 'customers', 'gorp_migrations'].map((relname) => ({ relname, owner: owner.name })));
+    expect(owners).toEqual(
+      ['applied_checksums', 'customers', 'gorp_migrations'].map((relname) => ({ relname, owner: owner.name })),
+    );
   });
 
   it('a read-only role: status and drift work, checksums unknown said once, nothing created', async () => {
     const set = await ws.migrations(SHOP);
     const db = await ws.database(set, 3);
     const reader = await createRole('reader');
-    await query(db.url, `GRANT CONNECT ON DATABASE "${dbName(db.url)}" TO "${reader.name}"; GRANT USAGE ON SCHEMA public TO "${reader.name}"; GRANT SELECT ON ALL TABLES IN SCHEMA public TO "${reader.name}"`);
+    await query(
+      db.url,
+      `GRANT CONNECT ON DATABASE "${dbName(db.url)}" TO "${reader.name}"; GRANT USAGE ON SCHEMA public TO "${reader.name}"; GRANT SELECT ON ALL TABLES IN SCHEMA public TO "${reader.name}"`,
+    );
     const status = await cli(['status', '--dir', set.dir, '--database', reader.urlFor(db.url)]);
     expect(status.code).toBe(0);
     expect(status.stdout).toMatch(/at version 3, 2 pending/);
-    expect(status.stderr.match(/cannot read db_migrate\.applied_checksums: whether applied files changed since is unknown/g)).toHaveLength(1);
+    expect(
+      status.stderr.match(/cannot read db_migrate\.applied_checksums: whether applied files changed since is unknown/g),
+    ).toHaveLength(1);
 
-    const drift = await cli(['drift', '--dir', set.dir, '--shadow', adminUrl(), '--database', `shop=${reader.urlFor(db.url)}`]);
+    const drift = await cli([
+      'drift',
+      '--dir',
+      set.dir,
+      '--shadow',
+      adminUrl(),
+      '--database',
+      `shop=${reader.urlFor(db.url)}`,
+    ]);
     expect(drift.stdout).toMatch(/^shop +\S+ +consistent +3 /m);
     expect(drift.code).toBe(0);
     expect(drift.stderr.match(/cannot read db_migrate\.applied_checksums/g)).toHaveLength(1);
@@ -81,7 +99,9 @@ describe('rights', () => {
     await query(db.url, `REVOKE SELECT ON gorp_migrations FROM "${reader.name}"`);
     const denied = await cli(['status', '--dir', set.dir, '--database', reader.urlFor(db.url)]);
     expect(denied.code).toBe(1);
-    expect(denied.stderr).toContain(`role ${reader.name} cannot read public.gorp_migrations: GRANT USAGE ON SCHEMA "public" TO "${reader.name}"; GRANT SELECT ON "public"."gorp_migrations"`);
+    expect(denied.stderr).toContain(
+      `role ${reader.name} cannot read public.gorp_migrations: GRANT USAGE ON SCHEMA "public" TO "${reader.name}"; GRANT SELECT ON "public"."gorp_migrations"`,
+    );
     expect(denied.stderr).not.toContain('a bug in db-migrate');
   });
 
@@ -89,7 +109,10 @@ describe('rights', () => {
     const set = await ws.migrations(SHOP);
     const db = await ws.database(set, 5);
     const reader = await createRole('upreader');
-    await query(db.url, `GRANT CONNECT ON DATABASE "${dbName(db.url)}" TO "${reader.name}"; GRANT USAGE ON SCHEMA public TO "${reader.name}"; GRANT SELECT ON ALL TABLES IN SCHEMA public TO "${reader.name}"`);
+    await query(
+      db.url,
+      `GRANT CONNECT ON DATABASE "${dbName(db.url)}" TO "${reader.name}"; GRANT USAGE ON SCHEMA public TO "${reader.name}"; GRANT SELECT ON ALL TABLES IN SCHEMA public TO "${reader.name}"`,
+    );
     // Any write, even a CREATE ... IF NOT EXISTS, fails in a read-only transaction.
     await query(adminUrl(), `ALTER ROLE "${reader.name}" SET default_transaction_read_only = on`);
     const before = await query(db.url, `SELECT count(*)::int AS n FROM pg_class`);
@@ -100,7 +123,13 @@ describe('rights', () => {
     expect(await query(db.url, `SELECT count(*)::int AS n FROM pg_class`)).toEqual(before);
 
     // With a migration pending, the same role is told what it lacks, and nothing is written.
-    const more = await ws.migrations({ ...SHOP, '0006_flag.sql': { up: ['ALTER TABLE customers ADD COLUMN flag boolean'], down: ['ALTER TABLE customers DROP COLUMN flag'] } });
+    const more = await ws.migrations({
+      ...SHOP,
+      '0006_flag.sql': {
+        up: ['ALTER TABLE customers ADD COLUMN flag boolean'],
+        down: ['ALTER TABLE customers DROP COLUMN flag'],
+      },
+    });
     const pending = await up(reader.urlFor(db.url), more);
     expect(pending.error?.kind).toBe('bookkeeping');
     expect(pending.results).toEqual([]);
@@ -111,7 +140,10 @@ describe('rights', () => {
     const set = await ws.migrations(SHOP);
     const { url, owner } = await ownerWithoutCreate();
     const intruder = await createRole('intruder');
-    await query(url, `GRANT CREATE ON DATABASE "${dbName(url)}" TO "${intruder.name}"; GRANT CREATE, USAGE ON SCHEMA public TO "${intruder.name}"`);
+    await query(
+      url,
+      `GRANT CREATE ON DATABASE "${dbName(url)}" TO "${intruder.name}"; GRANT CREATE, USAGE ON SCHEMA public TO "${intruder.name}"`,
+    );
     await query(
       intruder.urlFor(url),
       `CREATE TABLE public.gorp_migrations (id text not null primary key, applied_at timestamp with time zone);
@@ -124,19 +156,31 @@ describe('rights', () => {
     );
     const run = await up(owner.urlFor(url), set);
     expect(run.error?.kind).toBe('bookkeeping');
-    expect(run.error?.message).toMatch(new RegExp(`public\\.gorp_migrations is owned by role ${intruder.name}, not by ${owner.name} .*refusing to write migration records`));
+    expect(run.error?.message).toMatch(
+      new RegExp(
+        `public\\.gorp_migrations is owned by role ${intruder.name}, not by ${owner.name} .*refusing to write migration records`,
+      ),
+    );
     expect(run.results).toEqual([]);
     expect(await query(url, 'SELECT * FROM public.trap_fired')).toEqual([]);
     expect(await relationExists(url, 'customers')).toBe(false);
 
     // Owned by the migration role but still carrying the trigger: refused too.
-    await query(url, `ALTER TABLE public.gorp_migrations OWNER TO "${owner.name}"; ALTER SCHEMA db_migrate OWNER TO "${owner.name}"`);
+    await query(
+      url,
+      `ALTER TABLE public.gorp_migrations OWNER TO "${owner.name}"; ALTER SCHEMA db_migrate OWNER TO "${owner.name}"`,
+    );
     const again = await up(owner.urlFor(url), set);
-    expect(again.error?.message).toMatch(/public\.gorp_migrations has trigger grab: refusing to write migration records through it/);
+    expect(again.error?.message).toMatch(
+      /public\.gorp_migrations has trigger grab: refusing to write migration records through it/,
+    );
     expect(await query(url, 'SELECT * FROM public.trap_fired')).toEqual([]);
 
     // A foreign db_migrate schema is refused as well.
-    await query(url, `DROP TRIGGER grab ON public.gorp_migrations; ALTER SCHEMA db_migrate OWNER TO "${intruder.name}"`);
+    await query(
+      url,
+      `DROP TRIGGER grab ON public.gorp_migrations; ALTER SCHEMA db_migrate OWNER TO "${intruder.name}"`,
+    );
     const schema = await up(owner.urlFor(url), set);
     expect(schema.error?.message).toMatch(new RegExp(`schema db_migrate is owned by role ${intruder.name}`));
     expect(await relationExists(url, 'customers')).toBe(false);
@@ -146,10 +190,14 @@ describe('rights', () => {
 describe('search_path', () => {
   const SQL_MIGRATE = '/usr/bin/sql-migrate';
   function sqlMigrate(dir: string, dsn: string, ...args: string[]) {
-    const result = spawnSync(SQL_MIGRATE, [args[0], `-config=${join(dir, 'dbconfig.yml')}`, '-env=test', ...args.slice(1)], {
-      env: { ...process.env, DB_MIGRATE_TEST_DSN: `${dsn}?sslmode=disable` },
-      encoding: 'utf8',
-    });
+    const result = spawnSync(
+      SQL_MIGRATE,
+      [args[0], `-config=${join(dir, 'dbconfig.yml')}`, '-env=test', ...args.slice(1)],
+      {
+        env: { ...process.env, DB_MIGRATE_TEST_DSN: `${dsn}?sslmode=disable` },
+        encoding: 'utf8',
+      },
+    );
     if (result.status !== 0) throw new Error(`sql-migrate ${args.join(' ')} failed: ${result.stderr}${result.stdout}`);
     return result.stdout;
   }
@@ -166,23 +214,33 @@ describe('search_path', () => {
     const url = role.urlFor(db.url);
     const dir = join(ws.dir, `sqlmigrate-${role.name}`);
     mkdirSync(dir);
-    writeFileSync(join(dir, 'dbconfig.yml'), `test:\n  dialect: postgres\n  datasource: \${DB_MIGRATE_TEST_DSN}\n  dir: ${set.dir}\n`);
+    writeFileSync(
+      join(dir, 'dbconfig.yml'),
+      `test:\n  dialect: postgres\n  datasource: \${DB_MIGRATE_TEST_DSN}\n  dir: ${set.dir}\n`,
+    );
     sqlMigrate(dir, url, 'up', '-limit=2');
-    expect(await query(db.url, `SELECT id FROM app.gorp_migrations ORDER BY id`)).toEqual([{ id: '0001_customers.sql' }, { id: '0002_orders.sql' }]);
+    expect(await query(db.url, `SELECT id FROM app.gorp_migrations ORDER BY id`)).toEqual([
+      { id: '0001_customers.sql' },
+      { id: '0002_orders.sql' },
+    ]);
 
     const run = await up(url, set, { to: 3 });
     expect(run.error).toBeUndefined();
     expect(run.results.map((r) => r.fileName)).toEqual(['0003_customer_email.sql']);
     expect(await query(db.url, `SELECT id FROM app.gorp_migrations ORDER BY id`)).toHaveLength(3);
     expect(await relationExists(db.url, 'gorp_migrations')).toBe(true);
-    expect(await query(db.url, `SELECT count(*)::int AS n FROM pg_class WHERE relname = 'gorp_migrations'`)).toEqual([{ n: 1 }]);
+    expect(await query(db.url, `SELECT count(*)::int AS n FROM pg_class WHERE relname = 'gorp_migrations'`)).toEqual([
+      { n: 1 },
+    ]);
     expect(sqlMigrate(dir, url, 'status')).toMatch(/0003_customer_email\.sql \| .*\d{4}/);
 
     // The table sql-migrate would not use (a later schema of the path, none in app): refused, not re-applied.
     await query(db.url, `ALTER TABLE app.gorp_migrations SET SCHEMA public`);
     const refused = await up(url, set);
     expect(refused.error?.message).toMatch(
-      new RegExp(`public\\.gorp_migrations exists, but with the search_path of role ${role.name} \\(app, public\\) sql-migrate creates and uses app\\.gorp_migrations`),
+      new RegExp(
+        `public\\.gorp_migrations exists, but with the search_path of role ${role.name} \\(app, public\\) sql-migrate creates and uses app\\.gorp_migrations`,
+      ),
     );
     expect(refused.results).toEqual([]);
     const status = await cli(['status', '--dir', set.dir, '--database', url]);

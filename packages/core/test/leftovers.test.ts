@@ -22,9 +22,13 @@ interface ChildReport {
 
 /** Runs shadow-child.ts on `spec` and waits for its report; `kill()` then kills it with SIGKILL and waits for it to be gone. */
 async function startChild(spec: string): Promise<ChildReport & { kill(): Promise<void> }> {
-  const child = spawn(process.execPath, ['-r', join(__dirname, '../../../scripts/register-ts.js'), join(__dirname, 'shadow-child.ts'), spec, 'wait'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['-r', join(__dirname, '../../../scripts/register-ts.js'), join(__dirname, 'shadow-child.ts'), spec, 'wait'],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stdout = '';
   let stderr = '';
   child.stderr.on('data', (chunk) => (stderr += chunk));
@@ -46,7 +50,11 @@ async function startChild(spec: string): Promise<ChildReport & { kill(): Promise
 }
 
 const databasesNamed = async (names: string[]) =>
-  (await query<{ datname: string }>(adminUrl(), `SELECT datname FROM pg_database WHERE datname = ANY($1) ORDER BY 1`, [names])).map((r) => r.datname);
+  (
+    await query<{ datname: string }>(adminUrl(), `SELECT datname FROM pg_database WHERE datname = ANY($1) ORDER BY 1`, [
+      names,
+    ])
+  ).map((r) => r.datname);
 
 /** Whether a server still listens on the port (a TCP connection is accepted). */
 function accepts(port: number): Promise<boolean> {
@@ -65,7 +73,11 @@ describe('leftovers of a run killed with SIGKILL', () => {
       // Checked while the child lives: other tests' starts sweep the databases as soon as it is gone.
       const dead = await startChild(adminUrl());
       expect(await databasesNamed(dead.names)).toEqual([...dead.names].sort());
-      const comment = await query<{ c: string }>(adminUrl(), `SELECT shobj_description(oid, 'pg_database') AS c FROM pg_database WHERE datname = $1`, [dead.names[0]]);
+      const comment = await query<{ c: string }>(
+        adminUrl(),
+        `SELECT shobj_description(oid, 'pg_database') AS c FROM pg_database WHERE datname = $1`,
+        [dead.names[0]],
+      );
       expect(comment[0].c).toMatch(/^db-migrate throwaway database; owner \{"pid":\d+,"host":/);
       await dead.kill();
 

@@ -25,10 +25,16 @@ describe('the local PostgreSQL server', () => {
   });
 
   it('kill -9 of its owner: a watchdog stops the server and removes its directory and password file', async () => {
-    const child = spawn(process.execPath, ['-r', join(__dirname, '../../../scripts/register-ts.js'), join(__dirname, 'local-server-child.ts')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      ['-r', join(__dirname, '../../../scripts/register-ts.js'), join(__dirname, 'local-server-child.ts')],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let stderr = '';
     child.stderr.on('data', (chunk) => (stderr += chunk));
-    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+      child.on('exit', (_code, signal) => resolve(signal)),
+    );
     const line = await new Promise<string>((resolve, reject) => {
       let out = '';
       child.stdout.on('data', (chunk) => {
@@ -37,7 +43,11 @@ describe('the local PostgreSQL server', () => {
       });
       child.on('exit', () => reject(new Error(`the child exited first: ${stderr}`)));
     });
-    const { dataDir, port, postmasterPid } = JSON.parse(line) as { dataDir: string; port: number; postmasterPid: number };
+    const { dataDir, port, postmasterPid } = JSON.parse(line) as {
+      dataDir: string;
+      port: number;
+      postmasterPid: number;
+    };
     const root = dirname(dataDir);
     const alive = (pid: number) => {
       try {
@@ -53,10 +63,13 @@ describe('the local PostgreSQL server', () => {
     child.kill('SIGKILL');
     expect(await exited).toBe('SIGKILL');
     // No later command sweeps here: only the watchdog can stop it. Polled, with a bound.
-    for (let i = 0; i < 400 && (alive(postmasterPid) || existsSync(root)); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    for (let i = 0; i < 400 && (alive(postmasterPid) || existsSync(root)); i++)
+      await new Promise((resolve) => setTimeout(resolve, 50));
     expect(alive(postmasterPid)).toBe(false);
     expect(existsSync(join(root, 'pw'))).toBe(false);
     expect(existsSync(root)).toBe(false);
-    await expect(query(`postgresql://postgres:x@127.0.0.1:${port}/postgres`, 'select 1')).rejects.toThrow(/ECONNREFUSED/);
+    await expect(query(`postgresql://postgres:x@127.0.0.1:${port}/postgres`, 'select 1')).rejects.toThrow(
+      /ECONNREFUSED/,
+    );
   }, 60_000);
 });

@@ -39,12 +39,19 @@ afterAll(async () => {
 async function ownedDatabase(): Promise<{ url: string; admin: string }> {
   const admin = await createTestDatabase('locks');
   databases.push(admin);
-  await query(admin, `ALTER DATABASE "${new URL(admin).pathname.slice(1)}" OWNER TO "${owner.name}"; ALTER SCHEMA public OWNER TO "${owner.name}"`);
+  await query(
+    admin,
+    `ALTER DATABASE "${new URL(admin).pathname.slice(1)}" OWNER TO "${owner.name}"; ALTER SCHEMA public OWNER TO "${owner.name}"`,
+  );
   return { url: owner.urlFor(admin), admin };
 }
 
 /** Another session with `application_name`, holding a transaction open after running `sql`. */
-async function openTransaction(url: string, sql: string, application: string): Promise<{ pid: number; end: () => Promise<void> }> {
+async function openTransaction(
+  url: string,
+  sql: string,
+  application: string,
+): Promise<{ pid: number; end: () => Promise<void> }> {
   const client = new Client({ connectionString: url, application_name: application });
   await client.connect();
   const pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
@@ -63,7 +70,10 @@ async function openTransaction(url: string, sql: string, application: string): P
 }
 
 /** Polls `check` until it returns something truthy (bounded: a broken test fails instead of hanging). */
-async function waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false): Promise<T> {
+async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+): Promise<T> {
   for (let i = 0; i < 2400; i++) {
     const value = await check();
     if (value) return value;
@@ -77,7 +87,13 @@ const MIGRATION_WAITING = `SELECT l.pid FROM pg_locks l JOIN pg_stat_activity a 
   WHERE NOT l.granted AND l.relation = $1::regclass AND a.application_name = 'db-migrate'`;
 
 const ORDERS = {
-  '0001_orders.sql': { up: ['CREATE TABLE orders (id int PRIMARY KEY, total int NOT NULL)', 'INSERT INTO orders SELECT g, g FROM generate_series(1, 100) g'], down: ['DROP TABLE orders'] },
+  '0001_orders.sql': {
+    up: [
+      'CREATE TABLE orders (id int PRIMARY KEY, total int NOT NULL)',
+      'INSERT INTO orders SELECT g, g FROM generate_series(1, 100) g',
+    ],
+    down: ['DROP TABLE orders'],
+  },
   '0002_note.sql': { up: ['ALTER TABLE orders ADD COLUMN note text'], down: ['ALTER TABLE orders DROP COLUMN note'] },
 };
 
@@ -92,7 +108,10 @@ describe('a migration blocked by a long transaction', () => {
     try {
       const run = up(url, set, { logger, lockTimeoutMs: 1500, lockRetryBudgetMs: 120_000 });
       // The ALTER waits for its ACCESS EXCLUSIVE lock: an application read now queues behind it...
-      await waitFor('the migration waits for its lock', async () => (await query(url, MIGRATION_WAITING, ['orders']))[0]);
+      await waitFor(
+        'the migration waits for its lock',
+        async () => (await query(url, MIGRATION_WAITING, ['orders']))[0],
+      );
       const app = new Client({ connectionString: url, application_name: 'app' });
       await app.connect();
       try {
@@ -100,19 +119,35 @@ describe('a migration blocked by a long transaction', () => {
         let done = false;
         const read = app.query<{ n: string }>('SELECT count(*) AS n FROM orders').finally(() => (done = true));
         const queued = await waitFor('the read queues behind the migration, or is served', async () =>
-          done ? 'served' : (await query(url, `SELECT 1 FROM pg_locks WHERE pid = $1 AND NOT granted AND relation = 'orders'::regclass`, [appPid]))[0] && 'queued',
+          done
+            ? 'served'
+            : (
+                await query(
+                  url,
+                  `SELECT 1 FROM pg_locks WHERE pid = $1 AND NOT granted AND relation = 'orders'::regclass`,
+                  [appPid],
+                )
+              )[0] && 'queued',
         );
         expect(queued).toBe('queued');
         // ...and is served while the reader still holds its transaction open: the lock request was withdrawn.
         expect((await read).rows[0].n).toBe('100');
-        expect(await query(url, `SELECT state FROM pg_stat_activity WHERE pid = $1`, [reader.pid])).toEqual([{ state: 'idle in transaction' }]);
+        expect(await query(url, `SELECT state FROM pg_stat_activity WHERE pid = $1`, [reader.pid])).toEqual([
+          { state: 'idle in transaction' },
+        ]);
       } finally {
         await app.end();
       }
-      const attempt = await waitFor('a failed attempt is reported', () => logger.lines.find((l) => l.includes('attempt 1;')));
-      expect(attempt).toMatch(/^warning: .*0002_note\.sql line 2 \(up\) on .*: AccessExclusiveLock on public\.orders not granted in 1500 ms, attempt 1;/);
+      const attempt = await waitFor('a failed attempt is reported', () =>
+        logger.lines.find((l) => l.includes('attempt 1;')),
+      );
+      expect(attempt).toMatch(
+        /^warning: .*0002_note\.sql line 2 \(up\) on .*: AccessExclusiveLock on public\.orders not granted in 1500 ms, attempt 1;/,
+      );
       expect(attempt).toContain(`blocked by pid ${reader.pid} (app 'reports', idle in transaction, transaction open `);
-      expect(attempt).toMatch(/"SELECT count\(\*\) FROM orders"\); \d+ other sessions? waiting for public\.orders; the migration was rolled back and runs again whole, next attempt in [\d.]+ s$/);
+      expect(attempt).toMatch(
+        /"SELECT count\(\*\) FROM orders"\); \d+ other sessions? waiting for public\.orders; the migration was rolled back and runs again whole, next attempt in [\d.]+ s$/,
+      );
       await reader.end();
       const result = await run;
       expect(result.error).toBeUndefined();
@@ -126,8 +161,15 @@ describe('a migration blocked by a long transaction', () => {
   it('notransaction: retries only the statement that timed out; the ones before it stay and are not run again', async () => {
     const set = await ws.migrations({
       '0001_orders.sql': ORDERS['0001_orders.sql'],
-      '0002_counter.sql': { up: ['CREATE TABLE counter (n int NOT NULL)', 'INSERT INTO counter VALUES (0)'], down: ['DROP TABLE counter'] },
-      '0003_bump.sql': { up: ['UPDATE counter SET n = n + 1', 'ALTER TABLE orders ADD COLUMN note text'], down: ['ALTER TABLE orders DROP COLUMN note', 'UPDATE counter SET n = n - 1'], upNoTransaction: true },
+      '0002_counter.sql': {
+        up: ['CREATE TABLE counter (n int NOT NULL)', 'INSERT INTO counter VALUES (0)'],
+        down: ['DROP TABLE counter'],
+      },
+      '0003_bump.sql': {
+        up: ['UPDATE counter SET n = n + 1', 'ALTER TABLE orders ADD COLUMN note text'],
+        down: ['ALTER TABLE orders DROP COLUMN note', 'UPDATE counter SET n = n - 1'],
+        upNoTransaction: true,
+      },
     });
     const { url } = await ownedDatabase();
     expect((await up(url, set, { to: 2 })).error).toBeUndefined();
@@ -135,8 +177,12 @@ describe('a migration blocked by a long transaction', () => {
     const logger = memoryLogger();
     try {
       const run = up(url, set, { logger, lockTimeoutMs: 300, lockRetryBudgetMs: 120_000 });
-      const attempt = await waitFor('a failed attempt is reported', () => logger.lines.find((l) => l.includes('attempt 1;')));
-      expect(attempt).toMatch(/0003_bump\.sql line 4 \(up\) .*not granted in 300 ms, attempt 1; blocked by pid \d+ .*the statement runs again/);
+      const attempt = await waitFor('a failed attempt is reported', () =>
+        logger.lines.find((l) => l.includes('attempt 1;')),
+      );
+      expect(attempt).toMatch(
+        /0003_bump\.sql line 4 \(up\) .*not granted in 300 ms, attempt 1; blocked by pid \d+ .*the statement runs again/,
+      );
       await reader.end();
       expect((await run).error).toBeUndefined();
       expect(await query(url, 'SELECT n FROM counter')).toEqual([{ n: 1 }]);
@@ -158,12 +204,19 @@ describe('a migration blocked by a long transaction', () => {
       expect(run.error).toBeDefined();
       const message = run.error!.message;
       expect(message).toContain(`0002_note.sql line 2 (up) on ${describeDatabase(url)}`);
-      expect(message).toMatch(/canceling statement due to lock timeout \(lock not granted in 1000 ms on 1 attempt, the lock retry budget of 1.5 s is spent; /);
+      expect(message).toMatch(
+        /canceling statement due to lock timeout \(lock not granted in 1000 ms on 1 attempt, the lock retry budget of 1.5 s is spent; /,
+      );
       expect(message).toContain(`blocked by pid ${reader.pid} (app 'nightly-export')`);
       expect(message).toContain('the migration was rolled back');
       expect(run.error!.sqlState).toBe('55P03');
       expect(await recordedIds(url)).toEqual(['0001_orders.sql']);
-      expect(await query(url, `SELECT 1 FROM information_schema.columns WHERE table_name = 'orders' AND column_name = 'note'`)).toEqual([]);
+      expect(
+        await query(
+          url,
+          `SELECT 1 FROM information_schema.columns WHERE table_name = 'orders' AND column_name = 'note'`,
+        ),
+      ).toEqual([]);
     } finally {
       await reader.end();
     }
@@ -178,8 +231,12 @@ describe('a migration blocked by a long transaction', () => {
     try {
       const run = up(url, set, { logger, lockTimeoutMs: 0 });
       // Reported after 10 s of waiting: far past any lock timeout, and still waiting, not failed.
-      const waiting = await waitFor('the wait is reported', () => logger.lines.find((l) => l.includes('lock timeout 0: no limit')));
-      expect(waiting).toMatch(/waiting for AccessExclusiveLock on public\.orders for \d+ s \(lock timeout 0: no limit\); blocked by pid \d+ \(app 'reports'/);
+      const waiting = await waitFor('the wait is reported', () =>
+        logger.lines.find((l) => l.includes('lock timeout 0: no limit')),
+      );
+      expect(waiting).toMatch(
+        /waiting for AccessExclusiveLock on public\.orders for \d+ s \(lock timeout 0: no limit\); blocked by pid \d+ \(app 'reports'/,
+      );
       expect(await query(url, MIGRATION_WAITING, ['orders'])).toHaveLength(1);
       expect(logger.lines.filter((l) => l.includes('not granted'))).toEqual([]);
       await reader.end();
@@ -193,16 +250,33 @@ describe('a migration blocked by a long transaction', () => {
 describe('a failed CREATE UNIQUE INDEX CONCURRENTLY', () => {
   it('leaves no INVALID index; the message names the index it dropped and the duplicate key', async () => {
     const set = await ws.migrations({
-      '0001_patients.sql': { up: ['CREATE TABLE patients (id int PRIMARY KEY, mrn text NOT NULL)', "INSERT INTO patients VALUES (1, 'M1'), (2, 'M1'), (3, 'M2')"], down: ['DROP TABLE patients'] },
-      '0002_mrn.sql': { up: ['CREATE UNIQUE INDEX CONCURRENTLY patients_mrn_key ON patients (mrn)'], down: ['DROP INDEX CONCURRENTLY patients_mrn_key'], upNoTransaction: true, downNoTransaction: true },
+      '0001_patients.sql': {
+        up: [
+          'CREATE TABLE patients (id int PRIMARY KEY, mrn text NOT NULL)',
+          "INSERT INTO patients VALUES (1, 'M1'), (2, 'M1'), (3, 'M2')",
+        ],
+        down: ['DROP TABLE patients'],
+      },
+      '0002_mrn.sql': {
+        up: ['CREATE UNIQUE INDEX CONCURRENTLY patients_mrn_key ON patients (mrn)'],
+        down: ['DROP INDEX CONCURRENTLY patients_mrn_key'],
+        upNoTransaction: true,
+        downNoTransaction: true,
+      },
     });
     const { url } = await ownedDatabase();
     const run = await up(url, set);
     expect(run.version).toBe(1);
     const message = run.error!.message;
-    expect(message).toMatch(/0002_mrn\.sql line 2 \(up\) on .*: statement "CREATE UNIQUE INDEX CONCURRENTLY patients_mrn_key ON patients \(mrn\);" failed: could not create unique index "patients_mrn_key"/);
-    expect(message).toContain('the invalid index public.patients_mrn_key it left was dropped (Key (mrn)=(M1) is duplicated.)');
-    expect(await query(url, `SELECT indexrelid::regclass::text AS name FROM pg_index WHERE NOT indisvalid`)).toEqual([]);
+    expect(message).toMatch(
+      /0002_mrn\.sql line 2 \(up\) on .*: statement "CREATE UNIQUE INDEX CONCURRENTLY patients_mrn_key ON patients \(mrn\);" failed: could not create unique index "patients_mrn_key"/,
+    );
+    expect(message).toContain(
+      'the invalid index public.patients_mrn_key it left was dropped (Key (mrn)=(M1) is duplicated.)',
+    );
+    expect(await query(url, `SELECT indexrelid::regclass::text AS name FROM pg_index WHERE NOT indisvalid`)).toEqual(
+      [],
+    );
     expect(await query(url, `SELECT 1 FROM pg_class WHERE relname = 'patients_mrn_key'`)).toEqual([]);
     // Fixed data, the same migration lands.
     await query(url, `UPDATE patients SET mrn = 'M3' WHERE id = 2`);
@@ -213,13 +287,22 @@ describe('a failed CREATE UNIQUE INDEX CONCURRENTLY', () => {
 describe('drift', () => {
   it('names an INVALID index left by a failed concurrent build by hand, with what to do', async () => {
     const set = await ws.migrations({
-      '0001_patients.sql': { up: ['CREATE TABLE patients (id int PRIMARY KEY, mrn text NOT NULL)'], down: ['DROP TABLE patients'] },
+      '0001_patients.sql': {
+        up: ['CREATE TABLE patients (id int PRIMARY KEY, mrn text NOT NULL)'],
+        down: ['DROP TABLE patients'],
+      },
     });
     const { url } = await ownedDatabase();
     expect((await up(url, set)).error).toBeUndefined();
     await query(url, `INSERT INTO patients VALUES (1, 'M1'), (2, 'M1')`);
-    await expect(query(url, 'CREATE UNIQUE INDEX CONCURRENTLY patients_mrn_idx ON patients (mrn)')).rejects.toThrow(/could not create unique index/);
-    const report = await checkFleetDrift({ set, targets: [{ name: 'p1', url, groups: [], database: describeDatabase(url) }], shadow: shadow() });
+    await expect(query(url, 'CREATE UNIQUE INDEX CONCURRENTLY patients_mrn_idx ON patients (mrn)')).rejects.toThrow(
+      /could not create unique index/,
+    );
+    const report = await checkFleetDrift({
+      set,
+      targets: [{ name: 'p1', url, groups: [], database: describeDatabase(url) }],
+      shadow: shadow(),
+    });
     const outcome = report.targets[0];
     expect(outcome.status).toBe('drifted');
     expect(outcome.drift!.changes[0]).toBe(
@@ -232,7 +315,11 @@ describe('drift', () => {
 
 describe('sync', () => {
   /** Syncs the database at `url` to `schema` (one SQL file in a fresh git repository). */
-  async function sync(url: string, schema: string, options: { lockTimeoutMs?: number; logger?: ReturnType<typeof memoryLogger> } = {}) {
+  async function sync(
+    url: string,
+    schema: string,
+    options: { lockTimeoutMs?: number; logger?: ReturnType<typeof memoryLogger> } = {},
+  ) {
     const repo = createTestRepo();
     try {
       mkdirSync(join(repo.dir, 'schema'));
@@ -253,12 +340,22 @@ describe('sync', () => {
 
   it('a failed concurrent unique index leaves no INVALID index; the error names it and the duplicate key', async () => {
     const { url } = await ownedDatabase();
-    await query(url, `CREATE TABLE patients (id int PRIMARY KEY, mrn text NOT NULL); INSERT INTO patients VALUES (1, 'M1'), (2, 'M1')`);
-    const report = await sync(url, 'CREATE TABLE patients (id int PRIMARY KEY, mrn text NOT NULL);\nCREATE UNIQUE INDEX patients_mrn_key ON patients (mrn);\n');
+    await query(
+      url,
+      `CREATE TABLE patients (id int PRIMARY KEY, mrn text NOT NULL); INSERT INTO patients VALUES (1, 'M1'), (2, 'M1')`,
+    );
+    const report = await sync(
+      url,
+      'CREATE TABLE patients (id int PRIMARY KEY, mrn text NOT NULL);\nCREATE UNIQUE INDEX patients_mrn_key ON patients (mrn);\n',
+    );
     const outcome = report.targets[0];
     expect(outcome.status).toBe('failed');
-    expect(outcome.error).toMatch(/"CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS patients_mrn_key ON public\.patien.*failed: could not create unique index "patients_mrn_key"/);
-    expect(outcome.error).toContain('the invalid index public.patients_mrn_key it left was dropped (Key (mrn)=(M1) is duplicated.)');
+    expect(outcome.error).toMatch(
+      /"CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS patients_mrn_key ON public\.patien.*failed: could not create unique index "patients_mrn_key"/,
+    );
+    expect(outcome.error).toContain(
+      'the invalid index public.patients_mrn_key it left was dropped (Key (mrn)=(M1) is duplicated.)',
+    );
     expect(await query(url, `SELECT 1 FROM pg_index WHERE NOT indisvalid`)).toEqual([]);
   }, 60_000);
 
@@ -268,12 +365,26 @@ describe('sync', () => {
     const reader = await openTransaction(url, 'SELECT count(*) FROM patients', 'reports');
     const logger = memoryLogger();
     try {
-      const run = sync(url, 'CREATE TABLE patients (id int PRIMARY KEY, mrn text NOT NULL, note text);\n', { lockTimeoutMs: 300, logger });
-      const attempt = await waitFor('a failed attempt is reported', () => logger.lines.find((l) => l.includes('attempt 1;')));
-      expect(attempt).toMatch(new RegExp(`^warning: staging: .*: AccessExclusiveLock on public\\.patients not granted in 300 ms, attempt 1; blocked by pid ${reader.pid} \\(app 'reports'.*the transaction was rolled back and runs again whole`));
+      const run = sync(url, 'CREATE TABLE patients (id int PRIMARY KEY, mrn text NOT NULL, note text);\n', {
+        lockTimeoutMs: 300,
+        logger,
+      });
+      const attempt = await waitFor('a failed attempt is reported', () =>
+        logger.lines.find((l) => l.includes('attempt 1;')),
+      );
+      expect(attempt).toMatch(
+        new RegExp(
+          `^warning: staging: .*: AccessExclusiveLock on public\\.patients not granted in 300 ms, attempt 1; blocked by pid ${reader.pid} \\(app 'reports'.*the transaction was rolled back and runs again whole`,
+        ),
+      );
       await reader.end();
       expect((await run).targets[0]).toMatchObject({ status: 'applied', attempts: 1 });
-      expect(await query(url, `SELECT 1 FROM information_schema.columns WHERE table_name = 'patients' AND column_name = 'note'`)).toHaveLength(1);
+      expect(
+        await query(
+          url,
+          `SELECT 1 FROM information_schema.columns WHERE table_name = 'patients' AND column_name = 'note'`,
+        ),
+      ).toHaveLength(1);
     } finally {
       await reader.end();
     }
@@ -282,10 +393,19 @@ describe('sync', () => {
 
 describe('the pieces', () => {
   it('recognises concurrent index builds and the table or index they name', () => {
-    expect(concurrentBuild('CREATE UNIQUE INDEX CONCURRENTLY patients_mrn_key ON patients (mrn)')).toEqual({ table: 'patients', name: 'patients_mrn_key' });
-    expect(concurrentBuild('-- why\ncreate index concurrently if not exists "Big_Idx" on only app."Orders" using btree (id)')).toEqual({ table: 'app."Orders"', name: 'Big_Idx' });
+    expect(concurrentBuild('CREATE UNIQUE INDEX CONCURRENTLY patients_mrn_key ON patients (mrn)')).toEqual({
+      table: 'patients',
+      name: 'patients_mrn_key',
+    });
+    expect(
+      concurrentBuild(
+        '-- why\ncreate index concurrently if not exists "Big_Idx" on only app."Orders" using btree (id)',
+      ),
+    ).toEqual({ table: 'app."Orders"', name: 'Big_Idx' });
     expect(concurrentBuild('CREATE INDEX CONCURRENTLY ON orders (total)')).toEqual({ table: 'orders' });
-    expect(concurrentBuild('REINDEX (VERBOSE) INDEX CONCURRENTLY public.orders_total')).toEqual({ index: 'public.orders_total' });
+    expect(concurrentBuild('REINDEX (VERBOSE) INDEX CONCURRENTLY public.orders_total')).toEqual({
+      index: 'public.orders_total',
+    });
     expect(concurrentBuild('REINDEX TABLE CONCURRENTLY orders')).toEqual({ table: 'orders' });
     expect(concurrentBuild('CREATE INDEX orders_total ON orders (total)')).toBeUndefined();
   });

@@ -73,7 +73,12 @@ describe('parseMigrationFile', () => {
   });
 
   it.each([
-    ['a $$ body with a line ending in ";" outside StatementBegin/End', FUNCTION_BODY, 4, /dollar-quoted body opened at line 2 .*StatementBegin/],
+    [
+      'a $$ body with a line ending in ";" outside StatementBegin/End',
+      FUNCTION_BODY,
+      4,
+      /dollar-quoted body opened at line 2 .*StatementBegin/,
+    ],
     ['a multi-line string with ";" at a line end', "INSERT INTO t VALUES ('a;\nb');", 2, /string opened at line 2/],
     ['a quoted identifier cut in two', 'CREATE TABLE "odd;\nname" (id int);', 2, /quoted identifier opened at line 2/],
     ['a block comment cut in two', 'SELECT 1 /* note;\nmore */;', 2, /block comment opened at line 2/],
@@ -85,18 +90,54 @@ describe('parseMigrationFile', () => {
 
   it.each([
     ['no Up section', '-- +migrate Down\nDROP TABLE a;\n', /0007_x\.sql: no "-- \+migrate Up" section/],
-    ['no marker at all', 'CREATE TABLE a (id int);\n', /line 1: text before the first "-- \+migrate Up" marker is ignored/],
-    ['an unterminated StatementBegin', '-- +migrate Up\n-- +migrate StatementBegin\nSELECT 1;\n', /line 2: StatementBegin without a matching/],
-    ['StatementEnd without StatementBegin', '-- +migrate Up\nSELECT 1;\n-- +migrate StatementEnd\n', /line 3: StatementEnd without a StatementBegin/],
-    ['a nested StatementBegin', '-- +migrate Up\n-- +migrate StatementBegin\n-- +migrate StatementBegin\n', /line 3: StatementBegin inside the block already opened at line 2/],
-    ['a statement without ";" at the end of the file', '-- +migrate Up\nSELECT 1;\n\nSELECT 2\n', /line 4: the statement starting here is not terminated at the end of the file/],
-    ['a statement without ";" before Down', '-- +migrate Up\nSELECT 1\n-- +migrate Down\n', /line 2: the statement starting here is not terminated before "-- \+migrate Down" at line 3/],
-    ['a second Up section', '-- +migrate Up\nSELECT 1;\n-- +migrate Up\n', /line 3: a second "-- \+migrate Up" section \(the first is at line 1\)/],
+    [
+      'no marker at all',
+      'CREATE TABLE a (id int);\n',
+      /line 1: text before the first "-- \+migrate Up" marker is ignored/,
+    ],
+    [
+      'an unterminated StatementBegin',
+      '-- +migrate Up\n-- +migrate StatementBegin\nSELECT 1;\n',
+      /line 2: StatementBegin without a matching/,
+    ],
+    [
+      'StatementEnd without StatementBegin',
+      '-- +migrate Up\nSELECT 1;\n-- +migrate StatementEnd\n',
+      /line 3: StatementEnd without a StatementBegin/,
+    ],
+    [
+      'a nested StatementBegin',
+      '-- +migrate Up\n-- +migrate StatementBegin\n-- +migrate StatementBegin\n',
+      /line 3: StatementBegin inside the block already opened at line 2/,
+    ],
+    [
+      'a statement without ";" at the end of the file',
+      '-- +migrate Up\nSELECT 1;\n\nSELECT 2\n',
+      /line 4: the statement starting here is not terminated at the end of the file/,
+    ],
+    [
+      'a statement without ";" before Down',
+      '-- +migrate Up\nSELECT 1\n-- +migrate Down\n',
+      /line 2: the statement starting here is not terminated before "-- \+migrate Down" at line 3/,
+    ],
+    [
+      'a second Up section',
+      '-- +migrate Up\nSELECT 1;\n-- +migrate Up\n',
+      /line 3: a second "-- \+migrate Up" section \(the first is at line 1\)/,
+    ],
     ['an unknown option', '-- +migrate Up notransactions\n', /line 1: unknown option "notransactions"/],
     ['an unknown marker', '-- +migrate Up\n-- +migrate up\n', /line 2: unknown marker "-- \+migrate up"/],
-    ['an indented marker', '-- +migrate Up\nSELECT 1;\n  -- +migrate Down\n', /line 3: .* is not a marker sql-migrate reads/],
+    [
+      'an indented marker',
+      '-- +migrate Up\nSELECT 1;\n  -- +migrate Down\n',
+      /line 3: .* is not a marker sql-migrate reads/,
+    ],
     ['a marker without its space', '--+migrate Up\nSELECT 1;\n', /line 1: .* is not a marker sql-migrate reads/],
-    ['a "-- " line inside a string', "-- +migrate Up\nINSERT INTO t VALUES ('a\n-- b');\n", /line 3: sql-migrate drops lines starting with "-- ", but this one is inside the string opened at line 2/],
+    [
+      'a "-- " line inside a string',
+      "-- +migrate Up\nINSERT INTO t VALUES ('a\n-- b');\n",
+      /line 3: sql-migrate drops lines starting with "-- ", but this one is inside the string opened at line 2/,
+    ],
   ])('refuses %s, naming file and line', (_label, text, pattern) => {
     expect(parseError(text)).toMatch(pattern);
   });
@@ -112,7 +153,12 @@ describe('formatMigrationFile', () => {
       'SELECT 1 -- trailing comment',
       "DO 'BEGIN PERFORM 1; END'",
     ];
-    const text = formatMigrationFile({ up, down: ['DROP VIEW v', 'DROP TABLE a'], downNoTransaction: true, header: ['hazard: drops a table', '+migrate Up must stay a comment'] });
+    const text = formatMigrationFile({
+      up,
+      down: ['DROP VIEW v', 'DROP TABLE a'],
+      downNoTransaction: true,
+      header: ['hazard: drops a table', '+migrate Up must stay a comment'],
+    });
     const parsed = parseMigrationFile('out.sql', text);
     expect(sqls(parsed.up.statements)).toEqual([
       'CREATE TABLE a (\n  id int PRIMARY KEY,\n  note text\n);',
@@ -126,7 +172,9 @@ describe('formatMigrationFile', () => {
     expect(sqls(parsed.down!.statements)).toEqual(['DROP VIEW v;', 'DROP TABLE a;']);
     expect(parsed.down!.noTransaction).toBe(true);
     expect(parsed.up.noTransaction).toBe(false);
-    expect(text.startsWith('-- hazard: drops a table\n--  +migrate Up must stay a comment\n\n-- +migrate Up\n')).toBe(true);
+    expect(text.startsWith('-- hazard: drops a table\n--  +migrate Up must stay a comment\n\n-- +migrate Up\n')).toBe(
+      true,
+    );
   });
 
   it('writes notransaction and leaves Down out when there is none', () => {
@@ -136,7 +184,11 @@ describe('formatMigrationFile', () => {
   });
 
   it('refuses statements it cannot write so that sql-migrate reads them back', () => {
-    expect(() => formatMigrationFile({ up: ['SELECT 1\n-- +migrate Down\n'] })).toThrow(/must not look like a sql-migrate marker/);
-    expect(() => formatMigrationFile({ up: ["COMMENT ON TABLE t IS 'a\n-- b'"] })).toThrow(/sql-migrate drops lines starting with "-- "/);
+    expect(() => formatMigrationFile({ up: ['SELECT 1\n-- +migrate Down\n'] })).toThrow(
+      /must not look like a sql-migrate marker/,
+    );
+    expect(() => formatMigrationFile({ up: ["COMMENT ON TABLE t IS 'a\n-- b'"] })).toThrow(
+      /sql-migrate drops lines starting with "-- "/,
+    );
   });
 });

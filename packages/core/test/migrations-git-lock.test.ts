@@ -14,7 +14,12 @@ async function allocate(repo: TestRepo, name: string, goalSha: string) {
     version,
     name: `create ${name}`,
     sql,
-    metadata: { base_sha: 'f'.repeat(40), goal_sha: goalSha, schema_source: 'sql: schema/', generator: 'db-migrate test' },
+    metadata: {
+      base_sha: 'f'.repeat(40),
+      goal_sha: goalSha,
+      schema_source: 'sql: schema/',
+      generator: 'db-migrate test',
+    },
   });
 }
 

@@ -15,7 +15,12 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 const sql = (n: number) => formatMigrationFile({ up: [`CREATE TABLE t${n} (id int)`], down: [`DROP TABLE t${n}`] });
-const provenance = { base_sha: 'a'.repeat(40), goal_sha: 'b'.repeat(40), schema_source: 'command: python3 models.py', generator: 'db-migrate 0.1.0' };
+const provenance = {
+  base_sha: 'a'.repeat(40),
+  goal_sha: 'b'.repeat(40),
+  schema_source: 'command: python3 models.py',
+  generator: 'db-migrate 0.1.0',
+};
 
 function put(name: string, text: string) {
   writeFileSync(join(dir, name), text);
@@ -42,7 +47,12 @@ describe('naming', () => {
 describe('writeMigration and readMigrationDir', () => {
   it('writes NNNN_slug.sql and NNNN.json and reads them back in order', async () => {
     expect(nextVersion(await readMigrationDir(dir))).toBe(1);
-    const first = await writeMigration(dir, { version: 1, name: 'create t1', sql: sql(1), metadata: { ...provenance, hazards: [{ code: 'none', message: 'fine' }] } });
+    const first = await writeMigration(dir, {
+      version: 1,
+      name: 'create t1',
+      sql: sql(1),
+      metadata: { ...provenance, hazards: [{ code: 'none', message: 'fine' }] },
+    });
     expect(first.sqlPath).toBe(join(dir, '0001_create_t1.sql'));
     expect(first.metadataPath).toBe(join(dir, '0001.json'));
     const json = JSON.parse(readFileSync(first.metadataPath, 'utf8'));
@@ -51,7 +61,10 @@ describe('writeMigration and readMigrationDir', () => {
     await writeMigration(dir, { version: 2, name: 'create t2', sql: sql(2), metadata: provenance });
     put('README.md', 'not a migration');
     const set = await readMigrationDir(dir);
-    expect(set.migrations.map((m) => [m.version, m.fileName, m.name])).toEqual([[1, '0001_create_t1.sql', 'create_t1'], [2, '0002_create_t2.sql', 'create_t2']]);
+    expect(set.migrations.map((m) => [m.version, m.fileName, m.name])).toEqual([
+      [1, '0001_create_t1.sql', 'create_t1'],
+      [2, '0002_create_t2.sql', 'create_t2'],
+    ]);
     expect(set.migrations[0].metadata?.hazards).toEqual([{ code: 'none', message: 'fine' }]);
     expect(set.migrations[1].parsed.up.statements[0].sql.trim()).toBe('CREATE TABLE t2 (id int);');
     expect(set.warnings).toEqual([]);
@@ -60,8 +73,12 @@ describe('writeMigration and readMigrationDir', () => {
 
   it('refuses a version already taken and a file sql-migrate would read differently', async () => {
     put('0001_hand.sql', sql(1));
-    await expect(writeMigration(dir, { version: 1, name: 'other', sql: sql(1), metadata: provenance })).rejects.toThrow(/version 1 is already taken .*0001_hand\.sql/);
-    await expect(writeMigration(dir, { version: 2, name: 'bad', sql: 'CREATE TABLE x (id int);\n', metadata: provenance })).rejects.toThrow(/0002_bad\.sql line 1/);
+    await expect(writeMigration(dir, { version: 1, name: 'other', sql: sql(1), metadata: provenance })).rejects.toThrow(
+      /version 1 is already taken .*0001_hand\.sql/,
+    );
+    await expect(
+      writeMigration(dir, { version: 2, name: 'bad', sql: 'CREATE TABLE x (id int);\n', metadata: provenance }),
+    ).rejects.toThrow(/0002_bad\.sql line 1/);
   });
 
   it('orders versions as integers like sql-migrate (10000 after 9999) and allows hand-written files with a warning', async () => {
@@ -69,7 +86,9 @@ describe('writeMigration and readMigrationDir', () => {
     put('10000_b.sql', sql(2));
     const set = await readMigrationDir(dir);
     expect(set.migrations.map((m) => m.fileName)).toEqual(['9999_a.sql', '10000_b.sql']);
-    expect(set.warnings).toEqual([`2 migrations have no NNNN.json metadata in ${dir} (fine for hand-written migrations): 9999_a.sql, 10000_b.sql`]);
+    expect(set.warnings).toEqual([
+      `2 migrations have no NNNN.json metadata in ${dir} (fine for hand-written migrations): 9999_a.sql, 10000_b.sql`,
+    ]);
   });
 
   it('refuses, naming the file and line, what sql-migrate would read differently or not at all', async () => {
@@ -78,14 +97,27 @@ describe('writeMigration and readMigrationDir', () => {
       make();
       await expect(readMigrationDir(dir)).rejects.toThrow(message);
     };
-    await refused(() => put('0002_X.SQL', sql(2)), /0002_X\.SQL: sql-migrate reads only names ending in lower-case "\.sql" and would never run it: rename it to 0002_X\.sql/);
+    await refused(
+      () => put('0002_X.SQL', sql(2)),
+      /0002_X\.SQL: sql-migrate reads only names ending in lower-case "\.sql" and would never run it: rename it to 0002_X\.sql/,
+    );
     rmSync(join(dir, '0002_X.SQL'));
     await refused(() => mkdirSync(join(dir, '0002_x.sql')), /0002_x\.sql is a directory, not a migration file/);
     rmSync(join(dir, '0002_x.sql'), { recursive: true });
-    await refused(() => symlinkSync(join(dir, 'gone.sql'), join(dir, '0002_link.sql')), /0002_link\.sql is a symbolic link to .*gone\.sql, which does not exist/);
+    await refused(
+      () => symlinkSync(join(dir, 'gone.sql'), join(dir, '0002_link.sql')),
+      /0002_link\.sql is a symbolic link to .*gone\.sql, which does not exist/,
+    );
     rmSync(join(dir, '0002_link.sql'));
-    const bytes = Buffer.concat([Buffer.from('-- +migrate Up\nCREATE TABLE caf'), Buffer.from([0xe9]), Buffer.from(' (id int);\n')]);
-    await refused(() => writeFileSync(join(dir, '0002_latin1.sql'), bytes), /0002_latin1\.sql line 2: not valid UTF-8 \(byte 0xe9\); save the file as UTF-8/);
+    const bytes = Buffer.concat([
+      Buffer.from('-- +migrate Up\nCREATE TABLE caf'),
+      Buffer.from([0xe9]),
+      Buffer.from(' (id int);\n'),
+    ]);
+    await refused(
+      () => writeFileSync(join(dir, '0002_latin1.sql'), bytes),
+      /0002_latin1\.sql line 2: not valid UTF-8 \(byte 0xe9\); save the file as UTF-8/,
+    );
     writeFileSync(join(dir, '0002_latin1.sql'), sql(2));
     const set = await readMigrationDir(dir);
     expect(set.migrations.map((m) => m.fileName)).toEqual(['0001_a.sql', '0002_latin1.sql']);
@@ -94,14 +126,18 @@ describe('writeMigration and readMigrationDir', () => {
   it('warns when a generated file was edited afterwards', async () => {
     await writeMigration(dir, { version: 1, name: 'a', sql: sql(1), metadata: provenance });
     put('0001_a.sql', sql(1) + '-- edited\n');
-    expect((await readMigrationDir(dir)).warnings).toEqual([expect.stringMatching(/0001_a\.sql was edited after it was generated/)]);
+    expect((await readMigrationDir(dir)).warnings).toEqual([
+      expect.stringMatching(/0001_a\.sql was edited after it was generated/),
+    ]);
   });
 
   it('names the missing version and the file after a gap', async () => {
     put('0001_a.sql', sql(1));
     put('0002_b.sql', sql(2));
     put('0004_d.sql', sql(4));
-    expect(await dirError()).toBe(`version 3 is missing: ${join(dir, '0004_d.sql')} follows ${join(dir, '0002_b.sql')}; ${adoptHint(dir)}`);
+    expect(await dirError()).toBe(
+      `version 3 is missing: ${join(dir, '0004_d.sql')} follows ${join(dir, '0002_b.sql')}; ${adoptHint(dir)}`,
+    );
   });
 
   it('names both files of a duplicate version', async () => {
@@ -131,9 +167,13 @@ describe('writeMigration and readMigrationDir', () => {
   it('refuses metadata whose version or name does not match its file, and metadata without a file', async () => {
     put('0001_a.sql', sql(1));
     put('0001.json', formatMetadata({ version: 1, name: 'b' }));
-    expect(await dirError()).toBe(`${join(dir, '0001.json')} line 3: "name" is "b" but the migration file is 0001_a.sql (name "a")`);
+    expect(await dirError()).toBe(
+      `${join(dir, '0001.json')} line 3: "name" is "b" but the migration file is 0001_a.sql (name "a")`,
+    );
     put('0001.json', formatMetadata({ version: 7, name: 'a' }));
-    expect(await dirError()).toBe(`${join(dir, '0001.json')} line 2: "version" is 7 but the file belongs to 0001_a.sql`);
+    expect(await dirError()).toBe(
+      `${join(dir, '0001.json')} line 2: "version" is 7 but the file belongs to 0001_a.sql`,
+    );
     put('0001.json', formatMetadata({ version: 1, name: 'a', reversible: false }));
     put('0002.json', formatMetadata({ version: 2, name: 'b' }));
     expect(await dirError()).toBe(`${join(dir, '0002.json')} has no migration file 0002_*.sql`);
@@ -146,7 +186,9 @@ describe('writeMigration and readMigrationDir', () => {
   });
 
   it('says when the directory does not exist', async () => {
-    await expect(readMigrationDir(join(dir, 'nope'))).rejects.toThrow(`migrations directory ${join(dir, 'nope')} does not exist`);
+    await expect(readMigrationDir(join(dir, 'nope'))).rejects.toThrow(
+      `migrations directory ${join(dir, 'nope')} does not exist`,
+    );
   });
 
   describe('an adopted history (db-migrate.json)', () => {
@@ -157,11 +199,19 @@ describe('writeMigration and readMigrationDir', () => {
       put('20240214100000-orders.sql', sql(2));
       put('db-migrate.json', record('20240214100000-orders.sql'));
       const set = await readMigrationDir(dir);
-      expect(set.migrations.map((m) => [m.version, m.name])).toEqual([[20240110093000, 'init'], [20240214100000, 'orders']]);
+      expect(set.migrations.map((m) => [m.version, m.name])).toEqual([
+        [20240110093000, 'init'],
+        [20240214100000, 'orders'],
+      ]);
       expect(set.warnings).toEqual([]);
       expect(set.adoption).toMatchObject({ version: 20240214100000, goal_sha: 'a'.repeat(40) });
       expect(nextVersion(set)).toBe(20240214100001);
-      const written = await writeMigration(dir, { version: nextVersion(set), name: 'add x', sql: sql(3), metadata: {} });
+      const written = await writeMigration(dir, {
+        version: nextVersion(set),
+        name: 'add x',
+        sql: sql(3),
+        metadata: {},
+      });
       expect(written.fileName).toBe('20240214100001_add_x.sql');
       expect((await readMigrationDir(dir)).migrations.map((m) => m.version).pop()).toBe(20240214100001);
     });
@@ -172,21 +222,28 @@ describe('writeMigration and readMigrationDir', () => {
       put('db-migrate.json', record('20240110093000-init.sql'));
       expect(await dirError()).toContain('rename it 20240110093001_notes.sql');
       put('db-migrate.json', record('20240110093001-gone.sql'));
-      expect(await dirError()).toContain(`${join(dir, 'db-migrate.json')}: "adopted_through" names 20240110093001-gone.sql, which is not in ${dir}`);
+      expect(await dirError()).toContain(
+        `${join(dir, 'db-migrate.json')}: "adopted_through" names 20240110093001-gone.sql, which is not in ${dir}`,
+      );
     });
 
-    it('repoint moves the adoption record\'s goal_sha too', async () => {
+    it("repoint moves the adoption record's goal_sha too", async () => {
       put('20240110093000-init.sql', sql(1));
       put('db-migrate.json', record('20240110093000-init.sql'));
       const changed = await repointCommit(dir, 'a'.repeat(12), 'b'.repeat(40));
       expect(changed).toEqual([{ metadataPath: join(dir, 'db-migrate.json'), fields: ['goal_sha'] }]);
-      expect((await readMigrationDir(dir)).adoption).toMatchObject({ adopted_through: '20240110093000-init.sql', goal_sha: 'b'.repeat(40) });
+      expect((await readMigrationDir(dir)).adoption).toMatchObject({
+        adopted_through: '20240110093000-init.sql',
+        goal_sha: 'b'.repeat(40),
+      });
     });
 
     it('names the line of a bad field', async () => {
       put('0001_a.sql', sql(1));
       put('db-migrate.json', '{\n  "adopted_through": "0001_a.sql",\n  "goal_sha": "HEAD"\n}\n');
-      expect(await dirError()).toMatch(/db-migrate\.json line 3: "goal_sha" must be the sha of the commit whose schema the adopted migrations build/);
+      expect(await dirError()).toMatch(
+        /db-migrate\.json line 3: "goal_sha" must be the sha of the commit whose schema the adopted migrations build/,
+      );
     });
   });
 });

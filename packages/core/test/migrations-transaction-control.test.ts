@@ -43,11 +43,18 @@ describe('in a transactional section every kind of transaction control is refuse
     ["PREPARE TRANSACTION 'x';", 'PREPARE TRANSACTION'],
     ["COMMIT PREPARED 'x';", 'COMMIT PREPARED'],
   ])('%s', async (statement, word) => {
-    const m = write({ '0001_a.sql': FIRST, '0002_b.sql': `-- +migrate Up\nCREATE TABLE b (id int);\n${statement}\nCREATE TABLE c (id int);\n` });
+    const m = write({
+      '0001_a.sql': FIRST,
+      '0002_b.sql': `-- +migrate Up\nCREATE TABLE b (id int);\n${statement}\nCREATE TABLE c (id int);\n`,
+    });
     const path = join(m, '0002_b.sql');
     const error = await readMigrationDir(m).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigurationError);
-    expect((error as Error).message).toMatch(new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} line 3: ${word} in the Up section: db-migrate runs the section and its tracking record in one transaction`));
+    expect((error as Error).message).toMatch(
+      new RegExp(
+        `^${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} line 3: ${word} in the Up section: db-migrate runs the section and its tracking record in one transaction`,
+      ),
+    );
   });
 
   it('also inside a StatementBegin block holding several statements, and in Down', async () => {
@@ -81,9 +88,20 @@ $$;
       mkdirSync(m);
       writeFileSync(join(m, '0001_a.sql'), FIRST);
       writeFileSync(join(m, '0002_b.sql'), `-- +migrate Up\nCREATE TABLE b (id int);\nCOMMIT;\n`);
-      const { check, entries } = await checkNumbering({ dir: m, git: await Git.open(repo.dir), repoPath: 'migrations' });
+      const { check, entries } = await checkNumbering({
+        dir: m,
+        git: await Git.open(repo.dir),
+        repoPath: 'migrations',
+      });
       expect(check.status).toBe('failed');
-      expect(check.findings).toContainEqual(expect.objectContaining({ level: 'error', file: join(m, '0002_b.sql'), line: 3, message: expect.stringContaining('COMMIT in the Up section') }));
+      expect(check.findings).toContainEqual(
+        expect.objectContaining({
+          level: 'error',
+          file: join(m, '0002_b.sql'),
+          line: 3,
+          message: expect.stringContaining('COMMIT in the Up section'),
+        }),
+      );
       expect(entries.find((e) => e.fileName === '0002_b.sql')?.parsed).toBeUndefined();
     } finally {
       repo.remove();
@@ -97,7 +115,10 @@ describe('in a notransaction section', () => {
     ['SAVEPOINT s;\n', /line 2: SAVEPOINT in the Up section: savepoints exist only inside a transaction/],
     ['BEGIN;\nBEGIN;\nCOMMIT;\n', /line 3: BEGIN in the Up section: a transaction is already open \(from line 2\)/],
     ['BEGIN;\nSELECT 1;\n', /line 2: the transaction opened here in the Up section is never closed/],
-    ["BEGIN;\nPREPARE TRANSACTION 'x';\n", /line 3: PREPARE TRANSACTION in the Up section: a prepared \(two-phase\) transaction outlives the migration/],
+    [
+      "BEGIN;\nPREPARE TRANSACTION 'x';\n",
+      /line 3: PREPARE TRANSACTION in the Up section: a prepared \(two-phase\) transaction outlives the migration/,
+    ],
   ])('unbalanced or two-phase transaction control is refused: %j', async (body, message) => {
     const m = write({ '0001_a.sql': `-- +migrate Up notransaction\n${body}` });
     await expect(readMigrationDir(m)).rejects.toThrow(message);
@@ -124,14 +145,21 @@ DROP TABLE b;
 `,
       });
       const run = await up(url, await readMigrationDir(m));
-      expect(run.error?.message).toMatch(/0002_group\.sql line 5 \(up\).*division by zero; notransaction: the 3 statement\(s\) before it stay applied/);
+      expect(run.error?.message).toMatch(
+        /0002_group\.sql line 5 \(up\).*division by zero; notransaction: the 3 statement\(s\) before it stay applied/,
+      );
       // The index built outside the group stays; the table created inside the group is gone.
       expect(await query(url, `SELECT indexname FROM pg_indexes WHERE indexname = 'a_id'`)).toHaveLength(1);
       expect(await query(url, `SELECT 1 FROM pg_tables WHERE tablename = 'b'`)).toEqual([]);
-      expect((await query<{ id: string }>(url, 'SELECT id FROM gorp_migrations')).map((r) => r.id)).toEqual(['0001_a.sql']);
+      expect((await query<{ id: string }>(url, 'SELECT id FROM gorp_migrations')).map((r) => r.id)).toEqual([
+        '0001_a.sql',
+      ]);
 
       // Fixed, the same section applies whole and is recorded.
-      writeFileSync(join(m, '0002_group.sql'), `-- +migrate Up notransaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS a_id ON a (id);\nBEGIN;\nCREATE TABLE b (id int);\nINSERT INTO b VALUES (1);\nCOMMIT;\n-- +migrate Down\nDROP TABLE b;\n`);
+      writeFileSync(
+        join(m, '0002_group.sql'),
+        `-- +migrate Up notransaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS a_id ON a (id);\nBEGIN;\nCREATE TABLE b (id int);\nINSERT INTO b VALUES (1);\nCOMMIT;\n-- +migrate Down\nDROP TABLE b;\n`,
+      );
       const fixed = await up(url, await readMigrationDir(m));
       expect(fixed.error).toBeUndefined();
       expect(await query(url, 'SELECT id FROM b')).toEqual([{ id: 1 }]);

@@ -30,7 +30,10 @@ afterAll(async () => {
 
 /** Starts PgBouncer in the foreground; resolves once its log says it listens. */
 async function startPgBouncer(config: string): Promise<void> {
-  const child = spawn('pgbouncer', [config], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PATH: `${process.env.PATH}:/usr/sbin` } });
+  const child = spawn('pgbouncer', [config], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, PATH: `${process.env.PATH}:/usr/sbin` },
+  });
   bouncer = child;
   let log = '';
   await new Promise<void>((resolve, reject) => {
@@ -80,13 +83,20 @@ test('transaction pooling is refused with a clear message and no lock left held;
     chmodSync(dir, 0o755);
   }
   await startPgBouncer(config);
-  const via = (database: string) => `postgresql://${encodeURIComponent(role.name)}:${encodeURIComponent(role.password)}@127.0.0.1:${port}/${database}`;
+  const via = (database: string) =>
+    `postgresql://${encodeURIComponent(role.name)}:${encodeURIComponent(role.password)}@127.0.0.1:${port}/${database}`;
 
   const refused = await up(via('tx'), set);
-  expect(refused.error?.message).toMatch(/goes through a pooler that gives each transaction its own server connection \(PgBouncer in pool_mode transaction or statement\).*Connect db-migrate to PostgreSQL directly, or through a PgBouncer database with pool_mode=session/);
+  expect(refused.error?.message).toMatch(
+    /goes through a pooler that gives each transaction its own server connection \(PgBouncer in pool_mode transaction or statement\).*Connect db-migrate to PostgreSQL directly, or through a PgBouncer database with pool_mode=session/,
+  );
   expect(refused.results).toEqual([]);
   expect(await recordedIds(db.url)).toEqual([]);
-  const held = await query(adminUrl(), `SELECT l.pid FROM pg_locks l JOIN pg_database d ON d.oid = l.database WHERE l.locktype = 'advisory' AND d.datname = $1`, [name]);
+  const held = await query(
+    adminUrl(),
+    `SELECT l.pid FROM pg_locks l JOIN pg_database d ON d.oid = l.database WHERE l.locktype = 'advisory' AND d.datname = $1`,
+    [name],
+  );
   expect(held).toEqual([]);
 
   const migrated = await up(via('sess'), set);

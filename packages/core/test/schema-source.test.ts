@@ -27,16 +27,21 @@ const modelsV2 = sqlalchemyModels({ uniqueEmail: true, second: { className: 'Ord
 const createAll = createAllScript('app.models', true);
 
 async function columns(url: string, table: string): Promise<string[]> {
-  const rows = await query<{ c: string }>(url, `select column_name as c from information_schema.columns where table_name = $1 order by ordinal_position`, [table]);
+  const rows = await query<{ c: string }>(
+    url,
+    `select column_name as c from information_schema.columns where table_name = $1 order by ordinal_position`,
+    [table],
+  );
   return rows.map((row) => row.c);
 }
-
 
 /** The process's state once it has stopped ('gone', or 'Z' while its parent has not reaped it), polled with a bound. */
 async function stoppedState(pid: number): Promise<string | undefined> {
   let state: string | undefined;
   for (let i = 0; i < 100; i++) {
-    state = existsSync(`/proc/${pid}/status`) ? /State:\s+(\w)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] : 'gone';
+    state = existsSync(`/proc/${pid}/status`)
+      ? /State:\s+(\w)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]
+      : 'gone';
     if (state === 'gone' || state === 'Z') break;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
@@ -58,11 +63,12 @@ describe('building the schema at a commit', () => {
       'app/models.py': modelsV1,
       'db/create_all.py': createAll,
       'sql/schema.sql': 'create table accounts (id int primary key);\n',
-      'sql/seed.sql': "insert into accounts values (1);\n",
+      'sql/seed.sql': 'insert into accounts values (1);\n',
     });
     v2 = repo.commit('v2', {
       'app/models.py': modelsV2,
-      'sql/schema.sql': 'create table accounts (id int primary key, name text);\n\ncreate index accounts_name on accounts (name);\n',
+      'sql/schema.sql':
+        'create table accounts (id int primary key, name text);\n\ncreate index accounts_name on accounts (name);\n',
       'sql/broken.sql': 'create table ok1 (id int);\ncreate table ok2 (id int);\ncreate tabel nope (id int);\n',
     });
     // Uncommitted work in the user's checkout, which no build may disturb.
@@ -78,12 +84,21 @@ describe('building the schema at a commit', () => {
   });
   afterEach(() => rmSync(scratch, { recursive: true, force: true }));
 
-  const checkoutState = () => ({ head: repo.git('rev-parse', 'HEAD'), branch: repo.git('branch', '--show-current'), status: repo.git('status', '--porcelain'), worktrees: repo.git('worktree', 'list') });
+  const checkoutState = () => ({
+    head: repo.git('rev-parse', 'HEAD'),
+    branch: repo.git('branch', '--show-current'),
+    status: repo.git('status', '--porcelain'),
+    worktrees: repo.git('worktree', 'list'),
+  });
 
   it('runs a SQLAlchemy create_all at two commits, from a copy, leaving the checkout untouched', async () => {
     const before = checkoutState();
     const record = join(scratch, 'where');
-    const source: SchemaSource = { repoDir: repo.dir, schemaDir: 'db', command: `pwd > '${record}' && ${PYTHON} create_all.py` };
+    const source: SchemaSource = {
+      repoDir: repo.dir,
+      schemaDir: 'db',
+      command: `pwd > '${record}' && ${PYTHON} create_all.py`,
+    };
     const base = await server.createDatabase();
     const goal = await server.createDatabase();
     const logger = memoryLogger();
@@ -123,7 +138,10 @@ describe('building the schema at a commit', () => {
       expect(env).toMatch(/^DATABASE_URL=postgresql:\/\//m);
       expect(env).not.toContain('ghs_secret_token');
     } finally {
-      for (const [key, value] of Object.entries({ PGDATABASE: saved.PGDATABASE, 'INPUT_GITHUB-TOKEN': saved.INPUT_TOKEN })) {
+      for (const [key, value] of Object.entries({
+        PGDATABASE: saved.PGDATABASE,
+        'INPUT_GITHUB-TOKEN': saved.INPUT_TOKEN,
+      })) {
         if (value === undefined) delete process.env[key];
         else process.env[key] = value;
       }
@@ -149,7 +167,9 @@ describe('building the schema at a commit', () => {
     Object.assign(process.env, runner);
     try {
       const record = join(scratch, 'env');
-      await buildSchemaAt({ repoDir: repo.dir, schemaDir: 'sql', command: `env > '${record}'` }, v1, db, { logger: silentLogger });
+      await buildSchemaAt({ repoDir: repo.dir, schemaDir: 'sql', command: `env > '${record}'` }, v1, db, {
+        logger: silentLogger,
+      });
       const env = readFileSync(record, 'utf8');
       for (const [key, value] of Object.entries(runner)) {
         expect(env).not.toContain(`${key}=`);
@@ -167,7 +187,9 @@ describe('building the schema at a commit', () => {
   it('hands SQLAlchemy a postgresql:// URL even when the database URL says postgres://', async () => {
     const db = await server.createDatabase();
     const legacy = { url: db.url.replace(/^postgresql:/, 'postgres:') };
-    await buildSchemaAt({ repoDir: repo.dir, schemaDir: 'db', command: `${PYTHON} create_all.py` }, v1, legacy, { logger: silentLogger });
+    await buildSchemaAt({ repoDir: repo.dir, schemaDir: 'db', command: `${PYTHON} create_all.py` }, v1, legacy, {
+      logger: silentLogger,
+    });
     expect(await publicTables(db.url)).toEqual(['users']);
   });
 
@@ -186,7 +208,11 @@ describe('building the schema at a commit', () => {
 
   it('names the file, line and commit of a failing SQL file, and a file missing at the commit', async () => {
     const db = await server.createDatabase();
-    const error = await caught(buildSchemaAt({ repoDir: repo.dir, schemaDir: 'sql', sqlFiles: ['broken.sql'] }, 'main', db, { logger: silentLogger }));
+    const error = await caught(
+      buildSchemaAt({ repoDir: repo.dir, schemaDir: 'sql', sqlFiles: ['broken.sql'] }, 'main', db, {
+        logger: silentLogger,
+      }),
+    );
     expect(error).toBeInstanceOf(ConfigurationError);
     expect(error.message).toBe(`sql/broken.sql:3 (commit ${v2.slice(0, 7)} (main)): syntax error at or near "tabel"`);
     // The file is one query: nothing of it stays.
@@ -195,11 +221,19 @@ describe('building the schema at a commit', () => {
     // A file added after the commit is absent there (#15): the rest builds, and a notice says so.
     const older = await server.createDatabase();
     const logger = memoryLogger();
-    await buildSchemaAt({ repoDir: repo.dir, schemaDir: 'sql', sqlFiles: ['schema.sql', 'broken.sql'] }, v1, older, { logger });
-    expect(logger.lines).toContain(`schema SQL broken.sql names no file at commit ${v1.slice(0, 7)}: treated as absent`);
+    await buildSchemaAt({ repoDir: repo.dir, schemaDir: 'sql', sqlFiles: ['schema.sql', 'broken.sql'] }, v1, older, {
+      logger,
+    });
+    expect(logger.lines).toContain(
+      `schema SQL broken.sql names no file at commit ${v1.slice(0, 7)}: treated as absent`,
+    );
     expect(await publicTables(older.url)).not.toEqual([]);
     // One that exists at no commit built nor at HEAD is a typo.
-    const typo = await caught(buildSchemaAt({ repoDir: repo.dir, schemaDir: 'sql', sqlFiles: ['schema.sql', 'brokn.sql'] }, v1, db, { logger: silentLogger }));
+    const typo = await caught(
+      buildSchemaAt({ repoDir: repo.dir, schemaDir: 'sql', sqlFiles: ['schema.sql', 'brokn.sql'] }, v1, db, {
+        logger: silentLogger,
+      }),
+    );
     expect(typo).toBeInstanceOf(ConfigurationError);
     expect(typo.message).toMatch(/^SQL file sql\/brokn\.sql does not exist at commit [0-9a-f]{7} nor at HEAD/);
   });
@@ -209,10 +243,14 @@ describe('building the schema at a commit', () => {
     const password = decodeURIComponent(new URL(db.url).password);
     const record = join(scratch, 'where');
     const command = `pwd > '${record}'; for i in $(seq 1 60); do echo "line $i"; done; echo "url $DATABASE_URL pw $PGPASSWORD" >&2; exit 3`;
-    const error = await caught(buildSchemaAt({ repoDir: repo.dir, schemaDir: 'db', command }, 'main', db, { logger: silentLogger }));
+    const error = await caught(
+      buildSchemaAt({ repoDir: repo.dir, schemaDir: 'db', command }, 'main', db, { logger: silentLogger }),
+    );
     expect(error).toBeInstanceOf(ConfigurationError);
     const message = error.message;
-    expect(message.split('\n')[0]).toBe(`schema build command failed with exit code 3 at commit ${v2.slice(0, 7)} (main): ${command}`);
+    expect(message.split('\n')[0]).toBe(
+      `schema build command failed with exit code 3 at commit ${v2.slice(0, 7)} (main): ${command}`,
+    );
     expect(message).toContain('last 40 lines of its output:');
     expect(message).toContain('line 60');
     expect(message).toContain('line 22\n');
@@ -226,9 +264,13 @@ describe('building the schema at a commit', () => {
     const db = await server.createDatabase();
     const pidFile = join(scratch, 'pid');
     const command = `sleep 30 & echo $! > '${pidFile}'; wait`;
-    const error = await caught(buildSchemaAt({ repoDir: repo.dir, schemaDir: 'db', command }, v1, db, { logger: silentLogger, timeoutMs: 700 }));
+    const error = await caught(
+      buildSchemaAt({ repoDir: repo.dir, schemaDir: 'db', command }, v1, db, { logger: silentLogger, timeoutMs: 700 }),
+    );
     expect(error).toBeInstanceOf(ConfigurationError);
-    expect(error.message).toMatch(/^schema build command timed out after \d+ (ms|s) at commit [0-9a-f]{7}.*: sleep 30 & echo .*\nits limit is 700 ms: raise it with --build-timeout or the build-timeout input; it was stopped with every process it started/);
+    expect(error.message).toMatch(
+      /^schema build command timed out after \d+ (ms|s) at commit [0-9a-f]{7}.*: sleep 30 & echo .*\nits limit is 700 ms: raise it with --build-timeout or the build-timeout input; it was stopped with every process it started/,
+    );
     const pid = Number(readFileSync(pidFile, 'utf8').trim());
     expect(['gone', 'Z']).toContain(await stoppedState(pid));
   });
@@ -237,12 +279,21 @@ describe('building the schema at a commit', () => {
     // The command runs in a copy of db/ at the commit; the models live in app/ at the repository root.
     const db = await server.createDatabase();
     const importModels = `${PYTHON} -c "from app.models import Base"`;
-    const error = await caught(buildSchemaAt({ repoDir: repo.dir, schemaDir: 'db', command: importModels }, v1, db, { logger: silentLogger }));
+    const error = await caught(
+      buildSchemaAt({ repoDir: repo.dir, schemaDir: 'db', command: importModels }, v1, db, { logger: silentLogger }),
+    );
     expect(error).toBeInstanceOf(ConfigurationError);
     expect(error.message).toContain("No module named 'app'");
-    expect(error.message).toContain('the command runs in a copy of db at the commit; to import from the repository root, set PYTHONPATH="$DB_MIGRATE_REPO_ROOT"');
+    expect(error.message).toContain(
+      'the command runs in a copy of db at the commit; to import from the repository root, set PYTHONPATH="$DB_MIGRATE_REPO_ROOT"',
+    );
     // Following the hint works.
-    await buildSchemaAt({ repoDir: repo.dir, schemaDir: 'db', command: `PYTHONPATH="$DB_MIGRATE_REPO_ROOT" ${importModels}` }, v1, db, { logger: silentLogger });
+    await buildSchemaAt(
+      { repoDir: repo.dir, schemaDir: 'db', command: `PYTHONPATH="$DB_MIGRATE_REPO_ROOT" ${importModels}` },
+      v1,
+      db,
+      { logger: silentLogger },
+    );
   });
 
   it('finishes when the command exits, stopping what it left running in the background', async () => {
@@ -253,8 +304,12 @@ describe('building the schema at a commit', () => {
     const command = `sleep 30 & echo $! > '${pidFile}'; echo built`;
     const logger = memoryLogger();
     // Waiting for the helper (30 s) would hit the 20 s build timeout and reject: resolving proves it did not wait.
-    await expect(buildSchemaAt({ repoDir: repo.dir, schemaDir: 'db', command }, v1, db, { logger, timeoutMs: 20_000 })).resolves.toBeDefined();
-    expect(logger.lines).toContain(`warning: the schema build command at commit ${v1.slice(0, 7)} left processes running in the background: they were stopped`);
+    await expect(
+      buildSchemaAt({ repoDir: repo.dir, schemaDir: 'db', command }, v1, db, { logger, timeoutMs: 20_000 }),
+    ).resolves.toBeDefined();
+    expect(logger.lines).toContain(
+      `warning: the schema build command at commit ${v1.slice(0, 7)} left processes running in the background: they were stopped`,
+    );
     const pid = Number(readFileSync(pidFile, 'utf8').trim());
     expect(['gone', 'Z']).toContain(await stoppedState(pid));
   }, 30_000);
@@ -269,21 +324,40 @@ describe('building the schema at a commit', () => {
 
   it('refuses unknown commits, a schema directory absent at the commit, and bad sources', async () => {
     const db = await server.createDatabase();
-    const unknown = await caught(buildSchemaAt({ repoDir: repo.dir, schemaDir: 'db', command: 'true' }, 'no-such-ref', db, { logger: silentLogger }));
+    const unknown = await caught(
+      buildSchemaAt({ repoDir: repo.dir, schemaDir: 'db', command: 'true' }, 'no-such-ref', db, {
+        logger: silentLogger,
+      }),
+    );
     expect(unknown).toBeInstanceOf(ConfigurationError);
     expect(unknown.message).toBe(`unknown commit "no-such-ref" in ${repo.dir}`);
-    const absent = await caught(buildSchemaAt({ repoDir: repo.dir, schemaDir: 'schema', command: 'true' }, v1, db, { logger: silentLogger }));
+    const absent = await caught(
+      buildSchemaAt({ repoDir: repo.dir, schemaDir: 'schema', command: 'true' }, v1, db, { logger: silentLogger }),
+    );
     expect(absent.message).toBe(`schema directory "schema" does not exist at commit ${v1.slice(0, 7)} in ${repo.dir}`);
 
-    expect(() => validateSchemaSource({ repoDir: repo.dir, schemaDir: '../elsewhere', command: 'true' })).toThrow(/schema directory "..\/elsewhere" must be a relative path inside the repository/);
-    expect(() => validateSchemaSource({ repoDir: repo.dir, schemaDir: 'db', command: 'true', sqlFiles: ['a.sql'] })).toThrow(/not both/);
-    expect(() => validateSchemaSource({ repoDir: repo.dir, schemaDir: 'db', sqlFiles: [] })).toThrow(/give a build command or a list of SQL files/);
-    expect(validateSchemaSource({ repoDir: repo.dir, schemaDir: './db/', command: ' make ' })).toEqual({ repoDir: repo.dir, schemaDir: 'db', command: 'make' });
+    expect(() => validateSchemaSource({ repoDir: repo.dir, schemaDir: '../elsewhere', command: 'true' })).toThrow(
+      /schema directory "..\/elsewhere" must be a relative path inside the repository/,
+    );
+    expect(() =>
+      validateSchemaSource({ repoDir: repo.dir, schemaDir: 'db', command: 'true', sqlFiles: ['a.sql'] }),
+    ).toThrow(/not both/);
+    expect(() => validateSchemaSource({ repoDir: repo.dir, schemaDir: 'db', sqlFiles: [] })).toThrow(
+      /give a build command or a list of SQL files/,
+    );
+    expect(validateSchemaSource({ repoDir: repo.dir, schemaDir: './db/', command: ' make ' })).toEqual({
+      repoDir: repo.dir,
+      schemaDir: 'db',
+      command: 'make',
+    });
   });
 
   it('copies the whole tree for a command, only the schema directory for SQL files', async () => {
     const forCommand = await materializeSchemaSource({ repoDir: repo.dir, schemaDir: 'db', command: 'true' }, v2);
-    const forFiles = await materializeSchemaSource({ repoDir: repo.dir, schemaDir: 'sql', sqlFiles: ['schema.sql'] }, v2);
+    const forFiles = await materializeSchemaSource(
+      { repoDir: repo.dir, schemaDir: 'sql', sqlFiles: ['schema.sql'] },
+      v2,
+    );
     try {
       expect(forCommand.dir).toBe(join(forCommand.root, 'db'));
       expect(readFileSync(join(forCommand.root, 'app', 'models.py'), 'utf8')).toBe(modelsV2);
@@ -305,8 +379,12 @@ describe('building the schema at a commit', () => {
   });
 
   it('describes a source in one line', () => {
-    expect(describeSchemaSource({ repoDir: repo.dir, schemaDir: 'db', command: 'python -m db.create_all' })).toBe('command: python -m db.create_all (dir db)');
-    expect(describeSchemaSource({ repoDir: repo.dir, schemaDir: 'sql', sqlFiles: ['a.sql', 'b.sql'] })).toBe('sql files: a.sql, b.sql (dir sql)');
+    expect(describeSchemaSource({ repoDir: repo.dir, schemaDir: 'db', command: 'python -m db.create_all' })).toBe(
+      'command: python -m db.create_all (dir db)',
+    );
+    expect(describeSchemaSource({ repoDir: repo.dir, schemaDir: 'sql', sqlFiles: ['a.sql', 'b.sql'] })).toBe(
+      'sql files: a.sql, b.sql (dir sql)',
+    );
   });
 
   it('finds the line of a character position', () => {

@@ -18,7 +18,9 @@ async function main(): Promise<void> {
   const { rows } = await session.query<{ dir: string; port: string }>(
     `select current_setting('data_directory') as dir, current_setting('port') as port`,
   );
-  process.stdout.write(JSON.stringify({ names: [first.name, second.name], dataDir: rows[0].dir, port: Number(rows[0].port) }) + '\n');
+  process.stdout.write(
+    JSON.stringify({ names: [first.name, second.name], dataDir: rows[0].dir, port: Number(rows[0].port) }) + '\n',
+  );
   if (mode === 'exit') process.exit(0);
   setInterval(() => undefined, 60_000);
 }

@@ -3,7 +3,14 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { adminUrl, createTestDatabase, databaseUrl, dropTestDatabase, query, publicTables } from '../../../test/support/pg';
+import {
+  adminUrl,
+  createTestDatabase,
+  databaseUrl,
+  dropTestDatabase,
+  query,
+  publicTables,
+} from '../../../test/support/pg';
 import { caught } from '../../../test/support/rejection';
 import { ConfigurationError, describeDatabase } from '../src/errors';
 import { silentLogger } from '../src/logger';
@@ -89,7 +96,10 @@ describe('the URL shadow provider (an existing server)', () => {
     session.on('error', () => undefined);
     await session.connect();
     try {
-      const copies = await Promise.all([server.createDatabase({ template }), server.createDatabase({ template: template.name })]);
+      const copies = await Promise.all([
+        server.createDatabase({ template }),
+        server.createDatabase({ template: template.name }),
+      ]);
       for (const copy of copies) {
         expect(await query(copy.url, 'select id, name from t')).toEqual([{ id: 1, name: 'one' }]);
       }
@@ -120,7 +130,9 @@ describe('the URL shadow provider (an existing server)', () => {
       } finally {
         await session.end();
       }
-      await expect(server.createDatabase({ template: 'no_such_database_x' })).rejects.toThrow(/template database "no_such_database_x" does not exist/);
+      await expect(server.createDatabase({ template: 'no_such_database_x' })).rejects.toThrow(
+        /template database "no_such_database_x" does not exist/,
+      );
       await server.close();
       expect(await databaseExists(foreignName)).toBe(true);
     } finally {
@@ -130,7 +142,7 @@ describe('the URL shadow provider (an existing server)', () => {
 });
 
 describe('opening an existing server', () => {
-  it("refuses a server whose major is not the requested one, naming it and both versions, never the password", async () => {
+  it('refuses a server whose major is not the requested one, naming it and both versions, never the password', async () => {
     const error = await caught(openShadowServer(adminUrl(), { postgresVersion: 16 }));
     expect(error).toBeInstanceOf(ConfigurationError);
     expect(error.message).toContain(describeDatabase(adminUrl()));
@@ -143,7 +155,9 @@ describe('opening an existing server', () => {
     wrong.password = 'not-the-password-xyz';
     const error = await caught(openShadowServer(wrong.toString(), { postgresVersion: 15 }));
     expect(error).toBeInstanceOf(ConfigurationError);
-    expect(error.message).toMatch(/^shadow database server: cannot connect to 127\.0\.0\.1:\d+\/postgres: password authentication failed/);
+    expect(error.message).toMatch(
+      /^shadow database server: cannot connect to 127\.0\.0\.1:\d+\/postgres: password authentication failed/,
+    );
     expect(error.message).not.toContain('not-the-password-xyz');
   });
 
@@ -151,7 +165,11 @@ describe('opening an existing server', () => {
     const taken = `${SHADOW_DATABASE_PREFIX}collision${Date.now()}`;
     await query(adminUrl(), `create database "${taken}"`);
     try {
-      const databases = await openShadowDatabases(adminUrl(), { label: 'test server', logger: silentLogger, newName: () => taken });
+      const databases = await openShadowDatabases(adminUrl(), {
+        label: 'test server',
+        logger: silentLogger,
+        newName: () => taken,
+      });
       await expect(databases.create()).rejects.toThrow(/could not create shadow database .* already exists/);
       await databases.close();
       expect(await databaseExists(taken)).toBe(true);
@@ -168,7 +186,10 @@ describe('the embedded shadow provider', () => {
     try {
       expect(server.description).toMatch(/^embedded PostgreSQL 15 \(127\.0\.0\.1:\d+\)$/);
       const first = await server.createDatabase();
-      const [row] = await query<{ dir: string; v: string }>(first.url, `select current_setting('data_directory') as dir, current_setting('server_version_num') as v`);
+      const [row] = await query<{ dir: string; v: string }>(
+        first.url,
+        `select current_setting('data_directory') as dir, current_setting('server_version_num') as v`,
+      );
       dataDir = row.dir;
       expect(Math.floor(Number(row.v) / 10000)).toBe(15);
       expect(existsSync(dataDir)).toBe(true);
@@ -199,11 +220,15 @@ describe('the docker shadow provider without an engine (the real engine: docker.
     process.env.DOCKER_HOST = `unix://${missing}`;
     const error = await caught(openShadowServer('docker', { postgresVersion: 15 }));
     expect(error).toBeInstanceOf(ConfigurationError);
-    expect(error.message).toBe(`shadow-database "docker": no Docker engine socket at ${missing} (start Docker, or set shadow-database to "embedded" or a postgres URL)`);
+    expect(error.message).toBe(
+      `shadow-database "docker": no Docker engine socket at ${missing} (start Docker, or set shadow-database to "embedded" or a postgres URL)`,
+    );
 
     const defaultSocket = dockerEndpoint({}).socketPath ?? '';
     if (!existsSync(defaultSocket)) {
-      await expect(openDockerServer({ postgresVersion: 15, logger: silentLogger, env: {} })).rejects.toThrow(`no Docker engine socket at ${defaultSocket}`);
+      await expect(openDockerServer({ postgresVersion: 15, logger: silentLogger, env: {} })).rejects.toThrow(
+        `no Docker engine socket at ${defaultSocket}`,
+      );
     }
   });
 
@@ -212,7 +237,9 @@ describe('the docker shadow provider without an engine (the real engine: docker.
     try {
       const notASocket = join(dir, 'docker.sock');
       writeFileSync(notASocket, '');
-      const error = await caught(openDockerServer({ postgresVersion: 15, logger: silentLogger, env: { DOCKER_HOST: `unix://${notASocket}` } }));
+      const error = await caught(
+        openDockerServer({ postgresVersion: 15, logger: silentLogger, env: { DOCKER_HOST: `unix://${notASocket}` } }),
+      );
       expect(error).toBeInstanceOf(ConfigurationError);
       expect(error.message).toContain(`the Docker engine at DOCKER_HOST=unix://${notASocket} does not answer`);
     } finally {
@@ -231,15 +258,21 @@ interface ChildReport {
 function startChild(spec: string, mode: 'wait' | 'exit', options: { withoutPsql?: boolean } = {}) {
   // Without psql on PATH only the asynchronous signal cleanup can drop the databases: proves that path alone.
   const path = options.withoutPsql ? mkdtempSync(join(tmpdir(), 'db-migrate-test-empty-path-')) : process.env.PATH;
-  const child = spawn(process.execPath, ['-r', join(__dirname, '../../../scripts/register-ts.js'), join(__dirname, 'shadow-child.ts'), spec, mode], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, DOCKER_HOST: undefined, PATH: path },
-  });
+  const child = spawn(
+    process.execPath,
+    ['-r', join(__dirname, '../../../scripts/register-ts.js'), join(__dirname, 'shadow-child.ts'), spec, mode],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, DOCKER_HOST: undefined, PATH: path },
+    },
+  );
   if (options.withoutPsql) child.on('exit', () => rmSync(path as string, { recursive: true, force: true }));
   let stdout = '';
   let stderr = '';
   child.stderr.on('data', (chunk) => (stderr += chunk));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
   const report = new Promise<ChildReport>((resolve, reject) => {
     child.stdout.on('data', (chunk) => {
       stdout += chunk;
@@ -251,7 +284,13 @@ function startChild(spec: string, mode: 'wait' | 'exit', options: { withoutPsql?
 }
 
 async function portRefuses(port: number): Promise<boolean> {
-  const client = new Client({ host: '127.0.0.1', port, user: 'postgres', database: 'postgres', connectionTimeoutMillis: 2000 });
+  const client = new Client({
+    host: '127.0.0.1',
+    port,
+    user: 'postgres',
+    database: 'postgres',
+    connectionTimeoutMillis: 2000,
+  });
   try {
     await client.connect();
     await client.end();

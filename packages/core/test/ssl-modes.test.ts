@@ -24,7 +24,25 @@ beforeAll(async () => {
   certFile = join(scratch, 'server.crt');
   const keyFile = join(server.dataDir, 'server.key');
   // A self-signed certificate for "db.internal": not the 127.0.0.1 the test connects to.
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=db.internal', '-keyout', keyFile, '-out', join(server.dataDir, 'server.crt')], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=db.internal',
+      '-keyout',
+      keyFile,
+      '-out',
+      join(server.dataDir, 'server.crt'),
+    ],
+    { stdio: 'ignore' },
+  );
   writeFileSync(certFile, execFileSync('cat', [join(server.dataDir, 'server.crt')]));
   if (process.getuid?.() === 0) {
     const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
@@ -56,7 +74,7 @@ const withParams = (url: string, params: Record<string, string>) => {
 
 /** Whether the connection of `url` is encrypted (pg_stat_ssl), or the error message when it fails. */
 async function encrypted(url: string): Promise<boolean | string> {
-  let client;
+  let client: Awaited<ReturnType<typeof connectDatabase>>;
   try {
     client = await connectDatabase(url);
   } catch (error) {
@@ -73,7 +91,8 @@ async function encrypted(url: string): Promise<boolean | string> {
 describe('sslmode', () => {
   it('follows libpq: require encrypts without a check, verify-ca checks the signer, verify-full the host too', async () => {
     // The server's certificate names db.internal, and we connect to 127.0.0.1: the test server waits for TLS to be on.
-    for (let i = 0; i < 100 && (await encrypted(withParams(server.adminUrl, { sslmode: 'require' }))) !== true; i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 100 && (await encrypted(withParams(server.adminUrl, { sslmode: 'require' }))) !== true; i++)
+      await new Promise((r) => setTimeout(r, 50));
     const where = describeDatabase(server.adminUrl);
     expect(await encrypted(withParams(server.adminUrl, { sslmode: 'require' }))).toBe(true);
     expect(await encrypted(withParams(server.adminUrl, { sslmode: 'prefer' }))).toBe(true);
@@ -86,12 +105,20 @@ describe('sslmode', () => {
     expect(await encrypted(withParams(server.adminUrl, { sslmode: 'verify-full' }))).toBe(
       `cannot connect to ${where}: sslmode=verify-full: the server's certificate is not signed by a trusted CA (self-signed certificate): give the CA certificate that signed it with sslrootcert=/path/to/ca.pem in the URL (or PGSSLROOTCERT), or use sslmode=require to encrypt without checking the certificate`,
     );
-    expect(await encrypted(withParams(server.adminUrl, { sslmode: 'verify-ca' }))).toMatch(/^cannot connect to .*: sslmode=verify-ca: the server's certificate is not signed by a trusted CA .*sslrootcert=/);
-    expect(await encrypted(withParams(server.adminUrl, { sslmode: 'verify-full', sslrootcert: certFile }))).toMatch(
-      new RegExp(`^cannot connect to ${where.replace(/[.]/g, '\\.')}: sslmode=verify-full: the server's certificate does not name the host connected to \\(.*db\\.internal.*\\): connect by a name the certificate holds, or use sslmode=verify-ca`),
+    expect(await encrypted(withParams(server.adminUrl, { sslmode: 'verify-ca' }))).toMatch(
+      /^cannot connect to .*: sslmode=verify-ca: the server's certificate is not signed by a trusted CA .*sslrootcert=/,
     );
-    expect(await encrypted(withParams(server.adminUrl, { sslmode: 'sometimes' }))).toBe(`cannot connect to ${where}: sslmode=sometimes is not one of disable, allow, prefer, require, verify-ca, verify-full`);
-    expect(await encrypted(withParams(server.adminUrl, { sslmode: 'verify-ca', sslrootcert: join(scratch, 'missing.pem') }))).toMatch(/sslrootcert=.*missing\.pem: cannot read the file \(ENOENT\)/);
+    expect(await encrypted(withParams(server.adminUrl, { sslmode: 'verify-full', sslrootcert: certFile }))).toMatch(
+      new RegExp(
+        `^cannot connect to ${where.replace(/[.]/g, '\\.')}: sslmode=verify-full: the server's certificate does not name the host connected to \\(.*db\\.internal.*\\): connect by a name the certificate holds, or use sslmode=verify-ca`,
+      ),
+    );
+    expect(await encrypted(withParams(server.adminUrl, { sslmode: 'sometimes' }))).toBe(
+      `cannot connect to ${where}: sslmode=sometimes is not one of disable, allow, prefer, require, verify-ca, verify-full`,
+    );
+    expect(
+      await encrypted(withParams(server.adminUrl, { sslmode: 'verify-ca', sslrootcert: join(scratch, 'missing.pem') })),
+    ).toMatch(/sslrootcert=.*missing\.pem: cannot read the file \(ENOENT\)/);
     // node-postgres's "SECURITY WARNING" about sslmode aliases is never emitted.
     expect(warnings.filter((w) => /ssl/i.test(w))).toEqual([]);
   }, 60_000);

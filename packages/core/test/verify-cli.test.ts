@@ -14,12 +14,30 @@ describe('db-migrate verify', () => {
 
   beforeAll(async () => {
     repo = makeTestRepo();
-    repo.commit('schema v1', { 'db/schema.sql': 'CREATE TABLE accounts (id int PRIMARY KEY);\n', 'migrations/.gitkeep': '' });
-    common = ['--repo', repo.dir, '--schema-dir', 'db', '--schema-sql', 'schema.sql', '--dir', join(repo.dir, 'migrations'), '--shadow', adminUrl(), '--postgres-version', '15'];
+    repo.commit('schema v1', {
+      'db/schema.sql': 'CREATE TABLE accounts (id int PRIMARY KEY);\n',
+      'migrations/.gitkeep': '',
+    });
+    common = [
+      '--repo',
+      repo.dir,
+      '--schema-dir',
+      'db',
+      '--schema-sql',
+      'schema.sql',
+      '--dir',
+      join(repo.dir, 'migrations'),
+      '--shadow',
+      adminUrl(),
+      '--postgres-version',
+      '15',
+    ];
     expect((await cli(['create', ...common])).code).toBe(0);
     repo.git('add', '--all');
     base = repo.commit('migration 1', {});
-    repo.commit('schema v2', { 'db/schema.sql': 'CREATE TABLE accounts (id int PRIMARY KEY, owner text NOT NULL DEFAULT \'me\');\n' });
+    repo.commit('schema v2', {
+      'db/schema.sql': "CREATE TABLE accounts (id int PRIMARY KEY, owner text NOT NULL DEFAULT 'me');\n",
+    });
     expect((await cli(['create', ...common])).code).toBe(0);
     repo.git('add', '--all');
     repo.commit('migration 2', {});
@@ -36,7 +54,11 @@ describe('db-migrate verify', () => {
     expect(passed.stdout).toMatch(/^Reversibility: passed - reverting 0002_\S+ returns to the schema at [0-9a-f]{7}/m);
     expect(passed.stdout).toMatch(/verify passed\n$/);
 
-    const file = join(repo.dir, 'migrations', readdirSync(join(repo.dir, 'migrations')).find((f) => /^0002_.*\.sql$/.test(f))!);
+    const file = join(
+      repo.dir,
+      'migrations',
+      readdirSync(join(repo.dir, 'migrations')).find((f) => /^0002_.*\.sql$/.test(f))!,
+    );
     writeFileSync(file, readFileSync(file, 'utf8').replace(/DEFAULT 'me'/, "DEFAULT 'you'"));
     const failed = await cli(['verify', ...common, '--base-ref', base]);
     expect(failed.code).toBe(1);
@@ -49,7 +71,10 @@ describe('db-migrate verify', () => {
 
   test('bad options: one line naming the option, exit 1', async () => {
     const both = await cli(['verify', ...common, '--schema-command', 'true']);
-    expect(both).toMatchObject({ code: 1, stderr: 'db-migrate verify: give either --schema-command or --schema-sql, not both\n' });
+    expect(both).toMatchObject({
+      code: 1,
+      stderr: 'db-migrate verify: give either --schema-command or --schema-sql, not both\n',
+    });
     const noDir = await cli(['verify', '--schema-dir', 'db', '--schema-sql', 'schema.sql', '--repo', repo.dir]);
     expect(noDir).toMatchObject({ code: 1, stderr: 'db-migrate verify: missing required option --dir\n' });
     const badRef = await cli(['verify', ...common, '--base-ref', 'nope']);

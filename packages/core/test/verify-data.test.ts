@@ -44,15 +44,27 @@ afterAll(async () => {
 const migration = (up: string, down: string) => `-- +migrate Up\n${up}\n\n-- +migrate Down\n${down}\n`;
 
 /** Migration 1 is the base; `next` is the new migration 2. Returns the data check's result. */
-async function dataCheck(next: { up: string; down: string }, options: { seed?: UserSeed; base?: string } = {}): Promise<VerifyCheck> {
+async function dataCheck(
+  next: { up: string; down: string },
+  options: { seed?: UserSeed; base?: string } = {},
+): Promise<VerifyCheck> {
   return (await dataPass(next, options)).check;
 }
 
 /** The data check's pass: its result, and the destructive-change gate from what it measured. */
-async function dataPass(next: { up: string; down: string }, options: { seed?: UserSeed; base?: string } = {}): Promise<{ check: VerifyCheck; gate: DataLossGate; locks: LocksMeasured }> {
+async function dataPass(
+  next: { up: string; down: string },
+  options: { seed?: UserSeed; base?: string } = {},
+): Promise<{ check: VerifyCheck; gate: DataLossGate; locks: LocksMeasured }> {
   const dir = mkdtempSync(join(tmpdir(), 'verify-data-'));
   dirs.push(dir);
-  writeFileSync(join(dir, '0001_base.sql'), migration(`-- +migrate StatementBegin\n${options.base ?? BASE}\n-- +migrate StatementEnd`, 'DROP TABLE orders;\nDROP TABLE customers;\nDROP TYPE status;'));
+  writeFileSync(
+    join(dir, '0001_base.sql'),
+    migration(
+      `-- +migrate StatementBegin\n${options.base ?? BASE}\n-- +migrate StatementEnd`,
+      'DROP TABLE orders;\nDROP TABLE customers;\nDROP TYPE status;',
+    ),
+  );
   writeFileSync(join(dir, '0002_next.sql'), migration(next.up, next.down));
   const set = await readMigrationDir(dir);
   const entries: MigrationEntry[] = set.migrations.map((m) => ({ ...m, isNew: m.version === 2 }));
@@ -80,7 +92,10 @@ async function dataPass(next: { up: string; down: string }, options: { seed?: Us
 const messages = (check: VerifyCheck) => check.findings.map((f) => f.message).join('\n');
 
 test('ADD COLUMN NOT NULL without a default fails on rows with file, line, statement, table and hint; a DEFAULT fixes it', async () => {
-  const failing = await dataCheck({ up: 'ALTER TABLE customers ADD COLUMN plan text NOT NULL;', down: 'ALTER TABLE customers DROP COLUMN plan;' });
+  const failing = await dataCheck({
+    up: 'ALTER TABLE customers ADD COLUMN plan text NOT NULL;',
+    down: 'ALTER TABLE customers DROP COLUMN plan;',
+  });
   expect(failing.status).toBe('failed');
   expect(failing.title).toBe('Data');
   expect(failing.summary).toBe('0002_next.sql fails on a database with rows');
@@ -88,21 +103,38 @@ test('ADD COLUMN NOT NULL without a default fails on rows with file, line, state
   expect(finding.file).toMatch(/0002_next\.sql$/);
   expect(finding.line).toBe(2);
   expect(finding.code).toBe('fails-on-existing-rows');
-  expect(finding.message).toMatch(/0002_next\.sql line 2 \(up\).*statement "ALTER TABLE customers ADD COLUMN plan text NOT NULL;?" failed: column "plan" of relation "customers" contains null values/);
-  expect(finding.message).toMatch(/Table public\.customers held \d+ rows\. Hint: existing rows get NULL in the new column: add it with a DEFAULT/);
+  expect(finding.message).toMatch(
+    /0002_next\.sql line 2 \(up\).*statement "ALTER TABLE customers ADD COLUMN plan text NOT NULL;?" failed: column "plan" of relation "customers" contains null values/,
+  );
+  expect(finding.message).toMatch(
+    /Table public\.customers held \d+ rows\. Hint: existing rows get NULL in the new column: add it with a DEFAULT/,
+  );
 
-  const fixed = await dataCheck({ up: "ALTER TABLE customers ADD COLUMN plan text NOT NULL DEFAULT 'free';", down: 'ALTER TABLE customers DROP COLUMN plan;' });
+  const fixed = await dataCheck({
+    up: "ALTER TABLE customers ADD COLUMN plan text NOT NULL DEFAULT 'free';",
+    down: 'ALTER TABLE customers DROP COLUMN plan;',
+  });
   expect(fixed.status).toBe('passed');
-  expect(fixed.summary).toMatch(/^Up and Down run on 2 tables holding \d+ rows \(synthetic rows\); the rows of 2 tables at version 1 survive Up and Down$/);
+  expect(fixed.summary).toMatch(
+    /^Up and Down run on 2 tables holding \d+ rows \(synthetic rows\); the rows of 2 tables at version 1 survive Up and Down$/,
+  );
 });
 
 test('a Down that re-adds a dropped NOT NULL column fails on rows; with a DEFAULT it passes', async () => {
-  const failing = await dataCheck({ up: 'ALTER TABLE customers DROP COLUMN legacy_code;', down: 'ALTER TABLE customers ADD COLUMN legacy_code text NOT NULL;' });
+  const failing = await dataCheck({
+    up: 'ALTER TABLE customers DROP COLUMN legacy_code;',
+    down: 'ALTER TABLE customers ADD COLUMN legacy_code text NOT NULL;',
+  });
   expect(failing.status).toBe('failed');
   expect(failing.summary).toBe('the Down section of 0002_next.sql fails on a database with rows');
-  expect(failing.findings[0].message).toMatch(/line 5 \(down\).*contains null values.*Hint: existing rows get NULL in the new column/);
+  expect(failing.findings[0].message).toMatch(
+    /line 5 \(down\).*contains null values.*Hint: existing rows get NULL in the new column/,
+  );
   expect(failing.findings[0].line).toBe(5);
-  const fixed = await dataCheck({ up: 'ALTER TABLE customers DROP COLUMN legacy_code;', down: "ALTER TABLE customers ADD COLUMN legacy_code text NOT NULL DEFAULT 'x';" });
+  const fixed = await dataCheck({
+    up: 'ALTER TABLE customers DROP COLUMN legacy_code;',
+    down: "ALTER TABLE customers ADD COLUMN legacy_code text NOT NULL DEFAULT 'x';",
+  });
   expect(fixed.status).toBe('passed');
 });
 
@@ -122,15 +154,25 @@ DROP TYPE status_old;`;
 test('an enum recreated without a value that rows still use fails; moving those rows first passes', async () => {
   const failing = await dataCheck({ up: RECREATE(''), down: UNRECREATE });
   expect(failing.status).toBe('failed');
-  expect(failing.findings[0].message).toMatch(/invalid input value for enum status: "shipped".*Table public\.orders.*Hint: rows still use the enum value the migration removes/);
-  const fixed = await dataCheck({ up: RECREATE("UPDATE orders SET state = 'paid' WHERE state = 'shipped';\n"), down: UNRECREATE });
+  expect(failing.findings[0].message).toMatch(
+    /invalid input value for enum status: "shipped".*Table public\.orders.*Hint: rows still use the enum value the migration removes/,
+  );
+  const fixed = await dataCheck({
+    up: RECREATE("UPDATE orders SET state = 'paid' WHERE state = 'shipped';\n"),
+    down: UNRECREATE,
+  });
   expect(fixed.status).toBe('passed');
 });
 
 test('SET NOT NULL on a column holding NULLs fails; a backfill UPDATE before it passes', async () => {
-  const failing = await dataCheck({ up: 'ALTER TABLE customers ALTER COLUMN nickname SET NOT NULL;', down: 'ALTER TABLE customers ALTER COLUMN nickname DROP NOT NULL;' });
+  const failing = await dataCheck({
+    up: 'ALTER TABLE customers ALTER COLUMN nickname SET NOT NULL;',
+    down: 'ALTER TABLE customers ALTER COLUMN nickname DROP NOT NULL;',
+  });
   expect(failing.status).toBe('failed');
-  expect(failing.findings[0].message).toMatch(/column "nickname" of relation "customers" contains null values.*Hint: existing rows hold NULL in the column: backfill it with an UPDATE before SET NOT NULL/);
+  expect(failing.findings[0].message).toMatch(
+    /column "nickname" of relation "customers" contains null values.*Hint: existing rows hold NULL in the column: backfill it with an UPDATE before SET NOT NULL/,
+  );
   const fixed = await dataCheck({
     up: "UPDATE customers SET nickname = 'anonymous' WHERE nickname IS NULL;\nALTER TABLE customers ALTER COLUMN nickname SET NOT NULL;",
     down: 'ALTER TABLE customers ALTER COLUMN nickname DROP NOT NULL;',
@@ -139,33 +181,51 @@ test('SET NOT NULL on a column holding NULLs fails; a backfill UPDATE before it 
 });
 
 test("a narrowing type change refused on synthetic values is a warning (each client's own values are counted by the loss gate), a failure on the seed's rows; converting them with USING passes", async () => {
-  const next = { up: 'ALTER TABLE orders ALTER COLUMN note TYPE varchar(10);', down: 'ALTER TABLE orders ALTER COLUMN note TYPE varchar(100);' };
+  const next = {
+    up: 'ALTER TABLE orders ALTER COLUMN note TYPE varchar(10);',
+    down: 'ALTER TABLE orders ALTER COLUMN note TYPE varchar(100);',
+  };
   const synthetic = await dataCheck(next);
   expect(synthetic.status).toBe('warning');
-  expect(synthetic.findings[0].message).toMatch(/value too long for type character varying\(10\).*Hint: existing values do not fit the new type.*The rows of public\.orders were synthetic/);
+  expect(synthetic.findings[0].message).toMatch(
+    /value too long for type character varying\(10\).*Hint: existing values do not fit the new type.*The rows of public\.orders were synthetic/,
+  );
   const seedDir = mkdtempSync(join(tmpdir(), 'verify-seed-'));
   dirs.push(seedDir);
-  writeFileSync(join(seedDir, 'seed.sql'), "INSERT INTO customers (email) VALUES ('a@b.c');\nINSERT INTO orders (customer_id, note) SELECT id, 'a note longer than ten' FROM customers;\n");
+  writeFileSync(
+    join(seedDir, 'seed.sql'),
+    "INSERT INTO customers (email) VALUES ('a@b.c');\nINSERT INTO orders (customer_id, note) SELECT id, 'a note longer than ten' FROM customers;\n",
+  );
   const failing = await dataCheck(next, { seed: { sqlFiles: ['seed.sql'], dir: seedDir } });
   expect(failing.status).toBe('failed');
-  expect(failing.findings[0].message).toMatch(/value too long for type character varying\(10\).*Hint: existing values do not fit the new type/);
-  const fixed = await dataCheck({ up: 'ALTER TABLE orders ALTER COLUMN note TYPE varchar(10) USING left(note, 10);', down: 'ALTER TABLE orders ALTER COLUMN note TYPE varchar(100);' });
+  expect(failing.findings[0].message).toMatch(
+    /value too long for type character varying\(10\).*Hint: existing values do not fit the new type/,
+  );
+  const fixed = await dataCheck({
+    up: 'ALTER TABLE orders ALTER COLUMN note TYPE varchar(10) USING left(note, 10);',
+    down: 'ALTER TABLE orders ALTER COLUMN note TYPE varchar(100);',
+  });
   expect(fixed.status).toBe('passed');
 });
 
 test('rows must survive Up and Down: a Down that recreates a table empty fails; a table the migration drops is exempt', async () => {
   const losing = await dataCheck({
     up: 'ALTER TABLE orders RENAME TO purchases;',
-    down: 'DROP TABLE purchases;\nCREATE TABLE orders (id serial PRIMARY KEY, customer_id bigint NOT NULL REFERENCES customers (id), state status NOT NULL DEFAULT \'new\', note varchar(100));',
+    down: "DROP TABLE purchases;\nCREATE TABLE orders (id serial PRIMARY KEY, customer_id bigint NOT NULL REFERENCES customers (id), state status NOT NULL DEFAULT 'new', note varchar(100));",
   });
   expect(losing.status).toBe('failed');
   expect(losing.summary).toBe('rows do not survive Up and Down: public.orders');
-  expect(messages(losing)).toMatch(/public\.orders held \d+ rows before the Up sections and 0 rows after the Down sections/);
-  const keeping = await dataCheck({ up: 'ALTER TABLE orders RENAME TO purchases;', down: 'ALTER TABLE purchases RENAME TO orders;' });
+  expect(messages(losing)).toMatch(
+    /public\.orders held \d+ rows before the Up sections and 0 rows after the Down sections/,
+  );
+  const keeping = await dataCheck({
+    up: 'ALTER TABLE orders RENAME TO purchases;',
+    down: 'ALTER TABLE purchases RENAME TO orders;',
+  });
   expect(keeping.status).toBe('passed');
   const dropping = await dataCheck({
     up: 'DROP TABLE orders;',
-    down: 'CREATE TABLE orders (id serial PRIMARY KEY, customer_id bigint NOT NULL REFERENCES customers (id), state status NOT NULL DEFAULT \'new\', note varchar(100));',
+    down: "CREATE TABLE orders (id serial PRIMARY KEY, customer_id bigint NOT NULL REFERENCES customers (id), state status NOT NULL DEFAULT 'new', note varchar(100));",
   });
   expect(dropping.status).toBe('passed');
   expect(dropping.summary).toMatch(/the rows of 1 table at version 1 survive/);
@@ -178,18 +238,33 @@ test('a seed-sql file and a seed-command both give the rows; the migration fails
   expect((await dataCheck({ up, down })).status).toBe('passed');
   const seedDir = mkdtempSync(join(tmpdir(), 'verify-seed-'));
   dirs.push(seedDir);
-  writeFileSync(join(seedDir, 'seed.sql'), "INSERT INTO customers (email) VALUES ('Ada@Example.com');\nINSERT INTO orders (customer_id) SELECT id FROM customers;\n");
+  writeFileSync(
+    join(seedDir, 'seed.sql'),
+    "INSERT INTO customers (email) VALUES ('Ada@Example.com');\nINSERT INTO orders (customer_id) SELECT id FROM customers;\n",
+  );
   const bySql = await dataCheck({ up, down }, { seed: { sqlFiles: ['seed.sql'], dir: seedDir } });
   expect(bySql.status).toBe('failed');
-  expect(bySql.findings[0].message).toMatch(/check constraint "email_lower" of relation "customers" is violated by some row.*Table public\.customers held 1 row\. Hint: existing rows violate the CHECK constraint/);
-  const byCommand = await dataCheck({ up, down }, { seed: { command: `psql "$DATABASE_URL" -q -v ON_ERROR_STOP=1 -f seed.sql`, dir: seedDir } });
+  expect(bySql.findings[0].message).toMatch(
+    /check constraint "email_lower" of relation "customers" is violated by some row.*Table public\.customers held 1 row\. Hint: existing rows violate the CHECK constraint/,
+  );
+  const byCommand = await dataCheck(
+    { up, down },
+    { seed: { command: `psql "$DATABASE_URL" -q -v ON_ERROR_STOP=1 -f seed.sql`, dir: seedDir } },
+  );
   expect(byCommand.status).toBe('failed');
-  expect(byCommand.findings[0].message).toMatch(/check constraint "email_lower" of relation "customers" is violated by some row/);
+  expect(byCommand.findings[0].message).toMatch(
+    /check constraint "email_lower" of relation "customers" is violated by some row/,
+  );
   // A seed that does not run fails the check, naming the file and line.
-  writeFileSync(join(seedDir, 'broken.sql'), "INSERT INTO customers (email) VALUES ('a@b');\nINSERT INTO nowhere VALUES (1);\n");
+  writeFileSync(
+    join(seedDir, 'broken.sql'),
+    "INSERT INTO customers (email) VALUES ('a@b');\nINSERT INTO nowhere VALUES (1);\n",
+  );
   const broken = await dataCheck({ up, down }, { seed: { sqlFiles: ['broken.sql'], dir: seedDir } });
   expect(broken.status).toBe('failed');
-  expect(broken.findings[0].message).toMatch(/^seed SQL broken\.sql:2 failed on the base version 1: relation "nowhere" does not exist/);
+  expect(broken.findings[0].message).toMatch(
+    /^seed SQL broken\.sql:2 failed on the base version 1: relation "nowhere" does not exist/,
+  );
 });
 
 test('a table no row can be put in is named, and the check is a warning, not a silent pass', async () => {
@@ -197,9 +272,14 @@ test('a table no row can be put in is named, and the check is a warning, not a s
 CREATE TABLE eggs (id int PRIMARY KEY, hen_id int NOT NULL);
 CREATE TABLE hens (id int PRIMARY KEY, egg_id int NOT NULL REFERENCES eggs (id));
 ALTER TABLE eggs ADD FOREIGN KEY (hen_id) REFERENCES hens (id);`;
-  const check = await dataCheck({ up: 'CREATE INDEX customers_nickname ON customers (nickname);', down: 'DROP INDEX customers_nickname;' }, { base });
+  const check = await dataCheck(
+    { up: 'CREATE INDEX customers_nickname ON customers (nickname);', down: 'DROP INDEX customers_nickname;' },
+    { base },
+  );
   expect(check.status).toBe('warning');
-  expect(messages(check)).toMatch(/no synthetic row could be put in public\.eggs, so the migrations were not tried on its rows: its NOT NULL foreign keys form a cycle/);
+  expect(messages(check)).toMatch(
+    /no synthetic row could be put in public\.eggs, so the migrations were not tried on its rows: its NOT NULL foreign keys form a cycle/,
+  );
   expect(messages(check)).toMatch(/public\.hens/);
 });
 
@@ -220,23 +300,32 @@ CREATE TABLE orders (id int PRIMARY KEY, state status NOT NULL, CONSTRAINT close
   expect(check.findings).toContainEqual(
     expect.objectContaining({
       level: 'warning',
-      message: expect.stringMatching(/invalid input value for enum status: "refunded".*The synthetic rows of public\.orders were written after 0002_next\.sql's Up and use what it added: a revert fails on such rows/),
+      message: expect.stringMatching(
+        /invalid input value for enum status: "refunded".*The synthetic rows of public\.orders were written after 0002_next\.sql's Up and use what it added: a revert fails on such rows/,
+      ),
     }),
   );
 });
 
-test('a foreign key refused by made-up values is a warning on synthetic rows, and a failure on the seed\'s rows', async () => {
+test("a foreign key refused by made-up values is a warning on synthetic rows, and a failure on the seed's rows", async () => {
   const base = `${BASE}\nCREATE TABLE payments (id serial PRIMARY KEY, customer_ref bigint NOT NULL);`;
-  const next = { up: 'ALTER TABLE payments ADD FOREIGN KEY (customer_ref) REFERENCES customers (id);', down: 'ALTER TABLE payments DROP CONSTRAINT payments_customer_ref_fkey;' };
+  const next = {
+    up: 'ALTER TABLE payments ADD FOREIGN KEY (customer_ref) REFERENCES customers (id);',
+    down: 'ALTER TABLE payments DROP CONSTRAINT payments_customer_ref_fkey;',
+  };
   const synthetic = await dataCheck(next, { base });
   expect(synthetic.status).toBe('warning');
-  expect(messages(synthetic)).toMatch(/violates foreign key constraint "payments_customer_ref_fkey".*The rows of public\.payments were synthetic, with made-up values: give seed-sql or seed-command rows/);
+  expect(messages(synthetic)).toMatch(
+    /violates foreign key constraint "payments_customer_ref_fkey".*The rows of public\.payments were synthetic, with made-up values: give seed-sql or seed-command rows/,
+  );
   const seedDir = mkdtempSync(join(tmpdir(), 'verify-seed-'));
   dirs.push(seedDir);
   writeFileSync(join(seedDir, 'seed.sql'), 'INSERT INTO payments (customer_ref) VALUES (424242);\n');
   const seeded = await dataCheck(next, { base, seed: { sqlFiles: ['seed.sql'], dir: seedDir } });
   expect(seeded.status).toBe('failed');
-  expect(seeded.findings[0].message).toMatch(/violates foreign key constraint.*Hint: existing rows point at rows that do not exist/);
+  expect(seeded.findings[0].message).toMatch(
+    /violates foreign key constraint.*Hint: existing rows point at rows that do not exist/,
+  );
 });
 
 test('the pass counts the rows each Up and Down removes for the gate: a TRUNCATE ... CASCADE loses the rows of both tables', async () => {
@@ -246,7 +335,9 @@ test('the pass counts the rows each Up and Down removes for the gate: a TRUNCATE
   for (const f of deletions) {
     expect(f.level).toBe('error');
     expect(f.line).toBe(2);
-    expect(f.message).toMatch(/^0002_next\.sql deletes (\d+) of the \1 rows of table .*\(the statement at line 2: TRUNCATE customers CASCADE;\); not acknowledged: .*"-- db-migrate: allow deletes-rows public\.(customers|orders)"/);
+    expect(f.message).toMatch(
+      /^0002_next\.sql deletes (\d+) of the \1 rows of table .*\(the statement at line 2: TRUNCATE customers CASCADE;\); not acknowledged: .*"-- db-migrate: allow deletes-rows public\.(customers|orders)"/,
+    );
   }
   expect(gate.unacknowledged).toBe(2);
   // The gate reports these rows; the data check does not fail for them a second time.
@@ -257,40 +348,66 @@ describe('values of surviving rows are compared after Up and after Down', () => 
   const gateFor = (gate: DataLossGate, code: string) => gate.findings.filter((f) => f.code === code);
 
   test('an UPDATE that changes values fails the gate with file, table, column and an example, unless declared', async () => {
-    const next = { up: 'UPDATE customers SET email = upper(email);', down: 'UPDATE customers SET email = lower(email);' };
+    const next = {
+      up: 'UPDATE customers SET email = upper(email);',
+      down: 'UPDATE customers SET email = lower(email);',
+    };
     const { check, gate } = await dataPass(next);
     expect(check.status).toBe('passed');
     const [up, down] = gateFor(gate, 'changes-values');
     expect(up).toMatchObject({ level: 'error', line: 2 });
     expect(up!.file).toMatch(/0002_next\.sql$/);
-    expect(up!.message).toMatch(/^0002_next\.sql changes \d+ values? of column public\.customers\.email that the rows held \(key \(1\): '[^']+' became '[^']+'\).*not acknowledged: add the trailer "DB-Migrate-Allow: changes-values public\.customers\.email"/);
+    expect(up!.message).toMatch(
+      /^0002_next\.sql changes \d+ values? of column public\.customers\.email that the rows held \(key \(1\): '[^']+' became '[^']+'\).*not acknowledged: add the trailer "DB-Migrate-Allow: changes-values public\.customers\.email"/,
+    );
     // Its Down changes them again (upper case back to lower case): said for the Down too.
     expect(down!.message).toMatch(/^0002_next\.sql \(Down\) changes/);
     expect(gate.unacknowledged).toBe(2);
-    const declared = await dataPass({ up: `-- db-migrate: allow changes-values public.customers.email\n${next.up}`, down: next.down });
+    const declared = await dataPass({
+      up: `-- db-migrate: allow changes-values public.customers.email\n${next.up}`,
+      down: next.down,
+    });
     expect(gateFor(declared.gate, 'changes-values').map((f) => f.level)).toEqual(['notice', 'notice']);
     expect(declared.gate.unacknowledged).toBe(0);
   });
 
   test('a USING cast that rounds is a value change; a conversion that keeps every value is not', async () => {
     const base = `${BASE}\nCREATE TABLE prices (id int PRIMARY KEY, amount numeric(10,4), at timestamp, body json);\nINSERT INTO prices VALUES (1, 12.3456, '2026-01-01 10:00', '{"b": 1,  "a": 2}'), (2, 0.5, NULL, NULL);`;
-    const rounding = await dataPass({ up: 'ALTER TABLE prices ALTER COLUMN amount TYPE numeric(12,4) USING round(amount, 2);', down: 'ALTER TABLE prices ALTER COLUMN amount TYPE numeric(10,4);' }, { base });
+    const rounding = await dataPass(
+      {
+        up: 'ALTER TABLE prices ALTER COLUMN amount TYPE numeric(12,4) USING round(amount, 2);',
+        down: 'ALTER TABLE prices ALTER COLUMN amount TYPE numeric(10,4);',
+      },
+      { base },
+    );
     expect(gateFor(rounding.gate, 'changes-values').map((f) => f.message)).toEqual([
-      expect.stringMatching(/changes 1 value of column public\.prices\.amount that the rows held \(key \(1\): '12\.3456' became '12\.3500'\)/),
+      expect.stringMatching(
+        /changes 1 value of column public\.prices\.amount that the rows held \(key \(1\): '12\.3456' became '12\.3500'\)/,
+      ),
     ]);
-    const keeping = await dataPass({
-      up: 'ALTER TABLE prices ALTER COLUMN amount TYPE numeric(14,6), ALTER COLUMN at TYPE timestamptz, ALTER COLUMN body TYPE jsonb;',
-      down: 'ALTER TABLE prices ALTER COLUMN amount TYPE numeric(10,4), ALTER COLUMN at TYPE timestamp, ALTER COLUMN body TYPE json;',
-    }, { base });
+    const keeping = await dataPass(
+      {
+        up: 'ALTER TABLE prices ALTER COLUMN amount TYPE numeric(14,6), ALTER COLUMN at TYPE timestamptz, ALTER COLUMN body TYPE jsonb;',
+        down: 'ALTER TABLE prices ALTER COLUMN amount TYPE numeric(10,4), ALTER COLUMN at TYPE timestamp, ALTER COLUMN body TYPE json;',
+      },
+      { base },
+    );
     expect(keeping.check.status).toBe('passed');
     expect(gateFor(keeping.gate, 'changes-values')).toEqual([]);
     expect(keeping.gate.unacknowledged).toBe(0);
   });
 
   test('a narrowing that cuts values names them on the narrows-type finding', async () => {
-    const { gate } = await dataPass({ up: 'ALTER TABLE orders ALTER COLUMN note TYPE varchar(10) USING left(note, 10);', down: 'ALTER TABLE orders ALTER COLUMN note TYPE varchar(100);' });
+    const { gate } = await dataPass({
+      up: 'ALTER TABLE orders ALTER COLUMN note TYPE varchar(10) USING left(note, 10);',
+      down: 'ALTER TABLE orders ALTER COLUMN note TYPE varchar(100);',
+    });
     expect(gateFor(gate, 'changes-values')).toEqual([]);
-    expect(gateFor(gate, 'narrows-type').map((f) => f.message)).toEqual([expect.stringMatching(/column public\.orders\.note from character varying\(100\) to character varying\(10\).*\(on the data check's rows, key \(\d+\): '[^']{11,}' became '[^']{10}'\); not acknowledged/)]);
+    expect(gateFor(gate, 'narrows-type').map((f) => f.message)).toEqual([
+      expect.stringMatching(
+        /column public\.orders\.note from character varying\(100\) to character varying\(10\).*\(on the data check's rows, key \(\d+\): '[^']{11,}' became '[^']{10}'\); not acknowledged/,
+      ),
+    ]);
   });
 });
 
@@ -300,7 +417,13 @@ test('the locks and rewrites of each Up statement are measured on the rows: int 
     down: 'DROP INDEX customers_nickname;\nALTER TABLE orders ALTER COLUMN note TYPE varchar(100);\nALTER TABLE orders ALTER COLUMN id TYPE int;',
   });
   expect(check.status).toBe('passed');
-  const rows = locks.statements.map(({ section, line, table, lock, rewrite }) => ({ section, line, table, lock, rewrite }));
+  const rows = locks.statements.map(({ section, line, table, lock, rewrite }) => ({
+    section,
+    line,
+    table,
+    lock,
+    rewrite,
+  }));
   expect(rows).toEqual([
     { section: 'up', line: 2, table: 'public.orders', lock: 'ACCESS EXCLUSIVE', rewrite: true },
     // The transaction already holds ACCESS EXCLUSIVE on orders: the second ALTER takes nothing new, and rewrites nothing.
@@ -313,21 +436,46 @@ test('the locks and rewrites of each Up statement are measured on the rows: int 
   ]);
   expect(locks.statements.every((s) => s.file === '0002_next.sql' && s.ms >= 0)).toBe(true);
   // On its own, varchar -> text takes ACCESS EXCLUSIVE and rewrites nothing.
-  const alone = await dataPass({ up: 'ALTER TABLE orders ALTER COLUMN note TYPE text;', down: 'ALTER TABLE orders ALTER COLUMN note TYPE varchar(100);' });
-  expect(alone.locks.statements.filter((s) => s.section === 'up').map(({ table, lock, rewrite }) => ({ table, lock, rewrite }))).toEqual([{ table: 'public.orders', lock: 'ACCESS EXCLUSIVE', rewrite: false }]);
-  const text = formatVerifyReport({ result: 'passed', checks: [], newMigrations: ['0002_next.sql'], difference: '', locks, durationMs: 1 });
-  expect(text).toMatch(/0002_next\.sql:\n\s+line\s+table\s+lock\s+rewrite\s+ms\n\s+2\s+public\.orders\s+ACCESS EXCLUSIVE\s+yes\s+\d+/);
+  const alone = await dataPass({
+    up: 'ALTER TABLE orders ALTER COLUMN note TYPE text;',
+    down: 'ALTER TABLE orders ALTER COLUMN note TYPE varchar(100);',
+  });
+  expect(
+    alone.locks.statements
+      .filter((s) => s.section === 'up')
+      .map(({ table, lock, rewrite }) => ({ table, lock, rewrite })),
+  ).toEqual([{ table: 'public.orders', lock: 'ACCESS EXCLUSIVE', rewrite: false }]);
+  const text = formatVerifyReport({
+    result: 'passed',
+    checks: [],
+    newMigrations: ['0002_next.sql'],
+    difference: '',
+    locks,
+    durationMs: 1,
+  });
+  expect(text).toMatch(
+    /0002_next\.sql:\n\s+line\s+table\s+lock\s+rewrite\s+ms\n\s+2\s+public\.orders\s+ACCESS EXCLUSIVE\s+yes\s+\d+/,
+  );
 });
 
 test("the differ's guarded narrowing refuses the widest synthetic value (a warning, nothing cut); the locks are measured once the table is emptied", async () => {
   const { conversionGuard } = await import('../src/diff/conversions');
-  const guard = conversionGuard('"public"."orders"', 'public.orders', 'note', 'character varying(100)', 'character varying(10)', 'cuts strings longer than 10 characters');
+  const guard = conversionGuard(
+    '"public"."orders"',
+    'public.orders',
+    'note',
+    'character varying(100)',
+    'character varying(10)',
+    'cuts strings longer than 10 characters',
+  );
   const { check, locks } = await dataPass({
     up: `-- +migrate StatementBegin\n${guard};\n-- +migrate StatementEnd\nALTER TABLE "public"."orders" ALTER COLUMN "note" SET DATA TYPE character varying(10);`,
     down: 'ALTER TABLE orders ALTER COLUMN note TYPE varchar(100);',
   });
   expect(check.status).toBe('warning');
-  expect(messages(check)).toMatch(/column public\.orders\.note: converting character varying\(100\) to character varying\(10\) would change the value .*Hint: existing values would be cut or rounded by the type change.*The rows of public\.orders were synthetic/);
+  expect(messages(check)).toMatch(
+    /column public\.orders\.note: converting character varying\(100\) to character varying\(10\) would change the value .*Hint: existing values would be cut or rounded by the type change.*The rows of public\.orders were synthetic/,
+  );
   expect(locks.notMeasured).toEqual([]);
   expect(locks.statements.filter((s) => s.section === 'up').map(({ table, lock }) => ({ table, lock }))).toEqual([
     { table: 'public.orders', lock: 'ACCESS SHARE' },

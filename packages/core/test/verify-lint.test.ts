@@ -5,10 +5,13 @@ import { sha256Checksum } from '../src/migrations/metadata';
 import { checkHazards, type MigrationEntry } from '../src/verify';
 
 function lint(...files: string[]): Promise<LintFinding[]> {
-  return lintMigrations(files.map((text, i) => ({ path: `m${i + 1}.sql`, parsed: parseMigrationFile(`m${i + 1}.sql`, text) })));
+  return lintMigrations(
+    files.map((text, i) => ({ path: `m${i + 1}.sql`, parsed: parseMigrationFile(`m${i + 1}.sql`, text) })),
+  );
 }
 
-const codes = (findings: readonly LintFinding[]) => findings.filter((f) => f.level !== 'notice').map((f) => `${f.section}:${f.code}@${f.line}`);
+const codes = (findings: readonly LintFinding[]) =>
+  findings.filter((f) => f.level !== 'notice').map((f) => `${f.section}:${f.code}@${f.line}`);
 
 // Each statement kind the lint must catch, on an existing table, with the code it must get.
 const CASES: readonly (readonly [string, string])[] = [
@@ -68,11 +71,13 @@ describe.each(['Up', 'Down'] as const)('in a %s section', (direction) => {
     const findings = await lint(text);
     const line = text.split('\n').indexOf(sql) + 1;
     const section = direction === 'Up' ? 'up' : 'down';
-    expect(findings.filter((f) => f.level === 'warning')).toEqual([expect.objectContaining({ code, file: 'm1.sql', line, section })]);
+    expect(findings.filter((f) => f.level === 'warning')).toEqual([
+      expect.objectContaining({ code, file: 'm1.sql', line, section }),
+    ]);
   });
 });
 
-test('the differ\'s wording: a hazard reads the same whether the differ or the lint found it', async () => {
+test("the differ's wording: a hazard reads the same whether the differ or the lint found it", async () => {
   const findings = await lint(`-- +migrate Up
 ALTER TABLE "Orders" DROP COLUMN note, ADD COLUMN seen timestamptz DEFAULT clock_timestamp();
 DROP TABLE IF EXISTS old_things, app."Older";
@@ -84,7 +89,9 @@ DROP TABLE IF EXISTS old_things, app."Older";
     'drops table app.Older: the data it holds is lost',
   ]);
   // One note per section about lock_timeout, at the first statement that locks an existing table.
-  expect(findings.filter((f) => f.level === 'notice')).toEqual([expect.objectContaining({ code: 'missing-lock-timeout', line: 2, file: 'm1.sql', section: 'up' })]);
+  expect(findings.filter((f) => f.level === 'notice')).toEqual([
+    expect.objectContaining({ code: 'missing-lock-timeout', line: 2, file: 'm1.sql', section: 'up' }),
+  ]);
 });
 
 test('access and replication hazards read as the differ words them; row-level security counts on a table created here too', async () => {
@@ -96,7 +103,9 @@ DROP POLICY p ON app.docs;
 DROP INDEX CONCURRENTLY app.docs_idx;
 DROP INDEX app.other_idx;
 `);
-  expect(findings.filter((f) => f.level !== 'notice').map((f) => `${f.code}@${f.line} ${f.message.split(':')[0]}`)).toEqual([
+  expect(
+    findings.filter((f) => f.level !== 'notice').map((f) => `${f.code}@${f.line} ${f.message.split(':')[0]}`),
+  ).toEqual([
     'changes-access@3 enable row level security on notes',
     'changes-access@4 revokes ALL on table notes, app.Docs from PUBLIC',
     'changes-access@5 drops policy p on app.docs',
@@ -187,11 +196,15 @@ SELEC 2;
 -- +migrate StatementEnd
 `);
   expect(codes(findings)).toEqual(['up:syntax-error@3', 'up:drops-data@4', 'down:syntax-error@8']);
-  expect(findings[0]).toMatchObject({ level: 'error', message: expect.stringContaining('syntax error at or near ";"') });
+  expect(findings[0]).toMatchObject({
+    level: 'error',
+    message: expect.stringContaining('syntax error at or near ";"'),
+  });
 });
 
 test('statements PostgreSQL refuses in a transaction are errors in a transactional section, fine in a notransaction one', async () => {
-  const body = 'CREATE INDEX CONCURRENTLY a_idx ON a (x);\nVACUUM a;\nREINDEX TABLE CONCURRENTLY a;\nDROP INDEX CONCURRENTLY a_idx;\nALTER SYSTEM SET work_mem = \'8MB\';\n';
+  const body =
+    "CREATE INDEX CONCURRENTLY a_idx ON a (x);\nVACUUM a;\nREINDEX TABLE CONCURRENTLY a;\nDROP INDEX CONCURRENTLY a_idx;\nALTER SYSTEM SET work_mem = '8MB';\n";
   expect(codes(await lint(`-- +migrate Up\n${body}`))).toEqual([
     'up:not-in-transaction@2',
     'up:not-in-transaction@3',
@@ -210,10 +223,18 @@ ALTER TABLE orders ALTER COLUMN state SET DEFAULT 'shipped';
 SELECT 1;
 `);
   expect(codes(findings)).toEqual(['up:enum-value-added@2']);
-  expect(findings[0]!.message).toContain("adds value 'shipped' to enum status, and the statement at line 3 uses it in the same transaction");
+  expect(findings[0]!.message).toContain(
+    "adds value 'shipped' to enum status, and the statement at line 3 uses it in the same transaction",
+  );
   // Added but not used: fine in a transaction (PostgreSQL 12+). Added in notransaction and used: fine.
   expect(codes(await lint(`-- +migrate Up\nALTER TYPE status ADD VALUE 'shipped';\nSELECT 1;\n`))).toEqual([]);
-  expect(codes(await lint(`-- +migrate Up notransaction\nALTER TYPE status ADD VALUE 'shipped';\nALTER TABLE orders ALTER COLUMN state SET DEFAULT 'shipped';\n`))).toEqual([]);
+  expect(
+    codes(
+      await lint(
+        `-- +migrate Up notransaction\nALTER TYPE status ADD VALUE 'shipped';\nALTER TABLE orders ALTER COLUMN state SET DEFAULT 'shipped';\n`,
+      ),
+    ),
+  ).toEqual([]);
 });
 
 test("in Down, losing what the same file's Up created is a note; re-adding a NOT NULL column is a hazard", async () => {
@@ -232,8 +253,16 @@ DROP TABLE items;
 
 describe('the hazards check', () => {
   const generated = formatMigrationFile({
-    header: ['Hazards (2):', '  enum-recreated: recreates enum public.status to remove or reorder values', '  blocks-writes: builds index public.orders_at_idx without CONCURRENTLY'],
-    up: ['ALTER TYPE status RENAME TO status_old', "CREATE TYPE status AS ENUM ('new')", 'CREATE INDEX orders_at_idx ON orders (at)'],
+    header: [
+      'Hazards (2):',
+      '  enum-recreated: recreates enum public.status to remove or reorder values',
+      '  blocks-writes: builds index public.orders_at_idx without CONCURRENTLY',
+    ],
+    up: [
+      'ALTER TYPE status RENAME TO status_old',
+      "CREATE TYPE status AS ENUM ('new')",
+      'CREATE INDEX orders_at_idx ON orders (at)',
+    ],
     down: ['DROP INDEX orders_at_idx', 'ALTER TABLE orders DROP COLUMN note'],
   });
   const entry = (fileText: string): MigrationEntry => ({
@@ -248,7 +277,10 @@ describe('the hazards check', () => {
       checksum: sha256Checksum(generated),
       hazards: [
         { code: 'enum-recreated', message: 'recreates enum public.status to remove or reorder values' },
-        { code: 'blocks-writes', message: 'builds index public.orders_at_idx without CONCURRENTLY: blocks writes to the table while it builds' },
+        {
+          code: 'blocks-writes',
+          message: 'builds index public.orders_at_idx without CONCURRENTLY: blocks writes to the table while it builds',
+        },
       ],
     },
     metadataPath: '/m/0003.json',
@@ -261,16 +293,32 @@ describe('the hazards check', () => {
     expect(result.status).toBe('warning');
     const warnings = result.findings.filter((f) => f.level === 'warning');
     expect(warnings).toEqual([
-      expect.objectContaining({ code: 'enum-recreated', line: lineOf(generated, 'enum-recreated:'), message: 'recreates enum public.status to remove or reorder values (recorded by the differ)' }),
+      expect.objectContaining({
+        code: 'enum-recreated',
+        line: lineOf(generated, 'enum-recreated:'),
+        message: 'recreates enum public.status to remove or reorder values (recorded by the differ)',
+      }),
       expect.objectContaining({ code: 'blocks-writes', line: lineOf(generated, 'CREATE INDEX orders_at_idx') }),
-      expect.objectContaining({ code: 'drops-data', line: lineOf(generated, 'DROP COLUMN note'), message: 'Down: drops column orders.note: the data it holds is lost' }),
+      expect.objectContaining({
+        code: 'drops-data',
+        line: lineOf(generated, 'DROP COLUMN note'),
+        message: 'Down: drops column orders.note: the data it holds is lost',
+      }),
     ]);
-    expect(await checkHazards([entry(generated)], { failOnHazards: true })).toMatchObject({ status: 'failed', findings: expect.arrayContaining([expect.objectContaining({ level: 'error' })]) });
+    expect(await checkHazards([entry(generated)], { failOnHazards: true })).toMatchObject({
+      status: 'failed',
+      findings: expect.arrayContaining([expect.objectContaining({ level: 'error' })]),
+    });
   });
 
   test('a hand-edited file keeps its hazards: the lint reads the edit, the record keeps what only the differ can know', async () => {
     // The edit adds a value and a backfill: the enum recreation and the index build are still there.
-    const edited = generated.replace("('new')", "('new', 'paid')").replace('CREATE INDEX orders_at_idx ON orders (at);', "CREATE INDEX orders_at_idx ON orders (at);\nUPDATE orders SET state = 'new';");
+    const edited = generated
+      .replace("('new')", "('new', 'paid')")
+      .replace(
+        'CREATE INDEX orders_at_idx ON orders (at);',
+        "CREATE INDEX orders_at_idx ON orders (at);\nUPDATE orders SET state = 'new';",
+      );
     const result = await checkHazards([entry(edited)]);
     expect(result.findings.filter((f) => f.level === 'warning').map((f) => `${f.code}@${f.line}`)).toEqual([
       `enum-recreated@${lineOf(edited, 'enum-recreated:')}`,
@@ -282,17 +330,37 @@ describe('the hazards check', () => {
   });
 
   test('an edit that removes a hazard the lint understands removes its warning', async () => {
-    const edited = generated.replace('-- +migrate Up\n', '-- +migrate Up notransaction\n').replace('CREATE INDEX orders_at_idx', 'CREATE INDEX CONCURRENTLY orders_at_idx');
+    const edited = generated
+      .replace('-- +migrate Up\n', '-- +migrate Up notransaction\n')
+      .replace('CREATE INDEX orders_at_idx', 'CREATE INDEX CONCURRENTLY orders_at_idx');
     const result = await checkHazards([entry(edited)]);
-    expect(result.findings.filter((f) => f.level === 'warning').map((f) => f.code)).toEqual(['enum-recreated', 'drops-data']);
-    expect(result.findings).toContainEqual(expect.objectContaining({ level: 'notice', line: 1, message: expect.stringContaining('was edited after it was generated, and the lint, reading it as it is now, no longer finds what 0003.json recorded: blocks-writes') }));
+    expect(result.findings.filter((f) => f.level === 'warning').map((f) => f.code)).toEqual([
+      'enum-recreated',
+      'drops-data',
+    ]);
+    expect(result.findings).toContainEqual(
+      expect.objectContaining({
+        level: 'notice',
+        line: 1,
+        message: expect.stringContaining(
+          'was edited after it was generated, and the lint, reading it as it is now, no longer finds what 0003.json recorded: blocks-writes',
+        ),
+      }),
+    );
   });
 
   test('a statement the parser refuses fails the check without fail-on-hazards', async () => {
     const broken = generated.replace("CREATE TYPE status AS ENUM ('new');", "CREATE TYPE status AS ENUM ('new';");
     const result = await checkHazards([entry(broken)]);
     expect(result.status).toBe('failed');
-    expect(result.findings).toContainEqual(expect.objectContaining({ level: 'error', code: 'syntax-error', file: '/m/0003_status.sql', line: lineOf(broken, "('new';") }));
+    expect(result.findings).toContainEqual(
+      expect.objectContaining({
+        level: 'error',
+        code: 'syntax-error',
+        file: '/m/0003_status.sql',
+        line: lineOf(broken, "('new';"),
+      }),
+    );
   });
 });
 
@@ -300,7 +368,11 @@ describe('type changes that keep the values as they are: no rewrite when the old
   const file = (sql: string) => `-- +migrate Up\n${sql}\n-- +migrate Down\nSELECT 1;\n`;
   const lintWith = (sql: string, columnTypes: ReadonlyMap<string, string>) =>
     lintMigrations([{ path: 'm1.sql', parsed: parseMigrationFile('m1.sql', file(sql)) }], { columnTypes });
-  const known = new Map([['public.users.name', 'character varying(64)'], ['public.users.n', 'integer'], ['public.users.note', 'text']]);
+  const known = new Map([
+    ['public.users.name', 'character varying(64)'],
+    ['public.users.n', 'integer'],
+    ['public.users.note', 'text'],
+  ]);
 
   test.each([
     ['ALTER TABLE users ALTER COLUMN name TYPE text;', []],
@@ -324,10 +396,13 @@ describe('type changes that keep the values as they are: no rewrite when the old
 });
 
 test('SET NOT NULL after a validated CHECK (col IS NOT NULL), in this migration or an earlier one, scans nothing', async () => {
-  const first = '-- +migrate Up\nALTER TABLE users ADD CONSTRAINT email_nn CHECK (email IS NOT NULL) NOT VALID;\n-- +migrate Down\nALTER TABLE users DROP CONSTRAINT email_nn;\n';
-  const second = '-- +migrate Up\nALTER TABLE users VALIDATE CONSTRAINT email_nn;\nALTER TABLE users ALTER COLUMN email SET NOT NULL;\nALTER TABLE users ALTER COLUMN name SET NOT NULL;\n-- +migrate Down\nSELECT 1;\n';
+  const first =
+    '-- +migrate Up\nALTER TABLE users ADD CONSTRAINT email_nn CHECK (email IS NOT NULL) NOT VALID;\n-- +migrate Down\nALTER TABLE users DROP CONSTRAINT email_nn;\n';
+  const second =
+    '-- +migrate Up\nALTER TABLE users VALIDATE CONSTRAINT email_nn;\nALTER TABLE users ALTER COLUMN email SET NOT NULL;\nALTER TABLE users ALTER COLUMN name SET NOT NULL;\n-- +migrate Down\nSELECT 1;\n';
   expect(codes(await lint(first, second))).toEqual(['up:validates-rows@2', 'up:scans-table@4']);
   // Not validated: the SET NOT NULL still scans.
-  const unvalidated = '-- +migrate Up\nALTER TABLE users ALTER COLUMN email SET NOT NULL;\n-- +migrate Down\nSELECT 1;\n';
+  const unvalidated =
+    '-- +migrate Up\nALTER TABLE users ALTER COLUMN email SET NOT NULL;\n-- +migrate Down\nSELECT 1;\n';
   expect(codes(await lint(first, unvalidated))).toEqual(['up:scans-table@2']);
 });

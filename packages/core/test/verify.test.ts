@@ -12,7 +12,14 @@ import { Git } from '../src/git';
 import { silentLogger } from '../src/logger';
 import { memoryLogger } from '../../../test/support/logger';
 import { openShadowServer, type ShadowServer } from '../src/shadow';
-import { checkNumbering, formatVerifyReport, verifyMigrations, type VerifyCheck, type VerifyCheckName, type VerifyReport } from '../src/verify';
+import {
+  checkNumbering,
+  formatVerifyReport,
+  verifyMigrations,
+  type VerifyCheck,
+  type VerifyCheckName,
+  type VerifyReport,
+} from '../src/verify';
 import { makeTestRepo, type TestRepo } from './git-fixture';
 
 const MIGRATIONS = 'db/migrations';
@@ -131,7 +138,10 @@ function withoutStatements(text: string, pattern: RegExp): string {
     .join('\n\n');
 }
 
-async function verify(repo: TestRepo, options: { failOnHazards?: boolean; baseRef?: string } = {}): Promise<VerifyReport> {
+async function verify(
+  repo: TestRepo,
+  options: { failOnHazards?: boolean; baseRef?: string } = {},
+): Promise<VerifyReport> {
   return verifyMigrations({
     source: { repoDir: repo.dir, schemaDir: 'schema', sqlFiles: ['schema.sql'] },
     migrationsDir: join(repo.dir, MIGRATIONS),
@@ -153,7 +163,13 @@ test('a generated migration passes every check; its write-blocking index is a wa
   const report = await verify(repo);
 
   expect(report.result).toBe('passed');
-  expect(statuses(report)).toEqual({ numbering: 'passed', consistency: 'passed', reversibility: 'passed', data: 'passed', hazards: 'warning' });
+  expect(statuses(report)).toEqual({
+    numbering: 'passed',
+    consistency: 'passed',
+    reversibility: 'passed',
+    data: 'passed',
+    hazards: 'warning',
+  });
   expect(report.newMigrations).toEqual([expect.stringMatching(/^0002_.*\.sql$/)]);
   expect(report.goal).toEqual({ sha: schemaV2, from: expect.stringMatching(/^goal_sha of 0002_/) });
   expect(report.difference).toBe('');
@@ -164,7 +180,11 @@ test('a generated migration passes every check; its write-blocking index is a wa
   expect(hazard).toMatchObject({ level: 'warning', file: migrationFile(repo, 2) });
   expect(hazard.message).toContain('users');
   // The index on the new table orders blocks nobody: no hazard names it.
-  expect(check(report, 'hazards').findings.filter((f) => f.level !== 'notice').some((f) => f.message.includes('orders'))).toBe(false);
+  expect(
+    check(report, 'hazards')
+      .findings.filter((f) => f.level !== 'notice')
+      .some((f) => f.message.includes('orders')),
+  ).toBe(false);
 
   const strict = await verify(repo, { failOnHazards: true });
   expect(strict.result).toBe('failed');
@@ -179,7 +199,7 @@ test('a hand edit that stays consistent passes: the index made CONCURRENTLY in a
     join(repo.dir, MIGRATIONS, '0003_users_email_concurrently.sql'),
     [
       '-- +migrate Up notransaction',
-      'SET lock_timeout = \'5s\';',
+      "SET lock_timeout = '5s';",
       'CREATE INDEX CONCURRENTLY users_email_idx ON users (email);',
       '',
       '-- +migrate Down notransaction',
@@ -192,15 +212,29 @@ test('a hand edit that stays consistent passes: the index made CONCURRENTLY in a
 
   const report = await verify(repo);
 
-  expect(statuses(report)).toEqual({ numbering: 'passed', consistency: 'passed', reversibility: 'passed', data: 'passed', hazards: 'passed' });
+  expect(statuses(report)).toEqual({
+    numbering: 'passed',
+    consistency: 'passed',
+    reversibility: 'passed',
+    data: 'passed',
+    hazards: 'passed',
+  });
   expect(report.result).toBe('passed');
   expect(report.newMigrations).toEqual([expect.stringMatching(/^0002_/), '0003_users_email_concurrently.sql']);
   // 0003 has no metadata: the goal is still 0002's, and the check says why base_sha is not checked.
   expect(report.goal?.sha).toBe(schemaV2);
   expect(check(report, 'numbering').findings).toEqual([
-    expect.objectContaining({ level: 'notice', message: expect.stringContaining('0003_users_email_concurrently.sql has no metadata file 0003.json') }),
+    expect.objectContaining({
+      level: 'notice',
+      message: expect.stringContaining('0003_users_email_concurrently.sql has no metadata file 0003.json'),
+    }),
     // The hand edit is named, with the command that accepts it (#15).
-    expect.objectContaining({ level: 'notice', message: expect.stringContaining('0002_create_orders.sql was edited after it was generated (checksum differs from 0002.json); if the edit is intended, record it: db-migrate accept-edit') }),
+    expect.objectContaining({
+      level: 'notice',
+      message: expect.stringContaining(
+        '0002_create_orders.sql was edited after it was generated (checksum differs from 0002.json); if the edit is intended, record it: db-migrate accept-edit',
+      ),
+    }),
   ]);
   // The differ's recorded hazard no longer holds for the edited file: it is not repeated.
   expect(check(report, 'hazards').findings.some((f) => f.code === 'blocks-writes')).toBe(false);
@@ -246,7 +280,10 @@ test('a gap and a duplicate version fail numbering, naming the file; the databas
   expect(gapError.message).toMatch(/^version 2 is missing: 0003_.*\.sql follows 0001_.*\.sql/);
 
   const duplicate = clonePullRequest();
-  writeFileSync(join(duplicate.dir, MIGRATIONS, '0001_also_first.sql'), '-- +migrate Up\nCREATE TABLE t (id int);\n-- +migrate Down\nDROP TABLE t;\n');
+  writeFileSync(
+    join(duplicate.dir, MIGRATIONS, '0001_also_first.sql'),
+    '-- +migrate Up\nCREATE TABLE t (id int);\n-- +migrate Down\nDROP TABLE t;\n',
+  );
   duplicate.git('add', '--all');
   duplicate.commit('a second version 1', {});
 
@@ -254,7 +291,9 @@ test('a gap and a duplicate version fail numbering, naming the file; the databas
   expect(check(duplicateReport, 'numbering').status).toBe('failed');
   const duplicateError = check(duplicateReport, 'numbering').findings.find((f) => f.level === 'error')!;
   expect(duplicateError.file).toBe(join(duplicate.dir, MIGRATIONS, '0001_also_first.sql'));
-  expect(duplicateError.message).toMatch(/^duplicate version 1: 0001_also_first\.sql and 0001_.*\.sql \(already merged at the base commit/);
+  expect(duplicateError.message).toMatch(
+    /^duplicate version 1: 0001_also_first\.sql and 0001_.*\.sql \(already merged at the base commit/,
+  );
 });
 
 test("a base_sha that is not the previous migration's goal_sha fails numbering at that line", async () => {
@@ -288,7 +327,9 @@ test('a Down that leaves a table behind fails reversibility with what it fails t
 });
 
 test('a Down statement that fails is reported at its file and line', async () => {
-  const { path, report } = await verifyEdit('broken down', (text) => text.replace('-- +migrate Down\n', '-- +migrate Down\nDROP TABLE no_such_table;\n'));
+  const { path, report } = await verifyEdit('broken down', (text) =>
+    text.replace('-- +migrate Down\n', '-- +migrate Down\nDROP TABLE no_such_table;\n'),
+  );
   const reversibility = check(report, 'reversibility');
   expect(reversibility.status).toBe('failed');
   const line = readFileSync(path, 'utf8').split('\n').indexOf('DROP TABLE no_such_table;') + 1;
@@ -301,7 +342,10 @@ test('a migration marked irreversible is reported as skipped, by name and reason
   editMigration(repo, 2, (text) => text.slice(0, text.indexOf('-- +migrate Down')));
   const metadataPath = join(repo.dir, MIGRATIONS, '0002.json');
   const metadata = JSON.parse(readFileSync(metadataPath, 'utf8'));
-  writeFileSync(metadataPath, JSON.stringify({ ...metadata, reversible: false, irreversible_reason: 'backfills data' }, null, 2) + '\n');
+  writeFileSync(
+    metadataPath,
+    JSON.stringify({ ...metadata, reversible: false, irreversible_reason: 'backfills data' }, null, 2) + '\n',
+  );
   repo.git('add', '--all');
   repo.commit('irreversible', {});
 
@@ -331,8 +375,14 @@ test('an opt-out below newer migrations stops the revert above it; the rest is c
   );
   const metadataPath = join(repo.dir, MIGRATIONS, '0002.json');
   const metadata = JSON.parse(readFileSync(metadataPath, 'utf8'));
-  writeFileSync(metadataPath, JSON.stringify({ ...metadata, reversible: false, irreversible_reason: 'drops a backfill' }, null, 2) + '\n');
-  writeFileSync(join(repo.dir, 'schema/schema.sql'), SCHEMA_V2 + 'CREATE INDEX users_email_lower_idx ON users (lower(email));\n');
+  writeFileSync(
+    metadataPath,
+    JSON.stringify({ ...metadata, reversible: false, irreversible_reason: 'drops a backfill' }, null, 2) + '\n',
+  );
+  writeFileSync(
+    join(repo.dir, 'schema/schema.sql'),
+    SCHEMA_V2 + 'CREATE INDEX users_email_lower_idx ON users (lower(email));\n',
+  );
   repo.git('add', '--all');
   const goal = repo.commit('an expression index, by hand', {});
 
@@ -343,8 +393,16 @@ test('an opt-out below newer migrations stops the revert above it; the rest is c
   // ...and the revert of 0003 lands on the migrations up to 0002, replayed from empty.
   const reversibility = check(report, 'reversibility');
   expect(reversibility.status).toBe('passed');
-  expect(reversibility.summary).toBe('reverting 0003_users_email_lower.sql returns to the migrations up to version 2 (reverting stops above the migration that opts out)');
-  expect(reversibility.findings).toEqual([expect.objectContaining({ level: 'notice', file: metadataPath, message: expect.stringContaining('drops a backfill') })]);
+  expect(reversibility.summary).toBe(
+    'reverting 0003_users_email_lower.sql returns to the migrations up to version 2 (reverting stops above the migration that opts out)',
+  );
+  expect(reversibility.findings).toEqual([
+    expect.objectContaining({
+      level: 'notice',
+      file: metadataPath,
+      message: expect.stringContaining('drops a backfill'),
+    }),
+  ]);
 
   // Given the commit that has the index as the goal, the migrations match it.
   const withGoal = await verifyMigrations({
@@ -368,7 +426,9 @@ test('without a base ref every migration is new: the whole chain is checked and 
   expect(report.result).toBe('passed');
   expect(report.newMigrations).toHaveLength(2);
   expect(report.baseSha).toBeUndefined();
-  expect(check(report, 'reversibility').summary).toMatch(/^reverting 0002_.*\.sql, 0001_.*\.sql returns to the empty database$/);
+  expect(check(report, 'reversibility').summary).toMatch(
+    /^reverting 0002_.*\.sql, 0001_.*\.sql returns to the empty database$/,
+  );
 });
 
 test('bad options throw one clear ConfigurationError; a schema that does not build fails its check; no database is left behind', async () => {
@@ -390,11 +450,22 @@ test('bad options throw one clear ConfigurationError; a schema that does not bui
     migrationsDir: join(repo.dir, MIGRATIONS),
     shadow: recording,
   };
-  await expect(verifyMigrations({ ...options, baseRef: 'no-such-branch' })).rejects.toThrow(`unknown commit "no-such-branch" in ${repo.dir}`);
-  await expect(verifyMigrations({ ...options, migrationsDir: join(repo.dir, 'nowhere') })).rejects.toThrow(`migrations directory ${join(repo.dir, 'nowhere')} does not exist`);
+  await expect(verifyMigrations({ ...options, baseRef: 'no-such-branch' })).rejects.toThrow(
+    `unknown commit "no-such-branch" in ${repo.dir}`,
+  );
+  await expect(verifyMigrations({ ...options, migrationsDir: join(repo.dir, 'nowhere') })).rejects.toThrow(
+    `migrations directory ${join(repo.dir, 'nowhere')} does not exist`,
+  );
   // A goal that does not build fails the consistency check, named, instead of throwing.
-  const report = await verifyMigrations({ ...options, source: { ...options.source, sqlFiles: ['missing.sql'] }, baseRef: baseSha });
-  expect(check(report, 'consistency')).toMatchObject({ status: 'failed', findings: [expect.objectContaining({ message: expect.stringContaining('missing.sql') })] });
+  const report = await verifyMigrations({
+    ...options,
+    source: { ...options.source, sqlFiles: ['missing.sql'] },
+    baseRef: baseSha,
+  });
+  expect(check(report, 'consistency')).toMatchObject({
+    status: 'failed',
+    findings: [expect.objectContaining({ message: expect.stringContaining('missing.sql') })],
+  });
   expect(created.length).toBeGreaterThanOrEqual(2);
   const leftover = await query(adminUrl(), `SELECT datname FROM pg_database WHERE datname = ANY($1)`, [created]);
   expect(leftover).toEqual([]);
@@ -408,14 +479,25 @@ test('a merged migration edited is a warning; an upper-case .SQL file and a merg
   const edited = await checkNumbering({ dir: join(repo.dir, MIGRATIONS), git, repoPath: MIGRATIONS, baseSha });
   expect(edited.check.status).toBe('warning');
   expect(edited.check.findings).toEqual([
-    expect.objectContaining({ level: 'warning', file: first, line: 1, message: expect.stringMatching(/^0001_\S+\.sql was changed after it was merged \(base [0-9a-f]{7}\)/) }),
+    expect.objectContaining({
+      level: 'warning',
+      file: first,
+      line: 1,
+      message: expect.stringMatching(/^0001_\S+\.sql was changed after it was merged \(base [0-9a-f]{7}\)/),
+    }),
   ]);
   const shouting = join(repo.dir, MIGRATIONS, '0003_shouting.SQL');
   writeFileSync(shouting, '-- +migrate Up\nSELECT 1;\n');
   const upper = await checkNumbering({ dir: join(repo.dir, MIGRATIONS), git, repoPath: MIGRATIONS, baseSha });
   expect(upper.check.status).toBe('failed');
   expect(upper.check.findings).toContainEqual(
-    expect.objectContaining({ level: 'error', file: shouting, message: expect.stringContaining('sql-migrate reads only names ending in lower-case ".sql" and would never run it: rename it to 0003_shouting.sql') }),
+    expect.objectContaining({
+      level: 'error',
+      file: shouting,
+      message: expect.stringContaining(
+        'sql-migrate reads only names ending in lower-case ".sql" and would never run it: rename it to 0003_shouting.sql',
+      ),
+    }),
   );
   rmSync(shouting);
 
@@ -423,14 +505,29 @@ test('a merged migration edited is a warning; an upper-case .SQL file and a merg
   const deleted = await checkNumbering({ dir: join(repo.dir, MIGRATIONS), git, repoPath: MIGRATIONS, baseSha });
   expect(deleted.check.status).toBe('failed');
   expect(deleted.set).toBeUndefined();
-  expect(deleted.check.findings).toContainEqual(expect.objectContaining({ level: 'error', file: first, message: expect.stringContaining('exists at the base commit') }));
+  expect(deleted.check.findings).toContainEqual(
+    expect.objectContaining({
+      level: 'error',
+      file: first,
+      message: expect.stringContaining('exists at the base commit'),
+    }),
+  );
 });
 
 test('an Up statement that fails is reported at its file and line; the Down check is skipped', async () => {
-  const { path, report } = await verifyEdit('broken up', (text) => text.replace('-- +migrate Up\n', '-- +migrate Up\nALTER TABLE no_such_table ADD COLUMN x int;\n'));
+  const { path, report } = await verifyEdit('broken up', (text) =>
+    text.replace('-- +migrate Up\n', '-- +migrate Up\nALTER TABLE no_such_table ADD COLUMN x int;\n'),
+  );
   expect(statuses(report)).toMatchObject({ numbering: 'passed', consistency: 'failed', reversibility: 'skipped' });
   const line = readFileSync(path, 'utf8').split('\n').indexOf('ALTER TABLE no_such_table ADD COLUMN x int;') + 1;
-  expect(check(report, 'consistency').findings).toEqual([expect.objectContaining({ level: 'error', file: path, line, message: expect.stringContaining('"no_such_table" does not exist') })]);
+  expect(check(report, 'consistency').findings).toEqual([
+    expect.objectContaining({
+      level: 'error',
+      file: path,
+      line,
+      message: expect.stringContaining('"no_such_table" does not exist'),
+    }),
+  ]);
   expect(check(report, 'reversibility').summary).toBe('skipped: the Up sections did not all apply');
 });
 
@@ -439,7 +536,11 @@ test('before the first migration (adopting db-migrate) a pull request passes: th
   // schema already exists; create writes migration 1 after it merges. Failing here would block it.
   const repo = makeTestRepo();
   clones.push(repo);
-  const base = repo.commit('schema, no migrations yet', { 'schema/schema.sql': SCHEMA_V1, [`${MIGRATIONS}/.gitkeep`]: '', [`${MIGRATIONS}/README.md`]: 'Generated by db-migrate.\n' });
+  const base = repo.commit('schema, no migrations yet', {
+    'schema/schema.sql': SCHEMA_V1,
+    [`${MIGRATIONS}/.gitkeep`]: '',
+    [`${MIGRATIONS}/README.md`]: 'Generated by db-migrate.\n',
+  });
   repo.commit('docs', { 'README.md': 'hello\n' });
   const report = await verifyMigrations({
     source: { repoDir: repo.dir, schemaDir: 'schema', sqlFiles: ['schema.sql'] },
@@ -447,7 +548,13 @@ test('before the first migration (adopting db-migrate) a pull request passes: th
     baseRef: base,
     shadow,
   });
-  expect(statuses(report)).toEqual({ numbering: 'passed', consistency: 'passed', reversibility: 'skipped', data: 'skipped', hazards: 'passed' });
+  expect(statuses(report)).toEqual({
+    numbering: 'passed',
+    consistency: 'passed',
+    reversibility: 'skipped',
+    data: 'skipped',
+    hazards: 'passed',
+  });
   expect(report.result).toBe('passed');
   expect(check(report, 'consistency').summary).toMatch(/^no migrations yet: nothing to compare with the schema/);
   // Asked for explicitly, the goal is still enforced: the schema at HEAD has no migration.
@@ -469,7 +576,13 @@ test('a migration saved with Windows line endings, next to unrelated files, veri
   repo.git('add', '--all');
   repo.commit('CRLF', {});
   const report = await verify(repo);
-  expect(statuses(report)).toEqual({ numbering: 'passed', consistency: 'passed', reversibility: 'passed', data: 'passed', hazards: 'warning' });
+  expect(statuses(report)).toEqual({
+    numbering: 'passed',
+    consistency: 'passed',
+    reversibility: 'passed',
+    data: 'passed',
+    hazards: 'warning',
+  });
   // The hazard still points at its statement's line in the CRLF file.
   const hazard = check(report, 'hazards').findings.find((f) => f.code === 'blocks-writes')!;
   const lines = readFileSync(migrationFile(repo, 2), 'utf8').split('\r\n');

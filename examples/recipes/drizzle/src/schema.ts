@@ -7,7 +7,9 @@ export const authors = pgTable('authors', {
 
 export const posts = pgTable('posts', {
   id: serial('id').primaryKey(),
-  authorId: integer('author_id').notNull().references(() => authors.id),
+  authorId: integer('author_id')
+    .notNull()
+    .references(() => authors.id),
   title: text('title').notNull(),
   publishedAt: timestamp('published_at', { withTimezone: true }),
 });

@@ -4,21 +4,39 @@ import { migrationsDirOption } from './migrate-options';
 
 export const adoptCommand: Command = {
   name: 'adopt',
-  summary: 'Take a history written before db-migrate (sql-migrate\'s timestamped files, hand-numbered SQL) as it is: one record says which schema commit it builds.',
+  summary:
+    "Take a history written before db-migrate (sql-migrate's timestamped files, hand-numbered SQL) as it is: one record says which schema commit it builds.",
   usage: 'adopt --dir <migrations-dir> --commit <ref> [--repo <path>] [--from <tool>]',
   details: [
-    'Writes <migrations-dir>/db-migrate.json naming the latest file (in sql-migrate\'s order: the leading number as an integer, gaps allowed) and the full sha of --commit. The files keep their names and need no NNNN.json; no database changes (gorp_migrations keeps the ids sql-migrate wrote). New migrations continue at the latest number + 1, e.g. 20240214100001_add_orders.sql after 20240214100000-init.sql.',
+    "Writes <migrations-dir>/db-migrate.json naming the latest file (in sql-migrate's order: the leading number as an integer, gaps allowed) and the full sha of --commit. The files keep their names and need no NNNN.json; no database changes (gorp_migrations keeps the ids sql-migrate wrote). New migrations continue at the latest number + 1, e.g. 20240214100001_add_orders.sql after 20240214100000-init.sql.",
     '--commit must name the commit of the schema source (models or schema SQL) whose schema equals what the existing migrations build: check it with `db-migrate diff --exit-code` against a database at the latest migration.',
   ],
   options: {
     ...migrationsDirOption,
-    commit: { type: 'string', value: '<ref>', required: true, description: 'The schema-source commit whose schema the existing migrations build (a sha, a tag, HEAD...).' },
-    repo: { type: 'string', value: '<path>', description: 'The schema repository, where --commit is resolved.', default: 'the git repository holding --dir' },
-    from: { type: 'string', value: '<tool>', description: 'The tool that wrote the history, kept in the record for readers (e.g. sql-migrate).' },
+    commit: {
+      type: 'string',
+      value: '<ref>',
+      required: true,
+      description: 'The schema-source commit whose schema the existing migrations build (a sha, a tag, HEAD...).',
+    },
+    repo: {
+      type: 'string',
+      value: '<path>',
+      description: 'The schema repository, where --commit is resolved.',
+      default: 'the git repository holding --dir',
+    },
+    from: {
+      type: 'string',
+      value: '<tool>',
+      description: 'The tool that wrote the history, kept in the record for readers (e.g. sql-migrate).',
+    },
     ...JSON_OPTION,
   },
   examples: [
-    { comment: 'A sql-migrate history whose files build the schema of the current commit', command: 'adopt --dir migrations --commit HEAD --from sql-migrate' },
+    {
+      comment: 'A sql-migrate history whose files build the schema of the current commit',
+      command: 'adopt --dir migrations --commit HEAD --from sql-migrate',
+    },
   ],
   async run(values, _positionals, { stdout }) {
     const dir = requiredString(values, 'dir');

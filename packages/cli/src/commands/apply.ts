@@ -14,7 +14,16 @@ import {
   readMigrationDir,
   reportFails,
 } from '@db-migrate/core';
-import { type Command, type OptionTable, type OptionValues, optionalInteger, optionalString, printResult, requiredString, stringList } from '../command';
+import {
+  type Command,
+  type OptionTable,
+  type OptionValues,
+  optionalInteger,
+  optionalString,
+  printResult,
+  requiredString,
+  stringList,
+} from '../command';
 import { lockOptions, migrationsDirOption, statementLimits } from './migrate-options';
 import { shadowOption, shadowOptions, tableFilter, tableFilterOptions } from './schema-options';
 import { readSeed, SEED_USAGE, seedOptions } from './seed-options';
@@ -22,17 +31,55 @@ import { PRECHECK_USAGE, precheckOptions, precheckSettings } from './precheck-op
 
 /** The options apply, drift and sync share: which databases, how many at once, where to build schemas. */
 export const fleetOptions: OptionTable = {
-  targets: { type: 'string', value: '<file>', description: 'YAML list of databases: name, url-env (the variable holding its URL), optional groups.' },
-  database: { type: 'string', multiple: true, value: '<name>=<url>', description: 'One database, instead of --targets; <name>=env:VAR reads the URL from the variable VAR (no password in shell history).' },
-  target: { type: 'string', multiple: true, value: '<name>', description: 'Only the database of this name in --targets (or --database); repeatable.' },
+  targets: {
+    type: 'string',
+    value: '<file>',
+    description: 'YAML list of databases: name, url-env (the variable holding its URL), optional groups.',
+  },
+  database: {
+    type: 'string',
+    multiple: true,
+    value: '<name>=<url>',
+    description:
+      'One database, instead of --targets; <name>=env:VAR reads the URL from the variable VAR (no password in shell history).',
+  },
+  target: {
+    type: 'string',
+    multiple: true,
+    value: '<name>',
+    description: 'Only the database of this name in --targets (or --database); repeatable.',
+  },
   group: { type: 'string', value: '<G>', description: 'Only the databases of this group.' },
-  shard: { type: 'string', value: '<i/n>', description: 'Only the i-th of n equal slices of the databases (split a fleet over CI jobs).' },
-  concurrency: { type: 'string', value: '<N>', description: 'Databases worked on at once.', default: `max(8, 2 x CPUs), ${DEFAULT_CONCURRENCY} here` },
-  'concurrency-per-host': { type: 'string', value: '<N>', description: 'At most N databases at once on one server (host:port), when many targets share one.', default: 'only --concurrency limits' },
+  shard: {
+    type: 'string',
+    value: '<i/n>',
+    description: 'Only the i-th of n equal slices of the databases (split a fleet over CI jobs).',
+  },
+  concurrency: {
+    type: 'string',
+    value: '<N>',
+    description: 'Databases worked on at once.',
+    default: `max(8, 2 x CPUs), ${DEFAULT_CONCURRENCY} here`,
+  },
+  'concurrency-per-host': {
+    type: 'string',
+    value: '<N>',
+    description: 'At most N databases at once on one server (host:port), when many targets share one.',
+    default: 'only --concurrency limits',
+  },
   ...shadowOptions,
   ...tableFilterOptions,
-  json: { type: 'string', value: '<file>', description: 'Also write the report as JSON to this file; `-` prints JSON on stdout instead of the table.' },
-  'lock-wait-timeout': { type: 'string', value: '<ms>', description: 'How long to wait for another run holding a database\'s lock; 0 waits for ever.', default: '300000 (5 min)' },
+  json: {
+    type: 'string',
+    value: '<file>',
+    description: 'Also write the report as JSON to this file; `-` prints JSON on stdout instead of the table.',
+  },
+  'lock-wait-timeout': {
+    type: 'string',
+    value: '<ms>',
+    description: "How long to wait for another run holding a database's lock; 0 waits for ever.",
+    default: '300000 (5 min)',
+  },
 };
 
 export const FLEET_USAGE =
@@ -42,7 +89,9 @@ export const FLEET_USAGE =
 /** The targets named by --targets or --database, narrowed by --group and --shard; URLs registered as secrets. */
 async function fleetTargets(values: OptionValues): Promise<Target[]> {
   const raw = values.database;
-  const databases = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).filter((v): v is string => typeof v === 'string');
+  const databases = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).filter(
+    (v): v is string => typeof v === 'string',
+  );
   const shard = optionalString(values, 'shard');
   return loadTargets({
     targetsFile: optionalString(values, 'targets'),
@@ -74,7 +123,11 @@ function checkJsonPath(path: string | undefined): void {
   } catch (error) {
     if (error instanceof ConfigurationError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
-    fail(code === 'ENOENT' ? `directory ${target} does not exist` : `${existing ? 'the file' : `directory ${target}`} is not writable`);
+    fail(
+      code === 'ENOENT'
+        ? `directory ${target} does not exist`
+        : `${existing ? 'the file' : `directory ${target}`} is not writable`,
+    );
   }
 }
 
@@ -112,7 +165,12 @@ export async function fleetMigrationRun(values: OptionValues, logger: Logger) {
 }
 
 /** Prints the table (stdout) or the JSON, and returns the exit code: 1 when the run should fail. */
-export async function finishFleetRun(report: FleetReport, values: OptionValues, stdout: (text: string) => void, postponedIsWarning = false): Promise<number> {
+export async function finishFleetRun(
+  report: FleetReport,
+  values: OptionValues,
+  stdout: (text: string) => void,
+  postponedIsWarning = false,
+): Promise<number> {
   await printResult(values, stdout, formatReportText(report), report);
   return reportFails(report, { postponedIsWarning }) ? 1 : 0;
 }
@@ -126,7 +184,8 @@ export const statementLimitOptions: OptionTable = {
 
 export const applyCommand: Command = {
   name: 'apply',
-  summary: 'Migrate a fleet: check each database against its version\'s schema, postpone drifted ones, apply the rest in parallel.',
+  summary:
+    "Migrate a fleet: check each database against its version's schema, postpone drifted ones, apply the rest in parallel.",
   usage:
     `apply --dir <migrations-dir> ${FLEET_USAGE}\n` +
     '       [--dry-run] [--to N] [--postponed-is-warning] [--lock-timeout ms] [--lock-retry-budget ms] [--statement-timeout ms]\n' +
@@ -139,39 +198,63 @@ export const applyCommand: Command = {
   options: {
     ...migrationsDirOption,
     ...fleetOptions,
-    'dry-run': { type: 'boolean', description: 'Check every database and say what would run, changing nothing (the pre-flight runs on shadow copies, so it says what a real run would refuse).' },
-    to: { type: 'string', value: '<N>', description: 'Migrate up or down to this version: below the current version it reverts, running the Down sections of the versions above it.', default: 'the newest migration' },
+    'dry-run': {
+      type: 'boolean',
+      description:
+        'Check every database and say what would run, changing nothing (the pre-flight runs on shadow copies, so it says what a real run would refuse).',
+    },
+    to: {
+      type: 'string',
+      value: '<N>',
+      description:
+        'Migrate up or down to this version: below the current version it reverts, running the Down sections of the versions above it.',
+      default: 'the newest migration',
+    },
     'postponed-is-warning': { type: 'boolean', description: 'A drifted (postponed) database does not fail the run.' },
     ...statementLimitOptions,
-    'max-failures': { type: 'string', value: '<N>', description: 'The canary: once N databases have had a migration fail, start no other one (they are reported not-started).', default: 'no limit' },
+    'max-failures': {
+      type: 'string',
+      value: '<N>',
+      description:
+        'The canary: once N databases have had a migration fail, start no other one (they are reported not-started).',
+      default: 'no limit',
+    },
     allow: {
       type: 'string',
       multiple: true,
       value: '"<code> <object>"',
-      description: 'A data loss the run may cause, e.g. "drops-data public.orders.note", or a large table a statement may lock while rewriting or scanning it, e.g. "rewrites-table public.orders" (repeatable). Refused on a database where it applies unless this names it (or, going up, the migration\'s "-- db-migrate: allow" line does).',
+      description:
+        'A data loss the run may cause, e.g. "drops-data public.orders.note", or a large table a statement may lock while rewriting or scanning it, e.g. "rewrites-table public.orders" (repeatable). Refused on a database where it applies unless this names it (or, going up, the migration\'s "-- db-migrate: allow" line does).',
     },
     ...seedOptions,
     ...precheckOptions,
   },
   examples: [
-    { comment: 'Migrate every database listed in targets.yml, 4 at a time', command: 'apply --dir migrations --targets targets.yml --concurrency 4' },
-    { comment: 'What would run on the eu group, changing nothing', command: 'apply --dir migrations --targets targets.yml --group eu --dry-run' },
+    {
+      comment: 'Migrate every database listed in targets.yml, 4 at a time',
+      command: 'apply --dir migrations --targets targets.yml --concurrency 4',
+    },
+    {
+      comment: 'What would run on the eu group, changing nothing',
+      command: 'apply --dir migrations --targets targets.yml --group eu --dry-run',
+    },
   ],
   // SIGINT or SIGTERM: the exit waits until the report is printed and written.
-  run: (values, _positionals, { logger, stdout }) => finishBeforeSignalExit(async () => {
-    const run = await fleetMigrationRun(values, logger);
-    const maxFailures = optionalInteger(values, 'max-failures');
-    const seed = readSeed(values);
-    const report = await applyFleet({
-      ...run,
-      dryRun: values['dry-run'] === true,
-      to: optionalInteger(values, 'to'),
-      ...statementLimits(values),
-      ...(maxFailures !== undefined ? { maxFailures } : {}),
-      ...(seed ? { seed } : {}),
-      allow: stringList(values, 'allow'),
-      prechecks: precheckSettings(values),
-    });
-    return finishFleetRun(report, values, stdout, values['postponed-is-warning'] === true);
-  }),
+  run: (values, _positionals, { logger, stdout }) =>
+    finishBeforeSignalExit(async () => {
+      const run = await fleetMigrationRun(values, logger);
+      const maxFailures = optionalInteger(values, 'max-failures');
+      const seed = readSeed(values);
+      const report = await applyFleet({
+        ...run,
+        dryRun: values['dry-run'] === true,
+        to: optionalInteger(values, 'to'),
+        ...statementLimits(values),
+        ...(maxFailures !== undefined ? { maxFailures } : {}),
+        ...(seed ? { seed } : {}),
+        allow: stringList(values, 'allow'),
+        prechecks: precheckSettings(values),
+      });
+      return finishFleetRun(report, values, stdout, values['postponed-is-warning'] === true);
+    }),
 };

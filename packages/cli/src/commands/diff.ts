@@ -1,4 +1,12 @@
-import { ConfigurationError, describeHazardGroups, diff, registerUrlSecrets, renderSql, type DiffOptions, type HazardItem } from '@db-migrate/core';
+import {
+  ConfigurationError,
+  describeHazardGroups,
+  diff,
+  registerUrlSecrets,
+  renderSql,
+  type DiffOptions,
+  type HazardItem,
+} from '@db-migrate/core';
 import type { Command, OptionValues } from '../command';
 import { optionalString, printResult } from '../command';
 import { blockingDdlOption, onlineDdl, tableFilter, tableFilterOptions } from './schema-options';
@@ -38,24 +46,44 @@ export const diffCommand: Command = {
     ...tableFilterOptions,
     'with-privileges': { type: 'boolean', description: 'Also compare GRANTs and ALTER DEFAULT PRIVILEGES.' },
     'with-owners': { type: 'boolean', description: 'Also compare owners (ALTER ... OWNER TO).' },
-    'create-extensions-only': { type: 'boolean', description: 'Print only CREATE EXTENSION for extensions missing from the first database.' },
+    'create-extensions-only': {
+      type: 'boolean',
+      description: 'Print only CREATE EXTENSION for extensions missing from the first database.',
+    },
     'ignore-extension-versions': { type: 'boolean', description: 'Do not compare extension versions.' },
     ...blockingDdlOption,
     'exit-code': { type: 'boolean', description: 'Exit 2 when the schemas differ.' },
-    json: { type: 'string', value: '<file>', description: 'Also write the statements (SQL, object, hazards) as JSON to this file; `-` prints JSON on stdout instead of SQL.' },
+    json: {
+      type: 'string',
+      value: '<file>',
+      description:
+        'Also write the statements (SQL, object, hazards) as JSON to this file; `-` prints JSON on stdout instead of SQL.',
+    },
   },
   examples: [
-    { comment: 'What it takes to bring staging to the schema of a fresh build', command: 'diff postgres://app@localhost/staging postgres://app@localhost/fresh > change.sql' },
-    { comment: 'Fail a script when two databases differ outside the audit schema', command: 'diff "$A" "$B" --exclude-schema audit --exit-code' },
+    {
+      comment: 'What it takes to bring staging to the schema of a fresh build',
+      command: 'diff postgres://app@localhost/staging postgres://app@localhost/fresh > change.sql',
+    },
+    {
+      comment: 'Fail a script when two databases differ outside the audit schema',
+      command: 'diff "$A" "$B" --exclude-schema audit --exit-code',
+    },
   ],
   allowPositionals: true,
   async run(values, positionals, { logger, stdout, verbose }) {
     if (positionals.length !== 2) {
-      throw new ConfigurationError(`expected two database URLs, <from-url> <to-url>; got ${positionals.length} argument(s)`);
+      throw new ConfigurationError(
+        `expected two database URLs, <from-url> <to-url>; got ${positionals.length} argument(s)`,
+      );
     }
     const [from, to] = positionals.map(registerUrlSecrets) as [string, string];
     const { statements, warnings, excludedTables } = await diff(from, to, diffOptions(values));
-    await printResult(values, stdout, renderSql(statements), { statements, warnings, excludedTables: excludedTables ?? [] });
+    await printResult(values, stdout, renderSql(statements), {
+      statements,
+      warnings,
+      excludedTables: excludedTables ?? [],
+    });
     for (const warning of warnings) logger.warning(warning);
     if (excludedTables) logger.info(`left out of the comparison: ${excludedTables.join(', ')}`);
     // One line per kind of hazard, with a count; each hazard with --verbose (and in --json).
@@ -69,7 +97,10 @@ export const diffCommand: Command = {
     );
     const lines = verbose ? hazards.map((h) => h.line) : describeHazardGroups(hazards, 'statement');
     for (const line of lines) logger.warning(`hazard ${line}`);
-    if (lines.length < hazards.length) logger.info(`${hazards.length} hazards of ${lines.length} kinds: --verbose prints each one, --json each with its statement`);
+    if (lines.length < hazards.length)
+      logger.info(
+        `${hazards.length} hazards of ${lines.length} kinds: --verbose prints each one, --json each with its statement`,
+      );
     // An object the differ does not compare may differ: --exit-code cannot call the schemas equal.
     return values['exit-code'] === true && (statements.length > 0 || warnings.length > 0) ? 2 : 0;
   },

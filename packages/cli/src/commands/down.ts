@@ -1,6 +1,15 @@
 import { ConfigurationError, down } from '@db-migrate/core';
 import { type Command, JSON_OPTION, optionalInteger } from '../command';
-import { DATABASE_USAGE, LOCK_USAGE, databaseOptions, databaseUrl, finishMigrateRun, lockOptions, migrateOptions, readMigrations } from './migrate-options';
+import {
+  DATABASE_USAGE,
+  LOCK_USAGE,
+  databaseOptions,
+  databaseUrl,
+  finishMigrateRun,
+  lockOptions,
+  migrateOptions,
+  readMigrations,
+} from './migrate-options';
 
 export const downCommand: Command = {
   name: 'down',
@@ -8,16 +17,27 @@ export const downCommand: Command = {
   usage: `down ${DATABASE_USAGE} --to N ${LOCK_USAGE}`,
   options: {
     ...databaseOptions,
-    to: { type: 'string', value: '<N>', required: true, description: 'The version to go back to; 0 reverts every migration (no default: reverting loses data).' },
+    to: {
+      type: 'string',
+      value: '<N>',
+      required: true,
+      description: 'The version to go back to; 0 reverts every migration (no default: reverting loses data).',
+    },
     ...lockOptions,
     ...JSON_OPTION,
   },
-  examples: [{ comment: 'Revert the migrations above version 2', command: 'down --dir migrations --database postgres://app@localhost/client1 --to 2' }],
+  examples: [
+    {
+      comment: 'Revert the migrations above version 2',
+      command: 'down --dir migrations --database postgres://app@localhost/client1 --to 2',
+    },
+  ],
   async run(values, _positionals, { logger, stdout }) {
     const url = await databaseUrl(values);
     const to = optionalInteger(values, 'to');
     // No default: reverting is destructive, so the target is always explicit (0 reverts everything).
-    if (to === undefined) throw new ConfigurationError('missing --to N: the version to go back to (0 reverts every migration)');
+    if (to === undefined)
+      throw new ConfigurationError('missing --to N: the version to go back to (0 reverts every migration)');
     const set = await readMigrations(values, logger);
     const run = await down(url, set, { ...migrateOptions(values, logger), to });
     return finishMigrateRun(run, 'reverted', values, stdout);

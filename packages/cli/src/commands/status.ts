@@ -27,7 +27,10 @@ export const statusCommand: Command = {
   options: { ...databaseOptions, ...JSON_OPTION },
   examples: [
     { comment: 'Which migrations the database in DATABASE_URL has applied', command: 'status --dir migrations' },
-    { comment: 'The same as JSON, for a script', command: 'status --dir migrations --database postgres://app@localhost/client1 --json -' },
+    {
+      comment: 'The same as JSON, for a script',
+      command: 'status --dir migrations --database postgres://app@localhost/client1 --json -',
+    },
   ],
   async run(values, _positionals, { logger, stdout }) {
     const url = await databaseUrl(values);
@@ -36,7 +39,9 @@ export const statusCommand: Command = {
     for (const note of current.notes ?? []) logger.warning(`${current.database}: ${note}`);
     const problem = inconsistencyReason(current, set);
     if (problem) logger.warning(problem);
-    const at = problem ? `at no consistent version (highest applied ${current.currentVersion})` : `at version ${current.currentVersion}`;
+    const at = problem
+      ? `at no consistent version (highest applied ${current.currentVersion})`
+      : `at version ${current.currentVersion}`;
     const text = `${formatStatusTable(current)}${current.database}: ${at}, ${current.pending.length} pending\n`;
     await printResult(values, stdout, text, { ...current, consistent: !problem, ...(problem ? { problem } : {}) });
     return 0;

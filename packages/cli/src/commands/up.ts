@@ -1,6 +1,15 @@
 import { up } from '@db-migrate/core';
 import { type Command, JSON_OPTION, optionalInteger } from '../command';
-import { DATABASE_USAGE, LOCK_USAGE, databaseOptions, databaseUrl, finishMigrateRun, lockOptions, migrateOptions, readMigrations } from './migrate-options';
+import {
+  DATABASE_USAGE,
+  LOCK_USAGE,
+  databaseOptions,
+  databaseUrl,
+  finishMigrateRun,
+  lockOptions,
+  migrateOptions,
+  readMigrations,
+} from './migrate-options';
 
 export const upCommand: Command = {
   name: 'up',
@@ -8,13 +17,21 @@ export const upCommand: Command = {
   usage: `up ${DATABASE_USAGE} [--to N] ${LOCK_USAGE}`,
   options: {
     ...databaseOptions,
-    to: { type: 'string', value: '<N>', description: 'Apply up to this version only.', default: 'the newest migration' },
+    to: {
+      type: 'string',
+      value: '<N>',
+      description: 'Apply up to this version only.',
+      default: 'the newest migration',
+    },
     ...lockOptions,
     ...JSON_OPTION,
   },
   examples: [
     { comment: 'Apply every pending migration to the database in DATABASE_URL', command: 'up --dir migrations' },
-    { comment: 'Apply up to version 3 only', command: 'up --dir migrations --database postgres://app@localhost/client1 --to 3' },
+    {
+      comment: 'Apply up to version 3 only',
+      command: 'up --dir migrations --database postgres://app@localhost/client1 --to 3',
+    },
   ],
   async run(values, _positionals, { logger, stdout }) {
     const url = await databaseUrl(values);

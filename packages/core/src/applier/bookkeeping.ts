@@ -113,11 +113,18 @@ function toObject(row: RelationRow, name: string): BookkeepingObject {
 export async function inspectBookkeeping(client: Client): Promise<Bookkeeping> {
   // One round trip: both statements in one simple query (the names are constants, quoted as literals).
   const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
-  const objects = OBJECTS_QUERY.replace(/\$1/g, literal(TRACKING_TABLE)).replace(/\$2/g, literal(CHECKSUM_TABLE)).replace(/\$3/g, literal(BOOKKEEPING_SCHEMA));
-  const results = (await client.query(`${SESSION_QUERY};\n${objects}`)) as unknown as [{ rows: SessionRow[] }, { rows: RelationRow[] }];
+  const objects = OBJECTS_QUERY.replace(/\$1/g, literal(TRACKING_TABLE))
+    .replace(/\$2/g, literal(CHECKSUM_TABLE))
+    .replace(/\$3/g, literal(BOOKKEEPING_SCHEMA));
+  const results = (await client.query(`${SESSION_QUERY};\n${objects}`)) as unknown as [
+    { rows: SessionRow[] },
+    { rows: RelationRow[] },
+  ];
   const session = results[0].rows[0];
   const rows = results[1].rows;
-  const trackingRows = rows.filter((r) => r.kind === 'tracking').sort((a, b) => session.path.indexOf(a.schema) - session.path.indexOf(b.schema));
+  const trackingRows = rows
+    .filter((r) => r.kind === 'tracking')
+    .sort((a, b) => session.path.indexOf(a.schema) - session.path.indexOf(b.schema));
   const own = trackingRows.find((r) => r.schema === session.create_schema);
   const first = trackingRows[0];
   const schemaRow = rows.find((r) => r.kind === 'schema');
@@ -127,7 +134,9 @@ export async function inspectBookkeeping(client: Client): Promise<Bookkeeping> {
     database: session.database,
     searchPath: session.search_path,
     trackingSchema: session.create_schema,
-    ...(session.create_schema ? { trackingTable: `${quoteIdent(session.create_schema)}.${quoteIdent(TRACKING_TABLE)}` } : {}),
+    ...(session.create_schema
+      ? { trackingTable: `${quoteIdent(session.create_schema)}.${quoteIdent(TRACKING_TABLE)}` }
+      : {}),
     ...(own ? { tracking: toObject(own, TRACKING_TABLE) } : {}),
     ...(!own && first ? { shadowedTracking: `${first.schema}.${TRACKING_TABLE}` } : {}),
     ...(schemaRow ? { schema: toObject(schemaRow, BOOKKEEPING_SCHEMA) } : {}),

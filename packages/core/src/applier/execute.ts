@@ -83,7 +83,10 @@ export async function executeMigration(
           ? `; notransaction: the ${done} statement(s) before it stay applied and the migration is not recorded`
           : '; notransaction: it was the first statement, and the migration is not recorded'
         : '; the migration was rolled back');
-    const message = [`${where} (${direction}) on ${database}: ${what}: ${oneLine(String(pgError.message ?? error))}${outcome}`, ...serverErrorLines(fields)].join('\n');
+    const message = [
+      `${where} (${direction}) on ${database}: ${what}: ${oneLine(String(pgError.message ?? error))}${outcome}`,
+      ...serverErrorLines(fields),
+    ].join('\n');
     return new MigrationError(redact(message), {
       kind: 'sql',
       database,
@@ -96,10 +99,15 @@ export async function executeMigration(
     });
   };
   const record = await recordingStatements(client, direction, migration.fileName, migration.checksum);
-  const label = (statement: MigrationStatement) => `${migration.path} line ${statement.line} (${direction}) on ${database}`;
+  const label = (statement: MigrationStatement) =>
+    `${migration.path} line ${statement.line} (${direction}) on ${database}`;
   /** The lock timeout that ends the retries, with the attempts and the blocker in its words. */
   const gaveUp = (error: unknown): unknown =>
-    lockRetry && isLockTimeout(error) ? Object.assign(Object.create(error as object) as object, { message: `${(error as Error).message} (${lockRetry.exhausted()})` }) : error;
+    lockRetry && isLockTimeout(error)
+      ? Object.assign(Object.create(error as object) as object, {
+          message: `${(error as Error).message} (${lockRetry.exhausted()})`,
+        })
+      : error;
 
   if (noTransaction) {
     try {
@@ -117,7 +125,9 @@ export async function executeMigration(
       for (;;) {
         const snapshot = build ? await snapshotBeforeBuild(client, build) : undefined;
         try {
-          await (lockRetry ? lockRetry.watch(() => client.query(statement.sql), label(statement)) : client.query(statement.sql));
+          await (lockRetry
+            ? lockRetry.watch(() => client.query(statement.sql), label(statement))
+            : client.query(statement.sql));
           break;
         } catch (error) {
           // Earlier statements stay; and even a first statement can leave something behind on failure
@@ -125,9 +135,21 @@ export async function executeMigration(
           // whether it ran). The fleet's retry would repeat what ran: only a lock timeout is retried, here.
           // A failure inside a BEGIN ... COMMIT group of the section leaves that transaction aborted: end it.
           await client.query('ROLLBACK').catch(() => undefined);
-          const cleanup = build ? await dropLeftInvalidIndexes(client, snapshot, error, { waitMs: lockRetry?.cleanupWaitMs() ?? DEFAULT_LOCK_TIMEOUT_MS, lockTimeoutMs: lockRetry?.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS }) : undefined;
+          const cleanup = build
+            ? await dropLeftInvalidIndexes(client, snapshot, error, {
+                waitMs: lockRetry?.cleanupWaitMs() ?? DEFAULT_LOCK_TIMEOUT_MS,
+                lockTimeoutMs: lockRetry?.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
+              })
+            : undefined;
           const clean = !cleanup || cleanup.left.length === 0;
-          if (lockRetry && isLockTimeout(error) && !grouped && clean && (await lockRetry.retryAfterTimeout(label(statement), 'the statement runs again'))) continue;
+          if (
+            lockRetry &&
+            isLockTimeout(error) &&
+            !grouped &&
+            clean &&
+            (await lockRetry.retryAfterTimeout(label(statement), 'the statement runs again'))
+          )
+            continue;
           const failed = fail(gaveUp(error), statement, done, undefined, true);
           return cleanup ? new MigrationError(redact(failed.message + cleanup.note), { ...failed }) : failed;
         }
@@ -160,7 +182,11 @@ export async function executeMigration(
       const xid = (opening.results[opening.results.length - 1]!.rows[0] as { xid: string }).xid;
       for (const [index, statement] of section.statements.entries()) {
         current = statement;
-        const tags = commandTags(await (lockRetry ? lockRetry.watch(() => client.query(statement.sql), label(statement)) : client.query(statement.sql)));
+        const tags = commandTags(
+          await (lockRetry
+            ? lockRetry.watch(() => client.query(statement.sql), label(statement))
+            : client.query(statement.sql)),
+        );
         // A COMMIT (or ROLLBACK, or PREPARE TRANSACTION) in the file ends the transaction the migration and
         // its record share: what follows would run unprotected and the record would land on its own. Stop.
         const ending = tags.filter((t) => ENDING_TAGS.has(t));
@@ -188,7 +214,13 @@ export async function executeMigration(
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
       // A lock not granted in time: the whole migration again, after a pause that lets the queue drain.
-      if (lockRetry && current && isLockTimeout(error) && (await lockRetry.retryAfterTimeout(label(current), 'the migration was rolled back and runs again whole'))) continue;
+      if (
+        lockRetry &&
+        current &&
+        isLockTimeout(error) &&
+        (await lockRetry.retryAfterTimeout(label(current), 'the migration was rolled back and runs again whole'))
+      )
+        continue;
       return fail(gaveUp(error), current, 0, step);
     }
   }

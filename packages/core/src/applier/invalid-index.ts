@@ -9,8 +9,14 @@ import { errorMessage } from '../errors';
 
 const IDENT = String.raw`(?:"(?:[^"]|"")+"|[A-Za-z_][\w$]*)`;
 const QUALIFIED = String.raw`${IDENT}(?:\s*\.\s*${IDENT})?`;
-const CREATE_CONCURRENTLY = new RegExp(String.raw`^\s*CREATE\s+(?:UNIQUE\s+)?INDEX\s+CONCURRENTLY\s+(?:IF\s+NOT\s+EXISTS\s+)?(?:(${IDENT})\s+)?ON\s+(?:ONLY\s+)?(${QUALIFIED})`, 'i');
-const REINDEX_CONCURRENTLY = new RegExp(String.raw`^\s*REINDEX\s+(?:\([^)]*\)\s*)?(INDEX|TABLE)\s+CONCURRENTLY\s+(${QUALIFIED})`, 'i');
+const CREATE_CONCURRENTLY = new RegExp(
+  String.raw`^\s*CREATE\s+(?:UNIQUE\s+)?INDEX\s+CONCURRENTLY\s+(?:IF\s+NOT\s+EXISTS\s+)?(?:(${IDENT})\s+)?ON\s+(?:ONLY\s+)?(${QUALIFIED})`,
+  'i',
+);
+const REINDEX_CONCURRENTLY = new RegExp(
+  String.raw`^\s*REINDEX\s+(?:\([^)]*\)\s*)?(INDEX|TABLE)\s+CONCURRENTLY\s+(${QUALIFIED})`,
+  'i',
+);
 
 /** A statement that builds an index concurrently, and the table it builds on (as the statement names it). */
 export interface ConcurrentBuild {
@@ -52,7 +58,9 @@ export interface BuildSnapshot {
 
 export async function snapshotBeforeBuild(client: Client, build: ConcurrentBuild): Promise<BuildSnapshot | undefined> {
   try {
-    const relid = (await client.query<{ relid: number | null }>(TABLE_OF, [build.table ?? null, build.index ?? null])).rows[0]?.relid ?? null;
+    const relid =
+      (await client.query<{ relid: number | null }>(TABLE_OF, [build.table ?? null, build.index ?? null])).rows[0]
+        ?.relid ?? null;
     if (relid === null) return { build, relid, invalidBefore: new Set() };
     const { rows } = await client.query<{ oid: number }>(INVALID_ON, [relid]);
     return { build, relid, invalidBefore: new Set(rows.map((r) => r.oid)) };
@@ -109,9 +117,12 @@ export async function dropLeftInvalidIndexes(
   const key = typeof detail === 'string' && detail !== '' ? ` (${detail.replace(/\s+/g, ' ').trim()})` : '';
   const plural = (list: string[]) => `${list.length === 1 ? 'index' : 'indexes'} ${list.join(', ')}`;
   const parts: string[] = [];
-  if (dropped.length > 0) parts.push(`the invalid ${plural(dropped)} it left ${dropped.length === 1 ? 'was' : 'were'} dropped${key}`);
+  if (dropped.length > 0)
+    parts.push(`the invalid ${plural(dropped)} it left ${dropped.length === 1 ? 'was' : 'were'} dropped${key}`);
   if (kept.length > 0) {
-    parts.push(`it left the invalid ${plural(kept)}, which could not be dropped (${problem}): run DROP INDEX CONCURRENTLY IF EXISTS ${kept.join(', ')}${dropped.length === 0 ? key : ''}`);
+    parts.push(
+      `it left the invalid ${plural(kept)}, which could not be dropped (${problem}): run DROP INDEX CONCURRENTLY IF EXISTS ${kept.join(', ')}${dropped.length === 0 ? key : ''}`,
+    );
   }
   return { dropped, left: kept, note: `; ${parts.join('; ')}` };
 }

@@ -83,11 +83,14 @@ export function lockTimeoutOf(options: LockRetryOptions): number {
   return Math.max(0, Math.floor(options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS));
 }
 
-
 /** The start of a query, safe to print: string literals blanked (they may hold data or secrets), one line, redacted. */
 function queryExcerpt(query: string | null): string | null {
   if (query === null || query === '' || query.startsWith('<insufficient privilege>')) return null;
-  const text = query.replace(/'(?:[^']|'')*'/g, "'…'").replace(/\$([A-Za-z_]*)\$[\s\S]*?\$\1\$/g, () => '$$…$$').replace(/\s+/g, ' ').trim();
+  const text = query
+    .replace(/'(?:[^']|'')*'/g, "'…'")
+    .replace(/\$([A-Za-z_]*)\$[\s\S]*?\$\1\$/g, () => '$$…$$')
+    .replace(/\s+/g, ' ')
+    .trim();
   return redact(text.length > QUERY_EXCERPT_LENGTH ? `${text.slice(0, QUERY_EXCERPT_LENGTH)} …` : text);
 }
 
@@ -105,7 +108,9 @@ export function describeLockWait(wait: LockWait | undefined): string {
   const shown = wait.blockers.slice(0, 3).map(describeBlocker);
   const more = wait.blockers.length > 3 ? ` and ${wait.blockers.length - 3} more` : '';
   const by = shown.length > 0 ? `blocked by ${shown.join(', ')}${more}` : 'blocked by a session this role cannot see';
-  return wait.table ? `${by}; ${wait.queued} other session${wait.queued === 1 ? '' : 's'} waiting for ${wait.table}` : by;
+  return wait.table
+    ? `${by}; ${wait.queued} other session${wait.queued === 1 ? '' : 's'} waiting for ${wait.table}`
+    : by;
 }
 
 /** `AccessExclusiveLock on public.orders`, or what a lock that is not on a table waits for. */
@@ -187,11 +192,15 @@ export class LockRetry {
     let wake: () => void = () => undefined;
     const finished = new Promise<void>((resolve) => (wake = resolve));
     let timer: NodeJS.Timeout | undefined;
-    const pause = (ms: number) => Promise.race([finished, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]).finally(() => clearTimeout(timer));
+    const pause = (ms: number) =>
+      Promise.race([finished, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]).finally(() =>
+        clearTimeout(timer),
+      );
     const began = Date.now();
     let nextReport = REPORT_WAIT_EVERY_MS;
     // Only a statement still running at half its lock timeout opens the second connection: most never do.
-    const after = this.lockTimeoutMs > 0 ? Math.max(WATCH_AFTER_MIN_MS, this.lockTimeoutMs / 2) : WATCH_AFTER_NO_TIMEOUT_MS;
+    const after =
+      this.lockTimeoutMs > 0 ? Math.max(WATCH_AFTER_MIN_MS, this.lockTimeoutMs / 2) : WATCH_AFTER_NO_TIMEOUT_MS;
     const look = async () => {
       await pause(after);
       while (!done) {
@@ -202,7 +211,9 @@ export class LockRetry {
           const waited = Date.now() - began;
           if (this.lockTimeoutMs === 0 && waited >= nextReport) {
             nextReport += REPORT_WAIT_EVERY_MS;
-            this.logger.warning(`${label}: waiting for ${describeLock(wait)} for ${describeDuration(waited)} (lock timeout 0: no limit); ${describeLockWait(wait)}`);
+            this.logger.warning(
+              `${label}: waiting for ${describeLock(wait)} for ${describeDuration(waited)} (lock timeout 0: no limit); ${describeLockWait(wait)}`,
+            );
           }
         }
         await pause(WATCH_EVERY_MS);
@@ -258,7 +269,10 @@ export class LockRetry {
 
   /** The words that end a final lock-timeout error: attempts, budget and the blocker. */
   exhausted(): string {
-    const budget = this.budgetMs === 0 ? 'no retries (lock retry budget 0)' : `the lock retry budget of ${describeDuration(this.budgetMs)} is spent`;
+    const budget =
+      this.budgetMs === 0
+        ? 'no retries (lock retry budget 0)'
+        : `the lock retry budget of ${describeDuration(this.budgetMs)} is spent`;
     return `lock not granted in ${this.lockTimeoutMs} ms on ${this.attempts} attempt${this.attempts === 1 ? '' : 's'}, ${budget}; ${describeLockWait(this.lastWait)}`;
   }
 
@@ -281,13 +295,18 @@ export class LockRetry {
       ...(row.rel ? { table: row.rel } : {}),
       mode: row.mode,
       queued: row.queued,
-      blockers: row.blockers.map((b) => ({ ...b, query: queryExcerpt(b.query), transactionSeconds: b.transactionSeconds ?? null })),
+      blockers: row.blockers.map((b) => ({
+        ...b,
+        query: queryExcerpt(b.query),
+        transactionSeconds: b.transactionSeconds ?? null,
+      })),
     };
   }
 
   /** A second connection with the migration connection's own parameters; undefined when it cannot open (then nothing is named). */
   private async openObserver(): Promise<Client | undefined> {
-    const parameters = (this.client as unknown as { connectionParameters: Record<string, unknown> }).connectionParameters;
+    const parameters = (this.client as unknown as { connectionParameters: Record<string, unknown> })
+      .connectionParameters;
     const observer = new Client({
       user: parameters.user as string,
       password: parameters.password as string | undefined,

@@ -10,7 +10,11 @@ import { type Logger, silentLogger } from '../logger';
 import { type ConnectOptions, connectDatabase } from '../pg/connect';
 
 /** pg_advisory_lock's bigint key: the first 8 bytes of sha256("db-migrate"), as a decimal string. */
-export const ADVISORY_LOCK_KEY: string = createHash('sha256').update('db-migrate').digest().readBigInt64BE(0).toString();
+export const ADVISORY_LOCK_KEY: string = createHash('sha256')
+  .update('db-migrate')
+  .digest()
+  .readBigInt64BE(0)
+  .toString();
 const DEFAULT_LOCK_WAIT_TIMEOUT_MS = 5 * 60_000;
 
 export interface DatabaseLockOptions extends ConnectOptions {
@@ -40,15 +44,25 @@ const UNLOCK = 'SELECT pg_advisory_unlock($1)';
  * port. Through a proxy (the ports differ), a second connection holds a transaction open while this one
  * asks for its backend again: a pooler gives the second one our server connection, or gives us another.
  */
-async function refusePooledSession(client: Client, url: string, database: string, first: FirstProbe, options: ConnectOptions, logger: Logger): Promise<void> {
-  const localPort = (client as unknown as { connection?: { stream?: { localPort?: number } } }).connection?.stream?.localPort;
+async function refusePooledSession(
+  client: Client,
+  url: string,
+  database: string,
+  first: FirstProbe,
+  options: ConnectOptions,
+  logger: Logger,
+): Promise<void> {
+  const localPort = (client as unknown as { connection?: { stream?: { localPort?: number } } }).connection?.stream
+    ?.localPort;
   if (first.client_port === null || localPort === undefined || first.client_port === localPort) return;
   let probe: Client;
   try {
     probe = await connectDatabase(url, options);
   } catch (error) {
     // A role held to one connection (CONNECTION LIMIT 1 behind a proxy) cannot be checked this way: say so, go on.
-    logger.warning(`${database}: could not open a second connection to check for a transaction-pooling proxy (${errorMessage(error)}); the migration lock assumes a direct session`);
+    logger.warning(
+      `${database}: could not open a second connection to check for a transaction-pooling proxy (${errorMessage(error)}); the migration lock assumes a direct session`,
+    );
     return;
   }
   try {
@@ -75,7 +89,14 @@ async function refusePooledSession(client: Client, url: string, database: string
   }
 }
 
-async function acquire(client: Client, url: string, database: string, waitMs: number, logger: Logger, options: ConnectOptions): Promise<void> {
+async function acquire(
+  client: Client,
+  url: string,
+  database: string,
+  waitMs: number,
+  logger: Logger,
+  options: ConnectOptions,
+): Promise<void> {
   // The lock's connection idles while expected schemas are built elsewhere: a server or role
   // idle_session_timeout (PostgreSQL 14+) would close it, and the lock with it. Off for this session.
   const { rows } = await client.query<FirstProbe>(
@@ -85,7 +106,9 @@ async function acquire(client: Client, url: string, database: string, waitMs: nu
   );
   await refusePooledSession(client, url, database, rows[0], options, logger);
   if (rows[0].locked) return;
-  logger.info(`${database}: another db-migrate run holds the migration lock; waiting${waitMs ? ` up to ${waitMs} ms` : ''}`);
+  logger.info(
+    `${database}: another db-migrate run holds the migration lock; waiting${waitMs ? ` up to ${waitMs} ms` : ''}`,
+  );
   // lock_timeout bounds the wait for an advisory lock too; statement_timeout must not cut it shorter.
   await client.query(`SET lock_timeout = ${Math.floor(waitMs)}`);
   await client.query('SET statement_timeout = 0');
@@ -93,7 +116,9 @@ async function acquire(client: Client, url: string, database: string, waitMs: nu
     await client.query('SELECT pg_advisory_lock($1)', [ADVISORY_LOCK_KEY]);
   } catch (error) {
     if ((error as { code?: string }).code === LOCK_NOT_AVAILABLE) {
-      throw new LockWaitTimeoutError(`${database}: another db-migrate run held the migration lock for more than ${waitMs} ms; gave up waiting`);
+      throw new LockWaitTimeoutError(
+        `${database}: another db-migrate run held the migration lock for more than ${waitMs} ms; gave up waiting`,
+      );
     }
     throw error;
   } finally {
@@ -105,7 +130,11 @@ async function acquire(client: Client, url: string, database: string, waitMs: nu
  * Connects to `url`, takes the migration lock, runs `fn` with the connection, then unlocks and closes.
  * Throws a ConfigurationError when the database is unreachable or the lock stays taken too long.
  */
-export async function withDatabaseLock<T>(url: string, fn: (client: Client) => Promise<T>, options: DatabaseLockOptions = {}): Promise<T> {
+export async function withDatabaseLock<T>(
+  url: string,
+  fn: (client: Client) => Promise<T>,
+  options: DatabaseLockOptions = {},
+): Promise<T> {
   const client = await connectDatabase(url, options);
   try {
     return await holdDatabaseLock(client, url, fn, options);
@@ -115,8 +144,20 @@ export async function withDatabaseLock<T>(url: string, fn: (client: Client) => P
 }
 
 /** Takes the migration lock on a connection the caller opened (and closes), runs `fn`, then unlocks. */
-export async function holdDatabaseLock<T>(client: Client, url: string, fn: (client: Client) => Promise<T>, options: DatabaseLockOptions = {}): Promise<T> {
-  await acquire(client, url, describeDatabase(url), options.lockWaitTimeoutMs ?? DEFAULT_LOCK_WAIT_TIMEOUT_MS, options.logger ?? silentLogger, options);
+export async function holdDatabaseLock<T>(
+  client: Client,
+  url: string,
+  fn: (client: Client) => Promise<T>,
+  options: DatabaseLockOptions = {},
+): Promise<T> {
+  await acquire(
+    client,
+    url,
+    describeDatabase(url),
+    options.lockWaitTimeoutMs ?? DEFAULT_LOCK_WAIT_TIMEOUT_MS,
+    options.logger ?? silentLogger,
+    options,
+  );
   try {
     return await fn(client);
   } finally {

@@ -15,7 +15,14 @@ import { executeMigration } from './execute';
 import { LockRetry, type LockRetryOptions, lockTimeoutOf } from './lock-retry';
 import { type DatabaseLockOptions, LockWaitTimeoutError, withDatabaseLock } from './lock';
 import { type MigrationPlan, planMigrations } from './plan';
-import { bookkeepingPresent, ensureTrackingTables, hasUserTables, readAppliedMigrations, readAppliedRecords, removeCreatedBookkeeping } from './records';
+import {
+  bookkeepingPresent,
+  ensureTrackingTables,
+  hasUserTables,
+  readAppliedMigrations,
+  readAppliedRecords,
+  removeCreatedBookkeeping,
+} from './records';
 import { type MigrationDirection, MigrationError, type MigrationResult, type MigrationRun } from './result';
 import { type DatabaseStatus, databaseStatus } from './state';
 
@@ -25,7 +32,10 @@ export interface SessionOptions extends LockRetryOptions {
 }
 
 /** Called on the migration's connection after each migration that ran, with the version reached. */
-export type AfterEachMigration = (client: Client, step: { readonly migration: Migration; readonly version: number }) => Promise<void>;
+export type AfterEachMigration = (
+  client: Client,
+  step: { readonly migration: Migration; readonly version: number },
+) => Promise<void>;
 
 export interface MigrateOptions extends DatabaseLockOptions, SessionOptions {
   readonly logger?: Logger;
@@ -61,7 +71,8 @@ export function describeClient(client: Client): string {
  */
 function sessionStatements(options: SessionOptions): string[] {
   const statements = ['RESET ALL', `SET lock_timeout = ${lockTimeoutOf(options)}`];
-  if (options.statementTimeoutMs !== undefined) statements.push(`SET statement_timeout = ${Math.floor(options.statementTimeoutMs)}`);
+  if (options.statementTimeoutMs !== undefined)
+    statements.push(`SET statement_timeout = ${Math.floor(options.statementTimeoutMs)}`);
   return statements;
 }
 
@@ -95,11 +106,21 @@ function interruptionName(signal: AbortSignal): string {
  * own transaction (or statement by statement for `notransaction`), stopping at the first failure. A
  * refused plan runs nothing. Never throws.
  */
-export function runPlan(client: Client, set: MigrationSet, plan: MigrationPlan, options: RunPlanOptions = {}): Promise<MigrationRun> {
+export function runPlan(
+  client: Client,
+  set: MigrationSet,
+  plan: MigrationPlan,
+  options: RunPlanOptions = {},
+): Promise<MigrationRun> {
   return executePlan(client, set, plan, options);
 }
 
-async function executePlan(client: Client, set: MigrationSet, plan: MigrationPlan, options: RunPlanOptions): Promise<MigrationRun> {
+async function executePlan(
+  client: Client,
+  set: MigrationSet,
+  plan: MigrationPlan,
+  options: RunPlanOptions,
+): Promise<MigrationRun> {
   const { database, direction, migrations: todo } = plan;
   const logger = options.logger ?? silentLogger;
   const results: MigrationResult[] = [];
@@ -118,22 +139,48 @@ async function executePlan(client: Client, set: MigrationSet, plan: MigrationPla
     for (const [index, migration] of todo.entries()) {
       if (signal.aborted) {
         const message = `${database}: interrupted by ${interruptionName(signal)} before ${migration.fileName}, which did not start`;
-        return { database, results: [...results, ...notRun(todo.slice(index), direction)], version, error: new MigrationError(message, { kind: 'interrupted', database }) };
+        return {
+          database,
+          results: [...results, ...notRun(todo.slice(index), direction)],
+          version,
+          error: new MigrationError(message, { kind: 'interrupted', database }),
+        };
       }
       const noTransaction = (direction === 'up' ? migration.parsed.up : migration.parsed.down!).noTransaction;
       const started = performance.now();
       signal.addEventListener('abort', cancel, { once: true });
-      let error = await executeMigration(client, migration, direction, database, session, lockRetry).finally(() => signal.removeEventListener('abort', cancel));
+      let error = await executeMigration(client, migration, direction, database, session, lockRetry).finally(() =>
+        signal.removeEventListener('abort', cancel),
+      );
       if (error && signal.aborted) {
-        const left = error.partial ? 'what it ran before stays, and it is not recorded' : 'it was cut off and rolled back';
+        const left = error.partial
+          ? 'what it ran before stays, and it is not recorded'
+          : 'it was cut off and rolled back';
         const message = `${database}: interrupted by ${interruptionName(signal)} during ${migration.fileName}: ${left}`;
-        error = new MigrationError(message, { kind: 'interrupted', database, fileName: migration.fileName, version: migration.version, partial: error.partial });
+        error = new MigrationError(message, {
+          kind: 'interrupted',
+          database,
+          fileName: migration.fileName,
+          version: migration.version,
+          partial: error.partial,
+        });
       }
       const durationMs = Math.round(performance.now() - started);
-      results.push({ version: migration.version, fileName: migration.fileName, direction, status: error ? 'failed' : 'applied', noTransaction, durationMs });
+      results.push({
+        version: migration.version,
+        fileName: migration.fileName,
+        direction,
+        status: error ? 'failed' : 'applied',
+        noTransaction,
+        durationMs,
+      });
       // The message quotes the statement's start; --verbose shows all of it.
-      if (error?.statement) logger.debug(`${migration.fileName}${error.line ? ` line ${error.line}` : ''}: the failing statement, whole:\n${error.statement}`);
-      if (error) return { database, results: [...results, ...notRun(todo.slice(index + 1), direction)], version, error };
+      if (error?.statement)
+        logger.debug(
+          `${migration.fileName}${error.line ? ` line ${error.line}` : ''}: the failing statement, whole:\n${error.statement}`,
+        );
+      if (error)
+        return { database, results: [...results, ...notRun(todo.slice(index + 1), direction)], version, error };
       const position = set.migrations.indexOf(migration);
       version = direction === 'up' ? migration.version : (set.migrations[position - 1]?.version ?? 0);
       const verb = direction === 'up' ? 'applied' : 'reverted';
@@ -143,7 +190,13 @@ async function executePlan(client: Client, set: MigrationSet, plan: MigrationPla
     return { database, results, version };
   } catch (error) {
     // The role may not record migrations here (a missing right, foreign bookkeeping): said as it is.
-    if (error instanceof ConfigurationError) return { database, results, version, error: new MigrationError(errorMessage(error), { kind: 'bookkeeping', database }) };
+    if (error instanceof ConfigurationError)
+      return {
+        database,
+        results,
+        version,
+        error: new MigrationError(errorMessage(error), { kind: 'bookkeeping', database }),
+      };
     // Bookkeeping outside any migration failed, or the connection broke between migrations.
     const message = `${database}: ${environmentProblem(error) ?? errorMessage(error)}`;
     return { database, results, version, error: new MigrationError(message, { kind: 'sql', database }) };
@@ -170,7 +223,12 @@ async function runMigrations(
     status = databaseStatus(database, set, await readAppliedMigrations(client, database));
   } catch (error) {
     // The role may not record migrations here (a missing right, foreign bookkeeping): said as it is.
-    if (error instanceof ConfigurationError) return { database, results: [], error: new MigrationError(errorMessage(error), { kind: 'bookkeeping', database }) };
+    if (error instanceof ConfigurationError)
+      return {
+        database,
+        results: [],
+        error: new MigrationError(errorMessage(error), { kind: 'bookkeeping', database }),
+      };
     const message = `${database}: ${environmentProblem(error) ?? errorMessage(error)}`;
     return { database, results: [], error: new MigrationError(message, { kind: 'sql', database }) };
   }
@@ -184,7 +242,12 @@ async function runMigrations(
   if (!run.error || run.results.some((r) => r.status === 'applied')) return run;
   if (!before.tracking || !before.schema || !before.checksums) await removeCreatedBookkeeping(client, before);
   // A database built before db-migrate: its tables are there, so the first migration fails on them.
-  if (direction === 'up' && status.currentVersion === 0 && run.error.kind === 'sql' && (await hasUserTables(client).catch(() => false))) {
+  if (
+    direction === 'up' &&
+    status.currentVersion === 0 &&
+    run.error.kind === 'sql' &&
+    (await hasUserTables(client).catch(() => false))
+  ) {
     const hint =
       `; no migrations are recorded on ${database} but it already has tables: if its schema was built before db-migrate, ` +
       `adopt it with a baseline instead of running the migrations (db-migrate baseline --to N, or the apply action with mode: baseline)`;
@@ -194,16 +257,28 @@ async function runMigrations(
 }
 
 /** Applies pending migrations (up to `to`) on a connection that holds withDatabaseLock. */
-export function upLocked(client: Client, set: MigrationSet, options: UpOptions & LockedOptions = {}): Promise<MigrationRun> {
+export function upLocked(
+  client: Client,
+  set: MigrationSet,
+  options: UpOptions & LockedOptions = {},
+): Promise<MigrationRun> {
   return runMigrations(client, set, 'up', options);
 }
 
 /** Reverts applied migrations above `to`, newest first, on a connection that holds withDatabaseLock. */
-export function downLocked(client: Client, set: MigrationSet, options: DownOptions & LockedOptions): Promise<MigrationRun> {
+export function downLocked(
+  client: Client,
+  set: MigrationSet,
+  options: DownOptions & LockedOptions,
+): Promise<MigrationRun> {
   return runMigrations(client, set, 'down', options);
 }
 
-async function withLockOrError(url: string, options: MigrateOptions, fn: (client: Client, database: string) => Promise<MigrationRun>): Promise<MigrationRun> {
+async function withLockOrError(
+  url: string,
+  options: MigrateOptions,
+  fn: (client: Client, database: string) => Promise<MigrationRun>,
+): Promise<MigrationRun> {
   const database = describeDatabase(url);
   try {
     return await withDatabaseLock(url, (client) => fn(client, database), options);
@@ -238,4 +313,3 @@ export async function status(url: string, set: MigrationSet, options: ConnectOpt
     await client.end().catch(() => undefined);
   }
 }
-

@@ -38,7 +38,9 @@ export function latestVersion(set: MigrationSet): number {
 function targetVersionProblem(set: MigrationSet, to: number): string | undefined {
   if (to === 0 || set.migrations.some((m) => m.version === to)) return undefined;
   if (!Number.isSafeInteger(to) || to < 0) return `must be a version number, got ${to}`;
-  const range = set.migrations.length ? `versions ${set.migrations[0].version} to ${latestVersion(set)}` : 'no migrations';
+  const range = set.migrations.length
+    ? `versions ${set.migrations[0].version} to ${latestVersion(set)}`
+    : 'no migrations';
   return `there is no migration version ${to} in ${set.dir} (${range})`;
 }
 
@@ -64,13 +66,18 @@ function irreversibility(migration: Migration): string | undefined {
 export function planMigrations(status: DatabaseStatus, set: MigrationSet, request: PlanRequest): MigrationPlan {
   const { database } = status;
   const from = status.currentVersion;
-  const direction: MigrationDirection = request.direction ?? (request.to !== undefined && request.to < from ? 'down' : 'up');
+  const direction: MigrationDirection =
+    request.direction ?? (request.to !== undefined && request.to < from ? 'down' : 'up');
   const to = request.to ?? (direction === 'up' ? Number.MAX_SAFE_INTEGER : 0);
   const base = { database, from, to, direction };
   const problem = request.to === undefined ? undefined : targetVersionProblem(set, request.to);
   if (problem) {
     const message = problem.startsWith('must') ? `invalid target version ${to}` : problem;
-    return { ...base, migrations: [], refusal: new MigrationError(`${database}: ${message}`, { kind: 'invalid-target', database }) };
+    return {
+      ...base,
+      migrations: [],
+      refusal: new MigrationError(`${database}: ${message}`, { kind: 'invalid-target', database }),
+    };
   }
   const applied = new Set(status.migrations.filter((m) => m.applied).map((m) => m.fileName));
   const migrations =

@@ -10,7 +10,14 @@
 import type { Client } from 'pg';
 import { ConfigurationError } from '../errors';
 import { BOOKKEEPING_SCHEMA } from '../tracking';
-import { type Bookkeeping, CHECKSUM_TABLE, checkWritable, inspectBookkeeping, quoteIdent, trackingProblem } from './bookkeeping';
+import {
+  type Bookkeeping,
+  CHECKSUM_TABLE,
+  checkWritable,
+  inspectBookkeeping,
+  quoteIdent,
+  trackingProblem,
+} from './bookkeeping';
 
 export { CHECKSUM_TABLE } from './bookkeeping';
 
@@ -38,7 +45,11 @@ export interface AppliedRecords {
  * transaction. Throws a ConfigurationError naming the missing right, a foreign owner, a trigger, or a
  * search_path on which sql-migrate would use another table; nothing is created then.
  */
-export async function ensureTrackingTables(client: Client, database = '', options: { readonly inTransaction?: boolean } = {}): Promise<void> {
+export async function ensureTrackingTables(
+  client: Client,
+  database = '',
+  options: { readonly inTransaction?: boolean } = {},
+): Promise<void> {
   const bookkeeping = await inspectBookkeeping(client);
   checkWritable(bookkeeping, database);
   const tracking = bookkeeping.trackingTable!;
@@ -48,10 +59,15 @@ export async function ensureTrackingTables(client: Client, database = '', option
     try {
       if (own) await client.query('BEGIN');
       // sql-migrate's own DDL (through gorp), so both tools see the same table.
-      if (!bookkeeping.tracking) await client.query(`CREATE TABLE ${tracking} (id text not null primary key, applied_at timestamp with time zone)`);
+      if (!bookkeeping.tracking)
+        await client.query(
+          `CREATE TABLE ${tracking} (id text not null primary key, applied_at timestamp with time zone)`,
+        );
       if (!bookkeeping.schema) await client.query(`CREATE SCHEMA ${quoteIdent(BOOKKEEPING_SCHEMA)}`);
       if (!bookkeeping.checksums) {
-        await client.query(`CREATE TABLE ${checksumTable} (id text primary key, checksum text not null, recorded_at timestamp with time zone not null default now())`);
+        await client.query(
+          `CREATE TABLE ${checksumTable} (id text primary key, checksum text not null, recorded_at timestamp with time zone not null default now())`,
+        );
       }
       if (own) await client.query('COMMIT');
     } catch (error) {
@@ -62,7 +78,10 @@ export async function ensureTrackingTables(client: Client, database = '', option
   resolvedTables.set(client, tracking);
 }
 
-async function trackingTableFor(client: Client, database: string): Promise<{ table?: string; bookkeeping: Bookkeeping }> {
+async function trackingTableFor(
+  client: Client,
+  database: string,
+): Promise<{ table?: string; bookkeeping: Bookkeeping }> {
   const bookkeeping = await inspectBookkeeping(client);
   const problem = trackingProblem(bookkeeping);
   if (problem) throw new ConfigurationError(database ? `${database}: ${problem}` : problem);
@@ -84,14 +103,20 @@ export async function readAppliedRecords(client: Client, database = ''): Promise
   const readable = !!checksums?.canRead;
   const notes =
     checksums && !readable
-      ? [`role ${bookkeeping.role} cannot read ${checksums.label}: whether applied files changed since is unknown (GRANT USAGE ON SCHEMA ${BOOKKEEPING_SCHEMA}, SELECT ON ${checksumTable} to know)`]
+      ? [
+          `role ${bookkeeping.role} cannot read ${checksums.label}: whether applied files changed since is unknown (GRANT USAGE ON SCHEMA ${BOOKKEEPING_SCHEMA}, SELECT ON ${checksumTable} to know)`,
+        ]
       : [];
   const { rows } = await client.query<{ id: string; applied_at: Date | null; checksum: string | null }>(
     readable
       ? `SELECT t.id, t.applied_at, c.checksum FROM ${table} t LEFT JOIN ${checksumTable} c ON c.id = t.id ORDER BY t.id`
       : `SELECT id, applied_at, NULL AS checksum FROM ${table} ORDER BY id`,
   );
-  const applied = rows.map((r) => ({ id: r.id, ...(r.applied_at ? { appliedAt: r.applied_at } : {}), ...(r.checksum ? { checksum: r.checksum } : {}) }));
+  const applied = rows.map((r) => ({
+    id: r.id,
+    ...(r.applied_at ? { appliedAt: r.applied_at } : {}),
+    ...(r.checksum ? { checksum: r.checksum } : {}),
+  }));
   return { applied, notes };
 }
 
@@ -127,9 +152,18 @@ function sqlLiteral(value: string): string {
  * What recordApplied (up) or removeApplied (down) runs, as statements with their values inlined, so the
  * record can share a round trip with the COMMIT that follows it.
  */
-export async function recordingStatements(client: Client, direction: 'up' | 'down', id: string, checksum: string): Promise<string[]> {
+export async function recordingStatements(
+  client: Client,
+  direction: 'up' | 'down',
+  id: string,
+  checksum: string,
+): Promise<string[]> {
   const trackingTable = await writableTrackingTable(client);
-  if (direction === 'down') return [`DELETE FROM ${trackingTable} WHERE id = ${sqlLiteral(id)}`, `DELETE FROM ${checksumTable} WHERE id = ${sqlLiteral(id)}`];
+  if (direction === 'down')
+    return [
+      `DELETE FROM ${trackingTable} WHERE id = ${sqlLiteral(id)}`,
+      `DELETE FROM ${checksumTable} WHERE id = ${sqlLiteral(id)}`,
+    ];
   return [
     `INSERT INTO ${trackingTable} (id, applied_at) VALUES (${sqlLiteral(id)}, now())`,
     `INSERT INTO ${checksumTable} (id, checksum) VALUES (${sqlLiteral(id)}, ${sqlLiteral(checksum)}) ` +
@@ -151,8 +185,10 @@ export async function recordBaseline(
 ): Promise<{ readonly recorded: boolean; readonly existing: readonly string[] }> {
   try {
     await client.query('BEGIN');
-    if (session.lockTimeoutMs !== undefined) await client.query(`SET LOCAL lock_timeout = ${Math.floor(session.lockTimeoutMs)}`);
-    if (session.statementTimeoutMs !== undefined) await client.query(`SET LOCAL statement_timeout = ${Math.floor(session.statementTimeoutMs)}`);
+    if (session.lockTimeoutMs !== undefined)
+      await client.query(`SET LOCAL lock_timeout = ${Math.floor(session.lockTimeoutMs)}`);
+    if (session.statementTimeoutMs !== undefined)
+      await client.query(`SET LOCAL statement_timeout = ${Math.floor(session.statementTimeoutMs)}`);
     await ensureTrackingTables(client, undefined, { inTransaction: true });
     const table = resolvedTables.get(client)!;
     // SHARE ROW EXCLUSIVE conflicts with the ROW EXCLUSIVE lock an INSERT takes: sql-migrate's
@@ -173,7 +209,9 @@ export async function recordBaseline(
 }
 
 /** Which of the bookkeeping objects exist now, to undo later what a failed first run created. */
-export async function bookkeepingPresent(client: Client): Promise<{ readonly tracking: boolean; readonly schema: boolean; readonly checksums: boolean }> {
+export async function bookkeepingPresent(
+  client: Client,
+): Promise<{ readonly tracking: boolean; readonly schema: boolean; readonly checksums: boolean }> {
   const bookkeeping = await inspectBookkeeping(client);
   return { tracking: !!bookkeeping.tracking, schema: !!bookkeeping.schema, checksums: !!bookkeeping.checksums };
 }
@@ -183,7 +221,10 @@ export async function bookkeepingPresent(client: Client): Promise<{ readonly tra
  * first run leaves the database as it found it. gorp_migrations is locked against sql-migrate's inserts
  * while it is checked and dropped; a lock not granted at once (someone uses it) leaves everything.
  */
-export async function removeCreatedBookkeeping(client: Client, before: { readonly tracking: boolean; readonly schema: boolean; readonly checksums: boolean }): Promise<void> {
+export async function removeCreatedBookkeeping(
+  client: Client,
+  before: { readonly tracking: boolean; readonly schema: boolean; readonly checksums: boolean },
+): Promise<void> {
   const tracking = resolvedTables.get(client) ?? (await inspectBookkeeping(client)).trackingTable;
   try {
     await client.query('BEGIN');

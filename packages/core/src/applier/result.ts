@@ -83,6 +83,7 @@ export interface MigrationError extends MigrationErrorDetails {}
  * One line, already redacted, naming the database and (for SQL errors) the file, line and statement,
  * followed by PostgreSQL's detail, hint and context on lines of their own.
  */
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the constructor assigns every detail (Object.assign)
 export class MigrationError extends Error {
   override readonly name = 'MigrationError';
   /** refused: nothing ran (the plan was refused); failed: a step failed on the server (a transaction rolled back). */

@@ -36,7 +36,11 @@ export interface DatabaseStatus {
   readonly notes?: readonly string[];
 }
 
-export function databaseStatus(database: string, set: MigrationSet, applied: readonly AppliedMigration[]): DatabaseStatus {
+export function databaseStatus(
+  database: string,
+  set: MigrationSet,
+  applied: readonly AppliedMigration[],
+): DatabaseStatus {
   const byId = new Map(applied.map((a) => [a.id, a]));
   const migrations: MigrationState[] = set.migrations.map((m: Migration) => {
     const record = byId.get(m.fileName);

@@ -22,7 +22,9 @@ export function baseOfNextMigration(set: MigrationSet): MigrationBase {
   const goal = goalShaOf(set, latest);
   if (!goal) {
     const metadataName = metadataFileName(latest.version);
-    const where = latest.metadataPath ? `its metadata ${latest.metadataPath} has no "goal_sha"` : `it has no metadata file ${metadataName}`;
+    const where = latest.metadataPath
+      ? `its metadata ${latest.metadataPath} has no "goal_sha"`
+      : `it has no metadata file ${metadataName}`;
     const fix = set.adoption
       ? `add ${metadataName} beside it with {"version": ${latest.version}, "name": "${latest.name}", "goal_sha": "<sha>"}`
       : `${adoptHint(set.dir)}; or, for this one file, add ${metadataName} with {"version": ${latest.version}, "name": "${latest.name}", "goal_sha": "<sha>"} ` +

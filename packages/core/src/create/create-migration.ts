@@ -15,7 +15,13 @@ import { describeSchemaSource, type SchemaSource, validateSchemaSource } from '.
 import { withShadowServer } from '../shadow/shadow-server';
 import type { ShadowSpec } from '../shadow/spec';
 import { type Acknowledgement, acknowledgementText, unacknowledged } from '../intent/acknowledgements';
-import { type DataInventory, type DataLoss, dataLosses, inventoryTables, readDataInventoryAt } from '../intent/data-loss';
+import {
+  type DataInventory,
+  type DataLoss,
+  dataLosses,
+  inventoryTables,
+  readDataInventoryAt,
+} from '../intent/data-loss';
 import { readDeclaredIntent } from '../intent/declared';
 import { refuseEmptyGoal } from '../intent/empty-goal';
 import { type RenameCandidate, renameCandidates } from '../intent/rename-candidates';
@@ -139,78 +145,132 @@ export async function createMigration(options: CreateMigrationOptions): Promise<
   const goalSha = await git.resolveCommit(goalRef);
   const baseSha = base.sha === null ? null : await resolveBase(git, base.sha, base.recordPath!);
   const goalLabel = describeCommit(goalSha, goalRef);
-  const baseLabel = baseSha === null ? 'the empty database' : `${baseSha.slice(0, 7)} (migration ${base.migration!.version})`;
+  const baseLabel =
+    baseSha === null ? 'the empty database' : `${baseSha.slice(0, 7)} (migration ${base.migration!.version})`;
   logger.info(`base: ${baseLabel}; goal: ${goalLabel}`);
 
   const noOp = (reason: string): NothingToCreate => {
     logger.info(`nothing to do: ${reason}`);
     return { outcome: 'no-op', reason, baseSha, goalSha };
   };
-  if (baseSha === goalSha) return noOp(`migration ${base.migration!.version} already reaches the goal commit ${goalLabel}`);
+  if (baseSha === goalSha)
+    return noOp(`migration ${base.migration!.version} already reaches the goal commit ${goalLabel}`);
   if (baseSha !== null && !(await git.isAncestor(baseSha, goalSha))) {
     if (await git.isAncestor(goalSha, baseSha)) {
-      return noOp(`the goal commit ${goalLabel} is older than ${baseSha.slice(0, 7)}, which migration ${base.migration!.version} already reaches`);
+      return noOp(
+        `the goal commit ${goalLabel} is older than ${baseSha.slice(0, 7)}, which migration ${base.migration!.version} already reaches`,
+      );
     }
-    logger.warning(`the goal commit ${goalLabel} does not descend from the base ${baseSha.slice(0, 7)} (history diverged): migrating from the schema at base to the schema at goal all the same`);
+    logger.warning(
+      `the goal commit ${goalLabel} does not descend from the base ${baseSha.slice(0, 7)} (history diverged): migrating from the schema at base to the schema at goal all the same`,
+    );
   }
   // SQL files are all inside the schema directory: no change there means no change to the schema, so
   // the builds can be skipped. A build command may read files elsewhere, so it is always run.
   if (source.sqlFiles && (await schemaSourceChanges(source, baseSha, goalSha)).length === 0) {
-    return noOp(`no file under ${source.schemaDir} changed between ${baseSha?.slice(0, 7) ?? 'the empty database'} and ${goalLabel}`);
+    return noOp(
+      `no file under ${source.schemaDir} changed between ${baseSha?.slice(0, 7) ?? 'the empty database'} and ${goalLabel}`,
+    );
   }
 
   const intent = await readDeclaredIntent(git, baseSha, goalSha);
-  const declaredRenames: RenameDeclaration[] = [...intent.renames, ...(options.renames ?? []).map((text) => ({ text, source: 'the rename option' }))];
+  const declaredRenames: RenameDeclaration[] = [
+    ...intent.renames,
+    ...(options.renames ?? []).map((text) => ({ text, source: 'the rename option' })),
+  ];
   const schemaSource = describeSchemaSource(source);
 
-  const changes = await withShadowServer(options.shadow, { postgresVersion: options.postgresVersion, logger }, async (server) => {
-    const [baseDb, goalDb] = await Promise.all([server.createDatabase(), server.createDatabase()]);
-    const build = { logger, timeoutMs: options.buildTimeoutMs };
-    await settleAll([buildSchemaAt(source, baseSha, baseDb, build), buildSchemaAt(source, goalSha, goalDb, build)]);
-    const [before, goal] = await Promise.all([readDataInventoryAt(baseDb.url), readDataInventoryAt(goalDb.url)]);
-    refuseEmptyGoal({ goalTables: goal.tables.size, tables: inventoryTables(before), other: `the base (${baseLabel})`, build: schemaSource, commit: goalLabel, allowEmptyGoal: options.allowEmptyGoal });
-    let diffs: { up: readonly DiffStatement[]; down: readonly DiffStatement[]; renames: readonly string[] };
-    if (declaredRenames.length > 0) {
-      const renamed = await diffWithRenames(baseDb.url, goalDb.url, declaredRenames, options.diff);
-      diffs = { up: renamed.up, down: renamed.down, renames: renamed.renames.map((r) => r.text) };
-    } else {
-      const [upDiff, downDiff] = await Promise.all([diff(baseDb.url, goalDb.url, options.diff), diff(goalDb.url, baseDb.url, options.diff)]);
-      if (upDiff.excludedTables) logger.info(`left out of the migration: ${upDiff.excludedTables.join(', ')} (include-framework-tables / exclude-table to change)`);
-      diffs = { up: upDiff.statements, down: downDiff.statements, renames: [] };
-    }
-    // Drops and adds left after the declared renames may be renames too.
-    const candidates = renameCandidates(declaredRenames.length > 0 ? await readDataInventoryAt(baseDb.url) : before, goal);
-    // Statements PostgreSQL refuses in a transaction get files of their own, so the rest keeps one.
-    const renamesBack = diffs.down.filter((s) => s.action === 'rename');
-    const cuts = splitCandidates(diffs.up).filter((c) => c.length > 1);
-    for (const [i, parts] of cuts.entries()) {
-      const split = await partChanges({ server, base: baseDb, goal: goalDb, before, parts, renamesBack, diff: options.diff });
-      if ('parts' in split) return { ...diffs, candidates, parts: split.parts };
-      if (i < cuts.length - 1) logger.info(`not split into ${parts.length} migrations: ${split.failed}`);
-      else logger.warning(`kept in one migration, its Up without a transaction: ${split.failed}`);
-    }
-    // What Up loses, measured by running it on the base (a shadow database, renames already run).
-    const losses = await measureLosses(baseDb.url, diffs.up.filter((s) => s.action !== 'rename'), before, logger);
-    const whole: PartChange = { up: diffs.up, down: diffs.down, outside: false, commitsEnumValues: false, losses };
-    return { ...diffs, candidates, parts: [whole] };
-  });
+  const changes = await withShadowServer(
+    options.shadow,
+    { postgresVersion: options.postgresVersion, logger },
+    async (server) => {
+      const [baseDb, goalDb] = await Promise.all([server.createDatabase(), server.createDatabase()]);
+      const build = { logger, timeoutMs: options.buildTimeoutMs };
+      await settleAll([buildSchemaAt(source, baseSha, baseDb, build), buildSchemaAt(source, goalSha, goalDb, build)]);
+      const [before, goal] = await Promise.all([readDataInventoryAt(baseDb.url), readDataInventoryAt(goalDb.url)]);
+      refuseEmptyGoal({
+        goalTables: goal.tables.size,
+        tables: inventoryTables(before),
+        other: `the base (${baseLabel})`,
+        build: schemaSource,
+        commit: goalLabel,
+        allowEmptyGoal: options.allowEmptyGoal,
+      });
+      let diffs: { up: readonly DiffStatement[]; down: readonly DiffStatement[]; renames: readonly string[] };
+      if (declaredRenames.length > 0) {
+        const renamed = await diffWithRenames(baseDb.url, goalDb.url, declaredRenames, options.diff);
+        diffs = { up: renamed.up, down: renamed.down, renames: renamed.renames.map((r) => r.text) };
+      } else {
+        const [upDiff, downDiff] = await Promise.all([
+          diff(baseDb.url, goalDb.url, options.diff),
+          diff(goalDb.url, baseDb.url, options.diff),
+        ]);
+        if (upDiff.excludedTables)
+          logger.info(
+            `left out of the migration: ${upDiff.excludedTables.join(', ')} (include-framework-tables / exclude-table to change)`,
+          );
+        diffs = { up: upDiff.statements, down: downDiff.statements, renames: [] };
+      }
+      // Drops and adds left after the declared renames may be renames too.
+      const candidates = renameCandidates(
+        declaredRenames.length > 0 ? await readDataInventoryAt(baseDb.url) : before,
+        goal,
+      );
+      // Statements PostgreSQL refuses in a transaction get files of their own, so the rest keeps one.
+      const renamesBack = diffs.down.filter((s) => s.action === 'rename');
+      const cuts = splitCandidates(diffs.up).filter((c) => c.length > 1);
+      for (const [i, parts] of cuts.entries()) {
+        const split = await partChanges({
+          server,
+          base: baseDb,
+          goal: goalDb,
+          before,
+          parts,
+          renamesBack,
+          diff: options.diff,
+        });
+        if ('parts' in split) return { ...diffs, candidates, parts: split.parts };
+        if (i < cuts.length - 1) logger.info(`not split into ${parts.length} migrations: ${split.failed}`);
+        else logger.warning(`kept in one migration, its Up without a transaction: ${split.failed}`);
+      }
+      // What Up loses, measured by running it on the base (a shadow database, renames already run).
+      const losses = await measureLosses(
+        baseDb.url,
+        diffs.up.filter((s) => s.action !== 'rename'),
+        before,
+        logger,
+      );
+      const whole: PartChange = { up: diffs.up, down: diffs.down, outside: false, commitsEnumValues: false, losses };
+      return { ...diffs, candidates, parts: [whole] };
+    },
+  );
   const { up, parts } = changes;
   if (up.length === 0) return noOp(`the schema at ${goalLabel} is the same as at ${baseLabel}`);
 
   const losses = parts.flatMap((p) => p.losses);
   const open = unacknowledged(losses, intent.allow);
   const first = nextVersion(set);
-  const given = options.name?.trim() || (changes.candidates.length > 0 ? `rename_or_replace_${changes.candidates[0]!.rename.split(' -> ')[0]!.replace(/^public\./, '')}` : undefined);
+  const given =
+    options.name?.trim() ||
+    (changes.candidates.length > 0
+      ? `rename_or_replace_${changes.candidates[0]!.rename.split(' -> ')[0]!.replace(/^public\./, '')}`
+      : undefined);
   // Each file is named after its own statements; a given name (or a possible rename's) goes to the main
   // file: the one with the most statements among those split for no reason of their own, the first on ties.
-  const ordinary = parts.map((p, i) => i).filter((i) => !parts[i]!.outside && !parts[i]!.commitsEnumValues);
-  const main = (ordinary.length > 0 ? ordinary : parts.map((_, i) => i)).reduce((best, i) => (parts[i]!.up.length > parts[best]!.up.length ? i : best));
+  const ordinary = parts.map((_p, i) => i).filter((i) => !parts[i]!.outside && !parts[i]!.commitsEnumValues);
+  const main = (ordinary.length > 0 ? ordinary : parts.map((_, i) => i)).reduce((best, i) =>
+    parts[i]!.up.length > parts[best]!.up.length ? i : best,
+  );
   const partNames = parts.map((p, i) => (i === main && given ? given : migrationNameFor(p.up)));
   const fileNames = partNames.map((n, i) => migrationFileName(first + i, n));
   // An acknowledgement goes to the file whose loss it names (verify reads it there), else to the main one.
   const names = (list: readonly Acknowledgement[]) => new Set(list.map(acknowledgementText));
   const allowFor = (i: number) =>
-    intent.allow.filter((a) => names(parts[i]!.losses).has(acknowledgementText(a)) || (i === main && !names(losses).has(acknowledgementText(a))));
+    intent.allow.filter(
+      (a) =>
+        names(parts[i]!.losses).has(acknowledgementText(a)) ||
+        (i === main && !names(losses).has(acknowledgementText(a))),
+    );
   const renamesOf = (part: PartChange) => (part.up.some((s) => s.action === 'rename') ? changes.renames : []);
 
   const written: CreatedMigrationFile[] = [];
@@ -225,8 +285,16 @@ export async function createMigration(options: CreateMigrationOptions): Promise<
         goalSha,
         schemaSource,
         generator: DB_MIGRATE_GENERATOR,
-        intent: { allow, renames, losses: part.losses, unacknowledged: unacknowledged(part.losses, intent.allow), candidates: i === main ? changes.candidates : [] },
-        ...(parts.length > 1 ? { part: { index: i, files: fileNames, commitsEnumValues: part.commitsEnumValues } } : {}),
+        intent: {
+          allow,
+          renames,
+          losses: part.losses,
+          unacknowledged: unacknowledged(part.losses, intent.allow),
+          candidates: i === main ? changes.candidates : [],
+        },
+        ...(parts.length > 1
+          ? { part: { index: i, files: fileNames, commitsEnumValues: part.commitsEnumValues } }
+          : {}),
       });
       const file = await writeMigration(options.migrationsDir, {
         version: first + i,
@@ -320,12 +388,19 @@ async function settleAll(builds: readonly Promise<unknown>[]): Promise<void> {
  * and compares what holds data before and after. When a statement fails there, the losses cannot be
  * measured: verify measures them on the file, and fails on the statement.
  */
-async function measureLosses(url: string, statements: readonly DiffStatement[], before: DataInventory, logger: Logger): Promise<DataLoss[]> {
+async function measureLosses(
+  url: string,
+  statements: readonly DiffStatement[],
+  before: DataInventory,
+  logger: Logger,
+): Promise<DataLoss[]> {
   const client = await connectDatabase(url);
   try {
     for (const statement of statements) await client.query(statement.sql);
   } catch (error) {
-    logger.warning(`could not run the Up statements on the base schema to find what they lose (verify will): ${errorMessage(error)}`);
+    logger.warning(
+      `could not run the Up statements on the base schema to find what they lose (verify will): ${errorMessage(error)}`,
+    );
     return [];
   } finally {
     await client.end().catch(() => undefined);

@@ -1,7 +1,13 @@
 import type { DiffStatement } from '../diff/types';
 import { formatMigrationFile } from '../migrations/format';
 import type { MigrationHazard } from '../migrations/metadata';
-import { type Acknowledgement, RENAME_TRAILER, allowMarkerLine, allowTrailerLine, renameMarkerLine } from '../intent/acknowledgements';
+import {
+  type Acknowledgement,
+  RENAME_TRAILER,
+  allowMarkerLine,
+  allowTrailerLine,
+  renameMarkerLine,
+} from '../intent/acknowledgements';
 import type { DataLoss } from '../intent/data-loss';
 import type { RenameCandidate } from '../intent/rename-candidates';
 
@@ -113,7 +119,10 @@ export function renderMigrationFile(input: MigrationFileInput): RenderedMigratio
     header.push('', 'Hazards: none found.');
   }
   if (input.intent) header.push(...intentHeader(input.intent));
-  for (const [direction, reason] of [['Up', upReason], ['Down', downReason]] as const) {
+  for (const [direction, reason] of [
+    ['Up', upReason],
+    ['Down', downReason],
+  ] as const) {
     if (!reason) continue;
     header.push(
       '',
@@ -141,10 +150,13 @@ function partHeader(part: FilePart, outside: boolean): string[] {
     const next = part.files[part.index + 1];
     lines.push(
       `This file adds enum values that ${next ?? 'a later file'} uses: PostgreSQL refuses a new value before the transaction that added it commits, ` +
-        'so they commit here, in this migration\'s own transaction.',
+        "so they commit here, in this migration's own transaction.",
     );
   }
-  if (outside) lines.push('Its Up holds only what PostgreSQL refuses in a transaction, so that the other statements of the change keep theirs.');
+  if (outside)
+    lines.push(
+      'Its Up holds only what PostgreSQL refuses in a transaction, so that the other statements of the change keep theirs.',
+    );
   return lines;
 }
 
@@ -157,16 +169,28 @@ function intentHeader(intent: MigrationIntent): string[] {
   const lines: string[] = [];
   const marker = (line: string) => line.replace(/^-- /, '');
   if (intent.renames.length > 0 || intent.allow.length > 0) {
-    lines.push('', 'Declared intent (verify reads these lines):', ...intent.renames.map((r) => marker(renameMarkerLine(r))), ...intent.allow.map((a) => marker(allowMarkerLine(a))));
+    lines.push(
+      '',
+      'Declared intent (verify reads these lines):',
+      ...intent.renames.map((r) => marker(renameMarkerLine(r))),
+      ...intent.allow.map((a) => marker(allowMarkerLine(a))),
+    );
   }
   if (intent.losses.length > 0) {
-    lines.push('', `Data loss (${intent.losses.length}): verify fails on each one not acknowledged.`, ...intent.losses.map((l) => `  ${l.code} ${l.object}: ${l.message}`));
+    lines.push(
+      '',
+      `Data loss (${intent.losses.length}): verify fails on each one not acknowledged.`,
+      ...intent.losses.map((l) => `  ${l.code} ${l.object}: ${l.message}`),
+    );
   }
   if (intent.unacknowledged.length > 0) {
     lines.push(
       '',
       'To acknowledge a loss, add its trailer to the schema commit and run create again, or add its line to this header:',
-      ...intent.unacknowledged.flatMap((l) => [`  trailer: ${allowTrailerLine(l)}`, `  line:    ${allowMarkerLine(l)}`]),
+      ...intent.unacknowledged.flatMap((l) => [
+        `  trailer: ${allowTrailerLine(l)}`,
+        `  line:    ${allowMarkerLine(l)}`,
+      ]),
     );
   }
   if (intent.candidates.length > 0) {

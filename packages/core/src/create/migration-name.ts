@@ -21,7 +21,9 @@ function list(names: readonly string[]): string {
  */
 export function migrationNameFor(statements: readonly DiffStatement[]): string {
   const names = (kind: string, action: string) => [
-    ...new Set(statements.filter((s) => s.object.kind === kind && s.action === action).map((s) => shortName(s.object.name))),
+    ...new Set(
+      statements.filter((s) => s.object.kind === kind && s.action === action).map((s) => shortName(s.object.name)),
+    ),
   ];
   const createdTables = names('table', 'create');
   if (createdTables.length > 0) return `create_${list(createdTables)}`;

@@ -32,7 +32,9 @@ export interface PartSchemasInput {
  * the schema before it. What each part loses is measured there too. When a part does not run, or the
  * parts do not reach the goal, it returns why.
  */
-export async function partChanges(input: PartSchemasInput): Promise<{ readonly parts: readonly PartChange[] } | { readonly failed: string }> {
+export async function partChanges(
+  input: PartSchemasInput,
+): Promise<{ readonly parts: readonly PartChange[] } | { readonly failed: string }> {
   const changes: PartChange[] = [];
   let previous = input.base;
   let held = input.before;
@@ -42,10 +44,15 @@ export async function partChanges(input: PartSchemasInput): Promise<{ readonly p
     if (failed) {
       await next.drop().catch(() => undefined);
       if (previous !== input.base) await previous.drop().catch(() => undefined);
-      return { failed: `part ${index + 1} of ${input.parts.length} did not run on a copy of the schema before it: ${failed}` };
+      return {
+        failed: `part ${index + 1} of ${input.parts.length} did not run on a copy of the schema before it: ${failed}`,
+      };
     }
     const last = index === input.parts.length - 1;
-    const [after, back] = await Promise.all([readDataInventoryAt(next.url), diff((last ? input.goal : next).url, previous.url, input.diff)]);
+    const [after, back] = await Promise.all([
+      readDataInventoryAt(next.url),
+      diff((last ? input.goal : next).url, previous.url, input.diff),
+    ]);
     const renames = part.up.some((s) => s.action === 'rename') ? input.renamesBack : [];
     changes.push({ ...part, down: [...back.statements, ...renames], losses: dataLosses(held, after) });
     if (previous !== input.base) await previous.drop().catch(() => undefined);
@@ -55,7 +62,10 @@ export async function partChanges(input: PartSchemasInput): Promise<{ readonly p
   // The parts must reach the goal as the whole change does: else the cut is not kept.
   const left = await diff(previous.url, input.goal.url, input.diff);
   if (previous !== input.base) await previous.drop().catch(() => undefined);
-  if (left.statements.length > 0) return { failed: `run one after the other, the parts do not reach the goal schema (${left.statements[0]!.sql.split('\n')[0]} still differs)` };
+  if (left.statements.length > 0)
+    return {
+      failed: `run one after the other, the parts do not reach the goal schema (${left.statements[0]!.sql.split('\n')[0]} still differs)`,
+    };
   return { parts: changes };
 }
 

@@ -20,19 +20,35 @@ export function formatCreateReport(outcome: CreateOutcome, options: { readonly g
   ];
   if (outcome.hazards.length === 0) lines.push('hazards: none found');
   else {
-    const hazards = outcome.hazards.map((h) => ({ code: h.code, ...(h.table ? { object: h.table } : {}), message: h.message, line: `${h.code}: ${h.message}` }));
+    const hazards = outcome.hazards.map((h) => ({
+      code: h.code,
+      ...(h.table ? { object: h.table } : {}),
+      message: h.message,
+      line: `${h.code}: ${h.message}`,
+    }));
     const hazardLines = options.groupHazards ? describeHazardGroups(hazards, 'statement') : hazards.map((h) => h.line);
     lines.push(`hazards (${outcome.hazards.length}):`, ...hazardLines.map((line) => `  - ${line}`));
   }
   for (const rename of outcome.renames) lines.push(`renames: ${rename}`);
-  for (const candidate of outcome.renameCandidates) lines.push(`possible rename (declare it with the trailer "${candidate.trailer}" and run create again): ${candidate.sql}`);
+  for (const candidate of outcome.renameCandidates)
+    lines.push(
+      `possible rename (declare it with the trailer "${candidate.trailer}" and run create again): ${candidate.sql}`,
+    );
   for (const loss of outcome.unacknowledged) {
-    lines.push(`data loss not acknowledged, verify fails on it: ${loss.code} ${loss.object}; if intended, add the trailer "${allowTrailerLine(loss)}" to the schema commit, or the line "${allowMarkerLine(loss)}" to the file`);
+    lines.push(
+      `data loss not acknowledged, verify fails on it: ${loss.code} ${loss.object}; if intended, add the trailer "${allowTrailerLine(loss)}" to the schema commit, or the line "${allowMarkerLine(loss)}" to the file`,
+    );
   }
   const split = outcome.migrations.length > 1;
   for (const file of outcome.migrations) {
-    for (const [direction, outside] of [['Up', file.upNoTransaction], ['Down', file.downNoTransaction]] as const) {
-      if (outside) lines.push(`${split ? `${basename(file.sqlPath)}: ` : ''}${direction} runs without a transaction (notransaction): see ${split ? 'its header' : 'the file header'}`);
+    for (const [direction, outside] of [
+      ['Up', file.upNoTransaction],
+      ['Down', file.downNoTransaction],
+    ] as const) {
+      if (outside)
+        lines.push(
+          `${split ? `${basename(file.sqlPath)}: ` : ''}${direction} runs without a transaction (notransaction): see ${split ? 'its header' : 'the file header'}`,
+        );
     }
   }
   return `${lines.join('\n')}\n\n${outcome.text}`;

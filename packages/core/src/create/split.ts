@@ -32,7 +32,12 @@ export function splitCandidates(up: readonly DiffStatement[]): ChangePart[][] {
   const asDiffed = splitChange(up);
   const steps = [...new Set(up.map((s) => s.step))];
   const inStep = (step: number) => up.filter((s) => s.step === step);
-  const refusedLast = splitChange(steps.flatMap((step) => [...inStep(step).filter((s) => !refusedInTransaction(s)), ...inStep(step).filter(refusedInTransaction)]));
+  const refusedLast = splitChange(
+    steps.flatMap((step) => [
+      ...inStep(step).filter((s) => !refusedInTransaction(s)),
+      ...inStep(step).filter(refusedInTransaction),
+    ]),
+  );
   return refusedLast.length < asDiffed.length ? [refusedLast, asDiffed] : [asDiffed];
 }
 
@@ -50,7 +55,11 @@ export function splitChange(up: readonly DiffStatement[]): ChangePart[] {
     const last = parts[parts.length - 1];
     const current = last && last.up[last.up.length - 1]!.step === statement.step ? last : undefined;
     if (addsEnumValueUsedLater(statement)) {
-      const inTransaction = { ...statement, transactional: true, hazards: [hazards.enumValueInTransaction(`enum ${statement.object.name}`)] };
+      const inTransaction = {
+        ...statement,
+        transactional: true,
+        hazards: [hazards.enumValueInTransaction(`enum ${statement.object.name}`)],
+      };
       if (!current || current.outside) parts.push({ up: [inTransaction], outside: false, commitsEnumValues: true });
       else {
         current.up.push(inTransaction);

@@ -49,7 +49,8 @@ export function privilegeMap(privileges: string): Map<string, boolean> {
 /** The union of two ACLs, grantee by grantee (what a default privilege entry adds to another). */
 export function mergeAcls(a: Acl, b: Acl): Acl {
   const merged: Record<string, string> = { ...a };
-  for (const [grantee, privileges] of Object.entries(b)) merged[grantee] = mergePrivileges(merged[grantee] ?? '', privileges);
+  for (const [grantee, privileges] of Object.entries(b))
+    merged[grantee] = mergePrivileges(merged[grantee] ?? '', privileges);
   return merged;
 }
 

@@ -356,7 +356,15 @@ export interface PolicyInfo {
  */
 export interface DefinedObjectInfo {
   readonly key: string;
-  readonly kind: 'operator' | 'operator class' | 'operator family' | 'cast' | 'text search dictionary' | 'text search configuration' | 'event trigger' | 'publication';
+  readonly kind:
+    | 'operator'
+    | 'operator class'
+    | 'operator family'
+    | 'cast'
+    | 'text search dictionary'
+    | 'text search configuration'
+    | 'event trigger'
+    | 'publication';
   /** Null for database-wide objects (casts, event triggers, publications). */
   readonly schema: string | null;
   /** How messages name it, e.g. `public.===(integer,integer)` or `cast (bigint AS public.money2)`. */

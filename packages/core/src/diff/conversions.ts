@@ -37,19 +37,27 @@ export function valueChangingConversion(from: string, to: string): string | null
   const b = parseType(to);
   if (a.array !== b.array) return `converts ${from} to ${to}`;
   if (a.base in INTEGER_RANK) {
-    if (b.base in INTEGER_RANK) return INTEGER_RANK[b.base]! >= INTEGER_RANK[a.base]! ? null : `refuses values outside the range of ${to}`;
+    if (b.base in INTEGER_RANK)
+      return INTEGER_RANK[b.base]! >= INTEGER_RANK[a.base]! ? null : `refuses values outside the range of ${to}`;
     if (b.base === 'numeric') {
-      return b.mods.length === 0 || b.mods[0]! - (b.mods[1] ?? 0) >= INTEGER_DIGITS[a.base]! ? null : `refuses values with more than ${b.mods[0]! - (b.mods[1] ?? 0)} digits`;
+      return b.mods.length === 0 || b.mods[0]! - (b.mods[1] ?? 0) >= INTEGER_DIGITS[a.base]!
+        ? null
+        : `refuses values with more than ${b.mods[0]! - (b.mods[1] ?? 0)} digits`;
     }
     if (b.base === 'double precision' && a.base !== 'bigint') return null;
-    if (STRING_TYPES.has(b.base) && (b.mods.length === 0 || b.base === 'text' || b.mods[0]! >= INTEGER_DIGITS[a.base]! + 1)) return null;
+    if (
+      STRING_TYPES.has(b.base) &&
+      (b.mods.length === 0 || b.base === 'text' || b.mods[0]! >= INTEGER_DIGITS[a.base]! + 1)
+    )
+      return null;
     return `converts ${from} to ${to}`;
   }
   if (a.base === 'real' && b.base === 'double precision') return null;
   if (a.base === 'numeric' && b.base === 'numeric') {
     if (b.mods.length === 0) return null;
     const [p2, s2 = 0] = b.mods;
-    if (a.mods.length === 0) return `rounds to ${s2} decimal places and refuses values with more than ${p2! - s2} digits before the point`;
+    if (a.mods.length === 0)
+      return `rounds to ${s2} decimal places and refuses values with more than ${p2! - s2} digits before the point`;
     const [p, s = 0] = a.mods;
     if (s2 < s) return `rounds to ${s2} decimal places`;
     return p2! - s2 >= p! - s ? null : `refuses values with more than ${p2! - s2} digits before the point`;
@@ -66,9 +74,12 @@ export function valueChangingConversion(from: string, to: string): string | null
     // timestamp(3) -> timestamp(6), bit varying(8) -> bit varying: more precision or no limit.
     if (b.mods.length === 0) return null;
     if (a.mods.length > 0 && b.mods[0]! >= a.mods[0]!) return null;
-    return /^(timestamp|time|interval)/.test(a.base) ? `rounds to ${b.mods[0]} fractional digits` : `cuts values to ${to}`;
+    return /^(timestamp|time|interval)/.test(a.base)
+      ? `rounds to ${b.mods[0]} fractional digits`
+      : `cuts values to ${to}`;
   }
-  if (a.base === 'timestamp with time zone' && b.base === 'timestamp without time zone') return 'drops the time zone (values read in the session TimeZone)';
+  if (a.base === 'timestamp with time zone' && b.base === 'timestamp without time zone')
+    return 'drops the time zone (values read in the session TimeZone)';
   return `converts ${from} to ${to}`;
 }
 
@@ -87,7 +98,14 @@ export function changedByConversion(column: string, from: string, to: string): s
  * before a type change whose conversion may change values, so the change stops instead of cutting or
  * rounding. It runs where the change runs (one transaction), on the table as it is then.
  */
-export function conversionGuard(table: string, tableName: string, columnName: string, from: string, to: string, how: string): string {
+export function conversionGuard(
+  table: string,
+  tableName: string,
+  columnName: string,
+  from: string,
+  to: string,
+  how: string,
+): string {
   const column = ident(columnName);
   const quote = (text: string) => text.replace(/'/g, "''");
   const what = quote(`${tableName}.${columnName}`);

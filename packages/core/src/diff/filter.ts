@@ -35,15 +35,27 @@ export function excludedTables(catalog: Catalog, options: DiffOptions): string[]
 export function filterCatalog(catalog: Catalog, options: DiffOptions): Catalog {
   const excluded = new Set(options.excludeSchemas ?? []);
   excluded.add(BOOKKEEPING_SCHEMA);
-  const inScope = (schema: string) => !excluded.has(schema) && (options.schema === undefined || schema === options.schema);
+  const inScope = (schema: string) =>
+    !excluded.has(schema) && (options.schema === undefined || schema === options.schema);
   const keep = <T extends { schema: string }>(map: ReadonlyMap<string, T>, extra: (v: T) => boolean = () => true) =>
     new Map([...map].filter(([, v]) => inScope(v.schema) && extra(v)));
 
   const excludedTable = tableExclusion(options);
-  const relations = keep(catalog.relations, (r) => !isBookkeepingRelation(r.schema, r.name) && excludedTable(r.schema, r.name) === undefined);
-  const sequences = keep(catalog.sequences, (s) => s.ownedByName === null || excludedTable(s.ownedByName.schema, s.ownedByName.table) === undefined);
-  const used = new Set([...relations.values(), ...sequences.values(), ...catalog.functions.values(), ...catalog.enums.values()].map((o) => o.schema));
-  const leftEmpty = (schema: string) => FRAMEWORK_SCHEMAS.includes(schema) && !options.includeFrameworkTables && !used.has(schema);
+  const relations = keep(
+    catalog.relations,
+    (r) => !isBookkeepingRelation(r.schema, r.name) && excludedTable(r.schema, r.name) === undefined,
+  );
+  const sequences = keep(
+    catalog.sequences,
+    (s) => s.ownedByName === null || excludedTable(s.ownedByName.schema, s.ownedByName.table) === undefined,
+  );
+  const used = new Set(
+    [...relations.values(), ...sequences.values(), ...catalog.functions.values(), ...catalog.enums.values()].map(
+      (o) => o.schema,
+    ),
+  );
+  const leftEmpty = (schema: string) =>
+    FRAMEWORK_SCHEMAS.includes(schema) && !options.includeFrameworkTables && !used.has(schema);
   const onKeptTable = (v: { tableKey: string }) => relations.has(v.tableKey);
   const columns = new Map([...catalog.columns].filter(([, c]) => relations.has(c.relationKey)));
   return {
@@ -67,9 +79,16 @@ export function filterCatalog(catalog: Catalog, options: DiffOptions): Catalog {
     statistics: keep(catalog.statistics, onKeptTable),
     rules: keep(catalog.rules, onKeptTable),
     // Database-wide entries belong to no schema: left out only when a single schema is compared.
-    defaultPrivileges: new Map([...catalog.defaultPrivileges].filter(([, d]) =>
-      d.schema === null ? options.schema === undefined : inScope(d.schema))),
-    definedObjects: new Map([...catalog.definedObjects].filter(([, o]) => (o.schema === null ? options.schema === undefined : inScope(o.schema)))),
+    defaultPrivileges: new Map(
+      [...catalog.defaultPrivileges].filter(([, d]) =>
+        d.schema === null ? options.schema === undefined : inScope(d.schema),
+      ),
+    ),
+    definedObjects: new Map(
+      [...catalog.definedObjects].filter(([, o]) =>
+        o.schema === null ? options.schema === undefined : inScope(o.schema),
+      ),
+    ),
     unsupported: catalog.unsupported.filter((u) => u.schema === null || inScope(u.schema)),
   };
 }

@@ -39,7 +39,13 @@ export function frameworkOf(schema: string, table: string): string | undefined {
 /** An exclude-table pattern, `table` (any schema) or `schema.table`, each part with `*` and `?` globs. */
 export function tablePatternMatcher(pattern: string): (schema: string, table: string) => boolean {
   const dot = pattern.indexOf('.');
-  const part = (glob: string) => new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  const part = (glob: string) =>
+    new RegExp(
+      `^${glob
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.')}$`,
+    );
   if (dot < 0) {
     const table = part(pattern);
     return (_schema, name) => table.test(name);

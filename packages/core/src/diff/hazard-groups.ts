@@ -48,7 +48,10 @@ export function describeHazardGroups(items: readonly HazardItem[], noun: string)
     if (group.items.length === 1) return group.items[0]!.line;
     const shown = group.objects.slice(0, HAZARD_OBJECTS_SHOWN);
     const more = group.objects.length - shown.length;
-    const objects = shown.length > 0 ? ` (${shown.join(', ')}${more > 0 ? `, … +${more}` : ''})` : `, e.g. ${group.items[0]!.message}`;
+    const objects =
+      shown.length > 0
+        ? ` (${shown.join(', ')}${more > 0 ? `, … +${more}` : ''})`
+        : `, e.g. ${group.items[0]!.message}`;
     return `${group.code}: ${group.items.length} ${noun}s${objects}`;
   });
 }

@@ -31,7 +31,13 @@ export type { DiffOptions, DiffResult, DiffStatement, Hazard, ObjectKind, Statem
 export type { Catalog } from './catalog';
 export { introspect, INTROSPECTION_LOCK_TIMEOUT_MS, type IntrospectOptions } from './introspect';
 export { renderMarkedSql, renderSql } from './render';
-export { describeHazardGroups, groupHazards, HAZARD_OBJECTS_SHOWN, type HazardGroup, type HazardItem } from './hazard-groups';
+export {
+  describeHazardGroups,
+  groupHazards,
+  HAZARD_OBJECTS_SHOWN,
+  type HazardGroup,
+  type HazardItem,
+} from './hazard-groups';
 export { changedByConversion, conversionGuard, valueChangingConversion } from './conversions';
 
 /**
@@ -42,7 +48,11 @@ export { changedByConversion, conversionGuard, valueChangingConversion } from '.
 export async function diff(fromUrl: string, toUrl: string, options: DiffOptions = {}): Promise<DiffResult> {
   const [from, to] = await Promise.all([introspect(fromUrl), introspect(toUrl)]);
   const excluded = [...new Set([...excludedTables(from, options), ...excludedTables(to, options)])].sort();
-  return { statements: diffCatalogs(from, to, options), warnings: unsupportedObjects(from, to, options), ...(excluded.length ? { excludedTables: excluded } : {}) };
+  return {
+    statements: diffCatalogs(from, to, options),
+    warnings: unsupportedObjects(from, to, options),
+    ...(excluded.length ? { excludedTables: excluded } : {}),
+  };
 }
 
 /** The comparison itself, on catalogs already read: pure, no connection. */
@@ -103,8 +113,15 @@ export function unsupportedObjects(fromCatalog: Catalog, toCatalog: Catalog, opt
   const before = new Set(filterCatalog(fromCatalog, options).unsupported.map(label));
   const after = new Set(filterCatalog(toCatalog, options).unsupported.map(label));
   const warnings: string[] = [];
-  for (const x of before) warnings.push(after.has(x) ? `${x} is not compared (not supported by the differ)` : `${x} exists only in the first database and is not dropped (not supported by the differ)`);
-  for (const x of after) if (!before.has(x)) warnings.push(`${x} exists only in the second database and is not created (not supported by the differ)`);
+  for (const x of before)
+    warnings.push(
+      after.has(x)
+        ? `${x} is not compared (not supported by the differ)`
+        : `${x} exists only in the first database and is not dropped (not supported by the differ)`,
+    );
+  for (const x of after)
+    if (!before.has(x))
+      warnings.push(`${x} exists only in the second database and is not created (not supported by the differ)`);
   return warnings.sort();
 }
 

@@ -34,9 +34,12 @@ import { UNSUPPORTED, buildUnsupported } from './introspect/unsupported';
  * (filter.ts) so introspection stays a pure read of the database.
  */
 
-const SERVER_VERSION = query<{ readonly version: number }>(`SELECT pg_catalog.current_setting('server_version_num')::int AS version`, {
-  version: 'int',
-});
+const SERVER_VERSION = query<{ readonly version: number }>(
+  `SELECT pg_catalog.current_setting('server_version_num')::int AS version`,
+  {
+    version: 'int',
+  },
+);
 
 /** Every query, in the order they run. */
 export const QUERIES = {
@@ -82,7 +85,12 @@ export interface IntrospectOptions {
  * same snapshot, so a change committed meanwhile is seen whole or not at all. The settings are local to
  * that transaction, so a connection given by the caller (the fleet's locked one) keeps its own.
  */
-async function runQueries(client: Client, database: string, options: IntrospectOptions, queries: typeof QUERIES = QUERIES): Promise<Rows> {
+async function runQueries(
+  client: Client,
+  database: string,
+  options: IntrospectOptions,
+  queries: typeof QUERIES = QUERIES,
+): Promise<Rows> {
   const names = Object.keys(queries) as QueryName[];
   // An empty search_path makes every pg_get_*def and format_type schema-qualify user objects,
   // so definitions compare alike and run alike whatever the applying session's search_path is.
@@ -94,11 +102,16 @@ async function runQueries(client: Client, database: string, options: IntrospectO
     `SELECT pg_catalog.set_config('search_path', '', true), pg_catalog.set_config('lock_timeout', '${lockTimeout}ms', true), ` +
       `pg_catalog.set_config('statement_timeout', '${INTROSPECTION_STATEMENT_TIMEOUT_MS}ms', true)`,
   ];
-  const { results, failure } = await runBatch(client, [...prologue, ...names.map((name) => queries[name].sql), 'COMMIT']);
+  const { results, failure } = await runBatch(client, [
+    ...prologue,
+    ...names.map((name) => queries[name].sql),
+    'COMMIT',
+  ]);
   if (failure) {
     // The transaction stays open (aborted) after an error inside it: end it before the connection is used again.
     await client.query('ROLLBACK').catch(() => undefined);
-    if (failure.failedIndex < prologue.length) throw new ConfigurationError(`cannot read the schema of ${database}: ${errorMessage(failure.error)}`);
+    if (failure.failedIndex < prologue.length)
+      throw new ConfigurationError(`cannot read the schema of ${database}: ${errorMessage(failure.error)}`);
     // PostgreSQL 14 lacks catalog columns the queries read (publication column lists): read it again with its own.
     const version = (results[prologue.length]?.rows[0] as { version?: number } | undefined)?.version;
     if (queries === QUERIES && version !== undefined && version < 150000) {
@@ -108,7 +121,9 @@ async function runQueries(client: Client, database: string, options: IntrospectO
   }
   // node-postgres types rows as any: here they take the shapes each query declares.
   const rows = {} as Record<QueryName, readonly unknown[]>;
-  names.forEach((name, i) => (rows[name] = results[prologue.length + i]!.rows));
+  names.forEach((name, i) => {
+    rows[name] = results[prologue.length + i]!.rows;
+  });
   return rows as Rows;
 }
 
@@ -141,11 +156,27 @@ function buildCatalog(rows: Rows): Catalog {
   const { relations, byOid: tables } = buildRelations(rows.relations, keys);
   const { sequences, identityByColumn } = buildSequences(rows.sequences, keys);
   const { columns: columnsByRelation, attributes } = buildColumns(rows.columns, keys, relations, identityByColumn);
-  const { constraints, domainConstraints, byIndexOid, partitionConstraints } = buildConstraints(rows.constraints, keys, tables, types.domains, new Map(rows.relations.map((r) => [r.oid, r.parents])));
+  const { constraints, domainConstraints, byIndexOid, partitionConstraints } = buildConstraints(
+    rows.constraints,
+    keys,
+    tables,
+    types.domains,
+    new Map(rows.relations.map((r) => [r.oid, r.parents])),
+  );
   const { indexes, partitionIndexes, constraintParentIndexes } = buildIndexes(rows.indexes, keys, tables, byIndexOid);
   const definedObjects = buildDefinedObjects(
-    (['operators', 'operatorFamilies', 'operatorClasses', 'userCasts', 'textSearchDictionaries', 'textSearchConfigurations', 'eventTriggers', 'publications'] as const)
-      .flatMap((name) => rows[name]),
+    (
+      [
+        'operators',
+        'operatorFamilies',
+        'operatorClasses',
+        'userCasts',
+        'textSearchDictionaries',
+        'textSearchConfigurations',
+        'eventTriggers',
+        'publications',
+      ] as const
+    ).flatMap((name) => rows[name]),
     keys,
   );
   const functions = buildFunctions(rows.functions, rows.aggregates, keys);
@@ -171,19 +202,29 @@ function buildCatalog(rows: Rows): Catalog {
   }
   const finalDomains = new Map<string, DomainInfo>();
   for (const [k, d] of types.domains) {
-    finalDomains.set(k, withComment({
-      ...d,
-      constraints: (domainConstraints.get(k) ?? []).map((c) => ({ ...c, comment: comments.get(`${k}#${c.name}`) ?? null })),
-    }));
+    finalDomains.set(
+      k,
+      withComment({
+        ...d,
+        constraints: (domainConstraints.get(k) ?? []).map((c) => ({
+          ...c,
+          comment: comments.get(`${k}#${c.name}`) ?? null,
+        })),
+      }),
+    );
   }
   const composites = new Map<string, CompositeTypeInfo>();
   for (const [k, c] of types.composites) composites.set(k, withComment({ ...c, attributes: attributes.get(k) ?? [] }));
   const finalConstraints = new Map<string, ConstraintInfo>();
   for (const [k, c] of constraints) {
-    finalConstraints.set(k, withComment(constraintParentIndexes.has(k) ? { ...c, parentIndexKey: constraintParentIndexes.get(k) } : c));
+    finalConstraints.set(
+      k,
+      withComment(constraintParentIndexes.has(k) ? { ...c, parentIndexKey: constraintParentIndexes.get(k) } : c),
+    );
   }
   const columns = new Map<string, { relationKey: string; column: ColumnInfo }>();
-  for (const rel of finalRelations.values()) for (const column of rel.columns) columns.set(column.key, { relationKey: rel.key, column });
+  for (const rel of finalRelations.values())
+    for (const column of rel.columns) columns.set(column.key, { relationKey: rel.key, column });
 
   return {
     serverVersion: rows.version[0]!.version,

@@ -122,7 +122,10 @@ export function orderStatements(
 }
 
 /** A non-blocking statement that an ordinary statement of an earlier step must follow takes its plain form (PlannedStatement.blocking). */
-function withBlockingFallbacks(statements: readonly PlannedStatement[], successors: readonly number[][]): PlannedStatement[] {
+function withBlockingFallbacks(
+  statements: readonly PlannedStatement[],
+  successors: readonly number[][],
+): PlannedStatement[] {
   return statements.map((s, i) => {
     if (!s.blocking || !successors[i]!.some((j) => statements[j]!.step < s.step && !statements[j]!.note)) return s;
     const { blocking, note: _note, ...rest } = s;
@@ -131,7 +134,12 @@ function withBlockingFallbacks(statements: readonly PlannedStatement[], successo
 }
 
 /** Each statement's step, from the ordered list (one pass: what a statement follows comes before it), then the list step by step. */
-function inSteps(statements: readonly PlannedStatement[], order: readonly number[], successors: readonly number[][], producers: ReadonlyMap<string, number[]>): PlannedStatement[] {
+function inSteps(
+  statements: readonly PlannedStatement[],
+  order: readonly number[],
+  successors: readonly number[][],
+  producers: ReadonlyMap<string, number[]>,
+): PlannedStatement[] {
   const step = statements.map((s) => s.step);
   const committedBy = statements.map((s) => new Set(s.needsCommitted.flatMap((k) => producers.get(k) ?? [])));
   const position = new Map(order.map((i, at) => [i, at]));
@@ -143,7 +151,9 @@ function inSteps(statements: readonly PlannedStatement[], order: readonly number
     }
   }
   const sorted = order.map((i, at) => ({ i, at })).sort((x, y) => step[x.i]! - step[y.i]! || x.at - y.at);
-  return sorted.map(({ i }) => (step[i] === statements[i]!.step ? statements[i]! : { ...statements[i]!, step: step[i]! }));
+  return sorted.map(({ i }) =>
+    step[i] === statements[i]!.step ? statements[i]! : { ...statements[i]!, step: step[i]! },
+  );
 }
 
 class MinHeap {

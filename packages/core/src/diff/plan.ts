@@ -79,7 +79,16 @@ export interface PlannedStatement extends DiffStatement {
   readonly needsRemoved: readonly string[];
 }
 
-type Defaulted = 'produces' | 'removes' | 'needs' | 'needsRemoved' | 'needsCommitted' | 'hazards' | 'destructive' | 'transactional' | 'step';
+type Defaulted =
+  | 'produces'
+  | 'removes'
+  | 'needs'
+  | 'needsRemoved'
+  | 'needsCommitted'
+  | 'hazards'
+  | 'destructive'
+  | 'transactional'
+  | 'step';
 export type NewStatement = Omit<PlannedStatement, Defaulted> & Partial<Pick<PlannedStatement, Defaulted>>;
 
 /**
@@ -124,23 +133,52 @@ export class DiffContext {
   existsIn(catalog: Catalog, key: string): boolean {
     const [prefix] = key.split(':', 1);
     switch (prefix) {
-      case 'schema': return catalog.schemas.has(key);
-      case 'ext': return catalog.extensions.has(key);
-      case 'coll': return catalog.collations.has(key);
-      case 'type': return catalog.enums.has(key) || catalog.domains.has(key) || catalog.compositeTypes.has(key) || catalog.ranges.has(key);
-      case 'seq': return catalog.sequences.has(key);
-      case 'rel': return catalog.relations.has(key);
-      case 'con': return catalog.constraints.has(key);
-      case 'idx': return catalog.indexes.has(key);
-      case 'fn': return catalog.functions.has(key);
-      case 'trg': return catalog.triggers.has(key);
-      case 'pol': return catalog.policies.has(key);
-      case 'col': return catalog.columns.has(key);
-      case 'stx': return catalog.statistics.has(key);
-      case 'rule': return catalog.rules.has(key);
-      case 'defacl': return catalog.defaultPrivileges.has(key);
-      case 'op': case 'opc': case 'opf': case 'cast': case 'tsdict': case 'tscfg': case 'evt': case 'pub': return catalog.definedObjects.has(key);
-      default: return false;
+      case 'schema':
+        return catalog.schemas.has(key);
+      case 'ext':
+        return catalog.extensions.has(key);
+      case 'coll':
+        return catalog.collations.has(key);
+      case 'type':
+        return (
+          catalog.enums.has(key) ||
+          catalog.domains.has(key) ||
+          catalog.compositeTypes.has(key) ||
+          catalog.ranges.has(key)
+        );
+      case 'seq':
+        return catalog.sequences.has(key);
+      case 'rel':
+        return catalog.relations.has(key);
+      case 'con':
+        return catalog.constraints.has(key);
+      case 'idx':
+        return catalog.indexes.has(key);
+      case 'fn':
+        return catalog.functions.has(key);
+      case 'trg':
+        return catalog.triggers.has(key);
+      case 'pol':
+        return catalog.policies.has(key);
+      case 'col':
+        return catalog.columns.has(key);
+      case 'stx':
+        return catalog.statistics.has(key);
+      case 'rule':
+        return catalog.rules.has(key);
+      case 'defacl':
+        return catalog.defaultPrivileges.has(key);
+      case 'op':
+      case 'opc':
+      case 'opf':
+      case 'cast':
+      case 'tsdict':
+      case 'tscfg':
+      case 'evt':
+      case 'pub':
+        return catalog.definedObjects.has(key);
+      default:
+        return false;
     }
   }
 
@@ -152,7 +190,17 @@ export class DiffContext {
   online(tableKey: string): boolean {
     if (this.options.online === false || !this.survives(tableKey)) return false;
     const [a, b] = [this.from.relations.get(tableKey), this.to.relations.get(tableKey)];
-    if (!a || !b || a.kind !== 'table' || b.kind !== 'table' || a.partitionOf || b.partitionOf || a.inherits.length > 0 || b.inherits.length > 0) return false;
+    if (
+      !a ||
+      !b ||
+      a.kind !== 'table' ||
+      b.kind !== 'table' ||
+      a.partitionOf ||
+      b.partitionOf ||
+      a.inherits.length > 0 ||
+      b.inherits.length > 0
+    )
+      return false;
     return ![...this.to.relations.values()].some((r) => r.inherits.includes(tableKey) || r.partitionOf === tableKey);
   }
 
@@ -178,4 +226,3 @@ export class DiffContext {
     });
   }
 }
-

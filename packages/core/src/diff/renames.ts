@@ -33,7 +33,8 @@ const RENAME = /^\s*(\S.*?)\s*->\s*(\S.*?)\s*$/;
 function splitName(text: string): string[] {
   const parts: string[] = [];
   const re = /"((?:[^"]|"")*)"|([^."]+)/g;
-  for (const match of text.matchAll(re)) parts.push(match[1] !== undefined ? match[1].replace(/""/g, '"') : match[2]!.trim());
+  for (const match of text.matchAll(re))
+    parts.push(match[1] !== undefined ? match[1].replace(/""/g, '"') : match[2]!.trim());
   return parts;
 }
 
@@ -44,7 +45,8 @@ interface Found {
 
 /** What `parts` names in the database (the first match of column, constraint, enum value; relation, index, enum). */
 async function find(client: Client, parts: readonly string[]): Promise<Found | undefined> {
-  const one = async (sql: string, params: readonly string[]) => (await client.query(sql, [...params])).rows[0] as Record<string, string> | undefined;
+  const one = async (sql: string, params: readonly string[]) =>
+    (await client.query(sql, [...params])).rows[0] as Record<string, string> | undefined;
   if (parts.length === 3) {
     const [schema, parent, name] = parts as [string, string, string];
     const table = qualified(schema, parent);
@@ -59,13 +61,15 @@ async function find(client: Client, parts: readonly string[]): Promise<Found | u
         WHERE n.nspname = $1 AND c.relname = $2 AND k.conname = $3`,
       [schema, parent, name],
     );
-    if (con) return { kind: 'constraint', sql: (f, t) => `ALTER TABLE ${table} RENAME CONSTRAINT ${ident(f)} TO ${ident(t)}` };
+    if (con)
+      return { kind: 'constraint', sql: (f, t) => `ALTER TABLE ${table} RENAME CONSTRAINT ${ident(f)} TO ${ident(t)}` };
     const value = await one(
       `SELECT 1 FROM pg_catalog.pg_enum e JOIN pg_catalog.pg_type t ON t.oid = e.enumtypid JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
         WHERE n.nspname = $1 AND t.typname = $2 AND e.enumlabel = $3`,
       [schema, parent, name],
     );
-    if (value) return { kind: 'enum value', sql: (f, t) => `ALTER TYPE ${table} RENAME VALUE ${literal(f)} TO ${literal(t)}` };
+    if (value)
+      return { kind: 'enum value', sql: (f, t) => `ALTER TYPE ${table} RENAME VALUE ${literal(f)} TO ${literal(t)}` };
     return undefined;
   }
   if (parts.length === 2) {
@@ -84,7 +88,8 @@ async function find(client: Client, parts: readonly string[]): Promise<Found | u
       S: ['sequence', 'SEQUENCE'],
     };
     const match = rel ? keyword[rel.kind!] : undefined;
-    if (match) return { kind: match[0], sql: (f, t) => `ALTER ${match[1]} ${qualified(schema, f)} RENAME TO ${ident(t)}` };
+    if (match)
+      return { kind: match[0], sql: (f, t) => `ALTER ${match[1]} ${qualified(schema, f)} RENAME TO ${ident(t)}` };
     const type = await one(
       `SELECT 1 FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace WHERE n.nspname = $1 AND t.typname = $2 AND t.typtype = 'e'`,
       [schema, name],
@@ -133,7 +138,11 @@ function nameChange(rename: ResolvedRename): { schema: string; table: string; fr
  * follow it when the goal has the derived new name and not the old one: a sequence recreated would
  * restart at 1, an index or key recreated is rebuilt.
  */
-async function impliedRenames(client: Client, goal: Client, renames: readonly ResolvedRename[]): Promise<RenameDeclaration[]> {
+async function impliedRenames(
+  client: Client,
+  goal: Client,
+  renames: readonly ResolvedRename[],
+): Promise<RenameDeclaration[]> {
   const implied: RenameDeclaration[] = [];
   const names = `SELECT 'rel' AS kind, c.relname AS name FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
                   WHERE n.nspname = $1 AND c.relkind IN ('i', 'I', 'S')
@@ -143,7 +152,7 @@ async function impliedRenames(client: Client, goal: Client, renames: readonly Re
                    JOIN pg_catalog.pg_namespace n ON n.oid = t.relnamespace WHERE n.nspname = $1`;
   for (const rename of renames) {
     const change = nameChange(rename);
-    if (!change || !change.from || change.from === change.to) continue;
+    if (!change?.from || change.from === change.to) continue;
     const [here, there] = await Promise.all([client.query(names, [change.schema]), goal.query(names, [change.schema])]);
     const key = (r: { kind: string; name: string }) => `${r.kind === 'rel' ? 'rel' : 'con'}\0${r.name}`;
     const inBase = new Set(here.rows.map(key));
@@ -153,7 +162,8 @@ async function impliedRenames(client: Client, goal: Client, renames: readonly Re
       if (!row.name.includes(change.from) || (rename.kind === 'column' && !row.name.includes(change.table))) continue;
       const renamed = row.name.split(change.from).join(change.to);
       const kind = row.kind === 'rel' ? 'rel' : 'con';
-      if (!inGoal.has(`${kind}\0${renamed}`) || inGoal.has(`${kind}\0${row.name}`) || inBase.has(`${kind}\0${renamed}`)) continue;
+      if (!inGoal.has(`${kind}\0${renamed}`) || inGoal.has(`${kind}\0${row.name}`) || inBase.has(`${kind}\0${renamed}`))
+        continue;
       const owner = kind === 'con' ? `${change.schema}.${row.kind.slice(4)}.` : `${change.schema}.`;
       implied.push({ text: `${owner}${row.name} -> ${renamed}`, source: `implied by the rename ${rename.text}` });
     }
@@ -171,21 +181,35 @@ function renameStatement(rename: ResolvedRename, sql: string): DiffStatement {
   const kind: ObjectKind = rename.kind === 'enum value' ? 'enum' : rename.kind;
   const [from, to] = rename.text.split(' -> ') as [string, string];
   // The same hazard verify's lint reads from the RENAME, so the header lists what verify warns about.
-  return { sql, object: { kind, name: from }, action: 'rename', destructive: false, hazards: [hazards.renames(`${rename.kind} ${from}`, to)], transactional: true, step: 0 };
+  return {
+    sql,
+    object: { kind, name: from },
+    action: 'rename',
+    destructive: false,
+    hazards: [hazards.renames(`${rename.kind} ${from}`, to)],
+    transactional: true,
+    step: 0,
+  };
 }
 
 /**
  * Up and Down between `fromUrl` and `toUrl` with the declared renames applied first. `fromUrl` must be
  * a shadow database: the renames are run on it (in one transaction), and it stays renamed.
  */
-export async function diffWithRenames(fromUrl: string, toUrl: string, declarations: readonly RenameDeclaration[], options: DiffOptions = {}): Promise<RenamedDiff> {
+export async function diffWithRenames(
+  fromUrl: string,
+  toUrl: string,
+  declarations: readonly RenameDeclaration[],
+  options: DiffOptions = {},
+): Promise<RenamedDiff> {
   const client = await connectDatabase(fromUrl);
   const goal = await connectDatabase(toUrl);
   const renames: ResolvedRename[] = [];
   try {
     await client.query('BEGIN');
     for (const declaration of declarations) renames.push(await renameOne(client, declaration));
-    for (const declaration of await impliedRenames(client, goal, renames)) renames.push(await renameOne(client, declaration));
+    for (const declaration of await impliedRenames(client, goal, renames))
+      renames.push(await renameOne(client, declaration));
     await client.query('COMMIT');
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);

@@ -12,6 +12,7 @@ export function renderSql(statements: readonly Pick<DiffStatement, 'sql'>[]): st
  */
 export function renderMarkedSql(statements: readonly Pick<DiffStatement, 'sql' | 'hazards'>[]): string {
   if (statements.length === 0) return '';
-  const marks = (s: Pick<DiffStatement, 'hazards'>) => s.hazards.map((h) => `-- hazard: ${h.code}: ${h.message.replace(/\s*\n\s*/g, ' ')}\n`).join('');
+  const marks = (s: Pick<DiffStatement, 'hazards'>) =>
+    s.hazards.map((h) => `-- hazard: ${h.code}: ${h.message.replace(/\s*\n\s*/g, ' ')}\n`).join('');
   return statements.map((s) => `${marks(s)}${s.sql};`).join('\n\n') + '\n';
 }

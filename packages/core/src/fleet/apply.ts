@@ -32,7 +32,12 @@ import type { MigrationError } from '../applier/result';
 import type { PrecheckReport } from '../prechecks/types';
 import { isTransientFailure } from './retry';
 import type { AttemptOutcome, ReachableTarget } from './runner';
-import { type FleetCheckOptions, type VersionedRunContext, compareWithVersion, runVersionedFleet } from './versioned-run';
+import {
+  type FleetCheckOptions,
+  type VersionedRunContext,
+  compareWithVersion,
+  runVersionedFleet,
+} from './versioned-run';
 
 export type { FleetCheckOptions } from './versioned-run';
 
@@ -91,7 +96,15 @@ export async function applyFleet(options: FleetApplyOptions): Promise<FleetRepor
     });
   const guard: DataGuard = { inventories, acknowledged, prechecks: options.prechecks ?? {} };
   return runVersionedFleet(
-    { mode: 'apply', to, dryRun, verb: dryRun ? 'planning' : 'migrating', versionPhrase: `to version ${to}`, beforeTargets, ...(maxFailures !== undefined ? { maxFailures } : {}) },
+    {
+      mode: 'apply',
+      to,
+      dryRun,
+      verb: dryRun ? 'planning' : 'migrating',
+      versionPhrase: `to version ${to}`,
+      beforeTargets,
+      ...(maxFailures !== undefined ? { maxFailures } : {}),
+    },
     options,
     (client, target, context) => checkLocked(client, target, context, guard),
   );
@@ -104,18 +117,34 @@ export async function applyFleet(options: FleetApplyOptions): Promise<FleetRepor
  * reading the targets' versions beforehand (a second connection to each) buys nothing. Seeded copies, and
  * reverts, need the targets' real starting versions.
  */
-async function preflightStartingVersions(options: FleetApplyOptions, to: number, seed: UserSeed | undefined): Promise<number[]> {
+async function preflightStartingVersions(
+  options: FleetApplyOptions,
+  to: number,
+  seed: UserSeed | undefined,
+): Promise<number[]> {
   if (!seed && to === latestVersion(options.set)) return [0];
-  return readStartingVersions(options.targets, options.set, { concurrency: options.concurrency ?? DEFAULT_CONCURRENCY, connectTimeoutMs: options.connectTimeoutMs });
+  return readStartingVersions(options.targets, options.set, {
+    concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
+    connectTimeoutMs: options.connectTimeoutMs,
+  });
 }
 
 /** Only the consistency check of every target (no migration runs); `drifted` for each difference. */
 export async function checkFleetDrift(options: FleetCheckOptions): Promise<FleetReport> {
   const to = latestVersion(options.set);
-  return runVersionedFleet({ mode: 'drift', to, dryRun: false, verb: 'checking', versionPhrase: `latest version ${to}` }, options, checkLocked);
+  return runVersionedFleet(
+    { mode: 'drift', to, dryRun: false, verb: 'checking', versionPhrase: `latest version ${to}` },
+    options,
+    checkLocked,
+  );
 }
 
-async function checkLocked(client: Client, target: ReachableTarget, context: VersionedRunContext, guard?: DataGuard): Promise<AttemptOutcome> {
+async function checkLocked(
+  client: Client,
+  target: ReachableTarget,
+  context: VersionedRunContext,
+  guard?: DataGuard,
+): Promise<AttemptOutcome> {
   const { set, mode, to, options } = context;
   const database = target.database;
   const records = await readAppliedRecords(client, database);
@@ -125,24 +154,39 @@ async function checkLocked(client: Client, target: ReachableTarget, context: Ver
   const from = status.currentVersion;
   // The applier's own plan: what runs, and why not (inconsistent records, an irreversible step).
   const plan = planMigrations(status, set, { to });
-  if (plan.refusal?.kind === 'inconsistent') return { status: mode === 'drift' ? 'failed' : 'refused', fromVersion: from, error: plan.refusal.message, warnings };
+  if (plan.refusal?.kind === 'inconsistent')
+    return {
+      status: mode === 'drift' ? 'failed' : 'refused',
+      fromVersion: from,
+      error: plan.refusal.message,
+      warnings,
+    };
   for (const changed of status.migrations.filter((m) => m.changedSinceApplied)) {
     warnings.push(`${changed.fileName} has changed since it was applied to ${database}`);
   }
 
   // The after-check will need the schema of the version reached: asked for first, it is built from an
   // empty database at once instead of after the chain of lower versions the first targets ask for.
-  if (mode === 'apply' && !context.dryRun && !plan.refusal && plan.migrations.length > 0) context.expected.get(to).catch(() => undefined);
+  if (mode === 'apply' && !context.dryRun && !plan.refusal && plan.migrations.length > 0)
+    context.expected.get(to).catch(() => undefined);
   let drift: Drift | undefined;
   try {
     drift = await compareWithVersion(client, from, context, warnings);
   } catch (error) {
     // No expected schema (its migrations fail on an empty database) or the catalog could not be read.
-    return { status: 'failed', fromVersion: from, error: `${database}: ${errorMessage(error)}`, transient: isTransientFailure(error), warnings };
+    return {
+      status: 'failed',
+      fromVersion: from,
+      error: `${database}: ${errorMessage(error)}`,
+      transient: isTransientFailure(error),
+      warnings,
+    };
   }
   if (drift) {
     if (applied.length === 0) {
-      warnings.push(`no migrations are recorded on ${database}: if its schema was built before db-migrate, adopt it with a baseline (db-migrate baseline --to N, or mode: baseline)`);
+      warnings.push(
+        `no migrations are recorded on ${database}: if its schema was built before db-migrate, adopt it with a baseline (db-migrate baseline --to N, or mode: baseline)`,
+      );
     }
     return { status: mode === 'drift' ? 'drifted' : 'postponed', fromVersion: from, drift, warnings };
   }
@@ -158,18 +202,43 @@ async function checkLocked(client: Client, target: ReachableTarget, context: Ver
     if (refused) return { status: 'refused', fromVersion: from, direction, error: refused, warnings };
     // Read-only queries on this target's own rows, before anything runs on it (docs/prechecks.md).
     const markers = direction === 'up' ? plan.migrations.flatMap((m) => readMarkers(m.text, m.path).allow) : [];
-    prechecks = await runPrechecks(client, { statements: await migrationStatements(plan.migrations, direction), acknowledged: [...guard.acknowledged, ...markers], options: guard.prechecks });
+    prechecks = await runPrechecks(client, {
+      statements: await migrationStatements(plan.migrations, direction),
+      acknowledged: [...guard.acknowledged, ...markers],
+      options: guard.prechecks,
+    });
     const stopped = precheckRefusal(prechecks, direction === 'up');
-    if (stopped) return { status: 'refused', fromVersion: from, direction, error: `${database}: ${direction === 'down' ? 'reverting' : 'migrating'} from version ${from} to ${to}: ${stopped}`, prechecks, warnings };
+    if (stopped)
+      return {
+        status: 'refused',
+        fromVersion: from,
+        direction,
+        error: `${database}: ${direction === 'down' ? 'reverting' : 'migrating'} from version ${from} to ${to}: ${stopped}`,
+        prechecks,
+        warnings,
+      };
   }
   const precheckFields = prechecks ? { prechecks } : {};
   if (context.dryRun) {
     const rowsAtRisk = direction === 'up' ? await tablesWithRowsAtRisk(client, plan.migrations) : [];
-    return { status: 'pending', fromVersion: from, toVersion: to, direction, migrations: names, warnings, ...precheckFields, ...(rowsAtRisk.length > 0 ? { rowsAtRisk } : {}) };
+    return {
+      status: 'pending',
+      fromVersion: from,
+      toVersion: to,
+      direction,
+      migrations: names,
+      warnings,
+      ...precheckFields,
+      ...(rowsAtRisk.length > 0 ? { rowsAtRisk } : {}),
+    };
   }
 
   // The applier's per-migration lines would drown the progress lines of a large fleet: debug only.
-  const quiet: Logger = { ...silentLogger, info: (m) => context.logger.debug(`${target.name}: ${m}`), warning: (m) => context.logger.debug(`${target.name}: ${m}`) };
+  const quiet: Logger = {
+    ...silentLogger,
+    info: (m) => context.logger.debug(`${target.name}: ${m}`),
+    warning: (m) => context.logger.debug(`${target.name}: ${m}`),
+  };
   // Lock timeouts and who blocks are worth seeing as they happen: warnings, named by target.
   const lockRetryLogger: Logger = { ...quiet, warning: (m) => context.logger.warning(`${target.name}: ${m}`) };
   const session = {
@@ -187,17 +256,29 @@ async function checkLocked(client: Client, target: ReachableTarget, context: Ver
     const reached = await readAppliedMigrations(client)
       .then((records) => databaseStatus(database, set, records).currentVersion)
       .catch(() => run.version ?? from);
-    return { status: 'interrupted', fromVersion: from, toVersion: reached, direction, migrations: ran, warnings, error: `${run.error.message}; it is left at version ${reached}` };
+    return {
+      status: 'interrupted',
+      fromVersion: from,
+      toVersion: reached,
+      direction,
+      migrations: ran,
+      warnings,
+      error: `${run.error.message}; it is left at version ${reached}`,
+    };
   }
 
   // The after-check reads on the same connection; only when a failure broke it (killed, reset) does a
   // second connection read the version and the schema.
   const check = async (on: Client) => {
-    const reached = run.error ? databaseStatus(database, set, await readAppliedMigrations(on)).currentVersion : (run.version ?? from);
+    const reached = run.error
+      ? databaseStatus(database, set, await readAppliedMigrations(on)).currentVersion
+      : (run.version ?? from);
     return { reached, after: await compareWithVersion(on, reached, context, warnings) };
   };
   const checked = await check(client)
-    .catch((error: unknown) => (run.error ? context.connections.use(target.url, connectOptions(options), check) : Promise.reject(error)))
+    .catch((error: unknown) =>
+      run.error ? context.connections.use(target.url, connectOptions(options), check) : Promise.reject(error),
+    )
     .catch((error: unknown) => ({ reached: run.version ?? from, after: error as Error }));
   const { reached, after } = checked;
   const base = { fromVersion: from, toVersion: reached, direction, migrations: ran, warnings, ...precheckFields };
@@ -220,10 +301,18 @@ async function checkLocked(client: Client, target: ReachableTarget, context: Ver
       // A migration that may have left changes behind (notransaction, or one that committed itself) would
       // repeat them, or meet its own leftovers as drift and be reported postponed: never retried.
       // A lock timeout was already retried patiently by the applier, within its budget.
-      transient: !run.error.partial && run.error.sqlState !== LOCK_NOT_AVAILABLE && isTransientFailure(run.error, run.error.sqlState),
+      transient:
+        !run.error.partial &&
+        run.error.sqlState !== LOCK_NOT_AVAILABLE &&
+        isTransientFailure(run.error, run.error.sqlState),
     };
   }
-  if (after instanceof Error) return { status: 'failed', ...base, error: `${database}: migrated, but could not check its schema afterwards: ${errorMessage(after)}` };
+  if (after instanceof Error)
+    return {
+      status: 'failed',
+      ...base,
+      error: `${database}: migrated, but could not check its schema afterwards: ${errorMessage(after)}`,
+    };
   if (after) {
     return {
       status: 'failed',
@@ -238,7 +327,19 @@ async function checkLocked(client: Client, target: ReachableTarget, context: Ver
 /** The failing statement and PostgreSQL's error fields of a migration error, as the report carries them. */
 function migrationEvidence(error: MigrationError): FailureEvidence {
   const { fileName, line, statement, sqlState, detail, hint, constraint, table, column, dataType, where } = error;
-  const fields = { file: fileName, line, statement, sqlState, detail, hint, constraint, table, column, dataType, where };
+  const fields = {
+    file: fileName,
+    line,
+    statement,
+    sqlState,
+    detail,
+    hint,
+    constraint,
+    table,
+    column,
+    dataType,
+    where,
+  };
   return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as FailureEvidence;
 }
 
@@ -257,10 +358,14 @@ async function refusedLosses(
 ): Promise<string | undefined> {
   const what = `${database}: ${run.direction === 'down' ? 'reverting' : 'migrating'} from version ${run.from} to ${run.to}`;
   const measured = guard.inventories.losses(run.from, run.to);
-  if (!measured) return `${what}: what it loses could not be measured on a copy (see the pre-flight lines), so nothing was run`;
+  if (!measured)
+    return `${what}: what it loses could not be measured on a copy (see the pre-flight lines), so nothing was run`;
   // The pre-flight stopped early on a failure it leaves to the targets (a deadlock, a lock timeout): what
   // lies beyond was not rehearsed, and the target is likely to stop at the same migration.
-  if (measured.through !== run.to) warnings.push(`what the migrations beyond version ${measured.through} lose could not be measured: the pre-flight stopped there on a failure it left to the databases`);
+  if (measured.through !== run.to)
+    warnings.push(
+      `what the migrations beyond version ${measured.through} lose could not be measured: the pre-flight stopped there on a failure it left to the databases`,
+    );
   const losses = measured.losses;
   if (losses.length === 0) return undefined;
   // A migration's marker lines acknowledge what it loses going up; a Down section's losses only --allow.
@@ -287,7 +392,9 @@ async function tablesWithRowsAtRisk(client: Client, migrations: readonly Migrati
     for (const hazard of migration.metadata?.hazards ?? []) {
       if (hazard.code !== 'fails-on-existing-rows') continue;
       const table = hazardTable(hazard);
-      const [schema, name] = table?.includes('.') ? [table.slice(0, table.indexOf('.')), table.slice(table.indexOf('.') + 1)] : ['public', table];
+      const [schema, name] = table?.includes('.')
+        ? [table.slice(0, table.indexOf('.')), table.slice(table.indexOf('.') + 1)]
+        : ['public', table];
       if (!name) continue;
       // A table an earlier pending migration creates does not exist yet: it has no rows here.
       const { rows } = await client

@@ -20,7 +20,12 @@ import { checkTargetVersion } from '../applier/plan';
 import type { FleetReport } from './report';
 import { isTransientFailure } from './retry';
 import type { AttemptOutcome, ReachableTarget } from './runner';
-import { type FleetCheckOptions, type VersionedRunContext, compareWithVersion, runVersionedFleet } from './versioned-run';
+import {
+  type FleetCheckOptions,
+  type VersionedRunContext,
+  compareWithVersion,
+  runVersionedFleet,
+} from './versioned-run';
 
 export interface FleetBaselineOptions extends FleetCheckOptions {
   /** The version whose schema the databases already have: a version of the set (not 0). */
@@ -33,9 +38,14 @@ export interface FleetBaselineOptions extends FleetCheckOptions {
 
 /** Checks the baseline version before anything is touched: required, and a version of the set. */
 export function checkBaselineVersion(set: MigrationSet, to: number | undefined, input = '--to'): number {
-  if (to === undefined) throw new ConfigurationError(`${input} is required: the version of ${set.dir} whose schema the databases already have`);
+  if (to === undefined)
+    throw new ConfigurationError(
+      `${input} is required: the version of ${set.dir} whose schema the databases already have`,
+    );
   if (to === 0) {
-    throw new ConfigurationError(`${input} 0: a baseline records versions 1..N of ${set.dir} as applied; give the version whose schema the databases have (a database at version 0 needs no baseline)`);
+    throw new ConfigurationError(
+      `${input} 0: a baseline records versions 1..N of ${set.dir} as applied; give the version whose schema the databases have (a database at version 0 needs no baseline)`,
+    );
   }
   return checkTargetVersion(set, to, input);
 }
@@ -45,13 +55,23 @@ export async function baselineFleet(options: FleetBaselineOptions): Promise<Flee
   const to = checkBaselineVersion(options.set, options.to, options.toInput);
   const dryRun = !!options.dryRun;
   return runVersionedFleet(
-    { mode: 'baseline', to, dryRun, verb: dryRun ? 'planning a baseline of' : 'baselining', versionPhrase: `at version ${to}` },
+    {
+      mode: 'baseline',
+      to,
+      dryRun,
+      verb: dryRun ? 'planning a baseline of' : 'baselining',
+      versionPhrase: `at version ${to}`,
+    },
     options,
     baselineLocked,
   );
 }
 
-async function baselineLocked(client: Client, target: ReachableTarget, context: VersionedRunContext): Promise<AttemptOutcome> {
+async function baselineLocked(
+  client: Client,
+  target: ReachableTarget,
+  context: VersionedRunContext,
+): Promise<AttemptOutcome> {
   const { set, to, options } = context;
   const database = target.database;
   const warnings: string[] = [];
@@ -75,7 +95,13 @@ async function baselineLocked(client: Client, target: ReachableTarget, context: 
     drift = await compareWithVersion(client, to, context, warnings);
   } catch (error) {
     // No expected schema (its migrations fail on an empty database) or the catalog could not be read.
-    return { status: 'failed', fromVersion: 0, error: `${database}: ${errorMessage(error)}`, transient: isTransientFailure(error), warnings };
+    return {
+      status: 'failed',
+      fromVersion: 0,
+      error: `${database}: ${errorMessage(error)}`,
+      transient: isTransientFailure(error),
+      warnings,
+    };
   }
   if (drift) return { status: 'postponed', fromVersion: 0, drift, warnings };
 

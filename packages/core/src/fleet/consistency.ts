@@ -31,7 +31,12 @@ export const CONSISTENCY_DIFF_OPTIONS: DiffOptions = { ignoreExtensionVersions: 
  * The drift of `live` from `expected`, or undefined when they are the same schema. An object of a kind the
  * differ does not compare, on either side, is drift too (named in an SQL comment): it cannot be shown equal.
  */
-export function compareWithExpected(live: Catalog, expected: Catalog, version: number, options: DiffOptions = {}): Drift | undefined {
+export function compareWithExpected(
+  live: Catalog,
+  expected: Catalog,
+  version: number,
+  options: DiffOptions = {},
+): Drift | undefined {
   const diffOptions = { ...CONSISTENCY_DIFF_OPTIONS, ...options };
   const statements = diffCatalogs(live, expected, diffOptions);
   const unsupported = unsupportedObjects(live, expected, diffOptions);
@@ -40,8 +45,18 @@ export function compareWithExpected(live: Catalog, expected: Catalog, version: n
   return {
     version,
     statements: statements.length,
-    sql: [...invalid.map((w) => `-- ${w}`), renderMarkedSql(statements), ...unsupported.map((w) => `-- not compared: ${w}`)].filter((x) => x !== '').join('\n'),
-    changes: [...invalid, ...statements.map((s) => `${s.action} ${s.object.kind} ${s.object.name}`), ...unsupported.map((w) => `not compared: ${w}`)],
+    sql: [
+      ...invalid.map((w) => `-- ${w}`),
+      renderMarkedSql(statements),
+      ...unsupported.map((w) => `-- not compared: ${w}`),
+    ]
+      .filter((x) => x !== '')
+      .join('\n'),
+    changes: [
+      ...invalid,
+      ...statements.map((s) => `${s.action} ${s.object.kind} ${s.object.name}`),
+      ...unsupported.map((w) => `not compared: ${w}`),
+    ],
   };
 }
 

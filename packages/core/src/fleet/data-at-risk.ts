@@ -39,7 +39,12 @@ export function versionInventories(): VersionInventories {
       if (!best || Math.abs(to - through) < Math.abs(to - best.through)) best = { inventories, through };
       if (through === to) break;
     }
-    return best && { losses: dataLosses(best.inventories.get(from)!, best.inventories.get(best.through)!), through: best.through };
+    return (
+      best && {
+        losses: dataLosses(best.inventories.get(from)!, best.inventories.get(best.through)!),
+        through: best.through,
+      }
+    );
   };
   return {
     add(inventories) {
@@ -70,7 +75,10 @@ function parts(object: string): { schema: string; name: string; rest?: string } 
 }
 
 async function countUpTo(client: Client, from: string, values: unknown[] = []): Promise<number> {
-  const { rows } = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM (SELECT 1 FROM ${from} LIMIT ${COUNT_LIMIT + 1}) AS held`, values);
+  const { rows } = await client.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM (SELECT 1 FROM ${from} LIMIT ${COUNT_LIMIT + 1}) AS held`,
+    values,
+  );
   return rows[0]?.n ?? 0;
 }
 
@@ -112,10 +120,21 @@ async function heldBy(client: Client, loss: DataLoss): Promise<string | undefine
  * values all fit loses nothing). A value that cannot convert at all fails the count: said as such. Inside a
  * transaction the count runs under a savepoint, so its failure leaves the transaction usable.
  */
-async function valuesChanged(client: Client, table: string, column: string, conversion: { readonly from: string; readonly to: string }): Promise<string | undefined> {
-  const inTransaction = await client.query('SAVEPOINT db_migrate_conversion').then(() => true, () => false);
+async function valuesChanged(
+  client: Client,
+  table: string,
+  column: string,
+  conversion: { readonly from: string; readonly to: string },
+): Promise<string | undefined> {
+  const inTransaction = await client.query('SAVEPOINT db_migrate_conversion').then(
+    () => true,
+    () => false,
+  );
   try {
-    const count = await countUpTo(client, `${table} WHERE ${changedByConversion(ident(column), conversion.from, conversion.to)}`);
+    const count = await countUpTo(
+      client,
+      `${table} WHERE ${changedByConversion(ident(column), conversion.from, conversion.to)}`,
+    );
     return count > 0 ? `${described(count, 'value')} that would change` : undefined;
   } catch (error) {
     if (inTransaction) await client.query('ROLLBACK TO SAVEPOINT db_migrate_conversion');
@@ -126,7 +145,11 @@ async function valuesChanged(client: Client, table: string, column: string, conv
 }
 
 /** The unacknowledged losses whose objects hold data on this database, in the client's current state. */
-export async function dataAtRisk(client: Client, losses: readonly DataLoss[], acknowledged: readonly Acknowledgement[]): Promise<DataAtRisk[]> {
+export async function dataAtRisk(
+  client: Client,
+  losses: readonly DataLoss[],
+  acknowledged: readonly Acknowledgement[],
+): Promise<DataAtRisk[]> {
   const found: DataAtRisk[] = [];
   for (const loss of unacknowledged(losses, acknowledged)) {
     const holds = await heldBy(client, loss);

@@ -50,7 +50,11 @@ export interface ExpectedSchemas {
  * `server` is asked for lazily: a run whose targets all fail before their check never starts a shadow
  * server. The databases are dropped when the caller closes the server.
  */
-export function expectedSchemas(server: () => Promise<ShadowServer>, set: MigrationSet, options: { readonly logger?: Logger } = {}): ExpectedSchemas {
+export function expectedSchemas(
+  server: () => Promise<ShadowServer>,
+  set: MigrationSet,
+  options: { readonly logger?: Logger } = {},
+): ExpectedSchemas {
   const logger = options.logger ?? silentLogger;
   const versions = [0, ...set.migrations.map((m) => m.version)];
   const readEvery = versions.length <= SWEEP_EVERY_VERSION_UP_TO;
@@ -65,11 +69,12 @@ export function expectedSchemas(server: () => Promise<ShadowServer>, set: Migrat
   let position = -1;
   let goal = -1;
   let sweepDb: ShadowDatabase | undefined;
-  let sweeping: Promise<void> | undefined;
+  let _sweeping: Promise<void> | undefined;
   /** Where the sweep stopped for good: a migration that fails on an empty database, or no shadow server. */
   let failure: { index: number; error: (version: number) => Error } | undefined;
 
-  const failed = (version: number, message: string) => new Error(`cannot build the schema of version ${version} on the shadow server: ${message}`);
+  const failed = (version: number, message: string) =>
+    new Error(`cannot build the schema of version ${version} on the shadow server: ${message}`);
 
   async function read(client: Client, version: number, started: number): Promise<ExpectedSchema> {
     const introspected = performance.now();
@@ -91,7 +96,13 @@ export function expectedSchemas(server: () => Promise<ShadowServer>, set: Migrat
         const started = performance.now();
         if (index > 0) {
           const migration = set.migrations[index - 1]!;
-          const plan = { database: describeDatabase(sweepDb.url), from: versions[index - 1]!, to: version, direction: 'up' as const, migrations: [migration] };
+          const plan = {
+            database: describeDatabase(sweepDb.url),
+            from: versions[index - 1]!,
+            to: version,
+            direction: 'up' as const,
+            migrations: [migration],
+          };
           const run = await runPlan(client, set, plan, { logger: silentLogger });
           if (run.error) throw Object.assign(new Error(run.error.message), { migrationIndex: index });
         }
@@ -99,7 +110,9 @@ export function expectedSchemas(server: () => Promise<ShadowServer>, set: Migrat
         const pending = waiting.get(version);
         if (pending || readEvery) {
           const schema = await read(client, version, started);
-          logger.debug(`expected schema of version ${version} read on the sweep in ${Math.round(performance.now() - started)} ms`);
+          logger.debug(
+            `expected schema of version ${version} read on the sweep in ${Math.round(performance.now() - started)} ms`,
+          );
           waiting.delete(version);
           if (pending) pending.resolve(schema);
           else schemas.set(version, Promise.resolve(schema));
@@ -113,7 +126,7 @@ export function expectedSchemas(server: () => Promise<ShadowServer>, set: Migrat
   }
 
   function continueSweep(): void {
-    sweeping ??= sweep()
+    _sweeping ??= sweep()
       .catch((error: unknown) => {
         const index = (error as { migrationIndex?: number }).migrationIndex;
         // A migration failing: every version from it on cannot be built; anything else fails as it is.
@@ -123,7 +136,7 @@ export function expectedSchemas(server: () => Promise<ShadowServer>, set: Migrat
             : { index, error: (version) => failed(version, (error as Error).message) };
       })
       .finally(() => {
-        sweeping = undefined;
+        _sweeping = undefined;
         // Everyone still waiting is at or above the failure (or was asked for while the sweep ended).
         for (const [version, pending] of [...waiting]) {
           if (failure && versions.indexOf(version) >= failure.index) {
@@ -182,6 +195,10 @@ export function expectedSchemas(server: () => Promise<ShadowServer>, set: Migrat
       }
       return db;
     },
-    stats: () => ({ built: [...built].sort((a, b) => a - b), buildMs: Math.round(buildMs), introspectMs: Math.round(introspectMs) }),
+    stats: () => ({
+      built: [...built].sort((a, b) => a - b),
+      buildMs: Math.round(buildMs),
+      introspectMs: Math.round(introspectMs),
+    }),
   };
 }

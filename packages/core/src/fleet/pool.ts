@@ -10,7 +10,12 @@ export interface GroupLimit<T> {
   readonly limit: number;
 }
 
-export function mapWithConcurrency<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>, group?: GroupLimit<T>): Promise<R[]> {
+export function mapWithConcurrency<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+  group?: GroupLimit<T>,
+): Promise<R[]> {
   const results = new Array<R>(items.length);
   const waiting = items.map((_, index) => index);
   const inFlight = new Map<string, number>();

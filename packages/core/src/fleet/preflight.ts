@@ -52,7 +52,11 @@ const PREFLIGHT_CONCURRENCY = 4;
  * The recorded versions of the targets, read without the lock (only to choose what to rehearse; each
  * target is read again under its lock). A target that cannot be read is left to its own attempt.
  */
-export async function readStartingVersions(targets: readonly Target[], set: MigrationSet, options: { concurrency: number; connectTimeoutMs?: number }): Promise<number[]> {
+export async function readStartingVersions(
+  targets: readonly Target[],
+  set: MigrationSet,
+  options: { concurrency: number; connectTimeoutMs?: number },
+): Promise<number[]> {
   const versions = await mapWithConcurrency(targets, options.concurrency, async (target) => {
     if (target.problem || !target.url) return undefined;
     try {
@@ -83,61 +87,72 @@ export async function runPreflight(input: PreflightInput): Promise<PreflightRepo
   const logger = input.logger ?? silentLogger;
   const { set, to, expected, seed } = input;
   const fromVersions = input.fromVersions.filter((v) => v !== to);
-  const runs = fromVersions.flatMap((fromVersion) => [{ fromVersion, seeded: false }, ...(seed ? [{ fromVersion, seeded: true }] : [])]);
+  const runs = fromVersions.flatMap((fromVersion) => [
+    { fromVersion, seeded: false },
+    ...(seed ? [{ fromVersion, seeded: true }] : []),
+  ]);
   if (runs.length > 0) {
     // From the empty database every migration runs, so one copy covers the pending ones of every target.
     const starts = fromVersions.map((v) => (v === 0 ? 'the empty database' : `version ${v}`)).join(', ');
-    logger.info(`pre-flight: running the migrations up to version ${to} on copies of ${starts}${seed ? ' (plain and seeded)' : ''}`);
+    logger.info(
+      `pre-flight: running the migrations up to version ${to} on copies of ${starts}${seed ? ' (plain and seeded)' : ''}`,
+    );
   }
-  const results = await mapWithConcurrency(runs, PREFLIGHT_CONCURRENCY, async ({ fromVersion, seeded }): Promise<PreflightFailure | undefined> => {
-    const label = `${fromVersion === 0 ? 'the empty database' : `version ${fromVersion}`}${seeded ? ' (seeded copy)' : ''}`;
-    let copy: ShadowDatabase;
-    try {
-      copy = await expected.copy(fromVersion);
-    } catch (error) {
-      // Its migrations do not build on an empty database: the targets at this version fail their own check.
-      logger.debug(`pre-flight: no copy of version ${fromVersion}: ${errorMessage(error)}`);
-      return undefined;
-    }
-    try {
-      if (seeded) {
-        try {
-          await runUserSeed(seed!, copy.url, `on a copy of version ${fromVersion}`, logger);
-          await fillEmptyTables(copy.url);
-        } catch (error) {
-          return { fromVersion, seeded, error: `pre-flight from ${label}: ${errorMessage(error)}` };
-        }
+  const results = await mapWithConcurrency(
+    runs,
+    PREFLIGHT_CONCURRENCY,
+    async ({ fromVersion, seeded }): Promise<PreflightFailure | undefined> => {
+      const label = `${fromVersion === 0 ? 'the empty database' : `version ${fromVersion}`}${seeded ? ' (seeded copy)' : ''}`;
+      let copy: ShadowDatabase;
+      try {
+        copy = await expected.copy(fromVersion);
+      } catch (error) {
+        // Its migrations do not build on an empty database: the targets at this version fail their own check.
+        logger.debug(`pre-flight: no copy of version ${fromVersion}: ${errorMessage(error)}`);
+        return undefined;
       }
-      // On the plain copy, what holds data is read at the start and after each migration (one query each).
-      const inventories = new Map<number, DataInventory>();
-      let measured = !seeded && input.inventories !== undefined;
-      const record = async (version: number, read: () => Promise<DataInventory>) => {
-        if (!measured) return;
-        try {
-          inventories.set(version, await read());
-        } catch {
-          measured = false; // the gate then finds no measurement and refuses: never a guess
+      try {
+        if (seeded) {
+          try {
+            await runUserSeed(seed!, copy.url, `on a copy of version ${fromVersion}`, logger);
+            await fillEmptyTables(copy.url);
+          } catch (error) {
+            return { fromVersion, seeded, error: `pre-flight from ${label}: ${errorMessage(error)}` };
+          }
         }
-      };
-      await record(fromVersion, () => readDataInventoryAt(copy.url));
-      const afterEach = measured ? (client: Client, step: { version: number }) => record(step.version, () => readDataInventory(client)) : undefined;
-      const options = { to, logger: silentLogger, ...(afterEach ? { afterEach } : {}) };
-      const run = to > fromVersion ? await up(copy.url, set, options) : await down(copy.url, set, options);
-      if (measured) input.inventories!.add(inventories);
-      // Only a statement that fails counts: a revert the target's own plan refuses (no Down section), or a
-      // transient failure (a deadlock, a lock timeout) that says nothing about the migration, is left to the targets.
-      if (!run.error || run.error.kind !== 'sql' || isTransientFailure(run.error, run.error.sqlState)) return undefined;
-      return {
-        fromVersion,
-        seeded,
-        ...(run.error.fileName ? { fileName: run.error.fileName } : {}),
-        ...(run.error.line ? { line: run.error.line } : {}),
-        error: `pre-flight from ${label}: ${run.error.message}`,
-      };
-    } finally {
-      await copy.drop().catch(() => undefined);
-    }
-  });
+        // On the plain copy, what holds data is read at the start and after each migration (one query each).
+        const inventories = new Map<number, DataInventory>();
+        let measured = !seeded && input.inventories !== undefined;
+        const record = async (version: number, read: () => Promise<DataInventory>) => {
+          if (!measured) return;
+          try {
+            inventories.set(version, await read());
+          } catch {
+            measured = false; // the gate then finds no measurement and refuses: never a guess
+          }
+        };
+        await record(fromVersion, () => readDataInventoryAt(copy.url));
+        const afterEach = measured
+          ? (client: Client, step: { version: number }) => record(step.version, () => readDataInventory(client))
+          : undefined;
+        const options = { to, logger: silentLogger, ...(afterEach ? { afterEach } : {}) };
+        const run = to > fromVersion ? await up(copy.url, set, options) : await down(copy.url, set, options);
+        if (measured) input.inventories!.add(inventories);
+        // Only a statement that fails counts: a revert the target's own plan refuses (no Down section), or a
+        // transient failure (a deadlock, a lock timeout) that says nothing about the migration, is left to the targets.
+        if (run.error?.kind !== 'sql' || isTransientFailure(run.error, run.error.sqlState)) return undefined;
+        return {
+          fromVersion,
+          seeded,
+          ...(run.error.fileName ? { fileName: run.error.fileName } : {}),
+          ...(run.error.line ? { line: run.error.line } : {}),
+          error: `pre-flight from ${label}: ${run.error.message}`,
+        };
+      } finally {
+        await copy.drop().catch(() => undefined);
+      }
+    },
+  );
   const failures = results.filter((f): f is PreflightFailure => f !== undefined);
   for (const failure of failures) logger.error(failure.error);
   return {

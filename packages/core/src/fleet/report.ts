@@ -29,9 +29,32 @@ export type FleetMode = 'apply' | 'drift' | 'sync' | 'baseline';
  *   nothing was run on it;
  * - consistent / drifted: the outcomes of a drift check.
  */
-export type TargetStatus = 'applied' | 'baselined' | 'pending' | 'up-to-date' | 'postponed' | 'refused' | 'failed' | 'interrupted' | 'not-started' | 'consistent' | 'drifted';
+export type TargetStatus =
+  | 'applied'
+  | 'baselined'
+  | 'pending'
+  | 'up-to-date'
+  | 'postponed'
+  | 'refused'
+  | 'failed'
+  | 'interrupted'
+  | 'not-started'
+  | 'consistent'
+  | 'drifted';
 
-export const TARGET_STATUSES: readonly TargetStatus[] = ['applied', 'baselined', 'pending', 'up-to-date', 'postponed', 'refused', 'failed', 'interrupted', 'not-started', 'consistent', 'drifted'];
+export const TARGET_STATUSES: readonly TargetStatus[] = [
+  'applied',
+  'baselined',
+  'pending',
+  'up-to-date',
+  'postponed',
+  'refused',
+  'failed',
+  'interrupted',
+  'not-started',
+  'consistent',
+  'drifted',
+];
 
 /** A failing statement's evidence: where it is, the whole statement (redacted) and PostgreSQL's error fields. */
 export interface FailureEvidence extends ServerErrorFields {
@@ -92,7 +115,11 @@ export interface FleetReport {
   /** apply: the pending migrations run first on copies of each starting version's shadow database. */
   readonly preflight?: PreflightReport;
   /** apply, drift and baseline: the versions whose schema was built on the shadow server, and what that cost. */
-  readonly expectedSchemas?: { readonly built: readonly number[]; readonly buildMs: number; readonly introspectMs: number };
+  readonly expectedSchemas?: {
+    readonly built: readonly number[];
+    readonly buildMs: number;
+    readonly introspectMs: number;
+  };
   /** apply, drift and baseline: the connections the run opened to its targets. */
   readonly connections?: ConnectionStats;
 }
@@ -109,7 +136,14 @@ export function countOutcomes(targets: readonly TargetOutcome[]): Record<TargetS
  */
 export function reportFails(report: FleetReport, options: { readonly postponedIsWarning?: boolean } = {}): boolean {
   const { counts } = report;
-  return counts.failed > 0 || counts.refused > 0 || counts.interrupted > 0 || counts['not-started'] > 0 || counts.drifted > 0 || (counts.postponed > 0 && !options.postponedIsWarning);
+  return (
+    counts.failed > 0 ||
+    counts.refused > 0 ||
+    counts.interrupted > 0 ||
+    counts['not-started'] > 0 ||
+    counts.drifted > 0 ||
+    (counts.postponed > 0 && !options.postponedIsWarning)
+  );
 }
 
 function versions(t: TargetOutcome): string {
@@ -120,9 +154,12 @@ function versions(t: TargetOutcome): string {
 
 /** One line saying what happened to a target, for progress lines and the table's detail column. */
 export function describeOutcome(t: TargetOutcome, mode: FleetMode): string {
-  const files = (list: readonly string[]) => (list.length <= 3 ? list.join(', ') : `${list.slice(0, 2).join(', ')} … ${list[list.length - 1]} (${list.length})`);
+  const files = (list: readonly string[]) =>
+    list.length <= 3 ? list.join(', ') : `${list.slice(0, 2).join(', ')} … ${list[list.length - 1]} (${list.length})`;
   const statementCount = (n: number | undefined) => `${n ?? 0} statement${n === 1 ? '' : 's'}`;
-  const outside = t.outsideTransaction ? `, ${t.outsideTransaction} of them outside the transaction (PostgreSQL refuses them inside one)` : '';
+  const outside = t.outsideTransaction
+    ? `, ${t.outsideTransaction} of them outside the transaction (PostgreSQL refuses them inside one)`
+    : '';
   switch (t.status) {
     case 'applied':
       if (mode === 'sync') return `synced: ${statementCount(t.statements)} applied${outside}`;
@@ -131,20 +168,27 @@ export function describeOutcome(t: TargetOutcome, mode: FleetMode): string {
       return `schema matches version ${t.toVersion}: recorded as applied (nothing ran): ${files(t.migrations)}`;
     case 'pending':
       if (mode === 'sync') return `would run ${statementCount(t.statements)}${outside}`;
-      if (mode === 'baseline') return `schema matches version ${t.toVersion}: would record as applied: ${files(t.migrations)}`;
+      if (mode === 'baseline')
+        return `schema matches version ${t.toVersion}: would record as applied: ${files(t.migrations)}`;
       return `would ${t.direction === 'down' ? 'revert' : 'apply'} ${versions(t)}: ${files(t.migrations)}${t.rowsAtRisk?.length ? `; has rows in ${t.rowsAtRisk.join(', ')}, which a fails-on-existing-rows statement touches` : ''}`;
     case 'up-to-date':
       if (mode === 'sync') return 'already matches the schema';
-      if (mode === 'baseline') return `already versioned at version ${t.fromVersion}: left alone (baseline only records versions on a database with none)`;
+      if (mode === 'baseline')
+        return `already versioned at version ${t.fromVersion}: left alone (baseline only records versions on a database with none)`;
       return `up to date at version ${t.fromVersion}`;
     case 'consistent':
       return `matches version ${t.fromVersion}${t.migrations.length ? `; ${t.migrations.length} pending` : ''}`;
     case 'postponed':
     case 'drifted': {
-      const changes = t.drift ? `${t.drift.statements} difference${t.drift.statements === 1 ? '' : 's'} (${t.drift.changes.slice(0, 3).join('; ')}${t.drift.changes.length > 3 ? '; …' : ''})` : 'drift';
+      const changes = t.drift
+        ? `${t.drift.statements} difference${t.drift.statements === 1 ? '' : 's'} (${t.drift.changes.slice(0, 3).join('; ')}${t.drift.changes.length > 3 ? '; …' : ''})`
+        : 'drift';
       const version = t.drift?.version ?? t.fromVersion;
       // A database without versions has not drifted from anything: its schema is simply not version N's.
-      const what = mode === 'baseline' ? `schema differs from the schema of version ${version}` : `schema drifted from version ${version}`;
+      const what =
+        mode === 'baseline'
+          ? `schema differs from the schema of version ${version}`
+          : `schema drifted from version ${version}`;
       return `${t.status === 'postponed' ? 'postponed: ' : ''}${what}: ${changes}`;
     }
     case 'interrupted':
@@ -165,7 +209,13 @@ export function reportTableRows(report: FleetReport): string[][] {
   // One line a row: PostgreSQL's detail lines go under the table (describeEvidence).
   // A revert is status 'applied' (its Down sections ran, counted with the applied), but reads as what it did.
   const outcome = (t: TargetOutcome) => (t.status === 'applied' && t.direction === 'down' ? 'reverted' : t.status);
-  return report.targets.map((t) => [t.name, t.database, outcome(t), versions(t), describeOutcome(t, report.mode).split('\n')[0]]);
+  return report.targets.map((t) => [
+    t.name,
+    t.database,
+    outcome(t),
+    versions(t),
+    describeOutcome(t, report.mode).split('\n')[0],
+  ]);
 }
 
 /**
@@ -177,9 +227,16 @@ export function describeEvidence(t: TargetOutcome): string | undefined {
   if (!e) return undefined;
   const fields = (['sqlState', 'detail', 'hint', 'constraint', 'table', 'column', 'dataType', 'where'] as const)
     .filter((key) => e[key] !== undefined)
-    .map((key) => `-- ${key === 'sqlState' ? 'SQLSTATE' : key === 'where' ? 'context' : key}: ${String(e[key]).replace(/\n/g, '\n--   ')}`);
+    .map(
+      (key) =>
+        `-- ${key === 'sqlState' ? 'SQLSTATE' : key === 'where' ? 'context' : key}: ${String(e[key]).replace(/\n/g, '\n--   ')}`,
+    );
   const at = e.file ? ` in ${e.file}${e.line ? ` line ${e.line}` : ''}` : '';
-  return [`-- ${t.name} (${t.database}): ${t.status}${at}`, ...fields, ...(e.statement ? [e.statement.trimEnd()] : [])].join('\n');
+  return [
+    `-- ${t.name} (${t.database}): ${t.status}${at}`,
+    ...fields,
+    ...(e.statement ? [e.statement.trimEnd()] : []),
+  ].join('\n');
 }
 
 /** One line of counts: `200 targets: 150 applied, 45 up-to-date, 5 postponed`. */
@@ -205,22 +262,46 @@ export function driftDirection(mode: FleetMode): string {
 /** The report as aligned plain text, for a terminal. */
 export function formatReportText(report: FleetReport): string {
   const rows = [[...REPORT_TABLE_HEADER], ...reportTableRows(report)];
-  const widths = REPORT_TABLE_HEADER.map((_, i) => (i === REPORT_TABLE_HEADER.length - 1 ? 0 : Math.max(...rows.map((r) => r[i].length))));
-  const lines = rows.map((r) => r.map((cell, i) => (widths[i] ? cell.padEnd(widths[i]) : cell)).join('  ').trimEnd());
+  const widths = REPORT_TABLE_HEADER.map((_, i) =>
+    i === REPORT_TABLE_HEADER.length - 1 ? 0 : Math.max(...rows.map((r) => r[i].length)),
+  );
+  const lines = rows.map((r) =>
+    r
+      .map((cell, i) => (widths[i] ? cell.padEnd(widths[i]) : cell))
+      .join('  ')
+      .trimEnd(),
+  );
   const blocks = report.targets.flatMap((t) => {
     const label = `-- ${t.name} (${t.database})`;
-    if (t.drift) return [`${label}: SQL that would take it ${driftDirection(report.mode)} the schema of version ${t.drift.version}\n${t.drift.sql}`];
+    if (t.drift)
+      return [
+        `${label}: SQL that would take it ${driftDirection(report.mode)} the schema of version ${t.drift.version}\n${t.drift.sql}`,
+      ];
     if (t.sync && t.status === 'pending') return [`${label}: would run\n${t.sync.sql}`];
     const evidence = describeEvidence(t);
     return evidence ? [evidence] : [];
   });
   const prechecks = report.targets.flatMap((t) => {
     const lines = t.prechecks ? describePrechecks(t.prechecks, report.dryRun) : [];
-    return lines.length ? [`-- ${t.name} (${t.database}): pre-checks (${t.prechecks!.durationMs} ms)\n${lines.map((l) => `  ${l}`).join('\n')}`] : [];
+    return lines.length
+      ? [
+          `-- ${t.name} (${t.database}): pre-checks (${t.prechecks!.durationMs} ms)\n${lines.map((l) => `  ${l}`).join('\n')}`,
+        ]
+      : [];
   });
   const preflight = report.preflight ? [describePreflight(report.preflight)] : [];
   const connections = describeConnections(report);
-  return [lines.join('\n'), '', ...preflight, describeCounts(report), ...(connections ? [connections] : []), ...(prechecks.length ? ['', ...prechecks] : []), ...(blocks.length ? ['', ...blocks] : [])].join('\n') + '\n';
+  return (
+    [
+      lines.join('\n'),
+      '',
+      ...preflight,
+      describeCounts(report),
+      ...(connections ? [connections] : []),
+      ...(prechecks.length ? ['', ...prechecks] : []),
+      ...(blocks.length ? ['', ...blocks] : []),
+    ].join('\n') + '\n'
+  );
 }
 
 /** A target's pre-check lines: everything in a dry run; what found rows, was skipped or locks a large table otherwise. */
@@ -236,6 +317,9 @@ export function describePreflight(preflight: PreflightReport): string {
   const from = preflight.fromVersions;
   if (from.length === 0) return 'pre-flight: nothing pending on any target';
   const where = `${from.length === 1 && from[0] === 0 ? 'from the empty database' : `from version${from.length === 1 ? '' : 's'} ${from.join(', ')}`}${preflight.seed ? ` (plain and seeded copies; ${preflight.seed})` : ''}`;
-  if (preflight.failures.length === 0) return `pre-flight: the pending migrations ran ${where} (${preflight.durationMs} ms)`;
-  return [`pre-flight FAILED ${where}: no database was touched`, ...preflight.failures.map((f) => `  ${f.error}`)].join('\n');
+  if (preflight.failures.length === 0)
+    return `pre-flight: the pending migrations ran ${where} (${preflight.durationMs} ms)`;
+  return [`pre-flight FAILED ${where}: no database was touched`, ...preflight.failures.map((f) => `  ${f.error}`)].join(
+    '\n',
+  );
 }

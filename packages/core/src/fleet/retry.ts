@@ -20,7 +20,18 @@ export const DEFAULT_RETRY_BASE_DELAY_MS = 500;
  * lock timeout, too many connections, server starting up, and the connection-exception class.
  * Not 57P01 (an administrator terminated the session): that is someone's decision, not bad luck.
  */
-const TRANSIENT_SQLSTATES = new Set(['40001', '40P01', '55P03', '53300', '57P03', '08000', '08003', '08006', '08001', '08004']);
+const TRANSIENT_SQLSTATES = new Set([
+  '40001',
+  '40P01',
+  '55P03',
+  '53300',
+  '57P03',
+  '08000',
+  '08003',
+  '08006',
+  '08001',
+  '08004',
+]);
 const TRANSIENT_NODE_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
 /** For failures that carry no code (connectDatabase keeps one in `cause`; others may not): recognise their words. */
 const TRANSIENT_MESSAGES = [
@@ -39,7 +50,11 @@ const TRANSIENT_MESSAGES = [
 
 /** The SQLSTATE or Node error code of an error, looking through `cause`. */
 export function errorCode(error: unknown): string | undefined {
-  for (let e = error as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+  for (
+    let e = error as { code?: unknown; cause?: unknown } | undefined, depth = 0;
+    e && depth < 5;
+    e = e.cause as typeof e, depth++
+  ) {
     if (typeof e.code === 'string') return e.code;
   }
   return undefined;

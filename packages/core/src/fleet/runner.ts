@@ -41,7 +41,10 @@ export interface FleetRunOptions {
 export type ReachableTarget = Target & { readonly url: string };
 
 /** What one attempt on one target found and did. */
-export type AttemptOutcome = Omit<TargetOutcome, 'name' | 'database' | 'attempts' | 'durationMs' | 'warnings' | 'migrations'> & {
+export type AttemptOutcome = Omit<
+  TargetOutcome,
+  'name' | 'database' | 'attempts' | 'durationMs' | 'warnings' | 'migrations'
+> & {
   readonly migrations?: readonly string[];
   readonly warnings?: readonly string[];
   /** The failure may pass on its own (a deadlock, a dropped connection): another attempt is worth it. */
@@ -53,7 +56,8 @@ export type Attempt = (target: ReachableTarget) => Promise<AttemptOutcome>;
 /** Later attempts continue where earlier ones stopped: what they did adds up. */
 function merge(previous: AttemptOutcome | undefined, next: AttemptOutcome): AttemptOutcome {
   if (!previous) return next;
-  const sum = (a: number | undefined, b: number | undefined) => (a === undefined && b === undefined ? undefined : (a ?? 0) + (b ?? 0));
+  const sum = (a: number | undefined, b: number | undefined) =>
+    a === undefined && b === undefined ? undefined : (a ?? 0) + (b ?? 0);
   const statements = sum(previous.statements, next.statements);
   const outsideTransaction = sum(previous.outsideTransaction, next.outsideTransaction);
   return {
@@ -99,45 +103,66 @@ async function runTarget(target: Target, attempt: Attempt, options: FleetRunOpti
       next = await attempt(target as ReachableTarget);
     } catch (error) {
       const message = environmentProblem(error) ?? errorMessage(error);
-      next = { status: 'failed', error: message.includes(target.database) ? message : `${target.database}: ${message}`, transient: isTransientFailure(error) };
+      next = {
+        status: 'failed',
+        error: message.includes(target.database) ? message : `${target.database}: ${message}`,
+        transient: isTransientFailure(error),
+      };
     }
     outcome = merge(outcome, next);
     if (!(next.status === 'failed' && next.transient) || n >= attempts) return finish(outcome, n);
     const wait = retryDelayMs(n, options.retry);
-    options.logger.info(`${target.name}: ${next.error} — transient, trying again in ${wait} ms (attempt ${n + 1} of ${attempts})`);
+    options.logger.info(
+      `${target.name}: ${next.error} — transient, trying again in ${wait} ms (attempt ${n + 1} of ${attempts})`,
+    );
     await sleep(wait);
   }
 }
 
 /** Runs `attempt` on every target; returns one outcome per target, in the targets' order. */
-export async function runFleet(mode: FleetMode, targets: readonly Target[], attempt: Attempt, options: FleetRunOptions): Promise<TargetOutcome[]> {
+export async function runFleet(
+  mode: FleetMode,
+  targets: readonly Target[],
+  attempt: Attempt,
+  options: FleetRunOptions,
+): Promise<TargetOutcome[]> {
   const { logger } = options;
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   let done = 0;
   let migrationFailures = 0;
   const limit = options.maxFailures;
-  const perHost = options.concurrencyPerHost !== undefined ? { keyOf: (t: Target) => (t.url ? serverOf(t.url) : ''), limit: options.concurrencyPerHost } : undefined;
-  return mapWithConcurrency(targets, concurrency, async (target) => {
-    const outcome: TargetOutcome =
-      limit !== undefined && migrationFailures >= limit
-        ? {
-            name: target.name,
-            database: target.database,
-            status: 'not-started',
-            error: `the rollout stopped after ${migrationFailures} target${migrationFailures === 1 ? '' : 's'} whose migration failed (--max-failures ${limit})`,
-            migrations: [],
-            warnings: [],
-            attempts: 0,
-            durationMs: 0,
-          }
-        : await runTarget(target, attempt, options);
-    if (outcome.failedMigration) migrationFailures++;
-    done++;
-    const line = `[${done}/${targets.length}] ${target.name} (${target.database}): ${describeOutcome(outcome, mode)} (${outcome.durationMs} ms)`;
-    if (outcome.status === 'failed' || outcome.status === 'interrupted' || outcome.status === 'refused') logger.error(line);
-    else if (outcome.status === 'postponed' || outcome.status === 'drifted' || outcome.status === 'not-started') logger.warning(line);
-    else logger.info(line);
-    for (const warning of outcome.warnings) logger.warning(`${target.name}: ${warning}`);
-    return outcome;
-  }, perHost);
+  const perHost =
+    options.concurrencyPerHost !== undefined
+      ? { keyOf: (t: Target) => (t.url ? serverOf(t.url) : ''), limit: options.concurrencyPerHost }
+      : undefined;
+  return mapWithConcurrency(
+    targets,
+    concurrency,
+    async (target) => {
+      const outcome: TargetOutcome =
+        limit !== undefined && migrationFailures >= limit
+          ? {
+              name: target.name,
+              database: target.database,
+              status: 'not-started',
+              error: `the rollout stopped after ${migrationFailures} target${migrationFailures === 1 ? '' : 's'} whose migration failed (--max-failures ${limit})`,
+              migrations: [],
+              warnings: [],
+              attempts: 0,
+              durationMs: 0,
+            }
+          : await runTarget(target, attempt, options);
+      if (outcome.failedMigration) migrationFailures++;
+      done++;
+      const line = `[${done}/${targets.length}] ${target.name} (${target.database}): ${describeOutcome(outcome, mode)} (${outcome.durationMs} ms)`;
+      if (outcome.status === 'failed' || outcome.status === 'interrupted' || outcome.status === 'refused')
+        logger.error(line);
+      else if (outcome.status === 'postponed' || outcome.status === 'drifted' || outcome.status === 'not-started')
+        logger.warning(line);
+      else logger.info(line);
+      for (const warning of outcome.warnings) logger.warning(`${target.name}: ${warning}`);
+      return outcome;
+    },
+    perHost,
+  );
 }

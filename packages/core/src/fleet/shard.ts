@@ -18,7 +18,8 @@ export function parseShard(text: string, input = '--shard'): Shard {
   if (!match) throw new ConfigurationError(`${input} must look like i/n (e.g. 2/4), got "${text}"`);
   const index = Number(match[1]);
   const count = Number(match[2]);
-  if (count < 1 || index < 1 || index > count) throw new ConfigurationError(`${input} ${index}/${count}: i must be between 1 and n`);
+  if (count < 1 || index < 1 || index > count)
+    throw new ConfigurationError(`${input} ${index}/${count}: i must be between 1 and n`);
   return { index, count };
 }
 

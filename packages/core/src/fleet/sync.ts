@@ -89,36 +89,76 @@ export async function syncFleet(options: SyncOptions): Promise<FleetReport> {
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
 
   // The schema is built and read once; the shadow server is gone before the first target is touched.
-  const { goal, sha } = await withShadowServer(shadowSpec, { postgresVersion: options.postgresVersion, logger }, async (server) => {
-    const db = await server.createDatabase();
-    const build = await buildSchemaAt(options.source, ref, db, { logger, timeoutMs: options.buildTimeoutMs });
-    return { goal: await introspect(db.url), sha: build.sha };
-  });
+  const { goal, sha } = await withShadowServer(
+    shadowSpec,
+    { postgresVersion: options.postgresVersion, logger },
+    async (server) => {
+      const db = await server.createDatabase();
+      const build = await buildSchemaAt(options.source, ref, db, { logger, timeoutMs: options.buildTimeoutMs });
+      return { goal: await introspect(db.url), sha: build.sha };
+    },
+  );
   const commit = sha ? `${sha.slice(0, 12)} (${ref})` : ref;
   const n = options.targets.length;
-  logger.info(`syncing ${n} database${n === 1 ? '' : 's'} to the schema at ${commit}, ${concurrency} at a time${dryRun ? '; dry run: nothing is changed' : ''}`);
+  logger.info(
+    `syncing ${n} database${n === 1 ? '' : 's'} to the schema at ${commit}, ${concurrency} at a time${dryRun ? '; dry run: nothing is changed' : ''}`,
+  );
 
   const signal = options.signal ?? interruptSignal();
   const outcomes = await runFleet(
     'sync',
     options.targets,
     (target) =>
-      withDatabaseLock(target.url, (client) => interruptible(client, signal, () => syncLocked(client, target, goal, { ...options, dryRun, diffOptions, acknowledged: allow, build: describeSchemaSource(options.source), commit })), {
-        logger,
-        ...(options.lockWaitTimeoutMs !== undefined ? { lockWaitTimeoutMs: options.lockWaitTimeoutMs } : {}),
-        ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
-      }),
-    { concurrency, ...(options.concurrencyPerHost !== undefined ? { concurrencyPerHost: options.concurrencyPerHost } : {}), retry: options.retry, logger, signal },
+      withDatabaseLock(
+        target.url,
+        (client) =>
+          interruptible(client, signal, () =>
+            syncLocked(client, target, goal, {
+              ...options,
+              dryRun,
+              diffOptions,
+              acknowledged: allow,
+              build: describeSchemaSource(options.source),
+              commit,
+            }),
+          ),
+        {
+          logger,
+          ...(options.lockWaitTimeoutMs !== undefined ? { lockWaitTimeoutMs: options.lockWaitTimeoutMs } : {}),
+          ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
+        },
+      ),
+    {
+      concurrency,
+      ...(options.concurrencyPerHost !== undefined ? { concurrencyPerHost: options.concurrencyPerHost } : {}),
+      retry: options.retry,
+      logger,
+      signal,
+    },
   );
-  const interrupted = signal.aborted ? { interrupted: typeof signal.reason === 'string' ? signal.reason : 'a signal' } : {};
-  return { mode: 'sync', dryRun, target: commit, targets: outcomes, counts: countOutcomes(outcomes), durationMs: Math.round(performance.now() - started), ...interrupted };
+  const interrupted = signal.aborted
+    ? { interrupted: typeof signal.reason === 'string' ? signal.reason : 'a signal' }
+    : {};
+  return {
+    mode: 'sync',
+    dryRun,
+    target: commit,
+    targets: outcomes,
+    counts: countOutcomes(outcomes),
+    durationMs: Math.round(performance.now() - started),
+    ...interrupted,
+  };
 }
 
 /**
  * Runs one target's sync so that an interruption cancels the statement running (the transaction rolls
  * back); a failure that follows it is `interrupted`, never retried.
  */
-async function interruptible(client: Client, signal: AbortSignal, attempt: () => Promise<AttemptOutcome>): Promise<AttemptOutcome> {
+async function interruptible(
+  client: Client,
+  signal: AbortSignal,
+  attempt: () => Promise<AttemptOutcome>,
+): Promise<AttemptOutcome> {
   const cancel = () => void cancelRunningStatement(client);
   signal.addEventListener('abort', cancel, { once: true });
   try {
@@ -126,7 +166,12 @@ async function interruptible(client: Client, signal: AbortSignal, attempt: () =>
     if (outcome.status !== 'failed' || !signal.aborted) return outcome;
     const [headline, ...evidence] = (outcome.error ?? '').split('\n');
     const why = typeof signal.reason === 'string' ? signal.reason : 'a signal';
-    return { ...outcome, status: 'interrupted', transient: false, error: [`${headline} (interrupted by ${why}: the statement running was cancelled)`, ...evidence].join('\n') };
+    return {
+      ...outcome,
+      status: 'interrupted',
+      transient: false,
+      error: [`${headline} (interrupted by ${why}: the statement running was cancelled)`, ...evidence].join('\n'),
+    };
   } finally {
     signal.removeEventListener('abort', cancel);
   }
@@ -134,12 +179,26 @@ async function interruptible(client: Client, signal: AbortSignal, attempt: () =>
 
 /** Tables of a catalog (not views), as `schema.name`; pass it filtered, without the migration bookkeeping. */
 function tablesOf(catalog: Catalog): string[] {
-  return [...catalog.relations.values()].filter((r) => r.kind === 'table' || r.kind === 'partitioned table').map((r) => `${r.schema}.${r.name}`).sort();
+  return [...catalog.relations.values()]
+    .filter((r) => r.kind === 'table' || r.kind === 'partitioned table')
+    .map((r) => `${r.schema}.${r.name}`)
+    .sort();
 }
 
 /** Why this target's sync must not run: the schema build has no tables while the target has some. */
-function emptyGoalRefusal(current: Catalog, goal: Catalog, options: { readonly allowEmptyGoal?: boolean; readonly build: string; readonly commit: string }): string | undefined {
-  return emptyGoalProblem({ goalTables: tablesOf(goal).length, tables: tablesOf(current), other: 'the database', build: options.build, commit: options.commit, allowEmptyGoal: options.allowEmptyGoal });
+function emptyGoalRefusal(
+  current: Catalog,
+  goal: Catalog,
+  options: { readonly allowEmptyGoal?: boolean; readonly build: string; readonly commit: string },
+): string | undefined {
+  return emptyGoalProblem({
+    goalTables: tablesOf(goal).length,
+    tables: tablesOf(current),
+    other: 'the database',
+    build: options.build,
+    commit: options.commit,
+    allowEmptyGoal: options.allowEmptyGoal,
+  });
 }
 
 function excerpt(sql: string): string {
@@ -155,14 +214,25 @@ async function syncLocked(
   client: Client,
   target: ReachableTarget,
   goal: Catalog,
-  options: SyncOptions & { readonly dryRun: boolean; readonly diffOptions: DiffOptions; readonly acknowledged: readonly Acknowledgement[]; readonly build: string; readonly commit: string },
+  options: SyncOptions & {
+    readonly dryRun: boolean;
+    readonly diffOptions: DiffOptions;
+    readonly acknowledged: readonly Acknowledgement[];
+    readonly build: string;
+    readonly commit: string;
+  },
 ): Promise<AttemptOutcome> {
   const database = target.database;
   const live = await introspect(client);
   const statements = diffCatalogs(live, goal, options.diffOptions);
   if (statements.length === 0) return { status: 'up-to-date', statements: 0 };
-  const refused = emptyGoalRefusal(filterCatalog(live, options.diffOptions), filterCatalog(goal, options.diffOptions), options);
-  if (refused) return { status: 'refused', statements: 0, error: redact(`${database}: ${refused}; nothing was changed`) };
+  const refused = emptyGoalRefusal(
+    filterCatalog(live, options.diffOptions),
+    filterCatalog(goal, options.diffOptions),
+    options,
+  );
+  if (refused)
+    return { status: 'refused', statements: 0, error: redact(`${database}: ${refused}; nothing was changed`) };
   // Outside the transaction: enum values that later statements use must be committed before them
   // (the differ emits those ADD VALUE IF NOT EXISTS, safe to repeat); anything else that cannot run in a
   // transaction (CREATE INDEX CONCURRENTLY) goes after it, once what it needs exists.
@@ -173,23 +243,55 @@ async function syncLocked(
   const inside = firstStep.filter((s) => s.transactional);
   const first = firstStep.filter((s) => !s.transactional && s.object.kind === 'enum');
   const last = firstStep.filter((s) => !s.transactional && s.object.kind !== 'enum');
-  const warnings = statements.filter((s) => s.destructive).map((s) => `destructive: ${s.action} ${s.object.kind} ${s.object.name}`);
+  const warnings = statements
+    .filter((s) => s.destructive)
+    .map((s) => `destructive: ${s.action} ${s.object.kind} ${s.object.name}`);
   const planned = { sql: renderMarkedSql(statements), changes: describeStatements(statements) };
-  const outsideCount = first.length + last.length + laterParts.filter((p) => p.outside).reduce((n, p) => n + p.up.length, 0);
+  const outsideCount =
+    first.length + last.length + laterParts.filter((p) => p.outside).reduce((n, p) => n + p.up.length, 0);
   const counts = { statements: statements.length, ...(outsideCount ? { outsideTransaction: outsideCount } : {}) };
   // Read-only queries on this target's own rows, before anything runs on it (docs/prechecks.md).
-  const prechecks = await runPrechecks(client, { statements: await sqlStatements(statements.map((s) => s.sql), 'sync statement'), acknowledged: options.acknowledged, options: options.prechecks ?? {} });
+  const prechecks = await runPrechecks(client, {
+    statements: await sqlStatements(
+      statements.map((s) => s.sql),
+      'sync statement',
+    ),
+    acknowledged: options.acknowledged,
+    options: options.prechecks ?? {},
+  });
   const stopped = precheckRefusal(prechecks, false);
-  if (stopped) return { status: 'refused', statements: 0, sync: planned, prechecks, warnings, error: redact(`${database}: the sync: ${stopped}`) };
+  if (stopped)
+    return {
+      status: 'refused',
+      statements: 0,
+      sync: planned,
+      prechecks,
+      warnings,
+      error: redact(`${database}: the sync: ${stopped}`),
+    };
   if (options.dryRun) return { status: 'pending', ...counts, sync: planned, prechecks, warnings };
 
   const settings = ['RESET ALL', `SET lock_timeout = ${lockTimeoutOf(options)}`];
-  if (options.statementTimeoutMs !== undefined) settings.push(`SET statement_timeout = ${Math.floor(options.statementTimeoutMs)}`);
+  if (options.statementTimeoutMs !== undefined)
+    settings.push(`SET statement_timeout = ${Math.floor(options.statementTimeoutMs)}`);
   await client.query(settings.join('; '));
   const logger = options.logger ?? silentLogger;
-  const lockRetry = new LockRetry(client, options, { ...logger, warning: (m) => logger.warning(`${target.name}: ${m}`) });
+  const lockRetry = new LockRetry(client, options, {
+    ...logger,
+    warning: (m) => logger.warning(`${target.name}: ${m}`),
+  });
   try {
-    return await syncStatements(client, database, goal, options, { statements, inside, first, last, laterParts, warnings, planned, counts, lockRetry });
+    return await syncStatements(client, database, goal, options, {
+      statements,
+      inside,
+      first,
+      last,
+      laterParts,
+      warnings,
+      planned,
+      counts,
+      lockRetry,
+    });
   } finally {
     await lockRetry.close();
   }
@@ -221,7 +323,13 @@ async function syncStatements(
   let ranOutside = 0;
   let committed = false;
   let ranLater = 0;
-  const failure = (error: unknown, what: string, consequence: string, retryable = true, statement?: string): AttemptOutcome => {
+  const failure = (
+    error: unknown,
+    what: string,
+    consequence: string,
+    retryable = true,
+    statement?: string,
+  ): AttemptOutcome => {
     const fields = serverErrorFields(error);
     return {
       status: 'failed',
@@ -229,7 +337,12 @@ async function syncStatements(
       ...(ranOutside ? { outsideTransaction: ranOutside } : {}),
       sync: planned,
       warnings,
-      error: [redact(`${database}: ${what}: ${errorMessage(error)}${isLockTimeout(error) ? ` (${lockRetry.exhausted()})` : ''}; ${consequence}`), ...serverErrorLines(fields)].join('\n'),
+      error: [
+        redact(
+          `${database}: ${what}: ${errorMessage(error)}${isLockTimeout(error) ? ` (${lockRetry.exhausted()})` : ''}; ${consequence}`,
+        ),
+        ...serverErrorLines(fields),
+      ].join('\n'),
       evidence: { ...(statement ? { statement: redact(statement.trim()) } : {}), ...fields },
       // A lock timeout was already retried patiently here, within its budget.
       transient: retryable && !isLockTimeout(error) && isTransientFailure(error, (error as { code?: string }).code),
@@ -247,14 +360,30 @@ async function syncStatements(
           break;
         } catch (error) {
           // A failed CREATE INDEX CONCURRENTLY leaves an invalid index: dropped, so a lock timeout can be tried again.
-          const cleanup = build ? await dropLeftInvalidIndexes(client, snapshot, error, { waitMs: lockRetry.cleanupWaitMs(), lockTimeoutMs: lockRetry.lockTimeoutMs }) : undefined;
+          const cleanup = build
+            ? await dropLeftInvalidIndexes(client, snapshot, error, {
+                waitMs: lockRetry.cleanupWaitMs(),
+                lockTimeoutMs: lockRetry.lockTimeoutMs,
+              })
+            : undefined;
           const clean = !cleanup || cleanup.left.length === 0;
-          if (isLockTimeout(error) && clean && (await lockRetry.retryAfterTimeout(`${database}: "${excerpt(statement.sql)}"`, 'it runs again'))) continue;
+          if (
+            isLockTimeout(error) &&
+            clean &&
+            (await lockRetry.retryAfterTimeout(`${database}: "${excerpt(statement.sql)}"`, 'it runs again'))
+          )
+            continue;
           const left = list.length - index - 1 + (when === 'before' ? inside.length + last.length : 0);
           // Enum values (before) are added with IF NOT EXISTS, all or nothing: safe to retry. What runs after
           // (CREATE INDEX CONCURRENTLY) can fail half-done, leaving an invalid index that a new diff takes
           // for the real one if it could not be dropped: a retry would report success. Not retried.
-          const outcome = failure(error, `"${excerpt(statement.sql)}" (which cannot run in a transaction, ${when} it) failed`, `${ranOutside} statement(s) ran, ${left} did not`, when === 'before', statement.sql);
+          const outcome = failure(
+            error,
+            `"${excerpt(statement.sql)}" (which cannot run in a transaction, ${when} it) failed`,
+            `${ranOutside} statement(s) ran, ${left} did not`,
+            when === 'before',
+            statement.sql,
+          );
           return cleanup ? { ...outcome, error: redact(outcome.error + cleanup.note) } : outcome;
         }
       }
@@ -288,9 +417,18 @@ async function syncStatements(
         const atRisk = await dataAtRisk(client, losses, options.acknowledged);
         if (atRisk.length > 0) {
           await client.query('ROLLBACK');
-          const kept = ranOutside ? `the transaction was rolled back (the ${ranOutside} statement(s) run before it stay)` : 'nothing was changed';
+          const kept = ranOutside
+            ? `the transaction was rolled back (the ${ranOutside} statement(s) run before it stay)`
+            : 'nothing was changed';
           // Nothing ran (or only enum values before it): refused; else the transaction failed its guard.
-          return { status: ranOutside ? 'failed' : 'refused', statements: ranOutside, ...(ranOutside ? { outsideTransaction: ranOutside } : {}), sync: planned, warnings, error: redact(dataAtRiskMessage(`${database}: the sync`, atRisk, kept)) };
+          return {
+            status: ranOutside ? 'failed' : 'refused',
+            statements: ranOutside,
+            ...(ranOutside ? { outsideTransaction: ranOutside } : {}),
+            sync: planned,
+            warnings,
+            error: redact(dataAtRiskMessage(`${database}: the sync`, atRisk, kept)),
+          };
         }
         await runInside();
       }
@@ -299,10 +437,24 @@ async function syncStatements(
       break;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
-      if (current && isLockTimeout(error) && (await lockRetry.retryAfterTimeout(`${database}: "${excerpt(current.sql)}"`, 'the transaction was rolled back and runs again whole'))) continue;
+      if (
+        current &&
+        isLockTimeout(error) &&
+        (await lockRetry.retryAfterTimeout(
+          `${database}: "${excerpt(current.sql)}"`,
+          'the transaction was rolled back and runs again whole',
+        ))
+      )
+        continue;
       const what = current ? `statement "${excerpt(current.sql)}" failed` : 'the transaction failed';
       const before = ranOutside ? ` (the ${ranOutside} statement(s) run before it stay)` : '';
-      return failure(error, what, `the transaction was rolled back, nothing in it changed${before}`, true, current?.sql);
+      return failure(
+        error,
+        what,
+        `the transaction was rolled back, nothing in it changed${before}`,
+        true,
+        current?.sql,
+      );
     }
   }
   const late = await runOutside(last, 'after');
@@ -327,11 +479,25 @@ async function syncStatements(
         break;
       } catch (error) {
         await client.query('ROLLBACK').catch(() => undefined);
-        if (current && isLockTimeout(error) && (await lockRetry.retryAfterTimeout(`${database}: "${excerpt(current.sql)}"`, 'the step was rolled back and runs again whole'))) continue;
+        if (
+          current &&
+          isLockTimeout(error) &&
+          (await lockRetry.retryAfterTimeout(
+            `${database}: "${excerpt(current.sql)}"`,
+            'the step was rolled back and runs again whole',
+          ))
+        )
+          continue;
         const what = current ? `statement "${excerpt(current.sql)}" failed` : 'the transaction failed';
         const left = laterParts.slice(index + 1).reduce((n, p) => n + p.up.length, 0);
         // The steps before it stay: a retry diffs again and runs what is left (the same statements, once more).
-        return failure(error, what, `the transaction of that step was rolled back; the steps before it stay, ${left} later statement(s) did not run`, true, current?.sql);
+        return failure(
+          error,
+          what,
+          `the transaction of that step was rolled back; the steps before it stay, ${left} later statement(s) did not run`,
+          true,
+          current?.sql,
+        );
       }
     }
   }

@@ -115,7 +115,10 @@ export function parseTargetsYaml(text: string, file: string): TargetSpec[] {
     for (const pair of entry.items) {
       const key = isScalar(pair.key) ? String(pair.key.value) : '';
       if (key === 'url') {
-        fail(pair.key, 'a URL does not belong in the targets file (it holds a password): put it in a secret, map it to an environment variable and name that with url-env');
+        fail(
+          pair.key,
+          'a URL does not belong in the targets file (it holds a password): put it in a secret, map it to an environment variable and name that with url-env',
+        );
       }
       if (!ENTRY_KEYS.includes(key)) fail(pair.key, `unknown key "${key}" (expected ${ENTRY_KEYS.join(', ')})`);
       fields.set(key, pair);
@@ -123,17 +126,21 @@ export function parseTargetsYaml(text: string, file: string): TargetSpec[] {
     const scalarText = (key: string): string | undefined => {
       const pair = fields.get(key);
       if (!pair) return undefined;
-      if (!isScalar(pair.value) || pair.value.value === null || typeof pair.value.value === 'object') fail(pair.value ?? pair.key, `"${key}" must be a string`);
+      if (!isScalar(pair.value) || pair.value.value === null || typeof pair.value.value === 'object')
+        fail(pair.value ?? pair.key, `"${key}" must be a string`);
       return String((pair.value as { value: unknown }).value).trim();
     };
     const name = scalarText('name');
     if (!name) fail(item, 'a database needs a "name"');
-    if (!NAME_PATTERN.test(name!)) fail(fields.get('name')!.value, `database name "${name}" may only hold ${NAME_RULE}`);
-    if (seen.has(name!)) fail(fields.get('name')!.value, `database name "${name}" is already used on line ${seen.get(name!)}`);
+    if (!NAME_PATTERN.test(name!))
+      fail(fields.get('name')!.value, `database name "${name}" may only hold ${NAME_RULE}`);
+    if (seen.has(name!))
+      fail(fields.get('name')!.value, `database name "${name}" is already used on line ${seen.get(name!)}`);
     seen.set(name!, lineOf(item));
     const urlEnv = scalarText('url-env');
     if (!urlEnv) fail(item, `database "${name}" needs "url-env": the environment variable holding its URL`);
-    if (!ENV_PATTERN.test(urlEnv!)) fail(fields.get('url-env')!.value, `url-env "${urlEnv}" is not an environment variable name`);
+    if (!ENV_PATTERN.test(urlEnv!))
+      fail(fields.get('url-env')!.value, `url-env "${urlEnv}" is not an environment variable name`);
     const groups = readGroups(fields.get('groups')?.value ?? null, fail);
     specs.push({ name: name!, urlEnv: urlEnv!, groups, origin });
   }
@@ -141,10 +148,14 @@ export function parseTargetsYaml(text: string, file: string): TargetSpec[] {
   return specs;
 }
 
-function readGroups(node: YamlNode | null, fail: (node: YamlNode | null | undefined, message: string) => never): string[] {
+function readGroups(
+  node: YamlNode | null,
+  fail: (node: YamlNode | null | undefined, message: string) => never,
+): string[] {
   if (node === null) return [];
   const one = (n: YamlNode): string => {
-    if (!isScalar(n) || n.value === null || typeof n.value === 'object' || String(n.value).trim() === '') fail(n, 'a group must be a non-empty string');
+    if (!isScalar(n) || n.value === null || typeof n.value === 'object' || String(n.value).trim() === '')
+      fail(n, 'a group must be a non-empty string');
     const group = String((n as { value: unknown }).value).trim();
     if (!NAME_PATTERN.test(group)) fail(n, `group "${group}" may only hold ${NAME_RULE}`);
     return group;
@@ -172,9 +183,12 @@ export function parseDatabaseList(lines: readonly string[], origin: (index: numb
     if (fromEnv) {
       name = fromEnv[1].trim();
       const urlEnv = fromEnv[2].trim();
-      if (!NAME_PATTERN.test(name)) throw new ConfigurationError(`${where}: database name "${name}" may only hold ${NAME_RULE}`);
-      if (!ENV_PATTERN.test(urlEnv)) throw new ConfigurationError(`${where}: "env:${urlEnv}" is not an environment variable name`);
-      if (seen.has(name)) throw new ConfigurationError(`${where}: database name "${name}" is already used by ${seen.get(name)}`);
+      if (!NAME_PATTERN.test(name))
+        throw new ConfigurationError(`${where}: database name "${name}" may only hold ${NAME_RULE}`);
+      if (!ENV_PATTERN.test(urlEnv))
+        throw new ConfigurationError(`${where}: "env:${urlEnv}" is not an environment variable name`);
+      if (seen.has(name))
+        throw new ConfigurationError(`${where}: database name "${name}" is already used by ${seen.get(name)}`);
       seen.set(name, where);
       specs.push({ name, urlEnv, groups: [], origin: where });
       return;
@@ -184,15 +198,19 @@ export function parseDatabaseList(lines: readonly string[], origin: (index: numb
       name = describeDatabase(url);
     } else {
       const at = line.indexOf('=');
-      if (at < 0) throw new ConfigurationError(`${where}: expected name=postgres://... (not shown: it may hold a password)`);
+      if (at < 0)
+        throw new ConfigurationError(`${where}: expected name=postgres://... (not shown: it may hold a password)`);
       name = line.slice(0, at).trim();
       url = registerUrlSecrets(line.slice(at + 1).trim());
-      if (!NAME_PATTERN.test(name)) throw new ConfigurationError(`${where}: database name "${name}" may only hold ${NAME_RULE}`);
-      if (!isPostgresUrl(url)) throw new ConfigurationError(`${where}: the URL of "${name}" must start with postgres:// or postgresql://`);
+      if (!NAME_PATTERN.test(name))
+        throw new ConfigurationError(`${where}: database name "${name}" may only hold ${NAME_RULE}`);
+      if (!isPostgresUrl(url))
+        throw new ConfigurationError(`${where}: the URL of "${name}" must start with postgres:// or postgresql://`);
     }
     const urlProblem = databaseUrlProblem(url);
     if (urlProblem) throw new ConfigurationError(`${where}: the URL of "${name}" cannot be used: ${urlProblem}`);
-    if (seen.has(name)) throw new ConfigurationError(`${where}: database name "${name}" is already used by ${seen.get(name)}`);
+    if (seen.has(name))
+      throw new ConfigurationError(`${where}: database name "${name}" is already used by ${seen.get(name)}`);
     seen.set(name, where);
     specs.push({ name, url, groups: [], origin: where });
   });
@@ -203,7 +221,10 @@ export function parseDatabaseList(lines: readonly string[], origin: (index: numb
  * Looks up each target's URL (in `env` for url-env entries) and registers it with the redactor. A missing
  * or empty variable does not stop the run: that target carries a problem and fails on its own.
  */
-export function resolveTargets(specs: readonly TargetSpec[], env: Readonly<Record<string, string | undefined>> = process.env): Target[] {
+export function resolveTargets(
+  specs: readonly TargetSpec[],
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Target[] {
   return specs.map((spec) => {
     const url = spec.url ?? (spec.urlEnv ? env[spec.urlEnv]?.trim() : undefined);
     if (!url) {
@@ -227,7 +248,11 @@ export function resolveTargets(specs: readonly TargetSpec[], env: Readonly<Recor
 }
 
 /** Keeps the targets of one group; a group nobody belongs to is a mistake worth stopping for. */
-export function selectGroup<T extends { readonly groups: readonly string[] }>(targets: readonly T[], group: string | undefined, where = 'targets'): T[] {
+export function selectGroup<T extends { readonly groups: readonly string[] }>(
+  targets: readonly T[],
+  group: string | undefined,
+  where = 'targets',
+): T[] {
   if (group === undefined) return [...targets];
   const selected = targets.filter((t) => t.groups.includes(group));
   if (selected.length === 0) {
@@ -262,8 +287,12 @@ export interface TargetSelection {
 export async function loadTargets(selection: TargetSelection): Promise<Target[]> {
   const names = selection.names ?? { targetsFile: '--targets', databases: '--database' };
   const entries = (selection.databases ?? []).filter((line) => line.trim() !== '');
-  if (selection.targetsFile && entries.length > 0) throw new ConfigurationError(`give ${names.targetsFile} or ${names.databases}, not both`);
-  if (!selection.targetsFile && entries.length === 0) throw new ConfigurationError(`give the databases to work on: ${names.targetsFile} <file> or ${names.databases} name=postgres://...`);
+  if (selection.targetsFile && entries.length > 0)
+    throw new ConfigurationError(`give ${names.targetsFile} or ${names.databases}, not both`);
+  if (!selection.targetsFile && entries.length === 0)
+    throw new ConfigurationError(
+      `give the databases to work on: ${names.targetsFile} <file> or ${names.databases} name=postgres://...`,
+    );
   const specs = selection.targetsFile
     ? await readTargetsFile(selection.targetsFile)
     : parseDatabaseList(selection.databases ?? [], selection.databaseOrigin ?? ((i) => `${names.databases} #${i + 1}`));
@@ -273,13 +302,19 @@ export async function loadTargets(selection: TargetSelection): Promise<Target[]>
 }
 
 /** Keeps the targets named (all when none is); a name that matches none is refused, listing the names there are. */
-export function selectNames<T extends { readonly name: string }>(targets: readonly T[], only: readonly string[], where = 'targets'): T[] {
+export function selectNames<T extends { readonly name: string }>(
+  targets: readonly T[],
+  only: readonly string[],
+  where = 'targets',
+): T[] {
   if (only.length === 0) return [...targets];
   const unknown = only.filter((name) => !targets.some((t) => t.name === name));
   if (unknown.length > 0) {
     const known = targets.map((t) => t.name);
     const shown = known.slice(0, 20).join(', ') + (known.length > 20 ? `, and ${known.length - 20} more` : '');
-    throw new ConfigurationError(`no target named ${unknown.map((n) => `"${n}"`).join(', ')} in ${where} (names there: ${shown || 'none'})`);
+    throw new ConfigurationError(
+      `no target named ${unknown.map((n) => `"${n}"`).join(', ')} in ${where} (names there: ${shown || 'none'})`,
+    );
   }
   return targets.filter((t) => only.includes(t.name));
 }

@@ -82,10 +82,18 @@ export interface VersionedRun {
   readonly maxFailures?: number;
 }
 
-export type LockedAttempt = (client: Client, target: ReachableTarget, context: VersionedRunContext) => Promise<AttemptOutcome>;
+export type LockedAttempt = (
+  client: Client,
+  target: ReachableTarget,
+  context: VersionedRunContext,
+) => Promise<AttemptOutcome>;
 
 /** Runs `attempt` on every target under its migration lock; returns the report. Never throws for a target. */
-export async function runVersionedFleet(run: VersionedRun, options: FleetCheckOptions, attempt: LockedAttempt): Promise<FleetReport> {
+export async function runVersionedFleet(
+  run: VersionedRun,
+  options: FleetCheckOptions,
+  attempt: LockedAttempt,
+): Promise<FleetReport> {
   const started = performance.now();
   const logger = options.logger ?? silentLogger;
   const { set, targets } = options;
@@ -101,13 +109,17 @@ export async function runVersionedFleet(run: VersionedRun, options: FleetCheckOp
 
   // The shadow server starts only when a first target needs an expected schema.
   let server: Promise<ShadowServer> | undefined;
-  const openServer = () => (server ??= openShadowServer(shadowSpec, { postgresVersion: options.postgresVersion, logger }));
+  const openServer = () =>
+    (server ??= openShadowServer(shadowSpec, { postgresVersion: options.postgresVersion, logger }));
   const expected = expectedSchemas(openServer, set, { logger });
   const connections = new ConnectionLedger();
   const signal = options.signal ?? interruptSignal();
   const context: VersionedRunContext = { mode, set, to, dryRun, expected, options, logger, connections, signal };
   const connect = { ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}) };
-  const lock = { logger, ...(options.lockWaitTimeoutMs !== undefined ? { lockWaitTimeoutMs: options.lockWaitTimeoutMs } : {}) };
+  const lock = {
+    logger,
+    ...(options.lockWaitTimeoutMs !== undefined ? { lockWaitTimeoutMs: options.lockWaitTimeoutMs } : {}),
+  };
   try {
     const preflight = run.beforeTargets ? await run.beforeTargets(context) : undefined;
     const stopped = preflight?.failures[0];
@@ -117,7 +129,10 @@ export async function runVersionedFleet(run: VersionedRun, options: FleetCheckOp
       : await runFleet(
           mode,
           targets,
-          (target) => connections.use(target.url, connect, (client) => holdDatabaseLock(client, target.url, (locked) => attempt(locked, target, context), lock)),
+          (target) =>
+            connections.use(target.url, connect, (client) =>
+              holdDatabaseLock(client, target.url, (locked) => attempt(locked, target, context), lock),
+            ),
           {
             concurrency,
             ...(options.concurrencyPerHost !== undefined ? { concurrencyPerHost: options.concurrencyPerHost } : {}),
@@ -145,7 +160,16 @@ export async function runVersionedFleet(run: VersionedRun, options: FleetCheckOp
 }
 
 function notStarted(targets: readonly Target[], why: string): TargetOutcome[] {
-  return targets.map((t) => ({ name: t.name, database: t.database, status: 'not-started', error: why, migrations: [], warnings: [], attempts: 0, durationMs: 0 }));
+  return targets.map((t) => ({
+    name: t.name,
+    database: t.database,
+    status: 'not-started',
+    error: why,
+    migrations: [],
+    warnings: [],
+    attempts: 0,
+    durationMs: 0,
+  }));
 }
 
 /**
@@ -153,7 +177,12 @@ function notStarted(targets: readonly Target[], why: string): TargetOutcome[] {
  * (built once per version, shared); undefined when they are equal. Adds a warning when the servers'
  * majors differ.
  */
-export async function compareWithVersion(client: Client, version: number, context: VersionedRunContext, warnings: string[]): Promise<Drift | undefined> {
+export async function compareWithVersion(
+  client: Client,
+  version: number,
+  context: VersionedRunContext,
+  warnings: string[],
+): Promise<Drift | undefined> {
   // Both settle before either failure is thrown: no read is left running unobserved.
   const [expectedResult, liveResult] = await Promise.allSettled([context.expected.get(version), introspect(client)]);
   if (expectedResult.status === 'rejected') throw expectedResult.reason;

@@ -36,7 +36,7 @@ export async function initRepository(repoDir: string, hints: LayoutHints, option
   if (!layout.targetsFile) {
     files.push({ path: 'db-targets.yml', text: STARTER_TARGETS });
     // The workflows are written for the starter file, as if it were there.
-    
+
     const specs = parseTargetsYaml(STARTER_TARGETS, 'db-targets.yml');
     layout = {
       ...layout,
@@ -51,7 +51,9 @@ export async function initRepository(repoDir: string, hints: LayoutHints, option
 
   const existing = files.filter((f) => existsSync(join(root, f.path)));
   if (existing.length > 0 && !options.force && !options.dryRun) {
-    throw new ConfigurationError(`${existing.map((f) => f.path).join(', ')} already exist${existing.length === 1 ? 's' : ''} in ${root}: nothing written (--force overwrites them)`);
+    throw new ConfigurationError(
+      `${existing.map((f) => f.path).join(', ')} already exist${existing.length === 1 ? 's' : ''} in ${root}: nothing written (--force overwrites them)`,
+    );
   }
   if (!options.dryRun) {
     for (const file of files) {

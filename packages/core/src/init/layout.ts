@@ -57,7 +57,7 @@ function walk(root: string, depth: number, dir = root): string[] {
   }
   for (const name of names.sort()) {
     const path = join(dir, name);
-    let stats;
+    let stats: ReturnType<typeof statSync>;
     try {
       stats = statSync(path);
     } catch {
@@ -82,19 +82,35 @@ interface SchemaGuess {
 
 function guessSchema(root: string, files: readonly string[]): SchemaGuess | undefined {
   if (files.includes('manage.py')) {
-    return { schemaDir: '.', schemaCommand: 'python3 manage.py migrate --no-input -v 0', runtime: 'python', why: 'manage.py (Django)' };
+    return {
+      schemaDir: '.',
+      schemaCommand: 'python3 manage.py migrate --no-input -v 0',
+      runtime: 'python',
+      why: 'manage.py (Django)',
+    };
   }
   const createAll = files.find((f) => /(^|\/)create_all\.py$/.test(f));
   if (createAll) {
     const pkg = dirname(createAll);
     if (pkg !== '.' && existsSync(join(root, pkg, '__init__.py'))) {
       const parent = dirname(pkg);
-      return { schemaDir: parent, schemaCommand: `python3 -m ${pkg.split('/').pop()}.create_all`, runtime: 'python', why: `${createAll} (a package's create_all)` };
+      return {
+        schemaDir: parent,
+        schemaCommand: `python3 -m ${pkg.split('/').pop()}.create_all`,
+        runtime: 'python',
+        why: `${createAll} (a package's create_all)`,
+      };
     }
     return { schemaDir: pkg, schemaCommand: 'python3 create_all.py', runtime: 'python', why: createAll };
   }
   const drizzle = files.find((f) => /^drizzle\.config\.(ts|js|mjs|cjs)$/.test(f));
-  if (drizzle) return { schemaDir: '.', schemaCommand: 'npx drizzle-kit migrate', runtime: 'node', why: `${drizzle} (drizzle-kit)` };
+  if (drizzle)
+    return {
+      schemaDir: '.',
+      schemaCommand: 'npx drizzle-kit migrate',
+      runtime: 'node',
+      why: `${drizzle} (drizzle-kit)`,
+    };
   for (const sql of ['db/structure.sql', 'db/schema.sql', 'schema.sql', 'schema/schema.sql', 'sql/schema.sql']) {
     if (files.includes(sql)) return { schemaDir: dirname(sql), schemaSql: [sql.split('/').pop()!], why: sql };
   }
@@ -108,31 +124,47 @@ function dbconfigDir(root: string): string | undefined {
   return match?.[1]?.replace(/^\.\//, '').replace(/\/+$/, '');
 }
 
-function guessInstall(root: string, schemaDir: string, runtime: 'python' | 'node' | undefined): { command: string; runtime: 'python' | 'node'; why: string } | undefined {
+function guessInstall(
+  root: string,
+  schemaDir: string,
+  runtime: 'python' | 'node' | undefined,
+): { command: string; runtime: 'python' | 'node'; why: string } | undefined {
   // The schema directory's own file, else the nearest one above it.
   const dirs: string[] = [];
   for (let dir = schemaDir; ; dir = dirname(dir)) {
     dirs.push(dir);
     if (dir === '.' || dir === '/' || dir === '') break;
   }
-  const inSchema = (name: string) => dirs.map((d) => (d === '.' ? name : join(d, name))).find((p) => existsSync(join(root, p)));
+  const inSchema = (name: string) =>
+    dirs.map((d) => (d === '.' ? name : join(d, name))).find((p) => existsSync(join(root, p)));
   if (runtime !== 'node') {
     const requirements = inSchema('requirements.txt');
     if (requirements) return { command: `pip install -r ${requirements}`, runtime: 'python', why: requirements };
     const pyproject = inSchema('pyproject.toml');
-    if (pyproject) return { command: `pip install ./${dirname(pyproject) === '.' ? '' : dirname(pyproject)}`.replace(/\/$/, ''), runtime: 'python', why: pyproject };
+    if (pyproject)
+      return {
+        command: `pip install ./${dirname(pyproject) === '.' ? '' : dirname(pyproject)}`.replace(/\/$/, ''),
+        runtime: 'python',
+        why: pyproject,
+      };
   }
   if (runtime !== 'python') {
-    if (existsSync(join(root, 'pnpm-lock.yaml'))) return { command: 'corepack enable && pnpm install --frozen-lockfile', runtime: 'node', why: 'pnpm-lock.yaml' };
-    if (existsSync(join(root, 'package-lock.json'))) return { command: 'npm ci', runtime: 'node', why: 'package-lock.json' };
-    if (existsSync(join(root, 'yarn.lock'))) return { command: 'yarn install --frozen-lockfile', runtime: 'node', why: 'yarn.lock' };
+    if (existsSync(join(root, 'pnpm-lock.yaml')))
+      return { command: 'corepack enable && pnpm install --frozen-lockfile', runtime: 'node', why: 'pnpm-lock.yaml' };
+    if (existsSync(join(root, 'package-lock.json')))
+      return { command: 'npm ci', runtime: 'node', why: 'package-lock.json' };
+    if (existsSync(join(root, 'yarn.lock')))
+      return { command: 'yarn install --frozen-lockfile', runtime: 'node', why: 'yarn.lock' };
   }
   return undefined;
 }
 
 async function defaultBranch(git: Git): Promise<{ branch: string; why: string }> {
-  const remote = await git.exec(['symbolic-ref', '--quiet', '--short', 'refs/remotes/origin/HEAD'], { allowFailure: true });
-  if (remote.exitCode === 0 && remote.stdout.trim()) return { branch: remote.stdout.trim().replace(/^origin\//, ''), why: "origin's HEAD" };
+  const remote = await git.exec(['symbolic-ref', '--quiet', '--short', 'refs/remotes/origin/HEAD'], {
+    allowFailure: true,
+  });
+  if (remote.exitCode === 0 && remote.stdout.trim())
+    return { branch: remote.stdout.trim().replace(/^origin\//, ''), why: "origin's HEAD" };
   const current = await git.currentBranch();
   if (current) return { branch: current, why: 'the current branch (no origin/HEAD)' };
   return { branch: 'main', why: 'a guess (no branch checked out)' };
@@ -147,8 +179,21 @@ export async function detectLayout(repoDir: string, hints: LayoutHints = {}): Pr
 
   let schema: SchemaGuess | undefined;
   if (hints.schemaDir !== undefined) {
-    if (!hints.schemaCommand && !hints.schemaSql?.length) throw new ConfigurationError('--schema-dir needs --schema-command or --schema-sql: how the schema is built into an empty database');
-    schema = { schemaDir: hints.schemaDir, schemaCommand: hints.schemaCommand, schemaSql: hints.schemaSql, runtime: hints.schemaCommand?.startsWith('python') ? 'python' : hints.schemaCommand?.startsWith('npx') ? 'node' : undefined, why: 'given' };
+    if (!hints.schemaCommand && !hints.schemaSql?.length)
+      throw new ConfigurationError(
+        '--schema-dir needs --schema-command or --schema-sql: how the schema is built into an empty database',
+      );
+    schema = {
+      schemaDir: hints.schemaDir,
+      schemaCommand: hints.schemaCommand,
+      schemaSql: hints.schemaSql,
+      runtime: hints.schemaCommand?.startsWith('python')
+        ? 'python'
+        : hints.schemaCommand?.startsWith('npx')
+          ? 'node'
+          : undefined,
+      why: 'given',
+    };
   } else {
     schema = guessSchema(root, files);
     if (!schema) {
@@ -159,14 +204,20 @@ export async function detectLayout(repoDir: string, hints: LayoutHints = {}): Pr
     }
   }
   const schemaDir = schema.schemaDir.replace(/^\.\/+/, '').replace(/\/+$/, '') || '.';
-  findings.push(`schema: ${schemaDir}, ${schema.schemaCommand ? `command ${schema.schemaCommand}` : `SQL ${schema.schemaSql!.join(', ')}`} (from ${schema.why})`);
+  findings.push(
+    `schema: ${schemaDir}, ${schema.schemaCommand ? `command ${schema.schemaCommand}` : `SQL ${schema.schemaSql!.join(', ')}`} (from ${schema.why})`,
+  );
 
   const fromConfig = dbconfigDir(root);
   const existingDir = MIGRATION_DIRS.find((d) => existsSync(join(root, d)));
   const migrationsDir = hints.migrationsDir ?? fromConfig ?? existingDir ?? 'migrations';
-  findings.push(`migrations: ${migrationsDir} (${hints.migrationsDir ? 'given' : fromConfig ? "sql-migrate's dbconfig.yml" : existingDir ? 'found' : 'default; created'})`);
+  findings.push(
+    `migrations: ${migrationsDir} (${hints.migrationsDir ? 'given' : fromConfig ? "sql-migrate's dbconfig.yml" : existingDir ? 'found' : 'default; created'})`,
+  );
 
-  const installGuess = hints.install ? { command: hints.install, runtime: schema.runtime ?? 'python', why: 'given' } : guessInstall(root, schemaDir, schema.runtime);
+  const installGuess = hints.install
+    ? { command: hints.install, runtime: schema.runtime ?? 'python', why: 'given' }
+    : guessInstall(root, schemaDir, schema.runtime);
   if (installGuess) findings.push(`dependencies: ${installGuess.command} (from ${installGuess.why})`);
   else findings.push('dependencies: none found (give --install "<command>" if the schema build needs packages)');
 
@@ -182,7 +233,9 @@ export async function detectLayout(repoDir: string, hints: LayoutHints = {}): Pr
     const groups = new Set(specs.flatMap((s) => s.groups));
     productionGroup = ['prod', 'production'].find((g) => groups.has(g));
     const staging = specs.filter((s) => s.groups.includes('staging'));
-    const production = productionGroup ? specs.filter((s) => s.groups.includes(productionGroup!)) : specs.filter((s) => !s.groups.includes('staging'));
+    const production = productionGroup
+      ? specs.filter((s) => s.groups.includes(productionGroup!))
+      : specs.filter((s) => !s.groups.includes('staging'));
     productionUrlEnvs = production.map((s) => s.urlEnv!).filter(Boolean);
     stagingUrlEnvs = staging.map((s) => s.urlEnv!).filter(Boolean);
     findings.push(

@@ -31,7 +31,12 @@ export function workflowPathFromRef(workflowRef: string | undefined): string | u
  * Why the workflow's paths filter for `event` would not start it for a change in `schemaDir` (relative to
  * the repository root), or undefined when it would (or has no filter, or the schema is the whole repository).
  */
-export function triggerPathsProblem(workflowText: string, workflowPath: string, event: string, schemaDir: string): string | undefined {
+export function triggerPathsProblem(
+  workflowText: string,
+  workflowPath: string,
+  event: string,
+  schemaDir: string,
+): string | undefined {
   const dir = schemaDir.replace(/^\.\/+/, '').replace(/\/+$/, '');
   if (dir === '' || dir === '.' || dir.startsWith('/') || dir.startsWith('..')) return undefined;
   let workflow: unknown;
@@ -41,8 +46,10 @@ export function triggerPathsProblem(workflowText: string, workflowPath: string, 
     return undefined;
   }
   const on = (workflow as Record<string, unknown> | null)?.on ?? (workflow as Record<string, unknown> | null)?.true;
-  const trigger = typeof on === 'object' && on !== null && !Array.isArray(on) ? (on as Record<string, unknown>)[event] : undefined;
-  const paths = typeof trigger === 'object' && trigger !== null ? (trigger as Record<string, unknown>).paths : undefined;
+  const trigger =
+    typeof on === 'object' && on !== null && !Array.isArray(on) ? (on as Record<string, unknown>)[event] : undefined;
+  const paths =
+    typeof trigger === 'object' && trigger !== null ? (trigger as Record<string, unknown>).paths : undefined;
   if (!Array.isArray(paths) || paths.length === 0) return undefined;
   const probe = `${dir}/any-file`;
   // Later patterns win: a `!` pattern excludes what earlier ones included.

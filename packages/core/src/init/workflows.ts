@@ -28,7 +28,9 @@ const SHADOW_SERVICE = `    services:
 `;
 
 function quote(value: string): string {
-  return /^[A-Za-z0-9_./-]+$/.test(value) && !/^(true|false|yes|no|on|off|null|\d+)$/i.test(value) ? value : `'${value.replace(/'/g, "''")}'`;
+  return /^[A-Za-z0-9_./-]+$/.test(value) && !/^(true|false|yes|no|on|off|null|\d+)$/i.test(value)
+    ? value
+    : `'${value.replace(/'/g, "''")}'`;
 }
 
 /** The paths whose change may change the schema: the schema directory and the dependency file outside it. */
@@ -51,7 +53,8 @@ function pushTrigger(layout: RepositoryLayout): string {
 function setupSteps(layout: RepositoryLayout): string {
   const runtime = layout.install?.runtime ?? layout.runtime;
   let steps = '';
-  if (runtime === 'python') steps += `      - uses: actions/setup-python@v6\n        with:\n          python-version: '3.12'\n`;
+  if (runtime === 'python')
+    steps += `      - uses: actions/setup-python@v6\n        with:\n          python-version: '3.12'\n`;
   if (runtime === 'node') steps += `      - uses: actions/setup-node@v5\n        with:\n          node-version: 22\n`;
   if (layout.install) steps += `      - run: ${layout.install.command}\n`;
   return steps;
@@ -60,7 +63,8 @@ function setupSteps(layout: RepositoryLayout): string {
 function schemaInputs(layout: RepositoryLayout): string {
   let text = `          schema-dir: ${quote(layout.schemaDir)}\n`;
   if (layout.schemaCommand) text += `          schema-command: ${quote(layout.schemaCommand)}\n`;
-  if (layout.schemaSql) text += `          schema-sql: |\n${layout.schemaSql.map((f) => `            ${f}\n`).join('')}`;
+  if (layout.schemaSql)
+    text += `          schema-sql: |\n${layout.schemaSql.map((f) => `            ${f}\n`).join('')}`;
   return text;
 }
 
@@ -81,7 +85,8 @@ export function generateWorkflows(layout: RepositoryLayout, options: WorkflowOpt
   const targetsFile = layout.targetsFile ?? 'db-targets.yml';
   const group = layout.productionGroup ? `          group: ${layout.productionGroup}\n` : '';
   const shadowUrl = 'postgresql://postgres:shadow-only-password@localhost:5432/postgres';
-  const header = '# Written by db-migrate init for this repository; edit freely (run init again with --force to regenerate).\n';
+  const header =
+    '# Written by db-migrate init for this repository; edit freely (run init again with --force to regenerate).\n';
 
   const create = `${header}name: create migration
 

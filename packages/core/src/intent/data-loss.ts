@@ -13,7 +13,13 @@ import type { RowCounts } from '../seed/rows';
 import { BOOKKEEPING_SCHEMA, TRACKING_TABLE } from '../tracking';
 
 /** The codes of the data-loss hazards the gate stops on (the differ's hazard codes). */
-export const DATA_LOSS_CODES = ['drops-data', 'narrows-type', 'enum-recreated', 'deletes-rows', 'changes-values'] as const;
+export const DATA_LOSS_CODES = [
+  'drops-data',
+  'narrows-type',
+  'enum-recreated',
+  'deletes-rows',
+  'changes-values',
+] as const;
 export type DataLossCode = (typeof DATA_LOSS_CODES)[number];
 
 export interface DataLoss {
@@ -63,7 +69,14 @@ SELECT 'enum', t.oid::int8::text, n.nspname || '.' || t.typname, 0, e.oid::int8:
 
 /** Reads the inventory in one query, in the client's session (search_path decides how types print). */
 export async function readDataInventory(client: Client): Promise<DataInventory> {
-  const { rows } = await client.query<{ kind: string; oid: string; name: string; num: number | null; item: string | null; type: string | null }>(INVENTORY_SQL);
+  const { rows } = await client.query<{
+    kind: string;
+    oid: string;
+    name: string;
+    num: number | null;
+    item: string | null;
+    type: string | null;
+  }>(INVENTORY_SQL);
   const tables = new Map<string, TableColumns>();
   const enums = new Map<string, { oid: string; labels: Map<string, string> }>();
   for (const r of rows) {
@@ -88,7 +101,8 @@ export function inventoryTables(inventory: DataInventory): string[] {
 /** What goes from `before` to `after` (the same database, before and after a change). */
 export function dataLosses(before: DataInventory, after: DataInventory): DataLoss[] {
   const losses: DataLoss[] = [];
-  const loss = (object: string, hazard: { code: string; message: string }) => losses.push({ code: hazard.code as DataLossCode, object, message: hazard.message });
+  const loss = (object: string, hazard: { code: string; message: string }) =>
+    losses.push({ code: hazard.code as DataLossCode, object, message: hazard.message });
   for (const table of before.tables.values()) {
     const now = after.tables.get(table.oid);
     if (!now) {
@@ -101,7 +115,13 @@ export function dataLosses(before: DataInventory, after: DataInventory): DataLos
       if (!kept) loss(object, hazards.dropsData(`column ${object}`));
       else if (kept.type !== column.type) {
         const how = valueChangingConversion(column.type, kept.type);
-        if (how) losses.push({ ...hazards.narrowsType(`column ${object}`, column.type, kept.type, how), code: 'narrows-type', object, conversion: { from: column.type, to: kept.type } });
+        if (how)
+          losses.push({
+            ...hazards.narrowsType(`column ${object}`, column.type, kept.type, how),
+            code: 'narrows-type',
+            object,
+            conversion: { from: column.type, to: kept.type },
+          });
       }
     }
   }
@@ -133,7 +153,11 @@ export interface RowDeletion extends DataLoss {
  * same), counted on one database before and after it. `allowed` (oid -> rows) may go without loss: the
  * rows a migration's Up added, which its Down removes. A dropped table is drops-data, not counted here.
  */
-export function rowDeletions(before: RowCounts, after: RowCounts, allowed: ReadonlyMap<number, number> = new Map()): RowDeletion[] {
+export function rowDeletions(
+  before: RowCounts,
+  after: RowCounts,
+  allowed: ReadonlyMap<number, number> = new Map(),
+): RowDeletion[] {
   const now = new Map([...after.values()].map((t) => [t.oid, t.rows]));
   const out: RowDeletion[] = [];
   for (const [table, { oid, rows }] of before) {

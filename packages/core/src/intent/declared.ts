@@ -9,9 +9,17 @@ export interface DeclaredIntent {
 
 /** The DB-Migrate-Allow and DB-Migrate-Rename trailers of the schema commits after base up to goal, oldest first. */
 export async function readDeclaredIntent(git: Git, baseSha: string | null, goalSha: string): Promise<DeclaredIntent> {
-  const [allow, renames] = await Promise.all([git.trailers(ALLOW_TRAILER, baseSha, goalSha), git.trailers(RENAME_TRAILER, baseSha, goalSha)]);
+  const [allow, renames] = await Promise.all([
+    git.trailers(ALLOW_TRAILER, baseSha, goalSha),
+    git.trailers(RENAME_TRAILER, baseSha, goalSha),
+  ]);
   return {
-    allow: allow.map((t) => parseAcknowledgement(t.value, `the ${ALLOW_TRAILER} trailer of commit ${t.sha.slice(0, 12)}`)),
-    renames: renames.map((t) => ({ text: t.value, source: `the ${RENAME_TRAILER} trailer of commit ${t.sha.slice(0, 12)}` })),
+    allow: allow.map((t) =>
+      parseAcknowledgement(t.value, `the ${ALLOW_TRAILER} trailer of commit ${t.sha.slice(0, 12)}`),
+    ),
+    renames: renames.map((t) => ({
+      text: t.value,
+      source: `the ${RENAME_TRAILER} trailer of commit ${t.sha.slice(0, 12)}`,
+    })),
   };
 }

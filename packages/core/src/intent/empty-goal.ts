@@ -21,11 +21,12 @@ export interface EmptyGoalInput {
 /** The refusal's message, or undefined when the goal has tables, the other side has none, or the drop is meant. */
 export function emptyGoalProblem(input: EmptyGoalInput): string | undefined {
   if (input.allowEmptyGoal || input.goalTables > 0 || input.tables.length === 0) return undefined;
-  const shown = input.tables.slice(0, 5).join(', ') + (input.tables.length > 5 ? `, and ${input.tables.length - 5} more` : '');
+  const shown =
+    input.tables.slice(0, 5).join(', ') + (input.tables.length > 5 ? `, and ${input.tables.length - 5} more` : '');
   return (
     `the schema build (${input.build}) at ${input.commit} produced no tables, while ${input.other} has ${input.tables.length} (${shown}): ` +
-      `a build that exits 0 without building anything would drop them all, with their data. Fix the build, or pass ${ALLOW_EMPTY_GOAL_FLAG} ` +
-      `(action input ${ALLOW_EMPTY_GOAL_INPUT}: true) if dropping every table is intended`
+    `a build that exits 0 without building anything would drop them all, with their data. Fix the build, or pass ${ALLOW_EMPTY_GOAL_FLAG} ` +
+    `(action input ${ALLOW_EMPTY_GOAL_INPUT}: true) if dropping every table is intended`
   );
 }
 

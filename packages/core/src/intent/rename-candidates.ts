@@ -11,7 +11,9 @@ export interface RenameCandidate {
 }
 
 function byName(inventory: DataInventory): Map<string, Map<string, string>> {
-  return new Map([...inventory.tables.values()].map((t) => [t.name, new Map([...t.columns.values()].map((c) => [c.name, c.type]))]));
+  return new Map(
+    [...inventory.tables.values()].map((t) => [t.name, new Map([...t.columns.values()].map((c) => [c.name, c.type]))]),
+  );
 }
 
 function split(qualifiedName: string): [string, string] {
@@ -20,7 +22,10 @@ function split(qualifiedName: string): [string, string] {
 }
 
 function shape(columns: Map<string, string>): string {
-  return [...columns].map(([n, t]) => `${n} ${t}`).sort().join(', ');
+  return [...columns]
+    .map(([n, t]) => `${n} ${t}`)
+    .sort()
+    .join(', ');
 }
 
 /**
@@ -43,13 +48,18 @@ export function renameCandidates(base: DataInventory, goal: DataInventory): Rena
       if (index < 0) continue;
       const [newName] = added.splice(index, 1)[0]!;
       const [schema, bare] = split(table);
-      add(`${table}.${name} -> ${newName}`, `ALTER TABLE ${qualified(schema, bare)} RENAME COLUMN ${ident(name)} TO ${ident(newName)}`);
+      add(
+        `${table}.${name} -> ${newName}`,
+        `ALTER TABLE ${qualified(schema, bare)} RENAME COLUMN ${ident(name)} TO ${ident(newName)}`,
+      );
     }
   }
   const addedTables = [...after].filter(([name]) => !before.has(name));
   for (const [table, columns] of before) {
     if (after.has(table)) continue;
-    const index = addedTables.findIndex(([name, c]) => split(name)[0] === split(table)[0] && shape(c) === shape(columns));
+    const index = addedTables.findIndex(
+      ([name, c]) => split(name)[0] === split(table)[0] && shape(c) === shape(columns),
+    );
     if (index < 0) continue;
     const [newTable] = addedTables.splice(index, 1)[0]!;
     const [schema, bare] = split(table);

@@ -16,7 +16,16 @@ import { DEFAULT_LOCK_TIMEOUT_MS } from '../applier/lock-retry';
 import { hazards } from '../diff/hazards';
 import type { Hazard } from '../diff/types';
 import type { MigrationFile, MigrationSection, MigrationStatement } from '../migrations/format';
-import { type ParsedSql, type PgNode, SqlSyntaxError, fileLineAt, loadPgParser, nameOf, parseSql, relationName } from '../migrations/pg-parser';
+import {
+  type ParsedSql,
+  type PgNode,
+  SqlSyntaxError,
+  fileLineAt,
+  loadPgParser,
+  nameOf,
+  parseSql,
+  relationName,
+} from '../migrations/pg-parser';
 import { DOWN_MARKER, NO_TRANSACTION_OPTION, UP_MARKER } from '../migrations/sql-migrate-syntax';
 import { maskSql, splitTopLevel } from './sql-text';
 
@@ -62,9 +71,25 @@ export const LINT_HAZARD_CODES: ReadonlySet<string> = new Set([
 
 /** Built-in functions that are VOLATILE in pg_proc and commonly used in defaults (each call differs, so every row is written). */
 export const VOLATILE_FUNCTIONS: ReadonlySet<string> = new Set([
-  'clock_timestamp', 'timeofday', 'random', 'random_normal', 'setseed', 'gen_random_uuid', 'gen_random_bytes',
-  'uuid_generate_v1', 'uuid_generate_v1mc', 'uuid_generate_v4', 'uuidv4', 'uuidv7', 'nextval', 'currval', 'lastval',
-  'txid_current', 'pg_current_xact_id', 'crypt', 'gen_salt',
+  'clock_timestamp',
+  'timeofday',
+  'random',
+  'random_normal',
+  'setseed',
+  'gen_random_uuid',
+  'gen_random_bytes',
+  'uuid_generate_v1',
+  'uuid_generate_v1mc',
+  'uuid_generate_v4',
+  'uuidv4',
+  'uuidv7',
+  'nextval',
+  'currval',
+  'lastval',
+  'txid_current',
+  'pg_current_xact_id',
+  'crypt',
+  'gen_salt',
 ]);
 
 const SERIAL_TYPES = new Set(['serial', 'serial2', 'serial4', 'serial8', 'smallserial', 'bigserial']);
@@ -79,7 +104,10 @@ export interface LintOptions {
 }
 
 /** Lints the Up and Down sections of migrations in the order they apply (oldest first: tables created by an earlier one count as new). */
-export async function lintMigrations(migrations: readonly LintInput[], options: LintOptions = {}): Promise<LintFinding[]> {
+export async function lintMigrations(
+  migrations: readonly LintInput[],
+  options: LintOptions = {},
+): Promise<LintFinding[]> {
   await loadPgParser();
   const findings: LintFinding[] = [];
   const createdByUp = new Set<string>();
@@ -91,9 +119,29 @@ export async function lintMigrations(migrations: readonly LintInput[], options: 
     const upCreated = new Set<string>();
     // Each section starts from the types known before the migration (a Down undoes its Up's changes).
     const types = new Map(options.columnTypes ?? []);
-    new SectionLint(migration.path, 'up', migration.parsed.up, createdByUp, upCreated, volatileFunctions, findings, types, notNullChecks).run();
+    new SectionLint(
+      migration.path,
+      'up',
+      migration.parsed.up,
+      createdByUp,
+      upCreated,
+      volatileFunctions,
+      findings,
+      types,
+      notNullChecks,
+    ).run();
     if (migration.parsed.down) {
-      new SectionLint(migration.path, 'down', migration.parsed.down, new Set(), upCreated, volatileFunctions, findings, new Map(types), new NotNullChecks()).run();
+      new SectionLint(
+        migration.path,
+        'down',
+        migration.parsed.down,
+        new Set(),
+        upCreated,
+        volatileFunctions,
+        findings,
+        new Map(types),
+        new NotNullChecks(),
+      ).run();
     }
   }
   return findings;
@@ -140,33 +188,79 @@ const deepSome = (node: unknown, test: (n: PgNode) => boolean): boolean => {
 };
 
 const OBJECT_WORDS: Record<string, string> = {
-  OBJECT_TABLE: 'table', OBJECT_COLUMN: 'column', OBJECT_INDEX: 'index', OBJECT_VIEW: 'view', OBJECT_MATVIEW: 'materialized view',
-  OBJECT_SEQUENCE: 'sequence', OBJECT_TYPE: 'type', OBJECT_DOMAIN: 'domain', OBJECT_FUNCTION: 'function', OBJECT_PROCEDURE: 'procedure',
-  OBJECT_SCHEMA: 'schema', OBJECT_TABCONSTRAINT: 'constraint', OBJECT_TRIGGER: 'trigger', OBJECT_EXTENSION: 'extension',
-  OBJECT_POLICY: 'policy', OBJECT_RULE: 'rule', OBJECT_FOREIGN_TABLE: 'foreign table', OBJECT_AGGREGATE: 'aggregate',
+  OBJECT_TABLE: 'table',
+  OBJECT_COLUMN: 'column',
+  OBJECT_INDEX: 'index',
+  OBJECT_VIEW: 'view',
+  OBJECT_MATVIEW: 'materialized view',
+  OBJECT_SEQUENCE: 'sequence',
+  OBJECT_TYPE: 'type',
+  OBJECT_DOMAIN: 'domain',
+  OBJECT_FUNCTION: 'function',
+  OBJECT_PROCEDURE: 'procedure',
+  OBJECT_SCHEMA: 'schema',
+  OBJECT_TABCONSTRAINT: 'constraint',
+  OBJECT_TRIGGER: 'trigger',
+  OBJECT_EXTENSION: 'extension',
+  OBJECT_POLICY: 'policy',
+  OBJECT_RULE: 'rule',
+  OBJECT_FOREIGN_TABLE: 'foreign table',
+  OBJECT_AGGREGATE: 'aggregate',
 };
 
 const RENAMES_BREAKING_CODE = new Set([
-  'OBJECT_TABLE', 'OBJECT_COLUMN', 'OBJECT_VIEW', 'OBJECT_MATVIEW', 'OBJECT_SEQUENCE', 'OBJECT_FUNCTION', 'OBJECT_PROCEDURE',
-  'OBJECT_SCHEMA', 'OBJECT_FOREIGN_TABLE',
+  'OBJECT_TABLE',
+  'OBJECT_COLUMN',
+  'OBJECT_VIEW',
+  'OBJECT_MATVIEW',
+  'OBJECT_SEQUENCE',
+  'OBJECT_FUNCTION',
+  'OBJECT_PROCEDURE',
+  'OBJECT_SCHEMA',
+  'OBJECT_FOREIGN_TABLE',
 ]);
 
 const ROW_SECURITY_ACTIONS: Record<string, string> = {
-  AT_EnableRowSecurity: 'enable row level security', AT_DisableRowSecurity: 'disable row level security',
-  AT_ForceRowSecurity: 'force row level security', AT_NoForceRowSecurity: 'no force row level security',
+  AT_EnableRowSecurity: 'enable row level security',
+  AT_DisableRowSecurity: 'disable row level security',
+  AT_ForceRowSecurity: 'force row level security',
+  AT_NoForceRowSecurity: 'no force row level security',
 };
 
 function roleNames(roles: PgNode[] | undefined): string {
-  return (roles ?? []).map((r) => (r.RoleSpec?.roletype === 'ROLESPEC_PUBLIC' ? 'PUBLIC' : String(r.RoleSpec?.rolename ?? r.RoleSpec?.roletype ?? '?'))).join(', ');
+  return (roles ?? [])
+    .map((r) =>
+      r.RoleSpec?.roletype === 'ROLESPEC_PUBLIC'
+        ? 'PUBLIC'
+        : String(r.RoleSpec?.rolename ?? r.RoleSpec?.roletype ?? '?'),
+    )
+    .join(', ');
 }
 
 /** `grants SELECT, INSERT on table public.t to bob`: what a GRANT or REVOKE (or its default-privileges form) changes. */
 function grantText(n: PgNode): string {
-  const privileges = ((n.privileges as PgNode[] | undefined) ?? []).map((p) => String(p.AccessPriv?.priv_name ?? '').toUpperCase()).join(', ') || 'ALL';
+  const privileges =
+    ((n.privileges as PgNode[] | undefined) ?? [])
+      .map((p) => String(p.AccessPriv?.priv_name ?? '').toUpperCase())
+      .join(', ') || 'ALL';
   const kind = OBJECT_WORDS[n.objtype as string] ?? String(n.objtype).replace('OBJECT_', '').toLowerCase();
   const objects = ((n.objects as PgNode[] | undefined) ?? []).map((o) =>
-    o.RangeVar ? relationName(o.RangeVar) : o.String ? o.String.sval : o.ObjectWithArgs ? nameOf(o.ObjectWithArgs.objname) : o.List ? nameOf(o.List.items) : '?');
-  const on = n.targtype === 'ACL_TARGET_ALL_IN_SCHEMA' ? `every ${kind} in schema ${objects.join(', ')}` : n.targtype === 'ACL_TARGET_DEFAULTS' ? `${kind}s` : `${kind} ${objects.join(', ')}`;
+    o.RangeVar
+      ? relationName(o.RangeVar)
+      : o.String
+        ? o.String.sval
+        : o.ObjectWithArgs
+          ? nameOf(o.ObjectWithArgs.objname)
+          : o.List
+            ? nameOf(o.List.items)
+            : '?',
+  );
+  const on =
+    n.targtype === 'ACL_TARGET_ALL_IN_SCHEMA'
+      ? `every ${kind} in schema ${objects.join(', ')}`
+      : n.targtype === 'ACL_TARGET_DEFAULTS'
+        ? `${kind}s`
+        : `${kind} ${objects.join(', ')}`;
   return `${n.is_grant ? 'grants' : 'revokes'} ${privileges} on ${on} ${n.is_grant ? 'to' : 'from'} ${roleNames(n.grantees)}`;
 }
 
@@ -199,10 +293,17 @@ class SectionLint {
         parsedStatements.push({ statement, parsed: parseSql(statement.sql) });
       } catch (error) {
         if (!(error instanceof SqlSyntaxError)) throw error;
-        this.add('error', 'syntax-error', `PostgreSQL's parser refuses this statement: ${error.message}`, fileLineAt(statement, error.offset));
+        this.add(
+          'error',
+          'syntax-error',
+          `PostgreSQL's parser refuses this statement: ${error.message}`,
+          fileLineAt(statement, error.offset),
+        );
       }
     }
-    const all = parsedStatements.flatMap(({ statement, parsed }) => parsed.map((s, i) => ({ statement, s, end: parsed[i + 1]?.offset ?? statement.sql.length })));
+    const all = parsedStatements.flatMap(({ statement, parsed }) =>
+      parsed.map((s, i) => ({ statement, s, end: parsed[i + 1]?.offset ?? statement.sql.length })),
+    );
     all.forEach(({ statement, s, end }, index) => {
       const line = fileLineAt(statement, s.offset);
       const later = all.slice(index + 1);
@@ -216,8 +317,12 @@ class SectionLint {
 
   private hazard(hazard: Hazard, line: number, options: { hint?: string; createdByUp?: string } = {}): void {
     // In Down, losing what the file's own Up created is what reverting it means: noted, not warned.
-    const reverted = this.section === 'down' && options.createdByUp !== undefined && this.upCreated.has(options.createdByUp);
-    const message = hazard.message + (options.hint ? ` (${options.hint})` : '') + (reverted ? ' (this Down reverts what the Up created)' : '');
+    const reverted =
+      this.section === 'down' && options.createdByUp !== undefined && this.upCreated.has(options.createdByUp);
+    const message =
+      hazard.message +
+      (options.hint ? ` (${options.hint})` : '') +
+      (reverted ? ' (this Down reverts what the Up created)' : '');
     this.add(reverted ? 'notice' : 'warning', hazard.code, message, line);
   }
 
@@ -249,7 +354,13 @@ class SectionLint {
     return this.created.has(tableKey(table));
   }
 
-  private statement(statement: MigrationStatement, s: ParsedSql, end: number, line: number, later: readonly { statement: MigrationStatement; s: ParsedSql }[]): void {
+  private statement(
+    statement: MigrationStatement,
+    s: ParsedSql,
+    end: number,
+    line: number,
+    later: readonly { statement: MigrationStatement; s: ParsedSql }[],
+  ): void {
     const n = s.node;
     switch (s.kind) {
       case 'VariableSetStmt':
@@ -270,7 +381,8 @@ class SectionLint {
         }
         return;
       case 'CreateFunctionStmt': {
-        const volatility = (n.options as PgNode[] | undefined)?.find((o) => o.DefElem?.defname === 'volatility')?.DefElem.arg?.String?.sval;
+        const volatility = (n.options as PgNode[] | undefined)?.find((o) => o.DefElem?.defname === 'volatility')
+          ?.DefElem.arg?.String?.sval;
         const name = (n.funcname as PgNode[]).at(-1)?.String?.sval as string;
         if (volatility === undefined || volatility === 'volatile') this.volatileFunctions.add(name);
         else this.volatileFunctions.delete(name);
@@ -278,7 +390,10 @@ class SectionLint {
       }
       case 'IndexStmt': {
         const table = relationName(n.relation);
-        if (this.section === 'up' && n.idxname) this.upCreated.add(`index:${tableKey(n.relation.schemaname ? `${n.relation.schemaname}.${n.idxname}` : n.idxname)}`);
+        if (this.section === 'up' && n.idxname)
+          this.upCreated.add(
+            `index:${tableKey(n.relation.schemaname ? `${n.relation.schemaname}.${n.idxname}` : n.idxname)}`,
+          );
         if (n.concurrent) return this.refusedInTransaction('CREATE INDEX CONCURRENTLY', line);
         if (this.isNew(table)) return;
         this.hazard(hazards.blocksWrites(`index ${n.idxname ?? '(unnamed)'} on ${table}`), line, {
@@ -289,19 +404,35 @@ class SectionLint {
       case 'ReindexStmt': {
         const concurrently = (n.params as PgNode[] | undefined)?.some((p) => p.DefElem?.defname === 'concurrently');
         const wide = ['REINDEX_OBJECT_SCHEMA', 'REINDEX_OBJECT_DATABASE', 'REINDEX_OBJECT_SYSTEM'].includes(n.kind);
-        if (concurrently || wide) return this.refusedInTransaction(`REINDEX ${concurrently ? 'CONCURRENTLY' : n.kind.replace('REINDEX_OBJECT_', '')}`, line);
+        if (concurrently || wide)
+          return this.refusedInTransaction(
+            `REINDEX ${concurrently ? 'CONCURRENTLY' : n.kind.replace('REINDEX_OBJECT_', '')}`,
+            line,
+          );
         const target = n.relation ? relationName(n.relation) : String(n.name ?? '');
-        return this.hazard(hazards.blocksWrites(`the indexes of ${target} again (REINDEX)`), line, { hint: 'use REINDEX CONCURRENTLY in a notransaction migration' });
+        return this.hazard(hazards.blocksWrites(`the indexes of ${target} again (REINDEX)`), line, {
+          hint: 'use REINDEX CONCURRENTLY in a notransaction migration',
+        });
       }
       case 'DropStmt':
         return this.drop(n, line);
       case 'GrantStmt':
         return this.hazard(hazards.changesAccess(grantText(n)), line);
       case 'AlterDefaultPrivilegesStmt':
-        return this.hazard(hazards.changesAccess(`${grantText(n.action)} (default privileges of objects created later)`), line);
+        return this.hazard(
+          hazards.changesAccess(`${grantText(n.action)} (default privileges of objects created later)`),
+          line,
+        );
       case 'GrantRoleStmt': {
-        const granted = ((n.granted_roles as PgNode[] | undefined) ?? []).map((r) => r.AccessPriv?.priv_name as string).join(', ');
-        return this.hazard(hazards.changesAccess(`${n.is_grant ? 'grants' : 'revokes'} membership in ${granted} ${n.is_grant ? 'to' : 'from'} ${roleNames(n.grantee_roles)}`), line);
+        const granted = ((n.granted_roles as PgNode[] | undefined) ?? [])
+          .map((r) => r.AccessPriv?.priv_name as string)
+          .join(', ');
+        return this.hazard(
+          hazards.changesAccess(
+            `${n.is_grant ? 'grants' : 'revokes'} membership in ${granted} ${n.is_grant ? 'to' : 'from'} ${roleNames(n.grantee_roles)}`,
+          ),
+          line,
+        );
       }
       case 'CreatePolicyStmt':
         return this.hazard(hazards.changesAccess(`creates policy ${n.policy_name} on ${relationName(n.table)}`), line);
@@ -313,16 +444,31 @@ class SectionLint {
         return this.rename(n, line);
       case 'AlterEnumStmt': {
         const type = `enum ${nameOf(n.typeName)}`;
-        if (n.oldVal !== undefined) return this.hazard(hazards.renames(`value '${n.oldVal}' of ${type}`, `'${n.newVal}'`), line);
+        if (n.oldVal !== undefined)
+          return this.hazard(hazards.renames(`value '${n.oldVal}' of ${type}`, `'${n.newVal}'`), line);
         if (this.migrationSection.noTransaction) return;
         const user = later.find((l) => deepSome(l.s.node, (x) => x.A_Const?.sval?.sval === n.newVal));
-        if (user) this.hazard(hazards.enumValueUsedInTransaction(`value '${n.newVal}' to ${type}`, fileLineAt(user.statement, user.s.offset)), line, { hint: 'add the value in a migration of its own, before the one that uses it: it commits there, in its own transaction' });
+        if (user)
+          this.hazard(
+            hazards.enumValueUsedInTransaction(
+              `value '${n.newVal}' to ${type}`,
+              fileLineAt(user.statement, user.s.offset),
+            ),
+            line,
+            {
+              hint: 'add the value in a migration of its own, before the one that uses it: it commits there, in its own transaction',
+            },
+          );
         return;
       }
       case 'AlterDomainStmt': {
         const domain = `domain ${nameOf(n.typeName)}`;
         if (n.subtype === 'O') this.hazard(hazards.domainConstraint(`NOT NULL to ${domain}`), line);
-        else if (n.subtype === 'C' && !n.def?.Constraint?.skip_validation) this.hazard(hazards.domainConstraint(`constraint ${n.def?.Constraint?.conname ?? ''} to ${domain}`.replace('  ', ' ')), line);
+        else if (n.subtype === 'C' && !n.def?.Constraint?.skip_validation)
+          this.hazard(
+            hazards.domainConstraint(`constraint ${n.def?.Constraint?.conname ?? ''} to ${domain}`.replace('  ', ' ')),
+            line,
+          );
         return;
       }
       case 'TruncateStmt':
@@ -346,7 +492,13 @@ class SectionLint {
         this.refusedInTransaction(full ? 'VACUUM FULL' : 'VACUUM', line);
         if (!full) return;
         const tables = ((n.rels as PgNode[] | undefined) ?? []).map((r) => relationName(r.VacuumRelation.relation));
-        this.hazard(hazards.rewritesWholeTable('VACUUM FULL', tables.length > 0 ? tables.join(', ') : 'every table of the database'), line);
+        this.hazard(
+          hazards.rewritesWholeTable(
+            'VACUUM FULL',
+            tables.length > 0 ? tables.join(', ') : 'every table of the database',
+          ),
+          line,
+        );
         return;
       }
       case 'ClusterStmt':
@@ -376,22 +528,54 @@ class SectionLint {
     const kind = OBJECT_WORDS[n.removeType as string] ?? String(n.removeType).replace('OBJECT_', '').toLowerCase();
     if (n.concurrent) this.refusedInTransaction(`DROP ${kind.toUpperCase()} CONCURRENTLY`, line);
     for (const object of (n.objects as PgNode[] | undefined) ?? []) {
-      const name = object.List ? nameOf(object.List.items) : object.String ? object.String.sval : object.TypeName ? nameOf(object.TypeName.names) : object.ObjectWithArgs ? nameOf(object.ObjectWithArgs.objname) : '?';
+      const name = object.List
+        ? nameOf(object.List.items)
+        : object.String
+          ? object.String.sval
+          : object.TypeName
+            ? nameOf(object.TypeName.names)
+            : object.ObjectWithArgs
+              ? nameOf(object.ObjectWithArgs.objname)
+              : '?';
       if (n.removeType === 'OBJECT_TABLE') {
         if (this.created.delete(tableKey(name))) continue;
         this.hazard(hazards.dropsData(`table ${name}`), line, { createdByUp: tableKey(name) });
         this.locks(name, line);
       } else if (n.removeType === 'OBJECT_POLICY') {
         const items = object.List.items as PgNode[];
-        this.hazard(hazards.changesAccess(`drops policy ${items.at(-1)!.String.sval} on ${nameOf(items.slice(0, -1))}`), line);
+        this.hazard(
+          hazards.changesAccess(`drops policy ${items.at(-1)!.String.sval} on ${nameOf(items.slice(0, -1))}`),
+          line,
+        );
       } else if (n.removeType === 'OBJECT_INDEX' && !n.concurrent) {
         // CONCURRENTLY takes no lock that blocks queries.
-        this.hazard(hazards.dropsIndex(`index ${name}`), line, { createdByUp: `index:${tableKey(name)}`, hint: `DROP INDEX CONCURRENTLY, in a "${this.marker} ${NO_TRANSACTION_OPTION}" migration of its own, blocks no query` });
+        this.hazard(hazards.dropsIndex(`index ${name}`), line, {
+          createdByUp: `index:${tableKey(name)}`,
+          hint: `DROP INDEX CONCURRENTLY, in a "${this.marker} ${NO_TRANSACTION_OPTION}" migration of its own, blocks no query`,
+        });
       } else if (n.removeType === 'OBJECT_SCHEMA') {
-        this.hazard(n.behavior === 'DROP_CASCADE' ? hazards.dropsData(`schema ${name} and every table in it`) : hazards.dropsObject(`schema ${name}`), line);
+        this.hazard(
+          n.behavior === 'DROP_CASCADE'
+            ? hazards.dropsData(`schema ${name} and every table in it`)
+            : hazards.dropsObject(`schema ${name}`),
+          line,
+        );
       } else if (n.removeType === 'OBJECT_MATVIEW' || n.removeType === 'OBJECT_SEQUENCE') {
-        this.hazard(hazards.dropsObject(`${kind} ${name}${n.removeType === 'OBJECT_SEQUENCE' ? ' and its current value' : ''}`), line);
-      } else if (['OBJECT_VIEW', 'OBJECT_TYPE', 'OBJECT_DOMAIN', 'OBJECT_FUNCTION', 'OBJECT_PROCEDURE', 'OBJECT_EXTENSION', 'OBJECT_AGGREGATE'].includes(n.removeType)) {
+        this.hazard(
+          hazards.dropsObject(`${kind} ${name}${n.removeType === 'OBJECT_SEQUENCE' ? ' and its current value' : ''}`),
+          line,
+        );
+      } else if (
+        [
+          'OBJECT_VIEW',
+          'OBJECT_TYPE',
+          'OBJECT_DOMAIN',
+          'OBJECT_FUNCTION',
+          'OBJECT_PROCEDURE',
+          'OBJECT_EXTENSION',
+          'OBJECT_AGGREGATE',
+        ].includes(n.removeType)
+      ) {
         this.hazard(hazards.dropsObject(`${kind} ${name}`), line);
       }
     }
@@ -405,7 +589,13 @@ class SectionLint {
     if (table !== undefined && this.isNew(table)) return;
     let what: string;
     if (n.renameType === 'OBJECT_COLUMN') what = `column ${table}.${n.subname}`;
-    else if (n.renameType === 'OBJECT_TABCONSTRAINT' || n.renameType === 'OBJECT_TRIGGER' || n.renameType === 'OBJECT_POLICY' || n.renameType === 'OBJECT_RULE') what = `${kind} ${n.subname} on ${table}`;
+    else if (
+      n.renameType === 'OBJECT_TABCONSTRAINT' ||
+      n.renameType === 'OBJECT_TRIGGER' ||
+      n.renameType === 'OBJECT_POLICY' ||
+      n.renameType === 'OBJECT_RULE'
+    )
+      what = `${kind} ${n.subname} on ${table}`;
     else if (table !== undefined) what = `${kind} ${table}`;
     else {
       const o = n.object as PgNode | undefined;
@@ -425,7 +615,9 @@ class SectionLint {
       if (access) this.hazard(hazards.changesAccess(`${access} on ${table}`), line);
     }
     if (isNew) {
-      if (this.section === 'up') for (const c of cmds) if (c.subtype === 'AT_AddColumn') this.upCreated.add(`${tableKey(table)}.${c.def.ColumnDef.colname}`);
+      if (this.section === 'up')
+        for (const c of cmds)
+          if (c.subtype === 'AT_AddColumn') this.upCreated.add(`${tableKey(table)}.${c.def.ColumnDef.colname}`);
       return;
     }
     const lines = this.actionLines(statement, s, end, cmds.length) ?? cmds.map(() => line);
@@ -454,13 +646,24 @@ class SectionLint {
         const has = (type: string) => constraints.find((c) => c.contype === type);
         const typeName = (def.typeName?.names as PgNode[] | undefined)?.at(-1)?.String?.sval as string | undefined;
         const defaultExpr = has('CONSTR_DEFAULT')?.raw_expr;
-        const volatileDefault = defaultExpr !== undefined && deepSome(defaultExpr, (x) => x.FuncCall !== undefined && this.volatileFunctions.has((x.FuncCall.funcname as PgNode[]).at(-1)?.String?.sval));
+        const volatileDefault =
+          defaultExpr !== undefined &&
+          deepSome(
+            defaultExpr,
+            (x) =>
+              x.FuncCall !== undefined &&
+              this.volatileFunctions.has((x.FuncCall.funcname as PgNode[]).at(-1)?.String?.sval),
+          );
         if (has('CONSTR_GENERATED')) this.hazard(hazards.generatedStoredColumn(column(def.colname)), line);
-        else if (has('CONSTR_IDENTITY')) this.hazard(hazards.volatileDefault(`identity column ${table}.${def.colname}`), line);
-        else if (typeName !== undefined && SERIAL_TYPES.has(typeName)) this.hazard(hazards.volatileDefault(`${typeName} ${column(def.colname)}`), line);
+        else if (has('CONSTR_IDENTITY'))
+          this.hazard(hazards.volatileDefault(`identity column ${table}.${def.colname}`), line);
+        else if (typeName !== undefined && SERIAL_TYPES.has(typeName))
+          this.hazard(hazards.volatileDefault(`${typeName} ${column(def.colname)}`), line);
         else if (volatileDefault) this.hazard(hazards.volatileDefault(column(def.colname)), line);
         else if ((has('CONSTR_NOTNULL') || has('CONSTR_PRIMARY')) && !defaultExpr) {
-          this.hazard(hazards.addNotNullColumn(column(def.colname)), line, { hint: 'add a DEFAULT, or add it nullable, backfill, then SET NOT NULL' });
+          this.hazard(hazards.addNotNullColumn(column(def.colname)), line, {
+            hint: 'add a DEFAULT, or add it nullable, backfill, then SET NOT NULL',
+          });
         }
         return;
       }
@@ -474,21 +677,30 @@ class SectionLint {
         if (to) this.columnTypes.set(key(cmd.name), to);
         // USING the column itself (as the differ writes it), or none: the values stay as they are.
         const using = def.raw_default as PgNode | undefined;
-        const plainUsing = !using || [using, using.TypeCast?.arg].some((x: PgNode | undefined) => x?.ColumnRef && (x.ColumnRef.fields as PgNode[]).at(-1)?.String?.sval === cmd.name);
+        const plainUsing =
+          !using ||
+          [using, using.TypeCast?.arg].some(
+            (x: PgNode | undefined) =>
+              x?.ColumnRef && (x.ColumnRef.fields as PgNode[]).at(-1)?.String?.sval === cmd.name,
+          );
         if (from && to && !def.collClause && plainUsing && keepsValuesWithoutRewrite(from, to)) return;
         return this.hazard(hazards.rewritesTable(column(cmd.name)), line);
       }
       case 'AT_SetNotNull':
         // A validated CHECK (col IS NOT NULL) proves it: PostgreSQL 12+ skips the scan.
         if (this.notNullChecks.proven.has(key(cmd.name))) return;
-        return this.hazard(hazards.setNotNull(column(cmd.name)), line, { hint: 'add a CHECK (... IS NOT NULL) NOT VALID constraint and VALIDATE it first' });
+        return this.hazard(hazards.setNotNull(column(cmd.name)), line, {
+          hint: 'add a CHECK (... IS NOT NULL) NOT VALID constraint and VALIDATE it first',
+        });
       case 'AT_SetLogged':
         return this.hazard(hazards.setsPersistence(`table ${table}`, 'LOGGED'), line);
       case 'AT_SetUnLogged':
         return this.hazard(hazards.setsPersistence(`table ${table}`, 'UNLOGGED'), line);
       case 'AT_ReplicaIdentity': {
         const r = cmd.def.ReplicaIdentityStmt as PgNode;
-        const identity = ({ d: 'DEFAULT', n: 'NOTHING', f: 'FULL' } as Record<string, string>)[r.identity_type] ?? `USING INDEX ${r.name}`;
+        const identity =
+          ({ d: 'DEFAULT', n: 'NOTHING', f: 'FULL' } as Record<string, string>)[r.identity_type] ??
+          `USING INDEX ${r.name}`;
         return this.hazard(hazards.replicaIdentity(table, identity), line);
       }
       case 'AT_ValidateConstraint': {
@@ -498,19 +710,35 @@ class SectionLint {
       }
       case 'AT_AddConstraint': {
         const c = cmd.def.Constraint as PgNode;
-        const kind = ({ CONSTR_CHECK: 'CHECK', CONSTR_FOREIGN: 'FOREIGN KEY', CONSTR_UNIQUE: 'UNIQUE', CONSTR_PRIMARY: 'PRIMARY KEY', CONSTR_EXCLUSION: 'EXCLUDE' } as Record<string, string>)[c.contype];
+        const kind = (
+          {
+            CONSTR_CHECK: 'CHECK',
+            CONSTR_FOREIGN: 'FOREIGN KEY',
+            CONSTR_UNIQUE: 'UNIQUE',
+            CONSTR_PRIMARY: 'PRIMARY KEY',
+            CONSTR_EXCLUSION: 'EXCLUDE',
+          } as Record<string, string>
+        )[c.contype];
         if (!kind) return;
         const what = `${kind} constraint ${c.conname ? `${c.conname} ` : ''}to ${table}`;
         const nullTest = c.raw_expr?.NullTest as PgNode | undefined;
-        const checked = nullTest?.nulltesttype === 'IS_NOT_NULL' ? (nullTest.arg?.ColumnRef?.fields as PgNode[] | undefined)?.at(-1)?.String?.sval : undefined;
+        const checked =
+          nullTest?.nulltesttype === 'IS_NOT_NULL'
+            ? (nullTest.arg?.ColumnRef?.fields as PgNode[] | undefined)?.at(-1)?.String?.sval
+            : undefined;
         if (kind === 'CHECK' && checked && c.conname) {
           this.notNullChecks.checks.set(`${tableKey(table)}.${c.conname}`, checked);
           if (!c.skip_validation) this.notNullChecks.proven.add(key(checked));
         }
         if (kind === 'CHECK' || kind === 'FOREIGN KEY') {
-          if (!c.skip_validation) this.hazard(hazards.validatesRows(what), line, { hint: 'add it NOT VALID, then VALIDATE CONSTRAINT in a later migration' });
+          if (!c.skip_validation)
+            this.hazard(hazards.validatesRows(what), line, {
+              hint: 'add it NOT VALID, then VALIDATE CONSTRAINT in a later migration',
+            });
         } else if (!c.indexname) {
-          this.hazard(hazards.blocksWrites(`the index of ${what}`), line, { hint: 'build a unique index CONCURRENTLY first, then ADD CONSTRAINT ... USING INDEX' });
+          this.hazard(hazards.blocksWrites(`the index of ${what}`), line, {
+            hint: 'build a unique index CONCURRENTLY first, then ADD CONSTRAINT ... USING INDEX',
+          });
         }
         return;
       }
@@ -524,7 +752,10 @@ class SectionLint {
     const text = maskSql(statement.sql.slice(0, end));
     const relationStart = s.offset + text.slice(s.offset).search(/\bTABLE\b/i) + 'TABLE'.length;
     // After TABLE: [IF EXISTS] [ONLY] name [*], then the first action.
-    const head = /^\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?(?:"(?:[^"]|"")*"|[^\s."]+)(?:\s*\.\s*(?:"(?:[^"]|"")*"|[^\s."]+))?\s*\*?/i.exec(text.slice(relationStart));
+    const head =
+      /^\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?(?:"(?:[^"]|"")*"|[^\s."]+)(?:\s*\.\s*(?:"(?:[^"]|"")*"|[^\s."]+))?\s*\*?/i.exec(
+        text.slice(relationStart),
+      );
     if (!head) return undefined;
     const actionsStart = relationStart + head[0].length;
     const pieces = splitTopLevel(text.slice(actionsStart), actionsStart);

@@ -54,16 +54,23 @@ export function parseAdoption(path: string, text: string): Adoption {
     const where = offset === undefined ? '' : ` line ${text.slice(0, offset).split('\n').length}`;
     throw new ConfigurationError(`${path}${where}: not valid JSON (${(error as Error).message.replace(/\s+/g, ' ')})`);
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ConfigurationError(`${path}: expected a JSON object`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new ConfigurationError(`${path}: expected a JSON object`);
   const record = value as Record<string, unknown>;
   const bad = (key: string, expected: string): never => {
-    throw new ConfigurationError(`${path}${keyLine(text, key)}: "${key}" must be ${expected} (the record db-migrate adopt writes)`);
+    throw new ConfigurationError(
+      `${path}${keyLine(text, key)}: "${key}" must be ${expected} (the record db-migrate adopt writes)`,
+    );
   };
-  if (typeof record.adopted_through !== 'string') bad('adopted_through', 'the file name of the last migration of the adopted history');
+  if (typeof record.adopted_through !== 'string')
+    bad('adopted_through', 'the file name of the last migration of the adopted history');
   const name = parseMigrationFileName(record.adopted_through as string);
-  if (!name || name.version < 1) bad('adopted_through', 'a migration file name starting with its number, e.g. 20240214100000-add_orders.sql');
-  if (typeof record.goal_sha !== 'string' || !/^[0-9a-f]{7,64}$/i.test(record.goal_sha)) bad('goal_sha', 'the sha of the commit whose schema the adopted migrations build');
-  for (const key of ['from', 'adopted_at', 'generator']) if (record[key] !== undefined && typeof record[key] !== 'string') bad(key, 'a string');
+  if (!name || name.version < 1)
+    bad('adopted_through', 'a migration file name starting with its number, e.g. 20240214100000-add_orders.sql');
+  if (typeof record.goal_sha !== 'string' || !/^[0-9a-f]{7,64}$/i.test(record.goal_sha))
+    bad('goal_sha', 'the sha of the commit whose schema the adopted migrations build');
+  for (const key of ['from', 'adopted_at', 'generator'])
+    if (record[key] !== undefined && typeof record[key] !== 'string') bad(key, 'a string');
   return {
     adopted_through: record.adopted_through as string,
     goal_sha: record.goal_sha as string,
@@ -100,7 +107,9 @@ export async function writeAdoption(dir: string, record: AdoptionRecord): Promis
     await writeFile(path, formatAdoption(record), { flag: 'wx' });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
-      throw new ConfigurationError(`${path} already exists: this history is already adopted (edit or delete that file to adopt it again)`);
+      throw new ConfigurationError(
+        `${path} already exists: this history is already adopted (edit or delete that file to adopt it again)`,
+      );
     }
     throw error;
   }
@@ -131,10 +140,16 @@ export interface AdoptResult {
  * reads it; when that fails the record is removed again, so a refused adopt leaves nothing behind.
  */
 export async function adoptHistory(dir: string, options: AdoptOptions): Promise<AdoptResult> {
-  if (await readAdoption(dir)) throw new ConfigurationError(`${adoptionPath(dir)} already exists: this history is already adopted (edit or delete that file to adopt it again)`);
+  if (await readAdoption(dir))
+    throw new ConfigurationError(
+      `${adoptionPath(dir)} already exists: this history is already adopted (edit or delete that file to adopt it again)`,
+    );
   const before = await readMigrationDir(dir).catch((error: unknown) => error);
   const latestName = await latestMigrationFile(dir);
-  if (!latestName) throw new ConfigurationError(`${dir} holds no numbered migration file: nothing to adopt (start with db-migrate create)`);
+  if (!latestName)
+    throw new ConfigurationError(
+      `${dir} holds no numbered migration file: nothing to adopt (start with db-migrate create)`,
+    );
   const git = await Git.open(options.repoDir ?? dir);
   const goalSha = await git.resolveCommit(options.commit);
   const record: AdoptionRecord = {
@@ -161,6 +176,8 @@ async function latestMigrationFile(dir: string): Promise<string | undefined> {
   const numbered = (await listMigrationDir(dir)).files
     .map((fileName) => ({ fileName, parsed: parseMigrationFileName(fileName) }))
     .filter((f) => f.fileName.endsWith('.sql') && f.parsed);
-  numbered.sort((a, b) => a.parsed!.version - b.parsed!.version || (a.fileName < b.fileName ? -1 : a.fileName > b.fileName ? 1 : 0));
+  numbered.sort(
+    (a, b) => a.parsed!.version - b.parsed!.version || (a.fileName < b.fileName ? -1 : a.fileName > b.fileName ? 1 : 0),
+  );
   return numbered[numbered.length - 1]?.fileName;
 }

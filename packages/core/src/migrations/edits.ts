@@ -17,7 +17,10 @@ export interface AcceptedEdit {
 }
 
 /** Records the migration file's current checksum as an accepted hand edit in its NNNN.json. */
-export async function acceptEdit(sqlPath: string, options: { readonly by?: string; readonly reason?: string; readonly now?: Date } = {}): Promise<AcceptedEdit> {
+export async function acceptEdit(
+  sqlPath: string,
+  options: { readonly by?: string; readonly reason?: string; readonly now?: Date } = {},
+): Promise<AcceptedEdit> {
   const parsedName = parseMigrationFileName(basename(sqlPath));
   if (!parsedName) throw new ConfigurationError(`${sqlPath} is not a migration file (NNNN_name.sql)`);
   let text: string;
@@ -31,12 +34,16 @@ export async function acceptEdit(sqlPath: string, options: { readonly by?: strin
   try {
     metadataText = await readFile(metadataPath, 'utf8');
   } catch {
-    throw new ConfigurationError(`${sqlPath} has no metadata file ${metadataPath}: there is no generated checksum to differ from, nothing to accept`);
+    throw new ConfigurationError(
+      `${sqlPath} has no metadata file ${metadataPath}: there is no generated checksum to differ from, nothing to accept`,
+    );
   }
   const metadata = parseMetadata(metadataPath, metadataText);
   const checksum = sha256Checksum(text);
   if (!metadata.checksum || metadata.checksum === checksum) {
-    throw new ConfigurationError(`${sqlPath} is as generated (its checksum matches ${metadataPath}): nothing to accept`);
+    throw new ConfigurationError(
+      `${sqlPath} is as generated (its checksum matches ${metadataPath}): nothing to accept`,
+    );
   }
   const accepted: EditAccepted = {
     checksum,
@@ -53,7 +60,8 @@ export interface RepointedFile {
   readonly fields: readonly ('goal_sha' | 'base_sha')[];
 }
 
-const names = (sha: string, given: string) => sha.toLowerCase() === given.toLowerCase() || (given.length >= 7 && sha.toLowerCase().startsWith(given.toLowerCase()));
+const names = (sha: string, given: string) =>
+  sha.toLowerCase() === given.toLowerCase() || (given.length >= 7 && sha.toLowerCase().startsWith(given.toLowerCase()));
 
 /**
  * Replaces a commit in every metadata file of a migrations directory: goal_sha and base_sha naming
@@ -61,7 +69,8 @@ const names = (sha: string, given: string) => sha.toLowerCase() === given.toLowe
  * ConfigurationError when none names `from`.
  */
 export async function repointCommit(dir: string, from: string, to: string): Promise<RepointedFile[]> {
-  if (!/^[0-9a-f]{7,64}$/i.test(from)) throw new ConfigurationError(`--from "${from}" must be a commit sha (7 to 64 hex digits)`);
+  if (!/^[0-9a-f]{7,64}$/i.test(from))
+    throw new ConfigurationError(`--from "${from}" must be a commit sha (7 to 64 hex digits)`);
   let entries: string[];
   try {
     entries = (await readdir(dir)).filter(isMetadataFileName).sort();
@@ -92,6 +101,7 @@ export async function repointCommit(dir: string, from: string, to: string): Prom
     await writeFile(path, formatAdoption({ ...record, goal_sha: to }));
     changed.push({ metadataPath: path, fields: ['goal_sha'] });
   }
-  if (changed.length === 0) throw new ConfigurationError(`no metadata in ${dir} names commit ${from} (as goal_sha or base_sha)`);
+  if (changed.length === 0)
+    throw new ConfigurationError(`no metadata in ${dir} names commit ${from} (as goal_sha or base_sha)`);
   return changed;
 }

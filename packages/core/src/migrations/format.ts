@@ -69,7 +69,10 @@ export function parseMigrationFile(source: string, text: string): MigrationFile 
   // sql-migrate reads the marker behind a BOM as text before the first marker: it skips the section (and
   // applies a file with a Down section as if its Up were empty).
   if (text.startsWith('\uFEFF')) {
-    fail(1, 'the file starts with a UTF-8 byte-order mark (U+FEFF, invisible in most editors), which hides the marker on this line from sql-migrate: save the file as UTF-8 without BOM');
+    fail(
+      1,
+      'the file starts with a UTF-8 byte-order mark (U+FEFF, invisible in most editors), which hides the marker on this line from sql-migrate: save the file as UTF-8 without BOM',
+    );
   }
   const sections: Partial<Record<'Up' | 'Down', OpenSection>> = {};
   let current: OpenSection | undefined;
@@ -106,7 +109,7 @@ export function parseMigrationFile(source: string, text: string): MigrationFile 
         `end its last line with ";" or ${WRAP_HINT}`,
     );
 
-  splitLines(text).forEach((line, index) => {
+  for (const [index, line] of splitLines(text).entries()) {
     const lineNo = index + 1;
     if (isDroppedCommentLine(line)) {
       // Harmless between statements or in a function body (where it is a comment anyway), but inside a
@@ -114,68 +117,103 @@ export function parseMigrationFile(source: string, text: string): MigrationFile 
       const open = buffer.length > 0 ? scanSql(buffer.map((l) => l + '\n').join('')).open : undefined;
       if (open && TEXT_TOKENS.has(open.kind)) {
         const openLine = bufferLines[buffer.join('\n').slice(0, open.offset).split('\n').length - 1];
-        fail(lineNo, `sql-migrate drops lines starting with "-- ", but this one is inside the ${open.kind} opened at line ${openLine}; indent it or start it differently`);
+        fail(
+          lineNo,
+          `sql-migrate drops lines starting with "-- ", but this one is inside the ${open.kind} opened at line ${openLine}; indent it or start it differently`,
+        );
       }
-      return;
+      continue;
     }
     const marker = parseMarker(line);
     if (!marker) {
       if (MARKER_LOOKALIKE.test(line)) {
         const invisible = INVISIBLE_CHARACTER.exec(line);
-        if (invisible) fail(lineNo, `the marker holds an invisible character (U+${invisible[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}) that sql-migrate does not take for a space: retype the line`);
-        fail(lineNo, `"${line.trim()}" is not a marker sql-migrate reads: write "${UP_MARKER}", "${DOWN_MARKER}", ` +
-          `"${STATEMENT_BEGIN_MARKER}" or "${STATEMENT_END_MARKER}" at the start of the line`);
+        if (invisible)
+          fail(
+            lineNo,
+            `the marker holds an invisible character (U+${invisible[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}) that sql-migrate does not take for a space: retype the line`,
+          );
+        fail(
+          lineNo,
+          `"${line.trim()}" is not a marker sql-migrate reads: write "${UP_MARKER}", "${DOWN_MARKER}", ` +
+            `"${STATEMENT_BEGIN_MARKER}" or "${STATEMENT_END_MARKER}" at the start of the line`,
+        );
       }
       if (!current) {
         if (line.trim() !== '' && !line.startsWith('--')) {
-          fail(lineNo, `text before the first "${UP_MARKER}" marker is ignored by sql-migrate; move it into a section or make it a comment`);
+          fail(
+            lineNo,
+            `text before the first "${UP_MARKER}" marker is ignored by sql-migrate; move it into a section or make it a comment`,
+          );
         }
-        return;
+        continue;
       }
-      if (isAnnotationLine(line)) return; // sql-migrate skips other `-- +` lines
+      if (isAnnotationLine(line)) continue; // sql-migrate skips other `-- +` lines
       buffer.push(line);
       bufferLines.push(lineNo);
       if (blockLine === undefined && endsWithSemicolon(line)) finishStatement(false, lineNo);
-      return;
+      continue;
     }
     switch (marker.command) {
       case 'Up':
       case 'Down': {
-        if (blockLine !== undefined) fail(lineNo, `"${MARKER_PREFIX}${marker.command}" inside the StatementBegin block opened at line ${blockLine}`);
+        if (blockLine !== undefined)
+          fail(
+            lineNo,
+            `"${MARKER_PREFIX}${marker.command}" inside the StatementBegin block opened at line ${blockLine}`,
+          );
         if (pendingText()) unterminated(lineNo, `"${MARKER_PREFIX}${marker.command}"`);
         const unknown = marker.options.filter((o) => o !== NO_TRANSACTION_OPTION);
-        if (unknown.length > 0) fail(lineNo, `unknown option "${unknown[0]}" (the only option is "${NO_TRANSACTION_OPTION}")`);
+        if (unknown.length > 0)
+          fail(lineNo, `unknown option "${unknown[0]}" (the only option is "${NO_TRANSACTION_OPTION}")`);
         const previous = sections[marker.command];
-        if (previous) fail(lineNo, `a second "${MARKER_PREFIX}${marker.command}" section (the first is at line ${previous.line})`);
-        current = { direction: marker.command, line: lineNo, noTransaction: marker.options.includes(NO_TRANSACTION_OPTION), statements: [] };
+        if (previous)
+          fail(lineNo, `a second "${MARKER_PREFIX}${marker.command}" section (the first is at line ${previous.line})`);
+        current = {
+          direction: marker.command,
+          line: lineNo,
+          noTransaction: marker.options.includes(NO_TRANSACTION_OPTION),
+          statements: [],
+        };
         sections[marker.command] = current;
-        return;
+        continue;
       }
       case 'StatementBegin':
         if (!current) fail(lineNo, `StatementBegin before the "${UP_MARKER}" or "${DOWN_MARKER}" marker`);
-        if (blockLine !== undefined) fail(lineNo, `StatementBegin inside the block already opened at line ${blockLine}`);
+        if (blockLine !== undefined)
+          fail(lineNo, `StatementBegin inside the block already opened at line ${blockLine}`);
         if (pendingText()) unterminated(lineNo, 'StatementBegin');
         blockLine = lineNo;
-        return;
+        continue;
       case 'StatementEnd':
         if (blockLine === undefined) fail(lineNo, 'StatementEnd without a StatementBegin before it');
         finishStatement(true, lineNo);
         blockLine = undefined;
-        return;
+        continue;
       case '':
         return fail(lineNo, `incomplete marker "${line.trim()}"`);
       default:
-        return fail(lineNo, `unknown marker "${MARKER_PREFIX}${marker.command}" (sql-migrate ignores it): expected Up, Down, StatementBegin or StatementEnd`);
+        return fail(
+          lineNo,
+          `unknown marker "${MARKER_PREFIX}${marker.command}" (sql-migrate ignores it): expected Up, Down, StatementBegin or StatementEnd`,
+        );
     }
-  });
+  }
 
   if (blockLine !== undefined) fail(blockLine, `StatementBegin without a matching "${STATEMENT_END_MARKER}"`);
   if (pendingText()) {
-    fail(firstTextLine(), `the statement starting here is not terminated at the end of the file: end its last line with ";" or ${WRAP_HINT}`);
+    fail(
+      firstTextLine(),
+      `the statement starting here is not terminated at the end of the file: end its last line with ";" or ${WRAP_HINT}`,
+    );
   }
   const up = sections.Up;
   if (!up) throw new ConfigurationError(`${source}: no "${UP_MARKER}" section`);
-  const section = (s: OpenSection): MigrationSection => ({ statements: s.statements, noTransaction: s.noTransaction, line: s.line });
+  const section = (s: OpenSection): MigrationSection => ({
+    statements: s.statements,
+    noTransaction: s.noTransaction,
+    line: s.line,
+  });
   return { source, up: section(up), ...(sections.Down ? { down: section(sections.Down) } : {}) };
 }
 
@@ -226,7 +264,10 @@ function checkFormatted(text: string, content: MigrationFileContent): void {
   } catch (error) {
     throw new Error(`cannot write these statements so that sql-migrate reads them back: ${(error as Error).message}`);
   }
-  if (parsed.up.statements.length !== count(content.up) || (parsed.down?.statements.length ?? 0) !== count(content.down)) {
+  if (
+    parsed.up.statements.length !== count(content.up) ||
+    (parsed.down?.statements.length ?? 0) !== count(content.down)
+  ) {
     throw new Error('cannot write these statements so that sql-migrate reads them back one for one');
   }
 }
@@ -242,10 +283,13 @@ function formatStatement(statement: string): string[] {
   if (scan.open && scan.open.kind !== 'line comment') {
     throw new Error(`statement ends inside a ${scan.open.kind}: ${sql.slice(0, 80)}`);
   }
-  if (scan.open) sql += '\n;'; // a ";" after a line comment would be part of the comment
+  if (scan.open)
+    sql += '\n;'; // a ";" after a line comment would be part of the comment
   else if (!sql.endsWith(';')) sql += ';';
   const lines = sql.split('\n');
   const splitsAlike =
-    !scan.hasDollarQuote && lines.slice(0, -1).every((l) => !endsWithSemicolon(l)) && endsWithSemicolon(lines[lines.length - 1]);
+    !scan.hasDollarQuote &&
+    lines.slice(0, -1).every((l) => !endsWithSemicolon(l)) &&
+    endsWithSemicolon(lines[lines.length - 1]);
   return splitsAlike ? [sql] : [STATEMENT_BEGIN_MARKER, sql, STATEMENT_END_MARKER];
 }

@@ -71,10 +71,31 @@ export function formatMetadata(metadata: MigrationMetadata): string {
 }
 
 const FIELD_ORDER = [
-  'version', 'name', 'base_sha', 'goal_sha', 'schema_source', 'generator', 'created_at', 'checksum',
-  'reversible', 'irreversible_reason', 'hazards', 'allow', 'renames', 'edit_accepted',
+  'version',
+  'name',
+  'base_sha',
+  'goal_sha',
+  'schema_source',
+  'generator',
+  'created_at',
+  'checksum',
+  'reversible',
+  'irreversible_reason',
+  'hazards',
+  'allow',
+  'renames',
+  'edit_accepted',
 ] as const;
-const STRING_FIELDS = ['name', 'base_sha', 'goal_sha', 'schema_source', 'generator', 'created_at', 'checksum', 'irreversible_reason'] as const;
+const STRING_FIELDS = [
+  'name',
+  'base_sha',
+  'goal_sha',
+  'schema_source',
+  'generator',
+  'created_at',
+  'checksum',
+  'irreversible_reason',
+] as const;
 
 function lineAndColumn(text: string, offset: number): string {
   const before = text.slice(0, offset).split('\n');
@@ -110,22 +131,34 @@ export function parseMetadata(source: string, text: string): MigrationMetadata {
   for (const key of STRING_FIELDS) {
     if (record[key] !== undefined && typeof record[key] !== 'string') bad(key, 'a string');
   }
-  if (record.checksum !== undefined && !/^sha256:[0-9a-f]{64}$/.test(record.checksum as string)) bad('checksum', '"sha256:" and 64 hex digits');
+  if (record.checksum !== undefined && !/^sha256:[0-9a-f]{64}$/.test(record.checksum as string))
+    bad('checksum', '"sha256:" and 64 hex digits');
   if (record.reversible !== undefined && typeof record.reversible !== 'boolean') bad('reversible', 'true or false');
   if (record.hazards !== undefined) {
     const ok =
       Array.isArray(record.hazards) &&
-      record.hazards.every((h) => typeof h === 'object' && h !== null && typeof h.code === 'string' && typeof h.message === 'string');
+      record.hazards.every(
+        (h) => typeof h === 'object' && h !== null && typeof h.code === 'string' && typeof h.message === 'string',
+      );
     if (!ok) bad('hazards', 'an array of {"code": string, "message": string}');
   }
   for (const key of ['allow', 'renames'] as const) {
-    if (record[key] !== undefined && !(Array.isArray(record[key]) && (record[key] as unknown[]).every((v) => typeof v === 'string'))) bad(key, 'an array of strings');
+    if (
+      record[key] !== undefined &&
+      !(Array.isArray(record[key]) && (record[key] as unknown[]).every((v) => typeof v === 'string'))
+    )
+      bad(key, 'an array of strings');
   }
   if (record.edit_accepted !== undefined) {
     const e = record.edit_accepted as Record<string, unknown> | null;
     const ok =
-      typeof e === 'object' && e !== null && !Array.isArray(e) && typeof e.checksum === 'string' && /^sha256:[0-9a-f]{64}$/.test(e.checksum) &&
-      typeof e.at === 'string' && ['by', 'reason'].every((k) => e[k] === undefined || typeof e[k] === 'string');
+      typeof e === 'object' &&
+      e !== null &&
+      !Array.isArray(e) &&
+      typeof e.checksum === 'string' &&
+      /^sha256:[0-9a-f]{64}$/.test(e.checksum) &&
+      typeof e.at === 'string' &&
+      ['by', 'reason'].every((k) => e[k] === undefined || typeof e[k] === 'string');
     if (!ok) bad('edit_accepted', '{"checksum": "sha256:...", "at": string, "by"?: string, "reason"?: string}');
   }
   const metadata: Record<string, unknown> = {};

@@ -21,6 +21,7 @@ export interface ParsedSql {
 }
 
 // The parse tree is plain JSON whose shape depends on the node type: read it field by field.
+// biome-ignore lint/suspicious/noExplicitAny: typed nodes from @pgsql/types replace this (#25)
 export type PgNode = Record<string, any>;
 
 export class SqlSyntaxError extends Error {
@@ -44,7 +45,9 @@ export function loadPgParser(): Promise<void> {
     try {
       await module.loadModule();
     } catch (error) {
-      throw new Error(`cannot load PostgreSQL's parser (libpg-query.wasm, expected beside the bundle): ${(error as Error).message}`);
+      throw new Error(
+        `cannot load PostgreSQL's parser (libpg-query.wasm, expected beside the bundle): ${(error as Error).message}`,
+      );
     }
     pgQuery = module;
   })();
@@ -52,7 +55,7 @@ export function loadPgParser(): Promise<void> {
 }
 
 /** Character offset of a UTF-8 byte offset (the parser counts bytes). */
-function charOffset(text: string, bytes: Buffer, byteOffset: number): number {
+function charOffset(_text: string, bytes: Buffer, byteOffset: number): number {
   return byteOffset <= 0 ? 0 : bytes.subarray(0, byteOffset).toString('utf8').length;
 }
 
@@ -68,8 +71,8 @@ function firstToken(text: string, offset: number): number {
       let depth = 1;
       i += 2;
       while (i < text.length && depth > 0) {
-        if (text.startsWith('/*', i)) (depth++, (i += 2));
-        else if (text.startsWith('*/', i)) (depth--, (i += 2));
+        if (text.startsWith('/*', i)) depth++, (i += 2);
+        else if (text.startsWith('*/', i)) depth--, (i += 2);
         else i++;
       }
     } else return i;
@@ -90,7 +93,11 @@ export function parseSql(sql: string): ParsedSql[] {
   const bytes = Buffer.from(sql, 'utf8');
   return (tree.stmts ?? []).map((s) => {
     const kind = Object.keys(s.stmt)[0]!;
-    return { kind, node: s.stmt[kind] as PgNode, offset: firstToken(sql, charOffset(sql, bytes, s.stmt_location ?? 0)) };
+    return {
+      kind,
+      node: s.stmt[kind] as PgNode,
+      offset: firstToken(sql, charOffset(sql, bytes, s.stmt_location ?? 0)),
+    };
   });
 }
 

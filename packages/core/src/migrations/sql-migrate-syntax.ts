@@ -58,6 +58,9 @@ export interface MarkerCommand {
 /** Reads a `-- +migrate <Command> [options]` line; undefined when the line is not one. */
 export function parseMarker(line: string): MarkerCommand | undefined {
   if (!line.startsWith(MARKER_PREFIX)) return undefined;
-  const fields = line.slice(MARKER_PREFIX.length).split(GO_SPACE).filter((f) => f !== '');
+  const fields = line
+    .slice(MARKER_PREFIX.length)
+    .split(GO_SPACE)
+    .filter((f) => f !== '');
   return { command: fields[0] ?? '', options: fields.slice(1) };
 }

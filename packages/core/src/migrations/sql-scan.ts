@@ -4,7 +4,13 @@
  * or a comment: exactly the places where sql-migrate's line-based splitting goes wrong.
  */
 
-export type OpenTokenKind = 'string' | 'escape string' | 'quoted identifier' | 'dollar-quoted body' | 'block comment' | 'line comment';
+export type OpenTokenKind =
+  | 'string'
+  | 'escape string'
+  | 'quoted identifier'
+  | 'dollar-quoted body'
+  | 'block comment'
+  | 'line comment';
 
 export interface OpenToken {
   readonly kind: OpenTokenKind;
@@ -103,7 +109,15 @@ export function* quotedSpans(text: string): Generator<QuotedSpan> {
       const tag = match[0];
       const close = text.indexOf(tag, i + tag.length);
       const contentEnd = close < 0 ? n : close;
-      yield { kind: 'dollar-quoted body', start: i, end: close < 0 ? n : close + tag.length, contentStart: i + tag.length, contentEnd, closed: close >= 0, tag };
+      yield {
+        kind: 'dollar-quoted body',
+        start: i,
+        end: close < 0 ? n : close + tag.length,
+        contentStart: i + tag.length,
+        contentEnd,
+        closed: close >= 0,
+        tag,
+      };
       if (close < 0) return;
       i = close + tag.length;
     } else i++;
@@ -114,7 +128,8 @@ export function scanSql(text: string): SqlScan {
   let hasDollarQuote = false;
   for (const span of quotedSpans(text)) {
     if (span.kind === 'dollar-quoted body') hasDollarQuote = true;
-    if (!span.closed) return { open: { kind: span.kind, offset: span.start, ...(span.tag ? { tag: span.tag } : {}) }, hasDollarQuote };
+    if (!span.closed)
+      return { open: { kind: span.kind, offset: span.start, ...(span.tag ? { tag: span.tag } : {}) }, hasDollarQuote };
   }
   return { hasDollarQuote };
 }

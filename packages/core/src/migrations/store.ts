@@ -50,8 +50,14 @@ export interface MigrationSet {
 }
 
 /** The goal_sha a migration reaches: its metadata's, or the adoption record's for the last adopted file. */
-export function goalShaOf(set: Pick<MigrationSet, 'adoption'>, migration: { readonly fileName: string; readonly metadata?: MigrationMetadata }): string | undefined {
-  return migration.metadata?.goal_sha?.trim() || (set.adoption?.adopted_through === migration.fileName ? set.adoption.goal_sha : undefined);
+export function goalShaOf(
+  set: Pick<MigrationSet, 'adoption'>,
+  migration: { readonly fileName: string; readonly metadata?: MigrationMetadata },
+): string | undefined {
+  return (
+    migration.metadata?.goal_sha?.trim() ||
+    (set.adoption?.adopted_through === migration.fileName ? set.adoption.goal_sha : undefined)
+  );
 }
 
 /** What to do with a history numbered by timestamps or by hand that db-migrate has not adopted yet. */
@@ -85,7 +91,8 @@ export async function listMigrationDir(dir: string): Promise<MigrationDirListing
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new ConfigurationError(`migrations directory ${dir} does not exist`);
     if (code === 'ENOTDIR') throw new ConfigurationError(`migrations directory ${dir} is not a directory`);
-    if (code === 'EACCES' || code === 'EPERM') throw new ConfigurationError(`cannot read migrations directory ${dir}: permission denied`);
+    if (code === 'EACCES' || code === 'EPERM')
+      throw new ConfigurationError(`cannot read migrations directory ${dir}: permission denied`);
     throw error;
   }
   const files: string[] = [];
@@ -95,7 +102,10 @@ export async function listMigrationDir(dir: string): Promise<MigrationDirListing
     const lower = entry.name.toLowerCase();
     const looksLikeMigration = lower.endsWith('.sql') || isMetadataFileName(entry.name);
     if (lower.endsWith('.sql') && !entry.name.endsWith('.sql')) {
-      problems.push({ path, message: `${path}: sql-migrate reads only names ending in lower-case ".sql" and would never run it: rename it to ${entry.name.slice(0, -4)}.sql, or move it out of ${dir}` });
+      problems.push({
+        path,
+        message: `${path}: sql-migrate reads only names ending in lower-case ".sql" and would never run it: rename it to ${entry.name.slice(0, -4)}.sql, or move it out of ${dir}`,
+      });
       continue;
     }
     let kind: 'file' | 'directory' | 'other' = entry.isFile() ? 'file' : entry.isDirectory() ? 'directory' : 'other';
@@ -105,12 +115,17 @@ export async function listMigrationDir(dir: string): Promise<MigrationDirListing
         kind = target.isFile() ? 'file' : target.isDirectory() ? 'directory' : 'other';
       } catch {
         const target = await readlink(path).catch(() => '?');
-        if (looksLikeMigration) problems.push({ path, message: `${path} is a symbolic link to ${target}, which does not exist` });
+        if (looksLikeMigration)
+          problems.push({ path, message: `${path} is a symbolic link to ${target}, which does not exist` });
         continue;
       }
     }
     if (kind === 'file') files.push(entry.name);
-    else if (looksLikeMigration) problems.push({ path, message: `${path} is a ${kind === 'directory' ? 'directory' : 'special file'}, not a migration file: rename or move it` });
+    else if (looksLikeMigration)
+      problems.push({
+        path,
+        message: `${path} is a ${kind === 'directory' ? 'directory' : 'special file'}, not a migration file: rename or move it`,
+      });
   }
   return { files, problems };
 }
@@ -119,11 +134,18 @@ export async function listMigrationDir(dir: string): Promise<MigrationDirListing
 function invalidUtf8Offset(bytes: Uint8Array): number {
   for (let i = 0; i < bytes.length; ) {
     const b = bytes[i];
-    const length = b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
+    const length =
+      b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
     if (length === 0 || i + length > bytes.length) return i;
     for (let k = 1; k < length; k++) if ((bytes[i + k] & 0xc0) !== 0x80) return i;
     // Overlong, surrogate and out-of-range forms.
-    if ((b === 0xe0 && bytes[i + 1] < 0xa0) || (b === 0xed && bytes[i + 1] > 0x9f) || (b === 0xf0 && bytes[i + 1] < 0x90) || (b === 0xf4 && bytes[i + 1] > 0x8f)) return i;
+    if (
+      (b === 0xe0 && bytes[i + 1] < 0xa0) ||
+      (b === 0xed && bytes[i + 1] > 0x9f) ||
+      (b === 0xf0 && bytes[i + 1] < 0x90) ||
+      (b === 0xf4 && bytes[i + 1] > 0x8f)
+    )
+      return i;
     i += length;
   }
   return -1;
@@ -147,10 +169,15 @@ export async function readTextFile(path: string): Promise<string> {
   const lineAt = (offset: number) => bytes.subarray(0, offset).filter((b) => b === 0x0a).length + 1;
   const bad = invalidUtf8Offset(bytes);
   if (bad >= 0) {
-    throw new ConfigurationError(`${path} line ${lineAt(bad)}: not valid UTF-8 (byte 0x${bytes[bad].toString(16).padStart(2, '0')}); save the file as UTF-8`);
+    throw new ConfigurationError(
+      `${path} line ${lineAt(bad)}: not valid UTF-8 (byte 0x${bytes[bad].toString(16).padStart(2, '0')}); save the file as UTF-8`,
+    );
   }
   const nul = bytes.indexOf(0);
-  if (nul >= 0) throw new ConfigurationError(`${path} line ${lineAt(nul)}: holds a NUL byte, which PostgreSQL cannot take in SQL text`);
+  if (nul >= 0)
+    throw new ConfigurationError(
+      `${path} line ${lineAt(nul)}: holds a NUL byte, which PostgreSQL cannot take in SQL text`,
+    );
   return bytes.toString('utf8');
 }
 
@@ -183,8 +210,8 @@ export async function readMigrationDir(dir: string): Promise<MigrationSet> {
           `${join(dir, fileName)}: a migration file name must start with its version number, e.g. 0001_create_users.sql ` +
             `(sql-migrate runs unnumbered files after every numbered one, so no new migration could follow it: rename it with a number)`,
         );
-      }
-      else if (!Number.isSafeInteger(parsed.version) || parsed.version < 1) problems.push(`${join(dir, fileName)}: versions start at 1`);
+      } else if (!Number.isSafeInteger(parsed.version) || parsed.version < 1)
+        problems.push(`${join(dir, fileName)}: versions start at 1`);
       else sqlFiles.push({ ...parsed, fileName });
     } else if (isMetadataFileName(fileName)) {
       const version = parseMetadataFileName(fileName)!;
@@ -205,7 +232,10 @@ export async function readMigrationDir(dir: string): Promise<MigrationSet> {
     // An adopted history keeps its own numbers (sql-migrate's timestamps); after it, latest+1.
     const adopted = adoption !== undefined && file.version <= adoption.version;
     if (previous && file.version !== previous.version + 1 && !adopted) {
-      const missing = previous.version + 1 === file.version - 1 ? `version ${previous.version + 1} is` : `versions ${previous.version + 1} to ${file.version - 1} are`;
+      const missing =
+        previous.version + 1 === file.version - 1
+          ? `version ${previous.version + 1} is`
+          : `versions ${previous.version + 1} to ${file.version - 1} are`;
       const hint = adoption
         ? `after the adopted history (${ADOPTION_FILE_NAME}) each new migration is numbered one more than the latest: rename it ${padVersion(previous.version + 1)}_${file.name || 'migration'}.sql`
         : adoptHint(dir);
@@ -232,7 +262,9 @@ export async function readMigrationDir(dir: string): Promise<MigrationSet> {
     const metadataNames = metadataFiles.get(file.version) ?? [];
     metadataFiles.delete(file.version);
     if (metadataNames.length > 1) {
-      problems.push(`more than one metadata file for version ${file.version}: ${metadataNames.map((n) => join(dir, n)).join(' and ')}`);
+      problems.push(
+        `more than one metadata file for version ${file.version}: ${metadataNames.map((n) => join(dir, n)).join(' and ')}`,
+      );
       continue;
     }
     let metadata: MigrationMetadata | undefined;
@@ -253,15 +285,28 @@ export async function readMigrationDir(dir: string): Promise<MigrationSet> {
       const mismatch = metadataMismatch(metadataPath, metadataText, metadata, file);
       if (mismatch) problems.push(mismatch);
       if (!checksumAccepted(metadata, checksum)) {
-        warnings.push(`${path} was edited after it was generated (its checksum differs from ${metadataPath}); if the edit is intended: db-migrate accept-edit ${path}`);
+        warnings.push(
+          `${path} was edited after it was generated (its checksum differs from ${metadataPath}); if the edit is intended: db-migrate accept-edit ${path}`,
+        );
       }
     }
-    migrations.push({ version: file.version, name: file.name, fileName: file.fileName, path, text, checksum, parsed, metadata, metadataPath });
+    migrations.push({
+      version: file.version,
+      name: file.name,
+      fileName: file.fileName,
+      path,
+      text,
+      checksum,
+      parsed,
+      metadata,
+      metadataPath,
+    });
   }
   if (withoutMetadata.length > 0) {
     // One line however many: a project of hand-written migrations should not drown in warnings.
     const shown = withoutMetadata.slice(0, MAX_NAMES_IN_WARNING).join(', ');
-    const more = withoutMetadata.length > MAX_NAMES_IN_WARNING ? ` and ${withoutMetadata.length - MAX_NAMES_IN_WARNING} more` : '';
+    const more =
+      withoutMetadata.length > MAX_NAMES_IN_WARNING ? ` and ${withoutMetadata.length - MAX_NAMES_IN_WARNING} more` : '';
     const count = withoutMetadata.length === 1 ? '1 migration has' : `${withoutMetadata.length} migrations have`;
     warnings.push(`${count} no NNNN.json metadata in ${dir} (fine for hand-written migrations): ${shown}${more}`);
   }

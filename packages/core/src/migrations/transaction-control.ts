@@ -65,12 +65,14 @@ function checkSection(file: MigrationFile, direction: 'Up' | 'Down', section: Mi
       switch (s.node.kind) {
         case 'TRANS_STMT_BEGIN':
         case 'TRANS_STMT_START':
-          if (openedAt !== undefined) fail(`a transaction is already open (from line ${openedAt}); close it first with COMMIT`);
+          if (openedAt !== undefined)
+            fail(`a transaction is already open (from line ${openedAt}); close it first with COMMIT`);
           openedAt = line;
           break;
         case 'TRANS_STMT_COMMIT':
         case 'TRANS_STMT_ROLLBACK':
-          if (openedAt === undefined) fail('no transaction is open here (a notransaction section runs each statement on its own)');
+          if (openedAt === undefined)
+            fail('no transaction is open here (a notransaction section runs each statement on its own)');
           openedAt = undefined;
           break;
         case 'TRANS_STMT_SAVEPOINT':
@@ -79,7 +81,9 @@ function checkSection(file: MigrationFile, direction: 'Up' | 'Down', section: Mi
           if (openedAt === undefined) fail('savepoints exist only inside a transaction: open one with BEGIN before it');
           break;
         default:
-          fail('a prepared (two-phase) transaction outlives the migration and keeps its locks; db-migrate does not run them');
+          fail(
+            'a prepared (two-phase) transaction outlives the migration and keeps its locks; db-migrate does not run them',
+          );
       }
     }
   }

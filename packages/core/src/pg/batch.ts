@@ -14,14 +14,21 @@ export interface BatchFailure {
 }
 
 /** The results of the statements that completed before the failure, with the failure when one happened. */
-export type BatchOutcome = { readonly results: readonly QueryResult[] } & ({ readonly failure: BatchFailure } | { readonly failure?: undefined });
+export type BatchOutcome = { readonly results: readonly QueryResult[] } & (
+  | { readonly failure: BatchFailure }
+  | { readonly failure?: undefined }
+);
 
 /** Counts the statements that completed, so a failure is attributed to the statement that caused it. */
 class CountingQuery extends Query {
   readonly tags: string[] = [];
   handleCommandComplete(msg: { text: string }, connection: unknown): void {
     this.tags.push(msg.text);
-    (Query.prototype as unknown as { handleCommandComplete(m: unknown, c: unknown): void }).handleCommandComplete.call(this, msg, connection);
+    (Query.prototype as unknown as { handleCommandComplete(m: unknown, c: unknown): void }).handleCommandComplete.call(
+      this,
+      msg,
+      connection,
+    );
   }
 }
 
@@ -33,12 +40,17 @@ export function runBatch(client: Client, statements: readonly string[]): Promise
   if (statements.length === 0) return Promise.resolve({ results: [] });
   const text = statements.map((s) => `${s}\n;`).join('\n');
   return new Promise((resolve, reject) => {
-    const query = new CountingQuery({ text }, ((error: (Error & { code?: string; severity?: string }) | undefined, result: QueryResult | QueryResult[]) => {
+    const query = new CountingQuery({ text }, ((
+      error: (Error & { code?: string; severity?: string }) | undefined,
+      result: QueryResult | QueryResult[],
+    ) => {
       if (!error) return resolve({ results: Array.isArray(result) ? result : [result] });
       // Errors from the server carry a severity; anything else (a reset socket, a closed client) is not SQL's.
       if (!error.severity) return reject(error);
       const completed = query.tags.length;
-      const partial = ((query as unknown as { _results: QueryResult | QueryResult[] })._results ?? []) as QueryResult | QueryResult[];
+      const partial = ((query as unknown as { _results: QueryResult | QueryResult[] })._results ?? []) as
+        | QueryResult
+        | QueryResult[];
       const results = (Array.isArray(partial) ? partial : [partial]).slice(0, completed);
       resolve({ results, failure: { error, failedIndex: completed } });
     }) as never);

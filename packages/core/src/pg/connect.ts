@@ -114,7 +114,9 @@ export function cancelRunningStatement(client: Client): Promise<void> {
   if (processID === undefined || secretKey === undefined) return Promise.resolve();
   return new Promise((resolve) => {
     const host = client.host ?? 'localhost';
-    const socket = host.startsWith('/') ? connectSocket(`${host}/.s.PGSQL.${client.port}`) : connectSocket(client.port, host);
+    const socket = host.startsWith('/')
+      ? connectSocket(`${host}/.s.PGSQL.${client.port}`)
+      : connectSocket(client.port, host);
     const request = Buffer.alloc(16);
     request.writeInt32BE(16, 0);
     request.writeInt32BE(CANCEL_REQUEST_CODE, 4);

@@ -23,7 +23,8 @@ export interface ServerErrorFields {
 /** The fields a node-postgres DatabaseError carries (undefined members left out), redacted. */
 export function serverErrorFields(error: unknown): ServerErrorFields {
   const e = (error ?? {}) as Record<string, unknown>;
-  const text = (key: string): string | undefined => (typeof e[key] === 'string' && e[key] !== '' ? redact(e[key] as string) : undefined);
+  const text = (key: string): string | undefined =>
+    typeof e[key] === 'string' && e[key] !== '' ? redact(e[key] as string) : undefined;
   const table = text('table');
   const fields: Record<string, string | undefined> = {
     sqlState: text('code'),

@@ -33,7 +33,9 @@ function readPem(path: string, parameter: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (error) {
-    throw new ConfigurationError(`${parameter}=${path}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    throw new ConfigurationError(
+      `${parameter}=${path}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+    );
   }
 }
 
@@ -103,9 +105,14 @@ export function describeSslFailure(mode: SslMode | undefined, error: unknown): s
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
     return `${using}: the server's certificate does not name the host connected to (${message}): connect by a name the certificate holds, or use sslmode=verify-ca to check only who signed it`;
   }
-  if (/^(DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|CERT_UNTRUSTED|CERT_SIGNATURE_FAILURE)$/.test(code)) {
+  if (
+    /^(DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|CERT_UNTRUSTED|CERT_SIGNATURE_FAILURE)$/.test(
+      code,
+    )
+  ) {
     return `${using}: the server's certificate is not signed by a trusted CA (${message}): give the CA certificate that signed it with sslrootcert=/path/to/ca.pem in the URL (or PGSSLROOTCERT), or use sslmode=require to encrypt without checking the certificate`;
   }
-  if (/^CERT_HAS_EXPIRED|CERT_NOT_YET_VALID$/.test(code)) return `${using}: the server's certificate is not valid now (${message})`;
+  if (/^CERT_HAS_EXPIRED|CERT_NOT_YET_VALID$/.test(code))
+    return `${using}: the server's certificate is not valid now (${message})`;
   return undefined;
 }

@@ -11,7 +11,16 @@ import type { Client } from 'pg';
 import { ident, literal } from '../diff/sql';
 import type { PgNode } from '../migrations/pg-parser';
 import type { PrecheckCode } from './types';
-import { type PendingRange, type PendingStatement, StatementText, elementExpression, tableOf, typeKey, typeParts, typeSql } from './statements';
+import {
+  type PendingRange,
+  type PendingStatement,
+  StatementText,
+  elementExpression,
+  tableOf,
+  typeKey,
+  typeParts,
+  typeSql,
+} from './statements';
 
 export interface PlannedCheck {
   readonly code: PrecheckCode;
@@ -65,12 +74,18 @@ function base(code: PrecheckCode, s: PendingStatement, table: Table, what: strin
  * Why a check on `table` (and these columns of it) cannot be run on the target yet, if so. `valued`:
  * columns the check can read as the one value a column added earlier in the run holds (columnSql).
  */
-function madeInRun(range: PendingRange, table: Table, columns: readonly string[] = [], valued: readonly string[] = []): string | undefined {
+function madeInRun(
+  range: PendingRange,
+  table: Table,
+  columns: readonly string[] = [],
+  valued: readonly string[] = [],
+): string | undefined {
   const made = range.madeBy(table.key);
   if (made) return `the table is created by ${made}, earlier in this run: the target holds none of its rows yet`;
   for (const c of columns) {
     const by = range.madeBy(`${table.key}.${c}`);
-    if (by && !(valued.includes(c) && range.knownValue(`${table.key}.${c}`) !== undefined)) return `column ${c} is added (or renamed) by ${by}, earlier in this run: its values are not on the target yet`;
+    if (by && !(valued.includes(c) && range.knownValue(`${table.key}.${c}`) !== undefined))
+      return `column ${c} is added (or renamed) by ${by}, earlier in this run: its values are not on the target yet`;
   }
   return undefined;
 }
@@ -108,20 +123,46 @@ export async function duplicatesOfIndex(s: PendingStatement, range: PendingRange
   const elems = ((n.indexParams as PgNode[] | undefined) ?? []).map((p) => p.IndexElem as PgNode);
   const what = `unique index ${n.idxname ?? '(unnamed)'} on ${table.label}`;
   const named = elems.filter((e) => e.name).map((e) => String(e.name));
-  const skip = madeInRun(range, table, columnsIn([n.indexParams, n.whereClause]), named.filter((c) => !columnsIn([elems.filter((e) => !e.name), n.whereClause]).includes(c)));
+  const skip = madeInRun(
+    range,
+    table,
+    columnsIn([n.indexParams, n.whereClause]),
+    named.filter((c) => !columnsIn([elems.filter((e) => !e.name), n.whereClause]).includes(c)),
+  );
   if (skip) return { ...base('duplicates', s, table, what), skip };
   const group = text.group(text.at(n.relation.location));
   const items = group ? text.items(group) : [];
-  if (!group || items.length !== elems.length) return { ...base('duplicates', s, table, what), skip: 'its key list could not be read from the statement' };
-  const keys = elems.map((e, i) => (e.name ? { label: String(e.name), sql: columnSql(range, table, String(e.name)) } : { label: elementExpression(items[i]!), sql: elementExpression(items[i]!) }));
+  if (!group || items.length !== elems.length)
+    return { ...base('duplicates', s, table, what), skip: 'its key list could not be read from the statement' };
+  const keys = elems.map((e, i) =>
+    e.name
+      ? { label: String(e.name), sql: columnSql(range, table, String(e.name)) }
+      : { label: elementExpression(items[i]!), sql: elementExpression(items[i]!) },
+  );
   const whereAt = n.whereClause ? text.keyword('WHERE', group.end) : undefined;
   const where = whereAt !== undefined ? text.slice(whereAt + 'WHERE'.length).replace(/;\s*$/, '') : undefined;
-  return { ...base('duplicates', s, table, `${what} (${keys.map((k) => k.label).join(', ')})${where ? ` WHERE ${where}` : ''}`), query: duplicatesQuery(table, keys, where, !!n.nulls_not_distinct) };
+  return {
+    ...base(
+      'duplicates',
+      s,
+      table,
+      `${what} (${keys.map((k) => k.label).join(', ')})${where ? ` WHERE ${where}` : ''}`,
+    ),
+    query: duplicatesQuery(table, keys, where, !!n.nulls_not_distinct),
+  };
 }
 
-function duplicatesQuery(table: Table, keys: readonly { readonly label: string; readonly sql: string }[], where: string | undefined, nullsNotDistinct: boolean): string {
+function duplicatesQuery(
+  table: Table,
+  keys: readonly { readonly label: string; readonly sql: string }[],
+  where: string | undefined,
+  nullsNotDistinct: boolean,
+): string {
   // NULLS DISTINCT (the default): a key with a NULL in it never collides; GROUP BY would put NULLs together.
-  const conditions = [...(where ? [`(${where})`] : []), ...(nullsNotDistinct ? [] : keys.map((k) => `(${k.sql}) IS NOT NULL`))];
+  const conditions = [
+    ...(where ? [`(${where})`] : []),
+    ...(nullsNotDistinct ? [] : keys.map((k) => `(${k.sql}) IS NOT NULL`)),
+  ];
   return `SELECT ${keyText(keys)} AS example, count(*) AS rows FROM ${table.sql}${conditions.length ? ` WHERE ${conditions.join(' AND ')}` : ''} GROUP BY ${keys.map((k) => `(${k.sql})`).join(', ')} HAVING count(*) > 1`;
 }
 
@@ -130,12 +171,22 @@ export function keyConstraintChecks(s: PendingStatement, table: Table, c: PgNode
   if (c.indexname) return []; // USING INDEX: the unique index exists already, built on these rows
   const columns = ((c.keys as PgNode[] | undefined) ?? []).map((k) => String(k.String?.sval));
   const primary = c.contype === 'CONSTR_PRIMARY';
-  const what = `${primary ? 'primary key' : 'unique constraint'} ${c.conname ?? ''} on ${table.label} (${columns.join(', ')})`.replace('  ', ' ');
+  const what =
+    `${primary ? 'primary key' : 'unique constraint'} ${c.conname ?? ''} on ${table.label} (${columns.join(', ')})`.replace(
+      '  ',
+      ' ',
+    );
   const skip = madeInRun(range, table, columns, columns);
   if (skip) return [{ ...base('duplicates', s, table, what), skip }];
   const keys = columns.map((k) => ({ label: k, sql: columnSql(range, table, k) }));
-  const checks: PlannedCheck[] = [{ ...base('duplicates', s, table, what), query: duplicatesQuery(table, keys, undefined, !!c.nulls_not_distinct) }];
-  if (primary) checks.push({ ...base('nulls', s, table, what), query: `SELECT ${keyText(keys)} AS example, count(*) AS rows FROM ${table.sql} WHERE ${keys.map((k) => `${k.sql} IS NULL`).join(' OR ')} GROUP BY ${keys.map((k) => k.sql).join(', ')}` });
+  const checks: PlannedCheck[] = [
+    { ...base('duplicates', s, table, what), query: duplicatesQuery(table, keys, undefined, !!c.nulls_not_distinct) },
+  ];
+  if (primary)
+    checks.push({
+      ...base('nulls', s, table, what),
+      query: `SELECT ${keyText(keys)} AS example, count(*) AS rows FROM ${table.sql} WHERE ${keys.map((k) => `${k.sql} IS NULL`).join(' OR ')} GROUP BY ${keys.map((k) => k.sql).join(', ')}`,
+    });
   return checks;
 }
 
@@ -143,20 +194,37 @@ export function keyConstraintChecks(s: PendingStatement, table: Table, c: PgNode
  * Orphans for a new foreign key: rows whose key no row of the referenced table holds. MATCH SIMPLE (the
  * default): a row with any NULL in its key is no orphan; MATCH FULL: a key partly NULL is refused too.
  */
-export async function orphans(client: Client, s: PendingStatement, table: Table, c: PgNode, range: PendingRange): Promise<PlannedCheck | undefined> {
+export async function orphans(
+  client: Client,
+  s: PendingStatement,
+  table: Table,
+  c: PgNode,
+  range: PendingRange,
+): Promise<PlannedCheck | undefined> {
   if (c.skip_validation) return undefined; // NOT VALID: existing rows are not checked
   const referenced = tableOf(c.pktable);
   const columns = ((c.fk_attrs as PgNode[] | undefined) ?? []).map((k) => String(k.String?.sval));
   let targets = ((c.pk_attrs as PgNode[] | undefined) ?? []).map((k) => String(k.String?.sval));
-  const what = `foreign key ${c.conname ?? ''} on ${table.label} (${columns.join(', ')}) referencing ${referenced.label}`.replace('  ', ' ');
+  const what =
+    `foreign key ${c.conname ?? ''} on ${table.label} (${columns.join(', ')}) referencing ${referenced.label}`.replace(
+      '  ',
+      ' ',
+    );
   const skip = madeInRun(range, table, columns) ?? madeInRun(range, referenced, targets);
   if (skip) return { ...base('orphans', s, table, what), skip };
   if (targets.length === 0) targets = (await primaryKey(client, referenced)) ?? [];
-  if (targets.length !== columns.length) return { ...base('orphans', s, table, what), skip: `the referenced key of ${referenced.label} could not be read on the target` };
+  if (targets.length !== columns.length)
+    return {
+      ...base('orphans', s, table, what),
+      skip: `the referenced key of ${referenced.label} could not be read on the target`,
+    };
   const own = columns.map((k) => ({ label: k, sql: `c.${ident(k)}` }));
   const allSet = own.map((k) => `${k.sql} IS NOT NULL`).join(' AND ');
   const missing = `NOT EXISTS (SELECT 1 FROM ${referenced.sql} AS p WHERE ${targets.map((t, i) => `p.${ident(t)} = ${own[i]!.sql}`).join(' AND ')})`;
-  const partlyNull = c.fk_matchtype === 'f' && own.length > 1 ? ` OR (NOT (${allSet}) AND NOT (${own.map((k) => `${k.sql} IS NULL`).join(' AND ')}))` : '';
+  const partlyNull =
+    c.fk_matchtype === 'f' && own.length > 1
+      ? ` OR (NOT (${allSet}) AND NOT (${own.map((k) => `${k.sql} IS NULL`).join(' AND ')}))`
+      : '';
   return {
     ...base('orphans', s, table, what),
     query: `SELECT ${keyText(own)} AS example, count(*) AS rows FROM ${table.sql} AS c WHERE (${allSet} AND ${missing})${partlyNull} GROUP BY ${own.map((k) => k.sql).join(', ')}`,
@@ -164,7 +232,13 @@ export async function orphans(client: Client, s: PendingStatement, table: Table,
 }
 
 /** Rows failing a new CHECK constraint (a CHECK passes on NULL: only rows where it is false fail). */
-export async function checkViolations(client: Client, s: PendingStatement, table: Table, c: PgNode, range: PendingRange): Promise<PlannedCheck | undefined> {
+export async function checkViolations(
+  client: Client,
+  s: PendingStatement,
+  table: Table,
+  c: PgNode,
+  range: PendingRange,
+): Promise<PlannedCheck | undefined> {
   if (c.skip_validation) return undefined;
   const text = new StatementText(s.sql);
   const what = `check constraint ${c.conname ?? ''} on ${table.label}`.replace('  ', ' ');
@@ -172,65 +246,109 @@ export async function checkViolations(client: Client, s: PendingStatement, table
   if (skip) return { ...base('check-violations', s, table, what), skip };
   const at = text.keyword('CHECK', text.at(c.location));
   const group = at !== undefined ? text.group(at) : undefined;
-  if (!group) return { ...base('check-violations', s, table, what), skip: 'its expression could not be read from the statement' };
+  if (!group)
+    return { ...base('check-violations', s, table, what), skip: 'its expression could not be read from the statement' };
   const expression = group.inside.trim();
-  return { ...base('check-violations', s, table, `${what} CHECK (${expression})`), query: `SELECT ${await rowKey(client, table)} AS example, 1::bigint AS rows FROM ${table.sql} WHERE NOT (${expression})` };
+  return {
+    ...base('check-violations', s, table, `${what} CHECK (${expression})`),
+    query: `SELECT ${await rowKey(client, table)} AS example, 1::bigint AS rows FROM ${table.sql} WHERE NOT (${expression})`,
+  };
 }
 
 /** Rows holding NULL in a column SET NOT NULL; every row, for a column added NOT NULL without a default. */
-export async function nulls(client: Client, s: PendingStatement, table: Table, column: string, range: PendingRange, added: boolean): Promise<PlannedCheck> {
-  const what = added ? `column ${table.label}.${column} added NOT NULL without a default` : `SET NOT NULL on ${table.label}.${column}`;
+export async function nulls(
+  client: Client,
+  s: PendingStatement,
+  table: Table,
+  column: string,
+  range: PendingRange,
+  added: boolean,
+): Promise<PlannedCheck> {
+  const what = added
+    ? `column ${table.label}.${column} added NOT NULL without a default`
+    : `SET NOT NULL on ${table.label}.${column}`;
   const skip = madeInRun(range, table, added ? [] : [column], [column]);
   if (skip) return { ...base('nulls', s, table, what), skip };
-  return { ...base('nulls', s, table, what), query: `SELECT ${await rowKey(client, table)} AS example, 1::bigint AS rows FROM ${table.sql}${added ? '' : ` WHERE (${columnSql(range, table, column)}) IS NULL`}` };
+  return {
+    ...base('nulls', s, table, what),
+    query: `SELECT ${await rowKey(client, table)} AS example, 1::bigint AS rows FROM ${table.sql}${added ? '' : ` WHERE (${columnSql(range, table, column)}) IS NULL`}`,
+  };
 }
 
 /** Pairs of rows a new exclusion constraint refuses: rows where every element's operator holds. */
-export async function overlaps(client: Client, s: PendingStatement, table: Table, c: PgNode, range: PendingRange): Promise<PlannedCheck> {
+export async function overlaps(
+  client: Client,
+  s: PendingStatement,
+  table: Table,
+  c: PgNode,
+  range: PendingRange,
+): Promise<PlannedCheck> {
   const text = new StatementText(s.sql);
-  const pairs = ((c.exclusions as PgNode[] | undefined) ?? []).map((e) => (e.List.items as PgNode[]));
+  const pairs = ((c.exclusions as PgNode[] | undefined) ?? []).map((e) => e.List.items as PgNode[]);
   const what = `exclusion constraint ${c.conname ?? ''} on ${table.label}`.replace('  ', ' ');
   const skip = madeInRun(range, table, columnsIn([pairs, c.where_clause]));
   if (skip) return { ...base('overlaps', s, table, what), skip };
   const at = text.keyword('EXCLUDE', text.at(c.location));
   const group = at !== undefined ? text.group(at) : undefined;
   const items = group ? text.items(group) : [];
-  if (!group || items.length !== pairs.length) return { ...base('overlaps', s, table, what), skip: 'its elements could not be read from the statement' };
+  if (!group || items.length !== pairs.length)
+    return { ...base('overlaps', s, table, what), skip: 'its elements could not be read from the statement' };
   const elements = pairs.map(([elem, operator], i) => {
     const e = elem!.IndexElem as PgNode;
     const op = ((operator!.List.items as PgNode[]) ?? []).map((o) => String(o.String?.sval));
     // The element is the text before its last top-level WITH.
     const withAt = [...items[i]!.masked.matchAll(/\bWITH\b/gi)].at(-1)?.index ?? items[i]!.text.length;
-    const sql = e.name ? ident(e.name) : elementExpression({ text: items[i]!.text.slice(0, withAt), masked: items[i]!.masked.slice(0, withAt) });
-    return { sql, label: e.name ? String(e.name) : sql, operator: op.length === 1 ? op[0]! : `OPERATOR(${op.slice(0, -1).map(ident).join('.')}.${op.at(-1)})` };
+    const sql = e.name
+      ? ident(e.name)
+      : elementExpression({ text: items[i]!.text.slice(0, withAt), masked: items[i]!.masked.slice(0, withAt) });
+    return {
+      sql,
+      label: e.name ? String(e.name) : sql,
+      operator: op.length === 1 ? op[0]! : `OPERATOR(${op.slice(0, -1).map(ident).join('.')}.${op.at(-1)})`,
+    };
   });
   let where: string | undefined;
   if (c.where_clause) {
     const whereAt = text.keyword('WHERE', group.end);
     const predicate = whereAt !== undefined ? text.group(whereAt) : undefined;
-    if (!predicate) return { ...base('overlaps', s, table, what), skip: 'its WHERE predicate could not be read from the statement' };
+    if (!predicate)
+      return { ...base('overlaps', s, table, what), skip: 'its WHERE predicate could not be read from the statement' };
     where = predicate.inside.trim();
   }
   const key = await rowKey(client, table);
   const rows = `SELECT ctid AS row_id, ${key} AS row_key, ${elements.map((e, i) => `(${e.sql}) AS e${i}`).join(', ')} FROM ${table.sql}${where ? ` WHERE (${where})` : ''}`;
   return {
-    ...base('overlaps', s, table, `${what} (${elements.map((e) => `${e.label} WITH ${e.operator}`).join(', ')})${where ? ` WHERE (${where})` : ''}`),
+    ...base(
+      'overlaps',
+      s,
+      table,
+      `${what} (${elements.map((e) => `${e.label} WITH ${e.operator}`).join(', ')})${where ? ` WHERE (${where})` : ''}`,
+    ),
     query: `WITH r AS (${rows}) SELECT a.row_key || ' and ' || b.row_key AS example, 1::bigint AS rows FROM r AS a JOIN r AS b ON a.row_id < b.row_id AND ${elements.map((e, i) => `a.e${i} ${e.operator} b.e${i}`).join(' AND ')}`,
   };
 }
 
 /** Rows failing a domain's new CHECK (VALUE stands for the column) or NOT NULL, in every column of that domain. */
-export async function domainViolations(client: Client, s: PendingStatement, range: PendingRange): Promise<PlannedCheck[]> {
+export async function domainViolations(
+  client: Client,
+  s: PendingStatement,
+  range: PendingRange,
+): Promise<PlannedCheck[]> {
   const n = s.node;
   const domain = typeKey(n.typeName);
   const name = ((n.typeName as PgNode[]) ?? []).map((p) => ident(String(p.String?.sval))).join('.');
   const notNull = n.subtype === 'O';
   const c = n.def?.Constraint as PgNode | undefined;
   if (!notNull && !(n.subtype === 'C' && c?.contype === 'CONSTR_CHECK' && !c.skip_validation)) return [];
-  const what = notNull ? `NOT NULL on domain ${domain}` : `check constraint ${c!.conname ?? ''} on domain ${domain}`.replace('  ', ' ');
+  const what = notNull
+    ? `NOT NULL on domain ${domain}`
+    : `check constraint ${c!.conname ?? ''} on domain ${domain}`.replace('  ', ' ');
   const made = range.madeBy(`type:${domain}`);
   const stub = { code: 'domain-violations' as const, file: s.file, line: s.line, table: domain, what };
-  if (made) return [{ ...stub, skip: `the domain is created by ${made}, earlier in this run: no column holds it on the target yet` }];
+  if (made)
+    return [
+      { ...stub, skip: `the domain is created by ${made}, earlier in this run: no column holds it on the target yet` },
+    ];
   let expression: string | undefined;
   if (!notNull) {
     const text = new StatementText(s.sql);
@@ -251,8 +369,13 @@ export async function domainViolations(client: Client, s: PendingStatement, rang
     const table = tableOf({ schemaname: r.schema, relname: r.name });
     const column = ident(r.col);
     // VALUE is the parser's column reference `value`: the same word, outside quotes, stands for the column.
-    const test = notNull ? `${column} IS NULL` : `NOT (${expression!.replace(/(?<!["\w.])value(?!["\w])/gi, `(${column})`)})`;
-    checks.push({ ...base('domain-violations', s, table, `${what} (column ${table.label}.${r.col})`), query: `SELECT ${await rowKey(client, table)} AS example, 1::bigint AS rows FROM ${table.sql} WHERE ${test}` });
+    const test = notNull
+      ? `${column} IS NULL`
+      : `NOT (${expression!.replace(/(?<!["\w.])value(?!["\w])/gi, `(${column})`)})`;
+    checks.push({
+      ...base('domain-violations', s, table, `${what} (column ${table.label}.${r.col})`),
+      query: `SELECT ${await rowKey(client, table)} AS example, 1::bigint AS rows FROM ${table.sql} WHERE ${test}`,
+    });
   }
   return checks;
 }
@@ -277,7 +400,13 @@ function castOfColumn(expr: PgNode | undefined, column: string): boolean {
  * no integer, or out of range), to varchar(n)/char(n) without USING (longer values). Any other conversion
  * runs as a query that stops at the first value refused.
  */
-export async function typeChange(client: Client, s: PendingStatement, table: Table, cmd: PgNode, range: PendingRange): Promise<PlannedCheck | undefined> {
+export async function typeChange(
+  client: Client,
+  s: PendingStatement,
+  table: Table,
+  cmd: PgNode,
+  range: PendingRange,
+): Promise<PlannedCheck | undefined> {
   const column = String(cmd.name);
   const def = cmd.def.ColumnDef as PgNode;
   const newType = typeSql(def.typeName);
@@ -296,19 +425,30 @@ export async function typeChange(client: Client, s: PendingStatement, table: Tab
   const enumKey = typeKey(def.typeName.names);
   const labels = range.enums.get(enumKey);
   if (plain && labels) return check(`${col}::text NOT IN (${labels.map(literal).join(', ') || 'NULL'})`);
-  if (range.madeBy(`type:${enumKey}`)) return { ...base('type-change', s, table, what), skip: `type ${enumKey} is created by ${range.madeBy(`type:${enumKey}`)}, earlier in this run` };
+  if (range.madeBy(`type:${enumKey}`))
+    return {
+      ...base('type-change', s, table, what),
+      skip: `type ${enumKey} is created by ${range.madeBy(`type:${enumKey}`)}, earlier in this run`,
+    };
   const { rows } = await client.query<{ enum: boolean; from: string | null }>(
     `SELECT coalesce((SELECT t.typtype = 'e' FROM pg_catalog.pg_type t WHERE t.oid = to_regtype($1)), false) AS enum,
             (SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass($2) AND a.attname = $3 AND NOT a.attisdropped) AS from`,
     [newType, table.sql, column],
   );
-  if (rows[0]?.from === null || rows[0]?.from === undefined) return { ...base('type-change', s, table, what), skip: `column ${column} was not found on the target` };
-  if (plain && rows[0].enum) return check(`${col}::text NOT IN (SELECT e.enumlabel FROM pg_catalog.pg_enum e WHERE e.enumtypid = to_regtype(${literal(newType)}))`);
-  const integer = INTEGER_RANGES[{ smallint: 'int2', integer: 'int4', int: 'int4', bigint: 'int8' }[typeName] ?? typeName];
+  if (rows[0]?.from === null || rows[0]?.from === undefined)
+    return { ...base('type-change', s, table, what), skip: `column ${column} was not found on the target` };
+  if (plain && rows[0].enum)
+    return check(
+      `${col}::text NOT IN (SELECT e.enumlabel FROM pg_catalog.pg_enum e WHERE e.enumtypid = to_regtype(${literal(newType)}))`,
+    );
+  const integer =
+    INTEGER_RANGES[{ smallint: 'int2', integer: 'int4', int: 'int4', bigint: 'int8' }[typeName] ?? typeName];
   const from = rows[0].from;
   if (plain && integer && !parts.array && /^(text|character varying|character)\b/.test(from)) {
     const t = `btrim(${col}::text)`;
-    return check(`CASE WHEN ${t} ~ '^[+-]?[0-9]+$' THEN ${t}::numeric NOT BETWEEN ${integer[0]} AND ${integer[1]} ELSE true END`);
+    return check(
+      `CASE WHEN ${t} ~ '^[+-]?[0-9]+$' THEN ${t}::numeric NOT BETWEEN ${integer[0]} AND ${integer[1]} ELSE true END`,
+    );
   }
   if (plain && integer && !parts.array && /^(smallint|integer|bigint|numeric)\b/.test(from)) {
     return check(`round(${col}::numeric) NOT BETWEEN ${integer[0]} AND ${integer[1]}`);
@@ -324,7 +464,11 @@ export async function typeChange(client: Client, s: PendingStatement, table: Tab
   if (using) {
     const start = text.start(using);
     const at = start !== undefined ? [...text.masked.slice(0, start).matchAll(/\bUSING\b/gi)].at(-1)?.index : undefined;
-    if (at === undefined) return { ...base('type-change', s, table, what), skip: 'its USING expression could not be read from the statement' };
+    if (at === undefined)
+      return {
+        ...base('type-change', s, table, what),
+        skip: 'its USING expression could not be read from the statement',
+      };
     converted = `(${text.untilListEnd(at + 'USING'.length)})::${newType}`;
   }
   // count(v) makes every value be converted; the outer condition is never true, and the planner cannot know.
@@ -335,12 +479,18 @@ export async function typeChange(client: Client, s: PendingStatement, table: Tab
   };
 }
 
-const TYPE_BOUNDS: Record<string, readonly [string, string]> = { ...INTEGER_RANGES, smallint: INTEGER_RANGES.int2!, integer: INTEGER_RANGES.int4!, bigint: INTEGER_RANGES.int8! };
+const TYPE_BOUNDS: Record<string, readonly [string, string]> = {
+  ...INTEGER_RANGES,
+  smallint: INTEGER_RANGES.int2!,
+  integer: INTEGER_RANGES.int4!,
+  bigint: INTEGER_RANGES.int8!,
+};
 
 /** The bounds options set (MINVALUE, MAXVALUE, AS type) of ALTER SEQUENCE or an identity's SET. */
 function boundsOf(options: readonly PgNode[]): { min?: string; max?: string } {
   const bounds: { min?: string; max?: string } = {};
-  const value = (arg: PgNode | undefined) => (arg?.Integer ? String(arg.Integer.ival ?? 0) : arg?.Float ? String(arg.Float.fval) : undefined);
+  const value = (arg: PgNode | undefined) =>
+    arg?.Integer ? String(arg.Integer.ival ?? 0) : arg?.Float ? String(arg.Float.fval) : undefined;
   for (const o of options) {
     const d = o.DefElem as PgNode;
     if (d.defname === 'maxvalue' && d.arg) bounds.max = value(d.arg);
@@ -357,31 +507,61 @@ function boundsOf(options: readonly PgNode[]): { min?: string; max?: string } {
 }
 
 /** A sequence (or an identity's) whose current value falls outside the new MINVALUE/MAXVALUE. */
-export function sequenceBounds(s: PendingStatement, sequence: { readonly sql: string; readonly label: string; readonly key: string }, options: readonly PgNode[], range: PendingRange): PlannedCheck | undefined {
+export function sequenceBounds(
+  s: PendingStatement,
+  sequence: { readonly sql: string; readonly label: string; readonly key: string },
+  options: readonly PgNode[],
+  range: PendingRange,
+): PlannedCheck | undefined {
   const { min, max } = boundsOf(options);
   if (min === undefined && max === undefined) return undefined;
   const what = `bounds of sequence ${sequence.label}${min !== undefined ? ` MINVALUE ${min}` : ''}${max !== undefined ? ` MAXVALUE ${max}` : ''}`;
   const stub = { code: 'sequence-bounds' as const, file: s.file, line: s.line, table: sequence.label, what };
   const made = range.madeBy(sequence.key);
   if (made) return { ...stub, skip: `it is created by ${made}, earlier in this run` };
-  const outside = [...(max !== undefined ? [`last_value > ${max}`] : []), ...(min !== undefined ? [`last_value < ${min}`] : [])].join(' OR ');
-  return { ...stub, query: `SELECT 'last_value=' || last_value AS example, 1::bigint AS rows FROM ${sequence.sql} WHERE ${outside}` };
+  const outside = [
+    ...(max !== undefined ? [`last_value > ${max}`] : []),
+    ...(min !== undefined ? [`last_value < ${min}`] : []),
+  ].join(' OR ');
+  return {
+    ...stub,
+    query: `SELECT 'last_value=' || last_value AS example, 1::bigint AS rows FROM ${sequence.sql} WHERE ${outside}`,
+  };
 }
 
 /**
  * VALIDATE CONSTRAINT: the rows the CHECK or foreign key (added NOT VALID) refuses. Added earlier in the
  * run: checked as written there; else as the target's catalog defines it.
  */
-export async function validation(client: Client, s: PendingStatement, table: Table, name: string, range: PendingRange): Promise<PlannedCheck | undefined> {
+export async function validation(
+  client: Client,
+  s: PendingStatement,
+  table: Table,
+  name: string,
+  range: PendingRange,
+): Promise<PlannedCheck | undefined> {
   const at = { file: s.file, line: s.line };
   const earlier = range.notValid.get(`${table.key}:${name}`);
   if (earlier) {
     const c: PgNode = { ...earlier.constraint, skip_validation: false };
-    const check = c.contype === 'CONSTR_CHECK' ? await checkViolations(client, earlier.statement, table, c, range) : c.contype === 'CONSTR_FOREIGN' ? await orphans(client, earlier.statement, table, c, range) : undefined;
+    const check =
+      c.contype === 'CONSTR_CHECK'
+        ? await checkViolations(client, earlier.statement, table, c, range)
+        : c.contype === 'CONSTR_FOREIGN'
+          ? await orphans(client, earlier.statement, table, c, range)
+          : undefined;
     return check && { ...check, ...at, what: `VALIDATE CONSTRAINT: ${check.what}` };
   }
   if (madeInRun(range, table)) return undefined;
-  const { rows } = await client.query<{ contype: string; def: string; cols: string[]; ref_schema: string | null; ref_name: string | null; ref_cols: string[] | null; matchtype: string }>(
+  const { rows } = await client.query<{
+    contype: string;
+    def: string;
+    cols: string[];
+    ref_schema: string | null;
+    ref_name: string | null;
+    ref_cols: string[] | null;
+    matchtype: string;
+  }>(
     `SELECT c.contype::text, pg_catalog.pg_get_constraintdef(c.oid) AS def,
             (SELECT array_agg(a.attname::text ORDER BY k.i) FROM unnest(c.conkey) WITH ORDINALITY AS k(n, i) JOIN pg_catalog.pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.n) AS cols,
             rn.nspname AS ref_schema, r.relname AS ref_name,
@@ -396,14 +576,25 @@ export async function validation(client: Client, s: PendingStatement, table: Tab
   if (!found) return undefined;
   const strings = (names: readonly string[]) => names.map((n) => ({ String: { sval: n } }));
   if (found.contype === 'f' && found.ref_name) {
-    const c = { conname: name, pktable: { schemaname: found.ref_schema, relname: found.ref_name }, fk_attrs: strings(found.cols), pk_attrs: strings(found.ref_cols ?? []), fk_matchtype: found.matchtype };
+    const c = {
+      conname: name,
+      pktable: { schemaname: found.ref_schema, relname: found.ref_name },
+      fk_attrs: strings(found.cols),
+      pk_attrs: strings(found.ref_cols ?? []),
+      fk_matchtype: found.matchtype,
+    };
     const check = await orphans(client, s, table, c, range);
     return check && { ...check, what: `VALIDATE CONSTRAINT: ${check.what}` };
   }
   const expression = found.contype === 'c' ? /^CHECK \((.*)\)(?: NOT VALID)?$/s.exec(found.def)?.[1] : undefined;
   if (expression === undefined) return undefined;
   return {
-    ...base('check-violations', s, table, `VALIDATE CONSTRAINT: check constraint ${name} on ${table.label} ${found.def.replace(/ NOT VALID$/, '')}`),
+    ...base(
+      'check-violations',
+      s,
+      table,
+      `VALIDATE CONSTRAINT: check constraint ${name} on ${table.label} ${found.def.replace(/ NOT VALID$/, '')}`,
+    ),
     query: `SELECT ${await rowKey(client, table)} AS example, 1::bigint AS rows FROM ${table.sql} WHERE NOT (${expression})`,
   };
 }
@@ -413,7 +604,15 @@ function boundValue(datum: PgNode, type: string): string | undefined {
   const c = datum.A_Const;
   if (c) {
     if (c.isnull) return 'NULL';
-    const raw = c.sval ? c.sval.sval : c.ival ? String(c.ival.ival ?? 0) : c.fval ? c.fval.fval : c.boolval ? String(c.boolval.boolval ?? false) : undefined;
+    const raw = c.sval
+      ? c.sval.sval
+      : c.ival
+        ? String(c.ival.ival ?? 0)
+        : c.fval
+          ? c.fval.fval
+          : c.boolval
+            ? String(c.boolval.boolval ?? false)
+            : undefined;
     return raw === undefined ? undefined : `${literal(String(raw))}::${type}`;
   }
   const word = (datum.ColumnRef?.fields as PgNode[] | undefined)?.[0]?.String?.sval;
@@ -424,7 +623,13 @@ function boundValue(datum: PgNode, type: string): string | undefined {
  * ATTACH PARTITION: rows of the table attached that its bounds exclude (PostgreSQL scans it and refuses).
  * For a partition key of one column, bounds RANGE or LIST written as constants.
  */
-export async function partitionBounds(client: Client, s: PendingStatement, parent: Table, cmd: PgNode, range: PendingRange): Promise<PlannedCheck | undefined> {
+export async function partitionBounds(
+  client: Client,
+  s: PendingStatement,
+  parent: Table,
+  cmd: PgNode,
+  range: PendingRange,
+): Promise<PlannedCheck | undefined> {
   const bound = cmd.bound as PgNode | undefined;
   if (!bound || bound.is_default) return undefined;
   const table = tableOf(cmd.name);
@@ -439,7 +644,8 @@ export async function partitionBounds(client: Client, s: PendingStatement, paren
     [parent.sql],
   );
   const key = rows[0];
-  if (!key?.col || !key.type || key.keys !== 1) return { ...stub, skip: 'only a partition key of one column is checked' };
+  if (!key?.col || !key.type || key.keys !== 1)
+    return { ...stub, skip: 'only a partition key of one column is checked' };
   const column = ident(key.col);
   const values = (datums: PgNode[] | undefined) => (datums ?? []).map((d) => boundValue(d, key.type!));
   let fits: string;
@@ -447,12 +653,21 @@ export async function partitionBounds(client: Client, s: PendingStatement, paren
     const [lower] = values(bound.lowerdatums);
     const [upper] = values(bound.upperdatums);
     if (lower === undefined || upper === undefined) return { ...stub, skip: 'its bounds are not constants' };
-    fits = [`${column} IS NOT NULL`, ...(lower !== 'unbounded' ? [`${column} >= ${lower}`] : []), ...(upper !== 'unbounded' ? [`${column} < ${upper}`] : [])].join(' AND ');
+    fits = [
+      `${column} IS NOT NULL`,
+      ...(lower !== 'unbounded' ? [`${column} >= ${lower}`] : []),
+      ...(upper !== 'unbounded' ? [`${column} < ${upper}`] : []),
+    ].join(' AND ');
   } else if (bound.strategy === 'l') {
     const list = values(bound.listdatums);
-    if (list.some((v) => v === undefined || v === 'unbounded')) return { ...stub, skip: 'its values are not constants' };
+    if (list.some((v) => v === undefined || v === 'unbounded'))
+      return { ...stub, skip: 'its values are not constants' };
     const listed = list.filter((v) => v !== 'NULL');
-    fits = [...(listed.length ? [`${column} IN (${listed.join(', ')})`] : []), ...(list.includes('NULL') ? [`${column} IS NULL`] : [])].join(' OR ') || 'false';
+    fits =
+      [
+        ...(listed.length ? [`${column} IN (${listed.join(', ')})`] : []),
+        ...(list.includes('NULL') ? [`${column} IS NULL`] : []),
+      ].join(' OR ') || 'false';
   } else {
     return { ...stub, skip: 'hash partition bounds are not checked' };
   }
@@ -475,7 +690,12 @@ export async function plannedChecks(client: Client, s: PendingStatement, range: 
       return domainViolations(client, s, range);
     case 'AlterSeqStmt': {
       const sequence = tableOf(n.sequence);
-      const check = sequenceBounds(s, { ...sequence, key: `sequence:${sequence.key}` }, (n.options as PgNode[] | undefined) ?? [], range);
+      const check = sequenceBounds(
+        s,
+        { ...sequence, key: `sequence:${sequence.key}` },
+        (n.options as PgNode[] | undefined) ?? [],
+        range,
+      );
       return check ? [check] : [];
     }
     case 'AlterTableStmt': {
@@ -492,7 +712,13 @@ export async function plannedChecks(client: Client, s: PendingStatement, range: 
   }
 }
 
-async function commandChecks(client: Client, s: PendingStatement, table: Table, cmd: PgNode, range: PendingRange): Promise<PlannedCheck[]> {
+async function commandChecks(
+  client: Client,
+  s: PendingStatement,
+  table: Table,
+  cmd: PgNode,
+  range: PendingRange,
+): Promise<PlannedCheck[]> {
   const one = (c: PlannedCheck | undefined) => (c ? [c] : []);
   switch (cmd.subtype) {
     case 'AT_SetNotNull':
@@ -503,18 +729,32 @@ async function commandChecks(client: Client, s: PendingStatement, table: Table, 
       const def = cmd.def.ColumnDef as PgNode;
       const constraints = ((def.constraints as PgNode[] | undefined) ?? []).map((c) => c.Constraint as PgNode);
       const has = (type: string) => constraints.some((c) => c.contype === type);
-      const serial = ['serial', 'serial2', 'serial4', 'serial8', 'smallserial', 'bigserial'].includes(typeParts(def.typeName).name);
+      const serial = ['serial', 'serial2', 'serial4', 'serial8', 'smallserial', 'bigserial'].includes(
+        typeParts(def.typeName).name,
+      );
       // Without a default every existing row gets NULL, which NOT NULL (or a primary key) refuses.
-      if ((has('CONSTR_NOTNULL') || has('CONSTR_PRIMARY')) && !has('CONSTR_DEFAULT') && !has('CONSTR_IDENTITY') && !has('CONSTR_GENERATED') && !serial) {
+      if (
+        (has('CONSTR_NOTNULL') || has('CONSTR_PRIMARY')) &&
+        !has('CONSTR_DEFAULT') &&
+        !has('CONSTR_IDENTITY') &&
+        !has('CONSTR_GENERATED') &&
+        !serial
+      ) {
         return [await nulls(client, s, table, String(def.colname), range, true)];
       }
       return [];
     }
     case 'AT_SetIdentity':
     case 'AT_AddIdentity': {
-      const options = cmd.subtype === 'AT_SetIdentity' ? ((cmd.def?.List?.items as PgNode[] | undefined) ?? []) : ((cmd.def?.Constraint?.options as PgNode[] | undefined) ?? []);
+      const options =
+        cmd.subtype === 'AT_SetIdentity'
+          ? ((cmd.def?.List?.items as PgNode[] | undefined) ?? [])
+          : ((cmd.def?.Constraint?.options as PgNode[] | undefined) ?? []);
       if (range.madeBy(table.key) || range.madeBy(`${table.key}.${cmd.name}`)) return [];
-      const { rows } = await client.query<{ seq: string | null }>(`SELECT pg_catalog.pg_get_serial_sequence($1, $2) AS seq`, [table.sql, String(cmd.name)]);
+      const { rows } = await client.query<{ seq: string | null }>(
+        `SELECT pg_catalog.pg_get_serial_sequence($1, $2) AS seq`,
+        [table.sql, String(cmd.name)],
+      );
       const seq = rows[0]?.seq;
       if (!seq || cmd.subtype === 'AT_AddIdentity') return [];
       return one(sequenceBounds(s, { sql: seq, label: seq, key: `sequence:${seq}` }, options, range));
@@ -543,4 +783,3 @@ async function commandChecks(client: Client, s: PendingStatement, table: Table, 
       return [];
   }
 }
-

@@ -43,7 +43,12 @@ export function estimateLockSeconds(work: LockWork, bytes: number): number {
   return Math.ceil((bytes / LOCK_RATES[work]) * 10) / 10;
 }
 
-const WORK: Readonly<Record<LockingCode, LockWork>> = { 'rewrites-table': 'rewrite', 'blocks-writes': 'index build', 'scans-table': 'scan', 'validates-rows': 'scan' };
+const WORK: Readonly<Record<LockingCode, LockWork>> = {
+  'rewrites-table': 'rewrite',
+  'blocks-writes': 'index build',
+  'scans-table': 'scan',
+  'validates-rows': 'scan',
+};
 
 const SERIAL_TYPES = new Set(['serial', 'serial2', 'serial4', 'serial8', 'smallserial', 'bigserial']);
 
@@ -76,7 +81,12 @@ async function typeChangeKeepsRows(client: Client, table: ReturnType<typeof tabl
  * True when the target holds a CHECK (col IS NOT NULL) that is validated, or that an earlier statement
  * of the run validates: SET NOT NULL then reads no row.
  */
-async function hasNotNullCheck(client: Client, table: ReturnType<typeof tableOf>, column: string, range: PendingRange): Promise<boolean> {
+async function hasNotNullCheck(
+  client: Client,
+  table: ReturnType<typeof tableOf>,
+  column: string,
+  range: PendingRange,
+): Promise<boolean> {
   const { rows } = await client.query<{ name: string; valid: boolean }>(
     `SELECT c.conname AS name, c.convalidated AS valid FROM pg_catalog.pg_constraint c WHERE c.conrelid = to_regclass($1) AND c.contype = 'c'
         AND pg_catalog.pg_get_constraintdef(c.oid) IN ('CHECK ((' || quote_ident($2) || ' IS NOT NULL))', 'CHECK ((' || quote_ident($2) || ' IS NOT NULL)) NOT VALID')`,
@@ -86,23 +96,38 @@ async function hasNotNullCheck(client: Client, table: ReturnType<typeof tableOf>
 }
 
 /** The statements of `s` that lock an existing table while they rewrite, scan or index it. */
-export async function lockingStatements(client: Client, s: PendingStatement, range: PendingRange): Promise<LockingStatement[]> {
+export async function lockingStatements(
+  client: Client,
+  s: PendingStatement,
+  range: PendingRange,
+): Promise<LockingStatement[]> {
   const n = s.node;
   const found: LockingStatement[] = [];
-  const add = (code: LockingCode, range: PgNode, what: string, work: LockWork = WORK[code]) => found.push({ code, work, file: s.file, line: s.line, table: tableOf(range), what });
+  const add = (code: LockingCode, range: PgNode, what: string, work: LockWork = WORK[code]) =>
+    found.push({ code, work, file: s.file, line: s.line, table: tableOf(range), what });
   const existing = (r: PgNode | undefined) => r !== undefined && !range.madeBy(tableOf(r).key);
   switch (s.kind) {
     case 'IndexStmt':
-      if (!n.concurrent && existing(n.relation)) add('blocks-writes', n.relation, `CREATE INDEX ${n.idxname ?? ''} without CONCURRENTLY (writes wait while it builds)`.replace('  ', ' '));
+      if (!n.concurrent && existing(n.relation))
+        add(
+          'blocks-writes',
+          n.relation,
+          `CREATE INDEX ${n.idxname ?? ''} without CONCURRENTLY (writes wait while it builds)`.replace('  ', ' '),
+        );
       break;
     case 'ReindexStmt': {
-      const concurrently = ((n.params as PgNode[] | undefined) ?? []).some((p) => p.DefElem?.defname === 'concurrently');
-      if (!concurrently && n.kind === 'REINDEX_OBJECT_TABLE' && existing(n.relation)) add('blocks-writes', n.relation, 'REINDEX without CONCURRENTLY');
+      const concurrently = ((n.params as PgNode[] | undefined) ?? []).some(
+        (p) => p.DefElem?.defname === 'concurrently',
+      );
+      if (!concurrently && n.kind === 'REINDEX_OBJECT_TABLE' && existing(n.relation))
+        add('blocks-writes', n.relation, 'REINDEX without CONCURRENTLY');
       break;
     }
     case 'VacuumStmt': {
       const full = ((n.options as PgNode[] | undefined) ?? []).some((o) => o.DefElem?.defname === 'full');
-      if (n.is_vacuumcmd && full) for (const r of (n.rels as PgNode[] | undefined) ?? []) if (existing(r.VacuumRelation?.relation)) add('rewrites-table', r.VacuumRelation.relation, 'VACUUM FULL');
+      if (n.is_vacuumcmd && full)
+        for (const r of (n.rels as PgNode[] | undefined) ?? [])
+          if (existing(r.VacuumRelation?.relation)) add('rewrites-table', r.VacuumRelation.relation, 'VACUUM FULL');
       break;
     }
     case 'ClusterStmt':
@@ -114,36 +139,71 @@ export async function lockingStatements(client: Client, s: PendingStatement, ran
       for (const cmd of ((n.cmds as PgNode[] | undefined) ?? []).map((c) => c.AlterTableCmd as PgNode)) {
         switch (cmd.subtype) {
           case 'AT_AlterColumnType':
-            if (!(await typeChangeKeepsRows(client, table, cmd))) add('rewrites-table', n.relation, `changes the type of column ${table.label}.${cmd.name} to ${typeSql(cmd.def.ColumnDef.typeName)} (every row is rewritten)`);
+            if (!(await typeChangeKeepsRows(client, table, cmd)))
+              add(
+                'rewrites-table',
+                n.relation,
+                `changes the type of column ${table.label}.${cmd.name} to ${typeSql(cmd.def.ColumnDef.typeName)} (every row is rewritten)`,
+              );
             break;
           case 'AT_AddColumn': {
             const def = cmd.def.ColumnDef as PgNode;
             const constraints = ((def.constraints as PgNode[] | undefined) ?? []).map((c) => c.Constraint as PgNode);
             const defaultExpr = constraints.find((c) => c.contype === 'CONSTR_DEFAULT')?.raw_expr;
-            const volatile = deepSome(defaultExpr, (x) => x.FuncCall !== undefined && VOLATILE_FUNCTIONS.has(String((x.FuncCall.funcname as PgNode[]).at(-1)?.String?.sval)));
-            const writesEveryRow = volatile || SERIAL_TYPES.has(typeParts(def.typeName).name) || constraints.some((c) => c.contype === 'CONSTR_IDENTITY' || (c.contype === 'CONSTR_GENERATED'));
-            if (writesEveryRow) add('rewrites-table', n.relation, `adds column ${table.label}.${def.colname} with a value computed for every row (the table is rewritten)`);
+            const volatile = deepSome(
+              defaultExpr,
+              (x) =>
+                x.FuncCall !== undefined &&
+                VOLATILE_FUNCTIONS.has(String((x.FuncCall.funcname as PgNode[]).at(-1)?.String?.sval)),
+            );
+            const writesEveryRow =
+              volatile ||
+              SERIAL_TYPES.has(typeParts(def.typeName).name) ||
+              constraints.some((c) => c.contype === 'CONSTR_IDENTITY' || c.contype === 'CONSTR_GENERATED');
+            if (writesEveryRow)
+              add(
+                'rewrites-table',
+                n.relation,
+                `adds column ${table.label}.${def.colname} with a value computed for every row (the table is rewritten)`,
+              );
             break;
           }
           case 'AT_SetNotNull': {
             const column = String(cmd.name);
-            if (!range.notNullChecks.has(`${table.key}.${column}`) && !(await hasNotNullCheck(client, table, column, range))) {
-              add('scans-table', n.relation, `SET NOT NULL on ${table.label}.${column} without a validated CHECK (${column} IS NOT NULL) (reads every row, reads and writes wait)`);
+            if (
+              !range.notNullChecks.has(`${table.key}.${column}`) &&
+              !(await hasNotNullCheck(client, table, column, range))
+            ) {
+              add(
+                'scans-table',
+                n.relation,
+                `SET NOT NULL on ${table.label}.${column} without a validated CHECK (${column} IS NOT NULL) (reads every row, reads and writes wait)`,
+              );
             }
             break;
           }
           case 'AT_SetLogged':
           case 'AT_SetUnLogged':
-            add('rewrites-table', n.relation, `SET ${cmd.subtype === 'AT_SetLogged' ? 'LOGGED' : 'UNLOGGED'} (the table is rewritten)`);
+            add(
+              'rewrites-table',
+              n.relation,
+              `SET ${cmd.subtype === 'AT_SetLogged' ? 'LOGGED' : 'UNLOGGED'} (the table is rewritten)`,
+            );
             break;
           case 'AT_AddConstraint': {
             const c = cmd.def.Constraint as PgNode;
             const name = c.conname ? ` ${c.conname}` : '';
             if ((c.contype === 'CONSTR_CHECK' || c.contype === 'CONSTR_FOREIGN') && !c.skip_validation) {
               const check = c.contype === 'CONSTR_CHECK';
-              add('validates-rows', n.relation, `adds ${check ? 'CHECK' : 'FOREIGN KEY'}${name} without NOT VALID (reads every row while ${check ? 'reads and writes wait' : 'writes wait'})`, check ? 'scan' : 'foreign key validation');
+              add(
+                'validates-rows',
+                n.relation,
+                `adds ${check ? 'CHECK' : 'FOREIGN KEY'}${name} without NOT VALID (reads every row while ${check ? 'reads and writes wait' : 'writes wait'})`,
+                check ? 'scan' : 'foreign key validation',
+              );
             } else if (['CONSTR_UNIQUE', 'CONSTR_PRIMARY', 'CONSTR_EXCLUSION'].includes(c.contype) && !c.indexname) {
-              const kind = c.contype === 'CONSTR_UNIQUE' ? 'UNIQUE' : c.contype === 'CONSTR_PRIMARY' ? 'PRIMARY KEY' : 'EXCLUDE';
+              const kind =
+                c.contype === 'CONSTR_UNIQUE' ? 'UNIQUE' : c.contype === 'CONSTR_PRIMARY' ? 'PRIMARY KEY' : 'EXCLUDE';
               add('blocks-writes', n.relation, `adds ${kind}${name} building its index (reads and writes wait)`);
             }
             break;

@@ -34,7 +34,10 @@ interface TableSize {
 }
 
 /** Runs one query in a savepoint: an error (a timeout, a value refused) leaves the transaction usable. */
-async function guarded<T>(client: Client, run: () => Promise<T>): Promise<{ value: T } | { error: Error & { code?: string } }> {
+async function guarded<T>(
+  client: Client,
+  run: () => Promise<T>,
+): Promise<{ value: T } | { error: Error & { code?: string } }> {
   await client.query('SAVEPOINT db_migrate_precheck');
   try {
     const value = await run();
@@ -79,7 +82,9 @@ export async function runPrechecks(client: Client, input: PrecheckInput): Promis
       if (count < 0) {
         // Never analyzed: counted, reading at most one row past the larger limit.
         const limit = Math.max(largeRows, Math.min(maxRows, 1_000_000)) + 1;
-        const counted = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM (SELECT 1 FROM ${tableSql} LIMIT ${limit}) AS t`);
+        const counted = await client.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM (SELECT 1 FROM ${tableSql} LIMIT ${limit}) AS t`,
+        );
         count = counted.rows[0]?.n ?? 0;
       }
       size = { name: rows[0].name, rows: count, bytes: Number(rows[0].bytes) };
@@ -95,12 +100,23 @@ export async function runPrechecks(client: Client, input: PrecheckInput): Promis
     const planned: PlannedCheck[] = [];
     const locking: LockingStatement[] = [];
     for (const s of input.statements) {
-      const read = await guarded(client, async () => ({ checks: await plannedChecks(client, s, range), locking: await lockingStatements(client, s, range) }));
+      const read = await guarded(client, async () => ({
+        checks: await plannedChecks(client, s, range),
+        locking: await lockingStatements(client, s, range),
+      }));
       if ('value' in read) {
         planned.push(...read.value.checks);
         locking.push(...read.value.locking);
       } else {
-        checks.push({ code: 'unmeasured', file: s.file, line: s.line, table: '', what: 'the statement', status: 'skipped', reason: `the catalog could not be read for it: ${errorMessage(read.error)}` });
+        checks.push({
+          code: 'unmeasured',
+          file: s.file,
+          line: s.line,
+          table: '',
+          what: 'the statement',
+          status: 'skipped',
+          reason: `the catalog could not be read for it: ${errorMessage(read.error)}`,
+        });
       }
       range.note(s);
     }
@@ -113,7 +129,11 @@ export async function runPrechecks(client: Client, input: PrecheckInput): Promis
       }
       const size = tableSql ? await guarded(client, () => sizeOf(tableSql)) : undefined;
       if (size && 'value' in size && size.value && size.value.rows > maxRows) {
-        checks.push({ ...result, status: 'skipped', reason: `the table holds about ${size.value.rows} rows, above the pre-check limit of ${maxRows} (raise it with --precheck-max-rows)` });
+        checks.push({
+          ...result,
+          status: 'skipped',
+          reason: `the table holds about ${size.value.rows} rows, above the pre-check limit of ${maxRows} (raise it with --precheck-max-rows)`,
+        });
         continue;
       }
       const found = await guarded(client, () =>
@@ -124,9 +144,18 @@ export async function runPrechecks(client: Client, input: PrecheckInput): Promis
       if ('error' in found) {
         const code = found.error.code ?? '';
         if (raises && (code.startsWith('22') || code.startsWith('23'))) {
-          checks.push({ ...result, status: 'found', examples: [errorMessage(found.error)], reason: 'PostgreSQL refused a value: counting stopped at the first one' });
+          checks.push({
+            ...result,
+            status: 'found',
+            examples: [errorMessage(found.error)],
+            reason: 'PostgreSQL refused a value: counting stopped at the first one',
+          });
         } else if (code === '57014' || code === '55P03') {
-          checks.push({ ...result, status: 'skipped', reason: `did not finish within ${timeoutMs} ms (raise it with --precheck-timeout)` });
+          checks.push({
+            ...result,
+            status: 'skipped',
+            reason: `did not finish within ${timeoutMs} ms (raise it with --precheck-timeout)`,
+          });
         } else {
           checks.push({ ...result, status: 'skipped', reason: `the check failed: ${errorMessage(found.error)}` });
         }
@@ -212,7 +241,11 @@ export function describeCheck(c: PrecheckResult): string {
 
 /** `0004_x.sql line 3: CREATE INDEX ... on public.orders (120000 rows, 9.1 MB): an estimated 0.2 s under lock`. */
 export function describeLockedTable(t: LockedTable): string {
-  const verdict = !t.large ? 'below the large-table limit' : t.acknowledged ? `acknowledged (${t.code} ${t.table})` : `refused: pass --allow '${t.code} ${t.table}' to run it`;
+  const verdict = !t.large
+    ? 'below the large-table limit'
+    : t.acknowledged
+      ? `acknowledged (${t.code} ${t.table})`
+      : `refused: pass --allow '${t.code} ${t.table}' to run it`;
   return `${t.file} line ${t.line}: ${t.what} on ${t.table} (${plural(t.rows, 'row')}, ${describeBytes(t.bytes)}): an estimated ${t.estimatedSeconds} s under lock; ${verdict}`;
 }
 

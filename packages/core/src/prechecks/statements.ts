@@ -22,7 +22,7 @@ export interface PendingStatement {
 }
 
 function parsedStatements(sql: string, file: string, lineOf: (offset: number) => number): PendingStatement[] {
-  let parsed;
+  let parsed: ReturnType<typeof parseSql>;
   try {
     parsed = parseSql(sql);
   } catch (error) {
@@ -38,18 +38,25 @@ function parsedStatements(sql: string, file: string, lineOf: (offset: number) =>
 }
 
 /** The statements of the migrations' Up (or Down) sections, in the order the run sends them. */
-export async function migrationStatements(migrations: readonly Migration[], direction: 'up' | 'down'): Promise<PendingStatement[]> {
+export async function migrationStatements(
+  migrations: readonly Migration[],
+  direction: 'up' | 'down',
+): Promise<PendingStatement[]> {
   await loadPgParser();
   return migrations.flatMap((m) => {
     const section: MigrationSection | undefined = direction === 'up' ? m.parsed.up : m.parsed.down;
-    return (section?.statements ?? []).flatMap((statement) => parsedStatements(statement.sql, m.fileName, (offset) => fileLineAt(statement, offset)));
+    return (section?.statements ?? []).flatMap((statement) =>
+      parsedStatements(statement.sql, m.fileName, (offset) => fileLineAt(statement, offset)),
+    );
   });
 }
 
 /** Statements given as SQL (sync's), named `sync statement N`. */
 export async function sqlStatements(sqls: readonly string[], label: string): Promise<PendingStatement[]> {
   await loadPgParser();
-  return sqls.flatMap((sql, i) => parsedStatements(sql, `${label} ${i + 1}`, (offset) => sql.slice(0, offset).split('\n').length));
+  return sqls.flatMap((sql, i) =>
+    parsedStatements(sql, `${label} ${i + 1}`, (offset) => sql.slice(0, offset).split('\n').length),
+  );
 }
 
 /** `public.users` for `users`: how lint and this module key a name (the run's search_path is not known here). */
@@ -115,17 +122,27 @@ export class PendingRange {
       case 'CreateEnumStmt': {
         const key = `type:${typeKey(n.typeName)}`;
         this.made.set(key, at);
-        this.enums.set(typeKey(n.typeName), ((n.vals as PgNode[] | undefined) ?? []).map((v) => String(v.String?.sval)));
+        this.enums.set(
+          typeKey(n.typeName),
+          ((n.vals as PgNode[] | undefined) ?? []).map((v) => String(v.String?.sval)),
+        );
         return;
       }
       case 'CreateDomainStmt':
       case 'CompositeTypeStmt':
-        this.made.set(`type:${typeKey(s.kind === 'CreateDomainStmt' ? n.domainname : [{ String: { sval: n.typevar?.relname } }])}`, at);
+        this.made.set(
+          `type:${typeKey(s.kind === 'CreateDomainStmt' ? n.domainname : [{ String: { sval: n.typevar?.relname } }])}`,
+          at,
+        );
         return;
       case 'RenameStmt': {
         if (n.renameType === 'OBJECT_TABLE' && n.relation) this.made.set(nameKey(n.relation.schemaname, n.newname), at);
         else if (n.renameType === 'OBJECT_COLUMN' && n.relation) this.made.set(`${table(n.relation)}.${n.newname}`, at);
-        else if (n.renameType === 'OBJECT_TYPE' && n.object?.List) this.made.set(`type:${typeKey([...(n.object.List.items as PgNode[]).slice(0, -1), { String: { sval: n.newname } }])}`, at);
+        else if (n.renameType === 'OBJECT_TYPE' && n.object?.List)
+          this.made.set(
+            `type:${typeKey([...(n.object.List.items as PgNode[]).slice(0, -1), { String: { sval: n.newname } }])}`,
+            at,
+          );
         return;
       }
       case 'UpdateStmt':
@@ -145,16 +162,19 @@ export class PendingRange {
             const value = addedValue(cmd.def.ColumnDef);
             if (value !== undefined) this.known.set(`${key}.${cmd.def.ColumnDef.colname}`, value);
           }
-          if (['AT_AlterColumnType', 'AT_ColumnDefault', 'AT_DropColumn'].includes(cmd.subtype) && cmd.name) this.known.delete(`${key}.${cmd.name}`);
+          if (['AT_AlterColumnType', 'AT_ColumnDefault', 'AT_DropColumn'].includes(cmd.subtype) && cmd.name)
+            this.known.delete(`${key}.${cmd.name}`);
           const c = cmd.subtype === 'AT_AddConstraint' ? (cmd.def?.Constraint as PgNode | undefined) : undefined;
-          if (c?.skip_validation && c.conname) this.notValid.set(`${key}:${c.conname}`, { statement: s, constraint: c });
+          if (c?.skip_validation && c.conname)
+            this.notValid.set(`${key}:${c.conname}`, { statement: s, constraint: c });
           const column = c?.contype === 'CONSTR_CHECK' ? notNullColumn(c.raw_expr) : undefined;
           if (column !== undefined) {
             if (c!.skip_validation) this.pendingNotNullChecks.set(`${key}:${c!.conname}`, `${key}.${column}`);
             else this.notNullChecks.add(`${key}.${column}`);
           }
           if (cmd.subtype === 'AT_ValidateConstraint') this.validated.add(`${key}:${cmd.name}`);
-          const validated = cmd.subtype === 'AT_ValidateConstraint' ? this.pendingNotNullChecks.get(`${key}:${cmd.name}`) : undefined;
+          const validated =
+            cmd.subtype === 'AT_ValidateConstraint' ? this.pendingNotNullChecks.get(`${key}:${cmd.name}`) : undefined;
           if (validated) this.notNullChecks.add(validated);
         }
         return;
@@ -169,19 +189,28 @@ export class PendingRange {
 function addedValue(def: PgNode): string | undefined {
   const constraints = ((def.constraints as PgNode[] | undefined) ?? []).map((c) => c.Constraint as PgNode);
   if (constraints.some((c) => c.contype === 'CONSTR_IDENTITY' || c.contype === 'CONSTR_GENERATED')) return undefined;
-  if (['serial', 'serial2', 'serial4', 'serial8', 'smallserial', 'bigserial'].includes(typeParts(def.typeName).name)) return undefined;
+  if (['serial', 'serial2', 'serial4', 'serial8', 'smallserial', 'bigserial'].includes(typeParts(def.typeName).name))
+    return undefined;
   const expr = constraints.find((c) => c.contype === 'CONSTR_DEFAULT')?.raw_expr as PgNode | undefined;
   const c = expr ? expr.A_Const : { isnull: true };
   if (!c) return undefined;
   if (c.isnull) return `NULL::${typeSql(def.typeName)}`;
-  const raw = c.sval ? c.sval.sval : c.ival ? String(c.ival.ival ?? 0) : c.fval ? c.fval.fval : c.boolval ? String(c.boolval.boolval ?? false) : undefined;
+  const raw = c.sval
+    ? c.sval.sval
+    : c.ival
+      ? String(c.ival.ival ?? 0)
+      : c.fval
+        ? c.fval.fval
+        : c.boolval
+          ? String(c.boolval.boolval ?? false)
+          : undefined;
   return raw === undefined ? undefined : `${literal(String(raw))}::${typeSql(def.typeName)}`;
 }
 
 /** The column of `col IS NOT NULL`, else undefined. */
 function notNullColumn(expr: PgNode | undefined): string | undefined {
   const test = expr?.NullTest;
-  if (!test || test.nulltesttype !== 'IS_NOT_NULL') return undefined;
+  if (test?.nulltesttype !== 'IS_NOT_NULL') return undefined;
   const fields = test.arg?.ColumnRef?.fields as PgNode[] | undefined;
   return fields?.length === 1 ? fields[0]!.String?.sval : undefined;
 }
@@ -196,18 +225,23 @@ export function typeKey(names: readonly PgNode[] | undefined): string {
 export function typeSql(typeName: PgNode): string {
   const names = ((typeName.names as PgNode[] | undefined) ?? []).map((p) => String(p.String?.sval ?? ''));
   const base = names.map((n) => (/^[a-z_][a-z0-9_]*$/.test(n) ? n : ident(n))).join('.');
-  const mods = ((typeName.typmods as PgNode[] | undefined) ?? []).map((m) => m.A_Const?.ival?.ival ?? m.A_Const?.sval?.sval ?? '');
+  const mods = ((typeName.typmods as PgNode[] | undefined) ?? []).map(
+    (m) => m.A_Const?.ival?.ival ?? m.A_Const?.sval?.sval ?? '',
+  );
   const bounds = ((typeName.arrayBounds as PgNode[] | undefined) ?? []).map(() => '[]').join('');
   return `${base}${mods.length ? `(${mods.join(',')})` : ''}${bounds}`;
 }
 
 /** The type name's last part and its integer modifiers: `varchar`, [20]. */
-export function typeParts(typeName: PgNode): { readonly name: string; readonly mods: readonly number[]; readonly array: boolean } {
+export function typeParts(typeName: PgNode): {
+  readonly name: string;
+  readonly mods: readonly number[];
+  readonly array: boolean;
+} {
   const name = String(((typeName.names as PgNode[] | undefined) ?? []).at(-1)?.String?.sval ?? '');
   const mods = ((typeName.typmods as PgNode[] | undefined) ?? []).map((m) => Number(m.A_Const?.ival?.ival ?? NaN));
   return { name, mods, array: ((typeName.arrayBounds as PgNode[] | undefined) ?? []).length > 0 };
 }
-
 
 /** Positions in a statement's text: the parser counts UTF-8 bytes, strings count characters. */
 export class StatementText {
@@ -221,7 +255,8 @@ export class StatementText {
     this.bytes = Buffer.from(sql, 'utf8');
     let text = sql;
     for (const span of quotedSpans(sql)) {
-      if (span.kind === 'line comment' || span.kind === 'block comment') text = text.slice(0, span.start) + ' '.repeat(span.end - span.start) + text.slice(span.end);
+      if (span.kind === 'line comment' || span.kind === 'block comment')
+        text = text.slice(0, span.start) + ' '.repeat(span.end - span.start) + text.slice(span.end);
     }
     this.sql = text;
   }
@@ -266,7 +301,8 @@ export class StatementText {
     let depth = 0;
     for (let i = open; i < this.masked.length; i++) {
       if (this.masked[i] === '(') depth++;
-      else if (this.masked[i] === ')' && --depth === 0) return { inside: this.sql.slice(open + 1, i), start: open + 1, end: i + 1 };
+      else if (this.masked[i] === ')' && --depth === 0)
+        return { inside: this.sql.slice(open + 1, i), start: open + 1, end: i + 1 };
     }
     return undefined;
   }

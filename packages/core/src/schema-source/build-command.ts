@@ -34,7 +34,8 @@ export interface BuildCommandOptions {
  * later steps, PATH and the summary, nor any variable whose value holds a database URL with credentials
  * or a registered secret. The command may be a pull request's code.
  */
-const WITHHELD_ENV = /^(PG[A-Z]+|INPUT_.*|DATABASE_URL|ACTIONS_.*|GITHUB_TOKEN|GITHUB_(ENV|OUTPUT|PATH|STATE|STEP_SUMMARY))$/;
+const WITHHELD_ENV =
+  /^(PG[A-Z]+|INPUT_.*|DATABASE_URL|ACTIONS_.*|GITHUB_TOKEN|GITHUB_(ENV|OUTPUT|PATH|STATE|STEP_SUMMARY))$/;
 
 /**
  * The environment of a build command: the caller's, minus WITHHELD_ENV, plus DATABASE_URL and the libpq
@@ -58,7 +59,6 @@ function buildCommandEnv(databaseUrl: string, extra: Readonly<Record<string, str
   if (sslmode) env.PGSSLMODE = sslmode;
   return { ...env, ...extra };
 }
-
 
 /** How long output is still read after the command exited (a background process may hold the pipes). */
 const OUTPUT_GRACE_MS = 2_000;
@@ -107,7 +107,12 @@ export async function runBuildCommand(options: BuildCommandOptions): Promise<voi
   const { logger } = options;
   const timeoutMs = options.timeoutMs ?? DEFAULT_BUILD_TIMEOUT_MS;
   const tail = new OutputTail((line) => logger.debug(`  | ${line}`));
-  const outcome = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; timedOut: boolean; ranMs: number }>((resolve, reject) => {
+  const outcome = await new Promise<{
+    code: number | null;
+    signal: NodeJS.Signals | null;
+    timedOut: boolean;
+    ranMs: number;
+  }>((resolve, reject) => {
     // Its own process group, so that a timeout or our own exit stops the whole tree (sh and what it ran).
     const child = spawn('sh', ['-c', options.command], {
       cwd: options.cwd,
@@ -143,7 +148,9 @@ export async function runBuildCommand(options: BuildCommandOptions): Promise<voi
     child.on('exit', (code, signal) => {
       exited = { code, signal };
       if (!timedOut && groupAlive(child.pid)) {
-        logger.warning(`the ${options.label ?? 'schema build command'} ${options.at ?? `at commit ${options.commitLabel}`} left processes running in the background: they were stopped`);
+        logger.warning(
+          `the ${options.label ?? 'schema build command'} ${options.at ?? `at commit ${options.commitLabel}`} left processes running in the background: they were stopped`,
+        );
         killTree('SIGKILL');
       }
       setTimeout(() => {
@@ -154,7 +161,12 @@ export async function runBuildCommand(options: BuildCommandOptions): Promise<voi
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       unregister();
-      resolve({ code: exited ? exited.code : code, signal: exited ? exited.signal : signal, timedOut, ranMs: Date.now() - started });
+      resolve({
+        code: exited ? exited.code : code,
+        signal: exited ? exited.signal : signal,
+        timedOut,
+        ranMs: Date.now() - started,
+      });
     });
   });
   const lines = tail.finish();
@@ -164,11 +176,18 @@ export async function runBuildCommand(options: BuildCommandOptions): Promise<voi
     : outcome.code !== null
       ? `failed with exit code ${outcome.code}`
       : `was killed by ${outcome.signal}`;
-  const output = lines.length > 0 ? `\nlast ${lines.length} lines of its output:\n${lines.join('\n')}` : '\n(it printed nothing)';
+  const output =
+    lines.length > 0 ? `\nlast ${lines.length} lines of its output:\n${lines.join('\n')}` : '\n(it printed nothing)';
   // A timeout says what ran, for how long, its limit and that nothing of it is left running.
   const raise = options.label ? '' : ': raise it with --build-timeout or the build-timeout input';
-  const stopped = outcome.timedOut ? `\nits limit is ${describeDuration(timeoutMs)}${raise}; it was stopped with every process it started` : '';
-  throw new ConfigurationError(redact(`${options.label ?? 'schema build command'} ${how} ${options.at ?? `at commit ${options.commitLabel}`}: ${options.command}${stopped}${output}${importHint(lines, options.schemaDir)}`));
+  const stopped = outcome.timedOut
+    ? `\nits limit is ${describeDuration(timeoutMs)}${raise}; it was stopped with every process it started`
+    : '';
+  throw new ConfigurationError(
+    redact(
+      `${options.label ?? 'schema build command'} ${how} ${options.at ?? `at commit ${options.commitLabel}`}: ${options.command}${stopped}${output}${importHint(lines, options.schemaDir)}`,
+    ),
+  );
 }
 
 /**
@@ -185,7 +204,11 @@ export function importHint(lines: readonly string[], schemaDir: string | undefin
   if (/\b(ModuleNotFoundError|No module named)\b/.test(output)) {
     return `\n${copy}; to import from the repository root, set PYTHONPATH="$DB_MIGRATE_REPO_ROOT" (the copy's root), not the checkout's path`;
   }
-  if (/npx canceled due to missing packages|Cannot find module|ERR_MODULE_NOT_FOUND|Cannot find package|npm ERR! could not determine executable/.test(output)) {
+  if (
+    /npx canceled due to missing packages|Cannot find module|ERR_MODULE_NOT_FOUND|Cannot find package|npm ERR! could not determine executable/.test(
+      output,
+    )
+  ) {
     return `\n${copy}; the checkout's node_modules (at its root and in ${schemaDir ?? 'the schema directory'}) is linked into the copy: install the packages in the checkout first (npm ci), as dev dependencies if the build needs them`;
   }
   if (/cannot load such file|Could not find gem|Bundler::GemNotFound|bundle: (command )?not found/.test(output)) {

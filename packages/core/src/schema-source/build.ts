@@ -50,7 +50,9 @@ export async function buildSchemaAt(
   const copy = await materializeSchemaSource(checked, ref);
   try {
     const commitLabel = describeCommit(copy.sha, ref);
-    logger.info(`building the schema at ${commitLabel} into ${describeDatabase(db.url)}: ${describeSchemaSource(checked)}`);
+    logger.info(
+      `building the schema at ${commitLabel} into ${describeDatabase(db.url)}: ${describeSchemaSource(checked)}`,
+    );
     if (checked.command) {
       const checkout = (await Git.open(checked.repoDir)).repoDir;
       await linkNodeModules(checkout, copy.root, checked.schemaDir);
@@ -67,8 +69,16 @@ export async function buildSchemaAt(
     } else {
       const git = await Git.open(checked.repoDir);
       const list = await resolveSqlFiles(git, copy.sha, checked.schemaDir, checked.sqlFiles ?? []);
-      for (const entry of list.absent) logger.info(`schema SQL ${entry} names no file at commit ${commitLabel}: treated as absent`);
-      await loadSqlFiles({ dir: copy.dir, files: list.files, databaseUrl: db.url, displayDir: checked.schemaDir, commitLabel, logger });
+      for (const entry of list.absent)
+        logger.info(`schema SQL ${entry} names no file at commit ${commitLabel}: treated as absent`);
+      await loadSqlFiles({
+        dir: copy.dir,
+        files: list.files,
+        databaseUrl: db.url,
+        displayDir: checked.schemaDir,
+        commitLabel,
+        logger,
+      });
     }
   } finally {
     await copy.cleanup();
@@ -81,7 +91,11 @@ export async function buildSchemaAt(
  * Empty means nothing under schemaDir changed. A build command that imports code from outside schemaDir
  * can change the schema without a change here: point schemaDir at everything the build reads.
  */
-export async function schemaSourceChanges(source: SchemaSource, base: string | null, goal: string): Promise<readonly string[]> {
+export async function schemaSourceChanges(
+  source: SchemaSource,
+  base: string | null,
+  goal: string,
+): Promise<readonly string[]> {
   const checked = validateSchemaSource(source);
   const git = await Git.open(checked.repoDir);
   const baseSha = isEmptySchemaRef(base) ? undefined : await git.resolveCommit(base);
@@ -92,19 +106,32 @@ export async function schemaSourceChanges(source: SchemaSource, base: string | n
  * Builds read commits, never the working tree: uncommitted edits under the schema directory would be
  * silently left out, so say so.
  */
-export async function warnUncommittedSchema(source: SchemaSource, logger: Logger, options: { readonly migrationsDir?: string } = {}): Promise<void> {
+export async function warnUncommittedSchema(
+  source: SchemaSource,
+  logger: Logger,
+  options: { readonly migrationsDir?: string } = {},
+): Promise<void> {
   const checked = validateSchemaSource(source);
   const git = await Git.open(checked.repoDir);
   const prefix = checked.schemaDir === '.' ? '' : `${checked.schemaDir}/`;
   // The migrations directory may sit inside the schema directory: its new files are not schema edits.
   const top = await realpath(git.repoDir);
-  const migrations = options.migrationsDir ? relative(top, await realpath(options.migrationsDir).catch(() => resolve(options.migrationsDir!))).split(sep).join('/') + '/' : undefined;
+  const migrations = options.migrationsDir
+    ? relative(top, await realpath(options.migrationsDir).catch(() => resolve(options.migrationsDir!)))
+        .split(sep)
+        .join('/') + '/'
+    : undefined;
   const changed = (await git.status())
-    .filter((e) => (e.path.startsWith(prefix) || e.path === checked.schemaDir) && !(migrations && e.path.startsWith(migrations)))
+    .filter(
+      (e) =>
+        (e.path.startsWith(prefix) || e.path === checked.schemaDir) && !(migrations && e.path.startsWith(migrations)),
+    )
     .map((e) => e.path);
   if (changed.length === 0) return;
   const shown = changed.slice(0, 5).join(', ') + (changed.length > 5 ? ` and ${changed.length - 5} more` : '');
-  logger.warning(`${checked.schemaDir}/ has uncommitted changes (${shown}); only committed commits are built: commit them to include them`);
+  logger.warning(
+    `${checked.schemaDir}/ has uncommitted changes (${shown}); only committed commits are built: commit them to include them`,
+  );
 }
 
 /**

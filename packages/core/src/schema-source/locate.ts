@@ -42,17 +42,29 @@ export async function locateSchemaSource(args: SchemaSourceArguments, cwd = proc
   let schemaDir = args.schemaDir;
   if (onDisk) {
     const rel = inside(top, await real(fromCwd));
-    if (rel === undefined) throw new ConfigurationError(`schema directory ${args.schemaDir} is not inside the repository ${top}`);
+    if (rel === undefined)
+      throw new ConfigurationError(`schema directory ${args.schemaDir} is not inside the repository ${top}`);
     schemaDir = rel;
   }
   const schemaAbs = resolve(top, schemaDir);
-  const sqlFiles = args.sqlFiles === undefined ? undefined : await Promise.all(
-    args.sqlFiles.map(async (file) => {
-      if (!isAbsolute(file)) return file;
-      const rel = inside(schemaAbs, await real(file));
-      if (rel === undefined) throw new ConfigurationError(`SQL file ${file} is not inside the schema directory ${schemaAbs}: name it relative to the schema directory`);
-      return rel;
-    }),
-  );
-  return { repoDir: top, schemaDir, ...(args.command !== undefined ? { command: args.command } : {}), ...(sqlFiles !== undefined ? { sqlFiles } : {}) };
+  const sqlFiles =
+    args.sqlFiles === undefined
+      ? undefined
+      : await Promise.all(
+          args.sqlFiles.map(async (file) => {
+            if (!isAbsolute(file)) return file;
+            const rel = inside(schemaAbs, await real(file));
+            if (rel === undefined)
+              throw new ConfigurationError(
+                `SQL file ${file} is not inside the schema directory ${schemaAbs}: name it relative to the schema directory`,
+              );
+            return rel;
+          }),
+        );
+  return {
+    repoDir: top,
+    schemaDir,
+    ...(args.command !== undefined ? { command: args.command } : {}),
+    ...(sqlFiles !== undefined ? { sqlFiles } : {}),
+  };
 }

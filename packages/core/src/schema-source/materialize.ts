@@ -39,7 +39,9 @@ export async function materializeSchemaSource(source: SchemaSource, ref: string)
   const git = await Git.open(checked.repoDir);
   const sha = await git.resolveCommit(ref);
   if ((await git.pathType(sha, checked.schemaDir)) !== 'tree') {
-    throw new ConfigurationError(`schema directory "${checked.schemaDir}" does not exist at commit ${describeCommit(sha, ref)} in ${git.repoDir}`);
+    throw new ConfigurationError(
+      `schema directory "${checked.schemaDir}" does not exist at commit ${describeCommit(sha, ref)} in ${git.repoDir}`,
+    );
   }
   const root = await mkdtemp(join(tmpdir(), 'db-migrate-schema-'));
   const unregister = onExitCleanup(() => rmSync(root, { recursive: true, force: true }));

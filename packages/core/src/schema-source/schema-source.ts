@@ -42,13 +42,17 @@ export function validateSchemaSource(source: SchemaSource): SchemaSource {
   const command = source.command?.trim() || undefined;
   const sqlFiles = source.sqlFiles?.map((file) => relativeInside(`SQL file of ${schemaDir}`, file));
   const hasFiles = sqlFiles !== undefined && sqlFiles.length > 0;
-  if (command && hasFiles) throw new ConfigurationError(`schema source in ${schemaDir}: give either a build command or SQL files, not both`);
-  if (!command && !hasFiles) throw new ConfigurationError(`schema source in ${schemaDir}: give a build command or a list of SQL files`);
+  if (command && hasFiles)
+    throw new ConfigurationError(`schema source in ${schemaDir}: give either a build command or SQL files, not both`);
+  if (!command && !hasFiles)
+    throw new ConfigurationError(`schema source in ${schemaDir}: give a build command or a list of SQL files`);
   return command ? { repoDir: source.repoDir, schemaDir, command } : { repoDir: source.repoDir, schemaDir, sqlFiles };
 }
 
 /** One line saying how the schema is built, for migration metadata and logs. */
 export function describeSchemaSource(source: SchemaSource): string {
-  const how = source.command?.trim() ? `command: ${source.command.trim()}` : `sql files: ${(source.sqlFiles ?? []).join(', ')}`;
+  const how = source.command?.trim()
+    ? `command: ${source.command.trim()}`
+    : `sql files: ${(source.sqlFiles ?? []).join(', ')}`;
   return redact(`${how} (dir ${source.schemaDir})`);
 }

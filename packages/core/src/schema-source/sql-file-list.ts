@@ -39,7 +39,10 @@ export function globToRegExp(glob: string): RegExp {
       const end = glob.indexOf(']', i + 1);
       if (end < 0) out += '\\[';
       else {
-        out += `[${glob.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\')}]`;
+        out += `[${glob
+          .slice(i + 1, end)
+          .replace(/^!/, '^')
+          .replace(/\\/g, '\\\\')}]`;
         i = end;
       }
     } else out += c.replace(/[.+^${}()|\\]/g, '\\$&');
@@ -50,14 +53,19 @@ export function globToRegExp(glob: string): RegExp {
 const byPath = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Resolves the entries against the files of schemaDir at a commit. */
-export async function resolveSqlFiles(git: Git, sha: string, schemaDir: string, entries: readonly string[]): Promise<SqlFileList> {
+export async function resolveSqlFiles(
+  git: Git,
+  sha: string,
+  schemaDir: string,
+  entries: readonly string[],
+): Promise<SqlFileList> {
   const all = [...(await git.listTree(sha, schemaDir))].sort(byPath);
   const present = new Set(all);
   const files: string[] = [];
   const absent: string[] = [];
   const seen = new Set<string>();
   const take = (list: readonly string[]) => {
-    for (const file of list) if (!seen.has(file)) (seen.add(file), files.push(file));
+    for (const file of list) if (!seen.has(file)) seen.add(file), files.push(file);
   };
   for (const raw of entries) {
     const entry = raw.replace(/^\.\//, '').replace(/\/+$/, '');
@@ -69,7 +77,10 @@ export async function resolveSqlFiles(git: Git, sha: string, schemaDir: string, 
       matched = [entry];
     } else {
       const prefix = entry === '.' || entry === '' ? '' : `${entry}/`;
-      matched = all.filter((file) => file.startsWith(prefix) && !file.slice(prefix.length).includes('/') && file.toLowerCase().endsWith('.sql'));
+      matched = all.filter(
+        (file) =>
+          file.startsWith(prefix) && !file.slice(prefix.length).includes('/') && file.toLowerCase().endsWith('.sql'),
+      );
     }
     if (matched.length === 0) absent.push(raw);
     take(matched);
@@ -78,7 +89,9 @@ export async function resolveSqlFiles(git: Git, sha: string, schemaDir: string, 
     const head = await git.revParse('HEAD');
     if (head && head !== sha && (await resolveSqlFiles(git, head, schemaDir, [entry])).files.length > 0) continue;
     const shown = schemaDir === '.' ? entry : `${schemaDir}/${entry}`;
-    throw new ConfigurationError(`SQL file ${shown} does not exist at commit ${sha.slice(0, 7)} nor at HEAD: check the --schema-sql entry (a file, directory or glob under the schema directory)`);
+    throw new ConfigurationError(
+      `SQL file ${shown} does not exist at commit ${sha.slice(0, 7)} nor at HEAD: check the --schema-sql entry (a file, directory or glob under the schema directory)`,
+    );
   }
   return { files, absent };
 }

@@ -29,6 +29,10 @@ export async function countRows(client: Client): Promise<RowCounts> {
   const tables = rows.filter((r) => !isBookkeepingRelation(r.schema, r.name));
   if (tables.length === 0) return new Map();
   const counts = tables.map((t, i) => `(SELECT count(*) FROM ${ident(t.schema)}.${ident(t.name)}) AS c${i}`);
-  const { rows: [counted] } = await client.query<Record<string, string>>(`SELECT ${counts.join(', ')}`);
-  return new Map(tables.map((t, i) => [`${t.schema}.${t.name}`, { oid: Number(t.oid), rows: Number(counted[`c${i}`]) }]));
+  const {
+    rows: [counted],
+  } = await client.query<Record<string, string>>(`SELECT ${counts.join(', ')}`);
+  return new Map(
+    tables.map((t, i) => [`${t.schema}.${t.name}`, { oid: Number(t.oid), rows: Number(counted[`c${i}`]) }]),
+  );
 }

@@ -46,7 +46,9 @@ export function tableName(relation: Pick<RelationInfo, 'schema' | 'name'>): stri
 
 /** Tables rows can be put in: plain and partitioned tables, not partitions (rows reach them through the parent). */
 export function fillableTables(catalog: Catalog): RelationInfo[] {
-  return [...catalog.relations.values()].filter((r) => (r.kind === 'table' || r.kind === 'partitioned table') && !r.partitionOf);
+  return [...catalog.relations.values()].filter(
+    (r) => (r.kind === 'table' || r.kind === 'partitioned table') && !r.partitionOf,
+  );
 }
 
 /** Identifiers in a parenthesised list as pg_get_constraintdef prints it: `(a, "B c")`. */
@@ -77,7 +79,12 @@ function foreignKeys(relation: RelationInfo, constraints: readonly ConstraintInf
       const match = /^FOREIGN KEY \((.*?)\) REFERENCES .*?\((.*?)\)/s.exec(c.definition);
       const own = match ? identifierList(match[1]) : [];
       const parent = match ? identifierList(match[2]) : [];
-      return { columns: own, parentKey: c.references!, parentColumns: parent, nullable: own.every((n) => !columns.get(n)?.notNull) };
+      return {
+        columns: own,
+        parentKey: c.references!,
+        parentColumns: parent,
+        nullable: own.every((n) => !columns.get(n)?.notNull),
+      };
     })
     .filter((fk) => fk.columns.length > 0 && fk.columns.length === fk.parentColumns.length);
 }
@@ -97,18 +104,28 @@ function columnRules(column: string, definitions: readonly string[]): ColumnRule
   const name = `(?:"${escapeRegex(column.replace(/"/g, '""'))}"|${/^[a-z_][a-z0-9_$]*$/.test(column) ? escapeRegex(column) : '(?!)'})`;
   for (const definition of definitions) {
     if (!new RegExp(`\\b${name}\\b|${name}`).test(definition)) continue;
-    const inList = new RegExp(`${name}\\)?(?:::[\\w ."]+)?\\s*=\\s*ANY\\s*\\(\\s*(?:\\(\\s*)?ARRAY\\[(.*?)\\]`, 's').exec(definition);
+    const inList = new RegExp(
+      `${name}\\)?(?:::[\\w ."]+)?\\s*=\\s*ANY\\s*\\(\\s*(?:\\(\\s*)?ARRAY\\[(.*?)\\]`,
+      's',
+    ).exec(definition);
     if (inList) for (const m of inList[1].matchAll(/'((?:[^']|'')*)'/g)) rules.allowed.push(m[1].replace(/''/g, "'"));
     const equal = new RegExp(`${name}\\)?(?:::[\\w ."]+)?\\s*=\\s*'((?:[^']|'')*)'`).exec(definition);
     if (equal) rules.allowed.push(equal[1].replace(/''/g, "'"));
-    for (const m of definition.matchAll(new RegExp(`${name}\\)?(?:::[\\w ."]+)?\\s*(>=|>|<=|<)\\s*\\(?'?(-?\\d+(?:\\.\\d+)?)`, 'g'))) {
+    for (const m of definition.matchAll(
+      new RegExp(`${name}\\)?(?:::[\\w ."]+)?\\s*(>=|>|<=|<)\\s*\\(?'?(-?\\d+(?:\\.\\d+)?)`, 'g'),
+    )) {
       const bound = Number(m[2]);
       if (m[1] === '>') rules.lower = Math.max(rules.lower ?? -Infinity, Math.floor(bound) + 1);
       if (m[1] === '>=') rules.lower = Math.max(rules.lower ?? -Infinity, Math.ceil(bound));
       if (m[1] === '<') rules.upper = Math.min(rules.upper ?? Infinity, Math.ceil(bound) - 1);
       if (m[1] === '<=') rules.upper = Math.min(rules.upper ?? Infinity, Math.floor(bound));
     }
-    for (const m of definition.matchAll(new RegExp(`${name}\\)?(?:::[\\w ."]+)?\\s+BETWEEN\\s+\\(?'?(-?\\d+)'?\\)?(?:::\\w+)?\\s+AND\\s+\\(?'?(-?\\d+)`, 'g'))) {
+    for (const m of definition.matchAll(
+      new RegExp(
+        `${name}\\)?(?:::[\\w ."]+)?\\s+BETWEEN\\s+\\(?'?(-?\\d+)'?\\)?(?:::\\w+)?\\s+AND\\s+\\(?'?(-?\\d+)`,
+        'g',
+      ),
+    )) {
       rules.lower = Math.max(rules.lower ?? -Infinity, Number(m[1]));
       rules.upper = Math.min(rules.upper ?? Infinity, Number(m[2]));
     }
@@ -159,7 +176,11 @@ function valuesForType(type: string, row: number): (string | undefined)[] {
     case 'character':
     case 'bpchar': {
       const length = size ? Number(size[1]) : base === 'character varying' ? 48 : 1;
-      return [quote(sized('synthetic value, row ', row, Math.min(length, 200))), quote(sized('v', row, Math.min(length, 3))), quote(sized('', row, 1))];
+      return [
+        quote(sized('synthetic value, row ', row, Math.min(length, 200))),
+        quote(sized('v', row, Math.min(length, 3))),
+        quote(sized('', row, 1)),
+      ];
     }
     case 'boolean':
       return [row % 2 === 0 ? 'true' : 'false', row % 2 === 0 ? 'false' : 'true', 'true'];
@@ -167,7 +188,10 @@ function valuesForType(type: string, row: number): (string | undefined)[] {
       return [quote(`2024-01-01`) + `::date + ${row}`, quote('2000-01-01') + `::date + ${row}`];
     case 'timestamp without time zone':
     case 'timestamp with time zone':
-      return [quote('2024-01-01 12:00:00+00') + `::timestamptz + interval '${row} day'`, quote('2000-01-01 00:00:00+00') + `::timestamptz + interval '${row} day'`];
+      return [
+        quote('2024-01-01 12:00:00+00') + `::timestamptz + interval '${row} day'`,
+        quote('2000-01-01 00:00:00+00') + `::timestamptz + interval '${row} day'`,
+      ];
     case 'time without time zone':
     case 'time with time zone':
       return [quote(`12:${String(row % 60).padStart(2, '0')}:00`)];
@@ -212,7 +236,9 @@ function typeFacts(catalog: Catalog, column: Pick<ColumnInfo, 'type' | 'typeOid'
     return { enumInfo: catalog.enums.get(key), domain: catalog.domains.get(key) };
   };
   const keyed = catalog.typeKeysByOid.get(column.typeOid);
-  let { enumInfo, domain } = keyed ? { enumInfo: catalog.enums.get(keyed), domain: catalog.domains.get(keyed) } : byName(column.type);
+  let { enumInfo, domain } = keyed
+    ? { enumInfo: catalog.enums.get(keyed), domain: catalog.domains.get(keyed) }
+    : byName(column.type);
   const checks: string[] = [];
   let notNull = false;
   for (let depth = 0; domain && depth < 5; depth++) {
@@ -249,7 +275,12 @@ function planColumn(catalog: Catalog, column: ColumnInfo, checks: readonly strin
     const usable = labels.length > 0 ? labels : facts.labels;
     // Row 1 is the sparse row: the full row and the rows after it cover every label.
     const label = (row: number) => usable[(row <= 1 ? 0 : row - 1) % usable.length];
-    return { column, labels: usable.length, notNull: column.notNull || facts.notNull, value: (row) => cast(quote(label(row))) };
+    return {
+      column,
+      labels: usable.length,
+      notNull: column.notNull || facts.notNull,
+      value: (row) => cast(quote(label(row))),
+    };
   }
   return {
     column,
@@ -262,7 +293,12 @@ function planColumn(catalog: Catalog, column: ColumnInfo, checks: readonly strin
       if ((lower > -Infinity || upper < Infinity) && values.every((v) => v === undefined || numeric.test(v))) {
         // Keep the values inside the bounds a CHECK sets; add the bounds themselves as last tries.
         const inside = values.filter((v): v is string => v !== undefined && Number(v) >= lower && Number(v) <= upper);
-        const candidates = [...inside, ...[lower + row, upper - row, lower, upper].filter((n) => Number.isFinite(n) && n >= lower && n <= upper).map(String)];
+        const candidates = [
+          ...inside,
+          ...[lower + row, upper - row, lower, upper]
+            .filter((n) => Number.isFinite(n) && n >= lower && n <= upper)
+            .map(String),
+        ];
         const chosen = candidates[Math.min(variant, candidates.length - 1)];
         return chosen === undefined ? undefined : cast(chosen);
       }
@@ -274,7 +310,11 @@ function planColumn(catalog: Catalog, column: ColumnInfo, checks: readonly strin
   };
 }
 
-function insertStatement(relation: RelationInfo, entries: readonly { name: string; value: string }[], joins: readonly string[]): string {
+function insertStatement(
+  relation: RelationInfo,
+  entries: readonly { name: string; value: string }[],
+  joins: readonly string[],
+): string {
   const target = `${ident(relation.schema)}.${ident(relation.name)}`;
   if (entries.length === 0) return `INSERT INTO ${target} DEFAULT VALUES`;
   const names = entries.map((e) => ident(e.name)).join(', ');
@@ -294,7 +334,7 @@ function planRows(catalog: Catalog, plan: TablePlan, constraints: readonly Const
   const { relation, keys, nulled } = plan;
   const checks = constraints.filter((c) => c.type === 'c').map((c) => c.definition);
   const fkColumn = new Map<string, { fk: ForeignKey; index: number }>();
-  for (const fk of keys) fk.columns.forEach((name, index) => fkColumn.set(name, { fk, index }));
+  for (const fk of keys) for (const [index, name] of fk.columns.entries()) fkColumn.set(name, { fk, index });
   // Left to the database: identity and generated columns, serial ones, and defaults in the sparse row.
   const settable = relation.columns.filter((c) => !c.identity && c.generated === '');
   const planned = settable.map((c) => planColumn(catalog, c, checks));
@@ -359,15 +399,18 @@ function planRows(catalog: Catalog, plan: TablePlan, constraints: readonly Const
 export function planSyntheticRows(catalog: Catalog, fill?: ReadonlySet<string>): SeedPlan {
   const tables = fillableTables(catalog).filter((r) => !fill || fill.has(r.key));
   const constraintsOf = new Map<string, ConstraintInfo[]>();
-  for (const c of catalog.constraints.values()) constraintsOf.set(c.tableKey, [...(constraintsOf.get(c.tableKey) ?? []), c]);
+  for (const c of catalog.constraints.values())
+    constraintsOf.set(c.tableKey, [...(constraintsOf.get(c.tableKey) ?? []), c]);
   const keysOf = new Map(tables.map((r) => [r.key, foreignKeys(r, constraintsOf.get(r.key) ?? [])]));
   const toPlace = new Set(tables.map((r) => r.key));
   const ordered: TablePlan[] = [];
   const unfillable: UnfillableTable[] = [];
   const nulledOf = new Map<string, Set<ForeignKey>>(tables.map((r) => [r.key, new Set<ForeignKey>()]));
   // A key to the table itself can only be NULL in the first rows.
-  for (const r of tables) for (const fk of keysOf.get(r.key)!) if (fk.parentKey === r.key && fk.nullable) nulledOf.get(r.key)!.add(fk);
-  const waitsOn = (key: string) => keysOf.get(key)!.filter((fk) => toPlace.has(fk.parentKey) && !nulledOf.get(key)!.has(fk));
+  for (const r of tables)
+    for (const fk of keysOf.get(r.key)!) if (fk.parentKey === r.key && fk.nullable) nulledOf.get(r.key)!.add(fk);
+  const waitsOn = (key: string) =>
+    keysOf.get(key)!.filter((fk) => toPlace.has(fk.parentKey) && !nulledOf.get(key)!.has(fk));
   while (toPlace.size > 0) {
     const ready = [...toPlace].filter((key) => waitsOn(key).length === 0);
     if (ready.length > 0) {
@@ -385,10 +428,16 @@ export function planSyntheticRows(catalog: Catalog, fill?: ReadonlySet<string>):
       continue;
     }
     const reaches = (from: string, goal: string, seen = new Set<string>()): boolean =>
-      waitsOn(from).some((fk) => fk.parentKey === goal || (!seen.has(fk.parentKey) && (seen.add(fk.parentKey), reaches(fk.parentKey, goal, seen))));
+      waitsOn(from).some(
+        (fk) =>
+          fk.parentKey === goal ||
+          (!seen.has(fk.parentKey) && (seen.add(fk.parentKey), reaches(fk.parentKey, goal, seen))),
+      );
     for (const key of toPlace) {
       const relation = catalog.relations.get(key)!;
-      const through = waitsOn(key).map((fk) => `${fk.columns.join(', ')} -> ${tableName(catalog.relations.get(fk.parentKey)!)}`);
+      const through = waitsOn(key).map(
+        (fk) => `${fk.columns.join(', ')} -> ${tableName(catalog.relations.get(fk.parentKey)!)}`,
+      );
       const reason = reaches(key, key)
         ? `its NOT NULL foreign keys form a cycle (${through.join('; ')}): no row can be inserted first`
         : `it references tables that cannot be filled (${through.join('; ')})`;
@@ -397,7 +446,11 @@ export function planSyntheticRows(catalog: Catalog, fill?: ReadonlySet<string>):
     break;
   }
   return {
-    tables: ordered.map((plan) => ({ key: plan.relation.key, table: tableName(plan.relation), rows: planRows(catalog, plan, constraintsOf.get(plan.relation.key) ?? []) })),
+    tables: ordered.map((plan) => ({
+      key: plan.relation.key,
+      table: tableName(plan.relation),
+      rows: planRows(catalog, plan, constraintsOf.get(plan.relation.key) ?? []),
+    })),
     unfillable,
   };
 }

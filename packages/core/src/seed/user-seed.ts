@@ -23,7 +23,10 @@ export interface UserSeed {
 }
 
 /** Undefined when no seed is given; rejects both at once (one way to give rows). */
-export function checkUserSeed(seed: UserSeed | undefined, names = { sql: 'seed-sql', command: 'seed-command' }): UserSeed | undefined {
+export function checkUserSeed(
+  seed: UserSeed | undefined,
+  names = { sql: 'seed-sql', command: 'seed-command' },
+): UserSeed | undefined {
   if (!seed) return undefined;
   const files = (seed.sqlFiles ?? []).filter((f) => f.trim() !== '');
   const command = seed.command?.trim() || undefined;
@@ -41,7 +44,16 @@ export async function runUserSeed(seed: UserSeed, url: string, where: string, lo
   const dir = resolve(seed.dir ?? '.');
   if (seed.command) {
     logger.info(`seeding ${where}: ${seed.command}`);
-    await runBuildCommand({ command: seed.command, cwd: dir, databaseUrl: url, commitLabel: where, label: 'seed command', at: where, timeoutMs: seed.timeoutMs, logger });
+    await runBuildCommand({
+      command: seed.command,
+      cwd: dir,
+      databaseUrl: url,
+      commitLabel: where,
+      label: 'seed command',
+      at: where,
+      timeoutMs: seed.timeoutMs,
+      logger,
+    });
     return;
   }
   const client = await connectDatabase(url);

@@ -37,7 +37,8 @@ const hint = 'start Docker, or set shadow-database to "embedded" or a postgres U
 
 /** Parses a Docker host address (DOCKER_HOST or a context's endpoint) the way the docker CLI reads it. */
 function parseDockerHost(value: string, label: string, env: NodeJS.ProcessEnv, certDir?: string): DockerEndpoint {
-  if (value.startsWith('unix://')) return { socketPath: value.slice('unix://'.length) || '/var/run/docker.sock', label };
+  if (value.startsWith('unix://'))
+    return { socketPath: value.slice('unix://'.length) || '/var/run/docker.sock', label };
   const withScheme = value.includes('://') ? value : `tcp://${value}`;
   let url: URL;
   try {
@@ -57,7 +58,13 @@ function parseDockerHost(value: string, label: string, env: NodeJS.ProcessEnv, c
   const port = Number(url.port || (env.DOCKER_TLS_VERIFY === '1' ? 2376 : 2375));
   const tls = url.protocol === 'https:' || env.DOCKER_TLS_VERIFY === '1' || port === 2376;
   const certs = certDir ?? env.DOCKER_CERT_PATH;
-  return { host: url.hostname.replace(/^\[|\]$/g, ''), port, protocol: tls ? 'https' : 'http', ...(tls && certs ? { certDir: certs } : {}), label };
+  return {
+    host: url.hostname.replace(/^\[|\]$/g, ''),
+    port,
+    protocol: tls ? 'https' : 'http',
+    ...(tls && certs ? { certDir: certs } : {}),
+    label,
+  };
 }
 
 /**
@@ -73,7 +80,8 @@ export function dockerEndpoint(env: NodeJS.ProcessEnv = process.env): DockerEndp
   let origin = 'DOCKER_CONTEXT';
   if (!context) {
     try {
-      context = (JSON.parse(readFileSync(join(configDir, 'config.json'), 'utf8')) as { currentContext?: string }).currentContext;
+      context = (JSON.parse(readFileSync(join(configDir, 'config.json'), 'utf8')) as { currentContext?: string })
+        .currentContext;
       origin = `currentContext in ${join(configDir, 'config.json')}`;
     } catch {
       /* no config: the default context */
@@ -84,13 +92,22 @@ export function dockerEndpoint(env: NodeJS.ProcessEnv = process.env): DockerEndp
     const metaFile = join(configDir, 'contexts', 'meta', id, 'meta.json');
     let endpoint: string | undefined;
     try {
-      endpoint = (JSON.parse(readFileSync(metaFile, 'utf8')) as { Endpoints?: { docker?: { Host?: string } } }).Endpoints?.docker?.Host;
+      endpoint = (JSON.parse(readFileSync(metaFile, 'utf8')) as { Endpoints?: { docker?: { Host?: string } } })
+        .Endpoints?.docker?.Host;
     } catch {
-      throw new ConfigurationError(`Docker context "${context}" (${origin}) does not exist: no ${metaFile} (docker context ls lists them)`);
+      throw new ConfigurationError(
+        `Docker context "${context}" (${origin}) does not exist: no ${metaFile} (docker context ls lists them)`,
+      );
     }
-    if (!endpoint) throw new ConfigurationError(`Docker context "${context}" (${origin}) has no docker endpoint in ${metaFile}`);
+    if (!endpoint)
+      throw new ConfigurationError(`Docker context "${context}" (${origin}) has no docker endpoint in ${metaFile}`);
     const tlsDir = join(configDir, 'contexts', 'tls', id, 'docker');
-    return parseDockerHost(endpoint, `Docker context "${context}" (${redact(endpoint)})`, env, existsSync(tlsDir) ? tlsDir : undefined);
+    return parseDockerHost(
+      endpoint,
+      `Docker context "${context}" (${redact(endpoint)})`,
+      env,
+      existsSync(tlsDir) ? tlsDir : undefined,
+    );
   }
   const userSocket = join(env.HOME || homedir(), '.docker', 'run', 'docker.sock');
   const socketPath = existsSync(userSocket) ? userSocket : '/var/run/docker.sock';
@@ -98,11 +115,21 @@ export function dockerEndpoint(env: NodeJS.ProcessEnv = process.env): DockerEndp
 }
 
 /** Rejects when a Docker call takes longer than timeoutMs: a deadline here, on top of the modem's socket timeout. */
-async function withDeadline<T>(promise: Promise<T>, timeoutMs: number, what: string, endpoint: DockerEndpoint): Promise<T> {
+async function withDeadline<T>(
+  promise: Promise<T>,
+  timeoutMs: number,
+  what: string,
+  endpoint: DockerEndpoint,
+): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(new ConfigurationError(`shadow-database "docker": the Docker engine at ${endpoint.label} did not answer ${what} within ${timeoutMs / 1000} s (${hint})`)),
+      () =>
+        reject(
+          new ConfigurationError(
+            `shadow-database "docker": the Docker engine at ${endpoint.label} did not answer ${what} within ${timeoutMs / 1000} s (${hint})`,
+          ),
+        ),
       timeoutMs,
     );
   });
@@ -115,22 +142,36 @@ async function withDeadline<T>(promise: Promise<T>, timeoutMs: number, what: str
 
 async function connectDocker(endpoint: DockerEndpoint, timeoutMs: number): Promise<Dockerode> {
   if (endpoint.socketPath && !existsSync(endpoint.socketPath)) {
-    throw new ConfigurationError(`shadow-database "docker": no Docker engine socket at ${endpoint.socketPath} (${hint})`);
+    throw new ConfigurationError(
+      `shadow-database "docker": no Docker engine socket at ${endpoint.socketPath} (${hint})`,
+    );
   }
   // Loaded only when chosen: dockerode is large and the other providers never need it.
   const { default: Docker } = await import('dockerode');
   const certs = endpoint.certDir
-    ? { ca: readFileSync(join(endpoint.certDir, 'ca.pem')), cert: readFileSync(join(endpoint.certDir, 'cert.pem')), key: readFileSync(join(endpoint.certDir, 'key.pem')) }
+    ? {
+        ca: readFileSync(join(endpoint.certDir, 'ca.pem')),
+        cert: readFileSync(join(endpoint.certDir, 'cert.pem')),
+        key: readFileSync(join(endpoint.certDir, 'key.pem')),
+      }
     : {};
   // Every option explicit: docker-modem would otherwise read DOCKER_HOST itself (and its ssh transport).
   const docker = endpoint.socketPath
     ? new Docker({ socketPath: endpoint.socketPath, timeout: timeoutMs })
-    : new Docker({ host: endpoint.host, port: endpoint.port, protocol: endpoint.protocol, timeout: timeoutMs, ...certs });
+    : new Docker({
+        host: endpoint.host,
+        port: endpoint.port,
+        protocol: endpoint.protocol,
+        timeout: timeoutMs,
+        ...certs,
+      });
   try {
     await withDeadline(docker.ping(), timeoutMs, 'a ping', endpoint);
   } catch (error) {
     if (error instanceof ConfigurationError) throw error;
-    throw new ConfigurationError(`shadow-database "docker": the Docker engine at ${endpoint.label} does not answer: ${errorMessage(error)} (${hint})`);
+    throw new ConfigurationError(
+      `shadow-database "docker": the Docker engine at ${endpoint.label} does not answer: ${errorMessage(error)} (${hint})`,
+    );
   }
   return docker;
 }
@@ -149,7 +190,9 @@ async function ensureImage(docker: Dockerode, image: string, logger: Logger): Pr
       docker.modem.followProgress(stream, (error: Error | null) => (error ? reject(error) : resolve()));
     });
   } catch (error) {
-    throw new ConfigurationError(`shadow-database "docker": cannot pull ${image}: ${errorMessage(error)} (set DB_MIGRATE_DOCKER_IMAGE to a registry you can reach, or ${hint})`);
+    throw new ConfigurationError(
+      `shadow-database "docker": cannot pull ${image}: ${errorMessage(error)} (set DB_MIGRATE_DOCKER_IMAGE to a registry you can reach, or ${hint})`,
+    );
   }
 }
 
@@ -184,7 +227,10 @@ export interface ContainerAddress {
  * host (a remote DOCKER_HOST, docker-in-docker), on 127.0.0.1 (a local engine), then the container's own
  * address on each of its networks (a `container:` job or docker-in-docker sharing the network).
  */
-export function containerAddresses(endpoint: DockerEndpoint, info: Pick<Dockerode.ContainerInspectInfo, 'NetworkSettings'>): ContainerAddress[] {
+export function containerAddresses(
+  endpoint: DockerEndpoint,
+  info: Pick<Dockerode.ContainerInspectInfo, 'NetworkSettings'>,
+): ContainerAddress[] {
   const addresses: ContainerAddress[] = [];
   const published = Number(info.NetworkSettings.Ports?.['5432/tcp']?.[0]?.HostPort);
   if (published) addresses.push({ host: endpoint.host ?? '127.0.0.1', port: published });
@@ -230,7 +276,8 @@ async function waitUntilAccepting(
     } catch (error) {
       lastError = (error as AggregateError).errors?.[0] ?? error;
     }
-    const state = (await withDeadline(container.inspect(), options.callTimeoutMs, 'an inspect', options.endpoint)).State;
+    const state = (await withDeadline(container.inspect(), options.callTimeoutMs, 'an inspect', options.endpoint))
+      .State;
     if (!state.Running) {
       const tail = await logTail(container, 20);
       throw new ConfigurationError(
@@ -256,7 +303,9 @@ export async function sweepDeadShadowContainers(docker: Dockerode, logger: Logge
   const containers = await docker.listContainers({ all: true, filters: { label: [`${DOCKER_SHADOW_LABEL}=true`] } });
   for (const info of containers) {
     const [ownerHost, ownerPid] = (info.Labels?.[DOCKER_OWNER_LABEL] ?? '').split(':');
-    const dead = info.State !== 'running' || (ownerHost === hostname() && ownerPid !== undefined && !processExists(Number(ownerPid)));
+    const dead =
+      info.State !== 'running' ||
+      (ownerHost === hostname() && ownerPid !== undefined && !processExists(Number(ownerPid)));
     if (!dead) continue;
     try {
       await docker.getContainer(info.Id).remove({ force: true, v: true });
@@ -270,7 +319,11 @@ export async function sweepDeadShadowContainers(docker: Dockerode, logger: Logge
 }
 
 /** Inside a container (a `container:` job, docker-in-docker) the new container joins our network, where its address is reachable. */
-async function ownNetwork(docker: Dockerode, callTimeoutMs: number, endpoint: DockerEndpoint): Promise<string | undefined> {
+async function ownNetwork(
+  docker: Dockerode,
+  callTimeoutMs: number,
+  endpoint: DockerEndpoint,
+): Promise<string | undefined> {
   if (!existsSync('/.dockerenv')) return undefined;
   try {
     const self = await withDeadline(docker.getContainer(hostname()).inspect(), callTimeoutMs, 'an inspect', endpoint);
@@ -310,7 +363,17 @@ export async function openDockerServer(options: OpenDockerServerOptions): Promis
     docker.createContainer({
       Image: image,
       Env: [`POSTGRES_PASSWORD=${password}`],
-      Cmd: ['postgres', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=300'],
+      Cmd: [
+        'postgres',
+        '-c',
+        'fsync=off',
+        '-c',
+        'synchronous_commit=off',
+        '-c',
+        'full_page_writes=off',
+        '-c',
+        'max_connections=300',
+      ],
       ExposedPorts: { '5432/tcp': {} },
       Labels: { [DOCKER_SHADOW_LABEL]: 'true', [DOCKER_OWNER_LABEL]: `${hostname()}:${process.pid}` },
       // HostPort '' lets the engine choose a free port: on loopback for a local engine, on every interface
@@ -350,12 +413,19 @@ export async function openDockerServer(options: OpenDockerServerOptions): Promis
       const host = address.host.includes(':') ? `[${address.host}]` : address.host;
       return registerUrlSecrets(`postgresql://postgres:${password}@${host}:${address.port}/postgres`);
     };
-    const reached = await waitUntilAccepting(container, addresses, urlFor, { timeoutMs: DOCKER_READY_TIMEOUT_MS, callTimeoutMs, endpoint, image });
+    const reached = await waitUntilAccepting(container, addresses, urlFor, {
+      timeoutMs: DOCKER_READY_TIMEOUT_MS,
+      callTimeoutMs,
+      endpoint,
+      image,
+    });
     const description = `docker ${image} (container ${shortId}, ${reached.host}:${reached.port})`;
     return await shadowOnOwnedServer(urlFor(reached), { description, postgresVersion, logger, stopServer: stop });
   } catch (error) {
     // The original error is what the user must see: a failed removal is only a warning next to it.
-    await stop().catch((removeError) => logger.warning(`could not remove container ${shortId}: ${errorMessage(removeError)}`));
+    await stop().catch((removeError) =>
+      logger.warning(`could not remove container ${shortId}: ${errorMessage(removeError)}`),
+    );
     throw error;
   }
 }

@@ -11,11 +11,18 @@ import type { ShadowServer } from './types';
  * second to start, no Docker needed. Stopping it removes every database and file it had. With
  * DB_MIGRATE_KEEP_EMBEDDED set, one server per major is kept between commands instead (reusable-server.ts).
  */
-export async function openEmbeddedServer(options: { postgresVersion: number; logger: Logger; env?: NodeJS.ProcessEnv }): Promise<ShadowServer> {
+export async function openEmbeddedServer(options: {
+  postgresVersion: number;
+  logger: Logger;
+  env?: NodeJS.ProcessEnv;
+}): Promise<ShadowServer> {
   const keepMinutes = keepEmbeddedMinutes(options.env);
   if (keepMinutes !== undefined) {
     const kept = await openKeptServer(options.postgresVersion, keepMinutes, options.logger, options.env);
-    const server = await openExistingServer(kept.adminUrl, { postgresVersion: options.postgresVersion, logger: options.logger });
+    const server = await openExistingServer(kept.adminUrl, {
+      postgresVersion: options.postgresVersion,
+      logger: options.logger,
+    });
     const port = new URL(kept.adminUrl).port;
     return {
       description: `embedded PostgreSQL ${server.major} (kept ${kept.reused ? 'from an earlier command' : 'for the next commands'}, 127.0.0.1:${port})`,
@@ -33,7 +40,12 @@ export async function openEmbeddedServer(options: { postgresVersion: number; log
   const server = await startLocalServer({ postgresVersion: options.postgresVersion, logger: options.logger });
   const description = `embedded PostgreSQL ${server.major} (127.0.0.1:${server.port})`;
   try {
-    return await shadowOnOwnedServer(server.adminUrl, { description, postgresVersion: options.postgresVersion, logger: options.logger, stopServer: () => server.stop() });
+    return await shadowOnOwnedServer(server.adminUrl, {
+      description,
+      postgresVersion: options.postgresVersion,
+      logger: options.logger,
+      stopServer: () => server.stop(),
+    });
   } catch (error) {
     await server.stop();
     throw error;

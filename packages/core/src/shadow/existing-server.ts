@@ -8,7 +8,10 @@ import type { ShadowServer } from './types';
  * and dropped on it; nothing else on it is touched. Its major must be the requested one, because the
  * schema built and diffed there must be what production's Postgres would produce.
  */
-export async function openExistingServer(url: string, options: { postgresVersion: number; logger: Logger }): Promise<ShadowServer> {
+export async function openExistingServer(
+  url: string,
+  options: { postgresVersion: number; logger: Logger },
+): Promise<ShadowServer> {
   registerUrlSecrets(url);
   const label = describeDatabase(url);
   const databases = await openShadowDatabases(url, { label, logger: options.logger });

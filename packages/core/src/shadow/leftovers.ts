@@ -78,8 +78,14 @@ export function parseStampComment(comment: string | null | undefined): OwnerStam
 function parseStamp(text: string): OwnerStamp | undefined {
   try {
     const value = JSON.parse(text) as Partial<OwnerStamp>;
-    if (typeof value.pid !== 'number' || typeof value.host !== 'string' || typeof value.created !== 'string') return undefined;
-    return { pid: value.pid, host: value.host, start: typeof value.start === 'string' ? value.start : '', created: value.created };
+    if (typeof value.pid !== 'number' || typeof value.host !== 'string' || typeof value.created !== 'string')
+      return undefined;
+    return {
+      pid: value.pid,
+      host: value.host,
+      start: typeof value.start === 'string' ? value.start : '',
+      created: value.created,
+    };
   } catch {
     return undefined;
   }
@@ -116,7 +122,11 @@ function runningPostmaster(dataDir: string): number | undefined {
  * `prefix` that hold an owner file whose owner is gone): the postmaster gets SIGQUIT (immediate
  * shutdown), then the directory, with its password file, is removed. Returns the directories removed.
  */
-export async function sweepLeftoverServers(parent: string, prefix: string, onRemoved: (dir: string, stamp: OwnerStamp) => void = () => undefined): Promise<string[]> {
+export async function sweepLeftoverServers(
+  parent: string,
+  prefix: string,
+  onRemoved: (dir: string, stamp: OwnerStamp) => void = () => undefined,
+): Promise<string[]> {
   let entries: string[];
   try {
     entries = readdirSync(parent).filter((name) => name.startsWith(prefix));

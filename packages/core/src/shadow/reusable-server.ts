@@ -1,5 +1,16 @@
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ConfigurationError, registerUrlSecrets } from '../errors';
 import type { Logger } from '../logger';
@@ -51,7 +62,7 @@ function alive(pid: number): boolean {
 /** One process at a time starts or finds the kept server of a major (a lock file; a stale one is taken over). */
 async function withLock<T>(file: string, fn: () => Promise<T>): Promise<T> {
   const lock = `${file}.lock`;
-  for (let attempt = 0; ; attempt++) {
+  for (let _attempt = 0; ; _attempt++) {
     try {
       closeSync(openSync(lock, 'wx', 0o600));
       break;
@@ -115,7 +126,12 @@ setInterval(() => {
  * started (left running when this process exits) with a watchdog that stops it after `idleMinutes`.
  * Returns its superuser URL; shadow databases are made on it like on any existing server.
  */
-export async function openKeptServer(postgresVersion: number, idleMinutes: number, logger: Logger, env: NodeJS.ProcessEnv = process.env): Promise<{ adminUrl: string; reused: boolean; touch: () => void }> {
+export async function openKeptServer(
+  postgresVersion: number,
+  idleMinutes: number,
+  logger: Logger,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ adminUrl: string; reused: boolean; touch: () => void }> {
   const stateFile = keptServerStateFile(postgresVersion, env);
   mkdirSync(dirname(stateFile), { recursive: true, mode: 0o700 });
   const touch = () => {
@@ -130,7 +146,11 @@ export async function openKeptServer(postgresVersion: number, idleMinutes: numbe
     if (existsSync(stateFile)) {
       try {
         const state = JSON.parse(readFileSync(stateFile, 'utf8')) as KeptServerState;
-        if (state.major === postgresVersion && alive(state.postmasterPid) && (await answers(registerUrlSecrets(state.adminUrl)))) {
+        if (
+          state.major === postgresVersion &&
+          alive(state.postmasterPid) &&
+          (await answers(registerUrlSecrets(state.adminUrl)))
+        ) {
           touch();
           return { adminUrl: state.adminUrl, reused: true, touch };
         }
@@ -141,15 +161,26 @@ export async function openKeptServer(postgresVersion: number, idleMinutes: numbe
     }
     const server = await startLocalServer({ postgresVersion, logger, outliveProcess: true });
     const postmasterPid = Number(readFileSync(join(server.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-    const state: KeptServerState = { adminUrl: server.adminUrl, port: server.port, major: postgresVersion, binDir: server.binDir, dataDir: server.dataDir, root: dirname(server.dataDir), postmasterPid };
+    const state: KeptServerState = {
+      adminUrl: server.adminUrl,
+      port: server.port,
+      major: postgresVersion,
+      binDir: server.binDir,
+      dataDir: server.dataDir,
+      root: dirname(server.dataDir),
+      postmasterPid,
+    };
     const partial = `${stateFile}.${process.pid}`;
     writeFileSync(partial, JSON.stringify(state) + '\n', { mode: 0o600 });
     renameSync(partial, stateFile);
     // The server outlives this command: its owner is the watchdog, so that the leftovers sweep of the next
     // command starting a server of its own does not take it for a dead run's (it is one once the watchdog is gone).
     const watchdog = startWatchdog(stateFile, idleMinutes * 60_000);
-    if (watchdog !== undefined) writeFileSync(join(state.root, OWNER_FILE), JSON.stringify(ownerStamp(watchdog)) + '\n');
-    logger.info(`started embedded PostgreSQL ${postgresVersion} on 127.0.0.1:${server.port}, kept for the next commands until ${idleMinutes} min idle (${KEEP_EMBEDDED_ENV})`);
+    if (watchdog !== undefined)
+      writeFileSync(join(state.root, OWNER_FILE), JSON.stringify(ownerStamp(watchdog)) + '\n');
+    logger.info(
+      `started embedded PostgreSQL ${postgresVersion} on 127.0.0.1:${server.port}, kept for the next commands until ${idleMinutes} min idle (${KEEP_EMBEDDED_ENV})`,
+    );
     return { adminUrl: server.adminUrl, reused: false, touch };
   });
 }

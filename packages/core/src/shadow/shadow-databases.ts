@@ -69,18 +69,25 @@ export async function openShadowDatabases(adminUrl: string, options: ShadowDatab
   try {
     admin = await connectDatabase(adminUrl);
   } catch (error) {
-    throw error instanceof ConfigurationError ? new ConfigurationError(`shadow database server: ${error.message}`) : error;
+    throw error instanceof ConfigurationError
+      ? new ConfigurationError(`shadow database server: ${error.message}`)
+      : error;
   }
-  const versionNum = Number((await admin.query<{ v: string }>(`select current_setting('server_version_num') as v`)).rows[0].v);
+  const versionNum = Number(
+    (await admin.query<{ v: string }>(`select current_setting('server_version_num') as v`)).rows[0].v,
+  );
   const forceDrop = versionNum >= 130000;
   const created = new Set<string>();
   const templateLocks = new Map<string, Promise<unknown>>();
   let closed = false;
 
-  const dropSql = (name: string) => (forceDrop ? [`DROP DATABASE IF EXISTS ${quote(name)} WITH (FORCE)`] : [
-    `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${name}' AND pid <> pg_backend_pid()`,
-    `DROP DATABASE IF EXISTS ${quote(name)}`,
-  ]);
+  const dropSql = (name: string) =>
+    forceDrop
+      ? [`DROP DATABASE IF EXISTS ${quote(name)} WITH (FORCE)`]
+      : [
+          `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${name}' AND pid <> pg_backend_pid()`,
+          `DROP DATABASE IF EXISTS ${quote(name)}`,
+        ];
 
   async function drop(name: string): Promise<void> {
     if (!created.has(name)) return;
@@ -132,11 +139,15 @@ export async function openShadowDatabases(adminUrl: string, options: ShadowDatab
     const ours = created.has(template);
     const inUse = (error?: unknown) =>
       new ConfigurationError(
-        `cannot copy template database "${template}" on ${label}: other sessions are connected to it` + (error ? ` (${errorMessage(error)})` : ''),
+        `cannot copy template database "${template}" on ${label}: other sessions are connected to it` +
+          (error ? ` (${errorMessage(error)})` : ''),
       );
     if (!ours) {
       // Fail at once rather than after the 5 s Postgres waits for a busy template's sessions to go.
-      const sessions = await admin.query(`SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid() LIMIT 1`, [template]);
+      const sessions = await admin.query(
+        `SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid() LIMIT 1`,
+        [template],
+      );
       if (sessions.rows.length > 0) throw inUse();
     }
     for (let attempt = 1; ; attempt++) {
@@ -161,7 +172,8 @@ export async function openShadowDatabases(adminUrl: string, options: ShadowDatab
   async function create(createOptions: CreateDatabaseOptions = {}): Promise<ShadowDatabase> {
     if (closed) throw new Error(`shadow server ${label} is closed`);
     const name = (options.newName ?? shadowDatabaseName)();
-    if (!isShadowDatabaseName(name)) throw new Error(`shadow database name ${name} lacks the ${SHADOW_DATABASE_PREFIX} prefix`);
+    if (!isShadowDatabaseName(name))
+      throw new Error(`shadow database name ${name} lacks the ${SHADOW_DATABASE_PREFIX} prefix`);
     const template = createOptions.template === undefined ? undefined : templateName(createOptions.template);
     // Recorded before CREATE so that a signal arriving mid-statement still drops it (DROP ... IF EXISTS).
     created.add(name);
@@ -182,7 +194,9 @@ export async function openShadowDatabases(adminUrl: string, options: ShadowDatab
       created.delete(name);
       if (error instanceof ConfigurationError) throw error;
       if (pgCode(error) === '42501') {
-        throw new ConfigurationError(`the shadow database user on ${label} may not create databases (grant it CREATEDB): ${errorMessage(error)}`);
+        throw new ConfigurationError(
+          `the shadow database user on ${label} may not create databases (grant it CREATEDB): ${errorMessage(error)}`,
+        );
       }
       if (pgCode(error) === '3D000' && template !== undefined) {
         throw new ConfigurationError(`template database "${template}" does not exist on ${label}`);
@@ -190,9 +204,11 @@ export async function openShadowDatabases(adminUrl: string, options: ShadowDatab
       throw new Error(`could not create shadow database ${name} on ${label}: ${errorMessage(error)}`);
     }
     // The owner stamp lets the next run on this server drop it if this process dies without cleaning up.
-    await admin.query(`COMMENT ON DATABASE ${quote(name)} IS '${stampComment(ownerStamp()).replace(/'/g, "''")}'`).catch((error: unknown) => {
-      logger.debug(`could not stamp shadow database ${name}: ${errorMessage(error)}`);
-    });
+    await admin
+      .query(`COMMENT ON DATABASE ${quote(name)} IS '${stampComment(ownerStamp()).replace(/'/g, "''")}'`)
+      .catch((error: unknown) => {
+        logger.debug(`could not stamp shadow database ${name}: ${errorMessage(error)}`);
+      });
     const url = siblingDatabaseUrl(adminUrl, name);
     logger.debug(`created shadow database ${name} on ${label}${template ? ` from template ${template}` : ''}`);
     return { name, url, drop: () => drop(name) };
@@ -221,7 +237,12 @@ export async function openShadowDatabases(adminUrl: string, options: ShadowDatab
  * whose owner stamp names a process gone from this host, or that are older than LEFTOVER_MAX_AGE_MS.
  * Unstamped ones, and those of live runs, are left alone. Failures are warnings: the run goes on.
  */
-async function sweepLeftoverDatabases(admin: Client, dropSql: (name: string) => string[], label: string, logger: Logger): Promise<void> {
+async function sweepLeftoverDatabases(
+  admin: Client,
+  dropSql: (name: string) => string[],
+  label: string,
+  logger: Logger,
+): Promise<void> {
   let rows: { datname: string; comment: string | null }[];
   try {
     rows = (
@@ -239,9 +260,13 @@ async function sweepLeftoverDatabases(admin: Client, dropSql: (name: string) => 
     if (!stamp || !ownerIsGone(stamp)) continue;
     try {
       for (const sql of dropSql(row.datname)) await admin.query(sql);
-      logger.info(`dropped shadow database ${row.datname} on ${label}, left by a run that is gone (pid ${stamp.pid} on ${stamp.host}, ${stamp.created})`);
+      logger.info(
+        `dropped shadow database ${row.datname} on ${label}, left by a run that is gone (pid ${stamp.pid} on ${stamp.host}, ${stamp.created})`,
+      );
     } catch (error) {
-      logger.warning(`could not drop shadow database ${row.datname} on ${label}, left by a run that is gone: ${errorMessage(error)}`);
+      logger.warning(
+        `could not drop shadow database ${row.datname} on ${label}, left by a run that is gone: ${errorMessage(error)}`,
+      );
     }
   }
 }
@@ -267,7 +292,11 @@ export async function shadowOnOwnedServer(
   adminUrl: string,
   options: { description: string; postgresVersion: number; logger: Logger; stopServer: () => Promise<void> },
 ): Promise<ShadowServer> {
-  const databases = await openShadowDatabases(adminUrl, { label: options.description, logger: options.logger, dropOnExit: false });
+  const databases = await openShadowDatabases(adminUrl, {
+    label: options.description,
+    logger: options.logger,
+    dropOnExit: false,
+  });
   try {
     refuseOtherMajor(databases, options.postgresVersion, options.description);
   } catch (error) {

@@ -19,7 +19,10 @@ export interface OpenShadowServerOptions {
  * `shadow-database`): `embedded` (default), `docker`, or a postgres URL. Always close() it (in finally):
  * signals are handled, but a normal run should not rely on that.
  */
-export async function openShadowServer(spec: string | ShadowSpec | undefined, options: OpenShadowServerOptions = {}): Promise<ShadowServer> {
+export async function openShadowServer(
+  spec: string | ShadowSpec | undefined,
+  options: OpenShadowServerOptions = {},
+): Promise<ShadowServer> {
   const parsed = typeof spec === 'object' ? spec : parseShadowSpec(spec);
   const postgresVersion = options.postgresVersion ?? DEFAULT_POSTGRES_VERSION;
   const logger = options.logger ?? silentLogger;
@@ -45,12 +48,20 @@ export async function withShadowServer<T>(
  * Runs fn, then closes the server. When fn failed, a failing close() is only a warning: the user must
  * see why the work failed, not that the cleanup after it did too.
  */
-async function closingAfter<T>(server: ShadowServer, fn: (server: ShadowServer) => Promise<T>, logger: Logger): Promise<T> {
+async function closingAfter<T>(
+  server: ShadowServer,
+  fn: (server: ShadowServer) => Promise<T>,
+  logger: Logger,
+): Promise<T> {
   let result: T;
   try {
     result = await fn(server);
   } catch (error) {
-    await server.close().catch((closeError: unknown) => logger.warning(`could not close the shadow server ${server.description}: ${errorMessage(closeError)}`));
+    await server
+      .close()
+      .catch((closeError: unknown) =>
+        logger.warning(`could not close the shadow server ${server.description}: ${errorMessage(closeError)}`),
+      );
     throw error;
   }
   await server.close();

@@ -13,8 +13,22 @@
  * a migration that fails on rows), and turns the steps into findings.
  */
 import { ConfigurationError, errorMessage } from '../errors';
-import { type Acknowledgement, allowMarkerLine, howToAcknowledge, readMarkers, unacknowledged } from '../intent/acknowledgements';
-import { type DataInventory, type DataLoss, type RowDeletion, dataLosses, inventoryTables, readDataInventory, rowDeletions } from '../intent/data-loss';
+import {
+  type Acknowledgement,
+  allowMarkerLine,
+  howToAcknowledge,
+  readMarkers,
+  unacknowledged,
+} from '../intent/acknowledgements';
+import {
+  type DataInventory,
+  type DataLoss,
+  type RowDeletion,
+  dataLosses,
+  inventoryTables,
+  readDataInventory,
+  rowDeletions,
+} from '../intent/data-loss';
 import type { MigrationStatement } from '../migrations/format';
 import type { MigrationSet } from '../migrations/store';
 import { type PgNode, loadPgParser, parseSql, relationName } from '../migrations/pg-parser';
@@ -62,20 +76,31 @@ export interface DataLossGate {
  * migrations below the first are replayed, then each runs alone between two inventories. One
  * connection for the whole pass. Never throws for a migration that fails.
  */
-export async function measureWithoutRows(db: ShadowDatabase, set: MigrationSet, entries: readonly MigrationEntry[], baseTables?: readonly string[]): Promise<Measured> {
+export async function measureWithoutRows(
+  db: ShadowDatabase,
+  set: MigrationSet,
+  entries: readonly MigrationEntry[],
+  baseTables?: readonly string[],
+): Promise<Measured> {
   if (entries.length === 0) return { steps: [], baseTables: baseTables ?? [] };
   return withMigrationSession(db.url, set, async (session) => {
     const steps: MeasuredStep[] = [];
     const base = versionBelow(set, entries[0]!.version);
     if (base > 0) {
       const replay = await session.up(base);
-      if (replay.error) return { steps, baseTables: baseTables ?? [], skipped: `the migrations up to the base do not apply: ${replay.error.message}` };
+      if (replay.error)
+        return {
+          steps,
+          baseTables: baseTables ?? [],
+          skipped: `the migrations up to the base do not apply: ${replay.error.message}`,
+        };
     }
     let before = await readDataInventory(session.client);
     const atBase = baseTables ?? inventoryTables(before);
     for (const entry of entries) {
       const run = await session.up(entry.version);
-      if (run.error) return { steps, baseTables: atBase, skipped: `${entry.fileName} does not apply: ${run.error.message}` };
+      if (run.error)
+        return { steps, baseTables: atBase, skipped: `${entry.fileName} does not apply: ${run.error.message}` };
       const after = await readDataInventory(session.client);
       steps.push({ entry, section: 'up', inventory: { before, after } });
       before = after;
@@ -94,7 +119,12 @@ function lossLine(entry: MigrationEntry, object: string, section: 'up' | 'down' 
 
 /** A declared narrowing of a column declares the values it changes too. */
 function withNarrowings(allowed: readonly Acknowledgement[]): Acknowledgement[] {
-  return [...allowed, ...allowed.filter((a) => a.code === 'narrows-type').map((a) => ({ code: 'changes-values' as const, object: a.object }))];
+  return [
+    ...allowed,
+    ...allowed
+      .filter((a) => a.code === 'narrows-type')
+      .map((a) => ({ code: 'changes-values' as const, object: a.object })),
+  ];
 }
 
 /** The tables a statement removes rows from directly (DELETE, TRUNCATE), as written; none for anything else. */
@@ -106,12 +136,20 @@ function deletedTables(statement: MigrationStatement): string[] {
     return [];
   }
   return parsed.flatMap((s) =>
-    s.kind === 'DeleteStmt' ? [relationName(s.node.relation)] : s.kind === 'TruncateStmt' ? (s.node.relations as PgNode[]).map((r) => relationName(r.RangeVar)) : [],
+    s.kind === 'DeleteStmt'
+      ? [relationName(s.node.relation)]
+      : s.kind === 'TruncateStmt'
+        ? (s.node.relations as PgNode[]).map((r) => relationName(r.RangeVar))
+        : [],
   );
 }
 
 /** The statement of the section that deletes from `table` (else any DELETE or TRUNCATE there), if there is one. */
-function deletingStatement(entry: MigrationEntry, section: 'up' | 'down', table: string): MigrationStatement | undefined {
+function deletingStatement(
+  entry: MigrationEntry,
+  section: 'up' | 'down',
+  table: string,
+): MigrationStatement | undefined {
   const statements = (section === 'up' ? entry.parsed?.up : entry.parsed?.down)?.statements ?? [];
   const bare = table.slice(table.indexOf('.') + 1);
   const named = statements.find((s) => deletedTables(s).some((t) => t === table || t === bare));
@@ -135,7 +173,8 @@ function addedByUp(up: MeasuredStep | undefined): Map<number, number> {
 /** The rows a step removed from tables that stay; a Down may remove what its own Up added. */
 export function stepRowDeletions(measured: Measured, step: MeasuredStep): RowDeletion[] {
   if (!step.rows) return [];
-  const up = step.section === 'down' ? measured.steps.find((s) => s.entry === step.entry && s.section === 'up') : undefined;
+  const up =
+    step.section === 'down' ? measured.steps.find((s) => s.entry === step.entry && s.section === 'up') : undefined;
   return rowDeletions(step.rows.before, step.rows.after, step.section === 'down' ? addedByUp(up) : undefined);
 }
 
@@ -165,7 +204,9 @@ export async function gateDataLoss(measured: Measured): Promise<DataLossGate> {
     const { entry, section } = step;
     const allowed = withNarrowings(allowedIn(entry));
     const losses: { loss: DataLoss; line: number; where: string }[] = [];
-    if (step.inventory) for (const loss of dataLosses(step.inventory.before, step.inventory.after)) losses.push({ loss, line: lossLine(entry, loss.object), where: '' });
+    if (step.inventory)
+      for (const loss of dataLosses(step.inventory.before, step.inventory.after))
+        losses.push({ loss, line: lossLine(entry, loss.object), where: '' });
     for (const loss of step.values ?? []) {
       // A narrowing already named for the column says the same: its example is added to it.
       const narrowing = losses.find((l) => l.loss.code === 'narrows-type' && l.loss.object === loss.object);
@@ -176,23 +217,49 @@ export async function gateDataLoss(measured: Measured): Promise<DataLossGate> {
       for (const loss of stepRowDeletions(measured, step)) {
         const statement = deletingStatement(entry, section, loss.object);
         const marker = (section === 'up' ? entry.parsed?.up : entry.parsed?.down)?.line ?? 1;
-        const where = statement ? ` (the statement at line ${statement.line}: ${oneLine(statement.sql)})` : ' (no DELETE or TRUNCATE of it in the section: a cascade, a trigger or a function removed them)';
+        const where = statement
+          ? ` (the statement at line ${statement.line}: ${oneLine(statement.sql)})`
+          : ' (no DELETE or TRUNCATE of it in the section: a cascade, a trigger or a function removed them)';
         losses.push({ loss, line: statement?.line ?? marker, where });
       }
     }
     if (losses.length === 0) continue;
-    const missing = new Set(unacknowledged(losses.map((l) => l.loss), allowed));
+    const missing = new Set(
+      unacknowledged(
+        losses.map((l) => l.loss),
+        allowed,
+      ),
+    );
     const name = `${entry.fileName}${section === 'down' ? ' (Down)' : ''}`;
     for (const { loss, line, where } of losses) {
       if (missing.has(loss)) {
         open++;
-        findings.push({ level: 'error', file: entry.path, line, code: loss.code, message: `${name} ${loss.message}${where}; not acknowledged: ${howToAcknowledge(loss)}` });
+        findings.push({
+          level: 'error',
+          file: entry.path,
+          line,
+          code: loss.code,
+          message: `${name} ${loss.message}${where}; not acknowledged: ${howToAcknowledge(loss)}`,
+        });
       } else {
         acknowledged++;
         answered.push({ file: entry.path, code: loss.code, object: loss.object });
-        findings.push({ level: 'notice', file: entry.path, line, code: loss.code, message: `${name} ${loss.message}${where}; acknowledged by "${allowMarkerLine(loss)}"` });
+        findings.push({
+          level: 'notice',
+          file: entry.path,
+          line,
+          code: loss.code,
+          message: `${name} ${loss.message}${where}; acknowledged by "${allowMarkerLine(loss)}"`,
+        });
       }
     }
   }
-  return { findings, unacknowledged: open, acknowledged, answered, baseTables: measured.baseTables, ...(measured.skipped ? { skipped: measured.skipped } : {}) };
+  return {
+    findings,
+    unacknowledged: open,
+    acknowledged,
+    answered,
+    baseTables: measured.baseTables,
+    ...(measured.skipped ? { skipped: measured.skipped } : {}),
+  };
 }

@@ -44,7 +44,11 @@ export interface DataCheckInput {
   readonly logger?: Logger;
 }
 
-const result = (status: VerifyCheck['status'], summary: string, findings: readonly VerifyFinding[] = []): VerifyCheck => ({
+const result = (
+  status: VerifyCheck['status'],
+  summary: string,
+  findings: readonly VerifyFinding[] = [],
+): VerifyCheck => ({
   name: 'data',
   title: CHECK_TITLES.data,
   status,
@@ -63,7 +67,8 @@ export function rowFailureHint(error: Pick<MigrationError, 'sqlState' | 'message
         ? 'existing rows get NULL in the new column: add it with a DEFAULT (ADD COLUMN ... NOT NULL DEFAULT ...), or add it nullable, backfill it with an UPDATE and SET NOT NULL after'
         : 'existing rows hold NULL in the column: backfill it with an UPDATE before SET NOT NULL (or give the column a DEFAULT and update the NULLs)';
     case '22P02':
-      if (/enum/i.test(error.message)) return 'rows still use the enum value the migration removes: UPDATE them to a value that stays before the type is recreated';
+      if (/enum/i.test(error.message))
+        return 'rows still use the enum value the migration removes: UPDATE them to a value that stays before the type is recreated';
       return 'existing values do not convert to the new type: convert them with a USING clause, or clean the data first';
     case '22000':
       return 'existing values would be cut or rounded by the type change, which db-migrate never does silently: fix those values first (an UPDATE), or write the conversion you intend with USING and declare it (allow narrows-type)';
@@ -86,20 +91,32 @@ export function rowFailureHint(error: Pick<MigrationError, 'sqlState' | 'message
 
 /** The table a failing statement is about: PostgreSQL's error names it, else the statement's ALTER TABLE; qualified as counted. */
 function failingTable(error: MigrationError, counts: RowCounts | undefined): string | undefined {
-  const match = /\bALTER\s+TABLE\s+(?:ONLY\s+)?(?:IF\s+EXISTS\s+)?((?:"(?:[^"]|"")+"|[\w$]+)(?:\.(?:"(?:[^"]|"")+"|[\w$]+))?)/i.exec(error.statement ?? '');
+  const match =
+    /\bALTER\s+TABLE\s+(?:ONLY\s+)?(?:IF\s+EXISTS\s+)?((?:"(?:[^"]|"")+"|[\w$]+)(?:\.(?:"(?:[^"]|"")+"|[\w$]+))?)/i.exec(
+      error.statement ?? '',
+    );
   const named = error.table ?? match?.[1].replace(/"/g, '');
   if (!named || named.includes('.') || !counts) return named;
-  return counts.has(`public.${named}`) ? `public.${named}` : ([...counts.keys()].find((t) => t.endsWith(`.${named}`)) ?? named);
+  return counts.has(`public.${named}`)
+    ? `public.${named}`
+    : ([...counts.keys()].find((t) => t.endsWith(`.${named}`)) ?? named);
 }
 
-function failureFinding(error: MigrationError, entry: MigrationEntry | undefined, counts: RowCounts | undefined): VerifyFinding {
+function failureFinding(
+  error: MigrationError,
+  entry: MigrationEntry | undefined,
+  counts: RowCounts | undefined,
+): VerifyFinding {
   const table = failingTable(error, counts);
   const rows = table ? counts?.get(table)?.rows : undefined;
   const held = table ? ` Table ${table}${rows !== undefined ? ` held ${plural(rows, 'row')}` : ''}.` : '';
   return {
     level: 'error',
     // PostgreSQL's detail lines after the sentence that names the table and the hint.
-    message: [`${error.message.split('\n')[0]}.${held} Hint: ${rowFailureHint(error)}`, ...error.message.split('\n').slice(1)].join('\n'),
+    message: [
+      `${error.message.split('\n')[0]}.${held} Hint: ${rowFailureHint(error)}`,
+      ...error.message.split('\n').slice(1),
+    ].join('\n'),
     ...(entry ? { file: entry.path, line: error.line ?? 1 } : {}),
     code: 'fails-on-existing-rows',
   };
@@ -140,14 +157,23 @@ export interface DataCheckOutcome {
   readonly locks: LocksMeasured;
 }
 
-type MutableLocks = { statements: LocksMeasured['statements'][number][]; notMeasured: LocksMeasured['notMeasured'][number][] };
+type MutableLocks = {
+  statements: LocksMeasured['statements'][number][];
+  notMeasured: LocksMeasured['notMeasured'][number][];
+};
 
 /** Runs the data check; a failure to report is a result, only bugs throw. */
 export async function checkData(input: DataCheckInput): Promise<DataCheckOutcome> {
   const { set, newEntries } = input;
   const logger = input.logger ?? silentLogger;
   const none: Measured = { steps: [], baseTables: [] };
-  if (newEntries.length === 0) return { check: result('skipped', 'no new migrations to run on rows'), measured: none, unmeasured: [], locks: { statements: [], notMeasured: [] } };
+  if (newEntries.length === 0)
+    return {
+      check: result('skipped', 'no new migrations to run on rows'),
+      measured: none,
+      unmeasured: [],
+      locks: { statements: [], notMeasured: [] },
+    };
   const db = await input.newDatabase();
   const locks: MutableLocks = { statements: [], notMeasured: [] };
   const outcome = await withMigrationSession(db.url, set, (session) => seededPass(input, session, logger, locks));
@@ -172,7 +198,14 @@ async function seededPass(
   };
   /** Rehearses a section to measure its locks; measured again (after a table was emptied), the later replaces the earlier. */
   const recordLocks = async (entry: MigrationEntry, section: 'up' | 'down', rows: RowCounts) => {
-    const measuredLocks = await timed(`locks of ${entry.fileName} (${section})`, () => measureLocks(client, entry, [...rows.values()].map((t) => t.oid), section));
+    const measuredLocks = await timed(`locks of ${entry.fileName} (${section})`, () =>
+      measureLocks(
+        client,
+        entry,
+        [...rows.values()].map((t) => t.oid),
+        section,
+      ),
+    );
     const earlier = (x: { file: string; section: string }) => x.file === entry.fileName && x.section === section;
     locks.statements = locks.statements.filter((x) => !earlier(x));
     locks.notMeasured = locks.notMeasured.filter((x) => !earlier(x));
@@ -186,7 +219,14 @@ async function seededPass(
     const built = await timed(`replay to the base version ${base}`, () => session.up(base));
     if (built.error) {
       const skipped = `the migrations up to the base do not apply: ${built.error.message}`;
-      return { check: result('skipped', `skipped: the migrations up to the base version ${base} do not apply (see Consistency)`), measured: { steps, baseTables: [], skipped }, unmeasured: [] };
+      return {
+        check: result(
+          'skipped',
+          `skipped: the migrations up to the base version ${base} do not apply (see Consistency)`,
+        ),
+        measured: { steps, baseTables: [], skipped },
+        unmeasured: [],
+      };
     }
   }
   const where = base > 0 ? `the base version ${base}` : 'the empty base';
@@ -198,12 +238,20 @@ async function seededPass(
       await timed('seed', () => runUserSeed(seed, session.url, `on ${where}`, logger));
     } catch (error) {
       if (!(error instanceof ConfigurationError)) throw error;
-      return { check: result('failed', `the seed does not run on ${where}`, [{ level: 'error', message: errorMessage(error) }]), measured: measured(), unmeasured: newEntries };
+      return {
+        check: result('failed', `the seed does not run on ${where}`, [
+          { level: 'error', message: errorMessage(error) },
+        ]),
+        measured: measured(),
+        unmeasured: newEntries,
+      };
     }
   }
 
   // Tables holding the seed's rows: a failure there is about real rows.
-  const seeded = new Set(seed ? [...(await countRows(client))].filter(([, t]) => t.rows > 0).map(([table]) => table) : []);
+  const seeded = new Set(
+    seed ? [...(await countRows(client))].filter(([, t]) => t.rows > 0).map(([table]) => table) : [],
+  );
   const unfillable = new Map<string, string>();
   /** Findings that do not fail the check (value-dependent failures on synthetic rows). */
   const notes: VerifyFinding[] = [];
@@ -220,9 +268,16 @@ async function seededPass(
     return filled;
   };
   /** The Up just run, measured once the next count has been taken (the filler counts before filling). */
-  let pending: Omit<MeasuredStep, 'rows'> & { readonly before: RowCounts } | undefined;
+  let pending: (Omit<MeasuredStep, 'rows'> & { readonly before: RowCounts }) | undefined;
   const complete = (after: RowCounts) => {
-    if (pending) steps.push({ entry: pending.entry, section: 'up', inventory: pending.inventory!, rows: { before: pending.before, after }, values: pending.values ?? [] });
+    if (pending)
+      steps.push({
+        entry: pending.entry,
+        section: 'up',
+        inventory: pending.inventory!,
+        rows: { before: pending.before, after },
+        values: pending.values ?? [],
+      });
     pending = undefined;
   };
   for (const [index, entry] of newEntries.entries()) {
@@ -235,7 +290,13 @@ async function seededPass(
     await measureLocksOf(counts);
     let run = await timed(`Up of ${entry.fileName}`, () => session.up(entry.version));
     const table = run.error ? failingTable(run.error, counts) : undefined;
-    if (run.error && table && VALUE_DEPENDENT.has(run.error.sqlState ?? '') && !violatesNotNullCheck(run.error) && !seeded.has(table)) {
+    if (
+      run.error &&
+      table &&
+      VALUE_DEPENDENT.has(run.error.sqlState ?? '') &&
+      !violatesNotNullCheck(run.error) &&
+      !seeded.has(table)
+    ) {
       // A foreign key, unique or CHECK constraint refused values the generator made up: real rows may well
       // satisfy it. Say so, empty the table (and what references it) and go on.
       const finding = failureFinding(run.error, entryOf(run.error.fileName) ?? entry, counts);
@@ -243,10 +304,14 @@ async function seededPass(
       notes.push({
         ...finding,
         level: 'warning',
-        message: [`${headline} (The rows of ${table} were synthetic, with made-up values: give seed-sql or seed-command rows to check it on real values; the check went on with ${table} emptied.)`, ...evidence].join('\n'),
+        message: [
+          `${headline} (The rows of ${table} were synthetic, with made-up values: give seed-sql or seed-command rows to check it on real values; the check went on with ${table} emptied.)`,
+          ...evidence,
+        ].join('\n'),
       });
       counts = await emptyTable(client, table);
-      for (const [name, t] of before.get(entry.version - 1)!) if (t.rows > 0 && (counts.get(name)?.rows ?? 0) === 0) emptied.add(name);
+      for (const [name, t] of before.get(entry.version - 1)!)
+        if (t.rows > 0 && (counts.get(name)?.rows ?? 0) === 0) emptied.add(name);
       before.set(entry.version - 1, counts);
       valuesBefore = await readValues(client);
       await measureLocksOf(counts);
@@ -254,7 +319,11 @@ async function seededPass(
     }
     if (run.error) {
       return {
-        check: result('failed', `${entry.fileName} fails on a database with rows`, [failureFinding(run.error, entryOf(run.error.fileName) ?? entry, counts), ...notes, ...unfillableFindings(unfillable)]),
+        check: result('failed', `${entry.fileName} fails on a database with rows`, [
+          failureFinding(run.error, entryOf(run.error.fileName) ?? entry, counts),
+          ...notes,
+          ...unfillableFindings(unfillable),
+        ]),
         measured: measured(),
         unmeasured: newEntries.slice(index),
       };
@@ -273,7 +342,11 @@ async function seededPass(
 
   if (plan.kind !== 'run') {
     return {
-      check: result(unfillable.size + notes.length > 0 ? 'warning' : 'passed', `the Up sections run on ${rowsPhrase}; Down not run: ${plan.summary}`, [...notes, ...unfillableFindings(unfillable)]),
+      check: result(
+        unfillable.size + notes.length > 0 ? 'warning' : 'passed',
+        `the Up sections run on ${rowsPhrase}; Down not run: ${plan.summary}`,
+        [...notes, ...unfillableFindings(unfillable)],
+      ),
       measured: measured(),
       unmeasured: [],
     };
@@ -286,7 +359,13 @@ async function seededPass(
     await recordLocks(entry, 'down', counts);
     let reverted = await timed(`Down of ${entry.fileName}`, () => session.down(to));
     const table = reverted.error ? failingTable(reverted.error, counts) : undefined;
-    if (reverted.error && table && DOWN_VALUE_DEPENDENT.has(reverted.error.sqlState ?? '') && !seeded.has(table) && (filledAt.get(table) ?? -1) >= entry.version) {
+    if (
+      reverted.error &&
+      table &&
+      DOWN_VALUE_DEPENDENT.has(reverted.error.sqlState ?? '') &&
+      !seeded.has(table) &&
+      (filledAt.get(table) ?? -1) >= entry.version
+    ) {
       // Synthetic rows written after this Up hold what only its schema admits (a new enum value, a longer
       // string): its Down cannot keep them. A real revert meeting such rows fails and is rolled back, and
       // apply refuses it beforehand unless --allow names the loss. Said, and the check goes on without them.
@@ -307,17 +386,29 @@ async function seededPass(
       const now = await countRows(client).catch(() => counts);
       const failing = entryOf(reverted.error.fileName);
       return {
-        check: result('failed', `the Down section of ${reverted.error.fileName ?? 'a new migration'} fails on a database with rows`, [
-          { ...failureFinding(reverted.error, failing, now), ...(failing?.parsed?.down ? { line: reverted.error.line ?? failing.parsed.down.line } : {}) },
-          ...notes,
-          ...unfillableFindings(unfillable),
-        ]),
+        check: result(
+          'failed',
+          `the Down section of ${reverted.error.fileName ?? 'a new migration'} fails on a database with rows`,
+          [
+            {
+              ...failureFinding(reverted.error, failing, now),
+              ...(failing?.parsed?.down ? { line: reverted.error.line ?? failing.parsed.down.line } : {}),
+            },
+            ...notes,
+            ...unfillableFindings(unfillable),
+          ],
+        ),
         measured: measured(),
         unmeasured: [],
       };
     }
     const now = await countRows(client);
-    steps.push({ entry, section: 'down', rows: { before: counts, after: now }, values: await valueChanges(client, valuesBefore) });
+    steps.push({
+      entry,
+      section: 'down',
+      rows: { before: counts, after: now },
+      values: await valueChanges(client, valuesBefore),
+    });
     counts = now;
   }
 
@@ -336,12 +427,14 @@ async function seededPass(
   if (lost.length > 0) {
     return {
       check: result('failed', `rows do not survive Up and Down: ${lost.map(([t]) => t).join(', ')}`, [
-        ...lost.map(([table, { rows: n }]): VerifyFinding => ({
-          level: 'error',
-          file: newest.path,
-          line: newest.parsed?.down?.line ?? 1,
-          message: `${table} held ${plural(n, 'row')} before the Up sections and ${after.has(table) ? plural(after.get(table)!.rows, 'row') : 'is gone'} after the Down sections: the migrations lose data they do not drop`,
-        })),
+        ...lost.map(
+          ([table, { rows: n }]): VerifyFinding => ({
+            level: 'error',
+            file: newest.path,
+            line: newest.parsed?.down?.line ?? 1,
+            message: `${table} held ${plural(n, 'row')} before the Up sections and ${after.has(table) ? plural(after.get(table)!.rows, 'row') : 'is gone'} after the Down sections: the migrations lose data they do not drop`,
+          }),
+        ),
         ...notes,
         ...unfillableFindings(unfillable),
       ]),
@@ -362,5 +455,8 @@ async function seededPass(
 }
 
 function unfillableFindings(unfillable: ReadonlyMap<string, string>): VerifyFinding[] {
-  return [...unfillable].map(([table, reason]) => ({ level: 'warning', message: `no synthetic row could be put in ${table}, so the migrations were not tried on its rows: ${reason}` }));
+  return [...unfillable].map(([table, reason]) => ({
+    level: 'warning',
+    message: `no synthetic row could be put in ${table}, so the migrations were not tried on its rows: ${reason}`,
+  }));
 }

@@ -15,10 +15,20 @@ export interface SchemaDifference {
  * kind the differ does not compare, on either side, is a difference too (an SQL comment naming it): the
  * differ cannot tell that it is the same, so the check fails rather than pass.
  */
-export async function schemaDifference(fromUrl: string, toUrl: string, options: DiffOptions = {}): Promise<SchemaDifference> {
+export async function schemaDifference(
+  fromUrl: string,
+  toUrl: string,
+  options: DiffOptions = {},
+): Promise<SchemaDifference> {
   const { statements, warnings, excludedTables } = await diff(fromUrl, toUrl, options);
-  const sql = [renderMarkedSql(statements), ...warnings.map((w) => `-- not compared: ${w}`)].filter((x) => x !== '').join('\n');
-  return { sql, objects: [...statements.map((s) => `${s.object.kind} ${s.object.name}`), ...warnings], excludedTables: excludedTables ?? [] };
+  const sql = [renderMarkedSql(statements), ...warnings.map((w) => `-- not compared: ${w}`)]
+    .filter((x) => x !== '')
+    .join('\n');
+  return {
+    sql,
+    objects: [...statements.map((s) => `${s.object.kind} ${s.object.name}`), ...warnings],
+    excludedTables: excludedTables ?? [],
+  };
 }
 
 /** "column a, table b and 3 more": a difference in one line. */

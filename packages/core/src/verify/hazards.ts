@@ -38,10 +38,19 @@ export async function readColumnTypes(url: string): Promise<Map<string, string>>
 
 export async function checkHazards(
   newEntries: readonly MigrationEntry[],
-  options: { readonly failOnHazards?: boolean; readonly dataLoss?: DataLossGate; readonly columnTypes?: ReadonlyMap<string, string> } = {},
+  options: {
+    readonly failOnHazards?: boolean;
+    readonly dataLoss?: DataLossGate;
+    readonly columnTypes?: ReadonlyMap<string, string>;
+  } = {},
 ): Promise<VerifyCheck> {
-  const parsed = newEntries.filter((e): e is MigrationEntry & { parsed: NonNullable<MigrationEntry['parsed']> } => e.parsed !== undefined);
-  const lint = await lintMigrations(parsed.map((e) => ({ path: e.path, parsed: e.parsed })), options.columnTypes ? { columnTypes: options.columnTypes } : {});
+  const parsed = newEntries.filter(
+    (e): e is MigrationEntry & { parsed: NonNullable<MigrationEntry['parsed']> } => e.parsed !== undefined,
+  );
+  const lint = await lintMigrations(
+    parsed.map((e) => ({ path: e.path, parsed: e.parsed })),
+    options.columnTypes ? { columnTypes: options.columnTypes } : {},
+  );
   const findings: VerifyFinding[] = lint.map((f) => ({
     level: f.level,
     message: f.section === 'down' ? `Down: ${f.message}` : f.message,
@@ -63,8 +72,16 @@ export async function checkHazards(
         removed.push(hazard.code);
         continue;
       }
-      const source = asGenerated ? 'recorded by the differ' : `recorded by the differ in ${metadataFileName(entry.version)}; the file was edited since, check that it still applies`;
-      findings.push({ level: 'warning', file: entry.path, line: hazardLine(entry, hazard.code), code: hazard.code, message: `${hazard.message} (${source})` });
+      const source = asGenerated
+        ? 'recorded by the differ'
+        : `recorded by the differ in ${metadataFileName(entry.version)}; the file was edited since, check that it still applies`;
+      findings.push({
+        level: 'warning',
+        file: entry.path,
+        line: hazardLine(entry, hazard.code),
+        code: hazard.code,
+        message: `${hazard.message} (${source})`,
+      });
     }
     if (removed.length > 0) {
       findings.push({
@@ -81,9 +98,24 @@ export async function checkHazards(
   if (gate) {
     // A hazard warning about a loss the file acknowledges is answered: a note, not a warning.
     // The lint calls a DELETE or TRUNCATE of every row drops-data; the gate measures it as deletes-rows.
-    const sameCode = (a: { code: string }, f: VerifyFinding) => a.code === f.code || (a.code === 'deletes-rows' && f.code === 'drops-data' && f.message.includes('every row of'));
-    const isAnswered = (f: VerifyFinding) => gate.answered.some((a) => a.file === f.file && sameCode(a, f) && (f.message.includes(a.object) || f.message.includes(a.object.replace(/^public\./, ''))));
-    findings.splice(0, findings.length, ...findings.map((f) => (f.level === 'warning' && isAnswered(f) ? { ...f, level: 'notice' as const, message: `${f.message} (acknowledged)` } : f)));
+    const sameCode = (a: { code: string }, f: VerifyFinding) =>
+      a.code === f.code || (a.code === 'deletes-rows' && f.code === 'drops-data' && f.message.includes('every row of'));
+    const isAnswered = (f: VerifyFinding) =>
+      gate.answered.some(
+        (a) =>
+          a.file === f.file &&
+          sameCode(a, f) &&
+          (f.message.includes(a.object) || f.message.includes(a.object.replace(/^public\./, ''))),
+      );
+    findings.splice(
+      0,
+      findings.length,
+      ...findings.map((f) =>
+        f.level === 'warning' && isAnswered(f)
+          ? { ...f, level: 'notice' as const, message: `${f.message} (acknowledged)` }
+          : f,
+      ),
+    );
     findings.push(...gate.findings);
   }
   if (gate?.skipped) findings.push({ level: 'notice', message: `data losses not measured: ${gate.skipped}` });
@@ -98,16 +130,22 @@ export async function checkHazards(
   const hazardFailing = warnings.length > 0 && options.failOnHazards === true;
   if (parsed.length === 0) summary = 'no new migrations to lint';
   else if (warnings.length === 0) summary = notices > 0 ? `no hazards (${noun(notices, 'note')})` : 'no hazards';
-  else summary = `${noun(warnings.length, 'hazard')}${hazardFailing ? ' (failing: fail-on-hazards is set)' : ''}: ${[...new Set(warnings.map((w) => w.code))].join(', ')}`;
-  if (errors.length > 0) summary = `${noun(errors.length, 'statement')} that cannot run as written (${[...new Set(errors.map((e) => e.code))].join(', ')}); ${summary}`;
-  if (losses > 0) summary = `${noun(losses, 'data loss')} not acknowledged (each error says the trailer or marker line that acknowledges it); ${summary}`;
-  else if (gate && gate.acknowledged > 0) summary = `${summary}; ${noun(gate.acknowledged, 'data loss')}, each acknowledged`;
+  else
+    summary = `${noun(warnings.length, 'hazard')}${hazardFailing ? ' (failing: fail-on-hazards is set)' : ''}: ${[...new Set(warnings.map((w) => w.code))].join(', ')}`;
+  if (errors.length > 0)
+    summary = `${noun(errors.length, 'statement')} that cannot run as written (${[...new Set(errors.map((e) => e.code))].join(', ')}); ${summary}`;
+  if (losses > 0)
+    summary = `${noun(losses, 'data loss')} not acknowledged (each error says the trailer or marker line that acknowledges it); ${summary}`;
+  else if (gate && gate.acknowledged > 0)
+    summary = `${summary}; ${noun(gate.acknowledged, 'data loss')}, each acknowledged`;
   return {
     name: 'hazards',
     title: CHECK_TITLES.hazards,
     status: failing || losses > 0 ? 'failed' : warnings.length > 0 ? 'warning' : 'passed',
     summary,
     // With fail-on-hazards the hazards are what fails the check: annotate them as errors.
-    findings: hazardFailing ? findings.map((f) => (f.level === 'warning' ? { ...f, level: 'error' as const } : f)) : findings,
+    findings: hazardFailing
+      ? findings.map((f) => (f.level === 'warning' ? { ...f, level: 'error' as const } : f))
+      : findings,
   };
 }

@@ -49,7 +49,10 @@ export interface LocksMeasured {
 
 /** `AccessExclusiveLock` -> `ACCESS EXCLUSIVE`. */
 function modeName(mode: string): LockMode | undefined {
-  const words = mode.replace(/Lock$/, '').replace(/([a-z])([A-Z])/g, '$1 $2').toUpperCase();
+  const words = mode
+    .replace(/Lock$/, '')
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .toUpperCase();
   return (LOCK_MODES as readonly string[]).includes(words) ? (words as LockMode) : undefined;
 }
 
@@ -69,25 +72,53 @@ interface TableState {
 }
 
 async function tableStates(client: Client, oids: readonly number[]): Promise<Map<string, TableState>> {
-  const { rows } = await client.query<{ oid: string; name: string; node: string; modes: string[] }>(TABLE_STATE, [oids.map(String)]);
+  const { rows } = await client.query<{ oid: string; name: string; node: string; modes: string[] }>(TABLE_STATE, [
+    oids.map(String),
+  ]);
   return new Map(rows.map((r) => [r.oid, { name: r.name, node: r.node, modes: new Set(r.modes) }]));
 }
 
 /** A statement that starts or ends a transaction: the rehearsal, itself one transaction rolled back, cannot run it. */
-const TRANSACTION_CONTROL = /^\s*(?:--[^\n]*\n\s*)*(BEGIN|COMMIT|ROLLBACK|ABORT|END|START\s+TRANSACTION|PREPARE\s+TRANSACTION|SAVEPOINT|RELEASE)\b/i;
+const TRANSACTION_CONTROL =
+  /^\s*(?:--[^\n]*\n\s*)*(BEGIN|COMMIT|ROLLBACK|ABORT|END|START\s+TRANSACTION|PREPARE\s+TRANSACTION|SAVEPOINT|RELEASE)\b/i;
 
 /**
  * Rehearses the Up section of `entry` on `client` (at the version before it, outside any transaction) in
  * a transaction rolled back at the end, measuring each statement on `tables` (the oids of the tables that
  * exist before it). Stops quietly at a statement that fails: the real run reports it.
  */
-export async function measureLocks(client: Client, entry: MigrationEntry, tables: readonly number[], which: 'up' | 'down' = 'up'): Promise<LocksMeasured> {
+export async function measureLocks(
+  client: Client,
+  entry: MigrationEntry,
+  tables: readonly number[],
+  which: 'up' | 'down' = 'up',
+): Promise<LocksMeasured> {
   const section = which === 'up' ? entry.parsed?.up : entry.parsed?.down;
   if (!section || section.statements.length === 0) return { statements: [], notMeasured: [] };
   const name = which === 'up' ? 'Up' : 'Down';
-  if (section.noTransaction) return { statements: [], notMeasured: [{ file: entry.fileName, section: which, reason: `its ${name} section runs outside a transaction (notransaction), so no rehearsal can be rolled back` }] };
+  if (section.noTransaction)
+    return {
+      statements: [],
+      notMeasured: [
+        {
+          file: entry.fileName,
+          section: which,
+          reason: `its ${name} section runs outside a transaction (notransaction), so no rehearsal can be rolled back`,
+        },
+      ],
+    };
   const control = section.statements.find((s) => TRANSACTION_CONTROL.test(s.sql));
-  if (control) return { statements: [], notMeasured: [{ file: entry.fileName, section: which, reason: `line ${control.line} (${name}) controls the transaction itself` }] };
+  if (control)
+    return {
+      statements: [],
+      notMeasured: [
+        {
+          file: entry.fileName,
+          section: which,
+          reason: `line ${control.line} (${name}) controls the transaction itself`,
+        },
+      ],
+    };
   const measured: StatementLock[] = [];
   let notMeasured: { file: string; section: 'up' | 'down'; reason: string }[] = [];
   await client.query('BEGIN');
@@ -98,7 +129,13 @@ export async function measureLocks(client: Client, entry: MigrationEntry, tables
       try {
         await client.query(statement.sql);
       } catch (error) {
-        notMeasured = [{ file: entry.fileName, section: which, reason: `stopped at line ${statement.line} (${name}), which fails: ${(error as Error).message}` }];
+        notMeasured = [
+          {
+            file: entry.fileName,
+            section: which,
+            reason: `stopped at line ${statement.line} (${name}), which fails: ${(error as Error).message}`,
+          },
+        ];
         break;
       }
       const ms = Math.round(performance.now() - started);
@@ -112,11 +149,21 @@ export async function measureLocks(client: Client, entry: MigrationEntry, tables
   return { statements: measured, notMeasured };
 }
 
-function statementLocks(entry: MigrationEntry, section: 'up' | 'down', statement: MigrationStatement, before: Map<string, TableState>, after: Map<string, TableState>, ms: number): StatementLock[] {
+function statementLocks(
+  entry: MigrationEntry,
+  section: 'up' | 'down',
+  statement: MigrationStatement,
+  before: Map<string, TableState>,
+  after: Map<string, TableState>,
+  ms: number,
+): StatementLock[] {
   const out: StatementLock[] = [];
   for (const [oid, now] of after) {
     const was = before.get(oid);
-    const taken = [...now.modes].filter((m) => !was?.modes.has(m)).map(modeName).filter((m): m is LockMode => !!m);
+    const taken = [...now.modes]
+      .filter((m) => !was?.modes.has(m))
+      .map(modeName)
+      .filter((m): m is LockMode => !!m);
     const lock = taken.reduce<LockMode | 'none'>((a, b) => (strength(b) > strength(a) ? b : a), 'none');
     const rewrite = !!was && was.node !== now.node && now.node !== '0';
     if (lock === 'none' && !rewrite) continue;
@@ -129,9 +176,14 @@ function statementLocks(entry: MigrationEntry, section: 'up' | 'down', statement
 export function formatLocks(locks: LocksMeasured): string[] {
   const out: string[] = [];
   for (const [file, section] of lockGroups(locks)) {
-    out.push(`  ${file}${section === 'down' ? ' (Down)' : ''}:`, '    line  table                          lock                     rewrite  ms');
+    out.push(
+      `  ${file}${section === 'down' ? ' (Down)' : ''}:`,
+      '    line  table                          lock                     rewrite  ms',
+    );
     for (const s of locks.statements.filter((x) => x.file === file && x.section === section)) {
-      out.push(`    ${String(s.line).padEnd(5)} ${s.table.padEnd(30)} ${s.lock.padEnd(24)} ${(s.rewrite ? 'yes' : 'no').padEnd(8)} ${s.ms}`);
+      out.push(
+        `    ${String(s.line).padEnd(5)} ${s.table.padEnd(30)} ${s.lock.padEnd(24)} ${(s.rewrite ? 'yes' : 'no').padEnd(8)} ${s.ms}`,
+      );
     }
   }
   for (const n of locks.notMeasured) out.push(`  ${n.file}: not measured: ${n.reason}`);

@@ -11,7 +11,14 @@ import type { Git } from '../git';
 import { type MigrationFile, parseMigrationFile } from '../migrations/format';
 import { checkTransactionControl } from '../migrations/transaction-control';
 import { type MigrationMetadata, parseMetadata, sha256Checksum } from '../migrations/metadata';
-import { isMetadataFileName, isMigrationFileName, metadataFileName, padVersion, parseMetadataFileName, parseMigrationFileName } from '../migrations/naming';
+import {
+  isMetadataFileName,
+  isMigrationFileName,
+  metadataFileName,
+  padVersion,
+  parseMetadataFileName,
+  parseMigrationFileName,
+} from '../migrations/naming';
 import { type MigrationSet, listMigrationDir, readMigrationDir, readTextFile } from '../migrations/store';
 import { type Adoption, readAdoption } from '../migrations/adoption';
 import { isEmptySchemaRef } from '../schema-source/schema-source';
@@ -81,14 +88,20 @@ export function sameCommit(a: string, b: string): boolean {
 /** Both files record the same base (the empty database counts) and the same goal: parts of one change. */
 function sameChange(a: MigrationMetadata, b: MigrationMetadata): boolean {
   if (a.goal_sha === undefined || b.goal_sha === undefined || !sameCommit(a.goal_sha, b.goal_sha)) return false;
-  if (isEmptySchemaRef(a.base_sha) || isEmptySchemaRef(b.base_sha)) return isEmptySchemaRef(a.base_sha) && isEmptySchemaRef(b.base_sha);
+  if (isEmptySchemaRef(a.base_sha) || isEmptySchemaRef(b.base_sha))
+    return isEmptySchemaRef(a.base_sha) && isEmptySchemaRef(b.base_sha);
   return sameCommit(a.base_sha, b.base_sha);
 }
 
-async function readEntries(dir: string, isNew: (fileName: string) => boolean, findings: VerifyFinding[]): Promise<MigrationEntry[]> {
+async function readEntries(
+  dir: string,
+  isNew: (fileName: string) => boolean,
+  findings: VerifyFinding[],
+): Promise<MigrationEntry[]> {
   const listing = await listMigrationDir(dir);
   const names = listing.files.sort();
-  for (const problem of listing.problems) findings.push({ level: 'error', file: problem.path, message: problem.message });
+  for (const problem of listing.problems)
+    findings.push({ level: 'error', file: problem.path, message: problem.message });
   const metadataNames = new Map<number, string>();
   for (const name of names.filter(isMetadataFileName)) metadataNames.set(parseMetadataFileName(name)!, name);
   const entries: MigrationEntry[] = [];
@@ -97,7 +110,11 @@ async function readEntries(dir: string, isNew: (fileName: string) => boolean, fi
     const path = join(dir, fileName);
     const nameParts = parseMigrationFileName(fileName);
     if (!nameParts || nameParts.version < 1) {
-      findings.push({ level: 'error', file: path, message: `${fileName}: a migration file name must start with its version number (from 1), e.g. 0001_create_users.sql` });
+      findings.push({
+        level: 'error',
+        file: path,
+        message: `${fileName}: a migration file name must start with its version number (from 1), e.g. 0001_create_users.sql`,
+      });
       continue;
     }
     let text: string;
@@ -129,26 +146,55 @@ async function readEntries(dir: string, isNew: (fileName: string) => boolean, fi
         metadata = parseMetadata(metadataPath, read);
       } catch (error) {
         if (!(error instanceof ConfigurationError)) throw error;
-        findings.push({ level: 'error', file: metadataPath, line: lineFromMessage(metadataPath, error.message), message: error.message });
+        findings.push({
+          level: 'error',
+          file: metadataPath,
+          line: lineFromMessage(metadataPath, error.message),
+          message: error.message,
+        });
       }
     }
     versions.add(nameParts.version);
-    entries.push({ version: nameParts.version, fileName, path, text, parsed, metadata, metadataPath, metadataText, isNew: isNew(fileName) });
+    entries.push({
+      version: nameParts.version,
+      fileName,
+      path,
+      text,
+      parsed,
+      metadata,
+      metadataPath,
+      metadataText,
+      isNew: isNew(fileName),
+    });
   }
   for (const [version, name] of metadataNames) {
-    if (!versions.has(version)) findings.push({ level: 'error', file: join(dir, name), message: `${name} has no migration file ${padVersion(version)}_*.sql` });
+    if (!versions.has(version))
+      findings.push({
+        level: 'error',
+        file: join(dir, name),
+        message: `${name} has no migration file ${padVersion(version)}_*.sql`,
+      });
   }
   // sql-migrate's order: the version as an integer, then the file name.
   return entries.sort((a, b) => a.version - b.version || (a.fileName < b.fileName ? -1 : 1));
 }
 
 /** The metadata chain: each migration starts where the previous one ended. */
-function checkChain(entries: readonly MigrationEntry[], adoption: Adoption | undefined, findings: VerifyFinding[]): void {
+function checkChain(
+  entries: readonly MigrationEntry[],
+  adoption: Adoption | undefined,
+  findings: VerifyFinding[],
+): void {
   for (const entry of entries.filter((e) => e.isNew && !(adoption && e.version <= adoption.version))) {
     const metadata = entry.metadata;
     if (!metadata) {
       if (entry.metadataPath === undefined) {
-        findings.push({ level: 'notice', file: entry.path, line: 1, message: `${entry.fileName} has no metadata file ${metadataFileName(entry.version)}: its base_sha cannot be checked (allowed for hand-written migrations)` });
+        findings.push({
+          level: 'notice',
+          file: entry.path,
+          line: 1,
+          message: `${entry.fileName} has no metadata file ${metadataFileName(entry.version)}: its base_sha cannot be checked (allowed for hand-written migrations)`,
+        });
       }
       continue;
     }
@@ -156,19 +202,32 @@ function checkChain(entries: readonly MigrationEntry[], adoption: Adoption | und
     const at = { file: entry.metadataPath, line: keyLine(entry.metadataText, 'base_sha') ?? 1 };
     if (entry.version === 1 || !previous) {
       if (entry.version === 1 && !isEmptySchemaRef(metadata.base_sha)) {
-        findings.push({ level: 'error', ...at, message: `${entry.metadataPath}: the first migration must start from the empty database, but its base_sha is ${metadata.base_sha}` });
+        findings.push({
+          level: 'error',
+          ...at,
+          message: `${entry.metadataPath}: the first migration must start from the empty database, but its base_sha is ${metadata.base_sha}`,
+        });
       }
       continue;
     }
     // A later file of one change that create split (create/split.ts) records the same base and goal as the file before it.
     if (previous.metadata && sameChange(metadata, previous.metadata)) continue;
     if (metadata.base_sha === undefined) {
-      findings.push({ level: 'warning', ...at, message: `${entry.metadataPath} has no base_sha: cannot check that ${entry.fileName} starts where ${previous.fileName} ends` });
+      findings.push({
+        level: 'warning',
+        ...at,
+        message: `${entry.metadataPath} has no base_sha: cannot check that ${entry.fileName} starts where ${previous.fileName} ends`,
+      });
       continue;
     }
-    const expected = previous.metadata?.goal_sha ?? (adoption?.adopted_through === previous.fileName ? adoption.goal_sha : undefined);
+    const expected =
+      previous.metadata?.goal_sha ?? (adoption?.adopted_through === previous.fileName ? adoption.goal_sha : undefined);
     if (expected === undefined) {
-      findings.push({ level: 'notice', ...at, message: `${previous.fileName} records no goal_sha: cannot check the base_sha of ${entry.fileName}` });
+      findings.push({
+        level: 'notice',
+        ...at,
+        message: `${previous.fileName} records no goal_sha: cannot check the base_sha of ${entry.fileName}`,
+      });
       continue;
     }
     if (!sameCommit(metadata.base_sha, expected)) {
@@ -196,7 +255,12 @@ function checkEdits(newEntries: readonly MigrationEntry[], findings: VerifyFindi
     const accepted = metadata.edit_accepted;
     if (accepted?.checksum === checksum) {
       const who = [accepted.by, accepted.at].filter(Boolean).join(', ');
-      findings.push({ level: 'notice', file: entry.path, line: 1, message: `${entry.fileName} was edited by hand; the edit was accepted (${who})${accepted.reason ? `: ${accepted.reason}` : ''}` });
+      findings.push({
+        level: 'notice',
+        file: entry.path,
+        line: 1,
+        message: `${entry.fileName} was edited by hand; the edit was accepted (${who})${accepted.reason ? `: ${accepted.reason}` : ''}`,
+      });
       continue;
     }
     // A notice (as it always was); edited again after an accepted edit, a warning: someone vouched for other text.
@@ -218,7 +282,12 @@ export async function checkNumbering(options: NumberingOptions): Promise<Numberi
     adoption = await readAdoption(dir);
   } catch (error) {
     if (!(error instanceof ConfigurationError)) throw error;
-    findings.push({ level: 'error', file: join(dir, 'db-migrate.json'), line: lineFromMessage(join(dir, 'db-migrate.json'), error.message) ?? 1, message: error.message });
+    findings.push({
+      level: 'error',
+      file: join(dir, 'db-migrate.json'),
+      line: lineFromMessage(join(dir, 'db-migrate.json'), error.message) ?? 1,
+      message: error.message,
+    });
   }
   const isAdopted = (version: number) => adoption !== undefined && version <= adoption.version;
 
@@ -264,7 +333,12 @@ export async function checkNumbering(options: NumberingOptions): Promise<Numberi
       const culprit = entry.isNew ? entry : earlier;
       const other = culprit === entry ? earlier : entry;
       const where = other.isNew ? '' : ` (already merged at the base commit ${short})`;
-      findings.push({ level: 'error', file: culprit.path, line: 1, message: `duplicate version ${entry.version}: ${culprit.fileName} and ${other.fileName}${where}; renumber ${culprit.fileName}` });
+      findings.push({
+        level: 'error',
+        file: culprit.path,
+        line: 1,
+        message: `duplicate version ${entry.version}: ${culprit.fileName} and ${other.fileName}${where}; renumber ${culprit.fileName}`,
+      });
     }
   }
   let expected = baseLatest + 1;
@@ -277,11 +351,22 @@ export async function checkNumbering(options: NumberingOptions): Promise<Numberi
       continue;
     }
     if (version > expected) {
-      const missing = version - 1 === expected ? `version ${expected} is` : `versions ${expected} to ${version - 1} are`;
+      const missing =
+        version - 1 === expected ? `version ${expected} is` : `versions ${expected} to ${version - 1} are`;
       const after = entries.filter((e) => e.version < version).pop();
-      findings.push({ level: 'error', file: entry.path, line: 1, message: `${missing} missing: ${entry.fileName} follows ${after ? after.fileName : 'no migration'}; renumber it ${padVersion(expected)}` });
+      findings.push({
+        level: 'error',
+        file: entry.path,
+        line: 1,
+        message: `${missing} missing: ${entry.fileName} follows ${after ? after.fileName : 'no migration'}; renumber it ${padVersion(expected)}`,
+      });
     } else if (version < expected && !entries.some((e) => !e.isNew && e.version === version)) {
-      findings.push({ level: 'error', file: entry.path, line: 1, message: `${entry.fileName} is new but the base commit ${short} is already at version ${baseLatest}: number it ${padVersion(expected)} or later` });
+      findings.push({
+        level: 'error',
+        file: entry.path,
+        line: 1,
+        message: `${entry.fileName} is new but the base commit ${short} is already at version ${baseLatest}: number it ${padVersion(expected)} or later`,
+      });
     }
     expected = Math.max(expected, version) + 1;
   }
@@ -290,7 +375,13 @@ export async function checkNumbering(options: NumberingOptions): Promise<Numberi
   for (const [index, entry] of merged.entries()) {
     const earlier = merged[index - 1];
     const first = index === 0 ? 1 : earlier.version + 1;
-    if (entry.version > first && !isAdopted(entry.version)) findings.push({ level: 'error', file: entry.path, line: 1, message: `version ${first} is missing before ${entry.fileName}` });
+    if (entry.version > first && !isAdopted(entry.version))
+      findings.push({
+        level: 'error',
+        file: entry.path,
+        line: 1,
+        message: `version ${first} is missing before ${entry.fileName}`,
+      });
   }
 
   checkChain(entries, adoption, findings);
@@ -303,16 +394,24 @@ export async function checkNumbering(options: NumberingOptions): Promise<Numberi
       set = await readMigrationDir(dir);
     } catch (error) {
       if (!(error instanceof ConfigurationError)) throw error;
-      const file = entries.find((e) => error.message.startsWith(e.path) || (e.metadataPath && error.message.startsWith(e.metadataPath)));
+      const file = entries.find(
+        (e) => error.message.startsWith(e.path) || (e.metadataPath && error.message.startsWith(e.metadataPath)),
+      );
       const path = file && error.message.startsWith(file.path) ? file.path : file?.metadataPath;
-      findings.push({ level: 'error', message: error.message, ...(path ? { file: path, line: lineFromMessage(path, error.message) ?? 1 } : {}) });
+      findings.push({
+        level: 'error',
+        message: error.message,
+        ...(path ? { file: path, line: lineFromMessage(path, error.message) ?? 1 } : {}),
+      });
     }
   }
 
   const errors = findings.filter((f) => f.level === 'error').length;
   const warnings = findings.filter((f) => f.level === 'warning').length;
   const range =
-    newEntries.length === 0 ? 'no new migrations' : `new: ${newEntries.map((e) => e.fileName).join(', ')}${baseSha ? ` after version ${baseLatest}` : ''}`;
+    newEntries.length === 0
+      ? 'no new migrations'
+      : `new: ${newEntries.map((e) => e.fileName).join(', ')}${baseSha ? ` after version ${baseLatest}` : ''}`;
   const check: VerifyCheck = {
     name: 'numbering',
     title: CHECK_TITLES.numbering,

@@ -69,7 +69,8 @@ export const DIFFERENCE_LABELS: Readonly<Partial<Record<VerifyCheckName, string>
 };
 
 /** The heading of the measured locks, in every rendering of the report. */
-export const LOCKS_TITLE = "Locks and rewrites measured on the data check's rows (tables that existed before each Up and Down)";
+export const LOCKS_TITLE =
+  "Locks and rewrites measured on the data check's rows (tables that existed before each Up and Down)";
 
 /** failed if any check failed. Warnings and skips do not fail verification. */
 export function overallResult(checks: readonly VerifyCheck[]): 'passed' | 'failed' {
@@ -106,11 +107,19 @@ export function formatVerifyReport(report: VerifyReport, options: { readonly gro
       return `${finding.level}: ${where}${finding.message}${code}`;
     };
     // Grouped: the warnings of one hazard code print as one line where the first of them was.
-    const grouped = options.groupHazards && check.name === 'hazards' ? check.findings.filter((f) => f.level === 'warning' && f.code) : [];
+    const grouped =
+      options.groupHazards && check.name === 'hazards'
+        ? check.findings.filter((f) => f.level === 'warning' && f.code)
+        : [];
     // describeHazardGroups keeps the order in which each code first appears.
     const groupLines = new Map(
       describeHazardGroups(
-        grouped.map((f) => ({ code: f.code!, ...(f.file ? { object: `${basename(f.file)}${f.line ? `:${f.line}` : ''}` } : {}), message: f.message, line: line(f) })),
+        grouped.map((f) => ({
+          code: f.code!,
+          ...(f.file ? { object: `${basename(f.file)}${f.line ? `:${f.line}` : ''}` } : {}),
+          message: f.message,
+          line: line(f),
+        })),
         'warning',
       ).map((text, i) => [[...new Set(grouped.map((f) => f.code!))][i]!, text]),
     );
@@ -124,7 +133,14 @@ export function formatVerifyReport(report: VerifyReport, options: { readonly gro
     }
     if (grouped.length > new Set(grouped.map((f) => f.code)).size) out.push('  (--verbose prints each hazard)');
     if (check.difference) {
-      out.push(`  ${DIFFERENCE_LABELS[check.name] ?? 'Difference'}:`, '', ...check.difference.trimEnd().split('\n').map((l) => `    ${l}`));
+      out.push(
+        `  ${DIFFERENCE_LABELS[check.name] ?? 'Difference'}:`,
+        '',
+        ...check.difference
+          .trimEnd()
+          .split('\n')
+          .map((l) => `    ${l}`),
+      );
     }
   }
   if (report.locks && (report.locks.statements.length > 0 || report.locks.notMeasured.length > 0)) {

@@ -36,7 +36,9 @@ function lineOfKey(entry: MigrationEntry, key: string): number {
 }
 
 function optOutNote(entry: MigrationEntry): VerifyFinding {
-  const reason = entry.metadata?.irreversible_reason ? `: ${entry.metadata.irreversible_reason}` : ' (no irreversible_reason given)';
+  const reason = entry.metadata?.irreversible_reason
+    ? `: ${entry.metadata.irreversible_reason}`
+    : ' (no irreversible_reason given)';
   return {
     level: 'notice',
     file: entry.metadataPath,
@@ -62,14 +64,16 @@ export function planReversibility(newEntries: readonly MigrationEntry[]): Revers
       kind: 'fail',
       summary: `${missing.map((e) => e.fileName).join(', ')} ${missing.length === 1 ? 'has' : 'have'} no Down section`,
       findings: [
-        ...missing.map((e): VerifyFinding => ({
-          level: 'error',
-          file: e.path,
-          line: e.parsed!.up.line,
-          message:
-            `${e.fileName} has no "-- +migrate Down" section: write one that undoes the Up section, ` +
-            `or opt out with "reversible": false and an "irreversible_reason" in its metadata ${metadataFileName(e.version)}`,
-        })),
+        ...missing.map(
+          (e): VerifyFinding => ({
+            level: 'error',
+            file: e.path,
+            line: e.parsed!.up.line,
+            message:
+              `${e.fileName} has no "-- +migrate Down" section: write one that undoes the Up section, ` +
+              `or opt out with "reversible": false and an "irreversible_reason" in its metadata ${metadataFileName(e.version)}`,
+          }),
+        ),
         ...notes,
       ],
     };

@@ -21,7 +21,11 @@ export interface MigrationSession {
 }
 
 /** Connects to `url`, takes the migration lock, runs `fn`, then unlocks and closes. */
-export async function withMigrationSession<T>(url: string, set: MigrationSet, fn: (session: MigrationSession) => Promise<T>): Promise<T> {
+export async function withMigrationSession<T>(
+  url: string,
+  set: MigrationSet,
+  fn: (session: MigrationSession) => Promise<T>,
+): Promise<T> {
   const client = await connectDatabase(url);
   const database = describeDatabase(url);
   try {

@@ -52,7 +52,15 @@ SELECT c.oid::int8 AS oid, n.nspname AS schema, c.relname AS name, a.attnum AS n
  ORDER BY 1, 4`;
 
 async function readShapes(client: Client): Promise<Map<number, TableShape>> {
-  const { rows } = await client.query<{ oid: string; schema: string; name: string; num: number; column: string; type: string; in_key: boolean }>(SHAPES, [BOOKKEEPING_SCHEMA]);
+  const { rows } = await client.query<{
+    oid: string;
+    schema: string;
+    name: string;
+    num: number;
+    column: string;
+    type: string;
+    in_key: boolean;
+  }>(SHAPES, [BOOKKEEPING_SCHEMA]);
   const shapes = new Map<number, TableShape>();
   for (const r of rows) {
     if (isBookkeepingRelation(r.schema, r.name)) continue;
@@ -70,7 +78,12 @@ function asText(expression: string, type: string): string {
   return type === 'json' ? `(${expression})::jsonb::text` : `(${expression})::text`;
 }
 
-async function readTable(client: Client, shape: TableShape, key: readonly string[], columns: ReadonlyMap<number, { name: string; type: string; readAs: string }>): Promise<TableValues> {
+async function readTable(
+  client: Client,
+  shape: TableShape,
+  key: readonly string[],
+  columns: ReadonlyMap<number, { name: string; type: string; readAs: string }>,
+): Promise<TableValues> {
   const table = `${ident(shape.schema)}.${ident(shape.name)}`;
   const nums = [...columns.keys()];
   const select = nums.map((n, i) => {
@@ -144,7 +157,12 @@ export async function valueChanges(client: Client, before: ValueSnapshot): Promi
       const object = `${was.name}.${c.name}`;
       const show = (v: string | null) => (v === null ? 'NULL' : literal(v.length > 60 ? `${v.slice(0, 59)}…` : v));
       const shown = `key ${example.key}: ${show(example.from)} became ${show(example.to)}`;
-      losses.push({ ...hazards.changesValues(`column ${object}`, changed, shown), code: 'changes-values', object, example: shown });
+      losses.push({
+        ...hazards.changesValues(`column ${object}`, changed, shown),
+        code: 'changes-values',
+        object,
+        example: shown,
+      });
     }
   }
   return losses;

@@ -79,17 +79,27 @@ interface Goal {
 }
 
 /** The newest goal_sha recorded in the migrations' metadata (or the adoption record), else HEAD. */
-function chooseGoal(entries: readonly MigrationEntry[], goalRef: string | undefined, adoption: Adoption | undefined): Goal {
+function chooseGoal(
+  entries: readonly MigrationEntry[],
+  goalRef: string | undefined,
+  adoption: Adoption | undefined,
+): Goal {
   if (goalRef) return { ref: goalRef, from: `given: ${goalRef}` };
   const recorded = [...entries].reverse().find((e) => e.metadata?.goal_sha || e.fileName === adoption?.adopted_through);
-  if (recorded?.metadata?.goal_sha) return { ref: recorded.metadata.goal_sha, from: `goal_sha of ${recorded.fileName}`, entry: recorded };
-  if (recorded && adoption) return { ref: adoption.goal_sha, from: `goal_sha of ${adoption.path} (the adopted history)` };
+  if (recorded?.metadata?.goal_sha)
+    return { ref: recorded.metadata.goal_sha, from: `goal_sha of ${recorded.fileName}`, entry: recorded };
+  if (recorded && adoption)
+    return { ref: adoption.goal_sha, from: `goal_sha of ${adoption.path} (the adopted history)` };
   return { ref: 'HEAD', from: 'HEAD of the schema repository (no migration records a goal_sha)' };
 }
 
 function migrationErrorFinding(error: MigrationError, set: MigrationSet): VerifyFinding {
   const migration = set.migrations.find((m) => m.fileName === error.fileName);
-  return { level: 'error', message: error.message, ...(migration ? { file: migration.path, line: error.line ?? 1 } : {}) };
+  return {
+    level: 'error',
+    message: error.message,
+    ...(migration ? { file: migration.path, line: error.line ?? 1 } : {}),
+  };
 }
 
 function keyLine(entry: MigrationEntry | undefined, key: string): number | undefined {
@@ -117,7 +127,12 @@ const skipped = (name: VerifyCheck['name'], summary: string, findings: readonly 
   findings,
 });
 
-const failed = (name: VerifyCheck['name'], summary: string, findings: readonly VerifyFinding[], difference?: string): VerifyCheck => ({
+const failed = (
+  name: VerifyCheck['name'],
+  summary: string,
+  findings: readonly VerifyFinding[],
+  difference?: string,
+): VerifyCheck => ({
   name,
   title: CHECK_TITLES[name],
   status: 'failed',
@@ -183,14 +198,20 @@ export async function verifyMigrations(options: VerifyOptions): Promise<VerifyRe
   }
   // Without a base ref git is not needed: a directory not committed yet (or in no repository) is all new.
   const git = options.baseRef ? await Git.open(dir) : undefined;
-  const repoPath = git ? relative(await realpath(git.repoDir), dir).split(sep).join('/') || '.' : '.';
+  const repoPath = git
+    ? relative(await realpath(git.repoDir), dir)
+        .split(sep)
+        .join('/') || '.'
+    : '.';
   const baseSha = git && options.baseRef ? await git.resolveCommit(options.baseRef) : undefined;
   const schemaGit = await Git.open(source.repoDir);
   await warnUncommittedSchema(source, logger, { migrationsDir: dir });
 
   const numbering = await checkNumbering({ dir, git, repoPath, baseSha });
   const { entries, newEntries, set } = numbering;
-  logger.info(`new migrations: ${newEntries.map((e) => e.fileName).join(', ') || 'none'}${baseSha ? ` (base ${baseSha.slice(0, 7)})` : ''}`);
+  logger.info(
+    `new migrations: ${newEntries.map((e) => e.fileName).join(', ') || 'none'}${baseSha ? ` (base ${baseSha.slice(0, 7)})` : ''}`,
+  );
 
   const databases: ShadowDatabase[] = [];
   const newDatabase = async (template?: ShadowDatabase) => {
@@ -201,7 +222,10 @@ export async function verifyMigrations(options: VerifyOptions): Promise<VerifyRe
   // The migrations below the first new one are replayed once; every database that starts there (the data
   // check's, the gate's, the one the Up sections run on, the revert target) is a template copy of it.
   const baseVersion = set && newEntries.length > 0 ? versionBelow(set, newEntries[0]!.version) : 0;
-  const base = baseVersion > 0 ? timed(logger, `replay to the base version ${baseVersion}`, replayBase(newDatabase, set!, baseVersion)) : undefined;
+  const base =
+    baseVersion > 0
+      ? timed(logger, `replay to the base version ${baseVersion}`, replayBase(newDatabase, set!, baseVersion))
+      : undefined;
   base?.catch(() => undefined);
   const baseDatabase = async () => {
     const replayed = await base;
@@ -209,16 +233,22 @@ export async function verifyMigrations(options: VerifyOptions): Promise<VerifyRe
     return replayed && !replayed.error ? newDatabase(replayed.db) : newDatabase();
   };
   // The column types at the base, for the lint (read on a copy: the base is the others' template).
-  const columnTypes = base?.then(async (replayed) => (replayed.error ? undefined : readColumnTypes((await newDatabase(replayed.db)).url))).catch(() => undefined);
+  const columnTypes = base
+    ?.then(async (replayed) => (replayed.error ? undefined : readColumnTypes((await newDatabase(replayed.db)).url)))
+    .catch(() => undefined);
   // The data check's one pass on the seeded base measures the gate's steps too; without it (or for what
   // a failure there left unmeasured) the gate runs on a database of its own, beside the others.
-  const plan = set ? planReversibility(newEntries) : ({ kind: 'skip', summary: NEEDS_VALID_FILES, findings: [] } as const);
+  const plan = set
+    ? planReversibility(newEntries)
+    : ({ kind: 'skip', summary: NEEDS_VALID_FILES, findings: [] } as const);
   const dataPass =
     set && options.dataCheck !== false && newEntries.length > 0
       ? timed(logger, 'data check', checkData({ set, newEntries, plan, seed, newDatabase: baseDatabase, logger }))
       : undefined;
   dataPass?.catch(() => undefined);
-  const dataLoss = set ? timed(logger, 'destructive-change gate', gateOf(dataPass, set, newEntries, baseDatabase)) : undefined;
+  const dataLoss = set
+    ? timed(logger, 'destructive-change gate', gateOf(dataPass, set, newEntries, baseDatabase))
+    : undefined;
   dataLoss?.catch(() => undefined);
   const run: VerifyRun = {
     options,
@@ -247,12 +277,24 @@ export async function verifyMigrations(options: VerifyOptions): Promise<VerifyRe
     if (types) knownTypes = types;
     await dataPass?.catch(() => undefined);
     await dataLoss?.catch(() => undefined);
-    for (const db of databases) await db.drop().catch((error) => logger.warning(`could not drop ${db.name}: ${errorMessage(error)}`));
+    for (const db of databases)
+      await db.drop().catch((error) => logger.warning(`could not drop ${db.name}: ${errorMessage(error)}`));
   }
 
-  const hazards = await timed(logger, 'hazards', checkHazards(newEntries, { failOnHazards: options.failOnHazards, ...(dataLoss ? { dataLoss: await dataLoss } : {}), ...(knownTypes ? { columnTypes: knownTypes } : {}) }));
+  const hazards = await timed(
+    logger,
+    'hazards',
+    checkHazards(newEntries, {
+      failOnHazards: options.failOnHazards,
+      ...(dataLoss ? { dataLoss: await dataLoss } : {}),
+      ...(knownTypes ? { columnTypes: knownTypes } : {}),
+    }),
+  );
   const checks = [numbering.check, checked.consistency, checked.reversibility, checked.data, hazards];
-  const locks = await dataPass?.then((outcome) => outcome.locks, () => undefined);
+  const locks = await dataPass?.then(
+    (outcome) => outcome.locks,
+    () => undefined,
+  );
   for (const check of checks) logger.info(`${check.title}: ${check.status} - ${check.summary}`);
   return {
     result: overallResult(checks),
@@ -270,7 +312,12 @@ export async function verifyMigrations(options: VerifyOptions): Promise<VerifyRe
 async function runDatabaseChecks(run: VerifyRun): Promise<DatabaseChecks> {
   const { set, entries } = run.numbering;
   if (!set) {
-    return { consistency: skipped('consistency', NEEDS_VALID_FILES), reversibility: skipped('reversibility', NEEDS_VALID_FILES), data: skipped('data', NEEDS_VALID_FILES), difference: '' };
+    return {
+      consistency: skipped('consistency', NEEDS_VALID_FILES),
+      reversibility: skipped('reversibility', NEEDS_VALID_FILES),
+      data: skipped('data', NEEDS_VALID_FILES),
+      difference: '',
+    };
   }
   if (entries.length === 0 && !run.options.goalRef) {
     // No migrations claim to reach any schema yet (a repository adopting db-migrate): the pull request
@@ -280,7 +327,8 @@ async function runDatabaseChecks(run: VerifyRun): Promise<DatabaseChecks> {
         name: 'consistency',
         title: CHECK_TITLES.consistency,
         status: 'passed',
-        summary: 'no migrations yet: nothing to compare with the schema (create writes the first migration, from the empty database)',
+        summary:
+          'no migrations yet: nothing to compare with the schema (create writes the first migration, from the empty database)',
         findings: [],
       },
       reversibility: skipped('reversibility', 'no new migrations to revert'),
@@ -294,7 +342,9 @@ async function runDatabaseChecks(run: VerifyRun): Promise<DatabaseChecks> {
     timed(logger, 'goal build', buildGoal(run)),
     timed(logger, 'migrations from empty', applyFromEmpty(run, set)),
     timed(logger, 'revert target', buildRevertTarget(run, set)),
-    run.dataPass ? run.dataPass.then((outcome) => outcome.check) : skipped('data', run.options.dataCheck === false ? 'skipped: turned off' : 'no new migrations to run on rows'),
+    run.dataPass
+      ? run.dataPass.then((outcome) => outcome.check)
+      : skipped('data', run.options.dataCheck === false ? 'skipped: turned off' : 'no new migrations to run on rows'),
   ] as const);
   const rejected = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (rejected) throw rejected.reason;
@@ -307,10 +357,29 @@ async function runDatabaseChecks(run: VerifyRun): Promise<DatabaseChecks> {
   let consistency = await timed(logger, 'consistency comparison', checkConsistency(run, set, goalBuilt, applied));
   // A schema change committed without its migration: the goal came from the metadata, HEAD moved on.
   if (!run.options.goalRef && goalBuilt.db && goalBuilt.sha) {
-    const ahead = await timed(logger, 'schema at HEAD', schemaAhead(run.source, run.dir, goalBuilt.sha, goalBuilt.db, run.newDatabase, (ref, db) => buildSchema(run, ref, db), run.options.diff));
+    const ahead = await timed(
+      logger,
+      'schema at HEAD',
+      schemaAhead(
+        run.source,
+        run.dir,
+        goalBuilt.sha,
+        goalBuilt.db,
+        run.newDatabase,
+        (ref, db) => buildSchema(run, ref, db),
+        run.options.diff,
+      ),
+    );
     if (ahead) {
       const check = consistency.consistency;
-      consistency = { ...consistency, consistency: { ...check, ...(check.status === 'passed' ? { status: 'warning' as const } : {}), findings: [...check.findings, ahead] } };
+      consistency = {
+        ...consistency,
+        consistency: {
+          ...check,
+          ...(check.status === 'passed' ? { status: 'warning' as const } : {}),
+          findings: [...check.findings, ahead],
+        },
+      };
     }
   }
   // The Down sections run on the database consistency has just compared.
@@ -319,7 +388,9 @@ async function runDatabaseChecks(run: VerifyRun): Promise<DatabaseChecks> {
     ...consistency,
     reversibility,
     // A migration that fails on an empty database is consistency's failure, not a matter of rows.
-    data: applied.run.error ? skipped('data', 'skipped: the Up sections did not all apply from empty (see Consistency)') : data,
+    data: applied.run.error
+      ? skipped('data', 'skipped: the Up sections did not all apply from empty (see Consistency)')
+      : data,
     ...(goalBuilt.sha ? { goalSha: goalBuilt.sha } : {}),
   };
 }
@@ -336,7 +407,12 @@ function timed<T>(logger: Logger, what: string, step: Promise<T>): Promise<T> {
  * The gate from the data check's pass; the new migrations that pass did not reach (it was turned off, or
  * stopped at a migration failing on rows) are measured without rows on a database of their own.
  */
-async function gateOf(pass: Promise<DataCheckOutcome> | undefined, set: MigrationSet, newEntries: readonly MigrationEntry[], newDatabase: () => Promise<ShadowDatabase>): Promise<DataLossGate> {
+async function gateOf(
+  pass: Promise<DataCheckOutcome> | undefined,
+  set: MigrationSet,
+  newEntries: readonly MigrationEntry[],
+  newDatabase: () => Promise<ShadowDatabase>,
+): Promise<DataLossGate> {
   const outcome = await pass;
   const rest = outcome ? outcome.unmeasured : newEntries;
   if (rest.length === 0) return gateDataLoss(outcome?.measured ?? { steps: [], baseTables: [] });
@@ -356,11 +432,19 @@ async function buildGoal(run: VerifyRun): Promise<GoalBuilt> {
     await buildSchema(run, sha, db);
     return db;
   });
-  return { ...(sha ? { sha } : {}), ...(built.value ? { db: built.value } : {}), ...(built.error !== undefined ? { error: built.error } : {}) };
+  return {
+    ...(sha ? { sha } : {}),
+    ...(built.value ? { db: built.value } : {}),
+    ...(built.error !== undefined ? { error: built.error } : {}),
+  };
 }
 
 /** The migrations up to `version` replayed on a database of their own, the template of the others. */
-async function replayBase(newDatabase: () => Promise<ShadowDatabase>, set: MigrationSet, version: number): Promise<{ db: ShadowDatabase; error?: string }> {
+async function replayBase(
+  newDatabase: () => Promise<ShadowDatabase>,
+  set: MigrationSet,
+  version: number,
+): Promise<{ db: ShadowDatabase; error?: string }> {
   const db = await newDatabase();
   const replay = await up(db.url, set, { to: version, logger: silentLogger });
   return { db, ...(replay.error ? { error: replay.error.message } : {}) };
@@ -374,7 +458,10 @@ async function applyFromEmpty(run: VerifyRun, set: MigrationSet): Promise<Applie
 }
 
 /** The schema the new migrations' Down sections must land on (none when nothing is reverted). */
-async function buildRevertTarget(run: VerifyRun, set: MigrationSet): Promise<{ value?: ShadowDatabase; error?: string } | undefined> {
+async function buildRevertTarget(
+  run: VerifyRun,
+  set: MigrationSet,
+): Promise<{ value?: ShadowDatabase; error?: string } | undefined> {
   const { plan } = run;
   if (plan.kind !== 'run') return undefined;
   return attempt(async () => {
@@ -385,7 +472,10 @@ async function buildRevertTarget(run: VerifyRun, set: MigrationSet): Promise<{ v
     } else {
       const db = await run.baseDatabase();
       const replay = await up(db.url, set, { to: plan.target.version, logger: silentLogger });
-      if (replay.error) throw new ConfigurationError(`replaying the migrations up to version ${plan.target.version}: ${replay.error.message}`);
+      if (replay.error)
+        throw new ConfigurationError(
+          `replaying the migrations up to version ${plan.target.version}: ${replay.error.message}`,
+        );
       return db;
     }
   });
@@ -404,11 +494,14 @@ async function checkConsistency(
     const findings: VerifyFinding[] = [];
     const problems: string[] = [];
     if (goalBuilt.error !== undefined) {
-      const at = goal.entry?.metadataPath ? { file: goal.entry.metadataPath, line: keyLine(goal.entry, 'goal_sha') ?? 1 } : {};
+      const at = goal.entry?.metadataPath
+        ? { file: goal.entry.metadataPath, line: keyLine(goal.entry, 'goal_sha') ?? 1 }
+        : {};
       // An amended or squashed commit: say how to point the metadata at the one that replaced it.
-      const lost = goal.entry && goalBuilt.error.startsWith('unknown commit')
-        ? `; if it was amended, squashed or rebased away: db-migrate repoint --dir ${run.dir} --from ${goal.ref.slice(0, 12)} --to <new-sha>`
-        : '';
+      const lost =
+        goal.entry && goalBuilt.error.startsWith('unknown commit')
+          ? `; if it was amended, squashed or rebased away: db-migrate repoint --dir ${run.dir} --from ${goal.ref.slice(0, 12)} --to <new-sha>`
+          : '';
       findings.push({ level: 'error', message: goalBuilt.error + lost, ...at });
       problems.push(`could not build the schema at ${goal.ref} (${goal.from})`);
     }
@@ -419,15 +512,33 @@ async function checkConsistency(
     return { consistency: failed('consistency', problems.join('; '), findings), difference: '' };
   }
   const short = goalBuilt.sha!.slice(0, 7);
-  const emptyGoal = await emptyGoalOf(goalBuilt.db!.url, applied.db.url, run.dataLoss, { ...run.options, source: run.source }, `${short} (${goal.from})`);
-  if (emptyGoal) return { consistency: failed('consistency', `the goal build at ${short} produced no tables`, [{ level: 'error', message: emptyGoal }]), difference: '' };
+  const emptyGoal = await emptyGoalOf(
+    goalBuilt.db!.url,
+    applied.db.url,
+    run.dataLoss,
+    { ...run.options, source: run.source },
+    `${short} (${goal.from})`,
+  );
+  if (emptyGoal)
+    return {
+      consistency: failed('consistency', `the goal build at ${short} produced no tables`, [
+        { level: 'error', message: emptyGoal },
+      ]),
+      difference: '',
+    };
   const found = await schemaDifference(applied.db.url, goalBuilt.db!.url, run.options.diff);
   const excluded: VerifyFinding[] = found.excludedTables.length
     ? [{ level: 'notice', message: `left out of the comparison: ${found.excludedTables.join(', ')}` }]
     : [];
   if (found.sql === '') {
     return {
-      consistency: { name: 'consistency', title: CHECK_TITLES.consistency, status: 'passed', summary: `the migrations build exactly the schema at ${short} (${goal.from})`, findings: excluded },
+      consistency: {
+        name: 'consistency',
+        title: CHECK_TITLES.consistency,
+        status: 'passed',
+        summary: `the migrations build exactly the schema at ${short} (${goal.from})`,
+        findings: excluded,
+      },
       difference: '',
     };
   }
@@ -438,7 +549,14 @@ async function checkConsistency(
     consistency: failed(
       'consistency',
       `the migrations do not build the schema at ${short} (${goal.from}): ${found.objects.length} difference(s)`,
-      [{ level: 'error', ...at, message: `the migrations do not build the schema at ${short}; they miss: ${listObjects(found.objects)}` }, ...excluded],
+      [
+        {
+          level: 'error',
+          ...at,
+          message: `the migrations do not build the schema at ${short}; they miss: ${listObjects(found.objects)}`,
+        },
+        ...excluded,
+      ],
       found.sql,
     ),
     difference: found.sql,
@@ -453,25 +571,49 @@ async function checkReversibility(
   target: { value?: ShadowDatabase; error?: string } | undefined,
 ): Promise<VerifyCheck> {
   const { plan } = run;
-  if (plan.kind !== 'run') return plan.kind === 'skip' ? skipped('reversibility', plan.summary, plan.findings) : failed('reversibility', plan.summary, plan.findings);
+  if (plan.kind !== 'run')
+    return plan.kind === 'skip'
+      ? skipped('reversibility', plan.summary, plan.findings)
+      : failed('reversibility', plan.summary, plan.findings);
   if (applied.run.error) return skipped('reversibility', 'skipped: the Up sections did not all apply', plan.findings);
   if (target!.error !== undefined) {
-    const where = plan.target.kind === 'schema' ? `the schema at ${plan.target.ref ?? 'empty'} (${plan.target.from})` : `version ${plan.target.version}`;
+    const where =
+      plan.target.kind === 'schema'
+        ? `the schema at ${plan.target.ref ?? 'empty'} (${plan.target.from})`
+        : `version ${plan.target.version}`;
     const oldest = plan.revert[plan.revert.length - 1];
-    const at = plan.target.kind === 'schema' && oldest.metadataPath ? { file: oldest.metadataPath, line: keyLine(oldest, 'base_sha') ?? 1 } : {};
-    return failed('reversibility', `could not build ${where} to compare with`, [{ level: 'error', message: target!.error, ...at }, ...plan.findings]);
+    const at =
+      plan.target.kind === 'schema' && oldest.metadataPath
+        ? { file: oldest.metadataPath, line: keyLine(oldest, 'base_sha') ?? 1 }
+        : {};
+    return failed('reversibility', `could not build ${where} to compare with`, [
+      { level: 'error', message: target!.error, ...at },
+      ...plan.findings,
+    ]);
   }
   return checkRevert(plan, set, applied.db, target!.value!, run.logger, run.options.diff);
 }
 
 /** The empty-goal refusal when the goal build has no tables while the migrations at the base have some. */
-async function emptyGoalOf(goalUrl: string, appliedUrl: string, gate: Promise<DataLossGate> | undefined, options: VerifyOptions, commit: string): Promise<string | undefined> {
+async function emptyGoalOf(
+  goalUrl: string,
+  appliedUrl: string,
+  gate: Promise<DataLossGate> | undefined,
+  options: VerifyOptions,
+  commit: string,
+): Promise<string | undefined> {
   if (options.allowEmptyGoal) return undefined;
   const goal = await readDataInventoryAt(goalUrl);
   if (goal.tables.size > 0) return undefined;
   const atBase = (await gate)?.baseTables ?? [];
   const tables = atBase.length > 0 ? atBase : inventoryTables(await readDataInventoryAt(appliedUrl));
-  return emptyGoalProblem({ goalTables: 0, tables, other: `the schema the migrations reach${atBase.length > 0 ? ' at the base' : ''}`, build: describeSchemaSource(options.source), commit });
+  return emptyGoalProblem({
+    goalTables: 0,
+    tables,
+    other: `the schema the migrations reach${atBase.length > 0 ? ' at the base' : ''}`,
+    build: describeSchemaSource(options.source),
+    commit,
+  });
 }
 
 async function checkRevert(
@@ -486,9 +628,17 @@ async function checkRevert(
   logger.info(`reverting ${names} on ${describeDatabase(db.url)}`);
   const run = await down(db.url, set, { to: plan.toVersion, logger });
   if (run.error) {
-    return failed('reversibility', `the Down sections do not run: ${run.error.fileName ?? 'reverting'} failed`, [migrationErrorFinding(run.error, set), ...plan.findings]);
+    return failed('reversibility', `the Down sections do not run: ${run.error.fileName ?? 'reverting'} failed`, [
+      migrationErrorFinding(run.error, set),
+      ...plan.findings,
+    ]);
   }
-  const where = plan.target.kind === 'schema' ? (plan.target.ref === null ? 'the empty database' : `the schema at ${plan.target.ref.slice(0, 7)} (${plan.target.from})`) : `the migrations up to version ${plan.target.version}`;
+  const where =
+    plan.target.kind === 'schema'
+      ? plan.target.ref === null
+        ? 'the empty database'
+        : `the schema at ${plan.target.ref.slice(0, 7)} (${plan.target.from})`
+      : `the migrations up to version ${plan.target.version}`;
   const found = await schemaDifference(db.url, target.url, diffOptions);
   if (found.sql !== '') {
     const newest = plan.revert[0];
@@ -508,7 +658,13 @@ async function checkRevert(
     );
   }
   const partial = plan.findings.length > 0 ? ' (reverting stops above the migration that opts out)' : '';
-  return { name: 'reversibility', title: CHECK_TITLES.reversibility, status: 'passed', summary: `reverting ${names} returns to ${where}${partial}`, findings: plan.findings };
+  return {
+    name: 'reversibility',
+    title: CHECK_TITLES.reversibility,
+    status: 'passed',
+    summary: `reverting ${names} returns to ${where}${partial}`,
+    findings: plan.findings,
+  };
 }
 
 /**
@@ -528,12 +684,19 @@ async function schemaAhead(
   const headSha = await git.headSha();
   if (headSha === goalSha) return undefined;
   // New migration files inside the schema directory are not schema changes.
-  const migrations = relative(await realpath(git.repoDir), migrationsDir).split(sep).join('/') + '/';
+  const migrations =
+    relative(await realpath(git.repoDir), migrationsDir)
+      .split(sep)
+      .join('/') + '/';
   const changed = (await schemaSourceChanges(source, goalSha, headSha)).filter((path) => !path.startsWith(migrations));
   if (changed.length === 0) return undefined;
   const headDb = await newDatabase();
   const built = await attempt(() => build(headSha, headDb));
-  if (built.error !== undefined) return { level: 'warning', message: `could not build the schema at HEAD ${headSha.slice(0, 7)} to compare with the goal: ${built.error}` };
+  if (built.error !== undefined)
+    return {
+      level: 'warning',
+      message: `could not build the schema at HEAD ${headSha.slice(0, 7)} to compare with the goal: ${built.error}`,
+    };
   const found = await schemaDifference(goalDb.url, headDb.url, diffOptions);
   if (found.sql === '') return undefined;
   return {

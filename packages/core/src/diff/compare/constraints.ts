@@ -1,6 +1,6 @@
 import type { ConstraintInfo, RelationInfo } from '../catalog';
 import { hazards } from '../hazards';
-import { DiffContext, Phase, Step } from '../plan';
+import { type DiffContext, Phase, Step } from '../plan';
 import { ident } from '../sql';
 import type { Hazard } from '../types';
 import { detachesPartition, inheritanceKey, relationName } from './tables';
@@ -9,7 +9,12 @@ import { detachesPartition, inheritanceKey, relationName } from './tables';
 const INDEX_BACKED = new Set(['p', 'u', 'x']);
 
 const TYPE_NAMES: Record<string, string> = {
-  p: 'primary key', u: 'unique constraint', f: 'foreign key', c: 'check constraint', x: 'exclusion constraint', t: 'constraint trigger',
+  p: 'primary key',
+  u: 'unique constraint',
+  f: 'foreign key',
+  c: 'check constraint',
+  x: 'exclusion constraint',
+  t: 'constraint trigger',
 };
 
 /** The trailing clauses pg_get_constraintdef prints after the constraint itself, in this order. */
@@ -31,7 +36,10 @@ function clauses(definition: string): Clauses {
  * foreign key or check becomes valid with VALIDATE CONSTRAINT: neither rebuilds nor re-adds anything.
  * The way back to NOT VALID has no statement of its own: drop and add.
  */
-function inPlaceChange(a: ConstraintInfo, b: ConstraintInfo): { deferrability: string | null; validate: boolean } | null {
+function inPlaceChange(
+  a: ConstraintInfo,
+  b: ConstraintInfo,
+): { deferrability: string | null; validate: boolean } | null {
   if (a.type !== b.type) return null;
   const x = clauses(a.definition);
   const y = clauses(b.definition);
@@ -62,14 +70,15 @@ export function decideConstraints(ctx: DiffContext): void {
 /** The check constraints a partition inherits in one catalog: its ancestors' own. */
 function inheritedChecks(catalog: DiffContext['to'], rel: RelationInfo): ConstraintInfo[] {
   const ancestors = new Set<string>();
-  for (let key = rel.partitionOf; key && !ancestors.has(key); key = catalog.relations.get(key)?.partitionOf ?? null) ancestors.add(key);
+  for (let key = rel.partitionOf; key && !ancestors.has(key); key = catalog.relations.get(key)?.partitionOf ?? null)
+    ancestors.add(key);
   return [...catalog.constraints.values()].filter((c) => c.type === 'c' && ancestors.has(c.tableKey));
 }
 
 /** A surviving table that becomes a partition here (ATTACH PARTITION), from a table that stood alone. */
 function attachedHere(ctx: DiffContext, key: string): { x: RelationInfo; y: RelationInfo } | null {
   const [x, y] = [ctx.from.relations.get(key), ctx.to.relations.get(key)];
-  return x && y && y.partitionOf && !x.partitionOf && ctx.survives(key) ? { x, y } : null;
+  return x && y?.partitionOf && !x.partitionOf && ctx.survives(key) ? { x, y } : null;
 }
 
 /**
@@ -78,8 +87,12 @@ function attachedHere(ctx: DiffContext, key: string): { x: RelationInfo; y: Rela
  */
 function mergesOnAttach(ctx: DiffContext, a: ConstraintInfo): boolean {
   const attached = a.type === 'c' ? attachedHere(ctx, a.tableKey) : null;
-  return !!attached && inheritedChecks(ctx.to, attached.y).some((c) => c.name === a.name && ctx.survives(c.key) &&
-    clauses(c.definition).core === clauses(a.definition).core);
+  return (
+    !!attached &&
+    inheritedChecks(ctx.to, attached.y).some(
+      (c) => c.name === a.name && ctx.survives(c.key) && clauses(c.definition).core === clauses(a.definition).core,
+    )
+  );
 }
 
 /**
@@ -105,7 +118,11 @@ function aroundAttachAndDetach(ctx: DiffContext): { given: Set<string>; detaches
         phase: Phase.alterTable,
         produces: [`${y.key}#attach-checks`],
         needsRemoved: own ? [own.key] : [],
-        hazards: [hazards.validatesRows(`${TYPE_NAMES.c} ${c.name} on ${y.schema}.${y.name}, before it is attached as a partition`)],
+        hazards: [
+          hazards.validatesRows(
+            `${TYPE_NAMES.c} ${c.name} on ${y.schema}.${y.name}, before it is attached as a partition`,
+          ),
+        ],
       });
     }
   }
@@ -180,11 +197,19 @@ function inheritors(catalog: DiffContext['to'], tableKey: string): RelationInfo[
  * link to the parent (a table created or attached here gets it valid).
  */
 function keptNotValidOn(ctx: DiffContext, a: ConstraintInfo): Set<string> {
-  return new Set((a.notValidOn ?? []).filter((rel) => {
-    const [x, y] = [ctx.from.relations.get(rel), ctx.to.relations.get(rel)];
-    return !!x && !!y && ctx.survives(rel) && x.partitionOf === y.partitionOf && x.partitionBound === y.partitionBound &&
-      x.inherits.join() === y.inherits.join();
-  }));
+  return new Set(
+    (a.notValidOn ?? []).filter((rel) => {
+      const [x, y] = [ctx.from.relations.get(rel), ctx.to.relations.get(rel)];
+      return (
+        !!x &&
+        !!y &&
+        ctx.survives(rel) &&
+        x.partitionOf === y.partitionOf &&
+        x.partitionBound === y.partitionBound &&
+        x.inherits.join() === y.inherits.join()
+      );
+    }),
+  );
 }
 
 /**
@@ -204,7 +229,9 @@ function validateOnInheritors(ctx: DiffContext, b: ConstraintInfo, notValidBefor
       action: 'alter',
       phase: Phase.addConstraint,
       needs: [b.key, r.key],
-      hazards: ctx.survives(r.key) ? [hazards.validatesExistingRows(`${TYPE_NAMES[b.type]} ${b.name} on ${r.schema}.${r.name}`)] : [],
+      hazards: ctx.survives(r.key)
+        ? [hazards.validatesExistingRows(`${TYPE_NAMES[b.type]} ${b.name} on ${r.schema}.${r.name}`)]
+        : [],
     });
   }
 }
@@ -219,7 +246,14 @@ export function breakForeignKeyCycles(ctx: DiffContext): void {
   const edges = new Map<string, Set<string>>();
   const cross: ConstraintInfo[] = [];
   for (const c of ctx.from.constraints.values()) {
-    if (c.type !== 'f' || !c.references || c.references === c.tableKey || !ctx.gone(c.tableKey) || !ctx.gone(c.references)) continue;
+    if (
+      c.type !== 'f' ||
+      !c.references ||
+      c.references === c.tableKey ||
+      !ctx.gone(c.tableKey) ||
+      !ctx.gone(c.references)
+    )
+      continue;
     cross.push(c);
     const out = edges.get(c.tableKey) ?? new Set<string>();
     out.add(c.references);
@@ -283,7 +317,10 @@ export function emitConstraints(ctx: DiffContext): void {
       phase: a.type === 'f' ? Phase.dropForeignKey : Phase.dropConstraint,
       removes: [key],
       needsRemoved: detachesBeforeDrop.get(key) ?? [],
-      hazards: INDEX_BACKED.has(a.type) && ctx.survives(a.tableKey) ? [hazards.dropsIndex(`${TYPE_NAMES[a.type]} ${a.name} on ${a.schema}.${a.table} and its index`)] : [],
+      hazards:
+        INDEX_BACKED.has(a.type) && ctx.survives(a.tableKey)
+          ? [hazards.dropsIndex(`${TYPE_NAMES[a.type]} ${a.name} on ${a.schema}.${a.table} and its index`)]
+          : [],
     });
   }
   for (const [key, b] of ctx.to.constraints) {
@@ -301,7 +338,8 @@ export function emitConstraints(ctx: DiffContext): void {
           hazards: hazardList,
         });
       if (change?.deferrability) alter('ALTER');
-      if (change?.validate) alter('VALIDATE', [hazards.validatesExistingRows(`${TYPE_NAMES[b.type]} ${b.name} on ${b.schema}.${b.table}`)]);
+      if (change?.validate)
+        alter('VALIDATE', [hazards.validatesExistingRows(`${TYPE_NAMES[b.type]} ${b.name} on ${b.schema}.${b.table}`)]);
       // VALIDATE on the parent recurses; a parent staying NOT VALID keeps its tables' own state.
       else if (b.type === 'c') validateOnInheritors(ctx, b, keptNotValidOn(ctx, a));
       continue;
@@ -322,10 +360,15 @@ export function emitConstraints(ctx: DiffContext): void {
       phase: b.type === 'f' ? Phase.addForeignKey : Phase.addConstraint,
       produces: [key],
       // A check constraint recurses into the tables inheriting it: added once they exist, NOT VALID on each when it is so.
-      needs: [b.tableKey, ...(b.references ? [b.references] : []), ...(b.type === 'c' ? inheritors(ctx.to, b.tableKey).map((r) => r.key) : [])],
+      needs: [
+        b.tableKey,
+        ...(b.references ? [b.references] : []),
+        ...(b.type === 'c' ? inheritors(ctx.to, b.tableKey).map((r) => r.key) : []),
+      ],
       hazards: constraintHazards,
     });
-    if (b.type === 'c' && /\bNOT VALID$/.test(b.definition)) validateOnInheritors(ctx, b, new Set(inheritors(ctx.to, b.tableKey).map((r) => r.key)));
+    if (b.type === 'c' && /\bNOT VALID$/.test(b.definition))
+      validateOnInheritors(ctx, b, new Set(inheritors(ctx.to, b.tableKey).map((r) => r.key)));
   }
 }
 
@@ -342,7 +385,8 @@ function addOnline(ctx: DiffContext, b: ConstraintInfo): boolean {
   const what = `${TYPE_NAMES[b.type]} ${b.name} on ${b.schema}.${b.table}`;
   const object = { kind: 'constraint' as const, name: `${b.schema}.${b.table}.${b.name}` };
   if (b.type === 'f' || b.type === 'c') {
-    if (b.type === 'f' && b.references && ctx.to.relations.get(b.references)?.kind === 'partitioned table') return false;
+    if (b.type === 'f' && b.references && ctx.to.relations.get(b.references)?.kind === 'partitioned table')
+      return false;
     const { core, deferrable, deferred } = clauses(b.definition);
     const notValid = `${core}${deferrable ? ' DEFERRABLE' : ''}${deferred ? ' INITIALLY DEFERRED' : ''} NOT VALID`;
     ctx.emit({
@@ -368,7 +412,9 @@ function addOnline(ctx: DiffContext, b: ConstraintInfo): boolean {
     return true;
   }
   if (b.type !== 'p' && b.type !== 'u') return false;
-  const m = /^(UNIQUE|UNIQUE NULLS NOT DISTINCT|PRIMARY KEY) \(([^()]*)\)( DEFERRABLE)?( INITIALLY DEFERRED)?$/.exec(b.definition);
+  const m = /^(UNIQUE|UNIQUE NULLS NOT DISTINCT|PRIMARY KEY) \(([^()]*)\)( DEFERRABLE)?( INITIALLY DEFERRED)?$/.exec(
+    b.definition,
+  );
   if (!m) return false;
   const [, kind, columns, deferrable, deferred] = m;
   const indexKey = `${b.key}#index`;
@@ -391,7 +437,10 @@ function addOnline(ctx: DiffContext, b: ConstraintInfo): boolean {
     phase: Phase.addConstraint,
     produces: [b.key],
     // A primary key's columns must be NOT NULL first, or ADD CONSTRAINT scans the table to make them so.
-    needs: [indexKey, ...(kind === 'PRIMARY KEY' && names ? names.map((n) => `col:${b.schema}.${b.table}.${n}#not-null`) : [])],
+    needs: [
+      indexKey,
+      ...(kind === 'PRIMARY KEY' && names ? names.map((n) => `col:${b.schema}.${b.table}.${n}#not-null`) : []),
+    ],
     step: Step.finish,
     note: `makes the unique index ${b.name} the ${TYPE_NAMES[b.type]} of ${b.schema}.${b.table} (no scan)`,
   });

@@ -1,5 +1,5 @@
 import type { DefaultPrivilegeInfo } from '../catalog';
-import { DiffContext, Phase } from '../plan';
+import { type DiffContext, Phase } from '../plan';
 import { ident } from '../sql';
 import { accessHazards, aclChanges, aclClause } from './privileges';
 
@@ -26,12 +26,19 @@ export function emitDefaultPrivileges(ctx: DiffContext): void {
     for (const change of aclChanges(current, target)) {
       ctx.emit({
         sql: `ALTER DEFAULT PRIVILEGES ${scope(entry)} ${aclClause(change, OBJECT_WORDS[entry.objectType]!)}`,
-        object: { kind: 'default privileges', name: `${entry.role}${entry.schema === null ? '' : ' in ' + entry.schema} on ${OBJECT_WORDS[entry.objectType]!.toLowerCase()}` },
+        object: {
+          kind: 'default privileges',
+          name: `${entry.role}${entry.schema === null ? '' : ' in ' + entry.schema} on ${OBJECT_WORDS[entry.objectType]!.toLowerCase()}`,
+        },
         action: change.action,
         phase: Phase.defaultPrivileges,
         produces: [key],
         needs: entry.schema === null ? [] : [`schema:${entry.schema}`],
-        hazards: accessHazards(ctx, change, `future ${OBJECT_WORDS[entry.objectType]!.toLowerCase()} of ${entry.role}${entry.schema === null ? '' : ' in ' + entry.schema}`),
+        hazards: accessHazards(
+          ctx,
+          change,
+          `future ${OBJECT_WORDS[entry.objectType]!.toLowerCase()} of ${entry.role}${entry.schema === null ? '' : ' in ' + entry.schema}`,
+        ),
       });
     }
   }

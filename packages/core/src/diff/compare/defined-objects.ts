@@ -1,6 +1,6 @@
 import type { DefinedObjectInfo } from '../catalog';
 import { hazards } from '../hazards';
-import { DiffContext, Phase } from '../plan';
+import { type DiffContext, Phase } from '../plan';
 import type { ObjectKind } from '../types';
 
 /**

@@ -1,6 +1,6 @@
 import type { FunctionInfo } from '../catalog';
 import { hazards } from '../hazards';
-import { DiffContext, Phase } from '../plan';
+import { type DiffContext, Phase } from '../plan';
 import { ident } from '../sql';
 
 export function functionSignature(f: FunctionInfo): string {
@@ -54,7 +54,9 @@ export function emitFunctions(ctx: DiffContext): void {
       action: survives ? 'replace' : 'create',
       phase: Phase.createFunction,
       produces: [key],
-      hazards: untrackedBody(b) ? [hazards.untrackedDependencies(`${b.kind} ${b.schema}.${b.name}(${b.identityArguments})`, b.language)] : [],
+      hazards: untrackedBody(b)
+        ? [hazards.untrackedDependencies(`${b.kind} ${b.schema}.${b.name}(${b.identityArguments})`, b.language)]
+        : [],
     });
   }
 }
@@ -75,9 +77,9 @@ function untrackedBody(f: FunctionInfo): boolean {
 export function sqlBodyDependencies(ctx: DiffContext): Map<string, string[]> {
   const result = new Map<string, string[]>();
   const candidates: { key: string; pattern: RegExp }[] = [];
-  const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   for (const rel of ctx.to.relations.values()) {
-    candidates.push({ key: rel.key, pattern: new RegExp(`(^|[^\\w$])"?${escape(rel.name)}"?($|[^\\w$])`, 'i') });
+    candidates.push({ key: rel.key, pattern: new RegExp(`(^|[^\\w$])"?${escapeRegExp(rel.name)}"?($|[^\\w$])`, 'i') });
   }
   for (const fn of ctx.to.functions.values()) {
     candidates.push({ key: fn.key, pattern: new RegExp(`(^|[^\\w$])"?${escape(fn.name)}"?\\s*\\(`, 'i') });

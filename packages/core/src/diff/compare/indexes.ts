@@ -1,6 +1,6 @@
 import type { IndexInfo } from '../catalog';
 import { hazards } from '../hazards';
-import { DiffContext, Phase, Step } from '../plan';
+import { type DiffContext, Phase, Step } from '../plan';
 import { ident } from '../sql';
 import { detachesPartition, inheritanceKey } from './tables';
 
@@ -31,11 +31,16 @@ export function cascadeAttachedConstraints(ctx: DiffContext): void {
     const levels = new Set([key]);
     for (let grew = true; grew; ) {
       grew = false;
-      for (const [k, p] of ctx.from.partitionIndexes) if (p.parentIndexKey && levels.has(p.parentIndexKey) && !levels.has(k)) levels.add(k), (grew = true);
+      for (const [k, p] of ctx.from.partitionIndexes)
+        if (p.parentIndexKey && levels.has(p.parentIndexKey) && !levels.has(k)) levels.add(k), (grew = true);
     }
-    const attached = [...ctx.from.constraints.values()].filter((c) => c.parentIndexKey && levels.has(c.parentIndexKey)).map((c) => c.key);
+    const attached = [...ctx.from.constraints.values()]
+      .filter((c) => c.parentIndexKey && levels.has(c.parentIndexKey))
+      .map((c) => c.key);
     if (attached.length === 0) continue;
-    const outside = attached.flatMap((k) => [...(ctx.from.dependents.get(k) ?? [])]).filter((d) => !ctx.gone(d) && !attached.includes(d));
+    const outside = attached
+      .flatMap((k) => [...(ctx.from.dependents.get(k) ?? [])])
+      .filter((d) => !ctx.gone(d) && !attached.includes(d));
     if (!attached.every((k) => ctx.gone(k)) || outside.length > 0) continue;
     for (const k of attached) ctx.implicitlyDropped.add(k);
     ctx.indexCascades.set(key, attached);
@@ -91,7 +96,11 @@ function createChildIndexes(ctx: DiffContext, parentKey: string, kept: ReadonlyS
         needs: [key, parentKey],
       });
     }
-    if ((ctx.from.indexes.has(key) && !ctx.gone(key) && ctx.from.indexes.get(key)!.tableKey === child.tableKey) || kept.has(key)) continue;
+    if (
+      (ctx.from.indexes.has(key) && !ctx.gone(key) && ctx.from.indexes.get(key)!.tableKey === child.tableKey) ||
+      kept.has(key)
+    )
+      continue;
     ctx.emit({
       sql: child.valid ? withoutOnly(child.definition) : child.definition,
       object: { kind: 'index', name: `${child.schema}.${child.name}` },
@@ -116,9 +125,16 @@ function withoutOnly(definition: string): string {
  */
 function renamePartitionIndexes(ctx: DiffContext): void {
   for (const [key, b] of ctx.to.partitionIndexes) {
-    if (ctx.from.partitionIndexes.has(key) || !b.parentIndexKey || !ctx.survives(b.parentIndexKey) || !ctx.survives(b.tableKey)) continue;
-    const a = [...ctx.from.partitionIndexes.values()].find((x) =>
-      x.tableKey === b.tableKey && x.parentIndexKey === b.parentIndexKey && !ctx.to.partitionIndexes.has(x.key));
+    if (
+      ctx.from.partitionIndexes.has(key) ||
+      !b.parentIndexKey ||
+      !ctx.survives(b.parentIndexKey) ||
+      !ctx.survives(b.tableKey)
+    )
+      continue;
+    const a = [...ctx.from.partitionIndexes.values()].find(
+      (x) => x.tableKey === b.tableKey && x.parentIndexKey === b.parentIndexKey && !ctx.to.partitionIndexes.has(x.key),
+    );
     if (!a) continue;
     ctx.emit({
       sql: `ALTER INDEX ${ident(a.schema)}.${ident(a.name)} RENAME TO ${ident(b.name)}`,
@@ -138,7 +154,11 @@ function renamePartitionIndexes(ctx: DiffContext): void {
  * building one); `leftOver` otherwise, to be dropped once the DETACH has made them droppable. Also, by the
  * key of a parent's index that goes away, the partition links whose DETACH must come before its DROP.
  */
-function detachedIndexes(ctx: DiffContext): { kept: Set<string>; leftOver: IndexInfo[]; detachesBeforeDrop: Map<string, string[]> } {
+function detachedIndexes(ctx: DiffContext): {
+  kept: Set<string>;
+  leftOver: IndexInfo[];
+  detachesBeforeDrop: Map<string, string[]>;
+} {
   const kept = new Set<string>();
   const leftOver: IndexInfo[] = [];
   const detachesBeforeDrop = new Map<string, string[]>();
@@ -178,7 +198,9 @@ export function emitIndexes(ctx: DiffContext): void {
     // CONCURRENTLY is refused on partitioned tables and pointless on tables created in the same migration.
     const concurrently = concurrentOn(ctx, b.tableKey);
     // IF NOT EXISTS (and IF EXISTS on the drop): a notransaction file stopped half way can be run again.
-    let sql = concurrently ? b.definition.replace(/^CREATE (UNIQUE )?INDEX /, 'CREATE $1INDEX CONCURRENTLY IF NOT EXISTS ') : b.definition;
+    let sql = concurrently
+      ? b.definition.replace(/^CREATE (UNIQUE )?INDEX /, 'CREATE $1INDEX CONCURRENTLY IF NOT EXISTS ')
+      : b.definition;
     // ON ONLY would leave the partitions without the index (and the parent's index invalid).
     // An invalid partitioned index in `to` (ON ONLY, partitions not all attached) is made so: ON ONLY, then ATTACH.
     const children = table?.kind === 'partitioned table' ? createChildIndexes(ctx, key, detached.kept, !b.valid) : [];
@@ -193,7 +215,9 @@ export function emitIndexes(ctx: DiffContext): void {
       needs: [b.tableKey, ...(b.valid ? children : [])],
       transactional: !concurrently,
       hazards: existing && !concurrently ? [hazards.blocksWrites(`index ${b.schema}.${b.name}`)] : [],
-      ...(concurrently ? { step: Step.outside, note: `builds index ${b.schema}.${b.name} without blocking writes (CONCURRENTLY)` } : {}),
+      ...(concurrently
+        ? { step: Step.outside, note: `builds index ${b.schema}.${b.name} without blocking writes (CONCURRENTLY)` }
+        : {}),
     });
   }
 }
@@ -204,7 +228,14 @@ export function emitIndexes(ctx: DiffContext): void {
  */
 function concurrentOn(ctx: DiffContext, tableKey: string): boolean {
   const [a, b] = [ctx.from.relations.get(tableKey), ctx.to.relations.get(tableKey)];
-  return ctx.options.online !== false && ctx.survives(tableKey) && a?.kind === 'table' && b?.kind === 'table' && !a.partitionOf && !b.partitionOf;
+  return (
+    ctx.options.online !== false &&
+    ctx.survives(tableKey) &&
+    a?.kind === 'table' &&
+    b?.kind === 'table' &&
+    !a.partitionOf &&
+    !b.partitionOf
+  );
 }
 
 /** ALTER INDEX ... ALTER COLUMN n SET STATISTICS for each (expression) column whose target differs. */
@@ -240,13 +271,20 @@ function dropIndex(ctx: DiffContext, a: IndexInfo, needsRemoved: string[]): void
     phase: Phase.dropIndex,
     removes: [a.key, ...cascade],
     needsRemoved,
-    hazards: ctx.survives(a.tableKey) ? [concurrently ? hazards.dropsIndexConcurrently(what) : hazards.dropsIndex(what)] : [],
+    hazards: ctx.survives(a.tableKey)
+      ? [concurrently ? hazards.dropsIndexConcurrently(what) : hazards.dropsIndex(what)]
+      : [],
     ...(concurrently
       ? {
           transactional: false,
           step: Step.outside,
           note: `drops ${what} without blocking reads or writes (CONCURRENTLY)`,
-          blocking: { sql: `DROP INDEX ${ident(a.schema)}.${ident(a.name)}`, hazards: [hazards.dropsIndex(what)], transactional: true, step: Step.main },
+          blocking: {
+            sql: `DROP INDEX ${ident(a.schema)}.${ident(a.name)}`,
+            hazards: [hazards.dropsIndex(what)],
+            transactional: true,
+            step: Step.main,
+          },
         }
       : {}),
   });

@@ -1,6 +1,6 @@
 import type { Catalog } from '../catalog';
 import type { Hazard, ObjectKind } from '../types';
-import { DiffContext, NewStatement } from '../plan';
+import type { DiffContext, NewStatement } from '../plan';
 import { ident } from '../sql';
 import { relationName } from './tables';
 
@@ -30,12 +30,22 @@ export interface KeyedKind<T extends { readonly key: string }> {
   /** Whether `from`'s object stands for `to`'s as it is; without it, only a missing object goes. */
   readonly same?: (a: T, b: T) => boolean;
   readonly drop: { readonly phase: number; readonly sql: (a: T) => string; readonly hazards?: (a: T) => Hazard[] };
-  readonly create: { readonly phase: number; readonly sql: (b: T) => string; readonly needs?: (b: T) => string[]; readonly hazards?: (b: T) => Hazard[] };
+  readonly create: {
+    readonly phase: number;
+    readonly sql: (b: T) => string;
+    readonly needs?: (b: T) => string[];
+    readonly hazards?: (b: T) => Hazard[];
+  };
   readonly setting?: InPlaceSetting<T>;
 }
 
 /** Marks the `from` objects that go: missing from `to`, or not `same` as `to`'s. */
-export function markChanged<T>(ctx: DiffContext, from: ReadonlyMap<string, T>, to: ReadonlyMap<string, T>, same: (a: T, b: T) => boolean = () => true): void {
+export function markChanged<T>(
+  ctx: DiffContext,
+  from: ReadonlyMap<string, T>,
+  to: ReadonlyMap<string, T>,
+  same: (a: T, b: T) => boolean = () => true,
+): void {
   for (const [key, a] of from) {
     if (ctx.gone(key)) continue;
     const b = to.get(key);
@@ -44,7 +54,11 @@ export function markChanged<T>(ctx: DiffContext, from: ReadonlyMap<string, T>, t
 }
 
 /** One DROP for each `from` object that goes, except those that go with their parent. */
-export function emitDrops<T>(ctx: DiffContext, from: ReadonlyMap<string, T>, drop: (a: T, key: string) => NewStatement): void {
+export function emitDrops<T>(
+  ctx: DiffContext,
+  from: ReadonlyMap<string, T>,
+  drop: (a: T, key: string) => NewStatement,
+): void {
   for (const [key, a] of from) {
     if (!ctx.gone(key) || ctx.implicitlyDropped.has(key)) continue;
     const statement = drop(a, key);
@@ -80,18 +94,34 @@ export function decideKeyed<T extends { readonly key: string }>(ctx: DiffContext
 
 export function emitKeyed<T extends { readonly key: string }>(ctx: DiffContext, kind: KeyedKind<T>): void {
   const from = kind.objects(ctx.from);
-  const statement = (x: T, action: 'drop' | 'create' | 'alter', phase: number, sql: string, part: Part): NewStatement =>
-    ({ sql, object: { kind: kind.kind, name: kind.name(x) }, action, phase, ...part });
-  emitDrops(ctx, from, (a) => statement(a, 'drop', kind.drop.phase, kind.drop.sql(a), { hazards: kind.drop.hazards?.(a) ?? [] }));
+  const statement = (
+    x: T,
+    action: 'drop' | 'create' | 'alter',
+    phase: number,
+    sql: string,
+    part: Part,
+  ): NewStatement => ({ sql, object: { kind: kind.kind, name: kind.name(x) }, action, phase, ...part });
+  emitDrops(ctx, from, (a) =>
+    statement(a, 'drop', kind.drop.phase, kind.drop.sql(a), { hazards: kind.drop.hazards?.(a) ?? [] }),
+  );
   const setting = kind.setting;
   emitCreates(
     ctx,
     from,
     kind.objects(ctx.to),
-    (b) => statement(b, 'create', kind.create.phase, kind.create.sql(b), { needs: kind.create.needs?.(b) ?? [], hazards: kind.create.hazards?.(b) ?? [] }),
+    (b) =>
+      statement(b, 'create', kind.create.phase, kind.create.sql(b), {
+        needs: kind.create.needs?.(b) ?? [],
+        hazards: kind.create.hazards?.(b) ?? [],
+      }),
     (b, a, key) => {
       if (!setting || (a === undefined ? setting.initial : setting.value(a)) === setting.value(b)) return;
-      ctx.emit(statement(b, 'alter', kind.create.phase, setting.sql(b), { produces: [`${key}#${setting.part}`], needs: [key] }));
+      ctx.emit(
+        statement(b, 'alter', kind.create.phase, setting.sql(b), {
+          produces: [`${key}#${setting.part}`],
+          needs: [key],
+        }),
+      );
     },
   );
 }
@@ -144,11 +174,17 @@ export function tableEventKind<T extends TableEvent>(
 }
 
 function enabledState(word: string): InPlaceSetting<TableEvent> {
-  const actions: Record<string, string> = { O: `ENABLE ${word}`, D: `DISABLE ${word}`, R: `ENABLE REPLICA ${word}`, A: `ENABLE ALWAYS ${word}` };
+  const actions: Record<string, string> = {
+    O: `ENABLE ${word}`,
+    D: `DISABLE ${word}`,
+    R: `ENABLE REPLICA ${word}`,
+    A: `ENABLE ALWAYS ${word}`,
+  };
   return {
     part: 'enabled',
     value: (x) => x.enabled,
     initial: 'O',
-    sql: (b) => `ALTER TABLE ${relationName({ schema: b.schema, name: b.table })} ${actions[b.enabled] ?? `ENABLE ${word}`} ${ident(b.name)}`,
+    sql: (b) =>
+      `ALTER TABLE ${relationName({ schema: b.schema, name: b.table })} ${actions[b.enabled] ?? `ENABLE ${word}`} ${ident(b.name)}`,
   };
 }

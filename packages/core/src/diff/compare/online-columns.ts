@@ -1,6 +1,6 @@
 import type { ColumnInfo, RelationInfo } from '../catalog';
 import { hazards } from '../hazards';
-import { DiffContext, Phase, Step } from '../plan';
+import { type DiffContext, Phase, Step } from '../plan';
 import { ident, literal } from '../sql';
 import { relationName } from './tables';
 
@@ -18,7 +18,12 @@ import { relationName } from './tables';
  * `col:...#not-null` (a primary key added USING INDEX waits for it), not the column itself: what needs the
  * column (an index on it) need not wait for the last step.
  */
-export function setNotNullOnline(ctx: DiffContext, b: RelationInfo, column: ColumnInfo, options: { readonly needs?: readonly string[] } = {}): void {
+export function setNotNullOnline(
+  ctx: DiffContext,
+  b: RelationInfo,
+  column: ColumnInfo,
+  options: { readonly needs?: readonly string[] } = {},
+): void {
   const table = relationName(b);
   const name = helperCheckName(ctx, b, column);
   const checkKey = `${column.key}#not-null-check`;
@@ -71,7 +76,12 @@ export function setNotNullOnline(ctx: DiffContext, b: RelationInfo, column: Colu
  * default set (new rows get it), the existing rows filled in batches outside a transaction, then NOT NULL
  * through the check when the goal column has it.
  */
-export function addColumnWithVolatileDefault(ctx: DiffContext, b: RelationInfo, column: ColumnInfo, definition: string): void {
+export function addColumnWithVolatileDefault(
+  ctx: DiffContext,
+  b: RelationInfo,
+  column: ColumnInfo,
+  definition: string,
+): void {
   const table = relationName(b);
   const what = `column ${b.schema}.${b.name}.${column.name}`;
   const object = { kind: 'column' as const, name: `${b.schema}.${b.name}.${column.name}` };
@@ -152,7 +162,11 @@ export const NOT_NULL_CHECK_SUFFIX = '_not_null_db_migrate';
 
 /** The helper check's name: `<column>_not_null_db_migrate`, cut to 63 bytes, and not one the table has on either side. */
 function helperCheckName(ctx: DiffContext, b: RelationInfo, column: ColumnInfo): string {
-  const taken = new Set([...ctx.from.constraints.values(), ...ctx.to.constraints.values()].filter((c) => c.tableKey === b.key).map((c) => c.name));
+  const taken = new Set(
+    [...ctx.from.constraints.values(), ...ctx.to.constraints.values()]
+      .filter((c) => c.tableKey === b.key)
+      .map((c) => c.name),
+  );
   const base = `${column.name}${NOT_NULL_CHECK_SUFFIX}`;
   for (let n = 0; ; n++) {
     const suffix = n === 0 ? '' : `_${n}`;

@@ -1,4 +1,4 @@
-import { DiffContext, Phase } from '../plan';
+import { type DiffContext, Phase } from '../plan';
 import { ident } from '../sql';
 import { commentables } from './comments';
 

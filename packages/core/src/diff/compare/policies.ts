@@ -1,8 +1,8 @@
 import type { PolicyInfo } from '../catalog';
 import { hazards } from '../hazards';
-import { DiffContext, Phase } from '../plan';
+import { type DiffContext, Phase } from '../plan';
 import { ident } from '../sql';
-import { decideKeyed, dropOnTable, emitKeyed, KeyedKind, onTableName } from './keyed';
+import { decideKeyed, dropOnTable, emitKeyed, type KeyedKind, onTableName } from './keyed';
 import { relationName } from './tables';
 
 const COMMANDS: Record<string, string> = { r: 'SELECT', a: 'INSERT', w: 'UPDATE', d: 'DELETE', '*': 'ALL' };
@@ -24,8 +24,12 @@ const policies: KeyedKind<PolicyInfo> = {
   kind: 'policy',
   objects: (catalog) => catalog.policies,
   name: onTableName,
-  same: (a, b) => a.permissive === b.permissive && a.command === b.command && a.using === b.using &&
-    a.withCheck === b.withCheck && roleList(a.roles) === roleList(b.roles),
+  same: (a, b) =>
+    a.permissive === b.permissive &&
+    a.command === b.command &&
+    a.using === b.using &&
+    a.withCheck === b.withCheck &&
+    roleList(a.roles) === roleList(b.roles),
   drop: {
     phase: Phase.dropPolicy,
     sql: dropOnTable('POLICY'),

@@ -1,7 +1,7 @@
 import { mergeAcls, PRIVILEGE_NAMES, privilegeMap } from '../acl';
 import { defaultPrivilegeKey, type Acl, type Catalog, type DefaultAclObjectType } from '../catalog';
 import { hazards } from '../hazards';
-import { DiffContext, Phase } from '../plan';
+import { type DiffContext, Phase } from '../plan';
 import { ident } from '../sql';
 import type { Hazard, ObjectKind, StatementAction } from '../types';
 import { functionSignature } from './functions';
@@ -22,21 +22,77 @@ function grantables(c: Catalog): Map<string, Grantable> {
   const out = new Map<string, Grantable>();
   const q = (s: string, n: string) => `${ident(s)}.${ident(n)}`;
   const add = (g: Grantable) => out.set(g.key, g);
-  for (const x of c.schemas.values()) add({ key: x.key, target: `SCHEMA ${ident(x.name)}`, kind: 'schema', name: x.name, schema: null, aclType: 'n', acl: x.acl, defaultAcl: x.defaultAcl });
+  for (const x of c.schemas.values())
+    add({
+      key: x.key,
+      target: `SCHEMA ${ident(x.name)}`,
+      kind: 'schema',
+      name: x.name,
+      schema: null,
+      aclType: 'n',
+      acl: x.acl,
+      defaultAcl: x.defaultAcl,
+    });
   for (const x of c.relations.values()) {
-    const kind: ObjectKind = x.kind === 'view' ? 'view' : x.kind === 'materialized view' ? 'materialized view' : 'table';
-    add({ key: x.key, target: `TABLE ${q(x.schema, x.name)}`, kind, name: `${x.schema}.${x.name}`, schema: x.schema, aclType: 'r', acl: x.acl, defaultAcl: x.defaultAcl });
+    const kind: ObjectKind =
+      x.kind === 'view' ? 'view' : x.kind === 'materialized view' ? 'materialized view' : 'table';
+    add({
+      key: x.key,
+      target: `TABLE ${q(x.schema, x.name)}`,
+      kind,
+      name: `${x.schema}.${x.name}`,
+      schema: x.schema,
+      aclType: 'r',
+      acl: x.acl,
+      defaultAcl: x.defaultAcl,
+    });
   }
-  for (const x of c.sequences.values()) add({ key: x.key, target: `SEQUENCE ${q(x.schema, x.name)}`, kind: 'sequence', name: `${x.schema}.${x.name}`, schema: x.schema, aclType: 'S', acl: x.acl, defaultAcl: x.defaultAcl });
+  for (const x of c.sequences.values())
+    add({
+      key: x.key,
+      target: `SEQUENCE ${q(x.schema, x.name)}`,
+      kind: 'sequence',
+      name: `${x.schema}.${x.name}`,
+      schema: x.schema,
+      aclType: 'S',
+      acl: x.acl,
+      defaultAcl: x.defaultAcl,
+    });
   for (const x of c.functions.values()) {
     // GRANT ... ON FUNCTION also names aggregates.
-    add({ key: x.key, target: `${x.kind === 'procedure' ? 'PROCEDURE' : 'FUNCTION'} ${functionSignature(x)}`, kind: x.kind, name: `${x.schema}.${x.name}(${x.identityArguments})`, schema: x.schema, aclType: 'f', acl: x.acl, defaultAcl: x.defaultAcl });
+    add({
+      key: x.key,
+      target: `${x.kind === 'procedure' ? 'PROCEDURE' : 'FUNCTION'} ${functionSignature(x)}`,
+      kind: x.kind,
+      name: `${x.schema}.${x.name}(${x.identityArguments})`,
+      schema: x.schema,
+      aclType: 'f',
+      acl: x.acl,
+      defaultAcl: x.defaultAcl,
+    });
   }
-  const types: [Iterable<{ key: string; schema: string; name: string; acl: Acl; defaultAcl: Acl }>, ObjectKind, string][] = [
-    [c.enums.values(), 'enum', 'TYPE'], [c.domains.values(), 'domain', 'DOMAIN'], [c.compositeTypes.values(), 'composite type', 'TYPE'], [c.ranges.values(), 'range type', 'TYPE'],
+  const types: [
+    Iterable<{ key: string; schema: string; name: string; acl: Acl; defaultAcl: Acl }>,
+    ObjectKind,
+    string,
+  ][] = [
+    [c.enums.values(), 'enum', 'TYPE'],
+    [c.domains.values(), 'domain', 'DOMAIN'],
+    [c.compositeTypes.values(), 'composite type', 'TYPE'],
+    [c.ranges.values(), 'range type', 'TYPE'],
   ];
   for (const [list, kind, word] of types) {
-    for (const x of list) add({ key: x.key, target: `${word} ${q(x.schema, x.name)}`, kind, name: `${x.schema}.${x.name}`, schema: x.schema, aclType: 'T', acl: x.acl, defaultAcl: x.defaultAcl });
+    for (const x of list)
+      add({
+        key: x.key,
+        target: `${word} ${q(x.schema, x.name)}`,
+        kind,
+        name: `${x.schema}.${x.name}`,
+        schema: x.schema,
+        aclType: 'T',
+        acl: x.acl,
+        defaultAcl: x.defaultAcl,
+      });
   }
   return out;
 }
@@ -68,17 +124,26 @@ export function aclChanges(current: Acl, target: Acl): AclChange[] {
     const plain = grant.filter((p) => !want.get(p));
     const withOption = grant.filter((p) => want.get(p));
     const to = grantee(who);
-    if (revoke.length) changes.push({ action: 'revoke', privileges: names(revoke), grantee: to, withGrantOption: false });
-    if (revokeGrantOption.length) changes.push({ action: 'revoke', privileges: `GRANT OPTION FOR ${names(revokeGrantOption)}`, grantee: to, withGrantOption: false });
+    if (revoke.length)
+      changes.push({ action: 'revoke', privileges: names(revoke), grantee: to, withGrantOption: false });
+    if (revokeGrantOption.length)
+      changes.push({
+        action: 'revoke',
+        privileges: `GRANT OPTION FOR ${names(revokeGrantOption)}`,
+        grantee: to,
+        withGrantOption: false,
+      });
     if (plain.length) changes.push({ action: 'grant', privileges: names(plain), grantee: to, withGrantOption: false });
-    if (withOption.length) changes.push({ action: 'grant', privileges: names(withOption), grantee: to, withGrantOption: true });
+    if (withOption.length)
+      changes.push({ action: 'grant', privileges: names(withOption), grantee: to, withGrantOption: true });
   }
   return changes;
 }
 
 /** `GRANT x ON target TO g` / `REVOKE x ON target FROM g`; with a column, each privilege names it: `SELECT ("c")`. */
 export function aclClause(change: AclChange, target: string, column?: string): string {
-  const privileges = column === undefined ? change.privileges : change.privileges.replace(/([A-Z]+)(?=,|$)/g, `$1 (${ident(column)})`);
+  const privileges =
+    column === undefined ? change.privileges : change.privileges.replace(/([A-Z]+)(?=,|$)/g, `$1 (${ident(column)})`);
   return change.action === 'grant'
     ? `GRANT ${privileges} ON ${target} TO ${change.grantee}${change.withGrantOption ? ' WITH GRANT OPTION' : ''}`
     : `REVOKE ${privileges} ON ${target} FROM ${change.grantee}`;
@@ -87,7 +152,10 @@ export function aclClause(change: AclChange, target: string, column?: string): s
 /** The changes-access hazard of a GRANT or REVOKE (compared privileges only: restoring a recreated object's grants changes nothing). */
 export function accessHazards(ctx: DiffContext, change: AclChange, target: string): Hazard[] {
   if (!ctx.options.withPrivileges) return [];
-  const verb = change.action === 'grant' ? `grants ${change.privileges} on ${target} to` : `revokes ${change.privileges} on ${target} from`;
+  const verb =
+    change.action === 'grant'
+      ? `grants ${change.privileges} on ${target} to`
+      : `revokes ${change.privileges} on ${target} from`;
   return [hazards.changesAccess(`${verb} ${change.grantee}`)];
 }
 
@@ -106,7 +174,9 @@ function moveEntry(acl: Acl, from: string, to: string): Acl {
 function ownerAligned(ctx: DiffContext, key: string, current: Acl, target: Acl): [Acl, Acl] {
   const [before, after] = [ctx.from.owners.get(key), ctx.to.owners.get(key)];
   if (!before || !after || before === after) return [current, target];
-  return ctx.options.withOwners ? [moveEntry(current, before, after), target] : [current, moveEntry(target, after, before)];
+  return ctx.options.withOwners
+    ? [moveEntry(current, before, after), target]
+    : [current, moveEntry(target, after, before)];
 }
 
 /**
@@ -117,7 +187,8 @@ function initialAcl(c: Catalog, g: Grantable): Acl {
   const owner = Object.keys(g.defaultAcl).find((k) => k !== '');
   if (owner === undefined) return g.defaultAcl;
   const databaseWide = c.defaultPrivileges.get(defaultPrivilegeKey(owner, null, g.aclType))?.acl ?? g.defaultAcl;
-  const inSchema = g.schema === null ? undefined : c.defaultPrivileges.get(defaultPrivilegeKey(owner, g.schema, g.aclType))?.acl;
+  const inSchema =
+    g.schema === null ? undefined : c.defaultPrivileges.get(defaultPrivilegeKey(owner, g.schema, g.aclType))?.acl;
   return inSchema ? mergeAcls(databaseWide, inSchema) : databaseWide;
 }
 
@@ -141,7 +212,11 @@ export function emitPrivileges(ctx: DiffContext): void {
     if (survives) [current, target] = ownerAligned(ctx, key, current, target);
     for (const change of aclChanges(current, target)) {
       ctx.emit({
-        sql: aclClause(change, b.target), object: { kind: b.kind, name: b.name }, action: change.action, phase: Phase.privilege, needs: [key],
+        sql: aclClause(change, b.target),
+        object: { kind: b.kind, name: b.name },
+        action: change.action,
+        phase: Phase.privilege,
+        needs: [key],
         hazards: accessHazards(ctx, change, b.name),
       });
     }

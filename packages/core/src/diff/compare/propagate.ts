@@ -50,7 +50,10 @@ export function propagate(ctx: DiffContext): void {
           } else if (column.column.default !== null) {
             ctx.defaultReset.add(dependent);
           }
-        } else if ((cause.startsWith('col:') || (cause.startsWith('fn:') && causeGone)) && column.column.generated === 's') {
+        } else if (
+          (cause.startsWith('col:') || (cause.startsWith('fn:') && causeGone)) &&
+          column.column.generated === 's'
+        ) {
           // A generated column reading a changed column, or calling a function dropped and created again, is
           // dropped and added again (its values are computed anew): its expression cannot be set aside.
           ctx.markGone(dependent);
@@ -77,7 +80,14 @@ function isArrayColumn(ctx: DiffContext, column: { typeOid: number; type: string
 /** Indexes, constraints, triggers, policies, statistics and rules of a relation dropped or recreated go with it. */
 export function markChildrenGone(ctx: DiffContext, relationKey: string): void {
   const { from } = ctx;
-  for (const map of [from.indexes, from.constraints, from.triggers, from.policies, from.statistics, from.rules] as const) {
+  for (const map of [
+    from.indexes,
+    from.constraints,
+    from.triggers,
+    from.policies,
+    from.statistics,
+    from.rules,
+  ] as const) {
     for (const [key, child] of map as ReadonlyMap<string, { tableKey: string }>) {
       if (child.tableKey === relationKey && !ctx.gone(key)) ctx.markGone(key, true);
     }

@@ -46,7 +46,8 @@ export function decideRelations(ctx: DiffContext): void {
         continue;
       }
       // A partition's own generation expression changes in place (tables.ts); the parent's re-add recurses.
-      const partitionExpression = !!b.partitionOf && a.partitionOf === b.partitionOf && column.generated === 's' && target.generated === 's';
+      const partitionExpression =
+        !!b.partitionOf && a.partitionOf === b.partitionOf && column.generated === 's' && target.generated === 's';
       if (needsReadd(column, target) && !partitionExpression) {
         ctx.markGone(column.key);
         markOwnedSequencesGone(ctx, column.key);

@@ -1,4 +1,4 @@
-import { DiffContext, Phase } from '../plan';
+import { type DiffContext, Phase } from '../plan';
 import { decideKeyed, emitKeyed, tableEventKind } from './keyed';
 
 /**

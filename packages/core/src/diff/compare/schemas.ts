@@ -1,11 +1,17 @@
 import type { CollationInfo } from '../catalog';
 import { hazards } from '../hazards';
-import { DiffContext, Phase } from '../plan';
+import { type DiffContext, Phase } from '../plan';
 import { ident, literal } from '../sql';
 import { emitCreates, emitDrops, markChanged } from './keyed';
 
 function sameCollation(a: CollationInfo, b: CollationInfo): boolean {
-  return a.provider === b.provider && a.collate === b.collate && a.ctype === b.ctype && a.locale === b.locale && a.deterministic === b.deterministic;
+  return (
+    a.provider === b.provider &&
+    a.collate === b.collate &&
+    a.ctype === b.ctype &&
+    a.locale === b.locale &&
+    a.deterministic === b.deterministic
+  );
 }
 
 /** Schemas, extensions and collations: the containers and add-ons everything else stands on. */
@@ -36,29 +42,41 @@ export function emitSchemas(ctx: DiffContext): void {
 export function emitExtensions(ctx: DiffContext): void {
   const versions = !ctx.options.ignoreExtensionVersions;
   const onlyCreate = !!ctx.options.createExtensionsOnly;
-  emitCreates(ctx, ctx.from.extensions, ctx.to.extensions, (b) => ({
-    sql: `CREATE EXTENSION IF NOT EXISTS ${ident(b.name)} WITH SCHEMA ${ident(b.schema)}${versions ? ` VERSION ${literal(b.version)}` : ''}`,
-    object: { kind: 'extension', name: b.name },
-    action: 'create',
-    phase: Phase.createExtension,
-    needs: [`schema:${b.schema}`],
-  }), (b, a, key) => {
-    if (!a || onlyCreate) return;
-    const object = { kind: 'extension', name: b.name } as const;
-    if (a.schema !== b.schema) {
-      ctx.emit({
-        sql: `ALTER EXTENSION ${ident(b.name)} SET SCHEMA ${ident(b.schema)}`,
-        object,
-        action: 'alter',
-        phase: Phase.createExtension,
-        produces: [key],
-        needs: [`schema:${b.schema}`],
-      });
-    }
-    if (versions && a.version !== b.version) {
-      ctx.emit({ sql: `ALTER EXTENSION ${ident(b.name)} UPDATE TO ${literal(b.version)}`, object, action: 'alter', phase: Phase.createExtension, produces: [key] });
-    }
-  });
+  emitCreates(
+    ctx,
+    ctx.from.extensions,
+    ctx.to.extensions,
+    (b) => ({
+      sql: `CREATE EXTENSION IF NOT EXISTS ${ident(b.name)} WITH SCHEMA ${ident(b.schema)}${versions ? ` VERSION ${literal(b.version)}` : ''}`,
+      object: { kind: 'extension', name: b.name },
+      action: 'create',
+      phase: Phase.createExtension,
+      needs: [`schema:${b.schema}`],
+    }),
+    (b, a, key) => {
+      if (!a || onlyCreate) return;
+      const object = { kind: 'extension', name: b.name } as const;
+      if (a.schema !== b.schema) {
+        ctx.emit({
+          sql: `ALTER EXTENSION ${ident(b.name)} SET SCHEMA ${ident(b.schema)}`,
+          object,
+          action: 'alter',
+          phase: Phase.createExtension,
+          produces: [key],
+          needs: [`schema:${b.schema}`],
+        });
+      }
+      if (versions && a.version !== b.version) {
+        ctx.emit({
+          sql: `ALTER EXTENSION ${ident(b.name)} UPDATE TO ${literal(b.version)}`,
+          object,
+          action: 'alter',
+          phase: Phase.createExtension,
+          produces: [key],
+        });
+      }
+    },
+  );
   if (onlyCreate) return;
   emitDrops(ctx, ctx.from.extensions, (a) => ({
     sql: `DROP EXTENSION ${ident(a.name)}`,

@@ -1,7 +1,7 @@
 import type { SequenceInfo, SequenceOptions } from '../catalog';
 import type { ObjectKind } from '../types';
 import { hazards } from '../hazards';
-import { DiffContext, Phase } from '../plan';
+import { type DiffContext, Phase } from '../plan';
 import { ident, literal } from '../sql';
 import { emitCreates, emitDrops, markChanged } from './keyed';
 
@@ -31,28 +31,35 @@ export function emitSequences(ctx: DiffContext): void {
     destructive: true,
     hazards: [hazards.dropsObject(`sequence ${a.schema}.${a.name} and its current value`)],
   }));
-  emitCreates(ctx, ctx.from.sequences, ctx.to.sequences, (b) => ({
-    sql: `CREATE SEQUENCE ${sequenceName(b)} AS ${b.dataType} INCREMENT BY ${b.increment} MINVALUE ${b.min} ` +
-      `MAXVALUE ${b.max} START WITH ${b.start} CACHE ${b.cache}${b.cycle ? ' CYCLE' : ' NO CYCLE'}`,
-    object: { kind: 'sequence', name: `${b.schema}.${b.name}` },
-    action: 'create',
-    phase: Phase.createSequence,
-  }), (b, a, key) => {
-    const name = `${b.schema}.${b.name}`;
-    if (a) alterSequence(ctx, a, b);
-    const ownerBefore = a ? a.ownedBy : null;
-    if (ownerBefore !== b.ownedBy && (b.ownedBy || ownerBefore)) {
-      ctx.emit({
-        sql: `ALTER SEQUENCE ${sequenceName(b)} OWNED BY ${ownerName(b)}`,
-        object: { kind: 'sequence', name },
-        action: 'alter',
-        phase: Phase.ownedBy,
-        needs: [key, ...(b.ownedBy ? [b.ownedBy] : [])],
-        produces: [`owner:${key}`],
-      });
-    }
-    if (!a) moveNewCounterPastRows(ctx, b);
-  });
+  emitCreates(
+    ctx,
+    ctx.from.sequences,
+    ctx.to.sequences,
+    (b) => ({
+      sql:
+        `CREATE SEQUENCE ${sequenceName(b)} AS ${b.dataType} INCREMENT BY ${b.increment} MINVALUE ${b.min} ` +
+        `MAXVALUE ${b.max} START WITH ${b.start} CACHE ${b.cache}${b.cycle ? ' CYCLE' : ' NO CYCLE'}`,
+      object: { kind: 'sequence', name: `${b.schema}.${b.name}` },
+      action: 'create',
+      phase: Phase.createSequence,
+    }),
+    (b, a, key) => {
+      const name = `${b.schema}.${b.name}`;
+      if (a) alterSequence(ctx, a, b);
+      const ownerBefore = a ? a.ownedBy : null;
+      if (ownerBefore !== b.ownedBy && (b.ownedBy || ownerBefore)) {
+        ctx.emit({
+          sql: `ALTER SEQUENCE ${sequenceName(b)} OWNED BY ${ownerName(b)}`,
+          object: { kind: 'sequence', name },
+          action: 'alter',
+          phase: Phase.ownedBy,
+          needs: [key, ...(b.ownedBy ? [b.ownedBy] : [])],
+          produces: [`owner:${key}`],
+        });
+      }
+      if (!a) moveNewCounterPastRows(ctx, b);
+    },
+  );
 }
 
 /** The parameters of a surviving sequence that change, in one ALTER SEQUENCE (its value moved inside new bounds first). */
@@ -96,7 +103,13 @@ export function moveIntoNewBounds(
   order: { produces?: string[]; removes?: string[] },
   object: { kind: ObjectKind; name: string },
 ): void {
-  const [oldMin, oldMax, newMin, newMax, start] = [a.min, a.max, b.min, b.max, b.start].map((v) => BigInt(v)) as [bigint, bigint, bigint, bigint, bigint];
+  const [oldMin, oldMax, newMin, newMax, start] = [a.min, a.max, b.min, b.max, b.start].map((v) => BigInt(v)) as [
+    bigint,
+    bigint,
+    bigint,
+    bigint,
+    bigint,
+  ];
   const raisesMin = newMin > oldMin;
   const lowersMax = newMax < oldMax;
   if (!raisesMin && !lowersMax) return;
@@ -104,6 +117,7 @@ export function moveIntoNewBounds(
   const low = raisesMin ? newMin : oldMin;
   const high = lowersMax ? newMax : oldMax;
   if (low > high) return;
+  // biome-ignore lint/complexity/useMathMinMax: bigint
   const fresh = start < low ? low : start > high ? high : start;
   const below = raisesMin ? `(last_value < ${newMin}${ascending ? '' : ' AND NOT is_called'})` : null;
   const above = lowersMax ? `(last_value > ${newMax}${ascending ? ' AND NOT is_called' : ''})` : null;
@@ -131,9 +145,15 @@ function positionSetting(columnKey: string): string {
  * never from `max(id) + 1`, so an id once issued and deleted is not issued again. Held in a session setting
  * (the statements may run outside a transaction) and read back by `carriedPosition`.
  */
-export function carryPosition(ctx: DiffContext, sequence: string, columnKey: string, object: { kind: ObjectKind; name: string }): void {
+export function carryPosition(
+  ctx: DiffContext,
+  sequence: string,
+  columnKey: string,
+  object: { kind: ObjectKind; name: string },
+): void {
   ctx.emit({
-    sql: `SELECT pg_catalog.set_config(${literal(positionSetting(columnKey))}, (CASE WHEN s.is_called THEN s.last_value::numeric + p.seqincrement ELSE s.last_value END)::text, false) ` +
+    sql:
+      `SELECT pg_catalog.set_config(${literal(positionSetting(columnKey))}, (CASE WHEN s.is_called THEN s.last_value::numeric + p.seqincrement ELSE s.last_value END)::text, false) ` +
       `FROM ${sequence} AS s, pg_catalog.pg_sequence AS p WHERE p.seqrelid = ${literal(sequence)}::regclass`,
     object,
     action: 'alter',
@@ -155,7 +175,9 @@ export function replacedCounter(ctx: DiffContext, columnKey: string): string | u
     return `${ident(schema!)}.${ident(rest.join('.'))}`;
   }
   if (!old.identity && now.identity) {
-    const counter = [...ctx.from.sequences.values()].find((q) => q.ownedBy === columnKey && !q.increment.startsWith('-') && ctx.from.dependsOn.get(columnKey)?.has(q.key));
+    const counter = [...ctx.from.sequences.values()].find(
+      (q) => q.ownedBy === columnKey && !q.increment.startsWith('-') && ctx.from.dependsOn.get(columnKey)?.has(q.key),
+    );
     return counter && sequenceName(counter);
   }
   return undefined;
@@ -166,7 +188,9 @@ export function replacedCounter(ctx: DiffContext, columnKey: string): string | u
  * kept position, and past every value the column holds (`max`, an SQL expression), and at least `start`.
  */
 export function nextCounterValue(ctx: DiffContext, columnKey: string, max: string, start: string): string {
-  const kept = replacedCounter(ctx, columnKey) ? `, pg_catalog.current_setting(${literal(positionSetting(columnKey))}, true)::numeric` : '';
+  const kept = replacedCounter(ctx, columnKey)
+    ? `, pg_catalog.current_setting(${literal(positionSetting(columnKey))}, true)::numeric`
+    : '';
   return `GREATEST(COALESCE(${max} + 1, ${start}), ${start}${kept})::bigint`;
 }
 
@@ -177,7 +201,14 @@ export function nextCounterValue(ctx: DiffContext, columnKey: string, max: strin
  */
 function moveNewCounterPastRows(ctx: DiffContext, b: SequenceInfo): void {
   const column = b.ownedBy ? ctx.to.columns.get(b.ownedBy) : undefined;
-  if (!column || !b.ownedByName || b.increment.startsWith('-') || !ctx.survives(column.relationKey) || !ctx.survives(b.ownedBy!)) return;
+  if (
+    !column ||
+    !b.ownedByName ||
+    b.increment.startsWith('-') ||
+    !ctx.survives(column.relationKey) ||
+    !ctx.survives(b.ownedBy!)
+  )
+    return;
   // Only a column counting with it (its default calls nextval on it): MAX of any other column means nothing.
   if (!ctx.to.dependsOn.get(b.ownedBy!)?.has(b.key)) return;
   const table = `${ident(b.ownedByName.schema)}.${ident(b.ownedByName.table)}`;

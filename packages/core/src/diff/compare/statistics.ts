@@ -1,7 +1,7 @@
 import type { StatisticsInfo } from '../catalog';
-import { DiffContext, Phase } from '../plan';
+import { type DiffContext, Phase } from '../plan';
 import { ident } from '../sql';
-import { decideKeyed, emitKeyed, KeyedKind } from './keyed';
+import { decideKeyed, emitKeyed, type KeyedKind } from './keyed';
 
 function statisticsName(s: { schema: string; name: string }): string {
   return `${ident(s.schema)}.${ident(s.name)}`;
@@ -19,7 +19,12 @@ const statistics: KeyedKind<StatisticsInfo> = {
   same: (a, b) => a.definition === b.definition,
   drop: { phase: Phase.dropIndex, sql: (a) => `DROP STATISTICS ${statisticsName(a)}` },
   create: { phase: Phase.createIndex, sql: (b) => b.definition, needs: (b) => [b.tableKey] },
-  setting: { part: 'target', value: (x) => x.target, initial: -1, sql: (b) => `ALTER STATISTICS ${statisticsName(b)} SET STATISTICS ${b.target}` },
+  setting: {
+    part: 'target',
+    value: (x) => x.target,
+    initial: -1,
+    sql: (b) => `ALTER STATISTICS ${statisticsName(b)} SET STATISTICS ${b.target}`,
+  },
 };
 
 export function decideStatistics(ctx: DiffContext): void {

@@ -1,6 +1,6 @@
 import type { Catalog, ColumnInfo, RelationInfo } from '../catalog';
 import { hazards } from '../hazards';
-import { DiffContext, Phase } from '../plan';
+import { type DiffContext, Phase } from '../plan';
 import { ident } from '../sql';
 import type { Hazard } from '../types';
 import { isTable } from './relations';
@@ -30,7 +30,12 @@ export function emitTableSettings(ctx: DiffContext): void {
     replicaIdentity(ctx, a, b);
     cluster(ctx, a, b);
     for (const column of b.columns) {
-      columnSettings(ctx, b, column, b.partitionOf ? partitionColumnBefore(ctx, old, b, column) : columnBefore(ctx, a, column));
+      columnSettings(
+        ctx,
+        b,
+        column,
+        b.partitionOf ? partitionColumnBefore(ctx, old, b, column) : columnBefore(ctx, a, column),
+      );
     }
   }
 }
@@ -55,7 +60,12 @@ function columnBefore(ctx: DiffContext, a: RelationInfo | undefined, column: Col
  * or options; the parent's SET STORAGE and SET STATISTICS recurse, its SET COMPRESSION and SET (...) do not. A
  * table attached here keeps its own.
  */
-function partitionColumnBefore(ctx: DiffContext, old: RelationInfo | undefined, b: RelationInfo, column: ColumnInfo): ColumnSettings {
+function partitionColumnBefore(
+  ctx: DiffContext,
+  old: RelationInfo | undefined,
+  b: RelationInfo,
+  column: ColumnInfo,
+): ColumnSettings {
   const parentTo = ctx.to.relations.get(b.partitionOf!)!;
   const inherited = parentTo.columns.find((c) => c.name === column.name);
   const a = old && !ctx.gone(old.key) ? old : undefined;
@@ -70,12 +80,20 @@ function partitionColumnBefore(ctx: DiffContext, old: RelationInfo | undefined, 
   return {
     storage: parentBefore.storage !== inherited.storage ? inherited.storage : retyped ? null : own.storage,
     compression: retyped ? '' : own.compression,
-    statisticsTarget: parentBefore.statisticsTarget !== inherited.statisticsTarget ? inherited.statisticsTarget : own.statisticsTarget,
+    statisticsTarget:
+      parentBefore.statisticsTarget !== inherited.statisticsTarget ? inherited.statisticsTarget : own.statisticsTarget,
     options: own.options,
   };
 }
 
-function alterTable(ctx: DiffContext, b: RelationInfo, action: string, marker: string, needs: string[], hazardList: Hazard[] = []): void {
+function alterTable(
+  ctx: DiffContext,
+  b: RelationInfo,
+  action: string,
+  marker: string,
+  needs: string[],
+  hazardList: Hazard[] = [],
+): void {
   ctx.emit({
     hazards: hazardList,
     sql: `ALTER TABLE ${relationName(b)} ${action}`,
@@ -92,27 +110,36 @@ function replicaIdentity(ctx: DiffContext, a: RelationInfo | undefined, b: Relat
   let currentIndex = a?.replicaIdentityIndex ?? null;
   if (a && currentIndex && ctx.gone(indexKey(ctx.from, a, currentIndex))) [current, currentIndex] = ['d', null];
   if (current === b.replicaIdentity && currentIndex === b.replicaIdentityIndex) return;
-  const identity = b.replicaIdentity === 'i' && b.replicaIdentityIndex ? `USING INDEX ${ident(b.replicaIdentityIndex)}` : REPLICA_IDENTITY[b.replicaIdentity] ?? 'DEFAULT';
+  const identity =
+    b.replicaIdentity === 'i' && b.replicaIdentityIndex
+      ? `USING INDEX ${ident(b.replicaIdentityIndex)}`
+      : (REPLICA_IDENTITY[b.replicaIdentity] ?? 'DEFAULT');
   // A table created here has nothing replicated yet.
   const hazardList = a ? [hazards.replicaIdentity(`${b.schema}.${b.name}`, identity)] : [];
-  const needs = b.replicaIdentity === 'i' && b.replicaIdentityIndex ? [indexKey(ctx.to, b, b.replicaIdentityIndex)] : [];
+  const needs =
+    b.replicaIdentity === 'i' && b.replicaIdentityIndex ? [indexKey(ctx.to, b, b.replicaIdentityIndex)] : [];
   alterTable(ctx, b, `REPLICA IDENTITY ${identity}`, 'replica-identity', needs, hazardList);
 }
 
 function cluster(ctx: DiffContext, a: RelationInfo | undefined, b: RelationInfo): void {
   const current = a?.clusterIndex && !ctx.gone(indexKey(ctx.from, a, a.clusterIndex)) ? a.clusterIndex : null;
   if (current === b.clusterIndex) return;
-  if (b.clusterIndex) alterTable(ctx, b, `CLUSTER ON ${ident(b.clusterIndex)}`, 'cluster', [indexKey(ctx.to, b, b.clusterIndex)]);
+  if (b.clusterIndex)
+    alterTable(ctx, b, `CLUSTER ON ${ident(b.clusterIndex)}`, 'cluster', [indexKey(ctx.to, b, b.clusterIndex)]);
   else alterTable(ctx, b, 'SET WITHOUT CLUSTER', 'cluster', []);
 }
 
 function columnSettings(ctx: DiffContext, b: RelationInfo, column: ColumnInfo, was: ColumnSettings): void {
   const actions: string[] = [];
-  if (was.storage !== column.storage) actions.push(`SET STORAGE ${STORAGE[column.storage ?? column.typeStorage] ?? 'EXTENDED'}`);
-  if (was.compression !== column.compression) actions.push(`SET COMPRESSION ${COMPRESSION[column.compression] ?? 'default'}`);
+  if (was.storage !== column.storage)
+    actions.push(`SET STORAGE ${STORAGE[column.storage ?? column.typeStorage] ?? 'EXTENDED'}`);
+  if (was.compression !== column.compression)
+    actions.push(`SET COMPRESSION ${COMPRESSION[column.compression] ?? 'default'}`);
   if (was.statisticsTarget !== column.statisticsTarget) actions.push(`SET STATISTICS ${column.statisticsTarget}`);
   const before = was.options;
-  const inheritedKey = b.partitionOf ? ctx.to.relations.get(b.partitionOf)?.columns.find((c) => c.name === column.name)?.key : undefined;
+  const inheritedKey = b.partitionOf
+    ? ctx.to.relations.get(b.partitionOf)?.columns.find((c) => c.name === column.name)?.key
+    : undefined;
   const removed = before.map((o) => o.split('=')[0]!).filter((k) => !column.options.some((o) => o.split('=')[0] === k));
   if (removed.length) actions.push(`RESET (${removed.join(', ')})`);
   const added = column.options.filter((o) => !before.includes(o));

@@ -1,6 +1,6 @@
 import type { ColumnInfo, IdentityOptions, RelationInfo } from '../catalog';
 import { hazards } from '../hazards';
-import { DiffContext, Phase } from '../plan';
+import { type DiffContext, Phase } from '../plan';
 import { ident, literal } from '../sql';
 import type { Hazard } from '../types';
 import { isTable } from './relations';
@@ -20,7 +20,14 @@ export function relationName(r: { schema: string; name: string }): string {
  */
 export function keysGoingWith(ctx: DiffContext, rel: RelationInfo): string[] {
   const keys = [rel.key, ...rel.columns.map((c) => c.key)];
-  for (const map of [ctx.from.indexes, ctx.from.constraints, ctx.from.triggers, ctx.from.policies, ctx.from.statistics, ctx.from.rules] as const) {
+  for (const map of [
+    ctx.from.indexes,
+    ctx.from.constraints,
+    ctx.from.triggers,
+    ctx.from.policies,
+    ctx.from.statistics,
+    ctx.from.rules,
+  ] as const) {
     for (const [key, child] of map as ReadonlyMap<string, { tableKey: string }>) {
       if (child.tableKey === rel.key && (!ctx.gone(key) || ctx.implicitlyDropped.has(key))) keys.push(key);
     }
@@ -54,7 +61,8 @@ export function detachesPartition(a: RelationInfo, b: RelationInfo): boolean {
 function childLinks(ctx: DiffContext, parentKey: string): string[] {
   const links: string[] = [];
   for (const rel of ctx.from.relations.values()) {
-    if (rel.inherits.includes(parentKey) || rel.partitionOf === parentKey) links.push(inheritanceKey(rel.key, parentKey));
+    if (rel.inherits.includes(parentKey) || rel.partitionOf === parentKey)
+      links.push(inheritanceKey(rel.key, parentKey));
   }
   return links;
 }
@@ -89,7 +97,8 @@ export function emitTables(ctx: DiffContext): void {
 function droppedTableWhat(ctx: DiffContext, a: RelationInfo): string {
   const b = ctx.to.relations.get(a.key);
   const name = `table ${a.schema}.${a.name}`;
-  if (!b || b.partitionKey === a.partitionKey || b.kind !== a.kind && !(a.partitionKey || b.partitionKey)) return name;
+  if (!b || b.partitionKey === a.partitionKey || (b.kind !== a.kind && !(a.partitionKey || b.partitionKey)))
+    return name;
   const how = (r: RelationInfo) => (r.partitionKey ? `PARTITION BY ${r.partitionKey}` : 'not partitioned');
   const dropped: string[] = [];
   const visit = (parentKey: string) => {
@@ -111,7 +120,11 @@ const TYPE_MAX: Record<string, string> = {
 };
 
 /** Identity sequence options that differ from what a plain GENERATED ... AS IDENTITY gives. */
-function identityOptionList(table: { schema: string; name: string }, column: ColumnInfo, options: IdentityOptions | null): string[] {
+function identityOptionList(
+  table: { schema: string; name: string },
+  column: ColumnInfo,
+  options: IdentityOptions | null,
+): string[] {
   if (!options) return [];
   const parts: string[] = [];
   const defaultName = `${table.schema}.${table.name}_${column.name}_seq`;
@@ -157,8 +170,14 @@ function createTable(ctx: DiffContext, b: RelationInfo): void {
     // After the parent's column settings: a new partition copies its storage and compression.
     needs.push(parentKey, ...parent.columns.map((c) => `${c.key}#settings`));
     // A partition's own generation expression (PostgreSQL 16 and later) is only set this way before 17.
-    const own = b.columns.filter((c) => c.generated === 's' && parent.columns.some((p) => p.name === c.name && p.generated === 's' && p.default !== c.default));
-    const body = own.length ? ` (${own.map((c) => `${ident(c.name)} GENERATED ALWAYS AS (${c.default}) STORED`).join(', ')})` : '';
+    const own = b.columns.filter(
+      (c) =>
+        c.generated === 's' &&
+        parent.columns.some((p) => p.name === c.name && p.generated === 's' && p.default !== c.default),
+    );
+    const body = own.length
+      ? ` (${own.map((c) => `${ident(c.name)} GENERATED ALWAYS AS (${c.default}) STORED`).join(', ')})`
+      : '';
     sql = `CREATE TABLE ${name} PARTITION OF ${relationName(parent)}${body} ${b.partitionBound}`;
   } else {
     const local = b.columns.filter((c) => c.isLocal);
@@ -212,16 +231,25 @@ function partitionColumns(ctx: DiffContext, a: RelationInfo | undefined, b: Rela
     const old = a?.columns.find((c) => c.name === column.name && !ctx.gone(c.key));
     if (inherited && a && column.generated === 's' && inherited.generated === 's') {
       // Its own generation expression; a parent column added again brings the parent's.
-      const was = old && (!staysAttached || parentFrom?.columns.some((c) => c.name === column.name && !ctx.gone(c.key))) ? old.default : inherited.default;
+      const was =
+        old && (!staysAttached || parentFrom?.columns.some((c) => c.name === column.name && !ctx.gone(c.key)))
+          ? old.default
+          : inherited.default;
       if (was !== column.default) {
         alterColumn(ctx, b, column, `SET EXPRESSION AS (${column.default})`, {
           ...order(inherited),
-          hazards: [{ code: 'rewrites-table', message: `changes the generation expression of column ${tableName}.${column.name}: rewrites the partition under an ACCESS EXCLUSIVE lock (PostgreSQL 17 and later; 16 has no statement for it)` }],
+          hazards: [
+            {
+              code: 'rewrites-table',
+              message: `changes the generation expression of column ${tableName}.${column.name}: rewrites the partition under an ACCESS EXCLUSIVE lock (PostgreSQL 17 and later; 16 has no statement for it)`,
+            },
+          ],
         });
       }
       continue;
     }
-    if (!inherited || column.generated !== '' || column.identity || inherited.generated !== '' || inherited.identity) continue;
+    if (!inherited || column.generated !== '' || column.identity || inherited.generated !== '' || inherited.identity)
+      continue;
     const was = parentFrom?.columns.find((c) => c.name === column.name && !ctx.gone(c.key));
     let notNull: boolean;
     let defaultValue: string | null;
@@ -239,9 +267,13 @@ function partitionColumns(ctx: DiffContext, a: RelationInfo | undefined, b: Rela
     }
     const extra = order(inherited);
     const newDefault = plainDefault(column);
-    if (defaultValue !== newDefault) alterColumn(ctx, b, column, newDefault === null ? 'DROP DEFAULT' : `SET DEFAULT ${newDefault}`, extra);
+    if (defaultValue !== newDefault)
+      alterColumn(ctx, b, column, newDefault === null ? 'DROP DEFAULT' : `SET DEFAULT ${newDefault}`, extra);
     if (!notNull && column.notNull) {
-      alterColumn(ctx, b, column, 'SET NOT NULL', { ...extra, hazards: a ? [hazards.setNotNull(`column ${tableName}.${column.name}`)] : [] });
+      alterColumn(ctx, b, column, 'SET NOT NULL', {
+        ...extra,
+        hazards: a ? [hazards.setNotNull(`column ${tableName}.${column.name}`)] : [],
+      });
     } else if (notNull && !column.notNull) {
       alterColumn(ctx, b, column, 'DROP NOT NULL', extra);
     }
@@ -307,9 +339,20 @@ function alterStatement(ctx: DiffContext, b: RelationInfo, action: string, hazar
   });
 }
 
-function alterColumn(ctx: DiffContext, b: RelationInfo, column: ColumnInfo, action: string, extra: {
-  hazards?: Hazard[]; only?: boolean; needs?: string[]; needsRemoved?: string[]; produces?: string[]; removes?: string[];
-} = {}): void {
+function alterColumn(
+  ctx: DiffContext,
+  b: RelationInfo,
+  column: ColumnInfo,
+  action: string,
+  extra: {
+    hazards?: Hazard[];
+    only?: boolean;
+    needs?: string[];
+    needsRemoved?: string[];
+    produces?: string[];
+    removes?: string[];
+  } = {},
+): void {
   ctx.emit({
     sql: `ALTER TABLE ${extra.only ? 'ONLY ' : ''}${relationName(b)} ALTER COLUMN ${ident(column.name)} ${action}`,
     object: { kind: 'column', name: `${b.schema}.${b.name}.${column.name}` },
@@ -327,7 +370,10 @@ function alterTable(ctx: DiffContext, a: RelationInfo, b: RelationInfo): void {
   const tableName = `${a.schema}.${a.name}`;
   if (a.unlogged !== b.unlogged) {
     alterStatement(ctx, b, b.unlogged ? 'SET UNLOGGED' : 'SET LOGGED', [
-      { code: 'rewrites-table', message: `changes the persistence of ${tableName}: rewrites the table under an ACCESS EXCLUSIVE lock` },
+      {
+        code: 'rewrites-table',
+        message: `changes the persistence of ${tableName}: rewrites the table under an ACCESS EXCLUSIVE lock`,
+      },
     ]);
   }
   if (a.rowSecurity !== b.rowSecurity) {
@@ -338,7 +384,9 @@ function alterTable(ctx: DiffContext, a: RelationInfo, b: RelationInfo): void {
     const action = `${b.forceRowSecurity ? '' : 'NO '}FORCE ROW LEVEL SECURITY`;
     alterStatement(ctx, b, action, [hazards.changesAccess(`${action.toLowerCase()} on ${tableName}`)]);
   }
-  const removedOptions = a.options.map((o) => o.split('=')[0]!).filter((k) => !b.options.some((o) => o.split('=')[0] === k));
+  const removedOptions = a.options
+    .map((o) => o.split('=')[0]!)
+    .filter((k) => !b.options.some((o) => o.split('=')[0] === k));
   if (removedOptions.length) alterStatement(ctx, b, `RESET (${removedOptions.join(', ')})`);
   const newOptions = b.options.filter((o) => !a.options.includes(o));
   if (newOptions.length) alterStatement(ctx, b, `SET (${newOptions.join(', ')})`);
@@ -392,8 +440,18 @@ function alterTable(ctx: DiffContext, a: RelationInfo, b: RelationInfo): void {
       phase: Phase.ownedBy,
       produces: [b.key],
       // Its columns and check constraints must match the parent's first.
-      needs: [b.partitionOf, ...parent.columns.map((c) => c.key), ...b.columns.map((c) => c.key), `${b.key}#attach-checks`],
-      hazards: [{ code: 'validates-rows', message: `attaches ${tableName} as a partition: scans it to check the partition bound` }],
+      needs: [
+        b.partitionOf,
+        ...parent.columns.map((c) => c.key),
+        ...b.columns.map((c) => c.key),
+        `${b.key}#attach-checks`,
+      ],
+      hazards: [
+        {
+          code: 'validates-rows',
+          message: `attaches ${tableName} as a partition: scans it to check the partition bound`,
+        },
+      ],
     });
   }
 }
@@ -438,7 +496,9 @@ function alterColumns(ctx: DiffContext, a: RelationInfo, b: RelationInfo): void 
         !readded
           ? hazards.dropsData(`column ${tableName}.${column.name}`)
           : ctx.noCast.has(column.key)
-            ? hazards.dropsData(`column ${tableName}.${column.name} to add it again as ${newType(ctx, b, column.name)}: ${ctx.noCast.get(column.key)}, so its values cannot be converted`)
+            ? hazards.dropsData(
+                `column ${tableName}.${column.name} to add it again as ${newType(ctx, b, column.name)}: ${ctx.noCast.get(column.key)}, so its values cannot be converted`,
+              )
             : hazards.dropsData(`column ${tableName}.${column.name} to add it again with a new generation expression`),
       ],
     });
@@ -453,15 +513,27 @@ function alterColumns(ctx: DiffContext, a: RelationInfo, b: RelationInfo): void 
         inheritedDifferences(ctx, b, column);
         continue;
       }
-      if (ctx.online(b.key) && !column.identity && column.generated === '' && column.default !== null && VOLATILE_DEFAULT.test(column.default)) {
+      if (
+        ctx.online(b.key) &&
+        !column.identity &&
+        column.generated === '' &&
+        column.default !== null &&
+        VOLATILE_DEFAULT.test(column.default)
+      ) {
         addColumnWithVolatileDefault(ctx, b, column, columnDefinition(b, { ...column, default: null, notNull: false }));
         continue;
       }
       const columnHazards: Hazard[] = [];
-      if (column.generated === 's') columnHazards.push({ code: 'rewrites-table', message: `adds stored generated column ${columnName}: rewrites the table under an ACCESS EXCLUSIVE lock` });
+      if (column.generated === 's')
+        columnHazards.push({
+          code: 'rewrites-table',
+          message: `adds stored generated column ${columnName}: rewrites the table under an ACCESS EXCLUSIVE lock`,
+        });
       else if (column.identity) columnHazards.push(hazards.volatileDefault(`identity column ${columnName}`));
-      else if (column.default !== null && VOLATILE_DEFAULT.test(column.default)) columnHazards.push(hazards.volatileDefault(`column ${columnName}`));
-      else if (column.notNull && column.default === null) columnHazards.push(hazards.addNotNullColumn(`column ${columnName}`, tableName));
+      else if (column.default !== null && VOLATILE_DEFAULT.test(column.default))
+        columnHazards.push(hazards.volatileDefault(`column ${columnName}`));
+      else if (column.notNull && column.default === null)
+        columnHazards.push(hazards.addNotNullColumn(`column ${columnName}`, tableName));
       ctx.emit({
         sql: `ALTER TABLE ${relationName(b)} ADD COLUMN ${columnDefinition(b, column)}`,
         object: { kind: 'column', name: columnName },
@@ -479,7 +551,8 @@ function alterColumns(ctx: DiffContext, a: RelationInfo, b: RelationInfo): void 
     const retyped = ctx.retyped.has(old.key) && !inheritedOnly;
     const resetDefault = ctx.defaultReset.has(old.key) && old.default !== null && old.generated === '' && !old.identity;
     if (old.generated === 's' && column.generated === '') alterColumn(ctx, b, column, 'DROP EXPRESSION');
-    if (resetDefault) alterColumn(ctx, b, column, 'DROP DEFAULT', { only: hasChildren, produces: [], removes: [`${old.key}#default`] });
+    if (resetDefault)
+      alterColumn(ctx, b, column, 'DROP DEFAULT', { only: hasChildren, produces: [], removes: [`${old.key}#default`] });
     if (retyped && usesRecreatedRange(ctx, old)) {
       // Parked as text while its range type is dropped and created again; converted back below.
       const text = old.type.endsWith('[]') ? 'text[]' : 'text';
@@ -507,9 +580,20 @@ function alterColumns(ctx: DiffContext, a: RelationInfo, b: RelationInfo): void 
         });
       }
       // Strings convert by PostgreSQL's own assignment cast, which refuses a value too long where `USING ::varchar(n)` cuts it.
-      const using = how && isStringType(old.type) && isStringType(column.type) ? '' : ` USING ${usingCast(ctx, old, column)}`;
-      const typeHazards = isSafeTypeChange(old, column) ? [] : [hazards.rewritesTable(`column ${columnName} (${old.type} to ${column.type})`)];
-      if (how) typeHazards.push(hazards.narrowsType(`column ${columnName}`, old.type, column.type, `${how}; a guard before it fails the migration if any value would change`));
+      const using =
+        how && isStringType(old.type) && isStringType(column.type) ? '' : ` USING ${usingCast(ctx, old, column)}`;
+      const typeHazards = isSafeTypeChange(old, column)
+        ? []
+        : [hazards.rewritesTable(`column ${columnName} (${old.type} to ${column.type})`)];
+      if (how)
+        typeHazards.push(
+          hazards.narrowsType(
+            `column ${columnName}`,
+            old.type,
+            column.type,
+            `${how}; a guard before it fails the migration if any value would change`,
+          ),
+        );
       ctx.emit({
         sql: `ALTER TABLE ${relationName(b)} ALTER COLUMN ${ident(column.name)} SET DATA TYPE ${column.type}${collate}${using}`,
         object: { kind: 'column', name: columnName },
@@ -525,22 +609,29 @@ function alterColumns(ctx: DiffContext, a: RelationInfo, b: RelationInfo): void 
     if (old.identity && !column.identity) {
       const counter = replacedCounter(ctx, column.key);
       if (counter) carryPosition(ctx, counter, column.key, { kind: 'column', name: columnName });
-      alterColumn(ctx, b, column, 'DROP IDENTITY', { produces: [], removes: [`${old.key}#identity`, ...identitySequenceKeys(old)] });
+      alterColumn(ctx, b, column, 'DROP IDENTITY', {
+        produces: [],
+        removes: [`${old.key}#identity`, ...identitySequenceKeys(old)],
+      });
     }
     const oldDefault = resetDefault ? null : plainDefault(old);
     const newDefault = plainDefault(column);
     if (oldDefault !== newDefault) {
-      alterColumn(ctx, b, column, newDefault === null ? 'DROP DEFAULT' : `SET DEFAULT ${newDefault}`, { only: hasChildren });
+      alterColumn(ctx, b, column, newDefault === null ? 'DROP DEFAULT' : `SET DEFAULT ${newDefault}`, {
+        only: hasChildren,
+      });
     }
     // A column must be NOT NULL before it becomes an identity column.
     if (!old.identity && column.identity) {
       // A serial column's counter goes away: its position is kept for the identity.
       const counter = replacedCounter(ctx, column.key);
       if (counter) carryPosition(ctx, counter, column.key, { kind: 'column', name: columnName });
-      if (!old.notNull) alterColumn(ctx, b, column, 'SET NOT NULL', { hazards: [hazards.setNotNull(`column ${columnName}`)] });
+      if (!old.notNull)
+        alterColumn(ctx, b, column, 'SET NOT NULL', { hazards: [hazards.setNotNull(`column ${columnName}`)] });
       addIdentity(ctx, b, column);
     } else if (old.identity && column.identity) {
-      if (old.identity !== column.identity) alterColumn(ctx, b, column, `SET GENERATED ${column.identity === 'a' ? 'ALWAYS' : 'BY DEFAULT'}`);
+      if (old.identity !== column.identity)
+        alterColumn(ctx, b, column, `SET GENERATED ${column.identity === 'a' ? 'ALWAYS' : 'BY DEFAULT'}`);
       const [oldName, newName] = [old.identityOptions?.sequenceName, column.identityOptions?.sequenceName];
       if (oldName && newName && oldName !== newName && oldName.split('.')[0] === newName.split('.')[0]) {
         const schema = newName.split('.')[0]!;
@@ -558,11 +649,19 @@ function alterColumns(ctx: DiffContext, a: RelationInfo, b: RelationInfo): void 
       if (sequenceChanges) {
         // Runs before anything alters the column (the sequence may be renamed there): it names the old sequence.
         const [schema, ...rest] = old.identityOptions!.sequenceName.split('.');
-        moveIntoNewBounds(ctx, old.identityOptions!, column.identityOptions!, `${ident(schema!)}.${ident(rest.join('.'))}`,
-          { removes: [`${old.key}#sequence-value`] }, { kind: 'column', name: columnName });
+        moveIntoNewBounds(
+          ctx,
+          old.identityOptions!,
+          column.identityOptions!,
+          `${ident(schema!)}.${ident(rest.join('.'))}`,
+          { removes: [`${old.key}#sequence-value`] },
+          { kind: 'column', name: columnName },
+        );
         const [was, will] = [old.identityOptions!, column.identityOptions!];
         const narrows = BigInt(will.min) > BigInt(was.min) || BigInt(will.max) < BigInt(was.max);
-        alterColumn(ctx, b, column, sequenceChanges, { hazards: narrows ? [hazards.sequenceBounds(`the identity of column ${columnName}`)] : [] });
+        alterColumn(ctx, b, column, sequenceChanges, {
+          hazards: narrows ? [hazards.sequenceBounds(`the identity of column ${columnName}`)] : [],
+        });
       }
     }
     const oldNotNull = old.notNull || (!old.identity && !!column.identity);
@@ -603,7 +702,7 @@ function inheritedFromOnlyDroppedColumn(ctx: DiffContext, child: RelationInfo, c
   for (const parentKey of child.inherits) {
     const parent = ctx.from.relations.get(parentKey);
     const parentColumn = parent?.columns.find((c) => c.name === column.name);
-    if (!parent || !parentColumn || !parentColumn.isLocal || !ctx.dropped.has(parentColumn.key) || ctx.gone(parent.key)) continue;
+    if (!parent || !parentColumn?.isLocal || !ctx.dropped.has(parentColumn.key) || ctx.gone(parent.key)) continue;
     if (childrenKeepingColumn(ctx, parent, column.name).length > 0) return parentColumn.key;
   }
   return null;
@@ -638,7 +737,8 @@ function addIdentity(ctx: DiffContext, b: RelationInfo, column: ColumnInfo): voi
   if (options && !options.increment.startsWith('-')) {
     const table = relationName(b);
     ctx.emit({
-      sql: `SELECT pg_catalog.setval(pg_catalog.pg_get_serial_sequence(${literal(table)}, ${literal(column.name)}), ` +
+      sql:
+        `SELECT pg_catalog.setval(pg_catalog.pg_get_serial_sequence(${literal(table)}, ${literal(column.name)}), ` +
         `${nextCounterValue(ctx, column.key, `MAX(${ident(column.name)})`, options.start)}, false) FROM ${table}`,
       object: { kind: 'column', name: `${b.schema}.${b.name}.${column.name}` },
       action: 'alter',
@@ -669,14 +769,18 @@ function identitySequenceChanges(a: IdentityOptions | null, b: IdentityOptions |
 function usesRecreatedRange(ctx: DiffContext, column: ColumnInfo): boolean {
   if (isRecreatedRange(ctx, ctx.from.typeKeysByOid.get(column.typeOid))) return true;
   const bare = column.type.replace(/\[\]$/, '');
-  return [...ctx.from.ranges.values()].some((r) =>
-    isRecreatedRange(ctx, r.key) && (bare === `${r.schema}.${r.name}` || bare === `${ident(r.schema)}.${ident(r.name)}`));
+  return [...ctx.from.ranges.values()].some(
+    (r) =>
+      isRecreatedRange(ctx, r.key) &&
+      (bare === `${r.schema}.${r.name}` || bare === `${ident(r.schema)}.${ident(r.name)}`),
+  );
 }
 
 function isEnumLike(ctx: DiffContext, typeText: string, side: 'from' | 'to'): boolean {
   const catalog = side === 'from' ? ctx.from : ctx.to;
   const bare = typeText.replace(/\[\]$/, '');
-  for (const e of catalog.enums.values()) if (`${ident(e.schema)}.${ident(e.name)}` === bare || `${e.schema}.${e.name}` === bare) return true;
+  for (const e of catalog.enums.values())
+    if (`${ident(e.schema)}.${ident(e.name)}` === bare || `${e.schema}.${e.name}` === bare) return true;
   return false;
 }
 
@@ -692,7 +796,9 @@ function usingCast(ctx: DiffContext, old: ColumnInfo, column: ColumnInfo): strin
   if (before && after) {
     const value = ident(column.name);
     const kept = new Set(before.attributes.map((x) => x.name));
-    const fields = after.attributes.map((x) => (kept.has(x.name) ? `(${value}).${ident(x.name)}::${x.type}` : `NULL::${x.type}`));
+    const fields = after.attributes.map((x) =>
+      kept.has(x.name) ? `(${value}).${ident(x.name)}::${x.type}` : `NULL::${x.type}`,
+    );
     return `CASE WHEN pg_catalog.num_nulls(${value}) = 1 THEN NULL ELSE ROW(${fields.join(', ')})::${column.type} END`;
   }
   if (isEnumLike(ctx, old.type, 'from') || isEnumLike(ctx, column.type, 'to')) {
@@ -703,7 +809,12 @@ function usingCast(ctx: DiffContext, old: ColumnInfo, column: ColumnInfo): strin
 
 /** A built-in type (not an enum, domain, composite or range of this schema, which convert their own way). */
 function plainType(ctx: DiffContext, column: ColumnInfo): boolean {
-  return !/[."]/.test(column.type) && !isEnumLike(ctx, column.type, 'from') && !isEnumLike(ctx, column.type, 'to') && !usesRecreatedRange(ctx, column);
+  return (
+    !/[."]/.test(column.type) &&
+    !isEnumLike(ctx, column.type, 'from') &&
+    !isEnumLike(ctx, column.type, 'to') &&
+    !usesRecreatedRange(ctx, column)
+  );
 }
 
 function isStringType(type: string): boolean {
@@ -722,8 +833,8 @@ export function isSafeTypeChange(a: ColumnInfo, b: ColumnInfo): boolean {
   const numeric = /^numeric(?:\((\d+),(\d+)\))?$/;
   const na = numeric.exec(a.type);
   const nb = numeric.exec(b.type);
-  if (na && nb) return nb[1] === undefined || (na[1] !== undefined && na[2] === nb[2] && Number(nb[1]) >= Number(na[1]));
+  if (na && nb)
+    return nb[1] === undefined || (na[1] !== undefined && na[2] === nb[2] && Number(nb[1]) >= Number(na[1]));
   if (a.type === 'text' && b.type === 'character varying') return true;
   return false;
 }
-

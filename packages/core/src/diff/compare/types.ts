@@ -1,6 +1,6 @@
 import type { CompositeTypeInfo, DomainInfo, EnumInfo, RangeTypeInfo } from '../catalog';
 import { hazards } from '../hazards';
-import { DiffContext, Phase } from '../plan';
+import { type DiffContext, Phase } from '../plan';
 import { ident, literal } from '../sql';
 
 const OLD_SUFFIX = '__old_version_to_be_dropped';
@@ -104,18 +104,31 @@ function emitRanges(ctx: DiffContext): void {
   }
   for (const [key, b] of ctx.to.ranges) {
     if (ctx.from.ranges.has(key) && !ctx.gone(key)) continue;
-    ctx.emit({ sql: createRange(b), object: { kind: 'range type', name: `${b.schema}.${b.name}` }, action: 'create', phase: Phase.createType, produces: [key] });
+    ctx.emit({
+      sql: createRange(b),
+      object: { kind: 'range type', name: `${b.schema}.${b.name}` },
+      action: 'create',
+      phase: Phase.createType,
+      produces: [key],
+    });
   }
 }
 
 function createComposite(b: CompositeTypeInfo): string {
-  const attributes = b.attributes.map((a) => `${ident(a.name)} ${a.type}${a.collation ? ` COLLATE ${a.collation}` : ''}`);
+  const attributes = b.attributes.map(
+    (a) => `${ident(a.name)} ${a.type}${a.collation ? ` COLLATE ${a.collation}` : ''}`,
+  );
   return `CREATE TYPE ${typeName(b)} AS (${attributes.join(', ')})`;
 }
 
 export function emitTypes(ctx: DiffContext): void {
   emitRanges(ctx);
-  const kindOf = (key: string) => (ctx.from.enums.has(key) || ctx.to.enums.has(key) ? 'enum' : ctx.from.domains.has(key) || ctx.to.domains.has(key) ? 'domain' : 'composite type');
+  const kindOf = (key: string) =>
+    ctx.from.enums.has(key) || ctx.to.enums.has(key)
+      ? 'enum'
+      : ctx.from.domains.has(key) || ctx.to.domains.has(key)
+        ? 'domain'
+        : 'composite type';
   const allFrom = [...ctx.from.enums.values(), ...ctx.from.domains.values(), ...ctx.from.compositeTypes.values()];
   for (const a of allFrom) {
     if (!ctx.gone(a.key)) continue;
@@ -158,13 +171,20 @@ export function emitTypes(ctx: DiffContext): void {
   for (const b of ctx.to.enums.values()) {
     const a = ctx.from.enums.get(b.key);
     if (!a || ctx.gone(b.key)) {
-      ctx.emit({ sql: createEnum(b), object: { kind: 'enum', name: `${b.schema}.${b.name}` }, action: 'create', phase: Phase.createType, produces: [b.key] });
+      ctx.emit({
+        sql: createEnum(b),
+        object: { kind: 'enum', name: `${b.schema}.${b.name}` },
+        action: 'create',
+        phase: Phase.createType,
+        produces: [b.key],
+      });
       continue;
     }
     const existing = new Set(a.labels);
     b.labels.forEach((label, i) => {
       if (existing.has(label)) return;
-      const position = i > 0 ? ` AFTER ${literal(b.labels[i - 1]!)}` : b.labels.length > 1 ? ` BEFORE ${literal(b.labels[1]!)}` : '';
+      const position =
+        i > 0 ? ` AFTER ${literal(b.labels[i - 1]!)}` : b.labels.length > 1 ? ` BEFORE ${literal(b.labels[1]!)}` : '';
       ctx.emit({
         sql: `ALTER TYPE ${typeName(b)} ADD VALUE ${literal(label)}${position}`,
         object: { kind: 'enum', name: `${b.schema}.${b.name}` },
@@ -180,7 +200,13 @@ export function emitTypes(ctx: DiffContext): void {
     const a = ctx.from.domains.get(b.key);
     const what = `domain ${b.schema}.${b.name}`;
     if (!a || ctx.gone(b.key)) {
-      ctx.emit({ sql: createDomain(b), object: { kind: 'domain', name: `${b.schema}.${b.name}` }, action: 'create', phase: Phase.createType, produces: [b.key] });
+      ctx.emit({
+        sql: createDomain(b),
+        object: { kind: 'domain', name: `${b.schema}.${b.name}` },
+        action: 'create',
+        phase: Phase.createType,
+        produces: [b.key],
+      });
       continue;
     }
     const alter = (action: string, hazardList = [] as ReturnType<typeof hazards.domainConstraint>[]) =>
@@ -193,7 +219,11 @@ export function emitTypes(ctx: DiffContext): void {
         hazards: hazardList,
       });
     if (a.default !== b.default) alter(b.default === null ? 'DROP DEFAULT' : `SET DEFAULT ${b.default}`);
-    if (a.notNull !== b.notNull) alter(b.notNull ? 'SET NOT NULL' : 'DROP NOT NULL', b.notNull ? [hazards.domainConstraint(`NOT NULL to ${what}`)] : []);
+    if (a.notNull !== b.notNull)
+      alter(
+        b.notNull ? 'SET NOT NULL' : 'DROP NOT NULL',
+        b.notNull ? [hazards.domainConstraint(`NOT NULL to ${what}`)] : [],
+      );
     const before = new Map(a.constraints.map((c) => [c.name, c]));
     const after = new Map(b.constraints.map((c) => [c.name, c]));
     for (const c of a.constraints) {
@@ -201,7 +231,10 @@ export function emitTypes(ctx: DiffContext): void {
     }
     for (const c of b.constraints) {
       if (before.get(c.name)?.definition !== c.definition) {
-        alter(`ADD CONSTRAINT ${ident(c.name)} ${c.definition}`, /NOT VALID$/.test(c.definition) ? [] : [hazards.domainConstraint(`constraint ${c.name} to ${what}`)]);
+        alter(
+          `ADD CONSTRAINT ${ident(c.name)} ${c.definition}`,
+          /NOT VALID$/.test(c.definition) ? [] : [hazards.domainConstraint(`constraint ${c.name} to ${what}`)],
+        );
       }
     }
   }
@@ -209,7 +242,13 @@ export function emitTypes(ctx: DiffContext): void {
   for (const b of ctx.to.compositeTypes.values()) {
     const a = ctx.from.compositeTypes.get(b.key);
     if (!a || ctx.gone(b.key)) {
-      ctx.emit({ sql: createComposite(b), object: { kind: 'composite type', name: `${b.schema}.${b.name}` }, action: 'create', phase: Phase.createType, produces: [b.key] });
+      ctx.emit({
+        sql: createComposite(b),
+        object: { kind: 'composite type', name: `${b.schema}.${b.name}` },
+        action: 'create',
+        phase: Phase.createType,
+        produces: [b.key],
+      });
       continue;
     }
     const before = new Map(a.attributes.map((x) => [x.name, x]));
@@ -220,7 +259,8 @@ export function emitTypes(ctx: DiffContext): void {
       const old = before.get(x.name);
       const collate = x.collation ? ` COLLATE ${x.collation}` : '';
       if (!old) actions.push(`ADD ATTRIBUTE ${ident(x.name)} ${x.type}${collate}`);
-      else if (old.type !== x.type || old.collation !== x.collation) actions.push(`ALTER ATTRIBUTE ${ident(x.name)} SET DATA TYPE ${x.type}${collate}`);
+      else if (old.type !== x.type || old.collation !== x.collation)
+        actions.push(`ALTER ATTRIBUTE ${ident(x.name)} SET DATA TYPE ${x.type}${collate}`);
     }
     if (actions.length) {
       ctx.emit({
@@ -248,14 +288,21 @@ export function commitAddedEnumValuesBeforeUse(ctx: DiffContext): void {
     const [, schema, name, label] = match;
     // The type as PostgreSQL prints it (quoted when it must be, schema-qualified) or as a user wrote it in
     // a function body (maybe unqualified); a quoted name ends in `"`, where \b would never match.
-    const typeText = new RegExp(`${escapeRegExp(label!)}::(?:"?${escapeRegExp(schema!)}"?\\.)?"?${escapeRegExp(name!)}"?(?![\\w$])`);
+    const typeText = new RegExp(
+      `${escapeRegExp(label!)}::(?:"?${escapeRegExp(schema!)}"?\\.)?"?${escapeRegExp(name!)}"?(?![\\w$])`,
+    );
     const used = statements.some((other, j) => j !== i && typeText.test(other.sql));
     if (!used) return;
     statements[i] = {
       ...s,
       sql: s.sql.replace(' ADD VALUE ', ' ADD VALUE IF NOT EXISTS '),
       transactional: false,
-      hazards: [{ code: 'enum-value-added', message: `adds a value to enum ${schema}.${name} that this migration uses: it must commit first, so it runs outside the migration's transaction` }],
+      hazards: [
+        {
+          code: 'enum-value-added',
+          message: `adds a value to enum ${schema}.${name} that this migration uses: it must commit first, so it runs outside the migration's transaction`,
+        },
+      ],
     };
   });
 }

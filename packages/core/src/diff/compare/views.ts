@@ -1,6 +1,6 @@
 import type { RelationInfo } from '../catalog';
 import { hazards } from '../hazards';
-import { DiffContext, Phase } from '../plan';
+import { type DiffContext, Phase } from '../plan';
 import { isView } from './relations';
 import { keysGoingWith, relationName } from './tables';
 
@@ -28,7 +28,11 @@ export function emitViews(ctx: DiffContext): void {
       phase: Phase.dropView,
       removes: keysGoingWith(ctx, a),
       destructive: !recreated,
-      hazards: [recreated ? hazards.recreatesObject(`${kind} ${a.schema}.${a.name}`) : hazards.dropsObject(`${kind} ${a.schema}.${a.name}`)],
+      hazards: [
+        recreated
+          ? hazards.recreatesObject(`${kind} ${a.schema}.${a.name}`)
+          : hazards.dropsObject(`${kind} ${a.schema}.${a.name}`),
+      ],
     });
   }
   for (const [key, b] of ctx.to.relations) {

@@ -6,10 +6,14 @@ export interface CastRow {
   readonly target: string;
 }
 
-export const CASTS = query<CastRow>(`SELECT pg_catalog.format_type(c.castsource, NULL) AS source, pg_catalog.format_type(c.casttarget, NULL) AS target
-    FROM pg_catalog.pg_cast c ORDER BY 1, 2`, {
-  source: 'text', target: 'text',
-});
+export const CASTS = query<CastRow>(
+  `SELECT pg_catalog.format_type(c.castsource, NULL) AS source, pg_catalog.format_type(c.casttarget, NULL) AS target
+    FROM pg_catalog.pg_cast c ORDER BY 1, 2`,
+  {
+    source: 'text',
+    target: 'text',
+  },
+);
 
 /** Every cast as `source->target`. */
 export function buildCasts(rows: readonly CastRow[]): Set<string> {

@@ -22,12 +22,18 @@ export interface CollationRow {
   readonly j: CollationColumns;
 }
 
-export const COLLATIONS = query<CollationRow>(`SELECT c.oid::int, n.nspname AS schema, c.collname AS name, pg_catalog.to_jsonb(c) AS j
+export const COLLATIONS = query<CollationRow>(
+  `SELECT c.oid::int, n.nspname AS schema, c.collname AS name, pg_catalog.to_jsonb(c) AS j
     FROM pg_catalog.pg_collation c JOIN pg_catalog.pg_namespace n ON n.oid = c.collnamespace
     WHERE ${USER_NAMESPACE} AND ${notExtensionMember('pg_collation', 'c.oid')}
-    ORDER BY n.nspname, c.collname`, {
-  oid: 'int', schema: 'text', name: 'text', j: 'json',
-});
+    ORDER BY n.nspname, c.collname`,
+  {
+    oid: 'int',
+    schema: 'text',
+    name: 'text',
+    j: 'json',
+  },
+);
 
 export function buildCollations(rows: readonly CollationRow[], keys: ObjectKeys): Map<string, CollationInfo> {
   const collations = new Map<string, CollationInfo>();
@@ -42,7 +48,7 @@ export function buildCollations(rows: readonly CollationRow[], keys: ObjectKeys)
       provider: String(j.collprovider),
       collate: j.collcollate ?? null,
       ctype: j.collctype ?? null,
-      locale: (j.colliculocale ?? j.colllocale) ?? null,
+      locale: j.colliculocale ?? j.colllocale ?? null,
       deterministic: j.collisdeterministic !== false,
       comment: null,
     });

@@ -31,7 +31,8 @@ export interface ColumnRow {
   readonly is_array: boolean | null;
 }
 
-export const COLUMNS = query<ColumnRow>(`SELECT a.attrelid::int AS relid, a.attnum AS position, a.attname AS name,
+export const COLUMNS = query<ColumnRow>(
+  `SELECT a.attrelid::int AS relid, a.attnum AS position, a.attname AS name,
       pg_catalog.format_type(a.atttypid, a.atttypmod) AS type, a.atttypid::int AS type_oid, a.attnotnull,
       EXISTS (SELECT FROM pg_catalog.pg_constraint nn WHERE nn.contype = 'n' AND nn.conrelid = a.attrelid
         AND nn.conkey[1] = a.attnum AND nn.conislocal AND nn.coninhcount > 0) AS notnull_own,
@@ -50,20 +51,42 @@ export const COLUMNS = query<ColumnRow>(`SELECT a.attrelid::int AS relid, a.attn
     LEFT JOIN pg_catalog.pg_type bt ON bt.oid = COALESCE(NULLIF(et.typbasetype, 0), et.oid)
     LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
     WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'c') AND ${USER_NAMESPACE}
-    ORDER BY n.nspname, c.relname, a.attnum`, {
-  relid: 'int', position: 'int', name: 'text', type: 'text', type_oid: 'int', attnotnull: 'bool', notnull_own: 'bool',
-  default_expr: 'text | null', attgenerated: 'text', attidentity: 'text', attislocal: 'bool', attinhcount: 'int',
-  acl: 'text[] | null', storage: 'text | null', type_storage: 'text', compression: 'text | null', stattarget: 'int',
-  attoptions: 'text[] | null', collation: 'text | null', cast_type: 'text | null', cast_category: 'text | null',
-  is_array: 'bool | null',
-});
+    ORDER BY n.nspname, c.relname, a.attnum`,
+  {
+    relid: 'int',
+    position: 'int',
+    name: 'text',
+    type: 'text',
+    type_oid: 'int',
+    attnotnull: 'bool',
+    notnull_own: 'bool',
+    default_expr: 'text | null',
+    attgenerated: 'text',
+    attidentity: 'text',
+    attislocal: 'bool',
+    attinhcount: 'int',
+    acl: 'text[] | null',
+    storage: 'text | null',
+    type_storage: 'text',
+    compression: 'text | null',
+    stattarget: 'int',
+    attoptions: 'text[] | null',
+    collation: 'text | null',
+    cast_type: 'text | null',
+    cast_category: 'text | null',
+    is_array: 'bool | null',
+  },
+);
 
 /**
  * Columns by relation key and attributes by composite type key, in attnum order; `relations` and the composite
  * types' pg_class rows (in `keys.classes`) say where each row belongs.
  */
 export function buildColumns(
-  rows: readonly ColumnRow[], keys: ObjectKeys, relations: ReadonlyMap<string, RelationInfo>, identityByColumn: ReadonlyMap<string, IdentityOptions>,
+  rows: readonly ColumnRow[],
+  keys: ObjectKeys,
+  relations: ReadonlyMap<string, RelationInfo>,
+  identityByColumn: ReadonlyMap<string, IdentityOptions>,
 ): { columns: Map<string, ColumnInfo[]>; attributes: Map<string, CompositeAttribute[]> } {
   const columns = new Map<string, ColumnInfo[]>();
   const attributes = new Map<string, CompositeAttribute[]>();
@@ -84,13 +107,30 @@ export function buildColumns(
     const key = `col:${rel.schema}.${rel.name}.${r.name}`;
     keys.columns.set(`${r.relid}:${r.position}`, key);
     push(columns, rel.key, {
-      key, name: r.name, position: r.position, type: r.type, typeOid: r.type_oid, notNull: r.attnotnull, notNullOwn: r.notnull_own,
-      default: r.default_expr ?? null, generated: r.attgenerated === 's' ? 's' : '',
+      key,
+      name: r.name,
+      position: r.position,
+      type: r.type,
+      typeOid: r.type_oid,
+      notNull: r.attnotnull,
+      notNullOwn: r.notnull_own,
+      default: r.default_expr ?? null,
+      generated: r.attgenerated === 's' ? 's' : '',
       identity: r.attidentity === 'a' || r.attidentity === 'd' ? r.attidentity : '',
       identityOptions: identityByColumn.get(key) ?? null,
-      collation: r.collation ?? null, isLocal: r.attislocal, inheritedCount: r.attinhcount, comment: null, acl: parseAcl(r.acl),
-      storage: r.storage ?? null, typeStorage: r.type_storage, compression: r.compression ?? '', statisticsTarget: r.stattarget, options: r.attoptions ?? [],
-      castType: r.cast_type ?? r.type, castCategory: r.cast_category ?? 'U', isArray: r.is_array === true,
+      collation: r.collation ?? null,
+      isLocal: r.attislocal,
+      inheritedCount: r.attinhcount,
+      comment: null,
+      acl: parseAcl(r.acl),
+      storage: r.storage ?? null,
+      typeStorage: r.type_storage,
+      compression: r.compression ?? '',
+      statisticsTarget: r.stattarget,
+      options: r.attoptions ?? [],
+      castType: r.cast_type ?? r.type,
+      castCategory: r.cast_category ?? 'U',
+      isArray: r.is_array === true,
     });
   }
   return { columns, attributes };

@@ -9,12 +9,18 @@ export interface CommentRow {
   readonly description: string;
 }
 
-export const COMMENTS = query<CommentRow>(`SELECT d.classoid::regclass::text AS catalog, d.objoid::int AS oid, d.objsubid AS subid, d.description
+export const COMMENTS = query<CommentRow>(
+  `SELECT d.classoid::regclass::text AS catalog, d.objoid::int AS oid, d.objsubid AS subid, d.description
     FROM pg_catalog.pg_description d
     WHERE d.objoid >= 16384 OR d.classoid = 'pg_catalog.pg_namespace'::regclass
-    ORDER BY 1, 2, 3`, {
-  catalog: 'text', oid: 'int', subid: 'int', description: 'text',
-});
+    ORDER BY 1, 2, 3`,
+  {
+    catalog: 'text',
+    oid: 'int',
+    subid: 'int',
+    description: 'text',
+  },
+);
 
 /** Comments by object key; a domain constraint's under `domainKey#constraint`. */
 export function buildComments(rows: readonly CommentRow[], keys: ObjectKeys): Map<string, string> {

@@ -20,15 +20,28 @@ export interface ConstraintRow {
   readonly convalidated: boolean;
 }
 
-export const CONSTRAINTS = query<ConstraintRow>(`SELECT co.oid::int, n.nspname AS schema, co.conname AS name, co.contype, co.conrelid::int AS relid,
+export const CONSTRAINTS = query<ConstraintRow>(
+  `SELECT co.oid::int, n.nspname AS schema, co.conname AS name, co.contype, co.conrelid::int AS relid,
       co.contypid::int AS typid, pg_catalog.pg_get_constraintdef(co.oid) AS definition,
       co.confrelid::int AS frelid, co.conindid::int AS indid, co.conislocal, co.conparentid::int AS parentid, co.convalidated
     FROM pg_catalog.pg_constraint co JOIN pg_catalog.pg_namespace n ON n.oid = co.connamespace
     WHERE ${USER_NAMESPACE} AND (co.conrelid <> 0 OR co.contypid <> 0)
-    ORDER BY n.nspname, co.conrelid::regclass::text, co.contypid::regtype::text, co.conname`, {
-  oid: 'int', schema: 'text', name: 'text', contype: 'text', relid: 'int', typid: 'int', definition: 'text',
-  frelid: 'int', indid: 'int', conislocal: 'bool', parentid: 'int', convalidated: 'bool',
-});
+    ORDER BY n.nspname, co.conrelid::regclass::text, co.contypid::regtype::text, co.conname`,
+  {
+    oid: 'int',
+    schema: 'text',
+    name: 'text',
+    contype: 'text',
+    relid: 'int',
+    typid: 'int',
+    definition: 'text',
+    frelid: 'int',
+    indid: 'int',
+    conislocal: 'bool',
+    parentid: 'int',
+    convalidated: 'bool',
+  },
+);
 
 export interface Constraints {
   readonly constraints: Map<string, ConstraintInfo>;
@@ -42,7 +55,10 @@ export interface Constraints {
 
 /** Constraints: table constraints cloned onto partitions or inherited from a parent come with it. */
 export function buildConstraints(
-  rows: readonly ConstraintRow[], keys: ObjectKeys, tables: ReadonlyMap<number, RelationRef>, domains: ReadonlyMap<string, DomainInfo>,
+  rows: readonly ConstraintRow[],
+  keys: ObjectKeys,
+  tables: ReadonlyMap<number, RelationRef>,
+  domains: ReadonlyMap<string, DomainInfo>,
   /** pg_inherits parents of each table, by oid. */
   parentsOf: ReadonlyMap<number, readonly number[]>,
 ): Constraints {
@@ -67,8 +83,15 @@ export function buildConstraints(
     if (rel && r.parentid && 'pux'.includes(r.contype)) {
       const key = `con:${rel.schema}.${rel.name}.${r.name}`;
       partitionConstraints.set(key, {
-        key, schema: rel.schema, table: rel.name, tableKey: rel.key, name: r.name, type: r.contype as ConstraintType,
-        definition: r.definition, references: null, comment: null,
+        key,
+        schema: rel.schema,
+        table: rel.name,
+        tableKey: rel.key,
+        name: r.name,
+        type: r.contype as ConstraintType,
+        definition: r.definition,
+        references: null,
+        comment: null,
       });
       parentOids.set(key, r.parentid);
     }
@@ -77,14 +100,23 @@ export function buildConstraints(
     keys.constraints.set(r.oid, key);
     if ('pux'.includes(r.contype) && r.indid) byIndexOid.set(r.indid, key);
     constraints.set(key, {
-      key, schema: rel.schema, table: rel.name, tableKey: rel.key, name: r.name, type: r.contype as ConstraintType,
-      definition: r.definition, references: r.frelid ? tables.get(r.frelid)?.key ?? null : null, comment: null,
+      key,
+      schema: rel.schema,
+      table: rel.name,
+      tableKey: rel.key,
+      name: r.name,
+      type: r.contype as ConstraintType,
+      definition: r.definition,
+      references: r.frelid ? (tables.get(r.frelid)?.key ?? null) : null,
+      comment: null,
     });
   }
 
   // A check constraint a table inherits (a partition's, an inheritance child's) is its parent's, but it may be
   // NOT VALID there while valid here (a partition created after it was added): the parent's says where it is NOT VALID.
-  const checkByRelName = new Map<string, ConstraintRow>(rows.filter((r) => r.contype === 'c' && r.relid).map((r) => [`${r.relid}:${r.name}`, r]));
+  const checkByRelName = new Map<string, ConstraintRow>(
+    rows.filter((r) => r.contype === 'c' && r.relid).map((r) => [`${r.relid}:${r.name}`, r]),
+  );
   for (const r of rows) {
     const child = tables.get(r.relid);
     if (r.contype !== 'c' || r.conislocal || r.convalidated || !child) continue;
@@ -98,7 +130,8 @@ export function buildConstraints(
     }
     const key = root ? keys.constraints.get(root.oid) : undefined;
     const constraint = key ? constraints.get(key) : undefined;
-    if (constraint) constraints.set(key!, { ...constraint, notValidOn: [...(constraint.notValidOn ?? []), child.key].sort() });
+    if (constraint)
+      constraints.set(key!, { ...constraint, notValidOn: [...(constraint.notValidOn ?? []), child.key].sort() });
   }
 
   // A foreign key referencing a partitioned table has a clone per partition, on the referencing table itself:
@@ -108,7 +141,8 @@ export function buildConstraints(
   for (const r of rows) {
     if (!r.parentid || r.contype !== 'f' || keys.constraints.has(r.oid)) continue;
     let root = r;
-    for (let hops = 0; root.parentid && constraintRows.has(root.parentid) && hops < 100; hops++) root = constraintRows.get(root.parentid)!;
+    for (let hops = 0; root.parentid && constraintRows.has(root.parentid) && hops < 100; hops++)
+      root = constraintRows.get(root.parentid)!;
     const key = keys.constraints.get(root.oid);
     if (key && root.relid === r.relid) keys.constraints.set(r.oid, key);
   }
@@ -118,6 +152,7 @@ export function buildConstraints(
     const rel = row && tables.get(row.relid);
     return rel ? `con:${rel.schema}.${rel.name}.${row.name}` : undefined;
   };
-  for (const [key, c] of partitionConstraints) partitionConstraints.set(key, { ...c, parentKey: keyOf(parentOids.get(key)!) ?? null });
+  for (const [key, c] of partitionConstraints)
+    partitionConstraints.set(key, { ...c, parentKey: keyOf(parentOids.get(key)!) ?? null });
   return { constraints, domainConstraints, byIndexOid, partitionConstraints };
 }

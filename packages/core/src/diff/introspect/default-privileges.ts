@@ -11,13 +11,20 @@ export interface DefaultAclRow {
   readonly builtin_acl: string[];
 }
 
-export const DEFAULT_ACLS = query<DefaultAclRow>(`SELECT pg_catalog.pg_get_userbyid(d.defaclrole) AS role, n.nspname AS schema, d.defaclobjtype AS objtype,
+export const DEFAULT_ACLS = query<DefaultAclRow>(
+  `SELECT pg_catalog.pg_get_userbyid(d.defaclrole) AS role, n.nspname AS schema, d.defaclobjtype AS objtype,
       d.defaclacl::text[] AS acl,
       pg_catalog.acldefault(CASE d.defaclobjtype WHEN 'S' THEN 's' ELSE d.defaclobjtype END, d.defaclrole)::text[] AS builtin_acl
     FROM pg_catalog.pg_default_acl d LEFT JOIN pg_catalog.pg_namespace n ON n.oid = d.defaclnamespace
-    ORDER BY 1, 2 NULLS FIRST, 3`, {
-  role: 'text', schema: 'text | null', objtype: 'text', acl: 'text[]', builtin_acl: 'text[]',
-});
+    ORDER BY 1, 2 NULLS FIRST, 3`,
+  {
+    role: 'text',
+    schema: 'text | null',
+    objtype: 'text',
+    acl: 'text[]',
+    builtin_acl: 'text[]',
+  },
+);
 
 export function buildDefaultPrivileges(rows: readonly DefaultAclRow[]): Map<string, DefaultPrivilegeInfo> {
   const defaultPrivileges = new Map<string, DefaultPrivilegeInfo>();
@@ -25,7 +32,11 @@ export function buildDefaultPrivileges(rows: readonly DefaultAclRow[]): Map<stri
     const schema: string | null = r.schema ?? null;
     const key = defaultPrivilegeKey(r.role, schema, r.objtype);
     defaultPrivileges.set(key, {
-      key, role: r.role, schema, objectType: r.objtype, acl: parseAcl(r.acl),
+      key,
+      role: r.role,
+      schema,
+      objectType: r.objtype,
+      acl: parseAcl(r.acl),
       defaultAcl: schema === null ? parseAcl(r.builtin_acl) : {},
     });
   }

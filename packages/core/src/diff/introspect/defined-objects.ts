@@ -28,7 +28,8 @@ export interface DefinedObjectRow {
 
 const qi = (x: string) => `pg_catalog.quote_ident(${x})`;
 const type = (oid: string) => `pg_catalog.format_type(NULLIF(${oid}, 0), NULL)`;
-const opArgs = (o: string) => `COALESCE(${type(`${o}.oprleft`)}, 'NONE') || ', ' || COALESCE(${type(`${o}.oprright`)}, 'NONE')`;
+const opArgs = (o: string) =>
+  `COALESCE(${type(`${o}.oprleft`)}, 'NONE') || ', ' || COALESCE(${type(`${o}.oprright`)}, 'NONE')`;
 const noMembers = `ARRAY[]::text[] AS members`;
 
 const operators = `SELECT o.oid::int, 'pg_operator' AS catalog, 'operator' AS kind, n.nspname AS schema,
@@ -109,16 +110,24 @@ const eventTriggers = `SELECT et.oid::int, 'pg_event_trigger' AS catalog, 'event
   ORDER BY 5`;
 
 /** The tables of a publication: column lists and row filters exist on PostgreSQL 15 and later only. */
-const publicationTables = (columnsAndFilters: boolean) => `(SELECT 'TABLE ' || pg_catalog.string_agg(${qi('rn.nspname')} || '.' || ${qi('rc.relname')}${columnsAndFilters ? ` ||
+const publicationTables = (
+  columnsAndFilters: boolean,
+) => `(SELECT 'TABLE ' || pg_catalog.string_agg(${qi('rn.nspname')} || '.' || ${qi('rc.relname')}${
+  columnsAndFilters
+    ? ` ||
       COALESCE(' (' || (SELECT pg_catalog.string_agg(${qi('a.attname')}, ', ' ORDER BY a.attnum) FROM pg_catalog.pg_attribute a
         WHERE a.attrelid = pr.prrelid AND a.attnum = ANY (pr.prattrs)) || ')', '') ||
-      COALESCE(' WHERE (' || pg_catalog.pg_get_expr(pr.prqual, pr.prrelid) || ')', '')` : ''}, ', ' ORDER BY rn.nspname, rc.relname)
+      COALESCE(' WHERE (' || pg_catalog.pg_get_expr(pr.prqual, pr.prrelid) || ')', '')`
+    : ''
+}, ', ' ORDER BY rn.nspname, rc.relname)
     FROM pg_catalog.pg_publication_rel pr JOIN pg_catalog.pg_class rc ON rc.oid = pr.prrelid
     JOIN pg_catalog.pg_namespace rn ON rn.oid = rc.relnamespace WHERE pr.prpubid = p.oid)`;
 const publicationSchemas = `(SELECT 'TABLES IN SCHEMA ' || pg_catalog.string_agg(${qi('pn.nspname')}, ', ' ORDER BY pn.nspname)
     FROM pg_catalog.pg_publication_namespace ps JOIN pg_catalog.pg_namespace pn ON pn.oid = ps.pnnspid WHERE ps.pnpubid = p.oid)`;
 /** Publications; `since15`: with column lists, row filters and TABLES IN SCHEMA, which PostgreSQL 14 lacks. */
-const publications = (since15: boolean) => `SELECT p.oid::int, 'pg_publication' AS catalog, 'publication' AS kind, NULL AS schema,
+const publications = (
+  since15: boolean,
+) => `SELECT p.oid::int, 'pg_publication' AS catalog, 'publication' AS kind, NULL AS schema,
     'pub:' || p.pubname AS key, p.pubname::text AS name,
     ARRAY['CREATE PUBLICATION ' || ${qi('p.pubname')} ||
       CASE WHEN p.puballtables THEN ' FOR ALL TABLES'
@@ -127,13 +136,18 @@ const publications = (since15: boolean) => `SELECT p.oid::int, 'pg_publication' 
         CASE WHEN p.pubupdate THEN 'update' END, CASE WHEN p.pubdelete THEN 'delete' END, CASE WHEN p.pubtruncate THEN 'truncate' END)) ||
       ', publish_via_partition_root = ' || p.pubviaroot::text || ')'] AS definition,
     'DROP PUBLICATION ' || ${qi('p.pubname')} AS drop_sql, 'PUBLICATION ' || ${qi('p.pubname')} AS comment_target,
-    ARRAY(SELECT 'pg_publication_rel:' || pr.oid FROM pg_catalog.pg_publication_rel pr WHERE pr.prpubid = p.oid${since15 ? `
-      UNION ALL SELECT 'pg_publication_namespace:' || ps.oid FROM pg_catalog.pg_publication_namespace ps WHERE ps.pnpubid = p.oid` : ''}
+    ARRAY(SELECT 'pg_publication_rel:' || pr.oid FROM pg_catalog.pg_publication_rel pr WHERE pr.prpubid = p.oid${
+      since15
+        ? `
+      UNION ALL SELECT 'pg_publication_namespace:' || ps.oid FROM pg_catalog.pg_publication_namespace ps WHERE ps.pnpubid = p.oid`
+        : ''
+    }
       ORDER BY 1) AS members
   FROM pg_catalog.pg_publication p
   ORDER BY 5`;
 
-const opName = (nsp: string, name: string) => `CASE WHEN ${nsp} = 'pg_catalog' THEN ${name}::text ELSE ${qi(nsp)} || '.' || ${name} END`;
+const opName = (nsp: string, name: string) =>
+  `CASE WHEN ${nsp} = 'pg_catalog' THEN ${name}::text ELSE ${qi(nsp)} || '.' || ${name} END`;
 /** The members (operators, support functions) of an operator family that pg_depend ties to `owner` (a class or a family). */
 const members = (family: string, owner: string) => `ARRAY(SELECT m.item FROM (
     SELECT 0 AS kind, ao.amopstrategy::int AS n, 'OPERATOR ' || ao.amopstrategy || ' ' || ${opName('aon.nspname', 'aop.oprname')} ||
@@ -198,8 +212,16 @@ const operatorFamilies = `SELECT f.oid::int, 'pg_opfamily' AS catalog, 'operator
   ORDER BY 5`;
 
 const COLUMNS: Columns<DefinedObjectRow> = {
-  oid: 'int', catalog: 'text', kind: 'text', schema: 'text | null', key: 'text', name: 'text', definition: 'text[]',
-  drop_sql: 'text', comment_target: 'text', members: 'text[]',
+  oid: 'int',
+  catalog: 'text',
+  kind: 'text',
+  schema: 'text | null',
+  key: 'text',
+  name: 'text',
+  definition: 'text[]',
+  drop_sql: 'text',
+  comment_target: 'text',
+  members: 'text[]',
 };
 
 export const DEFINED_OBJECT_QUERIES = {
@@ -220,14 +242,23 @@ export const PUBLICATIONS_BEFORE_15 = query<DefinedObjectRow>(publications(false
  * The defined objects by key; their `catalog:oid` keys go to `keys.defined`, which comments and pg_depend rows
  * are mapped through (members of a publication stand for it).
  */
-export function buildDefinedObjects(rows: readonly DefinedObjectRow[], keys: ObjectKeys): Map<string, DefinedObjectInfo> {
+export function buildDefinedObjects(
+  rows: readonly DefinedObjectRow[],
+  keys: ObjectKeys,
+): Map<string, DefinedObjectInfo> {
   const objects = new Map<string, DefinedObjectInfo>();
   for (const r of rows) {
     keys.defined.set(`${r.catalog}:${r.oid}`, r.key);
     for (const m of r.members) keys.defined.set(m, r.key);
     objects.set(r.key, {
-      key: r.key, kind: r.kind, schema: r.schema, name: r.name, definition: r.definition, drop: r.drop_sql,
-      commentTarget: r.comment_target, comment: null,
+      key: r.key,
+      kind: r.kind,
+      schema: r.schema,
+      name: r.name,
+      definition: r.definition,
+      drop: r.drop_sql,
+      commentTarget: r.comment_target,
+      comment: null,
     });
   }
   return objects;

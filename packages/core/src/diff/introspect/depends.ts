@@ -20,7 +20,8 @@ export interface DependRow {
   readonly ref_type_relid: number | null;
 }
 
-export const DEPENDS = query<DependRow>(`SELECT d.classid::regclass::text AS catalog, d.objid::int AS oid, d.objsubid AS subid,
+export const DEPENDS = query<DependRow>(
+  `SELECT d.classid::regclass::text AS catalog, d.objid::int AS oid, d.objsubid AS subid,
       d.refclassid::regclass::text AS ref_catalog, d.refobjid::int AS ref_oid, d.refobjsubid AS ref_subid, d.deptype,
       rw.ev_class::int AS rule_relid, ad.adrelid::int AS default_relid, ad.adnum AS default_column,
       rte.oid::int AS ref_type_oid, NULLIF(rte.typrelid, 0)::int AS ref_type_relid
@@ -31,11 +32,22 @@ export const DEPENDS = query<DependRow>(`SELECT d.classid::regclass::text AS cat
     LEFT JOIN pg_catalog.pg_type rte ON rte.oid = CASE WHEN rt.typcategory = 'A' THEN rt.typelem ELSE rt.oid END
     WHERE d.objid >= 16384 AND d.refobjid >= 16384 AND (d.deptype IN ('n', 'a', 'e')
       OR (d.deptype = 'i' AND d.classid = 'pg_catalog.pg_proc'::regclass AND d.refclassid = 'pg_catalog.pg_type'::regclass))
-    ORDER BY 1, 2, 3, 4, 5, 6`, {
-  catalog: 'text', oid: 'int', subid: 'int', ref_catalog: 'text', ref_oid: 'int', ref_subid: 'int', deptype: 'text',
-  rule_relid: 'int | null', default_relid: 'int | null', default_column: 'int | null', ref_type_oid: 'int | null',
-  ref_type_relid: 'int | null',
-});
+    ORDER BY 1, 2, 3, 4, 5, 6`,
+  {
+    catalog: 'text',
+    oid: 'int',
+    subid: 'int',
+    ref_catalog: 'text',
+    ref_oid: 'int',
+    ref_subid: 'int',
+    deptype: 'text',
+    rule_relid: 'int | null',
+    default_relid: 'int | null',
+    default_column: 'int | null',
+    ref_type_oid: 'int | null',
+    ref_type_relid: 'int | null',
+  },
+);
 
 export interface Dependencies {
   /** Object key -> keys of the objects it depends on. */
@@ -75,7 +87,8 @@ export function buildDependencies(rows: readonly DependRow[], keys: ObjectKeys):
     if (standsFor.has(`${r.catalog}:${r.oid}`)) continue;
     let from: string | undefined;
     // A view's _RETURN rule stands for the view; other rules are objects of their own.
-    if (r.catalog === 'pg_rewrite') from = keys.rules.get(r.oid) ?? (r.rule_relid ? keys.classes.get(r.rule_relid) : undefined);
+    if (r.catalog === 'pg_rewrite')
+      from = keys.rules.get(r.oid) ?? (r.rule_relid ? keys.classes.get(r.rule_relid) : undefined);
     else if (r.catalog === 'pg_attrdef') from = keys.columns.get(`${r.default_relid}:${r.default_column}`);
     else from = objectKey(keys, r.catalog, r.oid, r.subid);
     if (!from) continue;

@@ -9,11 +9,17 @@ export interface ExtensionRow {
   readonly version: string;
 }
 
-export const EXTENSIONS = query<ExtensionRow>(`SELECT e.oid::int, e.extname AS name, n.nspname AS schema, e.extversion AS version
+export const EXTENSIONS = query<ExtensionRow>(
+  `SELECT e.oid::int, e.extname AS name, n.nspname AS schema, e.extversion AS version
     FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
-    ORDER BY e.extname`, {
-  oid: 'int', name: 'text', schema: 'text', version: 'text',
-});
+    ORDER BY e.extname`,
+  {
+    oid: 'int',
+    name: 'text',
+    schema: 'text',
+    version: 'text',
+  },
+);
 
 export function buildExtensions(rows: readonly ExtensionRow[], keys: ObjectKeys): Map<string, ExtensionInfo> {
   const extensions = new Map<string, ExtensionInfo>();

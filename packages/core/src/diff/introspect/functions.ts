@@ -50,7 +50,8 @@ export interface AggregateRow extends RoutineRow {
   readonly sortop: string | null;
 }
 
-export const FUNCTIONS = query<FunctionRow>(`SELECT p.oid::int, n.nspname AS schema, p.proname AS name, p.prokind,
+export const FUNCTIONS = query<FunctionRow>(
+  `SELECT p.oid::int, n.nspname AS schema, p.proname AS name, p.prokind,
       pg_catalog.pg_get_function_identity_arguments(p.oid) AS identity_arguments,
       pg_catalog.pg_get_function_arguments(p.oid) AS arguments,
       pg_catalog.pg_get_function_result(p.oid) AS result,
@@ -63,12 +64,25 @@ export const FUNCTIONS = query<FunctionRow>(`SELECT p.oid::int, n.nspname AS sch
     WHERE p.prokind IN ('f', 'p', 'w') AND ${USER_NAMESPACE} AND ${notExtensionMember('pg_proc', 'p.oid')}
       AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend i
         WHERE i.classid = 'pg_proc'::regclass AND i.objid = p.oid AND i.deptype = 'i')
-    ORDER BY n.nspname, p.proname, identity_arguments`, {
-  oid: 'int', schema: 'text', name: 'text', identity_arguments: 'text', arguments: 'text', result: 'text | null',
-  acl: 'text[]', default_acl: 'text[]', prokind: 'text', definition: 'text', language: 'text', body: 'text | null',
-});
+    ORDER BY n.nspname, p.proname, identity_arguments`,
+  {
+    oid: 'int',
+    schema: 'text',
+    name: 'text',
+    identity_arguments: 'text',
+    arguments: 'text',
+    result: 'text | null',
+    acl: 'text[]',
+    default_acl: 'text[]',
+    prokind: 'text',
+    definition: 'text',
+    language: 'text',
+    body: 'text | null',
+  },
+);
 
-export const AGGREGATES = query<AggregateRow>(`SELECT p.oid::int, n.nspname AS schema, p.proname AS name,
+export const AGGREGATES = query<AggregateRow>(
+  `SELECT p.oid::int, n.nspname AS schema, p.proname AS name,
       pg_catalog.pg_get_function_identity_arguments(p.oid) AS identity_arguments,
       pg_catalog.pg_get_function_arguments(p.oid) AS arguments,
       pg_catalog.pg_get_function_result(p.oid) AS result, p.proparallel AS parallel, a.aggkind AS kind,
@@ -89,33 +103,76 @@ export const AGGREGATES = query<AggregateRow>(`SELECT p.oid::int, n.nspname AS s
     LEFT JOIN pg_catalog.pg_operator op ON op.oid = a.aggsortop
     LEFT JOIN pg_catalog.pg_namespace opn ON opn.oid = op.oprnamespace
     WHERE ${USER_NAMESPACE} AND ${notExtensionMember('pg_proc', 'p.oid')}
-    ORDER BY n.nspname, p.proname, identity_arguments`, {
-  oid: 'int', schema: 'text', name: 'text', identity_arguments: 'text', arguments: 'text', result: 'text | null',
-  acl: 'text[]', default_acl: 'text[]', parallel: 'text', kind: 'text', sfunc: 'text', stype: 'text', sspace: 'int',
-  finalfunc: 'text | null', finalextra: 'bool', finalmodify: 'text', combinefunc: 'text | null',
-  serialfunc: 'text | null', deserialfunc: 'text | null', initcond: 'text | null', msfunc: 'text | null',
-  minvfunc: 'text | null', mstype: 'text | null', msspace: 'int', mfinalfunc: 'text | null', mfinalextra: 'bool',
-  mfinalmodify: 'text', minitcond: 'text | null', sortop: 'text | null',
-});
+    ORDER BY n.nspname, p.proname, identity_arguments`,
+  {
+    oid: 'int',
+    schema: 'text',
+    name: 'text',
+    identity_arguments: 'text',
+    arguments: 'text',
+    result: 'text | null',
+    acl: 'text[]',
+    default_acl: 'text[]',
+    parallel: 'text',
+    kind: 'text',
+    sfunc: 'text',
+    stype: 'text',
+    sspace: 'int',
+    finalfunc: 'text | null',
+    finalextra: 'bool',
+    finalmodify: 'text',
+    combinefunc: 'text | null',
+    serialfunc: 'text | null',
+    deserialfunc: 'text | null',
+    initcond: 'text | null',
+    msfunc: 'text | null',
+    minvfunc: 'text | null',
+    mstype: 'text | null',
+    msspace: 'int',
+    mfinalfunc: 'text | null',
+    mfinalextra: 'bool',
+    mfinalmodify: 'text',
+    minitcond: 'text | null',
+    sortop: 'text | null',
+  },
+);
 
 /** Functions, procedures and aggregates by `fn:` key. */
-export function buildFunctions(functionRows: readonly FunctionRow[], aggregateRows: readonly AggregateRow[], keys: ObjectKeys): Map<string, FunctionInfo> {
+export function buildFunctions(
+  functionRows: readonly FunctionRow[],
+  aggregateRows: readonly AggregateRow[],
+  keys: ObjectKeys,
+): Map<string, FunctionInfo> {
   const functions = new Map<string, FunctionInfo>();
   const add = (r: RoutineRow, info: Pick<FunctionInfo, 'kind' | 'definition' | 'language' | 'body'>) => {
     const key = `fn:${r.schema}.${r.name}(${r.identity_arguments})`;
     keys.procs.set(r.oid, key);
     functions.set(key, {
-      key, schema: r.schema, name: r.name, kind: info.kind, identityArguments: r.identity_arguments, arguments: r.arguments,
-      result: r.result ?? null, definition: info.definition, language: info.language, body: info.body, comment: null,
-      acl: parseAcl(r.acl), defaultAcl: parseAcl(r.default_acl),
+      key,
+      schema: r.schema,
+      name: r.name,
+      kind: info.kind,
+      identityArguments: r.identity_arguments,
+      arguments: r.arguments,
+      result: r.result ?? null,
+      definition: info.definition,
+      language: info.language,
+      body: info.body,
+      comment: null,
+      acl: parseAcl(r.acl),
+      defaultAcl: parseAcl(r.default_acl),
     });
   };
   for (const r of functionRows) {
     add(r, {
-      kind: r.prokind === 'p' ? 'procedure' : 'function', definition: r.definition.replace(/\s+$/, ''), language: r.language, body: r.body ?? '',
+      kind: r.prokind === 'p' ? 'procedure' : 'function',
+      definition: r.definition.replace(/\s+$/, ''),
+      language: r.language,
+      body: r.body ?? '',
     });
   }
-  for (const r of aggregateRows) add(r, { kind: 'aggregate', definition: aggregateDefinition(r), language: 'internal', body: '' });
+  for (const r of aggregateRows)
+    add(r, { kind: 'aggregate', definition: aggregateDefinition(r), language: 'internal', body: '' });
   return functions;
 }
 

@@ -18,9 +18,14 @@ interface IndexRowBase {
 }
 
 /** An index; one a constraint owns comes without its definition (the constraint's says it). */
-export type IndexRow = IndexRowBase & ({ readonly backs_constraint: true; readonly definition: null } | { readonly backs_constraint: false; readonly definition: string });
+export type IndexRow = IndexRowBase &
+  (
+    | { readonly backs_constraint: true; readonly definition: null }
+    | { readonly backs_constraint: false; readonly definition: string }
+  );
 
-export const INDEXES = query<IndexRow>(`SELECT i.indexrelid::int AS oid, n.nspname AS schema, ic.relname AS name, i.indrelid::int AS relid,
+export const INDEXES = query<IndexRow>(
+  `SELECT i.indexrelid::int AS oid, n.nspname AS schema, ic.relname AS name, i.indrelid::int AS relid,
       ic.relispartition, i.indisvalid AS valid, backing.conindid IS NOT NULL AS backs_constraint,
       (SELECT inh.inhparent::int FROM pg_catalog.pg_inherits inh WHERE inh.inhrelid = i.indexrelid) AS parent_index,
       CASE WHEN backing.conindid IS NULL THEN pg_catalog.pg_get_indexdef(i.indexrelid) END AS definition,
@@ -32,10 +37,20 @@ export const INDEXES = query<IndexRow>(`SELECT i.indexrelid::int AS oid, n.nspna
     LEFT JOIN (SELECT DISTINCT co.conindid, co.conrelid FROM pg_catalog.pg_constraint co
       WHERE co.contype IN ('p', 'u', 'x')) backing ON backing.conindid = i.indexrelid AND backing.conrelid = i.indrelid
     WHERE ${USER_NAMESPACE}
-    ORDER BY n.nspname, ic.relname`, {
-  oid: 'int', schema: 'text', name: 'text', relid: 'int', relispartition: 'bool', valid: 'bool', backs_constraint: 'bool',
-  parent_index: 'int | null', definition: 'text | null', statistics_targets: 'text[]',
-});
+    ORDER BY n.nspname, ic.relname`,
+  {
+    oid: 'int',
+    schema: 'text',
+    name: 'text',
+    relid: 'int',
+    relispartition: 'bool',
+    valid: 'bool',
+    backs_constraint: 'bool',
+    parent_index: 'int | null',
+    definition: 'text | null',
+    statistics_targets: 'text[]',
+  },
+);
 
 export interface Indexes {
   readonly indexes: Map<string, IndexInfo>;
@@ -47,7 +62,10 @@ export interface Indexes {
 
 /** `constraintByIndexOid`: the constraints' indexes (from buildConstraints), keyed as their constraint. */
 export function buildIndexes(
-  rows: readonly IndexRow[], keys: ObjectKeys, tables: ReadonlyMap<number, RelationRef>, constraintByIndexOid: ReadonlyMap<number, string>,
+  rows: readonly IndexRow[],
+  keys: ObjectKeys,
+  tables: ReadonlyMap<number, RelationRef>,
+  constraintByIndexOid: ReadonlyMap<number, string>,
 ): Indexes {
   const indexes = new Map<string, IndexInfo>();
   const partitionIndexes = new Map<string, IndexInfo>();
@@ -64,8 +82,14 @@ export function buildIndexes(
     keys.classes.set(r.oid, key);
     // An index on a partition attached to its parent's index is created by the parent's CREATE INDEX.
     const index = {
-      key, schema: r.schema, name: r.name, tableKey: rel.key, definition: r.definition, valid: r.valid !== false,
-      statisticsTargets: r.statistics_targets, comment: null,
+      key,
+      schema: r.schema,
+      name: r.name,
+      tableKey: rel.key,
+      definition: r.definition,
+      valid: r.valid !== false,
+      statisticsTargets: r.statistics_targets,
+      comment: null,
     };
     (r.relispartition ? partitionIndexes : indexes).set(key, index);
   }
@@ -76,7 +100,8 @@ export function buildIndexes(
     if (!key || !r.parent_index) continue;
     const index = partitionIndexes.get(key);
     if (index) partitionIndexes.set(key, { ...index, parentIndexKey: keys.classes.get(r.parent_index) ?? null });
-    if (constraintByIndexOid.get(r.oid) === key) constraintParentIndexes.set(key, keys.classes.get(r.parent_index) ?? null);
+    if (constraintByIndexOid.get(r.oid) === key)
+      constraintParentIndexes.set(key, keys.classes.get(r.parent_index) ?? null);
   }
   return { indexes, partitionIndexes, constraintParentIndexes };
 }

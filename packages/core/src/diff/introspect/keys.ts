@@ -27,9 +27,20 @@ export interface ObjectKeys {
 
 export function newObjectKeys(): ObjectKeys {
   return {
-    classes: new Map(), types: new Map(), procs: new Map(), constraints: new Map(), namespaces: new Map(),
-    extensions: new Map(), collations: new Map(), triggers: new Map(), policies: new Map(), statistics: new Map(),
-    rules: new Map(), columns: new Map(), domainConstraints: new Map(), defined: new Map(),
+    classes: new Map(),
+    types: new Map(),
+    procs: new Map(),
+    constraints: new Map(),
+    namespaces: new Map(),
+    extensions: new Map(),
+    collations: new Map(),
+    triggers: new Map(),
+    policies: new Map(),
+    statistics: new Map(),
+    rules: new Map(),
+    columns: new Map(),
+    domainConstraints: new Map(),
+    defined: new Map(),
   };
 }
 
@@ -40,16 +51,27 @@ export function objectKey(keys: ObjectKeys, catalog: string, oid: number, subid:
       if (subid > 0) return keys.columns.get(`${oid}:${subid}`) ?? keys.classes.get(oid);
       return keys.classes.get(oid);
     }
-    case 'pg_type': return keys.types.get(oid);
-    case 'pg_proc': return keys.procs.get(oid);
-    case 'pg_constraint': return keys.domainConstraints.has(oid) ? undefined : keys.constraints.get(oid);
-    case 'pg_namespace': return keys.namespaces.get(oid);
-    case 'pg_extension': return keys.extensions.get(oid);
-    case 'pg_collation': return keys.collations.get(oid);
-    case 'pg_trigger': return keys.triggers.get(oid);
-    case 'pg_policy': return keys.policies.get(oid);
-    case 'pg_statistic_ext': return keys.statistics.get(oid);
-    case 'pg_rewrite': return keys.rules.get(oid);
-    default: return keys.defined.get(`${catalog}:${oid}`);
+    case 'pg_type':
+      return keys.types.get(oid);
+    case 'pg_proc':
+      return keys.procs.get(oid);
+    case 'pg_constraint':
+      return keys.domainConstraints.has(oid) ? undefined : keys.constraints.get(oid);
+    case 'pg_namespace':
+      return keys.namespaces.get(oid);
+    case 'pg_extension':
+      return keys.extensions.get(oid);
+    case 'pg_collation':
+      return keys.collations.get(oid);
+    case 'pg_trigger':
+      return keys.triggers.get(oid);
+    case 'pg_policy':
+      return keys.policies.get(oid);
+    case 'pg_statistic_ext':
+      return keys.statistics.get(oid);
+    case 'pg_rewrite':
+      return keys.rules.get(oid);
+    default:
+      return keys.defined.get(`${catalog}:${oid}`);
   }
 }

@@ -8,7 +8,8 @@ export interface OwnerRow {
   readonly owner: string;
 }
 
-export const OWNERS = query<OwnerRow>(`SELECT 'pg_class' AS catalog, c.oid::int, pg_catalog.pg_get_userbyid(c.relowner) AS owner FROM pg_catalog.pg_class c
+export const OWNERS = query<OwnerRow>(
+  `SELECT 'pg_class' AS catalog, c.oid::int, pg_catalog.pg_get_userbyid(c.relowner) AS owner FROM pg_catalog.pg_class c
       WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND c.oid >= 16384
     UNION ALL SELECT 'pg_type', t.oid::int, pg_catalog.pg_get_userbyid(t.typowner) FROM pg_catalog.pg_type t WHERE t.oid >= 16384
     UNION ALL SELECT 'pg_proc', p.oid::int, pg_catalog.pg_get_userbyid(p.proowner) FROM pg_catalog.pg_proc p WHERE p.oid >= 16384
@@ -21,12 +22,19 @@ export const OWNERS = query<OwnerRow>(`SELECT 'pg_class' AS catalog, c.oid::int,
     UNION ALL SELECT 'pg_publication', p.oid::int, pg_catalog.pg_get_userbyid(p.pubowner) FROM pg_catalog.pg_publication p
     UNION ALL SELECT 'pg_statistic_ext', s.oid::int, pg_catalog.pg_get_userbyid(s.stxowner) FROM pg_catalog.pg_statistic_ext s
     UNION ALL SELECT 'database', 0, pg_catalog.pg_get_userbyid(d.datdba) FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database()
-    ORDER BY 1, 2`, {
-  catalog: 'text', oid: 'int', owner: 'text',
-});
+    ORDER BY 1, 2`,
+  {
+    catalog: 'text',
+    oid: 'int',
+    owner: 'text',
+  },
+);
 
 /** Owners by key (a composite type's pg_class row is its type's: the type's own row says it), and the database's. */
-export function buildOwners(rows: readonly OwnerRow[], keys: ObjectKeys): { owners: Map<string, string>; databaseOwner: string } {
+export function buildOwners(
+  rows: readonly OwnerRow[],
+  keys: ObjectKeys,
+): { owners: Map<string, string>; databaseOwner: string } {
   const owners = new Map<string, string>();
   for (const r of rows) {
     if (r.catalog === 'database') continue;

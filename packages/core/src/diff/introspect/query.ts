@@ -11,12 +11,17 @@ export interface Query<Row> {
   readonly row?: Row;
 }
 
-type Kind<T> = T extends boolean ? 'bool'
-  : T extends string ? 'text'
-  : T extends number ? 'int'
-  : T extends readonly string[] ? 'text[]'
-  : T extends readonly number[] ? 'int[]'
-  : 'json';
+type Kind<T> = T extends boolean
+  ? 'bool'
+  : T extends string
+    ? 'text'
+    : T extends number
+      ? 'int'
+      : T extends readonly string[]
+        ? 'text[]'
+        : T extends readonly number[]
+          ? 'int[]'
+          : 'json';
 
 /** What a column of type T holds: 'text', 'int', 'bool', 'text[]', 'int[]' or 'json', with ' | null' when it may be NULL. */
 export type ColumnKind<T> = null extends T ? `${Kind<NonNullable<T>>} | null` : Kind<T>;

@@ -27,7 +27,8 @@ export interface RelationRow {
   readonly default_acl: string[];
 }
 
-export const RELATIONS = query<RelationRow>(`SELECT c.oid::int, n.nspname AS schema, c.relname AS name, c.relkind, c.relpersistence,
+export const RELATIONS = query<RelationRow>(
+  `SELECT c.oid::int, n.nspname AS schema, c.relname AS name, c.relkind, c.relpersistence,
       c.relrowsecurity, c.relforcerowsecurity, c.reloptions::text[] AS options, c.relreplident,
       (SELECT ic.relname FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
         WHERE i.indrelid = c.oid AND i.indisreplident LIMIT 1) AS replident_index,
@@ -41,12 +42,28 @@ export const RELATIONS = query<RelationRow>(`SELECT c.oid::int, n.nspname AS sch
       pg_catalog.acldefault('r', c.relowner)::text[] AS default_acl
     FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
     WHERE c.relkind IN ('r', 'p', 'v', 'm') AND ${USER_NAMESPACE} AND ${notExtensionMember('pg_class', 'c.oid')}
-    ORDER BY n.nspname, c.relname`, {
-  oid: 'int', schema: 'text', name: 'text', relkind: 'text', relpersistence: 'text', relrowsecurity: 'bool',
-  relforcerowsecurity: 'bool', options: 'text[] | null', relreplident: 'text', replident_index: 'text | null',
-  cluster_index: 'text | null', partition_key: 'text | null', relispartition: 'bool', bound: 'text | null',
-  parents: 'int[]', view_definition: 'text | null', acl: 'text[]', default_acl: 'text[]',
-});
+    ORDER BY n.nspname, c.relname`,
+  {
+    oid: 'int',
+    schema: 'text',
+    name: 'text',
+    relkind: 'text',
+    relpersistence: 'text',
+    relrowsecurity: 'bool',
+    relforcerowsecurity: 'bool',
+    options: 'text[] | null',
+    relreplident: 'text',
+    replident_index: 'text | null',
+    cluster_index: 'text | null',
+    partition_key: 'text | null',
+    relispartition: 'bool',
+    bound: 'text | null',
+    parents: 'int[]',
+    view_definition: 'text | null',
+    acl: 'text[]',
+    default_acl: 'text[]',
+  },
+);
 
 /** What the objects on a relation (constraints, indexes, triggers...) need of it. */
 export interface RelationRef {
@@ -67,7 +84,10 @@ export function stripSemicolon(text: string): string {
 }
 
 /** The relations by key (columns come from the columns query), and the relations by oid. */
-export function buildRelations(rows: readonly RelationRow[], keys: ObjectKeys): { relations: Map<string, RelationInfo>; byOid: Map<number, RelationRef> } {
+export function buildRelations(
+  rows: readonly RelationRow[],
+  keys: ObjectKeys,
+): { relations: Map<string, RelationInfo>; byOid: Map<number, RelationRef> } {
   const relations = new Map<string, RelationInfo>();
   const byOid = new Map<number, RelationRef>();
   for (const r of rows) {
@@ -88,11 +108,11 @@ export function buildRelations(rows: readonly RelationRow[], keys: ObjectKeys): 
       rowSecurity: r.relrowsecurity,
       forceRowSecurity: r.relforcerowsecurity,
       replicaIdentity: r.relreplident === 'i' && !r.replident_index ? 'd' : r.relreplident,
-      replicaIdentityIndex: r.relreplident === 'i' ? r.replident_index ?? null : null,
+      replicaIdentityIndex: r.relreplident === 'i' ? (r.replident_index ?? null) : null,
       clusterIndex: r.cluster_index ?? null,
       options: r.options ?? [],
       partitionKey: r.partition_key ?? null,
-      partitionOf: r.relispartition ? parents[0] ?? null : null,
+      partitionOf: r.relispartition ? (parents[0] ?? null) : null,
       partitionBound: r.bound ?? null,
       inherits: r.relispartition ? [] : parents,
       columns: [],
@@ -118,8 +138,14 @@ interface OnTable {
  * Objects named within one table, keyed `prefix:schema.table.name`, their keys recorded by oid in `keysByOid`;
  * rows on relations introspection did not read are left out. `rest` gives what follows the name.
  */
-export function buildOnTables<T extends OnTable, R extends { readonly oid: number; readonly relid: number; readonly name: string }>(
-  rows: readonly R[], prefix: string, tables: ReadonlyMap<number, RelationRef>, keysByOid: Map<number, string>,
+export function buildOnTables<
+  T extends OnTable,
+  R extends { readonly oid: number; readonly relid: number; readonly name: string },
+>(
+  rows: readonly R[],
+  prefix: string,
+  tables: ReadonlyMap<number, RelationRef>,
+  keysByOid: Map<number, string>,
   rest: (r: R) => Omit<T, keyof OnTable>,
 ): Map<string, T> {
   const objects = new Map<string, T>();

@@ -11,14 +11,20 @@ export interface SchemaRow {
   readonly default_acl: string[];
 }
 
-export const SCHEMAS = query<SchemaRow>(`SELECT n.oid::int, n.nspname AS name,
+export const SCHEMAS = query<SchemaRow>(
+  `SELECT n.oid::int, n.nspname AS name,
       COALESCE(n.nspacl, pg_catalog.acldefault('n', n.nspowner))::text[] AS acl,
       pg_catalog.acldefault('n', n.nspowner)::text[] AS default_acl
     FROM pg_catalog.pg_namespace n
     WHERE ${USER_NAMESPACE} AND ${notExtensionMember('pg_namespace', 'n.oid')}
-    ORDER BY n.nspname`, {
-  oid: 'int', name: 'text', acl: 'text[]', default_acl: 'text[]',
-});
+    ORDER BY n.nspname`,
+  {
+    oid: 'int',
+    name: 'text',
+    acl: 'text[]',
+    default_acl: 'text[]',
+  },
+);
 
 export function buildSchemas(rows: readonly SchemaRow[], keys: ObjectKeys): Map<string, SchemaInfo> {
   const schemas = new Map<string, SchemaInfo>();

@@ -9,5 +9,7 @@ export function notExtensionMember(catalog: string, oid: string): string {
 }
 
 /** The qualified name of the collation whose oid is the SQL expression `oid`. */
-export const COLLATION_NAME = (oid: string) => `(SELECT pg_catalog.quote_ident(cn.nspname) || '.' || pg_catalog.quote_ident(co.collname)
+export const COLLATION_NAME = (
+  oid: string,
+) => `(SELECT pg_catalog.quote_ident(cn.nspname) || '.' || pg_catalog.quote_ident(co.collname)
   FROM pg_catalog.pg_collation co JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = ${oid})`;

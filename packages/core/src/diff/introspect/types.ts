@@ -28,7 +28,8 @@ export interface TypeRow {
   readonly multirange_oid: number | null;
 }
 
-export const TYPES = query<TypeRow>(`SELECT t.oid::int, n.nspname AS schema, t.typname AS name, t.typtype, t.typrelid::int AS relid,
+export const TYPES = query<TypeRow>(
+  `SELECT t.oid::int, n.nspname AS schema, t.typname AS name, t.typtype, t.typrelid::int AS relid,
       CASE WHEN t.typtype = 'e' THEN ARRAY(SELECT en.enumlabel::text FROM pg_catalog.pg_enum en
         WHERE en.enumtypid = t.oid ORDER BY en.enumsortorder) END AS labels,
       CASE WHEN t.typtype = 'd' THEN pg_catalog.format_type(t.typbasetype, t.typtypmod) END AS base,
@@ -51,13 +52,29 @@ export const TYPES = query<TypeRow>(`SELECT t.oid::int, n.nspname AS schema, t.t
     LEFT JOIN pg_catalog.pg_namespace opcn ON opcn.oid = opc.opcnamespace
     WHERE ${USER_NAMESPACE} AND (t.typtype IN ('e', 'd', 'r') OR (t.typtype = 'c' AND tc.relkind = 'c'))
       AND ${notExtensionMember('pg_type', 't.oid')}
-    ORDER BY n.nspname, t.typname`, {
-  oid: 'int', schema: 'text', name: 'text', typtype: 'text', relid: 'int', labels: 'text[] | null',
-  base: 'text | null', typnotnull: 'bool', default_expr: 'text | null', collation: 'text | null', acl: 'text[]',
-  default_acl: 'text[]', range_subtype: 'text | null', range_opclass: 'text | null', range_collation: 'text | null',
-  range_canonical: 'text | null', range_subdiff: 'text | null', multirange: 'text | null',
-  multirange_oid: 'int | null',
-});
+    ORDER BY n.nspname, t.typname`,
+  {
+    oid: 'int',
+    schema: 'text',
+    name: 'text',
+    typtype: 'text',
+    relid: 'int',
+    labels: 'text[] | null',
+    base: 'text | null',
+    typnotnull: 'bool',
+    default_expr: 'text | null',
+    collation: 'text | null',
+    acl: 'text[]',
+    default_acl: 'text[]',
+    range_subtype: 'text | null',
+    range_opclass: 'text | null',
+    range_collation: 'text | null',
+    range_canonical: 'text | null',
+    range_subdiff: 'text | null',
+    multirange: 'text | null',
+    multirange_oid: 'int | null',
+  },
+);
 
 /** User types by kind; domains come without their constraints and composites without their attributes (read with constraints and columns). */
 export interface Types {
@@ -81,16 +98,34 @@ export function buildTypes(rows: readonly TypeRow[], keys: ObjectKeys): Types {
       // The multirange type comes and goes with its range: a column of either uses the range.
       keys.types.set(r.multirange_oid!, key);
       ranges.set(key, {
-        key, schema: r.schema, name: r.name, subtype: r.range_subtype!, opclass: r.range_opclass ?? null,
-        collation: r.range_collation ?? null, canonical: r.range_canonical ?? null, subtypeDiff: r.range_subdiff ?? null,
-        multirange: r.multirange!, comment: null, acl, defaultAcl,
+        key,
+        schema: r.schema,
+        name: r.name,
+        subtype: r.range_subtype!,
+        opclass: r.range_opclass ?? null,
+        collation: r.range_collation ?? null,
+        canonical: r.range_canonical ?? null,
+        subtypeDiff: r.range_subdiff ?? null,
+        multirange: r.multirange!,
+        comment: null,
+        acl,
+        defaultAcl,
       });
     } else if (r.typtype === 'e') {
       enums.set(key, { key, schema: r.schema, name: r.name, labels: r.labels!, comment: null, acl, defaultAcl });
     } else if (r.typtype === 'd') {
       domains.set(key, {
-        key, schema: r.schema, name: r.name, baseType: r.base!, collation: r.collation ?? null,
-        default: r.default_expr ?? null, notNull: r.typnotnull, constraints: [], comment: null, acl, defaultAcl,
+        key,
+        schema: r.schema,
+        name: r.name,
+        baseType: r.base!,
+        collation: r.collation ?? null,
+        default: r.default_expr ?? null,
+        notNull: r.typnotnull,
+        constraints: [],
+        comment: null,
+        acl,
+        defaultAcl,
       });
     } else {
       keys.classes.set(r.relid, key);

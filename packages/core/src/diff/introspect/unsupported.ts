@@ -9,7 +9,8 @@ export interface UnsupportedRow {
   readonly name: string;
 }
 
-export const UNSUPPORTED = query<UnsupportedRow>(`SELECT 'foreign table' AS kind, n.nspname AS schema, c.relname::text AS name
+export const UNSUPPORTED = query<UnsupportedRow>(
+  `SELECT 'foreign table' AS kind, n.nspname AS schema, c.relname::text AS name
       FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
       WHERE c.relkind = 'f' AND ${USER_NAMESPACE} AND ${notExtensionMember('pg_class', 'c.oid')}
     UNION ALL SELECT 'text search parser', n.nspname, p.prsname::text
@@ -27,9 +28,13 @@ export const UNSUPPORTED = query<UnsupportedRow>(`SELECT 'foreign table' AS kind
     UNION ALL SELECT 'access method', NULL, amname::text FROM pg_catalog.pg_am a WHERE a.oid >= 16384 AND ${notExtensionMember('pg_am', 'a.oid')}
     UNION ALL SELECT 'transform', NULL, pg_catalog.format_type(t.trftype, NULL) || ' LANGUAGE ' || l.lanname
       FROM pg_catalog.pg_transform t JOIN pg_catalog.pg_language l ON l.oid = t.trflang WHERE ${notExtensionMember('pg_transform', 't.oid')}
-    ORDER BY 1, 2, 3`, {
-  kind: 'text', schema: 'text | null', name: 'text',
-});
+    ORDER BY 1, 2, 3`,
+  {
+    kind: 'text',
+    schema: 'text | null',
+    name: 'text',
+  },
+);
 
 export function buildUnsupported(rows: readonly UnsupportedRow[]): UnsupportedObject[] {
   return rows.map((r) => ({ kind: r.kind, schema: r.schema ?? null, name: r.name }));
