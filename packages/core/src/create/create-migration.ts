@@ -1,7 +1,7 @@
 import { diff, renderSql } from '../diff';
 import { type RenameDeclaration, diffWithRenames } from '../diff/renames';
 import type { DiffOptions, DiffStatement } from '../diff/types';
-import { ConfigurationError, errorMessage } from '../errors';
+import { ConfigurationError } from '../errors';
 import { Git } from '../git';
 import { type Logger, silentLogger } from '../logger';
 import type { MigrationHazard } from '../migrations/metadata';
@@ -25,7 +25,8 @@ import {
 import { readDeclaredIntent } from '../intent/declared';
 import { refuseEmptyGoal } from '../intent/empty-goal';
 import { type RenameCandidate, renameCandidates } from '../intent/rename-candidates';
-import { connectDatabase } from '../pg/connect';
+import { rehearse } from '../rehearsal/rehearsal';
+import { settleAll } from '../settle';
 import { baseOfNextMigration } from './base-commit';
 import { DB_MIGRATE_GENERATOR } from './generator';
 import { renderMigrationFile } from './migration-file';
@@ -186,6 +187,7 @@ export async function createMigration(options: CreateMigrationOptions): Promise<
     async (server) => {
       const [baseDb, goalDb] = await Promise.all([server.createDatabase(), server.createDatabase()]);
       const build = { logger, timeoutMs: options.buildTimeoutMs };
+      // Both builds settle (none still writing to a database being dropped), then the first failure throws.
       await settleAll([buildSchemaAt(source, baseSha, baseDb, build), buildSchemaAt(source, goalSha, goalDb, build)]);
       const [before, goal] = await Promise.all([readDataInventoryAt(baseDb.url), readDataInventoryAt(goalDb.url)]);
       refuseEmptyGoal({
@@ -376,13 +378,6 @@ async function resolveBase(git: Git, sha: string, metadataPath: string): Promise
   }
 }
 
-/** Waits for every build (so none is still writing to a database being dropped), then throws the first failure. */
-async function settleAll(builds: readonly Promise<unknown>[]): Promise<void> {
-  const results = await Promise.allSettled(builds);
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) throw failed.reason;
-}
-
 /**
  * Runs the Up statements on the shadow base database, one by one (as a notransaction section would),
  * and compares what holds data before and after. When a statement fails there, the losses cannot be
@@ -394,16 +389,15 @@ async function measureLosses(
   before: DataInventory,
   logger: Logger,
 ): Promise<DataLoss[]> {
-  const client = await connectDatabase(url);
-  try {
-    for (const statement of statements) await client.query(statement.sql);
-  } catch (error) {
+  return rehearse(url, async (rehearsal) => {
+    const failed = await rehearsal.statements(
+      statements.map((s) => s.sql),
+      false,
+    );
+    if (failed === undefined) return dataLosses(before, await rehearsal.inventory());
     logger.warning(
-      `could not run the Up statements on the base schema to find what they lose (verify will): ${errorMessage(error)}`,
+      `could not run the Up statements on the base schema to find what they lose (verify will): ${failed}`,
     );
     return [];
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-  return dataLosses(before, await readDataInventoryAt(url));
+  });
 }

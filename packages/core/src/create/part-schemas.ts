@@ -1,8 +1,7 @@
 import { diff } from '../diff';
 import type { DiffOptions, DiffStatement } from '../diff/types';
-import { errorMessage } from '../errors';
-import { type DataInventory, type DataLoss, dataLosses, readDataInventoryAt } from '../intent/data-loss';
-import { connectDatabase } from '../pg/connect';
+import { type DataInventory, type DataLoss, dataLosses } from '../intent/data-loss';
+import { rehearse } from '../rehearsal/rehearsal';
 import type { ShadowServer, ShadowDatabase } from '../shadow/types';
 import type { ChangePart } from './split';
 
@@ -40,19 +39,28 @@ export async function partChanges(
   let held = input.before;
   for (const [index, part] of input.parts.entries()) {
     const next = await input.server.createDatabase({ template: previous });
-    const failed = await runPart(next.url, part);
-    if (failed) {
+    const last = index === input.parts.length - 1;
+    // As the file will run it: in one transaction, or statement by statement outside one.
+    const ran = await rehearse(next.url, async (rehearsal) => {
+      const failed = await rehearsal.statements(
+        part.up.filter((s) => s.action !== 'rename').map((s) => s.sql),
+        !part.outside,
+      );
+      if (failed !== undefined) return { failed };
+      const [after, back] = await Promise.all([
+        rehearsal.inventory(),
+        diff((last ? input.goal : next).url, previous.url, input.diff),
+      ]);
+      return { after, back };
+    });
+    if ('failed' in ran) {
       await next.drop().catch(() => undefined);
       if (previous !== input.base) await previous.drop().catch(() => undefined);
       return {
-        failed: `part ${index + 1} of ${input.parts.length} did not run on a copy of the schema before it: ${failed}`,
+        failed: `part ${index + 1} of ${input.parts.length} did not run on a copy of the schema before it: ${ran.failed}`,
       };
     }
-    const last = index === input.parts.length - 1;
-    const [after, back] = await Promise.all([
-      readDataInventoryAt(next.url),
-      diff((last ? input.goal : next).url, previous.url, input.diff),
-    ]);
+    const { after, back } = ran;
     const renames = part.up.some((s) => s.action === 'rename') ? input.renamesBack : [];
     changes.push({ ...part, down: [...back.statements, ...renames], losses: dataLosses(held, after) });
     if (previous !== input.base) await previous.drop().catch(() => undefined);
@@ -67,20 +75,4 @@ export async function partChanges(
       failed: `run one after the other, the parts do not reach the goal schema (${left.statements[0]!.sql.split('\n')[0]} still differs)`,
     };
   return { parts: changes };
-}
-
-/** Runs a part's Up (renames already ran on the base) as its file will run; the error message when it fails. */
-async function runPart(url: string, part: ChangePart): Promise<string | undefined> {
-  const client = await connectDatabase(url);
-  try {
-    if (!part.outside) await client.query('BEGIN');
-    for (const statement of part.up) if (statement.action !== 'rename') await client.query(statement.sql);
-    if (!part.outside) await client.query('COMMIT');
-    return undefined;
-  } catch (error) {
-    if (!part.outside) await client.query('ROLLBACK').catch(() => undefined);
-    return errorMessage(error);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
 }

@@ -9,15 +9,14 @@
  * one of them changes.
  */
 import { performance } from 'node:perf_hooks';
-import type { Client } from 'pg';
-import { down, status, up } from '../applier/migrator';
+import { status } from '../applier/migrator';
 import { inconsistencyReason } from '../applier/state';
 import { errorMessage } from '../errors';
-import { type DataInventory, readDataInventory, readDataInventoryAt } from '../intent/data-loss';
+import type { DataInventory } from '../intent/data-loss';
 import { type Logger, silentLogger } from '../logger';
 import type { MigrationSet } from '../migrations/store';
-import { fillEmptyTables } from '../seed/fill';
-import { describeUserSeed, runUserSeed, type UserSeed } from '../seed/user-seed';
+import { type MigrationRehearsal, rehearseOnCopy } from '../rehearsal/rehearsal';
+import { describeUserSeed, type UserSeed } from '../seed/user-seed';
 import type { ShadowDatabase } from '../shadow/types';
 import type { ExpectedSchemas } from './expected-schemas';
 import { mapWithConcurrency } from './pool';
@@ -98,6 +97,47 @@ export async function runPreflight(input: PreflightInput): Promise<PreflightRepo
       `pre-flight: running the migrations up to version ${to} on copies of ${starts}${seed ? ' (plain and seeded)' : ''}`,
     );
   }
+  /** The pending migrations on one copy: the failure that would stop the targets starting there, if any. */
+  const rehearseFrom = async (
+    rehearsal: MigrationRehearsal,
+    fromVersion: number,
+    seeded: boolean,
+    label: string,
+  ): Promise<PreflightFailure | undefined> => {
+    if (seeded && seed) {
+      try {
+        await rehearsal.seed(seed, `on a copy of version ${fromVersion}`, logger);
+        await rehearsal.fill();
+      } catch (error) {
+        return { fromVersion, seeded, error: `pre-flight from ${label}: ${errorMessage(error)}` };
+      }
+    }
+    // On the plain copy, what holds data is read at the start and after each migration (one query each).
+    const inventories = new Map<number, DataInventory>();
+    let measured = !seeded && input.inventories !== undefined;
+    const record = async (version: number) => {
+      if (!measured) return;
+      try {
+        inventories.set(version, await rehearsal.inventory());
+      } catch {
+        measured = false; // the gate then finds no measurement and refuses: never a guess
+      }
+    };
+    await record(fromVersion);
+    const afterEach = measured ? record : undefined;
+    const run = to > fromVersion ? await rehearsal.up(to, afterEach) : await rehearsal.down(to, afterEach);
+    if (measured) input.inventories?.add(inventories);
+    // Only a statement that fails counts: a revert the target's own plan refuses (no Down section), or a
+    // transient failure (a deadlock, a lock timeout) that says nothing about the migration, is left to the targets.
+    if (run.error?.kind !== 'sql' || isTransientFailure(run.error, run.error.sqlState)) return undefined;
+    return {
+      fromVersion,
+      seeded,
+      ...(run.error.fileName ? { fileName: run.error.fileName } : {}),
+      ...(run.error.line ? { line: run.error.line } : {}),
+      error: `pre-flight from ${label}: ${run.error.message}`,
+    };
+  };
   const results = await mapWithConcurrency(
     runs,
     PREFLIGHT_CONCURRENCY,
@@ -112,44 +152,11 @@ export async function runPreflight(input: PreflightInput): Promise<PreflightRepo
         return undefined;
       }
       try {
-        if (seeded) {
-          try {
-            await runUserSeed(seed!, copy.url, `on a copy of version ${fromVersion}`, logger);
-            await fillEmptyTables(copy.url);
-          } catch (error) {
-            return { fromVersion, seeded, error: `pre-flight from ${label}: ${errorMessage(error)}` };
-          }
-        }
-        // On the plain copy, what holds data is read at the start and after each migration (one query each).
-        const inventories = new Map<number, DataInventory>();
-        let measured = !seeded && input.inventories !== undefined;
-        const record = async (version: number, read: () => Promise<DataInventory>) => {
-          if (!measured) return;
-          try {
-            inventories.set(version, await read());
-          } catch {
-            measured = false; // the gate then finds no measurement and refuses: never a guess
-          }
-        };
-        await record(fromVersion, () => readDataInventoryAt(copy.url));
-        const afterEach = measured
-          ? (client: Client, step: { version: number }) => record(step.version, () => readDataInventory(client))
-          : undefined;
-        const options = { to, logger: silentLogger, ...(afterEach ? { afterEach } : {}) };
-        const run = to > fromVersion ? await up(copy.url, set, options) : await down(copy.url, set, options);
-        if (measured) input.inventories!.add(inventories);
-        // Only a statement that fails counts: a revert the target's own plan refuses (no Down section), or a
-        // transient failure (a deadlock, a lock timeout) that says nothing about the migration, is left to the targets.
-        if (run.error?.kind !== 'sql' || isTransientFailure(run.error, run.error.sqlState)) return undefined;
-        return {
-          fromVersion,
-          seeded,
-          ...(run.error.fileName ? { fileName: run.error.fileName } : {}),
-          ...(run.error.line ? { line: run.error.line } : {}),
-          error: `pre-flight from ${label}: ${run.error.message}`,
-        };
-      } finally {
-        await copy.drop().catch(() => undefined);
+        return await rehearseOnCopy(copy, set, (rehearsal) => rehearseFrom(rehearsal, fromVersion, seeded, label));
+      } catch (error) {
+        // The copy could not be reached or locked: that says nothing about the migrations.
+        logger.debug(`pre-flight from ${label}: ${errorMessage(error)}`);
+        return undefined;
       }
     },
   );

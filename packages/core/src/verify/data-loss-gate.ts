@@ -26,7 +26,6 @@ import {
   type RowDeletion,
   dataLosses,
   inventoryTables,
-  readDataInventory,
   rowDeletions,
 } from '../intent/data-loss';
 import type { MigrationStatement } from '../migrations/format';
@@ -36,7 +35,7 @@ import type { RowCounts } from '../seed/rows';
 import type { ShadowDatabase } from '../shadow/types';
 import type { MigrationEntry } from './numbering';
 import type { VerifyFinding } from './report';
-import { versionBelow, withMigrationSession } from './session';
+import { rehearseMigrations, versionBelow } from '../rehearsal/rehearsal';
 
 /** One section of one new migration, run on a shadow database, with what was measured around it. */
 export interface MeasuredStep {
@@ -83,25 +82,18 @@ export async function measureWithoutRows(
   baseTables?: readonly string[],
 ): Promise<Measured> {
   if (entries.length === 0) return { steps: [], baseTables: baseTables ?? [] };
-  return withMigrationSession(db.url, set, async (session) => {
+  return rehearseMigrations(db.url, set, async (rehearsal) => {
     const steps: MeasuredStep[] = [];
     const base = versionBelow(set, entries[0]!.version);
-    if (base > 0) {
-      const replay = await session.up(base);
-      if (replay.error)
-        return {
-          steps,
-          baseTables: baseTables ?? [],
-          skipped: `the migrations up to the base do not apply: ${replay.error.message}`,
-        };
-    }
-    let before = await readDataInventory(session.client);
+    const skipped = base > 0 ? await rehearsal.replayBase(base) : undefined;
+    if (skipped) return { steps, baseTables: baseTables ?? [], skipped };
+    let before = await rehearsal.inventory();
     const atBase = baseTables ?? inventoryTables(before);
     for (const entry of entries) {
-      const run = await session.up(entry.version);
+      const run = await rehearsal.up(entry.version);
       if (run.error)
         return { steps, baseTables: atBase, skipped: `${entry.fileName} does not apply: ${run.error.message}` };
-      const after = await readDataInventory(session.client);
+      const after = await rehearsal.inventory();
       steps.push({ entry, section: 'up', inventory: { before, after } });
       before = after;
     }

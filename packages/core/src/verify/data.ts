@@ -13,25 +13,23 @@
  * verify like a drop), run one at a time. One connection for the whole pass, holding the migration lock.
  */
 import { performance } from 'node:perf_hooks';
-import type { Client } from 'pg';
 import type { MigrationError } from '../applier/result';
 import { ConfigurationError, errorMessage } from '../errors';
-import { inventoryTables, readDataInventory } from '../intent/data-loss';
+import { type DataInventory, type DataLoss, inventoryTables } from '../intent/data-loss';
 import { type Logger, silentLogger } from '../logger';
 import type { MigrationSet } from '../migrations/store';
-import { type FillResult, fillEmptyTables } from '../seed/fill';
-import { countRows, type RowCounts } from '../seed/rows';
-import { describeUserSeed, runUserSeed, type UserSeed } from '../seed/user-seed';
-import { ident } from '../diff/sql';
+import { type MigrationRehearsal, rehearseMigrations } from '../rehearsal/rehearsal';
+import type { FillResult } from '../seed/fill';
+import type { RowCounts } from '../seed/rows';
+import { describeUserSeed, type UserSeed } from '../seed/user-seed';
 import { type Measured, type MeasuredStep, stepRowDeletions } from './data-loss-gate';
-import { readValues, valueChanges } from './values';
-import { type LocksMeasured, measureLocks } from './locks';
+import type { ValueSnapshot } from './values';
+import type { LocksMeasured } from './locks';
 import type { ShadowDatabase } from '../shadow/types';
 import type { MigrationEntry } from './numbering';
 import { NOT_NULL_CHECK_SUFFIX } from '../diff/compare/online-columns';
 import { CHECK_TITLES, type VerifyCheck, type VerifyFinding } from './report';
 import type { ReversibilityPlan } from './reversibility';
-import { type MigrationSession, withMigrationSession } from './session';
 
 export interface DataCheckInput {
   readonly set: MigrationSet;
@@ -140,13 +138,6 @@ function violatesNotNullCheck(error: Pick<MigrationError, 'sqlState' | 'message'
 /** And for a Down, values its schema cannot hold: an enum label it removes, a string or number too long. */
 const DOWN_VALUE_DEPENDENT = new Set([...VALUE_DEPENDENT, '22P02']);
 
-/** Empties a table the generator filled (and the tables referencing it); returns the counts after. */
-async function emptyTable(client: Client, table: string): Promise<RowCounts> {
-  const dot = table.indexOf('.');
-  await client.query(`TRUNCATE ${ident(table.slice(0, dot))}.${ident(table.slice(dot + 1))} CASCADE`);
-  return countRows(client);
-}
-
 export interface DataCheckOutcome {
   readonly check: VerifyCheck;
   /** What the pass measured for the destructive-change gate (data-loss-gate.ts), on the seeded database. */
@@ -157,37 +148,52 @@ export interface DataCheckOutcome {
   readonly locks: LocksMeasured;
 }
 
-type MutableLocks = {
-  statements: LocksMeasured['statements'][number][];
-  notMeasured: LocksMeasured['notMeasured'][number][];
-};
+const NO_LOCKS: LocksMeasured = { statements: [], notMeasured: [] };
 
 /** Runs the data check; a failure to report is a result, only bugs throw. */
 export async function checkData(input: DataCheckInput): Promise<DataCheckOutcome> {
-  const { set, newEntries } = input;
-  const logger = input.logger ?? silentLogger;
-  const none: Measured = { steps: [], baseTables: [] };
-  if (newEntries.length === 0)
+  if (input.newEntries.length === 0)
     return {
       check: result('skipped', 'no new migrations to run on rows'),
-      measured: none,
+      measured: { steps: [], baseTables: [] },
       unmeasured: [],
-      locks: { statements: [], notMeasured: [] },
+      locks: NO_LOCKS,
     };
   const db = await input.newDatabase();
-  const locks: MutableLocks = { statements: [], notMeasured: [] };
-  const outcome = await withMigrationSession(db.url, set, (session) => seededPass(input, session, logger, locks));
-  return { ...outcome, locks };
+  return rehearseMigrations(db.url, input.set, (rehearsal) =>
+    seededPass(input, rehearsal, input.logger ?? silentLogger),
+  );
+}
+
+/** What one pass keeps as it goes, from the seeded base to the last Down. */
+interface Pass {
+  readonly input: DataCheckInput;
+  readonly rehearsal: MigrationRehearsal;
+  readonly timed: <T>(what: string, fn: () => Promise<T>) => Promise<T>;
+  /** Tables holding the seed's rows: a failure there is about real rows. */
+  readonly seeded: ReadonlySet<string>;
+  readonly baseTables: readonly string[];
+  readonly steps: MeasuredStep[];
+  /** Findings that do not fail the check (value-dependent failures on synthetic rows). */
+  readonly notes: VerifyFinding[];
+  /** Tables no synthetic row could be put in, with PostgreSQL's reason. */
+  readonly unfillable: Map<string, string>;
+  /** Tables this check emptied itself: not counted when rows must survive. */
+  readonly emptied: Set<string>;
+  /** Row counts before each new migration's Up, by the version the database was at. */
+  readonly before: Map<number, RowCounts>;
+  /** The version at which each table got its synthetic rows. */
+  readonly filledAt: Map<string, number>;
+  /** The locks measured per file and section; measured again (after a table was emptied), the later replaces the earlier. */
+  readonly locks: Map<string, LocksMeasured>;
 }
 
 async function seededPass(
   input: DataCheckInput,
-  session: MigrationSession,
+  rehearsal: MigrationRehearsal,
   logger: Logger,
-  locks: MutableLocks,
-): Promise<Omit<DataCheckOutcome, 'locks'>> {
+): Promise<DataCheckOutcome> {
   const { newEntries, plan, seed } = input;
-  const { client } = session;
   const timed = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
     const started = performance.now();
     try {
@@ -196,262 +202,308 @@ async function seededPass(
       logger.debug(`data check: ${what} in ${Math.round(performance.now() - started)} ms`);
     }
   };
-  /** Rehearses a section to measure its locks; measured again (after a table was emptied), the later replaces the earlier. */
-  const recordLocks = async (entry: MigrationEntry, section: 'up' | 'down', rows: RowCounts) => {
-    const measuredLocks = await timed(`locks of ${entry.fileName} (${section})`, () =>
-      measureLocks(
-        client,
-        entry,
-        [...rows.values()].map((t) => t.oid),
-        section,
-      ),
-    );
-    const earlier = (x: { file: string; section: string }) => x.file === entry.fileName && x.section === section;
-    locks.statements = locks.statements.filter((x) => !earlier(x));
-    locks.notMeasured = locks.notMeasured.filter((x) => !earlier(x));
-    locks.statements.push(...measuredLocks.statements);
-    locks.notMeasured.push(...measuredLocks.notMeasured);
-  };
   const base = newEntries[0].version - 1;
-  const entryOf = (fileName: string | undefined) => newEntries.find((e) => e.fileName === fileName);
-  const steps: MeasuredStep[] = [];
-  if (base > 0) {
-    const built = await timed(`replay to the base version ${base}`, () => session.up(base));
-    if (built.error) {
-      const skipped = `the migrations up to the base do not apply: ${built.error.message}`;
-      return {
-        check: result(
-          'skipped',
-          `skipped: the migrations up to the base version ${base} do not apply (see Consistency)`,
-        ),
-        measured: { steps, baseTables: [], skipped },
-        unmeasured: [],
-      };
-    }
-  }
+  const skipped =
+    base > 0 ? await timed(`replay to the base version ${base}`, () => rehearsal.replayBase(base)) : undefined;
+  if (skipped)
+    return {
+      check: result('skipped', `skipped: the migrations up to the base version ${base} do not apply (see Consistency)`),
+      measured: { steps: [], baseTables: [], skipped },
+      unmeasured: [],
+      locks: NO_LOCKS,
+    };
   const where = base > 0 ? `the base version ${base}` : 'the empty base';
-  let inventory = await readDataInventory(client);
+  const inventory = await rehearsal.inventory();
   const baseTables = inventoryTables(inventory);
-  const measured = (): Measured => ({ steps, baseTables });
-  if (seed) {
-    try {
-      await timed('seed', () => runUserSeed(seed, session.url, `on ${where}`, logger));
-    } catch (error) {
-      if (!(error instanceof ConfigurationError)) throw error;
-      return {
-        check: result('failed', `the seed does not run on ${where}`, [
-          { level: 'error', message: errorMessage(error) },
-        ]),
-        measured: measured(),
-        unmeasured: newEntries,
-      };
-    }
-  }
+  const seedFailure = seed ? await runSeed(rehearsal, seed, where, timed, logger) : undefined;
+  if (seedFailure)
+    return { check: seedFailure, measured: { steps: [], baseTables }, unmeasured: newEntries, locks: NO_LOCKS };
+  const pass: Pass = {
+    input,
+    rehearsal,
+    timed,
+    seeded: new Set(
+      seed ? [...(await rehearsal.rowCounts())].filter(([, t]) => t.rows > 0).map(([table]) => table) : [],
+    ),
+    baseTables,
+    steps: [],
+    notes: [],
+    unfillable: new Map(),
+    emptied: new Set(),
+    before: new Map(),
+    filledAt: new Map(),
+    locks: new Map(),
+  };
+  const ups = await runUps(pass, inventory);
+  if ('failed' in ups) return ended(pass, ups.failed, ups.unmeasured);
+  const total = [...ups.afterUp.values()].reduce((sum, t) => sum + t.rows, 0);
+  const rowsPhrase = `${plural(ups.afterUp.size, 'table')} holding ${plural(total, 'row')} (${seed ? `${describeUserSeed(seed)}, and synthetic rows in the tables it left empty` : 'synthetic rows'})`;
+  if (plan.kind !== 'run')
+    return ended(pass, withNotes(pass, `the Up sections run on ${rowsPhrase}; Down not run: ${plan.summary}`), []);
+  const downs = await runDowns(pass, plan, ups.afterUp);
+  if ('failed' in downs) return ended(pass, downs.failed, []);
+  return ended(pass, rowsSurvive(pass, plan, ups.afterUp, downs.after, rowsPhrase), []);
+}
 
-  // Tables holding the seed's rows: a failure there is about real rows.
-  const seeded = new Set(
-    seed ? [...(await countRows(client))].filter(([, t]) => t.rows > 0).map(([table]) => table) : [],
-  );
-  const unfillable = new Map<string, string>();
-  /** Findings that do not fail the check (value-dependent failures on synthetic rows). */
-  const notes: VerifyFinding[] = [];
-  /** Tables this check emptied itself: not counted when rows must survive. */
-  const emptied = new Set<string>();
-  /** Row counts before each new migration's Up, by the version the database was at. */
-  const before = new Map<number, RowCounts>();
-  /** The version at which each table got its synthetic rows. */
-  const filledAt = new Map<string, number>();
-  const fill = async (version: number): Promise<FillResult> => {
-    const filled = await timed('synthetic rows', () => fillEmptyTables(client));
-    for (const u of filled.unfillable) unfillable.set(u.table, u.reason);
-    for (const table of filled.filled.keys()) filledAt.set(table, version);
-    return filled;
+/** The user's seed on the base: the check's failure when it does not run there. */
+async function runSeed(
+  rehearsal: MigrationRehearsal,
+  seed: UserSeed,
+  where: string,
+  timed: Pass['timed'],
+  logger: Logger,
+): Promise<VerifyCheck | undefined> {
+  try {
+    await timed('seed', () => rehearsal.seed(seed, `on ${where}`, logger));
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof ConfigurationError)) throw error;
+    return result('failed', `the seed does not run on ${where}`, [{ level: 'error', message: errorMessage(error) }]);
+  }
+}
+
+function ended(pass: Pass, check: VerifyCheck, unmeasured: readonly MigrationEntry[]): DataCheckOutcome {
+  const locks = [...pass.locks.values()];
+  return {
+    check,
+    measured: { steps: pass.steps, baseTables: pass.baseTables },
+    unmeasured,
+    locks: { statements: locks.flatMap((l) => l.statements), notMeasured: locks.flatMap((l) => l.notMeasured) },
   };
-  /** The Up just run, measured once the next count has been taken (the filler counts before filling). */
-  let pending: (Omit<MeasuredStep, 'rows'> & { readonly before: RowCounts }) | undefined;
-  const complete = (after: RowCounts) => {
-    if (pending)
-      steps.push({
-        entry: pending.entry,
-        section: 'up',
-        inventory: pending.inventory!,
-        rows: { before: pending.before, after },
-        values: pending.values ?? [],
-      });
-    pending = undefined;
-  };
+}
+
+/** Passed, or a warning when the pass had something to say. */
+function withNotes(pass: Pass, summary: string): VerifyCheck {
+  return result(pass.unfillable.size + pass.notes.length > 0 ? 'warning' : 'passed', summary, [
+    ...pass.notes,
+    ...unfillableFindings(pass.unfillable),
+  ]);
+}
+
+/** Failed, with the pass's notes after the finding. */
+function failedWith(pass: Pass, summary: string, findings: readonly VerifyFinding[]): VerifyCheck {
+  return result('failed', summary, [...findings, ...pass.notes, ...unfillableFindings(pass.unfillable)]);
+}
+
+const entryOf = (pass: Pass, fileName: string | undefined) =>
+  pass.input.newEntries.find((e) => e.fileName === fileName);
+
+/** Synthetic rows in every table still empty at `version`; the counts before and after. */
+async function fill(pass: Pass, version: number): Promise<FillResult> {
+  const filled = await pass.timed('synthetic rows', () => pass.rehearsal.fill());
+  for (const u of filled.unfillable) pass.unfillable.set(u.table, u.reason);
+  for (const table of filled.filled.keys()) pass.filledAt.set(table, version);
+  return filled;
+}
+
+/** An Up that ran, measured once the next count has been taken (the filler counts before filling). */
+interface OpenStep {
+  readonly entry: MigrationEntry;
+  readonly inventory: { readonly before: DataInventory; readonly after: DataInventory };
+  readonly before: RowCounts;
+  readonly values: readonly DataLoss[];
+}
+
+const closeStep = (open: OpenStep, after: RowCounts): MeasuredStep => ({
+  entry: open.entry,
+  section: 'up',
+  inventory: open.inventory,
+  rows: { before: open.before, after },
+  values: open.values,
+});
+
+/**
+ * Each new migration's Up in turn, the tables an earlier one created filled before the next runs; then
+ * the tables the last one created, so the Down sections meet rows everywhere. Stops at an Up that fails.
+ */
+async function runUps(
+  pass: Pass,
+  baseInventory: DataInventory,
+): Promise<
+  { readonly failed: VerifyCheck; readonly unmeasured: readonly MigrationEntry[] } | { readonly afterUp: RowCounts }
+> {
+  const { newEntries } = pass.input;
+  let open: OpenStep | undefined;
   for (const [index, entry] of newEntries.entries()) {
-    const filled = await fill(entry.version - 1);
-    complete(filled.found);
-    let counts = filled.counts;
-    before.set(entry.version - 1, counts);
-    let valuesBefore = await timed('values', () => readValues(client));
-    const measureLocksOf = (rows: RowCounts) => recordLocks(entry, 'up', rows);
-    await measureLocksOf(counts);
-    let run = await timed(`Up of ${entry.fileName}`, () => session.up(entry.version));
-    const table = run.error ? failingTable(run.error, counts) : undefined;
-    if (
-      run.error &&
-      table &&
-      VALUE_DEPENDENT.has(run.error.sqlState ?? '') &&
-      !violatesNotNullCheck(run.error) &&
-      !seeded.has(table)
-    ) {
-      // A foreign key, unique or CHECK constraint refused values the generator made up: real rows may well
-      // satisfy it. Say so, empty the table (and what references it) and go on.
-      const finding = failureFinding(run.error, entryOf(run.error.fileName) ?? entry, counts);
-      const [headline, ...evidence] = finding.message.split('\n');
-      notes.push({
-        ...finding,
-        level: 'warning',
-        message: [
-          `${headline} (The rows of ${table} were synthetic, with made-up values: give seed-sql or seed-command rows to check it on real values; the check went on with ${table} emptied.)`,
-          ...evidence,
-        ].join('\n'),
-      });
-      counts = await emptyTable(client, table);
-      for (const [name, t] of before.get(entry.version - 1)!)
-        if (t.rows > 0 && (counts.get(name)?.rows ?? 0) === 0) emptied.add(name);
-      before.set(entry.version - 1, counts);
-      valuesBefore = await readValues(client);
-      await measureLocksOf(counts);
-      run = await timed(`Up of ${entry.fileName} again`, () => session.up(entry.version));
-    }
-    if (run.error) {
+    const filled = await fill(pass, entry.version - 1);
+    if (open) pass.steps.push(closeStep(open, filled.found));
+    pass.before.set(entry.version - 1, filled.counts);
+    const ran = await runSection(pass, entry, 'up', filled.counts, entry.version);
+    pass.before.set(entry.version - 1, ran.counts);
+    if (ran.error)
       return {
-        check: result('failed', `${entry.fileName} fails on a database with rows`, [
-          failureFinding(run.error, entryOf(run.error.fileName) ?? entry, counts),
-          ...notes,
-          ...unfillableFindings(unfillable),
+        failed: failedWith(pass, `${entry.fileName} fails on a database with rows`, [
+          failureFinding(ran.error, entryOf(pass, ran.error.fileName) ?? entry, ran.counts),
         ]),
-        measured: measured(),
         unmeasured: newEntries.slice(index),
       };
-    }
-    const after = await readDataInventory(client);
-    const values = await timed('values compared', () => valueChanges(client, valuesBefore));
-    pending = { entry, section: 'up', inventory: { before: inventory, after }, before: counts, values };
-    inventory = after;
+    const after = await pass.rehearsal.inventory();
+    const values = await pass.timed('values compared', () => pass.rehearsal.valueChanges(ran.valuesBefore));
+    open = { entry, inventory: { before: open?.inventory.after ?? baseInventory, after }, before: ran.counts, values };
   }
-  // The tables the last migration created get rows too, so the Down sections meet rows everywhere.
-  const filledAfterUp = await fill(newEntries[newEntries.length - 1]!.version);
-  complete(filledAfterUp.found);
-  const afterUp = filledAfterUp.counts;
-  const total = [...afterUp.values()].reduce((sum, t) => sum + t.rows, 0);
-  const rowsPhrase = `${plural(afterUp.size, 'table')} holding ${plural(total, 'row')} (${seed ? `${describeUserSeed(seed)}, and synthetic rows in the tables it left empty` : 'synthetic rows'})`;
+  const filled = await fill(pass, newEntries[newEntries.length - 1]!.version);
+  if (open) pass.steps.push(closeStep(open, filled.found));
+  return { afterUp: filled.counts };
+}
 
-  if (plan.kind !== 'run') {
-    return {
-      check: result(
-        unfillable.size + notes.length > 0 ? 'warning' : 'passed',
-        `the Up sections run on ${rowsPhrase}; Down not run: ${plan.summary}`,
-        [...notes, ...unfillableFindings(unfillable)],
-      ),
-      measured: measured(),
-      unmeasured: [],
-    };
-  }
-  // One Down at a time, newest first, counting the rows between them (for the gate's deletes-rows).
+/** One Down at a time, newest first, counting the rows between them (for the gate's deletes-rows). */
+async function runDowns(
+  pass: Pass,
+  plan: Extract<ReversibilityPlan, { kind: 'run' }>,
+  afterUp: RowCounts,
+): Promise<{ readonly failed: VerifyCheck } | { readonly after: RowCounts }> {
   let counts = afterUp;
   for (const [index, entry] of plan.revert.entries()) {
     const to = plan.revert[index + 1]?.version ?? plan.toVersion;
-    let valuesBefore = await readValues(client);
-    await recordLocks(entry, 'down', counts);
-    let reverted = await timed(`Down of ${entry.fileName}`, () => session.down(to));
-    const table = reverted.error ? failingTable(reverted.error, counts) : undefined;
-    if (
-      reverted.error &&
-      table &&
-      DOWN_VALUE_DEPENDENT.has(reverted.error.sqlState ?? '') &&
-      !seeded.has(table) &&
-      (filledAt.get(table) ?? -1) >= entry.version
-    ) {
-      // Synthetic rows written after this Up hold what only its schema admits (a new enum value, a longer
-      // string): its Down cannot keep them. A real revert meeting such rows fails and is rolled back, and
-      // apply refuses it beforehand unless --allow names the loss. Said, and the check goes on without them.
-      const finding = failureFinding(reverted.error, entryOf(reverted.error.fileName) ?? entry, counts);
-      notes.push({
-        ...finding,
-        level: 'warning',
-        message: `${finding.message} (The synthetic rows of ${table} were written after ${entry.fileName}'s Up and use what it added: a revert fails on such rows, and apply refuses it unless --allow names the loss; the check went on with ${table} emptied.)`,
-      });
-      const emptiedCounts = await emptyTable(client, table);
-      for (const [name, t] of counts) if (t.rows > 0 && (emptiedCounts.get(name)?.rows ?? 0) === 0) emptied.add(name);
-      counts = emptiedCounts;
-      valuesBefore = await readValues(client);
-      await recordLocks(entry, 'down', counts);
-      reverted = await timed(`Down of ${entry.fileName} again`, () => session.down(to));
-    }
-    if (reverted.error) {
-      const now = await countRows(client).catch(() => counts);
-      const failing = entryOf(reverted.error.fileName);
+    const ran = await runSection(pass, entry, 'down', counts, to);
+    if (ran.error) {
+      const { error } = ran;
+      const now = await pass.rehearsal.rowCounts().catch(() => ran.counts);
+      const failing = entryOf(pass, error.fileName);
       return {
-        check: result(
-          'failed',
-          `the Down section of ${reverted.error.fileName ?? 'a new migration'} fails on a database with rows`,
+        failed: failedWith(
+          pass,
+          `the Down section of ${error.fileName ?? 'a new migration'} fails on a database with rows`,
           [
             {
-              ...failureFinding(reverted.error, failing, now),
-              ...(failing?.parsed?.down ? { line: reverted.error.line ?? failing.parsed.down.line } : {}),
+              ...failureFinding(error, failing, now),
+              ...(failing?.parsed?.down ? { line: error.line ?? failing.parsed.down.line } : {}),
             },
-            ...notes,
-            ...unfillableFindings(unfillable),
           ],
         ),
-        measured: measured(),
-        unmeasured: [],
       };
     }
-    const now = await countRows(client);
-    steps.push({
+    const now = await pass.rehearsal.rowCounts();
+    pass.steps.push({
       entry,
       section: 'down',
-      rows: { before: counts, after: now },
-      values: await valueChanges(client, valuesBefore),
+      rows: { before: ran.counts, after: now },
+      values: await pass.rehearsal.valueChanges(ran.valuesBefore),
     });
     counts = now;
   }
+  return { after: counts };
+}
 
-  // Rows must survive: every table the database had before the first reverted Up keeps its rows, unless
-  // a new migration dropped it (its oid is gone from a later count; a renamed table keeps its oid), or
-  // the gate measured the step that deleted them (a deletes-rows finding, failing unless acknowledged).
-  const start = before.get(plan.toVersion)!;
-  const later = [...before].filter(([v]) => v > plan.toVersion).map(([, c]) => c);
-  const laterOids = [...later, afterUp].map((c) => new Set([...c.values()].map((t) => t.oid)));
-  const dropped = (table: string) => laterOids.some((oids) => !oids.has(start.get(table)!.oid));
-  const gated = new Set(steps.flatMap((step) => stepRowDeletions(measured(), step).map((d) => d.oid)));
-  const exempt = (table: string) => dropped(table) || emptied.has(table) || gated.has(start.get(table)!.oid);
-  const after = counts;
-  const lost = [...start].filter(([table, t]) => !exempt(table) && (after.get(table)?.rows ?? 0) < t.rows);
-  const newest = plan.revert[0];
-  if (lost.length > 0) {
+/** A section run on the rows: the error that stopped it, the counts it ran on, the values before it. */
+interface SectionRun {
+  readonly error?: MigrationError;
+  readonly counts: RowCounts;
+  readonly valuesBefore: ValueSnapshot;
+}
+
+/**
+ * Runs one section (Up to `to`, or Down to `to`) after reading the values and measuring its locks. When
+ * it fails only because of values the generator made up, it says so (a warning), empties the table (and
+ * what references it) and runs the section once more.
+ */
+async function runSection(
+  pass: Pass,
+  entry: MigrationEntry,
+  section: 'up' | 'down',
+  counts: RowCounts,
+  to: number,
+): Promise<SectionRun> {
+  const name = `${section === 'up' ? 'Up' : 'Down'} of ${entry.fileName}`;
+  const attempt = async (rows: RowCounts, again: string): Promise<SectionRun> => {
+    const valuesBefore = await pass.timed('values', () => pass.rehearsal.values());
+    const locks = await pass.timed(`locks of ${entry.fileName} (${section})`, () =>
+      pass.rehearsal.locks(entry, section, rows),
+    );
+    pass.locks.set(`${entry.fileName}\0${section}`, locks);
+    const run = await pass.timed(`${name}${again}`, () =>
+      section === 'up' ? pass.rehearsal.up(to) : pass.rehearsal.down(to),
+    );
+    return { ...(run.error ? { error: run.error } : {}), counts: rows, valuesBefore };
+  };
+  const first = await attempt(counts, '');
+  const table = first.error ? failingTable(first.error, counts) : undefined;
+  const warning =
+    first.error && table ? syntheticRowsWarning(pass, entry, section, first.error, table, counts) : undefined;
+  if (!warning || !table) return first;
+  pass.notes.push(warning);
+  const emptied = await pass.rehearsal.empty(table);
+  for (const [name, t] of counts) if (t.rows > 0 && (emptied.get(name)?.rows ?? 0) === 0) pass.emptied.add(name);
+  return attempt(emptied, ' again');
+}
+
+/**
+ * The warning that replaces a failure caused by synthetic rows rather than by the migration, else undefined.
+ * Up: a foreign key, unique or CHECK constraint refused values the generator made up; real rows may well
+ * satisfy it. Down: synthetic rows written after this Up hold what only its schema admits (a new enum
+ * value, a longer string), so its Down cannot keep them; a real revert meeting such rows fails and is
+ * rolled back, and apply refuses it beforehand unless --allow names the loss.
+ */
+function syntheticRowsWarning(
+  pass: Pass,
+  entry: MigrationEntry,
+  section: 'up' | 'down',
+  error: MigrationError,
+  table: string,
+  counts: RowCounts,
+): VerifyFinding | undefined {
+  if (pass.seeded.has(table)) return undefined;
+  const finding = failureFinding(error, entryOf(pass, error.fileName) ?? entry, counts);
+  if (section === 'up') {
+    if (!VALUE_DEPENDENT.has(error.sqlState ?? '') || violatesNotNullCheck(error)) return undefined;
+    const [headline, ...evidence] = finding.message.split('\n');
     return {
-      check: result('failed', `rows do not survive Up and Down: ${lost.map(([t]) => t).join(', ')}`, [
-        ...lost.map(
-          ([table, { rows: n }]): VerifyFinding => ({
-            level: 'error',
-            file: newest.path,
-            line: newest.parsed?.down?.line ?? 1,
-            message: `${table} held ${plural(n, 'row')} before the Up sections and ${after.has(table) ? plural(after.get(table)!.rows, 'row') : 'is gone'} after the Down sections: the migrations lose data they do not drop`,
-          }),
-        ),
-        ...notes,
-        ...unfillableFindings(unfillable),
-      ]),
-      measured: measured(),
-      unmeasured: [],
+      ...finding,
+      level: 'warning',
+      message: [
+        `${headline} (The rows of ${table} were synthetic, with made-up values: give seed-sql or seed-command rows to check it on real values; the check went on with ${table} emptied.)`,
+        ...evidence,
+      ].join('\n'),
     };
   }
-  const kept = [...start].filter(([t]) => !exempt(t)).length;
+  if (!DOWN_VALUE_DEPENDENT.has(error.sqlState ?? '') || (pass.filledAt.get(table) ?? -1) < entry.version)
+    return undefined;
   return {
-    check: result(
-      unfillable.size + notes.length > 0 ? 'warning' : 'passed',
-      `Up and Down run on ${rowsPhrase}; the rows of ${plural(kept, 'table')} at ${plan.toVersion > 0 ? `version ${plan.toVersion}` : 'the base'} survive Up and Down`,
-      [...notes, ...unfillableFindings(unfillable)],
-    ),
-    measured: measured(),
-    unmeasured: [],
+    ...finding,
+    level: 'warning',
+    message: `${finding.message} (The synthetic rows of ${table} were written after ${entry.fileName}'s Up and use what it added: a revert fails on such rows, and apply refuses it unless --allow names the loss; the check went on with ${table} emptied.)`,
   };
+}
+
+/**
+ * Rows must survive: every table the database had before the first reverted Up keeps its rows, unless
+ * a new migration dropped it (its oid is gone from a later count; a renamed table keeps its oid), or
+ * the gate measured the step that deleted them (a deletes-rows finding, failing unless acknowledged).
+ */
+function rowsSurvive(
+  pass: Pass,
+  plan: Extract<ReversibilityPlan, { kind: 'run' }>,
+  afterUp: RowCounts,
+  after: RowCounts,
+  rowsPhrase: string,
+): VerifyCheck {
+  const start = pass.before.get(plan.toVersion)!;
+  const later = [...pass.before].filter(([v]) => v > plan.toVersion).map(([, c]) => c);
+  const laterOids = [...later, afterUp].map((c) => new Set([...c.values()].map((t) => t.oid)));
+  const dropped = (table: string) => laterOids.some((oids) => !oids.has(start.get(table)!.oid));
+  const measured: Measured = { steps: pass.steps, baseTables: pass.baseTables };
+  const gated = new Set(pass.steps.flatMap((step) => stepRowDeletions(measured, step).map((d) => d.oid)));
+  const exempt = (table: string) => dropped(table) || pass.emptied.has(table) || gated.has(start.get(table)!.oid);
+  const lost = [...start].filter(([table, t]) => !exempt(table) && (after.get(table)?.rows ?? 0) < t.rows);
+  const newest = plan.revert[0];
+  if (lost.length > 0)
+    return failedWith(
+      pass,
+      `rows do not survive Up and Down: ${lost.map(([t]) => t).join(', ')}`,
+      lost.map(
+        ([table, { rows: n }]): VerifyFinding => ({
+          level: 'error',
+          file: newest.path,
+          line: newest.parsed?.down?.line ?? 1,
+          message: `${table} held ${plural(n, 'row')} before the Up sections and ${after.has(table) ? plural(after.get(table)!.rows, 'row') : 'is gone'} after the Down sections: the migrations lose data they do not drop`,
+        }),
+      ),
+    );
+  const kept = [...start].filter(([t]) => !exempt(t)).length;
+  return withNotes(
+    pass,
+    `Up and Down run on ${rowsPhrase}; the rows of ${plural(kept, 'table')} at ${plan.toVersion > 0 ? `version ${plan.toVersion}` : 'the base'} survive Up and Down`,
+  );
 }
 
 function unfillableFindings(unfillable: ReadonlyMap<string, string>): VerifyFinding[] {

@@ -29,7 +29,8 @@ import { emptyGoalProblem } from '../intent/empty-goal';
 import { inventoryTables, readDataInventoryAt } from '../intent/data-loss';
 import { describeSchemaSource } from '../schema-source/schema-source';
 import { type DataLossGate, gateDataLoss, measureWithoutRows } from './data-loss-gate';
-import { versionBelow } from './session';
+import { versionBelow } from '../rehearsal/rehearsal';
+import { settleAll, Tasks } from '../settle';
 import { checkHazards, readColumnTypes } from './hazards';
 import { type MigrationEntry, checkNumbering } from './numbering';
 import type { Adoption } from '../migrations/adoption';
@@ -219,14 +220,24 @@ export async function verifyMigrations(options: VerifyOptions): Promise<VerifyRe
     databases.push(db);
     return db;
   };
+  const dropDatabases = async () => {
+    for (const db of databases)
+      await db.drop().catch((error) => logger.warning(`could not drop ${db.name}: ${errorMessage(error)}`));
+  };
+  const plan: ReversibilityPlan = set
+    ? planReversibility(newEntries)
+    : { kind: 'skip', summary: NEEDS_VALID_FILES, findings: [] };
+  // Started at once, awaited where needed; all settle before the databases are dropped.
+  const tasks = new Tasks();
   // The migrations below the first new one are replayed once; every database that starts there (the data
   // check's, the gate's, the one the Up sections run on, the revert target) is a template copy of it.
   const baseVersion = set && newEntries.length > 0 ? versionBelow(set, newEntries[0]!.version) : 0;
   const base =
     baseVersion > 0
-      ? timed(logger, `replay to the base version ${baseVersion}`, replayBase(newDatabase, set!, baseVersion))
+      ? tasks.start(
+          timed(logger, `replay to the base version ${baseVersion}`, replayBase(newDatabase, set!, baseVersion)),
+        )
       : undefined;
-  base?.catch(() => undefined);
   const baseDatabase = async () => {
     const replayed = await base;
     // A base that does not replay: each check replays on its own database and reports it as it did.
@@ -234,22 +245,23 @@ export async function verifyMigrations(options: VerifyOptions): Promise<VerifyRe
   };
   // The column types at the base, for the lint (read on a copy: the base is the others' template).
   const columnTypes = base
-    ?.then(async (replayed) => (replayed.error ? undefined : readColumnTypes((await newDatabase(replayed.db)).url)))
-    .catch(() => undefined);
+    ? tasks.start(
+        base.then(async (replayed) =>
+          replayed.error ? undefined : readColumnTypes((await newDatabase(replayed.db)).url),
+        ),
+      )
+    : undefined;
   // The data check's one pass on the seeded base measures the gate's steps too; without it (or for what
   // a failure there left unmeasured) the gate runs on a database of its own, beside the others.
-  const plan = set
-    ? planReversibility(newEntries)
-    : ({ kind: 'skip', summary: NEEDS_VALID_FILES, findings: [] } as const);
   const dataPass =
     set && options.dataCheck !== false && newEntries.length > 0
-      ? timed(logger, 'data check', checkData({ set, newEntries, plan, seed, newDatabase: baseDatabase, logger }))
+      ? tasks.start(
+          timed(logger, 'data check', checkData({ set, newEntries, plan, seed, newDatabase: baseDatabase, logger })),
+        )
       : undefined;
-  dataPass?.catch(() => undefined);
   const dataLoss = set
-    ? timed(logger, 'destructive-change gate', gateOf(dataPass, set, newEntries, baseDatabase))
+    ? tasks.start(timed(logger, 'destructive-change gate', gateOf(dataPass, set, newEntries, baseDatabase)))
     : undefined;
-  dataLoss?.catch(() => undefined);
   const run: VerifyRun = {
     options,
     dir,
@@ -267,20 +279,8 @@ export async function verifyMigrations(options: VerifyOptions): Promise<VerifyRe
     baseDatabase,
   };
 
-  let checked: DatabaseChecks;
-  let knownTypes: ReadonlyMap<string, string> | undefined;
-  try {
-    checked = await runDatabaseChecks(run);
-  } finally {
-    await base?.catch(() => undefined);
-    const types = await columnTypes;
-    if (types) knownTypes = types;
-    await dataPass?.catch(() => undefined);
-    await dataLoss?.catch(() => undefined);
-    for (const db of databases)
-      await db.drop().catch((error) => logger.warning(`could not drop ${db.name}: ${errorMessage(error)}`));
-  }
-
+  const checked = await tasks.finish(runDatabaseChecks(run), dropDatabases);
+  const knownTypes = await columnTypes;
   const hazards = await timed(
     logger,
     'hazards',
@@ -291,10 +291,7 @@ export async function verifyMigrations(options: VerifyOptions): Promise<VerifyRe
     }),
   );
   const checks = [numbering.check, checked.consistency, checked.reversibility, checked.data, hazards];
-  const locks = await dataPass?.then(
-    (outcome) => outcome.locks,
-    () => undefined,
-  );
+  const locks = (await dataPass)?.locks;
   for (const check of checks) logger.info(`${check.title}: ${check.status} - ${check.summary}`);
   return {
     result: overallResult(checks),
@@ -338,22 +335,14 @@ async function runDatabaseChecks(run: VerifyRun): Promise<DatabaseChecks> {
   }
   // Wait for all four before anything can throw: the caller drops what they created.
   const { logger } = run;
-  const settled = await Promise.allSettled([
+  const [goalBuilt, applied, target, data] = await settleAll([
     timed(logger, 'goal build', buildGoal(run)),
     timed(logger, 'migrations from empty', applyFromEmpty(run, set)),
     timed(logger, 'revert target', buildRevertTarget(run, set)),
     run.dataPass
       ? run.dataPass.then((outcome) => outcome.check)
       : skipped('data', run.options.dataCheck === false ? 'skipped: turned off' : 'no new migrations to run on rows'),
-  ] as const);
-  const rejected = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-  if (rejected) throw rejected.reason;
-  const [goalBuilt, applied, target, data] = settled.map((s) => (s as PromiseFulfilledResult<unknown>).value) as [
-    GoalBuilt,
-    AppliedFromEmpty,
-    { value?: ShadowDatabase; error?: string } | undefined,
-    VerifyCheck,
-  ];
+  ]);
   let consistency = await timed(logger, 'consistency comparison', checkConsistency(run, set, goalBuilt, applied));
   // A schema change committed without its migration: the goal came from the metadata, HEAD moved on.
   if (!run.options.goalRef && goalBuilt.db && goalBuilt.sha) {

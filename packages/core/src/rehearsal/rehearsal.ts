@@ -1,0 +1,153 @@
+/**
+ * The rehearsal engine: migrations, or a change's statements, run on a throwaway copy the way the real
+ * run runs them (the migrator's up and down, under the migration lock), with what they change measured
+ * around each step: what holds data, the row counts, the values of surviving rows, the locks. Verify's
+ * data check and destructive-change gate, apply's pre-flight and create's split all rehearse here.
+ * One connection per rehearsal; the copy's lifetime stays with the caller, or with rehearseOnCopy.
+ */
+import type { Client } from 'pg';
+import { downLocked, upLocked } from '../applier/migrator';
+import { holdDatabaseLock } from '../applier/lock';
+import type { MigrationRun } from '../applier/result';
+import { ident } from '../diff/sql';
+import { describeDatabase, errorMessage } from '../errors';
+import { type DataInventory, type DataLoss, readDataInventory } from '../intent/data-loss';
+import { type Logger, silentLogger } from '../logger';
+import type { MigrationSet } from '../migrations/store';
+import { connectDatabase } from '../pg/connect';
+import { type FillResult, fillEmptyTables } from '../seed/fill';
+import { countRows, type RowCounts } from '../seed/rows';
+import { runUserSeed, type UserSeed } from '../seed/user-seed';
+import type { ShadowDatabase } from '../shadow/types';
+import { type LocksMeasured, measureLocks } from '../verify/locks';
+import type { MigrationEntry } from '../verify/numbering';
+import { readValues, type ValueSnapshot, valueChanges } from '../verify/values';
+
+/** A copy to run statements on and measure. */
+export interface Rehearsal {
+  readonly url: string;
+  readonly client: Client;
+  /** Runs statements in one transaction (or one by one outside any); PostgreSQL's message when one fails. */
+  statements(sql: readonly string[], inTransaction: boolean): Promise<string | undefined>;
+  /** Runs the user's seed on the copy (its own connection); throws a ConfigurationError when it fails. */
+  seed(seed: UserSeed, where: string, logger: Logger): Promise<void>;
+  /** Synthetic rows in every table still empty. */
+  fill(): Promise<FillResult>;
+  /** Empties a table (and the tables referencing it); the row counts after. */
+  empty(table: string): Promise<RowCounts>;
+  /** What holds data: tables, columns, types, enum values. */
+  inventory(): Promise<DataInventory>;
+  rowCounts(): Promise<RowCounts>;
+  /** The values of the rows of every table with a primary key. */
+  values(): Promise<ValueSnapshot>;
+  /** The columns whose surviving rows hold other values than `before`. */
+  valueChanges(before: ValueSnapshot): Promise<DataLoss[]>;
+  /** Each statement's locks and rewrites of the tables in `rows`, in a transaction rolled back (locks.ts). */
+  locks(entry: MigrationEntry, section: 'up' | 'down', rows: RowCounts): Promise<LocksMeasured>;
+}
+
+/** Called after each migration a rehearsal runs, with the version reached. */
+export type AfterEachVersion = (version: number) => Promise<void>;
+
+/** A copy that also runs migrations, as apply does, holding the migration lock. */
+export interface MigrationRehearsal extends Rehearsal {
+  /** Applies the pending migrations up to and including `to`. */
+  up(to: number, afterEach?: AfterEachVersion): Promise<MigrationRun>;
+  /** Reverts the applied migrations above `to`, newest first. */
+  down(to: number, afterEach?: AfterEachVersion): Promise<MigrationRun>;
+  /** Brings an empty copy to the base `version`: why the migrations up to it do not apply, if they do not. */
+  replayBase(version: number): Promise<string | undefined>;
+}
+
+function rehearsalOn(url: string, client: Client): Rehearsal {
+  return {
+    url,
+    client,
+    async statements(sql, inTransaction) {
+      try {
+        if (inTransaction) await client.query('BEGIN');
+        for (const statement of sql) await client.query(statement);
+        if (inTransaction) await client.query('COMMIT');
+        return undefined;
+      } catch (error) {
+        if (inTransaction) await client.query('ROLLBACK').catch(() => undefined);
+        return errorMessage(error);
+      }
+    },
+    seed: (seed, where, logger) => runUserSeed(seed, url, where, logger),
+    fill: () => fillEmptyTables(client),
+    async empty(table) {
+      const dot = table.indexOf('.');
+      await client.query(`TRUNCATE ${ident(table.slice(0, dot))}.${ident(table.slice(dot + 1))} CASCADE`);
+      return countRows(client);
+    },
+    inventory: () => readDataInventory(client),
+    rowCounts: () => countRows(client),
+    values: () => readValues(client),
+    valueChanges: (before) => valueChanges(client, before),
+    locks: (entry, section, rows) =>
+      measureLocks(
+        client,
+        entry,
+        [...rows.values()].map((t) => t.oid),
+        section,
+      ),
+  };
+}
+
+/** Connects to the copy at `url`, runs `fn`, closes. */
+export async function rehearse<T>(url: string, fn: (rehearsal: Rehearsal) => Promise<T>): Promise<T> {
+  const client = await connectDatabase(url);
+  try {
+    return await fn(rehearsalOn(url, client));
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** Connects to the copy at `url`, takes the migration lock, runs `fn`, then unlocks and closes. */
+export async function rehearseMigrations<T>(
+  url: string,
+  set: MigrationSet,
+  fn: (rehearsal: MigrationRehearsal) => Promise<T>,
+): Promise<T> {
+  const database = describeDatabase(url);
+  return rehearse(url, ({ client }) =>
+    holdDatabaseLock(client, url, (locked) => {
+      const options = (to: number, afterEach: AfterEachVersion | undefined) => ({
+        to,
+        database,
+        logger: silentLogger,
+        ...(afterEach ? { afterEach: (_: Client, step: { version: number }) => afterEach(step.version) } : {}),
+      });
+      const up = (to: number, afterEach?: AfterEachVersion) => upLocked(locked, set, options(to, afterEach));
+      return fn({
+        ...rehearsalOn(url, locked),
+        up,
+        down: (to, afterEach) => downLocked(locked, set, options(to, afterEach)),
+        async replayBase(version) {
+          const replay = await up(version);
+          return replay.error ? `the migrations up to the base do not apply: ${replay.error.message}` : undefined;
+        },
+      });
+    }),
+  );
+}
+
+/** Rehearses migrations on `copy`, then drops it. */
+export async function rehearseOnCopy<T>(
+  copy: ShadowDatabase,
+  set: MigrationSet,
+  fn: (rehearsal: MigrationRehearsal) => Promise<T>,
+): Promise<T> {
+  try {
+    return await rehearseMigrations(copy.url, set, fn);
+  } finally {
+    await copy.drop().catch(() => undefined);
+  }
+}
+
+/** The version below `version` in the set (0 below the first): where reverting one migration lands. */
+export function versionBelow(set: MigrationSet, version: number): number {
+  return Math.max(0, ...set.migrations.filter((m) => m.version < version).map((m) => m.version));
+}
