@@ -12,7 +12,6 @@ import { performance } from 'node:perf_hooks';
 import { status } from '../applier/migrator';
 import { inconsistencyReason } from '../applier/state';
 import { errorMessage } from '../errors';
-import type { DataInventory } from '../intent/data-loss';
 import { type Logger, silentLogger } from '../logger';
 import type { MigrationSet } from '../migrations/store';
 import { type MigrationRehearsal, rehearseOnCopy } from '../rehearsal/rehearsal';
@@ -112,21 +111,11 @@ export async function runPreflight(input: PreflightInput): Promise<PreflightRepo
         return { fromVersion, seeded, error: `pre-flight from ${label}: ${errorMessage(error)}` };
       }
     }
-    // On the plain copy, what holds data is read at the start and after each migration (one query each).
-    const inventories = new Map<number, DataInventory>();
-    let measured = !seeded && input.inventories !== undefined;
-    const record = async (version: number) => {
-      if (!measured) return;
-      try {
-        inventories.set(version, await rehearsal.inventory());
-      } catch {
-        measured = false; // the gate then finds no measurement and refuses: never a guess
-      }
-    };
-    await record(fromVersion);
-    const afterEach = measured ? record : undefined;
-    const run = to > fromVersion ? await rehearsal.up(to, afterEach) : await rehearsal.down(to, afterEach);
-    if (measured) input.inventories?.add(inventories);
+    // On the plain copy, what holds data is read at the start and after each migration (one query each);
+    // a version whose inventory cannot be read stays unmeasured, and the gate then refuses: never a guess.
+    const measured = !seeded && input.inventories ? await rehearsal.inventoried(fromVersion, to) : undefined;
+    if (measured && measured.readError === undefined) input.inventories?.add(measured.inventories);
+    const run = measured?.run ?? (await (to > fromVersion ? rehearsal.up(to) : rehearsal.down(to)));
     // Only a statement that fails counts: a revert the target's own plan refuses (no Down section), or a
     // transient failure (a deadlock, a lock timeout) that says nothing about the migration, is left to the targets.
     if (run.error?.kind !== 'sql' || isTransientFailure(run.error, run.error.sqlState)) return undefined;

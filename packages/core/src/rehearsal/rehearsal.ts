@@ -46,15 +46,23 @@ export interface Rehearsal {
   locks(entry: MigrationEntry, section: 'up' | 'down', rows: RowCounts): Promise<LocksMeasured>;
 }
 
-/** Called after each migration a rehearsal runs, with the version reached. */
-export type AfterEachVersion = (version: number) => Promise<void>;
+/** A run of migrations with what held data at the start and after each migration. */
+export interface InventoriedRun {
+  readonly run: MigrationRun;
+  /** By the version reached: the starting version, then one per migration that ran. */
+  readonly inventories: ReadonlyMap<number, DataInventory>;
+  /** Why an inventory could not be read: the inventories stop there (the run goes on). */
+  readonly readError?: unknown;
+}
 
 /** A copy that also runs migrations, as apply does, holding the migration lock. */
 export interface MigrationRehearsal extends Rehearsal {
   /** Applies the pending migrations up to and including `to`. */
-  up(to: number, afterEach?: AfterEachVersion): Promise<MigrationRun>;
+  up(to: number): Promise<MigrationRun>;
   /** Reverts the applied migrations above `to`, newest first. */
-  down(to: number, afterEach?: AfterEachVersion): Promise<MigrationRun>;
+  down(to: number): Promise<MigrationRun>;
+  /** Migrates from `from` to `to` (up, or down when `to` is below), reading what holds data at the start and after each migration. */
+  inventoried(from: number, to: number): Promise<InventoriedRun>;
   /** Brings an empty copy to the base `version`: why the migrations up to it do not apply, if they do not. */
   replayBase(version: number): Promise<string | undefined>;
 }
@@ -114,17 +122,35 @@ export async function rehearseMigrations<T>(
   const database = describeDatabase(url);
   return rehearse(url, ({ client }) =>
     holdDatabaseLock(client, url, (locked) => {
-      const options = (to: number, afterEach: AfterEachVersion | undefined) => ({
+      const options = (to: number, afterEach?: (version: number) => Promise<void>) => ({
         to,
         database,
         logger: silentLogger,
         ...(afterEach ? { afterEach: (_: Client, step: { version: number }) => afterEach(step.version) } : {}),
       });
-      const up = (to: number, afterEach?: AfterEachVersion) => upLocked(locked, set, options(to, afterEach));
+      const up = (to: number) => upLocked(locked, set, options(to));
       return fn({
         ...rehearsalOn(url, locked),
         up,
-        down: (to, afterEach) => downLocked(locked, set, options(to, afterEach)),
+        down: (to) => downLocked(locked, set, options(to)),
+        async inventoried(from, to) {
+          const inventories = new Map<number, DataInventory>();
+          let readFailure: { error: unknown } | undefined;
+          const record = async (version: number) => {
+            if (readFailure) return;
+            try {
+              inventories.set(version, await readDataInventory(locked));
+            } catch (error) {
+              readFailure = { error };
+            }
+          };
+          await record(from);
+          const run =
+            to > from
+              ? await upLocked(locked, set, options(to, record))
+              : await downLocked(locked, set, options(to, record));
+          return { run, inventories, ...(readFailure ? { readError: readFailure.error } : {}) };
+        },
         async replayBase(version) {
           const replay = await up(version);
           return replay.error ? `the migrations up to the base do not apply: ${replay.error.message}` : undefined;

@@ -83,20 +83,23 @@ export async function measureWithoutRows(
 ): Promise<Measured> {
   if (entries.length === 0) return { steps: [], baseTables: baseTables ?? [] };
   return rehearseMigrations(db.url, set, async (rehearsal) => {
-    const steps: MeasuredStep[] = [];
     const base = versionBelow(set, entries[0]!.version);
     const skipped = base > 0 ? await rehearsal.replayBase(base) : undefined;
-    if (skipped) return { steps, baseTables: baseTables ?? [], skipped };
-    let before = await rehearsal.inventory();
-    const atBase = baseTables ?? inventoryTables(before);
+    if (skipped) return { steps: [], baseTables: baseTables ?? [], skipped };
+    const { run, inventories, readError } = await rehearsal.inventoried(base, entries[entries.length - 1]!.version);
+    if (readError !== undefined) throw readError;
+    const atBase = baseTables ?? inventoryTables(inventories.get(base)!);
+    const steps: MeasuredStep[] = [];
+    let before = inventories.get(base)!;
     for (const entry of entries) {
-      const run = await rehearsal.up(entry.version);
-      if (run.error)
-        return { steps, baseTables: atBase, skipped: `${entry.fileName} does not apply: ${run.error.message}` };
-      const after = await rehearsal.inventory();
+      const after = inventories.get(entry.version);
+      if (!after) break;
       steps.push({ entry, section: 'up', inventory: { before, after } });
       before = after;
     }
+    const failed = entries[steps.length];
+    if (run.error && failed)
+      return { steps, baseTables: atBase, skipped: `${failed.fileName} does not apply: ${run.error.message}` };
     return { steps, baseTables: atBase };
   });
 }
