@@ -1,6 +1,6 @@
 import { diff } from '../diff';
 import type { DiffOptions, DiffStatement } from '../diff/types';
-import { type DataInventory, type DataLoss, dataLosses } from '../intent/data-loss';
+import { type DataInventory, type DataLoss, dataLosses } from '../data-loss/measure';
 import { rehearse } from '../rehearsal/rehearsal';
 import type { ShadowServer, ShadowDatabase } from '../shadow/types';
 import type { ChangePart } from './split';

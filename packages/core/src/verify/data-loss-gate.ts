@@ -27,7 +27,7 @@ import {
   dataLosses,
   inventoryTables,
   rowDeletions,
-} from '../intent/data-loss';
+} from '../data-loss/measure';
 import type { MigrationStatement } from '../migrations/format';
 import type { MigrationSet } from '../migrations/store';
 import { type PgNode, loadPgParser, parseSql, relationName } from '../migrations/pg-parser';

@@ -15,7 +15,7 @@
 import { performance } from 'node:perf_hooks';
 import type { MigrationError } from '../applier/result';
 import { ConfigurationError, errorMessage } from '../errors';
-import { type DataInventory, type DataLoss, inventoryTables } from '../intent/data-loss';
+import { type DataInventory, type DataLoss, inventoryTables } from '../data-loss/measure';
 import { type Logger, silentLogger } from '../logger';
 import type { MigrationSet } from '../migrations/store';
 import { type MigrationRehearsal, rehearseMigrations } from '../rehearsal/rehearsal';
