@@ -26,8 +26,6 @@ import { readValues, type ValueSnapshot, valueChanges } from '../verify/values';
 
 /** A copy to run statements on and measure. */
 export interface Rehearsal {
-  readonly url: string;
-  readonly client: Client;
   /** Runs statements in one transaction (or one by one outside any); PostgreSQL's message when one fails. */
   statements(sql: readonly string[], inTransaction: boolean): Promise<string | undefined>;
   /** Runs the user's seed on the copy (its own connection); throws a ConfigurationError when it fails. */
@@ -70,8 +68,6 @@ export interface MigrationRehearsal extends Rehearsal {
 
 function rehearsalOn(url: string, client: Client): Rehearsal {
   return {
-    url,
-    client,
     async statements(sql, inTransaction) {
       try {
         if (inTransaction) await client.query('BEGIN');
@@ -104,24 +100,28 @@ function rehearsalOn(url: string, client: Client): Rehearsal {
   };
 }
 
-/** Connects to the copy at `url`, runs `fn`, closes. */
-export async function rehearse<T>(url: string, fn: (rehearsal: Rehearsal) => Promise<T>): Promise<T> {
+async function withConnection<T>(url: string, fn: (client: Client) => Promise<T>): Promise<T> {
   const client = await connectDatabase(url);
   try {
-    return await fn(rehearsalOn(url, client));
+    return await fn(client);
   } finally {
     await client.end().catch(() => undefined);
   }
 }
 
+/** Connects to the copy at `url`, runs `fn`, closes. */
+export function rehearse<T>(url: string, fn: (rehearsal: Rehearsal) => Promise<T>): Promise<T> {
+  return withConnection(url, (client) => fn(rehearsalOn(url, client)));
+}
+
 /** Connects to the copy at `url`, takes the migration lock, runs `fn`, then unlocks and closes. */
-export async function rehearseMigrations<T>(
+export function rehearseMigrations<T>(
   url: string,
   set: MigrationSet,
   fn: (rehearsal: MigrationRehearsal) => Promise<T>,
 ): Promise<T> {
   const database = describeDatabase(url);
-  return rehearse(url, ({ client }) =>
+  return withConnection(url, (client) =>
     holdDatabaseLock(client, url, (locked) => {
       const options = (to: number, afterEach?: (version: number) => Promise<void>) => ({
         to,
