@@ -14,7 +14,7 @@ import type { UserSeed } from '../src/seed';
 import { openShadowServer, type ShadowServer } from '../src/shadow';
 import { checkData, planReversibility, type MigrationEntry, type VerifyCheck } from '../src/verify';
 import { type DataLossGate, gateDataLoss } from '../src/verify/data-loss-gate';
-import type { LocksMeasured } from '../src/verify/locks';
+import type { LocksMeasured } from '../src/rehearsal/locks';
 import { formatVerifyReport } from '../src/verify/report';
 
 const BASE = `CREATE TYPE status AS ENUM ('new', 'paid', 'shipped');

@@ -20,9 +20,9 @@ import { type FillResult, fillEmptyTables } from '../seed/fill';
 import { countRows, type RowCounts } from '../seed/rows';
 import { runUserSeed, type UserSeed } from '../seed/user-seed';
 import type { ShadowDatabase } from '../shadow/types';
-import { type LocksMeasured, measureLocks } from '../verify/locks';
+import { type LocksMeasured, measureLocks } from './locks';
 import type { MigrationEntry } from '../verify/numbering';
-import { readValues, type ValueSnapshot, valueChanges } from '../verify/values';
+import { readValues, type ValueSnapshot, valueChanges } from './values';
 
 /** A copy to run statements on and measure. */
 export interface Rehearsal {

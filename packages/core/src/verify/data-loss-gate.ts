@@ -45,7 +45,7 @@ export interface MeasuredStep {
   readonly inventory?: { readonly before: DataInventory; readonly after: DataInventory };
   /** On a database with rows: the row counts before and after. */
   readonly rows?: { readonly before: RowCounts; readonly after: RowCounts };
-  /** On a database with rows: the columns whose surviving rows hold other values after it (values.ts). */
+  /** On a database with rows: the columns whose surviving rows hold other values after it (rehearsal/values.ts). */
   readonly values?: readonly DataLoss[];
 }
 

@@ -9,7 +9,7 @@
  *
  * The same pass measures the destructive-change gate's steps (data-loss-gate.ts) on the seeded
  * database: what holds data and the row counts around each Up, the row counts around each Down, and
- * the values of surviving rows around each (values.ts: a value changed without declared intent fails
+ * the values of surviving rows around each (rehearsal/values.ts: a value changed without declared intent fails
  * verify like a drop), run one at a time. One connection for the whole pass, holding the migration lock.
  */
 import { performance } from 'node:perf_hooks';
@@ -23,8 +23,8 @@ import type { FillResult } from '../seed/fill';
 import type { RowCounts } from '../seed/rows';
 import { describeUserSeed, type UserSeed } from '../seed/user-seed';
 import { type Measured, type MeasuredStep, stepRowDeletions } from './data-loss-gate';
-import type { ValueSnapshot } from './values';
-import type { LocksMeasured } from './locks';
+import type { ValueSnapshot } from '../rehearsal/values';
+import type { LocksMeasured } from '../rehearsal/locks';
 import type { ShadowDatabase } from '../shadow/types';
 import type { MigrationEntry } from './numbering';
 import { NOT_NULL_CHECK_SUFFIX } from '../diff/compare/online-columns';
@@ -144,7 +144,7 @@ export interface DataCheckOutcome {
   readonly measured: Measured;
   /** The new migrations whose Up the pass could not measure (it stopped before them): the gate measures them without rows. */
   readonly unmeasured: readonly MigrationEntry[];
-  /** The locks and rewrites each Up statement caused on the tables that existed before it, measured on the rows (locks.ts). */
+  /** The locks and rewrites each Up statement caused on the tables that existed before it, measured on the rows (rehearsal/locks.ts). */
   readonly locks: LocksMeasured;
 }
 

@@ -10,4 +10,4 @@ export {
 export { checkHazards } from './hazards';
 export { planReversibility, type ReversibilityPlan, type RevertTarget } from './reversibility';
 export { checkData, rowFailureHint, type DataCheckInput } from './data';
-export { LOCK_MODES, lockGroups, type LockMode, type LocksMeasured, type StatementLock } from './locks';
+export { LOCK_MODES, lockGroups, type LockMode, type LocksMeasured, type StatementLock } from '../rehearsal/locks';

@@ -4,7 +4,7 @@
  */
 import { basename } from 'node:path';
 import { describeHazardGroups } from '../diff/hazard-groups';
-import { formatLocks, type LocksMeasured } from './locks';
+import { formatLocks, type LocksMeasured } from '../rehearsal/locks';
 
 export type VerifyCheckName = 'numbering' | 'consistency' | 'reversibility' | 'data' | 'hazards';
 

@@ -9,7 +9,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Client } from 'pg';
 import type { MigrationStatement } from '../migrations/format';
-import type { MigrationEntry } from './numbering';
+import type { MigrationEntry } from '../verify/numbering';
 
 /** PostgreSQL's table lock modes, weakest first, as the docs name them. */
 export const LOCK_MODES = [
