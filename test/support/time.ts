@@ -11,23 +11,23 @@ export function scaled(ms: number): number {
 }
 
 /**
- * Polls `check` until it returns something other than undefined, and returns that. No bound of its own: the
- * test's (scaled) timeout ends a wait that never succeeds. `unless` fails the wait as soon as it settles
- * (e.g. a child process that exited before doing what was awaited), with its value in the message.
+ * Polls `check` until it returns something other than undefined, null or false, and returns that. No bound
+ * of its own: the test's (scaled) timeout ends a wait that never succeeds. `unless` fails the wait as soon
+ * as it settles (e.g. a child process that exited before doing what was awaited), with its value in the message.
  */
 export async function waitFor<T>(
   what: string,
-  check: () => Promise<T | undefined>,
+  check: () => Promise<T | undefined | null | false> | T | undefined | null | false,
   unless?: Promise<unknown>,
 ): Promise<T> {
   let stopped: string | undefined;
   void unless?.then(
-    (value) => (stopped = `${String(value)}`),
+    (value) => (stopped = String(value)),
     (error: unknown) => (stopped = String(error)),
   );
   for (;;) {
     const found = await check();
-    if (found !== undefined) return found;
+    if (found !== undefined && found !== null && found !== false) return found;
     if (stopped !== undefined) throw new Error(`gave up waiting for ${what}: ${stopped}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
