@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { scaled } from './time';
 
 /**
  * Runs an action the way the GitHub runner does: `node <runs.main>` from the root action.yml, with
@@ -152,7 +153,7 @@ export async function runActionBundle(action: ActionName, options: RunActionOpti
       timedOut = true;
       child.kill('SIGTERM');
       setTimeout(() => child.exitCode === null && child.kill('SIGKILL'), 5000).unref();
-    }, options.timeoutMs ?? 120_000);
+    }, options.timeoutMs ?? scaled(120_000));
     const exitCode = await new Promise<number | null>((done, fail) => {
       child.on('error', fail);
       child.on('close', (code) => done(code));

@@ -11,6 +11,7 @@ import { createTestRepo } from '../../../test/support/git';
 import { adminUrl, query } from '../../../test/support/pg';
 import { runActionBundle, type ActionRun } from '../../../test/support/run-action-bundle';
 import { SHOP, password, recordedIds, workspace } from '../../../packages/core/test/fleet-fixture';
+import { scaled } from '../../../test/support/time';
 
 const ws = workspace('action_apply');
 afterAll(() => ws.cleanup());
@@ -250,7 +251,7 @@ describe('apply action bundle', () => {
         'migrations-dir': set.dir,
         databases: `a=${a.url}`,
         'shadow-database': adminUrl(),
-        'lock-timeout': '300',
+        'lock-timeout': String(scaled(300)),
         'lock-retry-budget': '0',
         'statement-timeout': '60000',
       };
@@ -259,7 +260,9 @@ describe('apply action bundle', () => {
       const outcome = JSON.parse(run.outputs.report).targets[0];
       expect(outcome.status).toBe('failed');
       expect(outcome.error).toMatch(
-        /0003_customer_email\.sql line \d+ \(up\) on .*lock timeout \(lock not granted in 300 ms on 1 attempt, no retries \(lock retry budget 0\); blocked by pid \d+ \(app 'reports'/,
+        new RegExp(
+          `0003_customer_email\\.sql line \\d+ \\(up\\) on .*lock timeout \\(lock not granted in ${scaled(300)} ms on 1 attempt, no retries \\(lock retry budget 0\\); blocked by pid \\d+ \\(app 'reports'`,
+        ),
       );
       expect(await recordedIds(a.url)).toHaveLength(2);
     } finally {

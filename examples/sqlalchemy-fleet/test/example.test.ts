@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { readMigrationDir, silentLogger, up } from '@db-migrate/core';
 import { adminUrl, createTestDatabase, databaseUrl, dropTestDatabase, query } from '../../../test/support/pg';
 import { compareSchemas } from '../../../test/support/schema-oracle';
+import { scaled } from '../../../test/support/time';
 
 const exampleDir = resolve(__dirname, '..');
 const historyDir = join(exampleDir, 'history');
@@ -113,7 +114,7 @@ describe('examples/sqlalchemy-fleet/run.sh', () => {
       DB_MIGRATE_EXAMPLE_KEEP: '1',
     });
     await built;
-  }, 600_000);
+  }, scaled(600_000));
 
   afterAll(async () => {
     for (const name of FLEET) await dropTestDatabase(fleetUrl(name));

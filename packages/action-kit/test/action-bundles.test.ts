@@ -9,6 +9,7 @@ import {
   readActionDefinition,
   runActionBundle,
 } from '../../../test/support/run-action-bundle';
+import { scaled } from '../../../test/support/time';
 
 const ROOT = resolve(__dirname, '../../..');
 const ACTIONS = ['create', 'verify', 'apply'] as const;
@@ -81,7 +82,7 @@ describe('inputs as the runner passes them', () => {
 
 describe('running a bundle like the runner', () => {
   test('the create bundle, run without its required inputs, fails the step with an ::error:: and leaves nothing behind', async () => {
-    const run = await runActionBundle('create', { timeoutMs: 60_000 });
+    const run = await runActionBundle('create', { timeoutMs: scaled(60_000) });
 
     expect(run.timedOut).toBe(false);
     expect(run.exitCode).toBe(1);

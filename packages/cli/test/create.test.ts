@@ -1,8 +1,10 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { adminUrl } from '../../../test/support/pg';
 import { makeTestRepo, type TestRepo } from '../../core/test/git-fixture';
 import { cli } from '../../../test/support/cli';
+import { processStopped } from '../../../test/support/processes';
+import { scaled } from '../../../test/support/time';
 
 const password = () => decodeURIComponent(new URL(adminUrl()).password);
 
@@ -61,32 +63,25 @@ describe('db-migrate create', () => {
     ]);
   });
 
-  it('--build-timeout stops a hanging build (sleep 600) with its process group, naming the command, how long it ran and the limit', async () => {
+  it('--build-timeout stops a hanging build (sleep 100000) with its process group, naming the command, how long it ran and the limit', async () => {
     const pidFile = join(repo.dir, '..', `build-${Date.now()}.pid`);
     const hung = await cli([
       ...args,
       '--schema-command',
-      `sleep 600 & echo $! > '${pidFile}'; wait`,
+      `sleep 100000 & echo $! > '${pidFile}'; wait`,
       '--build-timeout',
-      '1s',
+      `${scaled(1)}s`, // room for the shell to start the sleep and write its pid first
     ]);
     expect(hung.code).toBe(1);
     expect(hung.stderr).toMatch(
-      /^db-migrate create: schema build command timed out after \d+ (ms|s) at commit [0-9a-f]{7}.*: sleep 600 & echo/m,
+      /^db-migrate create: schema build command timed out after [\d.]+ (ms|s) at commit [0-9a-f]{7}.*: sleep 100000 & echo/m,
     );
     expect(hung.stderr).toContain(
-      'its limit is 1 s: raise it with --build-timeout or the build-timeout input; it was stopped with every process it started',
+      `its limit is ${scaled(1)} s: raise it with --build-timeout or the build-timeout input; it was stopped with every process it started`,
     );
     // The sleep the command started in the background is gone too (killed with the group; reaped or a zombie).
     const pid = Number(readFileSync(pidFile, 'utf8').trim());
-    let state: string | undefined;
-    for (let i = 0; i < 200 && state !== 'gone' && state !== 'Z'; i++) {
-      state = existsSync(`/proc/${pid}/status`)
-        ? /State:\s+(\w)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]
-        : 'gone';
-      if (state !== 'gone' && state !== 'Z') await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    expect(['gone', 'Z']).toContain(state);
+    expect(['gone', 'Z']).toContain(await processStopped(pid));
     expect(readdirSync(join(repo.dir, 'migrations'))).toEqual(['.gitkeep']);
 
     const bad = await cli([...args, '--schema-sql', 'schema.sql', '--build-timeout', 'soon']);

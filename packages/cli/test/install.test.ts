@@ -31,7 +31,7 @@ beforeAll(async () => {
   await run('pnpm', ['pack', '--pack-destination', work], { cwd: cliDir, env });
   const tarball = readdirSync(work).find((f) => f.endsWith('.tgz'))!;
   await run('npm', ['install', '--global', '--offline', '--prefix', prefix, join(work, tarball)], { env, cwd: work });
-}, 120_000);
+});
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe('the packed CLI installed with npm i -g', () => {

@@ -5,6 +5,8 @@ import { adminUrl, createTestDatabase, dropTestDatabase, query } from '../../../
 import { describeDatabase, formatMigrationFile, freePort, writeMigration } from '@db-migrate/core';
 import { Client } from 'pg';
 import { cli } from '../../../test/support/cli';
+import { describeDuration } from '../../core/src/duration';
+import { scaled } from '../../../test/support/time';
 
 let dir: string;
 let url: string;
@@ -96,7 +98,11 @@ describe('db-migrate up, down, status', () => {
       const pid = (await blocker.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
       await blocker.query('BEGIN');
       await blocker.query('INSERT INTO users VALUES (1)');
-      // The first pause (1-2 s) fits in 3 s, the second (2-4 s) does not: two attempts.
+      // Two attempts: the budget holds two lock timeouts and the longest first pause (2 s) with 1.2 s to spare,
+      // and never a third lock timeout after the shortest two pauses (1 s + 2 s). The blocker is looked up while
+      // the statement waits, from half the lock timeout on: a bound that scales.
+      const lockTimeoutMs = scaled(300);
+      const budgetMs = 2 * lockTimeoutMs + 3200;
       const run = await cli([
         'up',
         '--dir',
@@ -104,17 +110,19 @@ describe('db-migrate up, down, status', () => {
         '--database',
         url,
         '--lock-timeout',
-        '300',
+        String(lockTimeoutMs),
         '--lock-retry-budget',
-        '3000',
+        String(budgetMs),
       ]);
       expect(run.code).not.toBe(0);
       const where = `0002_orders.sql line 2 (up) on ${describeDatabase(url)}`;
       expect(run.stderr).toContain(
-        `warning: ${join(migrationsDir(), where)}: ShareRowExclusiveLock on public.users not granted in 300 ms, attempt 1; blocked by pid ${pid} (app 'checkout', idle in transaction`,
+        `warning: ${join(migrationsDir(), where)}: ShareRowExclusiveLock on public.users not granted in ${lockTimeoutMs} ms, attempt 1; blocked by pid ${pid} (app 'checkout', idle in transaction`,
       );
       expect(run.stderr).toMatch(
-        /lock timeout \(lock not granted in 300 ms on 2 attempts, the lock retry budget of 3 s is spent; blocked by pid \d+ \(app 'checkout'/,
+        new RegExp(
+          `lock timeout \\(lock not granted in ${lockTimeoutMs} ms on 2 attempts, the lock retry budget of ${describeDuration(budgetMs)} is spent; blocked by pid \\d+ \\(app 'checkout'`,
+        ),
       );
       expect(run.stderr).not.toContain(password());
       expect(await query(url, `SELECT to_regclass('orders') AS t`)).toEqual([{ t: null }]);

@@ -10,6 +10,7 @@ import { appliedVersion } from '../../../test/support/applier';
 import { ConfigurationError } from '../src/errors';
 import { describeDatabase } from '../src/database-url';
 import { memoryLogger } from '../../../test/support/logger';
+import { waitFor } from '../../../test/support/time';
 import { formatMigrationFile } from '../src/migrations/format';
 import { formatMetadata } from '../src/migrations/metadata';
 import { type MigrationSet, readMigrationDir } from '../src/migrations/store';
@@ -152,23 +153,46 @@ describe('up, down and status', () => {
   });
 
   it('applies each migration exactly once when two runs start together', async () => {
+    // Migration 2 waits until the test opens a gate (a row in a table): the first run is held inside it,
+    // with the migration lock, until the second run is seen waiting for that lock.
+    await query(url, 'CREATE TABLE gate (open boolean)');
     const set = await migrations({
       '0001_log.sql': formatMigrationFile({
         up: ['CREATE TABLE log (version int)', 'INSERT INTO log VALUES (1)'],
         down: ['DROP TABLE log'],
       }),
-      '0002_slow.sql': formatMigrationFile({
-        up: ['SELECT pg_sleep(0.4)', 'INSERT INTO log VALUES (2)'],
+      '0002_gated.sql': formatMigrationFile({
+        up: [
+          'DO $$ BEGIN WHILE NOT EXISTS (SELECT 1 FROM gate) LOOP PERFORM pg_sleep(0.02); END LOOP; END $$',
+          'INSERT INTO log VALUES (2)',
+        ],
         down: ['DELETE FROM log WHERE version = 2'],
       }),
     });
     const [one, two] = [memoryLogger(), memoryLogger()];
-    const runs = await Promise.all([up(url, set, { logger: one }), up(url, set, { logger: two })]);
+    const first = up(url, set, { logger: one });
+    await waitFor(
+      'the first run to wait at the gate',
+      async () =>
+        (
+          await query(
+            url,
+            `SELECT 1 FROM pg_stat_activity WHERE query LIKE '%FROM gate%' AND state = 'active' AND pid <> pg_backend_pid()`,
+          )
+        )[0],
+      first,
+    );
+    const second = up(url, set, { logger: two });
+    await waitFor(
+      'the second run to wait for the migration lock',
+      async () => two.lines.find((line) => /holds the migration lock; waiting/.test(line)),
+      second,
+    );
+    await query(url, 'INSERT INTO gate VALUES (true)');
+    const runs = await Promise.all([first, second]);
     expect(runs.map((r) => r.error)).toEqual([undefined, undefined]);
-    const applied = runs.map((r) => r.results.filter((x) => x.status === 'applied').length).sort();
-    expect(applied).toEqual([0, 2]);
+    expect(runs.map((r) => r.results.filter((x) => x.status === 'applied').length)).toEqual([2, 0]);
     expect(await query(url, 'SELECT version FROM log ORDER BY version')).toEqual([{ version: 1 }, { version: 2 }]);
-    expect([...one.lines, ...two.lines].some((l) => /holds the migration lock; waiting/.test(l))).toBe(true);
   });
 
   it('gives up waiting for the lock after the lock-wait timeout, touching nothing', async () => {

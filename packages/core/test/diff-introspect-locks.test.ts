@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import { type Catalog, introspect } from '../src/diff';
 import { createTestDatabase, dropTestDatabase } from '../../../test/support/pg';
+import { scaled, waitFor } from '../../../test/support/time';
 
 /** Every object key of a catalog, by kind: what a drift comparison would see. */
 function objectKeys(catalog: Catalog): Record<string, string[]> {
@@ -11,17 +12,15 @@ function objectKeys(catalog: Catalog): Record<string, string[]> {
   );
 }
 
-/** Resolves once a db-migrate session on `database` waits for a lock (what pg_stat_activity shows); polled with a bound. */
+/** Resolves once a db-migrate session on `database` waits for a lock (what pg_stat_activity shows). */
 async function waitForLockWait(observer: Client, database: string): Promise<void> {
-  for (let i = 0; i < 500; i++) {
+  await waitFor(`a db-migrate session on ${database} waiting for a lock`, async () => {
     const { rows } = await observer.query(
       `SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND application_name = 'db-migrate' AND wait_event_type = 'Lock'`,
       [database],
     );
-    if (rows.length > 0) return;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error(`no db-migrate session on ${database} waited for a lock`);
+    return rows.length > 0;
+  });
 }
 
 /**
@@ -70,7 +69,7 @@ describe('introspect behind an exclusive lock', () => {
     await holder.query('LOCK TABLE t IN ACCESS EXCLUSIVE MODE');
     try {
       // The read starts (its snapshot taken by its first query) and blocks on t part way through.
-      const reading = introspect(url, { lockTimeoutMs: 60_000 });
+      const reading = introspect(url, { lockTimeoutMs: scaled(60_000) });
       await waitForLockWait(observer, observer.database!);
       // Objects of most kinds, committed while the read waits.
       await observer.query(`CREATE TABLE snap_new (id int PRIMARY KEY, label text UNIQUE);

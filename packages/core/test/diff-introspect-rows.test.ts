@@ -91,7 +91,7 @@ beforeAll(async () => {
       }
     }),
   );
-}, 60_000);
+});
 
 test.each(Object.keys(QUERIES))('the %s query returns the columns it declares, of the kinds it declares', (name) => {
   const entry = seen.get(name)!;

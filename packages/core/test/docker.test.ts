@@ -16,6 +16,7 @@ import {
   DOCKER_SHADOW_LABEL,
   openDockerServer,
 } from '../src/shadow/docker';
+import { scaled } from '../../../test/support/time';
 
 const ROOT = resolve(__dirname, '../../..');
 
@@ -238,7 +239,7 @@ describeOnEngine(`the docker provider on a real engine${engine.ok ? '' : ` (skip
       { name: 'relabelled image', major: 16, env: { DB_MIGRATE_DOCKER_IMAGE: 'db-migrate-test-relabelled' } },
       { name: 'dying server', major: 15, env: { DB_MIGRATE_DOCKER_IMAGE: 'db-migrate-test-dies' } },
     ]);
-  }, 300_000);
+  }, scaled(300_000));
 
   afterAll(async () => {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });

@@ -10,6 +10,7 @@ import { applyFleet, checkFleetDrift } from '../src/fleet/apply';
 import { formatReportText } from '../src/fleet/report';
 import { resolveTargets, type Target } from '../src/fleet/targets';
 import { FAST_RETRY, SHOP, shadow, workspace } from './fleet-fixture';
+import { scaled } from '../../../test/support/time';
 
 const ws = workspace('conns');
 const proxies: DelayProxy[] = [];
@@ -65,7 +66,7 @@ describe('connections per target', () => {
       shadow: shadow(),
       retry: FAST_RETRY,
       prechecks: { maxRows: 0 },
-      lockTimeoutMs: 120_000,
+      lockTimeoutMs: scaled(120_000),
     });
     expect(applied.targets.map((t) => [t.name, t.status])).toEqual([
       ['fresh', 'applied'],

@@ -9,7 +9,9 @@ import { freePort } from '../src/postgres-server/local-server';
 import { applyFleet } from '../src/fleet/apply';
 import { formatReportText } from '../src/fleet/report';
 import { resolveTargets } from '../src/fleet/targets';
+import { gateStatement, openGate, waitAtGate } from '../../../test/support/gate';
 import { memoryLogger } from '../../../test/support/logger';
+import { scaled, waitFor } from '../../../test/support/time';
 import { FAST_RETRY, SHOP, columns, password, recordedIds, shadow, workspace } from './fleet-fixture';
 
 const ws = workspace('faults');
@@ -42,76 +44,79 @@ async function tableExists(url: string, name: string): Promise<boolean> {
 
 describe('fleet apply under faults', () => {
   it('a session killed mid-migration: that migration is rolled back whole; a re-run completes it', async () => {
+    const target = await ws.database(await ws.migrations(SHOP), 5, 'victim');
+    const dbName = new URL(target.url).pathname.slice(1);
+    const gate = `victim-${dbName}`;
     const set = await ws.migrations({
       ...SHOP,
       '0006_audit.sql': {
-        up: ['CREATE TABLE audit (id bigserial PRIMARY KEY, note text)', 'SELECT pg_sleep(1)'],
+        up: ['CREATE TABLE audit (id bigserial PRIMARY KEY, note text)', gateStatement(dbName, gate)],
         down: ['DROP TABLE audit'],
       },
     });
-    const target = await ws.database(set, 5, 'victim');
-    const dbName = new URL(target.url).pathname.slice(1);
     const running = applyFleet({ set, targets: [target], shadow: shadow(), retry: FAST_RETRY });
-    // Kill the target's session while it sleeps inside migration 6.
-    let killed = 0;
-    for (let i = 0; i < 200 && killed === 0; i++) {
-      const rows = await query<{ killed: boolean }>(
-        adminUrl(),
-        `SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid() AND query LIKE '%SELECT pg_sleep(1)%'`,
-        [dbName],
-      );
-      killed = rows.filter((r) => r.killed).length;
-      if (!killed) await sleep(20);
-    }
-    expect(killed).toBe(1);
+    // Kill the target's session while it waits inside migration 6.
+    const pid = await waitAtGate(adminUrl(), gate, running);
+    expect(await query(adminUrl(), 'SELECT pg_terminate_backend($1) AS killed', [pid])).toEqual([{ killed: true }]);
     const report = await running;
     const outcome = report.targets[0];
     expect(outcome).toMatchObject({ status: 'failed', fromVersion: 5, toVersion: 5, migrations: [], attempts: 1 });
     expect(outcome.error).toMatch(
-      /0006_audit\.sql line \d+ \(up\) on .*: statement "SELECT pg_sleep\(1\);" failed: terminating connection due to administrator command; the migration was rolled back/,
+      /0006_audit\.sql line \d+ \(up\) on .*: statement "DO \$\$ BEGIN WHILE .*" failed: terminating connection due to administrator command; the migration was rolled back/,
     );
     expect(outcome.error).toMatch(/it is left at version 5, unchanged by the failed migration/);
-    // Rolled back whole: the table created before the sleep is gone, nothing recorded.
+    // Rolled back whole: the table created before the wait is gone, nothing recorded.
     expect(await tableExists(target.url, 'audit')).toBe(false);
     expect(await recordedIds(target.url)).toEqual(ids(5));
 
-    const rerun = await applyFleet({ set, targets: [target], shadow: shadow(), retry: FAST_RETRY });
-    expect(rerun.targets[0]).toMatchObject({
-      status: 'applied',
-      fromVersion: 5,
-      toVersion: 6,
-      migrations: ['0006_audit.sql'],
-    });
+    const open = await openGate(adminUrl(), gate);
+    try {
+      const rerun = await applyFleet({ set, targets: [target], shadow: shadow(), retry: FAST_RETRY });
+      expect(rerun.targets[0]).toMatchObject({
+        status: 'applied',
+        fromVersion: 5,
+        toVersion: 6,
+        migrations: ['0006_audit.sql'],
+      });
+    } finally {
+      await open.end();
+    }
     expect(await tableExists(target.url, 'audit')).toBe(true);
     expect(await recordedIds(target.url)).toEqual([...ids(5), '0006_audit.sql']);
   });
 
   it('two runs started on the same database at once: each migration is applied exactly once', async () => {
+    const target = await ws.database(await ws.migrations(SHOP), 0, 'shared');
+    const dbName = new URL(target.url).pathname.slice(1);
+    const gate = `shared-${dbName}`;
     const set = await ws.migrations({
       ...SHOP,
       '0006_seed.sql': {
-        up: [`INSERT INTO customers (name) VALUES ('seeded')`, 'SELECT pg_sleep(0.3)'],
+        up: [`INSERT INTO customers (name) VALUES ('seeded')`, gateStatement(dbName, gate)],
         down: [`DELETE FROM customers WHERE name = 'seeded'`],
       },
     });
-    const target = await ws.database(set, 0, 'shared');
-    const logger = memoryLogger();
-    const [first, second] = await Promise.all([
-      applyFleet({ set, targets: [target], shadow: shadow(), logger }),
-      applyFleet({ set, targets: [target], shadow: shadow(), logger }),
-    ]);
-    const outcomes = [first.targets[0], second.targets[0]];
-    expect(outcomes.map((o) => o.status).sort()).toEqual(['applied', 'up-to-date']);
-    expect(outcomes.find((o) => o.status === 'applied')).toMatchObject({ fromVersion: 0, toVersion: 6 });
-    expect(outcomes.find((o) => o.status === 'up-to-date')).toMatchObject({ fromVersion: 6 });
+    // The first run is held inside migration 6, with the migration lock, until the second is seen waiting for it.
+    const [one, two] = [memoryLogger(), memoryLogger()];
+    const first = applyFleet({ set, targets: [target], shadow: shadow(), logger: one });
+    await waitAtGate(adminUrl(), gate, first);
+    const second = applyFleet({ set, targets: [target], shadow: shadow(), logger: two });
+    await waitFor(
+      'the second run to wait for the migration lock',
+      () => two.lines.find((line) => /another db-migrate run holds the migration lock; waiting/.test(line)),
+      second,
+    );
+    const open = await openGate(adminUrl(), gate);
+    const outcomes = await Promise.all([first, second])
+      .then((reports) => reports.map((r) => r.targets[0]))
+      .finally(() => open.end());
+    expect(outcomes.map((o) => o.status)).toEqual(['applied', 'up-to-date']);
+    expect(outcomes[0]).toMatchObject({ fromVersion: 0, toVersion: 6 });
+    expect(outcomes[1]).toMatchObject({ fromVersion: 6 });
     expect(await query(target.url, `SELECT count(*)::int AS n FROM customers WHERE name = 'seeded'`)).toEqual([
       { n: 1 },
     ]);
     expect(await recordedIds(target.url)).toEqual([...ids(5), '0006_seed.sql']);
-    // The second run waited for the first one's lock rather than failing.
-    expect(logger.lines).toContainEqual(
-      expect.stringMatching(/another db-migrate run holds the migration lock; waiting/),
-    );
   });
 
   it('a migration failing on one target: the others finish, the failed one stays at its previous version', async () => {
@@ -198,12 +203,14 @@ describe('fleet apply under faults', () => {
     await blocker.query('SELECT count(*) FROM customers');
     // The application's transaction ends once the run has hit the lock timeout and scheduled a retry.
     let releaseNow: () => void = () => undefined;
-    const release = Promise.race([new Promise<void>((resolve) => (releaseNow = resolve)), sleep(30_000)])
+    const release = Promise.race([new Promise<void>((resolve) => (releaseNow = resolve)), sleep(scaled(30_000))])
       .then(() => blocker.query('COMMIT'))
       .finally(() => blocker.end());
     const inner = watchingLogger(/^$/, () => undefined);
     const logger = { ...inner, warning: (m: string) => (inner.warning(m), /attempt 1;/.test(m) && releaseNow()) };
-    const report = await applyFleet({ set, targets: [target], shadow: shadow(), logger, lockTimeoutMs: 150 });
+    // The blocker is looked up while the statement waits (from half the lock timeout on): a bound that scales.
+    const lockTimeoutMs = scaled(150);
+    const report = await applyFleet({ set, targets: [target], shadow: shadow(), logger, lockTimeoutMs });
     await release;
     const outcome = report.targets[0];
     expect(outcome).toMatchObject({ status: 'applied', fromVersion: 2, toVersion: 5 });
@@ -213,7 +220,7 @@ describe('fleet apply under faults', () => {
     expect(inner.lines).toContainEqual(
       expect.stringMatching(
         new RegExp(
-          `^warning: contended: .*0003_customer_email\\.sql line \\d+ \\(up\\) on .*: AccessExclusiveLock on public\\.customers not granted in 150 ms, attempt 1; blocked by pid ${blockerPid} \\(app 'reports'.*the migration was rolled back and runs again whole, next attempt in [\\d.]+ s$`,
+          `^warning: contended: .*0003_customer_email\\.sql line \\d+ \\(up\\) on .*: AccessExclusiveLock on public\\.customers not granted in ${lockTimeoutMs} ms, attempt 1; blocked by pid ${blockerPid} \\(app 'reports'.*the migration was rolled back and runs again whole, next attempt in [\\d.]+ s$`,
         ),
       ),
     );
@@ -240,9 +247,10 @@ describe('fleet apply under faults', () => {
       const [target] = resolveTargets([{ name: 'limited', url: url.toString(), groups: [], origin: 'test' }], {});
       // The slots free up once the run has been refused and scheduled a retry.
       let releaseNow: () => void = () => undefined;
-      const release = Promise.race([new Promise<void>((resolve) => (releaseNow = resolve)), sleep(30_000)]).then(() =>
-        Promise.all(holders.splice(0).map((c) => c.end())),
-      );
+      const release = Promise.race([
+        new Promise<void>((resolve) => (releaseNow = resolve)),
+        sleep(scaled(30_000)),
+      ]).then(() => Promise.all(holders.splice(0).map((c) => c.end())));
       const logger = watchingLogger(/transient, trying again/, () => releaseNow());
       const report = await applyFleet({
         set,

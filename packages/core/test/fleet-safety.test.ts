@@ -4,8 +4,8 @@
  * index as drift and be reported postponed); a sync CREATE INDEX CONCURRENTLY that failed is not retried
  * into a false success; a migration that would end the applier's transaction (COMMIT in its body) is
  * refused before anything runs; a password with an unencoded "@" never leaks in part through redact();
- * and SIGINT or SIGTERM mid-fleet cancels the running migration (rolled back), starts nothing new while
- * cleanup runs, and still prints and writes the report.
+ * and an interruption mid-fleet (an aborted AbortSignal in-process; SIGTERM for the CLI) cancels the running
+ * migration (rolled back), starts nothing after it, and still prints and writes the report.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -19,6 +19,7 @@ import { applyFleet } from '../src/fleet/apply';
 import { reportFails } from '../src/fleet/report';
 import type { SchemaSource } from '../src/schema-source';
 import { syncFleet } from '../src/fleet/sync';
+import { waitFor } from '../../../test/support/time';
 import { FAST_RETRY, password, recordedIds, shadow, workspace } from './fleet-fixture';
 
 const ws = workspace('safety');
@@ -124,111 +125,133 @@ describe('redact()', () => {
   });
 });
 
-/** The first of `databases` where a session runs `call` (pg_stat_activity), polled with a bound; undefined if none does. */
-async function sleepingDatabase(databases: string[], call: string): Promise<string | undefined> {
-  for (let i = 0; i < 400; i++) {
-    const rows = await query<{ datname: string }>(
-      shadow(),
-      `SELECT datname FROM pg_stat_activity WHERE datname = ANY($1) AND query LIKE $2 AND pid <> pg_backend_pid()`,
-      [databases, `%${call}%`],
-    );
-    if (rows[0]) return rows[0].datname;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  return undefined;
+/** The database of `databases` where a session runs `call` (pg_stat_activity), once one does. */
+function sleepingDatabase(databases: string[], call: string, unless?: Promise<unknown>): Promise<string> {
+  return waitFor(
+    `a session running ${call}`,
+    async () => {
+      const rows = await query<{ datname: string }>(
+        shadow(),
+        `SELECT datname FROM pg_stat_activity WHERE datname = ANY($1) AND query LIKE $2 AND pid <> pg_backend_pid()`,
+        [databases, `%${call}%`],
+      );
+      return rows[0]?.datname;
+    },
+    unless,
+  );
 }
 
-describe('SIGINT in the middle of a fleet run (the CLI, in a child process)', () => {
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    it(`${signal}: the running migration is cancelled and rolled back, the report says applied / interrupted / not started, on stdout and in --json`, async () => {
-      const first = { '0001_a.sql': { up: ['CREATE TABLE a (id int)'], down: ['DROP TABLE a'] } };
-      const atOne = await ws.migrations(first);
-      const targets = [
-        await ws.database(atOne, 1, 't1'),
-        await ws.database(atOne, 1, 't2'),
-        await ws.database(atOne, 1, 't3'),
-      ];
-      const names = targets.map((t) => new URL(t.url).pathname.slice(1));
-      // The migration sleeps on t2 only (not on the shadow copies): the child is caught in the middle of t2.
-      const set = await ws.migrations({
-        ...first,
-        '0002_slow.sql': {
-          up: [
-            'CREATE TABLE slow (id int)',
-            `SELECT CASE WHEN current_database() = '${names[1]}' THEN pg_sleep(600) END`,
-          ],
-          down: ['DROP TABLE slow'],
-        },
-      });
-      const json = join(ws.dir, `interrupted-${signal}.json`);
-      const args = [
-        'apply',
-        '--dir',
-        set.dir,
-        '--shadow',
-        shadow(),
-        '--concurrency',
-        '1',
-        '--json',
-        json,
-        ...targets.flatMap((t) => ['--database', `${t.name}=${t.url}`]),
-      ];
-      const child = spawn(
-        process.execPath,
-        ['-r', join(__dirname, '../../../scripts/register-ts.js'), join(__dirname, '../../cli/src/index.ts'), ...args],
-        {
-          stdio: ['ignore', 'pipe', 'pipe'],
-        },
-      );
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk) => (stdout += chunk));
-      child.stderr.on('data', (chunk) => (stderr += chunk));
-      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+/** Three targets at version 1 and a set whose migration 2 sleeps on the second only, then a migration 3. */
+async function fleetWithASleeper(prefix: string) {
+  const first = { '0001_a.sql': { up: ['CREATE TABLE a (id int)'], down: ['DROP TABLE a'] } };
+  const atOne = await ws.migrations(first);
+  const targets = [
+    await ws.database(atOne, 1, `${prefix}1`),
+    await ws.database(atOne, 1, `${prefix}2`),
+    await ws.database(atOne, 1, `${prefix}3`),
+  ];
+  const names = targets.map((t) => new URL(t.url).pathname.slice(1));
+  // The migration sleeps on the second target only (not on the shadow copies): the run is caught in the middle of it.
+  const set = await ws.migrations({
+    ...first,
+    '0002_slow.sql': {
+      up: ['CREATE TABLE slow (id int)', `SELECT CASE WHEN current_database() = '${names[1]}' THEN pg_sleep(600) END`],
+      down: ['DROP TABLE slow'],
+    },
+    '0003_after.sql': { up: ['CREATE TABLE after_slow (id int)'], down: ['DROP TABLE after_slow'] },
+  });
+  return { set, targets, names };
+}
 
-      // Wait until t2 sleeps inside migration 2 (t1 is done: one target at a time).
-      expect(await sleepingDatabase(names, 'pg_sleep(600)')).toBe(names[1]);
-      child.kill(signal);
-      expect(await exited).toBe(signal === 'SIGINT' ? 130 : 143);
-
-      // The report, on stdout and in the JSON file.
-      expect(stdout).toMatch(/^t1 +\S+ +applied +1 → 2 /m);
-      expect(stdout).toMatch(
-        new RegExp(
-          `^t2 +\\S+ +interrupted +1 +interrupted at version 1: .*interrupted by ${signal} during 0002_slow\\.sql: it was cut off and rolled back; it is left at version 1$`,
-          'm',
-        ),
-      );
-      expect(stdout).toMatch(
-        new RegExp(
-          `^t3 +\\S+ +not-started +not started: the run was interrupted by ${signal} before this target started$`,
-          'm',
-        ),
-      );
-      expect(stdout).toContain(`3 targets: 1 applied, 1 interrupted, 1 not-started (interrupted by ${signal})`);
-      const report = JSON.parse(readFileSync(json, 'utf8'));
-      expect(report.interrupted).toBe(signal);
-      expect(report.targets.map((t: { name: string; status: string }) => [t.name, t.status])).toEqual([
-        ['t1', 'applied'],
-        ['t2', 'interrupted'],
-        ['t3', 'not-started'],
-      ]);
-      expect(`${stdout}${stderr}`).not.toContain(password());
-
-      // The sleep was cancelled, not left running; t2 rolled back, t3 untouched; no lock is left.
-      expect(
-        await query(
-          shadow(),
-          `SELECT 1 FROM pg_stat_activity WHERE query LIKE '%pg_sleep(600)%' AND state = 'active' AND pid <> pg_backend_pid()`,
-        ),
-      ).toEqual([]);
-      expect(await recordedIds(targets[0].url)).toEqual(['0001_a.sql', '0002_slow.sql']);
-      for (const target of targets.slice(1)) {
-        expect(await recordedIds(target.url)).toEqual(['0001_a.sql']);
-        expect(await query(target.url, `SELECT 1 FROM pg_tables WHERE tablename = 'slow'`)).toEqual([]);
-      }
-    }, 60_000);
+/** The sleep was cancelled, not left running; the second target rolled back and ran nothing after; the third is untouched. */
+async function expectCutOffAtTheSecond(targets: readonly { url: string }[]): Promise<void> {
+  expect(
+    await query(
+      shadow(),
+      `SELECT 1 FROM pg_stat_activity WHERE query LIKE '%pg_sleep(600)%' AND state = 'active' AND pid <> pg_backend_pid()`,
+    ),
+  ).toEqual([]);
+  expect(await recordedIds(targets[0].url)).toEqual(['0001_a.sql', '0002_slow.sql', '0003_after.sql']);
+  for (const target of targets.slice(1)) {
+    expect(await recordedIds(target.url)).toEqual(['0001_a.sql']);
+    expect(await query(target.url, `SELECT 1 FROM pg_tables WHERE tablename IN ('slow', 'after_slow')`)).toEqual([]);
   }
+}
+
+describe('an interruption in the middle of a fleet run (the AbortSignal passed in)', () => {
+  it('the running migration is cancelled and rolled back, nothing starts after it, the report says applied / interrupted / not started', async () => {
+    const { set, targets, names } = await fleetWithASleeper('a');
+    const controller = new AbortController();
+    const run = applyFleet({ set, targets, shadow: shadow(), concurrency: 1, signal: controller.signal });
+    // Wait until the second target sleeps inside migration 2 (the first is done: one target at a time).
+    expect(await sleepingDatabase(names, 'pg_sleep(600)', run)).toBe(names[1]);
+    controller.abort('SIGINT');
+    const report = await run;
+
+    expect(report.interrupted).toBe('SIGINT');
+    expect(report.targets.map((t) => [t.name, t.status])).toEqual([
+      ['a1', 'applied'],
+      ['a2', 'interrupted'],
+      ['a3', 'not-started'],
+    ]);
+    expect(report.targets[1].error).toMatch(
+      /interrupted by SIGINT during 0002_slow\.sql: it was cut off and rolled back; it is left at version 1$/,
+    );
+    expect(report.targets[2].error).toBe('the run was interrupted by SIGINT before this target started');
+    await expectCutOffAtTheSecond(targets);
+  });
+});
+
+describe('SIGTERM in the middle of a fleet run (the CLI, in a child process)', () => {
+  it('reaches the run as its AbortSignal: the report is printed and written to --json, exit status 143', async () => {
+    const { set, targets, names } = await fleetWithASleeper('c');
+    const json = join(ws.dir, 'interrupted.json');
+    const args = [
+      'apply',
+      '--dir',
+      set.dir,
+      '--shadow',
+      shadow(),
+      '--concurrency',
+      '1',
+      '--json',
+      json,
+      ...targets.flatMap((t) => ['--database', `${t.name}=${t.url}`]),
+    ];
+    const child = spawn(
+      process.execPath,
+      ['-r', join(__dirname, '../../../scripts/register-ts.js'), join(__dirname, '../../cli/src/index.ts'), ...args],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const exitedEarly = exited.then((code) => `the CLI exited (${code}): ${stdout}${stderr}`);
+
+    expect(await sleepingDatabase(names, 'pg_sleep(600)', exitedEarly)).toBe(names[1]);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(143);
+
+    expect(stdout).toMatch(/^c1 +\S+ +applied +1 → 3 /m);
+    expect(stdout).toMatch(
+      /^c2 +\S+ +interrupted +1 +interrupted at version 1: .*interrupted by SIGTERM during 0002_slow\.sql: it was cut off and rolled back; it is left at version 1$/m,
+    );
+    expect(stdout).toMatch(
+      /^c3 +\S+ +not-started +not started: the run was interrupted by SIGTERM before this target started$/m,
+    );
+    expect(stdout).toContain('3 targets: 1 applied, 1 interrupted, 1 not-started (interrupted by SIGTERM)');
+    const report = JSON.parse(readFileSync(json, 'utf8'));
+    expect(report.interrupted).toBe('SIGTERM');
+    expect(report.targets.map((t: { name: string; status: string }) => [t.name, t.status])).toEqual([
+      ['c1', 'applied'],
+      ['c2', 'interrupted'],
+      ['c3', 'not-started'],
+    ]);
+    expect(`${stdout}${stderr}`).not.toContain(password());
+    await expectCutOffAtTheSecond(targets);
+  });
 });
 
 describe('sync: a statement that failed outside the transaction is not retried', () => {
@@ -261,44 +284,4 @@ describe('sync: a statement that failed outside the transaction is not retried',
       repo.remove();
     }
   });
-});
-
-describe('SIGINT while a slow cleanup runs', () => {
-  it('no target is started, and no further migration run, after the signal', async () => {
-    const set = await ws.migrations({
-      '0001_a.sql': { up: ['CREATE TABLE a (id int)'], down: ['DROP TABLE a'] },
-      '0002_slow.sql': { up: ['CREATE TABLE slow (id int)', 'SELECT pg_sleep(1)'], down: ['DROP TABLE slow'] },
-      '0003_after.sql': { up: ['CREATE TABLE after_slow (id int)'], down: ['DROP TABLE after_slow'] },
-    });
-    const targets = [await ws.database(set, 1, 'i1'), await ws.database(set, 1, 'i2'), await ws.database(set, 1, 'i3')];
-    const child = spawn(
-      process.execPath,
-      [
-        '-r',
-        join(__dirname, '../../../scripts/register-ts.js'),
-        join(__dirname, 'fleet-interrupt-child.ts'),
-        set.dir,
-        shadow(),
-        ...targets.map((t) => `${t.name}=${t.url}`),
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let output = '';
-    child.stdout.on('data', (chunk) => (output += chunk));
-    child.stderr.on('data', (chunk) => (output += chunk));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    const names = targets.map((t) => new URL(t.url).pathname.slice(1));
-    const sleeping = await sleepingDatabase(names, 'pg_sleep(1)');
-    expect(sleeping).toBeDefined();
-    child.kill('SIGINT');
-    expect(await exited).toBe(130);
-    // The interrupted target's running migration is cancelled and it starts no other; the other targets
-    // are never touched.
-    for (const target of targets) {
-      const ids = await recordedIds(target.url);
-      expect(ids).not.toContain('0003_after.sql');
-      if (target.url !== targets[names.indexOf(sleeping!)].url) expect(ids).toEqual(['0001_a.sql']);
-    }
-    expect(output).not.toContain(password());
-  }, 30_000);
 });

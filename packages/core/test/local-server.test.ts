@@ -3,6 +3,7 @@ import { startLocalServer } from '../src/postgres-server/local-server';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { waitFor } from '../../../test/support/time';
 
 describe('the local PostgreSQL server', () => {
   it('serves the test run on 127.0.0.1 with password authentication', async () => {
@@ -62,14 +63,13 @@ describe('the local PostgreSQL server', () => {
 
     child.kill('SIGKILL');
     expect(await exited).toBe('SIGKILL');
-    // No later command sweeps here: only the watchdog can stop it. Polled, with a bound.
-    for (let i = 0; i < 400 && (alive(postmasterPid) || existsSync(root)); i++)
-      await new Promise((resolve) => setTimeout(resolve, 50));
+    // No later command sweeps here: only the watchdog can stop it.
+    await waitFor('the watchdog to stop the server', () => !alive(postmasterPid) && !existsSync(root));
     expect(alive(postmasterPid)).toBe(false);
     expect(existsSync(join(root, 'pw'))).toBe(false);
     expect(existsSync(root)).toBe(false);
     await expect(query(`postgresql://postgres:x@127.0.0.1:${port}/postgres`, 'select 1')).rejects.toThrow(
       /ECONNREFUSED/,
     );
-  }, 60_000);
+  });
 });

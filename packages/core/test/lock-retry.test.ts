@@ -20,6 +20,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTestRepo } from '../../../test/support/git';
 import { recordedIds, shadow, workspace } from './fleet-fixture';
+import { scaled, waitFor } from '../../../test/support/time';
+import { describeDuration } from '../src/duration';
 
 const ws = workspace('locks');
 const databases: string[] = [];
@@ -69,19 +71,6 @@ async function openTransaction(
   };
 }
 
-/** Polls `check` until it returns something truthy (bounded: a broken test fails instead of hanging). */
-async function waitFor<T>(
-  what: string,
-  check: () => Promise<T | undefined | false> | T | undefined | false,
-): Promise<T> {
-  for (let i = 0; i < 2400; i++) {
-    const value = await check();
-    if (value) return value;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error(`never happened: ${what}`);
-}
-
 /** db-migrate's sessions that wait for a lock on `table` (pg_locks, not granted). */
 const MIGRATION_WAITING = `SELECT l.pid FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
   WHERE NOT l.granted AND l.relation = $1::regclass AND a.application_name = 'db-migrate'`;
@@ -106,7 +95,7 @@ describe('a migration blocked by a long transaction', () => {
     const reader = await openTransaction(url, 'SELECT count(*) FROM orders', 'reports');
     const logger = memoryLogger();
     try {
-      const run = up(url, set, { logger, lockTimeoutMs: 1500, lockRetryBudgetMs: 120_000 });
+      const run = up(url, set, { logger, lockTimeoutMs: scaled(1500), lockRetryBudgetMs: scaled(120_000) });
       // The ALTER waits for its ACCESS EXCLUSIVE lock: an application read now queues behind it...
       await waitFor(
         'the migration waits for its lock',
@@ -142,7 +131,9 @@ describe('a migration blocked by a long transaction', () => {
         logger.lines.find((l) => l.includes('attempt 1;')),
       );
       expect(attempt).toMatch(
-        /^warning: .*0002_note\.sql line 2 \(up\) on .*: AccessExclusiveLock on public\.orders not granted in 1500 ms, attempt 1;/,
+        new RegExp(
+          `^warning: .*0002_note\\.sql line 2 \\(up\\) on .*: AccessExclusiveLock on public\\.orders not granted in ${scaled(1500)} ms, attempt 1;`,
+        ),
       );
       expect(attempt).toContain(`blocked by pid ${reader.pid} (app 'reports', idle in transaction, transaction open `);
       expect(attempt).toMatch(
@@ -156,7 +147,7 @@ describe('a migration blocked by a long transaction', () => {
     } finally {
       await reader.end();
     }
-  }, 60_000);
+  });
 
   it('notransaction: retries only the statement that timed out; the ones before it stay and are not run again', async () => {
     const set = await ws.migrations({
@@ -176,12 +167,14 @@ describe('a migration blocked by a long transaction', () => {
     const reader = await openTransaction(url, 'SELECT count(*) FROM orders', 'reports');
     const logger = memoryLogger();
     try {
-      const run = up(url, set, { logger, lockTimeoutMs: 300, lockRetryBudgetMs: 120_000 });
+      const run = up(url, set, { logger, lockTimeoutMs: scaled(300), lockRetryBudgetMs: scaled(120_000) });
       const attempt = await waitFor('a failed attempt is reported', () =>
         logger.lines.find((l) => l.includes('attempt 1;')),
       );
       expect(attempt).toMatch(
-        /0003_bump\.sql line 4 \(up\) .*not granted in 300 ms, attempt 1; blocked by pid \d+ .*the statement runs again/,
+        new RegExp(
+          `0003_bump\\.sql line 4 \\(up\\) .*not granted in ${scaled(300)} ms, attempt 1; blocked by pid \\d+ .*the statement runs again`,
+        ),
       );
       await reader.end();
       expect((await run).error).toBeUndefined();
@@ -190,7 +183,7 @@ describe('a migration blocked by a long transaction', () => {
     } finally {
       await reader.end();
     }
-  }, 60_000);
+  });
 
   it('gives up when the budget is spent, naming the database, file, line and blocker; nothing is applied', async () => {
     const set = await ws.migrations(ORDERS);
@@ -200,12 +193,14 @@ describe('a migration blocked by a long transaction', () => {
     const reader = await openTransaction(admin, 'SELECT count(*) FROM orders', 'nightly-export');
     try {
       // The first pause (1-2 s) would end past the budget: one attempt.
-      const run = await up(url, set, { lockTimeoutMs: 1000, lockRetryBudgetMs: 1500 });
+      const lockTimeoutMs = scaled(1000);
+      const lockRetryBudgetMs = lockTimeoutMs + 500;
+      const run = await up(url, set, { lockTimeoutMs, lockRetryBudgetMs });
       expect(run.error).toBeDefined();
       const message = run.error!.message;
       expect(message).toContain(`0002_note.sql line 2 (up) on ${describeDatabase(url)}`);
-      expect(message).toMatch(
-        /canceling statement due to lock timeout \(lock not granted in 1000 ms on 1 attempt, the lock retry budget of 1.5 s is spent; /,
+      expect(message).toContain(
+        `canceling statement due to lock timeout (lock not granted in ${lockTimeoutMs} ms on 1 attempt, the lock retry budget of ${describeDuration(lockRetryBudgetMs)} is spent; `,
       );
       expect(message).toContain(`blocked by pid ${reader.pid} (app 'nightly-export')`);
       expect(message).toContain('the migration was rolled back');
@@ -220,7 +215,7 @@ describe('a migration blocked by a long transaction', () => {
     } finally {
       await reader.end();
     }
-  }, 60_000);
+  });
 
   it('lock timeout 0 waits for ever (reported as it waits), then lands', async () => {
     const set = await ws.migrations(ORDERS);
@@ -244,7 +239,7 @@ describe('a migration blocked by a long transaction', () => {
     } finally {
       await reader.end();
     }
-  }, 60_000);
+  });
 });
 
 describe('a failed CREATE UNIQUE INDEX CONCURRENTLY', () => {
@@ -281,7 +276,7 @@ describe('a failed CREATE UNIQUE INDEX CONCURRENTLY', () => {
     // Fixed data, the same migration lands.
     await query(url, `UPDATE patients SET mrn = 'M3' WHERE id = 2`);
     expect((await up(url, set)).error).toBeUndefined();
-  }, 60_000);
+  });
 });
 
 describe('drift', () => {
@@ -310,7 +305,7 @@ describe('drift', () => {
         'drop it with DROP INDEX CONCURRENTLY public.patients_mrn_idx, or rebuild it with REINDEX INDEX CONCURRENTLY public.patients_mrn_idx',
     );
     expect(outcome.drift!.sql).toContain('-- invalid index public.patients_mrn_idx on public.patients');
-  }, 60_000);
+  });
 });
 
 describe('sync', () => {
@@ -357,7 +352,7 @@ describe('sync', () => {
       'the invalid index public.patients_mrn_key it left was dropped (Key (mrn)=(M1) is duplicated.)',
     );
     expect(await query(url, `SELECT 1 FROM pg_index WHERE NOT indisvalid`)).toEqual([]);
-  }, 60_000);
+  });
 
   it('a statement blocked by a long transaction is retried and lands once the blocker commits', async () => {
     const { url } = await ownedDatabase();
@@ -366,7 +361,7 @@ describe('sync', () => {
     const logger = memoryLogger();
     try {
       const run = sync(url, 'CREATE TABLE patients (id int PRIMARY KEY, mrn text NOT NULL, note text);\n', {
-        lockTimeoutMs: 300,
+        lockTimeoutMs: scaled(300),
         logger,
       });
       const attempt = await waitFor('a failed attempt is reported', () =>
@@ -374,7 +369,7 @@ describe('sync', () => {
       );
       expect(attempt).toMatch(
         new RegExp(
-          `^warning: staging: .*: AccessExclusiveLock on public\\.patients not granted in 300 ms, attempt 1; blocked by pid ${reader.pid} \\(app 'reports'.*the transaction was rolled back and runs again whole`,
+          `^warning: staging: .*: AccessExclusiveLock on public\\.patients not granted in ${scaled(300)} ms, attempt 1; blocked by pid ${reader.pid} \\(app 'reports'.*the transaction was rolled back and runs again whole`,
         ),
       );
       await reader.end();
@@ -388,7 +383,7 @@ describe('sync', () => {
     } finally {
       await reader.end();
     }
-  }, 60_000);
+  });
 });
 
 describe('the pieces', () => {

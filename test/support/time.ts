@@ -1,0 +1,34 @@
+/**
+ * Time in tests: bounds that only catch hangs, scaled by the one multiplier jest.config.js sets
+ * (DB_MIGRATE_TEST_TIME_SCALE: an override, or the load per core when the run started), and waits on
+ * events or server state instead of a clock.
+ */
+export const TIME_SCALE = Number(process.env.DB_MIGRATE_TEST_TIME_SCALE) || 1;
+
+/** `ms` on a quiet machine, scaled for this run: for a test's timeout or a child process's bound. */
+export function scaled(ms: number): number {
+  return ms * TIME_SCALE;
+}
+
+/**
+ * Polls `check` until it returns something other than undefined, null or false, and returns that. No bound
+ * of its own: the test's (scaled) timeout ends a wait that never succeeds. `unless` fails the wait as soon
+ * as it settles (e.g. a child process that exited before doing what was awaited), with its value in the message.
+ */
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined | null | false> | T | undefined | null | false,
+  unless?: Promise<unknown>,
+): Promise<T> {
+  let stopped: string | undefined;
+  void unless?.then(
+    (value) => (stopped = String(value)),
+    (error: unknown) => (stopped = String(error)),
+  );
+  for (;;) {
+    const found = await check();
+    if (found !== undefined && found !== null && found !== false) return found;
+    if (stopped !== undefined) throw new Error(`gave up waiting for ${what}: ${stopped}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
