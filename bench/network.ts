@@ -24,7 +24,7 @@ import { silentLogger } from '../packages/core/src/logger';
 import { formatMigrationFile, type MigrationFileContent } from '../packages/core/src/migrations/format';
 import { readMigrationDir } from '../packages/core/src/migrations/store';
 import { connectDatabase } from '../packages/core/src/pg/connect';
-import { startLocalServer } from '../packages/core/src/shadow/local-server';
+import { startLocalServer } from '../packages/core/src/postgres-server/local-server';
 import { provisionFleet, siblingUrl, VERSIONS, writeMigrations } from './fleet';
 import { type DelayProxy, startDelayProxy } from './proxy';
 import { markdownTable, median, runChild, runTypeScriptChild } from './support';

@@ -12,7 +12,7 @@ export interface Logger {
 }
 
 import { performance } from 'node:perf_hooks';
-import { redact } from './errors';
+import { redact } from './redact';
 
 export function consoleLogger(options: { verbose?: boolean; stream?: NodeJS.WritableStream } = {}): Logger {
   const stream = options.stream ?? process.stderr;
