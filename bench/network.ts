@@ -13,22 +13,27 @@
  *
  * Run: pnpm bench network      BENCH_RTT_MS=20 BENCH_NETWORK_DBS=60 to change them.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { applyFleet } from '../packages/core/src/fleet/apply';
 import { mapWithConcurrency } from '../packages/core/src/fleet/pool';
 import { resolveTargets } from '../packages/core/src/fleet/targets';
 import { silentLogger } from '../packages/core/src/logger';
+import { formatMigrationFile, type MigrationFileContent } from '../packages/core/src/migrations/format';
 import { readMigrationDir } from '../packages/core/src/migrations/store';
+import { connectDatabase } from '../packages/core/src/pg/connect';
 import { startLocalServer } from '../packages/core/src/postgres-server/local-server';
-import { provisionFleet, writeMigrations } from './fleet';
+import { provisionFleet, siblingUrl, VERSIONS, writeMigrations } from './fleet';
 import { type DelayProxy, startDelayProxy } from './proxy';
-import { markdownTable, runChild, runTypeScriptChild } from './support';
+import { markdownTable, median, runChild, runTypeScriptChild } from './support';
 
 const RTT_MS = Number(process.env.BENCH_RTT_MS ?? 20);
 const DBS = Number(process.env.BENCH_NETWORK_DBS ?? 60);
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+/** `small,large` (default); `small` alone skips the large run (the nothing-pending run comes with the small one). */
+const SCENARIOS = (process.env.BENCH_NETWORK_RUNS ?? 'small,large').split(',');
 const CONCURRENCY = 8;
 const SQL_MIGRATE = '/usr/bin/sql-migrate';
 
@@ -90,79 +95,213 @@ function perDatabase(proxy: DelayProxy, count: number): { roundTrips: number; co
   return { roundTrips: seen.reduce((sum, c) => sum + c.roundTrips, 0) / count, connections: seen.length / count };
 }
 
+/** Three small migrations: what a typical release brings. */
+const SMALL_MIGRATIONS: readonly [string, MigrationFileContent][] = [
+  [
+    '0001_notes.sql',
+    { up: ['CREATE TABLE notes (id bigserial PRIMARY KEY, body text NOT NULL)'], down: ['DROP TABLE notes'] },
+  ],
+  [
+    '0002_notes_author.sql',
+    { up: ['ALTER TABLE notes ADD COLUMN author text'], down: ['ALTER TABLE notes DROP COLUMN author'] },
+  ],
+  [
+    '0003_notes_author_index.sql',
+    { up: ['CREATE INDEX notes_author ON notes (author)'], down: ['DROP INDEX notes_author'] },
+  ],
+];
+
+interface Scenario {
+  readonly name: string;
+  readonly dir: string;
+  /** The template each database of run `r` (and side) is copied from, by index. */
+  readonly template: (i: number) => string;
+}
+
+interface Measured {
+  readonly wallMs: number;
+  readonly roundTrips: number;
+  readonly connections: number;
+  readonly outcome: string;
+}
+
+/** Copies `template(i)` into each name (four at a time; nobody is connected to a template). */
+async function copyDatabases(
+  adminUrl: string,
+  names: readonly string[],
+  template: (i: number) => string,
+): Promise<string[]> {
+  const admins = await Promise.all([0, 1, 2, 3].map(() => connectDatabase(adminUrl)));
+  try {
+    await mapWithConcurrency(names, admins.length, async (name, i) => {
+      await admins[i % admins.length]!.query(`CREATE DATABASE ${name} TEMPLATE ${template(i)}`);
+    });
+  } finally {
+    await Promise.all(admins.map((c) => c.end()));
+  }
+  return names.map((name) => siblingUrl(adminUrl, name));
+}
+
+async function dropDatabases(adminUrl: string, names: readonly string[]): Promise<void> {
+  const admin = await connectDatabase(adminUrl);
+  try {
+    for (const name of names) await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  } finally {
+    await admin.end();
+  }
+}
+
+/** Another checkout whose apply runs beside this one's (before/after a change): BENCH_COMPARE_TREE=/path. */
+const COMPARE_TREE = process.env.BENCH_COMPARE_TREE;
+
+async function measureOurs(proxy: DelayProxy, work: string, spec: ChildSpec, tree?: string): Promise<Measured> {
+  const specFile = join(work, 'spec.json');
+  writeFileSync(specFile, JSON.stringify(spec));
+  proxy.reset();
+  const env = { BENCH_NETWORK_CHILD: specFile };
+  const result = tree
+    ? await runChild(
+        process.execPath,
+        ['-r', join(tree, 'scripts/register-ts.js'), join(tree, 'bench/network.ts')],
+        env,
+        600_000,
+      )
+    : await runTypeScriptChild('bench/network.ts', env, 600_000);
+  if (result.code !== 0) throw new Error(`bench child failed: ${result.stderr.slice(-2000)}`);
+  const ours = JSON.parse(result.stdout.trim().split('\n').pop()!) as ChildFigures;
+  await proxy.idle();
+  return { wallMs: ours.wallMs, ...perDatabase(proxy, spec.urls.length), outcome: ours.outcome };
+}
+
+async function measureBare(proxy: DelayProxy, work: string, dir: string, urls: readonly string[]): Promise<Measured> {
+  proxy.reset();
+  const wallMs = await bareLoop(dir, urls, work);
+  await proxy.idle();
+  return { wallMs, ...perDatabase(proxy, urls.length), outcome: `${urls.length} up` };
+}
+
 export async function run(): Promise<string> {
   const server = await startLocalServer({ postgresVersion: 15 });
   const work = mkdtempSync(join(tmpdir(), 'db-migrate-bench-network-'));
-  const proxies: DelayProxy[] = [];
+  const proxy = await startDelayProxy(Number(new URL(server.adminUrl).port), RTT_MS / 2);
+  const load = () =>
+    loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ');
+  const loadAtStart = load();
   try {
-    const dir = writeMigrations(work);
-    const rtts = [...new Set([0, RTT_MS])];
-    const names = rtts.flatMap((rtt) =>
-      ['ours', 'bare'].flatMap((who) => Array.from({ length: DBS }, (_, i) => `net_${rtt}_${who}_${i}`)),
-    );
-    const urls = await provisionFleet(server.adminUrl, dir, names);
-    const fleet = (rtt: number, who: string) => urls.filter((_, i) => names[i]!.startsWith(`net_${rtt}_${who}_`));
-
+    // The large run: the fleet bench's 10 migrations, databases spread over versions 0..10.
+    const largeDir = writeMigrations(work);
+    await provisionFleet(server.adminUrl, largeDir, []);
+    const smallDir = join(work, 'small');
+    mkdirSync(smallDir);
+    for (const [name, content] of SMALL_MIGRATIONS) writeFileSync(join(smallDir, name), formatMigrationFile(content));
+    const admin = await connectDatabase(server.adminUrl);
+    await admin.query('CREATE DATABASE template_small TEMPLATE template0');
+    await admin.end();
+    const scenarios: Scenario[] = [
+      { name: 'small', dir: smallDir, template: () => 'template_small' },
+      { name: 'large', dir: largeDir, template: (i: number) => `template_v${i % (VERSIONS + 1)}` },
+    ].filter((scenario) => SCENARIOS.includes(scenario.name));
+    const figures = new Map<string, Measured[]>();
+    const add = (key: string, m: Measured) => {
+      figures.set(key, [...(figures.get(key) ?? []), m]);
+      process.stderr.write(`network: ${key} ${(m.wallMs / 1000).toFixed(2)} s (load ${load()})\n`);
+    };
+    for (let r = 0; r < RUNS; r++) {
+      for (const scenario of scenarios) {
+        const names = (who: string) => Array.from({ length: DBS }, (_, i) => `net_${scenario.name}_${who}_${r}_${i}`);
+        const ours = (await copyDatabases(server.adminUrl, names('ours'), scenario.template)).map((u) =>
+          proxy.urlFor(u),
+        );
+        const bare = (await copyDatabases(server.adminUrl, names('bare'), scenario.template)).map((u) =>
+          proxy.urlFor(u),
+        );
+        const other = COMPARE_TREE
+          ? (await copyDatabases(server.adminUrl, names('other'), scenario.template)).map((u) => proxy.urlFor(u))
+          : [];
+        const spec: ChildSpec = { dir: scenario.dir, shadow: server.adminUrl, urls: ours };
+        const otherSpec: ChildSpec = { ...spec, urls: other };
+        // Turns alternate, so a busy moment of the machine does not always fall on the same side.
+        const turns = async (prefix: string) => {
+          const sides = [
+            async () => add(`${prefix}:ours`, await measureOurs(proxy, work, spec)),
+            async () => add(`${prefix}:bare`, await measureBare(proxy, work, scenario.dir, bare)),
+            ...(COMPARE_TREE
+              ? [async () => add(`${prefix}:other`, await measureOurs(proxy, work, otherSpec, COMPARE_TREE))]
+              : []),
+          ];
+          for (const side of r % 2 === 0 ? sides : [...sides].reverse()) await side();
+        };
+        await turns(scenario.name);
+        // The small run's fleets are now at the latest version: the nothing-pending run.
+        if (scenario.name === 'small') await turns('pending');
+        await dropDatabases(server.adminUrl, [
+          ...names('ours'),
+          ...names('bare'),
+          ...(COMPARE_TREE ? names('other') : []),
+        ]);
+      }
+    }
+    const medianOf = (key: string) => {
+      const runs = figures.get(key)!;
+      const pick = (f: (m: Measured) => number) => median(runs.map(f));
+      return {
+        wallMs: pick((m) => m.wallMs),
+        runs: runs.map((m) => (m.wallMs / 1000).toFixed(2)).join(', '),
+        roundTrips: pick((m) => m.roundTrips),
+        connections: pick((m) => m.connections),
+        outcome: runs[runs.length - 1]!.outcome,
+      };
+    };
     const rows: string[][] = [];
     const ratios: string[] = [];
-    const port = Number(new URL(server.adminUrl).port);
-    for (const rtt of rtts) {
-      const proxy = await startDelayProxy(port, rtt / 2);
-      proxies.push(proxy);
-      const through = (list: readonly string[]) => list.map((url) => proxy.urlFor(url));
-
-      const specFile = join(work, `spec-${rtt}.json`);
-      const spec: ChildSpec = { dir, shadow: server.adminUrl, urls: through(fleet(rtt, 'ours')) };
-      writeFileSync(specFile, JSON.stringify(spec));
-      proxy.reset();
-      const result = await runTypeScriptChild('bench/network.ts', { BENCH_NETWORK_CHILD: specFile }, 600_000);
-      if (result.code !== 0) throw new Error(`bench child failed: ${result.stderr.slice(-2000)}`);
-      const ours = JSON.parse(result.stdout.trim().split('\n').pop()!) as ChildFigures;
-      await proxy.idle();
-      const oursSeen = perDatabase(proxy, DBS);
-
-      proxy.reset();
-      const bareMs = await bareLoop(dir, through(fleet(rtt, 'bare')), work);
-      await proxy.idle();
-      const bareSeen = perDatabase(proxy, DBS);
-
-      const label = rtt === 0 ? 'direct (0 ms)' : `${rtt} ms`;
-      rows.push(
-        [
-          `db-migrate apply (checks included)`,
+    const runs: { key: string; label: string; target: string }[] = [
+      { key: 'small', label: `small: ${DBS} DBs at version 0, 3 small migrations`, target: 'within 1.5x' },
+      ...(SCENARIOS.includes('large')
+        ? [{ key: 'large', label: `large: ${DBS} DBs over versions 0..10 of 10 migrations`, target: 'within 1.5x' }]
+        : []),
+      { key: 'pending', label: `nothing pending: the small run's ${DBS} DBs again`, target: 'within 1.5x' },
+    ];
+    for (const { key, label, target } of runs) {
+      const ours = medianOf(`${key}:ours`);
+      const bare = medianOf(`${key}:bare`);
+      const other = COMPARE_TREE ? medianOf(`${key}:other`) : undefined;
+      const sides: [string, ReturnType<typeof medianOf>][] = [
+        ['db-migrate apply (checks included)', ours],
+        ['sql-migrate up loop (no check)', bare],
+        ...(other ? [[`db-migrate apply of ${COMPARE_TREE}`, other] as [string, typeof other]] : []),
+      ];
+      for (const [who, m] of sides)
+        rows.push([
           label,
-          (ours.wallMs / 1000).toFixed(2),
-          oursSeen.roundTrips.toFixed(1),
-          oursSeen.connections.toFixed(2),
-          ours.outcome,
-        ],
-        [
-          `sql-migrate up loop (no check)`,
-          label,
-          (bareMs / 1000).toFixed(2),
-          bareSeen.roundTrips.toFixed(1),
-          bareSeen.connections.toFixed(2),
-          `${DBS} migrated`,
-        ],
-      );
+          who,
+          (m.wallMs / 1000).toFixed(2),
+          m.runs,
+          m.roundTrips.toFixed(1),
+          m.connections.toFixed(2),
+          m.outcome,
+        ]);
+      const ratio = ours.wallMs / bare.wallMs;
       ratios.push(
-        `${label}: db-migrate / sql-migrate loop = ${(ours.wallMs / bareMs).toFixed(2)}x wall, ${(oursSeen.roundTrips / bareSeen.roundTrips).toFixed(2)}x round trips`,
+        `${label}: db-migrate / sql-migrate loop = ${ratio.toFixed(2)}x wall (target: ${target}, ${ratio <= 1.5 ? 'met' : 'not met'}), ${(ours.roundTrips / bare.roundTrips).toFixed(2)}x round trips` +
+          (other ? `; ${COMPARE_TREE} / sql-migrate loop = ${(other.wallMs / bare.wallMs).toFixed(2)}x` : ''),
       );
     }
     return [
-      `${DBS} client databases per run on one local PostgreSQL 15 server (scram), reached through a delaying loopback proxy; versions spread over 0..10`,
-      `of the fleet bench's 10-migration schema; ${CONCURRENCY} at a time; db-migrate's expected schemas built on the same server, direct.`,
+      `${DBS} client databases per run on one local PostgreSQL 15 server (scram), reached through a loopback proxy adding ${RTT_MS} ms a round trip;`,
+      `${CONCURRENCY} at a time; db-migrate's shadow databases on the same server, direct. ${RUNS} runs of each, in turns, medians.`,
+      `load average (1, 5, 15 min) at the start: ${loadAtStart}; at the end: ${load()}`,
       '',
       markdownTable(
-        ['run', 'round trip', 'wall (s)', 'round trips per DB (n)', 'connections per DB (n)', 'outcome'],
+        ['run', 'tool', 'wall (s)', 'runs (s)', 'round trips per DB (n)', 'connections per DB (n)', 'outcome'],
         rows,
       ),
       '',
       ...ratios,
-      `(target: at ${RTT_MS} ms, within 1.5x of the sql-migrate loop)`,
     ].join('\n');
   } finally {
-    await Promise.all(proxies.map((p) => p.close()));
+    await proxy.close();
     await server.stop();
     rmSync(work, { recursive: true, force: true });
   }

@@ -12,6 +12,8 @@
 #   then a summary. Everything runs on a throwaway PostgreSQL server started here, removed at exit.
 #
 # Run from the repository root after `bash scripts/setup.sh`:   pnpm --silent example
+# With --verbose (pnpm --silent example --verbose): how long each command and each of its steps took
+# (db-migrate --verbose), then the time by command.
 #
 # Settings (environment):
 #   DB_MIGRATE_EXAMPLE_SERVER_URL  superuser URL of an existing server to use instead of starting one
@@ -29,6 +31,13 @@ SCHEMA_COMMAND="$PYTHON -m db_schema.create_all"
 prefix="${DB_MIGRATE_EXAMPLE_PREFIX:-example}"
 keep="${DB_MIGRATE_EXAMPLE_KEEP:-}"
 started=$SECONDS
+verbose=''
+for arg in "$@"; do
+  case "$arg" in
+    --verbose) verbose=1 ;;
+    *) printf 'example: unknown argument %s (only --verbose)\n' "$arg" >&2; exit 2 ;;
+  esac
+done
 
 # --- output -------------------------------------------------------------------------------------------
 if [ -t 1 ]; then bold=$'\e[1m'; dim=$'\e[2m'; plain=$'\e[0m'; else bold=''; dim=''; plain=''; fi
@@ -41,7 +50,8 @@ fail() { printf 'example: %s\n' "$*" >&2; exit 1; }
 # DB_MIGRATE_CLI replaces it, e.g. with the TypeScript sources while working on them:
 #   DB_MIGRATE_CLI="node -r $PWD/scripts/register-ts.js $PWD/packages/cli/src/index.ts"
 read -r -a cli <<<"${DB_MIGRATE_CLI:-node $root/packages/cli/dist/index.js}"
-db-migrate() { "${cli[@]}" "$@"; }
+db-migrate() { "${cli[@]}" "$@" ${verbose:+--verbose}; }
+now_ms() { date +%s%3N; }
 
 # run TEMPLATE: shows the command as written, with the names of the variables it uses (never the URLs
 # they hold: they carry passwords), runs it, and shows its output indented. Returns its exit code.
@@ -53,7 +63,16 @@ run_quietly() {
   local template="$1" status=0
   printf '\n  %s$ %s%s\n' "$dim" "$template" "$plain"
   out="$logs/$(printf '%03d' $((++run_count))).log"
+  local begun
+  begun="$(now_ms)"
   eval "$template" >"$out" 2>"$out.err" || status=$?
+  local took=$(($(now_ms) - begun))
+  printf '%s\t%s\n' "$took" "$template" >>"$logs/timings.tsv"
+  if [ -n "$verbose" ]; then
+    # Each step db-migrate timed (debug lines), then the whole command.
+    sed -n 's/^debug: \(.* took [0-9]* ms\)$/\1/p' "$out.err" | indent | indent
+    printf '    %s(%s ms)%s\n' "$dim" "$took" "$plain"
+  fi
   return "$status"
 }
 run() {
@@ -330,4 +349,10 @@ for name in "${fleet[@]}"; do
   printf '  %-10s %-9s %-8s %s\n' "$name" "$version" "$orders" "$what"
 done
 say ''
+if [ -n "$verbose" ]; then
+  say ''
+  say 'Time by command (commands run, seconds in all):'
+  awk -F'\t' '{ split($2, w, " "); k = (w[1] == "db-migrate" ? w[1] " " w[2] : w[1]); n[k]++; t[k] += $1 }
+    END { for (k in n) printf "  %7.1f s  %3d  %s\n", t[k] / 1000, n[k], k }' "$logs/timings.tsv" | sort -rn
+fi
 say "done in $((SECONDS - started)) s. The workflows that do the same in CI: examples/sqlalchemy-fleet/workflows/"

@@ -11,6 +11,7 @@ export interface Logger {
   group<T>(title: string, fn: () => Promise<T>): Promise<T>;
 }
 
+import { performance } from 'node:perf_hooks';
 import { redact } from './redact';
 
 export function consoleLogger(options: { verbose?: boolean; stream?: NodeJS.WritableStream } = {}): Logger {
@@ -28,6 +29,17 @@ export function consoleLogger(options: { verbose?: boolean; stream?: NodeJS.Writ
       return fn();
     },
   };
+}
+
+/**
+ * Logs how long a step took as a debug line (`--verbose` shows it): `build goal took 812 ms`. Returns
+ * the step itself, so it wraps a call in place; the line is written whether the step succeeds or fails.
+ */
+export function timed<T>(logger: Logger, what: string, step: Promise<T>): Promise<T> {
+  const started = performance.now();
+  const log = () => logger.debug(`${what} took ${Math.round(performance.now() - started)} ms`);
+  step.then(log, log);
+  return step;
 }
 
 export const silentLogger: Logger = {

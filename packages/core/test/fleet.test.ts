@@ -46,7 +46,35 @@ describe('applyFleet', () => {
     // Re-running finds nothing to do.
     const again = await applyFleet({ set, targets, shadow: shadow(), retry: FAST_RETRY });
     expect(again.targets.map((t) => t.status)).toEqual(Array(5).fill('up-to-date'));
-    expect(again.expectedSchemas?.built).toEqual([5]);
+    expect(again.expectedSchemas?.built).toEqual([]);
+  });
+
+  it('nothing pending: connects, reads each version and stops; no shadow database, no pre-flight', async () => {
+    const set = await ws.migrations(SHOP);
+    const targets = await Promise.all([5, 5, 5].map((v, i) => ws.database(set, v, `current-${i}`)));
+    // A shadow server where nothing listens: any expected schema or pre-flight copy would fail the run.
+    const nowhere = new URL(shadow());
+    nowhere.port = '1';
+    for (const dryRun of [false, true]) {
+      const report = await applyFleet({ set, targets, shadow: nowhere.toString(), dryRun, retry: FAST_RETRY });
+      expect(report.targets.map((t) => [t.status, t.fromVersion, t.error])).toEqual(
+        Array(3).fill(['up-to-date', 5, undefined]),
+      );
+      expect(report.preflight).toBeUndefined();
+      expect(report.expectedSchemas?.built).toEqual([]);
+      expect(report.connections?.opened).toBe(3);
+    }
+    // One target behind: its check needs the shadow server, so it fails, untouched; the others are unaffected.
+    const behind = await ws.database(set, 4, 'behind');
+    const report = await applyFleet({
+      set,
+      targets: [...targets, behind],
+      shadow: nowhere.toString(),
+      retry: FAST_RETRY,
+    });
+    expect(report.targets.map((t) => t.status)).toEqual(['up-to-date', 'up-to-date', 'up-to-date', 'failed']);
+    expect(report.targets[3].error).toMatch(/shadow database server: cannot connect to 127\.0\.0\.1:1/);
+    expect(await recordedIds(behind.url)).toEqual(ids(4));
   });
 
   it('dry run: plans each target and changes nothing', async () => {

@@ -1,9 +1,9 @@
-import { diff, renderSql } from '../diff';
+import { diffCatalogs, excludedTables, introspect, renderSql } from '../diff';
 import { type RenameDeclaration, diffWithRenames } from '../diff/renames';
 import type { DiffOptions, DiffStatement } from '../diff/types';
 import { ConfigurationError } from '../errors';
 import { Git } from '../git';
-import { type Logger, silentLogger } from '../logger';
+import { type Logger, silentLogger, timed } from '../logger';
 import type { MigrationHazard } from '../migrations/metadata';
 import { migrationFileName } from '../migrations/naming';
 import { nextVersion, readMigrationDir, writeMigration } from '../migrations/store';
@@ -181,15 +181,25 @@ export async function createMigration(options: CreateMigrationOptions): Promise<
   ];
   const schemaSource = describeSchemaSource(source);
 
-  const changes = await withShadowServer(
-    options.shadow,
-    { postgresVersion: options.postgresVersion, logger },
-    async (server) => {
-      const [baseDb, goalDb] = await Promise.all([server.createDatabase(), server.createDatabase()]);
+  const changes = await timed(
+    logger,
+    'shadow work (open, build, diff, measure, close)',
+    withShadowServer(options.shadow, { postgresVersion: options.postgresVersion, logger }, async (server) => {
+      // Each build copies its commit's source while its database is created.
+      const databases = [server.createDatabase(), server.createDatabase()] as const;
+      for (const db of databases) db.catch(() => undefined); // awaited below, after both builds settle
       const build = { logger, timeoutMs: options.buildTimeoutMs };
       // Both builds settle (none still writing to a database being dropped), then the first failure throws.
-      await settleAll([buildSchemaAt(source, baseSha, baseDb, build), buildSchemaAt(source, goalSha, goalDb, build)]);
-      const [before, goal] = await Promise.all([readDataInventoryAt(baseDb.url), readDataInventoryAt(goalDb.url)]);
+      await settleAll([
+        timed(logger, 'build base', buildSchemaAt(source, baseSha, databases[0], build)),
+        timed(logger, 'build goal', buildSchemaAt(source, goalSha, databases[1], build)),
+      ]);
+      const [baseDb, goalDb] = await Promise.all(databases);
+      const [before, goal] = await timed(
+        logger,
+        'read what holds data (base and goal)',
+        Promise.all([readDataInventoryAt(baseDb.url), readDataInventoryAt(goalDb.url)]),
+      );
       refuseEmptyGoal({
         goalTables: goal.tables.size,
         tables: inventoryTables(before),
@@ -200,18 +210,34 @@ export async function createMigration(options: CreateMigrationOptions): Promise<
       });
       let diffs: { up: readonly DiffStatement[]; down: readonly DiffStatement[]; renames: readonly string[] };
       if (declaredRenames.length > 0) {
-        const renamed = await diffWithRenames(baseDb.url, goalDb.url, declaredRenames, options.diff);
+        const renamed = await timed(
+          logger,
+          'diff (with renames)',
+          diffWithRenames(baseDb.url, goalDb.url, declaredRenames, options.diff),
+        );
         diffs = { up: renamed.up, down: renamed.down, renames: renamed.renames.map((r) => r.text) };
       } else {
-        const [upDiff, downDiff] = await Promise.all([
-          diff(baseDb.url, goalDb.url, options.diff),
-          diff(goalDb.url, baseDb.url, options.diff),
-        ]);
-        if (upDiff.excludedTables)
+        // Each catalog read once, compared both ways.
+        const [baseCatalog, goalCatalog] = await timed(
+          logger,
+          'read the base and goal catalogs',
+          Promise.all([introspect(baseDb.url), introspect(goalDb.url)]),
+        );
+        const excluded = [
+          ...new Set([
+            ...excludedTables(baseCatalog, options.diff ?? {}),
+            ...excludedTables(goalCatalog, options.diff ?? {}),
+          ]),
+        ].sort();
+        if (excluded.length > 0)
           logger.info(
-            `left out of the migration: ${upDiff.excludedTables.join(', ')} (include-framework-tables / exclude-table to change)`,
+            `left out of the migration: ${excluded.join(', ')} (include-framework-tables / exclude-table to change)`,
           );
-        diffs = { up: upDiff.statements, down: downDiff.statements, renames: [] };
+        diffs = {
+          up: diffCatalogs(baseCatalog, goalCatalog, options.diff),
+          down: diffCatalogs(goalCatalog, baseCatalog, options.diff),
+          renames: [],
+        };
       }
       // Drops and adds left after the declared renames may be renames too.
       const candidates = renameCandidates(
@@ -222,29 +248,37 @@ export async function createMigration(options: CreateMigrationOptions): Promise<
       const renamesBack = diffs.down.filter((s) => s.action === 'rename');
       const cuts = splitCandidates(diffs.up).filter((c) => c.length > 1);
       for (const [i, parts] of cuts.entries()) {
-        const split = await partChanges({
-          server,
-          base: baseDb,
-          goal: goalDb,
-          before,
-          parts,
-          renamesBack,
-          diff: options.diff,
-        });
+        const split = await timed(
+          logger,
+          `try a split into ${parts.length} migrations`,
+          partChanges({
+            server,
+            base: baseDb,
+            goal: goalDb,
+            before,
+            parts,
+            renamesBack,
+            diff: options.diff,
+          }),
+        );
         if ('parts' in split) return { ...diffs, candidates, parts: split.parts };
         if (i < cuts.length - 1) logger.info(`not split into ${parts.length} migrations: ${split.failed}`);
         else logger.warning(`kept in one migration, its Up without a transaction: ${split.failed}`);
       }
       // What Up loses, measured by running it on the base (a shadow database, renames already run).
-      const losses = await measureLosses(
-        baseDb.url,
-        diffs.up.filter((s) => s.action !== 'rename'),
-        before,
+      const losses = await timed(
         logger,
+        'measure what Up loses (on the base)',
+        measureLosses(
+          baseDb.url,
+          diffs.up.filter((s) => s.action !== 'rename'),
+          before,
+          logger,
+        ),
       );
       const whole: PartChange = { up: diffs.up, down: diffs.down, outside: false, commitsEnumValues: false, losses };
       return { ...diffs, candidates, parts: [whole] };
-    },
+    }),
   );
   const { up, parts } = changes;
   if (up.length === 0) return noOp(`the schema at ${goalLabel} is the same as at ${baseLabel}`);

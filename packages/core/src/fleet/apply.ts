@@ -165,15 +165,25 @@ async function checkLocked(
     warnings.push(`${changed.fileName} has changed since it was applied to ${database}`);
   }
 
-  // The after-check will need the schema of the version reached: asked for first, it is built from an
-  // empty database at once instead of after the chain of lower versions the first targets ask for.
-  if (mode === 'apply' && !context.dryRun && !plan.refusal && plan.migrations.length > 0)
-    context.expected.get(to).catch(() => undefined);
+  // Nothing to run: the target is not touched, so neither its schema nor a pre-flight is needed.
+  if (mode === 'apply' && plan.migrations.length === 0 && !plan.refusal)
+    return { status: 'up-to-date', fromVersion: from, toVersion: from, warnings };
+  if (mode === 'apply' && !plan.refusal) {
+    // The pre-flight starts now and runs while this target and the others are read; it is awaited
+    // before anything is changed (below).
+    context.preflight().catch(() => undefined);
+    // The after-check will need the schema of the version reached: asked for first, it is built from an
+    // empty database at once instead of after the chain of lower versions the first targets ask for.
+    if (!context.dryRun) context.expected.get(to).catch(() => undefined);
+  }
   let drift: Drift | undefined;
   try {
     drift = await compareWithVersion(client, from, context, warnings);
   } catch (error) {
     // No expected schema (its migrations fail on an empty database) or the catalog could not be read.
+    // A failed pre-flight names the migration at fault: that explains it better.
+    const preflightStopped = mode === 'apply' && !plan.refusal ? await context.preflight() : undefined;
+    if (preflightStopped) return { status: 'not-started', fromVersion: from, error: preflightStopped, warnings };
     return {
       status: 'failed',
       fromVersion: from,
@@ -197,16 +207,21 @@ async function checkLocked(
   const direction = plan.direction;
   if (plan.refusal) return { status: 'refused', fromVersion: from, direction, error: plan.refusal.message, warnings };
   let prechecks: PrecheckReport | undefined;
-  if (guard) {
-    const refused = await refusedLosses(client, database, plan.migrations, { from, to, direction }, guard, warnings);
-    if (refused) return { status: 'refused', fromVersion: from, direction, error: refused, warnings };
-    // Read-only queries on this target's own rows, before anything runs on it (docs/prechecks.md).
-    const markers = direction === 'up' ? plan.migrations.flatMap((m) => readMarkers(m.text, m.path).allow) : [];
+  // Read-only queries on this target's own rows, before anything runs on it (docs/prechecks.md); they
+  // overlap the pre-flight.
+  const markers = direction === 'up' ? plan.migrations.flatMap((m) => readMarkers(m.text, m.path).allow) : [];
+  if (guard)
     prechecks = await runPrechecks(client, {
       statements: await migrationStatements(plan.migrations, direction),
       acknowledged: [...guard.acknowledged, ...markers],
       options: guard.prechecks,
     });
+  // Nothing below may change a target, or read what the pre-flight measured, before it has passed.
+  const preflightStopped = await context.preflight();
+  if (preflightStopped) return { status: 'not-started', fromVersion: from, error: preflightStopped, warnings };
+  if (guard && prechecks) {
+    const refused = await refusedLosses(client, database, plan.migrations, { from, to, direction }, guard, warnings);
+    if (refused) return { status: 'refused', fromVersion: from, direction, error: refused, warnings };
     const stopped = precheckRefusal(prechecks, direction === 'up');
     if (stopped)
       return {

@@ -10,6 +10,7 @@ import type { Client } from 'pg';
 import { holdDatabaseLock } from '../applier/lock';
 import type { SessionOptions } from '../applier/migrator';
 import { type DiffOptions, introspect } from '../diff';
+import { errorMessage } from '../errors';
 import { type Logger, silentLogger } from '../logger';
 import type { MigrationSet } from '../migrations/store';
 import { interruptSignal } from '../process/cleanup';
@@ -20,7 +21,7 @@ import { ConnectionLedger } from './connections';
 import { compareWithExpected, type Drift, serverMajor } from './consistency';
 import { type ExpectedSchemas, expectedSchemas } from './expected-schemas';
 import type { PreflightReport } from './preflight';
-import { type FleetMode, type FleetReport, type TargetOutcome, countOutcomes } from './report';
+import { type FleetMode, type FleetReport, countOutcomes } from './report';
 import type { RetryOptions } from './retry';
 import { type AttemptOutcome, DEFAULT_CONCURRENCY, type ReachableTarget, runFleet } from './runner';
 import type { Target } from './targets';
@@ -62,6 +63,13 @@ export interface VersionedRunContext {
   /** Every connection to a target is opened through it (counted, always closed). */
   readonly connections: ConnectionLedger;
   readonly signal: AbortSignal;
+  /**
+   * Starts the run's pre-flight (on the first call; apply's) and resolves once it is done: with why no
+   * target may be changed when it failed. An attempt with something to run calls it early, so the
+   * pre-flight overlaps the targets' reads, and waits for it before it reads what the pre-flight
+   * measured or changes anything.
+   */
+  readonly preflight: () => Promise<string | undefined>;
 }
 
 export interface VersionedRun {
@@ -74,8 +82,9 @@ export interface VersionedRun {
   /** How the version appears in the opening line: `to version 5`, `latest version 5`. */
   readonly versionPhrase: string;
   /**
-   * Runs before any target is worked on (apply's pre-flight). When it reports failures, no target is
-   * started: each is `not-started`, naming the first failure.
+   * Apply's pre-flight: started by the first target with something to run, alongside the other
+   * targets' reads (none when nothing is pending). When it reports failures, no target is changed: each
+   * that had something to run is `not-started`, naming the first failure.
    */
   readonly beforeTargets?: (context: VersionedRunContext) => Promise<PreflightReport | undefined>;
   /** Stop starting targets once this many have had a migration fail (the rest are `not-started`). */
@@ -114,34 +123,59 @@ export async function runVersionedFleet(
   const expected = expectedSchemas(openServer, set, { logger });
   const connections = new ConnectionLedger();
   const signal = options.signal ?? interruptSignal();
-  const context: VersionedRunContext = { mode, set, to, dryRun, expected, options, logger, connections, signal };
+  let preflightRun: Promise<PreflightReport | undefined> | undefined;
+  /** Why no target may be changed, once the pre-flight has failed (or could not run). */
+  let stoppedBy: string | undefined;
+  const preflight = async (): Promise<string | undefined> => {
+    preflightRun ??= run.beforeTargets ? run.beforeTargets(context) : Promise.resolve(undefined);
+    try {
+      const failure = (await preflightRun)?.failures[0];
+      if (failure) stoppedBy ??= `the pre-flight failed, so no database was touched: ${failure.error}`;
+    } catch (error) {
+      stoppedBy ??= `the pre-flight could not run, so no database was touched: ${errorMessage(error)}`;
+    }
+    return stoppedBy;
+  };
+  const context: VersionedRunContext = {
+    mode,
+    set,
+    to,
+    dryRun,
+    expected,
+    options,
+    logger,
+    connections,
+    signal,
+    preflight,
+  };
   const connect = { ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}) };
   const lock = {
     logger,
     ...(options.lockWaitTimeoutMs !== undefined ? { lockWaitTimeoutMs: options.lockWaitTimeoutMs } : {}),
   };
   try {
-    const preflight = run.beforeTargets ? await run.beforeTargets(context) : undefined;
-    const stopped = preflight?.failures[0];
     // One connection per target for the whole attempt: lock, version, catalog reads and migrations.
-    const outcomes = stopped
-      ? notStarted(targets, `the pre-flight failed, so no database was touched: ${stopped.error}`)
-      : await runFleet(
-          mode,
-          targets,
-          (target) =>
-            connections.use(target.url, connect, (client) =>
+    // Once the pre-flight has failed, the targets not started yet are not connected to.
+    const outcomes = await runFleet(
+      mode,
+      targets,
+      async (target): Promise<AttemptOutcome> =>
+        stoppedBy !== undefined
+          ? { status: 'not-started', error: stoppedBy }
+          : connections.use(target.url, connect, (client) =>
               holdDatabaseLock(client, target.url, (locked) => attempt(locked, target, context), lock),
             ),
-          {
-            concurrency,
-            ...(options.concurrencyPerHost !== undefined ? { concurrencyPerHost: options.concurrencyPerHost } : {}),
-            retry: options.retry,
-            logger,
-            signal,
-            ...(run.maxFailures !== undefined ? { maxFailures: run.maxFailures } : {}),
-          },
-        );
+      {
+        concurrency,
+        ...(options.concurrencyPerHost !== undefined ? { concurrencyPerHost: options.concurrencyPerHost } : {}),
+        retry: options.retry,
+        logger,
+        signal,
+        ...(run.maxFailures !== undefined ? { maxFailures: run.maxFailures } : {}),
+      },
+    );
+    // A pre-flight that could not run stops the run as before the targets were worked on: no target changed.
+    const preflight = preflightRun ? await preflightRun : undefined;
     return {
       mode,
       dryRun,
@@ -157,19 +191,6 @@ export async function runVersionedFleet(
   } finally {
     if (server) await (await server.catch(() => undefined))?.close();
   }
-}
-
-function notStarted(targets: readonly Target[], why: string): TargetOutcome[] {
-  return targets.map((t) => ({
-    name: t.name,
-    database: t.database,
-    status: 'not-started',
-    error: why,
-    migrations: [],
-    warnings: [],
-    attempts: 0,
-    durationMs: 0,
-  }));
 }
 
 /**

@@ -4,7 +4,7 @@ import { relative, resolve, sep } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { describeDatabase } from '../database-url';
 import { Git } from '../git';
-import type { Logger } from '../logger';
+import { type Logger, timed } from '../logger';
 import { runBuildCommand } from './build-command';
 import { describeCommit, materializeSchemaSource } from './materialize';
 import { describeSchemaSource, isEmptySchemaRef, validateSchemaSource, type SchemaSource } from './schema-source';
@@ -33,22 +33,30 @@ export interface BuildSchemaOptions {
  * DB_MIGRATE_REPO_ROOT (the copied repository root, e.g. for PYTHONPATH) and DB_MIGRATE_CHECKOUT (the
  * user's checkout, e.g. for tools installed there). The checkout's node_modules (root and schema
  * directory) are linked into the copy, so `npx <tool>` and require() find what `npm ci` installed.
+ * `db` may still be in the making: the source is copied meanwhile.
  */
 export async function buildSchemaAt(
   source: SchemaSource,
   ref: string | null,
-  db: { readonly url: string },
+  target: { readonly url: string } | Promise<{ readonly url: string }>,
   options: BuildSchemaOptions,
 ): Promise<SchemaBuild> {
   const { logger } = options;
   const checked = validateSchemaSource(source);
   if (isEmptySchemaRef(ref)) {
-    logger.info(`schema at "empty": nothing to build into ${describeDatabase(db.url)}`);
+    logger.info(`schema at "empty": nothing to build into ${describeDatabase((await target).url)}`);
     return { sha: null, durationMs: 0 };
   }
   const started = performance.now();
-  const copy = await materializeSchemaSource(checked, ref);
+  const [copied, created] = await Promise.allSettled([
+    timed(logger, `copy the schema source at ${ref}`, materializeSchemaSource(checked, ref)),
+    Promise.resolve(target),
+  ]);
+  if (copied.status === 'rejected') throw copied.reason;
+  const copy = copied.value;
   try {
+    if (created.status === 'rejected') throw created.reason;
+    const db = created.value;
     const commitLabel = describeCommit(copy.sha, ref);
     logger.info(
       `building the schema at ${commitLabel} into ${describeDatabase(db.url)}: ${describeSchemaSource(checked)}`,
@@ -56,16 +64,20 @@ export async function buildSchemaAt(
     if (checked.command) {
       const checkout = (await Git.open(checked.repoDir)).repoDir;
       await linkNodeModules(checkout, copy.root, checked.schemaDir);
-      await runBuildCommand({
-        command: checked.command,
-        cwd: copy.dir,
-        databaseUrl: db.url,
-        commitLabel,
-        schemaDir: checked.schemaDir,
-        extraEnv: { DB_MIGRATE_COMMIT: copy.sha, DB_MIGRATE_REPO_ROOT: copy.root, DB_MIGRATE_CHECKOUT: checkout },
-        timeoutMs: options.timeoutMs,
+      await timed(
         logger,
-      });
+        `run the build command at ${commitLabel}`,
+        runBuildCommand({
+          command: checked.command,
+          cwd: copy.dir,
+          databaseUrl: db.url,
+          commitLabel,
+          schemaDir: checked.schemaDir,
+          extraEnv: { DB_MIGRATE_COMMIT: copy.sha, DB_MIGRATE_REPO_ROOT: copy.root, DB_MIGRATE_CHECKOUT: checkout },
+          timeoutMs: options.timeoutMs,
+          logger,
+        }),
+      );
     } else {
       const git = await Git.open(checked.repoDir);
       const list = await resolveSqlFiles(git, copy.sha, checked.schemaDir, checked.sqlFiles ?? []);

@@ -63,6 +63,13 @@ const pgCode = (error: unknown) => (error as { code?: string } | undefined)?.cod
 /** Postgres refuses to copy a template that has sessions; they may take a moment to go after termination. */
 const TEMPLATE_COPY_ATTEMPTS = 6;
 
+/**
+ * CREATE DATABASE statements run at once, each on a connection of its own (the maintenance connection
+ * and up to two more): a command that builds several databases waits for them all, and one at a time
+ * they queue behind each other.
+ */
+const CREATE_CONNECTIONS = 3;
+
 export async function openShadowDatabases(adminUrl: string, options: ShadowDatabasesOptions): Promise<ShadowDatabases> {
   registerUrlSecrets(adminUrl);
   const { label, logger } = options;
@@ -81,6 +88,29 @@ export async function openShadowDatabases(adminUrl: string, options: ShadowDatab
   const created = new Set<string>();
   const templateLocks = new Map<string, Promise<unknown>>();
   let closed = false;
+  // The connections CREATE DATABASE runs on: the maintenance one, and more opened when several wait.
+  const idleCreators: Client[] = [admin];
+  const extraCreators: Client[] = [];
+  let extraReserved = 0;
+  const waitingForCreator: ((client: Client) => void)[] = [];
+  async function withCreator<T>(statement: (client: Client) => Promise<T>): Promise<T> {
+    let client = idleCreators.pop();
+    if (!client && !closed && extraReserved < CREATE_CONNECTIONS - 1) {
+      // Reserved before connecting, so concurrent callers do not open more than the limit.
+      extraReserved++;
+      client = await connectDatabase(adminUrl).catch(() => undefined);
+      if (client) extraCreators.push(client);
+      else extraReserved--; // the connections already open will do
+    }
+    client ??= await new Promise<Client>((resolveClient) => waitingForCreator.push(resolveClient));
+    try {
+      return await statement(client);
+    } finally {
+      const next = waitingForCreator.shift();
+      if (next) next(client);
+      else idleCreators.push(client);
+    }
+  }
 
   const dropSql = (name: string) =>
     forceDrop
@@ -159,7 +189,7 @@ export async function openShadowDatabases(adminUrl: string, options: ShadowDatab
         );
       }
       try {
-        await admin.query(`CREATE DATABASE ${quote(name)} TEMPLATE ${quote(template)}`);
+        await withCreator((client) => client.query(`CREATE DATABASE ${quote(name)} TEMPLATE ${quote(template)}`));
         return;
       } catch (error) {
         if (pgCode(error) !== '55006') throw error;
@@ -182,7 +212,7 @@ export async function openShadowDatabases(adminUrl: string, options: ShadowDatab
       if (template === undefined) {
         // template0, not the server's default template1: an existing server's template1 may hold extensions
         // or tables, and an "empty" database must really be empty.
-        await admin.query(`CREATE DATABASE ${quote(name)} TEMPLATE template0`);
+        await withCreator((client) => client.query(`CREATE DATABASE ${quote(name)} TEMPLATE template0`));
       } else {
         // One copy of a given template at a time: a concurrent copy would see the other's terminations race.
         const previous = templateLocks.get(template) ?? Promise.resolve();
@@ -228,7 +258,7 @@ export async function openShadowDatabases(adminUrl: string, options: ShadowDatab
         unregisterExit();
         unregisterSignal();
       }
-      await admin.end().catch(() => undefined);
+      await Promise.all([admin, ...extraCreators].map((client) => client.end().catch(() => undefined)));
     },
   };
 }

@@ -18,7 +18,7 @@ import type { MigrationError } from '../applier/result';
 import { ConfigurationError, errorMessage } from '../errors';
 import { describeDatabase } from '../database-url';
 import { Git } from '../git';
-import { type Logger, silentLogger } from '../logger';
+import { type Logger, silentLogger, timed } from '../logger';
 import type { MigrationRun } from '../applier/result';
 import type { DiffOptions } from '../diff/types';
 import type { MigrationSet } from '../migrations/store';
@@ -385,14 +385,6 @@ async function runDatabaseChecks(run: VerifyRun): Promise<DatabaseChecks> {
   };
 }
 
-/** Logs (debug) how long a step of verify took: where the time goes, for the bench's profile. */
-function timed<T>(logger: Logger, what: string, step: Promise<T>): Promise<T> {
-  const started = performance.now();
-  const log = () => logger.debug(`verify: ${what} took ${Math.round(performance.now() - started)} ms`);
-  step.then(log, log);
-  return step;
-}
-
 /**
  * The gate from the data check's pass; the new migrations that pass did not reach (it was turned off, or
  * stopped at a migration failing on rows) are measured without rows on a database of their own.
@@ -410,7 +402,7 @@ async function gateOf(
   return gateDataLoss({ ...measured, steps: [...(outcome?.measured.steps ?? []), ...measured.steps] });
 }
 
-const buildSchema = (run: VerifyRun, ref: string | null, db: ShadowDatabase) =>
+const buildSchema = (run: VerifyRun, ref: string | null, db: ShadowDatabase | Promise<ShadowDatabase>) =>
   buildSchemaAt(run.source, ref, db, { logger: run.logger, timeoutMs: run.options.buildTimeoutMs });
 
 /** The schema source built at the goal commit. */
@@ -418,7 +410,8 @@ async function buildGoal(run: VerifyRun): Promise<GoalBuilt> {
   let sha: string | undefined;
   const built = await attempt(async () => {
     sha = await run.schemaGit.resolveCommit(run.goal.ref);
-    const db = await run.newDatabase();
+    // The source is copied while the database is created.
+    const db = run.newDatabase();
     await buildSchema(run, sha, db);
     return db;
   });
