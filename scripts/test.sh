@@ -18,5 +18,6 @@ pnpm typecheck
 node_modules/.bin/biome ci .
 # docs/actions.md's input tables are generated from the action.yml files: fail when they are stale.
 node -r ./scripts/register-ts.js scripts/update-action-docs.ts --check
+node -r ./scripts/register-ts.js scripts/update-init-inputs.ts --check
 bash scripts/check-dist.sh
 pnpm test "$@"

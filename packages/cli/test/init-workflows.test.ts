@@ -22,6 +22,8 @@ import {
   type ActionName,
 } from '../../../test/support/run-action-bundle';
 import { cli } from '../../../test/support/cli';
+import { APPLY_ACTION_INPUTS, APPLY_WORKFLOW_INPUTS, MAX_DISPATCH_INPUTS } from '../../core/src/init';
+import { applyActionInputs } from '../../../scripts/update-init-inputs';
 
 // `yaml` is the core's dependency (pnpm does not hoist it to where this file lives).
 const { parse } = createRequire(join(__dirname, '../../core/package.json'))('yaml') as { parse(text: string): unknown };
@@ -121,16 +123,22 @@ it('detects the layout and writes workflows whose triggers and secrets match it'
     'backend/requirements.txt',
   ]);
   const apply = workflow('db-migrate-apply.yml');
-  expect(Object.keys(apply.on.workflow_dispatch!.inputs!)).toEqual([
-    'mode',
-    'dry-run',
-    'to-version',
-    'target-names',
-    'allow',
-    'lock-timeout',
-    'statement-timeout',
-  ]);
   const applyStep = Object.values(apply.jobs)[0].steps.find((s) => s.uses?.includes('/apply@'))!;
+  // Derived from the apply action's action.yml: every input it declares is asked at dispatch and passed
+  // through, set from the layout, or written as a commented setting; none is missed.
+  const declared = Object.keys(readActionDefinition('apply').inputs);
+  expect(APPLY_ACTION_INPUTS.map((i) => i.name)).toEqual(declared);
+  expect(applyActionInputs()).toEqual(APPLY_ACTION_INPUTS);
+  expect(declared.filter((name) => !(name in APPLY_WORKFLOW_INPUTS))).toEqual([]);
+  const dispatched = declared.filter((name) => APPLY_WORKFLOW_INPUTS[name] === 'dispatch');
+  expect(dispatched).toEqual(expect.arrayContaining(['mode', 'dry-run', 'allow', 'lock-timeout', 'lock-retry-budget']));
+  expect(Object.keys(apply.on.workflow_dispatch!.inputs!)).toEqual(dispatched);
+  expect(dispatched.length).toBeLessThanOrEqual(MAX_DISPATCH_INPUTS);
+  for (const name of dispatched) expect([name, applyStep.with![name]]).toEqual([name, `\${{ inputs.${name} }}`]);
+  const text = readFileSync(join(repo.dir, '.github/workflows/db-migrate-apply.yml'), 'utf8');
+  for (const name of declared.filter((n) => APPLY_WORKFLOW_INPUTS[n] === 'setting'))
+    expect(text).toMatch(new RegExp(`^ {10}# ${name}: `, 'm'));
+  expect(apply.on.workflow_dispatch!.inputs!['dry-run']).toMatchObject({ type: 'boolean', default: true });
   expect(Object.keys(applyStep.env!)).toEqual(['ALPHA_DATABASE_URL', 'BETA_DATABASE_URL']);
   expect(applyStep.with).toMatchObject({
     'targets-file': 'db-targets.yml',
@@ -250,11 +258,14 @@ it('the generated workflows run: verify on a pull request, apply from the dispat
     'inputs.target-names': 'beta',
     'inputs.allow': '',
     'inputs.lock-timeout': '',
+    'inputs.lock-retry-budget': '5000',
     'inputs.statement-timeout': '',
+    'inputs.max-failures': '',
   };
   const apply = actionStep(workflow('db-migrate-apply.yml'), { ...secrets, ...dispatch });
   // The apply action declares every input the generated workflow passes (the timeouts included).
   expect(apply.dropped).toEqual([]);
+  expect(apply.inputs['lock-retry-budget']).toBe('5000');
   const applied = await runActionBundle(apply.action, {
     cwd: repo.dir,
     eventName: 'workflow_dispatch',
@@ -303,4 +314,18 @@ it('the generated workflows run: verify on a pull request, apply from the dispat
       ),
     }),
   );
+});
+
+it('says on stdout what it could not detect, as the workflows mark it TODO', async () => {
+  const bare = makeTestRepo();
+  try {
+    bare.commit('nothing init knows', { 'README.md': '# an application\n' });
+    const dry = await cli(['init', '--dry-run', '--repo', bare.dir]);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toMatch(
+      /^TODO: the schema build: none found .*\(marked TODO\(db-migrate init\) in the workflows\)$/m,
+    );
+  } finally {
+    bare.remove();
+  }
 });

@@ -109,8 +109,13 @@ export const initCommand: Command = {
     );
     for (const finding of result.layout.findings) logger.info(finding);
     const secrets = [...new Set([...result.layout.productionUrlEnvs, ...result.layout.stagingUrlEnvs])];
+    // What could not be detected is said here as well as written as a TODO in the workflows: never silently wrong.
+    const todos = result.layout.todos
+      .map((t) => `TODO: ${t.text} (marked TODO(db-migrate init) in the workflows)\n`)
+      .join('');
     const text =
       `${result.written ? 'wrote' : 'would write'}:\n${result.files.map((f) => `  ${f.path}`).join('\n')}\n` +
+      todos +
       `next: add the secrets ${secrets.join(', ')} (environments production and staging) and MIGRATIONS_BOT_TOKEN; ` +
       `make "verify migrations" a required check of ${result.layout.defaultBranch}` +
       (optionalString(values, 'actions')

@@ -209,8 +209,14 @@ function missingCreateRights(b: Bookkeeping): string | undefined {
   return undefined;
 }
 
+/** The first reason the role cannot record migrations here (named by database), or undefined. */
+export function unwritableReason(b: Bookkeeping, database: string): string | undefined {
+  const problem = trackingProblem(b) ?? foreignBookkeeping(b) ?? missingCreateRights(b);
+  return problem && (database ? `${database}: ${problem}` : problem);
+}
+
 /** Throws the first reason the role cannot record migrations here, before anything is written. */
 export function checkWritable(b: Bookkeeping, database: string): void {
-  const problem = trackingProblem(b) ?? foreignBookkeeping(b) ?? missingCreateRights(b);
-  if (problem) throw new ConfigurationError(database ? `${database}: ${problem}` : problem);
+  const problem = unwritableReason(b, database);
+  if (problem) throw new ConfigurationError(problem);
 }

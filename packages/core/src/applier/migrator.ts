@@ -17,7 +17,7 @@ import { LockRetry, type LockRetryOptions, lockTimeoutOf } from './lock-retry';
 import { type DatabaseLockOptions, LockWaitTimeoutError, withDatabaseLock } from './lock';
 import { type MigrationPlan, planMigrations } from './plan';
 import {
-  bookkeepingPresent,
+  type BookkeepingPresence,
   ensureTrackingTables,
   hasUserTables,
   readAppliedMigrations,
@@ -116,11 +116,29 @@ export function runPlan(
   return executePlan(client, set, plan, options);
 }
 
+/** A run that fails before any migration went through removes the bookkeeping it created: nothing is left behind. */
 async function executePlan(
   client: Client,
   set: MigrationSet,
   plan: MigrationPlan,
   options: RunPlanOptions,
+): Promise<MigrationRun> {
+  let before: BookkeepingPresence | undefined;
+  const run = await executeSteps(client, set, plan, options, (present) => {
+    before = present;
+  });
+  const created = before && (!before.tracking || !before.schema || !before.checksums);
+  if (created && run.error && !run.results.some((r) => r.status === 'applied'))
+    await removeCreatedBookkeeping(client, before!);
+  return run;
+}
+
+async function executeSteps(
+  client: Client,
+  set: MigrationSet,
+  plan: MigrationPlan,
+  options: RunPlanOptions,
+  bookkeepingBefore: (present: BookkeepingPresence) => void,
 ): Promise<MigrationRun> {
   const { database, direction, migrations: todo } = plan;
   const logger = options.logger ?? silentLogger;
@@ -132,7 +150,7 @@ async function executePlan(
   try {
     // Only now, with work to do, is the bookkeeping created or checked for writing: nothing pending
     // writes nothing (a read-only role may run up on a database that is up to date).
-    await ensureTrackingTables(client, database);
+    bookkeepingBefore(await ensureTrackingTables(client, database));
     const session = sessionStatements(options);
     const signal = options.signal ?? interruptSignal();
     // An interruption cancels the statement running: its migration rolls back instead of running on.
@@ -216,11 +234,9 @@ async function runMigrations(
   const database = options.database ?? describeClient(client);
   const logger = options.logger ?? silentLogger;
   let status: DatabaseStatus;
-  let before: Awaited<ReturnType<typeof bookkeepingPresent>>;
   try {
-    before = await bookkeepingPresent(client);
     // Read only: the bookkeeping is created (as sql-migrate does) once there is something to record, and
-    // removed again when a first run fails.
+    // removed again when a first run fails (executePlan).
     status = databaseStatus(database, set, await readAppliedMigrations(client, database));
   } catch (error) {
     // The role may not record migrations here (a missing right, foreign bookkeeping): said as it is.
@@ -241,7 +257,6 @@ async function runMigrations(
   }
   const run = await executePlan(client, set, plan, options);
   if (!run.error || run.results.some((r) => r.status === 'applied')) return run;
-  if (!before.tracking || !before.schema || !before.checksums) await removeCreatedBookkeeping(client, before);
   // A database built before db-migrate: its tables are there, so the first migration fails on them.
   if (
     direction === 'up' &&

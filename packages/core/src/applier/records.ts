@@ -17,6 +17,7 @@ import {
   inspectBookkeeping,
   quoteIdent,
   trackingProblem,
+  unwritableReason,
 } from './bookkeeping';
 
 export { CHECKSUM_TABLE } from './bookkeeping';
@@ -38,6 +39,8 @@ export interface AppliedRecords {
   readonly applied: AppliedMigration[];
   /** Said once per database: why checksums are unknown (the role cannot read them). */
   readonly notes: readonly string[];
+  /** Why this role could not record a migration here (read with the records, so a dry run says it too). */
+  readonly unwritable?: string;
 }
 
 /**
@@ -49,8 +52,9 @@ export async function ensureTrackingTables(
   client: Client,
   database = '',
   options: { readonly inTransaction?: boolean } = {},
-): Promise<void> {
+): Promise<BookkeepingPresence> {
   const bookkeeping = await inspectBookkeeping(client);
+  const before = { tracking: !!bookkeeping.tracking, schema: !!bookkeeping.schema, checksums: !!bookkeeping.checksums };
   checkWritable(bookkeeping, database);
   const tracking = bookkeeping.trackingTable!;
   if (!bookkeeping.tracking || !bookkeeping.schema || !bookkeeping.checksums) {
@@ -76,6 +80,7 @@ export async function ensureTrackingTables(
     }
   }
   resolvedTables.set(client, tracking);
+  return before;
 }
 
 async function trackingTableFor(
@@ -98,7 +103,9 @@ async function trackingTableFor(
 /** Every applied migration, with db-migrate's checksum when it has one and may read it. Creates nothing. */
 export async function readAppliedRecords(client: Client, database = ''): Promise<AppliedRecords> {
   const { table, bookkeeping } = await trackingTableFor(client, database);
-  if (!table) return { applied: [], notes: [] };
+  const unwritable = unwritableReason(bookkeeping, database);
+  const refusal = unwritable ? { unwritable } : {};
+  if (!table) return { applied: [], notes: [], ...refusal };
   const checksums = bookkeeping.checksums;
   const readable = !!checksums?.canRead;
   const notes =
@@ -117,7 +124,7 @@ export async function readAppliedRecords(client: Client, database = ''): Promise
     ...(r.applied_at ? { appliedAt: r.applied_at } : {}),
     ...(r.checksum ? { checksum: r.checksum } : {}),
   }));
-  return { applied, notes };
+  return { applied, notes, ...refusal };
 }
 
 /** Every applied migration (see readAppliedRecords). Creates nothing. */
@@ -208,12 +215,11 @@ export async function recordBaseline(
   }
 }
 
-/** Which of the bookkeeping objects exist now, to undo later what a failed first run created. */
-export async function bookkeepingPresent(
-  client: Client,
-): Promise<{ readonly tracking: boolean; readonly schema: boolean; readonly checksums: boolean }> {
-  const bookkeeping = await inspectBookkeeping(client);
-  return { tracking: !!bookkeeping.tracking, schema: !!bookkeeping.schema, checksums: !!bookkeeping.checksums };
+/** Which of the bookkeeping objects existed before a run (ensureTrackingTables says), to undo what a failed first run created. */
+export interface BookkeepingPresence {
+  readonly tracking: boolean;
+  readonly schema: boolean;
+  readonly checksums: boolean;
 }
 
 /**
@@ -221,10 +227,7 @@ export async function bookkeepingPresent(
  * first run leaves the database as it found it. gorp_migrations is locked against sql-migrate's inserts
  * while it is checked and dropped; a lock not granted at once (someone uses it) leaves everything.
  */
-export async function removeCreatedBookkeeping(
-  client: Client,
-  before: { readonly tracking: boolean; readonly schema: boolean; readonly checksums: boolean },
-): Promise<void> {
+export async function removeCreatedBookkeeping(client: Client, before: BookkeepingPresence): Promise<void> {
   const tracking = resolvedTables.get(client) ?? (await inspectBookkeeping(client)).trackingTable;
   try {
     await client.query('BEGIN');

@@ -206,6 +206,9 @@ async function checkLocked(
   if (plan.migrations.length === 0) return { status: 'up-to-date', fromVersion: from, toVersion: from, warnings };
   const direction = plan.direction;
   if (plan.refusal) return { status: 'refused', fromVersion: from, direction, error: plan.refusal.message, warnings };
+  // Read with the records: a role that could not record the run is refused before anything runs, dry run or not.
+  if (records.unwritable)
+    return { status: 'refused', fromVersion: from, direction, error: records.unwritable, warnings };
   let prechecks: PrecheckReport | undefined;
   // Read-only queries on this target's own rows, before anything runs on it (docs/prechecks.md); they
   // overlap the pre-flight.

@@ -11,7 +11,7 @@
  * A dry run stops before recording (`pending`).
  */
 import type { Client } from 'pg';
-import { readAppliedMigrations, recordBaseline } from '../applier/records';
+import { readAppliedRecords, recordBaseline } from '../applier/records';
 import { databaseStatus, inconsistencyReason } from '../applier/state';
 import { ConfigurationError, errorMessage } from '../errors';
 import type { MigrationSet } from '../migrations/store';
@@ -75,7 +75,8 @@ async function baselineLocked(
   const { set, to, options } = context;
   const database = target.database;
   const warnings: string[] = [];
-  const applied = await readAppliedMigrations(client, database);
+  const records = await readAppliedRecords(client, database);
+  const applied = records.applied;
   if (applied.length > 0) {
     const status = databaseStatus(database, set, applied);
     const from = status.currentVersion;
@@ -107,6 +108,8 @@ async function baselineLocked(
 
   const migrations = set.migrations.filter((m) => m.version <= to);
   const names = migrations.map((m) => m.fileName);
+  // A role that could not record the baseline is refused before anything is written, dry run or not.
+  if (records.unwritable) return { status: 'refused', fromVersion: 0, error: records.unwritable, warnings };
   if (context.dryRun) return { status: 'pending', fromVersion: 0, toVersion: to, migrations: names, warnings };
   const result = await recordBaseline(client, migrations, options);
   if (!result.recorded) {

@@ -33,6 +33,7 @@ import { withShadowServer } from '../shadow/shadow-server';
 import { parseShadowSpec, type ShadowSpec } from '../shadow/spec';
 import { CONSISTENCY_DIFF_OPTIONS } from './consistency';
 import { dataAtRisk, dataAtRiskMessage } from './data-at-risk';
+import { predictedLosses } from './sync-losses';
 import { type FleetReport, countOutcomes } from './report';
 import { isTransientFailure, type RetryOptions } from './retry';
 import { type AttemptOutcome, DEFAULT_CONCURRENCY, type ReachableTarget, runFleet } from './runner';
@@ -227,11 +228,9 @@ async function syncLocked(
   const live = await introspect(client);
   const statements = diffCatalogs(live, goal, options.diffOptions);
   if (statements.length === 0) return { status: 'up-to-date', statements: 0 };
-  const refused = emptyGoalRefusal(
-    filterCatalog(live, options.diffOptions),
-    filterCatalog(goal, options.diffOptions),
-    options,
-  );
+  const liveFiltered = filterCatalog(live, options.diffOptions);
+  const goalFiltered = filterCatalog(goal, options.diffOptions);
+  const refused = emptyGoalRefusal(liveFiltered, goalFiltered, options);
   if (refused)
     return { status: 'refused', statements: 0, error: redact(`${database}: ${refused}; nothing was changed`) };
   // Outside the transaction: enum values that later statements use must be committed before them
@@ -269,6 +268,21 @@ async function syncLocked(
       prechecks,
       warnings,
       error: redact(`${database}: the sync: ${stopped}`),
+    };
+  // What the statements lose, read before anything runs, so the dry run refuses as the real run does.
+  const atRisk = await dataAtRisk(
+    client,
+    predictedLosses(liveFiltered, goalFiltered, statements),
+    options.acknowledged,
+  );
+  if (atRisk.length > 0)
+    return {
+      status: 'refused',
+      statements: 0,
+      sync: planned,
+      prechecks,
+      warnings,
+      error: redact(dataAtRiskMessage(`${database}: the sync`, atRisk, 'nothing was changed')),
     };
   if (options.dryRun) return { status: 'pending', ...counts, sync: planned, prechecks, warnings };
 

@@ -15,6 +15,7 @@ import { type GeneratedFile, type WorkflowOptions, STARTER_TARGETS, generateWork
 export * from './layout';
 export * from './workflows';
 export * from './trigger-paths';
+export { APPLY_ACTION_INPUTS } from './apply-action-inputs';
 
 export interface InitOptions extends WorkflowOptions {
   readonly force?: boolean;

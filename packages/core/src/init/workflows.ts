@@ -3,7 +3,8 @@
  * mode, allow and timeout inputs), drift (nightly) and staging sync. Their push triggers watch the schema's
  * own paths, and the apply and drift jobs map exactly the url-env variables of the targets file.
  */
-import type { RepositoryLayout } from './layout';
+import { APPLY_ACTION_INPUTS } from './apply-action-inputs';
+import type { LayoutTodo, RepositoryLayout } from './layout';
 
 export interface WorkflowOptions {
   /** owner/name of the db-migrate actions, e.g. your-org/db-migrate. */
@@ -50,9 +51,17 @@ function pushTrigger(layout: RepositoryLayout): string {
   return `  push:\n    branches: [${quote(layout.defaultBranch)}]\n${filter}`;
 }
 
+/** What init could not detect, as comment lines at `indent` (every workflow's header lists them all, too). */
+function todoLines(layout: RepositoryLayout, indent: string, about?: LayoutTodo['about']): string {
+  return layout.todos
+    .filter((t) => about === undefined || t.about === about)
+    .map((t) => `${indent}# TODO(db-migrate init): ${t.text}\n`)
+    .join('');
+}
+
 function setupSteps(layout: RepositoryLayout): string {
   const runtime = layout.install?.runtime ?? layout.runtime;
-  let steps = '';
+  let steps = todoLines(layout, '      ', 'dependencies');
   if (runtime === 'python')
     steps += `      - uses: actions/setup-python@v6\n        with:\n          python-version: '3.12'\n`;
   if (runtime === 'node') steps += `      - uses: actions/setup-node@v5\n        with:\n          node-version: 22\n`;
@@ -61,7 +70,7 @@ function setupSteps(layout: RepositoryLayout): string {
 }
 
 function schemaInputs(layout: RepositoryLayout): string {
-  let text = `          schema-dir: ${quote(layout.schemaDir)}\n`;
+  let text = `${todoLines(layout, '          ', 'schema')}          schema-dir: ${quote(layout.schemaDir)}\n`;
   if (layout.schemaCommand) text += `          schema-command: ${quote(layout.schemaCommand)}\n`;
   if (layout.schemaSql)
     text += `          schema-sql: |\n${layout.schemaSql.map((f) => `            ${f}\n`).join('')}`;
@@ -78,6 +87,103 @@ function envBlock(urlEnvs: readonly string[]): string {
 const CACHE_STEP = (pg: string) =>
   `      - uses: actions/cache@v5\n        with:\n          path: \${{ runner.tool_cache }}/db-migrate\n          key: db-migrate-postgres-${pg}-\${{ runner.os }}-\${{ runner.arch }}\n`;
 
+/**
+ * How the apply workflow passes each input the apply action declares (apply-action-inputs.ts, generated
+ * from its action.yml): asked at each dispatch, set by init from the layout, a repository-wide setting
+ * written as a comment at the action's default, or not for this workflow (another mode's, or the
+ * targets file's). An input missing here is written as a setting, so none is ever dropped silently.
+ */
+export const APPLY_WORKFLOW_INPUTS: Readonly<Record<string, 'dispatch' | 'layout' | 'setting' | 'other'>> = {
+  mode: 'dispatch',
+  'dry-run': 'dispatch',
+  'to-version': 'dispatch',
+  'target-names': 'dispatch',
+  allow: 'dispatch',
+  'lock-timeout': 'dispatch',
+  'lock-retry-budget': 'dispatch',
+  'statement-timeout': 'dispatch',
+  'max-failures': 'dispatch',
+  'migrations-dir': 'layout',
+  'targets-file': 'layout',
+  group: 'layout',
+  'shadow-database': 'layout',
+  'postgres-version': 'layout',
+  'migrations-repository-path': 'setting',
+  concurrency: 'setting',
+  'concurrency-per-host': 'setting',
+  shard: 'setting',
+  'postponed-is-warning': 'setting',
+  'precheck-max-rows': 'setting',
+  'precheck-timeout': 'setting',
+  'large-table-rows': 'setting',
+  'large-table-bytes': 'setting',
+  'seed-sql': 'setting',
+  'seed-command': 'setting',
+  'exclude-tables': 'setting',
+  'include-framework-tables': 'setting',
+  // The URLs come from the targets file's url-env secrets; the rest are mode sync's (the staging workflow).
+  databases: 'other',
+  'schema-dir': 'other',
+  'schema-command': 'other',
+  'schema-sql': 'other',
+  'schema-repository-path': 'other',
+  ref: 'other',
+  'allow-empty-goal': 'other',
+};
+
+/** GitHub refuses a workflow_dispatch with more inputs than this. */
+export const MAX_DISPATCH_INPUTS = 10;
+
+const roleOf = (name: string) => APPLY_WORKFLOW_INPUTS[name] ?? 'setting';
+
+function yamlString(text: string): string {
+  return `'${text.replace(/'/g, "''")}'`;
+}
+
+/** The workflow_dispatch inputs: every input of the action asked at dispatch, described as the action describes it. */
+function dispatchInputs(): string {
+  return APPLY_ACTION_INPUTS.filter((i) => roleOf(i.name) === 'dispatch')
+    .map((input) => {
+      const lines = [`      ${input.name}:`];
+      if (input.name === 'mode') {
+        lines.push(
+          `        description: 'apply (migrate or revert), baseline (record versions of databases built before db-migrate), drift (check only)'`,
+          '        type: choice',
+          '        options: [apply, baseline, drift]',
+          '        default: apply',
+        );
+      } else if (input.name === 'dry-run') {
+        // The action runs for real by default; a run started by hand shows its plan first.
+        lines.push(
+          `        description: ${yamlString(input.description)}`,
+          '        type: boolean',
+          '        default: true',
+        );
+      } else {
+        lines.push(
+          `        description: ${yamlString(`${input.description}${input.default !== undefined ? ` (empty: ${input.default})` : ''}`)}`,
+          '        type: string',
+          '        required: false',
+        );
+      }
+      return `${lines.join('\n')}\n`;
+    })
+    .join('');
+}
+
+/** The `with:` of the apply step: every input of the action, in its order, by its role. */
+function applyWith(layoutValues: Readonly<Record<string, string>>): string {
+  return APPLY_ACTION_INPUTS.map((input) => {
+    const role = roleOf(input.name);
+    if (role === 'dispatch') return `          ${input.name}: \${{ inputs.${input.name} }}\n`;
+    if (role === 'layout')
+      return input.name in layoutValues ? `          ${input.name}: ${layoutValues[input.name]}\n` : '';
+    if (role === 'setting')
+      return `          # ${input.name}: ${input.default !== undefined ? quote(input.default) : ''}   # ${input.description}\n`;
+    return '';
+  }).join('');
+}
+
 export function generateWorkflows(layout: RepositoryLayout, options: WorkflowOptions): GeneratedFile[] {
   const uses = (action: string) => `${options.actions}/${action}@${options.version}`;
   const pg = layout.postgresVersion;
@@ -86,7 +192,8 @@ export function generateWorkflows(layout: RepositoryLayout, options: WorkflowOpt
   const group = layout.productionGroup ? `          group: ${layout.productionGroup}\n` : '';
   const shadowUrl = 'postgresql://postgres:shadow-only-password@localhost:5432/postgres';
   const header =
-    '# Written by db-migrate init for this repository; edit freely (run init again with --force to regenerate).\n';
+    '# Written by db-migrate init for this repository; edit freely (run init again with --force to regenerate).\n' +
+    todoLines(layout, '');
 
   const create = `${header}name: create migration
 
@@ -162,36 +269,7 @@ name: apply to production
 on:
   workflow_dispatch:
     inputs:
-      mode:
-        description: 'apply (migrate or revert), baseline (record versions of databases built before db-migrate), drift (check only)'
-        type: choice
-        options: [apply, baseline, drift]
-        default: apply
-      dry-run:
-        description: Only show what would be done
-        type: boolean
-        default: true
-      to-version:
-        description: 'Migrate up or down to this version (baseline: the version the databases are at); empty: the newest'
-        type: string
-        required: false
-      target-names:
-        description: 'Only these databases of the targets file, separated by commas; empty: all'
-        type: string
-        required: false
-      allow:
-        description: 'Data losses this run may cause, e.g. "drops-data public.orders.note" (a revert whose Down drops data)'
-        type: string
-        required: false
-      lock-timeout:
-        description: 'lock_timeout of each migration, in ms (empty: the default)'
-        type: string
-        required: false
-      statement-timeout:
-        description: 'statement_timeout of each migration, in ms (empty: none)'
-        type: string
-        required: false
-
+${dispatchInputs()}
 permissions:
   contents: read
 
@@ -209,18 +287,13 @@ ${SHADOW_SERVICE.replace('{{pg}}', pg)}    steps:
       - uses: ${uses('apply')}
         id: apply
 ${envBlock(layout.productionUrlEnvs)}        with:
-          mode: \${{ inputs.mode }}
-          migrations-dir: ${quote(layout.migrationsDir)}
-          targets-file: ${quote(targetsFile)}
-${group}          target-names: \${{ inputs.target-names }}
-          dry-run: \${{ inputs.dry-run }}
-          to-version: \${{ inputs.to-version }}
-          allow: \${{ inputs.allow }}
-          lock-timeout: \${{ inputs.lock-timeout }}
-          statement-timeout: \${{ inputs.statement-timeout }}
-          shadow-database: ${shadowUrl}
-          postgres-version: '${pg}'
-`;
+${applyWith({
+  'migrations-dir': quote(layout.migrationsDir),
+  'targets-file': quote(targetsFile),
+  ...(layout.productionGroup ? { group: layout.productionGroup } : {}),
+  'shadow-database': shadowUrl,
+  'postgres-version': `'${pg}'`,
+})}`;
 
   const drift = `${header}# Every night: is each production database exactly at its recorded version? Changes nothing.
 name: drift report
