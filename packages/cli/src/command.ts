@@ -107,11 +107,16 @@ export function optionalString(values: OptionValues, name: string): string | und
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
-/** Every value of a repeatable string option, in the order given, blanks left out. */
-export function stringList(values: OptionValues, name: string): string[] {
+/** Every value of a repeatable string option, in the order given, blanks included (the reader names them). */
+export function everyString(values: OptionValues, name: string): string[] {
   const raw = values[name];
   const list = Array.isArray(raw) ? raw : raw === undefined ? [] : [raw];
-  return list.filter((v): v is string => typeof v === 'string' && v.trim() !== '');
+  return list.filter((v): v is string => typeof v === 'string');
+}
+
+/** Every value of a repeatable string option, in the order given, blanks left out. */
+export function stringList(values: OptionValues, name: string): string[] {
+  return everyString(values, name).filter((v) => v.trim() !== '');
 }
 
 /** Parses an integer option, or throws a ConfigurationError naming it. */
@@ -122,6 +127,22 @@ export function optionalInteger(values: OptionValues, name: string): number | un
     throw new ConfigurationError(`--${name} must be a non-negative integer, got "${raw}"`);
   }
   return Number(raw);
+}
+
+/**
+ * The integer options given, under the names the core reads them by: `givenIntegers(values, { timeoutMs:
+ * 'precheck-timeout' })` is `{ timeoutMs: 5000 }` after `--precheck-timeout 5000`, `{}` without it.
+ */
+export function givenIntegers<K extends string>(
+  values: OptionValues,
+  options: Readonly<Record<K, string>>,
+): Partial<Record<K, number>> {
+  const given: Partial<Record<K, number>> = {};
+  for (const [key, option] of Object.entries(options) as [K, string][]) {
+    const value = optionalInteger(values, option);
+    if (value !== undefined) given[key] = value;
+  }
+  return given;
 }
 
 /**

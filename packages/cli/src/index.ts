@@ -51,6 +51,19 @@ function unknownOptionMessage(error: unknown, command: Command): string {
   return `unknown option ${typed[1]}${typed[2]}${suggestion ? `; did you mean --${suggestion}?` : ''}`;
 }
 
+/** `db-migrate nope` or `db-migrate help nope`: the closest command's name, then the command list; exit code 1. */
+function unknownCommand(name: string): number {
+  const { commands, help } = cli();
+  const suggestion = help.closestName(
+    name,
+    commands.map((c) => c.name),
+  );
+  process.stderr.write(
+    `db-migrate: unknown command "${name}"${suggestion ? `; did you mean "${suggestion}"?` : ''}\n\n${help.globalHelp(commands)}`,
+  );
+  return 1;
+}
+
 /**
  * `db-migrate --version`: the package's version (read from its package.json, next to src/ and to the
  * bundle's dist/) and the PostgreSQL majors it builds schemas with.
@@ -68,36 +81,18 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const { core, command: table, commands, help } = cli();
-  const { closestName, commandHelp, globalHelp } = help;
+  const { commandHelp, globalHelp } = help;
   const { asConfigurationError, errorMessage } = core;
   const { GLOBAL_OPTIONS, parseArgsOptions } = table;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     const topic = name === 'help' ? rest[0] : undefined;
     const command = topic ? commands.find((c) => c.name === topic) : undefined;
-    if (topic && !command) {
-      const suggestion = closestName(
-        topic,
-        commands.map((c) => c.name),
-      );
-      process.stderr.write(
-        `db-migrate: unknown command "${topic}"${suggestion ? `; did you mean "${suggestion}"?` : ''}\n\n${globalHelp(commands)}`,
-      );
-      return 1;
-    }
+    if (topic && !command) return unknownCommand(topic);
     process.stdout.write(command ? commandHelp(command) : globalHelp(commands));
     return name ? 0 : 1;
   }
   const command = commands.find((c) => c.name === name);
-  if (!command) {
-    const suggestion = closestName(
-      name,
-      commands.map((c) => c.name),
-    );
-    process.stderr.write(
-      `db-migrate: unknown command "${name}"${suggestion ? `; did you mean "${suggestion}"?` : ''}\n\n${globalHelp(commands)}`,
-    );
-    return 1;
-  }
+  if (!command) return unknownCommand(name);
   let verbose = rest.includes('--verbose');
   try {
     const parsed = parseArgs({

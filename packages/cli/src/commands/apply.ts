@@ -18,14 +18,16 @@ import {
   type Command,
   type OptionTable,
   type OptionValues,
+  everyString,
+  givenIntegers,
   optionalInteger,
   optionalString,
   printResult,
   requiredString,
   stringList,
 } from '../command';
-import { lockOptions, migrationsDirOption, statementLimits } from './migrate-options';
-import { shadowOption, shadowOptions, tableFilter, tableFilterOptions } from './schema-options';
+import { STATEMENT_LIMIT_USAGE, lockOptions, migrationsDirOption, statementLimits } from './migrate-options';
+import { SHADOW_USAGE, shadowOption, shadowOptions, tableFilter, tableFilterOptions } from './schema-options';
 import { readSeed, SEED_USAGE, seedOptions } from './seed-options';
 import { PRECHECK_USAGE, precheckOptions, precheckSettings } from './precheck-options';
 
@@ -84,18 +86,14 @@ export const fleetOptions: OptionTable = {
 
 export const FLEET_USAGE =
   '(--targets <file> | --database <name>=<url>|<name>=env:VAR ...) [--target NAME ...] [--group G] [--shard i/n] [--concurrency N]\n' +
-  '       [--concurrency-per-host N] [--shadow embedded|docker|<url>] [--postgres-version N] [--exclude-table T ...] [--json <file>] [--lock-wait-timeout ms]';
+  `       [--concurrency-per-host N] ${SHADOW_USAGE} [--exclude-table T ...] [--json <file>] [--lock-wait-timeout ms]`;
 
 /** The targets named by --targets or --database, narrowed by --group and --shard; URLs registered as secrets. */
 async function fleetTargets(values: OptionValues): Promise<Target[]> {
-  const raw = values.database;
-  const databases = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).filter(
-    (v): v is string => typeof v === 'string',
-  );
   const shard = optionalString(values, 'shard');
   return loadTargets({
     targetsFile: optionalString(values, 'targets'),
-    databases,
+    databases: everyString(values, 'database'),
     group: optionalString(values, 'group'),
     only: stringList(values, 'target'),
     ...(shard ? { shard: parseShard(shard, '--shard') } : {}),
@@ -138,7 +136,6 @@ function fleetRunOptions(values: OptionValues, logger: Logger) {
   if (concurrency === 0) throw new ConfigurationError('--concurrency must be at least 1');
   const concurrencyPerHost = optionalInteger(values, 'concurrency-per-host');
   if (concurrencyPerHost === 0) throw new ConfigurationError('--concurrency-per-host must be at least 1');
-  const lockWaitTimeoutMs = optionalInteger(values, 'lock-wait-timeout');
   return {
     logger,
     shadow: shadowOption(values),
@@ -146,7 +143,7 @@ function fleetRunOptions(values: OptionValues, logger: Logger) {
     diffOptions: tableFilter(values),
     ...(concurrency !== undefined ? { concurrency } : {}),
     ...(concurrencyPerHost !== undefined ? { concurrencyPerHost } : {}),
-    ...(lockWaitTimeoutMs !== undefined ? { lockWaitTimeoutMs } : {}),
+    ...givenIntegers(values, { lockWaitTimeoutMs: 'lock-wait-timeout' }),
   };
 }
 
@@ -164,15 +161,19 @@ export async function fleetMigrationRun(values: OptionValues, logger: Logger) {
   return { ...run, set };
 }
 
-/** Prints the table (stdout) or the JSON, and returns the exit code: 1 when the run should fail. */
-export async function finishFleetRun(
-  report: FleetReport,
-  values: OptionValues,
-  stdout: (text: string) => void,
-  postponedIsWarning = false,
-): Promise<number> {
-  await printResult(values, stdout, formatReportText(report), report);
-  return reportFails(report, { postponedIsWarning }) ? 1 : 0;
+/**
+ * How a fleet command (apply, drift, baseline, sync) runs: `work` makes the report, printed as a table
+ * (stdout) or JSON; exit code 1 when the run should fail. On SIGINT or SIGTERM the exit waits until the
+ * report is printed and written.
+ */
+export function fleetCommandRun(work: (values: OptionValues, logger: Logger) => Promise<FleetReport>): Command['run'] {
+  return (values, _positionals, { logger, stdout }) =>
+    finishBeforeSignalExit(async () => {
+      const report = await work(values, logger);
+      await printResult(values, stdout, formatReportText(report), report);
+      // Only apply has --postponed-is-warning.
+      return reportFails(report, { postponedIsWarning: values['postponed-is-warning'] === true }) ? 1 : 0;
+    });
 }
 
 /** The statement limits of apply and sync (the lock wait is in fleetOptions). */
@@ -188,7 +189,7 @@ export const applyCommand: Command = {
     "Migrate a fleet: check each database against its version's schema, postpone drifted ones, apply the rest in parallel.",
   usage:
     `apply --dir <migrations-dir> ${FLEET_USAGE}\n` +
-    '       [--dry-run] [--to N] [--postponed-is-warning] [--lock-timeout ms] [--lock-retry-budget ms] [--statement-timeout ms]\n' +
+    `       [--dry-run] [--to N] [--postponed-is-warning] ${STATEMENT_LIMIT_USAGE}\n` +
     `       [--max-failures N] ${SEED_USAGE}\n` +
     `       ${PRECHECK_USAGE}`,
   details: [
@@ -239,22 +240,19 @@ export const applyCommand: Command = {
       command: 'apply --dir migrations --targets targets.yml --group eu --dry-run',
     },
   ],
-  // SIGINT or SIGTERM: the exit waits until the report is printed and written.
-  run: (values, _positionals, { logger, stdout }) =>
-    finishBeforeSignalExit(async () => {
-      const run = await fleetMigrationRun(values, logger);
-      const maxFailures = optionalInteger(values, 'max-failures');
-      const seed = readSeed(values);
-      const report = await applyFleet({
-        ...run,
-        dryRun: values['dry-run'] === true,
-        to: optionalInteger(values, 'to'),
-        ...statementLimits(values),
-        ...(maxFailures !== undefined ? { maxFailures } : {}),
-        ...(seed ? { seed } : {}),
-        allow: stringList(values, 'allow'),
-        prechecks: precheckSettings(values),
-      });
-      return finishFleetRun(report, values, stdout, values['postponed-is-warning'] === true);
-    }),
+  run: fleetCommandRun(async (values, logger) => {
+    const run = await fleetMigrationRun(values, logger);
+    const maxFailures = givenIntegers(values, { maxFailures: 'max-failures' });
+    const seed = readSeed(values);
+    return applyFleet({
+      ...run,
+      dryRun: values['dry-run'] === true,
+      to: optionalInteger(values, 'to'),
+      ...statementLimits(values),
+      ...maxFailures,
+      ...(seed ? { seed } : {}),
+      allow: stringList(values, 'allow'),
+      prechecks: precheckSettings(values),
+    });
+  }),
 };

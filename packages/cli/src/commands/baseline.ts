@@ -1,7 +1,7 @@
-import { baselineFleet, checkBaselineVersion, finishBeforeSignalExit } from '@db-migrate/core';
+import { baselineFleet, checkBaselineVersion } from '@db-migrate/core';
 import { type Command, optionalInteger } from '../command';
 import { migrationsDirOption } from './migrate-options';
-import { FLEET_USAGE, finishFleetRun, fleetMigrationRun, fleetOptions } from './apply';
+import { FLEET_USAGE, fleetCommandRun, fleetMigrationRun, fleetOptions } from './apply';
 
 export const baselineCommand: Command = {
   name: 'baseline',
@@ -25,12 +25,9 @@ export const baselineCommand: Command = {
       command: 'baseline --dir migrations --to 4 --targets targets.yml',
     },
   ],
-  // SIGINT or SIGTERM: the exit waits until the report is printed and written.
-  run: (values, _positionals, { logger, stdout }) =>
-    finishBeforeSignalExit(async () => {
-      const run = await fleetMigrationRun(values, logger);
-      const to = checkBaselineVersion(run.set, optionalInteger(values, 'to'), '--to');
-      const report = await baselineFleet({ ...run, to, dryRun: values['dry-run'] === true });
-      return finishFleetRun(report, values, stdout);
-    }),
+  run: fleetCommandRun(async (values, logger) => {
+    const run = await fleetMigrationRun(values, logger);
+    const to = checkBaselineVersion(run.set, optionalInteger(values, 'to'), '--to');
+    return baselineFleet({ ...run, to, dryRun: values['dry-run'] === true });
+  }),
 };

@@ -3,6 +3,8 @@ import { type Command, optionalString, printResult, stringList } from '../comman
 import { migrationsDirOption } from './migrate-options';
 import {
   SCHEMA_SOURCE_USAGE,
+  SHADOW_USAGE,
+  TABLE_FILTER_USAGE,
   blockingDdlOption,
   goalBuildInputs,
   goalBuildOptions,
@@ -16,8 +18,8 @@ export const createCommand: Command = {
     "Write the next migration: the schema at the latest migration's goal commit diffed against the schema at --goal.",
   usage:
     `create ${SCHEMA_SOURCE_USAGE} --dir <migrations-dir>\n` +
-    '       [--goal <ref>] [--shadow embedded|docker|<url>] [--postgres-version N] [--name <slug>] [--blocking-ddl]\n' +
-    '       [--exclude-table T ...] [--include-framework-tables] [--rename "public.products.title -> name" ...] [--allow-empty-goal] [--json <file>]',
+    `       [--goal <ref>] ${SHADOW_USAGE} [--name <slug>] [--blocking-ddl]\n` +
+    `       ${TABLE_FILTER_USAGE} [--rename "public.products.title -> name" ...] [--allow-empty-goal] [--json <file>]`,
   details: [
     'Only committed commits are built: uncommitted edits under --schema-dir are left out (a warning says so); commit them first.',
     'Two repositories: --goal is a commit of the schema repository (--repo, else the one holding --schema-dir); the migrations directory may live in another one.',

@@ -1,15 +1,6 @@
 import { ConfigurationError, down } from '@db-migrate/core';
 import { type Command, JSON_OPTION, optionalInteger } from '../command';
-import {
-  DATABASE_USAGE,
-  LOCK_USAGE,
-  databaseOptions,
-  databaseUrl,
-  finishMigrateRun,
-  lockOptions,
-  migrateOptions,
-  readMigrations,
-} from './migrate-options';
+import { DATABASE_USAGE, LOCK_USAGE, databaseOptions, lockOptions, runMigrate } from './migrate-options';
 
 export const downCommand: Command = {
   name: 'down',
@@ -32,14 +23,11 @@ export const downCommand: Command = {
       command: 'down --dir migrations --database postgres://app@localhost/client1 --to 2',
     },
   ],
-  async run(values, _positionals, { logger, stdout }) {
-    const url = await databaseUrl(values);
+  async run(values, _positionals, context) {
     const to = optionalInteger(values, 'to');
     // No default: reverting is destructive, so the target is always explicit (0 reverts everything).
     if (to === undefined)
       throw new ConfigurationError('missing --to N: the version to go back to (0 reverts every migration)');
-    const set = await readMigrations(values, logger);
-    const run = await down(url, set, { ...migrateOptions(values, logger), to });
-    return finishMigrateRun(run, 'reverted', values, stdout);
+    return runMigrate(values, context, 'reverted', (url, set, options) => down(url, set, { ...options, to }));
   },
 };

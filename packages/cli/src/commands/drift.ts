@@ -1,7 +1,7 @@
-import { checkFleetDrift, finishBeforeSignalExit } from '@db-migrate/core';
+import { checkFleetDrift } from '@db-migrate/core';
 import type { Command } from '../command';
 import { migrationsDirOption } from './migrate-options';
-import { FLEET_USAGE, finishFleetRun, fleetMigrationRun, fleetOptions } from './apply';
+import { FLEET_USAGE, fleetCommandRun, fleetMigrationRun, fleetOptions } from './apply';
 
 export const driftCommand: Command = {
   name: 'drift',
@@ -21,10 +21,5 @@ export const driftCommand: Command = {
       command: 'drift --dir migrations --targets targets.yml --exclude-table audit.*',
     },
   ],
-  // SIGINT or SIGTERM: the exit waits until the report is printed and written.
-  run: (values, _positionals, { logger, stdout }) =>
-    finishBeforeSignalExit(async () => {
-      const report = await checkFleetDrift(await fleetMigrationRun(values, logger));
-      return finishFleetRun(report, values, stdout);
-    }),
+  run: fleetCommandRun(async (values, logger) => checkFleetDrift(await fleetMigrationRun(values, logger))),
 };

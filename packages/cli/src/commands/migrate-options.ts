@@ -12,9 +12,10 @@ import {
   registerUrlSecrets,
 } from '@db-migrate/core';
 import {
+  type CommandContext,
   type OptionTable,
   type OptionValues,
-  optionalInteger,
+  givenIntegers,
   optionalString,
   printResult,
   requiredString,
@@ -76,17 +77,17 @@ export const lockOptions: OptionTable = {
 };
 
 export const DATABASE_USAGE = '--dir <migrations-dir> [--database <url>|env:VAR | --targets <file> --target <name>]';
-export const LOCK_USAGE =
-  '[--lock-timeout ms] [--lock-retry-budget ms] [--statement-timeout ms] [--lock-wait-timeout ms]';
+export const STATEMENT_LIMIT_USAGE = '[--lock-timeout ms] [--lock-retry-budget ms] [--statement-timeout ms]';
+export const LOCK_USAGE = `${STATEMENT_LIMIT_USAGE} [--lock-wait-timeout ms]`;
 
 /**
  * --database (a URL, or env:VAR), else the url-env of --target in --targets, else DATABASE_URL; registered
  * as a secret before anything can print it.
  */
-export async function databaseUrl(values: OptionValues): Promise<string> {
-  const value = typeof values.database === 'string' && values.database !== '' ? values.database : undefined;
-  const targetsFile = typeof values.targets === 'string' && values.targets !== '' ? values.targets : undefined;
-  const target = typeof values.target === 'string' && values.target !== '' ? values.target : undefined;
+async function databaseUrl(values: OptionValues): Promise<string> {
+  const value = optionalString(values, 'database');
+  const targetsFile = optionalString(values, 'targets');
+  const target = optionalString(values, 'target');
   if (value && targetsFile) throw new ConfigurationError('give --database or --targets with --target, not both');
   if (targetsFile || target) {
     if (!targetsFile || !target)
@@ -112,39 +113,46 @@ export async function databaseUrl(values: OptionValues): Promise<string> {
   return registerUrlSecrets(url);
 }
 
-/** Reads and validates the migrations directory, printing its warnings. */
-export async function readMigrations(values: OptionValues, logger: Logger): Promise<MigrationSet> {
+/** The database (its URL registered as a secret), then the migrations directory, read and checked (its warnings printed). */
+export async function databaseAndMigrations(
+  values: OptionValues,
+  logger: Logger,
+): Promise<{ url: string; set: MigrationSet }> {
+  const url = await databaseUrl(values);
   const set = await readMigrationDir(requiredString(values, 'dir'));
   for (const warning of set.warnings) logger.warning(warning);
-  return set;
+  return { url, set };
+}
+
+/** up and down: the database and its migrations, the run (`migrate`), then its report (`verb`: applied, reverted). */
+export async function runMigrate(
+  values: OptionValues,
+  { logger, stdout }: CommandContext,
+  verb: string,
+  migrate: (url: string, set: MigrationSet, options: MigrateOptions) => Promise<MigrationRun>,
+): Promise<number> {
+  const { url, set } = await databaseAndMigrations(values, logger);
+  return finishMigrateRun(await migrate(url, set, migrateOptions(values, logger)), verb, values, stdout);
 }
 
 /** --lock-timeout, --lock-retry-budget and --statement-timeout, those given. */
-export function statementLimits(values: OptionValues): {
-  lockTimeoutMs?: number;
-  lockRetryBudgetMs?: number;
-  statementTimeoutMs?: number;
-} {
-  const lockTimeoutMs = optionalInteger(values, 'lock-timeout');
-  const lockRetryBudgetMs = optionalInteger(values, 'lock-retry-budget');
-  const statementTimeoutMs = optionalInteger(values, 'statement-timeout');
-  return {
-    ...(lockTimeoutMs !== undefined ? { lockTimeoutMs } : {}),
-    ...(lockRetryBudgetMs !== undefined ? { lockRetryBudgetMs } : {}),
-    ...(statementTimeoutMs !== undefined ? { statementTimeoutMs } : {}),
-  };
+export function statementLimits(values: OptionValues) {
+  return givenIntegers(values, {
+    lockTimeoutMs: 'lock-timeout',
+    lockRetryBudgetMs: 'lock-retry-budget',
+    statementTimeoutMs: 'statement-timeout',
+  });
 }
 
-export function migrateOptions(values: OptionValues, logger: Logger): MigrateOptions {
-  const lockWaitTimeoutMs = optionalInteger(values, 'lock-wait-timeout');
-  return { logger, ...statementLimits(values), ...(lockWaitTimeoutMs !== undefined ? { lockWaitTimeoutMs } : {}) };
+function migrateOptions(values: OptionValues, logger: Logger): MigrateOptions {
+  return { logger, ...statementLimits(values), ...givenIntegers(values, { lockWaitTimeoutMs: 'lock-wait-timeout' }) };
 }
 
 /**
  * Prints how many migrations `verb` (applied, reverted) and the version now; after a failure only when some
  * did run (the error line says the rest), then fails with the error.
  */
-export async function finishMigrateRun(
+async function finishMigrateRun(
   run: MigrationRun,
   verb: string,
   values: OptionValues,

@@ -5,7 +5,7 @@ import {
   DEFAULT_PRECHECK_TIMEOUT_MS,
   type PrecheckOptions,
 } from '@db-migrate/core';
-import { type OptionTable, type OptionValues, optionalInteger } from '../command';
+import { type OptionTable, type OptionValues, givenIntegers } from '../command';
 
 /** The bounds of the pre-checks apply and sync run on each database before touching it (docs/prechecks.md). */
 export const precheckOptions: OptionTable = {
@@ -41,14 +41,10 @@ export const PRECHECK_USAGE =
 
 /** The pre-check bounds given on the command line. */
 export function precheckSettings(values: OptionValues): PrecheckOptions {
-  const maxRows = optionalInteger(values, 'precheck-max-rows');
-  const timeoutMs = optionalInteger(values, 'precheck-timeout');
-  const largeTableRows = optionalInteger(values, 'large-table-rows');
-  const largeTableBytes = optionalInteger(values, 'large-table-bytes');
-  return {
-    ...(maxRows !== undefined ? { maxRows } : {}),
-    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
-    ...(largeTableRows !== undefined ? { largeTableRows } : {}),
-    ...(largeTableBytes !== undefined ? { largeTableBytes } : {}),
-  };
+  return givenIntegers(values, {
+    maxRows: 'precheck-max-rows',
+    timeoutMs: 'precheck-timeout',
+    largeTableRows: 'large-table-rows',
+    largeTableBytes: 'large-table-bytes',
+  });
 }

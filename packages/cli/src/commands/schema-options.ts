@@ -139,6 +139,8 @@ export async function goalBuildInputs(values: OptionValues) {
 
 export const SCHEMA_SOURCE_USAGE =
   '--schema-dir <path> (--schema-command "<cmd>" | --schema-sql <file|dir|glob> ...) [--repo <path>]';
+export const SHADOW_USAGE = '[--shadow embedded|docker|<url>] [--postgres-version N]';
+export const TABLE_FILTER_USAGE = '[--exclude-table T ...] [--include-framework-tables]';
 
 /** Reads the schema source: paths as the user gave them, the repository found from the schema directory. */
 export async function readSchemaSource(values: OptionValues): Promise<SchemaSource> {

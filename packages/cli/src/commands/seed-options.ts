@@ -1,5 +1,5 @@
 import { checkUserSeed, type UserSeed } from '@db-migrate/core';
-import { type OptionTable, type OptionValues, optionalString } from '../command';
+import { type OptionTable, type OptionValues, everyString, optionalString } from '../command';
 
 /** Rows for verify's data check and apply's pre-flight: SQL files (repeatable) or a command, run in the current directory. */
 export const seedOptions: OptionTable = {
@@ -21,12 +21,8 @@ export const seedOptions: OptionTable = {
 export const SEED_USAGE = '[--seed-sql <file> [--seed-sql <file>...] | --seed-command "<cmd>"]';
 
 export function readSeed(values: OptionValues): UserSeed | undefined {
-  const raw = values['seed-sql'];
-  const sqlFiles = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).filter(
-    (v): v is string => typeof v === 'string',
-  );
   return checkUserSeed(
-    { sqlFiles, command: optionalString(values, 'seed-command'), dir: process.cwd() },
+    { sqlFiles: everyString(values, 'seed-sql'), command: optionalString(values, 'seed-command'), dir: process.cwd() },
     { sql: '--seed-sql', command: '--seed-command' },
   );
 }

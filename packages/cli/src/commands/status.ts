@@ -1,6 +1,6 @@
 import { type DatabaseStatus, type MigrationState, inconsistencyReason, status } from '@db-migrate/core';
 import { type Command, JSON_OPTION, printResult } from '../command';
-import { DATABASE_USAGE, databaseOptions, databaseUrl, readMigrations } from './migrate-options';
+import { DATABASE_USAGE, databaseAndMigrations, databaseOptions } from './migrate-options';
 
 function describeState(m: MigrationState): string {
   if (!m.applied) return 'pending';
@@ -33,8 +33,7 @@ export const statusCommand: Command = {
     },
   ],
   async run(values, _positionals, { logger, stdout }) {
-    const url = await databaseUrl(values);
-    const set = await readMigrations(values, logger);
+    const { url, set } = await databaseAndMigrations(values, logger);
     const current = await status(url, set);
     for (const note of current.notes ?? []) logger.warning(`${current.database}: ${note}`);
     const problem = inconsistencyReason(current, set);

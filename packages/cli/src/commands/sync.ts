@@ -1,9 +1,9 @@
-import { syncFleet, finishBeforeSignalExit } from '@db-migrate/core';
+import { syncFleet } from '@db-migrate/core';
 import { type Command, optionalString, stringList } from '../command';
-import { statementLimits } from './migrate-options';
+import { STATEMENT_LIMIT_USAGE, statementLimits } from './migrate-options';
 import { PRECHECK_USAGE, precheckOptions, precheckSettings } from './precheck-options';
 import { blockingDdlOption, buildTimeout, onlineDdl, readSchemaSource, schemaSourceOptions } from './schema-options';
-import { FLEET_USAGE, finishFleetRun, statementLimitOptions, fleetOptions, fleetRun } from './apply';
+import { FLEET_USAGE, fleetCommandRun, statementLimitOptions, fleetOptions, fleetRun } from './apply';
 
 export const syncCommand: Command = {
   name: 'sync',
@@ -11,7 +11,7 @@ export const syncCommand: Command = {
   usage:
     'sync --schema-dir <path> (--schema-command "<cmd>" | --schema-sql <file> ...) [--ref <ref>] [--repo <path>]\n' +
     `       ${FLEET_USAGE}\n` +
-    '       [--dry-run] [--lock-timeout ms] [--lock-retry-budget ms] [--statement-timeout ms] [--allow "drops-data <schema>.<table>" ...] [--allow-empty-goal] [--blocking-ddl]\n' +
+    `       [--dry-run] ${STATEMENT_LIMIT_USAGE} [--allow "drops-data <schema>.<table>" ...] [--allow-empty-goal] [--blocking-ddl]\n` +
     `       ${PRECHECK_USAGE}`,
   options: {
     ...schemaSourceOptions,
@@ -44,23 +44,20 @@ export const syncCommand: Command = {
       command: 'sync --schema-dir db --schema-sql db --ref main --targets staging.yml',
     },
   ],
-  // SIGINT or SIGTERM: the exit waits until the report is printed and written.
-  run: (values, _positionals, { logger, stdout }) =>
-    finishBeforeSignalExit(async () => {
-      const run = await fleetRun(values, logger);
-      const source = await readSchemaSource(values);
-      const report = await syncFleet({
-        ...run,
-        source,
-        ref: optionalString(values, 'ref') ?? 'HEAD',
-        dryRun: values['dry-run'] === true,
-        allow: stringList(values, 'allow'),
-        allowEmptyGoal: values['allow-empty-goal'] === true,
-        diffOptions: onlineDdl(values),
-        buildTimeoutMs: buildTimeout(values),
-        ...statementLimits(values),
-        prechecks: precheckSettings(values),
-      });
-      return finishFleetRun(report, values, stdout);
-    }),
+  run: fleetCommandRun(async (values, logger) => {
+    const run = await fleetRun(values, logger);
+    const source = await readSchemaSource(values);
+    return syncFleet({
+      ...run,
+      source,
+      ref: optionalString(values, 'ref') ?? 'HEAD',
+      dryRun: values['dry-run'] === true,
+      allow: stringList(values, 'allow'),
+      allowEmptyGoal: values['allow-empty-goal'] === true,
+      diffOptions: onlineDdl(values),
+      buildTimeoutMs: buildTimeout(values),
+      ...statementLimits(values),
+      prechecks: precheckSettings(values),
+    });
+  }),
 };

@@ -1,15 +1,6 @@
 import { up } from '@db-migrate/core';
 import { type Command, JSON_OPTION, optionalInteger } from '../command';
-import {
-  DATABASE_USAGE,
-  LOCK_USAGE,
-  databaseOptions,
-  databaseUrl,
-  finishMigrateRun,
-  lockOptions,
-  migrateOptions,
-  readMigrations,
-} from './migrate-options';
+import { DATABASE_USAGE, LOCK_USAGE, databaseOptions, lockOptions, runMigrate } from './migrate-options';
 
 export const upCommand: Command = {
   name: 'up',
@@ -33,11 +24,9 @@ export const upCommand: Command = {
       command: 'up --dir migrations --database postgres://app@localhost/client1 --to 3',
     },
   ],
-  async run(values, _positionals, { logger, stdout }) {
-    const url = await databaseUrl(values);
-    const set = await readMigrations(values, logger);
-    const to = optionalInteger(values, 'to');
-    const run = await up(url, set, { ...migrateOptions(values, logger), ...(to !== undefined ? { to } : {}) });
-    return finishMigrateRun(run, 'applied', values, stdout);
-  },
+  run: (values, _positionals, context) =>
+    runMigrate(values, context, 'applied', (url, set, options) => {
+      const to = optionalInteger(values, 'to');
+      return up(url, set, { ...options, ...(to !== undefined ? { to } : {}) });
+    }),
 };

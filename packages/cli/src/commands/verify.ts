@@ -1,7 +1,14 @@
 import { formatVerifyReport, verifyMigrations, withShadowServer } from '@db-migrate/core';
 import { type Command, optionalString, printResult } from '../command';
 import { migrationsDirOption } from './migrate-options';
-import { SCHEMA_SOURCE_USAGE, goalBuildInputs, goalBuildOptions, schemaSourceOptions } from './schema-options';
+import {
+  SCHEMA_SOURCE_USAGE,
+  SHADOW_USAGE,
+  TABLE_FILTER_USAGE,
+  goalBuildInputs,
+  goalBuildOptions,
+  schemaSourceOptions,
+} from './schema-options';
 import { readSeed, SEED_USAGE, seedOptions } from './seed-options';
 
 export const verifyCommand: Command = {
@@ -10,8 +17,8 @@ export const verifyCommand: Command = {
     'Check the migrations: numbering, migrations = schema at goal, Down sections undo the new ones, the new ones on rows (data), hazards. Exit 1 when a check fails.',
   usage:
     `verify ${SCHEMA_SOURCE_USAGE} --dir <migrations-dir>\n` +
-    '       [--base-ref <ref>] [--goal <ref>] [--shadow embedded|docker|<url>] [--postgres-version N] [--fail-on-hazards]\n' +
-    `       [--exclude-table T ...] [--include-framework-tables] [--allow-empty-goal] ${SEED_USAGE} [--json <file>]`,
+    `       [--base-ref <ref>] [--goal <ref>] ${SHADOW_USAGE} [--fail-on-hazards]\n` +
+    `       ${TABLE_FILTER_USAGE} [--allow-empty-goal] ${SEED_USAGE} [--json <file>]`,
   details: [
     "Two repositories: --base-ref is a commit of the migrations' repository (the one holding --dir); --goal is a commit of the schema repository (--repo, else the one holding --schema-dir).",
     'Migration files not committed yet are checked too (they count as new). When the schema at HEAD differs from the goal, the report says so: a schema change without its migration.',
