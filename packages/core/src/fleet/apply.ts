@@ -25,7 +25,7 @@ import type { PrecheckOptions } from '../prechecks/types';
 import { readStartingVersions, runPreflight } from './preflight';
 import { dataAtRisk, dataAtRiskMessage, type VersionInventories, versionInventories } from './data-at-risk';
 import { DEFAULT_CONCURRENCY } from './runner';
-import { type Logger, silentLogger } from '../logger';
+import { type Logger, silentLogger, timed } from '../logger';
 import type { Drift } from './consistency';
 import type { FailureEvidence, FleetReport } from './report';
 import type { MigrationError } from '../applier/result';
@@ -84,16 +84,22 @@ export async function applyFleet(options: FleetApplyOptions): Promise<FleetRepor
   // The pre-flight rehearses the run on copies and measures what holds data at each version it passes:
   // a dry run has it too (it touches no target), so it says what the real run would refuse.
   const inventories = versionInventories();
-  const beforeTargets = async (context: VersionedRunContext) =>
-    runPreflight({
-      set: options.set,
-      to,
-      fromVersions: await preflightStartingVersions(options, to, seed),
-      expected: context.expected,
-      inventories,
-      ...(seed ? { seed } : {}),
-      logger: context.logger,
-    });
+  const beforeTargets = (context: VersionedRunContext) =>
+    timed(
+      context.logger,
+      'pre-flight',
+      preflightStartingVersions(options, to, seed).then((fromVersions) =>
+        runPreflight({
+          set: options.set,
+          to,
+          fromVersions,
+          expected: context.expected,
+          inventories,
+          ...(seed ? { seed } : {}),
+          logger: context.logger,
+        }),
+      ),
+    );
   const guard: DataGuard = { inventories, acknowledged, prechecks: options.prechecks ?? {} };
   return runVersionedFleet(
     {

@@ -188,8 +188,9 @@ export function expectedSchemas(
     },
     async copy(version: number): Promise<ShadowDatabase> {
       const db = await (await server()).createDatabase({});
-      const run = await up(db.url, set, { to: version, logger: silentLogger });
-      if (run.error) {
+      // Version 0 is the empty database itself: nothing to run.
+      const run = version > 0 ? await up(db.url, set, { to: version, logger: silentLogger }) : undefined;
+      if (run?.error) {
         await db.drop().catch(() => undefined);
         throw failed(version, run.error.message);
       }
