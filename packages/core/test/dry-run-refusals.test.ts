@@ -11,7 +11,8 @@ import { adminUrl, createTestDatabase, dropTestDatabase, query } from '../../../
 import { createRole, dropRoles } from '../../../test/support/roles';
 import { whileTransactionOpen } from '../../../test/support/open-transaction';
 import { up } from '../src/applier/migrator';
-import { describeDatabase, errorMessage } from '../src/errors';
+import { describeDatabase } from '../src/database-url';
+import { errorMessage } from '../src/errors';
 import { applyFleet } from '../src/fleet/apply';
 import { baselineFleet } from '../src/fleet/baseline';
 import { type FleetReport, reportFails } from '../src/fleet/report';

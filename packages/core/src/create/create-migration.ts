@@ -29,7 +29,9 @@ import { rehearse } from '../rehearsal/rehearsal';
 import { settleAll } from '../settle';
 import { baseOfNextMigration } from './base-commit';
 import { DB_MIGRATE_GENERATOR } from './generator';
-import { renderMigrationFile } from './migration-file';
+import { type MigrationFileInput, type RenderedMigration, renderMigrationFile } from './migration-file';
+import { type LintFinding, lintMigrations } from '../lint';
+import { parseMigrationFile } from '../migrations/format';
 import { migrationNameFor } from './migration-name';
 import { type PartChange, partChanges } from './part-schemas';
 import { splitCandidates } from './split';
@@ -314,7 +316,7 @@ export async function createMigration(options: CreateMigrationOptions): Promise<
     for (const [i, part] of parts.entries()) {
       const allow = allowFor(i);
       const renames = renamesOf(part);
-      const rendered = renderMigrationFile({
+      const rendered = await renderLintedMigrationFile(fileNames[i]!, {
         up: part.up,
         down: part.down,
         baseSha,
@@ -434,4 +436,30 @@ async function measureLosses(
     );
     return [];
   });
+}
+
+/** Each hazard once, by code and message. */
+function uniqueByMessage(findings: readonly LintFinding[]): MigrationHazard[] {
+  const seen = new Map<string, MigrationHazard>();
+  for (const f of findings) seen.set(`${f.code}\0${f.message}`, { code: f.code, message: f.message });
+  return [...seen.values()];
+}
+
+/**
+ * Renders the file, reads it back and lints it as verify will, then renders it again with what the lint
+ * found: the header names every hazard verify raises on it (the lint's advice notices aside).
+ */
+export async function renderLintedMigrationFile(
+  fileName: string,
+  input: MigrationFileInput,
+): Promise<RenderedMigration> {
+  const first = renderMigrationFile(input);
+  const parsed = parseMigrationFile(fileName, first.text);
+  const findings = (await lintMigrations([{ path: fileName, parsed }])).filter((f) => f.level === 'warning');
+  const linted = {
+    up: uniqueByMessage(findings.filter((f) => f.section === 'up')),
+    down: uniqueByMessage(findings.filter((f) => f.section === 'down')),
+  };
+  if (linted.up.length === 0 && linted.down.length === 0) return first;
+  return renderMigrationFile({ ...input, linted });
 }

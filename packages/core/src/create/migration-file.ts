@@ -33,6 +33,12 @@ export interface MigrationFileInput {
   readonly intent?: MigrationIntent;
   /** When the change was split into several files: this file's place among them. */
   readonly part?: FilePart;
+  /**
+   * What verify's lint finds in this file's SQL (lintedHazards): its Up codes the differ did not name are
+   * added to the header's hazards, and its Down hazards get their own list, so the header names every
+   * hazard verify raises.
+   */
+  readonly linted?: { readonly up: readonly MigrationHazard[]; readonly down: readonly MigrationHazard[] };
 }
 
 /** One file of a change split into several (create/split.ts). */
@@ -113,11 +119,16 @@ export function renderMigrationFile(input: MigrationFileInput): RenderedMigratio
   if (input.part) header.push('', ...partHeader(input.part, upReason !== undefined));
   const notes = input.up.filter((s) => s.note).map((s) => `  ${s.note}`);
   if (notes.length > 0) header.push('', 'What it does without blocking the table (docs/online.md):', ...new Set(notes));
-  if (hazards.length > 0) {
-    header.push('', `Hazards (${hazards.length}):`, ...hazards.map((h) => `  ${h.code}: ${h.message}`));
+  const named = new Set(hazards.map((h) => h.code));
+  const shown = [...hazards, ...(input.linted?.up ?? []).filter((h) => !named.has(h.code))];
+  if (shown.length > 0) {
+    header.push('', `Hazards (${shown.length}):`, ...shown.map((h) => `  ${h.code}: ${h.message}`));
   } else {
     header.push('', 'Hazards: none found.');
   }
+  const down = input.linted?.down ?? [];
+  if (down.length > 0)
+    header.push('', `Hazards of the Down section (${down.length}):`, ...down.map((h) => `  ${h.code}: ${h.message}`));
   if (input.intent) header.push(...intentHeader(input.intent));
   for (const [direction, reason] of [
     ['Up', upReason],

@@ -1,14 +1,14 @@
 /**
  * What a sync will lose, read before anything runs: from the live catalog, the goal catalog and the
  * statements the differ planned (tables and columns dropped, recreated or gone from the goal, types
- * narrowed, enum values removed), named as intent/data-loss names what a run measures. The dry run and
+ * narrowed, enum values removed), named as data-loss/measure names what a run measures. The dry run and
  * the real run refuse on it alike; the real run still measures by OID in its transaction, as a backstop.
  */
 import { valueChangingConversion } from '../diff/conversions';
 import { hazards } from '../diff/hazards';
 import type { Catalog, RelationInfo } from '../diff/catalog';
 import type { DiffStatement } from '../diff/types';
-import type { DataLoss } from '../intent/data-loss';
+import type { DataLoss } from '../data-loss/measure';
 
 const isTable = (r: RelationInfo) => r.kind === 'table' || r.kind === 'partitioned table';
 
