@@ -9,6 +9,8 @@
  * `stx:s.n`, `rule:s.t.n`, `defacl:role/schema/type`. Names inside keys are raw (unquoted).
  */
 
+import type { DefinedObjectKind } from './types';
+
 export interface Acl {
   /** grantee ('' = PUBLIC) -> privilege letters (as in aclitem), a `*` after a letter means WITH GRANT OPTION. */
   readonly [grantee: string]: string;
@@ -356,15 +358,7 @@ export interface PolicyInfo {
  */
 export interface DefinedObjectInfo {
   readonly key: string;
-  readonly kind:
-    | 'operator'
-    | 'operator class'
-    | 'operator family'
-    | 'cast'
-    | 'text search dictionary'
-    | 'text search configuration'
-    | 'event trigger'
-    | 'publication';
+  readonly kind: DefinedObjectKind;
   /** Null for database-wide objects (casts, event triggers, publications). */
   readonly schema: string | null;
   /** How messages name it, e.g. `public.===(integer,integer)` or `cast (bigint AS public.money2)`. */

@@ -43,33 +43,45 @@ interface Found {
   readonly sql: (from: string, to: string) => string;
 }
 
+/** What `schema.parent.name` can name, in the order tried: a column, a constraint, an enum value. */
+const PARTS: readonly {
+  readonly kind: Found['kind'];
+  /** Finds a row when it names one: $1 schema, $2 parent, $3 name. */
+  readonly query: string;
+  /** The statement renaming it, `parent` the qualified table or enum. */
+  readonly sql: (parent: string, from: string, to: string) => string;
+}[] = [
+  {
+    kind: 'column',
+    query: `SELECT 1 FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = $1 AND c.relname = $2 AND a.attname = $3 AND a.attnum > 0 AND NOT a.attisdropped`,
+    sql: (table, f, t) => `ALTER TABLE ${table} RENAME COLUMN ${ident(f)} TO ${ident(t)}`,
+  },
+  {
+    kind: 'constraint',
+    query: `SELECT 1 FROM pg_catalog.pg_constraint k JOIN pg_catalog.pg_class c ON c.oid = k.conrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = $1 AND c.relname = $2 AND k.conname = $3`,
+    sql: (table, f, t) => `ALTER TABLE ${table} RENAME CONSTRAINT ${ident(f)} TO ${ident(t)}`,
+  },
+  {
+    kind: 'enum value',
+    query: `SELECT 1 FROM pg_catalog.pg_enum e JOIN pg_catalog.pg_type t ON t.oid = e.enumtypid JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+        WHERE n.nspname = $1 AND t.typname = $2 AND e.enumlabel = $3`,
+    sql: (type, f, t) => `ALTER TYPE ${type} RENAME VALUE ${literal(f)} TO ${literal(t)}`,
+  },
+];
+
 /** What `parts` names in the database (the first match of column, constraint, enum value; relation, index, enum). */
 async function find(client: Client, parts: readonly string[]): Promise<Found | undefined> {
   const one = async (sql: string, params: readonly string[]) =>
     (await client.query(sql, [...params])).rows[0] as Record<string, string> | undefined;
   if (parts.length === 3) {
     const [schema, parent, name] = parts as [string, string, string];
-    const table = qualified(schema, parent);
-    const col = await one(
-      `SELECT 1 FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-        WHERE n.nspname = $1 AND c.relname = $2 AND a.attname = $3 AND a.attnum > 0 AND NOT a.attisdropped`,
-      [schema, parent, name],
-    );
-    if (col) return { kind: 'column', sql: (f, t) => `ALTER TABLE ${table} RENAME COLUMN ${ident(f)} TO ${ident(t)}` };
-    const con = await one(
-      `SELECT 1 FROM pg_catalog.pg_constraint k JOIN pg_catalog.pg_class c ON c.oid = k.conrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-        WHERE n.nspname = $1 AND c.relname = $2 AND k.conname = $3`,
-      [schema, parent, name],
-    );
-    if (con)
-      return { kind: 'constraint', sql: (f, t) => `ALTER TABLE ${table} RENAME CONSTRAINT ${ident(f)} TO ${ident(t)}` };
-    const value = await one(
-      `SELECT 1 FROM pg_catalog.pg_enum e JOIN pg_catalog.pg_type t ON t.oid = e.enumtypid JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
-        WHERE n.nspname = $1 AND t.typname = $2 AND e.enumlabel = $3`,
-      [schema, parent, name],
-    );
-    if (value)
-      return { kind: 'enum value', sql: (f, t) => `ALTER TYPE ${table} RENAME VALUE ${literal(f)} TO ${literal(t)}` };
+    const qualifiedParent = qualified(schema, parent);
+    for (const part of PARTS) {
+      if (await one(part.query, [schema, parent, name]))
+        return { kind: part.kind, sql: (f, t) => part.sql(qualifiedParent, f, t) };
+    }
     return undefined;
   }
   if (parts.length === 2) {

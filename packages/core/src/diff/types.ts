@@ -25,6 +25,10 @@ export type ObjectKind =
   | 'default privileges'
   | 'privilege'
   | 'comment'
+  | DefinedObjectKind;
+
+/** The kinds defined by a few statements and nothing else, compared by those statements (catalog.ts DefinedObjectInfo). */
+export type DefinedObjectKind =
   | 'operator'
   | 'operator class'
   | 'operator family'

@@ -409,12 +409,27 @@ async function syncStatements(
   const early = await runOutside(first, 'before');
   if (early) return early;
   let current: DiffStatement | undefined;
-  const runInside = async () => {
-    for (const statement of inside) {
+  /** Runs the statements of a transaction, `current` naming the one running. */
+  const runEach = async (list: readonly DiffStatement[]) => {
+    for (const statement of list) {
       current = statement;
       await lockRetry.watch(() => client.query(statement.sql), `${database}: "${excerpt(statement.sql)}"`);
     }
     current = undefined;
+  };
+  /**
+   * After a transaction failed: rolls it back; true when it ran into a lock timeout and, within the retry
+   * budget, runs again whole (`again` says so in the log); else what failed, for the error.
+   */
+  const rollBack = async (error: unknown, again: string): Promise<true | string> => {
+    await client.query('ROLLBACK').catch(() => undefined);
+    if (
+      current &&
+      isLockTimeout(error) &&
+      (await lockRetry.retryAfterTimeout(`${database}: "${excerpt(current.sql)}"`, again))
+    )
+      return true;
+    return current ? `statement "${excerpt(current.sql)}" failed` : 'the transaction failed';
   };
   lockRetry.reset();
   for (;;) {
@@ -425,7 +440,7 @@ async function syncStatements(
       await client.query('BEGIN');
       const before = await readDataInventory(client);
       await client.query('SAVEPOINT db_migrate_measure');
-      await runInside();
+      await runEach(inside);
       const losses = dataLosses(before, await readDataInventory(client));
       if (unacknowledged(losses, options.acknowledged).length > 0) {
         await client.query('ROLLBACK TO SAVEPOINT db_migrate_measure');
@@ -445,23 +460,14 @@ async function syncStatements(
             error: redact(dataAtRiskMessage(`${database}: the sync`, atRisk, kept)),
           };
         }
-        await runInside();
+        await runEach(inside);
       }
       await client.query('COMMIT');
       committed = true;
       break;
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      if (
-        current &&
-        isLockTimeout(error) &&
-        (await lockRetry.retryAfterTimeout(
-          `${database}: "${excerpt(current.sql)}"`,
-          'the transaction was rolled back and runs again whole',
-        ))
-      )
-        continue;
-      const what = current ? `statement "${excerpt(current.sql)}" failed` : 'the transaction failed';
+      const what = await rollBack(error, 'the transaction was rolled back and runs again whole');
+      if (what === true) continue;
       const before = ranOutside ? ` (the ${ranOutside} statement(s) run before it stay)` : '';
       return failure(
         error,
@@ -484,26 +490,13 @@ async function syncStatements(
     for (;;) {
       try {
         await client.query('BEGIN');
-        for (const statement of part.up) {
-          current = statement;
-          await lockRetry.watch(() => client.query(statement.sql), `${database}: "${excerpt(statement.sql)}"`);
-        }
-        current = undefined;
+        await runEach(part.up);
         await client.query('COMMIT');
         ranLater += part.up.length;
         break;
       } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        if (
-          current &&
-          isLockTimeout(error) &&
-          (await lockRetry.retryAfterTimeout(
-            `${database}: "${excerpt(current.sql)}"`,
-            'the step was rolled back and runs again whole',
-          ))
-        )
-          continue;
-        const what = current ? `statement "${excerpt(current.sql)}" failed` : 'the transaction failed';
+        const what = await rollBack(error, 'the step was rolled back and runs again whole');
+        if (what === true) continue;
         const left = laterParts.slice(index + 1).reduce((n, p) => n + p.up.length, 0);
         // The steps before it stay: a retry diffs again and runs what is left (the same statements, once more).
         return failure(

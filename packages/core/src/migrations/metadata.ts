@@ -70,32 +70,25 @@ export function formatMetadata(metadata: MigrationMetadata): string {
   return JSON.stringify(ordered, null, 2) + '\n';
 }
 
-const FIELD_ORDER = [
-  'version',
-  'name',
-  'base_sha',
-  'goal_sha',
-  'schema_source',
-  'generator',
-  'created_at',
-  'checksum',
-  'reversible',
-  'irreversible_reason',
-  'hazards',
-  'allow',
-  'renames',
-  'edit_accepted',
-] as const;
-const STRING_FIELDS = [
-  'name',
-  'base_sha',
-  'goal_sha',
-  'schema_source',
-  'generator',
-  'created_at',
-  'checksum',
-  'irreversible_reason',
-] as const;
+/** Every field in file order, with the kind of value it holds (what parseMetadata checks). */
+const FIELDS = {
+  version: 'integer',
+  name: 'string',
+  base_sha: 'string',
+  goal_sha: 'string',
+  schema_source: 'string',
+  generator: 'string',
+  created_at: 'string',
+  checksum: 'string',
+  reversible: 'boolean',
+  irreversible_reason: 'string',
+  hazards: 'hazards',
+  allow: 'strings',
+  renames: 'strings',
+  edit_accepted: 'edit',
+} as const satisfies Record<keyof MigrationMetadata, string>;
+const FIELD_ORDER = Object.keys(FIELDS) as (keyof typeof FIELDS)[];
+const fieldsOf = (kind: (typeof FIELDS)[keyof typeof FIELDS]) => FIELD_ORDER.filter((key) => FIELDS[key] === kind);
 
 function lineAndColumn(text: string, offset: number): string {
   const before = text.slice(0, offset).split('\n');
@@ -128,7 +121,7 @@ export function parseMetadata(source: string, text: string): MigrationMetadata {
   };
   if (!Number.isSafeInteger(record.version) || (record.version as number) < 1) bad('version', 'a positive integer');
   if (typeof record.name !== 'string') bad('name', 'a string');
-  for (const key of STRING_FIELDS) {
+  for (const key of fieldsOf('string')) {
     if (record[key] !== undefined && typeof record[key] !== 'string') bad(key, 'a string');
   }
   if (record.checksum !== undefined && !/^sha256:[0-9a-f]{64}$/.test(record.checksum as string))
@@ -142,7 +135,7 @@ export function parseMetadata(source: string, text: string): MigrationMetadata {
       );
     if (!ok) bad('hazards', 'an array of {"code": string, "message": string}');
   }
-  for (const key of ['allow', 'renames'] as const) {
+  for (const key of fieldsOf('strings')) {
     if (
       record[key] !== undefined &&
       !(Array.isArray(record[key]) && (record[key] as unknown[]).every((v) => typeof v === 'string'))

@@ -1,16 +1,12 @@
 import type { Catalog } from '../catalog';
 import { type DiffContext, Phase } from '../plan';
-import { ident, literal } from '../sql';
-import type { ObjectKind } from '../types';
+import { ident, literal, qualified } from '../sql';
 import { functionSignature, routineKeyword } from './functions';
+import { inSchema, type NamedObject, onTable, relationObjectKind } from './named';
 
-interface Commentable {
-  readonly key: string;
+interface Commentable extends NamedObject {
   /** Key of the object whose survival decides whether the `from` comment is still there. */
   readonly owner: string;
-  readonly target: string;
-  readonly kind: ObjectKind;
-  readonly name: string;
   readonly comment: string | null;
 }
 
@@ -21,184 +17,51 @@ const RELATION_WORDS: Record<string, string> = {
   'materialized view': 'MATERIALIZED VIEW',
 };
 
-function q(schema: string, name: string): string {
-  return `${ident(schema)}.${ident(name)}`;
-}
-
 /** Everything that can carry a comment, with the COMMENT ON target that names it. */
 export function commentables(c: Catalog): Map<string, Commentable> {
   const out = new Map<string, Commentable>();
-  const add = (x: Commentable) => out.set(x.key, x);
+  const add = (x: NamedObject, comment: string | null, owner = x.key) => out.set(x.key, { ...x, owner, comment });
   for (const s of c.schemas.values())
-    add({
-      key: s.key,
-      owner: s.key,
-      target: `SCHEMA ${ident(s.name)}`,
-      kind: 'schema',
-      name: s.name,
-      comment: s.comment,
-    });
-  for (const x of c.collations.values())
-    add({
-      key: x.key,
-      owner: x.key,
-      target: `COLLATION ${q(x.schema, x.name)}`,
-      kind: 'collation',
-      name: `${x.schema}.${x.name}`,
-      comment: x.comment,
-    });
-  for (const x of c.enums.values())
-    add({
-      key: x.key,
-      owner: x.key,
-      target: `TYPE ${q(x.schema, x.name)}`,
-      kind: 'enum',
-      name: `${x.schema}.${x.name}`,
-      comment: x.comment,
-    });
-  for (const x of c.compositeTypes.values())
-    add({
-      key: x.key,
-      owner: x.key,
-      target: `TYPE ${q(x.schema, x.name)}`,
-      kind: 'composite type',
-      name: `${x.schema}.${x.name}`,
-      comment: x.comment,
-    });
+    add({ key: s.key, target: `SCHEMA ${ident(s.name)}`, kind: 'schema', name: s.name }, s.comment);
+  for (const x of c.collations.values()) add(inSchema(x, 'collation', 'COLLATION'), x.comment);
+  for (const x of c.enums.values()) add(inSchema(x, 'enum', 'TYPE'), x.comment);
+  for (const x of c.compositeTypes.values()) add(inSchema(x, 'composite type', 'TYPE'), x.comment);
   for (const x of c.domains.values()) {
-    add({
-      key: x.key,
-      owner: x.key,
-      target: `DOMAIN ${q(x.schema, x.name)}`,
-      kind: 'domain',
-      name: `${x.schema}.${x.name}`,
-      comment: x.comment,
-    });
+    const domain = inSchema(x, 'domain', 'DOMAIN');
+    add(domain, x.comment);
     for (const k of x.constraints) {
-      add({
-        key: `${x.key}#${k.name}`,
-        owner: x.key,
-        target: `CONSTRAINT ${ident(k.name)} ON DOMAIN ${q(x.schema, x.name)}`,
-        kind: 'domain',
-        name: `${x.schema}.${x.name}`,
-        comment: k.comment,
-      });
+      const target = `CONSTRAINT ${ident(k.name)} ON ${domain.target}`;
+      add({ ...domain, key: `${x.key}#${k.name}`, target }, k.comment, x.key);
     }
   }
-  for (const x of c.sequences.values())
-    add({
-      key: x.key,
-      owner: x.key,
-      target: `SEQUENCE ${q(x.schema, x.name)}`,
-      kind: 'sequence',
-      name: `${x.schema}.${x.name}`,
-      comment: x.comment,
-    });
+  for (const x of c.sequences.values()) add(inSchema(x, 'sequence', 'SEQUENCE'), x.comment);
   for (const r of c.relations.values()) {
-    const kind: ObjectKind =
-      r.kind === 'view' ? 'view' : r.kind === 'materialized view' ? 'materialized view' : 'table';
-    add({
-      key: r.key,
-      owner: r.key,
-      target: `${RELATION_WORDS[r.kind] ?? 'TABLE'} ${q(r.schema, r.name)}`,
-      kind,
-      name: `${r.schema}.${r.name}`,
-      comment: r.comment,
-    });
+    add(inSchema(r, relationObjectKind(r.kind), RELATION_WORDS[r.kind] ?? 'TABLE'), r.comment);
     for (const col of r.columns) {
-      add({
+      const column: NamedObject = {
         key: col.key,
-        owner: r.kind === 'view' || r.kind === 'materialized view' ? r.key : col.key,
-        target: `COLUMN ${q(r.schema, r.name)}.${ident(col.name)}`,
+        target: `COLUMN ${qualified(r.schema, r.name)}.${ident(col.name)}`,
         kind: 'column',
         name: `${r.schema}.${r.name}.${col.name}`,
-        comment: col.comment,
-      });
+      };
+      add(column, col.comment, r.kind === 'view' || r.kind === 'materialized view' ? r.key : col.key);
     }
   }
-  for (const x of c.constraints.values())
-    add({
-      key: x.key,
-      owner: x.key,
-      target: `CONSTRAINT ${ident(x.name)} ON ${q(x.schema, x.table)}`,
-      kind: 'constraint',
-      name: `${x.schema}.${x.table}.${x.name}`,
-      comment: x.comment,
-    });
-  for (const x of c.indexes.values())
-    add({
-      key: x.key,
-      owner: x.key,
-      target: `INDEX ${q(x.schema, x.name)}`,
-      kind: 'index',
-      name: `${x.schema}.${x.name}`,
-      comment: x.comment,
-    });
-  for (const x of c.functions.values())
-    add({
-      key: x.key,
-      owner: x.key,
-      target: `${routineKeyword(x)} ${functionSignature(x)}`,
-      kind: x.kind,
-      name: `${x.schema}.${x.name}(${x.identityArguments})`,
-      comment: x.comment,
-    });
-  for (const x of c.ranges.values())
-    add({
-      key: x.key,
-      owner: x.key,
-      target: `TYPE ${q(x.schema, x.name)}`,
-      kind: 'range type',
-      name: `${x.schema}.${x.name}`,
-      comment: x.comment,
-    });
-  for (const x of c.statistics.values())
-    add({
-      key: x.key,
-      owner: x.key,
-      target: `STATISTICS ${q(x.schema, x.name)}`,
-      kind: 'statistics',
-      name: `${x.schema}.${x.name}`,
-      comment: x.comment,
-    });
-  for (const x of c.rules.values())
-    add({
-      key: x.key,
-      owner: x.key,
-      target: `RULE ${ident(x.name)} ON ${q(x.schema, x.table)}`,
-      kind: 'rule',
-      name: `${x.schema}.${x.table}.${x.name}`,
-      comment: x.comment,
-    });
-  for (const x of c.triggers.values())
-    add({
-      key: x.key,
-      owner: x.key,
-      target: `TRIGGER ${ident(x.name)} ON ${q(x.schema, x.table)}`,
-      kind: 'trigger',
-      name: `${x.schema}.${x.table}.${x.name}`,
-      comment: x.comment,
-    });
+  for (const x of c.constraints.values()) add(onTable(x, 'constraint', 'CONSTRAINT'), x.comment);
+  for (const x of c.indexes.values()) add(inSchema(x, 'index', 'INDEX'), x.comment);
+  for (const x of c.functions.values()) {
+    const target = `${routineKeyword(x)} ${functionSignature(x)}`;
+    add({ key: x.key, target, kind: x.kind, name: `${x.schema}.${x.name}(${x.identityArguments})` }, x.comment);
+  }
+  for (const x of c.ranges.values()) add(inSchema(x, 'range type', 'TYPE'), x.comment);
+  for (const x of c.statistics.values()) add(inSchema(x, 'statistics', 'STATISTICS'), x.comment);
+  for (const x of c.rules.values()) add(onTable(x, 'rule', 'RULE'), x.comment);
+  for (const x of c.triggers.values()) add(onTable(x, 'trigger', 'TRIGGER'), x.comment);
   for (const x of c.definedObjects.values())
-    add({ key: x.key, owner: x.key, target: x.commentTarget, kind: x.kind, name: x.name, comment: x.comment });
+    add({ key: x.key, target: x.commentTarget, kind: x.kind, name: x.name }, x.comment);
   for (const x of c.extensions.values())
-    add({
-      key: x.key,
-      owner: x.key,
-      target: `EXTENSION ${ident(x.name)}`,
-      kind: 'extension',
-      name: x.name,
-      comment: x.comment,
-    });
-  for (const x of c.policies.values())
-    add({
-      key: x.key,
-      owner: x.key,
-      target: `POLICY ${ident(x.name)} ON ${q(x.schema, x.table)}`,
-      kind: 'policy',
-      name: `${x.schema}.${x.table}.${x.name}`,
-      comment: x.comment,
-    });
+    add({ key: x.key, target: `EXTENSION ${ident(x.name)}`, kind: 'extension', name: x.name }, x.comment);
+  for (const x of c.policies.values()) add(onTable(x, 'policy', 'POLICY'), x.comment);
   return out;
 }
 

@@ -3,14 +3,11 @@ import { defaultPrivilegeKey, type Acl, type Catalog, type DefaultAclObjectType 
 import { hazards } from '../hazards';
 import { type DiffContext, Phase } from '../plan';
 import { ident } from '../sql';
-import type { Hazard, ObjectKind, StatementAction } from '../types';
+import type { Hazard, StatementAction } from '../types';
 import { functionSignature } from './functions';
+import { inSchema, type NamedObject, relationObjectKind } from './named';
 
-interface Grantable {
-  readonly key: string;
-  readonly target: string;
-  readonly kind: ObjectKind;
-  readonly name: string;
+interface Grantable extends NamedObject {
   /** The schema the object lives in (null for a schema itself) and its pg_default_acl object type. */
   readonly schema: string | null;
   readonly aclType: DefaultAclObjectType;
@@ -18,12 +15,14 @@ interface Grantable {
   readonly defaultAcl: Acl;
 }
 
+type WithAcls = { readonly schema: string; readonly acl: Acl; readonly defaultAcl: Acl };
+
 function grantables(c: Catalog): Map<string, Grantable> {
   const out = new Map<string, Grantable>();
-  const q = (s: string, n: string) => `${ident(s)}.${ident(n)}`;
-  const add = (g: Grantable) => out.set(g.key, g);
+  const add = (named: NamedObject, x: WithAcls, aclType: DefaultAclObjectType) =>
+    out.set(named.key, { ...named, schema: x.schema, aclType, acl: x.acl, defaultAcl: x.defaultAcl });
   for (const x of c.schemas.values())
-    add({
+    out.set(x.key, {
       key: x.key,
       target: `SCHEMA ${ident(x.name)}`,
       kind: 'schema',
@@ -33,67 +32,18 @@ function grantables(c: Catalog): Map<string, Grantable> {
       acl: x.acl,
       defaultAcl: x.defaultAcl,
     });
-  for (const x of c.relations.values()) {
-    const kind: ObjectKind =
-      x.kind === 'view' ? 'view' : x.kind === 'materialized view' ? 'materialized view' : 'table';
-    add({
-      key: x.key,
-      target: `TABLE ${q(x.schema, x.name)}`,
-      kind,
-      name: `${x.schema}.${x.name}`,
-      schema: x.schema,
-      aclType: 'r',
-      acl: x.acl,
-      defaultAcl: x.defaultAcl,
-    });
-  }
-  for (const x of c.sequences.values())
-    add({
-      key: x.key,
-      target: `SEQUENCE ${q(x.schema, x.name)}`,
-      kind: 'sequence',
-      name: `${x.schema}.${x.name}`,
-      schema: x.schema,
-      aclType: 'S',
-      acl: x.acl,
-      defaultAcl: x.defaultAcl,
-    });
+  // GRANT ... ON TABLE also names views and materialized views.
+  for (const x of c.relations.values()) add(inSchema(x, relationObjectKind(x.kind), 'TABLE'), x, 'r');
+  for (const x of c.sequences.values()) add(inSchema(x, 'sequence', 'SEQUENCE'), x, 'S');
   for (const x of c.functions.values()) {
     // GRANT ... ON FUNCTION also names aggregates.
-    add({
-      key: x.key,
-      target: `${x.kind === 'procedure' ? 'PROCEDURE' : 'FUNCTION'} ${functionSignature(x)}`,
-      kind: x.kind,
-      name: `${x.schema}.${x.name}(${x.identityArguments})`,
-      schema: x.schema,
-      aclType: 'f',
-      acl: x.acl,
-      defaultAcl: x.defaultAcl,
-    });
+    const target = `${x.kind === 'procedure' ? 'PROCEDURE' : 'FUNCTION'} ${functionSignature(x)}`;
+    add({ key: x.key, target, kind: x.kind, name: `${x.schema}.${x.name}(${x.identityArguments})` }, x, 'f');
   }
-  const types: [
-    Iterable<{ key: string; schema: string; name: string; acl: Acl; defaultAcl: Acl }>,
-    ObjectKind,
-    string,
-  ][] = [
-    [c.enums.values(), 'enum', 'TYPE'],
-    [c.domains.values(), 'domain', 'DOMAIN'],
-    [c.compositeTypes.values(), 'composite type', 'TYPE'],
-    [c.ranges.values(), 'range type', 'TYPE'],
-  ];
-  for (const [list, kind, word] of types) {
-    for (const x of list)
-      add({
-        key: x.key,
-        target: `${word} ${q(x.schema, x.name)}`,
-        kind,
-        name: `${x.schema}.${x.name}`,
-        schema: x.schema,
-        aclType: 'T',
-        acl: x.acl,
-        defaultAcl: x.defaultAcl,
-      });
-  }
+  for (const x of c.enums.values()) add(inSchema(x, 'enum', 'TYPE'), x, 'T');
+  for (const x of c.domains.values()) add(inSchema(x, 'domain', 'DOMAIN'), x, 'T');
+  for (const x of c.compositeTypes.values()) add(inSchema(x, 'composite type', 'TYPE'), x, 'T');
+  for (const x of c.ranges.values()) add(inSchema(x, 'range type', 'TYPE'), x, 'T');
   return out;
 }
 
