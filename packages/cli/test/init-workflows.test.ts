@@ -278,6 +278,26 @@ it('the generated workflows run: verify on a pull request, apply from the dispat
   expect(await query(beta, "SELECT 1 FROM information_schema.tables WHERE table_name = 'users'")).toHaveLength(1);
   expect(await query(alpha, "SELECT 1 FROM information_schema.tables WHERE table_name = 'users'")).toHaveLength(0);
 
+  // The nightly drift report: both databases are what their versions say; then a hand change on beta is found.
+  const drift = actionStep(workflow('db-migrate-drift.yml'), secrets);
+  expect(drift.dropped).toEqual([]);
+  const report = () =>
+    runActionBundle(drift.action, {
+      cwd: repo.dir,
+      eventName: 'schedule',
+      inputs: { ...drift.inputs, ...shadow },
+      env: drift.env,
+    });
+  const clean = await report();
+  expect(clean.log).not.toMatch(/^Error/m);
+  expect(clean.exitCode).toBe(0);
+  await query(beta, 'ALTER TABLE users ADD COLUMN hand_added int');
+  const drifted = await report();
+  expect(drifted.exitCode).toBe(1);
+  expect(drifted.log).toMatch(/beta[^\n]*drifted/);
+  expect(drifted.log).toContain('hand_added');
+  await query(beta, 'ALTER TABLE users DROP COLUMN hand_added');
+
   const workflowRef = {
     GITHUB_WORKFLOW_REF: 'octo-org/octo-repo/.github/workflows/db-migrate-sync-staging.yml@refs/heads/main',
   };

@@ -22,7 +22,11 @@ export const syncCommand: Command = {
       default: 'HEAD',
     },
     ...fleetOptions,
-    'dry-run': { type: 'boolean', description: 'Say what each database would run, changing nothing.' },
+    'dry-run': {
+      type: 'boolean',
+      description:
+        'Say what each database would run, and what the real run would refuse (data it would lose, pre-checks, an empty goal), changing nothing.',
+    },
     ...statementLimitOptions,
     allow: {
       type: 'string',
