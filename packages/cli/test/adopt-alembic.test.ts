@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { adminUrl, createTestDatabase, dropTestDatabase, query } from '../../../test/support/pg';
 import { makeTestRepo, type TestRepo } from '../../core/test/git-fixture';
-import { cli } from '../../../test/support/cli';
+import { cli, fleetArgs } from '../../../test/support/cli';
 
 const PYTHON = '/usr/bin/python3';
 const MODELS = (extra: string) => `from sqlalchemy import Column, Integer, String
@@ -142,17 +142,7 @@ it('checks the models equal production, creates the first migration, baselines t
   const applied = await cli(['apply', ...fleet]);
   expect(applied.code).toBe(0);
   expect(applied.stdout).toContain('2 targets: 2 applied');
-  const reverted = await cli([
-    'apply',
-    '--dir',
-    'migrations',
-    '--database',
-    `a=${a}`,
-    '--to',
-    '1',
-    '--shadow',
-    adminUrl(),
-  ]);
+  const reverted = await cli(['apply', ...fleetArgs('migrations', { a }), '--to', '1']);
   expect(reverted.code).toBe(0);
   expect(reverted.stdout).toMatch(/^a +\S+ +reverted +2 → 1 /m);
 

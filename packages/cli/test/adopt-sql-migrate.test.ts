@@ -8,7 +8,7 @@ import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { adminUrl, createTestDatabase, dropTestDatabase, query } from '../../../test/support/pg';
 import { makeTestRepo, type TestRepo } from '../../core/test/git-fixture';
-import { cli } from '../../../test/support/cli';
+import { cli, fleetArgs } from '../../../test/support/cli';
 
 const SQL_MIGRATE = '/usr/bin/sql-migrate';
 const DIR = 'db/migrations';
@@ -125,17 +125,7 @@ it('adopts a timestamped sql-migrate history as it is, then create, verify, appl
   expect(verified.code).toBe(0);
 
   // The fleet: b gets the adopted file it lacked and the new one; a gets the new one.
-  const applied = await cli([
-    'apply',
-    '--dir',
-    DIR,
-    '--database',
-    `a=${a}`,
-    '--database',
-    `b=${b}`,
-    '--shadow',
-    adminUrl(),
-  ]);
+  const applied = await cli(['apply', ...fleetArgs(DIR, { a, b })]);
   expect(applied.stderr).not.toMatch(/^error/m);
   expect(applied.code).toBe(0);
   for (const url of [a, b]) {
@@ -155,17 +145,7 @@ it('adopts a timestamped sql-migrate history as it is, then create, verify, appl
   expect((await gorpRows(b)).slice(0, 2)).toEqual(before.b);
 
   // Revert the change on a through the fleet command.
-  const reverted = await cli([
-    'apply',
-    '--dir',
-    DIR,
-    '--database',
-    `a=${a}`,
-    '--to',
-    '20240214100000',
-    '--shadow',
-    adminUrl(),
-  ]);
+  const reverted = await cli(['apply', ...fleetArgs(DIR, { a }), '--to', '20240214100000']);
   expect(reverted.code).toBe(0);
   expect(reverted.stdout).toMatch(/^a +\S+ +reverted +20240214100001 → 20240214100000 +reverted /m);
   expect((await gorpRows(a)).map((r) => r.id)).toEqual(Object.keys(HISTORY));

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { createTestRepo } from '../../../test/support/git';
 import { adminUrl, query } from '../../../test/support/pg';
 import { SHOP, password, recordedIds, workspace } from '../../core/test/fleet-fixture';
-import { cli } from '../../../test/support/cli';
+import { cli, fleetArgs } from '../../../test/support/cli';
 
 const ws = workspace('cli_fleet');
 afterAll(() => ws.cleanup());
@@ -13,18 +13,7 @@ describe('db-migrate apply, drift and sync', () => {
     const set = await ws.migrations(SHOP);
     const { acme, globex, initech: drifted } = await ws.databases(set, { acme: 2, globex: 5, initech: 4 });
     await query(drifted.url, 'ALTER TABLE orders ADD COLUMN coupon text');
-    const common = [
-      '--dir',
-      set.dir,
-      '--shadow',
-      adminUrl(),
-      '--database',
-      `acme=${acme.url}`,
-      '--database',
-      `globex=${globex.url}`,
-      '--database',
-      `initech=${drifted.url}`,
-    ];
+    const common = fleetArgs(set.dir, { acme: acme.url, globex: globex.url, initech: drifted.url });
 
     const plan = await cli(['apply', ...common, '--dry-run']);
     expect(plan.stdout).toMatch(/^Target +Database +Outcome +Version +Details$/m);
@@ -68,19 +57,7 @@ describe('db-migrate apply, drift and sync', () => {
     process.env.FLEET_CLI_A = a.url;
     process.env.FLEET_CLI_B = b.url;
     try {
-      const reverted = await cli([
-        'apply',
-        '--dir',
-        set.dir,
-        '--shadow',
-        adminUrl(),
-        '--targets',
-        file,
-        '--group',
-        'prod',
-        '--to',
-        '3',
-      ]);
+      const reverted = await cli(['apply', ...fleetArgs(set.dir), '--targets', file, '--group', 'prod', '--to', '3']);
       expect(reverted.code).toBe(0);
       expect(reverted.stdout).toMatch(
         /^a +\S+ +reverted +5 → 3 +reverted 5 → 3: 0005_unique_email\.sql, 0004_big_orders\.sql$/m,
@@ -93,19 +70,7 @@ describe('db-migrate apply, drift and sync', () => {
       );
       const bad = await cli(['apply', '--dir', set.dir, '--targets', file, '--shard', '3/2']);
       expect(bad).toMatchObject({ code: 1, stderr: 'db-migrate apply: --shard 3/2: i must be between 1 and n\n' });
-      const badTo = await cli([
-        'apply',
-        '--dir',
-        set.dir,
-        '--shadow',
-        adminUrl(),
-        '--targets',
-        file,
-        '--group',
-        'prod',
-        '--to',
-        '7',
-      ]);
+      const badTo = await cli(['apply', ...fleetArgs(set.dir), '--targets', file, '--group', 'prod', '--to', '7']);
       expect(badTo.code).toBe(1);
       expect(badTo.stderr).toMatch(/^db-migrate apply: --to 7: there is no migration version 7 in /);
     } finally {

@@ -4,8 +4,7 @@
  */
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cli } from '../../../test/support/cli';
-import { adminUrl } from '../../../test/support/pg';
+import { cli, fleetArgs } from '../../../test/support/cli';
 import { SHOP, recordedIds, workspace } from '../../core/test/fleet-fixture';
 
 const ws = workspace('bad_input');
@@ -28,17 +27,7 @@ describe('refused before any work', () => {
     if (process.getuid?.() !== 0)
       cases.push([join(readOnly, 'report.json'), /--json \S+: directory \S+read-only is not writable/]);
     for (const [path, message] of cases) {
-      const run = await cli([
-        'apply',
-        '--dir',
-        set.dir,
-        '--shadow',
-        adminUrl(),
-        '--database',
-        `acme=${db.url}`,
-        '--json',
-        path,
-      ]);
+      const run = await cli(['apply', ...fleetArgs(set.dir, { acme: db.url }), '--json', path]);
       expect(run.code).toBe(1);
       expect(run.stderr).toMatch(message);
       expect(run.stdout).toBe('');

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { adminUrl, query } from '../../../test/support/pg';
 import { SHOP, password, recordedIds, workspace } from '../../core/test/fleet-fixture';
-import { cli } from '../../../test/support/cli';
+import { cli, fleetArgs } from '../../../test/support/cli';
 
 const ws = workspace('cli_baseline');
 afterAll(() => ws.cleanup());
@@ -19,18 +19,7 @@ describe('db-migrate baseline', () => {
     const odd = await ws.database(set, 0, 'odd');
     await query(odd.url, `${SCHEMA_AT_2}; CREATE INDEX orders_total ON orders (total)`);
     const current = await ws.database(set, 5, 'current');
-    const common = [
-      '--dir',
-      set.dir,
-      '--shadow',
-      adminUrl(),
-      '--to',
-      '2',
-      '--database',
-      `legacy=${legacy.url}`,
-      '--database',
-      `current=${current.url}`,
-    ];
+    const common = [...fleetArgs(set.dir, { legacy: legacy.url, current: current.url }), '--to', '2'];
 
     const plan = await cli(['baseline', ...common, '--dry-run']);
     expect(plan.code).toBe(0);
@@ -66,15 +55,7 @@ describe('db-migrate baseline', () => {
     expect(readFileSync(json, 'utf8')).not.toContain(password());
 
     // The adopted database now migrates like any other.
-    const applied = await cli([
-      'apply',
-      '--dir',
-      set.dir,
-      '--shadow',
-      adminUrl(),
-      '--database',
-      `legacy=${legacy.url}`,
-    ]);
+    const applied = await cli(['apply', ...fleetArgs(set.dir, { legacy: legacy.url })]);
     expect(applied.code).toBe(0);
     expect(applied.stdout).toMatch(/^legacy +\S+ +applied +2 → 5 /m);
   });

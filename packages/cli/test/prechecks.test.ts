@@ -3,8 +3,8 @@
  * of the tables a statement would lock; --json carries the same as fields; a refused database fails the
  * run (exit 1) while the others migrate; --allow acknowledges a large table.
  */
-import { adminUrl, query } from '../../../test/support/pg';
-import { cli } from '../../../test/support/cli';
+import { query } from '../../../test/support/pg';
+import { cli, fleetArgs } from '../../../test/support/cli';
 import { SHOP, recordedIds, workspace } from '../../core/test/fleet-fixture';
 
 const ws = workspace('cli_prechecks');
@@ -21,18 +21,7 @@ test('apply --dry-run names the refused databases with counts, examples and tabl
     large.url,
     `INSERT INTO customers (name, email) SELECT 'c' || i, 'c' || i || '@example.com' FROM generate_series(1, 20000) AS i; ANALYZE customers`,
   );
-  const common = [
-    '--dir',
-    set.dir,
-    '--shadow',
-    adminUrl(),
-    '--database',
-    `small=${small.url}`,
-    '--database',
-    `dupes=${dupes.url}`,
-    '--database',
-    `large=${large.url}`,
-  ];
+  const common = fleetArgs(set.dir, { small: small.url, dupes: dupes.url, large: large.url });
 
   const json = await cli(['apply', ...common, '--dry-run', '--json', '-']);
   expect(json.code).toBe(1);

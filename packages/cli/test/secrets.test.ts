@@ -6,7 +6,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createTestRepo } from '../../../test/support/git';
 import { join } from 'node:path';
-import { cli } from '../../../test/support/cli';
+import { cli, fleetArgs } from '../../../test/support/cli';
 import { adminUrl, query } from '../../../test/support/pg';
 import { createRole, dropRoles } from '../../../test/support/roles';
 import { SHOP, workspace } from '../../core/test/fleet-fixture';
@@ -67,15 +67,7 @@ describe('passwords with reserved characters', () => {
         /^db-migrate status: the URL of 127\.0\.0\.1:\d+\/\S+ cannot be used: .*percent-encode the password/m,
       );
 
-      const listed = await cli([
-        'drift',
-        '--dir',
-        set.dir,
-        '--shadow',
-        adminUrl(),
-        '--database',
-        `acme=${unencoded(db.url, role.name)}`,
-      ]);
+      const listed = await cli(['drift', ...fleetArgs(set.dir, { acme: unencoded(db.url, role.name) })]);
       expectNoPart(listed.stdout + listed.stderr);
       expect(listed.stderr).toMatch(/--database #1: the URL of "acme" cannot be used: .*percent-encode the password/);
     } finally {

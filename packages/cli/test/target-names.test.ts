@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { adminUrl } from '../../../test/support/pg';
 import { SHOP, password, recordedIds, workspace } from '../../core/test/fleet-fixture';
-import { cli } from '../../../test/support/cli';
+import { cli, fleetArgs } from '../../../test/support/cli';
 
 const ws = workspace('cli_target');
 afterAll(() => ws.cleanup());
@@ -31,16 +31,13 @@ it('--target picks clients of the targets file by name; an unknown name is refus
 
   const applied = await cli([
     'apply',
-    '--dir',
-    set.dir,
+    ...fleetArgs(set.dir),
     '--targets',
     targets,
     '--target',
     'acme',
     '--target',
     'initech',
-    '--shadow',
-    adminUrl(),
   ]);
   expect(applied.code).toBe(0);
   expect(applied.stdout).toContain('2 targets: 2 applied');
@@ -48,32 +45,12 @@ it('--target picks clients of the targets file by name; an unknown name is refus
   expect(await recordedIds(initech.url)).toHaveLength(5);
   expect(await recordedIds(globex.url)).toHaveLength(2);
 
-  const drift = await cli([
-    'drift',
-    '--dir',
-    set.dir,
-    '--targets',
-    targets,
-    '--target',
-    'globex',
-    '--shadow',
-    adminUrl(),
-  ]);
+  const drift = await cli(['drift', ...fleetArgs(set.dir), '--targets', targets, '--target', 'globex']);
   expect(drift.code).toBe(0);
   expect(drift.stdout).toMatch(/^globex /m);
   expect(drift.stdout).not.toMatch(/^acme /m);
 
-  const unknown = await cli([
-    'apply',
-    '--dir',
-    set.dir,
-    '--targets',
-    targets,
-    '--target',
-    'acmee',
-    '--shadow',
-    adminUrl(),
-  ]);
+  const unknown = await cli(['apply', ...fleetArgs(set.dir), '--targets', targets, '--target', 'acmee']);
   expect(unknown.code).toBe(1);
   expect(unknown.stderr).toContain(`no target named "acmee" in ${targets} (names there: acme, globex, initech)`);
 
@@ -88,17 +65,7 @@ it('--database name=env:VAR and --database env:VAR read the URL from the environ
   const set = await ws.migrations(SHOP);
   const { acme } = await ws.databases(set, { acme: 1 });
   process.env.TARGET_ACME_URL = acme.url;
-  const applied = await cli([
-    'apply',
-    '--dir',
-    set.dir,
-    '--database',
-    'acme=env:TARGET_ACME_URL',
-    '--to',
-    '3',
-    '--shadow',
-    adminUrl(),
-  ]);
+  const applied = await cli(['apply', ...fleetArgs(set.dir, { acme: 'env:TARGET_ACME_URL' }), '--to', '3']);
   expect(applied.code).toBe(0);
   expect(await recordedIds(acme.url)).toHaveLength(3);
   const status = await cli(['status', '--dir', set.dir, '--database', 'env:TARGET_ACME_URL']);

@@ -91,6 +91,13 @@ function discardMigration(repo: TestRepo, version: number): void {
   }
 }
 
+/** Migration 2 removed and that committed, then an empty commit whose message (its trailers) the next create reads. */
+function redoMigrationTwo(repo: TestRepo, message: string): void {
+  discardMigration(repo, 2);
+  commitMigrations(repo, 'drop migration 2');
+  repo.git('commit', '--quiet', '--allow-empty', '-m', message);
+}
+
 function newRepo(): TestRepo {
   const repo = makeTestRepo();
   repos.push(repo);
@@ -166,13 +173,8 @@ Base.metadata.create_all(create_engine(os.environ["DATABASE_URL"]))
   });
 
   it('declared by trailer, it becomes RENAME in Up and Down, keeps the rows of the column and of the table, and verifies', async () => {
-    discardMigration(repo, 2);
-    commitMigrations(repo, 'drop migration 2');
-    repo.git(
-      'commit',
-      '--quiet',
-      '--allow-empty',
-      '-m',
+    redoMigrationTwo(
+      repo,
       'declare the renames\n\nDB-Migrate-Rename: public.products.title -> name\nDB-Migrate-Rename: public.legacy_notes -> notes',
     );
     const migration = await create(source);
@@ -276,15 +278,7 @@ describe('an ordinary drop', () => {
   });
 
   it('passes with the trailer, which create copies into the file and the metadata', async () => {
-    discardMigration(repo, 2);
-    commitMigrations(repo, 'drop migration 2');
-    repo.git(
-      'commit',
-      '--quiet',
-      '--allow-empty',
-      '-m',
-      'legacy_code is unused\n\nDB-Migrate-Allow: drops-data public.customers.legacy_code',
-    );
+    redoMigrationTwo(repo, 'legacy_code is unused\n\nDB-Migrate-Allow: drops-data public.customers.legacy_code');
     const again = await create(source);
     expect(again.unacknowledged).toEqual([]);
     expect(again.text).toContain('\n-- db-migrate: allow drops-data public.customers.legacy_code\n');

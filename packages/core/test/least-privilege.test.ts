@@ -8,7 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cli } from '../../../test/support/cli';
+import { cli, fleetArgs } from '../../../test/support/cli';
 import { adminUrl, query } from '../../../test/support/pg';
 import { createRole, dropRoles } from '../../../test/support/roles';
 import { up } from '../src/applier/migrator';
@@ -82,15 +82,7 @@ describe('rights', () => {
       status.stderr.match(/cannot read db_migrate\.applied_checksums: whether applied files changed since is unknown/g),
     ).toHaveLength(1);
 
-    const drift = await cli([
-      'drift',
-      '--dir',
-      set.dir,
-      '--shadow',
-      adminUrl(),
-      '--database',
-      `shop=${reader.urlFor(db.url)}`,
-    ]);
+    const drift = await cli(['drift', ...fleetArgs(set.dir, { shop: reader.urlFor(db.url) })]);
     expect(drift.stdout).toMatch(/^shop +\S+ +consistent +3 /m);
     expect(drift.code).toBe(0);
     expect(drift.stderr.match(/cannot read db_migrate\.applied_checksums/g)).toHaveLength(1);
