@@ -13,6 +13,7 @@
  * when it calls one of VOLATILE_FUNCTIONS or a function created VOLATILE by the linted migrations.
  */
 import { DEFAULT_LOCK_TIMEOUT_MS } from '../applier/lock-retry';
+import { VOLATILE_FUNCTIONS } from '../pg/volatile-functions';
 import { hazards } from '../diff/hazards';
 import type { Hazard } from '../diff/types';
 import type { MigrationFile, MigrationSection, MigrationStatement } from '../migrations/format';
@@ -67,29 +68,6 @@ export const LINT_HAZARD_CODES: ReadonlySet<string> = new Set([
   'enum-value-added',
   'changes-access',
   'replica-identity',
-]);
-
-/** Built-in functions that are VOLATILE in pg_proc and commonly used in defaults (each call differs, so every row is written). */
-export const VOLATILE_FUNCTIONS: ReadonlySet<string> = new Set([
-  'clock_timestamp',
-  'timeofday',
-  'random',
-  'random_normal',
-  'setseed',
-  'gen_random_uuid',
-  'gen_random_bytes',
-  'uuid_generate_v1',
-  'uuid_generate_v1mc',
-  'uuid_generate_v4',
-  'uuidv4',
-  'uuidv7',
-  'nextval',
-  'currval',
-  'lastval',
-  'txid_current',
-  'pg_current_xact_id',
-  'crypt',
-  'gen_salt',
 ]);
 
 const SERIAL_TYPES = new Set(['serial', 'serial2', 'serial4', 'serial8', 'smallserial', 'bigserial']);

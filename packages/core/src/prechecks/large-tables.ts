@@ -8,7 +8,7 @@
  * large-table limit unless acknowledged (`--allow 'rewrites-table public.orders'` or the marker line).
  */
 import type { Client } from 'pg';
-import { VOLATILE_FUNCTIONS } from '../lint/lint';
+import { VOLATILE_FUNCTIONS } from '../pg/volatile-functions';
 import type { PgNode } from '../migrations/pg-parser';
 import { type PendingRange, type PendingStatement, tableOf, typeParts, typeSql } from './statements';
 import type { LockingCode } from './types';
