@@ -31,7 +31,7 @@ import {
 } from '../intent/data-loss';
 import type { MigrationStatement } from '../migrations/format';
 import type { MigrationSet } from '../migrations/store';
-import { type PgNode, loadPgParser, parseSql, relationName } from '../migrations/pg-parser';
+import { type ParsedSql, loadPgParser, parseSql, relationName } from '../migrations/pg-parser';
 import type { RowCounts } from '../seed/rows';
 import type { ShadowDatabase } from '../shadow/types';
 import type { MigrationEntry } from './numbering';
@@ -129,7 +129,7 @@ function withNarrowings(allowed: readonly Acknowledgement[]): Acknowledgement[] 
 
 /** The tables a statement removes rows from directly (DELETE, TRUNCATE), as written; none for anything else. */
 function deletedTables(statement: MigrationStatement): string[] {
-  let parsed: { kind: string; node: PgNode }[];
+  let parsed: ParsedSql[];
   try {
     parsed = parseSql(statement.sql);
   } catch {
@@ -139,7 +139,7 @@ function deletedTables(statement: MigrationStatement): string[] {
     s.kind === 'DeleteStmt'
       ? [relationName(s.node.relation)]
       : s.kind === 'TruncateStmt'
-        ? (s.node.relations as PgNode[]).map((r) => relationName(r.RangeVar))
+        ? (s.node.relations ?? []).map((r) => relationName(r.RangeVar))
         : [],
   );
 }
