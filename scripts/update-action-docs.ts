@@ -1,11 +1,13 @@
 /**
  * Writes each action's input and output tables into docs/actions.md, between the markers
  * `<!-- action-docs:<action>:inputs -->` ... `<!-- /action-docs -->`, from its action.yml: one source.
- * `--check` writes nothing and fails when the page is stale (scripts/test.sh runs it).
+ * `--check` writes nothing and fails when the page is stale, when another page repeats a table (the
+ * READMEs link to docs/actions.md), or when an action's code reads an input its action.yml does not
+ * declare, or declares one its code never reads (scripts/test.sh runs it).
  *
  *   node -r ./scripts/register-ts.js scripts/update-action-docs.ts [--check]
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const ROOT = resolve(__dirname, '..');
@@ -63,14 +65,82 @@ export function updatedPage(text: string): string {
   return page;
 }
 
+const sourceFiles = (dir: string) =>
+  readdirSync(join(ROOT, dir))
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => readFileSync(join(ROOT, dir, f), 'utf8'));
+
+/** The input names read by literal in `text`: `getOptionalInput('mode')`, `repositoryInput('schema-repository', ...)`. */
+const literalInputs = (text: string) => [...text.matchAll(/\b\w*Input\(\s*'([a-z][a-z0-9-]*)'/g)].map((m) => m[1]!);
+
+/** The inputs each exported helper of packages/action-kit reads (`getSchemaSourceInputs` -> schema-dir...). */
+function helperInputs(): Map<string, string[]> {
+  const helpers = new Map<string, string[]>();
+  for (const text of sourceFiles('packages/action-kit/src')) {
+    const starts = [...text.matchAll(/^export (?:async )?function (\w+)/gm)];
+    starts.forEach((m, i) => {
+      const body = text.slice(m.index, starts[i + 1]?.index ?? text.length);
+      const read = literalInputs(body);
+      if (read.length) helpers.set(m[1]!, read);
+    });
+  }
+  return helpers;
+}
+
+/** The inputs an action's code reads: literal names in actions/<action>/src, and those of the helpers it calls. */
+export function inputsRead(action: string): Set<string> {
+  const helpers = helperInputs();
+  const read = new Set<string>();
+  for (const text of sourceFiles(`actions/${action}/src`)) {
+    for (const name of literalInputs(text)) read.add(name);
+    for (const [helper, names] of helpers)
+      if (new RegExp(`\\b${helper}\\(`).test(text)) for (const name of names) read.add(name);
+  }
+  return read;
+}
+
+/** What disagrees between an action's action.yml and its code, one line each. */
+export function inputProblems(action: string): string[] {
+  const spec = YAML.parse(readFileSync(join(ROOT, action, 'action.yml'), 'utf8')) as ActionSpec;
+  const declared = new Set(Object.keys(spec.inputs));
+  const read = inputsRead(action);
+  return [
+    ...[...read]
+      .filter((n) => !declared.has(n))
+      .map((n) => `${action}: actions/${action}/src reads input "${n}", not declared in ${action}/action.yml`),
+    ...[...declared]
+      .filter((n) => !read.has(n))
+      .map((n) => `${action}: ${action}/action.yml declares input "${n}", never read by actions/${action}/src`),
+  ];
+}
+
+/** Pages other than docs/actions.md that repeat an input or output table (they should link to it). */
+export function repeatedTables(): string[] {
+  const pages = ACTIONS.flatMap((a) => [`${a}/README.md`, `actions/${a}/README.md`, `packages/action-kit/README.md`]);
+  return [...new Set(pages)].filter((page) => {
+    try {
+      return /^\| (Input|Output) \|/m.test(readFileSync(join(ROOT, page), 'utf8'));
+    } catch {
+      return false;
+    }
+  });
+}
+
 if (require.main === module) {
   const text = readFileSync(PAGE, 'utf8');
   const updated = updatedPage(text);
   if (process.argv.includes('--check')) {
-    if (updated !== text) {
-      console.error(
-        'docs/actions.md: the input/output tables differ from the action.yml files: run node -r ./scripts/register-ts.js scripts/update-action-docs.ts',
-      );
+    const problems = [
+      ...(updated !== text
+        ? [
+            'docs/actions.md: the input/output tables differ from the action.yml files: run node -r ./scripts/register-ts.js scripts/update-action-docs.ts',
+          ]
+        : []),
+      ...ACTIONS.flatMap(inputProblems),
+      ...repeatedTables().map((page) => `${page}: repeats an input/output table; link to docs/actions.md instead`),
+    ];
+    if (problems.length) {
+      for (const problem of problems) console.error(problem);
       process.exit(1);
     }
   } else if (updated !== text) {

@@ -128,7 +128,7 @@ export function getMigrationsDirInput(repoDir: string): string {
 }
 
 /**
- * Inputs `exclude-tables` (one `[schema.]table` pattern a line, `*` and `?` globs) and
+ * Inputs `exclude-tables` (one `[schema.]table` pattern a line, globs as in docs/globs.md) and
  * `include-framework-tables` (compare the frameworks' bookkeeping tables, left out by default).
  */
 export function getTableFilterInputs(): { excludeTables?: string[]; includeFrameworkTables?: boolean } {

@@ -185,7 +185,7 @@ describe('the first hour', () => {
     const ahead = await cli(['verify', ...base]);
     expect(ahead.code).toBe(0);
     expect(ahead.stdout).toMatch(
-      /Consistency: passed with warnings .*\n(.*\n)* {2}warning: the schema at HEAD [0-9a-f]{7} differs from the goal [0-9a-f]{7} \(column public\.users\.name\) and no migration covers it yet/,
+      /Consistency: passed with warnings .*\n(.*\n)* {2}warning: the schema at HEAD [0-9a-f]{7} differs from the goal [0-9a-f]{7} \(create column public\.users\.name\) and no migration covers it yet/,
     );
 
     const file = join(migrations(), '0001_create_users.sql');

@@ -68,7 +68,8 @@ export const tableFilterOptions: OptionTable = {
     type: 'string',
     multiple: true,
     value: '<[schema.]table>',
-    description: 'Leave this table out of every comparison (globs: `audit.*`, `tmp_*`; no schema means any schema).',
+    description:
+      'Leave this table out of every comparison (globs, docs/globs.md: `audit.*`, `tmp_*`; no schema means any schema).',
   },
   'include-framework-tables': {
     type: 'boolean',

@@ -5,6 +5,8 @@
  * back in). Only names no application would use for its own data are listed: TypeORM's and MikroORM's
  * plain `migrations` table is not, exclude it with an exclude-table pattern.
  */
+import { globToRegExp } from '../glob';
+
 export interface FrameworkTable {
   readonly framework: string;
   /** Only in this schema; any schema when absent (the frameworks create theirs on the search_path). */
@@ -36,20 +38,13 @@ export function frameworkOf(schema: string, table: string): string | undefined {
   return FRAMEWORK_TABLES.find((t) => t.table === table && (t.schema === undefined || t.schema === schema))?.framework;
 }
 
-/** An exclude-table pattern, `table` (any schema) or `schema.table`, each part with `*` and `?` globs. */
+/** An exclude-table pattern, `table` (any schema) or `schema.table`, each part a glob (docs/globs.md). */
 export function tablePatternMatcher(pattern: string): (schema: string, table: string) => boolean {
   const dot = pattern.indexOf('.');
-  const part = (glob: string) =>
-    new RegExp(
-      `^${glob
-        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-        .replace(/\*/g, '.*')
-        .replace(/\?/g, '.')}$`,
-    );
   if (dot < 0) {
-    const table = part(pattern);
+    const table = globToRegExp(pattern);
     return (_schema, name) => table.test(name);
   }
-  const [schemaPart, tablePart] = [part(pattern.slice(0, dot)), part(pattern.slice(dot + 1))];
+  const [schemaPart, tablePart] = [globToRegExp(pattern.slice(0, dot)), globToRegExp(pattern.slice(dot + 1))];
   return (schema, name) => schemaPart.test(schema) && tablePart.test(name);
 }

@@ -100,8 +100,8 @@ export interface DiffOptions {
    */
   readonly online?: boolean;
   /**
-   * Tables to leave out, with what hangs on them: `table` (any schema) or `schema.table`, `*` and `?`
-   * as globs, e.g. `audit.*`, `public.tmp_*`.
+   * Tables to leave out, with what hangs on them: `table` (any schema) or `schema.table`, each part
+   * a glob (glob.ts), e.g. `audit.*`, `public.tmp_*`.
    */
   readonly excludeTables?: readonly string[];
   /** Compare the frameworks' bookkeeping tables too (FRAMEWORK_TABLES: django_migrations, ...), left out by default. */

@@ -3,6 +3,7 @@
  * (each migration commits together with its record, and a new attempt re-reads the version under the
  * lock), so retrying a transient failure can never apply a migration twice.
  */
+import { ERROR_CODES, errorCode, errorCodeMeaning } from '../error-codes';
 import { errorMessage } from '../errors';
 
 export interface RetryOptions {
@@ -15,24 +16,6 @@ export interface RetryOptions {
 export const DEFAULT_RETRY_ATTEMPTS = 4;
 export const DEFAULT_RETRY_BASE_DELAY_MS = 500;
 
-/**
- * SQLSTATEs that say "the same thing may well succeed in a moment": serialization failure, deadlock,
- * lock timeout, too many connections, server starting up, and the connection-exception class.
- * Not 57P01 (an administrator terminated the session): that is someone's decision, not bad luck.
- */
-const TRANSIENT_SQLSTATES = new Set([
-  '40001',
-  '40P01',
-  '55P03',
-  '53300',
-  '57P03',
-  '08000',
-  '08003',
-  '08006',
-  '08001',
-  '08004',
-]);
-const TRANSIENT_NODE_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
 /** For failures that carry no code (connectDatabase keeps one in `cause`; others may not): recognise their words. */
 const TRANSIENT_MESSAGES = [
   /too many clients/i,
@@ -48,28 +31,19 @@ const TRANSIENT_MESSAGES = [
   /canceling statement due to lock timeout/i,
 ];
 
-/** The SQLSTATE or Node error code of an error, looking through `cause`. */
-export function errorCode(error: unknown): string | undefined {
-  for (
-    let e = error as { code?: unknown; cause?: unknown } | undefined, depth = 0;
-    e && depth < 5;
-    e = e.cause as typeof e, depth++
-  ) {
-    if (typeof e.code === 'string') return e.code;
-  }
-  return undefined;
-}
-
+/** Whether a code says the same thing may well succeed in a moment (error-codes.ts). */
 export function isTransientCode(code: string | undefined): boolean {
-  return code !== undefined && (TRANSIENT_SQLSTATES.has(code) || TRANSIENT_NODE_CODES.has(code));
+  return errorCodeMeaning(code)?.retryable === true;
 }
 
-/** True when a failure is worth retrying: a transient SQLSTATE or network error, by code or by its words. */
+/**
+ * True when a failure is worth retrying: by its code when the table lists it (one by one, not by class),
+ * else by its words (a failure may carry no code).
+ */
 export function isTransientFailure(error: unknown, sqlState?: string): boolean {
   if (sqlState !== undefined) return isTransientCode(sqlState);
   const code = errorCode(error);
-  if (code !== undefined && isTransientCode(code)) return true;
-  if (code === '57P01') return false;
+  if (code !== undefined && Object.hasOwn(ERROR_CODES, code)) return isTransientCode(code);
   const message = errorMessage(error);
   return TRANSIENT_MESSAGES.some((pattern) => pattern.test(message));
 }

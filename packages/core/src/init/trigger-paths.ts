@@ -4,22 +4,7 @@
  * by GITHUB_WORKFLOW_REF) and warn when the event's paths filter does not cover the schema-dir input.
  */
 import { parse } from 'yaml';
-
-/** GitHub's path filter globs: `**` any depth, `*` within one segment, `?` one character. */
-export function pathGlobMatches(pattern: string, path: string): boolean {
-  let regex = '';
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i];
-    if (c === '*' && pattern[i + 1] === '*') {
-      regex += '.*';
-      i++;
-      if (pattern[i + 1] === '/') i++, (regex += '(?:/)?');
-    } else if (c === '*') regex += '[^/]*';
-    else if (c === '?') regex += '[^/]';
-    else regex += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
-  }
-  return new RegExp(`^${regex}$`).test(path);
-}
+import { globMatches } from '../glob';
 
 /** The workflow file a run comes from, from GITHUB_WORKFLOW_REF (`owner/repo/.github/workflows/x.yml@refs/heads/main`). */
 export function workflowPathFromRef(workflowRef: string | undefined): string | undefined {
@@ -52,11 +37,11 @@ export function triggerPathsProblem(
     typeof trigger === 'object' && trigger !== null ? (trigger as Record<string, unknown>).paths : undefined;
   if (!Array.isArray(paths) || paths.length === 0) return undefined;
   const probe = `${dir}/any-file`;
-  // Later patterns win: a `!` pattern excludes what earlier ones included.
+  // Later patterns win: a `!` pattern excludes what earlier ones included. GitHub's globs read as ours (docs/globs.md).
   let covered = false;
   for (const raw of paths.map(String)) {
     const negated = raw.startsWith('!');
-    if (pathGlobMatches(negated ? raw.slice(1) : raw, probe)) covered = !negated;
+    if (globMatches(negated ? raw.slice(1) : raw, probe)) covered = !negated;
   }
   if (covered) return undefined;
   return (

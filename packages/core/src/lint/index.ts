@@ -1,6 +1,5 @@
 export {
   LINT_HAZARD_CODES,
-  VOLATILE_FUNCTIONS,
   lintMigrations,
   type LintFinding,
   type LintInput,

@@ -13,14 +13,19 @@
  * when it calls one of VOLATILE_FUNCTIONS or a function created VOLATILE by the linted migrations.
  */
 import { DEFAULT_LOCK_TIMEOUT_MS } from '../applier/lock-retry';
+import { VOLATILE_FUNCTIONS } from '../pg/volatile-functions';
 import { hazards } from '../diff/hazards';
 import type { Hazard } from '../diff/types';
 import type { MigrationFile, MigrationSection, MigrationStatement } from '../migrations/format';
 import {
+  type NodeOf,
   type ParsedSql,
   type PgNode,
   SqlSyntaxError,
+  deepSome,
   fileLineAt,
+  lastName,
+  listItems,
   loadPgParser,
   nameOf,
   parseSql,
@@ -67,29 +72,6 @@ export const LINT_HAZARD_CODES: ReadonlySet<string> = new Set([
   'enum-value-added',
   'changes-access',
   'replica-identity',
-]);
-
-/** Built-in functions that are VOLATILE in pg_proc and commonly used in defaults (each call differs, so every row is written). */
-export const VOLATILE_FUNCTIONS: ReadonlySet<string> = new Set([
-  'clock_timestamp',
-  'timeofday',
-  'random',
-  'random_normal',
-  'setseed',
-  'gen_random_uuid',
-  'gen_random_bytes',
-  'uuid_generate_v1',
-  'uuid_generate_v1mc',
-  'uuid_generate_v4',
-  'uuidv4',
-  'uuidv7',
-  'nextval',
-  'currval',
-  'lastval',
-  'txid_current',
-  'pg_current_xact_id',
-  'crypt',
-  'gen_salt',
 ]);
 
 const SERIAL_TYPES = new Set(['serial', 'serial2', 'serial4', 'serial8', 'smallserial', 'bigserial']);
@@ -154,14 +136,14 @@ class NotNullChecks {
 }
 
 /** The format_type spelling of a parsed type name for the string types whose changes may skip the rewrite; undefined for others. */
-function stringTypeName(typeName: PgNode | undefined): string | undefined {
-  const name = (typeName?.names as PgNode[] | undefined)?.at(-1)?.String?.sval as string | undefined;
-  const mods = (typeName?.typmods as PgNode[] | undefined) ?? [];
+function stringTypeName(typeName: NodeOf<'TypeName'> | undefined): string | undefined {
+  const name = lastName(typeName?.names);
+  const mods = typeName?.typmods ?? [];
   if (typeName?.arrayBounds) return undefined;
   if (name === 'text' && mods.length === 0) return 'text';
   if (name !== 'varchar') return undefined;
   if (mods.length === 0) return 'character varying';
-  const length = mods[0]?.A_Const?.ival?.ival as number | undefined;
+  const length = mods[0]?.A_Const?.ival?.ival;
   return mods.length === 1 && length !== undefined ? `character varying(${length})` : undefined;
 }
 
@@ -179,13 +161,6 @@ function keepsValuesWithoutRewrite(from: string, to: string): boolean {
 function tableKey(name: string): string {
   return name.includes('.') ? name : `public.${name}`;
 }
-
-const deepSome = (node: unknown, test: (n: PgNode) => boolean): boolean => {
-  if (Array.isArray(node)) return node.some((n) => deepSome(n, test));
-  if (node === null || typeof node !== 'object') return false;
-  if (test(node as PgNode)) return true;
-  return Object.values(node).some((v) => deepSome(v, test));
-};
 
 const OBJECT_WORDS: Record<string, string> = {
   OBJECT_TABLE: 'table',
@@ -208,7 +183,12 @@ const OBJECT_WORDS: Record<string, string> = {
   OBJECT_AGGREGATE: 'aggregate',
 };
 
-const RENAMES_BREAKING_CODE = new Set([
+/** `table` for OBJECT_TABLE: an object type as a word. */
+function objectWord(type: string | undefined): string {
+  return OBJECT_WORDS[type ?? ''] ?? String(type).replace('OBJECT_', '').toLowerCase();
+}
+
+const RENAMES_BREAKING_CODE: ReadonlySet<string> = new Set([
   'OBJECT_TABLE',
   'OBJECT_COLUMN',
   'OBJECT_VIEW',
@@ -227,7 +207,7 @@ const ROW_SECURITY_ACTIONS: Record<string, string> = {
   AT_NoForceRowSecurity: 'no force row level security',
 };
 
-function roleNames(roles: PgNode[] | undefined): string {
+function roleNames(roles: readonly PgNode[] | undefined): string {
   return (roles ?? [])
     .map((r) =>
       r.RoleSpec?.roletype === 'ROLESPEC_PUBLIC'
@@ -238,13 +218,11 @@ function roleNames(roles: PgNode[] | undefined): string {
 }
 
 /** `grants SELECT, INSERT on table public.t to bob`: what a GRANT or REVOKE (or its default-privileges form) changes. */
-function grantText(n: PgNode): string {
+function grantText(n: NodeOf<'GrantStmt'>): string {
   const privileges =
-    ((n.privileges as PgNode[] | undefined) ?? [])
-      .map((p) => String(p.AccessPriv?.priv_name ?? '').toUpperCase())
-      .join(', ') || 'ALL';
-  const kind = OBJECT_WORDS[n.objtype as string] ?? String(n.objtype).replace('OBJECT_', '').toLowerCase();
-  const objects = ((n.objects as PgNode[] | undefined) ?? []).map((o) =>
+    (n.privileges ?? []).map((p) => String(p.AccessPriv?.priv_name ?? '').toUpperCase()).join(', ') || 'ALL';
+  const kind = objectWord(n.objtype);
+  const objects = (n.objects ?? []).map((o) =>
     o.RangeVar
       ? relationName(o.RangeVar)
       : o.String
@@ -361,15 +339,15 @@ class SectionLint {
     line: number,
     later: readonly { statement: MigrationStatement; s: ParsedSql }[],
   ): void {
-    const n = s.node;
-    switch (s.kind) {
+    const { kind, node: n } = s;
+    switch (kind) {
       case 'VariableSetStmt':
         if (n.name === 'lock_timeout') this.lockTimeoutSet = n.kind !== 'VAR_RESET';
         return;
       case 'CreateStmt':
-        for (const e of (n.tableElts as PgNode[] | undefined) ?? []) {
-          const type = e.ColumnDef ? stringTypeName(e.ColumnDef.typeName) : undefined;
-          if (type) this.columnTypes.set(`${tableKey(relationName(n.relation))}.${e.ColumnDef.colname}`, type);
+        for (const e of n.tableElts ?? []) {
+          const type = stringTypeName(e.ColumnDef?.typeName);
+          if (type) this.columnTypes.set(`${tableKey(relationName(n.relation))}.${e.ColumnDef?.colname}`, type);
         }
         this.created.add(tableKey(relationName(n.relation)));
         if (this.section === 'up') this.upCreated.add(tableKey(relationName(n.relation)));
@@ -381,9 +359,8 @@ class SectionLint {
         }
         return;
       case 'CreateFunctionStmt': {
-        const volatility = (n.options as PgNode[] | undefined)?.find((o) => o.DefElem?.defname === 'volatility')
-          ?.DefElem.arg?.String?.sval;
-        const name = (n.funcname as PgNode[]).at(-1)?.String?.sval as string;
+        const volatility = n.options?.find((o) => o.DefElem?.defname === 'volatility')?.DefElem?.arg?.String?.sval;
+        const name = lastName(n.funcname) ?? '';
         if (volatility === undefined || volatility === 'volatile') this.volatileFunctions.add(name);
         else this.volatileFunctions.delete(name);
         return;
@@ -392,7 +369,7 @@ class SectionLint {
         const table = relationName(n.relation);
         if (this.section === 'up' && n.idxname)
           this.upCreated.add(
-            `index:${tableKey(n.relation.schemaname ? `${n.relation.schemaname}.${n.idxname}` : n.idxname)}`,
+            `index:${tableKey(n.relation?.schemaname ? `${n.relation.schemaname}.${n.idxname}` : n.idxname)}`,
           );
         if (n.concurrent) return this.refusedInTransaction('CREATE INDEX CONCURRENTLY', line);
         if (this.isNew(table)) return;
@@ -402,11 +379,13 @@ class SectionLint {
         return this.locks(table, line);
       }
       case 'ReindexStmt': {
-        const concurrently = (n.params as PgNode[] | undefined)?.some((p) => p.DefElem?.defname === 'concurrently');
-        const wide = ['REINDEX_OBJECT_SCHEMA', 'REINDEX_OBJECT_DATABASE', 'REINDEX_OBJECT_SYSTEM'].includes(n.kind);
+        const concurrently = n.params?.some((p) => p.DefElem?.defname === 'concurrently');
+        const wide = ['REINDEX_OBJECT_SCHEMA', 'REINDEX_OBJECT_DATABASE', 'REINDEX_OBJECT_SYSTEM'].includes(
+          n.kind ?? '',
+        );
         if (concurrently || wide)
           return this.refusedInTransaction(
-            `REINDEX ${concurrently ? 'CONCURRENTLY' : n.kind.replace('REINDEX_OBJECT_', '')}`,
+            `REINDEX ${concurrently ? 'CONCURRENTLY' : String(n.kind).replace('REINDEX_OBJECT_', '')}`,
             line,
           );
         const target = n.relation ? relationName(n.relation) : String(n.name ?? '');
@@ -420,13 +399,11 @@ class SectionLint {
         return this.hazard(hazards.changesAccess(grantText(n)), line);
       case 'AlterDefaultPrivilegesStmt':
         return this.hazard(
-          hazards.changesAccess(`${grantText(n.action)} (default privileges of objects created later)`),
+          hazards.changesAccess(`${grantText(n.action ?? {})} (default privileges of objects created later)`),
           line,
         );
       case 'GrantRoleStmt': {
-        const granted = ((n.granted_roles as PgNode[] | undefined) ?? [])
-          .map((r) => r.AccessPriv?.priv_name as string)
-          .join(', ');
+        const granted = (n.granted_roles ?? []).map((r) => r.AccessPriv?.priv_name).join(', ');
         return this.hazard(
           hazards.changesAccess(
             `${n.is_grant ? 'grants' : 'revokes'} membership in ${granted} ${n.is_grant ? 'to' : 'from'} ${roleNames(n.grantee_roles)}`,
@@ -472,7 +449,7 @@ class SectionLint {
         return;
       }
       case 'TruncateStmt':
-        for (const r of n.relations as PgNode[]) {
+        for (const r of n.relations ?? []) {
           const table = relationName(r.RangeVar);
           if (this.isNew(table)) continue;
           this.hazard(hazards.deletesRows('truncates', table), line, { createdByUp: tableKey(table) });
@@ -483,15 +460,15 @@ class SectionLint {
       case 'UpdateStmt': {
         const table = relationName(n.relation);
         if (n.whereClause || this.isNew(table)) return;
-        const hazard = s.kind === 'DeleteStmt' ? hazards.deletesRows('deletes', table) : hazards.updatesEveryRow(table);
+        const hazard = kind === 'DeleteStmt' ? hazards.deletesRows('deletes', table) : hazards.updatesEveryRow(table);
         return this.hazard(hazard, line, { createdByUp: tableKey(table) });
       }
       case 'VacuumStmt': {
         if (!n.is_vacuumcmd) return; // ANALYZE
-        const full = (n.options as PgNode[] | undefined)?.some((o) => o.DefElem?.defname === 'full');
+        const full = n.options?.some((o) => o.DefElem?.defname === 'full');
         this.refusedInTransaction(full ? 'VACUUM FULL' : 'VACUUM', line);
         if (!full) return;
-        const tables = ((n.rels as PgNode[] | undefined) ?? []).map((r) => relationName(r.VacuumRelation.relation));
+        const tables = (n.rels ?? []).map((r) => relationName(r.VacuumRelation?.relation));
         this.hazard(
           hazards.rewritesWholeTable(
             'VACUUM FULL',
@@ -524,14 +501,14 @@ class SectionLint {
     }
   }
 
-  private drop(n: PgNode, line: number): void {
-    const kind = OBJECT_WORDS[n.removeType as string] ?? String(n.removeType).replace('OBJECT_', '').toLowerCase();
+  private drop(n: NodeOf<'DropStmt'>, line: number): void {
+    const kind = objectWord(n.removeType);
     if (n.concurrent) this.refusedInTransaction(`DROP ${kind.toUpperCase()} CONCURRENTLY`, line);
-    for (const object of (n.objects as PgNode[] | undefined) ?? []) {
+    for (const object of n.objects ?? []) {
       const name = object.List
         ? nameOf(object.List.items)
         : object.String
-          ? object.String.sval
+          ? String(object.String.sval)
           : object.TypeName
             ? nameOf(object.TypeName.names)
             : object.ObjectWithArgs
@@ -542,11 +519,8 @@ class SectionLint {
         this.hazard(hazards.dropsData(`table ${name}`), line, { createdByUp: tableKey(name) });
         this.locks(name, line);
       } else if (n.removeType === 'OBJECT_POLICY') {
-        const items = object.List.items as PgNode[];
-        this.hazard(
-          hazards.changesAccess(`drops policy ${items.at(-1)!.String.sval} on ${nameOf(items.slice(0, -1))}`),
-          line,
-        );
+        const items = listItems(object);
+        this.hazard(hazards.changesAccess(`drops policy ${lastName(items)} on ${nameOf(items.slice(0, -1))}`), line);
       } else if (n.removeType === 'OBJECT_INDEX' && !n.concurrent) {
         // CONCURRENTLY takes no lock that blocks queries.
         this.hazard(hazards.dropsIndex(`index ${name}`), line, {
@@ -574,17 +548,17 @@ class SectionLint {
           'OBJECT_PROCEDURE',
           'OBJECT_EXTENSION',
           'OBJECT_AGGREGATE',
-        ].includes(n.removeType)
+        ].includes(n.removeType ?? '')
       ) {
         this.hazard(hazards.dropsObject(`${kind} ${name}`), line);
       }
     }
   }
 
-  private rename(n: PgNode, line: number): void {
+  private rename(n: NodeOf<'RenameStmt'>, line: number): void {
     // Names that running code uses in its queries; an index, constraint or type name it hardly ever does.
-    if (!RENAMES_BREAKING_CODE.has(n.renameType)) return;
-    const kind = OBJECT_WORDS[n.renameType as string] ?? String(n.renameType).replace('OBJECT_', '').toLowerCase();
+    if (!RENAMES_BREAKING_CODE.has(n.renameType ?? '')) return;
+    const kind = objectWord(n.renameType);
     const table = n.relation ? relationName(n.relation) : undefined;
     if (table !== undefined && this.isNew(table)) return;
     let what: string;
@@ -598,26 +572,27 @@ class SectionLint {
       what = `${kind} ${n.subname} on ${table}`;
     else if (table !== undefined) what = `${kind} ${table}`;
     else {
-      const o = n.object as PgNode | undefined;
+      const o = n.object;
       what = `${kind} ${o?.List ? nameOf(o.List.items) : o?.String ? o.String.sval : o?.ObjectWithArgs ? nameOf(o.ObjectWithArgs.objname) : '?'}`;
     }
-    this.hazard(hazards.renames(what, n.newname), line);
+    this.hazard(hazards.renames(what, String(n.newname)), line);
   }
 
   private alterTable(statement: MigrationStatement, s: ParsedSql, end: number, line: number): void {
+    if (s.kind !== 'AlterTableStmt') return;
     const n = s.node;
     if (n.objtype !== undefined && n.objtype !== 'OBJECT_TABLE') return;
     const table = relationName(n.relation);
-    const cmds = ((n.cmds as PgNode[] | undefined) ?? []).map((c) => c.AlterTableCmd as PgNode);
+    const cmds = (n.cmds ?? []).flatMap((c) => (c.AlterTableCmd ? [c.AlterTableCmd] : []));
     const isNew = this.isNew(table);
     for (const c of cmds) {
-      const access = ROW_SECURITY_ACTIONS[c.subtype as string];
+      const access = ROW_SECURITY_ACTIONS[c.subtype ?? ''];
       if (access) this.hazard(hazards.changesAccess(`${access} on ${table}`), line);
     }
     if (isNew) {
       if (this.section === 'up')
         for (const c of cmds)
-          if (c.subtype === 'AT_AddColumn') this.upCreated.add(`${tableKey(table)}.${c.def.ColumnDef.colname}`);
+          if (c.subtype === 'AT_AddColumn') this.upCreated.add(`${tableKey(table)}.${c.def?.ColumnDef?.colname}`);
       return;
     }
     const lines = this.actionLines(statement, s, end, cmds.length) ?? cmds.map(() => line);
@@ -633,26 +608,24 @@ class SectionLint {
     });
   }
 
-  private alterTableCmd(cmd: PgNode, table: string, line: number): void {
-    const column = (name: string) => `column ${table}.${name}`;
-    const key = (name: string) => `${tableKey(table)}.${name}`;
+  private alterTableCmd(cmd: NodeOf<'AlterTableCmd'>, table: string, line: number): void {
+    const column = (name: string | undefined) => `column ${table}.${name}`;
+    const key = (name: string | undefined) => `${tableKey(table)}.${name}`;
     switch (cmd.subtype) {
       case 'AT_AddColumn': {
-        const def = cmd.def.ColumnDef as PgNode;
+        const def = cmd.def?.ColumnDef ?? {};
         if (this.section === 'up') this.upCreated.add(key(def.colname));
         const added = stringTypeName(def.typeName);
         if (added) this.columnTypes.set(key(def.colname), added);
-        const constraints = ((def.constraints as PgNode[] | undefined) ?? []).map((c) => c.Constraint as PgNode);
+        const constraints = (def.constraints ?? []).flatMap((c) => (c.Constraint ? [c.Constraint] : []));
         const has = (type: string) => constraints.find((c) => c.contype === type);
-        const typeName = (def.typeName?.names as PgNode[] | undefined)?.at(-1)?.String?.sval as string | undefined;
+        const typeName = lastName(def.typeName?.names);
         const defaultExpr = has('CONSTR_DEFAULT')?.raw_expr;
         const volatileDefault =
           defaultExpr !== undefined &&
           deepSome(
             defaultExpr,
-            (x) =>
-              x.FuncCall !== undefined &&
-              this.volatileFunctions.has((x.FuncCall.funcname as PgNode[]).at(-1)?.String?.sval),
+            (x) => x.FuncCall !== undefined && this.volatileFunctions.has(lastName(x.FuncCall.funcname) ?? ''),
           );
         if (has('CONSTR_GENERATED')) this.hazard(hazards.generatedStoredColumn(column(def.colname)), line);
         else if (has('CONSTR_IDENTITY'))
@@ -670,19 +643,15 @@ class SectionLint {
       case 'AT_DropColumn':
         return this.hazard(hazards.dropsData(column(cmd.name)), line, { createdByUp: key(cmd.name) });
       case 'AT_AlterColumnType': {
-        const def = cmd.def.ColumnDef as PgNode;
+        const def = cmd.def?.ColumnDef ?? {};
         const from = this.columnTypes.get(key(cmd.name));
         const to = stringTypeName(def.typeName);
         this.columnTypes.delete(key(cmd.name));
         if (to) this.columnTypes.set(key(cmd.name), to);
         // USING the column itself (as the differ writes it), or none: the values stay as they are.
-        const using = def.raw_default as PgNode | undefined;
+        const using = def.raw_default;
         const plainUsing =
-          !using ||
-          [using, using.TypeCast?.arg].some(
-            (x: PgNode | undefined) =>
-              x?.ColumnRef && (x.ColumnRef.fields as PgNode[]).at(-1)?.String?.sval === cmd.name,
-          );
+          !using || [using, using.TypeCast?.arg].some((x) => x?.ColumnRef && lastName(x.ColumnRef.fields) === cmd.name);
         if (from && to && !def.collClause && plainUsing && keepsValuesWithoutRewrite(from, to)) return;
         return this.hazard(hazards.rewritesTable(column(cmd.name)), line);
       }
@@ -697,10 +666,10 @@ class SectionLint {
       case 'AT_SetUnLogged':
         return this.hazard(hazards.setsPersistence(`table ${table}`, 'UNLOGGED'), line);
       case 'AT_ReplicaIdentity': {
-        const r = cmd.def.ReplicaIdentityStmt as PgNode;
+        const r = cmd.def?.ReplicaIdentityStmt;
         const identity =
-          ({ d: 'DEFAULT', n: 'NOTHING', f: 'FULL' } as Record<string, string>)[r.identity_type] ??
-          `USING INDEX ${r.name}`;
+          ({ d: 'DEFAULT', n: 'NOTHING', f: 'FULL' } as Record<string, string>)[r?.identity_type ?? ''] ??
+          `USING INDEX ${r?.name}`;
         return this.hazard(hazards.replicaIdentity(table, identity), line);
       }
       case 'AT_ValidateConstraint': {
@@ -709,7 +678,7 @@ class SectionLint {
         return this.hazard(hazards.validatesExistingRows(`constraint ${cmd.name} on ${table}`), line);
       }
       case 'AT_AddConstraint': {
-        const c = cmd.def.Constraint as PgNode;
+        const c = cmd.def?.Constraint ?? {};
         const kind = (
           {
             CONSTR_CHECK: 'CHECK',
@@ -718,14 +687,12 @@ class SectionLint {
             CONSTR_PRIMARY: 'PRIMARY KEY',
             CONSTR_EXCLUSION: 'EXCLUDE',
           } as Record<string, string>
-        )[c.contype];
+        )[c.contype ?? ''];
         if (!kind) return;
         const what = `${kind} constraint ${c.conname ? `${c.conname} ` : ''}to ${table}`;
-        const nullTest = c.raw_expr?.NullTest as PgNode | undefined;
+        const nullTest = c.raw_expr?.NullTest;
         const checked =
-          nullTest?.nulltesttype === 'IS_NOT_NULL'
-            ? (nullTest.arg?.ColumnRef?.fields as PgNode[] | undefined)?.at(-1)?.String?.sval
-            : undefined;
+          nullTest?.nulltesttype === 'IS_NOT_NULL' ? lastName(nullTest.arg?.ColumnRef?.fields) : undefined;
         if (kind === 'CHECK' && checked && c.conname) {
           this.notNullChecks.checks.set(`${tableKey(table)}.${c.conname}`, checked);
           if (!c.skip_validation) this.notNullChecks.proven.add(key(checked));

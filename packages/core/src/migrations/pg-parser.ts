@@ -6,23 +6,47 @@
  * The WASM module (libpg-query.wasm, beside the bundle in dist/) loads asynchronously, once per
  * process and only when first needed (`loadPgParser`); after that `parseSql` is synchronous and pure.
  */
+import type { Node } from '@pgsql/types';
 import type { MigrationStatement } from './format';
 
 type PgQuery = typeof import('libpg-query');
 
-/** One top-level statement of a piece of SQL, as the parser read it. */
-export interface ParsedSql {
-  /** The node type, e.g. `AlterTableStmt`, `TransactionStmt`. */
-  readonly kind: string;
-  /** The node's fields (libpg-query's JSON parse tree, PostgreSQL's field names). */
-  readonly node: PgNode;
-  /** Character offset of the statement's first token in the parsed text. */
-  readonly offset: number;
-}
+/** A node's type name, e.g. `AlterTableStmt`, `FuncCall`, `String` (the key of its JSON wrapper). */
+export type NodeKind = Node extends infer N ? (N extends unknown ? keyof N : never) : never;
 
-// The parse tree is plain JSON whose shape depends on the node type: read it field by field.
-// biome-ignore lint/suspicious/noExplicitAny: typed nodes from @pgsql/types replace this (#25)
-export type PgNode = Record<string, any>;
+/** The fields of a node of type `K` as @pgsql/types declares them (their child nodes are `Node` unions). */
+type PgsqlFields<K extends NodeKind> =
+  Extract<Node, Record<K, unknown>> extends infer W ? (W extends Record<K, infer F> ? F : never) : never;
+
+/** @pgsql/types' shapes with every child `Node` read as a PgNode, so a child's type is one `?.` away. */
+type Readable<T> = T extends Node
+  ? PgNode
+  : T extends readonly (infer E)[]
+    ? readonly Readable<E>[]
+    : T extends object
+      ? { readonly [F in keyof T]: Readable<T[F]> }
+      : T;
+
+/** The fields of a node of type `K`, e.g. `NodeOf<'RangeVar'>` has `schemaname` and `relname`. */
+export type NodeOf<K extends NodeKind> = Readable<PgsqlFields<K>>;
+
+/**
+ * A node of any type, read through its wrapper: `node.FuncCall?.funcname`. The parse tree is JSON
+ * `{ "<type>": { ...fields } }`; a @pgsql/types `Node` is such a wrapper, so every Node is a PgNode.
+ */
+export type PgNode = { readonly [K in NodeKind]?: NodeOf<K> };
+
+/** One top-level statement of a piece of SQL, as the parser read it: `kind` tells the type of `node`. */
+export type ParsedSql = {
+  [K in NodeKind]: {
+    /** The node type, e.g. `AlterTableStmt`, `TransactionStmt`. */
+    readonly kind: K;
+    /** The statement's fields (libpg-query's JSON parse tree, typed by @pgsql/types). */
+    readonly node: NodeOf<K>;
+    /** Character offset of the statement's first token in the parsed text. */
+    readonly offset: number;
+  };
+}[NodeKind];
 
 export class SqlSyntaxError extends Error {
   /** Character offset in the parsed text that PostgreSQL's parser points at. */
@@ -82,9 +106,9 @@ function firstToken(text: string, offset: number): number {
 /** The statements of `sql`, or throws a SqlSyntaxError at the offset the parser names. */
 export function parseSql(sql: string): ParsedSql[] {
   if (!pgQuery) throw new Error('the PostgreSQL parser is not loaded: await loadPgParser() first');
-  let tree: { stmts?: { stmt: PgNode; stmt_location?: number }[] };
+  let tree: { stmts?: { stmt: Node; stmt_location?: number }[] };
   try {
-    tree = pgQuery.parseSync(sql);
+    tree = pgQuery.parseSync(sql) as typeof tree;
   } catch (error) {
     const details = (error as { sqlDetails?: { cursorPosition?: number } }).sqlDetails;
     const position = details?.cursorPosition ?? 0;
@@ -92,12 +116,9 @@ export function parseSql(sql: string): ParsedSql[] {
   }
   const bytes = Buffer.from(sql, 'utf8');
   return (tree.stmts ?? []).map((s) => {
-    const kind = Object.keys(s.stmt)[0]!;
-    return {
-      kind,
-      node: s.stmt[kind] as PgNode,
-      offset: firstToken(sql, charOffset(sql, bytes, s.stmt_location ?? 0)),
-    };
+    const [kind, node] = Object.entries(s.stmt)[0]!;
+    // The wrapper's one key names the type of its value: the pair is a ParsedSql by construction.
+    return { kind, node, offset: firstToken(sql, charOffset(sql, bytes, s.stmt_location ?? 0)) } as ParsedSql;
   });
 }
 
@@ -112,8 +133,29 @@ export function nameOf(parts: readonly PgNode[] | undefined): string {
   return (parts ?? []).map((p) => p.String?.sval ?? '').join('.');
 }
 
+/** The last part of a qualified name (`String` nodes): `now` of `pg_catalog.now`. */
+export function lastName(parts: readonly PgNode[] | undefined): string | undefined {
+  return parts?.at(-1)?.String?.sval;
+}
+
 /** A table name from a RangeVar: `schema.table`, or just `table` when written unqualified. */
-export function relationName(range: PgNode | undefined): string {
+export function relationName(range: NodeOf<'RangeVar'> | undefined): string {
   if (!range) return '?';
   return range.schemaname ? `${range.schemaname}.${range.relname}` : String(range.relname);
+}
+
+/** The nodes of a `List` node's items, or of a node list itself. */
+export function listItems(node: PgNode | undefined): readonly PgNode[] {
+  return node?.List?.items ?? [];
+}
+
+/**
+ * Whether `test` holds for `node` or any node below it (a wrapper `{ Type: fields }` at any depth, arrays
+ * included). The tree is JSON: every object in it is read as a node, which is what libpg-query makes it.
+ */
+export function deepSome(node: unknown, test: (n: PgNode) => boolean): boolean {
+  if (Array.isArray(node)) return node.some((x) => deepSome(x, test));
+  if (typeof node !== 'object' || node === null) return false;
+  if (test(node as PgNode)) return true;
+  return Object.values(node).some((x) => deepSome(x, test));
 }

@@ -9,12 +9,15 @@
  */
 import type { Client } from 'pg';
 import { ident, literal } from '../diff/sql';
-import type { PgNode } from '../migrations/pg-parser';
+import { type NodeKind, type NodeOf, type PgNode, lastName, listItems } from '../migrations/pg-parser';
 import type { PrecheckCode } from './types';
 import {
+  type ConstraintNode,
   type PendingRange,
   type PendingStatement,
   StatementText,
+  alterTableCmds,
+  columnConstraints,
   elementExpression,
   tableOf,
   typeKey,
@@ -39,6 +42,9 @@ export interface PlannedCheck {
 }
 
 type Table = ReturnType<typeof tableOf>;
+
+/** A pending statement of one kind. */
+type StatementOf<K extends NodeKind> = Extract<PendingStatement, { readonly kind: K }>;
 
 /** `mrn=' || coalesce(...)`: the SQL of an example key, `mrn=M1, site=2`. */
 function keyText(keys: readonly { readonly label: string; readonly sql: string }[]): string {
@@ -101,11 +107,12 @@ function columnsIn(node: unknown): string[] {
   const walk = (n: unknown) => {
     if (Array.isArray(n)) return n.forEach(walk);
     if (n === null || typeof n !== 'object') return;
+    // Any object of the tree is a node wrapper or a node's fields: read as a wrapper, only wrappers match.
     const ref = (n as PgNode).ColumnRef;
     const element = (n as PgNode).IndexElem;
     if (element?.name) found.add(String(element.name));
     if (ref) {
-      const last = (ref.fields as PgNode[]).at(-1)?.String?.sval;
+      const last = lastName(ref.fields);
       if (last) found.add(String(last));
     }
     Object.values(n).forEach(walk);
@@ -115,12 +122,15 @@ function columnsIn(node: unknown): string[] {
 }
 
 /** Duplicates for a new unique index: keys (columns or expressions) held by more than one row. */
-export async function duplicatesOfIndex(s: PendingStatement, range: PendingRange): Promise<PlannedCheck | undefined> {
+export async function duplicatesOfIndex(
+  s: StatementOf<'IndexStmt'>,
+  range: PendingRange,
+): Promise<PlannedCheck | undefined> {
   const n = s.node;
-  if (!n.unique) return undefined;
+  if (!n.unique || !n.relation) return undefined;
   const table = tableOf(n.relation);
   const text = new StatementText(s.sql);
-  const elems = ((n.indexParams as PgNode[] | undefined) ?? []).map((p) => p.IndexElem as PgNode);
+  const elems = (n.indexParams ?? []).flatMap((p) => (p.IndexElem ? [p.IndexElem] : []));
   const what = `unique index ${n.idxname ?? '(unnamed)'} on ${table.label}`;
   const named = elems.filter((e) => e.name).map((e) => String(e.name));
   const skip = madeInRun(
@@ -130,7 +140,7 @@ export async function duplicatesOfIndex(s: PendingStatement, range: PendingRange
     named.filter((c) => !columnsIn([elems.filter((e) => !e.name), n.whereClause]).includes(c)),
   );
   if (skip) return { ...base('duplicates', s, table, what), skip };
-  const group = text.group(text.at(n.relation.location));
+  const group = text.group(text.at(n.relation.location ?? 0));
   const items = group ? text.items(group) : [];
   if (!group || items.length !== elems.length)
     return { ...base('duplicates', s, table, what), skip: 'its key list could not be read from the statement' };
@@ -167,9 +177,14 @@ function duplicatesQuery(
 }
 
 /** Duplicates (and NULLs, for a primary key) for ADD CONSTRAINT ... UNIQUE / PRIMARY KEY (cols). */
-export function keyConstraintChecks(s: PendingStatement, table: Table, c: PgNode, range: PendingRange): PlannedCheck[] {
+export function keyConstraintChecks(
+  s: PendingStatement,
+  table: Table,
+  c: ConstraintNode,
+  range: PendingRange,
+): PlannedCheck[] {
   if (c.indexname) return []; // USING INDEX: the unique index exists already, built on these rows
-  const columns = ((c.keys as PgNode[] | undefined) ?? []).map((k) => String(k.String?.sval));
+  const columns = (c.keys ?? []).map((k) => String(k.String?.sval));
   const primary = c.contype === 'CONSTR_PRIMARY';
   const what =
     `${primary ? 'primary key' : 'unique constraint'} ${c.conname ?? ''} on ${table.label} (${columns.join(', ')})`.replace(
@@ -198,13 +213,13 @@ export async function orphans(
   client: Client,
   s: PendingStatement,
   table: Table,
-  c: PgNode,
+  c: ConstraintNode,
   range: PendingRange,
 ): Promise<PlannedCheck | undefined> {
   if (c.skip_validation) return undefined; // NOT VALID: existing rows are not checked
-  const referenced = tableOf(c.pktable);
-  const columns = ((c.fk_attrs as PgNode[] | undefined) ?? []).map((k) => String(k.String?.sval));
-  let targets = ((c.pk_attrs as PgNode[] | undefined) ?? []).map((k) => String(k.String?.sval));
+  const referenced = tableOf(c.pktable ?? {});
+  const columns = (c.fk_attrs ?? []).map((k) => String(k.String?.sval));
+  let targets = (c.pk_attrs ?? []).map((k) => String(k.String?.sval));
   const what =
     `foreign key ${c.conname ?? ''} on ${table.label} (${columns.join(', ')}) referencing ${referenced.label}`.replace(
       '  ',
@@ -236,7 +251,7 @@ export async function checkViolations(
   client: Client,
   s: PendingStatement,
   table: Table,
-  c: PgNode,
+  c: ConstraintNode,
   range: PendingRange,
 ): Promise<PlannedCheck | undefined> {
   if (c.skip_validation) return undefined;
@@ -244,7 +259,7 @@ export async function checkViolations(
   const what = `check constraint ${c.conname ?? ''} on ${table.label}`.replace('  ', ' ');
   const skip = madeInRun(range, table, columnsIn(c.raw_expr));
   if (skip) return { ...base('check-violations', s, table, what), skip };
-  const at = text.keyword('CHECK', text.at(c.location));
+  const at = text.keyword('CHECK', text.at(c.location ?? 0));
   const group = at !== undefined ? text.group(at) : undefined;
   if (!group)
     return { ...base('check-violations', s, table, what), skip: 'its expression could not be read from the statement' };
@@ -280,22 +295,22 @@ export async function overlaps(
   client: Client,
   s: PendingStatement,
   table: Table,
-  c: PgNode,
+  c: ConstraintNode,
   range: PendingRange,
 ): Promise<PlannedCheck> {
   const text = new StatementText(s.sql);
-  const pairs = ((c.exclusions as PgNode[] | undefined) ?? []).map((e) => e.List.items as PgNode[]);
+  const pairs = (c.exclusions ?? []).map((e) => listItems(e));
   const what = `exclusion constraint ${c.conname ?? ''} on ${table.label}`.replace('  ', ' ');
   const skip = madeInRun(range, table, columnsIn([pairs, c.where_clause]));
   if (skip) return { ...base('overlaps', s, table, what), skip };
-  const at = text.keyword('EXCLUDE', text.at(c.location));
+  const at = text.keyword('EXCLUDE', text.at(c.location ?? 0));
   const group = at !== undefined ? text.group(at) : undefined;
   const items = group ? text.items(group) : [];
   if (!group || items.length !== pairs.length)
     return { ...base('overlaps', s, table, what), skip: 'its elements could not be read from the statement' };
   const elements = pairs.map(([elem, operator], i) => {
-    const e = elem!.IndexElem as PgNode;
-    const op = ((operator!.List.items as PgNode[]) ?? []).map((o) => String(o.String?.sval));
+    const e = elem?.IndexElem ?? {};
+    const op = listItems(operator).map((o) => String(o.String?.sval));
     // The element is the text before its last top-level WITH.
     const withAt = [...items[i]!.masked.matchAll(/\bWITH\b/gi)].at(-1)?.index ?? items[i]!.text.length;
     const sql = e.name
@@ -331,14 +346,14 @@ export async function overlaps(
 /** Rows failing a domain's new CHECK (VALUE stands for the column) or NOT NULL, in every column of that domain. */
 export async function domainViolations(
   client: Client,
-  s: PendingStatement,
+  s: StatementOf<'AlterDomainStmt'>,
   range: PendingRange,
 ): Promise<PlannedCheck[]> {
   const n = s.node;
   const domain = typeKey(n.typeName);
-  const name = ((n.typeName as PgNode[]) ?? []).map((p) => ident(String(p.String?.sval))).join('.');
+  const name = (n.typeName ?? []).map((p) => ident(String(p.String?.sval))).join('.');
   const notNull = n.subtype === 'O';
-  const c = n.def?.Constraint as PgNode | undefined;
+  const c = n.def?.Constraint;
   if (!notNull && !(n.subtype === 'C' && c?.contype === 'CONSTR_CHECK' && !c.skip_validation)) return [];
   const what = notNull
     ? `NOT NULL on domain ${domain}`
@@ -352,7 +367,7 @@ export async function domainViolations(
   let expression: string | undefined;
   if (!notNull) {
     const text = new StatementText(s.sql);
-    const at = text.keyword('CHECK', text.at(c!.location));
+    const at = text.keyword('CHECK', text.at(c?.location ?? 0));
     const group = at !== undefined ? text.group(at) : undefined;
     if (!group) return [{ ...stub, skip: 'its expression could not be read from the statement' }];
     expression = group.inside.trim();
@@ -390,7 +405,7 @@ const INTEGER_RANGES: Record<string, readonly [string, string]> = {
 function castOfColumn(expr: PgNode | undefined, column: string): boolean {
   let node = expr;
   while (node?.TypeCast) node = node.TypeCast.arg;
-  const fields = node?.ColumnRef?.fields as PgNode[] | undefined;
+  const fields = node?.ColumnRef?.fields;
   return fields?.length === 1 && fields[0]!.String?.sval === column;
 }
 
@@ -404,17 +419,17 @@ export async function typeChange(
   client: Client,
   s: PendingStatement,
   table: Table,
-  cmd: PgNode,
+  cmd: NodeOf<'AlterTableCmd'>,
   range: PendingRange,
 ): Promise<PlannedCheck | undefined> {
   const column = String(cmd.name);
-  const def = cmd.def.ColumnDef as PgNode;
+  const def = cmd.def?.ColumnDef ?? {};
   const newType = typeSql(def.typeName);
   const parts = typeParts(def.typeName);
   const what = `type change of ${table.label}.${column} to ${newType}`;
   const skip = madeInRun(range, table, [column]);
   if (skip) return { ...base('type-change', s, table, what), skip };
-  const using = def.raw_default as PgNode | undefined;
+  const using = def.raw_default;
   const plain = !using || castOfColumn(using, column);
   const col = ident(column);
   const check = async (test: string, value = `${col}::text`) => ({
@@ -422,7 +437,7 @@ export async function typeChange(
     query: `SELECT ${await rowKey(client, table)} || ': ' || coalesce(quote_literal(${value}), 'NULL') AS example, 1::bigint AS rows FROM ${table.sql} WHERE ${col} IS NOT NULL AND ${test}`,
   });
   const typeName = parts.name;
-  const enumKey = typeKey(def.typeName.names);
+  const enumKey = typeKey(def.typeName?.names);
   const labels = range.enums.get(enumKey);
   if (plain && labels) return check(`${col}::text NOT IN (${labels.map(literal).join(', ') || 'NULL'})`);
   if (range.madeBy(`type:${enumKey}`))
@@ -492,7 +507,7 @@ function boundsOf(options: readonly PgNode[]): { min?: string; max?: string } {
   const value = (arg: PgNode | undefined) =>
     arg?.Integer ? String(arg.Integer.ival ?? 0) : arg?.Float ? String(arg.Float.fval) : undefined;
   for (const o of options) {
-    const d = o.DefElem as PgNode;
+    const d = o.DefElem ?? {};
     if (d.defname === 'maxvalue' && d.arg) bounds.max = value(d.arg);
     if (d.defname === 'minvalue' && d.arg) bounds.min = value(d.arg);
     if (d.defname === 'as' && d.arg?.TypeName) {
@@ -543,7 +558,7 @@ export async function validation(
   const at = { file: s.file, line: s.line };
   const earlier = range.notValid.get(`${table.key}:${name}`);
   if (earlier) {
-    const c: PgNode = { ...earlier.constraint, skip_validation: false };
+    const c: ConstraintNode = { ...earlier.constraint, skip_validation: false };
     const check =
       c.contype === 'CONSTR_CHECK'
         ? await checkViolations(client, earlier.statement, table, c, range)
@@ -576,9 +591,9 @@ export async function validation(
   if (!found) return undefined;
   const strings = (names: readonly string[]) => names.map((n) => ({ String: { sval: n } }));
   if (found.contype === 'f' && found.ref_name) {
-    const c = {
+    const c: ConstraintNode = {
       conname: name,
-      pktable: { schemaname: found.ref_schema, relname: found.ref_name },
+      pktable: { schemaname: found.ref_schema ?? undefined, relname: found.ref_name },
       fk_attrs: strings(found.cols),
       pk_attrs: strings(found.ref_cols ?? []),
       fk_matchtype: found.matchtype,
@@ -615,7 +630,7 @@ function boundValue(datum: PgNode, type: string): string | undefined {
             : undefined;
     return raw === undefined ? undefined : `${literal(String(raw))}::${type}`;
   }
-  const word = (datum.ColumnRef?.fields as PgNode[] | undefined)?.[0]?.String?.sval;
+  const word = datum.ColumnRef?.fields?.[0]?.String?.sval;
   return word === 'minvalue' || word === 'maxvalue' ? 'unbounded' : undefined;
 }
 
@@ -627,11 +642,11 @@ export async function partitionBounds(
   client: Client,
   s: PendingStatement,
   parent: Table,
-  cmd: PgNode,
+  cmd: NodeOf<'PartitionCmd'>,
   range: PendingRange,
 ): Promise<PlannedCheck | undefined> {
-  const bound = cmd.bound as PgNode | undefined;
-  if (!bound || bound.is_default) return undefined;
+  const bound = cmd.bound;
+  if (!bound || bound.is_default || !cmd.name) return undefined;
   const table = tableOf(cmd.name);
   const what = `partition ${table.label} of ${parent.label}`;
   const stub = { ...base('partition-bounds', s, table, what) };
@@ -647,7 +662,7 @@ export async function partitionBounds(
   if (!key?.col || !key.type || key.keys !== 1)
     return { ...stub, skip: 'only a partition key of one column is checked' };
   const column = ident(key.col);
-  const values = (datums: PgNode[] | undefined) => (datums ?? []).map((d) => boundValue(d, key.type!));
+  const values = (datums: readonly PgNode[] | undefined) => (datums ?? []).map((d) => boundValue(d, key.type!));
   let fits: string;
   if (bound.strategy === 'r') {
     const [lower] = values(bound.lowerdatums);
@@ -680,29 +695,24 @@ export async function partitionBounds(
 
 /** Every check one statement calls for, in its order. */
 export async function plannedChecks(client: Client, s: PendingStatement, range: PendingRange): Promise<PlannedCheck[]> {
-  const n = s.node;
-  switch (s.kind) {
+  const { kind, node: n } = s;
+  switch (kind) {
     case 'IndexStmt': {
-      const check = await duplicatesOfIndex(s, range);
+      const check = await duplicatesOfIndex({ ...s, kind, node: n }, range);
       return check ? [check] : [];
     }
     case 'AlterDomainStmt':
-      return domainViolations(client, s, range);
+      return domainViolations(client, { ...s, kind, node: n }, range);
     case 'AlterSeqStmt': {
-      const sequence = tableOf(n.sequence);
-      const check = sequenceBounds(
-        s,
-        { ...sequence, key: `sequence:${sequence.key}` },
-        (n.options as PgNode[] | undefined) ?? [],
-        range,
-      );
+      const sequence = tableOf(n.sequence ?? {});
+      const check = sequenceBounds(s, { ...sequence, key: `sequence:${sequence.key}` }, n.options ?? [], range);
       return check ? [check] : [];
     }
     case 'AlterTableStmt': {
-      if (n.objtype !== undefined && n.objtype !== 'OBJECT_TABLE') return [];
+      if ((n.objtype !== undefined && n.objtype !== 'OBJECT_TABLE') || !n.relation) return [];
       const table = tableOf(n.relation);
       const checks: PlannedCheck[] = [];
-      for (const cmd of ((n.cmds as PgNode[] | undefined) ?? []).map((c) => c.AlterTableCmd as PgNode)) {
+      for (const cmd of alterTableCmds(n)) {
         checks.push(...(await commandChecks(client, s, table, cmd, range)));
       }
       return checks;
@@ -716,7 +726,7 @@ async function commandChecks(
   client: Client,
   s: PendingStatement,
   table: Table,
-  cmd: PgNode,
+  cmd: NodeOf<'AlterTableCmd'>,
   range: PendingRange,
 ): Promise<PlannedCheck[]> {
   const one = (c: PlannedCheck | undefined) => (c ? [c] : []);
@@ -726,8 +736,8 @@ async function commandChecks(
     case 'AT_AlterColumnType':
       return one(await typeChange(client, s, table, cmd, range));
     case 'AT_AddColumn': {
-      const def = cmd.def.ColumnDef as PgNode;
-      const constraints = ((def.constraints as PgNode[] | undefined) ?? []).map((c) => c.Constraint as PgNode);
+      const def = cmd.def?.ColumnDef ?? {};
+      const constraints = columnConstraints(def);
       const has = (type: string) => constraints.some((c) => c.contype === type);
       const serial = ['serial', 'serial2', 'serial4', 'serial8', 'smallserial', 'bigserial'].includes(
         typeParts(def.typeName).name,
@@ -746,10 +756,7 @@ async function commandChecks(
     }
     case 'AT_SetIdentity':
     case 'AT_AddIdentity': {
-      const options =
-        cmd.subtype === 'AT_SetIdentity'
-          ? ((cmd.def?.List?.items as PgNode[] | undefined) ?? [])
-          : ((cmd.def?.Constraint?.options as PgNode[] | undefined) ?? []);
+      const options = cmd.subtype === 'AT_SetIdentity' ? listItems(cmd.def) : (cmd.def?.Constraint?.options ?? []);
       if (range.madeBy(table.key) || range.madeBy(`${table.key}.${cmd.name}`)) return [];
       const { rows } = await client.query<{ seq: string | null }>(
         `SELECT pg_catalog.pg_get_serial_sequence($1, $2) AS seq`,
@@ -760,11 +767,11 @@ async function commandChecks(
       return one(sequenceBounds(s, { sql: seq, label: seq, key: `sequence:${seq}` }, options, range));
     }
     case 'AT_AttachPartition':
-      return one(await partitionBounds(client, s, table, cmd.def.PartitionCmd as PgNode, range));
+      return one(await partitionBounds(client, s, table, cmd.def?.PartitionCmd ?? {}, range));
     case 'AT_ValidateConstraint':
       return one(await validation(client, s, table, String(cmd.name), range));
     case 'AT_AddConstraint': {
-      const c = cmd.def.Constraint as PgNode;
+      const c = cmd.def?.Constraint ?? {};
       switch (c.contype) {
         case 'CONSTR_UNIQUE':
         case 'CONSTR_PRIMARY':

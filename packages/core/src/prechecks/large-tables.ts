@@ -8,9 +8,17 @@
  * large-table limit unless acknowledged (`--allow 'rewrites-table public.orders'` or the marker line).
  */
 import type { Client } from 'pg';
-import { VOLATILE_FUNCTIONS } from '../lint/lint';
-import type { PgNode } from '../migrations/pg-parser';
-import { type PendingRange, type PendingStatement, tableOf, typeParts, typeSql } from './statements';
+import { VOLATILE_FUNCTIONS } from '../pg/volatile-functions';
+import { type NodeOf, deepSome, lastName } from '../migrations/pg-parser';
+import {
+  type PendingRange,
+  type PendingStatement,
+  alterTableCmds,
+  columnConstraints,
+  tableOf,
+  typeParts,
+  typeSql,
+} from './statements';
 import type { LockingCode } from './types';
 
 /** What a locking statement spends its lock on: each goes through a table at its own pace. */
@@ -52,16 +60,14 @@ const WORK: Readonly<Record<LockingCode, LockWork>> = {
 
 const SERIAL_TYPES = new Set(['serial', 'serial2', 'serial4', 'serial8', 'smallserial', 'bigserial']);
 
-const deepSome = (node: unknown, test: (n: PgNode) => boolean): boolean => {
-  if (Array.isArray(node)) return node.some((n) => deepSome(n, test));
-  if (node === null || typeof node !== 'object') return false;
-  return test(node as PgNode) || Object.values(node).some((v) => deepSome(v, test));
-};
-
 /** True when a type change keeps the table as it is: varchar/text to text, unbounded varchar, or a longer varchar. */
-async function typeChangeKeepsRows(client: Client, table: ReturnType<typeof tableOf>, cmd: PgNode): Promise<boolean> {
-  const def = cmd.def.ColumnDef as PgNode;
-  if (def.raw_default) return false;
+async function typeChangeKeepsRows(
+  client: Client,
+  table: ReturnType<typeof tableOf>,
+  cmd: NodeOf<'AlterTableCmd'>,
+): Promise<boolean> {
+  const def = cmd.def?.ColumnDef;
+  if (!def || def.raw_default) return false;
   const to = typeParts(def.typeName);
   if (to.array || !['text', 'varchar'].includes(to.name)) return false;
   const { rows } = await client.query<{ from: string | null }>(
@@ -101,12 +107,13 @@ export async function lockingStatements(
   s: PendingStatement,
   range: PendingRange,
 ): Promise<LockingStatement[]> {
-  const n = s.node;
+  const { kind, node: n } = s;
   const found: LockingStatement[] = [];
-  const add = (code: LockingCode, range: PgNode, what: string, work: LockWork = WORK[code]) =>
+  const add = (code: LockingCode, range: NodeOf<'RangeVar'>, what: string, work: LockWork = WORK[code]) =>
     found.push({ code, work, file: s.file, line: s.line, table: tableOf(range), what });
-  const existing = (r: PgNode | undefined) => r !== undefined && !range.madeBy(tableOf(r).key);
-  switch (s.kind) {
+  const existing = (r: NodeOf<'RangeVar'> | undefined): r is NodeOf<'RangeVar'> =>
+    r !== undefined && !range.madeBy(tableOf(r).key);
+  switch (kind) {
     case 'IndexStmt':
       if (!n.concurrent && existing(n.relation))
         add(
@@ -116,45 +123,44 @@ export async function lockingStatements(
         );
       break;
     case 'ReindexStmt': {
-      const concurrently = ((n.params as PgNode[] | undefined) ?? []).some(
-        (p) => p.DefElem?.defname === 'concurrently',
-      );
+      const concurrently = (n.params ?? []).some((p) => p.DefElem?.defname === 'concurrently');
       if (!concurrently && n.kind === 'REINDEX_OBJECT_TABLE' && existing(n.relation))
         add('blocks-writes', n.relation, 'REINDEX without CONCURRENTLY');
       break;
     }
     case 'VacuumStmt': {
-      const full = ((n.options as PgNode[] | undefined) ?? []).some((o) => o.DefElem?.defname === 'full');
+      const full = (n.options ?? []).some((o) => o.DefElem?.defname === 'full');
       if (n.is_vacuumcmd && full)
-        for (const r of (n.rels as PgNode[] | undefined) ?? [])
-          if (existing(r.VacuumRelation?.relation)) add('rewrites-table', r.VacuumRelation.relation, 'VACUUM FULL');
+        for (const r of n.rels ?? []) {
+          const relation = r.VacuumRelation?.relation;
+          if (existing(relation)) add('rewrites-table', relation, 'VACUUM FULL');
+        }
       break;
     }
     case 'ClusterStmt':
       if (existing(n.relation)) add('rewrites-table', n.relation, 'CLUSTER');
       break;
     case 'AlterTableStmt': {
-      if ((n.objtype !== undefined && n.objtype !== 'OBJECT_TABLE') || !existing(n.relation)) break;
-      const table = tableOf(n.relation);
-      for (const cmd of ((n.cmds as PgNode[] | undefined) ?? []).map((c) => c.AlterTableCmd as PgNode)) {
+      const relation = n.relation;
+      if ((n.objtype !== undefined && n.objtype !== 'OBJECT_TABLE') || !existing(relation)) break;
+      const table = tableOf(relation);
+      for (const cmd of alterTableCmds(n)) {
         switch (cmd.subtype) {
           case 'AT_AlterColumnType':
             if (!(await typeChangeKeepsRows(client, table, cmd)))
               add(
                 'rewrites-table',
-                n.relation,
-                `changes the type of column ${table.label}.${cmd.name} to ${typeSql(cmd.def.ColumnDef.typeName)} (every row is rewritten)`,
+                relation,
+                `changes the type of column ${table.label}.${cmd.name} to ${typeSql(cmd.def?.ColumnDef?.typeName)} (every row is rewritten)`,
               );
             break;
           case 'AT_AddColumn': {
-            const def = cmd.def.ColumnDef as PgNode;
-            const constraints = ((def.constraints as PgNode[] | undefined) ?? []).map((c) => c.Constraint as PgNode);
+            const def = cmd.def?.ColumnDef ?? {};
+            const constraints = columnConstraints(def);
             const defaultExpr = constraints.find((c) => c.contype === 'CONSTR_DEFAULT')?.raw_expr;
             const volatile = deepSome(
               defaultExpr,
-              (x) =>
-                x.FuncCall !== undefined &&
-                VOLATILE_FUNCTIONS.has(String((x.FuncCall.funcname as PgNode[]).at(-1)?.String?.sval)),
+              (x) => x.FuncCall !== undefined && VOLATILE_FUNCTIONS.has(String(lastName(x.FuncCall.funcname))),
             );
             const writesEveryRow =
               volatile ||
@@ -163,7 +169,7 @@ export async function lockingStatements(
             if (writesEveryRow)
               add(
                 'rewrites-table',
-                n.relation,
+                relation,
                 `adds column ${table.label}.${def.colname} with a value computed for every row (the table is rewritten)`,
               );
             break;
@@ -176,7 +182,7 @@ export async function lockingStatements(
             ) {
               add(
                 'scans-table',
-                n.relation,
+                relation,
                 `SET NOT NULL on ${table.label}.${column} without a validated CHECK (${column} IS NOT NULL) (reads every row, reads and writes wait)`,
               );
             }
@@ -186,25 +192,28 @@ export async function lockingStatements(
           case 'AT_SetUnLogged':
             add(
               'rewrites-table',
-              n.relation,
+              relation,
               `SET ${cmd.subtype === 'AT_SetLogged' ? 'LOGGED' : 'UNLOGGED'} (the table is rewritten)`,
             );
             break;
           case 'AT_AddConstraint': {
-            const c = cmd.def.Constraint as PgNode;
+            const c = cmd.def?.Constraint ?? {};
             const name = c.conname ? ` ${c.conname}` : '';
             if ((c.contype === 'CONSTR_CHECK' || c.contype === 'CONSTR_FOREIGN') && !c.skip_validation) {
               const check = c.contype === 'CONSTR_CHECK';
               add(
                 'validates-rows',
-                n.relation,
+                relation,
                 `adds ${check ? 'CHECK' : 'FOREIGN KEY'}${name} without NOT VALID (reads every row while ${check ? 'reads and writes wait' : 'writes wait'})`,
                 check ? 'scan' : 'foreign key validation',
               );
-            } else if (['CONSTR_UNIQUE', 'CONSTR_PRIMARY', 'CONSTR_EXCLUSION'].includes(c.contype) && !c.indexname) {
+            } else if (
+              ['CONSTR_UNIQUE', 'CONSTR_PRIMARY', 'CONSTR_EXCLUSION'].includes(c.contype ?? '') &&
+              !c.indexname
+            ) {
               const kind =
                 c.contype === 'CONSTR_UNIQUE' ? 'UNIQUE' : c.contype === 'CONSTR_PRIMARY' ? 'PRIMARY KEY' : 'EXCLUDE';
-              add('blocks-writes', n.relation, `adds ${kind}${name} building its index (reads and writes wait)`);
+              add('blocks-writes', relation, `adds ${kind}${name} building its index (reads and writes wait)`);
             }
             break;
           }

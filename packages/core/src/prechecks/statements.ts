@@ -7,18 +7,41 @@
 import { maskSql, splitTopLevel } from '../lint/sql-text';
 import { quotedSpans } from '../migrations/sql-scan';
 import type { MigrationSection } from '../migrations/format';
-import { type PgNode, SqlSyntaxError, fileLineAt, loadPgParser, parseSql } from '../migrations/pg-parser';
+import {
+  type NodeKind,
+  type NodeOf,
+  type ParsedSql,
+  type PgNode,
+  SqlSyntaxError,
+  fileLineAt,
+  lastName,
+  listItems,
+  loadPgParser,
+  parseSql,
+} from '../migrations/pg-parser';
 import type { Migration } from '../migrations/store';
 import { ident, literal, qualified } from '../diff/sql';
 
-export interface PendingStatement {
-  /** The migration file (or `sync statement N`). */
-  readonly file: string;
-  readonly line: number;
-  /** This one statement's text; the parser's locations are UTF-8 byte offsets into it. */
-  readonly sql: string;
-  readonly kind: string;
-  readonly node: PgNode;
+/** One statement of a run: where it is, its text, and its parsed node (`kind` tells the node's type). */
+export type PendingStatement = {
+  [K in NodeKind]: {
+    /** The migration file (or `sync statement N`). */
+    readonly file: string;
+    readonly line: number;
+    /** This one statement's text; the parser's locations are UTF-8 byte offsets into it. */
+    readonly sql: string;
+    readonly kind: K;
+    readonly node: NodeOf<K>;
+  };
+}[NodeKind];
+
+/** A constraint node's fields. */
+export type ConstraintNode = NodeOf<'Constraint'>;
+
+/** The statement `parsed` placed at `file` line `line`, its text `sql`. */
+function placed(parsed: ParsedSql, file: string, line: number, sql: string): PendingStatement {
+  // The kind and node come from one ParsedSql, so they still agree: only the offset is swapped for the place.
+  return { file, line, sql, kind: parsed.kind, node: parsed.node } as PendingStatement;
 }
 
 function parsedStatements(sql: string, file: string, lineOf: (offset: number) => number): PendingStatement[] {
@@ -33,7 +56,7 @@ function parsedStatements(sql: string, file: string, lineOf: (offset: number) =>
   return parsed.map((s, i) => {
     const text = sql.slice(s.offset, parsed[i + 1]?.offset ?? sql.length);
     const [own] = parseSql(text);
-    return { file, line: lineOf(s.offset), sql: text, kind: own?.kind ?? s.kind, node: own?.node ?? s.node };
+    return placed(own ?? s, file, lineOf(s.offset), text);
   });
 }
 
@@ -65,7 +88,11 @@ export function nameKey(schema: string | undefined, name: string): string {
 }
 
 /** A RangeVar as SQL (`"s"."t"` or `"t"`, resolved by the target's search_path) and as its key. */
-export function tableOf(range: PgNode): { readonly sql: string; readonly key: string; readonly label: string } {
+export function tableOf(range: NodeOf<'RangeVar'>): {
+  readonly sql: string;
+  readonly key: string;
+  readonly label: string;
+} {
   const name = String(range.relname);
   return {
     sql: range.schemaname ? qualified(range.schemaname, name) : ident(name),
@@ -85,7 +112,7 @@ export class PendingRange {
   /** Constraints validated in the run (VALIDATE CONSTRAINT), as `table:name`. */
   readonly validated = new Set<string>();
   /** CHECK and foreign keys added NOT VALID in the run, by `table:name`: what a later VALIDATE checks. */
-  readonly notValid = new Map<string, { readonly statement: PendingStatement; readonly constraint: PgNode }>();
+  readonly notValid = new Map<string, { readonly statement: PendingStatement; readonly constraint: ConstraintNode }>();
 
   /**
    * Columns added in the run whose every value is still known (`table.col` -> SQL of the value: the
@@ -107,12 +134,12 @@ export class PendingRange {
   /** Records what a statement creates or renames (call after checking it). */
   note(s: PendingStatement): void {
     const at = `${s.file} line ${s.line}`;
-    const n = s.node;
-    const table = (range: PgNode | undefined) => (range ? tableOf(range).key : undefined);
-    switch (s.kind) {
+    const { kind, node: n } = s;
+    const table = (range: NodeOf<'RangeVar'> | undefined) => (range ? tableOf(range).key : undefined);
+    switch (kind) {
       case 'CreateStmt':
       case 'CreateTableAsStmt': {
-        const key = table(s.kind === 'CreateStmt' ? n.relation : n.into?.rel);
+        const key = table(kind === 'CreateStmt' ? n.relation : n.into?.rel);
         if (key) this.made.set(key, at);
         return;
       }
@@ -124,25 +151,23 @@ export class PendingRange {
         this.made.set(key, at);
         this.enums.set(
           typeKey(n.typeName),
-          ((n.vals as PgNode[] | undefined) ?? []).map((v) => String(v.String?.sval)),
+          (n.vals ?? []).map((v) => String(v.String?.sval)),
         );
         return;
       }
       case 'CreateDomainStmt':
       case 'CompositeTypeStmt':
         this.made.set(
-          `type:${typeKey(s.kind === 'CreateDomainStmt' ? n.domainname : [{ String: { sval: n.typevar?.relname } }])}`,
+          `type:${typeKey(kind === 'CreateDomainStmt' ? n.domainname : [{ String: { sval: n.typevar?.relname } }])}`,
           at,
         );
         return;
       case 'RenameStmt': {
-        if (n.renameType === 'OBJECT_TABLE' && n.relation) this.made.set(nameKey(n.relation.schemaname, n.newname), at);
+        if (n.renameType === 'OBJECT_TABLE' && n.relation)
+          this.made.set(nameKey(n.relation.schemaname, String(n.newname)), at);
         else if (n.renameType === 'OBJECT_COLUMN' && n.relation) this.made.set(`${table(n.relation)}.${n.newname}`, at);
         else if (n.renameType === 'OBJECT_TYPE' && n.object?.List)
-          this.made.set(
-            `type:${typeKey([...(n.object.List.items as PgNode[]).slice(0, -1), { String: { sval: n.newname } }])}`,
-            at,
-          );
+          this.made.set(`type:${typeKey([...listItems(n.object).slice(0, -1), { String: { sval: n.newname } }])}`, at);
         return;
       }
       case 'UpdateStmt':
@@ -156,15 +181,15 @@ export class PendingRange {
         return;
       case 'AlterTableStmt': {
         const key = table(n.relation);
-        for (const cmd of ((n.cmds as PgNode[] | undefined) ?? []).map((c) => c.AlterTableCmd as PgNode)) {
+        for (const cmd of alterTableCmds(n)) {
           if (cmd.subtype === 'AT_AddColumn' && cmd.def?.ColumnDef) {
             this.made.set(`${key}.${cmd.def.ColumnDef.colname}`, at);
             const value = addedValue(cmd.def.ColumnDef);
             if (value !== undefined) this.known.set(`${key}.${cmd.def.ColumnDef.colname}`, value);
           }
-          if (['AT_AlterColumnType', 'AT_ColumnDefault', 'AT_DropColumn'].includes(cmd.subtype) && cmd.name)
+          if (['AT_AlterColumnType', 'AT_ColumnDefault', 'AT_DropColumn'].includes(cmd.subtype ?? '') && cmd.name)
             this.known.delete(`${key}.${cmd.name}`);
-          const c = cmd.subtype === 'AT_AddConstraint' ? (cmd.def?.Constraint as PgNode | undefined) : undefined;
+          const c = cmd.subtype === 'AT_AddConstraint' ? cmd.def?.Constraint : undefined;
           if (c?.skip_validation && c.conname)
             this.notValid.set(`${key}:${c.conname}`, { statement: s, constraint: c });
           const column = c?.contype === 'CONSTR_CHECK' ? notNullColumn(c.raw_expr) : undefined;
@@ -185,13 +210,23 @@ export class PendingRange {
   }
 }
 
+/** The commands of an ALTER TABLE. */
+export function alterTableCmds(n: NodeOf<'AlterTableStmt'>): NodeOf<'AlterTableCmd'>[] {
+  return (n.cmds ?? []).flatMap((c) => (c.AlterTableCmd ? [c.AlterTableCmd] : []));
+}
+
+/** The constraints written on a column definition. */
+export function columnConstraints(def: NodeOf<'ColumnDef'>): ConstraintNode[] {
+  return (def.constraints ?? []).flatMap((c) => (c.Constraint ? [c.Constraint] : []));
+}
+
 /** The value every existing row gets in a column added with no default (NULL) or a constant one; undefined otherwise. */
-function addedValue(def: PgNode): string | undefined {
-  const constraints = ((def.constraints as PgNode[] | undefined) ?? []).map((c) => c.Constraint as PgNode);
+function addedValue(def: NodeOf<'ColumnDef'>): string | undefined {
+  const constraints = columnConstraints(def);
   if (constraints.some((c) => c.contype === 'CONSTR_IDENTITY' || c.contype === 'CONSTR_GENERATED')) return undefined;
   if (['serial', 'serial2', 'serial4', 'serial8', 'smallserial', 'bigserial'].includes(typeParts(def.typeName).name))
     return undefined;
-  const expr = constraints.find((c) => c.contype === 'CONSTR_DEFAULT')?.raw_expr as PgNode | undefined;
+  const expr = constraints.find((c) => c.contype === 'CONSTR_DEFAULT')?.raw_expr;
   const c = expr ? expr.A_Const : { isnull: true };
   if (!c) return undefined;
   if (c.isnull) return `NULL::${typeSql(def.typeName)}`;
@@ -211,7 +246,7 @@ function addedValue(def: PgNode): string | undefined {
 function notNullColumn(expr: PgNode | undefined): string | undefined {
   const test = expr?.NullTest;
   if (test?.nulltesttype !== 'IS_NOT_NULL') return undefined;
-  const fields = test.arg?.ColumnRef?.fields as PgNode[] | undefined;
+  const fields = test.arg?.ColumnRef?.fields;
   return fields?.length === 1 ? fields[0]!.String?.sval : undefined;
 }
 
@@ -222,25 +257,23 @@ export function typeKey(names: readonly PgNode[] | undefined): string {
 }
 
 /** A TypeName node as SQL: `pg_catalog.varchar(20)`, `public.mood[]`. */
-export function typeSql(typeName: PgNode): string {
-  const names = ((typeName.names as PgNode[] | undefined) ?? []).map((p) => String(p.String?.sval ?? ''));
+export function typeSql(typeName: NodeOf<'TypeName'> | undefined): string {
+  const names = (typeName?.names ?? []).map((p) => String(p.String?.sval ?? ''));
   const base = names.map((n) => (/^[a-z_][a-z0-9_]*$/.test(n) ? n : ident(n))).join('.');
-  const mods = ((typeName.typmods as PgNode[] | undefined) ?? []).map(
-    (m) => m.A_Const?.ival?.ival ?? m.A_Const?.sval?.sval ?? '',
-  );
-  const bounds = ((typeName.arrayBounds as PgNode[] | undefined) ?? []).map(() => '[]').join('');
+  const mods = (typeName?.typmods ?? []).map((m) => m.A_Const?.ival?.ival ?? m.A_Const?.sval?.sval ?? '');
+  const bounds = (typeName?.arrayBounds ?? []).map(() => '[]').join('');
   return `${base}${mods.length ? `(${mods.join(',')})` : ''}${bounds}`;
 }
 
 /** The type name's last part and its integer modifiers: `varchar`, [20]. */
-export function typeParts(typeName: PgNode): {
+export function typeParts(typeName: NodeOf<'TypeName'> | undefined): {
   readonly name: string;
   readonly mods: readonly number[];
   readonly array: boolean;
 } {
-  const name = String(((typeName.names as PgNode[] | undefined) ?? []).at(-1)?.String?.sval ?? '');
-  const mods = ((typeName.typmods as PgNode[] | undefined) ?? []).map((m) => Number(m.A_Const?.ival?.ival ?? NaN));
-  return { name, mods, array: ((typeName.arrayBounds as PgNode[] | undefined) ?? []).length > 0 };
+  const name = lastName(typeName?.names) ?? '';
+  const mods = (typeName?.typmods ?? []).map((m) => Number(m.A_Const?.ival?.ival ?? NaN));
+  return { name, mods, array: (typeName?.arrayBounds ?? []).length > 0 };
 }
 
 /** Positions in a statement's text: the parser counts UTF-8 bytes, strings count characters. */

@@ -5,49 +5,20 @@
  *   an entry that names nothing at the commit nor at HEAD is a mistake (a typo), a ConfigurationError;
  * - a directory: the `*.sql` files directly in it (not in its subdirectories, so a migrations directory
  *   inside it is never loaded as schema; `dir/**\/*.sql` takes them all);
- * - a glob (`*`, `**`, `?`, `[...]`): every file it matches, e.g. `tables/*.sql` or `**\/*.sql`.
+ * - a glob (`*`, `**`, `?`, `[...]`, docs/globs.md): every file it matches, e.g. `tables/*.sql` or `**\/*.sql`.
  * Entries are taken in the order given; the files of one directory or glob in path order (byte order of
  * the path, as `LC_ALL=C sort`: `01_users.sql` before `02_orders.sql`, `a/x.sql` before `b.sql`). A file
  * named by two entries is loaded once, at its first place.
  */
 import { ConfigurationError } from '../errors';
 import type { Git } from '../git';
+import { globToRegExp, isGlob } from '../glob';
 
 export interface SqlFileList {
   /** Files to load, relative to the schema directory, in load order. */
   readonly files: readonly string[];
   /** Entries that named nothing at the commit, for a notice. */
   readonly absent: readonly string[];
-}
-
-function isGlob(entry: string): boolean {
-  return /[*?[]/.test(entry);
-}
-
-/** A glob as a regular expression over paths with `/`: `**` crosses directories, `*` and `?` do not. */
-export function globToRegExp(glob: string): RegExp {
-  let out = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i];
-    if (c === '*' && glob[i + 1] === '*') {
-      const slash = glob[i + 2] === '/';
-      out += slash ? '(?:.*/)?' : '.*';
-      i += slash ? 2 : 1;
-    } else if (c === '*') out += '[^/]*';
-    else if (c === '?') out += '[^/]';
-    else if (c === '[') {
-      const end = glob.indexOf(']', i + 1);
-      if (end < 0) out += '\\[';
-      else {
-        out += `[${glob
-          .slice(i + 1, end)
-          .replace(/^!/, '^')
-          .replace(/\\/g, '\\\\')}]`;
-        i = end;
-      }
-    } else out += c.replace(/[.+^${}()|\\]/g, '\\$&');
-  }
-  return new RegExp(`^${out}$`);
 }
 
 const byPath = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);

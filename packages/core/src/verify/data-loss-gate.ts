@@ -30,7 +30,7 @@ import {
 } from '../data-loss/measure';
 import type { MigrationStatement } from '../migrations/format';
 import type { MigrationSet } from '../migrations/store';
-import { type PgNode, loadPgParser, parseSql, relationName } from '../migrations/pg-parser';
+import { type ParsedSql, loadPgParser, parseSql, relationName } from '../migrations/pg-parser';
 import type { RowCounts } from '../seed/rows';
 import type { ShadowDatabase } from '../shadow/types';
 import type { MigrationEntry } from './numbering';
@@ -124,7 +124,7 @@ function withNarrowings(allowed: readonly Acknowledgement[]): Acknowledgement[] 
 
 /** The tables a statement removes rows from directly (DELETE, TRUNCATE), as written; none for anything else. */
 function deletedTables(statement: MigrationStatement): string[] {
-  let parsed: { kind: string; node: PgNode }[];
+  let parsed: ParsedSql[];
   try {
     parsed = parseSql(statement.sql);
   } catch {
@@ -134,7 +134,7 @@ function deletedTables(statement: MigrationStatement): string[] {
     s.kind === 'DeleteStmt'
       ? [relationName(s.node.relation)]
       : s.kind === 'TruncateStmt'
-        ? (s.node.relations as PgNode[]).map((r) => relationName(r.RangeVar))
+        ? (s.node.relations ?? []).map((r) => relationName(r.RangeVar))
         : [],
   );
 }

@@ -25,7 +25,7 @@ import type { MigrationSet } from '../migrations/store';
 import { buildSchemaAt, schemaSourceChanges, warnUncommittedSchema } from '../schema-source/build';
 import { type SchemaSource, validateSchemaSource } from '../schema-source/schema-source';
 import type { ShadowServer, ShadowDatabase } from '../shadow/types';
-import { listObjects, schemaDifference } from './difference';
+import { listChanges, schemaDifference } from '../diff/difference';
 import { emptyGoalProblem } from '../schema-source/empty-goal';
 import { inventoryTables, readDataInventoryAt } from '../data-loss/measure';
 import { describeSchemaSource } from '../schema-source/schema-source';
@@ -531,12 +531,12 @@ async function checkConsistency(
   return {
     consistency: failed(
       'consistency',
-      `the migrations do not build the schema at ${short} (${goal.from}): ${found.objects.length} difference(s)`,
+      `the migrations do not build the schema at ${short} (${goal.from}): ${found.changes.length} difference(s)`,
       [
         {
           level: 'error',
           ...at,
-          message: `the migrations do not build the schema at ${short}; they miss: ${listObjects(found.objects)}`,
+          message: `the migrations do not build the schema at ${short}; they miss: ${listChanges(found.changes)}`,
         },
         ...excluded,
       ],
@@ -627,13 +627,13 @@ async function checkRevert(
     const newest = plan.revert[0];
     return failed(
       'reversibility',
-      `reverting ${names} does not return to ${where}: ${found.objects.length} difference(s)`,
+      `reverting ${names} does not return to ${where}: ${found.changes.length} difference(s)`,
       [
         {
           level: 'error',
           file: newest.path,
           line: newest.parsed?.down?.line ?? 1,
-          message: `the Down sections of ${names} leave the database different from ${where}: ${listObjects(found.objects)}`,
+          message: `the Down sections of ${names} leave the database different from ${where}: ${listChanges(found.changes)}`,
         },
         ...plan.findings,
       ],
@@ -685,7 +685,7 @@ async function schemaAhead(
   return {
     level: 'warning',
     message:
-      `the schema at HEAD ${headSha.slice(0, 7)} differs from the goal ${goalSha.slice(0, 7)} (${listObjects(found.objects)}) and no migration covers it yet: ` +
+      `the schema at HEAD ${headSha.slice(0, 7)} differs from the goal ${goalSha.slice(0, 7)} (${listChanges(found.changes)}) and no migration covers it yet: ` +
       'create writes it (the create action after the merge, or db-migrate create); verify --goal HEAD requires it now',
   };
 }

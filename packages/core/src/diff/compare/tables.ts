@@ -1,6 +1,7 @@
 import type { ColumnInfo, IdentityOptions, RelationInfo } from '../catalog';
 import { hazards } from '../hazards';
 import { type DiffContext, Phase } from '../plan';
+import { callsVolatileFunction } from '../../pg/volatile-functions';
 import { ident, literal } from '../sql';
 import type { Hazard } from '../types';
 import { isTable } from './relations';
@@ -456,8 +457,6 @@ function alterTable(ctx: DiffContext, a: RelationInfo, b: RelationInfo): void {
   }
 }
 
-const VOLATILE_DEFAULT = /\b(nextval|random|clock_timestamp|gen_random_uuid|uuid_generate_v[14]|timeofday)\s*\(/i;
-
 function alterColumns(ctx: DiffContext, a: RelationInfo, b: RelationInfo): void {
   const tableName = `${a.schema}.${a.name}`;
   const hasChildren = [...ctx.to.relations.values()].some((r) => r.inherits.includes(b.key));
@@ -518,7 +517,7 @@ function alterColumns(ctx: DiffContext, a: RelationInfo, b: RelationInfo): void 
         !column.identity &&
         column.generated === '' &&
         column.default !== null &&
-        VOLATILE_DEFAULT.test(column.default)
+        callsVolatileFunction(column.default)
       ) {
         addColumnWithVolatileDefault(ctx, b, column, columnDefinition(b, { ...column, default: null, notNull: false }));
         continue;
@@ -530,7 +529,7 @@ function alterColumns(ctx: DiffContext, a: RelationInfo, b: RelationInfo): void 
           message: `adds stored generated column ${columnName}: rewrites the table under an ACCESS EXCLUSIVE lock`,
         });
       else if (column.identity) columnHazards.push(hazards.volatileDefault(`identity column ${columnName}`));
-      else if (column.default !== null && VOLATILE_DEFAULT.test(column.default))
+      else if (column.default !== null && callsVolatileFunction(column.default))
         columnHazards.push(hazards.volatileDefault(`column ${columnName}`));
       else if (column.notNull && column.default === null)
         columnHazards.push(hazards.addNotNullColumn(`column ${columnName}`, tableName));
