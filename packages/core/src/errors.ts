@@ -1,3 +1,5 @@
+import type { OptionName, Remedy } from './remedy';
+
 /**
  * Two kinds of error, as codeql-action has them: a ConfigurationError is the user's mistake
  * (bad input, a broken migration file, an unreachable database) and is reported as one clear line;
@@ -5,6 +7,29 @@
  */
 export class ConfigurationError extends Error {
   override readonly name = 'ConfigurationError';
+  /** The file at fault and its 1-based line, when the mistake is in a file: read these, never the message. */
+  readonly file?: string;
+  readonly line?: number;
+  /** The option or input at fault, named by each front end in its own terms (remedy.ts). */
+  readonly option?: OptionName;
+  /** What would fix it, worded by each front end (remedy.ts). */
+  readonly remedies: readonly Remedy[];
+
+  constructor(message: string, options: ErrorOptions & ErrorDetails = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    if (options.file !== undefined) this.file = options.file;
+    if (options.line !== undefined) this.line = options.line;
+    if (options.option !== undefined) this.option = options.option;
+    this.remedies = options.remedies ?? [];
+  }
+}
+
+/** The fields a ConfigurationError carries besides its message. */
+export interface ErrorDetails {
+  readonly file?: string;
+  readonly line?: number;
+  readonly option?: OptionName;
+  readonly remedies?: readonly Remedy[];
 }
 
 const registeredSecrets = new Set<string>();

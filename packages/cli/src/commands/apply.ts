@@ -94,6 +94,7 @@ async function fleetTargets(values: OptionValues): Promise<Target[]> {
   );
   const shard = optionalString(values, 'shard');
   return loadTargets({
+    names: { targetsFile: '--targets', databases: '--database' },
     targetsFile: optionalString(values, 'targets'),
     databases,
     group: optionalString(values, 'group'),

@@ -82,7 +82,7 @@ export async function syncFleet(options: SyncOptions): Promise<FleetReport> {
   const started = performance.now();
   const logger = options.logger ?? silentLogger;
   const ref = options.ref ?? 'HEAD';
-  const shadowSpec = typeof options.shadow === 'object' ? options.shadow : parseShadowSpec(options.shadow, '--shadow');
+  const shadowSpec = typeof options.shadow === 'object' ? options.shadow : parseShadowSpec(options.shadow);
   const dryRun = !!options.dryRun;
   const diffOptions = { ...CONSISTENCY_DIFF_OPTIONS, ...options.diffOptions };
   const allow = (options.allow ?? []).map((text) => parseAcknowledgement(text, 'the allow option'));

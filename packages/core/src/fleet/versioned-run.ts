@@ -99,7 +99,7 @@ export async function runVersionedFleet(
   const { set, targets } = options;
   const { mode, to, dryRun } = run;
   // A bad --shadow stops the run before any database is touched.
-  const shadowSpec = typeof options.shadow === 'object' ? options.shadow : parseShadowSpec(options.shadow, '--shadow');
+  const shadowSpec = typeof options.shadow === 'object' ? options.shadow : parseShadowSpec(options.shadow);
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
   logger.info(

@@ -4,6 +4,7 @@
  */
 import { basename } from 'node:path';
 import { describeHazardGroups } from '../diff/hazard-groups';
+import type { Remedy } from '../remedy';
 import { formatLocks, type LocksMeasured } from './locks';
 
 export type VerifyCheckName = 'numbering' | 'consistency' | 'reversibility' | 'data' | 'hazards';
@@ -23,6 +24,10 @@ export interface VerifyFinding {
   readonly line?: number;
   /** A hazard or lint code, e.g. `blocks-writes`. */
   readonly code?: string;
+  /** The object it is about, schema-qualified (`public.orders`, `public.orders.total`): what an acknowledgement names. */
+  readonly object?: string;
+  /** What would fix it, worded by each front end (remedy.ts). */
+  readonly remedies?: readonly Remedy[];
 }
 
 export interface VerifyCheck {

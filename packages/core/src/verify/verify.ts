@@ -16,6 +16,7 @@ import { performance } from 'node:perf_hooks';
 import { up, down } from '../applier/migrator';
 import type { MigrationError } from '../applier/result';
 import { ConfigurationError, describeDatabase, errorMessage } from '../errors';
+import { repointRemedy } from '../remedy';
 import { Git } from '../git';
 import { type Logger, silentLogger } from '../logger';
 import type { MigrationRun } from '../applier/result';
@@ -497,12 +498,15 @@ async function checkConsistency(
       const at = goal.entry?.metadataPath
         ? { file: goal.entry.metadataPath, line: keyLine(goal.entry, 'goal_sha') ?? 1 }
         : {};
-      // An amended or squashed commit: say how to point the metadata at the one that replaced it.
-      const lost =
-        goal.entry && goalBuilt.error.startsWith('unknown commit')
-          ? `; if it was amended, squashed or rebased away: db-migrate repoint --dir ${run.dir} --from ${goal.ref.slice(0, 12)} --to <new-sha>`
-          : '';
-      findings.push({ level: 'error', message: goalBuilt.error + lost, ...at });
+      // The goal commit is unknown (it did not resolve to a sha): amended or squashed away, maybe. Say how
+      // to point the metadata at the commit that replaced it.
+      const lost = goal.entry && goalBuilt.sha === undefined;
+      findings.push({
+        level: 'error',
+        message: goalBuilt.error + (lost ? '; if it was amended, squashed or rebased away, point the metadata at its replacement' : ''),
+        ...at,
+        ...(lost ? { remedies: [repointRemedy(run.dir, goal.ref)] } : {}),
+      });
       problems.push(`could not build the schema at ${goal.ref} (${goal.from})`);
     }
     if (upError) {
