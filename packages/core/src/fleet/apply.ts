@@ -377,11 +377,6 @@ async function refusedLosses(
   return `${message}, or the line${atRisk.length === 1 ? '' : 's'} ${atRisk.map((r) => `"${allowMarkerLine(r.loss)}"`).join(' ')} to the migration that loses it (verify asks for it too)`;
 }
 
-/** The table of a `fails-on-existing-rows` hazard: recorded with it, else read from the differ's wording. */
-function hazardTable(hazard: { readonly message: string; readonly table?: string }): string | undefined {
-  return hazard.table ?? /^adds column (\S+)\.[^.\s]+ NOT NULL/.exec(hazard.message)?.[1];
-}
-
 /**
  * Dry run: the tables a pending migration's `fails-on-existing-rows` statement touches (from the hazards
  * recorded in its metadata) that hold rows on this target, each as `table (file)`.
@@ -391,7 +386,7 @@ async function tablesWithRowsAtRisk(client: Client, migrations: readonly Migrati
   for (const migration of migrations) {
     for (const hazard of migration.metadata?.hazards ?? []) {
       if (hazard.code !== 'fails-on-existing-rows') continue;
-      const table = hazardTable(hazard);
+      const table = hazard.table; // recorded by the differ with the hazard (never read from its wording)
       const [schema, name] = table?.includes('.')
         ? [table.slice(0, table.indexOf('.')), table.slice(table.indexOf('.') + 1)]
         : ['public', table];
