@@ -61,7 +61,7 @@ runAction(() =>
           ...inputs.statementLimits,
           set,
           dryRun: inputs.dryRun,
-          ...(inputs.toVersion !== undefined ? { to: inputs.toVersion } : {}),
+          ...(inputs.toVersion !== undefined ? { to: inputs.toVersion, toInput: 'input "to-version"' } : {}),
           ...(inputs.maxFailures !== undefined ? { maxFailures: inputs.maxFailures } : {}),
           ...(inputs.seed ? { seed: inputs.seed } : {}),
           allow: inputs.allow,

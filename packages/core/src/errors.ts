@@ -182,7 +182,7 @@ export function environmentProblem(error: unknown): string | undefined {
       : undefined;
   if (code === '42501') return `${message} (the role lacks a right: see docs/roles.md for what each command needs)`;
   if (code === '53300')
-    return `${message} (the server's max_connections or the role's CONNECTION LIMIT is reached: lower --concurrency, or raise the limit)`;
+    return `${message} (the server's max_connections or the role's CONNECTION LIMIT is reached: open fewer connections at once (lower the concurrency), or raise the limit)`;
   if (code.startsWith('53')) return `${message} (the database server ran out of a resource)`;
   if (code.startsWith('28')) return `${message} (check the user name and password in the database URL)`;
   if (code.startsWith('08') || code.startsWith('57P'))

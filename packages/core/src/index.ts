@@ -1,4 +1,5 @@
 export * from './errors';
+export * from './remedy';
 export * from './logger';
 export * from './duration';
 export * from './shadow/local-server';

@@ -42,29 +42,34 @@ export type OptionName = keyof typeof OPTION_NAMES;
 export type Remedy =
   /** Acknowledge what is refused, e.g. `rewrites-table public.orders` (the marker line says the same in a file). */
   | { readonly kind: 'allow'; readonly value: string }
-  /** Give an option (raise or lower it), maybe with a value. */
+  /** Give an option (raise or lower it), maybe with a value (`true`: a switch, a flag without a value in the CLI). */
   | {
       readonly kind: 'option';
       readonly option: OptionName;
       readonly change?: 'set' | 'raise' | 'lower';
-      readonly value?: string | number;
+      readonly value?: string | number | boolean;
     }
   /** Run a db-migrate command (on a checkout: no action runs these), e.g. `repoint` with its options. */
   | {
       readonly kind: 'command';
-      readonly command: 'repoint' | 'adopt' | 'accept-edit' | 'baseline' | 'create';
+      readonly command: 'repoint' | 'adopt' | 'accept-edit' | 'baseline' | 'create' | 'init';
       readonly args?: readonly string[];
-      readonly options?: readonly { readonly option: OptionName; readonly value: string }[];
+      /** Each option, with its value (none for a switch). */
+      readonly options?: readonly { readonly option: OptionName; readonly value?: string }[];
     };
 
 /** The command line of a `command` remedy: the same for every front end, since only the CLI runs it. */
 export function commandLine(remedy: Extract<Remedy, { kind: 'command' }>): string {
-  const quote = (value: string) => (/^[\w./:<>@=+-]+$/.test(value) ? value : `"${value.replace(/(["\\$`])/g, '\\$1')}"`);
+  const quote = (value: string) =>
+    /^[\w./:<>@=+-]+$/.test(value) ? value : `"${value.replace(/(["\\$`])/g, '\\$1')}"`;
   return [
     'db-migrate',
     remedy.command,
     ...(remedy.args ?? []).map(quote),
-    ...(remedy.options ?? []).flatMap((o) => [OPTION_NAMES[o.option].flag, quote(o.value)]),
+    ...(remedy.options ?? []).flatMap((o) => [
+      OPTION_NAMES[o.option].flag,
+      ...(o.value === undefined ? [] : [quote(o.value)]),
+    ]),
   ].join(' ');
 }
 
@@ -74,6 +79,16 @@ export type RemedyWording = (remedy: Remedy) => string;
 /** The remedies worded, as the tail of a message: ` (<remedy>; <remedy>)` ('' when none). */
 export function remedyTail(remedies: readonly Remedy[] | undefined, word: RemedyWording): string {
   return remedies && remedies.length > 0 ? ` (${remedies.map(word).join('; ')})` : '';
+}
+
+/**
+ * A message with its remedies worded after its first line: the lines after it (PostgreSQL's detail, a
+ * command's output) stay below.
+ */
+export function withRemedies(message: string, remedies: readonly Remedy[] | undefined, word: RemedyWording): string {
+  const tail = remedyTail(remedies, word);
+  const end = message.indexOf('\n');
+  return end < 0 ? message + tail : message.slice(0, end) + tail + message.slice(end);
 }
 
 /** The remedies of a thrown value (a ConfigurationError may carry them), else none. */

@@ -4,6 +4,7 @@ import { ConfigurationError } from '../src/errors';
 import { applyFleet, checkFleetDrift } from '../src/fleet/apply';
 import { SWEEP_EVERY_VERSION_UP_TO } from '../src/fleet/expected-schemas';
 import { formatReportText, reportFails } from '../src/fleet/report';
+import { wordRemedy } from '../../cli/src/remedy-wording';
 import { memoryLogger } from '../../../test/support/logger';
 import { FAST_RETRY, SHOP, columns, recordedIds, shadow, workspace } from './fleet-fixture';
 
@@ -61,7 +62,7 @@ describe('applyFleet', () => {
     ]);
     expect(await recordedIds(targets[0].url)).toEqual(ids(2));
     expect(await columns(targets[0].url)).toEqual(before);
-    expect(formatReportText(report)).toContain(
+    expect(formatReportText(report, wordRemedy)).toContain(
       'would apply 2 → 5: 0003_customer_email.sql, 0004_big_orders.sql, 0005_unique_email.sql',
     );
   });
@@ -84,7 +85,9 @@ describe('applyFleet', () => {
     }
     const views = await query(targets[0].url, `SELECT 1 FROM pg_views WHERE viewname = 'big_orders'`);
     expect(views).toHaveLength(0);
-    expect(formatReportText(report)).toContain('reverted 5 → 3: 0005_unique_email.sql, 0004_big_orders.sql');
+    expect(formatReportText(report, wordRemedy)).toContain(
+      'reverted 5 → 3: 0005_unique_email.sql, 0004_big_orders.sql',
+    );
   });
 
   it('--to refuses a version that does not exist before touching anything, and an irreversible step per target', async () => {
@@ -135,7 +138,7 @@ describe('applyFleet', () => {
         /^warning: \[\d\/2\] drifted \(.*\): postponed: schema drifted from version 3: 2 differences/,
       ),
     );
-    expect(formatReportText(report)).toMatch(
+    expect(formatReportText(report, wordRemedy)).toMatch(
       /-- drifted \(.*\): SQL that would take it back to the schema of version 3\n/,
     );
   });

@@ -492,8 +492,9 @@ describe('a schema build that exits 0 but builds nothing', () => {
     expect(dropping.targets[0]).toMatchObject({
       status: 'refused',
       error: expect.stringContaining(
-        "the sync would lose data it holds: public.old_orders (drops-data, 3 rows); nothing was changed. If that loss is intended, pass --allow 'drops-data public.old_orders' (",
+        'the sync would lose data it holds: public.old_orders (drops-data, 3 rows); nothing was changed. If that loss is intended, acknowledge it',
       ),
+      remedies: [{ kind: 'allow', value: 'drops-data public.old_orders' }],
     });
     expect(await query(url, 'SELECT count(*)::int AS n FROM old_orders')).toEqual([{ n: 3 }]);
     const allowed = await syncFleet({

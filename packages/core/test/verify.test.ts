@@ -20,6 +20,7 @@ import {
   type VerifyCheckName,
   type VerifyReport,
 } from '../src/verify';
+import { wordRemedy } from '../../cli/src/remedy-wording';
 import { makeTestRepo, type TestRepo } from './git-fixture';
 
 const MIGRATIONS = 'db/migrations';
@@ -251,7 +252,7 @@ test('a column dropped from the SQL fails consistency, with the missing column s
   expect(report.difference).toBe(consistency.difference);
   expect(consistency.findings[0]).toMatchObject({ level: 'error', file: path, line: expect.any(Number) });
   expect(consistency.findings[0].message).toContain('column public.users.nickname');
-  expect(formatVerifyReport(report)).toContain('ADD COLUMN "nickname"');
+  expect(formatVerifyReport(report, { word: wordRemedy })).toContain('ADD COLUMN "nickname"');
 });
 
 test('a wrong default fails consistency, the difference setting the right one', async () => {

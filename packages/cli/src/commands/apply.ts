@@ -1,3 +1,4 @@
+import { wordRemedy } from '../remedy-wording';
 import { accessSync, constants, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import {
@@ -172,7 +173,7 @@ export async function finishFleetRun(
   stdout: (text: string) => void,
   postponedIsWarning = false,
 ): Promise<number> {
-  await printResult(values, stdout, formatReportText(report), report);
+  await printResult(values, stdout, formatReportText(report, wordRemedy), report);
   return reportFails(report, { postponedIsWarning }) ? 1 : 0;
 }
 
@@ -250,6 +251,7 @@ export const applyCommand: Command = {
         ...run,
         dryRun: values['dry-run'] === true,
         to: optionalInteger(values, 'to'),
+        toInput: '--to',
         ...statementLimits(values),
         ...(maxFailures !== undefined ? { maxFailures } : {}),
         ...(seed ? { seed } : {}),

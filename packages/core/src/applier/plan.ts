@@ -40,7 +40,8 @@ function targetVersionProblem(
   to: number,
 ): { readonly kind: 'not-a-version' | 'not-in-set'; readonly message: string } | undefined {
   if (to === 0 || set.migrations.some((m) => m.version === to)) return undefined;
-  if (!Number.isSafeInteger(to) || to < 0) return { kind: 'not-a-version', message: `must be a version number, got ${to}` };
+  if (!Number.isSafeInteger(to) || to < 0)
+    return { kind: 'not-a-version', message: `must be a version number, got ${to}` };
   const range = set.migrations.length
     ? `versions ${set.migrations[0].version} to ${latestVersion(set)}`
     : 'no migrations';

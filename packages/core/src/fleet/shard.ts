@@ -15,7 +15,8 @@ export interface Shard {
 /** Parses `i/n` (1 <= i <= n); `input` names the option in error messages. */
 export function parseShard(text: string, input = 'the shard'): Shard {
   const match = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(text);
-  if (!match) throw new ConfigurationError(`${input} must look like i/n (e.g. 2/4), got "${text}"`, { option: 'shard' });
+  if (!match)
+    throw new ConfigurationError(`${input} must look like i/n (e.g. 2/4), got "${text}"`, { option: 'shard' });
   const index = Number(match[1]);
   const count = Number(match[2]);
   if (count < 1 || index < 1 || index > count)

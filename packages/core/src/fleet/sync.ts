@@ -19,7 +19,7 @@ import { errorMessage, redact } from '../errors';
 import { serverErrorFields, serverErrorLines } from '../pg/error-fields';
 import { type Acknowledgement, parseAcknowledgement, unacknowledged } from '../intent/acknowledgements';
 import { dataLosses, readDataInventory } from '../intent/data-loss';
-import { emptyGoalProblem } from '../intent/empty-goal';
+import { ALLOW_EMPTY_GOAL, emptyGoalProblem } from '../intent/empty-goal';
 import { sqlStatements } from '../prechecks/statements';
 import { precheckRefusal, runPrechecks } from '../prechecks/run';
 import type { PrecheckOptions } from '../prechecks/types';
@@ -31,7 +31,7 @@ import { describeSchemaSource, type SchemaSource } from '../schema-source/schema
 import { withShadowServer } from '../shadow/shadow-server';
 import { parseShadowSpec, type ShadowSpec } from '../shadow/spec';
 import { CONSISTENCY_DIFF_OPTIONS } from './consistency';
-import { dataAtRisk, dataAtRiskMessage } from './data-at-risk';
+import { dataAtRisk, dataAtRiskMessage, dataAtRiskRemedies } from './data-at-risk';
 import { type FleetReport, countOutcomes } from './report';
 import { isTransientFailure, type RetryOptions } from './retry';
 import { type AttemptOutcome, DEFAULT_CONCURRENCY, type ReachableTarget, runFleet } from './runner';
@@ -232,7 +232,12 @@ async function syncLocked(
     options,
   );
   if (refused)
-    return { status: 'refused', statements: 0, error: redact(`${database}: ${refused}; nothing was changed`) };
+    return {
+      status: 'refused',
+      statements: 0,
+      error: redact(`${database}: ${refused}; nothing was changed`),
+      remedies: [ALLOW_EMPTY_GOAL],
+    };
   // Outside the transaction: enum values that later statements use must be committed before them
   // (the differ emits those ADD VALUE IF NOT EXISTS, safe to repeat); anything else that cannot run in a
   // transaction (CREATE INDEX CONCURRENTLY) goes after it, once what it needs exists.
@@ -267,7 +272,8 @@ async function syncLocked(
       sync: planned,
       prechecks,
       warnings,
-      error: redact(`${database}: the sync: ${stopped}`),
+      error: redact(`${database}: the sync: ${stopped.message}`),
+      remedies: stopped.remedies,
     };
   if (options.dryRun) return { status: 'pending', ...counts, sync: planned, prechecks, warnings };
 
@@ -428,6 +434,7 @@ async function syncStatements(
             sync: planned,
             warnings,
             error: redact(dataAtRiskMessage(`${database}: the sync`, atRisk, kept)),
+            remedies: dataAtRiskRemedies(atRisk),
           };
         }
         await runInside();

@@ -181,7 +181,14 @@ export async function detectLayout(repoDir: string, hints: LayoutHints = {}): Pr
   if (hints.schemaDir !== undefined) {
     if (!hints.schemaCommand && !hints.schemaSql?.length)
       throw new ConfigurationError(
-        '--schema-dir needs --schema-command or --schema-sql: how the schema is built into an empty database',
+        'a schema directory needs a schema command or schema SQL files: how the schema is built into an empty database',
+        {
+          option: 'schemaDir',
+          remedies: [
+            { kind: 'option', option: 'schemaCommand' },
+            { kind: 'option', option: 'schemaSql' },
+          ],
+        },
       );
     schema = {
       schemaDir: hints.schemaDir,
@@ -199,7 +206,14 @@ export async function detectLayout(repoDir: string, hints: LayoutHints = {}): Pr
     if (!schema) {
       throw new ConfigurationError(
         `found no schema build in ${root} (no manage.py, create_all.py, drizzle.config.*, or schema.sql/structure.sql): ` +
-          'give --schema-dir and --schema-command "<builds the schema into $DATABASE_URL>" (or --schema-sql <files>)',
+          'name the schema directory and the command that builds the schema into $DATABASE_URL (or its SQL files)',
+        {
+          remedies: [
+            { kind: 'option', option: 'schemaDir', value: '<dir>' },
+            { kind: 'option', option: 'schemaCommand', value: '"<builds the schema into $DATABASE_URL>"' },
+            { kind: 'option', option: 'schemaSql', value: '<files>' },
+          ],
+        },
       );
     }
   }
@@ -219,7 +233,7 @@ export async function detectLayout(repoDir: string, hints: LayoutHints = {}): Pr
     ? { command: hints.install, runtime: schema.runtime ?? 'python', why: 'given' }
     : guessInstall(root, schemaDir, schema.runtime);
   if (installGuess) findings.push(`dependencies: ${installGuess.command} (from ${installGuess.why})`);
-  else findings.push('dependencies: none found (give --install "<command>" if the schema build needs packages)');
+  else findings.push('dependencies: none found (give the install command if the schema build needs packages)');
 
   const branch = hints.defaultBranch ? { branch: hints.defaultBranch, why: 'given' } : await defaultBranch(git);
   findings.push(`default branch: ${branch.branch} (${branch.why})`);

@@ -357,7 +357,7 @@ class SectionLint {
       'notice',
       'missing-lock-timeout',
       `locks ${table} with no lock_timeout set before it: queued behind a long query, the lock blocks every other ` +
-        `session on the table. db-migrate apply, up, down and sync set one (--lock-timeout, default ${DEFAULT_LOCK_TIMEOUT_MS} ms) and retry; ` +
+        `session on the table. db-migrate apply, up, down and sync set one (the lock timeout option, default ${DEFAULT_LOCK_TIMEOUT_MS} ms) and retry; ` +
         `if the file also runs elsewhere (sql-migrate, psql), add "SET lock_timeout = '1s';" before it`,
       line,
     );

@@ -104,7 +104,6 @@ function lineAndColumn(text: string, offset: number): string {
   return `line ${before.length} column ${before[before.length - 1].length + 1}`;
 }
 
-
 /** Parses and checks a metadata file, or throws a ConfigurationError naming `source` and the position. */
 export function parseMetadata(source: string, text: string): MigrationMetadata {
   let value: unknown;

@@ -9,6 +9,7 @@ import { mkdir, readdir, readFile, readlink, stat, writeFile } from 'node:fs/pro
 import { join } from 'node:path';
 import { ConfigurationError } from '../errors';
 import { type MigrationFile, parseMigrationFile } from './format';
+import type { Remedy } from '../remedy';
 import { jsonKeyLine } from './json-position';
 import { checkTransactionControl } from './transaction-control';
 import { type Adoption, ADOPTION_FILE_NAME, readAdoption } from './adoption';
@@ -61,12 +62,20 @@ export function goalShaOf(
   );
 }
 
-/** What to do with a history numbered by timestamps or by hand that db-migrate has not adopted yet. */
-export function adoptHint(dir: string): string {
-  return (
-    `if these files come from sql-migrate (timestamped names) or were written by hand before db-migrate, adopt them as they are: ` +
-    `db-migrate adopt --dir ${dir} --commit <sha of the schema-source commit they build> (see docs/adopting.md)`
-  );
+/** What to do with a history numbered by timestamps or by hand that db-migrate has not adopted yet (adoptRemedy says how). */
+export const ADOPT_HINT =
+  'if these files come from sql-migrate (timestamped names) or were written by hand before db-migrate, adopt them as they are (see docs/adopting.md)';
+
+/** Adopt the history in `dir` as it is. */
+export function adoptRemedy(dir: string): Remedy {
+  return {
+    kind: 'command',
+    command: 'adopt',
+    options: [
+      { option: 'dir', value: dir },
+      { option: 'commit', value: '<sha of the schema-source commit they build>' },
+    ],
+  };
 }
 
 async function listFiles(dir: string): Promise<string[]> {
@@ -196,11 +205,12 @@ interface Problem {
   readonly message: string;
   readonly file?: string;
   readonly line?: number;
+  readonly remedies?: readonly Remedy[];
 }
 
 /** A problem from a ConfigurationError: its own file and line, else the file being read. */
 function problemOf(error: ConfigurationError, file?: string): Problem {
-  return { message: error.message, file: error.file ?? file, line: error.line };
+  return { message: error.message, file: error.file ?? file, line: error.line, remedies: error.remedies };
 }
 
 export async function readMigrationDir(dir: string): Promise<MigrationSet> {
@@ -245,7 +255,10 @@ export async function readMigrationDir(dir: string): Promise<MigrationSet> {
     const path = join(dir, file.fileName);
     const previous = sqlFiles[index - 1];
     if (previous && previous.version === file.version) {
-      problems.push({ file: path, message: `duplicate version ${file.version}: ${join(dir, previous.fileName)} and ${path}` });
+      problems.push({
+        file: path,
+        message: `duplicate version ${file.version}: ${join(dir, previous.fileName)} and ${path}`,
+      });
       continue;
     }
     // An adopted history keeps its own numbers (sql-migrate's timestamps); after it, latest+1.
@@ -257,8 +270,12 @@ export async function readMigrationDir(dir: string): Promise<MigrationSet> {
           : `versions ${previous.version + 1} to ${file.version - 1} are`;
       const hint = adoption
         ? `after the adopted history (${ADOPTION_FILE_NAME}) each new migration is numbered one more than the latest: rename it ${padVersion(previous.version + 1)}_${file.name || 'migration'}.sql`
-        : adoptHint(dir);
-      problems.push({ file: path, message: `${missing} missing: ${path} follows ${join(dir, previous.fileName)}; ${hint}` });
+        : ADOPT_HINT;
+      problems.push({
+        file: path,
+        message: `${missing} missing: ${path} follows ${join(dir, previous.fileName)}; ${hint}`,
+        ...(adoption ? {} : { remedies: [adoptRemedy(dir)] }),
+      });
     }
     let text: string;
     try {
@@ -347,7 +364,11 @@ export async function readMigrationDir(dir: string): Promise<MigrationSet> {
   if (problems.length > 0) {
     const [first, ...rest] = problems;
     const more = rest.length > 0 ? ` (and ${rest.length} more: ${rest.map((p) => p.message).join('; ')})` : '';
-    throw new ConfigurationError(first.message + more, { file: first.file, line: first.line });
+    throw new ConfigurationError(first.message + more, {
+      file: first.file,
+      line: first.line,
+      remedies: first.remedies,
+    });
   }
   return { dir, migrations, warnings, ...(adoption ? { adoption } : {}) };
 }

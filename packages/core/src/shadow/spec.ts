@@ -20,7 +20,8 @@ export function parseShadowSpec(spec: string | undefined, input = 'the shadow da
   if (value.toLowerCase() === 'docker') return { kind: 'docker' };
   if (/^postgres(ql)?:\/\//i.test(value)) {
     const urlProblem = databaseUrlProblem(value);
-    if (urlProblem) throw new ConfigurationError(`${input}: the shadow database URL cannot be used: ${urlProblem}`, {
+    if (urlProblem)
+      throw new ConfigurationError(`${input}: the shadow database URL cannot be used: ${urlProblem}`, {
         option: 'shadow',
       });
     try {

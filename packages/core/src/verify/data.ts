@@ -370,12 +370,12 @@ async function seededPass(
     ) {
       // Synthetic rows written after this Up hold what only its schema admits (a new enum value, a longer
       // string): its Down cannot keep them. A real revert meeting such rows fails and is rolled back, and
-      // apply refuses it beforehand unless --allow names the loss. Said, and the check goes on without them.
+      // apply refuses it beforehand unless the loss is acknowledged. Said, and the check goes on without them.
       const finding = failureFinding(reverted.error, entryOf(reverted.error.fileName) ?? entry, counts);
       notes.push({
         ...finding,
         level: 'warning',
-        message: `${finding.message} (The synthetic rows of ${table} were written after ${entry.fileName}'s Up and use what it added: a revert fails on such rows, and apply refuses it unless --allow names the loss; the check went on with ${table} emptied.)`,
+        message: `${finding.message} (The synthetic rows of ${table} were written after ${entry.fileName}'s Up and use what it added: a revert fails on such rows, and apply refuses it unless the loss is acknowledged (allow); the check went on with ${table} emptied.)`,
       });
       const emptiedCounts = await emptyTable(client, table);
       for (const [name, t] of counts) if (t.rows > 0 && (emptiedCounts.get(name)?.rows ?? 0) === 0) emptied.add(name);

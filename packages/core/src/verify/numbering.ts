@@ -268,7 +268,10 @@ function checkEdits(newEntries: readonly MigrationEntry[], findings: VerifyFindi
       level: accepted ? 'warning' : 'notice',
       file: entry.path,
       line: 1,
-      message: `${entry.fileName} was edited${again} after it was generated (checksum differs from ${metadataFileName(entry.version)}); if the edit is intended, record it: db-migrate accept-edit ${entry.path} --reason "..."`,
+      message: `${entry.fileName} was edited${again} after it was generated (checksum differs from ${metadataFileName(entry.version)}); if the edit is intended, record it`,
+      remedies: [
+        { kind: 'command', command: 'accept-edit', args: [entry.path], options: [{ option: 'reason', value: '...' }] },
+      ],
     });
   }
 }

@@ -16,7 +16,7 @@ import { performance } from 'node:perf_hooks';
 import { up, down } from '../applier/migrator';
 import type { MigrationError } from '../applier/result';
 import { ConfigurationError, describeDatabase, errorMessage } from '../errors';
-import { repointRemedy } from '../remedy';
+import { type Remedy, repointRemedy } from '../remedy';
 import { Git } from '../git';
 import { type Logger, silentLogger } from '../logger';
 import type { MigrationRun } from '../applier/result';
@@ -26,7 +26,7 @@ import { buildSchemaAt, schemaSourceChanges, warnUncommittedSchema } from '../sc
 import { type SchemaSource, validateSchemaSource } from '../schema-source/schema-source';
 import type { ShadowServer, ShadowDatabase } from '../shadow/types';
 import { listObjects, schemaDifference } from './difference';
-import { emptyGoalProblem } from '../intent/empty-goal';
+import { ALLOW_EMPTY_GOAL, emptyGoalProblem } from '../intent/empty-goal';
 import { inventoryTables, readDataInventoryAt } from '../intent/data-loss';
 import { describeSchemaSource } from '../schema-source/schema-source';
 import { type DataLossGate, gateDataLoss, measureWithoutRows } from './data-loss-gate';
@@ -109,11 +109,14 @@ function keyLine(entry: MigrationEntry | undefined, key: string): number | undef
 }
 
 /** Runs a step that may fail for a reason to report (a broken build command, an unknown commit); bugs still throw. */
-async function attempt<T>(step: () => Promise<T>): Promise<{ value?: T; error?: string }> {
+async function attempt<T>(
+  step: () => Promise<T>,
+): Promise<{ value?: T; error?: string; remedies?: readonly Remedy[] }> {
   try {
     return { value: await step() };
   } catch (error) {
-    if (error instanceof ConfigurationError) return { error: errorMessage(error) };
+    if (error instanceof ConfigurationError)
+      return { error: errorMessage(error), ...(error.remedies.length > 0 ? { remedies: error.remedies } : {}) };
     throw error;
   }
 }
@@ -169,6 +172,7 @@ interface GoalBuilt {
   readonly sha?: string;
   readonly db?: ShadowDatabase;
   readonly error?: string;
+  readonly remedies?: readonly Remedy[];
 }
 
 interface AppliedFromEmpty {
@@ -352,7 +356,7 @@ async function runDatabaseChecks(run: VerifyRun): Promise<DatabaseChecks> {
   const [goalBuilt, applied, target, data] = settled.map((s) => (s as PromiseFulfilledResult<unknown>).value) as [
     GoalBuilt,
     AppliedFromEmpty,
-    { value?: ShadowDatabase; error?: string } | undefined,
+    Awaited<ReturnType<typeof buildRevertTarget>>,
     VerifyCheck,
   ];
   let consistency = await timed(logger, 'consistency comparison', checkConsistency(run, set, goalBuilt, applied));
@@ -437,6 +441,7 @@ async function buildGoal(run: VerifyRun): Promise<GoalBuilt> {
     ...(sha ? { sha } : {}),
     ...(built.value ? { db: built.value } : {}),
     ...(built.error !== undefined ? { error: built.error } : {}),
+    ...(built.remedies ? { remedies: built.remedies } : {}),
   };
 }
 
@@ -462,7 +467,7 @@ async function applyFromEmpty(run: VerifyRun, set: MigrationSet): Promise<Applie
 async function buildRevertTarget(
   run: VerifyRun,
   set: MigrationSet,
-): Promise<{ value?: ShadowDatabase; error?: string } | undefined> {
+): Promise<{ value?: ShadowDatabase; error?: string; remedies?: readonly Remedy[] } | undefined> {
   const { plan } = run;
   if (plan.kind !== 'run') return undefined;
   return attempt(async () => {
@@ -503,9 +508,13 @@ async function checkConsistency(
       const lost = goal.entry && goalBuilt.sha === undefined;
       findings.push({
         level: 'error',
-        message: goalBuilt.error + (lost ? '; if it was amended, squashed or rebased away, point the metadata at its replacement' : ''),
+        message:
+          goalBuilt.error +
+          (lost ? '; if it was amended, squashed or rebased away, point the metadata at its replacement' : ''),
         ...at,
-        ...(lost ? { remedies: [repointRemedy(run.dir, goal.ref)] } : {}),
+        ...(lost || goalBuilt.remedies
+          ? { remedies: [...(goalBuilt.remedies ?? []), ...(lost ? [repointRemedy(run.dir, goal.ref)] : [])] }
+          : {}),
       });
       problems.push(`could not build the schema at ${goal.ref} (${goal.from})`);
     }
@@ -526,7 +535,7 @@ async function checkConsistency(
   if (emptyGoal)
     return {
       consistency: failed('consistency', `the goal build at ${short} produced no tables`, [
-        { level: 'error', message: emptyGoal },
+        { level: 'error', message: emptyGoal, remedies: [ALLOW_EMPTY_GOAL] },
       ]),
       difference: '',
     };
@@ -572,7 +581,7 @@ async function checkReversibility(
   run: VerifyRun,
   set: MigrationSet,
   applied: AppliedFromEmpty,
-  target: { value?: ShadowDatabase; error?: string } | undefined,
+  target: Awaited<ReturnType<typeof buildRevertTarget>>,
 ): Promise<VerifyCheck> {
   const { plan } = run;
   if (plan.kind !== 'run')
@@ -591,7 +600,7 @@ async function checkReversibility(
         ? { file: oldest.metadataPath, line: keyLine(oldest, 'base_sha') ?? 1 }
         : {};
     return failed('reversibility', `could not build ${where} to compare with`, [
-      { level: 'error', message: target!.error, ...at },
+      { level: 'error', message: target!.error, ...at, ...(target!.remedies ? { remedies: target!.remedies } : {}) },
       ...plan.findings,
     ]);
   }
@@ -707,6 +716,6 @@ async function schemaAhead(
     level: 'warning',
     message:
       `the schema at HEAD ${headSha.slice(0, 7)} differs from the goal ${goalSha.slice(0, 7)} (${listObjects(found.objects)}) and no migration covers it yet: ` +
-      'create writes it (the create action after the merge, or db-migrate create); verify --goal HEAD requires it now',
+      'create writes it (the create action after the merge, or db-migrate create); a verify whose goal is HEAD requires it now',
   };
 }
