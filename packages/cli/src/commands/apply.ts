@@ -143,6 +143,7 @@ function fleetRunOptions(values: OptionValues, logger: Logger) {
   const lockWaitTimeoutMs = optionalInteger(values, 'lock-wait-timeout');
   return {
     logger,
+    wordRemedy,
     shadow: shadowOption(values),
     postgresVersion: optionalInteger(values, 'postgres-version'),
     diffOptions: tableFilter(values),

@@ -21,6 +21,7 @@ import { serverErrorFields, serverErrorLines } from '../pg/error-fields';
 import { type Acknowledgement, parseAcknowledgement, unacknowledged } from '../intent/acknowledgements';
 import { dataLosses, readDataInventory } from '../data-loss/measure';
 import { ALLOW_EMPTY_GOAL, emptyGoalProblem } from '../schema-source/empty-goal';
+import type { RemedyWording } from '../remedy';
 import { sqlStatements } from '../prechecks/statements';
 import { precheckRefusal, runPrechecks } from '../prechecks/run';
 import type { PrecheckOptions } from '../prechecks/types';
@@ -74,6 +75,8 @@ export interface SyncOptions {
   /** Stops a build command running longer than this (DEFAULT_BUILD_TIMEOUT_MS). */
   readonly buildTimeoutMs?: number;
   readonly logger?: Logger;
+  /** Words the remedies in the progress lines: the front end's (the CLI's flags, an action's inputs). */
+  readonly wordRemedy?: RemedyWording;
   /** Stops the run: no target starts after it, and the statement running is cancelled. Default: the process's SIGINT/SIGTERM. */
   readonly signal?: AbortSignal;
 }
@@ -135,6 +138,7 @@ export async function syncFleet(options: SyncOptions): Promise<FleetReport> {
       retry: options.retry,
       logger,
       signal,
+      ...(options.wordRemedy ? { wordRemedy: options.wordRemedy } : {}),
     },
   );
   const interrupted = signal.aborted

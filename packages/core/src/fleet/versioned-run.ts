@@ -5,6 +5,7 @@
  * live schema. Each mode supplies what one locked attempt does; this module sets the run up, logs its
  * first line and assembles the report.
  */
+import type { RemedyWording } from '../remedy';
 import { performance } from 'node:perf_hooks';
 import type { Client } from 'pg';
 import { holdDatabaseLock } from '../applier/lock';
@@ -42,6 +43,8 @@ export interface FleetCheckOptions extends SessionOptions {
   /** Schema selection for the comparisons (e.g. excludeSchemas for a schema another tool manages). */
   readonly diffOptions?: DiffOptions;
   readonly logger?: Logger;
+  /** Words the remedies in the progress lines: the front end's (the CLI's flags, an action's inputs). */
+  readonly wordRemedy?: RemedyWording;
   /**
    * Stops the run: no target starts after it, the statement running on a target is cancelled (its
    * migration rolls back) and the report says where each target was left. Default: the process's SIGINT/SIGTERM.
@@ -140,6 +143,7 @@ export async function runVersionedFleet(
             logger,
             signal,
             ...(run.maxFailures !== undefined ? { maxFailures: run.maxFailures } : {}),
+            ...(options.wordRemedy ? { wordRemedy: options.wordRemedy } : {}),
           },
         );
     return {
