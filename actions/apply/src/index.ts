@@ -3,7 +3,14 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as core from '@actions/core';
-import { actionsLogger, OUTPUT_LIMIT, runAction, warnIfTriggerPathsMiss, writeSummary } from '@db-migrate/action-kit';
+import {
+  actionsLogger,
+  OUTPUT_LIMIT,
+  runAction,
+  warnIfTriggerPathsMiss,
+  wordRemedy,
+  writeSummary,
+} from '@db-migrate/action-kit';
 import {
   type FleetReport,
   TARGET_STATUSES,
@@ -27,6 +34,7 @@ runAction(() =>
       shadow: inputs.shadow,
       postgresVersion: inputs.postgresVersion,
       logger: actionsLogger,
+      wordRemedy,
       diffOptions: inputs.tableFilter,
       ...(inputs.concurrency !== undefined ? { concurrency: inputs.concurrency } : {}),
       ...(inputs.concurrencyPerHost !== undefined ? { concurrencyPerHost: inputs.concurrencyPerHost } : {}),
@@ -61,7 +69,7 @@ runAction(() =>
           ...inputs.statementLimits,
           set,
           dryRun: inputs.dryRun,
-          ...(inputs.toVersion !== undefined ? { to: inputs.toVersion } : {}),
+          ...(inputs.toVersion !== undefined ? { to: inputs.toVersion, toInput: 'input "to-version"' } : {}),
           ...(inputs.maxFailures !== undefined ? { maxFailures: inputs.maxFailures } : {}),
           ...(inputs.seed ? { seed: inputs.seed } : {}),
           allow: inputs.allow,

@@ -1,4 +1,4 @@
-import type { SummaryBlock } from '@db-migrate/action-kit';
+import { type SummaryBlock, wordRemedy } from '@db-migrate/action-kit';
 import {
   type FleetReport,
   REPORT_TABLE_HEADER,
@@ -29,9 +29,9 @@ export function fleetSummary(report: FleetReport): SummaryBlock[] {
   ];
   if (report.preflight) blocks.push({ kind: 'text', text: describePreflight(report.preflight) });
   if (report.targets.length > 0)
-    blocks.push({ kind: 'table', header: REPORT_TABLE_HEADER, rows: reportTableRows(report) });
+    blocks.push({ kind: 'table', header: REPORT_TABLE_HEADER, rows: reportTableRows(report, wordRemedy) });
   for (const t of report.targets) {
-    const prechecks = t.prechecks ? describePrechecks(t.prechecks, report.dryRun) : [];
+    const prechecks = t.prechecks ? describePrechecks(t.prechecks, report.dryRun, wordRemedy) : [];
     if (prechecks.length > 0)
       blocks.push({
         kind: 'details',

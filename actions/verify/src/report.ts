@@ -3,13 +3,14 @@
  * the pull-request comment. All three say the same things, from the one report verifyMigrations returns.
  */
 import { relative, sep } from 'node:path';
-import type { Annotation, SummaryBlock } from '@db-migrate/action-kit';
+import { type Annotation, type SummaryBlock, wordRemedy } from '@db-migrate/action-kit';
 import {
   DIFFERENCE_LABELS,
   LOCKS_TITLE,
   describeStatus,
   lockGroups,
   redact,
+  withRemedies,
   type VerifyCheck,
   type VerifyCheckStatus,
   type VerifyFinding,
@@ -29,12 +30,16 @@ function where(finding: VerifyFinding, root: string): string {
   return `${shownPath(finding.file, root)}${finding.line ? `:${finding.line}` : ''}`;
 }
 
-/** The message without the absolute path it may start with (the parsers and the applier name their file). */
+/**
+ * The message without the absolute path it may start with (the parsers and the applier name their file),
+ * and what would fix it, worded as this action's inputs.
+ */
 function shortMessage(finding: VerifyFinding, root: string): string {
-  if (finding.file && finding.message.startsWith(finding.file)) {
-    return shownPath(finding.file, root) + finding.message.slice(finding.file.length);
-  }
-  return finding.message;
+  const message =
+    finding.file && finding.message.startsWith(finding.file)
+      ? shownPath(finding.file, root) + finding.message.slice(finding.file.length)
+      : finding.message;
+  return withRemedies(message, finding.remedies, wordRemedy);
 }
 
 export function verifyAnnotations(report: VerifyReport, root: string): Annotation[] {

@@ -8,4 +8,5 @@ export * from './comments';
 export * from './summary';
 export * from './annotations';
 export * from './outputs';
+export * from './remedy-wording';
 export * from './trigger-paths';

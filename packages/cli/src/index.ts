@@ -16,6 +16,7 @@ function cli() {
     command: require('./command') as typeof import('./command'),
     commands: (require('./commands') as typeof import('./commands')).commands,
     help: require('./help') as typeof import('./help'),
+    wording: require('./remedy-wording') as typeof import('./remedy-wording'),
   };
 }
 
@@ -80,8 +81,9 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(versionText() + '\n');
     return 0;
   }
-  const { core, command: table, commands, help } = cli();
+  const { core, command: table, commands, help, wording } = cli();
   const { commandHelp, globalHelp } = help;
+  const { describeError } = wording;
   const { asConfigurationError, errorMessage } = core;
   const { GLOBAL_OPTIONS, parseArgsOptions } = table;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
@@ -132,7 +134,7 @@ export async function main(argv: string[]): Promise<number> {
     const configuration = asConfigurationError(error);
     if (configuration || isUsage) {
       process.stderr.write(
-        `db-migrate ${name}: ${isUsage ? unknownOptionMessage(error, command) : errorMessage(configuration ?? error)}\n`,
+        `db-migrate ${name}: ${isUsage ? unknownOptionMessage(error, command) : describeError(configuration ?? error)}\n`,
       );
       if (isUsage)
         process.stderr.write(

@@ -74,11 +74,9 @@ describe('db-migrate create', () => {
     ]);
     expect(hung.code).toBe(1);
     expect(hung.stderr).toMatch(
-      /^db-migrate create: schema build command timed out after [\d.]+ (ms|s) at commit [0-9a-f]{7}.*: sleep 100000 & echo/m,
+      /^db-migrate create: schema build command timed out after [\d.]+ (ms|s) at commit [0-9a-f]{7}.*: sleep 100000 & echo.* \(raise --build-timeout\)$/m,
     );
-    expect(hung.stderr).toContain(
-      `its limit is ${scaled(1)} s: raise it with --build-timeout or the build-timeout input; it was stopped with every process it started`,
-    );
+    expect(hung.stderr).toContain(`its limit is ${scaled(1)} s; it was stopped with every process it started`);
     // The sleep the command started in the background is gone too (killed with the group; reaped or a zombie).
     const pid = Number(readFileSync(pidFile, 'utf8').trim());
     expect(['gone', 'Z']).toContain(await processStopped(pid));

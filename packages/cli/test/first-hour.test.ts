@@ -195,7 +195,7 @@ describe('the first hour', () => {
     );
     const edited = await cli(['verify', ...base, '--goal', repo.git('rev-parse', 'HEAD~1')]);
     expect(edited.stdout).toContain(
-      `0001_create_users.sql was edited after it was generated (checksum differs from 0001.json); if the edit is intended, record it: db-migrate accept-edit ${file}`,
+      `0001_create_users.sql was edited after it was generated (checksum differs from 0001.json); if the edit is intended, record it (run db-migrate accept-edit ${file} --reason ...)`,
     );
     expect(edited.stdout).toMatch(
       /Numbering: passed - (.*\n) {2}notice: .*0001_create_users\.sql was edited after it was generated/,

@@ -4,6 +4,7 @@
  * its statement.
  */
 import { formatVerifyReport, type VerifyReport } from '@db-migrate/core';
+import { wordRemedy } from '../src/remedy-wording';
 import { cli } from '../../../test/support/cli';
 import { createTestDatabase, dropTestDatabase, query } from '../../../test/support/pg';
 
@@ -109,7 +110,11 @@ describe("hazards in verify's report", () => {
   };
 
   it('groups the warnings of one code, naming file and line; every line when not grouped', () => {
-    const grouped = formatVerifyReport(report, { groupHazards: true });
+    const grouped = formatVerifyReport(report, {
+      groupHazards: true,
+      expandHint: '--verbose prints each hazard',
+      word: wordRemedy,
+    });
     expect(grouped).toContain(
       '  warning: rewrites-table: 4 warnings (0002_wide.sql:3, 0002_wide.sql:4, 0002_wide.sql:5, … +1)\n',
     );
@@ -117,7 +122,7 @@ describe("hazards in verify's report", () => {
       '  warning: /repo/migrations/0002_wide.sql:7: builds index i without CONCURRENTLY [blocks-writes]\n',
     );
     expect(grouped).toContain('(--verbose prints each hazard)');
-    const each = formatVerifyReport(report);
+    const each = formatVerifyReport(report, { word: wordRemedy });
     expect(each.match(/\[rewrites-table\]/g)).toHaveLength(4);
   });
 });

@@ -64,7 +64,14 @@ test('apply --dry-run names the refused databases with counts, examples and tabl
   expect(text.stdout).toMatch(
     /-- small \(.*\): pre-checks \(\d+ ms\)\n {2}0005_unique_email\.sql line \d+: unique constraint customers_email_key on customers \(email\): no row it refuses\n {2}0005_unique_email\.sql line \d+: adds UNIQUE customers_email_key building its index \(reads and writes wait\) on public\.customers \(0 rows, \d+ kB\): an estimated [\d.]+ s under lock; below the large-table limit/,
   );
-  expect(text.stdout).toContain("pass --allow 'blocks-writes public.customers'");
+  // The refusal's remedy is data (the JSON carries it); the CLI words it as its flag.
+  expect(c.remedies).toEqual([{ kind: 'allow', value: 'blocks-writes public.customers' }]);
+  expect(text.stdout).toContain("(pass --allow 'blocks-writes public.customers')");
+  // A check skipped by its size limit: the CLI names the flag that raises it (the action names its input).
+  const capped = await cli(['apply', ...common, '--dry-run', '--precheck-max-rows', '0']);
+  expect(capped.stdout).toMatch(
+    /not checked: the table holds about \d+ rows, above the pre-check limit of 0 \(raise --precheck-max-rows\)/,
+  );
 
   const real = await cli(['apply', ...common, '--allow', 'blocks-writes public.customers']);
   expect(real.code).toBe(1);

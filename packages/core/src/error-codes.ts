@@ -30,7 +30,7 @@ export const ERROR_CODES: Readonly<Record<string, ErrorCodeMeaning>> = {
     means: 'too many connections',
     retryable: true,
     environment:
-      "the server's max_connections or the role's CONNECTION LIMIT is reached: lower --concurrency, or raise the limit",
+      "the server's max_connections or the role's CONNECTION LIMIT is reached: open fewer connections at once (lower the concurrency), or raise the limit",
   },
   '57P03': { means: 'the server is starting up or shutting down', retryable: true, environment: CONNECTION },
   // An administrator ended the session: someone's decision, not bad luck.

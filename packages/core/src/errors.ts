@@ -1,4 +1,5 @@
 import { errorCode, errorCodeMeaning } from './error-codes';
+import type { OptionName, Remedy } from './remedy';
 import { redact } from './redact';
 
 /**
@@ -8,6 +9,29 @@ import { redact } from './redact';
  */
 export class ConfigurationError extends Error {
   override readonly name = 'ConfigurationError';
+  /** The file at fault and its 1-based line, when the mistake is in a file: read these, never the message. */
+  readonly file?: string;
+  readonly line?: number;
+  /** The option or input at fault, named by each front end in its own terms (remedy.ts). */
+  readonly option?: OptionName;
+  /** What would fix it, worded by each front end (remedy.ts). */
+  readonly remedies: readonly Remedy[];
+
+  constructor(message: string, options: ErrorOptions & ErrorDetails = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    if (options.file !== undefined) this.file = options.file;
+    if (options.line !== undefined) this.line = options.line;
+    if (options.option !== undefined) this.option = options.option;
+    this.remedies = options.remedies ?? [];
+  }
+}
+
+/** The fields a ConfigurationError carries besides its message. */
+export interface ErrorDetails {
+  readonly file?: string;
+  readonly line?: number;
+  readonly option?: OptionName;
+  readonly remedies?: readonly Remedy[];
 }
 
 /** The message of any thrown value, redacted. */

@@ -1,4 +1,5 @@
 export * from './errors';
+export * from './remedy';
 export { redact, holdsSecret } from './redact';
 export * from './database-url';
 export * from './logger';

@@ -1,6 +1,7 @@
 import { query } from '../../../test/support/pg';
 import { checkFleetDrift } from '../src/fleet/apply';
 import { formatReportText, reportFails } from '../src/fleet/report';
+import { wordRemedy } from '../../cli/src/remedy-wording';
 import { resolveTargets } from '../src/fleet/targets';
 import { memoryLogger } from '../../../test/support/logger';
 import { freePort } from '../src/postgres-server/local-server';
@@ -86,7 +87,9 @@ describe('checkFleetDrift', () => {
     expect(report.targets[5].error).toMatch(/connection refused/);
     expect(report.expectedSchemas?.built).toEqual([0, 3, 5]);
     expect(reportFails(report)).toBe(true);
-    expect(formatReportText(report)).toMatch(/hand-made .* drifted .* schema drifted from version 5: 2 differences/);
+    expect(formatReportText(report, wordRemedy)).toMatch(
+      /hand-made .* drifted .* schema drifted from version 5: 2 differences/,
+    );
 
     // Only read: records and schemas as they were; a fresh database gets no tracking table.
     expect(await recordedIds(handMade.url)).toEqual(Object.keys(SHOP));

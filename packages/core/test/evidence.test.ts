@@ -10,6 +10,7 @@ import { query } from '../../../test/support/pg';
 import { up } from '../src/applier/migrator';
 import { applyFleet } from '../src/fleet/apply';
 import { describeCounts, formatReportText, reportFails } from '../src/fleet/report';
+import { wordRemedy } from '../../cli/src/remedy-wording';
 import { FAST_RETRY, recordedIds, shadow, workspace } from './fleet-fixture';
 
 const ws = workspace('evidence');
@@ -90,7 +91,7 @@ describe("a statement failing on a client's rows", () => {
     // The JSON report (what --json writes) carries the fields; the text report the whole statement.
     const json = JSON.parse(JSON.stringify(report));
     expect(json.targets[1].evidence.detail).toBe('Key (mrn)=(M1) is duplicated.');
-    const text = formatReportText(report);
+    const text = formatReportText(report, wordRemedy);
     expect(text).toContain(`-- duplicated (${duplicated.database}): failed in 0002_unique_mrn.sql line`);
     expect(text).toContain('-- detail: Key (mrn)=(M1) is duplicated.');
     expect(text).toContain(UNIQUE_MRN);
@@ -124,7 +125,9 @@ describe('refused, nothing ran, apart from failed', () => {
     expect(report.targets[1].error).toMatch(/0003_one_way\.sql has no "-- \+migrate Down" section/);
     expect(report.counts).toMatchObject({ refused: 2, failed: 0 });
     expect(describeCounts(report)).toBe('2 targets: 2 refused');
-    expect(formatReportText(report)).toMatch(/holding .* refused .*refused, nothing ran \(left at version 2\): /);
+    expect(formatReportText(report, wordRemedy)).toMatch(
+      /holding .* refused .*refused, nothing ran \(left at version 2\): /,
+    );
     expect(reportFails(report)).toBe(true);
     expect(JSON.parse(JSON.stringify(report)).targets.map((t: { status: string }) => t.status)).toEqual([
       'refused',

@@ -13,6 +13,7 @@ import { ConfigurationError } from '../src/errors';
 import { applyFleet, checkFleetDrift } from '../src/fleet/apply';
 import { baselineFleet } from '../src/fleet/baseline';
 import { formatReportText, reportFails } from '../src/fleet/report';
+import { wordRemedy } from '../../cli/src/remedy-wording';
 import { memoryLogger } from '../../../test/support/logger';
 import type { MigrationSet } from '../src/migrations/store';
 import { FAST_RETRY, SHOP, columns, password, recordedIds, shadow, workspace } from './fleet-fixture';
@@ -116,7 +117,7 @@ describe('baselineFleet', () => {
       /already versioned at version 1, below 2: a baseline only records versions on a database without any; apply the migrations up to 2 instead$/,
     );
 
-    const text = formatReportText(report);
+    const text = formatReportText(report, wordRemedy);
     expect(text).toMatch(
       /^adopted +\S+ +baselined +0 → 2 +schema matches version 2: recorded as applied \(nothing ran\): 0001_customers\.sql, 0002_orders\.sql$/m,
     );
@@ -171,7 +172,7 @@ describe('baselineFleet', () => {
       expect.arrayContaining([expect.stringMatching(/^create table public\.orders$/)]),
     );
     for (const t of [matching, different]) expect(await trackingObjects(t.url)).toEqual([]);
-    const text = formatReportText(report);
+    const text = formatReportText(report, wordRemedy);
     expect(text).toMatch(
       /^matching +\S+ +pending +0 → 2 +schema matches version 2: would record as applied: 0001_customers\.sql, 0002_orders\.sql$/m,
     );

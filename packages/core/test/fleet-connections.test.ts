@@ -8,6 +8,7 @@ import { type DelayProxy, startDelayProxy } from '../../../bench/proxy';
 import { adminUrl, databaseUrl, query } from '../../../test/support/pg';
 import { applyFleet, checkFleetDrift } from '../src/fleet/apply';
 import { formatReportText } from '../src/fleet/report';
+import { wordRemedy } from '../../cli/src/remedy-wording';
 import { resolveTargets, type Target } from '../src/fleet/targets';
 import { FAST_RETRY, SHOP, shadow, workspace } from './fleet-fixture';
 import { scaled } from '../../../test/support/time';
@@ -82,7 +83,7 @@ describe('connections per target', () => {
       ),
     ).toEqual([2, 2, 2, 2]);
     expect(applied.connections).toMatchObject({ opened: 4 });
-    expect(formatReportText(applied)).toMatch(
+    expect(formatReportText(applied, wordRemedy)).toMatch(
       /^4 connections to targets \(at most \d open at once, \d on one server\)$/m,
     );
 

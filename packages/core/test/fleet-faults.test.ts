@@ -8,6 +8,7 @@ import { adminUrl, databaseUrl, query } from '../../../test/support/pg';
 import { freePort } from '../src/postgres-server/local-server';
 import { applyFleet } from '../src/fleet/apply';
 import { formatReportText } from '../src/fleet/report';
+import { wordRemedy } from '../../cli/src/remedy-wording';
 import { resolveTargets } from '../src/fleet/targets';
 import { gateStatement, openGate, waitAtGate } from '../../../test/support/gate';
 import { memoryLogger } from '../../../test/support/logger';
@@ -188,7 +189,7 @@ describe('fleet apply under faults', () => {
       'environment variable DB_MIGRATE_TEST_UNSET_URL (url-env of "no-url", targets.yml line 9) is not set or empty',
     );
     expect(report.targets[1].attempts).toBe(1);
-    const everything = [JSON.stringify(report), formatReportText(report), ...logger.lines].join('\n');
+    const everything = [JSON.stringify(report), formatReportText(report, wordRemedy), ...logger.lines].join('\n');
     for (const forbidden of [secret, unreachablePassword, password()]) expect(everything).not.toContain(forbidden);
   });
 

@@ -8,6 +8,7 @@
 import { query } from '../../../test/support/pg';
 import { applyFleet, type FleetApplyOptions } from '../src/fleet/apply';
 import { formatReportText, reportFails, type FleetReport, type TargetOutcome } from '../src/fleet/report';
+import { wordRemedy } from '../../cli/src/remedy-wording';
 import type { MigrationFileContent } from '../src/migrations/format';
 import type { MigrationSet } from '../src/migrations/store';
 import type { Target } from '../src/fleet/targets';
@@ -109,7 +110,7 @@ test('duplicates for a unique expression index with WHERE: only the client holdi
   expect(outcome(dry, 'b').prechecks?.checks).toEqual([
     expect.objectContaining({ code: 'duplicates', status: 'clean', count: 0 }),
   ]);
-  const text = formatReportText(dry);
+  const text = formatReportText(dry, wordRemedy);
   expect(text).toContain('refused, nothing ran');
   expect(text).toMatch(
     /-- a \(.*\): pre-checks \(\d+ ms\)\n {2}0002_mrn\.sql line \d+: unique index .*: 2 rows share 1 key, e\.g\. lower\(mrn\)=m1 \(2 rows\)/,
@@ -481,7 +482,9 @@ test('a statement on a column the same run adds without a default reads it as NU
   expect(outcome(dry, 'a').prechecks?.checks).toEqual([
     expect.objectContaining({ code: 'duplicates', status: 'clean', count: 0 }),
   ]);
-  expect(formatReportText(dry)).toMatch(/unique index patients_code on patients \(code\): no row it refuses/);
+  expect(formatReportText(dry, wordRemedy)).toMatch(
+    /unique index patients_code on patients \(code\): no row it refuses/,
+  );
 });
 
 test('a column added earlier in the run with a constant default (or none) is read as that value; after an UPDATE it is skipped', async () => {
@@ -540,7 +543,7 @@ test('a column added earlier in the run with a constant default (or none) is rea
       ),
     }),
   ]);
-  expect(formatReportText(notGuessed)).toMatch(
+  expect(formatReportText(notGuessed, wordRemedy)).toMatch(
     /unique index patients_code on patients: not checked: column code is added/,
   );
 });
@@ -562,7 +565,8 @@ test('a check on a table above the size limit is skipped with a notice, and the 
   expect(outcome(dry, 'a').prechecks?.checks).toEqual([
     expect.objectContaining({
       status: 'skipped',
-      reason: 'the table holds about 50 rows, above the pre-check limit of 20 (raise it with --precheck-max-rows)',
+      reason: 'the table holds about 50 rows, above the pre-check limit of 20',
+      remedies: [{ kind: 'option', option: 'precheckMaxRows', change: 'raise' }],
     }),
   ]);
   // Raised, it runs and finds the duplicates.
@@ -605,11 +609,12 @@ describe('statements that lock a large table while they rewrite or scan it', () 
     ]);
     expect(locked[0].bytes).toBeGreaterThan(2_000_000);
     expect(outcome(dry, 'a').error).toMatch(
-      /0002_kind\.sql line \d+: CREATE INDEX events_kind without CONCURRENTLY \(writes wait while it builds\) on public\.events, 20000 rows and [\d.]+ MB: about [\d.]+ s under lock \(an estimate: its size at the index build rate bench\/prechecks\.ts measured\); above the large-table limit\. To run it anyway, pass --allow 'blocks-writes public\.events' or add the line "-- db-migrate: allow blocks-writes public\.events" to the migration; nothing was run$/,
+      /0002_kind\.sql line \d+: CREATE INDEX events_kind without CONCURRENTLY \(writes wait while it builds\) on public\.events, 20000 rows and [\d.]+ MB: about [\d.]+ s under lock \(an estimate: its size at the index build rate bench\/prechecks\.ts measured\); above the large-table limit\. To run it anyway, acknowledge it \(or add the line "-- db-migrate: allow blocks-writes public\.events" to the migration\); nothing was run$/,
     );
+    expect(outcome(dry, 'a').remedies).toEqual([{ kind: 'allow', value: 'blocks-writes public.events' }]);
     // Below the limit: listed with its size, not refused.
     expect(outcome(dry, 'b').prechecks!.lockedTables).toEqual([expect.objectContaining({ rows: 100, large: false })]);
-    expect(formatReportText(dry)).toMatch(
+    expect(formatReportText(dry, wordRemedy)).toMatch(
       /on public\.events \(100 rows, \d+ kB\): an estimated [\d.]+ s under lock; below the large-table limit/,
     );
     // A raised limit lets it through; so does the acknowledgement.

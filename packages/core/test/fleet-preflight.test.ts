@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { query } from '../../../test/support/pg';
 import { applyFleet } from '../src/fleet/apply';
 import { formatReportText, reportFails } from '../src/fleet/report';
+import { wordRemedy } from '../../cli/src/remedy-wording';
 import { FAST_RETRY, SHOP, columns, recordedIds, shadow, workspace } from './fleet-fixture';
 
 const ws = workspace('preflight');
@@ -50,7 +51,9 @@ test('a migration that fails on the starting versions is refused before any targ
   expect(report.targets[0].error).toMatch(
     /^the pre-flight failed, so no database was touched: pre-flight from the empty database/,
   );
-  expect(formatReportText(report)).toContain('pre-flight FAILED from the empty database: no database was touched');
+  expect(formatReportText(report, wordRemedy)).toContain(
+    'pre-flight FAILED from the empty database: no database was touched',
+  );
   // Not one target changed.
   expect(await Promise.all(targets.map((t) => columns(t.url)))).toEqual(before);
   expect(await recordedIds(targets[0].url)).toHaveLength(3);
@@ -99,8 +102,11 @@ test('--max-failures stops the rollout after the first target whose migration fa
   });
   expect(report.targets.map((t) => t.status)).toEqual(['failed', 'not-started', 'not-started', 'not-started']);
   expect(report.targets[0].failedMigration).toBe('0006_customer_tier.sql');
-  expect(report.targets[1].error).toBe('the rollout stopped after 1 target whose migration failed (--max-failures 1)');
-  expect(formatReportText(report)).toContain('not started: the rollout stopped after 1 target');
+  expect(report.targets[1].error).toBe('the rollout stopped after 1 target whose migration failed (the limit is 1)');
+  expect(report.targets[1].remedies).toEqual([{ kind: 'option', option: 'maxFailures', change: 'raise' }]);
+  expect(formatReportText(report, wordRemedy)).toContain(
+    'not started: the rollout stopped after 1 target whose migration failed (the limit is 1) (raise --max-failures)',
+  );
   for (const t of targets) expect(await recordedIds(t.url)).toHaveLength(5);
   // Without the limit every target is tried (and fails on its rows).
   const all = await applyFleet({
@@ -145,7 +151,7 @@ test('a dry run names the targets that have rows in a table a fails-on-existing-
     ['no-rows', 'pending', undefined],
     ['behind', 'pending', ['public.customers (0006_customer_tier.sql)']],
   ]);
-  expect(formatReportText(report)).toMatch(
+  expect(formatReportText(report, wordRemedy)).toMatch(
     /with-rows .*would apply 5 → 6: 0006_customer_tier\.sql; has rows in public\.customers \(0006_customer_tier\.sql\), which a fails-on-existing-rows statement touches/,
   );
   // The dry run rehearses on copies too (no target is touched), so it says what the real run would refuse.
@@ -177,10 +183,13 @@ test('a revert whose Down would lose data a target holds is refused there, nothi
     ['rv-ordered', 'refused'],
   ]);
   expect(refused.targets[0].error).toMatch(
-    /: reverting from version 5 to 1 would lose data it holds: public\.customers\.email \(drops-data, 1 value\); nothing was run\. If that loss is intended, pass --allow 'drops-data public\.customers\.email' \(action input allow, one per line\)$/,
+    /: reverting from version 5 to 1 would lose data it holds: public\.customers\.email \(drops-data, 1 value\); nothing was run\. If that loss is intended, acknowledge it$/,
   );
+  // What would let it run is data; the CLI words it as its flag.
+  expect(refused.targets[0].remedies).toEqual([{ kind: 'allow', value: 'drops-data public.customers.email' }]);
   expect(refused.targets[2].error).toContain('public.orders (drops-data, 1 row)');
-  expect(refused.targets[2].error).toContain("--allow 'drops-data public.orders'");
+  expect(refused.targets[2].remedies).toContainEqual({ kind: 'allow', value: 'drops-data public.orders' });
+  expect(formatReportText(refused, wordRemedy)).toContain("(pass --allow 'drops-data public.orders')");
   expect(refused.targets[2].error).not.toContain('customers.email');
   expect(await recordedIds(filled.url)).toHaveLength(5);
   expect(await columns(filled.url)).toContain('customers.email text');
@@ -245,7 +254,7 @@ test('a migration up that would lose data a target holds, unacknowledged in its 
     ['up-behind', 'applied'],
   ]);
   expect(refused.targets[0].error).toMatch(
-    /: migrating from version 5 to 6 would lose data it holds: public\.customers\.email \(drops-data, 1 value\); nothing was run\. If that loss is intended, pass --allow 'drops-data public\.customers\.email' \(action input allow, one per line\), or the line "-- db-migrate: allow drops-data public\.customers\.email" to the migration that loses it/,
+    /: migrating from version 5 to 6 would lose data it holds: public\.customers\.email \(drops-data, 1 value\); nothing was run\. If that loss is intended, acknowledge it, or add the line "-- db-migrate: allow drops-data public\.customers\.email" to the migration that loses it/,
   );
   expect(await recordedIds(filled.url)).toHaveLength(5);
 

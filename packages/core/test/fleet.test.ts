@@ -4,6 +4,7 @@ import { ConfigurationError } from '../src/errors';
 import { applyFleet, checkFleetDrift } from '../src/fleet/apply';
 import { SWEEP_EVERY_VERSION_UP_TO } from '../src/fleet/expected-schemas';
 import { formatReportText, reportFails } from '../src/fleet/report';
+import { wordRemedy } from '../../cli/src/remedy-wording';
 import { memoryLogger } from '../../../test/support/logger';
 import { FAST_RETRY, SHOP, columns, recordedIds, shadow, workspace } from './fleet-fixture';
 
@@ -89,7 +90,7 @@ describe('applyFleet', () => {
     ]);
     expect(await recordedIds(targets[0].url)).toEqual(ids(2));
     expect(await columns(targets[0].url)).toEqual(before);
-    expect(formatReportText(report)).toContain(
+    expect(formatReportText(report, wordRemedy)).toContain(
       'would apply 2 → 5: 0003_customer_email.sql, 0004_big_orders.sql, 0005_unique_email.sql',
     );
   });
@@ -112,16 +113,23 @@ describe('applyFleet', () => {
     }
     const views = await query(targets[0].url, `SELECT 1 FROM pg_views WHERE viewname = 'big_orders'`);
     expect(views).toHaveLength(0);
-    expect(formatReportText(report)).toContain('reverted 5 → 3: 0005_unique_email.sql, 0004_big_orders.sql');
+    expect(formatReportText(report, wordRemedy)).toContain(
+      'reverted 5 → 3: 0005_unique_email.sql, 0004_big_orders.sql',
+    );
   });
 
   it('--to refuses a version that does not exist before touching anything, and an irreversible step per target', async () => {
     const set = await ws.migrations(SHOP);
     const target = await ws.database(set, 5);
     await expect(applyFleet({ set, targets: [target], shadow: shadow(), to: 9 })).rejects.toThrow(ConfigurationError);
-    await expect(applyFleet({ set, targets: [target], shadow: shadow(), to: 9 })).rejects.toThrow(
+    await expect(applyFleet({ set, targets: [target], shadow: shadow(), to: 9, toInput: '--to' })).rejects.toThrow(
       /--to 9: there is no migration version 9 in .* \(versions 1 to 5\)/,
     );
+    // Without the front end's word for it, the core names no flag; the error names the option as data.
+    await expect(applyFleet({ set, targets: [target], shadow: shadow(), to: 9 })).rejects.toMatchObject({
+      message: expect.stringMatching(/^the target version 9: there is no migration version 9/),
+      option: 'to',
+    });
 
     const oneWay = await ws.migrations({ ...SHOP, '0005_unique_email.sql': { up: SHOP['0005_unique_email.sql'].up } });
     const stuck = await ws.database(oneWay, 5);
@@ -163,7 +171,7 @@ describe('applyFleet', () => {
         /^warning: \[\d\/2\] drifted \(.*\): postponed: schema drifted from version 3: 2 differences/,
       ),
     );
-    expect(formatReportText(report)).toMatch(
+    expect(formatReportText(report, wordRemedy)).toMatch(
       /-- drifted \(.*\): SQL that would take it back to the schema of version 3\n/,
     );
   });

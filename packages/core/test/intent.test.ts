@@ -446,8 +446,12 @@ describe('a schema build that exits 0 but builds nothing', () => {
     });
     await expect(attempt).rejects.toThrow(ConfigurationError);
     await expect(attempt).rejects.toThrow(
-      /the schema build \(command: test -f build\.sql .*\) at [0-9a-f]{7}.* produced no tables, while the base .* has 2 \(public\.old_orders, public\.orders\).*--allow-empty-goal/,
+      /the schema build \(command: test -f build\.sql .*\) at [0-9a-f]{7}.* produced no tables, while the base .* has 2 \(public\.old_orders, public\.orders\)/,
     );
+    // What lets it through is data, worded by each front end (--allow-empty-goal, the input allow-empty-goal).
+    await expect(attempt).rejects.toMatchObject({
+      remedies: [{ kind: 'option', option: 'allowEmptyGoal', value: true }],
+    });
     expect(readdirSync(join(repo.dir, MIGRATIONS)).filter((f) => f.startsWith('0002'))).toEqual([]);
     const allowed = await create(broken(repo.dir), { allowEmptyGoal: true });
     expect(allowed.upSql).toMatch(/DROP TABLE/);
@@ -458,7 +462,10 @@ describe('a schema build that exits 0 but builds nothing', () => {
     const report = await verify(broken(repo.dir), base, { goalRef: empty });
     expect(check(report, 'consistency').status).toBe('failed');
     expect(errors(report)).toContainEqual(
-      expect.stringMatching(/produced no tables, while the schema the migrations reach has 2 .*--allow-empty-goal/),
+      expect.stringMatching(/produced no tables, while the schema the migrations reach has 2 /),
+    );
+    expect(check(report, 'consistency').findings).toContainEqual(
+      expect.objectContaining({ remedies: [{ kind: 'option', option: 'allowEmptyGoal', value: true }] }),
     );
   });
 
@@ -486,8 +493,9 @@ describe('a schema build that exits 0 but builds nothing', () => {
     expect(dropping.targets[0]).toMatchObject({
       status: 'refused',
       error: expect.stringContaining(
-        "the sync would lose data it holds: public.old_orders (drops-data, 3 rows); nothing was changed. If that loss is intended, pass --allow 'drops-data public.old_orders' (",
+        'the sync would lose data it holds: public.old_orders (drops-data, 3 rows); nothing was changed. If that loss is intended, acknowledge it',
       ),
+      remedies: [{ kind: 'allow', value: 'drops-data public.old_orders' }],
     });
     expect(await query(url, 'SELECT count(*)::int AS n FROM old_orders')).toEqual([{ n: 3 }]);
     const allowed = await syncFleet({

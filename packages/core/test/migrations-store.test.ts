@@ -5,7 +5,7 @@ import { ConfigurationError } from '../src/errors';
 import { formatMigrationFile } from '../src/migrations/format';
 import { formatMetadata, sha256Checksum } from '../src/migrations/metadata';
 import { migrationFileName, slugify } from '../src/migrations/naming';
-import { adoptHint, nextVersion, readMigrationDir, writeMigration } from '../src/migrations/store';
+import { ADOPT_HINT, nextVersion, readMigrationDir, writeMigration } from '../src/migrations/store';
 import { repointCommit } from '../src/migrations/edits';
 
 let dir: string;
@@ -131,13 +131,34 @@ describe('writeMigration and readMigrationDir', () => {
     ]);
   });
 
-  it('names the missing version and the file after a gap', async () => {
+  it('names the missing version and the file after a gap; the file and the adopt command are fields', async () => {
     put('0001_a.sql', sql(1));
     put('0002_b.sql', sql(2));
     put('0004_d.sql', sql(4));
     expect(await dirError()).toBe(
-      `version 3 is missing: ${join(dir, '0004_d.sql')} follows ${join(dir, '0002_b.sql')}; ${adoptHint(dir)}`,
+      `version 3 is missing: ${join(dir, '0004_d.sql')} follows ${join(dir, '0002_b.sql')}; ${ADOPT_HINT}`,
     );
+    const error = (await readMigrationDir(dir).catch((e: unknown) => e)) as ConfigurationError;
+    expect(error.file).toBe(join(dir, '0004_d.sql'));
+    expect(error.remedies).toEqual([
+      {
+        kind: 'command',
+        command: 'adopt',
+        options: [
+          { option: 'dir', value: dir },
+          { option: 'commit', value: '<sha of the schema-source commit they build>' },
+        ],
+      },
+    ]);
+  });
+
+  it('carries the file and line of a parse error as fields, not only in the message', async () => {
+    put('0001_a.sql', '-- +migrate Up\n\nCREATE TABLE a (id int)\n');
+    const error = (await readMigrationDir(dir).catch((e: unknown) => e)) as ConfigurationError;
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect(error.file).toBe(join(dir, '0001_a.sql'));
+    expect(error.message).toContain(`${join(dir, '0001_a.sql')} line ${error.line}:`);
+    expect(error.line).toBe(3); // the statement that is not terminated
   });
 
   it('names both files of a duplicate version', async () => {

@@ -262,8 +262,11 @@ describe('building the schema at a commit', () => {
     );
     expect(error).toBeInstanceOf(ConfigurationError);
     expect(error.message).toMatch(
-      /^schema build command timed out after [\d.]+ (ms|s) at commit [0-9a-f]{7}.*: sleep 100000 & echo .*\nits limit is [\d.]+ (ms|s): raise it with --build-timeout or the build-timeout input; it was stopped with every process it started/,
+      /^schema build command timed out after [\d.]+ (ms|s) at commit [0-9a-f]{7}.*: sleep 100000 & echo .*\nits limit is [\d.]+ (ms|s); it was stopped with every process it started/,
     );
+    expect((error as ConfigurationError).remedies).toEqual([
+      { kind: 'option', option: 'buildTimeout', change: 'raise' },
+    ]);
     const pid = Number(readFileSync(pidFile, 'utf8').trim());
     expect(['gone', 'Z']).toContain(await processStopped(pid));
   });

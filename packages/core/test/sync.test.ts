@@ -5,6 +5,7 @@ import { createTestDatabase, dropTestDatabase, query } from '../../../test/suppo
 import { diff } from '../src/diff';
 import { ConfigurationError } from '../src/errors';
 import { formatReportText, reportFails } from '../src/fleet/report';
+import { wordRemedy } from '../../cli/src/remedy-wording';
 import { resolveTargets, type Target } from '../src/fleet/targets';
 import { memoryLogger } from '../../../test/support/logger';
 import type { SchemaSource } from '../src/schema-source';
@@ -74,7 +75,7 @@ describe('syncFleet', () => {
       /ADD CONSTRAINT "closed_has_date" CHECK .* NOT VALID;[\s\S]*CREATE INDEX CONCURRENTLY IF NOT EXISTS customers_name[\s\S]*VALIDATE CONSTRAINT "closed_has_date"/,
     );
     expect(plan.targets[0].outsideTransaction).toBe(2);
-    expect(formatReportText(plan)).toMatch(/-- staging-a \(.*\): would run\n/);
+    expect(formatReportText(plan, wordRemedy)).toMatch(/-- staging-a \(.*\): would run\n/);
     expect(await query(a.url, `SELECT 1 FROM information_schema.columns WHERE column_name = 'closed_at'`)).toHaveLength(
       0,
     );
@@ -248,8 +249,9 @@ describe('syncFleet', () => {
     const refused = await syncFleet({ targets: [staging], source, ref: narrow, shadow: shadow() });
     expect(refused.targets[0].status).toBe('refused');
     expect(refused.targets[0].error).toMatch(
-      /: the sync would lose data it holds: public\.customers\.legacy \(drops-data, 2 values\); nothing was changed\. If that loss is intended, pass --allow 'drops-data public\.customers\.legacy' \(/,
+      /: the sync would lose data it holds: public\.customers\.legacy \(drops-data, 2 values\); nothing was changed\. If that loss is intended, acknowledge it/,
     );
+    expect(refused.targets[0].remedies).toEqual([{ kind: 'allow', value: 'drops-data public.customers.legacy' }]);
     // The column holding only NULLs is no loss of data: not named.
     expect(refused.targets[0].error).not.toContain('unused');
     expect(await query(staging.url, `SELECT count(legacy)::int AS n FROM customers`)).toEqual([{ n: 2 }]);

@@ -16,6 +16,7 @@ import { checkData, planReversibility, type MigrationEntry, type VerifyCheck } f
 import { type DataLossGate, gateDataLoss } from '../src/verify/data-loss-gate';
 import type { LocksMeasured } from '../src/rehearsal/locks';
 import { formatVerifyReport } from '../src/verify/report';
+import { wordRemedy } from '../../cli/src/remedy-wording';
 
 const BASE = `CREATE TYPE status AS ENUM ('new', 'paid', 'shipped');
 CREATE TABLE customers (
@@ -445,14 +446,17 @@ test('the locks and rewrites of each Up statement are measured on the rows: int 
       .filter((s) => s.section === 'up')
       .map(({ table, lock, rewrite }) => ({ table, lock, rewrite })),
   ).toEqual([{ table: 'public.orders', lock: 'ACCESS EXCLUSIVE', rewrite: false }]);
-  const text = formatVerifyReport({
-    result: 'passed',
-    checks: [],
-    newMigrations: ['0002_next.sql'],
-    difference: '',
-    locks,
-    durationMs: 1,
-  });
+  const text = formatVerifyReport(
+    {
+      result: 'passed',
+      checks: [],
+      newMigrations: ['0002_next.sql'],
+      difference: '',
+      locks,
+      durationMs: 1,
+    },
+    { word: wordRemedy },
+  );
   expect(text).toMatch(
     /0002_next\.sql:\n\s+line\s+table\s+lock\s+rewrite\s+ms\n\s+2\s+public\.orders\s+ACCESS EXCLUSIVE\s+yes\s+\d+/,
   );

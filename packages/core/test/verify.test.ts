@@ -20,6 +20,7 @@ import {
   type VerifyCheckName,
   type VerifyReport,
 } from '../src/verify';
+import { wordRemedy } from '../../cli/src/remedy-wording';
 import { makeTestRepo, type TestRepo } from './git-fixture';
 
 const MIGRATIONS = 'db/migrations';
@@ -228,12 +229,19 @@ test('a hand edit that stays consistent passes: the index made CONCURRENTLY in a
       level: 'notice',
       message: expect.stringContaining('0003_users_email_concurrently.sql has no metadata file 0003.json'),
     }),
-    // The hand edit is named, with the command that accepts it (#15).
+    // The hand edit is named, with the command that accepts it (#15) as data.
     expect.objectContaining({
       level: 'notice',
       message: expect.stringContaining(
-        '0002_create_orders.sql was edited after it was generated (checksum differs from 0002.json); if the edit is intended, record it: db-migrate accept-edit',
+        '0002_create_orders.sql was edited after it was generated (checksum differs from 0002.json); if the edit is intended, record it',
       ),
+      remedies: [
+        expect.objectContaining({
+          kind: 'command',
+          command: 'accept-edit',
+          options: [{ option: 'reason', value: '...' }],
+        }),
+      ],
     }),
   ]);
   // The differ's recorded hazard no longer holds for the edited file: it is not repeated.
@@ -251,7 +259,7 @@ test('a column dropped from the SQL fails consistency, with the missing column s
   expect(report.difference).toBe(consistency.difference);
   expect(consistency.findings[0]).toMatchObject({ level: 'error', file: path, line: expect.any(Number) });
   expect(consistency.findings[0].message).toContain('column public.users.nickname');
-  expect(formatVerifyReport(report)).toContain('ADD COLUMN "nickname"');
+  expect(formatVerifyReport(report, { word: wordRemedy })).toContain('ADD COLUMN "nickname"');
 });
 
 test('a wrong default fails consistency, the difference setting the right one', async () => {

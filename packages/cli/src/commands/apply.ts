@@ -1,3 +1,4 @@
+import { wordRemedy } from '../remedy-wording';
 import { accessSync, constants, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import {
@@ -92,6 +93,7 @@ export const FLEET_USAGE =
 async function fleetTargets(values: OptionValues): Promise<Target[]> {
   const shard = optionalString(values, 'shard');
   return loadTargets({
+    names: { targetsFile: '--targets', databases: '--database' },
     targetsFile: optionalString(values, 'targets'),
     databases: everyString(values, 'database'),
     group: optionalString(values, 'group'),
@@ -138,6 +140,7 @@ function fleetRunOptions(values: OptionValues, logger: Logger) {
   if (concurrencyPerHost === 0) throw new ConfigurationError('--concurrency-per-host must be at least 1');
   return {
     logger,
+    wordRemedy,
     shadow: shadowOption(values),
     postgresVersion: optionalInteger(values, 'postgres-version'),
     diffOptions: tableFilter(values),
@@ -170,7 +173,7 @@ export function fleetCommandRun(work: (values: OptionValues, logger: Logger) => 
   return (values, _positionals, { logger, stdout }) =>
     finishBeforeSignalExit(async () => {
       const report = await work(values, logger);
-      await printResult(values, stdout, formatReportText(report), report);
+      await printResult(values, stdout, formatReportText(report, wordRemedy), report);
       // Only apply has --postponed-is-warning.
       return reportFails(report, { postponedIsWarning: values['postponed-is-warning'] === true }) ? 1 : 0;
     });
@@ -248,6 +251,7 @@ export const applyCommand: Command = {
       ...run,
       dryRun: values['dry-run'] === true,
       to: optionalInteger(values, 'to'),
+      toInput: '--to',
       ...statementLimits(values),
       ...maxFailures,
       ...(seed ? { seed } : {}),

@@ -1,4 +1,5 @@
 import { formatVerifyReport, verifyMigrations, withShadowServer } from '@db-migrate/core';
+import { wordRemedy } from '../remedy-wording';
 import { type Command, optionalString, printResult } from '../command';
 import { migrationsDirOption } from './migrate-options';
 import {
@@ -73,7 +74,16 @@ export const verifyCommand: Command = {
         logger,
       }),
     );
-    await printResult(values, stdout, formatVerifyReport(report, { groupHazards: !verbose }), report);
+    await printResult(
+      values,
+      stdout,
+      formatVerifyReport(report, {
+        groupHazards: !verbose,
+        expandHint: '--verbose prints each hazard',
+        word: wordRemedy,
+      }),
+      report,
+    );
     return report.result === 'passed' ? 0 : 1;
   },
 };

@@ -266,7 +266,7 @@ async function runMigrations(
   ) {
     const hint =
       `; no migrations are recorded on ${database} but it already has tables: if its schema was built before db-migrate, ` +
-      `adopt it with a baseline instead of running the migrations (db-migrate baseline --to N, or the apply action with mode: baseline)`;
+      `adopt it with a baseline instead of running the migrations (db-migrate baseline, or the apply action with mode: baseline)`;
     return { ...run, error: new MigrationError(run.error.message + hint, run.error) };
   }
   return run;

@@ -35,20 +35,32 @@ export function latestVersion(set: MigrationSet): number {
 }
 
 /** Why `to` names no version of the set (0 reverts everything); undefined when it does. */
-function targetVersionProblem(set: MigrationSet, to: number): string | undefined {
+function targetVersionProblem(
+  set: MigrationSet,
+  to: number,
+): { readonly kind: 'not-a-version' | 'not-in-set'; readonly message: string } | undefined {
   if (to === 0 || set.migrations.some((m) => m.version === to)) return undefined;
-  if (!Number.isSafeInteger(to) || to < 0) return `must be a version number, got ${to}`;
+  if (!Number.isSafeInteger(to) || to < 0)
+    return { kind: 'not-a-version', message: `must be a version number, got ${to}` };
   const range = set.migrations.length
     ? `versions ${set.migrations[0].version} to ${latestVersion(set)}`
     : 'no migrations';
-  return `there is no migration version ${to} in ${set.dir} (${range})`;
+  return { kind: 'not-in-set', message: `there is no migration version ${to} in ${set.dir} (${range})` };
 }
 
-/** Checks a `--to` version before anything is touched: 0 (revert everything) or a version of the set. */
-export function checkTargetVersion(set: MigrationSet, to: number | undefined, input = '--to'): number {
+/**
+ * Checks a target version before anything is touched: 0 (revert everything) or a version of the set.
+ * `input` names it as the front end calls it (the CLI's flag, an action's input); the error carries the
+ * option too.
+ */
+export function checkTargetVersion(set: MigrationSet, to: number | undefined, input = 'the target version'): number {
   if (to === undefined) return latestVersion(set);
   const problem = targetVersionProblem(set, to);
-  if (problem) throw new ConfigurationError(`${input} ${problem.startsWith('must') ? problem : `${to}: ${problem}`}`);
+  if (problem)
+    throw new ConfigurationError(
+      `${input} ${problem.kind === 'not-a-version' ? problem.message : `${to}: ${problem.message}`}`,
+      { option: 'to' },
+    );
   return to;
 }
 
@@ -72,7 +84,7 @@ export function planMigrations(status: DatabaseStatus, set: MigrationSet, reques
   const base = { database, from, to, direction };
   const problem = request.to === undefined ? undefined : targetVersionProblem(set, request.to);
   if (problem) {
-    const message = problem.startsWith('must') ? `invalid target version ${to}` : problem;
+    const message = problem.kind === 'not-a-version' ? `invalid target version ${to}` : problem.message;
     return {
       ...base,
       migrations: [],

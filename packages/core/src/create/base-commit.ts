@@ -1,5 +1,5 @@
 import { ConfigurationError } from '../errors';
-import { type Migration, type MigrationSet, adoptHint, goalShaOf } from '../migrations/store';
+import { ADOPT_HINT, type Migration, type MigrationSet, adoptRemedy, goalShaOf } from '../migrations/store';
 import { metadataFileName } from '../migrations/naming';
 
 export interface MigrationBase {
@@ -27,11 +27,12 @@ export function baseOfNextMigration(set: MigrationSet): MigrationBase {
       : `it has no metadata file ${metadataName}`;
     const fix = set.adoption
       ? `add ${metadataName} beside it with {"version": ${latest.version}, "name": "${latest.name}", "goal_sha": "<sha>"}`
-      : `${adoptHint(set.dir)}; or, for this one file, add ${metadataName} with {"version": ${latest.version}, "name": "${latest.name}", "goal_sha": "<sha>"} ` +
+      : `${ADOPT_HINT}; or, for this one file, add ${metadataName} with {"version": ${latest.version}, "name": "${latest.name}", "goal_sha": "<sha>"} ` +
         `(only "version" and "name" are required, and they must match the file name)`;
     throw new ConfigurationError(
       `${latest.path} is the latest migration but ${where}, so there is no telling which commit of the schema source ` +
         `the migrations reach. goal_sha names the commit whose schema (models or SQL) equals what the migrations up to ${latest.fileName} build: ${fix}`,
+      { file: latest.metadataPath ?? latest.path, ...(set.adoption ? {} : { remedies: [adoptRemedy(set.dir)] }) },
     );
   }
   const recordPath = latest.metadata?.goal_sha?.trim() ? latest.metadataPath : set.adoption?.path;

@@ -2,6 +2,7 @@ import { diffCatalogs, excludedTables, introspect, renderSql } from '../diff';
 import { type RenameDeclaration, diffWithRenames } from '../diff/renames';
 import type { DiffOptions, DiffStatement } from '../diff/types';
 import { ConfigurationError } from '../errors';
+import { repointRemedy } from '../remedy';
 import { Git } from '../git';
 import { type Logger, silentLogger, timed } from '../logger';
 import type { MigrationHazard } from '../migrations/metadata';
@@ -408,8 +409,8 @@ async function resolveBase(git: Git, sha: string, metadataPath: string): Promise
     if (!(error instanceof ConfigurationError)) throw error;
     throw new ConfigurationError(
       `goal_sha of ${metadataPath}: ${error.message}. If that commit was amended, squashed or rebased away, point the migration at the ` +
-        `commit that replaced it: db-migrate repoint --dir ${dirname(metadataPath)} --from ${sha.slice(0, 12)} --to <new-sha> ` +
-        `(or edit "goal_sha" in ${metadataPath} and "base_sha" in the next migration's metadata)`,
+        `commit that replaced it (or edit "goal_sha" in ${metadataPath} and "base_sha" in the next migration's metadata)`,
+      { file: metadataPath, remedies: [repointRemedy(dirname(metadataPath), sha)] },
     );
   }
 }

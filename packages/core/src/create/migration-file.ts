@@ -96,7 +96,12 @@ function uniqueHazards(statements: readonly DiffStatement[]): MigrationHazard[] 
     const key = `${hazard.code}\0${hazard.message}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    out.push({ code: hazard.code, message: hazard.message, ...(hazard.table ? { table: hazard.table } : {}) });
+    out.push({
+      code: hazard.code,
+      message: hazard.message,
+      ...(hazard.table ? { table: hazard.table } : {}),
+      ...(hazard.object ? { object: hazard.object } : {}),
+    });
   }
   return out;
 }

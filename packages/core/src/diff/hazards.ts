@@ -2,9 +2,10 @@ import type { Hazard } from './types';
 
 /** The hazards the differ flags, one constructor each so codes and wording stay consistent. */
 export const hazards = {
-  dropsData: (what: string): Hazard => ({
+  dropsData: (what: string, object?: string): Hazard => ({
     code: 'drops-data',
     message: `drops ${what}: the data it holds is lost`,
+    ...(object ? { object } : {}),
   }),
   dropsObject: (what: string): Hazard => ({
     code: 'drops-object',
@@ -104,9 +105,11 @@ export const hazards = {
     code: 'rewrites-table',
     message: `${command} ${what}: rewrites the table under an ACCESS EXCLUSIVE lock, blocking reads and writes until it ends`,
   }),
-  deletesRows: (how: string, what: string): Hazard => ({
+  deletesRows: (how: string, table: string): Hazard => ({
     code: 'drops-data',
-    message: `${how} every row of ${what}: the data it holds is lost`,
+    message: `${how} every row of ${table}: the data it holds is lost`,
+    object: table,
+    acknowledgedAs: 'deletes-rows',
   }),
   updatesEveryRow: (what: string): Hazard => ({
     code: 'updates-every-row',

@@ -47,6 +47,13 @@ export interface Hazard {
   readonly message: string;
   /** schema.name of the table whose rows the statement meets, for hazards that depend on rows (fails-on-existing-rows). */
   readonly table?: string;
+  /**
+   * The object that loses data, as an acknowledgement names it (`public.orders`, `public.orders.total`;
+   * unqualified when the SQL was): set by the data-losing hazards, so callers match on it, not on `message`.
+   */
+  readonly object?: string;
+  /** The acknowledgement code that answers it when that differs from `code`: `deletes-rows` for a DELETE or TRUNCATE of every row. */
+  readonly acknowledgedAs?: string;
 }
 
 export interface DiffStatement {

@@ -8,6 +8,7 @@
  *   5. compare again with the schema of the version reached.
  * The drift check stops after step 3. Nothing here throws for one target's sake: each gets an outcome.
  */
+import type { Remedy } from '../remedy';
 import type { Client } from 'pg';
 import { LOCK_NOT_AVAILABLE } from '../applier/lock-retry';
 import { runPlan } from '../applier/migrator';
@@ -23,7 +24,13 @@ import { migrationStatements } from '../prechecks/statements';
 import { precheckRefusal, runPrechecks } from '../prechecks/run';
 import type { PrecheckOptions } from '../prechecks/types';
 import { readStartingVersions, runPreflight } from './preflight';
-import { dataAtRisk, dataAtRiskMessage, type VersionInventories, versionInventories } from './data-at-risk';
+import {
+  dataAtRisk,
+  dataAtRiskMessage,
+  dataAtRiskRemedies,
+  type VersionInventories,
+  versionInventories,
+} from './data-at-risk';
 import { DEFAULT_CONCURRENCY } from './runner';
 import { type Logger, silentLogger, timed } from '../logger';
 import type { Drift } from './consistency';
@@ -46,6 +53,8 @@ export interface FleetApplyOptions extends FleetCheckOptions {
   readonly dryRun?: boolean;
   /** Bring every target to this version: revert those above it (Down sections), apply up to it below. Default: the latest. */
   readonly to?: number;
+  /** How `to` is named in error messages: the front end's word for it (the CLI `--to`, the action `input "to-version"`). */
+  readonly toInput?: string;
   /** The canary: stop starting targets once this many have had a migration fail; the rest are `not-started`. */
   readonly maxFailures?: number;
   /** Rows for the pre-flight's seeded copies (seed-sql files or a seed-command). */
@@ -72,12 +81,17 @@ interface DataGuard {
 
 /** Applies the pending migrations to every target whose schema matches its version. Never throws for a target. */
 export async function applyFleet(options: FleetApplyOptions): Promise<FleetReport> {
-  // A bad --to stops the run before any database is touched.
-  const to = checkTargetVersion(options.set, options.to);
+  // A bad target version stops the run before any database is touched.
+  const to = checkTargetVersion(options.set, options.to, options.toInput);
   const dryRun = !!options.dryRun;
   const maxFailures = options.maxFailures;
   if (maxFailures !== undefined && (!Number.isSafeInteger(maxFailures) || maxFailures < 1)) {
-    throw new ConfigurationError(`--max-failures must be a whole number of at least 1, got ${maxFailures}`);
+    throw new ConfigurationError(
+      `the maximum of failed targets must be a whole number of at least 1, got ${maxFailures}`,
+      {
+        option: 'maxFailures',
+      },
+    );
   }
   const seed = checkUserSeed(options.seed);
   const acknowledged = (options.allow ?? []).map((text) => parseAcknowledgement(text, 'the allow option'));
@@ -201,7 +215,7 @@ async function checkLocked(
   if (drift) {
     if (applied.length === 0) {
       warnings.push(
-        `no migrations are recorded on ${database}: if its schema was built before db-migrate, adopt it with a baseline (db-migrate baseline --to N, or mode: baseline)`,
+        `no migrations are recorded on ${database}: if its schema was built before db-migrate, adopt it with a baseline (db-migrate baseline, or the apply action's mode: baseline)`,
       );
     }
     return { status: mode === 'drift' ? 'drifted' : 'postponed', fromVersion: from, drift, warnings };
@@ -230,14 +244,23 @@ async function checkLocked(
   if (preflightStopped) return { status: 'not-started', fromVersion: from, error: preflightStopped, warnings };
   if (guard && prechecks) {
     const refused = await refusedLosses(client, database, plan.migrations, { from, to, direction }, guard, warnings);
-    if (refused) return { status: 'refused', fromVersion: from, direction, error: refused, warnings };
+    if (refused)
+      return {
+        status: 'refused',
+        fromVersion: from,
+        direction,
+        error: refused.message,
+        ...(refused.remedies ? { remedies: refused.remedies } : {}),
+        warnings,
+      };
     const stopped = precheckRefusal(prechecks, direction === 'up');
     if (stopped)
       return {
         status: 'refused',
         fromVersion: from,
         direction,
-        error: `${database}: ${direction === 'down' ? 'reverting' : 'migrating'} from version ${from} to ${to}: ${stopped}`,
+        error: `${database}: ${direction === 'down' ? 'reverting' : 'migrating'} from version ${from} to ${to}: ${stopped.message}`,
+        remedies: stopped.remedies,
         prechecks,
         warnings,
       };
@@ -369,8 +392,9 @@ function migrationEvidence(error: MigrationError): FailureEvidence {
 
 /**
  * Why the plan must not run here: a loss the pre-flight measured from this target's version to `to`,
- * whose object holds data on this target, that neither --allow nor (for migrations up) a marker line of
- * one of the migrations names. Undefined when it may run.
+ * whose object holds data on this target, that neither an acknowledgement (allow) nor (for migrations up)
+ * a marker line of one of the migrations names; the acknowledgements that would let it run are the
+ * remedies. Undefined when it may run.
  */
 async function refusedLosses(
   client: Client,
@@ -379,11 +403,13 @@ async function refusedLosses(
   run: { readonly from: number; readonly to: number; readonly direction: 'up' | 'down' },
   guard: DataGuard,
   warnings: string[],
-): Promise<string | undefined> {
+): Promise<{ readonly message: string; readonly remedies?: readonly Remedy[] } | undefined> {
   const what = `${database}: ${run.direction === 'down' ? 'reverting' : 'migrating'} from version ${run.from} to ${run.to}`;
   const measured = guard.inventories.losses(run.from, run.to);
   if (!measured)
-    return `${what}: what it loses could not be measured on a copy (see the pre-flight lines), so nothing was run`;
+    return {
+      message: `${what}: what it loses could not be measured on a copy (see the pre-flight lines), so nothing was run`,
+    };
   // The pre-flight stopped early on a failure it leaves to the targets (a deadlock, a lock timeout): what
   // lies beyond was not rehearsed, and the target is likely to stop at the same migration.
   if (measured.through !== run.to)
@@ -392,18 +418,17 @@ async function refusedLosses(
     );
   const losses = measured.losses;
   if (losses.length === 0) return undefined;
-  // A migration's marker lines acknowledge what it loses going up; a Down section's losses only --allow.
+  // A migration's marker lines acknowledge what it loses going up; a Down section's losses only allow.
   const markers = run.direction === 'up' ? migrations.flatMap((m) => readMarkers(m.text, m.path).allow) : [];
   const atRisk = await dataAtRisk(client, losses, [...guard.acknowledged, ...markers]);
   if (atRisk.length === 0) return undefined;
   const message = dataAtRiskMessage(what, atRisk, 'nothing was run');
-  if (run.direction === 'down') return message;
-  return `${message}, or the line${atRisk.length === 1 ? '' : 's'} ${atRisk.map((r) => `"${allowMarkerLine(r.loss)}"`).join(' ')} to the migration that loses it (verify asks for it too)`;
-}
-
-/** The table of a `fails-on-existing-rows` hazard: recorded with it, else read from the differ's wording. */
-function hazardTable(hazard: { readonly message: string; readonly table?: string }): string | undefined {
-  return hazard.table ?? /^adds column (\S+)\.[^.\s]+ NOT NULL/.exec(hazard.message)?.[1];
+  const remedies = dataAtRiskRemedies(atRisk);
+  if (run.direction === 'down') return { message, remedies };
+  return {
+    message: `${message}, or add the line${atRisk.length === 1 ? '' : 's'} ${atRisk.map((r) => `"${allowMarkerLine(r.loss)}"`).join(' ')} to the migration that loses it (verify asks for it too)`,
+    remedies,
+  };
 }
 
 /**
@@ -415,7 +440,7 @@ async function tablesWithRowsAtRisk(client: Client, migrations: readonly Migrati
   for (const migration of migrations) {
     for (const hazard of migration.metadata?.hazards ?? []) {
       if (hazard.code !== 'fails-on-existing-rows') continue;
-      const table = hazardTable(hazard);
+      const table = hazard.table; // recorded by the differ with the hazard (never read from its wording)
       const [schema, name] = table?.includes('.')
         ? [table.slice(0, table.indexOf('.')), table.slice(table.indexOf('.') + 1)]
         : ['public', table];

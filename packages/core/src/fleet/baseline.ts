@@ -32,19 +32,21 @@ export interface FleetBaselineOptions extends FleetCheckOptions {
   readonly to: number;
   /** Plan only: compare schemas, record nothing. */
   readonly dryRun?: boolean;
-  /** How `to` is named in error messages (default `--to`; the action passes `input "to-version"`). */
+  /** How `to` is named in error messages: the front end's word for it (the CLI `--to`, the action `input "to-version"`). */
   readonly toInput?: string;
 }
 
 /** Checks the baseline version before anything is touched: required, and a version of the set. */
-export function checkBaselineVersion(set: MigrationSet, to: number | undefined, input = '--to'): number {
+export function checkBaselineVersion(set: MigrationSet, to: number | undefined, input = 'the target version'): number {
   if (to === undefined)
     throw new ConfigurationError(
       `${input} is required: the version of ${set.dir} whose schema the databases already have`,
+      { option: 'to' },
     );
   if (to === 0) {
     throw new ConfigurationError(
       `${input} 0: a baseline records versions 1..N of ${set.dir} as applied; give the version whose schema the databases have (a database at version 0 needs no baseline)`,
+      { option: 'to' },
     );
   }
   return checkTargetVersion(set, to, input);

@@ -4,6 +4,7 @@
  * database and that no acknowledgement names. apply (migrations up or a revert) and sync refuse the
  * target while any is left, naming each object, what it holds and how to acknowledge it.
  */
+import type { Remedy } from '../remedy';
 import type { Client } from 'pg';
 import { changedByConversion } from '../diff/conversions';
 import { ident, qualified } from '../diff/sql';
@@ -158,9 +159,13 @@ export async function dataAtRisk(
   return found;
 }
 
-/** `<what> would lose data it holds: ...; <outcome>. If that loss is intended, pass --allow ...`. */
+/** `<what> would lose data it holds: ...; <outcome>. If that loss is intended, acknowledge it` (dataAtRiskRemedies say how). */
 export function dataAtRiskMessage(what: string, atRisk: readonly DataAtRisk[], outcome: string): string {
   const list = atRisk.map((r) => `${r.loss.object} (${r.loss.code}, ${r.holds})`).join(', ');
-  const flags = atRisk.map((r) => `--allow '${acknowledgementText(r.loss)}'`).join(' ');
-  return `${what} would lose data it holds: ${list}; ${outcome}. If that loss is intended, pass ${flags} (action input allow, one per line)`;
+  return `${what} would lose data it holds: ${list}; ${outcome}. If that loss is intended, acknowledge it`;
+}
+
+/** The acknowledgement of each loss at risk: what would let the run go ahead. */
+export function dataAtRiskRemedies(atRisk: readonly DataAtRisk[]): Remedy[] {
+  return atRisk.map((r) => ({ kind: 'allow', value: acknowledgementText(r.loss) }));
 }

@@ -2,6 +2,7 @@
  * What a fleet run returns: one outcome per target (never an exception for one target's failure), the
  * counts, and the rows of the table the CLI prints and the action writes to the job summary.
  */
+import { type Remedy, type RemedyWording, withRemedies } from '../remedy';
 import type { ServerErrorFields } from '../pg/error-fields';
 import type { ConnectionStats } from './connections';
 import type { Drift } from './consistency';
@@ -89,9 +90,11 @@ export interface TargetOutcome {
    * migration), then PostgreSQL's detail, hint and context on lines of their own.
    */
   readonly error?: string;
+  /** What would let a refused or stopped target run (an acknowledgement, a higher limit), worded by each front end. */
+  readonly remedies?: readonly Remedy[];
   /** failed (and refused, when a statement was tried): the statement and PostgreSQL's error fields. */
   readonly evidence?: FailureEvidence;
-  /** The migration file that failed on this target (what --max-failures counts). */
+  /** The migration file that failed on this target (what the maximum of failures counts). */
   readonly failedMigration?: string;
   /** Dry run: tables with rows that a pending `fails-on-existing-rows` statement touches, each as `table (file)`. */
   readonly rowsAtRisk?: readonly string[];
@@ -152,8 +155,13 @@ function versions(t: TargetOutcome): string {
   return `${t.fromVersion} → ${t.toVersion}`;
 }
 
-/** One line saying what happened to a target, for progress lines and the table's detail column. */
-export function describeOutcome(t: TargetOutcome, mode: FleetMode): string {
+/**
+ * One line saying what happened to a target, for progress lines and the table's detail column; with
+ * `word`, what would fix it follows, in the front end's terms.
+ */
+export function describeOutcome(t: TargetOutcome, mode: FleetMode, word?: RemedyWording): string {
+  const error = (fallback: string) =>
+    word ? withRemedies(t.error ?? fallback, t.remedies, word) : (t.error ?? fallback);
   const files = (list: readonly string[]) =>
     list.length <= 3 ? list.join(', ') : `${list.slice(0, 2).join(', ')} … ${list[list.length - 1]} (${list.length})`;
   const statementCount = (n: number | undefined) => `${n ?? 0} statement${n === 1 ? '' : 's'}`;
@@ -192,20 +200,20 @@ export function describeOutcome(t: TargetOutcome, mode: FleetMode): string {
       return `${t.status === 'postponed' ? 'postponed: ' : ''}${what}: ${changes}`;
     }
     case 'interrupted':
-      return `interrupted${t.fromVersion !== undefined ? ` at version ${versions(t)}` : ''}${t.migrations.length ? ` after ${files(t.migrations)}` : ''}: ${t.error ?? 'the run was stopped'}`;
+      return `interrupted${t.fromVersion !== undefined ? ` at version ${versions(t)}` : ''}${t.migrations.length ? ` after ${files(t.migrations)}` : ''}: ${error('the run was stopped')}`;
     case 'not-started':
-      return `not started: ${t.error ?? 'the run stopped before this target'}`;
+      return `not started: ${error('the run stopped before this target')}`;
     case 'refused':
-      return `refused, nothing ran${t.fromVersion !== undefined ? ` (left at version ${t.fromVersion})` : ''}: ${t.error ?? 'unknown reason'}`;
+      return `refused, nothing ran${t.fromVersion !== undefined ? ` (left at version ${t.fromVersion})` : ''}: ${error('unknown reason')}`;
     case 'failed':
-      return `failed${t.fromVersion !== undefined ? ` at version ${versions(t)}` : ''}: ${t.error ?? 'unknown error'}`;
+      return `failed${t.fromVersion !== undefined ? ` at version ${versions(t)}` : ''}: ${error('unknown error')}`;
   }
 }
 
 export const REPORT_TABLE_HEADER = ['Target', 'Database', 'Outcome', 'Version', 'Details'] as const;
 
 /** The report as table rows (plain strings): the CLI aligns them, the action renders them as HTML. */
-export function reportTableRows(report: FleetReport): string[][] {
+export function reportTableRows(report: FleetReport, word: RemedyWording): string[][] {
   // One line a row: PostgreSQL's detail lines go under the table (describeEvidence).
   // A revert is status 'applied' (its Down sections ran, counted with the applied), but reads as what it did.
   const outcome = (t: TargetOutcome) => (t.status === 'applied' && t.direction === 'down' ? 'reverted' : t.status);
@@ -214,7 +222,7 @@ export function reportTableRows(report: FleetReport): string[][] {
     t.database,
     outcome(t),
     versions(t),
-    describeOutcome(t, report.mode).split('\n')[0],
+    describeOutcome(t, report.mode, word).split('\n')[0],
   ]);
 }
 
@@ -259,9 +267,9 @@ export function driftDirection(mode: FleetMode): string {
   return mode === 'baseline' ? 'to' : 'back to';
 }
 
-/** The report as aligned plain text, for a terminal. */
-export function formatReportText(report: FleetReport): string {
-  const rows = [[...REPORT_TABLE_HEADER], ...reportTableRows(report)];
+/** The report as aligned plain text, for a terminal; `word` words the remedies (the CLI's flags). */
+export function formatReportText(report: FleetReport, word: RemedyWording): string {
+  const rows = [[...REPORT_TABLE_HEADER], ...reportTableRows(report, word)];
   const widths = REPORT_TABLE_HEADER.map((_, i) =>
     i === REPORT_TABLE_HEADER.length - 1 ? 0 : Math.max(...rows.map((r) => r[i].length)),
   );
@@ -282,7 +290,7 @@ export function formatReportText(report: FleetReport): string {
     return evidence ? [evidence] : [];
   });
   const prechecks = report.targets.flatMap((t) => {
-    const lines = t.prechecks ? describePrechecks(t.prechecks, report.dryRun) : [];
+    const lines = t.prechecks ? describePrechecks(t.prechecks, report.dryRun, word) : [];
     return lines.length
       ? [
           `-- ${t.name} (${t.database}): pre-checks (${t.prechecks!.durationMs} ms)\n${lines.map((l) => `  ${l}`).join('\n')}`,
@@ -305,10 +313,10 @@ export function formatReportText(report: FleetReport): string {
 }
 
 /** A target's pre-check lines: everything in a dry run; what found rows, was skipped or locks a large table otherwise. */
-export function describePrechecks(report: PrecheckReport, all: boolean): string[] {
+export function describePrechecks(report: PrecheckReport, all: boolean, word: RemedyWording): string[] {
   return [
-    ...report.checks.filter((c) => all || c.status !== 'clean').map(describeCheck),
-    ...report.lockedTables.filter((t) => all || t.large).map(describeLockedTable),
+    ...report.checks.filter((c) => all || c.status !== 'clean').map((c) => describeCheck(c, word)),
+    ...report.lockedTables.filter((t) => all || t.large).map((t) => describeLockedTable(t, word)),
   ];
 }
 

@@ -3,6 +3,7 @@
  * transient failures with backoff, turn anything thrown into that target's failure, log one progress
  * line per finished target, and time it all. The mode decides what one attempt does.
  */
+import type { RemedyWording } from '../remedy';
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { environmentProblem, errorMessage } from '../errors';
@@ -35,6 +36,8 @@ export interface FleetRunOptions {
   readonly maxFailures?: number;
   /** Once aborted, no target starts (they are `not-started`); the reason (`SIGINT`) is named. Default: the process's SIGINT/SIGTERM. */
   readonly signal?: AbortSignal;
+  /** Words the remedies in the progress lines, in the front end's terms (its flags, its inputs). */
+  readonly wordRemedy?: RemedyWording;
 }
 
 /** A target with a URL: the only kind an attempt is given. */
@@ -145,7 +148,8 @@ export async function runFleet(
               name: target.name,
               database: target.database,
               status: 'not-started',
-              error: `the rollout stopped after ${migrationFailures} target${migrationFailures === 1 ? '' : 's'} whose migration failed (--max-failures ${limit})`,
+              error: `the rollout stopped after ${migrationFailures} target${migrationFailures === 1 ? '' : 's'} whose migration failed (the limit is ${limit})`,
+              remedies: [{ kind: 'option', option: 'maxFailures', change: 'raise' }],
               migrations: [],
               warnings: [],
               attempts: 0,
@@ -154,7 +158,7 @@ export async function runFleet(
           : await runTarget(target, attempt, options);
       if (outcome.failedMigration) migrationFailures++;
       done++;
-      const line = `[${done}/${targets.length}] ${target.name} (${target.database}): ${describeOutcome(outcome, mode)} (${outcome.durationMs} ms)`;
+      const line = `[${done}/${targets.length}] ${target.name} (${target.database}): ${describeOutcome(outcome, mode, options.wordRemedy)} (${outcome.durationMs} ms)`;
       if (outcome.status === 'failed' || outcome.status === 'interrupted' || outcome.status === 'refused')
         logger.error(line);
       else if (outcome.status === 'postponed' || outcome.status === 'drifted' || outcome.status === 'not-started')

@@ -13,13 +13,14 @@ export interface Shard {
 }
 
 /** Parses `i/n` (1 <= i <= n); `input` names the option in error messages. */
-export function parseShard(text: string, input = '--shard'): Shard {
+export function parseShard(text: string, input = 'the shard'): Shard {
   const match = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(text);
-  if (!match) throw new ConfigurationError(`${input} must look like i/n (e.g. 2/4), got "${text}"`);
+  if (!match)
+    throw new ConfigurationError(`${input} must look like i/n (e.g. 2/4), got "${text}"`, { option: 'shard' });
   const index = Number(match[1]);
   const count = Number(match[2]);
   if (count < 1 || index < 1 || index > count)
-    throw new ConfigurationError(`${input} ${index}/${count}: i must be between 1 and n`);
+    throw new ConfigurationError(`${input} ${index}/${count}: i must be between 1 and n`, { option: 'shard' });
   return { index, count };
 }
 

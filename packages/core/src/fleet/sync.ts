@@ -20,7 +20,8 @@ import { redact } from '../redact';
 import { serverErrorFields, serverErrorLines } from '../pg/error-fields';
 import { type Acknowledgement, parseAcknowledgement, unacknowledged } from '../intent/acknowledgements';
 import { dataLosses, readDataInventory } from '../data-loss/measure';
-import { emptyGoalProblem } from '../schema-source/empty-goal';
+import { ALLOW_EMPTY_GOAL, emptyGoalProblem } from '../schema-source/empty-goal';
+import type { RemedyWording } from '../remedy';
 import { sqlStatements } from '../prechecks/statements';
 import { precheckRefusal, runPrechecks } from '../prechecks/run';
 import type { PrecheckOptions } from '../prechecks/types';
@@ -32,7 +33,7 @@ import { describeSchemaSource, type SchemaSource } from '../schema-source/schema
 import { withShadowServer } from '../shadow/shadow-server';
 import { parseShadowSpec, type ShadowSpec } from '../shadow/spec';
 import { CONSISTENCY_DIFF_OPTIONS } from './consistency';
-import { dataAtRisk, dataAtRiskMessage } from './data-at-risk';
+import { dataAtRisk, dataAtRiskMessage, dataAtRiskRemedies } from './data-at-risk';
 import { predictedLosses } from './sync-losses';
 import { type FleetReport, countOutcomes } from './report';
 import { isTransientFailure, type RetryOptions } from './retry';
@@ -75,6 +76,8 @@ export interface SyncOptions {
   /** Stops a build command running longer than this (DEFAULT_BUILD_TIMEOUT_MS). */
   readonly buildTimeoutMs?: number;
   readonly logger?: Logger;
+  /** Words the remedies in the progress lines: the front end's (the CLI's flags, an action's inputs). */
+  readonly wordRemedy?: RemedyWording;
   /** Stops the run: no target starts after it, and the statement running is cancelled. Default: the process's SIGINT/SIGTERM. */
   readonly signal?: AbortSignal;
 }
@@ -84,7 +87,7 @@ export async function syncFleet(options: SyncOptions): Promise<FleetReport> {
   const started = performance.now();
   const logger = options.logger ?? silentLogger;
   const ref = options.ref ?? 'HEAD';
-  const shadowSpec = typeof options.shadow === 'object' ? options.shadow : parseShadowSpec(options.shadow, '--shadow');
+  const shadowSpec = typeof options.shadow === 'object' ? options.shadow : parseShadowSpec(options.shadow);
   const dryRun = !!options.dryRun;
   const diffOptions = { ...CONSISTENCY_DIFF_OPTIONS, ...options.diffOptions };
   const allow = (options.allow ?? []).map((text) => parseAcknowledgement(text, 'the allow option'));
@@ -136,6 +139,7 @@ export async function syncFleet(options: SyncOptions): Promise<FleetReport> {
       retry: options.retry,
       logger,
       signal,
+      ...(options.wordRemedy ? { wordRemedy: options.wordRemedy } : {}),
     },
   );
   const interrupted = signal.aborted
@@ -232,7 +236,12 @@ async function syncLocked(
   const goalFiltered = filterCatalog(goal, options.diffOptions);
   const refused = emptyGoalRefusal(liveFiltered, goalFiltered, options);
   if (refused)
-    return { status: 'refused', statements: 0, error: redact(`${database}: ${refused}; nothing was changed`) };
+    return {
+      status: 'refused',
+      statements: 0,
+      error: redact(`${database}: ${refused}; nothing was changed`),
+      remedies: [ALLOW_EMPTY_GOAL],
+    };
   // Outside the transaction: enum values that later statements use must be committed before them
   // (the differ emits those ADD VALUE IF NOT EXISTS, safe to repeat); anything else that cannot run in a
   // transaction (CREATE INDEX CONCURRENTLY) goes after it, once what it needs exists.
@@ -267,7 +276,8 @@ async function syncLocked(
       sync: planned,
       prechecks,
       warnings,
-      error: redact(`${database}: the sync: ${stopped}`),
+      error: redact(`${database}: the sync: ${stopped.message}`),
+      remedies: stopped.remedies,
     };
   // What the statements lose, read before anything runs, so the dry run refuses as the real run does.
   const atRisk = await dataAtRisk(
@@ -283,6 +293,7 @@ async function syncLocked(
       prechecks,
       warnings,
       error: redact(dataAtRiskMessage(`${database}: the sync`, atRisk, 'nothing was changed')),
+      remedies: dataAtRiskRemedies(atRisk),
     };
   if (options.dryRun) return { status: 'pending', ...counts, sync: planned, prechecks, warnings };
 
@@ -458,6 +469,7 @@ async function syncStatements(
             sync: planned,
             warnings,
             error: redact(dataAtRiskMessage(`${database}: the sync`, atRisk, kept)),
+            remedies: dataAtRiskRemedies(atRisk),
           };
         }
         await runEach(inside);

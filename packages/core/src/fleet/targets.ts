@@ -277,7 +277,7 @@ export interface TargetSelection {
   readonly shard?: Shard;
   /** Where url-env variables are looked up (default process.env). */
   readonly env?: Readonly<Record<string, string | undefined>>;
-  /** How the two sources are called in messages (default: the CLI's option names). */
+  /** How the two sources are called in messages: the front end's own words (the CLI's flags, an action's inputs). */
   readonly names?: { readonly targetsFile: string; readonly databases: string };
 }
 
@@ -286,7 +286,7 @@ export interface TargetSelection {
  * to a shard, with their URLs resolved and registered with the redactor.
  */
 export async function loadTargets(selection: TargetSelection): Promise<Target[]> {
-  const names = selection.names ?? { targetsFile: '--targets', databases: '--database' };
+  const names = selection.names ?? { targetsFile: 'a targets file', databases: 'databases' };
   const entries = (selection.databases ?? []).filter((line) => line.trim() !== '');
   if (selection.targetsFile && entries.length > 0)
     throw new ConfigurationError(`give ${names.targetsFile} or ${names.databases}, not both`);

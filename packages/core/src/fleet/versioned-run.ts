@@ -5,6 +5,7 @@
  * live schema. Each mode supplies what one locked attempt does; this module sets the run up, logs its
  * first line and assembles the report.
  */
+import type { RemedyWording } from '../remedy';
 import { performance } from 'node:perf_hooks';
 import type { Client } from 'pg';
 import { holdDatabaseLock } from '../applier/lock';
@@ -43,6 +44,8 @@ export interface FleetCheckOptions extends SessionOptions {
   /** Schema selection for the comparisons (e.g. excludeSchemas for a schema another tool manages). */
   readonly diffOptions?: DiffOptions;
   readonly logger?: Logger;
+  /** Words the remedies in the progress lines: the front end's (the CLI's flags, an action's inputs). */
+  readonly wordRemedy?: RemedyWording;
   /**
    * Stops the run: no target starts after it, the statement running on a target is cancelled (its
    * migration rolls back) and the report says where each target was left. Default: the process's SIGINT/SIGTERM.
@@ -108,7 +111,7 @@ export async function runVersionedFleet(
   const { set, targets } = options;
   const { mode, to, dryRun } = run;
   // A bad --shadow stops the run before any database is touched.
-  const shadowSpec = typeof options.shadow === 'object' ? options.shadow : parseShadowSpec(options.shadow, '--shadow');
+  const shadowSpec = typeof options.shadow === 'object' ? options.shadow : parseShadowSpec(options.shadow);
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
   logger.info(
@@ -172,6 +175,7 @@ export async function runVersionedFleet(
         logger,
         signal,
         ...(run.maxFailures !== undefined ? { maxFailures: run.maxFailures } : {}),
+        ...(options.wordRemedy ? { wordRemedy: options.wordRemedy } : {}),
       },
     );
     // A pre-flight that could not run stops the run as before the targets were worked on: no target changed.

@@ -53,7 +53,8 @@ export async function initRepository(repoDir: string, hints: LayoutHints, option
   const existing = files.filter((f) => existsSync(join(root, f.path)));
   if (existing.length > 0 && !options.force && !options.dryRun) {
     throw new ConfigurationError(
-      `${existing.map((f) => f.path).join(', ')} already exist${existing.length === 1 ? 's' : ''} in ${root}: nothing written (--force overwrites them)`,
+      `${existing.map((f) => f.path).join(', ')} already exist${existing.length === 1 ? 's' : ''} in ${root}: nothing written`,
+      { remedies: [{ kind: 'option', option: 'force', value: true }] },
     );
   }
   if (!options.dryRun) {

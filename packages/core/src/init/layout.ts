@@ -392,7 +392,14 @@ export async function detectLayout(repoDir: string, hints: LayoutHints = {}): Pr
   if (hints.schemaDir !== undefined) {
     if (!hints.schemaCommand && !hints.schemaSql?.length)
       throw new ConfigurationError(
-        '--schema-dir needs --schema-command or --schema-sql: how the schema is built into an empty database',
+        'a schema directory needs a schema command or schema SQL files: how the schema is built into an empty database',
+        {
+          option: 'schemaDir',
+          remedies: [
+            { kind: 'option', option: 'schemaCommand' },
+            { kind: 'option', option: 'schemaSql' },
+          ],
+        },
       );
     schema = {
       schemaDir: hints.schemaDir,
@@ -413,7 +420,7 @@ export async function detectLayout(repoDir: string, hints: LayoutHints = {}): Pr
         text:
           'the schema build: none found (no manage.py, create_all.py, Alembic env.py with target_metadata, schema.prisma, drizzle.config.*, ' +
           'package.json db:schema script, schema.sql or a directory of SQL files); set schema-dir and schema-command (or schema-sql), ' +
-          'or run init again with --schema-dir and --schema-command "<builds the schema into $DATABASE_URL>"',
+          'or run init again naming the schema directory and the command that builds the schema into $DATABASE_URL',
       });
       schema = { schemaDir: '.', schemaCommand: SCHEMA_TODO_COMMAND, why: 'nothing found: a TODO' };
     }
@@ -438,14 +445,14 @@ export async function detectLayout(repoDir: string, hints: LayoutHints = {}): Pr
     // A Python or Node build needs packages (SQLAlchemy, Django, drizzle-kit...): never assumed to be there.
     todos.push({
       about: 'dependencies',
-      text: `the install of what the schema build needs: no requirements.txt, pyproject.toml or lockfile found in ${schemaDir} or above it; add the step, or run init again with --install "<command>"`,
+      text: `the install of what the schema build needs: no requirements.txt, pyproject.toml or lockfile found in ${schemaDir} or above it; add the step, or run init again naming the install command`,
     });
   else findings.push('dependencies: none needed (the schema is SQL)');
 
   const branch = hints.defaultBranch ? { branch: hints.defaultBranch, why: 'given' } : await defaultBranch(git);
   findings.push(`default branch: ${branch.branch} (${branch.why})`);
   if ('todo' in branch && branch.todo)
-    todos.push({ about: 'branch', text: `${branch.todo}; or run init again with --branch <name>` });
+    todos.push({ about: 'branch', text: `${branch.todo}; or run init again naming the default branch` });
 
   const targetsFile = hints.targetsFile ?? TARGETS_FILES.find((f) => existsSync(join(root, f)));
   let productionUrlEnvs: string[] = [];

@@ -3,6 +3,7 @@
  * mode, allow and timeout inputs), drift (nightly) and staging sync. Their push triggers watch the schema's
  * own paths, and the apply and drift jobs map exactly the url-env variables of the targets file.
  */
+import { commandLine } from '../remedy';
 import { APPLY_ACTION_INPUTS } from './apply-action-inputs';
 import type { LayoutTodo, RepositoryLayout } from './layout';
 
@@ -191,8 +192,9 @@ export function generateWorkflows(layout: RepositoryLayout, options: WorkflowOpt
   const targetsFile = layout.targetsFile ?? 'db-targets.yml';
   const group = layout.productionGroup ? `          group: ${layout.productionGroup}\n` : '';
   const shadowUrl = 'postgresql://postgres:shadow-only-password@localhost:5432/postgres';
+  const regenerate = commandLine({ kind: 'command', command: 'init', options: [{ option: 'force' }] });
   const header =
-    '# Written by db-migrate init for this repository; edit freely (run init again with --force to regenerate).\n' +
+    `# Written by db-migrate init for this repository; edit freely (${regenerate} regenerates it).\n` +
     todoLines(layout, '');
 
   const create = `${header}name: create migration

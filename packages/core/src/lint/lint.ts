@@ -48,6 +48,9 @@ export interface LintFinding {
   /** 1-based line in the file of the statement (or of its ALTER TABLE action). */
   readonly line: number;
   readonly section: LintSection;
+  /** What a data-losing hazard loses and the code that acknowledges it (the Hazard's fields). */
+  readonly object?: string;
+  readonly acknowledgedAs?: string;
 }
 
 export interface LintInput {
@@ -289,8 +292,14 @@ class SectionLint {
     });
   }
 
-  private add(level: LintLevel, code: string, message: string, line: number): void {
-    this.findings.push({ code, level, message, file: this.file, line, section: this.section });
+  private add(
+    level: LintLevel,
+    code: string,
+    message: string,
+    line: number,
+    about: Pick<Hazard, 'object' | 'acknowledgedAs'> = {},
+  ): void {
+    this.findings.push({ code, level, message, file: this.file, line, section: this.section, ...about });
   }
 
   private hazard(hazard: Hazard, line: number, options: { hint?: string; createdByUp?: string } = {}): void {
@@ -301,7 +310,11 @@ class SectionLint {
       hazard.message +
       (options.hint ? ` (${options.hint})` : '') +
       (reverted ? ' (this Down reverts what the Up created)' : '');
-    this.add(reverted ? 'notice' : 'warning', hazard.code, message, line);
+    const about = {
+      ...(hazard.object ? { object: hazard.object } : {}),
+      ...(hazard.acknowledgedAs ? { acknowledgedAs: hazard.acknowledgedAs } : {}),
+    };
+    this.add(reverted ? 'notice' : 'warning', hazard.code, message, line, about);
   }
 
   private refusedInTransaction(what: string, line: number): void {
@@ -322,7 +335,7 @@ class SectionLint {
       'notice',
       'missing-lock-timeout',
       `locks ${table} with no lock_timeout set before it: queued behind a long query, the lock blocks every other ` +
-        `session on the table. db-migrate apply, up, down and sync set one (--lock-timeout, default ${DEFAULT_LOCK_TIMEOUT_MS} ms) and retry; ` +
+        `session on the table. db-migrate apply, up, down and sync set one (the lock timeout option, default ${DEFAULT_LOCK_TIMEOUT_MS} ms) and retry; ` +
         `if the file also runs elsewhere (sql-migrate, psql), add "SET lock_timeout = '1s';" before it`,
       line,
     );
@@ -516,7 +529,7 @@ class SectionLint {
               : '?';
       if (n.removeType === 'OBJECT_TABLE') {
         if (this.created.delete(tableKey(name))) continue;
-        this.hazard(hazards.dropsData(`table ${name}`), line, { createdByUp: tableKey(name) });
+        this.hazard(hazards.dropsData(`table ${name}`, name), line, { createdByUp: tableKey(name) });
         this.locks(name, line);
       } else if (n.removeType === 'OBJECT_POLICY') {
         const items = listItems(object);
@@ -641,7 +654,9 @@ class SectionLint {
         return;
       }
       case 'AT_DropColumn':
-        return this.hazard(hazards.dropsData(column(cmd.name)), line, { createdByUp: key(cmd.name) });
+        return this.hazard(hazards.dropsData(column(cmd.name), `${table}.${cmd.name}`), line, {
+          createdByUp: key(cmd.name),
+        });
       case 'AT_AlterColumnType': {
         const def = cmd.def?.ColumnDef ?? {};
         const from = this.columnTypes.get(key(cmd.name));

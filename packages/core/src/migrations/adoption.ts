@@ -10,7 +10,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigurationError } from '../errors';
 import { Git } from '../git';
-import { jsonErrorOffset } from './json-position';
+import { jsonErrorOffset, jsonKeyLine, lineAt } from './json-position';
 import { parseMigrationFileName } from './naming';
 // store.ts reads the adoption record too; the functions are only called after both modules loaded.
 import { listMigrationDir, readMigrationDir } from './store';
@@ -40,26 +40,26 @@ export function adoptionPath(dir: string): string {
   return join(dir, ADOPTION_FILE_NAME);
 }
 
-function keyLine(text: string, key: string): string {
-  const index = text.search(new RegExp(`"${key}"\\s*:`));
-  return index < 0 ? '' : ` line ${text.slice(0, index).split('\n').length}`;
-}
-
 export function parseAdoption(path: string, text: string): Adoption {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
     const offset = jsonErrorOffset(text);
-    const where = offset === undefined ? '' : ` line ${text.slice(0, offset).split('\n').length}`;
-    throw new ConfigurationError(`${path}${where}: not valid JSON (${(error as Error).message.replace(/\s+/g, ' ')})`);
+    const line = offset === undefined ? undefined : lineAt(text, offset);
+    throw new ConfigurationError(
+      `${path}${line ? ` line ${line}` : ''}: not valid JSON (${(error as Error).message.replace(/\s+/g, ' ')})`,
+      { file: path, line: line ?? 1 },
+    );
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value))
-    throw new ConfigurationError(`${path}: expected a JSON object`);
+    throw new ConfigurationError(`${path}: expected a JSON object`, { file: path, line: 1 });
   const record = value as Record<string, unknown>;
   const bad = (key: string, expected: string): never => {
+    const line = jsonKeyLine(text, key);
     throw new ConfigurationError(
-      `${path}${keyLine(text, key)}: "${key}" must be ${expected} (the record db-migrate adopt writes)`,
+      `${path}${line ? ` line ${line}` : ''}: "${key}" must be ${expected} (the record db-migrate adopt writes)`,
+      { file: path, line: line ?? 1 },
     );
   };
   if (typeof record.adopted_through !== 'string')

@@ -70,7 +70,9 @@ const names = (sha: string, given: string) =>
  */
 export async function repointCommit(dir: string, from: string, to: string): Promise<RepointedFile[]> {
   if (!/^[0-9a-f]{7,64}$/i.test(from))
-    throw new ConfigurationError(`--from "${from}" must be a commit sha (7 to 64 hex digits)`);
+    throw new ConfigurationError(`the commit to repoint from, "${from}", must be a commit sha (7 to 64 hex digits)`, {
+      option: 'from',
+    });
   let entries: string[];
   try {
     entries = (await readdir(dir)).filter(isMetadataFileName).sort();

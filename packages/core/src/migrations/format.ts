@@ -64,7 +64,7 @@ const INVISIBLE_CHARACTER = /[\u00A0\u1680\u2000-\u200B\u2028\u2029\u202F\u205F\
 /** Parses a migration file, or throws a ConfigurationError naming `source` and the line at fault. */
 export function parseMigrationFile(source: string, text: string): MigrationFile {
   const fail = (line: number, message: string): never => {
-    throw new ConfigurationError(`${source} line ${line}: ${message}`);
+    throw new ConfigurationError(`${source} line ${line}: ${message}`, { file: source, line });
   };
   // sql-migrate reads the marker behind a BOM as text before the first marker: it skips the section (and
   // applies a file with a Down section as if its Up were empty).
@@ -208,7 +208,7 @@ export function parseMigrationFile(source: string, text: string): MigrationFile 
     );
   }
   const up = sections.Up;
-  if (!up) throw new ConfigurationError(`${source}: no "${UP_MARKER}" section`);
+  if (!up) throw new ConfigurationError(`${source}: no "${UP_MARKER}" section`, { file: source });
   const section = (s: OpenSection): MigrationSection => ({
     statements: s.statements,
     noTransaction: s.noTransaction,

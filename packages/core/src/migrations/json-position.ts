@@ -85,3 +85,14 @@ export function jsonErrorOffset(text: string): number | undefined {
     throw offset;
   }
 }
+
+/** The 1-based line of `offset` in `text`. */
+export function lineAt(text: string, offset: number): number {
+  return text.slice(0, offset).split('\n').length;
+}
+
+/** The 1-based line where `"key":` first appears in a JSON text, for pointing at a field; undefined when absent. */
+export function jsonKeyLine(text: string, key: string): number | undefined {
+  const index = text.search(new RegExp(`"${key}"\\s*:`));
+  return index < 0 ? undefined : lineAt(text, index);
+}

@@ -5,13 +5,15 @@
  */
 import { createHash } from 'node:crypto';
 import { ConfigurationError } from '../errors';
-import { jsonErrorOffset } from './json-position';
+import { jsonErrorOffset, jsonKeyLine, lineAt } from './json-position';
 
 export interface MigrationHazard {
   readonly code: string;
   readonly message: string;
   /** schema.name of the table whose rows the statement meets (fails-on-existing-rows): apply --dry-run checks it for rows. */
   readonly table?: string;
+  /** The object a data-losing hazard loses (`public.orders.total`): what an acknowledgement names. */
+  readonly object?: string;
 }
 
 /**
@@ -95,12 +97,6 @@ function lineAndColumn(text: string, offset: number): string {
   return `line ${before.length} column ${before[before.length - 1].length + 1}`;
 }
 
-/** The line where `"key":` appears, for pointing at a bad field. */
-function keyLine(text: string, key: string): string {
-  const index = text.search(new RegExp(`"${key}"\\s*:`));
-  return index < 0 ? '' : ` ${lineAndColumn(text, index).split(' column')[0]}`;
-}
-
 /** Parses and checks a metadata file, or throws a ConfigurationError naming `source` and the position. */
 export function parseMetadata(source: string, text: string): MigrationMetadata {
   let value: unknown;
@@ -110,14 +106,21 @@ export function parseMetadata(source: string, text: string): MigrationMetadata {
     const message = (error as Error).message;
     const offset = jsonErrorOffset(text);
     const where = offset === undefined ? '' : ` ${lineAndColumn(text, offset)}`;
-    throw new ConfigurationError(`${source}${where}: not valid JSON (${message.replace(/\s+/g, ' ')})`);
+    throw new ConfigurationError(`${source}${where}: not valid JSON (${message.replace(/\s+/g, ' ')})`, {
+      file: source,
+      ...(offset === undefined ? {} : { line: lineAt(text, offset) }),
+    });
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new ConfigurationError(`${source}: expected a JSON object`);
+    throw new ConfigurationError(`${source}: expected a JSON object`, { file: source, line: 1 });
   }
   const record = value as Record<string, unknown>;
   const bad = (key: string, expected: string): never => {
-    throw new ConfigurationError(`${source}${keyLine(text, key)}: "${key}" must be ${expected}`);
+    const line = jsonKeyLine(text, key);
+    throw new ConfigurationError(`${source}${line ? ` line ${line}` : ''}: "${key}" must be ${expected}`, {
+      file: source,
+      line: line ?? 1,
+    });
   };
   if (!Number.isSafeInteger(record.version) || (record.version as number) < 1) bad('version', 'a positive integer');
   if (typeof record.name !== 'string') bad('name', 'a string');

@@ -9,6 +9,8 @@ import { mkdir, readdir, readFile, readlink, stat, writeFile } from 'node:fs/pro
 import { join } from 'node:path';
 import { ConfigurationError } from '../errors';
 import { type MigrationFile, parseMigrationFile } from './format';
+import type { Remedy } from '../remedy';
+import { jsonKeyLine } from './json-position';
 import { checkTransactionControl } from './transaction-control';
 import { type Adoption, ADOPTION_FILE_NAME, readAdoption } from './adoption';
 import { type MigrationMetadata, checksumAccepted, formatMetadata, parseMetadata, sha256Checksum } from './metadata';
@@ -60,12 +62,20 @@ export function goalShaOf(
   );
 }
 
-/** What to do with a history numbered by timestamps or by hand that db-migrate has not adopted yet. */
-export function adoptHint(dir: string): string {
-  return (
-    `if these files come from sql-migrate (timestamped names) or were written by hand before db-migrate, adopt them as they are: ` +
-    `db-migrate adopt --dir ${dir} --commit <sha of the schema-source commit they build> (see docs/adopting.md)`
-  );
+/** What to do with a history numbered by timestamps or by hand that db-migrate has not adopted yet (adoptRemedy says how). */
+export const ADOPT_HINT =
+  'if these files come from sql-migrate (timestamped names) or were written by hand before db-migrate, adopt them as they are (see docs/adopting.md)';
+
+/** Adopt the history in `dir` as it is. */
+export function adoptRemedy(dir: string): Remedy {
+  return {
+    kind: 'command',
+    command: 'adopt',
+    options: [
+      { option: 'dir', value: dir },
+      { option: 'commit', value: '<sha of the schema-source commit they build>' },
+    ],
+  };
 }
 
 async function listFiles(dir: string): Promise<string[]> {
@@ -161,22 +171,26 @@ export async function readTextFile(path: string): Promise<string> {
     bytes = await readFile(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new ConfigurationError(`${path} does not exist (a dangling symbolic link?)`);
-    if (code === 'EISDIR') throw new ConfigurationError(`${path} is a directory, not a file`);
-    if (code === 'EACCES' || code === 'EPERM') throw new ConfigurationError(`cannot read ${path}: permission denied`);
-    throw new ConfigurationError(`cannot read ${path}: ${(error as Error).message}`);
+    const file = { file: path };
+    if (code === 'ENOENT') throw new ConfigurationError(`${path} does not exist (a dangling symbolic link?)`, file);
+    if (code === 'EISDIR') throw new ConfigurationError(`${path} is a directory, not a file`, file);
+    if (code === 'EACCES' || code === 'EPERM')
+      throw new ConfigurationError(`cannot read ${path}: permission denied`, file);
+    throw new ConfigurationError(`cannot read ${path}: ${(error as Error).message}`, file);
   }
   const lineAt = (offset: number) => bytes.subarray(0, offset).filter((b) => b === 0x0a).length + 1;
   const bad = invalidUtf8Offset(bytes);
   if (bad >= 0) {
     throw new ConfigurationError(
       `${path} line ${lineAt(bad)}: not valid UTF-8 (byte 0x${bytes[bad].toString(16).padStart(2, '0')}); save the file as UTF-8`,
+      { file: path, line: lineAt(bad) },
     );
   }
   const nul = bytes.indexOf(0);
   if (nul >= 0)
     throw new ConfigurationError(
       `${path} line ${lineAt(nul)}: holds a NUL byte, which PostgreSQL cannot take in SQL text`,
+      { file: path, line: lineAt(nul) },
     );
   return bytes.toString('utf8');
 }
@@ -186,32 +200,47 @@ export async function readTextFile(path: string): Promise<string> {
  * metadata, and checks them. Throws one ConfigurationError naming the first problem (file and line)
  * and how many more there are.
  */
+/** A problem readMigrationDir found: the message, the file at fault and its line. */
+interface Problem {
+  readonly message: string;
+  readonly file?: string;
+  readonly line?: number;
+  readonly remedies?: readonly Remedy[];
+}
+
+/** A problem from a ConfigurationError: its own file and line, else the file being read. */
+function problemOf(error: ConfigurationError, file?: string): Problem {
+  return { message: error.message, file: error.file ?? file, line: error.line, remedies: error.remedies };
+}
+
 export async function readMigrationDir(dir: string): Promise<MigrationSet> {
-  const problems: string[] = [];
+  const problems: Problem[] = [];
   const warnings: string[] = [];
   const sqlFiles: { version: number; name: string; fileName: string }[] = [];
   const metadataFiles = new Map<number, string[]>();
   const withoutMetadata: string[] = [];
 
   const listing = await listMigrationDir(dir);
-  problems.push(...listing.problems.map((p) => p.message));
+  problems.push(...listing.problems.map((p) => ({ message: p.message, file: p.path })));
   let adoption: Adoption | undefined;
   try {
     adoption = await readAdoption(dir);
   } catch (error) {
     if (!(error instanceof ConfigurationError)) throw error;
-    problems.push(error.message);
+    problems.push(problemOf(error));
   }
   for (const fileName of listing.files.sort()) {
     if (isMigrationFileName(fileName)) {
       const parsed = parseMigrationFileName(fileName);
       if (!parsed) {
-        problems.push(
-          `${join(dir, fileName)}: a migration file name must start with its version number, e.g. 0001_create_users.sql ` +
+        problems.push({
+          file: join(dir, fileName),
+          message:
+            `${join(dir, fileName)}: a migration file name must start with its version number, e.g. 0001_create_users.sql ` +
             `(sql-migrate runs unnumbered files after every numbered one, so no new migration could follow it: rename it with a number)`,
-        );
+        });
       } else if (!Number.isSafeInteger(parsed.version) || parsed.version < 1)
-        problems.push(`${join(dir, fileName)}: versions start at 1`);
+        problems.push({ file: join(dir, fileName), message: `${join(dir, fileName)}: versions start at 1` });
       else sqlFiles.push({ ...parsed, fileName });
     } else if (isMetadataFileName(fileName)) {
       const version = parseMetadataFileName(fileName)!;
@@ -226,7 +255,10 @@ export async function readMigrationDir(dir: string): Promise<MigrationSet> {
     const path = join(dir, file.fileName);
     const previous = sqlFiles[index - 1];
     if (previous && previous.version === file.version) {
-      problems.push(`duplicate version ${file.version}: ${join(dir, previous.fileName)} and ${path}`);
+      problems.push({
+        file: path,
+        message: `duplicate version ${file.version}: ${join(dir, previous.fileName)} and ${path}`,
+      });
       continue;
     }
     // An adopted history keeps its own numbers (sql-migrate's timestamps); after it, latest+1.
@@ -238,15 +270,19 @@ export async function readMigrationDir(dir: string): Promise<MigrationSet> {
           : `versions ${previous.version + 1} to ${file.version - 1} are`;
       const hint = adoption
         ? `after the adopted history (${ADOPTION_FILE_NAME}) each new migration is numbered one more than the latest: rename it ${padVersion(previous.version + 1)}_${file.name || 'migration'}.sql`
-        : adoptHint(dir);
-      problems.push(`${missing} missing: ${path} follows ${join(dir, previous.fileName)}; ${hint}`);
+        : ADOPT_HINT;
+      problems.push({
+        file: path,
+        message: `${missing} missing: ${path} follows ${join(dir, previous.fileName)}; ${hint}`,
+        ...(adoption ? {} : { remedies: [adoptRemedy(dir)] }),
+      });
     }
     let text: string;
     try {
       text = await readTextFile(path);
     } catch (error) {
       if (!(error instanceof ConfigurationError)) throw error;
-      problems.push(error.message);
+      problems.push(problemOf(error, path));
       continue;
     }
     let parsed: MigrationFile;
@@ -255,16 +291,17 @@ export async function readMigrationDir(dir: string): Promise<MigrationSet> {
       await checkTransactionControl(parsed);
     } catch (error) {
       if (!(error instanceof ConfigurationError)) throw error;
-      problems.push(error.message);
+      problems.push(problemOf(error, path));
       continue;
     }
     const checksum = sha256Checksum(text);
     const metadataNames = metadataFiles.get(file.version) ?? [];
     metadataFiles.delete(file.version);
     if (metadataNames.length > 1) {
-      problems.push(
-        `more than one metadata file for version ${file.version}: ${metadataNames.map((n) => join(dir, n)).join(' and ')}`,
-      );
+      problems.push({
+        file: path,
+        message: `more than one metadata file for version ${file.version}: ${metadataNames.map((n) => join(dir, n)).join(' and ')}`,
+      });
       continue;
     }
     let metadata: MigrationMetadata | undefined;
@@ -279,7 +316,7 @@ export async function readMigrationDir(dir: string): Promise<MigrationSet> {
         metadata = parseMetadata(metadataPath, metadataText);
       } catch (error) {
         if (!(error instanceof ConfigurationError)) throw error;
-        problems.push(error.message);
+        problems.push(problemOf(error, metadataPath));
         continue;
       }
       const mismatch = metadataMismatch(metadataPath, metadataText, metadata, file);
@@ -311,15 +348,27 @@ export async function readMigrationDir(dir: string): Promise<MigrationSet> {
     warnings.push(`${count} no NNNN.json metadata in ${dir} (fine for hand-written migrations): ${shown}${more}`);
   }
   for (const [version, names] of metadataFiles) {
-    for (const name of names) problems.push(`${join(dir, name)} has no migration file ${padVersion(version)}_*.sql`);
+    for (const name of names)
+      problems.push({
+        file: join(dir, name),
+        message: `${join(dir, name)} has no migration file ${padVersion(version)}_*.sql`,
+      });
   }
   if (adoption && !sqlFiles.some((f) => f.fileName === adoption!.adopted_through)) {
-    problems.push(`${adoption.path}: "adopted_through" names ${adoption.adopted_through}, which is not in ${dir}`);
+    problems.push({
+      file: adoption.path,
+      message: `${adoption.path}: "adopted_through" names ${adoption.adopted_through}, which is not in ${dir}`,
+    });
   }
 
   if (problems.length > 0) {
-    const more = problems.length > 1 ? ` (and ${problems.length - 1} more: ${problems.slice(1).join('; ')})` : '';
-    throw new ConfigurationError(problems[0] + more);
+    const [first, ...rest] = problems;
+    const more = rest.length > 0 ? ` (and ${rest.length} more: ${rest.map((p) => p.message).join('; ')})` : '';
+    throw new ConfigurationError(first.message + more, {
+      file: first.file,
+      line: first.line,
+      remedies: first.remedies,
+    });
   }
   return { dir, migrations, warnings, ...(adoption ? { adoption } : {}) };
 }
@@ -329,16 +378,24 @@ function metadataMismatch(
   text: string,
   metadata: MigrationMetadata,
   file: { version: number; name: string; fileName: string },
-): string | undefined {
-  const lineOf = (key: string) => {
-    const index = text.search(new RegExp(`"${key}"\\s*:`));
-    return index < 0 ? '' : ` line ${text.slice(0, index).split('\n').length}`;
+): Problem | undefined {
+  const at = (key: string) => {
+    const line = jsonKeyLine(text, key);
+    return { file: path, line: line ?? 1, where: `${path}${line ? ` line ${line}` : ''}` };
   };
   if (metadata.version !== file.version) {
-    return `${path}${lineOf('version')}: "version" is ${metadata.version} but the file belongs to ${file.fileName}`;
+    const { where, ...position } = at('version');
+    return {
+      ...position,
+      message: `${where}: "version" is ${metadata.version} but the file belongs to ${file.fileName}`,
+    };
   }
   if (metadata.name !== file.name) {
-    return `${path}${lineOf('name')}: "name" is "${metadata.name}" but the migration file is ${file.fileName} (name "${file.name}")`;
+    const { where, ...position } = at('name');
+    return {
+      ...position,
+      message: `${where}: "name" is "${metadata.name}" but the migration file is ${file.fileName} (name "${file.name}")`,
+    };
   }
   return undefined;
 }

@@ -53,7 +53,10 @@ function checkSection(file: MigrationFile, direction: 'Up' | 'Down', section: Mi
       const word = WORDS[s.node.kind as string] ?? 'transaction control';
       const line = fileLineAt(statement, s.offset);
       const fail = (why: string): never => {
-        throw new ConfigurationError(`${file.source} line ${line}: ${word} in the ${direction} section: ${why}`);
+        throw new ConfigurationError(`${file.source} line ${line}: ${word} in the ${direction} section: ${why}`, {
+          file: file.source,
+          line,
+        });
       };
       if (!section.noTransaction) {
         fail(
@@ -90,6 +93,7 @@ function checkSection(file: MigrationFile, direction: 'Up' | 'Down', section: Mi
   if (openedAt !== undefined) {
     throw new ConfigurationError(
       `${file.source} line ${openedAt}: the transaction opened here in the ${direction} section is never closed: end it with COMMIT before the section ends`,
+      { file: file.source, line: openedAt },
     );
   }
 }

@@ -39,7 +39,7 @@ function describeConnectionError(url: string, error: unknown, timeoutMs: number,
     case '3D000':
       return `cannot connect to ${where}: the database does not exist`;
     case '53300':
-      return `cannot connect to ${where}: ${message} (the role's CONNECTION LIMIT or the server's max_connections is reached: lower --concurrency, or raise the limit)`;
+      return `cannot connect to ${where}: ${message} (the role's CONNECTION LIMIT or the server's max_connections is reached: open fewer connections at once (lower the concurrency), or raise the limit)`;
     case '57P03':
       return `cannot connect to ${where}: the server is starting up or shutting down`;
   }

@@ -6,6 +6,7 @@
  * with a notice; the transaction is rolled back. The result is plain data; `precheckRefusal` says why the
  * target must not start.
  */
+import { type Remedy, type RemedyWording, remedyTail } from '../remedy';
 import { performance } from 'node:perf_hooks';
 import type { Client } from 'pg';
 import { errorMessage } from '../errors';
@@ -132,7 +133,8 @@ export async function runPrechecks(client: Client, input: PrecheckInput): Promis
         checks.push({
           ...result,
           status: 'skipped',
-          reason: `the table holds about ${size.value.rows} rows, above the pre-check limit of ${maxRows} (raise it with --precheck-max-rows)`,
+          reason: `the table holds about ${size.value.rows} rows, above the pre-check limit of ${maxRows}`,
+          remedies: [{ kind: 'option', option: 'precheckMaxRows', change: 'raise' }],
         });
         continue;
       }
@@ -154,7 +156,8 @@ export async function runPrechecks(client: Client, input: PrecheckInput): Promis
           checks.push({
             ...result,
             status: 'skipped',
-            reason: `did not finish within ${timeoutMs} ms (raise it with --precheck-timeout)`,
+            reason: `did not finish within ${timeoutMs} ms`,
+            remedies: [{ kind: 'option', option: 'precheckTimeout', change: 'raise' }],
           });
         } else {
           checks.push({ ...result, status: 'skipped', reason: `the check failed: ${errorMessage(found.error)}` });
@@ -231,29 +234,38 @@ function foundText(c: PrecheckResult): string {
 }
 
 /** One line per check: `0003_mrn.sql line 2: unique index ... : 4 rows share 2 keys, e.g. mrn=M1 (2 rows)`. */
-export function describeCheck(c: PrecheckResult): string {
+export function describeCheck(c: PrecheckResult, word?: RemedyWording): string {
   const where = `${c.file} line ${c.line}: ${c.what}`;
-  if (c.status === 'skipped') return `${where}: not checked: ${c.reason}`;
+  if (c.status === 'skipped') return `${where}: not checked: ${c.reason}${word ? remedyTail(c.remedies, word) : ''}`;
   if (c.status === 'clean') return `${where}: no row it refuses`;
   const examples = c.count !== undefined && c.examples?.length ? `, e.g. ${c.examples.join('; ')}` : '';
   return `${where}: ${foundText(c)}${examples}`;
 }
 
 /** `0004_x.sql line 3: CREATE INDEX ... on public.orders (120000 rows, 9.1 MB): an estimated 0.2 s under lock`. */
-export function describeLockedTable(t: LockedTable): string {
+export function describeLockedTable(t: LockedTable, word: RemedyWording): string {
   const verdict = !t.large
     ? 'below the large-table limit'
     : t.acknowledged
       ? `acknowledged (${t.code} ${t.table})`
-      : `refused: pass --allow '${t.code} ${t.table}' to run it`;
+      : `refused until acknowledged${remedyTail([lockedTableRemedy(t)], word)}`;
   return `${t.file} line ${t.line}: ${t.what} on ${t.table} (${plural(t.rows, 'row')}, ${describeBytes(t.bytes)}): an estimated ${t.estimatedSeconds} s under lock; ${verdict}`;
+}
+
+/** The acknowledgement that lets a statement lock a large table. */
+function lockedTableRemedy(t: LockedTable): Remedy {
+  return { kind: 'allow', value: `${t.code} ${t.table}` };
 }
 
 /**
  * Why the target must not start, or undefined: rows a statement cannot take, or a large table locked
- * without acknowledgement. `markerHint`: the marker line may acknowledge it too (migrations going up).
+ * without acknowledgement (the acknowledgements that would let it run are the remedies). `markerHint`:
+ * the marker line may acknowledge it too (migrations going up).
  */
-export function precheckRefusal(report: PrecheckReport, markerHint: boolean): string | undefined {
+export function precheckRefusal(
+  report: PrecheckReport,
+  markerHint: boolean,
+): { readonly message: string; readonly remedies: readonly Remedy[] } | undefined {
   const found = report.checks.filter((c) => c.status === 'found');
   const locked = report.lockedTables.filter((t) => t.large && !t.acknowledged);
   if (found.length === 0 && locked.length === 0) return undefined;
@@ -262,9 +274,9 @@ export function precheckRefusal(report: PrecheckReport, markerHint: boolean): st
     ...locked.map(
       (t) =>
         `${t.file} line ${t.line}: ${t.what} on ${t.table}, ${plural(t.rows, 'row')} and ${describeBytes(t.bytes)}: about ${t.estimatedSeconds} s under lock ` +
-        `(an estimate: its size at the ${t.work} rate bench/prechecks.ts measured); above the large-table limit. To run it anyway, pass --allow '${t.code} ${t.table}'` +
-        (markerHint ? ` or add the line "-- db-migrate: allow ${t.code} ${t.table}" to the migration` : ''),
+        `(an estimate: its size at the ${t.work} rate bench/prechecks.ts measured); above the large-table limit. To run it anyway, acknowledge it` +
+        (markerHint ? ` (or add the line "-- db-migrate: allow ${t.code} ${t.table}" to the migration)` : ''),
     ),
   ];
-  return `${reasons.join('; ')}; nothing was run`;
+  return { message: `${reasons.join('; ')}; nothing was run`, remedies: locked.map(lockedTableRemedy) };
 }

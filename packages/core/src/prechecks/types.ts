@@ -1,6 +1,7 @@
 /**
  * What the pre-checks report: plain data, carried in a target's outcome and in the JSON report.
  */
+import type { Remedy } from '../remedy';
 
 /** The kinds of pre-check, one per way a statement can fail on rows a client already holds. */
 export type PrecheckCode =
@@ -34,11 +35,13 @@ export interface PrecheckResult {
   readonly examples?: readonly string[];
   /** Skipped: why (too large, timed out, created earlier in the same run...). */
   readonly reason?: string;
+  /** Skipped: what would let it run (a higher limit), worded by each front end. */
+  readonly remedies?: readonly Remedy[];
 }
 
 /**
  * The hazard codes of statements that hold a strong lock for as long as they rewrite or scan a table; on
- * a large table each is acknowledged like a data loss: `--allow 'rewrites-table public.orders'`.
+ * a large table each is acknowledged like a data loss: `allow rewrites-table public.orders`.
  */
 export const LOCKING_CODES = ['rewrites-table', 'scans-table', 'blocks-writes', 'validates-rows'] as const;
 export type LockingCode = (typeof LOCKING_CODES)[number];

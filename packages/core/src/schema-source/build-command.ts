@@ -1,3 +1,4 @@
+import type { Remedy } from '../remedy';
 import { spawn } from 'node:child_process';
 import { ConfigurationError } from '../errors';
 import { holdsSecret, redact } from '../redact';
@@ -181,14 +182,17 @@ export async function runBuildCommand(options: BuildCommandOptions): Promise<voi
   const output =
     lines.length > 0 ? `\nlast ${lines.length} lines of its output:\n${lines.join('\n')}` : '\n(it printed nothing)';
   // A timeout says what ran, for how long, its limit and that nothing of it is left running.
-  const raise = options.label ? '' : ': raise it with --build-timeout or the build-timeout input';
   const stopped = outcome.timedOut
-    ? `\nits limit is ${describeDuration(timeoutMs)}${raise}; it was stopped with every process it started`
+    ? `\nits limit is ${describeDuration(timeoutMs)}; it was stopped with every process it started`
     : '';
+  // The build's own limit can be raised; a labelled command (a seed, a hook) has a limit of its own.
+  const raise: Remedy[] =
+    outcome.timedOut && !options.label ? [{ kind: 'option', option: 'buildTimeout', change: 'raise' }] : [];
   throw new ConfigurationError(
     redact(
       `${options.label ?? 'schema build command'} ${how} ${options.at ?? `at commit ${options.commitLabel}`}: ${options.command}${stopped}${output}${importHint(lines, options.schemaDir)}`,
     ),
+    { remedies: raise },
   );
 }
 

@@ -61,7 +61,8 @@ export async function resolveSqlFiles(
     if (head && head !== sha && (await resolveSqlFiles(git, head, schemaDir, [entry])).files.length > 0) continue;
     const shown = schemaDir === '.' ? entry : `${schemaDir}/${entry}`;
     throw new ConfigurationError(
-      `SQL file ${shown} does not exist at commit ${sha.slice(0, 7)} nor at HEAD: check the --schema-sql entry (a file, directory or glob under the schema directory)`,
+      `SQL file ${shown} does not exist at commit ${sha.slice(0, 7)} nor at HEAD: check the schema SQL entry (a file, directory or glob under the schema directory)`,
+      { option: 'schemaSql' },
     );
   }
   return { files, absent };

@@ -16,21 +16,26 @@ export type ShadowSpec =
   | { readonly kind: 'url'; readonly url: string };
 
 /** Parses a shadow spec; empty or absent means `embedded`. `input` names the option in error messages. */
-export function parseShadowSpec(spec: string | undefined, input = 'shadow-database'): ShadowSpec {
+export function parseShadowSpec(spec: string | undefined, input = 'the shadow database'): ShadowSpec {
   const value = (spec ?? '').trim();
   if (value === '' || value.toLowerCase() === 'embedded') return { kind: 'embedded' };
   if (value.toLowerCase() === 'docker') return { kind: 'docker' };
   if (/^postgres(ql)?:\/\//i.test(value)) {
     const urlProblem = databaseUrlProblem(value);
-    if (urlProblem) throw new ConfigurationError(`${input}: the shadow database URL cannot be used: ${urlProblem}`);
+    if (urlProblem)
+      throw new ConfigurationError(`${input}: the shadow database URL cannot be used: ${urlProblem}`, {
+        option: 'shadow',
+      });
     try {
       new URL(value);
     } catch {
-      throw new ConfigurationError(`${input}: "${redact(value)}" is not a valid postgres URL`);
+      throw new ConfigurationError(`${input}: "${redact(value)}" is not a valid postgres URL`, { option: 'shadow' });
     }
     return { kind: 'url', url: value };
   }
   // Not a postgres URL, but it may still carry credentials (mysql://user:pw@...): never echo them.
   const shown = redact(value).replace(/\/\/[^@/\s]*@/, '//***@');
-  throw new ConfigurationError(`${input}: "${shown}" is not one of embedded, docker or a postgres:// URL`);
+  throw new ConfigurationError(`${input}: "${shown}" is not one of embedded, docker or a postgres:// URL`, {
+    option: 'shadow',
+  });
 }

@@ -57,7 +57,9 @@ const result = (
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** What to do about a statement that runs on an empty table and fails on rows, by SQLSTATE. */
-export function rowFailureHint(error: Pick<MigrationError, 'sqlState' | 'message' | 'statement'>): string {
+export function rowFailureHint(
+  error: Pick<MigrationError, 'sqlState' | 'message' | 'statement' | 'constraint'>,
+): string {
   const statement = error.statement ?? '';
   switch (violatesNotNullCheck(error) ? '23502' : error.sqlState) {
     case '23502':
@@ -132,8 +134,8 @@ const VALUE_DEPENDENT = new Set(['23503', '23505', '23514', '23P01', '22000', '2
  * A violation of the check through which the differ sets NOT NULL without a scan (docs/online.md): a NULL
  * where the goal says NOT NULL, as a failing SET NOT NULL would be, not a made-up value a real row may not have.
  */
-function violatesNotNullCheck(error: Pick<MigrationError, 'sqlState' | 'message'>): boolean {
-  return error.sqlState === '23514' && error.message.includes(`${NOT_NULL_CHECK_SUFFIX}"`);
+function violatesNotNullCheck(error: Pick<MigrationError, 'sqlState' | 'constraint'>): boolean {
+  return error.sqlState === '23514' && error.constraint?.endsWith(NOT_NULL_CHECK_SUFFIX) === true;
 }
 /** And for a Down, values its schema cannot hold: an enum label it removes, a string or number too long. */
 const DOWN_VALUE_DEPENDENT = new Set([...VALUE_DEPENDENT, '22P02']);
@@ -461,7 +463,7 @@ function syntheticRowsWarning(
   return {
     ...finding,
     level: 'warning',
-    message: `${finding.message} (The synthetic rows of ${table} were written after ${entry.fileName}'s Up and use what it added: a revert fails on such rows, and apply refuses it unless --allow names the loss; the check went on with ${table} emptied.)`,
+    message: `${finding.message} (The synthetic rows of ${table} were written after ${entry.fileName}'s Up and use what it added: a revert fails on such rows, and apply refuses it unless the loss is acknowledged (allow); the check went on with ${table} emptied.)`,
   };
 }
 

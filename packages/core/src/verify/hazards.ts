@@ -51,13 +51,20 @@ export async function checkHazards(
     parsed.map((e) => ({ path: e.path, parsed: e.parsed })),
     options.columnTypes ? { columnTypes: options.columnTypes } : {},
   );
-  const findings: VerifyFinding[] = lint.map((f) => ({
-    level: f.level,
-    message: f.section === 'down' ? `Down: ${f.message}` : f.message,
-    file: f.file,
-    line: f.line,
-    code: f.code,
-  }));
+  // The acknowledgement code of a lint finding, where it differs from its code (a DELETE of every row).
+  const acknowledgedAs = new Map<VerifyFinding, string>();
+  const findings: VerifyFinding[] = lint.map((f) => {
+    const finding: VerifyFinding = {
+      level: f.level,
+      message: f.section === 'down' ? `Down: ${f.message}` : f.message,
+      file: f.file,
+      line: f.line,
+      code: f.code,
+      ...(f.object ? { object: f.object } : {}),
+    };
+    if (f.acknowledgedAs) acknowledgedAs.set(finding, f.acknowledgedAs);
+    return finding;
+  });
 
   for (const entry of parsed) {
     const recorded = entry.metadata?.hazards ?? [];
@@ -80,6 +87,7 @@ export async function checkHazards(
         file: entry.path,
         line: hazardLine(entry, hazard.code),
         code: hazard.code,
+        ...(hazard.object ? { object: hazard.object } : {}),
         message: `${hazard.message} (${source})`,
       });
     }
@@ -96,16 +104,17 @@ export async function checkHazards(
   // The destructive-change gate: measured data losses, failing unless acknowledged (fail-on-hazards or not).
   const gate = options.dataLoss;
   if (gate) {
-    // A hazard warning about a loss the file acknowledges is answered: a note, not a warning.
-    // The lint calls a DELETE or TRUNCATE of every row drops-data; the gate measures it as deletes-rows.
-    const sameCode = (a: { code: string }, f: VerifyFinding) =>
-      a.code === f.code || (a.code === 'deletes-rows' && f.code === 'drops-data' && f.message.includes('every row of'));
+    // A hazard warning about a loss the file acknowledges is answered: a note, not a warning. Matched on
+    // the fields the lint and the differ set (code, object), never on the wording. The lint calls a DELETE
+    // or TRUNCATE of every row drops-data, acknowledged as deletes-rows (what the gate measures).
+    // An object the SQL named without a schema is in public (the search_path the migrations run with).
     const isAnswered = (f: VerifyFinding) =>
+      f.object !== undefined &&
       gate.answered.some(
         (a) =>
           a.file === f.file &&
-          sameCode(a, f) &&
-          (f.message.includes(a.object) || f.message.includes(a.object.replace(/^public\./, ''))),
+          a.code === (acknowledgedAs.get(f) ?? f.code) &&
+          (a.object === f.object || a.object === `public.${f.object}`),
       );
     findings.splice(
       0,

@@ -62,11 +62,15 @@ export interface NumberingOptions {
   readonly baseSha?: string;
 }
 
-/** The line a ConfigurationError from our parsers points at: they all say "<source> line N...". */
-function lineFromMessage(source: string, message: string): number | undefined {
-  if (!message.startsWith(`${source} line `)) return undefined;
-  const line = Number(/^ line (\d+)/.exec(message.slice(source.length))?.[1]);
-  return Number.isInteger(line) && line > 0 ? line : undefined;
+/** A finding for a ConfigurationError of our parsers and readers: the file and line they carry, else `file` and `line`. */
+function errorFinding(error: ConfigurationError, file?: string, line?: number): VerifyFinding {
+  const at = error.file ?? file;
+  return {
+    level: 'error',
+    message: error.message,
+    ...(at ? { file: at } : {}),
+    ...((error.line ?? line) !== undefined ? { line: error.line ?? line } : {}),
+  };
 }
 
 /** The 1-based line where `"key":` appears in a JSON text, for pointing at a metadata field. */
@@ -122,7 +126,7 @@ async function readEntries(
       text = await readTextFile(path);
     } catch (error) {
       if (!(error instanceof ConfigurationError)) throw error;
-      findings.push({ level: 'error', file: path, line: lineFromMessage(path, error.message), message: error.message });
+      findings.push(errorFinding(error, path));
       continue;
     }
     let parsed: MigrationFile | undefined;
@@ -132,7 +136,7 @@ async function readEntries(
       parsed = file;
     } catch (error) {
       if (!(error instanceof ConfigurationError)) throw error;
-      findings.push({ level: 'error', file: path, line: lineFromMessage(path, error.message), message: error.message });
+      findings.push(errorFinding(error, path));
     }
     let metadata: MigrationMetadata | undefined;
     let metadataPath: string | undefined;
@@ -146,12 +150,7 @@ async function readEntries(
         metadata = parseMetadata(metadataPath, read);
       } catch (error) {
         if (!(error instanceof ConfigurationError)) throw error;
-        findings.push({
-          level: 'error',
-          file: metadataPath,
-          line: lineFromMessage(metadataPath, error.message),
-          message: error.message,
-        });
+        findings.push(errorFinding(error, metadataPath));
       }
     }
     versions.add(nameParts.version);
@@ -269,7 +268,10 @@ function checkEdits(newEntries: readonly MigrationEntry[], findings: VerifyFindi
       level: accepted ? 'warning' : 'notice',
       file: entry.path,
       line: 1,
-      message: `${entry.fileName} was edited${again} after it was generated (checksum differs from ${metadataFileName(entry.version)}); if the edit is intended, record it: db-migrate accept-edit ${entry.path} --reason "..."`,
+      message: `${entry.fileName} was edited${again} after it was generated (checksum differs from ${metadataFileName(entry.version)}); if the edit is intended, record it`,
+      remedies: [
+        { kind: 'command', command: 'accept-edit', args: [entry.path], options: [{ option: 'reason', value: '...' }] },
+      ],
     });
   }
 }
@@ -282,12 +284,7 @@ export async function checkNumbering(options: NumberingOptions): Promise<Numberi
     adoption = await readAdoption(dir);
   } catch (error) {
     if (!(error instanceof ConfigurationError)) throw error;
-    findings.push({
-      level: 'error',
-      file: join(dir, 'db-migrate.json'),
-      line: lineFromMessage(join(dir, 'db-migrate.json'), error.message) ?? 1,
-      message: error.message,
-    });
+    findings.push(errorFinding(error, join(dir, 'db-migrate.json'), 1));
   }
   const isAdopted = (version: number) => adoption !== undefined && version <= adoption.version;
 
@@ -394,15 +391,7 @@ export async function checkNumbering(options: NumberingOptions): Promise<Numberi
       set = await readMigrationDir(dir);
     } catch (error) {
       if (!(error instanceof ConfigurationError)) throw error;
-      const file = entries.find(
-        (e) => error.message.startsWith(e.path) || (e.metadataPath && error.message.startsWith(e.metadataPath)),
-      );
-      const path = file && error.message.startsWith(file.path) ? file.path : file?.metadataPath;
-      findings.push({
-        level: 'error',
-        message: error.message,
-        ...(path ? { file: path, line: lineFromMessage(path, error.message) ?? 1 } : {}),
-      });
+      findings.push(errorFinding(error, undefined, error.file ? 1 : undefined));
     }
   }
 

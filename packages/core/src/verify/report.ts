@@ -4,6 +4,7 @@
  */
 import { basename } from 'node:path';
 import { describeHazardGroups } from '../diff/hazard-groups';
+import { type Remedy, type RemedyWording, withRemedies } from '../remedy';
 import { formatLocks, type LocksMeasured } from '../rehearsal/locks';
 
 export type VerifyCheckName = 'numbering' | 'consistency' | 'reversibility' | 'data' | 'hazards';
@@ -23,6 +24,10 @@ export interface VerifyFinding {
   readonly line?: number;
   /** A hazard or lint code, e.g. `blocks-writes`. */
   readonly code?: string;
+  /** The object it is about, schema-qualified (`public.orders`, `public.orders.total`): what an acknowledgement names. */
+  readonly object?: string;
+  /** What would fix it, worded by each front end (remedy.ts). */
+  readonly remedies?: readonly Remedy[];
 }
 
 export interface VerifyCheck {
@@ -90,9 +95,13 @@ export function describeStatus(status: VerifyCheckStatus): string {
 
 /**
  * The report as plain text for a terminal: one block per check, then the differences as SQL. With
- * `groupHazards`, the hazard warnings of one code are one line, counted, naming where they are.
+ * `groupHazards`, the hazard warnings of one code are one line, counted, naming where they are, and
+ * `expandHint` (the front end's words) says how to see each. `word` words the remedies.
  */
-export function formatVerifyReport(report: VerifyReport, options: { readonly groupHazards?: boolean } = {}): string {
+export function formatVerifyReport(
+  report: VerifyReport,
+  options: { readonly groupHazards?: boolean; readonly expandHint?: string; readonly word: RemedyWording },
+): string {
   const out: string[] = [];
   const newOnes = report.newMigrations.length > 0 ? report.newMigrations.join(', ') : 'none';
   out.push(`new migrations: ${newOnes}`);
@@ -104,7 +113,7 @@ export function formatVerifyReport(report: VerifyReport, options: { readonly gro
       const named = finding.file !== undefined && finding.message.startsWith(finding.file);
       const where = finding.file && !named ? `${finding.file}${finding.line ? `:${finding.line}` : ''}: ` : '';
       const code = finding.code ? ` [${finding.code}]` : '';
-      return `${finding.level}: ${where}${finding.message}${code}`;
+      return `${finding.level}: ${where}${withRemedies(finding.message, finding.remedies, options.word)}${code}`;
     };
     // Grouped: the warnings of one hazard code print as one line where the first of them was.
     const grouped =
@@ -131,7 +140,8 @@ export function formatVerifyReport(report: VerifyReport, options: { readonly gro
         groupLines.delete(finding.code!);
       }
     }
-    if (grouped.length > new Set(grouped.map((f) => f.code)).size) out.push('  (--verbose prints each hazard)');
+    if (options.expandHint && grouped.length > new Set(grouped.map((f) => f.code)).size)
+      out.push(`  (${options.expandHint})`);
     if (check.difference) {
       out.push(
         `  ${DIFFERENCE_LABELS[check.name] ?? 'Difference'}:`,

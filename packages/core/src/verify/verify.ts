@@ -17,6 +17,7 @@ import { up, down } from '../applier/migrator';
 import type { MigrationError } from '../applier/result';
 import { ConfigurationError, errorMessage } from '../errors';
 import { describeDatabase } from '../database-url';
+import { type Remedy, repointRemedy } from '../remedy';
 import { Git } from '../git';
 import { type Logger, silentLogger, timed } from '../logger';
 import type { MigrationRun } from '../applier/result';
@@ -26,7 +27,7 @@ import { buildSchemaAt, schemaSourceChanges, warnUncommittedSchema } from '../sc
 import { type SchemaSource, validateSchemaSource } from '../schema-source/schema-source';
 import type { ShadowServer, ShadowDatabase } from '../shadow/types';
 import { listChanges, schemaDifference } from '../diff/difference';
-import { emptyGoalProblem } from '../schema-source/empty-goal';
+import { ALLOW_EMPTY_GOAL, emptyGoalProblem } from '../schema-source/empty-goal';
 import { inventoryTables, readDataInventoryAt } from '../data-loss/measure';
 import { describeSchemaSource } from '../schema-source/schema-source';
 import { type DataLossGate, gateDataLoss, measureWithoutRows } from './data-loss-gate';
@@ -110,11 +111,14 @@ function keyLine(entry: MigrationEntry | undefined, key: string): number | undef
 }
 
 /** Runs a step that may fail for a reason to report (a broken build command, an unknown commit); bugs still throw. */
-async function attempt<T>(step: () => Promise<T>): Promise<{ value?: T; error?: string }> {
+async function attempt<T>(
+  step: () => Promise<T>,
+): Promise<{ value?: T; error?: string; remedies?: readonly Remedy[] }> {
   try {
     return { value: await step() };
   } catch (error) {
-    if (error instanceof ConfigurationError) return { error: errorMessage(error) };
+    if (error instanceof ConfigurationError)
+      return { error: errorMessage(error), ...(error.remedies.length > 0 ? { remedies: error.remedies } : {}) };
     throw error;
   }
 }
@@ -170,6 +174,7 @@ interface GoalBuilt {
   readonly sha?: string;
   readonly db?: ShadowDatabase;
   readonly error?: string;
+  readonly remedies?: readonly Remedy[];
 }
 
 interface AppliedFromEmpty {
@@ -419,6 +424,7 @@ async function buildGoal(run: VerifyRun): Promise<GoalBuilt> {
     ...(sha ? { sha } : {}),
     ...(built.value ? { db: built.value } : {}),
     ...(built.error !== undefined ? { error: built.error } : {}),
+    ...(built.remedies ? { remedies: built.remedies } : {}),
   };
 }
 
@@ -444,7 +450,7 @@ async function applyFromEmpty(run: VerifyRun, set: MigrationSet): Promise<Applie
 async function buildRevertTarget(
   run: VerifyRun,
   set: MigrationSet,
-): Promise<{ value?: ShadowDatabase; error?: string } | undefined> {
+): Promise<{ value?: ShadowDatabase; error?: string; remedies?: readonly Remedy[] } | undefined> {
   const { plan } = run;
   if (plan.kind !== 'run') return undefined;
   return attempt(async () => {
@@ -480,12 +486,19 @@ async function checkConsistency(
       const at = goal.entry?.metadataPath
         ? { file: goal.entry.metadataPath, line: keyLine(goal.entry, 'goal_sha') ?? 1 }
         : {};
-      // An amended or squashed commit: say how to point the metadata at the one that replaced it.
-      const lost =
-        goal.entry && goalBuilt.error.startsWith('unknown commit')
-          ? `; if it was amended, squashed or rebased away: db-migrate repoint --dir ${run.dir} --from ${goal.ref.slice(0, 12)} --to <new-sha>`
-          : '';
-      findings.push({ level: 'error', message: goalBuilt.error + lost, ...at });
+      // The goal commit is unknown (it did not resolve to a sha): amended or squashed away, maybe. Say how
+      // to point the metadata at the commit that replaced it.
+      const lost = goal.entry && goalBuilt.sha === undefined;
+      findings.push({
+        level: 'error',
+        message:
+          goalBuilt.error +
+          (lost ? '; if it was amended, squashed or rebased away, point the metadata at its replacement' : ''),
+        ...at,
+        ...(lost || goalBuilt.remedies
+          ? { remedies: [...(goalBuilt.remedies ?? []), ...(lost ? [repointRemedy(run.dir, goal.ref)] : [])] }
+          : {}),
+      });
       problems.push(`could not build the schema at ${goal.ref} (${goal.from})`);
     }
     if (upError) {
@@ -505,7 +518,7 @@ async function checkConsistency(
   if (emptyGoal)
     return {
       consistency: failed('consistency', `the goal build at ${short} produced no tables`, [
-        { level: 'error', message: emptyGoal },
+        { level: 'error', message: emptyGoal, remedies: [ALLOW_EMPTY_GOAL] },
       ]),
       difference: '',
     };
@@ -551,7 +564,7 @@ async function checkReversibility(
   run: VerifyRun,
   set: MigrationSet,
   applied: AppliedFromEmpty,
-  target: { value?: ShadowDatabase; error?: string } | undefined,
+  target: Awaited<ReturnType<typeof buildRevertTarget>>,
 ): Promise<VerifyCheck> {
   const { plan } = run;
   if (plan.kind !== 'run')
@@ -570,7 +583,7 @@ async function checkReversibility(
         ? { file: oldest.metadataPath, line: keyLine(oldest, 'base_sha') ?? 1 }
         : {};
     return failed('reversibility', `could not build ${where} to compare with`, [
-      { level: 'error', message: target!.error, ...at },
+      { level: 'error', message: target!.error, ...at, ...(target!.remedies ? { remedies: target!.remedies } : {}) },
       ...plan.findings,
     ]);
   }
@@ -686,6 +699,6 @@ async function schemaAhead(
     level: 'warning',
     message:
       `the schema at HEAD ${headSha.slice(0, 7)} differs from the goal ${goalSha.slice(0, 7)} (${listChanges(found.changes)}) and no migration covers it yet: ` +
-      'create writes it (the create action after the merge, or db-migrate create); verify --goal HEAD requires it now',
+      'create writes it (the create action after the merge, or db-migrate create); a verify whose goal is HEAD requires it now',
   };
 }

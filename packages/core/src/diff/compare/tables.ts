@@ -477,7 +477,7 @@ function alterColumns(ctx: DiffContext, a: RelationInfo, b: RelationInfo): void 
         removes: [column.key, ...ownedSequencesOf(ctx, column.key), ...identitySequenceKeys(column)],
         needsRemoved: [parentColumn],
         destructive: true,
-        hazards: [hazards.dropsData(`column ${tableName}.${column.name}`)],
+        hazards: [hazards.dropsData(`column ${tableName}.${column.name}`, `${tableName}.${column.name}`)],
       });
       continue;
     }
@@ -493,7 +493,7 @@ function alterColumns(ctx: DiffContext, a: RelationInfo, b: RelationInfo): void 
       destructive: true,
       hazards: [
         !readded
-          ? hazards.dropsData(`column ${tableName}.${column.name}`)
+          ? hazards.dropsData(`column ${tableName}.${column.name}`, `${tableName}.${column.name}`)
           : ctx.noCast.has(column.key)
             ? hazards.dropsData(
                 `column ${tableName}.${column.name} to add it again as ${newType(ctx, b, column.name)}: ${ctx.noCast.get(column.key)}, so its values cannot be converted`,
