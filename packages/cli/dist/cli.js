@@ -19393,6 +19393,7 @@ exports.applyCommand = exports.statementLimitOptions = exports.FLEET_USAGE = exp
 exports.fleetRun = fleetRun;
 exports.fleetMigrationRun = fleetMigrationRun;
 exports.fleetCommandRun = fleetCommandRun;
+const remedy_wording_1 = __nccwpck_require__(9834);
 const node_fs_1 = __nccwpck_require__(3024);
 const node_path_1 = __nccwpck_require__(6760);
 const core_1 = __nccwpck_require__(4843);
@@ -19458,6 +19459,7 @@ exports.FLEET_USAGE = '(--targets <file> | --database <name>=<url>|<name>=env:VA
 async function fleetTargets(values) {
     const shard = (0, command_1.optionalString)(values, 'shard');
     return (0, core_1.loadTargets)({
+        names: { targetsFile: '--targets', databases: '--database' },
         targetsFile: (0, command_1.optionalString)(values, 'targets'),
         databases: (0, command_1.everyString)(values, 'database'),
         group: (0, command_1.optionalString)(values, 'group'),
@@ -19508,6 +19510,7 @@ function fleetRunOptions(values, logger) {
         throw new core_1.ConfigurationError('--concurrency-per-host must be at least 1');
     return {
         logger,
+        wordRemedy: remedy_wording_1.wordRemedy,
         shadow: (0, schema_options_1.shadowOption)(values),
         postgresVersion: (0, command_1.optionalInteger)(values, 'postgres-version'),
         diffOptions: (0, schema_options_1.tableFilter)(values),
@@ -19537,7 +19540,7 @@ async function fleetMigrationRun(values, logger) {
 function fleetCommandRun(work) {
     return (values, _positionals, { logger, stdout }) => (0, core_1.finishBeforeSignalExit)(async () => {
         const report = await work(values, logger);
-        await (0, command_1.printResult)(values, stdout, (0, core_1.formatReportText)(report), report);
+        await (0, command_1.printResult)(values, stdout, (0, core_1.formatReportText)(report, remedy_wording_1.wordRemedy), report);
         // Only apply has --postponed-is-warning.
         return (0, core_1.reportFails)(report, { postponedIsWarning: values['postponed-is-warning'] === true }) ? 1 : 0;
     });
@@ -19607,6 +19610,7 @@ exports.applyCommand = {
             ...run,
             dryRun: values['dry-run'] === true,
             to: (0, command_1.optionalInteger)(values, 'to'),
+            toInput: '--to',
             ...(0, migrate_options_1.statementLimits)(values),
             ...maxFailures,
             ...(seed ? { seed } : {}),
@@ -20403,7 +20407,7 @@ exports.tableFilterOptions = {
         type: 'string',
         multiple: true,
         value: '<[schema.]table>',
-        description: 'Leave this table out of every comparison (globs: `audit.*`, `tmp_*`; no schema means any schema).',
+        description: 'Leave this table out of every comparison (globs, docs/globs.md: `audit.*`, `tmp_*`; no schema means any schema).',
     },
     'include-framework-tables': {
         type: 'boolean',
@@ -20721,6 +20725,7 @@ exports.upCommand = {
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.verifyCommand = void 0;
 const core_1 = __nccwpck_require__(4843);
+const remedy_wording_1 = __nccwpck_require__(9834);
 const command_1 = __nccwpck_require__(7802);
 const migrate_options_1 = __nccwpck_require__(4643);
 const schema_options_1 = __nccwpck_require__(7176);
@@ -20782,7 +20787,11 @@ exports.verifyCommand = {
             ...(seed ? { seed } : {}),
             logger,
         }));
-        await (0, command_1.printResult)(values, stdout, (0, core_1.formatVerifyReport)(report, { groupHazards: !verbose }), report);
+        await (0, command_1.printResult)(values, stdout, (0, core_1.formatVerifyReport)(report, {
+            groupHazards: !verbose,
+            expandHint: '--verbose prints each hazard',
+            word: remedy_wording_1.wordRemedy,
+        }), report);
         return report.result === 'passed' ? 0 : 1;
     },
 };
@@ -20893,6 +20902,36 @@ function closestName(typed, known) {
         return undefined;
     const allowed = typed.length <= 3 ? 1.5 : Math.max(2, Math.floor(typed.length / 3));
     return best.distance <= allowed ? best.name : undefined;
+}
+
+
+/***/ }),
+
+/***/ 9834:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.wordRemedy = wordRemedy;
+exports.describeError = describeError;
+const core_1 = __nccwpck_require__(4843);
+/** A remedy as the CLI says it: as its flag (`pass --allow 'rewrites-table public.orders'`, `raise --max-failures`). */
+function wordRemedy(remedy) {
+    switch (remedy.kind) {
+        case 'allow':
+            return `pass ${core_1.OPTION_NAMES.allow.flag} '${remedy.value}'`;
+        case 'option': {
+            const value = remedy.value === undefined || remedy.value === true ? '' : ` ${remedy.value}`;
+            return `${remedy.change === 'raise' || remedy.change === 'lower' ? remedy.change : 'pass'} ${core_1.OPTION_NAMES[remedy.option].flag}${value}`;
+        }
+        case 'command':
+            return `run ${(0, core_1.commandLine)(remedy)}`;
+    }
+}
+/** An error's message with what would fix it, as the CLI prints it. */
+function describeError(error) {
+    return (0, core_1.withRemedies)((0, core_1.errorMessage)(error), (0, core_1.remediesOf)(error), wordRemedy);
 }
 
 
@@ -21968,7 +22007,7 @@ async function runMigrations(client, set, direction, options) {
         run.error.kind === 'sql' &&
         (await (0, records_1.hasUserTables)(client).catch(() => false))) {
         const hint = `; no migrations are recorded on ${database} but it already has tables: if its schema was built before db-migrate, ` +
-            `adopt it with a baseline instead of running the migrations (db-migrate baseline --to N, or the apply action with mode: baseline)`;
+            `adopt it with a baseline instead of running the migrations (db-migrate baseline, or the apply action with mode: baseline)`;
         return { ...run, error: new result_1.MigrationError(run.error.message + hint, run.error) };
     }
     return run;
@@ -22046,19 +22085,23 @@ function targetVersionProblem(set, to) {
     if (to === 0 || set.migrations.some((m) => m.version === to))
         return undefined;
     if (!Number.isSafeInteger(to) || to < 0)
-        return `must be a version number, got ${to}`;
+        return { kind: 'not-a-version', message: `must be a version number, got ${to}` };
     const range = set.migrations.length
         ? `versions ${set.migrations[0].version} to ${latestVersion(set)}`
         : 'no migrations';
-    return `there is no migration version ${to} in ${set.dir} (${range})`;
+    return { kind: 'not-in-set', message: `there is no migration version ${to} in ${set.dir} (${range})` };
 }
-/** Checks a `--to` version before anything is touched: 0 (revert everything) or a version of the set. */
-function checkTargetVersion(set, to, input = '--to') {
+/**
+ * Checks a target version before anything is touched: 0 (revert everything) or a version of the set.
+ * `input` names it as the front end calls it (the CLI's flag, an action's input); the error carries the
+ * option too.
+ */
+function checkTargetVersion(set, to, input = 'the target version') {
     if (to === undefined)
         return latestVersion(set);
     const problem = targetVersionProblem(set, to);
     if (problem)
-        throw new errors_1.ConfigurationError(`${input} ${problem.startsWith('must') ? problem : `${to}: ${problem}`}`);
+        throw new errors_1.ConfigurationError(`${input} ${problem.kind === 'not-a-version' ? problem.message : `${to}: ${problem.message}`}`, { option: 'to' });
     return to;
 }
 /** Reasons a migration cannot be reverted: no Down section, or marked irreversible in its metadata. */
@@ -22080,7 +22123,7 @@ function planMigrations(status, set, request) {
     const base = { database, from, to, direction };
     const problem = request.to === undefined ? undefined : targetVersionProblem(set, request.to);
     if (problem) {
-        const message = problem.startsWith('must') ? `invalid target version ${to}` : problem;
+        const message = problem.kind === 'not-a-version' ? `invalid target version ${to}` : problem.message;
         return {
             ...base,
             migrations: [],
@@ -22437,10 +22480,10 @@ function baseOfNextMigration(set) {
             : `it has no metadata file ${metadataName}`;
         const fix = set.adoption
             ? `add ${metadataName} beside it with {"version": ${latest.version}, "name": "${latest.name}", "goal_sha": "<sha>"}`
-            : `${(0, store_1.adoptHint)(set.dir)}; or, for this one file, add ${metadataName} with {"version": ${latest.version}, "name": "${latest.name}", "goal_sha": "<sha>"} ` +
+            : `${store_1.ADOPT_HINT}; or, for this one file, add ${metadataName} with {"version": ${latest.version}, "name": "${latest.name}", "goal_sha": "<sha>"} ` +
                 `(only "version" and "name" are required, and they must match the file name)`;
         throw new errors_1.ConfigurationError(`${latest.path} is the latest migration but ${where}, so there is no telling which commit of the schema source ` +
-            `the migrations reach. goal_sha names the commit whose schema (models or SQL) equals what the migrations up to ${latest.fileName} build: ${fix}`);
+            `the migrations reach. goal_sha names the commit whose schema (models or SQL) equals what the migrations up to ${latest.fileName} build: ${fix}`, { file: latest.metadataPath ?? latest.path, ...(set.adoption ? {} : { remedies: [(0, store_1.adoptRemedy)(set.dir)] }) });
     }
     const recordPath = latest.metadata?.goal_sha?.trim() ? latest.metadataPath : set.adoption?.path;
     return { sha: goal, migration: latest, recordPath };
@@ -22460,6 +22503,7 @@ exports.renderLintedMigrationFile = renderLintedMigrationFile;
 const diff_1 = __nccwpck_require__(9571);
 const renames_1 = __nccwpck_require__(2051);
 const errors_1 = __nccwpck_require__(1240);
+const remedy_1 = __nccwpck_require__(7487);
 const git_1 = __nccwpck_require__(7039);
 const logger_1 = __nccwpck_require__(5419);
 const naming_1 = __nccwpck_require__(9277);
@@ -22719,8 +22763,7 @@ async function resolveBase(git, sha, metadataPath) {
         if (!(error instanceof errors_1.ConfigurationError))
             throw error;
         throw new errors_1.ConfigurationError(`goal_sha of ${metadataPath}: ${error.message}. If that commit was amended, squashed or rebased away, point the migration at the ` +
-            `commit that replaced it: db-migrate repoint --dir ${(0, node_path_1.dirname)(metadataPath)} --from ${sha.slice(0, 12)} --to <new-sha> ` +
-            `(or edit "goal_sha" in ${metadataPath} and "base_sha" in the next migration's metadata)`);
+            `commit that replaced it (or edit "goal_sha" in ${metadataPath} and "base_sha" in the next migration's metadata)`, { file: metadataPath, remedies: [(0, remedy_1.repointRemedy)((0, node_path_1.dirname)(metadataPath), sha)] });
     }
 }
 /**
@@ -22851,7 +22894,12 @@ function uniqueHazards(statements) {
         if (seen.has(key))
             continue;
         seen.add(key);
-        out.push({ code: hazard.code, message: hazard.message, ...(hazard.table ? { table: hazard.table } : {}) });
+        out.push({
+            code: hazard.code,
+            message: hazard.message,
+            ...(hazard.table ? { table: hazard.table } : {}),
+            ...(hazard.object ? { object: hazard.object } : {}),
+        });
     }
     return out;
 }
@@ -26158,6 +26206,7 @@ exports.columnDefinition = columnDefinition;
 exports.isSafeTypeChange = isSafeTypeChange;
 const hazards_1 = __nccwpck_require__(3158);
 const plan_1 = __nccwpck_require__(8500);
+const volatile_functions_1 = __nccwpck_require__(3633);
 const sql_1 = __nccwpck_require__(7067);
 const relations_1 = __nccwpck_require__(1502);
 const online_columns_1 = __nccwpck_require__(6290);
@@ -26608,7 +26657,6 @@ function alterTable(ctx, a, b) {
         });
     }
 }
-const VOLATILE_DEFAULT = /\b(nextval|random|clock_timestamp|gen_random_uuid|uuid_generate_v[14]|timeofday)\s*\(/i;
 function alterColumns(ctx, a, b) {
     const tableName = `${a.schema}.${a.name}`;
     const hasChildren = [...ctx.to.relations.values()].some((r) => r.inherits.includes(b.key));
@@ -26630,7 +26678,7 @@ function alterColumns(ctx, a, b) {
                 removes: [column.key, ...ownedSequencesOf(ctx, column.key), ...identitySequenceKeys(column)],
                 needsRemoved: [parentColumn],
                 destructive: true,
-                hazards: [hazards_1.hazards.dropsData(`column ${tableName}.${column.name}`)],
+                hazards: [hazards_1.hazards.dropsData(`column ${tableName}.${column.name}`, `${tableName}.${column.name}`)],
             });
             continue;
         }
@@ -26646,7 +26694,7 @@ function alterColumns(ctx, a, b) {
             destructive: true,
             hazards: [
                 !readded
-                    ? hazards_1.hazards.dropsData(`column ${tableName}.${column.name}`)
+                    ? hazards_1.hazards.dropsData(`column ${tableName}.${column.name}`, `${tableName}.${column.name}`)
                     : ctx.noCast.has(column.key)
                         ? hazards_1.hazards.dropsData(`column ${tableName}.${column.name} to add it again as ${newType(ctx, b, column.name)}: ${ctx.noCast.get(column.key)}, so its values cannot be converted`)
                         : hazards_1.hazards.dropsData(`column ${tableName}.${column.name} to add it again with a new generation expression`),
@@ -26666,7 +26714,7 @@ function alterColumns(ctx, a, b) {
                 !column.identity &&
                 column.generated === '' &&
                 column.default !== null &&
-                VOLATILE_DEFAULT.test(column.default)) {
+                (0, volatile_functions_1.callsVolatileFunction)(column.default)) {
                 (0, online_columns_1.addColumnWithVolatileDefault)(ctx, b, column, columnDefinition(b, { ...column, default: null, notNull: false }));
                 continue;
             }
@@ -26678,7 +26726,7 @@ function alterColumns(ctx, a, b) {
                 });
             else if (column.identity)
                 columnHazards.push(hazards_1.hazards.volatileDefault(`identity column ${columnName}`));
-            else if (column.default !== null && VOLATILE_DEFAULT.test(column.default))
+            else if (column.default !== null && (0, volatile_functions_1.callsVolatileFunction)(column.default))
                 columnHazards.push(hazards_1.hazards.volatileDefault(`column ${columnName}`));
             else if (column.notNull && column.default === null)
                 columnHazards.push(hazards_1.hazards.addNotNullColumn(`column ${columnName}`, tableName));
@@ -27530,6 +27578,87 @@ function conversionGuard(table, tableName, columnName, from, to, how) {
 
 /***/ }),
 
+/***/ 6044:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.differenceOf = differenceOf;
+exports.schemaDifference = schemaDifference;
+exports.listChanges = listChanges;
+exports.invalidIndexes = invalidIndexes;
+const filter_1 = __nccwpck_require__(4913);
+const index_1 = __nccwpck_require__(9571);
+const introspect_1 = __nccwpck_require__(1108);
+const render_1 = __nccwpck_require__(579);
+const sql_1 = __nccwpck_require__(7067);
+/**
+ * How `from` differs from `to`, on catalogs already read (pure). An object of a kind the differ does not
+ * compare, on either side, is a difference (it cannot be shown equal), and so is an INVALID index of `from`
+ * that `to` does not have invalid.
+ */
+function differenceOf(from, to, options = {}) {
+    const statements = (0, index_1.diffCatalogs)(from, to, options);
+    const unsupported = (0, index_1.unsupportedObjects)(from, to, options);
+    const invalid = invalidIndexes(from, to, options);
+    return {
+        sql: [
+            ...invalid.map((w) => `-- ${w}`),
+            (0, render_1.renderMarkedSql)(statements),
+            ...unsupported.map((w) => `-- not compared: ${w}`),
+        ]
+            .filter((x) => x !== '')
+            .join('\n'),
+        statements: statements.length,
+        changes: [
+            ...invalid,
+            ...statements.map((s) => `${s.action} ${s.object.kind} ${s.object.name}`),
+            ...unsupported.map((w) => `not compared: ${w}`),
+        ],
+        excludedTables: [...new Set([...(0, filter_1.excludedTables)(from, options), ...(0, filter_1.excludedTables)(to, options)])].sort(),
+    };
+}
+/** How the database at `fromUrl` differs from the one at `toUrl` (both only read). */
+async function schemaDifference(fromUrl, toUrl, options = {}) {
+    const [from, to] = await Promise.all([(0, introspect_1.introspect)(fromUrl), (0, introspect_1.introspect)(toUrl)]);
+    return differenceOf(from, to, options);
+}
+/** "drop column a, create table b and 3 more": a difference in one line. */
+function listChanges(changes, max = 4) {
+    const unique = [...new Set(changes)];
+    if (unique.length <= max)
+        return unique.join(', ');
+    return `${unique.slice(0, max).join(', ')} and ${unique.length - max} more`;
+}
+/** An identifier as a person would type it: quoted only when it must be. */
+const readable = (name) => (/^[a-z_][a-z0-9_$]*$/.test(name) ? name : (0, sql_1.ident)(name));
+/**
+ * The INVALID indexes of `from` that `to` does not have invalid, each with what to do: a failed
+ * CREATE INDEX CONCURRENTLY or REINDEX CONCURRENTLY leaves one, never used by queries, still slowing
+ * every write, and for a unique index, not enforced.
+ */
+function invalidIndexes(from, to, options = {}) {
+    const mine = (0, filter_1.filterCatalog)(from, options);
+    const theirs = (0, filter_1.filterCatalog)(to, options);
+    const found = [];
+    for (const kind of ['indexes', 'partitionIndexes']) {
+        for (const [key, index] of mine[kind]) {
+            if (index.valid || theirs[kind].get(key)?.valid === false)
+                continue;
+            const name = `${readable(index.schema)}.${readable(index.name)}`;
+            const table = mine.relations.get(index.tableKey);
+            const on = table ? ` on ${readable(table.schema)}.${readable(table.name)}` : '';
+            found.push(`invalid index ${name}${on} (left by a failed CREATE INDEX CONCURRENTLY or REINDEX CONCURRENTLY; never used, not enforced): ` +
+                `drop it with DROP INDEX CONCURRENTLY ${name}, or rebuild it with REINDEX INDEX CONCURRENTLY ${name}`);
+        }
+    }
+    return found.sort();
+}
+
+
+/***/ }),
+
 /***/ 4913:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
@@ -27612,7 +27741,7 @@ function filterCatalog(catalog, options) {
 /***/ }),
 
 /***/ 1357:
-/***/ ((__unused_webpack_module, exports) => {
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
@@ -27620,6 +27749,14 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.FRAMEWORK_SCHEMAS = exports.FRAMEWORK_TABLES = void 0;
 exports.frameworkOf = frameworkOf;
 exports.tablePatternMatcher = tablePatternMatcher;
+/**
+ * Tables that migration frameworks keep for their own bookkeeping. They are not part of the application's
+ * schema: a migration that creates them empty on a client database makes the framework's own migrate
+ * think nothing ran. Left out of every comparison by default (DiffOptions.includeFrameworkTables opts
+ * back in). Only names no application would use for its own data are listed: TypeORM's and MikroORM's
+ * plain `migrations` table is not, exclude it with an exclude-table pattern.
+ */
+const glob_1 = __nccwpck_require__(7845);
 exports.FRAMEWORK_TABLES = [
     { framework: 'Django', table: 'django_migrations' },
     { framework: 'Rails', table: 'schema_migrations' },
@@ -27641,18 +27778,14 @@ exports.FRAMEWORK_SCHEMAS = ['drizzle'];
 function frameworkOf(schema, table) {
     return exports.FRAMEWORK_TABLES.find((t) => t.table === table && (t.schema === undefined || t.schema === schema))?.framework;
 }
-/** An exclude-table pattern, `table` (any schema) or `schema.table`, each part with `*` and `?` globs. */
+/** An exclude-table pattern, `table` (any schema) or `schema.table`, each part a glob (docs/globs.md). */
 function tablePatternMatcher(pattern) {
     const dot = pattern.indexOf('.');
-    const part = (glob) => new RegExp(`^${glob
-        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-        .replace(/\*/g, '.*')
-        .replace(/\?/g, '.')}$`);
     if (dot < 0) {
-        const table = part(pattern);
+        const table = (0, glob_1.globToRegExp)(pattern);
         return (_schema, name) => table.test(name);
     }
-    const [schemaPart, tablePart] = [part(pattern.slice(0, dot)), part(pattern.slice(dot + 1))];
+    const [schemaPart, tablePart] = [(0, glob_1.globToRegExp)(pattern.slice(0, dot)), (0, glob_1.globToRegExp)(pattern.slice(dot + 1))];
     return (schema, name) => schemaPart.test(schema) && tablePart.test(name);
 }
 
@@ -27721,9 +27854,10 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.hazards = void 0;
 /** The hazards the differ flags, one constructor each so codes and wording stay consistent. */
 exports.hazards = {
-    dropsData: (what) => ({
+    dropsData: (what, object) => ({
         code: 'drops-data',
         message: `drops ${what}: the data it holds is lost`,
+        ...(object ? { object } : {}),
     }),
     dropsObject: (what) => ({
         code: 'drops-object',
@@ -27823,9 +27957,11 @@ exports.hazards = {
         code: 'rewrites-table',
         message: `${command} ${what}: rewrites the table under an ACCESS EXCLUSIVE lock, blocking reads and writes until it ends`,
     }),
-    deletesRows: (how, what) => ({
+    deletesRows: (how, table) => ({
         code: 'drops-data',
-        message: `${how} every row of ${what}: the data it holds is lost`,
+        message: `${how} every row of ${table}: the data it holds is lost`,
+        object: table,
+        acknowledgedAs: 'deletes-rows',
     }),
     updatesEveryRow: (what) => ({
         code: 'updates-every-row',
@@ -30632,6 +30768,95 @@ function parseDuration(text, name) {
 
 /***/ }),
 
+/***/ 1022:
+/***/ ((__unused_webpack_module, exports) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.ERROR_CODE_CLASSES = exports.ERROR_CODES = void 0;
+exports.errorCodeMeaning = errorCodeMeaning;
+exports.errorCode = errorCode;
+const CONNECTION = 'the connection to the database failed or was closed by the server';
+const NETWORK = 'a network connection failed';
+const FILES = 'a file or directory is not accessible to this user';
+const DISK = 'this machine ran out of disk space or file handles';
+const connectionLost = (means) => ({ means, retryable: true, environment: CONNECTION });
+const network = (means, retryable) => ({ means, retryable, environment: NETWORK });
+/** Codes by their exact value. */
+exports.ERROR_CODES = {
+    // SQLSTATE
+    '40001': { means: 'serialization failure', retryable: true },
+    '40P01': { means: 'deadlock detected', retryable: true },
+    '55P03': { means: 'lock not available (lock_timeout)', retryable: true },
+    '53300': {
+        means: 'too many connections',
+        retryable: true,
+        environment: "the server's max_connections or the role's CONNECTION LIMIT is reached: open fewer connections at once (lower the concurrency), or raise the limit",
+    },
+    '57P03': { means: 'the server is starting up or shutting down', retryable: true, environment: CONNECTION },
+    // An administrator ended the session: someone's decision, not bad luck.
+    '57P01': { means: 'terminated by an administrator', retryable: false, environment: CONNECTION },
+    '08000': connectionLost('connection exception'),
+    '08001': connectionLost('the client could not establish the connection'),
+    '08003': connectionLost('the connection does not exist'),
+    '08004': connectionLost('the server rejected the connection'),
+    '08006': connectionLost('connection failure'),
+    '42501': {
+        means: 'insufficient privilege',
+        retryable: false,
+        environment: 'the role lacks a right: see docs/roles.md for what each command needs',
+    },
+    // Node system errors
+    ECONNRESET: network('connection reset by the peer', true),
+    EPIPE: network('broken pipe', true),
+    ETIMEDOUT: network('timed out', true),
+    EHOSTUNREACH: network('host unreachable', true),
+    ENETUNREACH: network('network unreachable', true),
+    ECONNREFUSED: network('connection refused', false),
+    ENOTFOUND: network('host not found', false),
+    EAI_AGAIN: network('name lookup failed for now', false),
+    EACCES: { means: 'permission denied', retryable: false, environment: FILES },
+    EPERM: { means: 'operation not permitted', retryable: false, environment: FILES },
+    EROFS: { means: 'read-only file system', retryable: false, environment: FILES },
+    ENOSPC: { means: 'no space left on the device', retryable: false, environment: DISK },
+    EMFILE: { means: 'too many open files in the process', retryable: false, environment: DISK },
+    ENFILE: { means: 'too many open files in the system', retryable: false, environment: DISK },
+};
+/** SQLSTATE classes (the code's first characters), for codes not listed one by one. */
+exports.ERROR_CODE_CLASSES = {
+    '08': { means: 'connection exception', retryable: false, environment: CONNECTION },
+    '28': {
+        means: 'invalid authorization',
+        retryable: false,
+        environment: 'check the user name and password in the database URL',
+    },
+    '53': { means: 'insufficient resources', retryable: false, environment: 'the database server ran out of a resource' },
+    '57P': { means: 'operator intervention', retryable: false, environment: CONNECTION },
+};
+/** What a code means: its own entry, else its SQLSTATE class's; undefined for a code not in the table. */
+function errorCodeMeaning(code) {
+    if (code === undefined)
+        return undefined;
+    if (Object.hasOwn(exports.ERROR_CODES, code))
+        return exports.ERROR_CODES[code];
+    const prefix = Object.keys(exports.ERROR_CODE_CLASSES)
+        .filter((p) => code.startsWith(p))
+        .sort((a, b) => b.length - a.length)[0];
+    return prefix === undefined ? undefined : exports.ERROR_CODE_CLASSES[prefix];
+}
+/** The SQLSTATE or Node error code of an error, or of an error it wraps (`cause`). */
+function errorCode(error) {
+    for (let e = error, depth = 0; e && depth < 5; e = e.cause, depth++) {
+        if (typeof e.code === 'string')
+            return e.code;
+    }
+    return undefined;
+}
+
+
+/***/ }),
+
 /***/ 1240:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
@@ -30642,6 +30867,7 @@ exports.ConfigurationError = void 0;
 exports.errorMessage = errorMessage;
 exports.environmentProblem = environmentProblem;
 exports.asConfigurationError = asConfigurationError;
+const error_codes_1 = __nccwpck_require__(1022);
 const redact_1 = __nccwpck_require__(290);
 /**
  * Two kinds of error, as codeql-action has them: a ConfigurationError is the user's mistake
@@ -30650,6 +30876,23 @@ const redact_1 = __nccwpck_require__(290);
  */
 class ConfigurationError extends Error {
     name = 'ConfigurationError';
+    /** The file at fault and its 1-based line, when the mistake is in a file: read these, never the message. */
+    file;
+    line;
+    /** The option or input at fault, named by each front end in its own terms (remedy.ts). */
+    option;
+    /** What would fix it, worded by each front end (remedy.ts). */
+    remedies;
+    constructor(message, options = {}) {
+        super(message, options.cause === undefined ? undefined : { cause: options.cause });
+        if (options.file !== undefined)
+            this.file = options.file;
+        if (options.line !== undefined)
+            this.line = options.line;
+        if (options.option !== undefined)
+            this.option = options.option;
+        this.remedies = options.remedies ?? [];
+    }
 }
 exports.ConfigurationError = ConfigurationError;
 /** The message of any thrown value, redacted. */
@@ -30657,57 +30900,23 @@ function errorMessage(error) {
     const message = error instanceof Error ? error.message : String(error);
     return (0, redact_1.redact)(message);
 }
-/** The SQLSTATE or Node error code of an error, or of the error it wraps. */
-function errorCode(error) {
-    for (let e = error, depth = 0; e && depth < 5; e = e.cause, depth++) {
-        if (typeof e.code === 'string')
-            return e.code;
-    }
-    return undefined;
-}
 /**
  * What the environment did wrong, with a hint, when `error` is a failure of the environment rather than
- * of db-migrate: a missing right (SQLSTATE 42501), a broken or refused connection (08*), failed
- * authentication (28*), too many connections (53300) or another exhausted resource (53*), a server
- * shutting down (57P*), a file-system permission or space problem. undefined for anything else, and for
- * a ConfigurationError (already worded).
+ * of db-migrate: its code's `environment` in error-codes.ts (a missing right, a broken or refused
+ * connection, failed authentication, an exhausted resource, a file-system permission or space problem).
+ * undefined for anything else, and for a ConfigurationError (already worded).
  */
 function environmentProblem(error) {
     if (error instanceof ConfigurationError)
         return undefined; // already said in plain words
-    const code = errorCode(error);
+    const code = (0, error_codes_1.errorCode)(error);
     const message = errorMessage(error);
     if (!code)
         return /^Connection terminated|not queryable|Connection ended/i.test(message)
             ? `the database connection was closed: ${message} (the server, a proxy or a timeout such as idle_session_timeout ended it)`
             : undefined;
-    if (code === '42501')
-        return `${message} (the role lacks a right: see docs/roles.md for what each command needs)`;
-    if (code === '53300')
-        return `${message} (the server's max_connections or the role's CONNECTION LIMIT is reached: lower --concurrency, or raise the limit)`;
-    if (code.startsWith('53'))
-        return `${message} (the database server ran out of a resource)`;
-    if (code.startsWith('28'))
-        return `${message} (check the user name and password in the database URL)`;
-    if (code.startsWith('08') || code.startsWith('57P'))
-        return `${message} (the connection to the database failed or was closed by the server)`;
-    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS')
-        return `${message} (a file or directory is not accessible to this user)`;
-    if (code === 'ENOSPC' || code === 'EMFILE' || code === 'ENFILE')
-        return `${message} (this machine ran out of disk space or file handles)`;
-    if ([
-        'ECONNREFUSED',
-        'ECONNRESET',
-        'ETIMEDOUT',
-        'ENOTFOUND',
-        'EAI_AGAIN',
-        'EHOSTUNREACH',
-        'ENETUNREACH',
-        'EPIPE',
-    ].includes(code)) {
-        return `${message} (a network connection failed)`;
-    }
-    return undefined;
+    const hint = (0, error_codes_1.errorCodeMeaning)(code)?.environment;
+    return hint === undefined ? undefined : `${message} (${hint})`;
 }
 /** A ConfigurationError for `error` when it is one, or a failure of the environment (environmentProblem); else undefined. */
 function asConfigurationError(error) {
@@ -30747,12 +30956,14 @@ const retry_1 = __nccwpck_require__(8150);
 const versioned_run_1 = __nccwpck_require__(217);
 /** Applies the pending migrations to every target whose schema matches its version. Never throws for a target. */
 async function applyFleet(options) {
-    // A bad --to stops the run before any database is touched.
-    const to = (0, plan_1.checkTargetVersion)(options.set, options.to);
+    // A bad target version stops the run before any database is touched.
+    const to = (0, plan_1.checkTargetVersion)(options.set, options.to, options.toInput);
     const dryRun = !!options.dryRun;
     const maxFailures = options.maxFailures;
     if (maxFailures !== undefined && (!Number.isSafeInteger(maxFailures) || maxFailures < 1)) {
-        throw new errors_1.ConfigurationError(`--max-failures must be a whole number of at least 1, got ${maxFailures}`);
+        throw new errors_1.ConfigurationError(`the maximum of failed targets must be a whole number of at least 1, got ${maxFailures}`, {
+            option: 'maxFailures',
+        });
     }
     const seed = (0, user_seed_1.checkUserSeed)(options.seed);
     const acknowledged = (options.allow ?? []).map((text) => (0, acknowledgements_1.parseAcknowledgement)(text, 'the allow option'));
@@ -30851,7 +31062,7 @@ async function checkLocked(client, target, context, guard) {
     }
     if (drift) {
         if (applied.length === 0) {
-            warnings.push(`no migrations are recorded on ${database}: if its schema was built before db-migrate, adopt it with a baseline (db-migrate baseline --to N, or mode: baseline)`);
+            warnings.push(`no migrations are recorded on ${database}: if its schema was built before db-migrate, adopt it with a baseline (db-migrate baseline, or the apply action's mode: baseline)`);
         }
         return { status: mode === 'drift' ? 'drifted' : 'postponed', fromVersion: from, drift, warnings };
     }
@@ -30883,14 +31094,22 @@ async function checkLocked(client, target, context, guard) {
     if (guard && prechecks) {
         const refused = await refusedLosses(client, database, plan.migrations, { from, to, direction }, guard, warnings);
         if (refused)
-            return { status: 'refused', fromVersion: from, direction, error: refused, warnings };
+            return {
+                status: 'refused',
+                fromVersion: from,
+                direction,
+                error: refused.message,
+                ...(refused.remedies ? { remedies: refused.remedies } : {}),
+                warnings,
+            };
         const stopped = (0, run_1.precheckRefusal)(prechecks, direction === 'up');
         if (stopped)
             return {
                 status: 'refused',
                 fromVersion: from,
                 direction,
-                error: `${database}: ${direction === 'down' ? 'reverting' : 'migrating'} from version ${from} to ${to}: ${stopped}`,
+                error: `${database}: ${direction === 'down' ? 'reverting' : 'migrating'} from version ${from} to ${to}: ${stopped.message}`,
+                remedies: stopped.remedies,
                 prechecks,
                 warnings,
             };
@@ -31014,14 +31233,17 @@ function migrationEvidence(error) {
 }
 /**
  * Why the plan must not run here: a loss the pre-flight measured from this target's version to `to`,
- * whose object holds data on this target, that neither --allow nor (for migrations up) a marker line of
- * one of the migrations names. Undefined when it may run.
+ * whose object holds data on this target, that neither an acknowledgement (allow) nor (for migrations up)
+ * a marker line of one of the migrations names; the acknowledgements that would let it run are the
+ * remedies. Undefined when it may run.
  */
 async function refusedLosses(client, database, migrations, run, guard, warnings) {
     const what = `${database}: ${run.direction === 'down' ? 'reverting' : 'migrating'} from version ${run.from} to ${run.to}`;
     const measured = guard.inventories.losses(run.from, run.to);
     if (!measured)
-        return `${what}: what it loses could not be measured on a copy (see the pre-flight lines), so nothing was run`;
+        return {
+            message: `${what}: what it loses could not be measured on a copy (see the pre-flight lines), so nothing was run`,
+        };
     // The pre-flight stopped early on a failure it leaves to the targets (a deadlock, a lock timeout): what
     // lies beyond was not rehearsed, and the target is likely to stop at the same migration.
     if (measured.through !== run.to)
@@ -31029,19 +31251,19 @@ async function refusedLosses(client, database, migrations, run, guard, warnings)
     const losses = measured.losses;
     if (losses.length === 0)
         return undefined;
-    // A migration's marker lines acknowledge what it loses going up; a Down section's losses only --allow.
+    // A migration's marker lines acknowledge what it loses going up; a Down section's losses only allow.
     const markers = run.direction === 'up' ? migrations.flatMap((m) => (0, acknowledgements_1.readMarkers)(m.text, m.path).allow) : [];
     const atRisk = await (0, data_at_risk_1.dataAtRisk)(client, losses, [...guard.acknowledged, ...markers]);
     if (atRisk.length === 0)
         return undefined;
     const message = (0, data_at_risk_1.dataAtRiskMessage)(what, atRisk, 'nothing was run');
+    const remedies = (0, data_at_risk_1.dataAtRiskRemedies)(atRisk);
     if (run.direction === 'down')
-        return message;
-    return `${message}, or the line${atRisk.length === 1 ? '' : 's'} ${atRisk.map((r) => `"${(0, acknowledgements_1.allowMarkerLine)(r.loss)}"`).join(' ')} to the migration that loses it (verify asks for it too)`;
-}
-/** The table of a `fails-on-existing-rows` hazard: recorded with it, else read from the differ's wording. */
-function hazardTable(hazard) {
-    return hazard.table ?? /^adds column (\S+)\.[^.\s]+ NOT NULL/.exec(hazard.message)?.[1];
+        return { message, remedies };
+    return {
+        message: `${message}, or add the line${atRisk.length === 1 ? '' : 's'} ${atRisk.map((r) => `"${(0, acknowledgements_1.allowMarkerLine)(r.loss)}"`).join(' ')} to the migration that loses it (verify asks for it too)`,
+        remedies,
+    };
 }
 /**
  * Dry run: the tables a pending migration's `fails-on-existing-rows` statement touches (from the hazards
@@ -31053,7 +31275,7 @@ async function tablesWithRowsAtRisk(client, migrations) {
         for (const hazard of migration.metadata?.hazards ?? []) {
             if (hazard.code !== 'fails-on-existing-rows')
                 continue;
-            const table = hazardTable(hazard);
+            const table = hazard.table; // recorded by the differ with the hazard (never read from its wording)
             const [schema, name] = table?.includes('.')
                 ? [table.slice(0, table.indexOf('.')), table.slice(table.indexOf('.') + 1)]
                 : ['public', table];
@@ -31092,11 +31314,11 @@ const plan_1 = __nccwpck_require__(9784);
 const retry_1 = __nccwpck_require__(8150);
 const versioned_run_1 = __nccwpck_require__(217);
 /** Checks the baseline version before anything is touched: required, and a version of the set. */
-function checkBaselineVersion(set, to, input = '--to') {
+function checkBaselineVersion(set, to, input = 'the target version') {
     if (to === undefined)
-        throw new errors_1.ConfigurationError(`${input} is required: the version of ${set.dir} whose schema the databases already have`);
+        throw new errors_1.ConfigurationError(`${input} is required: the version of ${set.dir} whose schema the databases already have`, { option: 'to' });
     if (to === 0) {
-        throw new errors_1.ConfigurationError(`${input} 0: a baseline records versions 1..N of ${set.dir} as applied; give the version whose schema the databases have (a database at version 0 needs no baseline)`);
+        throw new errors_1.ConfigurationError(`${input} 0: a baseline records versions 1..N of ${set.dir} as applied; give the version whose schema the databases have (a database at version 0 needs no baseline)`, { option: 'to' });
     }
     return (0, plan_1.checkTargetVersion)(set, to, input);
 }
@@ -31235,72 +31457,17 @@ exports.ConnectionLedger = ConnectionLedger;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.CONSISTENCY_DIFF_OPTIONS = void 0;
 exports.compareWithExpected = compareWithExpected;
-exports.invalidIndexes = invalidIndexes;
 exports.serverMajor = serverMajor;
-/**
- * The consistency check: does a database's live schema equal the schema its recorded version implies?
- * Any difference is drift, reported as the SQL that would take the live database back to the expected
- * schema (what a person would run, or undo, to make the database safe to migrate again).
- */
-const diff_1 = __nccwpck_require__(9571);
-const filter_1 = __nccwpck_require__(4913);
-const sql_1 = __nccwpck_require__(7067);
-/** An identifier as a person would type it: quoted only when it must be. */
-const readable = (name) => (/^[a-z_][a-z0-9_$]*$/.test(name) ? name : (0, sql_1.ident)(name));
+const difference_1 = __nccwpck_require__(6044);
 /**
  * Options every consistency check uses. Extension versions depend on what the server has installed,
  * not on anything a migration did, so they are not drift.
  */
 exports.CONSISTENCY_DIFF_OPTIONS = { ignoreExtensionVersions: true };
-/**
- * The drift of `live` from `expected`, or undefined when they are the same schema. An object of a kind the
- * differ does not compare, on either side, is drift too (named in an SQL comment): it cannot be shown equal.
- */
+/** The drift of `live` from `expected`, or undefined when they are the same schema (see differenceOf). */
 function compareWithExpected(live, expected, version, options = {}) {
-    const diffOptions = { ...exports.CONSISTENCY_DIFF_OPTIONS, ...options };
-    const statements = (0, diff_1.diffCatalogs)(live, expected, diffOptions);
-    const unsupported = (0, diff_1.unsupportedObjects)(live, expected, diffOptions);
-    const invalid = invalidIndexes(live, expected, diffOptions);
-    if (statements.length === 0 && unsupported.length === 0 && invalid.length === 0)
-        return undefined;
-    return {
-        version,
-        statements: statements.length,
-        sql: [
-            ...invalid.map((w) => `-- ${w}`),
-            (0, diff_1.renderMarkedSql)(statements),
-            ...unsupported.map((w) => `-- not compared: ${w}`),
-        ]
-            .filter((x) => x !== '')
-            .join('\n'),
-        changes: [
-            ...invalid,
-            ...statements.map((s) => `${s.action} ${s.object.kind} ${s.object.name}`),
-            ...unsupported.map((w) => `not compared: ${w}`),
-        ],
-    };
-}
-/**
- * The INVALID indexes of `live` that `expected` does not have invalid, each with what to do: a failed
- * CREATE INDEX CONCURRENTLY or REINDEX CONCURRENTLY leaves one, never used by queries, still slowing
- * every write, and for a unique index, not enforced.
- */
-function invalidIndexes(live, expected, options = {}) {
-    const mine = (0, filter_1.filterCatalog)(live, options);
-    const theirs = (0, filter_1.filterCatalog)(expected, options);
-    const found = [];
-    for (const kind of ['indexes', 'partitionIndexes']) {
-        for (const [key, index] of mine[kind]) {
-            if (index.valid || theirs[kind].get(key)?.valid === false)
-                continue;
-            const name = `${readable(index.schema)}.${readable(index.name)}`;
-            const table = mine.relations.get(index.tableKey);
-            const on = table ? ` on ${readable(table.schema)}.${readable(table.name)}` : '';
-            found.push(`invalid index ${name}${on} (left by a failed CREATE INDEX CONCURRENTLY or REINDEX CONCURRENTLY; never used, not enforced): ` +
-                `drop it with DROP INDEX CONCURRENTLY ${name}, or rebuild it with REINDEX INDEX CONCURRENTLY ${name}`);
-        }
-    }
-    return found.sort();
+    const { sql, statements, changes } = (0, difference_1.differenceOf)(live, expected, { ...exports.CONSISTENCY_DIFF_OPTIONS, ...options });
+    return sql === '' ? undefined : { version, sql, statements, changes };
 }
 /** A PostgreSQL major from server_version_num (150004 -> 15). */
 function serverMajor(serverVersionNum) {
@@ -31319,6 +31486,7 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.versionInventories = versionInventories;
 exports.dataAtRisk = dataAtRisk;
 exports.dataAtRiskMessage = dataAtRiskMessage;
+exports.dataAtRiskRemedies = dataAtRiskRemedies;
 const conversions_1 = __nccwpck_require__(1126);
 const sql_1 = __nccwpck_require__(7067);
 const acknowledgements_1 = __nccwpck_require__(4977);
@@ -31430,11 +31598,14 @@ async function dataAtRisk(client, losses, acknowledged) {
     }
     return found;
 }
-/** `<what> would lose data it holds: ...; <outcome>. If that loss is intended, pass --allow ...`. */
+/** `<what> would lose data it holds: ...; <outcome>. If that loss is intended, acknowledge it` (dataAtRiskRemedies say how). */
 function dataAtRiskMessage(what, atRisk, outcome) {
     const list = atRisk.map((r) => `${r.loss.object} (${r.loss.code}, ${r.holds})`).join(', ');
-    const flags = atRisk.map((r) => `--allow '${(0, acknowledgements_1.acknowledgementText)(r.loss)}'`).join(' ');
-    return `${what} would lose data it holds: ${list}; ${outcome}. If that loss is intended, pass ${flags} (action input allow, one per line)`;
+    return `${what} would lose data it holds: ${list}; ${outcome}. If that loss is intended, acknowledge it`;
+}
+/** The acknowledgement of each loss at risk: what would let the run go ahead. */
+function dataAtRiskRemedies(atRisk) {
+    return atRisk.map((r) => ({ kind: 'allow', value: (0, acknowledgements_1.acknowledgementText)(r.loss) }));
 }
 
 
@@ -31876,6 +32047,11 @@ exports.driftDirection = driftDirection;
 exports.formatReportText = formatReportText;
 exports.describePrechecks = describePrechecks;
 exports.describePreflight = describePreflight;
+/**
+ * What a fleet run returns: one outcome per target (never an exception for one target's failure), the
+ * counts, and the rows of the table the CLI prints and the action writes to the job summary.
+ */
+const remedy_1 = __nccwpck_require__(7487);
 const run_1 = __nccwpck_require__(1957);
 exports.TARGET_STATUSES = [
     'applied',
@@ -31916,8 +32092,12 @@ function versions(t) {
         return String(t.fromVersion);
     return `${t.fromVersion} → ${t.toVersion}`;
 }
-/** One line saying what happened to a target, for progress lines and the table's detail column. */
-function describeOutcome(t, mode) {
+/**
+ * One line saying what happened to a target, for progress lines and the table's detail column; with
+ * `word`, what would fix it follows, in the front end's terms.
+ */
+function describeOutcome(t, mode, word) {
+    const error = (fallback) => word ? (0, remedy_1.withRemedies)(t.error ?? fallback, t.remedies, word) : (t.error ?? fallback);
     const files = (list) => list.length <= 3 ? list.join(', ') : `${list.slice(0, 2).join(', ')} … ${list[list.length - 1]} (${list.length})`;
     const statementCount = (n) => `${n ?? 0} statement${n === 1 ? '' : 's'}`;
     const outside = t.outsideTransaction
@@ -31957,18 +32137,18 @@ function describeOutcome(t, mode) {
             return `${t.status === 'postponed' ? 'postponed: ' : ''}${what}: ${changes}`;
         }
         case 'interrupted':
-            return `interrupted${t.fromVersion !== undefined ? ` at version ${versions(t)}` : ''}${t.migrations.length ? ` after ${files(t.migrations)}` : ''}: ${t.error ?? 'the run was stopped'}`;
+            return `interrupted${t.fromVersion !== undefined ? ` at version ${versions(t)}` : ''}${t.migrations.length ? ` after ${files(t.migrations)}` : ''}: ${error('the run was stopped')}`;
         case 'not-started':
-            return `not started: ${t.error ?? 'the run stopped before this target'}`;
+            return `not started: ${error('the run stopped before this target')}`;
         case 'refused':
-            return `refused, nothing ran${t.fromVersion !== undefined ? ` (left at version ${t.fromVersion})` : ''}: ${t.error ?? 'unknown reason'}`;
+            return `refused, nothing ran${t.fromVersion !== undefined ? ` (left at version ${t.fromVersion})` : ''}: ${error('unknown reason')}`;
         case 'failed':
-            return `failed${t.fromVersion !== undefined ? ` at version ${versions(t)}` : ''}: ${t.error ?? 'unknown error'}`;
+            return `failed${t.fromVersion !== undefined ? ` at version ${versions(t)}` : ''}: ${error('unknown error')}`;
     }
 }
 exports.REPORT_TABLE_HEADER = ['Target', 'Database', 'Outcome', 'Version', 'Details'];
 /** The report as table rows (plain strings): the CLI aligns them, the action renders them as HTML. */
-function reportTableRows(report) {
+function reportTableRows(report, word) {
     // One line a row: PostgreSQL's detail lines go under the table (describeEvidence).
     // A revert is status 'applied' (its Down sections ran, counted with the applied), but reads as what it did.
     const outcome = (t) => (t.status === 'applied' && t.direction === 'down' ? 'reverted' : t.status);
@@ -31977,7 +32157,7 @@ function reportTableRows(report) {
         t.database,
         outcome(t),
         versions(t),
-        describeOutcome(t, report.mode).split('\n')[0],
+        describeOutcome(t, report.mode, word).split('\n')[0],
     ]);
 }
 /**
@@ -32016,9 +32196,9 @@ function describeConnections(report) {
 function driftDirection(mode) {
     return mode === 'baseline' ? 'to' : 'back to';
 }
-/** The report as aligned plain text, for a terminal. */
-function formatReportText(report) {
-    const rows = [[...exports.REPORT_TABLE_HEADER], ...reportTableRows(report)];
+/** The report as aligned plain text, for a terminal; `word` words the remedies (the CLI's flags). */
+function formatReportText(report, word) {
+    const rows = [[...exports.REPORT_TABLE_HEADER], ...reportTableRows(report, word)];
     const widths = exports.REPORT_TABLE_HEADER.map((_, i) => i === exports.REPORT_TABLE_HEADER.length - 1 ? 0 : Math.max(...rows.map((r) => r[i].length)));
     const lines = rows.map((r) => r
         .map((cell, i) => (widths[i] ? cell.padEnd(widths[i]) : cell))
@@ -32036,7 +32216,7 @@ function formatReportText(report) {
         return evidence ? [evidence] : [];
     });
     const prechecks = report.targets.flatMap((t) => {
-        const lines = t.prechecks ? describePrechecks(t.prechecks, report.dryRun) : [];
+        const lines = t.prechecks ? describePrechecks(t.prechecks, report.dryRun, word) : [];
         return lines.length
             ? [
                 `-- ${t.name} (${t.database}): pre-checks (${t.prechecks.durationMs} ms)\n${lines.map((l) => `  ${l}`).join('\n')}`,
@@ -32056,10 +32236,10 @@ function formatReportText(report) {
     ].join('\n') + '\n');
 }
 /** A target's pre-check lines: everything in a dry run; what found rows, was skipped or locks a large table otherwise. */
-function describePrechecks(report, all) {
+function describePrechecks(report, all, word) {
     return [
-        ...report.checks.filter((c) => all || c.status !== 'clean').map(run_1.describeCheck),
-        ...report.lockedTables.filter((t) => all || t.large).map(run_1.describeLockedTable),
+        ...report.checks.filter((c) => all || c.status !== 'clean').map((c) => (0, run_1.describeCheck)(c, word)),
+        ...report.lockedTables.filter((t) => all || t.large).map((t) => (0, run_1.describeLockedTable)(t, word)),
     ];
 }
 /** One line (and one per failure) saying what the pre-flight rehearsed and found. */
@@ -32083,7 +32263,6 @@ function describePreflight(preflight) {
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.sleep = exports.DEFAULT_RETRY_BASE_DELAY_MS = exports.DEFAULT_RETRY_ATTEMPTS = void 0;
-exports.errorCode = errorCode;
 exports.isTransientCode = isTransientCode;
 exports.isTransientFailure = isTransientFailure;
 exports.retryDelayMs = retryDelayMs;
@@ -32092,27 +32271,10 @@ exports.retryDelayMs = retryDelayMs;
  * (each migration commits together with its record, and a new attempt re-reads the version under the
  * lock), so retrying a transient failure can never apply a migration twice.
  */
+const error_codes_1 = __nccwpck_require__(1022);
 const errors_1 = __nccwpck_require__(1240);
 exports.DEFAULT_RETRY_ATTEMPTS = 4;
 exports.DEFAULT_RETRY_BASE_DELAY_MS = 500;
-/**
- * SQLSTATEs that say "the same thing may well succeed in a moment": serialization failure, deadlock,
- * lock timeout, too many connections, server starting up, and the connection-exception class.
- * Not 57P01 (an administrator terminated the session): that is someone's decision, not bad luck.
- */
-const TRANSIENT_SQLSTATES = new Set([
-    '40001',
-    '40P01',
-    '55P03',
-    '53300',
-    '57P03',
-    '08000',
-    '08003',
-    '08006',
-    '08001',
-    '08004',
-]);
-const TRANSIENT_NODE_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
 /** For failures that carry no code (connectDatabase keeps one in `cause`; others may not): recognise their words. */
 const TRANSIENT_MESSAGES = [
     /too many clients/i,
@@ -32127,26 +32289,20 @@ const TRANSIENT_MESSAGES = [
     /deadlock detected/i,
     /canceling statement due to lock timeout/i,
 ];
-/** The SQLSTATE or Node error code of an error, looking through `cause`. */
-function errorCode(error) {
-    for (let e = error, depth = 0; e && depth < 5; e = e.cause, depth++) {
-        if (typeof e.code === 'string')
-            return e.code;
-    }
-    return undefined;
-}
+/** Whether a code says the same thing may well succeed in a moment (error-codes.ts). */
 function isTransientCode(code) {
-    return code !== undefined && (TRANSIENT_SQLSTATES.has(code) || TRANSIENT_NODE_CODES.has(code));
+    return (0, error_codes_1.errorCodeMeaning)(code)?.retryable === true;
 }
-/** True when a failure is worth retrying: a transient SQLSTATE or network error, by code or by its words. */
+/**
+ * True when a failure is worth retrying: by its code when the table lists it (one by one, not by class),
+ * else by its words (a failure may carry no code).
+ */
 function isTransientFailure(error, sqlState) {
     if (sqlState !== undefined)
         return isTransientCode(sqlState);
-    const code = errorCode(error);
-    if (code !== undefined && isTransientCode(code))
-        return true;
-    if (code === '57P01')
-        return false;
+    const code = (0, error_codes_1.errorCode)(error);
+    if (code !== undefined && Object.hasOwn(error_codes_1.ERROR_CODES, code))
+        return isTransientCode(code);
     const message = (0, errors_1.errorMessage)(error);
     return TRANSIENT_MESSAGES.some((pattern) => pattern.test(message));
 }
@@ -32170,11 +32326,6 @@ exports.sleep = sleep;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.DEFAULT_CONCURRENCY = void 0;
 exports.runFleet = runFleet;
-/**
- * What apply, drift and sync share: work on every target in parallel (a concurrency limit), retry the
- * transient failures with backoff, turn anything thrown into that target's failure, log one progress
- * line per finished target, and time it all. The mode decides what one attempt does.
- */
 const node_os_1 = __nccwpck_require__(8161);
 const node_perf_hooks_1 = __nccwpck_require__(643);
 const errors_1 = __nccwpck_require__(1240);
@@ -32270,7 +32421,8 @@ async function runFleet(mode, targets, attempt, options) {
                 name: target.name,
                 database: target.database,
                 status: 'not-started',
-                error: `the rollout stopped after ${migrationFailures} target${migrationFailures === 1 ? '' : 's'} whose migration failed (--max-failures ${limit})`,
+                error: `the rollout stopped after ${migrationFailures} target${migrationFailures === 1 ? '' : 's'} whose migration failed (the limit is ${limit})`,
+                remedies: [{ kind: 'option', option: 'maxFailures', change: 'raise' }],
                 migrations: [],
                 warnings: [],
                 attempts: 0,
@@ -32280,7 +32432,7 @@ async function runFleet(mode, targets, attempt, options) {
         if (outcome.failedMigration)
             migrationFailures++;
         done++;
-        const line = `[${done}/${targets.length}] ${target.name} (${target.database}): ${(0, report_1.describeOutcome)(outcome, mode)} (${outcome.durationMs} ms)`;
+        const line = `[${done}/${targets.length}] ${target.name} (${target.database}): ${(0, report_1.describeOutcome)(outcome, mode, options.wordRemedy)} (${outcome.durationMs} ms)`;
         if (outcome.status === 'failed' || outcome.status === 'interrupted' || outcome.status === 'refused')
             logger.error(line);
         else if (outcome.status === 'postponed' || outcome.status === 'drifted' || outcome.status === 'not-started')
@@ -32313,14 +32465,14 @@ exports.selectShard = selectShard;
 const node_crypto_1 = __nccwpck_require__(7598);
 const errors_1 = __nccwpck_require__(1240);
 /** Parses `i/n` (1 <= i <= n); `input` names the option in error messages. */
-function parseShard(text, input = '--shard') {
+function parseShard(text, input = 'the shard') {
     const match = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(text);
     if (!match)
-        throw new errors_1.ConfigurationError(`${input} must look like i/n (e.g. 2/4), got "${text}"`);
+        throw new errors_1.ConfigurationError(`${input} must look like i/n (e.g. 2/4), got "${text}"`, { option: 'shard' });
     const index = Number(match[1]);
     const count = Number(match[2]);
     if (count < 1 || index < 1 || index > count)
-        throw new errors_1.ConfigurationError(`${input} ${index}/${count}: i must be between 1 and n`);
+        throw new errors_1.ConfigurationError(`${input} ${index}/${count}: i must be between 1 and n`, { option: 'shard' });
     return { index, count };
 }
 /** The 1-based shard a target name falls in. */
@@ -32456,7 +32608,7 @@ async function syncFleet(options) {
     const started = node_perf_hooks_1.performance.now();
     const logger = options.logger ?? logger_1.silentLogger;
     const ref = options.ref ?? 'HEAD';
-    const shadowSpec = typeof options.shadow === 'object' ? options.shadow : (0, spec_1.parseShadowSpec)(options.shadow, '--shadow');
+    const shadowSpec = typeof options.shadow === 'object' ? options.shadow : (0, spec_1.parseShadowSpec)(options.shadow);
     const dryRun = !!options.dryRun;
     const diffOptions = { ...consistency_1.CONSISTENCY_DIFF_OPTIONS, ...options.diffOptions };
     const allow = (options.allow ?? []).map((text) => (0, acknowledgements_1.parseAcknowledgement)(text, 'the allow option'));
@@ -32488,6 +32640,7 @@ async function syncFleet(options) {
         retry: options.retry,
         logger,
         signal,
+        ...(options.wordRemedy ? { wordRemedy: options.wordRemedy } : {}),
     });
     const interrupted = signal.aborted
         ? { interrupted: typeof signal.reason === 'string' ? signal.reason : 'a signal' }
@@ -32561,7 +32714,12 @@ async function syncLocked(client, target, goal, options) {
     const goalFiltered = (0, filter_1.filterCatalog)(goal, options.diffOptions);
     const refused = emptyGoalRefusal(liveFiltered, goalFiltered, options);
     if (refused)
-        return { status: 'refused', statements: 0, error: (0, redact_1.redact)(`${database}: ${refused}; nothing was changed`) };
+        return {
+            status: 'refused',
+            statements: 0,
+            error: (0, redact_1.redact)(`${database}: ${refused}; nothing was changed`),
+            remedies: [empty_goal_1.ALLOW_EMPTY_GOAL],
+        };
     // Outside the transaction: enum values that later statements use must be committed before them
     // (the differ emits those ADD VALUE IF NOT EXISTS, safe to repeat); anything else that cannot run in a
     // transaction (CREATE INDEX CONCURRENTLY) goes after it, once what it needs exists.
@@ -32592,7 +32750,8 @@ async function syncLocked(client, target, goal, options) {
             sync: planned,
             prechecks,
             warnings,
-            error: (0, redact_1.redact)(`${database}: the sync: ${stopped}`),
+            error: (0, redact_1.redact)(`${database}: the sync: ${stopped.message}`),
+            remedies: stopped.remedies,
         };
     // What the statements lose, read before anything runs, so the dry run refuses as the real run does.
     const atRisk = await (0, data_at_risk_1.dataAtRisk)(client, (0, sync_losses_1.predictedLosses)(liveFiltered, goalFiltered, statements), options.acknowledged);
@@ -32604,6 +32763,7 @@ async function syncLocked(client, target, goal, options) {
             prechecks,
             warnings,
             error: (0, redact_1.redact)((0, data_at_risk_1.dataAtRiskMessage)(`${database}: the sync`, atRisk, 'nothing was changed')),
+            remedies: (0, data_at_risk_1.dataAtRiskRemedies)(atRisk),
         };
     if (options.dryRun)
         return { status: 'pending', ...counts, sync: planned, prechecks, warnings };
@@ -32742,6 +32902,7 @@ async function syncStatements(client, database, goal, options, plan) {
                         sync: planned,
                         warnings,
                         error: (0, redact_1.redact)((0, data_at_risk_1.dataAtRiskMessage)(`${database}: the sync`, atRisk, kept)),
+                        remedies: (0, data_at_risk_1.dataAtRiskRemedies)(atRisk),
                     };
                 }
                 await runEach(inside);
@@ -33061,7 +33222,7 @@ function selectGroup(targets, group, where = 'targets') {
  * to a shard, with their URLs resolved and registered with the redactor.
  */
 async function loadTargets(selection) {
-    const names = selection.names ?? { targetsFile: '--targets', databases: '--database' };
+    const names = selection.names ?? { targetsFile: 'a targets file', databases: 'databases' };
     const entries = (selection.databases ?? []).filter((line) => line.trim() !== '');
     if (selection.targetsFile && entries.length > 0)
         throw new errors_1.ConfigurationError(`give ${names.targetsFile} or ${names.databases}, not both`);
@@ -33098,13 +33259,6 @@ function selectNames(targets, only, where = 'targets') {
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.runVersionedFleet = runVersionedFleet;
 exports.compareWithVersion = compareWithVersion;
-/**
- * What apply, drift and baseline share on top of the runner: every target is worked on under the
- * migration lock, against one migration set, with the schema each version implies built once on a
- * shadow server (started only when a first target needs it, closed at the end) and compared with the
- * live schema. Each mode supplies what one locked attempt does; this module sets the run up, logs its
- * first line and assembles the report.
- */
 const node_perf_hooks_1 = __nccwpck_require__(643);
 const lock_1 = __nccwpck_require__(188);
 const diff_1 = __nccwpck_require__(9571);
@@ -33125,7 +33279,7 @@ async function runVersionedFleet(run, options, attempt) {
     const { set, targets } = options;
     const { mode, to, dryRun } = run;
     // A bad --shadow stops the run before any database is touched.
-    const shadowSpec = typeof options.shadow === 'object' ? options.shadow : (0, spec_1.parseShadowSpec)(options.shadow, '--shadow');
+    const shadowSpec = typeof options.shadow === 'object' ? options.shadow : (0, spec_1.parseShadowSpec)(options.shadow);
     const concurrency = options.concurrency ?? runner_1.DEFAULT_CONCURRENCY;
     const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
     logger.info(`${run.verb} ${plural(targets.length, 'database')} against ${plural(set.migrations.length, 'migration')} in ${set.dir} (${run.versionPhrase}), ` +
@@ -33180,6 +33334,7 @@ async function runVersionedFleet(run, options, attempt) {
             logger,
             signal,
             ...(run.maxFailures !== undefined ? { maxFailures: run.maxFailures } : {}),
+            ...(options.wordRemedy ? { wordRemedy: options.wordRemedy } : {}),
         });
         // A pre-flight that could not run stops the run as before the targets were worked on: no target changed.
         const preflight = preflightRun ? await preflightRun : undefined;
@@ -33526,6 +33681,61 @@ exports.Git = Git;
 
 /***/ }),
 
+/***/ 7845:
+/***/ ((__unused_webpack_module, exports) => {
+
+"use strict";
+
+/**
+ * The one glob syntax of db-migrate (docs/globs.md), for schema file lists (`--schema-sql`), exclude-table
+ * patterns and the check of a workflow's `paths:` filter:
+ * - `*` any characters but `/`; `**` any characters, `/` included; `**\/` any number of directories, none too;
+ * - `?` one character but `/`;
+ * - `[abc]`, `[a-z]` one character of the set, `[!abc]` one character not in it;
+ * - anything else, `.` included, matches itself.
+ */
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.isGlob = isGlob;
+exports.globToRegExp = globToRegExp;
+exports.globMatches = globMatches;
+/** Whether `text` holds glob syntax (`*`, `?` or `[`), rather than naming one thing. */
+function isGlob(text) {
+    return /[*?[]/.test(text);
+}
+/** A glob as a regular expression over the whole text. */
+function globToRegExp(glob) {
+    let out = '';
+    for (let i = 0; i < glob.length; i++) {
+        const c = glob[i];
+        if (c === '*' && glob[i + 1] === '*') {
+            const slash = glob[i + 2] === '/';
+            out += slash ? '(?:.*/)?' : '.*';
+            i += slash ? 2 : 1;
+        }
+        else if (c === '*')
+            out += '[^/]*';
+        else if (c === '?')
+            out += '[^/]';
+        else if (c === '[' && glob.indexOf(']', i + 2) > 0) {
+            const end = glob.indexOf(']', i + 2);
+            const set = glob.slice(i + 1, end);
+            const negated = set.startsWith('!');
+            out += `[${negated ? '^' : ''}${(negated ? set.slice(1) : set).replace(/[\\^\]]/g, '\\$&')}]`;
+            i = end;
+        }
+        else
+            out += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+    }
+    return new RegExp(`^${out}$`);
+}
+/** Whether `glob` matches the whole of `text`. */
+function globMatches(glob, text) {
+    return globToRegExp(glob).test(text);
+}
+
+
+/***/ }),
+
 /***/ 4843:
 /***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
 
@@ -33548,6 +33758,7 @@ var __exportStar = (this && this.__exportStar) || function(m, exports) {
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.interruptSignal = exports.finishBeforeSignalExit = exports.holdsSecret = exports.redact = void 0;
 __exportStar(__nccwpck_require__(1240), exports);
+__exportStar(__nccwpck_require__(7487), exports);
 var redact_1 = __nccwpck_require__(290);
 Object.defineProperty(exports, "redact", ({ enumerable: true, get: function () { return redact_1.redact; } }));
 Object.defineProperty(exports, "holdsSecret", ({ enumerable: true, get: function () { return redact_1.holdsSecret; } }));
@@ -33738,7 +33949,7 @@ exports.APPLY_ACTION_INPUTS = [
     },
     {
         name: 'exclude-tables',
-        description: 'Tables left out of every comparison, one a line: `table` (any schema) or `schema.table`, `*` and `?` as globs (e.g. `audit.*`)',
+        description: 'Tables left out of every comparison, one a line: `table` (any schema) or `schema.table`, each part a glob (`*`, `?`, `[...]`, docs/globs.md; e.g. `audit.*`)',
     },
     {
         name: 'include-framework-tables',
@@ -33811,7 +34022,7 @@ async function initRepository(repoDir, hints, options) {
     files.push(...(0, workflows_1.generateWorkflows)(layout, options));
     const existing = files.filter((f) => (0, node_fs_1.existsSync)((0, node_path_1.join)(root, f.path)));
     if (existing.length > 0 && !options.force && !options.dryRun) {
-        throw new errors_1.ConfigurationError(`${existing.map((f) => f.path).join(', ')} already exist${existing.length === 1 ? 's' : ''} in ${root}: nothing written (--force overwrites them)`);
+        throw new errors_1.ConfigurationError(`${existing.map((f) => f.path).join(', ')} already exist${existing.length === 1 ? 's' : ''} in ${root}: nothing written`, { remedies: [{ kind: 'option', option: 'force', value: true }] });
     }
     if (!options.dryRun) {
         for (const file of files) {
@@ -34157,7 +34368,13 @@ async function detectLayout(repoDir, hints = {}) {
     let schema;
     if (hints.schemaDir !== undefined) {
         if (!hints.schemaCommand && !hints.schemaSql?.length)
-            throw new errors_1.ConfigurationError('--schema-dir needs --schema-command or --schema-sql: how the schema is built into an empty database');
+            throw new errors_1.ConfigurationError('a schema directory needs a schema command or schema SQL files: how the schema is built into an empty database', {
+                option: 'schemaDir',
+                remedies: [
+                    { kind: 'option', option: 'schemaCommand' },
+                    { kind: 'option', option: 'schemaSql' },
+                ],
+            });
         schema = {
             schemaDir: hints.schemaDir,
             schemaCommand: hints.schemaCommand,
@@ -34177,7 +34394,7 @@ async function detectLayout(repoDir, hints = {}) {
                 about: 'schema',
                 text: 'the schema build: none found (no manage.py, create_all.py, Alembic env.py with target_metadata, schema.prisma, drizzle.config.*, ' +
                     'package.json db:schema script, schema.sql or a directory of SQL files); set schema-dir and schema-command (or schema-sql), ' +
-                    'or run init again with --schema-dir and --schema-command "<builds the schema into $DATABASE_URL>"',
+                    'or run init again naming the schema directory and the command that builds the schema into $DATABASE_URL',
             });
             schema = { schemaDir: '.', schemaCommand: exports.SCHEMA_TODO_COMMAND, why: 'nothing found: a TODO' };
         }
@@ -34197,14 +34414,14 @@ async function detectLayout(repoDir, hints = {}) {
         // A Python or Node build needs packages (SQLAlchemy, Django, drizzle-kit...): never assumed to be there.
         todos.push({
             about: 'dependencies',
-            text: `the install of what the schema build needs: no requirements.txt, pyproject.toml or lockfile found in ${schemaDir} or above it; add the step, or run init again with --install "<command>"`,
+            text: `the install of what the schema build needs: no requirements.txt, pyproject.toml or lockfile found in ${schemaDir} or above it; add the step, or run init again naming the install command`,
         });
     else
         findings.push('dependencies: none needed (the schema is SQL)');
     const branch = hints.defaultBranch ? { branch: hints.defaultBranch, why: 'given' } : await defaultBranch(git);
     findings.push(`default branch: ${branch.branch} (${branch.why})`);
     if ('todo' in branch && branch.todo)
-        todos.push({ about: 'branch', text: `${branch.todo}; or run init again with --branch <name>` });
+        todos.push({ about: 'branch', text: `${branch.todo}; or run init again naming the default branch` });
     const targetsFile = hints.targetsFile ?? TARGETS_FILES.find((f) => (0, node_fs_1.existsSync)((0, node_path_1.join)(root, f)));
     let productionUrlEnvs = [];
     let stagingUrlEnvs = [];
@@ -34251,7 +34468,6 @@ async function detectLayout(repoDir, hints = {}) {
 "use strict";
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.pathGlobMatches = pathGlobMatches;
 exports.workflowPathFromRef = workflowPathFromRef;
 exports.triggerPathsProblem = triggerPathsProblem;
 /**
@@ -34260,26 +34476,7 @@ exports.triggerPathsProblem = triggerPathsProblem;
  * by GITHUB_WORKFLOW_REF) and warn when the event's paths filter does not cover the schema-dir input.
  */
 const yaml_1 = __nccwpck_require__(1015);
-/** GitHub's path filter globs: `**` any depth, `*` within one segment, `?` one character. */
-function pathGlobMatches(pattern, path) {
-    let regex = '';
-    for (let i = 0; i < pattern.length; i++) {
-        const c = pattern[i];
-        if (c === '*' && pattern[i + 1] === '*') {
-            regex += '.*';
-            i++;
-            if (pattern[i + 1] === '/')
-                i++, (regex += '(?:/)?');
-        }
-        else if (c === '*')
-            regex += '[^/]*';
-        else if (c === '?')
-            regex += '[^/]';
-        else
-            regex += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
-    }
-    return new RegExp(`^${regex}$`).test(path);
-}
+const glob_1 = __nccwpck_require__(7845);
 /** The workflow file a run comes from, from GITHUB_WORKFLOW_REF (`owner/repo/.github/workflows/x.yml@refs/heads/main`). */
 function workflowPathFromRef(workflowRef) {
     const match = /^[^/]+\/[^/]+\/(.+?)@/.exec(workflowRef ?? '');
@@ -34306,11 +34503,11 @@ function triggerPathsProblem(workflowText, workflowPath, event, schemaDir) {
     if (!Array.isArray(paths) || paths.length === 0)
         return undefined;
     const probe = `${dir}/any-file`;
-    // Later patterns win: a `!` pattern excludes what earlier ones included.
+    // Later patterns win: a `!` pattern excludes what earlier ones included. GitHub's globs read as ours (docs/globs.md).
     let covered = false;
     for (const raw of paths.map(String)) {
         const negated = raw.startsWith('!');
-        if (pathGlobMatches(negated ? raw.slice(1) : raw, probe))
+        if ((0, glob_1.globMatches)(negated ? raw.slice(1) : raw, probe))
             covered = !negated;
     }
     if (covered)
@@ -34336,6 +34533,7 @@ exports.generateWorkflows = generateWorkflows;
  * mode, allow and timeout inputs), drift (nightly) and staging sync. Their push triggers watch the schema's
  * own paths, and the apply and drift jobs map exactly the url-env variables of the targets file.
  */
+const remedy_1 = __nccwpck_require__(7487);
 const apply_action_inputs_1 = __nccwpck_require__(983);
 const SHADOW_SERVICE = `    services:
       # Where each version's expected schema is rebuilt (a throwaway server for the job).
@@ -34490,7 +34688,8 @@ function generateWorkflows(layout, options) {
     const targetsFile = layout.targetsFile ?? 'db-targets.yml';
     const group = layout.productionGroup ? `          group: ${layout.productionGroup}\n` : '';
     const shadowUrl = 'postgresql://postgres:shadow-only-password@localhost:5432/postgres';
-    const header = '# Written by db-migrate init for this repository; edit freely (run init again with --force to regenerate).\n' +
+    const regenerate = (0, remedy_1.commandLine)({ kind: 'command', command: 'init', options: [{ option: 'force' }] });
+    const header = `# Written by db-migrate init for this repository; edit freely (${regenerate} regenerates it).\n` +
         todoLines(layout, '');
     const create = `${header}name: create migration
 
@@ -34816,10 +35015,9 @@ __exportStar(__nccwpck_require__(1318), exports);
 "use strict";
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.lintMigrations = exports.VOLATILE_FUNCTIONS = exports.LINT_HAZARD_CODES = void 0;
+exports.lintMigrations = exports.LINT_HAZARD_CODES = void 0;
 var lint_1 = __nccwpck_require__(4044);
 Object.defineProperty(exports, "LINT_HAZARD_CODES", ({ enumerable: true, get: function () { return lint_1.LINT_HAZARD_CODES; } }));
-Object.defineProperty(exports, "VOLATILE_FUNCTIONS", ({ enumerable: true, get: function () { return lint_1.VOLATILE_FUNCTIONS; } }));
 Object.defineProperty(exports, "lintMigrations", ({ enumerable: true, get: function () { return lint_1.lintMigrations; } }));
 
 
@@ -34831,7 +35029,7 @@ Object.defineProperty(exports, "lintMigrations", ({ enumerable: true, get: funct
 "use strict";
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.VOLATILE_FUNCTIONS = exports.LINT_HAZARD_CODES = void 0;
+exports.LINT_HAZARD_CODES = void 0;
 exports.lintMigrations = lintMigrations;
 /**
  * The lint of migration SQL for operations that hurt a live database: data loss, table rewrites, locks
@@ -34848,6 +35046,7 @@ exports.lintMigrations = lintMigrations;
  * when it calls one of VOLATILE_FUNCTIONS or a function created VOLATILE by the linted migrations.
  */
 const lock_retry_1 = __nccwpck_require__(243);
+const volatile_functions_1 = __nccwpck_require__(3633);
 const hazards_1 = __nccwpck_require__(3158);
 const pg_parser_1 = __nccwpck_require__(510);
 const sql_migrate_syntax_1 = __nccwpck_require__(8797);
@@ -34869,35 +35068,13 @@ exports.LINT_HAZARD_CODES = new Set([
     'changes-access',
     'replica-identity',
 ]);
-/** Built-in functions that are VOLATILE in pg_proc and commonly used in defaults (each call differs, so every row is written). */
-exports.VOLATILE_FUNCTIONS = new Set([
-    'clock_timestamp',
-    'timeofday',
-    'random',
-    'random_normal',
-    'setseed',
-    'gen_random_uuid',
-    'gen_random_bytes',
-    'uuid_generate_v1',
-    'uuid_generate_v1mc',
-    'uuid_generate_v4',
-    'uuidv4',
-    'uuidv7',
-    'nextval',
-    'currval',
-    'lastval',
-    'txid_current',
-    'pg_current_xact_id',
-    'crypt',
-    'gen_salt',
-]);
 const SERIAL_TYPES = new Set(['serial', 'serial2', 'serial4', 'serial8', 'smallserial', 'bigserial']);
 /** Lints the Up and Down sections of migrations in the order they apply (oldest first: tables created by an earlier one count as new). */
 async function lintMigrations(migrations, options = {}) {
     await (0, pg_parser_1.loadPgParser)();
     const findings = [];
     const createdByUp = new Set();
-    const volatileFunctions = new Set(exports.VOLATILE_FUNCTIONS);
+    const volatileFunctions = new Set(volatile_functions_1.VOLATILE_FUNCTIONS);
     // The Up sections one after the other build on each other: a CHECK (col IS NOT NULL) added NOT VALID by
     // one and validated by a later one lets SET NOT NULL skip its scan.
     const notNullChecks = new NotNullChecks();
@@ -34919,7 +35096,7 @@ class NotNullChecks {
 }
 /** The format_type spelling of a parsed type name for the string types whose changes may skip the rewrite; undefined for others. */
 function stringTypeName(typeName) {
-    const name = typeName?.names?.at(-1)?.String?.sval;
+    const name = (0, pg_parser_1.lastName)(typeName?.names);
     const mods = typeName?.typmods ?? [];
     if (typeName?.arrayBounds)
         return undefined;
@@ -34948,15 +35125,6 @@ function keepsValuesWithoutRewrite(from, to) {
 function tableKey(name) {
     return name.includes('.') ? name : `public.${name}`;
 }
-const deepSome = (node, test) => {
-    if (Array.isArray(node))
-        return node.some((n) => deepSome(n, test));
-    if (node === null || typeof node !== 'object')
-        return false;
-    if (test(node))
-        return true;
-    return Object.values(node).some((v) => deepSome(v, test));
-};
 const OBJECT_WORDS = {
     OBJECT_TABLE: 'table',
     OBJECT_COLUMN: 'column',
@@ -34977,6 +35145,10 @@ const OBJECT_WORDS = {
     OBJECT_FOREIGN_TABLE: 'foreign table',
     OBJECT_AGGREGATE: 'aggregate',
 };
+/** `table` for OBJECT_TABLE: an object type as a word. */
+function objectWord(type) {
+    return OBJECT_WORDS[type ?? ''] ?? String(type).replace('OBJECT_', '').toLowerCase();
+}
 const RENAMES_BREAKING_CODE = new Set([
     'OBJECT_TABLE',
     'OBJECT_COLUMN',
@@ -35003,10 +35175,8 @@ function roleNames(roles) {
 }
 /** `grants SELECT, INSERT on table public.t to bob`: what a GRANT or REVOKE (or its default-privileges form) changes. */
 function grantText(n) {
-    const privileges = (n.privileges ?? [])
-        .map((p) => String(p.AccessPriv?.priv_name ?? '').toUpperCase())
-        .join(', ') || 'ALL';
-    const kind = OBJECT_WORDS[n.objtype] ?? String(n.objtype).replace('OBJECT_', '').toLowerCase();
+    const privileges = (n.privileges ?? []).map((p) => String(p.AccessPriv?.priv_name ?? '').toUpperCase()).join(', ') || 'ALL';
+    const kind = objectWord(n.objtype);
     const objects = (n.objects ?? []).map((o) => o.RangeVar
         ? (0, pg_parser_1.relationName)(o.RangeVar)
         : o.String
@@ -35073,8 +35243,8 @@ class SectionLint {
             this.statement(statement, s, end, line, later);
         });
     }
-    add(level, code, message, line) {
-        this.findings.push({ code, level, message, file: this.file, line, section: this.section });
+    add(level, code, message, line, about = {}) {
+        this.findings.push({ code, level, message, file: this.file, line, section: this.section, ...about });
     }
     hazard(hazard, line, options = {}) {
         // In Down, losing what the file's own Up created is what reverting it means: noted, not warned.
@@ -35082,7 +35252,11 @@ class SectionLint {
         const message = hazard.message +
             (options.hint ? ` (${options.hint})` : '') +
             (reverted ? ' (this Down reverts what the Up created)' : '');
-        this.add(reverted ? 'notice' : 'warning', hazard.code, message, line);
+        const about = {
+            ...(hazard.object ? { object: hazard.object } : {}),
+            ...(hazard.acknowledgedAs ? { acknowledgedAs: hazard.acknowledgedAs } : {}),
+        };
+        this.add(reverted ? 'notice' : 'warning', hazard.code, message, line, about);
     }
     refusedInTransaction(what, line) {
         if (this.migrationSection.noTransaction)
@@ -35095,24 +35269,24 @@ class SectionLint {
             return;
         this.lockNoted = true;
         this.add('notice', 'missing-lock-timeout', `locks ${table} with no lock_timeout set before it: queued behind a long query, the lock blocks every other ` +
-            `session on the table. db-migrate apply, up, down and sync set one (--lock-timeout, default ${lock_retry_1.DEFAULT_LOCK_TIMEOUT_MS} ms) and retry; ` +
+            `session on the table. db-migrate apply, up, down and sync set one (the lock timeout option, default ${lock_retry_1.DEFAULT_LOCK_TIMEOUT_MS} ms) and retry; ` +
             `if the file also runs elsewhere (sql-migrate, psql), add "SET lock_timeout = '1s';" before it`, line);
     }
     isNew(table) {
         return this.created.has(tableKey(table));
     }
     statement(statement, s, end, line, later) {
-        const n = s.node;
-        switch (s.kind) {
+        const { kind, node: n } = s;
+        switch (kind) {
             case 'VariableSetStmt':
                 if (n.name === 'lock_timeout')
                     this.lockTimeoutSet = n.kind !== 'VAR_RESET';
                 return;
             case 'CreateStmt':
                 for (const e of n.tableElts ?? []) {
-                    const type = e.ColumnDef ? stringTypeName(e.ColumnDef.typeName) : undefined;
+                    const type = stringTypeName(e.ColumnDef?.typeName);
                     if (type)
-                        this.columnTypes.set(`${tableKey((0, pg_parser_1.relationName)(n.relation))}.${e.ColumnDef.colname}`, type);
+                        this.columnTypes.set(`${tableKey((0, pg_parser_1.relationName)(n.relation))}.${e.ColumnDef?.colname}`, type);
                 }
                 this.created.add(tableKey((0, pg_parser_1.relationName)(n.relation)));
                 if (this.section === 'up')
@@ -35126,9 +35300,8 @@ class SectionLint {
                 }
                 return;
             case 'CreateFunctionStmt': {
-                const volatility = n.options?.find((o) => o.DefElem?.defname === 'volatility')
-                    ?.DefElem.arg?.String?.sval;
-                const name = n.funcname.at(-1)?.String?.sval;
+                const volatility = n.options?.find((o) => o.DefElem?.defname === 'volatility')?.DefElem?.arg?.String?.sval;
+                const name = (0, pg_parser_1.lastName)(n.funcname) ?? '';
                 if (volatility === undefined || volatility === 'volatile')
                     this.volatileFunctions.add(name);
                 else
@@ -35138,7 +35311,7 @@ class SectionLint {
             case 'IndexStmt': {
                 const table = (0, pg_parser_1.relationName)(n.relation);
                 if (this.section === 'up' && n.idxname)
-                    this.upCreated.add(`index:${tableKey(n.relation.schemaname ? `${n.relation.schemaname}.${n.idxname}` : n.idxname)}`);
+                    this.upCreated.add(`index:${tableKey(n.relation?.schemaname ? `${n.relation.schemaname}.${n.idxname}` : n.idxname)}`);
                 if (n.concurrent)
                     return this.refusedInTransaction('CREATE INDEX CONCURRENTLY', line);
                 if (this.isNew(table))
@@ -35150,9 +35323,9 @@ class SectionLint {
             }
             case 'ReindexStmt': {
                 const concurrently = n.params?.some((p) => p.DefElem?.defname === 'concurrently');
-                const wide = ['REINDEX_OBJECT_SCHEMA', 'REINDEX_OBJECT_DATABASE', 'REINDEX_OBJECT_SYSTEM'].includes(n.kind);
+                const wide = ['REINDEX_OBJECT_SCHEMA', 'REINDEX_OBJECT_DATABASE', 'REINDEX_OBJECT_SYSTEM'].includes(n.kind ?? '');
                 if (concurrently || wide)
-                    return this.refusedInTransaction(`REINDEX ${concurrently ? 'CONCURRENTLY' : n.kind.replace('REINDEX_OBJECT_', '')}`, line);
+                    return this.refusedInTransaction(`REINDEX ${concurrently ? 'CONCURRENTLY' : String(n.kind).replace('REINDEX_OBJECT_', '')}`, line);
                 const target = n.relation ? (0, pg_parser_1.relationName)(n.relation) : String(n.name ?? '');
                 return this.hazard(hazards_1.hazards.blocksWrites(`the indexes of ${target} again (REINDEX)`), line, {
                     hint: 'use REINDEX CONCURRENTLY in a notransaction migration',
@@ -35163,11 +35336,9 @@ class SectionLint {
             case 'GrantStmt':
                 return this.hazard(hazards_1.hazards.changesAccess(grantText(n)), line);
             case 'AlterDefaultPrivilegesStmt':
-                return this.hazard(hazards_1.hazards.changesAccess(`${grantText(n.action)} (default privileges of objects created later)`), line);
+                return this.hazard(hazards_1.hazards.changesAccess(`${grantText(n.action ?? {})} (default privileges of objects created later)`), line);
             case 'GrantRoleStmt': {
-                const granted = (n.granted_roles ?? [])
-                    .map((r) => r.AccessPriv?.priv_name)
-                    .join(', ');
+                const granted = (n.granted_roles ?? []).map((r) => r.AccessPriv?.priv_name).join(', ');
                 return this.hazard(hazards_1.hazards.changesAccess(`${n.is_grant ? 'grants' : 'revokes'} membership in ${granted} ${n.is_grant ? 'to' : 'from'} ${roleNames(n.grantee_roles)}`), line);
             }
             case 'CreatePolicyStmt':
@@ -35184,7 +35355,7 @@ class SectionLint {
                     return this.hazard(hazards_1.hazards.renames(`value '${n.oldVal}' of ${type}`, `'${n.newVal}'`), line);
                 if (this.migrationSection.noTransaction)
                     return;
-                const user = later.find((l) => deepSome(l.s.node, (x) => x.A_Const?.sval?.sval === n.newVal));
+                const user = later.find((l) => (0, pg_parser_1.deepSome)(l.s.node, (x) => x.A_Const?.sval?.sval === n.newVal));
                 if (user)
                     this.hazard(hazards_1.hazards.enumValueUsedInTransaction(`value '${n.newVal}' to ${type}`, (0, pg_parser_1.fileLineAt)(user.statement, user.s.offset)), line, {
                         hint: 'add the value in a migration of its own, before the one that uses it: it commits there, in its own transaction',
@@ -35200,7 +35371,7 @@ class SectionLint {
                 return;
             }
             case 'TruncateStmt':
-                for (const r of n.relations) {
+                for (const r of n.relations ?? []) {
                     const table = (0, pg_parser_1.relationName)(r.RangeVar);
                     if (this.isNew(table))
                         continue;
@@ -35213,7 +35384,7 @@ class SectionLint {
                 const table = (0, pg_parser_1.relationName)(n.relation);
                 if (n.whereClause || this.isNew(table))
                     return;
-                const hazard = s.kind === 'DeleteStmt' ? hazards_1.hazards.deletesRows('deletes', table) : hazards_1.hazards.updatesEveryRow(table);
+                const hazard = kind === 'DeleteStmt' ? hazards_1.hazards.deletesRows('deletes', table) : hazards_1.hazards.updatesEveryRow(table);
                 return this.hazard(hazard, line, { createdByUp: tableKey(table) });
             }
             case 'VacuumStmt': {
@@ -35223,7 +35394,7 @@ class SectionLint {
                 this.refusedInTransaction(full ? 'VACUUM FULL' : 'VACUUM', line);
                 if (!full)
                     return;
-                const tables = (n.rels ?? []).map((r) => (0, pg_parser_1.relationName)(r.VacuumRelation.relation));
+                const tables = (n.rels ?? []).map((r) => (0, pg_parser_1.relationName)(r.VacuumRelation?.relation));
                 this.hazard(hazards_1.hazards.rewritesWholeTable('VACUUM FULL', tables.length > 0 ? tables.join(', ') : 'every table of the database'), line);
                 return;
             }
@@ -35251,14 +35422,14 @@ class SectionLint {
         }
     }
     drop(n, line) {
-        const kind = OBJECT_WORDS[n.removeType] ?? String(n.removeType).replace('OBJECT_', '').toLowerCase();
+        const kind = objectWord(n.removeType);
         if (n.concurrent)
             this.refusedInTransaction(`DROP ${kind.toUpperCase()} CONCURRENTLY`, line);
         for (const object of n.objects ?? []) {
             const name = object.List
                 ? (0, pg_parser_1.nameOf)(object.List.items)
                 : object.String
-                    ? object.String.sval
+                    ? String(object.String.sval)
                     : object.TypeName
                         ? (0, pg_parser_1.nameOf)(object.TypeName.names)
                         : object.ObjectWithArgs
@@ -35267,12 +35438,12 @@ class SectionLint {
             if (n.removeType === 'OBJECT_TABLE') {
                 if (this.created.delete(tableKey(name)))
                     continue;
-                this.hazard(hazards_1.hazards.dropsData(`table ${name}`), line, { createdByUp: tableKey(name) });
+                this.hazard(hazards_1.hazards.dropsData(`table ${name}`, name), line, { createdByUp: tableKey(name) });
                 this.locks(name, line);
             }
             else if (n.removeType === 'OBJECT_POLICY') {
-                const items = object.List.items;
-                this.hazard(hazards_1.hazards.changesAccess(`drops policy ${items.at(-1).String.sval} on ${(0, pg_parser_1.nameOf)(items.slice(0, -1))}`), line);
+                const items = (0, pg_parser_1.listItems)(object);
+                this.hazard(hazards_1.hazards.changesAccess(`drops policy ${(0, pg_parser_1.lastName)(items)} on ${(0, pg_parser_1.nameOf)(items.slice(0, -1))}`), line);
             }
             else if (n.removeType === 'OBJECT_INDEX' && !n.concurrent) {
                 // CONCURRENTLY takes no lock that blocks queries.
@@ -35297,16 +35468,16 @@ class SectionLint {
                 'OBJECT_PROCEDURE',
                 'OBJECT_EXTENSION',
                 'OBJECT_AGGREGATE',
-            ].includes(n.removeType)) {
+            ].includes(n.removeType ?? '')) {
                 this.hazard(hazards_1.hazards.dropsObject(`${kind} ${name}`), line);
             }
         }
     }
     rename(n, line) {
         // Names that running code uses in its queries; an index, constraint or type name it hardly ever does.
-        if (!RENAMES_BREAKING_CODE.has(n.renameType))
+        if (!RENAMES_BREAKING_CODE.has(n.renameType ?? ''))
             return;
-        const kind = OBJECT_WORDS[n.renameType] ?? String(n.renameType).replace('OBJECT_', '').toLowerCase();
+        const kind = objectWord(n.renameType);
         const table = n.relation ? (0, pg_parser_1.relationName)(n.relation) : undefined;
         if (table !== undefined && this.isNew(table))
             return;
@@ -35324,17 +35495,19 @@ class SectionLint {
             const o = n.object;
             what = `${kind} ${o?.List ? (0, pg_parser_1.nameOf)(o.List.items) : o?.String ? o.String.sval : o?.ObjectWithArgs ? (0, pg_parser_1.nameOf)(o.ObjectWithArgs.objname) : '?'}`;
         }
-        this.hazard(hazards_1.hazards.renames(what, n.newname), line);
+        this.hazard(hazards_1.hazards.renames(what, String(n.newname)), line);
     }
     alterTable(statement, s, end, line) {
+        if (s.kind !== 'AlterTableStmt')
+            return;
         const n = s.node;
         if (n.objtype !== undefined && n.objtype !== 'OBJECT_TABLE')
             return;
         const table = (0, pg_parser_1.relationName)(n.relation);
-        const cmds = (n.cmds ?? []).map((c) => c.AlterTableCmd);
+        const cmds = (n.cmds ?? []).flatMap((c) => (c.AlterTableCmd ? [c.AlterTableCmd] : []));
         const isNew = this.isNew(table);
         for (const c of cmds) {
-            const access = ROW_SECURITY_ACTIONS[c.subtype];
+            const access = ROW_SECURITY_ACTIONS[c.subtype ?? ''];
             if (access)
                 this.hazard(hazards_1.hazards.changesAccess(`${access} on ${table}`), line);
         }
@@ -35342,7 +35515,7 @@ class SectionLint {
             if (this.section === 'up')
                 for (const c of cmds)
                     if (c.subtype === 'AT_AddColumn')
-                        this.upCreated.add(`${tableKey(table)}.${c.def.ColumnDef.colname}`);
+                        this.upCreated.add(`${tableKey(table)}.${c.def?.ColumnDef?.colname}`);
             return;
         }
         const lines = this.actionLines(statement, s, end, cmds.length) ?? cmds.map(() => line);
@@ -35362,19 +35535,18 @@ class SectionLint {
         const key = (name) => `${tableKey(table)}.${name}`;
         switch (cmd.subtype) {
             case 'AT_AddColumn': {
-                const def = cmd.def.ColumnDef;
+                const def = cmd.def?.ColumnDef ?? {};
                 if (this.section === 'up')
                     this.upCreated.add(key(def.colname));
                 const added = stringTypeName(def.typeName);
                 if (added)
                     this.columnTypes.set(key(def.colname), added);
-                const constraints = (def.constraints ?? []).map((c) => c.Constraint);
+                const constraints = (def.constraints ?? []).flatMap((c) => (c.Constraint ? [c.Constraint] : []));
                 const has = (type) => constraints.find((c) => c.contype === type);
-                const typeName = def.typeName?.names?.at(-1)?.String?.sval;
+                const typeName = (0, pg_parser_1.lastName)(def.typeName?.names);
                 const defaultExpr = has('CONSTR_DEFAULT')?.raw_expr;
                 const volatileDefault = defaultExpr !== undefined &&
-                    deepSome(defaultExpr, (x) => x.FuncCall !== undefined &&
-                        this.volatileFunctions.has(x.FuncCall.funcname.at(-1)?.String?.sval));
+                    (0, pg_parser_1.deepSome)(defaultExpr, (x) => x.FuncCall !== undefined && this.volatileFunctions.has((0, pg_parser_1.lastName)(x.FuncCall.funcname) ?? ''));
                 if (has('CONSTR_GENERATED'))
                     this.hazard(hazards_1.hazards.generatedStoredColumn(column(def.colname)), line);
                 else if (has('CONSTR_IDENTITY'))
@@ -35391,9 +35563,11 @@ class SectionLint {
                 return;
             }
             case 'AT_DropColumn':
-                return this.hazard(hazards_1.hazards.dropsData(column(cmd.name)), line, { createdByUp: key(cmd.name) });
+                return this.hazard(hazards_1.hazards.dropsData(column(cmd.name), `${table}.${cmd.name}`), line, {
+                    createdByUp: key(cmd.name),
+                });
             case 'AT_AlterColumnType': {
-                const def = cmd.def.ColumnDef;
+                const def = cmd.def?.ColumnDef ?? {};
                 const from = this.columnTypes.get(key(cmd.name));
                 const to = stringTypeName(def.typeName);
                 this.columnTypes.delete(key(cmd.name));
@@ -35401,8 +35575,7 @@ class SectionLint {
                     this.columnTypes.set(key(cmd.name), to);
                 // USING the column itself (as the differ writes it), or none: the values stay as they are.
                 const using = def.raw_default;
-                const plainUsing = !using ||
-                    [using, using.TypeCast?.arg].some((x) => x?.ColumnRef && x.ColumnRef.fields.at(-1)?.String?.sval === cmd.name);
+                const plainUsing = !using || [using, using.TypeCast?.arg].some((x) => x?.ColumnRef && (0, pg_parser_1.lastName)(x.ColumnRef.fields) === cmd.name);
                 if (from && to && !def.collClause && plainUsing && keepsValuesWithoutRewrite(from, to))
                     return;
                 return this.hazard(hazards_1.hazards.rewritesTable(column(cmd.name)), line);
@@ -35419,9 +35592,9 @@ class SectionLint {
             case 'AT_SetUnLogged':
                 return this.hazard(hazards_1.hazards.setsPersistence(`table ${table}`, 'UNLOGGED'), line);
             case 'AT_ReplicaIdentity': {
-                const r = cmd.def.ReplicaIdentityStmt;
-                const identity = { d: 'DEFAULT', n: 'NOTHING', f: 'FULL' }[r.identity_type] ??
-                    `USING INDEX ${r.name}`;
+                const r = cmd.def?.ReplicaIdentityStmt;
+                const identity = { d: 'DEFAULT', n: 'NOTHING', f: 'FULL' }[r?.identity_type ?? ''] ??
+                    `USING INDEX ${r?.name}`;
                 return this.hazard(hazards_1.hazards.replicaIdentity(table, identity), line);
             }
             case 'AT_ValidateConstraint': {
@@ -35431,21 +35604,19 @@ class SectionLint {
                 return this.hazard(hazards_1.hazards.validatesExistingRows(`constraint ${cmd.name} on ${table}`), line);
             }
             case 'AT_AddConstraint': {
-                const c = cmd.def.Constraint;
+                const c = cmd.def?.Constraint ?? {};
                 const kind = {
                     CONSTR_CHECK: 'CHECK',
                     CONSTR_FOREIGN: 'FOREIGN KEY',
                     CONSTR_UNIQUE: 'UNIQUE',
                     CONSTR_PRIMARY: 'PRIMARY KEY',
                     CONSTR_EXCLUSION: 'EXCLUDE',
-                }[c.contype];
+                }[c.contype ?? ''];
                 if (!kind)
                     return;
                 const what = `${kind} constraint ${c.conname ? `${c.conname} ` : ''}to ${table}`;
                 const nullTest = c.raw_expr?.NullTest;
-                const checked = nullTest?.nulltesttype === 'IS_NOT_NULL'
-                    ? nullTest.arg?.ColumnRef?.fields?.at(-1)?.String?.sval
-                    : undefined;
+                const checked = nullTest?.nulltesttype === 'IS_NOT_NULL' ? (0, pg_parser_1.lastName)(nullTest.arg?.ColumnRef?.fields) : undefined;
                 if (kind === 'CHECK' && checked && c.conname) {
                     this.notNullChecks.checks.set(`${tableKey(table)}.${c.conname}`, checked);
                     if (!c.skip_validation)
@@ -35622,10 +35793,6 @@ exports.ADOPTION_FILE_NAME = 'db-migrate.json';
 function adoptionPath(dir) {
     return (0, node_path_1.join)(dir, exports.ADOPTION_FILE_NAME);
 }
-function keyLine(text, key) {
-    const index = text.search(new RegExp(`"${key}"\\s*:`));
-    return index < 0 ? '' : ` line ${text.slice(0, index).split('\n').length}`;
-}
 function parseAdoption(path, text) {
     let value;
     try {
@@ -35633,14 +35800,15 @@ function parseAdoption(path, text) {
     }
     catch (error) {
         const offset = (0, json_position_1.jsonErrorOffset)(text);
-        const where = offset === undefined ? '' : ` line ${text.slice(0, offset).split('\n').length}`;
-        throw new errors_1.ConfigurationError(`${path}${where}: not valid JSON (${error.message.replace(/\s+/g, ' ')})`);
+        const line = offset === undefined ? undefined : (0, json_position_1.lineAt)(text, offset);
+        throw new errors_1.ConfigurationError(`${path}${line ? ` line ${line}` : ''}: not valid JSON (${error.message.replace(/\s+/g, ' ')})`, { file: path, line: line ?? 1 });
     }
     if (typeof value !== 'object' || value === null || Array.isArray(value))
-        throw new errors_1.ConfigurationError(`${path}: expected a JSON object`);
+        throw new errors_1.ConfigurationError(`${path}: expected a JSON object`, { file: path, line: 1 });
     const record = value;
     const bad = (key, expected) => {
-        throw new errors_1.ConfigurationError(`${path}${keyLine(text, key)}: "${key}" must be ${expected} (the record db-migrate adopt writes)`);
+        const line = (0, json_position_1.jsonKeyLine)(text, key);
+        throw new errors_1.ConfigurationError(`${path}${line ? ` line ${line}` : ''}: "${key}" must be ${expected} (the record db-migrate adopt writes)`, { file: path, line: line ?? 1 });
     };
     if (typeof record.adopted_through !== 'string')
         bad('adopted_through', 'the file name of the last migration of the adopted history');
@@ -35802,7 +35970,9 @@ const names = (sha, given) => sha.toLowerCase() === given.toLowerCase() || (give
  */
 async function repointCommit(dir, from, to) {
     if (!/^[0-9a-f]{7,64}$/i.test(from))
-        throw new errors_1.ConfigurationError(`--from "${from}" must be a commit sha (7 to 64 hex digits)`);
+        throw new errors_1.ConfigurationError(`the commit to repoint from, "${from}", must be a commit sha (7 to 64 hex digits)`, {
+            option: 'from',
+        });
     let entries;
     try {
         entries = (await (0, promises_1.readdir)(dir)).filter(naming_1.isMetadataFileName).sort();
@@ -35869,7 +36039,7 @@ const INVISIBLE_CHARACTER = /[\u00A0\u1680\u2000-\u200B\u2028\u2029\u202F\u205F\
 /** Parses a migration file, or throws a ConfigurationError naming `source` and the line at fault. */
 function parseMigrationFile(source, text) {
     const fail = (line, message) => {
-        throw new errors_1.ConfigurationError(`${source} line ${line}: ${message}`);
+        throw new errors_1.ConfigurationError(`${source} line ${line}: ${message}`, { file: source, line });
     };
     // sql-migrate reads the marker behind a BOM as text before the first marker: it skips the section (and
     // applies a file with a Down section as if its Up were empty).
@@ -35988,7 +36158,7 @@ function parseMigrationFile(source, text) {
     }
     const up = sections.Up;
     if (!up)
-        throw new errors_1.ConfigurationError(`${source}: no "${sql_migrate_syntax_1.UP_MARKER}" section`);
+        throw new errors_1.ConfigurationError(`${source}: no "${sql_migrate_syntax_1.UP_MARKER}" section`, { file: source });
     const section = (s) => ({
         statements: s.statements,
         noTransaction: s.noTransaction,
@@ -36074,6 +36244,8 @@ function formatStatement(statement) {
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.jsonErrorOffset = jsonErrorOffset;
+exports.lineAt = lineAt;
+exports.jsonKeyLine = jsonKeyLine;
 /**
  * Where JSON.parse gave up. V8 names the offset for some errors only ("Unexpected token" has none),
  * so a strict JSON scanner finds the first offset that cannot be valid JSON.
@@ -36184,6 +36356,15 @@ function jsonErrorOffset(text) {
         throw offset;
     }
 }
+/** The 1-based line of `offset` in `text`. */
+function lineAt(text, offset) {
+    return text.slice(0, offset).split('\n').length;
+}
+/** The 1-based line where `"key":` first appears in a JSON text, for pointing at a field; undefined when absent. */
+function jsonKeyLine(text, key) {
+    const index = text.search(new RegExp(`"${key}"\\s*:`));
+    return index < 0 ? undefined : lineAt(text, index);
+}
 
 
 /***/ }),
@@ -36247,11 +36428,6 @@ function lineAndColumn(text, offset) {
     const before = text.slice(0, offset).split('\n');
     return `line ${before.length} column ${before[before.length - 1].length + 1}`;
 }
-/** The line where `"key":` appears, for pointing at a bad field. */
-function keyLine(text, key) {
-    const index = text.search(new RegExp(`"${key}"\\s*:`));
-    return index < 0 ? '' : ` ${lineAndColumn(text, index).split(' column')[0]}`;
-}
 /** Parses and checks a metadata file, or throws a ConfigurationError naming `source` and the position. */
 function parseMetadata(source, text) {
     let value;
@@ -36262,14 +36438,21 @@ function parseMetadata(source, text) {
         const message = error.message;
         const offset = (0, json_position_1.jsonErrorOffset)(text);
         const where = offset === undefined ? '' : ` ${lineAndColumn(text, offset)}`;
-        throw new errors_1.ConfigurationError(`${source}${where}: not valid JSON (${message.replace(/\s+/g, ' ')})`);
+        throw new errors_1.ConfigurationError(`${source}${where}: not valid JSON (${message.replace(/\s+/g, ' ')})`, {
+            file: source,
+            ...(offset === undefined ? {} : { line: (0, json_position_1.lineAt)(text, offset) }),
+        });
     }
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-        throw new errors_1.ConfigurationError(`${source}: expected a JSON object`);
+        throw new errors_1.ConfigurationError(`${source}: expected a JSON object`, { file: source, line: 1 });
     }
     const record = value;
     const bad = (key, expected) => {
-        throw new errors_1.ConfigurationError(`${source}${keyLine(text, key)}: "${key}" must be ${expected}`);
+        const line = (0, json_position_1.jsonKeyLine)(text, key);
+        throw new errors_1.ConfigurationError(`${source}${line ? ` line ${line}` : ''}: "${key}" must be ${expected}`, {
+            file: source,
+            line: line ?? 1,
+        });
     };
     if (!Number.isSafeInteger(record.version) || record.version < 1)
         bad('version', 'a positive integer');
@@ -36390,7 +36573,10 @@ exports.loadPgParser = loadPgParser;
 exports.parseSql = parseSql;
 exports.fileLineAt = fileLineAt;
 exports.nameOf = nameOf;
+exports.lastName = lastName;
 exports.relationName = relationName;
+exports.listItems = listItems;
+exports.deepSome = deepSome;
 class SqlSyntaxError extends Error {
     /** Character offset in the parsed text that PostgreSQL's parser points at. */
     offset;
@@ -36463,12 +36649,9 @@ function parseSql(sql) {
     }
     const bytes = Buffer.from(sql, 'utf8');
     return (tree.stmts ?? []).map((s) => {
-        const kind = Object.keys(s.stmt)[0];
-        return {
-            kind,
-            node: s.stmt[kind],
-            offset: firstToken(sql, charOffset(sql, bytes, s.stmt_location ?? 0)),
-        };
+        const [kind, node] = Object.entries(s.stmt)[0];
+        // The wrapper's one key names the type of its value: the pair is a ParsedSql by construction.
+        return { kind, node, offset: firstToken(sql, charOffset(sql, bytes, s.stmt_location ?? 0)) };
     });
 }
 /** The file line of a character offset in a migration statement's SQL. */
@@ -36480,11 +36663,32 @@ function fileLineAt(statement, offset) {
 function nameOf(parts) {
     return (parts ?? []).map((p) => p.String?.sval ?? '').join('.');
 }
+/** The last part of a qualified name (`String` nodes): `now` of `pg_catalog.now`. */
+function lastName(parts) {
+    return parts?.at(-1)?.String?.sval;
+}
 /** A table name from a RangeVar: `schema.table`, or just `table` when written unqualified. */
 function relationName(range) {
     if (!range)
         return '?';
     return range.schemaname ? `${range.schemaname}.${range.relname}` : String(range.relname);
+}
+/** The nodes of a `List` node's items, or of a node list itself. */
+function listItems(node) {
+    return node?.List?.items ?? [];
+}
+/**
+ * Whether `test` holds for `node` or any node below it (a wrapper `{ Type: fields }` at any depth, arrays
+ * included). The tree is JSON: every object in it is read as a node, which is what libpg-query makes it.
+ */
+function deepSome(node, test) {
+    if (Array.isArray(node))
+        return node.some((x) => deepSome(x, test));
+    if (typeof node !== 'object' || node === null)
+        return false;
+    if (test(node))
+        return true;
+    return Object.values(node).some((x) => deepSome(x, test));
 }
 
 
@@ -36692,8 +36896,9 @@ function scanSql(text) {
 "use strict";
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.ADOPT_HINT = void 0;
 exports.goalShaOf = goalShaOf;
-exports.adoptHint = adoptHint;
+exports.adoptRemedy = adoptRemedy;
 exports.listMigrationDir = listMigrationDir;
 exports.readTextFile = readTextFile;
 exports.readMigrationDir = readMigrationDir;
@@ -36703,6 +36908,7 @@ const promises_1 = __nccwpck_require__(1455);
 const node_path_1 = __nccwpck_require__(6760);
 const errors_1 = __nccwpck_require__(1240);
 const format_1 = __nccwpck_require__(6994);
+const json_position_1 = __nccwpck_require__(6787);
 const transaction_control_1 = __nccwpck_require__(1545);
 const adoption_1 = __nccwpck_require__(7933);
 const metadata_1 = __nccwpck_require__(6132);
@@ -36713,10 +36919,18 @@ function goalShaOf(set, migration) {
     return (migration.metadata?.goal_sha?.trim() ||
         (set.adoption?.adopted_through === migration.fileName ? set.adoption.goal_sha : undefined));
 }
-/** What to do with a history numbered by timestamps or by hand that db-migrate has not adopted yet. */
-function adoptHint(dir) {
-    return (`if these files come from sql-migrate (timestamped names) or were written by hand before db-migrate, adopt them as they are: ` +
-        `db-migrate adopt --dir ${dir} --commit <sha of the schema-source commit they build> (see docs/adopting.md)`);
+/** What to do with a history numbered by timestamps or by hand that db-migrate has not adopted yet (adoptRemedy says how). */
+exports.ADOPT_HINT = 'if these files come from sql-migrate (timestamped names) or were written by hand before db-migrate, adopt them as they are (see docs/adopting.md)';
+/** Adopt the history in `dir` as it is. */
+function adoptRemedy(dir) {
+    return {
+        kind: 'command',
+        command: 'adopt',
+        options: [
+            { option: 'dir', value: dir },
+            { option: 'commit', value: '<sha of the schema-source commit they build>' },
+        ],
+    };
 }
 async function listFiles(dir) {
     return (await listMigrationDir(dir)).files;
@@ -36807,29 +37021,29 @@ async function readTextFile(path) {
     }
     catch (error) {
         const code = error.code;
+        const file = { file: path };
         if (code === 'ENOENT')
-            throw new errors_1.ConfigurationError(`${path} does not exist (a dangling symbolic link?)`);
+            throw new errors_1.ConfigurationError(`${path} does not exist (a dangling symbolic link?)`, file);
         if (code === 'EISDIR')
-            throw new errors_1.ConfigurationError(`${path} is a directory, not a file`);
+            throw new errors_1.ConfigurationError(`${path} is a directory, not a file`, file);
         if (code === 'EACCES' || code === 'EPERM')
-            throw new errors_1.ConfigurationError(`cannot read ${path}: permission denied`);
-        throw new errors_1.ConfigurationError(`cannot read ${path}: ${error.message}`);
+            throw new errors_1.ConfigurationError(`cannot read ${path}: permission denied`, file);
+        throw new errors_1.ConfigurationError(`cannot read ${path}: ${error.message}`, file);
     }
     const lineAt = (offset) => bytes.subarray(0, offset).filter((b) => b === 0x0a).length + 1;
     const bad = invalidUtf8Offset(bytes);
     if (bad >= 0) {
-        throw new errors_1.ConfigurationError(`${path} line ${lineAt(bad)}: not valid UTF-8 (byte 0x${bytes[bad].toString(16).padStart(2, '0')}); save the file as UTF-8`);
+        throw new errors_1.ConfigurationError(`${path} line ${lineAt(bad)}: not valid UTF-8 (byte 0x${bytes[bad].toString(16).padStart(2, '0')}); save the file as UTF-8`, { file: path, line: lineAt(bad) });
     }
     const nul = bytes.indexOf(0);
     if (nul >= 0)
-        throw new errors_1.ConfigurationError(`${path} line ${lineAt(nul)}: holds a NUL byte, which PostgreSQL cannot take in SQL text`);
+        throw new errors_1.ConfigurationError(`${path} line ${lineAt(nul)}: holds a NUL byte, which PostgreSQL cannot take in SQL text`, { file: path, line: lineAt(nul) });
     return bytes.toString('utf8');
 }
-/**
- * Reads every migration in `dir` (lower-case `*.sql` directly in it, as sql-migrate) and its `NNNN.json`
- * metadata, and checks them. Throws one ConfigurationError naming the first problem (file and line)
- * and how many more there are.
- */
+/** A problem from a ConfigurationError: its own file and line, else the file being read. */
+function problemOf(error, file) {
+    return { message: error.message, file: error.file ?? file, line: error.line, remedies: error.remedies };
+}
 async function readMigrationDir(dir) {
     const problems = [];
     const warnings = [];
@@ -36837,7 +37051,7 @@ async function readMigrationDir(dir) {
     const metadataFiles = new Map();
     const withoutMetadata = [];
     const listing = await listMigrationDir(dir);
-    problems.push(...listing.problems.map((p) => p.message));
+    problems.push(...listing.problems.map((p) => ({ message: p.message, file: p.path })));
     let adoption;
     try {
         adoption = await (0, adoption_1.readAdoption)(dir);
@@ -36845,17 +37059,20 @@ async function readMigrationDir(dir) {
     catch (error) {
         if (!(error instanceof errors_1.ConfigurationError))
             throw error;
-        problems.push(error.message);
+        problems.push(problemOf(error));
     }
     for (const fileName of listing.files.sort()) {
         if ((0, naming_1.isMigrationFileName)(fileName)) {
             const parsed = (0, naming_1.parseMigrationFileName)(fileName);
             if (!parsed) {
-                problems.push(`${(0, node_path_1.join)(dir, fileName)}: a migration file name must start with its version number, e.g. 0001_create_users.sql ` +
-                    `(sql-migrate runs unnumbered files after every numbered one, so no new migration could follow it: rename it with a number)`);
+                problems.push({
+                    file: (0, node_path_1.join)(dir, fileName),
+                    message: `${(0, node_path_1.join)(dir, fileName)}: a migration file name must start with its version number, e.g. 0001_create_users.sql ` +
+                        `(sql-migrate runs unnumbered files after every numbered one, so no new migration could follow it: rename it with a number)`,
+                });
             }
             else if (!Number.isSafeInteger(parsed.version) || parsed.version < 1)
-                problems.push(`${(0, node_path_1.join)(dir, fileName)}: versions start at 1`);
+                problems.push({ file: (0, node_path_1.join)(dir, fileName), message: `${(0, node_path_1.join)(dir, fileName)}: versions start at 1` });
             else
                 sqlFiles.push({ ...parsed, fileName });
         }
@@ -36871,7 +37088,10 @@ async function readMigrationDir(dir) {
         const path = (0, node_path_1.join)(dir, file.fileName);
         const previous = sqlFiles[index - 1];
         if (previous && previous.version === file.version) {
-            problems.push(`duplicate version ${file.version}: ${(0, node_path_1.join)(dir, previous.fileName)} and ${path}`);
+            problems.push({
+                file: path,
+                message: `duplicate version ${file.version}: ${(0, node_path_1.join)(dir, previous.fileName)} and ${path}`,
+            });
             continue;
         }
         // An adopted history keeps its own numbers (sql-migrate's timestamps); after it, latest+1.
@@ -36882,8 +37102,12 @@ async function readMigrationDir(dir) {
                 : `versions ${previous.version + 1} to ${file.version - 1} are`;
             const hint = adoption
                 ? `after the adopted history (${adoption_1.ADOPTION_FILE_NAME}) each new migration is numbered one more than the latest: rename it ${(0, naming_1.padVersion)(previous.version + 1)}_${file.name || 'migration'}.sql`
-                : adoptHint(dir);
-            problems.push(`${missing} missing: ${path} follows ${(0, node_path_1.join)(dir, previous.fileName)}; ${hint}`);
+                : exports.ADOPT_HINT;
+            problems.push({
+                file: path,
+                message: `${missing} missing: ${path} follows ${(0, node_path_1.join)(dir, previous.fileName)}; ${hint}`,
+                ...(adoption ? {} : { remedies: [adoptRemedy(dir)] }),
+            });
         }
         let text;
         try {
@@ -36892,7 +37116,7 @@ async function readMigrationDir(dir) {
         catch (error) {
             if (!(error instanceof errors_1.ConfigurationError))
                 throw error;
-            problems.push(error.message);
+            problems.push(problemOf(error, path));
             continue;
         }
         let parsed;
@@ -36903,14 +37127,17 @@ async function readMigrationDir(dir) {
         catch (error) {
             if (!(error instanceof errors_1.ConfigurationError))
                 throw error;
-            problems.push(error.message);
+            problems.push(problemOf(error, path));
             continue;
         }
         const checksum = (0, metadata_1.sha256Checksum)(text);
         const metadataNames = metadataFiles.get(file.version) ?? [];
         metadataFiles.delete(file.version);
         if (metadataNames.length > 1) {
-            problems.push(`more than one metadata file for version ${file.version}: ${metadataNames.map((n) => (0, node_path_1.join)(dir, n)).join(' and ')}`);
+            problems.push({
+                file: path,
+                message: `more than one metadata file for version ${file.version}: ${metadataNames.map((n) => (0, node_path_1.join)(dir, n)).join(' and ')}`,
+            });
             continue;
         }
         let metadata;
@@ -36929,7 +37156,7 @@ async function readMigrationDir(dir) {
             catch (error) {
                 if (!(error instanceof errors_1.ConfigurationError))
                     throw error;
-                problems.push(error.message);
+                problems.push(problemOf(error, metadataPath));
                 continue;
             }
             const mismatch = metadataMismatch(metadataPath, metadataText, metadata, file);
@@ -36960,27 +37187,46 @@ async function readMigrationDir(dir) {
     }
     for (const [version, names] of metadataFiles) {
         for (const name of names)
-            problems.push(`${(0, node_path_1.join)(dir, name)} has no migration file ${(0, naming_1.padVersion)(version)}_*.sql`);
+            problems.push({
+                file: (0, node_path_1.join)(dir, name),
+                message: `${(0, node_path_1.join)(dir, name)} has no migration file ${(0, naming_1.padVersion)(version)}_*.sql`,
+            });
     }
     if (adoption && !sqlFiles.some((f) => f.fileName === adoption.adopted_through)) {
-        problems.push(`${adoption.path}: "adopted_through" names ${adoption.adopted_through}, which is not in ${dir}`);
+        problems.push({
+            file: adoption.path,
+            message: `${adoption.path}: "adopted_through" names ${adoption.adopted_through}, which is not in ${dir}`,
+        });
     }
     if (problems.length > 0) {
-        const more = problems.length > 1 ? ` (and ${problems.length - 1} more: ${problems.slice(1).join('; ')})` : '';
-        throw new errors_1.ConfigurationError(problems[0] + more);
+        const [first, ...rest] = problems;
+        const more = rest.length > 0 ? ` (and ${rest.length} more: ${rest.map((p) => p.message).join('; ')})` : '';
+        throw new errors_1.ConfigurationError(first.message + more, {
+            file: first.file,
+            line: first.line,
+            remedies: first.remedies,
+        });
     }
     return { dir, migrations, warnings, ...(adoption ? { adoption } : {}) };
 }
 function metadataMismatch(path, text, metadata, file) {
-    const lineOf = (key) => {
-        const index = text.search(new RegExp(`"${key}"\\s*:`));
-        return index < 0 ? '' : ` line ${text.slice(0, index).split('\n').length}`;
+    const at = (key) => {
+        const line = (0, json_position_1.jsonKeyLine)(text, key);
+        return { file: path, line: line ?? 1, where: `${path}${line ? ` line ${line}` : ''}` };
     };
     if (metadata.version !== file.version) {
-        return `${path}${lineOf('version')}: "version" is ${metadata.version} but the file belongs to ${file.fileName}`;
+        const { where, ...position } = at('version');
+        return {
+            ...position,
+            message: `${where}: "version" is ${metadata.version} but the file belongs to ${file.fileName}`,
+        };
     }
     if (metadata.name !== file.name) {
-        return `${path}${lineOf('name')}: "name" is "${metadata.name}" but the migration file is ${file.fileName} (name "${file.name}")`;
+        const { where, ...position } = at('name');
+        return {
+            ...position,
+            message: `${where}: "name" is "${metadata.name}" but the migration file is ${file.fileName} (name "${file.name}")`,
+        };
     }
     return undefined;
 }
@@ -37084,7 +37330,10 @@ function checkSection(file, direction, section) {
             const word = WORDS[s.node.kind] ?? 'transaction control';
             const line = (0, pg_parser_1.fileLineAt)(statement, s.offset);
             const fail = (why) => {
-                throw new errors_1.ConfigurationError(`${file.source} line ${line}: ${word} in the ${direction} section: ${why}`);
+                throw new errors_1.ConfigurationError(`${file.source} line ${line}: ${word} in the ${direction} section: ${why}`, {
+                    file: file.source,
+                    line,
+                });
             };
             if (!section.noTransaction) {
                 fail(`db-migrate runs the section and its tracking record in one transaction, which ${word} would end or split, ` +
@@ -37116,7 +37365,7 @@ function checkSection(file, direction, section) {
         }
     }
     if (openedAt !== undefined) {
-        throw new errors_1.ConfigurationError(`${file.source} line ${openedAt}: the transaction opened here in the ${direction} section is never closed: end it with COMMIT before the section ends`);
+        throw new errors_1.ConfigurationError(`${file.source} line ${openedAt}: the transaction opened here in the ${direction} section is never closed: end it with COMMIT before the section ends`, { file: file.source, line: openedAt });
     }
 }
 
@@ -37216,7 +37465,7 @@ function describeConnectionError(url, error, timeoutMs, sslMode) {
         case '3D000':
             return `cannot connect to ${where}: the database does not exist`;
         case '53300':
-            return `cannot connect to ${where}: ${message} (the role's CONNECTION LIMIT or the server's max_connections is reached: lower --concurrency, or raise the limit)`;
+            return `cannot connect to ${where}: ${message} (the role's CONNECTION LIMIT or the server's max_connections is reached: open fewer connections at once (lower the concurrency), or raise the limit)`;
         case '57P03':
             return `cannot connect to ${where}: the server is starting up or shutting down`;
     }
@@ -37472,6 +37721,43 @@ function describeSslFailure(mode, error) {
     if (/^CERT_HAS_EXPIRED|CERT_NOT_YET_VALID$/.test(code))
         return `${using}: the server's certificate is not valid now (${message})`;
     return undefined;
+}
+
+
+/***/ }),
+
+/***/ 3633:
+/***/ ((__unused_webpack_module, exports) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.VOLATILE_FUNCTIONS = exports.VOLATILE_FUNCTION_LIST = void 0;
+exports.callsVolatileFunction = callsVolatileFunction;
+exports.VOLATILE_FUNCTION_LIST = [
+    { name: 'clock_timestamp' },
+    { name: 'timeofday' },
+    { name: 'random' },
+    { name: 'random_normal', since: 16 },
+    { name: 'setseed' },
+    { name: 'gen_random_uuid' },
+    { name: 'uuidv4', since: 18 },
+    { name: 'uuidv7', since: 18 },
+    { name: 'nextval' },
+    { name: 'currval' },
+    { name: 'lastval' },
+    { name: 'gen_random_bytes', extension: 'pgcrypto' },
+    { name: 'gen_salt', extension: 'pgcrypto' },
+    { name: 'uuid_generate_v1', extension: 'uuid-ossp' },
+    { name: 'uuid_generate_v1mc', extension: 'uuid-ossp' },
+    { name: 'uuid_generate_v4', extension: 'uuid-ossp' },
+];
+/** The names of VOLATILE_FUNCTION_LIST, for lookups by a call's (last) name. */
+exports.VOLATILE_FUNCTIONS = new Set(exports.VOLATILE_FUNCTION_LIST.map((f) => f.name));
+const CALLS_VOLATILE = new RegExp(`\\b(${[...exports.VOLATILE_FUNCTIONS].join('|')})\\s*\\(`, 'i');
+/** Whether an expression as PostgreSQL prints it (pg_get_expr) calls one of VOLATILE_FUNCTIONS. */
+function callsVolatileFunction(expression) {
+    return CALLS_VOLATILE.test(expression);
 }
 
 
@@ -38282,6 +38568,7 @@ exports.validation = validation;
 exports.partitionBounds = partitionBounds;
 exports.plannedChecks = plannedChecks;
 const sql_1 = __nccwpck_require__(7067);
+const pg_parser_1 = __nccwpck_require__(510);
 const statements_1 = __nccwpck_require__(5816);
 /** `mrn=' || coalesce(...)`: the SQL of an example key, `mrn=M1, site=2`. */
 function keyText(keys) {
@@ -38334,12 +38621,13 @@ function columnsIn(node) {
             return n.forEach(walk);
         if (n === null || typeof n !== 'object')
             return;
+        // Any object of the tree is a node wrapper or a node's fields: read as a wrapper, only wrappers match.
         const ref = n.ColumnRef;
         const element = n.IndexElem;
         if (element?.name)
             found.add(String(element.name));
         if (ref) {
-            const last = ref.fields.at(-1)?.String?.sval;
+            const last = (0, pg_parser_1.lastName)(ref.fields);
             if (last)
                 found.add(String(last));
         }
@@ -38351,17 +38639,17 @@ function columnsIn(node) {
 /** Duplicates for a new unique index: keys (columns or expressions) held by more than one row. */
 async function duplicatesOfIndex(s, range) {
     const n = s.node;
-    if (!n.unique)
+    if (!n.unique || !n.relation)
         return undefined;
     const table = (0, statements_1.tableOf)(n.relation);
     const text = new statements_1.StatementText(s.sql);
-    const elems = (n.indexParams ?? []).map((p) => p.IndexElem);
+    const elems = (n.indexParams ?? []).flatMap((p) => (p.IndexElem ? [p.IndexElem] : []));
     const what = `unique index ${n.idxname ?? '(unnamed)'} on ${table.label}`;
     const named = elems.filter((e) => e.name).map((e) => String(e.name));
     const skip = madeInRun(range, table, columnsIn([n.indexParams, n.whereClause]), named.filter((c) => !columnsIn([elems.filter((e) => !e.name), n.whereClause]).includes(c)));
     if (skip)
         return { ...base('duplicates', s, table, what), skip };
-    const group = text.group(text.at(n.relation.location));
+    const group = text.group(text.at(n.relation.location ?? 0));
     const items = group ? text.items(group) : [];
     if (!group || items.length !== elems.length)
         return { ...base('duplicates', s, table, what), skip: 'its key list could not be read from the statement' };
@@ -38411,7 +38699,7 @@ function keyConstraintChecks(s, table, c, range) {
 async function orphans(client, s, table, c, range) {
     if (c.skip_validation)
         return undefined; // NOT VALID: existing rows are not checked
-    const referenced = (0, statements_1.tableOf)(c.pktable);
+    const referenced = (0, statements_1.tableOf)(c.pktable ?? {});
     const columns = (c.fk_attrs ?? []).map((k) => String(k.String?.sval));
     let targets = (c.pk_attrs ?? []).map((k) => String(k.String?.sval));
     const what = `foreign key ${c.conname ?? ''} on ${table.label} (${columns.join(', ')}) referencing ${referenced.label}`.replace('  ', ' ');
@@ -38445,7 +38733,7 @@ async function checkViolations(client, s, table, c, range) {
     const skip = madeInRun(range, table, columnsIn(c.raw_expr));
     if (skip)
         return { ...base('check-violations', s, table, what), skip };
-    const at = text.keyword('CHECK', text.at(c.location));
+    const at = text.keyword('CHECK', text.at(c.location ?? 0));
     const group = at !== undefined ? text.group(at) : undefined;
     if (!group)
         return { ...base('check-violations', s, table, what), skip: 'its expression could not be read from the statement' };
@@ -38471,19 +38759,19 @@ async function nulls(client, s, table, column, range, added) {
 /** Pairs of rows a new exclusion constraint refuses: rows where every element's operator holds. */
 async function overlaps(client, s, table, c, range) {
     const text = new statements_1.StatementText(s.sql);
-    const pairs = (c.exclusions ?? []).map((e) => e.List.items);
+    const pairs = (c.exclusions ?? []).map((e) => (0, pg_parser_1.listItems)(e));
     const what = `exclusion constraint ${c.conname ?? ''} on ${table.label}`.replace('  ', ' ');
     const skip = madeInRun(range, table, columnsIn([pairs, c.where_clause]));
     if (skip)
         return { ...base('overlaps', s, table, what), skip };
-    const at = text.keyword('EXCLUDE', text.at(c.location));
+    const at = text.keyword('EXCLUDE', text.at(c.location ?? 0));
     const group = at !== undefined ? text.group(at) : undefined;
     const items = group ? text.items(group) : [];
     if (!group || items.length !== pairs.length)
         return { ...base('overlaps', s, table, what), skip: 'its elements could not be read from the statement' };
     const elements = pairs.map(([elem, operator], i) => {
-        const e = elem.IndexElem;
-        const op = (operator.List.items ?? []).map((o) => String(o.String?.sval));
+        const e = elem?.IndexElem ?? {};
+        const op = (0, pg_parser_1.listItems)(operator).map((o) => String(o.String?.sval));
         // The element is the text before its last top-level WITH.
         const withAt = [...items[i].masked.matchAll(/\bWITH\b/gi)].at(-1)?.index ?? items[i].text.length;
         const sql = e.name
@@ -38531,7 +38819,7 @@ async function domainViolations(client, s, range) {
     let expression;
     if (!notNull) {
         const text = new statements_1.StatementText(s.sql);
-        const at = text.keyword('CHECK', text.at(c.location));
+        const at = text.keyword('CHECK', text.at(c?.location ?? 0));
         const group = at !== undefined ? text.group(at) : undefined;
         if (!group)
             return [{ ...stub, skip: 'its expression could not be read from the statement' }];
@@ -38577,7 +38865,7 @@ function castOfColumn(expr, column) {
  */
 async function typeChange(client, s, table, cmd, range) {
     const column = String(cmd.name);
-    const def = cmd.def.ColumnDef;
+    const def = cmd.def?.ColumnDef ?? {};
     const newType = (0, statements_1.typeSql)(def.typeName);
     const parts = (0, statements_1.typeParts)(def.typeName);
     const what = `type change of ${table.label}.${column} to ${newType}`;
@@ -38592,7 +38880,7 @@ async function typeChange(client, s, table, cmd, range) {
         query: `SELECT ${await rowKey(client, table)} || ': ' || coalesce(quote_literal(${value}), 'NULL') AS example, 1::bigint AS rows FROM ${table.sql} WHERE ${col} IS NOT NULL AND ${test}`,
     });
     const typeName = parts.name;
-    const enumKey = (0, statements_1.typeKey)(def.typeName.names);
+    const enumKey = (0, statements_1.typeKey)(def.typeName?.names);
     const labels = range.enums.get(enumKey);
     if (plain && labels)
         return check(`${col}::text NOT IN (${labels.map(sql_1.literal).join(', ') || 'NULL'})`);
@@ -38652,7 +38940,7 @@ function boundsOf(options) {
     const bounds = {};
     const value = (arg) => arg?.Integer ? String(arg.Integer.ival ?? 0) : arg?.Float ? String(arg.Float.fval) : undefined;
     for (const o of options) {
-        const d = o.DefElem;
+        const d = o.DefElem ?? {};
         if (d.defname === 'maxvalue' && d.arg)
             bounds.max = value(d.arg);
         if (d.defname === 'minvalue' && d.arg)
@@ -38719,7 +39007,7 @@ async function validation(client, s, table, name, range) {
     if (found.contype === 'f' && found.ref_name) {
         const c = {
             conname: name,
-            pktable: { schemaname: found.ref_schema, relname: found.ref_name },
+            pktable: { schemaname: found.ref_schema ?? undefined, relname: found.ref_name },
             fk_attrs: strings(found.cols),
             pk_attrs: strings(found.ref_cols ?? []),
             fk_matchtype: found.matchtype,
@@ -38761,7 +39049,7 @@ function boundValue(datum, type) {
  */
 async function partitionBounds(client, s, parent, cmd, range) {
     const bound = cmd.bound;
-    if (!bound || bound.is_default)
+    if (!bound || bound.is_default || !cmd.name)
         return undefined;
     const table = (0, statements_1.tableOf)(cmd.name);
     const what = `partition ${table.label} of ${parent.label}`;
@@ -38811,25 +39099,25 @@ async function partitionBounds(client, s, parent, cmd, range) {
 }
 /** Every check one statement calls for, in its order. */
 async function plannedChecks(client, s, range) {
-    const n = s.node;
-    switch (s.kind) {
+    const { kind, node: n } = s;
+    switch (kind) {
         case 'IndexStmt': {
-            const check = await duplicatesOfIndex(s, range);
+            const check = await duplicatesOfIndex({ ...s, kind, node: n }, range);
             return check ? [check] : [];
         }
         case 'AlterDomainStmt':
-            return domainViolations(client, s, range);
+            return domainViolations(client, { ...s, kind, node: n }, range);
         case 'AlterSeqStmt': {
-            const sequence = (0, statements_1.tableOf)(n.sequence);
+            const sequence = (0, statements_1.tableOf)(n.sequence ?? {});
             const check = sequenceBounds(s, { ...sequence, key: `sequence:${sequence.key}` }, n.options ?? [], range);
             return check ? [check] : [];
         }
         case 'AlterTableStmt': {
-            if (n.objtype !== undefined && n.objtype !== 'OBJECT_TABLE')
+            if ((n.objtype !== undefined && n.objtype !== 'OBJECT_TABLE') || !n.relation)
                 return [];
             const table = (0, statements_1.tableOf)(n.relation);
             const checks = [];
-            for (const cmd of (n.cmds ?? []).map((c) => c.AlterTableCmd)) {
+            for (const cmd of (0, statements_1.alterTableCmds)(n)) {
                 checks.push(...(await commandChecks(client, s, table, cmd, range)));
             }
             return checks;
@@ -38846,8 +39134,8 @@ async function commandChecks(client, s, table, cmd, range) {
         case 'AT_AlterColumnType':
             return one(await typeChange(client, s, table, cmd, range));
         case 'AT_AddColumn': {
-            const def = cmd.def.ColumnDef;
-            const constraints = (def.constraints ?? []).map((c) => c.Constraint);
+            const def = cmd.def?.ColumnDef ?? {};
+            const constraints = (0, statements_1.columnConstraints)(def);
             const has = (type) => constraints.some((c) => c.contype === type);
             const serial = ['serial', 'serial2', 'serial4', 'serial8', 'smallserial', 'bigserial'].includes((0, statements_1.typeParts)(def.typeName).name);
             // Without a default every existing row gets NULL, which NOT NULL (or a primary key) refuses.
@@ -38862,9 +39150,7 @@ async function commandChecks(client, s, table, cmd, range) {
         }
         case 'AT_SetIdentity':
         case 'AT_AddIdentity': {
-            const options = cmd.subtype === 'AT_SetIdentity'
-                ? (cmd.def?.List?.items ?? [])
-                : (cmd.def?.Constraint?.options ?? []);
+            const options = cmd.subtype === 'AT_SetIdentity' ? (0, pg_parser_1.listItems)(cmd.def) : (cmd.def?.Constraint?.options ?? []);
             if (range.madeBy(table.key) || range.madeBy(`${table.key}.${cmd.name}`))
                 return [];
             const { rows } = await client.query(`SELECT pg_catalog.pg_get_serial_sequence($1, $2) AS seq`, [table.sql, String(cmd.name)]);
@@ -38874,11 +39160,11 @@ async function commandChecks(client, s, table, cmd, range) {
             return one(sequenceBounds(s, { sql: seq, label: seq, key: `sequence:${seq}` }, options, range));
         }
         case 'AT_AttachPartition':
-            return one(await partitionBounds(client, s, table, cmd.def.PartitionCmd, range));
+            return one(await partitionBounds(client, s, table, cmd.def?.PartitionCmd ?? {}, range));
         case 'AT_ValidateConstraint':
             return one(await validation(client, s, table, String(cmd.name), range));
         case 'AT_AddConstraint': {
-            const c = cmd.def.Constraint;
+            const c = cmd.def?.Constraint ?? {};
             switch (c.contype) {
                 case 'CONSTR_UNIQUE':
                 case 'CONSTR_PRIMARY':
@@ -38948,7 +39234,8 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.LOCK_RATES = void 0;
 exports.estimateLockSeconds = estimateLockSeconds;
 exports.lockingStatements = lockingStatements;
-const lint_1 = __nccwpck_require__(4044);
+const volatile_functions_1 = __nccwpck_require__(3633);
+const pg_parser_1 = __nccwpck_require__(510);
 const statements_1 = __nccwpck_require__(5816);
 /**
  * Rough rates at which each kind of work gets through a table while the lock is held (MB of
@@ -38973,17 +39260,10 @@ const WORK = {
     'validates-rows': 'scan',
 };
 const SERIAL_TYPES = new Set(['serial', 'serial2', 'serial4', 'serial8', 'smallserial', 'bigserial']);
-const deepSome = (node, test) => {
-    if (Array.isArray(node))
-        return node.some((n) => deepSome(n, test));
-    if (node === null || typeof node !== 'object')
-        return false;
-    return test(node) || Object.values(node).some((v) => deepSome(v, test));
-};
 /** True when a type change keeps the table as it is: varchar/text to text, unbounded varchar, or a longer varchar. */
 async function typeChangeKeepsRows(client, table, cmd) {
-    const def = cmd.def.ColumnDef;
-    if (def.raw_default)
+    const def = cmd.def?.ColumnDef;
+    if (!def || def.raw_default)
         return false;
     const to = (0, statements_1.typeParts)(def.typeName);
     if (to.array || !['text', 'varchar'].includes(to.name))
@@ -39012,11 +39292,11 @@ async function hasNotNullCheck(client, table, column, range) {
 }
 /** The statements of `s` that lock an existing table while they rewrite, scan or index it. */
 async function lockingStatements(client, s, range) {
-    const n = s.node;
+    const { kind, node: n } = s;
     const found = [];
     const add = (code, range, what, work = WORK[code]) => found.push({ code, work, file: s.file, line: s.line, table: (0, statements_1.tableOf)(range), what });
     const existing = (r) => r !== undefined && !range.madeBy((0, statements_1.tableOf)(r).key);
-    switch (s.kind) {
+    switch (kind) {
         case 'IndexStmt':
             if (!n.concurrent && existing(n.relation))
                 add('blocks-writes', n.relation, `CREATE INDEX ${n.idxname ?? ''} without CONCURRENTLY (writes wait while it builds)`.replace('  ', ' '));
@@ -39030,9 +39310,11 @@ async function lockingStatements(client, s, range) {
         case 'VacuumStmt': {
             const full = (n.options ?? []).some((o) => o.DefElem?.defname === 'full');
             if (n.is_vacuumcmd && full)
-                for (const r of n.rels ?? [])
-                    if (existing(r.VacuumRelation?.relation))
-                        add('rewrites-table', r.VacuumRelation.relation, 'VACUUM FULL');
+                for (const r of n.rels ?? []) {
+                    const relation = r.VacuumRelation?.relation;
+                    if (existing(relation))
+                        add('rewrites-table', relation, 'VACUUM FULL');
+                }
             break;
         }
         case 'ClusterStmt':
@@ -39040,50 +39322,51 @@ async function lockingStatements(client, s, range) {
                 add('rewrites-table', n.relation, 'CLUSTER');
             break;
         case 'AlterTableStmt': {
-            if ((n.objtype !== undefined && n.objtype !== 'OBJECT_TABLE') || !existing(n.relation))
+            const relation = n.relation;
+            if ((n.objtype !== undefined && n.objtype !== 'OBJECT_TABLE') || !existing(relation))
                 break;
-            const table = (0, statements_1.tableOf)(n.relation);
-            for (const cmd of (n.cmds ?? []).map((c) => c.AlterTableCmd)) {
+            const table = (0, statements_1.tableOf)(relation);
+            for (const cmd of (0, statements_1.alterTableCmds)(n)) {
                 switch (cmd.subtype) {
                     case 'AT_AlterColumnType':
                         if (!(await typeChangeKeepsRows(client, table, cmd)))
-                            add('rewrites-table', n.relation, `changes the type of column ${table.label}.${cmd.name} to ${(0, statements_1.typeSql)(cmd.def.ColumnDef.typeName)} (every row is rewritten)`);
+                            add('rewrites-table', relation, `changes the type of column ${table.label}.${cmd.name} to ${(0, statements_1.typeSql)(cmd.def?.ColumnDef?.typeName)} (every row is rewritten)`);
                         break;
                     case 'AT_AddColumn': {
-                        const def = cmd.def.ColumnDef;
-                        const constraints = (def.constraints ?? []).map((c) => c.Constraint);
+                        const def = cmd.def?.ColumnDef ?? {};
+                        const constraints = (0, statements_1.columnConstraints)(def);
                         const defaultExpr = constraints.find((c) => c.contype === 'CONSTR_DEFAULT')?.raw_expr;
-                        const volatile = deepSome(defaultExpr, (x) => x.FuncCall !== undefined &&
-                            lint_1.VOLATILE_FUNCTIONS.has(String(x.FuncCall.funcname.at(-1)?.String?.sval)));
+                        const volatile = (0, pg_parser_1.deepSome)(defaultExpr, (x) => x.FuncCall !== undefined && volatile_functions_1.VOLATILE_FUNCTIONS.has(String((0, pg_parser_1.lastName)(x.FuncCall.funcname))));
                         const writesEveryRow = volatile ||
                             SERIAL_TYPES.has((0, statements_1.typeParts)(def.typeName).name) ||
                             constraints.some((c) => c.contype === 'CONSTR_IDENTITY' || c.contype === 'CONSTR_GENERATED');
                         if (writesEveryRow)
-                            add('rewrites-table', n.relation, `adds column ${table.label}.${def.colname} with a value computed for every row (the table is rewritten)`);
+                            add('rewrites-table', relation, `adds column ${table.label}.${def.colname} with a value computed for every row (the table is rewritten)`);
                         break;
                     }
                     case 'AT_SetNotNull': {
                         const column = String(cmd.name);
                         if (!range.notNullChecks.has(`${table.key}.${column}`) &&
                             !(await hasNotNullCheck(client, table, column, range))) {
-                            add('scans-table', n.relation, `SET NOT NULL on ${table.label}.${column} without a validated CHECK (${column} IS NOT NULL) (reads every row, reads and writes wait)`);
+                            add('scans-table', relation, `SET NOT NULL on ${table.label}.${column} without a validated CHECK (${column} IS NOT NULL) (reads every row, reads and writes wait)`);
                         }
                         break;
                     }
                     case 'AT_SetLogged':
                     case 'AT_SetUnLogged':
-                        add('rewrites-table', n.relation, `SET ${cmd.subtype === 'AT_SetLogged' ? 'LOGGED' : 'UNLOGGED'} (the table is rewritten)`);
+                        add('rewrites-table', relation, `SET ${cmd.subtype === 'AT_SetLogged' ? 'LOGGED' : 'UNLOGGED'} (the table is rewritten)`);
                         break;
                     case 'AT_AddConstraint': {
-                        const c = cmd.def.Constraint;
+                        const c = cmd.def?.Constraint ?? {};
                         const name = c.conname ? ` ${c.conname}` : '';
                         if ((c.contype === 'CONSTR_CHECK' || c.contype === 'CONSTR_FOREIGN') && !c.skip_validation) {
                             const check = c.contype === 'CONSTR_CHECK';
-                            add('validates-rows', n.relation, `adds ${check ? 'CHECK' : 'FOREIGN KEY'}${name} without NOT VALID (reads every row while ${check ? 'reads and writes wait' : 'writes wait'})`, check ? 'scan' : 'foreign key validation');
+                            add('validates-rows', relation, `adds ${check ? 'CHECK' : 'FOREIGN KEY'}${name} without NOT VALID (reads every row while ${check ? 'reads and writes wait' : 'writes wait'})`, check ? 'scan' : 'foreign key validation');
                         }
-                        else if (['CONSTR_UNIQUE', 'CONSTR_PRIMARY', 'CONSTR_EXCLUSION'].includes(c.contype) && !c.indexname) {
+                        else if (['CONSTR_UNIQUE', 'CONSTR_PRIMARY', 'CONSTR_EXCLUSION'].includes(c.contype ?? '') &&
+                            !c.indexname) {
                             const kind = c.contype === 'CONSTR_UNIQUE' ? 'UNIQUE' : c.contype === 'CONSTR_PRIMARY' ? 'PRIMARY KEY' : 'EXCLUDE';
-                            add('blocks-writes', n.relation, `adds ${kind}${name} building its index (reads and writes wait)`);
+                            add('blocks-writes', relation, `adds ${kind}${name} building its index (reads and writes wait)`);
                         }
                         break;
                     }
@@ -39121,6 +39404,7 @@ exports.precheckRefusal = precheckRefusal;
  * with a notice; the transaction is rolled back. The result is plain data; `precheckRefusal` says why the
  * target must not start.
  */
+const remedy_1 = __nccwpck_require__(7487);
 const node_perf_hooks_1 = __nccwpck_require__(643);
 const errors_1 = __nccwpck_require__(1240);
 const acknowledgements_1 = __nccwpck_require__(4977);
@@ -39212,7 +39496,8 @@ async function runPrechecks(client, input) {
                 checks.push({
                     ...result,
                     status: 'skipped',
-                    reason: `the table holds about ${size.value.rows} rows, above the pre-check limit of ${maxRows} (raise it with --precheck-max-rows)`,
+                    reason: `the table holds about ${size.value.rows} rows, above the pre-check limit of ${maxRows}`,
+                    remedies: [{ kind: 'option', option: 'precheckMaxRows', change: 'raise' }],
                 });
                 continue;
             }
@@ -39231,7 +39516,8 @@ async function runPrechecks(client, input) {
                     checks.push({
                         ...result,
                         status: 'skipped',
-                        reason: `did not finish within ${timeoutMs} ms (raise it with --precheck-timeout)`,
+                        reason: `did not finish within ${timeoutMs} ms`,
+                        remedies: [{ kind: 'option', option: 'precheckTimeout', change: 'raise' }],
                     });
                 }
                 else {
@@ -39307,27 +39593,32 @@ function foundText(c) {
     }
 }
 /** One line per check: `0003_mrn.sql line 2: unique index ... : 4 rows share 2 keys, e.g. mrn=M1 (2 rows)`. */
-function describeCheck(c) {
+function describeCheck(c, word) {
     const where = `${c.file} line ${c.line}: ${c.what}`;
     if (c.status === 'skipped')
-        return `${where}: not checked: ${c.reason}`;
+        return `${where}: not checked: ${c.reason}${word ? (0, remedy_1.remedyTail)(c.remedies, word) : ''}`;
     if (c.status === 'clean')
         return `${where}: no row it refuses`;
     const examples = c.count !== undefined && c.examples?.length ? `, e.g. ${c.examples.join('; ')}` : '';
     return `${where}: ${foundText(c)}${examples}`;
 }
 /** `0004_x.sql line 3: CREATE INDEX ... on public.orders (120000 rows, 9.1 MB): an estimated 0.2 s under lock`. */
-function describeLockedTable(t) {
+function describeLockedTable(t, word) {
     const verdict = !t.large
         ? 'below the large-table limit'
         : t.acknowledged
             ? `acknowledged (${t.code} ${t.table})`
-            : `refused: pass --allow '${t.code} ${t.table}' to run it`;
+            : `refused until acknowledged${(0, remedy_1.remedyTail)([lockedTableRemedy(t)], word)}`;
     return `${t.file} line ${t.line}: ${t.what} on ${t.table} (${plural(t.rows, 'row')}, ${describeBytes(t.bytes)}): an estimated ${t.estimatedSeconds} s under lock; ${verdict}`;
+}
+/** The acknowledgement that lets a statement lock a large table. */
+function lockedTableRemedy(t) {
+    return { kind: 'allow', value: `${t.code} ${t.table}` };
 }
 /**
  * Why the target must not start, or undefined: rows a statement cannot take, or a large table locked
- * without acknowledgement. `markerHint`: the marker line may acknowledge it too (migrations going up).
+ * without acknowledgement (the acknowledgements that would let it run are the remedies). `markerHint`:
+ * the marker line may acknowledge it too (migrations going up).
  */
 function precheckRefusal(report, markerHint) {
     const found = report.checks.filter((c) => c.status === 'found');
@@ -39337,10 +39628,10 @@ function precheckRefusal(report, markerHint) {
     const reasons = [
         ...found.map((c) => `${describeCheck(c)} (found before anything ran: the statement would fail here)`),
         ...locked.map((t) => `${t.file} line ${t.line}: ${t.what} on ${t.table}, ${plural(t.rows, 'row')} and ${describeBytes(t.bytes)}: about ${t.estimatedSeconds} s under lock ` +
-            `(an estimate: its size at the ${t.work} rate bench/prechecks.ts measured); above the large-table limit. To run it anyway, pass --allow '${t.code} ${t.table}'` +
-            (markerHint ? ` or add the line "-- db-migrate: allow ${t.code} ${t.table}" to the migration` : '')),
+            `(an estimate: its size at the ${t.work} rate bench/prechecks.ts measured); above the large-table limit. To run it anyway, acknowledge it` +
+            (markerHint ? ` (or add the line "-- db-migrate: allow ${t.code} ${t.table}" to the migration)` : '')),
     ];
-    return `${reasons.join('; ')}; nothing was run`;
+    return { message: `${reasons.join('; ')}; nothing was run`, remedies: locked.map(lockedTableRemedy) };
 }
 
 
@@ -39357,6 +39648,8 @@ exports.migrationStatements = migrationStatements;
 exports.sqlStatements = sqlStatements;
 exports.nameKey = nameKey;
 exports.tableOf = tableOf;
+exports.alterTableCmds = alterTableCmds;
+exports.columnConstraints = columnConstraints;
 exports.typeKey = typeKey;
 exports.typeSql = typeSql;
 exports.typeParts = typeParts;
@@ -39371,6 +39664,11 @@ const sql_text_1 = __nccwpck_require__(7357);
 const sql_scan_1 = __nccwpck_require__(9667);
 const pg_parser_1 = __nccwpck_require__(510);
 const sql_1 = __nccwpck_require__(7067);
+/** The statement `parsed` placed at `file` line `line`, its text `sql`. */
+function placed(parsed, file, line, sql) {
+    // The kind and node come from one ParsedSql, so they still agree: only the offset is swapped for the place.
+    return { file, line, sql, kind: parsed.kind, node: parsed.node };
+}
 function parsedStatements(sql, file, lineOf) {
     let parsed;
     try {
@@ -39385,7 +39683,7 @@ function parsedStatements(sql, file, lineOf) {
     return parsed.map((s, i) => {
         const text = sql.slice(s.offset, parsed[i + 1]?.offset ?? sql.length);
         const [own] = (0, pg_parser_1.parseSql)(text);
-        return { file, line: lineOf(s.offset), sql: text, kind: own?.kind ?? s.kind, node: own?.node ?? s.node };
+        return placed(own ?? s, file, lineOf(s.offset), text);
     });
 }
 /** The statements of the migrations' Up (or Down) sections, in the order the run sends them. */
@@ -39443,12 +39741,12 @@ class PendingRange {
     /** Records what a statement creates or renames (call after checking it). */
     note(s) {
         const at = `${s.file} line ${s.line}`;
-        const n = s.node;
+        const { kind, node: n } = s;
         const table = (range) => (range ? tableOf(range).key : undefined);
-        switch (s.kind) {
+        switch (kind) {
             case 'CreateStmt':
             case 'CreateTableAsStmt': {
-                const key = table(s.kind === 'CreateStmt' ? n.relation : n.into?.rel);
+                const key = table(kind === 'CreateStmt' ? n.relation : n.into?.rel);
                 if (key)
                     this.made.set(key, at);
                 return;
@@ -39464,15 +39762,15 @@ class PendingRange {
             }
             case 'CreateDomainStmt':
             case 'CompositeTypeStmt':
-                this.made.set(`type:${typeKey(s.kind === 'CreateDomainStmt' ? n.domainname : [{ String: { sval: n.typevar?.relname } }])}`, at);
+                this.made.set(`type:${typeKey(kind === 'CreateDomainStmt' ? n.domainname : [{ String: { sval: n.typevar?.relname } }])}`, at);
                 return;
             case 'RenameStmt': {
                 if (n.renameType === 'OBJECT_TABLE' && n.relation)
-                    this.made.set(nameKey(n.relation.schemaname, n.newname), at);
+                    this.made.set(nameKey(n.relation.schemaname, String(n.newname)), at);
                 else if (n.renameType === 'OBJECT_COLUMN' && n.relation)
                     this.made.set(`${table(n.relation)}.${n.newname}`, at);
                 else if (n.renameType === 'OBJECT_TYPE' && n.object?.List)
-                    this.made.set(`type:${typeKey([...n.object.List.items.slice(0, -1), { String: { sval: n.newname } }])}`, at);
+                    this.made.set(`type:${typeKey([...(0, pg_parser_1.listItems)(n.object).slice(0, -1), { String: { sval: n.newname } }])}`, at);
                 return;
             }
             case 'UpdateStmt':
@@ -39486,14 +39784,14 @@ class PendingRange {
                 return;
             case 'AlterTableStmt': {
                 const key = table(n.relation);
-                for (const cmd of (n.cmds ?? []).map((c) => c.AlterTableCmd)) {
+                for (const cmd of alterTableCmds(n)) {
                     if (cmd.subtype === 'AT_AddColumn' && cmd.def?.ColumnDef) {
                         this.made.set(`${key}.${cmd.def.ColumnDef.colname}`, at);
                         const value = addedValue(cmd.def.ColumnDef);
                         if (value !== undefined)
                             this.known.set(`${key}.${cmd.def.ColumnDef.colname}`, value);
                     }
-                    if (['AT_AlterColumnType', 'AT_ColumnDefault', 'AT_DropColumn'].includes(cmd.subtype) && cmd.name)
+                    if (['AT_AlterColumnType', 'AT_ColumnDefault', 'AT_DropColumn'].includes(cmd.subtype ?? '') && cmd.name)
                         this.known.delete(`${key}.${cmd.name}`);
                     const c = cmd.subtype === 'AT_AddConstraint' ? cmd.def?.Constraint : undefined;
                     if (c?.skip_validation && c.conname)
@@ -39519,9 +39817,17 @@ class PendingRange {
     }
 }
 exports.PendingRange = PendingRange;
+/** The commands of an ALTER TABLE. */
+function alterTableCmds(n) {
+    return (n.cmds ?? []).flatMap((c) => (c.AlterTableCmd ? [c.AlterTableCmd] : []));
+}
+/** The constraints written on a column definition. */
+function columnConstraints(def) {
+    return (def.constraints ?? []).flatMap((c) => (c.Constraint ? [c.Constraint] : []));
+}
 /** The value every existing row gets in a column added with no default (NULL) or a constant one; undefined otherwise. */
 function addedValue(def) {
-    const constraints = (def.constraints ?? []).map((c) => c.Constraint);
+    const constraints = columnConstraints(def);
     if (constraints.some((c) => c.contype === 'CONSTR_IDENTITY' || c.contype === 'CONSTR_GENERATED'))
         return undefined;
     if (['serial', 'serial2', 'serial4', 'serial8', 'smallserial', 'bigserial'].includes(typeParts(def.typeName).name))
@@ -39558,17 +39864,17 @@ function typeKey(names) {
 }
 /** A TypeName node as SQL: `pg_catalog.varchar(20)`, `public.mood[]`. */
 function typeSql(typeName) {
-    const names = (typeName.names ?? []).map((p) => String(p.String?.sval ?? ''));
+    const names = (typeName?.names ?? []).map((p) => String(p.String?.sval ?? ''));
     const base = names.map((n) => (/^[a-z_][a-z0-9_]*$/.test(n) ? n : (0, sql_1.ident)(n))).join('.');
-    const mods = (typeName.typmods ?? []).map((m) => m.A_Const?.ival?.ival ?? m.A_Const?.sval?.sval ?? '');
-    const bounds = (typeName.arrayBounds ?? []).map(() => '[]').join('');
+    const mods = (typeName?.typmods ?? []).map((m) => m.A_Const?.ival?.ival ?? m.A_Const?.sval?.sval ?? '');
+    const bounds = (typeName?.arrayBounds ?? []).map(() => '[]').join('');
     return `${base}${mods.length ? `(${mods.join(',')})` : ''}${bounds}`;
 }
 /** The type name's last part and its integer modifiers: `varchar`, [20]. */
 function typeParts(typeName) {
-    const name = String((typeName.names ?? []).at(-1)?.String?.sval ?? '');
-    const mods = (typeName.typmods ?? []).map((m) => Number(m.A_Const?.ival?.ival ?? NaN));
-    return { name, mods, array: (typeName.arrayBounds ?? []).length > 0 };
+    const name = (0, pg_parser_1.lastName)(typeName?.names) ?? '';
+    const mods = (typeName?.typmods ?? []).map((m) => Number(m.A_Const?.ival?.ival ?? NaN));
+    return { name, mods, array: (typeName?.arrayBounds ?? []).length > 0 };
 }
 /** Positions in a statement's text: the parser counts UTF-8 bytes, strings count characters. */
 class StatementText {
@@ -39676,14 +39982,11 @@ function elementExpression(item) {
 
 "use strict";
 
-/**
- * What the pre-checks report: plain data, carried in a target's outcome and in the JSON report.
- */
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.DEFAULT_LARGE_TABLE_BYTES = exports.DEFAULT_LARGE_TABLE_ROWS = exports.DEFAULT_PRECHECK_TIMEOUT_MS = exports.DEFAULT_PRECHECK_MAX_ROWS = exports.LOCKING_CODES = void 0;
 /**
  * The hazard codes of statements that hold a strong lock for as long as they rewrite or scan a table; on
- * a large table each is acknowledged like a data loss: `--allow 'rewrites-table public.orders'`.
+ * a large table each is acknowledged like a data loss: `allow rewrites-table public.orders`.
  */
 exports.LOCKING_CODES = ['rewrites-table', 'scans-table', 'blocks-writes', 'validates-rows'];
 exports.DEFAULT_PRECHECK_MAX_ROWS = 10_000_000;
@@ -40368,6 +40671,102 @@ async function valueChanges(client, before) {
 
 /***/ }),
 
+/***/ 7487:
+/***/ ((__unused_webpack_module, exports) => {
+
+"use strict";
+
+/**
+ * What would fix a refusal or a failure, as data. The core says which acknowledgement or option would do
+ * it; each front end words it in its own terms: the CLI as a flag (`--allow 'drops-data public.orders'`),
+ * an action as an input (`allow: drops-data public.orders`). As Atlas carries a diagnostic's code and
+ * position as fields, the remedy is a field, never a phrase to parse.
+ */
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.OPTION_NAMES = void 0;
+exports.commandLine = commandLine;
+exports.remedyTail = remedyTail;
+exports.withRemedies = withRemedies;
+exports.remediesOf = remediesOf;
+exports.repointRemedy = repointRemedy;
+/**
+ * Each option a remedy can name, with its CLI flag and its action input (absent when no action takes it).
+ * The one place in packages/core where a flag is spelt (test/remedy-wording.test.ts holds the core to it).
+ */
+exports.OPTION_NAMES = {
+    allow: { flag: '--allow', input: 'allow' },
+    maxFailures: { flag: '--max-failures', input: 'max-failures' },
+    concurrency: { flag: '--concurrency', input: 'concurrency' },
+    lockTimeout: { flag: '--lock-timeout', input: 'lock-timeout' },
+    precheckMaxRows: { flag: '--precheck-max-rows', input: 'precheck-max-rows' },
+    precheckTimeout: { flag: '--precheck-timeout', input: 'precheck-timeout' },
+    buildTimeout: { flag: '--build-timeout', input: 'build-timeout' },
+    shadow: { flag: '--shadow', input: 'shadow-database' },
+    shard: { flag: '--shard', input: 'shard' },
+    to: { flag: '--to', input: 'to-version' },
+    targets: { flag: '--targets', input: 'targets-file' },
+    database: { flag: '--database', input: 'databases' },
+    schemaDir: { flag: '--schema-dir', input: 'schema-dir' },
+    schemaCommand: { flag: '--schema-command', input: 'schema-command' },
+    schemaSql: { flag: '--schema-sql', input: 'schema-sql' },
+    allowEmptyGoal: { flag: '--allow-empty-goal', input: 'allow-empty-goal' },
+    blockingDdl: { flag: '--blocking-ddl', input: 'blocking-ddl' },
+    goal: { flag: '--goal', input: 'goal-ref' },
+    force: { flag: '--force' },
+    // Options of the commands a remedy asks to run locally (repoint, adopt, accept-edit, baseline).
+    dir: { flag: '--dir' },
+    from: { flag: '--from' },
+    commit: { flag: '--commit' },
+    reason: { flag: '--reason' },
+    install: { flag: '--install' },
+};
+/** The command line of a `command` remedy: the same for every front end, since only the CLI runs it. */
+function commandLine(remedy) {
+    const quote = (value) => /^[\w./:<>@=+-]+$/.test(value) ? value : `"${value.replace(/(["\\$`])/g, '\\$1')}"`;
+    return [
+        'db-migrate',
+        remedy.command,
+        ...(remedy.args ?? []).map(quote),
+        ...(remedy.options ?? []).flatMap((o) => [
+            exports.OPTION_NAMES[o.option].flag,
+            ...(o.value === undefined ? [] : [quote(o.value)]),
+        ]),
+    ].join(' ');
+}
+/** The remedies worded, as the tail of a message: ` (<remedy>; <remedy>)` ('' when none). */
+function remedyTail(remedies, word) {
+    return remedies && remedies.length > 0 ? ` (${remedies.map(word).join('; ')})` : '';
+}
+/**
+ * A message with its remedies worded after its first line: the lines after it (PostgreSQL's detail, a
+ * command's output) stay below.
+ */
+function withRemedies(message, remedies, word) {
+    const tail = remedyTail(remedies, word);
+    const end = message.indexOf('\n');
+    return end < 0 ? message + tail : message.slice(0, end) + tail + message.slice(end);
+}
+/** The remedies of a thrown value (a ConfigurationError may carry them), else none. */
+function remediesOf(error) {
+    const remedies = error?.remedies;
+    return Array.isArray(remedies) ? remedies : [];
+}
+/** Point the metadata that names a lost commit (amended, squashed, rebased away) at the one that replaced it. */
+function repointRemedy(dir, lostSha) {
+    return {
+        kind: 'command',
+        command: 'repoint',
+        options: [
+            { option: 'dir', value: dir },
+            { option: 'from', value: lostSha.slice(0, 12) },
+            { option: 'to', value: '<new-sha>' },
+        ],
+    };
+}
+
+
+/***/ }),
+
 /***/ 4011:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
@@ -40538,11 +40937,12 @@ async function runBuildCommand(options) {
             : `was killed by ${outcome.signal}`;
     const output = lines.length > 0 ? `\nlast ${lines.length} lines of its output:\n${lines.join('\n')}` : '\n(it printed nothing)';
     // A timeout says what ran, for how long, its limit and that nothing of it is left running.
-    const raise = options.label ? '' : ': raise it with --build-timeout or the build-timeout input';
     const stopped = outcome.timedOut
-        ? `\nits limit is ${(0, duration_1.describeDuration)(timeoutMs)}${raise}; it was stopped with every process it started`
+        ? `\nits limit is ${(0, duration_1.describeDuration)(timeoutMs)}; it was stopped with every process it started`
         : '';
-    throw new errors_1.ConfigurationError((0, redact_1.redact)(`${options.label ?? 'schema build command'} ${how} ${options.at ?? `at commit ${options.commitLabel}`}: ${options.command}${stopped}${output}${importHint(lines, options.schemaDir)}`));
+    // The build's own limit can be raised; a labelled command (a seed, a hook) has a limit of its own.
+    const raise = outcome.timedOut && !options.label ? [{ kind: 'option', option: 'buildTimeout', change: 'raise' }] : [];
+    throw new errors_1.ConfigurationError((0, redact_1.redact)(`${options.label ?? 'schema build command'} ${how} ${options.at ?? `at commit ${options.commitLabel}`}: ${options.command}${stopped}${output}${importHint(lines, options.schemaDir)}`), { remedies: raise });
 }
 /**
  * A hint that fits the language of a failed build command, from its output.
@@ -40716,25 +41116,28 @@ async function linkNodeModules(checkout, copyRoot, schemaDir) {
 "use strict";
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.ALLOW_EMPTY_GOAL = void 0;
 exports.emptyGoalProblem = emptyGoalProblem;
 exports.refuseEmptyGoal = refuseEmptyGoal;
 const errors_1 = __nccwpck_require__(1240);
-const ALLOW_EMPTY_GOAL_FLAG = '--allow-empty-goal';
-const ALLOW_EMPTY_GOAL_INPUT = 'allow-empty-goal';
-/** The refusal's message, or undefined when the goal has tables, the other side has none, or the drop is meant. */
+/** What lets a build of no tables through: the caller says dropping every table is meant. */
+exports.ALLOW_EMPTY_GOAL = { kind: 'option', option: 'allowEmptyGoal', value: true };
+/**
+ * The refusal's message, or undefined when the goal has tables, the other side has none, or the drop is
+ * meant. Its remedy, when dropping every table is intended, is ALLOW_EMPTY_GOAL.
+ */
 function emptyGoalProblem(input) {
     if (input.allowEmptyGoal || input.goalTables > 0 || input.tables.length === 0)
         return undefined;
     const shown = input.tables.slice(0, 5).join(', ') + (input.tables.length > 5 ? `, and ${input.tables.length - 5} more` : '');
     return (`the schema build (${input.build}) at ${input.commit} produced no tables, while ${input.other} has ${input.tables.length} (${shown}): ` +
-        `a build that exits 0 without building anything would drop them all, with their data. Fix the build, or pass ${ALLOW_EMPTY_GOAL_FLAG} ` +
-        `(action input ${ALLOW_EMPTY_GOAL_INPUT}: true) if dropping every table is intended`);
+        'a build that exits 0 without building anything would drop them all, with their data. Fix the build, or, if dropping every table is intended, say so');
 }
 /** Throws the refusal as a ConfigurationError (create, sync). */
 function refuseEmptyGoal(input) {
     const problem = emptyGoalProblem(input);
     if (problem)
-        throw new errors_1.ConfigurationError(problem);
+        throw new errors_1.ConfigurationError(problem, { remedies: [exports.ALLOW_EMPTY_GOAL] });
 }
 
 
@@ -40760,7 +41163,7 @@ var __exportStar = (this && this.__exportStar) || function(m, exports) {
     for (var p in m) if (p !== "default" && !Object.prototype.hasOwnProperty.call(exports, p)) __createBinding(exports, m, p);
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.refuseEmptyGoal = exports.emptyGoalProblem = exports.locateSchemaSource = exports.globToRegExp = exports.resolveSqlFiles = exports.DEFAULT_BUILD_TIMEOUT_MS = exports.BUILD_OUTPUT_TAIL_LINES = exports.describeCommit = exports.materializeSchemaSource = void 0;
+exports.refuseEmptyGoal = exports.emptyGoalProblem = exports.locateSchemaSource = exports.resolveSqlFiles = exports.DEFAULT_BUILD_TIMEOUT_MS = exports.BUILD_OUTPUT_TAIL_LINES = exports.describeCommit = exports.materializeSchemaSource = void 0;
 __exportStar(__nccwpck_require__(6876), exports);
 var materialize_1 = __nccwpck_require__(4614);
 Object.defineProperty(exports, "materializeSchemaSource", ({ enumerable: true, get: function () { return materialize_1.materializeSchemaSource; } }));
@@ -40771,7 +41174,6 @@ Object.defineProperty(exports, "BUILD_OUTPUT_TAIL_LINES", ({ enumerable: true, g
 Object.defineProperty(exports, "DEFAULT_BUILD_TIMEOUT_MS", ({ enumerable: true, get: function () { return build_command_1.DEFAULT_BUILD_TIMEOUT_MS; } }));
 var sql_file_list_1 = __nccwpck_require__(9963);
 Object.defineProperty(exports, "resolveSqlFiles", ({ enumerable: true, get: function () { return sql_file_list_1.resolveSqlFiles; } }));
-Object.defineProperty(exports, "globToRegExp", ({ enumerable: true, get: function () { return sql_file_list_1.globToRegExp; } }));
 var locate_1 = __nccwpck_require__(9149);
 Object.defineProperty(exports, "locateSchemaSource", ({ enumerable: true, get: function () { return locate_1.locateSchemaSource; } }));
 var empty_goal_1 = __nccwpck_require__(7544);
@@ -40959,7 +41361,6 @@ function describeSchemaSource(source) {
 "use strict";
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.globToRegExp = globToRegExp;
 exports.resolveSqlFiles = resolveSqlFiles;
 /**
  * Which SQL files a commit's schema is loaded from. Each `--schema-sql` entry (relative to the schema
@@ -40968,46 +41369,13 @@ exports.resolveSqlFiles = resolveSqlFiles;
  *   an entry that names nothing at the commit nor at HEAD is a mistake (a typo), a ConfigurationError;
  * - a directory: the `*.sql` files directly in it (not in its subdirectories, so a migrations directory
  *   inside it is never loaded as schema; `dir/**\/*.sql` takes them all);
- * - a glob (`*`, `**`, `?`, `[...]`): every file it matches, e.g. `tables/*.sql` or `**\/*.sql`.
+ * - a glob (`*`, `**`, `?`, `[...]`, docs/globs.md): every file it matches, e.g. `tables/*.sql` or `**\/*.sql`.
  * Entries are taken in the order given; the files of one directory or glob in path order (byte order of
  * the path, as `LC_ALL=C sort`: `01_users.sql` before `02_orders.sql`, `a/x.sql` before `b.sql`). A file
  * named by two entries is loaded once, at its first place.
  */
 const errors_1 = __nccwpck_require__(1240);
-function isGlob(entry) {
-    return /[*?[]/.test(entry);
-}
-/** A glob as a regular expression over paths with `/`: `**` crosses directories, `*` and `?` do not. */
-function globToRegExp(glob) {
-    let out = '';
-    for (let i = 0; i < glob.length; i++) {
-        const c = glob[i];
-        if (c === '*' && glob[i + 1] === '*') {
-            const slash = glob[i + 2] === '/';
-            out += slash ? '(?:.*/)?' : '.*';
-            i += slash ? 2 : 1;
-        }
-        else if (c === '*')
-            out += '[^/]*';
-        else if (c === '?')
-            out += '[^/]';
-        else if (c === '[') {
-            const end = glob.indexOf(']', i + 1);
-            if (end < 0)
-                out += '\\[';
-            else {
-                out += `[${glob
-                    .slice(i + 1, end)
-                    .replace(/^!/, '^')
-                    .replace(/\\/g, '\\\\')}]`;
-                i = end;
-            }
-        }
-        else
-            out += c.replace(/[.+^${}()|\\]/g, '\\$&');
-    }
-    return new RegExp(`^${out}$`);
-}
+const glob_1 = __nccwpck_require__(7845);
 const byPath = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
 /** Resolves the entries against the files of schemaDir at a commit. */
 async function resolveSqlFiles(git, sha, schemaDir, entries) {
@@ -41024,8 +41392,8 @@ async function resolveSqlFiles(git, sha, schemaDir, entries) {
     for (const raw of entries) {
         const entry = raw.replace(/^\.\//, '').replace(/\/+$/, '');
         let matched;
-        if (isGlob(entry)) {
-            const pattern = globToRegExp(entry);
+        if ((0, glob_1.isGlob)(entry)) {
+            const pattern = (0, glob_1.globToRegExp)(entry);
             matched = all.filter((file) => pattern.test(file));
         }
         else if (present.has(entry)) {
@@ -41044,7 +41412,7 @@ async function resolveSqlFiles(git, sha, schemaDir, entries) {
         if (head && head !== sha && (await resolveSqlFiles(git, head, schemaDir, [entry])).files.length > 0)
             continue;
         const shown = schemaDir === '.' ? entry : `${schemaDir}/${entry}`;
-        throw new errors_1.ConfigurationError(`SQL file ${shown} does not exist at commit ${sha.slice(0, 7)} nor at HEAD: check the --schema-sql entry (a file, directory or glob under the schema directory)`);
+        throw new errors_1.ConfigurationError(`SQL file ${shown} does not exist at commit ${sha.slice(0, 7)} nor at HEAD: check the schema SQL entry (a file, directory or glob under the schema directory)`, { option: 'schemaSql' });
     }
     return { files, absent };
 }
@@ -42708,7 +43076,7 @@ const errors_1 = __nccwpck_require__(1240);
 const database_url_1 = __nccwpck_require__(5818);
 const redact_1 = __nccwpck_require__(290);
 /** Parses a shadow spec; empty or absent means `embedded`. `input` names the option in error messages. */
-function parseShadowSpec(spec, input = 'shadow-database') {
+function parseShadowSpec(spec, input = 'the shadow database') {
     const value = (spec ?? '').trim();
     if (value === '' || value.toLowerCase() === 'embedded')
         return { kind: 'embedded' };
@@ -42717,18 +43085,22 @@ function parseShadowSpec(spec, input = 'shadow-database') {
     if (/^postgres(ql)?:\/\//i.test(value)) {
         const urlProblem = (0, database_url_1.databaseUrlProblem)(value);
         if (urlProblem)
-            throw new errors_1.ConfigurationError(`${input}: the shadow database URL cannot be used: ${urlProblem}`);
+            throw new errors_1.ConfigurationError(`${input}: the shadow database URL cannot be used: ${urlProblem}`, {
+                option: 'shadow',
+            });
         try {
             new URL(value);
         }
         catch {
-            throw new errors_1.ConfigurationError(`${input}: "${(0, redact_1.redact)(value)}" is not a valid postgres URL`);
+            throw new errors_1.ConfigurationError(`${input}: "${(0, redact_1.redact)(value)}" is not a valid postgres URL`, { option: 'shadow' });
         }
         return { kind: 'url', url: value };
     }
     // Not a postgres URL, but it may still carry credentials (mysql://user:pw@...): never echo them.
     const shown = (0, redact_1.redact)(value).replace(/\/\/[^@/\s]*@/, '//***@');
-    throw new errors_1.ConfigurationError(`${input}: "${shown}" is not one of embedded, docker or a postgres:// URL`);
+    throw new errors_1.ConfigurationError(`${input}: "${shown}" is not one of embedded, docker or a postgres:// URL`, {
+        option: 'shadow',
+    });
 }
 
 
@@ -42862,7 +43234,7 @@ function deletedTables(statement) {
     return parsed.flatMap((s) => s.kind === 'DeleteStmt'
         ? [(0, pg_parser_1.relationName)(s.node.relation)]
         : s.kind === 'TruncateStmt'
-            ? s.node.relations.map((r) => (0, pg_parser_1.relationName)(r.RangeVar))
+            ? (s.node.relations ?? []).map((r) => (0, pg_parser_1.relationName)(r.RangeVar))
             : []);
 }
 /** The statement of the section that deletes from `table` (else any DELETE or TRUNCATE there), if there is one. */
@@ -43091,7 +43463,7 @@ const VALUE_DEPENDENT = new Set(['23503', '23505', '23514', '23P01', '22000', '2
  * where the goal says NOT NULL, as a failing SET NOT NULL would be, not a made-up value a real row may not have.
  */
 function violatesNotNullCheck(error) {
-    return error.sqlState === '23514' && error.message.includes(`${online_columns_1.NOT_NULL_CHECK_SUFFIX}"`);
+    return error.sqlState === '23514' && error.constraint?.endsWith(online_columns_1.NOT_NULL_CHECK_SUFFIX) === true;
 }
 /** And for a Down, values its schema cannot hold: an enum label it removes, a string or number too long. */
 const DOWN_VALUE_DEPENDENT = new Set([...VALUE_DEPENDENT, '22P02']);
@@ -43324,7 +43696,7 @@ function syntheticRowsWarning(pass, entry, section, error, table, counts) {
     return {
         ...finding,
         level: 'warning',
-        message: `${finding.message} (The synthetic rows of ${table} were written after ${entry.fileName}'s Up and use what it added: a revert fails on such rows, and apply refuses it unless --allow names the loss; the check went on with ${table} emptied.)`,
+        message: `${finding.message} (The synthetic rows of ${table} were written after ${entry.fileName}'s Up and use what it added: a revert fails on such rows, and apply refuses it unless the loss is acknowledged (allow); the check went on with ${table} emptied.)`,
     };
 }
 /**
@@ -43357,42 +43729,6 @@ function unfillableFindings(unfillable) {
         level: 'warning',
         message: `no synthetic row could be put in ${table}, so the migrations were not tried on its rows: ${reason}`,
     }));
-}
-
-
-/***/ }),
-
-/***/ 7946:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-"use strict";
-
-Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.schemaDifference = schemaDifference;
-exports.listObjects = listObjects;
-const diff_1 = __nccwpck_require__(9571);
-/**
- * How `from` differs from `to`, as the differ's SQL (bookkeeping tables are never part of it). An object of a
- * kind the differ does not compare, on either side, is a difference too (an SQL comment naming it): the
- * differ cannot tell that it is the same, so the check fails rather than pass.
- */
-async function schemaDifference(fromUrl, toUrl, options = {}) {
-    const { statements, warnings, excludedTables } = await (0, diff_1.diff)(fromUrl, toUrl, options);
-    const sql = [(0, diff_1.renderMarkedSql)(statements), ...warnings.map((w) => `-- not compared: ${w}`)]
-        .filter((x) => x !== '')
-        .join('\n');
-    return {
-        sql,
-        objects: [...statements.map((s) => `${s.object.kind} ${s.object.name}`), ...warnings],
-        excludedTables: excludedTables ?? [],
-    };
-}
-/** "column a, table b and 3 more": a difference in one line. */
-function listObjects(objects, max = 4) {
-    const unique = [...new Set(objects)];
-    if (unique.length <= max)
-        return unique.join(', ');
-    return `${unique.slice(0, max).join(', ')} and ${unique.length - max} more`;
 }
 
 
@@ -43441,13 +43777,21 @@ async function readColumnTypes(url) {
 async function checkHazards(newEntries, options = {}) {
     const parsed = newEntries.filter((e) => e.parsed !== undefined);
     const lint = await (0, lint_1.lintMigrations)(parsed.map((e) => ({ path: e.path, parsed: e.parsed })), options.columnTypes ? { columnTypes: options.columnTypes } : {});
-    const findings = lint.map((f) => ({
-        level: f.level,
-        message: f.section === 'down' ? `Down: ${f.message}` : f.message,
-        file: f.file,
-        line: f.line,
-        code: f.code,
-    }));
+    // The acknowledgement code of a lint finding, where it differs from its code (a DELETE of every row).
+    const acknowledgedAs = new Map();
+    const findings = lint.map((f) => {
+        const finding = {
+            level: f.level,
+            message: f.section === 'down' ? `Down: ${f.message}` : f.message,
+            file: f.file,
+            line: f.line,
+            code: f.code,
+            ...(f.object ? { object: f.object } : {}),
+        };
+        if (f.acknowledgedAs)
+            acknowledgedAs.set(finding, f.acknowledgedAs);
+        return finding;
+    });
     for (const entry of parsed) {
         const recorded = entry.metadata?.hazards ?? [];
         if (recorded.length === 0)
@@ -43471,6 +43815,7 @@ async function checkHazards(newEntries, options = {}) {
                 file: entry.path,
                 line: hazardLine(entry, hazard.code),
                 code: hazard.code,
+                ...(hazard.object ? { object: hazard.object } : {}),
                 message: `${hazard.message} (${source})`,
             });
         }
@@ -43486,12 +43831,14 @@ async function checkHazards(newEntries, options = {}) {
     // The destructive-change gate: measured data losses, failing unless acknowledged (fail-on-hazards or not).
     const gate = options.dataLoss;
     if (gate) {
-        // A hazard warning about a loss the file acknowledges is answered: a note, not a warning.
-        // The lint calls a DELETE or TRUNCATE of every row drops-data; the gate measures it as deletes-rows.
-        const sameCode = (a, f) => a.code === f.code || (a.code === 'deletes-rows' && f.code === 'drops-data' && f.message.includes('every row of'));
-        const isAnswered = (f) => gate.answered.some((a) => a.file === f.file &&
-            sameCode(a, f) &&
-            (f.message.includes(a.object) || f.message.includes(a.object.replace(/^public\./, ''))));
+        // A hazard warning about a loss the file acknowledges is answered: a note, not a warning. Matched on
+        // the fields the lint and the differ set (code, object), never on the wording. The lint calls a DELETE
+        // or TRUNCATE of every row drops-data, acknowledged as deletes-rows (what the gate measures).
+        // An object the SQL named without a schema is in public (the search_path the migrations run with).
+        const isAnswered = (f) => f.object !== undefined &&
+            gate.answered.some((a) => a.file === f.file &&
+                a.code === (acknowledgedAs.get(f) ?? f.code) &&
+                (a.object === f.object || a.object === `public.${f.object}`));
         findings.splice(0, findings.length, ...findings.map((f) => f.level === 'warning' && isAnswered(f)
             ? { ...f, level: 'notice', message: `${f.message} (acknowledged)` }
             : f));
@@ -43601,12 +43948,15 @@ const store_1 = __nccwpck_require__(2336);
 const adoption_1 = __nccwpck_require__(7933);
 const schema_source_1 = __nccwpck_require__(6876);
 const report_1 = __nccwpck_require__(4467);
-/** The line a ConfigurationError from our parsers points at: they all say "<source> line N...". */
-function lineFromMessage(source, message) {
-    if (!message.startsWith(`${source} line `))
-        return undefined;
-    const line = Number(/^ line (\d+)/.exec(message.slice(source.length))?.[1]);
-    return Number.isInteger(line) && line > 0 ? line : undefined;
+/** A finding for a ConfigurationError of our parsers and readers: the file and line they carry, else `file` and `line`. */
+function errorFinding(error, file, line) {
+    const at = error.file ?? file;
+    return {
+        level: 'error',
+        message: error.message,
+        ...(at ? { file: at } : {}),
+        ...((error.line ?? line) !== undefined ? { line: error.line ?? line } : {}),
+    };
 }
 /** The 1-based line where `"key":` appears in a JSON text, for pointing at a metadata field. */
 function keyLine(text, key) {
@@ -43660,7 +44010,7 @@ async function readEntries(dir, isNew, findings) {
         catch (error) {
             if (!(error instanceof errors_1.ConfigurationError))
                 throw error;
-            findings.push({ level: 'error', file: path, line: lineFromMessage(path, error.message), message: error.message });
+            findings.push(errorFinding(error, path));
             continue;
         }
         let parsed;
@@ -43672,7 +44022,7 @@ async function readEntries(dir, isNew, findings) {
         catch (error) {
             if (!(error instanceof errors_1.ConfigurationError))
                 throw error;
-            findings.push({ level: 'error', file: path, line: lineFromMessage(path, error.message), message: error.message });
+            findings.push(errorFinding(error, path));
         }
         let metadata;
         let metadataPath;
@@ -43688,12 +44038,7 @@ async function readEntries(dir, isNew, findings) {
             catch (error) {
                 if (!(error instanceof errors_1.ConfigurationError))
                     throw error;
-                findings.push({
-                    level: 'error',
-                    file: metadataPath,
-                    line: lineFromMessage(metadataPath, error.message),
-                    message: error.message,
-                });
+                findings.push(errorFinding(error, metadataPath));
             }
         }
         versions.add(nameParts.version);
@@ -43806,7 +44151,10 @@ function checkEdits(newEntries, findings) {
             level: accepted ? 'warning' : 'notice',
             file: entry.path,
             line: 1,
-            message: `${entry.fileName} was edited${again} after it was generated (checksum differs from ${(0, naming_1.metadataFileName)(entry.version)}); if the edit is intended, record it: db-migrate accept-edit ${entry.path} --reason "..."`,
+            message: `${entry.fileName} was edited${again} after it was generated (checksum differs from ${(0, naming_1.metadataFileName)(entry.version)}); if the edit is intended, record it`,
+            remedies: [
+                { kind: 'command', command: 'accept-edit', args: [entry.path], options: [{ option: 'reason', value: '...' }] },
+            ],
         });
     }
 }
@@ -43820,12 +44168,7 @@ async function checkNumbering(options) {
     catch (error) {
         if (!(error instanceof errors_1.ConfigurationError))
             throw error;
-        findings.push({
-            level: 'error',
-            file: (0, node_path_1.join)(dir, 'db-migrate.json'),
-            line: lineFromMessage((0, node_path_1.join)(dir, 'db-migrate.json'), error.message) ?? 1,
-            message: error.message,
-        });
+        findings.push(errorFinding(error, (0, node_path_1.join)(dir, 'db-migrate.json'), 1));
     }
     const isAdopted = (version) => adoption !== undefined && version <= adoption.version;
     // The migrations at the base commit: what is already merged (and maybe applied somewhere).
@@ -43930,13 +44273,7 @@ async function checkNumbering(options) {
         catch (error) {
             if (!(error instanceof errors_1.ConfigurationError))
                 throw error;
-            const file = entries.find((e) => error.message.startsWith(e.path) || (e.metadataPath && error.message.startsWith(e.metadataPath)));
-            const path = file && error.message.startsWith(file.path) ? file.path : file?.metadataPath;
-            findings.push({
-                level: 'error',
-                message: error.message,
-                ...(path ? { file: path, line: lineFromMessage(path, error.message) ?? 1 } : {}),
-            });
+            findings.push(errorFinding(error, undefined, error.file ? 1 : undefined));
         }
     }
     const errors = findings.filter((f) => f.level === 'error').length;
@@ -43973,6 +44310,7 @@ exports.formatVerifyReport = formatVerifyReport;
  */
 const node_path_1 = __nccwpck_require__(6760);
 const hazard_groups_1 = __nccwpck_require__(6808);
+const remedy_1 = __nccwpck_require__(7487);
 const locks_1 = __nccwpck_require__(7667);
 exports.CHECK_TITLES = {
     numbering: 'Numbering',
@@ -44003,9 +44341,10 @@ function describeStatus(status) {
 }
 /**
  * The report as plain text for a terminal: one block per check, then the differences as SQL. With
- * `groupHazards`, the hazard warnings of one code are one line, counted, naming where they are.
+ * `groupHazards`, the hazard warnings of one code are one line, counted, naming where they are, and
+ * `expandHint` (the front end's words) says how to see each. `word` words the remedies.
  */
-function formatVerifyReport(report, options = {}) {
+function formatVerifyReport(report, options) {
     const out = [];
     const newOnes = report.newMigrations.length > 0 ? report.newMigrations.join(', ') : 'none';
     out.push(`new migrations: ${newOnes}`);
@@ -44018,7 +44357,7 @@ function formatVerifyReport(report, options = {}) {
             const named = finding.file !== undefined && finding.message.startsWith(finding.file);
             const where = finding.file && !named ? `${finding.file}${finding.line ? `:${finding.line}` : ''}: ` : '';
             const code = finding.code ? ` [${finding.code}]` : '';
-            return `${finding.level}: ${where}${finding.message}${code}`;
+            return `${finding.level}: ${where}${(0, remedy_1.withRemedies)(finding.message, finding.remedies, options.word)}${code}`;
         };
         // Grouped: the warnings of one hazard code print as one line where the first of them was.
         const grouped = options.groupHazards && check.name === 'hazards'
@@ -44040,8 +44379,8 @@ function formatVerifyReport(report, options = {}) {
                 groupLines.delete(finding.code);
             }
         }
-        if (grouped.length > new Set(grouped.map((f) => f.code)).size)
-            out.push('  (--verbose prints each hazard)');
+        if (options.expandHint && grouped.length > new Set(grouped.map((f) => f.code)).size)
+            out.push(`  (${options.expandHint})`);
         if (check.difference) {
             out.push(`  ${exports.DIFFERENCE_LABELS[check.name] ?? 'Difference'}:`, '', ...check.difference
                 .trimEnd()
@@ -44161,11 +44500,12 @@ const node_perf_hooks_1 = __nccwpck_require__(643);
 const migrator_1 = __nccwpck_require__(8680);
 const errors_1 = __nccwpck_require__(1240);
 const database_url_1 = __nccwpck_require__(5818);
+const remedy_1 = __nccwpck_require__(7487);
 const git_1 = __nccwpck_require__(7039);
 const logger_1 = __nccwpck_require__(5419);
 const build_1 = __nccwpck_require__(2755);
 const schema_source_1 = __nccwpck_require__(6876);
-const difference_1 = __nccwpck_require__(7946);
+const difference_1 = __nccwpck_require__(6044);
 const empty_goal_1 = __nccwpck_require__(7544);
 const measure_1 = __nccwpck_require__(6752);
 const schema_source_2 = __nccwpck_require__(6876);
@@ -44208,7 +44548,7 @@ async function attempt(step) {
     }
     catch (error) {
         if (error instanceof errors_1.ConfigurationError)
-            return { error: (0, errors_1.errorMessage)(error) };
+            return { error: (0, errors_1.errorMessage)(error), ...(error.remedies.length > 0 ? { remedies: error.remedies } : {}) };
         throw error;
     }
 }
@@ -44422,6 +44762,7 @@ async function buildGoal(run) {
         ...(sha ? { sha } : {}),
         ...(built.value ? { db: built.value } : {}),
         ...(built.error !== undefined ? { error: built.error } : {}),
+        ...(built.remedies ? { remedies: built.remedies } : {}),
     };
 }
 /** The migrations up to `version` replayed on a database of their own, the template of the others. */
@@ -44467,11 +44808,18 @@ async function checkConsistency(run, set, goalBuilt, applied) {
             const at = goal.entry?.metadataPath
                 ? { file: goal.entry.metadataPath, line: keyLine(goal.entry, 'goal_sha') ?? 1 }
                 : {};
-            // An amended or squashed commit: say how to point the metadata at the one that replaced it.
-            const lost = goal.entry && goalBuilt.error.startsWith('unknown commit')
-                ? `; if it was amended, squashed or rebased away: db-migrate repoint --dir ${run.dir} --from ${goal.ref.slice(0, 12)} --to <new-sha>`
-                : '';
-            findings.push({ level: 'error', message: goalBuilt.error + lost, ...at });
+            // The goal commit is unknown (it did not resolve to a sha): amended or squashed away, maybe. Say how
+            // to point the metadata at the commit that replaced it.
+            const lost = goal.entry && goalBuilt.sha === undefined;
+            findings.push({
+                level: 'error',
+                message: goalBuilt.error +
+                    (lost ? '; if it was amended, squashed or rebased away, point the metadata at its replacement' : ''),
+                ...at,
+                ...(lost || goalBuilt.remedies
+                    ? { remedies: [...(goalBuilt.remedies ?? []), ...(lost ? [(0, remedy_1.repointRemedy)(run.dir, goal.ref)] : [])] }
+                    : {}),
+            });
             problems.push(`could not build the schema at ${goal.ref} (${goal.from})`);
         }
         if (upError) {
@@ -44485,7 +44833,7 @@ async function checkConsistency(run, set, goalBuilt, applied) {
     if (emptyGoal)
         return {
             consistency: failed('consistency', `the goal build at ${short} produced no tables`, [
-                { level: 'error', message: emptyGoal },
+                { level: 'error', message: emptyGoal, remedies: [empty_goal_1.ALLOW_EMPTY_GOAL] },
             ]),
             difference: '',
         };
@@ -44509,11 +44857,11 @@ async function checkConsistency(run, set, goalBuilt, applied) {
     const newest = newEntries[newEntries.length - 1] ?? entries[entries.length - 1];
     const at = newest ? { file: newest.path, line: newest.parsed?.up.line ?? 1 } : {};
     return {
-        consistency: failed('consistency', `the migrations do not build the schema at ${short} (${goal.from}): ${found.objects.length} difference(s)`, [
+        consistency: failed('consistency', `the migrations do not build the schema at ${short} (${goal.from}): ${found.changes.length} difference(s)`, [
             {
                 level: 'error',
                 ...at,
-                message: `the migrations do not build the schema at ${short}; they miss: ${(0, difference_1.listObjects)(found.objects)}`,
+                message: `the migrations do not build the schema at ${short}; they miss: ${(0, difference_1.listChanges)(found.changes)}`,
             },
             ...excluded,
         ], found.sql),
@@ -44538,7 +44886,7 @@ async function checkReversibility(run, set, applied, target) {
             ? { file: oldest.metadataPath, line: keyLine(oldest, 'base_sha') ?? 1 }
             : {};
         return failed('reversibility', `could not build ${where} to compare with`, [
-            { level: 'error', message: target.error, ...at },
+            { level: 'error', message: target.error, ...at, ...(target.remedies ? { remedies: target.remedies } : {}) },
             ...plan.findings,
         ]);
     }
@@ -44579,12 +44927,12 @@ async function checkRevert(plan, set, db, target, logger, diffOptions) {
     const found = await (0, difference_1.schemaDifference)(db.url, target.url, diffOptions);
     if (found.sql !== '') {
         const newest = plan.revert[0];
-        return failed('reversibility', `reverting ${names} does not return to ${where}: ${found.objects.length} difference(s)`, [
+        return failed('reversibility', `reverting ${names} does not return to ${where}: ${found.changes.length} difference(s)`, [
             {
                 level: 'error',
                 file: newest.path,
                 line: newest.parsed?.down?.line ?? 1,
-                message: `the Down sections of ${names} leave the database different from ${where}: ${(0, difference_1.listObjects)(found.objects)}`,
+                message: `the Down sections of ${names} leave the database different from ${where}: ${(0, difference_1.listChanges)(found.changes)}`,
             },
             ...plan.findings,
         ], found.sql);
@@ -44626,8 +44974,8 @@ async function schemaAhead(source, migrationsDir, goalSha, goalDb, newDatabase, 
         return undefined;
     return {
         level: 'warning',
-        message: `the schema at HEAD ${headSha.slice(0, 7)} differs from the goal ${goalSha.slice(0, 7)} (${(0, difference_1.listObjects)(found.objects)}) and no migration covers it yet: ` +
-            'create writes it (the create action after the merge, or db-migrate create); verify --goal HEAD requires it now',
+        message: `the schema at HEAD ${headSha.slice(0, 7)} differs from the goal ${goalSha.slice(0, 7)} (${(0, difference_1.listChanges)(found.changes)}) and no migration covers it yet: ` +
+            'create writes it (the create action after the merge, or db-migrate create); a verify whose goal is HEAD requires it now',
     };
 }
 
@@ -53767,7 +54115,7 @@ function parseSync(query) {
 /***/ ((module) => {
 
 "use strict";
-module.exports = /*#__PURE__*/JSON.parse('{"name":"@db-migrate/core","version":"0.1.0","private":true,"description":"Migration store, sql-migrate-compatible applier, schema differ, shadow databases and the create/verify/apply workflows.","main":"src/index.ts","dependencies":{"dockerode":"3.3.5","libpg-query":"17.7.4","pg":"8.16.3","yaml":"2.8.1"},"devDependencies":{"@types/dockerode":"3.3.44"}}');
+module.exports = /*#__PURE__*/JSON.parse('{"name":"@db-migrate/core","version":"0.1.0","private":true,"description":"Migration store, sql-migrate-compatible applier, schema differ, shadow databases and the create/verify/apply workflows.","main":"src/index.ts","dependencies":{"@pgsql/types":"17.6.2","dockerode":"3.3.5","libpg-query":"17.7.4","pg":"8.16.3","yaml":"2.8.1"},"devDependencies":{"@types/dockerode":"3.3.44"}}');
 
 /***/ })
 
@@ -53835,6 +54183,7 @@ function cli() {
         command: __nccwpck_require__(7802),
         commands: (__nccwpck_require__(2426)/* .commands */ .P),
         help: __nccwpck_require__(3516),
+        wording: __nccwpck_require__(9834),
     };
 }
 /** True when stdout and stderr are the same terminal: what both print is seen once, interleaved. */
@@ -53891,8 +54240,9 @@ async function main(argv) {
         process.stdout.write(versionText() + '\n');
         return 0;
     }
-    const { core, command: table, commands, help } = cli();
+    const { core, command: table, commands, help, wording } = cli();
     const { commandHelp, globalHelp } = help;
+    const { describeError } = wording;
     const { asConfigurationError, errorMessage } = core;
     const { GLOBAL_OPTIONS, parseArgsOptions } = table;
     if (!name || name === '--help' || name === '-h' || name === 'help') {
@@ -53944,7 +54294,7 @@ async function main(argv) {
         }
         const configuration = asConfigurationError(error);
         if (configuration || isUsage) {
-            process.stderr.write(`db-migrate ${name}: ${isUsage ? unknownOptionMessage(error, command) : errorMessage(configuration ?? error)}\n`);
+            process.stderr.write(`db-migrate ${name}: ${isUsage ? unknownOptionMessage(error, command) : describeError(configuration ?? error)}\n`);
             if (isUsage)
                 process.stderr.write(`usage: db-migrate ${command.usage
                     .split('\n')

@@ -189,7 +189,8 @@ function prisma(root: string, files: readonly string[]): SchemaGuess | undefined
   const relativeSchema = relative(project, schema);
   return {
     schemaDir: project,
-    schemaCommand: `npx prisma db push --skip-generate --schema ${relativeSchema}`,
+    // Prisma's own arguments, one per element.
+    schemaCommand: ['npx', 'prisma', 'db', 'push', '--skip-generate', '--schema', relativeSchema].join(' '),
     runtime: 'node',
     why: `${schema} (Prisma)`,
   };
