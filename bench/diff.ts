@@ -46,7 +46,7 @@ function tableSql(i: number, changed: boolean): string {
 
 const changedTable = (i: number) => i % 20 === 3;
 
-function schemaSql(tables: number, changed: boolean): string {
+export function schemaSql(tables: number, changed: boolean): string {
   const parts: string[] = [];
   for (let k = 0; k < 5; k++) {
     const values = changed && k === 0 ? `'new', 'active', 'paused', 'closed'` : `'new', 'active', 'closed'`;

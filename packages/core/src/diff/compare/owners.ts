@@ -20,8 +20,8 @@ export function emitOwners(ctx: DiffContext): void {
     const before = ctx.survives(key) ? ctx.from.owners.get(key) : ctx.to.databaseOwner;
     if (before === owner) continue;
     ctx.emit({
-      sql: `ALTER ${target.target} OWNER TO ${ident(owner)}`,
-      object: { kind: target.kind, name: target.name },
+      sql: `ALTER ${target.target()} OWNER TO ${ident(owner)}`,
+      object: { kind: target.kind, name: target.name() },
       action: 'alter',
       phase: Phase.privilege - 0.5,
       produces: [`${key}#owner`],
