@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { QUERIES } from '../src/diff/introspect';
-import { jsonQuery, rowsFromJson } from '../src/diff/introspect/query';
+import { jsonQuery, type Query, rowsFromJson } from '../src/diff/introspect/query';
 import { adminUrl, createTestDatabase, dropTestDatabase, query } from '../../../test/support/pg';
 import { ensureTestRole } from './diff-harness';
 
@@ -91,8 +91,8 @@ beforeAll(async () => {
                 entry.wrong.push(`${fixture}: ${column} = ${JSON.stringify(row[column])} is not ${kind}`);
             }
           }
-          const json = await client.query(jsonQuery(q));
-          const asJson = rowsFromJson(q, (json.rows[0] as { rows: string }).rows);
+          const json = await client.query(jsonQuery(q as Query<unknown>));
+          const asJson = rowsFromJson(q as Query<unknown>, (json.rows[0] as { rows: string }).rows);
           const values = (rows: readonly unknown[]) =>
             JSON.stringify(rows.map((row) => Object.keys(q.columns).map((c) => (row as Record<string, unknown>)[c])));
           if (values(asJson) !== values(result.rows)) entry.jsonDiffers.push(fixture);

@@ -1,11 +1,9 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import type { FleetReport, Logger, Target } from '@db-migrate/core';
 import {
   ConfigurationError,
   DEFAULT_CONCURRENCY,
-  type FleetReport,
-  type Logger,
-  type Target,
   applyFleet,
   formatReportText,
   finishBeforeSignalExit,
@@ -13,7 +11,7 @@ import {
   parseShard,
   readMigrationDir,
   reportFails,
-} from '@db-migrate/core';
+} from '../core';
 import {
   type Command,
   type OptionTable,
@@ -59,7 +57,7 @@ export const fleetOptions: OptionTable = {
     type: 'string',
     value: '<N>',
     description: 'Databases worked on at once.',
-    default: `max(8, 2 x CPUs), ${DEFAULT_CONCURRENCY} here`,
+    default: () => `max(8, 2 x CPUs), ${DEFAULT_CONCURRENCY} here`,
   },
   'concurrency-per-host': {
     type: 'string',

@@ -1,4 +1,4 @@
-import { baselineFleet, checkBaselineVersion, finishBeforeSignalExit } from '@db-migrate/core';
+import { baselineFleet, checkBaselineVersion, finishBeforeSignalExit } from '../core';
 import { type Command, optionalInteger } from '../command';
 import { migrationsDirOption } from './migrate-options';
 import { FLEET_USAGE, finishFleetRun, fleetMigrationRun, fleetOptions } from './apply';

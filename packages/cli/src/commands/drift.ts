@@ -1,4 +1,4 @@
-import { checkFleetDrift, finishBeforeSignalExit } from '@db-migrate/core';
+import { checkFleetDrift, finishBeforeSignalExit } from '../core';
 import type { Command } from '../command';
 import { migrationsDirOption } from './migrate-options';
 import { FLEET_USAGE, finishFleetRun, fleetMigrationRun, fleetOptions } from './apply';

@@ -1,4 +1,4 @@
-import { syncFleet, finishBeforeSignalExit } from '@db-migrate/core';
+import { syncFleet, finishBeforeSignalExit } from '../core';
 import { type Command, optionalString, stringList } from '../command';
 import { statementLimits } from './migrate-options';
 import { PRECHECK_USAGE, precheckOptions, precheckSettings } from './precheck-options';
