@@ -17,7 +17,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { connectDatabase } from '../packages/core/src/pg/connect';
-import { startLocalServer } from '../packages/core/src/shadow/local-server';
+import { startLocalServer } from '../packages/core/src/postgres-server/local-server';
 import { MiB, markdownTable, median, runChild, runTypeScriptChild } from './support';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);

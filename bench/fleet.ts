@@ -34,7 +34,7 @@ import { silentLogger } from '../packages/core/src/logger';
 import { formatMigrationFile, type MigrationFileContent } from '../packages/core/src/migrations/format';
 import { readMigrationDir } from '../packages/core/src/migrations/store';
 import { connectDatabase } from '../packages/core/src/pg/connect';
-import { startLocalServer } from '../packages/core/src/shadow/local-server';
+import { startLocalServer } from '../packages/core/src/postgres-server/local-server';
 import { MiB, markdownTable, median, runTypeScriptChild } from './support';
 
 const FLEET = Number(process.env.BENCH_FLEET ?? 1000);

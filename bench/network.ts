@@ -22,7 +22,7 @@ import { mapWithConcurrency } from '../packages/core/src/fleet/pool';
 import { resolveTargets } from '../packages/core/src/fleet/targets';
 import { silentLogger } from '../packages/core/src/logger';
 import { readMigrationDir } from '../packages/core/src/migrations/store';
-import { startLocalServer } from '../packages/core/src/shadow/local-server';
+import { startLocalServer } from '../packages/core/src/postgres-server/local-server';
 import { provisionFleet, writeMigrations } from './fleet';
 import { type DelayProxy, startDelayProxy } from './proxy';
 import { markdownTable, runChild, runTypeScriptChild } from './support';

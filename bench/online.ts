@@ -31,7 +31,7 @@ import { acknowledgementText } from '../packages/core/src/intent/acknowledgement
 import { silentLogger } from '../packages/core/src/logger';
 import { readMigrationDir } from '../packages/core/src/migrations/store';
 import { connectDatabase } from '../packages/core/src/pg/connect';
-import { startLocalServer } from '../packages/core/src/shadow/local-server';
+import { startLocalServer } from '../packages/core/src/postgres-server/local-server';
 import { markdownTable } from './support';
 import type { TrafficWindow } from './online-traffic';
 

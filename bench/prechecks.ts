@@ -12,7 +12,7 @@ import { Client } from 'pg';
 import { LOCK_RATES, type LockWork } from '../packages/core/src/prechecks/large-tables';
 import { runPrechecks } from '../packages/core/src/prechecks/run';
 import { sqlStatements } from '../packages/core/src/prechecks/statements';
-import { startLocalServer } from '../packages/core/src/shadow/local-server';
+import { startLocalServer } from '../packages/core/src/postgres-server/local-server';
 import { MiB, markdownTable, median } from './support';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);

@@ -19,7 +19,7 @@ import { ConfigurationError, errorMessage } from '../packages/core/src/errors';
 import { silentLogger } from '../packages/core/src/logger';
 import { buildSchemaAt, type SchemaSource } from '../packages/core/src/schema-source';
 import { openShadowServer, type ShadowServer, type ShadowDatabase } from '../packages/core/src/shadow';
-import { startLocalServer } from '../packages/core/src/shadow/local-server';
+import { startLocalServer } from '../packages/core/src/postgres-server/local-server';
 
 interface Row {
   readonly step: string;

@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { silentLogger } from '../packages/core/src/logger';
 import { connectDatabase } from '../packages/core/src/pg/connect';
-import { startLocalServer } from '../packages/core/src/shadow/local-server';
+import { startLocalServer } from '../packages/core/src/postgres-server/local-server';
 import { markdownTable, median, runChild } from './support';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);

@@ -15,7 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { createMigration } from '../packages/core/src/create';
 import { type Logger, silentLogger } from '../packages/core/src/logger';
 import { openShadowServer } from '../packages/core/src/shadow';
-import { startLocalServer } from '../packages/core/src/shadow/local-server';
+import { startLocalServer } from '../packages/core/src/postgres-server/local-server';
 import { verifyMigrations, type VerifyReport } from '../packages/core/src/verify';
 import { markdownTable, median } from './support';
 

@@ -1,7 +1,7 @@
 import { chmodSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startLocalServer } from '../packages/core/src/shadow/local-server';
+import { startLocalServer } from '../packages/core/src/postgres-server/local-server';
 
 /**
  * One real PostgreSQL 15 server for the whole test run, started with the same code the `embedded`

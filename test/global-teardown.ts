@@ -1,5 +1,5 @@
 import { rmSync } from 'node:fs';
-import type { LocalServer } from '../packages/core/src/shadow/local-server';
+import type { LocalServer } from '../packages/core/src/postgres-server/local-server';
 
 export default async function globalTeardown(): Promise<void> {
   const server = (globalThis as { __dbMigrateTestServer?: LocalServer }).__dbMigrateTestServer;

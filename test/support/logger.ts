@@ -1,4 +1,4 @@
-import { redact } from '../../packages/core/src/errors';
+import { redact } from '../../packages/core/src/redact';
 import type { Logger } from '../../packages/core/src/logger';
 
 /** A logger that keeps lines in memory, redacted as the real ones are. */

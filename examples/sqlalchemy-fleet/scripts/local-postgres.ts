@@ -7,7 +7,7 @@
  *   node -r ./scripts/register-ts.js examples/sqlalchemy-fleet/scripts/local-postgres.ts <url-file>
  */
 import { writeFileSync } from 'node:fs';
-import { startLocalServer } from '../../../packages/core/src/shadow/local-server';
+import { startLocalServer } from '../../../packages/core/src/postgres-server/local-server';
 
 async function main(): Promise<void> {
   const urlFile = process.argv[2];

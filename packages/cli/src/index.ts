@@ -3,7 +3,7 @@ import { fstatSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Logger } from '@db-migrate/core';
-import { SUPPORTED_POSTGRES_VERSIONS } from '@db-migrate/core/src/shadow/postgres-packages';
+import { SUPPORTED_POSTGRES_VERSIONS } from '@db-migrate/core/src/postgres-server/embedded-packages';
 import type { Command } from './command';
 
 /**

@@ -10,7 +10,8 @@ import { cli } from '../../../test/support/cli';
 import { adminUrl, query } from '../../../test/support/pg';
 import { createRole, dropRoles } from '../../../test/support/roles';
 import { SHOP, workspace } from '../../core/test/fleet-fixture';
-import { describeDatabase, redact, registerUrlSecrets } from '../../core/src/errors';
+import { describeDatabase, registerUrlSecrets } from '../../core/src/database-url';
+import { redact } from '../../core/src/redact';
 
 const PARTS = ['pwAlpha1', 'pwBravo2', 'pwCharl3', 'pwDelta4', 'pwEcho5x', 'pwFoxtr6', 'pwGolf7y'];
 const PASSWORD = `${PARTS[0]}@${PARTS[1]}/${PARTS[2]}@${PARTS[3]}?${PARTS[4]}#${PARTS[5]}:${PARTS[6]}`;

@@ -1,3 +1,5 @@
+import { redact } from './redact';
+
 /**
  * Two kinds of error, as codeql-action has them: a ConfigurationError is the user's mistake
  * (bad input, a broken migration file, an unreachable database) and is reported as one clear line;
@@ -5,121 +7,6 @@
  */
 export class ConfigurationError extends Error {
   override readonly name = 'ConfigurationError';
-}
-
-const registeredSecrets = new Set<string>();
-
-/** Remembers a secret (a password, a whole URL) so that redact() removes it from any later text. */
-function registerSecret(secret: string | undefined): void {
-  if (secret && secret.length >= 3) registeredSecrets.add(secret);
-}
-
-/**
- * The one secret redactor. Removes every secret registered with registerSecret first (a password that
- * holds "@" or "/" is only recognisable whole), then everything between "://" and the last "@" of a
- * postgres URL (an unencoded "@" belongs to the password; stopping at the first one would print its
- * tail), the userinfo of any other URL, and key=value passwords.
- */
-export function redact(text: string): string {
-  let out = text;
-  for (const secret of [...registeredSecrets].sort((a, b) => b.length - a.length)) {
-    out = out.split(secret).join('***');
-  }
-  out = out.replace(/(postgres(?:ql)?:\/\/)[^\s]*@/gi, '$1***@');
-  out = out.replace(/\b([a-z][a-z0-9+.-]*:\/\/)(?!\*\*\*@)[^\s/?#@]*@/gi, '$1***@');
-  out = out.replace(/(password\s*=\s*)('[^']*'|[^\s]+)/gi, '$1***');
-  return out;
-}
-
-/**
- * The credentials of a postgres URL as the user meant them: everything between "://" and the LAST "@".
- * libpq and Node's URL parser both end the credentials at the first "/" (and libpq at the first "@"),
- * so a password holding an unencoded "@", "/", "?" or "#" makes them read another host and database.
- */
-function rawCredentials(url: string): string | undefined {
-  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(url);
-  if (!scheme) return undefined;
-  const rest = url.slice(scheme[0].length);
-  const at = rest.lastIndexOf('@');
-  return at < 0 ? undefined : rest.slice(0, at);
-}
-
-/**
- * Why a postgres URL cannot be used as written, in words that never quote it; undefined when it is fine.
- * A password with "@", "/", "?", "#" (or a bad "%" escape) must be percent-encoded, as libpq requires:
- * otherwise the server, the database and the password that get used are not the ones written.
- */
-export function databaseUrlProblem(url: string): string | undefined {
-  const credentials = rawCredentials(url);
-  if (credentials !== undefined) {
-    if (/[@/?#]/.test(credentials)) {
-      return 'its password (or user name) holds an unencoded "@", "/", "?" or "#", so the host and database it names are ambiguous: percent-encode the password (e.g. "@" as %40, "/" as %2F)';
-    }
-    try {
-      decodeURIComponent(credentials);
-    } catch {
-      return 'its password (or user name) holds a "%" that is not a percent-encoding: percent-encode the password ("%" as %25)';
-    }
-  }
-  try {
-    new URL(url);
-  } catch {
-    return 'it is not a valid URL (percent-encode reserved characters in the password)';
-  }
-  return undefined;
-}
-
-/** The password of a URL as written (maybe percent-encoded): after the first ":" of what lies between "://" and the last "@". */
-export function urlPassword(url: string): string | undefined {
-  const credentials = rawCredentials(url);
-  const colon = credentials?.indexOf(':') ?? -1;
-  return credentials === undefined || colon < 0 ? undefined : credentials.slice(colon + 1);
-}
-
-/** Registers the password of a URL (or the whole string, when it holds none to find) as secrets; returns it unchanged. */
-export function registerUrlSecrets(url: string): string {
-  const credentials = rawCredentials(url);
-  // Without credentials to find, the whole string is the secret; with them, the host stays readable.
-  if (credentials === undefined) registerSecret(url);
-  else {
-    const password = urlPassword(url) ?? '';
-    registerSecret(password); // as written in the URL (maybe percent-encoded)
-    try {
-      registerSecret(decodeURIComponent(password));
-    } catch {
-      /* not valid percent-encoding: registered as written */
-    }
-  }
-  return url;
-}
-
-/**
- * A label for a database that is safe to print: host:port/dbname. Never anything of the credentials:
- * the host is read after the last "@", so a password with an unencoded "@" or "/" cannot leak into it.
- */
-export function describeDatabase(url: string): string {
-  const credentials = rawCredentials(url);
-  const start = url.indexOf('://') + 3;
-  const safe = credentials === undefined ? url : url.slice(0, start) + url.slice(start + credentials.length + 1);
-  try {
-    const parsed = new URL(safe);
-    const db = decodeURIComponent(parsed.pathname.replace(/^\//, '')) || '(default)';
-    return `${parsed.hostname}${parsed.port ? ':' + parsed.port : ''}/${db}`;
-  } catch {
-    return redact(safe);
-  }
-}
-
-/**
- * True when `text` is a registered secret, or holds a URL with a password or a key=value password.
- * (Not "contains a registered secret": a short password such as "postgres" is part of many paths.)
- */
-export function holdsSecret(text: string): boolean {
-  return (
-    registeredSecrets.has(text.trim()) ||
-    /[a-z][a-z0-9+.-]*:\/\/[^\s/@:]*:[^\s]*@/i.test(text) ||
-    /\bpassword\s*=/i.test(text)
-  );
 }
 
 /** The message of any thrown value, redacted. */

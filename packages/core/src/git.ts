@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ConfigurationError, redact } from './errors';
+import { ConfigurationError } from './errors';
+import { redact } from './redact';
 
 /** What one git invocation did. */
 export interface GitResult {

@@ -11,7 +11,7 @@ export interface Logger {
   group<T>(title: string, fn: () => Promise<T>): Promise<T>;
 }
 
-import { redact } from './errors';
+import { redact } from './redact';
 
 export function consoleLogger(options: { verbose?: boolean; stream?: NodeJS.WritableStream } = {}): Logger {
   const stream = options.stream ?? process.stderr;

@@ -7,12 +7,13 @@ import { adminUrl, createTestDatabase, databaseUrl, dropTestDatabase, query } fr
 import { ADVISORY_LOCK_KEY } from '../src/applier/lock';
 import { down, status, up } from '../src/applier/migrator';
 import { appliedVersion } from '../../../test/support/applier';
-import { ConfigurationError, describeDatabase } from '../src/errors';
+import { ConfigurationError } from '../src/errors';
+import { describeDatabase } from '../src/database-url';
 import { memoryLogger } from '../../../test/support/logger';
 import { formatMigrationFile } from '../src/migrations/format';
 import { formatMetadata } from '../src/migrations/metadata';
 import { type MigrationSet, readMigrationDir } from '../src/migrations/store';
-import { freePort } from '../src/shadow/local-server';
+import { freePort } from '../src/postgres-server/local-server';
 
 let dir: string;
 let url: string;

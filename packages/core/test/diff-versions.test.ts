@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startLocalServer, type LocalServer } from '../src/shadow/local-server';
+import { startLocalServer, type LocalServer } from '../src/postgres-server/local-server';
 import { down, up } from '../src/applier/migrator';
 import { appliedVersion } from '../../../test/support/applier';
 import { formatMigrationFile } from '../src/migrations/format';

@@ -3,7 +3,7 @@ import { checkFleetDrift } from '../src/fleet/apply';
 import { formatReportText, reportFails } from '../src/fleet/report';
 import { resolveTargets } from '../src/fleet/targets';
 import { memoryLogger } from '../../../test/support/logger';
-import { freePort } from '../src/shadow/local-server';
+import { freePort } from '../src/postgres-server/local-server';
 import { FAST_RETRY, SHOP, columns, recordedIds, shadow, workspace } from './fleet-fixture';
 
 const ws = workspace('drift');

@@ -26,7 +26,7 @@ describe('environment failures', () => {
     chmodSync(parent, process.getuid?.() === 0 ? 0o700 : 0o500);
     // In a child process: os.tmpdir() reads the real environment, which jest's process.env is not.
     const script = `
-      const { startLocalServer } = require(${JSON.stringify(join(__dirname, '../src/shadow/local-server.ts'))});
+      const { startLocalServer } = require(${JSON.stringify(join(__dirname, '../src/postgres-server/local-server.ts'))});
       const { asConfigurationError } = require(${JSON.stringify(join(__dirname, '../src/errors.ts'))});
       startLocalServer({ major: 15 }).then(
         (server) => server.stop().then(() => console.log(JSON.stringify({ started: true }))),

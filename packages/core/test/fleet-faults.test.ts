@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { adminUrl, databaseUrl, query } from '../../../test/support/pg';
-import { freePort } from '../src/shadow/local-server';
+import { freePort } from '../src/postgres-server/local-server';
 import { applyFleet } from '../src/fleet/apply';
 import { formatReportText } from '../src/fleet/report';
 import { resolveTargets } from '../src/fleet/targets';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { adminUrl, createTestDatabase, dropTestDatabase, query } from '../../../test/support/pg';
 import { up } from '../src/applier/migrator';
 import type { Target } from '../src/fleet/targets';
-import { describeDatabase } from '../src/errors';
+import { describeDatabase } from '../src/database-url';
 import { formatMigrationFile, type MigrationFileContent } from '../src/migrations/format';
 import { type MigrationSet, readMigrationDir } from '../src/migrations/store';
 

@@ -8,7 +8,7 @@ import { applyFleet } from '../src/fleet/apply';
 import { resolveTargets } from '../src/fleet/targets';
 import { consoleLogger } from '../src/logger';
 import { readMigrationDir } from '../src/migrations/store';
-import { onSignalCleanup } from '../src/shadow/cleanup';
+import { onSignalCleanup } from '../src/process/cleanup';
 
 async function main(): Promise<void> {
   const [dir, shadow, ...entries] = process.argv.slice(2);

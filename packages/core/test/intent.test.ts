@@ -306,7 +306,7 @@ describe('an ordinary drop', () => {
   });
 
   it('a narrowing type change is a data loss too, a widening is not', async () => {
-    const { dataLosses } = await import('../src/intent/data-loss');
+    const { dataLosses } = await import('../src/data-loss/measure');
     const inventory = (type: string) => ({
       tables: new Map([['1', { oid: '1', name: 'public.t', columns: new Map([[1, { name: 'c', type }]]) }]]),
       enums: new Map(),

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { query } from '../../../test/support/pg';
-import { startLocalServer } from '../src/shadow/local-server';
-import { keptServerStateFile } from '../src/shadow/reusable-server';
+import { startLocalServer } from '../src/postgres-server/local-server';
+import { keptServerStateFile } from '../src/postgres-server/kept-server';
 
 const ROOT = resolve(__dirname, '../../..');
 const cache = mkdtempSync(join(tmpdir(), 'db-migrate-test-kept-'));

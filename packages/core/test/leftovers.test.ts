@@ -10,8 +10,8 @@ import { dirname, join } from 'node:path';
 import { connect } from 'node:net';
 import { adminUrl, query } from '../../../test/support/pg';
 import { silentLogger } from '../src/logger';
-import { sweepLeftoverServers } from '../src/shadow/leftovers';
-import { LOCAL_SERVER_DIR_PREFIX } from '../src/shadow/local-server';
+import { sweepLeftoverServers } from '../src/postgres-server/leftover-servers';
+import { LOCAL_SERVER_DIR_PREFIX } from '../src/postgres-server/local-server';
 import { openShadowDatabases } from '../src/shadow/shadow-databases';
 
 interface ChildReport {

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startLocalServer } from '../src/shadow/local-server';
+import { startLocalServer } from '../src/postgres-server/local-server';
 
 async function main(): Promise<void> {
   const server = await startLocalServer();

@@ -1,5 +1,5 @@
 import { query, createTestDatabase, dropTestDatabase, adminUrl } from '../../../test/support/pg';
-import { startLocalServer } from '../src/shadow/local-server';
+import { startLocalServer } from '../src/postgres-server/local-server';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';

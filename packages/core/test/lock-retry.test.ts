@@ -13,7 +13,7 @@ import { createRole, dropRoles, type TestRole } from '../../../test/support/role
 import { concurrentBuild } from '../src/applier/invalid-index';
 import { lockRetryPauseMs } from '../src/applier/lock-retry';
 import { up } from '../src/applier/migrator';
-import { describeDatabase } from '../src/errors';
+import { describeDatabase } from '../src/database-url';
 import { checkFleetDrift } from '../src/fleet/apply';
 import { syncFleet } from '../src/fleet/sync';
 import { mkdirSync, writeFileSync } from 'node:fs';

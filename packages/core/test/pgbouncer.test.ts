@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { adminUrl, query } from '../../../test/support/pg';
 import { createRole, dropRoles } from '../../../test/support/roles';
 import { up } from '../src/applier/migrator';
-import { freePort } from '../src/shadow/local-server';
+import { freePort } from '../src/postgres-server/local-server';
 import { SHOP, recordedIds, workspace } from './fleet-fixture';
 
 const ws = workspace('pgbouncer');

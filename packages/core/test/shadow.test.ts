@@ -12,7 +12,8 @@ import {
   publicTables,
 } from '../../../test/support/pg';
 import { caught } from '../../../test/support/rejection';
-import { ConfigurationError, describeDatabase } from '../src/errors';
+import { ConfigurationError } from '../src/errors';
+import { describeDatabase } from '../src/database-url';
 import { silentLogger } from '../src/logger';
 import { dockerEndpoint, openDockerServer } from '../src/shadow/docker';
 import { openShadowServer, parseShadowSpec, SHADOW_DATABASE_PREFIX, type ShadowServer } from '../src/shadow';

@@ -8,9 +8,9 @@ import { chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { adminUrl } from '../../../test/support/pg';
-import { describeDatabase } from '../src/errors';
+import { describeDatabase } from '../src/database-url';
 import { connectDatabase } from '../src/pg/connect';
-import { type LocalServer, startLocalServer } from '../src/shadow/local-server';
+import { type LocalServer, startLocalServer } from '../src/postgres-server/local-server';
 
 let server: LocalServer;
 let scratch: string;

@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigurationError, redact } from '../src/errors';
+import { ConfigurationError } from '../src/errors';
+import { redact } from '../src/redact';
 import { parseShard, selectShard, shardOf } from '../src/fleet/shard';
 import { loadTargets, parseDatabaseList, parseTargetsYaml, resolveTargets } from '../src/fleet/targets';
 import { isTransientFailure } from '../src/fleet/retry';

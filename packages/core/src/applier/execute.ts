@@ -4,7 +4,7 @@
  * by statement (as sql-migrate does) and is recorded only after its last statement succeeds.
  */
 import type { Client, QueryResult } from 'pg';
-import { redact } from '../errors';
+import { redact } from '../redact';
 import type { MigrationStatement } from '../migrations/format';
 import type { Migration } from '../migrations/store';
 import { runBatch } from '../pg/batch';

@@ -6,10 +6,11 @@
  * a second connection looks at who blocks it, so each failed attempt and the final error can say so.
  */
 import { Client } from 'pg';
-import { errorMessage, redact } from '../errors';
+import { errorMessage } from '../errors';
+import { redact } from '../redact';
 import { type Logger, silentLogger } from '../logger';
 import { describeDuration } from '../duration';
-import { interruptSignal } from '../shadow/cleanup';
+import { interruptSignal } from '../process/cleanup';
 
 /**
  * lock_timeout of every migration statement. Behind a long transaction, application queries on the

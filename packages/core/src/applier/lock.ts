@@ -5,7 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { Client } from 'pg';
-import { ConfigurationError, describeDatabase, errorMessage } from '../errors';
+import { ConfigurationError, errorMessage } from '../errors';
+import { describeDatabase } from '../database-url';
 import { type Logger, silentLogger } from '../logger';
 import { type ConnectOptions, connectDatabase } from '../pg/connect';
 

@@ -6,11 +6,12 @@
  */
 import type { Client } from 'pg';
 import { performance } from 'node:perf_hooks';
-import { ConfigurationError, describeDatabase, environmentProblem, errorMessage } from '../errors';
+import { ConfigurationError, environmentProblem, errorMessage } from '../errors';
+import { describeDatabase } from '../database-url';
 import { type Logger, silentLogger } from '../logger';
 import type { Migration, MigrationSet } from '../migrations/store';
 import { type ConnectOptions, cancelRunningStatement, connectDatabase } from '../pg/connect';
-import { interruptSignal } from '../shadow/cleanup';
+import { interruptSignal } from '../process/cleanup';
 import { executeMigration } from './execute';
 import { LockRetry, type LockRetryOptions, lockTimeoutOf } from './lock-retry';
 import { type DatabaseLockOptions, LockWaitTimeoutError, withDatabaseLock } from './lock';

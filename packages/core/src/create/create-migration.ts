@@ -21,10 +21,10 @@ import {
   dataLosses,
   inventoryTables,
   readDataInventoryAt,
-} from '../intent/data-loss';
+} from '../data-loss/measure';
 import { readDeclaredIntent } from '../intent/declared';
-import { refuseEmptyGoal } from '../intent/empty-goal';
-import { type RenameCandidate, renameCandidates } from '../intent/rename-candidates';
+import { refuseEmptyGoal } from '../schema-source/empty-goal';
+import { type RenameCandidate, renameCandidates } from '../data-loss/rename-candidates';
 import { connectDatabase } from '../pg/connect';
 import { baseOfNextMigration } from './base-commit';
 import { DB_MIGRATE_GENERATOR } from './generator';

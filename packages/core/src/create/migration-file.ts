@@ -8,8 +8,8 @@ import {
   allowTrailerLine,
   renameMarkerLine,
 } from '../intent/acknowledgements';
-import type { DataLoss } from '../intent/data-loss';
-import type { RenameCandidate } from '../intent/rename-candidates';
+import type { DataLoss } from '../data-loss/measure';
+import type { RenameCandidate } from '../data-loss/rename-candidates';
 
 /** Declared intent and what the gate will ask for, written into the header. */
 export interface MigrationIntent {

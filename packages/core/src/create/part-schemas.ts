@@ -1,7 +1,7 @@
 import { diff } from '../diff';
 import type { DiffOptions, DiffStatement } from '../diff/types';
 import { errorMessage } from '../errors';
-import { type DataInventory, type DataLoss, dataLosses, readDataInventoryAt } from '../intent/data-loss';
+import { type DataInventory, type DataLoss, dataLosses, readDataInventoryAt } from '../data-loss/measure';
 import { connectDatabase } from '../pg/connect';
 import type { ShadowServer, ShadowDatabase } from '../shadow/types';
 import type { ChangePart } from './split';

@@ -1,5 +1,6 @@
 import type { Client } from 'pg';
-import { ConfigurationError, describeDatabase, errorMessage } from '../errors';
+import { ConfigurationError, errorMessage } from '../errors';
+import { describeDatabase } from '../database-url';
 import { runBatch } from '../pg/batch';
 import { connectDatabase } from '../pg/connect';
 import type { Catalog, ColumnInfo, CompositeTypeInfo, ConstraintInfo, DomainInfo, RelationInfo } from './catalog';

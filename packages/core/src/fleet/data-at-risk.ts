@@ -1,5 +1,5 @@
 /**
- * Data at risk on a target: of the losses a change causes (measured by the inventory of intent/data-loss:
+ * Data at risk on a target: of the losses a change causes (measured by the inventory of data-loss/measure.ts:
  * tables and columns gone, types narrowed, enum values removed), those whose object holds data on this
  * database and that no acknowledgement names. apply (migrations up or a revert) and sync refuse the
  * target while any is left, naming each object, what it holds and how to acknowledge it.
@@ -8,7 +8,7 @@ import type { Client } from 'pg';
 import { changedByConversion } from '../diff/conversions';
 import { ident, qualified } from '../diff/sql';
 import { type Acknowledgement, acknowledgementText, unacknowledged } from '../intent/acknowledgements';
-import { type DataInventory, type DataLoss, dataLosses } from '../intent/data-loss';
+import { type DataInventory, type DataLoss, dataLosses } from '../data-loss/measure';
 
 /**
  * What holds data at each version a rehearsal passed through, by OID, one rehearsal (one database) at a

@@ -15,7 +15,7 @@ import { type Catalog, introspect } from '../diff';
 import type { Logger } from '../logger';
 import { silentLogger } from '../logger';
 import type { MigrationSet } from '../migrations/store';
-import { describeDatabase } from '../errors';
+import { describeDatabase } from '../database-url';
 import { connectDatabase } from '../pg/connect';
 import type { ShadowServer, ShadowDatabase } from '../shadow/types';
 

@@ -13,7 +13,7 @@ import type { Client } from 'pg';
 import { down, status, up } from '../applier/migrator';
 import { inconsistencyReason } from '../applier/state';
 import { errorMessage } from '../errors';
-import { type DataInventory, readDataInventory, readDataInventoryAt } from '../intent/data-loss';
+import { type DataInventory, readDataInventory, readDataInventoryAt } from '../data-loss/measure';
 import { type Logger, silentLogger } from '../logger';
 import type { MigrationSet } from '../migrations/store';
 import { fillEmptyTables } from '../seed/fill';

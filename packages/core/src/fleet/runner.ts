@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { environmentProblem, errorMessage } from '../errors';
 import type { Logger } from '../logger';
-import { interruptSignal } from '../shadow/cleanup';
+import { interruptSignal } from '../process/cleanup';
 import { serverOf } from './connections';
 import { mapWithConcurrency } from './pool';
 import { type FleetMode, type TargetOutcome, describeOutcome } from './report';

@@ -14,7 +14,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { isMap, isScalar, isSeq, Lexer, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
-import { ConfigurationError, databaseUrlProblem, describeDatabase, registerUrlSecrets } from '../errors';
+import { ConfigurationError } from '../errors';
+import { databaseUrlProblem, describeDatabase, registerUrlSecrets } from '../database-url';
 import { type Shard, selectShard } from './shard';
 
 /** One database as written by the user, before its URL is looked up. */

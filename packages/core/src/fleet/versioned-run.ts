@@ -12,7 +12,7 @@ import type { SessionOptions } from '../applier/migrator';
 import { type DiffOptions, introspect } from '../diff';
 import { type Logger, silentLogger } from '../logger';
 import type { MigrationSet } from '../migrations/store';
-import { interruptSignal } from '../shadow/cleanup';
+import { interruptSignal } from '../process/cleanup';
 import { openShadowServer } from '../shadow/shadow-server';
 import { parseShadowSpec, type ShadowSpec } from '../shadow/spec';
 import type { ShadowServer } from '../shadow/types';

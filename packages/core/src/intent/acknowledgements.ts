@@ -9,7 +9,7 @@
  */
 import { ConfigurationError } from '../errors';
 import { LOCKING_CODES, type LockingCode } from '../prechecks/types';
-import { DATA_LOSS_CODES, type DataLoss, type DataLossCode } from './data-loss';
+import { DATA_LOSS_CODES, type DataLoss, type DataLossCode } from '../data-loss/measure';
 
 export const ALLOW_TRAILER = 'DB-Migrate-Allow';
 export const RENAME_TRAILER = 'DB-Migrate-Rename';

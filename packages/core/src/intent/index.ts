@@ -1,5 +1,4 @@
+// What the user declared: acknowledgements of data losses and locking changes, declared renames, as
+// commit trailers and `-- db-migrate:` marker lines.
 export * from './acknowledgements';
-export * from './data-loss';
 export * from './declared';
-export * from './empty-goal';
-export * from './rename-candidates';

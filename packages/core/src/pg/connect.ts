@@ -4,7 +4,8 @@
  */
 import { connect as connectSocket } from 'node:net';
 import { Client } from 'pg';
-import { ConfigurationError, databaseUrlProblem, describeDatabase, errorMessage, registerUrlSecrets } from '../errors';
+import { ConfigurationError, errorMessage } from '../errors';
+import { databaseUrlProblem, describeDatabase, registerUrlSecrets } from '../database-url';
 import { describeSslFailure, type SslMode, sslSettings, tryNextSslAttempt } from './ssl';
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;

@@ -3,7 +3,7 @@
  * as data for reports and printed on lines of their own under the one-line message: the detail is often
  * what says which row broke the statement (`Key (mrn)=(M1) is duplicated.`).
  */
-import { redact } from '../errors';
+import { redact } from '../redact';
 
 export interface ServerErrorFields {
   /** SQLSTATE, e.g. 23505. */

@@ -1,8 +1,10 @@
 import { spawn } from 'node:child_process';
-import { ConfigurationError, holdsSecret, redact, registerUrlSecrets } from '../errors';
+import { ConfigurationError } from '../errors';
+import { holdsSecret, redact } from '../redact';
+import { registerUrlSecrets } from '../database-url';
 import type { Logger } from '../logger';
 import { describeDuration } from '../duration';
-import { onExitCleanup } from '../shadow/cleanup';
+import { onExitCleanup } from '../process/cleanup';
 
 /** Lines of output quoted when a build command fails. */
 export const BUILD_OUTPUT_TAIL_LINES = 40;

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { realpath, symlink } from 'node:fs/promises';
 import { relative, resolve, sep } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { describeDatabase } from '../errors';
+import { describeDatabase } from '../database-url';
 import { Git } from '../git';
 import type { Logger } from '../logger';
 import { runBuildCommand } from './build-command';

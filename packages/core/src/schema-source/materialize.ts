@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigurationError } from '../errors';
 import { Git } from '../git';
-import { onExitCleanup } from '../shadow/cleanup';
+import { onExitCleanup } from '../process/cleanup';
 import { validateSchemaSource, type SchemaSource } from './schema-source';
 
 export interface MaterializedSchemaSource {

@@ -1,5 +1,6 @@
 import { isAbsolute, normalize } from 'node:path';
-import { ConfigurationError, redact } from '../errors';
+import { ConfigurationError } from '../errors';
+import { redact } from '../redact';
 
 /**
  * Where the desired schema comes from, in the user's repository: either a command that builds it into an

@@ -5,10 +5,12 @@ import { homedir, hostname } from 'node:os';
 import { join } from 'node:path';
 import type Dockerode from 'dockerode';
 import { Client } from 'pg';
-import { ConfigurationError, errorMessage, redact, registerUrlSecrets } from '../errors';
+import { ConfigurationError, errorMessage } from '../errors';
+import { redact } from '../redact';
+import { registerUrlSecrets } from '../database-url';
 import type { Logger } from '../logger';
-import { onExitCleanup, onSignalCleanup } from './cleanup';
-import { processExists } from './leftovers';
+import { onExitCleanup, onSignalCleanup } from '../process/cleanup';
+import { processExists } from '../process/owner-stamp';
 import { shadowOnOwnedServer } from './shadow-databases';
 import type { ShadowServer } from './types';
 

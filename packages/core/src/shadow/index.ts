@@ -1,5 +1,5 @@
-// The shadow-database interface and its three providers. local-server.ts is exported from the package
-// index on its own (the test setup uses it directly).
+// Throwaway (shadow) databases: the interface and its three providers (embedded, docker, an existing
+// server). The servers embedded starts are in postgres-server/.
 export * from './types';
 export * from './spec';
 export * from './shadow-server';

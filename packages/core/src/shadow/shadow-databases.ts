@@ -1,11 +1,12 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import type { Client } from 'pg';
-import { ConfigurationError, errorMessage, registerUrlSecrets } from '../errors';
+import { ConfigurationError, errorMessage } from '../errors';
+import { registerUrlSecrets } from '../database-url';
 import type { Logger } from '../logger';
 import { connectDatabase } from '../pg/connect';
-import { onExitCleanup, onSignalCleanup } from './cleanup';
-import { ownerIsGone, ownerStamp, parseStampComment, stampComment } from './leftovers';
+import { onExitCleanup, onSignalCleanup } from '../process/cleanup';
+import { ownerIsGone, ownerStamp, parseStampComment, stampComment } from '../process/owner-stamp';
 import type { CreateDatabaseOptions, ShadowServer, ShadowDatabase } from './types';
 
 /**

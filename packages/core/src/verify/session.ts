@@ -6,7 +6,7 @@ import type { Client } from 'pg';
 import { downLocked, upLocked } from '../applier/migrator';
 import { holdDatabaseLock } from '../applier/lock';
 import type { MigrationRun } from '../applier/result';
-import { describeDatabase } from '../errors';
+import { describeDatabase } from '../database-url';
 import { silentLogger } from '../logger';
 import type { MigrationSet } from '../migrations/store';
 import { connectDatabase } from '../pg/connect';

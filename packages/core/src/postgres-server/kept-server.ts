@@ -12,12 +12,14 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { ConfigurationError, registerUrlSecrets } from '../errors';
+import { ConfigurationError } from '../errors';
+import { registerUrlSecrets } from '../database-url';
 import type { Logger } from '../logger';
 import { connectDatabase } from '../pg/connect';
-import { OWNER_FILE, ownerStamp } from './leftovers';
+import { ownerStamp } from '../process/owner-stamp';
+import { OWNER_FILE } from './leftover-servers';
 import { startLocalServer } from './local-server';
-import { cacheDirectory } from './postgres-binaries';
+import { cacheDirectory } from './binaries';
 
 /**
  * Minutes a kept embedded server may stay idle before it stops itself. Unset (the actions): every run
