@@ -1,6 +1,7 @@
 import type { ParseArgsConfig } from 'node:util';
 import { writeFile } from 'node:fs/promises';
-import { ConfigurationError, type Logger } from '@db-migrate/core';
+import type { Logger } from '@db-migrate/core';
+import { ConfigurationError } from './core';
 
 export interface CommandContext {
   /** Progress and diagnostics go to stderr through the logger; results go to stdout. */
@@ -26,8 +27,11 @@ export interface OptionSpec {
   readonly value?: string;
   /** One line of help: what the option does. */
   readonly description: string;
-  /** The default in words, shown as "(default: ...)"; leave out when there is none. */
-  readonly default?: string;
+  /**
+   * The default in words, shown as "(default: ...)"; leave out when there is none. A function when it reads
+   * a constant of the core: help then prints without loading the core.
+   */
+  readonly default?: string | (() => string);
   /** The environment variable read when the option is not given. */
   readonly env?: string;
   /** Shown as "(required)". */

@@ -8,11 +8,16 @@ function flag(name: string, spec: OptionSpec): string {
   return `${spec.short ? `-${spec.short}, ` : '    '}--${name}${value}${repeat}`;
 }
 
+/** The option's default in words ('' when it has none). */
+export function defaultText(spec: OptionSpec): string {
+  return typeof spec.default === 'function' ? spec.default() : (spec.default ?? '');
+}
+
 /** The right column: the line of text, then (required), (default: ...), [env: ...]. */
 function text(spec: OptionSpec): string {
   const notes = [
     spec.required ? '(required)' : '',
-    spec.default ? `(default: ${spec.default})` : '',
+    spec.default ? `(default: ${defaultText(spec)})` : '',
     spec.env ? `[env: ${spec.env}]` : '',
   ];
   return [spec.description, ...notes].filter((s) => s !== '').join(' ');

@@ -8,11 +8,12 @@ import type { Command } from './command';
 
 /**
  * The commands and @db-migrate/core, required on first use rather than imported: `--version` needs neither,
- * and its start-up stays close to bare node's (the bundle runs a module's code only when it is required).
+ * `help` only the commands (the core loads when a command first uses it: ./core.ts), so their start-up stays
+ * close to bare node's (the bundle runs a module's code only when it is required).
  */
 function cli() {
   return {
-    core: require('@db-migrate/core') as typeof import('@db-migrate/core'),
+    core: require('./core') as typeof import('./core'),
     command: require('./command') as typeof import('./command'),
     commands: (require('./commands') as typeof import('./commands')).commands,
     help: require('./help') as typeof import('./help'),
@@ -84,7 +85,6 @@ export async function main(argv: string[]): Promise<number> {
   const { core, command: table, commands, help, wording } = cli();
   const { commandHelp, globalHelp } = help;
   const { describeError } = wording;
-  const { asConfigurationError, errorMessage } = core;
   const { GLOBAL_OPTIONS, parseArgsOptions } = table;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     const topic = name === 'help' ? rest[0] : undefined;
@@ -131,7 +131,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(commandHelp(command));
       return 0;
     }
-    const configuration = asConfigurationError(error);
+    const configuration = core.asConfigurationError(error);
     if (configuration || isUsage) {
       process.stderr.write(
         `db-migrate ${name}: ${isUsage ? unknownOptionMessage(error, command) : describeError(configuration ?? error)}\n`,
@@ -144,8 +144,8 @@ export async function main(argv: string[]): Promise<number> {
             .join(' ')}\nRun \`db-migrate ${name} --help\` for every option.\n`,
         );
     } else {
-      process.stderr.write(`db-migrate ${name}: unexpected error (a bug in db-migrate): ${errorMessage(error)}\n`);
-      if (verbose && error instanceof Error && error.stack) process.stderr.write(errorMessage(error.stack) + '\n');
+      process.stderr.write(`db-migrate ${name}: unexpected error (a bug in db-migrate): ${core.errorMessage(error)}\n`);
+      if (verbose && error instanceof Error && error.stack) process.stderr.write(core.errorMessage(error.stack) + '\n');
     }
     return 1;
   }

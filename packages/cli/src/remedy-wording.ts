@@ -1,4 +1,5 @@
-import { OPTION_NAMES, type Remedy, commandLine, errorMessage, remediesOf, withRemedies } from '@db-migrate/core';
+import type { Remedy } from '@db-migrate/core';
+import { OPTION_NAMES, commandLine, errorMessage, remediesOf, withRemedies } from './core';
 
 /** A remedy as the CLI says it: as its flag (`pass --allow 'rewrites-table public.orders'`, `raise --max-failures`). */
 export function wordRemedy(remedy: Remedy): string {

@@ -1,7 +1,7 @@
 import { cli } from '../../../test/support/cli';
 import { GLOBAL_OPTIONS, type OptionSpec } from '../src/command';
 import { commands } from '../src/commands';
-import { closestName, commandHelp } from '../src/help';
+import { closestName, commandHelp, defaultText } from '../src/help';
 import { cliLogger } from '../src/index';
 
 /** The help line of one option: its flag, then its text, default and environment variable. */
@@ -28,7 +28,7 @@ describe('help', () => {
         const line = lineOf(stdout, option);
         expect(spec.description.trim()).not.toBe('');
         expect(line).toContain(spec.description);
-        if (spec.default) expect(line).toContain(`(default: ${spec.default})`);
+        if (spec.default) expect(line).toContain(`(default: ${defaultText(spec)})`);
         if (spec.env) {
           expect(line).toContain(`[env: ${spec.env}]`);
           expect(stdout).toMatch(new RegExp(`ENVIRONMENT\\n(.*\\n)*  ${spec.env} +read when --${option} is not given`));

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { dirname } from 'node:path';
-import { ConfigurationError, acceptEdit } from '@db-migrate/core';
+import { ConfigurationError, acceptEdit } from '../core';
 import { type Command, JSON_OPTION, optionalString, printResult } from '../command';
 
 /** `Name <email>` from git's configuration in the migration's repository, when it is set. */

@@ -1,4 +1,4 @@
-import { DB_MIGRATE_GENERATOR, adoptHistory } from '@db-migrate/core';
+import { DB_MIGRATE_GENERATOR, adoptHistory } from '../core';
 import { type Command, JSON_OPTION, optionalString, printResult, requiredString } from '../command';
 import { migrationsDirOption } from './migrate-options';
 

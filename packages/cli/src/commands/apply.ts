@@ -1,12 +1,10 @@
 import { wordRemedy } from '../remedy-wording';
 import { accessSync, constants, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import type { FleetReport, Logger, Target } from '@db-migrate/core';
 import {
   ConfigurationError,
   DEFAULT_CONCURRENCY,
-  type FleetReport,
-  type Logger,
-  type Target,
   applyFleet,
   formatReportText,
   finishBeforeSignalExit,
@@ -14,7 +12,7 @@ import {
   parseShard,
   readMigrationDir,
   reportFails,
-} from '@db-migrate/core';
+} from '../core';
 import {
   type Command,
   type OptionTable,
@@ -62,7 +60,7 @@ export const fleetOptions: OptionTable = {
     type: 'string',
     value: '<N>',
     description: 'Databases worked on at once.',
-    default: `max(8, 2 x CPUs), ${DEFAULT_CONCURRENCY} here`,
+    default: () => `max(8, 2 x CPUs), ${DEFAULT_CONCURRENCY} here`,
   },
   'concurrency-per-host': {
     type: 'string',

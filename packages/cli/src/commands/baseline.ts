@@ -1,4 +1,4 @@
-import { baselineFleet, checkBaselineVersion } from '@db-migrate/core';
+import { baselineFleet, checkBaselineVersion } from '../core';
 import { type Command, optionalInteger } from '../command';
 import { migrationsDirOption } from './migrate-options';
 import { FLEET_USAGE, fleetCommandRun, fleetMigrationRun, fleetOptions } from './apply';

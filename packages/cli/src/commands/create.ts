@@ -1,4 +1,4 @@
-import { createMigration, formatCreateReport } from '@db-migrate/core';
+import { createMigration, formatCreateReport } from '../core';
 import { type Command, optionalString, printResult, stringList } from '../command';
 import { migrationsDirOption } from './migrate-options';
 import {

@@ -1,12 +1,5 @@
-import {
-  ConfigurationError,
-  describeHazardGroups,
-  diff,
-  registerUrlSecrets,
-  renderSql,
-  type DiffOptions,
-  type HazardItem,
-} from '@db-migrate/core';
+import type { DiffOptions, HazardItem } from '@db-migrate/core';
+import { ConfigurationError, describeHazardGroups, diff, registerUrlSecrets, renderSql } from '../core';
 import type { Command, OptionValues } from '../command';
 import { optionalString, printResult } from '../command';
 import { blockingDdlOption, onlineDdl, tableFilter, tableFilterOptions } from './schema-options';

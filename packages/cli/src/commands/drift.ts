@@ -1,4 +1,4 @@
-import { checkFleetDrift } from '@db-migrate/core';
+import { checkFleetDrift } from '../core';
 import type { Command } from '../command';
 import { migrationsDirOption } from './migrate-options';
 import { FLEET_USAGE, fleetCommandRun, fleetMigrationRun, fleetOptions } from './apply';

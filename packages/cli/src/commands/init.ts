@@ -1,4 +1,4 @@
-import { initRepository } from '@db-migrate/core';
+import { initRepository } from '../core';
 import { type Command, JSON_OPTION, optionalString, printResult, stringList } from '../command';
 
 export const initCommand: Command = {

@@ -1,16 +1,13 @@
 /** The options up, down and status share: where the migrations are and which database to migrate. */
+import type { MigrateOptions, MigrationRun, MigrationSet, Logger } from '@db-migrate/core';
 import {
   ConfigurationError,
   DEFAULT_LOCK_RETRY_BUDGET_MS,
   DEFAULT_LOCK_TIMEOUT_MS,
-  type MigrateOptions,
-  type MigrationRun,
-  type MigrationSet,
-  type Logger,
   loadTargets,
   readMigrationDir,
   registerUrlSecrets,
-} from '@db-migrate/core';
+} from '../core';
 import {
   type CommandContext,
   type OptionTable,
@@ -53,14 +50,14 @@ export const lockOptions: OptionTable = {
     value: '<ms>',
     description:
       'lock_timeout of each migration statement: a lock not granted in time is given up, so application queries never queue long behind it, and tried again after a pause. 0 waits for ever (no timeout, no retry).',
-    default: `${DEFAULT_LOCK_TIMEOUT_MS}`,
+    default: () => `${DEFAULT_LOCK_TIMEOUT_MS}`,
   },
   'lock-retry-budget': {
     type: 'string',
     value: '<ms>',
     description:
       'How long a migration keeps trying again after lock timeouts (pauses included) before it fails, naming who blocked it. 0: no retry.',
-    default: `${DEFAULT_LOCK_RETRY_BUDGET_MS} (10 min)`,
+    default: () => `${DEFAULT_LOCK_RETRY_BUDGET_MS} (10 min)`,
   },
   'statement-timeout': {
     type: 'string',

@@ -1,10 +1,10 @@
+import type { PrecheckOptions } from '@db-migrate/core';
 import {
   DEFAULT_LARGE_TABLE_BYTES,
   DEFAULT_LARGE_TABLE_ROWS,
   DEFAULT_PRECHECK_MAX_ROWS,
   DEFAULT_PRECHECK_TIMEOUT_MS,
-  type PrecheckOptions,
-} from '@db-migrate/core';
+} from '@db-migrate/core/src/prechecks/types'; // data only: help must not load the core
 import { type OptionTable, type OptionValues, givenIntegers } from '../command';
 
 /** The bounds of the pre-checks apply and sync run on each database before touching it (docs/prechecks.md). */

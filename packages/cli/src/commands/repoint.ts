@@ -1,4 +1,4 @@
-import { Git, repointCommit } from '@db-migrate/core';
+import { Git, repointCommit } from '../core';
 import { type Command, JSON_OPTION, optionalString, printResult, requiredString } from '../command';
 import { migrationsDirOption } from './migrate-options';
 

@@ -1,14 +1,14 @@
+import type { DiffOptions, SchemaSource } from '@db-migrate/core';
+// Data only: read at load for help, which must not load the core.
+import { FRAMEWORK_TABLES } from '@db-migrate/core/src/diff/framework-tables';
 import {
-  type DiffOptions,
-  type SchemaSource,
   DEFAULT_BUILD_TIMEOUT_MS,
-  FRAMEWORK_TABLES,
   locateSchemaSource,
   parseDuration,
   parseShadowSpec,
   registerUrlSecrets,
-} from '@db-migrate/core';
-import { ConfigurationError } from '@db-migrate/core';
+} from '../core';
+import { ConfigurationError } from '../core';
 import {
   type OptionTable,
   type OptionValues,
@@ -52,7 +52,7 @@ export const schemaSourceOptions: OptionTable = {
     value: '<duration>',
     description:
       'Stop a --schema-command build running longer than this (with everything it started), e.g. 90s, 5m; a bare number is milliseconds.',
-    default: `${DEFAULT_BUILD_TIMEOUT_MS / 60_000}m`,
+    default: () => `${DEFAULT_BUILD_TIMEOUT_MS / 60_000}m`,
   },
 };
 

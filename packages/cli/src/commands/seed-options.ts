@@ -1,4 +1,5 @@
-import { checkUserSeed, type UserSeed } from '@db-migrate/core';
+import type { UserSeed } from '@db-migrate/core';
+import { checkUserSeed } from '../core';
 import { type OptionTable, type OptionValues, everyString, optionalString } from '../command';
 
 /** Rows for verify's data check and apply's pre-flight: SQL files (repeatable) or a command, run in the current directory. */

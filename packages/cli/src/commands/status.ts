@@ -1,4 +1,5 @@
-import { type DatabaseStatus, type MigrationState, inconsistencyReason, status } from '@db-migrate/core';
+import type { DatabaseStatus, MigrationState } from '@db-migrate/core';
+import { inconsistencyReason, status } from '../core';
 import { type Command, JSON_OPTION, printResult } from '../command';
 import { DATABASE_USAGE, databaseAndMigrations, databaseOptions } from './migrate-options';
 

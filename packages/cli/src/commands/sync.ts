@@ -1,4 +1,4 @@
-import { syncFleet } from '@db-migrate/core';
+import { syncFleet } from '../core';
 import { type Command, optionalString, stringList } from '../command';
 import { STATEMENT_LIMIT_USAGE, statementLimits } from './migrate-options';
 import { PRECHECK_USAGE, precheckOptions, precheckSettings } from './precheck-options';

@@ -1,4 +1,4 @@
-import { up } from '@db-migrate/core';
+import { up } from '../core';
 import { type Command, JSON_OPTION, optionalInteger } from '../command';
 import { DATABASE_USAGE, LOCK_USAGE, databaseOptions, lockOptions, runMigrate } from './migrate-options';
 

@@ -1,4 +1,4 @@
-import { formatVerifyReport, verifyMigrations, withShadowServer } from '@db-migrate/core';
+import { formatVerifyReport, verifyMigrations, withShadowServer } from '../core';
 import { wordRemedy } from '../remedy-wording';
 import { type Command, optionalString, printResult } from '../command';
 import { migrationsDirOption } from './migrate-options';

@@ -5,8 +5,23 @@ import type { Acl } from './catalog';
  * grantee. Grantors are ignored: two databases built by different users still hold the same grants.
  */
 export function parseAcl(items: readonly string[] | null): Acl {
+  if (!items || items.length === 0) return NO_GRANTS;
+  // Most objects carry the same few ACLs (their owner's defaults): each distinct one is parsed once.
+  const text = items.length === 1 ? items[0]! : items.join('\u0000');
+  let acl = parsedAcls.get(text);
+  if (!acl) {
+    if (parsedAcls.size >= 10_000) parsedAcls.clear();
+    parsedAcls.set(text, (acl = Object.freeze(parseAclItems(items))));
+  }
+  return acl;
+}
+
+const NO_GRANTS: Acl = Object.freeze({});
+const parsedAcls = new Map<string, Acl>();
+
+function parseAclItems(items: readonly string[]): Record<string, string> {
   const acl: Record<string, string> = {};
-  for (const item of items ?? []) {
+  for (const item of items) {
     const { grantee, rest } = splitGrantee(item);
     const privileges = rest.split('/')[0] ?? '';
     acl[grantee] = mergePrivileges(acl[grantee] ?? '', privileges);

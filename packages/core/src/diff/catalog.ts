@@ -427,3 +427,27 @@ export interface Catalog {
   /** The owner of the database: who is taken to have built it (and to run its migrations). */
   readonly databaseOwner: string;
 }
+
+const childrenIndexes = new WeakMap<ReadonlyMap<string, RelationInfo>, Map<string, RelationInfo[]>>();
+
+/**
+ * The relations that are partitions or inheritance children of `parentKey`, in the catalog's order. The
+ * index is built once per relations map: looking children up must not cost a pass over every table.
+ */
+export function childrenOf(relations: ReadonlyMap<string, RelationInfo>, parentKey: string): readonly RelationInfo[] {
+  let index = childrenIndexes.get(relations);
+  if (!index) {
+    index = new Map();
+    for (const r of relations.values()) {
+      const parents = r.partitionOf ? [r.partitionOf, ...r.inherits] : r.inherits;
+      for (const [i, parent] of parents.entries()) {
+        if (parents.indexOf(parent) !== i) continue;
+        const list = index.get(parent);
+        if (list) list.push(r);
+        else index.set(parent, [r]);
+      }
+    }
+    childrenIndexes.set(relations, index);
+  }
+  return index.get(parentKey) ?? [];
+}

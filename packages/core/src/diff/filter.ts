@@ -32,13 +32,19 @@ export function excludedTables(catalog: Catalog, options: DiffOptions): string[]
  * includeFrameworkTables, and excludeTables patterns) go with what hangs on them: columns, constraints,
  * indexes, triggers, policies, and the sequences they own; a framework's own schema goes when it is left empty.
  */
+/** The entries of `map` that pass; `map` itself when all do (most comparisons filter nothing out). */
+function kept<T>(map: ReadonlyMap<string, T>, pass: (value: T) => boolean): ReadonlyMap<string, T> {
+  for (const value of map.values()) if (!pass(value)) return new Map([...map].filter(([, v]) => pass(v)));
+  return map;
+}
+
 export function filterCatalog(catalog: Catalog, options: DiffOptions): Catalog {
   const excluded = new Set(options.excludeSchemas ?? []);
   excluded.add(BOOKKEEPING_SCHEMA);
   const inScope = (schema: string) =>
     !excluded.has(schema) && (options.schema === undefined || schema === options.schema);
   const keep = <T extends { schema: string }>(map: ReadonlyMap<string, T>, extra: (v: T) => boolean = () => true) =>
-    new Map([...map].filter(([, v]) => inScope(v.schema) && extra(v)));
+    kept(map, (v) => inScope(v.schema) && extra(v));
 
   const excludedTable = tableExclusion(options);
   const relations = keep(
@@ -57,10 +63,10 @@ export function filterCatalog(catalog: Catalog, options: DiffOptions): Catalog {
   const leftEmpty = (schema: string) =>
     FRAMEWORK_SCHEMAS.includes(schema) && !options.includeFrameworkTables && !used.has(schema);
   const onKeptTable = (v: { tableKey: string }) => relations.has(v.tableKey);
-  const columns = new Map([...catalog.columns].filter(([, c]) => relations.has(c.relationKey)));
+  const columns = kept(catalog.columns, (c) => relations.has(c.relationKey));
   return {
     ...catalog,
-    schemas: new Map([...catalog.schemas].filter(([, s]) => inScope(s.name) && !leftEmpty(s.name))),
+    schemas: kept(catalog.schemas, (s) => inScope(s.name) && !leftEmpty(s.name)),
     extensions: keep(catalog.extensions),
     collations: keep(catalog.collations),
     enums: keep(catalog.enums),
@@ -79,15 +85,11 @@ export function filterCatalog(catalog: Catalog, options: DiffOptions): Catalog {
     statistics: keep(catalog.statistics, onKeptTable),
     rules: keep(catalog.rules, onKeptTable),
     // Database-wide entries belong to no schema: left out only when a single schema is compared.
-    defaultPrivileges: new Map(
-      [...catalog.defaultPrivileges].filter(([, d]) =>
-        d.schema === null ? options.schema === undefined : inScope(d.schema),
-      ),
+    defaultPrivileges: kept(catalog.defaultPrivileges, (d) =>
+      d.schema === null ? options.schema === undefined : inScope(d.schema),
     ),
-    definedObjects: new Map(
-      [...catalog.definedObjects].filter(([, o]) =>
-        o.schema === null ? options.schema === undefined : inScope(o.schema),
-      ),
+    definedObjects: kept(catalog.definedObjects, (o) =>
+      o.schema === null ? options.schema === undefined : inScope(o.schema),
     ),
     unsupported: catalog.unsupported.filter((u) => u.schema === null || inScope(u.schema)),
   };

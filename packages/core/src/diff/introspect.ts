@@ -18,7 +18,7 @@ import { INDEXES, buildIndexes } from './introspect/indexes';
 import { newObjectKeys } from './introspect/keys';
 import { OWNERS, buildOwners } from './introspect/owners';
 import { POLICIES, buildPolicies } from './introspect/policies';
-import { query, type RowsOf } from './introspect/query';
+import { jsonQuery, type Query, query, rowsFromJson, type RowsOf } from './introspect/query';
 import { RELATIONS, buildRelations } from './introspect/relations';
 import { RULES, buildRules } from './introspect/rules';
 import { SCHEMAS, buildSchemas } from './introspect/schemas';
@@ -105,7 +105,7 @@ async function runQueries(
   ];
   const { results, failure } = await runBatch(client, [
     ...prologue,
-    ...names.map((name) => queries[name].sql),
+    ...names.map((name) => jsonQuery(queries[name])),
     'COMMIT',
   ]);
   if (failure) {
@@ -114,16 +114,20 @@ async function runQueries(
     if (failure.failedIndex < prologue.length)
       throw new ConfigurationError(`cannot read the schema of ${database}: ${errorMessage(failure.error)}`);
     // PostgreSQL 14 lacks catalog columns the queries read (publication column lists): read it again with its own.
-    const version = (results[prologue.length]?.rows[0] as { version?: number } | undefined)?.version;
+    const versionRows = results[prologue.length]?.rows[0] as { rows?: string } | undefined;
+    const version = versionRows?.rows ? rowsFromJson(queries.version, versionRows.rows)[0]?.version : undefined;
     if (queries === QUERIES && version !== undefined && version < 150000) {
       return runQueries(client, database, options, { ...QUERIES, publications: PUBLICATIONS_BEFORE_15 });
     }
     throw failure.error;
   }
-  // node-postgres types rows as any: here they take the shapes each query declares.
+  // Here the rows take the shapes each query declares.
   const rows = {} as Record<QueryName, readonly unknown[]>;
   names.forEach((name, i) => {
-    rows[name] = results[prologue.length + i]!.rows;
+    rows[name] = rowsFromJson(
+      queries[name] as Query<unknown>,
+      (results[prologue.length + i]!.rows[0] as { rows: string }).rows,
+    );
   });
   return rows as Rows;
 }
@@ -194,8 +198,12 @@ function buildCatalog(rows: Rows): Catalog {
   // domain constraints, the partitioned index a partition's constraint is attached to).
   const withComment = <T extends { key: string; comment: string | null }>(o: T): T =>
     comments.has(o.key) ? { ...o, comment: comments.get(o.key)! } : o;
-  const mapValues = <T extends { key: string; comment: string | null }>(m: Map<string, T>) =>
-    new Map([...m].map(([k, v]) => [k, withComment(v)]));
+  // Few objects have comments: a map none of whose objects has one is kept as it is.
+  const mapValues = <T extends { key: string; comment: string | null }>(m: Map<string, T>) => {
+    let out: Map<string, T> | undefined;
+    for (const [k, v] of m) if (comments.has(v.key)) (out ??= new Map(m)).set(k, withComment(v));
+    return out ?? m;
+  };
 
   const finalRelations = new Map<string, RelationInfo>();
   for (const [k, rel] of relations) {

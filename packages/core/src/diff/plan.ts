@@ -1,4 +1,4 @@
-import type { Catalog } from './catalog';
+import { type Catalog, childrenOf } from './catalog';
 import type { DiffOptions, DiffStatement } from './types';
 
 /**
@@ -201,7 +201,7 @@ export class DiffContext {
       b.inherits.length > 0
     )
       return false;
-    return ![...this.to.relations.values()].some((r) => r.inherits.includes(tableKey) || r.partitionOf === tableKey);
+    return childrenOf(this.to.relations, tableKey).length === 0;
   }
 
   /** Marks an object as going away: recreated when `to` still has it, dropped otherwise. */

@@ -1,4 +1,4 @@
-import type { ConstraintInfo, RelationInfo } from '../catalog';
+import { type ConstraintInfo, type RelationInfo, childrenOf } from '../catalog';
 import { hazards } from '../hazards';
 import { type DiffContext, Phase, Step } from '../plan';
 import { ident } from '../sql';
@@ -182,8 +182,7 @@ function aroundAttachAndDetach(ctx: DiffContext): { given: Set<string>; detaches
 function inheritors(catalog: DiffContext['to'], tableKey: string): RelationInfo[] {
   const found: RelationInfo[] = [];
   const visit = (parentKey: string) => {
-    for (const r of catalog.relations.values()) {
-      if (r.partitionOf !== parentKey && !r.inherits.includes(parentKey)) continue;
+    for (const r of childrenOf(catalog.relations, parentKey)) {
       found.push(r);
       visit(r.key);
     }

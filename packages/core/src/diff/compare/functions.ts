@@ -76,18 +76,52 @@ function untrackedBody(f: FunctionInfo): boolean {
  */
 export function sqlBodyDependencies(ctx: DiffContext): Map<string, string[]> {
   const result = new Map<string, string[]>();
-  const candidates: { key: string; pattern: RegExp }[] = [];
+  const bodies = [...ctx.to.functions.values()].filter((fn) => fn.language === 'sql' && fn.body);
+  if (!bodies.length) return result;
+  const candidates: { key: string; mentioned: (body: BodyWords) => boolean }[] = [];
   const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   for (const rel of ctx.to.relations.values()) {
-    candidates.push({ key: rel.key, pattern: new RegExp(`(^|[^\\w$])"?${escapeRegExp(rel.name)}"?($|[^\\w$])`, 'i') });
+    const word = PLAIN_WORD.test(rel.name) ? rel.name.toLowerCase() : undefined;
+    const pattern = word ? undefined : new RegExp(`(^|[^\\w$])"?${escapeRegExp(rel.name)}"?($|[^\\w$])`, 'i');
+    candidates.push({ key: rel.key, mentioned: (b) => (word ? b.words.has(word) : pattern!.test(b.body)) });
   }
   for (const fn of ctx.to.functions.values()) {
-    candidates.push({ key: fn.key, pattern: new RegExp(`(^|[^\\w$])"?${escape(fn.name)}"?\\s*\\(`, 'i') });
+    const word = PLAIN_WORD.test(fn.name) ? fn.name.toLowerCase() : undefined;
+    const pattern = word ? undefined : new RegExp(`(^|[^\\w$])"?${escape(fn.name)}"?\\s*\\(`, 'i');
+    candidates.push({ key: fn.key, mentioned: (b) => (word ? b.calls.has(word) : pattern!.test(b.body)) });
   }
-  for (const fn of ctx.to.functions.values()) {
-    if (fn.language !== 'sql' || !fn.body) continue;
-    const deps = candidates.filter((c) => c.key !== fn.key && c.pattern.test(fn.body)).map((c) => c.key);
+  for (const fn of bodies) {
+    const words = bodyWords(fn.body);
+    const deps = candidates.filter((c) => c.key !== fn.key && c.mentioned(words)).map((c) => c.key);
     if (deps.length) result.set(fn.key, deps);
   }
   return result;
+}
+
+/** A name of letters, digits and underscores only: found among a body's words instead of by a pattern of its own. */
+const PLAIN_WORD = /^[A-Za-z0-9_]+$/;
+
+interface BodyWords {
+  readonly body: string;
+  /** Every run of word characters ([\w$]) in the body, lower-cased. */
+  readonly words: ReadonlySet<string>;
+  /** The runs followed by an opening parenthesis (after an optional closing quote and spaces): calls. */
+  readonly calls: ReadonlySet<string>;
+}
+
+/**
+ * A body's words, read once: a plain name is mentioned when a whole run of word characters equals it (the
+ * pattern `(^|[^\w$])"?name"?($|[^\w$])`, case-insensitive), called when such a run is followed by `(`.
+ */
+function bodyWords(body: string): BodyWords {
+  const words = new Set<string>();
+  const calls = new Set<string>();
+  const call = /"?\s*\(/y;
+  for (const match of body.matchAll(/[\w$]+/g)) {
+    const word = match[0].toLowerCase();
+    words.add(word);
+    call.lastIndex = match.index + match[0].length;
+    if (call.test(body)) calls.add(word);
+  }
+  return { body, words, calls };
 }

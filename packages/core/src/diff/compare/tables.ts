@@ -1,4 +1,4 @@
-import type { ColumnInfo, IdentityOptions, RelationInfo } from '../catalog';
+import { type ColumnInfo, type IdentityOptions, type RelationInfo, childrenOf } from '../catalog';
 import { hazards } from '../hazards';
 import { type DiffContext, Phase } from '../plan';
 import { callsVolatileFunction } from '../../pg/volatile-functions';
@@ -459,7 +459,7 @@ function alterTable(ctx: DiffContext, a: RelationInfo, b: RelationInfo): void {
 
 function alterColumns(ctx: DiffContext, a: RelationInfo, b: RelationInfo): void {
   const tableName = `${a.schema}.${a.name}`;
-  const hasChildren = [...ctx.to.relations.values()].some((r) => r.inherits.includes(b.key));
+  const hasChildren = childrenOf(ctx.to.relations, b.key).some((r) => r.inherits.includes(b.key));
   const aColumns = new Map(a.columns.map((c) => [c.name, c]));
 
   // Dropped columns, and columns dropped to be added again.
@@ -683,7 +683,7 @@ function newType(ctx: DiffContext, b: RelationInfo, name: string): string {
  * `parent` and that still have the column in `to`: dropping the parent's column would drop theirs too.
  */
 function childrenKeepingColumn(ctx: DiffContext, parent: RelationInfo, name: string): RelationInfo[] {
-  return [...ctx.from.relations.values()].filter((child) => {
+  return childrenOf(ctx.from.relations, parent.key).filter((child) => {
     if (!child.inherits.includes(parent.key) || ctx.gone(child.key)) return false;
     const column = child.columns.find((c) => c.name === name);
     if (!column || column.isLocal || column.inheritedCount !== 1) return false;

@@ -1,6 +1,6 @@
 import { parseAcl } from '../acl';
 import type { ColumnInfo, CompositeAttribute, IdentityOptions, RelationInfo } from '../catalog';
-import type { ObjectKeys } from './keys';
+import { columnId, type ObjectKeys } from './keys';
 import { query } from './query';
 import { COLLATION_NAME, USER_NAMESPACE } from './scope';
 
@@ -105,7 +105,7 @@ export function buildColumns(
     const rel = relations.get(typeKey);
     if (!rel) continue;
     const key = `col:${rel.schema}.${rel.name}.${r.name}`;
-    keys.columns.set(`${r.relid}:${r.position}`, key);
+    keys.columns.set(columnId(r.relid, r.position), key);
     push(columns, rel.key, {
       key,
       name: r.name,

@@ -1,4 +1,4 @@
-import { objectKey, type ObjectKeys } from './keys';
+import { columnId, objectKey, type ObjectKeys } from './keys';
 import { query } from './query';
 
 /**
@@ -82,23 +82,27 @@ export function buildDependencies(rows: readonly DependRow[], keys: ObjectKeys):
     if (!back) dependents.set(to, (back = new Set()));
     back.add(from);
   };
+  // Usually empty (no extension members or range constructors among the rows): then no key is built to look up.
+  const standIn: (catalog: string, oid: number) => string | undefined = standsFor.size
+    ? (catalog: string, oid: number) => standsFor.get(`${catalog}:${oid}`)
+    : () => undefined;
   for (const r of rows) {
     if (r.deptype === 'e' || r.deptype === 'i') continue;
-    if (standsFor.has(`${r.catalog}:${r.oid}`)) continue;
+    if (standIn(r.catalog, r.oid)) continue;
     let from: string | undefined;
     // A view's _RETURN rule stands for the view; other rules are objects of their own.
     if (r.catalog === 'pg_rewrite')
       from = keys.rules.get(r.oid) ?? (r.rule_relid ? keys.classes.get(r.rule_relid) : undefined);
-    else if (r.catalog === 'pg_attrdef') from = keys.columns.get(`${r.default_relid}:${r.default_column}`);
+    else if (r.catalog === 'pg_attrdef') from = keys.columns.get(columnId(r.default_relid ?? 0, r.default_column ?? 0));
     else from = objectKey(keys, r.catalog, r.oid, r.subid);
     if (!from) continue;
     // OWNED BY is not an ordering dependency: the column's default depends on the sequence the other way.
     if (from.startsWith('seq:') && r.deptype === 'a') continue;
     const targets: string[] = [];
-    const member = standsFor.get(`${r.ref_catalog}:${r.ref_oid}`);
+    const member = standIn(r.ref_catalog, r.ref_oid);
     if (member) targets.push(member);
     else if (r.ref_catalog === 'pg_type') {
-      const typeMember = r.ref_type_oid ? standsFor.get(`pg_type:${r.ref_type_oid}`) : undefined;
+      const typeMember = r.ref_type_oid ? standIn('pg_type', r.ref_type_oid) : undefined;
       if (typeMember) targets.push(typeMember);
       else if (r.ref_type_relid) {
         const k = keys.classes.get(r.ref_type_relid);
@@ -108,7 +112,7 @@ export function buildDependencies(rows: readonly DependRow[], keys: ObjectKeys):
         if (k) targets.push(k);
       }
     } else if (r.ref_catalog === 'pg_class' && r.ref_subid > 0) {
-      const col = keys.columns.get(`${r.ref_oid}:${r.ref_subid}`);
+      const col = keys.columns.get(columnId(r.ref_oid, r.ref_subid));
       if (col) targets.push(col);
       // A default or generation expression reading its own table's columns says nothing about the table
       // itself: an edge to it would order every change of the column after every change of the table.

@@ -17,12 +17,17 @@ export interface ObjectKeys {
   readonly policies: Map<number, string>;
   readonly statistics: Map<number, string>;
   readonly rules: Map<number, string>;
-  /** `relid:attnum` -> `col:` key. */
-  readonly columns: Map<string, string>;
+  /** columnId(relid, attnum) -> `col:` key. */
+  readonly columns: Map<number, string>;
   /** A domain constraint's oid -> its domain's key and its name (comments on it belong to the domain's entry). */
   readonly domainConstraints: Map<number, { readonly domain: string; readonly name: string }>;
   /** `catalog:oid` -> key of a defined object (operators, casts, publications and their members...). */
   readonly defined: Map<string, string>;
+}
+
+/** One number for a column (relation oid, attnum): map keys without building a string per lookup. */
+export function columnId(relid: number, attnum: number): number {
+  return relid * 65536 + attnum;
 }
 
 export function newObjectKeys(): ObjectKeys {
@@ -48,7 +53,7 @@ export function newObjectKeys(): ObjectKeys {
 export function objectKey(keys: ObjectKeys, catalog: string, oid: number, subid: number): string | undefined {
   switch (catalog) {
     case 'pg_class': {
-      if (subid > 0) return keys.columns.get(`${oid}:${subid}`) ?? keys.classes.get(oid);
+      if (subid > 0) return keys.columns.get(columnId(oid, subid)) ?? keys.classes.get(oid);
       return keys.classes.get(oid);
     }
     case 'pg_type':

@@ -33,5 +33,44 @@ export function query<Row>(sql: string, columns: Columns<Row>): Query<Row> {
   return { sql, columns };
 }
 
+/** Each kind as the cast that makes PostgreSQL's JSON hold what node-postgres would give (an oid as a number). */
+const JSON_CASTS: Record<string, string> = {
+  text: '::text',
+  int: '::int',
+  bool: '::bool',
+  'text[]': '::text[]',
+  'int[]': '::int[]',
+  json: '',
+};
+
+/**
+ * The query as one JSON value, an array of one array per row (columns in declared order), which
+ * rowsFromJson turns into the rows node-postgres would give (each column cast to its declared kind: an oid
+ * becomes a number). Introspection reads it this way: one native JSON.parse instead of node-postgres
+ * parsing every field in JavaScript, much less work and garbage. The rows keep the query's ORDER BY
+ * (json_agg reads its sorted subquery in order).
+ */
+export function jsonQuery(q: Query<unknown>): string {
+  const columns = Object.entries(q.columns as Record<string, string>).map(
+    ([name, kind]) => `q."${name}"${JSON_CASTS[kind.replace(/ \| null$/, '')]}`,
+  );
+  return `SELECT COALESCE(pg_catalog.json_agg(pg_catalog.json_build_array(${columns.join(', ')})), '[]')::text AS rows
+    FROM (${q.sql}) q`;
+}
+
+/** The rows of a jsonQuery's result, as objects with the declared column names. */
+export function rowsFromJson<Row>(q: Query<Row>, json: string): readonly Row[] {
+  const names = Object.keys(q.columns);
+  const arrays = JSON.parse(json) as unknown[][];
+  const rows = new Array<Row>(arrays.length);
+  for (let i = 0; i < arrays.length; i++) {
+    const values = arrays[i]!;
+    const row: Record<string, unknown> = {};
+    for (let c = 0; c < names.length; c++) row[names[c]!] = values[c];
+    rows[i] = row as Row;
+  }
+  return rows;
+}
+
 /** The rows of a query. */
 export type RowsOf<Q> = Q extends Query<infer Row> ? readonly Row[] : never;
