@@ -19160,7 +19160,7 @@ exports.optionalInteger = optionalInteger;
 exports.givenIntegers = givenIntegers;
 exports.printResult = printResult;
 const promises_1 = __nccwpck_require__(1455);
-const core_1 = __nccwpck_require__(4843);
+const core_1 = __nccwpck_require__(2172);
 /** Options every command takes (handled by the CLI itself, before the command runs). */
 exports.GLOBAL_OPTIONS = {
     help: { type: 'boolean', short: 'h', description: 'Print this help and exit.' },
@@ -19267,7 +19267,7 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.acceptEditCommand = void 0;
 const node_child_process_1 = __nccwpck_require__(1421);
 const node_path_1 = __nccwpck_require__(6760);
-const core_1 = __nccwpck_require__(4843);
+const core_1 = __nccwpck_require__(2172);
 const command_1 = __nccwpck_require__(7802);
 /** `Name <email>` from git's configuration in the migration's repository, when it is set. */
 function gitIdentity(dir) {
@@ -19326,7 +19326,7 @@ exports.acceptEditCommand = {
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.adoptCommand = void 0;
-const core_1 = __nccwpck_require__(4843);
+const core_1 = __nccwpck_require__(2172);
 const command_1 = __nccwpck_require__(7802);
 const migrate_options_1 = __nccwpck_require__(4643);
 exports.adoptCommand = {
@@ -19396,7 +19396,7 @@ exports.fleetCommandRun = fleetCommandRun;
 const remedy_wording_1 = __nccwpck_require__(9834);
 const node_fs_1 = __nccwpck_require__(3024);
 const node_path_1 = __nccwpck_require__(6760);
-const core_1 = __nccwpck_require__(4843);
+const core_1 = __nccwpck_require__(2172);
 const command_1 = __nccwpck_require__(7802);
 const migrate_options_1 = __nccwpck_require__(4643);
 const schema_options_1 = __nccwpck_require__(7176);
@@ -19431,7 +19431,7 @@ exports.fleetOptions = {
         type: 'string',
         value: '<N>',
         description: 'Databases worked on at once.',
-        default: `max(8, 2 x CPUs), ${core_1.DEFAULT_CONCURRENCY} here`,
+        default: () => `max(8, 2 x CPUs), ${core_1.DEFAULT_CONCURRENCY} here`,
     },
     'concurrency-per-host': {
         type: 'string',
@@ -19630,7 +19630,7 @@ exports.applyCommand = {
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.baselineCommand = void 0;
-const core_1 = __nccwpck_require__(4843);
+const core_1 = __nccwpck_require__(2172);
 const command_1 = __nccwpck_require__(7802);
 const migrate_options_1 = __nccwpck_require__(4643);
 const apply_1 = __nccwpck_require__(3210);
@@ -19672,7 +19672,7 @@ exports.baselineCommand = {
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.createCommand = void 0;
-const core_1 = __nccwpck_require__(4843);
+const core_1 = __nccwpck_require__(2172);
 const command_1 = __nccwpck_require__(7802);
 const migrate_options_1 = __nccwpck_require__(4643);
 const schema_options_1 = __nccwpck_require__(7176);
@@ -19751,7 +19751,7 @@ exports.createCommand = {
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.diffCommand = void 0;
-const core_1 = __nccwpck_require__(4843);
+const core_1 = __nccwpck_require__(2172);
 const command_1 = __nccwpck_require__(7802);
 const schema_options_1 = __nccwpck_require__(7176);
 function diffOptions(values) {
@@ -19853,7 +19853,7 @@ exports.diffCommand = {
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.downCommand = void 0;
-const core_1 = __nccwpck_require__(4843);
+const core_1 = __nccwpck_require__(2172);
 const command_1 = __nccwpck_require__(7802);
 const migrate_options_1 = __nccwpck_require__(4643);
 exports.downCommand = {
@@ -19896,7 +19896,7 @@ exports.downCommand = {
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.driftCommand = void 0;
-const core_1 = __nccwpck_require__(4843);
+const core_1 = __nccwpck_require__(2172);
 const migrate_options_1 = __nccwpck_require__(4643);
 const apply_1 = __nccwpck_require__(3210);
 exports.driftCommand = {
@@ -19973,7 +19973,7 @@ exports.P = [
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.initCommand = void 0;
-const core_1 = __nccwpck_require__(4843);
+const core_1 = __nccwpck_require__(2172);
 const command_1 = __nccwpck_require__(7802);
 exports.initCommand = {
     name: 'init',
@@ -20108,8 +20108,7 @@ exports.LOCK_USAGE = exports.STATEMENT_LIMIT_USAGE = exports.DATABASE_USAGE = ex
 exports.databaseAndMigrations = databaseAndMigrations;
 exports.runMigrate = runMigrate;
 exports.statementLimits = statementLimits;
-/** The options up, down and status share: where the migrations are and which database to migrate. */
-const core_1 = __nccwpck_require__(4843);
+const core_1 = __nccwpck_require__(2172);
 const command_1 = __nccwpck_require__(7802);
 exports.migrationsDirOption = {
     dir: {
@@ -20139,13 +20138,13 @@ exports.lockOptions = {
         type: 'string',
         value: '<ms>',
         description: 'lock_timeout of each migration statement: a lock not granted in time is given up, so application queries never queue long behind it, and tried again after a pause. 0 waits for ever (no timeout, no retry).',
-        default: `${core_1.DEFAULT_LOCK_TIMEOUT_MS}`,
+        default: () => `${core_1.DEFAULT_LOCK_TIMEOUT_MS}`,
     },
     'lock-retry-budget': {
         type: 'string',
         value: '<ms>',
         description: 'How long a migration keeps trying again after lock timeouts (pauses included) before it fails, naming who blocked it. 0: no retry.',
-        default: `${core_1.DEFAULT_LOCK_RETRY_BUDGET_MS} (10 min)`,
+        default: () => `${core_1.DEFAULT_LOCK_RETRY_BUDGET_MS} (10 min)`,
     },
     'statement-timeout': {
         type: 'string',
@@ -20246,7 +20245,7 @@ async function finishMigrateRun(run, verb, values, stdout) {
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.PRECHECK_USAGE = exports.precheckOptions = void 0;
 exports.precheckSettings = precheckSettings;
-const core_1 = __nccwpck_require__(4843);
+const types_1 = __nccwpck_require__(8089); // data only: help must not load the core
 const command_1 = __nccwpck_require__(7802);
 /** The bounds of the pre-checks apply and sync run on each database before touching it (docs/prechecks.md). */
 exports.precheckOptions = {
@@ -20254,25 +20253,25 @@ exports.precheckOptions = {
         type: 'string',
         value: '<N>',
         description: 'A pre-check on a table estimated above N rows is skipped, with a notice.',
-        default: String(core_1.DEFAULT_PRECHECK_MAX_ROWS),
+        default: String(types_1.DEFAULT_PRECHECK_MAX_ROWS),
     },
     'precheck-timeout': {
         type: 'string',
         value: '<ms>',
         description: 'statement_timeout of each pre-check; one that runs out is skipped, with a notice.',
-        default: String(core_1.DEFAULT_PRECHECK_TIMEOUT_MS),
+        default: String(types_1.DEFAULT_PRECHECK_TIMEOUT_MS),
     },
     'large-table-rows': {
         type: 'string',
         value: '<N>',
         description: 'A statement that rewrites or scans a table above N rows under a strong lock is refused there unless --allow names it.',
-        default: String(core_1.DEFAULT_LARGE_TABLE_ROWS),
+        default: String(types_1.DEFAULT_LARGE_TABLE_ROWS),
     },
     'large-table-bytes': {
         type: 'string',
         value: '<bytes>',
         description: '... or above this size (pg_total_relation_size).',
-        default: `${core_1.DEFAULT_LARGE_TABLE_BYTES} (10 MB)`,
+        default: `${types_1.DEFAULT_LARGE_TABLE_BYTES} (10 MB)`,
     },
 };
 exports.PRECHECK_USAGE = '[--precheck-max-rows N] [--precheck-timeout ms] [--large-table-rows N] [--large-table-bytes B]';
@@ -20296,7 +20295,7 @@ function precheckSettings(values) {
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.repointCommand = void 0;
-const core_1 = __nccwpck_require__(4843);
+const core_1 = __nccwpck_require__(2172);
 const command_1 = __nccwpck_require__(7802);
 const migrate_options_1 = __nccwpck_require__(4643);
 exports.repointCommand = {
@@ -20361,8 +20360,10 @@ exports.goalBuildInputs = goalBuildInputs;
 exports.readSchemaSource = readSchemaSource;
 exports.tableFilter = tableFilter;
 exports.shadowOption = shadowOption;
-const core_1 = __nccwpck_require__(4843);
-const core_2 = __nccwpck_require__(4843);
+// Data only: read at load for help, which must not load the core.
+const framework_tables_1 = __nccwpck_require__(1357);
+const core_1 = __nccwpck_require__(2172);
+const core_2 = __nccwpck_require__(2172);
 const command_1 = __nccwpck_require__(7802);
 /** The options naming a schema source, shared by create, verify and sync. */
 exports.schemaSourceOptions = {
@@ -20393,7 +20394,7 @@ exports.schemaSourceOptions = {
         type: 'string',
         value: '<duration>',
         description: 'Stop a --schema-command build running longer than this (with everything it started), e.g. 90s, 5m; a bare number is milliseconds.',
-        default: `${core_1.DEFAULT_BUILD_TIMEOUT_MS / 60_000}m`,
+        default: () => `${core_1.DEFAULT_BUILD_TIMEOUT_MS / 60_000}m`,
     },
 };
 /** --build-timeout in milliseconds, or undefined for the default. */
@@ -20411,7 +20412,7 @@ exports.tableFilterOptions = {
     },
     'include-framework-tables': {
         type: 'boolean',
-        description: `Also compare the frameworks' bookkeeping tables (${core_1.FRAMEWORK_TABLES.slice(0, 3)
+        description: `Also compare the frameworks' bookkeeping tables (${framework_tables_1.FRAMEWORK_TABLES.slice(0, 3)
             .map((t) => t.table)
             .join(', ')}, ...), left out by default.`,
     },
@@ -20516,7 +20517,7 @@ function shadowOption(values) {
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.SEED_USAGE = exports.seedOptions = void 0;
 exports.readSeed = readSeed;
-const core_1 = __nccwpck_require__(4843);
+const core_1 = __nccwpck_require__(2172);
 const command_1 = __nccwpck_require__(7802);
 /** Rows for verify's data check and apply's pre-flight: SQL files (repeatable) or a command, run in the current directory. */
 exports.seedOptions = {
@@ -20549,7 +20550,7 @@ function readSeed(values) {
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.statusCommand = void 0;
 exports.formatStatusTable = formatStatusTable;
-const core_1 = __nccwpck_require__(4843);
+const core_1 = __nccwpck_require__(2172);
 const command_1 = __nccwpck_require__(7802);
 const migrate_options_1 = __nccwpck_require__(4643);
 function describeState(m) {
@@ -20609,7 +20610,7 @@ exports.statusCommand = {
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.syncCommand = void 0;
-const core_1 = __nccwpck_require__(4843);
+const core_1 = __nccwpck_require__(2172);
 const command_1 = __nccwpck_require__(7802);
 const migrate_options_1 = __nccwpck_require__(4643);
 const precheck_options_1 = __nccwpck_require__(5096);
@@ -20683,7 +20684,7 @@ exports.syncCommand = {
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.upCommand = void 0;
-const core_1 = __nccwpck_require__(4843);
+const core_1 = __nccwpck_require__(2172);
 const command_1 = __nccwpck_require__(7802);
 const migrate_options_1 = __nccwpck_require__(4643);
 exports.upCommand = {
@@ -20724,7 +20725,7 @@ exports.upCommand = {
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.verifyCommand = void 0;
-const core_1 = __nccwpck_require__(4843);
+const core_1 = __nccwpck_require__(2172);
 const remedy_wording_1 = __nccwpck_require__(9834);
 const command_1 = __nccwpck_require__(7802);
 const migrate_options_1 = __nccwpck_require__(4643);
@@ -20799,12 +20800,27 @@ exports.verifyCommand = {
 
 /***/ }),
 
+/***/ 2172:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+"use strict";
+
+let loaded;
+const core = new Proxy({}, {
+    get: (_target, name) => (loaded ??= __nccwpck_require__(4843))[name],
+});
+module.exports = core;
+
+
+/***/ }),
+
 /***/ 3516:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.defaultText = defaultText;
 exports.commandHelp = commandHelp;
 exports.globalHelp = globalHelp;
 exports.closestName = closestName;
@@ -20816,11 +20832,15 @@ function flag(name, spec) {
     const repeat = spec.multiple ? ' ...' : '';
     return `${spec.short ? `-${spec.short}, ` : '    '}--${name}${value}${repeat}`;
 }
+/** The option's default in words ('' when it has none). */
+function defaultText(spec) {
+    return typeof spec.default === 'function' ? spec.default() : (spec.default ?? '');
+}
 /** The right column: the line of text, then (required), (default: ...), [env: ...]. */
 function text(spec) {
     const notes = [
         spec.required ? '(required)' : '',
-        spec.default ? `(default: ${spec.default})` : '',
+        spec.default ? `(default: ${defaultText(spec)})` : '',
         spec.env ? `[env: ${spec.env}]` : '',
     ];
     return [spec.description, ...notes].filter((s) => s !== '').join(' ');
@@ -20915,7 +20935,7 @@ function closestName(typed, known) {
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.wordRemedy = wordRemedy;
 exports.describeError = describeError;
-const core_1 = __nccwpck_require__(4843);
+const core_1 = __nccwpck_require__(2172);
 /** A remedy as the CLI says it: as its flag (`pass --allow 'rewrites-table public.orders'`, `raise --max-failures`). */
 function wordRemedy(remedy) {
     switch (remedy.kind) {
@@ -23606,8 +23626,23 @@ exports.mergeAcls = mergeAcls;
  * grantee. Grantors are ignored: two databases built by different users still hold the same grants.
  */
 function parseAcl(items) {
+    if (!items || items.length === 0)
+        return NO_GRANTS;
+    // Most objects carry the same few ACLs (their owner's defaults): each distinct one is parsed once.
+    const text = items.length === 1 ? items[0] : items.join('\u0000');
+    let acl = parsedAcls.get(text);
+    if (!acl) {
+        if (parsedAcls.size >= 10_000)
+            parsedAcls.clear();
+        parsedAcls.set(text, (acl = Object.freeze(parseAclItems(items))));
+    }
+    return acl;
+}
+const NO_GRANTS = Object.freeze({});
+const parsedAcls = new Map();
+function parseAclItems(items) {
     const acl = {};
-    for (const item of items ?? []) {
+    for (const item of items) {
         const { grantee, rest } = splitGrantee(item);
         const privileges = rest.split('/')[0] ?? '';
         acl[grantee] = mergePrivileges(acl[grantee] ?? '', privileges);
@@ -23699,9 +23734,35 @@ exports.PRIVILEGE_NAMES = {
  */
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.defaultPrivilegeKey = defaultPrivilegeKey;
+exports.childrenOf = childrenOf;
 /** The key of an ALTER DEFAULT PRIVILEGES entry (role, schema or database-wide, object type). */
 function defaultPrivilegeKey(role, schema, objectType) {
     return `defacl:${role}/${schema ?? ''}/${objectType}`;
+}
+const childrenIndexes = new WeakMap();
+/**
+ * The relations that are partitions or inheritance children of `parentKey`, in the catalog's order. The
+ * index is built once per relations map: looking children up must not cost a pass over every table.
+ */
+function childrenOf(relations, parentKey) {
+    let index = childrenIndexes.get(relations);
+    if (!index) {
+        index = new Map();
+        for (const r of relations.values()) {
+            const parents = r.partitionOf ? [r.partitionOf, ...r.inherits] : r.inherits;
+            for (const [i, parent] of parents.entries()) {
+                if (parents.indexOf(parent) !== i)
+                    continue;
+                const list = index.get(parent);
+                if (list)
+                    list.push(r);
+                else
+                    index.set(parent, [r]);
+            }
+        }
+        childrenIndexes.set(relations, index);
+    }
+    return index.get(parentKey) ?? [];
 }
 
 
@@ -23814,6 +23875,7 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.decideConstraints = decideConstraints;
 exports.breakForeignKeyCycles = breakForeignKeyCycles;
 exports.emitConstraints = emitConstraints;
+const catalog_1 = __nccwpck_require__(7940);
 const hazards_1 = __nccwpck_require__(3158);
 const plan_1 = __nccwpck_require__(8500);
 const sql_1 = __nccwpck_require__(7067);
@@ -23982,9 +24044,7 @@ function aroundAttachAndDetach(ctx) {
 function inheritors(catalog, tableKey) {
     const found = [];
     const visit = (parentKey) => {
-        for (const r of catalog.relations.values()) {
-            if (r.partitionOf !== parentKey && !r.inherits.includes(parentKey))
-                continue;
+        for (const r of (0, catalog_1.childrenOf)(catalog.relations, parentKey)) {
             found.push(r);
             visit(r.key);
         }
@@ -24462,22 +24522,47 @@ function untrackedBody(f) {
  */
 function sqlBodyDependencies(ctx) {
     const result = new Map();
+    const bodies = [...ctx.to.functions.values()].filter((fn) => fn.language === 'sql' && fn.body);
+    if (!bodies.length)
+        return result;
     const candidates = [];
     const escapeRegExp = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     for (const rel of ctx.to.relations.values()) {
-        candidates.push({ key: rel.key, pattern: new RegExp(`(^|[^\\w$])"?${escapeRegExp(rel.name)}"?($|[^\\w$])`, 'i') });
+        const word = PLAIN_WORD.test(rel.name) ? rel.name.toLowerCase() : undefined;
+        const pattern = word ? undefined : new RegExp(`(^|[^\\w$])"?${escapeRegExp(rel.name)}"?($|[^\\w$])`, 'i');
+        candidates.push({ key: rel.key, mentioned: (b) => (word ? b.words.has(word) : pattern.test(b.body)) });
     }
     for (const fn of ctx.to.functions.values()) {
-        candidates.push({ key: fn.key, pattern: new RegExp(`(^|[^\\w$])"?${escape(fn.name)}"?\\s*\\(`, 'i') });
+        const word = PLAIN_WORD.test(fn.name) ? fn.name.toLowerCase() : undefined;
+        const pattern = word ? undefined : new RegExp(`(^|[^\\w$])"?${escape(fn.name)}"?\\s*\\(`, 'i');
+        candidates.push({ key: fn.key, mentioned: (b) => (word ? b.calls.has(word) : pattern.test(b.body)) });
     }
-    for (const fn of ctx.to.functions.values()) {
-        if (fn.language !== 'sql' || !fn.body)
-            continue;
-        const deps = candidates.filter((c) => c.key !== fn.key && c.pattern.test(fn.body)).map((c) => c.key);
+    for (const fn of bodies) {
+        const words = bodyWords(fn.body);
+        const deps = candidates.filter((c) => c.key !== fn.key && c.mentioned(words)).map((c) => c.key);
         if (deps.length)
             result.set(fn.key, deps);
     }
     return result;
+}
+/** A name of letters, digits and underscores only: found among a body's words instead of by a pattern of its own. */
+const PLAIN_WORD = /^[A-Za-z0-9_]+$/;
+/**
+ * A body's words, read once: a plain name is mentioned when a whole run of word characters equals it (the
+ * pattern `(^|[^\w$])"?name"?($|[^\w$])`, case-insensitive), called when such a run is followed by `(`.
+ */
+function bodyWords(body) {
+    const words = new Set();
+    const calls = new Set();
+    const call = /"?\s*\(/y;
+    for (const match of body.matchAll(/[\w$]+/g)) {
+        const word = match[0].toLowerCase();
+        words.add(word);
+        call.lastIndex = match.index + match[0].length;
+        if (call.test(body))
+            calls.add(word);
+    }
+    return { body, words, calls };
 }
 
 
@@ -26204,6 +26289,7 @@ exports.detachesPartition = detachesPartition;
 exports.emitTables = emitTables;
 exports.columnDefinition = columnDefinition;
 exports.isSafeTypeChange = isSafeTypeChange;
+const catalog_1 = __nccwpck_require__(7940);
 const hazards_1 = __nccwpck_require__(3158);
 const plan_1 = __nccwpck_require__(8500);
 const volatile_functions_1 = __nccwpck_require__(3633);
@@ -26659,7 +26745,7 @@ function alterTable(ctx, a, b) {
 }
 function alterColumns(ctx, a, b) {
     const tableName = `${a.schema}.${a.name}`;
-    const hasChildren = [...ctx.to.relations.values()].some((r) => r.inherits.includes(b.key));
+    const hasChildren = (0, catalog_1.childrenOf)(ctx.to.relations, b.key).some((r) => r.inherits.includes(b.key));
     const aColumns = new Map(a.columns.map((c) => [c.name, c]));
     // Dropped columns, and columns dropped to be added again.
     for (const column of a.columns) {
@@ -26868,7 +26954,7 @@ function newType(ctx, b, name) {
  * `parent` and that still have the column in `to`: dropping the parent's column would drop theirs too.
  */
 function childrenKeepingColumn(ctx, parent, name) {
-    return [...ctx.from.relations.values()].filter((child) => {
+    return (0, catalog_1.childrenOf)(ctx.from.relations, parent.key).filter((child) => {
         if (!child.inherits.includes(parent.key) || ctx.gone(child.key))
             return false;
         const column = child.columns.find((c) => c.name === name);
@@ -27698,21 +27784,28 @@ function excludedTables(catalog, options) {
  * includeFrameworkTables, and excludeTables patterns) go with what hangs on them: columns, constraints,
  * indexes, triggers, policies, and the sequences they own; a framework's own schema goes when it is left empty.
  */
+/** The entries of `map` that pass; `map` itself when all do (most comparisons filter nothing out). */
+function kept(map, pass) {
+    for (const value of map.values())
+        if (!pass(value))
+            return new Map([...map].filter(([, v]) => pass(v)));
+    return map;
+}
 function filterCatalog(catalog, options) {
     const excluded = new Set(options.excludeSchemas ?? []);
     excluded.add(tracking_1.BOOKKEEPING_SCHEMA);
     const inScope = (schema) => !excluded.has(schema) && (options.schema === undefined || schema === options.schema);
-    const keep = (map, extra = () => true) => new Map([...map].filter(([, v]) => inScope(v.schema) && extra(v)));
+    const keep = (map, extra = () => true) => kept(map, (v) => inScope(v.schema) && extra(v));
     const excludedTable = tableExclusion(options);
     const relations = keep(catalog.relations, (r) => !(0, tracking_1.isBookkeepingRelation)(r.schema, r.name) && excludedTable(r.schema, r.name) === undefined);
     const sequences = keep(catalog.sequences, (s) => s.ownedByName === null || excludedTable(s.ownedByName.schema, s.ownedByName.table) === undefined);
     const used = new Set([...relations.values(), ...sequences.values(), ...catalog.functions.values(), ...catalog.enums.values()].map((o) => o.schema));
     const leftEmpty = (schema) => framework_tables_1.FRAMEWORK_SCHEMAS.includes(schema) && !options.includeFrameworkTables && !used.has(schema);
     const onKeptTable = (v) => relations.has(v.tableKey);
-    const columns = new Map([...catalog.columns].filter(([, c]) => relations.has(c.relationKey)));
+    const columns = kept(catalog.columns, (c) => relations.has(c.relationKey));
     return {
         ...catalog,
-        schemas: new Map([...catalog.schemas].filter(([, s]) => inScope(s.name) && !leftEmpty(s.name))),
+        schemas: kept(catalog.schemas, (s) => inScope(s.name) && !leftEmpty(s.name)),
         extensions: keep(catalog.extensions),
         collations: keep(catalog.collations),
         enums: keep(catalog.enums),
@@ -27731,8 +27824,8 @@ function filterCatalog(catalog, options) {
         statistics: keep(catalog.statistics, onKeptTable),
         rules: keep(catalog.rules, onKeptTable),
         // Database-wide entries belong to no schema: left out only when a single schema is compared.
-        defaultPrivileges: new Map([...catalog.defaultPrivileges].filter(([, d]) => d.schema === null ? options.schema === undefined : inScope(d.schema))),
-        definedObjects: new Map([...catalog.definedObjects].filter(([, o]) => o.schema === null ? options.schema === undefined : inScope(o.schema))),
+        defaultPrivileges: kept(catalog.defaultPrivileges, (d) => d.schema === null ? options.schema === undefined : inScope(d.schema)),
+        definedObjects: kept(catalog.definedObjects, (o) => o.schema === null ? options.schema === undefined : inScope(o.schema)),
         unsupported: catalog.unsupported.filter((u) => u.schema === null || inScope(u.schema)),
     };
 }
@@ -28223,7 +28316,7 @@ async function runQueries(client, database, options, queries = exports.QUERIES) 
     ];
     const { results, failure } = await (0, batch_1.runBatch)(client, [
         ...prologue,
-        ...names.map((name) => queries[name].sql),
+        ...names.map((name) => (0, query_1.jsonQuery)(queries[name])),
         'COMMIT',
     ]);
     if (failure) {
@@ -28232,16 +28325,17 @@ async function runQueries(client, database, options, queries = exports.QUERIES) 
         if (failure.failedIndex < prologue.length)
             throw new errors_1.ConfigurationError(`cannot read the schema of ${database}: ${(0, errors_1.errorMessage)(failure.error)}`);
         // PostgreSQL 14 lacks catalog columns the queries read (publication column lists): read it again with its own.
-        const version = results[prologue.length]?.rows[0]?.version;
+        const versionRows = results[prologue.length]?.rows[0];
+        const version = versionRows?.rows ? (0, query_1.rowsFromJson)(queries.version, versionRows.rows)[0]?.version : undefined;
         if (queries === exports.QUERIES && version !== undefined && version < 150000) {
             return runQueries(client, database, options, { ...exports.QUERIES, publications: defined_objects_1.PUBLICATIONS_BEFORE_15 });
         }
         throw failure.error;
     }
-    // node-postgres types rows as any: here they take the shapes each query declares.
+    // Here the rows take the shapes each query declares.
     const rows = {};
     names.forEach((name, i) => {
-        rows[name] = results[prologue.length + i].rows;
+        rows[name] = (0, query_1.rowsFromJson)(queries[name], results[prologue.length + i].rows[0].rows);
     });
     return rows;
 }
@@ -28298,7 +28392,14 @@ function buildCatalog(rows) {
     // Attach comments now that every object is known, and the parts other queries read (columns, attributes,
     // domain constraints, the partitioned index a partition's constraint is attached to).
     const withComment = (o) => comments.has(o.key) ? { ...o, comment: comments.get(o.key) } : o;
-    const mapValues = (m) => new Map([...m].map(([k, v]) => [k, withComment(v)]));
+    // Few objects have comments: a map none of whose objects has one is kept as it is.
+    const mapValues = (m) => {
+        let out;
+        for (const [k, v] of m)
+            if (comments.has(v.key))
+                (out ??= new Map(m)).set(k, withComment(v));
+        return out ?? m;
+    };
     const finalRelations = new Map();
     for (const [k, rel] of relations) {
         finalRelations.set(k, withComment({ ...rel, columns: (columnsByRelation.get(k) ?? []).map(withComment) }));
@@ -28434,6 +28535,7 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.COLUMNS = void 0;
 exports.buildColumns = buildColumns;
 const acl_1 = __nccwpck_require__(2259);
+const keys_1 = __nccwpck_require__(2499);
 const query_1 = __nccwpck_require__(5635);
 const scope_1 = __nccwpck_require__(7467);
 exports.COLUMNS = (0, query_1.query)(`SELECT a.attrelid::int AS relid, a.attnum AS position, a.attname AS name,
@@ -28505,7 +28607,7 @@ function buildColumns(rows, keys, relations, identityByColumn) {
         if (!rel)
             continue;
         const key = `col:${rel.schema}.${rel.name}.${r.name}`;
-        keys.columns.set(`${r.relid}:${r.position}`, key);
+        keys.columns.set((0, keys_1.columnId)(r.relid, r.position), key);
         push(columns, rel.key, {
             key,
             name: r.name,
@@ -29044,17 +29146,21 @@ function buildDependencies(rows, keys) {
             dependents.set(to, (back = new Set()));
         back.add(from);
     };
+    // Usually empty (no extension members or range constructors among the rows): then no key is built to look up.
+    const standIn = standsFor.size
+        ? (catalog, oid) => standsFor.get(`${catalog}:${oid}`)
+        : () => undefined;
     for (const r of rows) {
         if (r.deptype === 'e' || r.deptype === 'i')
             continue;
-        if (standsFor.has(`${r.catalog}:${r.oid}`))
+        if (standIn(r.catalog, r.oid))
             continue;
         let from;
         // A view's _RETURN rule stands for the view; other rules are objects of their own.
         if (r.catalog === 'pg_rewrite')
             from = keys.rules.get(r.oid) ?? (r.rule_relid ? keys.classes.get(r.rule_relid) : undefined);
         else if (r.catalog === 'pg_attrdef')
-            from = keys.columns.get(`${r.default_relid}:${r.default_column}`);
+            from = keys.columns.get((0, keys_1.columnId)(r.default_relid ?? 0, r.default_column ?? 0));
         else
             from = (0, keys_1.objectKey)(keys, r.catalog, r.oid, r.subid);
         if (!from)
@@ -29063,11 +29169,11 @@ function buildDependencies(rows, keys) {
         if (from.startsWith('seq:') && r.deptype === 'a')
             continue;
         const targets = [];
-        const member = standsFor.get(`${r.ref_catalog}:${r.ref_oid}`);
+        const member = standIn(r.ref_catalog, r.ref_oid);
         if (member)
             targets.push(member);
         else if (r.ref_catalog === 'pg_type') {
-            const typeMember = r.ref_type_oid ? standsFor.get(`pg_type:${r.ref_type_oid}`) : undefined;
+            const typeMember = r.ref_type_oid ? standIn('pg_type', r.ref_type_oid) : undefined;
             if (typeMember)
                 targets.push(typeMember);
             else if (r.ref_type_relid) {
@@ -29082,7 +29188,7 @@ function buildDependencies(rows, keys) {
             }
         }
         else if (r.ref_catalog === 'pg_class' && r.ref_subid > 0) {
-            const col = keys.columns.get(`${r.ref_oid}:${r.ref_subid}`);
+            const col = keys.columns.get((0, keys_1.columnId)(r.ref_oid, r.ref_subid));
             if (col)
                 targets.push(col);
             // A default or generation expression reading its own table's columns says nothing about the table
@@ -29397,8 +29503,13 @@ function buildIndexes(rows, keys, tables, constraintByIndexOid) {
 "use strict";
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.columnId = columnId;
 exports.newObjectKeys = newObjectKeys;
 exports.objectKey = objectKey;
+/** One number for a column (relation oid, attnum): map keys without building a string per lookup. */
+function columnId(relid, attnum) {
+    return relid * 65536 + attnum;
+}
 function newObjectKeys() {
     return {
         classes: new Map(),
@@ -29422,7 +29533,7 @@ function objectKey(keys, catalog, oid, subid) {
     switch (catalog) {
         case 'pg_class': {
             if (subid > 0)
-                return keys.columns.get(`${oid}:${subid}`) ?? keys.classes.get(oid);
+                return keys.columns.get(columnId(oid, subid)) ?? keys.classes.get(oid);
             return keys.classes.get(oid);
         }
         case 'pg_type':
@@ -29545,8 +29656,45 @@ function buildPolicies(rows, keys, tables) {
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.query = query;
+exports.jsonQuery = jsonQuery;
+exports.rowsFromJson = rowsFromJson;
 function query(sql, columns) {
     return { sql, columns };
+}
+/** Each kind as the cast that makes PostgreSQL's JSON hold what node-postgres would give (an oid as a number). */
+const JSON_CASTS = {
+    text: '::text',
+    int: '::int',
+    bool: '::bool',
+    'text[]': '::text[]',
+    'int[]': '::int[]',
+    json: '',
+};
+/**
+ * The query as one JSON value, an array of one array per row (columns in declared order), which
+ * rowsFromJson turns into the rows node-postgres would give (each column cast to its declared kind: an oid
+ * becomes a number). Introspection reads it this way: one native JSON.parse instead of node-postgres
+ * parsing every field in JavaScript, much less work and garbage. The rows keep the query's ORDER BY
+ * (json_agg reads its sorted subquery in order).
+ */
+function jsonQuery(q) {
+    const columns = Object.entries(q.columns).map(([name, kind]) => `q."${name}"${JSON_CASTS[kind.replace(/ \| null$/, '')]}`);
+    return `SELECT COALESCE(pg_catalog.json_agg(pg_catalog.json_build_array(${columns.join(', ')})), '[]')::text AS rows
+    FROM (${q.sql}) q`;
+}
+/** The rows of a jsonQuery's result, as objects with the declared column names. */
+function rowsFromJson(q, json) {
+    const names = Object.keys(q.columns);
+    const arrays = JSON.parse(json);
+    const rows = new Array(arrays.length);
+    for (let i = 0; i < arrays.length; i++) {
+        const values = arrays[i];
+        const row = {};
+        for (let c = 0; c < names.length; c++)
+            row[names[c]] = values[c];
+        rows[i] = row;
+    }
+    return rows;
 }
 
 
@@ -30301,12 +30449,13 @@ class MinHeap {
 /***/ }),
 
 /***/ 8500:
-/***/ ((__unused_webpack_module, exports) => {
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.DiffContext = exports.Step = exports.Phase = void 0;
+const catalog_1 = __nccwpck_require__(7940);
 /**
  * Coarse ordering: the priority of a statement when its dependencies leave a choice. Real ordering
  * constraints come from the dependency edges built in order.ts; phases only break ties, so that a
@@ -30468,7 +30617,7 @@ class DiffContext {
             a.inherits.length > 0 ||
             b.inherits.length > 0)
             return false;
-        return ![...this.to.relations.values()].some((r) => r.inherits.includes(tableKey) || r.partitionOf === tableKey);
+        return (0, catalog_1.childrenOf)(this.to.relations, tableKey).length === 0;
     }
     /** Marks an object as going away: recreated when `to` still has it, dropped otherwise. */
     markGone(key, implicit = false) {
@@ -34187,7 +34336,8 @@ function prisma(root, files) {
     const relativeSchema = (0, node_path_1.relative)(project, schema);
     return {
         schemaDir: project,
-        schemaCommand: `npx prisma db push --skip-generate --schema ${relativeSchema}`,
+        // Prisma's own arguments, one per element.
+        schemaCommand: ['npx', 'prisma', 'db', 'push', '--skip-generate', '--schema', relativeSchema].join(' '),
         runtime: 'node',
         why: `${schema} (Prisma)`,
     };
@@ -54175,11 +54325,12 @@ const node_util_1 = __nccwpck_require__(7975);
 const embedded_packages_1 = __nccwpck_require__(9145);
 /**
  * The commands and @db-migrate/core, required on first use rather than imported: `--version` needs neither,
- * and its start-up stays close to bare node's (the bundle runs a module's code only when it is required).
+ * `help` only the commands (the core loads when a command first uses it: ./core.ts), so their start-up stays
+ * close to bare node's (the bundle runs a module's code only when it is required).
  */
 function cli() {
     return {
-        core: __nccwpck_require__(4843),
+        core: __nccwpck_require__(2172),
         command: __nccwpck_require__(7802),
         commands: (__nccwpck_require__(2426)/* .commands */ .P),
         help: __nccwpck_require__(3516),
@@ -54243,7 +54394,6 @@ async function main(argv) {
     const { core, command: table, commands, help, wording } = cli();
     const { commandHelp, globalHelp } = help;
     const { describeError } = wording;
-    const { asConfigurationError, errorMessage } = core;
     const { GLOBAL_OPTIONS, parseArgsOptions } = table;
     if (!name || name === '--help' || name === '-h' || name === 'help') {
         const topic = name === 'help' ? rest[0] : undefined;
@@ -54292,7 +54442,7 @@ async function main(argv) {
             process.stdout.write(commandHelp(command));
             return 0;
         }
-        const configuration = asConfigurationError(error);
+        const configuration = core.asConfigurationError(error);
         if (configuration || isUsage) {
             process.stderr.write(`db-migrate ${name}: ${isUsage ? unknownOptionMessage(error, command) : describeError(configuration ?? error)}\n`);
             if (isUsage)
@@ -54302,9 +54452,9 @@ async function main(argv) {
                     .join(' ')}\nRun \`db-migrate ${name} --help\` for every option.\n`);
         }
         else {
-            process.stderr.write(`db-migrate ${name}: unexpected error (a bug in db-migrate): ${errorMessage(error)}\n`);
+            process.stderr.write(`db-migrate ${name}: unexpected error (a bug in db-migrate): ${core.errorMessage(error)}\n`);
             if (verbose && error instanceof Error && error.stack)
-                process.stderr.write(errorMessage(error.stack) + '\n');
+                process.stderr.write(core.errorMessage(error.stack) + '\n');
         }
         return 1;
     }
