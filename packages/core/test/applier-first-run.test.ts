@@ -32,7 +32,7 @@ it('up on a database built before db-migrate fails with the baseline hint and le
     await query(url, 'CREATE TABLE customers (id bigint PRIMARY KEY)');
     const run = await up(url, set);
     expect(run.error?.message).toMatch(
-      /already exists.*no migrations are recorded on .* but it already has tables: .*db-migrate baseline --to N/s,
+      /already exists.*no migrations are recorded on .* but it already has tables: if its schema was built before db-migrate, adopt it with a baseline .*\(db-migrate baseline, or the apply action with mode: baseline\)/s,
     );
     expect(await bookkeeping(url)).toEqual([]);
   } finally {

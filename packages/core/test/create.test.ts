@@ -430,8 +430,12 @@ describe('create refuses what it cannot work from', () => {
     const noMetadata = await attempt(dir);
     expect(noMetadata).toBeInstanceOf(ConfigurationError);
     expect(noMetadata.message).toMatch(
-      /0001_by_hand\.sql is the latest migration but it has no metadata file 0001\.json.*db-migrate adopt.*"goal_sha": "<sha>"/,
+      /0001_by_hand\.sql is the latest migration but it has no metadata file 0001\.json.*adopt them as they are.*"goal_sha": "<sha>"/,
     );
+    // What would fix it, as data: the CLI words it as `db-migrate adopt --dir ...`, an action as its own step.
+    expect((noMetadata as ConfigurationError).remedies).toEqual([
+      expect.objectContaining({ kind: 'command', command: 'adopt' }),
+    ]);
 
     writeFileSync(join(dir, '0001.json'), JSON.stringify({ version: 1, name: 'by_hand', goal_sha: 'a'.repeat(40) }));
     const unknown = await attempt(dir);

@@ -133,6 +133,8 @@ interface RefusalCase {
   /** The verdict of both runs: a status with a message matching `error`, or an error thrown before any database is touched. */
   readonly status?: string;
   readonly error: RegExp;
+  /** What would fix it, as data (each front end words it as its flag or input). */
+  readonly remedies?: readonly unknown[];
   readonly thrown?: boolean;
 }
 
@@ -180,7 +182,8 @@ const CASES: readonly RefusalCase[] = [
     },
     status: 'refused',
     error:
-      /reverting from version 2 to 1 would lose data it holds: public\.notes \(drops-data, 1 row\); nothing was run\. If that loss is intended, pass --allow 'drops-data public\.notes'/,
+      /reverting from version 2 to 1 would lose data it holds: public\.notes \(drops-data, 1 row\); nothing was run\. If that loss is intended, acknowledge it$/,
+    remedies: [{ kind: 'allow', value: 'drops-data public.notes' }],
   },
   {
     name: 'apply: a revert through a migration without a Down section (irreversible)',
@@ -210,8 +213,8 @@ const CASES: readonly RefusalCase[] = [
       return { target, run: apply(set, target, { prechecks: { largeTableRows: 10 } }) };
     },
     status: 'refused',
-    error:
-      /above the large-table limit\. To run it anyway, pass --allow 'rewrites-table public\.events'.*nothing was run$/s,
+    error: /above the large-table limit\. To run it anyway, acknowledge it .*nothing was run$/s,
+    remedies: [{ kind: 'allow', value: 'rewrites-table public.events' }],
   },
   {
     name: 'apply: a role that cannot create the bookkeeping, on a fresh database',
@@ -231,7 +234,7 @@ const CASES: readonly RefusalCase[] = [
       return { target, run: apply(set, target, { to: 7 }) };
     },
     thrown: true,
-    error: /^--to 7: there is no migration version 7 in .* \(versions 1 to 4\)$/,
+    error: /^the target version 7: there is no migration version 7 in .* \(versions 1 to 4\)$/,
   },
   {
     name: 'sync: drops a column holding values (enum value added first, a new index after)',
@@ -246,7 +249,8 @@ const CASES: readonly RefusalCase[] = [
     },
     status: 'refused',
     error:
-      /the sync would lose data it holds: public\.items\.legacy \(drops-data, 1 value\); nothing was changed\. If that loss is intended, pass --allow 'drops-data public\.items\.legacy'/,
+      /the sync would lose data it holds: public\.items\.legacy \(drops-data, 1 value\); nothing was changed\. If that loss is intended, acknowledge it$/,
+    remedies: [{ kind: 'allow', value: 'drops-data public.items.legacy' }],
   },
   {
     name: 'sync: removes an enum value rows hold',
@@ -323,7 +327,7 @@ const CASES: readonly RefusalCase[] = [
       return { target, run: baseline(set, target, 0) };
     },
     thrown: true,
-    error: /^--to 0: a baseline records versions 1\.\.N/,
+    error: /^the target version 0: a baseline records versions 1\.\.N/,
   },
 ];
 
@@ -331,7 +335,7 @@ describe('a dry run gives the verdict of the real run, and neither changes anyth
   it.each(CASES.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
     const { target, run } = await c.setup();
     const before = await snapshot(target.url);
-    const verdicts: { status?: string; error: string; fails?: boolean }[] = [];
+    const verdicts: { status?: string; error: string; fails?: boolean; remedies?: readonly unknown[] }[] = [];
     for (const dryRun of [true, false]) {
       if (c.thrown) {
         const error = await run(dryRun).then(
@@ -342,7 +346,12 @@ describe('a dry run gives the verdict of the real run, and neither changes anyth
       } else {
         const report = await run(dryRun);
         const [outcome] = report.targets;
-        verdicts.push({ status: outcome.status, error: outcome.error ?? '', fails: reportFails(report) });
+        verdicts.push({
+          status: outcome.status,
+          error: outcome.error ?? '',
+          fails: reportFails(report),
+          remedies: outcome.remedies ?? [],
+        });
       }
       expect(await snapshot(target.url)).toEqual(before);
     }
@@ -350,6 +359,7 @@ describe('a dry run gives the verdict of the real run, and neither changes anyth
     expect(dry.error).toMatch(c.error);
     expect(dry).toEqual(real);
     if (!c.thrown) expect(dry).toMatchObject({ status: c.status, fails: true });
+    if (c.remedies) expect(dry.remedies).toEqual(c.remedies);
   });
 });
 

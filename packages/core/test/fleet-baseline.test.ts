@@ -221,11 +221,13 @@ describe('baselineFleet', () => {
     const run = (to: number | undefined, toInput?: string) =>
       baselineFleet({ set, targets: [target], to: to as number, shadow: shadow(), ...(toInput ? { toInput } : {}) });
     await expect(run(9)).rejects.toThrow(
-      new ConfigurationError(`--to 9: there is no migration version 9 in ${set.dir} (versions 1 to 5)`),
+      new ConfigurationError(`the target version 9: there is no migration version 9 in ${set.dir} (versions 1 to 5)`),
     );
-    await expect(run(0)).rejects.toThrow(
+    // The CLI passes its own label for the version (toInput '--to'); the core's default is neutral.
+    await expect(run(0, '--to')).rejects.toThrow(
       /^--to 0: a baseline records versions 1\.\.N of .* \(a database at version 0 needs no baseline\)$/,
     );
+    await expect(run(0)).rejects.toThrow(/^the target version 0: a baseline records versions 1\.\.N of /);
     await expect(run(undefined, 'input "to-version"')).rejects.toThrow(
       /^input "to-version" is required: the version of .* whose schema the databases already have$/,
     );

@@ -132,7 +132,7 @@ function sleepingDatabase(databases: string[], call: string, unless?: Promise<un
     async () => {
       const rows = await query<{ datname: string }>(
         shadow(),
-        `SELECT datname FROM pg_stat_activity WHERE datname = ANY($1) AND query LIKE $2 AND pid <> pg_backend_pid()`,
+        `SELECT datname FROM pg_stat_activity WHERE datname = ANY($1) AND query LIKE $2 AND state = 'active' AND pid <> pg_backend_pid()`,
         [databases, `%${call}%`],
       );
       return rows[0]?.datname;

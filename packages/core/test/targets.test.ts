@@ -132,7 +132,7 @@ describe('targets file', () => {
         'no target in group "qa" (groups in ' + file + ': prod, staging)',
       );
       await expect(loadTargets({ targetsFile: file, databases: ['a=postgres://h/a'] })).rejects.toThrow(
-        'give --targets or --database, not both',
+        'give a targets file or databases, not both',
       );
       await expect(loadTargets({})).rejects.toThrow(/give the databases to work on/);
       await expect(loadTargets({ targetsFile: join(dir, 'missing.yml') })).rejects.toThrow(
@@ -173,9 +173,9 @@ describe('name=url entries', () => {
 describe('shards', () => {
   it('parses i/n and rejects the rest', () => {
     expect(parseShard('2/4')).toEqual({ index: 2, count: 4 });
-    expect(errorOf(() => parseShard('0/4'))).toBe('--shard 0/4: i must be between 1 and n');
+    expect(errorOf(() => parseShard('0/4'))).toBe('the shard 0/4: i must be between 1 and n');
     expect(errorOf(() => parseShard('5/4', 'input "shard"'))).toBe('input "shard" 5/4: i must be between 1 and n');
-    expect(errorOf(() => parseShard('half'))).toBe('--shard must look like i/n (e.g. 2/4), got "half"');
+    expect(errorOf(() => parseShard('half'))).toBe('the shard must look like i/n (e.g. 2/4), got "half"');
   });
 
   it('splits by a hash of the name: every target in exactly one shard, stable when the list changes', () => {
