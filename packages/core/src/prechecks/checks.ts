@@ -23,6 +23,7 @@ import {
   typeKey,
   typeParts,
   typeSql,
+  constantText,
 } from './statements';
 
 export interface PlannedCheck {
@@ -619,16 +620,8 @@ function boundValue(datum: PgNode, type: string): string | undefined {
   const c = datum.A_Const;
   if (c) {
     if (c.isnull) return 'NULL';
-    const raw = c.sval
-      ? c.sval.sval
-      : c.ival
-        ? String(c.ival.ival ?? 0)
-        : c.fval
-          ? c.fval.fval
-          : c.boolval
-            ? String(c.boolval.boolval ?? false)
-            : undefined;
-    return raw === undefined ? undefined : `${literal(String(raw))}::${type}`;
+    const raw = constantText(c);
+    return raw === undefined ? undefined : `${literal(raw)}::${type}`;
   }
   const word = datum.ColumnRef?.fields?.[0]?.String?.sval;
   return word === 'minvalue' || word === 'maxvalue' ? 'unbounded' : undefined;

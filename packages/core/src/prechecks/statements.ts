@@ -230,16 +230,17 @@ function addedValue(def: NodeOf<'ColumnDef'>): string | undefined {
   const c = expr ? expr.A_Const : { isnull: true };
   if (!c) return undefined;
   if (c.isnull) return `NULL::${typeSql(def.typeName)}`;
-  const raw = c.sval
-    ? c.sval.sval
-    : c.ival
-      ? String(c.ival.ival ?? 0)
-      : c.fval
-        ? c.fval.fval
-        : c.boolval
-          ? String(c.boolval.boolval ?? false)
-          : undefined;
-  return raw === undefined ? undefined : `${literal(String(raw))}::${typeSql(def.typeName)}`;
+  const raw = constantText(c);
+  return raw === undefined ? undefined : `${literal(raw)}::${typeSql(def.typeName)}`;
+}
+
+/** A constant's value as text (string, integer, numeric or boolean); undefined for any other constant. */
+export function constantText(c: NodeOf<'A_Const'>): string | undefined {
+  if (c.sval) return String(c.sval.sval);
+  if (c.ival) return String(c.ival.ival ?? 0);
+  if (c.fval) return String(c.fval.fval);
+  if (c.boolval) return String(c.boolval.boolval ?? false);
+  return undefined;
 }
 
 /** The column of `col IS NOT NULL`, else undefined. */
