@@ -39179,16 +39179,8 @@ function boundValue(datum, type) {
     if (c) {
         if (c.isnull)
             return 'NULL';
-        const raw = c.sval
-            ? c.sval.sval
-            : c.ival
-                ? String(c.ival.ival ?? 0)
-                : c.fval
-                    ? c.fval.fval
-                    : c.boolval
-                        ? String(c.boolval.boolval ?? false)
-                        : undefined;
-        return raw === undefined ? undefined : `${(0, sql_1.literal)(String(raw))}::${type}`;
+        const raw = (0, statements_1.constantText)(c);
+        return raw === undefined ? undefined : `${(0, sql_1.literal)(raw)}::${type}`;
     }
     const word = datum.ColumnRef?.fields?.[0]?.String?.sval;
     return word === 'minvalue' || word === 'maxvalue' ? 'unbounded' : undefined;
@@ -39800,6 +39792,7 @@ exports.nameKey = nameKey;
 exports.tableOf = tableOf;
 exports.alterTableCmds = alterTableCmds;
 exports.columnConstraints = columnConstraints;
+exports.constantText = constantText;
 exports.typeKey = typeKey;
 exports.typeSql = typeSql;
 exports.typeParts = typeParts;
@@ -39988,16 +39981,20 @@ function addedValue(def) {
         return undefined;
     if (c.isnull)
         return `NULL::${typeSql(def.typeName)}`;
-    const raw = c.sval
-        ? c.sval.sval
-        : c.ival
-            ? String(c.ival.ival ?? 0)
-            : c.fval
-                ? c.fval.fval
-                : c.boolval
-                    ? String(c.boolval.boolval ?? false)
-                    : undefined;
-    return raw === undefined ? undefined : `${(0, sql_1.literal)(String(raw))}::${typeSql(def.typeName)}`;
+    const raw = constantText(c);
+    return raw === undefined ? undefined : `${(0, sql_1.literal)(raw)}::${typeSql(def.typeName)}`;
+}
+/** A constant's value as text (string, integer, numeric or boolean); undefined for any other constant. */
+function constantText(c) {
+    if (c.sval)
+        return String(c.sval.sval);
+    if (c.ival)
+        return String(c.ival.ival ?? 0);
+    if (c.fval)
+        return String(c.fval.fval);
+    if (c.boolval)
+        return String(c.boolval.boolval ?? false);
+    return undefined;
 }
 /** The column of `col IS NOT NULL`, else undefined. */
 function notNullColumn(expr) {
