@@ -23,7 +23,8 @@ export function waitAtGate(url: string, name: string, unless?: Promise<unknown>)
       (
         await query<{ pid: number }>(
           url,
-          `SELECT pid FROM pg_stat_activity WHERE query LIKE $1 AND state = 'active' AND pid <> pg_backend_pid()`,
+          // Only the gated session sleeps: a copy running the same statement (the pre-flight's) passes at once.
+          `SELECT pid FROM pg_stat_activity WHERE query LIKE $1 AND state = 'active' AND wait_event = 'PgSleep' AND pid <> pg_backend_pid()`,
           [`%application_name = '${name}'%`],
         )
       )[0]?.pid,

@@ -6,6 +6,7 @@
 import type { Client, QueryResult } from 'pg';
 import { redact } from '../redact';
 import type { MigrationStatement } from '../migrations/format';
+import { quotedSpans } from '../migrations/sql-scan';
 import type { Migration } from '../migrations/store';
 import { runBatch } from '../pg/batch';
 import { serverErrorFields, serverErrorLines } from '../pg/error-fields';
@@ -40,6 +41,34 @@ const ENDING_TAGS = new Set(['COMMIT', 'ROLLBACK', 'PREPARE TRANSACTION']);
 
 function commandTags(result: QueryResult | QueryResult[]): string[] {
   return (Array.isArray(result) ? result : [result]).map((r) => r.command);
+}
+
+/** Blanks comments, strings, quoted identifiers and dollar-quoted bodies, keeping offsets. */
+function codeOnly(sql: string): string {
+  let out = '';
+  let kept = 0;
+  for (const span of quotedSpans(sql)) {
+    out += sql.slice(kept, span.start) + ' '.repeat(span.end - span.start);
+    kept = span.end;
+  }
+  return out + sql.slice(kept);
+}
+
+/** Words that start a statement ending or splitting a transaction (refused in transactional sections when read). */
+const TRANSACTION_CONTROL = /^(BEGIN|START|COMMIT|END|ROLLBACK|ABORT|SAVEPOINT|RELEASE|PREPARE)\b/i;
+
+/**
+ * True when a transactional section may run in one round trip with its BEGIN, record and COMMIT: each
+ * statement is one command (a block of several would blur which failed), none is empty, and none
+ * controls the transaction. Otherwise its statements run one by one, the transaction ids compared.
+ */
+function sharesOneRoundTrip(statements: readonly MigrationStatement[]): boolean {
+  return statements.every((statement) => {
+    const code = codeOnly(statement.sql)
+      .trim()
+      .replace(/[;\s]+$/, '');
+    return code !== '' && !code.includes(';') && !TRANSACTION_CONTROL.test(code);
+  });
 }
 
 const TRANSACTION_ID = 'SELECT pg_catalog.txid_current()::text AS xid';
@@ -169,10 +198,32 @@ export async function executeMigration(
   }
 
   lockRetry?.reset();
+  const whole = sharesOneRoundTrip(section.statements);
   for (;;) {
     let current: MigrationStatement | undefined;
     let step = 'starting the transaction';
     try {
+      if (whole) {
+        // The session set-up, BEGIN, the statements, the record and COMMIT in one round trip. PostgreSQL
+        // stops at the first error; the transaction then rolls back whole (below).
+        const parts = [...session, 'BEGIN', ...section.statements.map((s) => s.sql), ...record, 'COMMIT'];
+        const send = () => runBatch(client, parts);
+        const sent = await (lockRetry
+          ? lockRetry.watch(send, `${migration.path} (${direction}) on ${database}`)
+          : send());
+        if (!sent.failure) return undefined;
+        const first = session.length + 1;
+        const at = sent.failure.failedIndex - first;
+        if (at < -1) step = 'resetting the session';
+        else if (at >= 0 && at < section.statements.length) current = section.statements[at];
+        else if (at >= section.statements.length + record.length) step = 'committing the migration';
+        else if (at >= section.statements.length) step = 'recording the migration';
+        const { error, position } = sent.failure;
+        // The position PostgreSQL gave, made relative to the failing statement (failingLine reads it).
+        throw position === undefined
+          ? error
+          : Object.assign(Object.create(error) as object, { position: String(position) });
+      }
       // The session set-up, BEGIN and the transaction's id in one round trip.
       const opening = await runBatch(client, [...session, 'BEGIN', TRANSACTION_ID]);
       if (opening.failure) {

@@ -66,11 +66,17 @@ async function refusePooledSession(
     );
     return;
   }
+  let direct = false;
   try {
-    await probe.query('BEGIN');
-    const other = (await probe.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+    // BEGIN and the question in one round trip: the open transaction keeps the probe's server connection.
+    const opened = (await probe.query('BEGIN; SELECT pg_backend_pid() AS pid')) as unknown as [
+      unknown,
+      { rows: { pid: number }[] },
+    ];
+    const other = opened[1].rows[0]!.pid;
     const again = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
-    if (again === first.pid && other !== first.pid) return;
+    direct = again === first.pid && other !== first.pid;
+    if (direct) return;
     // The lock stays with the server connection it was taken on: release it there if we can reach it.
     let lingering = false;
     if (first.locked) {
@@ -85,7 +91,8 @@ async function refusePooledSession(
         (lingering ? ` (the lock taken may stay held on a pooled server connection until PgBouncer closes it)` : ''),
     );
   } finally {
-    await probe.query('ROLLBACK').catch(() => undefined);
+    // Direct, closing the probe ends its transaction; through a pooler, it is rolled back first.
+    if (!direct) await probe.query('ROLLBACK').catch(() => undefined);
     await probe.end().catch(() => undefined);
   }
 }

@@ -9,6 +9,7 @@
  */
 import type { Client } from 'pg';
 import { ConfigurationError } from '../errors';
+import { runBatch } from '../pg/batch';
 import { BOOKKEEPING_SCHEMA } from '../tracking';
 import {
   type Bookkeeping,
@@ -58,25 +59,24 @@ export async function ensureTrackingTables(
   checkWritable(bookkeeping, database);
   const tracking = bookkeeping.trackingTable!;
   if (!bookkeeping.tracking || !bookkeeping.schema || !bookkeeping.checksums) {
+    // sql-migrate's own DDL (through gorp), so both tools see the same table; one round trip.
+    const creates = [
+      ...(bookkeeping.tracking
+        ? []
+        : [`CREATE TABLE ${tracking} (id text not null primary key, applied_at timestamp with time zone)`]),
+      ...(bookkeeping.schema ? [] : [`CREATE SCHEMA ${quoteIdent(BOOKKEEPING_SCHEMA)}`]),
+      ...(bookkeeping.checksums
+        ? []
+        : [
+            `CREATE TABLE ${checksumTable} (id text primary key, checksum text not null, recorded_at timestamp with time zone not null default now())`,
+          ]),
+    ];
     // Inside the caller's transaction (a baseline) its COMMIT or ROLLBACK covers these too.
     const own = !options.inTransaction;
-    try {
-      if (own) await client.query('BEGIN');
-      // sql-migrate's own DDL (through gorp), so both tools see the same table.
-      if (!bookkeeping.tracking)
-        await client.query(
-          `CREATE TABLE ${tracking} (id text not null primary key, applied_at timestamp with time zone)`,
-        );
-      if (!bookkeeping.schema) await client.query(`CREATE SCHEMA ${quoteIdent(BOOKKEEPING_SCHEMA)}`);
-      if (!bookkeeping.checksums) {
-        await client.query(
-          `CREATE TABLE ${checksumTable} (id text primary key, checksum text not null, recorded_at timestamp with time zone not null default now())`,
-        );
-      }
-      if (own) await client.query('COMMIT');
-    } catch (error) {
+    const created = await runBatch(client, own ? ['BEGIN', ...creates, 'COMMIT'] : creates);
+    if (created.failure) {
       if (own) await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
+      throw created.failure.error;
     }
   }
   resolvedTables.set(client, tracking);

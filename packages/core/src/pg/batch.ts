@@ -1,16 +1,42 @@
 /**
  * Several statements in one round trip: PostgreSQL's simple query protocol runs a query string of many
- * statements in order and stops at the first error. Only for statements db-migrate writes itself
- * (no parameters: values are inlined as literals); a migration's own statements run one by one, so a
- * failure names its statement and line.
+ * statements in order and stops at the first error. No parameters: values are inlined as literals. A
+ * failure names the statement that failed (by PostgreSQL's error position, else by the statements
+ * completed), so a migration's statements may share the batch when each is one command.
  */
 import { type Client, Query, type QueryResult } from 'pg';
 
 export interface BatchFailure {
   /** The error of the statement that failed; the statements after it did not run. */
   readonly error: Error & { code?: string };
-  /** Index of the failed statement in the batch. */
+  /**
+   * Index of the failed statement in the batch: from PostgreSQL's error position when it gives one (a
+   * syntax error stops the whole string before any statement runs), else the statements completed.
+   */
   readonly failedIndex: number;
+  /** PostgreSQL's error position made relative to the failed statement (1-based), when it gave one. */
+  readonly position?: number;
+}
+
+/** The text sent for `statements`, and where each starts in it. */
+function batchText(statements: readonly string[]): { text: string; starts: number[] } {
+  const starts: number[] = [];
+  let text = '';
+  for (const statement of statements) {
+    if (text) text += '\n';
+    starts.push(text.length);
+    text += `${statement}\n;`;
+  }
+  return { text, starts };
+}
+
+/** The statement a 1-based position in the batch's text falls in, and the position within it. */
+function locate(starts: readonly number[], position: unknown): { index: number; position: number } | undefined {
+  const offset = Number(position) - 1;
+  if (!Number.isInteger(offset) || offset < 0) return undefined;
+  let index = 0;
+  while (index + 1 < starts.length && starts[index + 1]! <= offset) index++;
+  return { index, position: offset - starts[index]! + 1 };
 }
 
 /** The results of the statements that completed before the failure, with the failure when one happened. */
@@ -38,7 +64,7 @@ class CountingQuery extends Query {
  */
 export function runBatch(client: Client, statements: readonly string[]): Promise<BatchOutcome> {
   if (statements.length === 0) return Promise.resolve({ results: [] });
-  const text = statements.map((s) => `${s}\n;`).join('\n');
+  const { text, starts } = batchText(statements);
   return new Promise((resolve, reject) => {
     const query = new CountingQuery({ text }, ((
       error: (Error & { code?: string; severity?: string }) | undefined,
@@ -52,7 +78,13 @@ export function runBatch(client: Client, statements: readonly string[]): Promise
         | QueryResult
         | QueryResult[];
       const results = (Array.isArray(partial) ? partial : [partial]).slice(0, completed);
-      resolve({ results, failure: { error, failedIndex: completed } });
+      const located = locate(starts, (error as { position?: unknown }).position);
+      resolve({
+        results,
+        failure: located
+          ? { error, failedIndex: located.index, position: located.position }
+          : { error, failedIndex: completed },
+      });
     }) as never);
     // client.query with a Submittable returns it; errors arrive through the callback.
     client.query(query as never);

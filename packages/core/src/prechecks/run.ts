@@ -34,19 +34,62 @@ interface TableSize {
   readonly bytes: number;
 }
 
-/** Runs one query in a savepoint: an error (a timeout, a value refused) leaves the transaction usable. */
-async function guarded<T>(
-  client: Client,
-  run: () => Promise<T>,
-): Promise<{ value: T } | { error: Error & { code?: string } }> {
-  await client.query('SAVEPOINT db_migrate_precheck');
-  try {
-    const value = await run();
-    await client.query('RELEASE SAVEPOINT db_migrate_precheck');
-    return { value };
-  } catch (error) {
-    await client.query('ROLLBACK TO SAVEPOINT db_migrate_precheck');
-    return { error: error as Error & { code?: string } };
+/**
+ * The pre-checks' reads on the target: one READ ONLY transaction under the pre-check timeouts, opened by
+ * the first read (a run whose statements need no read costs no round trip), and a savepoint around each
+ * guarded step, taken by its first read, so an error (a timeout, a value refused) leaves the transaction usable.
+ */
+class PrecheckReader {
+  private opened?: Promise<unknown>;
+  private savepoint?: Promise<unknown>;
+  private guarding = false;
+  /** Opening the transaction or a savepoint failed: the target cannot be read, and runPrechecks throws it. */
+  private broken: unknown;
+  /** The client to pass to the checks: its queries open the transaction and the savepoint first. */
+  readonly client: Client;
+
+  constructor(
+    private readonly target: Client,
+    private readonly timeoutMs: number,
+  ) {
+    this.client = { query: (...args: unknown[]) => this.query(args) } as unknown as Client;
+  }
+
+  private async query(args: unknown[]): Promise<unknown> {
+    const { timeoutMs } = this;
+    this.opened ??= this.target.query(
+      `BEGIN READ ONLY; SET LOCAL statement_timeout = ${timeoutMs}; SET LOCAL lock_timeout = ${timeoutMs}`,
+    );
+    if (this.guarding) this.savepoint ??= this.opened.then(() => this.target.query('SAVEPOINT db_migrate_precheck'));
+    try {
+      await (this.savepoint ?? this.opened);
+    } catch (error) {
+      this.broken ??= error;
+      throw this.broken;
+    }
+    return (this.target.query as (...a: unknown[]) => Promise<unknown>).apply(this.target, args);
+  }
+
+  /** Runs `run` in a savepoint: an error leaves the transaction usable. */
+  async guarded<T>(run: () => Promise<T>): Promise<{ value: T } | { error: Error & { code?: string } }> {
+    this.guarding = true;
+    this.savepoint = undefined;
+    try {
+      const value = await run();
+      if (this.savepoint) await this.target.query('RELEASE SAVEPOINT db_migrate_precheck');
+      return { value };
+    } catch (error) {
+      if (this.broken) throw this.broken;
+      if (this.savepoint) await this.target.query('ROLLBACK TO SAVEPOINT db_migrate_precheck');
+      return { error: error as Error & { code?: string } };
+    } finally {
+      this.guarding = false;
+    }
+  }
+
+  /** Ends the transaction, if one was opened. */
+  async close(): Promise<void> {
+    if (this.opened) await this.target.query('ROLLBACK').catch(() => undefined);
   }
 }
 
@@ -59,7 +102,7 @@ export interface PrecheckInput {
 }
 
 /** The pre-checks of `statements` on the target behind `client`. Throws only when the target cannot be read at all. */
-export async function runPrechecks(client: Client, input: PrecheckInput): Promise<PrecheckReport> {
+export async function runPrechecks(target: Client, input: PrecheckInput): Promise<PrecheckReport> {
   const started = performance.now();
   const options = input.options ?? {};
   const maxRows = options.maxRows ?? DEFAULT_PRECHECK_MAX_ROWS;
@@ -69,6 +112,8 @@ export async function runPrechecks(client: Client, input: PrecheckInput): Promis
   const checks: PrecheckResult[] = [];
   const lockedTables: LockedTable[] = [];
   const sizes = new Map<string, TableSize | undefined>();
+  const reader = new PrecheckReader(target, timeoutMs);
+  const client = reader.client;
 
   const sizeOf = async (tableSql: string): Promise<TableSize | undefined> => {
     if (sizes.has(tableSql)) return sizes.get(tableSql);
@@ -94,14 +139,12 @@ export async function runPrechecks(client: Client, input: PrecheckInput): Promis
     return size;
   };
 
-  await client.query(`BEGIN READ ONLY`);
   try {
-    await client.query(`SET LOCAL statement_timeout = ${timeoutMs}; SET LOCAL lock_timeout = ${timeoutMs}`);
     const range = new PendingRange();
     const planned: PlannedCheck[] = [];
     const locking: LockingStatement[] = [];
     for (const s of input.statements) {
-      const read = await guarded(client, async () => ({
+      const read = await reader.guarded(async () => ({
         checks: await plannedChecks(client, s, range),
         locking: await lockingStatements(client, s, range),
       }));
@@ -128,7 +171,7 @@ export async function runPrechecks(client: Client, input: PrecheckInput): Promis
         checks.push({ ...result, status: 'skipped', reason: skip ?? 'nothing to measure' });
         continue;
       }
-      const size = tableSql ? await guarded(client, () => sizeOf(tableSql)) : undefined;
+      const size = tableSql ? await reader.guarded(() => sizeOf(tableSql)) : undefined;
       if (size && 'value' in size && size.value && size.value.rows > maxRows) {
         checks.push({
           ...result,
@@ -138,7 +181,7 @@ export async function runPrechecks(client: Client, input: PrecheckInput): Promis
         });
         continue;
       }
-      const found = await guarded(client, () =>
+      const found = await reader.guarded(() =>
         client.query<{ example: string | null; rows: string; groups: string; total: string }>(
           `SELECT example, rows::text, count(*) OVER ()::text AS groups, sum(rows) OVER ()::text AS total FROM (${query}) AS found LIMIT ${EXAMPLES}`,
         ),
@@ -177,7 +220,7 @@ export async function runPrechecks(client: Client, input: PrecheckInput): Promis
 
     const acknowledged = new Set(input.acknowledged.map(acknowledgementText));
     for (const l of locking) {
-      const size = await guarded(client, () => sizeOf(l.table.sql));
+      const size = await reader.guarded(() => sizeOf(l.table.sql));
       if (!('value' in size) || !size.value) continue; // the table does not exist here: the statement fails on its own
       const { name, rows, bytes } = size.value;
       lockedTables.push({
@@ -195,7 +238,7 @@ export async function runPrechecks(client: Client, input: PrecheckInput): Promis
       });
     }
   } finally {
-    await client.query('ROLLBACK').catch(() => undefined);
+    await reader.close();
   }
   return { checks, lockedTables, durationMs: Math.round(performance.now() - started) };
 }
