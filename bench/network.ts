@@ -27,6 +27,7 @@ import { connectDatabase } from '../packages/core/src/pg/connect';
 import { startLocalServer } from '../packages/core/src/postgres-server/local-server';
 import { provisionFleet, siblingUrl, VERSIONS, writeMigrations } from './fleet';
 import { type DelayProxy, startDelayProxy } from './proxy';
+import type { BenchResult, Figure } from './figures';
 import { markdownTable, median, runChild, runTypeScriptChild } from './support';
 
 const RTT_MS = Number(process.env.BENCH_RTT_MS ?? 20);
@@ -180,7 +181,7 @@ async function measureBare(proxy: DelayProxy, work: string, dir: string, urls: r
   return { wallMs, ...perDatabase(proxy, urls.length), outcome: `${urls.length} up` };
 }
 
-export async function run(): Promise<string> {
+export async function run(): Promise<BenchResult> {
   const server = await startLocalServer({ postgresVersion: 15 });
   const work = mkdtempSync(join(tmpdir(), 'db-migrate-bench-network-'));
   const proxy = await startDelayProxy(Number(new URL(server.adminUrl).port), RTT_MS / 2);
@@ -203,9 +204,9 @@ export async function run(): Promise<string> {
       { name: 'small', dir: smallDir, template: () => 'template_small' },
       { name: 'large', dir: largeDir, template: (i: number) => `template_v${i % (VERSIONS + 1)}` },
     ].filter((scenario) => SCENARIOS.includes(scenario.name));
-    const figures = new Map<string, Measured[]>();
+    const measured = new Map<string, Measured[]>();
     const add = (key: string, m: Measured) => {
-      figures.set(key, [...(figures.get(key) ?? []), m]);
+      measured.set(key, [...(measured.get(key) ?? []), m]);
       process.stderr.write(`network: ${key} ${(m.wallMs / 1000).toFixed(2)} s (load ${load()})\n`);
     };
     for (let r = 0; r < RUNS; r++) {
@@ -244,7 +245,7 @@ export async function run(): Promise<string> {
       }
     }
     const medianOf = (key: string) => {
-      const runs = figures.get(key)!;
+      const runs = measured.get(key)!;
       const pick = (f: (m: Measured) => number) => median(runs.map(f));
       return {
         wallMs: pick((m) => m.wallMs),
@@ -256,6 +257,7 @@ export async function run(): Promise<string> {
     };
     const rows: string[][] = [];
     const ratios: string[] = [];
+    const figures: Figure[] = [];
     const runs: { key: string; label: string; target: string }[] = [
       { key: 'small', label: `small: ${DBS} DBs at version 0, 3 small migrations`, target: 'within 1.5x' },
       ...(SCENARIOS.includes('large')
@@ -283,12 +285,37 @@ export async function run(): Promise<string> {
           m.outcome,
         ]);
       const ratio = ours.wallMs / bare.wallMs;
+      const short = `fleet apply at ${RTT_MS} ms RTT, ${key === 'pending' ? 'nothing pending' : key} (${DBS} DBs)`;
+      figures.push(
+        {
+          name: `${short}: db-migrate / sql-migrate loop, wall`,
+          measured: `${ratio.toFixed(2)}x`,
+          target,
+          met: ratio <= 1.5,
+        },
+        {
+          name: `${short}: round trips per DB, db-migrate vs the loop`,
+          measured: `${ours.roundTrips.toFixed(1)} vs ${bare.roundTrips.toFixed(1)}`,
+          target: '-',
+        },
+        ...(other
+          ? [
+              {
+                name: `${short}: ${COMPARE_TREE} / sql-migrate loop, wall (before)`,
+                measured: `${(other.wallMs / bare.wallMs).toFixed(2)}x`,
+                target: '-',
+              },
+            ]
+          : []),
+      );
       ratios.push(
         `${label}: db-migrate / sql-migrate loop = ${ratio.toFixed(2)}x wall (target: ${target}, ${ratio <= 1.5 ? 'met' : 'not met'}), ${(ours.roundTrips / bare.roundTrips).toFixed(2)}x round trips` +
-          (other ? `; ${COMPARE_TREE} / sql-migrate loop = ${(other.wallMs / bare.wallMs).toFixed(2)}x` : ''),
+          (other
+            ? `; ${COMPARE_TREE} / sql-migrate loop = ${(other.wallMs / bare.wallMs).toFixed(2)}x wall, ${(other.roundTrips / bare.roundTrips).toFixed(2)}x round trips`
+            : ''),
       );
     }
-    return [
+    const text = [
       `${DBS} client databases per run on one local PostgreSQL 15 server (scram), reached through a loopback proxy adding ${RTT_MS} ms a round trip;`,
       `${CONCURRENCY} at a time; db-migrate's shadow databases on the same server, direct. ${RUNS} runs of each, in turns, medians.`,
       `load average (1, 5, 15 min) at the start: ${loadAtStart}; at the end: ${load()}`,
@@ -300,6 +327,7 @@ export async function run(): Promise<string> {
       '',
       ...ratios,
     ].join('\n');
+    return { text, figures };
   } finally {
     await proxy.close();
     await server.stop();

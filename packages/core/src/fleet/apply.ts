@@ -20,7 +20,7 @@ import { ident } from '../diff/sql';
 import type { Migration } from '../migrations/store';
 import { type Acknowledgement, allowMarkerLine, parseAcknowledgement, readMarkers } from '../intent/acknowledgements';
 import { checkUserSeed, type UserSeed } from '../seed/user-seed';
-import { migrationStatements } from '../prechecks/statements';
+import { migrationStatements, type PendingStatement } from '../prechecks/statements';
 import { precheckRefusal, runPrechecks } from '../prechecks/run';
 import type { PrecheckOptions } from '../prechecks/types';
 import { readStartingVersions, runPreflight } from './preflight';
@@ -77,6 +77,19 @@ interface DataGuard {
   readonly inventories: VersionInventories;
   readonly acknowledged: readonly Acknowledgement[];
   readonly prechecks: PrecheckOptions;
+  /** migrationStatements, parsed once per run for each plan (the targets' plans repeat). */
+  readonly statements: (migrations: readonly Migration[], direction: 'up' | 'down') => Promise<PendingStatement[]>;
+}
+
+/** migrationStatements memoized by the plan's files and direction. */
+function statementsOnce(): DataGuard['statements'] {
+  const parsed = new Map<string, Promise<PendingStatement[]>>();
+  return (migrations, direction) => {
+    const key = `${direction} ${migrations.map((m) => m.fileName).join(' ')}`;
+    let found = parsed.get(key);
+    if (!found) parsed.set(key, (found = migrationStatements(migrations, direction)));
+    return found;
+  };
 }
 
 /** Applies the pending migrations to every target whose schema matches its version. Never throws for a target. */
@@ -114,7 +127,12 @@ export async function applyFleet(options: FleetApplyOptions): Promise<FleetRepor
         }),
       ),
     );
-  const guard: DataGuard = { inventories, acknowledged, prechecks: options.prechecks ?? {} };
+  const guard: DataGuard = {
+    inventories,
+    acknowledged,
+    prechecks: options.prechecks ?? {},
+    statements: statementsOnce(),
+  };
   return runVersionedFleet(
     {
       mode: 'apply',
@@ -235,7 +253,7 @@ async function checkLocked(
   const markers = direction === 'up' ? plan.migrations.flatMap((m) => readMarkers(m.text, m.path).allow) : [];
   if (guard)
     prechecks = await runPrechecks(client, {
-      statements: await migrationStatements(plan.migrations, direction),
+      statements: await guard.statements(plan.migrations, direction),
       acknowledged: [...guard.acknowledged, ...markers],
       options: guard.prechecks,
     });
