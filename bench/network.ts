@@ -46,6 +46,8 @@ interface ChildSpec {
 
 interface ChildFigures {
   readonly wallMs: number;
+  /** CPU time of the apply process during the run (user + system); absent from an older checkout's child. */
+  readonly cpuMs?: number;
   readonly outcome: string;
   readonly connections: number;
 }
@@ -58,6 +60,7 @@ async function child(spec: ChildSpec): Promise<ChildFigures> {
     {},
   );
   const started = performance.now();
+  const cpu = process.cpuUsage();
   const report = await applyFleet({
     set,
     targets,
@@ -66,13 +69,14 @@ async function child(spec: ChildSpec): Promise<ChildFigures> {
     logger: silentLogger,
   });
   const wallMs = performance.now() - started;
+  const used = process.cpuUsage(cpu);
   const failed = report.targets.find((t) => t.status === 'failed');
   if (failed) throw new Error(`${failed.name}: ${failed.error}`);
   const outcome = Object.entries(report.counts)
     .filter(([, n]) => n > 0)
     .map(([s, n]) => `${n} ${s}`)
     .join(', ');
-  return { wallMs, outcome, connections: report.connections?.opened ?? 0 };
+  return { wallMs, cpuMs: (used.user + used.system) / 1000, outcome, connections: report.connections?.opened ?? 0 };
 }
 
 /** `sql-migrate up` on every database, 8 at a time, each a process of its own. */
@@ -121,6 +125,7 @@ interface Scenario {
 
 interface Measured {
   readonly wallMs: number;
+  readonly cpuMs?: number;
   readonly roundTrips: number;
   readonly connections: number;
   readonly outcome: string;
@@ -171,7 +176,12 @@ async function measureOurs(proxy: DelayProxy, work: string, spec: ChildSpec, tre
   if (result.code !== 0) throw new Error(`bench child failed: ${result.stderr.slice(-2000)}`);
   const ours = JSON.parse(result.stdout.trim().split('\n').pop()!) as ChildFigures;
   await proxy.idle();
-  return { wallMs: ours.wallMs, ...perDatabase(proxy, spec.urls.length), outcome: ours.outcome };
+  return {
+    wallMs: ours.wallMs,
+    ...(ours.cpuMs !== undefined ? { cpuMs: ours.cpuMs } : {}),
+    ...perDatabase(proxy, spec.urls.length),
+    outcome: ours.outcome,
+  };
 }
 
 async function measureBare(proxy: DelayProxy, work: string, dir: string, urls: readonly string[]): Promise<Measured> {
@@ -252,9 +262,14 @@ export async function run(): Promise<BenchResult> {
         runs: runs.map((m) => (m.wallMs / 1000).toFixed(2)).join(', '),
         roundTrips: pick((m) => m.roundTrips),
         connections: pick((m) => m.connections),
+        cpu: runs.every((m) => m.cpuMs !== undefined) ? (pick((m) => m.cpuMs!) / 1000).toFixed(2) : '-',
         outcome: runs[runs.length - 1]!.outcome,
+        each: runs,
       };
     };
+    /** Each run's ratio of `a` to `b` (the sides ran in turns, so a run's ratio shares its load). */
+    const perRun = (a: ReturnType<typeof medianOf>, b: ReturnType<typeof medianOf>) =>
+      a.each.map((m, i) => `${(m.wallMs / b.each[i]!.wallMs).toFixed(2)}x`).join(', ');
     const rows: string[][] = [];
     const ratios: string[] = [];
     const figures: Figure[] = [];
@@ -280,6 +295,7 @@ export async function run(): Promise<BenchResult> {
           who,
           (m.wallMs / 1000).toFixed(2),
           m.runs,
+          m.cpu,
           m.roundTrips.toFixed(1),
           m.connections.toFixed(2),
           m.outcome,
@@ -309,9 +325,9 @@ export async function run(): Promise<BenchResult> {
           : []),
       );
       ratios.push(
-        `${label}: db-migrate / sql-migrate loop = ${ratio.toFixed(2)}x wall (target: ${target}, ${ratio <= 1.5 ? 'met' : 'not met'}), ${(ours.roundTrips / bare.roundTrips).toFixed(2)}x round trips` +
+        `${label}: db-migrate / sql-migrate loop = ${ratio.toFixed(2)}x wall (target: ${target}, ${ratio <= 1.5 ? 'met' : 'not met'}; each run ${perRun(ours, bare)}), ${(ours.roundTrips / bare.roundTrips).toFixed(2)}x round trips` +
           (other
-            ? `; ${COMPARE_TREE} / sql-migrate loop = ${(other.wallMs / bare.wallMs).toFixed(2)}x wall, ${(other.roundTrips / bare.roundTrips).toFixed(2)}x round trips`
+            ? `; ${COMPARE_TREE} / sql-migrate loop = ${(other.wallMs / bare.wallMs).toFixed(2)}x wall (each run ${perRun(other, bare)}), ${(other.roundTrips / bare.roundTrips).toFixed(2)}x round trips`
             : ''),
       );
     }
@@ -321,7 +337,16 @@ export async function run(): Promise<BenchResult> {
       `load average (1, 5, 15 min) at the start: ${loadAtStart}; at the end: ${load()}`,
       '',
       markdownTable(
-        ['run', 'tool', 'wall (s)', 'runs (s)', 'round trips per DB (n)', 'connections per DB (n)', 'outcome'],
+        [
+          'run',
+          'tool',
+          'wall (s)',
+          'runs (s)',
+          'CPU of apply (s)',
+          'round trips per DB (n)',
+          'connections per DB (n)',
+          'outcome',
+        ],
         rows,
       ),
       '',
