@@ -115,4 +115,16 @@ describe('round trips per target', () => {
     expect(failed.error).toMatchObject({ kind: 'sql', fileName: '0001_a.sql', line: 5, sqlState: '42601' });
     expect(await query(url, `SELECT 1 FROM pg_tables WHERE tablename = 'a'`)).toEqual([]);
   });
+
+  it('a string is read as it would be statement by statement, after a migration that changed how strings are read', async () => {
+    const set = await ws.migrations({
+      '0001_t.sql': { up: ['CREATE TABLE t (v text)', 'SET standard_conforming_strings = off'], down: ['DROP TABLE t'] },
+      '0002_v.sql': { up: ["INSERT INTO t VALUES ('a\\b')"], down: ['DELETE FROM t'] },
+    });
+    const url = (await ws.database(set, 0)).url;
+    const run = await up(url, set);
+    expect(run.error).toBeUndefined();
+    // Each migration starts from the session's defaults: the backslash is a character, not an escape.
+    expect(await query(url, 'SELECT v, length(v) AS n FROM t')).toEqual([{ v: 'a\\b', n: 3 }]);
+  });
 });

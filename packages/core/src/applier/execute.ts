@@ -67,9 +67,19 @@ function sharesOneRoundTrip(statements: readonly MigrationStatement[]): boolean 
     const code = codeOnly(statement.sql)
       .trim()
       .replace(/[;\s]+$/, '');
-    return code !== '' && !code.includes(';') && !TRANSACTION_CONTROL.test(code);
+    return code !== '' && !code.includes(';') && !TRANSACTION_CONTROL.test(code) && !LEXING.test(code);
   });
 }
+
+/**
+ * Settings that change how PostgreSQL reads a string literal. A query string is read whole before its
+ * first statement runs, so the batch's own RESET ALL would come too late for them: a section naming one
+ * runs statement by statement, and the session is reset on its own before the next batch.
+ */
+const LEXING = /\b(standard_conforming_strings|backslash_quote|client_encoding|names)\b/i;
+
+/** Connections on which a section may have changed a LEXING setting since the last reset. */
+const lexingChanged = new WeakSet<Client>();
 
 const TRANSACTION_ID = 'SELECT pg_catalog.txid_current()::text AS xid';
 
@@ -138,6 +148,9 @@ export async function executeMigration(
         })
       : error;
 
+  const whole = !noTransaction && sharesOneRoundTrip(section.statements);
+  if (!whole && section.statements.some((statement) => LEXING.test(codeOnly(statement.sql)))) lexingChanged.add(client);
+
   if (noTransaction) {
     try {
       const reset = await runBatch(client, session);
@@ -198,7 +211,14 @@ export async function executeMigration(
   }
 
   lockRetry?.reset();
-  const whole = sharesOneRoundTrip(section.statements);
+  if (whole && lexingChanged.has(client)) {
+    try {
+      await client.query('RESET ALL');
+      lexingChanged.delete(client);
+    } catch (error) {
+      return fail(error, undefined, 0, 'resetting the session');
+    }
+  }
   for (;;) {
     let current: MigrationStatement | undefined;
     let step = 'starting the transaction';
