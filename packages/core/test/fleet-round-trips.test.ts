@@ -118,7 +118,10 @@ describe('round trips per target', () => {
 
   it('a string is read as it would be statement by statement, after a migration that changed how strings are read', async () => {
     const set = await ws.migrations({
-      '0001_t.sql': { up: ['CREATE TABLE t (v text)', 'SET standard_conforming_strings = off'], down: ['DROP TABLE t'] },
+      '0001_t.sql': {
+        up: ['CREATE TABLE t (v text)', 'SET standard_conforming_strings = off'],
+        down: ['DROP TABLE t'],
+      },
       '0002_v.sql': { up: ["INSERT INTO t VALUES ('a\\b')"], down: ['DELETE FROM t'] },
     });
     const url = (await ws.database(set, 0)).url;
