@@ -29,11 +29,11 @@ export interface PartSchemasInput {
 /** Where the parts' migrations say they are from: they are rehearsed before any file is written. */
 const PARTS_DIR = 'the split change';
 
-/** Part `index` as a migration of its own (version index + 1); the renames already ran on the base. */
+/** Part `index` as a migration of its own (version index + 2, after the base); the renames already ran on the base. */
 function partMigration(part: ChangePart, index: number): Migration {
   const up = part.up.filter((s) => s.action !== 'rename').map((s) => s.sql);
   const text = formatMigrationFile({ up, upNoTransaction: part.outside });
-  return migrationFromText(PARTS_DIR, index + 1, `part_${index + 1}`, text);
+  return migrationFromText(PARTS_DIR, index + 2, `part_${index + 1}`, text);
 }
 
 /**
@@ -46,7 +46,9 @@ export async function partChanges(
   input: PartSchemasInput,
 ): Promise<{ readonly parts: readonly PartChange[] } | { readonly failed: string }> {
   const changes: PartChange[] = [];
-  const migrations: Migration[] = [];
+  // The base's schema counts as a recorded migration, as it is on a client database: a part that fails is
+  // then not taken for a first run on a database built before db-migrate.
+  const migrations: Migration[] = [migrationFromText(PARTS_DIR, 1, 'base', formatMigrationFile({ up: [] }))];
   let previous = input.base;
   let held = input.before;
   for (const [index, part] of input.parts.entries()) {
@@ -57,7 +59,7 @@ export async function partChanges(
     migrations.push(partMigration(part, index));
     const set: MigrationSet = { dir: PARTS_DIR, migrations: [...migrations], warnings: [] };
     const ran = await rehearseMigrations(next.url, set, async (rehearsal) => {
-      const run = await rehearsal.up(index + 1);
+      const run = await rehearsal.up(index + 2);
       if (run.error) return { failed: run.error.message };
       const [after, back] = await Promise.all([
         rehearsal.inventory(),
