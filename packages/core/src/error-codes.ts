@@ -10,12 +10,19 @@ export interface ErrorCodeMeaning {
   readonly retryable: boolean;
   /** The hint shown after the message when the environment is at fault; absent for anything else. */
   readonly environment?: string;
+  /** When a connection attempt fails with this code (pg/connect.ts): what to check, said after `means`. */
+  readonly checkWhenConnecting?: string;
+  /** When a connection attempt fails with this code: the server's own message says more than `means`, so it is said instead. */
+  readonly serverSaysWhy?: true;
 }
 
 const CONNECTION = 'the connection to the database failed or was closed by the server';
 const NETWORK = 'a network connection failed';
 const FILES = 'a file or directory is not accessible to this user';
 const DISK = 'this machine ran out of disk space or file handles';
+const AUTHORIZATION = 'check the user name and password in the database URL';
+const TOO_MANY_CONNECTIONS =
+  "the server's max_connections or the role's CONNECTION LIMIT is reached: open fewer connections at once (lower the concurrency), or raise the limit";
 
 const connectionLost = (means: string): ErrorCodeMeaning => ({ means, retryable: true, environment: CONNECTION });
 const network = (means: string, retryable: boolean): ErrorCodeMeaning => ({ means, retryable, environment: NETWORK });
@@ -29,8 +36,9 @@ export const ERROR_CODES: Readonly<Record<string, ErrorCodeMeaning>> = {
   '53300': {
     means: 'too many connections',
     retryable: true,
-    environment:
-      "the server's max_connections or the role's CONNECTION LIMIT is reached: open fewer connections at once (lower the concurrency), or raise the limit",
+    environment: TOO_MANY_CONNECTIONS,
+    checkWhenConnecting: TOO_MANY_CONNECTIONS,
+    serverSaysWhy: true,
   },
   '57P03': { means: 'the server is starting up or shutting down', retryable: true, environment: CONNECTION },
   // An administrator ended the session: someone's decision, not bad luck.
@@ -40,6 +48,9 @@ export const ERROR_CODES: Readonly<Record<string, ErrorCodeMeaning>> = {
   '08003': connectionLost('the connection does not exist'),
   '08004': connectionLost('the server rejected the connection'),
   '08006': connectionLost('connection failure'),
+  '28P01': { means: 'password authentication failed', retryable: false, environment: AUTHORIZATION },
+  '28000': { means: 'access denied', retryable: false, environment: AUTHORIZATION, serverSaysWhy: true },
+  '3D000': { means: 'the database does not exist', retryable: false },
   '42501': {
     means: 'insufficient privilege',
     retryable: false,
@@ -51,9 +62,14 @@ export const ERROR_CODES: Readonly<Record<string, ErrorCodeMeaning>> = {
   ETIMEDOUT: network('timed out', true),
   EHOSTUNREACH: network('host unreachable', true),
   ENETUNREACH: network('network unreachable', true),
-  ECONNREFUSED: network('connection refused', false),
+  ECONNREFUSED: {
+    means: 'connection refused',
+    retryable: false,
+    environment: NETWORK,
+    checkWhenConnecting: 'is PostgreSQL running and listening there?',
+  },
   ENOTFOUND: network('host not found', false),
-  EAI_AGAIN: network('name lookup failed for now', false),
+  EAI_AGAIN: network('host not found', false),
   EACCES: { means: 'permission denied', retryable: false, environment: FILES },
   EPERM: { means: 'operation not permitted', retryable: false, environment: FILES },
   EROFS: { means: 'read-only file system', retryable: false, environment: FILES },
@@ -68,7 +84,7 @@ export const ERROR_CODE_CLASSES: Readonly<Record<string, ErrorCodeMeaning>> = {
   '28': {
     means: 'invalid authorization',
     retryable: false,
-    environment: 'check the user name and password in the database URL',
+    environment: AUTHORIZATION,
   },
   '53': { means: 'insufficient resources', retryable: false, environment: 'the database server ran out of a resource' },
   '57P': { means: 'operator intervention', retryable: false, environment: CONNECTION },
@@ -77,11 +93,17 @@ export const ERROR_CODE_CLASSES: Readonly<Record<string, ErrorCodeMeaning>> = {
 /** What a code means: its own entry, else its SQLSTATE class's; undefined for a code not in the table. */
 export function errorCodeMeaning(code: string | undefined): ErrorCodeMeaning | undefined {
   if (code === undefined) return undefined;
-  if (Object.hasOwn(ERROR_CODES, code)) return ERROR_CODES[code];
+  const own = ownErrorCodeMeaning(code);
+  if (own) return own;
   const prefix = Object.keys(ERROR_CODE_CLASSES)
     .filter((p) => code.startsWith(p))
     .sort((a, b) => b.length - a.length)[0];
   return prefix === undefined ? undefined : ERROR_CODE_CLASSES[prefix];
+}
+
+/** What a code means by its own entry, not its class's; undefined for a code not listed one by one. */
+export function ownErrorCodeMeaning(code: string | undefined): ErrorCodeMeaning | undefined {
+  return code !== undefined && Object.hasOwn(ERROR_CODES, code) ? ERROR_CODES[code] : undefined;
 }
 
 /** The SQLSTATE or Node error code of an error, or of an error it wraps (`cause`). */

@@ -4,109 +4,14 @@
  * VALIDATE, USING INDEX, SET NOT NULL), on real parts: a git repository, the test server as shadow, the real
  * sql-migrate binary applying and reverting the files on a database holding rows, and verify on the files.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { adminUrl, createTestDatabase, dropTestDatabase, query } from '../../../test/support/pg';
-import { createMigration, type CreatedMigration, type CreateOutcome } from '../src/create';
-import { diff, renderSql } from '../src/diff';
-import type { DiffOptions } from '../src/diff/types';
+import { adminUrl, query } from '../../../test/support/pg';
+import type { CreatedMigration } from '../src/create';
 import { silentLogger } from '../src/logger';
-import { buildSchemaAt, type SchemaSource } from '../src/schema-source';
 import { openShadowServer, type ShadowServer } from '../src/shadow';
 import { verifyMigrations } from '../src/verify';
-import { makeTestRepo, type TestRepo } from './git-fixture';
-
-const SQL_MIGRATE = '/usr/bin/sql-migrate';
-
-const created = (outcome: CreateOutcome): CreatedMigration => {
-  if (outcome.outcome !== 'created') throw new Error(`expected a migration, got no-op: ${outcome.reason}`);
-  return outcome;
-};
-
-/** Runs the real sql-migrate on the directory against the database; its stdout. */
-function sqlMigrate(migrationsDir: string, url: string, ...args: string[]): string {
-  const dir = mkdtempSync(join(tmpdir(), 'db-migrate-online-'));
-  try {
-    writeFileSync(
-      join(dir, 'dbconfig.yml'),
-      `test:\n  dialect: postgres\n  datasource: \${DSN}\n  dir: ${migrationsDir}\n`,
-    );
-    const [command, ...rest] = args;
-    const result = spawnSync(SQL_MIGRATE, [command!, `-config=${join(dir, 'dbconfig.yml')}`, '-env=test', ...rest], {
-      env: { ...process.env, DSN: `${url}?sslmode=disable` },
-      encoding: 'utf8',
-    });
-    if (result.status !== 0) throw new Error(`sql-migrate ${args.join(' ')} failed: ${result.stderr}${result.stdout}`);
-    return result.stdout;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-async function expectSameSchema(actualUrl: string, expectedUrl: string): Promise<void> {
-  expect(renderSql((await diff(actualUrl, expectedUrl)).statements)).toBe('');
-}
-
-/** A repository whose schema is one SQL file, with migration 0001 committed. */
-class Fixture {
-  readonly repo: TestRepo = makeTestRepo();
-  readonly source: SchemaSource = { repoDir: this.repo.dir, schemaDir: 'schema', sqlFiles: ['schema.sql'] };
-  readonly migrationsDir = join(this.repo.dir, 'migrations');
-  readonly databases: string[] = [];
-  v1 = '';
-  base = '';
-
-  async start(schema: string): Promise<void> {
-    this.v1 = this.repo.commit('v1', { 'schema/schema.sql': schema, 'migrations/.gitkeep': '' });
-    created(
-      await createMigration({
-        source: this.source,
-        migrationsDir: this.migrationsDir,
-        shadow: adminUrl(),
-        postgresVersion: 15,
-        logger: silentLogger,
-      }),
-    );
-    this.repo.git('add', '--all');
-    this.base = this.repo.commit('migration 0001', {});
-  }
-
-  async change(schema: string, diffOptions: DiffOptions = {}): Promise<{ goal: string; migration: CreatedMigration }> {
-    const goal = this.repo.commit('v2', { 'schema/schema.sql': schema });
-    const migration = created(
-      await createMigration({
-        source: this.source,
-        migrationsDir: this.migrationsDir,
-        shadow: adminUrl(),
-        postgresVersion: 15,
-        diff: diffOptions,
-        logger: silentLogger,
-      }),
-    );
-    this.repo.git('add', '--all');
-    this.repo.commit('migrations', {});
-    return { goal, migration };
-  }
-
-  async database(label: string): Promise<string> {
-    const url = await createTestDatabase(label);
-    this.databases.push(url);
-    return url;
-  }
-
-  async schemaAt(ref: string): Promise<string> {
-    const url = await this.database('online_ref');
-    await buildSchemaAt(this.source, ref, { url }, { logger: silentLogger });
-    return url;
-  }
-
-  async remove(): Promise<void> {
-    for (const url of this.databases) await dropTestDatabase(url);
-    this.repo.remove();
-  }
-}
+import { CreateFixture, expectSameSchema, sqlMigrate } from './create-fixture';
 
 let shadow: ShadowServer;
 beforeAll(async () => {
@@ -134,7 +39,7 @@ const ROWS =
   "INSERT INTO parents SELECT g FROM generate_series(1, 50) g; INSERT INTO items SELECT g, 'c' || g, 1 + g % 50, g % 7 FROM generate_series(1, 3000) g";
 
 describe('a change to a table that exists before it', () => {
-  const fixture = new Fixture();
+  const fixture = new CreateFixture('online');
   let goal: string;
   let migration: CreatedMigration;
 
@@ -319,7 +224,7 @@ describe('a change to a table that exists before it', () => {
 });
 
 describe('--blocking-ddl (online: false)', () => {
-  const fixture = new Fixture();
+  const fixture = new CreateFixture('online');
   afterAll(() => fixture.remove());
 
   it('keeps the plain forms in one file', async () => {

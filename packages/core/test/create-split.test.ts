@@ -3,118 +3,17 @@
  * refuses there (or must commit before use), on real parts: a git repository, the test server as shadow,
  * the real differ, the real sql-migrate binary applying and reverting the files, and verify on the pair.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
-import { adminUrl, createTestDatabase, dropTestDatabase, query } from '../../../test/support/pg';
-import { createMigration, type CreatedMigration, type CreateOutcome, formatCreateReport } from '../src/create';
-import { diff, renderSql } from '../src/diff';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { adminUrl, query } from '../../../test/support/pg';
+import { type CreatedMigration, formatCreateReport } from '../src/create';
 import { silentLogger } from '../src/logger';
 import { parseMetadata } from '../src/migrations/metadata';
-import { buildSchemaAt, type SchemaSource } from '../src/schema-source';
 import { openShadowServer, type ShadowServer } from '../src/shadow';
 import { splitCandidates, splitChange } from '../src/create/split';
 import type { DiffStatement } from '../src/diff/types';
 import { verifyMigrations } from '../src/verify';
-import { makeTestRepo, type TestRepo } from './git-fixture';
-
-const SQL_MIGRATE = '/usr/bin/sql-migrate';
-
-const created = (outcome: CreateOutcome): CreatedMigration => {
-  if (outcome.outcome !== 'created') throw new Error(`expected a migration, got no-op: ${outcome.reason}`);
-  return outcome;
-};
-
-/** Runs the real sql-migrate on the directory against the database; its stdout. */
-function sqlMigrate(migrationsDir: string, url: string, ...args: string[]): string {
-  const dir = mkdtempSync(join(tmpdir(), 'db-migrate-split-'));
-  try {
-    writeFileSync(
-      join(dir, 'dbconfig.yml'),
-      `test:\n  dialect: postgres\n  datasource: \${DSN}\n  dir: ${migrationsDir}\n`,
-    );
-    const [command, ...rest] = args;
-    const result = spawnSync(SQL_MIGRATE, [command!, `-config=${join(dir, 'dbconfig.yml')}`, '-env=test', ...rest], {
-      env: { ...process.env, DSN: `${url}?sslmode=disable` },
-      encoding: 'utf8',
-    });
-    if (result.status !== 0) throw new Error(`sql-migrate ${args.join(' ')} failed: ${result.stderr}${result.stdout}`);
-    return result.stdout;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-/** Fails with the SQL that still differs, so a mismatch explains itself. */
-async function expectSameSchema(actualUrl: string, expectedUrl: string): Promise<void> {
-  expect(renderSql((await diff(actualUrl, expectedUrl)).statements)).toBe('');
-}
-
-/** A repository whose schema is one SQL file, with migration 0001 committed: the base a pull request starts from. */
-class SplitFixture {
-  readonly repo: TestRepo = makeTestRepo();
-  readonly source: SchemaSource = { repoDir: this.repo.dir, schemaDir: 'schema', sqlFiles: ['schema.sql'] };
-  readonly migrationsDir = join(this.repo.dir, 'migrations');
-  readonly databases: string[] = [];
-  v1 = '';
-  base = '';
-
-  async start(schema: string): Promise<void> {
-    this.v1 = this.repo.commit('v1', { 'schema/schema.sql': schema, 'migrations/.gitkeep': '' });
-    created(
-      await createMigration({
-        source: this.source,
-        migrationsDir: this.migrationsDir,
-        shadow: adminUrl(),
-        postgresVersion: 15,
-        logger: silentLogger,
-      }),
-    );
-    this.repo.git('add', '--all');
-    this.base = this.repo.commit('migration 0001', {});
-  }
-
-  /** Commits the schema change and the files create writes for it. */
-  async change(
-    schema: string,
-    diffOptions = {},
-    renames: string[] = [],
-  ): Promise<{ goal: string; migration: CreatedMigration }> {
-    const goal = this.repo.commit('v2', { 'schema/schema.sql': schema });
-    const migration = created(
-      await createMigration({
-        source: this.source,
-        migrationsDir: this.migrationsDir,
-        shadow: adminUrl(),
-        postgresVersion: 15,
-        diff: diffOptions,
-        renames,
-        logger: silentLogger,
-      }),
-    );
-    this.repo.git('add', '--all');
-    this.repo.commit('migrations', {});
-    return { goal, migration };
-  }
-
-  async database(label: string): Promise<string> {
-    const url = await createTestDatabase(label);
-    this.databases.push(url);
-    return url;
-  }
-
-  async schemaAt(ref: string): Promise<string> {
-    const url = await this.database('split_ref');
-    await buildSchemaAt(this.source, ref, { url }, { logger: silentLogger });
-    return url;
-  }
-
-  async remove(): Promise<void> {
-    for (const url of this.databases) await dropTestDatabase(url);
-    this.repo.remove();
-  }
-}
+import { CreateFixture, expectSameSchema, sqlMigrate } from './create-fixture';
 
 const statement = (sql: string, more: Partial<DiffStatement> = {}): DiffStatement => ({
   sql,
@@ -192,7 +91,7 @@ afterAll(async () => {
 });
 
 describe('an enum value added and used by a new column default', () => {
-  const fixture = new SplitFixture();
+  const fixture = new CreateFixture('split');
   let goal: string;
   let migration: CreatedMigration;
 
@@ -323,7 +222,7 @@ describe('an enum value added and used by a new column default', () => {
 });
 
 describe('online index builds (the default) with other changes', () => {
-  const fixture = new SplitFixture();
+  const fixture = new CreateFixture('split');
   let goal: string;
   let migration: CreatedMigration;
   const events = 'CREATE TABLE events (id bigint PRIMARY KEY, at timestamptz NOT NULL);\n';
@@ -415,7 +314,7 @@ describe('online index builds (the default) with other changes', () => {
 });
 
 describe('a declared rename and a CONCURRENTLY index in one change', () => {
-  const fixture = new SplitFixture();
+  const fixture = new CreateFixture('split');
   afterAll(() => fixture.remove());
 
   it('the rename runs in the first file and its Down renames back last; the rows are kept through Up and Down', async () => {

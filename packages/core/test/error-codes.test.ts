@@ -79,7 +79,7 @@ test('a session ended by an administrator (57P01): a connection problem, never r
 
 test('codes missing one by one are read by their SQLSTATE class; unknown codes mean nothing', () => {
   expect(errorCodeMeaning('08P01')).toBe(ERROR_CODE_CLASSES['08']);
-  expect(errorCodeMeaning('28P01')).toBe(ERROR_CODE_CLASSES['28']);
+  expect(errorCodeMeaning('28001')).toBe(ERROR_CODE_CLASSES['28']);
   expect(errorCodeMeaning('53100')).toBe(ERROR_CODE_CLASSES['53']);
   expect(errorCodeMeaning('57P02')).toBe(ERROR_CODE_CLASSES['57P']);
   expect(errorCodeMeaning('53300')).toBe(ERROR_CODES['53300']);

@@ -64,7 +64,7 @@ describe('network waits', () => {
         const run = await runCli(args);
         expect(run.code).toBe(1);
         expect(run.stdout + run.stderr).toMatch(
-          /too many connections.*CONNECTION LIMIT or the server's max_connections is reached/,
+          /too many connections.*max_connections or the role's CONNECTION LIMIT is reached/,
         );
         expect(run.stdout + run.stderr).not.toContain('a bug in db-migrate');
       }

@@ -68,9 +68,10 @@ export function describeClient(client: Client): string {
 
 /**
  * Each migration starts from the session's defaults plus our timeouts: a SET inside one migration
- * (search_path, a timeout) must not leak into the next one. Sent with the migration's BEGIN.
+ * (search_path, a timeout) must not leak into the next one. Sent with the migration's BEGIN. Sync's
+ * statements start from the same settings.
  */
-function sessionStatements(options: SessionOptions): string[] {
+export function sessionStatements(options: SessionOptions): string[] {
   const statements = ['RESET ALL', `SET lock_timeout = ${lockTimeoutOf(options)}`];
   if (options.statementTimeoutMs !== undefined)
     statements.push(`SET statement_timeout = ${Math.floor(options.statementTimeoutMs)}`);

@@ -61,21 +61,29 @@ export interface CreateMigrationOptions {
   readonly logger?: Logger;
 }
 
+/** What create wrote, for one file or (CreatedMigration) for all of a change's files. */
+export interface WrittenSql {
+  /** The .sql text as written (a change's files one after the other). */
+  readonly text: string;
+  /** The Up statements, in the order they run. */
+  readonly upSql: string;
+  /** The Down statements, in the order they run back to the base (the last file's first). */
+  readonly downSql: string;
+  /** The Up hazards, each once. */
+  readonly hazards: readonly MigrationHazard[];
+  /** True when an Up section runs without a transaction. */
+  readonly upNoTransaction: boolean;
+  /** True when a Down section runs without a transaction. */
+  readonly downNoTransaction: boolean;
+}
+
 /** One migration file create wrote (with its NNNN.json metadata). */
-export interface CreatedMigrationFile {
+export interface CreatedMigrationFile extends WrittenSql {
   readonly version: number;
   /** The name part of the file name, e.g. `create_orders`. */
   readonly name: string;
   readonly sqlPath: string;
   readonly metadataPath: string;
-  /** The whole .sql file as written. */
-  readonly text: string;
-  readonly upSql: string;
-  readonly downSql: string;
-  /** Its Up hazards. */
-  readonly hazards: readonly MigrationHazard[];
-  readonly upNoTransaction: boolean;
-  readonly downNoTransaction: boolean;
 }
 
 /**
@@ -83,7 +91,7 @@ export interface CreatedMigrationFile {
  * PostgreSQL refuses in a transaction were split into files of their own (create/split.ts). The fields
  * besides `migrations` describe the change as a whole.
  */
-export interface CreatedMigration {
+export interface CreatedMigration extends WrittenSql {
   readonly outcome: 'created';
   /** The first file's version. */
   readonly version: number;
@@ -93,17 +101,6 @@ export interface CreatedMigration {
   readonly migrations: readonly CreatedMigrationFile[];
   /** Paths written: each .sql file, then its NNNN.json metadata. */
   readonly files: readonly string[];
-  /** The .sql files as written, one after the other. */
-  readonly text: string;
-  /** Every Up statement, in the order they run. */
-  readonly upSql: string;
-  /** Every Down statement, in the order they run back to the base (the last file's first). */
-  readonly downSql: string;
-  readonly hazards: readonly MigrationHazard[];
-  /** True when a file's Up runs without a transaction. */
-  readonly upNoTransaction: boolean;
-  /** True when a file's Down runs without a transaction. */
-  readonly downNoTransaction: boolean;
   /** What Up loses of the data a client database holds (measured on the base schema). */
   readonly dataLosses: readonly DataLoss[];
   /** The losses no DB-Migrate-Allow trailer acknowledges: verify fails until they are. */

@@ -10,7 +10,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Client } from 'pg';
-import { up, runPlan } from '../applier/migrator';
+import { runPlan } from '../applier/migrator';
+import { copyAtVersion } from '../rehearsal/rehearsal';
 import { type Catalog, introspect } from '../diff';
 import type { Logger } from '../logger';
 import { silentLogger } from '../logger';
@@ -152,9 +153,8 @@ export function expectedSchemas(
   async function buildAlone(version: number): Promise<ExpectedSchema> {
     const shadow = await server();
     const started = performance.now();
-    const db = await shadow.createDatabase({});
-    const run = await up(db.url, set, { to: version, logger: silentLogger });
-    if (run.error) throw failed(version, run.error.message);
+    const { db, error } = await copyAtVersion(() => shadow.createDatabase({}), set, version);
+    if (error) throw failed(version, error);
     const client = await connectDatabase(db.url);
     try {
       return await read(client, version, started);
@@ -187,12 +187,11 @@ export function expectedSchemas(
       return promise;
     },
     async copy(version: number): Promise<ShadowDatabase> {
-      const db = await (await server()).createDatabase({});
-      // Version 0 is the empty database itself: nothing to run.
-      const run = version > 0 ? await up(db.url, set, { to: version, logger: silentLogger }) : undefined;
-      if (run?.error) {
+      const shadow = await server();
+      const { db, error } = await copyAtVersion(() => shadow.createDatabase({}), set, version);
+      if (error) {
         await db.drop().catch(() => undefined);
-        throw failed(version, run.error.message);
+        throw failed(version, error);
       }
       return db;
     },

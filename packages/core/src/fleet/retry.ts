@@ -3,7 +3,7 @@
  * (each migration commits together with its record, and a new attempt re-reads the version under the
  * lock), so retrying a transient failure can never apply a migration twice.
  */
-import { ERROR_CODES, errorCode, errorCodeMeaning } from '../error-codes';
+import { errorCode, errorCodeMeaning, ownErrorCodeMeaning } from '../error-codes';
 import { errorMessage } from '../errors';
 
 export interface RetryOptions {
@@ -43,7 +43,7 @@ export function isTransientCode(code: string | undefined): boolean {
 export function isTransientFailure(error: unknown, sqlState?: string): boolean {
   if (sqlState !== undefined) return isTransientCode(sqlState);
   const code = errorCode(error);
-  if (code !== undefined && Object.hasOwn(ERROR_CODES, code)) return isTransientCode(code);
+  if (ownErrorCodeMeaning(code)) return isTransientCode(code);
   const message = errorMessage(error);
   return TRANSIENT_MESSAGES.some((pattern) => pattern.test(message));
 }

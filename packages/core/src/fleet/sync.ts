@@ -11,7 +11,8 @@ import { performance } from 'node:perf_hooks';
 import type { Client } from 'pg';
 import { concurrentBuild, dropLeftInvalidIndexes, snapshotBeforeBuild } from '../applier/invalid-index';
 import { withDatabaseLock } from '../applier/lock';
-import { isLockTimeout, LockRetry, lockTimeoutOf } from '../applier/lock-retry';
+import { isLockTimeout, LockRetry } from '../applier/lock-retry';
+import { sessionStatements } from '../applier/migrator';
 import { type ChangePart, splitChange } from '../create/split';
 import { type Catalog, type DiffOptions, type DiffStatement, diffCatalogs, introspect, renderMarkedSql } from '../diff';
 import { filterCatalog } from '../diff/filter';
@@ -268,17 +269,18 @@ async function syncLocked(
     acknowledged: options.acknowledged,
     options: options.prechecks ?? {},
   });
+  /** Refused before any statement ran: the plan, the pre-checks and the warnings go with it. */
+  const refuseUntouched = (error: string, remedies: AttemptOutcome['remedies']): AttemptOutcome => ({
+    status: 'refused',
+    statements: 0,
+    sync: planned,
+    prechecks,
+    warnings,
+    error: redact(error),
+    remedies,
+  });
   const stopped = precheckRefusal(prechecks, false);
-  if (stopped)
-    return {
-      status: 'refused',
-      statements: 0,
-      sync: planned,
-      prechecks,
-      warnings,
-      error: redact(`${database}: the sync: ${stopped.message}`),
-      remedies: stopped.remedies,
-    };
+  if (stopped) return refuseUntouched(`${database}: the sync: ${stopped.message}`, stopped.remedies);
   // What the statements lose, read before anything runs, so the dry run refuses as the real run does.
   const atRisk = await dataAtRisk(
     client,
@@ -286,21 +288,13 @@ async function syncLocked(
     options.acknowledged,
   );
   if (atRisk.length > 0)
-    return {
-      status: 'refused',
-      statements: 0,
-      sync: planned,
-      prechecks,
-      warnings,
-      error: redact(dataAtRiskMessage(`${database}: the sync`, atRisk, 'nothing was changed')),
-      remedies: dataAtRiskRemedies(atRisk),
-    };
+    return refuseUntouched(
+      dataAtRiskMessage(`${database}: the sync`, atRisk, 'nothing was changed'),
+      dataAtRiskRemedies(atRisk),
+    );
   if (options.dryRun) return { status: 'pending', ...counts, sync: planned, prechecks, warnings };
 
-  const settings = ['RESET ALL', `SET lock_timeout = ${lockTimeoutOf(options)}`];
-  if (options.statementTimeoutMs !== undefined)
-    settings.push(`SET statement_timeout = ${Math.floor(options.statementTimeoutMs)}`);
-  await client.query(settings.join('; '));
+  await client.query(sessionStatements(options).join('; '));
   const logger = options.logger ?? silentLogger;
   const lockRetry = new LockRetry(client, options, {
     ...logger,

@@ -19,6 +19,15 @@ export interface GeneratedFile {
   readonly text: string;
 }
 
+/** Apply and the drift report read production: one at a time (one group), a queued run waits its turn. */
+const PRODUCTION_ONE_AT_A_TIME = `permissions:
+  contents: read
+
+concurrency:
+  group: db-migrate-apply-production
+  cancel-in-progress: false
+`;
+
 const SHADOW_SERVICE = `    services:
       # Where each version's expected schema is rebuilt (a throwaway server for the job).
       shadow:
@@ -272,13 +281,7 @@ on:
   workflow_dispatch:
     inputs:
 ${dispatchInputs()}
-permissions:
-  contents: read
-
-concurrency:
-  group: db-migrate-apply-production
-  cancel-in-progress: false
-
+${PRODUCTION_ONE_AT_A_TIME}
 jobs:
   apply:
     runs-on: ubuntu-24.04
@@ -305,13 +308,7 @@ on:
     - cron: '17 3 * * *'
   workflow_dispatch:
 
-permissions:
-  contents: read
-
-concurrency:
-  group: db-migrate-apply-production
-  cancel-in-progress: false
-
+${PRODUCTION_ONE_AT_A_TIME}
 jobs:
   drift:
     runs-on: ubuntu-24.04

@@ -423,6 +423,21 @@ export interface WrittenMigration {
   readonly metadata: MigrationMetadata;
 }
 
+/** A migration not on disk (a part create is about to write), as readMigrations would read it from `dir`. */
+export function migrationFromText(dir: string, version: number, name: string, text: string): Migration {
+  const fileName = migrationFileName(version, name);
+  const path = join(dir, fileName);
+  return {
+    version,
+    name,
+    fileName,
+    path,
+    text,
+    checksum: sha256Checksum(text),
+    parsed: parseMigrationFile(path, text),
+  };
+}
+
 /**
  * Writes `NNNN_slug.sql` and `NNNN.json`. Refuses a version that is already taken in `dir`, and never
  * overwrites a file. The metadata path depends on the version alone: two branches that allocate the

@@ -4,6 +4,7 @@
  */
 import { connect as connectSocket } from 'node:net';
 import { Client } from 'pg';
+import { errorCode, ownErrorCodeMeaning } from '../error-codes';
 import { ConfigurationError, errorMessage } from '../errors';
 import { databaseUrlProblem, describeDatabase, registerUrlSecrets } from '../database-url';
 import { describeSslFailure, type SslMode, sslSettings, tryNextSslAttempt } from './ssl';
@@ -21,27 +22,16 @@ function describeConnectionError(url: string, error: unknown, timeoutMs: number,
   const where = describeDatabase(url);
   const tls = describeSslFailure(sslMode, error);
   if (tls) return `cannot connect to ${where}: ${tls}`;
-  const code = (error as { code?: string }).code;
+  const code = errorCode(error);
   const message = errorMessage(error);
-  const user = safeUser(url);
-  switch (code) {
-    case 'ECONNREFUSED':
-      return `cannot connect to ${where}: connection refused (is PostgreSQL running and listening there?)`;
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-      return `cannot connect to ${where}: host not found`;
-    case 'ETIMEDOUT':
-      return `cannot connect to ${where}: timed out`;
-    case '28P01':
-      return `cannot connect to ${where}: password authentication failed for user "${user}"`;
-    case '28000':
-      return `cannot connect to ${where}: access denied for user "${user}" (${message})`;
-    case '3D000':
-      return `cannot connect to ${where}: the database does not exist`;
-    case '53300':
-      return `cannot connect to ${where}: ${message} (the role's CONNECTION LIMIT or the server's max_connections is reached: open fewer connections at once (lower the concurrency), or raise the limit)`;
-    case '57P03':
-      return `cannot connect to ${where}: the server is starting up or shutting down`;
+  const meaning = ownErrorCodeMeaning(code);
+  if (meaning) {
+    // The table's words, with the user for an authentication failure (never the password), unless the
+    // server's own message says more (which role's limit, which pg_hba rule).
+    const who = code?.startsWith('28') ? ` for user "${safeUser(url)}"` : '';
+    const what = meaning.serverSaysWhy ? message : `${meaning.means}${who}`;
+    const check = meaning.checkWhenConnecting;
+    return `cannot connect to ${where}: ${what}${check ? ` (${check})` : ''}`;
   }
   if (/timeout/i.test(message)) return `cannot connect to ${where}: no answer within ${timeoutMs} ms`;
   return `cannot connect to ${where}: ${message}`;

@@ -206,17 +206,20 @@ export function keyConstraintChecks(
   return checks;
 }
 
-/**
- * Orphans for a new foreign key: rows whose key no row of the referenced table holds. MATCH SIMPLE (the
- * default): a row with any NULL in its key is no orphan; MATCH FULL: a key partly NULL is refused too.
- */
-export async function orphans(
+/** Plans the check of the existing rows a new (or newly validated) constraint `c` of `table` would refuse. */
+type ConstraintRowsCheck = (
   client: Client,
   s: PendingStatement,
   table: Table,
   c: ConstraintNode,
   range: PendingRange,
-): Promise<PlannedCheck | undefined> {
+) => Promise<PlannedCheck | undefined>;
+
+/**
+ * Orphans for a new foreign key: rows whose key no row of the referenced table holds. MATCH SIMPLE (the
+ * default): a row with any NULL in its key is no orphan; MATCH FULL: a key partly NULL is refused too.
+ */
+export const orphans: ConstraintRowsCheck = async (client, s, table, c, range) => {
   if (c.skip_validation) return undefined; // NOT VALID: existing rows are not checked
   const referenced = tableOf(c.pktable ?? {});
   const columns = (c.fk_attrs ?? []).map((k) => String(k.String?.sval));
@@ -245,16 +248,17 @@ export async function orphans(
     ...base('orphans', s, table, what),
     query: `SELECT ${keyText(own)} AS example, count(*) AS rows FROM ${table.sql} AS c WHERE (${allSet} AND ${missing})${partlyNull} GROUP BY ${own.map((k) => k.sql).join(', ')}`,
   };
-}
+};
+
+/** The rows a CHECK or FOREIGN KEY refuses when it validates them (added, or a NOT VALID one validated). */
+const rowsRefused: ConstraintRowsCheck = (client, s, table, c, range) => {
+  if (c.contype === 'CONSTR_CHECK') return checkViolations(client, s, table, c, range);
+  if (c.contype === 'CONSTR_FOREIGN') return orphans(client, s, table, c, range);
+  return Promise.resolve(undefined);
+};
 
 /** Rows failing a new CHECK constraint (a CHECK passes on NULL: only rows where it is false fail). */
-export async function checkViolations(
-  client: Client,
-  s: PendingStatement,
-  table: Table,
-  c: ConstraintNode,
-  range: PendingRange,
-): Promise<PlannedCheck | undefined> {
+export const checkViolations: ConstraintRowsCheck = async (client, s, table, c, range) => {
   if (c.skip_validation) return undefined;
   const text = new StatementText(s.sql);
   const what = `check constraint ${c.conname ?? ''} on ${table.label}`.replace('  ', ' ');
@@ -269,7 +273,7 @@ export async function checkViolations(
     ...base('check-violations', s, table, `${what} CHECK (${expression})`),
     query: `SELECT ${await rowKey(client, table)} AS example, 1::bigint AS rows FROM ${table.sql} WHERE NOT (${expression})`,
   };
-}
+};
 
 /** Rows holding NULL in a column SET NOT NULL; every row, for a column added NOT NULL without a default. */
 export async function nulls(
@@ -560,12 +564,7 @@ export async function validation(
   const earlier = range.notValid.get(`${table.key}:${name}`);
   if (earlier) {
     const c: ConstraintNode = { ...earlier.constraint, skip_validation: false };
-    const check =
-      c.contype === 'CONSTR_CHECK'
-        ? await checkViolations(client, earlier.statement, table, c, range)
-        : c.contype === 'CONSTR_FOREIGN'
-          ? await orphans(client, earlier.statement, table, c, range)
-          : undefined;
+    const check = await rowsRefused(client, earlier.statement, table, c, range);
     return check && { ...check, ...at, what: `VALIDATE CONSTRAINT: ${check.what}` };
   }
   if (madeInRun(range, table)) return undefined;
@@ -770,9 +769,8 @@ async function commandChecks(
         case 'CONSTR_PRIMARY':
           return keyConstraintChecks(s, table, c, range);
         case 'CONSTR_FOREIGN':
-          return one(await orphans(client, s, table, c, range));
         case 'CONSTR_CHECK':
-          return one(await checkViolations(client, s, table, c, range));
+          return one(await rowsRefused(client, s, table, c, range));
         case 'CONSTR_EXCLUSION':
           return [await overlaps(client, s, table, c, range)];
         default:

@@ -6,7 +6,7 @@
  * One connection per rehearsal; the copy's lifetime stays with the caller, or with rehearseOnCopy.
  */
 import type { Client } from 'pg';
-import { downLocked, upLocked } from '../applier/migrator';
+import { downLocked, up, upLocked } from '../applier/migrator';
 import { holdDatabaseLock } from '../applier/lock';
 import type { MigrationRun } from '../applier/result';
 import { ident } from '../diff/sql';
@@ -172,6 +172,29 @@ export async function rehearseOnCopy<T>(
   } finally {
     await copy.drop().catch(() => undefined);
   }
+}
+
+/** A new database with the migrations up to `version` applied, and why they do not apply when they do not. */
+export interface CopyAtVersion {
+  readonly db: ShadowDatabase;
+  readonly error?: string;
+}
+
+/**
+ * Creates a database (`create`, empty) and migrates it up to `version` with the real applier: the one way
+ * to build a copy at a version (verify's base, the fleet's expected schemas and pre-flight copies).
+ * On failure the database is kept, with the applier's message: the caller drops it or reports it.
+ */
+export async function copyAtVersion(
+  create: () => Promise<ShadowDatabase>,
+  set: MigrationSet,
+  version: number,
+): Promise<CopyAtVersion> {
+  const db = await create();
+  // Version 0 is the empty database itself: nothing to run.
+  if (version === 0) return { db };
+  const run = await up(db.url, set, { to: version, logger: silentLogger });
+  return run.error ? { db, error: run.error.message } : { db };
 }
 
 /** The version below `version` in the set (0 below the first): where reverting one migration lands. */

@@ -31,7 +31,7 @@ import { ALLOW_EMPTY_GOAL, emptyGoalProblem } from '../schema-source/empty-goal'
 import { inventoryTables, readDataInventoryAt } from '../data-loss/measure';
 import { describeSchemaSource } from '../schema-source/schema-source';
 import { type DataLossGate, gateDataLoss, measureWithoutRows } from './data-loss-gate';
-import { versionBelow } from '../rehearsal/rehearsal';
+import { copyAtVersion, versionBelow } from '../rehearsal/rehearsal';
 import { settleAll, Tasks } from '../settle';
 import { checkHazards, readColumnTypes } from './hazards';
 import { type MigrationEntry, checkNumbering } from './numbering';
@@ -241,7 +241,7 @@ export async function verifyMigrations(options: VerifyOptions): Promise<VerifyRe
   const base =
     baseVersion > 0
       ? tasks.start(
-          timed(logger, `replay to the base version ${baseVersion}`, replayBase(newDatabase, set!, baseVersion)),
+          timed(logger, `replay to the base version ${baseVersion}`, copyAtVersion(newDatabase, set!, baseVersion)),
         )
       : undefined;
   const baseDatabase = async () => {
@@ -426,17 +426,6 @@ async function buildGoal(run: VerifyRun): Promise<GoalBuilt> {
     ...(built.error !== undefined ? { error: built.error } : {}),
     ...(built.remedies ? { remedies: built.remedies } : {}),
   };
-}
-
-/** The migrations up to `version` replayed on a database of their own, the template of the others. */
-async function replayBase(
-  newDatabase: () => Promise<ShadowDatabase>,
-  set: MigrationSet,
-  version: number,
-): Promise<{ db: ShadowDatabase; error?: string }> {
-  const db = await newDatabase();
-  const replay = await up(db.url, set, { to: version, logger: silentLogger });
-  return { db, ...(replay.error ? { error: replay.error.message } : {}) };
 }
 
 /** Every migration applied from empty (those below the base on the base's copy). */

@@ -53,6 +53,21 @@ export interface Constraints {
   readonly partitionConstraints: Map<string, ConstraintInfo>;
 }
 
+/** A table's constraint from its row; `references`: the `rel:` key of a foreign key's referenced table. */
+function constraintOf(r: ConstraintRow, rel: RelationRef, references: string | null): ConstraintInfo {
+  return {
+    key: `con:${rel.schema}.${rel.name}.${r.name}`,
+    schema: rel.schema,
+    table: rel.name,
+    tableKey: rel.key,
+    name: r.name,
+    type: r.contype as ConstraintType,
+    definition: r.definition,
+    references,
+    comment: null,
+  };
+}
+
 /** Constraints: table constraints cloned onto partitions or inherited from a parent come with it. */
 export function buildConstraints(
   rows: readonly ConstraintRow[],
@@ -81,35 +96,15 @@ export function buildConstraints(
     }
     const rel = tables.get(r.relid);
     if (rel && r.parentid && 'pux'.includes(r.contype)) {
-      const key = `con:${rel.schema}.${rel.name}.${r.name}`;
-      partitionConstraints.set(key, {
-        key,
-        schema: rel.schema,
-        table: rel.name,
-        tableKey: rel.key,
-        name: r.name,
-        type: r.contype as ConstraintType,
-        definition: r.definition,
-        references: null,
-        comment: null,
-      });
-      parentOids.set(key, r.parentid);
+      const constraint = constraintOf(r, rel, null);
+      partitionConstraints.set(constraint.key, constraint);
+      parentOids.set(constraint.key, r.parentid);
     }
     if (!rel || r.parentid || !r.conislocal || !'pufcx'.includes(r.contype)) continue;
-    const key = `con:${rel.schema}.${rel.name}.${r.name}`;
-    keys.constraints.set(r.oid, key);
-    if ('pux'.includes(r.contype) && r.indid) byIndexOid.set(r.indid, key);
-    constraints.set(key, {
-      key,
-      schema: rel.schema,
-      table: rel.name,
-      tableKey: rel.key,
-      name: r.name,
-      type: r.contype as ConstraintType,
-      definition: r.definition,
-      references: r.frelid ? (tables.get(r.frelid)?.key ?? null) : null,
-      comment: null,
-    });
+    const constraint = constraintOf(r, rel, r.frelid ? (tables.get(r.frelid)?.key ?? null) : null);
+    keys.constraints.set(r.oid, constraint.key);
+    if ('pux'.includes(r.contype) && r.indid) byIndexOid.set(r.indid, constraint.key);
+    constraints.set(constraint.key, constraint);
   }
 
   // A check constraint a table inherits (a partition's, an inheritance child's) is its parent's, but it may be

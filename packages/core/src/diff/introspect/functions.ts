@@ -2,7 +2,7 @@ import { parseAcl } from '../acl';
 import type { FunctionInfo } from '../catalog';
 import { ident, literal } from '../sql';
 import type { ObjectKeys } from './keys';
-import { query } from './query';
+import { type Columns, query } from './query';
 import { notExtensionMember, USER_NAMESPACE } from './scope';
 
 /** What the functions and the aggregates queries both return. */
@@ -16,6 +16,17 @@ interface RoutineRow {
   readonly acl: string[];
   readonly default_acl: string[];
 }
+
+const ROUTINE_COLUMNS: Columns<RoutineRow> = {
+  oid: 'int',
+  schema: 'text',
+  name: 'text',
+  identity_arguments: 'text',
+  arguments: 'text',
+  result: 'text | null',
+  acl: 'text[]',
+  default_acl: 'text[]',
+};
 
 /** A function, procedure or window function (aggregates have their own query). */
 export interface FunctionRow extends RoutineRow {
@@ -66,14 +77,7 @@ export const FUNCTIONS = query<FunctionRow>(
         WHERE i.classid = 'pg_proc'::regclass AND i.objid = p.oid AND i.deptype = 'i')
     ORDER BY n.nspname, p.proname, identity_arguments`,
   {
-    oid: 'int',
-    schema: 'text',
-    name: 'text',
-    identity_arguments: 'text',
-    arguments: 'text',
-    result: 'text | null',
-    acl: 'text[]',
-    default_acl: 'text[]',
+    ...ROUTINE_COLUMNS,
     prokind: 'text',
     definition: 'text',
     language: 'text',
@@ -105,14 +109,7 @@ export const AGGREGATES = query<AggregateRow>(
     WHERE ${USER_NAMESPACE} AND ${notExtensionMember('pg_proc', 'p.oid')}
     ORDER BY n.nspname, p.proname, identity_arguments`,
   {
-    oid: 'int',
-    schema: 'text',
-    name: 'text',
-    identity_arguments: 'text',
-    arguments: 'text',
-    result: 'text | null',
-    acl: 'text[]',
-    default_acl: 'text[]',
+    ...ROUTINE_COLUMNS,
     parallel: 'text',
     kind: 'text',
     sfunc: 'text',

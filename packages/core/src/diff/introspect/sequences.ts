@@ -75,6 +75,19 @@ export const SEQUENCES = query<SequenceRow>(
   },
 );
 
+/** The parameters a sequence and an identity column's sequence share, from a row. */
+function sequenceOptions(r: SequenceRow): SequenceOptions {
+  return {
+    dataType: r.data_type,
+    start: r.start,
+    increment: r.increment,
+    min: r.min,
+    max: r.max,
+    cache: r.cache,
+    cycle: r.cycle,
+  };
+}
+
 /** Sequences by key; identity sequences belong to their column instead (by `col:` key). */
 export function buildSequences(
   rows: readonly SequenceRow[],
@@ -88,16 +101,7 @@ export function buildSequences(
       r.owner_schema === null ? null : { schema: r.owner_schema, table: r.owner_table, column: r.owner_column };
     const ownerKey = owner ? `col:${owner.schema}.${owner.table}.${owner.column}` : null;
     if (r.owner_deptype === 'i' && ownerKey) {
-      identityByColumn.set(ownerKey, {
-        sequenceName: `${r.schema}.${r.name}`,
-        dataType: r.data_type,
-        start: r.start,
-        increment: r.increment,
-        min: r.min,
-        max: r.max,
-        cache: r.cache,
-        cycle: r.cycle,
-      });
+      identityByColumn.set(ownerKey, { sequenceName: `${r.schema}.${r.name}`, ...sequenceOptions(r) });
       continue;
     }
     keys.classes.set(r.oid, key);
@@ -105,13 +109,7 @@ export function buildSequences(
       key,
       schema: r.schema,
       name: r.name,
-      dataType: r.data_type,
-      start: r.start,
-      increment: r.increment,
-      min: r.min,
-      max: r.max,
-      cache: r.cache,
-      cycle: r.cycle,
+      ...sequenceOptions(r),
       ownedBy: ownerKey,
       ownedByName: owner,
       comment: null,
