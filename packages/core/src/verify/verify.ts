@@ -212,7 +212,7 @@ export async function verifyMigrations(options: VerifyOptions): Promise<VerifyRe
     : '.';
   const baseSha = git && options.baseRef ? await git.resolveCommit(options.baseRef) : undefined;
   const schemaGit = await Git.open(source.repoDir);
-  await warnUncommittedSchema(source, logger, { migrationsDir: dir });
+  await warnUncommittedSchema(source, logger, { migrationsDir: dir, git: schemaGit });
 
   const numbering = await checkNumbering({ dir, git, repoPath, baseSha });
   const { entries, newEntries, set } = numbering;
@@ -357,6 +357,7 @@ async function runDatabaseChecks(run: VerifyRun): Promise<DatabaseChecks> {
       'schema at HEAD',
       schemaAhead(
         run.source,
+        run.schemaGit,
         run.dir,
         goalBuilt.sha,
         goalBuilt.db,
@@ -408,7 +409,7 @@ async function gateOf(
 }
 
 const buildSchema = (run: VerifyRun, ref: string | null, db: ShadowDatabase | Promise<ShadowDatabase>) =>
-  buildSchemaAt(run.source, ref, db, { logger: run.logger, timeoutMs: run.options.buildTimeoutMs });
+  buildSchemaAt(run.source, ref, db, { logger: run.logger, timeoutMs: run.options.buildTimeoutMs, git: run.schemaGit });
 
 /** The schema source built at the goal commit. */
 async function buildGoal(run: VerifyRun): Promise<GoalBuilt> {
@@ -669,6 +670,7 @@ async function checkRevert(
  */
 async function schemaAhead(
   source: SchemaSource,
+  git: Git,
   migrationsDir: string,
   goalSha: string,
   goalDb: ShadowDatabase,
@@ -676,7 +678,6 @@ async function schemaAhead(
   build: (ref: string | null, db: ShadowDatabase) => Promise<unknown>,
   diffOptions: DiffOptions | undefined,
 ): Promise<VerifyFinding | undefined> {
-  const git = await Git.open(source.repoDir);
   const headSha = await git.headSha();
   if (headSha === goalSha) return undefined;
   // New migration files inside the schema directory are not schema changes.
@@ -684,7 +685,9 @@ async function schemaAhead(
     relative(await realpath(git.repoDir), migrationsDir)
       .split(sep)
       .join('/') + '/';
-  const changed = (await schemaSourceChanges(source, goalSha, headSha)).filter((path) => !path.startsWith(migrations));
+  const changed = (await schemaSourceChanges(source, goalSha, headSha, git)).filter(
+    (path) => !path.startsWith(migrations),
+  );
   if (changed.length === 0) return undefined;
   const headDb = await newDatabase();
   const built = await attempt(() => build(headSha, headDb));
