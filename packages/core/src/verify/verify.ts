@@ -244,19 +244,17 @@ export async function verifyMigrations(options: VerifyOptions): Promise<VerifyRe
           timed(logger, `replay to the base version ${baseVersion}`, replayBase(newDatabase, set!, baseVersion)),
         )
       : undefined;
+  // The column types at the base, for the lint: read on the base itself before any copy of it is made
+  // (a template cannot be copied while a session is connected to it).
+  const columnTypes = base
+    ? tasks.start(base.then((replayed) => (replayed.error ? undefined : readColumnTypes(replayed.db.url))))
+    : undefined;
   const baseDatabase = async () => {
     const replayed = await base;
+    await columnTypes?.catch(() => undefined);
     // A base that does not replay: each check replays on its own database and reports it as it did.
     return replayed && !replayed.error ? newDatabase(replayed.db) : newDatabase();
   };
-  // The column types at the base, for the lint (read on a copy: the base is the others' template).
-  const columnTypes = base
-    ? tasks.start(
-        base.then(async (replayed) =>
-          replayed.error ? undefined : readColumnTypes((await newDatabase(replayed.db)).url),
-        ),
-      )
-    : undefined;
   // The data check's one pass on the seeded base measures the gate's steps too; without it (or for what
   // a failure there left unmeasured) the gate runs on a database of its own, beside the others.
   const dataPass =
@@ -349,34 +347,38 @@ async function runDatabaseChecks(run: VerifyRun): Promise<DatabaseChecks> {
       ? run.dataPass.then((outcome) => outcome.check)
       : skipped('data', run.options.dataCheck === false ? 'skipped: turned off' : 'no new migrations to run on rows'),
   ]);
-  let consistency = await timed(logger, 'consistency comparison', checkConsistency(run, set, goalBuilt, applied));
   // A schema change committed without its migration: the goal came from the metadata, HEAD moved on.
-  if (!run.options.goalRef && goalBuilt.db && goalBuilt.sha) {
-    const ahead = await timed(
-      logger,
-      'schema at HEAD',
-      schemaAhead(
-        run.source,
-        run.schemaGit,
-        run.dir,
-        goalBuilt.sha,
-        goalBuilt.db,
-        run.newDatabase,
-        (ref, db) => buildSchema(run, ref, db),
-        run.options.diff,
-      ),
-    );
-    if (ahead) {
-      const check = consistency.consistency;
-      consistency = {
-        ...consistency,
-        consistency: {
-          ...check,
-          status: check.status === 'passed' ? 'warning' : check.status,
-          findings: [...check.findings, ahead],
-        },
-      };
-    }
+  // Looked for while consistency compares (both only read the goal database).
+  const [compared, ahead] = await settleAll([
+    timed(logger, 'consistency comparison', checkConsistency(run, set, goalBuilt, applied)),
+    !run.options.goalRef && goalBuilt.db && goalBuilt.sha
+      ? timed(
+          logger,
+          'schema at HEAD',
+          schemaAhead(
+            run.source,
+            run.schemaGit,
+            run.dir,
+            goalBuilt.sha,
+            goalBuilt.db,
+            run.newDatabase,
+            (ref, db) => buildSchema(run, ref, db),
+            run.options.diff,
+          ),
+        )
+      : undefined,
+  ]);
+  let consistency = compared;
+  if (ahead) {
+    const check = consistency.consistency;
+    consistency = {
+      ...consistency,
+      consistency: {
+        ...check,
+        status: check.status === 'passed' ? 'warning' : check.status,
+        findings: [...check.findings, ahead],
+      },
+    };
   }
   // The Down sections run on the database consistency has just compared.
   const reversibility = await timed(logger, 'reversibility', checkReversibility(run, set, applied, target));
