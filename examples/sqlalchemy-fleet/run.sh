@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole db-migrate flow on this machine, with the CLI, in about a minute:
+# The whole db-migrate flow on this machine, with the CLI, in a few minutes (175-286 s on a busy 2-core machine):
 #   1. a schema repository whose SQLAlchemy models change commit by commit (history/, replay-history.sh);
 #      after each commit `db-migrate create` writes the next migration (or a few, for the non-blocking
 #      forms of docs/online.md), `db-migrate verify` checks them on their pull-request branch, and the
@@ -133,6 +133,10 @@ if [ -z "$SERVER_URL" ]; then
   rm -f "$url_file"
   node -r "$root/scripts/register-ts.js" "$here/scripts/local-postgres.ts" "$url_file" >"$logs/server.log" 2>&1 &
   server_pid=$!
+fi
+# The server starts while the schema repository is set up; the first command that needs it waits here.
+wait_for_server() {
+  [ -z "$SERVER_URL" ] || return 0
   for _ in $(seq 1 600); do
     [ -s "$url_file" ] && break
     kill -0 "$server_pid" 2>/dev/null || { cat "$logs/server.log" >&2; server_pid=''; fail 'the local PostgreSQL server did not start'; }
@@ -140,8 +144,9 @@ if [ -z "$SERVER_URL" ]; then
   done
   [ -s "$url_file" ] || fail 'the local PostgreSQL server did not start within 60 s'
   SERVER_URL="$(cat "$url_file")"
-fi
-# Shadow databases for schema builds are created (and dropped) on the same server.
+  # Shadow databases for schema builds are created (and dropped) on the same server.
+  SHADOW="$SERVER_URL"
+}
 SHADOW="$SERVER_URL"
 
 # A database on the server, by name: the server URL with another path.
@@ -192,6 +197,7 @@ for step_dir in "$here"/history/[0-9][0-9]-*/; do
   # several files: a concurrent index build goes in a notransaction file of its own, a constraint is added
   # NOT VALID and validated in the next file (docs/online.md).
   before="$(ls migrations | grep -c '\.sql$' || true)"
+  wait_for_server
   run_quietly 'db-migrate create --schema-dir schema --schema-command "$SCHEMA_COMMAND" --dir migrations --shadow "$SHADOW"' ||
     { cat "$out.err" "$out" >&2; fail "create failed at $step"; }
   sed -n '1,/^$/p' "$out" | sed '/^$/d' | indent
@@ -329,6 +335,17 @@ heading 'Summary'
 say "schema commits: $created, migrations created from them: $latest, each commit's pull request verified: $verified/$created (edited by hand: $edited)"
 say ''
 printf '  %-10s %-9s %-8s %s\n' DATABASE VERSION ORDERS 'WHAT HAPPENED'
+# What happened to each database of the apply, from the two reports (one node process for all of them).
+declare -A happened=()
+while IFS=$'\t' read -r name what; do happened[$name]="$what"; done < <(node -e '
+  const [file, revertFile] = process.argv.slice(1);
+  const reverted = require(revertFile).targets;
+  for (const t of require(file).targets) {
+    const r = reverted.find((x) => x.name === t.name);
+    let s = t.status === "applied" ? `applied ${t.fromVersion} -> ${t.toVersion}` : t.status === "postponed" ? `postponed, not touched: drifted (undo: ${t.drift ? t.drift.changes.join("; ") : "?"})` : t.status;
+    if (r) s += `; reverted ${r.fromVersion} -> ${r.toVersion}`;
+    console.log(`${t.name}\t${s}`);
+  }' "$work/apply-report.json" "$work/revert-report.json")
 for name in "${fleet[@]}"; do
   var="$(printf '%s_DATABASE_URL' "$name" | tr '[:lower:]' '[:upper:]')"
   url="${!var}"
@@ -337,14 +354,7 @@ for name in "${fleet[@]}"; do
   case "$name" in
     staging)
       what="synced to feature/coupons: coupons table $(sql "$url" -c "SELECT CASE WHEN to_regclass('coupons') IS NULL THEN 'missing' ELSE 'present' END")" ;;
-    *)
-      what="$(node -e '
-        const [file, revertFile, name] = process.argv.slice(1);
-        const t = require(file).targets.find((x) => x.name === name);
-        const r = require(revertFile).targets.find((x) => x.name === name);
-        let s = t.status === "applied" ? `applied ${t.fromVersion} -> ${t.toVersion}` : t.status === "postponed" ? `postponed, not touched: drifted (undo: ${t.drift ? t.drift.changes.join("; ") : "?"})` : t.status;
-        if (r) s += `; reverted ${r.fromVersion} -> ${r.toVersion}`;
-        console.log(s);' "$work/apply-report.json" "$work/revert-report.json" "$name")" ;;
+    *) what="${happened[$name]:-?}" ;;
   esac
   printf '  %-10s %-9s %-8s %s\n' "$name" "$version" "$orders" "$what"
 done

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -39,6 +40,17 @@ export interface GitIdentity {
   readonly email: string;
 }
 
+/**
+ * The object name git gives a file's content (`git hash-object`): SHA-1, or SHA-256 in a repository that
+ * uses it (told by the length of one of its object names).
+ */
+export function blobHash(content: Buffer, objectNameLength = 40): string {
+  const hash = createHash(objectNameLength === 64 ? 'sha256' : 'sha1');
+  hash.update(`blob ${content.length}\0`);
+  hash.update(content);
+  return hash.digest('hex');
+}
+
 /** Refs and paths never start with '-': rejecting them keeps user input from being read as an option. */
 function checkArgument(kind: string, value: string): string {
   if (value === '' || value.startsWith('-')) throw new ConfigurationError(`invalid git ${kind} "${value}"`);
@@ -66,8 +78,13 @@ export class Git {
   }
 
   exec(args: readonly string[], options: GitExecOptions = {}): Promise<GitResult> {
+    return this.execIn([], args, options);
+  }
+
+  /** exec() with git's own options (`-c key=value`, `--work-tree=...`) before the command. */
+  private execIn(gitOptions: readonly string[], args: readonly string[], options: GitExecOptions): Promise<GitResult> {
     return new Promise((resolvePromise, reject) => {
-      const child = spawn('git', ['-C', this.repoDir, ...args], {
+      const child = spawn('git', ['-C', this.repoDir, ...gitOptions, ...args], {
         // Never wait on a credential prompt in CI; keep git's messages in English for matching.
         env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C', ...options.env },
         stdio: ['pipe', 'pipe', 'pipe'],
@@ -230,6 +247,44 @@ export class Git {
     return type === 'blob' || type === 'tree' ? type : undefined;
   }
 
+  /**
+   * The commit a ref names and what kind of object a path is in it, from one git process (`cat-file
+   * --batch-check`): undefined sha when the ref names no commit, undefined type when the path is absent.
+   */
+  async commitAndPathType(ref: string, path: string): Promise<{ sha?: string; type?: 'blob' | 'tree' }> {
+    const commit = `${checkArgument('ref', ref)}^{commit}`;
+    if (/[\n\r]/.test(ref + path)) return {};
+    const spec = path === '.' || path === '' ? `${commit}^{tree}` : `${commit}:${path}`;
+    const { stdout } = await this.exec(['cat-file', '--batch-check=%(objectname) %(objecttype)'], {
+      input: `${commit}\n${spec}\n`,
+    });
+    const [first = '', second = ''] = stdout.split('\n');
+    const [sha, kind] = first.split(' ');
+    if (kind !== 'commit') return {};
+    const type = second.split(' ')[1];
+    return { sha, ...(type === 'blob' || type === 'tree' ? { type } : {}) };
+  }
+
+  /**
+   * The files directly in a directory at a commit, each with its blob's object name (not recursive); []
+   * when the directory is absent. Comparing a file with blobHash() tells whether it changed, without
+   * reading the blob.
+   */
+  async listBlobs(ref: string, dir: string): Promise<readonly { readonly name: string; readonly sha: string }[]> {
+    if ((await this.pathType(ref, dir)) !== 'tree') return [];
+    const tree = dir === '.' || dir === '' ? `${ref}^{tree}` : `${ref}:${dir}`;
+    const { stdout } = await this.exec(['ls-tree', '-z', '--full-tree', tree]);
+    return stdout
+      .split('\0')
+      .filter((entry) => entry !== '')
+      .map((entry) => {
+        const [, type, sha] = entry.slice(0, entry.indexOf('\t')).split(' ');
+        return { type, sha: sha!, name: entry.slice(entry.indexOf('\t') + 1) };
+      })
+      .filter((entry) => entry.type === 'blob')
+      .map(({ name, sha }) => ({ name, sha }));
+  }
+
   /** A file's content at a commit, or undefined when it does not exist there. */
   async showFile(ref: string, path: string): Promise<string | undefined> {
     if ((await this.pathType(ref, path)) !== 'blob') return undefined;
@@ -238,15 +293,7 @@ export class Git {
 
   /** Names of the files directly in a directory at a commit (not recursive); [] when the directory is absent. */
   async listFiles(ref: string, dir: string): Promise<readonly string[]> {
-    if ((await this.pathType(ref, dir)) !== 'tree') return [];
-    const tree = dir === '.' || dir === '' ? `${ref}^{tree}` : `${ref}:${dir}`;
-    const { stdout } = await this.exec(['ls-tree', '-z', '--full-tree', tree]);
-    return stdout
-      .split('\0')
-      .filter((entry) => entry !== '')
-      .map((entry) => ({ type: entry.split(' ')[1], name: entry.slice(entry.indexOf('\t') + 1) }))
-      .filter((entry) => entry.type === 'blob')
-      .map((entry) => entry.name);
+    return (await this.listBlobs(ref, dir)).map((entry) => entry.name);
   }
 
   /** Paths of every file under a directory at a commit (recursive, relative to dir); [] when the directory is absent. */
@@ -347,8 +394,13 @@ export class Git {
       const env = { GIT_INDEX_FILE: join(indexDir, 'index') };
       const sub = path === undefined || path === '.' || path === '' ? undefined : path.replace(/\/+$/, '');
       const treeish = sub ? `${checkArgument('ref', ref)}:${sub}` : `${checkArgument('ref', ref)}^{tree}`;
-      await this.exec(['read-tree', ...(sub ? [`--prefix=${sub}/`] : []), treeish], { env });
-      await this.exec(['checkout-index', '--all', '--force', `--prefix=${resolve(destDir)}/`], { env });
+      // One process: read-tree -u writes what it reads into destDir, as the work tree of the temporary index
+      // (sparse checkout off: the copy is the whole tree, whatever the user's checkout leaves out).
+      await this.execIn(
+        ['-c', 'core.sparseCheckout=false', `--work-tree=${resolve(destDir)}`],
+        ['read-tree', ...(sub ? [`--prefix=${sub}/`] : ['--reset']), '-u', treeish],
+        { env },
+      );
     } finally {
       await rm(indexDir, { recursive: true, force: true });
     }

@@ -14,7 +14,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigurationError } from '../src/errors';
-import { Git } from '../src/git';
+import { blobHash, Git } from '../src/git';
 import { makeTestRepo, type TestRepo } from './git-fixture';
 
 describe('Git', () => {
@@ -101,6 +101,21 @@ describe('Git', () => {
     expect(await git.listFiles(second, '.')).toEqual(['README.md']);
     expect(await git.listFiles(second, 'db')).toEqual(['schema.sql']);
     expect(await git.listFiles(first, 'app')).toEqual([]);
+  });
+
+  it('names a commit and the kind of a path in it at once, and hashes a file as git does', async () => {
+    expect(await git.commitAndPathType('HEAD~1', 'db')).toEqual({ sha: first, type: 'tree' });
+    expect(await git.commitAndPathType(second, 'app/main.py')).toEqual({ sha: second, type: 'blob' });
+    expect(await git.commitAndPathType(first, '.')).toEqual({ sha: first, type: 'tree' });
+    expect(await git.commitAndPathType(first, 'app')).toEqual({ sha: first });
+    expect(await git.commitAndPathType('no-such-ref', 'db')).toEqual({});
+    const [schema] = await git.listBlobs(second, 'db');
+    expect(schema).toEqual({ name: 'schema.sql', sha: repo.git('rev-parse', `${second}:db/schema.sql`) });
+    // The same bytes give the blob's name; one byte more does not.
+    const text = 'create table a (id int, b text);\n';
+    expect(blobHash(Buffer.from(text))).toBe(schema!.sha);
+    expect(blobHash(Buffer.from(text + ' '))).not.toBe(schema!.sha);
+    expect(blobHash(Buffer.from(text), 64)).toHaveLength(64);
   });
 
   it('stages, commits, branches and reports status', async () => {

@@ -13,7 +13,7 @@ import { dirname } from 'node:path';
 import { buildSchemaAt, schemaSourceChanges, warnUncommittedSchema } from '../schema-source/build';
 import { describeCommit } from '../schema-source/materialize';
 import { describeSchemaSource, type SchemaSource, validateSchemaSource } from '../schema-source/schema-source';
-import { withShadowServer } from '../shadow/shadow-server';
+import { openShadowServerEarly } from '../shadow/shadow-server';
 import type { ShadowSpec } from '../shadow/spec';
 import { type Acknowledgement, acknowledgementText, unacknowledged } from '../intent/acknowledgements';
 import {
@@ -23,7 +23,7 @@ import {
   inventoryTables,
   readDataInventoryAt,
 } from '../data-loss/measure';
-import { readDeclaredIntent } from '../intent/declared';
+import { type DeclaredIntent, readDeclaredIntent } from '../intent/declared';
 import { refuseEmptyGoal } from '../schema-source/empty-goal';
 import { type RenameCandidate, renameCandidates } from '../data-loss/rename-candidates';
 import { rehearse } from '../rehearsal/rehearsal';
@@ -141,7 +141,7 @@ export async function createMigration(options: CreateMigrationOptions): Promise<
   const base = baseOfNextMigration(set);
 
   const git = await Git.open(source.repoDir);
-  await warnUncommittedSchema(source, logger, { migrationsDir: options.migrationsDir });
+  await warnUncommittedSchema(source, logger, { migrationsDir: options.migrationsDir, git });
   const goalRef = options.goal ?? 'HEAD';
   const goalSha = await git.resolveCommit(goalRef);
   const baseSha = base.sha === null ? null : await resolveBase(git, base.sha, base.recordPath!);
@@ -156,25 +156,43 @@ export async function createMigration(options: CreateMigrationOptions): Promise<
   };
   if (baseSha === goalSha)
     return noOp(`migration ${base.migration!.version} already reaches the goal commit ${goalLabel}`);
-  if (baseSha !== null && !(await git.isAncestor(baseSha, goalSha))) {
-    if (await git.isAncestor(goalSha, baseSha)) {
-      return noOp(
-        `the goal commit ${goalLabel} is older than ${baseSha.slice(0, 7)}, which migration ${base.migration!.version} already reaches`,
+  /** What git says before anything is built: nothing to do, or the intent the commits declare. */
+  async function checkHistory(): Promise<DeclaredIntent | NothingToCreate> {
+    if (baseSha !== null && !(await git.isAncestor(baseSha, goalSha))) {
+      if (await git.isAncestor(goalSha, baseSha)) {
+        return noOp(
+          `the goal commit ${goalLabel} is older than ${baseSha.slice(0, 7)}, which migration ${base.migration!.version} already reaches`,
+        );
+      }
+      logger.warning(
+        `the goal commit ${goalLabel} does not descend from the base ${baseSha.slice(0, 7)} (history diverged): migrating from the schema at base to the schema at goal all the same`,
       );
     }
-    logger.warning(
-      `the goal commit ${goalLabel} does not descend from the base ${baseSha.slice(0, 7)} (history diverged): migrating from the schema at base to the schema at goal all the same`,
-    );
-  }
-  // SQL files are all inside the schema directory: no change there means no change to the schema, so
-  // the builds can be skipped. A build command may read files elsewhere, so it is always run.
-  if (source.sqlFiles && (await schemaSourceChanges(source, baseSha, goalSha)).length === 0) {
-    return noOp(
-      `no file under ${source.schemaDir} changed between ${baseSha?.slice(0, 7) ?? 'the empty database'} and ${goalLabel}`,
-    );
-  }
+    // SQL files are all inside the schema directory: no change there means no change to the schema, so
+    // the builds can be skipped. A build command may read files elsewhere, so it is always run.
+    if (source.sqlFiles && (await schemaSourceChanges(source, baseSha, goalSha, git)).length === 0) {
+      return noOp(
+        `no file under ${source.schemaDir} changed between ${baseSha?.slice(0, 7) ?? 'the empty database'} and ${goalLabel}`,
+      );
+    }
 
-  const intent = await readDeclaredIntent(git, baseSha, goalSha);
+    return readDeclaredIntent(git, baseSha, goalSha);
+  }
+  // A build command always runs: its shadow server opens (an embedded one starts) while git is read below.
+  const openShadow = () => openShadowServerEarly(options.shadow, { postgresVersion: options.postgresVersion, logger });
+  let shadow = source.command ? openShadow() : undefined;
+  let intent: DeclaredIntent | NothingToCreate;
+  try {
+    intent = await checkHistory();
+  } catch (error) {
+    await shadow?.close();
+    throw error;
+  }
+  if ('outcome' in intent) {
+    await shadow?.close();
+    return intent;
+  }
+  shadow ??= openShadow();
   const declaredRenames: RenameDeclaration[] = [
     ...intent.renames,
     ...(options.renames ?? []).map((text) => ({ text, source: 'the rename option' })),
@@ -184,11 +202,11 @@ export async function createMigration(options: CreateMigrationOptions): Promise<
   const changes = await timed(
     logger,
     'shadow work (open, build, diff, measure, close)',
-    withShadowServer(options.shadow, { postgresVersion: options.postgresVersion, logger }, async (server) => {
+    shadow.use(async (server) => {
       // Each build copies its commit's source while its database is created.
       const databases = [server.createDatabase(), server.createDatabase()] as const;
       for (const db of databases) db.catch(() => undefined); // awaited below, after both builds settle
-      const build = { logger, timeoutMs: options.buildTimeoutMs };
+      const build = { logger, timeoutMs: options.buildTimeoutMs, git };
       // Both builds settle (none still writing to a database being dropped), then the first failure throws.
       await settleAll([
         timed(logger, 'build base', buildSchemaAt(source, baseSha, databases[0], build)),

@@ -21,6 +21,8 @@ export interface BuildSchemaOptions {
   readonly logger: Logger;
   /** Stops a build command running longer than this (DEFAULT_BUILD_TIMEOUT_MS). */
   readonly timeoutMs?: number;
+  /** The schema repository, when the caller has it open already (each git process counts on a busy machine). */
+  readonly git?: Git;
 }
 
 /**
@@ -48,8 +50,9 @@ export async function buildSchemaAt(
     return { sha: null, durationMs: 0 };
   }
   const started = performance.now();
+  const git = options.git ?? (await Git.open(checked.repoDir));
   const [copied, created] = await Promise.allSettled([
-    timed(logger, `copy the schema source at ${ref}`, materializeSchemaSource(checked, ref)),
+    timed(logger, `copy the schema source at ${ref}`, materializeSchemaSource(checked, ref, git)),
     Promise.resolve(target),
   ]);
   if (copied.status === 'rejected') throw copied.reason;
@@ -62,7 +65,7 @@ export async function buildSchemaAt(
       `building the schema at ${commitLabel} into ${describeDatabase(db.url)}: ${describeSchemaSource(checked)}`,
     );
     if (checked.command) {
-      const checkout = (await Git.open(checked.repoDir)).repoDir;
+      const checkout = git.repoDir;
       await linkNodeModules(checkout, copy.root, checked.schemaDir);
       await timed(
         logger,
@@ -79,7 +82,6 @@ export async function buildSchemaAt(
         }),
       );
     } else {
-      const git = await Git.open(checked.repoDir);
       const list = await resolveSqlFiles(git, copy.sha, checked.schemaDir, checked.sqlFiles ?? []);
       for (const entry of list.absent)
         logger.info(`schema SQL ${entry} names no file at commit ${commitLabel}: treated as absent`);
@@ -107,9 +109,10 @@ export async function schemaSourceChanges(
   source: SchemaSource,
   base: string | null,
   goal: string,
+  repository?: Git,
 ): Promise<readonly string[]> {
   const checked = validateSchemaSource(source);
-  const git = await Git.open(checked.repoDir);
+  const git = repository ?? (await Git.open(checked.repoDir));
   const baseSha = isEmptySchemaRef(base) ? undefined : await git.resolveCommit(base);
   return git.diffNames(baseSha, await git.resolveCommit(goal), checked.schemaDir);
 }
@@ -121,10 +124,10 @@ export async function schemaSourceChanges(
 export async function warnUncommittedSchema(
   source: SchemaSource,
   logger: Logger,
-  options: { readonly migrationsDir?: string } = {},
+  options: { readonly migrationsDir?: string; readonly git?: Git } = {},
 ): Promise<void> {
   const checked = validateSchemaSource(source);
-  const git = await Git.open(checked.repoDir);
+  const git = options.git ?? (await Git.open(checked.repoDir));
   const prefix = checked.schemaDir === '.' ? '' : `${checked.schemaDir}/`;
   // The migrations directory may sit inside the schema directory: its new files are not schema edits.
   const top = await realpath(git.repoDir);

@@ -34,11 +34,17 @@ export function describeCommit(sha: string, ref: string): string {
  * a shared config file), and a partial copy would break them in ways that are hard to diagnose. SQL files
  * need only the schema directory, so only that is copied.
  */
-export async function materializeSchemaSource(source: SchemaSource, ref: string): Promise<MaterializedSchemaSource> {
+export async function materializeSchemaSource(
+  source: SchemaSource,
+  ref: string,
+  repository?: Git,
+): Promise<MaterializedSchemaSource> {
   const checked = validateSchemaSource(source);
-  const git = await Git.open(checked.repoDir);
-  const sha = await git.resolveCommit(ref);
-  if ((await git.pathType(sha, checked.schemaDir)) !== 'tree') {
+  const git = repository ?? (await Git.open(checked.repoDir));
+  // The commit and its schema directory from one git process; an unknown ref is said as resolveCommit says it.
+  const found = await git.commitAndPathType(ref, checked.schemaDir);
+  const sha = found.sha ?? (await git.resolveCommit(ref));
+  if (found.type !== 'tree') {
     throw new ConfigurationError(
       `schema directory "${checked.schemaDir}" does not exist at commit ${describeCommit(sha, ref)} in ${git.repoDir}`,
     );

@@ -102,7 +102,9 @@ export async function openShadowDatabases(adminUrl: string, options: ShadowDatab
       if (client) extraCreators.push(client);
       else extraReserved--; // the connections already open will do
     }
-    client ??= await new Promise<Client>((resolveClient) => waitingForCreator.push(resolveClient));
+    // One may have come back while this one failed to connect: waiting then would wait for ever.
+    client ??=
+      idleCreators.pop() ?? (await new Promise<Client>((resolveClient) => waitingForCreator.push(resolveClient)));
     try {
       return await statement(client);
     } finally {

@@ -45,6 +45,35 @@ export async function withShadowServer<T>(
 }
 
 /**
+ * A shadow server opening while the caller does other work (reading git): use() runs fn on it and closes
+ * it; close() closes it unused. One of the two must be called.
+ */
+export interface OpeningShadowServer {
+  use<T>(fn: (server: ShadowServer) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export function openShadowServerEarly(
+  spec: string | ShadowSpec | undefined,
+  options: OpenShadowServerOptions,
+): OpeningShadowServer {
+  const logger = options.logger ?? silentLogger;
+  const opening = openShadowServer(spec, options);
+  opening.catch(() => undefined); // awaited by use() or close()
+  return {
+    use: async (fn) => closingAfter(await opening, fn, logger),
+    async close() {
+      const server = await opening.catch(() => undefined);
+      await server
+        ?.close()
+        .catch((error: unknown) =>
+          logger.warning(`could not close the shadow server ${server.description}: ${errorMessage(error)}`),
+        );
+    },
+  };
+}
+
+/**
  * Runs fn, then closes the server. When fn failed, a failing close() is only a warning: the user must
  * see why the work failed, not that the cleanup after it did too.
  */

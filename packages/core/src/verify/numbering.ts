@@ -7,7 +7,7 @@
  */
 import { join } from 'node:path';
 import { ConfigurationError } from '../errors';
-import type { Git } from '../git';
+import { blobHash, type Git } from '../git';
 import { type MigrationFile, parseMigrationFile } from '../migrations/format';
 import { checkTransactionControl } from '../migrations/transaction-control';
 import { type MigrationMetadata, parseMetadata, sha256Checksum } from '../migrations/metadata';
@@ -290,10 +290,14 @@ export async function checkNumbering(options: NumberingOptions): Promise<Numberi
 
   // The migrations at the base commit: what is already merged (and maybe applied somewhere).
   const baseFiles = new Map<string, number>();
+  const baseBlobs = new Map<string, string>();
   if (baseSha && git) {
-    for (const fileName of await git.listFiles(baseSha, repoPath)) {
+    for (const { name: fileName, sha } of await git.listBlobs(baseSha, repoPath)) {
       const parsedName = parseMigrationFileName(fileName);
-      if (isMigrationFileName(fileName) && parsedName) baseFiles.set(fileName, parsedName.version);
+      if (isMigrationFileName(fileName) && parsedName) {
+        baseFiles.set(fileName, parsedName.version);
+        baseBlobs.set(fileName, sha);
+      }
     }
   }
   const baseLatest = Math.max(0, ...baseFiles.values());
@@ -312,6 +316,9 @@ export async function checkNumbering(options: NumberingOptions): Promise<Numberi
     }
   }
   for (const entry of entries.filter((e) => !e.isNew)) {
+    // The same object name means the same bytes: only a file that differs is read back from git.
+    const blob = baseBlobs.get(entry.fileName);
+    if (blob && blobHash(Buffer.from(entry.text, 'utf8'), blob.length) === blob) continue;
     const before = await git!.showFile(baseSha!, repoPath === '.' ? entry.fileName : `${repoPath}/${entry.fileName}`);
     if (before !== undefined && before !== entry.text) {
       findings.push({

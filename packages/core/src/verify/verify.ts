@@ -212,7 +212,7 @@ export async function verifyMigrations(options: VerifyOptions): Promise<VerifyRe
     : '.';
   const baseSha = git && options.baseRef ? await git.resolveCommit(options.baseRef) : undefined;
   const schemaGit = await Git.open(source.repoDir);
-  await warnUncommittedSchema(source, logger, { migrationsDir: dir });
+  await warnUncommittedSchema(source, logger, { migrationsDir: dir, git: schemaGit });
 
   const numbering = await checkNumbering({ dir, git, repoPath, baseSha });
   const { entries, newEntries, set } = numbering;
@@ -244,19 +244,17 @@ export async function verifyMigrations(options: VerifyOptions): Promise<VerifyRe
           timed(logger, `replay to the base version ${baseVersion}`, copyAtVersion(newDatabase, set!, baseVersion)),
         )
       : undefined;
+  // The column types at the base, for the lint: read on the base itself before any copy of it is made
+  // (a template cannot be copied while a session is connected to it).
+  const columnTypes = base
+    ? tasks.start(base.then((replayed) => (replayed.error ? undefined : readColumnTypes(replayed.db.url))))
+    : undefined;
   const baseDatabase = async () => {
     const replayed = await base;
+    await columnTypes?.catch(() => undefined);
     // A base that does not replay: each check replays on its own database and reports it as it did.
     return replayed && !replayed.error ? newDatabase(replayed.db) : newDatabase();
   };
-  // The column types at the base, for the lint (read on a copy: the base is the others' template).
-  const columnTypes = base
-    ? tasks.start(
-        base.then(async (replayed) =>
-          replayed.error ? undefined : readColumnTypes((await newDatabase(replayed.db)).url),
-        ),
-      )
-    : undefined;
   // The data check's one pass on the seeded base measures the gate's steps too; without it (or for what
   // a failure there left unmeasured) the gate runs on a database of its own, beside the others.
   const dataPass =
@@ -349,33 +347,38 @@ async function runDatabaseChecks(run: VerifyRun): Promise<DatabaseChecks> {
       ? run.dataPass.then((outcome) => outcome.check)
       : skipped('data', run.options.dataCheck === false ? 'skipped: turned off' : 'no new migrations to run on rows'),
   ]);
-  let consistency = await timed(logger, 'consistency comparison', checkConsistency(run, set, goalBuilt, applied));
   // A schema change committed without its migration: the goal came from the metadata, HEAD moved on.
-  if (!run.options.goalRef && goalBuilt.db && goalBuilt.sha) {
-    const ahead = await timed(
-      logger,
-      'schema at HEAD',
-      schemaAhead(
-        run.source,
-        run.dir,
-        goalBuilt.sha,
-        goalBuilt.db,
-        run.newDatabase,
-        (ref, db) => buildSchema(run, ref, db),
-        run.options.diff,
-      ),
-    );
-    if (ahead) {
-      const check = consistency.consistency;
-      consistency = {
-        ...consistency,
-        consistency: {
-          ...check,
-          status: check.status === 'passed' ? 'warning' : check.status,
-          findings: [...check.findings, ahead],
-        },
-      };
-    }
+  // Looked for while consistency compares (both only read the goal database).
+  const [compared, ahead] = await settleAll([
+    timed(logger, 'consistency comparison', checkConsistency(run, set, goalBuilt, applied)),
+    !run.options.goalRef && goalBuilt.db && goalBuilt.sha
+      ? timed(
+          logger,
+          'schema at HEAD',
+          schemaAhead(
+            run.source,
+            run.schemaGit,
+            run.dir,
+            goalBuilt.sha,
+            goalBuilt.db,
+            run.newDatabase,
+            (ref, db) => buildSchema(run, ref, db),
+            run.options.diff,
+          ),
+        )
+      : undefined,
+  ]);
+  let consistency = compared;
+  if (ahead) {
+    const check = consistency.consistency;
+    consistency = {
+      ...consistency,
+      consistency: {
+        ...check,
+        status: check.status === 'passed' ? 'warning' : check.status,
+        findings: [...check.findings, ahead],
+      },
+    };
   }
   // The Down sections run on the database consistency has just compared.
   const reversibility = await timed(logger, 'reversibility', checkReversibility(run, set, applied, target));
@@ -408,7 +411,7 @@ async function gateOf(
 }
 
 const buildSchema = (run: VerifyRun, ref: string | null, db: ShadowDatabase | Promise<ShadowDatabase>) =>
-  buildSchemaAt(run.source, ref, db, { logger: run.logger, timeoutMs: run.options.buildTimeoutMs });
+  buildSchemaAt(run.source, ref, db, { logger: run.logger, timeoutMs: run.options.buildTimeoutMs, git: run.schemaGit });
 
 /** The schema source built at the goal commit. */
 async function buildGoal(run: VerifyRun): Promise<GoalBuilt> {
@@ -658,6 +661,7 @@ async function checkRevert(
  */
 async function schemaAhead(
   source: SchemaSource,
+  git: Git,
   migrationsDir: string,
   goalSha: string,
   goalDb: ShadowDatabase,
@@ -665,7 +669,6 @@ async function schemaAhead(
   build: (ref: string | null, db: ShadowDatabase) => Promise<unknown>,
   diffOptions: DiffOptions | undefined,
 ): Promise<VerifyFinding | undefined> {
-  const git = await Git.open(source.repoDir);
   const headSha = await git.headSha();
   if (headSha === goalSha) return undefined;
   // New migration files inside the schema directory are not schema changes.
@@ -673,7 +676,9 @@ async function schemaAhead(
     relative(await realpath(git.repoDir), migrationsDir)
       .split(sep)
       .join('/') + '/';
-  const changed = (await schemaSourceChanges(source, goalSha, headSha)).filter((path) => !path.startsWith(migrations));
+  const changed = (await schemaSourceChanges(source, goalSha, headSha, git)).filter(
+    (path) => !path.startsWith(migrations),
+  );
   if (changed.length === 0) return undefined;
   const headDb = await newDatabase();
   const built = await attempt(() => build(headSha, headDb));
