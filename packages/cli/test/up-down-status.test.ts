@@ -124,6 +124,10 @@ describe('db-migrate up, down, status', () => {
           `lock timeout \\(lock not granted in ${lockTimeoutMs} ms on 2 attempts, the lock retry budget of ${describeDuration(budgetMs)} is spent; blocked by pid \\d+ \\(app 'checkout'`,
         ),
       );
+      // What fixes it, as data from the core (MigrationError.remedies), worded as the CLI's flags on the error's line.
+      expect(run.stderr).toMatch(
+        /lock retry budget of .*; the migration was rolled back \(raise --lock-retry-budget; raise --lock-timeout\)\n/,
+      );
       expect(run.stderr).not.toContain(password());
       expect(await query(url, `SELECT to_regclass('orders') AS t`)).toEqual([{ t: null }]);
     } finally {
