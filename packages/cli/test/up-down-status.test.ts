@@ -159,6 +159,19 @@ describe('db-migrate up, down, status', () => {
     expect(await query(url, `SELECT to_regclass('bad') AS t`)).toEqual([{ t: null }]);
   });
 
+  it('a statement cut off by --statement-timeout: the error line says to raise it (a remedy from the core)', async () => {
+    writeFileSync(
+      join(migrationsDir(), '0003_slow.sql'),
+      formatMigrationFile({ up: ['SELECT pg_sleep(3600)'], down: [] }),
+    );
+    const run = await cli(['up', '--dir', migrationsDir(), '--database', url, '--statement-timeout', '200']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(
+      `db-migrate up: ${join(migrationsDir(), '0003_slow.sql')} line 2 (up) on ${describeDatabase(url)}: statement "SELECT pg_sleep(3600);" failed: canceling statement due to statement timeout; the migration was rolled back (raise --statement-timeout)`,
+    );
+    expect(run.stdout).toBe(`${describeDatabase(url)}: 2 migrations applied, now at version 2\n`);
+  });
+
   it('fails with one line when nothing listens at the database address', async () => {
     const closed = new URL(url);
     closed.port = String(await freePort());
