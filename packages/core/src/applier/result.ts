@@ -79,9 +79,9 @@ export interface MigrationErrorDetails {
 }
 
 /**
- * What fixes a failure by its kind and code, when an option does: a migration lock held too long (wait
- * longer), a table lock not granted within the retry budget (retry longer, or wait longer per attempt), too
- * many connections (fewer at once). None for the rest: a statement's own error is fixed in the migration.
+ * What fixes a failure by its kind and code, when an option of every command that migrates does: a
+ * migration lock held too long (wait longer), a table lock not granted within the retry budget (retry
+ * longer, or wait longer per attempt). None for the rest: a statement's own error is fixed in the migration.
  */
 export function migrationRemedies(kind: MigrationErrorKind, code: string | undefined): readonly Remedy[] {
   if (kind === 'lock-timeout') return [{ kind: 'option', option: 'lockWaitTimeout', change: 'raise' }];
@@ -90,7 +90,6 @@ export function migrationRemedies(kind: MigrationErrorKind, code: string | undef
       { kind: 'option', option: 'lockRetryBudget', change: 'raise' },
       { kind: 'option', option: 'lockTimeout', change: 'raise' },
     ];
-  if (code === '53300') return [{ kind: 'option', option: 'concurrency', change: 'lower' }];
   return [];
 }
 
