@@ -62,12 +62,21 @@ function isMessage(node: ts.Expression): boolean {
   return false;
 }
 
-/** A message variable: `const message = error.message` (or String(error), errorMessage(error)) makes `message` a message too. */
-function messageVariables(source: ts.SourceFile): Set<ts.Node> {
-  const found = new Set<ts.Node>();
+/**
+ * The names of message variables: `const message = error.message` (or String(error), errorMessage(error)),
+ * `const { message } = error`.
+ */
+function messageVariables(source: ts.SourceFile): Set<string> {
+  const found = new Set<string>();
   const visit = (node: ts.Node) => {
     if (ts.isVariableDeclaration(node) && ts.isIdentifier(node.name) && node.initializer && isMessage(node.initializer))
-      found.add(node);
+      found.add(node.name.text);
+    // const { message } = error
+    if (ts.isBindingElement(node) && ts.isIdentifier(node.name)) {
+      const property =
+        node.propertyName && ts.isIdentifier(node.propertyName) ? node.propertyName.text : node.name.text;
+      if (property === 'message') found.add(node.name.text);
+    }
     ts.forEachChild(node, visit);
   };
   visit(source);
@@ -92,8 +101,7 @@ function enclosingFunction(node: ts.Node): string | undefined {
 /** Every read of a message's wording in one file's text, as `file:line: code (in function)`. */
 export function messageReads(fileName: string, text: string): { where: string; fn?: string }[] {
   const source = ts.createSourceFile(fileName, text, ts.ScriptTarget.Latest, true);
-  const variables = messageVariables(source);
-  const names = new Set([...variables].map((v) => ((v as ts.VariableDeclaration).name as ts.Identifier).text));
+  const names = messageVariables(source);
   const message = (node: ts.Expression): boolean => {
     if (isMessage(node)) return true;
     const bare = ts.isParenthesizedExpression(node) || ts.isAsExpression(node) ? node.expression : node;
@@ -152,6 +160,7 @@ test('the check finds each way of reading a message', () => {
   expect(reads('const m = errorMessage(e); if (m.endsWith("x")) f();')).toHaveLength(1);
   expect(reads('const message = (e as Error).message; if (/x/i.test(message)) f();')).toHaveLength(1);
   expect(reads('if (e.message === "x") f();')).toHaveLength(1);
+  expect(reads('const { message: said } = e; if (said.includes("x")) f();')).toHaveLength(1);
   expect(reads('if (finding.message.indexOf(file) === 0) f();')).toHaveLength(1);
   // Not reads: wording a message, checking its type.
   expect(reads('const m = `${e.message} (hint)`; if (typeof e.message === "string") f();')).toEqual([]);
