@@ -264,6 +264,15 @@ describe('apply action bundle', () => {
           `0003_customer_email\\.sql line \\d+ \\(up\\) on .*lock timeout \\(lock not granted in ${scaled(300)} ms on 1 attempt, no retries \\(lock retry budget 0\\); blocked by pid \\d+ \\(app 'reports'`,
         ),
       );
+      // What fixes it, as data (the report) and in the action's words: its inputs, never the CLI's flags.
+      expect(outcome.remedies).toEqual([
+        { kind: 'option', option: 'lockRetryBudget', change: 'raise' },
+        { kind: 'option', option: 'lockTimeout', change: 'raise' },
+      ]);
+      const worded = 'raise the input lock-retry-budget; raise the input lock-timeout';
+      expect(run.summary).toContain(worded);
+      expect(run.log).toContain(worded);
+      expect(`${run.summary}\n${run.log}`).not.toContain('--lock');
       expect(await recordedIds(a.url)).toHaveLength(2);
     } finally {
       await reader.query('ROLLBACK').catch(() => undefined);

@@ -140,8 +140,20 @@ export class GitHubApiError extends ConfigurationError {
 interface OctokitFailure {
   status?: number;
   message?: string;
-  response?: { data?: unknown; url?: string };
+  response?: { data?: unknown; url?: string; headers?: Record<string, unknown> };
   request?: { url?: string };
+}
+
+/**
+ * Whether GitHub refused for its rate limit, by the fields it documents (never its message's wording): 429,
+ * or 403 with no requests left (x-ratelimit-remaining: 0) or a wait asked for (retry-after).
+ */
+function rateLimited(failure: OctokitFailure): boolean {
+  const headers = failure.response?.headers ?? {};
+  if (failure.status === 429) return true;
+  return (
+    failure.status === 403 && (String(headers['x-ratelimit-remaining']) === '0' || headers['retry-after'] !== undefined)
+  );
 }
 
 /**
@@ -165,16 +177,15 @@ export async function callGitHub<T>(action: string, permission: string, call: ()
       : [];
     const answer = `GitHub answered ${failure.status} ${said}${details.length ? ': ' + details.join('; ') : ''}`;
     let hint: string;
-    switch (failure.status) {
+    switch (rateLimited(failure) ? 'rate-limited' : failure.status) {
+      case 'rate-limited':
+        hint = 'the API rate limit is used up: re-run the job later';
+        break;
       case 401:
         hint =
           'the token was rejected: check the "token" input (an expired or revoked token, or a secret that is not set)';
         break;
       case 403:
-        if (/rate limit/i.test(said)) {
-          hint = 'the API rate limit is used up: re-run the job later';
-          break;
-        }
         hint = `the token may not do this: give the job \`permissions: ${permission}\`; to open pull requests with GITHUB_TOKEN, also allow "GitHub Actions to create and approve pull requests" in the repository's Settings > Actions`;
         break;
       case 404:

@@ -309,7 +309,19 @@ describe('resilience against a flaky or busy API', () => {
     });
     const error = await failureOf(findOpenPullRequest(client(), { ...repository, head: branch }));
     expect(error.status).toBe(429);
+    expect(error.message).toMatch(/\(the API rate limit is used up: re-run the job later\)$/);
     expect(api.requests.map((r) => r.status)).toEqual([429]);
+  });
+
+  test('a primary rate limit (403, no requests left) is told by its header, not its words', async () => {
+    api.failNext('GET', /\/pulls$/, {
+      status: 403,
+      headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + 3600) },
+      body: { message: 'Forbidden' },
+    });
+    const error = await failureOf(findOpenPullRequest(client(), { ...repository, head: branch }));
+    expect(error.status).toBe(403);
+    expect(error.message).toMatch(/\(the API rate limit is used up: re-run the job later\)$/);
   });
 
   test('a 5xx that persists fails after the retries with the outage hint', async () => {

@@ -20227,10 +20227,11 @@ async function finishMigrateRun(run, verb, values, stdout) {
     // A --json report is written whatever happened: it says refused or failed, with the evidence.
     if (!run.error || count > 0 || (0, command_1.optionalString)(values, 'json'))
         await (0, command_1.printResult)(values, stdout, text, run);
+    const remedies = run.error?.remedies ? { remedies: run.error.remedies } : {};
     if (run.error?.outcome === 'refused')
-        throw new core_1.ConfigurationError(`refused, nothing ran: ${run.error.message}`);
+        throw new core_1.ConfigurationError(`refused, nothing ran: ${run.error.message}`, remedies);
     if (run.error)
-        throw new core_1.ConfigurationError(run.error.message);
+        throw new core_1.ConfigurationError(run.error.message, remedies);
     return 0;
 }
 
@@ -21939,6 +21940,12 @@ async function executeSteps(client, set, plan, options, bookkeepingBefore) {
             const started = node_perf_hooks_1.performance.now();
             signal.addEventListener('abort', cancel, { once: true });
             let error = await (0, execute_1.executeMigration)(client, migration, direction, database, session, lockRetry).finally(() => signal.removeEventListener('abort', cancel));
+            // A statement cut off by the statement_timeout this run set: a longer one would let it finish.
+            if (error?.sqlState === '57014' && options.statementTimeoutMs && !signal.aborted)
+                error = new result_1.MigrationError(error.message, {
+                    ...error,
+                    remedies: [{ kind: 'option', option: 'statementTimeout', change: 'raise' }],
+                });
             if (error && signal.aborted) {
                 const left = error.partial
                     ? 'what it ran before stays, and it is not recorded'
@@ -21985,7 +21992,7 @@ async function executeSteps(client, set, plan, options, bookkeepingBefore) {
             };
         // Bookkeeping outside any migration failed, or the connection broke between migrations.
         const message = `${database}: ${(0, errors_1.environmentProblem)(error) ?? (0, errors_1.errorMessage)(error)}`;
-        return { database, results, version, error: new result_1.MigrationError(message, { kind: 'sql', database }) };
+        return { database, results, version, error: new result_1.MigrationError(message, { kind: 'sql', database }, error) };
     }
     finally {
         await lockRetry.close();
@@ -22010,7 +22017,7 @@ async function runMigrations(client, set, direction, options) {
                 error: new result_1.MigrationError((0, errors_1.errorMessage)(error), { kind: 'bookkeeping', database }),
             };
         const message = `${database}: ${(0, errors_1.environmentProblem)(error) ?? (0, errors_1.errorMessage)(error)}`;
-        return { database, results: [], error: new result_1.MigrationError(message, { kind: 'sql', database }) };
+        return { database, results: [], error: new result_1.MigrationError(message, { kind: 'sql', database }, error) };
     }
     const plan = (0, plan_1.planMigrations)(status, set, { direction, ...(options.to !== undefined ? { to: options.to } : {}) });
     if (!plan.refusal) {
@@ -22028,7 +22035,7 @@ async function runMigrations(client, set, direction, options) {
         (await (0, records_1.hasUserTables)(client).catch(() => false))) {
         const hint = `; no migrations are recorded on ${database} but it already has tables: if its schema was built before db-migrate, ` +
             `adopt it with a baseline instead of running the migrations (db-migrate baseline, or the apply action with mode: baseline)`;
-        return { ...run, error: new result_1.MigrationError(run.error.message + hint, run.error) };
+        return { ...run, error: new result_1.MigrationError(run.error.message + hint, run.error, run.error.cause) };
     }
     return run;
 }
@@ -22048,7 +22055,7 @@ async function withLockOrError(url, options, fn) {
     catch (error) {
         const kind = error instanceof lock_1.LockWaitTimeoutError ? 'lock-timeout' : 'connection';
         const message = error instanceof errors_1.ConfigurationError ? (0, errors_1.errorMessage)(error) : `${database}: ${(0, errors_1.errorMessage)(error)}`;
-        return { database, results: [], error: new result_1.MigrationError(message, { kind, database }) };
+        return { database, results: [], error: new result_1.MigrationError(message, { kind, database }, error) };
     }
 }
 /**
@@ -22381,16 +22388,31 @@ async function hasUserTables(client) {
 /***/ }),
 
 /***/ 3914:
-/***/ ((__unused_webpack_module, exports) => {
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
-/**
- * What up and down return instead of throwing (kysely's migrator shape): one result per migration they
- * meant to run, and the error that stopped them. Results before the error stay valid.
- */
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.MigrationError = void 0;
+exports.migrationRemedies = migrationRemedies;
+const error_codes_1 = __nccwpck_require__(1022);
+/**
+ * What fixes a failure by its kind and code, when an option does: a migration lock held too long (wait
+ * longer), a table lock not granted within the retry budget (retry longer, or wait longer per attempt), too
+ * many connections (fewer at once). None for the rest: a statement's own error is fixed in the migration.
+ */
+function migrationRemedies(kind, code) {
+    if (kind === 'lock-timeout')
+        return [{ kind: 'option', option: 'lockWaitTimeout', change: 'raise' }];
+    if (code === '55P03')
+        return [
+            { kind: 'option', option: 'lockRetryBudget', change: 'raise' },
+            { kind: 'option', option: 'lockTimeout', change: 'raise' },
+        ];
+    if (code === '53300')
+        return [{ kind: 'option', option: 'concurrency', change: 'lower' }];
+    return [];
+}
 /** The kinds that refuse a run before anything ran: the database was not touched. */
 const REFUSAL_KINDS = new Set(['inconsistent', 'invalid-target', 'irreversible']);
 /**
@@ -22402,11 +22424,15 @@ class MigrationError extends Error {
     name = 'MigrationError';
     /** refused: nothing ran (the plan was refused); failed: a step failed on the server (a transaction rolled back). */
     outcome;
-    constructor(message, details) {
-        super(message);
+    /** `cause`: what was thrown (its SQLSTATE or Node code, when the error is not a statement's). */
+    constructor(message, details, cause) {
+        super(message, cause === undefined ? undefined : { cause });
         const defined = Object.entries(details).filter(([, value]) => value !== undefined);
         Object.assign(this, Object.fromEntries(defined));
         this.outcome = REFUSAL_KINDS.has(details.kind) ? 'refused' : 'failed';
+        const remedies = details.remedies ?? migrationRemedies(details.kind, details.sqlState ?? (0, error_codes_1.errorCode)(cause));
+        if (remedies.length > 0)
+            Object.assign(this, { remedies });
     }
     /** The --json report carries the message too (an Error's message is not enumerable). */
     toJSON() {
@@ -23249,7 +23275,9 @@ function splitChange(up) {
             const inTransaction = {
                 ...statement,
                 transactional: true,
-                hazards: [hazards_1.hazards.enumValueInTransaction(`enum ${statement.object.name}`)],
+                hazards: [
+                    { ...hazards_1.hazards.enumValueInTransaction(`enum ${statement.object.name}`), object: statement.object.name },
+                ],
             };
             if (!current || current.outside)
                 parts.push({ up: [inTransaction], outside: false, commitsEnumValues: true });
@@ -26367,7 +26395,7 @@ function emitTables(ctx) {
             needsRemoved: childLinks(ctx, key),
             destructive: true,
             // Also when the table is recreated (its kind or partitioning changed): its rows go with it.
-            hazards: [hazards_1.hazards.dropsData(droppedTableWhat(ctx, a))],
+            hazards: [hazards_1.hazards.dropsData(droppedTableWhat(ctx, a), `${a.schema}.${a.name}`)],
         });
     }
     for (const [key, b] of ctx.to.relations) {
@@ -27448,6 +27476,7 @@ function commitAddedEnumValuesBeforeUse(ctx) {
                 {
                     code: 'enum-value-added',
                     message: `adds a value to enum ${schema}.${name} that this migration uses: it must commit first, so it runs outside the migration's transaction`,
+                    object: s.object.name,
                 },
             ],
         };
@@ -30629,17 +30658,22 @@ class DiffContext {
             this.dropped.add(key);
     }
     emit(statement) {
+        // A hazard concerns the statement's object unless it names another: acknowledgements match on it.
+        const about = (list = []) => list.map((h) => (h.object ? h : { ...h, object: statement.object.name }));
         this.statements.push({
             produces: [],
             removes: [],
             needs: [],
             needsRemoved: [],
             needsCommitted: [],
-            hazards: [],
             destructive: false,
             transactional: true,
             step: exports.Step.main,
             ...statement,
+            hazards: about(statement.hazards),
+            ...(statement.blocking
+                ? { blocking: { ...statement.blocking, hazards: about(statement.blocking.hazards) } }
+                : {}),
         });
     }
 }
@@ -30796,7 +30830,7 @@ function renameStatement(rename, sql) {
         object: { kind, name: from },
         action: 'rename',
         destructive: false,
-        hazards: [hazards_1.hazards.renames(`${rename.kind} ${from}`, to)],
+        hazards: [{ ...hazards_1.hazards.renames(`${rename.kind} ${from}`, to), object: from }],
         transactional: true,
         step: 0,
     };
@@ -31017,6 +31051,7 @@ exports.errorMessage = errorMessage;
 exports.environmentProblem = environmentProblem;
 exports.asConfigurationError = asConfigurationError;
 const error_codes_1 = __nccwpck_require__(1022);
+const closed_connection_1 = __nccwpck_require__(926);
 const redact_1 = __nccwpck_require__(290);
 /**
  * Two kinds of error, as codeql-action has them: a ConfigurationError is the user's mistake
@@ -31025,11 +31060,13 @@ const redact_1 = __nccwpck_require__(290);
  */
 class ConfigurationError extends Error {
     name = 'ConfigurationError';
-    /** The file at fault and its 1-based line, when the mistake is in a file: read these, never the message. */
+    /** The file at fault and its 1-based line, when the mistake is in a file (the message begins with the file): read these, never the message. */
     file;
     line;
     /** The option or input at fault, named by each front end in its own terms (remedy.ts). */
     option;
+    /** The database at fault (host:port/db), when the mistake is about one: its message names it. */
+    database;
     /** What would fix it, worded by each front end (remedy.ts). */
     remedies;
     constructor(message, options = {}) {
@@ -31040,6 +31077,8 @@ class ConfigurationError extends Error {
             this.line = options.line;
         if (options.option !== undefined)
             this.option = options.option;
+        if (options.database !== undefined)
+            this.database = options.database;
         this.remedies = options.remedies ?? [];
     }
 }
@@ -31061,7 +31100,7 @@ function environmentProblem(error) {
     const code = (0, error_codes_1.errorCode)(error);
     const message = errorMessage(error);
     if (!code)
-        return /^Connection terminated|not queryable|Connection ended/i.test(message)
+        return (0, closed_connection_1.connectionClosed)(error)
             ? `the database connection was closed: ${message} (the server, a proxy or a timeout such as idle_session_timeout ended it)`
             : undefined;
     const hint = (0, error_codes_1.errorCodeMeaning)(code)?.environment;
@@ -31335,6 +31374,7 @@ async function checkLocked(client, target, context, guard) {
             status: 'failed',
             ...base,
             error: [headline + left, ...evidenceLines].join('\n'),
+            ...(run.error.remedies ? { remedies: run.error.remedies } : {}),
             evidence: migrationEvidence(run.error),
             ...(run.error.fileName ? { failedMigration: run.error.fileName } : {}),
             ...(after && !(after instanceof Error) ? { drift: after } : {}),
@@ -32421,39 +32461,25 @@ exports.retryDelayMs = retryDelayMs;
  * lock), so retrying a transient failure can never apply a migration twice.
  */
 const error_codes_1 = __nccwpck_require__(1022);
-const errors_1 = __nccwpck_require__(1240);
+const closed_connection_1 = __nccwpck_require__(926);
 exports.DEFAULT_RETRY_ATTEMPTS = 4;
 exports.DEFAULT_RETRY_BASE_DELAY_MS = 500;
-/** For failures that carry no code (connectDatabase keeps one in `cause`; others may not): recognise their words. */
-const TRANSIENT_MESSAGES = [
-    /too many clients/i,
-    /too many connections/i,
-    /remaining connection slots are reserved/i,
-    /starting up or shutting down/i,
-    /the database system is (starting up|shutting down|in recovery mode)/i,
-    /connection terminated unexpectedly/i,
-    /\bECONNRESET\b/,
-    /\bEPIPE\b/,
-    /could not serialize access/i,
-    /deadlock detected/i,
-    /canceling statement due to lock timeout/i,
-];
 /** Whether a code says the same thing may well succeed in a moment (error-codes.ts). */
 function isTransientCode(code) {
     return (0, error_codes_1.errorCodeMeaning)(code)?.retryable === true;
 }
 /**
- * True when a failure is worth retrying: by its code when the table lists it (one by one, not by class),
- * else by its words (a failure may carry no code).
+ * True when a failure is worth retrying: by its code (or the code of the error it wraps) when the table
+ * lists it (one by one, not by class); a failure without a code only when node-postgres says the
+ * connection broke (connectionClosed).
  */
 function isTransientFailure(error, sqlState) {
     if (sqlState !== undefined)
         return isTransientCode(sqlState);
     const code = (0, error_codes_1.errorCode)(error);
-    if (code !== undefined && Object.hasOwn(error_codes_1.ERROR_CODES, code))
-        return isTransientCode(code);
-    const message = (0, errors_1.errorMessage)(error);
-    return TRANSIENT_MESSAGES.some((pattern) => pattern.test(message));
+    if (code !== undefined)
+        return Object.hasOwn(error_codes_1.ERROR_CODES, code) && isTransientCode(code);
+    return (0, closed_connection_1.connectionClosed)(error);
 }
 /** The wait before attempt `attempt + 1` (attempt counts from 1). */
 function retryDelayMs(attempt, options = {}) {
@@ -32542,7 +32568,8 @@ async function runTarget(target, attempt, options) {
             const message = (0, errors_1.environmentProblem)(error) ?? (0, errors_1.errorMessage)(error);
             next = {
                 status: 'failed',
-                error: message.includes(target.database) ? message : `${target.database}: ${message}`,
+                // An error about this database (connectDatabase's) names it already.
+                error: databaseOf(error) === target.database ? message : `${target.database}: ${message}`,
                 transient: (0, retry_1.isTransientFailure)(error),
             };
         }
@@ -32592,6 +32619,11 @@ async function runFleet(mode, targets, attempt, options) {
             logger.warning(`${target.name}: ${warning}`);
         return outcome;
     }, perHost);
+}
+/** The database an error is about, when it carries one (a ConfigurationError's or MigrationError's `database`). */
+function databaseOf(error) {
+    const database = error?.database;
+    return typeof database === 'string' ? database : undefined;
 }
 
 
@@ -37572,6 +37604,39 @@ function runBatch(client, statements) {
 
 /***/ }),
 
+/***/ 926:
+/***/ ((__unused_webpack_module, exports) => {
+
+"use strict";
+
+/**
+ * node-postgres says that a connection is closed only in English: its errors for a connection the server,
+ * a proxy or the network ended carry no code (no SQLSTATE, no Node code), unlike the server's own errors.
+ * This is the one place that reads those words (test/closed-connection.test.ts checks them against the
+ * real driver).
+ */
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.connectionClosed = connectionClosed;
+/**
+ * Whether `error` (or an error it wraps, `cause`) is node-postgres's own for a closed connection:
+ * "Connection terminated unexpectedly" (the socket closed under a query), "Client has encountered a
+ * connection error and is not queryable" or "Client was closed and is not queryable" (a query after that).
+ * A connection that timed out while opening is not one of them.
+ */
+function connectionClosed(error) {
+    let e = error;
+    for (let depth = 0; e && depth < 5; depth++, e = e.cause) {
+        if (typeof e.code === 'string')
+            return false; // a coded failure says what it is by its code
+        if (typeof e.message === 'string' && /^Connection terminated unexpectedly$|is not queryable$/.test(e.message))
+            return true;
+    }
+    return false;
+}
+
+
+/***/ }),
+
 /***/ 7143:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
@@ -37586,13 +37651,14 @@ exports.cancelRunningStatement = cancelRunningStatement;
  */
 const node_net_1 = __nccwpck_require__(7030);
 const pg_1 = __nccwpck_require__(6529);
+const error_codes_1 = __nccwpck_require__(1022);
 const errors_1 = __nccwpck_require__(1240);
 const database_url_1 = __nccwpck_require__(5818);
 const ssl_1 = __nccwpck_require__(2951);
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 const APPLICATION_NAME = 'db-migrate';
 /** Why a connection attempt failed, in one line that is safe to print. */
-function describeConnectionError(url, error, timeoutMs, sslMode) {
+function describeConnectionError(url, error, timedOut, sslMode) {
     const where = (0, database_url_1.describeDatabase)(url);
     const tls = (0, ssl_1.describeSslFailure)(sslMode, error);
     if (tls)
@@ -37619,8 +37685,8 @@ function describeConnectionError(url, error, timeoutMs, sslMode) {
         case '57P03':
             return `cannot connect to ${where}: the server is starting up or shutting down`;
     }
-    if (/timeout/i.test(message))
-        return `cannot connect to ${where}: no answer within ${timeoutMs} ms`;
+    if (timedOut !== undefined)
+        return `cannot connect to ${where}: no answer within ${timedOut} ms`;
     return `cannot connect to ${where}: ${message}`;
 }
 function safeUser(url) {
@@ -37638,8 +37704,9 @@ function safeUser(url) {
 async function connectDatabase(url, options = {}) {
     (0, database_url_1.registerUrlSecrets)(url);
     const urlProblem = (0, database_url_1.databaseUrlProblem)(url);
+    const database = (0, database_url_1.describeDatabase)(url);
     if (urlProblem)
-        throw new errors_1.ConfigurationError(`the URL of ${(0, database_url_1.describeDatabase)(url)} cannot be used: ${urlProblem}`);
+        throw new errors_1.ConfigurationError(`the URL of ${database} cannot be used: ${urlProblem}`, { database });
     try {
         const parsed = new URL(url);
         if (!/^postgres(ql)?:$/.test(parsed.protocol))
@@ -37654,7 +37721,7 @@ async function connectDatabase(url, options = {}) {
         ssl = (0, ssl_1.sslSettings)(url);
     }
     catch (error) {
-        throw new errors_1.ConfigurationError(`cannot connect to ${(0, database_url_1.describeDatabase)(url)}: ${(0, errors_1.errorMessage)(error)}`);
+        throw new errors_1.ConfigurationError(`cannot connect to ${database}: ${(0, errors_1.errorMessage)(error)}`, { database });
     }
     for (const [index, tls] of ssl.attempts.entries()) {
         // TCP keepalives: a peer that vanishes (a dropped VPN, a killed proxy) fails the next wait instead of hanging it.
@@ -37669,6 +37736,7 @@ async function connectDatabase(url, options = {}) {
         // A connection that breaks while idle emits 'error'; without a listener that would crash the process.
         // The next query on the client fails with the same error, which is where callers handle it.
         client.on('error', () => undefined);
+        const started = performance.now();
         try {
             await client.connect();
             return client;
@@ -37677,8 +37745,13 @@ async function connectDatabase(url, options = {}) {
             await client.end().catch(() => undefined);
             if (index + 1 < ssl.attempts.length && (0, ssl_1.tryNextSslAttempt)(ssl.mode, error))
                 continue;
+            // node-postgres's timeout has no code: a failure without one that took the whole timeout is it.
+            const timedOut = (0, error_codes_1.errorCode)(error) === undefined && performance.now() - started >= timeoutMs - 1 ? timeoutMs : undefined;
             // The cause keeps the SQLSTATE / network code, so callers can tell a transient failure by code, not words.
-            throw new errors_1.ConfigurationError(describeConnectionError(url, error, timeoutMs, ssl.mode), { cause: error });
+            throw new errors_1.ConfigurationError(describeConnectionError(url, error, timedOut, ssl.mode), {
+                cause: error,
+                database,
+            });
         }
     }
     throw new Error('unreachable: the last attempt returns or throws');
@@ -37771,6 +37844,7 @@ function serverErrorLines(fields) {
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.SSL_MODES = void 0;
 exports.sslSettings = sslSettings;
+exports.serverHasNoTls = serverHasNoTls;
 exports.tryNextSslAttempt = tryNextSslAttempt;
 exports.describeSslFailure = describeSslFailure;
 /**
@@ -37841,16 +37915,23 @@ function sslSettings(url, env = process.env) {
             return { connectionString, mode, attempts: [full] };
     }
 }
+/**
+ * Whether the server answered a TLS request that it has no TLS. node-postgres says so only in English
+ * ("The server does not support SSL connections", no code): this is the one place that reads it
+ * (test/ssl-modes.test.ts meets it from a real server without TLS).
+ */
+function serverHasNoTls(error) {
+    const message = error?.message;
+    return typeof message === 'string' && /does not support SSL/i.test(message);
+}
 /** Whether a failed attempt lets the next one of allow or prefer be tried. */
 function tryNextSslAttempt(mode, error) {
-    const message = String(error?.message ?? '');
-    const code = error?.code;
     // prefer: the server answered that it has no TLS.
     if (mode === 'prefer')
-        return /does not support SSL/i.test(message);
-    // allow: pg_hba.conf has no entry for a connection without TLS (hostssl only).
+        return serverHasNoTls(error);
+    // allow: as libpq, the server refused the connection without TLS (pg_hba.conf: hostssl only), SQLSTATE class 28.
     if (mode === 'allow')
-        return code === '28000' && /no encryption/i.test(message);
+        return /^28/.test(String(error?.code ?? ''));
     return false;
 }
 /** What a TLS failure means for this sslmode, in plain words with what to do; undefined for other failures. */
@@ -37859,7 +37940,7 @@ function describeSslFailure(mode, error) {
     const message = String(error?.message ?? '').replace(/; if the root CA is installed locally.*$/s, '');
     const code = String(error?.code ?? '');
     const using = `sslmode=${mode ?? 'verify-full'}`;
-    if (/does not support SSL/i.test(message)) {
+    if (serverHasNoTls(error)) {
         return `the server does not accept TLS connections, which ${using} requires (use sslmode=prefer or disable if the connection need not be encrypted)`;
     }
     if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
@@ -40845,6 +40926,9 @@ exports.OPTION_NAMES = {
     maxFailures: { flag: '--max-failures', input: 'max-failures' },
     concurrency: { flag: '--concurrency', input: 'concurrency' },
     lockTimeout: { flag: '--lock-timeout', input: 'lock-timeout' },
+    lockRetryBudget: { flag: '--lock-retry-budget', input: 'lock-retry-budget' },
+    lockWaitTimeout: { flag: '--lock-wait-timeout' },
+    statementTimeout: { flag: '--statement-timeout', input: 'statement-timeout' },
     precheckMaxRows: { flag: '--precheck-max-rows', input: 'precheck-max-rows' },
     precheckTimeout: { flag: '--precheck-timeout', input: 'precheck-timeout' },
     buildTimeout: { flag: '--build-timeout', input: 'build-timeout' },
@@ -43431,7 +43515,14 @@ async function gateDataLoss(measured) {
         catch (error) {
             if (!(error instanceof errors_1.ConfigurationError))
                 throw error;
-            findings.push({ level: 'error', file: entry.path, line: 1, code: 'drops-data', message: (0, errors_1.errorMessage)(error) });
+            findings.push({
+                level: 'error',
+                file: entry.path,
+                line: 1,
+                code: 'drops-data',
+                message: (0, errors_1.errorMessage)(error),
+                namesFile: error.file !== undefined,
+            });
             open++;
             allowed = [];
         }
@@ -43552,9 +43643,8 @@ function rowFailureHint(error) {
                 ? 'existing rows get NULL in the new column: add it with a DEFAULT (ADD COLUMN ... NOT NULL DEFAULT ...), or add it nullable, backfill it with an UPDATE and SET NOT NULL after'
                 : 'existing rows hold NULL in the column: backfill it with an UPDATE before SET NOT NULL (or give the column a DEFAULT and update the NULLs)';
         case '22P02':
-            if (/enum/i.test(error.message))
-                return 'rows still use the enum value the migration removes: UPDATE them to a value that stays before the type is recreated';
-            return 'existing values do not convert to the new type: convert them with a USING clause, or clean the data first';
+            // PostgreSQL gives the same code (and no type field) for an enum value and for text that is no number.
+            return 'existing values do not convert to the new type (rows may still use an enum value the migration removes): UPDATE them to a value that stays, convert them with a USING clause, or clean the data first';
         case '22000':
             return 'existing values would be cut or rounded by the type change, which db-migrate never does silently: fix those values first (an UPDATE), or write the conversion you intend with USING and declare it (allow narrows-type)';
         case '22001':
@@ -43594,7 +43684,7 @@ function failureFinding(error, entry, counts) {
             `${error.message.split('\n')[0]}.${held} Hint: ${rowFailureHint(error)}`,
             ...error.message.split('\n').slice(1),
         ].join('\n'),
-        ...(entry ? { file: entry.path, line: error.line ?? 1 } : {}),
+        ...(entry ? { file: entry.path, line: error.line ?? 1, namesFile: error.kind === 'sql' } : {}),
         code: 'fails-on-existing-rows',
     };
 }
@@ -44102,6 +44192,8 @@ function errorFinding(error, file, line) {
         level: 'error',
         message: error.message,
         ...(at ? { file: at } : {}),
+        // A ConfigurationError that carries its file names it first in its message.
+        ...(error.file !== undefined ? { namesFile: true } : {}),
         ...((error.line ?? line) !== undefined ? { line: error.line ?? line } : {}),
     };
 }
@@ -44133,7 +44225,7 @@ async function readEntries(dir, isNew, findings) {
     const listing = await (0, store_1.listMigrationDir)(dir);
     const names = listing.files.sort();
     for (const problem of listing.problems)
-        findings.push({ level: 'error', file: problem.path, message: problem.message });
+        findings.push({ level: 'error', file: problem.path, message: problem.message, namesFile: true });
     const metadataNames = new Map();
     for (const name of names.filter(naming_1.isMetadataFileName))
         metadataNames.set((0, naming_1.parseMetadataFileName)(name), name);
@@ -44234,6 +44326,7 @@ function checkChain(entries, adoption, findings) {
                 findings.push({
                     level: 'error',
                     ...at,
+                    namesFile: true,
                     message: `${entry.metadataPath}: the first migration must start from the empty database, but its base_sha is ${metadata.base_sha}`,
                 });
             }
@@ -44246,6 +44339,7 @@ function checkChain(entries, adoption, findings) {
             findings.push({
                 level: 'warning',
                 ...at,
+                namesFile: true,
                 message: `${entry.metadataPath} has no base_sha: cannot check that ${entry.fileName} starts where ${previous.fileName} ends`,
             });
             continue;
@@ -44500,9 +44594,7 @@ function formatVerifyReport(report, options) {
     for (const check of report.checks) {
         out.push('', `${check.title}: ${describeStatus(check.status)} - ${check.summary}`);
         const line = (finding) => {
-            // Messages from the parsers and the applier name the file themselves.
-            const named = finding.file !== undefined && finding.message.startsWith(finding.file);
-            const where = finding.file && !named ? `${finding.file}${finding.line ? `:${finding.line}` : ''}: ` : '';
+            const where = finding.file && !finding.namesFile ? `${finding.file}${finding.line ? `:${finding.line}` : ''}: ` : '';
             const code = finding.code ? ` [${finding.code}]` : '';
             return `${finding.level}: ${where}${(0, remedy_1.withRemedies)(finding.message, finding.remedies, options.word)}${code}`;
         };
@@ -44682,6 +44774,8 @@ function migrationErrorFinding(error, set) {
         level: 'error',
         message: error.message,
         ...(migration ? { file: migration.path, line: error.line ?? 1 } : {}),
+        // A statement's failure begins with the file and line (executeMigration).
+        ...(migration && error.kind === 'sql' ? { namesFile: true } : {}),
     };
 }
 function keyLine(entry, key) {

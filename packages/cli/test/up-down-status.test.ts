@@ -124,6 +124,10 @@ describe('db-migrate up, down, status', () => {
           `lock timeout \\(lock not granted in ${lockTimeoutMs} ms on 2 attempts, the lock retry budget of ${describeDuration(budgetMs)} is spent; blocked by pid \\d+ \\(app 'checkout'`,
         ),
       );
+      // What fixes it, as data from the core (MigrationError.remedies), worded as the CLI's flags on the error's line.
+      expect(run.stderr).toMatch(
+        /lock retry budget of .*; the migration was rolled back \(raise --lock-retry-budget; raise --lock-timeout\)\n/,
+      );
       expect(run.stderr).not.toContain(password());
       expect(await query(url, `SELECT to_regclass('orders') AS t`)).toEqual([{ t: null }]);
     } finally {
@@ -153,6 +157,19 @@ describe('db-migrate up, down, status', () => {
     ]);
     expect(run.stdout).toBe(`${describeDatabase(url)}: 2 migrations applied, now at version 2\n`);
     expect(await query(url, `SELECT to_regclass('bad') AS t`)).toEqual([{ t: null }]);
+  });
+
+  it('a statement cut off by --statement-timeout: the error line says to raise it (a remedy from the core)', async () => {
+    writeFileSync(
+      join(migrationsDir(), '0003_slow.sql'),
+      formatMigrationFile({ up: ['SELECT pg_sleep(3600)'], down: [] }),
+    );
+    const run = await cli(['up', '--dir', migrationsDir(), '--database', url, '--statement-timeout', '200']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(
+      `db-migrate up: ${join(migrationsDir(), '0003_slow.sql')} line 2 (up) on ${describeDatabase(url)}: statement "SELECT pg_sleep(3600);" failed: canceling statement due to statement timeout; the migration was rolled back (raise --statement-timeout)`,
+    );
+    expect(run.stdout).toBe(`${describeDatabase(url)}: 2 migrations applied, now at version 2\n`);
   });
 
   it('fails with one line when nothing listens at the database address', async () => {

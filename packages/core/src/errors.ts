@@ -1,4 +1,5 @@
 import { errorCode, errorCodeMeaning } from './error-codes';
+import { connectionClosed } from './pg/closed-connection';
 import type { OptionName, Remedy } from './remedy';
 import { redact } from './redact';
 
@@ -9,11 +10,13 @@ import { redact } from './redact';
  */
 export class ConfigurationError extends Error {
   override readonly name = 'ConfigurationError';
-  /** The file at fault and its 1-based line, when the mistake is in a file: read these, never the message. */
+  /** The file at fault and its 1-based line, when the mistake is in a file (the message begins with the file): read these, never the message. */
   readonly file?: string;
   readonly line?: number;
   /** The option or input at fault, named by each front end in its own terms (remedy.ts). */
   readonly option?: OptionName;
+  /** The database at fault (host:port/db), when the mistake is about one: its message names it. */
+  readonly database?: string;
   /** What would fix it, worded by each front end (remedy.ts). */
   readonly remedies: readonly Remedy[];
 
@@ -22,6 +25,7 @@ export class ConfigurationError extends Error {
     if (options.file !== undefined) this.file = options.file;
     if (options.line !== undefined) this.line = options.line;
     if (options.option !== undefined) this.option = options.option;
+    if (options.database !== undefined) this.database = options.database;
     this.remedies = options.remedies ?? [];
   }
 }
@@ -31,6 +35,7 @@ export interface ErrorDetails {
   readonly file?: string;
   readonly line?: number;
   readonly option?: OptionName;
+  readonly database?: string;
   readonly remedies?: readonly Remedy[];
 }
 
@@ -51,7 +56,7 @@ export function environmentProblem(error: unknown): string | undefined {
   const code = errorCode(error);
   const message = errorMessage(error);
   if (!code)
-    return /^Connection terminated|not queryable|Connection ended/i.test(message)
+    return connectionClosed(error)
       ? `the database connection was closed: ${message} (the server, a proxy or a timeout such as idle_session_timeout ended it)`
       : undefined;
   const hint = errorCodeMeaning(code)?.environment;

@@ -211,7 +211,11 @@ describe('up, down and status', () => {
       }
       const run = await pending;
       expect(waited).toBe(true);
-      expect(run.error).toMatchObject({ kind: 'lock-timeout' });
+      // What fixes it, as data each front end words (remedy.ts).
+      expect(run.error).toMatchObject({
+        kind: 'lock-timeout',
+        remedies: [{ kind: 'option', option: 'lockWaitTimeout', change: 'raise' }],
+      });
       expect(run.error!.message).toBe(
         `${describeDatabase(url)}: another db-migrate run held the migration lock for more than 300 ms; gave up waiting`,
       );

@@ -14,6 +14,8 @@ import { TEST_ROLE } from './diff-harness';
 
 interface HeaderCase {
   readonly code: string;
+  /** The object the differ's hazard of `code` names: what an acknowledgement matches on. */
+  readonly object: string;
   readonly from: string;
   readonly to: string;
   readonly options?: DiffOptions;
@@ -22,57 +24,89 @@ interface HeaderCase {
 
 const T = 'create table t (id int primary key, a int, note text);';
 const CASES: readonly HeaderCase[] = [
-  { code: 'drops-data', from: T, to: 'create table t (id int primary key, a int);' },
-  { code: 'drops-object', from: `${T} create view v as select id from t;`, to: T },
-  { code: 'rewrites-table', from: T, to: 'create table t (id int primary key, a bigint, note text);' },
+  { code: 'drops-data', object: 'public.t.note', from: T, to: 'create table t (id int primary key, a int);' },
+  { code: 'drops-data', object: 'public.u', from: `${T} create table u (id int);`, to: T },
+  { code: 'drops-object', object: 'public.v', from: `${T} create view v as select id from t;`, to: T },
+  {
+    code: 'rewrites-table',
+    object: 'public.t.a',
+    from: T,
+    to: 'create table t (id int primary key, a bigint, note text);',
+  },
   {
     code: 'narrows-type',
+    object: 'public.t.a',
     from: 'create table t (id int primary key, a bigint);',
     to: 'create table t (id int primary key, a int);',
   },
   {
     code: 'fails-on-existing-rows',
+    object: 'public.t.b',
     from: T,
     to: 'create table t (id int primary key, a int, note text, b int not null);',
   },
-  { code: 'validates-rows', from: T, to: 'create table t (id int primary key, a int check (a > 0), note text);' },
+  {
+    code: 'validates-rows',
+    object: 'public.t.t_a_check',
+    from: T,
+    to: 'create table t (id int primary key, a int check (a > 0), note text);',
+  },
   {
     code: 'scans-table',
+    object: 'public.t.a',
     from: T,
     to: 'create table t (id int primary key, a int not null, note text);',
     options: { online: false },
   },
-  { code: 'blocks-writes', from: T, to: `${T} create index t_a on t (a);`, options: { online: false } },
-  { code: 'drops-index', from: `${T} create index t_a on t (a);`, to: T },
+  {
+    code: 'blocks-writes',
+    object: 'public.t_a',
+    from: T,
+    to: `${T} create index t_a on t (a);`,
+    options: { online: false },
+  },
+  { code: 'drops-index', object: 'public.t_a', from: `${T} create index t_a on t (a);`, to: T },
   {
     code: 'enum-recreated',
+    object: 'public.k',
     from: "create type k as enum ('x', 'y'); create table e (id int, k k);",
     to: "create type k as enum ('x'); create table e (id int, k k);",
   },
   {
     code: 'enum-value-added',
+    object: 'public.k',
     from: "create type k as enum ('x'); create table e (id int, k k);",
     to: "create type k as enum ('x', 'y'); create table e (id int, k k check (k <> 'y'));",
   },
   {
     code: 'recreates-object',
+    object: 'public.f()',
     from: "create function f() returns int language sql as 'select 1';",
     to: "create function f() returns bigint language sql as 'select 1::bigint';",
   },
   {
     code: 'sequence-bounds',
+    object: 'public.s',
     from: 'create sequence s maxvalue 1000;',
     to: 'create sequence s maxvalue 100;',
   },
-  { code: 'changes-access', from: T, to: `${T} grant select on t to ${TEST_ROLE};`, options: { withPrivileges: true } },
-  { code: 'replica-identity', from: T, to: `${T} alter table t replica identity full;` },
+  {
+    code: 'changes-access',
+    object: 'public.t',
+    from: T,
+    to: `${T} grant select on t to ${TEST_ROLE};`,
+    options: { withPrivileges: true },
+  },
+  { code: 'replica-identity', object: 'public.t', from: T, to: `${T} alter table t replica identity full;` },
   {
     code: 'untracked-dependencies',
+    object: 'public.f()',
     from: T,
     to: `${T} create function f() returns int language plpgsql as $$ begin return (select count(*) from t); end $$;`,
   },
   {
     code: 'renames-object',
+    object: 'public.t.a',
     from: T,
     to: 'create table t (id int primary key, b int, note text);',
     renames: ['public.t.a -> b'],
@@ -104,13 +138,17 @@ beforeAll(async () => {
 });
 
 describe('the header names every hazard verify raises', () => {
-  it.each(CASES.map((c) => [c.code, c] as const))('%s', async (code, c) => {
+  it.each(CASES.map((c) => [`${c.code} ${c.object}`, c] as const))('%s', async (_name, c) => {
+    const { code } = c;
     await withPair('header_hazards', c.from, c.to, async (a, b) => {
       const renames = (c.renames ?? []).map((text) => ({ text, source: 'the test' }));
       const { up, down } = await diffWithRenames(a, b, renames, c.options ?? {});
       const differ = new Set(up.flatMap((s) => s.hazards.map((h) => h.code)));
-      // The case makes the differ emit the kind it is about.
+      // The case makes the differ emit the kind it is about, naming the object it concerns; every hazard names one.
       expect([...differ]).toContain(code);
+      const all = up.flatMap((s) => s.hazards);
+      expect(all.filter((h) => h.code === code).map((h) => h.object)).toContain(c.object);
+      expect(all.filter((h) => h.object === undefined)).toEqual([]);
       const fileName = '0002_change.sql';
       const rendered = await renderLintedMigrationFile(fileName, {
         up,

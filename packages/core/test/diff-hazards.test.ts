@@ -55,6 +55,7 @@ test.concurrent('row-level security, policies and grants: changes-access on each
         {
           code: 'changes-access',
           message: expect.stringMatching(/^grants INSERT on public\.t to "schemainspect_test_role": /),
+          object: 'public.t',
         },
       ]);
       const run = await cli(['diff', a, b, '--with-privileges', '--verbose']);

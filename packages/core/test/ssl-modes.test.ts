@@ -4,7 +4,7 @@
  * the host name; a failure is one clear line, and the driver's long warning is never printed.
  */
 import { execFileSync } from 'node:child_process';
-import { chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { adminUrl } from '../../../test/support/pg';
@@ -131,5 +131,30 @@ describe('sslmode', () => {
     expect(await encrypted(withParams(adminUrl(), { sslmode: 'require' }))).toBe(
       `cannot connect to ${describeDatabase(adminUrl())}: the server does not accept TLS connections, which sslmode=require requires (use sslmode=prefer or disable if the connection need not be encrypted)`,
     );
+  });
+
+  it('allow: a server that refuses connections without TLS (hostssl only) is tried again with TLS, as libpq does', async () => {
+    const hba = join(server.dataDir, 'pg_hba.conf');
+    const before = readFileSync(hba, 'utf8');
+    writeFileSync(
+      hba,
+      'local all all trust\nhostssl all all 127.0.0.1/32 scram-sha-256\nhost all all 127.0.0.1/32 reject\n',
+    );
+    const admin = await connectDatabase(withParams(server.adminUrl, { sslmode: 'require' }));
+    try {
+      await admin.query('SELECT pg_reload_conf()');
+      // The reload is asynchronous: wait until a connection without TLS is refused (SQLSTATE 28000).
+      await waitFor('pg_hba.conf to refuse connections without TLS', async () =>
+        connectDatabase(withParams(server.adminUrl, { sslmode: 'disable' })).then(
+          async (c) => (await c.end(), false),
+          () => true,
+        ),
+      );
+      expect(await encrypted(withParams(server.adminUrl, { sslmode: 'allow' }))).toBe(true);
+    } finally {
+      writeFileSync(hba, before);
+      await admin.query('SELECT pg_reload_conf()');
+      await admin.end();
+    }
   });
 });

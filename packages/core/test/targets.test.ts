@@ -199,8 +199,15 @@ describe('transient failures', () => {
     [{ code: 'ECONNRESET' }, true],
     [{ code: '57P01' }, false],
     [{ code: '23505' }, false],
-    [new ConfigurationError('cannot connect to h:5432/a: too many connections for role "x"'), true],
-    [new ConfigurationError('cannot connect to h:5432/a: password authentication failed for user "x"'), false],
+    // connectDatabase's errors keep the driver's in `cause`: read by code, whatever the words.
+    [new ConfigurationError('cannot connect to h:5432/a: too many connections', { cause: { code: '53300' } }), true],
+    [
+      new ConfigurationError('cannot connect to h:5432/a: password authentication failed', {
+        cause: { code: '28P01' },
+      }),
+      false,
+    ],
+    [new ConfigurationError('cannot connect to h:5432/a: too many connections for role "x"'), false],
     [new Error('Connection terminated unexpectedly'), true],
   ])('%p is transient: %p', (error, transient) => {
     expect(isTransientFailure(error)).toBe(transient);

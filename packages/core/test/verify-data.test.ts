@@ -156,7 +156,7 @@ test('an enum recreated without a value that rows still use fails; moving those 
   const failing = await dataCheck({ up: RECREATE(''), down: UNRECREATE });
   expect(failing.status).toBe('failed');
   expect(failing.findings[0].message).toMatch(
-    /invalid input value for enum status: "shipped".*Table public\.orders.*Hint: rows still use the enum value the migration removes/,
+    /invalid input value for enum status: "shipped".*Table public\.orders.*Hint: existing values do not convert to the new type \(rows may still use an enum value the migration removes\)/,
   );
   const fixed = await dataCheck({
     up: RECREATE("UPDATE orders SET state = 'paid' WHERE state = 'shipped';\n"),

@@ -13,56 +13,69 @@ function lint(...files: string[]): Promise<LintFinding[]> {
 const codes = (findings: readonly LintFinding[]) =>
   findings.filter((f) => f.level !== 'notice').map((f) => `${f.section}:${f.code}@${f.line}`);
 
-// Each statement kind the lint must catch, on an existing table, with the code it must get.
-const CASES: readonly (readonly [string, string])[] = [
-  ['DROP TABLE users;', 'drops-data'],
-  ['ALTER TABLE users DROP COLUMN email;', 'drops-data'],
-  ['DROP SCHEMA billing CASCADE;', 'drops-data'],
-  ['DROP SCHEMA billing;', 'drops-object'],
-  ['ALTER TABLE users ADD COLUMN age int NOT NULL;', 'fails-on-existing-rows'],
-  ['ALTER TABLE users ADD COLUMN seen timestamptz NOT NULL DEFAULT clock_timestamp();', 'rewrites-table'],
-  ['ALTER TABLE users ADD COLUMN r float8 DEFAULT random();', 'rewrites-table'],
-  ['ALTER TABLE users ADD COLUMN token uuid DEFAULT gen_random_uuid();', 'rewrites-table'],
-  ["ALTER TABLE users ADD COLUMN n bigint DEFAULT nextval('users_n_seq');", 'rewrites-table'],
-  ['ALTER TABLE users ADD COLUMN n bigserial;', 'rewrites-table'],
-  ['ALTER TABLE users ADD COLUMN id2 bigint GENERATED ALWAYS AS IDENTITY;', 'rewrites-table'],
-  ['ALTER TABLE users ADD COLUMN total numeric GENERATED ALWAYS AS (price * qty) STORED;', 'rewrites-table'],
-  ['ALTER TABLE users ALTER COLUMN name TYPE varchar(20);', 'rewrites-table'],
-  ['ALTER TABLE users ALTER COLUMN email SET NOT NULL;', 'scans-table'],
-  ['ALTER TABLE users SET LOGGED;', 'rewrites-table'],
-  ['ALTER TABLE users SET UNLOGGED;', 'rewrites-table'],
-  ['TRUNCATE users;', 'drops-data'],
-  ['CLUSTER users USING users_pkey;', 'rewrites-table'],
-  ['CREATE INDEX users_email_idx ON users (email);', 'blocks-writes'],
-  ['ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id);', 'validates-rows'],
-  ['ALTER TABLE orders ADD CONSTRAINT orders_total_check CHECK (total >= 0);', 'validates-rows'],
-  ['ALTER TABLE orders ADD CONSTRAINT orders_code_key UNIQUE (code);', 'blocks-writes'],
-  ['ALTER TABLE users RENAME COLUMN name TO full_name;', 'renames-object'],
-  ['ALTER TABLE users RENAME TO customers;', 'renames-object'],
-  ['ALTER VIEW active_users RENAME TO users_active;', 'renames-object'],
-  ['DELETE FROM users;', 'drops-data'],
-  ['UPDATE users SET name = upper(name);', 'updates-every-row'],
-  ["ALTER DOMAIN email ADD CONSTRAINT email_at CHECK (VALUE LIKE '%@%');", 'validates-rows'],
-  ['DROP VIEW active_users;', 'drops-object'],
-  ['GRANT SELECT ON users TO PUBLIC;', 'changes-access'],
-  ['REVOKE INSERT, UPDATE ON TABLE users FROM app;', 'changes-access'],
-  ['GRANT USAGE ON SCHEMA billing TO app;', 'changes-access'],
-  ['ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO app;', 'changes-access'],
-  ['GRANT admin TO app;', 'changes-access'],
-  ['ALTER TABLE users ENABLE ROW LEVEL SECURITY;', 'changes-access'],
-  ['ALTER TABLE users DISABLE ROW LEVEL SECURITY;', 'changes-access'],
-  ['ALTER TABLE users FORCE ROW LEVEL SECURITY;', 'changes-access'],
-  ['ALTER TABLE users NO FORCE ROW LEVEL SECURITY;', 'changes-access'],
-  ['CREATE POLICY own_rows ON users USING (tenant = 1);', 'changes-access'],
-  ['ALTER POLICY own_rows ON users USING (tenant = 2);', 'changes-access'],
-  ['DROP POLICY own_rows ON users;', 'changes-access'],
-  ['DROP INDEX users_email_idx;', 'drops-index'],
-  ['ALTER TABLE users REPLICA IDENTITY FULL;', 'replica-identity'],
-  ['ALTER TABLE users REPLICA IDENTITY USING INDEX users_pkey;', 'replica-identity'],
+// Each statement kind the lint must catch, on an existing table, with the code it must get and the object it
+// names (what an acknowledgement matches on; undefined: no one object).
+const CASES: readonly (readonly [string, string, string | undefined])[] = [
+  ['DROP TABLE users;', 'drops-data', 'users'],
+  ['ALTER TABLE users DROP COLUMN email;', 'drops-data', 'users.email'],
+  ['DROP SCHEMA billing CASCADE;', 'drops-data', 'billing'],
+  ['DROP SCHEMA billing;', 'drops-object', 'billing'],
+  ['ALTER TABLE users ADD COLUMN age int NOT NULL;', 'fails-on-existing-rows', 'users.age'],
+  ['ALTER TABLE users ADD COLUMN seen timestamptz NOT NULL DEFAULT clock_timestamp();', 'rewrites-table', 'users.seen'],
+  ['ALTER TABLE users ADD COLUMN r float8 DEFAULT random();', 'rewrites-table', 'users.r'],
+  ['ALTER TABLE users ADD COLUMN token uuid DEFAULT gen_random_uuid();', 'rewrites-table', 'users.token'],
+  ["ALTER TABLE users ADD COLUMN n bigint DEFAULT nextval('users_n_seq');", 'rewrites-table', 'users.n'],
+  ['ALTER TABLE users ADD COLUMN n bigserial;', 'rewrites-table', 'users.n'],
+  ['ALTER TABLE users ADD COLUMN id2 bigint GENERATED ALWAYS AS IDENTITY;', 'rewrites-table', 'users.id2'],
+  [
+    'ALTER TABLE users ADD COLUMN total numeric GENERATED ALWAYS AS (price * qty) STORED;',
+    'rewrites-table',
+    'users.total',
+  ],
+  ['ALTER TABLE users ALTER COLUMN name TYPE varchar(20);', 'rewrites-table', 'users.name'],
+  ['ALTER TABLE users ALTER COLUMN email SET NOT NULL;', 'scans-table', 'users.email'],
+  ['ALTER TABLE users SET LOGGED;', 'rewrites-table', 'users'],
+  ['ALTER TABLE users SET UNLOGGED;', 'rewrites-table', 'users'],
+  ['TRUNCATE users;', 'drops-data', 'users'],
+  ['CLUSTER users USING users_pkey;', 'rewrites-table', 'users'],
+  ['CREATE INDEX users_email_idx ON users (email);', 'blocks-writes', 'users_email_idx'],
+  [
+    'ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id);',
+    'validates-rows',
+    'orders.orders_user_fk',
+  ],
+  [
+    'ALTER TABLE orders ADD CONSTRAINT orders_total_check CHECK (total >= 0);',
+    'validates-rows',
+    'orders.orders_total_check',
+  ],
+  ['ALTER TABLE orders ADD CONSTRAINT orders_code_key UNIQUE (code);', 'blocks-writes', 'orders.orders_code_key'],
+  ['ALTER TABLE users RENAME COLUMN name TO full_name;', 'renames-object', 'users.name'],
+  ['ALTER TABLE users RENAME TO customers;', 'renames-object', 'users'],
+  ['ALTER VIEW active_users RENAME TO users_active;', 'renames-object', 'active_users'],
+  ['DELETE FROM users;', 'drops-data', 'users'],
+  ['UPDATE users SET name = upper(name);', 'updates-every-row', 'users'],
+  ["ALTER DOMAIN email ADD CONSTRAINT email_at CHECK (VALUE LIKE '%@%');", 'validates-rows', 'email'],
+  ['DROP VIEW active_users;', 'drops-object', 'active_users'],
+  ['GRANT SELECT ON users TO PUBLIC;', 'changes-access', 'users'],
+  ['REVOKE INSERT, UPDATE ON TABLE users FROM app;', 'changes-access', 'users'],
+  ['GRANT USAGE ON SCHEMA billing TO app;', 'changes-access', 'billing'],
+  ['ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO app;', 'changes-access', undefined],
+  ['GRANT admin TO app;', 'changes-access', 'admin'],
+  ['ALTER TABLE users ENABLE ROW LEVEL SECURITY;', 'changes-access', 'users'],
+  ['ALTER TABLE users DISABLE ROW LEVEL SECURITY;', 'changes-access', 'users'],
+  ['ALTER TABLE users FORCE ROW LEVEL SECURITY;', 'changes-access', 'users'],
+  ['ALTER TABLE users NO FORCE ROW LEVEL SECURITY;', 'changes-access', 'users'],
+  ['CREATE POLICY own_rows ON users USING (tenant = 1);', 'changes-access', 'users.own_rows'],
+  ['ALTER POLICY own_rows ON users USING (tenant = 2);', 'changes-access', 'users.own_rows'],
+  ['DROP POLICY own_rows ON users;', 'changes-access', 'users.own_rows'],
+  ['DROP INDEX users_email_idx;', 'drops-index', 'users_email_idx'],
+  ['ALTER TABLE users REPLICA IDENTITY FULL;', 'replica-identity', 'users'],
+  ['ALTER TABLE users REPLICA IDENTITY USING INDEX users_pkey;', 'replica-identity', 'users'],
 ];
 
 describe.each(['Up', 'Down'] as const)('in a %s section', (direction) => {
-  test.each(CASES)('%s is %s, at its line in the file', async (sql, code) => {
+  test.each(CASES)('%s is %s about %s, at its line in the file', async (sql, code, object) => {
     // A header, a blank line and a harmless statement first, so the line is not the section's first.
     const text =
       direction === 'Up'
@@ -74,6 +87,7 @@ describe.each(['Up', 'Down'] as const)('in a %s section', (direction) => {
     expect(findings.filter((f) => f.level === 'warning')).toEqual([
       expect.objectContaining({ code, file: 'm1.sql', line, section }),
     ]);
+    expect(findings.find((f) => f.level === 'warning')?.object).toBe(object);
   });
 });
 

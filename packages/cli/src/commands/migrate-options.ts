@@ -160,7 +160,9 @@ async function finishMigrateRun(
   const text = `${run.database}: ${count} migration${count === 1 ? '' : 's'} ${verb}${at}\n`;
   // A --json report is written whatever happened: it says refused or failed, with the evidence.
   if (!run.error || count > 0 || optionalString(values, 'json')) await printResult(values, stdout, text, run);
-  if (run.error?.outcome === 'refused') throw new ConfigurationError(`refused, nothing ran: ${run.error.message}`);
-  if (run.error) throw new ConfigurationError(run.error.message);
+  const remedies = run.error?.remedies ? { remedies: run.error.remedies } : {};
+  if (run.error?.outcome === 'refused')
+    throw new ConfigurationError(`refused, nothing ran: ${run.error.message}`, remedies);
+  if (run.error) throw new ConfigurationError(run.error.message, remedies);
   return 0;
 }

@@ -172,6 +172,12 @@ async function executeSteps(
       let error = await executeMigration(client, migration, direction, database, session, lockRetry).finally(() =>
         signal.removeEventListener('abort', cancel),
       );
+      // A statement cut off by the statement_timeout this run set: a longer one would let it finish.
+      if (error?.sqlState === '57014' && options.statementTimeoutMs && !signal.aborted)
+        error = new MigrationError(error.message, {
+          ...error,
+          remedies: [{ kind: 'option', option: 'statementTimeout', change: 'raise' }],
+        });
       if (error && signal.aborted) {
         const left = error.partial
           ? 'what it ran before stays, and it is not recorded'
@@ -219,7 +225,7 @@ async function executeSteps(
       };
     // Bookkeeping outside any migration failed, or the connection broke between migrations.
     const message = `${database}: ${environmentProblem(error) ?? errorMessage(error)}`;
-    return { database, results, version, error: new MigrationError(message, { kind: 'sql', database }) };
+    return { database, results, version, error: new MigrationError(message, { kind: 'sql', database }, error) };
   } finally {
     await lockRetry.close();
   }
@@ -248,7 +254,7 @@ async function runMigrations(
         error: new MigrationError(errorMessage(error), { kind: 'bookkeeping', database }),
       };
     const message = `${database}: ${environmentProblem(error) ?? errorMessage(error)}`;
-    return { database, results: [], error: new MigrationError(message, { kind: 'sql', database }) };
+    return { database, results: [], error: new MigrationError(message, { kind: 'sql', database }, error) };
   }
   const plan = planMigrations(status, set, { direction, ...(options.to !== undefined ? { to: options.to } : {}) });
   if (!plan.refusal) {
@@ -268,7 +274,7 @@ async function runMigrations(
     const hint =
       `; no migrations are recorded on ${database} but it already has tables: if its schema was built before db-migrate, ` +
       `adopt it with a baseline instead of running the migrations (db-migrate baseline, or the apply action with mode: baseline)`;
-    return { ...run, error: new MigrationError(run.error.message + hint, run.error) };
+    return { ...run, error: new MigrationError(run.error.message + hint, run.error, run.error.cause) };
   }
   return run;
 }
@@ -302,7 +308,7 @@ async function withLockOrError(
   } catch (error) {
     const kind = error instanceof LockWaitTimeoutError ? 'lock-timeout' : 'connection';
     const message = error instanceof ConfigurationError ? errorMessage(error) : `${database}: ${errorMessage(error)}`;
-    return { database, results: [], error: new MigrationError(message, { kind, database }) };
+    return { database, results: [], error: new MigrationError(message, { kind, database }, error) };
   }
 }
 

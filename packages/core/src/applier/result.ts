@@ -1,3 +1,6 @@
+import { errorCode } from '../error-codes';
+import type { Remedy } from '../remedy';
+
 /**
  * What up and down return instead of throwing (kysely's migrator shape): one result per migration they
  * meant to run, and the error that stopped them. Results before the error stay valid.
@@ -71,6 +74,23 @@ export interface MigrationErrorDetails {
    * automatically, however transient the failure.
    */
   readonly partial?: boolean;
+  /** What a user would do to fix it (remedy.ts), worded by each front end; by default migrationRemedies. */
+  readonly remedies?: readonly Remedy[];
+}
+
+/**
+ * What fixes a failure by its kind and code, when an option of every command that migrates does: a
+ * migration lock held too long (wait longer), a table lock not granted within the retry budget (retry
+ * longer, or wait longer per attempt). None for the rest: a statement's own error is fixed in the migration.
+ */
+export function migrationRemedies(kind: MigrationErrorKind, code: string | undefined): readonly Remedy[] {
+  if (kind === 'lock-timeout') return [{ kind: 'option', option: 'lockWaitTimeout', change: 'raise' }];
+  if (code === '55P03')
+    return [
+      { kind: 'option', option: 'lockRetryBudget', change: 'raise' },
+      { kind: 'option', option: 'lockTimeout', change: 'raise' },
+    ];
+  return [];
 }
 
 /** The kinds that refuse a run before anything ran: the database was not touched. */
@@ -89,11 +109,14 @@ export class MigrationError extends Error {
   /** refused: nothing ran (the plan was refused); failed: a step failed on the server (a transaction rolled back). */
   readonly outcome: 'refused' | 'failed';
 
-  constructor(message: string, details: MigrationErrorDetails) {
-    super(message);
+  /** `cause`: what was thrown (its SQLSTATE or Node code, when the error is not a statement's). */
+  constructor(message: string, details: MigrationErrorDetails, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
     const defined = Object.entries(details).filter(([, value]) => value !== undefined);
     Object.assign(this, Object.fromEntries(defined));
     this.outcome = REFUSAL_KINDS.has(details.kind) ? 'refused' : 'failed';
+    const remedies = details.remedies ?? migrationRemedies(details.kind, details.sqlState ?? errorCode(cause));
+    if (remedies.length > 0) Object.assign(this, { remedies });
   }
 
   /** The --json report carries the message too (an Error's message is not enumerable). */

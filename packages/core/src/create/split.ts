@@ -58,7 +58,9 @@ export function splitChange(up: readonly DiffStatement[]): ChangePart[] {
       const inTransaction = {
         ...statement,
         transactional: true,
-        hazards: [hazards.enumValueInTransaction(`enum ${statement.object.name}`)],
+        hazards: [
+          { ...hazards.enumValueInTransaction(`enum ${statement.object.name}`), object: statement.object.name },
+        ],
       };
       if (!current || current.outside) parts.push({ up: [inTransaction], outside: false, commitsEnumValues: true });
       else {

@@ -1,5 +1,5 @@
 import { type Catalog, childrenOf } from './catalog';
-import type { DiffOptions, DiffStatement } from './types';
+import type { DiffOptions, DiffStatement, Hazard } from './types';
 
 /**
  * Coarse ordering: the priority of a statement when its dependencies leave a choice. Real ordering
@@ -212,17 +212,23 @@ export class DiffContext {
   }
 
   emit(statement: NewStatement): void {
+    // A hazard concerns the statement's object unless it names another: acknowledgements match on it.
+    const about = (list: readonly Hazard[] = []) =>
+      list.map((h) => (h.object ? h : { ...h, object: statement.object.name }));
     this.statements.push({
       produces: [],
       removes: [],
       needs: [],
       needsRemoved: [],
       needsCommitted: [],
-      hazards: [],
       destructive: false,
       transactional: true,
       step: Step.main,
       ...statement,
+      hazards: about(statement.hazards),
+      ...(statement.blocking
+        ? { blocking: { ...statement.blocking, hazards: about(statement.blocking.hazards) } }
+        : {}),
     });
   }
 }

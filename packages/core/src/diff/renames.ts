@@ -198,7 +198,7 @@ function renameStatement(rename: ResolvedRename, sql: string): DiffStatement {
     object: { kind, name: from },
     action: 'rename',
     destructive: false,
-    hazards: [hazards.renames(`${rename.kind} ${from}`, to)],
+    hazards: [{ ...hazards.renames(`${rename.kind} ${from}`, to), object: from }],
     transactional: true,
     step: 0,
   };

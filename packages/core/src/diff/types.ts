@@ -48,8 +48,9 @@ export interface Hazard {
   /** schema.name of the table whose rows the statement meets, for hazards that depend on rows (fails-on-existing-rows). */
   readonly table?: string;
   /**
-   * The object that loses data, as an acknowledgement names it (`public.orders`, `public.orders.total`;
-   * unqualified when the SQL was): set by the data-losing hazards, so callers match on it, not on `message`.
+   * The object it concerns, as an acknowledgement names it (`public.orders`, `public.orders.total`;
+   * unqualified when the SQL was), so callers match on code and object, never on `message`. Every hazard
+   * of the differ has one (its statement's object unless it names another); the lint's when the SQL names it.
    */
   readonly object?: string;
   /** The acknowledgement code that answers it when that differs from `code`: `deletes-rows` for a DELETE or TRUNCATE of every row. */

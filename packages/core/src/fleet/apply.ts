@@ -360,6 +360,7 @@ async function checkLocked(
       status: 'failed',
       ...base,
       error: [headline + left, ...evidenceLines].join('\n'),
+      ...(run.error.remedies ? { remedies: run.error.remedies } : {}),
       evidence: migrationEvidence(run.error),
       ...(run.error.fileName ? { failedMigration: run.error.fileName } : {}),
       ...(after && !(after instanceof Error) ? { drift: after } : {}),

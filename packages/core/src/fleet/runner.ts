@@ -108,7 +108,8 @@ async function runTarget(target: Target, attempt: Attempt, options: FleetRunOpti
       const message = environmentProblem(error) ?? errorMessage(error);
       next = {
         status: 'failed',
-        error: message.includes(target.database) ? message : `${target.database}: ${message}`,
+        // An error about this database (connectDatabase's) names it already.
+        error: databaseOf(error) === target.database ? message : `${target.database}: ${message}`,
         transient: isTransientFailure(error),
       };
     }
@@ -169,4 +170,10 @@ export async function runFleet(
     },
     perHost,
   );
+}
+
+/** The database an error is about, when it carries one (a ConfigurationError's or MigrationError's `database`). */
+function databaseOf(error: unknown): string | undefined {
+  const database = (error as { database?: unknown } | undefined)?.database;
+  return typeof database === 'string' ? database : undefined;
 }

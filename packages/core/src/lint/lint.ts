@@ -221,21 +221,31 @@ function roleNames(roles: readonly PgNode[] | undefined): string {
 }
 
 /** `grants SELECT, INSERT on table public.t to bob`: what a GRANT or REVOKE (or its default-privileges form) changes. */
-function grantText(n: NodeOf<'GrantStmt'>): string {
-  const privileges =
-    (n.privileges ?? []).map((p) => String(p.AccessPriv?.priv_name ?? '').toUpperCase()).join(', ') || 'ALL';
-  const kind = objectWord(n.objtype);
-  const objects = (n.objects ?? []).map((o) =>
+/** The names a GRANT or REVOKE is on. */
+function grantObjects(n: NodeOf<'GrantStmt'>): string[] {
+  return (n.objects ?? []).map((o) =>
     o.RangeVar
       ? relationName(o.RangeVar)
       : o.String
-        ? o.String.sval
+        ? String(o.String.sval)
         : o.ObjectWithArgs
           ? nameOf(o.ObjectWithArgs.objname)
           : o.List
             ? nameOf(o.List.items)
             : '?',
   );
+}
+
+/** The one object of a list, or undefined when there are several (no one object to acknowledge). */
+function soleObject(names: readonly string[]): string | undefined {
+  return names.length === 1 ? names[0] : undefined;
+}
+
+function grantText(n: NodeOf<'GrantStmt'>): string {
+  const privileges =
+    (n.privileges ?? []).map((p) => String(p.AccessPriv?.priv_name ?? '').toUpperCase()).join(', ') || 'ALL';
+  const kind = objectWord(n.objtype);
+  const objects = grantObjects(n);
   const on =
     n.targtype === 'ACL_TARGET_ALL_IN_SCHEMA'
       ? `every ${kind} in schema ${objects.join(', ')}`
@@ -302,7 +312,13 @@ class SectionLint {
     this.findings.push({ code, level, message, file: this.file, line, section: this.section, ...about });
   }
 
-  private hazard(hazard: Hazard, line: number, options: { hint?: string; createdByUp?: string } = {}): void {
+  /** `object`: what the hazard concerns, as the SQL names it (an acknowledgement matches on it); undefined when it is no one object. */
+  private hazard(
+    hazard: Hazard,
+    object: string | undefined,
+    line: number,
+    options: { hint?: string; createdByUp?: string } = {},
+  ): void {
     // In Down, losing what the file's own Up created is what reverting it means: noted, not warned.
     const reverted =
       this.section === 'down' && options.createdByUp !== undefined && this.upCreated.has(options.createdByUp);
@@ -311,7 +327,7 @@ class SectionLint {
       (options.hint ? ` (${options.hint})` : '') +
       (reverted ? ' (this Down reverts what the Up created)' : '');
     const about = {
-      ...(hazard.object ? { object: hazard.object } : {}),
+      ...((hazard.object ?? object) ? { object: hazard.object ?? object } : {}),
       ...(hazard.acknowledgedAs ? { acknowledgedAs: hazard.acknowledgedAs } : {}),
     };
     this.add(reverted ? 'notice' : 'warning', hazard.code, message, line, about);
@@ -386,7 +402,12 @@ class SectionLint {
           );
         if (n.concurrent) return this.refusedInTransaction('CREATE INDEX CONCURRENTLY', line);
         if (this.isNew(table)) return;
-        this.hazard(hazards.blocksWrites(`index ${n.idxname ?? '(unnamed)'} on ${table}`), line, {
+        const index = n.idxname
+          ? n.relation?.schemaname
+            ? `${n.relation.schemaname}.${n.idxname}`
+            : n.idxname
+          : table;
+        this.hazard(hazards.blocksWrites(`index ${n.idxname ?? '(unnamed)'} on ${table}`), index, line, {
           hint: `use CREATE INDEX CONCURRENTLY in a "${this.marker} ${NO_TRANSACTION_OPTION}" migration of its own`,
         });
         return this.locks(table, line);
@@ -402,17 +423,18 @@ class SectionLint {
             line,
           );
         const target = n.relation ? relationName(n.relation) : String(n.name ?? '');
-        return this.hazard(hazards.blocksWrites(`the indexes of ${target} again (REINDEX)`), line, {
+        return this.hazard(hazards.blocksWrites(`the indexes of ${target} again (REINDEX)`), target, line, {
           hint: 'use REINDEX CONCURRENTLY in a notransaction migration',
         });
       }
       case 'DropStmt':
         return this.drop(n, line);
       case 'GrantStmt':
-        return this.hazard(hazards.changesAccess(grantText(n)), line);
+        return this.hazard(hazards.changesAccess(grantText(n)), soleObject(grantObjects(n)), line);
       case 'AlterDefaultPrivilegesStmt':
         return this.hazard(
           hazards.changesAccess(`${grantText(n.action ?? {})} (default privileges of objects created later)`),
+          undefined,
           line,
         );
       case 'GrantRoleStmt': {
@@ -421,13 +443,22 @@ class SectionLint {
           hazards.changesAccess(
             `${n.is_grant ? 'grants' : 'revokes'} membership in ${granted} ${n.is_grant ? 'to' : 'from'} ${roleNames(n.grantee_roles)}`,
           ),
+          granted,
           line,
         );
       }
       case 'CreatePolicyStmt':
-        return this.hazard(hazards.changesAccess(`creates policy ${n.policy_name} on ${relationName(n.table)}`), line);
+        return this.hazard(
+          hazards.changesAccess(`creates policy ${n.policy_name} on ${relationName(n.table)}`),
+          `${relationName(n.table)}.${n.policy_name}`,
+          line,
+        );
       case 'AlterPolicyStmt':
-        return this.hazard(hazards.changesAccess(`alters policy ${n.policy_name} on ${relationName(n.table)}`), line);
+        return this.hazard(
+          hazards.changesAccess(`alters policy ${n.policy_name} on ${relationName(n.table)}`),
+          `${relationName(n.table)}.${n.policy_name}`,
+          line,
+        );
       case 'AlterTableStmt':
         return this.alterTable(statement, s, end, line);
       case 'RenameStmt':
@@ -435,7 +466,11 @@ class SectionLint {
       case 'AlterEnumStmt': {
         const type = `enum ${nameOf(n.typeName)}`;
         if (n.oldVal !== undefined)
-          return this.hazard(hazards.renames(`value '${n.oldVal}' of ${type}`, `'${n.newVal}'`), line);
+          return this.hazard(
+            hazards.renames(`value '${n.oldVal}' of ${type}`, `'${n.newVal}'`),
+            `${nameOf(n.typeName)}.${n.oldVal}`,
+            line,
+          );
         if (this.migrationSection.noTransaction) return;
         const user = later.find((l) => deepSome(l.s.node, (x) => x.A_Const?.sval?.sval === n.newVal));
         if (user)
@@ -444,6 +479,7 @@ class SectionLint {
               `value '${n.newVal}' to ${type}`,
               fileLineAt(user.statement, user.s.offset),
             ),
+            nameOf(n.typeName),
             line,
             {
               hint: 'add the value in a migration of its own, before the one that uses it: it commits there, in its own transaction',
@@ -453,10 +489,11 @@ class SectionLint {
       }
       case 'AlterDomainStmt': {
         const domain = `domain ${nameOf(n.typeName)}`;
-        if (n.subtype === 'O') this.hazard(hazards.domainConstraint(`NOT NULL to ${domain}`), line);
+        if (n.subtype === 'O') this.hazard(hazards.domainConstraint(`NOT NULL to ${domain}`), nameOf(n.typeName), line);
         else if (n.subtype === 'C' && !n.def?.Constraint?.skip_validation)
           this.hazard(
             hazards.domainConstraint(`constraint ${n.def?.Constraint?.conname ?? ''} to ${domain}`.replace('  ', ' ')),
+            nameOf(n.typeName),
             line,
           );
         return;
@@ -465,7 +502,7 @@ class SectionLint {
         for (const r of n.relations ?? []) {
           const table = relationName(r.RangeVar);
           if (this.isNew(table)) continue;
-          this.hazard(hazards.deletesRows('truncates', table), line, { createdByUp: tableKey(table) });
+          this.hazard(hazards.deletesRows('truncates', table), table, line, { createdByUp: tableKey(table) });
           this.locks(table, line);
         }
         return;
@@ -474,7 +511,7 @@ class SectionLint {
         const table = relationName(n.relation);
         if (n.whereClause || this.isNew(table)) return;
         const hazard = kind === 'DeleteStmt' ? hazards.deletesRows('deletes', table) : hazards.updatesEveryRow(table);
-        return this.hazard(hazard, line, { createdByUp: tableKey(table) });
+        return this.hazard(hazard, table, line, { createdByUp: tableKey(table) });
       }
       case 'VacuumStmt': {
         if (!n.is_vacuumcmd) return; // ANALYZE
@@ -487,6 +524,7 @@ class SectionLint {
             'VACUUM FULL',
             tables.length > 0 ? tables.join(', ') : 'every table of the database',
           ),
+          soleObject(tables),
           line,
         );
         return;
@@ -494,10 +532,14 @@ class SectionLint {
       case 'ClusterStmt':
         if (!n.relation) {
           this.refusedInTransaction('CLUSTER without a table', line);
-          return this.hazard(hazards.rewritesWholeTable('CLUSTER', 'every clustered table of the database'), line);
+          return this.hazard(
+            hazards.rewritesWholeTable('CLUSTER', 'every clustered table of the database'),
+            undefined,
+            line,
+          );
         }
         if (this.isNew(relationName(n.relation))) return;
-        this.hazard(hazards.rewritesWholeTable('CLUSTER', relationName(n.relation)), line);
+        this.hazard(hazards.rewritesWholeTable('CLUSTER', relationName(n.relation)), relationName(n.relation), line);
         return this.locks(relationName(n.relation), line);
       case 'CreatedbStmt':
         return this.refusedInTransaction('CREATE DATABASE', line);
@@ -529,14 +571,18 @@ class SectionLint {
               : '?';
       if (n.removeType === 'OBJECT_TABLE') {
         if (this.created.delete(tableKey(name))) continue;
-        this.hazard(hazards.dropsData(`table ${name}`, name), line, { createdByUp: tableKey(name) });
+        this.hazard(hazards.dropsData(`table ${name}`, name), name, line, { createdByUp: tableKey(name) });
         this.locks(name, line);
       } else if (n.removeType === 'OBJECT_POLICY') {
         const items = listItems(object);
-        this.hazard(hazards.changesAccess(`drops policy ${lastName(items)} on ${nameOf(items.slice(0, -1))}`), line);
+        this.hazard(
+          hazards.changesAccess(`drops policy ${lastName(items)} on ${nameOf(items.slice(0, -1))}`),
+          `${nameOf(items.slice(0, -1))}.${lastName(items)}`,
+          line,
+        );
       } else if (n.removeType === 'OBJECT_INDEX' && !n.concurrent) {
         // CONCURRENTLY takes no lock that blocks queries.
-        this.hazard(hazards.dropsIndex(`index ${name}`), line, {
+        this.hazard(hazards.dropsIndex(`index ${name}`), name, line, {
           createdByUp: `index:${tableKey(name)}`,
           hint: `DROP INDEX CONCURRENTLY, in a "${this.marker} ${NO_TRANSACTION_OPTION}" migration of its own, blocks no query`,
         });
@@ -545,11 +591,13 @@ class SectionLint {
           n.behavior === 'DROP_CASCADE'
             ? hazards.dropsData(`schema ${name} and every table in it`)
             : hazards.dropsObject(`schema ${name}`),
+          name,
           line,
         );
       } else if (n.removeType === 'OBJECT_MATVIEW' || n.removeType === 'OBJECT_SEQUENCE') {
         this.hazard(
           hazards.dropsObject(`${kind} ${name}${n.removeType === 'OBJECT_SEQUENCE' ? ' and its current value' : ''}`),
+          name,
           line,
         );
       } else if (
@@ -563,7 +611,7 @@ class SectionLint {
           'OBJECT_AGGREGATE',
         ].includes(n.removeType ?? '')
       ) {
-        this.hazard(hazards.dropsObject(`${kind} ${name}`), line);
+        this.hazard(hazards.dropsObject(`${kind} ${name}`), name, line);
       }
     }
   }
@@ -575,20 +623,27 @@ class SectionLint {
     const table = n.relation ? relationName(n.relation) : undefined;
     if (table !== undefined && this.isNew(table)) return;
     let what: string;
-    if (n.renameType === 'OBJECT_COLUMN') what = `column ${table}.${n.subname}`;
-    else if (
+    let object: string;
+    if (n.renameType === 'OBJECT_COLUMN') {
+      what = `column ${table}.${n.subname}`;
+      object = `${table}.${n.subname}`;
+    } else if (
       n.renameType === 'OBJECT_TABCONSTRAINT' ||
       n.renameType === 'OBJECT_TRIGGER' ||
       n.renameType === 'OBJECT_POLICY' ||
       n.renameType === 'OBJECT_RULE'
-    )
+    ) {
       what = `${kind} ${n.subname} on ${table}`;
-    else if (table !== undefined) what = `${kind} ${table}`;
-    else {
+      object = `${table}.${n.subname}`;
+    } else if (table !== undefined) {
+      what = `${kind} ${table}`;
+      object = table;
+    } else {
       const o = n.object;
-      what = `${kind} ${o?.List ? nameOf(o.List.items) : o?.String ? o.String.sval : o?.ObjectWithArgs ? nameOf(o.ObjectWithArgs.objname) : '?'}`;
+      object = `${o?.List ? nameOf(o.List.items) : o?.String ? o.String.sval : o?.ObjectWithArgs ? nameOf(o.ObjectWithArgs.objname) : '?'}`;
+      what = `${kind} ${object}`;
     }
-    this.hazard(hazards.renames(what, String(n.newname)), line);
+    this.hazard(hazards.renames(what, String(n.newname)), object, line);
   }
 
   private alterTable(statement: MigrationStatement, s: ParsedSql, end: number, line: number): void {
@@ -600,7 +655,7 @@ class SectionLint {
     const isNew = this.isNew(table);
     for (const c of cmds) {
       const access = ROW_SECURITY_ACTIONS[c.subtype ?? ''];
-      if (access) this.hazard(hazards.changesAccess(`${access} on ${table}`), line);
+      if (access) this.hazard(hazards.changesAccess(`${access} on ${table}`), table, line);
     }
     if (isNew) {
       if (this.section === 'up')
@@ -623,6 +678,7 @@ class SectionLint {
 
   private alterTableCmd(cmd: NodeOf<'AlterTableCmd'>, table: string, line: number): void {
     const column = (name: string | undefined) => `column ${table}.${name}`;
+    const columnObject = (name: string | undefined) => `${table}.${name}`;
     const key = (name: string | undefined) => `${tableKey(table)}.${name}`;
     switch (cmd.subtype) {
       case 'AT_AddColumn': {
@@ -640,21 +696,22 @@ class SectionLint {
             defaultExpr,
             (x) => x.FuncCall !== undefined && this.volatileFunctions.has(lastName(x.FuncCall.funcname) ?? ''),
           );
-        if (has('CONSTR_GENERATED')) this.hazard(hazards.generatedStoredColumn(column(def.colname)), line);
+        const addedColumn = columnObject(def.colname);
+        if (has('CONSTR_GENERATED')) this.hazard(hazards.generatedStoredColumn(column(def.colname)), addedColumn, line);
         else if (has('CONSTR_IDENTITY'))
-          this.hazard(hazards.volatileDefault(`identity column ${table}.${def.colname}`), line);
+          this.hazard(hazards.volatileDefault(`identity column ${table}.${def.colname}`), addedColumn, line);
         else if (typeName !== undefined && SERIAL_TYPES.has(typeName))
-          this.hazard(hazards.volatileDefault(`${typeName} ${column(def.colname)}`), line);
-        else if (volatileDefault) this.hazard(hazards.volatileDefault(column(def.colname)), line);
+          this.hazard(hazards.volatileDefault(`${typeName} ${column(def.colname)}`), addedColumn, line);
+        else if (volatileDefault) this.hazard(hazards.volatileDefault(column(def.colname)), addedColumn, line);
         else if ((has('CONSTR_NOTNULL') || has('CONSTR_PRIMARY')) && !defaultExpr) {
-          this.hazard(hazards.addNotNullColumn(column(def.colname)), line, {
+          this.hazard(hazards.addNotNullColumn(column(def.colname)), addedColumn, line, {
             hint: 'add a DEFAULT, or add it nullable, backfill, then SET NOT NULL',
           });
         }
         return;
       }
       case 'AT_DropColumn':
-        return this.hazard(hazards.dropsData(column(cmd.name), `${table}.${cmd.name}`), line, {
+        return this.hazard(hazards.dropsData(column(cmd.name), columnObject(cmd.name)), undefined, line, {
           createdByUp: key(cmd.name),
         });
       case 'AT_AlterColumnType': {
@@ -668,29 +725,33 @@ class SectionLint {
         const plainUsing =
           !using || [using, using.TypeCast?.arg].some((x) => x?.ColumnRef && lastName(x.ColumnRef.fields) === cmd.name);
         if (from && to && !def.collClause && plainUsing && keepsValuesWithoutRewrite(from, to)) return;
-        return this.hazard(hazards.rewritesTable(column(cmd.name)), line);
+        return this.hazard(hazards.rewritesTable(column(cmd.name)), columnObject(cmd.name), line);
       }
       case 'AT_SetNotNull':
         // A validated CHECK (col IS NOT NULL) proves it: PostgreSQL 12+ skips the scan.
         if (this.notNullChecks.proven.has(key(cmd.name))) return;
-        return this.hazard(hazards.setNotNull(column(cmd.name)), line, {
+        return this.hazard(hazards.setNotNull(column(cmd.name)), columnObject(cmd.name), line, {
           hint: 'add a CHECK (... IS NOT NULL) NOT VALID constraint and VALIDATE it first',
         });
       case 'AT_SetLogged':
-        return this.hazard(hazards.setsPersistence(`table ${table}`, 'LOGGED'), line);
+        return this.hazard(hazards.setsPersistence(`table ${table}`, 'LOGGED'), table, line);
       case 'AT_SetUnLogged':
-        return this.hazard(hazards.setsPersistence(`table ${table}`, 'UNLOGGED'), line);
+        return this.hazard(hazards.setsPersistence(`table ${table}`, 'UNLOGGED'), table, line);
       case 'AT_ReplicaIdentity': {
         const r = cmd.def?.ReplicaIdentityStmt;
         const identity =
           ({ d: 'DEFAULT', n: 'NOTHING', f: 'FULL' } as Record<string, string>)[r?.identity_type ?? ''] ??
           `USING INDEX ${r?.name}`;
-        return this.hazard(hazards.replicaIdentity(table, identity), line);
+        return this.hazard(hazards.replicaIdentity(table, identity), table, line);
       }
       case 'AT_ValidateConstraint': {
         const proves = this.notNullChecks.checks.get(`${tableKey(table)}.${cmd.name}`);
         if (proves) this.notNullChecks.proven.add(key(proves));
-        return this.hazard(hazards.validatesExistingRows(`constraint ${cmd.name} on ${table}`), line);
+        return this.hazard(
+          hazards.validatesExistingRows(`constraint ${cmd.name} on ${table}`),
+          `${table}.${cmd.name}`,
+          line,
+        );
       }
       case 'AT_AddConstraint': {
         const c = cmd.def?.Constraint ?? {};
@@ -705,6 +766,7 @@ class SectionLint {
         )[c.contype ?? ''];
         if (!kind) return;
         const what = `${kind} constraint ${c.conname ? `${c.conname} ` : ''}to ${table}`;
+        const constraint = c.conname ? `${table}.${c.conname}` : table;
         const nullTest = c.raw_expr?.NullTest;
         const checked =
           nullTest?.nulltesttype === 'IS_NOT_NULL' ? lastName(nullTest.arg?.ColumnRef?.fields) : undefined;
@@ -714,11 +776,11 @@ class SectionLint {
         }
         if (kind === 'CHECK' || kind === 'FOREIGN KEY') {
           if (!c.skip_validation)
-            this.hazard(hazards.validatesRows(what), line, {
+            this.hazard(hazards.validatesRows(what), constraint, line, {
               hint: 'add it NOT VALID, then VALIDATE CONSTRAINT in a later migration',
             });
         } else if (!c.indexname) {
-          this.hazard(hazards.blocksWrites(`the index of ${what}`), line, {
+          this.hazard(hazards.blocksWrites(`the index of ${what}`), constraint, line, {
             hint: 'build a unique index CONCURRENTLY first, then ADD CONSTRAINT ... USING INDEX',
           });
         }

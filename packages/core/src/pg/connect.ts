@@ -18,7 +18,7 @@ export interface ConnectOptions {
 }
 
 /** Why a connection attempt failed, in one line that is safe to print. */
-function describeConnectionError(url: string, error: unknown, timeoutMs: number, sslMode?: SslMode): string {
+function describeConnectionError(url: string, error: unknown, timedOut: number | undefined, sslMode?: SslMode): string {
   const where = describeDatabase(url);
   const tls = describeSslFailure(sslMode, error);
   if (tls) return `cannot connect to ${where}: ${tls}`;
@@ -33,7 +33,7 @@ function describeConnectionError(url: string, error: unknown, timeoutMs: number,
     const check = meaning.checkWhenConnecting;
     return `cannot connect to ${where}: ${what}${check ? ` (${check})` : ''}`;
   }
-  if (/timeout/i.test(message)) return `cannot connect to ${where}: no answer within ${timeoutMs} ms`;
+  if (timedOut !== undefined) return `cannot connect to ${where}: no answer within ${timedOut} ms`;
   return `cannot connect to ${where}: ${message}`;
 }
 
@@ -52,7 +52,8 @@ function safeUser(url: string): string {
 export async function connectDatabase(url: string, options: ConnectOptions = {}): Promise<Client> {
   registerUrlSecrets(url);
   const urlProblem = databaseUrlProblem(url);
-  if (urlProblem) throw new ConfigurationError(`the URL of ${describeDatabase(url)} cannot be used: ${urlProblem}`);
+  const database = describeDatabase(url);
+  if (urlProblem) throw new ConfigurationError(`the URL of ${database} cannot be used: ${urlProblem}`, { database });
   try {
     const parsed = new URL(url);
     if (!/^postgres(ql)?:$/.test(parsed.protocol)) throw new Error('not postgres');
@@ -64,7 +65,7 @@ export async function connectDatabase(url: string, options: ConnectOptions = {})
   try {
     ssl = sslSettings(url);
   } catch (error) {
-    throw new ConfigurationError(`cannot connect to ${describeDatabase(url)}: ${errorMessage(error)}`);
+    throw new ConfigurationError(`cannot connect to ${database}: ${errorMessage(error)}`, { database });
   }
   for (const [index, tls] of ssl.attempts.entries()) {
     // TCP keepalives: a peer that vanishes (a dropped VPN, a killed proxy) fails the next wait instead of hanging it.
@@ -79,14 +80,21 @@ export async function connectDatabase(url: string, options: ConnectOptions = {})
     // A connection that breaks while idle emits 'error'; without a listener that would crash the process.
     // The next query on the client fails with the same error, which is where callers handle it.
     client.on('error', () => undefined);
+    const started = performance.now();
     try {
       await client.connect();
       return client;
     } catch (error) {
       await client.end().catch(() => undefined);
       if (index + 1 < ssl.attempts.length && tryNextSslAttempt(ssl.mode, error)) continue;
+      // node-postgres's timeout has no code: a failure without one that took the whole timeout is it.
+      const timedOut =
+        errorCode(error) === undefined && performance.now() - started >= timeoutMs - 1 ? timeoutMs : undefined;
       // The cause keeps the SQLSTATE / network code, so callers can tell a transient failure by code, not words.
-      throw new ConfigurationError(describeConnectionError(url, error, timeoutMs, ssl.mode), { cause: error });
+      throw new ConfigurationError(describeConnectionError(url, error, timedOut, ssl.mode), {
+        cause: error,
+        database,
+      });
     }
   }
   throw new Error('unreachable: the last attempt returns or throws');

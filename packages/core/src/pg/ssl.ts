@@ -82,14 +82,22 @@ export function sslSettings(url: string, env: NodeJS.ProcessEnv = process.env): 
   }
 }
 
+/**
+ * Whether the server answered a TLS request that it has no TLS. node-postgres says so only in English
+ * ("The server does not support SSL connections", no code): this is the one place that reads it
+ * (test/ssl-modes.test.ts meets it from a real server without TLS).
+ */
+export function serverHasNoTls(error: unknown): boolean {
+  const message = (error as { message?: unknown } | undefined)?.message;
+  return typeof message === 'string' && /does not support SSL/i.test(message);
+}
+
 /** Whether a failed attempt lets the next one of allow or prefer be tried. */
 export function tryNextSslAttempt(mode: SslMode | undefined, error: unknown): boolean {
-  const message = String((error as Error)?.message ?? '');
-  const code = (error as { code?: string })?.code;
   // prefer: the server answered that it has no TLS.
-  if (mode === 'prefer') return /does not support SSL/i.test(message);
-  // allow: pg_hba.conf has no entry for a connection without TLS (hostssl only).
-  if (mode === 'allow') return code === '28000' && /no encryption/i.test(message);
+  if (mode === 'prefer') return serverHasNoTls(error);
+  // allow: as libpq, the server refused the connection without TLS (pg_hba.conf: hostssl only), SQLSTATE class 28.
+  if (mode === 'allow') return /^28/.test(String((error as { code?: unknown } | undefined)?.code ?? ''));
   return false;
 }
 
@@ -99,7 +107,7 @@ export function describeSslFailure(mode: SslMode | undefined, error: unknown): s
   const message = String((error as Error)?.message ?? '').replace(/; if the root CA is installed locally.*$/s, '');
   const code = String((error as { code?: string })?.code ?? '');
   const using = `sslmode=${mode ?? 'verify-full'}`;
-  if (/does not support SSL/i.test(message)) {
+  if (serverHasNoTls(error)) {
     return `the server does not accept TLS connections, which ${using} requires (use sslmode=prefer or disable if the connection need not be encrypted)`;
   }
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {

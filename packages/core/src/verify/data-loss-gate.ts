@@ -188,7 +188,14 @@ export async function gateDataLoss(measured: Measured): Promise<DataLossGate> {
       allowed = readMarkers(entry.text, entry.path).allow;
     } catch (error) {
       if (!(error instanceof ConfigurationError)) throw error;
-      findings.push({ level: 'error', file: entry.path, line: 1, code: 'drops-data', message: errorMessage(error) });
+      findings.push({
+        level: 'error',
+        file: entry.path,
+        line: 1,
+        code: 'drops-data',
+        message: errorMessage(error),
+        namesFile: error.file !== undefined,
+      });
       open++;
       allowed = [];
     }

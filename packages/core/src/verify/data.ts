@@ -57,9 +57,7 @@ const result = (
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** What to do about a statement that runs on an empty table and fails on rows, by SQLSTATE. */
-export function rowFailureHint(
-  error: Pick<MigrationError, 'sqlState' | 'message' | 'statement' | 'constraint'>,
-): string {
+export function rowFailureHint(error: Pick<MigrationError, 'sqlState' | 'statement' | 'constraint'>): string {
   const statement = error.statement ?? '';
   switch (violatesNotNullCheck(error) ? '23502' : error.sqlState) {
     case '23502':
@@ -67,9 +65,8 @@ export function rowFailureHint(
         ? 'existing rows get NULL in the new column: add it with a DEFAULT (ADD COLUMN ... NOT NULL DEFAULT ...), or add it nullable, backfill it with an UPDATE and SET NOT NULL after'
         : 'existing rows hold NULL in the column: backfill it with an UPDATE before SET NOT NULL (or give the column a DEFAULT and update the NULLs)';
     case '22P02':
-      if (/enum/i.test(error.message))
-        return 'rows still use the enum value the migration removes: UPDATE them to a value that stays before the type is recreated';
-      return 'existing values do not convert to the new type: convert them with a USING clause, or clean the data first';
+      // PostgreSQL gives the same code (and no type field) for an enum value and for text that is no number.
+      return 'existing values do not convert to the new type (rows may still use an enum value the migration removes): UPDATE them to a value that stays, convert them with a USING clause, or clean the data first';
     case '22000':
       return 'existing values would be cut or rounded by the type change, which db-migrate never does silently: fix those values first (an UPDATE), or write the conversion you intend with USING and declare it (allow narrows-type)';
     case '22001':
@@ -117,7 +114,7 @@ function failureFinding(
       `${error.message.split('\n')[0]}.${held} Hint: ${rowFailureHint(error)}`,
       ...error.message.split('\n').slice(1),
     ].join('\n'),
-    ...(entry ? { file: entry.path, line: error.line ?? 1 } : {}),
+    ...(entry ? { file: entry.path, line: error.line ?? 1, namesFile: error.kind === 'sql' } : {}),
     code: 'fails-on-existing-rows',
   };
 }

@@ -69,6 +69,8 @@ function errorFinding(error: ConfigurationError, file?: string, line?: number): 
     level: 'error',
     message: error.message,
     ...(at ? { file: at } : {}),
+    // A ConfigurationError that carries its file names it first in its message.
+    ...(error.file !== undefined ? { namesFile: true } : {}),
     ...((error.line ?? line) !== undefined ? { line: error.line ?? line } : {}),
   };
 }
@@ -105,7 +107,7 @@ async function readEntries(
   const listing = await listMigrationDir(dir);
   const names = listing.files.sort();
   for (const problem of listing.problems)
-    findings.push({ level: 'error', file: problem.path, message: problem.message });
+    findings.push({ level: 'error', file: problem.path, message: problem.message, namesFile: true });
   const metadataNames = new Map<number, string>();
   for (const name of names.filter(isMetadataFileName)) metadataNames.set(parseMetadataFileName(name)!, name);
   const entries: MigrationEntry[] = [];
@@ -204,6 +206,7 @@ function checkChain(
         findings.push({
           level: 'error',
           ...at,
+          namesFile: true,
           message: `${entry.metadataPath}: the first migration must start from the empty database, but its base_sha is ${metadata.base_sha}`,
         });
       }
@@ -215,6 +218,7 @@ function checkChain(
       findings.push({
         level: 'warning',
         ...at,
+        namesFile: true,
         message: `${entry.metadataPath} has no base_sha: cannot check that ${entry.fileName} starts where ${previous.fileName} ends`,
       });
       continue;

@@ -28,6 +28,8 @@ export interface VerifyFinding {
   readonly object?: string;
   /** What would fix it, worded by each front end (remedy.ts). */
   readonly remedies?: readonly Remedy[];
+  /** The message begins with `file` itself (an error of the parsers or the applier): the text report does not name it again. */
+  readonly namesFile?: boolean;
 }
 
 export interface VerifyCheck {
@@ -109,9 +111,8 @@ export function formatVerifyReport(
   for (const check of report.checks) {
     out.push('', `${check.title}: ${describeStatus(check.status)} - ${check.summary}`);
     const line = (finding: VerifyFinding) => {
-      // Messages from the parsers and the applier name the file themselves.
-      const named = finding.file !== undefined && finding.message.startsWith(finding.file);
-      const where = finding.file && !named ? `${finding.file}${finding.line ? `:${finding.line}` : ''}: ` : '';
+      const where =
+        finding.file && !finding.namesFile ? `${finding.file}${finding.line ? `:${finding.line}` : ''}: ` : '';
       const code = finding.code ? ` [${finding.code}]` : '';
       return `${finding.level}: ${where}${withRemedies(finding.message, finding.remedies, options.word)}${code}`;
     };

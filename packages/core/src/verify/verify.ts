@@ -102,6 +102,8 @@ function migrationErrorFinding(error: MigrationError, set: MigrationSet): Verify
     level: 'error',
     message: error.message,
     ...(migration ? { file: migration.path, line: error.line ?? 1 } : {}),
+    // A statement's failure begins with the file and line (executeMigration).
+    ...(migration && error.kind === 'sql' ? { namesFile: true } : {}),
   };
 }
 

@@ -80,7 +80,7 @@ export function emitTables(ctx: DiffContext): void {
       needsRemoved: childLinks(ctx, key),
       destructive: true,
       // Also when the table is recreated (its kind or partitioning changed): its rows go with it.
-      hazards: [hazards.dropsData(droppedTableWhat(ctx, a))],
+      hazards: [hazards.dropsData(droppedTableWhat(ctx, a), `${a.schema}.${a.name}`)],
     });
   }
   for (const [key, b] of ctx.to.relations) {

@@ -301,6 +301,7 @@ export function commitAddedEnumValuesBeforeUse(ctx: DiffContext): void {
         {
           code: 'enum-value-added',
           message: `adds a value to enum ${schema}.${name} that this migration uses: it must commit first, so it runs outside the migration's transaction`,
+          object: s.object.name,
         },
       ],
     };
