@@ -1,5 +1,6 @@
 import type { DiffOptions, HazardItem } from '@db-migrate/core';
-import { ConfigurationError, describeHazardGroups, diff, registerUrlSecrets, renderSql } from '../core';
+import { registerUrlSecrets } from '@db-migrate/core/src/database-url';
+import { ConfigurationError, describeHazardGroups, diffResult, renderSql } from '../core';
 import type { Command, OptionValues } from '../command';
 import { optionalString, printResult } from '../command';
 import { blockingDdlOption, onlineDdl, tableFilter, tableFilterOptions } from './schema-options';
@@ -70,8 +71,14 @@ export const diffCommand: Command = {
         `expected two database URLs, <from-url> <to-url>; got ${positionals.length} argument(s)`,
       );
     }
+    // Both catalogs are asked for before the core loads (only introspection and the database client load
+    // first), so the servers read them while the core loads: reading `diffResult` loads it (./core.ts).
+    const { introspect } =
+      require('@db-migrate/core/src/diff/introspect') as typeof import('@db-migrate/core/src/diff/introspect');
     const [from, to] = positionals.map(registerUrlSecrets) as [string, string];
-    const { statements, warnings, excludedTables } = await diff(from, to, diffOptions(values));
+    const catalogs = Promise.all([introspect(from), introspect(to)]);
+    const compare = diffResult;
+    const { statements, warnings, excludedTables } = compare(await catalogs, diffOptions(values));
     await printResult(values, stdout, renderSql(statements), {
       statements,
       warnings,
