@@ -1,4 +1,4 @@
-import type { DiffOptions, HazardItem } from '@db-migrate/core';
+import type { Catalog, DiffOptions, DiffResult, HazardItem } from '@db-migrate/core';
 import { registerUrlSecrets } from '@db-migrate/core/src/database-url';
 import { ConfigurationError, describeHazardGroups, diffResult, renderSql } from '../core';
 import type { Command, OptionValues } from '../command';
@@ -72,13 +72,22 @@ export const diffCommand: Command = {
       );
     }
     // Both catalogs are asked for before the core loads (only introspection and the database client load
-    // first), so the servers read them while the core loads: reading `diffResult` loads it (./core.ts).
+    // first), and the core loads while the servers read them: reading `diffResult` loads it (./core.ts).
+    // Not sooner: loading it as the connections open would hold up their authentication.
+    const { connectDatabase } =
+      require('@db-migrate/core/src/pg/connect') as typeof import('@db-migrate/core/src/pg/connect');
     const { introspect } =
       require('@db-migrate/core/src/diff/introspect') as typeof import('@db-migrate/core/src/diff/introspect');
-    const [from, to] = positionals.map(registerUrlSecrets) as [string, string];
-    const catalogs = Promise.all([introspect(from), introspect(to)]);
-    const compare = diffResult;
-    const { statements, warnings, excludedTables } = compare(await catalogs, diffOptions(values));
+    const opened = positionals.map((url) => connectDatabase(registerUrlSecrets(url)));
+    let result: DiffResult;
+    try {
+      const catalogs = Promise.all((await Promise.all(opened)).map((client) => introspect(client)));
+      const compare = diffResult;
+      result = compare((await catalogs) as [Catalog, Catalog], diffOptions(values));
+    } finally {
+      await Promise.all(opened.map((c) => c.then((client) => client.end()).catch(() => undefined)));
+    }
+    const { statements, warnings, excludedTables } = result;
     await printResult(values, stdout, renderSql(statements), {
       statements,
       warnings,
