@@ -14,16 +14,20 @@
  * Our result is also applied to a copy of the first database to check that it converges.
  *
  * Run: pnpm build; pnpm bench diff      BENCH_RUNS=9 BENCH_TABLES=800 to change the sample and the schema.
+ * BENCH_BEFORE=<dir holding a previous bundle's index.js> runs that bundle too, in the same turns, for a
+ * before/after side by side.
  */
 import { existsSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { connectDatabase } from '../packages/core/src/pg/connect';
 import { startLocalServer } from '../packages/core/src/postgres-server/local-server';
+import type { BenchResult, Figure } from './figures';
 import { markdownTable, median, runChild } from './support';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const TABLES = Number(process.env.BENCH_TABLES ?? 400);
+const BEFORE = process.env.BENCH_BEFORE;
 
 /** Table i of the schema; `changed` applies the 5 % variation to the tables chosen by changedTable(). */
 function tableSql(i: number, changed: boolean): string {
@@ -90,7 +94,7 @@ function withDatabase(adminUrl: string, name: string): string {
   return url.toString();
 }
 
-export async function run(): Promise<string> {
+export async function run(): Promise<BenchResult> {
   const server = await startLocalServer();
   try {
     const admin = server.adminUrl;
@@ -114,6 +118,16 @@ export async function run(): Promise<string> {
         args: [cli, 'diff', from, to, '--with-privileges'],
         env: {},
       },
+      ...(BEFORE
+        ? [
+            {
+              name: 'before: db-migrate diff (BENCH_BEFORE)',
+              command: process.execPath,
+              args: [join(BEFORE, 'index.js'), 'diff', from, to, '--with-privileges'],
+              env: {},
+            },
+          ]
+        : []),
       {
         name: '@pgkit/migra 0.6.1',
         command: process.execPath,
@@ -146,27 +160,37 @@ export async function run(): Promise<string> {
       }
     }
     load.push(loadavg()[0]!);
-    const [ours, pgkit, dump] = samples.map(median) as [number, number, number];
+    const medians = samples.map(median);
+    const ours = medians[0]!;
+    const [pgkit, dump] = medians.slice(-2) as [number, number];
     const rows = tools.map((tool, t) => [
       tool.name,
-      median(samples[t]!).toFixed(0),
+      medians[t]!.toFixed(0),
       `${Math.min(...samples[t]!).toFixed(0)}-${Math.max(...samples[t]!).toFixed(0)}`,
-      t === 2 ? '-' : String(statements[t]),
+      t === tools.length - 1 ? '-' : String(statements[t]),
     ]);
-    const ratios = [
-      [
-        '@pgkit/migra / db-migrate diff',
-        (pgkit / ours).toFixed(2) + 'x',
-        'at least 5x',
-        pgkit / ours >= 5 ? 'met' : 'not met',
-      ],
-      [
-        'db-migrate diff / pg_dump -s',
-        (ours / dump).toFixed(2) + 'x',
-        'at most 2x',
-        ours / dump <= 2 ? 'met' : 'not met',
-      ],
+    const figures: Figure[] = [
+      {
+        name: `${TABLES}-table diff: @pgkit/migra / db-migrate diff`,
+        measured: (pgkit / ours).toFixed(2) + 'x',
+        target: 'at least 5x',
+        met: pgkit / ours >= 5,
+      },
+      {
+        name: `${TABLES}-table diff: db-migrate diff / pg_dump -s`,
+        measured: (ours / dump).toFixed(2) + 'x',
+        target: 'within 2x',
+        met: ours / dump <= 2,
+      },
     ];
+    const ratios = figures.map((f) => [f.name, f.measured, f.target, f.met ? 'met' : 'not met']);
+    if (BEFORE) {
+      const before = medians[1]!;
+      ratios.push(
+        ['before: @pgkit/migra / db-migrate diff', (pgkit / before).toFixed(2) + 'x', '', ''],
+        ['before: db-migrate diff / pg_dump -s', (before / dump).toFixed(2) + 'x', '', ''],
+      );
+    }
 
     // Our result must also be right: applied to a copy of `from`, nothing is left to diff.
     const { diff } = require('../packages/core/src/diff') as typeof import('../packages/core/src/diff');
@@ -177,7 +201,7 @@ export async function run(): Promise<string> {
     await sql(check, 'BEGIN;\n' + planned.map((s) => s.sql + ';').join('\n') + '\nCOMMIT;');
     const left = (await diff(check, to, { withPrivileges: true, online: false })).statements.length;
 
-    return [
+    const text = [
       `${TABLES} tables, ~5 % changed; whole processes, ${RUNS} runs each in turns, medians; ` +
         `load average ${load.map((l) => l.toFixed(1)).join(' -> ')} (1 min, start -> end) on ${cpus().length} cores`,
       '',
@@ -187,11 +211,12 @@ export async function run(): Promise<string> {
       '',
       `db-migrate diff applied to a copy of the first database leaves ${left} statement(s) to diff.`,
     ].join('\n');
+    return { text, figures };
   } finally {
     await server.stop();
   }
 }
 
 if (require.main === module) {
-  run().then((table) => process.stdout.write(table + '\n'));
+  run().then(({ text }) => process.stdout.write(text + '\n'));
 }

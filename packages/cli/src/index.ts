@@ -34,12 +34,20 @@ export function sameTerminal(): boolean {
 
 /**
  * The CLI's logger: --quiet keeps warnings and errors only; info lines the command repeats on stdout are
- * left out when both streams go to one terminal.
+ * left out when both streams go to one terminal. It loads the core on its first line, so a command can
+ * start its first database work before the core loads (diff reads both catalogs first).
  */
 export function cliLogger(options: { verbose: boolean; quiet: boolean; repeated?: RegExp; shared: boolean }): Logger {
-  const base = cli().core.consoleLogger({ verbose: options.verbose });
+  let loaded: Logger | undefined;
+  const base = () => (loaded ??= cli().core.consoleLogger({ verbose: options.verbose }));
   const skip = (message: string) => options.quiet || (options.shared && options.repeated?.test(message));
-  return { ...base, info: (message) => (skip(message) ? undefined : base.info(message)) };
+  return {
+    info: (message) => (skip(message) ? undefined : base().info(message)),
+    warning: (message) => base().warning(message),
+    error: (message) => base().error(message),
+    debug: (message) => base().debug(message),
+    group: (title, fn) => base().group(title, fn),
+  };
 }
 
 /** "unknown option --dri; did you mean --dry-run?" for a mistyped option, from the command's own table. */
@@ -165,4 +173,5 @@ export function runFromCommandLine(): void {
 }
 
 // The bundle's dist/index.js (scripts/cli-launcher.js) calls runFromCommandLine; run directly, so does this.
-if (require.main === module) runFromCommandLine();
+// By file name: in the bundle `module` may be the bundler's own module object, which is its entry too.
+if (require.main?.filename === __filename) runFromCommandLine();

@@ -1,5 +1,6 @@
-import type { DiffOptions, HazardItem } from '@db-migrate/core';
-import { ConfigurationError, describeHazardGroups, diff, registerUrlSecrets, renderSql } from '../core';
+import type { Catalog, DiffOptions, DiffResult, HazardItem } from '@db-migrate/core';
+import { registerUrlSecrets } from '@db-migrate/core/src/database-url';
+import { ConfigurationError, describeHazardGroups, diffResult, renderSql } from '../core';
 import type { Command, OptionValues } from '../command';
 import { optionalString, printResult } from '../command';
 import { blockingDdlOption, onlineDdl, tableFilter, tableFilterOptions } from './schema-options';
@@ -70,8 +71,23 @@ export const diffCommand: Command = {
         `expected two database URLs, <from-url> <to-url>; got ${positionals.length} argument(s)`,
       );
     }
-    const [from, to] = positionals.map(registerUrlSecrets) as [string, string];
-    const { statements, warnings, excludedTables } = await diff(from, to, diffOptions(values));
+    // Both catalogs are asked for before the core loads (only introspection and the database client load
+    // first), and the core loads while the servers read them: reading `diffResult` loads it (./core.ts).
+    // Not sooner: loading it as the connections open would hold up their authentication.
+    const { connectDatabase } =
+      require('@db-migrate/core/src/pg/connect') as typeof import('@db-migrate/core/src/pg/connect');
+    const { introspect } =
+      require('@db-migrate/core/src/diff/introspect') as typeof import('@db-migrate/core/src/diff/introspect');
+    const opened = positionals.map((url) => connectDatabase(registerUrlSecrets(url)));
+    let result: DiffResult;
+    try {
+      const catalogs = Promise.all((await Promise.all(opened)).map((client) => introspect(client)));
+      const compare = diffResult;
+      result = compare((await catalogs) as [Catalog, Catalog], diffOptions(values));
+    } finally {
+      await Promise.all(opened.map((c) => c.then((client) => client.end()).catch(() => undefined)));
+    }
+    const { statements, warnings, excludedTables } = result;
     await printResult(values, stdout, renderSql(statements), {
       statements,
       warnings,

@@ -46,7 +46,11 @@ export { changedByConversion, conversionGuard, valueChangingConversion } from '.
  * db_migrate schema), system schemas and objects owned by extensions are never part of the comparison.
  */
 export async function diff(fromUrl: string, toUrl: string, options: DiffOptions = {}): Promise<DiffResult> {
-  const [from, to] = await Promise.all([introspect(fromUrl), introspect(toUrl)]);
+  return diffResult(await Promise.all([introspect(fromUrl), introspect(toUrl)]), options);
+}
+
+/** diff's result from the two catalogs already read (introspect): the CLI reads them before it loads the rest. */
+export function diffResult([from, to]: readonly [Catalog, Catalog], options: DiffOptions = {}): DiffResult {
   const excluded = [...new Set([...excludedTables(from, options), ...excludedTables(to, options)])].sort();
   return {
     statements: diffCatalogs(from, to, options),

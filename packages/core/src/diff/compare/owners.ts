@@ -14,11 +14,12 @@ export function emitOwners(ctx: DiffContext): void {
   if (!ctx.options.withOwners) return;
   const targets = commentables(ctx.to);
   for (const [key, owner] of ctx.to.owners) {
-    const target = targets.get(key);
-    if (!target || key.includes('#') || NO_OWNER.has(key.slice(0, key.indexOf(':')))) continue;
+    const commentable = targets.get(key);
+    if (!commentable || key.includes('#') || NO_OWNER.has(key.slice(0, key.indexOf(':')))) continue;
     if (ctx.to.sequences.get(key)?.ownedBy) continue;
     const before = ctx.survives(key) ? ctx.from.owners.get(key) : ctx.to.databaseOwner;
     if (before === owner) continue;
+    const target = commentable.named();
     ctx.emit({
       sql: `ALTER ${target.target} OWNER TO ${ident(owner)}`,
       object: { kind: target.kind, name: target.name },

@@ -60,16 +60,31 @@ export function jsonQuery(q: Query<unknown>): string {
 
 /** The rows of a jsonQuery's result, as objects with the declared column names. */
 export function rowsFromJson<Row>(q: Query<Row>, json: string): readonly Row[] {
-  const names = Object.keys(q.columns);
-  const arrays = JSON.parse(json) as unknown[][];
-  const rows = new Array<Row>(arrays.length);
-  for (let i = 0; i < arrays.length; i++) {
-    const values = arrays[i]!;
-    const row: Record<string, unknown> = {};
-    for (let c = 0; c < names.length; c++) row[names[c]!] = values[c];
-    rows[i] = row as Row;
+  return rowMaker(q)(JSON.parse(json) as unknown[][]) as readonly Row[];
+}
+
+type RowMaker = (arrays: unknown[][]) => unknown[];
+const rowMakers = new WeakMap<Query<unknown>, RowMaker>();
+
+/**
+ * Turns a query's arrays into row objects with one object literal naming every column: all rows of a query
+ * share one shape, which the catalog builders read fast, and making them costs a third of setting each
+ * property by a computed name (some 200,000 values a 400-table catalog). The names are the query's own
+ * declared columns, never input.
+ */
+function rowMaker(q: Query<unknown>): RowMaker {
+  let make = rowMakers.get(q);
+  if (!make) {
+    const fields = Object.keys(q.columns).map((name, c) => `${JSON.stringify(name)}: v[${c}]`);
+    make = new Function(
+      'arrays',
+      `const rows = new Array(arrays.length);
+      for (let i = 0; i < arrays.length; i++) { const v = arrays[i]; rows[i] = { ${fields.join(', ')} }; }
+      return rows;`,
+    ) as RowMaker;
+    rowMakers.set(q, make);
   }
-  return rows;
+  return make;
 }
 
 /** The rows of a query. */
