@@ -1,6 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { scaled } from './time';
 
 const ROOT = resolve(__dirname, '../..');
 
@@ -20,7 +22,10 @@ export function startDockerEngine(): DockerEngine {
   ].find((f) => existsSync(f));
   if (!script) return { ok: false, reason: `no shared/docker-engine.sh next to ${ROOT}` };
   if (process.getuid?.() !== 0) return { ok: false, reason: 'docker-engine.sh needs root' };
-  const up = spawnSync('bash', [script, 'up'], { encoding: 'utf8', timeout: 600_000 });
+  // One `up` at a time on this machine: two test runs starting the one engine at once would race to start
+  // dockerd on the same data root (the lock is released when flock exits).
+  const lock = join(tmpdir(), 'db-migrate-docker-engine-up.lock');
+  const up = spawnSync('flock', [lock, 'bash', script, 'up'], { encoding: 'utf8', timeout: scaled(600_000) });
   if (up.status !== 0)
     return {
       ok: false,

@@ -1,9 +1,16 @@
+import { availableParallelism, loadavg } from 'node:os';
+
 /**
- * Time in tests: bounds that only catch hangs, scaled by the one multiplier jest.config.js sets
- * (DB_MIGRATE_TEST_TIME_SCALE: an override, or the load per core when the run started), and waits on
- * events or server state instead of a clock.
+ * Time in tests: bounds that only catch hangs, scaled by one multiplier, and waits on events or server
+ * state instead of a clock. The multiplier is DB_MIGRATE_TEST_TIME_SCALE if set, else the machine's load
+ * per core (at least 1) when the test file starts: each file measures it again, so a run that began on a
+ * quiet machine still scales when a second run starts beside it.
  */
-export const TIME_SCALE = Number(process.env.DB_MIGRATE_TEST_TIME_SCALE) || 1;
+export const TIME_SCALE =
+  Number(process.env.DB_MIGRATE_TEST_TIME_SCALE) || Math.max(1, Math.ceil(loadavg()[0] / availableParallelism()));
+
+/** Jest's timeout for one test (or hook) on a quiet machine. */
+export const TEST_TIMEOUT_MS = 120_000;
 
 /** `ms` on a quiet machine, scaled for this run: for a test's timeout or a child process's bound. */
 export function scaled(ms: number): number {

@@ -261,7 +261,7 @@ test('build-timeout stops a hanging build command, naming it, how long it ran an
     timeoutMs: scaled(90_000),
   });
   expect(result.exitCode).toBe(1);
-  expect(result.log).toMatch(/schema build command timed out after \d+ (ms|s) at commit [0-9a-f]{7}.*: sleep 600/);
+  expect(result.log).toMatch(/schema build command timed out after [\d.]+ (ms|s) at commit [0-9a-f]{7}.*: sleep 600/);
   // The remedy worded as this action's input, never as the CLI's flag.
   expect(result.log).toMatch(/: sleep 600 \(raise the input build-timeout\)/);
   expect(result.log).not.toContain('--build-timeout');

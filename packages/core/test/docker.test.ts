@@ -148,6 +148,9 @@ describe('an engine that hangs', () => {
 });
 
 const engine = startDockerEngine();
+// Names of this run's own images: a second run on the same engine must not remove them under this one.
+const RELABELLED = `db-migrate-test-relabelled-${process.pid}`;
+const DIES = `db-migrate-test-dies-${process.pid}`;
 const describeOnEngine = engine.ok ? describe : describe.skip;
 
 interface ChildReport {
@@ -206,21 +209,21 @@ describeOnEngine(`the docker provider on a real engine${engine.ok ? '' : ` (skip
 
   beforeAll(async () => {
     // A `postgres:16` that really runs 15 (a mislabelled mirror), and a postgres image whose server dies at start.
-    execFileSync('docker', ['tag', 'postgres:15', 'db-migrate-test-relabelled:16']);
-    spawnSync('docker', ['rm', '-f', 'db-migrate-test-dies-src'], { stdio: 'ignore' });
-    execFileSync('docker', ['create', '--name', 'db-migrate-test-dies-src', 'postgres:15'], { stdio: 'ignore' });
+    execFileSync('docker', ['tag', 'postgres:15', `${RELABELLED}:16`]);
+    spawnSync('docker', ['rm', '-f', `${DIES}-src`], { stdio: 'ignore' });
+    execFileSync('docker', ['create', '--name', `${DIES}-src`, 'postgres:15'], { stdio: 'ignore' });
     execFileSync(
       'docker',
       [
         'commit',
         '--change',
         'ENTRYPOINT ["/bin/sh", "-c", "echo FATAL: data directory has wrong ownership >&2; exit 3"]',
-        'db-migrate-test-dies-src',
-        'db-migrate-test-dies:15',
+        `${DIES}-src`,
+        `${DIES}:15`,
       ],
       { stdio: 'ignore' },
     );
-    execFileSync('docker', ['rm', 'db-migrate-test-dies-src'], { stdio: 'ignore' });
+    execFileSync('docker', ['rm', `${DIES}-src`], { stdio: 'ignore' });
 
     // A shadow container left running by a run that died (its owner pid on this host is gone).
     const dead = spawnSync('true');
@@ -236,8 +239,8 @@ describeOnEngine(`the docker provider on a real engine${engine.ok ? '' : ` (skip
     dirs.push(context);
     run = await runChild([
       { name: 'through the current context', major: 15, env: { DOCKER_CONFIG: context } },
-      { name: 'relabelled image', major: 16, env: { DB_MIGRATE_DOCKER_IMAGE: 'db-migrate-test-relabelled' } },
-      { name: 'dying server', major: 15, env: { DB_MIGRATE_DOCKER_IMAGE: 'db-migrate-test-dies' } },
+      { name: 'relabelled image', major: 16, env: { DB_MIGRATE_DOCKER_IMAGE: RELABELLED } },
+      { name: 'dying server', major: 15, env: { DB_MIGRATE_DOCKER_IMAGE: DIES } },
     ]);
   }, scaled(300_000));
 
@@ -247,7 +250,7 @@ describeOnEngine(`the docker provider on a real engine${engine.ok ? '' : ` (skip
       .getContainer(sweptId)
       .remove({ force: true })
       .catch(() => undefined);
-    spawnSync('docker', ['rmi', 'db-migrate-test-relabelled:16', 'db-migrate-test-dies:15'], { stdio: 'ignore' });
+    spawnSync('docker', ['rmi', `${RELABELLED}:16`, `${DIES}:15`], { stdio: 'ignore' });
   });
 
   const report = (name: string) => {
@@ -276,7 +279,7 @@ describeOnEngine(`the docker provider on a real engine${engine.ok ? '' : ` (skip
       ok: false,
       configuration: true,
       message: expect.stringMatching(
-        /^shadow database server docker db-migrate-test-relabelled:16 \(container [0-9a-f]{12}, [\d.]+:\d+\) runs PostgreSQL 15 \(server_version_num 15\d{4}\), but PostgreSQL 16 was requested/,
+        /^shadow database server docker db-migrate-test-relabelled-\d+:16 \(container [0-9a-f]{12}, [\d.]+:\d+\) runs PostgreSQL 15 \(server_version_num 15\d{4}\), but PostgreSQL 16 was requested/,
       ),
     });
   });
@@ -285,7 +288,7 @@ describeOnEngine(`the docker provider on a real engine${engine.ok ? '' : ` (skip
     const died = report('dying server');
     expect(died).toMatchObject({ ok: false, configuration: true });
     expect(died.message).toMatch(
-      /^the postgres container [0-9a-f]{12} \(db-migrate-test-dies:15\) exited with code 3 before accepting connections; its last log lines:\nFATAL: data directory has wrong ownership$/,
+      /^the postgres container [0-9a-f]{12} \(db-migrate-test-dies-\d+:15\) exited with code 3 before accepting connections; its last log lines:\nFATAL: data directory has wrong ownership$/,
     );
   });
 

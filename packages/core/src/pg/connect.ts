@@ -10,10 +10,16 @@ import { databaseUrlProblem, describeDatabase, registerUrlSecrets } from '../dat
 import { describeSslFailure, type SslMode, sslSettings, tryNextSslAttempt } from './ssl';
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+
+/** libpq's PGCONNECT_TIMEOUT (seconds, at least 2) when set, else 10 s. */
+function defaultConnectTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
+  const seconds = Number(env.PGCONNECT_TIMEOUT);
+  return seconds > 0 ? Math.max(2, seconds) * 1000 : DEFAULT_CONNECT_TIMEOUT_MS;
+}
 const APPLICATION_NAME = 'db-migrate';
 
 export interface ConnectOptions {
-  /** Give up connecting after this long (default DEFAULT_CONNECT_TIMEOUT_MS). */
+  /** Give up connecting after this long (default: PGCONNECT_TIMEOUT seconds, else 10 s). */
   readonly connectTimeoutMs?: number;
 }
 
@@ -60,7 +66,7 @@ export async function connectDatabase(url: string, options: ConnectOptions = {})
   } catch {
     throw new ConfigurationError('the database URL is not a postgres:// or postgresql:// URL');
   }
-  const timeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  const timeoutMs = options.connectTimeoutMs ?? defaultConnectTimeoutMs();
   let ssl: ReturnType<typeof sslSettings>;
   try {
     ssl = sslSettings(url);

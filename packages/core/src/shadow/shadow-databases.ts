@@ -102,7 +102,7 @@ export async function openShadowDatabases(adminUrl: string, options: ShadowDatab
       if (client) extraCreators.push(client);
       else extraReserved--; // the connections already open will do
     }
-    // One may have come back while this one failed to connect: waiting then would wait for ever.
+    // A failed connect may end after every other statement did: take an idle connection, or wait for one.
     client ??=
       idleCreators.pop() ?? (await new Promise<Client>((resolveClient) => waitingForCreator.push(resolveClient)));
     try {
