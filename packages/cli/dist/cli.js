@@ -19751,6 +19751,7 @@ exports.createCommand = {
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.diffCommand = void 0;
+const database_url_1 = __nccwpck_require__(5818);
 const core_1 = __nccwpck_require__(2172);
 const command_1 = __nccwpck_require__(7802);
 const schema_options_1 = __nccwpck_require__(7176);
@@ -19815,8 +19816,22 @@ exports.diffCommand = {
         if (positionals.length !== 2) {
             throw new core_1.ConfigurationError(`expected two database URLs, <from-url> <to-url>; got ${positionals.length} argument(s)`);
         }
-        const [from, to] = positionals.map(core_1.registerUrlSecrets);
-        const { statements, warnings, excludedTables } = await (0, core_1.diff)(from, to, diffOptions(values));
+        // Both catalogs are asked for before the core loads (only introspection and the database client load
+        // first), and the core loads while the servers read them: reading `diffResult` loads it (./core.ts).
+        // Not sooner: loading it as the connections open would hold up their authentication.
+        const { connectDatabase } = __nccwpck_require__(7143);
+        const { introspect } = __nccwpck_require__(1108);
+        const opened = positionals.map((url) => connectDatabase((0, database_url_1.registerUrlSecrets)(url)));
+        let result;
+        try {
+            const catalogs = Promise.all((await Promise.all(opened)).map((client) => introspect(client)));
+            const compare = core_1.diffResult;
+            result = compare((await catalogs), diffOptions(values));
+        }
+        finally {
+            await Promise.all(opened.map((c) => c.then((client) => client.end()).catch(() => undefined)));
+        }
+        const { statements, warnings, excludedTables } = result;
         await (0, command_1.printResult)(values, stdout, (0, core_1.renderSql)(statements), {
             statements,
             warnings,
@@ -20928,6 +20943,182 @@ function closestName(typed, known) {
 
 /***/ }),
 
+/***/ 3887:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.sameTerminal = sameTerminal;
+exports.cliLogger = cliLogger;
+exports.versionText = versionText;
+exports.main = main;
+exports.runFromCommandLine = runFromCommandLine;
+const node_fs_1 = __nccwpck_require__(3024);
+const node_path_1 = __nccwpck_require__(6760);
+const node_util_1 = __nccwpck_require__(7975);
+const embedded_packages_1 = __nccwpck_require__(9145);
+/**
+ * The commands and @db-migrate/core, required on first use rather than imported: `--version` needs neither,
+ * `help` only the commands (the core loads when a command first uses it: ./core.ts), so their start-up stays
+ * close to bare node's (the bundle runs a module's code only when it is required).
+ */
+function cli() {
+    return {
+        core: __nccwpck_require__(2172),
+        command: __nccwpck_require__(7802),
+        commands: (__nccwpck_require__(2426)/* .commands */ .P),
+        help: __nccwpck_require__(3516),
+        wording: __nccwpck_require__(9834),
+    };
+}
+/** True when stdout and stderr are the same terminal: what both print is seen once, interleaved. */
+function sameTerminal() {
+    if (!process.stdout.isTTY || !process.stderr.isTTY)
+        return false;
+    try {
+        const [out, err] = [(0, node_fs_1.fstatSync)(1), (0, node_fs_1.fstatSync)(2)];
+        return out.dev === err.dev && out.ino === err.ino && out.rdev === err.rdev;
+    }
+    catch {
+        return false;
+    }
+}
+/**
+ * The CLI's logger: --quiet keeps warnings and errors only; info lines the command repeats on stdout are
+ * left out when both streams go to one terminal. It loads the core on its first line, so a command can
+ * start its first database work before the core loads (diff reads both catalogs first).
+ */
+function cliLogger(options) {
+    let loaded;
+    const base = () => (loaded ??= cli().core.consoleLogger({ verbose: options.verbose }));
+    const skip = (message) => options.quiet || (options.shared && options.repeated?.test(message));
+    return {
+        info: (message) => (skip(message) ? undefined : base().info(message)),
+        warning: (message) => base().warning(message),
+        error: (message) => base().error(message),
+        debug: (message) => base().debug(message),
+        group: (title, fn) => base().group(title, fn),
+    };
+}
+/** "unknown option --dri; did you mean --dry-run?" for a mistyped option, from the command's own table. */
+function unknownOptionMessage(error, command) {
+    const { core, command: table, help } = cli();
+    const message = core.errorMessage(error);
+    const typed = /Unknown option '(-{1,2})([^']+)'/.exec(message);
+    if (!typed)
+        return message;
+    const known = Object.keys({ ...command.options, ...table.GLOBAL_OPTIONS });
+    const suggestion = help.closestName(typed[2], known);
+    return `unknown option ${typed[1]}${typed[2]}${suggestion ? `; did you mean --${suggestion}?` : ''}`;
+}
+/** `db-migrate nope` or `db-migrate help nope`: the closest command's name, then the command list; exit code 1. */
+function unknownCommand(name) {
+    const { commands, help } = cli();
+    const suggestion = help.closestName(name, commands.map((c) => c.name));
+    process.stderr.write(`db-migrate: unknown command "${name}"${suggestion ? `; did you mean "${suggestion}"?` : ''}\n\n${help.globalHelp(commands)}`);
+    return 1;
+}
+/**
+ * `db-migrate --version`: the package's version (read from its package.json, next to src/ and to the
+ * bundle's dist/) and the PostgreSQL majors it builds schemas with.
+ */
+function versionText() {
+    const { version } = JSON.parse((0, node_fs_1.readFileSync)((0, node_path_1.join)(__dirname, '..', 'package.json'), 'utf8'));
+    return `db-migrate ${version} (PostgreSQL ${embedded_packages_1.SUPPORTED_POSTGRES_VERSIONS.join(', ')}; Node ${process.versions.node})`;
+}
+/** Runs the CLI and returns its exit code: 0 success, 1 failure or bad input, 2 differences found (--exit-code). */
+async function main(argv) {
+    const [name, ...rest] = argv;
+    if (name === '--version' || name === '-V' || name === 'version') {
+        process.stdout.write(versionText() + '\n');
+        return 0;
+    }
+    const { core, command: table, commands, help, wording } = cli();
+    const { commandHelp, globalHelp } = help;
+    const { describeError } = wording;
+    const { GLOBAL_OPTIONS, parseArgsOptions } = table;
+    if (!name || name === '--help' || name === '-h' || name === 'help') {
+        const topic = name === 'help' ? rest[0] : undefined;
+        const command = topic ? commands.find((c) => c.name === topic) : undefined;
+        if (topic && !command)
+            return unknownCommand(topic);
+        process.stdout.write(command ? commandHelp(command) : globalHelp(commands));
+        return name ? 0 : 1;
+    }
+    const command = commands.find((c) => c.name === name);
+    if (!command)
+        return unknownCommand(name);
+    let verbose = rest.includes('--verbose');
+    try {
+        const parsed = (0, node_util_1.parseArgs)({
+            args: rest,
+            options: parseArgsOptions({ ...command.options, ...GLOBAL_OPTIONS }),
+            allowPositionals: command.allowPositionals ?? false,
+            strict: true,
+        });
+        const { help, verbose: verboseFlag, quiet, ...values } = parsed.values;
+        if (help === true) {
+            process.stdout.write(commandHelp(command));
+            return 0;
+        }
+        verbose = verboseFlag === true;
+        const logger = cliLogger({
+            verbose,
+            quiet: quiet === true && !verbose,
+            repeated: command.repeatedOnStdout,
+            shared: sameTerminal(),
+        });
+        return await command.run(values, parsed.positionals, {
+            logger,
+            verbose,
+            stdout: (text) => process.stdout.write(text),
+        });
+    }
+    catch (error) {
+        // By its code, not instanceof TypeError: under a test runner's VM the error comes from another realm.
+        const isUsage = typeof error === 'object' &&
+            error !== null &&
+            String(error.code).startsWith('ERR_PARSE_ARGS');
+        if (rest.includes('--help') || rest.includes('-h')) {
+            // Help is printed even when another option on the line is wrong.
+            process.stdout.write(commandHelp(command));
+            return 0;
+        }
+        const configuration = core.asConfigurationError(error);
+        if (configuration || isUsage) {
+            process.stderr.write(`db-migrate ${name}: ${isUsage ? unknownOptionMessage(error, command) : describeError(configuration ?? error)}\n`);
+            if (isUsage)
+                process.stderr.write(`usage: db-migrate ${command.usage
+                    .split('\n')
+                    .map((l) => l.trim())
+                    .join(' ')}\nRun \`db-migrate ${name} --help\` for every option.\n`);
+        }
+        else {
+            process.stderr.write(`db-migrate ${name}: unexpected error (a bug in db-migrate): ${core.errorMessage(error)}\n`);
+            if (verbose && error instanceof Error && error.stack)
+                process.stderr.write(core.errorMessage(error.stack) + '\n');
+        }
+        return 1;
+    }
+}
+/** The command line's entry: runs main on the process's arguments and sets its exit code. */
+function runFromCommandLine() {
+    main(process.argv.slice(2)).then((code) => {
+        process.exitCode = code;
+    }, (error) => {
+        process.stderr.write(`db-migrate: ${cli().core.errorMessage(error)}\n`);
+        process.exitCode = 1;
+    });
+}
+// The bundle's dist/index.js (scripts/cli-launcher.js) calls runFromCommandLine; run directly, so does this.
+// By file name: in the bundle `module` may be the bundler's own module object, which is its entry too.
+if (__nccwpck_require__.c[__nccwpck_require__.s]?.filename === __filename)
+    runFromCommandLine();
+
+
+/***/ }),
+
 /***/ 9834:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
@@ -21116,6 +21307,7 @@ function checkWritable(b, database) {
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.executeMigration = executeMigration;
 const redact_1 = __nccwpck_require__(290);
+const sql_scan_1 = __nccwpck_require__(9667);
 const batch_1 = __nccwpck_require__(3025);
 const error_fields_1 = __nccwpck_require__(3665);
 const invalid_index_1 = __nccwpck_require__(9569);
@@ -21145,6 +21337,39 @@ const ENDING_TAGS = new Set(['COMMIT', 'ROLLBACK', 'PREPARE TRANSACTION']);
 function commandTags(result) {
     return (Array.isArray(result) ? result : [result]).map((r) => r.command);
 }
+/** Blanks comments, strings, quoted identifiers and dollar-quoted bodies, keeping offsets. */
+function codeOnly(sql) {
+    let out = '';
+    let kept = 0;
+    for (const span of (0, sql_scan_1.quotedSpans)(sql)) {
+        out += sql.slice(kept, span.start) + ' '.repeat(span.end - span.start);
+        kept = span.end;
+    }
+    return out + sql.slice(kept);
+}
+/** Words that start a statement ending or splitting a transaction (refused in transactional sections when read). */
+const TRANSACTION_CONTROL = /^(BEGIN|START|COMMIT|END|ROLLBACK|ABORT|SAVEPOINT|RELEASE|PREPARE)\b/i;
+/**
+ * True when a transactional section may run in one round trip with its BEGIN, record and COMMIT: each
+ * statement is one command (a block of several would blur which failed), none is empty, and none
+ * controls the transaction. Otherwise its statements run one by one, the transaction ids compared.
+ */
+function sharesOneRoundTrip(statements) {
+    return statements.every((statement) => {
+        const code = codeOnly(statement.sql)
+            .trim()
+            .replace(/[;\s]+$/, '');
+        return code !== '' && !code.includes(';') && !TRANSACTION_CONTROL.test(code) && !LEXING.test(code);
+    });
+}
+/**
+ * Settings that change how PostgreSQL reads a string literal. A query string is read whole before its
+ * first statement runs, so the batch's own RESET ALL would come too late for them: a section naming one
+ * runs statement by statement, and the session is reset on its own before the next batch.
+ */
+const LEXING = /\b(standard_conforming_strings|backslash_quote|client_encoding|names)\b/i;
+/** Connections on which a section may have changed a LEXING setting since the last reset. */
+const lexingChanged = new WeakSet();
 const TRANSACTION_ID = 'SELECT pg_catalog.txid_current()::text AS xid';
 /** The id of the open transaction; a different one later means the migration ended ours. */
 async function transactionId(client) {
@@ -21195,6 +21420,9 @@ lockRetry) {
             message: `${error.message} (${lockRetry.exhausted()})`,
         })
         : error;
+    const whole = !noTransaction && sharesOneRoundTrip(section.statements);
+    if (!whole && section.statements.some((statement) => LEXING.test(codeOnly(statement.sql))))
+        lexingChanged.add(client);
     if (noTransaction) {
         try {
             const reset = await (0, batch_1.runBatch)(client, session);
@@ -21257,10 +21485,45 @@ lockRetry) {
         }
     }
     lockRetry?.reset();
+    if (whole && lexingChanged.has(client)) {
+        try {
+            await client.query('RESET ALL');
+            lexingChanged.delete(client);
+        }
+        catch (error) {
+            return fail(error, undefined, 0, 'resetting the session');
+        }
+    }
     for (;;) {
         let current;
         let step = 'starting the transaction';
         try {
+            if (whole) {
+                // The session set-up, BEGIN, the statements, the record and COMMIT in one round trip. PostgreSQL
+                // stops at the first error; the transaction then rolls back whole (below).
+                const parts = [...session, 'BEGIN', ...section.statements.map((s) => s.sql), ...record, 'COMMIT'];
+                const send = () => (0, batch_1.runBatch)(client, parts);
+                const sent = await (lockRetry
+                    ? lockRetry.watch(send, `${migration.path} (${direction}) on ${database}`)
+                    : send());
+                if (!sent.failure)
+                    return undefined;
+                const first = session.length + 1;
+                const at = sent.failure.failedIndex - first;
+                if (at < -1)
+                    step = 'resetting the session';
+                else if (at >= 0 && at < section.statements.length)
+                    current = section.statements[at];
+                else if (at >= section.statements.length + record.length)
+                    step = 'committing the migration';
+                else if (at >= section.statements.length)
+                    step = 'recording the migration';
+                const { error, position } = sent.failure;
+                // The position PostgreSQL gave, made relative to the failing statement (failingLine reads it).
+                throw position === undefined
+                    ? error
+                    : Object.assign(Object.create(error), { position: String(position) });
+            }
             // The session set-up, BEGIN and the transaction's id in one round trip.
             const opening = await (0, batch_1.runBatch)(client, [...session, 'BEGIN', TRANSACTION_ID]);
             if (opening.failure) {
@@ -21758,11 +22021,14 @@ async function refusePooledSession(client, url, database, first, options, logger
         logger.warning(`${database}: could not open a second connection to check for a transaction-pooling proxy (${(0, errors_1.errorMessage)(error)}); the migration lock assumes a direct session`);
         return;
     }
+    let direct = false;
     try {
-        await probe.query('BEGIN');
-        const other = (await probe.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+        // BEGIN and the question in one round trip: the open transaction keeps the probe's server connection.
+        const opened = (await probe.query('BEGIN; SELECT pg_backend_pid() AS pid'));
+        const other = opened[1].rows[0].pid;
         const again = (await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
-        if (again === first.pid && other !== first.pid)
+        direct = again === first.pid && other !== first.pid;
+        if (direct)
             return;
         // The lock stays with the server connection it was taken on: release it there if we can reach it.
         let lingering = false;
@@ -21779,7 +22045,9 @@ async function refusePooledSession(client, url, database, first, options, logger
             (lingering ? ` (the lock taken may stay held on a pooled server connection until PgBouncer closes it)` : ''));
     }
     finally {
-        await probe.query('ROLLBACK').catch(() => undefined);
+        // Direct, closing the probe ends its transaction; through a pooler, it is rolled back first.
+        if (!direct)
+            await probe.query('ROLLBACK').catch(() => undefined);
         await probe.end().catch(() => undefined);
     }
 }
@@ -21842,6 +22110,7 @@ async function holdDatabaseLock(client, url, fn, options = {}) {
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.describeClient = describeClient;
+exports.sessionStatements = sessionStatements;
 exports.runPlan = runPlan;
 exports.upLocked = upLocked;
 exports.downLocked = downLocked;
@@ -21867,7 +22136,8 @@ function describeClient(client) {
 }
 /**
  * Each migration starts from the session's defaults plus our timeouts: a SET inside one migration
- * (search_path, a timeout) must not leak into the next one. Sent with the migration's BEGIN.
+ * (search_path, a timeout) must not leak into the next one. Sent with the migration's BEGIN. Sync's
+ * statements start from the same settings.
  */
 function sessionStatements(options) {
     const statements = ['RESET ALL', `SET lock_timeout = ${(0, lock_retry_1.lockTimeoutOf)(options)}`];
@@ -22192,6 +22462,7 @@ exports.recordBaseline = recordBaseline;
 exports.removeCreatedBookkeeping = removeCreatedBookkeeping;
 exports.hasUserTables = hasUserTables;
 const errors_1 = __nccwpck_require__(1240);
+const batch_1 = __nccwpck_require__(3025);
 const tracking_1 = __nccwpck_require__(1898);
 const bookkeeping_1 = __nccwpck_require__(6107);
 var bookkeeping_2 = __nccwpck_require__(6107);
@@ -22210,26 +22481,25 @@ async function ensureTrackingTables(client, database = '', options = {}) {
     (0, bookkeeping_1.checkWritable)(bookkeeping, database);
     const tracking = bookkeeping.trackingTable;
     if (!bookkeeping.tracking || !bookkeeping.schema || !bookkeeping.checksums) {
+        // sql-migrate's own DDL (through gorp), so both tools see the same table; one round trip.
+        const creates = [
+            ...(bookkeeping.tracking
+                ? []
+                : [`CREATE TABLE ${tracking} (id text not null primary key, applied_at timestamp with time zone)`]),
+            ...(bookkeeping.schema ? [] : [`CREATE SCHEMA ${(0, bookkeeping_1.quoteIdent)(tracking_1.BOOKKEEPING_SCHEMA)}`]),
+            ...(bookkeeping.checksums
+                ? []
+                : [
+                    `CREATE TABLE ${checksumTable} (id text primary key, checksum text not null, recorded_at timestamp with time zone not null default now())`,
+                ]),
+        ];
         // Inside the caller's transaction (a baseline) its COMMIT or ROLLBACK covers these too.
         const own = !options.inTransaction;
-        try {
-            if (own)
-                await client.query('BEGIN');
-            // sql-migrate's own DDL (through gorp), so both tools see the same table.
-            if (!bookkeeping.tracking)
-                await client.query(`CREATE TABLE ${tracking} (id text not null primary key, applied_at timestamp with time zone)`);
-            if (!bookkeeping.schema)
-                await client.query(`CREATE SCHEMA ${(0, bookkeeping_1.quoteIdent)(tracking_1.BOOKKEEPING_SCHEMA)}`);
-            if (!bookkeeping.checksums) {
-                await client.query(`CREATE TABLE ${checksumTable} (id text primary key, checksum text not null, recorded_at timestamp with time zone not null default now())`);
-            }
-            if (own)
-                await client.query('COMMIT');
-        }
-        catch (error) {
+        const created = await (0, batch_1.runBatch)(client, own ? ['BEGIN', ...creates, 'COMMIT'] : creates);
+        if (created.failure) {
             if (own)
                 await client.query('ROLLBACK').catch(() => undefined);
-            throw error;
+            throw created.failure.error;
         }
     }
     resolvedTables.set(client, tracking);
@@ -22397,9 +22667,9 @@ exports.MigrationError = void 0;
 exports.migrationRemedies = migrationRemedies;
 const error_codes_1 = __nccwpck_require__(1022);
 /**
- * What fixes a failure by its kind and code, when an option does: a migration lock held too long (wait
- * longer), a table lock not granted within the retry budget (retry longer, or wait longer per attempt), too
- * many connections (fewer at once). None for the rest: a statement's own error is fixed in the migration.
+ * What fixes a failure by its kind and code, when an option of every command that migrates does: a
+ * migration lock held too long (wait longer), a table lock not granted within the retry budget (retry
+ * longer, or wait longer per attempt). None for the rest: a statement's own error is fixed in the migration.
  */
 function migrationRemedies(kind, code) {
     if (kind === 'lock-timeout')
@@ -22409,8 +22679,6 @@ function migrationRemedies(kind, code) {
             { kind: 'option', option: 'lockRetryBudget', change: 'raise' },
             { kind: 'option', option: 'lockTimeout', change: 'raise' },
         ];
-    if (code === '53300')
-        return [{ kind: 'option', option: 'concurrency', change: 'lower' }];
     return [];
 }
 /** The kinds that refuse a run before anything ran: the database was not touched. */
@@ -22590,7 +22858,7 @@ async function createMigration(options) {
         logger.warning(warning);
     const base = (0, base_commit_1.baseOfNextMigration)(set);
     const git = await git_1.Git.open(source.repoDir);
-    await (0, build_1.warnUncommittedSchema)(source, logger, { migrationsDir: options.migrationsDir });
+    await (0, build_1.warnUncommittedSchema)(source, logger, { migrationsDir: options.migrationsDir, git });
     const goalRef = options.goal ?? 'HEAD';
     const goalSha = await git.resolveCommit(goalRef);
     const baseSha = base.sha === null ? null : await resolveBase(git, base.sha, base.recordPath);
@@ -22603,29 +22871,48 @@ async function createMigration(options) {
     };
     if (baseSha === goalSha)
         return noOp(`migration ${base.migration.version} already reaches the goal commit ${goalLabel}`);
-    if (baseSha !== null && !(await git.isAncestor(baseSha, goalSha))) {
-        if (await git.isAncestor(goalSha, baseSha)) {
-            return noOp(`the goal commit ${goalLabel} is older than ${baseSha.slice(0, 7)}, which migration ${base.migration.version} already reaches`);
+    /** What git says before anything is built: nothing to do, or the intent the commits declare. */
+    async function checkHistory() {
+        if (baseSha !== null && !(await git.isAncestor(baseSha, goalSha))) {
+            if (await git.isAncestor(goalSha, baseSha)) {
+                return noOp(`the goal commit ${goalLabel} is older than ${baseSha.slice(0, 7)}, which migration ${base.migration.version} already reaches`);
+            }
+            logger.warning(`the goal commit ${goalLabel} does not descend from the base ${baseSha.slice(0, 7)} (history diverged): migrating from the schema at base to the schema at goal all the same`);
         }
-        logger.warning(`the goal commit ${goalLabel} does not descend from the base ${baseSha.slice(0, 7)} (history diverged): migrating from the schema at base to the schema at goal all the same`);
+        // SQL files are all inside the schema directory: no change there means no change to the schema, so
+        // the builds can be skipped. A build command may read files elsewhere, so it is always run.
+        if (source.sqlFiles && (await (0, build_1.schemaSourceChanges)(source, baseSha, goalSha, git)).length === 0) {
+            return noOp(`no file under ${source.schemaDir} changed between ${baseSha?.slice(0, 7) ?? 'the empty database'} and ${goalLabel}`);
+        }
+        return (0, declared_1.readDeclaredIntent)(git, baseSha, goalSha);
     }
-    // SQL files are all inside the schema directory: no change there means no change to the schema, so
-    // the builds can be skipped. A build command may read files elsewhere, so it is always run.
-    if (source.sqlFiles && (await (0, build_1.schemaSourceChanges)(source, baseSha, goalSha)).length === 0) {
-        return noOp(`no file under ${source.schemaDir} changed between ${baseSha?.slice(0, 7) ?? 'the empty database'} and ${goalLabel}`);
+    // A build command always runs: its shadow server opens (an embedded one starts) while git is read below.
+    const openShadow = () => (0, shadow_server_1.openShadowServerEarly)(options.shadow, { postgresVersion: options.postgresVersion, logger });
+    let shadow = source.command ? openShadow() : undefined;
+    let intent;
+    try {
+        intent = await checkHistory();
     }
-    const intent = await (0, declared_1.readDeclaredIntent)(git, baseSha, goalSha);
+    catch (error) {
+        await shadow?.close();
+        throw error;
+    }
+    if ('outcome' in intent) {
+        await shadow?.close();
+        return intent;
+    }
+    shadow ??= openShadow();
     const declaredRenames = [
         ...intent.renames,
         ...(options.renames ?? []).map((text) => ({ text, source: 'the rename option' })),
     ];
     const schemaSource = (0, schema_source_1.describeSchemaSource)(source);
-    const changes = await (0, logger_1.timed)(logger, 'shadow work (open, build, diff, measure, close)', (0, shadow_server_1.withShadowServer)(options.shadow, { postgresVersion: options.postgresVersion, logger }, async (server) => {
+    const changes = await (0, logger_1.timed)(logger, 'shadow work (open, build, diff, measure, close)', shadow.use(async (server) => {
         // Each build copies its commit's source while its database is created.
         const databases = [server.createDatabase(), server.createDatabase()];
         for (const db of databases)
             db.catch(() => undefined); // awaited below, after both builds settle
-        const build = { logger, timeoutMs: options.buildTimeoutMs };
+        const build = { logger, timeoutMs: options.buildTimeoutMs, git };
         // Both builds settle (none still writing to a database being dropped), then the first failure throws.
         await (0, settle_1.settleAll)([
             (0, logger_1.timed)(logger, 'build base', (0, build_1.buildSchemaAt)(source, baseSha, databases[0], build)),
@@ -23108,26 +23395,41 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.partChanges = partChanges;
 const diff_1 = __nccwpck_require__(9571);
 const measure_1 = __nccwpck_require__(6752);
+const format_1 = __nccwpck_require__(6994);
+const store_1 = __nccwpck_require__(2336);
 const rehearsal_1 = __nccwpck_require__(8276);
+/** Where the parts' migrations say they are from: they are rehearsed before any file is written. */
+const PARTS_DIR = 'the split change';
+/** Part `index` as a migration of its own (version index + 2, after the base); the renames already ran on the base. */
+function partMigration(part, index) {
+    const up = part.up.filter((s) => s.action !== 'rename').map((s) => s.sql);
+    const text = (0, format_1.formatMigrationFile)({ up, upNoTransaction: part.outside });
+    return (0, store_1.migrationFromText)(PARTS_DIR, index + 2, `part_${index + 1}`, text);
+}
 /**
  * Each part's Down, from the schemas between the parts rather than from guessed inverses: part k's Up runs
- * on a copy of the schema before it (as the file will: in one transaction, or statement by statement
- * outside one), and its Down is the diff from the schema after it (the goal, for the last part) back to
- * the schema before it. What each part loses is measured there too. When a part does not run, or the
+ * on a copy of the schema before it (as the file will: through the applier), and its Down is the diff
+ * from the schema after it (the goal, for the last part) back to the schema before it. What each part loses is measured there too. When a part does not run, or the
  * parts do not reach the goal, it returns why.
  */
 async function partChanges(input) {
     const changes = [];
+    // The base's schema counts as a recorded migration, as it is on a client database: a part that fails is
+    // then not taken for a first run on a database built before db-migrate.
+    const migrations = [(0, store_1.migrationFromText)(PARTS_DIR, 1, 'base', (0, format_1.formatMigrationFile)({ up: [] }))];
     let previous = input.base;
     let held = input.before;
     for (const [index, part] of input.parts.entries()) {
         const next = await input.server.createDatabase({ template: previous });
         const last = index === input.parts.length - 1;
-        // As the file will run it: in one transaction, or statement by statement outside one.
-        const ran = await (0, rehearsal_1.rehearse)(next.url, async (rehearsal) => {
-            const failed = await rehearsal.statements(part.up.filter((s) => s.action !== 'rename').map((s) => s.sql), !part.outside);
-            if (failed !== undefined)
-                return { failed };
+        // As the file will run: by the applier, under the migration lock, in one transaction or statement by
+        // statement outside one. The parts before it are recorded on the copy, so only this one runs.
+        migrations.push(partMigration(part, index));
+        const set = { dir: PARTS_DIR, migrations: [...migrations], warnings: [] };
+        const ran = await (0, rehearsal_1.rehearseMigrations)(next.url, set, async (rehearsal) => {
+            const run = await rehearsal.up(index + 2);
+            if (run.error)
+                return { failed: run.error.message };
             const [after, back] = await Promise.all([
                 rehearsal.inventory(),
                 (0, diff_1.diff)((last ? input.goal : next).url, previous.url, input.diff),
@@ -23814,62 +24116,74 @@ const RELATION_WORDS = {
     view: 'VIEW',
     'materialized view': 'MATERIALIZED VIEW',
 };
-/** Everything that can carry a comment, with the COMMENT ON target that names it. */
+/** Everything that can carry a comment, by key, with how to name it in COMMENT ON. */
 function commentables(c) {
     const out = new Map();
-    const add = (x, comment, owner = x.key) => out.set(x.key, { ...x, owner, comment });
+    const add = (key, comment, named, owner = key) => out.set(key, { owner, comment, named });
     for (const s of c.schemas.values())
-        add({ key: s.key, target: `SCHEMA ${(0, sql_1.ident)(s.name)}`, kind: 'schema', name: s.name }, s.comment);
+        add(s.key, s.comment, () => ({ key: s.key, target: `SCHEMA ${(0, sql_1.ident)(s.name)}`, kind: 'schema', name: s.name }));
     for (const x of c.collations.values())
-        add((0, named_1.inSchema)(x, 'collation', 'COLLATION'), x.comment);
+        add(x.key, x.comment, () => (0, named_1.inSchema)(x, 'collation', 'COLLATION'));
     for (const x of c.enums.values())
-        add((0, named_1.inSchema)(x, 'enum', 'TYPE'), x.comment);
+        add(x.key, x.comment, () => (0, named_1.inSchema)(x, 'enum', 'TYPE'));
     for (const x of c.compositeTypes.values())
-        add((0, named_1.inSchema)(x, 'composite type', 'TYPE'), x.comment);
+        add(x.key, x.comment, () => (0, named_1.inSchema)(x, 'composite type', 'TYPE'));
     for (const x of c.domains.values()) {
-        const domain = (0, named_1.inSchema)(x, 'domain', 'DOMAIN');
-        add(domain, x.comment);
+        const domain = () => (0, named_1.inSchema)(x, 'domain', 'DOMAIN');
+        add(x.key, x.comment, domain);
         for (const k of x.constraints) {
-            const target = `CONSTRAINT ${(0, sql_1.ident)(k.name)} ON ${domain.target}`;
-            add({ ...domain, key: `${x.key}#${k.name}`, target }, k.comment, x.key);
+            const key = `${x.key}#${k.name}`;
+            const target = () => `CONSTRAINT ${(0, sql_1.ident)(k.name)} ON ${domain().target}`;
+            add(key, k.comment, () => ({ ...domain(), key, target: target() }), x.key);
         }
     }
     for (const x of c.sequences.values())
-        add((0, named_1.inSchema)(x, 'sequence', 'SEQUENCE'), x.comment);
+        add(x.key, x.comment, () => (0, named_1.inSchema)(x, 'sequence', 'SEQUENCE'));
     for (const r of c.relations.values()) {
-        add((0, named_1.inSchema)(r, (0, named_1.relationObjectKind)(r.kind), RELATION_WORDS[r.kind] ?? 'TABLE'), r.comment);
+        add(r.key, r.comment, () => (0, named_1.inSchema)(r, (0, named_1.relationObjectKind)(r.kind), RELATION_WORDS[r.kind] ?? 'TABLE'));
+        const owner = r.kind === 'view' || r.kind === 'materialized view' ? r.key : undefined;
         for (const col of r.columns) {
-            const column = {
+            const column = () => ({
                 key: col.key,
                 target: `COLUMN ${(0, sql_1.qualified)(r.schema, r.name)}.${(0, sql_1.ident)(col.name)}`,
                 kind: 'column',
                 name: `${r.schema}.${r.name}.${col.name}`,
-            };
-            add(column, col.comment, r.kind === 'view' || r.kind === 'materialized view' ? r.key : col.key);
+            });
+            add(col.key, col.comment, column, owner ?? col.key);
         }
     }
     for (const x of c.constraints.values())
-        add((0, named_1.onTable)(x, 'constraint', 'CONSTRAINT'), x.comment);
+        add(x.key, x.comment, () => (0, named_1.onTable)(x, 'constraint', 'CONSTRAINT'));
     for (const x of c.indexes.values())
-        add((0, named_1.inSchema)(x, 'index', 'INDEX'), x.comment);
+        add(x.key, x.comment, () => (0, named_1.inSchema)(x, 'index', 'INDEX'));
     for (const x of c.functions.values()) {
-        const target = `${(0, functions_1.routineKeyword)(x)} ${(0, functions_1.functionSignature)(x)}`;
-        add({ key: x.key, target, kind: x.kind, name: `${x.schema}.${x.name}(${x.identityArguments})` }, x.comment);
+        const target = () => `${(0, functions_1.routineKeyword)(x)} ${(0, functions_1.functionSignature)(x)}`;
+        add(x.key, x.comment, () => ({
+            key: x.key,
+            target: target(),
+            kind: x.kind,
+            name: `${x.schema}.${x.name}(${x.identityArguments})`,
+        }));
     }
     for (const x of c.ranges.values())
-        add((0, named_1.inSchema)(x, 'range type', 'TYPE'), x.comment);
+        add(x.key, x.comment, () => (0, named_1.inSchema)(x, 'range type', 'TYPE'));
     for (const x of c.statistics.values())
-        add((0, named_1.inSchema)(x, 'statistics', 'STATISTICS'), x.comment);
+        add(x.key, x.comment, () => (0, named_1.inSchema)(x, 'statistics', 'STATISTICS'));
     for (const x of c.rules.values())
-        add((0, named_1.onTable)(x, 'rule', 'RULE'), x.comment);
+        add(x.key, x.comment, () => (0, named_1.onTable)(x, 'rule', 'RULE'));
     for (const x of c.triggers.values())
-        add((0, named_1.onTable)(x, 'trigger', 'TRIGGER'), x.comment);
+        add(x.key, x.comment, () => (0, named_1.onTable)(x, 'trigger', 'TRIGGER'));
     for (const x of c.definedObjects.values())
-        add({ key: x.key, target: x.commentTarget, kind: x.kind, name: x.name }, x.comment);
+        add(x.key, x.comment, () => ({ key: x.key, target: x.commentTarget, kind: x.kind, name: x.name }));
     for (const x of c.extensions.values())
-        add({ key: x.key, target: `EXTENSION ${(0, sql_1.ident)(x.name)}`, kind: 'extension', name: x.name }, x.comment);
+        add(x.key, x.comment, () => ({
+            key: x.key,
+            target: `EXTENSION ${(0, sql_1.ident)(x.name)}`,
+            kind: 'extension',
+            name: x.name,
+        }));
     for (const x of c.policies.values())
-        add((0, named_1.onTable)(x, 'policy', 'POLICY'), x.comment);
+        add(x.key, x.comment, () => (0, named_1.onTable)(x, 'policy', 'POLICY'));
     return out;
 }
 /** COMMENT ON for every object whose comment differs, including objects created or recreated here. */
@@ -23881,9 +24195,10 @@ function emitComments(ctx) {
         const previous = a && !ctx.gone(a.owner) && !ctx.gone(key) ? a.comment : null;
         if (previous === b.comment)
             continue;
+        const named = b.named();
         ctx.emit({
-            sql: `COMMENT ON ${b.target} IS ${b.comment === null ? 'NULL' : (0, sql_1.literal)(b.comment)}`,
-            object: { kind: b.kind, name: b.name },
+            sql: `COMMENT ON ${named.target} IS ${b.comment === null ? 'NULL' : (0, sql_1.literal)(b.comment)}`,
+            object: { kind: named.kind, name: named.name },
             action: 'comment',
             phase: plan_1.Phase.comment,
             needs: [key.split('#')[0]],
@@ -25239,14 +25554,15 @@ function emitOwners(ctx) {
         return;
     const targets = (0, comments_1.commentables)(ctx.to);
     for (const [key, owner] of ctx.to.owners) {
-        const target = targets.get(key);
-        if (!target || key.includes('#') || NO_OWNER.has(key.slice(0, key.indexOf(':'))))
+        const commentable = targets.get(key);
+        if (!commentable || key.includes('#') || NO_OWNER.has(key.slice(0, key.indexOf(':'))))
             continue;
         if (ctx.to.sequences.get(key)?.ownedBy)
             continue;
         const before = ctx.survives(key) ? ctx.from.owners.get(key) : ctx.to.databaseOwner;
         if (before === owner)
             continue;
+        const target = commentable.named();
         ctx.emit({
             sql: `ALTER ${target.target} OWNER TO ${(0, sql_1.ident)(owner)}`,
             object: { kind: target.kind, name: target.name },
@@ -28110,6 +28426,7 @@ exports.hazards = {
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.valueChangingConversion = exports.conversionGuard = exports.changedByConversion = exports.HAZARD_OBJECTS_SHOWN = exports.groupHazards = exports.describeHazardGroups = exports.renderSql = exports.renderMarkedSql = exports.INTROSPECTION_LOCK_TIMEOUT_MS = exports.introspect = exports.excludedTables = exports.FRAMEWORK_TABLES = void 0;
 exports.diff = diff;
+exports.diffResult = diffResult;
 exports.diffCatalogs = diffCatalogs;
 exports.unsupportedObjects = unsupportedObjects;
 const comments_1 = __nccwpck_require__(4633);
@@ -28160,7 +28477,10 @@ Object.defineProperty(exports, "valueChangingConversion", ({ enumerable: true, g
  * db_migrate schema), system schemas and objects owned by extensions are never part of the comparison.
  */
 async function diff(fromUrl, toUrl, options = {}) {
-    const [from, to] = await Promise.all([(0, introspect_1.introspect)(fromUrl), (0, introspect_1.introspect)(toUrl)]);
+    return diffResult(await Promise.all([(0, introspect_1.introspect)(fromUrl), (0, introspect_1.introspect)(toUrl)]), options);
+}
+/** diff's result from the two catalogs already read (introspect): the CLI reads them before it loads the rest. */
+function diffResult([from, to], options = {}) {
     const excluded = [...new Set([...(0, filter_1.excludedTables)(from, options), ...(0, filter_1.excludedTables)(to, options)])].sort();
     return {
         statements: diffCatalogs(from, to, options),
@@ -28735,6 +29055,20 @@ exports.CONSTRAINTS = (0, query_1.query)(`SELECT co.oid::int, n.nspname AS schem
     parentid: 'int',
     convalidated: 'bool',
 });
+/** A table's constraint from its row; `references`: the `rel:` key of a foreign key's referenced table. */
+function constraintOf(r, rel, references) {
+    return {
+        key: `con:${rel.schema}.${rel.name}.${r.name}`,
+        schema: rel.schema,
+        table: rel.name,
+        tableKey: rel.key,
+        name: r.name,
+        type: r.contype,
+        definition: r.definition,
+        references,
+        comment: null,
+    };
+}
 /** Constraints: table constraints cloned onto partitions or inherited from a parent come with it. */
 function buildConstraints(rows, keys, tables, domains, 
 /** pg_inherits parents of each table, by oid. */
@@ -28758,37 +29092,17 @@ parentsOf) {
         }
         const rel = tables.get(r.relid);
         if (rel && r.parentid && 'pux'.includes(r.contype)) {
-            const key = `con:${rel.schema}.${rel.name}.${r.name}`;
-            partitionConstraints.set(key, {
-                key,
-                schema: rel.schema,
-                table: rel.name,
-                tableKey: rel.key,
-                name: r.name,
-                type: r.contype,
-                definition: r.definition,
-                references: null,
-                comment: null,
-            });
-            parentOids.set(key, r.parentid);
+            const constraint = constraintOf(r, rel, null);
+            partitionConstraints.set(constraint.key, constraint);
+            parentOids.set(constraint.key, r.parentid);
         }
         if (!rel || r.parentid || !r.conislocal || !'pufcx'.includes(r.contype))
             continue;
-        const key = `con:${rel.schema}.${rel.name}.${r.name}`;
-        keys.constraints.set(r.oid, key);
+        const constraint = constraintOf(r, rel, r.frelid ? (tables.get(r.frelid)?.key ?? null) : null);
+        keys.constraints.set(r.oid, constraint.key);
         if ('pux'.includes(r.contype) && r.indid)
-            byIndexOid.set(r.indid, key);
-        constraints.set(key, {
-            key,
-            schema: rel.schema,
-            table: rel.name,
-            tableKey: rel.key,
-            name: r.name,
-            type: r.contype,
-            definition: r.definition,
-            references: r.frelid ? (tables.get(r.frelid)?.key ?? null) : null,
-            comment: null,
-        });
+            byIndexOid.set(r.indid, constraint.key);
+        constraints.set(constraint.key, constraint);
     }
     // A check constraint a table inherits (a partition's, an inheritance child's) is its parent's, but it may be
     // NOT VALID there while valid here (a partition created after it was added): the parent's says where it is NOT VALID.
@@ -29283,6 +29597,16 @@ const acl_1 = __nccwpck_require__(2259);
 const sql_1 = __nccwpck_require__(7067);
 const query_1 = __nccwpck_require__(5635);
 const scope_1 = __nccwpck_require__(7467);
+const ROUTINE_COLUMNS = {
+    oid: 'int',
+    schema: 'text',
+    name: 'text',
+    identity_arguments: 'text',
+    arguments: 'text',
+    result: 'text | null',
+    acl: 'text[]',
+    default_acl: 'text[]',
+};
 exports.FUNCTIONS = (0, query_1.query)(`SELECT p.oid::int, n.nspname AS schema, p.proname AS name, p.prokind,
       pg_catalog.pg_get_function_identity_arguments(p.oid) AS identity_arguments,
       pg_catalog.pg_get_function_arguments(p.oid) AS arguments,
@@ -29297,14 +29621,7 @@ exports.FUNCTIONS = (0, query_1.query)(`SELECT p.oid::int, n.nspname AS schema, 
       AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend i
         WHERE i.classid = 'pg_proc'::regclass AND i.objid = p.oid AND i.deptype = 'i')
     ORDER BY n.nspname, p.proname, identity_arguments`, {
-    oid: 'int',
-    schema: 'text',
-    name: 'text',
-    identity_arguments: 'text',
-    arguments: 'text',
-    result: 'text | null',
-    acl: 'text[]',
-    default_acl: 'text[]',
+    ...ROUTINE_COLUMNS,
     prokind: 'text',
     definition: 'text',
     language: 'text',
@@ -29332,14 +29649,7 @@ exports.AGGREGATES = (0, query_1.query)(`SELECT p.oid::int, n.nspname AS schema,
     LEFT JOIN pg_catalog.pg_namespace opn ON opn.oid = op.oprnamespace
     WHERE ${scope_1.USER_NAMESPACE} AND ${(0, scope_1.notExtensionMember)('pg_proc', 'p.oid')}
     ORDER BY n.nspname, p.proname, identity_arguments`, {
-    oid: 'int',
-    schema: 'text',
-    name: 'text',
-    identity_arguments: 'text',
-    arguments: 'text',
-    result: 'text | null',
-    acl: 'text[]',
-    default_acl: 'text[]',
+    ...ROUTINE_COLUMNS,
     parallel: 'text',
     kind: 'text',
     sfunc: 'text',
@@ -29713,17 +30023,25 @@ function jsonQuery(q) {
 }
 /** The rows of a jsonQuery's result, as objects with the declared column names. */
 function rowsFromJson(q, json) {
-    const names = Object.keys(q.columns);
-    const arrays = JSON.parse(json);
-    const rows = new Array(arrays.length);
-    for (let i = 0; i < arrays.length; i++) {
-        const values = arrays[i];
-        const row = {};
-        for (let c = 0; c < names.length; c++)
-            row[names[c]] = values[c];
-        rows[i] = row;
+    return rowMaker(q)(JSON.parse(json));
+}
+const rowMakers = new WeakMap();
+/**
+ * Turns a query's arrays into row objects with one object literal naming every column: all rows of a query
+ * share one shape, which the catalog builders read fast, and making them costs a third of setting each
+ * property by a computed name (some 200,000 values a 400-table catalog). The names are the query's own
+ * declared columns, never input.
+ */
+function rowMaker(q) {
+    let make = rowMakers.get(q);
+    if (!make) {
+        const fields = Object.keys(q.columns).map((name, c) => `${JSON.stringify(name)}: v[${c}]`);
+        make = new Function('arrays', `const rows = new Array(arrays.length);
+      for (let i = 0; i < arrays.length; i++) { const v = arrays[i]; rows[i] = { ${fields.join(', ')} }; }
+      return rows;`);
+        rowMakers.set(q, make);
     }
-    return rows;
+    return make;
 }
 
 
@@ -29985,6 +30303,18 @@ exports.SEQUENCES = (0, query_1.query)(`SELECT c.oid::int, n.nspname AS schema, 
     acl: 'text[]',
     default_acl: 'text[]',
 });
+/** The parameters a sequence and an identity column's sequence share, from a row. */
+function sequenceOptions(r) {
+    return {
+        dataType: r.data_type,
+        start: r.start,
+        increment: r.increment,
+        min: r.min,
+        max: r.max,
+        cache: r.cache,
+        cycle: r.cycle,
+    };
+}
 /** Sequences by key; identity sequences belong to their column instead (by `col:` key). */
 function buildSequences(rows, keys) {
     const sequences = new Map();
@@ -29994,16 +30324,7 @@ function buildSequences(rows, keys) {
         const owner = r.owner_schema === null ? null : { schema: r.owner_schema, table: r.owner_table, column: r.owner_column };
         const ownerKey = owner ? `col:${owner.schema}.${owner.table}.${owner.column}` : null;
         if (r.owner_deptype === 'i' && ownerKey) {
-            identityByColumn.set(ownerKey, {
-                sequenceName: `${r.schema}.${r.name}`,
-                dataType: r.data_type,
-                start: r.start,
-                increment: r.increment,
-                min: r.min,
-                max: r.max,
-                cache: r.cache,
-                cycle: r.cycle,
-            });
+            identityByColumn.set(ownerKey, { sequenceName: `${r.schema}.${r.name}`, ...sequenceOptions(r) });
             continue;
         }
         keys.classes.set(r.oid, key);
@@ -30011,13 +30332,7 @@ function buildSequences(rows, keys) {
             key,
             schema: r.schema,
             name: r.name,
-            dataType: r.data_type,
-            start: r.start,
-            increment: r.increment,
-            min: r.min,
-            max: r.max,
-            cache: r.cache,
-            cycle: r.cycle,
+            ...sequenceOptions(r),
             ownedBy: ownerKey,
             ownedByName: owner,
             comment: null,
@@ -30959,11 +31274,14 @@ function parseDuration(text, name) {
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.ERROR_CODE_CLASSES = exports.ERROR_CODES = void 0;
 exports.errorCodeMeaning = errorCodeMeaning;
+exports.ownErrorCodeMeaning = ownErrorCodeMeaning;
 exports.errorCode = errorCode;
 const CONNECTION = 'the connection to the database failed or was closed by the server';
 const NETWORK = 'a network connection failed';
 const FILES = 'a file or directory is not accessible to this user';
 const DISK = 'this machine ran out of disk space or file handles';
+const AUTHORIZATION = 'check the user name and password in the database URL';
+const TOO_MANY_CONNECTIONS = "the server's max_connections or the role's CONNECTION LIMIT is reached: open fewer connections at once (lower the concurrency), or raise the limit";
 const connectionLost = (means) => ({ means, retryable: true, environment: CONNECTION });
 const network = (means, retryable) => ({ means, retryable, environment: NETWORK });
 /** Codes by their exact value. */
@@ -30975,7 +31293,9 @@ exports.ERROR_CODES = {
     '53300': {
         means: 'too many connections',
         retryable: true,
-        environment: "the server's max_connections or the role's CONNECTION LIMIT is reached: open fewer connections at once (lower the concurrency), or raise the limit",
+        environment: TOO_MANY_CONNECTIONS,
+        checkWhenConnecting: TOO_MANY_CONNECTIONS,
+        serverSaysWhy: true,
     },
     '57P03': { means: 'the server is starting up or shutting down', retryable: true, environment: CONNECTION },
     // An administrator ended the session: someone's decision, not bad luck.
@@ -30985,6 +31305,9 @@ exports.ERROR_CODES = {
     '08003': connectionLost('the connection does not exist'),
     '08004': connectionLost('the server rejected the connection'),
     '08006': connectionLost('connection failure'),
+    '28P01': { means: 'password authentication failed', retryable: false, environment: AUTHORIZATION },
+    '28000': { means: 'access denied', retryable: false, environment: AUTHORIZATION, serverSaysWhy: true },
+    '3D000': { means: 'the database does not exist', retryable: false },
     '42501': {
         means: 'insufficient privilege',
         retryable: false,
@@ -30996,9 +31319,14 @@ exports.ERROR_CODES = {
     ETIMEDOUT: network('timed out', true),
     EHOSTUNREACH: network('host unreachable', true),
     ENETUNREACH: network('network unreachable', true),
-    ECONNREFUSED: network('connection refused', false),
+    ECONNREFUSED: {
+        means: 'connection refused',
+        retryable: false,
+        environment: NETWORK,
+        checkWhenConnecting: 'is PostgreSQL running and listening there?',
+    },
     ENOTFOUND: network('host not found', false),
-    EAI_AGAIN: network('name lookup failed for now', false),
+    EAI_AGAIN: network('host not found', false),
     EACCES: { means: 'permission denied', retryable: false, environment: FILES },
     EPERM: { means: 'operation not permitted', retryable: false, environment: FILES },
     EROFS: { means: 'read-only file system', retryable: false, environment: FILES },
@@ -31012,7 +31340,7 @@ exports.ERROR_CODE_CLASSES = {
     '28': {
         means: 'invalid authorization',
         retryable: false,
-        environment: 'check the user name and password in the database URL',
+        environment: AUTHORIZATION,
     },
     '53': { means: 'insufficient resources', retryable: false, environment: 'the database server ran out of a resource' },
     '57P': { means: 'operator intervention', retryable: false, environment: CONNECTION },
@@ -31021,12 +31349,17 @@ exports.ERROR_CODE_CLASSES = {
 function errorCodeMeaning(code) {
     if (code === undefined)
         return undefined;
-    if (Object.hasOwn(exports.ERROR_CODES, code))
-        return exports.ERROR_CODES[code];
+    const own = ownErrorCodeMeaning(code);
+    if (own)
+        return own;
     const prefix = Object.keys(exports.ERROR_CODE_CLASSES)
         .filter((p) => code.startsWith(p))
         .sort((a, b) => b.length - a.length)[0];
     return prefix === undefined ? undefined : exports.ERROR_CODE_CLASSES[prefix];
+}
+/** What a code means by its own entry, not its class's; undefined for a code not listed one by one. */
+function ownErrorCodeMeaning(code) {
+    return code !== undefined && Object.hasOwn(exports.ERROR_CODES, code) ? exports.ERROR_CODES[code] : undefined;
 }
 /** The SQLSTATE or Node error code of an error, or of an error it wraps (`cause`). */
 function errorCode(error) {
@@ -31142,6 +31475,17 @@ const runner_1 = __nccwpck_require__(1228);
 const logger_1 = __nccwpck_require__(5419);
 const retry_1 = __nccwpck_require__(8150);
 const versioned_run_1 = __nccwpck_require__(217);
+/** migrationStatements memoized by the plan's files and direction. */
+function statementsOnce() {
+    const parsed = new Map();
+    return (migrations, direction) => {
+        const key = `${direction} ${migrations.map((m) => m.fileName).join(' ')}`;
+        let found = parsed.get(key);
+        if (!found)
+            parsed.set(key, (found = (0, statements_1.migrationStatements)(migrations, direction)));
+        return found;
+    };
+}
 /** Applies the pending migrations to every target whose schema matches its version. Never throws for a target. */
 async function applyFleet(options) {
     // A bad target version stops the run before any database is touched.
@@ -31167,7 +31511,12 @@ async function applyFleet(options) {
         ...(seed ? { seed } : {}),
         logger: context.logger,
     })));
-    const guard = { inventories, acknowledged, prechecks: options.prechecks ?? {} };
+    const guard = {
+        inventories,
+        acknowledged,
+        prechecks: options.prechecks ?? {},
+        statements: statementsOnce(),
+    };
     return (0, versioned_run_1.runVersionedFleet)({
         mode: 'apply',
         to,
@@ -31271,7 +31620,7 @@ async function checkLocked(client, target, context, guard) {
     const markers = direction === 'up' ? plan.migrations.flatMap((m) => (0, acknowledgements_1.readMarkers)(m.text, m.path).allow) : [];
     if (guard)
         prechecks = await (0, run_1.runPrechecks)(client, {
-            statements: await (0, statements_1.migrationStatements)(plan.migrations, direction),
+            statements: await guard.statements(plan.migrations, direction),
             acknowledged: [...guard.acknowledged, ...markers],
             options: guard.prechecks,
         });
@@ -31820,6 +32169,7 @@ exports.expectedSchemas = expectedSchemas;
  */
 const node_perf_hooks_1 = __nccwpck_require__(643);
 const migrator_1 = __nccwpck_require__(8680);
+const rehearsal_1 = __nccwpck_require__(8276);
 const diff_1 = __nccwpck_require__(9571);
 const logger_1 = __nccwpck_require__(5419);
 const database_url_1 = __nccwpck_require__(5818);
@@ -31926,10 +32276,9 @@ function expectedSchemas(server, set, options = {}) {
     async function buildAlone(version) {
         const shadow = await server();
         const started = node_perf_hooks_1.performance.now();
-        const db = await shadow.createDatabase({});
-        const run = await (0, migrator_1.up)(db.url, set, { to: version, logger: logger_1.silentLogger });
-        if (run.error)
-            throw failed(version, run.error.message);
+        const { db, error } = await (0, rehearsal_1.copyAtVersion)(() => shadow.createDatabase({}), set, version);
+        if (error)
+            throw failed(version, error);
         const client = await (0, connect_1.connectDatabase)(db.url);
         try {
             return await read(client, version, started);
@@ -31966,12 +32315,11 @@ function expectedSchemas(server, set, options = {}) {
             return promise;
         },
         async copy(version) {
-            const db = await (await server()).createDatabase({});
-            // Version 0 is the empty database itself: nothing to run.
-            const run = version > 0 ? await (0, migrator_1.up)(db.url, set, { to: version, logger: logger_1.silentLogger }) : undefined;
-            if (run?.error) {
+            const shadow = await server();
+            const { db, error } = await (0, rehearsal_1.copyAtVersion)(() => shadow.createDatabase({}), set, version);
+            if (error) {
                 await db.drop().catch(() => undefined);
-                throw failed(version, run.error.message);
+                throw failed(version, error);
             }
             return db;
         },
@@ -32478,7 +32826,7 @@ function isTransientFailure(error, sqlState) {
         return isTransientCode(sqlState);
     const code = (0, error_codes_1.errorCode)(error);
     if (code !== undefined)
-        return Object.hasOwn(error_codes_1.ERROR_CODES, code) && isTransientCode(code);
+        return (0, error_codes_1.ownErrorCodeMeaning)(code) !== undefined && isTransientCode(code);
     return (0, closed_connection_1.connectionClosed)(error);
 }
 /** The wait before attempt `attempt + 1` (attempt counts from 1). */
@@ -32760,6 +33108,7 @@ const node_perf_hooks_1 = __nccwpck_require__(643);
 const invalid_index_1 = __nccwpck_require__(9569);
 const lock_1 = __nccwpck_require__(188);
 const lock_retry_1 = __nccwpck_require__(243);
+const migrator_1 = __nccwpck_require__(8680);
 const split_1 = __nccwpck_require__(6500);
 const diff_1 = __nccwpck_require__(9571);
 const filter_1 = __nccwpck_require__(4913);
@@ -32923,35 +33272,26 @@ async function syncLocked(client, target, goal, options) {
         acknowledged: options.acknowledged,
         options: options.prechecks ?? {},
     });
+    /** Refused before any statement ran: the plan, the pre-checks and the warnings go with it. */
+    const refuseUntouched = (error, remedies) => ({
+        status: 'refused',
+        statements: 0,
+        sync: planned,
+        prechecks,
+        warnings,
+        error: (0, redact_1.redact)(error),
+        remedies,
+    });
     const stopped = (0, run_1.precheckRefusal)(prechecks, false);
     if (stopped)
-        return {
-            status: 'refused',
-            statements: 0,
-            sync: planned,
-            prechecks,
-            warnings,
-            error: (0, redact_1.redact)(`${database}: the sync: ${stopped.message}`),
-            remedies: stopped.remedies,
-        };
+        return refuseUntouched(`${database}: the sync: ${stopped.message}`, stopped.remedies);
     // What the statements lose, read before anything runs, so the dry run refuses as the real run does.
     const atRisk = await (0, data_at_risk_1.dataAtRisk)(client, (0, sync_losses_1.predictedLosses)(liveFiltered, goalFiltered, statements), options.acknowledged);
     if (atRisk.length > 0)
-        return {
-            status: 'refused',
-            statements: 0,
-            sync: planned,
-            prechecks,
-            warnings,
-            error: (0, redact_1.redact)((0, data_at_risk_1.dataAtRiskMessage)(`${database}: the sync`, atRisk, 'nothing was changed')),
-            remedies: (0, data_at_risk_1.dataAtRiskRemedies)(atRisk),
-        };
+        return refuseUntouched((0, data_at_risk_1.dataAtRiskMessage)(`${database}: the sync`, atRisk, 'nothing was changed'), (0, data_at_risk_1.dataAtRiskRemedies)(atRisk));
     if (options.dryRun)
         return { status: 'pending', ...counts, sync: planned, prechecks, warnings };
-    const settings = ['RESET ALL', `SET lock_timeout = ${(0, lock_retry_1.lockTimeoutOf)(options)}`];
-    if (options.statementTimeoutMs !== undefined)
-        settings.push(`SET statement_timeout = ${Math.floor(options.statementTimeoutMs)}`);
-    await client.query(settings.join('; '));
+    await client.query((0, migrator_1.sessionStatements)(options).join('; '));
     const logger = options.logger ?? logger_1.silentLogger;
     const lockRetry = new lock_retry_1.LockRetry(client, options, {
         ...logger,
@@ -33571,12 +33911,24 @@ async function compareWithVersion(client, version, context, warnings) {
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.Git = void 0;
+exports.blobHash = blobHash;
 const node_child_process_1 = __nccwpck_require__(1421);
+const node_crypto_1 = __nccwpck_require__(7598);
 const promises_1 = __nccwpck_require__(1455);
 const node_os_1 = __nccwpck_require__(8161);
 const node_path_1 = __nccwpck_require__(6760);
 const errors_1 = __nccwpck_require__(1240);
 const redact_1 = __nccwpck_require__(290);
+/**
+ * The object name git gives a file's content (`git hash-object`): SHA-1, or SHA-256 in a repository that
+ * uses it (told by the length of one of its object names).
+ */
+function blobHash(content, objectNameLength = 40) {
+    const hash = (0, node_crypto_1.createHash)(objectNameLength === 64 ? 'sha256' : 'sha1');
+    hash.update(`blob ${content.length}\0`);
+    hash.update(content);
+    return hash.digest('hex');
+}
 /** Refs and paths never start with '-': rejecting them keeps user input from being read as an option. */
 function checkArgument(kind, value) {
     if (value === '' || value.startsWith('-'))
@@ -33601,8 +33953,12 @@ class Git {
         return new Git(result.stdout.trim());
     }
     exec(args, options = {}) {
+        return this.execIn([], args, options);
+    }
+    /** exec() with git's own options (`-c key=value`, `--work-tree=...`) before the command. */
+    execIn(gitOptions, args, options) {
         return new Promise((resolvePromise, reject) => {
-            const child = (0, node_child_process_1.spawn)('git', ['-C', this.repoDir, ...args], {
+            const child = (0, node_child_process_1.spawn)('git', ['-C', this.repoDir, ...gitOptions, ...args], {
                 // Never wait on a credential prompt in CI; keep git's messages in English for matching.
                 env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C', ...options.env },
                 stdio: ['pipe', 'pipe', 'pipe'],
@@ -33747,6 +34103,45 @@ class Git {
         const type = result.stdout.trim();
         return type === 'blob' || type === 'tree' ? type : undefined;
     }
+    /**
+     * The commit a ref names and what kind of object a path is in it, from one git process (`cat-file
+     * --batch-check`): undefined sha when the ref names no commit, undefined type when the path is absent.
+     */
+    async commitAndPathType(ref, path) {
+        const commit = `${checkArgument('ref', ref)}^{commit}`;
+        if (/[\n\r]/.test(ref + path))
+            return {};
+        const spec = path === '.' || path === '' ? `${commit}^{tree}` : `${commit}:${path}`;
+        const { stdout } = await this.exec(['cat-file', '--batch-check=%(objectname) %(objecttype)'], {
+            input: `${commit}\n${spec}\n`,
+        });
+        const [first = '', second = ''] = stdout.split('\n');
+        const [sha, kind] = first.split(' ');
+        if (kind !== 'commit')
+            return {};
+        const type = second.split(' ')[1];
+        return { sha, ...(type === 'blob' || type === 'tree' ? { type } : {}) };
+    }
+    /**
+     * The files directly in a directory at a commit, each with its blob's object name (not recursive); []
+     * when the directory is absent. Comparing a file with blobHash() tells whether it changed, without
+     * reading the blob.
+     */
+    async listBlobs(ref, dir) {
+        if ((await this.pathType(ref, dir)) !== 'tree')
+            return [];
+        const tree = dir === '.' || dir === '' ? `${ref}^{tree}` : `${ref}:${dir}`;
+        const { stdout } = await this.exec(['ls-tree', '-z', '--full-tree', tree]);
+        return stdout
+            .split('\0')
+            .filter((entry) => entry !== '')
+            .map((entry) => {
+            const [, type, sha] = entry.slice(0, entry.indexOf('\t')).split(' ');
+            return { type, sha: sha, name: entry.slice(entry.indexOf('\t') + 1) };
+        })
+            .filter((entry) => entry.type === 'blob')
+            .map(({ name, sha }) => ({ name, sha }));
+    }
     /** A file's content at a commit, or undefined when it does not exist there. */
     async showFile(ref, path) {
         if ((await this.pathType(ref, path)) !== 'blob')
@@ -33755,16 +34150,7 @@ class Git {
     }
     /** Names of the files directly in a directory at a commit (not recursive); [] when the directory is absent. */
     async listFiles(ref, dir) {
-        if ((await this.pathType(ref, dir)) !== 'tree')
-            return [];
-        const tree = dir === '.' || dir === '' ? `${ref}^{tree}` : `${ref}:${dir}`;
-        const { stdout } = await this.exec(['ls-tree', '-z', '--full-tree', tree]);
-        return stdout
-            .split('\0')
-            .filter((entry) => entry !== '')
-            .map((entry) => ({ type: entry.split(' ')[1], name: entry.slice(entry.indexOf('\t') + 1) }))
-            .filter((entry) => entry.type === 'blob')
-            .map((entry) => entry.name);
+        return (await this.listBlobs(ref, dir)).map((entry) => entry.name);
     }
     /** Paths of every file under a directory at a commit (recursive, relative to dir); [] when the directory is absent. */
     async listTree(ref, dir) {
@@ -33849,8 +34235,9 @@ class Git {
             const env = { GIT_INDEX_FILE: (0, node_path_1.join)(indexDir, 'index') };
             const sub = path === undefined || path === '.' || path === '' ? undefined : path.replace(/\/+$/, '');
             const treeish = sub ? `${checkArgument('ref', ref)}:${sub}` : `${checkArgument('ref', ref)}^{tree}`;
-            await this.exec(['read-tree', ...(sub ? [`--prefix=${sub}/`] : []), treeish], { env });
-            await this.exec(['checkout-index', '--all', '--force', `--prefix=${(0, node_path_1.resolve)(destDir)}/`], { env });
+            // One process: read-tree -u writes what it reads into destDir, as the work tree of the temporary index
+            // (sparse checkout off: the copy is the whole tree, whatever the user's checkout leaves out).
+            await this.execIn(['-c', 'core.sparseCheckout=false', `--work-tree=${(0, node_path_1.resolve)(destDir)}`], ['read-tree', ...(sub ? [`--prefix=${sub}/`] : ['--reset']), '-u', treeish], { env });
         }
         finally {
             await (0, promises_1.rm)(indexDir, { recursive: true, force: true });
@@ -34717,6 +35104,14 @@ exports.generateWorkflows = generateWorkflows;
  */
 const remedy_1 = __nccwpck_require__(7487);
 const apply_action_inputs_1 = __nccwpck_require__(983);
+/** Apply and the drift report read production: one at a time (one group), a queued run waits its turn. */
+const PRODUCTION_ONE_AT_A_TIME = `permissions:
+  contents: read
+
+concurrency:
+  group: db-migrate-apply-production
+  cancel-in-progress: false
+`;
 const SHADOW_SERVICE = `    services:
       # Where each version's expected schema is rebuilt (a throwaway server for the job).
       shadow:
@@ -34946,13 +35341,7 @@ on:
   workflow_dispatch:
     inputs:
 ${dispatchInputs()}
-permissions:
-  contents: read
-
-concurrency:
-  group: db-migrate-apply-production
-  cancel-in-progress: false
-
+${PRODUCTION_ONE_AT_A_TIME}
 jobs:
   apply:
     runs-on: ubuntu-24.04
@@ -34978,13 +35367,7 @@ on:
     - cron: '17 3 * * *'
   workflow_dispatch:
 
-permissions:
-  contents: read
-
-concurrency:
-  group: db-migrate-apply-production
-  cancel-in-progress: false
-
+${PRODUCTION_ONE_AT_A_TIME}
 jobs:
   drift:
     runs-on: ubuntu-24.04
@@ -35356,18 +35739,26 @@ function roleNames(roles) {
         .join(', ');
 }
 /** `grants SELECT, INSERT on table public.t to bob`: what a GRANT or REVOKE (or its default-privileges form) changes. */
-function grantText(n) {
-    const privileges = (n.privileges ?? []).map((p) => String(p.AccessPriv?.priv_name ?? '').toUpperCase()).join(', ') || 'ALL';
-    const kind = objectWord(n.objtype);
-    const objects = (n.objects ?? []).map((o) => o.RangeVar
+/** The names a GRANT or REVOKE is on. */
+function grantObjects(n) {
+    return (n.objects ?? []).map((o) => o.RangeVar
         ? (0, pg_parser_1.relationName)(o.RangeVar)
         : o.String
-            ? o.String.sval
+            ? String(o.String.sval)
             : o.ObjectWithArgs
                 ? (0, pg_parser_1.nameOf)(o.ObjectWithArgs.objname)
                 : o.List
                     ? (0, pg_parser_1.nameOf)(o.List.items)
                     : '?');
+}
+/** The one object of a list, or undefined when there are several (no one object to acknowledge). */
+function soleObject(names) {
+    return names.length === 1 ? names[0] : undefined;
+}
+function grantText(n) {
+    const privileges = (n.privileges ?? []).map((p) => String(p.AccessPriv?.priv_name ?? '').toUpperCase()).join(', ') || 'ALL';
+    const kind = objectWord(n.objtype);
+    const objects = grantObjects(n);
     const on = n.targtype === 'ACL_TARGET_ALL_IN_SCHEMA'
         ? `every ${kind} in schema ${objects.join(', ')}`
         : n.targtype === 'ACL_TARGET_DEFAULTS'
@@ -35428,14 +35819,15 @@ class SectionLint {
     add(level, code, message, line, about = {}) {
         this.findings.push({ code, level, message, file: this.file, line, section: this.section, ...about });
     }
-    hazard(hazard, line, options = {}) {
+    /** `object`: what the hazard concerns, as the SQL names it (an acknowledgement matches on it); undefined when it is no one object. */
+    hazard(hazard, object, line, options = {}) {
         // In Down, losing what the file's own Up created is what reverting it means: noted, not warned.
         const reverted = this.section === 'down' && options.createdByUp !== undefined && this.upCreated.has(options.createdByUp);
         const message = hazard.message +
             (options.hint ? ` (${options.hint})` : '') +
             (reverted ? ' (this Down reverts what the Up created)' : '');
         const about = {
-            ...(hazard.object ? { object: hazard.object } : {}),
+            ...((hazard.object ?? object) ? { object: hazard.object ?? object } : {}),
             ...(hazard.acknowledgedAs ? { acknowledgedAs: hazard.acknowledgedAs } : {}),
         };
         this.add(reverted ? 'notice' : 'warning', hazard.code, message, line, about);
@@ -35498,7 +35890,12 @@ class SectionLint {
                     return this.refusedInTransaction('CREATE INDEX CONCURRENTLY', line);
                 if (this.isNew(table))
                     return;
-                this.hazard(hazards_1.hazards.blocksWrites(`index ${n.idxname ?? '(unnamed)'} on ${table}`), line, {
+                const index = n.idxname
+                    ? n.relation?.schemaname
+                        ? `${n.relation.schemaname}.${n.idxname}`
+                        : n.idxname
+                    : table;
+                this.hazard(hazards_1.hazards.blocksWrites(`index ${n.idxname ?? '(unnamed)'} on ${table}`), index, line, {
                     hint: `use CREATE INDEX CONCURRENTLY in a "${this.marker} ${sql_migrate_syntax_1.NO_TRANSACTION_OPTION}" migration of its own`,
                 });
                 return this.locks(table, line);
@@ -35509,24 +35906,24 @@ class SectionLint {
                 if (concurrently || wide)
                     return this.refusedInTransaction(`REINDEX ${concurrently ? 'CONCURRENTLY' : String(n.kind).replace('REINDEX_OBJECT_', '')}`, line);
                 const target = n.relation ? (0, pg_parser_1.relationName)(n.relation) : String(n.name ?? '');
-                return this.hazard(hazards_1.hazards.blocksWrites(`the indexes of ${target} again (REINDEX)`), line, {
+                return this.hazard(hazards_1.hazards.blocksWrites(`the indexes of ${target} again (REINDEX)`), target, line, {
                     hint: 'use REINDEX CONCURRENTLY in a notransaction migration',
                 });
             }
             case 'DropStmt':
                 return this.drop(n, line);
             case 'GrantStmt':
-                return this.hazard(hazards_1.hazards.changesAccess(grantText(n)), line);
+                return this.hazard(hazards_1.hazards.changesAccess(grantText(n)), soleObject(grantObjects(n)), line);
             case 'AlterDefaultPrivilegesStmt':
-                return this.hazard(hazards_1.hazards.changesAccess(`${grantText(n.action ?? {})} (default privileges of objects created later)`), line);
+                return this.hazard(hazards_1.hazards.changesAccess(`${grantText(n.action ?? {})} (default privileges of objects created later)`), undefined, line);
             case 'GrantRoleStmt': {
                 const granted = (n.granted_roles ?? []).map((r) => r.AccessPriv?.priv_name).join(', ');
-                return this.hazard(hazards_1.hazards.changesAccess(`${n.is_grant ? 'grants' : 'revokes'} membership in ${granted} ${n.is_grant ? 'to' : 'from'} ${roleNames(n.grantee_roles)}`), line);
+                return this.hazard(hazards_1.hazards.changesAccess(`${n.is_grant ? 'grants' : 'revokes'} membership in ${granted} ${n.is_grant ? 'to' : 'from'} ${roleNames(n.grantee_roles)}`), granted, line);
             }
             case 'CreatePolicyStmt':
-                return this.hazard(hazards_1.hazards.changesAccess(`creates policy ${n.policy_name} on ${(0, pg_parser_1.relationName)(n.table)}`), line);
+                return this.hazard(hazards_1.hazards.changesAccess(`creates policy ${n.policy_name} on ${(0, pg_parser_1.relationName)(n.table)}`), `${(0, pg_parser_1.relationName)(n.table)}.${n.policy_name}`, line);
             case 'AlterPolicyStmt':
-                return this.hazard(hazards_1.hazards.changesAccess(`alters policy ${n.policy_name} on ${(0, pg_parser_1.relationName)(n.table)}`), line);
+                return this.hazard(hazards_1.hazards.changesAccess(`alters policy ${n.policy_name} on ${(0, pg_parser_1.relationName)(n.table)}`), `${(0, pg_parser_1.relationName)(n.table)}.${n.policy_name}`, line);
             case 'AlterTableStmt':
                 return this.alterTable(statement, s, end, line);
             case 'RenameStmt':
@@ -35534,12 +35931,12 @@ class SectionLint {
             case 'AlterEnumStmt': {
                 const type = `enum ${(0, pg_parser_1.nameOf)(n.typeName)}`;
                 if (n.oldVal !== undefined)
-                    return this.hazard(hazards_1.hazards.renames(`value '${n.oldVal}' of ${type}`, `'${n.newVal}'`), line);
+                    return this.hazard(hazards_1.hazards.renames(`value '${n.oldVal}' of ${type}`, `'${n.newVal}'`), `${(0, pg_parser_1.nameOf)(n.typeName)}.${n.oldVal}`, line);
                 if (this.migrationSection.noTransaction)
                     return;
                 const user = later.find((l) => (0, pg_parser_1.deepSome)(l.s.node, (x) => x.A_Const?.sval?.sval === n.newVal));
                 if (user)
-                    this.hazard(hazards_1.hazards.enumValueUsedInTransaction(`value '${n.newVal}' to ${type}`, (0, pg_parser_1.fileLineAt)(user.statement, user.s.offset)), line, {
+                    this.hazard(hazards_1.hazards.enumValueUsedInTransaction(`value '${n.newVal}' to ${type}`, (0, pg_parser_1.fileLineAt)(user.statement, user.s.offset)), (0, pg_parser_1.nameOf)(n.typeName), line, {
                         hint: 'add the value in a migration of its own, before the one that uses it: it commits there, in its own transaction',
                     });
                 return;
@@ -35547,9 +35944,9 @@ class SectionLint {
             case 'AlterDomainStmt': {
                 const domain = `domain ${(0, pg_parser_1.nameOf)(n.typeName)}`;
                 if (n.subtype === 'O')
-                    this.hazard(hazards_1.hazards.domainConstraint(`NOT NULL to ${domain}`), line);
+                    this.hazard(hazards_1.hazards.domainConstraint(`NOT NULL to ${domain}`), (0, pg_parser_1.nameOf)(n.typeName), line);
                 else if (n.subtype === 'C' && !n.def?.Constraint?.skip_validation)
-                    this.hazard(hazards_1.hazards.domainConstraint(`constraint ${n.def?.Constraint?.conname ?? ''} to ${domain}`.replace('  ', ' ')), line);
+                    this.hazard(hazards_1.hazards.domainConstraint(`constraint ${n.def?.Constraint?.conname ?? ''} to ${domain}`.replace('  ', ' ')), (0, pg_parser_1.nameOf)(n.typeName), line);
                 return;
             }
             case 'TruncateStmt':
@@ -35557,7 +35954,7 @@ class SectionLint {
                     const table = (0, pg_parser_1.relationName)(r.RangeVar);
                     if (this.isNew(table))
                         continue;
-                    this.hazard(hazards_1.hazards.deletesRows('truncates', table), line, { createdByUp: tableKey(table) });
+                    this.hazard(hazards_1.hazards.deletesRows('truncates', table), table, line, { createdByUp: tableKey(table) });
                     this.locks(table, line);
                 }
                 return;
@@ -35567,7 +35964,7 @@ class SectionLint {
                 if (n.whereClause || this.isNew(table))
                     return;
                 const hazard = kind === 'DeleteStmt' ? hazards_1.hazards.deletesRows('deletes', table) : hazards_1.hazards.updatesEveryRow(table);
-                return this.hazard(hazard, line, { createdByUp: tableKey(table) });
+                return this.hazard(hazard, table, line, { createdByUp: tableKey(table) });
             }
             case 'VacuumStmt': {
                 if (!n.is_vacuumcmd)
@@ -35577,17 +35974,17 @@ class SectionLint {
                 if (!full)
                     return;
                 const tables = (n.rels ?? []).map((r) => (0, pg_parser_1.relationName)(r.VacuumRelation?.relation));
-                this.hazard(hazards_1.hazards.rewritesWholeTable('VACUUM FULL', tables.length > 0 ? tables.join(', ') : 'every table of the database'), line);
+                this.hazard(hazards_1.hazards.rewritesWholeTable('VACUUM FULL', tables.length > 0 ? tables.join(', ') : 'every table of the database'), soleObject(tables), line);
                 return;
             }
             case 'ClusterStmt':
                 if (!n.relation) {
                     this.refusedInTransaction('CLUSTER without a table', line);
-                    return this.hazard(hazards_1.hazards.rewritesWholeTable('CLUSTER', 'every clustered table of the database'), line);
+                    return this.hazard(hazards_1.hazards.rewritesWholeTable('CLUSTER', 'every clustered table of the database'), undefined, line);
                 }
                 if (this.isNew((0, pg_parser_1.relationName)(n.relation)))
                     return;
-                this.hazard(hazards_1.hazards.rewritesWholeTable('CLUSTER', (0, pg_parser_1.relationName)(n.relation)), line);
+                this.hazard(hazards_1.hazards.rewritesWholeTable('CLUSTER', (0, pg_parser_1.relationName)(n.relation)), (0, pg_parser_1.relationName)(n.relation), line);
                 return this.locks((0, pg_parser_1.relationName)(n.relation), line);
             case 'CreatedbStmt':
                 return this.refusedInTransaction('CREATE DATABASE', line);
@@ -35620,16 +36017,16 @@ class SectionLint {
             if (n.removeType === 'OBJECT_TABLE') {
                 if (this.created.delete(tableKey(name)))
                     continue;
-                this.hazard(hazards_1.hazards.dropsData(`table ${name}`, name), line, { createdByUp: tableKey(name) });
+                this.hazard(hazards_1.hazards.dropsData(`table ${name}`, name), name, line, { createdByUp: tableKey(name) });
                 this.locks(name, line);
             }
             else if (n.removeType === 'OBJECT_POLICY') {
                 const items = (0, pg_parser_1.listItems)(object);
-                this.hazard(hazards_1.hazards.changesAccess(`drops policy ${(0, pg_parser_1.lastName)(items)} on ${(0, pg_parser_1.nameOf)(items.slice(0, -1))}`), line);
+                this.hazard(hazards_1.hazards.changesAccess(`drops policy ${(0, pg_parser_1.lastName)(items)} on ${(0, pg_parser_1.nameOf)(items.slice(0, -1))}`), `${(0, pg_parser_1.nameOf)(items.slice(0, -1))}.${(0, pg_parser_1.lastName)(items)}`, line);
             }
             else if (n.removeType === 'OBJECT_INDEX' && !n.concurrent) {
                 // CONCURRENTLY takes no lock that blocks queries.
-                this.hazard(hazards_1.hazards.dropsIndex(`index ${name}`), line, {
+                this.hazard(hazards_1.hazards.dropsIndex(`index ${name}`), name, line, {
                     createdByUp: `index:${tableKey(name)}`,
                     hint: `DROP INDEX CONCURRENTLY, in a "${this.marker} ${sql_migrate_syntax_1.NO_TRANSACTION_OPTION}" migration of its own, blocks no query`,
                 });
@@ -35637,10 +36034,10 @@ class SectionLint {
             else if (n.removeType === 'OBJECT_SCHEMA') {
                 this.hazard(n.behavior === 'DROP_CASCADE'
                     ? hazards_1.hazards.dropsData(`schema ${name} and every table in it`)
-                    : hazards_1.hazards.dropsObject(`schema ${name}`), line);
+                    : hazards_1.hazards.dropsObject(`schema ${name}`), name, line);
             }
             else if (n.removeType === 'OBJECT_MATVIEW' || n.removeType === 'OBJECT_SEQUENCE') {
-                this.hazard(hazards_1.hazards.dropsObject(`${kind} ${name}${n.removeType === 'OBJECT_SEQUENCE' ? ' and its current value' : ''}`), line);
+                this.hazard(hazards_1.hazards.dropsObject(`${kind} ${name}${n.removeType === 'OBJECT_SEQUENCE' ? ' and its current value' : ''}`), name, line);
             }
             else if ([
                 'OBJECT_VIEW',
@@ -35651,7 +36048,7 @@ class SectionLint {
                 'OBJECT_EXTENSION',
                 'OBJECT_AGGREGATE',
             ].includes(n.removeType ?? '')) {
-                this.hazard(hazards_1.hazards.dropsObject(`${kind} ${name}`), line);
+                this.hazard(hazards_1.hazards.dropsObject(`${kind} ${name}`), name, line);
             }
         }
     }
@@ -35664,20 +36061,28 @@ class SectionLint {
         if (table !== undefined && this.isNew(table))
             return;
         let what;
-        if (n.renameType === 'OBJECT_COLUMN')
+        let object;
+        if (n.renameType === 'OBJECT_COLUMN') {
             what = `column ${table}.${n.subname}`;
+            object = `${table}.${n.subname}`;
+        }
         else if (n.renameType === 'OBJECT_TABCONSTRAINT' ||
             n.renameType === 'OBJECT_TRIGGER' ||
             n.renameType === 'OBJECT_POLICY' ||
-            n.renameType === 'OBJECT_RULE')
+            n.renameType === 'OBJECT_RULE') {
             what = `${kind} ${n.subname} on ${table}`;
-        else if (table !== undefined)
+            object = `${table}.${n.subname}`;
+        }
+        else if (table !== undefined) {
             what = `${kind} ${table}`;
+            object = table;
+        }
         else {
             const o = n.object;
-            what = `${kind} ${o?.List ? (0, pg_parser_1.nameOf)(o.List.items) : o?.String ? o.String.sval : o?.ObjectWithArgs ? (0, pg_parser_1.nameOf)(o.ObjectWithArgs.objname) : '?'}`;
+            object = `${o?.List ? (0, pg_parser_1.nameOf)(o.List.items) : o?.String ? o.String.sval : o?.ObjectWithArgs ? (0, pg_parser_1.nameOf)(o.ObjectWithArgs.objname) : '?'}`;
+            what = `${kind} ${object}`;
         }
-        this.hazard(hazards_1.hazards.renames(what, String(n.newname)), line);
+        this.hazard(hazards_1.hazards.renames(what, String(n.newname)), object, line);
     }
     alterTable(statement, s, end, line) {
         if (s.kind !== 'AlterTableStmt')
@@ -35691,7 +36096,7 @@ class SectionLint {
         for (const c of cmds) {
             const access = ROW_SECURITY_ACTIONS[c.subtype ?? ''];
             if (access)
-                this.hazard(hazards_1.hazards.changesAccess(`${access} on ${table}`), line);
+                this.hazard(hazards_1.hazards.changesAccess(`${access} on ${table}`), table, line);
         }
         if (isNew) {
             if (this.section === 'up')
@@ -35714,6 +36119,7 @@ class SectionLint {
     }
     alterTableCmd(cmd, table, line) {
         const column = (name) => `column ${table}.${name}`;
+        const columnObject = (name) => `${table}.${name}`;
         const key = (name) => `${tableKey(table)}.${name}`;
         switch (cmd.subtype) {
             case 'AT_AddColumn': {
@@ -35729,23 +36135,24 @@ class SectionLint {
                 const defaultExpr = has('CONSTR_DEFAULT')?.raw_expr;
                 const volatileDefault = defaultExpr !== undefined &&
                     (0, pg_parser_1.deepSome)(defaultExpr, (x) => x.FuncCall !== undefined && this.volatileFunctions.has((0, pg_parser_1.lastName)(x.FuncCall.funcname) ?? ''));
+                const addedColumn = columnObject(def.colname);
                 if (has('CONSTR_GENERATED'))
-                    this.hazard(hazards_1.hazards.generatedStoredColumn(column(def.colname)), line);
+                    this.hazard(hazards_1.hazards.generatedStoredColumn(column(def.colname)), addedColumn, line);
                 else if (has('CONSTR_IDENTITY'))
-                    this.hazard(hazards_1.hazards.volatileDefault(`identity column ${table}.${def.colname}`), line);
+                    this.hazard(hazards_1.hazards.volatileDefault(`identity column ${table}.${def.colname}`), addedColumn, line);
                 else if (typeName !== undefined && SERIAL_TYPES.has(typeName))
-                    this.hazard(hazards_1.hazards.volatileDefault(`${typeName} ${column(def.colname)}`), line);
+                    this.hazard(hazards_1.hazards.volatileDefault(`${typeName} ${column(def.colname)}`), addedColumn, line);
                 else if (volatileDefault)
-                    this.hazard(hazards_1.hazards.volatileDefault(column(def.colname)), line);
+                    this.hazard(hazards_1.hazards.volatileDefault(column(def.colname)), addedColumn, line);
                 else if ((has('CONSTR_NOTNULL') || has('CONSTR_PRIMARY')) && !defaultExpr) {
-                    this.hazard(hazards_1.hazards.addNotNullColumn(column(def.colname)), line, {
+                    this.hazard(hazards_1.hazards.addNotNullColumn(column(def.colname)), addedColumn, line, {
                         hint: 'add a DEFAULT, or add it nullable, backfill, then SET NOT NULL',
                     });
                 }
                 return;
             }
             case 'AT_DropColumn':
-                return this.hazard(hazards_1.hazards.dropsData(column(cmd.name), `${table}.${cmd.name}`), line, {
+                return this.hazard(hazards_1.hazards.dropsData(column(cmd.name), columnObject(cmd.name)), undefined, line, {
                     createdByUp: key(cmd.name),
                 });
             case 'AT_AlterColumnType': {
@@ -35760,30 +36167,30 @@ class SectionLint {
                 const plainUsing = !using || [using, using.TypeCast?.arg].some((x) => x?.ColumnRef && (0, pg_parser_1.lastName)(x.ColumnRef.fields) === cmd.name);
                 if (from && to && !def.collClause && plainUsing && keepsValuesWithoutRewrite(from, to))
                     return;
-                return this.hazard(hazards_1.hazards.rewritesTable(column(cmd.name)), line);
+                return this.hazard(hazards_1.hazards.rewritesTable(column(cmd.name)), columnObject(cmd.name), line);
             }
             case 'AT_SetNotNull':
                 // A validated CHECK (col IS NOT NULL) proves it: PostgreSQL 12+ skips the scan.
                 if (this.notNullChecks.proven.has(key(cmd.name)))
                     return;
-                return this.hazard(hazards_1.hazards.setNotNull(column(cmd.name)), line, {
+                return this.hazard(hazards_1.hazards.setNotNull(column(cmd.name)), columnObject(cmd.name), line, {
                     hint: 'add a CHECK (... IS NOT NULL) NOT VALID constraint and VALIDATE it first',
                 });
             case 'AT_SetLogged':
-                return this.hazard(hazards_1.hazards.setsPersistence(`table ${table}`, 'LOGGED'), line);
+                return this.hazard(hazards_1.hazards.setsPersistence(`table ${table}`, 'LOGGED'), table, line);
             case 'AT_SetUnLogged':
-                return this.hazard(hazards_1.hazards.setsPersistence(`table ${table}`, 'UNLOGGED'), line);
+                return this.hazard(hazards_1.hazards.setsPersistence(`table ${table}`, 'UNLOGGED'), table, line);
             case 'AT_ReplicaIdentity': {
                 const r = cmd.def?.ReplicaIdentityStmt;
                 const identity = { d: 'DEFAULT', n: 'NOTHING', f: 'FULL' }[r?.identity_type ?? ''] ??
                     `USING INDEX ${r?.name}`;
-                return this.hazard(hazards_1.hazards.replicaIdentity(table, identity), line);
+                return this.hazard(hazards_1.hazards.replicaIdentity(table, identity), table, line);
             }
             case 'AT_ValidateConstraint': {
                 const proves = this.notNullChecks.checks.get(`${tableKey(table)}.${cmd.name}`);
                 if (proves)
                     this.notNullChecks.proven.add(key(proves));
-                return this.hazard(hazards_1.hazards.validatesExistingRows(`constraint ${cmd.name} on ${table}`), line);
+                return this.hazard(hazards_1.hazards.validatesExistingRows(`constraint ${cmd.name} on ${table}`), `${table}.${cmd.name}`, line);
             }
             case 'AT_AddConstraint': {
                 const c = cmd.def?.Constraint ?? {};
@@ -35797,6 +36204,7 @@ class SectionLint {
                 if (!kind)
                     return;
                 const what = `${kind} constraint ${c.conname ? `${c.conname} ` : ''}to ${table}`;
+                const constraint = c.conname ? `${table}.${c.conname}` : table;
                 const nullTest = c.raw_expr?.NullTest;
                 const checked = nullTest?.nulltesttype === 'IS_NOT_NULL' ? (0, pg_parser_1.lastName)(nullTest.arg?.ColumnRef?.fields) : undefined;
                 if (kind === 'CHECK' && checked && c.conname) {
@@ -35806,12 +36214,12 @@ class SectionLint {
                 }
                 if (kind === 'CHECK' || kind === 'FOREIGN KEY') {
                     if (!c.skip_validation)
-                        this.hazard(hazards_1.hazards.validatesRows(what), line, {
+                        this.hazard(hazards_1.hazards.validatesRows(what), constraint, line, {
                             hint: 'add it NOT VALID, then VALIDATE CONSTRAINT in a later migration',
                         });
                 }
                 else if (!c.indexname) {
-                    this.hazard(hazards_1.hazards.blocksWrites(`the index of ${what}`), line, {
+                    this.hazard(hazards_1.hazards.blocksWrites(`the index of ${what}`), constraint, line, {
                         hint: 'build a unique index CONCURRENTLY first, then ADD CONSTRAINT ... USING INDEX',
                     });
                 }
@@ -37085,6 +37493,7 @@ exports.listMigrationDir = listMigrationDir;
 exports.readTextFile = readTextFile;
 exports.readMigrationDir = readMigrationDir;
 exports.nextVersion = nextVersion;
+exports.migrationFromText = migrationFromText;
 exports.writeMigration = writeMigration;
 const promises_1 = __nccwpck_require__(1455);
 const node_path_1 = __nccwpck_require__(6760);
@@ -37417,6 +37826,20 @@ function nextVersion(set) {
     const last = set.migrations[set.migrations.length - 1];
     return last ? last.version + 1 : 1;
 }
+/** A migration not on disk (a part create is about to write), as readMigrations would read it from `dir`. */
+function migrationFromText(dir, version, name, text) {
+    const fileName = (0, naming_1.migrationFileName)(version, name);
+    const path = (0, node_path_1.join)(dir, fileName);
+    return {
+        version,
+        name,
+        fileName,
+        path,
+        text,
+        checksum: (0, metadata_1.sha256Checksum)(text),
+        parsed: (0, format_1.parseMigrationFile)(path, text),
+    };
+}
 /**
  * Writes `NNNN_slug.sql` and `NNNN.json`. Refuses a version that is already taken in `dir`, and never
  * overwrites a file. The metadata path depends on the version alone: two branches that allocate the
@@ -37563,11 +37986,33 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.runBatch = runBatch;
 /**
  * Several statements in one round trip: PostgreSQL's simple query protocol runs a query string of many
- * statements in order and stops at the first error. Only for statements db-migrate writes itself
- * (no parameters: values are inlined as literals); a migration's own statements run one by one, so a
- * failure names its statement and line.
+ * statements in order and stops at the first error. No parameters: values are inlined as literals. A
+ * failure names the statement that failed (by PostgreSQL's error position, else by the statements
+ * completed), so a migration's statements may share the batch when each is one command.
  */
 const pg_1 = __nccwpck_require__(6529);
+/** The text sent for `statements`, and where each starts in it. */
+function batchText(statements) {
+    const starts = [];
+    let text = '';
+    for (const statement of statements) {
+        if (text)
+            text += '\n';
+        starts.push(text.length);
+        text += `${statement}\n;`;
+    }
+    return { text, starts };
+}
+/** The statement a 1-based position in the batch's text falls in, and the position within it. */
+function locate(starts, position) {
+    const offset = Number(position) - 1;
+    if (!Number.isInteger(offset) || offset < 0)
+        return undefined;
+    let index = 0;
+    while (index + 1 < starts.length && starts[index + 1] <= offset)
+        index++;
+    return { index, position: offset - starts[index] + 1 };
+}
 /** Counts the statements that completed, so a failure is attributed to the statement that caused it. */
 class CountingQuery extends pg_1.Query {
     tags = [];
@@ -37583,7 +38028,7 @@ class CountingQuery extends pg_1.Query {
 function runBatch(client, statements) {
     if (statements.length === 0)
         return Promise.resolve({ results: [] });
-    const text = statements.map((s) => `${s}\n;`).join('\n');
+    const { text, starts } = batchText(statements);
     return new Promise((resolve, reject) => {
         const query = new CountingQuery({ text }, ((error, result) => {
             if (!error)
@@ -37594,7 +38039,13 @@ function runBatch(client, statements) {
             const completed = query.tags.length;
             const partial = (query._results ?? []);
             const results = (Array.isArray(partial) ? partial : [partial]).slice(0, completed);
-            resolve({ results, failure: { error, failedIndex: completed } });
+            const located = locate(starts, error.position);
+            resolve({
+                results,
+                failure: located
+                    ? { error, failedIndex: located.index, position: located.position }
+                    : { error, failedIndex: completed },
+            });
         }));
         // client.query with a Submittable returns it; errors arrive through the callback.
         client.query(query);
@@ -37656,6 +38107,11 @@ const errors_1 = __nccwpck_require__(1240);
 const database_url_1 = __nccwpck_require__(5818);
 const ssl_1 = __nccwpck_require__(2951);
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+/** libpq's PGCONNECT_TIMEOUT (seconds, at least 2) when set, else 10 s. */
+function defaultConnectTimeoutMs(env = process.env) {
+    const seconds = Number(env.PGCONNECT_TIMEOUT);
+    return seconds > 0 ? Math.max(2, seconds) * 1000 : DEFAULT_CONNECT_TIMEOUT_MS;
+}
 const APPLICATION_NAME = 'db-migrate';
 /** Why a connection attempt failed, in one line that is safe to print. */
 function describeConnectionError(url, error, timedOut, sslMode) {
@@ -37663,27 +38119,16 @@ function describeConnectionError(url, error, timedOut, sslMode) {
     const tls = (0, ssl_1.describeSslFailure)(sslMode, error);
     if (tls)
         return `cannot connect to ${where}: ${tls}`;
-    const code = error.code;
+    const code = (0, error_codes_1.errorCode)(error);
     const message = (0, errors_1.errorMessage)(error);
-    const user = safeUser(url);
-    switch (code) {
-        case 'ECONNREFUSED':
-            return `cannot connect to ${where}: connection refused (is PostgreSQL running and listening there?)`;
-        case 'ENOTFOUND':
-        case 'EAI_AGAIN':
-            return `cannot connect to ${where}: host not found`;
-        case 'ETIMEDOUT':
-            return `cannot connect to ${where}: timed out`;
-        case '28P01':
-            return `cannot connect to ${where}: password authentication failed for user "${user}"`;
-        case '28000':
-            return `cannot connect to ${where}: access denied for user "${user}" (${message})`;
-        case '3D000':
-            return `cannot connect to ${where}: the database does not exist`;
-        case '53300':
-            return `cannot connect to ${where}: ${message} (the role's CONNECTION LIMIT or the server's max_connections is reached: open fewer connections at once (lower the concurrency), or raise the limit)`;
-        case '57P03':
-            return `cannot connect to ${where}: the server is starting up or shutting down`;
+    const meaning = (0, error_codes_1.ownErrorCodeMeaning)(code);
+    if (meaning) {
+        // The table's words, with the user for an authentication failure (never the password), unless the
+        // server's own message says more (which role's limit, which pg_hba rule).
+        const who = code?.startsWith('28') ? ` for user "${safeUser(url)}"` : '';
+        const what = meaning.serverSaysWhy ? message : `${meaning.means}${who}`;
+        const check = meaning.checkWhenConnecting;
+        return `cannot connect to ${where}: ${what}${check ? ` (${check})` : ''}`;
     }
     if (timedOut !== undefined)
         return `cannot connect to ${where}: no answer within ${timedOut} ms`;
@@ -37715,7 +38160,7 @@ async function connectDatabase(url, options = {}) {
     catch {
         throw new errors_1.ConfigurationError('the database URL is not a postgres:// or postgresql:// URL');
     }
-    const timeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    const timeoutMs = options.connectTimeoutMs ?? defaultConnectTimeoutMs();
     let ssl;
     try {
         ssl = (0, ssl_1.sslSettings)(url);
@@ -38786,10 +39231,9 @@ async function startLocalServer(options = {}) {
 "use strict";
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.checkViolations = exports.orphans = void 0;
 exports.duplicatesOfIndex = duplicatesOfIndex;
 exports.keyConstraintChecks = keyConstraintChecks;
-exports.orphans = orphans;
-exports.checkViolations = checkViolations;
 exports.nulls = nulls;
 exports.overlaps = overlaps;
 exports.domainViolations = domainViolations;
@@ -38927,7 +39371,7 @@ function keyConstraintChecks(s, table, c, range) {
  * Orphans for a new foreign key: rows whose key no row of the referenced table holds. MATCH SIMPLE (the
  * default): a row with any NULL in its key is no orphan; MATCH FULL: a key partly NULL is refused too.
  */
-async function orphans(client, s, table, c, range) {
+const orphans = async (client, s, table, c, range) => {
     if (c.skip_validation)
         return undefined; // NOT VALID: existing rows are not checked
     const referenced = (0, statements_1.tableOf)(c.pktable ?? {});
@@ -38954,9 +39398,18 @@ async function orphans(client, s, table, c, range) {
         ...base('orphans', s, table, what),
         query: `SELECT ${keyText(own)} AS example, count(*) AS rows FROM ${table.sql} AS c WHERE (${allSet} AND ${missing})${partlyNull} GROUP BY ${own.map((k) => k.sql).join(', ')}`,
     };
-}
+};
+exports.orphans = orphans;
+/** The rows a CHECK or FOREIGN KEY refuses when it validates them (added, or a NOT VALID one validated). */
+const rowsRefused = (client, s, table, c, range) => {
+    if (c.contype === 'CONSTR_CHECK')
+        return (0, exports.checkViolations)(client, s, table, c, range);
+    if (c.contype === 'CONSTR_FOREIGN')
+        return (0, exports.orphans)(client, s, table, c, range);
+    return Promise.resolve(undefined);
+};
 /** Rows failing a new CHECK constraint (a CHECK passes on NULL: only rows where it is false fail). */
-async function checkViolations(client, s, table, c, range) {
+const checkViolations = async (client, s, table, c, range) => {
     if (c.skip_validation)
         return undefined;
     const text = new statements_1.StatementText(s.sql);
@@ -38973,7 +39426,8 @@ async function checkViolations(client, s, table, c, range) {
         ...base('check-violations', s, table, `${what} CHECK (${expression})`),
         query: `SELECT ${await rowKey(client, table)} AS example, 1::bigint AS rows FROM ${table.sql} WHERE NOT (${expression})`,
     };
-}
+};
+exports.checkViolations = checkViolations;
 /** Rows holding NULL in a column SET NOT NULL; every row, for a column added NOT NULL without a default. */
 async function nulls(client, s, table, column, range, added) {
     const what = added
@@ -39214,11 +39668,7 @@ async function validation(client, s, table, name, range) {
     const earlier = range.notValid.get(`${table.key}:${name}`);
     if (earlier) {
         const c = { ...earlier.constraint, skip_validation: false };
-        const check = c.contype === 'CONSTR_CHECK'
-            ? await checkViolations(client, earlier.statement, table, c, range)
-            : c.contype === 'CONSTR_FOREIGN'
-                ? await orphans(client, earlier.statement, table, c, range)
-                : undefined;
+        const check = await rowsRefused(client, earlier.statement, table, c, range);
         return check && { ...check, ...at, what: `VALIDATE CONSTRAINT: ${check.what}` };
     }
     if (madeInRun(range, table))
@@ -39243,7 +39693,7 @@ async function validation(client, s, table, name, range) {
             pk_attrs: strings(found.ref_cols ?? []),
             fk_matchtype: found.matchtype,
         };
-        const check = await orphans(client, s, table, c, range);
+        const check = await (0, exports.orphans)(client, s, table, c, range);
         return check && { ...check, what: `VALIDATE CONSTRAINT: ${check.what}` };
     }
     const expression = found.contype === 'c' ? /^CHECK \((.*)\)(?: NOT VALID)?$/s.exec(found.def)?.[1] : undefined;
@@ -39393,9 +39843,8 @@ async function commandChecks(client, s, table, cmd, range) {
                 case 'CONSTR_PRIMARY':
                     return keyConstraintChecks(s, table, c, range);
                 case 'CONSTR_FOREIGN':
-                    return one(await orphans(client, s, table, c, range));
                 case 'CONSTR_CHECK':
-                    return one(await checkViolations(client, s, table, c, range));
+                    return one(await rowsRefused(client, s, table, c, range));
                 case 'CONSTR_EXCLUSION':
                     return [await overlaps(client, s, table, c, range)];
                 default:
@@ -39637,21 +40086,69 @@ const statements_1 = __nccwpck_require__(5816);
 const types_1 = __nccwpck_require__(8089);
 /** Examples kept per check. */
 const EXAMPLES = 3;
-/** Runs one query in a savepoint: an error (a timeout, a value refused) leaves the transaction usable. */
-async function guarded(client, run) {
-    await client.query('SAVEPOINT db_migrate_precheck');
-    try {
-        const value = await run();
-        await client.query('RELEASE SAVEPOINT db_migrate_precheck');
-        return { value };
+/**
+ * The pre-checks' reads on the target: one READ ONLY transaction under the pre-check timeouts, opened by
+ * the first read (a run whose statements need no read costs no round trip), and a savepoint around each
+ * guarded step, taken by its first read, so an error (a timeout, a value refused) leaves the transaction usable.
+ */
+class PrecheckReader {
+    target;
+    timeoutMs;
+    opened;
+    savepoint;
+    guarding = false;
+    /** Opening the transaction or a savepoint failed: the target cannot be read, and runPrechecks throws it. */
+    broken;
+    /** The client to pass to the checks: its queries open the transaction and the savepoint first. */
+    client;
+    constructor(target, timeoutMs) {
+        this.target = target;
+        this.timeoutMs = timeoutMs;
+        this.client = { query: (...args) => this.query(args) };
     }
-    catch (error) {
-        await client.query('ROLLBACK TO SAVEPOINT db_migrate_precheck');
-        return { error: error };
+    async query(args) {
+        const { timeoutMs } = this;
+        this.opened ??= this.target.query(`BEGIN READ ONLY; SET LOCAL statement_timeout = ${timeoutMs}; SET LOCAL lock_timeout = ${timeoutMs}`);
+        if (this.guarding)
+            this.savepoint ??= this.opened.then(() => this.target.query('SAVEPOINT db_migrate_precheck'));
+        try {
+            await (this.savepoint ?? this.opened);
+        }
+        catch (error) {
+            this.broken ??= error;
+            throw this.broken;
+        }
+        return this.target.query.apply(this.target, args);
+    }
+    /** Runs `run` in a savepoint: an error leaves the transaction usable. */
+    async guarded(run) {
+        this.guarding = true;
+        this.savepoint = undefined;
+        try {
+            const value = await run();
+            if (this.savepoint)
+                await this.target.query('RELEASE SAVEPOINT db_migrate_precheck');
+            return { value };
+        }
+        catch (error) {
+            if (this.broken)
+                throw this.broken;
+            if (this.savepoint)
+                await this.target.query('ROLLBACK TO SAVEPOINT db_migrate_precheck');
+            return { error: error };
+        }
+        finally {
+            this.guarding = false;
+        }
+    }
+    /** Ends the transaction, if one was opened. */
+    async close() {
+        if (this.opened)
+            await this.target.query('ROLLBACK').catch(() => undefined);
     }
 }
 /** The pre-checks of `statements` on the target behind `client`. Throws only when the target cannot be read at all. */
-async function runPrechecks(client, input) {
+async function runPrechecks(target, input) {
     const started = node_perf_hooks_1.performance.now();
     const options = input.options ?? {};
     const maxRows = options.maxRows ?? types_1.DEFAULT_PRECHECK_MAX_ROWS;
@@ -39661,6 +40158,8 @@ async function runPrechecks(client, input) {
     const checks = [];
     const lockedTables = [];
     const sizes = new Map();
+    const reader = new PrecheckReader(target, timeoutMs);
+    const client = reader.client;
     const sizeOf = async (tableSql) => {
         if (sizes.has(tableSql))
             return sizes.get(tableSql);
@@ -39680,14 +40179,12 @@ async function runPrechecks(client, input) {
         sizes.set(tableSql, size);
         return size;
     };
-    await client.query(`BEGIN READ ONLY`);
     try {
-        await client.query(`SET LOCAL statement_timeout = ${timeoutMs}; SET LOCAL lock_timeout = ${timeoutMs}`);
         const range = new statements_1.PendingRange();
         const planned = [];
         const locking = [];
         for (const s of input.statements) {
-            const read = await guarded(client, async () => ({
+            const read = await reader.guarded(async () => ({
                 checks: await (0, checks_1.plannedChecks)(client, s, range),
                 locking: await (0, large_tables_1.lockingStatements)(client, s, range),
             }));
@@ -39714,7 +40211,7 @@ async function runPrechecks(client, input) {
                 checks.push({ ...result, status: 'skipped', reason: skip ?? 'nothing to measure' });
                 continue;
             }
-            const size = tableSql ? await guarded(client, () => sizeOf(tableSql)) : undefined;
+            const size = tableSql ? await reader.guarded(() => sizeOf(tableSql)) : undefined;
             if (size && 'value' in size && size.value && size.value.rows > maxRows) {
                 checks.push({
                     ...result,
@@ -39724,7 +40221,7 @@ async function runPrechecks(client, input) {
                 });
                 continue;
             }
-            const found = await guarded(client, () => client.query(`SELECT example, rows::text, count(*) OVER ()::text AS groups, sum(rows) OVER ()::text AS total FROM (${query}) AS found LIMIT ${EXAMPLES}`));
+            const found = await reader.guarded(() => client.query(`SELECT example, rows::text, count(*) OVER ()::text AS groups, sum(rows) OVER ()::text AS total FROM (${query}) AS found LIMIT ${EXAMPLES}`));
             if ('error' in found) {
                 const code = found.error.code ?? '';
                 if (raises && (code.startsWith('22') || code.startsWith('23'))) {
@@ -39760,7 +40257,7 @@ async function runPrechecks(client, input) {
         }
         const acknowledged = new Set(input.acknowledged.map(acknowledgements_1.acknowledgementText));
         for (const l of locking) {
-            const size = await guarded(client, () => sizeOf(l.table.sql));
+            const size = await reader.guarded(() => sizeOf(l.table.sql));
             if (!('value' in size) || !size.value)
                 continue; // the table does not exist here: the statement fails on its own
             const { name, rows, bytes } = size.value;
@@ -39780,7 +40277,7 @@ async function runPrechecks(client, input) {
         }
     }
     finally {
-        await client.query('ROLLBACK').catch(() => undefined);
+        await reader.close();
     }
     return { checks, lockedTables, durationMs: Math.round(node_perf_hooks_1.performance.now() - started) };
 }
@@ -40646,6 +41143,7 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.rehearse = rehearse;
 exports.rehearseMigrations = rehearseMigrations;
 exports.rehearseOnCopy = rehearseOnCopy;
+exports.copyAtVersion = copyAtVersion;
 exports.versionBelow = versionBelow;
 const migrator_1 = __nccwpck_require__(8680);
 const lock_1 = __nccwpck_require__(188);
@@ -40754,6 +41252,19 @@ async function rehearseOnCopy(copy, set, fn) {
     finally {
         await copy.drop().catch(() => undefined);
     }
+}
+/**
+ * Creates a database (`create`, empty) and migrates it up to `version` with the real applier: the one way
+ * to build a copy at a version (verify's base, the fleet's expected schemas and pre-flight copies).
+ * On failure the database is kept, with the applier's message: the caller drops it or reports it.
+ */
+async function copyAtVersion(create, set, version) {
+    const db = await create();
+    // Version 0 is the empty database itself: nothing to run.
+    if (version === 0)
+        return { db };
+    const run = await (0, migrator_1.up)(db.url, set, { to: version, logger: logger_1.silentLogger });
+    return run.error ? { db, error: run.error.message } : { db };
 }
 /** The version below `version` in the set (0 below the first): where reverting one migration lands. */
 function versionBelow(set, version) {
@@ -41242,8 +41753,9 @@ async function buildSchemaAt(source, ref, target, options) {
         return { sha: null, durationMs: 0 };
     }
     const started = node_perf_hooks_1.performance.now();
+    const git = options.git ?? (await git_1.Git.open(checked.repoDir));
     const [copied, created] = await Promise.allSettled([
-        (0, logger_1.timed)(logger, `copy the schema source at ${ref}`, (0, materialize_1.materializeSchemaSource)(checked, ref)),
+        (0, logger_1.timed)(logger, `copy the schema source at ${ref}`, (0, materialize_1.materializeSchemaSource)(checked, ref, git)),
         Promise.resolve(target),
     ]);
     if (copied.status === 'rejected')
@@ -41256,7 +41768,7 @@ async function buildSchemaAt(source, ref, target, options) {
         const commitLabel = (0, materialize_1.describeCommit)(copy.sha, ref);
         logger.info(`building the schema at ${commitLabel} into ${(0, database_url_1.describeDatabase)(db.url)}: ${(0, schema_source_1.describeSchemaSource)(checked)}`);
         if (checked.command) {
-            const checkout = (await git_1.Git.open(checked.repoDir)).repoDir;
+            const checkout = git.repoDir;
             await linkNodeModules(checkout, copy.root, checked.schemaDir);
             await (0, logger_1.timed)(logger, `run the build command at ${commitLabel}`, (0, build_command_1.runBuildCommand)({
                 command: checked.command,
@@ -41270,7 +41782,6 @@ async function buildSchemaAt(source, ref, target, options) {
             }));
         }
         else {
-            const git = await git_1.Git.open(checked.repoDir);
             const list = await (0, sql_file_list_1.resolveSqlFiles)(git, copy.sha, checked.schemaDir, checked.sqlFiles ?? []);
             for (const entry of list.absent)
                 logger.info(`schema SQL ${entry} names no file at commit ${commitLabel}: treated as absent`);
@@ -41294,9 +41805,9 @@ async function buildSchemaAt(source, ref, target, options) {
  * Empty means nothing under schemaDir changed. A build command that imports code from outside schemaDir
  * can change the schema without a change here: point schemaDir at everything the build reads.
  */
-async function schemaSourceChanges(source, base, goal) {
+async function schemaSourceChanges(source, base, goal, repository) {
     const checked = (0, schema_source_1.validateSchemaSource)(source);
-    const git = await git_1.Git.open(checked.repoDir);
+    const git = repository ?? (await git_1.Git.open(checked.repoDir));
     const baseSha = (0, schema_source_1.isEmptySchemaRef)(base) ? undefined : await git.resolveCommit(base);
     return git.diffNames(baseSha, await git.resolveCommit(goal), checked.schemaDir);
 }
@@ -41306,7 +41817,7 @@ async function schemaSourceChanges(source, base, goal) {
  */
 async function warnUncommittedSchema(source, logger, options = {}) {
     const checked = (0, schema_source_1.validateSchemaSource)(source);
-    const git = await git_1.Git.open(checked.repoDir);
+    const git = options.git ?? (await git_1.Git.open(checked.repoDir));
     const prefix = checked.schemaDir === '.' ? '' : `${checked.schemaDir}/`;
     // The migrations directory may sit inside the schema directory: its new files are not schema edits.
     const top = await (0, promises_1.realpath)(git.repoDir);
@@ -41510,11 +42021,13 @@ function describeCommit(sha, ref) {
  * a shared config file), and a partial copy would break them in ways that are hard to diagnose. SQL files
  * need only the schema directory, so only that is copied.
  */
-async function materializeSchemaSource(source, ref) {
+async function materializeSchemaSource(source, ref, repository) {
     const checked = (0, schema_source_1.validateSchemaSource)(source);
-    const git = await git_1.Git.open(checked.repoDir);
-    const sha = await git.resolveCommit(ref);
-    if ((await git.pathType(sha, checked.schemaDir)) !== 'tree') {
+    const git = repository ?? (await git_1.Git.open(checked.repoDir));
+    // The commit and its schema directory from one git process; an unknown ref is said as resolveCommit says it.
+    const found = await git.commitAndPathType(ref, checked.schemaDir);
+    const sha = found.sha ?? (await git.resolveCommit(ref));
+    if (found.type !== 'tree') {
         throw new errors_1.ConfigurationError(`schema directory "${checked.schemaDir}" does not exist at commit ${describeCommit(sha, ref)} in ${git.repoDir}`);
     }
     const root = await (0, promises_1.mkdtemp)((0, node_path_1.join)((0, node_os_1.tmpdir)(), 'db-migrate-schema-'));
@@ -43000,7 +43513,9 @@ async function openShadowDatabases(adminUrl, options) {
             else
                 extraReserved--; // the connections already open will do
         }
-        client ??= await new Promise((resolveClient) => waitingForCreator.push(resolveClient));
+        // A failed connect may end after every other statement did: take an idle connection, or wait for one.
+        client ??=
+            idleCreators.pop() ?? (await new Promise((resolveClient) => waitingForCreator.push(resolveClient)));
         try {
             return await statement(client);
         }
@@ -43246,6 +43761,7 @@ async function shadowOnOwnedServer(adminUrl, options) {
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.openShadowServer = openShadowServer;
 exports.withShadowServer = withShadowServer;
+exports.openShadowServerEarly = openShadowServerEarly;
 const errors_1 = __nccwpck_require__(1240);
 const logger_1 = __nccwpck_require__(5419);
 const docker_1 = __nccwpck_require__(6458);
@@ -43273,6 +43789,20 @@ async function openShadowServer(spec, options = {}) {
 /** Runs fn with a shadow server and closes it afterwards, whatever happens. */
 async function withShadowServer(spec, options, fn) {
     return closingAfter(await openShadowServer(spec, options), fn, options.logger ?? logger_1.silentLogger);
+}
+function openShadowServerEarly(spec, options) {
+    const logger = options.logger ?? logger_1.silentLogger;
+    const opening = openShadowServer(spec, options);
+    opening.catch(() => undefined); // awaited by use() or close()
+    return {
+        use: async (fn) => closingAfter(await opening, fn, logger),
+        async close() {
+            const server = await opening.catch(() => undefined);
+            await server
+                ?.close()
+                .catch((error) => logger.warning(`could not close the shadow server ${server.description}: ${(0, errors_1.errorMessage)(error)}`));
+        },
+    };
 }
 /**
  * Runs fn, then closes the server. When fn failed, a failing close() is only a warning: the user must
@@ -44177,6 +44707,7 @@ exports.checkNumbering = checkNumbering;
  */
 const node_path_1 = __nccwpck_require__(6760);
 const errors_1 = __nccwpck_require__(1240);
+const git_1 = __nccwpck_require__(7039);
 const format_1 = __nccwpck_require__(6994);
 const transaction_control_1 = __nccwpck_require__(1545);
 const metadata_1 = __nccwpck_require__(6132);
@@ -44414,11 +44945,14 @@ async function checkNumbering(options) {
     const isAdopted = (version) => adoption !== undefined && version <= adoption.version;
     // The migrations at the base commit: what is already merged (and maybe applied somewhere).
     const baseFiles = new Map();
+    const baseBlobs = new Map();
     if (baseSha && git) {
-        for (const fileName of await git.listFiles(baseSha, repoPath)) {
+        for (const { name: fileName, sha } of await git.listBlobs(baseSha, repoPath)) {
             const parsedName = (0, naming_1.parseMigrationFileName)(fileName);
-            if ((0, naming_1.isMigrationFileName)(fileName) && parsedName)
+            if ((0, naming_1.isMigrationFileName)(fileName) && parsedName) {
                 baseFiles.set(fileName, parsedName.version);
+                baseBlobs.set(fileName, sha);
+            }
         }
     }
     const baseLatest = Math.max(0, ...baseFiles.values());
@@ -44436,6 +44970,10 @@ async function checkNumbering(options) {
         }
     }
     for (const entry of entries.filter((e) => !e.isNew)) {
+        // The same object name means the same bytes: only a file that differs is read back from git.
+        const blob = baseBlobs.get(entry.fileName);
+        if (blob && (0, git_1.blobHash)(Buffer.from(entry.text, 'utf8'), blob.length) === blob)
+            continue;
         const before = await git.showFile(baseSha, repoPath === '.' ? entry.fileName : `${repoPath}/${entry.fileName}`);
         if (before !== undefined && before !== entry.text) {
             findings.push({
@@ -44831,7 +45369,7 @@ async function verifyMigrations(options) {
         : '.';
     const baseSha = git && options.baseRef ? await git.resolveCommit(options.baseRef) : undefined;
     const schemaGit = await git_1.Git.open(source.repoDir);
-    await (0, build_1.warnUncommittedSchema)(source, logger, { migrationsDir: dir });
+    await (0, build_1.warnUncommittedSchema)(source, logger, { migrationsDir: dir, git: schemaGit });
     const numbering = await (0, numbering_1.checkNumbering)({ dir, git, repoPath, baseSha });
     const { entries, newEntries, set } = numbering;
     logger.info(`new migrations: ${newEntries.map((e) => e.fileName).join(', ') || 'none'}${baseSha ? ` (base ${baseSha.slice(0, 7)})` : ''}`);
@@ -44854,17 +45392,19 @@ async function verifyMigrations(options) {
     // check's, the gate's, the one the Up sections run on, the revert target) is a template copy of it.
     const baseVersion = set && newEntries.length > 0 ? (0, rehearsal_1.versionBelow)(set, newEntries[0].version) : 0;
     const base = baseVersion > 0
-        ? tasks.start((0, logger_1.timed)(logger, `replay to the base version ${baseVersion}`, replayBase(newDatabase, set, baseVersion)))
+        ? tasks.start((0, logger_1.timed)(logger, `replay to the base version ${baseVersion}`, (0, rehearsal_1.copyAtVersion)(newDatabase, set, baseVersion)))
+        : undefined;
+    // The column types at the base, for the lint: read on the base itself before any copy of it is made
+    // (a template cannot be copied while a session is connected to it).
+    const columnTypes = base
+        ? tasks.start(base.then((replayed) => (replayed.error ? undefined : (0, hazards_1.readColumnTypes)(replayed.db.url))))
         : undefined;
     const baseDatabase = async () => {
         const replayed = await base;
+        await columnTypes?.catch(() => undefined);
         // A base that does not replay: each check replays on its own database and reports it as it did.
         return replayed && !replayed.error ? newDatabase(replayed.db) : newDatabase();
     };
-    // The column types at the base, for the lint (read on a copy: the base is the others' template).
-    const columnTypes = base
-        ? tasks.start(base.then(async (replayed) => replayed.error ? undefined : (0, hazards_1.readColumnTypes)((await newDatabase(replayed.db)).url)))
-        : undefined;
     // The data check's one pass on the seeded base measures the gate's steps too; without it (or for what
     // a failure there left unmeasured) the gate runs on a database of its own, beside the others.
     const dataPass = set && options.dataCheck !== false && newEntries.length > 0
@@ -44948,21 +45488,25 @@ async function runDatabaseChecks(run) {
             ? run.dataPass.then((outcome) => outcome.check)
             : skipped('data', run.options.dataCheck === false ? 'skipped: turned off' : 'no new migrations to run on rows'),
     ]);
-    let consistency = await (0, logger_1.timed)(logger, 'consistency comparison', checkConsistency(run, set, goalBuilt, applied));
     // A schema change committed without its migration: the goal came from the metadata, HEAD moved on.
-    if (!run.options.goalRef && goalBuilt.db && goalBuilt.sha) {
-        const ahead = await (0, logger_1.timed)(logger, 'schema at HEAD', schemaAhead(run.source, run.dir, goalBuilt.sha, goalBuilt.db, run.newDatabase, (ref, db) => buildSchema(run, ref, db), run.options.diff));
-        if (ahead) {
-            const check = consistency.consistency;
-            consistency = {
-                ...consistency,
-                consistency: {
-                    ...check,
-                    status: check.status === 'passed' ? 'warning' : check.status,
-                    findings: [...check.findings, ahead],
-                },
-            };
-        }
+    // Looked for while consistency compares (both only read the goal database).
+    const [compared, ahead] = await (0, settle_1.settleAll)([
+        (0, logger_1.timed)(logger, 'consistency comparison', checkConsistency(run, set, goalBuilt, applied)),
+        !run.options.goalRef && goalBuilt.db && goalBuilt.sha
+            ? (0, logger_1.timed)(logger, 'schema at HEAD', schemaAhead(run.source, run.schemaGit, run.dir, goalBuilt.sha, goalBuilt.db, run.newDatabase, (ref, db) => buildSchema(run, ref, db), run.options.diff))
+            : undefined,
+    ]);
+    let consistency = compared;
+    if (ahead) {
+        const check = consistency.consistency;
+        consistency = {
+            ...consistency,
+            consistency: {
+                ...check,
+                status: check.status === 'passed' ? 'warning' : check.status,
+                findings: [...check.findings, ahead],
+            },
+        };
     }
     // The Down sections run on the database consistency has just compared.
     const reversibility = await (0, logger_1.timed)(logger, 'reversibility', checkReversibility(run, set, applied, target));
@@ -44988,7 +45532,7 @@ async function gateOf(pass, set, newEntries, newDatabase) {
     const measured = await (0, data_loss_gate_1.measureWithoutRows)(await newDatabase(), set, rest, outcome?.measured.baseTables);
     return (0, data_loss_gate_1.gateDataLoss)({ ...measured, steps: [...(outcome?.measured.steps ?? []), ...measured.steps] });
 }
-const buildSchema = (run, ref, db) => (0, build_1.buildSchemaAt)(run.source, ref, db, { logger: run.logger, timeoutMs: run.options.buildTimeoutMs });
+const buildSchema = (run, ref, db) => (0, build_1.buildSchemaAt)(run.source, ref, db, { logger: run.logger, timeoutMs: run.options.buildTimeoutMs, git: run.schemaGit });
 /** The schema source built at the goal commit. */
 async function buildGoal(run) {
     let sha;
@@ -45005,12 +45549,6 @@ async function buildGoal(run) {
         ...(built.error !== undefined ? { error: built.error } : {}),
         ...(built.remedies ? { remedies: built.remedies } : {}),
     };
-}
-/** The migrations up to `version` replayed on a database of their own, the template of the others. */
-async function replayBase(newDatabase, set, version) {
-    const db = await newDatabase();
-    const replay = await (0, migrator_1.up)(db.url, set, { to: version, logger: logger_1.silentLogger });
-    return { db, ...(replay.error ? { error: replay.error.message } : {}) };
 }
 /** Every migration applied from empty (those below the base on the base's copy). */
 async function applyFromEmpty(run, set) {
@@ -45191,8 +45729,7 @@ async function checkRevert(plan, set, db, target, logger, diffOptions) {
  * The schema at HEAD of the schema repository against the schema at goal: a warning when HEAD's differs
  * (a schema change no migration covers yet), undefined when they are the same or nothing changed there.
  */
-async function schemaAhead(source, migrationsDir, goalSha, goalDb, newDatabase, build, diffOptions) {
-    const git = await git_1.Git.open(source.repoDir);
+async function schemaAhead(source, git, migrationsDir, goalSha, goalDb, newDatabase, build, diffOptions) {
     const headSha = await git.headSha();
     if (headSha === goalSha)
         return undefined;
@@ -45200,7 +45737,7 @@ async function schemaAhead(source, migrationsDir, goalSha, goalDb, newDatabase, 
     const migrations = (0, node_path_1.relative)(await (0, promises_1.realpath)(git.repoDir), migrationsDir)
         .split(node_path_1.sep)
         .join('/') + '/';
-    const changed = (await (0, build_1.schemaSourceChanges)(source, goalSha, headSha)).filter((path) => !path.startsWith(migrations));
+    const changed = (await (0, build_1.schemaSourceChanges)(source, goalSha, headSha, git)).filter((path) => !path.startsWith(migrations));
     if (changed.length === 0)
         return undefined;
     const headDb = await newDatabase();
@@ -54392,179 +54929,21 @@ module.exports = /*#__PURE__*/JSON.parse('{"name":"@db-migrate/core","version":"
 /******/ 		return module.exports;
 /******/ 	}
 /******/ 	
+/******/ 	// expose the module cache
+/******/ 	__nccwpck_require__.c = __webpack_module_cache__;
+/******/ 	
 /************************************************************************/
 /******/ 	/* webpack/runtime/compat */
 /******/ 	
 /******/ 	if (typeof __nccwpck_require__ !== 'undefined') __nccwpck_require__.ab = __dirname + "/";
 /******/ 	
 /************************************************************************/
-var __webpack_exports__ = {};
-// This entry need to be wrapped in an IIFE because it need to be in strict mode.
-(() => {
-"use strict";
-var exports = __webpack_exports__;
-
-Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.sameTerminal = sameTerminal;
-exports.cliLogger = cliLogger;
-exports.versionText = versionText;
-exports.main = main;
-exports.runFromCommandLine = runFromCommandLine;
-const node_fs_1 = __nccwpck_require__(3024);
-const node_path_1 = __nccwpck_require__(6760);
-const node_util_1 = __nccwpck_require__(7975);
-const embedded_packages_1 = __nccwpck_require__(9145);
-/**
- * The commands and @db-migrate/core, required on first use rather than imported: `--version` needs neither,
- * `help` only the commands (the core loads when a command first uses it: ./core.ts), so their start-up stays
- * close to bare node's (the bundle runs a module's code only when it is required).
- */
-function cli() {
-    return {
-        core: __nccwpck_require__(2172),
-        command: __nccwpck_require__(7802),
-        commands: (__nccwpck_require__(2426)/* .commands */ .P),
-        help: __nccwpck_require__(3516),
-        wording: __nccwpck_require__(9834),
-    };
-}
-/** True when stdout and stderr are the same terminal: what both print is seen once, interleaved. */
-function sameTerminal() {
-    if (!process.stdout.isTTY || !process.stderr.isTTY)
-        return false;
-    try {
-        const [out, err] = [(0, node_fs_1.fstatSync)(1), (0, node_fs_1.fstatSync)(2)];
-        return out.dev === err.dev && out.ino === err.ino && out.rdev === err.rdev;
-    }
-    catch {
-        return false;
-    }
-}
-/**
- * The CLI's logger: --quiet keeps warnings and errors only; info lines the command repeats on stdout are
- * left out when both streams go to one terminal.
- */
-function cliLogger(options) {
-    const base = cli().core.consoleLogger({ verbose: options.verbose });
-    const skip = (message) => options.quiet || (options.shared && options.repeated?.test(message));
-    return { ...base, info: (message) => (skip(message) ? undefined : base.info(message)) };
-}
-/** "unknown option --dri; did you mean --dry-run?" for a mistyped option, from the command's own table. */
-function unknownOptionMessage(error, command) {
-    const { core, command: table, help } = cli();
-    const message = core.errorMessage(error);
-    const typed = /Unknown option '(-{1,2})([^']+)'/.exec(message);
-    if (!typed)
-        return message;
-    const known = Object.keys({ ...command.options, ...table.GLOBAL_OPTIONS });
-    const suggestion = help.closestName(typed[2], known);
-    return `unknown option ${typed[1]}${typed[2]}${suggestion ? `; did you mean --${suggestion}?` : ''}`;
-}
-/** `db-migrate nope` or `db-migrate help nope`: the closest command's name, then the command list; exit code 1. */
-function unknownCommand(name) {
-    const { commands, help } = cli();
-    const suggestion = help.closestName(name, commands.map((c) => c.name));
-    process.stderr.write(`db-migrate: unknown command "${name}"${suggestion ? `; did you mean "${suggestion}"?` : ''}\n\n${help.globalHelp(commands)}`);
-    return 1;
-}
-/**
- * `db-migrate --version`: the package's version (read from its package.json, next to src/ and to the
- * bundle's dist/) and the PostgreSQL majors it builds schemas with.
- */
-function versionText() {
-    const { version } = JSON.parse((0, node_fs_1.readFileSync)((0, node_path_1.join)(__dirname, '..', 'package.json'), 'utf8'));
-    return `db-migrate ${version} (PostgreSQL ${embedded_packages_1.SUPPORTED_POSTGRES_VERSIONS.join(', ')}; Node ${process.versions.node})`;
-}
-/** Runs the CLI and returns its exit code: 0 success, 1 failure or bad input, 2 differences found (--exit-code). */
-async function main(argv) {
-    const [name, ...rest] = argv;
-    if (name === '--version' || name === '-V' || name === 'version') {
-        process.stdout.write(versionText() + '\n');
-        return 0;
-    }
-    const { core, command: table, commands, help, wording } = cli();
-    const { commandHelp, globalHelp } = help;
-    const { describeError } = wording;
-    const { GLOBAL_OPTIONS, parseArgsOptions } = table;
-    if (!name || name === '--help' || name === '-h' || name === 'help') {
-        const topic = name === 'help' ? rest[0] : undefined;
-        const command = topic ? commands.find((c) => c.name === topic) : undefined;
-        if (topic && !command)
-            return unknownCommand(topic);
-        process.stdout.write(command ? commandHelp(command) : globalHelp(commands));
-        return name ? 0 : 1;
-    }
-    const command = commands.find((c) => c.name === name);
-    if (!command)
-        return unknownCommand(name);
-    let verbose = rest.includes('--verbose');
-    try {
-        const parsed = (0, node_util_1.parseArgs)({
-            args: rest,
-            options: parseArgsOptions({ ...command.options, ...GLOBAL_OPTIONS }),
-            allowPositionals: command.allowPositionals ?? false,
-            strict: true,
-        });
-        const { help, verbose: verboseFlag, quiet, ...values } = parsed.values;
-        if (help === true) {
-            process.stdout.write(commandHelp(command));
-            return 0;
-        }
-        verbose = verboseFlag === true;
-        const logger = cliLogger({
-            verbose,
-            quiet: quiet === true && !verbose,
-            repeated: command.repeatedOnStdout,
-            shared: sameTerminal(),
-        });
-        return await command.run(values, parsed.positionals, {
-            logger,
-            verbose,
-            stdout: (text) => process.stdout.write(text),
-        });
-    }
-    catch (error) {
-        // By its code, not instanceof TypeError: under a test runner's VM the error comes from another realm.
-        const isUsage = typeof error === 'object' &&
-            error !== null &&
-            String(error.code).startsWith('ERR_PARSE_ARGS');
-        if (rest.includes('--help') || rest.includes('-h')) {
-            // Help is printed even when another option on the line is wrong.
-            process.stdout.write(commandHelp(command));
-            return 0;
-        }
-        const configuration = core.asConfigurationError(error);
-        if (configuration || isUsage) {
-            process.stderr.write(`db-migrate ${name}: ${isUsage ? unknownOptionMessage(error, command) : describeError(configuration ?? error)}\n`);
-            if (isUsage)
-                process.stderr.write(`usage: db-migrate ${command.usage
-                    .split('\n')
-                    .map((l) => l.trim())
-                    .join(' ')}\nRun \`db-migrate ${name} --help\` for every option.\n`);
-        }
-        else {
-            process.stderr.write(`db-migrate ${name}: unexpected error (a bug in db-migrate): ${core.errorMessage(error)}\n`);
-            if (verbose && error instanceof Error && error.stack)
-                process.stderr.write(core.errorMessage(error.stack) + '\n');
-        }
-        return 1;
-    }
-}
-/** The command line's entry: runs main on the process's arguments and sets its exit code. */
-function runFromCommandLine() {
-    main(process.argv.slice(2)).then((code) => {
-        process.exitCode = code;
-    }, (error) => {
-        process.stderr.write(`db-migrate: ${cli().core.errorMessage(error)}\n`);
-        process.exitCode = 1;
-    });
-}
-// The bundle's dist/index.js (scripts/cli-launcher.js) calls runFromCommandLine; run directly, so does this.
-if (require.main === require.cache[eval('__filename')])
-    runFromCommandLine();
-
-})();
-
-module.exports = __webpack_exports__;
+/******/ 	
+/******/ 	// module cache are used so entry inlining is disabled
+/******/ 	// startup
+/******/ 	// Load entry module and return exports
+/******/ 	var __webpack_exports__ = __nccwpck_require__(__nccwpck_require__.s = 3887);
+/******/ 	module.exports = __webpack_exports__;
+/******/ 	
 /******/ })()
 ;
