@@ -14,7 +14,7 @@
  * Our result is also applied to a copy of the first database to check that it converges.
  *
  * Run: pnpm build; pnpm bench diff      BENCH_RUNS=9 BENCH_TABLES=800 to change the sample and the schema.
- * BENCH_BEFORE=<dir holding a previous bundle's index.js> runs that bundle too, in the same turns, for a
+ * BENCH_BEFORE=<a previous checkout holding packages/cli/dist> runs that bundle too, in the same turns, for a
  * before/after side by side.
  */
 import { existsSync } from 'node:fs';
@@ -27,7 +27,8 @@ import { markdownTable, median, runChild } from './support';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const TABLES = Number(process.env.BENCH_TABLES ?? 400);
-const BEFORE = process.env.BENCH_BEFORE;
+/** A previous build's CLI bundle: BENCH_BEFORE names a checkout (or `git archive` of one) holding packages/cli/dist. */
+const BEFORE = process.env.BENCH_BEFORE ? join(process.env.BENCH_BEFORE, 'packages/cli/dist') : undefined;
 
 /** Table i of the schema; `changed` applies the 5 % variation to the tables chosen by changedTable(). */
 function tableSql(i: number, changed: boolean): string {

@@ -8,7 +8,7 @@
  * first connection to the server (read inside the process by a --require hook, performance.now() at the
  * first socket connect), against node -e 0's whole wall time; the rest is the catalog reads and comparison.
  * The CLI is the built bundle (packages/cli/dist/index.js: `pnpm build` first), run with the same node as
- * the bench; BENCH_BEFORE=<dir holding a previous bundle's index.js> runs that bundle too, in the same turns.
+ * the bench; BENCH_BEFORE=<a previous checkout holding packages/cli/dist> runs that bundle too, in the same turns.
  * The first run of each command is left out (it fills Node's compile cache).
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,7 +22,8 @@ import { markdownTable, median, runChild } from './support';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 const CLI = join(__dirname, '..', 'packages/cli/dist/index.js');
-const BEFORE = process.env.BENCH_BEFORE;
+/** A previous build's CLI bundle: BENCH_BEFORE names a checkout (or `git archive` of one) holding packages/cli/dist. */
+const BEFORE = process.env.BENCH_BEFORE ? join(process.env.BENCH_BEFORE, 'packages/cli/dist') : undefined;
 const TIME = '/usr/bin/time';
 
 /** Written into the diff's process: when it first opened a socket, from the process's start. */
