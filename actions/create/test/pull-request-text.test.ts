@@ -79,15 +79,23 @@ CREATE FUNCTION doc_count() RETURNS bigint LANGUAGE plpgsql AS $$ BEGIN RETURN (
     const migration = await createMigration(options);
     if (migration.outcome !== 'created') throw new Error(migration.reason);
     const expected = [
-      ['changes-access', /^enable row level security on public\.docs: /],
-      ['changes-access', /^creates policy tenant_rows on public\.docs: /],
-      ['drops-index', /^drops index public\.docs_tenant_idx: /],
-      ['drops-index', /^drops unique constraint docs_code_key on public\.docs and its index: /],
-      ['replica-identity', /^sets the replica identity of public\.docs to FULL: /],
-      ['untracked-dependencies', /^creates or replaces function public\.doc_count\(\), whose plpgsql body/],
+      ['changes-access', 'public.docs', /^enable row level security on public\.docs: /],
+      ['changes-access', 'public.docs.tenant_rows', /^creates policy tenant_rows on public\.docs: /],
+      ['drops-index', 'public.docs_tenant_idx', /^drops index public\.docs_tenant_idx: /],
+      [
+        'drops-index',
+        'public.docs.docs_code_key',
+        /^drops unique constraint docs_code_key on public\.docs and its index: /,
+      ],
+      ['replica-identity', 'public.docs', /^sets the replica identity of public\.docs to FULL: /],
+      [
+        'untracked-dependencies',
+        'public.doc_count()',
+        /^creates or replaces function public\.doc_count\(\), whose plpgsql body/,
+      ],
     ] as const;
-    for (const [code, message] of expected)
-      expect(migration.hazards).toContainEqual({ code, message: expect.stringMatching(message) });
+    for (const [code, object, message] of expected)
+      expect(migration.hazards).toContainEqual({ code, object, message: expect.stringMatching(message) });
     const header = migration.text.slice(0, migration.text.indexOf('-- +migrate Up'));
     const body = pullRequestBody({
       migration,
