@@ -141,6 +141,7 @@ export async function applyFleet(options: FleetApplyOptions): Promise<FleetRepor
       verb: dryRun ? 'planning' : 'migrating',
       versionPhrase: `to version ${to}`,
       beforeTargets,
+      beforeLock: upToDateBeforeLock,
       ...(maxFailures !== undefined ? { maxFailures } : {}),
     },
     options,
@@ -177,6 +178,39 @@ export async function checkFleetDrift(options: FleetCheckOptions): Promise<Fleet
   );
 }
 
+/** A target's records and the applier's plan for it: what runs, and why not. */
+async function readPlan(client: Client, target: ReachableTarget, context: VersionedRunContext) {
+  const database = target.database;
+  const records = await readAppliedRecords(client, database);
+  const warnings: string[] = [...records.notes];
+  const status = databaseStatus(database, context.set, records.applied);
+  // The applier's own plan: what runs, and why not (inconsistent records, an irreversible step).
+  const plan = planMigrations(status, context.set, { to: context.to });
+  for (const changed of status.migrations.filter((m) => m.changedSinceApplied)) {
+    warnings.push(`${changed.fileName} has changed since it was applied to ${database}`);
+  }
+  return { records, warnings, status, from: status.currentVersion, plan };
+}
+
+/** Nothing to run: the target is not touched, so neither its schema, a pre-flight nor the lock is needed. */
+function upToDate({ plan, from, warnings }: Awaited<ReturnType<typeof readPlan>>): AttemptOutcome | undefined {
+  if (plan.migrations.length > 0 || plan.refusal) return undefined;
+  return { status: 'up-to-date', fromVersion: from, toVersion: from, warnings };
+}
+
+/**
+ * Apply's look before the lock: a target with nothing to run is reported up-to-date from its records
+ * alone (each migration commits with its record, so they are never half-written), without taking the
+ * migration lock; any other target goes on under the lock, where its records are read again.
+ */
+async function upToDateBeforeLock(
+  client: Client,
+  target: ReachableTarget,
+  context: VersionedRunContext,
+): Promise<AttemptOutcome | undefined> {
+  return upToDate(await readPlan(client, target, context));
+}
+
 async function checkLocked(
   client: Client,
   target: ReachableTarget,
@@ -185,13 +219,9 @@ async function checkLocked(
 ): Promise<AttemptOutcome> {
   const { set, mode, to, options } = context;
   const database = target.database;
-  const records = await readAppliedRecords(client, database);
-  const warnings: string[] = [...records.notes];
+  const read = await readPlan(client, target, context);
+  const { records, warnings, from, plan } = read;
   const applied = records.applied;
-  const status = databaseStatus(database, set, applied);
-  const from = status.currentVersion;
-  // The applier's own plan: what runs, and why not (inconsistent records, an irreversible step).
-  const plan = planMigrations(status, set, { to });
   if (plan.refusal?.kind === 'inconsistent')
     return {
       status: mode === 'drift' ? 'failed' : 'refused',
@@ -199,13 +229,8 @@ async function checkLocked(
       error: plan.refusal.message,
       warnings,
     };
-  for (const changed of status.migrations.filter((m) => m.changedSinceApplied)) {
-    warnings.push(`${changed.fileName} has changed since it was applied to ${database}`);
-  }
-
-  // Nothing to run: the target is not touched, so neither its schema nor a pre-flight is needed.
-  if (mode === 'apply' && plan.migrations.length === 0 && !plan.refusal)
-    return { status: 'up-to-date', fromVersion: from, toVersion: from, warnings };
+  const nothingToRun = mode === 'apply' ? upToDate(read) : undefined;
+  if (nothingToRun) return nothingToRun;
   if (mode === 'apply' && !plan.refusal) {
     // The pre-flight starts now and runs while this target and the others are read; it is awaited
     // before anything is changed (below).

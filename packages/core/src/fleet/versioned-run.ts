@@ -90,6 +90,15 @@ export interface VersionedRun {
    * that had something to run is `not-started`, naming the first failure.
    */
   readonly beforeTargets?: (context: VersionedRunContext) => Promise<PreflightReport | undefined>;
+  /**
+   * A look at a target before its migration lock is taken (apply's): an outcome ends the attempt there,
+   * with no lock taken; undefined goes on to the locked attempt.
+   */
+  readonly beforeLock?: (
+    client: Client,
+    target: ReachableTarget,
+    context: VersionedRunContext,
+  ) => Promise<AttemptOutcome | undefined>;
   /** Stop starting targets once this many have had a migration fail (the rest are `not-started`). */
   readonly maxFailures?: number;
 }
@@ -165,8 +174,12 @@ export async function runVersionedFleet(
       async (target): Promise<AttemptOutcome> =>
         stoppedBy !== undefined
           ? { status: 'not-started', error: stoppedBy }
-          : connections.use(target.url, connect, (client) =>
-              holdDatabaseLock(client, target.url, (locked) => attempt(locked, target, context), lock),
+          : connections.use(
+              target.url,
+              connect,
+              async (client) =>
+                (await run.beforeLock?.(client, target, context)) ??
+                holdDatabaseLock(client, target.url, (locked) => attempt(locked, target, context), lock),
             ),
       {
         concurrency,
