@@ -31524,6 +31524,7 @@ async function applyFleet(options) {
         verb: dryRun ? 'planning' : 'migrating',
         versionPhrase: `to version ${to}`,
         beforeTargets,
+        beforeLock: upToDateBeforeLock,
         ...(maxFailures !== undefined ? { maxFailures } : {}),
     }, options, (client, target, context) => checkLocked(client, target, context, guard));
 }
@@ -31547,16 +31548,39 @@ async function checkFleetDrift(options) {
     const to = (0, plan_1.latestVersion)(options.set);
     return (0, versioned_run_1.runVersionedFleet)({ mode: 'drift', to, dryRun: false, verb: 'checking', versionPhrase: `latest version ${to}` }, options, checkLocked);
 }
-async function checkLocked(client, target, context, guard) {
-    const { set, mode, to, options } = context;
+/** A target's records and the applier's plan for it: what runs, and why not. */
+async function readPlan(client, target, context) {
     const database = target.database;
     const records = await (0, records_1.readAppliedRecords)(client, database);
     const warnings = [...records.notes];
-    const applied = records.applied;
-    const status = (0, state_1.databaseStatus)(database, set, applied);
-    const from = status.currentVersion;
+    const status = (0, state_1.databaseStatus)(database, context.set, records.applied);
     // The applier's own plan: what runs, and why not (inconsistent records, an irreversible step).
-    const plan = (0, plan_1.planMigrations)(status, set, { to });
+    const plan = (0, plan_1.planMigrations)(status, context.set, { to: context.to });
+    for (const changed of status.migrations.filter((m) => m.changedSinceApplied)) {
+        warnings.push(`${changed.fileName} has changed since it was applied to ${database}`);
+    }
+    return { records, warnings, status, from: status.currentVersion, plan };
+}
+/** Nothing to run: the target is not touched, so neither its schema, a pre-flight nor the lock is needed. */
+function upToDate({ plan, from, warnings }) {
+    if (plan.migrations.length > 0 || plan.refusal)
+        return undefined;
+    return { status: 'up-to-date', fromVersion: from, toVersion: from, warnings };
+}
+/**
+ * Apply's look before the lock: a target with nothing to run is reported up-to-date from its records
+ * alone (each migration commits with its record, so they are never half-written), without taking the
+ * migration lock; any other target goes on under the lock, where its records are read again.
+ */
+async function upToDateBeforeLock(client, target, context) {
+    return upToDate(await readPlan(client, target, context));
+}
+async function checkLocked(client, target, context, guard) {
+    const { set, mode, to, options } = context;
+    const database = target.database;
+    const read = await readPlan(client, target, context);
+    const { records, warnings, from, plan } = read;
+    const applied = records.applied;
     if (plan.refusal?.kind === 'inconsistent')
         return {
             status: mode === 'drift' ? 'failed' : 'refused',
@@ -31564,12 +31588,9 @@ async function checkLocked(client, target, context, guard) {
             error: plan.refusal.message,
             warnings,
         };
-    for (const changed of status.migrations.filter((m) => m.changedSinceApplied)) {
-        warnings.push(`${changed.fileName} has changed since it was applied to ${database}`);
-    }
-    // Nothing to run: the target is not touched, so neither its schema nor a pre-flight is needed.
-    if (mode === 'apply' && plan.migrations.length === 0 && !plan.refusal)
-        return { status: 'up-to-date', fromVersion: from, toVersion: from, warnings };
+    const nothingToRun = mode === 'apply' ? upToDate(read) : undefined;
+    if (nothingToRun)
+        return nothingToRun;
     if (mode === 'apply' && !plan.refusal) {
         // The pre-flight starts now and runs while this target and the others are read; it is awaited
         // before anything is changed (below).
@@ -33848,7 +33869,8 @@ async function runVersionedFleet(run, options, attempt) {
         // Once the pre-flight has failed, the targets not started yet are not connected to.
         const outcomes = await (0, runner_1.runFleet)(mode, targets, async (target) => stoppedBy !== undefined
             ? { status: 'not-started', error: stoppedBy }
-            : connections.use(target.url, connect, (client) => (0, lock_1.holdDatabaseLock)(client, target.url, (locked) => attempt(locked, target, context), lock)), {
+            : connections.use(target.url, connect, async (client) => (await run.beforeLock?.(client, target, context)) ??
+                (0, lock_1.holdDatabaseLock)(client, target.url, (locked) => attempt(locked, target, context), lock)), {
             concurrency,
             ...(options.concurrencyPerHost !== undefined ? { concurrencyPerHost: options.concurrencyPerHost } : {}),
             retry: options.retry,
