@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole db-migrate flow on this machine, with the CLI, in a few minutes (175-286 s on a busy 2-core machine):
+# The whole db-migrate flow on this machine, with the CLI, in a few minutes (45-51 s on a quiet 2-core machine, 175-286 s on a busy one):
 #   1. a schema repository whose SQLAlchemy models change commit by commit (history/, replay-history.sh);
 #      after each commit `db-migrate create` writes the next migration (or a few, for the non-blocking
 #      forms of docs/online.md), `db-migrate verify` checks them on their pull-request branch, and the
