@@ -9,7 +9,7 @@
  * first socket connect), against node -e 0's whole wall time; the rest is the catalog reads and comparison.
  * The CLI is the built bundle (packages/cli/dist/index.js: `pnpm build` first), run with the same node as
  * the bench; BENCH_BEFORE=<a previous checkout holding packages/cli/dist> runs that bundle too, in the same turns.
- * The first run of each command is left out (it fills Node's compile cache).
+ * The first run of each command is left out (it writes the entry's code cache).
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';

@@ -117,7 +117,7 @@ describe('the bundles', () => {
     (dist) => {
       const dir = join(ROOT, dist);
       // The JavaScript, its licenses, and PostgreSQL's parser (libpg-query) as WebAssembly for the lint.
-      // The CLI's index.js is a small entry that turns on Node's compile cache, then runs the bundle, cli.js.
+      // The CLI's index.js is a small entry that runs the bundle, cli.js, from a code cache of an earlier run.
       const cli = dist === 'packages/cli/dist';
       expect(readdirSync(dir).sort()).toEqual(
         cli

@@ -28617,9 +28617,13 @@ const unsupported_1 = __nccwpck_require__(5904);
 const SERVER_VERSION = (0, query_1.query)(`SELECT pg_catalog.current_setting('server_version_num')::int AS version`, {
     version: 'int',
 });
-/** Every query, in the order they run. */
+/**
+ * Every query, in the order they run: the catalog is built in this order as the rows arrive, except the
+ * dependencies, read first (the largest result, parsed while the server reads the rest) and mapped last.
+ */
 exports.QUERIES = {
     version: SERVER_VERSION,
+    depends: depends_1.DEPENDS,
     schemas: schemas_1.SCHEMAS,
     extensions: extensions_1.EXTENSIONS,
     collations: collations_1.COLLATIONS,
@@ -28641,17 +28645,17 @@ exports.QUERIES = {
     owners: owners_1.OWNERS,
     comments: comments_1.COMMENTS,
     unsupported: unsupported_1.UNSUPPORTED,
-    depends: depends_1.DEPENDS,
 };
 /** How long reading a catalog waits for a lock held by someone else, and how long one catalog query may run. */
 exports.INTROSPECTION_LOCK_TIMEOUT_MS = 30_000;
 const INTROSPECTION_STATEMENT_TIMEOUT_MS = 300_000;
 /**
- * Every query in one round trip, inside one repeatable-read read-only transaction: all of them see the
- * same snapshot, so a change committed meanwhile is seen whole or not at all. The settings are local to
- * that transaction, so a connection given by the caller (the fleet's locked one) keeps its own.
+ * Sends every query in one round trip, inside one repeatable-read read-only transaction: all of them see
+ * the same snapshot, so a change committed meanwhile is seen whole or not at all. Each query's rows are
+ * given as its result arrives, so the catalog is built while the server still reads the rest. The settings
+ * are local to that transaction, so a connection given by the caller (the fleet's locked one) keeps its own.
  */
-async function runQueries(client, database, options, queries = exports.QUERIES) {
+function startQueries(client, database, options, queries = exports.QUERIES) {
     const names = Object.keys(queries);
     // An empty search_path makes every pg_get_*def and format_type schema-qualify user objects,
     // so definitions compare alike and run alike whatever the applying session's search_path is.
@@ -28663,30 +28667,69 @@ async function runQueries(client, database, options, queries = exports.QUERIES) 
         `SELECT pg_catalog.set_config('search_path', '', true), pg_catalog.set_config('lock_timeout', '${lockTimeout}ms', true), ` +
             `pg_catalog.set_config('statement_timeout', '${INTROSPECTION_STATEMENT_TIMEOUT_MS}ms', true)`,
     ];
-    const { results, failure } = await (0, batch_1.runBatch)(client, [
-        ...prologue,
-        ...names.map((name) => (0, query_1.jsonQuery)(queries[name])),
-        'COMMIT',
-    ]);
-    if (failure) {
-        // The transaction stays open (aborted) after an error inside it: end it before the connection is used again.
-        await client.query('ROLLBACK').catch(() => undefined);
-        if (failure.failedIndex < prologue.length)
-            throw new errors_1.ConfigurationError(`cannot read the schema of ${database}: ${(0, errors_1.errorMessage)(failure.error)}`);
-        // PostgreSQL 14 lacks catalog columns the queries read (publication column lists): read it again with its own.
-        const versionRows = results[prologue.length]?.rows[0];
-        const version = versionRows?.rows ? (0, query_1.rowsFromJson)(queries.version, versionRows.rows)[0]?.version : undefined;
-        if (queries === exports.QUERIES && version !== undefined && version < 150000) {
-            return runQueries(client, database, options, { ...exports.QUERIES, publications: defined_objects_1.PUBLICATIONS_BEFORE_15 });
-        }
-        throw failure.error;
-    }
-    // Here the rows take the shapes each query declares.
+    const settle = [];
     const rows = {};
     names.forEach((name, i) => {
-        rows[name] = (0, query_1.rowsFromJson)(queries[name], results[prologue.length + i].rows[0].rows);
+        rows[name] = new Promise((resolve, reject) => (settle[i] = { resolve, reject }));
+        // The build stops at the first failed query: the rest are never read, and their failure is no news.
+        rows[name].catch(() => undefined);
     });
-    return rows;
+    const statements = [...prologue, ...names.map((name) => (0, query_1.jsonQuery)(queries[name])), 'COMMIT'];
+    const ended = (0, batch_1.runBatch)(client, statements, (index, result) => {
+        const i = index - prologue.length;
+        const name = names[i];
+        if (name === undefined)
+            return;
+        try {
+            // Here the rows take the shapes each query declares.
+            settle[i].resolve((0, query_1.rowsFromJson)(queries[name], result.rows[0].rows));
+        }
+        catch (error) {
+            settle[i].reject(error);
+        }
+    }).then(async ({ failure }) => {
+        if (!failure)
+            return {};
+        // The transaction stays open (aborted) after an error inside it: end it before the connection is used again.
+        await client.query('ROLLBACK').catch(() => undefined);
+        const error = failure.failedIndex < prologue.length
+            ? new errors_1.ConfigurationError(`cannot read the schema of ${database}: ${(0, errors_1.errorMessage)(failure.error)}`)
+            : failure.error;
+        for (const s of settle)
+            s.reject(error);
+        return { error };
+    }, (error) => {
+        for (const s of settle)
+            s.reject(error);
+        throw error;
+    });
+    ended.catch(() => undefined);
+    return { rows: rows, ended };
+}
+/** Reads the catalog on `client`: the catalog is built as the rows arrive. */
+async function readCatalog(client, database, options) {
+    const reading = startQueries(client, database, options);
+    try {
+        const catalog = await buildCatalog(reading.rows);
+        const { error } = await reading.ended;
+        if (error)
+            throw error;
+        return catalog;
+    }
+    catch (error) {
+        const { error: failure } = await reading.ended;
+        // PostgreSQL 14 lacks catalog columns the queries read (publication column lists): read it again with its own.
+        const version = await reading.rows.version.then((rows) => rows[0]?.version, () => undefined);
+        if (failure && !(failure instanceof errors_1.ConfigurationError) && version !== undefined && version < 150000) {
+            const again = startQueries(client, database, options, { ...exports.QUERIES, publications: defined_objects_1.PUBLICATIONS_BEFORE_15 });
+            const catalog = await buildCatalog(again.rows);
+            const { error: secondFailure } = await again.ended;
+            if (secondFailure)
+                throw secondFailure;
+            return catalog;
+        }
+        throw error;
+    }
 }
 /**
  * Reads the whole user schema of one database into plain data, in one round trip. Given a URL it opens
@@ -28694,10 +28737,10 @@ async function runQueries(client, database, options, queries = exports.QUERIES) 
  */
 async function introspect(database, options = {}) {
     if (typeof database !== 'string')
-        return buildCatalog(await runQueries(database, describeClient(database), options));
+        return readCatalog(database, describeClient(database), options);
     const client = await (0, connect_1.connectDatabase)(database);
     try {
-        return buildCatalog(await runQueries(client, (0, database_url_1.describeDatabase)(database), options));
+        return await readCatalog(client, (0, database_url_1.describeDatabase)(database), options);
     }
     finally {
         await client.end().catch(() => undefined);
@@ -28706,20 +28749,31 @@ async function introspect(database, options = {}) {
 function describeClient(client) {
     return `${client.host}:${client.port}/${client.database ?? ''}`;
 }
-function buildCatalog(rows) {
+/** Builds the catalog part by part, each as soon as the rows it reads have arrived (in the queries' order). */
+async function buildCatalog(rows) {
     // Each builder records its objects' keys by oid in `keys`, which later builders (and comments, owners and
     // dependencies) read: the order below matters.
     const keys = (0, keys_1.newObjectKeys)();
-    const schemas = (0, schemas_1.buildSchemas)(rows.schemas, keys);
-    const extensions = (0, extensions_1.buildExtensions)(rows.extensions, keys);
-    const collations = (0, collations_1.buildCollations)(rows.collations, keys);
-    const types = (0, types_1.buildTypes)(rows.types, keys);
-    const { relations, byOid: tables } = (0, relations_1.buildRelations)(rows.relations, keys);
-    const { sequences, identityByColumn } = (0, sequences_1.buildSequences)(rows.sequences, keys);
-    const { columns: columnsByRelation, attributes } = (0, columns_1.buildColumns)(rows.columns, keys, relations, identityByColumn);
-    const { constraints, domainConstraints, byIndexOid, partitionConstraints } = (0, constraints_1.buildConstraints)(rows.constraints, keys, tables, types.domains, new Map(rows.relations.map((r) => [r.oid, r.parents])));
-    const { indexes, partitionIndexes, constraintParentIndexes } = (0, indexes_1.buildIndexes)(rows.indexes, keys, tables, byIndexOid);
-    const definedObjects = (0, defined_objects_1.buildDefinedObjects)([
+    const version = await rows.version;
+    const schemas = (0, schemas_1.buildSchemas)(await rows.schemas, keys);
+    const extensions = (0, extensions_1.buildExtensions)(await rows.extensions, keys);
+    const collations = (0, collations_1.buildCollations)(await rows.collations, keys);
+    const types = (0, types_1.buildTypes)(await rows.types, keys);
+    const sequenceRows = await rows.sequences;
+    const relationRows = await rows.relations;
+    const { relations, byOid: tables } = (0, relations_1.buildRelations)(relationRows, keys);
+    const { sequences, identityByColumn } = (0, sequences_1.buildSequences)(sequenceRows, keys);
+    const { columns: columnsByRelation, attributes } = (0, columns_1.buildColumns)(await rows.columns, keys, relations, identityByColumn);
+    const { constraints, domainConstraints, byIndexOid, partitionConstraints } = (0, constraints_1.buildConstraints)(await rows.constraints, keys, tables, types.domains, new Map(relationRows.map((r) => [r.oid, r.parents])));
+    const { indexes, partitionIndexes, constraintParentIndexes } = (0, indexes_1.buildIndexes)(await rows.indexes, keys, tables, byIndexOid);
+    const functions = (0, functions_1.buildFunctions)(await rows.functions, await rows.aggregates, keys);
+    const statistics = (0, statistics_1.buildStatistics)(await rows.statistics, keys, tables);
+    const rules = (0, rules_1.buildRules)(await rows.rules, keys, tables);
+    const defaultPrivileges = (0, default_privileges_1.buildDefaultPrivileges)(await rows.defaultAcls);
+    const triggers = (0, triggers_1.buildTriggers)(await rows.triggers, keys, tables);
+    const policies = (0, policies_1.buildPolicies)(await rows.policies, keys, tables);
+    const casts = (0, casts_1.buildCasts)(await rows.casts);
+    const definedObjects = (0, defined_objects_1.buildDefinedObjects)((await Promise.all([
         'operators',
         'operatorFamilies',
         'operatorClasses',
@@ -28728,16 +28782,11 @@ function buildCatalog(rows) {
         'textSearchConfigurations',
         'eventTriggers',
         'publications',
-    ].flatMap((name) => rows[name]), keys);
-    const functions = (0, functions_1.buildFunctions)(rows.functions, rows.aggregates, keys);
-    const statistics = (0, statistics_1.buildStatistics)(rows.statistics, keys, tables);
-    const rules = (0, rules_1.buildRules)(rows.rules, keys, tables);
-    const defaultPrivileges = (0, default_privileges_1.buildDefaultPrivileges)(rows.defaultAcls);
-    const triggers = (0, triggers_1.buildTriggers)(rows.triggers, keys, tables);
-    const policies = (0, policies_1.buildPolicies)(rows.policies, keys, tables);
-    const comments = (0, comments_1.buildComments)(rows.comments, keys);
-    const { dependsOn, dependents } = (0, depends_1.buildDependencies)(rows.depends, keys);
-    const { owners, databaseOwner } = (0, owners_1.buildOwners)(rows.owners, keys);
+    ].map((name) => rows[name]))).flat(), keys);
+    const { owners, databaseOwner } = (0, owners_1.buildOwners)(await rows.owners, keys);
+    const comments = (0, comments_1.buildComments)(await rows.comments, keys);
+    const unsupported = (0, unsupported_1.buildUnsupported)(await rows.unsupported);
+    const { dependsOn, dependents } = (0, depends_1.buildDependencies)(await rows.depends, keys);
     // Attach comments now that every object is known, and the parts other queries read (columns, attributes,
     // domain constraints, the partitioned index a partition's constraint is attached to).
     const withComment = (o) => comments.has(o.key) ? { ...o, comment: comments.get(o.key) } : o;
@@ -28775,7 +28824,7 @@ function buildCatalog(rows) {
         for (const column of rel.columns)
             columns.set(column.key, { relationKey: rel.key, column });
     return {
-        serverVersion: rows.version[0].version,
+        serverVersion: version[0].version,
         schemas: mapValues(schemas),
         extensions: mapValues(extensions),
         definedObjects: mapValues(definedObjects),
@@ -28800,10 +28849,10 @@ function buildCatalog(rows) {
         dependsOn,
         dependents,
         typeKeysByOid: keys.types,
-        casts: (0, casts_1.buildCasts)(rows.casts),
+        casts,
         owners,
         databaseOwner,
-        unsupported: (0, unsupported_1.buildUnsupported)(rows.unsupported),
+        unsupported,
     };
 }
 
@@ -28891,7 +28940,7 @@ exports.COLUMNS = (0, query_1.query)(`SELECT a.attrelid::int AS relid, a.attnum 
       pg_catalog.format_type(a.atttypid, a.atttypmod) AS type, a.atttypid::int AS type_oid, a.attnotnull,
       EXISTS (SELECT FROM pg_catalog.pg_constraint nn WHERE nn.contype = 'n' AND nn.conrelid = a.attrelid
         AND nn.conkey[1] = a.attnum AND nn.conislocal AND nn.coninhcount > 0) AS notnull_own,
-      pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) AS default_expr, a.attgenerated, a.attidentity,
+      pg_catalog.pg_get_expr(ad.adbin, CASE WHEN a.attgenerated = '' THEN 0 ELSE ad.adrelid END) AS default_expr, a.attgenerated, a.attidentity,
       a.attislocal, a.attinhcount, a.attacl::text[] AS acl,
       CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage::text END AS storage, t.typstorage::text AS type_storage,
       a.attcompression::text AS compression,
@@ -29434,15 +29483,20 @@ const keys_1 = __nccwpck_require__(2499);
 const query_1 = __nccwpck_require__(5635);
 exports.DEPENDS = (0, query_1.query)(`SELECT d.classid::regclass::text AS catalog, d.objid::int AS oid, d.objsubid AS subid,
       d.refclassid::regclass::text AS ref_catalog, d.refobjid::int AS ref_oid, d.refobjsubid AS ref_subid, d.deptype,
-      rw.ev_class::int AS rule_relid, ad.adrelid::int AS default_relid, ad.adnum AS default_column,
+      CASE WHEN d.classid = 'pg_catalog.pg_rewrite'::regclass
+        THEN (SELECT rw.ev_class::int FROM pg_catalog.pg_rewrite rw WHERE rw.oid = d.objid) END AS rule_relid,
+      ad.adrelid::int AS default_relid, ad.adnum AS default_column,
       rte.oid::int AS ref_type_oid, NULLIF(rte.typrelid, 0)::int AS ref_type_relid
     FROM pg_catalog.pg_depend d
-    LEFT JOIN pg_catalog.pg_rewrite rw ON d.classid = 'pg_catalog.pg_rewrite'::regclass AND rw.oid = d.objid
-    LEFT JOIN pg_catalog.pg_attrdef ad ON d.classid = 'pg_catalog.pg_attrdef'::regclass AND ad.oid = d.objid
-    LEFT JOIN pg_catalog.pg_type rt ON d.refclassid = 'pg_catalog.pg_type'::regclass AND rt.oid = d.refobjid
+    -- Each lookup's key is NULL on rows of other catalogs, which an index probe answers at once (joined on
+    -- the catalog alone, every row would probe: a third of the query's time on a fresh schema).
+    LEFT JOIN pg_catalog.pg_attrdef ad ON ad.oid = CASE WHEN d.classid = 'pg_catalog.pg_attrdef'::regclass THEN d.objid END
+    LEFT JOIN pg_catalog.pg_type rt ON rt.oid = CASE WHEN d.refclassid = 'pg_catalog.pg_type'::regclass THEN d.refobjid END
     LEFT JOIN pg_catalog.pg_type rte ON rte.oid = CASE WHEN rt.typcategory = 'A' THEN rt.typelem ELSE rt.oid END
     WHERE d.objid >= 16384 AND d.refobjid >= 16384 AND (d.deptype IN ('n', 'a', 'e')
       OR (d.deptype = 'i' AND d.classid = 'pg_catalog.pg_proc'::regclass AND d.refclassid = 'pg_catalog.pg_type'::regclass))
+      -- A default belongs to its own column: that row says nothing (one a column, every default).
+      AND (ad.adrelid = d.refobjid AND ad.adnum = d.refobjsubid) IS NOT TRUE
     ORDER BY 1, 2, 3, 4, 5, 6`, {
     catalog: 'text',
     oid: 'int',
@@ -29511,43 +29565,37 @@ function buildDependencies(rows, keys) {
         // OWNED BY is not an ordering dependency: the column's default depends on the sequence the other way.
         if (from.startsWith('seq:') && r.deptype === 'a')
             continue;
-        const targets = [];
         const member = standIn(r.ref_catalog, r.ref_oid);
         if (member)
-            targets.push(member);
+            addEdge(from, member);
         else if (r.ref_catalog === 'pg_type') {
             const typeMember = r.ref_type_oid ? standIn('pg_type', r.ref_type_oid) : undefined;
-            if (typeMember)
-                targets.push(typeMember);
-            else if (r.ref_type_relid) {
-                const k = keys.classes.get(r.ref_type_relid);
-                if (k)
-                    targets.push(k);
-            }
-            else if (r.ref_type_oid) {
-                const k = keys.types.get(r.ref_type_oid);
-                if (k)
-                    targets.push(k);
-            }
+            const k = typeMember
+                ? typeMember
+                : r.ref_type_relid
+                    ? keys.classes.get(r.ref_type_relid)
+                    : r.ref_type_oid
+                        ? keys.types.get(r.ref_type_oid)
+                        : undefined;
+            if (k)
+                addEdge(from, k);
         }
         else if (r.ref_catalog === 'pg_class' && r.ref_subid > 0) {
             const col = keys.columns.get((0, keys_1.columnId)(r.ref_oid, r.ref_subid));
             if (col)
-                targets.push(col);
+                addEdge(from, col);
             // A default or generation expression reading its own table's columns says nothing about the table
             // itself: an edge to it would order every change of the column after every change of the table.
             const ownTable = r.catalog === 'pg_attrdef' && r.default_relid === r.ref_oid;
-            const rel = keys.classes.get(r.ref_oid);
-            if (rel && !ownTable)
-                targets.push(rel);
+            const rel = ownTable ? undefined : keys.classes.get(r.ref_oid);
+            if (rel)
+                addEdge(from, rel);
         }
         else {
             const k = (0, keys_1.objectKey)(keys, r.ref_catalog, r.ref_oid, r.ref_subid);
             if (k)
-                targets.push(k);
+                addEdge(from, k);
         }
-        for (const to of targets)
-            addEdge(from, to);
     }
     return { dependsOn, dependents };
 }
@@ -30062,8 +30110,9 @@ const query_1 = __nccwpck_require__(5635);
 const scope_1 = __nccwpck_require__(7467);
 exports.RELATIONS = (0, query_1.query)(`SELECT c.oid::int, n.nspname AS schema, c.relname AS name, c.relkind, c.relpersistence,
       c.relrowsecurity, c.relforcerowsecurity, c.reloptions::text[] AS options, c.relreplident,
-      (SELECT ic.relname FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
-        WHERE i.indrelid = c.oid AND i.indisreplident LIMIT 1) AS replident_index,
+      CASE WHEN c.relreplident = 'i' THEN (SELECT ic.relname FROM pg_catalog.pg_index i
+        JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid WHERE i.indrelid = c.oid AND i.indisreplident LIMIT 1)
+        END AS replident_index,
       (SELECT ic.relname FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
         WHERE i.indrelid = c.oid AND i.indisclustered LIMIT 1) AS cluster_index,
       CASE WHEN c.relkind = 'p' THEN pg_catalog.pg_get_partkeydef(c.oid) END AS partition_key,
@@ -38035,19 +38084,26 @@ function locate(starts, position) {
         index++;
     return { index, position: offset - starts[index] + 1 };
 }
-/** Counts the statements that completed, so a failure is attributed to the statement that caused it. */
+/**
+ * Counts the statements that completed, so a failure is attributed to the statement that caused it, and
+ * hands each result on as it completes.
+ */
 class CountingQuery extends pg_1.Query {
     tags = [];
+    onResult;
     handleCommandComplete(msg, connection) {
         this.tags.push(msg.text);
         pg_1.Query.prototype.handleCommandComplete.call(this, msg, connection);
+        this.onResult?.(this.tags.length - 1, this._result);
     }
 }
 /**
  * Sends `statements` as one query string. An SQL error becomes `failure` (never thrown); a broken
  * connection is thrown. A statement may end with a line comment: each is followed by a newline.
+ * `onResult` sees each statement's result as it arrives; it must not throw. (The server sends its output
+ * when its 8 kB buffer fills and when the batch ends: a small result arrives with the next large one.)
  */
-function runBatch(client, statements) {
+function runBatch(client, statements, onResult) {
     if (statements.length === 0)
         return Promise.resolve({ results: [] });
     const { text, starts } = batchText(statements);
@@ -38069,6 +38125,8 @@ function runBatch(client, statements) {
                     : { error, failedIndex: completed },
             });
         }));
+        if (onResult)
+            query.onResult = onResult;
         // client.query with a Submittable returns it; errors arrive through the callback.
         client.query(query);
     });

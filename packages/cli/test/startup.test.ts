@@ -2,10 +2,20 @@
  * Start-up of the built CLI (packages/cli/dist: `pnpm build` first), asserted by what a process loads, not
  * by its time: a `--require` hook records the Node modules each run loaded and whether it compiled any
  * WebAssembly (the SQL parser, libpg-query). `--version` loads none of db-migrate's code beyond the entry;
- * the parser loads only where SQL is read; the entry turns on Node's compile cache where Node has one.
+ * the parser loads only where SQL is read; the entry runs the bundle from a code cache of an earlier run.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -105,14 +115,34 @@ describe('start-up', () => {
     }
   });
 
-  it("the entry keeps the bundle in Node's compile cache where Node has one", async () => {
-    const cache = join(work, 'compile-cache');
-    const { stdout } = await cli(['--version'], { NODE_COMPILE_CACHE: cache });
+  it("the entry runs the bundle from a code cache of the command's earlier run, kept only where it is safe", async () => {
+    const cache = join(work, 'code-cache');
+    const files = () => (existsSync(cache) ? readdirSync(cache).filter((f) => f.endsWith('.cache')) : []);
+    const { stdout } = await cli(['--version'], { DB_MIGRATE_CODE_CACHE: cache });
     expect(stdout).toMatch(/^db-migrate /);
-    const hasCompileCache =
-      typeof (require('node:module') as { enableCompileCache?: unknown }).enableCompileCache === 'function';
-    const cached = existsSync(cache) ? readdirSync(cache, { recursive: true }).length : 0;
-    if (hasCompileCache) expect(cached).toBeGreaterThan(0);
-    else expect(cached).toBe(0);
+    // Written at the first run's exit, one file per command; a later run reads it and leaves it as it is.
+    const [file] = files();
+    expect(files()).toEqual([expect.stringMatching(/-version\.cache$/)]);
+    const written = statSync(join(cache, file!));
+    expect((await cli(['--version'], { DB_MIGRATE_CODE_CACHE: cache })).stdout).toBe(stdout);
+    const read = statSync(join(cache, file!));
+    expect([read.ino, read.mtimeMs]).toEqual([written.ino, written.mtimeMs]);
+    // A cache V8 refuses (here, garbage) is only slower: the command runs, and the cache is written anew.
+    writeFileSync(join(cache, file!), 'not a code cache');
+    expect((await cli(['--version'], { DB_MIGRATE_CODE_CACHE: cache })).stdout).toBe(stdout);
+    expect(readFileSync(join(cache, file!)).length).toBeGreaterThan('not a code cache'.length);
+    // Another command has its own file.
+    await cli(['help'], { DB_MIGRATE_CODE_CACHE: cache });
+    expect(files()).toHaveLength(2);
+
+    // A directory others may write to is never used (a planted cache would run as code), nor one turned off.
+    const open = join(work, 'open-cache');
+    mkdirSync(open);
+    chmodSync(open, 0o777);
+    expect((await cli(['--version'], { DB_MIGRATE_CODE_CACHE: open })).stdout).toBe(stdout);
+    expect(readdirSync(open)).toEqual([]);
+    const off = join(work, 'off-cache');
+    await cli(['--version'], { DB_MIGRATE_CODE_CACHE: off, NODE_DISABLE_COMPILE_CACHE: '1' });
+    expect(existsSync(off) ? readdirSync(off) : []).toEqual([]);
   });
 });

@@ -42,9 +42,13 @@ const SERVER_VERSION = query<{ readonly version: number }>(
   },
 );
 
-/** Every query, in the order they run. */
+/**
+ * Every query, in the order they run: the catalog is built in this order as the rows arrive, except the
+ * dependencies, read first (the largest result, parsed while the server reads the rest) and mapped last.
+ */
 export const QUERIES = {
   version: SERVER_VERSION,
+  depends: DEPENDS,
   schemas: SCHEMAS,
   extensions: EXTENSIONS,
   collations: COLLATIONS,
@@ -66,11 +70,12 @@ export const QUERIES = {
   owners: OWNERS,
   comments: COMMENTS,
   unsupported: UNSUPPORTED,
-  depends: DEPENDS,
 } as const;
 
 type QueryName = keyof typeof QUERIES;
 type Rows = { readonly [Name in QueryName]: RowsOf<(typeof QUERIES)[Name]> };
+/** Each query's rows, given as its result arrives. */
+type ArrivingRows = { readonly [Name in QueryName]: Promise<Rows[Name]> };
 
 /** How long reading a catalog waits for a lock held by someone else, and how long one catalog query may run. */
 export const INTROSPECTION_LOCK_TIMEOUT_MS = 30_000;
@@ -81,17 +86,24 @@ export interface IntrospectOptions {
   readonly lockTimeoutMs?: number;
 }
 
+interface Reading {
+  readonly rows: ArrivingRows;
+  /** The batch's end: the error it failed with (its transaction already rolled back), if it failed. */
+  readonly ended: Promise<{ readonly error?: Error }>;
+}
+
 /**
- * Every query in one round trip, inside one repeatable-read read-only transaction: all of them see the
- * same snapshot, so a change committed meanwhile is seen whole or not at all. The settings are local to
- * that transaction, so a connection given by the caller (the fleet's locked one) keeps its own.
+ * Sends every query in one round trip, inside one repeatable-read read-only transaction: all of them see
+ * the same snapshot, so a change committed meanwhile is seen whole or not at all. Each query's rows are
+ * given as its result arrives, so the catalog is built while the server still reads the rest. The settings
+ * are local to that transaction, so a connection given by the caller (the fleet's locked one) keeps its own.
  */
-async function runQueries(
+function startQueries(
   client: Client,
   database: string,
   options: IntrospectOptions,
   queries: typeof QUERIES = QUERIES,
-): Promise<Rows> {
+): Reading {
   const names = Object.keys(queries) as QueryName[];
   // An empty search_path makes every pg_get_*def and format_type schema-qualify user objects,
   // so definitions compare alike and run alike whatever the applying session's search_path is.
@@ -103,33 +115,69 @@ async function runQueries(
     `SELECT pg_catalog.set_config('search_path', '', true), pg_catalog.set_config('lock_timeout', '${lockTimeout}ms', true), ` +
       `pg_catalog.set_config('statement_timeout', '${INTROSPECTION_STATEMENT_TIMEOUT_MS}ms', true)`,
   ];
-  const { results, failure } = await runBatch(client, [
-    ...prologue,
-    ...names.map((name) => jsonQuery(queries[name])),
-    'COMMIT',
-  ]);
-  if (failure) {
-    // The transaction stays open (aborted) after an error inside it: end it before the connection is used again.
-    await client.query('ROLLBACK').catch(() => undefined);
-    if (failure.failedIndex < prologue.length)
-      throw new ConfigurationError(`cannot read the schema of ${database}: ${errorMessage(failure.error)}`);
-    // PostgreSQL 14 lacks catalog columns the queries read (publication column lists): read it again with its own.
-    const versionRows = results[prologue.length]?.rows[0] as { rows?: string } | undefined;
-    const version = versionRows?.rows ? rowsFromJson(queries.version, versionRows.rows)[0]?.version : undefined;
-    if (queries === QUERIES && version !== undefined && version < 150000) {
-      return runQueries(client, database, options, { ...QUERIES, publications: PUBLICATIONS_BEFORE_15 });
-    }
-    throw failure.error;
-  }
-  // Here the rows take the shapes each query declares.
-  const rows = {} as Record<QueryName, readonly unknown[]>;
+  const settle: { resolve(rows: readonly unknown[]): void; reject(error: unknown): void }[] = [];
+  const rows = {} as Record<QueryName, Promise<readonly unknown[]>>;
   names.forEach((name, i) => {
-    rows[name] = rowsFromJson(
-      queries[name] as Query<unknown>,
-      (results[prologue.length + i]!.rows[0] as { rows: string }).rows,
-    );
+    rows[name] = new Promise((resolve, reject) => (settle[i] = { resolve, reject }));
+    // The build stops at the first failed query: the rest are never read, and their failure is no news.
+    rows[name].catch(() => undefined);
   });
-  return rows as Rows;
+  const statements = [...prologue, ...names.map((name) => jsonQuery(queries[name])), 'COMMIT'];
+  const ended = runBatch(client, statements, (index, result) => {
+    const i = index - prologue.length;
+    const name = names[i];
+    if (name === undefined) return;
+    try {
+      // Here the rows take the shapes each query declares.
+      settle[i]!.resolve(rowsFromJson(queries[name] as Query<unknown>, (result.rows[0] as { rows: string }).rows));
+    } catch (error) {
+      settle[i]!.reject(error);
+    }
+  }).then(
+    async ({ failure }) => {
+      if (!failure) return {};
+      // The transaction stays open (aborted) after an error inside it: end it before the connection is used again.
+      await client.query('ROLLBACK').catch(() => undefined);
+      const error =
+        failure.failedIndex < prologue.length
+          ? new ConfigurationError(`cannot read the schema of ${database}: ${errorMessage(failure.error)}`)
+          : failure.error;
+      for (const s of settle) s.reject(error);
+      return { error };
+    },
+    (error: unknown) => {
+      for (const s of settle) s.reject(error);
+      throw error;
+    },
+  );
+  ended.catch(() => undefined);
+  return { rows: rows as unknown as ArrivingRows, ended };
+}
+
+/** Reads the catalog on `client`: the catalog is built as the rows arrive. */
+async function readCatalog(client: Client, database: string, options: IntrospectOptions): Promise<Catalog> {
+  const reading = startQueries(client, database, options);
+  try {
+    const catalog = await buildCatalog(reading.rows);
+    const { error } = await reading.ended;
+    if (error) throw error;
+    return catalog;
+  } catch (error) {
+    const { error: failure } = await reading.ended;
+    // PostgreSQL 14 lacks catalog columns the queries read (publication column lists): read it again with its own.
+    const version = await reading.rows.version.then(
+      (rows) => rows[0]?.version,
+      () => undefined,
+    );
+    if (failure && !(failure instanceof ConfigurationError) && version !== undefined && version < 150000) {
+      const again = startQueries(client, database, options, { ...QUERIES, publications: PUBLICATIONS_BEFORE_15 });
+      const catalog = await buildCatalog(again.rows);
+      const { error: secondFailure } = await again.ended;
+      if (secondFailure) throw secondFailure;
+      return catalog;
+    }
+    throw error;
+  }
 }
 
 /**
@@ -137,10 +185,10 @@ async function runQueries(
  * one connection and closes it; given a connected client it reads on it and leaves it open.
  */
 export async function introspect(database: string | Client, options: IntrospectOptions = {}): Promise<Catalog> {
-  if (typeof database !== 'string') return buildCatalog(await runQueries(database, describeClient(database), options));
+  if (typeof database !== 'string') return readCatalog(database, describeClient(database), options);
   const client = await connectDatabase(database);
   try {
-    return buildCatalog(await runQueries(client, describeDatabase(database), options));
+    return await readCatalog(client, describeDatabase(database), options);
   } finally {
     await client.end().catch(() => undefined);
   }
@@ -150,49 +198,69 @@ function describeClient(client: Client): string {
   return `${client.host}:${client.port}/${client.database ?? ''}`;
 }
 
-function buildCatalog(rows: Rows): Catalog {
+/** Builds the catalog part by part, each as soon as the rows it reads have arrived (in the queries' order). */
+async function buildCatalog(rows: ArrivingRows): Promise<Catalog> {
   // Each builder records its objects' keys by oid in `keys`, which later builders (and comments, owners and
   // dependencies) read: the order below matters.
   const keys = newObjectKeys();
-  const schemas = buildSchemas(rows.schemas, keys);
-  const extensions = buildExtensions(rows.extensions, keys);
-  const collations = buildCollations(rows.collations, keys);
-  const types = buildTypes(rows.types, keys);
-  const { relations, byOid: tables } = buildRelations(rows.relations, keys);
-  const { sequences, identityByColumn } = buildSequences(rows.sequences, keys);
-  const { columns: columnsByRelation, attributes } = buildColumns(rows.columns, keys, relations, identityByColumn);
+  const version = await rows.version;
+  const schemas = buildSchemas(await rows.schemas, keys);
+  const extensions = buildExtensions(await rows.extensions, keys);
+  const collations = buildCollations(await rows.collations, keys);
+  const types = buildTypes(await rows.types, keys);
+  const sequenceRows = await rows.sequences;
+  const relationRows = await rows.relations;
+  const { relations, byOid: tables } = buildRelations(relationRows, keys);
+  const { sequences, identityByColumn } = buildSequences(sequenceRows, keys);
+  const { columns: columnsByRelation, attributes } = buildColumns(
+    await rows.columns,
+    keys,
+    relations,
+    identityByColumn,
+  );
   const { constraints, domainConstraints, byIndexOid, partitionConstraints } = buildConstraints(
-    rows.constraints,
+    await rows.constraints,
     keys,
     tables,
     types.domains,
-    new Map(rows.relations.map((r) => [r.oid, r.parents])),
+    new Map(relationRows.map((r) => [r.oid, r.parents])),
   );
-  const { indexes, partitionIndexes, constraintParentIndexes } = buildIndexes(rows.indexes, keys, tables, byIndexOid);
+  const { indexes, partitionIndexes, constraintParentIndexes } = buildIndexes(
+    await rows.indexes,
+    keys,
+    tables,
+    byIndexOid,
+  );
+  const functions = buildFunctions(await rows.functions, await rows.aggregates, keys);
+  const statistics = buildStatistics(await rows.statistics, keys, tables);
+  const rules = buildRules(await rows.rules, keys, tables);
+  const defaultPrivileges = buildDefaultPrivileges(await rows.defaultAcls);
+  const triggers = buildTriggers(await rows.triggers, keys, tables);
+  const policies = buildPolicies(await rows.policies, keys, tables);
+  const casts = buildCasts(await rows.casts);
   const definedObjects = buildDefinedObjects(
     (
-      [
-        'operators',
-        'operatorFamilies',
-        'operatorClasses',
-        'userCasts',
-        'textSearchDictionaries',
-        'textSearchConfigurations',
-        'eventTriggers',
-        'publications',
-      ] as const
-    ).flatMap((name) => rows[name]),
+      await Promise.all(
+        (
+          [
+            'operators',
+            'operatorFamilies',
+            'operatorClasses',
+            'userCasts',
+            'textSearchDictionaries',
+            'textSearchConfigurations',
+            'eventTriggers',
+            'publications',
+          ] as const
+        ).map((name) => rows[name]),
+      )
+    ).flat(),
     keys,
   );
-  const functions = buildFunctions(rows.functions, rows.aggregates, keys);
-  const statistics = buildStatistics(rows.statistics, keys, tables);
-  const rules = buildRules(rows.rules, keys, tables);
-  const defaultPrivileges = buildDefaultPrivileges(rows.defaultAcls);
-  const triggers = buildTriggers(rows.triggers, keys, tables);
-  const policies = buildPolicies(rows.policies, keys, tables);
-  const comments = buildComments(rows.comments, keys);
-  const { dependsOn, dependents } = buildDependencies(rows.depends, keys);
-  const { owners, databaseOwner } = buildOwners(rows.owners, keys);
+  const { owners, databaseOwner } = buildOwners(await rows.owners, keys);
+  const comments = buildComments(await rows.comments, keys);
+  const unsupported = buildUnsupported(await rows.unsupported);
+  const { dependsOn, dependents } = buildDependencies(await rows.depends, keys);
 
   // Attach comments now that every object is known, and the parts other queries read (columns, attributes,
   // domain constraints, the partitioned index a partition's constraint is attached to).
@@ -236,7 +304,7 @@ function buildCatalog(rows: Rows): Catalog {
     for (const column of rel.columns) columns.set(column.key, { relationKey: rel.key, column });
 
   return {
-    serverVersion: rows.version[0]!.version,
+    serverVersion: version[0]!.version,
     schemas: mapValues(schemas),
     extensions: mapValues(extensions),
     definedObjects: mapValues(definedObjects),
@@ -261,9 +329,9 @@ function buildCatalog(rows: Rows): Catalog {
     dependsOn,
     dependents,
     typeKeysByOid: keys.types,
-    casts: buildCasts(rows.casts),
+    casts,
     owners,
     databaseOwner,
-    unsupported: buildUnsupported(rows.unsupported),
+    unsupported,
   };
 }

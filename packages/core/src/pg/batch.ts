@@ -45,9 +45,16 @@ export type BatchOutcome = { readonly results: readonly QueryResult[] } & (
   | { readonly failure?: undefined }
 );
 
-/** Counts the statements that completed, so a failure is attributed to the statement that caused it. */
+/** Called with each statement's result as soon as it arrives, while later statements still run. */
+export type OnStatementResult = (index: number, result: QueryResult) => void;
+
+/**
+ * Counts the statements that completed, so a failure is attributed to the statement that caused it, and
+ * hands each result on as it completes.
+ */
 class CountingQuery extends Query {
   readonly tags: string[] = [];
+  onResult?: OnStatementResult;
   handleCommandComplete(msg: { text: string }, connection: unknown): void {
     this.tags.push(msg.text);
     (Query.prototype as unknown as { handleCommandComplete(m: unknown, c: unknown): void }).handleCommandComplete.call(
@@ -55,14 +62,21 @@ class CountingQuery extends Query {
       msg,
       connection,
     );
+    this.onResult?.(this.tags.length - 1, (this as unknown as { _result: QueryResult })._result);
   }
 }
 
 /**
  * Sends `statements` as one query string. An SQL error becomes `failure` (never thrown); a broken
  * connection is thrown. A statement may end with a line comment: each is followed by a newline.
+ * `onResult` sees each statement's result as it arrives; it must not throw. (The server sends its output
+ * when its 8 kB buffer fills and when the batch ends: a small result arrives with the next large one.)
  */
-export function runBatch(client: Client, statements: readonly string[]): Promise<BatchOutcome> {
+export function runBatch(
+  client: Client,
+  statements: readonly string[],
+  onResult?: OnStatementResult,
+): Promise<BatchOutcome> {
   if (statements.length === 0) return Promise.resolve({ results: [] });
   const { text, starts } = batchText(statements);
   return new Promise((resolve, reject) => {
@@ -86,6 +100,7 @@ export function runBatch(client: Client, statements: readonly string[]): Promise
           : { error, failedIndex: completed },
       });
     }) as never);
+    if (onResult) query.onResult = onResult;
     // client.query with a Submittable returns it; errors arrive through the callback.
     client.query(query as never);
   });

@@ -23,15 +23,20 @@ export interface DependRow {
 export const DEPENDS = query<DependRow>(
   `SELECT d.classid::regclass::text AS catalog, d.objid::int AS oid, d.objsubid AS subid,
       d.refclassid::regclass::text AS ref_catalog, d.refobjid::int AS ref_oid, d.refobjsubid AS ref_subid, d.deptype,
-      rw.ev_class::int AS rule_relid, ad.adrelid::int AS default_relid, ad.adnum AS default_column,
+      CASE WHEN d.classid = 'pg_catalog.pg_rewrite'::regclass
+        THEN (SELECT rw.ev_class::int FROM pg_catalog.pg_rewrite rw WHERE rw.oid = d.objid) END AS rule_relid,
+      ad.adrelid::int AS default_relid, ad.adnum AS default_column,
       rte.oid::int AS ref_type_oid, NULLIF(rte.typrelid, 0)::int AS ref_type_relid
     FROM pg_catalog.pg_depend d
-    LEFT JOIN pg_catalog.pg_rewrite rw ON d.classid = 'pg_catalog.pg_rewrite'::regclass AND rw.oid = d.objid
-    LEFT JOIN pg_catalog.pg_attrdef ad ON d.classid = 'pg_catalog.pg_attrdef'::regclass AND ad.oid = d.objid
-    LEFT JOIN pg_catalog.pg_type rt ON d.refclassid = 'pg_catalog.pg_type'::regclass AND rt.oid = d.refobjid
+    -- Each lookup's key is NULL on rows of other catalogs, which an index probe answers at once (joined on
+    -- the catalog alone, every row would probe: a third of the query's time on a fresh schema).
+    LEFT JOIN pg_catalog.pg_attrdef ad ON ad.oid = CASE WHEN d.classid = 'pg_catalog.pg_attrdef'::regclass THEN d.objid END
+    LEFT JOIN pg_catalog.pg_type rt ON rt.oid = CASE WHEN d.refclassid = 'pg_catalog.pg_type'::regclass THEN d.refobjid END
     LEFT JOIN pg_catalog.pg_type rte ON rte.oid = CASE WHEN rt.typcategory = 'A' THEN rt.typelem ELSE rt.oid END
     WHERE d.objid >= 16384 AND d.refobjid >= 16384 AND (d.deptype IN ('n', 'a', 'e')
       OR (d.deptype = 'i' AND d.classid = 'pg_catalog.pg_proc'::regclass AND d.refclassid = 'pg_catalog.pg_type'::regclass))
+      -- A default belongs to its own column: that row says nothing (one a column, every default).
+      AND (ad.adrelid = d.refobjid AND ad.adnum = d.refobjsubid) IS NOT TRUE
     ORDER BY 1, 2, 3, 4, 5, 6`,
   {
     catalog: 'text',
@@ -98,32 +103,30 @@ export function buildDependencies(rows: readonly DependRow[], keys: ObjectKeys):
     if (!from) continue;
     // OWNED BY is not an ordering dependency: the column's default depends on the sequence the other way.
     if (from.startsWith('seq:') && r.deptype === 'a') continue;
-    const targets: string[] = [];
     const member = standIn(r.ref_catalog, r.ref_oid);
-    if (member) targets.push(member);
+    if (member) addEdge(from, member);
     else if (r.ref_catalog === 'pg_type') {
       const typeMember = r.ref_type_oid ? standIn('pg_type', r.ref_type_oid) : undefined;
-      if (typeMember) targets.push(typeMember);
-      else if (r.ref_type_relid) {
-        const k = keys.classes.get(r.ref_type_relid);
-        if (k) targets.push(k);
-      } else if (r.ref_type_oid) {
-        const k = keys.types.get(r.ref_type_oid);
-        if (k) targets.push(k);
-      }
+      const k = typeMember
+        ? typeMember
+        : r.ref_type_relid
+          ? keys.classes.get(r.ref_type_relid)
+          : r.ref_type_oid
+            ? keys.types.get(r.ref_type_oid)
+            : undefined;
+      if (k) addEdge(from, k);
     } else if (r.ref_catalog === 'pg_class' && r.ref_subid > 0) {
       const col = keys.columns.get(columnId(r.ref_oid, r.ref_subid));
-      if (col) targets.push(col);
+      if (col) addEdge(from, col);
       // A default or generation expression reading its own table's columns says nothing about the table
       // itself: an edge to it would order every change of the column after every change of the table.
       const ownTable = r.catalog === 'pg_attrdef' && r.default_relid === r.ref_oid;
-      const rel = keys.classes.get(r.ref_oid);
-      if (rel && !ownTable) targets.push(rel);
+      const rel = ownTable ? undefined : keys.classes.get(r.ref_oid);
+      if (rel) addEdge(from, rel);
     } else {
       const k = objectKey(keys, r.ref_catalog, r.ref_oid, r.ref_subid);
-      if (k) targets.push(k);
+      if (k) addEdge(from, k);
     }
-    for (const to of targets) addEdge(from, to);
   }
   return { dependsOn, dependents };
 }
