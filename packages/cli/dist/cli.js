@@ -24116,10 +24116,16 @@ const RELATION_WORDS = {
     view: 'VIEW',
     'materialized view': 'MATERIALIZED VIEW',
 };
-/** Everything that can carry a comment, by key, with how to name it in COMMENT ON. */
-function commentables(c) {
+/**
+ * Everything that can carry a comment, by key, with how to name it in COMMENT ON; with `keep`, only the
+ * objects it keeps (a 400-table catalog has thousands of columns, indexes and constraints, few commented).
+ */
+function commentables(c, keep) {
     const out = new Map();
-    const add = (key, comment, named, owner = key) => out.set(key, { owner, comment, named });
+    const add = (key, comment, named, owner = key) => {
+        if (!keep || keep(key, comment))
+            out.set(key, { owner, comment, named });
+    };
     for (const s of c.schemas.values())
         add(s.key, s.comment, () => ({ key: s.key, target: `SCHEMA ${(0, sql_1.ident)(s.name)}`, kind: 'schema', name: s.name }));
     for (const x of c.collations.values())
@@ -24188,8 +24194,9 @@ function commentables(c) {
 }
 /** COMMENT ON for every object whose comment differs, including objects created or recreated here. */
 function emitComments(ctx) {
-    const before = commentables(ctx.from);
-    const after = commentables(ctx.to);
+    // An object without a comment on either side has nothing to say: only the commented ones are named.
+    const before = commentables(ctx.from, (_key, comment) => comment !== null);
+    const after = commentables(ctx.to, (key, comment) => comment !== null || before.has(key));
     for (const [key, b] of after) {
         const a = before.get(key);
         const previous = a && !ctx.gone(a.owner) && !ctx.gone(key) ? a.comment : null;
@@ -25691,6 +25698,8 @@ function grantee(name) {
 }
 /** The grants and revokes that turn one ACL into another, grantee by grantee (sorted: deterministic). */
 function aclChanges(current, target) {
+    if (sameAcl(current, target))
+        return [];
     const changes = [];
     const grantees = new Set([...Object.keys(current), ...Object.keys(target)]);
     const names = (letters) => letters.map((p) => acl_1.PRIVILEGE_NAMES[p] ?? p).join(', ');
@@ -25718,6 +25727,15 @@ function aclChanges(current, target) {
             changes.push({ action: 'grant', privileges: names(withOption), grantee: to, withGrantOption: true });
     }
     return changes;
+}
+/** Equal ACLs: most objects of both catalogs, often the very same object (parseAcl makes one per text). */
+function sameAcl(a, b) {
+    if (a === b)
+        return true;
+    const grantees = Object.keys(a);
+    if (grantees.length !== Object.keys(b).length)
+        return false;
+    return grantees.every((who) => who in b && a[who] === b[who]);
 }
 /** `GRANT x ON target TO g` / `REVOKE x ON target FROM g`; with a column, each privilege names it: `SELECT ("c")`. */
 function aclClause(change, target, column) {

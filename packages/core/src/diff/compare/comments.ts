@@ -19,11 +19,18 @@ const RELATION_WORDS: Record<string, string> = {
   'materialized view': 'MATERIALIZED VIEW',
 };
 
-/** Everything that can carry a comment, by key, with how to name it in COMMENT ON. */
-export function commentables(c: Catalog): Map<string, Commentable> {
+/**
+ * Everything that can carry a comment, by key, with how to name it in COMMENT ON; with `keep`, only the
+ * objects it keeps (a 400-table catalog has thousands of columns, indexes and constraints, few commented).
+ */
+export function commentables(
+  c: Catalog,
+  keep?: (key: string, comment: string | null) => boolean,
+): Map<string, Commentable> {
   const out = new Map<string, Commentable>();
-  const add = (key: string, comment: string | null, named: () => NamedObject, owner = key) =>
-    out.set(key, { owner, comment, named });
+  const add = (key: string, comment: string | null, named: () => NamedObject, owner = key) => {
+    if (!keep || keep(key, comment)) out.set(key, { owner, comment, named });
+  };
   for (const s of c.schemas.values())
     add(s.key, s.comment, () => ({ key: s.key, target: `SCHEMA ${ident(s.name)}`, kind: 'schema', name: s.name }));
   for (const x of c.collations.values()) add(x.key, x.comment, () => inSchema(x, 'collation', 'COLLATION'));
@@ -82,8 +89,9 @@ export function commentables(c: Catalog): Map<string, Commentable> {
 
 /** COMMENT ON for every object whose comment differs, including objects created or recreated here. */
 export function emitComments(ctx: DiffContext): void {
-  const before = commentables(ctx.from);
-  const after = commentables(ctx.to);
+  // An object without a comment on either side has nothing to say: only the commented ones are named.
+  const before = commentables(ctx.from, (_key, comment) => comment !== null);
+  const after = commentables(ctx.to, (key, comment) => comment !== null || before.has(key));
   for (const [key, b] of after) {
     const a = before.get(key);
     const previous = a && !ctx.gone(a.owner) && !ctx.gone(key) ? a.comment : null;

@@ -62,6 +62,7 @@ export interface AclChange {
 
 /** The grants and revokes that turn one ACL into another, grantee by grantee (sorted: deterministic). */
 export function aclChanges(current: Acl, target: Acl): AclChange[] {
+  if (sameAcl(current, target)) return [];
   const changes: AclChange[] = [];
   const grantees = new Set([...Object.keys(current), ...Object.keys(target)]);
   const names = (letters: string[]) => letters.map((p) => PRIVILEGE_NAMES[p] ?? p).join(', ');
@@ -88,6 +89,14 @@ export function aclChanges(current: Acl, target: Acl): AclChange[] {
       changes.push({ action: 'grant', privileges: names(withOption), grantee: to, withGrantOption: true });
   }
   return changes;
+}
+
+/** Equal ACLs: most objects of both catalogs, often the very same object (parseAcl makes one per text). */
+function sameAcl(a: Acl, b: Acl): boolean {
+  if (a === b) return true;
+  const grantees = Object.keys(a);
+  if (grantees.length !== Object.keys(b).length) return false;
+  return grantees.every((who) => who in b && a[who] === b[who]);
 }
 
 /** `GRANT x ON target TO g` / `REVOKE x ON target FROM g`; with a column, each privilege names it: `SELECT ("c")`. */
