@@ -23,9 +23,11 @@ export function startDockerEngine(): DockerEngine {
   if (!script) return { ok: false, reason: `no shared/docker-engine.sh next to ${ROOT}` };
   if (process.getuid?.() !== 0) return { ok: false, reason: 'docker-engine.sh needs root' };
   // One `up` at a time on this machine: two test runs starting the one engine at once would race to start
-  // dockerd on the same data root (the lock is released when flock exits).
+  // dockerd on the same data root. The lock is released when flock exits; `-o` keeps it out of the command,
+  // else the dockerd that `up` starts would inherit it and hold it for its life, and every later `up` (the
+  // other run's, the next run's) would wait for ever.
   const lock = join(tmpdir(), 'db-migrate-docker-engine-up.lock');
-  const up = spawnSync('flock', [lock, 'bash', script, 'up'], { encoding: 'utf8', timeout: scaled(600_000) });
+  const up = spawnSync('flock', ['-o', lock, 'bash', script, 'up'], { encoding: 'utf8', timeout: scaled(600_000) });
   if (up.status !== 0)
     return {
       ok: false,
