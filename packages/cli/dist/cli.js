@@ -28724,28 +28724,26 @@ function startQueries(client, database, options, queries = exports.QUERIES) {
     ended.catch(() => undefined);
     return { rows: rows, ended };
 }
-/** Reads the catalog on `client`: the catalog is built as the rows arrive. */
+/** The catalog of a reading, built as its rows arrive; the batch's failure, if it failed. */
+async function built(reading) {
+    const catalog = await buildCatalog(reading.rows);
+    const { error } = await reading.ended;
+    if (error)
+        throw error;
+    return catalog;
+}
+/** Reads the catalog on `client`. */
 async function readCatalog(client, database, options) {
     const reading = startQueries(client, database, options);
     try {
-        const catalog = await buildCatalog(reading.rows);
-        const { error } = await reading.ended;
-        if (error)
-            throw error;
-        return catalog;
+        return await built(reading);
     }
     catch (error) {
         const { error: failure } = await reading.ended;
         // PostgreSQL 14 lacks catalog columns the queries read (publication column lists): read it again with its own.
         const version = await reading.rows.version.then((rows) => rows[0]?.version, () => undefined);
-        if (failure && !(failure instanceof errors_1.ConfigurationError) && version !== undefined && version < 150000) {
-            const again = startQueries(client, database, options, { ...exports.QUERIES, publications: defined_objects_1.PUBLICATIONS_BEFORE_15 });
-            const catalog = await buildCatalog(again.rows);
-            const { error: secondFailure } = await again.ended;
-            if (secondFailure)
-                throw secondFailure;
-            return catalog;
-        }
+        if (failure && !(failure instanceof errors_1.ConfigurationError) && version !== undefined && version < 150000)
+            return built(startQueries(client, database, options, { ...exports.QUERIES, publications: defined_objects_1.PUBLICATIONS_BEFORE_15 }));
         throw error;
     }
 }
@@ -28958,7 +28956,10 @@ exports.COLUMNS = (0, query_1.query)(`SELECT a.attrelid::int AS relid, a.attnum 
       pg_catalog.format_type(a.atttypid, a.atttypmod) AS type, a.atttypid::int AS type_oid, a.attnotnull,
       EXISTS (SELECT FROM pg_catalog.pg_constraint nn WHERE nn.contype = 'n' AND nn.conrelid = a.attrelid
         AND nn.conkey[1] = a.attnum AND nn.conislocal AND nn.coninhcount > 0) AS notnull_own,
-      pg_catalog.pg_get_expr(ad.adbin, CASE WHEN a.attgenerated = '' THEN 0 ELSE ad.adrelid END) AS default_expr, a.attgenerated, a.attidentity,
+      -- A default never reads a column: printed without its table, which pg_get_expr would open (and
+      -- build a cache entry of). A generation expression reads columns, so it gets its table.
+      pg_catalog.pg_get_expr(ad.adbin, CASE WHEN a.attgenerated = '' THEN 0 ELSE ad.adrelid END) AS default_expr,
+      a.attgenerated, a.attidentity,
       a.attislocal, a.attinhcount, a.attacl::text[] AS acl,
       CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage::text END AS storage, t.typstorage::text AS type_storage,
       a.attcompression::text AS compression,
@@ -29513,7 +29514,7 @@ exports.DEPENDS = (0, query_1.query)(`SELECT d.classid::regclass::text AS catalo
     LEFT JOIN pg_catalog.pg_type rte ON rte.oid = CASE WHEN rt.typcategory = 'A' THEN rt.typelem ELSE rt.oid END
     WHERE d.objid >= 16384 AND d.refobjid >= 16384 AND (d.deptype IN ('n', 'a', 'e')
       OR (d.deptype = 'i' AND d.classid = 'pg_catalog.pg_proc'::regclass AND d.refclassid = 'pg_catalog.pg_type'::regclass))
-      -- A default belongs to its own column: that row says nothing (one a column, every default).
+      -- Every default has a row pointing at its own column, which maps to nothing: left out.
       AND (ad.adrelid = d.refobjid AND ad.adnum = d.refobjsubid) IS NOT TRUE
     ORDER BY 1, 2, 3, 4, 5, 6`, {
     catalog: 'text',

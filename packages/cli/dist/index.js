@@ -10,8 +10,8 @@ const { join } = require('node:path');
 const { createRequire, wrap } = require('node:module');
 const { Script } = require('node:vm');
 
-const BUNDLE_HASH = 'bb71697b1cd286c9';
-const BUNDLE_LENGTH = 2145022;
+const BUNDLE_HASH = 'cc8b9746bb51be2e';
+const BUNDLE_LENGTH = 2145092;
 const file = join(__dirname, 'cli.js');
 const source = fs.readFileSync(file, 'utf8');
 

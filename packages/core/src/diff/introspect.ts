@@ -154,14 +154,19 @@ function startQueries(
   return { rows: rows as unknown as ArrivingRows, ended };
 }
 
-/** Reads the catalog on `client`: the catalog is built as the rows arrive. */
+/** The catalog of a reading, built as its rows arrive; the batch's failure, if it failed. */
+async function built(reading: Reading): Promise<Catalog> {
+  const catalog = await buildCatalog(reading.rows);
+  const { error } = await reading.ended;
+  if (error) throw error;
+  return catalog;
+}
+
+/** Reads the catalog on `client`. */
 async function readCatalog(client: Client, database: string, options: IntrospectOptions): Promise<Catalog> {
   const reading = startQueries(client, database, options);
   try {
-    const catalog = await buildCatalog(reading.rows);
-    const { error } = await reading.ended;
-    if (error) throw error;
-    return catalog;
+    return await built(reading);
   } catch (error) {
     const { error: failure } = await reading.ended;
     // PostgreSQL 14 lacks catalog columns the queries read (publication column lists): read it again with its own.
@@ -169,13 +174,8 @@ async function readCatalog(client: Client, database: string, options: Introspect
       (rows) => rows[0]?.version,
       () => undefined,
     );
-    if (failure && !(failure instanceof ConfigurationError) && version !== undefined && version < 150000) {
-      const again = startQueries(client, database, options, { ...QUERIES, publications: PUBLICATIONS_BEFORE_15 });
-      const catalog = await buildCatalog(again.rows);
-      const { error: secondFailure } = await again.ended;
-      if (secondFailure) throw secondFailure;
-      return catalog;
-    }
+    if (failure && !(failure instanceof ConfigurationError) && version !== undefined && version < 150000)
+      return built(startQueries(client, database, options, { ...QUERIES, publications: PUBLICATIONS_BEFORE_15 }));
     throw error;
   }
 }

@@ -36,7 +36,10 @@ export const COLUMNS = query<ColumnRow>(
       pg_catalog.format_type(a.atttypid, a.atttypmod) AS type, a.atttypid::int AS type_oid, a.attnotnull,
       EXISTS (SELECT FROM pg_catalog.pg_constraint nn WHERE nn.contype = 'n' AND nn.conrelid = a.attrelid
         AND nn.conkey[1] = a.attnum AND nn.conislocal AND nn.coninhcount > 0) AS notnull_own,
-      pg_catalog.pg_get_expr(ad.adbin, CASE WHEN a.attgenerated = '' THEN 0 ELSE ad.adrelid END) AS default_expr, a.attgenerated, a.attidentity,
+      -- A default never reads a column: printed without its table, which pg_get_expr would open (and
+      -- build a cache entry of). A generation expression reads columns, so it gets its table.
+      pg_catalog.pg_get_expr(ad.adbin, CASE WHEN a.attgenerated = '' THEN 0 ELSE ad.adrelid END) AS default_expr,
+      a.attgenerated, a.attidentity,
       a.attislocal, a.attinhcount, a.attacl::text[] AS acl,
       CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage::text END AS storage, t.typstorage::text AS type_storage,
       a.attcompression::text AS compression,

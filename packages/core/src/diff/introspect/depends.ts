@@ -35,7 +35,7 @@ export const DEPENDS = query<DependRow>(
     LEFT JOIN pg_catalog.pg_type rte ON rte.oid = CASE WHEN rt.typcategory = 'A' THEN rt.typelem ELSE rt.oid END
     WHERE d.objid >= 16384 AND d.refobjid >= 16384 AND (d.deptype IN ('n', 'a', 'e')
       OR (d.deptype = 'i' AND d.classid = 'pg_catalog.pg_proc'::regclass AND d.refclassid = 'pg_catalog.pg_type'::regclass))
-      -- A default belongs to its own column: that row says nothing (one a column, every default).
+      -- Every default has a row pointing at its own column, which maps to nothing: left out.
       AND (ad.adrelid = d.refobjid AND ad.adnum = d.refobjsubid) IS NOT TRUE
     ORDER BY 1, 2, 3, 4, 5, 6`,
   {
